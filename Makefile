@@ -1,0 +1,54 @@
+# zen-tui: every target installs what it needs into .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: demo test lint format typecheck bench soak screenshots simulate clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zen-tui needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Run the dashboard against the bundled simulator: no account, no network.
+demo: $(STAMP)
+	$(BIN)/zen-tui --demo
+
+## Run the simulator alone (prints base URLs and tokens for curl).
+simulate: $(STAMP)
+	$(BIN)/zen-tui simulate
+
+## The test suite CI runs (soak runs excluded: see `make soak`).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Long chaos/soak runs, opt-in.
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check zen_tui tests benchmarks
+	$(BIN)/ruff format --check zen_tui tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format zen_tui tests benchmarks
+	$(BIN)/ruff check --fix zen_tui tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Benchmarks print ratios against a baseline measured in the same run.
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## Regenerate screenshots/ (SVG + PNG) from the demo, headless.
+screenshots: $(STAMP)
+	$(BIN)/python -m zen_tui.ui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

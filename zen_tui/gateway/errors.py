@@ -1,0 +1,102 @@
+"""One small error hierarchy with the context a user and a log need, never a token.
+
+`str(err)` is one line that fits a pane badge: "github: breaker open until 14:02".
+`err.detail()` adds the full context for logs and the health screen.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+def _clock(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+@dataclass(eq=False, kw_only=True)
+class GatewayError(Exception):
+    service: str
+    account: str
+    method: str = ""
+    endpoint: str = ""  # template, never a URL with a token in it
+    status: int | None = None
+    attempt: int = 0
+    request_id: str | None = None
+    retry_at: float | None = None  # epoch seconds
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, str(self))
+
+    def summary(self) -> str:
+        return self.message or type(self).__name__
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.summary()}"
+
+    def detail(self) -> str:
+        parts = [str(self), f"account={self.account}"]
+        if self.method or self.endpoint:
+            parts.append(f"{self.method} {self.endpoint}".strip())
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.attempt:
+            parts.append(f"attempt={self.attempt}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        if self.retry_at is not None:
+            parts.append(f"retry_at={_clock(self.retry_at)}")
+        return " | ".join(parts)
+
+
+@dataclass(eq=False, kw_only=True)
+class CircuitOpen(GatewayError):
+    def summary(self) -> str:
+        when = f" until {_clock(self.retry_at)}" if self.retry_at else ""
+        return f"breaker open{when}"
+
+
+@dataclass(eq=False, kw_only=True)
+class RateLimited(GatewayError):
+    def summary(self) -> str:
+        if self.retry_at is None:
+            return "rate limited"
+        wait = max(0, int(self.retry_at - time.time()))
+        return f"rate limited, resets in {wait // 60}m{wait % 60:02d}s"
+
+
+@dataclass(eq=False, kw_only=True)
+class AuthExpired(GatewayError):
+    def summary(self) -> str:
+        return self.message or "login expired; log in again"
+
+
+@dataclass(eq=False, kw_only=True)
+class Unavailable(GatewayError):
+    """No usable answer: connection refused, timeouts, 5xx after the last retry."""
+
+    def summary(self) -> str:
+        return self.message or "offline"
+
+
+@dataclass(eq=False, kw_only=True)
+class ApiError(GatewayError):
+    """A final 4xx (or a 5xx not retried): the server said no."""
+
+    def summary(self) -> str:
+        code = f"{self.status} " if self.status is not None else ""
+        return f"{code}{self.message or 'request failed'}".strip()
+
+
+@dataclass(eq=False, kw_only=True)
+class ApiGone(ApiError):
+    """410: the provider removed this endpoint or API version."""
+
+
+@dataclass(eq=False, kw_only=True)
+class BadResponse(GatewayError):
+    """The server answered, but not with what the contract promises (malformed JSON, ...)."""
+
+    def summary(self) -> str:
+        return f"bad response: {self.message}" if self.message else "bad response"

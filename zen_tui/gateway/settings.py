@@ -1,0 +1,120 @@
+"""Typed gateway settings with the design's defaults per service.
+
+`zen_tui.config` builds these from TOML; tests build them directly. No I/O here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+EvictionPolicy = Literal["lru", "lfu", "fifo"]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    failure_threshold: int = 5
+    success_threshold: int = 2
+    timeout: float = 30.0  # seconds open before a half-open probe is allowed
+    max_half_open: int = 3
+    per_endpoint: bool = False  # one breaker per endpoint template instead of per service
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    initial_wait: float = 1.0
+    multiplier: float = 2.0
+    max_wait: float = 8.0
+    max_attempts: int = 4
+    jitter: bool = True  # full jitter: wait = uniform(0, capped exponential)
+    # A server-requested wait (Retry-After, reset headers) longer than this fails fast
+    # with RateLimited instead of sleeping inside one call.
+    max_server_wait: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class CacheTypeSettings:
+    ttl: float
+    maxsize: int = 1000
+    policy: EvictionPolicy = "lru"
+
+
+def _default_cache_types() -> dict[str, CacheTypeSettings]:
+    return {
+        "user_info": CacheTypeSettings(ttl=3600.0, maxsize=200, policy="lru"),
+        "project_list": CacheTypeSettings(ttl=300.0, maxsize=200, policy="lfu"),
+        "issue_details": CacheTypeSettings(ttl=30.0, maxsize=2000, policy="lru"),
+        # Lists behind a section (search results, history): revalidated with ETags.
+        "listing": CacheTypeSettings(ttl=30.0, maxsize=500, policy="lru"),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    enabled: bool = True
+    types: dict[str, CacheTypeSettings] = field(default_factory=_default_cache_types)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """Client-side token buckets; the adaptive part follows what the server reports."""
+
+    # scope -> (requests, per seconds). "default" applies to every scope not listed.
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    queue_deadline: float = 30.0  # a request waits at most this long for a token
+    adaptive: bool = True
+    safety_factor: float = 0.9  # plan to spend at most 90% of the reported remaining
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutSettings:
+    connect: float = 5.0
+    read: float = 15.0
+    write: float = 15.0
+    pool: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    user_agent: str = "zen-tui/0.1 (+https://github.com/zen-tui/zen-tui)"
+
+
+# Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
+# method, so one success is enough evidence, and one probe at a time spares the tier budget.
+DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
+    "github": BreakerSettings(failure_threshold=5, success_threshold=2, timeout=30.0, max_half_open=3),
+    "jira": BreakerSettings(failure_threshold=3, success_threshold=1, timeout=60.0, max_half_open=1),
+    "slack": BreakerSettings(failure_threshold=5, success_threshold=1, timeout=30.0, max_half_open=1),
+}
+
+# Client-side buckets per service and scope: (requests, per seconds). They start at the
+# documented budgets and then follow the server's headers.
+DEFAULT_BUCKETS: dict[str, dict[str, tuple[float, float]]] = {
+    # core 5,000/h; search 30/min.
+    "github": {"default": (5000.0, 3600.0), "core": (5000.0, 3600.0), "search": (30.0, 60.0)},
+    # Jira publishes no fixed number; stay modest, the 429s and headers steer the rest.
+    "jira": {"default": (10.0, 1.0)},
+    # Slack tiers are per method per minute.
+    "slack": {
+        "default": (50.0, 60.0),
+        "tier1": (1.0, 60.0),
+        "tier2": (20.0, 60.0),
+        "tier3": (50.0, 60.0),
+        "tier4": (100.0, 60.0),
+    },
+}
+
+
+def default_settings(service: str) -> GatewaySettings:
+    """The design's defaults for one service ("github", "jira" or "slack")."""
+    base = GatewaySettings()
+    return replace(
+        base,
+        breaker=DEFAULT_BREAKERS.get(service, BreakerSettings()),
+        rate_limit=replace(base.rate_limit, buckets=dict(DEFAULT_BUCKETS.get(service, {}))),
+    )

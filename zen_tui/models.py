@@ -1,0 +1,187 @@
+"""Domain models shared by every layer: items normalised across services, and freshness.
+
+Plain frozen dataclasses, no I/O and no third-party imports, so the store, the services,
+the headless commands and the UI can all use them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Service = Literal["github", "jira", "slack"]
+Pane = Literal["prs", "issues", "messages"]
+
+
+class FreshnessState(StrEnum):
+    LIVE = "live"  # fetched from the API in this refresh
+    CACHED = "cached"  # the API failed; served from the in-memory cache
+    LOCAL = "local"  # the API failed (or not asked yet); served from the local store
+    EMPTY = "empty"  # nothing to show; `reason` says why
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    state: FreshnessState
+    fetched_at: float | None = None  # epoch seconds of the data shown
+    reason: str | None = None  # why not live: "breaker open until 14:02", "offline", ...
+
+    def age(self, now: float | None = None) -> float | None:
+        if self.fetched_at is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.fetched_at)
+
+    def badge(self, now: float | None = None) -> str:
+        """Short label for a pane title: 'live', 'cached 2m', 'local 3h', 'empty'."""
+        if self.state in (FreshnessState.LIVE, FreshnessState.EMPTY):
+            return self.state.value
+        age = self.age(now)
+        return self.state.value if age is None else f"{self.state.value} {format_age(age)}"
+
+    @classmethod
+    def live(cls, fetched_at: float | None = None) -> Freshness:
+        return cls(FreshnessState.LIVE, time.time() if fetched_at is None else fetched_at)
+
+
+def format_age(seconds: float) -> str:
+    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
+    s = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemBase:
+    """What every item has, whatever the service.
+
+    `id` is unique across the whole app: f"{account}:{key}" where key is the service's own
+    stable id (GitHub "owner/repo#12", Jira "PROJ-7", Slack "C123:1512085950.000216").
+    """
+
+    id: str
+    account: str
+    service: Service
+    key: str
+    title: str
+    url: str
+    updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest(ItemBase):
+    repo: str = ""
+    number: int = 0
+    author: str = ""
+    state: str = "open"  # open | closed | merged
+    draft: bool = False
+    review_decision: str | None = None  # approved | changes_requested | review_required | None
+    requested_reviewers: tuple[str, ...] = ()
+    check_status: str | None = None  # success | failure | pending | None
+    mergeable: bool | None = None  # None while GitHub computes it
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue(ItemBase):
+    """A GitHub issue or a Jira issue."""
+
+    status: str = "open"
+    assignee: str | None = None
+    priority: str | None = None
+    labels: tuple[str, ...] = ()
+    repo: str | None = None  # GitHub only
+    number: int | None = None  # GitHub only
+    project: str | None = None  # Jira only
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    name: str
+    count: int
+    me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message(ItemBase):
+    """A Slack message. `title` is the first line of the text, for list rows."""
+
+    channel: str = ""
+    channel_id: str = ""
+    author: str = ""
+    text: str = ""
+    ts: str = ""
+    thread_ts: str | None = None
+    reply_count: int = 0
+    reactions: tuple[Reaction, ...] = ()
+    mentions_me: bool = False
+
+
+Item = PullRequest | Issue | Message
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a section shows: its items and how fresh they are."""
+
+    items: tuple[Item, ...]
+    freshness: Freshness
+
+    @classmethod
+    def empty(cls, reason: str) -> Snapshot:
+        return cls((), Freshness(FreshnessState.EMPTY, None, reason))
+
+
+@dataclass(frozen=True, slots=True)
+class SectionInfo:
+    """A configured section, as the UI and the headless commands see it."""
+
+    id: str  # stable: f"{pane}:{index}:{account}"
+    pane: Pane
+    title: str
+    account: str
+    service: Service
+    query: str = ""
+
+
+ActionKind = Literal[
+    "approve",
+    "request_changes",
+    "comment",
+    "merge",
+    "add_label",
+    "remove_label",
+    "assign",
+    "unassign",
+    "close",
+    "reopen",
+    "transition",
+    "mark_read",
+    "reply",
+    "react",
+    "post",
+]
+
+
+class ActionState(StrEnum):
+    PENDING = "pending"  # written to the outbox, not yet confirmed
+    SENDING = "sending"
+    UNKNOWN = "unknown"  # sent, outcome not known (timeout): verified before any resend
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A triage action on one item; `params` holds the kind's arguments."""
+
+    kind: ActionKind
+    item_id: str
+    account: str
+    params: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,109 @@
+"""The contract between the UI and everything below it.
+
+The Textual app depends only on this protocol and on the events below (published on the
+same `EventBus` as the gateway's). The real implementation lives in `zen_tui.sync.engine`;
+UI tests may use a fake. No Textual import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from zen_tui.gateway.events import Event, EventBus
+from zen_tui.models import Action, ActionState, Item, SectionInfo, Snapshot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionUpdated(Event):
+    """A section has a new snapshot (after a poll, a webhook, or an optimistic action)."""
+
+    section_id: str
+    snapshot: Snapshot
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionUpdated(Event):
+    """An outbox entry moved: pending -> sending -> done | failed (| unknown)."""
+
+    action_id: str
+    item_id: str
+    kind: str
+    state: ActionState
+    reason: str | None = None
+    progress: tuple[int, int] | None = None  # (done, total) for a bulk batch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollerChanged(Event):
+    section_id: str
+    paused: bool
+    interval: float  # seconds until the next poll
+    next_poll_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """The preview pane's content, fetched on demand."""
+
+    item_id: str
+    body: str = ""
+    checks: tuple[tuple[str, str], ...] = ()  # (name, status)
+    reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
+    comments: tuple[tuple[str, str], ...] = ()  # (author, text)
+    transitions: tuple[str, ...] = ()  # Jira: names available now
+    extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
+    error: str | None = None  # why the detail is partial
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    account: str
+    service: str
+    breaker: str  # closed | open | half-open
+    half_open_at: float | None
+    tokens: float
+    capacity: float
+    remaining: int | None
+    reset_at: float | None
+    retries: int
+    cache_hits: int
+    cache_misses: int
+    revalidations: int
+    outbox_pending: int
+    outbox_failed: int
+
+
+class Backend(Protocol):
+    bus: EventBus
+
+    @property
+    def sections(self) -> list[SectionInfo]: ...
+
+    def load_local(self) -> dict[str, Snapshot]:
+        """Snapshots from the local store only: fast, no network. Paints the first screen."""
+        ...
+
+    async def start(self) -> None:
+        """Start the pollers (and webhooks, outbox replay). Returns at once."""
+        ...
+
+    async def stop(self) -> None: ...
+
+    async def refresh(self, section_id: str | None = None) -> None:
+        """Poll one section (or all) now, without overlapping a running poll."""
+        ...
+
+    def set_focus(self, section_id: str | None) -> None:
+        """The section on screen polls more often."""
+        ...
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    async def submit(self, actions: list[Action]) -> list[str]:
+        """Queue actions in the outbox (one batch when several). Returns outbox ids."""
+        ...
+
+    async def details(self, item: Item) -> ItemDetail: ...
+
+    def health(self) -> list[AccountHealth]: ...
