@@ -1,0 +1,87 @@
+"""In-memory fakes for the sync unit tests: an outbox store and a scripted service client."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Any
+
+from zen_tui.models import Action, ActionState
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    seq: int
+    action: Action
+    idempotency_key: str | None
+    batch_id: str | None
+    state: ActionState = ActionState.PENDING
+    attempts: int = 0
+    reason: str | None = None
+
+
+class FakeOutboxStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, Entry] = {}
+        self._seq = itertools.count(1)
+
+    def outbox_add(self, action: Action, *, idempotency_key=None, batch_id=None) -> Entry:
+        seq = next(self._seq)
+        entry = Entry(f"e{seq}", seq, action, idempotency_key, batch_id)
+        self.rows[entry.id] = entry
+        return entry
+
+    def outbox_get(self, entry_id: str) -> Entry | None:
+        return self.rows.get(entry_id)
+
+    def outbox_by_state(self, *states: ActionState) -> list[Entry]:
+        return sorted((e for e in self.rows.values() if e.state in states), key=lambda e: e.seq)
+
+    def outbox_update(self, entry_id, *, state, reason=None, attempt=False) -> Entry:
+        old = self.rows[entry_id]
+        new = replace(old, state=state, reason=reason, attempts=old.attempts + int(attempt))
+        self.rows[entry_id] = new
+        return new
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    message: str = ""
+    item: Any = None
+    conflict: bool = False
+
+
+class FakeClient:
+    """apply() pops scripted outcomes (an exception to raise or a Result); default ok."""
+
+    def __init__(self, service: str = "github", account: str = "gh") -> None:
+        self.service = service
+        self.account = account
+        self.script: list[Any] = []
+        self.verify_script: list[Any] = []
+        self.applied: list[tuple[str, str]] = []  # (item_id, idempotency key)
+        self.verified: list[str] = []
+        self.bulk_calls: list[list[Action]] = []
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> Result:
+        outcome = self.script.pop(0) if self.script else Result(True)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome.ok:
+            self.applied.append((action.item_id, idempotency_key))
+        return outcome
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        self.verified.append(action.item_id)
+        outcome = self.verify_script.pop(0) if self.verify_script else False
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def bulk_apply(self, actions, keys, progress) -> list[Result]:
+        self.bulk_calls.append(list(actions))
+        for i, _ in enumerate(actions, 1):
+            progress(i, len(actions))
+        return [Result(True) for _ in actions]

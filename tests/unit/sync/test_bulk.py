@@ -1,0 +1,98 @@
+from zen_tui.gateway.errors import CircuitOpen
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import Action, ActionState
+from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.bulk import BulkProcessor, BulkSettings, Pacer, batches
+from zen_tui.sync.outbox import Outbox
+
+from .fakes import FakeClient, FakeOutboxStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.t += s
+
+
+def setup(settings=BulkSettings()):
+    store, bus, clock = FakeOutboxStore(), EventBus(), Clock()
+    clients = {"jira": FakeClient("jira", "jira"), "gh": FakeClient("github", "gh")}
+    events: list[ActionUpdated] = []
+    bus.subscribe(lambda e: events.append(e) if isinstance(e, ActionUpdated) else None)
+    outbox = Outbox(store, clients, bus, now=clock.now)
+    return BulkProcessor(outbox, settings, now=clock.now, sleep=clock.sleep), clients, store, events, clock
+
+
+def transitions(n, name="Done"):
+    return [Action("transition", f"jira:P-{i}", "jira", {"transition": name}) for i in range(n)]
+
+
+def test_batches_group_by_transition_and_cut_to_size():
+    store = FakeOutboxStore()
+    entries = [store.outbox_add(a) for a in transitions(5, "Done") + transitions(3, "Open")]
+    got = batches(entries, 2)
+    assert [len(b) for b in got] == [2, 2, 1, 2, 1]
+    assert all(len({e.action.params["transition"] for e in b}) == 1 for b in got)
+
+
+async def test_200_jira_transitions_take_one_bulk_call_with_progress():
+    bulk, clients, store, events, _ = setup()
+    entries = bulk.outbox.queue(transitions(200))
+    await bulk.process(entries)
+    assert len(clients["jira"].bulk_calls) == 1 and len(clients["jira"].bulk_calls[0]) == 200
+    assert all(e.state is ActionState.DONE for e in store.rows.values())
+    progress = [e.progress for e in events if e.progress]
+    assert progress[-1] == (200, 200) and len(progress) == 200
+    assert clients["jira"].applied == []  # nothing went one by one
+
+
+async def test_bulk_transient_failure_leaves_batch_pending():
+    bulk, clients, store, _, _ = setup()
+
+    async def down(*a, **k):
+        raise CircuitOpen(service="jira", account="jira", retry_at=50.0)
+
+    clients["jira"].bulk_apply = down
+    await bulk.process(bulk.outbox.queue(transitions(3)))
+    assert all(e.state is ActionState.PENDING for e in store.rows.values())
+    assert bulk.outbox.retry_at == 50.0 and not bulk.outbox.claimed
+
+
+async def test_github_comments_are_spaced_under_80_per_minute():
+    bulk, clients, store, events, clock = setup(BulkSettings(concurrency=4))
+    acts = [Action("comment", f"gh:o/r#{i}", "gh", {"body": "x"}) for i in range(10)]
+    await bulk.process(bulk.outbox.queue(acts))
+    assert len(clients["gh"].applied) == 10
+    assert clock.t >= 9 * 60 / 80 - 1e-9  # ten sends, at least 0.75 s apart
+    assert [e.progress for e in events if e.progress][-1] == (10, 10)
+
+
+async def test_labels_are_not_paced():
+    bulk, clients, _, _, clock = setup()
+    acts = [Action("add_label", f"gh:o/r#{i}", "gh", {"label": "x"}) for i in range(10)]
+    await bulk.process(bulk.outbox.queue(acts))
+    assert len(clients["gh"].applied) == 10 and clock.t == 0
+
+
+async def test_pacer_spaces_concurrent_callers():
+    clock = Clock()
+    pacer = Pacer(1.0, clock.now, clock.sleep)
+    for _ in range(3):
+        await pacer.wait()
+    assert clock.t == 2.0
+
+
+async def test_add_flushes_after_interval_and_drain_waits():
+    bulk, clients, store, _, clock = setup(BulkSettings(batch_size=500, flush_interval=0.5))
+    bulk.add(bulk.outbox.queue(transitions(3)))
+    bulk.add(bulk.outbox.queue(transitions(2)))
+    await bulk.drain()
+    assert len(clients["jira"].bulk_calls) == 1 and len(clients["jira"].bulk_calls[0]) == 5
+    assert 0.5 in clock.sleeps

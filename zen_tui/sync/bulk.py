@@ -1,0 +1,186 @@
+"""Bulk: a selection of actions becomes batches.
+
+Jira transitions go through the client's bulk API (one call per transition per batch, then
+queue polls inside the client); everything else is sent one by one through the outbox with
+bounded concurrency, content-creating writes spaced to stay under GitHub's secondary limit
+(<= 80 a minute). Progress per item is published as ActionUpdated(progress=(done, total)).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from zen_tui.gateway.errors import GatewayError
+from zen_tui.models import ActionState
+from zen_tui.sync.freshness import reason_for
+from zen_tui.sync.outbox import Outbox, _after_send_error
+
+# Writes that create content count against GitHub's 80/min secondary limit.
+CONTENT_CREATING = frozenset({"comment", "approve", "request_changes", "reply", "post"})
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    batch_size: int = 200  # Jira's bulk API takes up to 1,000 issues per call
+    flush_interval: float = 0.5  # seconds to wait for more of a selection before flushing
+    concurrency: int = 4
+    create_per_minute: float = 80.0
+
+
+class Pacer:
+    """Spaces calls at least `spacing` seconds apart, across concurrent senders."""
+
+    def __init__(
+        self,
+        spacing: float,
+        now: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.spacing, self.now, self.sleep = spacing, now, sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        at = max(self.now(), self._next)
+        self._next = at + self.spacing
+        delay = at - self.now()
+        if delay > 0:
+            await self.sleep(delay)
+
+
+def batches(entries: Sequence[Any], size: int) -> list[list[Any]]:
+    """Jira transitions grouped by (account, transition) then cut to `size`; others by size."""
+
+    def key(e: Any) -> tuple[str, str, str]:
+        a = e.action
+        return (a.account, a.kind, a.params.get("transition", "") if a.kind == "transition" else "")
+
+    out: list[list[Any]] = []
+    for _, group in groupby(sorted(entries, key=lambda e: (key(e), e.seq)), key=key):
+        items = list(group)
+        out.extend(items[i : i + size] for i in range(0, len(items), size))
+    return out
+
+
+class BulkProcessor:
+    def __init__(
+        self,
+        outbox: Outbox,
+        settings: BulkSettings | None = None,
+        *,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.outbox = outbox
+        self.settings = settings or BulkSettings()
+        self.pacer = Pacer(60.0 / self.settings.create_per_minute, now, sleep)
+        self.sleep = sleep
+        self._buffer: list[Any] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- batching over time ---------------------------------------------------------------
+    def add(self, entries: Sequence[Any]) -> None:
+        """Buffer a selection; flush at batch_size or after flush_interval."""
+        self.outbox.claimed.update(e.id for e in entries)
+        self._buffer.extend(entries)
+        if len(self._buffer) >= self.settings.batch_size:
+            self._spawn(self._flush_now())
+        elif self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await self.sleep(self.settings.flush_interval)
+        await self._flush_now()
+
+    async def _flush_now(self) -> None:
+        entries, self._buffer = self._buffer, []
+        if entries:
+            await self.process(entries)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for everything buffered or running (tests, `zen-tui act`)."""
+        while self._buffer or self._tasks or (self._flusher and not self._flusher.done()):
+            if self._flusher and not self._flusher.done():
+                await self._flusher
+            elif self._tasks:
+                await asyncio.gather(*list(self._tasks))
+            else:
+                await self._flush_now()
+
+    # -- processing ------------------------------------------------------------------------
+    async def process(self, entries: Sequence[Any]) -> None:
+        """Send a selection now; entries are claimed so the replayer leaves them alone."""
+        self.outbox.claimed.update(e.id for e in entries)
+        progress = _Progress(len(entries))
+        try:
+            for batch in batches(entries, self.settings.batch_size):
+                client = self.outbox.clients[batch[0].action.account]
+                if batch[0].action.kind == "transition" and str(client.service) == "jira":
+                    await self._jira_bulk(client, batch, progress)
+                else:
+                    await self._one_by_one(batch, progress)
+        finally:
+            self.outbox.claimed.difference_update(e.id for e in entries)
+        self.outbox.wake()  # anything left pending goes to the replayer's schedule
+
+    async def _jira_bulk(self, client: Any, batch: list[Any], progress: _Progress) -> None:
+        for entry in batch:
+            self.outbox.mark(entry, ActionState.SENDING, None, attempt=True)
+
+        try:  # per-item progress is published below, as each result is recorded
+            results = await client.bulk_apply(
+                [e.action for e in batch], [e.idempotency_key for e in batch], _ignore
+            )
+        except GatewayError as err:
+            outcome = _after_send_error(err, self.outbox.now())
+            for entry in batch:
+                self.outbox.mark(entry, outcome.state, outcome.reason, progress=progress.step())
+            self.outbox.note(outcome)
+            return
+        for entry, result in zip(batch, results, strict=True):
+            if result.ok:
+                state, reason = ActionState.DONE, result.message or None
+            else:
+                state = ActionState.FAILED
+                reason = ("conflict: " if result.conflict else "") + (result.message or "failed")
+            self.outbox.mark(entry, state, reason, progress=progress.step())
+
+    async def _one_by_one(self, batch: list[Any], progress: _Progress) -> None:
+        gate = asyncio.Semaphore(self.settings.concurrency)
+
+        async def one(entry: Any) -> None:
+            async with gate:
+                if entry.action.kind in CONTENT_CREATING:
+                    await self.pacer.wait()
+                try:
+                    state = await self.outbox.send(entry)
+                except Exception as err:  # never lose the others of the batch
+                    state = ActionState.UNKNOWN
+                    self.outbox.mark(entry, state, reason_for(err))
+                latest = self.outbox.store.outbox_get(entry.id) or entry
+                self.outbox.publish(latest, state, latest.reason, progress.step())
+
+        await asyncio.gather(*(one(e) for e in batch))
+
+
+def _ignore(done: int, total: int) -> None:
+    pass
+
+
+class _Progress:
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def step(self) -> tuple[int, int]:
+        self.done += 1
+        return (self.done, self.total)

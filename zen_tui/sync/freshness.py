@@ -1,0 +1,74 @@
+"""A section's snapshot and its freshness, from whatever the last poll produced.
+
+Fallback order: API (live) -> in-memory (the gateway's stale cache, or this run's last good
+snapshot) -> local store -> empty, each non-live state carrying the reason in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zen_tui.gateway.errors import (
+    ApiGone,
+    AuthExpired,
+    BadResponse,
+    CircuitOpen,
+    GatewayError,
+    RateLimited,
+    Unavailable,
+)
+from zen_tui.models import Freshness, FreshnessState, Item, Snapshot
+
+
+def reason_for(error: BaseException | None) -> str | None:
+    """One line for a pane badge: what is wrong, never a token or a traceback."""
+    if error is None:
+        return None
+    if not isinstance(error, GatewayError):
+        return f"internal error: {type(error).__name__}: {error}".strip()
+    where = f" on {error.method} {error.endpoint}".rstrip() if error.endpoint else ""
+    if isinstance(error, CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse):
+        return error.summary()
+    if isinstance(error, Unavailable) and error.status is not None and error.status >= 500:
+        return f"server error {error.status}{where}"
+    if isinstance(error, Unavailable):
+        return error.summary()
+    return f"{error.summary()}{where}"
+
+
+def live(items: Sequence[Item], fetched_at: float) -> Snapshot:
+    return Snapshot(tuple(items), Freshness(FreshnessState.LIVE, fetched_at))
+
+
+def cached(
+    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+) -> Snapshot:
+    return Snapshot(tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason_for(error)))
+
+
+def local(
+    items: Sequence[Item], fetched_at: float | None, error: BaseException | None = None
+) -> Snapshot:
+    reason = reason_for(error) if error is not None else "not refreshed yet"
+    return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, fetched_at, reason))
+
+
+def from_local_store(items: Sequence[Item], fetched_at: float | None) -> Snapshot:
+    """What load_local() shows before any poll: the store's items, or empty."""
+    if fetched_at is None:
+        return Snapshot.empty("not synced yet; run `zen-tui sync` or wait for the first poll")
+    return local(items, fetched_at)
+
+
+def degraded(
+    error: BaseException,
+    memory: Snapshot | None,
+    stored: tuple[Sequence[Item], float | None],
+) -> Snapshot:
+    """The API failed and served nothing: in-memory, then local store, then empty."""
+    if memory is not None and memory.freshness.fetched_at is not None:
+        return cached(memory.items, memory.freshness.fetched_at, error)
+    items, fetched_at = stored
+    if fetched_at is not None:
+        return local(items, fetched_at, error)
+    return Snapshot.empty(reason_for(error) or "unavailable")

@@ -1,0 +1,268 @@
+"""The outbox: every triage action is written to the store before it is sent, then sent in
+order, exactly once, across outages and crashes.
+
+States: PENDING -> SENDING -> DONE | FAILED, or -> UNKNOWN when the request may have reached
+the server (a timeout after sending, or a crash while SENDING). An UNKNOWN entry is checked
+with `client.verify()` before any resend. Transient failures (breaker open, rate limited,
+offline, login expired) leave the entry PENDING and schedule a replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from zen_tui.gateway.errors import (
+    AuthExpired,
+    BadResponse,
+    CircuitOpen,
+    GatewayError,
+    RateLimited,
+    Unavailable,
+)
+from zen_tui.gateway.events import BreakerChanged, Event, EventBus
+from zen_tui.models import Action, ActionState
+from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.freshness import reason_for
+
+log = logging.getLogger("zen_tui.sync.outbox")
+
+# Applying these twice leaves the same end state, so an unverifiable one may be re-sent.
+IDEMPOTENT_KINDS = frozenset(
+    {"add_label", "remove_label", "assign", "unassign", "close", "reopen", "transition",
+     "mark_read", "react"}
+)  # fmt: skip
+RETRY_MIN, RETRY_MAX = 2.0, 60.0
+
+
+class ActionClient(Protocol):
+    """The part of a ServiceClient the outbox needs."""
+
+    service: Any
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> Any: ...
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None: ...
+
+
+class OutboxStore(Protocol):
+    def outbox_add(
+        self, action: Action, *, idempotency_key: str | None = None, batch_id: str | None = None
+    ) -> Any: ...
+    def outbox_get(self, entry_id: str) -> Any: ...
+    def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
+    def outbox_update(
+        self, entry_id: str, *, state: ActionState, reason: str | None = None,
+        attempt: bool = False,
+    ) -> Any: ...  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: ActionState
+    reason: str | None = None
+    retry_at: float | None = None  # for PENDING: when to try again
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: OutboxStore,
+        clients: Mapping[str, ActionClient],
+        bus: EventBus,
+        *,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.clients = clients
+        self.bus = bus
+        self.now = now
+        self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
+        self.retry_at: float | None = None
+        self._backoff = RETRY_MIN
+        self._wake = asyncio.Event()
+        self._unsubscribe = bus.subscribe(self._on_event)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- queueing -------------------------------------------------------------------------
+    def queue(self, actions: Iterable[Action], *, batch_id: str | None = None) -> list[Any]:
+        """Write actions as PENDING, each with its own idempotency key, before any send."""
+        entries = []
+        for action in actions:
+            if action.account not in self.clients:
+                raise ValueError(f"no account named {action.account!r}; check the config")
+            entry = self.store.outbox_add(
+                action, idempotency_key=str(uuid.uuid4()), batch_id=batch_id
+            )
+            self.publish(entry, ActionState.PENDING, None)
+            entries.append(entry)
+        return entries
+
+    def recover(self) -> int:
+        """At start: an entry left SENDING was interrupted mid-send; its outcome is unknown."""
+        stuck = self.store.outbox_by_state(ActionState.SENDING)
+        for entry in stuck:
+            reason = "interrupted while sending; will verify before any resend"
+            self.mark(entry, ActionState.UNKNOWN, reason)
+        return len(stuck)
+
+    # -- one entry's state machine -----------------------------------------------------------
+    async def send(self, entry: Any) -> ActionState:
+        """Drive one entry as far as it can go now. Returns its new state."""
+        client = self.clients[entry.action.account]
+        if entry.state is ActionState.UNKNOWN:
+            outcome = await self._verify(client, entry)
+            if outcome is not None:
+                self.mark(entry, outcome.state, outcome.reason)
+                self.note(outcome)
+                return outcome.state
+        self.mark(entry, ActionState.SENDING, None, attempt=True)
+        outcome = await self._apply(client, entry)
+        self.mark(entry, outcome.state, outcome.reason)
+        self.note(outcome)
+        return outcome.state
+
+    async def _verify(self, client: ActionClient, entry: Any) -> Outcome | None:
+        """None = go on and (re)send; else the outcome to record without sending."""
+        try:
+            applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+        except GatewayError as err:
+            return _transient(err, ActionState.UNKNOWN, self.now()) or Outcome(
+                ActionState.FAILED, f"could not verify: {reason_for(err)}"
+            )
+        if applied is True:
+            return Outcome(ActionState.DONE, "already applied (verified)")
+        if applied is None and entry.action.kind not in IDEMPOTENT_KINDS:
+            return Outcome(ActionState.FAILED, "outcome unknown, check manually")
+        return None
+
+    async def _apply(self, client: ActionClient, entry: Any) -> Outcome:
+        try:
+            result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
+        except GatewayError as err:
+            return _after_send_error(err, self.now())
+        except Exception as err:  # a client bug must not kill the replayer
+            log.exception("apply failed for outbox entry %s", entry.id)
+            return Outcome(ActionState.UNKNOWN, reason_for(err))
+        if getattr(result, "ok", False):
+            return Outcome(ActionState.DONE, getattr(result, "message", "") or None)
+        message = getattr(result, "message", "") or "rejected"
+        prefix = "conflict: " if getattr(result, "conflict", False) else ""
+        return Outcome(ActionState.FAILED, prefix + message)
+
+    def mark(
+        self,
+        entry: Any,
+        state: ActionState,
+        reason: str | None,
+        *,
+        attempt: bool = False,
+        progress: tuple[int, int] | None = None,
+    ) -> Any:
+        updated = self.store.outbox_update(entry.id, state=state, reason=reason, attempt=attempt)
+        entry_now = updated if updated is not None else entry
+        self.publish(entry_now, state, reason, progress)
+        return entry_now
+
+    # -- replay ---------------------------------------------------------------------------
+    async def replay(self) -> dict[ActionState, int]:
+        """Send everything PENDING/UNKNOWN in order; an account that hits a transient error
+        keeps its later entries waiting so they stay in order."""
+        blocked: set[str] = set()
+        tally: dict[ActionState, int] = {}
+        for entry in self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN):
+            account = entry.action.account
+            if account in blocked or entry.id in self.claimed or account not in self.clients:
+                continue
+            self.claimed.add(entry.id)
+            try:
+                state = await self.send(self.store.outbox_get(entry.id) or entry)
+            finally:
+                self.claimed.discard(entry.id)
+            tally[state] = tally.get(state, 0) + 1
+            if state in (ActionState.PENDING, ActionState.UNKNOWN):
+                blocked.add(account)
+        if not blocked:
+            self.retry_at = None
+            self._backoff = RETRY_MIN
+        return tally
+
+    async def run(self) -> None:
+        """Replay now, then whenever woken (submit, breaker closed) or a retry is due."""
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            try:
+                await self.replay()
+            except Exception:  # keep the replayer alive; the entries stay in the store
+                log.exception("outbox replay failed")
+            timeout = None if self.retry_at is None else max(0.05, self.retry_at - self.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def wake(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._wake.set)
+        else:
+            self._wake.set()
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def note(self, outcome: Outcome) -> None:
+        if outcome.state not in (ActionState.PENDING, ActionState.UNKNOWN):
+            return
+        at = outcome.retry_at or self.now() + self._backoff
+        self._backoff = min(RETRY_MAX, self._backoff * 2)
+        self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, BreakerChanged) and event.new == "closed":
+            self.wake()
+
+    def publish(
+        self,
+        entry: Any,
+        state: ActionState,
+        reason: str | None,
+        progress: tuple[int, int] | None = None,
+    ) -> None:
+        client = self.clients.get(entry.action.account)
+        self.bus.publish(
+            ActionUpdated(
+                service=str(getattr(client, "service", "")),
+                account=entry.action.account,
+                action_id=entry.id,
+                item_id=entry.action.item_id,
+                kind=entry.action.kind,
+                state=state,
+                reason=reason,
+                progress=progress,
+            )
+        )
+
+
+def _transient(err: GatewayError, state: ActionState, now: float) -> Outcome | None:
+    """Errors that mean "not now": the entry keeps `state` and is retried later."""
+    if isinstance(err, CircuitOpen | RateLimited | AuthExpired | Unavailable):
+        return Outcome(state, reason_for(err), err.retry_at)
+    return None
+
+
+def _after_send_error(err: GatewayError, now: float) -> Outcome:
+    # No status: the request may have reached the server (timeout, dropped connection).
+    if isinstance(err, Unavailable) and err.status is None:
+        return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
+    if isinstance(err, BadResponse):
+        return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
+    transient = _transient(err, ActionState.PENDING, now)
+    if transient is not None:
+        return transient
+    return Outcome(ActionState.FAILED, reason_for(err))
