@@ -21,13 +21,14 @@ class Clock:
         self.t += s
 
 
-def setup(settings=BulkSettings()):
+def setup(settings: BulkSettings | None = None):
     store, bus, clock = FakeOutboxStore(), EventBus(), Clock()
     clients = {"jira": FakeClient("jira", "jira"), "gh": FakeClient("github", "gh")}
     events: list[ActionUpdated] = []
     bus.subscribe(lambda e: events.append(e) if isinstance(e, ActionUpdated) else None)
     outbox = Outbox(store, clients, bus, now=clock.now)
-    return BulkProcessor(outbox, settings, now=clock.now, sleep=clock.sleep), clients, store, events, clock
+    bulk = BulkProcessor(outbox, settings, now=clock.now, sleep=clock.sleep)
+    return bulk, clients, store, events, clock
 
 
 def transitions(n, name="Done"):
@@ -66,7 +67,7 @@ async def test_bulk_transient_failure_leaves_batch_pending():
 
 
 async def test_github_comments_are_spaced_under_80_per_minute():
-    bulk, clients, store, events, clock = setup(BulkSettings(concurrency=4))
+    bulk, clients, _, events, clock = setup(BulkSettings(concurrency=4))
     acts = [Action("comment", f"gh:o/r#{i}", "gh", {"body": "x"}) for i in range(10)]
     await bulk.process(bulk.outbox.queue(acts))
     assert len(clients["gh"].applied) == 10
@@ -90,7 +91,7 @@ async def test_pacer_spaces_concurrent_callers():
 
 
 async def test_add_flushes_after_interval_and_drain_waits():
-    bulk, clients, store, _, clock = setup(BulkSettings(batch_size=500, flush_interval=0.5))
+    bulk, clients, _, _, clock = setup(BulkSettings(batch_size=500, flush_interval=0.5))
     bulk.add(bulk.outbox.queue(transitions(3)))
     bulk.add(bulk.outbox.queue(transitions(2)))
     await bulk.drain()
