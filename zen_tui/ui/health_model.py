@@ -1,0 +1,202 @@
+"""The UI's picture of gateway health, built only from bus events (and the start-up snapshot).
+
+Pure Python, no Textual: the widgets render a `HealthModel`, they never ask the gateway.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from zen_tui.gateway.events import (
+    BreakerChanged,
+    Event,
+    QuotaUpdated,
+    RequestDone,
+    RetryScheduled,
+)
+from zen_tui.models import ActionState
+from zen_tui.sync.backend import AccountHealth, ActionUpdated
+
+SPARK_POINTS = 60  # latency samples / rate buckets kept per service
+RATE_BUCKET = 5.0  # seconds per request-rate bucket
+_FINAL = (ActionState.DONE, ActionState.FAILED)
+
+
+@dataclass
+class ServiceStatus:
+    """What one service's card shows."""
+
+    service: str
+    breaker: str = "closed"
+    half_open_at: float | None = None
+    tokens: float | None = None
+    capacity: float | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+    retries_in_flight: int = 0
+    retries_total: int = 0
+    last_wait: float | None = None
+    cache_hits: int = 0
+    cache_misses: int = 0
+    revalidations: int = 0
+    outbox_pending: int = 0
+    outbox_failed: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
+    rate: dict[int, int] = field(default_factory=dict)  # bucket index -> requests
+
+    @property
+    def hit_ratio(self) -> float | None:
+        total = self.cache_hits + self.revalidations + self.cache_misses
+        return None if total == 0 else (self.cache_hits + self.revalidations) / total
+
+    def rate_series(self, now: float) -> list[float]:
+        """Requests per second over the last SPARK_POINTS buckets, oldest first."""
+        last = int(now // RATE_BUCKET)
+        return [self.rate.get(b, 0) / RATE_BUCKET for b in range(last - SPARK_POINTS + 1, last + 1)]
+
+
+@dataclass
+class EndpointStats:
+    service: str
+    method: str
+    endpoint: str
+    count: int = 0
+    errors: int = 0
+    last_status: int | None = None
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+
+    def percentile(self, p: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+@dataclass(frozen=True)
+class BreakerTransition:
+    at: float
+    service: str
+    name: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    at: float
+    service: str
+    account: str
+    method: str
+    endpoint: str
+    status: int | None
+    attempts: int
+    error: str
+
+
+class HealthModel:
+    """Aggregates gateway and outbox events; `apply` returns True when something changed."""
+
+    def __init__(self, services: tuple[str, ...] = ("github", "jira", "slack")) -> None:
+        self.services: dict[str, ServiceStatus] = {s: ServiceStatus(s) for s in services}
+        self.endpoints: dict[tuple[str, str, str], EndpointStats] = {}
+        self.breaker_log: deque[BreakerTransition] = deque(maxlen=50)
+        self.errors: deque[ErrorRecord] = deque(maxlen=50)
+        self._open_actions: dict[str, str] = {}  # action id -> service, while not final
+
+    def status(self, service: str) -> ServiceStatus:
+        if service not in self.services:
+            self.services[service] = ServiceStatus(service)
+        return self.services[service]
+
+    def seed(self, health: list[AccountHealth]) -> None:
+        """Start from the backend's current figures (one per account; summed per service)."""
+        for h in health:
+            s = self.status(h.service)
+            if h.breaker != "closed" or s.breaker == "closed":
+                s.breaker, s.half_open_at = h.breaker, h.half_open_at
+            s.tokens, s.capacity = h.tokens, h.capacity
+            s.remaining, s.reset_at = h.remaining, h.reset_at
+            s.retries_total += h.retries
+            s.cache_hits += h.cache_hits
+            s.cache_misses += h.cache_misses
+            s.revalidations += h.revalidations
+            s.outbox_pending += h.outbox_pending
+            s.outbox_failed += h.outbox_failed
+
+    def apply(self, event: Event) -> bool:
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            return False
+        handler(self, event)
+        return True
+
+    def _request_done(self, e: RequestDone) -> None:
+        s = self.status(e.service)
+        s.latencies.append(e.latency)
+        bucket = int(e.at // RATE_BUCKET)
+        s.rate[bucket] = s.rate.get(bucket, 0) + 1
+        if len(s.rate) > SPARK_POINTS * 2:
+            for old in sorted(s.rate)[: len(s.rate) - SPARK_POINTS]:
+                del s.rate[old]
+        if e.cache == "hit":
+            s.cache_hits += 1
+        elif e.cache == "revalidated":
+            s.revalidations += 1
+        elif e.cache in ("miss", "stale"):
+            s.cache_misses += 1
+        if e.attempts > 1:
+            s.retries_in_flight = max(0, s.retries_in_flight - (e.attempts - 1))
+        key = (e.service, e.method, e.endpoint)
+        ep = self.endpoints.get(key) or EndpointStats(e.service, e.method, e.endpoint)
+        self.endpoints[key] = ep
+        ep.count += 1
+        ep.last_status = e.status
+        ep.latencies.append(e.latency)
+        failed = e.error is not None or e.status is None or e.status >= 400
+        if failed:
+            ep.errors += 1
+            self.errors.append(
+                ErrorRecord(
+                    e.at, e.service, e.account, e.method, e.endpoint, e.status, e.attempts,
+                    e.error or f"HTTP {e.status}",
+                )
+            )  # fmt: skip
+
+    def _retry(self, e: RetryScheduled) -> None:
+        s = self.status(e.service)
+        s.retries_in_flight += 1
+        s.retries_total += 1
+        s.last_wait = e.wait
+
+    def _breaker(self, e: BreakerChanged) -> None:
+        if e.name == e.service:  # per-endpoint breakers go to the log only
+            s = self.status(e.service)
+            s.breaker, s.half_open_at = e.new, e.half_open_at
+        self.breaker_log.append(BreakerTransition(e.at, e.service, e.name, e.old, e.new))
+
+    def _quota(self, e: QuotaUpdated) -> None:
+        s = self.status(e.service)
+        s.tokens, s.capacity = e.tokens, e.capacity
+        if e.remaining is not None:
+            s.remaining, s.reset_at = e.remaining, e.reset_at
+
+    def _action(self, e: ActionUpdated) -> None:
+        s = self.status(e.service)
+        if e.state in _FINAL:
+            if self._open_actions.pop(e.action_id, None) is not None:
+                s.outbox_pending = max(0, s.outbox_pending - 1)
+            if e.state == ActionState.FAILED:
+                s.outbox_failed += 1
+        elif e.action_id not in self._open_actions:
+            self._open_actions[e.action_id] = e.service
+            s.outbox_pending += 1
+
+
+_HANDLERS = {
+    RequestDone: HealthModel._request_done,
+    RetryScheduled: HealthModel._retry,
+    BreakerChanged: HealthModel._breaker,
+    QuotaUpdated: HealthModel._quota,
+    ActionUpdated: HealthModel._action,
+}
