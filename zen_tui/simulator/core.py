@@ -93,9 +93,17 @@ class World:
     the random source, the clock, the counters and the change feed.
     """
 
-    def __init__(self, seed: int = 1, size: int = 300, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        seed: int = 1,
+        size: int = 300,
+        clock: Callable[[], float] = time.time,
+        rate_scale: float = 1.0,
+    ):
         self.seed = seed
         self.size = size
+        # Multiplies every simulated rate-limit budget (0.01 -> GitHub core 50/h): tests use it.
+        self.rate_scale = rate_scale
         self.rng = random.Random(seed)
         self.clock = clock
         self.counters = Counters()
@@ -141,7 +149,9 @@ class ServiceSim(ABC):
     def rate_limited_response(self, retry_after: float) -> Response:
         """The 429 this service sends (fault injection uses it). Override for headers."""
         return JSONResponse(
-            {"message": "rate limited"}, status_code=429, headers={"Retry-After": str(int(retry_after))}
+            {"message": "rate limited"},
+            status_code=429,
+            headers={"Retry-After": str(int(retry_after))},
         )
 
     def error_response(self, status: int, message: str) -> Response:

@@ -1,0 +1,214 @@
+"""Compose the simulator: one Starlette app, each service under its prefix, faults around all.
+
+Starlette (ASGI) because the same app object serves real loopback sockets under uvicorn and
+in-memory tests under httpx.ASGITransport; it is small and well kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+
+from zen_tui.simulator.core import ServiceSim, World
+from zen_tui.simulator.faults import Decision, FaultEngine
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# (module, class, token prefix, extra constructor kwargs): mounted when the module imports, so
+# one service's work in progress never blocks the others.
+SERVICE_MODULES: list[tuple[str, str]] = [
+    ("zen_tui.simulator.github", "GitHubSim"),
+    ("zen_tui.simulator.jira", "JiraSim"),
+    ("zen_tui.simulator.slack", "SlackSim"),
+]
+JIRA_EMAIL = "me@example.com"
+
+
+class ConnectionAbort(Exception):
+    """Raised after the response has started: the server drops the connection mid-response."""
+
+
+def make_token(seed: int, service: str) -> str:
+    """A fake token derived from the seed, in the service's own prefix style."""
+    digest = hashlib.sha256(f"zen-sim:{seed}:{service}".encode()).hexdigest()
+    prefix = {"github": "ghp_", "slack": "xoxp-", "jira": "ATATT"}.get(service, "sim_")
+    return prefix + digest[:36]
+
+
+def _load_service(module_name: str, class_name: str, world: World) -> ServiceSim | None:
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except Exception as exc:  # a sibling's module in progress must not stop the rest
+        log.warning("simulator: %s not mounted (%s)", module_name, type(exc).__name__)
+        return None
+    name = module_name.rsplit(".", 1)[1]
+    token = make_token(world.seed, name)
+    sim: ServiceSim = cls(world, token, JIRA_EMAIL) if name == "jira" else cls(world, token)
+    return sim
+
+
+def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
+    """A seeded world with every service whose module imports mounted on it."""
+    world = World(seed=seed, size=size, rate_scale=rate_scale)
+    for module_name, class_name in SERVICE_MODULES:
+        sim = _load_service(module_name, class_name, world)
+        if sim is not None:
+            world.add(sim)
+    return world
+
+
+class FaultMiddleware:
+    """Applies the engine's decision to each service request and counts every response."""
+
+    def __init__(self, app: ASGIApp, world: World, engine: FaultEngine, runner: Any) -> None:
+        self.app = app
+        self.world = world
+        self.engine = engine
+        self.runner = runner  # ScenarioRunner: applies the timeline lazily, per request
+
+    def _service_for(self, path: str) -> ServiceSim | None:
+        for sim in self.world.services.values():
+            if path == sim.prefix or path.startswith(sim.prefix + "/"):
+                return sim
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sim = self._service_for(scope.get("path", "")) if scope["type"] == "http" else None
+        if sim is None:
+            await self.app(scope, receive, send)
+            return
+        relative = scope["path"][len(sim.prefix) :] or "/"
+        status = {"code": 0}
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        self.runner.tick()
+        decision = self.engine.decide(sim.name, scope.get("method", "GET"), relative)
+        try:
+            if decision.delay > 0:
+                await asyncio.sleep(decision.delay)
+            await self._serve(sim, decision, scope, receive, counting_send)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or relative
+            self.world.counters.request(sim.name, endpoint, status["code"] or 599)
+
+    async def _serve(
+        self, sim: ServiceSim, decision: Decision, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        kind = decision.kind
+        if kind is None:
+            await self.app(scope, receive, send)
+        elif kind == "outage":
+            await sim.error_response(503, "Service Unavailable (simulated outage)")(
+                scope, receive, send
+            )
+        elif kind == "reset":
+            await _abort(send)
+        elif kind == "hang":
+            await asyncio.sleep(decision.hang_seconds)
+            await sim.error_response(504, "Gateway Timeout (simulated hang)")(scope, receive, send)
+        elif kind == "rate_limit":
+            await sim.rate_limited_response(decision.retry_after)(scope, receive, send)
+        elif kind == "error":
+            await sim.error_response(decision.status, "simulated server error")(
+                scope, receive, send
+            )
+        elif kind == "malformed":
+            body = b'{"simulated": "malformed", "items": [{"id": 1,, '
+            await Response(body, 200, media_type="application/json")(scope, receive, send)
+        elif kind == "truncated":
+            await self._truncated(scope, receive, send)
+
+    async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the real response with its body cut in half (headers say it is complete)."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        cut = body[: len(body) // 2]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(cut)).encode()))
+        await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": cut})
+
+
+async def _abort(send: Send) -> None:
+    """Start a response, send part of it, then fail: uvicorn drops the connection."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+    raise ConnectionAbort("simulated connection reset")
+
+
+def build_app(
+    world: World,
+    *,
+    scenario: str | Path | None = None,
+    engine: FaultEngine | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Starlette:
+    """The whole simulator as one ASGI app; serve it with uvicorn or httpx.ASGITransport.
+
+    `app.state` holds `world`, `faults` (FaultEngine), `scenario` (ScenarioRunner) and
+    `activity` (ActivityGenerator) for the control API and in-process callers.
+    """
+    from zen_tui.simulator.activity import ActivityGenerator
+    from zen_tui.simulator.control import control_routes
+    from zen_tui.simulator.scenario import ScenarioRunner
+
+    if not world.services:
+        for module_name, class_name in SERVICE_MODULES:
+            sim = _load_service(module_name, class_name, world)
+            if sim is not None:
+                world.add(sim)
+    engine = engine or FaultEngine(seed=world.seed)
+    runner = ScenarioRunner(engine, world, clock=clock)
+    if scenario is not None:
+        runner.load_path(Path(scenario))
+    routes: list[BaseRoute] = [Mount("/_sim", routes=control_routes())]
+    routes += [Mount(sim.prefix, routes=sim.routes()) for sim in world.services.values()]
+    app = Starlette(routes=routes)
+    app.state.world = world
+    app.state.faults = engine
+    app.state.scenario = runner
+    app.state.activity = ActivityGenerator(world)
+    app.add_middleware(_Wrap, world=world, engine=engine, runner=runner)
+    return app
+
+
+class _Wrap(FaultMiddleware):
+    """Adapter so Starlette's add_middleware(cls, **kwargs) builds a FaultMiddleware."""
+
+    def __init__(self, app: ASGIApp, *, world: World, engine: FaultEngine, runner: Any) -> None:
+        super().__init__(app, world, engine, runner)

@@ -1,0 +1,145 @@
+"""The `/_sim` control API: faults, counters, scenario, activity and seed info at runtime."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from zen_tui.simulator.faults import FaultRuleError, parse_rules
+from zen_tui.simulator.scenario import ScenarioError, parse
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=400)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise FaultRuleError("request body is not valid JSON; send a JSON object") from None
+
+
+def _rules_from(body: Any) -> list[Any]:
+    if isinstance(body, dict) and "rules" in body:
+        body = body["rules"]
+    elif isinstance(body, dict):
+        body = [body]
+    return parse_rules(body if body is not None else [])
+
+
+async def get_faults(request: Request) -> Response:
+    return JSONResponse(request.app.state.faults.rules())
+
+
+async def put_faults(request: Request) -> Response:
+    """Replace the runtime rules (body: a rule, a list of rules or {"rules": [...]})."""
+    try:
+        rules = _rules_from(await _json(request))
+    except FaultRuleError as exc:
+        return _bad(str(exc))
+    if request.method == "POST":
+        request.app.state.faults.add_rules(rules)
+    else:
+        request.app.state.faults.set_rules(rules)
+    return JSONResponse(request.app.state.faults.rules())
+
+
+async def delete_faults(request: Request) -> Response:
+    request.app.state.faults.clear()
+    return JSONResponse(request.app.state.faults.rules())
+
+
+async def get_counters(request: Request) -> Response:
+    return JSONResponse(request.app.state.world.counters.snapshot())
+
+
+async def reset_counters(request: Request) -> Response:
+    request.app.state.world.counters.reset()
+    return Response(status_code=204)
+
+
+async def scenario(request: Request) -> Response:
+    """GET: status. POST: load ({"name": "tour"} / {"path": ...} / {"toml": "..."}). DELETE: stop."""
+    runner = request.app.state.scenario
+    if request.method == "DELETE":
+        runner.stop()
+    elif request.method == "POST":
+        try:
+            body = await _json(request) or {}
+            if "toml" in body:
+                runner.load(parse(tomllib.loads(body["toml"])))
+            else:
+                runner.load_path(body.get("path") or body.get("name") or "")
+        except (FaultRuleError, ScenarioError, tomllib.TOMLDecodeError, AttributeError) as exc:
+            return _bad(f"scenario not loaded: {exc}")
+    return JSONResponse(runner.status())
+
+
+async def activity(request: Request) -> Response:
+    """GET: status. POST {"on": bool, "interval": seconds} switches the generator."""
+    generator = request.app.state.activity
+    if request.method == "POST":
+        try:
+            body = await _json(request) or {}
+        except FaultRuleError as exc:
+            return _bad(str(exc))
+        if body.get("on", True):
+            generator.start(body.get("interval"))
+        else:
+            generator.stop()
+    return JSONResponse(
+        {"on": generator.running, "interval": generator.interval, "changes": generator.changes}
+    )
+
+
+async def info(request: Request) -> Response:
+    world = request.app.state.world
+    root = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {
+            "seed": world.seed,
+            "size": world.size,
+            "rate_scale": world.rate_scale,
+            "services": {
+                name: {"base_url": root + sim.prefix, "token": sim.token}
+                for name, sim in world.services.items()
+            },
+        }
+    )
+
+
+async def rate_scale(request: Request) -> Response:
+    """PUT {"rate_scale": 0.01}: shrink or grow every simulated rate-limit budget."""
+    world = request.app.state.world
+    try:
+        value = float(((await _json(request)) or {})["rate_scale"])
+        if value <= 0:
+            raise ValueError
+    except (FaultRuleError, KeyError, TypeError, ValueError):
+        return _bad('send {"rate_scale": <number > 0>}')
+    world.rate_scale = value
+    return JSONResponse({"rate_scale": value})
+
+
+def control_routes() -> list[BaseRoute]:
+    return [
+        Route("/faults", get_faults, methods=["GET"]),
+        Route("/faults", put_faults, methods=["PUT", "POST"]),
+        Route("/faults", delete_faults, methods=["DELETE"]),
+        Route("/counters", get_counters, methods=["GET"]),
+        Route("/counters/reset", reset_counters, methods=["POST"]),
+        Route("/scenario", scenario, methods=["GET", "POST", "DELETE"]),
+        Route("/activity", activity, methods=["GET", "POST"]),
+        Route("/info", info, methods=["GET"]),
+        Route("/seed", info, methods=["GET"]),
+        Route("/rate_scale", rate_scale, methods=["PUT"]),
+    ]

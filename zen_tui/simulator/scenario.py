@@ -1,0 +1,187 @@
+"""Scenario files: fault phases on a timeline, applied lazily whenever a request arrives.
+
+Format (TOML):
+
+    name = "tour"
+    loop = true            # restart the timeline after `period` seconds
+    period = 120           # default: the end of the last phase
+    faults = [ ... ]       # optional always-on rules
+
+    [[phase]]
+    name = "GitHub outage"
+    at = 20                # seconds after the scenario starts
+    duration = 25
+    repeat = 0             # > 0: the phase recurs every `repeat` seconds
+    [[phase.faults]]
+    service = "github"
+    outage = true
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zen_tui.simulator.core import World
+from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
+
+SCENARIO_DIR = Path(__file__).with_name("scenarios")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message names the file, key and fix."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    at: float
+    duration: float
+    faults: list[FaultRule]
+    repeat: float = 0.0
+
+    def active(self, t: float) -> bool:
+        if t < self.at:
+            return False
+        offset = t - self.at
+        if self.repeat > 0:
+            offset %= self.repeat
+        return offset < self.duration
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    phases: list[Phase]
+    baseline: list[FaultRule] = field(default_factory=list)
+    loop: bool = False
+    period: float = 0.0
+
+    def active_phases(self, t: float) -> list[Phase]:
+        if self.loop and self.period > 0:
+            t %= self.period
+        return [p for p in self.phases if p.active(t)]
+
+    def rules_at(self, t: float) -> list[FaultRule]:
+        rules = list(self.baseline)
+        for phase in self.active_phases(t):
+            rules.extend(phase.faults)
+        return rules
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A scenario file path, or the name of a bundled one ("tour", "steady")."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = SCENARIO_DIR / f"{name_or_path}.toml"
+    if bundled.is_file():
+        return bundled
+    names = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+    raise ScenarioError(
+        f"scenario {str(name_or_path)!r} not found: give a TOML file or one of {names}"
+    )
+
+
+def load_path(name_or_path: str | Path) -> Scenario:
+    path = resolve(name_or_path)
+    try:
+        return parse(tomllib.loads(path.read_text(encoding="utf-8")), source=str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+
+
+def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    try:
+        phases = [_phase(p, i) for i, p in enumerate(data.get("phase", []))]
+        baseline = parse_rules(data.get("faults", []))
+        end = max((p.at + p.duration for p in phases), default=0.0)
+        period = float(data.get("period", end))
+        return Scenario(
+            name=str(data.get("name", Path(source).stem)),
+            phases=phases,
+            baseline=baseline,
+            loop=bool(data.get("loop", False)),
+            period=period,
+        )
+    except (FaultRuleError, TypeError, ValueError) as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def _phase(data: dict[str, Any], index: int) -> Phase:
+    if "at" not in data or "duration" not in data:
+        raise ScenarioError(f"phase #{index}: needs `at` and `duration` (seconds)")
+    return Phase(
+        name=str(data.get("name", f"phase {index}")),
+        at=float(data["at"]),
+        duration=float(data["duration"]),
+        repeat=float(data.get("repeat", 0)),
+        faults=parse_rules(data.get("faults", [])),
+    )
+
+
+class ScenarioRunner:
+    """Applies a scenario's rules to the fault engine for the current point on its timeline.
+
+    `tick()` runs on every request (cheap), so no background thread is needed and a fake
+    clock drives the timeline in tests.
+    """
+
+    def __init__(
+        self, engine: FaultEngine, world: World, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.engine = engine
+        self.world = world
+        self.clock = clock or time.monotonic
+        self.scenario: Scenario | None = None
+        self.started_at = 0.0
+        self._active: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def load(self, scenario: Scenario) -> None:
+        with self._lock:
+            self.scenario = scenario
+            self.started_at = self.clock()
+            self._active = ("<none>",)  # force the next tick to apply
+        self.tick()
+
+    def load_path(self, name_or_path: str | Path) -> None:
+        self.load(load_path(name_or_path))
+
+    def stop(self) -> None:
+        with self._lock:
+            self.scenario = None
+            self._active = ()
+        self.engine.set_scenario_rules([])
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started_at
+
+    def tick(self) -> None:
+        with self._lock:
+            if self.scenario is None:
+                return
+            t = self.elapsed()
+            names = tuple(p.name for p in self.scenario.active_phases(t))
+            if names == self._active:
+                return
+            self._active = names
+            self.engine.set_scenario_rules(self.scenario.rules_at(t))
+
+    def status(self) -> dict[str, Any]:
+        self.tick()
+        with self._lock:
+            if self.scenario is None:
+                return {"name": None, "elapsed": 0.0, "active": []}
+            return {
+                "name": self.scenario.name,
+                "elapsed": round(self.elapsed(), 3),
+                "active": list(self._active),
+                "loop": self.scenario.loop,
+                "period": self.scenario.period,
+            }
