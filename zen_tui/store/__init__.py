@@ -1,0 +1,25 @@
+"""Local SQLite store: last-known items, HTTP validators, cursors, outbox, webhook queue."""
+
+from zen_tui.store.rows import (
+    HttpCacheRow,
+    IdempotencyConflict,
+    InvalidTransition,
+    OutboxEntry,
+    StoreError,
+    StoreRecovered,
+    StoreTooNew,
+    WebhookRow,
+)
+from zen_tui.store.store import Store
+
+__all__ = [
+    "HttpCacheRow",
+    "IdempotencyConflict",
+    "InvalidTransition",
+    "OutboxEntry",
+    "Store",
+    "StoreError",
+    "StoreRecovered",
+    "StoreTooNew",
+    "WebhookRow",
+]

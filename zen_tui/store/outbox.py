@@ -1,0 +1,125 @@
+"""The outbox: every triage action is committed here before it is sent.
+
+Each call is its own committed transaction, so after a kill -9 the outbox holds every entry
+whose call returned. Leaving DONE is refused (that could apply an action twice); FAILED may
+only go back to PENDING (a user retry).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+from zen_tui.models import Action, ActionState
+from zen_tui.store.base import StoreBase
+from zen_tui.store.codec import decode_action, encode_action
+from zen_tui.store.rows import IdempotencyConflict, InvalidTransition, OutboxEntry, StoreError
+
+_COLUMNS = (
+    "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at"
+)
+_ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
+    ActionState.DONE: frozenset({ActionState.DONE}),
+    ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
+}
+
+
+class OutboxMixin(StoreBase):
+    def outbox_add(
+        self, action: Action, *, idempotency_key: str | None = None, batch_id: str | None = None
+    ) -> OutboxEntry:
+        """Queue `action` as PENDING. The same key with the same action returns the existing
+        entry (adding twice is harmless); the same key with another action is an error."""
+        entry_id = uuid.uuid4().hex
+        key = idempotency_key or entry_id
+        now = self._clock()
+        with self._write() as db:
+            existing = _fetch(db, "idempotency_key = ?", key)
+            if existing is not None:
+                if existing.action != action:
+                    raise IdempotencyConflict(
+                        f"idempotency key {key!r} is already used by a different action "
+                        f"({existing.action.kind} on {existing.action.item_id}); use a new key"
+                    )
+                return existing
+            db.execute(
+                "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
+                " reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)",
+                (entry_id, encode_action(action), key, batch_id, ActionState.PENDING, now, now),
+            )
+            added = _fetch(db, "id = ?", entry_id)
+        assert added is not None
+        return added
+
+    def outbox_get(self, entry_id: str) -> OutboxEntry | None:
+        with self._lock:
+            return _fetch(self._connection(), "id = ?", entry_id)
+
+    def outbox_by_state(self, *states: ActionState) -> list[OutboxEntry]:
+        """Entries in any of `states` (all entries if none given), in insertion order."""
+        where = f"state IN ({', '.join('?' * len(states))})" if states else "1"
+        with self._lock:
+            rows = self._connection().execute(
+                f"SELECT {_COLUMNS} FROM outbox WHERE {where} ORDER BY seq",
+                [str(s) for s in states],
+            )
+            return [_entry(r) for r in rows.fetchall()]
+
+    def outbox_update(
+        self,
+        entry_id: str,
+        *,
+        state: ActionState,
+        reason: str | None = None,
+        attempt: bool = False,
+    ) -> OutboxEntry:
+        """Move an entry to `state`; `reason` replaces the old one (None clears it);
+        `attempt=True` counts one more send attempt."""
+        with self._write() as db:
+            current = _fetch(db, "id = ?", entry_id)
+            if current is None:
+                raise StoreError(f"no outbox entry {entry_id!r}; it may have been pruned")
+            allowed = _ALLOWED_FROM.get(current.state)
+            if allowed is not None and state not in allowed:
+                raise InvalidTransition(
+                    f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
+                )
+            db.execute(
+                "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?,"
+                " updated_at = ? WHERE id = ?",
+                (str(state), reason, int(attempt), self._clock(), entry_id),
+            )
+            updated = _fetch(db, "id = ?", entry_id)
+        assert updated is not None
+        return updated
+
+    def outbox_counts(self) -> dict[ActionState, int]:
+        """Entries per state, every state present (zero when none)."""
+        counts = dict.fromkeys(ActionState, 0)
+        with self._lock:
+            rows = self._connection().execute("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+            for state, n in rows.fetchall():
+                counts[ActionState(state)] = n
+        return counts
+
+
+def _fetch(db: sqlite3.Connection, where: str, value: str) -> OutboxEntry | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE {where}", (value,)).fetchone()
+    return _entry(row) if row else None
+
+
+def _entry(row: Any) -> OutboxEntry:
+    entry_id, seq, action, key, batch_id, state, attempts, reason, created, updated = row
+    return OutboxEntry(
+        entry_id,
+        seq,
+        decode_action(action),
+        key,
+        batch_id,
+        ActionState(state),
+        attempts,
+        reason,
+        created,
+        updated,
+    )

@@ -1,0 +1,121 @@
+"""The small tables: HTTP cache, poll cursors, webhook queue, account health, settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from zen_tui.store.base import StoreBase
+from zen_tui.store.rows import HttpCacheRow, WebhookRow
+
+# Never persisted even if a caller passes them in: credentials and session cookies.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+class HttpCacheMixin(StoreBase):
+    def http_get(self, key: str) -> HttpCacheRow | None:
+        with self._lock:
+            row = (
+                self._connection()
+                .execute(
+                    "SELECT key, status, headers, body, etag, last_modified, fetched_at"
+                    " FROM http_cache WHERE key = ?",
+                    (key,),
+                )
+                .fetchone()
+            )
+        if row is None:
+            return None
+        key, status, headers, body, etag, last_modified, fetched_at = row
+        return HttpCacheRow(key, status, json.loads(headers), body, etag, last_modified, fetched_at)
+
+    def http_put(self, row: HttpCacheRow) -> None:
+        """Store a response; credential and cookie headers are dropped, not stored."""
+        headers = {k: v for k, v in row.headers.items() if k.lower() not in _SECRET_HEADERS}
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO http_cache"
+                " (key, status, headers, body, etag, last_modified, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.key,
+                    row.status,
+                    json.dumps(headers),
+                    row.body,
+                    row.etag,
+                    row.last_modified,
+                    row.fetched_at,
+                ),
+            )
+
+
+class CursorsMixin(StoreBase):
+    def get_cursor(self, scope: str, name: str) -> str | None:
+        return self._value("SELECT value FROM cursors WHERE scope = ? AND name = ?", scope, name)
+
+    def set_cursor(self, scope: str, name: str, value: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO cursors (scope, name, value) VALUES (?, ?, ?)",
+                (scope, name, value),
+            )
+
+    def get_setting(self, key: str) -> str | None:
+        return self._value("SELECT value FROM settings WHERE key = ?", key)
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    def _value(self, sql: str, *params: str) -> str | None:
+        with self._lock:
+            row = self._connection().execute(sql, params).fetchone()
+        return None if row is None else str(row[0])
+
+
+class WebhooksMixin(StoreBase):
+    def webhook_enqueue(
+        self, service: str, delivery_id: str, event: str, body: bytes, received_at: float
+    ) -> bool:
+        """Persist a delivery; False if this service's delivery id was seen before (a replay),
+        even if that earlier delivery was already processed."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO webhook_queue"
+                " (service, delivery_id, event, body, received_at) VALUES (?, ?, ?, ?, ?)",
+                (service, delivery_id, event, body, received_at),
+            )
+        return cursor.rowcount == 1
+
+    def webhook_pending(self, limit: int = 100) -> list[WebhookRow]:
+        """Unprocessed deliveries, oldest first."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT id, service, delivery_id, event, body, received_at FROM webhook_queue"
+                " WHERE done_at IS NULL ORDER BY id LIMIT ?",
+                (limit,),
+            )
+            return [WebhookRow(*r) for r in rows.fetchall()]
+
+    def webhook_done(self, row_id: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE webhook_queue SET done_at = ? WHERE id = ? AND done_at IS NULL",
+                (self._clock(), row_id),
+            )
+
+
+class HealthMixin(StoreBase):
+    def save_health(self, account: str, data: dict[str, Any], at: float) -> None:
+        """`data` must be JSON-serialisable (numbers, strings, lists, dicts)."""
+        text = json.dumps(data)
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO health (account, data, at) VALUES (?, ?, ?)",
+                (account, text, at),
+            )
+
+    def load_health(self) -> dict[str, tuple[dict[str, Any], float]]:
+        with self._lock:
+            rows = self._connection().execute("SELECT account, data, at FROM health").fetchall()
+        return {account: (json.loads(data), at) for account, data, at in rows}

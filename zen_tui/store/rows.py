@@ -1,0 +1,75 @@
+"""Row types the Store hands out, and its errors. Plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zen_tui.models import Action, ActionState
+
+
+class StoreError(Exception):
+    """A store problem with a one-line message that says what is wrong and how to fix it."""
+
+
+class StoreTooNew(StoreError):
+    """The database was written by a newer zen-tui; we refuse rather than lose its data."""
+
+
+class InvalidTransition(StoreError):
+    """An outbox state change that would risk applying an action twice (e.g. out of DONE)."""
+
+
+class IdempotencyConflict(StoreError):
+    """An idempotency key already used by a different action."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRecovered:
+    """Notice that the file at open time was unusable and was moved aside."""
+
+    moved_to: Path
+    reason: str
+
+    def message(self) -> str:
+        return (
+            f"the local store was unreadable ({self.reason}); it was moved to {self.moved_to} "
+            "and a new empty one was created (cached items will be fetched again)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HttpCacheRow:
+    """A cached HTTP response: response headers and body only, never request headers."""
+
+    key: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: str
+    seq: int  # insertion order; replay goes in this order
+    action: Action
+    idempotency_key: str  # defaults to `id` when the caller gives none
+    batch_id: str | None
+    state: ActionState
+    attempts: int
+    reason: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRow:
+    id: int
+    service: str
+    delivery_id: str
+    event: str
+    body: bytes
+    received_at: float

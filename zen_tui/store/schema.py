@@ -1,0 +1,134 @@
+"""The database schema as an ordered list of migrations, tracked in PRAGMA user_version.
+
+Migration N (1-based) upgrades a v(N-1) database to vN. Never edit a released migration;
+append a new one. `application_id` marks the file as ours so a foreign SQLite file is
+recognised (and moved aside) instead of being written into.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+APPLICATION_ID = 0x5A454E54  # "ZENT"
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_core(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE sections (
+            section_id TEXT PRIMARY KEY,
+            fetched_at REAL
+        );
+        CREATE TABLE items (
+            section_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            sort_key REAL NOT NULL,
+            fetched_at REAL NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (section_id, item_id)
+        );
+        CREATE INDEX items_by_item ON items (item_id);
+        -- Response side only: there is deliberately no column for request headers.
+        CREATE TABLE http_cache (
+            key TEXT PRIMARY KEY,
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            fetched_at REAL NOT NULL
+        );
+        CREATE TABLE cursors (
+            scope TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (scope, name)
+        );
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            action TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            batch_id TEXT,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX outbox_by_state ON outbox (state, seq);
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def _v2_webhooks_and_health(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE webhook_queue (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            service TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            body BLOB NOT NULL,
+            received_at REAL NOT NULL,
+            done_at REAL,
+            UNIQUE (service, delivery_id)
+        );
+        CREATE INDEX webhook_pending ON webhook_queue (done_at, id);
+        CREATE TABLE health (
+            account TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_core, _v2_webhooks_and_health]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring `db` (in autocommit mode) up to SCHEMA_VERSION; returns the version it had.
+
+    Each step runs in its own transaction with its version bump, so a crash mid-upgrade
+    leaves a consistent older version that the next open finishes upgrading. The version is
+    read under the write lock, so two processes opening at once never run a step twice.
+    """
+    start = _version(db)
+    if start >= SCHEMA_VERSION:
+        return start  # the common case: no write lock taken
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = _version(db)
+            if version < SCHEMA_VERSION:
+                MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if version >= SCHEMA_VERSION - 1:
+            return start
+
+
+def _version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _execute_all(db: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): on Python 3.11 it COMMITs first, breaking the step's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)

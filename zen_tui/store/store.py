@@ -1,0 +1,33 @@
+"""The Store facade: one SQLite file (WAL) holding everything zen-tui keeps between runs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from zen_tui.store.base import Clock
+from zen_tui.store.connection import open_database
+from zen_tui.store.items import ItemsMixin
+from zen_tui.store.outbox import OutboxMixin
+from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
+
+
+class Store(ItemsMixin, OutboxMixin, HttpCacheMixin, CursorsMixin, WebhooksMixin, HealthMixin):
+    """Used from one thread at a time (calls are serialised by a lock); several processes may
+    open the same file. Check `recovered` after opening: it says if a bad file was moved aside.
+    """
+
+    @classmethod
+    def open(cls, path: Path | str, *, clock: Clock = time.time) -> Store:
+        """Open (creating dirs and file, 0600) and migrate; ":memory:" for a throwaway store.
+
+        Raises StoreTooNew for a file from a newer zen-tui, StoreError if it cannot be opened.
+        """
+        db, recovered = open_database(path)
+        return cls(db, recovered, clock)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
