@@ -51,6 +51,20 @@ def backoff(policy: IntervalPolicy, previous: float | None, changed: bool) -> fl
     return min(policy.maximum, max(policy.base, previous) * policy.backoff)
 
 
+def constrain(
+    policy: IntervalPolicy,
+    plain: float,
+    *,
+    focused: bool = False,
+    poll_interval: float | None = None,
+    budget: Budget | None = None,
+    now: float = 0.0,
+) -> float:
+    """The wait for an unconstrained interval: focus, minimum, X-Poll-Interval, budget."""
+    wait = plain * policy.focus_factor if focused else plain
+    return max(wait, policy.minimum, poll_interval or 0.0, budget_floor(budget, now, policy.safety))
+
+
 def next_interval(
     policy: IntervalPolicy,
     *,
@@ -63,6 +77,7 @@ def next_interval(
 ) -> tuple[float, float]:
     """Return (unfocused interval to remember, interval to wait now)."""
     plain = backoff(policy, previous, changed)
-    wait = plain * policy.focus_factor if focused else plain
-    wait = max(wait, policy.minimum, poll_interval or 0.0, budget_floor(budget, now, policy.safety))
+    wait = constrain(
+        policy, plain, focused=focused, poll_interval=poll_interval, budget=budget, now=now
+    )
     return plain, wait

@@ -1,0 +1,102 @@
+import asyncio
+import itertools
+
+from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import SectionInfo
+from zen_tui.sync.backend import PollerChanged
+from zen_tui.sync.interval import IntervalPolicy
+from zen_tui.sync.poller import Poller, PollOutcome
+
+SECTION = SectionInfo(id="prs:0:gh", pane="prs", title="Review", account="gh", service="github")
+POLICY = IntervalPolicy(base=60, minimum=10, maximum=600, backoff=1.5, focus_factor=0.5)
+
+
+def make(outcomes=None):
+    bus, clock = EventBus(), FakeClock()
+    changes: list[PollerChanged] = []
+    bus.subscribe(lambda e: changes.append(e) if isinstance(e, PollerChanged) else None)
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        return (outcomes or {}).get(len(calls), PollOutcome(changed=False))
+
+    return Poller(SECTION, poll, bus, POLICY, clock), clock, calls, changes
+
+
+async def run_until(poller, calls, n):
+    task = asyncio.create_task(poller.run())
+    for _ in range(10_000):
+        if len(calls) >= n:
+            break
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_backs_off_when_nothing_changes_and_obeys_x_poll_interval():
+    poller, _clock, calls, changes = make({3: PollOutcome(changed=True, poll_interval=300)})
+    await run_until(poller, calls, 5)
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert gaps[:4] == [60, 90, 300, 90]  # base, x1.5, X-Poll-Interval floor, back to base*1.5
+    assert [c.interval for c in changes][:3] == [60, 90, 300]
+
+
+async def test_polls_never_overlap():
+    bus, clock = EventBus(), FakeClock()
+    running, peak, release = 0, 0, asyncio.Event()
+
+    async def slow(section, interactive):
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+        return PollOutcome(changed=True)
+
+    poller = Poller(SECTION, slow, bus, POLICY, clock)
+    tasks = [asyncio.create_task(poller.poll_now()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert peak == 1 and poller.polls == 1  # the others waited for the running poll
+
+
+async def test_pause_stops_polling_and_resume_restarts():
+    poller, clock, calls, changes = make()
+    task = asyncio.create_task(poller.run())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    poller.set_paused(True)
+    before = len(calls)
+    for _ in range(200):
+        clock.advance(1000)
+        await asyncio.sleep(0)
+    assert len(calls) == before and changes[-1].paused and changes[-1].next_poll_at is None
+    poller.set_paused(False)
+    for _ in range(50):
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert len(calls) > before
+
+
+async def test_focus_halves_the_wait_without_touching_backoff():
+    poller, clock, _calls, changes = make()
+    await poller.poll_now()
+    assert poller.wait_for == 60 and poller.next_poll_at == clock.time() + 60
+    poller.set_focused(True)
+    assert poller.wait_for == 30 and poller.plain == 60
+    assert poller.next_poll_at == clock.time() + 30 and changes[-1].interval == 30
+
+
+async def test_poll_errors_do_not_kill_the_poller():
+    bus, clock = EventBus(), FakeClock()
+
+    async def broken(section, interactive):
+        raise RuntimeError("bug")
+
+    poller = Poller(SECTION, broken, bus, POLICY, clock)
+    await poller.poll_now()
+    assert poller.polls == 1 and poller.wait_for == 60

@@ -1,0 +1,147 @@
+"""One poller per section: never overlapping, adaptive interval, pause/resume/refresh-now."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import SectionInfo
+from zen_tui.sync.backend import PollerChanged
+from zen_tui.sync.interval import Budget, IntervalPolicy, constrain, next_interval
+
+log = logging.getLogger("zen_tui.sync.poller")
+
+
+class PollClock(Protocol):
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    changed: bool
+    poll_interval: float | None = None  # server-requested minimum (X-Poll-Interval)
+    budget: Budget | None = None
+
+
+PollFn = Callable[[SectionInfo, bool], Awaitable[PollOutcome]]
+
+
+class Poller:
+    def __init__(
+        self,
+        section: SectionInfo,
+        poll: PollFn,
+        bus: EventBus,
+        policy: IntervalPolicy,
+        clock: PollClock,
+    ) -> None:
+        self.section, self._poll, self.bus = section, poll, bus
+        self.policy, self.clock = policy, clock
+        self.focused = False
+        self.paused = False
+        self.plain: float | None = None  # unfocused interval, remembered for backoff
+        self.wait_for = 0.0
+        self.next_poll_at: float | None = None
+        self.polls = 0
+        self._lock = asyncio.Lock()  # one poll at a time, whoever asks
+        self._wake = asyncio.Event()
+        self._last: PollOutcome | None = None
+        self._previous_wait = 0.0
+
+    async def poll_now(self, interactive: bool = True) -> None:
+        """Poll now; if a poll is running, wait for it instead of overlapping it."""
+        if self._lock.locked():
+            async with self._lock:
+                return
+        async with self._lock:
+            try:
+                outcome = await self._poll(self.section, interactive)
+            except Exception:  # the engine turns errors into snapshots; this is a last guard
+                log.exception("poll of %s failed", self.section.id)
+                outcome = PollOutcome(changed=False)
+            self.polls += 1
+            self._last = outcome
+            self._reschedule(outcome)
+
+    async def run(self) -> None:
+        """Poll at once, then forever at the adaptive interval (cancel the task to stop)."""
+        while True:
+            if not self.paused:
+                await self.poll_now(interactive=False)
+            await self._sleep_until_due()
+
+    def set_focused(self, focused: bool) -> None:
+        if focused != self.focused:
+            self.focused = focused
+            if self._last is not None:
+                self._reschedule(self._last, after_poll=False)
+            self._wake.set()
+
+    def set_paused(self, paused: bool) -> None:
+        if paused != self.paused:
+            self.paused = paused
+            self._announce()
+            self._wake.set()
+
+    def _reschedule(self, outcome: PollOutcome, after_poll: bool = True) -> None:
+        """After a poll: advance the backoff. On a focus change: only re-apply constraints."""
+        now = self.clock.time()
+        pi, budget = outcome.poll_interval, outcome.budget
+        if after_poll or self.plain is None:
+            self.plain, self.wait_for = next_interval(
+                self.policy, previous=self.plain, changed=outcome.changed,
+                focused=self.focused, now=now, poll_interval=pi, budget=budget,
+            )  # fmt: skip
+            self.next_poll_at = now + self.wait_for
+        else:
+            self.wait_for = constrain(self.policy, self.plain, focused=self.focused, now=now,
+                                      poll_interval=pi, budget=budget)  # fmt: skip
+            # keep the time already waited: due at the last poll + the new wait
+            last = (self.next_poll_at or now) - self._previous_wait
+            self.next_poll_at = max(now, last + self.wait_for)
+        self._previous_wait = self.wait_for
+        self._announce()
+
+    def _announce(self) -> None:
+        self.bus.publish(
+            PollerChanged(
+                service=self.section.service,
+                account=self.section.account,
+                section_id=self.section.id,
+                paused=self.paused,
+                interval=self.wait_for,
+                next_poll_at=None if self.paused else self.next_poll_at,
+            )
+        )
+
+    async def _sleep_until_due(self) -> None:
+        while True:
+            self._wake.clear()
+            if self.paused:
+                await self._wake.wait()
+                continue
+            due = (self.next_poll_at or 0.0) - self.clock.time()
+            if due <= 0:
+                return
+            if not await self._wait(due):
+                return  # the timer ran out: poll
+
+    async def _wait(self, seconds: float) -> bool:
+        """Sleep `seconds` unless woken first. True = woken (re-check), False = timer ran out."""
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return waker in done
