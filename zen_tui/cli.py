@@ -1,0 +1,253 @@
+"""The `zen-tui` entry point: parse the command line, set up logging, load the config,
+and hand over to `zen_tui.commands.<name>.run(args, settings)`.
+
+Commands are imported only when chosen, so `zen-tui list` never pays for (or imports) Textual.
+`main` never lets a traceback reach the terminal: config mistakes exit 2 with their one-line
+message, Ctrl-C exits 130, anything else exits 1 with a redacted summary and the log path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, get_args
+
+from zen_tui import __version__, paths
+from zen_tui.commands import COMMAND_MODULES
+from zen_tui.config import ConfigError, Settings, demo_settings, load_settings
+from zen_tui.logs import current_log_file, redact, setup_logging
+from zen_tui.models import ActionKind
+
+log = logging.getLogger("zen_tui.cli")
+
+PROG = "zen-tui"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+
+
+class UsageError(Exception):
+    """Bad command-line input found after parsing; exit 2 with this message."""
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes, before or after the command name."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        default=default,
+        help="config file (default: $ZEN_TUI_CONFIG, else the platform "
+        "config folder's config.toml)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        default=default,
+        help="folder for the store and logs (default: $ZEN_TUI_DATA_DIR, "
+        "else the platform data folder)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="run against the bundled simulator: no account, no network",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=default,
+        help="log file detail (default: INFO)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Triage GitHub, Jira and Slack from one terminal dashboard.",
+    )
+    _global_options(parser, suppress=False)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+
+    add("dashboard", "open the dashboard (the default command)")
+    _simulate_options(add("simulate", "serve the GitHub/Jira/Slack simulator on loopback"))
+    add("sync", "refresh every section into the local store").add_argument(
+        "--once", action="store_true", help="one refresh, then exit (default: keep polling)"
+    )
+    _list_options(add("list", "print the items of one pane"))
+    add("health", "show each account's breaker, rate budget, cache and outbox").add_argument(
+        "--json", action="store_true", help="machine-readable output"
+    )
+    _act_options(add("act", "queue a triage action on one item (through the outbox)"))
+    _auth_options(add("auth", "log in, log out, or show the login state per account"))
+    return parser
+
+
+def _simulate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default: 8765; 0 = any free)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated world (default: 1)")
+    p.add_argument(
+        "--size", type=_positive_int, default=300, help="number of items per service (default: 300)"
+    )
+    p.add_argument("--scenario", type=Path, metavar="FILE", help="fault scenario TOML file")
+    p.add_argument("--activity", action="store_true", help="add new items over time")
+
+
+def _list_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--account", metavar="NAME", help="only this account's sections")
+
+
+def _act_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "kind", choices=ACTION_KINDS, metavar="KIND", help=f"one of: {', '.join(ACTION_KINDS)}"
+    )
+    p.add_argument("item", metavar="ITEM_ID", help='item id, e.g. "gh:owner/repo#12"')
+    p.add_argument(
+        "params",
+        nargs="*",
+        type=_param,
+        metavar="KEY=VALUE",
+        help="the action's arguments, e.g. body=LGTM label=bug",
+    )
+
+
+def _auth_options(p: argparse.ArgumentParser) -> None:
+    verbs = p.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
+    login = verbs.add_parser("login", help="log in to one account")
+    login.add_argument("account", metavar="ACCOUNT", help="account name from the config")
+    login.add_argument(
+        "--method",
+        choices=("device", "oauth", "token"),
+        help="device flow (GitHub), OAuth in the browser, or paste a token",
+    )
+    verbs.add_parser("logout", help="forget an account's token").add_argument(
+        "account", metavar="ACCOUNT"
+    )
+    verbs.add_parser("status", help="login state per account").add_argument(
+        "--json", action="store_true", help="machine-readable output"
+    )
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port; use 0..65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. body=LGTM)")
+    return key, value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args.command = "dashboard"
+    if args.command == "act":
+        args.params = dict(args.params)
+    return args
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
+    path = paths.config_path(args.config)
+    explicit = paths.config_path_is_explicit(args.config)
+    return load_settings(path, data_dir, must_exist=explicit)
+
+
+@contextmanager
+def _demo(data_dir: Path) -> Iterator[Settings]:
+    """A simulator in this process for as long as the command runs, and settings for it."""
+    try:
+        from zen_tui.simulator.server import SimulatorServer
+    except ImportError as exc:
+        raise UsageError(f"the demo needs the simulator, missing in this build ({exc})") from None
+    with SimulatorServer(activity=True) as server:
+        log.info("demo simulator at %s", server.root_url)
+        yield demo_settings(server.accounts, data_dir / "demo")
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    module_name = COMMAND_MODULES[args.command]
+    qualified = f"zen_tui.commands.{module_name}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name != qualified:
+            raise
+        print(f"{PROG}: `{args.command}` is not available yet in this build", file=sys.stderr)
+        return 2
+    return int(module.run(args, settings))
+
+
+def _run(args: argparse.Namespace) -> int:
+    data_dir = paths.data_dir(args.data_dir)
+    try:
+        setup_logging(data_dir, args.log_level or "INFO")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write logs in {data_dir}: {exc.strerror or exc}; "
+            "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
+        ) from None
+    log.info("zen-tui %s: %s", __version__, args.command)
+    if args.demo and args.command != "simulate":
+        with _demo(data_dir) as settings:
+            return _dispatch(args, settings)
+    return _dispatch(args, _load(args, data_dir))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run zen-tui; returns the exit status (the console script passes it to sys.exit)."""
+    try:
+        args = parse_args(argv)
+        return _run(args)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except (ConfigError, UsageError) as exc:
+        print(f"{PROG}: {redact(str(exc))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    log.exception("unexpected error")
+    summary = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    where = current_log_file()
+    details = f"; details in {where}" if where is not None else ""
+    print(f"{PROG}: unexpected error: {summary}{details}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

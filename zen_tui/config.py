@@ -1,0 +1,806 @@
+"""The TOML config -> typed, frozen settings; every mistake is one clear `ConfigError`.
+
+A `ConfigError` names the file, the key path (`gateway.github.breaker.timeout`, `sections[2]
+.account`: list entries count from 1), the bad value and what is allowed. Nothing here does
+network I/O or imports the UI; the gateway settings start from `default_settings(service)` and
+take the user's overrides. Tokens are never read from the file: only the name of the
+environment variable that holds one (`token_env`), or the keyring.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, cast
+
+from zen_tui.gateway.settings import (
+    BreakerSettings,
+    CacheSettings,
+    CacheTypeSettings,
+    GatewaySettings,
+    RateLimitSettings,
+    RetrySettings,
+    TimeoutSettings,
+    default_settings,
+)
+from zen_tui.models import Pane, SectionInfo, Service
+
+SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+PANE_SERVICES: dict[str, tuple[str, ...]] = {
+    "prs": ("github",),
+    "issues": ("github", "jira"),
+    "messages": ("slack",),
+}
+# Which key holds a section's query, per service.
+QUERY_KEY: dict[str, str] = {"github": "query", "jira": "jql", "slack": "channels"}
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "github": "https://api.github.com",
+    "slack": "https://slack.com/api",
+}
+POLICIES = ("lru", "lfu", "fifo")
+DEFAULT_SECTION_LIMIT = 50
+DURATION_HELP = 'a number of seconds or a string like "250ms", "30s", "5m", "1h"'
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class ConfigError(Exception):
+    """A bad config; `str()` is the one line shown to the user."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: Path | str | None = None,
+        key: str | None = None,
+        value: Any = None,
+        allowed: str = "",
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.key = key
+        self.value = value
+        self.problem = problem
+        self.allowed = allowed
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = f"config error in {self.file}" if self.file else "config error"
+        what = f"{self.key} = {show(self.value)}: " if self.key else ""
+        fix = f"; {self.allowed}" if self.allowed else ""
+        return f"{where}: {what}{self.problem}{fix}"
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it in TOML, for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 60 else "a list"
+    return str(value)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 30, 0.25, "250ms", "30s", "5m", "1h" or "1m30s"; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("not a duration")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError("not a duration")
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError("not a duration")
+    if seconds < 0 or seconds != seconds:  # negative or NaN
+        raise ValueError("negative duration")
+    return seconds
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed settings
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    name: str
+    service: Service
+    base_url: str
+    token_env: str | None = None  # environment variable holding the token (beats the keyring)
+    email: str | None = None  # Jira Basic auth with an API token
+    user: str | None = None  # the login "@me" means (GitHub login, Jira accountId, Slack id)
+    # Only for the demo: the simulator's token, held in memory. Never read from TOML.
+    token: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionConfig:
+    pane: Pane
+    title: str
+    account: str
+    query: str = ""  # GitHub search query (Slack: optional search.messages query)
+    jql: str = ""  # Jira
+    channels: tuple[str, ...] = ()  # Slack: "#dev" names or channel ids
+    limit: int = DEFAULT_SECTION_LIMIT
+
+    @property
+    def query_text(self) -> str:
+        """The section's query whatever the service, for display and ids."""
+        return self.query or self.jql or ", ".join(self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class PollingConfig:
+    """Feeds the pollers' interval policy (zen_tui.sync.interval)."""
+
+    min_interval: float = 10.0
+    max_interval: float = 600.0
+    default_interval: float = 60.0
+    focus_factor: float = 0.5  # the section on screen polls this much more often
+    backoff: float = 1.5  # interval factor per poll that changed nothing
+
+
+@dataclass(frozen=True, slots=True)
+class UiConfig:
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "j,down"
+
+
+def _default_secret_env() -> dict[str, str]:
+    return {
+        "github": "ZEN_GITHUB_WEBHOOK_SECRET",
+        "jira": "ZEN_JIRA_WEBHOOK_SECRET",
+        "slack": "ZEN_SLACK_SIGNING_SECRET",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8790  # the simulator's default is 8765
+    secret_env: dict[str, str] = field(default_factory=_default_secret_env)
+    max_body_bytes: int = 1_048_576
+    replay_window: float = 300.0  # older signed timestamps are rejected as replays
+
+    def secret(self, service: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """The signing secret for `service`, read from its environment variable."""
+        name = self.secret_env.get(service)
+        env = os.environ if environ is None else environ
+        return env.get(name) or None if name else None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    accounts: list[AccountConfig]
+    sections: list[SectionConfig]
+    gateway: dict[str, GatewaySettings]
+    polling: PollingConfig
+    ui: UiConfig
+    webhooks: WebhookConfig
+    config_path: Path | None
+    data_dir: Path
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    def gateway_for(self, service: str) -> GatewaySettings:
+        return self.gateway.get(service) or default_settings(service)
+
+
+def section_infos(settings: Settings) -> list[SectionInfo]:
+    """The sections as the UI sees them; ids f"{pane}:{index}:{account}", index per pane."""
+    counts: dict[str, int] = {}
+    infos = []
+    for section in settings.sections:
+        index = counts.get(section.pane, 0)
+        counts[section.pane] = index + 1
+        service = settings.account(section.account).service
+        infos.append(
+            SectionInfo(
+                id=f"{section.pane}:{index}:{section.account}",
+                pane=section.pane,
+                title=section.title,
+                account=section.account,
+                service=service,
+                query=section.query_text,
+            )
+        )
+    return infos
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading tables with checks
+
+T = TypeVar("T")
+
+
+class _Table:
+    """One TOML table being read: typed getters, then `done()` rejects unknown keys."""
+
+    def __init__(self, data: Any, key: str, file: Path | None) -> None:
+        self.file = file
+        self.key = key
+        if not isinstance(data, dict):
+            raise self.error(key, data, "expected a table", f"write it as [{key}]")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def path(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    def error(self, key: str, value: Any, problem: str, allowed: str = "") -> ConfigError:
+        return ConfigError(problem, file=self.file, key=key, value=value, allowed=allowed)
+
+    def get(self, name: str, check: Callable[[Any, str], T], default: T) -> T:
+        self.used.add(name)
+        if name not in self.data:
+            return default
+        return check(self.data[name], self.path(name))
+
+    def table(self, name: str) -> _Table:
+        self.used.add(name)
+        return _Table(self.data.get(name, {}), self.path(name), self.file)
+
+    def done(self, extra_known: Iterable[str] = ()) -> None:
+        known = sorted(self.used | set(extra_known))
+        for name in self.data:
+            if name not in known:
+                raise self.unknown(name, known)
+
+    def unknown(self, name: str, known: list[str]) -> ConfigError:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f'did you mean "{close[0]}"? ' if close else ""
+        allowed = f"{hint}allowed keys here: {', '.join(known)}" if known else "remove it"
+        return self.error(self.path(name), self.data[name], "unknown key", allowed)
+
+    # -- checks: each takes (value, key path) and returns the typed value -------------------
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, value, "expected a non-empty string", 'write it as key = "text"')
+        return value.strip()
+
+    def boolean(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(key, value, "expected true or false")
+        return value
+
+    def integer(self, low: int, high: int | None = None) -> Callable[[Any, str], int]:
+        span = f"from {low} to {high}" if high is not None else f"{low} or more"
+
+        def check(value: Any, key: str) -> int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise self.error(key, value, "expected a whole number", f"use an integer {span}")
+            if value < low or (high is not None and value > high):
+                raise self.error(key, value, "out of range", f"use an integer {span}")
+            return value
+
+        return check
+
+    def number(
+        self, low: float, high: float | None = None, *, open_low: bool = False
+    ) -> Callable[[Any, str], float]:
+        span = f"{'above' if open_low else 'at least'} {low}" + (
+            f" and at most {high}" if high is not None else ""
+        )
+
+        def check(value: Any, key: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise self.error(key, value, "expected a number", f"use a number {span}")
+            too_low = value <= low if open_low else value < low
+            if too_low or (high is not None and value > high):
+                raise self.error(key, value, "out of range", f"use a number {span}")
+            return float(value)
+
+        return check
+
+    def duration(self, *, positive: bool = False) -> Callable[[Any, str], float]:
+        def check(value: Any, key: str) -> float:
+            try:
+                seconds = parse_duration(value)
+            except ValueError:
+                raise self.error(
+                    key, value, "not a valid duration", f"use {DURATION_HELP}"
+                ) from None
+            if positive and seconds <= 0:
+                raise self.error(key, value, "must be longer than zero", f"use {DURATION_HELP}")
+            return seconds
+
+        return check
+
+    def choice(self, options: Iterable[str]) -> Callable[[Any, str], str]:
+        allowed = tuple(options)
+
+        def check(value: Any, key: str) -> str:
+            if value not in allowed:
+                close = difflib.get_close_matches(str(value), allowed, n=1)
+                hint = f'did you mean "{close[0]}"? ' if close else ""
+                raise self.error(
+                    key, value, "not allowed", f"{hint}use one of: {', '.join(allowed)}"
+                )
+            return cast(str, value)
+
+        return check
+
+    def env_name(self, value: Any, key: str) -> str:
+        name = self.string(value, key)
+        if not _ENV_RE.match(name):
+            raise self.error(
+                key,
+                value,
+                "not an environment variable name",
+                "use letters, digits and _ (e.g. ZEN_GH_TOKEN); never the token itself",
+            )
+        return name
+
+    def string_list(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.error(key, value, "expected a list of strings", 'e.g. ["#dev", "#ops"]')
+        return tuple(v.strip() for v in value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections of the file
+
+
+def _accounts(raw: Any, file: Path | None) -> list[AccountConfig]:
+    if not isinstance(raw, list):
+        raise ConfigError(
+            "expected [[accounts]] tables",
+            file=file,
+            key="accounts",
+            value=raw,
+            allowed="write each account as an [[accounts]] table",
+        )
+    accounts: list[AccountConfig] = []
+    for number, entry in enumerate(raw, start=1):
+        account = _account(_Table(entry, f"accounts[{number}]", file))
+        if any(a.name == account.name for a in accounts):
+            raise ConfigError(
+                "duplicate account name",
+                file=file,
+                key=f"accounts[{number}].name",
+                value=account.name,
+                allowed="give every account a unique name",
+            )
+        accounts.append(account)
+    return accounts
+
+
+def _account(t: _Table) -> AccountConfig:
+    name = t.get("name", t.string, "")
+    if not name:
+        raise t.error(t.path("name"), None, "missing", 'every account needs name = "..."')
+    if not _NAME_RE.match(name):
+        raise t.error(
+            t.path("name"),
+            name,
+            "not a valid account name",
+            "use letters, digits, '_', '-' and '.', starting with a letter or digit",
+        )
+    service = cast(Service, t.get("service", t.choice(SERVICES), ""))
+    if not service:
+        raise t.error(t.path("service"), None, "missing", f"use one of: {', '.join(SERVICES)}")
+    base_url = t.get("base_url", _url_check(t), DEFAULT_BASE_URLS.get(service, ""))
+    if not base_url:
+        raise t.error(
+            t.path("base_url"),
+            None,
+            "missing",
+            f'a {service} account needs base_url = "https://your-site.atlassian.net"',
+        )
+    token_env = t.get("token_env", t.env_name, None)
+    user = t.get("user", t.string, None)
+    if "email" in t.data and service != "jira":
+        raise t.error(
+            t.path("email"),
+            t.data["email"],
+            "email is only used by jira accounts",
+            "remove it (GitHub and Slack take a token only)",
+        )
+    email = t.get("email", t.string, None)
+    t.done()
+    return AccountConfig(name, service, base_url.rstrip("/"), token_env, email, user)
+
+
+def _url_check(t: _Table) -> Callable[[Any, str], str]:
+    def check(value: Any, key: str) -> str:
+        url = t.string(value, key)
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise t.error(key, value, "not an http(s) URL", 'use e.g. "https://api.github.com"')
+        return url
+
+    return check
+
+
+def _sections(raw: Any, accounts: list[AccountConfig], file: Path | None) -> list[SectionConfig]:
+    if not isinstance(raw, list):
+        raise ConfigError(
+            "expected [[sections]] tables",
+            file=file,
+            key="sections",
+            value=raw,
+            allowed="write each section as a [[sections]] table",
+        )
+    by_name = {a.name: a for a in accounts}
+    return [
+        _section(_Table(entry, f"sections[{n}]", file), by_name)
+        for n, entry in enumerate(raw, start=1)
+    ]
+
+
+def _section(t: _Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
+    pane = cast(Pane, t.get("pane", t.choice(PANES), ""))
+    if not pane:
+        raise t.error(t.path("pane"), None, "missing", f"use one of: {', '.join(PANES)}")
+    name = t.get("account", t.string, "")
+    if not name:
+        raise t.error(
+            t.path("account"),
+            None,
+            "missing",
+            'every section needs account = "<name of an [[accounts]] entry>"',
+        )
+    if name not in accounts:
+        known = ", ".join(accounts) or "none yet: add an [[accounts]] table"
+        raise t.error(
+            t.path("account"),
+            name or None,
+            "unknown account",
+            f"use the name of an [[accounts]] entry ({known})",
+        )
+    service = accounts[name].service
+    _check_misplaced_query(t, service)
+    if service not in PANE_SERVICES[pane]:
+        raise t.error(
+            t.path("pane"),
+            pane,
+            f"does not fit account {name!r} ({service})",
+            f"a {pane} section needs a {' or '.join(PANE_SERVICES[pane])} account",
+        )
+    query = t.get("query", t.string, "") if service in ("github", "slack") else ""
+    jql = t.get("jql", t.string, "") if service == "jira" else ""
+    no_channels: tuple[str, ...] = ()
+    channels = t.get("channels", t.string_list, no_channels) if service == "slack" else ()
+    if not (query or jql or channels):
+        key = QUERY_KEY[service]
+        raise t.error(t.path(key), None, "missing", f"a {service} section needs {_example(key)}")
+    title = t.get("title", t.string, query or jql or ", ".join(channels))
+    limit = t.get("limit", t.integer(1, 1000), DEFAULT_SECTION_LIMIT)
+    t.done()
+    return SectionConfig(pane, title, name, query, jql, channels, limit)
+
+
+def _example(key: str) -> str:
+    return {
+        "query": 'query = "is:pr is:open review-requested:@me"',
+        "jql": 'jql = "assignee = currentUser() ORDER BY updated DESC"',
+        "channels": 'channels = ["#dev"]',
+    }[key]
+
+
+def _check_misplaced_query(t: _Table, service: str) -> None:
+    owners = {"jql": ("jira",), "channels": ("slack",), "query": ("github", "slack")}
+    for key, services in owners.items():
+        if key in t.data and service not in services:
+            right = QUERY_KEY[service]
+            owner = " or ".join(services)
+            raise t.error(
+                t.path(key),
+                t.data[key],
+                f"{key} is for {owner} sections",
+                f"this section's account is {service}: use {_example(right)}",
+            )
+
+
+def _gateway(raw: Any, file: Path | None) -> dict[str, GatewaySettings]:
+    t = _Table(raw, "gateway", file)
+    result: dict[str, GatewaySettings] = {}
+    for service in SERVICES:
+        base = default_settings(service)
+        result[service] = _service_gateway(t.table(service), base) if service in t.data else base
+    t.done(SERVICES)
+    return result
+
+
+def _service_gateway(t: _Table, base: GatewaySettings) -> GatewaySettings:
+    settings = replace(
+        base,
+        breaker=_breaker(t.table("breaker"), base.breaker),
+        retry=_retry(t.table("retry"), base.retry),
+        cache=_cache(t.table("cache"), base.cache),
+        rate_limit=_rate_limit(t.table("rate_limit"), base.rate_limit),
+        timeouts=_timeouts(t.table("timeouts"), base.timeouts),
+        user_agent=t.get("user_agent", t.string, base.user_agent),
+    )
+    t.done()
+    return settings
+
+
+def _breaker(t: _Table, b: BreakerSettings) -> BreakerSettings:
+    out = BreakerSettings(
+        failure_threshold=t.get("failure_threshold", t.integer(1), b.failure_threshold),
+        success_threshold=t.get("success_threshold", t.integer(1), b.success_threshold),
+        timeout=t.get("timeout", t.duration(positive=True), b.timeout),
+        max_half_open=t.get("max_half_open", t.integer(1), b.max_half_open),
+        per_endpoint=t.get("per_endpoint", t.boolean, b.per_endpoint),
+    )
+    t.done()
+    return out
+
+
+def _retry(t: _Table, r: RetrySettings) -> RetrySettings:
+    out = RetrySettings(
+        initial_wait=t.get("initial_wait", t.duration(), r.initial_wait),
+        multiplier=t.get("multiplier", t.number(1.0), r.multiplier),
+        max_wait=t.get("max_wait", t.duration(), r.max_wait),
+        max_attempts=t.get("max_attempts", t.integer(1, 20), r.max_attempts),
+        jitter=t.get("jitter", t.boolean, r.jitter),
+        max_server_wait=t.get("max_server_wait", t.duration(), r.max_server_wait),
+    )
+    if out.max_wait < out.initial_wait:
+        raise t.error(
+            t.path("max_wait"),
+            t.data.get("max_wait", out.max_wait),
+            "shorter than initial_wait",
+            f"use at least {out.initial_wait:g}s",
+        )
+    t.done()
+    return out
+
+
+def _cache(t: _Table, c: CacheSettings) -> CacheSettings:
+    enabled = t.get("enabled", t.boolean, c.enabled)
+    types = dict(c.types)
+    for name in c.types:
+        if name in t.data:
+            types[name] = _cache_type(t.table(name), c.types[name])
+    t.done(c.types)
+    return CacheSettings(enabled=enabled, types=types)
+
+
+def _cache_type(t: _Table, c: CacheTypeSettings) -> CacheTypeSettings:
+    out = CacheTypeSettings(
+        ttl=t.get("ttl", t.duration(), c.ttl),
+        maxsize=t.get("maxsize", t.integer(1), c.maxsize),
+        policy=cast(Any, t.get("policy", t.choice(POLICIES), str(c.policy))),
+    )
+    t.done()
+    return out
+
+
+def _rate_limit(t: _Table, r: RateLimitSettings) -> RateLimitSettings:
+    buckets = dict(r.buckets)
+    if "buckets" in t.data:
+        bt = t.table("buckets")
+        for scope, value in bt.data.items():
+            buckets[scope] = _bucket(bt, value, bt.path(scope))
+    out = RateLimitSettings(
+        buckets=buckets,
+        queue_deadline=t.get("queue_deadline", t.duration(), r.queue_deadline),
+        adaptive=t.get("adaptive", t.boolean, r.adaptive),
+        safety_factor=t.get("safety_factor", t.number(0.0, 1.0, open_low=True), r.safety_factor),
+    )
+    t.done()
+    return out
+
+
+def _bucket(t: _Table, value: Any, key: str) -> tuple[float, float]:
+    allowed = 'write [requests, period], e.g. [30, "1m"]'
+    if not isinstance(value, list) or len(value) != 2:
+        raise t.error(key, value, "expected [requests, period]", allowed)
+    requests = t.number(0.0, open_low=True)(value[0], key)
+    try:
+        period = parse_duration(value[1])
+    except ValueError:
+        raise t.error(key, value, "the period is not a valid duration", allowed) from None
+    if period <= 0:
+        raise t.error(key, value, "the period must be longer than zero", allowed)
+    return (requests, period)
+
+
+def _timeouts(t: _Table, d: TimeoutSettings) -> TimeoutSettings:
+    check = t.duration(positive=True)
+    out = TimeoutSettings(
+        connect=t.get("connect", check, d.connect),
+        read=t.get("read", check, d.read),
+        write=t.get("write", check, d.write),
+        pool=t.get("pool", check, d.pool),
+    )
+    t.done()
+    return out
+
+
+def _polling(t: _Table) -> PollingConfig:
+    d = PollingConfig()
+    check = t.duration(positive=True)
+    out = PollingConfig(
+        min_interval=t.get("min_interval", check, d.min_interval),
+        max_interval=t.get("max_interval", check, d.max_interval),
+        default_interval=t.get("default_interval", check, d.default_interval),
+        focus_factor=t.get("focus_factor", t.number(0.0, 1.0, open_low=True), d.focus_factor),
+        backoff=t.get("backoff", t.number(1.0), d.backoff),
+    )
+    t.done()
+    if out.max_interval < out.min_interval:
+        raise t.error(
+            t.path("max_interval"),
+            t.data.get("max_interval", out.max_interval),
+            "shorter than min_interval",
+            f"use at least {out.min_interval:g}s",
+        )
+    if not out.min_interval <= out.default_interval <= out.max_interval:
+        raise t.error(
+            t.path("default_interval"),
+            t.data.get("default_interval", out.default_interval),
+            "outside min_interval..max_interval",
+            f"use between {out.min_interval:g}s and {out.max_interval:g}s",
+        )
+    return out
+
+
+def _ui(t: _Table) -> UiConfig:
+    theme = t.get("theme", t.string, None)
+    keymap: dict[str, str] = {}
+    if "keymap" in t.data:
+        km = t.table("keymap")
+        for binding_id, keys in km.data.items():
+            key = km.path(binding_id)
+            if isinstance(keys, list):
+                keys = ",".join(km.string_list(keys, key))
+            keymap[binding_id] = km.string(keys, key)
+    t.done()
+    return UiConfig(theme=theme, keymap=keymap)
+
+
+def _webhooks(t: _Table) -> WebhookConfig:
+    d = WebhookConfig()
+    secret_env = dict(d.secret_env)
+    if "secret_env" in t.data:
+        st = t.table("secret_env")
+        for service in SERVICES:
+            secret_env[service] = st.get(service, st.env_name, secret_env[service])
+        st.done()
+    out = WebhookConfig(
+        enabled=t.get("enabled", t.boolean, d.enabled),
+        host=t.get("host", t.string, d.host),
+        port=t.get("port", t.integer(0, 65535), d.port),
+        secret_env=secret_env,
+        max_body_bytes=t.get("max_body_bytes", t.integer(1024), d.max_body_bytes),
+        replay_window=t.get("replay_window", t.duration(positive=True), d.replay_window),
+    )
+    t.done()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -> Settings:
+    """Settings from an already-parsed TOML document."""
+    top = _Table(data, "", file)
+    no_accounts: list[AccountConfig] = []
+    accounts = top.get("accounts", lambda v, _k: _accounts(v, file), no_accounts)
+    settings = Settings(
+        accounts=accounts,
+        sections=top.get("sections", lambda v, _k: _sections(v, accounts, file), []),
+        gateway=_gateway(top.data.get("gateway", {}), file),
+        polling=_polling(top.table("polling")),
+        ui=_ui(top.table("ui")),
+        webhooks=_webhooks(top.table("webhooks")),
+        config_path=file,
+        data_dir=data_dir,
+    )
+    top.done(["gateway"])
+    return settings
+
+
+def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False) -> Settings:
+    """Read and check the config at `path`. A missing file means no accounts yet, unless
+    `must_exist` (the user named the file explicitly), when it is a ConfigError."""
+    if path is None or not path.exists():
+        if must_exist and path is not None:
+            raise ConfigError(
+                "file not found",
+                file=path,
+                allowed="check the path given to --config or $ZEN_TUI_CONFIG",
+            )
+        return parse_settings({}, file=None, data_dir=data_dir)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"invalid TOML: {exc}",
+            file=path,
+            allowed="fix the syntax at that line (see https://toml.io)",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the file: {exc.__class__.__name__}: {exc}",
+            file=path,
+            allowed="check that it is a readable UTF-8 text file",
+        ) from None
+    return parse_settings(data, file=path, data_dir=data_dir)
+
+
+class SimAccountLike(Protocol):
+    """What the demo needs from zen_tui.simulator.server.SimAccount (not imported here)."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+
+
+def demo_settings(sim_accounts: Iterable[SimAccountLike], data_dir: Path) -> Settings:
+    """Accounts for the running simulator plus sections that show something at once."""
+    accounts = [_demo_account(sim) for sim in sim_accounts]
+    sections = [s for a in accounts for s in _demo_sections(a)]
+    return Settings(
+        accounts=accounts,
+        sections=sections,
+        gateway={service: default_settings(service) for service in SERVICES},
+        polling=PollingConfig(),
+        ui=UiConfig(),
+        webhooks=WebhookConfig(),
+        config_path=None,
+        data_dir=data_dir,
+    )
+
+
+def _demo_account(sim: SimAccountLike) -> AccountConfig:
+    from zen_tui.logs import register_secret  # so the demo tokens never reach the log
+
+    if sim.service not in SERVICES:
+        raise ValueError(f"unknown simulated service {sim.service!r}")
+    register_secret(sim.token)
+    service = cast(Service, sim.service)
+    email = sim.username if service == "jira" else None
+    user = sim.username if service == "github" else None
+    return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)
+
+
+def _demo_sections(account: AccountConfig) -> list[SectionConfig]:
+    name = account.name
+    if account.service == "github":
+        return [
+            SectionConfig(
+                "prs", "Review requested", name, query="is:pr is:open review-requested:@me"
+            ),
+            SectionConfig("prs", "My pull requests", name, query="is:pr is:open author:@me"),
+            SectionConfig("issues", "Assigned to me", name, query="is:issue is:open assignee:@me"),
+        ]
+    if account.service == "jira":
+        jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
+        return [SectionConfig("issues", "Jira: mine", name, jql=jql)]
+    return [
+        SectionConfig("messages", "Mentions", name, query="<@me>"),
+        SectionConfig("messages", "#dev", name, channels=("#dev",)),
+    ]

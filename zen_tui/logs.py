@@ -1,0 +1,176 @@
+"""Structured logging to a rotating JSON-lines file, with every secret masked.
+
+`setup_logging` sends all records to <data_dir>/logs/zen-tui.log and nowhere else (never the
+terminal: the TUI owns it). A filter on the handler runs `redact` over the message, its
+args, exception and stack text and extra fields, so a token cannot reach the file even when a
+library logs a header or a URL with an OAuth code in it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+from zen_tui.paths import log_file
+
+MASK = "***"
+MAX_BYTES = 2_000_000
+BACKUP_COUNT = 3
+MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
+
+# Known token shapes; the prefix is kept so a log still says which kind of token it was.
+_PREFIXED = re.compile(
+    r"\b(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}"
+)
+# Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
+_AUTH_HEADER = re.compile(
+    r"""(\bauthorization["']?\s*[:=]\s*["']?)(?:(bearer|basic|token)\s+)?([^\s"',;}\]]+)""",
+    re.IGNORECASE,
+)
+_OAUTH_FIELDS = (
+    "code|access_token|refresh_token|client_secret|code_verifier|device_code|id_token"
+    "|password|client_assertion"
+)
+# ?code=...&access_token=... in URLs and form bodies.
+_FORM_FIELD = re.compile(rf"(^|[?&;\s])({_OAUTH_FIELDS})=([^&\s\"'#]+)", re.IGNORECASE)
+# "access_token": "..." in JSON, 'access_token': '...' in reprs.
+_QUOTED_FIELD = re.compile(
+    rf"""(["']({_OAUTH_FIELDS})["']\s*:\s*)(["'])(.*?)(?<!\\)\3""", re.IGNORECASE
+)
+# https://user:password@host
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)([^/\s@]+)(@)")
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Mask this exact value everywhere from now on (tokens loaded at runtime)."""
+    if value and len(value) >= MIN_SECRET_LENGTH:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def _auth_sub(m: re.Match[str]) -> str:
+    scheme = f"{m.group(2)} " if m.group(2) else ""
+    return f"{m.group(1)}{scheme}{MASK}"
+
+
+def redact(text: str) -> str:
+    """`text` with every known token shape and registered secret replaced by ***."""
+    if not text:
+        return text
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
+    text = _AUTH_HEADER.sub(_auth_sub, text)
+    text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
+    text = _QUOTED_FIELD.sub(lambda m: f"{m.group(1)}{m.group(3)}{MASK}{m.group(3)}", text)
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+
+
+# Attributes every LogRecord has; anything else came in through `extra=`.
+_STANDARD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact(repr(value))
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record in place so no handler after it can see a secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for key in list(vars(record)):
+            if key not in _STANDARD_ATTRS:
+                setattr(record, key, _redact_value(getattr(record, key)))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, message, extra context, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+        if extra:
+            entry["extra"] = {k: _redact_value(v) for k, v in extra.items()}
+        exc = record.exc_text or (
+            self.formatException(record.exc_info) if record.exc_info else None
+        )
+        if exc:
+            entry["exc"] = redact(exc)
+        if record.stack_info:
+            entry["stack"] = redact(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+_installed: RotatingFileHandler | None = None
+
+
+def _is_terminal_handler(handler: logging.Handler) -> bool:
+    if isinstance(handler, logging.FileHandler) or not isinstance(handler, logging.StreamHandler):
+        return False
+    terminals = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    return handler.stream in terminals
+
+
+def setup_logging(data_dir: Path, level: str | int = "INFO") -> Path:
+    """Log everything at `level` and above to the rotating JSON file; returns its path.
+
+    Idempotent: a second call replaces the handler the first one installed.
+    """
+    global _installed
+    path = log_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+    )
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old is _installed or _is_terminal_handler(old):
+            root.removeHandler(old)
+            old.close()
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    logging.captureWarnings(True)
+    _installed = handler
+    return path
+
+
+def current_log_file() -> Path | None:
+    """The file setup_logging writes to, or None before it ran."""
+    return Path(_installed.baseFilename) if _installed is not None else None

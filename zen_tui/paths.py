@@ -1,0 +1,69 @@
+"""Where zen-tui keeps its config and its data (store, logs).
+
+Precedence, first wins: the command-line flag, then the environment variable, then the
+platform folder from platformdirs (e.g. ~/.config/zen-tui and ~/.local/share/zen-tui on Linux).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "zen-tui"
+CONFIG_ENV = "ZEN_TUI_CONFIG"
+DATA_DIR_ENV = "ZEN_TUI_DATA_DIR"
+CONFIG_FILE_NAME = "config.toml"
+LOG_FILE_NAME = "zen-tui.log"
+
+
+def _explicit(
+    flag: str | os.PathLike[str] | None, env_name: str, environ: Mapping[str, str]
+) -> Path | None:
+    """The flag's path, else the environment's (an empty variable counts as unset)."""
+    value = os.fspath(flag) if flag is not None else environ.get(env_name, "")
+    return Path(value).expanduser() if value else None
+
+
+def config_path_is_explicit(
+    flag: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
+    """True when the user named a config file (flag or env), so a missing one is a mistake."""
+    return _explicit(flag, CONFIG_ENV, os.environ if environ is None else environ) is not None
+
+
+def config_path(
+    flag: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """`--config PATH` > `$ZEN_TUI_CONFIG` > <platform config dir>/config.toml."""
+    env = os.environ if environ is None else environ
+    explicit = _explicit(flag, CONFIG_ENV, env)
+    if explicit is not None:
+        return explicit
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / CONFIG_FILE_NAME
+
+
+def data_dir(
+    flag: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """`--data-dir PATH` > `$ZEN_TUI_DATA_DIR` > the platform data dir."""
+    env = os.environ if environ is None else environ
+    explicit = _explicit(flag, DATA_DIR_ENV, env)
+    if explicit is not None:
+        return explicit
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def log_dir(data: Path) -> Path:
+    return data / "logs"
+
+
+def log_file(data: Path) -> Path:
+    return log_dir(data) / LOG_FILE_NAME
+
+
+def store_path(data: Path) -> Path:
+    """The SQLite store's file (the store engineer may choose another name inside data_dir)."""
+    return data / "zen-tui.db"
