@@ -87,9 +87,15 @@ class GatewaySettings:
 # Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
 # method, so one success is enough evidence, and one probe at a time spares the tier budget.
 DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
-    "github": BreakerSettings(failure_threshold=5, success_threshold=2, timeout=30.0, max_half_open=3),
-    "jira": BreakerSettings(failure_threshold=3, success_threshold=1, timeout=60.0, max_half_open=1),
-    "slack": BreakerSettings(failure_threshold=5, success_threshold=1, timeout=30.0, max_half_open=1),
+    "github": BreakerSettings(
+        failure_threshold=5, success_threshold=2, timeout=30.0, max_half_open=3
+    ),
+    "jira": BreakerSettings(
+        failure_threshold=3, success_threshold=1, timeout=60.0, max_half_open=1
+    ),
+    "slack": BreakerSettings(
+        failure_threshold=5, success_threshold=1, timeout=30.0, max_half_open=1
+    ),
 }
 
 # Client-side buckets per service and scope: (requests, per seconds). They start at the

@@ -1,0 +1,103 @@
+"""Circuit breaker on pybreaker, made safe for asyncio and for a fake clock.
+
+pybreaker has no asyncio support (a decorated `async def` never trips), its open -> half-open
+switch is lazy and uses the real wall clock, and it has no half-open concurrency limit. So:
+the guarded block runs inside `calling()` around an `await`; this class decides open vs
+half-open from its own clock and forces `half_open()`; a counter caps concurrent probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pybreaker
+
+from .clock import Clock
+from .errors import CircuitOpen, Unavailable
+from .events import BreakerState
+from .settings import BreakerSettings
+
+T = TypeVar("T")
+OnChange = Callable[[BreakerState, BreakerState, float | None], None]
+
+
+def _not_server_failure(exc: BaseException) -> bool:
+    # Only "no usable answer" trips the breaker; 4xx, rate limits and auth are answers.
+    return not isinstance(exc, Unavailable)
+
+
+class _Listener(pybreaker.CircuitBreakerListener):
+    def __init__(self, owner: AsyncBreaker) -> None:
+        self._owner = owner
+
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        old = old_state.name if old_state is not None else "closed"
+        self._owner._changed(old, new_state.name)
+
+
+class AsyncBreaker:
+    def __init__(
+        self, name: str, settings: BreakerSettings, clock: Clock, on_change: OnChange
+    ) -> None:
+        self.name = name
+        self._settings = settings
+        self._clock = clock
+        self._on_change = on_change
+        self._opened_at: float | None = None
+        self._probes = 0
+        self._cb = pybreaker.CircuitBreaker(
+            fail_max=settings.failure_threshold,
+            reset_timeout=settings.timeout,
+            success_threshold=settings.success_threshold,
+            exclude=[_not_server_failure],
+            listeners=[_Listener(self)],
+            name=name,
+            throw_new_error_on_trip=False,  # the tripping call raises its own Unavailable
+        )
+
+    @property
+    def state(self) -> BreakerState:
+        """Readable without a call: "half-open" once the timeout has passed."""
+        raw = self._cb.current_state
+        if raw == pybreaker.STATE_OPEN and self._timeout_passed():
+            return "half-open"
+        return raw  # type: ignore[return-value]
+
+    @property
+    def half_open_at(self) -> float | None:
+        if self._cb.current_state != pybreaker.STATE_OPEN or self._opened_at is None:
+            return None
+        return self._opened_at + self._settings.timeout
+
+    def _timeout_passed(self) -> bool:
+        at = self.half_open_at
+        return at is not None and self._clock.time() >= at
+
+    def _changed(self, old: str, new: str) -> None:
+        if new == pybreaker.STATE_OPEN:
+            self._opened_at = self._clock.time()
+        if old != new:
+            self._on_change(old, new, self.half_open_at)  # type: ignore[arg-type]
+
+    async def call(
+        self, fn: Callable[[], Awaitable[T]], open_error: Callable[..., CircuitOpen]
+    ) -> T:
+        """Run one logical call; only an Unavailable from it counts as a failure."""
+        raw = self._cb.current_state
+        if raw == pybreaker.STATE_OPEN:
+            if not self._timeout_passed():
+                raise open_error(retry_at=self.half_open_at)
+            self._cb.half_open()
+            raw = pybreaker.STATE_HALF_OPEN
+        if raw != pybreaker.STATE_HALF_OPEN:
+            with self._cb.calling():
+                return await fn()
+        if self._probes >= self._settings.max_half_open:
+            raise open_error(message="breaker half-open, probes busy")
+        self._probes += 1
+        try:
+            with self._cb.calling():
+                return await fn()
+        finally:
+            self._probes -= 1

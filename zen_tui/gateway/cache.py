@@ -1,0 +1,162 @@
+"""Cache-aside storage: per-type TTL, an eviction policy, stale entries kept for revalidation.
+
+cachetools' TTLCache drops an expired value, and with it the ETag we need for a conditional
+request and the body we need for stale-on-error, so entries live in an LRU/LFU/FIFO cache and
+freshness is computed here from `fetched_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
+
+from cachetools import Cache, FIFOCache, LFUCache, LRUCache
+
+from .settings import CacheSettings, CacheTypeSettings, EvictionPolicy
+
+T = TypeVar("T")
+# Response headers a cached entry keeps; nothing that could identify a session.
+_DROP_HEADERS = frozenset({"set-cookie", "authorization", "www-authenticate"})
+
+
+@dataclass
+class CachedEntry:
+    """What the persistent cache stores; never request headers or tokens."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float
+
+
+class PersistentCache(Protocol):
+    def load(self, key: str) -> CachedEntry | None: ...
+
+    def save(self, key: str, entry: CachedEntry) -> None: ...
+
+
+def cache_key(account: str, method: str, url: str, params: Mapping[str, Any] | None) -> str:
+    """account + method + URL + sorted params; the token is never part of it."""
+    query = urlencode(sorted((str(k), str(v)) for k, v in (params or {}).items()))
+    return f"{account} {method.upper()} {url}" + (f"?{query}" if query else "")
+
+
+def make_entry(status: int, headers: Mapping[str, str], body: bytes, now: float) -> CachedEntry:
+    kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
+    return CachedEntry(
+        status=status,
+        headers=kept,
+        body=body,
+        etag=kept.get("etag"),
+        last_modified=kept.get("last-modified"),
+        fetched_at=now,
+    )
+
+
+def refreshed(entry: CachedEntry, headers: Mapping[str, str], now: float) -> CachedEntry:
+    """A 304 confirms the body: new fetched_at, and any validators the 304 carried."""
+    etag = headers.get("etag") or entry.etag
+    last_modified = headers.get("last-modified") or entry.last_modified
+    return replace(entry, etag=etag, last_modified=last_modified, fetched_at=now)
+
+
+_POLICIES: dict[EvictionPolicy, type[Cache]] = {
+    "lru": LRUCache,
+    "lfu": LFUCache,
+    "fifo": FIFOCache,
+}
+
+
+def _evicting_cache(policy: EvictionPolicy, maxsize: int, on_evict: Callable[[], None]) -> Cache:
+    base = _POLICIES[policy]
+
+    class _Counting(base):  # type: ignore[valid-type, misc]
+        def popitem(self) -> tuple[Any, Any]:
+            item = super().popitem()
+            on_evict()
+            return item
+
+    return _Counting(maxsize=max(1, maxsize))
+
+
+class ResponseCache:
+    """One policy-chosen cache per cache type, with optional write/read-through persistence."""
+
+    def __init__(
+        self,
+        settings: CacheSettings,
+        persistent: PersistentCache | None = None,
+        on_evict: Callable[[str], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._persistent = persistent
+        self._on_evict = on_evict or (lambda _type: None)
+        self._caches: dict[str, Cache] = {}
+
+    def type_settings(self, cache_type: str) -> CacheTypeSettings:
+        try:
+            return self._settings.types[cache_type]
+        except KeyError:
+            known = ", ".join(sorted(self._settings.types))
+            raise ValueError(f"unknown cache type {cache_type!r}; use one of: {known}") from None
+
+    def _cache(self, cache_type: str) -> Cache:
+        if cache_type not in self._caches:
+            ts = self.type_settings(cache_type)
+            evicted = lambda: self._on_evict(cache_type)  # noqa: E731
+            self._caches[cache_type] = _evicting_cache(ts.policy, ts.maxsize, evicted)
+        return self._caches[cache_type]
+
+    def get(self, cache_type: str, key: str) -> CachedEntry | None:
+        cache = self._cache(cache_type)
+        entry: CachedEntry | None = cache.get(key)
+        if entry is None and self._persistent is not None:
+            entry = self._persistent.load(key)
+            if entry is not None:
+                cache[key] = entry
+        return entry
+
+    def put(self, cache_type: str, key: str, entry: CachedEntry) -> None:
+        self._cache(cache_type)[key] = entry
+        if self._persistent is not None:
+            self._persistent.save(key, entry)
+
+    def is_fresh(self, cache_type: str, entry: CachedEntry, now: float) -> bool:
+        return now - entry.fetched_at < self.type_settings(cache_type).ttl
+
+    def keys(self, cache_type: str) -> list[str]:
+        return list(self._cache(cache_type).keys())
+
+
+class SingleFlight:
+    """Identical concurrent calls share one in-flight future."""
+
+    def __init__(self) -> None:
+        self._flights: dict[str, asyncio.Future[Any]] = {}
+
+    async def run(self, key: str, fn: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """(result, shared): shared is True for a follower that rode on another's flight."""
+        flight = self._flights.get(key)
+        if flight is not None:
+            return await asyncio.shield(flight), True
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        try:
+            result = await fn()
+        except asyncio.CancelledError:
+            flight.cancel()
+            raise
+        except BaseException as exc:
+            flight.set_exception(exc)
+            flight.exception()  # mark retrieved: nobody may be waiting
+            raise
+        else:
+            flight.set_result(result)
+            return result, False
+        finally:
+            del self._flights[key]

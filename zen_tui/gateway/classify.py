@@ -1,0 +1,89 @@
+"""Turn one attempt's HTTP outcome into a return, a retryable failure, or a final error."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
+from .profiles import ServiceProfile, parse_retry_after
+from .retry import AttemptFailed, FailureKind
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    service: str
+    account: str
+    method: str
+    endpoint: str
+    attempt: int
+
+    def kw(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "account": self.account,
+            "method": self.method,
+            "endpoint": self.endpoint,
+            "attempt": self.attempt,
+        }
+
+
+def transport_failure(exc: httpx.TransportError, ctx: CallContext) -> AttemptFailed:
+    """Connect-phase errors sent nothing (always safe); the rest may have reached the server."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        kind: FailureKind = "connect"
+        text = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connect timed out"
+    else:
+        kind = "timeout"
+        text = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection lost"
+    error = Unavailable(**ctx.kw(), message=f"offline: {text} ({name})")
+    return AttemptFailed(error=error, kind=kind, reason=name)
+
+
+def response_failure(
+    response: httpx.Response, ctx: CallContext, profile: ServiceProfile, now: float
+) -> AttemptFailed | GatewayError | None:
+    """None for a usable answer (2xx, 304); else a retryable failure or a final error."""
+    status = response.status_code
+    if 200 <= status < 300 or status == 304:
+        return None
+    headers = response.headers
+    common = {**ctx.kw(), "status": status, "request_id": profile.request_id(headers)}
+    if profile.is_rate_limited(status, headers, response.content):
+        retry_at = profile.server_retry_at(status, headers, now)
+        error = RateLimited(**common, retry_at=retry_at)
+        how = "Retry-After" if "retry-after" in headers else "reset"
+        return AttemptFailed(error, "rate_limit", f"{status} {how}", retry_at)
+    if status == 408 or status >= 500:
+        retry_at = parse_retry_after(headers.get("retry-after"), now)
+        server = Unavailable(**common, retry_at=retry_at, message=f"server error {status}")
+        return AttemptFailed(server, "status", str(status), retry_at)
+    if status == 401:
+        return AuthExpired(**common)
+    if status == 410:
+        return ApiGone(
+            **common,
+            message=f"{ctx.method} {ctx.endpoint} is gone (removed by {ctx.service}); "
+            "update zen-tui or report it",
+        )
+    return ApiError(**common, message=_server_message(response))
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The server's own one-line reason (GitHub message, Jira errorMessages, Slack error)."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return response.reason_phrase or "request failed"
+    text = ""
+    if isinstance(body, dict):
+        messages = body.get("errorMessages") or []
+        text = str(
+            body.get("message") or (messages[0] if messages else "") or body.get("error", "")
+        )
+    text = " ".join(text.split())
+    return (text[:117] + "...") if len(text) > 120 else (text or response.reason_phrase)

@@ -1,0 +1,469 @@
+"""The Gateway: one account's resilient client, composing the layers outermost first.
+
+cache-aside (+ single flight) -> breaker -> retry -> (per attempt) limiter -> auth + httpx.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+import httpx
+
+from ..auth.credentials import CredentialProvider
+from .breaker import AsyncBreaker
+from .cache import (
+    CachedEntry,
+    PersistentCache,
+    ResponseCache,
+    SingleFlight,
+    cache_key,
+    make_entry,
+    refreshed,
+)
+from .classify import CallContext, response_failure, transport_failure
+from .clock import Clock, SystemClock
+from .errors import CircuitOpen, GatewayError, RateLimited
+from .events import (
+    ApiDeprecation,
+    BreakerChanged,
+    BreakerState,
+    CacheEvicted,
+    CacheOutcome,
+    EventBus,
+    QuotaUpdated,
+    RequestDone,
+    RetryScheduled,
+    WaitingForToken,
+)
+from .limiter import Priority, ScopedLimiter, TokenTimeout
+from .metrics import MetricsRegistry
+from .profiles import MUTATING, profile_for
+from .response import GatewayHealth, GatewayResponse
+from .retry import AttemptFailed, RetryPolicy, with_retries
+from .settings import GatewaySettings
+from .transport import AuthedSender, build_client
+
+log = logging.getLogger("zen_tui.gateway")
+_CACHEABLE = frozenset({"GET", "HEAD"})
+
+
+@dataclass
+class _Call:
+    method: str
+    url: str  # as given: a path relative to base_url, or an absolute URL
+    path: str
+    endpoint: str
+    params: Mapping[str, Any] | None
+    json: Any
+    data: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    cache_type: str | None
+    scope: str
+    priority: Priority
+    idempotency_key: str | None
+    verify: Callable[[], Awaitable[GatewayResponse | None]] | None
+    allow_stale: bool
+    deadline: float
+    attempts: int = 0
+    retried: bool = False
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        account: str,
+        service: str,
+        base_url: str,
+        settings: GatewaySettings,
+        credentials: CredentialProvider,
+        bus: EventBus | None = None,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        persistent_cache: PersistentCache | None = None,
+    ) -> None:
+        self.account = account
+        self.service = service
+        self._settings = settings
+        self._profile = profile_for(service)
+        self._bus = bus or EventBus()
+        self._clock: Clock = clock or SystemClock()
+        self._client = build_client(base_url, settings, self._profile, transport)
+        self._sender = AuthedSender(self._client, credentials, account, service)
+        self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
+        self._flights = SingleFlight()
+        self._breakers: dict[str, AsyncBreaker] = {}
+        self._retry = RetryPolicy(settings.retry)
+        self._limiter = ScopedLimiter(
+            settings.rate_limit.buckets,
+            self._clock,
+            safety_factor=settings.rate_limit.safety_factor,
+            mutation_window=self._profile.mutation_window,
+        )
+        self.metrics = MetricsRegistry(self._bus, account=account)
+        self._deprecations: dict[str, str] = {}
+        self._retries_in_flight = 0
+        self._last_retry_wait: float | None = None
+
+    # ---- public API -------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        endpoint: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cache_type: str | None = None,
+        scope: str | None = None,
+        priority: Priority = Priority.BACKGROUND,
+        idempotency_key: str | None = None,
+        verify: Callable[[], Awaitable[GatewayResponse | None]] | None = None,
+        allow_stale: bool = False,
+        deadline: float | None = None,
+    ) -> GatewayResponse:
+        method = method.upper()
+        path = httpx.URL(path_or_url).path or "/"
+        call = _Call(
+            method=method,
+            url=path_or_url,
+            path=path,
+            endpoint=endpoint or path,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            cache_type=cache_type,
+            scope=scope or self._profile.scope_for(method, path),
+            priority=priority,
+            idempotency_key=idempotency_key,
+            verify=verify,
+            allow_stale=allow_stale,
+            deadline=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
+        )
+        started = self._clock.monotonic()
+        try:
+            response = await self._cached(call)
+        except GatewayError as err:
+            self._done(call, started, err.status, "bypass", str(err))
+            log.info("%s", err.detail())
+            raise
+        error = str(response.stale_error) if response.stale_error else None
+        self._done(call, started, response.status, response.cache, error)
+        return response
+
+    def health(self) -> GatewayHealth:
+        totals = self.metrics.totals()
+        breaker = self._breakers.get(self.service)
+        return GatewayHealth(
+            account=self.account,
+            service=self.service,
+            breaker=self._worst_breaker(),
+            half_open_at=breaker.half_open_at if breaker else None,
+            buckets=self._limiter.gauges(),
+            retries_total=totals.retries,
+            retries_in_flight=self._retries_in_flight,
+            last_retry_wait=self._last_retry_wait,
+            cache_hits=totals.cache_hits,
+            cache_misses=totals.cache_misses,
+            revalidations=totals.revalidations,
+            stale_served=totals.stale_served,
+            requests=totals.count,
+            errors=totals.errors,
+            deprecations=list(self._deprecations.values()),
+        )
+
+    def breaker_state(self, endpoint: str | None = None) -> BreakerState:
+        breaker = self._breakers.get(self._breaker_name(endpoint or ""))
+        return breaker.state if breaker else "closed"
+
+    async def aclose(self) -> None:
+        self.metrics.close()
+        await self._client.aclose()
+
+    # ---- layer 1: cache-aside with single flight ---------------------------------------
+
+    async def _cached(self, call: _Call) -> GatewayResponse:
+        if not call.cache_type or not self._settings.cache.enabled:
+            return await self._fetch(call, None, None)
+        if call.method not in _CACHEABLE:
+            return await self._fetch(call, None, None)
+        key = cache_key(self.account, call.method, self._absolute(call.url), call.params)
+        entry = self._cache.get(call.cache_type, key)
+        if entry is not None and self._cache.is_fresh(call.cache_type, entry, self._clock.time()):
+            return self._from_entry(call, entry, "hit")
+        try:
+            response, shared = await self._flights.run(
+                key, partial(self._fetch, call, call.cache_type, key)
+            )
+        except GatewayError as err:
+            entry = self._cache.get(call.cache_type, key)
+            if call.allow_stale and entry is not None:
+                return self._from_entry(call, entry, "stale", err)
+            raise
+        return replace(response, cache="hit") if shared else response
+
+    async def _fetch(self, call: _Call, cache_type: str | None, key: str | None) -> GatewayResponse:
+        entry = self._cache.get(cache_type, key) if cache_type and key else None
+        response = await self._guarded(call, _validators(entry))
+        now = self._clock.time()
+        if response.status_code == 304 and entry is not None and cache_type and key:
+            entry = refreshed(entry, response.headers, now)
+            self._cache.put(cache_type, key, entry)
+            return self._from_entry(call, entry, "revalidated")
+        outcome: CacheOutcome = "bypass"
+        if cache_type and key:
+            outcome = "miss"
+            if response.status_code == 200:
+                self._cache.put(
+                    cache_type, key, make_entry(200, response.headers, response.content, now)
+                )
+        return GatewayResponse(
+            status=response.status_code,
+            headers=response.headers,
+            body=response.content,
+            url=str(response.url),
+            cache=outcome,
+            fetched_at=now,
+            service=self.service,
+            account=self.account,
+            endpoint=call.endpoint,
+        )
+
+    def _from_entry(
+        self,
+        call: _Call,
+        entry: CachedEntry,
+        outcome: CacheOutcome,
+        error: GatewayError | None = None,
+    ) -> GatewayResponse:
+        return GatewayResponse(
+            status=entry.status,
+            headers=httpx.Headers(entry.headers),
+            body=entry.body,
+            url=self._absolute(call.url),
+            cache=outcome,
+            fetched_at=entry.fetched_at,
+            stale_error=error,
+            service=self.service,
+            account=self.account,
+            endpoint=call.endpoint,
+        )
+
+    # ---- layers 2 and 3: breaker around the whole retry loop --------------------------
+
+    async def _guarded(self, call: _Call, validators: dict[str, str]) -> httpx.Response:
+        breaker = self._breaker(call.endpoint)
+        open_error = partial(
+            CircuitOpen,
+            service=self.service,
+            account=self.account,
+            method=call.method,
+            endpoint=call.endpoint,
+        )
+
+        async def retrying() -> httpx.Response:
+            return await with_retries(
+                partial(self._attempt, call, validators),
+                policy=self._retry,
+                method=call.method,
+                keyed=call.idempotency_key is not None,
+                verify=partial(_verified, call.verify) if call.verify else None,
+                clock=self._clock,
+                on_retry=partial(self._retrying, call),
+            )
+
+        try:
+            return await breaker.call(retrying, open_error)
+        finally:
+            if call.retried:
+                self._retries_in_flight -= 1
+
+    def _retrying(self, call: _Call, attempt: int, wait: float, reason: str) -> None:
+        if not call.retried:
+            call.retried = True
+            self._retries_in_flight += 1
+        self._last_retry_wait = wait
+        self._publish(
+            RetryScheduled,
+            method=call.method,
+            endpoint=call.endpoint,
+            attempt=attempt,
+            wait=wait,
+            reason=reason,
+        )
+
+    # ---- layers 4 and 5: per attempt, a token, then auth + transport -------------------
+
+    async def _attempt(
+        self, call: _Call, validators: dict[str, str], attempt: int
+    ) -> httpx.Response:
+        call.attempts = attempt
+        ctx = CallContext(self.service, self.account, call.method, call.endpoint, attempt)
+        await self._take_token(call, ctx)
+        headers = {**(call.headers or {}), **validators}
+        try:
+            response = await self._sender.send(
+                call.method,
+                call.url,
+                headers=headers,
+                params=call.params,
+                json=call.json,
+                data=call.data,
+            )
+        except httpx.TransportError as exc:
+            raise transport_failure(exc, ctx) from None
+        self._observe(call, response)
+        failure = response_failure(response, ctx, self._profile, self._clock.time())
+        if failure is None:
+            return response
+        if isinstance(failure, AttemptFailed):
+            if failure.kind == "rate_limit" and failure.retry_at is not None:
+                self._limiter.pause_until(call.scope, failure.retry_at)
+            raise failure
+        raise failure
+
+    async def _take_token(self, call: _Call, ctx: CallContext) -> None:
+        bucket = self._limiter.bucket(call.scope)
+        expected = bucket.wait_time()
+        if expected > 0:
+            self._publish(WaitingForToken, scope=call.scope, wait=expected)
+        try:
+            await bucket.take(call.priority, call.deadline)
+            window = self._limiter.window
+            if window is not None and call.method in MUTATING:
+                await window.take(call.deadline)
+        except TokenTimeout as exc:
+            raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None
+
+    def _observe(self, call: _Call, response: httpx.Response) -> None:
+        quota = self._profile.quota(response.headers)
+        if quota is not None:
+            scope = quota.scope or call.scope
+            limiter = self._limiter
+            bucket = (
+                limiter.observe(scope, quota.limit, quota.remaining, quota.reset_at)
+                if self._settings.rate_limit.adaptive
+                else limiter.bucket(scope)
+            )
+            gauge = bucket.gauge()
+            self._publish(
+                QuotaUpdated,
+                scope=scope,
+                tokens=gauge.tokens,
+                capacity=gauge.capacity,
+                limit=quota.limit,
+                remaining=quota.remaining,
+                reset_at=quota.reset_at,
+            )
+        deprecation = response.headers.get("deprecation")
+        sunset = response.headers.get("sunset")
+        if deprecation or sunset or response.status_code == 410:
+            self._deprecated(call, sunset, gone=response.status_code == 410)
+
+    def _deprecated(self, call: _Call, sunset: str | None, *, gone: bool) -> None:
+        what = f"{call.method} {call.endpoint}"
+        if gone:
+            message = f"{what} is gone (410); update zen-tui"
+        else:
+            message = f"{what} is deprecated" + (f", sunset {sunset}" if sunset else "")
+        if self._deprecations.get(call.endpoint) != message:
+            self._deprecations[call.endpoint] = message
+            log.warning("%s: %s", self.service, message)
+            self._publish(ApiDeprecation, endpoint=call.endpoint, message=message)
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def _breaker_name(self, endpoint: str) -> str:
+        per_endpoint = self._settings.breaker.per_endpoint and endpoint
+        return f"{self.service}:{endpoint}" if per_endpoint else self.service
+
+    def _breaker(self, endpoint: str) -> AsyncBreaker:
+        name = self._breaker_name(endpoint)
+        if name not in self._breakers:
+            on_change = partial(self._breaker_changed, name)
+            self._breakers[name] = AsyncBreaker(
+                name, self._settings.breaker, self._clock, on_change
+            )
+        return self._breakers[name]
+
+    def _breaker_changed(
+        self, name: str, old: BreakerState, new: BreakerState, half_open_at: float | None
+    ) -> None:
+        log.info("%s breaker %s -> %s", name, old, new)
+        self._publish(BreakerChanged, name=name, old=old, new=new, half_open_at=half_open_at)
+
+    def _worst_breaker(self) -> BreakerState:
+        states = {b.state for b in self._breakers.values()}
+        state: BreakerState
+        for state in ("open", "half-open"):
+            if state in states:
+                return state
+        return "closed"
+
+    def _evicted(self, cache_type: str) -> None:
+        self._publish(CacheEvicted, cache_type=cache_type)
+
+    def _done(
+        self,
+        call: _Call,
+        started: float,
+        status: int | None,
+        cache: CacheOutcome,
+        error: str | None,
+    ) -> None:
+        self._publish(
+            RequestDone,
+            method=call.method,
+            endpoint=call.endpoint,
+            status=status,
+            latency=self._clock.monotonic() - started,
+            cache=cache,
+            attempts=call.attempts,
+            error=error,
+        )
+
+    def _publish(self, event_type: type, **fields: Any) -> None:
+        self._bus.publish(
+            event_type(service=self.service, account=self.account, at=self._clock.time(), **fields)
+        )
+
+    def _absolute(self, url: str) -> str:
+        return str(self._client._merge_url(url))
+
+
+def _validators(entry: CachedEntry | None) -> dict[str, str]:
+    """Conditional-request headers for a stale entry."""
+    if entry is None:
+        return {}
+    headers = {}
+    if entry.etag:
+        headers["If-None-Match"] = entry.etag
+    if entry.last_modified:
+        headers["If-Modified-Since"] = entry.last_modified
+    return headers
+
+
+async def _verified(
+    verify: Callable[[], Awaitable[GatewayResponse | None]],
+) -> httpx.Response | None:
+    """Run the caller's verify(); an already-applied mutation comes back as its response."""
+    applied = await verify()
+    return _as_httpx(applied) if applied is not None else None
+
+
+def _as_httpx(response: GatewayResponse) -> httpx.Response:
+    framing = {"content-encoding", "content-length", "transfer-encoding"}
+    return httpx.Response(
+        response.status,
+        headers={k: v for k, v in response.headers.items() if k.lower() not in framing},
+        content=response.body,
+        request=httpx.Request("GET", response.url),
+    )

@@ -1,0 +1,182 @@
+"""Client-side rate limiting per scope: adaptive token buckets plus a sliding window.
+
+The buckets subclass aiolimiter's AsyncLimiter for its level/leak arithmetic, but time comes
+from the gateway's Clock and waiting is our own loop, because aiolimiter can neither change
+its rate at runtime, nor order waiters by priority, nor run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from dataclasses import dataclass
+from enum import IntEnum
+
+from aiolimiter import AsyncLimiter
+
+from .clock import Clock
+
+
+class Priority(IntEnum):
+    INTERACTIVE = 0
+    BACKGROUND = 1
+
+
+class TokenTimeout(Exception):
+    """No token within the deadline; `retry_at` (epoch seconds) is when one is expected."""
+
+    def __init__(self, retry_at: float) -> None:
+        super().__init__(f"no rate-limit token before the deadline (next at {retry_at:.0f})")
+        self.retry_at = retry_at
+
+
+@dataclass(frozen=True, slots=True)
+class BucketGauge:
+    tokens: float  # available now in the client-side bucket
+    capacity: float
+    limit: int | None = None  # server-reported
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+class AdaptiveLimiter(AsyncLimiter):
+    """A leaky bucket whose rate can change and which can be paused until a reset."""
+
+    __slots__ = ("_clock", "_paused_until", "_queue", "_seq", "limit", "remaining", "reset_at")
+
+    def __init__(self, max_rate: float, time_period: float, clock: Clock) -> None:
+        super().__init__(max_rate, time_period)
+        self._clock = clock
+        self._last_check = clock.monotonic()
+        self._paused_until = 0.0  # monotonic
+        self._queue: list[tuple[int, int]] = []  # (priority, arrival) heap of waiters
+        self._seq = itertools.count()
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+    def _leak(self) -> None:
+        now = self._clock.monotonic()
+        if self._level:
+            self._level = max(self._level - (now - self._last_check) * self._rate_per_sec, 0.0)
+        self._last_check = now
+
+    def set_rate(self, max_rate: float, time_period: float) -> None:
+        self._leak()
+        self.max_rate = max(1.0, max_rate)
+        self.time_period = max(time_period, 1e-3)
+        self._rate_per_sec = self.max_rate / self.time_period
+        self._level = min(self._level, self.max_rate)
+
+    def pause_for(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+
+    def tokens(self) -> float:
+        self._leak()
+        return max(0.0, self.max_rate - self._level)
+
+    def gauge(self) -> BucketGauge:
+        return BucketGauge(self.tokens(), self.max_rate, self.limit, self.remaining, self.reset_at)
+
+    def wait_time(self, position: int = 0) -> float:
+        """Seconds until the waiter at `position` in the queue could take a token."""
+        self._leak()
+        pause = self._paused_until - self._clock.monotonic()
+        needed = self._level + position + 1 - self.max_rate
+        return max(pause, needed / self._rate_per_sec if needed > 0 else 0.0, 0.0)
+
+    async def take(self, priority: Priority, deadline: float) -> float:
+        """Wait for a token (priority first, then arrival); returns the seconds waited."""
+        ticket = (int(priority), next(self._seq))
+        heapq.heappush(self._queue, ticket)
+        start = self._clock.monotonic()
+        try:
+            while True:
+                position = sorted(self._queue).index(ticket)
+                wait = self.wait_time(position)
+                if wait <= 0:  # room for everyone ahead of us and for us
+                    self._level += 1
+                    return self._clock.monotonic() - start
+                remaining = deadline - (self._clock.monotonic() - start)
+                if wait > remaining:
+                    raise TokenTimeout(self._clock.time() + wait)
+                await self._clock.sleep(wait if wait > 0 else 0.0)
+        finally:
+            self._queue.remove(ticket)
+            heapq.heapify(self._queue)
+
+    async def acquire(self, amount: float = 1) -> None:
+        for _ in range(int(amount)):
+            await self.take(Priority.BACKGROUND, float("inf"))
+
+
+class SlidingWindow:
+    """At most `limit` starts in any `window` seconds (e.g. GitHub's 80 mutations/min)."""
+
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._starts: deque[float] = deque()
+
+    def wait_time(self) -> float:
+        now = self._clock.monotonic()
+        while self._starts and now - self._starts[0] >= self.window:
+            self._starts.popleft()
+        if len(self._starts) < self.limit:
+            return 0.0
+        return self._starts[0] + self.window - now
+
+    async def take(self, deadline: float) -> float:
+        start = self._clock.monotonic()
+        while (wait := self.wait_time()) > 0:
+            if wait > deadline - (self._clock.monotonic() - start):
+                raise TokenTimeout(self._clock.time() + wait)
+            await self._clock.sleep(wait)
+        self._starts.append(self._clock.monotonic())
+        return self._clock.monotonic() - start
+
+
+class ScopedLimiter:
+    """One adaptive bucket per scope (per account: each gateway has its own), plus a window."""
+
+    def __init__(
+        self,
+        buckets: dict[str, tuple[float, float]],
+        clock: Clock,
+        *,
+        safety_factor: float = 0.9,
+        mutation_window: tuple[int, float] | None = None,
+    ) -> None:
+        self._config = dict(buckets)
+        self._clock = clock
+        self._safety = safety_factor
+        self._buckets: dict[str, AdaptiveLimiter] = {}
+        self.window = SlidingWindow(*mutation_window, clock) if mutation_window else None
+
+    def bucket(self, scope: str) -> AdaptiveLimiter:
+        if scope not in self._buckets:
+            rate, period = self._config.get(scope) or self._config.get("default", (10.0, 1.0))
+            self._buckets[scope] = AdaptiveLimiter(rate, period, self._clock)
+        return self._buckets[scope]
+
+    def gauges(self) -> dict[str, BucketGauge]:
+        return {scope: b.gauge() for scope, b in self._buckets.items()}
+
+    def observe(
+        self, scope: str, limit: int | None, remaining: int | None, reset_at: float | None
+    ) -> AdaptiveLimiter:
+        """Follow the server: spend at most safety * remaining before the reset."""
+        bucket = self.bucket(scope)
+        bucket.limit = limit if limit is not None else bucket.limit
+        bucket.remaining = remaining
+        bucket.reset_at = reset_at
+        if remaining is not None and reset_at is not None:
+            window = reset_at - self._clock.time()
+            if window > 0:
+                bucket.set_rate(max(1.0, remaining * self._safety), window)
+        return bucket
+
+    def pause_until(self, scope: str, retry_at: float) -> None:
+        self.bucket(scope).pause_for(retry_at - self._clock.time())

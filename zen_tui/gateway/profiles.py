@@ -1,0 +1,148 @@
+"""Per-service HTTP knowledge in one place: default headers, rate-limit headers, scopes.
+
+Everything that differs between GitHub, Jira and Slack on the wire lives here, so the
+layers (retry, limiter, transport) stay generic.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# Slack Web API method -> rate tier (api-facts 3.2); unknown methods use "default".
+_SLACK_TIERS = {
+    "conversations.list": "tier2",
+    "conversations.history": "tier3",
+    "conversations.replies": "tier3",
+    "users.info": "tier4",
+    "reactions.add": "tier3",
+    "search.messages": "tier2",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """What the server said about the budget on one response."""
+
+    scope: str | None  # the server's resource name (GitHub x-ratelimit-resource), if any
+    limit: int | None
+    remaining: int | None
+    reset_at: float | None  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceProfile:
+    name: str
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    request_id_header: str = ""
+    # (requests, per seconds) sliding window for content-creating calls, if the API has one.
+    mutation_window: tuple[int, float] | None = None
+
+    def scope_for(self, method: str, path: str) -> str:
+        if self.name == "github":
+            return "search" if path.startswith("/search/") else "core"
+        if self.name == "slack":
+            return _SLACK_TIERS.get(path.rstrip("/").rsplit("/", 1)[-1], "default")
+        return "default"
+
+    def request_id(self, headers: Mapping[str, str]) -> str | None:
+        return headers.get(self.request_id_header) if self.request_id_header else None
+
+    def quota(self, headers: Mapping[str, str]) -> Quota | None:
+        remaining = _int(headers.get("x-ratelimit-remaining"))
+        reset_at = parse_reset(headers.get("x-ratelimit-reset"))
+        if remaining is None and reset_at is None:
+            return None
+        return Quota(
+            scope=headers.get("x-ratelimit-resource"),
+            limit=_int(headers.get("x-ratelimit-limit")),
+            remaining=remaining,
+            reset_at=reset_at,
+        )
+
+    def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
+        """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit."""
+        if status == 429:
+            return True
+        if status != 403 or self.name != "github":
+            return False
+        if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
+            return True
+        return b"secondary rate limit" in body.lower()
+
+    def server_retry_at(self, status: int, headers: Mapping[str, str], now: float) -> float | None:
+        """When the server says we may try again: Retry-After first, else an exhausted reset."""
+        after = parse_retry_after(headers.get("retry-after"), now)
+        if after is not None:
+            return after
+        if headers.get("x-ratelimit-remaining") == "0" or status == 429:
+            return parse_reset(headers.get("x-ratelimit-reset"))
+        return None
+
+
+PROFILES: dict[str, ServiceProfile] = {
+    "github": ServiceProfile(
+        name="github",
+        default_headers={
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+        request_id_header="x-github-request-id",
+        mutation_window=(80, 60.0),
+    ),
+    "jira": ServiceProfile(
+        name="jira",
+        default_headers={"Accept": "application/json"},
+        request_id_header="x-arequestid",
+    ),
+    "slack": ServiceProfile(name="slack", request_id_header="x-slack-req-id"),
+}
+
+
+def profile_for(service: str) -> ServiceProfile:
+    return PROFILES.get(service) or ServiceProfile(name=service)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as delay-seconds or an HTTP-date -> epoch seconds."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return now + max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def parse_reset(value: str | None) -> float | None:
+    """A reset header: GitHub epoch seconds, or Jira ISO 8601 (`yyyy-MM-ddTHH:mmZ`)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

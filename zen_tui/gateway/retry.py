@@ -1,0 +1,85 @@
+"""Retry with capped exponential backoff and full jitter; only what is safe to re-send."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from .clock import Clock
+from .errors import GatewayError
+from .profiles import IDEMPOTENT
+from .settings import RetrySettings
+
+T = TypeVar("T")
+FailureKind = Literal["connect", "timeout", "status", "rate_limit"]
+
+
+@dataclass
+class AttemptFailed(Exception):
+    """One attempt failed in a way that might be retried; `error` is what the caller sees."""
+
+    error: GatewayError
+    kind: FailureKind
+    reason: str  # short, for RetryScheduled: "503", "ReadTimeout", "429 Retry-After"
+    retry_at: float | None = None  # what the server asked for, epoch seconds
+
+    @property
+    def outcome_unknown(self) -> bool:
+        # The request may have reached the server and been applied.
+        return self.kind in ("timeout", "status")
+
+
+class RetryPolicy:
+    def __init__(self, settings: RetrySettings, rand: Callable[[], float] = random.random) -> None:
+        self.settings = settings
+        self._rand = rand
+
+    def backoff(self, attempt: int) -> float:
+        s = self.settings
+        cap = min(s.max_wait, s.initial_wait * s.multiplier ** (attempt - 1))
+        return self._rand() * cap if s.jitter else cap
+
+    def may_retry(self, failure: AttemptFailed, method: str, keyed: bool) -> bool:
+        if failure.kind == "connect":
+            return True  # nothing was sent
+        return method.upper() in IDEMPOTENT or keyed
+
+    def wait(self, failure: AttemptFailed, attempt: int, now: float) -> float:
+        if failure.retry_at is not None:
+            return max(0.0, failure.retry_at - now)
+        return self.backoff(attempt)
+
+
+OnRetry = Callable[[int, float, str], None]
+
+
+async def with_retries(
+    attempt_fn: Callable[[int], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    method: str,
+    keyed: bool,
+    verify: Callable[[], Awaitable[T | None]] | None,
+    clock: Clock,
+    on_retry: OnRetry,
+) -> T:
+    attempt = 1
+    while True:
+        try:
+            return await attempt_fn(attempt)
+        except AttemptFailed as failed:
+            last = attempt >= policy.settings.max_attempts
+            if last or not policy.may_retry(failed, method, keyed):
+                raise failed.error from None
+            wait = policy.wait(failed, attempt, clock.time())
+            if failed.retry_at is not None and wait > policy.settings.max_server_wait:
+                raise failed.error from None  # fail fast; the caller reschedules
+            if failed.outcome_unknown and method.upper() not in IDEMPOTENT and verify:
+                applied = await verify()
+                if applied is not None:
+                    return applied
+            on_retry(attempt, wait, failed.reason)
+            await clock.sleep(wait)
+            attempt += 1
