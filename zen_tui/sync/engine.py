@@ -1,0 +1,261 @@
+"""SyncEngine: the real Backend. Pollers keep every section fresh, the outbox sends actions,
+and each change is published on the bus as SectionUpdated / ActionUpdated / PollerChanged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import uuid
+from typing import Any
+
+from zen_tui.gateway.errors import GatewayError
+from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
+from zen_tui.sync import freshness
+from zen_tui.sync.backend import AccountHealth, ItemDetail, SectionUpdated
+from zen_tui.sync.bulk import BulkProcessor, BulkSettings
+from zen_tui.sync.interval import Budget, IntervalPolicy
+from zen_tui.sync.outbox import Outbox
+from zen_tui.sync.poller import Poller, PollOutcome
+from zen_tui.sync.wiring import Wired
+
+log = logging.getLogger("zen_tui.sync.engine")
+
+FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches removed items)
+CURSOR_SCOPE = "section"
+MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
+
+
+class SyncEngine:
+    def __init__(self, wired: Wired, *, bulk: BulkSettings | None = None) -> None:
+        self.wired = wired
+        self.bus = wired.bus
+        self.store = wired.store
+        self._sections = list(wired.sections)
+        self._snapshots: dict[str, Snapshot] = {}
+        self._polls: dict[str, int] = {}  # successful polls this run, per section
+        self.outbox = Outbox(self.store, wired.clients, self.bus, now=wired.clock.time)
+        self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
+        polling = wired.settings.polling
+        policy = IntervalPolicy(
+            base=polling.default_interval, minimum=polling.min_interval,
+            maximum=polling.max_interval, backoff=polling.backoff,
+            focus_factor=polling.focus_factor,
+        )  # fmt: skip
+        self.pollers = {
+            s.id: Poller(s, self._poll, self.bus, policy, wired.clock) for s in self._sections
+        }
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+
+    # -- Backend: reading ------------------------------------------------------------------
+    @property
+    def sections(self) -> list[SectionInfo]:
+        return list(self._sections)
+
+    def load_local(self) -> dict[str, Snapshot]:
+        out = {}
+        for section in self._sections:
+            items, fetched_at = self.store.load_section(section.id)
+            out[section.id] = freshness.from_local_store(items, fetched_at)
+        return out
+
+    def snapshot(self, section_id: str) -> Snapshot | None:
+        return self._snapshots.get(section_id)
+
+    async def details(self, item: Item) -> ItemDetail:
+        client = self.wired.clients.get(item.account)
+        if client is None:
+            return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
+        try:
+            detail: ItemDetail = await client.details(item)
+            return detail
+        except GatewayError as err:
+            return ItemDetail(item.id, error=freshness.reason_for(err))
+
+    # -- Backend: lifecycle ----------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.outbox.recover()
+        for poller in self.pollers.values():
+            self._tasks.append(asyncio.create_task(poller.run(), name=f"poll {poller.section.id}"))
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self._started = False
+        with contextlib.suppress(Exception):
+            await self.bulk.drain()
+        self.outbox.close()
+        await self.wired.aclose()
+        self.store.close()
+
+    async def refresh(self, section_id: str | None = None) -> None:
+        targets = [self.pollers[section_id]] if section_id else list(self.pollers.values())
+        await asyncio.gather(*(p.poll_now(interactive=True) for p in targets))
+
+    async def sync_once(self) -> dict[str, Snapshot]:
+        """One refresh of every section, then the outbox: `zen-tui sync --once`."""
+        self.outbox.recover()
+        await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
+        await self.outbox.replay()
+        self.save_health()
+        return dict(self._snapshots)
+
+    def set_focus(self, section_id: str | None) -> None:
+        for poller in self.pollers.values():
+            poller.set_focused(poller.section.id == section_id)
+
+    def set_paused(self, paused: bool) -> None:
+        for poller in self.pollers.values():
+            poller.set_paused(paused)
+
+    # -- Backend: actions ------------------------------------------------------------------
+    async def submit(self, actions: list[Action]) -> list[str]:
+        if not actions:
+            return []
+        batch_id = str(uuid.uuid4()) if len(actions) > 1 else None
+        entries = self.outbox.queue(actions, batch_id=batch_id)
+        if len(entries) == 1 and self._started:
+            self.outbox.wake()
+        elif len(entries) == 1:
+            await self.outbox.replay()
+        elif self._started:
+            self.bulk.add(entries)
+        else:
+            await self.bulk.process(entries)
+        return [e.id for e in entries]
+
+    # -- polling ---------------------------------------------------------------------------
+    async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        previous = self._snapshots.get(section.id)
+        full = self._polls.get(section.id, 0) % FULL_EVERY == 0
+        cursor = None if full else self.store.get_cursor(CURSOR_SCOPE, section.id)
+        client = self.wired.clients[section.account]
+        poll_interval = None
+        try:
+            result = await client.fetch_section(
+                section, limit=self.wired.limits.get(section.id, 100),
+                cursor=cursor, interactive=interactive,
+            )  # fmt: skip
+        except Exception as err:  # GatewayError, or a client bug: degrade, never crash
+            if not isinstance(err, GatewayError):
+                log.exception("fetching %s failed", section.id)
+            memory = previous if _in_memory(previous) else None
+            snapshot = freshness.degraded(err, memory, self.store.load_section(section.id))
+        else:
+            snapshot = self._apply_result(section, result, previous, delta=cursor is not None)
+            poll_interval = result.poll_interval
+        changed = previous is None or previous.items != snapshot.items
+        self._publish(section, snapshot, previous)
+        self.save_health(section.account)
+        return PollOutcome(changed, poll_interval, self._budget(section.account))
+
+    def _apply_result(
+        self, section: SectionInfo, result: Any, previous: Snapshot | None, *, delta: bool
+    ) -> Snapshot:
+        if result.cache == "stale":  # the gateway served its stale copy: not written back
+            return freshness.cached(result.items, result.fetched_at, result.stale_error)
+        items = list(result.items)
+        if delta and previous is not None:
+            items = _merge(previous.items, items)
+            self.store.upsert_items(section.id, result.items, result.fetched_at)
+        else:
+            self.store.save_section(section.id, items, result.fetched_at)
+        if result.cursor:
+            self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
+        self._polls[section.id] = self._polls.get(section.id, 0) + 1
+        return freshness.live(items, result.fetched_at)
+
+    def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
+        self._snapshots[section.id] = snapshot
+        if snapshot != previous:
+            self.bus.publish(
+                SectionUpdated(
+                    service=section.service,
+                    account=section.account,
+                    section_id=section.id,
+                    snapshot=snapshot,
+                )
+            )
+
+    def _budget(self, account: str) -> Budget | None:
+        """The tightest server-reported budget of this account's buckets."""
+        gateway = self.wired.gateways[account]
+        pollers = sum(1 for s in self._sections if s.account == account)
+        now = self.wired.clock.time()
+        budgets = [
+            Budget(g.remaining, g.reset_at, pollers=pollers)
+            for g in gateway.health().buckets.values()
+            if g.remaining is not None and g.reset_at is not None and g.reset_at > now
+        ]
+        return max(budgets, key=lambda b: _floor(b, now), default=None)
+
+    # -- health ----------------------------------------------------------------------------
+    def health(self) -> list[AccountHealth]:
+        waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
+        failed = self.store.outbox_by_state(ActionState.FAILED)
+        out = []
+        for account, gateway in self.wired.gateways.items():
+            h = gateway.health()
+            gauge = h.buckets.get(MAIN_SCOPE.get(h.service, "default")) or next(
+                iter(h.buckets.values()), None
+            )
+            out.append(
+                AccountHealth(
+                    account=account,
+                    service=h.service,
+                    breaker=h.breaker,
+                    half_open_at=h.half_open_at,
+                    tokens=gauge.tokens if gauge else 0.0,
+                    capacity=gauge.capacity if gauge else 0.0,
+                    remaining=gauge.remaining if gauge else None,
+                    reset_at=gauge.reset_at if gauge else None,
+                    retries=h.retries_total,
+                    cache_hits=h.cache_hits,
+                    cache_misses=h.cache_misses,
+                    revalidations=h.revalidations,
+                    outbox_pending=sum(1 for e in waiting if e.action.account == account),
+                    outbox_failed=sum(1 for e in failed if e.action.account == account),
+                )
+            )
+        return out
+
+    def save_health(self, account: str | None = None) -> None:
+        """Persist gateway health for `zen-tui health` (one account, or all)."""
+        now = self.wired.clock.time()
+        for health in self.health():
+            if account is not None and health.account != account:
+                continue
+            gateway = self.wired.gateways[health.account].health()
+            data = dataclasses.asdict(health) | {
+                "buckets": {k: dataclasses.asdict(v) for k, v in gateway.buckets.items()},
+                "requests": gateway.requests, "errors": gateway.errors,
+                "stale_served": gateway.stale_served, "deprecations": list(gateway.deprecations),
+            }  # fmt: skip
+            self.store.save_health(health.account, data, now)
+
+
+def _in_memory(snapshot: Snapshot | None) -> bool:
+    live_states = (FreshnessState.LIVE, FreshnessState.CACHED)
+    return snapshot is not None and snapshot.freshness.state in live_states
+
+
+def _merge(old: tuple[Item, ...], new: list[Item]) -> list[Item]:
+    by_id = {item.id: item for item in old}
+    by_id.update((item.id, item) for item in new)
+    return sorted(by_id.values(), key=lambda i: i.updated_at, reverse=True)
+
+
+def _floor(budget: Budget, now: float) -> float:
+    from zen_tui.sync.interval import budget_floor
+
+    return budget_floor(budget, now)
