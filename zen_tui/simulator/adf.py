@@ -1,0 +1,59 @@
+"""Atlassian Document Format (ADF) helpers for the Jira simulator.
+
+Jira v3 carries descriptions and comment bodies as ADF documents; the simulator builds them
+from plain text, checks what clients send, and flattens them for search and rendering.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+ADF_ERROR = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+
+
+def from_text(text: str) -> dict[str, Any]:
+    """One paragraph per line of `text` (empty lines dropped), as Jira stores plain input."""
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}]}
+        for line in text.splitlines()
+        if line.strip()
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def is_document(value: Any) -> bool:
+    """A top-level ADF doc: type doc, version 1, a content list of typed nodes."""
+    if not isinstance(value, dict) or value.get("type") != "doc" or value.get("version") != 1:
+        return False
+    content = value.get("content")
+    return isinstance(content, list) and all(_is_node(node) for node in content)
+
+
+def _is_node(node: Any) -> bool:
+    if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+        return False
+    if node["type"] == "text" and not isinstance(node.get("text"), str):
+        return False
+    children = node.get("content", [])
+    return isinstance(children, list) and all(_is_node(child) for child in children)
+
+
+def to_text(doc: dict[str, Any] | None) -> str:
+    """Plain text of a document: text nodes joined, one line per block."""
+    if not doc:
+        return ""
+    return "\n".join(_block_text(block) for block in doc.get("content", []))
+
+
+def _block_text(node: dict[str, Any]) -> str:
+    if node.get("type") == "text":
+        return str(node.get("text", ""))
+    if node.get("type") == "mention":
+        return "@" + str(node.get("attrs", {}).get("text", "").lstrip("@"))
+    return "".join(_block_text(child) for child in node.get("content", []))
+
+
+def to_html(doc: dict[str, Any] | None) -> str:
+    """The `renderedFields` form: each block as an HTML paragraph."""
+    return "".join(f"<p>{html.escape(line)}</p>" for line in to_text(doc).splitlines())

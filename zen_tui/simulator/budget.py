@@ -1,0 +1,46 @@
+"""A fixed-window request budget on the world's clock (Jira burst limit, Slack method tiers)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+
+class FixedWindow:
+    """`limit` requests per `window` seconds; the window restarts at the first request after it
+    ends. Not locked: callers hold the world lock."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
+        self.limit = max(1, limit)
+        self.window = window
+        self._clock = clock
+        self._start = -math.inf
+        self.used = 0
+
+    def _roll(self) -> float:
+        now = self._clock()
+        if now - self._start >= self.window:
+            self._start, self.used = now, 0
+        return now
+
+    def take(self) -> bool:
+        """Spend one request; False (and nothing spent) when the budget is exhausted."""
+        self._roll()
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    @property
+    def remaining(self) -> int:
+        self._roll()
+        return self.limit - self.used
+
+    @property
+    def reset_at(self) -> float:
+        """Epoch seconds when the current window ends."""
+        return self._start + self.window
+
+    def retry_after(self) -> int:
+        """Whole seconds until the window ends (at least 1)."""
+        return max(1, math.ceil(self.reset_at - self._clock()))

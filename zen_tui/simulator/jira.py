@@ -1,0 +1,612 @@
+"""Simulated Jira Cloud platform REST v3 under `/jira` (site root; REST at /jira/rest/api/3).
+
+Auth: Basic base64(email:token) with the account's API token, or Bearer with an access token
+from the simulated Atlassian OAuth (`jira_oauth`). With OAuth the real base URL is
+`https://api.atlassian.com/ex/jira/{cloudid}`; the same REST routes are also served under
+`/jira/ex/jira/{cloudid}`. Errors are ErrorCollection bodies; every response has X-ARequestId.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from . import adf
+from .budget import FixedWindow
+from .core import ServiceSim, World
+from .jira_jql import JqlError, parse
+from .jira_model import (
+    PRIORITIES,
+    PROJECTS,
+    STATUSES,
+    JiraComment,
+    JiraIssue,
+    JiraUser,
+    Renderer,
+    account_id,
+    colleague_names,
+    jira_time,
+    seed_issues,
+    select_fields,
+)
+from .jira_oauth import AtlassianOAuth
+
+Body = Any
+Handler = Callable[[Request, Body], Response]
+REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+BULK_MAX = 1000
+
+
+def error_collection(
+    status: int, *messages: str, errors: dict[str, str] | None = None, headers: Any = None
+) -> Response:
+    body = {"errorMessages": list(messages), "errors": errors or {}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+@dataclass
+class BulkTask:
+    id: str
+    submitted_by: str
+    inputs: list[tuple[list[str], str]]  # (issue ids or keys, transition id)
+    created: float
+    polls: int = 0
+    started: float | None = None
+    finished: float | None = None
+    processed: list[int] = field(default_factory=list)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    invalid: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(ids) for ids, _ in self.inputs)
+
+
+class JiraSim(ServiceSim):
+    name = "jira"
+    prefix = "/jira"
+    burst_per_minute = 600  # requests per minute per account, times world.rate_scale
+
+    def __init__(self, world: World, token: str, email: str) -> None:
+        super().__init__(world, token)
+        self.email = email
+        rng = world.rng
+        self.me = account_id(rng)
+        self.users: dict[str, JiraUser] = {self.me: JiraUser(self.me, "Me (simulated)", email)}
+        for name in colleague_names():
+            uid = account_id(rng)
+            self.users[uid] = JiraUser(uid, name, name.split()[0].lower() + "@example.com")
+        self.cloud_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        self.oauth = AtlassianOAuth(world.clock, self.cloud_id, "zen-sim")
+        self.issues: dict[str, JiraIssue] = {}
+        self.by_id: dict[str, JiraIssue] = {}
+        self.tasks: dict[str, BulkTask] = {}
+        self.site_url = "http://127.0.0.1/jira"
+        self.budget = FixedWindow(self.burst_per_minute, 60.0, world.clock)
+        self._next_comment = 900000
+
+    # -- ServiceSim ------------------------------------------------------------------------
+    def seed(self, count: int) -> None:
+        colleagues = [u for u in self.users if u != self.me]
+        issues = seed_issues(self.world.rng, count, colleagues, self.me, self.world.clock())
+        for issue in issues:
+            self._add(issue)
+
+    def _add(self, issue: JiraIssue) -> None:
+        self.issues[issue.key] = issue
+        self.by_id[str(issue.id)] = issue
+
+    def routes(self) -> list[BaseRoute]:
+        rest = self._rest_routes()
+        return [*rest, *self.oauth.routes(), Mount("/ex/jira/{cloudid}", routes=rest)]
+
+    def _rest_routes(self) -> list[BaseRoute]:
+        api = "/rest/api/3"
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", "/search/jql", self.search),
+            ("POST", "/search/jql", self.search),
+            ("GET", "/search", self.removed),
+            ("POST", "/search", self.removed),
+            ("POST", "/search/approximate-count", self.count),
+            ("GET", "/issue/{key}", self.get_issue),
+            ("PUT", "/issue/{key}", self.edit_issue),
+            ("GET", "/issue/{key}/transitions", self.get_transitions),
+            ("POST", "/issue/{key}/transitions", self.transition),
+            ("GET", "/issue/{key}/comment", self.get_comments),
+            ("POST", "/issue/{key}/comment", self.add_comment),
+            ("PUT", "/issue/{key}/assignee", self.assign),
+            ("GET", "/myself", self.myself),
+            ("POST", "/bulk/issues/transition", self.bulk_transition),
+            ("GET", "/bulk/queue/{task}", self.bulk_progress),
+        ]
+        return [Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table]
+
+    def rate_limited_response(self, retry_after: float) -> Response:
+        reset = datetime.fromtimestamp(
+            math.ceil((self.world.clock() + retry_after) / 60) * 60, UTC
+        ).strftime("%Y-%m-%dT%H:%MZ")
+        headers = {
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Reset": reset,
+            "X-RateLimit-Limit": str(self.budget.limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-NearLimit": "true",
+            "RateLimit-Reason": "jira-burst-based",
+            "X-ARequestId": uuid.uuid4().hex,
+        }
+        return error_collection(429, "Rate limit exceeded.", headers=headers)
+
+    def error_response(self, status: int, message: str) -> Response:
+        return error_collection(status, message, headers={"X-ARequestId": uuid.uuid4().hex})
+
+    def activity(self) -> None:
+        with self.world.lock:
+            rng = self.world.rng
+            issue = self.issues[rng.choice(list(self.issues))] if self.issues else None
+            actor = rng.choice([u for u in self.users if u != self.me])
+            if issue is None:
+                return
+            if rng.random() < 0.5 and issue.transitions():
+                self._apply_transition(issue, rng.choice(issue.transitions()).id, actor)
+            else:
+                self._comment(issue, actor, adf.from_text(f"<update> from {actor[:6]}"))
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _wrap(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            response = await self._serve(request, handler)
+            response.headers["X-ARequestId"] = uuid.uuid4().hex
+            return response
+
+        return endpoint
+
+    async def _serve(self, request: Request, handler: Handler) -> Response:
+        if self._authenticate(request) is None:
+            return error_collection(
+                401,
+                "Client must be authenticated to access this resource.",
+                headers={"WWW-Authenticate": 'Basic realm="protected-area"'},
+            )
+        body: Body = None
+        if request.method in ("POST", "PUT"):
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                return error_collection(400, "Request body is not valid JSON; send a JSON object.")
+        with self.world.lock:
+            self.budget.limit = max(1, int(self.burst_per_minute * self.world.rate_scale))
+            if not self.budget.take():
+                return self.rate_limited_response(self.budget.retry_after())
+            self.world.counters.spend("jira", "requests")
+            self.site_url = _site(request)
+            response = handler(request, body)
+            if self.budget.remaining < self.budget.limit * 0.2:
+                response.headers["X-RateLimit-NearLimit"] = "true"
+            return response
+
+    def _authenticate(self, request: Request) -> str | None:
+        scheme, _, cred = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            return self.me if cred == self.token or self.oauth.valid(cred) else None
+        if scheme.lower() == "basic":
+            try:
+                email, _, token = base64.b64decode(cred).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            if email.lower() == self.email.lower() and token == self.token:
+                return self.me
+        return None
+
+    def _render(self, request: Request) -> Renderer:
+        return Renderer(_site(request), self.users)
+
+    def _find(self, key: str) -> JiraIssue | None:
+        return self.issues.get(key.upper()) or self.by_id.get(key)
+
+    def _touch(self, issue: JiraIssue) -> None:
+        issue.updated = max(self.world.clock(), issue.updated)
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, request: Request, body: Body) -> Response:
+        params = _search_params(request, body)
+        try:
+            query = parse(str(params.get("jql") or ""), now=self.world.clock(), me=self.me)
+        except JqlError as exc:
+            return error_collection(400, str(exc))
+        wanted = select_fields(params.get("fields"), default_all=False)
+        id_only = not wanted or wanted <= {"id", "key"}
+        cap = 5000 if id_only else 100
+        try:
+            limit = min(cap, max(1, int(params.get("maxResults") or 50)))
+        except ValueError:
+            return error_collection(400, "maxResults must be a whole number.")
+        jql_hash = hashlib.sha1(str(params.get("jql")).encode()).hexdigest()[:12]
+        offset = _decode_token(params.get("nextPageToken"), jql_hash)
+        if offset is None:
+            return error_collection(400, "The provided next page token is invalid or expired.")
+        matches = [i for i in self.issues.values() if query.where and query.where(_values(i))]
+        _sort(matches, query.order or [("key", True)])
+        page = matches[offset : offset + limit]
+        render = self._render(request)
+        if params.get("fields"):
+            issues = [render.issue(i, wanted, comment_cap=20) for i in page]
+        else:
+            issues = [{"id": str(i.id)} for i in page]  # the default is id only
+        result: dict[str, Any] = {"issues": issues, "isLast": offset + limit >= len(matches)}
+        if not result["isLast"]:
+            result["nextPageToken"] = _encode_token(offset + limit, jql_hash)
+        return JSONResponse(result)
+
+    def removed(self, request: Request, body: Body) -> Response:
+        return error_collection(410, REMOVED)
+
+    def count(self, request: Request, body: Body) -> Response:
+        try:
+            query = parse(str((body or {}).get("jql") or ""), now=self.world.clock(), me=self.me)
+        except JqlError as exc:
+            return error_collection(400, str(exc))
+        found = sum(1 for i in self.issues.values() if query.where and query.where(_values(i)))
+        return JSONResponse({"count": found})
+
+    # -- one issue --------------------------------------------------------------------------
+    def get_issue(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        wanted = select_fields(request.query_params.getlist("fields"), default_all=True)
+        result = self._render(request).issue(issue, wanted)
+        if "renderedFields" in request.query_params.get("expand", ""):
+            result["renderedFields"] = {"description": adf.to_html(issue.description)}
+        return JSONResponse(result)
+
+    def edit_issue(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        fields = dict((body or {}).get("fields") or {})
+        for op in ((body or {}).get("update") or {}).get("labels", []):
+            labels = fields.setdefault("labels", list(issue.labels))
+            if "add" in op and op["add"] not in labels:
+                labels.append(op["add"])
+            if "remove" in op and op["remove"] in labels:
+                labels.remove(op["remove"])
+        errors = _edit_errors(fields)
+        if errors:
+            return error_collection(400, errors=errors)
+        changes = self._apply_edit(issue, fields)
+        self._mutated("edit", issue, changes)
+        return Response(status_code=204)
+
+    def _apply_edit(self, issue: JiraIssue, fields: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+        changes: list[tuple[str, Any, Any]] = []
+        if "summary" in fields:
+            changes.append(("summary", issue.summary, fields["summary"]))
+            issue.summary = str(fields["summary"])
+        if "description" in fields:
+            changes.append(("description", "", "(updated)"))
+            issue.description = fields["description"] or adf.from_text("")
+        if "labels" in fields:
+            changes.append(("labels", " ".join(issue.labels), " ".join(fields["labels"])))
+            issue.labels = [str(x) for x in fields["labels"]]
+        if "priority" in fields:
+            new = _priority_id(fields["priority"]) or issue.priority
+            changes.append(("priority", PRIORITIES[issue.priority], PRIORITIES[new]))
+            issue.priority = new
+        return changes
+
+    def get_transitions(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        render = self._render(request)
+        items = [render.transition(t) for t in issue.transitions()]
+        return JSONResponse({"expand": "transitions", "transitions": items})
+
+    def transition(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        tid = str(((body or {}).get("transition") or {}).get("id") or "")
+        if not tid:
+            return error_collection(400, errors={"transition": "Transition id is required."})
+        if not self._apply_transition(issue, tid, self.me):
+            return error_collection(400, f"Transition id '{tid}' is not valid for this issue.")
+        return Response(status_code=204)
+
+    def _apply_transition(self, issue: JiraIssue, tid: str, actor: str) -> bool:
+        chosen = next((t for t in issue.transitions() if t.id == tid), None)
+        if chosen is None:
+            return False
+        before = STATUSES[issue.status][0]
+        issue.status = chosen.to
+        self._mutated("transition", issue, [("status", before, STATUSES[chosen.to][0])], actor)
+        return True
+
+    def get_comments(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        q = request.query_params
+        start, size = int(q.get("startAt") or 0), min(100, int(q.get("maxResults") or 50))
+        ordered = issue.comments[::-1] if q.get("orderBy") == "-created" else issue.comments
+        render = self._render(request)
+        page = [render.comment(issue, c) for c in ordered[start : start + size]]
+        total = len(issue.comments)
+        return JSONResponse(
+            {
+                "comments": page,
+                "maxResults": size,
+                "startAt": start,
+                "total": total,
+                "isLast": start + size >= total,
+            }
+        )
+
+    def add_comment(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        doc = (body or {}).get("body") if isinstance(body, dict) else None
+        if not isinstance(doc, dict) or not adf.is_document(doc):
+            return error_collection(400, errors={"comment": adf.ADF_ERROR})
+        comment = self._comment(issue, self.me, doc)
+        return JSONResponse(self._render(request).comment(issue, comment), status_code=201)
+
+    def _comment(self, issue: JiraIssue, author: str, doc: dict[str, Any]) -> JiraComment:
+        self._next_comment += 1
+        now = self.world.clock()
+        comment = JiraComment(self._next_comment, author, doc, now, now)
+        issue.comments.append(comment)
+        self._touch(issue)
+        render = Renderer(self.site_url, self.users)
+        if author == self.me:
+            self.world.counters.mutation("jira", "comment", key=issue.key, comment=comment.id)
+        self.world.emit(
+            "jira",
+            "comment_created",
+            {
+                "timestamp": int(now * 1000),
+                "webhookEvent": "comment_created",
+                "comment": render.comment(issue, comment),
+                "issue": render.issue(issue, {"summary", "status", "assignee", "updated"}),
+            },
+        )
+        return comment
+
+    def assign(self, request: Request, body: Body) -> Response:
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        if not isinstance(body, dict) or "accountId" not in body:
+            return error_collection(400, errors={"accountId": "accountId is required (or null)."})
+        who = body["accountId"]
+        if who == "-1":
+            who = self.me  # the project default assignee (the lead) is "me" here
+        if who is not None and who not in self.users:
+            return error_collection(400, errors={"assignee": f"User '{who}' does not exist."})
+        before = self.users[issue.assignee].display_name if issue.assignee else None
+        issue.assignee = who
+        after = self.users[who].display_name if who else None
+        self._mutated("assign", issue, [("assignee", before, after)])
+        return Response(status_code=204)
+
+    def myself(self, request: Request, body: Body) -> Response:
+        return JSONResponse(self._render(request).user(self.me, full=True))
+
+    def _mutated(
+        self, kind: str, issue: JiraIssue, changes: list[tuple[str, Any, Any]], actor: str = ""
+    ) -> None:
+        """Bump `updated`, count the mutation (client ones only) and emit the webhook event."""
+        actor = actor or self.me
+        self._touch(issue)
+        if actor == self.me:
+            self.world.counters.mutation("jira", kind, key=issue.key, changes=changes)
+        render = Renderer(self.site_url, self.users)
+        items = [
+            {"field": f, "fieldtype": "jira", "fromString": a, "toString": b} for f, a, b in changes
+        ]
+        self.world.emit(
+            "jira",
+            "jira:issue_updated",
+            {
+                "timestamp": int(self.world.clock() * 1000),
+                "webhookEvent": "jira:issue_updated",
+                "issue_event_type_name": "issue_assigned" if kind == "assign" else "issue_generic",
+                "user": render.user(actor),
+                "issue": render.issue(issue, None),
+                "changelog": {"id": str(uuid.uuid4().int % 10**8), "items": items},
+            },
+        )
+
+    # -- bulk -------------------------------------------------------------------------------
+    def bulk_transition(self, request: Request, body: Body) -> Response:
+        inputs = (body or {}).get("bulkTransitionInputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list) or not inputs:
+            return error_collection(400, "bulkTransitionInputs must be a non-empty list.")
+        parsed: list[tuple[list[str], str]] = []
+        for item in inputs:
+            ids = item.get("selectedIssueIdsOrKeys") if isinstance(item, dict) else None
+            tid = item.get("transitionId") if isinstance(item, dict) else None
+            if not isinstance(ids, list) or not ids or not tid:
+                return error_collection(
+                    400, "Each input needs selectedIssueIdsOrKeys (a list) and transitionId."
+                )
+            parsed.append(([str(x) for x in ids], str(tid)))
+        if sum(len(ids) for ids, _ in parsed) > BULK_MAX:
+            return error_collection(400, f"You can transition at most {BULK_MAX} issues at once.")
+        task = BulkTask(str(10000 + len(self.tasks)), self.me, parsed, self.world.clock())
+        self.tasks[task.id] = task
+        return JSONResponse({"taskId": task.id}, status_code=201)
+
+    def bulk_progress(self, request: Request, body: Body) -> Response:
+        task = self.tasks.get(request.path_params["task"])
+        if task is None:
+            return error_collection(404, "Task not found.")
+        task.polls += 1
+        # One step per poll or per elapsed second, whichever is further along.
+        step = max(task.polls - 1, int(self.world.clock() - task.created))
+        now = self.world.clock()
+        if step >= 1 and task.started is None:
+            task.started = now
+        if step >= 2 and task.finished is None:
+            self._run_bulk(task)
+            task.finished = now
+        return JSONResponse(_progress(task, self._render(request)))
+
+    def _run_bulk(self, task: BulkTask) -> None:
+        for ids, tid in task.inputs:
+            for ref in ids:
+                issue = self._find(ref)
+                if issue is None:
+                    task.invalid += 1
+                elif self._apply_transition(issue, tid, self.me):
+                    task.processed.append(issue.id)
+                else:
+                    task.failed[str(issue.id)] = [
+                        f"Transition id '{tid}' is not valid for this issue."
+                    ]
+
+
+def _progress(task: BulkTask, render: Renderer) -> dict[str, Any]:
+    if task.finished is not None:
+        status = "FAILED" if not task.processed else "COMPLETE"
+        percent = 100
+    elif task.started is not None:
+        status, percent = "RUNNING", 50
+    else:
+        status, percent = "ENQUEUED", 0
+    body: dict[str, Any] = {
+        "taskId": task.id,
+        "status": status,
+        "progressPercent": percent,
+        "submittedBy": {"accountId": task.submitted_by},
+        "created": jira_time(task.created),
+        "updated": jira_time(task.finished or task.created),
+        "totalIssueCount": task.total,
+        "processedAccessibleIssues": list(task.processed),
+        "invalidOrInaccessibleIssueCount": task.invalid,
+    }
+    if task.started is not None:
+        body["started"] = jira_time(task.started)
+    if task.failed:
+        body["failedAccessibleIssues"] = task.failed
+    return body
+
+
+def _site(request: Request) -> str:
+    root = request.scope.get("root_path", "")
+    return f"{request.url.scheme}://{request.url.netloc}{root}"
+
+
+def _search_params(request: Request, body: Body) -> dict[str, Any]:
+    if request.method == "POST":
+        params = dict(body) if isinstance(body, dict) else {}
+        if isinstance(params.get("fields"), str):
+            params["fields"] = [params["fields"]]
+        return params
+    q = request.query_params
+    params = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
+    params["fields"] = q.getlist("fields") or None
+    return params
+
+
+def _encode_token(offset: int, jql_hash: str) -> str:
+    raw = json.dumps({"o": offset, "q": jql_hash}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: Any, jql_hash: str) -> int | None:
+    """Offset from a nextPageToken (0 when absent); None when it is not ours or for another
+    JQL (Jira requires the same query on every page)."""
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
+        return int(data["o"]) if data.get("q") == jql_hash else None
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
+def _values(issue: JiraIssue) -> dict[str, Any]:
+    """What JQL predicates read (see jira_jql)."""
+    name, _cat_id, cat_key, _colour, cat_name = STATUSES[issue.status]
+    return {
+        "project": [issue.project, str(10000 + _project_index(issue.project))],
+        "key": [issue.key, str(issue.id)],
+        "issuekey": [issue.key, str(issue.id)],
+        "status": [name, issue.status],
+        "statuscategory": [cat_name, cat_key],
+        "assignee": issue.assignee,
+        "reporter": issue.reporter,
+        "priority": [PRIORITIES[issue.priority], issue.priority],
+        "labels": issue.labels,
+        "summary": issue.summary,
+        "description": adf.to_text(issue.description),
+        "comment": " ".join(adf.to_text(c.body) for c in issue.comments),
+        "created": issue.created,
+        "updated": issue.updated,
+    }
+
+
+def _project_index(key: str) -> int:
+    return list(PROJECTS).index(key)
+
+
+def _sort(items: list[JiraIssue], order: list[tuple[str, bool]]) -> None:
+    keys: dict[str, Callable[[JiraIssue], Any]] = {
+        "created": lambda i: i.created,
+        "updated": lambda i: i.updated,
+        "priority": lambda i: -int(i.priority),
+        "key": lambda i: (i.project, i.id),
+        "status": lambda i: STATUSES[i.status][0],
+        "summary": lambda i: i.summary.lower(),
+        "assignee": lambda i: i.assignee or "",
+    }
+    items.sort(key=lambda i: i.id)
+    for name, descending in reversed(order):
+        items.sort(key=keys[name], reverse=descending)
+
+
+def _priority_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if str(value.get("id")) in PRIORITIES:
+            return str(value["id"])
+        names = {v.lower(): k for k, v in PRIORITIES.items()}
+        return names.get(str(value.get("name", "")).lower())
+    return None
+
+
+def _edit_errors(fields: dict[str, Any]) -> dict[str, str]:
+    allowed = {"summary", "description", "labels", "priority"}
+    errors = {
+        name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+        for name in fields
+        if name not in allowed
+    }
+    description = fields.get("description")
+    if description is not None and not adf.is_document(description):
+        errors["description"] = adf.ADF_ERROR
+    if "priority" in fields and _priority_id(fields["priority"]) is None:
+        errors["priority"] = "Specify a valid priority id or name."
+    if "summary" in fields and not str(fields["summary"] or "").strip():
+        errors["summary"] = "You must specify a summary of the issue."
+    if "labels" in fields and not isinstance(fields["labels"], list):
+        errors["labels"] = "labels must be a list of strings."
+    return errors
