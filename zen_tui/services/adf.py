@@ -1,0 +1,47 @@
+"""Atlassian Document Format <-> plain text, as much as a triage list needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "listItem", "rule", "panel"}
+
+
+def to_text(node: Any) -> str:
+    """Plain text of an ADF document (or of a v2-style plain string)."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node
+    parts: list[str] = []
+    _walk(node, parts)
+    return "".join(parts).strip()
+
+
+def _walk(node: Any, out: list[str]) -> None:
+    if isinstance(node, list):
+        for child in node:
+            _walk(child, out)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "text" and isinstance(node.get("text"), str):
+        out.append(node["text"])
+    elif kind == "hardBreak":
+        out.append("\n")
+    elif kind == "mention":
+        attrs = node.get("attrs") or {}
+        out.append(str(attrs.get("text") or "@" + str(attrs.get("id", ""))))
+    _walk(node.get("content"), out)
+    if kind in _BLOCKS and out and not out[-1].endswith("\n"):
+        out.append("\n")
+
+
+def from_text(text: str) -> dict[str, Any]:
+    """An ADF doc with one paragraph per line of `text`."""
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
+        for line in text.split("\n")
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}

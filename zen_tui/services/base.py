@@ -1,0 +1,220 @@
+"""The contract every service client fulfils, and the plumbing they share.
+
+Clients turn a section's query into gateway calls and normalised items, and triage actions
+into writes. Transport concerns (retries, caching, rate limits, breakers, version headers)
+are the gateway's; here we only pick endpoints, paginate, parse and judge outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.limiter import Priority
+from zen_tui.models import Action, Item, SectionInfo, Service
+from zen_tui.sync.backend import ItemDetail
+
+CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    items: list[Item]
+    fetched_at: float
+    cache: CacheOutcome  # "stale" => served from the gateway's stale cache
+    stale_error: GatewayError | None = None
+    complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
+    cursor: str | None = None  # delta cursor for the next poll
+    poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    message: str = ""
+    item: Item | None = None
+    conflict: bool = False  # final failure the user must know (already merged, ...)
+
+
+class Response(Protocol):
+    """What a client needs from zen_tui.gateway.GatewayResponse."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+    cache: Any
+    fetched_at: float
+    stale_error: GatewayError | None
+
+    def json(self) -> Any: ...
+
+    @property
+    def links(self) -> dict[str, str]: ...
+
+
+class GatewayLike(Protocol):
+    """The slice of zen_tui.gateway.Gateway the clients call."""
+
+    async def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any: ...
+
+
+class AccountInfo(Protocol):
+    name: str
+    service: str
+    base_url: str
+
+
+class Sleeper(Protocol):
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class _RealClock:
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class ServiceClient(Protocol):
+    account: str
+    service: Service
+
+    async def fetch_section(
+        self,
+        section: SectionInfo,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        interactive: bool = False,
+    ) -> FetchResult: ...
+
+    async def details(self, item: Item) -> ItemDetail: ...
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult: ...
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None: ...
+
+    async def bulk_apply(
+        self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]
+    ) -> list[ActionResult]: ...
+
+    def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
+
+
+def priority(interactive: bool) -> Priority:
+    return Priority.INTERACTIVE if interactive else Priority.BACKGROUND
+
+
+def merge_cache(outcomes: list[Any]) -> CacheOutcome:
+    """One outcome for several pages: stale wins, else the first page's."""
+    names = [str(getattr(o, "value", o)) for o in outcomes]
+    if "stale" in names:
+        return "stale"
+    return names[0] if names else "bypass"  # type: ignore[return-value]
+
+
+def refused(err: ApiError) -> ActionResult:
+    """A final 4xx on a write: the server said no, resending will not help."""
+    return ActionResult(ok=False, message=err.summary(), conflict=True)
+
+
+def gone_message(err: ApiGone, what: str) -> ApiGone:
+    """Rewrite a 410 so it says which endpoint went away and what to do."""
+    err.message = (
+        f"{what} ({err.endpoint or 'endpoint'}) was removed by the provider; "
+        "upgrade zen-tui to a version that uses the current API"
+    )
+    return err
+
+
+class BaseClient:
+    """Shared state and the generic bulk runner (bounded concurrency, spaced writes)."""
+
+    service: Service
+    bulk_concurrency = 3
+    bulk_spacing = 0.75  # seconds between content-creating writes: <= 80/min
+
+    def __init__(
+        self, account: AccountInfo, gateway: GatewayLike, *, clock: Sleeper | None = None
+    ) -> None:
+        self.account = account.name
+        self.info = account
+        self.gateway = gateway
+        self.clock: Sleeper = clock or getattr(gateway, "clock", None) or _RealClock()
+
+    def item_id(self, key: str) -> str:
+        return f"{self.account}:{key}"
+
+    def key_of(self, item_id: str) -> str:
+        prefix = f"{self.account}:"
+        return item_id[len(prefix) :] if item_id.startswith(prefix) else item_id
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
+        raise NotImplementedError
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        raise NotImplementedError
+
+    def verifier(self, action: Action, key: str) -> Callable[[], Awaitable[Any]]:
+        """For the gateway: before re-sending a write whose outcome is unknown, look first."""
+
+        async def check() -> Any:
+            return Applied() if await self.verify(action, idempotency_key=key) else None
+
+        return check
+
+    async def bulk_apply(
+        self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]
+    ) -> list[ActionResult]:
+        """Apply one by one with <= 3 in flight and writes spaced under the secondary limits.
+
+        A transient error (offline, breaker, rate limit) stops nothing else: that action's
+        result says so and the outbox keeps it pending.
+        """
+        if len(actions) != len(keys):
+            raise ValueError("bulk_apply needs one idempotency key per action")
+        results: list[ActionResult | None] = [None] * len(actions)
+        gate = asyncio.Semaphore(self.bulk_concurrency)
+        spacing = asyncio.Lock()
+        done = 0
+
+        async def one(i: int) -> None:
+            nonlocal done
+            async with gate:
+                async with spacing:  # start writes no closer than bulk_spacing apart
+                    await self.clock.sleep(self.bulk_spacing if i else 0.0)
+                results[i] = await self._apply_safely(actions[i], keys[i])
+            done += 1
+            progress(done, len(actions))
+
+        await asyncio.gather(*(one(i) for i in range(len(actions))))
+        return [r if r is not None else ActionResult(ok=False) for r in results]
+
+    async def _apply_safely(self, action: Action, key: str) -> ActionResult:
+        try:
+            return await self.apply(action, idempotency_key=key)
+        except GatewayError as err:
+            return ActionResult(ok=False, message=str(err))
+
+
+class Applied:
+    """Stands in for a GatewayResponse when verify() found a write already applied."""
+
+    status = 200
+    headers: Mapping[str, str] = {}
+    body = b""
+    url = ""
+    cache = "bypass"
+    fetched_at = 0.0
+    stale_error: GatewayError | None = None
+
+    def json(self) -> Any:
+        return None

@@ -1,0 +1,452 @@
+"""GitHub REST client: search-backed sections, notifications, PR details and triage writes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
+from zen_tui.services.base import (
+    AccountInfo,
+    ActionResult,
+    BaseClient,
+    FetchResult,
+    GatewayLike,
+    Response,
+    Sleeper,
+    gone_message,
+    merge_cache,
+    priority,
+    refused,
+)
+from zen_tui.services.fields import Reader
+from zen_tui.services.github_parse import (
+    parse_issue_like,
+    parse_thread,
+    split_key,
+    webhook_items,
+)
+from zen_tui.services.markers import has_html_marker, html_marker
+from zen_tui.sync.backend import ItemDetail
+
+_TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue))(\s|$)")
+_REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
+_REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
+PER_PAGE = 100
+VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
+
+
+def section_query(section: SectionInfo) -> str:
+    """The search query of a section, scoped to its pane when it does not say is:pr/is:issue."""
+    query = section.query.strip() or "involves:@me is:open archived:false"
+    if _TYPE_QUALIFIER.search(query) or section.pane not in ("prs", "issues"):
+        return query
+    return f"{'is:pr' if section.pane == 'prs' else 'is:issue'} {query}"
+
+
+def is_notifications(section: SectionInfo) -> bool:
+    return section.query.strip().split(" ", 1)[0] == "notifications"
+
+
+class GitHubClient(BaseClient):
+    """Sections are GitHub search queries, or `notifications [participating] [all]`."""
+
+    service: Service = "github"
+
+    def __init__(
+        self, account: AccountInfo, gateway: GatewayLike, *, clock: Sleeper | None = None
+    ) -> None:
+        super().__init__(account, gateway, clock=clock)
+        self.r = Reader("github", self.account)
+        self._me: str | None = getattr(account, "user", None)
+        self._threads: dict[str, str] = {}  # item key -> notification thread id
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def fetch_section(
+        self,
+        section: SectionInfo,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        interactive: bool = False,
+    ) -> FetchResult:
+        """Search (or notification) results; a `cursor` (newest updated_at) asks for changes."""
+        if is_notifications(section):
+            return await self._notifications(section, limit, cursor, interactive)
+        query = section_query(section)
+        if cursor:
+            query += f" updated:>={cursor}"
+        params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
+        return await self._paged(
+            "/search/issues", params, limit, interactive, lambda body: self._search_page(body)
+        )
+
+    def _search_page(self, body: Any) -> list[Item]:
+        r = self.r.at("/search/issues")
+        return [parse_issue_like(r, self.account, raw) for raw in r.arr(r.root(body), "items")]
+
+    async def _notifications(
+        self, section: SectionInfo, limit: int, cursor: str | None, interactive: bool
+    ) -> FetchResult:
+        words = section.query.split()[1:]
+        params: dict[str, Any] = {"per_page": min(50, max(1, limit))}
+        params["participating"] = "true" if "participating" in words else "false"
+        params["all"] = "true" if "all" in words else "false"
+        if cursor:
+            params["since"] = cursor
+        result = await self._paged("/notifications", params, limit, interactive, self._thread_page)
+        return result
+
+    def _thread_page(self, body: Any) -> list[Item]:
+        r = self.r.at("/notifications")
+        items = []
+        for raw in r.root_list(body):
+            parsed = parse_thread(r, self.account, raw)
+            if parsed:
+                self._threads[parsed[1].key] = parsed[0]
+                items.append(parsed[1])
+        return items
+
+    async def _paged(
+        self,
+        path: str,
+        params: dict[str, Any],
+        limit: int,
+        interactive: bool,
+        parse: Callable[[Any], list[Item]],
+    ) -> FetchResult:
+        """Follow Link rel=next exactly as given until `limit` items or the last page."""
+        items: list[Item] = []
+        outcomes: list[Any] = []
+        first: Response | None = None
+        url: str | None = path
+        error: GatewayError | None = None
+        while url and len(items) < limit:
+            try:
+                resp = await self._get(url, params if url == path else None, path, interactive)
+            except GatewayError as err:
+                if first is None:
+                    raise
+                error = err
+                break
+            first = first or resp
+            outcomes.append(resp.cache)
+            error = error or resp.stale_error
+            items.extend(parse(resp.json() if resp.status != 204 else []))
+            url = resp.links.get("next")
+        assert first is not None
+        items = _dedupe(items)[:limit]
+        return FetchResult(
+            items=items,
+            fetched_at=first.fetched_at,
+            cache=merge_cache(outcomes),
+            stale_error=error,
+            complete=url is None and error is None,
+            cursor=max((i.updated_at for i in items), default=None),
+            poll_interval=_poll_interval(first),
+        )
+
+    async def _get(
+        self, url: str, params: dict[str, Any] | None, endpoint: str, interactive: bool
+    ) -> Response:
+        try:
+            return await self.gateway.request(
+                "GET",
+                url,
+                endpoint=endpoint,
+                params=params,
+                cache_type="listing",
+                priority=priority(interactive),
+                allow_stale=True,
+            )
+        except ApiGone as err:
+            raise gone_message(err, f"GitHub {endpoint}") from None
+
+    async def details(self, item: Item) -> ItemDetail:
+        """One call per part (PR, reviews, checks, comments), made only when previewed."""
+        owner, repo, number = split_key(item.key)
+        base = f"/repos/{owner}/{repo}"
+        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        errors: list[str] = []
+        if isinstance(item, PullRequest):
+            await self._pr_detail(base, number, detail, errors)
+        comments = await self._read(f"{base}/issues/{number}/comments", errors)
+        if comments is not None:
+            r = self.r.at("/repos/{owner}/{repo}/issues/{number}/comments")
+            detail["comments"] = tuple(
+                (r.text(r.obj(c, "user"), "login"), r.opt_text(c, "body") or "")
+                for c in r.root_list(comments)
+            )
+        return ItemDetail(**detail, error="; ".join(errors) or None)
+
+    async def _pr_detail(
+        self, base: str, number: int, detail: dict[str, Any], errors: list[str]
+    ) -> None:
+        r = self.r.at("/repos/{owner}/{repo}/pulls/{number}")
+        pr = await self._read(f"{base}/pulls/{number}", errors)
+        extra: dict[str, str] = {}
+        if isinstance(pr, dict):
+            detail["body"] = r.opt_text(pr, "body") or ""
+            mergeable = r.opt_bool(pr, "mergeable")
+            extra["mergeable"] = "computing" if mergeable is None else str(mergeable).lower()
+            extra["requested_reviewers"] = ", ".join(
+                r.text(u, "login") for u in r.opt_arr(pr, "requested_reviewers")
+            )
+            sha = r.opt_text(r.opt_obj(pr, "head") or {}, "sha")
+            if sha:
+                extra["head_sha"] = sha
+                await self._checks(base, sha, detail, errors)
+        reviews = await self._read(f"{base}/pulls/{number}/reviews", errors)
+        if reviews is not None:
+            pairs = tuple(
+                (r.text(r.obj(v, "user"), "login"), r.text(v, "state"))
+                for v in r.root_list(reviews)
+            )
+            detail["reviews"] = pairs
+            extra["review_decision"] = review_decision(pairs) or ""
+        detail["extra"] = extra
+
+    async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: list[str]) -> None:
+        body = await self._read(f"{base}/commits/{sha}/status", errors)
+        if isinstance(body, dict):
+            r = self.r.at("/repos/{owner}/{repo}/commits/{ref}/status")
+            detail["checks"] = tuple(
+                (r.text(s, "context"), r.text(s, "state")) for s in r.opt_arr(body, "statuses")
+            )
+
+    async def _read(self, path: str, errors: list[str]) -> Any:
+        """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""
+        try:
+            resp = await self.gateway.request(
+                "GET",
+                path,
+                endpoint=_template(path),
+                cache_type="issue_details",
+                priority=priority(True),
+                allow_stale=True,
+            )
+        except GatewayError as err:
+            errors.append(str(err))
+            return None
+        return resp.json() if resp.status != 204 else []
+
+    def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
+        return webhook_items(self.r.at(f"webhook:{event}"), self.account, event, payload)
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
+        """One triage write. A final 4xx is a failed result; transient errors raise."""
+        try:
+            owner, repo, number = split_key(self.key_of(action.item_id))
+        except ValueError as err:
+            return ActionResult(ok=False, message=str(err), conflict=True)
+        base = f"/repos/{owner}/{repo}"
+        try:
+            return await self._write(action, idempotency_key, base, number)
+        except ApiGone as err:
+            raise gone_message(err, f"GitHub {err.endpoint}") from None
+        except ApiError as err:
+            if action.kind == "merge" and err.status == 405:
+                return ActionResult(ok=False, message="not mergeable", conflict=True)
+            if action.kind == "merge" and err.status == 409:
+                return ActionResult(ok=False, message="head moved; review again", conflict=True)
+            return refused(err)
+
+    async def _write(self, action: Action, key: str, base: str, number: int) -> ActionResult:
+        p = action.params
+        kind = action.kind
+        verify = self.verifier(action, key)
+        if kind in ("approve", "request_changes") or (kind == "comment" and p.get("review")):
+            body = p.get("body", "")
+            event = _REVIEW_EVENTS.get(kind, "COMMENT")
+            if body or event != "APPROVE":
+                body = f"{body}\n\n{html_marker(key)}".strip()
+            payload: dict[str, Any] = {"event": event, "body": body}
+            await self._send("POST", f"{base}/pulls/{number}/reviews", payload, key, verify)
+        elif kind == "comment":
+            body = f"{p.get('body', '')}\n\n{html_marker(key)}".strip()
+            await self._send(
+                "POST", f"{base}/issues/{number}/comments", {"body": body}, key, verify
+            )
+        elif kind == "merge":
+            payload = {"merge_method": p.get("merge_method", "merge")}
+            if p.get("sha"):
+                payload["sha"] = p["sha"]
+            await self._send("PUT", f"{base}/pulls/{number}/merge", payload, key, verify)
+        elif kind == "add_label":
+            payload = {"labels": [p["label"]]}
+            await self._send("POST", f"{base}/issues/{number}/labels", payload, key, verify)
+        elif kind == "remove_label":
+            await self._remove_label(base, number, p["label"], key)
+        elif kind in ("assign", "unassign"):
+            who = p.get("assignee") or await self.me()
+            method = "POST" if kind == "assign" else "DELETE"
+            await self._send(method, f"{base}/issues/{number}/assignees", {"assignees": [who]}, key)
+        elif kind in ("close", "reopen"):
+            state = "closed" if kind == "close" else "open"
+            await self._send("PATCH", f"{base}/issues/{number}", {"state": state}, key)
+        elif kind == "mark_read":
+            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+            if not thread:
+                return ActionResult(
+                    ok=False, message="no notification thread for this item", conflict=True
+                )
+            await self._send("PATCH", f"/notifications/threads/{thread}", None, key)
+        else:
+            return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
+        return ActionResult(ok=True, message=f"{kind} done")
+
+    async def _remove_label(self, base: str, number: int, label: str, key: str) -> None:
+        try:
+            await self._send("DELETE", f"{base}/issues/{number}/labels/{label}", None, key)
+        except ApiError as err:
+            if err.status != 404:  # 404: the label is not there, which is what we wanted
+                raise
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        payload: Any,
+        key: str,
+        verify: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Response:
+        return await self.gateway.request(
+            method,
+            path,
+            endpoint=_template(path),
+            json=payload,
+            priority=priority(True),
+            idempotency_key=key,
+            verify=verify,
+        )
+
+    async def me(self) -> str:
+        """The token's login (GET /user, cached as user_info)."""
+        if self._me is None:
+            resp = await self.gateway.request(
+                "GET", "/user", endpoint="/user", cache_type="user_info"
+            )
+            r = self.r.at("/user")
+            self._me = r.text(r.root(resp.json()), "login")
+        return self._me
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        """Whether the action is already applied on the server; None when we cannot tell."""
+        try:
+            owner, repo, number = split_key(self.key_of(action.item_id))
+        except ValueError:
+            return None
+        base = f"/repos/{owner}/{repo}"
+        try:
+            return await self._check(action, idempotency_key, base, number)
+        except GatewayError:
+            return None
+
+    async def _check(self, action: Action, key: str, base: str, number: int) -> bool | None:
+        kind, p = action.kind, action.params
+        if kind == "comment" and not p.get("review"):
+            return await self._comment_has_marker(f"{base}/issues/{number}/comments", key)
+        if kind in ("approve", "request_changes", "comment"):
+            me = await self.me()
+            reviews = self.r.root_list(await self._fresh(f"{base}/pulls/{number}/reviews"))
+            for review in reviews:
+                login = self.r.text(self.r.obj(review, "user"), "login")
+                if kind == "comment":
+                    if has_html_marker(self.r.opt_text(review, "body") or "", key):
+                        return True
+                elif login == me and self.r.text(review, "state") == _REVIEW_STATES[kind]:
+                    return True
+            return False
+        if kind == "merge":
+            return await self._merged(base, number)
+        if kind in ("add_label", "remove_label"):
+            labels = self.r.root_list(await self._fresh(f"{base}/issues/{number}/labels"))
+            present = p["label"] in {self.r.text(lab, "name") for lab in labels}
+            return present if kind == "add_label" else not present
+        issue = self.r.root(await self._fresh(f"{base}/issues/{number}"))
+        if kind in ("close", "reopen"):
+            return self.r.text(issue, "state") == ("closed" if kind == "close" else "open")
+        if kind in ("assign", "unassign"):
+            who = p.get("assignee") or await self.me()
+            logins = {self.r.text(u, "login") for u in self.r.opt_arr(issue, "assignees")}
+            return (who in logins) if kind == "assign" else (who not in logins)
+        return None
+
+    async def _merged(self, base: str, number: int) -> bool:
+        try:
+            await self.gateway.request(
+                "GET",
+                f"{base}/pulls/{number}/merge",
+                endpoint="/repos/{owner}/{repo}/pulls/{number}/merge",
+            )
+        except ApiError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    async def _comment_has_marker(self, path: str, key: str) -> bool | None:
+        url: str | None = path
+        for _ in range(VERIFY_PAGES):
+            if url is None:
+                return False
+            resp = await self.gateway.request(
+                "GET",
+                url,
+                endpoint=_template(path),
+                params={"per_page": 100} if url == path else None,
+            )
+            if any(
+                has_html_marker(self.r.opt_text(c, "body") or "", key)
+                for c in self.r.root_list(resp.json())
+            ):
+                return True
+            url = resp.links.get("next")
+        return None
+
+    async def _fresh(self, path: str) -> Any:
+        resp = await self.gateway.request("GET", path, endpoint=_template(path))
+        return resp.json()
+
+
+def review_decision(reviews: tuple[tuple[str, str], ...]) -> str | None:
+    """GitHub's rule of thumb: each reviewer's latest state counts; any change request wins."""
+    latest: dict[str, str] = {}
+    for author, state in reviews:
+        if state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[author] = state
+    states = set(latest.values())
+    if "CHANGES_REQUESTED" in states:
+        return "changes_requested"
+    if "APPROVED" in states:
+        return "approved"
+    return "review_required" if reviews else None
+
+
+def _template(path: str) -> str:
+    """'/repos/o/r/pulls/12/reviews' -> '/repos/{owner}/{repo}/pulls/{number}/reviews'."""
+    path = re.sub(r"^/repos/[^/]+/[^/]+", "/repos/{owner}/{repo}", path)
+    path = re.sub(r"/(issues|pulls)/\d+", r"/\1/{number}", path)
+    path = re.sub(r"/commits/[0-9a-f]{7,40}", "/commits/{ref}", path)
+    path = re.sub(r"/labels/[^/]+$", "/labels/{name}", path)
+    return re.sub(r"/threads/[^/]+$", "/threads/{thread_id}", path)
+
+
+def _dedupe(items: list[Item]) -> list[Item]:
+    seen: dict[str, Item] = {}
+    for item in items:
+        seen.setdefault(item.id, item)
+    return list(seen.values())
+
+
+def _poll_interval(resp: Response) -> float | None:
+    value = resp.headers.get("x-poll-interval") or resp.headers.get("X-Poll-Interval")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,114 @@
+"""GitHub JSON -> normalised items (search results, notifications, webhook payloads)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from zen_tui.models import Issue, Item, PullRequest
+from zen_tui.services.fields import Reader
+
+_REPO_URL = re.compile(r"/repos/([^/]+)/([^/]+)(?:/(?:issues|pulls)/(\d+))?/?$")
+_KEY = re.compile(r"^([^/\s]+)/([^/#\s]+)#(\d+)$")
+
+
+def split_key(key: str) -> tuple[str, str, int]:
+    """'owner/repo#12' -> ('owner', 'repo', 12); ValueError saying what a key looks like."""
+    match = _KEY.match(key)
+    if not match:
+        raise ValueError(f"not a GitHub item key: {key!r} (expected 'owner/repo#12')")
+    return match.group(1), match.group(2), int(match.group(3))
+
+
+def repo_of(r: Reader, url: str) -> tuple[str, int | None]:
+    """'https://api.github.com/repos/o/r[/pulls/12]' -> ('o/r', 12 | None)."""
+    match = _REPO_URL.search(url)
+    if not match:
+        raise r.fail(f"unexpected repository URL {url!r}")
+    number = int(match.group(3)) if match.group(3) else None
+    return f"{match.group(1)}/{match.group(2)}", number
+
+
+def _names(r: Reader, obj: dict[str, Any], key: str, field: str) -> tuple[str, ...]:
+    return tuple(r.text(entry, field) for entry in r.opt_arr(obj, key))
+
+
+def _login(r: Reader, obj: dict[str, Any], key: str) -> str | None:
+    user = r.opt_obj(obj, key)
+    return None if user is None else r.text(user, "login")
+
+
+def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None) -> Item:
+    """A search result / issue / pull-request object -> PullRequest or Issue."""
+    if repo is None:
+        repo, _ = repo_of(r, r.text(raw, "repository_url"))
+    number = r.integer(raw, "number")
+    key = f"{repo}#{number}"
+    common: dict[str, Any] = {
+        "id": f"{account}:{key}",
+        "account": account,
+        "service": "github",
+        "key": key,
+        "title": r.text(raw, "title"),
+        "url": r.text(raw, "html_url"),
+        "updated_at": r.text(raw, "updated_at"),
+        "repo": repo,
+        "number": number,
+        "labels": _names(r, raw, "labels", "name"),
+        "body": r.opt_text(raw, "body") or "",
+    }
+    pr = r.opt_obj(raw, "pull_request")
+    if pr is None and "head" not in raw:
+        return Issue(**common, status=r.text(raw, "state"), assignee=_login(r, raw, "assignee"))
+    merged = bool((pr and r.opt_text(pr, "merged_at")) or r.opt_text(raw, "merged_at"))
+    return PullRequest(
+        **common,
+        author=_login(r, raw, "user") or "",
+        state="merged" if merged else r.text(raw, "state"),
+        draft=bool(r.opt_bool(raw, "draft")),
+        assignees=_names(r, raw, "assignees", "login"),
+        requested_reviewers=_names(r, raw, "requested_reviewers", "login"),
+        mergeable=r.opt_bool(raw, "mergeable"),
+    )
+
+
+def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:
+    """A notification thread -> (thread id, item); None for subjects that are not issues/PRs."""
+    subject = r.obj(raw, "subject")
+    kind = r.text(subject, "type")
+    url = r.opt_text(subject, "url")
+    if kind not in ("PullRequest", "Issue") or url is None:
+        return None
+    repo, number = repo_of(r, url)
+    if number is None:
+        return None
+    key = f"{repo}#{number}"
+    repo_html = r.text(r.obj(raw, "repository"), "html_url")
+    html = f"{repo_html}/{'pull' if kind == 'PullRequest' else 'issues'}/{number}"
+    common: dict[str, Any] = {
+        "id": f"{account}:{key}",
+        "account": account,
+        "service": "github",
+        "key": key,
+        "title": r.text(subject, "title"),
+        "url": html,
+        "updated_at": r.text(raw, "updated_at"),
+        "repo": repo,
+        "number": number,
+    }
+    thread_id = r.opt_scalar(raw, "id") or ""
+    if kind == "PullRequest":
+        return thread_id, PullRequest(**common)
+    unread = r.opt_bool(raw, "unread")
+    return thread_id, Issue(**common, status="unread" if unread else "read")
+
+
+def webhook_items(r: Reader, account: str, event: str, payload: dict[str, Any]) -> list[Item]:
+    """pull_request / pull_request_review / issues / issue_comment payload -> the item."""
+    repo_obj = r.opt_obj(payload, "repository")
+    repo = r.text(repo_obj, "full_name") if repo_obj else None
+    if event in ("pull_request", "pull_request_review"):
+        return [parse_issue_like(r, account, r.obj(payload, "pull_request"), repo)]
+    if event in ("issues", "issue_comment"):
+        return [parse_issue_like(r, account, r.obj(payload, "issue"), repo)]
+    return []

@@ -1,0 +1,309 @@
+"""Jira Cloud v3 client: JQL sections, issue details, transitions by name, bulk transitions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.models import Action, Item, SectionInfo, Service
+from zen_tui.services import adf
+from zen_tui.services.base import (
+    AccountInfo,
+    ActionResult,
+    BaseClient,
+    FetchResult,
+    GatewayLike,
+    Response,
+    Sleeper,
+    gone_message,
+    merge_cache,
+    priority,
+    refused,
+)
+from zen_tui.services.fields import Reader
+from zen_tui.services.jira_bulk import BulkTransitions
+from zen_tui.services.jira_parse import (
+    FIELDS,
+    cursor_of,
+    not_available,
+    parse_issue,
+    resolve_transition,
+    with_cursor,
+)
+from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
+from zen_tui.sync.backend import ItemDetail
+
+API = "/rest/api/3"
+DEFAULT_JQL = "assignee = currentUser() AND resolution = Unresolved ORDER BY updated DESC"
+PAGE = 100
+
+
+class JiraClient(BaseClient):
+    """Sections are JQL queries; the delta cursor is the newest `updated` minute."""
+
+    service: Service = "jira"
+
+    def __init__(
+        self, account: AccountInfo, gateway: GatewayLike, *, clock: Sleeper | None = None
+    ) -> None:
+        super().__init__(account, gateway, clock=clock)
+        self.r = Reader("jira", self.account)
+        self.site = account.base_url
+        self._me: str | None = None
+        self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def fetch_section(
+        self,
+        section: SectionInfo,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        interactive: bool = False,
+    ) -> FetchResult:
+        jql = with_cursor(section.query.strip() or DEFAULT_JQL, cursor)
+        items: list[Item] = []
+        outcomes: list[Any] = []
+        first: Response | None = None
+        token: str | None = None
+        error: GatewayError | None = None
+        last = False
+        while not last and len(items) < limit:
+            try:
+                resp = await self._search(jql, token, min(PAGE, limit - len(items)), interactive)
+            except GatewayError as err:
+                if first is None:
+                    raise
+                error = err
+                break
+            first = first or resp
+            outcomes.append(resp.cache)
+            page_items, token, last = self._page(resp.json())
+            items.extend(page_items)
+        assert first is not None
+        return FetchResult(
+            items=items[:limit],
+            fetched_at=first.fetched_at,
+            cache=merge_cache(outcomes),
+            stale_error=error,
+            complete=last and error is None,
+            cursor=cursor_of([i.updated_at for i in items]) or cursor,
+        )
+
+    async def _search(self, jql: str, token: str | None, size: int, interactive: bool) -> Response:
+        body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
+        if token:
+            body["nextPageToken"] = token
+        digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
+        try:
+            return await self.gateway.request(
+                "POST",
+                f"{API}/search/jql",
+                endpoint=f"{API}/search/jql",
+                json=body,
+                priority=priority(interactive),
+                idempotency_key=f"search:{digest}",  # a read: safe to retry
+            )
+        except ApiGone as err:
+            raise gone_message(err, "Jira issue search") from None
+
+    def _page(self, body: Any) -> tuple[list[Item], str | None, bool]:
+        r = self.r.at(f"{API}/search/jql")
+        root = r.root(body)
+        items: list[Item] = [
+            parse_issue(r, self.account, self.site, raw) for raw in r.arr(root, "issues")
+        ]
+        token = r.opt_text(root, "nextPageToken")
+        is_last = r.opt_bool(root, "isLast")
+        return items, token, bool(is_last) or token is None
+
+    async def details(self, item: Item) -> ItemDetail:
+        errors: list[str] = []
+        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        issue = await self._read(
+            f"{API}/issue/{item.key}", {"fields": "description,comment"}, errors
+        )
+        if isinstance(issue, dict):
+            r = self.r.at(f"{API}/issue/{{key}}")
+            fields = r.opt_obj(issue, "fields") or {}
+            detail["body"] = strip_zw(adf.to_text(fields.get("description")))
+            comments = r.opt_arr(r.opt_obj(fields, "comment") or {}, "comments")
+            detail["comments"] = tuple(self._comment(r, c) for c in comments)
+        moves = await self._read(f"{API}/issue/{item.key}/transitions", None, errors)
+        if isinstance(moves, dict):
+            r = self.r.at(f"{API}/issue/{{key}}/transitions")
+            detail["transitions"] = tuple(
+                r.text(t, "name") for t in r.opt_arr(moves, "transitions")
+            )
+        return ItemDetail(**detail, error="; ".join(errors) or None)
+
+    def _comment(self, r: Reader, raw: Any) -> tuple[str, str]:
+        author = r.opt_obj(raw, "author") or {}
+        return r.opt_text(author, "displayName") or "", strip_zw(adf.to_text(raw.get("body")))
+
+    async def _read(self, path: str, params: dict[str, Any] | None, errors: list[str]) -> Any:
+        try:
+            resp = await self.gateway.request(
+                "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+            )
+        except GatewayError as err:
+            errors.append(str(err))
+            return None
+        return resp.json()
+
+    def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
+        """jira:issue_created / jira:issue_updated / comment_* payloads carry the issue."""
+        if event == "jira:issue_deleted" or not isinstance(payload.get("issue"), dict):
+            return []
+        r = self.r.at(f"webhook:{event}")
+        return [parse_issue(r, self.account, self.site, payload["issue"])]
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def me(self) -> str:
+        """The token's accountId (GET /myself, cached as user_info)."""
+        if self._me is None:
+            resp = await self.gateway.request(
+                "GET", f"{API}/myself", endpoint=f"{API}/myself", cache_type="user_info"
+            )
+            r = self.r.at(f"{API}/myself")
+            self._me = r.text(r.root(resp.json()), "accountId")
+        return self._me
+
+    async def transitions(self, key: str) -> list[tuple[str, str, str]]:
+        """(id, name, target status name) of each transition available now."""
+        resp = await self.gateway.request(
+            "GET", f"{API}/issue/{key}/transitions", endpoint=f"{API}/issue/{{key}}/transitions"
+        )
+        r = self.r.at(f"{API}/issue/{{key}}/transitions")
+        return [
+            (str(r.opt_scalar(t, "id")), r.text(t, "name"), _name(r, t))
+            for t in r.arr(r.root(resp.json()), "transitions")
+        ]
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
+        key = self.key_of(action.item_id)
+        try:
+            return await self._write(action, idempotency_key, key)
+        except ApiGone as err:
+            raise gone_message(err, f"Jira {err.endpoint}") from None
+        except ApiError as err:
+            return refused(err)
+
+    async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
+        p = action.params
+        verify = self.verifier(action, ikey)
+        if action.kind == "transition":
+            name = p.get("transition") or p.get("name", "")
+            moves = await self.transitions(key)
+            found = resolve_transition(name, moves)
+            if found is None:
+                return not_available(name, moves)
+            self._targets[ikey] = found[2]
+            body: Any = {"transition": {"id": found[0]}}
+            await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
+        elif action.kind in ("assign", "unassign"):
+            who = (p.get("account_id") or await self.me()) if action.kind == "assign" else None
+            await self._send("PUT", f"{API}/issue/{key}/assignee", {"accountId": who}, ikey)
+        elif action.kind == "comment":
+            text = p.get("body", "") + zw_marker(ikey)
+            body = {"body": adf.from_text(text)}
+            await self._send("POST", f"{API}/issue/{key}/comment", body, ikey, verify)
+        else:
+            return ActionResult(ok=False, message=f"Jira cannot {action.kind}", conflict=True)
+        return ActionResult(ok=True, message=f"{action.kind} done")
+
+    async def _send(
+        self, method: str, path: str, payload: Any, ikey: str, verify: Any = None
+    ) -> Response:
+        return await self.gateway.request(
+            method,
+            path,
+            endpoint=_template(path),
+            json=payload,
+            priority=priority(True),
+            idempotency_key=ikey,
+            verify=verify,
+        )
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        key = self.key_of(action.item_id)
+        try:
+            return await self._check(action, idempotency_key, key)
+        except GatewayError:
+            return None
+
+    async def _check(self, action: Action, ikey: str, key: str) -> bool | None:
+        if action.kind == "comment":
+            resp = await self.gateway.request(
+                "GET",
+                f"{API}/issue/{key}/comment",
+                endpoint=f"{API}/issue/{{key}}/comment",
+                params={"orderBy": "-created", "maxResults": 100},
+            )
+            r = self.r.at(f"{API}/issue/{{key}}/comment")
+            bodies = [
+                adf.to_text(c.get("body")) for c in r.opt_arr(r.root(resp.json()), "comments")
+            ]
+            return any(ikey in zw_keys(text) for text in bodies)
+        fields = await self._fields(key, "status,assignee")
+        r = self.r.at(f"{API}/issue/{{key}}")
+        if action.kind == "transition":
+            target = self._targets.get(ikey) or action.params.get("to")
+            if not target:
+                return None
+            return (_name(r, fields, "status") or "").casefold() == target.casefold()
+        if action.kind in ("assign", "unassign"):
+            assignee = r.opt_obj(fields, "assignee")
+            current = r.opt_text(assignee, "accountId") if assignee else None
+            if action.kind == "unassign":
+                return current is None
+            return current == (action.params.get("account_id") or await self.me())
+        return None
+
+    async def _fields(self, key: str, fields: str) -> dict[str, Any]:
+        resp = await self.gateway.request(
+            "GET", f"{API}/issue/{key}", endpoint=f"{API}/issue/{{key}}", params={"fields": fields}
+        )
+        r = self.r.at(f"{API}/issue/{{key}}")
+        return r.opt_obj(r.root(resp.json()), "fields") or {}
+
+    async def bulk_apply(
+        self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]
+    ) -> list[ActionResult]:
+        """Transitions go through Jira's bulk API; anything else one by one."""
+        moves = [i for i, a in enumerate(actions) if a.kind == "transition"]
+        others = [i for i, a in enumerate(actions) if a.kind != "transition"]
+        results: list[ActionResult] = [ActionResult(ok=False)] * len(actions)
+        done_before = 0
+
+        def report(done: int, _total: int) -> None:
+            progress(min(len(actions), done_before + done), len(actions))
+
+        if moves:
+            bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
+            for i, res in zip(moves, await bulk.run(report), strict=True):
+                results[i] = res
+            done_before = len(moves)
+        if others:
+            rest = await super().bulk_apply(
+                [actions[i] for i in others], [keys[i] for i in others], report
+            )
+            for i, res in zip(others, rest, strict=True):
+                results[i] = res
+        return results
+
+
+def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:
+    target = r.opt_obj(obj, key)
+    return (r.opt_text(target, "name") or "") if target else ""
+
+
+def _template(path: str) -> str:
+    parts = path.split("/")
+    if len(parts) > 5 and parts[4] == "issue":
+        parts[5] = "{key}"
+    return "/".join(parts)

@@ -1,0 +1,160 @@
+"""Jira bulk transition: resolve names per issue, one POST per transition id, poll the task."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from zen_tui.gateway.errors import ApiError, GatewayError
+from zen_tui.models import Action
+from zen_tui.services.base import ActionResult, refused
+from zen_tui.services.fields import Reader
+from zen_tui.services.jira_parse import not_available, resolve_transition
+
+if TYPE_CHECKING:
+    from zen_tui.services.jira import JiraClient
+
+API = "/rest/api/3"
+MAX_PER_CALL = 1000
+FINAL = {"COMPLETE", "FAILED", "CANCELLED", "DEAD"}
+POLL_FIRST, POLL_MAX, POLL_LIMIT = 0.5, 8.0, 600.0  # seconds
+
+
+class BulkTransitions:
+    """One run over a batch of transition actions."""
+
+    def __init__(self, client: JiraClient, actions: list[Action], keys: list[str]) -> None:
+        self.client = client
+        self.actions = actions
+        self.keys = keys
+        self.issue_keys = [client.key_of(a.item_id) for a in actions]
+        self.r = Reader("jira", client.account)
+
+    async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
+        results: list[ActionResult | None] = [None] * len(self.actions)
+        try:
+            available = await self._available()
+        except GatewayError as err:
+            return [ActionResult(ok=False, message=str(err))] * len(self.actions)
+        groups: dict[str, list[int]] = {}
+        for i, action in enumerate(self.actions):
+            name = action.params.get("transition") or action.params.get("name", "")
+            moves = available.get(self.issue_keys[i], [])
+            found = resolve_transition(name, moves)
+            if found is None:
+                results[i] = not_available(name, moves)
+            else:
+                groups.setdefault(found[0], []).append(i)
+        done = sum(r is not None for r in results)
+        progress(done, len(self.actions))
+        for transition_id, members in groups.items():
+            for start in range(0, len(members), MAX_PER_CALL):
+                chunk = members[start : start + MAX_PER_CALL]
+                outcome = await self._submit(transition_id, chunk, done, progress)
+                for i in chunk:
+                    results[i] = outcome
+                done += len(chunk)
+                progress(done, len(self.actions))
+        return [r or ActionResult(ok=False) for r in results]
+
+    async def _available(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Issue key -> its transitions, from GET /bulk/issues/transition (paged by cursor)."""
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        wanted = sorted(set(self.issue_keys))
+        for start in range(0, len(wanted), MAX_PER_CALL):
+            chunk = ",".join(wanted[start : start + MAX_PER_CALL])
+            params: dict[str, Any] = {"issueIdsOrKeys": chunk}
+            while True:
+                body = await self._get(f"{API}/bulk/issues/transition", params)
+                self._collect(body, found)
+                after = self.r.opt_scalar(body, "startingAfter") if isinstance(body, dict) else None
+                if not after or after == params.get("startingAfter"):
+                    break
+                params = {"issueIdsOrKeys": chunk, "startingAfter": after}
+        return found
+
+    def _collect(self, body: Any, found: dict[str, list[tuple[str, str, str]]]) -> None:
+        r = self.r.at(f"{API}/bulk/issues/transition")
+        for group in r.arr(r.root(body), "availableTransitions"):
+            moves = [
+                (
+                    str(r.opt_scalar(t, "transitionId")),
+                    r.text(t, "transitionName"),
+                    r.opt_text(r.opt_obj(t, "to") or {}, "statusName") or "",
+                )
+                for t in r.opt_arr(group, "transitions")
+            ]
+            for key in r.opt_arr(group, "issues"):
+                found[str(key)] = moves
+
+    async def _submit(
+        self, transition_id: str, chunk: list[int], done: int, progress: Callable[[int, int], None]
+    ) -> ActionResult:
+        issues = [self.issue_keys[i] for i in chunk]
+        body = {
+            "bulkTransitionInputs": [
+                {"selectedIssueIdsOrKeys": issues, "transitionId": transition_id}
+            ],
+            "sendBulkNotification": False,
+        }
+        ikey = hashlib.sha256("|".join(self.keys[i] for i in chunk).encode()).hexdigest()[:32]
+        try:
+            resp = await self.client.gateway.request(
+                "POST",
+                f"{API}/bulk/issues/transition",
+                endpoint=f"{API}/bulk/issues/transition",
+                json=body,
+                idempotency_key=f"bulk:{ikey}",
+            )
+            r = self.r.at(f"{API}/bulk/issues/transition")
+            task = r.opt_scalar(r.root(resp.json()), "taskId")
+            if not task:
+                raise r.fail("no taskId in the bulk transition answer")
+            return await self._wait(task, len(chunk), done, progress)
+        except ApiError as err:
+            return refused(err)
+        except GatewayError as err:
+            return ActionResult(ok=False, message=str(err))
+
+    async def _wait(
+        self, task: str, size: int, done: int, progress: Callable[[int, int], None]
+    ) -> ActionResult:
+        """Poll /bulk/queue/{taskId} with backoff until the task ends."""
+        wait, waited = POLL_FIRST, 0.0
+        r = self.r.at(f"{API}/bulk/queue/{{taskId}}")
+        while True:
+            body = r.root(await self._get(f"{API}/bulk/queue/{task}", None))
+            status = r.text(body, "status")
+            progress(done + _processed(r, body, size), len(self.actions))
+            if status in FINAL:
+                return _outcome(r, body, status, task)
+            if waited >= POLL_LIMIT:
+                return ActionResult(ok=False, message=f"bulk task {task} still {status}")
+            await self.client.clock.sleep(wait)
+            waited += wait
+            wait = min(POLL_MAX, wait * 2)
+
+    async def _get(self, path: str, params: dict[str, Any] | None) -> Any:
+        endpoint = f"{API}/bulk/queue/{{taskId}}" if "/queue/" in path else path
+        resp = await self.client.gateway.request("GET", path, endpoint=endpoint, params=params)
+        return resp.json()
+
+
+def _processed(r: Reader, body: dict[str, Any], size: int) -> int:
+    processed = body.get("processedAccessibleIssues")
+    if isinstance(processed, list):
+        return min(size, len(processed))
+    if isinstance(processed, int) and not isinstance(processed, bool):
+        return min(size, processed)
+    percent = r.opt_integer(body, "progressPercent") or 0
+    return size * percent // 100
+
+
+def _outcome(r: Reader, body: dict[str, Any], status: str, task: str) -> ActionResult:
+    if status != "COMPLETE":
+        return ActionResult(ok=False, message=f"bulk task {task} {status.lower()}", conflict=True)
+    skipped = r.opt_integer(body, "invalidOrInaccessibleIssueCount") or 0
+    if skipped:  # which ones is not said: leave them to per-item verification
+        return ActionResult(ok=False, message=f"bulk task {task}: {skipped} issues skipped")
+    return ActionResult(ok=True, message=f"bulk task {task} complete")

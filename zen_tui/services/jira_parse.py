@@ -1,0 +1,106 @@
+"""Jira JSON -> Issue items, and the JQL delta clause."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from zen_tui.models import Issue
+from zen_tui.services import adf
+from zen_tui.services.base import ActionResult
+from zen_tui.services.fields import Reader
+from zen_tui.services.markers import strip_zw
+
+FIELDS = [
+    "summary",
+    "status",
+    "assignee",
+    "priority",
+    "labels",
+    "updated",
+    "project",
+    "description",
+]
+CURSOR_FORMAT = "%Y-%m-%d %H:%M"
+_ORDER_BY = re.compile(r"\s+ORDER\s+BY\s+", re.IGNORECASE)
+
+
+def parse_issue(r: Reader, account: str, site: str, raw: Any) -> Issue:
+    key = r.text(raw, "key")
+    fields = r.opt_obj(raw, "fields") or {}
+    return Issue(
+        id=f"{account}:{key}",
+        account=account,
+        service="jira",
+        key=key,
+        title=r.opt_text(fields, "summary") or "",
+        url=f"{site.rstrip('/')}/browse/{key}",
+        updated_at=iso_updated(r.opt_scalar(fields, "updated")),
+        status=_name(r, fields, "status") or "",
+        assignee=_name(r, fields, "assignee", "displayName"),
+        priority=_name(r, fields, "priority"),
+        labels=tuple(str(label) for label in r.opt_arr(fields, "labels")),
+        project=_name(r, fields, "project", "key"),
+        body=strip_zw(adf.to_text(fields.get("description"))),
+    )
+
+
+def _name(r: Reader, fields: dict[str, Any], key: str, attr: str = "name") -> str | None:
+    obj = r.opt_obj(fields, key)
+    return None if obj is None else r.opt_text(obj, attr)
+
+
+def iso_updated(value: str | None) -> str:
+    """Jira's '2023-06-24T19:24:50.000+0000' (or epoch millis) -> ISO 8601 UTC."""
+    if not value:
+        return ""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC).isoformat().replace("+00:00", "Z")
+    try:
+        parsed = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return value
+    return parsed.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def cursor_of(updated: list[str]) -> str | None:
+    """The newest ISO timestamp as a JQL minute: 'yyyy-MM-dd HH:mm' (UTC)."""
+    newest = max((u for u in updated if u), default=None)
+    if newest is None:
+        return None
+    try:
+        when = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.astimezone(UTC).strftime(CURSOR_FORMAT)
+
+
+def with_cursor(jql: str, cursor: str | None) -> str:
+    """AND `updated >= "cursor"` into the JQL, keeping its ORDER BY at the end."""
+    if not cursor:
+        return jql
+    parts = _ORDER_BY.split(jql, maxsplit=1)
+    where = parts[0].strip()
+    clause = f'updated >= "{cursor}"'
+    where = f"({where}) AND {clause}" if where else clause
+    return f"{where} ORDER BY {parts[1]}" if len(parts) == 2 else where
+
+
+def resolve_transition(name: str, moves: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """Match a transition by its name, or else by its target status, ignoring case."""
+    wanted = name.strip().casefold()
+    for move in moves:
+        if move[1].casefold() == wanted:
+            return move
+    for move in moves:
+        if move[2].casefold() == wanted:
+            return move
+    return None
+
+
+def not_available(name: str, moves: list[tuple[str, str, str]]) -> ActionResult:
+    names = ", ".join(m[1] for m in moves) or "none"
+    return ActionResult(
+        ok=False, message=f"transition {name!r} not available; available: {names}", conflict=True
+    )

@@ -1,0 +1,419 @@
+"""Slack Web API client: channel histories, search, threads, replies and reactions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.models import Action, Item, Message, SectionInfo, Service
+from zen_tui.services.base import (
+    AccountInfo,
+    ActionResult,
+    BaseClient,
+    FetchResult,
+    GatewayLike,
+    Response,
+    Sleeper,
+    gone_message,
+    merge_cache,
+    priority,
+    refused,
+)
+from zen_tui.services.fields import Reader
+from zen_tui.services.markers import zw_keys, zw_marker
+from zen_tui.services.slack_parse import (
+    author_id,
+    display_name,
+    parse_message,
+    slack_error,
+)
+from zen_tui.sync.backend import ItemDetail
+
+# Rate-limit scope of each method = its documented tier.
+TIERS = {
+    "auth.test": "special",
+    "conversations.list": "tier2",
+    "conversations.history": "tier3",
+    "conversations.replies": "tier3",
+    "users.info": "tier4",
+    "search.messages": "tier2",
+    "chat.postMessage": "special",
+    "reactions.add": "tier3",
+    "reactions.get": "tier3",
+}
+HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+def channel_refs(query: str) -> list[str] | None:
+    """'#dev, #ops' / 'C123 #dev' -> the channels; None when the query is a search."""
+    refs = [ref for ref in re.split(r"[\s,]+", query.strip()) if ref]
+    if refs and all(ref.startswith("#") or _CHANNEL_ID.match(ref) for ref in refs):
+        return refs
+    return None
+
+
+class SlackClient(BaseClient):
+    """Sections are channel lists ('#dev, #ops') or a search.messages query ('mentions' = me)."""
+
+    service: Service = "slack"
+
+    def __init__(
+        self, account: AccountInfo, gateway: GatewayLike, *, clock: Sleeper | None = None
+    ) -> None:
+        super().__init__(account, gateway, clock=clock)
+        self.r = Reader("slack", self.account)
+        self._me: str | None = None
+        self._team_url = ""
+        self._names: dict[str, str] = {}  # user id -> display name
+        self._channels: dict[str, str] = {}  # channel id -> name
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+        cache_type: str | None = None,
+        interactive: bool = False,
+        idempotency_key: str | None = None,
+        verify: Any = None,
+    ) -> tuple[dict[str, Any], Response]:
+        """One Web API call; ok:false becomes the matching GatewayError."""
+        kwargs: dict[str, Any] = {"json": params} if write else {"params": params}
+        try:
+            resp: Response = await self.gateway.request(
+                "POST" if write else "GET",
+                f"/{method}",
+                endpoint=method,
+                scope=TIERS.get(method, "default"),
+                cache_type=cache_type,
+                priority=priority(interactive or write),
+                allow_stale=not write,
+                idempotency_key=idempotency_key,
+                verify=verify,
+                **kwargs,
+            )
+        except ApiGone as err:
+            raise gone_message(err, f"Slack {method}") from None
+        body = self.r.at(method).root(resp.json())
+        if body.get("ok") is not True:
+            raise slack_error(body, account=self.account, method=method)
+        return body, resp
+
+    async def me(self) -> str:
+        """My user id (auth.test, cached as user_info); also learns the team URL."""
+        if self._me is None:
+            body, _ = await self.call("auth.test", cache_type="user_info")
+            r = self.r.at("auth.test")
+            self._me = r.text(body, "user_id")
+            self._team_url = r.opt_text(body, "url") or ""
+        return self._me
+
+    async def user_name(self, user_id: str) -> str:
+        if not user_id:
+            return ""
+        if user_id not in self._names:
+            try:
+                body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
+            except ApiError:
+                self._names[user_id] = user_id  # unknown or deleted user: show the id
+            else:
+                self._names[user_id] = display_name(
+                    self.r.at("users.info"), self.r.obj(body, "user")
+                )
+        return self._names[user_id]
+
+    async def channel_ids(self, refs: list[str]) -> list[tuple[str, str]]:
+        """'#dev' / 'C123' -> (id, name), names from conversations.list (project_list cache)."""
+        wanted = [ref[1:] for ref in refs if ref.startswith("#")]
+        if wanted and not set(wanted) <= set(self._channels.values()):
+            await self._load_channels()
+        by_name = {name: cid for cid, name in self._channels.items()}
+        out = []
+        for ref in refs:
+            if not ref.startswith("#"):
+                out.append((ref, self._channels.get(ref, ref)))
+            elif ref[1:] in by_name:
+                out.append((by_name[ref[1:]], ref[1:]))
+            else:
+                raise ApiError(
+                    service="slack",
+                    account=self.account,
+                    endpoint="conversations.list",
+                    message=f"channel {ref} not found (check the name, or join it in Slack)",
+                )
+        return out
+
+    async def _load_channels(self) -> None:
+        cursor: str | None = None
+        r = self.r.at("conversations.list")
+        while True:
+            params: dict[str, Any] = {
+                "types": "public_channel,private_channel",
+                "exclude_archived": "true",
+                "limit": 200,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            body, _ = await self.call("conversations.list", params, cache_type="project_list")
+            for ch in r.arr(body, "channels"):
+                self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
+            cursor = _next_cursor(r, body)
+            if not cursor:
+                return
+
+    async def _message(self, raw: Any, channel_id: str, channel: str, endpoint: str) -> Message:
+        r = self.r.at(endpoint)
+        return parse_message(
+            r,
+            raw,
+            account=self.account,
+            channel_id=channel_id,
+            channel=channel,
+            author=await self.user_name(author_id(r, raw)),
+            me=self._me,
+            team_url=self._team_url,
+        )
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def fetch_section(
+        self,
+        section: SectionInfo,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        interactive: bool = False,
+    ) -> FetchResult:
+        """Channel histories newer than `cursor` (a ts), or a search (ignores the cursor)."""
+        await self.me()
+        refs = channel_refs(section.query)
+        if refs is None:
+            return await self._search(section.query, limit, interactive)
+        pages = _Pages()
+        for channel_id, name in await self.channel_ids(refs):
+            await self._history(channel_id, name, cursor, limit, interactive, pages)
+        newest = max((m.ts for m in pages.items if isinstance(m, Message)), key=float, default=None)
+        return pages.result(limit, newest or cursor)
+
+    async def _history(
+        self,
+        channel_id: str,
+        name: str,
+        oldest: str | None,
+        limit: int,
+        interactive: bool,
+        pages: _Pages,
+    ) -> None:
+        params: dict[str, Any] = {"channel": channel_id, "limit": min(HISTORY_CAP, limit)}
+        if oldest:
+            params.update(oldest=oldest, inclusive="false")
+        got = 0
+        while True:
+            body = await pages.call(self, "conversations.history", params, interactive)
+            if body is None:
+                return
+            r = self.r.at("conversations.history")
+            for raw in r.arr(body, "messages"):
+                pages.items.append(
+                    await self._message(raw, channel_id, name, "conversations.history")
+                )
+                got += 1
+            cursor = _next_cursor(r, body)
+            if not cursor or got >= limit:
+                pages.cut = pages.cut or bool(cursor)
+                return
+            params = {**params, "cursor": cursor}
+
+    async def _search(self, query: str, limit: int, interactive: bool) -> FetchResult:
+        terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
+        pages = _Pages()
+        page = 1
+        while len(pages.items) < limit:
+            params = {"query": terms, "sort": "timestamp", "count": min(100, limit), "page": page}
+            body = await pages.call(self, "search.messages", params, interactive)
+            if body is None:
+                break
+            r = self.r.at("search.messages")
+            found = r.obj(body, "messages")
+            for raw in r.opt_arr(found, "matches"):
+                channel = r.obj(raw, "channel")
+                cid = r.text(channel, "id")
+                name = r.opt_text(channel, "name") or cid
+                pages.items.append(await self._message(raw, cid, name, "search.messages"))
+            paging = r.opt_obj(found, "paging") or {}
+            if page >= (r.opt_integer(paging, "pages") or 1):
+                break
+            page += 1
+        else:
+            pages.cut = True
+        return pages.result(limit, None)
+
+    async def details(self, item: Item) -> ItemDetail:
+        """The thread's replies (conversations.replies)."""
+        if not isinstance(item, Message):
+            return ItemDetail(item_id=item.id, error="not a Slack message")
+        try:
+            body, _ = await self.call(
+                "conversations.replies",
+                {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": HISTORY_CAP},
+                cache_type="issue_details",
+                interactive=True,
+            )
+        except GatewayError as err:
+            return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+        r = self.r.at("conversations.replies")
+        replies = []
+        for raw in r.arr(body, "messages")[1:]:  # the first is the parent itself
+            msg = await self._message(raw, item.channel_id, item.channel, "conversations.replies")
+            replies.append((msg.author, msg.text))
+        return ItemDetail(item_id=item.id, body=item.text, comments=tuple(replies))
+
+    def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
+        """An Events API `message` event -> the message (author shown as the user id)."""
+        inner = payload.get("event", payload)
+        if (
+            not isinstance(inner, dict)
+            or inner.get("type", event) != "message"
+            or "ts" not in inner
+        ):
+            return []
+        r = self.r.at(f"event:{event}")
+        cid = r.text(inner, "channel")
+        return [
+            parse_message(
+                r,
+                inner,
+                account=self.account,
+                channel_id=cid,
+                channel=self._channels.get(cid, cid),
+                author=self._names.get(author_id(r, inner), author_id(r, inner)),
+                me=self._me,
+                team_url=self._team_url,
+            )
+        ]
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
+        channel, ts = _split(self.key_of(action.item_id))
+        p = action.params
+        verify = self.verifier(action, idempotency_key)
+        try:
+            if action.kind in ("reply", "post"):
+                body: dict[str, Any] = {
+                    "channel": p.get("channel") or channel,
+                    "text": p.get("text", p.get("body", "")) + zw_marker(idempotency_key),
+                }
+                if action.kind == "reply":
+                    body["thread_ts"] = p.get("thread_ts") or ts
+                await self.call(
+                    "chat.postMessage",
+                    body,
+                    write=True,
+                    idempotency_key=idempotency_key,
+                    verify=verify,
+                )
+            elif action.kind == "react":
+                await self._react(
+                    channel, ts, p.get("name", p.get("reaction", "")), idempotency_key
+                )
+            else:
+                return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
+        except ApiError as err:
+            return refused(err)
+        return ActionResult(ok=True, message=f"{action.kind} done")
+
+    async def _react(self, channel: str, ts: str, name: str, key: str) -> None:
+        payload = {"channel": channel, "timestamp": ts, "name": name.strip(":")}
+        try:
+            await self.call("reactions.add", payload, write=True, idempotency_key=key)
+        except ApiError as err:
+            if "already_reacted" not in err.message:
+                raise
+
+    async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        channel, ts = _split(self.key_of(action.item_id))
+        try:
+            if action.kind == "react":
+                return await self._reacted(channel, ts, action.params)
+            if action.kind == "reply":
+                thread = action.params.get("thread_ts") or ts
+                params = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
+                body, _ = await self.call("conversations.replies", params)
+            elif action.kind == "post":
+                params = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
+                body, _ = await self.call("conversations.history", params)
+            else:
+                return None
+        except GatewayError:
+            return None
+        texts = [m.get("text") or "" for m in self.r.arr(body, "messages") if isinstance(m, dict)]
+        return any(idempotency_key in zw_keys(str(text)) for text in texts)
+
+    async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
+        me = await self.me()
+        name = params.get("name", params.get("reaction", "")).strip(":")
+        body, _ = await self.call("reactions.get", {"channel": channel, "timestamp": ts})
+        r = self.r.at("reactions.get")
+        message = r.obj(body, "message")
+        return any(
+            r.text(x, "name") == name and me in r.opt_arr(x, "users")
+            for x in r.opt_arr(message, "reactions")
+        )
+
+
+class _Pages:
+    """Collects a section's pages: items, cache outcomes, first fetch time, partial failure."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.outcomes: list[Any] = []
+        self.fetched_at: float | None = None
+        self.error: GatewayError | None = None  # a page failed: the section ends early
+        self.stale: GatewayError | None = None  # a page came from the stale cache
+        self.cut = False
+
+    async def call(
+        self, client: SlackClient, method: str, params: dict[str, Any], interactive: bool
+    ) -> dict[str, Any] | None:
+        """A page; a failure after the first page ends the section early instead of raising."""
+        if self.error is not None:
+            return None
+        try:
+            body, resp = await client.call(
+                method, params, cache_type="listing", interactive=interactive
+            )
+        except GatewayError as err:
+            if self.fetched_at is None:
+                raise
+            self.error = err
+            return None
+        self.outcomes.append(resp.cache)
+        self.stale = self.stale or resp.stale_error
+        self.fetched_at = resp.fetched_at if self.fetched_at is None else self.fetched_at
+        return body
+
+    def result(self, limit: int, cursor: str | None) -> FetchResult:
+        return FetchResult(
+            items=self.items[:limit],
+            fetched_at=self.fetched_at or 0.0,
+            cache=merge_cache(self.outcomes),
+            stale_error=self.error or self.stale,
+            complete=not self.cut and self.error is None and len(self.items) <= limit,
+            cursor=cursor,
+        )
+
+
+def _next_cursor(r: Reader, body: dict[str, Any]) -> str | None:
+    meta = r.opt_obj(body, "response_metadata") or {}
+    return r.opt_text(meta, "next_cursor") or None
+
+
+def _split(key: str) -> tuple[str, str]:
+    channel, _, ts = key.partition(":")
+    return channel, ts

@@ -1,0 +1,103 @@
+"""Slack JSON -> Message items; ok:false -> the matching GatewayError."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from zen_tui.gateway.errors import ApiError, AuthExpired, GatewayError, RateLimited
+from zen_tui.models import Message, Reaction
+from zen_tui.services.fields import Reader
+from zen_tui.services.markers import strip_zw
+
+_AUTH = {"invalid_auth", "token_revoked", "token_expired", "not_authed", "account_inactive"}
+_HINTS = {
+    "channel_not_found": "check the channel name or id in the section, and that you can see it",
+    "not_in_channel": "join the channel in Slack first",
+    "is_archived": "the channel is archived",
+    "thread_not_found": "the thread was deleted",
+    "message_not_found": "the message was deleted",
+    "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",
+}
+
+
+def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayError:
+    """ok:false -> AuthExpired / RateLimited / ApiError with Slack's code and what to do."""
+    code = str(body.get("error") or "unknown_error")
+    ctx: dict[str, Any] = {"service": "slack", "account": account, "endpoint": method}
+    if code in _AUTH:
+        return AuthExpired(**ctx, message=f"Slack says {code}; log in to the workspace again")
+    if code == "ratelimited":
+        return RateLimited(**ctx, message=f"{method} rate limited")
+    if code == "missing_scope":
+        needed = body.get("needed") or "a scope this token lacks"
+        hint = f"the token needs the {needed} scope; reinstall the app with it"
+    else:
+        hint = _HINTS.get(code, "see https://api.slack.com/methods/" + method)
+    return ApiError(**ctx, message=f"{method}: {code} ({hint})")
+
+
+def ts_to_iso(ts: str) -> str:
+    try:
+        when = datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError):
+        return ts
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def permalink(team_url: str, channel: str, ts: str) -> str:
+    return f"{team_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def parse_message(
+    r: Reader,
+    raw: Any,
+    *,
+    account: str,
+    channel_id: str,
+    channel: str,
+    author: str,
+    me: str | None,
+    team_url: str,
+) -> Message:
+    ts = r.text(raw, "ts")
+    text = strip_zw(r.opt_text(raw, "text") or "")
+    edited = r.opt_obj(raw, "edited")
+    key = f"{channel_id}:{ts}"
+    return Message(
+        id=f"{account}:{key}",
+        account=account,
+        service="slack",
+        key=key,
+        title=text.split("\n", 1)[0][:200],
+        url=r.opt_text(raw, "permalink") or permalink(team_url, channel_id, ts),
+        updated_at=ts_to_iso((r.opt_text(edited, "ts") if edited else None) or ts),
+        channel=channel,
+        channel_id=channel_id,
+        author=author,
+        text=text,
+        ts=ts,
+        thread_ts=r.opt_text(raw, "thread_ts"),
+        reply_count=r.opt_integer(raw, "reply_count") or 0,
+        reactions=tuple(_reaction(r, x, me) for x in r.opt_arr(raw, "reactions")),
+        mentions_me=bool(me) and f"<@{me}>" in text,
+    )
+
+
+def _reaction(r: Reader, raw: Any, me: str | None) -> Reaction:
+    users = r.opt_arr(raw, "users")
+    return Reaction(r.text(raw, "name"), r.opt_integer(raw, "count") or len(users), me in users)
+
+
+def author_id(r: Reader, raw: Any) -> str:
+    return r.opt_text(raw, "user") or r.opt_text(raw, "bot_id") or ""
+
+
+def display_name(r: Reader, user: dict[str, Any]) -> str:
+    profile = r.opt_obj(user, "profile") or {}
+    return (
+        r.opt_text(profile, "display_name")
+        or r.opt_text(user, "real_name")
+        or r.opt_text(user, "name")
+        or r.text(user, "id")
+    )
