@@ -29,6 +29,7 @@ from zen_tui.gateway.settings import (
     TimeoutSettings,
     default_settings,
 )
+from zen_tui.logs import redact, register_secret
 from zen_tui.models import Pane, SectionInfo, Service
 
 SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
@@ -68,14 +69,15 @@ class ConfigError(Exception):
     ) -> None:
         self.file = str(file) if file is not None else None
         self.key = key
-        self.value = value
+        # A token pasted into the wrong key must not travel on in the exception.
+        self.value = value if redact(show(value)) == show(value) else "***"
         self.problem = problem
         self.allowed = allowed
         super().__init__(self._compose())
 
     def _compose(self) -> str:
         where = f"config error in {self.file}" if self.file else "config error"
-        what = f"{self.key} = {show(self.value)}: " if self.key else ""
+        what = f"{self.key} = {redact(show(self.value))}: " if self.key else ""
         fix = f"; {self.allowed}" if self.allowed else ""
         return f"{where}: {what}{self.problem}{fix}"
 
@@ -344,6 +346,13 @@ class _Table:
 
     def env_name(self, value: Any, key: str) -> str:
         name = self.string(value, key)
+        if redact(name) != name:
+            raise self.error(
+                key,
+                value,
+                "looks like a token, not the name of an environment variable",
+                "export the token as e.g. ZEN_GH_TOKEN and write that name here",
+            )
         if not _ENV_RE.match(name):
             raise self.error(
                 key,
@@ -776,8 +785,6 @@ def demo_settings(sim_accounts: Iterable[SimAccountLike], data_dir: Path) -> Set
 
 
 def _demo_account(sim: SimAccountLike) -> AccountConfig:
-    from zen_tui.logs import register_secret  # so the demo tokens never reach the log
-
     if sim.service not in SERVICES:
         raise ValueError(f"unknown simulated service {sim.service!r}")
     register_secret(sim.token)

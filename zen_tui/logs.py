@@ -174,3 +174,12 @@ def setup_logging(data_dir: Path, level: str | int = "INFO") -> Path:
 def current_log_file() -> Path | None:
     """The file setup_logging writes to, or None before it ran."""
     return Path(_installed.baseFilename) if _installed is not None else None
+
+
+def shutdown_logging() -> None:
+    """Remove and close the handler setup_logging installed (tests, embedding)."""
+    global _installed
+    if _installed is not None:
+        logging.getLogger().removeHandler(_installed)
+        _installed.close()
+        _installed = None

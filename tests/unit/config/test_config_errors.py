@@ -1,0 +1,209 @@
+"""Every bad config exits 2 with one line naming the file, the key, the value and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zen_tui.cli import main
+
+GH = '[[accounts]]\nname = "gh"\nservice = "github"\n'
+SLACK = '[[accounts]]\nname = "sl"\nservice = "slack"\n'
+JIRA = '[[accounts]]\nname = "jr"\nservice = "jira"\nbase_url = "https://x.atlassian.net"\n'
+
+# (config text, fragments the one-line message must contain)
+CASES: dict[str, tuple[str, list[str]]] = {
+    "syntax": ('[[accounts]]\nname = "gh\n', ["invalid TOML", "line 2", "fix the syntax"]),
+    "unknown top-level key": (
+        "acounts = []\n",
+        ["acounts = []", "unknown key", 'did you mean "accounts"'],
+    ),
+    "unknown nested key": (
+        "[gateway.github.breaker]\ntimout = 30\n",
+        ["gateway.github.breaker.timout = 30", "unknown key", 'did you mean "timeout"'],
+    ),
+    "wrong type": (
+        '[gateway.jira.breaker]\nfailure_threshold = "five"\n',
+        ['gateway.jira.breaker.failure_threshold = "five"', "expected a whole number", "1 or more"],
+    ),
+    "bool is not an int": (
+        "[gateway.jira.breaker]\nmax_half_open = true\n",
+        ["gateway.jira.breaker.max_half_open = true", "whole number"],
+    ),
+    "out of range": (
+        "[gateway.github.breaker]\nfailure_threshold = 0\n",
+        ["gateway.github.breaker.failure_threshold = 0", "out of range", "1 or more"],
+    ),
+    "bad duration": (
+        '[gateway.github.breaker]\ntimeout = "30x"\n',
+        ['gateway.github.breaker.timeout = "30x"', "not a valid duration", '"250ms", "30s"'],
+    ),
+    "negative duration": (
+        "[gateway.slack.timeouts]\nread = -1\n",
+        ["gateway.slack.timeouts.read = -1", "not a valid duration"],
+    ),
+    "zero breaker timeout": (
+        '[gateway.github.breaker]\ntimeout = "0s"\n',
+        ['gateway.github.breaker.timeout = "0s"', "longer than zero"],
+    ),
+    "unknown account in a section": (
+        GH + '[[sections]]\npane = "prs"\naccount = "gh2"\nquery = "is:pr"\n',
+        ['sections[1].account = "gh2"', "unknown account", "(gh)"],
+    ),
+    "section without account": (
+        GH + '[[sections]]\npane = "prs"\nquery = "is:pr"\n',
+        ["sections[1].account", "missing"],
+    ),
+    "unknown service": (
+        '[[accounts]]\nname = "gl"\nservice = "gitlab"\n',
+        ['accounts[1].service = "gitlab"', 'did you mean "github"', "github, jira, slack"],
+    ),
+    "unknown pane": (
+        GH + '[[sections]]\npane = "pr"\naccount = "gh"\nquery = "is:pr"\n',
+        ['sections[1].pane = "pr"', "prs, issues, messages"],
+    ),
+    "pane does not fit the service": (
+        GH + '[[sections]]\npane = "messages"\naccount = "gh"\nquery = "x"\n',
+        ['sections[1].pane = "messages"', "does not fit", "needs a slack account"],
+    ),
+    "jira pane for slack": (
+        SLACK + '[[sections]]\npane = "issues"\naccount = "sl"\nchannels = ["#dev"]\n',
+        ['sections[1].pane = "issues"', "github or jira account"],
+    ),
+    "jql on a github section": (
+        GH + '[[sections]]\npane = "prs"\naccount = "gh"\njql = "project = X"\n',
+        ['sections[1].jql = "project = X"', "jql is for jira sections", "use query ="],
+    ),
+    "section without a query": (
+        JIRA + '[[sections]]\npane = "issues"\naccount = "jr"\n',
+        ["sections[1].jql", "missing", "jql ="],
+    ),
+    "channels not a list": (
+        SLACK + '[[sections]]\npane = "messages"\naccount = "sl"\nchannels = "#dev"\n',
+        ['sections[1].channels = "#dev"', "list of strings"],
+    ),
+    "duplicate account": (
+        GH + GH,
+        ['accounts[2].name = "gh"', "duplicate account name", "unique"],
+    ),
+    "bad account name": (
+        '[[accounts]]\nname = "my gh:1"\nservice = "github"\n',
+        ['accounts[1].name = "my gh:1"', "not a valid account name"],
+    ),
+    "jira without base_url": (
+        '[[accounts]]\nname = "jr"\nservice = "jira"\n',
+        ["accounts[1].base_url", "missing", "atlassian.net"],
+    ),
+    "bad base_url": (
+        '[[accounts]]\nname = "gh"\nservice = "github"\nbase_url = "api.github.com"\n',
+        ['accounts[1].base_url = "api.github.com"', "not an http(s) URL"],
+    ),
+    "email on github": (
+        GH + 'email = "me@example.com"\n',
+        ['accounts[1].email = "me@example.com"', "only used by jira"],
+    ),
+    "unknown policy": (
+        '[gateway.github.cache.user_info]\npolicy = "lifo"\n',
+        ['gateway.github.cache.user_info.policy = "lifo"', "lru, lfu, fifo"],
+    ),
+    "unknown cache type": (
+        "[gateway.github.cache.user_infos]\nttl = 3\n",
+        ["gateway.github.cache.user_infos", "unknown key", 'did you mean "user_info"'],
+    ),
+    "unknown gateway service": (
+        "[gateway.gitlab.breaker]\ntimeout = 3\n",
+        ["gateway.gitlab", "unknown key", "github, jira, slack"],
+    ),
+    "bad bucket": (
+        '[gateway.github.rate_limit.buckets]\nsearch = [30, "soon"]\n',
+        ['gateway.github.rate_limit.buckets.search = [30, "soon"]', '[30, "1m"]'],
+    ),
+    "retry max below initial": (
+        '[gateway.jira.retry]\ninitial_wait = "10s"\nmax_wait = "2s"\n',
+        ['gateway.jira.retry.max_wait = "2s"', "shorter than initial_wait", "at least 10s"],
+    ),
+    "polling default outside range": (
+        '[polling]\nmin_interval = "1m"\ndefault_interval = "10s"\n',
+        ['polling.default_interval = "10s"', "between 60s and 600s"],
+    ),
+    "webhook port": (
+        "[webhooks]\nport = 70000\n",
+        ["webhooks.port = 70000", "from 0 to 65535"],
+    ),
+    "accounts as a table": (
+        '[accounts]\nname = "gh"\n',
+        ["accounts = a table", "[[accounts]]"],
+    ),
+    "keymap value": (
+        "[ui.keymap]\nrefresh = 5\n",
+        ["ui.keymap.refresh = 5", "non-empty string"],
+    ),
+}
+
+
+def run_config(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(text, encoding="utf-8")
+    rc = main(["--config", str(cfg), "--data-dir", str(tmp_path / "data"), "health"])
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_config_exits_2_with_one_clear_line(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, fragments = CASES[name]
+    rc, err = run_config(tmp_path, text, capsys)
+    assert rc == 2
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err  # exactly one line
+    assert err.startswith(f"zen-tui: config error in {tmp_path / 'config.toml'}: "), err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_a_token_pasted_as_token_env_is_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "ghp_" + "A1b2" * 9
+    rc, err = run_config(tmp_path, GH + f'token_env = "{token}"\n', capsys)
+    assert rc == 2
+    assert "accounts[1].token_env" in err
+    assert "looks like a token" in err
+    assert token not in err
+
+
+def test_missing_explicit_config_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.toml"
+    rc = main(["--config", str(missing), "--data-dir", str(tmp_path), "health"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"config error in {missing}: file not found" in err
+
+
+def test_unreadable_encoding_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_bytes(b"name = '\xff\xfe'\n")
+    rc = main(["--config", str(cfg), "--data-dir", str(tmp_path), "health"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "cannot read the file" in err and "UTF-8" in err
+    assert "Traceback" not in err
+
+
+def test_config_error_itself_carries_no_token(tmp_path: Path) -> None:
+    from zen_tui.config import ConfigError, load_settings
+
+    token = "xoxb-" + "1234567890-" * 3 + "abc"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(SLACK + f'token_env = "{token}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cfg, tmp_path)
+    assert token not in str(info.value)
+    assert token not in repr(info.value.value)
+    assert info.value.key == "accounts[1].token_env"
