@@ -49,7 +49,7 @@ def cached(
 def local(
     items: Sequence[Item], fetched_at: float | None, error: BaseException | None = None
 ) -> Snapshot:
-    reason = reason_for(error) if error is not None else "not refreshed yet"
+    reason = reason_for(error) if error is not None else "from the local store"
     return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, fetched_at, reason))
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
+from zen_tui import paths
 from zen_tui.auth.credentials import (
     Credential,
     CredentialProvider,
@@ -24,8 +25,6 @@ from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
-
-DB_NAME = "zen-tui.db"
 
 
 class StoreCache:
@@ -87,8 +86,9 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
     return ChainedCredentials(StaticCredentialProvider(static), EnvCredentialProvider(env))
 
 
-def store_path(settings: Settings) -> Path:
-    return Path(settings.data_dir) / DB_NAME
+def open_store(settings: Settings) -> Store:
+    """The store at data_dir/zen-tui.db (created on first use)."""
+    return Store.open(paths.store_path(Path(settings.data_dir)))
 
 
 @dataclass
@@ -120,7 +120,7 @@ def build(
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
-    store = store or Store.open(store_path(settings))
+    store = store or open_store(settings)
     bus = bus or EventBus()
     clock = clock or SystemClock()
     credentials = credentials or credentials_for(settings.accounts)
@@ -140,7 +140,7 @@ def build(
             persistent_cache=cache,
         )
         gateways[account.name] = gateway
-        clients[account.name] = make_client(account, gateway)
+        clients[account.name] = make_client(cast(Any, account), cast(Any, gateway), clock=clock)
     infos = section_infos(settings)
     return Wired(settings, store, bus, clock, gateways, clients, infos, _limits(infos, settings))
 

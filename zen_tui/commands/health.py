@@ -1,0 +1,66 @@
+"""`zen-tui health [--json]`: per account, the gateway health saved by the last sync run,
+with the outbox counts as they are now. Reads the store only. Exit status 0."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from zen_tui.config import Settings
+from zen_tui.models import ActionState
+from zen_tui.sync.wiring import open_store
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    try:
+        saved = store.load_health()
+        waiting = store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
+        failed = store.outbox_by_state(ActionState.FAILED)
+    finally:
+        store.close()
+    report: dict[str, Any] = {}
+    for account in settings.accounts:
+        data, at = saved.get(account.name, ({}, None))
+        report[account.name] = {"service": account.service, **data, "saved_at": at} | {
+            "outbox_pending": sum(1 for e in waiting if e.action.account == account.name),
+            "outbox_failed": sum(1 for e in failed if e.action.account == account.name),
+        }
+    if args.json:
+        print(json.dumps({"accounts": report}, indent=2))
+    else:
+        print_text(report, time.time())
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def print_text(report: dict[str, Any], now: float) -> None:
+    if not report:
+        print("no accounts in the config")
+    for name, h in report.items():
+        if h.get("saved_at") is None:
+            print(f"{name} ({h['service']}): no sync yet; run `zen-tui sync --once`")
+        else:
+            print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago:")
+            for line in _lines(h):
+                print(f"  {line}")
+        print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
+
+
+def _lines(h: dict[str, Any]) -> list[str]:
+    half = f" (half-open at {_when(h['half_open_at'])})" if h.get("half_open_at") else ""
+    quota = f"quota remaining {h.get('remaining')}, resets {_when(h.get('reset_at'))}"
+    lines = [
+        f"breaker   {h.get('breaker')}{half}",
+        f"limiter   {h.get('tokens', 0):.0f}/{h.get('capacity', 0):.0f} tokens; {quota}",
+        f"requests  {h.get('requests', 0)} ({h.get('errors', 0)} errors, "
+        f"{h.get('retries', 0)} retries)",
+        f"cache     {h.get('cache_hits', 0)} hits, {h.get('cache_misses', 0)} misses, "
+        f"{h.get('revalidations', 0)} revalidations",
+    ]
+    return lines + [f"warning   {w}" for w in h.get("deprecations", [])]

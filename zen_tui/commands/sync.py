@@ -1,0 +1,67 @@
+"""`zen-tui sync [--once]`: refresh every section into the store (and send the outbox).
+
+--once: one refresh, a line per section, then exit 0 when every section is live, 3 when some
+are degraded (served from cache/store, or empty with a reason). Without --once: poll until
+Ctrl-C, printing a line per section update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from zen_tui.config import Settings
+from zen_tui.gateway.events import Event
+from zen_tui.models import FreshnessState, SectionInfo, Snapshot
+from zen_tui.sync.backend import SectionUpdated
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.wiring import build
+
+DEGRADED = 3
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.accounts:
+        print("zen-tui: no accounts configured; add [[accounts]] to the config (or use --demo)")
+        return 2
+    return asyncio.run(_once(settings) if args.once else _forever(settings))
+
+
+async def _once(settings: Settings) -> int:
+    engine = SyncEngine(build(settings))
+    try:
+        snapshots = await engine.sync_once()
+    finally:
+        await engine.stop()
+    now = time.time()
+    for section in engine.sections:
+        print(line(section, snapshots[section.id], now))
+    live = all(s.freshness.state is FreshnessState.LIVE for s in snapshots.values())
+    return 0 if live else DEGRADED
+
+
+async def _forever(settings: Settings) -> int:
+    engine = SyncEngine(build(settings))
+    titles = {s.id: s for s in engine.sections}
+
+    def show(event: Event) -> None:
+        if isinstance(event, SectionUpdated):
+            print(line(titles[event.section_id], event.snapshot, time.time()), flush=True)
+
+    engine.bus.subscribe(show)
+    try:
+        await engine.start()
+        await asyncio.Event().wait()  # until Ctrl-C
+    finally:
+        await engine.stop()
+    return 0
+
+
+def line(section: SectionInfo, snap: Snapshot, now: float) -> str:
+    reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
+    stamp = time.strftime("%H:%M:%S", time.localtime(now))
+    return (
+        f"{stamp} {section.title} [{section.account}]: {len(snap.items)} items, "
+        f"{snap.freshness.badge(now)}{reason}"
+    )
