@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from zen_tui.models import Issue, Item, PullRequest
 from zen_tui.services.fields import Reader
@@ -83,8 +84,9 @@ def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:
     if number is None:
         return None
     key = f"{repo}#{number}"
-    repo_html = r.text(r.obj(raw, "repository"), "html_url")
-    html = f"{repo_html}/{'pull' if kind == 'PullRequest' else 'issues'}/{number}"
+    site = urlsplit(r.text(r.obj(raw, "repository"), "html_url"))  # the web host, not the API's
+    kind_path = "pull" if kind == "PullRequest" else "issues"
+    html = f"{site.scheme}://{site.netloc}/{repo}/{kind_path}/{number}"
     common: dict[str, Any] = {
         "id": f"{account}:{key}",
         "account": account,

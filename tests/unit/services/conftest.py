@@ -1,0 +1,83 @@
+"""Services test kit: the real Gateway over respx routes, a FakeClock, contract loaders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import respx
+
+from zen_tui.auth.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.settings import RetrySettings, default_settings
+from zen_tui.models import SectionInfo
+
+BASES = {
+    "github": "https://api.test",
+    "jira": "https://site.test",
+    "slack": "https://slack.test/api",
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    service: str
+    base_url: str
+    user: str | None = None
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def make_gateway(clock: FakeClock) -> Iterator[Callable[[str], Gateway]]:
+    made: list[Gateway] = []
+
+    def factory(service: str) -> Gateway:
+        settings = default_settings(service)
+        settings = replace(settings, retry=RetrySettings(jitter=False, max_attempts=2))
+        creds = StaticCredentialProvider({service: Credential("test-token")})
+        gateway = Gateway(
+            account=service,
+            service=service,
+            base_url=BASES[service],
+            settings=settings,
+            credentials=creds,
+            clock=clock,
+        )
+        made.append(gateway)
+        return gateway
+
+    yield factory
+
+
+def section(service: str, query: str, pane: str = "prs") -> SectionInfo:
+    return SectionInfo(
+        id=f"{pane}:0:{service}",
+        pane=pane,
+        title="t",
+        account=service,
+        service=service,
+        query=query,
+    )  # type: ignore[arg-type]
+
+
+def load(contracts: Path, rel: str) -> Any:
+    return json.loads((contracts / rel).read_text())
+
+
+def body_of(call: Any) -> Any:
+    return json.loads(call.request.content)
