@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -32,8 +32,8 @@ def encode_item(item: Item) -> str:
     tag = _TAGS.get(type(item))
     if tag is None:
         raise CodecError(f"cannot store {type(item).__name__}: not a PullRequest, Issue or Message")
-    data = dataclasses.asdict(item)
-    return json.dumps({"v": CODEC_VERSION, "type": tag, "data": data}, separators=(",", ":"))
+    doc = {"v": CODEC_VERSION, "type": tag, "data": _to_json(item)}
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def decode_item(text: str) -> Item:
@@ -48,7 +48,7 @@ def decode_item(text: str) -> Item:
 
 
 def encode_action(action: Action) -> str:
-    return json.dumps({"v": CODEC_VERSION, "data": dataclasses.asdict(action)})
+    return json.dumps({"v": CODEC_VERSION, "data": _to_json(action)})
 
 
 def decode_action(text: str) -> Action:
@@ -76,14 +76,27 @@ def sort_key(updated_at: str) -> float:
         return 0.0
 
 
+# Per-class plans, computed once from the type hints: (field name, converter or None).
+# Hand-rolled rather than dataclasses.asdict, which deep-copies and is ~3x slower on 10k items.
+Converter = Callable[[Any], Any]
+
+
+def _to_json(obj: Any) -> dict[str, Any]:
+    out = {}
+    cls: type = obj.__class__
+    for name, nested in _encode_plan(cls):
+        value = getattr(obj, name)
+        out[name] = [_to_json(v) for v in value] if nested else value  # tuples dump as lists
+    return out
+
+
 def _build(cls: type, data: Any) -> Any:
     if not isinstance(data, dict):
         raise CodecError(f"stored {cls.__name__} is not an object")
-    hints = _hints(cls)
     kwargs = {
-        f.name: _convert(hints[f.name], data[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name in data  # unknown keys dropped, missing keys take the default
+        name: data[name] if convert is None else convert(data[name])
+        for name, convert in _decode_plan(cls)
+        if name in data  # unknown keys dropped, missing keys take the default
     }
     try:
         return cls(**kwargs)
@@ -91,18 +104,35 @@ def _build(cls: type, data: Any) -> Any:
         raise CodecError(f"stored {cls.__name__} is incomplete: {exc}") from None
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin is tuple and isinstance(value, list):
-        inner = typing.get_args(hint)[0]
-        return tuple(_convert(inner, v) for v in value)
-    if origin in (typing.Union, types.UnionType):
-        return value  # Optional scalars: JSON already gives the right type or None
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _build(hint, value)
-    return value
+@cache
+def _encode_plan(cls: type) -> list[tuple[str, bool]]:
+    """(name, is a tuple of dataclasses) per field."""
+    return [(name, _nested_type(hint) is not None) for name, hint in _hints(cls)]
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _decode_plan(cls: type) -> list[tuple[str, Converter | None]]:
+    return [(name, _converter(hint)) for name, hint in _hints(cls)]
+
+
+def _converter(hint: Any) -> Converter | None:
+    nested = _nested_type(hint)
+    if nested is not None:
+        return lambda value: tuple(_build(nested, v) for v in value)
+    if typing.get_origin(hint) is tuple:
+        return tuple
+    return None  # scalars, Optional scalars and dicts: JSON gives them back as they were
+
+
+def _nested_type(hint: Any) -> type | None:
+    """The element class of a `tuple[SomeDataclass, ...]` hint, else None."""
+    if typing.get_origin(hint) is tuple:
+        inner = typing.get_args(hint)[0]
+        if dataclasses.is_dataclass(inner) and isinstance(inner, type):
+            return inner
+    return None
+
+
+def _hints(cls: type) -> list[tuple[str, Any]]:
+    hints = typing.get_type_hints(cls)
+    return [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]

@@ -1,0 +1,99 @@
+"""Fixtures for store tests: a real SQLite file in tmp_path, a fake clock, sample items."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from zen_tui.models import Issue, Message, PullRequest, Reaction
+from zen_tui.store import Store
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "zen-tui.db"
+
+
+@pytest.fixture
+def store(db_path: Path, clock: FakeClock) -> Iterator[Store]:
+    s = Store.open(db_path, clock=clock)
+    yield s
+    s.close()
+
+
+def make_pr(n: int = 1, updated_at: str = "2024-05-01T10:00:00Z", **kw: object) -> PullRequest:
+    fields: dict[str, object] = {
+        "id": f"gh:octo/app#{n}",
+        "account": "gh",
+        "service": "github",
+        "key": f"octo/app#{n}",
+        "title": f"PR {n}",
+        "url": f"https://github.com/octo/app/pull/{n}",
+        "updated_at": updated_at,
+        "repo": "octo/app",
+        "number": n,
+        "author": "alice",
+        "draft": True,
+        "review_decision": None,
+        "requested_reviewers": ("bob", "carol"),
+        "check_status": "pending",
+        "mergeable": None,
+        "labels": ("bug", "p1"),
+        "assignees": (),
+        "body": "line one\nline two, unicode: é ✓",
+    }
+    fields.update(kw)
+    return PullRequest(**fields)  # type: ignore[arg-type]
+
+
+def make_issue(key: str = "PROJ-7", updated_at: str = "2024-05-01T10:00:00.000+0000") -> Issue:
+    return Issue(
+        id=f"jira1:{key}",
+        account="jira1",
+        service="jira",
+        key=key,
+        title=f"Issue {key}",
+        url=f"https://example.atlassian.net/browse/{key}",
+        updated_at=updated_at,
+        status="In Progress",
+        assignee=None,
+        priority="High",
+        labels=("backend",),
+        project="PROJ",
+    )
+
+
+def make_message(ts: str = "1512085950.000216") -> Message:
+    return Message(
+        id=f"slack1:C123:{ts}",
+        account="slack1",
+        service="slack",
+        key=f"C123:{ts}",
+        title="deploy is red",
+        url=f"https://example.slack.com/archives/C123/p{ts.replace('.', '')}",
+        updated_at="2024-05-01T09:00:00+00:00",
+        channel="#ops",
+        channel_id="C123",
+        author="U42",
+        text="deploy is red\nsee logs",
+        ts=ts,
+        thread_ts=None,
+        reply_count=3,
+        reactions=(Reaction("eyes", 2, me=True), Reaction("+1", 1)),
+        mentions_me=True,
+    )

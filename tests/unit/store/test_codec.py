@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from zen_tui.models import Action, Reaction
+from zen_tui.store.codec import (
+    CodecError,
+    decode_action,
+    decode_item,
+    encode_action,
+    encode_item,
+    sort_key,
+)
+
+from .conftest import make_issue, make_message, make_pr
+
+
+@pytest.mark.parametrize("item", [make_pr(), make_issue(), make_message()])
+def test_items_round_trip_exactly(item: object) -> None:
+    back = decode_item(encode_item(item))  # type: ignore[arg-type]
+    assert back == item
+    assert type(back) is type(item)
+
+
+def test_tuples_stay_tuples_and_reactions_stay_objects() -> None:
+    msg = decode_item(encode_item(make_message()))
+    assert isinstance(msg.reactions, tuple)
+    assert msg.reactions[0] == Reaction("eyes", 2, me=True)
+    pr = decode_item(encode_item(make_pr()))
+    assert pr.requested_reviewers == ("bob", "carol")
+    assert isinstance(pr.labels, tuple)
+
+
+def test_none_and_bool_values_survive() -> None:
+    pr = decode_item(encode_item(make_pr(mergeable=None, draft=False, review_decision=None)))
+    assert pr.mergeable is None and pr.draft is False and pr.review_decision is None
+    pr = decode_item(encode_item(make_pr(mergeable=False)))
+    assert pr.mergeable is False
+
+
+def test_encoding_is_versioned_and_tagged() -> None:
+    doc = json.loads(encode_item(make_issue()))
+    assert doc["v"] == 1 and doc["type"] == "issue"
+
+
+def test_unknown_future_fields_are_ignored() -> None:
+    doc = json.loads(encode_item(make_pr()))
+    doc["v"] = 2
+    doc["data"]["merge_queue_position"] = 3
+    doc["data"]["reactions"] = [{"name": "x", "count": 1}]
+    assert decode_item(json.dumps(doc)) == make_pr()
+
+
+def test_unknown_fields_inside_nested_objects_are_ignored() -> None:
+    doc = json.loads(encode_item(make_message()))
+    doc["data"]["reactions"][0]["users"] = ["U1"]
+    assert decode_item(json.dumps(doc)).reactions[0] == Reaction("eyes", 2, me=True)
+
+
+def test_missing_optional_fields_take_defaults() -> None:
+    doc = json.loads(encode_item(make_pr()))
+    del doc["data"]["labels"]
+    assert decode_item(json.dumps(doc)).labels == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        '{"v": 1, "type": "gist", "data": {}}',
+        '{"v": 1, "type": "pr", "data": []}',
+        '{"v": 1, "type": "pr", "data": {"id": "x"}}',
+    ],
+)
+def test_unreadable_items_raise_codec_error(text: str) -> None:
+    with pytest.raises(CodecError):
+        decode_item(text)
+
+
+def test_encoding_a_non_item_is_refused() -> None:
+    with pytest.raises(CodecError, match="not a PullRequest"):
+        encode_item(Reaction("x", 1))  # type: ignore[arg-type]
+
+
+def test_actions_round_trip() -> None:
+    action = Action("transition", "jira1:PROJ-7", "jira1", {"to": "Done"})
+    assert decode_action(encode_action(action)) == action
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2024-01-01T10:00:00Z", 1704103200.0),
+        ("2024-01-01T10:00:00.000+0000", 1704103200.0),
+        ("2024-01-01T12:00:00+02:00", 1704103200.0),
+        ("2024-01-01T10:00:00", 1704103200.0),  # naive = UTC, whatever the machine's zone
+        ("1704103200.5", 1704103200.5),
+        ("garbage", 0.0),
+    ],
+)
+def test_sort_key_reads_the_timestamp_forms_apis_give(stamp: str, expected: float) -> None:
+    assert sort_key(stamp) == expected
+
+
+def test_odd_text_round_trips() -> None:
+    # A lone surrogate can come from a broken JSON escape in an API response.
+    odd = dataclasses.replace(make_message(), text="a\ud83db\x00c")
+    assert decode_item(encode_item(odd)) == odd

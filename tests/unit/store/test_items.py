@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from zen_tui.store import Store
+
+from .conftest import make_issue, make_message, make_pr
+
+
+def test_save_and_load_a_section(store: Store) -> None:
+    items = [make_pr(1), make_issue(), make_message()]
+    store.save_section("prs:0:gh", items, fetched_at=123.5)
+    loaded, fetched_at = store.load_section("prs:0:gh")
+    assert fetched_at == 123.5
+    assert sorted(loaded, key=lambda i: i.id) == sorted(items, key=lambda i: i.id)
+
+
+def test_unknown_section_is_empty_with_no_fetch_time(store: Store) -> None:
+    assert store.load_section("nope") == ([], None)
+
+
+def test_items_load_newest_updated_first_across_timestamp_formats(store: Store) -> None:
+    old = make_pr(1, updated_at="2024-01-01T10:00:00Z")
+    mid = make_pr(2, updated_at="2024-01-01T11:30:00.000+0100")  # 10:30Z
+    new = make_pr(3, updated_at="2024-01-01T11:00:00+00:00")
+    store.save_section("s", [old, new, mid], 1.0)
+    assert [i.id for i in store.load_section("s")[0]] == [new.id, mid.id, old.id]
+
+
+def test_ties_keep_the_saved_order(store: Store) -> None:
+    items = [make_pr(n) for n in (5, 2, 9)]  # same updated_at
+    store.save_section("s", items, 1.0)
+    assert store.load_section("s")[0] == items
+
+
+def test_save_section_replaces_everything(store: Store) -> None:
+    store.save_section("s", [make_pr(1), make_pr(2)], 1.0)
+    store.save_section("s", [make_pr(3)], 2.0)
+    assert store.load_section("s") == ([make_pr(3)], 2.0)
+
+
+def test_save_section_with_no_items_records_the_fetch(store: Store) -> None:
+    store.save_section("s", [make_pr(1)], 1.0)
+    store.save_section("s", [], 2.0)
+    assert store.load_section("s") == ([], 2.0)
+
+
+def test_sections_are_independent(store: Store) -> None:
+    store.save_section("a", [make_pr(1)], 1.0)
+    store.save_section("b", [make_pr(2)], 2.0)
+    store.save_section("a", [], 3.0)
+    assert store.load_section("b") == ([make_pr(2)], 2.0)
+
+
+def test_upsert_adds_and_replaces_and_moves_fetched_at(store: Store) -> None:
+    store.save_section("s", [make_pr(1), make_pr(2)], 1.0)
+    changed = make_pr(2, title="renamed", updated_at="2024-06-01T00:00:00Z")
+    store.upsert_items("s", [changed, make_pr(3)], 5.0)
+    items, fetched_at = store.load_section("s")
+    assert fetched_at == 5.0
+    assert items[0] == changed
+    assert {i.id for i in items} == {make_pr(n).id for n in (1, 2, 3)}
+
+
+def test_upsert_into_a_new_section_creates_it(store: Store) -> None:
+    store.upsert_items("fresh", [make_message()], 7.0)
+    assert store.load_section("fresh") == ([make_message()], 7.0)
+
+
+def test_remove_items_only_touches_that_section(store: Store) -> None:
+    store.save_section("a", [make_pr(1), make_pr(2)], 1.0)
+    store.save_section("b", [make_pr(1)], 1.0)
+    store.remove_items("a", [make_pr(1).id, "not-there"])
+    assert store.load_section("a") == ([make_pr(2)], 1.0)
+    assert store.load_section("b") == ([make_pr(1)], 1.0)
+
+
+def test_find_item_returns_the_most_recently_fetched_copy(store: Store) -> None:
+    store.save_section("a", [make_pr(1, title="old")], 1.0)
+    store.save_section("b", [make_pr(1, title="new")], 2.0)
+    found = store.find_item(make_pr(1).id)
+    assert found is not None and found.title == "new"
+    assert store.find_item("missing") is None
+
+
+def test_a_row_from_a_newer_version_is_skipped_not_fatal(store: Store, db_path: Path) -> None:
+    store.save_section("s", [make_pr(1)], 1.0)
+    raw = sqlite3.connect(db_path)
+    future = json.dumps({"v": 9, "type": "discussion", "data": {}})
+    raw.execute(
+        "INSERT INTO items (section_id, item_id, sort_key, fetched_at, data)"
+        " VALUES ('s', 'x', 0, 1, ?)",
+        (future,),
+    )
+    raw.commit()
+    raw.close()
+    assert store.load_section("s") == ([make_pr(1)], 1.0)
+
+
+def test_items_survive_reopening(db_path: Path) -> None:
+    with Store.open(db_path) as first:
+        first.save_section("s", [make_issue()], 9.0)
+    with Store.open(db_path) as second:
+        assert second.load_section("s") == ([make_issue()], 9.0)
+        assert second.recovered is None

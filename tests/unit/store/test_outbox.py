@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pytest
+
+from zen_tui.models import Action, ActionState
+from zen_tui.store import IdempotencyConflict, InvalidTransition, Store, StoreError
+
+from .conftest import FakeClock
+
+PENDING, SENDING, UNKNOWN, DONE, FAILED = (
+    ActionState.PENDING,
+    ActionState.SENDING,
+    ActionState.UNKNOWN,
+    ActionState.DONE,
+    ActionState.FAILED,
+)
+
+
+def action(n: int = 1, kind: str = "add_label") -> Action:
+    return Action(kind, f"gh:octo/app#{n}", "gh", {"label": "bug"})  # type: ignore[arg-type]
+
+
+def test_add_writes_a_pending_entry(store: Store, clock: FakeClock) -> None:
+    entry = store.outbox_add(action(), idempotency_key="k1", batch_id="b1")
+    assert (entry.state, entry.attempts, entry.reason) == (PENDING, 0, None)
+    assert (entry.idempotency_key, entry.batch_id) == ("k1", "b1")
+    assert entry.created_at == entry.updated_at == clock.now
+    assert store.outbox_get(entry.id) == entry
+
+
+def test_without_a_key_the_entry_id_is_the_key(store: Store) -> None:
+    entry = store.outbox_add(action())
+    assert entry.idempotency_key == entry.id
+
+
+def test_entries_come_back_in_insertion_order(store: Store) -> None:
+    ids = [store.outbox_add(action(n)).id for n in range(20)]
+    entries = store.outbox_by_state(PENDING)
+    assert [e.id for e in entries] == ids
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+
+
+def test_by_state_filters_and_merges_states_in_seq_order(store: Store) -> None:
+    a, b, c, d = (store.outbox_add(action(n)) for n in range(4))
+    store.outbox_update(b.id, state=SENDING)
+    store.outbox_update(c.id, state=SENDING)
+    store.outbox_update(c.id, state=UNKNOWN)
+    store.outbox_update(d.id, state=FAILED, reason="already merged")
+    assert [e.id for e in store.outbox_by_state(PENDING, UNKNOWN)] == [a.id, c.id]
+    assert [e.id for e in store.outbox_by_state(FAILED)] == [d.id]
+    assert [e.id for e in store.outbox_by_state()] == [a.id, b.id, c.id, d.id]
+
+
+def test_a_full_lifecycle(store: Store, clock: FakeClock) -> None:
+    entry = store.outbox_add(action())
+    clock.now += 5
+    sending = store.outbox_update(entry.id, state=SENDING, attempt=True)
+    assert (sending.state, sending.attempts, sending.updated_at) == (SENDING, 1, clock.now)
+    assert sending.created_at == entry.created_at
+    unknown = store.outbox_update(entry.id, state=UNKNOWN, reason="timeout after sending")
+    assert (unknown.attempts, unknown.reason) == (1, "timeout after sending")
+    pending = store.outbox_update(entry.id, state=PENDING, reason="offline")
+    sending = store.outbox_update(entry.id, state=SENDING, attempt=True)
+    assert sending.attempts == 2 and sending.reason is None  # a new state clears the reason
+    done = store.outbox_update(entry.id, state=DONE)
+    assert store.outbox_get(entry.id) == done
+    assert pending.reason == "offline"
+
+
+@pytest.mark.parametrize("target", [PENDING, SENDING, UNKNOWN, FAILED])
+def test_done_is_final(store: Store, target: ActionState) -> None:
+    entry = store.outbox_add(action())
+    store.outbox_update(entry.id, state=DONE)
+    with pytest.raises(InvalidTransition, match="is done"):
+        store.outbox_update(entry.id, state=target)
+    assert store.outbox_get(entry.id).state is DONE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("target", [SENDING, UNKNOWN, DONE])
+def test_failed_may_only_be_retried(store: Store, target: ActionState) -> None:
+    entry = store.outbox_add(action())
+    store.outbox_update(entry.id, state=FAILED, reason="transition no longer valid")
+    with pytest.raises(InvalidTransition):
+        store.outbox_update(entry.id, state=target)
+    retried = store.outbox_update(entry.id, state=PENDING)
+    assert retried.state is PENDING
+
+
+def test_updating_a_missing_entry_is_a_clear_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="no outbox entry 'nope'"):
+        store.outbox_update("nope", state=DONE)
+    assert store.outbox_get("nope") is None
+
+
+def test_counts_include_every_state(store: Store) -> None:
+    assert store.outbox_counts() == dict.fromkeys(ActionState, 0)
+    entries = [store.outbox_add(action(n)) for n in range(5)]
+    store.outbox_update(entries[0].id, state=DONE)
+    store.outbox_update(entries[1].id, state=FAILED)
+    store.outbox_update(entries[2].id, state=FAILED)
+    assert store.outbox_counts() == {PENDING: 2, SENDING: 0, UNKNOWN: 0, DONE: 1, FAILED: 2}
+
+
+def test_same_key_same_action_returns_the_existing_entry(store: Store) -> None:
+    first = store.outbox_add(action(), idempotency_key="k")
+    again = store.outbox_add(action(), idempotency_key="k", batch_id="other")
+    assert again == first
+    assert len(store.outbox_by_state()) == 1
+
+
+def test_same_key_different_action_is_refused(store: Store) -> None:
+    store.outbox_add(action(1), idempotency_key="k")
+    with pytest.raises(IdempotencyConflict, match="'k' is already used"):
+        store.outbox_add(action(2), idempotency_key="k")
+    assert len(store.outbox_by_state()) == 1
+
+
+def test_keys_stay_unique_after_the_entry_is_done(store: Store) -> None:
+    first = store.outbox_add(action(), idempotency_key="k")
+    store.outbox_update(first.id, state=DONE)
+    again = store.outbox_add(action(), idempotency_key="k")
+    assert again.id == first.id and again.state is DONE  # never queued (and sent) twice
+
+
+def test_batch_ids_and_params_persist(store: Store) -> None:
+    a = Action("comment", "gh:o/r#1", "gh", {"body": "LGTM ✓\n<!-- zen:k -->"})
+    entry = store.outbox_add(a, batch_id="batch-7")
+    got = store.outbox_get(entry.id)
+    assert got is not None and got.action == a and got.batch_id == "batch-7"

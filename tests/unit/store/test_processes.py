@@ -1,0 +1,120 @@
+"""Real processes on one real file: kill -9 mid-write, and concurrent readers and writers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from zen_tui.models import ActionState
+from zen_tui.store import Store
+
+REPO = Path(__file__).resolve().parents[3]
+
+# Adds outbox entries as fast as it can; prints each id only after its call returned.
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from zen_tui.models import Action, ActionState
+    from zen_tui.store import Store
+
+    store = Store.open(sys.argv[1])
+    tag, count = sys.argv[2], int(sys.argv[3])
+    for n in range(count):
+        action = Action("comment", f"gh:o/r#{n}", "gh", {"body": "x" * 500})
+        entry = store.outbox_add(action, idempotency_key=f"{tag}-{n}")
+        print("added", entry.id, flush=True)
+        store.outbox_update(entry.id, state=ActionState.SENDING, attempt=True)
+        print("sending", entry.id, flush=True)
+    """
+)
+
+
+def spawn_writer(path: Path, tag: str, count: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), tag, str(count)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def parse(text: str) -> list[tuple[str, str]]:
+    """("added" | "sending", entry id) per output line."""
+    pairs = []
+    for line in text.splitlines():
+        what, entry_id = line.split()
+        pairs.append((what, entry_id))
+    return pairs
+
+
+def test_sigkill_mid_write_keeps_every_reported_entry(db_path: Path) -> None:
+    reported: list[tuple[str, str]] = []
+    for round_ in range(3):  # later rounds reopen a file whose writer was just killed
+        child = spawn_writer(db_path, f"r{round_}", 1_000_000)
+        assert child.stdout is not None
+        while len(reported) < 60 * (round_ + 1):
+            line = child.stdout.readline()
+            assert line, f"writer died early: {child.stderr.read() if child.stderr else ''}"
+            reported += parse(line)
+        os.kill(child.pid, signal.SIGKILL)
+        rest, _ = child.communicate(timeout=30)
+        assert child.returncode == -signal.SIGKILL
+        # Lines still in the pipe were printed after a commit too.
+        reported += parse(rest)
+
+    raw = sqlite3.connect(db_path)
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+    with Store.open(db_path) as store:
+        assert store.recovered is None
+        for what, entry_id in reported:
+            entry = store.outbox_get(entry_id)
+            assert entry is not None, f"{what} {entry_id} was reported committed but is gone"
+            if what == "sending":
+                assert entry.state is ActionState.SENDING and entry.attempts == 1
+        seqs = [e.seq for e in store.outbox_by_state()]
+        assert seqs == sorted(set(seqs))
+
+
+def test_two_processes_see_each_others_writes(db_path: Path) -> None:
+    with Store.open(db_path) as mine:
+        mine.set_setting("from-parent", "1")
+        script = textwrap.dedent(
+            """
+            import sys
+            from zen_tui.store import Store
+            with Store.open(sys.argv[1]) as store:
+                print(store.get_setting("from-parent"))
+                store.set_setting("from-child", "2")
+            """
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(db_path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=60,
+            check=True,
+        )
+        assert out.stdout.strip() == "1"
+        assert mine.get_setting("from-child") == "2"  # seen without reopening
+
+
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(db_path: Path) -> None:
+    Store.open(db_path).close()  # create the schema once, so both children just write
+    children = [spawn_writer(db_path, tag, 100) for tag in ("a", "b")]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    with Store.open(db_path) as store:
+        entries = store.outbox_by_state(ActionState.SENDING)
+        assert len(entries) == 200
+        assert len({e.seq for e in entries}) == 200
+        assert {e.idempotency_key.split("-")[0] for e in entries} == {"a", "b"}
