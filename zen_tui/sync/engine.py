@@ -48,6 +48,7 @@ class SyncEngine:
         }
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self.closed = False
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -85,6 +86,10 @@ class SyncEngine:
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
 
     async def stop(self) -> None:
+        """Stop polling and sending, close the gateways and the store. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

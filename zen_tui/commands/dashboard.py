@@ -1,0 +1,59 @@
+"""`zen-tui [dashboard]` and `zen-tui --demo`: build the sync engine and open the Textual UI.
+
+With --demo the CLI has already started the simulator in this process and handed us settings
+that point at it (demo accounts carry the simulator's tokens in memory). Textual is imported
+only here, inside run(), so the headless commands never load it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from zen_tui.config import Settings
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.wiring import build
+
+THEME_KEY = "theme"
+DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.accounts and not getattr(args, "demo", False):
+        print("zen-tui: no accounts configured yet; add [[accounts]] to the config "
+              "(see the README), or try `zen-tui --demo`", file=sys.stderr)  # fmt: skip
+        return 2
+    from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
+
+    engine = SyncEngine(build(settings))
+    store = engine.store
+    try:
+        return int(
+            run_dashboard(
+                engine,
+                theme=store.get_setting(THEME_KEY) or settings.ui.theme,
+                keymap=dict(settings.ui.keymap),
+                theme_dirs=theme_dirs(settings),
+                save_setting=store.set_setting,
+                demo_banner=DEMO_BANNER if getattr(args, "demo", False) else None,
+            )
+        )
+    finally:
+        _shutdown(engine)
+
+
+def theme_dirs(settings: Settings) -> list[Path]:
+    """The user's own theme folder: beside the config file, else in the data folder."""
+    base = settings.config_path.parent if settings.config_path else Path(settings.data_dir)
+    return [base / "themes"]
+
+
+def _shutdown(engine: SyncEngine) -> None:
+    """The UI normally awaits backend.stop(); make sure the store is closed either way."""
+    if engine.closed:
+        return
+    with contextlib.suppress(Exception):
+        asyncio.run(engine.stop())
