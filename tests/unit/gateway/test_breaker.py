@@ -1,0 +1,143 @@
+"""Circuit breaker rules: what trips it, half-open probes, closing, events, fake-clock countdown."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from zen_tui.gateway import ApiError, CircuitOpen, RateLimited, Unavailable
+from zen_tui.gateway.events import BreakerChanged
+from zen_tui.gateway.settings import BreakerSettings
+
+from .conftest import near, settings_for
+
+
+def _settings(**breaker: object):
+    s = settings_for("github", max_attempts=1)
+    return replace(s, breaker=replace(BreakerSettings(), **breaker))
+
+
+async def test_opens_after_n_server_failures_then_fails_fast(router, make_gateway, clock, recorder):
+    route = router.get("/repos").respond(503)
+    gw = make_gateway(_settings(failure_threshold=3, timeout=30.0))
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            await gw.request("GET", "/repos")
+    assert gw.health().breaker == "open"
+    with pytest.raises(CircuitOpen) as info:
+        await gw.request("GET", "/repos")
+    assert route.call_count == 3  # the open breaker sent nothing
+    assert info.value.retry_at == near(clock.time() + 30.0)
+    [change] = recorder.of(BreakerChanged)
+    assert (change.old, change.new) == ("closed", "open")
+    assert change.half_open_at == near(clock.time() + 30.0)
+
+
+async def test_client_errors_and_rate_limits_never_open_it(router, make_gateway, clock):
+    router.get("/missing").respond(404, json={"message": "Not Found"})
+    router.get("/limited").respond(429, headers={"retry-after": "1"})
+    gw = make_gateway(_settings(failure_threshold=2))
+    for _ in range(3):
+        with pytest.raises(ApiError):
+            await gw.request("GET", "/missing")
+        with pytest.raises(RateLimited):
+            await gw.request("GET", "/limited")
+        clock.advance(2)
+    assert gw.health().breaker == "closed"
+
+
+async def test_one_logical_call_with_retries_is_one_failure(router, make_gateway):
+    route = router.get("/flaky").respond(503)
+    s = replace(_settings(failure_threshold=2), retry=replace(settings_for().retry, max_attempts=3))
+    gw = make_gateway(s)
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/flaky")
+    assert route.call_count == 3
+    assert gw.health().breaker == "closed"  # 3 attempts counted once
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/flaky")
+    assert gw.health().breaker == "open"
+
+
+async def test_state_reads_half_open_after_timeout_without_a_call(router, make_gateway, clock):
+    router.get("/x").respond(500)
+    gw = make_gateway(_settings(failure_threshold=1, timeout=10.0))
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/x")
+    health = gw.health()
+    assert (health.breaker, health.half_open_at) == ("open", near(clock.time() + 10))
+    clock.advance(9.9)
+    assert gw.health().breaker == "open"
+    clock.advance(0.2)
+    assert gw.health().breaker == "half-open"
+
+
+async def test_half_open_admits_at_most_max_half_open_probes(make_gateway, clock):
+    release = asyncio.Event()
+    seen: list[str] = []
+    failing = True
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if failing:
+            return httpx.Response(500)
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    gw = make_gateway(_settings(failure_threshold=1, timeout=5.0, max_half_open=2), handler=handler)
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/p")
+    failing = False
+    clock.advance(5.0)
+    tasks = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    probes = [r for r in results if not isinstance(r, Exception)]
+    rejected = [r for r in results if isinstance(r, CircuitOpen)]
+    assert (len(probes), len(rejected)) == (2, 2)
+    assert len(seen) == 1 + 2
+
+
+async def test_success_threshold_successes_close_it_and_a_failure_reopens(
+    router, make_gateway, clock, recorder
+):
+    route = router.get("/s")
+    route.side_effect = [httpx.Response(500), httpx.Response(200), httpx.Response(200)]
+    gw = make_gateway(_settings(failure_threshold=1, success_threshold=2, timeout=5.0))
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/s")
+    clock.advance(5)
+    await gw.request("GET", "/s")
+    assert gw.health().breaker == "half-open"  # one success is not enough
+    await gw.request("GET", "/s")
+    assert gw.health().breaker == "closed"
+    transitions = [(e.old, e.new) for e in recorder.of(BreakerChanged)]
+    assert transitions == [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]
+
+
+async def test_failed_probe_reopens_with_a_new_countdown(router, make_gateway, clock):
+    router.get("/r").respond(502)
+    gw = make_gateway(_settings(failure_threshold=1, timeout=5.0))
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/r")
+    clock.advance(6)
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/r")
+    health = gw.health()
+    assert health.breaker == "open"
+    assert health.half_open_at == near(clock.time() + 5)
+
+
+async def test_per_endpoint_breakers_are_independent(router, make_gateway):
+    router.get("/bad").respond(500)
+    router.get("/good").respond(200, json={})
+    gw = make_gateway(_settings(failure_threshold=1, per_endpoint=True))
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/bad")
+    assert gw.breaker_state("/bad") == "open"
+    response = await gw.request("GET", "/good")
+    assert response.status == 200

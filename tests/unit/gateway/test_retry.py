@@ -1,0 +1,183 @@
+"""Retry rules: backoff, server-requested waits, what is safe to re-send, verify, rate limits."""
+
+from __future__ import annotations
+
+import email.utils
+
+import httpx
+import pytest
+
+from zen_tui.gateway import ApiError, AuthExpired, GatewayResponse, RateLimited, Unavailable
+from zen_tui.gateway.events import RetryScheduled
+from zen_tui.gateway.retry import RetryPolicy
+from zen_tui.gateway.settings import RetrySettings
+
+from .conftest import near, settings_for
+
+
+def _then_ok(*first: httpx.Response) -> list[httpx.Response]:
+    return [*first, httpx.Response(200, json={"ok": True})]
+
+
+async def test_backoff_is_exponential_and_capped(router, make_gateway, clock, recorder):
+    router.get("/a").side_effect = _then_ok(*[httpx.Response(503)] * 4)
+    gw = make_gateway(settings_for(max_attempts=5, initial_wait=1, multiplier=2, max_wait=3))
+    response = await gw.request("GET", "/a")
+    assert response.status == 200
+    assert clock.sleeps == [1, 2, 3, 3]
+    retries = recorder.of(RetryScheduled)
+    assert [(r.attempt, r.wait, r.reason) for r in retries][:2] == [(1, 1, "503"), (2, 2, "503")]
+    assert gw.health().retries_total == 4
+
+
+def test_full_jitter_draws_below_the_capped_exponential() -> None:
+    policy = RetryPolicy(RetrySettings(initial_wait=1, multiplier=2, max_wait=8), rand=lambda: 0.5)
+    assert [policy.backoff(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
+
+
+async def test_gives_up_after_max_attempts(router, make_gateway):
+    route = router.get("/down").respond(502)
+    gw = make_gateway(settings_for(max_attempts=3))
+    with pytest.raises(Unavailable) as info:
+        await gw.request("GET", "/down")
+    assert route.call_count == 3
+    assert (info.value.status, info.value.attempt) == (502, 3)
+
+
+async def test_retry_after_seconds_is_honoured(router, make_gateway, clock):
+    router.get("/b").side_effect = _then_ok(httpx.Response(503, headers={"Retry-After": "7"}))
+    await make_gateway().request("GET", "/b")
+    assert clock.sleeps == [7]
+
+
+async def test_retry_after_http_date_is_honoured(router, make_gateway, clock):
+    when = email.utils.formatdate(clock.time() + 12, usegmt=True)
+    router.get("/c").side_effect = _then_ok(httpx.Response(429, headers={"Retry-After": when}))
+    await make_gateway().request("GET", "/c")
+    assert clock.sleeps == [near(12)]
+
+
+async def test_github_epoch_reset_is_honoured_and_403_is_a_rate_limit(router, make_gateway, clock):
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(clock.time()) + 20)}
+    router.get("/d").side_effect = _then_ok(httpx.Response(403, headers=headers))
+    await make_gateway().request("GET", "/d")
+    assert clock.sleeps == [near(20)]
+
+
+async def test_jira_iso_reset_is_honoured(router, make_gateway, clock):
+    # FakeClock starts at 2023-11-14T22:13:20Z; the next minute is 40 s away.
+    headers = {"X-RateLimit-Reset": "2023-11-14T22:14Z"}
+    router.get("/e").side_effect = _then_ok(httpx.Response(429, headers=headers))
+    await make_gateway(settings_for("jira"), service="jira").request("GET", "/e")
+    assert clock.sleeps == [near(40)]
+
+
+async def test_github_403_rate_limit_raises_rate_limited_not_api_error(router, make_gateway, clock):
+    reset = clock.time() + 600
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(reset))}
+    router.get("/f").respond(403, headers=headers, json={"message": "API rate limit exceeded"})
+    with pytest.raises(RateLimited) as info:
+        await make_gateway(settings_for(max_attempts=1)).request("GET", "/f")
+    assert info.value.retry_at == near(reset)
+
+
+async def test_secondary_limit_message_is_a_rate_limit_but_plain_403_is_forbidden(
+    router, make_gateway
+):
+    msg = {"message": "You have exceeded a secondary rate limit. Please wait."}
+    router.get("/g").respond(403, json=msg)
+    router.get("/h").respond(403, json={"message": "Resource not accessible by integration"})
+    gw = make_gateway(settings_for(max_attempts=1))
+    with pytest.raises(RateLimited):
+        await gw.request("GET", "/g")
+    with pytest.raises(ApiError) as info:
+        await gw.request("GET", "/h")
+    assert "not accessible" in str(info.value)
+
+
+async def test_server_wait_beyond_max_fails_fast_with_retry_at(router, make_gateway, clock):
+    route = router.get("/slow").respond(429, headers={"Retry-After": "3600"})
+    with pytest.raises(RateLimited) as info:
+        await make_gateway(settings_for(max_server_wait=60)).request("GET", "/slow")
+    assert route.call_count == 1 and clock.sleeps == []
+    assert info.value.retry_at == near(clock.time() + 3600)
+
+
+async def test_post_without_idempotency_key_is_not_retried_after_timeout(router, make_gateway):
+    route = router.post("/issues").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(Unavailable):
+        await make_gateway().request("POST", "/issues", json={"title": "x"})
+    assert route.call_count == 1
+
+
+async def test_post_without_key_is_not_retried_after_503(router, make_gateway):
+    route = router.post("/issues").respond(503)
+    with pytest.raises(Unavailable):
+        await make_gateway().request("POST", "/issues", json={})
+    assert route.call_count == 1
+
+
+async def test_connect_errors_are_retried_even_for_post(router, make_gateway):
+    route = router.post("/issues")
+    route.side_effect = [httpx.ConnectError("refused"), httpx.Response(201, json={"id": 1})]
+    response = await make_gateway().request("POST", "/issues", json={})
+    assert (response.status, route.call_count) == (201, 2)
+
+
+async def test_keyed_post_awaits_verify_before_resending(router, make_gateway):
+    route = router.post("/issues")
+    route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(201, json={"id": 2})]
+    order: list[str] = []
+
+    async def verify() -> GatewayResponse | None:
+        order.append(f"verify after {route.call_count} sends")
+        return None  # not applied: safe to send again
+
+    response = await make_gateway().request(
+        "POST", "/issues", json={}, idempotency_key="k1", verify=verify
+    )
+    assert response.status == 201
+    assert order == ["verify after 1 sends"] and route.call_count == 2
+
+
+async def test_verify_that_finds_the_mutation_applied_stops_the_resend(router, make_gateway):
+    route = router.post("/issues").mock(side_effect=httpx.ReadTimeout("slow"))
+
+    async def verify() -> GatewayResponse | None:
+        return GatewayResponse(
+            status=200, headers=httpx.Headers({}), body=b'{"id": 3}', url="", cache="bypass",
+            fetched_at=0.0,
+        )
+
+    response = await make_gateway().request(
+        "POST", "/issues", json={}, idempotency_key="k2", verify=verify
+    )
+    assert response.json() == {"id": 3}
+    assert route.call_count == 1
+
+
+async def test_401_refreshes_once_then_succeeds(router, make_gateway):
+    from zen_tui.auth.credentials import Credential
+
+    class Rotating:
+        async def get(self, account: str) -> Credential:
+            return Credential("old-token")
+
+        async def refresh(self, account: str) -> Credential:
+            return Credential("new-token")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        ok = request.headers["Authorization"] == "Bearer new-token"
+        return httpx.Response(200 if ok else 401)
+
+    router.get("/me").mock(side_effect=answer)
+    response = await make_gateway(credentials=Rotating()).request("GET", "/me")
+    assert response.status == 200
+
+
+async def test_401_without_a_fresh_token_is_auth_expired(router, make_gateway):
+    route = router.get("/me").respond(401)
+    with pytest.raises(AuthExpired) as info:
+        await make_gateway().request("GET", "/me")
+    assert route.call_count == 1
+    assert "log in" in str(info.value)
