@@ -68,7 +68,7 @@ async def reset_counters(request: Request) -> Response:
 
 
 async def scenario(request: Request) -> Response:
-    """GET: status. POST: load ({"name": "tour"} / {"path": ...} / {"toml": "..."}). DELETE: stop."""
+    """GET: status. POST: load {"name": "tour"} | {"path": ...} | {"toml": "..."}. DELETE: stop."""
     runner = request.app.state.scenario
     if request.method == "DELETE":
         runner.stop()
