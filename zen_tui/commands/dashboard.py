@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 
 from zen_tui.config import Settings
@@ -18,14 +17,36 @@ from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
 
 THEME_KEY = "theme"
+DEMO_SCENARIO = "tour"
 DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.accounts and not getattr(args, "demo", False):
-        print("zen-tui: no accounts configured yet; add [[accounts]] to the config "
-              "(see the README), or try `zen-tui --demo`", file=sys.stderr)  # fmt: skip
-        return 2
+    """With no accounts the UI shows its welcome screen; choosing the demo there returns
+    DEMO_REQUESTED and we rerun against an in-process simulator."""
+    from zen_tui.ui import DEMO_REQUESTED
+
+    demo = bool(getattr(args, "demo", False))
+    code = _open(settings, demo)
+    if code == DEMO_REQUESTED and not demo:
+        return run_demo(Path(settings.data_dir))
+    return code
+
+
+def run_demo(data_dir: Path) -> int:
+    """The simulator (tour scenario, live activity) in this process, and the UI over it."""
+    from zen_tui.config import demo_settings
+    from zen_tui.simulator.server import SimulatorServer
+
+    try:
+        server = SimulatorServer(scenario=DEMO_SCENARIO, activity=True)
+    except (FileNotFoundError, ValueError):  # a build without the tour: a quiet world
+        server = SimulatorServer(activity=True)
+    with server:
+        return _open(demo_settings(server.accounts, data_dir / "demo"), demo=True)
+
+
+def _open(settings: Settings, demo: bool) -> int:
     from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
 
     engine = SyncEngine(build(settings))
@@ -38,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 keymap=dict(settings.ui.keymap),
                 theme_dirs=theme_dirs(settings),
                 save_setting=store.set_setting,
-                demo_banner=DEMO_BANNER if getattr(args, "demo", False) else None,
+                demo_banner=DEMO_BANNER if demo else None,
             )
         )
     finally:
