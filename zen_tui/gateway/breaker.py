@@ -75,10 +75,12 @@ class AsyncBreaker:
         return at is not None and self._clock.time() >= at
 
     def _changed(self, old: str, new: str) -> None:
+        half_open_at = None
         if new == pybreaker.STATE_OPEN:
             self._opened_at = self._clock.time()
+            half_open_at = self._opened_at + self._settings.timeout
         if old != new:
-            self._on_change(old, new, self.half_open_at)  # type: ignore[arg-type]
+            self._on_change(old, new, half_open_at)  # type: ignore[arg-type]
 
     async def call(
         self, fn: Callable[[], Awaitable[T]], open_error: Callable[..., CircuitOpen]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from typing import Protocol
 
@@ -29,15 +31,22 @@ class SystemClock:
 
 
 class FakeClock:
-    """Sleeping advances time instantly; concurrent sleepers wake at the latest of their targets.
+    """Virtual time: `sleep` returns as soon as every other ready task has had its turn.
 
+    Sleepers wait in a heap; once the loop has spun a few idle turns, time jumps to the
+    earliest wake-up, like a discrete-event simulator, so concurrent waits keep their order.
     `sleeps` records every requested wait so tests can assert backoff values.
     """
+
+    _SPIN = 20  # loop turns granted to other tasks before time jumps
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = start
         self._start = start
         self.sleeps: list[float] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._ticking = False
 
     def time(self) -> float:
         return self._now
@@ -47,10 +56,34 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self._now += max(0.0, seconds)
+        self._wake_due()
 
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
-        target = self._now + seconds
-        await asyncio.sleep(0)  # let other tasks run (and queue up) first
-        self._now = max(self._now, target)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future))
+        if not self._ticking:
+            self._ticking = True
+            loop.call_soon(self._tick, loop, self._SPIN)
+        await future
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, spins: int) -> None:
+        if spins > 0:
+            loop.call_soon(self._tick, loop, spins - 1)
+            return
+        while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
+            heapq.heappop(self._sleepers)
+        if self._sleepers:
+            self._now = max(self._now, self._sleepers[0][0])
+            self._wake_due()
+        self._ticking = bool(self._sleepers)
+        if self._ticking:
+            loop.call_soon(self._tick, loop, self._SPIN)
+
+    def _wake_due(self) -> None:
+        while self._sleepers and self._sleepers[0][0] <= self._now:
+            _, _, future = heapq.heappop(self._sleepers)
+            if not future.done():
+                future.set_result(None)

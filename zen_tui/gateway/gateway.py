@@ -347,11 +347,12 @@ class Gateway:
         quota = self._profile.quota(response.headers)
         if quota is not None:
             scope = quota.scope or call.scope
-            limiter = self._limiter
-            bucket = (
-                limiter.observe(scope, quota.limit, quota.remaining, quota.reset_at)
-                if self._settings.rate_limit.adaptive
-                else limiter.bucket(scope)
+            bucket = self._limiter.observe(
+                scope,
+                quota.limit,
+                quota.remaining,
+                quota.reset_at,
+                adaptive=self._settings.rate_limit.adaptive,
             )
             gauge = bucket.gauge()
             self._publish(

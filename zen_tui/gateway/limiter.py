@@ -165,14 +165,20 @@ class ScopedLimiter:
         return {scope: b.gauge() for scope, b in self._buckets.items()}
 
     def observe(
-        self, scope: str, limit: int | None, remaining: int | None, reset_at: float | None
+        self,
+        scope: str,
+        limit: int | None,
+        remaining: int | None,
+        reset_at: float | None,
+        *,
+        adaptive: bool = True,
     ) -> AdaptiveLimiter:
-        """Follow the server: spend at most safety * remaining before the reset."""
+        """Record what the server reported; if adaptive, spend at most safety * remaining."""
         bucket = self.bucket(scope)
         bucket.limit = limit if limit is not None else bucket.limit
         bucket.remaining = remaining
         bucket.reset_at = reset_at
-        if remaining is not None and reset_at is not None:
+        if adaptive and remaining is not None and reset_at is not None:
             window = reset_at - self._clock.time()
             if window > 0:
                 bucket.set_rate(max(1.0, remaining * self._safety), window)

@@ -1,4 +1,4 @@
-"""Gateway test kit: a FakeClock, a recording bus, and a gateway factory over respx/MockTransport."""
+"""Gateway test kit: FakeClock, a recording bus, a gateway factory over respx or MockTransport."""
 
 from __future__ import annotations
 

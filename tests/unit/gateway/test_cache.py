@@ -124,9 +124,9 @@ async def test_single_flight_shares_one_http_call(make_gateway):
         return httpx.Response(200, json={"n": calls})
 
     gw = make_gateway(handler=handler)
-    results = await asyncio.gather(
-        *[gw.request("GET", "/same", params={"b": 2, "a": 1}, cache_type="listing") for _ in range(8)]
-    )
+    params = {"b": 2, "a": 1}
+    calls_ = [gw.request("GET", "/same", params=params, cache_type="listing") for _ in range(8)]
+    results = await asyncio.gather(*calls_)
     assert calls == 1
     assert {r.body for r in results} == {b'{"n":1}'}
     assert sorted(r.cache for r in results) == ["hit"] * 7 + ["miss"]

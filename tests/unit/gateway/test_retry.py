@@ -145,7 +145,11 @@ async def test_verify_that_finds_the_mutation_applied_stops_the_resend(router, m
 
     async def verify() -> GatewayResponse | None:
         return GatewayResponse(
-            status=200, headers=httpx.Headers({}), body=b'{"id": 3}', url="", cache="bypass",
+            status=200,
+            headers=httpx.Headers({}),
+            body=b'{"id": 3}',
+            url="",
+            cache="bypass",
             fetched_at=0.0,
         )
 

@@ -1,0 +1,146 @@
+"""Rate limiting: adaptive buckets, deadlines, priority, pauses, the mutation window, scopes."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from zen_tui.gateway import FakeClock, Priority, RateLimited
+from zen_tui.gateway.events import QuotaUpdated, WaitingForToken
+from zen_tui.gateway.limiter import AdaptiveLimiter, SlidingWindow, TokenTimeout
+
+from .conftest import near, settings_for
+
+
+def _with_buckets(buckets: dict[str, tuple[float, float]], **rate_limit: object):
+    s = settings_for(max_attempts=1)
+    return replace(s, rate_limit=replace(s.rate_limit, buckets=buckets, **rate_limit))
+
+
+async def test_adaptive_rate_follows_the_headers(router, make_gateway, clock, recorder):
+    headers = {
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "100",
+        "x-ratelimit-reset": str(int(clock.time()) + 1000),
+        "x-ratelimit-resource": "core",
+    }
+    router.get("/x").respond(200, json={}, headers=headers)
+    gw = make_gateway()
+    await gw.request("GET", "/x")
+    bucket = gw._limiter.bucket("core")
+    assert bucket.max_rate == near(90)  # 100 remaining * 0.9 safety
+    assert bucket.time_period == near(1000)
+    gauge = gw.health().buckets["core"]
+    assert (gauge.limit, gauge.remaining, gauge.reset_at) == (5000, 100, clock.time() + 1000)
+    [quota] = recorder.of(QuotaUpdated)
+    assert (quota.scope, quota.remaining, quota.capacity) == ("core", 100, near(90))
+
+
+async def test_adaptive_off_records_but_keeps_the_rate(router, make_gateway, clock):
+    headers = {"x-ratelimit-remaining": "1", "x-ratelimit-reset": str(int(clock.time()) + 10)}
+    router.get("/x").respond(200, json={}, headers=headers)
+    gw = make_gateway(_with_buckets({"core": (50, 1)}, adaptive=False))
+    await gw.request("GET", "/x")
+    assert gw._limiter.bucket("core").max_rate == 50
+    assert gw.health().buckets["core"].remaining == 1
+
+
+async def test_request_past_its_deadline_fails_with_rate_limited(router, make_gateway, recorder):
+    route = router.get("/q").respond(200, json={})
+    gw = make_gateway(_with_buckets({"core": (1, 60)}))
+    await gw.request("GET", "/q")
+    with pytest.raises(RateLimited) as info:
+        await gw.request("GET", "/q", deadline=5)
+    assert route.call_count == 1
+    assert info.value.retry_at == near(gw._clock.time() + 60)
+    assert recorder.of(WaitingForToken)[0].wait == near(60)
+
+
+async def test_a_request_within_its_deadline_waits_for_the_token(router, make_gateway, clock):
+    router.get("/q").respond(200, json={})
+    gw = make_gateway(_with_buckets({"core": (1, 2)}))
+    await gw.request("GET", "/q")
+    await gw.request("GET", "/q", deadline=5)
+    assert sum(clock.sleeps) == near(2)
+
+
+async def test_interactive_goes_ahead_of_background() -> None:
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(1, 1, clock)
+    await bucket.take(Priority.BACKGROUND, 10)  # drain the bucket
+    order: list[str] = []
+
+    async def take(name: str, priority: Priority) -> None:
+        await bucket.take(priority, 10)
+        order.append(name)
+
+    background = [asyncio.create_task(take(f"bg{i}", Priority.BACKGROUND)) for i in range(2)]
+    await asyncio.sleep(0)
+    interactive = asyncio.create_task(take("ui", Priority.INTERACTIVE))
+    await asyncio.gather(*background, interactive)
+    assert order == ["ui", "bg0", "bg1"]
+
+
+async def test_429_pauses_the_scope_until_the_reset(router, make_gateway, clock):
+    router.get("/search/issues").respond(429, headers={"Retry-After": "30"})
+    gw = make_gateway()
+    with pytest.raises(RateLimited):
+        await gw.request("GET", "/search/issues", deadline=0)
+    assert gw._limiter.bucket("search").wait_time() == near(30)
+    assert gw._limiter.bucket("core").wait_time() == 0
+
+
+def test_set_rate_changes_the_drain_rate() -> None:
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(10, 1, clock)
+    bucket._level = 10
+    bucket.set_rate(2, 1)
+    assert bucket.wait_time() == near(0.5)
+    clock.advance(1)
+    assert bucket.tokens() == near(2)
+
+
+async def test_sliding_window_caps_starts_per_window() -> None:
+    clock = FakeClock()
+    window = SlidingWindow(2, 60, clock)
+    assert await window.take(1) == 0 and await window.take(1) == 0
+    with pytest.raises(TokenTimeout) as info:
+        await window.take(10)
+    assert info.value.retry_at == near(clock.time() + 60)
+    assert await window.take(61) == near(60)
+
+
+async def test_github_mutations_share_the_per_minute_window(router, make_gateway):
+    router.post("/issues").respond(201, json={})
+    gw = make_gateway()
+    assert gw._limiter.window is not None and gw._limiter.window.limit == 80
+    for _ in range(80):
+        await gw.request("POST", "/issues", json={})
+    with pytest.raises(RateLimited):
+        await gw.request("POST", "/issues", json={}, deadline=1)
+
+
+async def test_scopes_are_derived_per_service(router, make_gateway):
+    router.get("/search/issues").respond(200, json={})
+    router.get("/repos").respond(200, json={})
+    router.post("/api/conversations.history").respond(200, json={"ok": True})
+    gh = make_gateway()
+    await gh.request("GET", "/search/issues")
+    await gh.request("GET", "/repos")
+    assert set(gh.health().buckets) == {"search", "core"}
+    assert gh.health().buckets["search"].capacity == 30
+    slack = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
+    await slack.request("POST", "/api/conversations.history")
+    assert set(slack.health().buckets) == {"tier3"}
+
+
+async def test_the_fake_clock_is_not_needed_for_real_waits() -> None:
+    # The same limiter works on the real clock: a short real wait, not a fake one.
+    from zen_tui.gateway import SystemClock
+
+    bucket = AdaptiveLimiter(1, 0.05, SystemClock())
+    await bucket.take(Priority.BACKGROUND, 1)
+    waited = await bucket.take(Priority.BACKGROUND, 1)
+    assert 0.03 < waited < 0.5
