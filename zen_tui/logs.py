@@ -31,7 +31,8 @@ _PREFIXED = re.compile(
 )
 # Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
 _AUTH_HEADER = re.compile(
-    r"""(\bauthorization["']?\s*[:=]\s*["']?)(?:(bearer|basic|token)\s+)?([^\s"',;}\]]+)""",
+    r"""(\bauthorization(?:["']?\s*[:=]|["']\s*,)\s*["']?)"""
+    r"""(?:(bearer|basic|token)\s+)?([^\s"',;})\]]+)""",
     re.IGNORECASE,
 )
 _OAUTH_FIELDS = (

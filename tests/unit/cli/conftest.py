@@ -1,0 +1,17 @@
+"""Every test gets clean env vars for the paths and leaves the root logger as it found it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from zen_tui.logs import shutdown_logging
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("ZEN_TUI_CONFIG", raising=False)
+    monkeypatch.delenv("ZEN_TUI_DATA_DIR", raising=False)
+    yield
+    shutdown_logging()

@@ -1,0 +1,198 @@
+"""The entry point: parsing, dispatch, exit codes, and no traceback on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from zen_tui import __version__
+from zen_tui.cli import main
+from zen_tui.commands import COMMAND_MODULES
+from zen_tui.config import Settings
+
+Run = Callable[[argparse.Namespace, Settings], int]
+
+
+@pytest.fixture
+def fake_command(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Run], list[tuple]]:
+    """Route `zen-tui <command>` to a stand-in `run`; returns the calls it received."""
+
+    def install(command: str, run: Run) -> list[tuple]:
+        calls: list[tuple] = []
+
+        def recording_run(args: argparse.Namespace, settings: Settings) -> int:
+            calls.append((args, settings))
+            return run(args, settings)
+
+        module = types.ModuleType("zen_tui.commands.fake")
+        module.run = recording_run  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
+        monkeypatch.setitem(COMMAND_MODULES, command, "fake")
+        return calls
+
+    return install
+
+
+def base(tmp_path: Path) -> list[str]:
+    return ["--data-dir", str(tmp_path / "data"), "--config", str(tmp_path / "c.toml")]
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list", "--help"], ["health", "--help"]])
+def test_help_never_imports_textual(argv: list[str]) -> None:
+    code = (
+        "import sys\nfrom zen_tui.cli import main\n"
+        f"rc = main({argv!r})\n"
+        "assert rc == 0, rc\n"
+        "assert 'textual' not in sys.modules, 'textual imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: zen-tui" in proc.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"zen-tui {__version__}"
+
+
+def test_dashboard_is_the_default(tmp_path: Path, cfg: Path, fake_command) -> None:
+    calls = fake_command("dashboard", lambda a, s: 0)
+    assert main(base(tmp_path)) == 0
+    ((args, settings),) = calls
+    assert args.command == "dashboard"
+    assert [a.name for a in settings.accounts] == ["gh"]
+    assert settings.config_path == cfg
+    assert settings.data_dir == tmp_path / "data"
+
+
+def test_global_options_also_after_the_command(tmp_path: Path, cfg: Path, fake_command) -> None:
+    calls = fake_command("list", lambda a, s: 3)
+    rc = main(["list", "issues", "--json", *base(tmp_path), "--log-level", "debug"])
+    assert rc == 3  # the command's own status comes back
+    ((args, settings),) = calls
+    assert (args.pane, args.json, args.log_level) == ("issues", True, "DEBUG")
+    assert settings.config_path == cfg
+
+
+def test_env_vars_pick_config_and_data_dir(
+    tmp_path: Path, cfg: Path, fake_command, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZEN_TUI_CONFIG", str(cfg))
+    monkeypatch.setenv("ZEN_TUI_DATA_DIR", str(tmp_path / "envdata"))
+    calls = fake_command("sync", lambda a, s: 0)
+    assert main(["sync", "--once"]) == 0
+    ((args, settings),) = calls
+    assert args.once
+    assert settings.config_path == cfg and settings.data_dir == tmp_path / "envdata"
+    assert (tmp_path / "envdata" / "logs" / "zen-tui.log").exists()
+    # The flag beats the environment.
+    main(["sync", "--data-dir", str(tmp_path / "flagdata")])
+    assert calls[-1][1].data_dir == tmp_path / "flagdata"
+
+
+def test_missing_default_config_means_no_accounts(
+    tmp_path: Path, fake_command, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("zen_tui.paths.platformdirs.user_config_path", lambda *a, **k: tmp_path)
+    calls = fake_command("health", lambda a, s: 0)
+    assert main(["--data-dir", str(tmp_path / "d"), "health", "--json"]) == 0
+    assert calls[0][1].accounts == []
+
+
+def test_command_not_built_yet(
+    tmp_path: Path, cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(COMMAND_MODULES, "health", "no_such_module_here")
+    assert main([*base(tmp_path), "health"]) == 2
+    assert capsys.readouterr().err == "zen-tui: `health` is not available yet in this build\n"
+
+
+def test_act_params_become_a_dict(tmp_path: Path, cfg: Path, fake_command) -> None:
+    calls = fake_command("act", lambda a, s: 0)
+    assert main([*base(tmp_path), "act", "comment", "gh:o/r#1", "body=LGTM, ship=it"]) == 0
+    args = calls[0][0]
+    assert (args.kind, args.item, args.params) == ("comment", "gh:o/r#1", {"body": "LGTM, ship=it"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["act", "comment", "gh:o/r#1", "LGTM"], "is not KEY=VALUE"),
+        (["act", "explode", "gh:o/r#1"], "invalid choice"),
+        (["list", "pulls"], "invalid choice"),
+        (["simulate", "--port", "99999"], "is not a port"),
+        (["simulate", "--size", "0"], "not a positive whole number"),
+        (["frobnicate"], "invalid choice"),
+        (["--log-level", "loud"], "invalid choice"),
+        (["auth"], "required"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+
+
+def test_auth_subcommands_parse(tmp_path: Path, cfg: Path, fake_command) -> None:
+    calls = fake_command("auth", lambda a, s: 0)
+    main([*base(tmp_path), "auth", "login", "gh", "--method", "device"])
+    main([*base(tmp_path), "auth", "status", "--json"])
+    first, second = calls[0][0], calls[1][0]
+    assert (first.auth_command, first.account, first.method) == ("login", "gh", "device")
+    assert (second.auth_command, second.json) == ("status", True)
+
+
+def test_unexpected_error_one_redacted_line_and_log_has_details(
+    tmp_path: Path, cfg: Path, fake_command, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "gho_" + "Zq7" * 12
+
+    def explode(args: argparse.Namespace, settings: Settings) -> int:
+        raise RuntimeError(f"server said no to {token}\nsecond line")
+
+    fake_command("health", explode)
+    assert main([*base(tmp_path), "health"]) == 1
+    err = capsys.readouterr().err
+    log_path = tmp_path / "data" / "logs" / "zen-tui.log"
+    summary = "RuntimeError: server said no to gho_***"
+    assert err == f"zen-tui: unexpected error: {summary}; details in {log_path}\n"
+    raw = log_path.read_text(encoding="utf-8")
+    assert token not in raw
+    entry = json.loads(raw.splitlines()[-1])
+    assert entry["level"] == "ERROR"
+    assert "Traceback" in entry["exc"] and "explode" in entry["exc"]
+
+
+def test_ctrl_c_exits_130(tmp_path: Path, cfg: Path, fake_command) -> None:
+    def interrupt(args: argparse.Namespace, settings: Settings) -> int:
+        raise KeyboardInterrupt
+
+    fake_command("sync", interrupt)
+    assert main([*base(tmp_path), "sync"]) == 130
+
+
+def test_unwritable_data_dir_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["--data-dir", str(blocker), "health"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"zen-tui: cannot write logs in {blocker}")
+    assert "--data-dir" in err and "Traceback" not in err

@@ -1,0 +1,136 @@
+"""`zen-tui simulate` argument handling and `--demo` wiring against the real simulator."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from zen_tui.cli import main
+from zen_tui.commands import COMMAND_MODULES
+from zen_tui.config import Settings, section_infos
+from zen_tui.logs import redact
+
+
+def test_simulate_passes_its_options_to_serve(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("zen_tui.simulator.server.serve", lambda **kw: seen.update(kw))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("")
+    argv = [
+        "--data-dir",
+        str(tmp_path),
+        "simulate",
+        "--port",
+        "0",
+        "--seed",
+        "7",
+        "--size",
+        "20",
+        "--scenario",
+        str(scenario),
+        "--activity",
+    ]
+    assert main(argv) == 0
+    assert seen == {
+        "host": "127.0.0.1",
+        "port": 0,
+        "seed": 7,
+        "size": 20,
+        "scenario": scenario,
+        "activity": True,
+    }
+
+
+def test_simulate_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("zen_tui.simulator.server.serve", lambda **kw: seen.update(kw))
+    assert main(["--data-dir", str(tmp_path), "simulate"]) == 0
+    assert seen == {
+        "host": "127.0.0.1",
+        "port": 8765,
+        "seed": 1,
+        "size": 300,
+        "scenario": None,
+        "activity": False,
+    }
+
+
+def test_simulate_missing_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.toml"
+    assert main(["--data-dir", str(tmp_path), "simulate", "--scenario", str(missing)]) == 2
+    assert capsys.readouterr().err == (
+        f"zen-tui: scenario file not found: {missing}; pass the path of a scenario TOML file\n"
+    )
+
+
+def test_simulate_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        rc = main(["--data-dir", str(tmp_path), "simulate", "--port", str(port), "--size", "5"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith(f"zen-tui: cannot listen on 127.0.0.1:{port}: ")
+    assert "pick another --port" in err and "Traceback" not in err
+
+
+def test_simulate_bad_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text("this is = = not toml")
+    argv = [
+        "--data-dir",
+        str(tmp_path),
+        "simulate",
+        "--port",
+        "0",
+        "--size",
+        "5",
+        "--scenario",
+        str(scenario),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zen-tui: bad scenario: ") and "Traceback" not in err
+
+
+def test_demo_runs_the_command_against_a_live_simulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results: dict[str, Any] = {}
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        gh = settings.account("github")
+        assert gh.token is not None
+        response = httpx.get(f"{gh.base_url}/user", headers={"Authorization": f"Bearer {gh.token}"})
+        results.update(
+            status=response.status_code,
+            services=[a.service for a in settings.accounts],
+            panes={i.pane for i in section_infos(settings)},
+            data_dir=settings.data_dir,
+            masked=redact(f"token {gh.token}"),
+        )
+        return 0
+
+    module = types.ModuleType("zen_tui.commands.fake")
+    module.run = run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
+    monkeypatch.setitem(COMMAND_MODULES, "health", "fake")
+    # A broken config must not matter: the demo does not read it.
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense = = 1")
+    assert main(["--demo", "--config", str(bad), "--data-dir", str(tmp_path), "health"]) == 0
+    assert results["status"] == 200
+    assert results["services"] == ["github", "jira", "slack"]
+    assert results["panes"] == {"prs", "issues", "messages"}
+    assert results["data_dir"] == tmp_path / "demo"
+    assert results["masked"] == "token ***"

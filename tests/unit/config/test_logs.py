@@ -1,0 +1,171 @@
+"""Redaction of every token shape, and a real log file that never holds a secret.
+
+Fake tokens are built at run time so no committed literal looks like a real one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from zen_tui.logs import MASK, redact, register_secret, setup_logging
+
+BODY36 = "aB3" * 12
+
+
+def prefixed_tokens() -> dict[str, str]:
+    return {
+        "ghp": "ghp_" + BODY36,
+        "gho": "gho_" + BODY36,
+        "ghu": "ghu_" + BODY36,
+        "ghs": "ghs_" + BODY36,
+        "ghr": "ghr_" + BODY36,
+        "github_pat": "github_pat_" + "11ABCDEFG0" + "_" + BODY36 + "x" * 20,
+        "xoxb": "xoxb-" + "-".join(["1234567890", "0987654321", BODY36[:24]]),
+        "xoxp": "xoxp-" + "-".join(["1234567890", "0987654321", "1111", BODY36]),
+        "xoxe": "xoxe-1-" + BODY36 + "Zz9",
+        "xoxe.xoxp": "xoxe.xoxp-1-" + BODY36,
+        "xapp": "xapp-1-A0123456789-1234567890-" + BODY36,
+        "ATATT": "ATATT" + "3xFfGF0" + BODY36 + "=ABCD1234",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(prefixed_tokens()))
+def test_prefixed_tokens_are_masked_anywhere_in_text(name: str) -> None:
+    token = prefixed_tokens()[name]
+    for text in (
+        f"token {token} expired",
+        f'{{"token": "{token}"}}',
+        f"url=https://x/?t={token}&a=1",
+        f"({token})",
+    ):
+        out = redact(text)
+        assert token not in out, out
+        assert MASK in out
+    # The kind of token stays visible for debugging.
+    assert redact(token).startswith(token.split("-")[0].split("_")[0][:3])
+
+
+def test_authorization_header_values() -> None:
+    opaque = "opaque" + BODY36
+    basic = base64.b64encode(f"me@example.com:{opaque}".encode()).decode()
+    cases = [
+        f"Authorization: Bearer {opaque}",
+        f"authorization: token {opaque}",
+        f"AUTHORIZATION: Basic {basic}",
+        f'{{"Authorization": "Bearer {opaque}", "Accept": "json"}}',
+        f"{{'authorization': 'Basic {basic}'}}",
+        f"headers=[('Authorization', 'Bearer {opaque}')]",
+        f"Authorization={opaque}",
+    ]
+    for text in cases:
+        out = redact(text)
+        assert opaque not in out and basic not in out, out
+        assert MASK in out
+    assert redact(f"Authorization: Bearer {opaque}") == f"Authorization: Bearer {MASK}"
+    assert "Accept" in redact(cases[3])
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["code", "access_token", "refresh_token", "client_secret", "code_verifier", "device_code"],
+)
+def test_oauth_fields_in_query_form_and_json(field: str) -> None:
+    secret = "s3cr3t" + BODY36
+    cases = [
+        f"GET https://example.com/callback?{field}={secret}&state=abc",
+        f"POST body: grant_type=x&{field}={secret}&client_id=cid",
+        f"{field}={secret}",
+        f'{{"{field}": "{secret}", "token_type": "bearer"}}',
+        f'{{"{field}":"{secret}"}}',
+        f"{{'{field}': '{secret}'}}",
+    ]
+    for text in cases:
+        out = redact(text)
+        assert secret not in out, out
+        assert MASK in out
+    assert "state=abc" in redact(cases[0])
+    assert "client_id=cid" in redact(cases[1])
+    assert '"token_type": "bearer"' in redact(cases[3])
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    for text in (
+        "GET /repos/o/r/pulls?state=open&per_page=50 -> 200",
+        "error_code=42 barcode=7 user_code=WDJB-MJHT",
+        '{"code": 404, "message": "Not Found"}',
+        "breaker open until 14:02; Authorization header missing",
+        "ghp_ alone is just a prefix",
+    ):
+        assert redact(text) == text
+
+
+def test_registered_secret_without_a_known_shape() -> None:
+    secret = "plain-" + "q" * 30
+    assert secret in redact(f"token {secret}")
+    register_secret(secret)
+    assert redact(f"token {secret}!") == f"token {MASK}!"
+    register_secret("abc")  # too short to mask safely: ignored
+    assert redact("abc def") == "abc def"
+
+
+def test_url_password() -> None:
+    assert redact("https://me:hunter2pw@proxy:8080/x") == f"https://me:{MASK}@proxy:8080/x"
+
+
+def read_log(path: Path) -> list[dict[str, object]]:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_log_file_is_json_lines_and_holds_no_secret(tmp_path: Path) -> None:
+    tokens = prefixed_tokens()
+    runtime = "runtime-only-" + "k" * 24
+    register_secret(runtime)
+    path = setup_logging(tmp_path, "DEBUG")
+    assert path == tmp_path / "logs" / "zen-tui.log"
+    log = logging.getLogger("zen_tui.test")
+    log.info("message with %s", tokens["ghp"])  # in args
+    log.warning(f"inline {tokens['xoxb']} and Authorization: Bearer {runtime}")  # in the message
+    log.debug("ctx", extra={"account": "gh", "url": f"https://x/cb?code={runtime}"})
+    try:
+        raise RuntimeError(f"boom with {tokens['ATATT']} and {tokens['github_pat']}")
+    except RuntimeError:
+        log.exception("request failed for %s", tokens["xoxp"])
+    log.error("body %s", {"refresh_token": runtime, "client_secret": runtime})
+
+    raw = path.read_text(encoding="utf-8")
+    for token in [*tokens.values(), runtime]:
+        assert token not in raw
+    entries = read_log(path)
+    assert [e["level"] for e in entries] == ["INFO", "WARNING", "DEBUG", "ERROR", "ERROR"]
+    assert entries[0]["logger"] == "zen_tui.test"
+    assert entries[0]["message"] == "message with ghp_***"
+    assert entries[2]["extra"] == {"account": "gh", "url": f"https://x/cb?code={MASK}"}
+    assert "RuntimeError: boom with ATATT***" in str(entries[3]["exc"])
+    assert str(entries[0]["ts"]).endswith("Z")
+
+
+def test_level_filters_and_nothing_goes_to_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = setup_logging(tmp_path, "WARNING")
+    logging.getLogger("zen_tui.x").info("quiet")
+    logging.getLogger("zen_tui.x").warning("loud")
+    entries = read_log(path)
+    assert [e["message"] for e in entries] == ["loud"]
+    out, err = capfd.readouterr()
+    assert "loud" not in out and "loud" not in err
+
+
+def test_setup_twice_switches_files(tmp_path: Path) -> None:
+    first = setup_logging(tmp_path / "a")
+    second = setup_logging(tmp_path / "b")
+    logging.getLogger("zen_tui.x").warning("where")
+    assert "where" in second.read_text(encoding="utf-8")
+    assert "where" not in first.read_text(encoding="utf-8")
