@@ -1,0 +1,338 @@
+"""Jira: search/jql parsing and paging, JQL deltas, transitions by name, ADF, bulk."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from zen_tui.gateway.errors import ApiGone, BadResponse
+from zen_tui.models import Action, Issue
+from zen_tui.services import adf
+from zen_tui.services.jira import JiraClient
+from zen_tui.services.jira_parse import FIELDS, cursor_of, iso_updated, with_cursor
+from zen_tui.services.markers import zw_keys, zw_marker
+
+from .conftest import BASES, Account, body_of, load, section
+
+SITE = BASES["jira"]
+API = f"{SITE}/rest/api/3"
+EX = "jira-cloud-platform/examples"
+KEY = "jk-1"
+
+
+@pytest.fixture
+def jira(make_gateway, clock) -> JiraClient:
+    return JiraClient(Account("jira", "jira", SITE), make_gateway("jira"), clock=clock)
+
+
+def issue(key: str, updated: str = "2024-05-01T10:20:30.000+0000", **fields) -> dict:
+    return {
+        "id": "1",
+        "key": key,
+        "fields": {
+            "summary": f"Summary {key}",
+            "status": {"name": "To Do"},
+            "assignee": {"displayName": "Mia", "accountId": "acc-1"},
+            "priority": {"name": "High"},
+            "labels": ["a", "b"],
+            "updated": updated,
+            "project": {"key": key.split("-")[0]},
+            "description": adf.from_text("line one\nline two"),
+            **fields,
+        },
+    }
+
+
+async def test_contract_example_parses(jira, router, contracts) -> None:
+    router.post(f"{API}/search/jql").respond(
+        200, json=load(contracts, f"{EX}/POST_search_jql.200.json")
+    )
+    result = await jira.fetch_section(section("jira", "project = ED", pane="issues"))
+    [item] = result.items
+    assert isinstance(item, Issue)
+    assert (item.id, item.key, item.service, item.account) == ("jira:ED-1", "ED-1", "jira", "jira")
+    assert item.url == f"{SITE}/browse/ED-1"
+    assert item.project == "EX"
+    assert item.body == "Main order flow broken"  # a v2-style plain description
+    assert item.updated_at == "1970-01-01T00:00:00.001000Z"  # the example's updated: 1 (millis)
+    assert result.complete
+
+
+async def test_fields_map_exactly(jira, router) -> None:
+    router.post(f"{API}/search/jql").respond(200, json={"issues": [issue("AB-7")], "isLast": True})
+    [item] = (await jira.fetch_section(section("jira", "x", pane="issues"))).items
+    assert item.title == "Summary AB-7"
+    assert (item.status, item.assignee, item.priority) == ("To Do", "Mia", "High")
+    assert item.labels == ("a", "b")
+    assert item.project == "AB"
+    assert item.body == "line one\nline two"
+    assert item.updated_at == "2024-05-01T10:20:30Z"
+
+
+async def test_next_page_token_until_is_last(jira, router) -> None:
+    pages = iter(
+        [
+            {"issues": [issue("A-1")], "nextPageToken": "t2", "isLast": False},
+            {"issues": [issue("A-2", "2024-06-01T08:00:00.000+0200")], "nextPageToken": "t3"},
+            {"issues": [issue("A-3")], "isLast": True},
+        ]
+    )
+    route = router.post(f"{API}/search/jql").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    result = await jira.fetch_section(section("jira", "project = A ORDER BY updated DESC"))
+    bodies = [body_of(c) for c in route.calls]
+    assert [b.get("nextPageToken") for b in bodies] == [None, "t2", "t3"]
+    assert bodies[0]["fields"] == FIELDS
+    assert bodies[0]["jql"] == "project = A ORDER BY updated DESC"
+    assert [i.key for i in result.items] == ["A-1", "A-2", "A-3"]
+    assert result.cursor == "2024-06-01 06:00"  # newest updated, UTC minute
+    assert result.complete
+
+
+async def test_limit_stops_paging(jira, router) -> None:
+    route = router.post(f"{API}/search/jql").respond(
+        200, json={"issues": [issue("A-1"), issue("A-2")], "nextPageToken": "t2", "isLast": False}
+    )
+    result = await jira.fetch_section(section("jira", "project = A"), limit=2)
+    assert route.call_count == 1
+    assert body_of(route.calls[0])["maxResults"] == 2
+    assert not result.complete
+
+
+async def test_delta_cursor_is_anded_into_the_jql(jira, router) -> None:
+    route = router.post(f"{API}/search/jql").respond(200, json={"issues": [], "isLast": True})
+    result = await jira.fetch_section(
+        section("jira", "project = A ORDER BY updated DESC"), cursor="2024-05-01 10:20"
+    )
+    assert body_of(route.calls[0])["jql"] == (
+        '(project = A) AND updated >= "2024-05-01 10:20" ORDER BY updated DESC'
+    )
+    assert result.cursor == "2024-05-01 10:20"  # nothing new: keep the cursor
+
+
+def test_jql_helpers() -> None:
+    assert with_cursor("", "2024-01-01 00:00") == 'updated >= "2024-01-01 00:00"'
+    assert with_cursor("a = b order by x", None) == "a = b order by x"
+    assert cursor_of(["2024-01-01T00:00:59Z", "", "2023-12-31T23:00:00Z"]) == "2024-01-01 00:00"
+    assert iso_updated("2024-01-01T01:00:00.000+0100") == "2024-01-01T00:00:00Z"
+
+
+async def test_gone_search_says_what_to_do(jira, router) -> None:
+    router.post(f"{API}/search/jql").respond(410, json={"errorMessages": ["removed"]})
+    with pytest.raises(ApiGone) as info:
+        await jira.fetch_section(section("jira", "x"))
+    assert "Jira issue search" in str(info.value) and "removed by the provider" in str(info.value)
+
+
+async def test_malformed_search_is_bad_response(jira, router) -> None:
+    router.post(f"{API}/search/jql").respond(200, json={"issues": [{"fields": {}}]})
+    with pytest.raises(BadResponse, match="missing field 'key'"):
+        await jira.fetch_section(section("jira", "x"))
+
+
+def test_adf_to_text(contracts) -> None:
+    doc = load(contracts, f"{EX}/POST_issue_issueIdOrKey_comment.request.json")["body"]
+    assert adf.to_text(doc).startswith("Lorem ipsum dolor sit amet")
+    assert adf.to_text(adf.from_text("a\nb")) == "a\nb"
+    assert adf.to_text(None) == ""
+
+
+# ---- actions --------------------------------------------------------------------------------
+
+
+def act(kind: str, key: str = "AB-7", **params: str) -> Action:
+    return Action(kind=kind, item_id=f"jira:{key}", account="jira", params=params)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def transitions(router, contracts):
+    body = load(contracts, f"{EX}/GET_issue_issueIdOrKey_transitions.200.json")
+    return router.get(f"{API}/issue/AB-7/transitions").respond(200, json=body)
+
+
+async def test_transition_by_name_case_insensitive(jira, router, transitions, contracts) -> None:
+    names = [
+        t["name"]
+        for t in load(contracts, f"{EX}/GET_issue_issueIdOrKey_transitions.200.json")["transitions"]
+    ]
+    post = router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    result = await jira.apply(act("transition", transition=names[0].upper()), idempotency_key=KEY)
+    assert result.ok
+    assert body_of(post.calls[0]) == {"transition": {"id": "2"}}
+
+
+async def test_unknown_transition_lists_the_available_ones(jira, router, transitions) -> None:
+    post = router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    result = await jira.apply(act("transition", transition="Teleport"), idempotency_key=KEY)
+    assert (result.ok, result.conflict) == (False, True)
+    assert "transition 'Teleport' not available; available: Close Issue" in result.message
+    assert not post.called
+
+
+async def test_assign_to_me_and_unassign(jira, router, contracts) -> None:
+    me = router.get(f"{API}/myself").respond(200, json=load(contracts, f"{EX}/GET_myself.200.json"))
+    put = router.put(f"{API}/issue/AB-7/assignee").respond(204)
+    assert (await jira.apply(act("assign"), idempotency_key=KEY)).ok
+    assert (await jira.apply(act("assign"), idempotency_key="k2")).ok
+    assert (await jira.apply(act("unassign"), idempotency_key="k3")).ok
+    assert [body_of(c) for c in put.calls] == [
+        {"accountId": "5b10a2844c20165700ede21g"},
+        {"accountId": "5b10a2844c20165700ede21g"},
+        {"accountId": None},
+    ]
+    assert me.call_count == 1  # cached
+
+
+async def test_comment_is_adf_with_a_hidden_marker(jira, router) -> None:
+    post = router.post(f"{API}/issue/AB-7/comment").respond(201, json={"id": "1"})
+    assert (await jira.apply(act("comment", body="On it"), idempotency_key=KEY)).ok
+    sent = body_of(post.calls[0])["body"]
+    assert sent["type"] == "doc" and sent["version"] == 1
+    text = adf.to_text(sent)
+    assert text.startswith("On it") and zw_keys(text) == [KEY]
+
+    router.get(f"{API}/issue/AB-7/comment").respond(200, json={"comments": [{"body": sent}]})
+    assert await jira.verify(act("comment", body="On it"), idempotency_key=KEY) is True
+    assert await jira.verify(act("comment", body="On it"), idempotency_key="nope") is False
+
+
+async def test_verify_transition_and_assignee(jira, router, transitions) -> None:
+    router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    await jira.apply(act("transition", transition="close issue"), idempotency_key=KEY)
+    router.get(f"{API}/issue/AB-7").respond(
+        200, json={"fields": {"status": {"name": "In Progress"}, "assignee": None}}
+    )
+    assert await jira.verify(act("transition", transition="close issue"), idempotency_key=KEY)
+    assert await jira.verify(act("unassign"), idempotency_key=KEY) is True
+    assert await jira.verify(act("transition", transition="x"), idempotency_key="unknown") is None
+
+
+async def test_conflicting_transition_409_is_final(jira, router, transitions) -> None:
+    router.post(f"{API}/issue/AB-7/transitions").respond(409, json={"errorMessages": ["conflict"]})
+    result = await jira.apply(act("transition", transition="Close Issue"), idempotency_key=KEY)
+    assert result.conflict and "409" in result.message
+
+
+def test_marker_roundtrip() -> None:
+    key = "ünïcode-key:42"
+    assert zw_keys("text" + zw_marker(key)) == [key]
+    assert zw_keys("plain") == []
+
+
+async def test_details_show_body_comments_and_transitions(jira, router, transitions) -> None:
+    router.get(f"{API}/issue/AB-7").respond(
+        200,
+        json={
+            "fields": {
+                "description": adf.from_text("desc"),
+                "comment": {
+                    "comments": [
+                        {
+                            "author": {"displayName": "Al"},
+                            "body": adf.from_text("hi" + zw_marker("k")),
+                        }
+                    ]
+                },
+            }
+        },
+    )
+    item = Issue(
+        id="jira:AB-7", account="jira", service="jira", key="AB-7", title="", url="", updated_at=""
+    )
+    detail = await jira.details(item)
+    assert detail.body == "desc"
+    assert detail.comments == (("Al", "hi"),)
+    assert detail.transitions[0] == "Close Issue"
+
+
+def test_webhook_issue_payload(jira) -> None:
+    [item] = jira.items_for_webhook("jira:issue_updated", {"issue": issue("AB-9")})
+    assert item.key == "AB-9" and item.status == "To Do"
+    assert jira.items_for_webhook("jira:issue_deleted", {"issue": issue("AB-9")}) == []
+
+
+# ---- bulk -----------------------------------------------------------------------------------
+
+
+async def test_bulk_transition_of_200_issues(jira, router, clock) -> None:
+    keys = [f"B-{n}" for n in range(200)]
+    available = router.get(f"{API}/bulk/issues/transition").respond(
+        200,
+        json={
+            "availableTransitions": [
+                {
+                    "issues": keys,
+                    "transitions": [
+                        {
+                            "transitionId": 31,
+                            "transitionName": "Done",
+                            "to": {"statusName": "Done"},
+                        },
+                        {
+                            "transitionId": 21,
+                            "transitionName": "In Progress",
+                            "to": {"statusName": "In Progress"},
+                        },
+                    ],
+                }
+            ]
+        },
+    )
+    bulk = router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "10641"})
+    states = iter(
+        [
+            {"status": "ENQUEUED", "progressPercent": 0},
+            {
+                "status": "RUNNING",
+                "progressPercent": 50,
+                "processedAccessibleIssues": list(range(100)),
+            },
+            {
+                "status": "COMPLETE",
+                "progressPercent": 100,
+                "processedAccessibleIssues": list(range(200)),
+                "invalidOrInaccessibleIssueCount": 0,
+            },
+        ]
+    )
+    queue = router.get(f"{API}/bulk/queue/10641").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(states))
+    )
+    actions = [act("transition", key, transition="done") for key in keys]
+    seen: list[tuple[int, int]] = []
+    t0 = clock.time()
+
+    results = await jira.bulk_apply(
+        actions, [f"k{n}" for n in range(200)], lambda d, t: seen.append((d, t))
+    )
+
+    assert all(r.ok for r in results)
+    assert available.call_count == 1 and bulk.call_count == 1 and queue.call_count == 3
+    sent = body_of(bulk.calls[0])
+    assert sent["bulkTransitionInputs"] == [{"selectedIssueIdsOrKeys": keys, "transitionId": "31"}]
+    assert (100, 200) in seen and seen[-1] == (200, 200)
+    assert clock.time() - t0 >= 0.5 + 1.0  # polls backed off on the fake clock
+
+
+async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
+    router.get(f"{API}/bulk/issues/transition").respond(
+        200,
+        json={
+            "availableTransitions": [
+                {
+                    "issues": ["C-1", "C-2"],
+                    "transitions": [{"transitionId": 5, "transitionName": "Done"}],
+                }
+            ]
+        },
+    )
+    router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "7"})
+    router.get(f"{API}/bulk/queue/7").respond(200, json={"status": "FAILED"})
+    results = await jira.bulk_apply(
+        [act("transition", "C-1", transition="Done"), act("transition", "C-2", transition="Nope")],
+        ["a", "b"],
+        lambda d, t: None,
+    )
+    assert results[0].conflict and "failed" in results[0].message
+    assert results[1].conflict and "not available" in results[1].message
