@@ -30,7 +30,7 @@ def open_database(path: Path | str) -> tuple[sqlite3.Connection, StoreRecovered 
     """A migrated connection (autocommit mode) and a notice if a bad file was moved aside."""
     if str(path) == MEMORY:
         db = _connect(MEMORY)
-        migrate(db)
+        _migrate(db, MEMORY)
         return db, None
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -45,7 +45,7 @@ def open_database(path: Path | str) -> tuple[sqlite3.Connection, StoreRecovered 
         _create_private(path)
         db = _connect(path)
     _configure(db, path)
-    migrate(db)
+    _migrate(db, path)
     _restrict_permissions(path)
     return db, recovered
 
@@ -57,6 +57,17 @@ def _connect(path: Path | str) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise _open_error(path, exc) from None
+
+
+def _migrate(db: sqlite3.Connection, path: Path | str) -> None:
+    try:
+        migrate(db)
+    except sqlite3.Error as exc:  # each step is a transaction: the file keeps its old version
+        db.close()
+        raise StoreError(
+            f"could not upgrade the local store {path}: {exc}; it was left unchanged, "
+            "try again (close other zen-tui processes first)"
+        ) from None
 
 
 def _configure(db: sqlite3.Connection, path: Path) -> None:

@@ -94,6 +94,14 @@ class OutboxMixin(StoreBase):
         assert updated is not None
         return updated
 
+    def outbox_prune(self, done_before: float) -> int:
+        """Delete DONE entries last updated before this time; FAILED ones stay until handled."""
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM outbox WHERE state = ? AND updated_at < ?",
+                (str(ActionState.DONE), done_before),
+            ).rowcount
+
     def outbox_counts(self) -> dict[ActionState, int]:
         """Entries per state, every state present (zero when none)."""
         counts = dict.fromkeys(ActionState, 0)

@@ -48,6 +48,12 @@ class HttpCacheMixin(StoreBase):
                 ),
             )
 
+    def http_prune(self, fetched_before: float) -> int:
+        """Drop responses fetched before this time (URLs no longer polled); returns how many."""
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM http_cache WHERE fetched_at < ?", (fetched_before,))
+        return cursor.rowcount
+
 
 class CursorsMixin(StoreBase):
     def get_cursor(self, scope: str, name: str) -> str | None:
@@ -103,6 +109,14 @@ class WebhooksMixin(StoreBase):
                 "UPDATE webhook_queue SET done_at = ? WHERE id = ? AND done_at IS NULL",
                 (self._clock(), row_id),
             )
+
+    def webhook_prune(self, done_before: float) -> int:
+        """Forget processed deliveries done before this time. Their ids stop being deduped,
+        so keep them longer than providers retry (GitHub redelivers for days)."""
+        with self._write() as db:
+            return db.execute(
+                "DELETE FROM webhook_queue WHERE done_at < ?", (done_before,)
+            ).rowcount
 
 
 class HealthMixin(StoreBase):

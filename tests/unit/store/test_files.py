@@ -7,13 +7,15 @@ import logging
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store, StoreError, StoreTooNew
+from zen_tui.store import Store, StoreError, StoreTooNew, schema
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
 from .conftest import make_pr
@@ -93,6 +95,39 @@ def test_opening_a_v1_file_upgrades_it_and_keeps_its_data(v1_db: Path) -> None:
         store.save_health("gh", {"ok": True}, 2.0)
     assert pragma(v1_db, "user_version") == SCHEMA_VERSION
     assert aside_files(v1_db) == []
+
+
+def test_a_failing_upgrade_leaves_the_old_file_intact(
+    v1_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        db.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [schema.MIGRATIONS[0], broken])
+    with pytest.raises(StoreError, match=r"could not upgrade .* left unchanged"):
+        Store.open(v1_db)
+    assert pragma(v1_db, "user_version") == 1
+    db = sqlite3.connect(v1_db)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "half_done" not in tables and "settings" in tables
+    monkeypatch.undo()
+    with Store.open(v1_db) as store:  # the next open finishes the upgrade
+        assert store.get_setting("theme") == "nord"
+
+
+def test_two_processes_upgrading_at_once_both_succeed(v1_db: Path) -> None:
+    script = "import sys; from zen_tui.store import Store; Store.open(sys.argv[1]).close()"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    argv = [sys.executable, "-c", script, str(v1_db)]
+    children = [subprocess.Popen(argv, env=env, stderr=subprocess.PIPE) for _ in range(3)]
+    for child in children:
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    assert pragma(v1_db, "user_version") == SCHEMA_VERSION
+    with Store.open(v1_db) as store:
+        assert store.get_setting("theme") == "nord"
 
 
 def test_a_file_from_a_newer_version_is_refused_and_left_alone(db_path: Path) -> None:

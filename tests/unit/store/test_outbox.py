@@ -127,3 +127,14 @@ def test_batch_ids_and_params_persist(store: Store) -> None:
     entry = store.outbox_add(a, batch_id="batch-7")
     got = store.outbox_get(entry.id)
     assert got is not None and got.action == a and got.batch_id == "batch-7"
+
+
+def test_prune_deletes_only_old_done_entries(store: Store, clock: FakeClock) -> None:
+    done_old, failed_old, pending_old = (store.outbox_add(action(n)) for n in range(3))
+    store.outbox_update(done_old.id, state=DONE)
+    store.outbox_update(failed_old.id, state=FAILED)
+    clock.now += 100
+    done_new = store.outbox_add(action(9))
+    store.outbox_update(done_new.id, state=DONE)
+    assert store.outbox_prune(done_before=clock.now - 50) == 1
+    assert [e.id for e in store.outbox_by_state()] == [failed_old.id, pending_old.id, done_new.id]

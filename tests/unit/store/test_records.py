@@ -7,6 +7,8 @@ import pytest
 
 from zen_tui.store import HttpCacheRow, Store, StoreError
 
+from .conftest import FakeClock
+
 GITHUB_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
     "ETag": 'W/"4f0c1b"',
@@ -117,3 +119,23 @@ def test_a_closed_store_says_so(store: Store) -> None:
     store.close()  # closing twice is harmless
     with pytest.raises(StoreError, match="closed"):
         store.get_setting("theme")
+
+
+def test_http_prune_drops_only_old_responses(store: Store) -> None:
+    store.http_put(HttpCacheRow("old", 200, {}, b"", None, None, 10.0))
+    store.http_put(HttpCacheRow("new", 200, {}, b"", None, None, 20.0))
+    assert store.http_prune(fetched_before=15.0) == 1
+    assert store.http_get("old") is None and store.http_get("new") is not None
+
+
+def test_webhook_prune_forgets_only_old_processed_deliveries(
+    store: Store, clock: FakeClock
+) -> None:
+    store.webhook_enqueue("github", "done-old", "push", b"", 1.0)
+    store.webhook_enqueue("github", "pending", "push", b"", 2.0)
+    clock.now = 100.0
+    store.webhook_done(store.webhook_pending()[0].id)
+    assert store.webhook_prune(done_before=50.0) == 0
+    assert store.webhook_prune(done_before=101.0) == 1
+    assert [r.delivery_id for r in store.webhook_pending()] == ["pending"]
+    assert store.webhook_enqueue("github", "done-old", "push", b"", 3.0) is True  # forgotten
