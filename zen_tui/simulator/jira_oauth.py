@@ -65,7 +65,10 @@ class AtlassianOAuth:
         return body
 
     async def token(self, request: Request) -> Response:
-        p = await request_params(request)
+        try:
+            p = await request_params(request)
+        except ValueError:
+            return _error(400, "invalid_request", "Send a JSON object or a urlencoded form.")
         if not p.get("client_id") or not p.get("client_secret"):
             return _error(
                 401,

@@ -8,11 +8,12 @@ passed through. Codes are single-use and expire after 10 minutes.
 from __future__ import annotations
 
 import html
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -37,19 +38,25 @@ def new_secret(prefix: str = "", nbytes: int = 24) -> str:
 
 
 async def request_params(request: Request) -> dict[str, str]:
-    """Query string plus a form or JSON body, as strings (OAuth endpoints accept both)."""
-    params = {k: v for k, v in request.query_params.items()}
-    if request.method in ("POST", "PUT"):
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                body: Any = await request.json()
-            except ValueError:
-                body = {}
-            if isinstance(body, dict):
-                params.update({k: str(v) for k, v in body.items() if v is not None})
-        else:
-            form = await request.form()
-            params.update({k: str(v) for k, v in form.items()})
+    """Query string plus a urlencoded-form or JSON body, as strings (OAuth endpoints and Slack
+    methods accept both). ValueError when a JSON body is not a JSON object."""
+    params = dict(request.query_params.items())
+    if request.method not in ("POST", "PUT"):
+        return params
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body: Any = json.loads(raw or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError("the JSON body must be an object")
+        params.update(
+            {
+                k: v if isinstance(v, str) else json.dumps(v)
+                for k, v in body.items()
+                if v is not None
+            }
+        )
+    else:
+        params.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     return params
 
 
@@ -96,7 +103,10 @@ class ConsentFlow:
         return HTMLResponse(body)
 
     async def decide(self, request: Request) -> Response:
-        params = await request_params(request)
+        try:
+            params = await request_params(request)
+        except ValueError:
+            return PlainTextResponse("Send the decision as a form or JSON object.", 400)
         if (error := self._missing(params)) is not None:
             return error
         redirect_uri, state = params["redirect_uri"], params.get("state")
