@@ -26,7 +26,7 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
-from zen_tui.gateway.events import BreakerChanged, Event, EventBus
+from zen_tui.gateway.events import BreakerChanged, Event, EventBus, RequestDone
 from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.freshness import reason_for
@@ -130,14 +130,26 @@ class Outbox:
 
     async def _verify(self, client: ActionClient, entry: Any) -> Outcome | None:
         """None = go on and (re)send; else the outcome to record without sending."""
+        account = entry.action.account
+        troubles: list[RequestDone] = []  # failed calls of this account while verifying
+
+        def watch(event: Event) -> None:
+            if isinstance(event, RequestDone) and event.account == account and _failed(event):
+                troubles.append(event)
+
+        unsubscribe = self.bus.subscribe(watch)
         try:
             applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
         except GatewayError as err:
             return _transient(err, ActionState.UNKNOWN, self.now()) or Outcome(
                 ActionState.FAILED, f"could not verify: {reason_for(err)}"
             )
+        finally:
+            unsubscribe()
         if applied is True:
             return Outcome(ActionState.DONE, "already applied (verified)")
+        if applied is None and troubles:  # "cannot tell" only because the service is down now
+            return Outcome(ActionState.UNKNOWN, f"could not verify yet: {troubles[-1].error}")
         if applied is None and entry.action.kind not in IDEMPOTENT_KINDS:
             return Outcome(ActionState.FAILED, "outcome unknown, check manually")
         return None
@@ -247,6 +259,12 @@ class Outbox:
                 progress=progress,
             )
         )
+
+
+def _failed(event: RequestDone) -> bool:
+    """A call that got no usable answer: network error, breaker open, 5xx or 429."""
+    status = event.status
+    return status is None or status >= 500 or status == 429
 
 
 def _transient(err: GatewayError, state: ActionState, now: float) -> Outcome | None:

@@ -132,3 +132,23 @@ async def test_claimed_entries_are_left_to_their_owner():
     outbox.claimed.add(a.id)
     await outbox.replay()
     assert store.rows[a.id].state is S.PENDING and client.applied == []
+
+
+async def test_verify_none_during_an_outage_stays_unknown_not_failed():
+    from zen_tui.gateway.events import RequestDone
+
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act("comment")])
+    store.outbox_update(a.id, state=S.SENDING)
+    outbox.recover()
+
+    async def verify_while_down(action, *, idempotency_key):
+        outbox.bus.publish(RequestDone(service="github", account="gh", method="GET",
+                                       endpoint="/x", status=503, latency=0.1, cache="bypass",
+                                       attempts=4, error="503"))  # fmt: skip
+        return None  # the client swallowed the error and "cannot tell"
+
+    client.verify = verify_while_down
+    await outbox.replay()
+    assert store.rows[a.id].state is S.UNKNOWN and client.applied == []
+    assert outbox.retry_at is not None
