@@ -1,0 +1,397 @@
+"""The GitHub look-alike over httpx.ASGITransport (fast), with a controllable clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from zen_tui.simulator.app import build_app, make_token
+from zen_tui.simulator.core import World
+from zen_tui.simulator.github import GitHubSim
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def world(clock: Clock) -> World:
+    world = World(seed=7, size=400, clock=clock)
+    world.add(GitHubSim(world, make_token(7, "github")))
+    return world
+
+
+@pytest.fixture
+def sim(world: World) -> GitHubSim:
+    sim = world.services["github"]
+    assert isinstance(sim, GitHubSim)
+    return sim
+
+
+@pytest.fixture
+async def gh(world: World, sim: GitHubSim) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_app(world))
+    headers = {"Authorization": f"Bearer {sim.token}", "X-GitHub-Api-Version": "2022-11-28"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim/github", headers=headers
+    ) as client:
+        yield client
+
+
+def open_pr(sim: GitHubSim, **want: Any) -> Any:
+    for item in sim.state.items:
+        usable = item.is_pr and item.state == "open" and not item.draft and item.user != "me"
+        if usable and all(getattr(item, k) == v for k, v in want.items()):
+            return item
+    raise AssertionError(f"no seeded open PR with {want}")
+
+
+async def test_search_review_requested_returns_only_matching_open_prs(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    r = await gh.get("/search/issues", params={"q": "is:pr is:open review-requested:@me"})
+    assert r.status_code == 200
+    body = r.json()
+    expected = [i for i in sim.state.items if i.is_pr and i.state == "open" and "me" in i.reviewers]
+    assert body["total_count"] == len(expected) > 0
+    assert all("pull_request" in it and it["state"] == "open" for it in body["items"])
+    stamps = [it["updated_at"] for it in body["items"]]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ("is:issue assignee:@me", lambda i: not i.is_pr and "me" in i.assignees),
+        (
+            "is:pr author:@me is:closed",
+            lambda i: i.is_pr and i.user == "me" and i.state == "closed",
+        ),
+        ("involves:@me", lambda i: i.involves("me")),
+        ("repo:acme/web label:bug", lambda i: i.repo.name == "web" and "bug" in i.labels),
+        ("is:open archived:false sort:updated frobnicate:yes", lambda i: i.state == "open"),
+    ],
+)
+async def test_search_qualifiers_filter_like_github(
+    gh: httpx.AsyncClient, sim: GitHubSim, query: str, check: Any
+) -> None:
+    r = await gh.get("/search/issues", params={"q": query, "per_page": 100})
+    assert r.status_code == 200
+    assert r.json()["total_count"] == sum(1 for i in sim.state.items if check(i)) > 0
+
+
+async def test_search_without_q_is_422_validation_error(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/search/issues")
+    assert r.status_code == 422
+    assert r.json()["message"] == "Validation Failed"
+    assert r.json()["errors"][0]["field"] == "q"
+
+
+async def test_pulls_link_pagination_uses_repositories_id_and_ends_without_next(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    repo = sim.state.by_name["acme/api"]
+    want = {i.number for i in repo.items.values() if i.is_pr and i.state == "open"}
+    r = await gh.get("/repos/acme/api/pulls", params={"per_page": 7})
+    seen = [p["number"] for p in r.json()]
+    assert f"/github/repositories/{repo.id}/pulls?" in r.links["next"]["url"]
+    assert "prev" not in r.links and "last" in r.links
+    while "next" in r.links:
+        r = await gh.get(r.links["next"]["url"])
+        assert r.status_code == 200
+        seen += [p["number"] for p in r.json()]
+    assert set(r.links) == {"prev", "first"}
+    assert sorted(seen) == sorted(want)
+
+
+async def test_per_page_is_capped_at_100_and_defaults_to_30(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/search/issues", params={"q": "is:open", "per_page": 500})
+    assert len(r.json()["items"]) == 100
+    r = await gh.get("/search/issues", params={"q": "is:open"})
+    assert len(r.json()["items"]) == 30
+
+
+async def test_etag_304_spends_no_quota(gh: httpx.AsyncClient, world: World) -> None:
+    first = await gh.get("/repos/acme/api/pulls/1")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    remaining = int(first.headers["x-ratelimit-remaining"])
+    again = await gh.get("/repos/acme/api/pulls/1", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert int(again.headers["x-ratelimit-remaining"]) == remaining
+    assert world.counters.quota_spent[("github", "core")] == 1
+
+
+async def test_mutation_bumps_updated_at_and_etag(
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock
+) -> None:
+    pr = open_pr(sim)
+    path = f"/repos/{pr.repo.full_name}/issues/{pr.number}"
+    before = await gh.get(path)
+    clock.now += 10
+    r = await gh.post(path + "/labels", json={"labels": ["triaged"]})
+    assert r.status_code == 200
+    assert "triaged" in [lbl["name"] for lbl in r.json()]
+    after = await gh.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["updated_at"] > before.json()["updated_at"]
+
+
+async def test_core_and_search_are_accounted_separately(gh: httpx.AsyncClient) -> None:
+    s = await gh.get("/search/issues", params={"q": "is:pr"})
+    assert s.headers["x-ratelimit-resource"] == "search"
+    assert s.headers["x-ratelimit-limit"] == "30"
+    assert s.headers["x-ratelimit-used"] == "1"
+    c = await gh.get("/user")
+    assert c.headers["x-ratelimit-resource"] == "core"
+    assert (c.headers["x-ratelimit-limit"], c.headers["x-ratelimit-used"]) == ("5000", "1")
+    rl = (await gh.get("/rate_limit")).json()
+    assert rl["resources"]["search"]["used"] == 1
+    assert rl["resources"]["core"]["used"] == 1  # /rate_limit itself is free
+
+
+async def test_search_exhaustion_403_then_window_resets(
+    gh: httpx.AsyncClient, clock: Clock
+) -> None:
+    for _ in range(30):
+        assert (await gh.get("/search/issues", params={"q": "is:pr"})).status_code == 200
+    r = await gh.get("/search/issues", params={"q": "is:pr"})
+    assert r.status_code == 403
+    assert r.headers["x-ratelimit-remaining"] == "0"
+    assert "rate limit" in r.json()["message"]
+    assert int(r.headers["x-ratelimit-reset"]) > clock.now
+    clock.now += 61
+    assert (await gh.get("/search/issues", params={"q": "is:pr"})).status_code == 200
+
+
+async def test_rate_scale_shrinks_core_budget(gh: httpx.AsyncClient, world: World) -> None:
+    world.rate_scale = 0.001  # 5000 -> 5
+    codes = [(await gh.get("/user")).status_code for _ in range(6)]
+    assert codes == [200] * 5 + [403]
+
+
+async def test_secondary_limit_on_content_creation(
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock, world: World
+) -> None:
+    pr = open_pr(sim)
+    path = f"/repos/{pr.repo.full_name}/issues/{pr.number}/comments"
+    for n in range(80):
+        assert (await gh.post(path, json={"body": f"c{n}"})).status_code == 201
+    r = await gh.post(path, json={"body": "one too many"})
+    assert r.status_code == 403
+    assert "secondary rate limit" in r.json()["message"]
+    assert int(r.headers["retry-after"]) > 0
+    assert world.counters.mutations[("github", "comment")] == 80
+    clock.now += 61
+    assert (await gh.post(path, json={"body": "later"})).status_code == 201
+
+
+async def test_merge_rules_405_409_200(gh: httpx.AsyncClient, sim: GitHubSim, world: World) -> None:
+    blocked = open_pr(sim, mergeable=False)
+    r = await gh.put(f"/repos/{blocked.repo.full_name}/pulls/{blocked.number}/merge")
+    assert r.status_code == 405
+    assert r.json()["message"] == "Pull Request is not mergeable"
+    pr = open_pr(sim, mergeable=True)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/merge"
+    r = await gh.put(url, json={"sha": "0" * 40})
+    assert r.status_code == 409
+    r = await gh.put(url, json={"sha": pr.head_sha, "merge_method": "squash"})
+    assert r.status_code == 200
+    assert r.json()["merged"] is True
+    assert (await gh.put(url, json={"sha": pr.head_sha})).status_code == 405
+    merges = [m for m in world.counters.mutation_log if m["kind"] == "merge"]
+    assert [m["item"] for m in merges] == [pr.ref]
+
+
+async def test_mergeable_is_null_while_computing(
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock
+) -> None:
+    pr = open_pr(sim, mergeable=True)
+    sim.state.push(pr)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}"
+    assert (await gh.get(url)).json()["mergeable"] is None
+    assert (await gh.put(url + "/merge")).status_code == 405
+    clock.now += 3
+    assert (await gh.get(url)).json()["mergeable"] is True
+
+
+async def test_review_rules(gh: httpx.AsyncClient, sim: GitHubSim, world: World) -> None:
+    pr = open_pr(sim)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    assert (await gh.post(url, json={"event": "COMMENT"})).status_code == 422
+    assert (await gh.post(url, json={"event": "REQUEST_CHANGES", "body": " "})).status_code == 422
+    assert (await gh.post(url, json={"event": "SHIP_IT"})).status_code == 422
+    ok = await gh.post(url, json={"event": "APPROVE"})
+    assert ok.status_code == 200  # GitHub answers 200, not 201
+    assert ok.json()["state"] == "APPROVED"
+    assert (await gh.post(url, json={"event": "COMMENT", "body": "nit"})).status_code == 200
+    listed = (await gh.get(url)).json()
+    assert [rv["state"] for rv in listed][-2:] == ["APPROVED", "COMMENTED"]
+    assert world.counters.mutations[("github", "review")] == 2
+
+
+async def test_approving_removes_me_from_requested_reviewers(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    pr = next(i for i in sim.state.items if i.is_pr and "me" in i.reviewers and i.user != "me")
+    base = f"/repos/{pr.repo.full_name}/pulls/{pr.number}"
+    await gh.post(base + "/reviews", json={"event": "APPROVE"})
+    users = (await gh.get(base + "/requested_reviewers")).json()["users"]
+    assert "me" not in [u["login"] for u in users]
+
+
+async def test_bad_token_401(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/user", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+    assert r.json() == {
+        "message": "Bad credentials",
+        "documentation_url": r.json()["documentation_url"],
+    }
+
+
+async def test_unknown_api_version_410(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
+    assert r.status_code == 410
+    assert "2019-01-01" in r.json()["message"]
+
+
+async def test_unknown_repo_404(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/repos/acme/nope/pulls/1")
+    assert r.status_code == 404
+    assert r.json()["message"] == "Not Found"
+
+
+async def test_notifications_poll_interval_and_if_modified_since(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: Clock
+) -> None:
+    r = await gh.get("/notifications")
+    assert r.status_code == 200
+    assert r.headers["x-poll-interval"] == "60"
+    assert r.json() and all(t["unread"] for t in r.json())
+    spent = world.counters.quota_spent[("github", "core")]
+    again = await gh.get(
+        "/notifications", headers={"If-Modified-Since": r.headers["last-modified"]}
+    )
+    assert again.status_code == 304
+    assert world.counters.quota_spent[("github", "core")] == spent
+    clock.now += 5
+    pr = open_pr(sim)
+    await gh.post(
+        f"/repos/{pr.repo.full_name}/pulls/{pr.number}/requested_reviewers",
+        json={"reviewers": ["me"]},
+    )
+    changed = await gh.get(
+        "/notifications", headers={"If-Modified-Since": r.headers["last-modified"]}
+    )
+    assert changed.status_code == 200
+    assert changed.json()[0]["subject"]["title"] == pr.title
+
+
+async def test_notifications_since_and_mark_read(gh: httpx.AsyncClient, clock: Clock) -> None:
+    unread = (await gh.get("/notifications", params={"per_page": 100})).json()
+    thread_id = unread[0]["id"]
+    assert (await gh.patch(f"/notifications/threads/{thread_id}")).status_code == 205
+    ids = [t["id"] for t in (await gh.get("/notifications", params={"per_page": 100})).json()]
+    assert thread_id not in ids
+    r = await gh.put("/notifications", json={})
+    assert r.status_code == 205 and r.content == b""
+    assert (await gh.get("/notifications")).json() == []
+    everything = await gh.get("/notifications", params={"all": "true", "per_page": 100})
+    assert len(everything.json()) == len(unread)
+    future = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now + 60))
+    assert (await gh.get("/notifications", params={"all": "true", "since": future})).json() == []
+
+
+async def test_comments_labels_assignees_and_state(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World
+) -> None:
+    issue = next(i for i in sim.state.items if not i.is_pr and i.state == "open")
+    base = f"/repos/{issue.repo.full_name}/issues/{issue.number}"
+    assert (await gh.post(base + "/comments", json={})).status_code == 422
+    r = await gh.post(base + "/comments", json={"body": "marker-123"})
+    assert r.status_code == 201
+    comments = (await gh.get(base + "/comments", params={"per_page": 100})).json()
+    assert comments[-1]["body"] == "marker-123"
+    r = await gh.post(base + "/assignees", json={"assignees": ["alice"]})
+    assert r.status_code == 201 and "alice" in [a["login"] for a in r.json()["assignees"]]
+    r = await gh.request("DELETE", base + "/assignees", json={"assignees": ["alice"]})
+    assert "alice" not in [a["login"] for a in r.json()["assignees"]]
+    await gh.post(base + "/labels", json={"labels": ["bug"]})
+    assert (await gh.delete(base + "/labels/bug")).status_code == 200
+    assert (await gh.delete(base + "/labels/bug")).status_code == 404
+    r = await gh.patch(base, json={"state": "closed"})
+    assert r.json()["state"] == "closed" and r.json()["closed_at"]
+    log = [m for m in world.counters.mutation_log if m.get("body") == "marker-123"]
+    assert len(log) == 1 and log[0]["item"] == issue.ref
+
+
+async def test_mutations_emit_webhook_events(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World
+) -> None:
+    events: list[tuple[str, str]] = []
+    world.on_change(lambda change: events.append((change.event, change.payload["action"])))
+    pr = open_pr(sim, mergeable=True)
+    base = f"/repos/{pr.repo.full_name}"
+    await gh.post(f"{base}/issues/{pr.number}/comments", json={"body": "hello"})
+    await gh.post(f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"})
+    await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["ship-it"]})
+    await gh.put(f"{base}/pulls/{pr.number}/merge")
+    assert events == [
+        ("issue_comment", "created"),
+        ("pull_request_review", "submitted"),
+        ("pull_request", "labeled"),
+        ("pull_request", "closed"),
+    ]
+
+
+async def test_check_status_for_pr_head(gh: httpx.AsyncClient, sim: GitHubSim) -> None:
+    pr = open_pr(sim)
+    pull = (await gh.get(f"/repos/{pr.repo.full_name}/pulls/{pr.number}")).json()
+    sha = pull["head"]["sha"]
+    status = await gh.get(f"/repos/{pr.repo.full_name}/commits/{sha}/status")
+    assert status.json()["state"] == pr.check_state
+    runs = await gh.get(f"/repos/{pr.repo.full_name}/commits/{sha}/check-runs")
+    assert runs.json()["total_count"] == 1
+
+
+def test_seed_5000_items_under_two_seconds() -> None:
+    world = World(seed=3, size=10_000)
+    started = time.perf_counter()
+    world.add(GitHubSim(world, "t"))
+    elapsed = time.perf_counter() - started
+    assert len(world.services["github"].state.items) == 5000  # type: ignore[attr-defined]
+    assert elapsed < 2.0
+
+
+def test_same_seed_same_world() -> None:
+    def titles(seed: int) -> list[str]:
+        world = World(seed=seed, size=200, clock=Clock())
+        world.add(GitHubSim(world, "t"))
+        return [i.title for i in world.services["github"].state.items]  # type: ignore[attr-defined]
+
+    assert titles(5) == titles(5)
+    assert titles(5) != titles(6)
+
+
+def test_activity_changes_state_and_emits(world: World, sim: GitHubSim) -> None:
+    events: list[str] = []
+    world.on_change(lambda change: events.append(change.event))
+    before = len(sim.state.items), sum(len(i.comments) for i in sim.state.items)
+    for _ in range(20):
+        sim.activity()
+    after = len(sim.state.items), sum(len(i.comments) for i in sim.state.items)
+    assert after != before
+    assert events and set(events) <= {"pull_request", "issue_comment", "issues"}
