@@ -1,0 +1,40 @@
+"""The Textual dashboard. The only package that imports Textual (imported lazily here so
+headless commands that import `zen_tui.ui` for `run_dashboard` pay nothing until it runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zen_tui.sync.backend import Backend
+
+DEMO_REQUESTED = 3  # exit code: the user chose "run the demo" on the welcome screen
+
+
+def run_dashboard(
+    backend: Backend,
+    *,
+    theme: str | None = None,
+    keymap: dict[str, str] | None = None,
+    theme_dirs: list[Path] | None = None,
+    save_setting: Callable[[str, str], None] | None = None,
+    demo_banner: str | None = None,
+) -> int:
+    """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo."""
+    from zen_tui.ui.app import ZenApp
+    from zen_tui.ui.screens.info import DEMO_RESULT
+
+    app = ZenApp(
+        backend,
+        theme=theme,
+        keymap=keymap,
+        theme_dirs=theme_dirs or [],
+        settings_store=save_setting,
+        demo_banner=demo_banner,
+    )
+    result = app.run()
+    if result == DEMO_RESULT:
+        return DEMO_REQUESTED
+    return app.return_code or 0

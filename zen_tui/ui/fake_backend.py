@@ -8,7 +8,7 @@ the UI submits is recorded in `submitted` (one list per `submit` call). No Textu
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from zen_tui.gateway.events import (
@@ -47,10 +47,12 @@ DEFAULT_SECTIONS = (
 )
 
 _WORDS = (
-    "fix flaky retry in gateway cache bump httpx handle 304 revalidation add breaker lamp "
-    "refactor store schema migrate sqlite wal speed up poller rename config key docs outbox "
-    "idempotency jira transition picker slack thread reply rate limit header parse webhook"
-).split()
+    "fix", "flaky", "retry", "in", "gateway", "cache", "bump", "httpx", "handle", "304",
+    "revalidation", "add", "breaker", "lamp", "refactor", "store", "schema", "migrate",
+    "sqlite", "wal", "speed", "up", "poller", "rename", "config", "key", "docs", "outbox",
+    "idempotency", "jira", "transition", "picker", "slack", "thread", "reply", "rate",
+    "limit", "header", "parse", "webhook",
+)  # fmt: skip
 _PEOPLE = ("ada", "linus", "grace", "ken", "barbara", "guido", "margaret", "dennis")
 _SERVICES = ("github", "jira", "slack")
 
@@ -66,7 +68,8 @@ def _iso(rng: random.Random) -> str:
 def make_items(section: SectionInfo, count: int, seed: int = 0) -> tuple[Item, ...]:
     """`count` plausible items for `section`, the same for the same seed."""
     rng = random.Random(f"{seed}:{section.id}")
-    make = {"prs": _pr, "issues": _issue, "messages": _message}[section.pane]
+    make: Callable[[SectionInfo, int, random.Random], Item]
+    make = {"prs": _pr, "issues": _issue, "messages": _message}[section.pane]  # type: ignore[assignment]
     return tuple(make(section, i, rng) for i in range(count))
 
 
@@ -215,10 +218,8 @@ class FakeBackend:
 
     async def submit(self, actions: list[Action]) -> list[str]:
         self.submitted.append(list(actions))
-        ids = []
-        for action in actions:
-            self._next_id += 1
-            ids.append(f"a{self._next_id}")
+        ids = [f"a{self._next_id + n + 1}" for n in range(len(actions))]
+        self._next_id += len(actions)
         for action_id, action in zip(ids, actions, strict=True):
             self._action_event(action_id, action, ActionState.PENDING)
         if self.auto_complete:

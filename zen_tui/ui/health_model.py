@@ -6,7 +6,9 @@ Pure Python, no Textual: the widgets render a `HealthModel`, they never ask the 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from zen_tui.gateway.events import (
     BreakerChanged,
@@ -193,7 +195,7 @@ class HealthModel:
             s.outbox_pending += 1
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
     RequestDone: HealthModel._request_done,
     RetryScheduled: HealthModel._retry,
     BreakerChanged: HealthModel._breaker,

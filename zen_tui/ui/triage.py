@@ -7,6 +7,7 @@ bindings and the command palette.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from zen_tui.models import Action, ActionKind, Issue, Item, Message, PullRequest
 
@@ -121,25 +122,25 @@ def optimistic(item: Item, action: Action) -> Item:
 
 
 def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
-    changes: dict[str, object] = {
+    table: dict[str, dict[str, Any]] = {
         "approve": {"review_decision": "approved"},
         "merge": {"state": "merged"},
         "close": {"state": "closed"},
         "reopen": {"state": "open"},
         "assign": {"assignees": (*item.assignees, ME)},
-    }.get(action.kind, {})
-    return replace(item, **changes)  # type: ignore[arg-type]
+    }
+    return replace(item, **table.get(action.kind, {}))
 
 
 def _optimistic_issue(item: Issue, action: Action) -> Issue:
     if action.kind == "transition":
         return replace(item, status=action.params["to"])
-    changes: dict[str, object] = {
+    table: dict[str, dict[str, Any]] = {
         "close": {"status": "closed"},
         "reopen": {"status": "open"},
         "assign": {"assignee": ME},
-    }.get(action.kind, {})
-    return replace(item, **changes)  # type: ignore[arg-type]
+    }
+    return replace(item, **table.get(action.kind, {}))
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")

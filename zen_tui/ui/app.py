@@ -1,0 +1,220 @@
+"""ZenApp: the Textual application. The only bridge between the bus and the widgets.
+
+One bus subscriber forwards every event onto the UI loop as a `BusEvent` message (thread-safe);
+the health model and the dashboard are updated from those messages only. The first screen
+paints from `backend.load_local()` before `backend.start()` runs in a worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from zen_tui.gateway.events import Event
+from zen_tui.models import Snapshot
+from zen_tui.sync.backend import ActionUpdated, Backend, SectionUpdated
+from zen_tui.ui.commands import ZenCommands
+from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.messages import BusEvent
+from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
+from zen_tui.ui.screens.health import HealthScreen
+from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
+from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
+from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.pane import FilterInput
+
+APP_BINDINGS: list[Binding] = [
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("h", "health", "Health", id="health"),
+    Binding("ctrl+p", "command_palette", "Palette", id="command-palette", priority=True),
+]
+
+
+class ZenApp(App[str | None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "zen-tui"
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    COMMANDS = App.COMMANDS | {ZenCommands}
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        theme_dirs: list[Path] | None = None,
+        settings_store: Callable[[str, str], None] | None = None,
+        demo_banner: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.clock = clock
+        self.settings_store = settings_store
+        self.demo_banner = demo_banner
+        self.health_model = HealthModel()
+        self.initial_snapshots: dict[str, Snapshot] = {}  # latest per section, for (re)mounts
+        self._dash: DashboardScreen | None = None
+        self._wanted_theme = theme or DEFAULT_THEME
+        self._saved_theme: str | None = None
+        self._problems: list[str] = []
+        self.user_themes: set[str] = set()
+        self._load_themes([BUNDLED_DIR, *(theme_dirs or [])])
+        self._unsubscribe: Callable[[], None] | None = None
+        self._loop_thread: int | None = None
+        self._user_keymap = dict(keymap or {})
+        self._health_dirty = False
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def _load_themes(self, dirs: list[Path]) -> None:
+        themes, problems = load_theme_dirs(dirs)
+        self._problems += problems
+        for t in themes:
+            self.register_theme(t)
+            self.user_themes.add(t.name)
+
+    def on_mount(self) -> None:
+        self._loop_thread = threading.get_ident()
+        self._apply_theme()
+        self._apply_keymap()
+        self.health_model.seed(self.backend.health())
+        self._unsubscribe = self.backend.bus.subscribe(self._forward)
+        if self.demo_banner:
+            self.sub_title = self.demo_banner
+        for problem in self._problems:
+            self.notify(problem, title="theme skipped", severity="warning", timeout=10)
+        if not self.backend.sections:
+            self.push_screen(WelcomeScreen())
+            return
+        self.initial_snapshots = self.backend.load_local()  # paint from disk first
+        self._dash = DashboardScreen()
+        self.push_screen(self._dash)
+        self.set_interval(1.0, self._tick)
+        self._start_backend()
+
+    @work(group="backend", exit_on_error=False)
+    async def _start_backend(self) -> None:
+        try:
+            await self.backend.start()
+        except Exception as exc:  # keep showing local data; say why it won't refresh
+            self.notify(f"could not start syncing: {exc}", severity="error", timeout=15)
+
+    def _apply_theme(self) -> None:
+        name = self._wanted_theme
+        if name not in self.available_themes:
+            self.notify(
+                f"theme {name!r} not found; using {DEFAULT_THEME}. "
+                f"Known: {', '.join(sorted(self.user_themes))}",
+                severity="warning",
+            )
+            name = DEFAULT_THEME
+        self._saved_theme = name
+        self.theme = name
+        self.theme_changed_signal.subscribe(self, self._persist_theme)
+
+    def _persist_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if name and name != self._saved_theme and self.settings_store is not None:
+            self._saved_theme = name
+            try:
+                self.settings_store("theme", name)
+            except Exception as exc:
+                self.notify(f"could not save the theme choice: {exc}", severity="warning")
+
+    def _apply_keymap(self) -> None:
+        known = {b.id for b in all_bindings() if b.id}
+        unknown = sorted(set(self._user_keymap) - known)
+        if unknown:
+            self.notify(
+                f"keymap: unknown binding id {unknown[0]!r}; press ? to see the ids",
+                severity="warning",
+                timeout=10,
+            )
+        self.set_keymap({k: v for k, v in self._user_keymap.items() if k in known})
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.backend.sections:
+            await self.backend.stop()
+
+    # --- events from the bus ----------------------------------------------------------------
+
+    def _forward(self, event: Event) -> None:
+        """Bus subscriber: runs in the publisher's thread; never touches a widget."""
+        message = BusEvent(event)
+        if threading.get_ident() == self._loop_thread:
+            self.post_message(message)
+        else:
+            self._loop.call_soon_threadsafe(self.post_message, message)  # type: ignore[union-attr]
+
+    def on_bus_event(self, message: BusEvent) -> None:
+        event = message.event
+        changed = self.health_model.apply(event)
+        if isinstance(event, SectionUpdated):
+            self.initial_snapshots[event.section_id] = event.snapshot
+        dashboard = self._dashboard()
+        if dashboard is not None:
+            if isinstance(event, SectionUpdated):
+                dashboard.on_section(event)
+            elif isinstance(event, ActionUpdated):
+                dashboard.on_action(event)
+            if changed:
+                dashboard.refresh_cards()
+        self._health_dirty = self._health_dirty or changed
+        if isinstance(self.screen, HealthScreen) and changed:
+            self.call_later(self._refresh_health)
+
+    def _refresh_health(self) -> None:
+        if self._health_dirty and isinstance(self.screen, HealthScreen):
+            self._health_dirty = False
+            self.screen.update_view()
+
+    def _dashboard(self) -> DashboardScreen | None:
+        dash = self._dash
+        return dash if dash is not None and dash.is_mounted else None
+
+    def _tick(self) -> None:
+        dashboard = self._dashboard()
+        if dashboard is not None:
+            dashboard.tick()
+
+    # --- app actions ------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_rows()))
+
+    def action_health(self) -> None:
+        if not isinstance(self.screen, HealthScreen):
+            self.push_screen(HealthScreen(self.health_model, self.clock))
+
+    @work(group="refresh", exit_on_error=False)
+    async def action_refresh_all(self) -> None:
+        await self.backend.refresh(None)
+
+    def binding_rows(self) -> list[tuple[str, str, str]]:
+        """(id, keys, description) for the help screen, with the user's keymap applied."""
+        return [
+            (b.id or "", self._keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
+        ]
+
+    def bound_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for _id, key_list, _d in self.binding_rows():
+            keys.update(k.strip() for k in key_list.split(","))
+        return keys
+
+
+def all_bindings() -> list[Binding]:
+    """Every binding that has an id, as declared (before the keymap)."""
+    found = [*ItemList.BINDINGS, *TRIAGE_BINDINGS, *APP_BINDINGS, *FilterInput.BINDINGS]
+    return [b for b in found if isinstance(b, Binding)]

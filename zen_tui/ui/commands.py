@@ -1,0 +1,47 @@
+"""The command palette provider: every triage action, the screens, and the themes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Provider
+
+from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
+
+
+class ZenCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """(title, help, callback) for everything the palette offers on this screen."""
+        app = self.app
+        found: list[tuple[str, str, Callable[[], object]]] = []
+        if isinstance(self.screen, DashboardScreen):
+            screen = self.screen
+            for b in TRIAGE_BINDINGS:
+                keys = app._keymap.get(b.id or "", b.key) if b.id else b.key
+                found.append(
+                    (b.description, f"key {keys} · id {b.id}", partial(screen.run_action, b.action))
+                )
+            found.append(
+                ("Refresh all", "poll every section now", partial(app.run_action, "refresh_all"))
+            )
+        found.append(("Health screen", "per-endpoint table, sparklines, breaker log, errors",
+                      partial(app.run_action, "health")))  # fmt: skip
+        found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
+        for name in sorted(app.available_themes):
+            if name.startswith("zen-") or name in getattr(app, "user_themes", ()):
+                found.append(
+                    (f"Theme: {name}", "switch theme (saved)", partial(setattr, app, "theme", name))
+                )
+        return found
+
+    async def discover(self) -> AsyncIterator[DiscoveryHit]:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

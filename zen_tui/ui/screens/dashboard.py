@@ -1,0 +1,359 @@
+"""The dashboard: gateway cards, the three panes, the preview, the status line, and triage.
+
+Every triage key becomes `Action`s (zen_tui.ui.triage) sent with one `backend.submit` call;
+rows show the optimistic result at once and the outbox state from ActionUpdated events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from zen_tui.models import ActionState, Item
+from zen_tui.sync.backend import ActionUpdated, SectionUpdated
+from zen_tui.ui import triage
+from zen_tui.ui.messages import DetailLoaded
+from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
+from zen_tui.ui.widgets.gateway import ServiceCard
+from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.ui.widgets.pane import FilterInput, ItemPane
+from zen_tui.ui.widgets.preview import Preview
+
+if TYPE_CHECKING:
+    from zen_tui.ui.app import ZenApp
+
+WIDE = 120  # columns from which panes and preview sit side by side
+_OPEN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN)
+
+TRIAGE_BINDINGS: list[Binding] = [
+    Binding("enter", "preview", "Preview", id="preview"),
+    Binding("o", "open", "Open", id="open-browser"),
+    Binding("a", "triage('assign')", "Assign me", id="assign"),
+    Binding("l", "triage('label')", "Label", id="label"),
+    Binding("c", "triage('comment')", "Comment", id="comment"),
+    Binding("v", "triage('approve')", "Approve", id="approve"),
+    Binding("m", "triage('merge')", "Merge", id="merge"),
+    Binding("x", "triage('close')", "Close/reopen", id="close-reopen"),
+    Binding("t", "triage('transition')", "Transition", id="transition"),
+    Binding("r", "triage('reply')", "Reply", id="reply"),
+    Binding("e", "triage('react')", "React", id="react"),
+    Binding("space", "select", "Select", id="select"),
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("R", "refresh", "Refresh", id="refresh"),
+    Binding("p", "pause", "Pause", id="pause"),
+    Binding("right_square_bracket", "section(1)", "Next section", show=False, id="next-section"),
+    Binding("left_square_bracket", "section(-1)", "Prev section", show=False, id="prev-section"),
+    Binding("tab", "pane(1)", "Next pane", show=False, id="next-pane"),
+    Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="prev-pane"),
+    Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
+]
+PANES = ("prs", "issues", "messages")
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = list(TRIAGE_BINDINGS)
+
+    def __init__(self) -> None:
+        super().__init__(id="dashboard")
+        self.paused = False
+        self._open_items: set[str] = set()  # items with an action not yet done/failed
+        self._pane_id = "prs"
+        self._last_message = ""
+
+    @property
+    def zen(self) -> ZenApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        backend = self.zen.backend
+        with Horizontal(id="cards"):
+            for service in self.zen.health_model.services:
+                yield ServiceCard(service)
+        with Horizontal(id="main"):
+            with Vertical(id="panes"):
+                for pane in PANES:
+                    sections = [s for s in backend.sections if s.pane == pane]
+                    yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+            yield Preview()
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for sid, snap in self.zen.initial_snapshots.items():
+            self.apply_snapshot(sid, snap)
+        self.refresh_cards()
+        self.query_one("#list-prs", ItemList).focus()
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width >= WIDE, "-wide")
+
+    def panes(self) -> list[ItemPane]:
+        return list(self.query(ItemPane))
+
+    @property
+    def pane(self) -> ItemPane:
+        return self.query_one(f"#pane-{self._pane_id}", ItemPane)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for pane in self.panes():
+            if event.widget in pane.walk_children() or event.widget is pane:
+                self._pane_id = pane.pane
+                for other in self.panes():
+                    other.set_class(other is pane, "-focused")
+                section = pane.section
+                self.zen.backend.set_focus(section.id if section else None)
+                self.refresh_status()
+                self._load_detail(pane.list.cursor_item)
+
+    # --- state from events ------------------------------------------------------------------
+
+    def apply_snapshot(self, section_id: str, snapshot: Any) -> None:
+        for pane in self.panes():
+            if any(s.id == section_id for s in pane.sections):
+                pane.update_snapshot(section_id, snapshot)
+                pane.list.clear_overrides(keep=self._open_items)
+        self.refresh_status()
+
+    def on_section(self, event: SectionUpdated) -> None:
+        self.apply_snapshot(event.section_id, event.snapshot)
+
+    def on_action(self, event: ActionUpdated) -> None:
+        row = RowState(event.state, event.kind, event.reason)
+        for pane in self.panes():
+            pane.list.set_row_state(event.item_id, row)
+        if event.state in _OPEN:
+            self._open_items.add(event.item_id)
+            return
+        self._open_items.discard(event.item_id)
+        if event.state == ActionState.FAILED:
+            for pane in self.panes():
+                pane.list.set_override(event.item_id, None)  # roll the optimistic look back
+            key = event.item_id.split(":", 1)[-1]
+            self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
+        elif event.progress is None or event.progress[0] == event.progress[1]:
+            self._say(f"{event.kind} done", "information", notify=False)
+
+    def refresh_cards(self) -> None:
+        now = self.zen.clock()
+        for card in self.query(ServiceCard):
+            card.show(self.zen.health_model.status(card.service), now)
+
+    def tick(self) -> None:
+        """Every second: countdowns; badges age."""
+        self.refresh_cards()
+        for pane in self.panes():
+            pane.refresh_title()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        parts = [self.pane.status_text()]
+        selected = len(self.pane.list.selected)
+        if selected:
+            parts.append(f"{selected} selected")
+        if self.paused:
+            parts.append("polling paused (p)")
+        if self._last_message:
+            parts.append(self._last_message)
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+        self._last_message = text
+        if notify:
+            self.notify(text, severity=severity)  # type: ignore[arg-type]
+        self.refresh_status()
+
+    # --- preview ----------------------------------------------------------------------------
+
+    @on(ItemList.Highlighted)
+    def _highlighted(self, event: ItemList.Highlighted) -> None:
+        if event.item_list is self.pane.list:
+            self._load_detail(event.item)
+
+    def _load_detail(self, item: Item | None) -> None:
+        preview = self.query_one(Preview)
+        preview.show(item, None)
+        if item is not None:
+            self._fetch_detail(item)
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def _fetch_detail(self, item: Item) -> None:
+        detail = await self.zen.backend.details(item)
+        self.post_message(DetailLoaded(item.id, detail))
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        preview = self.query_one(Preview)
+        item = self.pane.list.cursor_item
+        if item is not None and item.id == message.item_id:
+            preview.show(item, message.detail)
+
+    def action_preview(self) -> None:
+        self.toggle_class("-show-preview")
+        self._load_detail(self.pane.list.cursor_item)
+
+    # --- simple actions ---------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        item = self.pane.list.cursor_item
+        if item is None:
+            self._say("nothing to open: this section is empty", "warning")
+            return
+        self.app.open_url(item.url)
+        self._say(f"opened {item.url}", notify=False)
+
+    def action_select(self) -> None:
+        self.pane.list.toggle_selected()
+        self.pane.list.action_cursor(1)
+        self.refresh_status()
+
+    def action_clear(self) -> None:
+        self.pane.list.clear_selection()
+        self.refresh_status()
+
+    def action_pane(self, delta: int) -> None:
+        index = (PANES.index(self._pane_id) + delta) % len(PANES)
+        pane = self.query_one(f"#pane-{PANES[index]}", ItemPane)
+        for other in self.panes():
+            other.set_class(other is pane, "-focused")  # narrow: makes its list visible
+        self.call_after_refresh(pane.list.focus)
+
+    def action_section(self, delta: int) -> None:
+        section = self.pane.switch_section(delta)
+        self.zen.backend.set_focus(section.id if section else None)
+        self.refresh_status()
+
+    def action_filter(self) -> None:
+        box = self.pane.filter_input
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterInput):
+            pane = self._pane_of(event.input)
+            pane.list.set_filter(event.value)
+            pane.refresh_title()
+
+    @on(Input.Submitted)
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterInput):
+            pane = self._pane_of(event.input)
+            event.input.set_class(bool(event.value), "-shown")
+            pane.list.focus()
+
+    def _pane_of(self, widget: Any) -> ItemPane:
+        return next(p for p in self.panes() if widget in p.walk_children())
+
+    @work(group="refresh", exit_on_error=False)
+    async def action_refresh(self) -> None:
+        section = self.pane.section
+        self._say(f"refreshing {section.title if section else 'all'}…", notify=False)
+        await self.zen.backend.refresh(section.id if section else None)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.zen.backend.set_paused(self.paused)
+        self._say("polling paused" if self.paused else "polling resumed", notify=False)
+
+    # --- triage -----------------------------------------------------------------------------
+
+    def action_triage(self, command: str) -> None:
+        items = self.pane.list.selected_items()
+        try:
+            triage.check(command, items)
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        ask = _ASK.get(command)
+        if ask is None:
+            self._send(command, items, "")
+        else:
+            ask(self, command, items)
+
+    def _ask_text(self, command: str, items: list[Item]) -> None:
+        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        if command == "label":
+            modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
+        else:
+            modal = EditorModal(f"{command.capitalize()} on {n}")
+        self.app.push_screen(modal, self._then(command, items))
+
+    def _ask_confirm(self, command: str, items: list[Item]) -> None:
+        verb = command if command == "merge" else "close/reopen"
+        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        modal = ConfirmModal(f"Really {verb} {n}?")
+        self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
+
+    def _ask_reaction(self, command: str, items: list[Item]) -> None:
+        modal = PickerModal("React with", list(triage.REACTIONS))
+        self.app.push_screen(modal, self._then(command, items))
+
+    @work(group="transition", exit_on_error=False)
+    async def _ask_transition(self, command: str, items: list[Item]) -> None:
+        detail = await self.zen.backend.details(items[0])
+        if not detail.transitions:
+            self._say(f"no transitions available for {items[0].key}", "warning")
+            return
+        modal = PickerModal(f"Move {items[0].key} to", list(detail.transitions))
+        self.app.push_screen(modal, self._then(command, items))
+
+    def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
+        def done(value: str | None) -> None:
+            if value:
+                self._send(command, items, value)
+
+        return done
+
+    def _send(self, command: str, items: list[Item], value: str) -> None:
+        actions = triage.build(command, items, value)
+        for item, action in zip(items, actions, strict=True):
+            for pane in self.panes():
+                pane.list.set_override(item.id, triage.optimistic(item, action))
+                pane.list.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
+            self._open_items.add(item.id)
+        self.pane.list.clear_selection()
+        self._submit(actions)
+
+    @work(group="submit", exit_on_error=False)
+    async def _submit(self, actions: list[Any]) -> None:
+        try:
+            await self.zen.backend.submit(actions)
+        except Exception as exc:  # the outbox refused: undo the optimistic look
+            for action in actions:
+                self._open_items.discard(action.item_id)
+                for pane in self.panes():
+                    pane.list.set_override(action.item_id, None)
+                    pane.list.set_row_state(
+                        action.item_id, RowState(ActionState.FAILED, action.kind, str(exc))
+                    )
+            self._say(f"could not queue {actions[0].kind}: {exc}", "error")
+            return
+        n = f"{len(actions)} items" if len(actions) > 1 else "1 item"
+        self._say(f"{actions[0].kind} queued for {n}", notify=False)
+
+    # --- unknown keys -----------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        if not event.is_printable or isinstance(self.focused, Input):
+            return
+        if event.key not in self.zen.bound_keys():
+            self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
+
+
+_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], None]] = {
+    "label": DashboardScreen._ask_text,
+    "comment": DashboardScreen._ask_text,
+    "reply": DashboardScreen._ask_text,
+    "merge": DashboardScreen._ask_confirm,
+    "close": DashboardScreen._ask_confirm,
+    "react": DashboardScreen._ask_reaction,
+    "transition": DashboardScreen._ask_transition,  # type: ignore[dict-item]
+}

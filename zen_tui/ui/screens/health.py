@@ -1,0 +1,108 @@
+"""The health screen: per-endpoint table, latency and request-rate sparklines per service,
+the breaker transition log and the recent errors. Renders the app's HealthModel."""
+
+from __future__ import annotations
+
+import time as _time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+
+from zen_tui.ui.health_model import HealthModel
+
+
+def _clock(at: float) -> str:
+    return _time.strftime("%H:%M:%S", _time.gmtime(at))
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f}"
+
+
+class HealthScreen(Screen[None]):
+    BINDINGS = [Binding("escape,h,H", "app.pop_screen", "Back", id="health-close")]
+    DEFAULT_CSS = """
+    HealthScreen #endpoints { height: 1fr; border: round $panel-lighten-2; }
+    HealthScreen #sparks { height: auto; }
+    HealthScreen .spark-box { width: 1fr; height: 5; border: round $panel-lighten-2; }
+    HealthScreen Sparkline { height: 1; margin: 0 1; }
+    HealthScreen #logs { height: 1fr; grid-size: 2; }
+    HealthScreen #breakers, HealthScreen #errors {
+        border: round $panel-lighten-2; height: 100%; overflow-y: auto;
+    }
+    """
+
+    def __init__(self, model: HealthModel, clock: object) -> None:
+        super().__init__()
+        self.model = model
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[str | Text] = DataTable(
+            id="endpoints", cursor_type="row", zebra_stripes=True
+        )
+        table.border_title = "Endpoints"
+        yield table
+        with Horizontal(id="sparks"):
+            for service in self.model.services:
+                with Vertical(classes="spark-box") as box:
+                    box.border_title = service
+                    yield Label("latency", classes="dim")
+                    yield Sparkline([], id=f"lat-{service}")
+                    yield Label("requests/s")
+                    yield Sparkline([], id=f"rate-{service}")
+        with Grid(id="logs"):
+            breakers = Static(id="breakers")
+            breakers.border_title = "Breaker transitions"
+            yield breakers
+            errors = Static(id="errors")
+            errors.border_title = "Recent errors"
+            yield errors
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label, key in (
+            ("Service", "service"), ("Method", "method"), ("Endpoint", "endpoint"),
+            ("Calls", "count"), ("Errors", "errors"), ("Last", "last"),
+            ("p50 ms", "p50"), ("p95 ms", "p95"),
+        ):  # fmt: skip
+            table.add_column(label, key=key)
+        self.update_view()
+
+    def update_view(self) -> None:
+        """Redraw from the model (the app calls it, throttled, when events arrive)."""
+        now = self.clock()  # type: ignore[operator]
+        self._fill_table()
+        for service, status in self.model.services.items():
+            self.query_one(f"#lat-{service}", Sparkline).data = list(status.latencies) or [0.0]
+            self.query_one(f"#rate-{service}", Sparkline).data = status.rate_series(now)
+        self._fill_logs()
+
+    def _fill_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for ep in sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint)):
+            table.add_row(
+                ep.service, ep.method, ep.endpoint, str(ep.count),
+                Text(str(ep.errors), style="red" if ep.errors else ""),
+                str(ep.last_status or "-"), _ms(ep.percentile(0.5)), _ms(ep.percentile(0.95)),
+            )  # fmt: skip
+
+    def _fill_logs(self) -> None:
+        breakers = Text()
+        for t in reversed(self.model.breaker_log):
+            colour = {"open": "red", "half-open": "yellow"}.get(t.new, "green")
+            breakers.append(f"{_clock(t.at)} {t.name}: {t.old} → ", style="dim")
+            breakers.append(f"{t.new}\n", style=colour)
+        self.query_one("#breakers", Static).update(breakers or Text("no transitions", "dim"))
+        errors = Text()
+        for e in reversed(self.model.errors):
+            errors.append(f"{_clock(e.at)} {e.service}/{e.account} ", style="dim")
+            errors.append(f"{e.method} {e.endpoint} ")
+            errors.append(f"{e.status or '-'} x{e.attempts}: {e.error}\n", style="red")
+        self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))

@@ -1,0 +1,83 @@
+"""Read-only screens: the key help, and the welcome screen shown with no sections configured."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+DEMO_RESULT = "demo"  # ZenApp's return value when the user asks for the demo
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding with its id (the name to use in the keymap) and its current keys."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 84; max-width: 100%; height: 90%; border: round $primary; background: $surface;
+    }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss_help", "Close", id="help-close")]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows  # (id, keys, description)
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, expand=True, header_style="bold")
+        table.add_column("Keys", style="bold", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Binding id (keymap)", style="dim", no_wrap=True)
+        for binding_id, keys, description in self.rows:
+            table.add_row(keys, description, binding_id)
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys · esc closes · remap in config [keymap]"
+            yield Static(table)
+
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)
+
+
+WELCOME = """\
+[b]Welcome to zen-tui[/b]
+
+No accounts or sections are configured yet.
+
+[b]1. Log in[/b] to one or more services:
+    zen-tui auth login github     (device flow)
+    zen-tui auth login jira       (OAuth 3LO, or an API token)
+    zen-tui auth login slack      (OAuth)
+  then list the sections to show in your config file ([sections] in config.toml).
+
+[b]2. Try the demo[/b]: every feature against the bundled simulator, no account, no network.
+    zen-tui --demo          or press [b]d[/b] now
+
+Press [b]q[/b] to quit."""
+
+
+class WelcomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("d", "demo", "Run the demo", id="welcome-demo"),
+        Binding("q", "app.quit", "Quit", id="welcome-quit"),
+    ]
+    DEFAULT_CSS = """
+    WelcomeScreen { align: center middle; }
+    WelcomeScreen > Vertical {
+        width: 76; max-width: 100%; height: auto; border: round $primary; padding: 1 2;
+        background: $surface;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "zen-tui · log in or run the demo"
+            yield Static(Text.from_markup(WELCOME))
+        yield Footer()
+
+    def action_demo(self) -> None:
+        self.app.exit(DEMO_RESULT)

@@ -1,0 +1,137 @@
+"""Small modal dialogs used by triage: one-line input, text editor, confirm, picker.
+
+Each dismisses with its value, or None when cancelled (escape).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, TextArea
+
+_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 60; max-width: 90%; height: auto; max-height: 80%;
+    border: round $primary; background: $surface; padding: 0 1;
+}}
+{name} Label {{ width: 100%; margin-bottom: 1; }}
+"""
+
+
+class InputModal(ModalScreen[str | None]):
+    DEFAULT_CSS = _CSS.format(name="InputModal")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
+
+    def __init__(self, prompt: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.prompt, self.placeholder = prompt, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt)
+            yield Input(placeholder=self.placeholder)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if not value:
+            self.notify("type a value, or press escape to cancel", severity="warning")
+            return
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class EditorModal(ModalScreen[str | None]):
+    """A TextArea; ctrl+s sends, ctrl+e opens $EDITOR on the text, escape cancels."""
+
+    DEFAULT_CSS = _CSS.format(name="EditorModal") + "EditorModal TextArea { height: 10; }"
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="editor-send"),
+        Binding("ctrl+e", "external", "$EDITOR", id="editor-external"),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(self, prompt: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.prompt}   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
+            yield TextArea()
+
+    def action_send(self) -> None:
+        text = self.query_one(TextArea).text.strip()
+        if not text:
+            self.notify("the text is empty: write something, or press escape", severity="warning")
+            return
+        self.dismiss(text)
+
+    def action_external(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify("set $EDITOR (e.g. export EDITOR=vim) to edit outside", severity="warning")
+            return
+        area = self.query_one(TextArea)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "zen-tui-comment.md"
+            path.write_text(area.text, encoding="utf-8")
+            try:
+                with self.app.suspend():
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except Exception as exc:  # no TTY to hand over, editor missing, ...
+                self.notify(f"cannot run $EDITOR ({editor}): {exc}", severity="error")
+                return
+            area.text = path.read_text(encoding="utf-8")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    DEFAULT_CSS = _CSS.format(name="ConfirmModal")
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.question}\n\n[b]y[/]es / [b]n[/]o")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PickerModal(ModalScreen[str | None]):
+    DEFAULT_CSS = _CSS.format(name="PickerModal") + "PickerModal OptionList { height: auto; }"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
+
+    def __init__(self, prompt: str, choices: list[str]) -> None:
+        super().__init__()
+        self.prompt, self.choices = prompt, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt)
+            yield OptionList(*self.choices)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,71 @@
+"""Per-service gateway cards: breaker lamp, token gauge, retries, cache hits, outbox.
+
+Each card renders a `ServiceStatus` from the event-fed HealthModel; it never asks anyone.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from zen_tui.models import format_age
+from zen_tui.ui.health_model import ServiceStatus
+
+_LAMP = {"closed": ("●", "green"), "open": ("●", "red"), "half-open": ("◐", "yellow")}
+
+
+def gauge(value: float, capacity: float, width: int = 8) -> str:
+    filled = 0 if capacity <= 0 else round(width * max(0.0, min(1.0, value / capacity)))
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def render_status(s: ServiceStatus, now: float) -> Text:
+    """Five short lines (≤ 24 cells) so three cards fit side by side in 80 columns."""
+    glyph, colour = _LAMP.get(s.breaker, ("?", "magenta"))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{glyph} ", style=f"bold {colour}")
+    text.append(f"{s.service} ", style="bold")
+    state = s.breaker
+    if s.breaker == "open" and s.half_open_at is not None:
+        state = f"open, retry in {format_age(max(0.0, s.half_open_at - now))}"
+    text.append(state + "\n", style=colour if s.breaker != "closed" else "")
+    if s.tokens is not None and s.capacity:
+        text.append(f"tok {gauge(s.tokens, s.capacity)} {s.tokens:.0f}/{s.capacity:.0f}\n")
+    else:
+        text.append("tok -\n", style="dim")
+    if s.remaining is not None:
+        reset = f" reset {format_age(max(0.0, s.reset_at - now))}" if s.reset_at else ""
+        text.append(f"srv {s.remaining} left{reset}\n")
+    else:
+        text.append("srv -\n", style="dim")
+    wait = f" last {s.last_wait:.1f}s" if s.last_wait is not None else ""
+    text.append(
+        f"retry {s.retries_in_flight}/{s.retries_total}{wait}\n",
+        style="yellow" if s.retries_in_flight else "",
+    )
+    ratio = s.hit_ratio
+    hits = "-" if ratio is None else f"{ratio:.0%}"
+    text.append(f"cache {hits} 304x{s.revalidations} ")
+    out_style = "red" if s.outbox_failed else ("yellow" if s.outbox_pending else "")
+    failed = f" ✗{s.outbox_failed}" if s.outbox_failed else ""
+    text.append(f"out {s.outbox_pending}{failed}", style=out_style)
+    return text
+
+
+class ServiceCard(Static):
+    DEFAULT_CSS = """
+    ServiceCard { width: 1fr; height: 5; padding: 0 1; background: $panel; margin-right: 1; }
+    ServiceCard.-open { background: $error 25%; }
+    ServiceCard.-half-open { background: $warning 25%; }
+    """
+
+    def __init__(self, service: str) -> None:
+        super().__init__(id=f"card-{service}")
+        self.service = service
+        self.breaker = "closed"
+
+    def show(self, status: ServiceStatus, now: float) -> None:
+        self.update(render_status(status, now))
+        self.breaker = status.breaker
+        self.set_class(status.breaker == "open", "-open")
+        self.set_class(status.breaker == "half-open", "-half-open")

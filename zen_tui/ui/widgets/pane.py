@@ -1,0 +1,142 @@
+"""One pane (PRs, Issues or Messages): its sections as tabs, a filter, and the item list.
+
+The pane keeps the latest snapshot per section and renders the active one; its border title
+carries the item count and the staleness badge, the tooltip the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot
+from zen_tui.ui.widgets.item_list import ItemList
+
+PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
+_BADGE_CLASSES = ("-live", "-stale", "-empty")
+
+
+class FilterInput(Input):
+    """The pane's `/` filter: filters as you type; enter keeps it, escape clears it."""
+
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", id="filter-clear")]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""  # Input.Changed resets the list
+        self.remove_class("-shown")
+        pane = self.parent
+        if isinstance(pane, ItemPane):
+            pane.list.focus()
+
+
+class ItemPane(Vertical):
+    DEFAULT_CSS = """
+    ItemPane { border: round $panel-lighten-2; height: 1fr; }
+    ItemPane:focus-within { border: round $primary; }
+    ItemPane.-stale { border: round $warning; }
+    ItemPane.-empty { border: round $error; }
+    ItemPane .tabs { height: 1; color: $text-muted; }
+    ItemPane FilterInput { display: none; height: 1; border: none; padding: 0 1; }
+    ItemPane FilterInput.-shown { display: block; }
+    """
+
+    def __init__(self, pane: Pane, sections: list[SectionInfo], clock: Callable[[], float]) -> None:
+        super().__init__(id=f"pane-{pane}")
+        self.pane = pane
+        self.sections = sections
+        self.clock = clock
+        self.snapshots: dict[str, Snapshot] = {}
+        self.active = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="tabs")
+        yield FilterInput(placeholder="filter…  (enter keeps, esc clears)")
+        yield ItemList(id=f"list-{self.pane}")
+
+    @property
+    def list(self) -> ItemList:
+        return self.query_one(ItemList)
+
+    @property
+    def filter_input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    @property
+    def section(self) -> SectionInfo | None:
+        return self.sections[self.active] if self.sections else None
+
+    @property
+    def freshness(self) -> Freshness | None:
+        section = self.section
+        snap = self.snapshots.get(section.id) if section else None
+        return snap.freshness if snap else None
+
+    def on_mount(self) -> None:
+        self.render_tabs()
+        self.refresh_title()
+
+    def update_snapshot(self, section_id: str, snapshot: Snapshot) -> bool:
+        """Store a section's snapshot; True when it is the one on screen."""
+        self.snapshots[section_id] = snapshot
+        self.render_tabs()
+        section = self.section
+        if section is None or section.id != section_id:
+            return False
+        self.list.set_items(snapshot.items)
+        if snapshot.freshness.state == FreshnessState.EMPTY:
+            self.list.empty_text = snapshot.freshness.reason or "empty"
+        self.refresh_title()
+        return True
+
+    def switch_section(self, delta: int) -> SectionInfo | None:
+        if not self.sections:
+            return None
+        self.active = (self.active + delta) % len(self.sections)
+        section = self.sections[self.active]
+        snap = self.snapshots.get(section.id)
+        self.list.set_items(snap.items if snap else ())
+        self.render_tabs()
+        self.refresh_title()
+        return section
+
+    def render_tabs(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for n, section in enumerate(self.sections):
+            snap = self.snapshots.get(section.id)
+            count = f" {len(snap.items)}" if snap else ""
+            style = "bold reverse" if n == self.active else ""
+            text.append(f" {section.title}{count} ", style=style)
+            text.append(" ")
+        if not self.sections:
+            text.append(" no sections configured", style="italic")
+        self.query_one(".tabs", Static).update(text)
+
+    def refresh_title(self) -> None:
+        """Title `Pull requests 12 · live`; border colour and tooltip follow the freshness."""
+        items = self.list
+        count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
+        fresh = self.freshness
+        badge = fresh.badge(self.clock()) if fresh else "local"
+        self.border_title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
+        self.border_subtitle = f"filter: {items.filter_text}" if items.filter_text else ""
+        self.tooltip = (fresh.reason if fresh else None) or badge
+        self.remove_class(*_BADGE_CLASSES)
+        if fresh is not None and fresh.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
+            self.add_class("-stale")
+        elif fresh is not None and fresh.state == FreshnessState.EMPTY:
+            self.add_class("-empty")
+        else:
+            self.add_class("-live")
+
+    def status_text(self) -> str:
+        """For the status line: `Pull requests: cached 2m (github breaker open until …)`."""
+        fresh = self.freshness
+        if fresh is None:
+            return f"{PANE_LABELS[self.pane]}: waiting for data"
+        reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
+        return f"{PANE_LABELS[self.pane]}: {fresh.badge(self.clock())}{reason}"

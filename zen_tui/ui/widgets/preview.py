@@ -1,0 +1,74 @@
+"""The preview of the selected item: PR body, checks, reviews, mergeability; issue
+description and comments; message thread. Renders an `ItemDetail` it is given."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from zen_tui.models import Issue, Item, Message, PullRequest
+from zen_tui.sync.backend import ItemDetail
+
+_STATUS_STYLE = {"success": "green", "failure": "red", "pending": "yellow"}
+
+
+def render_detail(item: Item, detail: ItemDetail | None) -> Text:
+    text = Text()
+    text.append(f"{item.key}\n", style="bold")
+    text.append(f"{item.title}\n", style="bold underline")
+    text.append(_summary(item) + "\n\n", style="dim")
+    if detail is None:
+        text.append("loading…", style="italic dim")
+        return text
+    if detail.error:
+        text.append(f"partial: {detail.error}\n\n", style="yellow")
+    text.append((detail.body or "(no description)") + "\n")
+    if detail.extra.get("mergeable"):
+        text.append(f"\nmergeable: {detail.extra['mergeable']}\n")
+    _section(text, "Checks", [f"{n}: {s}" for n, s in detail.checks])
+    _section(text, "Reviews", [f"{a}: {s}" for a, s in detail.reviews])
+    title = "Thread" if isinstance(item, Message) else "Comments"
+    _section(text, title, [f"{a}: {t}" for a, t in detail.comments])
+    _section(text, "Transitions (t)", list(detail.transitions))
+    return text
+
+
+def _section(text: Text, title: str, lines: list[str]) -> None:
+    if not lines:
+        return
+    text.append(f"\n{title}\n", style="bold")
+    for line in lines:
+        status = line.rsplit(": ", 1)[-1].lower()
+        text.append(f"  {line}\n", style=_STATUS_STYLE.get(status, ""))
+
+
+def _summary(item: Item) -> str:
+    if isinstance(item, PullRequest):
+        return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status}"
+    if isinstance(item, Issue):
+        return f"{item.service} · {item.status} · {item.assignee or 'unassigned'}"
+    if isinstance(item, Message):
+        return f"{item.channel} · {item.author} · {item.reply_count} replies"
+    return ""
+
+
+class Preview(VerticalScroll):
+    DEFAULT_CSS = """
+    Preview { border: round $panel-lighten-2; padding: 0 1; background: $surface; }
+    Preview:focus-within { border: round $primary; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="preview")
+        self.border_title = "Preview"
+        self.item_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("select an item", id="preview-body")
+
+    def show(self, item: Item | None, detail: ItemDetail | None) -> None:
+        self.item_id = item.id if item else None
+        body = self.query_one("#preview-body", Static)
+        body.update(render_detail(item, detail) if item else "select an item")
