@@ -136,7 +136,7 @@ class SectionConfig:
     pane: Pane
     title: str
     account: str
-    query: str = ""  # GitHub search query (Slack: optional search.messages query)
+    query: str = ""  # GitHub search; Slack search.messages ("mentions" = messages naming me)
     jql: str = ""  # Jira
     channels: tuple[str, ...] = ()  # Slack: "#dev" names or channel ids
     limit: int = DEFAULT_SECTION_LIMIT
@@ -491,6 +491,13 @@ def _section(t: _Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
     jql = t.get("jql", t.string, "") if service == "jira" else ""
     no_channels: tuple[str, ...] = ()
     channels = t.get("channels", t.string_list, no_channels) if service == "slack" else ()
+    if query and channels:
+        raise t.error(
+            t.path("query"),
+            query,
+            "a slack section takes channels or query, not both",
+            "make two sections: one with channels, one with a search query",
+        )
     if not (query or jql or channels):
         key = QUERY_KEY[service]
         raise t.error(t.path(key), None, "missing", f"a {service} section needs {_example(key)}")
@@ -808,6 +815,6 @@ def _demo_sections(account: AccountConfig) -> list[SectionConfig]:
         jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
         return [SectionConfig("issues", "Jira: mine", name, jql=jql)]
     return [
-        SectionConfig("messages", "Mentions", name, query="<@me>"),
+        SectionConfig("messages", "Mentions", name, query="mentions"),
         SectionConfig("messages", "#dev", name, channels=("#dev",)),
     ]

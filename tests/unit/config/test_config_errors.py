@@ -79,6 +79,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
         JIRA + '[[sections]]\npane = "issues"\naccount = "jr"\n',
         ["sections[1].jql", "missing", "jql ="],
     ),
+    "slack channels and query": (
+        SLACK
+        + '[[sections]]\npane = "messages"\naccount = "sl"\nchannels = ["#dev"]\nquery = "x"\n',
+        ['sections[1].query = "x"', "channels or query, not both"],
+    ),
     "channels not a list": (
         SLACK + '[[sections]]\npane = "messages"\naccount = "sl"\nchannels = "#dev"\n',
         ['sections[1].channels = "#dev"', "list of strings"],
