@@ -40,8 +40,10 @@ def open_database(path: Path | str) -> tuple[sqlite3.Connection, StoreRecovered 
     recovered = None
     if reason is not None:
         db.close()
-        recovered = StoreRecovered(_move_aside(path), reason)
-        log.warning("local store: %s", recovered.message())
+        moved_to = _move_aside(path)
+        if moved_to is not None:  # else another process recovered it a moment ago
+            recovered = StoreRecovered(moved_to, reason)
+            log.warning("local store: %s", recovered.message())
         _create_private(path)
         db = _connect(path)
     _configure(db, path)
@@ -136,14 +138,17 @@ def _unusable_reason(db: sqlite3.Connection, path: Path) -> str | None:
         raise _open_error(path, exc) from None
 
 
-def _move_aside(path: Path) -> Path:
+def _move_aside(path: Path) -> Path | None:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 1
     while target.exists():
         n += 1
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    os.replace(path, target)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
     for suffix in _SIDE_FILES:  # a stale WAL must not be replayed into the new file
         side = Path(f"{path}{suffix}")
         if side.exists():
