@@ -1,0 +1,138 @@
+"""Auth + transport: headers per service, timeouts, deprecations, 410, request ids, JSON, links."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from zen_tui.auth.credentials import Credential, EnvCredentialProvider
+from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse
+from zen_tui.gateway.events import ApiDeprecation
+from zen_tui.gateway.settings import TimeoutSettings
+
+from .conftest import TOKEN, settings_for
+
+
+async def test_github_sends_version_headers_user_agent_and_bearer(router, make_gateway):
+    route = router.get("/user").respond(200, json={})
+    await make_gateway().request("GET", "/user")
+    sent = route.calls[0].request.headers
+    assert sent["Accept"] == "application/vnd.github+json"
+    assert sent["X-GitHub-Api-Version"] == "2022-11-28"
+    assert sent["User-Agent"].startswith("zen-tui/")
+    assert sent["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_jira_uses_basic_auth_and_json_accept(router, make_gateway):
+    route = router.get("/rest/api/3/myself").respond(200, json={})
+    gw = make_gateway(
+        settings_for("jira"),
+        service="jira",
+        account="jira:site",
+        credential=Credential("ATATTtoken", username="me@example.com"),
+    )
+    await gw.request("GET", "/rest/api/3/myself")
+    sent = route.calls[0].request.headers
+    assert sent["Accept"] == "application/json"
+    expected = base64.b64encode(b"me@example.com:ATATTtoken").decode()
+    assert sent["Authorization"] == f"Basic {expected}"
+
+
+async def test_timeouts_come_from_settings(router, make_gateway):
+    from dataclasses import replace
+
+    route = router.get("/t").respond(200, json={})
+    timeouts = TimeoutSettings(connect=1.5, read=2.5, write=3.5, pool=4.5)
+    await make_gateway(replace(settings_for(), timeouts=timeouts)).request("GET", "/t")
+    sent = route.calls[0].request.extensions["timeout"]
+    assert sent == {"connect": 1.5, "read": 2.5, "write": 3.5, "pool": 4.5}
+
+
+async def test_deprecation_headers_emit_an_event_and_show_in_health(router, make_gateway, recorder):
+    headers = {"Deprecation": "true", "Sunset": "Wed, 11 Nov 2026 23:59:59 GMT"}
+    router.get("/old").respond(200, json={}, headers=headers)
+    gw = make_gateway()
+    await gw.request("GET", "/old", endpoint="/old")
+    await gw.request("GET", "/old", endpoint="/old")
+    [event] = recorder.of(ApiDeprecation)  # reported once, not on every call
+    assert event.endpoint == "/old" and "sunset Wed, 11 Nov 2026" in event.message
+    assert gw.health().deprecations == [event.message]
+
+
+async def test_410_is_api_gone_naming_the_endpoint(router, make_gateway, recorder):
+    router.get("/rest/api/3/search").respond(410, json={"errorMessages": ["removed"]})
+    gw = make_gateway(settings_for("jira"), service="jira", account="jira:site")
+    with pytest.raises(ApiGone) as info:
+        await gw.request("GET", "/rest/api/3/search", endpoint="/rest/api/3/search")
+    assert "GET /rest/api/3/search is gone" in str(info.value)
+    assert "update zen-tui" in str(info.value)
+    assert recorder.of(ApiDeprecation)
+
+
+async def test_errors_carry_full_context(router, make_gateway):
+    router.get("/repos/o/r/pulls/9").respond(
+        422, json={"message": "Validation Failed"}, headers={"x-github-request-id": "AB:CD"}
+    )
+    with pytest.raises(ApiError) as info:
+        await make_gateway().request(
+            "GET", "/repos/o/r/pulls/9", endpoint="/repos/{owner}/{repo}/pulls/{n}"
+        )
+    err = info.value
+    assert str(err) == "github: 422 Validation Failed"
+    assert (err.account, err.method, err.status, err.attempt) == ("github:me", "GET", 422, 1)
+    assert err.endpoint == "/repos/{owner}/{repo}/pulls/{n}"
+    assert err.request_id == "AB:CD"
+    assert "request_id=AB:CD" in err.detail()
+
+
+async def test_missing_credentials_is_a_one_line_auth_error(make_gateway):
+    from zen_tui.auth.credentials import StaticCredentialProvider
+
+    gw = make_gateway(credentials=StaticCredentialProvider({}))
+    with pytest.raises(AuthExpired, match="no token for account 'github:me'"):
+        await gw.request("GET", "/user")
+
+
+async def test_malformed_json_is_bad_response_with_context(router, make_gateway):
+    router.get("/bad").respond(200, content=b"{not json")
+    response = await make_gateway().request("GET", "/bad", endpoint="/bad")
+    with pytest.raises(BadResponse) as info:
+        response.json()
+    assert info.value.service == "github" and info.value.endpoint == "/bad"
+
+
+async def test_links_are_parsed(router, make_gateway):
+    link = '<https://api.test/x?page=2>; rel="next", <https://api.test/x?page=5>; rel="last"'
+    router.get("/x").respond(200, json=[], headers={"Link": link})
+    response = await make_gateway().request("GET", "/x")
+    assert response.links == {
+        "next": "https://api.test/x?page=2",
+        "last": "https://api.test/x?page=5",
+    }
+
+
+async def test_absolute_urls_from_links_work(router, make_gateway):
+    route = router.get("/x", params={"page": "2"}).respond(200, json=[2])
+    response = await make_gateway().request("GET", "https://api.test/x?page=2", endpoint="/x")
+    assert response.json() == [2] and route.called
+
+
+async def test_slack_ok_false_is_returned_as_is(router, make_gateway):
+    router.post("/api/chat.postMessage").respond(200, json={"ok": False, "error": "not_in_channel"})
+    gw = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
+    response = await gw.request("POST", "/api/chat.postMessage", json={})
+    assert response.json()["ok"] is False
+
+
+async def test_env_credential_provider(monkeypatch) -> None:
+    provider = EnvCredentialProvider({"jira:site": ("ZEN_JIRA", "me@x"), "gh": ("ZEN_GH", None)})
+    monkeypatch.delenv("ZEN_GH", raising=False)
+    assert await provider.get("gh") is None
+    assert await provider.get("unknown") is None
+    monkeypatch.setenv("ZEN_JIRA", "t1")
+    assert await provider.get("jira:site") == Credential("t1", "me@x")
+    assert await provider.refresh("jira:site") is None  # same token: nothing new to try
+    monkeypatch.setenv("ZEN_JIRA", "t2")
+    assert await provider.refresh("jira:site") == Credential("t2", "me@x")
+    assert "t2" not in repr(Credential("t2"))
