@@ -33,10 +33,13 @@ def open_database(path: Path | str) -> tuple[sqlite3.Connection, StoreRecovered 
         _migrate(db, MEMORY)
         return db, None
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _create_private(path)
     db = _connect(path)
-    reason = _unusable_reason(db, path)
+    try:
+        reason = _unusable_reason(db, path)
+    except StoreError:
+        db.close()
+        raise
     recovered = None
     if reason is not None:
         db.close()
@@ -78,6 +81,7 @@ def _configure(db: sqlite3.Connection, path: Path) -> None:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # see the module docstring for why
     except sqlite3.Error as exc:
+        db.close()
         raise _open_error(path, exc) from None
 
 
@@ -85,13 +89,14 @@ def _create_private(path: Path) -> None:
     # SQLite gives the -wal and -shm files the main file's mode, so 0600 here covers all three
     # without touching the process-wide umask.
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:
         pass
     except OSError as exc:
         raise StoreError(
-            f"cannot create the local store {path}: {exc.strerror}; "
-            "check that the data directory is writable"
+            f"cannot create the local store {path}: {exc.strerror or exc}; "
+            "check that the data directory is writable (or choose another with --data-dir)"
         ) from None
 
 

@@ -226,6 +226,13 @@ def test_a_path_that_cannot_be_opened_is_a_clear_error_not_a_move(tmp_path: Path
     assert target.is_dir() and aside_files(target) == []
 
 
+def test_a_data_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match=r"cannot create the local store .*--data-dir"):
+        Store.open(blocker / "zen-tui.db")
+
+
 def test_memory_store_works() -> None:
     with Store.open(":memory:") as store:
         store.outbox_add(Action("close", "gh:o/r#1", "gh"))
