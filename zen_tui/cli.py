@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Triage GitHub, Jira and Slack from one terminal dashboard.",
+        epilog=f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keep long paths on one line
     )
     _global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")

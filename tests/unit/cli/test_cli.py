@@ -196,3 +196,14 @@ def test_unwritable_data_dir_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith(f"zen-tui: cannot write logs in {blocker}")
     assert "--data-dir" in err and "Traceback" not in err
+
+
+def test_help_shows_where_config_and_data_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ZEN_TUI_CONFIG", str(tmp_path / "mine.toml"))
+    monkeypatch.setenv("ZEN_TUI_DATA_DIR", str(tmp_path / "store"))
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"config file:   {tmp_path / 'mine.toml'}\n" in out
+    assert f"data and logs: {tmp_path / 'store'}\n" in out
