@@ -1,0 +1,138 @@
+"""Scenario timelines driven by a controllable clock; bundled scenarios; load errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+
+from zen_tui.simulator.app import build_app
+from zen_tui.simulator.core import World
+from zen_tui.simulator.faults import FaultEngine
+from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.scenario import ScenarioError, ScenarioRunner, load_path, parse
+
+SCRIPT = """
+name = "test"
+loop = true
+period = 100
+[[faults]]
+service = "*"
+latency_ms = 5
+[[phase]]
+name = "outage"
+at = 10
+duration = 20
+[[phase.faults]]
+service = "github"
+outage = true
+[[phase]]
+name = "blips"
+at = 50
+duration = 2
+repeat = 10
+[[phase.faults]]
+service = "github"
+error_rate = 1.0
+statuses = [500]
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_phases_follow_the_timeline_and_loop() -> None:
+    scenario = parse(tomllib.loads(SCRIPT))
+    names = {t: [p.name for p in scenario.active_phases(t)] for t in (0, 10, 29.9, 30, 51, 63, 110)}
+    assert names == {
+        0: [],
+        10: ["outage"],
+        29.9: ["outage"],
+        30: [],
+        51: ["blips"],
+        63: [],
+        110: ["outage"],
+    }
+    assert len(scenario.rules_at(0)) == 1  # the always-on baseline
+
+
+def test_runner_applies_rules_to_engine_as_clock_moves() -> None:
+    clock, engine = Clock(), FaultEngine(1)
+    runner = ScenarioRunner(engine, World(), clock=clock)
+    runner.load(parse(tomllib.loads(SCRIPT)))
+    assert engine.decide("github", "GET", "/user").kind is None
+    clock.now = 15
+    runner.tick()
+    assert engine.decide("github", "GET", "/user").kind == "outage"
+    assert engine.decide("jira", "GET", "/x").kind is None
+    clock.now = 31
+    assert runner.status()["active"] == []
+    assert engine.decide("github", "GET", "/user").kind is None
+    runner.stop()
+    assert engine.rules()["scenario"] == []
+
+
+async def test_scenario_drives_requests_through_the_app() -> None:
+    clock = Clock()
+    world = World(seed=1, size=30)
+    world.add(GitHubSim(world, "tok"))
+    app = build_app(world, clock=clock)
+    app.state.scenario.load(parse(tomllib.loads(SCRIPT)))
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": "Bearer tok"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://s", headers=headers) as c:
+        assert (await c.get("/github/user")).status_code == 200
+        clock.now = 12
+        assert (await c.get("/github/user")).status_code == 503
+        status = (await c.get("/_sim/scenario")).json()
+        assert status["name"] == "test" and status["active"] == ["outage"]
+        clock.now = 40
+        assert (await c.get("/github/user")).status_code == 200
+
+
+async def test_scenario_loaded_from_toml_over_control_api() -> None:
+    world = World(seed=1, size=30)
+    world.add(GitHubSim(world, "tok"))
+    transport = httpx.ASGITransport(app=build_app(world))
+    async with httpx.AsyncClient(transport=transport, base_url="http://s") as c:
+        r = await c.post("/_sim/scenario", json={"toml": 'name = "x"\n[[faults]]\noutage = true'})
+        assert r.json()["name"] == "x"
+        assert (
+            await c.get("/github/user", headers={"Authorization": "Bearer tok"})
+        ).status_code == 503
+        bad = await c.post("/_sim/scenario", json={"toml": "[[phase]]\nat = 1"})
+        assert bad.status_code == 400 and "duration" in bad.json()["error"]
+
+
+@pytest.mark.parametrize("name", ["tour", "steady"])
+def test_bundled_scenarios_load(name: str) -> None:
+    scenario = load_path(name)
+    assert scenario.name == name
+
+
+def test_tour_shows_each_failure_within_two_minutes() -> None:
+    tour = load_path("tour")
+    assert tour.loop and tour.period <= 120
+    seen = {p.name for t in range(int(tour.period)) for p in tour.active_phases(t)}
+    assert seen == {"GitHub outage", "Jira 429 storm", "slow Slack"}
+    assert tour.active_phases(tour.period - 1) == []  # ends in recovery
+
+
+def test_missing_and_invalid_files_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="not found"):
+        load_path(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = \n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_path(broken)
+    bad_rule = tmp_path / "bad.toml"
+    bad_rule.write_text("[[faults]]\nerror_rate = 3\n")
+    with pytest.raises(ScenarioError, match=r"bad\.toml: fault rule #0"):
+        load_path(bad_rule)
