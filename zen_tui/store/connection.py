@@ -90,14 +90,13 @@ def _create_private(path: Path) -> None:
     # without touching the process-wide umask.
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)  # mode applies only if new
     except OSError as exc:
         raise StoreError(
             f"cannot create the local store {path}: {exc.strerror or exc}; "
             "check that the data directory is writable (or choose another with --data-dir)"
         ) from None
+    os.close(fd)
 
 
 def _restrict_permissions(path: Path) -> None:
