@@ -1,0 +1,332 @@
+"""Jira simulator REST v3 behaviour, in memory (httpx.ASGITransport) with a fake clock."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from zen_tui.simulator.core import World
+from zen_tui.simulator.jira import JiraSim
+
+API = "/rest/api/3"
+EMAIL = "me@example.com"
+TOKEN = "sim-jira-token"
+NOW = 1_790_000_000.0
+ADF = {
+    "type": "doc",
+    "version": 1,
+    "content": [{"type": "paragraph", "content": [{"type": "text", "text": "on it"}]}],
+}
+
+
+class FakeClock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def world(clock: FakeClock) -> World:
+    return World(seed=7, size=1000, clock=clock)  # 300 Jira issues
+
+
+@pytest.fixture
+def jira(world: World) -> JiraSim:
+    sim = JiraSim(world, TOKEN, EMAIL)
+    world.add(sim)
+    return sim
+
+
+def basic(email: str = EMAIL, token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()}
+
+
+@pytest.fixture
+async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
+    app = Starlette(routes=[Mount("/jira", routes=jira.routes())])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim/jira", headers=basic()
+    ) as c:
+        yield c
+
+
+async def search_all(client: httpx.AsyncClient, jql: str, **extra: object) -> list[dict]:
+    issues, token, pages = [], None, 0
+    while True:
+        body = {"jql": jql, "maxResults": 40, **extra}
+        if token:
+            body["nextPageToken"] = token
+        r = await client.post(f"{API}/search/jql", json=body)
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert "total" not in data
+        issues += data["issues"]
+        pages += 1
+        if data["isLast"]:
+            assert "nextPageToken" not in data
+            return issues
+        token = data["nextPageToken"]
+        assert pages < 100
+
+
+async def test_paging_with_next_page_token_reaches_every_match_once(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    issues = await search_all(client, "project in (ZEN, OPS, WEB, API) ORDER BY updated DESC")
+    ids = [i["id"] for i in issues]
+    assert len(ids) == len(set(ids)) == len(jira.issues) == 300
+
+
+async def test_fields_default_is_id_only(client: httpx.AsyncClient) -> None:
+    r = await client.get(f"{API}/search/jql", params={"jql": "project = ZEN", "maxResults": 3})
+    assert r.status_code == 200
+    assert all(set(issue) == {"id"} for issue in r.json()["issues"])
+    r = await client.get(
+        f"{API}/search/jql", params={"jql": "project = ZEN", "fields": "summary,status"}
+    )
+    first = r.json()["issues"][0]
+    assert set(first["fields"]) == {"summary", "status"}
+    assert re.fullmatch(r"ZEN-\d+", first["key"])
+
+
+async def test_assignee_current_user_and_order_by_updated(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    got = await search_all(
+        client, "assignee = currentUser() ORDER BY updated DESC", fields=["assignee", "updated"]
+    )
+    mine = [i for i in jira.issues.values() if i.assignee == jira.me]
+    assert len(got) == len(mine) > 0
+    assert {i["fields"]["assignee"]["accountId"] for i in got} == {jira.me}
+    stamps = [i["fields"]["updated"] for i in got]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+async def test_updated_cursor_absolute_and_relative(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    cutoff = NOW - 10 * 86400
+    text = datetime.fromtimestamp(cutoff, UTC).strftime("%Y-%m-%d %H:%M")
+    expected = {str(i.id) for i in jira.issues.values() if i.updated >= cutoff}
+    absolute = await search_all(client, f'project = ZEN OR project != ZEN AND updated >= "{text}"')
+    relative = await search_all(client, "updated >= -10d ORDER BY updated ASC")
+    assert {i["id"] for i in relative} == expected
+    assert expected < {i["id"] for i in absolute}  # OR binds looser than AND
+
+
+async def test_status_text_and_labels_clauses(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    got = await search_all(
+        client, 'status != Done AND labels = backend AND text ~ "fix"', fields=["summary"]
+    )
+    expected = [
+        i
+        for i in jira.issues.values()
+        if i.status != "10002"
+        and "backend" in i.labels
+        and (
+            "fix" in i.summary.lower()
+            or any("fix" in str(c.body).lower() for c in i.comments)
+            or "fix" in str(i.description).lower()
+        )
+    ]
+    assert len(got) == len(expected) > 0
+    got = await search_all(client, 'status in ("To Do", "In Review") AND assignee is EMPTY')
+    expected = [
+        i for i in jira.issues.values() if i.status in ("10000", "10001") and i.assignee is None
+    ]
+    assert len(got) == len(expected) > 0
+
+
+@pytest.mark.parametrize(
+    ("jql", "needle"),
+    [
+        ("", "Unbounded JQL"),
+        ("ORDER BY updated DESC", "Unbounded JQL"),
+        ("colour = red", "Field 'colour' does not exist"),
+        ("project = ", "Expecting a value"),
+        ('updated >= "last tuesday"', "Date value"),
+        ("status ~ open", "operator '~' is not supported"),
+    ],
+)
+async def test_bad_jql_is_a_400_error_collection(
+    client: httpx.AsyncClient, jql: str, needle: str
+) -> None:
+    r = await client.post(f"{API}/search/jql", json={"jql": jql})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["errors"] == {} and needle in body["errorMessages"][0]
+
+
+async def test_next_page_token_for_another_query_is_rejected(client: httpx.AsyncClient) -> None:
+    r = await client.post(f"{API}/search/jql", json={"jql": "project = ZEN", "maxResults": 1})
+    token = r.json()["nextPageToken"]
+    r = await client.post(
+        f"{API}/search/jql", json={"jql": "project = OPS", "nextPageToken": token}
+    )
+    assert r.status_code == 400 and "next page token" in r.json()["errorMessages"][0]
+
+
+async def test_removed_search_answers_410(client: httpx.AsyncClient) -> None:
+    for method in ("GET", "POST"):
+        r = await client.request(method, f"{API}/search", params={"jql": "project = ZEN"})
+        assert r.status_code == 410
+        assert "/rest/api/3/search/jql" in r.json()["errorMessages"][0]
+
+
+async def test_auth_basic_bearer_and_401(client: httpx.AsyncClient) -> None:
+    assert (await client.get(f"{API}/myself")).json()["emailAddress"] == EMAIL
+    bad = await client.get(f"{API}/myself", headers=basic(token="wrong"))
+    assert bad.status_code == 401 and bad.json()["errorMessages"]
+    bearer = await client.get(f"{API}/myself", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bearer.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", bad.headers["X-ARequestId"])
+
+
+def pick(jira: JiraSim, status: str) -> str:
+    return next(i.key for i in jira.issues.values() if i.status == status)
+
+
+async def test_transition_204_bumps_updated_counts_and_emits(
+    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: FakeClock
+) -> None:
+    events = []
+    world.on_change(events.append)
+    key = pick(jira, "10000")
+    r = await client.get(f"{API}/issue/{key}/transitions")
+    assert [t["id"] for t in r.json()["transitions"]] == ["11"]
+    clock.now += 5
+    r = await client.post(f"{API}/issue/{key}/transitions", json={"transition": {"id": "11"}})
+    assert r.status_code == 204 and r.content == b""
+    issue = jira.issues[key]
+    assert issue.status == "3" and issue.updated == clock.now
+    assert world.counters.mutations[("jira", "transition")] == 1
+    assert events[-1].event == "jira:issue_updated"
+    assert events[-1].payload["changelog"]["items"][0]["toString"] == "In Progress"
+    r = await client.post(f"{API}/issue/{key}/transitions", json={"transition": {"id": "11"}})
+    assert r.status_code == 400
+    assert r.json()["errorMessages"] == ["Transition id '11' is not valid for this issue."]
+    assert world.counters.mutations[("jira", "transition")] == 1
+
+
+async def test_adf_comment_201_and_plain_text_400(
+    client: httpx.AsyncClient, jira: JiraSim, world: World
+) -> None:
+    key = pick(jira, "3")
+    r = await client.post(f"{API}/issue/{key}/comment", json={"body": ADF})
+    assert r.status_code == 201
+    assert r.json()["body"] == ADF and r.json()["author"]["accountId"] == jira.me
+    r = await client.post(f"{API}/issue/{key}/comment", json={"body": "plain text"})
+    assert r.status_code == 400 and "Atlassian Document" in r.json()["errors"]["comment"]
+    page = (await client.get(f"{API}/issue/{key}/comment")).json()
+    assert page["total"] == len(jira.issues[key].comments) and page["comments"][-1]["body"] == ADF
+    assert world.counters.mutations[("jira", "comment")] == 1
+
+
+async def test_assignee_set_and_null_unassigns(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    key = pick(jira, "10000")
+    r = await client.put(f"{API}/issue/{key}/assignee", json={"accountId": jira.me})
+    assert r.status_code == 204 and jira.issues[key].assignee == jira.me
+    r = await client.put(f"{API}/issue/{key}/assignee", json={"accountId": None})
+    assert r.status_code == 204 and jira.issues[key].assignee is None
+    r = await client.put(f"{API}/issue/{key}/assignee", json={"accountId": "nobody"})
+    assert r.status_code == 400 and "nobody" in r.json()["errors"]["assignee"]
+
+
+async def test_get_issue_fields_rendered_and_edit(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    key = pick(jira, "10000")
+    r = await client.get(f"{API}/issue/{key}", params={"expand": "renderedFields"})
+    body = r.json()
+    assert body["key"] == key and body["fields"]["description"]["type"] == "doc"
+    assert body["renderedFields"]["description"].startswith("<p>")
+    r = await client.put(
+        f"{API}/issue/{key}",
+        json={"fields": {"summary": "Renamed"}, "update": {"labels": [{"add": "triaged"}]}},
+    )
+    assert r.status_code == 204
+    assert jira.issues[key].summary == "Renamed" and "triaged" in jira.issues[key].labels
+    r = await client.put(f"{API}/issue/{key}", json={"fields": {"colour": "red"}})
+    assert r.status_code == 400 and "colour" in r.json()["errors"]
+    assert (await client.get(f"{API}/issue/NOPE-1")).status_code == 404
+
+
+async def bulk_states(client: httpx.AsyncClient, task: str, polls: int) -> list[dict]:
+    return [(await client.get(f"{API}/bulk/queue/{task}")).json() for _ in range(polls)]
+
+
+async def test_bulk_transition_201_then_enqueued_running_complete(
+    client: httpx.AsyncClient, jira: JiraSim, world: World
+) -> None:
+    keys = [i.key for i in jira.issues.values() if i.status == "10000"][:3]
+    payload = {
+        "bulkTransitionInputs": [{"selectedIssueIdsOrKeys": keys, "transitionId": "11"}],
+        "sendBulkNotification": False,
+    }
+    r = await client.post(f"{API}/bulk/issues/transition", json=payload)
+    assert r.status_code == 201
+    states = await bulk_states(client, r.json()["taskId"], 4)
+    assert [s["status"] for s in states] == ["ENQUEUED", "RUNNING", "COMPLETE", "COMPLETE"]
+    assert states[-1]["progressPercent"] == 100 and states[-1]["totalIssueCount"] == 3
+    assert len(states[-1]["processedAccessibleIssues"]) == 3
+    assert all(jira.issues[k].status == "3" for k in keys)
+    assert world.counters.mutations[("jira", "transition")] == 3  # applied exactly once
+
+
+async def test_bulk_with_only_invalid_transitions_fails_with_counts(
+    client: httpx.AsyncClient, jira: JiraSim, clock: FakeClock
+) -> None:
+    key = pick(jira, "10002")
+    payload = {
+        "bulkTransitionInputs": [{"selectedIssueIdsOrKeys": [key, "NOPE-9"], "transitionId": "11"}]
+    }
+    task = (await client.post(f"{API}/bulk/issues/transition", json=payload)).json()["taskId"]
+    clock.now += 3  # time alone moves the task along
+    state = (await client.get(f"{API}/bulk/queue/{task}")).json()
+    assert state["status"] == "FAILED"
+    assert state["invalidOrInaccessibleIssueCount"] == 1
+    assert list(state["failedAccessibleIssues"]) == [str(jira.issues[key].id)]
+
+
+async def test_bulk_over_1000_issues_is_400(client: httpx.AsyncClient) -> None:
+    ids = [f"ZEN-{n}" for n in range(1001)]
+    payload = {"bulkTransitionInputs": [{"selectedIssueIdsOrKeys": ids, "transitionId": "11"}]}
+    r = await client.post(f"{API}/bulk/issues/transition", json=payload)
+    assert r.status_code == 400 and "1000" in r.json()["errorMessages"][0]
+
+
+async def test_budget_exhaustion_is_429_with_jira_headers(
+    client: httpx.AsyncClient, world: World, clock: FakeClock
+) -> None:
+    world.rate_scale = 5 / JiraSim.burst_per_minute  # 5 requests per minute
+    codes = [(await client.get(f"{API}/myself")).status_code for _ in range(5)]
+    assert codes == [200] * 5
+    r = await client.get(f"{API}/myself")
+    assert r.status_code == 429
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", r.headers["X-RateLimit-Reset"])
+    assert r.headers["X-RateLimit-NearLimit"] == "true"
+    assert r.headers["RateLimit-Reason"] == "jira-burst-based"
+    assert r.json()["errorMessages"]
+    clock.now += 61
+    assert (await client.get(f"{API}/myself")).status_code == 200
+
+
+async def test_malformed_json_body_is_a_clear_400(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        f"{API}/search/jql", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and "JSON" in r.json()["errorMessages"][0]
