@@ -185,14 +185,23 @@ def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
     return load_settings(path, data_dir, must_exist=explicit)
 
 
+DEMO_SCENARIO = "tour"  # the dashboard's demo: each service fails and recovers in turn
+
+
 @contextmanager
-def _demo(data_dir: Path) -> Iterator[Settings]:
-    """A simulator in this process for as long as the command runs, and settings for it."""
+def demo_session(data_dir: Path, scenario: str | None = None) -> Iterator[Settings]:
+    """A simulator in this process for as long as the block runs, and settings pointing at it
+    (data in <data_dir>/demo). A missing or broken scenario falls back to a quiet world."""
     try:
         from zen_tui.simulator.server import SimulatorServer
     except ImportError as exc:
         raise UsageError(f"the demo needs the simulator, missing in this build ({exc})") from None
-    with SimulatorServer(activity=True) as server:
+    try:
+        server = SimulatorServer(scenario=scenario, activity=True)
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("demo scenario %r unusable (%s); running without it", scenario, exc)
+        server = SimulatorServer(activity=True)
+    with server:
         log.info("demo simulator at %s", server.root_url)
         yield demo_settings(server.accounts, data_dir / "demo")
 
@@ -221,7 +230,8 @@ def _run(args: argparse.Namespace) -> int:
         ) from None
     log.info("zen-tui %s: %s", __version__, args.command)
     if args.demo and args.command != "simulate":
-        with _demo(data_dir) as settings:
+        scenario = DEMO_SCENARIO if args.command == "dashboard" else None  # headless: steady
+        with demo_session(data_dir, scenario) as settings:
             return _dispatch(args, settings)
     return _dispatch(args, _load(args, data_dir))
 

@@ -134,3 +134,18 @@ def test_demo_runs_the_command_against_a_live_simulator(
     assert results["panes"] == {"prs", "issues", "messages"}
     assert results["data_dir"] == tmp_path / "demo"
     assert results["masked"] == "token ***"
+
+
+@pytest.mark.parametrize("scenario", ["tour", "no-such-scenario", None])
+def test_demo_session_serves_every_service(tmp_path: Path, scenario: str | None) -> None:
+    from zen_tui.cli import demo_session
+
+    with demo_session(tmp_path, scenario) as settings:
+        slack = settings.account("slack")
+        response = httpx.post(
+            f"{slack.base_url}/auth.test", headers={"Authorization": f"Bearer {slack.token}"}
+        )
+        assert response.json()["ok"] is True
+    assert settings.data_dir == tmp_path / "demo"
+    with pytest.raises(httpx.ConnectError):  # stopped when the block ends
+        httpx.post(f"{slack.base_url}/auth.test", timeout=2)
