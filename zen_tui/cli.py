@@ -20,7 +20,7 @@ from typing import Any, get_args
 from zen_tui import __version__, paths
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import ConfigError, Settings, demo_settings, load_settings
-from zen_tui.logs import current_log_file, redact, setup_logging
+from zen_tui.logs import current_log_file, redact, route_to_log_file, setup_logging
 from zen_tui.models import ActionKind
 
 log = logging.getLogger("zen_tui.cli")
@@ -202,6 +202,7 @@ def demo_session(data_dir: Path, scenario: str | None = None) -> Iterator[Settin
         log.warning("demo scenario %r unusable (%s); running without it", scenario, exc)
         server = SimulatorServer(activity=True)
     with server:
+        route_to_log_file("uvicorn", "uvicorn.error", "uvicorn.access")
         log.info("demo simulator at %s", server.root_url)
         yield demo_settings(server.accounts, data_dir / "demo")
 

@@ -172,6 +172,17 @@ def setup_logging(data_dir: Path, level: str | int = "INFO") -> Path:
     return path
 
 
+def route_to_log_file(*names: str) -> None:
+    """Send these loggers (e.g. uvicorn's, which print to stderr) to the log file instead,
+    so an in-process server cannot write over the TUI."""
+    for name in names:
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if _is_terminal_handler(handler):
+                logger.removeHandler(handler)
+        logger.propagate = True
+
+
 def current_log_file() -> Path | None:
     """The file setup_logging writes to, or None before it ran."""
     return Path(_installed.baseFilename) if _installed is not None else None

@@ -149,3 +149,21 @@ def test_demo_session_serves_every_service(tmp_path: Path, scenario: str | None)
     assert settings.data_dir == tmp_path / "demo"
     with pytest.raises(httpx.ConnectError):  # stopped when the block ends
         httpx.post(f"{slack.base_url}/auth.test", timeout=2)
+
+
+def test_demo_server_logs_go_to_the_file_not_the_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from zen_tui.cli import demo_session
+    from zen_tui.logs import setup_logging
+
+    log_path = setup_logging(tmp_path)
+    with demo_session(tmp_path) as _settings:
+        logging.getLogger("uvicorn.error").warning("sim says hello")
+        logging.getLogger("uvicorn").warning("uvicorn says hello")
+    out, err = capfd.readouterr()
+    assert "hello" not in out + err
+    text = log_path.read_text(encoding="utf-8")
+    assert "sim says hello" in text and "uvicorn says hello" in text
