@@ -1,0 +1,270 @@
+"""Slack simulator Web API behaviour, in memory (httpx.ASGITransport) with a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from zen_tui.simulator.core import World
+from zen_tui.simulator.slack import SlackSim, TokenInfo
+
+USER_TOKEN = "sim-user-token"
+NOW = 1_790_000_000.0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def world(clock: FakeClock) -> World:
+    return World(seed=11, size=2000, clock=clock)  # 400 Slack messages
+
+
+@pytest.fixture
+def slack(world: World) -> SlackSim:
+    sim = SlackSim(world, USER_TOKEN)
+    world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def client(slack: SlackSim) -> AsyncIterator[httpx.AsyncClient]:
+    app = Starlette(routes=[Mount("/slack", routes=slack.routes())])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sim/slack/api",
+        headers={"Authorization": f"Bearer {USER_TOKEN}"},
+    ) as c:
+        yield c
+
+
+async def call(client: httpx.AsyncClient, method: str, **params: object) -> dict:
+    r = await client.post(f"/{method}", data={k: str(v) for k, v in params.items()})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def busiest(slack: SlackSim) -> str:
+    return max(
+        (c for c in slack.channels.values() if c.kind == "public"), key=lambda c: len(c.timeline)
+    ).id
+
+
+async def test_conversations_list_cursor_ends_with_empty_string(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    seen, cursor = [], ""
+    while True:
+        body = await call(
+            client,
+            "conversations.list",
+            limit=2,
+            cursor=cursor,
+            types="public_channel,private_channel,im",
+        )
+        assert body["ok"] is True
+        seen += [c["id"] for c in body["channels"]]
+        cursor = body["response_metadata"]["next_cursor"]
+        if cursor == "":
+            break
+    assert len(seen) == len(set(seen)) == len(slack.channels)
+
+
+async def test_history_paging_newest_first_covers_channel(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    channel = busiest(slack)
+    stamps, cursor, pages = [], "", 0
+    while True:
+        body = await call(client, "conversations.history", channel=channel, limit=7, cursor=cursor)
+        stamps += [m["ts"] for m in body["messages"]]
+        cursor = body["response_metadata"]["next_cursor"]
+        pages += 1
+        assert body["has_more"] is (cursor != "")
+        if not cursor:
+            break
+    assert stamps == sorted(stamps, key=float, reverse=True)
+    assert len(stamps) == len(set(stamps)) == len(slack.channels[channel].timeline)
+    assert pages > 1
+
+
+async def test_history_oldest_is_exclusive_unless_inclusive(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    channel = busiest(slack)
+    latest = (await call(client, "conversations.history", channel=channel, limit=3))["messages"]
+    oldest = latest[-1]["ts"]
+    body = await call(client, "conversations.history", channel=channel, oldest=oldest)
+    assert [m["ts"] for m in body["messages"]] == [m["ts"] for m in latest[:-1]]
+    body = await call(
+        client, "conversations.history", channel=channel, oldest=oldest, inclusive="true"
+    )
+    assert [m["ts"] for m in body["messages"]] == [m["ts"] for m in latest]
+
+
+async def test_non_marketplace_rule_caps_limit_and_rate(
+    client: httpx.AsyncClient, slack: SlackSim, clock: FakeClock
+) -> None:
+    slack.non_marketplace = True
+    channel = busiest(slack)
+    body = await call(client, "conversations.history", channel=channel, limit=200)
+    assert len(body["messages"]) == 15 and body["has_more"] is True
+    r = await client.post("/conversations.history", data={"channel": channel})
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    clock.now += 60
+    assert len((await call(client, "conversations.history", channel=channel))["messages"]) == 15
+
+
+async def test_tier_budget_gives_429_with_retry_after(
+    client: httpx.AsyncClient, world: World, clock: FakeClock
+) -> None:
+    world.rate_scale = 0.1  # tier 2: 2 per minute
+    codes = [(await client.get("/conversations.list")).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    r = await client.get("/conversations.list")
+    assert r.json() == {"ok": False, "error": "ratelimited"}
+    assert int(r.headers["Retry-After"]) == 60
+    clock.now += 30
+    assert int((await client.get("/conversations.list")).headers["Retry-After"]) == 30
+    assert (await client.get("/users.list")).status_code == 200  # another method, own budget
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "error"),
+    [
+        ("conversations.history", {"channel": "C404"}, "channel_not_found"),
+        ("conversations.replies", {"channel": None, "ts": "1.000001"}, "thread_not_found"),
+        ("users.info", {"user": "U404"}, "user_not_found"),
+        ("chat.postMessage", {"channel": None, "text": "  "}, "no_text"),
+        (
+            "reactions.add",
+            {"channel": None, "name": "eyes", "timestamp": "1.2"},
+            "message_not_found",
+        ),
+        ("conversations.list", {"cursor": "garbage!"}, "invalid_cursor"),
+        ("no.such.method", {}, "unknown_method"),
+    ],
+)
+async def test_errors_are_http_200_ok_false(
+    client: httpx.AsyncClient, slack: SlackSim, method: str, params: dict, error: str
+) -> None:
+    params = {k: (busiest(slack) if v is None else v) for k, v in params.items()}
+    assert await call(client, method, **params) == {"ok": False, "error": error}
+
+
+async def test_auth_errors(client: httpx.AsyncClient, slack: SlackSim) -> None:
+    r = await client.get("/auth.test", headers={"Authorization": ""})
+    assert r.status_code == 200 and r.json()["error"] == "not_authed"
+    r = await client.get("/auth.test", headers={"Authorization": "Bearer nope"})
+    assert r.json() == {"ok": False, "error": "invalid_auth"}
+    r = await client.get("/auth.test", params={"token": USER_TOKEN}, headers={"Authorization": ""})
+    assert r.json()["ok"] is False and r.json()["error"] == "invalid_auth"
+    r = await client.post("/auth.test", data={"token": USER_TOKEN}, headers={"Authorization": ""})
+    assert r.json()["user_id"] == slack.me.id  # a token in the POST body is still fine
+
+
+async def test_missing_scope_names_needed_and_provided(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    slack.tokens["narrow"] = TokenInfo("user", slack.me.id, frozenset({"users:read"}))
+    r = await client.get("/conversations.list", headers={"Authorization": "Bearer narrow"})
+    assert r.json() == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "channels:read",
+        "provided": "users:read",
+    }
+
+
+async def test_post_reply_react_already_reacted_and_events(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    events = []
+    world.on_change(events.append)
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="parent"))["ts"]
+    reply = await call(client, "chat.postMessage", channel=channel, text="reply", thread_ts=parent)
+    assert reply["message"]["thread_ts"] == parent
+    thread = await call(client, "conversations.replies", channel=channel, ts=parent)
+    assert [m["text"] for m in thread["messages"]] == ["parent", "reply"]
+    assert thread["messages"][0]["reply_count"] == 1
+    assert (
+        await call(client, "reactions.add", channel=channel, name=":eyes:", timestamp=parent)
+    ) == {"ok": True}
+    again = await call(client, "reactions.add", channel=channel, name="eyes", timestamp=parent)
+    assert again == {"ok": False, "error": "already_reacted"}
+    assert [e.event for e in events] == ["message", "message", "reaction_added"]
+    assert events[1].payload["thread_ts"] == parent and events[1].payload["channel"] == channel
+    assert world.counters.mutations[("slack", "message")] == 2
+    assert world.counters.mutations[("slack", "reaction")] == 1
+    assert float(reply["ts"]) > float(parent)
+
+
+async def test_search_messages_pages_and_user_token_rule(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    mention = f"<@{slack.me.id}>"
+    first = (await call(client, "search.messages", query=mention, count=5))["messages"]
+    total, pages = first["paging"]["total"], first["paging"]["pages"]
+    assert total > 5 and pages == -(-total // 5)
+    seen = []
+    for page in range(1, pages + 1):
+        body = await call(client, "search.messages", query=mention, count=5, page=page)
+        seen += [(m["channel"]["id"], m["ts"]) for m in body["messages"]["matches"]]
+    assert len(seen) == len(set(seen)) == total
+    bot = {"Authorization": f"Bearer {slack.bot_token}"}
+    r = await client.get("/search.messages", params={"query": "x"}, headers=bot)
+    assert r.json() == {"ok": False, "error": "not_allowed_token_type"}
+    assert (await client.get("/auth.test", headers=bot)).json()["bot_id"] == slack.bot_id
+
+
+async def test_bot_token_cannot_read_my_private_conversations(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    im = next(c.id for c in slack.channels.values() if c.kind == "im")
+    bot = {"Authorization": f"Bearer {slack.bot_token}"}
+    r = await client.get("/conversations.history", params={"channel": im}, headers=bot)
+    assert r.json()["error"] == "channel_not_found"
+    assert (await call(client, "conversations.history", channel=im))["ok"] is True
+
+
+async def test_users_info_and_list(client: httpx.AsyncClient, slack: SlackSim) -> None:
+    me = (await call(client, "users.info", user=slack.me.id))["user"]
+    assert me["id"] == slack.me.id and me["profile"]["display_name"] == "me"
+    members = (await call(client, "users.list", limit=100))["members"]
+    assert {m["id"] for m in members} == set(slack.users)
+
+
+async def test_json_body_writes_and_invalid_json(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    r = await client.post("/chat.postMessage", json={"channel": busiest(slack), "text": "json"})
+    assert r.json()["ok"] is True and r.json()["message"]["text"] == "json"
+    r = await client.post(
+        "/chat.postMessage", content=b"[1]", headers={"Content-Type": "application/json"}
+    )
+    assert r.json() == {"ok": False, "error": "invalid_json"}
+
+
+def test_seeding_is_fast_and_mentions_me() -> None:
+    world = World(seed=1, size=10_000)
+    sim = SlackSim(world, USER_TOKEN)
+    world.add(sim)
+    messages = [m for c in sim.channels.values() for m in c.messages.values()]
+    assert len(messages) == 2000
+    assert sum(f"<@{sim.me.id}>" in m.text for m in messages) > 100
+    assert any(m.replies for m in messages) and any(m.reactions for m in messages)
