@@ -163,8 +163,11 @@ class GitHubSim(ServiceSim):
             for name in state.add_labels(item, [rng.choice(list(item.repo.labels))]):
                 self._emit(*self.render.labeled_event(item, "labeled", name))
         elif item.is_pr:
+            before = item.head_sha
             state.push(item)
-            self._emit("pull_request", self.render.pr_event(item, "synchronize", sender=who))
+            payload = self.render.pr_event(item, "synchronize", sender=who)
+            payload.update({"before": before, "after": item.head_sha})
+            self._emit("pull_request", payload)
 
     # ---- request plumbing ----
     def _api_routes(self) -> list[BaseRoute]:

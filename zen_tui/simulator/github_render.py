@@ -9,6 +9,12 @@ from typing import Any
 from zen_tui.simulator.github_state import Comment, GitHubState, Item, Repo, Review, Thread
 
 HTML = "https://github.com"
+# Issue fields a pull request object shares (the rest are PR-specific).
+PR_FROM_ISSUE = (
+    "html_url", "id", "number", "title", "user", "labels", "state", "locked", "assignee",
+    "assignees", "milestone", "created_at", "updated_at", "closed_at", "author_association",
+    "active_lock_reason", "body",
+)  # fmt: skip
 
 
 def iso(ts: float | None) -> str | None:
@@ -60,7 +66,8 @@ class Renderer:
             "name": name,
             "color": color,
             "default": name in ("bug", "enhancement", "documentation"),
-            "description": None,
+            # A string, not null: the REST schema of the contract version requires one.
+            "description": f"{name} (simulated)",
         }
 
     def repo_url(self, repo: Repo) -> str:
@@ -167,6 +174,9 @@ class Renderer:
             "author_association": "OWNER" if item.user == "me" else "MEMBER",
             "active_lock_reason": None,
             "body": item.body,
+            "performed_via_github_app": None,
+            "state_reason": ("completed" if item.state == "closed" else None),
+            "timeline_url": f"{api}/timeline",
         }
 
     def _pr_ref(self, item: Item) -> dict[str, Any]:
@@ -182,6 +192,7 @@ class Renderer:
     def issue(self, item: Item) -> dict[str, Any]:
         out = self._issue_core(item)
         out["reactions"] = self._reactions(out["url"])
+        out["closed_by"] = self.user(item.merged_by or item.user) if item.closed else None
         if item.is_pr:
             out["pull_request"] = self._pr_ref(item)
             out["draft"] = item.draft
@@ -217,7 +228,7 @@ class Renderer:
             "statuses": f"{self.repo_url(item.repo)}/statuses/{item.head_sha}",
         }
         return {
-            **{k: v for k, v in core.items() if k not in ("comments", "labels_url", "events_url")},
+            **{k: v for k, v in core.items() if k in PR_FROM_ISSUE},
             **self._pr_ref(item),
             "url": api,
             "node_id": node_id("PullRequest", item.id),
@@ -394,6 +405,7 @@ class Renderer:
     def review_event(self, item: Item, review: Review) -> dict[str, Any]:
         payload = self._event(item, "submitted", review.user)
         payload["review"] = self.review(item, review)
+        payload["review"]["state"] = review.state.lower()  # webhooks use lowercase states
         payload["pull_request"] = self.webhook_simple_pull(item)
         return payload
 
@@ -402,7 +414,7 @@ class Renderer:
 
     def webhook_issue(self, item: Item) -> dict[str, Any]:
         out = self.issue(item)
-        out.pop("draft", None)
+        out.pop("closed_by", None)  # not part of the webhook issue object
         return out
 
     def issue_event(
