@@ -124,6 +124,7 @@ class GitHubClient(BaseClient):
         first: Response | None = None
         url: str | None = path
         error: GatewayError | None = None
+        seen: set[str] = {path}
         while url and len(items) < limit:
             try:
                 resp = await self._get(url, params if url == path else None, path, interactive)
@@ -137,6 +138,9 @@ class GitHubClient(BaseClient):
             error = error or resp.stale_error
             items.extend(parse(resp.json() if resp.status != 204 else []))
             url = resp.links.get("next")
+            if url in seen:  # a server repeating itself: stop rather than loop
+                break
+            seen.add(url or "")
         assert first is not None
         items = _dedupe(items)[:limit]
         return FetchResult(

@@ -150,6 +150,7 @@ class SlackClient(BaseClient):
 
     async def _load_channels(self) -> None:
         cursor: str | None = None
+        seen: set[str] = set()  # a cursor seen twice would loop forever
         r = self.r.at("conversations.list")
         while True:
             params: dict[str, Any] = {
@@ -163,8 +164,9 @@ class SlackClient(BaseClient):
             for ch in r.arr(body, "channels"):
                 self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
             cursor = _next_cursor(r, body)
-            if not cursor:
+            if not cursor or cursor in seen:
                 return
+            seen.add(cursor)
 
     async def _message(self, raw: Any, channel_id: str, channel: str, endpoint: str) -> Message:
         r = self.r.at(endpoint)
@@ -224,7 +226,7 @@ class SlackClient(BaseClient):
                 )
                 got += 1
             cursor = _next_cursor(r, body)
-            if not cursor or got >= limit:
+            if not cursor or got >= limit or cursor == params.get("cursor"):
                 pages.cut = pages.cut or bool(cursor)
                 return
             params = {**params, "cursor": cursor}

@@ -1,0 +1,262 @@
+"""Slack: histories with cursors and the 15 cap, search pages, ok:false mapping, writes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
+from zen_tui.models import Action, Message
+from zen_tui.services.markers import zw_keys, zw_marker
+from zen_tui.services.slack import SlackClient, channel_refs
+
+from .conftest import BASES, Account, body_of, load, section
+
+API = BASES["slack"]
+EX = "slack-api-specs/examples"
+KEY = "sk-1"
+
+
+@pytest.fixture
+def slack(make_gateway, clock) -> SlackClient:
+    return SlackClient(Account("slack", "slack", API), make_gateway("slack"), clock=clock)
+
+
+@pytest.fixture
+def basics(router, contracts):
+    """auth.test (me = U012AB3CDE), conversations.list, users.info from the contracts."""
+    router.get(f"{API}/auth.test").respond(
+        200, json={"ok": True, "user_id": "U012AB3CDE", "url": "https://team.slack.test/"}
+    )
+    channels = load(contracts, f"{EX}/conversations.list.200.json")
+    channels["response_metadata"]["next_cursor"] = ""  # the example's cursor: the end here
+    router.get(f"{API}/conversations.list").respond(200, json=channels)
+    return router.get(f"{API}/users.info").respond(
+        200, json=load(contracts, f"{EX}/users.info.200.json")
+    )
+
+
+def test_channel_refs() -> None:
+    assert channel_refs("#dev, #ops") == ["#dev", "#ops"]
+    assert channel_refs("C012AB3CD #dev") == ["C012AB3CD", "#dev"]
+    assert channel_refs("deploy failed") is None
+
+
+async def test_history_contract_maps_to_messages(slack, router, basics, contracts) -> None:
+    body = load(contracts, f"{EX}/conversations.history.200.json")
+    body["messages"][1]["text"] = "ping <@U012AB3CDE>"
+    body["messages"][1]["reactions"] = [{"name": "eyes", "count": 2, "users": ["U012AB3CDE", "U2"]}]
+    del body["response_metadata"]
+    history = router.get(f"{API}/conversations.history").respond(200, json=body)
+
+    result = await slack.fetch_section(section("slack", "#general", pane="messages"))
+
+    params = history.calls[0].request.url.params
+    assert (params["channel"], params["limit"]) == ("C012AB3CD", "15")
+    first, second = result.items
+    assert isinstance(first, Message)
+    assert first.id == "slack:C012AB3CD:1512085950.000216"
+    assert (first.key, first.channel, first.channel_id) == (
+        "C012AB3CD:1512085950.000216",
+        "general",
+        "C012AB3CD",
+    )
+    assert first.author == "spengler"  # users.info display_name
+    assert first.title == "I find you punny and would like to smell your nose letter"
+    assert first.ts == "1512085950.000216"
+    assert first.updated_at == "2017-11-30T23:52:30Z"
+    assert first.url == "https://team.slack.test/archives/C012AB3CD/p1512085950000216"
+    assert not first.mentions_me
+    assert second.mentions_me
+    assert second.reactions[0].name == "eyes" and second.reactions[0].me
+    assert result.cursor == "1512104434.000490"  # newest ts
+    assert basics.call_count == 2  # one users.info per distinct author...
+    await slack.fetch_section(section("slack", "#general", pane="messages"))
+    assert basics.call_count == 2  # ...and never again
+
+
+async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics) -> None:
+    pages = iter(
+        [
+            {
+                "ok": True,
+                "messages": [{"ts": "2.0", "text": "b", "user": "W1"}],
+                "response_metadata": {"next_cursor": "c2"},
+            },
+            {
+                "ok": True,
+                "messages": [{"ts": "1.0", "text": "a", "user": "W1"}],
+                "response_metadata": {"next_cursor": ""},
+            },
+        ]
+    )
+    route = router.get(f"{API}/conversations.history").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    result = await slack.fetch_section(section("slack", "#general"), cursor="0.5")
+    calls = [c.request.url.params for c in route.calls]
+    assert [c.get("cursor") for c in calls] == [None, "c2"]
+    assert all(c["oldest"] == "0.5" and c["inclusive"] == "false" for c in calls)
+    assert [m.key for m in result.items] == ["C012AB3CD:2.0", "C012AB3CD:1.0"]
+    assert result.complete and result.cursor == "2.0"
+
+
+async def test_unknown_channel_name_is_a_clear_error(slack, router, basics) -> None:
+    with pytest.raises(ApiError, match="channel #nope not found"):
+        await slack.fetch_section(section("slack", "#nope"))
+
+
+async def test_search_messages_is_page_based(slack, router, basics, contracts) -> None:
+    page1 = load(contracts, f"{EX}/search.messages.200.json")
+    page1["messages"]["paging"] = {"count": 2, "total": 3, "page": 1, "pages": 2}
+    page2 = {
+        "ok": True,
+        "messages": {
+            "matches": [
+                {"ts": "3.0", "text": "third", "user": "W1", "channel": {"id": "C9", "name": "x"}}
+            ],
+            "paging": {"count": 2, "total": 3, "page": 2, "pages": 2},
+        },
+    }
+    pages = iter([page1, page2])
+    route = router.get(f"{API}/search.messages").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    result = await slack.fetch_section(section("slack", "meaning of life"))
+    assert [c.request.url.params["page"] for c in route.calls] == ["1", "2"]
+    assert route.calls[0].request.url.params["query"] == "meaning of life"
+    assert len(result.items) == 3
+    first = result.items[0]
+    assert first.url == "https://hitchhikers.slack.com/archives/C12345678/p1508284197000015"
+    assert isinstance(first, Message) and first.channel == "general"
+
+
+async def test_mentions_section_searches_for_me(slack, router, basics) -> None:
+    route = router.get(f"{API}/search.messages").respond(
+        200, json={"ok": True, "messages": {"matches": [], "paging": {"pages": 1}}}
+    )
+    await slack.fetch_section(section("slack", "mentions"))
+    assert route.calls[0].request.url.params["query"] == "<@U012AB3CDE>"
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "text"),
+    [
+        ({"ok": False, "error": "invalid_auth"}, AuthExpired, "log in"),
+        ({"ok": False, "error": "token_expired"}, AuthExpired, "token_expired"),
+        ({"ok": False, "error": "ratelimited"}, RateLimited, "rate limited"),
+        (
+            {"ok": False, "error": "missing_scope", "needed": "channels:history"},
+            ApiError,
+            "channels:history scope",
+        ),
+        ({"ok": False, "error": "channel_not_found"}, ApiError, "channel_not_found"),
+        ({"ok": True, "messages": "nope"}, BadResponse, "messages"),
+        ({"messages": []}, ApiError, "unknown_error"),
+    ],
+)
+async def test_ok_false_mapping(slack, router, basics, body, error, text) -> None:
+    router.get(f"{API}/conversations.history").respond(200, json=body)
+    with pytest.raises(error) as info:
+        await slack.fetch_section(section("slack", "#general"))
+    assert text in str(info.value)
+
+
+async def test_requests_use_the_method_tier_scope(slack, router, basics, make_gateway) -> None:
+    router.get(f"{API}/conversations.history").respond(200, json={"ok": True, "messages": []})
+    await slack.fetch_section(section("slack", "#general"))
+    buckets = slack.gateway.health().buckets
+    assert set(buckets) == {"special", "tier2", "tier3"}  # auth.test, list, history
+
+
+async def test_details_are_thread_replies(slack, router, basics, contracts) -> None:
+    replies = load(contracts, f"{EX}/conversations.replies.200.json")
+    route = router.get(f"{API}/conversations.replies").respond(200, json=replies)
+    await slack.me()
+    msg = Message(
+        id="slack:C1:1.0",
+        account="slack",
+        service="slack",
+        key="C1:1.0",
+        title="t",
+        url="",
+        updated_at="",
+        channel="dev",
+        channel_id="C1",
+        text="parent",
+        ts="1.0",
+        thread_ts="0.5",
+    )
+    detail = await slack.details(msg)
+    assert route.calls[0].request.url.params["ts"] == "0.5"
+    assert detail.body == "parent"
+    assert len(detail.comments) == len(replies["messages"]) - 1
+
+
+# ---- writes ---------------------------------------------------------------------------------
+
+
+def act(kind: str, **params: str) -> Action:
+    return Action(kind=kind, item_id="slack:C1:100.5", account="slack", params=params)  # type: ignore[arg-type]
+
+
+async def test_reply_posts_in_thread_with_a_hidden_marker(slack, router, contracts) -> None:
+    post = router.post(f"{API}/chat.postMessage").respond(
+        200, json=load(contracts, f"{EX}/chat.postMessage.200.json")
+    )
+    assert (await slack.apply(act("reply", text="on it"), idempotency_key=KEY)).ok
+    sent = body_of(post.calls[0])
+    assert (sent["channel"], sent["thread_ts"]) == ("C1", "100.5")
+    assert sent["text"].startswith("on it") and zw_keys(sent["text"]) == [KEY]
+
+
+async def test_post_goes_to_the_channel(slack, router) -> None:
+    post = router.post(f"{API}/chat.postMessage").respond(200, json={"ok": True, "ts": "1.0"})
+    assert (await slack.apply(act("post", text="hi", channel="C2"), idempotency_key=KEY)).ok
+    sent = body_of(post.calls[0])
+    assert sent["channel"] == "C2" and "thread_ts" not in sent
+
+
+async def test_react_and_already_reacted(slack, router, contracts) -> None:
+    route = router.post(f"{API}/reactions.add").respond(
+        200, json=load(contracts, f"{EX}/reactions.add.default.json")
+    )
+    result = await slack.apply(act("react", name=":eyes:"), idempotency_key=KEY)
+    assert result.ok  # already_reacted counts as done
+    assert body_of(route.calls[0]) == {"channel": "C1", "timestamp": "100.5", "name": "eyes"}
+
+
+async def test_post_error_is_a_final_refusal(slack, router) -> None:
+    router.post(f"{API}/chat.postMessage").respond(200, json={"ok": False, "error": "is_archived"})
+    result = await slack.apply(act("reply", text="x"), idempotency_key=KEY)
+    assert result.conflict and "is_archived" in result.message
+
+
+async def test_verify_reply_and_reaction(slack, router, basics) -> None:
+    router.get(f"{API}/conversations.replies").respond(
+        200,
+        json={
+            "ok": True,
+            "messages": [
+                {"ts": "100.5", "text": "q"},
+                {"ts": "101", "text": "ok" + zw_marker(KEY)},
+            ],
+        },
+    )
+    assert await slack.verify(act("reply", text="ok"), idempotency_key=KEY) is True
+    assert await slack.verify(act("reply", text="ok"), idempotency_key="other") is False
+    router.get(f"{API}/reactions.get").respond(
+        200,
+        json={"ok": True, "message": {"reactions": [{"name": "eyes", "users": ["U012AB3CDE"]}]}},
+    )
+    assert await slack.verify(act("react", name="eyes"), idempotency_key=KEY) is True
+    assert await slack.verify(act("react", name="tada"), idempotency_key=KEY) is False
+
+
+def test_webhook_message_event(slack) -> None:
+    [item] = slack.items_for_webhook(
+        "message",
+        {"event": {"type": "message", "channel": "C1", "user": "U1", "text": "x", "ts": "5.0"}},
+    )
+    assert item.key == "C1:5.0" and item.author == "U1"
+    assert slack.items_for_webhook("reaction_added", {"event": {"type": "reaction_added"}}) == []
