@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -130,7 +131,7 @@ class Gateway:
         deadline: float | None = None,
     ) -> GatewayResponse:
         method = method.upper()
-        path = httpx.URL(path_or_url).path or "/"
+        path = urlsplit(path_or_url).path or "/"
         call = _Call(
             method=method,
             url=path_or_url,
@@ -344,7 +345,8 @@ class Gateway:
             raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None
 
     def _observe(self, call: _Call, response: httpx.Response) -> None:
-        quota = self._profile.quota(response.headers)
+        headers = dict(response.headers.items())  # lower-case keys; one pass, cheap lookups
+        quota = self._profile.quota(headers)
         if quota is not None:
             scope = quota.scope or call.scope
             bucket = self._limiter.observe(
@@ -364,8 +366,8 @@ class Gateway:
                 remaining=quota.remaining,
                 reset_at=quota.reset_at,
             )
-        deprecation = response.headers.get("deprecation")
-        sunset = response.headers.get("sunset")
+        deprecation = headers.get("deprecation")
+        sunset = headers.get("sunset")
         if deprecation or sunset or response.status_code == 410:
             self._deprecated(call, sunset, gone=response.status_code == 410)
 

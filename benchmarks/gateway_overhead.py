@@ -1,0 +1,172 @@
+"""Gateway overhead: the same sequential GETs, raw httpx vs through the Gateway (cache off).
+
+A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms. Runs are interleaved
+(raw, gateway, raw, ...) so drift on a shared machine hits both sides alike; the figure is the
+median over rounds of the per-request mean. Target: gateway adds < 10% at 1 ms server latency.
+Run: python benchmarks/gateway_overhead.py [requests_per_side]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
+
+from zen_tui.auth.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway import Gateway
+from zen_tui.gateway.settings import CacheSettings, RateLimitSettings, default_settings
+
+SERVER_DELAY = 0.001
+TARGET = 1.10
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms ACK stalls
+    body = b'{"ok": true, "items": [1, 2, 3]}'
+
+    def do_GET(self) -> None:
+        time.sleep(SERVER_DELAY)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _start_server() -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _gateway(base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> Gateway:
+    settings = replace(
+        default_settings("github"),
+        cache=CacheSettings(enabled=False),
+        rate_limit=RateLimitSettings(buckets={"default": (1e9, 1.0), "core": (1e9, 1.0)}),
+    )
+    return Gateway(
+        account="bench",
+        service="github",
+        base_url=base_url,
+        settings=settings,
+        credentials=StaticCredentialProvider({"bench": Credential("bench-token")}),
+        transport=transport,
+    )
+
+
+PATH, TEMPLATE = "/repos/o/r/pulls", "/repos/{owner}/{repo}/pulls"
+
+
+async def _raw_get(client: httpx.AsyncClient) -> None:
+    response = await client.get(PATH, headers={"Authorization": "Bearer t"})
+    response.raise_for_status()
+
+
+async def _timed(fn: Callable[[], Awaitable[object]], clock: Callable[[], float]) -> float:
+    start = clock()
+    await fn()
+    return clock() - start
+
+
+async def _paired(
+    raw: Callable[[], Awaitable[object]],
+    gateway: Callable[[], Awaitable[object]],
+    n: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[list[float], list[float]]:
+    """Alternate raw and gateway request by request (swapping who goes first), so load
+    spikes from other processes land on both sides alike."""
+    raw_t: list[float] = []
+    gw_t: list[float] = []
+    for _ in range(20):  # warm up connections and code paths
+        await raw()
+        await gateway()
+    for i in range(n):
+        if i % 2:
+            gw_t.append(await _timed(gateway, clock))
+            raw_t.append(await _timed(raw, clock))
+        else:
+            raw_t.append(await _timed(raw, clock))
+            gw_t.append(await _timed(gateway, clock))
+    return raw_t, gw_t
+
+
+def _trimmed_mean(values: list[float], cut: float = 0.05) -> float:
+    ordered = sorted(values)
+    k = int(len(ordered) * cut)
+    return statistics.fmean(ordered[k : len(ordered) - k] if k else ordered)
+
+
+async def _loopback(base_url: str, n: int) -> tuple[list[float], list[float]]:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        gateway = _gateway(base_url)
+        try:
+            return await _paired(
+                partial(_raw_get, client),
+                partial(gateway.request, "GET", PATH, endpoint=TEMPLATE),
+                n,
+            )
+        finally:
+            await gateway.aclose()
+
+
+async def _cpu_only(n: int) -> tuple[float, float]:
+    """The gateway's own CPU cost: both sides on an in-process transport, CPU time."""
+    mock = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    async with httpx.AsyncClient(base_url="http://bench", transport=mock) as client:
+        gateway = _gateway("http://bench", transport=mock)
+        raw_t, gw_t = await _paired(
+            partial(_raw_get, client),
+            partial(gateway.request, "GET", PATH, endpoint=TEMPLATE),
+            n,
+            time.process_time,
+        )
+        await gateway.aclose()
+    return statistics.fmean(raw_t), statistics.fmean(gw_t)
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    server, base_url = _start_server()
+    try:
+        raw_t, gw_t = asyncio.run(_loopback(base_url, n))
+        cpu_raw, cpu_gw = asyncio.run(_cpu_only(2000))
+    finally:
+        server.shutdown()
+    raw, gw = statistics.fmean(raw_t), statistics.fmean(gw_t)
+    raw_tm, gw_tm = _trimmed_mean(raw_t), _trimmed_mean(gw_t)
+    ratio = gw_tm / raw_tm
+    print(f"loopback server, {SERVER_DELAY * 1e3:.0f} ms per GET, {n} GETs per side, interleaved")
+    print(f"  raw httpx  mean {raw * 1e6:8.1f} us   (5%-trimmed {raw_tm * 1e6:8.1f} us)")
+    print(f"  gateway    mean {gw * 1e6:8.1f} us   (5%-trimmed {gw_tm * 1e6:8.1f} us)")
+    print(
+        f"  added per request {(gw_tm - raw_tm) * 1e6:8.1f} us "
+        f"(trimmed; plain mean {(gw - raw) * 1e6:.1f})"
+    )
+    verdict = "meets" if ratio < TARGET else "MISSES"
+    print(f"  ratio gateway/raw {ratio:.3f} -> {verdict} the < {TARGET - 1:.0%} target")
+    print(
+        f"gateway CPU cost (in-process transport): {(cpu_gw - cpu_raw) * 1e6:.1f} us per request "
+        f"on top of httpx's {cpu_raw * 1e6:.1f} us"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
