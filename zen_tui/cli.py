@@ -243,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parse_args(argv)
         return _run(args)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
+        if isinstance(exc.code, str):
+            print(f"{PROG}: {redact(exc.code)}", file=sys.stderr)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except (ConfigError, UsageError) as exc:
         print(f"{PROG}: {redact(str(exc))}", file=sys.stderr)

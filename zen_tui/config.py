@@ -243,7 +243,8 @@ class _Table:
         self.file = file
         self.key = key
         if not isinstance(data, dict):
-            raise self.error(key, data, "expected a table", f"write it as [{key}]")
+            table = f"[[{key.split('[')[0]}]]" if key.endswith("]") else f"[{key}]"
+            raise self.error(key, data, "expected a table", f"write it as a {table} table")
         self.data: dict[str, Any] = data
         self.used: set[str] = set()
 

@@ -207,3 +207,14 @@ def test_help_shows_where_config_and_data_live(
     out = capsys.readouterr().out
     assert f"config file:   {tmp_path / 'mine.toml'}\n" in out
     assert f"data and logs: {tmp_path / 'store'}\n" in out
+
+
+def test_command_exiting_with_a_message(
+    tmp_path: Path, cfg: Path, fake_command, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def leave(args: argparse.Namespace, settings: Settings) -> int:
+        raise SystemExit("nothing to do")
+
+    fake_command("sync", leave)
+    assert main([*base(tmp_path), "sync"]) == 2
+    assert capsys.readouterr().err == "zen-tui: nothing to do\n"

@@ -140,6 +140,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
         '[accounts]\nname = "gh"\n',
         ["accounts = a table", "[[accounts]]"],
     ),
+    "account not a table": (
+        "accounts = [1]\n",
+        ["accounts[1] = 1", "expected a table", "[[accounts]]"],
+    ),
     "keymap value": (
         "[ui.keymap]\nrefresh = 5\n",
         ["ui.keymap.refresh = 5", "non-empty string"],
