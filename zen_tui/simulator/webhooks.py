@@ -19,17 +19,17 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
+import http.client
 import itertools
 import json
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .core import ChangeEvent, World
 
@@ -195,18 +195,24 @@ class WebhookDispatcher:
             self.dropped += 1
 
     def _send(self, delivery: _Delivery) -> tuple[bool, str]:
+        """POST once; (delivered, retry reason). http.client keeps header case as sent."""
         url, secret = self.targets[delivery.service]
-        headers = self._headers(delivery, secret)
-        request = urllib.request.Request(url, data=delivery.body, headers=headers, method="POST")
+        parts = urlsplit(url)
+        conn_cls = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        conn = conn_cls(parts.netloc, timeout=self.timeout)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return 200 <= response.status < 300, "http_error"
-        except urllib.error.HTTPError:
-            return False, "http_error"
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            conn.request("POST", path, body=delivery.body, headers=self._headers(delivery, secret))
+            status = conn.getresponse().status
+            return 200 <= status < 300, "http_error"
         except TimeoutError:
             return False, "http_timeout"
-        except (urllib.error.URLError, OSError, ValueError):
+        except (OSError, http.client.HTTPException, ValueError):
             return False, "connection_failed"
+        finally:
+            conn.close()
 
     def _headers(self, d: _Delivery, secret: str) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}

@@ -1,0 +1,207 @@
+"""Webhooks out, received by a real loopback HTTP server and verified with an independent
+HMAC implementation written here (plus the documented known-answer vectors)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from zen_tui.simulator.core import World
+from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.slack import SlackSim
+from zen_tui.simulator.webhooks import WebhookDispatcher, hub_signature, slack_signature
+
+SECRETS = {"github": "gh-secret", "jira": "jira-secret", "slack": "slack-signing-secret"}
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def expected_hub(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def expected_slack(secret: str, ts: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
+    return "v0=" + mac.hexdigest()
+
+
+@dataclass
+class Receiver:
+    """Records every POST; answers with the next scripted status per path (default 200)."""
+
+    url: str
+    hits: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    script: dict[str, list[int | float]] = field(default_factory=dict)  # float = sleep then 200
+
+    def for_service(self, service: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, b) for p, h, b in self.hits if p == f"/{service}"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.hits.append((self.path, dict(self.headers.items()), body))
+            plan = state.script.get(self.path) or [200]
+            step = plan.pop(0) if len(plan) > 1 else plan[0]
+            if isinstance(step, float):
+                time.sleep(step)
+                step = 200
+            self.send_response(int(step))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def world() -> World:
+    return World(seed=2, size=200)
+
+
+@pytest.fixture
+def dispatcher(world: World, receiver: Receiver) -> Iterator[WebhookDispatcher]:
+    targets = {s: (f"{receiver.url}/{s}", secret) for s, secret in SECRETS.items()}
+    hooks = WebhookDispatcher(world, targets, backoff=(0.0, 0.05), timeout=0.5).start()
+    yield hooks
+    hooks.stop()
+
+
+def test_known_answer_vectors() -> None:
+    github = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    assert hub_signature("It's a Secret to Everybody", b"Hello, World!") == github
+    assert expected_hub("It's a Secret to Everybody", b"Hello, World!") == github
+    body = (
+        b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+        b"G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"
+        b"collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700"
+        b"885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2"
+        b"c447fce8b6703c"
+    )
+    slack = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    assert slack_signature("8f742231b10e8888abcd99yyyzzz85a5", 1531420618, body) == slack
+    assert expected_slack("8f742231b10e8888abcd99yyyzzz85a5", "1531420618", body) == slack
+
+
+def test_github_delivery_is_signed_over_the_exact_bytes(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    payload = {"action": "opened", "pull_request": {"title": "caf\u00e9 \u2615 \\u00e9"}}
+    world.emit("github", "pull_request", payload)
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("github")
+    assert headers["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
+    assert headers["X-GitHub-Event"] == "pull_request"
+    assert GUID.match(headers["X-GitHub-Delivery"])
+    assert headers["User-Agent"].startswith("GitHub-Hookshot/")
+    assert b"caf\\u00E9 \\u2615 \\\\u00e9" in body  # uppercase escapes, literal text untouched
+    assert b": " not in body and json.loads(body) == payload
+    assert world.counters.webhooks_delivered["github"] == 1
+
+
+def test_jira_delivery_has_hub_signature_and_identifier(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    jira = JiraSim(world, "t", "me@example.com")
+    world.add(jira)
+    jira.activity()  # a colleague's change emits a Jira event
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("jira")
+    assert headers["X-Hub-Signature"] == expected_hub(SECRETS["jira"], body)
+    assert GUID.match(headers["X-Atlassian-Webhook-Identifier"])
+    assert json.loads(body)["webhookEvent"] in ("jira:issue_updated", "comment_created")
+
+
+def test_slack_event_envelope_signature_and_schema(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver, contracts: Path
+) -> None:
+    slack = SlackSim(world, "t")
+    world.add(slack)
+    slack.activity()
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("slack")
+    ts = headers["X-Slack-Request-Timestamp"]
+    assert abs(time.time() - int(ts)) <= 300
+    assert headers["X-Slack-Signature"] == expected_slack(SECRETS["slack"], ts, body)
+    envelope = json.loads(body)
+    schema_path = contracts / "slack-api-specs/events-api/slack_common_event_wrapper_schema.json"
+    jsonschema.validate(envelope, json.loads(schema_path.read_text()))
+    assert envelope["type"] == "event_callback" and envelope["team_id"] == slack.team_id
+    assert envelope["event"]["type"] == "message" and envelope["authed_users"] == [slack.me.id]
+
+
+def test_redelivery_after_a_failing_target_keeps_ids(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    receiver.script = {"/github": [500, 200], "/slack": [503, 200]}
+    world.emit("github", "issues", {"action": "closed"})
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.000001", "text": "x"})
+    assert dispatcher.wait_idle()
+    gh = receiver.for_service("github")
+    assert len(gh) == 2
+    assert gh[0][0]["X-GitHub-Delivery"] == gh[1][0]["X-GitHub-Delivery"]
+    assert gh[0][1] == gh[1][1]
+    first, retry = receiver.for_service("slack")
+    assert "X-Slack-Retry-Num" not in first[0]
+    assert retry[0]["X-Slack-Retry-Num"] == "1" and retry[0]["X-Slack-Retry-Reason"] == "http_error"
+    assert json.loads(first[1])["event_id"] == json.loads(retry[1])["event_id"]
+    assert retry[0]["X-Slack-Signature"] == expected_slack(
+        SECRETS["slack"], retry[0]["X-Slack-Request-Timestamp"], retry[1]
+    )
+    assert world.counters.webhooks_delivered == {"github": 1, "slack": 1}
+
+
+def test_retries_are_bounded_then_dropped(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    receiver.script = {"/jira": [500]}
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+    assert dispatcher.wait_idle()
+    attempts = receiver.for_service("jira")
+    assert len(attempts) == 3  # first try + len(backoff)
+    assert [h.get("X-Atlassian-Webhook-Retry") for h, _ in attempts] == [None, "1", "2"]
+    assert dispatcher.dropped == 1 and world.counters.webhooks_delivered["jira"] == 0
+
+
+def test_slow_target_is_retried_as_timeout(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    dispatcher.timeout = 0.1
+    receiver.script = {"/slack": [0.3, 200]}
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.000002", "text": "y"})
+    assert dispatcher.wait_idle(timeout=10)
+    retry = receiver.for_service("slack")[-1][0]
+    assert retry["X-Slack-Retry-Reason"] == "http_timeout"
+
+
+def test_untargeted_services_are_ignored_and_stop_ends_the_thread(
+    world: World, receiver: Receiver
+) -> None:
+    hooks = WebhookDispatcher(world, {"github": (f"{receiver.url}/github", "s")}).start()
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.0"})
+    assert hooks.wait_idle()
+    hooks.stop()
+    assert receiver.hits == []
+    assert hooks._thread is not None and not hooks._thread.is_alive()
