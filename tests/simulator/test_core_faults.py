@@ -146,3 +146,19 @@ async def test_counters_by_endpoint_and_status_and_reset(client: httpx.AsyncClie
     assert counters["quota_spent"] == {"github:core": 3}
     assert (await client.post("/_sim/counters/reset")).status_code == 204
     assert (await client.get("/_sim/counters")).json()["requests_total"] == 0
+
+
+async def test_faulted_requests_are_counted_under_their_route_template(
+    client: httpx.AsyncClient,
+) -> None:
+    await put_faults(client, {"service": "github", "endpoint": "/repos/*", "outage": True})
+    await client.get("/github/repos/acme/api/pulls/1")
+    counters = (await client.get("/_sim/counters")).json()["requests"]
+    assert counters == [
+        {
+            "service": "github",
+            "endpoint": "/repos/{owner}/{repo}/pulls/{number}",
+            "status": 503,
+            "count": 1,
+        }
+    ]

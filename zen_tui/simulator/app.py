@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Match, Mount
 
 from zen_tui.simulator.core import ServiceSim, World
 from zen_tui.simulator.faults import Decision, FaultEngine
@@ -75,8 +75,16 @@ def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> Wor
 class FaultMiddleware:
     """Applies the engine's decision to each service request and counts every response."""
 
-    def __init__(self, app: ASGIApp, world: World, engine: FaultEngine, runner: Any) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        world: World,
+        engine: FaultEngine,
+        runner: Any,
+        routes: dict[str, list[BaseRoute]],
+    ) -> None:
         self.app = app
+        self.routes = routes  # per service, to name endpoints answered before routing
         self.world = world
         self.engine = engine
         self.runner = runner  # ScenarioRunner: applies the timeline lazily, per request
@@ -107,8 +115,8 @@ class FaultMiddleware:
                 await asyncio.sleep(decision.delay)
             await self._serve(sim, decision, scope, receive, counting_send)
         finally:
-            route = scope.get("route")
-            endpoint = getattr(route, "path", None) or relative
+            routes = self.routes.get(sim.name, [])
+            endpoint = _endpoint_name(sim, routes, scope, relative)
             self.world.counters.request(sim.name, endpoint, status["code"] or 599)
 
     async def _serve(
@@ -158,6 +166,25 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": cut})
 
 
+def _endpoint_name(sim: ServiceSim, routes: list[BaseRoute], scope: Scope, relative: str) -> str:
+    """The route template ("/repos/{owner}/{repo}/pulls/{number}"), so counters stay bounded;
+    a `{method}` parameter (Slack's method name) is filled in, since it is the endpoint."""
+    route = scope.get("route")
+    params = scope.get("path_params", {})
+    if route is None:  # answered by a fault before routing: match it here
+        probe = {"type": "http", "path": scope["path"], "root_path": sim.prefix}
+        probe["method"] = scope.get("method", "GET")
+        for candidate in routes:
+            match, child = candidate.matches(probe)
+            if match != Match.NONE:
+                route, params = candidate, child.get("path_params", {})
+                break
+    template = getattr(route, "path", None)
+    if template is None:
+        return relative
+    return template.replace("{method}", str(params.get("method", "{method}")))
+
+
 async def _abort(send: Send) -> None:
     """Start a response, send part of it, then fail: uvicorn drops the connection."""
     await send(
@@ -197,18 +224,27 @@ def build_app(
     if scenario is not None:
         runner.load_path(Path(scenario))
     routes: list[BaseRoute] = [Mount("/_sim", routes=control_routes())]
-    routes += [Mount(sim.prefix, routes=sim.routes()) for sim in world.services.values()]
+    service_routes = {name: sim.routes() for name, sim in world.services.items()}
+    routes += [Mount(world.services[n].prefix, routes=r) for n, r in service_routes.items()]
     app = Starlette(routes=routes)
     app.state.world = world
     app.state.faults = engine
     app.state.scenario = runner
     app.state.activity = ActivityGenerator(world)
-    app.add_middleware(_Wrap, world=world, engine=engine, runner=runner)
+    app.add_middleware(_Wrap, world=world, engine=engine, runner=runner, routes=service_routes)
     return app
 
 
 class _Wrap(FaultMiddleware):
     """Adapter so Starlette's add_middleware(cls, **kwargs) builds a FaultMiddleware."""
 
-    def __init__(self, app: ASGIApp, *, world: World, engine: FaultEngine, runner: Any) -> None:
-        super().__init__(app, world, engine, runner)
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        world: World,
+        engine: FaultEngine,
+        runner: Any,
+        routes: dict[str, list[BaseRoute]],
+    ) -> None:
+        super().__init__(app, world, engine, runner, routes)

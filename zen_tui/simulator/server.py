@@ -24,7 +24,7 @@ class SimAccount:
     name: str
     base_url: str
     token: str
-    username: str | None = None  # Jira: the email for Basic auth
+    username: str | None = None  # Jira: the email for Basic auth; GitHub: the login
 
 
 class _DropAborts(logging.Filter):
@@ -72,7 +72,9 @@ class SimulatorServer:
         out = []
         for name, sim in self.world.services.items():
             base = self.root_url + sim.prefix + _BASE_SUFFIX.get(name, "")
+            # Jira: the email for Basic auth; GitHub: the login of "me".
             username = getattr(sim, "email", None) if name == "jira" else None
+            username = "me" if name == "github" else username
             out.append(SimAccount(name, name, base, sim.token, username))
         return out
 
