@@ -14,6 +14,8 @@ from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
