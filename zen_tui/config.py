@@ -1,24 +1,23 @@
 """The TOML config -> typed, frozen settings; every mistake is one clear `ConfigError`.
 
-A `ConfigError` names the file, the key path (`gateway.github.breaker.timeout`, `sections[2]
-.account`: list entries count from 1), the bad value and what is allowed. Nothing here does
-network I/O or imports the UI; the gateway settings start from `default_settings(service)` and
-take the user's overrides. Tokens are never read from the file: only the name of the
-environment variable that holds one (`token_env`), or the keyring.
+Reading is checked by `zen_tui.config_reader`: a `ConfigError` names the file, the key path
+(`gateway.github.breaker.timeout`; `sections[2].account`: list entries count from 1), the bad
+value and what is allowed. No network I/O, no UI import. The gateway settings start from
+`default_settings(service)` and take the user's overrides. Tokens are never read from the
+file: only the name of the environment variable that holds one (`token_env`), or the keyring.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, cast
 
+from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.gateway.settings import (
     BreakerSettings,
     CacheSettings,
@@ -29,7 +28,7 @@ from zen_tui.gateway.settings import (
     TimeoutSettings,
     default_settings,
 )
-from zen_tui.logs import redact, register_secret
+from zen_tui.logs import register_secret
 from zen_tui.models import Pane, SectionInfo, Service
 
 SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
@@ -47,72 +46,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 }
 POLICIES = ("lru", "lfu", "fifo")
 DEFAULT_SECTION_LIMIT = 50
-DURATION_HELP = 'a number of seconds or a string like "250ms", "30s", "5m", "1h"'
-
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-class ConfigError(Exception):
-    """A bad config; `str()` is the one line shown to the user."""
-
-    def __init__(
-        self,
-        problem: str,
-        *,
-        file: Path | str | None = None,
-        key: str | None = None,
-        value: Any = None,
-        allowed: str = "",
-    ) -> None:
-        self.file = str(file) if file is not None else None
-        self.key = key
-        # A token pasted into the wrong key must not travel on in the exception.
-        self.value = value if redact(show(value)) == show(value) else "***"
-        self.problem = problem
-        self.allowed = allowed
-        super().__init__(self._compose())
-
-    def _compose(self) -> str:
-        where = f"config error in {self.file}" if self.file else "config error"
-        what = f"{self.key} = {redact(show(self.value))}: " if self.key else ""
-        fix = f"; {self.allowed}" if self.allowed else ""
-        return f"{where}: {what}{self.problem}{fix}"
-
-
-def show(value: Any) -> str:
-    """A value as the user wrote it in TOML, for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        return text if len(text) <= 60 else "a list"
-    return str(value)
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from 30, 0.25, "250ms", "30s", "5m", "1h" or "1m30s"; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("not a duration")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        parts = _DURATION_PART.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError("not a duration")
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    else:
-        raise ValueError("not a duration")
-    if seconds < 0 or seconds != seconds:  # negative or NaN
-        raise ValueError("negative duration")
-    return seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,141 +167,6 @@ def section_infos(settings: Settings) -> list[SectionInfo]:
 # ---------------------------------------------------------------------------------------------
 # Reading tables with checks
 
-T = TypeVar("T")
-
-
-class _Table:
-    """One TOML table being read: typed getters, then `done()` rejects unknown keys."""
-
-    def __init__(self, data: Any, key: str, file: Path | None) -> None:
-        self.file = file
-        self.key = key
-        if not isinstance(data, dict):
-            table = f"[[{key.split('[')[0]}]]" if key.endswith("]") else f"[{key}]"
-            raise self.error(key, data, "expected a table", f"write it as a {table} table")
-        self.data: dict[str, Any] = data
-        self.used: set[str] = set()
-
-    def path(self, name: str) -> str:
-        return f"{self.key}.{name}" if self.key else name
-
-    def error(self, key: str, value: Any, problem: str, allowed: str = "") -> ConfigError:
-        return ConfigError(problem, file=self.file, key=key, value=value, allowed=allowed)
-
-    def get(self, name: str, check: Callable[[Any, str], T], default: T) -> T:
-        self.used.add(name)
-        if name not in self.data:
-            return default
-        return check(self.data[name], self.path(name))
-
-    def table(self, name: str) -> _Table:
-        self.used.add(name)
-        return _Table(self.data.get(name, {}), self.path(name), self.file)
-
-    def done(self, extra_known: Iterable[str] = ()) -> None:
-        known = sorted(self.used | set(extra_known))
-        for name in self.data:
-            if name not in known:
-                raise self.unknown(name, known)
-
-    def unknown(self, name: str, known: list[str]) -> ConfigError:
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        hint = f'did you mean "{close[0]}"? ' if close else ""
-        allowed = f"{hint}allowed keys here: {', '.join(known)}" if known else "remove it"
-        return self.error(self.path(name), self.data[name], "unknown key", allowed)
-
-    # -- checks: each takes (value, key path) and returns the typed value -------------------
-
-    def string(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, value, "expected a non-empty string", 'write it as key = "text"')
-        return value.strip()
-
-    def boolean(self, value: Any, key: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.error(key, value, "expected true or false")
-        return value
-
-    def integer(self, low: int, high: int | None = None) -> Callable[[Any, str], int]:
-        span = f"from {low} to {high}" if high is not None else f"{low} or more"
-
-        def check(value: Any, key: str) -> int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise self.error(key, value, "expected a whole number", f"use an integer {span}")
-            if value < low or (high is not None and value > high):
-                raise self.error(key, value, "out of range", f"use an integer {span}")
-            return value
-
-        return check
-
-    def number(
-        self, low: float, high: float | None = None, *, open_low: bool = False
-    ) -> Callable[[Any, str], float]:
-        span = f"{'above' if open_low else 'at least'} {low}" + (
-            f" and at most {high}" if high is not None else ""
-        )
-
-        def check(value: Any, key: str) -> float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise self.error(key, value, "expected a number", f"use a number {span}")
-            too_low = value <= low if open_low else value < low
-            if too_low or (high is not None and value > high):
-                raise self.error(key, value, "out of range", f"use a number {span}")
-            return float(value)
-
-        return check
-
-    def duration(self, *, positive: bool = False) -> Callable[[Any, str], float]:
-        def check(value: Any, key: str) -> float:
-            try:
-                seconds = parse_duration(value)
-            except ValueError:
-                raise self.error(
-                    key, value, "not a valid duration", f"use {DURATION_HELP}"
-                ) from None
-            if positive and seconds <= 0:
-                raise self.error(key, value, "must be longer than zero", f"use {DURATION_HELP}")
-            return seconds
-
-        return check
-
-    def choice(self, options: Iterable[str]) -> Callable[[Any, str], str]:
-        allowed = tuple(options)
-
-        def check(value: Any, key: str) -> str:
-            if value not in allowed:
-                close = difflib.get_close_matches(str(value), allowed, n=1)
-                hint = f'did you mean "{close[0]}"? ' if close else ""
-                raise self.error(
-                    key, value, "not allowed", f"{hint}use one of: {', '.join(allowed)}"
-                )
-            return cast(str, value)
-
-        return check
-
-    def env_name(self, value: Any, key: str) -> str:
-        name = self.string(value, key)
-        if redact(name) != name:
-            raise self.error(
-                key,
-                value,
-                "looks like a token, not the name of an environment variable",
-                "export the token as e.g. ZEN_GH_TOKEN and write that name here",
-            )
-        if not _ENV_RE.match(name):
-            raise self.error(
-                key,
-                value,
-                "not an environment variable name",
-                "use letters, digits and _ (e.g. ZEN_GH_TOKEN); never the token itself",
-            )
-        return name
-
-    def string_list(self, value: Any, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.error(key, value, "expected a list of strings", 'e.g. ["#dev", "#ops"]')
-        return tuple(v.strip() for v in value)
-
 
 # ---------------------------------------------------------------------------------------------
 # Sections of the file
@@ -384,7 +183,7 @@ def _accounts(raw: Any, file: Path | None) -> list[AccountConfig]:
         )
     accounts: list[AccountConfig] = []
     for number, entry in enumerate(raw, start=1):
-        account = _account(_Table(entry, f"accounts[{number}]", file))
+        account = _account(Table(entry, f"accounts[{number}]", file))
         if any(a.name == account.name for a in accounts):
             raise ConfigError(
                 "duplicate account name",
@@ -397,7 +196,7 @@ def _accounts(raw: Any, file: Path | None) -> list[AccountConfig]:
     return accounts
 
 
-def _account(t: _Table) -> AccountConfig:
+def _account(t: Table) -> AccountConfig:
     name = t.get("name", t.string, "")
     if not name:
         raise t.error(t.path("name"), None, "missing", 'every account needs name = "..."')
@@ -433,7 +232,7 @@ def _account(t: _Table) -> AccountConfig:
     return AccountConfig(name, service, base_url.rstrip("/"), token_env, email, user)
 
 
-def _url_check(t: _Table) -> Callable[[Any, str], str]:
+def _url_check(t: Table) -> Callable[[Any, str], str]:
     def check(value: Any, key: str) -> str:
         url = t.string(value, key)
         if not re.match(r"^https?://[^\s/]+", url):
@@ -454,12 +253,12 @@ def _sections(raw: Any, accounts: list[AccountConfig], file: Path | None) -> lis
         )
     by_name = {a.name: a for a in accounts}
     return [
-        _section(_Table(entry, f"sections[{n}]", file), by_name)
+        _section(Table(entry, f"sections[{n}]", file), by_name)
         for n, entry in enumerate(raw, start=1)
     ]
 
 
-def _section(t: _Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
+def _section(t: Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
     pane = cast(Pane, t.get("pane", t.choice(PANES), ""))
     if not pane:
         raise t.error(t.path("pane"), None, "missing", f"use one of: {', '.join(PANES)}")
@@ -516,7 +315,7 @@ def _example(key: str) -> str:
     }[key]
 
 
-def _check_misplaced_query(t: _Table, service: str) -> None:
+def _check_misplaced_query(t: Table, service: str) -> None:
     owners = {"jql": ("jira",), "channels": ("slack",), "query": ("github", "slack")}
     for key, services in owners.items():
         if key in t.data and service not in services:
@@ -531,7 +330,7 @@ def _check_misplaced_query(t: _Table, service: str) -> None:
 
 
 def _gateway(raw: Any, file: Path | None) -> dict[str, GatewaySettings]:
-    t = _Table(raw, "gateway", file)
+    t = Table(raw, "gateway", file)
     result: dict[str, GatewaySettings] = {}
     for service in SERVICES:
         base = default_settings(service)
@@ -540,7 +339,7 @@ def _gateway(raw: Any, file: Path | None) -> dict[str, GatewaySettings]:
     return result
 
 
-def _service_gateway(t: _Table, base: GatewaySettings) -> GatewaySettings:
+def _service_gateway(t: Table, base: GatewaySettings) -> GatewaySettings:
     settings = replace(
         base,
         breaker=_breaker(t.table("breaker"), base.breaker),
@@ -554,7 +353,7 @@ def _service_gateway(t: _Table, base: GatewaySettings) -> GatewaySettings:
     return settings
 
 
-def _breaker(t: _Table, b: BreakerSettings) -> BreakerSettings:
+def _breaker(t: Table, b: BreakerSettings) -> BreakerSettings:
     out = BreakerSettings(
         failure_threshold=t.get("failure_threshold", t.integer(1), b.failure_threshold),
         success_threshold=t.get("success_threshold", t.integer(1), b.success_threshold),
@@ -566,7 +365,7 @@ def _breaker(t: _Table, b: BreakerSettings) -> BreakerSettings:
     return out
 
 
-def _retry(t: _Table, r: RetrySettings) -> RetrySettings:
+def _retry(t: Table, r: RetrySettings) -> RetrySettings:
     out = RetrySettings(
         initial_wait=t.get("initial_wait", t.duration(), r.initial_wait),
         multiplier=t.get("multiplier", t.number(1.0), r.multiplier),
@@ -586,7 +385,7 @@ def _retry(t: _Table, r: RetrySettings) -> RetrySettings:
     return out
 
 
-def _cache(t: _Table, c: CacheSettings) -> CacheSettings:
+def _cache(t: Table, c: CacheSettings) -> CacheSettings:
     enabled = t.get("enabled", t.boolean, c.enabled)
     types = dict(c.types)
     for name in c.types:
@@ -596,7 +395,7 @@ def _cache(t: _Table, c: CacheSettings) -> CacheSettings:
     return CacheSettings(enabled=enabled, types=types)
 
 
-def _cache_type(t: _Table, c: CacheTypeSettings) -> CacheTypeSettings:
+def _cache_type(t: Table, c: CacheTypeSettings) -> CacheTypeSettings:
     out = CacheTypeSettings(
         ttl=t.get("ttl", t.duration(), c.ttl),
         maxsize=t.get("maxsize", t.integer(1), c.maxsize),
@@ -606,7 +405,7 @@ def _cache_type(t: _Table, c: CacheTypeSettings) -> CacheTypeSettings:
     return out
 
 
-def _rate_limit(t: _Table, r: RateLimitSettings) -> RateLimitSettings:
+def _rate_limit(t: Table, r: RateLimitSettings) -> RateLimitSettings:
     buckets = dict(r.buckets)
     if "buckets" in t.data:
         bt = t.table("buckets")
@@ -622,7 +421,7 @@ def _rate_limit(t: _Table, r: RateLimitSettings) -> RateLimitSettings:
     return out
 
 
-def _bucket(t: _Table, value: Any, key: str) -> tuple[float, float]:
+def _bucket(t: Table, value: Any, key: str) -> tuple[float, float]:
     allowed = 'write [requests, period], e.g. [30, "1m"]'
     if not isinstance(value, list) or len(value) != 2:
         raise t.error(key, value, "expected [requests, period]", allowed)
@@ -636,7 +435,7 @@ def _bucket(t: _Table, value: Any, key: str) -> tuple[float, float]:
     return (requests, period)
 
 
-def _timeouts(t: _Table, d: TimeoutSettings) -> TimeoutSettings:
+def _timeouts(t: Table, d: TimeoutSettings) -> TimeoutSettings:
     check = t.duration(positive=True)
     out = TimeoutSettings(
         connect=t.get("connect", check, d.connect),
@@ -648,7 +447,7 @@ def _timeouts(t: _Table, d: TimeoutSettings) -> TimeoutSettings:
     return out
 
 
-def _polling(t: _Table) -> PollingConfig:
+def _polling(t: Table) -> PollingConfig:
     d = PollingConfig()
     check = t.duration(positive=True)
     out = PollingConfig(
@@ -676,7 +475,7 @@ def _polling(t: _Table) -> PollingConfig:
     return out
 
 
-def _ui(t: _Table) -> UiConfig:
+def _ui(t: Table) -> UiConfig:
     theme = t.get("theme", t.string, None)
     keymap: dict[str, str] = {}
     if "keymap" in t.data:
@@ -690,7 +489,7 @@ def _ui(t: _Table) -> UiConfig:
     return UiConfig(theme=theme, keymap=keymap)
 
 
-def _webhooks(t: _Table) -> WebhookConfig:
+def _webhooks(t: Table) -> WebhookConfig:
     d = WebhookConfig()
     secret_env = dict(d.secret_env)
     if "secret_env" in t.data:
@@ -716,7 +515,7 @@ def _webhooks(t: _Table) -> WebhookConfig:
 
 def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -> Settings:
     """Settings from an already-parsed TOML document."""
-    top = _Table(data, "", file)
+    top = Table(data, "", file)
     no_accounts: list[AccountConfig] = []
     accounts = top.get("accounts", lambda v, _k: _accounts(v, file), no_accounts)
     settings = Settings(
