@@ -274,7 +274,7 @@ class Gateway:
             return await with_retries(
                 partial(self._attempt, call, validators),
                 policy=self._retry,
-                method=call.method,
+                idempotent=self._profile.idempotent(call.method, call.path),
                 keyed=call.idempotency_key is not None,
                 verify=partial(_verified, call.verify) if call.verify else None,
                 clock=self._clock,
@@ -422,12 +422,23 @@ class Gateway:
         cache: CacheOutcome,
         error: str | None,
     ) -> None:
+        latency = self._clock.monotonic() - started
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s %s -> %s %s in %.0f ms",
+                self.account,
+                call.method,
+                call.endpoint,
+                status,
+                cache,
+                latency * 1e3,
+            )
         self._publish(
             RequestDone,
             method=call.method,
             endpoint=call.endpoint,
             status=status,
-            latency=self._clock.monotonic() - started,
+            latency=latency,
             cache=cache,
             attempts=call.attempts,
             error=error,

@@ -153,6 +153,8 @@ class ScopedLimiter:
         self._clock = clock
         self._safety = safety_factor
         self._buckets: dict[str, AdaptiveLimiter] = {}
+        for scope in self._config:  # configured scopes show in the gauge before any call
+            self.bucket(scope)
         self.window = SlidingWindow(*mutation_window, clock) if mutation_window else None
 
     def bucket(self, scope: str) -> AdaptiveLimiter:

@@ -24,6 +24,9 @@ _SLACK_TIERS = {
     "search.messages": "tier2",
 }
 
+# Slack Web API methods whose last name part is one of these only read (users.info, ...).
+_SLACK_READ_VERBS = frozenset({"history", "replies", "list", "info", "messages", "test"})
+
 
 @dataclass(frozen=True, slots=True)
 class Quota:
@@ -49,6 +52,15 @@ class ServiceProfile:
         if self.name == "slack":
             return _SLACK_TIERS.get(path.rstrip("/").rsplit("/", 1)[-1], "default")
         return "default"
+
+    def idempotent(self, method: str, path: str) -> bool:
+        """Safe to send twice. Slack reads are POSTs too, so its read methods count."""
+        if method.upper() in IDEMPOTENT:
+            return True
+        if self.name == "slack":
+            api_method = path.rstrip("/").rsplit("/", 1)[-1]
+            return api_method.rsplit(".", 1)[-1] in _SLACK_READ_VERBS
+        return False
 
     def request_id(self, headers: Mapping[str, str]) -> str | None:
         return headers.get(self.request_id_header) if self.request_id_header else None
@@ -81,8 +93,11 @@ class ServiceProfile:
         if after is not None:
             return after
         if headers.get("x-ratelimit-remaining") == "0" or status == 429:
-            return parse_reset(headers.get("x-ratelimit-reset"))
-        return None
+            reset = parse_reset(headers.get("x-ratelimit-reset"))
+            if reset is not None:
+                return reset
+        # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
+        return now + 60.0 if self.name == "github" else None
 
 
 PROFILES: dict[str, ServiceProfile] = {

@@ -9,7 +9,6 @@ from typing import Literal, TypeVar
 
 from .clock import Clock
 from .errors import GatewayError
-from .profiles import IDEMPOTENT
 from .settings import RetrySettings
 
 T = TypeVar("T")
@@ -41,10 +40,10 @@ class RetryPolicy:
         cap = min(s.max_wait, s.initial_wait * s.multiplier ** (attempt - 1))
         return self._rand() * cap if s.jitter else cap
 
-    def may_retry(self, failure: AttemptFailed, method: str, keyed: bool) -> bool:
+    def may_retry(self, failure: AttemptFailed, idempotent: bool, keyed: bool) -> bool:
         if failure.kind == "connect":
             return True  # nothing was sent
-        return method.upper() in IDEMPOTENT or keyed
+        return idempotent or keyed
 
     def wait(self, failure: AttemptFailed, attempt: int, now: float) -> float:
         if failure.retry_at is not None:
@@ -59,7 +58,7 @@ async def with_retries(
     attempt_fn: Callable[[int], Awaitable[T]],
     *,
     policy: RetryPolicy,
-    method: str,
+    idempotent: bool,
     keyed: bool,
     verify: Callable[[], Awaitable[T | None]] | None,
     clock: Clock,
@@ -71,12 +70,12 @@ async def with_retries(
             return await attempt_fn(attempt)
         except AttemptFailed as failed:
             last = attempt >= policy.settings.max_attempts
-            if last or not policy.may_retry(failed, method, keyed):
+            if last or not policy.may_retry(failed, idempotent, keyed):
                 raise failed.error from None
             wait = policy.wait(failed, attempt, clock.time())
             if failed.retry_at is not None and wait > policy.settings.max_server_wait:
                 raise failed.error from None  # fail fast; the caller reschedules
-            if failed.outcome_unknown and method.upper() not in IDEMPOTENT and verify:
+            if failed.outcome_unknown and not idempotent and verify:
                 applied = await verify()
                 if applied is not None:
                     return applied

@@ -129,11 +129,14 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     gh = make_gateway()
     await gh.request("GET", "/search/issues")
     await gh.request("GET", "/repos")
-    assert set(gh.health().buckets) == {"search", "core"}
+    assert set(gh.health().buckets) == {"default", "search", "core"}
+    gauges = gh.health().buckets
+    assert (gauges["core"].tokens, gauges["search"].tokens) == (4999, 29)
     assert gh.health().buckets["search"].capacity == 30
     slack = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
     await slack.request("POST", "/api/conversations.history")
-    assert set(slack.health().buckets) == {"tier3"}
+    buckets = slack.health().buckets
+    assert buckets["tier3"].tokens == 49 and buckets["tier2"].tokens == 20
 
 
 async def test_the_fake_clock_is_not_needed_for_real_waits() -> None:

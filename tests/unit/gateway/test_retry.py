@@ -82,16 +82,16 @@ async def test_github_403_rate_limit_raises_rate_limited_not_api_error(router, m
 
 
 async def test_secondary_limit_message_is_a_rate_limit_but_plain_403_is_forbidden(
-    router, make_gateway
+    router, make_gateway, clock
 ):
     msg = {"message": "You have exceeded a secondary rate limit. Please wait."}
     router.get("/g").respond(403, json=msg)
     router.get("/h").respond(403, json={"message": "Resource not accessible by integration"})
-    gw = make_gateway(settings_for(max_attempts=1))
-    with pytest.raises(RateLimited):
-        await gw.request("GET", "/g")
+    with pytest.raises(RateLimited) as limited:
+        await make_gateway(settings_for(max_attempts=1)).request("GET", "/g")
+    assert limited.value.retry_at == near(clock.time() + 60)  # GitHub asks for >= 60 s
     with pytest.raises(ApiError) as info:
-        await gw.request("GET", "/h")
+        await make_gateway(settings_for(max_attempts=1)).request("GET", "/h")
     assert "not accessible" in str(info.value)
 
 
@@ -185,3 +185,26 @@ async def test_401_without_a_fresh_token_is_auth_expired(router, make_gateway):
         await make_gateway().request("GET", "/me")
     assert route.call_count == 1
     assert "log in" in str(info.value)
+
+
+async def test_a_secondary_limit_pauses_the_scope_for_later_calls(router, make_gateway):
+    msg = {"message": "You have exceeded a secondary rate limit."}
+    router.get("/g").respond(403, json=msg)
+    other = router.get("/other").respond(200, json={})
+    gw = make_gateway(settings_for(max_attempts=1))
+    with pytest.raises(RateLimited):
+        await gw.request("GET", "/g")
+    with pytest.raises(RateLimited):
+        await gw.request("GET", "/other", deadline=10)
+    assert not other.called
+
+
+async def test_slack_read_methods_are_retried_even_as_post(router, make_gateway):
+    read = router.post("/api/conversations.history")
+    read.side_effect = [httpx.Response(503), httpx.Response(200, json={"ok": True})]
+    write = router.post("/api/chat.postMessage").respond(503)
+    gw = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
+    assert (await gw.request("POST", "/api/conversations.history")).status == 200
+    with pytest.raises(Unavailable):
+        await gw.request("POST", "/api/chat.postMessage", json={})
+    assert (read.call_count, write.call_count) == (2, 1)
