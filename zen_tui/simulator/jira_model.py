@@ -136,6 +136,8 @@ class Renderer:
         if full:
             body.update(
                 locale="en_US",
+                key="",  # deprecated (GDPR), still present and empty
+                name="",
                 groups={"size": 1, "items": []},
                 applicationRoles={"size": 1, "items": []},
                 expand="groups,applicationRoles",

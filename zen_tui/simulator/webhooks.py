@@ -140,10 +140,10 @@ class WebhookDispatcher:
         if change.service == "github":
             return github_json(change.payload)
         if change.service == "slack":
-            return compact_json(self._slack_envelope(change))
+            return compact_json(self.slack_envelope(change))
         return compact_json(change.payload)
 
-    def _slack_envelope(self, change: ChangeEvent) -> dict[str, Any]:
+    def slack_envelope(self, change: ChangeEvent) -> dict[str, Any]:
         slack = self.world.services.get("slack")
         me = getattr(getattr(slack, "me", None), "id", "U0000000000")
         return {

@@ -1,0 +1,169 @@
+"""Jira simulator responses against the Jira Cloud platform OpenAPI components (refs resolved
+within the document) and the key sets of the recorded examples; request examples replayed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from zen_tui.simulator.core import World
+from zen_tui.simulator.jira import JiraSim
+
+API = "/rest/api/3"
+
+
+@pytest.fixture(scope="module")
+def spec(contracts: Path) -> dict[str, Any]:
+    return json.loads((contracts / "jira-cloud-platform/swagger-v3.v3.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def examples(contracts: Path) -> Path:
+    return contracts / "jira-cloud-platform/examples"
+
+
+def check(spec: dict[str, Any], component: str, instance: Any) -> None:
+    schema = {"$ref": f"#/components/schemas/{component}", "components": spec["components"]}
+    jsonschema.Draft7Validator(schema).validate(instance)
+
+
+def example(examples: Path, name: str) -> Any:
+    return json.loads((examples / name).read_text())
+
+
+@pytest.fixture
+def jira() -> JiraSim:
+    world = World(seed=4, size=300)
+    sim = JiraSim(world, "tok", "me@example.com")
+    world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
+    app = Starlette(routes=[Mount("/jira", routes=jira.routes())])
+    auth = "Basic " + base64.b64encode(b"me@example.com:tok").decode()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sim/jira",
+        headers={"Authorization": auth},
+    ) as c:
+        yield c
+
+
+def key_in(jira: JiraSim, status: str) -> str:
+    return next(i.key for i in jira.issues.values() if i.status == status)
+
+
+async def test_search_results_and_issue_beans(
+    client: httpx.AsyncClient, spec: dict[str, Any], examples: Path
+) -> None:
+    for method in ("GET", "POST"):
+        if method == "GET":
+            r = await client.get(
+                f"{API}/search/jql",
+                params={"jql": "project = ZEN", "fields": "*all", "maxResults": 5},
+            )
+        else:
+            r = await client.post(
+                f"{API}/search/jql",
+                json={"jql": "project = ZEN", "fields": ["*all"], "maxResults": 5},
+            )
+        body = r.json()
+        check(spec, "SearchAndReconcileResults", body)
+        recorded = example(examples, f"{method}_search_jql.200.json")
+        assert set(recorded) <= set(body)
+        assert set(recorded["issues"][0]) <= set(body["issues"][0])
+        for issue in body["issues"]:
+            check(spec, "IssueBean", issue)
+    ids_only = (await client.get(f"{API}/search/jql", params={"jql": "project = ZEN"})).json()
+    check(spec, "SearchAndReconcileResults", ids_only)
+
+
+async def test_issue_transitions_comment_myself(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], examples: Path
+) -> None:
+    key = key_in(jira, "3")
+    issue = (await client.get(f"{API}/issue/{key}", params={"expand": "renderedFields"})).json()
+    check(spec, "IssueBean", issue)
+    assert set(example(examples, "GET_issue_issueIdOrKey.200.json")) <= set(issue)
+    transitions = (await client.get(f"{API}/issue/{key}/transitions")).json()
+    check(spec, "Transitions", transitions)
+    recorded = example(examples, "GET_issue_issueIdOrKey_transitions.200.json")["transitions"][0]
+    assert set(recorded) - {"fields"} <= set(transitions["transitions"][0])
+    for transition in transitions["transitions"]:
+        check(spec, "IssueTransition", transition)
+    comments = (await client.get(f"{API}/issue/{key}/comment")).json()
+    check(spec, "PageOfComments", comments)
+    assert set(example(examples, "GET_issue_issueIdOrKey_comment.200.json")) <= set(comments)
+    me = (await client.get(f"{API}/myself")).json()
+    check(spec, "User", me)
+    assert set(example(examples, "GET_myself.200.json")) <= set(me)
+
+
+async def test_replayed_request_examples_are_accepted(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], examples: Path
+) -> None:
+    key = key_in(jira, "10000")
+    comment_req = example(examples, "POST_issue_issueIdOrKey_comment.request.json")
+    r = await client.post(f"{API}/issue/{key}/comment", json=comment_req)
+    assert r.status_code == 201
+    check(spec, "Comment", r.json())
+    recorded = example(examples, "POST_issue_issueIdOrKey_comment.201.json")
+    assert set(recorded) - {"visibility"} <= set(r.json())
+    transition_req = example(examples, "POST_issue_issueIdOrKey_transitions.request.json")
+    transition_req["transition"] = {"id": "11"}
+    r = await client.post(f"{API}/issue/{key}/transitions", json=transition_req)
+    assert r.status_code == 204
+    assign_req = example(examples, "PUT_issue_issueIdOrKey_assignee.request.json")
+    r = await client.put(f"{API}/issue/{key}/assignee", json={"accountId": jira.me})
+    assert r.status_code == 204 and set(assign_req) == {"accountId"}
+
+
+async def test_bulk_operation_shapes(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], examples: Path
+) -> None:
+    bulk_req = example(examples, "POST_bulk_issues_transition.request.json")
+    todo = [i for i in jira.issues.values() if i.status == "10000"]
+    bulk_req["bulkTransitionInputs"][0]["selectedIssueIdsOrKeys"] = [str(todo[0].id)]
+    bulk_req["bulkTransitionInputs"][1]["selectedIssueIdsOrKeys"] = [todo[1].key]
+    r = await client.post(f"{API}/bulk/issues/transition", json=bulk_req)
+    assert r.status_code == 201
+    check(spec, "SubmittedBulkOperation", r.json())
+    assert set(r.json()) == set(example(examples, "POST_bulk_issues_transition.201.json"))
+    recorded = set(example(examples, "GET_bulk_queue_taskId.200.json"))
+    for _ in range(3):
+        progress = (await client.get(f"{API}/bulk/queue/{r.json()['taskId']}")).json()
+        check(spec, "BulkOperationProgress", progress)
+    assert progress["status"] == "COMPLETE"  # one valid ("11"), one invalid ("2") transition
+    assert recorded <= set(progress) | {"failedAccessibleIssues"}
+    assert list(progress["failedAccessibleIssues"]) == [str(todo[1].id)]
+
+
+async def test_errors_are_error_collections(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
+) -> None:
+    responses = [
+        await client.get(f"{API}/search"),
+        await client.post(f"{API}/search/jql", json={"jql": "nope = 1"}),
+        await client.get(f"{API}/issue/NOPE-1"),
+        await client.get(f"{API}/myself", headers={"Authorization": "Bearer wrong"}),
+        await client.post(
+            f"{API}/issue/{key_in(jira, '10002')}/transitions", json={"transition": {"id": "21"}}
+        ),
+    ]
+    assert [r.status_code for r in responses] == [410, 400, 404, 401, 400]
+    for r in responses:
+        check(spec, "ErrorCollection", r.json())
+        assert r.json()["errorMessages"] or r.json()["errors"]
+    check(spec, "ErrorCollection", json.loads(jira.rate_limited_response(5).body))
+    check(spec, "ErrorCollection", json.loads(jira.error_response(503, "down").body))
