@@ -382,17 +382,8 @@ class GitHubClient(BaseClient):
         return None
 
     async def _merged(self, base: str, number: int) -> bool:
-        try:
-            await self.gateway.request(
-                "GET",
-                f"{base}/pulls/{number}/merge",
-                endpoint="/repos/{owner}/{repo}/pulls/{number}/merge",
-            )
-        except ApiError as err:
-            if err.status == 404:
-                return False
-            raise
-        return True
+        pr = self.r.root(await self._fresh(f"{base}/pulls/{number}"))
+        return bool(self.r.opt_bool(pr, "merged") or self.r.opt_text(pr, "merged_at"))
 
     async def _comment_has_marker(self, path: str, key: str) -> bool | None:
         url: str | None = path

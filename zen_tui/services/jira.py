@@ -36,7 +36,7 @@ from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 from zen_tui.sync.backend import ItemDetail
 
 API = "/rest/api/3"
-DEFAULT_JQL = "assignee = currentUser() AND resolution = Unresolved ORDER BY updated DESC"
+DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
 
 

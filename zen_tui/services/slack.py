@@ -40,7 +40,6 @@ TIERS = {
     "search.messages": "tier2",
     "chat.postMessage": "special",
     "reactions.add": "tier3",
-    "reactions.get": "tier3",
 }
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -358,15 +357,15 @@ class SlackClient(BaseClient):
         return any(idempotency_key in zw_keys(str(text)) for text in texts)
 
     async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
+        """The message's reactions, read as the first entry of conversations.replies."""
         me = await self.me()
         name = params.get("name", params.get("reaction", "")).strip(":")
-        body, _ = await self.call("reactions.get", {"channel": channel, "timestamp": ts})
-        r = self.r.at("reactions.get")
-        message = r.obj(body, "message")
-        return any(
-            r.text(x, "name") == name and me in r.opt_arr(x, "users")
-            for x in r.opt_arr(message, "reactions")
-        )
+        query = {"channel": channel, "ts": ts, "limit": 1}
+        body, _ = await self.call("conversations.replies", query)
+        r = self.r.at("conversations.replies")
+        messages = r.arr(body, "messages")
+        reactions = r.opt_arr(messages[0], "reactions") if messages else []
+        return any(r.text(x, "name") == name and me in r.opt_arr(x, "users") for x in reactions)
 
 
 class _Pages:

@@ -134,9 +134,12 @@ async def test_verify_label_presence(gh, router) -> None:
     assert await gh.verify(act("add_label", label="ux"), idempotency_key=KEY) is False
 
 
-@pytest.mark.parametrize(("status", "merged"), [(204, True), (404, False)])
-async def test_verify_merge(gh, router, status, merged) -> None:
-    router.get(f"{REPO}/pulls/5/merge").respond(status)
+@pytest.mark.parametrize(
+    ("pr", "merged"),
+    [({"merged": True}, True), ({"merged": False, "merged_at": None}, False)],
+)
+async def test_verify_merge(gh, router, pr, merged) -> None:
+    router.get(f"{REPO}/pulls/5").respond(200, json=pr)
     assert await gh.verify(act("merge"), idempotency_key=KEY) is merged
 
 

@@ -162,11 +162,24 @@ async def test_ok_false_mapping(slack, router, basics, body, error, text) -> Non
     assert text in str(info.value)
 
 
-async def test_requests_use_the_method_tier_scope(slack, router, basics, make_gateway) -> None:
-    router.get(f"{API}/conversations.history").respond(200, json={"ok": True, "messages": []})
+async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None:
+    scopes: dict[str, str] = {}
+    real = slack.gateway.request
+
+    async def spy(method, path, **kwargs):  # records, then calls the real gateway
+        scopes[path] = kwargs["scope"]
+        return await real(method, path, **kwargs)
+
+    slack.gateway.request = spy
+    body = {"ok": True, "messages": [{"ts": "1.0", "user": "W1", "text": "x"}]}
+    router.get(f"{API}/conversations.history").respond(200, json=body)
     await slack.fetch_section(section("slack", "#general"))
-    buckets = slack.gateway.health().buckets
-    assert set(buckets) == {"special", "tier2", "tier3"}  # auth.test, list, history
+    assert scopes == {
+        "/auth.test": "special",
+        "/conversations.list": "tier2",
+        "/conversations.history": "tier3",
+        "/users.info": "tier4",
+    }
 
 
 async def test_details_are_thread_replies(slack, router, basics, contracts) -> None:
@@ -245,6 +258,9 @@ async def test_verify_reply_and_reaction(slack, router, basics) -> None:
     )
     assert await slack.verify(act("reply", text="ok"), idempotency_key=KEY) is True
     assert await slack.verify(act("reply", text="ok"), idempotency_key="other") is False
+
+
+async def test_verify_reaction_reads_the_message(slack, router, basics) -> None:
     router.get(f"{API}/reactions.get").respond(
         200,
         json={"ok": True, "message": {"reactions": [{"name": "eyes", "users": ["U012AB3CDE"]}]}},
