@@ -18,7 +18,7 @@ from typing import Any
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.models import ActionState
 from zen_tui.sync.freshness import reason_for
-from zen_tui.sync.outbox import Outbox, _after_send_error
+from zen_tui.sync.outbox import Outbox, Outcome, _after_send_error, failures
 
 # Writes that create content count against GitHub's 80/min secondary limit.
 CONTENT_CREATING = frozenset({"comment", "approve", "request_changes", "reply", "post"})
@@ -137,10 +137,12 @@ class BulkProcessor:
         for entry in batch:
             self.outbox.mark(entry, ActionState.SENDING, None, attempt=True)
 
+        account = batch[0].action.account
         try:  # per-item progress is published below, as each result is recorded
-            results = await client.bulk_apply(
-                [e.action for e in batch], [e.idempotency_key for e in batch], _ignore
-            )
+            with failures(self.outbox.bus, account) as troubles:
+                results = await client.bulk_apply(
+                    [e.action for e in batch], [e.idempotency_key for e in batch], _ignore
+                )
         except GatewayError as err:
             outcome = _after_send_error(err, self.outbox.now())
             for entry in batch:
@@ -148,12 +150,10 @@ class BulkProcessor:
             self.outbox.note(outcome)
             return
         for entry, result in zip(batch, results, strict=True):
-            if result.ok:
-                state, reason = ActionState.DONE, result.message or None
-            else:
-                state = ActionState.FAILED
-                reason = ("conflict: " if result.conflict else "") + (result.message or "failed")
+            state, reason = _judge(result, bool(troubles))
             self.outbox.mark(entry, state, reason, progress=progress.step())
+            if state is ActionState.PENDING:
+                self.outbox.note(Outcome(state, reason))
 
     async def _one_by_one(self, batch: list[Any], progress: _Progress) -> None:
         gate = asyncio.Semaphore(self.settings.concurrency)
@@ -171,6 +171,18 @@ class BulkProcessor:
                 self.outbox.publish(latest, state, latest.reason, progress.step())
 
         await asyncio.gather(*(one(e) for e in batch))
+
+
+def _judge(result: Any, troubled: bool) -> tuple[ActionState, str | None]:
+    """A bulk result: done, failed (a refusal), or pending when it failed while the service
+    was failing (transitions are idempotent, so a resend is safe)."""
+    if result.ok:
+        return ActionState.DONE, result.message or None
+    if result.conflict:
+        return ActionState.FAILED, "conflict: " + (result.message or "refused")
+    if troubled:
+        return ActionState.PENDING, result.message or "service unavailable"
+    return ActionState.FAILED, result.message or "failed"
 
 
 def _ignore(done: int, total: int) -> None:

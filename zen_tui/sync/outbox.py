@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -130,22 +130,13 @@ class Outbox:
 
     async def _verify(self, client: ActionClient, entry: Any) -> Outcome | None:
         """None = go on and (re)send; else the outcome to record without sending."""
-        account = entry.action.account
-        troubles: list[RequestDone] = []  # failed calls of this account while verifying
-
-        def watch(event: Event) -> None:
-            if isinstance(event, RequestDone) and event.account == account and _failed(event):
-                troubles.append(event)
-
-        unsubscribe = self.bus.subscribe(watch)
-        try:
-            applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
-        except GatewayError as err:
-            return _transient(err, ActionState.UNKNOWN, self.now()) or Outcome(
-                ActionState.FAILED, f"could not verify: {reason_for(err)}"
-            )
-        finally:
-            unsubscribe()
+        with failures(self.bus, entry.action.account) as troubles:
+            try:
+                applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+            except GatewayError as err:
+                return _transient(err, ActionState.UNKNOWN, self.now()) or Outcome(
+                    ActionState.FAILED, f"could not verify: {reason_for(err)}"
+                )
         if applied is True:
             return Outcome(ActionState.DONE, "already applied (verified)")
         if applied is None and troubles:  # "cannot tell" only because the service is down now
@@ -259,6 +250,23 @@ class Outbox:
                 progress=progress,
             )
         )
+
+
+@contextlib.contextmanager
+def failures(bus: EventBus, account: str) -> Iterator[list[RequestDone]]:
+    """Collect this account's failed calls while the block runs. Clients that turn a
+    transient error into "cannot tell" / ok=False are told apart from a real answer so."""
+    seen: list[RequestDone] = []
+
+    def watch(event: Event) -> None:
+        if isinstance(event, RequestDone) and event.account == account and _failed(event):
+            seen.append(event)
+
+    unsubscribe = bus.subscribe(watch)
+    try:
+        yield seen
+    finally:
+        unsubscribe()
 
 
 def _failed(event: RequestDone) -> bool:

@@ -97,3 +97,36 @@ async def test_add_flushes_after_interval_and_drain_waits():
     await bulk.drain()
     assert len(clients["jira"].bulk_calls) == 1 and len(clients["jira"].bulk_calls[0]) == 5
     assert 0.5 in clock.sleeps
+
+
+async def test_bulk_result_failed_while_service_down_stays_pending():
+    from zen_tui.gateway.events import RequestDone
+
+    from .fakes import Result
+
+    bulk, clients, store, _, _ = setup()
+
+    async def swallowed(actions, keys, progress):  # the client turned a 503 into ok=False
+        bulk.outbox.bus.publish(RequestDone(service="jira", account="jira", method="GET",
+                                            endpoint="/x", status=503, latency=0.1,
+                                            cache="bypass", attempts=4, error="503"))  # fmt: skip
+        return [Result(False, "jira: server error") for _ in actions]
+
+    clients["jira"].bulk_apply = swallowed
+    await bulk.process(bulk.outbox.queue(transitions(2)))
+    assert all(e.state is ActionState.PENDING for e in store.rows.values())
+    assert bulk.outbox.retry_at is not None
+
+
+async def test_bulk_refusal_without_outage_fails_with_reason():
+    from .fakes import Result
+
+    bulk, clients, store, _, _ = setup()
+
+    async def refused(actions, keys, progress):
+        return [Result(False, "transition 'Done' not available", conflict=True) for _ in actions]
+
+    clients["jira"].bulk_apply = refused
+    await bulk.process(bulk.outbox.queue(transitions(2)))
+    assert {e.reason for e in store.rows.values()} == {"conflict: transition 'Done' not available"}
+    assert all(e.state is ActionState.FAILED for e in store.rows.values())
