@@ -299,8 +299,12 @@ class SlackSim(ServiceSim):
             stamps = [u for u in stamps if u >= boundary]
         limit = self._history_limit(p)
         page, rest = stamps[:limit], stamps[limit:]
+        messages = [chan.messages[us_ts(u)].to_json(chan) for u in page]
+        if messages and messages[0]["ts"] == parent.ts and info.kind == "user":
+            read = parent.replies[-1] if parent.replies else parent.ts
+            messages[0].update(last_read=read, subscribed=False, unread_count=0)
         return {
-            "messages": [chan.messages[us_ts(u)].to_json(chan) for u in page],
+            "messages": messages,
             "has_more": bool(rest),
             "response_metadata": {"next_cursor": _cursor("next_ts", rest[0]) if rest else ""},
         }

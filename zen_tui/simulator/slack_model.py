@@ -150,6 +150,7 @@ def user_json(u: SlackUser, team_id: str) -> dict[str, Any]:
         "avatar_hash": "g0",
         "status_text": "",
         "status_emoji": "",
+        "image_original": f"https://example.invalid/avatar/{u.id}.png",
         "team": team_id,
         **{
             f"image_{s}": f"https://example.invalid/avatar/{u.id}_{s}.png"
