@@ -261,12 +261,13 @@ async def test_verify_reply_and_reaction(slack, router, basics) -> None:
 
 
 async def test_verify_reaction_reads_the_message(slack, router, basics) -> None:
-    router.get(f"{API}/reactions.get").respond(
-        200,
-        json={"ok": True, "message": {"reactions": [{"name": "eyes", "users": ["U012AB3CDE"]}]}},
+    reacted = {"ts": "100.5", "reactions": [{"name": "eyes", "users": ["U012AB3CDE"]}]}
+    route = router.get(f"{API}/conversations.replies").respond(
+        200, json={"ok": True, "messages": [reacted]}
     )
     assert await slack.verify(act("react", name="eyes"), idempotency_key=KEY) is True
     assert await slack.verify(act("react", name="tada"), idempotency_key=KEY) is False
+    assert route.calls[0].request.url.params["ts"] == "100.5"
 
 
 def test_webhook_message_event(slack) -> None:
