@@ -1,0 +1,85 @@
+"""The headless commands end to end: sync, list, health, act (no Textual anywhere)."""
+
+import argparse
+import json
+import subprocess
+import sys
+
+from zen_tui.cli import main
+from zen_tui.commands import act
+
+from .conftest import REPO_ROOT
+
+HEALTH_KEYS = {"tokens", "capacity", "remaining", "reset_at", "retries", "cache_hits",
+               "cache_misses", "revalidations", "outbox_pending", "outbox_failed"}  # fmt: skip
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sync_then_list_health_and_act_on_the_demo(tmp_path, capsys):
+    base = ["--data-dir", str(tmp_path), "--demo"]
+    code, out, _ = run_cli(capsys, *base, "sync", "--once")
+    assert code == 0, out
+    assert "items, live" in out
+
+    code, out, _ = run_cli(capsys, *base, "list", "prs", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["pane"] == "prs" and data["sections"]
+    section = data["sections"][0]
+    assert {"title", "account", "service", "freshness", "items"} <= set(section)
+    assert set(section["freshness"]) == {"state", "fetched_at", "age_seconds", "reason"}
+    assert section["freshness"]["state"] == "local" and section["freshness"]["age_seconds"] >= 0
+    item = section["items"][0]
+    assert {"id", "key", "title", "url", "state", "updated_at"} <= set(item)
+
+    code, out, _ = run_cli(capsys, *base, "list", "messages")
+    assert code == 0 and out.startswith("== ")
+
+    code, out, _ = run_cli(capsys, *base, "health", "--json")
+    health = json.loads(out)["accounts"]
+    assert code == 0 and health
+    for account in health.values():
+        assert account["saved_at"] is not None and account["breaker"] == "closed"
+        assert set(account) >= HEALTH_KEYS
+
+    code, out, _ = run_cli(capsys, *base, "act", "add_label", item["id"], "label=triaged")
+    assert code == 0 and out.startswith("applied add_label")
+
+    code, _, err = run_cli(capsys, *base, "act", "close", "nobody:repo#1")
+    assert code == 2 and "ACCOUNT:KEY" in err
+
+
+def test_act_is_pending_during_an_outage_then_sync_sends_it(sim, settings, capsys):
+    github = sim.account("github").name
+    args = argparse.Namespace(kind="add_label", item=f"{github}:{first_pr(sim)}",
+                              params={"label": "later"})  # fmt: skip
+    sim.set_faults([{"service": "github", "outage": True}])
+    assert act.run(args, settings) == act.PENDING
+    assert "pending add_label" in capsys.readouterr().out
+    sim.clear_faults()
+    from zen_tui.commands import sync
+
+    sync.run(argparse.Namespace(once=True), settings)
+    labels = [m["label"] for m in sim.counters()["mutation_log"] if m["kind"] == "label_added"]
+    assert labels.count("later") == 1
+
+
+def first_pr(sim) -> str:
+    return next(i for i in sim.world.services["github"].state.items if i.is_pr).ref
+
+
+def test_headless_commands_never_import_textual(tmp_path):
+    code = (
+        "import sys\n"
+        "from zen_tui.cli import main\n"
+        f"main(['--data-dir', {str(tmp_path)!r}, 'list', 'prs'])\n"
+        f"main(['--data-dir', {str(tmp_path)!r}, 'health'])\n"
+        "assert 'textual' not in sys.modules, 'textual imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
