@@ -153,7 +153,10 @@ class JiraSim(ServiceSim):
         return error_collection(429, "Rate limit exceeded.", headers=headers)
 
     def error_response(self, status: int, message: str) -> Response:
-        return error_collection(status, message, headers={"X-ARequestId": uuid.uuid4().hex})
+        headers = {"X-ARequestId": uuid.uuid4().hex}
+        if status == 503:
+            headers["Retry-After"] = "5"  # Jira's 503s may carry Retry-After too
+        return error_collection(status, message, headers=headers)
 
     def activity(self) -> None:
         with self.world.lock:

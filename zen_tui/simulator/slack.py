@@ -140,7 +140,12 @@ class SlackSim(ServiceSim):
         )
 
     def error_response(self, status: int, message: str) -> Response:
-        return JSONResponse({"ok": False, "error": message}, status_code=status)
+        """ok:false with a Slack-style error code; the free text goes to response_metadata."""
+        code = {503: "service_unavailable", 504: "request_timeout"}.get(status, "internal_error")
+        if status < 500:
+            code = "invalid_request"
+        body = {"ok": False, "error": code, "response_metadata": {"messages": [message]}}
+        return JSONResponse(body, status_code=status)
 
     def activity(self) -> None:
         with self.world.lock:
