@@ -19,7 +19,13 @@ from typing import Any, get_args
 
 from zen_tui import __version__, paths
 from zen_tui.commands import COMMAND_MODULES
-from zen_tui.config import ConfigError, Settings, demo_settings, load_settings
+from zen_tui.config import (
+    ConfigError,
+    Settings,
+    demo_settings,
+    load_settings,
+    register_secrets,
+)
 from zen_tui.logs import current_log_file, redact, route_to_log_file, setup_logging
 from zen_tui.models import ActionKind
 
@@ -234,7 +240,9 @@ def _run(args: argparse.Namespace) -> int:
         scenario = DEMO_SCENARIO if args.command == "dashboard" else None  # headless: steady
         with demo_session(data_dir, scenario) as settings:
             return _dispatch(args, settings)
-    return _dispatch(args, _load(args, data_dir))
+    settings = _load(args, data_dir)
+    register_secrets(settings)
+    return _dispatch(args, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -560,6 +560,18 @@ def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False
     return parse_settings(data, file=path, data_dir=data_dir)
 
 
+def register_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Mask, in every log line from now on, the tokens and webhook secrets the config points
+    at in the environment (tokens from the keyring or OAuth are registered where loaded)."""
+    env = os.environ if environ is None else environ
+    names = [a.token_env for a in settings.accounts if a.token_env]
+    names += list(settings.webhooks.secret_env.values())
+    for name in names:
+        register_secret(env.get(name))
+    for account in settings.accounts:
+        register_secret(account.token)
+
+
 class SimAccountLike(Protocol):
     """What the demo needs from zen_tui.simulator.server.SimAccount (not imported here)."""
 

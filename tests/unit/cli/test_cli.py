@@ -218,3 +218,29 @@ def test_command_exiting_with_a_message(
     fake_command("sync", leave)
     assert main([*base(tmp_path), "sync"]) == 2
     assert capsys.readouterr().err == "zen-tui: nothing to do\n"
+
+
+def test_tokens_named_by_the_config_never_reach_the_log(
+    tmp_path: Path, fake_command, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    token = "no-known-prefix-" + "t0k" * 10
+    hook_secret = "webhook-" + "s3c" * 8
+    monkeypatch.setenv("MY_GH_TOKEN", token)
+    monkeypatch.setenv("ZEN_SLACK_SIGNING_SECRET", hook_secret)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[[accounts]]\nname = "gh"\nservice = "github"\ntoken_env = "MY_GH_TOKEN"\n',
+        encoding="utf-8",
+    )
+
+    def chatty(args: argparse.Namespace, settings: Settings) -> int:
+        logging.getLogger("zen_tui.test").warning("sending %s and %s", token, hook_secret)
+        return 0
+
+    fake_command("sync", chatty)
+    assert main([*base(tmp_path), "sync"]) == 0
+    text = (tmp_path / "data" / "logs" / "zen-tui.log").read_text(encoding="utf-8")
+    assert "sending *** and ***" in text
+    assert token not in text and hook_secret not in text
