@@ -27,7 +27,8 @@ MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
 
 # Known token shapes; the prefix is kept so a log still says which kind of token it was.
 _PREFIXED = re.compile(
-    r"\b(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}"
+    r"(?<![A-Za-z0-9])"  # not inside a word, but "TOKEN_ghp_..." still counts
+    r"(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}"
 )
 # Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
 _AUTH_HEADER = re.compile(

@@ -42,6 +42,7 @@ def test_prefixed_tokens_are_masked_anywhere_in_text(name: str) -> None:
         f'{{"token": "{token}"}}',
         f"url=https://x/?t={token}&a=1",
         f"({token})",
+        f"GH_TOKEN_{token}",
     ):
         out = redact(text)
         assert token not in out, out
