@@ -184,6 +184,10 @@ class JiraClient(BaseClient):
             for t in r.arr(r.root(resp.json()), "transitions")
         ]
 
+    def remember_target(self, idempotency_key: str, status: str) -> None:
+        """The status a transition leads to, so verify() can tell whether it happened."""
+        self._targets[idempotency_key] = status
+
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         key = self.key_of(action.item_id)
         try:
@@ -202,7 +206,7 @@ class JiraClient(BaseClient):
             found = resolve_transition(name, moves)
             if found is None:
                 return not_available(name, moves)
-            self._targets[ikey] = found[2]
+            self.remember_target(ikey, found[2])
             body: Any = {"transition": {"id": found[0]}}
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):

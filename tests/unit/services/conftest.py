@@ -81,3 +81,37 @@ def load(contracts: Path, rel: str) -> Any:
 
 def body_of(call: Any) -> Any:
     return json.loads(call.request.content)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Any]:
+    """The simulator on a loopback socket, one per test module (each module mutates it)."""
+    from zen_tui.simulator.server import SimulatorServer
+
+    with SimulatorServer(seed=7, size=120) as server:
+        yield server
+
+
+@pytest.fixture
+async def sim_client(sim: Any, clock: FakeClock) -> Any:
+    """make_client(service) over a real Gateway to the simulator; the client paces on `clock`."""
+    from zen_tui.services import make_client
+
+    gateways: list[Gateway] = []
+
+    def factory(service: str) -> Any:
+        acc = sim.account(service)
+        username = acc.username if service == "jira" else None  # Jira: Basic email:token
+        gateway = Gateway(
+            account=acc.name,
+            service=service,
+            base_url=acc.base_url,
+            settings=default_settings(service),
+            credentials=StaticCredentialProvider({acc.name: Credential(acc.token, username)}),
+        )
+        gateways.append(gateway)
+        return make_client(acc, gateway, clock=clock)
+
+    yield factory
+    for gateway in gateways:
+        await gateway.aclose()

@@ -1,0 +1,73 @@
+"""The GitHub client against the simulator over loopback: sections, details, writes, verify."""
+
+from __future__ import annotations
+
+from zen_tui.models import Action, PullRequest
+
+from .conftest import section
+
+
+async def test_sections_details_and_notifications(sim_client) -> None:
+    gh = sim_client("github")
+    prs = await gh.fetch_section(section("github", "is:open review-requested:@me"), limit=500)
+    assert prs.items and prs.complete
+    assert all(isinstance(i, PullRequest) and i.state == "open" for i in prs.items)
+    assert all(i.id == f"github:{i.key}" for i in prs.items)
+
+    detail = await gh.details(prs.items[0])
+    assert detail.error is None
+    assert "me" in detail.extra["requested_reviewers"].split(", ")
+
+    notes = await gh.fetch_section(section("github", "notifications", pane="issues"))
+    assert notes.items and notes.poll_interval and notes.poll_interval > 0
+
+
+async def test_link_pagination_over_many_pages(sim_client, monkeypatch) -> None:
+    monkeypatch.setattr("zen_tui.services.github.PER_PAGE", 5)  # many small pages
+    gh = sim_client("github")
+    first = await gh.fetch_section(section("github", "is:open"), limit=5)
+    everything = await gh.fetch_section(section("github", "is:open"), limit=1000)
+    assert len(first.items) == 5 and not first.complete
+    assert len(everything.items) > 10 and everything.complete
+    assert len({i.id for i in everything.items}) == len(everything.items)
+    assert [i.id for i in everything.items[:5]] == [i.id for i in first.items]
+
+
+async def test_comment_label_close_and_verify(sim_client) -> None:
+    gh = sim_client("github")
+    issue = (await gh.fetch_section(section("github", "is:open", pane="issues"))).items[0]
+
+    def act(kind: str, **params: str) -> Action:
+        return Action(kind=kind, item_id=issue.id, account="github", params=params)  # type: ignore[arg-type]
+
+    comment = act("comment", body="Looking into it")
+    assert await gh.verify(comment, idempotency_key="sim-c1") is False
+    assert (await gh.apply(comment, idempotency_key="sim-c1")).ok
+    assert await gh.verify(comment, idempotency_key="sim-c1") is True
+
+    label = act("add_label", label="triaged")
+    assert (await gh.apply(label, idempotency_key="sim-l1")).ok
+    assert await gh.verify(label, idempotency_key="sim-l1") is True
+
+    close = act("close")
+    assert (await gh.apply(close, idempotency_key="sim-x1")).ok
+    assert await gh.verify(close, idempotency_key="sim-x1") is True
+
+
+async def test_approve_and_merge_outcomes(sim_client) -> None:
+    gh = sim_client("github")
+    prs = (await gh.fetch_section(section("github", "is:open review-requested:@me"))).items
+    pr = prs[0]
+    approve = Action(kind="approve", item_id=pr.id, account="github")
+    assert (await gh.apply(approve, idempotency_key="sim-a1")).ok
+    assert await gh.verify(approve, idempotency_key="sim-a1") is True
+
+    results = []
+    for n, candidate in enumerate(prs):
+        merge = Action(kind="merge", item_id=candidate.id, account="github")
+        result = await gh.apply(merge, idempotency_key=f"sim-m{n}")
+        results.append(result)
+        if result.ok:
+            assert await gh.verify(merge, idempotency_key=f"sim-m{n}") is True
+    # Every answer is either done or a final, explained conflict: never an exception.
+    assert all(r.ok or (r.conflict and r.message) for r in results)
