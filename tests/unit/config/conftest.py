@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -13,5 +14,7 @@ from zen_tui.logs import shutdown_logging
 def _isolate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("ZEN_TUI_CONFIG", raising=False)
     monkeypatch.delenv("ZEN_TUI_DATA_DIR", raising=False)
+    level = logging.getLogger().level
     yield
     shutdown_logging()
+    logging.getLogger().setLevel(level)
