@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -305,6 +305,7 @@ class JiraSim(ServiceSim):
         if "description" in fields:
             changes.append(("description", "", "(updated)"))
             issue.description = fields["description"] or adf.from_text("")
+            issue.text_cache = None
         if "labels" in fields:
             changes.append(("labels", " ".join(issue.labels), " ".join(fields["labels"])))
             issue.labels = [str(x) for x in fields["labels"]]
@@ -377,6 +378,7 @@ class JiraSim(ServiceSim):
         now = self.world.clock()
         comment = JiraComment(self._next_comment, author, doc, now, now)
         issue.comments.append(comment)
+        issue.text_cache = None
         self._touch(issue)
         render = Renderer(self.site_url, self.users)
         if author == self.me:
@@ -547,25 +549,51 @@ def _decode_token(token: Any, jql_hash: str) -> int | None:
         return None
 
 
-def _values(issue: JiraIssue) -> dict[str, Any]:
-    """What JQL predicates read (see jira_jql)."""
-    name, _cat_id, cat_key, _colour, cat_name = STATUSES[issue.status]
-    return {
-        "project": [issue.project, str(10000 + _project_index(issue.project))],
-        "key": [issue.key, str(issue.id)],
-        "issuekey": [issue.key, str(issue.id)],
-        "status": [name, issue.status],
-        "statuscategory": [cat_name, cat_key],
-        "assignee": issue.assignee,
-        "reporter": issue.reporter,
-        "priority": [PRIORITIES[issue.priority], issue.priority],
-        "labels": issue.labels,
-        "summary": issue.summary,
-        "description": adf.to_text(issue.description),
-        "comment": " ".join(adf.to_text(c.body) for c in issue.comments),
-        "created": issue.created,
-        "updated": issue.updated,
-    }
+def _texts(issue: JiraIssue) -> tuple[str, str]:
+    """Plain description and comment text, cached on the issue until it changes (flattening
+    ADF for 3,000 issues on every search was the slow part)."""
+    if issue.text_cache is None:
+        comments = " ".join(adf.to_text(c.body) for c in issue.comments)
+        issue.text_cache = (adf.to_text(issue.description), comments)
+    return issue.text_cache
+
+
+_FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
+    "project": lambda i: [i.project, str(10000 + _project_index(i.project))],
+    "key": lambda i: [i.key, str(i.id)],
+    "issuekey": lambda i: [i.key, str(i.id)],
+    "status": lambda i: [STATUSES[i.status][0], i.status],
+    "statuscategory": lambda i: [STATUSES[i.status][4], STATUSES[i.status][2]],
+    "assignee": lambda i: i.assignee,
+    "reporter": lambda i: i.reporter,
+    "priority": lambda i: [PRIORITIES[i.priority], i.priority],
+    "labels": lambda i: i.labels,
+    "summary": lambda i: i.summary,
+    "description": lambda i: _texts(i)[0],
+    "comment": lambda i: _texts(i)[1],
+    "created": lambda i: i.created,
+    "updated": lambda i: i.updated,
+}
+
+
+class _Values(Mapping[str, Any]):
+    """What JQL predicates read from one issue (see jira_jql), computed on demand."""
+
+    def __init__(self, issue: JiraIssue) -> None:
+        self.issue = issue
+
+    def __getitem__(self, name: str) -> Any:
+        return _FIELDS[name](self.issue)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FIELDS)
+
+
+def _values(issue: JiraIssue) -> _Values:
+    return _Values(issue)
 
 
 def _project_index(key: str) -> int:

@@ -93,6 +93,7 @@ class JiraIssue:
     created: float
     updated: float
     comments: list[JiraComment] = field(default_factory=list)
+    text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def transitions(self) -> list[Transition]:
         return [t for t in WORKFLOW if self.status in t.sources]
