@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from zen_tui.gateway import ApiError, AuthExpired, GatewayResponse, RateLimited, Unavailable
-from zen_tui.gateway.events import RetryScheduled
+from zen_tui.gateway.events import RequestDone, RetryScheduled
 from zen_tui.gateway.retry import RetryPolicy
 from zen_tui.gateway.settings import RetrySettings
 
@@ -28,6 +28,8 @@ async def test_backoff_is_exponential_and_capped(router, make_gateway, clock, re
     retries = recorder.of(RetryScheduled)
     assert [(r.attempt, r.wait, r.reason) for r in retries][:2] == [(1, 1, "503"), (2, 2, "503")]
     assert gw.health().retries_total == 4
+    [done] = recorder.of(RequestDone)  # one logical call, one event, latency on the fake clock
+    assert (done.status, done.attempts, done.latency, done.error) == (200, 5, near(9), None)
 
 
 def test_full_jitter_draws_below_the_capped_exponential() -> None:
