@@ -196,3 +196,4 @@ def shutdown_logging() -> None:
         logging.getLogger().removeHandler(_installed)
         _installed.close()
         _installed = None
+        logging.captureWarnings(False)
