@@ -330,3 +330,31 @@ async def test_malformed_json_body_is_a_clear_400(client: httpx.AsyncClient) -> 
         f"{API}/search/jql", content=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert r.status_code == 400 and "JSON" in r.json()["errorMessages"][0]
+
+
+async def test_approximate_count_matches_search(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    r = await client.post(f"{API}/search/approximate-count", json={"jql": "project = OPS"})
+    assert r.json() == {"count": sum(i.project == "OPS" for i in jira.issues.values())}
+
+
+async def test_activity_changes_state_as_a_colleague(
+    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: FakeClock
+) -> None:
+    events = []
+    world.on_change(events.append)
+    before = len(jira.issues)
+    clock.now += 120
+    for _ in range(40):
+        jira.activity()
+    kinds = {e.event for e in events}
+    assert len(events) == 40 and kinds <= {
+        "jira:issue_created",
+        "jira:issue_updated",
+        "comment_created",
+    }
+    created = len(jira.issues) - before
+    assert created == sum(e.event == "jira:issue_created" for e in events) > 0
+    assert len({i.key for i in jira.issues.values()}) == len(jira.issues)
+    assert world.counters.mutations == {}  # only the client's own changes are counted
+    fresh = await search_all(client, "updated >= -1m")
+    assert len(fresh) >= created

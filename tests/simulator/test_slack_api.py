@@ -268,3 +268,21 @@ def test_seeding_is_fast_and_mentions_me() -> None:
     assert len(messages) == 2000
     assert sum(f"<@{sim.me.id}>" in m.text for m in messages) > 100
     assert any(m.replies for m in messages) and any(m.reactions for m in messages)
+
+
+async def test_activity_posts_replies_and_reacts_as_colleagues(
+    client: httpx.AsyncClient, slack: SlackSim, world: World, clock: FakeClock
+) -> None:
+    events = []
+    world.on_change(events.append)
+    clock.now += 60
+    for _ in range(40):
+        slack.activity()
+    assert {e.event for e in events} == {"message", "reaction_added"}
+    assert all(e.payload.get("user") not in (slack.me.id, slack.bot.id) for e in events)
+    assert any("thread_ts" in e.payload for e in events if e.event == "message")
+    assert world.counters.mutations == {}
+    top_level = [e for e in events if e.event == "message" and "thread_ts" not in e.payload]
+    channel = top_level[0].payload["channel"]
+    newest = await call(client, "conversations.history", channel=channel, oldest=str(NOW))
+    assert newest["messages"]

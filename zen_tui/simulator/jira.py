@@ -159,16 +159,46 @@ class JiraSim(ServiceSim):
         return error_collection(status, message, headers=headers)
 
     def activity(self) -> None:
+        """A colleague creates an issue (sometimes for me), moves one along, or comments."""
         with self.world.lock:
             rng = self.world.rng
-            issue = self.issues[rng.choice(list(self.issues))] if self.issues else None
             actor = rng.choice([u for u in self.users if u != self.me])
-            if issue is None:
+            roll = rng.random()
+            if roll < 0.2 or not self.issues:
+                self._create(actor, assignee=self.me if rng.random() < 0.5 else actor)
                 return
-            if rng.random() < 0.5 and issue.transitions():
+            issue = self.issues[rng.choice(list(self.issues))]
+            if roll < 0.6 and issue.transitions():
                 self._apply_transition(issue, rng.choice(issue.transitions()).id, actor)
             else:
-                self._comment(issue, actor, adf.from_text(f"<update> from {actor[:6]}"))
+                line = rng.choice(["Any update here?", "Reproduced on staging.", "Merged a fix."])
+                self._comment(issue, actor, adf.from_text(line))
+
+    def _create(self, reporter: str, assignee: str | None) -> JiraIssue:
+        [issue] = seed_issues(self.world.rng, 1, [reporter], self.me, self.world.clock())
+        number = 1 + sum(1 for i in self.issues.values() if i.project == issue.project)
+        issue.id, issue.key = 10000 + len(self.issues), f"{issue.project}-{number}"
+        issue.assignee, issue.reporter, issue.status, issue.comments = (
+            assignee,
+            reporter,
+            "10000",
+            [],
+        )
+        issue.created = issue.updated = self.world.clock()
+        self._add(issue)
+        render = Renderer(self.site_url, self.users)
+        self.world.emit(
+            "jira",
+            "jira:issue_created",
+            {
+                "timestamp": int(issue.created * 1000),
+                "webhookEvent": "jira:issue_created",
+                "issue_event_type_name": "issue_created",
+                "user": render.user(reporter),
+                "issue": render.issue(issue, None),
+            },
+        )
+        return issue
 
     # -- plumbing ---------------------------------------------------------------------------
     def _wrap(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:

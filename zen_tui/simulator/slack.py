@@ -24,6 +24,7 @@ from .budget import FixedWindow
 from .core import ServiceSim, World
 from .oauth_common import request_params
 from .slack_model import (
+    EMOJI,
     Channel,
     Message,
     SlackUser,
@@ -148,12 +149,20 @@ class SlackSim(ServiceSim):
         return JSONResponse(body, status_code=status)
 
     def activity(self) -> None:
+        """A colleague posts (sometimes mentioning me), replies in a thread, or reacts."""
         with self.world.lock:
             rng = self.world.rng
             chan = rng.choice([c for c in self.channels.values() if c.kind != "im"])
             author = rng.choice(sorted(chan.members - {self.me.id, self.bot.id}))
-            text = f"<@{self.me.id}> ping" if rng.random() < 0.3 else "status update"
-            self._post(chan, author, text, None)
+            recent = [us_ts(u) for u in chan.timeline[-10:]]
+            roll = rng.random()
+            if roll < 0.25 and recent:
+                self._post(chan, author, "Following up on this.", rng.choice(recent))
+            elif roll < 0.45 and recent:
+                self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
+            else:
+                text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
+                self._post(chan, author, text, None)
 
     def _grant(self, kind: str, user_id: str, scopes: frozenset[str]) -> str:
         """Register an OAuth-issued token; returns it."""
@@ -371,25 +380,31 @@ class SlackSim(ServiceSim):
             raise SlackError("message_not_found")
         if not name or not name.replace("_", "").replace("+", "").replace("-", "").isalnum():
             raise SlackError("invalid_name")
-        users = msg.reactions.setdefault(name, [])
-        if info.user_id in users:
+        if info.user_id in msg.reactions.get(name, []):
             raise SlackError("already_reacted")
-        users.append(info.user_id)
+        self._react(chan, msg, info.user_id, name)
         self.world.counters.mutation("slack", "reaction", channel=chan.id, ts=msg.ts, name=name)
+        return {}
+
+    def _react(self, chan: Channel, msg: Message, user: str, name: str) -> None:
+        users = msg.reactions.setdefault(name, [])
+        if user in users:
+            return
+        users.append(user)
         now = us_ts(max(self._last_us, int(self.world.clock() * 1_000_000)))
+        item = {"type": "message", "channel": chan.id, "ts": msg.ts}
         self.world.emit(
             "slack",
             "reaction_added",
             {
                 "type": "reaction_added",
-                "user": info.user_id,
+                "user": user,
                 "reaction": name,
                 "item_user": msg.user,
-                "item": {"type": "message", "channel": chan.id, "ts": msg.ts},
+                "item": item,
                 "event_ts": now,
             },
         )
-        return {}
 
     def search(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         query = p.get("query", "")
