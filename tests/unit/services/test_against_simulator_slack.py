@@ -1,0 +1,49 @@
+"""The Slack client against the simulator over loopback."""
+
+from __future__ import annotations
+
+from zen_tui.models import Action, Message
+
+from .conftest import section
+
+
+async def test_channels_mentions_and_threads(sim_client) -> None:
+    slack = sim_client("slack")
+    dev = await slack.fetch_section(section("slack", "#dev, #random", pane="messages"))
+    assert dev.items and dev.complete
+    assert {m.channel for m in dev.items} <= {"dev", "random"}
+    assert all(isinstance(m, Message) and m.author for m in dev.items)
+
+    again = await slack.fetch_section(section("slack", "#dev, #random"), cursor=dev.cursor)
+    assert again.items == [] and again.cursor == dev.cursor  # nothing newer than the cursor
+
+    mentions = await slack.fetch_section(section("slack", "mentions", pane="messages"))
+    assert mentions.items and all(m.mentions_me for m in mentions.items)
+
+    detail = await slack.details(dev.items[0])
+    assert detail.error is None and detail.body == dev.items[0].text
+
+
+async def test_reply_react_and_verify(sim_client) -> None:
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+
+    def act(kind: str, **params: str) -> Action:
+        return Action(kind=kind, item_id=message.id, account="slack", params=params)  # type: ignore[arg-type]
+
+    reply = act("reply", text="on it")
+    assert await slack.verify(reply, idempotency_key="s1") is False
+    assert (await slack.apply(reply, idempotency_key="s1")).ok
+    assert await slack.verify(reply, idempotency_key="s1") is True
+    detail = await slack.details(message)
+    assert any("on it" in text for _, text in detail.comments)
+    assert all("\u200b" not in text for _, text in detail.comments)  # marker hidden
+
+    react = act("react", name="eyes")
+    assert (await slack.apply(react, idempotency_key="s2")).ok
+    assert (await slack.apply(react, idempotency_key="s2")).ok  # already_reacted is fine
+    assert await slack.verify(react, idempotency_key="s2") is True
+
+    post = act("post", text="deploy at 5")
+    assert (await slack.apply(post, idempotency_key="s3")).ok
+    assert await slack.verify(post, idempotency_key="s3") is True
