@@ -162,12 +162,12 @@ class Gateway:
 
     def health(self) -> GatewayHealth:
         totals = self.metrics.totals()
-        breaker = self._breakers.get(self.service)
+        countdowns = [b.half_open_at for b in self._breakers.values() if b.half_open_at]
         return GatewayHealth(
             account=self.account,
             service=self.service,
             breaker=self._worst_breaker(),
-            half_open_at=breaker.half_open_at if breaker else None,
+            half_open_at=min(countdowns, default=None),  # the first breaker to probe again
             buckets=self._limiter.gauges(),
             retries_total=totals.retries,
             retries_in_flight=self._retries_in_flight,

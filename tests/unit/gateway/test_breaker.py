@@ -141,3 +141,6 @@ async def test_per_endpoint_breakers_are_independent(router, make_gateway):
     assert gw.breaker_state("/bad") == "open"
     response = await gw.request("GET", "/good")
     assert response.status == 200
+    assert gw.breaker_state("/good") == "closed"
+    health = gw.health()  # the worst breaker and the first countdown
+    assert health.breaker == "open" and health.half_open_at is not None
