@@ -395,3 +395,12 @@ def test_activity_changes_state_and_emits(world: World, sim: GitHubSim) -> None:
     after = len(sim.state.items), sum(len(i.comments) for i in sim.state.items)
     assert after != before
     assert events and set(events) <= {"pull_request", "issue_comment", "issues"}
+
+
+async def test_etag_is_stable_while_nothing_changes(gh: httpx.AsyncClient, clock: Clock) -> None:
+    first = await gh.get("/repos/acme/api/pulls/1")
+    clock.now += 3600
+    later = await gh.get(
+        "/repos/acme/api/pulls/1", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert later.status_code == 304

@@ -101,11 +101,18 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         relative = scope["path"][len(sim.prefix) :] or "/"
-        status = {"code": 0}
+        counted = False
+
+        def count(status: int) -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
+                endpoint = _endpoint_name(sim, self.routes.get(sim.name, []), scope, relative)
+                self.world.counters.request(sim.name, endpoint, status)
 
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                count(message["status"])  # before the client can see the response
             await send(message)
 
         self.runner.tick()
@@ -115,9 +122,7 @@ class FaultMiddleware:
                 await asyncio.sleep(decision.delay)
             await self._serve(sim, decision, scope, receive, counting_send)
         finally:
-            routes = self.routes.get(sim.name, [])
-            endpoint = _endpoint_name(sim, routes, scope, relative)
-            self.world.counters.request(sim.name, endpoint, status["code"] or 599)
+            count(599)  # no response started (client gone, app crashed)
 
     async def _serve(
         self, sim: ServiceSim, decision: Decision, scope: Scope, receive: Receive, send: Send

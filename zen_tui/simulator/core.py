@@ -159,5 +159,5 @@ class ServiceSim(ABC):
         Slack ok:false). Fault injection uses it."""
         return JSONResponse({"message": message}, status_code=status)
 
-    def activity(self) -> None:
+    def activity(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Make one change as if a colleague did it (the optional activity generator)."""

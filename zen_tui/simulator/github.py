@@ -352,9 +352,8 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: account ----
     def get_user(self, ctx: Ctx) -> Reply:
-        user = self.render.user(ME)
-        user.update({"name": "Me Myself", "email": None, "public_repos": len(self.state.repos)})
-        return Reply(user)
+        extra = {"name": "Me Myself", "email": None, "public_repos": len(self.state.repos)}
+        return Reply({**self.render.user(ME), **extra})
 
     def get_rate_limit(self, ctx: Ctx) -> Reply:
         resources = {}

@@ -31,9 +31,24 @@ class Renderer:
     def __init__(self, state: GitHubState) -> None:
         self.state = state
         self.api_base = "http://127.0.0.1/github"  # updated from each request's own URL
+        # Rendered users and repos, reused until the state changes (treat them as read-only).
+        self._cache: dict[tuple[str, str, object], dict[str, Any]] = {}
+        self._cache_version = -1
+
+    def _cached(self, kind: str, key: object) -> dict[str, Any] | None:
+        if self._cache_version != self.state.version:
+            self._cache.clear()
+            self._cache_version = self.state.version
+        return self._cache.get((kind, self.api_base, key))
 
     # ---- small objects ----
     def user(self, login: str) -> dict[str, Any]:
+        cached = self._cached("user", login)
+        if cached is None:
+            cached = self._cache[("user", self.api_base, login)] = self._user(login)
+        return cached
+
+    def _user(self, login: str) -> dict[str, Any]:
         api = f"{self.api_base}/users/{login}"
         uid = self.state.users.get(login, 0)
         return {
@@ -74,9 +89,17 @@ class Renderer:
         return f"{self.api_base}/repos/{repo.full_name}"
 
     def repo(self, repo: Repo) -> dict[str, Any]:
+        cached = self._cached("repo", repo.id)
+        if cached is None:
+            cached = self._cache[("repo", self.api_base, repo.id)] = self._repo(repo)
+        return cached
+
+    def _repo(self, repo: Repo) -> dict[str, Any]:
         """A full repository: valid as REST `repository` and as the webhook repository."""
         api = self.repo_url(repo)
         open_count = sum(1 for i in repo.items.values() if i.state == "open")
+        # From the state, not the clock: bodies (and so ETags) stay put until something changes.
+        last_change = max((i.updated for i in repo.items.values()), default=repo.created)
         urls = {
             "forks_url": "/forks", "keys_url": "/keys{/key_id}",
             "collaborators_url": "/collaborators{/collaborator}", "teams_url": "/teams",
@@ -111,8 +134,8 @@ class Renderer:
             "url": api,
             **{key: api + suffix for key, suffix in urls.items()},
             "created_at": iso(repo.created),
-            "updated_at": iso(self.state.clock()),
-            "pushed_at": iso(self.state.clock()),
+            "updated_at": iso(last_change),
+            "pushed_at": iso(last_change),
             "git_url": f"git://github.com/{repo.full_name}.git",
             "ssh_url": f"git@github.com:{repo.full_name}.git",
             "clone_url": f"{HTML}/{repo.full_name}.git",

@@ -137,6 +137,7 @@ class GitHubState:
         self.items: list[Item] = []
         self.threads: dict[str, Thread] = {}
         self._ids = 1000
+        self.version = 0  # bumped on every change; renderers cache by it
         self.notifications_changed = clock()
 
     def next_id(self) -> int:
@@ -203,6 +204,7 @@ class GitHubState:
             self._set_head(item, sha_for(repo.id, number, 0))
         repo.items[number] = item
         self.items.append(item)
+        self.version += 1
         return item
 
     def _set_head(self, item: Item, sha: str) -> None:
@@ -247,6 +249,7 @@ class GitHubState:
     # ---- mutations ----
     def touch(self, item: Item) -> None:
         item.updated = max(self.clock(), item.updated + 0.001)
+        self.version += 1
 
     def new_item(self, repo: Repo, author: str, title: str, body: str, is_pr: bool) -> Item:
         item = self._make(repo, author, title, body, is_pr, self.clock())
