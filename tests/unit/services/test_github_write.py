@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from zen_tui.gateway.errors import Unavailable
@@ -221,3 +222,23 @@ async def test_bulk_keeps_going_past_a_failure(gh, router) -> None:
     results = await gh.bulk_apply(actions, ["a", "b"], lambda d, t: None)
     assert results[0].ok
     assert not results[1].ok and not results[1].conflict  # transient: outbox retries it
+
+
+async def test_timeout_after_send_is_verified_not_resent(gh, router) -> None:
+    """The gateway asks our verify() before re-sending: the comment landed, so no duplicate."""
+    post = router.post(f"{REPO}/issues/5/comments").mock(side_effect=httpx.ReadTimeout("slow"))
+    router.get(f"{REPO}/issues/5/comments").respond(
+        200, json=[{"body": f"hello\n\n{html_marker(KEY)}"}]
+    )
+    result = await gh.apply(act("comment", body="hello"), idempotency_key=KEY)
+    assert result.ok
+    assert post.call_count == 1
+
+
+async def test_timeout_after_send_resends_when_not_applied(gh, router) -> None:
+    post = router.post(f"{REPO}/issues/5/comments").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(201, json={})]
+    )
+    router.get(f"{REPO}/issues/5/comments").respond(200, json=[])
+    assert (await gh.apply(act("comment", body="hello"), idempotency_key=KEY)).ok
+    assert post.call_count == 2

@@ -336,3 +336,28 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
     )
     assert results[0].conflict and "failed" in results[0].message
     assert results[1].conflict and "not available" in results[1].message
+
+
+async def test_bulk_without_the_lookup_endpoint_resolves_per_project(
+    jira, router, contracts
+) -> None:
+    router.get(f"{API}/bulk/issues/transition").respond(405)
+    body = load(contracts, f"{EX}/GET_issue_issueIdOrKey_transitions.200.json")
+    per_issue = router.get(url__regex=rf"{API}/issue/[A-Z]+-\d+/transitions").respond(
+        200, json=body
+    )
+    bulk = router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "9"})
+    router.get(f"{API}/bulk/queue/9").respond(
+        200,
+        json={"status": "COMPLETE", "processedAccessibleIssues": [1, 2], "progressPercent": 100},
+    )
+    keys = ["P-1", "P-2", "Q-1"]
+    results = await jira.bulk_apply(
+        [act("transition", k, transition="Close Issue") for k in keys],
+        ["a", "b", "c"],
+        lambda d, t: None,
+    )
+    assert per_issue.call_count == 2  # one sample issue per project
+    assert body_of(bulk.calls[0])["bulkTransitionInputs"][0]["selectedIssueIdsOrKeys"] == keys
+    # Jira processed 2 of 3: which one failed is not said, so none is claimed done.
+    assert not any(r.ok for r in results) and not any(r.conflict for r in results)
