@@ -404,3 +404,18 @@ async def test_etag_is_stable_while_nothing_changes(gh: httpx.AsyncClient, clock
         "/repos/acme/api/pulls/1", headers={"If-None-Match": first.headers["etag"]}
     )
     assert later.status_code == 304
+
+
+async def test_search_sort_and_order(gh: httpx.AsyncClient) -> None:
+    params = {"q": "is:issue", "sort": "created", "order": "asc", "per_page": 50}
+    created = [
+        it["created_at"] for it in (await gh.get("/search/issues", params=params)).json()["items"]
+    ]
+    assert created == sorted(created)
+
+
+async def test_unknown_path_is_github_json_404(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/no/such/endpoint")
+    assert r.status_code == 404
+    assert r.json()["message"] == "Not Found"
+    assert "x-ratelimit-remaining" in r.headers

@@ -224,7 +224,13 @@ class GitHubSim(ServiceSim):
                 Route(base + "/commits/{ref}/status", h(self.combined_status), methods=["GET"]),
                 Route(base + "/commits/{ref}/check-runs", h(self.check_runs), methods=["GET"]),
             ]
+        # Last: anything else is GitHub's JSON 404, not the framework's plain-text one.
+        everything = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        routes.append(Route("/{path:path}", h(self.not_found), methods=everything))
         return routes
+
+    def not_found(self, ctx: Ctx) -> Reply:
+        raise ApiError(404, "Not Found")
 
     def accepts(self, token: str | None) -> bool:
         return token is not None and (token == self.token or token in self.extra_tokens)
@@ -369,7 +375,10 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
-        matches = self.state.search(query)
+        sort = ctx.query.get("sort", "updated")
+        if sort not in ("updated", "created", "comments"):
+            sort = "updated"  # best-match has no meaning here; most recent first
+        matches = self.state.search(query, sort, ctx.query.get("order", "desc") != "asc")
         page, per_page = _page_params(ctx)
         total = len(matches)
         capped = matches[:1000]

@@ -218,14 +218,19 @@ class GitHubState:
             return self.repos.get(int(params["repo_id"]))
         return self.by_name.get(f"{params.get('owner')}/{params.get('repo')}".lower())
 
-    def search(self, query: str) -> list[Item]:
+    def search(self, query: str, sort: str = "updated", desc: bool = True) -> list[Item]:
         try:
             tokens = shlex.split(query)
         except ValueError:
             tokens = query.split()
         preds = [p for p in (_predicate(t) for t in tokens) if p is not None]
         hits = [i for i in self.items if all(p(i) for p in preds)]
-        hits.sort(key=lambda i: (i.updated, i.id), reverse=True)
+        keys: dict[str, Callable[[Item], tuple[float, int]]] = {
+            "updated": lambda i: (i.updated, i.id),
+            "created": lambda i: (i.created, i.id),
+            "comments": lambda i: (len(i.comments), i.id),
+        }
+        hits.sort(key=keys[sort], reverse=desc)
         return hits
 
     def threads_for(

@@ -120,6 +120,11 @@ class SimulatorServer:
         self._server = None
         self._thread = None
 
+    def wait(self) -> None:
+        """Block while the server runs (until stop() or Ctrl-C)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
     def __enter__(self) -> SimulatorServer:
         return self.start()
 
@@ -169,8 +174,7 @@ def serve(
         print(f"{acc.name:<7} {acc.base_url}  token {acc.token}{user}", flush=True)
     print(f"control {server.root_url}/_sim  (faults, counters, scenario, activity)", flush=True)
     try:
-        while server._thread is not None and server._thread.is_alive():
-            time.sleep(0.5)
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:
