@@ -249,9 +249,8 @@ class JiraClient(BaseClient):
                 params={"orderBy": "-created", "maxResults": 100},
             )
             r = self.r.at(f"{API}/issue/{{key}}/comment")
-            bodies = [
-                adf.to_text(c.get("body")) for c in r.opt_arr(r.root(resp.json()), "comments")
-            ]
+            comments = r.opt_arr(r.root(resp.json()), "comments")
+            bodies = [adf.to_text(c.get("body")) for c in comments if isinstance(c, dict)]
             return any(ikey in zw_keys(text) for text in bodies)
         fields = await self._fields(key, "status,assignee")
         r = self.r.at(f"{API}/issue/{{key}}")
