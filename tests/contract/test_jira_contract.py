@@ -140,6 +140,13 @@ async def test_bulk_operation_shapes(
     assert r.status_code == 201
     check(spec, "SubmittedBulkOperation", r.json())
     assert set(r.json()) == set(example(examples, "POST_bulk_issues_transition.201.json"))
+    available = await client.get(
+        f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": f"{todo[0].key},{todo[1].id}"}
+    )
+    check(spec, "BulkTransitionGetAvailableTransitions", available.json())
+    recorded_groups = example(examples, "GET_bulk_issues_transition.200.json")
+    assert_keys = set(recorded_groups["availableTransitions"][0])
+    assert assert_keys == set(available.json()["availableTransitions"][0])
     recorded = set(example(examples, "GET_bulk_queue_taskId.200.json"))
     for _ in range(3):
         progress = (await client.get(f"{API}/bulk/queue/{r.json()['taskId']}")).json()

@@ -358,3 +358,15 @@ async def test_activity_changes_state_as_a_colleague(
     assert world.counters.mutations == {}  # only the client's own changes are counted
     fresh = await search_all(client, "updated >= -1m")
     assert len(fresh) >= created
+
+
+async def test_bulk_available_transitions_grouped_by_status(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    keys = [pick(jira, "10000"), pick(jira, "10002")]
+    r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)})
+    groups = r.json()["availableTransitions"]
+    by_issue = {g["issues"][0]: {t["transitionName"] for t in g["transitions"]} for g in groups}
+    assert by_issue == {keys[0]: {"Start Progress"}, keys[1]: {"Reopen"}}
+    r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": "NOPE-1"})
+    assert r.status_code == 400 and "NOPE-1" in r.json()["errorMessages"][0]

@@ -131,7 +131,7 @@ def test_jira_delivery_has_hub_signature_and_identifier(
     [(headers, body)] = receiver.for_service("jira")
     assert headers["X-Hub-Signature"] == expected_hub(SECRETS["jira"], body)
     assert GUID.match(headers["X-Atlassian-Webhook-Identifier"])
-    assert json.loads(body)["webhookEvent"] in ("jira:issue_updated", "comment_created")
+    assert json.loads(body)["webhookEvent"].startswith(("jira:issue_", "comment_"))
 
 
 def test_slack_event_envelope_signature_and_schema(

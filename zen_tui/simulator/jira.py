@@ -14,8 +14,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,10 +25,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from . import adf
 from .budget import FixedWindow
 from .core import ServiceSim, World
+from .jira_bulk import BULK_MAX, BulkTask, available_transitions, progress
 from .jira_jql import JqlError, parse
 from .jira_model import (
     PRIORITIES,
-    PROJECTS,
     STATUSES,
     JiraComment,
     JiraIssue,
@@ -37,11 +36,11 @@ from .jira_model import (
     Renderer,
     account_id,
     colleague_names,
-    jira_time,
     seed_issues,
     select_fields,
 )
 from .jira_oauth import AtlassianOAuth
+from .jira_search import decode_token, encode_token, search_params, sort_issues, values
 
 Body = Any
 Handler = Callable[[Request, Body], Response]
@@ -50,7 +49,6 @@ REMOVED = (
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
-BULK_MAX = 1000
 
 
 def error_collection(
@@ -58,24 +56,6 @@ def error_collection(
 ) -> Response:
     body = {"errorMessages": list(messages), "errors": errors or {}}
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-@dataclass
-class BulkTask:
-    id: str
-    submitted_by: str
-    inputs: list[tuple[list[str], str]]  # (issue ids or keys, transition id)
-    created: float
-    polls: int = 0
-    started: float | None = None
-    finished: float | None = None
-    processed: list[int] = field(default_factory=list)
-    failed: dict[str, list[str]] = field(default_factory=dict)
-    invalid: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(len(ids) for ids, _ in self.inputs)
 
 
 class JiraSim(ServiceSim):
@@ -133,6 +113,7 @@ class JiraSim(ServiceSim):
             ("PUT", "/issue/{key}/assignee", self.assign),
             ("GET", "/myself", self.myself),
             ("POST", "/bulk/issues/transition", self.bulk_transition),
+            ("GET", "/bulk/issues/transition", self.bulk_available),
             ("GET", "/bulk/queue/{task}", self.bulk_progress),
         ]
         return [Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table]
@@ -258,7 +239,7 @@ class JiraSim(ServiceSim):
 
     # -- search -----------------------------------------------------------------------------
     def search(self, request: Request, body: Body) -> Response:
-        params = _search_params(request, body)
+        params = search_params(request, body)
         try:
             query = parse(str(params.get("jql") or ""), now=self.world.clock(), me=self.me)
         except JqlError as exc:
@@ -271,11 +252,11 @@ class JiraSim(ServiceSim):
         except ValueError:
             return error_collection(400, "maxResults must be a whole number.")
         jql_hash = hashlib.sha1(str(params.get("jql")).encode()).hexdigest()[:12]
-        offset = _decode_token(params.get("nextPageToken"), jql_hash)
+        offset = decode_token(params.get("nextPageToken"), jql_hash)
         if offset is None:
             return error_collection(400, "The provided next page token is invalid or expired.")
-        matches = [i for i in self.issues.values() if query.where and query.where(_values(i))]
-        _sort(matches, query.order or [("key", True)])
+        matches = [i for i in self.issues.values() if query.where and query.where(values(i))]
+        sort_issues(matches, query.order or [("key", True)])
         page = matches[offset : offset + limit]
         render = self._render(request)
         if params.get("fields"):
@@ -284,7 +265,7 @@ class JiraSim(ServiceSim):
             issues = [{"id": str(i.id)} for i in page]  # the default is id only
         result: dict[str, Any] = {"issues": issues, "isLast": offset + limit >= len(matches)}
         if not result["isLast"]:
-            result["nextPageToken"] = _encode_token(offset + limit, jql_hash)
+            result["nextPageToken"] = encode_token(offset + limit, jql_hash)
         return JSONResponse(result)
 
     def removed(self, request: Request, body: Body) -> Response:
@@ -295,7 +276,7 @@ class JiraSim(ServiceSim):
             query = parse(str((body or {}).get("jql") or ""), now=self.world.clock(), me=self.me)
         except JqlError as exc:
             return error_collection(400, str(exc))
-        found = sum(1 for i in self.issues.values() if query.where and query.where(_values(i)))
+        found = sum(1 for i in self.issues.values() if query.where and query.where(values(i)))
         return JSONResponse({"count": found})
 
     # -- one issue --------------------------------------------------------------------------
@@ -490,6 +471,18 @@ class JiraSim(ServiceSim):
         self.tasks[task.id] = task
         return JSONResponse({"taskId": task.id}, status_code=201)
 
+    def bulk_available(self, request: Request, body: Body) -> Response:
+        refs = [r for r in request.query_params.get("issueIdsOrKeys", "").split(",") if r.strip()]
+        if not refs or len(refs) > BULK_MAX:
+            return error_collection(
+                400, f"issueIdsOrKeys must list 1 to {BULK_MAX} comma-separated issue ids or keys."
+            )
+        found = {ref: self._find(ref.strip()) for ref in refs}
+        missing = [ref for ref, issue in found.items() if issue is None]
+        if missing:
+            return error_collection(400, f"Issues not found: {', '.join(missing)}.")
+        return JSONResponse(available_transitions([i for i in found.values() if i]))
+
     def bulk_progress(self, request: Request, body: Body) -> Response:
         task = self.tasks.get(request.path_params["task"])
         if task is None:
@@ -503,7 +496,7 @@ class JiraSim(ServiceSim):
         if step >= 2 and task.finished is None:
             self._run_bulk(task)
             task.finished = now
-        return JSONResponse(_progress(task, self._render(request)))
+        return JSONResponse(progress(task))
 
     def _run_bulk(self, task: BulkTask) -> None:
         for ids, tid in task.inputs:
@@ -519,130 +512,9 @@ class JiraSim(ServiceSim):
                     ]
 
 
-def _progress(task: BulkTask, render: Renderer) -> dict[str, Any]:
-    if task.finished is not None:
-        status = "FAILED" if not task.processed else "COMPLETE"
-        percent = 100
-    elif task.started is not None:
-        status, percent = "RUNNING", 50
-    else:
-        status, percent = "ENQUEUED", 0
-    body: dict[str, Any] = {
-        "taskId": task.id,
-        "status": status,
-        "progressPercent": percent,
-        "submittedBy": {"accountId": task.submitted_by},
-        "created": jira_time(task.created),
-        "updated": jira_time(task.finished or task.created),
-        "totalIssueCount": task.total,
-        "processedAccessibleIssues": list(task.processed),
-        "invalidOrInaccessibleIssueCount": task.invalid,
-    }
-    if task.started is not None:
-        body["started"] = jira_time(task.started)
-    if task.failed:
-        body["failedAccessibleIssues"] = task.failed
-    return body
-
-
 def _site(request: Request) -> str:
     root = request.scope.get("root_path", "")
     return f"{request.url.scheme}://{request.url.netloc}{root}"
-
-
-def _search_params(request: Request, body: Body) -> dict[str, Any]:
-    if request.method == "POST":
-        params = dict(body) if isinstance(body, dict) else {}
-        if isinstance(params.get("fields"), str):
-            params["fields"] = [params["fields"]]
-        return params
-    q = request.query_params
-    params = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
-    params["fields"] = q.getlist("fields") or None
-    return params
-
-
-def _encode_token(offset: int, jql_hash: str) -> str:
-    raw = json.dumps({"o": offset, "q": jql_hash}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: Any, jql_hash: str) -> int | None:
-    """Offset from a nextPageToken (0 when absent); None when it is not ours or for another
-    JQL (Jira requires the same query on every page)."""
-    if not token:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
-        return int(data["o"]) if data.get("q") == jql_hash else None
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        return None
-
-
-def _texts(issue: JiraIssue) -> tuple[str, str]:
-    """Plain description and comment text, cached on the issue until it changes (flattening
-    ADF for 3,000 issues on every search was the slow part)."""
-    if issue.text_cache is None:
-        comments = " ".join(adf.to_text(c.body) for c in issue.comments)
-        issue.text_cache = (adf.to_text(issue.description), comments)
-    return issue.text_cache
-
-
-_FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
-    "project": lambda i: [i.project, str(10000 + _project_index(i.project))],
-    "key": lambda i: [i.key, str(i.id)],
-    "issuekey": lambda i: [i.key, str(i.id)],
-    "status": lambda i: [STATUSES[i.status][0], i.status],
-    "statuscategory": lambda i: [STATUSES[i.status][4], STATUSES[i.status][2]],
-    "assignee": lambda i: i.assignee,
-    "reporter": lambda i: i.reporter,
-    "priority": lambda i: [PRIORITIES[i.priority], i.priority],
-    "labels": lambda i: i.labels,
-    "summary": lambda i: i.summary,
-    "description": lambda i: _texts(i)[0],
-    "comment": lambda i: _texts(i)[1],
-    "created": lambda i: i.created,
-    "updated": lambda i: i.updated,
-}
-
-
-class _Values(Mapping[str, Any]):
-    """What JQL predicates read from one issue (see jira_jql), computed on demand."""
-
-    def __init__(self, issue: JiraIssue) -> None:
-        self.issue = issue
-
-    def __getitem__(self, name: str) -> Any:
-        return _FIELDS[name](self.issue)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_FIELDS)
-
-    def __len__(self) -> int:
-        return len(_FIELDS)
-
-
-def _values(issue: JiraIssue) -> _Values:
-    return _Values(issue)
-
-
-def _project_index(key: str) -> int:
-    return list(PROJECTS).index(key)
-
-
-def _sort(items: list[JiraIssue], order: list[tuple[str, bool]]) -> None:
-    keys: dict[str, Callable[[JiraIssue], Any]] = {
-        "created": lambda i: i.created,
-        "updated": lambda i: i.updated,
-        "priority": lambda i: -int(i.priority),
-        "key": lambda i: (i.project, i.id),
-        "status": lambda i: STATUSES[i.status][0],
-        "summary": lambda i: i.summary.lower(),
-        "assignee": lambda i: i.assignee or "",
-    }
-    items.sort(key=lambda i: i.id)
-    for name, descending in reversed(order):
-        items.sort(key=keys[name], reverse=descending)
 
 
 def _priority_id(value: Any) -> str | None:
