@@ -88,6 +88,9 @@ class AdaptiveLimiter(AsyncLimiter):
 
     async def take(self, priority: Priority, deadline: float) -> float:
         """Wait for a token (priority first, then arrival); returns the seconds waited."""
+        if not self._queue and self.wait_time() <= 0:  # the common case: no queue, no wait
+            self._level += 1
+            return 0.0
         ticket = (int(priority), next(self._seq))
         heapq.heappush(self._queue, ticket)
         start = self._clock.monotonic()
