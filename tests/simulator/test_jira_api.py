@@ -181,6 +181,20 @@ async def test_next_page_token_for_another_query_is_rejected(client: httpx.Async
     assert r.status_code == 400 and "next page token" in r.json()["errorMessages"][0]
 
 
+async def test_next_page_token_expires_after_seven_days(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    body = {"jql": "project = ZEN", "maxResults": 1}
+    token = (await client.post(f"{API}/search/jql", json=body)).json()["nextPageToken"]
+    clock.now += 6 * 86400
+    assert (
+        await client.post(f"{API}/search/jql", json={**body, "nextPageToken": token})
+    ).is_success
+    clock.now += 2 * 86400
+    r = await client.post(f"{API}/search/jql", json={**body, "nextPageToken": token})
+    assert r.status_code == 400 and "expired" in r.json()["errorMessages"][0]
+
+
 async def test_removed_search_answers_410(client: httpx.AsyncClient) -> None:
     for method in ("GET", "POST"):
         r = await client.request(method, f"{API}/search", params={"jql": "project = ZEN"})

@@ -252,7 +252,7 @@ class JiraSim(ServiceSim):
         except ValueError:
             return error_collection(400, "maxResults must be a whole number.")
         jql_hash = hashlib.sha1(str(params.get("jql")).encode()).hexdigest()[:12]
-        offset = decode_token(params.get("nextPageToken"), jql_hash)
+        offset = decode_token(params.get("nextPageToken"), jql_hash, self.world.clock())
         if offset is None:
             return error_collection(400, "The provided next page token is invalid or expired.")
         matches = [i for i in self.issues.values() if query.where and query.where(values(i))]
@@ -265,7 +265,7 @@ class JiraSim(ServiceSim):
             issues = [{"id": str(i.id)} for i in page]  # the default is id only
         result: dict[str, Any] = {"issues": issues, "isLast": offset + limit >= len(matches)}
         if not result["isLast"]:
-            result["nextPageToken"] = encode_token(offset + limit, jql_hash)
+            result["nextPageToken"] = encode_token(offset + limit, jql_hash, self.world.clock())
         return JSONResponse(result)
 
     def removed(self, request: Request, body: Body) -> Response:

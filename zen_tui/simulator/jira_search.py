@@ -27,19 +27,23 @@ def search_params(request: Request, body: Any) -> dict[str, Any]:
     return params
 
 
-def encode_token(offset: int, jql_hash: str) -> str:
-    raw = json.dumps({"o": offset, "q": jql_hash}).encode()
+TOKEN_TTL = 7 * 86400  # Jira's page tokens expire after 7 days
+
+
+def encode_token(offset: int, jql_hash: str, now: float) -> str:
+    raw = json.dumps({"o": offset, "q": jql_hash, "t": int(now)}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: Any, jql_hash: str) -> int | None:
-    """Offset from a nextPageToken (0 when absent); None when it is not ours or for another
-    JQL (Jira requires the same query on every page)."""
+def decode_token(token: Any, jql_hash: str, now: float) -> int | None:
+    """Offset from a nextPageToken (0 when absent); None when it is not ours, expired, or for
+    another JQL (Jira requires the same query on every page)."""
     if not token:
         return 0
     try:
         data = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
-        return int(data["o"]) if data.get("q") == jql_hash else None
+        fresh = now - float(data["t"]) <= TOKEN_TTL
+        return int(data["o"]) if data.get("q") == jql_hash and fresh else None
     except (ValueError, KeyError, TypeError, binascii.Error):
         return None
 
