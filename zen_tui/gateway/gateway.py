@@ -27,7 +27,7 @@ from .cache import (
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
-from .errors import CircuitOpen, GatewayError, RateLimited
+from .errors import ApiError, CircuitOpen, GatewayError, RateLimited
 from .events import (
     ApiDeprecation,
     BreakerChanged,
@@ -319,6 +319,9 @@ class Gateway:
                 json=call.json,
                 data=call.data,
             )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            message = "invalid request URL; check the account's base_url (http:// or https://)"
+            raise ApiError(**ctx.kw(), message=message) from None
         except httpx.TransportError as exc:
             raise transport_failure(exc, ctx) from None
         self._observe(call, response)

@@ -136,3 +136,19 @@ async def test_env_credential_provider(monkeypatch) -> None:
     monkeypatch.setenv("ZEN_JIRA", "t2")
     assert await provider.refresh("jira:site") == Credential("t2", "me@x")
     assert "t2" not in repr(Credential("t2"))
+
+
+async def test_a_bad_base_url_is_a_one_line_error(make_gateway):
+    from zen_tui.auth.credentials import StaticCredentialProvider
+    from zen_tui.gateway import Gateway
+
+    gw = Gateway(
+        account="gh",
+        service="github",
+        base_url="htp://api.example",
+        settings=settings_for(),
+        credentials=StaticCredentialProvider({"gh": Credential("t")}),
+    )
+    with pytest.raises(ApiError, match="check the account's base_url"):
+        await gw.request("GET", "/user")
+    await gw.aclose()
