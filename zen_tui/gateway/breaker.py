@@ -86,6 +86,14 @@ class AsyncBreaker:
         self, fn: Callable[[], Awaitable[T]], open_error: Callable[..., CircuitOpen]
     ) -> T:
         """Run one logical call; only an Unavailable from it counts as a failure."""
+        try:
+            return await self._call(fn, open_error)
+        except pybreaker.CircuitBreakerError:  # pybreaker's own verdict, should it ever differ
+            raise open_error(retry_at=self.half_open_at) from None
+
+    async def _call(
+        self, fn: Callable[[], Awaitable[T]], open_error: Callable[..., CircuitOpen]
+    ) -> T:
         raw = self._cb.current_state
         if raw == pybreaker.STATE_OPEN:
             if not self._timeout_passed():
