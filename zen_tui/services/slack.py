@@ -190,16 +190,27 @@ class SlackClient(BaseClient):
         cursor: str | None = None,
         interactive: bool = False,
     ) -> FetchResult:
-        """Channel histories newer than `cursor` (a ts), or a search (ignores the cursor)."""
+        """Channel histories newer than `cursor`, or a search (which ignores the cursor).
+
+        The cursor holds the newest ts seen per channel ("C1=1.5;C2=3.0"), so one busy
+        channel never hides another's older news.
+        """
         await self.me()
         refs = channel_refs(section.query)
         if refs is None:
             return await self._search(section.query, limit, interactive)
         pages = _Pages()
+        oldest, fallback = parse_cursor(cursor)
         for channel_id, name in await self.channel_ids(refs):
-            await self._history(channel_id, name, cursor, limit, interactive, pages)
-        newest = max((m.ts for m in pages.items if isinstance(m, Message)), key=float, default=None)
-        return pages.result(limit, newest or cursor)
+            since = oldest.get(channel_id, fallback)
+            await self._history(channel_id, name, since, limit, interactive, pages)
+        messages = [m for m in pages.items if isinstance(m, Message)]
+        messages.sort(key=lambda m: float(m.ts), reverse=True)  # newest first across channels
+        pages.items = list(messages)
+        for m in messages:
+            if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
+                oldest[m.channel_id] = m.ts
+        return pages.result(limit, format_cursor(oldest) or cursor)
 
     async def _history(
         self,
@@ -408,6 +419,18 @@ class _Pages:
             complete=not self.cut and self.error is None and len(self.items) <= limit,
             cursor=cursor,
         )
+
+
+def parse_cursor(cursor: str | None) -> tuple[dict[str, str], str | None]:
+    """'C1=1.5;C2=3.0' -> ({'C1': '1.5', 'C2': '3.0'}, None); a bare ts applies to all."""
+    if not cursor or "=" not in cursor:
+        return {}, cursor or None
+    pairs = (part.partition("=") for part in cursor.split(";") if "=" in part)
+    return {channel: ts for channel, _, ts in pairs}, None
+
+
+def format_cursor(newest: dict[str, str]) -> str | None:
+    return ";".join(f"{channel}={ts}" for channel, ts in sorted(newest.items())) or None
 
 
 def _next_cursor(r: Reader, body: dict[str, Any]) -> str | None:

@@ -53,7 +53,7 @@ async def test_history_contract_maps_to_messages(slack, router, basics, contract
 
     params = history.calls[0].request.url.params
     assert (params["channel"], params["limit"]) == ("C012AB3CD", "15")
-    first, second = result.items
+    second, first = result.items  # newest first
     assert isinstance(first, Message)
     assert first.id == "slack:C012AB3CD:1512085950.000216"
     assert (first.key, first.channel, first.channel_id) == (
@@ -69,7 +69,7 @@ async def test_history_contract_maps_to_messages(slack, router, basics, contract
     assert not first.mentions_me
     assert second.mentions_me
     assert second.reactions[0].name == "eyes" and second.reactions[0].me
-    assert result.cursor == "1512104434.000490"  # newest ts
+    assert result.cursor == "C012AB3CD=1512104434.000490"  # newest ts per channel
     assert basics.call_count == 2  # one users.info per distinct author...
     await slack.fetch_section(section("slack", "#general", pane="messages"))
     assert basics.call_count == 2  # ...and never again
@@ -98,7 +98,22 @@ async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics) 
     assert [c.get("cursor") for c in calls] == [None, "c2"]
     assert all(c["oldest"] == "0.5" and c["inclusive"] == "false" for c in calls)
     assert [m.key for m in result.items] == ["C012AB3CD:2.0", "C012AB3CD:1.0"]
-    assert result.complete and result.cursor == "2.0"
+    assert result.complete and result.cursor == "C012AB3CD=2.0"
+
+
+async def test_cursor_is_kept_per_channel(slack, router, basics) -> None:
+    def history(request: httpx.Request) -> httpx.Response:
+        channel = request.url.params["channel"]
+        newer = {"C012AB3CD": [{"ts": "9.0", "text": "g", "user": "W1"}], "C061EG9T2": []}
+        return httpx.Response(200, json={"ok": True, "messages": newer[channel]})
+
+    route = router.get(f"{API}/conversations.history").mock(side_effect=history)
+    result = await slack.fetch_section(
+        section("slack", "#general, #random"), cursor="C012AB3CD=5.0;C061EG9T2=3.0"
+    )
+    oldest = {c.request.url.params["channel"]: c.request.url.params["oldest"] for c in route.calls}
+    assert oldest == {"C012AB3CD": "5.0", "C061EG9T2": "3.0"}
+    assert result.cursor == "C012AB3CD=9.0;C061EG9T2=3.0"  # the quiet channel keeps its own
 
 
 async def test_unknown_channel_name_is_a_clear_error(slack, router, basics) -> None:
