@@ -77,6 +77,8 @@ async def test_code_flow_state_round_trip_and_bearer_use(
     assert sites[0]["id"] == jira.cloud_id and sites[0]["url"] == "http://sim/jira"
     me = await client.get(f"/ex/jira/{jira.cloud_id}/rest/api/3/myself", headers=auth)
     assert me.status_code == 200 and me.json()["accountId"] == jira.me
+    other = await client.get("/ex/jira/not-a-cloud/rest/api/3/myself", headers=auth)
+    assert other.status_code == 404 and "accessible-resources" in other.json()["errorMessages"][0]
     reused = await exchange(client, code=query["code"][0])
     assert reused.status_code == 403 and reused.json()["error"] == "invalid_grant"
 

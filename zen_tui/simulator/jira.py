@@ -197,6 +197,13 @@ class JiraSim(ServiceSim):
                 "Client must be authenticated to access this resource.",
                 headers={"WWW-Authenticate": 'Basic realm="protected-area"'},
             )
+        cloud = request.path_params.get("cloudid")
+        if cloud is not None and cloud != self.cloud_id:
+            return error_collection(
+                404,
+                f"No Jira site with cloud id {cloud}; see "
+                "/oauth/token/accessible-resources for the right one.",
+            )
         body: Body = None
         if request.method in ("POST", "PUT"):
             raw = await request.body()
