@@ -37,6 +37,7 @@ from .slack_model import (
     user_json,
 )
 from .slack_oauth import SlackOAuth
+from .slack_search import find, result_page
 
 Params = dict[str, str]
 ALL_SCOPES = frozenset(
@@ -415,69 +416,11 @@ class SlackSim(ServiceSim):
             page = max(1, int(p.get("page") or 1))
         except ValueError:
             raise SlackError("invalid_arguments") from None
-        hits = self._matches(info, query)
+        hits = find(self.channels.values(), self.users, info.user_id, query)
         hits.sort(key=lambda h: ts_us(h[1].ts), reverse=p.get("sort_dir", "desc") != "asc")
-        pages = max(1, -(-len(hits) // count))
-        chunk = hits[(page - 1) * count : page * count]
         return {
             "query": query,
-            "messages": {
-                "total": len(hits),
-                "matches": [self._match_json(c, m) for c, m in chunk],
-                "paging": {"count": count, "total": len(hits), "page": page, "pages": pages},
-                "pagination": {
-                    "total_count": len(hits),
-                    "page": page,
-                    "per_page": count,
-                    "page_count": pages,
-                    "first": (page - 1) * count + 1,
-                    "last": (page - 1) * count + len(chunk),
-                },
-            },
-        }
-
-    def _matches(self, info: TokenInfo, query: str) -> list[tuple[Channel, Message]]:
-        words, where, author = [], None, None
-        for word in query.split():
-            if word.startswith("in:"):
-                where = word[3:].lstrip("#")
-            elif word.startswith("from:"):
-                author = word[5:].lstrip("@").strip("<>@")
-            else:
-                words.append(word.lower())
-        hits = []
-        for chan in self.channels.values():
-            if info.user_id not in chan.members or where not in (None, chan.name, chan.id):
-                continue
-            for msg in chan.messages.values():
-                name = self.users[msg.user].name if msg.user in self.users else ""
-                if author not in (None, msg.user, name):
-                    continue
-                if all(w in msg.text.lower() for w in words):
-                    hits.append((chan, msg))
-        return hits
-
-    def _match_json(self, chan: Channel, msg: Message) -> dict[str, Any]:
-        return {
-            "iid": str(uuid.uuid5(uuid.NAMESPACE_URL, chan.id + msg.ts)),
-            "team": self.team_id,
-            "channel": {
-                "id": chan.id,
-                "name": chan.name,
-                "is_private": chan.kind != "public",
-                "is_mpim": False,
-                "is_shared": False,
-                "is_ext_shared": False,
-                "is_org_shared": False,
-                "is_pending_ext_shared": False,
-                "pending_shared": [],
-            },
-            "permalink": f"https://zen-sim.slack.com/archives/{chan.id}/p{msg.ts.replace('.', '')}",
-            "text": msg.text,
-            "ts": msg.ts,
-            "type": "message",
-            "user": msg.user,
-            "username": self.users[msg.user].name if msg.user in self.users else "",
+            "messages": result_page(hits, count, page, self.users, self.team_id),
         }
 
 
