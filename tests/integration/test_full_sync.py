@@ -9,7 +9,7 @@ async def test_full_sync_fills_every_pane_live_and_persists(settings):
     updates = []
     engine.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
     panes = {s.pane for s in engine.sections}
-    assert {"prs", "issues"} <= panes  # TEMP
+    assert panes == {"prs", "issues", "messages"}
     snapshots = await engine.sync_once()
     await engine.stop()
     for section in engine.sections:

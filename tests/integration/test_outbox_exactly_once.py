@@ -46,12 +46,17 @@ async def queue_during_outage(sim, settings) -> list[str]:
     engine = engine_for(settings)
     snapshots = await engine.sync_once()
     actions = plan(snapshots, engine, sim)
-    sim.set_faults([{"service": "*", "outage": True}])
+    # GitHub answers 503 (not applied: pending); Jira drops connections, so the first Jira
+    # action's outcome is unknown and gets verified before any resend
+    sim.set_faults([
+        {"service": "github", "outage": True},
+        {"service": "jira", "outage": True, "outage_mode": "reset"},
+    ])  # fmt: skip
     ids = []
     for action in actions:
         ids += await engine.submit([action])
     states = {engine.store.outbox_get(i).state for i in ids}
-    assert states == {ActionState.PENDING}, states
+    assert states <= {ActionState.PENDING, ActionState.UNKNOWN}, states
     await engine.stop()
     return ids
 
