@@ -113,6 +113,8 @@ def test_github_delivery_is_signed_over_the_exact_bytes(
     assert dispatcher.wait_idle()
     [(headers, body)] = receiver.for_service("github")
     assert headers["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
+    legacy = hmac.new(SECRETS["github"].encode(), body, hashlib.sha1).hexdigest()
+    assert headers["X-Hub-Signature"] == f"sha1={legacy}"
     assert headers["X-GitHub-Event"] == "pull_request"
     assert GUID.match(headers["X-GitHub-Delivery"])
     assert headers["User-Agent"].startswith("GitHub-Hookshot/")

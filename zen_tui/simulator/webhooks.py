@@ -224,6 +224,8 @@ class WebhookDispatcher:
                     "X-GitHub-Delivery": d.delivery_id,
                     "X-GitHub-Hook-ID": HOOK_ID,
                     "X-Hub-Signature-256": hub_signature(secret, d.body),
+                    "X-Hub-Signature": "sha1="
+                    + hmac.new(secret.encode(), d.body, hashlib.sha1).hexdigest(),  # legacy
                     "X-GitHub-Hook-Installation-Target-Type": "repository",
                     "X-GitHub-Hook-Installation-Target-ID": "1",
                 }
