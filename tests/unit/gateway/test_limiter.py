@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import httpx
 import pytest
 
 from zen_tui.gateway import FakeClock, Priority, RateLimited
@@ -147,3 +148,19 @@ async def test_the_fake_clock_is_not_needed_for_real_waits() -> None:
     await bucket.take(Priority.BACKGROUND, 1)
     waited = await bucket.take(Priority.BACKGROUND, 1)
     assert 0.03 < waited < 0.5
+
+
+async def test_gateway_serves_an_interactive_call_before_queued_polls(make_gateway):
+    seen: list[str] = []
+
+    def handler(request):
+        seen.append(request.url.path)
+        return httpx.Response(200, json={})
+
+    gw = make_gateway(_with_buckets({"core": (1, 1)}), handler=handler)
+    await gw.request("GET", "/first")
+    polls = [asyncio.create_task(gw.request("GET", f"/poll{i}")) for i in range(2)]
+    await asyncio.sleep(0)
+    click = asyncio.create_task(gw.request("GET", "/click", priority=Priority.INTERACTIVE))
+    await asyncio.gather(*polls, click)
+    assert seen == ["/first", "/click", "/poll0", "/poll1"]
