@@ -372,6 +372,14 @@ class GitHubClient(BaseClient):
             labels = self.r.root_list(await self._fresh(f"{base}/issues/{number}/labels"))
             present = p["label"] in {self.r.text(lab, "name") for lab in labels}
             return present if kind == "add_label" else not present
+        if kind == "mark_read":
+            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+            if not thread:
+                return None
+            found = self.r.root(await self._fresh(f"/notifications/threads/{thread}"))
+            return self.r.opt_bool(found, "unread") is False
+        if kind not in ("close", "reopen", "assign", "unassign"):
+            return None
         issue = self.r.root(await self._fresh(f"{base}/issues/{number}"))
         if kind in ("close", "reopen"):
             return self.r.text(issue, "state") == ("closed" if kind == "close" else "open")
@@ -386,23 +394,30 @@ class GitHubClient(BaseClient):
         return bool(self.r.opt_bool(pr, "merged") or self.r.opt_text(pr, "merged_at"))
 
     async def _comment_has_marker(self, path: str, key: str) -> bool | None:
-        url: str | None = path
+        """Scan the comments newest page first (Link rel=last, then prev) for the marker."""
+        resp = await self._comment_page(path, {"per_page": 100})
+        if self._page_has_marker(resp, key):
+            return True
+        step, url = ("prev", resp.links.get("last")) if "last" in resp.links else ("next", None)
+        url = url or resp.links.get("next")
         for _ in range(VERIFY_PAGES):
             if url is None:
                 return False
-            resp = await self.gateway.request(
-                "GET",
-                url,
-                endpoint=_template(path),
-                params={"per_page": 100} if url == path else None,
-            )
-            if any(
-                has_html_marker(self.r.opt_text(c, "body") or "", key)
-                for c in self.r.root_list(resp.json())
-            ):
+            resp = await self._comment_page(url, None)
+            if self._page_has_marker(resp, key):
                 return True
-            url = resp.links.get("next")
+            url = resp.links.get(step)
+            if step == "prev" and url is None:
+                return False
         return None
+
+    async def _comment_page(self, url: str, params: dict[str, Any] | None) -> Response:
+        endpoint = "/repos/{owner}/{repo}/issues/{number}/comments"
+        return await self.gateway.request("GET", url, endpoint=endpoint, params=params)
+
+    def _page_has_marker(self, resp: Response, key: str) -> bool:
+        comments = self.r.root_list(resp.json())
+        return any(has_html_marker(self.r.opt_text(c, "body") or "", key) for c in comments)
 
     async def _fresh(self, path: str) -> Any:
         resp = await self.gateway.request("GET", path, endpoint=_template(path))

@@ -128,6 +128,26 @@ async def test_verify_comment_finds_the_marker_on_a_later_page(gh, router) -> No
     assert await gh.verify(act("comment", body="hi"), idempotency_key="other-key") is False
 
 
+async def test_verify_comment_walks_back_from_the_last_page(gh, router) -> None:
+    last = f"{API}/repositories/9/issues/5/comments?page=9"
+    prev = f"{API}/repositories/9/issues/5/comments?page=8"
+    router.get(f"{REPO}/issues/5/comments").respond(
+        200, json=[{"body": "old"}], headers={"Link": f'<{last}>; rel="last"'}
+    )
+    newest = router.get(url=last).respond(
+        200, json=[{"body": "new"}], headers={"Link": f'<{prev}>; rel="prev"'}
+    )
+    router.get(url=prev).respond(200, json=[{"body": html_marker(KEY)}])
+    assert await gh.verify(act("comment", body="hi"), idempotency_key=KEY) is True
+    assert newest.called
+
+
+async def test_verify_mark_read(gh, router) -> None:
+    router.get(f"{API}/notifications/threads/99").respond(200, json={"id": "99", "unread": False})
+    assert await gh.verify(act("mark_read", thread_id="99"), idempotency_key=KEY) is True
+    assert await gh.verify(act("mark_read"), idempotency_key=KEY) is None  # no thread known
+
+
 async def test_verify_label_presence(gh, router) -> None:
     router.get(f"{REPO}/issues/5/labels").respond(200, json=[{"name": "bug"}])
     assert await gh.verify(act("add_label", label="bug"), idempotency_key=KEY) is True
