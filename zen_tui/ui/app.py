@@ -16,6 +16,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
@@ -185,8 +186,12 @@ class ZenApp(App[str | None]):
 
     def _tick(self) -> None:
         dashboard = self._dashboard()
-        if dashboard is not None:
+        if dashboard is None:
+            return
+        try:
             dashboard.tick()
+        except NoMatches:  # mounting or tearing down: nothing to age yet
+            pass
 
     # --- app actions ------------------------------------------------------------------------
 

@@ -52,7 +52,7 @@ No accounts or sections are configured yet.
     zen-tui auth login github     (device flow)
     zen-tui auth login jira       (OAuth 3LO, or an API token)
     zen-tui auth login slack      (OAuth)
-  then list the sections to show in your config file ([sections] in config.toml).
+  then list the sections to show in your config file (\\[sections] in config.toml).
 
 [b]2. Try the demo[/b]: every feature against the bundled simulator, no account, no network.
     zen-tui --demo          or press [b]d[/b] now

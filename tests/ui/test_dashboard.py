@@ -1,0 +1,345 @@
+"""Pilot tests for the dashboard's key flows, over the FakeBackend."""
+
+from __future__ import annotations
+
+import threading
+
+from zen_tui.models import Action, ActionState, PullRequest
+from zen_tui.sync.backend import ActionUpdated
+from zen_tui.ui.fake_backend import FakeBackend
+from zen_tui.ui.screens.dashboard import DashboardScreen
+from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
+from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.pane import ItemPane
+from zen_tui.ui.widgets.preview import Preview
+
+from .conftest import make_app, notes
+
+
+def lst(app, pane: str = "prs") -> ItemList:
+    return app.screen.query_one(f"#list-{pane}", ItemList)
+
+
+async def test_first_paint_is_from_the_local_store(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        pane = app_pane(pilot.app, "prs")
+        assert "local 3h" in str(pane.border_title)
+        assert lst(pilot.app).total == 12
+        assert backend.started
+
+
+def app_pane(app, pane: str) -> ItemPane:
+    return app.screen.query_one(f"#pane-{pane}", ItemPane)
+
+
+async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items = lst(pilot.app)
+        await pilot.press("j", "j", "down", "k")
+        assert items.cursor == 2
+        await pilot.pause()
+        preview = pilot.app.screen.query_one(Preview)
+        assert preview.item_id == items.cursor_item.id
+        await pilot.press("tab")
+        await pilot.pause()
+        assert pilot.app.focused is lst(pilot.app, "issues")
+        assert backend.focus == "issues:0:gh"
+        await pilot.press("right_square_bracket")
+        assert app_pane(pilot.app, "issues").section.id == "issues:1:jira"
+        assert lst(pilot.app, "issues").cursor_item.service == "jira"
+        assert backend.focus == "issues:1:jira"
+
+
+async def test_approve_submits_one_action_and_shows_done_on_the_row(backend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        target = lst(pilot.app).rows[1]
+        await pilot.press("j", "v")
+        await pilot.pause()
+        assert backend.submitted == [[Action("approve", target.id, "gh", {})]]
+        row = lst(pilot.app).row_states[target.id]
+        assert (row.state, row.kind) == (ActionState.DONE, "approve")
+
+
+async def test_label_is_optimistic_then_confirmed() -> None:
+    backend = FakeBackend(auto_complete=False)
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        target = lst(pilot.app).rows[0]
+        await pilot.press("l")
+        assert isinstance(pilot.app.screen, InputModal)
+        await pilot.press(*"triaged", "enter")
+        await pilot.pause()
+        assert backend.submitted == [[Action("add_label", target.id, "gh", {"label": "triaged"})]]
+        items = pilot.app.screen.query_one("#list-prs", ItemList)
+        assert "triaged" in items.shown(target).labels  # before the outbox confirms
+        assert items.row_states[target.id].state == ActionState.PENDING
+        backend.complete("a1", backend.submitted[0][0])
+        await pilot.pause()
+        assert items.row_states[target.id].state == ActionState.DONE
+        assert "triaged" in items.shown(target).labels
+
+
+async def test_failed_action_rolls_back_and_says_why() -> None:
+    backend = FakeBackend(fail_kinds={"add_label"})
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        target = lst(pilot.app).rows[0]
+        await pilot.press("l", *"wontfix", "enter")
+        await pilot.pause()
+        items = lst(pilot.app)
+        assert "wontfix" not in items.shown(target).labels
+        row = items.row_states[target.id]
+        assert row.state == ActionState.FAILED and row.reason == "422 Validation Failed"
+        assert any("failed: 422 Validation Failed" in n for n in notes(pilot.app))
+
+
+async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        rows = lst(pilot.app).rows
+        await pilot.press("space", "space", "j", "space", "a")
+        await pilot.pause()
+        assert len(backend.submitted) == 1
+        expected = [Action("assign", rows[i].id, "gh", {"assignee": "@me"}) for i in (0, 1, 3)]
+        assert backend.submitted[0] == expected
+        assert lst(pilot.app).selected == set()
+
+
+async def test_merge_asks_first(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        assert isinstance(pilot.app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert backend.submitted == []
+        await pilot.press("m", "y")
+        await pilot.pause()
+        assert [a.kind for a in backend.submitted[0]] == ["merge"]
+        merged = lst(pilot.app).cursor_item
+        assert isinstance(merged, PullRequest) and merged.state == "merged"
+
+
+async def test_comment_in_the_editor(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        assert isinstance(pilot.app.screen, EditorModal)
+        await pilot.press(*"LGTM", "ctrl+s")
+        await pilot.pause()
+        assert backend.submitted[0][0].kind == "comment"
+        assert backend.submitted[0][0].params == {"body": "LGTM"}
+
+
+async def test_jira_transition_picker_uses_the_items_transitions(backend) -> None:
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "t")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        assert pilot.app.screen.choices == ["To Do", "In Progress", "Done"]
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        action = backend.submitted[0][0]
+        assert (action.kind, action.params, action.account) == ("transition", {"to": "Done"}, "jira")
+
+
+async def test_react_on_a_message(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("shift+tab", "e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert backend.submitted[0][0].kind == "react"
+        assert backend.submitted[0][0].params == {"name": "eyes"}
+
+
+async def test_invalid_action_and_unknown_key_notify_without_crashing(backend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("shift+tab", "m")  # merge on a Slack message
+        await pilot.pause()
+        assert backend.submitted == []
+        assert any("merge applies to open pull requests" in n for n in notes(pilot.app))
+        await pilot.press("z")
+        await pilot.pause()
+        assert any("'z' does nothing here" in n for n in notes(pilot.app))
+        assert isinstance(pilot.app.screen, DashboardScreen)
+
+
+async def test_filter_narrows_the_list_and_escape_clears_it(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        items = lst(pilot.app)
+        await pilot.press("slash", *"zen/tui")
+        await pilot.pause()
+        assert 0 < len(items.rows) < items.total
+        assert all("zen/tui" in i.key for i in items.rows)
+        assert f"{len(items.rows)}/12" in str(app_pane(pilot.app, "prs").border_title)
+        await pilot.press("enter", "j")  # back in the list, filter kept
+        assert items.filter_text == "zen/tui"
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert len(items.rows) == 12
+
+
+async def test_command_palette_runs_a_triage_action(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"approve")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert [a.kind for a in backend.submitted[0]] == ["approve"]
+
+
+async def test_theme_switch_from_the_palette_persists(backend: FakeBackend) -> None:
+    saved: list[tuple[str, str]] = []
+    app = make_app(backend, settings_store=lambda k, v: saved.append((k, v)))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.theme == "zen-dark"
+        await pilot.press("ctrl+p", *"theme: zen-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.theme == "zen-light"
+        assert saved == [("theme", "zen-light")]
+
+
+async def test_keymap_remaps_a_binding_by_id(backend: FakeBackend) -> None:
+    async with make_app(backend, keymap={"approve": "y"}).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert backend.submitted == []
+        await pilot.press("y")
+        await pilot.pause()
+        assert [a.kind for a in backend.submitted[0]] == ["approve"]
+
+
+async def test_unknown_keymap_id_is_reported(backend: FakeBackend) -> None:
+    async with make_app(backend, keymap={"aprove": "y"}).run_test() as pilot:
+        await pilot.pause()
+        assert any("unknown binding id 'aprove'" in n for n in notes(pilot.app))
+
+
+async def test_degraded_state_appears_and_clears(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        backend.go_live()
+        await pilot.pause()
+        prs = app_pane(pilot.app, "prs")
+        assert "· live" in str(prs.border_title)
+        backend.go_degraded()
+        await pilot.pause()
+        assert "cached 2m" in str(prs.border_title)
+        assert prs.has_class("-stale")
+        assert prs.tooltip == "github breaker open until 00:00:30"
+        card = pilot.app.screen.query_one("#card-github")
+        assert card.has_class("-open")
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert "github breaker open" in status
+        backend.recover()
+        await pilot.pause()
+        assert "· live" in str(prs.border_title) and not prs.has_class("-stale")
+        assert not card.has_class("-open")
+
+
+async def test_events_published_from_another_thread_arrive(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        thread = threading.Thread(target=backend.go_degraded, args=(("slack",),))
+        thread.start()
+        thread.join()
+        await pilot.pause(0.1)
+        assert "cached" in str(app_pane(pilot.app, "messages").border_title)
+
+
+async def test_outbox_pending_count_follows_action_events(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        for state in (ActionState.PENDING, ActionState.SENDING):
+            backend.publish(
+                ActionUpdated(
+                    service="github", account="gh", action_id="x1", item_id="gh:zen/tui#1",
+                    kind="merge", state=state,
+                )
+            )  # fmt: skip
+        await pilot.pause()
+        assert pilot.app.health_model.status("github").outbox_pending == 1
+        assert "out 1" in str(pilot.app.screen.query_one("#card-github").render())
+
+
+async def test_refresh_and_pause_reach_the_backend(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("R", "p")
+        await pilot.pause()
+        assert backend.refreshed == ["prs:0:gh"]
+        assert backend.paused is True
+        assert "polling paused" in str(pilot.app.screen.query_one("#status").render())
+
+
+async def test_open_in_browser_uses_the_item_url(backend: FakeBackend, monkeypatch) -> None:
+    opened: list[str] = []
+    app = make_app(backend)
+    monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        assert opened == [lst(app).cursor_item.url]
+
+
+async def test_help_and_health_screens_open_and_close(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        backend.go_live()
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "HelpScreen"
+        ids = [row[0] for row in pilot.app.screen.rows]
+        assert {"approve", "merge", "cursor-down", "filter", "command-palette"} <= set(ids)
+        await pilot.press("escape", "h")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "HealthScreen"
+        assert pilot.app.screen.query_one("DataTable").row_count == 3
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, DashboardScreen)
+
+
+async def test_welcome_screen_without_sections_offers_the_demo() -> None:
+    app = make_app(FakeBackend(sections=()))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WelcomeScreen"
+        await pilot.press("d")
+    assert app.return_value == "demo"
+
+
+async def test_malformed_theme_file_is_reported_not_fatal(tmp_path, backend) -> None:
+    (tmp_path / "broken.toml").write_text('name = "x"\nprimary = "not-a-colour"\n')
+    (tmp_path / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\n')
+    app = make_app(backend, theme_dirs=[tmp_path], theme="mine")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.theme == "mine"
+        problem = next(n for n in notes(app) if "broken.toml" in n)
+        assert "not a colour" in problem
+
+
+async def test_ten_thousand_rows_scroll_and_filter() -> None:
+    backend = FakeBackend(items_per_section=10_000)
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        items = lst(pilot.app)
+        assert items.total == 10_000
+        await pilot.press("end")
+        assert items.cursor == 9_999
+        await pilot.press("slash", *"zen/tui")
+        await pilot.pause()
+        assert 0 < len(items.rows) < 10_000
