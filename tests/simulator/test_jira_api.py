@@ -384,3 +384,48 @@ async def test_bulk_available_transitions_grouped_by_status(
     assert by_issue == {keys[0]: {"Start Progress"}, keys[1]: {"Reopen"}}
     r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": "NOPE-1"})
     assert r.status_code == 400 and "NOPE-1" in r.json()["errorMessages"][0]
+
+
+BAD_BODIES = [
+    b"[]",
+    b'"x"',
+    b"3",
+    b"{nope",
+    b"null",
+    b'{"jql": 5, "fields": 7, "maxResults": [1]}',
+    b'{"transition": "5", "fields": [], "update": {"labels": "x"}, "accountId": 5}',
+    b'{"body": "text", "bulkTransitionInputs": {"a": 1}, "fields": {"labels": "x"}}',
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+async def test_malformed_bodies_never_give_5xx(
+    client: httpx.AsyncClient, jira: JiraSim, body: bytes
+) -> None:
+    key = pick(jira, "10000")
+    writes = [
+        ("POST", "/search/jql"),
+        ("POST", "/search/approximate-count"),
+        ("PUT", f"/issue/{key}"),
+        ("POST", f"/issue/{key}/transitions"),
+        ("POST", f"/issue/{key}/comment"),
+        ("PUT", f"/issue/{key}/assignee"),
+        ("POST", "/bulk/issues/transition"),
+    ]
+    for method, path in writes:
+        r = await client.request(
+            method, API + path, content=body, headers={"Content-Type": "application/json"}
+        )
+        assert r.status_code == 400, (method, path, r.text)
+        assert r.json()["errorMessages"] or r.json()["errors"]
+
+
+async def test_bad_query_parameters_are_400(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    key = pick(jira, "10000")
+    for path, params in [
+        (f"/issue/{key}/comment", {"startAt": "x"}),
+        ("/search/jql", {"jql": "project = ZEN", "maxResults": "many"}),
+        ("/bulk/issues/transition", {}),
+    ]:
+        r = await client.get(API + path, params=params)
+        assert r.status_code == 400 and r.json()["errorMessages"], (path, r.text)

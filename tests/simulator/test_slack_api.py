@@ -286,3 +286,24 @@ async def test_activity_posts_replies_and_reacts_as_colleagues(
     channel = top_level[0].payload["channel"]
     newest = await call(client, "conversations.history", channel=channel, oldest=str(NOW))
     assert newest["messages"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"channel": "", "limit": "x"},
+        {"cursor": "%%%", "oldest": "abc"},
+        {"latest": "1.2.3"},
+        {"ts": "", "timestamp": "nope", "name": ""},
+        {"count": "0", "page": "-4", "query": " "},
+        {"user": "", "types": "nothing"},
+    ],
+)
+async def test_bad_parameters_are_ok_false_never_5xx(
+    client: httpx.AsyncClient, slack: SlackSim, params: dict
+) -> None:
+    for method in slack.methods:
+        r = await client.post(f"/{method}", data=params)
+        assert r.status_code == 200, (method, r.text)
+        body = r.json()
+        assert body["ok"] is False or method in ("auth.test", "conversations.list", "users.list")

@@ -210,6 +210,8 @@ class JiraSim(ServiceSim):
             try:
                 body = json.loads(raw) if raw.strip() else {}
             except ValueError:
+                body = None
+            if not isinstance(body, dict):
                 return error_collection(400, "Request body is not valid JSON; send a JSON object.")
         with self.world.lock:
             self.budget.limit = max(1, int(self.burst_per_minute * self.world.rate_scale))
@@ -256,7 +258,7 @@ class JiraSim(ServiceSim):
         cap = 5000 if id_only else 100
         try:
             limit = min(cap, max(1, int(params.get("maxResults") or 50)))
-        except ValueError:
+        except (TypeError, ValueError):
             return error_collection(400, "maxResults must be a whole number.")
         jql_hash = hashlib.sha1(str(params.get("jql")).encode()).hexdigest()[:12]
         offset = decode_token(params.get("nextPageToken"), jql_hash, self.world.clock())
@@ -280,7 +282,7 @@ class JiraSim(ServiceSim):
 
     def count(self, request: Request, body: Body) -> Response:
         try:
-            query = parse(str((body or {}).get("jql") or ""), now=self.world.clock(), me=self.me)
+            query = parse(str(body.get("jql") or ""), now=self.world.clock(), me=self.me)
         except JqlError as exc:
             return error_collection(400, str(exc))
         found = sum(1 for i in self.issues.values() if query.where and query.where(values(i)))
@@ -301,13 +303,21 @@ class JiraSim(ServiceSim):
         issue = self._find(request.path_params["key"])
         if issue is None:
             return error_collection(404, NOT_FOUND)
-        fields = dict((body or {}).get("fields") or {})
-        for op in ((body or {}).get("update") or {}).get("labels", []):
-            labels = fields.setdefault("labels", list(issue.labels))
-            if "add" in op and op["add"] not in labels:
-                labels.append(op["add"])
-            if "remove" in op and op["remove"] in labels:
-                labels.remove(op["remove"])
+        fields, update = body.get("fields") or {}, body.get("update") or {}
+        if not isinstance(fields, dict) or not isinstance(update, dict):
+            return error_collection(400, "fields and update must be JSON objects.")
+        fields = dict(fields)
+        label_ops = update.get("labels") or []
+        if label_ops:
+            if not isinstance(label_ops, list) or not all(isinstance(o, dict) for o in label_ops):
+                return error_collection(
+                    400,
+                    errors={
+                        "labels": "update.labels must be a list of "
+                        '{"add": x} / {"remove": x} objects.'
+                    },
+                )
+            fields["labels"] = _apply_label_ops(list(fields.get("labels", issue.labels)), label_ops)
         errors = _edit_errors(fields)
         if errors:
             return error_collection(400, errors=errors)
@@ -345,7 +355,8 @@ class JiraSim(ServiceSim):
         issue = self._find(request.path_params["key"])
         if issue is None:
             return error_collection(404, NOT_FOUND)
-        tid = str(((body or {}).get("transition") or {}).get("id") or "")
+        chosen = body.get("transition")
+        tid = str(chosen.get("id") or "") if isinstance(chosen, dict) else ""
         if not tid:
             return error_collection(400, errors={"transition": "Transition id is required."})
         if not self._apply_transition(issue, tid, self.me):
@@ -366,7 +377,11 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         q = request.query_params
-        start, size = int(q.get("startAt") or 0), min(100, int(q.get("maxResults") or 50))
+        try:
+            start, size = max(0, int(q.get("startAt") or 0)), int(q.get("maxResults") or 50)
+        except ValueError:
+            return error_collection(400, "startAt and maxResults must be whole numbers.")
+        size = min(100, max(1, size))
         ordered = issue.comments[::-1] if q.get("orderBy") == "-created" else issue.comments
         render = self._render(request)
         page = [render.comment(issue, c) for c in ordered[start : start + size]]
@@ -385,7 +400,7 @@ class JiraSim(ServiceSim):
         issue = self._find(request.path_params["key"])
         if issue is None:
             return error_collection(404, NOT_FOUND)
-        doc = (body or {}).get("body") if isinstance(body, dict) else None
+        doc = body.get("body")
         if not isinstance(doc, dict) or not adf.is_document(doc):
             return error_collection(400, errors={"comment": adf.ADF_ERROR})
         comment = self._comment(issue, self.me, doc)
@@ -417,7 +432,7 @@ class JiraSim(ServiceSim):
         issue = self._find(request.path_params["key"])
         if issue is None:
             return error_collection(404, NOT_FOUND)
-        if not isinstance(body, dict) or "accountId" not in body:
+        if "accountId" not in body:
             return error_collection(400, errors={"accountId": "accountId is required (or null)."})
         who = body["accountId"]
         if who == "-1":
@@ -460,7 +475,7 @@ class JiraSim(ServiceSim):
 
     # -- bulk -------------------------------------------------------------------------------
     def bulk_transition(self, request: Request, body: Body) -> Response:
-        inputs = (body or {}).get("bulkTransitionInputs") if isinstance(body, dict) else None
+        inputs = body.get("bulkTransitionInputs")
         if not isinstance(inputs, list) or not inputs:
             return error_collection(400, "bulkTransitionInputs must be a non-empty list.")
         parsed: list[tuple[list[str], str]] = []
@@ -522,6 +537,15 @@ class JiraSim(ServiceSim):
 def _site(request: Request) -> str:
     root = request.scope.get("root_path", "")
     return f"{request.url.scheme}://{request.url.netloc}{root}"
+
+
+def _apply_label_ops(labels: list[Any], ops: list[dict[str, Any]]) -> list[Any]:
+    for op in ops:
+        if "add" in op and op["add"] not in labels:
+            labels.append(op["add"])
+        if "remove" in op and op["remove"] in labels:
+            labels.remove(op["remove"])
+    return labels
 
 
 def _priority_id(value: Any) -> str | None:

@@ -18,8 +18,9 @@ from .jira_model import PRIORITIES, PROJECTS, STATUSES, JiraIssue
 def search_params(request: Request, body: Any) -> dict[str, Any]:
     if request.method == "POST":
         params = dict(body) if isinstance(body, dict) else {}
-        if isinstance(params.get("fields"), str):
-            params["fields"] = [params["fields"]]
+        fields = params.get("fields")
+        if fields is not None:
+            params["fields"] = [str(f) for f in (fields if isinstance(fields, list) else [fields])]
         return params
     q = request.query_params
     params = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
