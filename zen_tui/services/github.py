@@ -81,7 +81,7 @@ class GitHubClient(BaseClient):
             query += f" updated:>={cursor}"
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
         return await self._paged(
-            "/search/issues", params, limit, interactive, lambda body: self._search_page(body)
+            "/search/issues", params, limit, interactive, self._search_page, cursor
         )
 
     def _search_page(self, body: Any) -> list[Item]:
@@ -97,8 +97,9 @@ class GitHubClient(BaseClient):
         params["all"] = "true" if "all" in words else "false"
         if cursor:
             params["since"] = cursor
-        result = await self._paged("/notifications", params, limit, interactive, self._thread_page)
-        return result
+        return await self._paged(
+            "/notifications", params, limit, interactive, self._thread_page, cursor
+        )
 
     def _thread_page(self, body: Any) -> list[Item]:
         r = self.r.at("/notifications")
@@ -117,6 +118,7 @@ class GitHubClient(BaseClient):
         limit: int,
         interactive: bool,
         parse: Callable[[Any], list[Item]],
+        cursor: str | None = None,
     ) -> FetchResult:
         """Follow Link rel=next exactly as given until `limit` items or the last page."""
         items: list[Item] = []
@@ -142,14 +144,15 @@ class GitHubClient(BaseClient):
                 break
             seen.add(url or "")
         assert first is not None
-        items = _dedupe(items)[:limit]
+        unique = _dedupe(items)
+        items = unique[:limit]
         return FetchResult(
             items=items,
             fetched_at=first.fetched_at,
             cache=merge_cache(outcomes),
             stale_error=error,
-            complete=url is None and error is None,
-            cursor=max((i.updated_at for i in items), default=None),
+            complete=url is None and error is None and len(unique) <= limit,
+            cursor=max((i.updated_at for i in items), default=None) or cursor,
             poll_interval=_poll_interval(first),
         )
 
@@ -171,7 +174,10 @@ class GitHubClient(BaseClient):
 
     async def details(self, item: Item) -> ItemDetail:
         """One call per part (PR, reviews, checks, comments), made only when previewed."""
-        owner, repo, number = split_key(item.key)
+        try:
+            owner, repo, number = split_key(item.key)
+        except ValueError as err:
+            return ItemDetail(item_id=item.id, error=str(err))
         base = f"/repos/{owner}/{repo}"
         detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
         errors: list[str] = []

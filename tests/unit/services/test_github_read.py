@@ -256,3 +256,15 @@ async def test_headers_are_the_gateways(gh, router) -> None:
     await gh.fetch_section(section("github", "is:pr"))
     request: httpx.Request = route.calls[0].request
     assert request.headers["X-GitHub-Api-Version"] == "2022-11-28"
+
+
+async def test_truncating_the_last_page_is_not_complete(gh, router) -> None:
+    router.get(f"{API}/search/issues").respond(200, json={"items": [_item(1), _item(2), _item(3)]})
+    result = await gh.fetch_section(section("github", "is:pr"), limit=2)
+    assert len(result.items) == 2 and not result.complete
+
+
+async def test_empty_delta_keeps_the_cursor(gh, router) -> None:
+    router.get(f"{API}/search/issues").respond(200, json={"items": []})
+    result = await gh.fetch_section(section("github", "is:pr"), cursor="2024-05-01T00:00:00Z")
+    assert result.items == [] and result.cursor == "2024-05-01T00:00:00Z"
