@@ -1,8 +1,9 @@
 """Gateway overhead: the same sequential GETs, raw httpx vs through the Gateway (cache off).
 
-A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms. Runs are interleaved
-(raw, gateway, raw, ...) so drift on a shared machine hits both sides alike; the figure is the
-median over rounds of the per-request mean. Target: gateway adds < 10% at 1 ms server latency.
+A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms. Raw and gateway requests
+alternate one by one, so load from other processes hits both sides alike. The verdict uses
+medians (robust to scheduler stalls); the means are printed beside them. Target: the gateway
+adds < 10% at 1 ms server latency. Also prints the gateway's own CPU cost per request.
 Run: python benchmarks/gateway_overhead.py [requests_per_side]
 """
 
@@ -107,12 +108,6 @@ async def _paired(
     return raw_t, gw_t
 
 
-def _trimmed_mean(values: list[float], cut: float = 0.05) -> float:
-    ordered = sorted(values)
-    k = int(len(ordered) * cut)
-    return statistics.fmean(ordered[k : len(ordered) - k] if k else ordered)
-
-
 async def _loopback(base_url: str, n: int) -> tuple[list[float], list[float]]:
     async with httpx.AsyncClient(base_url=base_url) as client:
         gateway = _gateway(base_url)
@@ -150,17 +145,16 @@ def main() -> int:
     finally:
         server.shutdown()
     raw, gw = statistics.fmean(raw_t), statistics.fmean(gw_t)
-    raw_tm, gw_tm = _trimmed_mean(raw_t), _trimmed_mean(gw_t)
-    ratio = gw_tm / raw_tm
+    raw_med, gw_med = statistics.median(raw_t), statistics.median(gw_t)
+    added = statistics.median(g - r for g, r in zip(gw_t, raw_t, strict=True))  # paired
+    ratio = gw_med / raw_med
     print(f"loopback server, {SERVER_DELAY * 1e3:.0f} ms per GET, {n} GETs per side, interleaved")
-    print(f"  raw httpx  mean {raw * 1e6:8.1f} us   (5%-trimmed {raw_tm * 1e6:8.1f} us)")
-    print(f"  gateway    mean {gw * 1e6:8.1f} us   (5%-trimmed {gw_tm * 1e6:8.1f} us)")
-    print(
-        f"  added per request {(gw_tm - raw_tm) * 1e6:8.1f} us "
-        f"(trimmed; plain mean {(gw - raw) * 1e6:.1f})"
-    )
+    print(f"  raw httpx  mean {raw * 1e6:8.1f} us   median {raw_med * 1e6:8.1f} us")
+    print(f"  gateway    mean {gw * 1e6:8.1f} us   median {gw_med * 1e6:8.1f} us")
+    print(f"  added per request {added * 1e6:8.1f} us (median of paired differences)")
+    print(f"  ratio gateway/raw {ratio:.3f} (medians; means give {gw / raw:.3f})")
     verdict = "meets" if ratio < TARGET else "MISSES"
-    print(f"  ratio gateway/raw {ratio:.3f} -> {verdict} the < {TARGET - 1:.0%} target")
+    print(f"  -> {verdict} the < {TARGET - 1:.0%} target")
     print(
         f"gateway CPU cost (in-process transport): {(cpu_gw - cpu_raw) * 1e6:.1f} us per request "
         f"on top of httpx's {cpu_raw * 1e6:.1f} us"
