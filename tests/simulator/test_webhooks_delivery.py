@@ -42,6 +42,7 @@ class Receiver:
     url: str
     hits: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     script: dict[str, list[int | float]] = field(default_factory=dict)  # float = sleep then 200
+    echo_challenge: bool = True
 
     def for_service(self, service: str) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for p, h, b in self.hits if p == f"/{service}"]
@@ -55,6 +56,9 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.hits.append((self.path, dict(self.headers.items()), body))
+            if b'"url_verification"' in body and state.echo_challenge:
+                self.answer_challenge(body)
+                return
             plan = state.script.get(self.path) or [200]
             step = plan.pop(0) if len(plan) > 1 else plan[0]
             if isinstance(step, float):
@@ -63,6 +67,15 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(int(step))
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def answer_challenge(self, body: bytes) -> None:
+            ts = self.headers["X-Slack-Request-Timestamp"]
+            signed = self.headers["X-Slack-Signature"] == expected_slack(SECRETS["slack"], ts, body)
+            answer = json.dumps({"challenge": json.loads(body)["challenge"]}).encode()
+            self.send_response(200 if signed else 401)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -207,3 +220,13 @@ def test_untargeted_services_are_ignored_and_stop_ends_the_thread(
     hooks.stop()
     assert receiver.hits == []
     assert hooks._thread is not None and not hooks._thread.is_alive()
+
+
+def test_slack_url_verification_handshake(
+    dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    assert dispatcher.verify_slack_url() is True
+    [(_, body)] = receiver.for_service("slack")
+    assert json.loads(body)["type"] == "url_verification"
+    receiver.echo_challenge = False  # a target that answers 200 without the challenge
+    assert dispatcher.verify_slack_url() is False

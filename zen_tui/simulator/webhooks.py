@@ -195,24 +195,57 @@ class WebhookDispatcher:
             self.dropped += 1
 
     def _send(self, delivery: _Delivery) -> tuple[bool, str]:
-        """POST once; (delivered, retry reason). http.client keeps header case as sent."""
+        """POST once; (delivered, retry reason)."""
         url, secret = self.targets[delivery.service]
+        status, _, reason = self._post(url, delivery.body, self._headers(delivery, secret))
+        return status is not None and 200 <= status < 300, reason
+
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, bytes, str]:
+        """(status or None, response body, retry reason). http.client keeps header case."""
         parts = urlsplit(url)
-        conn_cls = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
+        secure = parts.scheme == "https"
+        conn_cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
         conn = conn_cls(parts.netloc, timeout=self.timeout)
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            conn.request("POST", path, body=delivery.body, headers=self._headers(delivery, secret))
-            status = conn.getresponse().status
-            return 200 <= status < 300, "http_error"
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read(), "http_error"
         except TimeoutError:
-            return False, "http_timeout"
+            return None, b"", "http_timeout"
         except (OSError, http.client.HTTPException, ValueError):
-            return False, "connection_failed"
+            return None, b"", "connection_failed"
         finally:
             conn.close()
+
+    def verify_slack_url(self) -> bool:
+        """Slack's Request URL handshake: a signed `url_verification` POST; True when the target
+        echoes the challenge (as plain text or as {"challenge": ...}) with a 2xx."""
+        url, secret = self.targets["slack"]
+        challenge = uuid.uuid4().hex
+        body = compact_json(
+            {
+                "token": "simulated-verification-token",
+                "challenge": challenge,
+                "type": "url_verification",
+            }
+        )
+        ts = int(self.clock())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": slack_signature(secret, ts, body),
+        }
+        status, answer, _ = self._post(url, body, headers)
+        if status is None or not 200 <= status < 300:
+            return False
+        try:
+            echoed = json.loads(answer).get("challenge")
+        except (ValueError, AttributeError):
+            echoed = answer.decode("utf-8", "replace").strip()
+        return echoed == challenge
 
     def _headers(self, d: _Delivery, secret: str) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
