@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -127,3 +133,46 @@ def test_stop_releases_the_port() -> None:
     srv.stop()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_webhook_targets_set_over_control_api_receive_signed_events(
+    gh: httpx.Client, server: SimulatorServer
+) -> None:
+    receiver = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_port}/hook"
+    ctl = httpx.Client(base_url=server.root_url + "/_sim")
+    try:
+        bad = ctl.put("/webhooks", json={"github": {"url": "ftp://x"}})
+        assert bad.status_code == 400 and "http(s)" in bad.json()["error"]
+        r = ctl.put("/webhooks", json={"github": {"url": url, "secret": "s3cret"}})
+        assert r.json()["targets"] == {"github": url}
+        assert "s3cret" not in r.text
+        assert (
+            gh.post("/repos/acme/api/issues/2/comments", json={"body": "hook me"}).status_code
+            == 201
+        )
+        deadline = time.monotonic() + 5
+        while not _Hook.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        headers, body = _Hook.received[0]
+        assert headers["X-GitHub-Event"] == "issue_comment"
+        expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-Hub-Signature-256"], expected)
+        assert json.loads(body)["comment"]["body"] == "hook me"
+    finally:
+        ctl.delete("/webhooks")
+        receiver.shutdown()

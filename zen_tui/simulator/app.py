@@ -236,6 +236,7 @@ def build_app(
     app.state.faults = engine
     app.state.scenario = runner
     app.state.activity = ActivityGenerator(world)
+    app.state.webhooks = None  # a WebhookDispatcher once targets are set (see webhook_dispatcher)
     app.add_middleware(_Wrap, world=world, engine=engine, runner=runner, routes=service_routes)
     return app
 
@@ -253,3 +254,16 @@ class _Wrap(FaultMiddleware):
         routes: dict[str, list[BaseRoute]],
     ) -> None:
         super().__init__(app, world, engine, runner, routes)
+
+
+def webhook_dispatcher(app: Starlette) -> Any | None:
+    """The app's webhook sender, created and started on first use; None when webhooks.py is
+    not available in this build."""
+    if app.state.webhooks is None:
+        try:
+            from zen_tui.simulator.webhooks import WebhookDispatcher
+        except Exception as exc:  # a sibling's module in progress must not stop the rest
+            log.warning("simulator: webhooks unavailable (%s)", type(exc).__name__)
+            return None
+        app.state.webhooks = WebhookDispatcher(app.state.world, {}).start()
+    return app.state.webhooks

@@ -130,6 +130,45 @@ async def rate_scale(request: Request) -> Response:
     return JSONResponse({"rate_scale": value})
 
 
+def _targets(body: Any) -> dict[str, tuple[str, str]]:
+    if not isinstance(body, dict):
+        raise FaultRuleError('send {"github": {"url": "http://...", "secret": "..."}, ...}')
+    targets = {}
+    for service, target in body.items():
+        url = target.get("url") if isinstance(target, dict) else None
+        secret = target.get("secret", "") if isinstance(target, dict) else None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise FaultRuleError(f"webhook target {service!r}: give an http(s) `url`")
+        if not isinstance(secret, str):
+            raise FaultRuleError(f"webhook target {service!r}: `secret` must be a string")
+        targets[service] = (url, secret)
+    return targets
+
+
+async def webhooks(request: Request) -> Response:
+    """GET: targets (no secrets). PUT {"github": {"url", "secret"}, ...}: deliver changes of
+    those services there, signed. DELETE: stop delivering."""
+    from zen_tui.simulator.app import webhook_dispatcher
+
+    dispatcher = webhook_dispatcher(request.app)
+    if dispatcher is None:
+        return _bad("webhooks are not available in this build")
+    if request.method == "PUT":
+        try:
+            dispatcher.targets = _targets(await _json(request))
+        except FaultRuleError as exc:
+            return _bad(str(exc))
+    elif request.method == "DELETE":
+        dispatcher.targets = {}
+    return JSONResponse(
+        {
+            "targets": {name: url for name, (url, _secret) in dispatcher.targets.items()},
+            "delivered": request.app.state.world.counters.snapshot()["webhooks_delivered"],
+            "dropped": dispatcher.dropped,
+        }
+    )
+
+
 def control_routes() -> list[BaseRoute]:
     return [
         Route("/faults", get_faults, methods=["GET"]),
@@ -142,4 +181,5 @@ def control_routes() -> list[BaseRoute]:
         Route("/info", info, methods=["GET"]),
         Route("/seed", info, methods=["GET"]),
         Route("/rate_scale", rate_scale, methods=["PUT"]),
+        Route("/webhooks", webhooks, methods=["GET", "PUT", "DELETE"]),
     ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from zen_tui.simulator.app import ConnectionAbort, build_app, create_world
+from zen_tui.simulator.app import ConnectionAbort, build_app, create_world, webhook_dispatcher
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import parse_rules
 
@@ -112,6 +112,8 @@ class SimulatorServer:
 
     def stop(self) -> None:
         self.app.state.activity.stop()
+        if self.app.state.webhooks is not None:
+            self.app.state.webhooks.stop(timeout=2)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -141,6 +143,14 @@ class SimulatorServer:
 
     def clear_faults(self) -> None:
         self.app.state.faults.clear()
+
+    def set_webhooks(self, targets: dict[str, tuple[str, str]]) -> None:
+        """Deliver each service's changes to `targets[service] = (url, secret)`, signed as
+        the real service signs them; an empty dict stops delivery."""
+        dispatcher = webhook_dispatcher(self.app)
+        if dispatcher is None:
+            raise RuntimeError("webhooks are not available in this simulator build")
+        dispatcher.targets = dict(targets)
 
     def counters(self) -> dict[str, Any]:
         return self.world.counters.snapshot()
