@@ -121,6 +121,19 @@ def merge_cache(outcomes: list[Any]) -> CacheOutcome:
     return names[0] if names else "bypass"  # type: ignore[return-value]
 
 
+class MissingParam(ValueError):
+    """An action lacks a parameter its kind needs (a bad outbox entry, never retried)."""
+
+
+def param(action: Action, *names: str) -> str:
+    """The first non-empty of `names` in the action's params, else MissingParam saying so."""
+    for name in names:
+        value = action.params.get(name)
+        if value:
+            return value
+    raise MissingParam(f"{action.kind} needs the parameter {names[0]!r}")
+
+
 def refused(err: ApiError) -> ActionResult:
     """A final 4xx on a write: the server said no, resending will not help."""
     return ActionResult(ok=False, message=err.summary(), conflict=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
@@ -18,6 +19,7 @@ from zen_tui.services.base import (
     Sleeper,
     gone_message,
     merge_cache,
+    param,
     priority,
     refused,
 )
@@ -252,11 +254,9 @@ class GitHubClient(BaseClient):
         """One triage write. A final 4xx is a failed result; transient errors raise."""
         try:
             owner, repo, number = split_key(self.key_of(action.item_id))
-        except ValueError as err:
+            return await self._write(action, idempotency_key, f"/repos/{owner}/{repo}", number)
+        except ValueError as err:  # a malformed key or a missing parameter: final
             return ActionResult(ok=False, message=str(err), conflict=True)
-        base = f"/repos/{owner}/{repo}"
-        try:
-            return await self._write(action, idempotency_key, base, number)
         except ApiGone as err:
             raise gone_message(err, f"GitHub {err.endpoint}") from None
         except ApiError as err:
@@ -288,10 +288,10 @@ class GitHubClient(BaseClient):
                 payload["sha"] = p["sha"]
             await self._send("PUT", f"{base}/pulls/{number}/merge", payload, key, verify)
         elif kind == "add_label":
-            payload = {"labels": [p["label"]]}
+            payload = {"labels": [param(action, "label")]}
             await self._send("POST", f"{base}/issues/{number}/labels", payload, key, verify)
         elif kind == "remove_label":
-            await self._remove_label(base, number, p["label"], key)
+            await self._remove_label(base, number, param(action, "label"), key)
         elif kind in ("assign", "unassign"):
             who = p.get("assignee") or await self.me()
             method = "POST" if kind == "assign" else "DELETE"
@@ -312,7 +312,8 @@ class GitHubClient(BaseClient):
 
     async def _remove_label(self, base: str, number: int, label: str, key: str) -> None:
         try:
-            await self._send("DELETE", f"{base}/issues/{number}/labels/{label}", None, key)
+            path = f"{base}/issues/{number}/labels/{quote(label, safe='')}"
+            await self._send("DELETE", path, None, key)
         except ApiError as err:
             if err.status != 404:  # 404: the label is not there, which is what we wanted
                 raise
@@ -354,7 +355,7 @@ class GitHubClient(BaseClient):
         base = f"/repos/{owner}/{repo}"
         try:
             return await self._check(action, idempotency_key, base, number)
-        except GatewayError:
+        except (GatewayError, ValueError):  # offline, or a malformed action: cannot tell
             return None
 
     async def _check(self, action: Action, key: str, base: str, number: int) -> bool | None:
@@ -376,7 +377,7 @@ class GitHubClient(BaseClient):
             return await self._merged(base, number)
         if kind in ("add_label", "remove_label"):
             labels = self.r.root_list(await self._fresh(f"{base}/issues/{number}/labels"))
-            present = p["label"] in {self.r.text(lab, "name") for lab in labels}
+            present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
             return present if kind == "add_label" else not present
         if kind == "mark_read":
             thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))

@@ -15,10 +15,12 @@ from zen_tui.services.base import (
     BaseClient,
     FetchResult,
     GatewayLike,
+    MissingParam,
     Response,
     Sleeper,
     gone_message,
     merge_cache,
+    param,
     priority,
     refused,
 )
@@ -192,6 +194,8 @@ class JiraClient(BaseClient):
         key = self.key_of(action.item_id)
         try:
             return await self._write(action, idempotency_key, key)
+        except MissingParam as err:
+            return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiGone as err:
             raise gone_message(err, f"Jira {err.endpoint}") from None
         except ApiError as err:
@@ -201,7 +205,7 @@ class JiraClient(BaseClient):
         p = action.params
         verify = self.verifier(action, ikey)
         if action.kind == "transition":
-            name = p.get("transition") or p.get("name", "")
+            name = param(action, "transition", "name")
             moves = await self.transitions(key)
             found = resolve_transition(name, moves)
             if found is None:

@@ -13,10 +13,12 @@ from zen_tui.services.base import (
     BaseClient,
     FetchResult,
     GatewayLike,
+    MissingParam,
     Response,
     Sleeper,
     gone_message,
     merge_cache,
+    param,
     priority,
     refused,
 )
@@ -331,11 +333,11 @@ class SlackClient(BaseClient):
                     verify=verify,
                 )
             elif action.kind == "react":
-                await self._react(
-                    channel, ts, p.get("name", p.get("reaction", "")), idempotency_key
-                )
+                await self._react(channel, ts, param(action, "name", "reaction"), idempotency_key)
             else:
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
+        except MissingParam as err:
+            return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiError as err:
             return refused(err)
         return ActionResult(ok=True, message=f"{action.kind} done")

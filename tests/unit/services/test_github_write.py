@@ -262,3 +262,16 @@ async def test_timeout_after_send_resends_when_not_applied(gh, router) -> None:
     router.get(f"{REPO}/issues/5/comments").respond(200, json=[])
     assert (await gh.apply(act("comment", body="hello"), idempotency_key=KEY)).ok
     assert post.call_count == 2
+
+
+async def test_missing_parameter_is_a_clear_final_failure(gh) -> None:
+    result = await gh.apply(act("add_label"), idempotency_key=KEY)
+    assert (result.ok, result.conflict) == (False, True)
+    assert result.message == "add_label needs the parameter 'label'"
+    assert await gh.verify(act("add_label"), idempotency_key=KEY) is None
+
+
+async def test_label_names_are_escaped_in_paths(gh, router) -> None:
+    route = router.delete(f"{REPO}/issues/5/labels/needs%20review%2Fux").respond(200, json=[])
+    assert (await gh.apply(act("remove_label", label="needs review/ux"), idempotency_key=KEY)).ok
+    assert route.called
