@@ -136,3 +136,12 @@ def test_missing_and_invalid_files_are_clear(tmp_path: Path) -> None:
     bad_rule.write_text("[[faults]]\nerror_rate = 3\n")
     with pytest.raises(ScenarioError, match=r"bad\.toml: fault rule #0"):
         load_path(bad_rule)
+
+
+def test_scenario_rate_scale_applies_to_the_world() -> None:
+    world = World()
+    runner = ScenarioRunner(FaultEngine(1), world, clock=Clock())
+    runner.load(parse({"name": "tight", "rate_scale": 0.01}))
+    assert world.rate_scale == 0.01
+    with pytest.raises(ScenarioError, match="rate_scale"):
+        parse({"rate_scale": 0})

@@ -419,3 +419,9 @@ async def test_unknown_path_is_github_json_404(gh: httpx.AsyncClient) -> None:
     assert r.status_code == 404
     assert r.json()["message"] == "Not Found"
     assert "x-ratelimit-remaining" in r.headers
+
+
+async def test_missing_token_401_requires_authentication(gh: httpx.AsyncClient) -> None:
+    r = await gh.get("/user", headers={"Authorization": ""})
+    assert r.status_code == 401
+    assert r.json()["message"] == "Requires authentication"

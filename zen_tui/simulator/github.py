@@ -262,7 +262,10 @@ class GitHubSim(ServiceSim):
         version = request.headers.get("x-github-api-version")
         if version is not None and version not in API_VERSIONS:
             raise ApiError(410, f"The requested API version '{version}' is not supported.")
-        if not self.accepts(_bearer(request.headers.get("authorization"))):
+        token = _bearer(request.headers.get("authorization"))
+        if token is None:
+            raise ApiError(401, "Requires authentication")
+        if not self.accepts(token):
             raise ApiError(401, "Bad credentials")
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
         ctx.api_base = _api_base(request)

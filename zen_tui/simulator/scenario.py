@@ -5,6 +5,7 @@ Format (TOML):
     name = "tour"
     loop = true            # restart the timeline after `period` seconds
     period = 120           # default: the end of the last phase
+    rate_scale = 1.0       # optional: scales every rate-limit budget (0.01 -> GitHub core 50/h)
     faults = [ ... ]       # optional always-on rules
 
     [[phase]]
@@ -61,6 +62,7 @@ class Scenario:
     baseline: list[FaultRule] = field(default_factory=list)
     loop: bool = False
     period: float = 0.0
+    rate_scale: float | None = None  # scales every rate-limit budget while loaded
 
     def active_phases(self, t: float) -> list[Phase]:
         if self.loop and self.period > 0:
@@ -102,12 +104,16 @@ def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
         baseline = parse_rules(data.get("faults", []))
         end = max((p.at + p.duration for p in phases), default=0.0)
         period = float(data.get("period", end))
+        rate_scale = data.get("rate_scale")
+        if rate_scale is not None and float(rate_scale) <= 0:
+            raise ScenarioError(f"{source}: rate_scale must be a number > 0")
         return Scenario(
             name=str(data.get("name", Path(source).stem)),
             phases=phases,
             baseline=baseline,
             loop=bool(data.get("loop", False)),
             period=period,
+            rate_scale=None if rate_scale is None else float(rate_scale),
         )
     except (FaultRuleError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{source}: {exc}") from None
@@ -148,6 +154,8 @@ class ScenarioRunner:
             self.scenario = scenario
             self.started_at = self.clock()
             self._active = ("<none>",)  # force the next tick to apply
+        if scenario.rate_scale is not None:
+            self.world.rate_scale = scenario.rate_scale
         self.tick()
 
     def load_path(self, name_or_path: str | Path) -> None:
