@@ -124,3 +124,24 @@ async def test_expired_access_token_is_401(jira: JiraSim, client: httpx.AsyncCli
     assert (await client.get("/rest/api/3/myself", headers=auth)).status_code == 200
     jira.oauth.access[tokens["access_token"]] = (0.0, "")
     assert (await client.get("/rest/api/3/myself", headers=auth)).status_code == 401
+
+
+async def test_oauth_traffic_spends_a_points_quota(
+    jira: JiraSim, client: httpx.AsyncClient
+) -> None:
+    jira.points_per_hour = 50
+    tokens = (await exchange(client, code=(await approve(client))["code"][0])).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    search = {"jql": "project in (ZEN, OPS, WEB, API)", "maxResults": 30}  # all 30 issues
+    first = await client.post("/rest/api/3/search/jql", json=search, headers=auth)
+    assert first.status_code == 200
+    assert first.headers["Beta-RateLimit-Policy"] == '"tenant-app-quota";q=50;w=3600'
+    assert first.headers["Beta-RateLimit"].startswith('"tenant-app-quota";r=19;t=')
+    assert (await client.post("/rest/api/3/search/jql", json=search, headers=auth)).is_success
+    limited = await client.get("/rest/api/3/myself", headers=auth)
+    assert limited.status_code == 429
+    assert limited.headers["RateLimit-Reason"] == "jira-quota-tenant-based"
+    assert limited.headers["X-Beta-RateLimit-Reason"] == "jira-quota-tenant-based"
+    assert 3000 < int(limited.headers["Retry-After"]) <= 3600
+    basic = httpx.BasicAuth("me@example.com", "api-token")  # API-token traffic is not affected
+    assert (await client.get("/rest/api/3/myself", auth=basic)).status_code == 200

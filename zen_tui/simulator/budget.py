@@ -23,18 +23,19 @@ class FixedWindow:
             self._start, self.used = now, 0
         return now
 
-    def take(self) -> bool:
-        """Spend one request; False (and nothing spent) when the budget is exhausted."""
+    def take(self, amount: int = 1) -> bool:
+        """Spend `amount` (a request's cost); False (and nothing spent) when the budget is
+        already exhausted. The last allowed request may overdraw it, as points quotas do."""
         self._roll()
         if self.used >= self.limit:
             return False
-        self.used += 1
+        self.used += amount
         return True
 
     @property
     def remaining(self) -> int:
         self._roll()
-        return self.limit - self.used
+        return max(0, self.limit - self.used)
 
     @property
     def reset_at(self) -> float:

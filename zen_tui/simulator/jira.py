@@ -62,6 +62,8 @@ class JiraSim(ServiceSim):
     name = "jira"
     prefix = "/jira"
     burst_per_minute = 600  # requests per minute per account, times world.rate_scale
+    # OAuth (3LO) traffic also spends an hourly points quota: 1 per call + 1 per issue returned.
+    points_per_hour = 100_000
 
     def __init__(self, world: World, token: str, email: str) -> None:
         super().__init__(world, token)
@@ -79,6 +81,7 @@ class JiraSim(ServiceSim):
         self.tasks: dict[str, BulkTask] = {}
         self.site_url = "http://127.0.0.1/jira"
         self.budget = FixedWindow(self.burst_per_minute, 60.0, world.clock)
+        self.quota = FixedWindow(self.points_per_hour, 3600.0, world.clock)
         self._next_comment = 900000
 
     # -- ServiceSim ------------------------------------------------------------------------
@@ -118,20 +121,33 @@ class JiraSim(ServiceSim):
         ]
         return [Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table]
 
-    def rate_limited_response(self, retry_after: float) -> Response:
+    def rate_limited_response(
+        self, retry_after: float, reason: str = "jira-burst-based", limit: int | None = None
+    ) -> Response:
         reset = datetime.fromtimestamp(
             math.ceil((self.world.clock() + retry_after) / 60) * 60, UTC
         ).strftime("%Y-%m-%dT%H:%MZ")
         headers = {
             "Retry-After": str(max(1, math.ceil(retry_after))),
             "X-RateLimit-Reset": reset,
-            "X-RateLimit-Limit": str(self.budget.limit),
+            "X-RateLimit-Limit": str(limit or self.budget.limit),
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-NearLimit": "true",
-            "RateLimit-Reason": "jira-burst-based",
+            "RateLimit-Reason": reason,
             "X-ARequestId": uuid.uuid4().hex,
         }
         return error_collection(429, "Rate limit exceeded.", headers=headers)
+
+    def _quota_headers(self) -> dict[str, str]:
+        """The beta IETF-style headers Jira sends to OAuth apps under the points model."""
+        left = max(1, math.ceil(self.quota.reset_at - self.world.clock()))
+        headers = {
+            "Beta-RateLimit-Policy": f'"tenant-app-quota";q={self.quota.limit};w=3600',
+            "Beta-RateLimit": f'"tenant-app-quota";r={self.quota.remaining};t={left}',
+        }
+        if self.quota.remaining < self.quota.limit * 0.2:
+            headers["X-Beta-RateLimit-NearLimit"] = "true"
+        return headers
 
     def error_response(self, status: int, message: str) -> Response:
         headers = {"X-ARequestId": uuid.uuid4().hex}
@@ -215,14 +231,34 @@ class JiraSim(ServiceSim):
                 return error_collection(400, "Request body is not valid JSON; send a JSON object.")
         with self.world.lock:
             self.budget.limit = max(1, int(self.burst_per_minute * self.world.rate_scale))
+            self.quota.limit = max(1, int(self.points_per_hour * self.world.rate_scale))
+            oauth = self._is_oauth(request)
+            if oauth and self.quota.remaining <= 0:
+                return self._quota_exceeded()
             if not self.budget.take():
                 return self.rate_limited_response(self.budget.retry_after())
             self.world.counters.spend("jira", "requests")
             self.site_url = _site(request)
             response = handler(request, body)
+            if oauth:
+                cost = 1 + getattr(request.state, "objects", 0)
+                self.quota.take(cost)
+                self.world.counters.spend("jira", "points", cost)
+                response.headers.update(self._quota_headers())
             if self.budget.remaining < self.budget.limit * 0.2:
                 response.headers["X-RateLimit-NearLimit"] = "true"
             return response
+
+    def _is_oauth(self, request: Request) -> bool:
+        scheme, _, cred = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and cred != self.token
+
+    def _quota_exceeded(self) -> Response:
+        reason = "jira-quota-tenant-based"
+        response = self.rate_limited_response(self.quota.retry_after(), reason, self.quota.limit)
+        response.headers.update(self._quota_headers())
+        response.headers["X-Beta-RateLimit-Reason"] = reason
+        return response
 
     def _authenticate(self, request: Request) -> str | None:
         scheme, _, cred = request.headers.get("authorization", "").partition(" ")
@@ -267,6 +303,7 @@ class JiraSim(ServiceSim):
         matches = [i for i in self.issues.values() if query.where and query.where(values(i))]
         sort_issues(matches, query.order or [("key", True)])
         page = matches[offset : offset + limit]
+        request.state.objects = len(page)  # points-based quota: objects returned
         render = self._render(request)
         if params.get("fields"):
             issues = [render.issue(i, wanted, comment_cap=20) for i in page]
