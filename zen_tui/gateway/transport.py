@@ -6,6 +6,7 @@ goes into the Authorization header of the outgoing request only, never into erro
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +58,7 @@ class AuthedSender:
         self._account = account
         self._service = service
         self._credential: Credential | None = None
+        self._refresh_lock = asyncio.Lock()
 
     async def _current(self) -> Credential:
         if self._credential is None:
@@ -76,11 +78,21 @@ class AuthedSender:
         response = await self._send(credential, method, url, headers, kwargs)
         if response.status_code != 401:
             return response
-        fresh = await self._credentials.refresh(self._account)
-        if fresh is None or fresh == credential:
+        fresh = await self._refreshed(credential)
+        if fresh is None:
             return response  # the caller turns it into AuthExpired with full context
-        self._credential = fresh
         return await self._send(fresh, method, url, headers, kwargs)
+
+    async def _refreshed(self, rejected: Credential) -> Credential | None:
+        """One refresh at a time: concurrent 401s must not rotate a refresh token twice."""
+        async with self._refresh_lock:
+            if self._credential is not None and self._credential != rejected:
+                return self._credential  # another call refreshed it meanwhile
+            fresh = await self._credentials.refresh(self._account)
+            if fresh is None or fresh == rejected:
+                return None
+            self._credential = fresh
+            return fresh
 
     async def _send(
         self,

@@ -210,3 +210,30 @@ async def test_slack_read_methods_are_retried_even_as_post(router, make_gateway)
     with pytest.raises(Unavailable):
         await gw.request("POST", "/api/chat.postMessage", json={})
     assert (read.call_count, write.call_count) == (2, 1)
+
+
+async def test_concurrent_401s_refresh_the_token_only_once(make_gateway):
+    import asyncio
+
+    from zen_tui.auth.credentials import Credential
+
+    class Rotating:
+        refreshes = 0
+
+        async def get(self, account: str) -> Credential:
+            return Credential("old-token")
+
+        async def refresh(self, account: str) -> Credential:
+            Rotating.refreshes += 1
+            await asyncio.sleep(0)
+            return Credential(f"new-token-{Rotating.refreshes}")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)
+        ok = request.headers["Authorization"].startswith("Bearer new-token")
+        return httpx.Response(200 if ok else 401, json={})
+
+    gw = make_gateway(credentials=Rotating(), handler=handler)
+    responses = await asyncio.gather(*[gw.request("GET", f"/me/{i}") for i in range(4)])
+    assert [r.status for r in responses] == [200] * 4
+    assert Rotating.refreshes == 1
