@@ -307,3 +307,24 @@ async def test_bad_parameters_are_ok_false_never_5xx(
         assert r.status_code == 200, (method, r.text)
         body = r.json()
         assert body["ok"] is False or method in ("auth.test", "conversations.list", "users.list")
+
+
+async def test_replies_cursor_paging_keeps_thread_order(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="thread"))["ts"]
+    for n in range(5):
+        await call(client, "chat.postMessage", channel=channel, text=f"r{n}", thread_ts=parent)
+    texts, cursor = [], ""
+    while True:
+        body = await call(
+            client, "conversations.replies", channel=channel, ts=parent, limit=2, cursor=cursor
+        )
+        texts += [m["text"] for m in body["messages"]]
+        cursor = body["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert texts == ["thread", "r0", "r1", "r2", "r3", "r4"]
+    history = await call(client, "conversations.history", channel=channel, limit=1)
+    assert history["messages"][0]["reply_count"] == 5  # replies stay out of the history
