@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, tzinfo
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
@@ -33,6 +34,7 @@ from zen_tui.services.jira_parse import (
     parse_issue,
     resolve_transition,
     with_cursor,
+    zone_of,
 )
 from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 from zen_tui.sync.backend import ItemDetail
@@ -54,6 +56,7 @@ class JiraClient(BaseClient):
         self.r = Reader("jira", self.account)
         self.site = account.base_url
         self._me: str | None = None
+        self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
 
     # ---- reading ---------------------------------------------------------------------------
@@ -86,13 +89,14 @@ class JiraClient(BaseClient):
             page_items, token, last = self._page(resp.json())
             items.extend(page_items)
         assert first is not None
+        zone = await self.zone() if items else UTC
         return FetchResult(
             items=items[:limit],
             fetched_at=first.fetched_at,
             cache=merge_cache(outcomes),
             stale_error=error,
-            complete=last and error is None,
-            cursor=cursor_of([i.updated_at for i in items]) or cursor,
+            complete=last and error is None and len(items) <= limit,
+            cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
         )
 
     async def _search(self, jql: str, token: str | None, size: int, interactive: bool) -> Response:
@@ -168,12 +172,27 @@ class JiraClient(BaseClient):
     async def me(self) -> str:
         """The token's accountId (GET /myself, cached as user_info)."""
         if self._me is None:
-            resp = await self.gateway.request(
-                "GET", f"{API}/myself", endpoint=f"{API}/myself", cache_type="user_info"
-            )
-            r = self.r.at(f"{API}/myself")
-            self._me = r.text(r.root(resp.json()), "accountId")
+            await self._myself()
+        assert self._me is not None
         return self._me
+
+    async def zone(self) -> tzinfo:
+        """The user's profile time zone, in which Jira reads JQL dates (UTC if unknown)."""
+        if self._zone is None:
+            try:
+                await self._myself()
+            except GatewayError:
+                return UTC  # try again next time; a UTC cursor is only a little off
+        return self._zone or UTC
+
+    async def _myself(self) -> None:
+        resp = await self.gateway.request(
+            "GET", f"{API}/myself", endpoint=f"{API}/myself", cache_type="user_info"
+        )
+        r = self.r.at(f"{API}/myself")
+        body = r.root(resp.json())
+        self._me = r.text(body, "accountId")
+        self._zone = zone_of(r.opt_text(body, "timeZone"))
 
     async def transitions(self, key: str) -> list[tuple[str, str, str]]:
         """(id, name, target status name) of each transition available now."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zen_tui.models import Issue
 from zen_tui.services import adf
@@ -64,8 +65,12 @@ def iso_updated(value: str | None) -> str:
     return parsed.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def cursor_of(updated: list[str]) -> str | None:
-    """The newest ISO timestamp as a JQL minute: 'yyyy-MM-dd HH:mm' (UTC)."""
+def cursor_of(updated: list[str], zone: tzinfo = UTC) -> str | None:
+    """The newest ISO timestamp as a JQL minute 'yyyy-MM-dd HH:mm' in the user's zone.
+
+    Jira reads JQL dates in the user's profile time zone; a UTC minute would skip hours of
+    changes for anyone west of Greenwich.
+    """
     newest = max((u for u in updated if u), default=None)
     if newest is None:
         return None
@@ -73,7 +78,17 @@ def cursor_of(updated: list[str]) -> str | None:
         when = datetime.fromisoformat(newest.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when.astimezone(UTC).strftime(CURSOR_FORMAT)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(zone).strftime(CURSOR_FORMAT)
+
+
+def zone_of(name: str | None) -> tzinfo:
+    """The user's time zone from /myself, UTC when missing or unknown."""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def with_cursor(jql: str, cursor: str | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import httpx
 import pytest
 
@@ -9,7 +11,7 @@ from zen_tui.gateway.errors import ApiGone, BadResponse
 from zen_tui.models import Action, Issue
 from zen_tui.services import adf
 from zen_tui.services.jira import JiraClient
-from zen_tui.services.jira_parse import FIELDS, cursor_of, iso_updated, with_cursor
+from zen_tui.services.jira_parse import FIELDS, cursor_of, iso_updated, with_cursor, zone_of
 from zen_tui.services.markers import zw_keys, zw_marker
 
 from .conftest import BASES, Account, body_of, load, section
@@ -21,7 +23,15 @@ KEY = "jk-1"
 
 
 @pytest.fixture
-def jira(make_gateway, clock) -> JiraClient:
+def myself(router, contracts):
+    """GET /myself from the contract: accountId 5b10..., timeZone Australia/Sydney."""
+    return router.get(f"{API}/myself").respond(
+        200, json=load(contracts, f"{EX}/GET_myself.200.json")
+    )
+
+
+@pytest.fixture
+def jira(make_gateway, clock, myself) -> JiraClient:
     return JiraClient(Account("jira", "jira", SITE), make_gateway("jira"), clock=clock)
 
 
@@ -86,7 +96,8 @@ async def test_next_page_token_until_is_last(jira, router) -> None:
     assert bodies[0]["fields"] == FIELDS
     assert bodies[0]["jql"] == "project = A ORDER BY updated DESC"
     assert [i.key for i in result.items] == ["A-1", "A-2", "A-3"]
-    assert result.cursor == "2024-06-01 06:00"  # newest updated, UTC minute
+    # The newest update (06:00 UTC) as a minute in the user's zone: Sydney is UTC+10 in June.
+    assert result.cursor == "2024-06-01 16:00"
     assert result.complete
 
 
@@ -115,6 +126,9 @@ def test_jql_helpers() -> None:
     assert with_cursor("", "2024-01-01 00:00") == 'updated >= "2024-01-01 00:00"'
     assert with_cursor("a = b order by x", None) == "a = b order by x"
     assert cursor_of(["2024-01-01T00:00:59Z", "", "2023-12-31T23:00:00Z"]) == "2024-01-01 00:00"
+    west = zone_of("America/Los_Angeles")
+    assert cursor_of(["2024-01-01T00:00:00Z"], west) == "2023-12-31 16:00"
+    assert zone_of("Not/AZone") is UTC and zone_of(None) is UTC
     assert iso_updated("2024-01-01T01:00:00.000+0100") == "2024-01-01T00:00:00Z"
 
 
@@ -170,8 +184,8 @@ async def test_unknown_transition_lists_the_available_ones(jira, router, transit
     assert not post.called
 
 
-async def test_assign_to_me_and_unassign(jira, router, contracts) -> None:
-    me = router.get(f"{API}/myself").respond(200, json=load(contracts, f"{EX}/GET_myself.200.json"))
+async def test_assign_to_me_and_unassign(jira, router, myself) -> None:
+    me = myself
     put = router.put(f"{API}/issue/AB-7/assignee").respond(204)
     assert (await jira.apply(act("assign"), idempotency_key=KEY)).ok
     assert (await jira.apply(act("assign"), idempotency_key="k2")).ok
