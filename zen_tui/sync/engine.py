@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from zen_tui.gateway.errors import GatewayError
@@ -23,6 +24,9 @@ from zen_tui.sync.wiring import Wired
 log = logging.getLogger("zen_tui.sync.engine")
 
 FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches removed items)
+# Services whose unchanged listings revalidate for free (ETag -> 304, no quota): after a
+# restart they list in full; the others ask only for changes since the stored cursor.
+CONDITIONAL = frozenset({"github"})
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
 
@@ -140,10 +144,17 @@ class SyncEngine:
         return [e.id for e in entries]
 
     # -- polling ---------------------------------------------------------------------------
+    def _cursor(self, section: SectionInfo) -> str | None:
+        """None = a full listing; else ask only for what changed since the cursor."""
+        cursor = self.store.get_cursor(CURSOR_SCOPE, section.id)
+        polls = self._polls.get(section.id, 0)
+        if polls == 0:  # first poll of this run (e.g. after a restart)
+            return None if section.service in CONDITIONAL else cursor
+        return None if polls % FULL_EVERY == 0 else cursor
+
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
-        full = self._polls.get(section.id, 0) % FULL_EVERY == 0
-        cursor = None if full else self.store.get_cursor(CURSOR_SCOPE, section.id)
+        cursor = self._cursor(section)
         client = self.wired.clients[section.account]
         poll_interval = None
         try:
@@ -157,21 +168,19 @@ class SyncEngine:
             memory = previous if _in_memory(previous) else None
             snapshot = freshness.degraded(err, memory, self.store.load_section(section.id))
         else:
-            snapshot = self._apply_result(section, result, previous, delta=cursor is not None)
+            snapshot = self._apply_result(section, result, delta=cursor is not None)
             poll_interval = result.poll_interval
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account))
 
-    def _apply_result(
-        self, section: SectionInfo, result: Any, previous: Snapshot | None, *, delta: bool
-    ) -> Snapshot:
+    def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             return freshness.cached(result.items, result.fetched_at, result.stale_error)
         items = list(result.items)
-        if delta and previous is not None:
-            items = _merge(previous.items, items)
+        if delta:  # the store holds the last full picture; the answer only what changed
+            items = _merge(self.store.load_section(section.id)[0], items)
             self.store.upsert_items(section.id, result.items, result.fetched_at)
         else:
             self.store.save_section(section.id, items, result.fetched_at)
@@ -254,7 +263,7 @@ def _in_memory(snapshot: Snapshot | None) -> bool:
     return snapshot is not None and snapshot.freshness.state in live_states
 
 
-def _merge(old: tuple[Item, ...], new: list[Item]) -> list[Item]:
+def _merge(old: Sequence[Item], new: list[Item]) -> list[Item]:
     by_id = {item.id: item for item in old}
     by_id.update((item.id, item) for item in new)
     return sorted(by_id.values(), key=lambda i: i.updated_at, reverse=True)
