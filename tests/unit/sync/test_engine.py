@@ -1,0 +1,125 @@
+"""SyncEngine with a fake client and gateway over a real in-memory store."""
+
+from dataclasses import dataclass, field
+
+from zen_tui.config import PollingConfig
+from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.errors import CircuitOpen
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import FreshnessState, Issue, SectionInfo
+from zen_tui.store import Store
+from zen_tui.sync.backend import SectionUpdated
+from zen_tui.sync.engine import FULL_EVERY, SyncEngine
+from zen_tui.sync.wiring import Wired
+
+SECTION = SectionInfo(id="issues:0:j", pane="issues", title="Mine", account="j", service="jira")
+
+
+def issue(n: int, updated: str = "2026-01-01T00:00:00Z", title: str = "t") -> Issue:
+    return Issue(id=f"j:P-{n}", account="j", service="jira", key=f"P-{n}", title=title,
+                 url="u", updated_at=updated)  # fmt: skip
+
+
+@dataclass
+class Result:
+    items: list
+    fetched_at: float
+    cache: str = "miss"
+    stale_error: object = None
+    complete: bool = True
+    cursor: str | None = None
+    poll_interval: float | None = None
+
+
+@dataclass
+class FakeClient:
+    service: str = "jira"
+    answers: list = field(default_factory=list)
+    cursors: list = field(default_factory=list)
+
+    async def fetch_section(self, section, *, limit=100, cursor=None, interactive=False):
+        self.cursors.append(cursor)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeGateway:
+    def health(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(buckets={}, breaker="closed", half_open_at=None, service="jira",
+                               retries_total=0, cache_hits=0, cache_misses=0, revalidations=0,
+                               requests=0, errors=0, stale_served=0, deprecations=[])  # fmt: skip
+
+    async def aclose(self):
+        pass
+
+
+def engine(store: Store, client: FakeClient) -> SyncEngine:
+    settings = type("S", (), {"polling": PollingConfig()})()
+    wired = Wired(settings, store, EventBus(), FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
+                  {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
+    return SyncEngine(wired)
+
+
+async def test_delta_polls_merge_into_the_store_and_full_listings_come_back():
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await eng.refresh()
+    client.answers = [Result([issue(2, "2026-02-01T00:00:00Z", "new")], 20.0, cursor="c2")]
+    await eng.refresh()
+    snap = eng.snapshot(SECTION.id)
+    assert client.cursors == [None, "c1"]
+    assert [i.title for i in snap.items] == ["new", "t"] and len(snap.items) == 2
+    assert [i.id for i in store.load_section(SECTION.id)[0]] == ["j:P-2", "j:P-1"]
+    for _ in range(FULL_EVERY - 2):
+        client.answers = [Result([issue(1)], 30.0, cursor="c2")]
+        await eng.refresh()
+    client.answers = [Result([issue(1)], 40.0, cursor="c3")]
+    await eng.refresh()  # the 10th poll lists in full: P-2 has left the section
+    assert client.cursors[-1] is None
+    assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-1"]
+
+
+async def test_restart_asks_jira_only_for_changes_since_the_stored_cursor():
+    store = Store.open(":memory:")
+    first = FakeClient(answers=[Result([issue(1)], 10.0, cursor="c1")])
+    await engine(store, first).refresh()
+    second = FakeClient(answers=[Result([issue(3)], 20.0, cursor="c2")])
+    eng = engine(store, second)
+    assert eng.load_local()[SECTION.id].freshness.state is FreshnessState.LOCAL
+    await eng.refresh()
+    assert second.cursors == ["c1"]
+    assert {i.id for i in eng.snapshot(SECTION.id).items} == {"j:P-1", "j:P-3"}
+
+
+async def test_errors_degrade_to_memory_then_store_and_publish_the_change():
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1)], 10.0)])
+    eng = engine(store, client)
+    updates = []
+    eng.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
+    await eng.refresh()
+    client.answers = [CircuitOpen(service="jira", account="j", retry_at=2_000_000_000)]
+    await eng.refresh()
+    snap = eng.snapshot(SECTION.id)
+    assert snap.freshness.state is FreshnessState.CACHED and "breaker open" in snap.freshness.reason
+    assert snap.items == (issue(1),) and len(updates) == 2
+
+    other = FakeClient(answers=[CircuitOpen(service="jira", account="j")])
+    eng2 = engine(store, other)
+    await eng2.refresh()
+    assert eng2.snapshot(SECTION.id).freshness.state is FreshnessState.LOCAL
+
+
+async def test_stale_gateway_copy_is_cached_not_written_back():
+    store = Store.open(":memory:")
+    err = CircuitOpen(service="jira", account="j")
+    client = FakeClient(answers=[Result([issue(9)], 5.0, cache="stale", stale_error=err)])
+    eng = engine(store, client)
+    await eng.refresh()
+    assert eng.snapshot(SECTION.id).freshness.state is FreshnessState.CACHED
+    assert store.load_section(SECTION.id) == ([], None)
