@@ -80,8 +80,10 @@ def test_conditional_get_304_over_socket_spends_nothing(
 
 def test_reset_fault_drops_the_connection(gh: httpx.Client, server: SimulatorServer) -> None:
     server.set_faults([{"service": "github", "endpoint": "/user", "reset_rate": 1.0}])
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx.ReadError, match="reset"):  # a real TCP RST, no bytes
         gh.get("/user")
+    rows = [r for r in server.counters()["requests"] if r["endpoint"] == "/user"]
+    assert rows == [{"service": "github", "endpoint": "/user", "status": 599, "count": 1}]
     server.clear_faults()
     assert gh.get("/user").status_code == 200
 

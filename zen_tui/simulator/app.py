@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import importlib
 import logging
+import socket
+import struct
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -135,7 +137,7 @@ class FaultMiddleware:
                 scope, receive, send
             )
         elif kind == "reset":
-            await _abort(send)
+            await _abort(scope, send)
         elif kind == "hang":
             await asyncio.sleep(decision.hang_seconds)
             await sim.error_response(504, "Gateway Timeout (simulated hang)")(scope, receive, send)
@@ -190,8 +192,19 @@ def _endpoint_name(sim: ServiceSim, routes: list[BaseRoute], scope: Scope, relat
     return template.replace("{method}", str(params.get("method", "{method}")))
 
 
-async def _abort(send: Send) -> None:
-    """Start a response, send part of it, then fail: uvicorn drops the connection."""
+TRANSPORT_KEY = "zen_sim.transport"  # set by server.py's outermost wrapper under uvicorn
+
+
+async def _abort(scope: Scope, send: Send) -> None:
+    """Drop the connection. Under uvicorn: a TCP reset before any byte (SO_LINGER 0 + abort),
+    as a crashed or overloaded server gives. Elsewhere (ASGITransport): start a response,
+    send part of it, then fail."""
+    transport = scope.get(TRANSPORT_KEY)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if transport is not None and sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+        raise ConnectionAbort("simulated connection reset")
     await send(
         {
             "type": "http.response.start",

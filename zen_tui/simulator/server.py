@@ -13,7 +13,13 @@ from typing import Any
 
 import uvicorn
 
-from zen_tui.simulator.app import ConnectionAbort, build_app, create_world, webhook_dispatcher
+from zen_tui.simulator.app import (
+    TRANSPORT_KEY,
+    ConnectionAbort,
+    build_app,
+    create_world,
+    webhook_dispatcher,
+)
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import parse_rules
 
@@ -89,7 +95,7 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         config = uvicorn.Config(
-            self.app,
+            _with_transport(self.app),
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -157,6 +163,20 @@ class SimulatorServer:
 
     def reset_counters(self) -> None:
         self.world.counters.reset()
+
+
+def _with_transport(app: Any) -> Any:
+    """Expose uvicorn's connection transport in the scope, so a simulated reset can be a real
+    TCP reset (see app._abort). Falls back quietly if uvicorn's internals differ."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None:
+                scope[TRANSPORT_KEY] = transport
+        await app(scope, receive, send)
+
+    return wrapped
 
 
 def serve(
