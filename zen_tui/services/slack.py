@@ -44,6 +44,7 @@ TIERS = {
     "reactions.add": "tier3",
 }
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
+VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
@@ -357,17 +358,28 @@ class SlackClient(BaseClient):
                 return await self._reacted(channel, ts, action.params)
             if action.kind == "reply":
                 thread = action.params.get("thread_ts") or ts
-                params = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
-                body, _ = await self.call("conversations.replies", params)
-            elif action.kind == "post":
-                params = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
-                body, _ = await self.call("conversations.history", params)
-            else:
-                return None
-        except GatewayError:
+                query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
+                return await self._find_marker("conversations.replies", query, idempotency_key)
+            if action.kind == "post":
+                query = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
+                return await self._find_marker("conversations.history", query, idempotency_key)
+        except (GatewayError, ValueError):
             return None
-        texts = [m.get("text") or "" for m in self.r.arr(body, "messages") if isinstance(m, dict)]
-        return any(idempotency_key in zw_keys(str(text)) for text in texts)
+        return None
+
+    async def _find_marker(self, method: str, query: dict[str, Any], key: str) -> bool | None:
+        """Page through messages for the hidden key; None if we stopped before the end."""
+        r = self.r.at(method)
+        for _ in range(VERIFY_PAGES):
+            body, _ = await self.call(method, query)
+            texts = [r.opt_text(m, "text") or "" for m in r.arr(body, "messages")]
+            if any(key in zw_keys(text) for text in texts):
+                return True
+            cursor = _next_cursor(r, body)
+            if not cursor:
+                return False
+            query = {**query, "cursor": cursor}
+        return None
 
     async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
         """The message's reactions, read as the first entry of conversations.replies."""

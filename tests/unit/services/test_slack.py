@@ -292,3 +292,34 @@ def test_webhook_message_event(slack) -> None:
     )
     assert item.key == "C1:5.0" and item.author == "U1"
     assert slack.items_for_webhook("reaction_added", {"event": {"type": "reaction_added"}}) == []
+
+
+async def test_verify_reply_pages_through_a_long_thread(slack, router) -> None:
+    pages = iter(
+        [
+            {
+                "ok": True,
+                "messages": [{"ts": "1", "text": "a"}],
+                "response_metadata": {"next_cursor": "n2"},
+            },
+            {"ok": True, "messages": [{"ts": "2", "text": "b" + zw_marker(KEY)}]},
+        ]
+    )
+    route = router.get(f"{API}/conversations.replies").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    assert await slack.verify(act("reply", text="b"), idempotency_key=KEY) is True
+    assert route.calls[1].request.url.params["cursor"] == "n2"
+
+
+async def test_verify_cannot_tell_past_the_scan_window(slack, router, monkeypatch) -> None:
+    monkeypatch.setattr("zen_tui.services.slack.VERIFY_PAGES", 2)
+    router.get(f"{API}/conversations.history").respond(
+        200,
+        json={
+            "ok": True,
+            "messages": [{"ts": "1", "text": "x"}],
+            "response_metadata": {"next_cursor": "more"},
+        },
+    )
+    assert await slack.verify(act("post", text="x"), idempotency_key=KEY) is None
