@@ -425,3 +425,13 @@ async def test_missing_token_401_requires_authentication(gh: httpx.AsyncClient) 
     r = await gh.get("/user", headers={"Authorization": ""})
     assert r.status_code == 401
     assert r.json()["message"] == "Requires authentication"
+
+
+async def test_labels_accept_names_or_objects(gh: httpx.AsyncClient) -> None:
+    r = await gh.post("/repos/acme/api/issues/4/labels", json={"labels": [{"name": "blocked"}]})
+    assert r.status_code == 200 and "blocked" in [lbl["name"] for lbl in r.json()]
+    r = await gh.post("/repos/acme/api/issues/4/labels", json=["security"])
+    assert "security" in [lbl["name"] for lbl in r.json()]
+    assert (
+        await gh.post("/repos/acme/api/issues/4/labels", json={"labels": [3]})
+    ).status_code == 422

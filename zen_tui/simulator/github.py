@@ -547,6 +547,8 @@ class GitHubSim(ServiceSim):
     def add_labels(self, ctx: Ctx) -> Reply:
         item = self._item(ctx)
         names = ctx.body.get("labels") if isinstance(ctx.body, dict) else ctx.body
+        if isinstance(names, list):  # GitHub also takes [{"name": "bug"}, ...]
+            names = [n.get("name") if isinstance(n, dict) else n for n in names]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise invalid("Label", "labels", "invalid")
         added = self.state.add_labels(item, names)
