@@ -427,7 +427,9 @@ class GitHubClient(BaseClient):
         return any(has_html_marker(self.r.opt_text(c, "body") or "", key) for c in comments)
 
     async def _fresh(self, path: str) -> Any:
-        resp = await self.gateway.request("GET", path, endpoint=_template(path))
+        """An uncached read for verify(): the answer must reflect the server right now."""
+        params = {"per_page": 100} if path.endswith(("/reviews", "/labels")) else None
+        resp = await self.gateway.request("GET", path, endpoint=_template(path), params=params)
         return resp.json()
 
 

@@ -20,6 +20,9 @@ async def test_sections_details_and_notifications(sim_client) -> None:
 
     notes = await gh.fetch_section(section("github", "notifications", pane="issues"))
     assert notes.items and notes.poll_interval and notes.poll_interval > 0
+    read = Action(kind="mark_read", item_id=notes.items[0].id, account="github")
+    assert (await gh.apply(read, idempotency_key="sim-r1")).ok
+    assert await gh.verify(read, idempotency_key="sim-r1") is True
 
 
 async def test_link_pagination_over_many_pages(sim_client, monkeypatch) -> None:
@@ -45,9 +48,13 @@ async def test_comment_label_close_and_verify(sim_client) -> None:
     assert (await gh.apply(comment, idempotency_key="sim-c1")).ok
     assert await gh.verify(comment, idempotency_key="sim-c1") is True
 
-    label = act("add_label", label="triaged")
+    label = act("add_label", label="needs triage")
     assert (await gh.apply(label, idempotency_key="sim-l1")).ok
     assert await gh.verify(label, idempotency_key="sim-l1") is True
+    unlabel = act("remove_label", label="needs triage")
+    assert (await gh.apply(unlabel, idempotency_key="sim-l2")).ok
+    assert await gh.verify(unlabel, idempotency_key="sim-l2") is True
+    assert await gh.verify(label, idempotency_key="sim-l1") is False
 
     close = act("close")
     assert (await gh.apply(close, idempotency_key="sim-x1")).ok
