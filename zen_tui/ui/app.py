@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import ClassVar
 
@@ -188,10 +189,8 @@ class ZenApp(App[str | None]):
         dashboard = self._dashboard()
         if dashboard is None:
             return
-        try:
+        with suppress(NoMatches):  # mounting or tearing down: nothing to age yet
             dashboard.tick()
-        except NoMatches:  # mounting or tearing down: nothing to age yet
-            pass
 
     # --- app actions ------------------------------------------------------------------------
 

@@ -50,6 +50,19 @@ def haystack(item: Item) -> str:
     return " ".join(parts).casefold()
 
 
+def filter_rows(hays: list[str], text: str, within: list[int] | None = None) -> list[int]:
+    """Indices of the haystacks containing every word of `text` (case-insensitive).
+
+    `within` narrows the search to an earlier result: typing one more character only
+    re-checks the rows that matched before, so each keystroke gets cheaper.
+    """
+    words = text.casefold().split()
+    candidates = range(len(hays)) if within is None else within
+    if not words:
+        return list(candidates)
+    return [n for n in candidates if all(w in hays[n] for w in words)]
+
+
 def row_key(item: Item) -> str:
     """The left column: the service's key; for messages, who said it and where."""
     if isinstance(item, Message):
@@ -129,6 +142,7 @@ class ItemList(ScrollView, can_focus=True):
         self._all: tuple[Item, ...] = ()
         self._hay: list[str] = []
         self._rows: list[Item] = []  # what is shown: `_all` filtered
+        self._index: list[int] = []  # positions in `_all` of `_rows`
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
         self.row_states: dict[str, RowState] = {}
@@ -159,20 +173,14 @@ class ItemList(ScrollView, can_focus=True):
 
     def set_filter(self, text: str) -> None:
         if text != self._filter:
+            narrower = text.casefold().startswith(self._filter.casefold()) and " " not in text
             self._filter = text
             current = self.cursor_item
-            self._apply_filter(keep=current.id if current else None)
+            self._apply_filter(keep=current.id if current else None, narrow=narrower)
 
-    def _apply_filter(self, keep: str | None) -> None:
-        words = self._filter.casefold().split()
-        if words:
-            self._rows = [
-                item
-                for item, hay in zip(self._all, self._hay, strict=True)
-                if all(w in hay for w in words)
-            ]
-        else:
-            self._rows = list(self._all)
+    def _apply_filter(self, keep: str | None, narrow: bool = False) -> None:
+        self._index = filter_rows(self._hay, self._filter, self._index if narrow else None)
+        self._rows = [self._all[n] for n in self._index]
         index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
         self._size_to_rows()
         self._move_to(min(index, max(0, len(self._rows) - 1)), force=True)
