@@ -7,7 +7,7 @@ its rate at runtime, nor order waiters by priority, nor run on a fake clock.
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import itertools
 from collections import deque
 from dataclasses import dataclass
@@ -50,7 +50,7 @@ class AdaptiveLimiter(AsyncLimiter):
         self._clock = clock
         self._last_check = clock.monotonic()
         self._paused_until = 0.0  # monotonic
-        self._queue: list[tuple[int, int]] = []  # (priority, arrival) heap of waiters
+        self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
         self._seq = itertools.count()
         self.limit: int | None = None
         self.remaining: int | None = None
@@ -92,11 +92,11 @@ class AdaptiveLimiter(AsyncLimiter):
             self._level += 1
             return 0.0
         ticket = (int(priority), next(self._seq))
-        heapq.heappush(self._queue, ticket)
+        bisect.insort(self._queue, ticket)
         start = self._clock.monotonic()
         try:
             while True:
-                position = sorted(self._queue).index(ticket)
+                position = self._queue.index(ticket)
                 wait = self.wait_time(position)
                 if wait <= 0:  # room for everyone ahead of us and for us
                     self._level += 1
@@ -104,10 +104,9 @@ class AdaptiveLimiter(AsyncLimiter):
                 remaining = deadline - (self._clock.monotonic() - start)
                 if wait > remaining:
                     raise TokenTimeout(self._clock.time() + wait)
-                await self._clock.sleep(wait if wait > 0 else 0.0)
+                await self._clock.sleep(wait)
         finally:
             self._queue.remove(ticket)
-            heapq.heapify(self._queue)
 
     async def acquire(self, amount: float = 1) -> None:
         for _ in range(int(amount)):
