@@ -147,3 +147,37 @@ def test_scenario_rate_scale_applies_to_the_world() -> None:
     assert world.rate_scale == 0.01
     with pytest.raises(ScenarioError, match="rate_scale"):
         parse({"rate_scale": 0})
+
+
+async def test_tour_drives_github_outage_and_jira_storm_on_a_fake_clock() -> None:
+    from zen_tui.simulator.app import create_world
+
+    clock = Clock()
+    world = create_world(seed=1, size=60)
+    if "jira" not in world.services:
+        pytest.skip("Jira simulator not in this build")
+    app = build_app(world, clock=clock)
+    app.state.scenario.load_path("tour")
+    github, jira = world.services["github"], world.services["jira"]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://s") as c:
+
+        async def statuses(at: float) -> tuple[int, int]:
+            clock.now = at
+            g = await c.get("/github/user", headers={"Authorization": f"Bearer {github.token}"})
+            j = await c.get(
+                "/jira/rest/api/3/myself",
+                auth=(jira.email, jira.token),  # type: ignore[attr-defined]
+            )
+            return g.status_code, j.status_code
+
+        timeline = [await statuses(t) for t in (5, 30, 70, 100, 125, 190 + 30, 190 + 100)]
+    assert timeline == [
+        (200, 200),
+        (503, 200),
+        (200, 200),
+        (200, 429),
+        (200, 200),
+        (503, 200),  # the loop repeats
+        (200, 429),
+    ]
