@@ -230,3 +230,19 @@ def test_slack_url_verification_handshake(
     assert json.loads(body)["type"] == "url_verification"
     receiver.echo_challenge = False  # a target that answers 200 without the challenge
     assert dispatcher.verify_slack_url() is False
+
+
+def test_removing_a_target_drops_its_pending_retries(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    dispatcher.backoff = (0.5,)
+    receiver.script = {"/github": [500, 200]}
+    world.emit("github", "issues", {"action": "opened"})
+    deadline = time.monotonic() + 5
+    while not receiver.for_service("github") and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the first attempt has failed; its retry waits 0.5 s
+    dispatcher.targets = {k: v for k, v in dispatcher.targets.items() if k != "github"}
+    assert dispatcher.wait_idle()
+    assert len(receiver.for_service("github")) == 1 and dispatcher.dropped == 1
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+    assert dispatcher.wait_idle() and len(receiver.for_service("jira")) == 1  # thread alive

@@ -22,6 +22,7 @@ import hmac
 import http.client
 import itertools
 import json
+import logging
 import re
 import threading
 import time
@@ -34,6 +35,8 @@ from urllib.parse import urlsplit
 from .core import ChangeEvent, World
 
 HOOK_ID = "424242"
+NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
+log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
 
 
@@ -168,6 +171,8 @@ class WebhookDispatcher:
             ok, reason = False, "unknown_error"
             try:
                 ok, reason = self._send(delivery)
+            except Exception:  # never let one bad delivery end the thread
+                log.exception("simulator: webhook delivery to %s failed", delivery.service)
             finally:
                 with self._cond:
                     self._busy -= 1
@@ -186,7 +191,7 @@ class WebhookDispatcher:
     def _after(self, delivery: _Delivery, ok: bool, reason: str) -> None:
         if ok:
             self.world.counters.webhook(delivery.service)
-        elif delivery.attempt < len(self.backoff):
+        elif delivery.attempt < len(self.backoff) and reason != NO_TARGET:
             delivery.due = time.monotonic() + self.backoff[delivery.attempt]
             delivery.attempt += 1
             delivery.last_reason = reason
@@ -196,7 +201,10 @@ class WebhookDispatcher:
 
     def _send(self, delivery: _Delivery) -> tuple[bool, str]:
         """POST once; (delivered, retry reason)."""
-        url, secret = self.targets[delivery.service]
+        target = self.targets.get(delivery.service)  # targets may be replaced at runtime
+        if target is None:
+            return False, NO_TARGET
+        url, secret = target
         status, _, reason = self._post(url, delivery.body, self._headers(delivery, secret))
         return status is not None and 200 <= status < 300, reason
 
