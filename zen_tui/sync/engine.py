@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from zen_tui.gateway.errors import GatewayError
+from zen_tui.gateway.events import Event
 from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
 from zen_tui.sync import freshness
-from zen_tui.sync.backend import AccountHealth, ItemDetail, SectionUpdated
+from zen_tui.sync.backend import AccountHealth, ActionUpdated, ItemDetail, SectionUpdated
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
@@ -27,6 +28,7 @@ FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches remove
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota): after a
 # restart they list in full; the others ask only for changes since the stored cursor.
 CONDITIONAL = frozenset({"github"})
+AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
 
@@ -53,6 +55,9 @@ class SyncEngine:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.closed = False
+        self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
+        self._refresher: asyncio.Task[None] | None = None
+        self._unsubscribe = self.bus.subscribe(self._on_event)
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -101,6 +106,9 @@ class SyncEngine:
                 await task
         self._tasks.clear()
         self._started = False
+        self._unsubscribe()
+        if self._refresher is not None:
+            self._refresher.cancel()
         with contextlib.suppress(Exception):
             await self.bulk.drain()
         self.outbox.close()
@@ -142,6 +150,23 @@ class SyncEngine:
         else:
             await self.bulk.process(entries)
         return [e.id for e in entries]
+
+    def _on_event(self, event: Event) -> None:
+        """An applied action changed an item: refresh the sections showing it, once, soon."""
+        if not (self._started and isinstance(event, ActionUpdated)):
+            return
+        if event.state is not ActionState.DONE:
+            return
+        for section_id, snapshot in self._snapshots.items():
+            if any(item.id == event.item_id for item in snapshot.items):
+                self._stale_sections.add(section_id)
+        if self._stale_sections and (self._refresher is None or self._refresher.done()):
+            self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
+
+    async def _refresh_touched(self) -> None:
+        await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of actions land first
+        touched, self._stale_sections = self._stale_sections, set()
+        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
 
     # -- polling ---------------------------------------------------------------------------
     def _cursor(self, section: SectionInfo) -> str | None:

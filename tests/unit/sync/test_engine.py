@@ -123,3 +123,25 @@ async def test_stale_gateway_copy_is_cached_not_written_back():
     await eng.refresh()
     assert eng.snapshot(SECTION.id).freshness.state is FreshnessState.CACHED
     assert store.load_section(SECTION.id) == ([], None)
+
+
+async def test_an_applied_action_refreshes_the_sections_showing_the_item():
+    from zen_tui.models import Action
+
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1, title="x")], 11.0)])
+
+    async def apply(action, *, idempotency_key):
+        from .fakes import Result as Applied
+
+        return Applied(True)
+
+    client.apply = apply
+    eng = engine(store, client)
+    await eng.refresh()
+    eng._started = True  # as after start(), without the background pollers
+    await eng.submit([Action("assign", "j:P-1", "j")])  # started: the replayer would send it
+    await eng.outbox.replay()
+    assert eng._refresher is not None
+    await eng._refresher
+    assert len(client.cursors) == 2 and eng.snapshot(SECTION.id).items[0].title == "x"
