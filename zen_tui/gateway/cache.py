@@ -18,8 +18,10 @@ from cachetools import Cache, FIFOCache, LFUCache, LRUCache
 from .settings import CacheSettings, CacheTypeSettings, EvictionPolicy
 
 T = TypeVar("T")
-# Response headers a cached entry keeps; nothing that could identify a session.
-_DROP_HEADERS = frozenset({"set-cookie", "authorization", "www-authenticate"})
+# The stored body is already decoded, so its wire framing no longer applies.
+FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# Response headers a cached entry drops: framing, and anything tied to a session.
+_DROP_HEADERS = FRAMING_HEADERS | {"set-cookie", "authorization", "www-authenticate"}
 
 
 @dataclass

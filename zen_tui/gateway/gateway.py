@@ -17,6 +17,7 @@ import httpx
 from ..auth.credentials import CredentialProvider
 from .breaker import AsyncBreaker
 from .cache import (
+    FRAMING_HEADERS,
     CachedEntry,
     PersistentCache,
     ResponseCache,
@@ -477,10 +478,9 @@ async def _verified(
 
 
 def _as_httpx(response: GatewayResponse) -> httpx.Response:
-    framing = {"content-encoding", "content-length", "transfer-encoding"}
     return httpx.Response(
         response.status,
-        headers={k: v for k, v in response.headers.items() if k.lower() not in framing},
+        headers={k: v for k, v in response.headers.items() if k.lower() not in FRAMING_HEADERS},
         content=response.body,
         request=httpx.Request("GET", response.url),
     )
