@@ -60,6 +60,7 @@ class SlackClient(BaseClient):
     """Sections are channel lists ('#dev, #ops') or a search.messages query ('mentions' = me)."""
 
     service: Service = "slack"
+    bulk_spacing = 1.1  # chat.postMessage allows about one message a second per channel
 
     def __init__(
         self, account: AccountInfo, gateway: GatewayLike, *, clock: Sleeper | None = None

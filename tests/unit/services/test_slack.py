@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import httpx
 import pytest
 
@@ -323,3 +325,18 @@ async def test_verify_cannot_tell_past_the_scan_window(slack, router, monkeypatc
         },
     )
     assert await slack.verify(act("post", text="x"), idempotency_key=KEY) is None
+
+
+async def test_bulk_posts_stay_under_one_a_second(slack, router, clock) -> None:
+    sent: list[float] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.time())
+        return httpx.Response(200, json={"ok": True, "ts": "1.0"})
+
+    router.post(f"{API}/chat.postMessage").mock(side_effect=record)
+    actions = [act("reply", text=f"r{n}") for n in range(5)]
+    results = await slack.bulk_apply(actions, [f"k{n}" for n in range(5)], lambda d, t: None)
+    assert all(r.ok for r in results)
+    assert len(sent) == 5
+    assert all(b - a >= 1.0 for a, b in pairwise(sent))
