@@ -139,10 +139,23 @@ async def test_gone_search_says_what_to_do(jira, router) -> None:
     assert "Jira issue search" in str(info.value) and "removed by the provider" in str(info.value)
 
 
-async def test_malformed_search_is_bad_response(jira, router) -> None:
-    router.post(f"{API}/search/jql").respond(200, json={"issues": [{"fields": {}}]})
-    with pytest.raises(BadResponse, match="missing field 'key'"):
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ({"issues": [{"fields": {}}]}, "missing field 'key'"),
+        ({"issues": "none"}, "field 'issues' has type str"),
+        ({"issues": [{"key": 5}]}, "field 'key' has type int"),
+        ({"issues": [], "isLast": "yes"}, "field 'isLast' has type str"),
+        ({"issues": [{"key": "A-1", "fields": {"status": "Done"}}]}, "field 'status'"),
+        ([], "expected a JSON object"),
+    ],
+)
+async def test_malformed_search_is_bad_response(jira, router, body, what) -> None:
+    router.post(f"{API}/search/jql").respond(200, json=body)
+    with pytest.raises(BadResponse) as info:
         await jira.fetch_section(section("jira", "x"))
+    assert what in str(info.value)
+    assert "/search/jql" in info.value.detail()
 
 
 def test_adf_to_text(contracts) -> None:
