@@ -8,6 +8,7 @@ Faithful where a client can tell: Link pagination (repo-scoped links point at
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +31,7 @@ API_VERSIONS = {"2022-11-28", "2026-03-10"}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
+NOTIFICATION_SCOPES = "notifications, repo"
 ME = "me"  # the simulated user (id 1)
 
 
@@ -109,6 +111,7 @@ class GitHubSim(ServiceSim):
         self.render = Renderer(self.state)
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
+        self._request_ids = itertools.count(1)
         self.oauth: Any = None
 
     # ---- ServiceSim ----
@@ -342,6 +345,8 @@ class GitHubSim(ServiceSim):
             "x-ratelimit-resource": name,
             "x-github-media-type": "github.v3; format=json",
             "x-github-api-version-selected": "2022-11-28",
+            "x-github-request-id": f"{next(self._request_ids):08X}:SIM",
+            "x-oauth-scopes": "notifications, read:org, repo",
         }
 
     def _error(self, exc: ApiError, resource: str) -> Response:
@@ -629,6 +634,7 @@ class GitHubSim(ServiceSim):
         )
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
         reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
+        reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES
         reply.last_modified = self.state.notifications_changed
         return reply
 
@@ -637,7 +643,7 @@ class GitHubSim(ServiceSim):
         at = _parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
         count = self.state.mark_all_read(at)
         self.world.counters.mutation("github", "notifications_read", count=count)
-        return Reply(None, status=205)
+        return Reply(None, status=205, headers={"x-accepted-oauth-scopes": NOTIFICATION_SCOPES})
 
     def _thread(self, ctx: Ctx) -> Thread:
         thread = self.state.threads.get(ctx.params["thread_id"])
