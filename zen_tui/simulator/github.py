@@ -3,6 +3,7 @@
 Faithful where a client can tell: Link pagination (repo-scoped links point at
 `/repositories/{id}/...` as the real API's do), quoted ETags with 304s that spend no quota,
 `x-ratelimit-*` accounting per resource, secondary limits, and GitHub's error body shapes.
+Plumbing lives in github_http.py, state in github_state.py, JSON shapes in github_render.py.
 """
 
 from __future__ import annotations
@@ -12,92 +13,40 @@ import itertools
 import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core import ServiceSim, World
+from zen_tui.simulator.github_http import (
+    DOCS,
+    ApiError,
+    Bucket,
+    Ctx,
+    Reply,
+    SecondaryLimit,
+    api_base,
+    bearer,
+    dump,
+    invalid,
+    link_header,
+    not_modified,
+    obj,
+    page_params,
+    parse_iso,
+)
 from zen_tui.simulator.github_render import Renderer
 from zen_tui.simulator.github_state import COLLEAGUES, TOPICS, Comment, GitHubState, Item, Thread
 
-DOCS = "https://docs.github.com/rest"
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
 NOTIFICATION_SCOPES = "notifications, repo"
 ME = "me"  # the simulated user (id 1)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors: list[Any] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-
-def invalid(resource: str, field_name: str, code: str = "missing_field") -> ApiError:
-    return ApiError(
-        422, "Validation Failed", [{"resource": resource, "code": code, "field": field_name}]
-    )
-
-
-@dataclass
-class Reply:
-    body: Any = None
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    last_modified: float | None = None  # epoch seconds; enables If-Modified-Since
-
-
-@dataclass
-class Ctx:
-    """What a handler needs from the request."""
-
-    request: Request
-    params: dict[str, str]
-    query: dict[str, str]
-    body: Any
-    api_base: str
-
-    def int_param(self, name: str) -> int:
-        try:
-            return int(self.params[name])
-        except (KeyError, ValueError):
-            raise ApiError(404, "Not Found") from None
-
-
-class Bucket:
-    """One primary rate-limit window (core: 5000/h, search: 30/min), scaled by rate_scale."""
-
-    def __init__(self, base_limit: int, period: float, clock: Callable[[], float]) -> None:
-        self.base_limit = base_limit
-        self.period = period
-        self.clock = clock
-        self.start = clock()
-        self.used = 0
-
-    def _roll(self) -> None:
-        now = self.clock()
-        if now >= self.start + self.period:
-            self.start = now - ((now - self.start) % self.period)
-            self.used = 0
-
-    def limit(self, scale: float) -> int:
-        return max(1, round(self.base_limit * scale))
-
-    def state(self, scale: float) -> tuple[int, int, int, int]:
-        """(limit, remaining, used, reset epoch seconds)."""
-        self._roll()
-        limit = self.limit(scale)
-        return limit, max(0, limit - self.used), self.used, int(self.start + self.period)
 
 
 class GitHubSim(ServiceSim):
@@ -265,13 +214,13 @@ class GitHubSim(ServiceSim):
         version = request.headers.get("x-github-api-version")
         if version is not None and version not in API_VERSIONS:
             raise ApiError(410, f"The requested API version '{version}' is not supported.")
-        token = _bearer(request.headers.get("authorization"))
+        token = bearer(request.headers.get("authorization"))
         if token is None:
             raise ApiError(401, "Requires authentication")
         if not self.accepts(token):
             raise ApiError(401, "Bad credentials")
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
-        ctx.api_base = _api_base(request)
+        ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
             try:
@@ -285,7 +234,7 @@ class GitHubSim(ServiceSim):
 
     def _read(self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str | None) -> Response:
         reply = handler(ctx)
-        body = _dump(reply.body)
+        body = dump(reply.body)
         etag = '"' + hashlib.sha1(body + ctx.api_base.encode()).hexdigest() + '"'
         headers = {"etag": etag, **reply.headers}
         headers["cache-control"] = (
@@ -294,7 +243,7 @@ class GitHubSim(ServiceSim):
         headers["vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
         if reply.last_modified is not None:
             headers["last-modified"] = formatdate(reply.last_modified, usegmt=True)
-        if _not_modified(ctx.request, etag, reply.last_modified):
+        if not_modified(ctx.request, etag, reply.last_modified):
             return Response(status_code=304, headers={**headers, **self._rate_headers(resource)})
         if resource is not None:
             self._spend(resource)
@@ -312,7 +261,7 @@ class GitHubSim(ServiceSim):
         if reply.body is None:
             return Response(status_code=reply.status, headers=headers)
         return Response(
-            _dump(reply.body), reply.status, headers=headers, media_type="application/json"
+            dump(reply.body), reply.status, headers=headers, media_type="application/json"
         )
 
     def _spend(self, resource: str) -> None:
@@ -387,12 +336,12 @@ class GitHubSim(ServiceSim):
         if sort not in ("updated", "created", "comments"):
             sort = "updated"  # best-match has no meaning here; most recent first
         matches = self.state.search(query, sort, ctx.query.get("order", "desc") != "asc")
-        page, per_page = _page_params(ctx)
+        page, per_page = page_params(ctx)
         total = len(matches)
         capped = matches[:1000]
         start = (page - 1) * per_page
         items = [self.render.search_item(i) for i in capped[start : start + per_page]]
-        link = _link_header(ctx, "/search/issues", {"q": query}, page, per_page, len(capped))
+        link = link_header(ctx, "/search/issues", {"q": query}, page, per_page, len(capped))
         body = {"total_count": total, "incomplete_results": False, "items": items}
         return Reply(body, headers=link)
 
@@ -431,7 +380,7 @@ class GitHubSim(ServiceSim):
 
     def create_review(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)
-        body = _obj(ctx.body)
+        body = obj(ctx.body)
         event = body.get("event")
         text = body.get("body") or ""
         states = {
@@ -461,7 +410,7 @@ class GitHubSim(ServiceSim):
         if ctx.request.method == "GET":
             users = [self.render.user(u) for u in item.reviewers]
             return Reply({"users": users, "teams": []})
-        logins = _obj(ctx.body).get("reviewers")
+        logins = obj(ctx.body).get("reviewers")
         if not isinstance(logins, list):
             raise invalid("PullRequest", "reviewers")
         unknown = [u for u in logins if u not in self.state.users]
@@ -484,7 +433,7 @@ class GitHubSim(ServiceSim):
 
     def merge(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)
-        body = _obj(ctx.body)
+        body = obj(ctx.body)
         method = body.get("merge_method", "merge")
         if method not in ("merge", "squash", "rebase"):
             raise invalid("PullRequest", "merge_method", "invalid")
@@ -515,7 +464,7 @@ class GitHubSim(ServiceSim):
         repo = self.state.find_repo(ctx.params)
         if repo is None:
             raise ApiError(404, "Not Found")
-        body = _obj(ctx.body)
+        body = obj(ctx.body)
         title = body.get("title")
         if not isinstance(title, str) or not title.strip():
             raise invalid("Issue", "title")
@@ -529,7 +478,7 @@ class GitHubSim(ServiceSim):
 
     def update_issue(self, ctx: Ctx) -> Reply:
         item = self._item(ctx)
-        body = _obj(ctx.body)
+        body = obj(ctx.body)
         state = body.get("state")
         if state is not None and state not in ("open", "closed"):
             raise invalid("Issue", "state", "invalid")
@@ -573,7 +522,7 @@ class GitHubSim(ServiceSim):
 
     def assignees(self, ctx: Ctx) -> Reply:
         item = self._item(ctx)
-        logins = _obj(ctx.body).get("assignees")
+        logins = obj(ctx.body).get("assignees")
         if not isinstance(logins, list):
             raise invalid("Issue", "assignees")
         adding = ctx.request.method == "POST"
@@ -592,14 +541,14 @@ class GitHubSim(ServiceSim):
         comments = item.comments
         since = ctx.query.get("since")
         if since:
-            cutoff = _parse_iso(since)
+            cutoff = parse_iso(since)
             comments = [c for c in comments if c.updated >= cutoff]
         path = f"/repositories/{item.repo.id}/issues/{item.number}/comments"
         return self._paged(ctx, comments, path, lambda c: self.render.comment(item, c))
 
     def create_comment(self, ctx: Ctx) -> Reply:
         item = self._item(ctx)
-        text = _obj(ctx.body).get("body")
+        text = obj(ctx.body).get("body")
         if not isinstance(text, str) or not text.strip():
             raise invalid("IssueComment", "body")
         comment: Comment = self.state.add_comment(item, ME, text)
@@ -629,8 +578,8 @@ class GitHubSim(ServiceSim):
         threads = self.state.threads_for(
             show_all,
             participating,
-            _parse_iso(ctx.query["since"]) if ctx.query.get("since") else None,
-            _parse_iso(ctx.query["before"]) if ctx.query.get("before") else None,
+            parse_iso(ctx.query["since"]) if ctx.query.get("since") else None,
+            parse_iso(ctx.query["before"]) if ctx.query.get("before") else None,
         )
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
         reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
@@ -639,8 +588,8 @@ class GitHubSim(ServiceSim):
         return reply
 
     def mark_all_read(self, ctx: Ctx) -> Reply:
-        body = _obj(ctx.body)
-        at = _parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
+        body = obj(ctx.body)
+        at = parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
         count = self.state.mark_all_read(at)
         self.world.counters.mutation("github", "notifications_read", count=count)
         return Reply(None, status=205, headers={"x-accepted-oauth-scopes": NOTIFICATION_SCOPES})
@@ -669,90 +618,8 @@ class GitHubSim(ServiceSim):
         render: Callable[[Any], dict[str, Any]],
         default: int = 30,
     ) -> Reply:
-        page, per_page = _page_params(ctx, default)
+        page, per_page = page_params(ctx, default)
         start = (page - 1) * per_page
         body = [render(r) for r in rows[start : start + per_page]]
         keep = {k: v for k, v in ctx.query.items() if k not in ("page", "per_page")}
-        return Reply(body, headers=_link_header(ctx, path, keep, page, per_page, len(rows)))
-
-
-class SecondaryLimit(ApiError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            403,
-            "You have exceeded a secondary rate limit and have been temporarily blocked from "
-            "content creation. Please retry your request again later.",
-        )
-        self.retry_after = retry_after
-
-
-# ---- helpers ----
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() in ("bearer", "token") else None
-
-
-def _api_base(request: Request) -> str:
-    root = str(request.base_url).rstrip("/")
-    return root + request.scope.get("root_path", "")
-
-
-def _dump(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode() if body is not None else b""
-
-
-def _obj(body: Any) -> dict[str, Any]:
-    return body if isinstance(body, dict) else {}
-
-
-def _not_modified(request: Request, etag: str, last_modified: float | None) -> bool:
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return etag in tags or "*" in tags
-    ims = request.headers.get("if-modified-since")
-    if ims and last_modified is not None:
-        try:
-            return int(last_modified) <= parsedate_to_datetime(ims).timestamp()
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def _page_params(ctx: Ctx, default: int = 30) -> tuple[int, int]:
-    try:
-        page = max(1, int(ctx.query.get("page", 1)))
-        per_page = min(100, max(1, int(ctx.query.get("per_page", default))))
-    except ValueError:
-        raise invalid("Pagination", "per_page", "invalid") from None
-    return page, per_page
-
-
-def _link_header(
-    ctx: Ctx, path: str, query: dict[str, str], page: int, per_page: int, total: int
-) -> dict[str, str]:
-    last = max(1, -(-total // per_page))
-    if last == 1 and page == 1:
-        return {}
-
-    def url(n: int) -> str:
-        return f"{ctx.api_base}{path}?{urlencode({**query, 'per_page': per_page, 'page': n})}"
-
-    parts = []
-    if page > 1:
-        parts.append(f'<{url(min(page - 1, last))}>; rel="prev"')
-    if page < last:
-        parts.append(f'<{url(page + 1)}>; rel="next"')
-        parts.append(f'<{url(last)}>; rel="last"')
-    if page > 1:
-        parts.append(f'<{url(1)}>; rel="first"')
-    return {"link": ", ".join(parts)} if parts else {}
-
-
-def _parse_iso(text: str) -> float:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise invalid("Query", "since", "invalid") from None
+        return Reply(body, headers=link_header(ctx, path, keep, page, per_page, len(rows)))
