@@ -349,7 +349,9 @@ class Gateway:
             raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None
 
     def _observe(self, call: _Call, response: httpx.Response) -> None:
-        headers = dict(response.headers.items())  # lower-case keys; one pass, cheap lookups
+        # One pass over the raw pairs: lower-case keys, cheap lookups (Headers.get scans a list).
+        raw = response.headers.raw
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
         quota = self._profile.quota(headers)
         if quota is not None:
             scope = quota.scope or call.scope
