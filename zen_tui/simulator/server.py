@@ -199,9 +199,10 @@ def serve(
         rate_scale=rate_scale,
     )
     server.start()
+    width = max((len(acc.base_url) for acc in server.accounts), default=0)
     for acc in server.accounts:
         user = f"  user {acc.username}" if acc.username else ""
-        print(f"{acc.name:<7} {acc.base_url}  token {acc.token}{user}", flush=True)
+        print(f"{acc.name:<7} {acc.base_url:<{width}}  token {acc.token}{user}", flush=True)
     print(f"control {server.root_url}/_sim  (faults, counters, scenario, activity)", flush=True)
     try:
         server.wait()
