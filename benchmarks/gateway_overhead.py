@@ -1,9 +1,9 @@
 """Gateway overhead: the same sequential GETs, raw httpx vs through the Gateway (cache off).
 
 A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms. Raw and gateway requests
-alternate one by one, so load from other processes hits both sides alike. The verdict uses
-medians (robust to scheduler stalls); the means are printed beside them. Target: the gateway
-adds < 10% at 1 ms server latency. Also prints the gateway's own CPU cost per request.
+alternate one by one, so load from other processes hits both sides alike. The verdict uses the
+median of paired differences (robust to scheduler stalls); the plain means are printed too.
+Target: the gateway adds < 10% at 1 ms server latency. Also prints its CPU cost per request.
 Run: python benchmarks/gateway_overhead.py [requests_per_side]
 """
 
@@ -147,12 +147,14 @@ def main() -> int:
     raw, gw = statistics.fmean(raw_t), statistics.fmean(gw_t)
     raw_med, gw_med = statistics.median(raw_t), statistics.median(gw_t)
     added = statistics.median(g - r for g, r in zip(gw_t, raw_t, strict=True))  # paired
-    ratio = gw_med / raw_med
+    ratio = 1 + added / raw_med  # paired: both sides of a pair saw the same machine load
     print(f"loopback server, {SERVER_DELAY * 1e3:.0f} ms per GET, {n} GETs per side, interleaved")
     print(f"  raw httpx  mean {raw * 1e6:8.1f} us   median {raw_med * 1e6:8.1f} us")
     print(f"  gateway    mean {gw * 1e6:8.1f} us   median {gw_med * 1e6:8.1f} us")
     print(f"  added per request {added * 1e6:8.1f} us (median of paired differences)")
-    print(f"  ratio gateway/raw {ratio:.3f} (medians; means give {gw / raw:.3f})")
+    print(
+        f"  ratio gateway/raw {ratio:.3f} (1 + added / raw median; plain means give {gw / raw:.3f})"
+    )
     verdict = "meets" if ratio < TARGET else "MISSES"
     print(f"  -> {verdict} the < {TARGET - 1:.0%} target")
     print(
