@@ -137,7 +137,8 @@ class GitHubState:
         self.items: list[Item] = []
         self.threads: dict[str, Thread] = {}
         self._ids = 1000
-        self.version = 0  # bumped on every change; renderers cache by it
+        self.version = 0  # bumped on every change; renderers and search cache by it
+        self._search_cache: dict[tuple[str, str, bool, int], list[Item]] = {}
         self.notifications_changed = clock()
 
     def next_id(self) -> int:
@@ -219,6 +220,16 @@ class GitHubState:
         return self.by_name.get(f"{params.get('owner')}/{params.get('repo')}".lower())
 
     def search(self, query: str, sort: str = "updated", desc: bool = True) -> list[Item]:
+        """Matching items, sorted; cached per state version (pollers repeat their queries)."""
+        key = (query, sort, desc, self.version)
+        hits = self._search_cache.get(key)
+        if hits is None:
+            if len(self._search_cache) > 64:
+                self._search_cache.clear()
+            hits = self._search_cache[key] = self._search(query, sort, desc)
+        return hits
+
+    def _search(self, query: str, sort: str, desc: bool) -> list[Item]:
         try:
             tokens = shlex.split(query)
         except ValueError:
