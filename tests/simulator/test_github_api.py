@@ -435,3 +435,12 @@ async def test_labels_accept_names_or_objects(gh: httpx.AsyncClient) -> None:
     assert (
         await gh.post("/repos/acme/api/issues/4/labels", json={"labels": [3]})
     ).status_code == 422
+
+
+async def test_search_sees_changes_at_once(gh: httpx.AsyncClient, sim: GitHubSim) -> None:
+    q = {"q": "label:fresh-label"}
+    assert (await gh.get("/search/issues", params=q)).json()["total_count"] == 0
+    pr = open_pr(sim)
+    await gh.post(f"/repos/{pr.repo.full_name}/issues/{pr.number}/labels", json=["fresh-label"])
+    found = (await gh.get("/search/issues", params=q)).json()
+    assert [it["number"] for it in found["items"]] == [pr.number]
