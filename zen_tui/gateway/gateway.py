@@ -337,11 +337,10 @@ class Gateway:
 
     async def _take_token(self, call: _Call, ctx: CallContext) -> None:
         bucket = self._limiter.bucket(call.scope)
-        expected = bucket.wait_time()
-        if expected > 0:
-            self._publish(WaitingForToken, scope=call.scope, wait=expected)
         try:
-            await bucket.take(call.priority, call.deadline)
+            if not bucket.try_take():
+                self._publish(WaitingForToken, scope=call.scope, wait=bucket.wait_time())
+                await bucket.take(call.priority, call.deadline)
             window = self._limiter.window
             if window is not None and call.method in MUTATING:
                 await window.take(call.deadline)

@@ -86,10 +86,16 @@ class AdaptiveLimiter(AsyncLimiter):
         needed = self._level + position + 1 - self.max_rate
         return max(pause, needed / self._rate_per_sec if needed > 0 else 0.0, 0.0)
 
+    def try_take(self) -> bool:
+        """Take a token now if nobody queues and one is ready (the common case)."""
+        if self._queue or self.wait_time() > 0:
+            return False
+        self._level += 1
+        return True
+
     async def take(self, priority: Priority, deadline: float) -> float:
         """Wait for a token (priority first, then arrival); returns the seconds waited."""
-        if not self._queue and self.wait_time() <= 0:  # the common case: no queue, no wait
-            self._level += 1
+        if self.try_take():
             return 0.0
         ticket = (int(priority), next(self._seq))
         bisect.insort(self._queue, ticket)

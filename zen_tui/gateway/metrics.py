@@ -64,7 +64,11 @@ class MetricsRegistry:
         self._unsubscribe()
 
     def stats(self, service: str, endpoint: str) -> EndpointStats:
-        return self.endpoints.setdefault((service, endpoint), EndpointStats())
+        key = (service, endpoint)
+        stats = self.endpoints.get(key)
+        if stats is None:
+            stats = self.endpoints[key] = EndpointStats()
+        return stats
 
     def totals(self) -> EndpointStats:
         total = EndpointStats()
