@@ -11,14 +11,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.events import CacheOutcome
 from zen_tui.gateway.limiter import Priority
 from zen_tui.models import Action, Item, SectionInfo, Service
 from zen_tui.sync.backend import ItemDetail
-
-CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
 
 @dataclass(frozen=True)
@@ -162,9 +161,6 @@ class BaseClient:
         self.info = account
         self.gateway = gateway
         self.clock: Sleeper = clock or getattr(gateway, "clock", None) or _RealClock()
-
-    def item_id(self, key: str) -> str:
-        return f"{self.account}:{key}"
 
     def key_of(self, item_id: str) -> str:
         prefix = f"{self.account}:"
