@@ -144,7 +144,11 @@ async def test_jira_transition_picker_uses_the_items_transitions(backend) -> Non
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         action = backend.submitted[0][0]
-        assert (action.kind, action.params, action.account) == ("transition", {"to": "Done"}, "jira")
+        assert (action.kind, action.params, action.account) == (
+            "transition",
+            {"to": "Done"},
+            "jira",
+        )
 
 
 async def test_react_on_a_message(backend: FakeBackend) -> None:

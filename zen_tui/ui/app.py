@@ -36,7 +36,9 @@ APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("h", "health", "Health", id="health"),
-    Binding("ctrl+p", "command_palette", "Palette", id="command-palette", priority=True),
+    Binding(
+        "ctrl+p", "command_palette", "Palette", id="command-palette", priority=True, show=False
+    ),
 ]
 
 
@@ -195,7 +197,7 @@ class ZenApp(App[str | None]):
     # --- app actions ------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows()))
+        self.push_screen(HelpScreen(self.help_rows()))
 
     def action_health(self) -> None:
         if not isinstance(self.screen, HealthScreen):
@@ -211,11 +213,27 @@ class ZenApp(App[str | None]):
             (b.id or "", self._keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
         ]
 
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        """binding_rows with keys as people type them: `]`, `?`, `/`."""
+        return [(i, display_keys(k), d) for i, k, d in self.binding_rows()]
+
     def bound_keys(self) -> set[str]:
         keys: set[str] = set()
         for _id, key_list, _d in self.binding_rows():
             keys.update(k.strip() for k in key_list.split(","))
         return keys
+
+
+_KEY_NAMES = {
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "question_mark": "?",
+    "slash": "/",
+}
+
+
+def display_keys(keys: str) -> str:
+    return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
 def all_bindings() -> list[Binding]:

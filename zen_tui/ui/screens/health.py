@@ -26,13 +26,13 @@ def _ms(value: float | None) -> str:
 class HealthScreen(Screen[None]):
     BINDINGS = [Binding("escape,h,H", "app.pop_screen", "Back", id="health-close")]
     DEFAULT_CSS = """
-    HealthScreen #endpoints { height: 1fr; border: round $panel-lighten-2; }
+    HealthScreen #endpoints { height: auto; max-height: 14; border: round $foreground 30%; }
     HealthScreen #sparks { height: auto; }
-    HealthScreen .spark-box { width: 1fr; height: 5; border: round $panel-lighten-2; }
+    HealthScreen .spark-box { width: 1fr; height: 6; border: round $foreground 30%; }
     HealthScreen Sparkline { height: 1; margin: 0 1; }
     HealthScreen #logs { height: 1fr; grid-size: 2; }
     HealthScreen #breakers, HealthScreen #errors {
-        border: round $panel-lighten-2; height: 100%; overflow-y: auto;
+        border: round $foreground 30%; height: 100%; overflow-y: auto;
     }
     """
 

@@ -36,7 +36,7 @@ class HelpScreen(ModalScreen[None]):
         for binding_id, keys, description in self.rows:
             table.add_row(keys, description, binding_id)
         with VerticalScroll() as scroll:
-            scroll.border_title = "Keys · esc closes · remap in config [keymap]"
+            scroll.border_title = "Keys · esc closes · remap by id in the config keymap"
             yield Static(table)
 
     def action_dismiss_help(self) -> None:

@@ -36,7 +36,7 @@ class FilterInput(Input):
 
 class ItemPane(Vertical):
     DEFAULT_CSS = """
-    ItemPane { border: round $panel-lighten-2; height: 1fr; }
+    ItemPane { border: round $foreground 30%; height: 1fr; }
     ItemPane:focus-within { border: round $primary; }
     ItemPane.-stale { border: round $warning; }
     ItemPane.-empty { border: round $error; }

@@ -56,7 +56,7 @@ def _summary(item: Item) -> str:
 
 class Preview(VerticalScroll):
     DEFAULT_CSS = """
-    Preview { border: round $panel-lighten-2; padding: 0 1; background: $surface; }
+    Preview { border: round $foreground 30%; padding: 0 1; background: $surface; }
     Preview:focus-within { border: round $primary; }
     """
 

@@ -1,0 +1,83 @@
+"""Snapshot tests (pytest-textual-snapshot). Sync tests: snap_compare runs its own loop.
+
+Deterministic: seeded FakeBackend items, a frozen clock for badges and countdowns.
+Regenerate with `pytest tests/ui/test_snapshots.py --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from zen_tui.ui.fake_backend import FakeBackend
+
+from .conftest import make_app
+
+WIDE = (140, 40)
+
+
+def scenario(backend: FakeBackend, step: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        getattr(backend, step)()
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_live_narrow(snap_compare) -> None:
+    backend = FakeBackend()
+    assert snap_compare(make_app(backend), run_before=scenario(backend, "go_live", "j"))
+
+
+def test_live_wide(snap_compare) -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_live", "j"))
+
+
+def test_degraded(snap_compare) -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_degraded"))
+
+
+def test_offline(snap_compare) -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_offline"))
+
+
+def test_health_screen(snap_compare) -> None:
+    backend = FakeBackend()
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        backend.go_live()
+        backend.go_degraded(("jira",))
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(backend), terminal_size=WIDE, run_before=run_before)
+
+
+def test_help_screen(snap_compare) -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    assert snap_compare(app, terminal_size=(100, 40), press=["question_mark"])
+
+
+def test_welcome_screen(snap_compare) -> None:
+    assert snap_compare(make_app(FakeBackend(sections=())))
+
+
+def test_light_theme(snap_compare) -> None:
+    backend = FakeBackend()
+    app = make_app(backend, theme="zen-light")
+    assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_live"))
