@@ -268,3 +268,37 @@ async def test_empty_delta_keeps_the_cursor(gh, router) -> None:
     router.get(f"{API}/search/issues").respond(200, json={"items": []})
     result = await gh.fetch_section(section("github", "is:pr"), cursor="2024-05-01T00:00:00Z")
     assert result.items == [] and result.cursor == "2024-05-01T00:00:00Z"
+
+
+async def test_octokit_recorded_search_replays(gh, router, contracts) -> None:
+    [record] = load(contracts, "octokit-fixtures/search-issues/normalized-fixture.json")
+    route = router.get(f"{API}/search/issues").respond(record["status"], json=record["response"])
+    result = await gh.fetch_section(
+        section("github", "sesame repo:octokit-fixture-org/search-issues", pane="issues")
+    )
+    assert (
+        route.calls[0]
+        .request.url.params["q"]
+        .endswith("sesame repo:octokit-fixture-org/search-issues")
+    )
+    expected = [
+        f"octokit-fixture-org/search-issues#{i['number']}" for i in record["response"]["items"]
+    ]
+    assert [i.key for i in result.items] == expected
+    assert all(isinstance(i, Issue) for i in result.items)
+
+
+def test_full_pull_request_object_maps_exactly(gh, contracts) -> None:
+    pr = load(contracts, f"{EX}/pull-request.json")
+    [item] = gh.items_for_webhook(
+        "pull_request", {"pull_request": pr, "repository": {"full_name": "octocat/Hello-World"}}
+    )
+    assert isinstance(item, PullRequest)
+    assert item.key == "octocat/Hello-World#1347"
+    assert item.url == "https://github.com/octocat/Hello-World/pull/1347"
+    assert (item.author, item.draft, item.mergeable) == ("octocat", False, True)
+    assert item.requested_reviewers == ("other_user",)
+    assert item.assignees == ("octocat", "hubot")
+    assert item.labels == ("bug",)
+    assert item.state == "merged"  # the example carries a merged_at
+    assert item.updated_at == "2011-01-26T19:01:12Z"
