@@ -55,7 +55,7 @@ class JiraClient(BaseClient):
         super().__init__(account, gateway, clock=clock)
         self.r = Reader("jira", self.account)
         self.site = account.base_url
-        self._me: str | None = None
+        self._me: str | None = getattr(account, "user", None)  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
 
@@ -191,7 +191,7 @@ class JiraClient(BaseClient):
         )
         r = self.r.at(f"{API}/myself")
         body = r.root(resp.json())
-        self._me = r.text(body, "accountId")
+        self._me = self._me or r.text(body, "accountId")
         self._zone = zone_of(r.opt_text(body, "timeZone"))
 
     async def transitions(self, key: str) -> list[tuple[str, str, str]]:

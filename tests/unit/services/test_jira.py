@@ -388,3 +388,11 @@ async def test_bulk_without_the_lookup_endpoint_resolves_per_project(
     assert body_of(bulk.calls[0])["bulkTransitionInputs"][0]["selectedIssueIdsOrKeys"] == keys
     # Jira processed 2 of 3: which one failed is not said, so none is claimed done.
     assert not any(r.ok for r in results) and not any(r.conflict for r in results)
+
+
+async def test_configured_account_id_saves_the_lookup(make_gateway, router, myself) -> None:
+    jira = JiraClient(Account("jira", "jira", SITE, user="acc-x"), make_gateway("jira"))
+    put = router.put(f"{API}/issue/AB-7/assignee").respond(204)
+    assert (await jira.apply(act("assign"), idempotency_key=KEY)).ok
+    assert body_of(put.calls[0]) == {"accountId": "acc-x"}
+    assert not myself.called
