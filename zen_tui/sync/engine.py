@@ -25,8 +25,8 @@ from zen_tui.sync.wiring import Wired
 log = logging.getLogger("zen_tui.sync.engine")
 
 FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches removed items)
-# Services whose unchanged listings revalidate for free (ETag -> 304, no quota): after a
-# restart they list in full; the others ask only for changes since the stored cursor.
+# Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
+# full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
 AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
@@ -170,12 +170,13 @@ class SyncEngine:
 
     # -- polling ---------------------------------------------------------------------------
     def _cursor(self, section: SectionInfo) -> str | None:
-        """None = a full listing; else ask only for what changed since the cursor."""
+        """None = a full listing; else ask only for what changed since the stored cursor
+        (which also holds after a restart). Every FULL_EVERY-th poll lists in full."""
+        if section.service in CONDITIONAL:
+            return None
         cursor = self.store.get_cursor(CURSOR_SCOPE, section.id)
         polls = self._polls.get(section.id, 0)
-        if polls == 0:  # first poll of this run (e.g. after a restart)
-            return None if section.service in CONDITIONAL else cursor
-        return None if polls % FULL_EVERY == 0 else cursor
+        return None if polls and polls % FULL_EVERY == 0 else cursor
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
