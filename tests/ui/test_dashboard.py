@@ -103,7 +103,7 @@ async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
         await pilot.press("space", "space", "j", "space", "a")
         await pilot.pause()
         assert len(backend.submitted) == 1
-        expected = [Action("assign", rows[i].id, "gh", {"assignee": "@me"}) for i in (0, 1, 3)]
+        expected = [Action("assign", rows[i].id, "gh", {}) for i in (0, 1, 3)]
         assert backend.submitted[0] == expected
         assert lst(pilot.app).selected == set()
 
@@ -146,7 +146,7 @@ async def test_jira_transition_picker_uses_the_items_transitions(backend) -> Non
         action = backend.submitted[0][0]
         assert (action.kind, action.params, action.account) == (
             "transition",
-            {"to": "Done"},
+            {"transition": "Done"},
             "jira",
         )
 

@@ -28,7 +28,8 @@ MSGS = make_items(DEFAULT_SECTIONS[4], 3)
 def test_each_command_builds_one_action_per_item() -> None:
     actions = triage.build("label", list(PRS[:2]), "bug")
     assert actions == [Action("add_label", p.id, "gh", {"label": "bug"}) for p in PRS[:2]]
-    assert triage.build("transition", [JIRA[0]], "Done")[0].params == {"to": "Done"}
+    assert triage.build("transition", [JIRA[0]], "Done")[0].params == {"transition": "Done"}
+    assert triage.build("assign", [JIRA[0]])[0].params == {}  # the service resolves "me"
     assert triage.build("reply", [MSGS[0]], "hi")[0].params == {"body": "hi"}
     assert triage.build("react", [MSGS[0]], "eyes")[0].kind == "react"
 
@@ -66,7 +67,9 @@ def test_optimistic_views() -> None:
     labelled = triage.optimistic(pr, Action("add_label", pr.id, "gh", {"label": "zz"}))
     assert labelled.labels[-1] == "zz" and pr.labels == PRS[0].labels
     assert triage.optimistic(pr, Action("merge", pr.id, "gh")).state == "merged"
-    moved = triage.optimistic(JIRA[0], Action("transition", JIRA[0].id, "jira", {"to": "Done"}))
+    moved = triage.optimistic(
+        JIRA[0], Action("transition", JIRA[0].id, "jira", {"transition": "Done"})
+    )
     assert moved.status == "Done"
     assert triage.optimistic(MSGS[0], Action("react", MSGS[0].id, "slack")) == MSGS[0]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from zen_tui.models import Action, ActionKind, Issue, Item, Message, PullRequest
 
-ME = "@me"  # the backend resolves it to the account's own login
+ME = "@me"  # shown on the row until the refresh brings the account's real login
 
 
 class NotApplicable(ValueError):
@@ -85,15 +85,15 @@ def _action(command: str, item: Item, value: str) -> Action:
     elif command == "label":
         kind, params = "add_label", {"label": value}
     elif command == "assign":
-        kind, params = "assign", {"assignee": ME}
+        kind = "assign"  # no assignee: the service assigns the account's own user
     elif command in ("comment", "reply"):
         kind, params = command, {"body": value}  # type: ignore[assignment]
     elif command == "transition":
-        kind, params = "transition", {"to": value}
+        kind, params = "transition", {"transition": value}
     elif command == "react":
         kind, params = "react", {"name": value}
     elif command == "merge":
-        kind, params = "merge", {"method": "merge"}
+        kind, params = "merge", {"merge_method": "merge"}
     else:
         kind = command  # type: ignore[assignment]
     return Action(kind, item.id, item.account, params)
@@ -134,7 +134,7 @@ def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
 
 def _optimistic_issue(item: Issue, action: Action) -> Issue:
     if action.kind == "transition":
-        return replace(item, status=action.params["to"])
+        return replace(item, status=action.params["transition"])
     table: dict[str, dict[str, Any]] = {
         "close": {"status": "closed"},
         "reopen": {"status": "open"},
