@@ -54,10 +54,17 @@ def print_text(report: dict[str, Any], now: float) -> None:
 
 def _lines(h: dict[str, Any]) -> list[str]:
     half = f" (half-open at {_when(h['half_open_at'])})" if h.get("half_open_at") else ""
-    quota = f"quota remaining {h.get('remaining')}, resets {_when(h.get('reset_at'))}"
-    lines = [
-        f"breaker   {h.get('breaker')}{half}",
-        f"limiter   {h.get('tokens', 0):.0f}/{h.get('capacity', 0):.0f} tokens; {quota}",
+    lines = [f"breaker   {h.get('breaker')}{half}"]
+    buckets = h.get("buckets") or {"": h}
+    for scope, b in sorted(buckets.items()):
+        quota = ""
+        if b.get("remaining") is not None:
+            quota = f"; quota {b['remaining']} left, resets {_when(b.get('reset_at'))}"
+        name = f"{scope}: " if scope else ""
+        lines.append(
+            f"limiter   {name}{b.get('tokens', 0):.0f}/{b.get('capacity', 0):.0f} tokens{quota}"
+        )
+    lines += [
         f"requests  {h.get('requests', 0)} ({h.get('errors', 0)} errors, "
         f"{h.get('retries', 0)} retries)",
         f"cache     {h.get('cache_hits', 0)} hits, {h.get('cache_misses', 0)} misses, "

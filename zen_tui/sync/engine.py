@@ -246,9 +246,7 @@ class SyncEngine:
         out = []
         for account, gateway in self.wired.gateways.items():
             h = gateway.health()
-            gauge = h.buckets.get(MAIN_SCOPE.get(h.service, "default")) or next(
-                iter(h.buckets.values()), None
-            )
+            gauge = _headline_bucket(h.buckets, MAIN_SCOPE.get(h.service, "default"))
             out.append(
                 AccountHealth(
                     account=account,
@@ -282,6 +280,15 @@ class SyncEngine:
                 "stale_served": gateway.stale_served, "deprecations": list(gateway.deprecations),
             }  # fmt: skip
             self.store.save_health(health.account, data, now)
+
+
+def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:
+    """The bucket `health` shows: the main scope once the server reported on it, else any
+    scope the server reported on (e.g. GitHub search), else the main/first one."""
+    ordered = [buckets[main]] if main in buckets else []
+    ordered += [g for scope, g in sorted(buckets.items()) if scope != main]
+    reported = [g for g in ordered if g.remaining is not None]
+    return (reported or ordered or [None])[0]
 
 
 def _in_memory(snapshot: Snapshot | None) -> bool:
