@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 
 from zen_tui.config import Settings
@@ -23,7 +24,8 @@ DEGRADED = 3
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.accounts:
-        print("zen-tui: no accounts configured; add [[accounts]] to the config (or use --demo)")
+        print("zen-tui: no accounts configured; add [[accounts]] to the config (or use --demo)",
+              file=sys.stderr)  # fmt: skip
         return 2
     return asyncio.run(_once(settings) if args.once else _forever(settings))
 
