@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from zen_tui.models import ActionState, Item
-from zen_tui.sync.backend import ActionUpdated, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
@@ -186,7 +186,10 @@ class DashboardScreen(Screen[None]):
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def _fetch_detail(self, item: Item) -> None:
-        detail = await self.zen.backend.details(item)
+        try:
+            detail = await self.zen.backend.details(item)
+        except Exception as exc:  # show what we have and why the rest is missing
+            detail = ItemDetail(item.id, body=getattr(item, "body", ""), error=str(exc))
         self.post_message(DetailLoaded(item.id, detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:

@@ -46,7 +46,7 @@ def _section(text: Text, title: str, lines: list[str]) -> None:
 
 def _summary(item: Item) -> str:
     if isinstance(item, PullRequest):
-        return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status}"
+        return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status or '-'}"
     if isinstance(item, Issue):
         return f"{item.service} · {item.status} · {item.assignee or 'unassigned'}"
     if isinstance(item, Message):
