@@ -83,3 +83,13 @@ def test_headless_commands_never_import_textual(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_a_corrupt_store_is_moved_aside_with_a_notice(tmp_path, capsys):
+    store = tmp_path / "demo" / "zen-tui.db"
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"this is not a database" * 100)
+    code, out, err = run_cli(capsys, "--data-dir", str(tmp_path), "--demo", "list", "prs")
+    assert code == 0 and "moved to" in err and "\n" not in err.strip()
+    assert "not synced yet" in out
+    assert list(store.parent.glob("zen-tui.db.corrupt-*"))

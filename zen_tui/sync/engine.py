@@ -9,13 +9,19 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.events import Event
 from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
 from zen_tui.sync import freshness
-from zen_tui.sync.backend import AccountHealth, ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.sync.backend import (
+    AccountHealth,
+    ActionUpdated,
+    Backend,
+    ItemDetail,
+    SectionUpdated,
+)
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
@@ -306,3 +312,7 @@ def _floor(budget: Budget, now: float) -> float:
     from zen_tui.sync.interval import budget_floor
 
     return budget_floor(budget, now)
+
+
+if TYPE_CHECKING:  # the engine is the Backend the UI codes against
+    _backend: type[Backend] = SyncEngine

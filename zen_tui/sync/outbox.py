@@ -222,7 +222,7 @@ class Outbox:
     def note(self, outcome: Outcome) -> None:
         if outcome.state not in (ActionState.PENDING, ActionState.UNKNOWN):
             return
-        at = outcome.retry_at or self.now() + self._backoff
+        at = outcome.retry_at if outcome.retry_at is not None else self.now() + self._backoff
         self._backoff = min(RETRY_MAX, self._backoff * 2)
         self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
 

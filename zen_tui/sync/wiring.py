@@ -6,6 +6,7 @@ wires a gateway by hand.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -25,6 +26,8 @@ from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+
+log = logging.getLogger("zen_tui.sync.wiring")
 
 
 class StoreCache:
@@ -87,8 +90,12 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store at data_dir/zen-tui.db (created on first use)."""
-    return Store.open(paths.store_path(Path(settings.data_dir)))
+    """The store at data_dir/zen-tui.db (created on first use). A corrupt or foreign file is
+    moved aside by the store; say so (the CLI's log handler shows warnings on stderr)."""
+    store = Store.open(paths.store_path(Path(settings.data_dir)))
+    if store.recovered is not None:
+        log.warning(store.recovered.message())
+    return store
 
 
 @dataclass

@@ -152,3 +152,18 @@ async def test_verify_none_during_an_outage_stays_unknown_not_failed():
     await outbox.replay()
     assert store.rows[a.id].state is S.UNKNOWN and client.applied == []
     assert outbox.retry_at is not None
+
+
+async def test_run_loop_replays_when_the_retry_time_comes():
+    import asyncio
+
+    outbox, store, client, _ = make(now=lambda: 0.0)
+    [a] = outbox.queue([act()])
+    client.script = [CircuitOpen(service="github", account="gh", retry_at=0.0)]
+    task = asyncio.create_task(outbox.run())
+    async with asyncio.timeout(2):
+        while store.rows[a.id].state is not S.DONE:  # noqa: ASYNC110 (state lives in the store)
+            await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert store.rows[a.id].attempts == 2
