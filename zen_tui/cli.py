@@ -2,8 +2,9 @@
 and hand over to `zen_tui.commands.<name>.run(args, settings)`.
 
 Commands are imported only when chosen, so `zen-tui list` never pays for (or imports) Textual.
-`main` never lets a traceback reach the terminal: config mistakes exit 2 with their one-line
-message, Ctrl-C exits 130, anything else exits 1 with a redacted summary and the log path.
+`main` never lets a traceback reach the terminal: config and store mistakes (a store from a
+newer zen-tui, an unwritable data folder) exit 2 with their one-line message, Ctrl-C exits
+130, anything else exits 1 with a redacted summary and the log path.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from zen_tui.config import (
 )
 from zen_tui.logs import current_log_file, redact, route_to_log_file, setup_logging
 from zen_tui.models import ActionKind
+from zen_tui.store import StoreError, StoreRecovered, take_recovery_messages
+from zen_tui.store.notices import set_listener
 
 log = logging.getLogger("zen_tui.cli")
 
@@ -111,7 +114,11 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--size", type=_positive_int, default=300, help="number of items per service (default: 300)"
     )
-    p.add_argument("--scenario", type=Path, metavar="FILE", help="fault scenario TOML file")
+    p.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        help="fault scenario: a bundled name (tour, steady) or a TOML file",
+    )
     p.add_argument("--activity", action="store_true", help="add new items over time")
 
 
@@ -236,13 +243,36 @@ def _run(args: argparse.Namespace) -> int:
             "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
         ) from None
     log.info("zen-tui %s: %s", __version__, args.command)
-    if args.demo and args.command != "simulate":
-        scenario = DEMO_SCENARIO if args.command == "dashboard" else None  # headless: steady
-        with demo_session(data_dir, scenario) as settings:
-            return _dispatch(args, settings)
-    settings = _load(args, data_dir)
-    register_secrets(settings)
-    return _dispatch(args, settings)
+    with store_notices_on_stderr(headless=args.command != "dashboard"):
+        if args.demo and args.command != "simulate":
+            scenario = DEMO_SCENARIO if args.command == "dashboard" else None  # headless: steady
+            with demo_session(data_dir, scenario) as settings:
+                return _dispatch(args, settings)
+        settings = _load(args, data_dir)
+        register_secrets(settings)
+        return _dispatch(args, settings)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
+    """Show "store file moved aside" notices once on stderr: as they happen for headless
+    commands; for the dashboard, only those its UI did not take (take_recovery_messages)."""
+
+    def show(notice: StoreRecovered) -> None:
+        _warn(notice.message())
+
+    if headless:
+        set_listener(show)
+    try:
+        yield
+    finally:
+        set_listener(None)
+        for message in take_recovery_messages():
+            _warn(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc.code, str):
             print(f"{PROG}: {redact(exc.code)}", file=sys.stderr)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, StoreError) as exc:
         print(f"{PROG}: {redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

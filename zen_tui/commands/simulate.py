@@ -11,20 +11,23 @@ from zen_tui.config import Settings
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _fail(message: str) -> int:
+    print(f"zen-tui: {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    scenario: Path | None = args.scenario
-    if scenario is not None and not scenario.is_file():
-        print(
-            f"zen-tui: scenario file not found: {scenario}; pass the path of a scenario TOML file",
-            file=sys.stderr,
-        )
-        return 2
     try:
-        from zen_tui.simulator.scenario import ScenarioError
+        from zen_tui.simulator.scenario import ScenarioError, resolve
         from zen_tui.simulator.server import serve
     except ImportError as exc:
-        print(f"zen-tui: the simulator is not available in this build ({exc})", file=sys.stderr)
-        return 2
+        return _fail(f"the simulator is not available in this build ({exc})")
+    scenario: Path | None = None
+    if args.scenario is not None:
+        try:  # a file path, or a bundled scenario's name ("tour", "steady")
+            scenario = resolve(args.scenario)
+        except ScenarioError as exc:
+            return _fail(str(exc))
     if args.host not in LOOPBACK:
         print(
             f"zen-tui: warning: serving the simulator on {args.host}, not loopback", file=sys.stderr
@@ -39,13 +42,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             activity=args.activity,
         )
     except ScenarioError as exc:
-        print(f"zen-tui: bad scenario: {exc}", file=sys.stderr)
-        return 2
+        return _fail(f"bad scenario: {exc}")
     except OSError as exc:
-        print(
-            f"zen-tui: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
-            "pick another --port (0 = any free port)",
-            file=sys.stderr,
+        return _fail(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+            "pick another --port (0 = any free port)"
         )
-        return 2
     return 0

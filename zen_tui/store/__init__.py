@@ -1,5 +1,6 @@
 """Local SQLite store: last-known items, HTTP validators, cursors, outbox, webhook queue."""
 
+from zen_tui.store.notices import take_recovery_messages
 from zen_tui.store.rows import (
     HttpCacheRow,
     IdempotencyConflict,
@@ -22,4 +23,5 @@ __all__ = [
     "StoreRecovered",
     "StoreTooNew",
     "WebhookRow",
+    "take_recovery_messages",
 ]

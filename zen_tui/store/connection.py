@@ -15,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from zen_tui.store import notices
 from zen_tui.store.rows import StoreError, StoreRecovered, StoreTooNew
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
@@ -47,6 +48,7 @@ def open_database(path: Path | str) -> tuple[sqlite3.Connection, StoreRecovered 
         if moved_to is not None:  # else another process recovered it a moment ago
             recovered = StoreRecovered(moved_to, reason)
             log.warning("local store: %s", recovered.message())
+            notices.announce(recovered)
         _create_private(path)
         db = _connect(path)
     _configure(db, path)

@@ -68,8 +68,21 @@ def test_simulate_missing_scenario(tmp_path: Path, capsys: pytest.CaptureFixture
     missing = tmp_path / "nope.toml"
     assert main(["--data-dir", str(tmp_path), "simulate", "--scenario", str(missing)]) == 2
     assert capsys.readouterr().err == (
-        f"zen-tui: scenario file not found: {missing}; pass the path of a scenario TOML file\n"
+        f"zen-tui: scenario {str(missing)!r} not found: give a TOML file or one of steady, tour\n"
     )
+
+
+@pytest.mark.parametrize("name", ["tour", "steady"])
+def test_simulate_accepts_a_bundled_scenario_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    from zen_tui.simulator.scenario import load_path
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("zen_tui.simulator.server.serve", lambda **kw: seen.update(kw))
+    assert main(["--data-dir", str(tmp_path), "simulate", "--scenario", name]) == 0
+    assert seen["scenario"].is_file() and seen["scenario"].stem == name
+    assert load_path(seen["scenario"]).phases or name == "steady"
 
 
 def test_simulate_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

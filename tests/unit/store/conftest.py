@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from zen_tui.models import Issue, Message, PullRequest, Reaction
-from zen_tui.store import Store
+from zen_tui.store import Store, take_recovery_messages
 
 
 class FakeClock:
@@ -97,3 +97,10 @@ def make_message(ts: str = "1512085950.000216") -> Message:
         reactions=(Reaction("eyes", 2, me=True), Reaction("+1", 1)),
         mentions_me=True,
     )
+
+
+@pytest.fixture(autouse=True)
+def _drain_recovery_notices() -> Iterator[None]:
+    """Recovery notices are process-wide; leave none behind for later tests."""
+    yield
+    take_recovery_messages()
