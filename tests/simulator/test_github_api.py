@@ -3,60 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from zen_tui.simulator.app import build_app, make_token
+from tests.simulator.github_helpers import Clock, open_pr
 from zen_tui.simulator.core import World
 from zen_tui.simulator.github import GitHubSim
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def world(clock: Clock) -> World:
-    world = World(seed=7, size=400, clock=clock)
-    world.add(GitHubSim(world, make_token(7, "github")))
-    return world
-
-
-@pytest.fixture
-def sim(world: World) -> GitHubSim:
-    sim = world.services["github"]
-    assert isinstance(sim, GitHubSim)
-    return sim
-
-
-@pytest.fixture
-async def gh(world: World, sim: GitHubSim) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(world))
-    headers = {"Authorization": f"Bearer {sim.token}", "X-GitHub-Api-Version": "2022-11-28"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://sim/github", headers=headers
-    ) as client:
-        yield client
-
-
-def open_pr(sim: GitHubSim, **want: Any) -> Any:
-    for item in sim.state.items:
-        usable = item.is_pr and item.state == "open" and not item.draft and item.user != "me"
-        if usable and all(getattr(item, k) == v for k, v in want.items()):
-            return item
-    raise AssertionError(f"no seeded open PR with {want}")
 
 
 async def test_search_review_requested_returns_only_matching_open_prs(

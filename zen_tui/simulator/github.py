@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core import ServiceSim, World
+from zen_tui.simulator.github_dates import SORT_KEYS, BadDate, sort_qualifier
 from zen_tui.simulator.github_http import (
     DOCS,
     ApiError,
@@ -33,6 +34,7 @@ from zen_tui.simulator.github_http import (
     dump,
     invalid,
     link_header,
+    no_user_agent,
     not_modified,
     obj,
     page_params,
@@ -134,6 +136,9 @@ class GitHubSim(ServiceSim):
             Route("/notifications", h(self.mark_all_read), methods=["PUT"]),
             Route("/notifications/threads/{thread_id}", h(self.get_thread), methods=["GET"]),
             Route("/notifications/threads/{thread_id}", h(self.mark_thread), methods=["PATCH"]),
+            Route(
+                "/notifications/threads/{thread_id}", h(self.mark_thread_done), methods=["DELETE"]
+            ),
         ]
         for base in (repo, rid):
             routes += [
@@ -195,6 +200,8 @@ class GitHubSim(ServiceSim):
         creates: bool = False,
     ) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
+            if not request.headers.get("user-agent", "").strip():
+                return no_user_agent()
             raw = await request.body()
             try:
                 return self._handle(request, raw, handler, resource, creates)
@@ -332,10 +339,15 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
-        sort = ctx.query.get("sort", "updated")
-        if sort not in ("updated", "created", "comments"):
+        sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
+        if sort is None and (in_query := sort_qualifier(query)) is not None:
+            sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
+        if sort not in SORT_KEYS:
             sort = "updated"  # best-match has no meaning here; most recent first
-        matches = self.state.search(query, sort, ctx.query.get("order", "desc") != "asc")
+        try:
+            matches = self.state.search(query, sort, desc)
+        except BadDate:
+            raise invalid("Search", "q", "invalid") from None
         page, per_page = page_params(ctx)
         total = len(matches)
         capped = matches[:1000]
@@ -608,6 +620,12 @@ class GitHubSim(ServiceSim):
         self.state.mark_thread(thread)
         self.world.counters.mutation("github", "thread_read", thread=thread.id)
         return Reply(None, status=205)
+
+    def mark_thread_done(self, ctx: Ctx) -> Reply:
+        thread = self._thread(ctx)
+        self.state.mark_thread_done(thread)
+        self.world.counters.mutation("github", "thread_done", thread=thread.id)
+        return Reply(None, status=204)
 
     # ---- pagination ----
     def _paged(

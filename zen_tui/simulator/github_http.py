@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 DOCS = "https://docs.github.com/rest"
 
@@ -22,6 +23,17 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.errors = errors
+
+
+def no_user_agent() -> Response:
+    """GitHub's edge refuses a request without a User-Agent: 403, plain text, before auth."""
+    return Response(
+        "Request forbidden by administrative rules. Please make sure your request has a "
+        f"User-Agent header ({DOCS}/using-the-rest-api/getting-started-with-the-rest-api"
+        "#user-agent). Check https://developer.github.com for other possible causes.\n",
+        status_code=403,
+        media_type="text/plain",
+    )
 
 
 def invalid(resource: str, field_name: str, code: str = "missing_field") -> ApiError:

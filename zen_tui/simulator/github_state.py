@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from zen_tui.simulator.github_dates import date_filter
+
 ME = "me"
 COLLEAGUES = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
@@ -390,6 +392,19 @@ class GitHubState:
         thread.unread, thread.last_read = False, self.clock()
         self.notifications_changed = self.clock()
 
+    def mark_thread_done(self, thread: Thread) -> None:
+        """Done leaves the inbox; new activity on the item starts a fresh thread."""
+        self.threads.pop(thread.id, None)
+        self.notifications_changed = self.clock()
+
+
+DATE_FIELDS: dict[str, Callable[[Item], float | None]] = {
+    "updated": lambda i: i.updated,
+    "created": lambda i: i.created,
+    "closed": lambda i: i.closed,
+    "merged": lambda i: i.merged_at,
+}
+
 
 def _who(value: str) -> str:
     return ME if value == "@me" else value
@@ -410,6 +425,9 @@ def _predicate(token: str) -> Callable[[Item], bool] | None:
 
 
 def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
+    if key in DATE_FIELDS:  # raises BadDate for a date GitHub would refuse
+        test, when = date_filter(value), DATE_FIELDS[key]
+        return lambda i: (t := when(i)) is not None and test(t)
     v = value.lower()
     who = _who(value)
     table: dict[str, Callable[[Item], bool]] = {

@@ -1,0 +1,23 @@
+"""Helpers for the GitHub look-alike tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zen_tui.simulator.github import GitHubSim
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def open_pr(sim: GitHubSim, **want: Any) -> Any:
+    for item in sim.state.items:
+        usable = item.is_pr and item.state == "open" and not item.draft and item.user != "me"
+        if usable and all(getattr(item, k) == v for k, v in want.items()):
+            return item
+    raise AssertionError(f"no seeded open PR with {want}")
