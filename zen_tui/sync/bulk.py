@@ -109,13 +109,22 @@ class BulkProcessor:
 
     async def drain(self) -> None:
         """Wait for everything buffered or running (tests, `zen-tui act`)."""
-        while self._buffer or self._tasks or (self._flusher and not self._flusher.done()):
-            if self._flusher and not self._flusher.done():
-                await self._flusher
-            elif self._tasks:
-                await asyncio.gather(*list(self._tasks))
-            else:
+        while True:
+            running = [t for t in (self._flusher, *self._tasks) if t is not None and not t.done()]
+            if running:
+                await asyncio.wait(running)  # a cancelled task ends the wait, never raises
+            elif self._buffer:
                 await self._flush_now()
+            else:
+                return
+
+    def cancel(self) -> None:
+        """At shutdown: stop sending. Unsent entries stay pending in the store; one cut off
+        mid-send is left SENDING and verified at the next start (outbox.recover)."""
+        for task in [self._flusher, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        self._buffer.clear()
 
     # -- processing ------------------------------------------------------------------------
     async def process(self, entries: Sequence[Any]) -> None:

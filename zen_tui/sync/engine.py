@@ -115,8 +115,7 @@ class SyncEngine:
         self._unsubscribe()
         if self._refresher is not None:
             self._refresher.cancel()
-        with contextlib.suppress(Exception):
-            await self.bulk.drain()
+        self.bulk.cancel()
         self.outbox.close()
         await self.wired.aclose()
         self.store.close()

@@ -130,3 +130,12 @@ async def test_bulk_refusal_without_outage_fails_with_reason():
     await bulk.process(bulk.outbox.queue(transitions(2)))
     assert {e.reason for e in store.rows.values()} == {"conflict: transition 'Done' not available"}
     assert all(e.state is ActionState.FAILED for e in store.rows.values())
+
+
+async def test_cancel_at_shutdown_leaves_unsent_entries_pending():
+    bulk, clients, store, _, _ = setup(BulkSettings(batch_size=500, flush_interval=0.5))
+    bulk.add(bulk.outbox.queue(transitions(3)))
+    bulk.cancel()
+    await bulk.drain()
+    assert clients["jira"].bulk_calls == []
+    assert all(e.state is ActionState.PENDING for e in store.rows.values())
