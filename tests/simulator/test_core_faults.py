@@ -162,3 +162,26 @@ async def test_faulted_requests_are_counted_under_their_route_template(
             "count": 1,
         }
     ]
+
+
+async def test_deprecation_and_sunset_headers_on_matching_endpoint(
+    client: httpx.AsyncClient,
+) -> None:
+    sunset = "Wed, 01 Jul 2026 00:00:00 GMT"
+    rule = {"service": "github", "endpoint": "/user", "deprecation": "@1767225600"}
+    r = await put_faults(client, {**rule, "sunset": sunset})
+    assert r.status_code == 200
+    hit = await client.get("/github/user")
+    assert hit.status_code == 200  # headers only: the answer itself is unchanged
+    assert hit.headers["deprecation"] == "@1767225600" and hit.headers["sunset"] == sunset
+    other = await client.get("/github/rate_limit")
+    assert "deprecation" not in other.headers and "sunset" not in other.headers
+    await put_faults(client, {**rule, "outage": True})
+    down = await client.get("/github/user")
+    assert down.status_code == 503 and down.headers["deprecation"] == "@1767225600"
+
+
+@pytest.mark.parametrize("value", [True, "line\r\nX-Evil: 1", "snow ☃"])
+def test_deprecation_must_be_one_line_of_header_text(value: object) -> None:
+    with pytest.raises(FaultRuleError, match="deprecation/sunset"):
+        parse_rules([{"deprecation": value}])

@@ -112,13 +112,17 @@ class FaultMiddleware:
                 endpoint = _endpoint_name(sim, self.routes.get(sim.name, []), scope, relative)
                 self.world.counters.request(sim.name, endpoint, status)
 
+        self.runner.tick()
+        decision = self.engine.decide(sim.name, scope.get("method", "GET"), relative)
+        extra = [pair for rule in decision.rules for pair in rule.extra_headers()]
+
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 count(message["status"])  # before the client can see the response
+                if extra:  # Deprecation / Sunset headers a rule adds
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        self.runner.tick()
-        decision = self.engine.decide(sim.name, scope.get("method", "GET"), relative)
         try:
             if decision.delay > 0:
                 await asyncio.sleep(decision.delay)

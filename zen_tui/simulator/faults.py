@@ -40,6 +40,10 @@ class FaultRule:
     retry_after: float = 5.0
     outage: bool = False  # every matching request fails (see outage_mode)
     outage_mode: str = "503"  # "503" | "reset"
+    # Added to every matching response (RFC 9745 / RFC 8594), as a service does before it
+    # retires an endpoint: e.g. deprecation = "@1767225600", sunset = an HTTP date.
+    deprecation: str = ""
+    sunset: str = ""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaultRule:
@@ -71,6 +75,11 @@ class FaultRule:
             raise FaultRuleError(f"fault rule outage_mode={self.outage_mode!r}: use 503 or reset")
         if self.latency_ms < 0 or self.jitter_ms < 0 or self.hang_seconds < 0:
             raise FaultRuleError("fault rule latency_ms, jitter_ms, hang_seconds must be >= 0")
+        if not all(_header_text(v) for v in (self.deprecation, self.sunset)):
+            raise FaultRuleError(
+                'fault rule deprecation/sunset: give header text, e.g. "@1767225600" or '
+                '"Wed, 01 Jul 2026 00:00:00 GMT"'
+            )
         if not self.statuses or any(not 400 <= s <= 599 for s in self.statuses):
             raise FaultRuleError("fault rule statuses: give HTTP error codes between 400 and 599")
 
@@ -80,6 +89,10 @@ class FaultRule:
             and fnmatch.fnmatchcase(path, self.endpoint)
             and fnmatch.fnmatchcase(method.upper(), self.method.upper())
         )
+
+    def extra_headers(self) -> list[tuple[bytes, bytes]]:
+        pairs = (("deprecation", self.deprecation), ("sunset", self.sunset))
+        return [(name.encode(), value.encode("latin-1")) for name, value in pairs if value]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -174,6 +187,17 @@ class FaultEngine:
                 decision.hang_seconds = rule.hang_seconds
                 decision.retry_after = rule.retry_after
                 return
+
+
+def _header_text(value: object) -> bool:
+    """A value that can go into an HTTP header as is (one line, Latin-1)."""
+    if not isinstance(value, str) or "\r" in value or "\n" in value:
+        return False
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_rules(items: list[dict[str, Any]]) -> list[FaultRule]:

@@ -1,0 +1,68 @@
+"""GitHub edges a client must cope with: User-Agent required, threads marked done, API versions."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.simulator.github_helpers import Clock, open_pr
+from zen_tui.simulator.core import World
+from zen_tui.simulator.github import GitHubSim
+
+
+async def test_missing_user_agent_is_403_plain_text_and_spends_nothing(
+    gh: httpx.AsyncClient, world: World
+) -> None:
+    request = gh.build_request("GET", "/user")
+    del request.headers["User-Agent"]
+    r = await gh.send(request)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/plain")
+    assert "User-Agent header" in r.text
+    assert world.counters.quota_spent[("github", "core")] == 0
+    assert world.counters.requests[("github", "/user", 403)] == 1
+    blank = await gh.get("/user", headers={"User-Agent": "  "})
+    assert blank.status_code == 403
+
+
+async def test_httpx_default_and_custom_user_agents_are_accepted(gh: httpx.AsyncClient) -> None:
+    assert gh.headers["User-Agent"].startswith("python-httpx/")
+    assert (await gh.get("/user")).status_code == 200
+    custom = await gh.get("/user", headers={"User-Agent": "zen-tui/0.1 (+tests)"})
+    assert custom.status_code == 200
+
+
+async def test_oauth_pages_do_not_need_the_api_user_agent(gh: httpx.AsyncClient) -> None:
+    request = gh.build_request("GET", "/login/device")
+    del request.headers["User-Agent"]
+    assert (await gh.send(request)).status_code == 200
+
+
+async def test_thread_marked_done_leaves_the_inbox_until_new_activity(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: Clock
+) -> None:
+    listing = (await gh.get("/notifications", params={"all": "true", "per_page": 100})).json()
+    thread_id = listing[0]["id"]
+    r = await gh.delete(f"/notifications/threads/{thread_id}")
+    assert r.status_code == 204 and r.content == b""
+    assert (await gh.get(f"/notifications/threads/{thread_id}")).status_code == 404
+    after = (await gh.get("/notifications", params={"all": "true", "per_page": 100})).json()
+    assert thread_id not in [t["id"] for t in after] and len(after) == len(listing) - 1
+    assert world.counters.mutations[("github", "thread_done")] == 1
+    assert (await gh.delete(f"/notifications/threads/{thread_id}")).status_code == 404
+    clock.now += 10
+    pr = open_pr(sim)
+    await gh.post(
+        f"/repos/{pr.repo.full_name}/pulls/{pr.number}/requested_reviewers",
+        json={"reviewers": ["me"]},
+    )
+    fresh = (await gh.get("/notifications")).json()
+    assert fresh[0]["subject"]["title"] == pr.title and fresh[0]["unread"] is True
+
+
+async def test_api_versions_known_pass_unknown_410(gh: httpx.AsyncClient) -> None:
+    for version in ("2022-11-28", "2026-03-10"):
+        r = await gh.get("/user", headers={"X-GitHub-Api-Version": version})
+        assert r.status_code == 200, version
+    gone = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
+    assert gone.status_code == 410
+    assert "2019-01-01" in gone.json()["message"] and "documentation_url" in gone.json()
