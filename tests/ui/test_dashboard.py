@@ -347,3 +347,23 @@ async def test_ten_thousand_rows_scroll_and_filter() -> None:
         await pilot.press("slash", *"zen/tui")
         await pilot.pause()
         assert 0 < len(items.rows) < 10_000
+
+
+async def test_event_burst_is_counted_and_health_screen_updates_live(backend) -> None:
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        table = pilot.app.screen.query_one("DataTable")
+        assert table.row_count == 0
+        for _ in range(500):
+            backend.go_degraded(("slack",))  # a RequestDone (503) + breaker + section each
+        await pilot.pause()
+        await pilot.pause()
+        assert table.row_count == 1
+        endpoint = next(iter(pilot.app.health_model.endpoints.values()))
+        assert (endpoint.count, endpoint.errors) == (500, 500)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "out 0" in str(pilot.app.screen.query_one("#card-slack").render())
+        assert pilot.app.screen.query_one("#card-slack").has_class("-open")

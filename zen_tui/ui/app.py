@@ -76,6 +76,7 @@ class ZenApp(App[str | None]):
         self._loop_thread: int | None = None
         self._user_keymap = dict(keymap or {})
         self._health_dirty = False
+        self._cards_pending = False
 
     # --- start-up ---------------------------------------------------------------------------
 
@@ -172,11 +173,18 @@ class ZenApp(App[str | None]):
                 dashboard.on_section(event)
             elif isinstance(event, ActionUpdated):
                 dashboard.on_action(event)
-            if changed:
-                dashboard.refresh_cards()
+            if changed and not self._cards_pending:  # coalesce bursts: one redraw per frame
+                self._cards_pending = True
+                self.call_after_refresh(self._flush_cards)
         self._health_dirty = self._health_dirty or changed
         if isinstance(self.screen, HealthScreen) and changed:
-            self.call_later(self._refresh_health)
+            self.call_after_refresh(self._refresh_health)
+
+    def _flush_cards(self) -> None:
+        self._cards_pending = False
+        dashboard = self._dashboard()
+        if dashboard is not None:
+            dashboard.refresh_cards()
 
     def _refresh_health(self) -> None:
         if self._health_dirty and isinstance(self.screen, HealthScreen):

@@ -66,6 +66,7 @@ class DashboardScreen(Screen[None]):
         self._open_items: set[str] = set()  # items with an action not yet done/failed
         self._pane_id = "prs"
         self._last_message = ""
+        self._panes: list[ItemPane] = []
 
     @property
     def zen(self) -> ZenApp:
@@ -97,7 +98,9 @@ class DashboardScreen(Screen[None]):
         self.set_class(event.size.width >= WIDE, "-wide")
 
     def panes(self) -> list[ItemPane]:
-        return list(self.query(ItemPane))
+        if not self._panes:  # queried once: events call this often
+            self._panes = list(self.query(ItemPane))
+        return self._panes
 
     @property
     def pane(self) -> ItemPane:

@@ -122,16 +122,21 @@ class ItemPane(Vertical):
         count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
         fresh = self.freshness
         badge = fresh.badge(self.clock()) if fresh else "local"
-        self.border_title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
-        self.border_subtitle = f"filter: {items.filter_text}" if items.filter_text else ""
-        self.tooltip = (fresh.reason if fresh else None) or badge
-        self.remove_class(*_BADGE_CLASSES)
+        title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
+        if title != self.border_title:
+            self.border_title = title
+            self.border_subtitle = f"filter: {items.filter_text}" if items.filter_text else ""
+        tooltip = (fresh.reason if fresh else None) or badge
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
+        wanted = "-live"
         if fresh is not None and fresh.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
-            self.add_class("-stale")
+            wanted = "-stale"
         elif fresh is not None and fresh.state == FreshnessState.EMPTY:
-            self.add_class("-empty")
-        else:
-            self.add_class("-live")
+            wanted = "-empty"
+        if not self.has_class(wanted):  # restyling the pane is costly: only on a change
+            self.remove_class(*_BADGE_CLASSES)
+            self.add_class(wanted)
 
     def status_text(self) -> str:
         """For the status line: `Pull requests: cached 2m (github breaker open until …)`."""
