@@ -1,0 +1,114 @@
+"""OAuth token-endpoint calls (code exchange and refresh) for Atlassian and Slack.
+
+These go straight over httpx, not through the Gateway: the Gateway asks the credential
+provider for tokens, and the token endpoints are not rate-limited API calls. Failures raise
+`GrantError` with the provider's error code and never the request body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from zen_tui.auth.endpoints import AtlassianEndpoints, OAuthApp, SlackEndpoints
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class GrantError(Exception):
+    """The token endpoint refused or failed; str() is one secret-free line."""
+
+
+def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
+
+
+async def _post(http: httpx.AsyncClient, what: str, url: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        response = await http.post(url, headers={"Accept": "application/json"}, **kwargs)
+    except httpx.HTTPError as exc:
+        raise GrantError(f"{what}: cannot reach {url} ({type(exc).__name__})") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise GrantError(f"{what}: HTTP {response.status_code} without a JSON object") from None
+    if response.status_code >= 400 or body.get("error") or body.get("ok") is False:
+        code = body.get("error") or f"HTTP {response.status_code}"
+        raise GrantError(f"{what} refused: {code}")
+    return body
+
+
+async def atlassian_code(
+    http: httpx.AsyncClient,
+    ep: AtlassianEndpoints,
+    app: OAuthApp,
+    code: str,
+    redirect_uri: str,
+) -> dict[str, Any]:
+    payload = {
+        "grant_type": "authorization_code",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "code": code,
+        "redirect_uri": redirect_uri,
+    }
+    return await _post(http, "Atlassian token exchange", ep.token, json=payload)
+
+
+async def atlassian_refresh(
+    http: httpx.AsyncClient, ep: AtlassianEndpoints, app: OAuthApp, refresh_token: str
+) -> dict[str, Any]:
+    payload = {
+        "grant_type": "refresh_token",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "refresh_token": refresh_token,
+    }
+    return await _post(http, "Atlassian token refresh", ep.token, json=payload)
+
+
+async def atlassian_sites(
+    http: httpx.AsyncClient, ep: AtlassianEndpoints, access_token: str
+) -> list[dict[str, Any]]:
+    try:
+        response = await http.get(
+            ep.resources,
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        )
+        sites = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        sites = None
+    if not isinstance(sites, list):
+        raise GrantError("Atlassian accessible-resources: no list of sites in the answer")
+    return [s for s in sites if isinstance(s, dict) and s.get("id")]
+
+
+async def slack_code(
+    http: httpx.AsyncClient,
+    ep: SlackEndpoints,
+    app: OAuthApp,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+) -> dict[str, Any]:
+    form = {
+        "client_id": app.client_id,
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,  # PKCE: a public client sends no client_secret
+    }
+    return await _post(http, "Slack oauth.v2.access", ep.access, data=form)
+
+
+async def slack_refresh(
+    http: httpx.AsyncClient, ep: SlackEndpoints, app: OAuthApp, refresh_token: str
+) -> dict[str, Any]:
+    form = {
+        "client_id": app.client_id,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    return await _post(http, "Slack token refresh", ep.access, data=form)

@@ -1,0 +1,128 @@
+"""Tokens in the OS keyring: one JSON blob per account under the service name "zen-tui".
+
+Keyring backends are synchronous and can hang (a locked Secret Service over D-Bus), so every
+call runs in a worker thread with a timeout. Any backend failure becomes `KeyringUnavailable`,
+whose message says what to do; the token never appears in it. Every token loaded or saved is
+registered with the log redactor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+import keyring
+import keyring.errors
+
+from zen_tui.logs import register_secret
+
+SERVICE_NAME = "zen-tui"
+DEFAULT_TIMEOUT = 10.0
+HEADLESS_HELP = (
+    "no usable OS keyring; on headless Linux start and unlock a Secret Service "
+    "(e.g. `dbus-run-session -- sh`, then `echo -n pw | gnome-keyring-daemon --unlock`), "
+    "or set `token_env` for the account in the config and export the token"
+)
+
+T = TypeVar("T")
+
+
+class KeyringUnavailable(Exception):
+    """The OS keyring cannot be used; str() is a one-line, secret-free explanation."""
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """What one account's keyring entry holds (never logged: token fields hide from repr)."""
+
+    token: str = field(repr=False)
+    method: str = "token"  # device | oauth | token
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None  # epoch seconds; None = does not expire
+    login: str | None = None  # who logged in, for display (GitHub login, email, Slack user)
+    basic_username: str | None = None  # set => HTTP Basic (Jira API token + email)
+    cloud_id: str | None = None  # Jira 3LO site
+    base_url: str | None = None  # Jira 3LO: the api.atlassian.com/ex/jira/{cloudid} style URL
+    scope: str | None = None
+    saved_at: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredCredential:
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            raise ValueError("not a zen-tui credential")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class KeyringCredentialStore:
+    """load/save/delete one StoredCredential per account, each a single keyring call."""
+
+    def __init__(self, service: str = SERVICE_NAME, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.service = service
+        self.timeout = timeout
+
+    async def load(self, account: str) -> StoredCredential | None:
+        text = await self._call(keyring.get_password, self.service, account)
+        if not text:
+            return None
+        try:
+            stored = StoredCredential.from_json(text)
+        except (ValueError, TypeError):
+            raise KeyringUnavailable(
+                f"the keyring entry {self.service}/{account} is not a zen-tui credential; "
+                f"run `zen-tui auth logout {account}` and log in again"
+            ) from None
+        _register(stored)
+        return stored
+
+    async def save(self, account: str, stored: StoredCredential) -> None:
+        """One keyring write of the whole blob: a rotated refresh token and its access token
+        are replaced together or not at all."""
+        _register(stored)
+        await self._call(keyring.set_password, self.service, account, stored.to_json())
+
+    async def delete(self, account: str) -> bool:
+        """True if an entry was removed, False if there was none."""
+        try:
+            await self._call(keyring.delete_password, self.service, account)
+        except _Missing:
+            return False
+        return True
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(_guarded, fn, *args), self.timeout)
+        except TimeoutError:
+            raise KeyringUnavailable(
+                f"the OS keyring did not answer within {self.timeout:g} s (locked?); "
+                + HEADLESS_HELP
+            ) from None
+
+
+class _Missing(Exception):
+    pass
+
+
+def _guarded(fn: Callable[..., T], *args: Any) -> T:
+    """Runs in the worker thread; maps backend errors to secret-free ones."""
+    try:
+        return fn(*args)
+    except keyring.errors.PasswordDeleteError:
+        raise _Missing() from None
+    except keyring.errors.NoKeyringError:
+        raise KeyringUnavailable(HEADLESS_HELP) from None
+    except (keyring.errors.KeyringError, RuntimeError, OSError) as exc:
+        kind = type(exc).__name__
+        raise KeyringUnavailable(f"the OS keyring failed ({kind}); {HEADLESS_HELP}") from None
+
+
+def _register(stored: StoredCredential) -> None:
+    register_secret(stored.token)
+    register_secret(stored.refresh_token)

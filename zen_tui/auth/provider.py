@@ -1,0 +1,158 @@
+"""`KeyringCredentialProvider`: the CredentialProvider the gateway uses in production.
+
+get(): the account's `token_env` variable first (it overrides a stored login), then the
+keyring. An expired OAuth token with a refresh token is refreshed before it is handed out.
+refresh(): runs the provider's refresh grant; rotating refresh tokens (Atlassian, Slack) are
+saved together with the new access token in one keyring write BEFORE the new token is used,
+so a crash can never leave only the already-invalidated refresh token behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from zen_tui.auth import grants
+from zen_tui.auth.credentials import Credential, EnvCredentialProvider
+from zen_tui.auth.endpoints import (
+    AtlassianEndpoints,
+    AuthConfigError,
+    SlackEndpoints,
+    oauth_app,
+)
+from zen_tui.auth.keyring_store import (
+    KeyringCredentialStore,
+    KeyringUnavailable,
+    StoredCredential,
+)
+from zen_tui.config import AccountConfig
+from zen_tui.gateway.errors import AuthExpired
+
+log = logging.getLogger(__name__)
+EXPIRY_SKEW = 60.0  # refresh this many seconds before the stated expiry
+
+
+def to_credential(stored: StoredCredential) -> Credential:
+    return Credential(token=stored.token, username=stored.basic_username)
+
+
+def apply_grant(stored: StoredCredential, body: dict[str, Any], now: float) -> StoredCredential:
+    """The blob after a token response: new access token, rotated refresh token, expiry."""
+    user = body.get("authed_user")
+    token = user.get("access_token") if isinstance(user, dict) else None
+    token = token or body.get("access_token")
+    if not isinstance(token, str) or not token:
+        raise grants.GrantError("the token response holds no access token")
+    expires_in = body.get("expires_in")
+    return replace(
+        stored,
+        token=token,
+        refresh_token=body.get("refresh_token") or stored.refresh_token,
+        expires_at=now + float(expires_in) if isinstance(expires_in, int | float) else None,
+        saved_at=now,
+    )
+
+
+class KeyringCredentialProvider:
+    def __init__(
+        self,
+        accounts: list[AccountConfig],
+        *,
+        store: KeyringCredentialStore | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.accounts = {a.name: a for a in accounts}
+        self.store = store or KeyringCredentialStore()
+        self.env = EnvCredentialProvider(
+            {a.name: (a.token_env, a.email) for a in accounts if a.token_env}
+        )
+        self._transport = transport
+        self._now = now
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._handed_out: dict[str, str] = {}  # account -> last keyring token given out
+
+    async def get(self, account: str) -> Credential | None:
+        credential = await self.env.get(account)
+        if credential is not None:
+            return credential
+        stored = await self._load(account)
+        if stored is None:
+            return None
+        if self._expired(stored) and stored.refresh_token:
+            refreshed = await self._refresh_locked(account, stored.token)
+            stored = refreshed or stored
+        self._handed_out[account] = stored.token
+        return to_credential(stored)
+
+    async def refresh(self, account: str) -> Credential | None:
+        credential = await self.env.refresh(account)
+        if credential is not None:
+            return credential
+        if self.env.env_var(account) and await self.env.get(account) is not None:
+            return None  # the env token wins; a keyring refresh would not be used
+        stored = await self._refresh_locked(account, self._handed_out.get(account))
+        if stored is None:
+            return None
+        self._handed_out[account] = stored.token
+        return to_credential(stored)
+
+    async def _refresh_locked(self, account: str, failed: str | None) -> StoredCredential | None:
+        """One refresh per account at a time; a caller that waited gets the token another
+        caller already refreshed instead of spending the (single-use) refresh token again."""
+        lock = self._locks.setdefault(account, asyncio.Lock())
+        async with lock:
+            stored = await self._load(account)
+            if stored is None:
+                return None
+            if failed is not None and stored.token != failed and not self._expired(stored):
+                return stored
+            if not stored.refresh_token:
+                return None
+            try:
+                return await self._run_refresh(account, stored)
+            except (grants.GrantError, AuthConfigError) as exc:
+                log.warning("token refresh for %s failed: %s", account, exc)
+                return None
+            except KeyringUnavailable as exc:  # refreshed but not saved: the login is lost
+                raise self._auth_error(account, f"{exc}; then log in again") from None
+
+    async def _run_refresh(self, account: str, stored: StoredCredential) -> StoredCredential | None:
+        config = self.accounts.get(account)
+        if config is None or stored.refresh_token is None:
+            return None
+        app = oauth_app(config.service, config.base_url)
+        async with grants.new_client(self._transport) as http:
+            if config.service == "jira":
+                ep = AtlassianEndpoints.for_base(config.base_url)
+                body = await grants.atlassian_refresh(http, ep, app, stored.refresh_token)
+            elif config.service == "slack":
+                slack = SlackEndpoints.for_base(config.base_url)
+                body = await grants.slack_refresh(http, slack, app, stored.refresh_token)
+            else:
+                return None
+        new = apply_grant(stored, body, self._now())
+        await self.store.save(account, new)  # persist the rotated pair before using it
+        log.info("refreshed the %s token for %s", config.service, account)
+        return new
+
+    async def _load(self, account: str) -> StoredCredential | None:
+        """The stored login; a broken keyring surfaces as AuthExpired with the fix in it."""
+        try:
+            return await self.store.load(account)
+        except KeyringUnavailable as exc:
+            raise self._auth_error(account, str(exc)) from None
+
+    def _auth_error(self, account: str, message: str) -> AuthExpired:
+        config = self.accounts.get(account)
+        service = config.service if config is not None else "unknown"
+        return AuthExpired(service=service, account=account, message=message)
+
+    def _expired(self, stored: StoredCredential) -> bool:
+        return stored.expires_at is not None and self._now() >= stored.expires_at - EXPIRY_SKEW

@@ -1,0 +1,180 @@
+"""`zen-tui auth login|logout|status`: log in inside the terminal, tokens in the OS keyring.
+
+login: GitHub device flow, Slack/Jira OAuth in the browser, or a pasted token (read without
+echo, checked with one call before it is saved). status never prints a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable, StoredCredential
+from zen_tui.auth.login import LoginFlow, default_method
+from zen_tui.auth.states import (
+    DeviceCodeShown,
+    LoggedIn,
+    LoginFailed,
+    LoginState,
+    SlowedDown,
+    WaitingForBrowser,
+)
+from zen_tui.config import AccountConfig, Settings
+
+PROG = "zen-tui"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = KeyringCredentialStore()
+    if args.auth_command == "status":
+        return asyncio.run(status(settings, store, as_json=bool(args.json)))
+    account = _account(settings, args.account)
+    if account is None:
+        return 2
+    if args.auth_command == "logout":
+        return asyncio.run(logout(account, store))
+    return login(account, getattr(args, "method", None), store)
+
+
+def _account(settings: Settings, name: str) -> AccountConfig | None:
+    for account in settings.accounts:
+        if account.name == name:
+            return account
+    known = ", ".join(a.name for a in settings.accounts) or "none configured"
+    _error(f"no account named {name!r} in the config (accounts: {known})")
+    return None
+
+
+def login(account: AccountConfig, method: str | None, store: KeyringCredentialStore) -> int:
+    method = method or default_method(account)
+    token = None
+    if method == "token":
+        prompt = f"Paste the {account.service} token for {account.name} (input hidden): "
+        try:
+            token = getpass.getpass(prompt)
+        except EOFError:
+            token = ""
+    flow = LoginFlow(account, method, token=token, store=store)
+    return asyncio.run(_drive(flow))
+
+
+async def _drive(flow: LoginFlow) -> int:
+    async for state in flow.run():
+        show(state)
+        if isinstance(state, LoggedIn):
+            return 0
+        if isinstance(state, LoginFailed):
+            return 1
+    return 1
+
+
+def show(state: LoginState) -> None:
+    """One login state as terminal lines (never a token)."""
+    if isinstance(state, DeviceCodeShown):
+        minutes = max(1, int(state.expires_in // 60))
+        print(f"Your one-time code: {state.user_code}")
+        print(f"Enter it at {state.verification_uri} (valid {minutes} min). Waiting...")
+    elif isinstance(state, WaitingForBrowser):
+        lead = "Opened your browser" if state.browser_opened else "Open this URL in a browser"
+        print(f"{lead} to approve the login; waiting for it to come back...")
+        print(f"  {state.url}")
+    elif isinstance(state, SlowedDown):
+        print(f"(the server asked to poll less often: every {state.interval:g} s)")
+    elif isinstance(state, LoggedIn):
+        who = f" as {state.username}" if state.username else ""
+        print(f"Logged in to {state.account}{who}; the token is saved in the OS keyring.")
+    else:
+        _error(f"login failed: {state.reason}")
+
+
+async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
+    try:
+        removed = await store.delete(account.name)
+    except KeyringUnavailable as exc:
+        _error(str(exc))
+        return 1
+    print(
+        f"Logged out of {account.name}: token removed from the OS keyring."
+        if removed
+        else f"{account.name} had no token in the OS keyring."
+    )
+    if account.token_env and os.environ.get(account.token_env):
+        print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
+    return 0
+
+
+async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:
+    report = {a.name: await _status_of(a, store) for a in settings.accounts}
+    if as_json:
+        print(json.dumps({"accounts": report}, indent=2))
+        return 0
+    if not report:
+        print("no accounts in the config")
+    for name, entry in report.items():
+        print(f"{name} ({entry['service']}): {_describe(entry)}")
+    return 0
+
+
+async def _status_of(account: AccountConfig, store: KeyringCredentialStore) -> dict[str, Any]:
+    entry: dict[str, Any] = {"service": account.service, "logged_in": False, "source": None}
+    if account.token:
+        entry.update(logged_in=True, source="demo")  # the simulator's token, in memory
+    elif account.token_env and os.environ.get(account.token_env, "").strip():
+        entry.update(logged_in=True, source=f"env:{account.token_env}")
+    try:
+        stored = await store.load(account.name)
+    except KeyringUnavailable as exc:
+        entry["keyring_error"] = str(exc)
+        return entry
+    if stored is not None:
+        entry.update(_public(stored))
+        if entry["source"] is None:
+            entry.update(logged_in=True, source="keyring")
+        else:
+            entry["keyring_entry"] = "stored, overridden by the environment"
+    return entry
+
+
+def _public(stored: StoredCredential) -> dict[str, Any]:
+    """The stored login without any secret."""
+    return {
+        "method": stored.method,
+        "login": stored.login,
+        "expires_at": stored.expires_at,
+        "refreshable": stored.refresh_token is not None,
+        "cloud_id": stored.cloud_id,
+        "saved_at": stored.saved_at,
+    }
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    if "keyring_error" in entry and not entry["logged_in"]:
+        return f"keyring unavailable: {entry['keyring_error']}"
+    if not entry["logged_in"]:
+        return f"not logged in; run `{PROG} auth login <account>`"
+    if entry["source"] == "demo":
+        return "demo token from the built-in simulator (in memory)"
+    if str(entry["source"]).startswith("env:"):
+        return f"token from ${entry['source'][4:]}"
+    who = f" as {entry['login']}" if entry.get("login") else ""
+    text = f"logged in{who} ({entry['method']}, OS keyring)"
+    expires = entry.get("expires_at")
+    if expires is not None:
+        left = expires - time.time()
+        refresh = ", refreshes automatically" if entry.get("refreshable") else ""
+        text += (
+            f"; token expires in {int(left // 60)} min{refresh}"
+            if left > 0
+            else (f"; token expired{refresh or ', log in again'}")
+        )
+    return text
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
