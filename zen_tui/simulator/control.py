@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from zen_tui.simulator import settings
 from zen_tui.simulator.faults import FaultRuleError, parse_rules
 from zen_tui.simulator.scenario import ScenarioError, parse
 
@@ -169,6 +170,19 @@ async def webhooks(request: Request) -> Response:
     )
 
 
+async def service_settings(request: Request) -> Response:
+    """GET: switches in force and those available. PUT {"slack": {"non_marketplace": true}}."""
+    world = request.app.state.world
+    if request.method == "PUT":
+        try:
+            settings.apply(world, await _json(request))
+        except (FaultRuleError, settings.SettingsError) as exc:
+            return _bad(str(exc))
+    return JSONResponse(
+        {"settings": settings.current(world), "available": settings.available(world)}
+    )
+
+
 def control_routes() -> list[BaseRoute]:
     return [
         Route("/faults", get_faults, methods=["GET"]),
@@ -182,4 +196,5 @@ def control_routes() -> list[BaseRoute]:
         Route("/seed", info, methods=["GET"]),
         Route("/rate_scale", rate_scale, methods=["PUT"]),
         Route("/webhooks", webhooks, methods=["GET", "PUT", "DELETE"]),
+        Route("/settings", service_settings, methods=["GET", "PUT"]),
     ]

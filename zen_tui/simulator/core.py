@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -133,6 +133,8 @@ class ServiceSim(ABC):
 
     name: str
     prefix: str
+    # Runtime switches (attribute name -> type) that scenarios and `/_sim/settings` may set.
+    settings: ClassVar[dict[str, type]] = {}
 
     def __init__(self, world: World, token: str) -> None:
         self.world = world

@@ -8,6 +8,9 @@ Format (TOML):
     rate_scale = 1.0       # optional: scales every rate-limit budget (0.01 -> GitHub core 50/h)
     faults = [ ... ]       # optional always-on rules
 
+    [settings.slack]       # optional per-service switches (see settings.py), set on load
+    non_marketplace = true
+
     [[phase]]
     name = "GitHub outage"
     at = 20                # seconds after the scenario starts
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zen_tui.simulator import settings
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
 
@@ -63,6 +67,7 @@ class Scenario:
     loop: bool = False
     period: float = 0.0
     rate_scale: float | None = None  # scales every rate-limit budget while loaded
+    settings: dict[str, Any] = field(default_factory=dict)  # {"slack": {"non_marketplace": ...}}
 
     def active_phases(self, t: float) -> list[Phase]:
         if self.loop and self.period > 0:
@@ -114,9 +119,16 @@ def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
             loop=bool(data.get("loop", False)),
             period=period,
             rate_scale=None if rate_scale is None else float(rate_scale),
+            settings=_settings(data.get("settings", {})),
         )
     except (FaultRuleError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{source}: {exc}") from None
+
+
+def _settings(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ScenarioError("[settings.<service>] must be tables, e.g. [settings.slack]")
+    return data
 
 
 def _phase(data: dict[str, Any], index: int) -> Phase:
@@ -150,6 +162,10 @@ class ScenarioRunner:
         self._lock = threading.Lock()
 
     def load(self, scenario: Scenario) -> None:
+        try:  # first, so a bad setting leaves the running scenario as it was
+            settings.apply(self.world, scenario.settings)
+        except settings.SettingsError as exc:
+            raise ScenarioError(f"scenario {scenario.name!r}: {exc}") from None
         with self._lock:
             self.scenario = scenario
             self.started_at = self.clock()

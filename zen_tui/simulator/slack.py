@@ -14,7 +14,7 @@ import binascii
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -82,6 +82,7 @@ class Method:
 class SlackSim(ServiceSim):
     name = "slack"
     prefix = "/slack"
+    settings: ClassVar[dict[str, type]] = {"non_marketplace": bool}  # see /_sim/settings
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)

@@ -1,0 +1,103 @@
+"""Per-service switches from a scenario file and from `/_sim/settings` (Slack non_marketplace)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from zen_tui.simulator.app import build_app, create_world
+from zen_tui.simulator.core import World
+from zen_tui.simulator.scenario import ScenarioError, parse
+from zen_tui.simulator.slack import SlackSim
+
+NON_MARKETPLACE = """
+name = "slack-strict"
+[settings.slack]
+non_marketplace = true
+"""
+
+
+@pytest.fixture
+def world() -> World:
+    return create_world(seed=3, size=2000)
+
+
+@pytest.fixture
+async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_app(world)), base_url="http://sim"
+    ) as c:
+        yield c
+
+
+def slack_of(world: World) -> SlackSim:
+    slack = world.services["slack"]
+    assert isinstance(slack, SlackSim)
+    return slack
+
+
+async def history(client: httpx.AsyncClient, slack: SlackSim) -> httpx.Response:
+    channel = max(slack.channels.values(), key=lambda c: len(c.messages))
+    return await client.post(
+        "/slack/api/conversations.history",
+        data={"channel": channel.id, "limit": "200"},
+        headers={"Authorization": f"Bearer {slack.token}"},
+    )
+
+
+async def test_scenario_switches_slack_non_marketplace_on(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    slack = slack_of(world)
+    r = await client.post("/_sim/scenario", json={"toml": NON_MARKETPLACE})
+    assert r.status_code == 200 and r.json()["name"] == "slack-strict"
+    assert slack.non_marketplace is True
+    capped = await history(client, slack)
+    assert len(capped.json()["messages"]) == 15 and capped.json()["has_more"] is True
+    limited = await history(client, slack)  # 1 request a minute now
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+async def test_settings_control_endpoint_get_put_and_errors(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    got = (await client.get("/_sim/settings")).json()
+    assert got == {
+        "settings": {"slack": {"non_marketplace": False}},
+        "available": {"slack": {"non_marketplace": "bool"}},
+    }
+    before = await history(client, slack_of(world))
+    assert len(before.json()["messages"]) > 15  # limit up to 999 while the rule is off
+    r = await client.put("/_sim/settings", json={"slack": {"non_marketplace": True}})
+    assert r.status_code == 200 and r.json()["settings"]["slack"]["non_marketplace"] is True
+    assert slack_of(world).non_marketplace is True
+    for bad, says in [
+        ({"slack": {"non_marketplace": "yes"}}, "must be a bool"),
+        ({"slack": {"turbo": True}}, "unknown slack.turbo; valid: slack.non_marketplace"),
+        ({"jira": {"non_marketplace": True}}, "unknown jira.non_marketplace"),
+        ({"mastodon": {}}, "unknown service 'mastodon'"),
+        ([1, 2], "give {"),
+    ]:
+        r = await client.put("/_sim/settings", json=bad)
+        assert r.status_code == 400 and says in r.json()["error"], (bad, r.json())
+    bad_json = await client.put("/_sim/settings", content=b"{nope")
+    assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]
+    assert slack_of(world).non_marketplace is True  # refused changes changed nothing
+
+
+async def test_bad_setting_in_scenario_is_refused_and_leaves_the_old_one(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/_sim/scenario", json={"name": "steady"})
+    bad = NON_MARKETPLACE.replace("true", '"on"')
+    r = await client.post("/_sim/scenario", json={"toml": bad})
+    assert r.status_code == 400 and "slack.non_marketplace must be a bool" in r.json()["error"]
+    assert (await client.get("/_sim/scenario")).json()["name"] == "steady"
+
+
+def test_settings_must_be_tables() -> None:
+    with pytest.raises(ScenarioError, match=r"\[settings.slack\]"):
+        parse(tomllib.loads("settings = {slack = 1}"))
