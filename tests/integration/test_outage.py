@@ -2,25 +2,31 @@
 
 import asyncio
 
+import httpx
+
 from zen_tui.models import FreshnessState
+from zen_tui.sync.backend import SectionUpdated
 
 from .conftest import engine_for
 
 LIVE, CACHED, LOCAL = FreshnessState.LIVE, FreshnessState.CACHED, FreshnessState.LOCAL
+# Jira's 503s carry Retry-After: 5, which the gateway honours on every retry; GitHub and Slack
+# answer 503, Jira drops the connection, to keep this test fast.
+OUTAGE = [
+    {"service": "github", "outage": True},
+    {"service": "slack", "outage": True},
+    {"service": "jira", "outage": True, "outage_mode": "reset"},
+]
 
 
 async def test_outage_degrades_with_reasons_then_recovers(sim, settings):
+    control = httpx.AsyncClient(base_url=f"{sim.root_url}/_sim")
     engine = engine_for(settings)
     first = await engine.sync_once()
     assert all(s.freshness.state is LIVE for s in first.values())
+    await engine.start()  # the pollers run while the outage begins
 
-    # Jira's 503s carry Retry-After: 5, which the gateway honours on every retry; GitHub and
-    # Slack get 503s, Jira a dropped connection, to keep this test fast
-    sim.set_faults([
-        {"service": "github", "outage": True},
-        {"service": "slack", "outage": True},
-        {"service": "jira", "outage": True, "outage_mode": "reset"},
-    ])  # fmt: skip
+    (await control.put("/faults", json=OUTAGE)).raise_for_status()
     await engine.refresh()
     for section in engine.sections:
         snap = engine.snapshot(section.id)
@@ -40,7 +46,9 @@ async def test_outage_degrades_with_reasons_then_recovers(sim, settings):
         assert snap.freshness.reason and snap.items == first[section.id].items
     await other.stop()
 
-    sim.clear_faults()
+    (await control.delete("/faults")).raise_for_status()
+    updates: list[SectionUpdated] = []
+    engine.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
     await asyncio.sleep(0.6)  # the breakers' (test) timeout: half-open probes are allowed
     for _ in range(3):  # half-open admits a few probes; a couple of rounds close it
         await engine.refresh()
@@ -48,4 +56,6 @@ async def test_outage_degrades_with_reasons_then_recovers(sim, settings):
             break
     assert all(engine.snapshot(s.id).freshness.state is LIVE for s in engine.sections)
     assert all(engine.snapshot(s.id).freshness.reason is None for s in engine.sections)
+    assert {u.section_id for u in updates} == {s.id for s in engine.sections}  # UI was told
     await engine.stop()
+    await control.aclose()

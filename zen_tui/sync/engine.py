@@ -207,11 +207,12 @@ class SyncEngine:
         return PollOutcome(changed, poll_interval, self._budget(section.account))
 
     def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
-        if result.cache == "stale":  # the gateway served its stale copy: not written back
-            return freshness.cached(result.items, result.fetched_at, result.stale_error)
         items = list(result.items)
         if delta:  # the store holds the last full picture; the answer only what changed
             items = _merge(self.store.load_section(section.id)[0], items)
+        if result.cache == "stale":  # the gateway served its stale copy: not written back
+            return freshness.cached(items, result.fetched_at, result.stale_error)
+        if delta:
             self.store.upsert_items(section.id, result.items, result.fetched_at)
         else:
             self.store.save_section(section.id, items, result.fetched_at)

@@ -145,3 +145,16 @@ async def test_an_applied_action_refreshes_the_sections_showing_the_item():
     assert eng._refresher is not None
     await eng._refresher
     assert len(client.cursors) == 2 and eng.snapshot(SECTION.id).items[0].title == "x"
+
+
+async def test_a_stale_delta_answer_still_shows_the_whole_section():
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await eng.refresh()
+    err = CircuitOpen(service="jira", account="j")
+    client.answers = [Result([], 10.0, cache="stale", stale_error=err, cursor="c1")]
+    await eng.refresh()  # the gateway's stale copy of the (empty) delta answer
+    snap = eng.snapshot(SECTION.id)
+    assert snap.freshness.state is FreshnessState.CACHED
+    assert {i.id for i in snap.items} == {"j:P-1", "j:P-2"}
