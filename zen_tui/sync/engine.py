@@ -117,8 +117,10 @@ class SyncEngine:
             self._refresher.cancel()
         self.bulk.cancel()
         self.outbox.close()
-        await self.wired.aclose()
-        self.store.close()
+        try:
+            await self.wired.aclose()
+        finally:  # the store is closed even if a gateway's connections could not be
+            self.store.close()
 
     async def refresh(self, section_id: str | None = None) -> None:
         targets = [self.pollers[section_id]] if section_id else list(self.pollers.values())
