@@ -181,6 +181,15 @@ async def test_emitted_webhook_payloads_match_octokit_schemas(
     } <= validated
 
 
+def test_ping_payload_matches_octokit_schema(sim: GitHubSim, contracts: Path) -> None:
+    registry, root = webhook_registry(contracts)
+    schema = json.loads((root / "ping" / "event.schema.json").read_text())
+    payload = sim.ping_payload("http://127.0.0.1:9000/hook", 424242)
+    assert_valid(Draft7Validator(schema, registry=registry), payload)
+    example = root.parents[1] / "payload-examples" / "api.github.com" / "ping" / "payload.json"
+    same_shape(json.loads(example.read_text())["hook"], payload["hook"])
+
+
 # ---- recorded octokit fixtures, replayed as expectations ----
 def fixture(contracts: Path, name: str) -> list[dict[str, Any]]:
     path = contracts / "octokit-fixtures" / name / "normalized-fixture.json"

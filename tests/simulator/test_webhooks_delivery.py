@@ -18,6 +18,7 @@ import jsonschema
 import pytest
 
 from zen_tui.simulator.core import World
+from zen_tui.simulator.github import GitHubSim
 from zen_tui.simulator.jira import JiraSim
 from zen_tui.simulator.slack import SlackSim
 from zen_tui.simulator.webhooks import WebhookDispatcher, hub_signature, slack_signature
@@ -246,3 +247,26 @@ def test_removing_a_target_drops_its_pending_retries(
     assert len(receiver.for_service("github")) == 1 and dispatcher.dropped == 1
     world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
     assert dispatcher.wait_idle() and len(receiver.for_service("jira")) == 1  # thread alive
+
+
+def test_registering_a_github_hook_sends_a_signed_ping_once(receiver: Receiver) -> None:
+    world = World(seed=2, size=100)
+    world.add(GitHubSim(world, "gh-token"))
+    with WebhookDispatcher(world, {}, backoff=(0.0,), timeout=0.5) as hooks:
+        url = f"{receiver.url}/github"
+        hooks.set_targets({"github": (url, SECRETS["github"])})
+        assert hooks.wait_idle()
+        [(headers, body)] = receiver.for_service("github")
+        assert headers["X-GitHub-Event"] == "ping"
+        assert headers["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
+        ping = json.loads(body)
+        assert ping["hook_id"] == int(headers["X-GitHub-Hook-ID"])
+        assert ping["hook"]["config"]["url"] == url
+        hooks.set_targets({"github": (url, "rotated-secret")})  # same hook: no new ping
+        hooks.set_targets({"github": (url + "?moved=1", SECRETS["github"])})
+        assert hooks.wait_idle()
+        assert [(p, h["X-GitHub-Event"]) for p, h, _ in receiver.hits] == [
+            ("/github", "ping"),
+            ("/github?moved=1", "ping"),
+        ]
+        assert world.counters.webhooks_delivered["github"] == 2

@@ -156,11 +156,11 @@ async def webhooks(request: Request) -> Response:
         return _bad("webhooks are not available in this build")
     if request.method == "PUT":
         try:
-            dispatcher.targets = _targets(await _json(request))
+            dispatcher.set_targets(_targets(await _json(request)))
         except FaultRuleError as exc:
             return _bad(str(exc))
     elif request.method == "DELETE":
-        dispatcher.targets = {}
+        dispatcher.set_targets({})
     return JSONResponse(
         {
             "targets": {name: url for name, (url, _secret) in dispatcher.targets.items()},

@@ -123,6 +123,11 @@ class GitHubSim(ServiceSim):
             payload.update({"before": before, "after": item.head_sha})
             self._emit("pull_request", payload)
 
+    def ping_payload(self, hook_url: str, hook_id: int) -> dict[str, Any]:
+        """The `ping` for a webhook just registered (on the first repository)."""
+        with self.world.lock:
+            return self.render.ping(hook_url, hook_id, next(iter(self.state.repos.values())))
+
     # ---- request plumbing ----
     def _api_routes(self) -> list[BaseRoute]:
         h = self._endpoint

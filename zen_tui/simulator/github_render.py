@@ -459,3 +459,29 @@ class Renderer:
         payload = self.pr_event(item, action) if item.is_pr else self.issue_event(item, action)
         payload["label"] = self.label(item.repo, name)
         return ("pull_request" if item.is_pr else "issues"), payload
+
+    def ping(self, hook_url: str, hook_id: int, repo: Repo) -> dict[str, Any]:
+        """The `ping` GitHub sends when a repository webhook is created."""
+        now = iso(self.state.clock())
+        api = f"{self.repo_url(repo)}/hooks/{hook_id}"
+        return {
+            "zen": "Design for failure.",
+            "hook_id": hook_id,
+            "hook": {
+                "type": "Repository",
+                "id": hook_id,
+                "name": "web",
+                "active": True,
+                "events": ["*"],
+                "config": {"content_type": "json", "insecure_ssl": "0", "url": hook_url},
+                "updated_at": now,
+                "created_at": now,
+                "url": api,
+                "test_url": f"{api}/test",
+                "ping_url": f"{api}/pings",
+                "deliveries_url": f"{api}/deliveries",
+                "last_response": {"code": None, "status": "unused", "message": None},
+            },
+            "repository": self.repo(repo),
+            "sender": self.user("me"),
+        }

@@ -156,7 +156,7 @@ class SimulatorServer:
         dispatcher = webhook_dispatcher(self.app)
         if dispatcher is None:
             raise RuntimeError("webhooks are not available in this simulator build")
-        dispatcher.targets = dict(targets)
+        dispatcher.set_targets(targets)
 
     def counters(self) -> dict[str, Any]:
         return self.world.counters.snapshot()

@@ -127,6 +127,15 @@ class WebhookDispatcher:
                 self._cond.wait(left)
         return True
 
+    def set_targets(self, targets: dict[str, tuple[str, str]]) -> None:
+        """Replace the targets; a new or moved GitHub hook gets a `ping`, as on creation."""
+        old = self.targets
+        self.targets = dict(targets)
+        github = self.targets.get("github")
+        ping = getattr(self.world.services.get("github"), "ping_payload", None)
+        if github is not None and ping is not None and old.get("github", ("",))[0] != github[0]:
+            self._on_change(ChangeEvent("github", "ping", ping(github[0], int(HOOK_ID))))
+
     # -- queueing -----------------------------------------------------------------------------
     def _on_change(self, change: ChangeEvent) -> None:
         if change.service not in self.targets:
