@@ -1,0 +1,87 @@
+"""The real keyring API over a test backend; the fail backend for headless Linux."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from tests.unit.auth.memory_keyring import HangingKeyring, MemoryKeyring
+from zen_tui.auth.keyring_store import (
+    SERVICE_NAME,
+    KeyringCredentialStore,
+    KeyringUnavailable,
+    StoredCredential,
+)
+from zen_tui.logs import redact
+
+BLOB = StoredCredential(
+    token="sim-atl-access-0123456789",
+    method="oauth",
+    refresh_token="sim-atl-r-refresh-0123456789",
+    expires_at=1_700_003_600.0,
+    login="me@example.com",
+    cloud_id="c-1",
+    base_url="http://127.0.0.1:1/jira/ex/jira/c-1",
+)
+
+
+async def test_round_trip_is_one_json_entry_per_account(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringCredentialStore()
+    await store.save("jira", BLOB)
+    raw = keyring.get_password(SERVICE_NAME, "jira")  # the real API sees one JSON blob
+    assert raw is not None and json.loads(raw)["refresh_token"] == BLOB.refresh_token
+    assert await store.load("jira") == BLOB
+    assert await store.load("github") is None
+    assert memory_keyring.writes == 1
+
+
+async def test_delete_reports_whether_there_was_an_entry(memory_keyring: MemoryKeyring) -> None:
+    store = KeyringCredentialStore()
+    await store.save("jira", BLOB)
+    assert await store.delete("jira") is True
+    assert await store.delete("jira") is False
+    assert await store.load("jira") is None
+
+
+async def test_loaded_tokens_are_masked_in_logs(memory_keyring: MemoryKeyring) -> None:
+    keyring.set_password(SERVICE_NAME, "x", json.dumps({"token": "plainvalue-loaded-42"}))
+    stored = await KeyringCredentialStore().load("x")
+    assert stored is not None
+    assert redact("sent plainvalue-loaded-42 ok") == "sent *** ok"
+    assert "plainvalue-loaded-42" not in repr(stored)
+    assert BLOB.refresh_token is not None and BLOB.refresh_token not in repr(BLOB)
+
+
+async def test_no_keyring_gives_the_headless_advice_not_a_traceback() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        with pytest.raises(KeyringUnavailable) as info:
+            await KeyringCredentialStore().load("github")
+        with pytest.raises(KeyringUnavailable):
+            await KeyringCredentialStore().save("github", BLOB)
+    finally:
+        keyring.set_keyring(previous)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "gnome-keyring-daemon --unlock" in message and "token_env" in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+async def test_a_hanging_keyring_times_out_with_advice() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(HangingKeyring())
+    try:
+        with pytest.raises(KeyringUnavailable, match="did not answer within 0.05 s"):
+            await KeyringCredentialStore(timeout=0.05).load("github")
+    finally:
+        keyring.set_keyring(previous)
+
+
+async def test_a_foreign_entry_is_reported_with_the_fix(memory_keyring: MemoryKeyring) -> None:
+    keyring.set_password(SERVICE_NAME, "github", "not json")
+    with pytest.raises(KeyringUnavailable, match="zen-tui auth logout github"):
+        await KeyringCredentialStore().load("github")

@@ -1,0 +1,156 @@
+"""KeyringCredentialProvider: env first, keyring next, refresh grants, rotation saved first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import keyring
+import keyring.backends.fail
+import pytest
+
+from tests.unit.auth.memory_keyring import MemoryKeyring
+from zen_tui.auth.credentials import Credential
+from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
+from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.config import AccountConfig
+from zen_tui.gateway.errors import AuthExpired
+
+NOW = 1_700_000_000.0
+JIRA = AccountConfig("jira", "jira", "https://acme.atlassian.net", token_env="ZEN_T_JIRA")
+SLACK = AccountConfig("slack", "slack", "https://slack.com/api")
+GITHUB = AccountConfig("github", "github", "https://api.github.com")
+OLD = StoredCredential(
+    "old-access-token-1", "oauth", refresh_token="old-refresh-1", expires_at=NOW + 3600
+)
+
+
+class TokenServer:
+    """A token endpoint that rotates: each refresh token works once."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.live = {"old-refresh-1"}
+        self.seen_keyring: list[str | None] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content.startswith(b"{") else {}
+        if not body:
+            body = dict(httpx.QueryParams(request.content.decode()))
+        self.calls.append(body)
+        if body.get("refresh_token") not in self.live:
+            return httpx.Response(403, json={"error": "invalid_grant"})
+        self.live.discard(body["refresh_token"])
+        n = len(self.calls)
+        self.live.add(f"new-refresh-{n}")
+        return httpx.Response(
+            200,
+            json={
+                "access_token": f"new-access-token-{n}",
+                "refresh_token": f"new-refresh-{n}",
+                "expires_in": 3600,
+            },
+        )
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> TokenServer:
+    monkeypatch.setenv("ZEN_ATLASSIAN_CLIENT_ID", "cid")
+    monkeypatch.setenv("ZEN_ATLASSIAN_CLIENT_SECRET", "csecret")
+    monkeypatch.setenv("ZEN_SLACK_CLIENT_ID", "scid")
+    monkeypatch.delenv("ZEN_T_JIRA", raising=False)
+    return TokenServer()
+
+
+def provider(server: TokenServer, now: float = NOW) -> KeyringCredentialProvider:
+    return KeyringCredentialProvider(
+        [JIRA, SLACK, GITHUB],
+        transport=httpx.MockTransport(server.handler),
+        now=lambda: now,
+    )
+
+
+async def test_env_token_beats_the_keyring(
+    memory_keyring: MemoryKeyring, server: TokenServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await KeyringCredentialStore().save("jira", OLD)
+    p = provider(server)
+    assert await p.get("jira") == Credential("old-access-token-1")
+    monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")
+    assert await p.get("jira") == Credential("env-token-123")
+    assert await p.refresh("jira") is None  # the env token is what the user chose
+    assert server.calls == []
+
+
+async def test_jira_api_token_is_basic_auth(memory_keyring: MemoryKeyring, server: TokenServer):
+    await KeyringCredentialStore().save(
+        "jira", StoredCredential("ATATT-api-token", "token", basic_username="me@x.com")
+    )
+    assert await provider(server).get("jira") == Credential("ATATT-api-token", "me@x.com")
+
+
+async def test_refresh_rotates_and_saves_before_handing_out(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    store = KeyringCredentialStore()
+    await store.save("jira", OLD)
+    p = provider(server)
+    await p.get("jira")
+    fresh = await p.refresh("jira")
+    assert fresh == Credential("new-access-token-1")
+    saved = await store.load("jira")
+    assert saved is not None
+    assert (saved.token, saved.refresh_token) == ("new-access-token-1", "new-refresh-1")
+    assert saved.expires_at == NOW + 3600
+    assert server.calls[0] == {
+        "grant_type": "refresh_token",
+        "client_id": "cid",
+        "client_secret": "csecret",
+        "refresh_token": "old-refresh-1",
+    }
+    assert memory_keyring.writes == 2  # login + one write for the rotated pair
+
+
+async def test_concurrent_refreshes_spend_the_refresh_token_once(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    await KeyringCredentialStore().save("jira", OLD)
+    p = provider(server)
+    await p.get("jira")
+    results = await asyncio.gather(*(p.refresh("jira") for _ in range(3)))
+    assert len(server.calls) == 1
+    assert {r.token for r in results if r} == {"new-access-token-1"}
+
+
+async def test_an_expired_token_is_refreshed_on_get(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    await KeyringCredentialStore().save("slack", OLD)
+    p = provider(server, now=NOW + 3590)  # within the skew of the expiry
+    assert await p.get("slack") == Credential("new-access-token-1")
+    assert server.calls[0]["grant_type"] == "refresh_token"
+    assert server.calls[0]["client_id"] == "scid" and "client_secret" not in server.calls[0]
+
+
+async def test_refused_refresh_and_no_refresh_token_give_none(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    store = KeyringCredentialStore()
+    await store.save("jira", StoredCredential("a-token-1", "oauth", refresh_token="dead-1"))
+    await store.save("github", StoredCredential("gho_token_1", "device"))
+    p = provider(server)
+    assert await p.refresh("jira") is None
+    assert await p.refresh("github") is None
+    assert (await store.load("jira")) == StoredCredential("a-token-1", "oauth", refresh_token="dead-1")
+
+
+async def test_no_keyring_becomes_auth_expired_with_the_fix(server: TokenServer) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        with pytest.raises(AuthExpired) as info:
+            await provider(server).get("github")
+    finally:
+        keyring.set_keyring(previous)
+    assert "token_env" in str(info.value) and info.value.account == "github"
