@@ -75,7 +75,7 @@ async def test_a_hanging_keyring_times_out_with_advice() -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(HangingKeyring())
     try:
-        with pytest.raises(KeyringUnavailable, match="did not answer within 0.05 s"):
+        with pytest.raises(KeyringUnavailable, match=r"did not answer within 0\.05 s"):
             await KeyringCredentialStore(timeout=0.05).load("github")
     finally:
         keyring.set_keyring(previous)

@@ -44,7 +44,7 @@ async def test_bad_redirects_raise_without_a_code(params: dict[str, str], messag
 
 async def test_no_redirect_times_out_and_the_port_is_released() -> None:
     async with LoopbackRedirect() as listener:
-        with pytest.raises(RedirectError, match="no answer from the browser within 0.05 s"):
+        with pytest.raises(RedirectError, match=r"no answer from the browser within 0\.05 s"):
             await listener.wait("s1", within=0.05)
         uri = listener.redirect_uri
     async with httpx.AsyncClient() as browser:

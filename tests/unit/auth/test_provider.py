@@ -142,7 +142,8 @@ async def test_refused_refresh_and_no_refresh_token_give_none(
     p = provider(server)
     assert await p.refresh("jira") is None
     assert await p.refresh("github") is None
-    assert (await store.load("jira")) == StoredCredential("a-token-1", "oauth", refresh_token="dead-1")
+    kept = StoredCredential("a-token-1", "oauth", refresh_token="dead-1")
+    assert await store.load("jira") == kept
 
 
 async def test_no_keyring_becomes_auth_expired_with_the_fix(server: TokenServer) -> None:
