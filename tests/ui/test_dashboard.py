@@ -367,3 +367,48 @@ async def test_event_burst_is_counted_and_health_screen_updates_live(backend) ->
         await pilot.pause()
         assert "out 0" in str(pilot.app.screen.query_one("#card-slack").render())
         assert pilot.app.screen.query_one("#card-slack").has_class("-open")
+
+
+async def test_a_refused_submit_rolls_back(backend: FakeBackend, monkeypatch) -> None:
+    async def refuse(actions):
+        raise RuntimeError("outbox is full")
+
+    monkeypatch.setattr(backend, "submit", refuse)
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        target = lst(pilot.app).rows[0]
+        await pilot.press("l", *"bug2", "enter")
+        await pilot.pause()
+        items = lst(pilot.app)
+        assert "bug2" not in items.shown(target).labels
+        assert items.row_states[target.id].state == ActionState.FAILED
+        assert any("could not queue add_label: outbox is full" in n for n in notes(pilot.app))
+
+
+async def test_editor_without_editor_env_says_how(backend, monkeypatch) -> None:
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("c", "ctrl+e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, EditorModal)
+        assert any("set $EDITOR" in n for n in notes(pilot.app))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert backend.submitted == []
+
+
+async def test_failing_refresh_and_details_are_reported(backend, monkeypatch) -> None:
+    async def broken(*_a):
+        raise RuntimeError("network down")
+
+    monkeypatch.setattr(backend, "refresh", broken)
+    monkeypatch.setattr(backend, "details", broken)
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert any("refresh failed: network down" in n for n in notes(pilot.app))
+        body = str(pilot.app.screen.query_one("#preview-body").render())
+        assert "partial: network down" in body

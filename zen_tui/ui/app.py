@@ -7,6 +7,7 @@ paints from `backend.load_local()` before `backend.start()` runs in a worker.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +29,12 @@ from zen_tui.ui.messages import BusEvent
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
+from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput
+
+log = logging.getLogger(__name__)
 
 APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit"),
@@ -150,7 +154,10 @@ class ZenApp(App[str | None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.backend.sections:
-            await self.backend.stop()
+            try:
+                await self.backend.stop()
+            except Exception as exc:  # quitting anyway; the caller closes the store
+                log.warning("backend stop failed: %s", exc)
 
     # --- events from the bus ----------------------------------------------------------------
 
@@ -213,7 +220,10 @@ class ZenApp(App[str | None]):
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh_all(self) -> None:
-        await self.backend.refresh(None)
+        try:
+            await self.backend.refresh(None)
+        except Exception as exc:
+            self.notify(f"refresh failed: {exc}", severity="error")
 
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(id, keys, description) for the help screen, with the user's keymap applied."""
@@ -226,9 +236,10 @@ class ZenApp(App[str | None]):
         return [(i, display_keys(k), d) for i, k, d in self.binding_rows()]
 
     def bound_keys(self) -> set[str]:
+        """Keys that do something on the dashboard, with the keymap applied."""
         keys: set[str] = set()
-        for _id, key_list, _d in self.binding_rows():
-            keys.update(k.strip() for k in key_list.split(","))
+        for b in dashboard_bindings():
+            keys.update(k.strip() for k in self._keymap.get(b.id or "", b.key).split(","))
         return keys
 
 
@@ -244,7 +255,20 @@ def display_keys(keys: str) -> str:
     return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
-def all_bindings() -> list[Binding]:
-    """Every binding that has an id, as declared (before the keymap)."""
+def dashboard_bindings() -> list[Binding]:
+    """The bindings active on the dashboard (the keys that do something there)."""
     found = [*ItemList.BINDINGS, *TRIAGE_BINDINGS, *APP_BINDINGS, *FilterInput.BINDINGS]
     return [b for b in found if isinstance(b, Binding)]
+
+
+def all_bindings() -> list[Binding]:
+    """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
+    dialogs = (EditorModal, InputModal, ConfirmModal, PickerModal, HelpScreen, HealthScreen)
+    seen = {b.id for b in dashboard_bindings()}
+    found = dashboard_bindings()
+    for screen in (*dialogs, WelcomeScreen):
+        for b in screen.BINDINGS:
+            if isinstance(b, Binding) and b.id not in seen:
+                seen.add(b.id)
+                found.append(b)
+    return found

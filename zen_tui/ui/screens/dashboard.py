@@ -262,7 +262,10 @@ class DashboardScreen(Screen[None]):
     async def action_refresh(self) -> None:
         section = self.pane.section
         self._say(f"refreshing {section.title if section else 'all'}…", notify=False)
-        await self.zen.backend.refresh(section.id if section else None)
+        try:
+            await self.zen.backend.refresh(section.id if section else None)
+        except Exception as exc:  # the badge keeps showing the old data and why
+            self._say(f"refresh failed: {exc}", "error")
 
     def action_pause(self) -> None:
         self.paused = not self.paused
@@ -304,7 +307,11 @@ class DashboardScreen(Screen[None]):
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
-        detail = await self.zen.backend.details(items[0])
+        try:
+            detail = await self.zen.backend.details(items[0])
+        except Exception as exc:
+            self._say(f"cannot load the transitions of {items[0].key}: {exc}", "error")
+            return
         if not detail.transitions:
             self._say(f"no transitions available for {items[0].key}", "warning")
             return

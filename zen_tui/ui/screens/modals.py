@@ -56,8 +56,8 @@ class EditorModal(ModalScreen[str | None]):
 
     DEFAULT_CSS = _CSS.format(name="EditorModal") + "EditorModal TextArea { height: 10; }"
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="editor-send"),
-        Binding("ctrl+e", "external", "$EDITOR", id="editor-external"),
+        Binding("ctrl+s", "send", "Send", id="editor-send", priority=True),
+        Binding("ctrl+e", "external", "$EDITOR", id="editor-external", priority=True),
         Binding("escape", "cancel", "Cancel", id="modal-cancel"),
     ]
 
