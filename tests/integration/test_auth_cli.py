@@ -1,0 +1,133 @@
+"""`zen-tui auth login/status/logout` end to end against the simulator; no token ever shows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
+from zen_tui.cli import main
+from zen_tui.commands import auth as auth_command
+from zen_tui.logs import shutdown_logging
+from zen_tui.simulator.server import SimulatorServer
+
+__all__ = ["memory_keyring"]
+
+
+@pytest.fixture
+def cli(sim: SimulatorServer, tmp_path: Path, capsys, monkeypatch) -> Iterator[object]:
+    config = tmp_path / "config.toml"
+    jira = sim.account("jira")
+    config.write_text(
+        f"""
+[[accounts]]
+name = "gh"
+service = "github"
+base_url = "{sim.account("github").base_url}"
+
+[[accounts]]
+name = "work"
+service = "jira"
+base_url = "{jira.base_url}"
+email = "{jira.username}"
+
+[[accounts]]
+name = "team"
+service = "slack"
+base_url = "{sim.account("slack").base_url}"
+"""
+    )
+    pasted: list[str] = []
+    monkeypatch.setattr(auth_command.getpass, "getpass", lambda prompt: pasted.pop(0))
+
+    def run(*argv: str, paste: str | None = None) -> tuple[int, str, str]:
+        if paste is not None:
+            pasted.append(paste)
+        code = main(["--config", str(config), "--data-dir", str(tmp_path), "auth", *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    shutdown_logging()
+
+
+def log_text(tmp_path: Path) -> str:
+    return "".join(p.read_text() for p in (tmp_path / "logs").glob("zen-tui.log*"))
+
+
+def test_token_login_status_logout(
+    cli, sim: SimulatorServer, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    token = sim.account("github").token
+    code, out, err = cli("login", "gh", "--method", "token", paste=token)
+    assert (code, err) == (0, "")
+    assert "Logged in to gh as me" in out
+
+    code, out, _ = cli("status", "--json")
+    report = json.loads(out)["accounts"]
+    assert report["gh"]["logged_in"] and report["gh"]["source"] == "keyring"
+    assert report["gh"]["method"] == "token" and report["gh"]["login"] == "me"
+    assert report["team"] == {"service": "slack", "logged_in": False, "source": None}
+    code, text, _ = cli("status")
+    assert "gh (github): logged in as me (token, OS keyring)" in text
+    assert "team (slack): not logged in" in text
+
+    code, out, _ = cli("logout", "gh")
+    assert code == 0 and "token removed" in out
+    code, out, _ = cli("logout", "gh")
+    assert code == 0 and "had no token" in out
+    assert memory_keyring.entries == {}
+    logged = log_text(tmp_path)
+    assert "auth" in logged  # the log was written, and holds no token
+    for text in (logged, out, text):
+        assert token not in text
+
+
+def test_jira_api_token_uses_the_configured_email(
+    cli, sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    jira = sim.account("jira")
+    code, out, _ = cli("login", "work", "--method", "token", paste=jira.token)
+    assert code == 0 and f"as {jira.username}" in out
+    blob = json.loads(memory_keyring.entries[("zen-tui", "work")])
+    assert blob["basic_username"] == jira.username
+
+
+def test_a_wrong_token_is_refused_and_not_stored(
+    cli, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    wrong = "ghp_wrongwrongwrongwrong123"
+    code, out, err = cli("login", "gh", "--method", "token", paste=wrong)
+    assert code == 1 and "did not accept the token" in err
+    assert memory_keyring.entries == {}
+    for text in (out, err, log_text(tmp_path)):
+        assert wrong not in text
+
+
+def test_bad_input_gets_one_line_errors(cli, memory_keyring: MemoryKeyring) -> None:
+    code, _, err = cli("login", "nope")
+    assert code == 2 and "no account named 'nope'" in err and "gh, work, team" in err
+    code, _, err = cli("login", "team", "--method", "device")
+    assert code == 1 and "slack accounts log in with --method oauth or token" in err
+    code, _, err = cli("login", "gh", "--method", "token", paste="")
+    assert code == 1 and "no token given" in err
+    assert "Traceback" not in err
+
+
+def test_no_keyring_explains_the_headless_options(cli, sim: SimulatorServer) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        code, out, _ = cli("status")
+        assert code == 0 and "gnome-keyring-daemon --unlock" in out
+        token = sim.account("github").token
+        code, out, err = cli("login", "gh", "--method", "token", paste=token)
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1 and "cannot be saved" in err and "token_env" in err
+    assert token not in out + err and "Traceback" not in err

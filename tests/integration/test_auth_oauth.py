@@ -1,0 +1,132 @@
+"""Loopback-redirect OAuth against the simulator: Slack (PKCE) and Atlassian 3LO, with the test
+acting as the browser; refresh-token rotation persisted in the (real-API) keyring."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.unit.auth.browser_double import FakeBrowser, sim_account
+from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
+from zen_tui.auth.credentials import Credential
+from zen_tui.auth.endpoints import oauth_app
+from zen_tui.auth.identity import whoami
+from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
+from zen_tui.auth.login import LoginFlow
+from zen_tui.auth.oauth import OAuthTokens, SlackOAuthFlow
+from zen_tui.auth.pkce import Pkce
+from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
+from zen_tui.simulator.server import SimulatorServer
+
+__all__ = ["memory_keyring"]
+
+
+async def login(sim: SimulatorServer, service: str, browser: FakeBrowser) -> list[object]:
+    flow = LoginFlow(sim_account(sim, service), "oauth", open_browser=browser, wait=10)
+    return [state async for state in flow.run()]
+
+
+async def stored(account: str) -> StoredCredential:
+    blob = await KeyringCredentialStore().load(account)
+    assert blob is not None
+    return blob
+
+
+async def test_slack_pkce_login(sim: SimulatorServer, memory_keyring: MemoryKeyring) -> None:
+    browser = FakeBrowser()
+    states = await login(sim, "slack", browser)
+    waiting = states[0]
+    assert isinstance(waiting, WaitingForBrowser) and waiting.browser_opened
+    assert (
+        "code_challenge_method=S256" in waiting.url
+        and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in waiting.url
+    )
+    assert browser.callback is not None and "close this tab" in browser.callback.text
+    assert isinstance(states[-1], LoggedIn) and states[-1].username
+    blob = await stored("slack")
+    assert blob.token.startswith("xoxp-") and blob.method == "oauth"
+    assert blob.refresh_token and blob.expires_at  # PKCE installs rotate
+
+
+async def test_forged_state_stops_before_any_token_exchange(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    states = await login(sim, "slack", FakeBrowser(forge_state=True))
+    assert isinstance(states[-1], LoginFailed) and "state does not match" in states[-1].reason
+    codes = sim.world.services["slack"].oauth.consent.codes
+    assert codes and not any(grant.used for grant in codes.values())
+    assert memory_keyring.entries == {}
+
+
+async def test_denied_in_the_browser(sim: SimulatorServer, memory_keyring: MemoryKeyring) -> None:
+    states = await login(sim, "jira", FakeBrowser(decision="deny"))
+    assert isinstance(states[-1], LoginFailed) and "denied" in states[-1].reason
+
+
+async def test_a_wrong_pkce_verifier_is_refused_by_slack(sim: SimulatorServer) -> None:
+    base = sim.account("slack").base_url
+    async with httpx.AsyncClient() as http:
+        flow = SlackOAuthFlow(
+            base_url=base, app=oauth_app("slack", base), http=http, open_browser=FakeBrowser()
+        )
+        steps = []
+        async for step in flow.run():
+            steps.append(step)
+            flow.pkce = Pkce()  # after authorize: the exchange sends another verifier
+    assert not any(isinstance(s, OAuthTokens) for s in steps)
+    assert isinstance(steps[-1], LoginFailed) and "invalid_code_verifier" in steps[-1].reason
+
+
+async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    jira = sim.world.services["jira"]
+    email = sim.account("jira").username
+    states = await login(sim, "jira", FakeBrowser())
+    assert states[-1] == LoggedIn("jira", email)
+    first = await stored("jira")
+    assert first.cloud_id == jira.cloud_id
+    assert first.base_url == f"{sim.root_url}/jira/ex/jira/{jira.cloud_id}"
+    assert first.refresh_token and first.basic_username is None
+
+    provider = KeyringCredentialProvider([sim_account(sim, "jira")])
+    assert await provider.get("jira") == Credential(first.token)
+    fresh = await provider.refresh("jira")
+    second = await stored("jira")
+    assert fresh == Credential(second.token) and second.token != first.token
+    assert second.refresh_token not in (None, first.refresh_token)
+
+    app = oauth_app("jira", sim.account("jira").base_url)
+    async with httpx.AsyncClient() as http:
+        reuse = await http.post(
+            f"{sim.root_url}/jira/oauth/token",
+            json={
+                "grant_type": "refresh_token",
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "refresh_token": first.refresh_token,
+            },
+        )
+    assert reuse.status_code == 403 and reuse.json()["error"] == "invalid_grant"
+    assert await whoami("jira", "jira", second.base_url or "", Credential(second.token)) == email
+    assert await provider.refresh("jira") is not None  # the saved new refresh token works
+
+
+async def test_slack_refresh_rotates_too(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    provider = KeyringCredentialProvider([sim_account(sim, "slack")])
+    await provider.get("slack")
+    assert await provider.refresh("slack") is not None
+    second = await stored("slack")
+    assert second.token != first.token and second.refresh_token != first.refresh_token
+    base = sim.account("slack").base_url
+    async with httpx.AsyncClient() as http:
+        reuse = await http.post(
+            f"{base}/oauth.v2.access",
+            data={"grant_type": "refresh_token", "refresh_token": first.refresh_token or ""},
+        )
+    assert reuse.json() == {"ok": False, "error": "invalid_refresh_token"}
+    assert await whoami("slack", "slack", base, Credential(second.token))
