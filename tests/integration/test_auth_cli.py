@@ -73,9 +73,10 @@ def test_token_login_status_logout(
     assert report["gh"]["logged_in"] and report["gh"]["source"] == "keyring"
     assert report["gh"]["method"] == "token" and report["gh"]["login"] == "me"
     assert report["team"] == {"service": "slack", "logged_in": False, "source": None}
-    code, text, _ = cli("status")
-    assert "gh (github): logged in as me (token, OS keyring)" in text
-    assert "team (slack): not logged in" in text
+    code, listing, _ = cli("status")
+    assert "gh (github): logged in as me (token, OS keyring)" in listing
+    assert "team (slack): not logged in" in listing
+    shown = out + listing
 
     code, out, _ = cli("logout", "gh")
     assert code == 0 and "token removed" in out
@@ -84,7 +85,7 @@ def test_token_login_status_logout(
     assert memory_keyring.entries == {}
     logged = log_text(tmp_path)
     assert "auth" in logged  # the log was written, and holds no token
-    for text in (logged, out, text):
+    for text in (logged, shown, out):
         assert token not in text
 
 
