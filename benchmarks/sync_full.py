@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,12 +36,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zen_tui.config import SectionConfig, Settings, demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
+from zen_tui.models import Pane
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
 
 SIZE = 10_000
 LATENCY_MS = 20
 RATE_SCALE = 20.0
+RUNS = 3
+PANES: tuple[tuple[Pane, str], ...] = (("prs", "pr"), ("issues", "issue"))
 LIMIT = 1000  # items per section (GitHub search returns at most 1,000 per query)
 
 
@@ -113,12 +118,12 @@ class Recorder(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def sections_for(sim: Sim, accounts: dict[str, str]) -> list[SectionConfig]:
+def sections_for(sim: Sim, accounts: Mapping[str, str]) -> list[SectionConfig]:
     """Sections that together list every item of the simulated world."""
     gh, jira, slack = accounts["github"], accounts["jira"], accounts["slack"]
     out = []
     for repo in sim.info["repos"]:
-        for pane, kind in (("prs", "pr"), ("issues", "issue")):
+        for pane, kind in PANES:
             query = f"repo:{repo} is:{kind}"
             out.append(SectionConfig(pane, f"{repo} {kind}s", gh, query=query, limit=LIMIT))
     for project in sim.info["projects"]:
@@ -131,7 +136,7 @@ def sections_for(sim: Sim, accounts: dict[str, str]) -> list[SectionConfig]:
 
 def bench_settings(sim: Sim, data_dir: Path, listing_ttl: float = 30.0) -> Settings:
     base = demo_settings(sim.accounts, data_dir)
-    accounts = {a.service: a.name for a in base.accounts}
+    accounts: dict[str, str] = {a.service: a.name for a in base.accounts}
     gateway = {}
     for service, gs in base.gateway.items():
         buckets = {s: (n * RATE_SCALE, per) for s, (n, per) in gs.rate_limit.buckets.items()}
@@ -172,25 +177,37 @@ def naive(requests: list[tuple[str, str, dict[str, str], bytes]]) -> float:
     return time.perf_counter() - start
 
 
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
 async def main() -> None:
-    data = Path(tempfile.mkdtemp(prefix="zen-bench-"))
     sim = Sim()
     try:
         sim.set_faults([{"service": "*", "latency_ms": LATENCY_MS}])
-        recorder = Recorder()
-        settings = bench_settings(sim, data)
-        wall, items, engine = await ours(settings, recorder)
+        walls, naive_walls = [], []
+        engine: SyncEngine | None = None
+        for _ in range(RUNS):  # a fresh store each run; the median evens out machine noise
+            if engine is not None:
+                await engine.stop()
+            recorder = Recorder()
+            data = Path(tempfile.mkdtemp(prefix="zen-bench-"))
+            settings = bench_settings(sim, data)
+            wall, items, engine = await ours(settings, recorder)
+            walls.append(wall)
+            naive_walls.append(naive(list(recorder.requests)))
         calls = len(recorder.requests)
-        naive_wall = naive(list(recorder.requests))
+        wall, naive_wall = statistics.median(walls), statistics.median(naive_walls)
         print(f"full sync: {sum(items.values())} items {items} in {len(settings.sections)} "
-              f"sections, {LATENCY_MS} ms injected latency")  # fmt: skip
-        print(f"  zen-tui : {wall:7.2f} s  {calls} calls")
-        print(f"  naive   : {naive_wall:7.2f} s  {calls} calls (same requests, one at a time, "
-              "JSON decoded, nothing stored)")  # fmt: skip
+              f"sections, {LATENCY_MS} ms injected latency, median of {RUNS} runs")  # fmt: skip
+        print(f"  zen-tui : {wall:7.2f} s  {calls} calls  (runs: {_runs(walls)})")
+        print(f"  naive   : {naive_wall:7.2f} s  {calls} calls  (runs: {_runs(naive_walls)}; "
+              "same requests one at a time, JSON decoded, nothing stored)")  # fmt: skip
         per_call = 1000 * naive_wall / calls - LATENCY_MS
         print(f"  speed-up: x{naive_wall / wall:.1f} (the simulator's own time per call, from the "
               f"naive run: {per_call:.0f} ms beyond the latency; one server process)")  # fmt: skip
 
+        assert engine is not None
         sim.reset_counters()
         recorder.reset()
         start = time.perf_counter()
