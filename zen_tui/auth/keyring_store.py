@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
@@ -70,6 +71,29 @@ class KeyringCredentialStore:
 
     async def load(self, account: str) -> StoredCredential | None:
         text = await self._call(keyring.get_password, self.service, account)
+        return self._parse(account, text)
+
+    def load_blocking(self, account: str) -> StoredCredential | None:
+        """load() for synchronous start-up code (no event loop): same timeout and errors."""
+        result: list[str | None] = []
+        errors: list[KeyringUnavailable] = []
+
+        def work() -> None:
+            try:
+                result.append(_guarded(keyring.get_password, self.service, account))
+            except KeyringUnavailable as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)  # a hung backend must not block exit
+        worker.start()
+        worker.join(self.timeout)
+        if errors:
+            raise errors[0]
+        if not result:
+            raise _timed_out(self.timeout)
+        return self._parse(account, result[0])
+
+    def _parse(self, account: str, text: str | None) -> StoredCredential | None:
         if not text:
             return None
         try:
@@ -100,10 +124,7 @@ class KeyringCredentialStore:
         try:
             return await asyncio.wait_for(asyncio.to_thread(_guarded, fn, *args), self.timeout)
         except TimeoutError:
-            raise KeyringUnavailable(
-                f"the OS keyring did not answer within {self.timeout:g} s (locked?); "
-                + HEADLESS_HELP
-            ) from None
+            raise _timed_out(self.timeout) from None
 
 
 class _Missing(Exception):
@@ -121,6 +142,12 @@ def _guarded(fn: Callable[..., T], *args: Any) -> T:
     except (keyring.errors.KeyringError, RuntimeError, OSError) as exc:
         kind = type(exc).__name__
         raise KeyringUnavailable(f"the OS keyring failed ({kind}); {HEADLESS_HELP}") from None
+
+
+def _timed_out(timeout: float) -> KeyringUnavailable:
+    return KeyringUnavailable(
+        f"the OS keyring did not answer within {timeout:g} s (locked?); {HEADLESS_HELP}"
+    )
 
 
 def _register(stored: StoredCredential) -> None:

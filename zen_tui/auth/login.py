@@ -19,6 +19,7 @@ through the Gateway before it is saved, so a typo never lands in the keyring.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import webbrowser
 from collections.abc import AsyncIterator
@@ -52,6 +53,7 @@ from zen_tui.auth.states import (
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.clock import Clock, SystemClock
 
+log = logging.getLogger(__name__)
 METHODS = {"github": ("device", "token"), "slack": ("oauth", "token"), "jira": ("oauth", "token")}
 
 __all__ = [
@@ -191,12 +193,15 @@ class LoginFlow:
                 name, self.account.service, base, to_credential(stored), self.transport
             )
         except TokenRejected as exc:
+            log.warning("login to %s (%s) refused: %s", name, self.method, exc)
             return LoginFailed(f"{exc}; check the token and log in again")
         stored = replace(stored, login=login)
         try:
             await self.store.save(name, stored)
         except KeyringUnavailable as exc:
+            log.warning("login to %s succeeded but was not saved: %s", name, exc)
             return LoginFailed(f"logged in, but the token cannot be saved: {exc}")
+        log.info("logged in to %s as %s (%s), token saved in the keyring", name, login, self.method)
         return LoggedIn(name, login)
 
 

@@ -10,6 +10,7 @@ so a crash can never leave only the already-invalidated refresh token behind.
 from __future__ import annotations
 
 import asyncio
+import os
 import logging
 import time
 from collections.abc import Callable
@@ -156,3 +157,20 @@ class KeyringCredentialProvider:
 
     def _expired(self, stored: StoredCredential) -> bool:
         return stored.expires_at is not None and self._now() >= stored.expires_at - EXPIRY_SKEW
+
+
+def effective_base_url(account: AccountConfig, store: KeyringCredentialStore | None = None) -> str:
+    """The REST base URL the account's gateway should use: a Jira 3LO login stored its
+    api.atlassian.com/ex/jira/{cloudid} URL; everything else (and a token from token_env, or
+    an unusable keyring) keeps the configured base_url. Blocking: call it at start-up."""
+    if account.service != "jira" or account.token or _env_token(account):
+        return account.base_url
+    try:
+        stored = (store or KeyringCredentialStore()).load_blocking(account.name)
+    except KeyringUnavailable:
+        return account.base_url
+    return stored.base_url if stored is not None and stored.base_url else account.base_url
+
+
+def _env_token(account: AccountConfig) -> bool:
+    return bool(account.token_env and os.environ.get(account.token_env, "").strip())

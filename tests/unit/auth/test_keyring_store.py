@@ -85,3 +85,16 @@ async def test_a_foreign_entry_is_reported_with_the_fix(memory_keyring: MemoryKe
     keyring.set_password(SERVICE_NAME, "github", "not json")
     with pytest.raises(KeyringUnavailable, match="zen-tui auth logout github"):
         await KeyringCredentialStore().load("github")
+
+
+def test_blocking_load_for_start_up_code(memory_keyring: MemoryKeyring) -> None:
+    keyring.set_password(SERVICE_NAME, "jira", BLOB.to_json())
+    store = KeyringCredentialStore()
+    assert store.load_blocking("jira") == BLOB
+    assert store.load_blocking("other") is None
+    keyring.set_keyring(HangingKeyring())
+    with pytest.raises(KeyringUnavailable, match="did not answer"):
+        KeyringCredentialStore(timeout=0.05).load_blocking("jira")
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    with pytest.raises(KeyringUnavailable, match="gnome-keyring-daemon"):
+        store.load_blocking("jira")

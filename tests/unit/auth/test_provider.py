@@ -13,7 +13,7 @@ import pytest
 from tests.unit.auth.memory_keyring import MemoryKeyring
 from zen_tui.auth.credentials import Credential
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
-from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.errors import AuthExpired
 
@@ -155,3 +155,16 @@ async def test_no_keyring_becomes_auth_expired_with_the_fix(server: TokenServer)
     finally:
         keyring.set_keyring(previous)
     assert "token_env" in str(info.value) and info.value.account == "github"
+
+
+def test_effective_base_url_follows_a_3lo_login(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZEN_T_JIRA", raising=False)
+    assert effective_base_url(JIRA) == JIRA.base_url  # nothing stored
+    rest = "https://api.atlassian.com/ex/jira/c-1"
+    keyring.set_password("zen-tui", "jira", StoredCredential("t-123456", base_url=rest).to_json())
+    assert effective_base_url(JIRA) == rest
+    assert effective_base_url(GITHUB) == GITHUB.base_url
+    monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")  # an API token from the env: the site
+    assert effective_base_url(JIRA) == JIRA.base_url
