@@ -10,8 +10,8 @@ so a crash can never leave only the already-invalidated refresh token behind.
 from __future__ import annotations
 
 import asyncio
-import os
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
