@@ -70,3 +70,35 @@ async def test_random_calls_never_crash_and_are_all_counted() -> None:
                 assert "message" in r.json()
     assert {200, 404, 422} <= seen
     assert world.counters.snapshot()["requests_total"] == 600
+
+
+WRONG_TYPES = [
+    b"[]", b'"text"', b"null", b"123", b"\xff\xfe", b'{"labels": {"a": 1}}',
+    b'{"reviewers": "bob"}', b'{"assignees": [1, null]}', b'{"state": 5}', b'{"body": 5}',
+    b'{"title": null}', b'{"event": 5}', b'{"merge_method": 5}', b'{"labels": [{"name": 5}]}',
+]  # fmt: skip
+ODD_QUERIES = [
+    "updated:>=x", "created:..", "updated:2020-01-01..", "updated:>=2020-01-01T25:00:00Z",
+    "sort:", "sort:-", "closed:*..*", "merged:<2030-01-01", 'is:pr "unclosed', "updated:>=",
+]  # fmt: skip
+
+
+async def test_wrong_json_types_and_odd_search_terms_are_4xx_not_crashes() -> None:
+    world = World(seed=6, size=300, rate_scale=100)  # search budget out of the way
+    world.add(GitHubSim(world, "tok"))
+    rng = random.Random(2)
+    transport = httpx.ASGITransport(app=build_app(world))  # an app exception fails the test
+    headers = {"Authorization": "Bearer tok"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://s/github", headers=headers
+    ) as c:
+        for _ in range(300):
+            method, path, _ = calls(rng)
+            if method == "GET":
+                r = await c.get("/search/issues", params={"q": rng.choice(ODD_QUERIES)})
+                assert r.status_code in (200, 422), r.text
+            else:
+                r = await c.request(method, path, content=rng.choice(WRONG_TYPES))
+                assert r.status_code in ALLOWED | {400}, (method, path, r.text)
+            if r.status_code >= 400:
+                assert "message" in r.json()

@@ -20,7 +20,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from . import adf
 from .budget import FixedWindow
@@ -119,7 +119,23 @@ class JiraSim(ServiceSim):
             ("GET", "/bulk/issues/transition", self.bulk_available),
             ("GET", "/bulk/queue/{task}", self.bulk_progress),
         ]
-        return [Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table]
+        routes: list[BaseRoute] = [
+            Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table
+        ]
+        every = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+        return [*routes, Route(api + "/{path:path}", self._unrouted(routes), methods=every)]
+
+    @staticmethod
+    def _unrouted(routes: list[BaseRoute]) -> Callable[[Request], Awaitable[Response]]:
+        """Jira's JSON answer for an unknown resource (404) or a wrong method (405), where
+        the framework would send plain text."""
+
+        async def endpoint(request: Request) -> Response:
+            if any(r.matches(request.scope)[0] == Match.PARTIAL for r in routes):
+                return error_collection(405, "Method Not Allowed")
+            return error_collection(404, f"null for uri: {request.url}")
+
+        return endpoint
 
     def rate_limited_response(
         self, retry_after: float, reason: str = "jira-burst-based", limit: int | None = None
@@ -472,6 +488,8 @@ class JiraSim(ServiceSim):
         if "accountId" not in body:
             return error_collection(400, errors={"accountId": "accountId is required (or null)."})
         who = body["accountId"]
+        if who is not None and not isinstance(who, str):
+            return error_collection(400, errors={"accountId": "accountId must be a string."})
         if who == "-1":
             who = self.me  # the project default assignee (the lead) is "me" here
         if who is not None and who not in self.users:

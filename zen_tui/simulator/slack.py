@@ -133,7 +133,12 @@ class SlackSim(ServiceSim):
             Route("/api/oauth.v2.access", self.oauth.access, methods=["GET", "POST"]),
             Route("/api/{method}", self.dispatch, methods=["GET", "POST"]),
             *self.oauth.routes(),
+            Route("/{path:path}", self.no_method, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
+
+    async def no_method(self, request: Request) -> Response:
+        """Anything else (`/api/` without a method, a typo): Slack's own answer, not a 404 page."""
+        return JSONResponse({"ok": False, "error": "unknown_method"})
 
     def rate_limited_response(self, retry_after: float) -> Response:
         return JSONResponse(
