@@ -3,6 +3,8 @@ acting as the browser; refresh-token rotation persisted in the (real-API) keyrin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from tests.unit.auth.browser_double import FakeBrowser, sim_account
@@ -16,6 +18,7 @@ from zen_tui.auth.oauth import OAuthTokens, SlackOAuthFlow
 from zen_tui.auth.pkce import Pkce
 from zen_tui.auth.provider import KeyringCredentialProvider
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
+from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
 
 __all__ = ["memory_keyring"]
@@ -130,3 +133,22 @@ async def test_slack_refresh_rotates_too(
         )
     assert reuse.json() == {"ok": False, "error": "invalid_refresh_token"}
     assert await whoami("slack", "slack", base, Credential(second.token))
+
+
+async def test_no_token_reaches_the_log_file(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    setup_logging(tmp_path, "DEBUG")
+    try:
+        await login(sim, "jira", FakeBrowser())
+        first = await stored("jira")
+        provider = KeyringCredentialProvider([sim_account(sim, "jira")])
+        await provider.get("jira")
+        await provider.refresh("jira")
+        second = await stored("jira")
+    finally:
+        shutdown_logging()
+    text = "".join(p.read_text() for p in (tmp_path / "logs").glob("zen-tui.log*"))
+    assert "logged in to jira" in text and "refreshed the jira token" in text
+    for secret in (first.token, first.refresh_token, second.token, second.refresh_token):
+        assert secret and secret not in text
