@@ -18,7 +18,7 @@ from typing import Any
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.models import ActionState
 from zen_tui.sync.freshness import reason_for
-from zen_tui.sync.outbox import Outbox, Outcome, _after_send_error, failures
+from zen_tui.sync.outbox import Outbox, Outcome, after_send_error, failures
 
 # Writes that create content count against GitHub's 80/min secondary limit.
 CONTENT_CREATING = frozenset({"comment", "approve", "request_changes", "reply", "post"})
@@ -153,7 +153,7 @@ class BulkProcessor:
                     [e.action for e in batch], [e.idempotency_key for e in batch], _ignore
                 )
         except GatewayError as err:
-            outcome = _after_send_error(err, self.outbox.now())
+            outcome = after_send_error(err)
             for entry in batch:
                 self.outbox.mark(entry, outcome.state, outcome.reason, progress=progress.step())
             self.outbox.note(outcome)

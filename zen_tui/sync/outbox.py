@@ -134,7 +134,7 @@ class Outbox:
             try:
                 applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
             except GatewayError as err:
-                return _transient(err, ActionState.UNKNOWN, self.now()) or Outcome(
+                return _transient(err, ActionState.UNKNOWN) or Outcome(
                     ActionState.FAILED, f"could not verify: {reason_for(err)}"
                 )
         if applied is True:
@@ -149,7 +149,7 @@ class Outbox:
         try:
             result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
         except GatewayError as err:
-            return _after_send_error(err, self.now())
+            return after_send_error(err)
         except Exception as err:  # a client bug must not kill the replayer
             log.exception("apply failed for outbox entry %s", entry.id)
             return Outcome(ActionState.UNKNOWN, reason_for(err))
@@ -275,20 +275,21 @@ def _failed(event: RequestDone) -> bool:
     return status is None or status >= 500 or status == 429
 
 
-def _transient(err: GatewayError, state: ActionState, now: float) -> Outcome | None:
+def _transient(err: GatewayError, state: ActionState) -> Outcome | None:
     """Errors that mean "not now": the entry keeps `state` and is retried later."""
     if isinstance(err, CircuitOpen | RateLimited | AuthExpired | Unavailable):
         return Outcome(state, reason_for(err), err.retry_at)
     return None
 
 
-def _after_send_error(err: GatewayError, now: float) -> Outcome:
+def after_send_error(err: GatewayError) -> Outcome:
+    """What a failed send means for its entry: unknown, pending or failed."""
     # No status: the request may have reached the server (timeout, dropped connection).
     if isinstance(err, Unavailable) and err.status is None:
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
     if isinstance(err, BadResponse):
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
-    transient = _transient(err, ActionState.PENDING, now)
+    transient = _transient(err, ActionState.PENDING)
     if transient is not None:
         return transient
     return Outcome(ActionState.FAILED, reason_for(err))
