@@ -244,3 +244,17 @@ def test_tokens_named_by_the_config_never_reach_the_log(
     text = (tmp_path / "data" / "logs" / "zen-tui.log").read_text(encoding="utf-8")
     assert "sending *** and ***" in text
     assert token not in text and hook_secret not in text
+
+
+def test_python_dash_m_zen_tui_is_the_cli(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    done = subprocess.run(
+        [sys.executable, "-m", "zen_tui", "--config", str(missing), "list", "prs"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "ZEN_TUI_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"zen-tui: config error in {missing}: file not found")
+    assert "Traceback" not in done.stderr
