@@ -144,6 +144,54 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "accounts = [1]\n",
         ["accounts[1] = 1", "expected a table", "[[accounts]]"],
     ),
+    "cache maxsize zero": (
+        "[gateway.github.cache.user_info]\nmaxsize = 0\n",
+        ["gateway.github.cache.user_info.maxsize = 0", "out of range", "1 or more"],
+    ),
+    "cache maxsize negative": (
+        "[gateway.jira.cache.issue_details]\nmaxsize = -5\n",
+        ["gateway.jira.cache.issue_details.maxsize = -5", "out of range", "1 or more"],
+    ),
+    "policy not a string": (
+        "[gateway.github.cache.listing]\npolicy = 3\n",
+        ["gateway.github.cache.listing.policy = 3", "lru, lfu, fifo"],
+    ),
+    "bad ttl": (
+        '[gateway.github.cache.project_list]\nttl = "soon"\n',
+        ['gateway.github.cache.project_list.ttl = "soon"', "not a valid duration"],
+    ),
+    "negative failure threshold": (
+        "[gateway.github.breaker]\nfailure_threshold = -2\n",
+        ["gateway.github.breaker.failure_threshold = -2", "out of range", "1 or more"],
+    ),
+    "negative success threshold": (
+        "[gateway.github.breaker]\nsuccess_threshold = -1\n",
+        ["gateway.github.breaker.success_threshold = -1", "out of range", "1 or more"],
+    ),
+    "max_half_open below 1": (
+        "[gateway.jira.breaker]\nmax_half_open = 0\n",
+        ["gateway.jira.breaker.max_half_open = 0", "out of range", "1 or more"],
+    ),
+    "retry multiplier below 1": (
+        "[gateway.github.retry]\nmultiplier = 0.5\n",
+        ["gateway.github.retry.multiplier = 0.5", "out of range", "at least 1.0"],
+    ),
+    "retry max_attempts zero": (
+        "[gateway.github.retry]\nmax_attempts = 0\n",
+        ["gateway.github.retry.max_attempts = 0", "out of range", "from 1 to 20"],
+    ),
+    "safety factor above 1": (
+        "[gateway.slack.rate_limit]\nsafety_factor = 1.5\n",
+        ["gateway.slack.rate_limit.safety_factor = 1.5", "at most 1.0"],
+    ),
+    "negative queue deadline": (
+        '[gateway.github.rate_limit]\nqueue_deadline = "-3s"\n',
+        ['gateway.github.rate_limit.queue_deadline = "-3s"', "not a valid duration"],
+    ),
+    "boolean as a string": (
+        '[gateway.slack.cache]\nenabled = "yes"\n',
+        ['gateway.slack.cache.enabled = "yes"', "expected true or false"],
+    ),
     "keymap value": (
         "[ui.keymap]\nrefresh = 5\n",
         ["ui.keymap.refresh = 5", "non-empty string"],
