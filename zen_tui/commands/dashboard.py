@@ -17,7 +17,6 @@ from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
 
 THEME_KEY = "theme"
-DEMO_SCENARIO = "tour"
 DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
 
 
@@ -35,15 +34,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_demo(data_dir: Path) -> int:
     """The simulator (tour scenario, live activity) in this process, and the UI over it."""
-    from zen_tui.config import demo_settings
-    from zen_tui.simulator.server import SimulatorServer
+    from zen_tui.cli import DEMO_SCENARIO, demo_session
 
-    try:
-        server = SimulatorServer(scenario=DEMO_SCENARIO, activity=True)
-    except (FileNotFoundError, ValueError):  # a build without the tour: a quiet world
-        server = SimulatorServer(activity=True)
-    with server:
-        return _open(demo_settings(server.accounts, data_dir / "demo"), demo=True)
+    with demo_session(data_dir, DEMO_SCENARIO) as settings:
+        return _open(settings, demo=True)
 
 
 def _open(settings: Settings, demo: bool) -> int:
