@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.unit.auth.browser_double import FakeBrowser, sim_account
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
@@ -152,3 +153,18 @@ async def test_no_token_reaches_the_log_file(
     assert "logged in to jira" in text and "refreshed the jira token" in text
     for secret in (first.token, first.refresh_token, second.token, second.refresh_token):
         assert secret and secret not in text
+
+
+async def test_cancel_while_waiting_for_the_browser(sim: SimulatorServer) -> None:
+    flow = LoginFlow(sim_account(sim, "slack"), "oauth", open_browser=None, wait=30)
+    states = []
+    async for state in flow.run():
+        states.append(state)
+        if isinstance(state, WaitingForBrowser):
+            assert not state.browser_opened
+            flow.cancel()
+    assert states[-1] == LoginFailed("login cancelled")
+    redirect = httpx.URL(states[0].url).params["redirect_uri"]
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.ConnectError):  # the listener is gone
+            await http.get(redirect, params={"state": "x", "code": "y"})

@@ -91,6 +91,9 @@ class LoopbackRedirect:
             await _respond(writer, 404, "Not the login callback.")
             return
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if "state" not in params:  # not a provider redirect (a probe, a reload): keep waiting
+            await _respond(writer, 400, "Not a login redirect.")
+            return
         if self._result.done():
             await _respond(writer, 409, "This login has already been answered.")
             return
@@ -109,7 +112,7 @@ async def _respond(writer: asyncio.StreamWriter, status: int, message: str) -> N
         "<!doctype html><html><head><title>zen-tui login</title></head>"
         f"<body><p>{html.escape(message)}</p></body></html>"
     ).encode()
-    reason = {200: "OK", 404: "Not Found", 409: "Conflict"}[status]
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 409: "Conflict"}[status]
     writer.write(
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()

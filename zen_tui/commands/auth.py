@@ -118,6 +118,9 @@ async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: 
         print("no accounts in the config")
     for name, entry in report.items():
         print(f"{name} ({entry['service']}): {_describe(entry)}")
+    problems = {e["keyring_error"] for e in report.values() if "keyring_error" in e}
+    for problem in sorted(problems):  # the advice once, not once per account
+        print(f"keyring: {problem}")
     return 0
 
 
@@ -155,7 +158,7 @@ def _public(stored: StoredCredential) -> dict[str, Any]:
 
 def _describe(entry: dict[str, Any]) -> str:
     if "keyring_error" in entry and not entry["logged_in"]:
-        return f"keyring unavailable: {entry['keyring_error']}"
+        return "not logged in (the OS keyring is unavailable, see below)"
     if not entry["logged_in"]:
         return f"not logged in; run `{PROG} auth login <account>`"
     if entry["source"] == "demo":

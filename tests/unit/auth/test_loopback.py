@@ -17,10 +17,11 @@ async def test_code_comes_back_and_the_page_says_close_the_tab() -> None:
         waiter = asyncio.ensure_future(listener.wait("s1", within=5))
         async with httpx.AsyncClient() as browser:
             miss = await browser.get(listener.redirect_uri.replace("/callback", "/favicon.ico"))
+            probe = await browser.get(listener.redirect_uri, params={"code": "no-state"})
             page = await browser.get(listener.redirect_uri, params={"code": "c0de", "state": "s1"})
             again = await browser.get(listener.redirect_uri, params={"code": "x", "state": "s1"})
         assert await waiter == "c0de"
-    assert miss.status_code == 404
+    assert miss.status_code == 404 and probe.status_code == 400
     assert page.status_code == 200 and "close this tab" in page.text
     assert again.status_code == 409
 
@@ -31,6 +32,7 @@ async def test_code_comes_back_and_the_page_says_close_the_tab() -> None:
         ({"code": "c0de", "state": "forged"}, "state does not match"),
         ({"error": "access_denied", "state": "s1"}, "denied"),
         ({"state": "s1"}, "no authorization code"),
+        ({"error": "server_error", "state": "s1"}, "'server_error'"),
     ],
 )
 async def test_bad_redirects_raise_without_a_code(params: dict[str, str], message: str) -> None:
