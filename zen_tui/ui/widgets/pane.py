@@ -88,8 +88,8 @@ class ItemPane(Vertical):
         if section is None or section.id != section_id:
             return False
         self.list.set_items(snapshot.items)
-        if snapshot.freshness.state == FreshnessState.EMPTY:
-            self.list.empty_text = snapshot.freshness.reason or "empty"
+        empty = snapshot.freshness.state == FreshnessState.EMPTY
+        self.list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
         self.refresh_title()
         return True
 
