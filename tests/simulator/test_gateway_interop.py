@@ -1,0 +1,54 @@
+"""The real gateway against the real simulator on a loopback socket: a Deprecation/Sunset
+fault rule becomes a health warning, and the gateway's own User-Agent is accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from zen_tui.auth.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway import Gateway
+from zen_tui.gateway.events import ApiDeprecation, EventBus
+from zen_tui.gateway.settings import default_settings
+from zen_tui.simulator.server import SimulatorServer
+
+SUNSET = "Wed, 01 Jul 2026 00:00:00 GMT"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    with SimulatorServer(seed=13, size=120) as sim:
+        yield sim
+
+
+def gateway(server: SimulatorServer, bus: EventBus) -> Gateway:
+    github = server.account("github")
+    return Gateway(
+        account="github:me",
+        service="github",
+        base_url=github.base_url,
+        settings=default_settings("github"),
+        credentials=StaticCredentialProvider({"github:me": Credential(github.token)}),
+        bus=bus,
+    )
+
+
+async def test_deprecation_headers_reach_gateway_health(server: SimulatorServer) -> None:
+    server.set_faults(
+        [{"service": "github", "endpoint": "/user", "deprecation": "true", "sunset": SUNSET}]
+    )
+    bus, seen = EventBus(), []
+    bus.subscribe(seen.append)
+    gw = gateway(server, bus)
+    try:
+        response = await gw.request("GET", "/user")
+        assert response.status == 200  # the gateway's User-Agent passed GitHub's check
+        other = await gw.request("GET", "/rate_limit")
+        assert other.status == 200
+    finally:
+        await gw.aclose()
+        server.clear_faults()
+    [warning] = gw.health().deprecations
+    assert "/user" in warning and SUNSET in warning
+    assert [e.endpoint for e in seen if isinstance(e, ApiDeprecation)] == ["/user"]
