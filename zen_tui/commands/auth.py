@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable, StoredCredential
+from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable
 from zen_tui.auth.login import LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
@@ -25,6 +25,7 @@ from zen_tui.auth.states import (
     SlowedDown,
     WaitingForBrowser,
 )
+from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig, Settings
 
 PROG = "zen-tui"
@@ -110,7 +111,7 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
 
 
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:
-    report = {a.name: await _status_of(a, store) for a in settings.accounts}
+    report = {a.name: await login_status(a, store) for a in settings.accounts}
     if as_json:
         print(json.dumps({"accounts": report}, indent=2))
         return 0
@@ -122,38 +123,6 @@ async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: 
     for problem in sorted(problems):  # the advice once, not once per account
         print(f"keyring: {problem}")
     return 0
-
-
-async def _status_of(account: AccountConfig, store: KeyringCredentialStore) -> dict[str, Any]:
-    entry: dict[str, Any] = {"service": account.service, "logged_in": False, "source": None}
-    if account.token:
-        entry.update(logged_in=True, source="demo")  # the simulator's token, in memory
-    elif account.token_env and os.environ.get(account.token_env, "").strip():
-        entry.update(logged_in=True, source=f"env:{account.token_env}")
-    try:
-        stored = await store.load(account.name)
-    except KeyringUnavailable as exc:
-        entry["keyring_error"] = str(exc)
-        return entry
-    if stored is not None:
-        entry.update(_public(stored))
-        if entry["source"] is None:
-            entry.update(logged_in=True, source="keyring")
-        else:
-            entry["keyring_entry"] = "stored, overridden by the environment"
-    return entry
-
-
-def _public(stored: StoredCredential) -> dict[str, Any]:
-    """The stored login without any secret."""
-    return {
-        "method": stored.method,
-        "login": stored.login,
-        "expires_at": stored.expires_at,
-        "refreshable": stored.refresh_token is not None,
-        "cloud_id": stored.cloud_id,
-        "saved_at": stored.saved_at,
-    }
 
 
 def _describe(entry: dict[str, Any]) -> str:

@@ -15,6 +15,8 @@ from zen_tui.auth.keyring_store import (
     KeyringUnavailable,
     StoredCredential,
 )
+from zen_tui.auth.status import login_status
+from zen_tui.config import AccountConfig
 from zen_tui.logs import redact
 
 BLOB = StoredCredential(
@@ -98,3 +100,21 @@ def test_blocking_load_for_start_up_code(memory_keyring: MemoryKeyring) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     with pytest.raises(KeyringUnavailable, match="gnome-keyring-daemon"):
         store.load_blocking("jira")
+
+
+async def test_status_shows_the_source_and_no_secret(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = AccountConfig("work", "jira", "https://acme.atlassian.net", token_env="ZEN_T_W")
+    monkeypatch.delenv("ZEN_T_W", raising=False)
+    assert await login_status(account) == {"service": "jira", "logged_in": False, "source": None}
+    await KeyringCredentialStore().save("work", BLOB)
+    status = await login_status(account)
+    assert status["source"] == "keyring" and status["refreshable"] is True
+    assert status["login"] == "me@example.com" and status["cloud_id"] == "c-1"
+    monkeypatch.setenv("ZEN_T_W", "from-the-env-123")
+    status = await login_status(account)
+    assert status["source"] == "env:ZEN_T_W" and "overridden" in status["keyring_entry"]
+    text = json.dumps(status)
+    for secret in (BLOB.token, BLOB.refresh_token or "", "from-the-env-123"):
+        assert secret not in text
