@@ -39,6 +39,9 @@ OUTCOMES = {
 class DeviceToken:
     token: str = field(repr=False)
     scope: str
+    # GitHub App user tokens expire (8 h) and come with a refresh token; OAuth-app ones don't.
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_in: float | None = None
 
 
 class DeviceFlow:
@@ -99,7 +102,14 @@ class DeviceFlow:
             if error or not isinstance(token, str) or not token:
                 yield LoginFailed(_reason(answer, "GitHub returned no token"))
                 return
-            yield DeviceToken(token, str(answer.get("scope", "")))
+            refresh = answer.get("refresh_token")
+            expires = answer.get("expires_in")
+            yield DeviceToken(
+                token,
+                str(answer.get("scope", "")),
+                refresh if isinstance(refresh, str) and refresh else None,
+                float(expires) if isinstance(expires, int | float) else None,
+            )
             return
 
     async def _wait(self, seconds: float) -> bool:

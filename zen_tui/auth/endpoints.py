@@ -12,7 +12,8 @@ Endpoints derive from the account's `base_url`:
   them under its base URL.
 
 Client ids come from the environment (config holds no OAuth app settings):
-ZEN_GITHUB_CLIENT_ID, ZEN_SLACK_CLIENT_ID, ZEN_ATLASSIAN_CLIENT_ID, ZEN_ATLASSIAN_CLIENT_SECRET.
+ZEN_GITHUB_CLIENT_ID, ZEN_SLACK_CLIENT_ID, ZEN_ATLASSIAN_CLIENT_ID, ZEN_ATLASSIAN_CLIENT_SECRET,
+and optionally ZEN_GITHUB_CLIENT_SECRET (refreshing expiring GitHub App user tokens).
 For a loopback base URL (the simulator) they default to placeholders the simulator accepts.
 """
 
@@ -38,6 +39,8 @@ CLIENT_ID_ENV = {
     "jira": "ZEN_ATLASSIAN_CLIENT_ID",
 }
 CLIENT_SECRET_ENV = {"jira": "ZEN_ATLASSIAN_CLIENT_SECRET"}
+# Optional: GitHub asks for the secret when refreshing an expiring GitHub App user token.
+OPTIONAL_SECRET_ENV = {"github": "ZEN_GITHUB_CLIENT_SECRET"}
 SIMULATOR_CLIENT_ID = "zen-tui-sim"
 SIMULATOR_CLIENT_SECRET = "zen-tui-sim-secret"  # the simulator checks presence, not value
 
@@ -79,6 +82,9 @@ def oauth_app(service: str, base_url: str) -> OAuthApp:
             f"Atlassian OAuth needs the app's client secret (no PKCE): export {secret_var}=... "
             "(or log in with --method token and an API token)"
         )
+    optional = OPTIONAL_SECRET_ENV.get(service)
+    if optional:
+        secret = os.environ.get(optional, "").strip() or None
     return OAuthApp(client_id, secret)
 
 

@@ -112,3 +112,19 @@ async def slack_refresh(
         "refresh_token": refresh_token,
     }
     return await _post(http, "Slack token refresh", ep.access, data=form)
+
+
+async def github_refresh(
+    http: httpx.AsyncClient, root_url: str, app: OAuthApp, refresh_token: str
+) -> dict[str, Any]:
+    """GitHub App user tokens (8 h) refresh at the same endpoint as the device flow polls."""
+    form = {
+        "client_id": app.client_id,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    if app.client_secret:
+        form["client_secret"] = app.client_secret
+    return await _post(
+        http, "GitHub token refresh", f"{root_url}/login/oauth/access_token", data=form
+    )

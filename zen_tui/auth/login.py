@@ -151,7 +151,7 @@ class LoginFlow:
                     self._device.cancel()
                 async for step in self._device.run():
                     if isinstance(step, DeviceToken):
-                        yield self._stamp(StoredCredential(step.token, "device", scope=step.scope))
+                        yield self._device_login(step)
                     else:
                         yield step
                 return
@@ -180,6 +180,18 @@ class LoginFlow:
                 )
             basic = self.account.email
         return self._stamp(StoredCredential(token, "token", basic_username=basic))
+
+    def _device_login(self, step: DeviceToken) -> StoredCredential:
+        now = self.clock.time()
+        expires_at = now + step.expires_in if step.expires_in is not None else None
+        return StoredCredential(
+            step.token,
+            "device",
+            refresh_token=step.refresh_token,
+            expires_at=expires_at,
+            scope=step.scope,
+            saved_at=now,
+        )
 
     def _stamp(self, stored: StoredCredential) -> StoredCredential:
         return replace(stored, saved_at=self.clock.time())

@@ -25,6 +25,7 @@ from zen_tui.auth.endpoints import (
     AtlassianEndpoints,
     AuthConfigError,
     SlackEndpoints,
+    github_root,
     oauth_app,
 )
 from zen_tui.auth.keyring_store import (
@@ -133,6 +134,9 @@ class KeyringCredentialProvider:
             if config.service == "jira":
                 ep = AtlassianEndpoints.for_base(config.base_url)
                 body = await grants.atlassian_refresh(http, ep, app, stored.refresh_token)
+            elif config.service == "github":
+                root = github_root(config.base_url)
+                body = await grants.github_refresh(http, root, app, stored.refresh_token)
             elif config.service == "slack":
                 slack = SlackEndpoints.for_base(config.base_url)
                 body = await grants.slack_refresh(http, slack, app, stored.refresh_token)

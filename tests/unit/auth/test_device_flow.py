@@ -98,3 +98,13 @@ async def test_cancel_stops_at_once() -> None:
         await asyncio.sleep(0)
     assert states[-1] == LoginFailed("login cancelled")
     assert len(seen) == 1  # only the device-code request
+
+
+async def test_expiring_tokens_keep_their_refresh_token_and_lifetime() -> None:
+    transport, _ = scripted(
+        {"access_token": "ghu_abcdef123456", "expires_in": 28800, "refresh_token": "ghr_x123456"}
+    )
+    states = await run(transport, FakeClock())
+    token = states[-1]
+    assert token == DeviceToken("ghu_abcdef123456", "", "ghr_x123456", 28800.0)
+    assert "ghr_x123456" not in repr(token) and "ghu_abcdef123456" not in repr(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import httpx
 import keyring
@@ -31,6 +32,7 @@ class TokenServer:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self.live = {"old-refresh-1"}
         self.seen_keyring: list[str | None] = []
 
@@ -39,6 +41,7 @@ class TokenServer:
         if not body:
             body = dict(httpx.QueryParams(request.content.decode()))
         self.calls.append(body)
+        self.paths.append(request.url.path)
         if body.get("refresh_token") not in self.live:
             return httpx.Response(403, json={"error": "invalid_grant"})
         self.live.discard(body["refresh_token"])
@@ -59,6 +62,8 @@ def server(monkeypatch: pytest.MonkeyPatch) -> TokenServer:
     monkeypatch.setenv("ZEN_ATLASSIAN_CLIENT_ID", "cid")
     monkeypatch.setenv("ZEN_ATLASSIAN_CLIENT_SECRET", "csecret")
     monkeypatch.setenv("ZEN_SLACK_CLIENT_ID", "scid")
+    monkeypatch.setenv("ZEN_GITHUB_CLIENT_ID", "Iv1.gh")
+    monkeypatch.delenv("ZEN_GITHUB_CLIENT_SECRET", raising=False)
     monkeypatch.delenv("ZEN_T_JIRA", raising=False)
     return TokenServer()
 
@@ -168,3 +173,18 @@ def test_effective_base_url_follows_a_3lo_login(
     assert effective_base_url(GITHUB) == GITHUB.base_url
     monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")  # an API token from the env: the site
     assert effective_base_url(JIRA) == JIRA.base_url
+
+
+async def test_expiring_github_app_tokens_refresh_at_the_oauth_endpoint(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    await KeyringCredentialStore().save("github", replace(OLD, method="device"))
+    p = provider(server)
+    await p.get("github")
+    assert await p.refresh("github") == Credential("new-access-token-1")
+    assert server.paths == ["/login/oauth/access_token"]
+    assert server.calls[0] == {
+        "client_id": "Iv1.gh",
+        "grant_type": "refresh_token",
+        "refresh_token": "old-refresh-1",
+    }
