@@ -52,6 +52,7 @@ from zen_tui.auth.states import (
 )
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.logs import register_secret
 
 log = logging.getLogger(__name__)
 METHODS = {"github": ("device", "token"), "slack": ("oauth", "token"), "jira": ("oauth", "token")}
@@ -119,6 +120,8 @@ class LoginFlow:
             async for state in self._obtain():
                 if isinstance(state, StoredCredential):
                     stored = state
+                    register_secret(stored.token)  # masked in logs from this moment
+                    register_secret(stored.refresh_token)
                 else:
                     yield state
         except (AuthConfigError, grants.GrantError) as exc:
@@ -175,8 +178,8 @@ class LoginFlow:
         if self.account.service == "jira":
             if not self.account.email:
                 return LoginFailed(
-                    f'a Jira API token needs your Atlassian email: set email = "you@example.com" '
-                    f"under [accounts.{self.account.name}] in the config"
+                    f'a Jira API token needs your Atlassian email: add email = "you@example.com" '
+                    f'to the [[accounts]] entry named "{self.account.name}" in the config'
                 )
             basic = self.account.email
         return self._stamp(StoredCredential(token, "token", basic_username=basic))
