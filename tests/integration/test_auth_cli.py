@@ -29,6 +29,7 @@ def cli(sim: SimulatorServer, tmp_path: Path, capsys, monkeypatch) -> Iterator[o
 name = "gh"
 service = "github"
 base_url = "{sim.account("github").base_url}"
+token_env = "ZEN_T_GH"
 
 [[accounts]]
 name = "work"
@@ -42,6 +43,7 @@ service = "slack"
 base_url = "{sim.account("slack").base_url}"
 """
     )
+    monkeypatch.delenv("ZEN_T_GH", raising=False)
     pasted: list[str] = []
     monkeypatch.setattr(auth_command.getpass, "getpass", lambda prompt: pasted.pop(0))
 
@@ -95,6 +97,7 @@ def test_jira_api_token_uses_the_configured_email(
     jira = sim.account("jira")
     code, out, _ = cli("login", "work", "--method", "token", paste=jira.token)
     assert code == 0 and f"as {jira.username}" in out
+    assert "takes precedence" not in out
     blob = json.loads(memory_keyring.entries[("zen-tui", "work")])
     assert blob["basic_username"] == jira.username
 
@@ -132,3 +135,15 @@ def test_no_keyring_explains_the_headless_options(cli, sim: SimulatorServer) -> 
         keyring.set_keyring(previous)
     assert code == 1 and "cannot be saved" in err and "token_env" in err
     assert token not in out + err and "Traceback" not in err
+
+
+def test_an_exported_token_env_is_pointed_out(
+    cli, sim: SimulatorServer, memory_keyring: MemoryKeyring, monkeypatch
+) -> None:
+    monkeypatch.setenv("ZEN_T_GH", sim.account("github").token)
+    code, out, _ = cli("login", "gh", "--method", "token", paste=sim.account("github").token)
+    assert code == 0 and "$ZEN_T_GH is set and takes precedence" in out
+    code, out, _ = cli("status")
+    assert "gh (github): token from $ZEN_T_GH" in out
+    code, out, _ = cli("logout", "gh")
+    assert "still provides a token" in out

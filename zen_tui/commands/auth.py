@@ -62,7 +62,14 @@ def login(account: AccountConfig, method: str | None, store: KeyringCredentialSt
         except EOFError:
             token = ""
     flow = LoginFlow(account, method, token=token, store=store)
-    return asyncio.run(_drive(flow))
+    status = asyncio.run(_drive(flow))
+    if status == 0 and _env_overrides(account):
+        print(f"Note: ${account.token_env} is set and takes precedence over this login.")
+    return status
+
+
+def _env_overrides(account: AccountConfig) -> bool:
+    return bool(account.token_env and os.environ.get(account.token_env, "").strip())
 
 
 async def _drive(flow: LoginFlow) -> int:
@@ -105,7 +112,7 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
         if removed
         else f"{account.name} had no token in the OS keyring."
     )
-    if account.token_env and os.environ.get(account.token_env):
+    if _env_overrides(account):
         print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
     return 0
 
