@@ -1,7 +1,8 @@
 """Tokens in the OS keyring: one JSON blob per account under the service name "zen-tui".
 
 Keyring backends are synchronous and can hang (a locked Secret Service over D-Bus), so every
-call runs in a worker thread with a timeout. Any backend failure becomes `KeyringUnavailable`,
+call runs in its own daemon thread with a timeout (a thread that never returns cannot hold
+up the exit). Any backend failure becomes `KeyringUnavailable`,
 whose message says what to do; the token never appears in it. Every token loaded or saved is
 registered with the log redactor.
 """
@@ -9,6 +10,8 @@ registered with the log redactor.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -75,23 +78,12 @@ class KeyringCredentialStore:
 
     def load_blocking(self, account: str) -> StoredCredential | None:
         """load() for synchronous start-up code (no event loop): same timeout and errors."""
-        result: list[str | None] = []
-        errors: list[KeyringUnavailable] = []
-
-        def work() -> None:
-            try:
-                result.append(_guarded(keyring.get_password, self.service, account))
-            except KeyringUnavailable as exc:
-                errors.append(exc)
-
-        worker = threading.Thread(target=work, daemon=True)  # a hung backend must not block exit
-        worker.start()
-        worker.join(self.timeout)
-        if errors:
-            raise errors[0]
-        if not result:
-            raise _timed_out(self.timeout)
-        return self._parse(account, result[0])
+        future = _in_daemon_thread(keyring.get_password, self.service, account)
+        try:
+            text = future.result(self.timeout)
+        except concurrent.futures.TimeoutError:
+            raise _timed_out(self.timeout) from None
+        return self._parse(account, text)
 
     def _parse(self, account: str, text: str | None) -> StoredCredential | None:
         if not text:
@@ -121,10 +113,34 @@ class KeyringCredentialStore:
         return True
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        future = asyncio.wrap_future(_in_daemon_thread(fn, *args))
         try:
-            return await asyncio.wait_for(asyncio.to_thread(_guarded, fn, *args), self.timeout)
+            return await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
             raise _timed_out(self.timeout) from None
+
+
+def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+    """Run one keyring call in its own daemon thread. Not asyncio.to_thread: a backend that
+    hangs for good would then block asyncio.run() and interpreter exit on the executor join."""
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def work() -> None:
+        try:
+            result = _guarded(fn, *args)
+        except BaseException as exc:  # handed to the waiting caller, not lost in the thread
+            _settle(future.set_exception, exc)
+        else:
+            _settle(future.set_result, result)
+
+    threading.Thread(target=work, name="zen-tui-keyring", daemon=True).start()
+    return future
+
+
+def _settle(setter: Callable[[Any], None], value: Any) -> None:
+    # InvalidStateError: the caller timed out and cancelled; nobody waits for this answer.
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        setter(value)
 
 
 class _Missing(Exception):

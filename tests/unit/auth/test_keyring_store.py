@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import keyring
 import keyring.backends.fail
@@ -118,3 +120,23 @@ async def test_status_shows_the_source_and_no_secret(
     text = json.dumps(status)
     for secret in (BLOB.token, BLOB.refresh_token or "", "from-the-env-123"):
         assert secret not in text
+
+
+def test_a_keyring_that_never_answers_does_not_block_exit() -> None:
+    code = (
+        "import asyncio, time, keyring, keyring.backend\n"
+        "from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable\n"
+        "class Stuck(keyring.backend.KeyringBackend):\n"
+        "    priority = 1\n"
+        "    def get_password(self, s, u): time.sleep(60)\n"
+        "    def set_password(self, s, u, p): pass\n"
+        "    def delete_password(self, s, u): pass\n"
+        "keyring.set_keyring(Stuck())\n"
+        "try:\n"
+        "    asyncio.run(KeyringCredentialStore(timeout=0.1).load('gh'))\n"
+        "except KeyringUnavailable as exc:\n"
+        "    print('unavailable:', exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=20)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"unavailable: the OS keyring did not answer within 0.1 s" in done.stdout
