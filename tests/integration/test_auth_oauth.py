@@ -17,8 +17,10 @@ from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.oauth import OAuthTokens, SlackOAuthFlow
 from zen_tui.auth.pkce import Pkce
-from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
+from zen_tui.gateway import Gateway
+from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
 
@@ -168,3 +170,29 @@ async def test_cancel_while_waiting_for_the_browser(sim: SimulatorServer) -> Non
     async with httpx.AsyncClient() as http:
         with pytest.raises(httpx.ConnectError):  # the listener is gone
             await http.get(redirect, params={"state": "x", "code": "y"})
+
+
+async def test_gateway_refreshes_an_expired_3lo_token_on_401(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    await login(sim, "jira", FakeBrowser())
+    first = await stored("jira")
+    account = sim_account(sim, "jira")
+    gateway = Gateway(
+        account="jira",
+        service="jira",
+        base_url=effective_base_url(account),
+        settings=default_settings("jira"),
+        credentials=KeyringCredentialProvider([account]),
+    )
+    try:
+        assert (await gateway.request("GET", "/rest/api/3/myself")).status == 200
+        oauth = sim.world.services["jira"].oauth
+        oauth.access[first.token] = (0.0, oauth.access[first.token][1])  # revoked/expired
+        me = await gateway.request("GET", "/rest/api/3/myself")
+    finally:
+        await gateway.aclose()
+    assert me.status == 200 and me.json()["emailAddress"] == sim.account("jira").username
+    second = await stored("jira")
+    assert second.token != first.token and second.refresh_token != first.refresh_token
+    assert not oauth.valid(first.token) and oauth.valid(second.token)
