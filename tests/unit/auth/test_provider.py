@@ -9,6 +9,7 @@ from dataclasses import replace
 import httpx
 import keyring
 import keyring.backends.fail
+import keyring.errors
 import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring
@@ -188,3 +189,20 @@ async def test_expiring_github_app_tokens_refresh_at_the_oauth_endpoint(
         "grant_type": "refresh_token",
         "refresh_token": "old-refresh-1",
     }
+
+
+async def test_a_rotated_pair_that_cannot_be_saved_is_not_used(
+    memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    await KeyringCredentialStore().save("jira", OLD)
+    p = provider(server)
+    await p.get("jira")
+
+    def refuse(service: str, username: str, password: str) -> None:
+        raise keyring.errors.KeyringLocked("collection is locked")
+
+    memory_keyring.set_password = refuse  # type: ignore[method-assign]
+    with pytest.raises(AuthExpired, match="log in again") as info:
+        await p.refresh("jira")
+    assert len(server.calls) == 1  # the grant ran; its result was never handed out
+    assert "new-access-token-1" not in str(info.value)
