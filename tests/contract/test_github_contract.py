@@ -73,6 +73,9 @@ async def test_read_endpoints_match_rest_schemas(
     pr = pick_pr(sim)
     repo = pr.repo.full_name
     await gh.post(f"/repos/{repo}/issues/{pr.number}/comments", json={"body": "seed"})
+    reviewers = {"reviewers": ["alice"], "team_reviewers": ["backend"]}
+    await gh.post(f"/repos/{repo}/pulls/{pr.number}/requested_reviewers", json=reviewers)
+    assert pr.teams == ["backend"]  # so requested_teams / teams below are not empty
     checks: list[tuple[str, Any]] = [
         ("pull-request", (await gh.get(f"/repos/{repo}/pulls/{pr.number}")).json()),
         ("issue", (await gh.get(f"/repos/{repo}/issues/{pr.number}")).json()),
@@ -149,6 +152,8 @@ async def test_emitted_webhook_payloads_match_octokit_schemas(
     ibase = f"/repos/{issue.repo.full_name}/issues/{issue.number}"
     await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["bug", "new-label"]})
     await gh.post(f"{base}/pulls/{pr.number}/requested_reviewers", json={"reviewers": ["alice"]})
+    team = {"team_reviewers": ["frontend"]}
+    await gh.post(f"{base}/pulls/{pr.number}/requested_reviewers", json=team)
     await gh.post(f"{base}/pulls/{pr.number}/reviews", json={"event": "COMMENT", "body": "ok"})
     await gh.post(f"{ibase}/comments", json={"body": "a comment"})
     await gh.post(f"{ibase}/labels", json={"labels": ["security"]})
@@ -167,9 +172,12 @@ async def test_emitted_webhook_payloads_match_octokit_schemas(
         schema = json.loads(schema_path.read_text())
         assert_valid(Draft7Validator(schema, registry=registry), change.payload)
         validated.add(f"{change.event}.{change.payload['action']}")
+        if "requested_team" in change.payload:
+            validated.add("pull_request.review_requested(team)")
     assert {
         "pull_request.labeled",
         "pull_request.review_requested",
+        "pull_request.review_requested(team)",
         "pull_request.closed",
         "pull_request.opened",
         "pull_request_review.submitted",

@@ -41,7 +41,15 @@ from zen_tui.simulator.github_http import (
     parse_iso,
 )
 from zen_tui.simulator.github_render import Renderer
-from zen_tui.simulator.github_state import COLLEAGUES, TOPICS, Comment, GitHubState, Item, Thread
+from zen_tui.simulator.github_state import (
+    COLLEAGUES,
+    TEAMS,
+    TOPICS,
+    Comment,
+    GitHubState,
+    Item,
+    Thread,
+)
 
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0)}
@@ -426,12 +434,14 @@ class GitHubSim(ServiceSim):
         item = self._item(ctx, pr=True)
         if ctx.request.method == "GET":
             users = [self.render.user(u) for u in item.reviewers]
-            return Reply({"users": users, "teams": []})
-        logins = obj(ctx.body).get("reviewers")
-        if not isinstance(logins, list):
+            return Reply({"users": users, "teams": [self.render.team(t) for t in item.teams]})
+        body = obj(ctx.body)
+        logins, slugs = body.get("reviewers", []), body.get("team_reviewers", [])
+        if not isinstance(logins, list) or not isinstance(slugs, list) or not logins + slugs:
             raise invalid("PullRequest", "reviewers")
-        unknown = [u for u in logins if u not in self.state.users]
-        if unknown:
+        if not all(isinstance(name, str) for name in logins + slugs):
+            raise invalid("PullRequest", "reviewers", "invalid")
+        if [u for u in logins if u not in self.state.users] or [t for t in slugs if t not in TEAMS]:
             raise ApiError(
                 422,
                 "Reviews may only be requested from collaborators. One or more of the users "
@@ -440,11 +450,16 @@ class GitHubSim(ServiceSim):
             )
         adding = ctx.request.method == "POST"
         self.state.set_reviewers(item, logins, adding)
-        self._mutated("review_request" if adding else "review_request_removed", item, users=logins)
+        self.state.set_team_reviewers(item, slugs, adding)
+        kind = "review_request" if adding else "review_request_removed"
+        self._mutated(kind, item, users=logins, **({"teams": slugs} if slugs else {}))
         if adding:
             for login in logins:
+                event = self.render.pr_event(item, "review_requested", reviewer=login)
+                self._emit("pull_request", event)
+            for slug in slugs:
                 self._emit(
-                    "pull_request", self.render.pr_event(item, "review_requested", reviewer=login)
+                    "pull_request", self.render.pr_event(item, "review_requested", team=slug)
                 )
         return Reply(self.render.pull(item), status=201 if adding else 200)
 
@@ -540,7 +555,7 @@ class GitHubSim(ServiceSim):
     def assignees(self, ctx: Ctx) -> Reply:
         item = self._item(ctx)
         logins = obj(ctx.body).get("assignees")
-        if not isinstance(logins, list):
+        if not isinstance(logins, list) or not all(isinstance(u, str) for u in logins):
             raise invalid("Issue", "assignees")
         adding = ctx.request.method == "POST"
         changed = self.state.set_assignees(

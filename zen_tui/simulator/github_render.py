@@ -6,7 +6,15 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from zen_tui.simulator.github_state import Comment, GitHubState, Item, Repo, Review, Thread
+from zen_tui.simulator.github_state import (
+    TEAMS,
+    Comment,
+    GitHubState,
+    Item,
+    Repo,
+    Review,
+    Thread,
+)
 
 HTML = "https://github.com"
 # Issue fields a pull request object shares (the rest are PR-specific).
@@ -83,6 +91,26 @@ class Renderer:
             "default": name in ("bug", "enhancement", "documentation"),
             # A string, not null: the REST schema of the contract version requires one.
             "description": f"{name} (simulated)",
+        }
+
+    def team(self, slug: str) -> dict[str, Any]:
+        """A team of the acme org: valid as REST `team-simple` and as the webhook `team`."""
+        ident = 100 + sorted(TEAMS).index(slug)
+        url = f"{self.api_base}/organizations/1/team/{ident}"
+        return {
+            "name": slug.capitalize(),
+            "id": ident,
+            "node_id": node_id("Team", ident),
+            "slug": slug,
+            "description": f"The {slug} team (simulated)",
+            "privacy": "closed",
+            "notification_setting": "notifications_enabled",
+            "url": url,
+            "html_url": f"https://github.com/orgs/acme/teams/{slug}",
+            "members_url": url + "/members{/member}",
+            "repositories_url": url + "/repos",
+            "permission": "push",
+            "parent": None,
         }
 
     def repo_url(self, repo: Repo) -> str:
@@ -263,7 +291,7 @@ class Renderer:
             "statuses_url": links["statuses"],
             "merge_commit_sha": item.merge_sha,
             "requested_reviewers": [self.user(u) for u in item.reviewers],
-            "requested_teams": [],
+            "requested_teams": [self.team(t) for t in item.teams],
             "head": self._branch(item, item.head_ref, item.head_sha),
             "base": self._branch(item, "main", base_sha),
             "_links": {k: {"href": v} for k, v in links.items()},
@@ -416,13 +444,20 @@ class Renderer:
         return out
 
     def pr_event(
-        self, item: Item, action: str, sender: str = "me", reviewer: str | None = None
+        self,
+        item: Item,
+        action: str,
+        sender: str = "me",
+        reviewer: str | None = None,
+        team: str | None = None,
     ) -> dict[str, Any]:
         payload = self._event(item, action, sender)
         payload["number"] = item.number
         payload["pull_request"] = self.webhook_pull(item)
         if reviewer is not None:
             payload["requested_reviewer"] = self.user(reviewer)
+        if team is not None:
+            payload["requested_team"] = self.team(team)
         return payload
 
     def review_event(self, item: Item, review: Review) -> dict[str, Any]:

@@ -30,6 +30,8 @@ TOPICS = [
     "remove dead code in", "upgrade dependencies of", "handle timeouts in", "add metrics to",
     "clean up logging in",
 ]  # fmt: skip
+# Teams of the `acme` org (slug -> members); a request to a team reaches each member.
+TEAMS = {"backend": [ME, "alice", "bob", "erin"], "frontend": ["carol", "dave", "grace"]}
 AREAS = ["the sync loop", "the login page", "the cache", "webhooks", "the CLI", "search", "exports"]
 DAY = 86400.0
 
@@ -87,6 +89,7 @@ class Item:
     labels: list[str] = field(default_factory=list)
     assignees: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)  # requested team reviewers (slugs)
     reviews: list[Review] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     draft: bool = False
@@ -295,6 +298,16 @@ class GitHubState:
                 item.reviewers.remove(login)
         self.touch(item)
 
+    def set_team_reviewers(self, item: Item, slugs: list[str], adding: bool) -> None:
+        for slug in slugs:
+            if adding and slug not in item.teams:
+                item.teams.append(slug)
+                if ME in TEAMS[slug]:
+                    self._notify(item, "review_requested", self.clock())
+            elif not adding and slug in item.teams:
+                item.teams.remove(slug)
+        self.touch(item)
+
     def merge(self, item: Item, user: str) -> str:
         item.merged, item.state = True, "closed"
         item.merged_at = item.closed = self.clock()
@@ -436,7 +449,10 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
         "state": lambda i: i.state == v,
         "author": lambda i: i.user == who,
         "assignee": lambda i: who in i.assignees,
-        "review-requested": lambda i: i.is_pr and who in i.reviewers,
+        "review-requested": lambda i: (
+            i.is_pr and (who in i.reviewers or any(who in TEAMS[t] for t in i.teams))
+        ),
+        "team-review-requested": lambda i: i.is_pr and v.partition("/")[2] in i.teams,
         "user-review-requested": lambda i: i.is_pr and who in i.reviewers,
         "reviewed-by": lambda i: any(r.user == who for r in i.reviews),
         "mentions": lambda i: f"@{who}" in i.body,
