@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.errors import GatewayError
@@ -26,6 +26,7 @@ from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
 from zen_tui.sync.poller import Poller, PollOutcome
+from zen_tui.sync.webhook_service import Webhooks
 from zen_tui.sync.wiring import Wired
 
 log = logging.getLogger("zen_tui.sync.engine")
@@ -37,6 +38,7 @@ CONDITIONAL = frozenset({"github"})
 AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
+WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 
 
 class SyncEngine:
@@ -64,6 +66,13 @@ class SyncEngine:
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
+        self.webhooks: Webhooks | None = None
+        hooks = getattr(wired.settings, "webhooks", None)  # absent in slim test settings
+        if hooks is not None and hooks.enabled:
+            self.webhooks = Webhooks(
+                hooks, self.store, wired.clients, self, wired.clock.time,
+                live_window=WEBHOOK_LIVE_FOR * polling.max_interval,
+            )  # fmt: skip
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -99,12 +108,16 @@ class SyncEngine:
         for poller in self.pollers.values():
             self._tasks.append(asyncio.create_task(poller.run(), name=f"poll {poller.section.id}"))
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        if self.webhooks is not None:
+            self._tasks += await self.webhooks.start()
 
     async def stop(self) -> None:
         """Stop polling and sending, close the gateways and the store. Idempotent."""
         if self.closed:
             return
         self.closed = True
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -164,9 +177,15 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        for section_id, snapshot in self._snapshots.items():
-            if any(item.id == event.item_id for item in snapshot.items):
-                self._stale_sections.add(section_id)
+        self.refresh_soon(
+            section_id
+            for section_id, snapshot in self._snapshots.items()
+            if any(item.id == event.item_id for item in snapshot.items)
+        )
+
+    def refresh_soon(self, section_ids: Iterable[str]) -> None:
+        """Refresh these sections once, after a short delay that gathers a burst of changes."""
+        self._stale_sections.update(s for s in section_ids if s in self.pollers)
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
 
@@ -174,6 +193,23 @@ class SyncEngine:
         await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of actions land first
         touched, self._stale_sections = self._stale_sections, set()
         await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
+
+    # -- webhooks (the processor places items through these) -------------------------------
+    def shown_ids(self, section_id: str) -> set[str]:
+        snapshot = self._snapshots.get(section_id)
+        items = snapshot.items if snapshot else self.store.load_section(section_id)[0]
+        return {item.id for item in items}
+
+    def apply_items(self, section_id: str, items: list[Item]) -> None:
+        """Webhook copies of items this section shows: store them and publish the section."""
+        section = next(s for s in self._sections if s.id == section_id)
+        previous = self._snapshots.get(section_id)
+        old = list(previous.items) if previous else self.store.load_section(section_id)[0]
+        by_id = {item.id: item for item in old}
+        fresh = [_keep_known(by_id.get(item.id), item) for item in items]
+        now = self.wired.clock.time()
+        self.store.upsert_items(section_id, fresh, now)
+        self._publish(section, freshness.live(_merge(old, fresh), now), previous)
 
     # -- polling ---------------------------------------------------------------------------
     def _cursor(self, section: SectionInfo) -> str | None:
@@ -203,6 +239,8 @@ class SyncEngine:
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             poll_interval = result.poll_interval
+        if self.webhooks is not None and self.webhooks.live(section.account):
+            poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
@@ -287,6 +325,8 @@ class SyncEngine:
                 "requests": gateway.requests, "errors": gateway.errors,
                 "stale_served": gateway.stale_served, "deprecations": list(gateway.deprecations),
             }  # fmt: skip
+            if self.webhooks is not None:
+                data["webhooks"] = self.webhooks.health()
             self.store.save_health(health.account, data, now)
 
 
@@ -308,6 +348,19 @@ def _merge(old: Sequence[Item], new: list[Item]) -> list[Item]:
     by_id = {item.id: item for item in old}
     by_id.update((item.id, item) for item in new)
     return sorted(by_id.values(), key=lambda i: i.updated_at, reverse=True)
+
+
+def _keep_known(old: Item | None, new: Item) -> Item:
+    """A webhook payload may lack what the listing had (check status, review decision):
+    fields the new copy leaves unset keep the old copy's value."""
+    if old is None or type(old) is not type(new):
+        return new
+    kept = {
+        f.name: getattr(old, f.name)
+        for f in dataclasses.fields(new)
+        if getattr(new, f.name) is None and getattr(old, f.name) is not None
+    }
+    return dataclasses.replace(new, **kept) if kept else new
 
 
 def _floor(budget: Budget, now: float) -> float:

@@ -1,0 +1,109 @@
+"""Applies queued webhook deliveries: payload -> items (the service client's
+items_for_webhook) -> every section that shows them; marks each delivery done.
+
+Whatever cannot be placed cheaply (a new item, a deletion, an event that carries no item, an
+item that left the open state) makes the account's matching sections refresh instead.
+Deliveries left pending by a crash are applied on the next start (the queue is in SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.store import Store, WebhookRow
+
+log = logging.getLogger("zen_tui.sync.webhooks")
+
+NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing about items
+PANE_OF = {PullRequest: "prs", Issue: "issues", Message: "messages"}
+
+
+class WebhookTarget(Protocol):
+    """What the processor needs from the engine."""
+
+    @property
+    def sections(self) -> list[SectionInfo]: ...
+
+    def shown_ids(self, section_id: str) -> set[str]: ...
+
+    def apply_items(self, section_id: str, items: list[Item]) -> None: ...
+
+    def refresh_soon(self, section_ids: Iterable[str]) -> None: ...
+
+
+class WebhookProcessor:
+    def __init__(self, store: Store, clients: dict[str, Any], target: WebhookTarget) -> None:
+        self.store = store
+        self.clients = clients  # account -> service client
+        self.target = target
+        self.processed = 0
+        self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Apply what is pending (including what a previous run left), then wait for more."""
+        while True:
+            self._wake.clear()
+            self.drain()
+            await self._wake.wait()
+
+    def drain(self) -> int:
+        """Apply every pending delivery; returns how many."""
+        count = 0
+        while rows := self.store.webhook_pending():
+            for row in rows:
+                self._apply(row)
+                self.store.webhook_done(row.id)
+                count += 1
+        self.processed += count
+        return count
+
+    def _apply(self, row: WebhookRow) -> None:
+        if row.event in NO_CHANGE_EVENTS:
+            return
+        for account, client in self.clients.items():
+            if getattr(client, "service", None) != row.service:
+                continue
+            try:
+                items = client.items_for_webhook(row.event, json.loads(row.body))
+            except Exception as err:  # an unexpected payload: refresh instead, never stop
+                self.failed += 1
+                log.warning("webhook %s %s (%s): cannot read the payload (%s); refreshing",
+                            row.service, row.event, row.delivery_id, err)  # fmt: skip
+                items = []
+            self._place(account, items)
+
+    def _place(self, account: str, items: list[Item]) -> None:
+        sections = [s for s in self.target.sections if s.account == account]
+        if not items:  # a deletion or an event without an item: ask the server
+            self.target.refresh_soon(s.id for s in sections)
+            return
+        stale: set[str] = set()
+        placed: set[str] = set()
+        for section in sections:
+            shown = self.target.shown_ids(section.id)
+            here = [i for i in items if i.id in shown]
+            if here:
+                self.target.apply_items(section.id, here)
+                placed.update(i.id for i in here)
+                stale.update(section.id for i in here if _left_open(i))
+        for item in items:
+            if item.id not in placed:  # maybe it belongs in a section now: the query decides
+                stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
+        if stale:
+            self.target.refresh_soon(stale)
+
+
+def _left_open(item: Item) -> bool:
+    """A closed/merged PR or closed GitHub issue may no longer match its section's query."""
+    if isinstance(item, PullRequest):
+        return item.state != "open"
+    return isinstance(item, Issue) and item.service == "github" and item.status == "closed"

@@ -1,0 +1,66 @@
+"""Webhooks as the engine runs them: receiver + processor, and whether an account is 'live'
+(a verified delivery arrived recently), which lets its pollers back off to a safety net."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zen_tui.config import WebhookConfig
+from zen_tui.store import Store
+from zen_tui.sync.webhook_processor import WebhookProcessor, WebhookTarget
+from zen_tui.sync.webhook_verify import SERVICES
+from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
+
+log = logging.getLogger("zen_tui.sync.webhooks")
+
+
+class Webhooks:
+    def __init__(
+        self,
+        config: WebhookConfig,
+        store: Store,
+        clients: dict[str, Any],
+        target: WebhookTarget,
+        clock: Callable[[], float],
+        *,
+        live_window: float,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        secrets = {s: v for s in SERVICES if (v := config.secret(s, environ))}
+        self.clock, self.live_window = clock, live_window
+        self.services = {getattr(c, "service", None): None for c in clients.values()}
+        self._service_of = {a: getattr(c, "service", "") for a, c in clients.items()}
+        self.processor = WebhookProcessor(store, clients, target)
+        self.receiver = WebhookReceiver(
+            config, store, secrets=secrets, clock=clock, on_delivery=self._delivered
+        )
+        self.server = WebhookServer(self.receiver)
+
+    def _delivered(self, service: str) -> None:
+        self.processor.wake()
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel."""
+        missing = [s for s in self.services if s and s not in self.receiver.secrets]
+        for service in missing:
+            env = self.receiver.config.secret_env.get(service, "?")
+            log.warning("webhooks: no secret for %s in $%s; its deliveries are refused", service,
+                        env)  # fmt: skip
+        if self.receiver.secrets and await self.server.start():
+            log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))
+        return [asyncio.create_task(self.processor.run(), name="webhook processor")]
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    def live(self, account: str) -> bool:
+        """A verified delivery for this account's service arrived within the live window."""
+        last = self.receiver.stats.last_at.get(self._service_of.get(account, ""))
+        return last is not None and self.clock() - last <= self.live_window
+
+    def health(self) -> dict[str, Any]:
+        stats = self.receiver.stats.as_dict()
+        return stats | {"processed": self.processor.processed, "port": self.server.port}

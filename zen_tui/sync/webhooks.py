@@ -1,0 +1,218 @@
+"""The webhook receiver: POST /webhooks/{github,jira,slack} on 127.0.0.1 (by default).
+
+Each delivery is size-capped, verified (webhook_verify), deduped by its delivery id and
+persisted to the store's queue, then answered at once; the processor (webhook_processor)
+applies queued deliveries later. A rejected delivery is logged as one line and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from zen_tui.config import WebhookConfig
+from zen_tui.store import Store
+from zen_tui.sync.webhook_verify import SERVICES, Accepted, Rejected, check
+
+log = logging.getLogger("zen_tui.sync.webhooks")
+
+
+@dataclass
+class WebhookStats:
+    """What `health` shows: deliveries accepted, duplicates, rejections by reason."""
+
+    accepted: dict[str, int] = field(default_factory=dict)  # per service
+    duplicates: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)  # per "service: status"
+    last_at: dict[str, float] = field(default_factory=dict)  # last verified delivery
+
+    def add(self, counter: dict[str, int], key: str) -> None:
+        counter[key] = counter.get(key, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": dict(self.accepted),
+            "duplicates": dict(self.duplicates),
+            "rejected": dict(self.rejected),
+            "last_at": dict(self.last_at),
+        }
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WebhookReceiver:
+    """The ASGI app and its state. `on_delivery(service)` runs after each new queued event."""
+
+    def __init__(
+        self,
+        config: WebhookConfig,
+        store: Store,
+        *,
+        secrets: Mapping[str, str],
+        clock: Callable[[], float],
+        on_delivery: Callable[[str], None] = lambda service: None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.secrets = dict(secrets)
+        self.clock = clock
+        self.on_delivery = on_delivery
+        self.stats = WebhookStats()
+        self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
+
+    async def receive(self, request: Request) -> Response:
+        service = request.path_params["service"]
+        try:
+            return await self._receive(service, request)
+        except Exception:  # a bug must not take the receiver down; the sender will retry
+            log.exception("webhook %s: unexpected error", service)
+            return self._reject(service, Rejected(500, "internal error (see the log)"))
+
+    async def _receive(self, service: str, request: Request) -> Response:
+        if service not in SERVICES:
+            return self._reject(service, Rejected(404, f"unknown service (use {SERVICES})"))
+        secret = self.secrets.get(service)
+        if not secret:
+            env = self.config.secret_env.get(service, "?")
+            return self._reject(service, Rejected(404, f"not configured: set ${env}"))
+        try:
+            body = await read_capped(request, self.config.max_body_bytes)
+        except BodyTooLarge:
+            limit = self.config.max_body_bytes
+            return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
+        verdict = check(
+            service, request.headers, body, secret,
+            now=self.clock(), replay_window=self.config.replay_window,
+        )  # fmt: skip
+        if isinstance(verdict, Rejected):
+            return self._reject(service, verdict)
+        self.stats.last_at[service] = self.clock()
+        if verdict.challenge is not None:
+            return JSONResponse({"challenge": verdict.challenge})
+        return self._queue(service, verdict, body)
+
+    def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
+        new = self.store.webhook_enqueue(
+            service, delivery.delivery_id, delivery.event, body, self.clock()
+        )
+        if not new:
+            self.stats.add(self.stats.duplicates, service)
+            log.info("webhook %s: delivery %s seen before, ignored", service, delivery.delivery_id)
+            return PlainTextResponse("duplicate", status_code=200)
+        self.stats.add(self.stats.accepted, service)
+        self.on_delivery(service)
+        return PlainTextResponse("queued", status_code=202)
+
+    def _reject(self, service: str, rejected: Rejected) -> Response:
+        self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
+        log.warning("webhook %s rejected (%d): %s", service, rejected.status, rejected.reason)
+        return PlainTextResponse(rejected.reason, status_code=rejected.status)
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (before reading it all) anything over `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn inside the app's own loop: the app keeps its signal handlers (Ctrl-C)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class WebhookServer:
+    """Serves a WebhookReceiver as an asyncio task in the running loop."""
+
+    def __init__(self, receiver: WebhookReceiver) -> None:
+        self.receiver = receiver
+        self.port: int | None = None
+        self._server: _QuietServer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+
+    def url(self, service: str) -> str:
+        return f"http://{_url_host(self.receiver.config.host)}:{self.port}/webhooks/{service}"
+
+    async def start(self) -> bool:
+        """Bind and serve; False (logged as one line) when the address cannot be used."""
+        host, port = self.receiver.config.host, self.receiver.config.port
+        if not is_loopback(host):
+            log.warning("webhooks: listening on %s, reachable from other machines", host)
+        try:
+            self._sock = bind(host, port)
+        except OSError as err:
+            log.error("webhooks: cannot listen on %s:%d (%s); set [webhooks] port", host, port,
+                      err.strerror or err)  # fmt: skip
+            return False
+        self.port = self._sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.receiver.app, log_level="warning", access_log=False, lifespan="off",
+            timeout_graceful_shutdown=1,
+        )  # fmt: skip
+        self._server = _QuietServer(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="webhooks")
+        while not self._server.started and not self._task.done():  # noqa: ASYNC110 (no event)
+            await asyncio.sleep(0.005)
+        return self._server.started
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception, SystemExit):
+                await asyncio.wait_for(self._task, 3)
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._task = self._sock = None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
