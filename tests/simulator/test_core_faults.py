@@ -185,3 +185,26 @@ async def test_deprecation_and_sunset_headers_on_matching_endpoint(
 def test_deprecation_must_be_one_line_of_header_text(value: object) -> None:
     with pytest.raises(FaultRuleError, match="deprecation/sunset"):
         parse_rules([{"deprecation": value}])
+
+
+def test_scenario_phase_can_announce_a_sunset() -> None:
+    import tomllib
+
+    from zen_tui.simulator.scenario import parse
+
+    script = """
+    [[phase]]
+    name = "notifications retiring"
+    at = 0
+    duration = 60
+    [[phase.faults]]
+    service = "github"
+    endpoint = "/notifications"
+    deprecation = "@1767225600"
+    sunset = "Wed, 01 Jul 2026 00:00:00 GMT"
+    """
+    [rule] = parse(tomllib.loads(script)).rules_at(1)
+    assert rule.extra_headers() == [
+        (b"deprecation", b"@1767225600"),
+        (b"sunset", b"Wed, 01 Jul 2026 00:00:00 GMT"),
+    ]
