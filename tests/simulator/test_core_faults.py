@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +13,7 @@ from zen_tui.simulator.app import ConnectionAbort, build_app
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
 from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.scenario import parse
 
 TOKEN = "core-test-token"
 
@@ -188,10 +190,6 @@ def test_deprecation_must_be_one_line_of_header_text(value: object) -> None:
 
 
 def test_scenario_phase_can_announce_a_sunset() -> None:
-    import tomllib
-
-    from zen_tui.simulator.scenario import parse
-
     script = """
     [[phase]]
     name = "notifications retiring"
