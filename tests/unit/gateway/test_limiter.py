@@ -164,3 +164,17 @@ async def test_gateway_serves_an_interactive_call_before_queued_polls(make_gatew
     click = asyncio.create_task(gw.request("GET", "/click", priority=Priority.INTERACTIVE))
     await asyncio.gather(*polls, click)
     assert seen == ["/first", "/click", "/poll0", "/poll1"]
+
+
+async def test_every_attempt_takes_its_own_token(router, make_gateway, clock):
+    # A bucket of 2 per minute: the first call's two attempts use both, the retry of a second
+    # call has to wait for the bucket to refill.
+    route = router.get("/r")
+    route.side_effect = [httpx.Response(503), httpx.Response(200, json={})] * 2
+    s = _with_buckets({"core": (2, 60)})
+    gw = make_gateway(replace(s, retry=replace(s.retry, max_attempts=2, initial_wait=0.001)))
+    await gw.request("GET", "/r")
+    assert gw.health().buckets["core"].tokens == near(0)
+    await gw.request("GET", "/r", deadline=120)
+    assert route.call_count == 4
+    assert sum(clock.sleeps) >= 59  # waited for tokens, not only the 1 ms backoff

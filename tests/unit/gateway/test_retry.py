@@ -237,3 +237,54 @@ async def test_concurrent_401s_refresh_the_token_only_once(make_gateway):
     responses = await asyncio.gather(*[gw.request("GET", f"/me/{i}") for i in range(4)])
     assert [r.status for r in responses] == [200] * 4
     assert Rotating.refreshes == 1
+
+
+async def test_408_is_retried_for_a_get_but_not_for_an_unkeyed_post(router, make_gateway):
+    get = router.get("/slowget")
+    get.side_effect = _then_ok(httpx.Response(408))
+    post = router.post("/slowpost").respond(408)
+    gw = make_gateway()
+    assert (await gw.request("GET", "/slowget")).status == 200
+    assert get.call_count == 2
+    with pytest.raises(Unavailable) as info:
+        await gw.request("POST", "/slowpost", json={})
+    assert (post.call_count, info.value.status) == (1, 408)
+
+
+async def test_a_keyed_post_is_retried_after_a_timeout(router, make_gateway):
+    route = router.post("/keyed")
+    route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(201, json={"id": 1})]
+    response = await make_gateway().request("POST", "/keyed", json={}, idempotency_key="k-1")
+    assert (response.status, route.call_count) == (201, 2)
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectTimeout, httpx.PoolTimeout])
+async def test_connect_phase_timeouts_sent_nothing_so_a_post_is_retried(
+    router, make_gateway, error
+):
+    route = router.post("/issues")
+    route.side_effect = [error("no connection"), httpx.Response(201, json={"id": 1})]
+    response = await make_gateway().request("POST", "/issues", json={})
+    assert (response.status, route.call_count) == (201, 2)
+
+
+@pytest.fixture
+def local_tz_not_utc(monkeypatch: pytest.MonkeyPatch):
+    """A local zone far from UTC, so treating a zone-less time as local time shows."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_reset_without_a_zone_is_utc_and_garbage_is_ignored(local_tz_not_utc) -> None:
+    from zen_tui.gateway.profiles import parse_reset, parse_retry_after
+
+    assert parse_reset("2023-11-14T22:14") == parse_reset("2023-11-14T22:14Z") == 1700000040.0
+    assert parse_reset("1700000040") == 1700000040.0
+    assert parse_reset("soon") is None and parse_reset(None) is None
+    assert parse_retry_after("soon", 0.0) is None
+    assert parse_retry_after("-5", 100.0) == 100.0  # never in the past
