@@ -1,0 +1,126 @@
+"""The webhook processor through the engine: items placed into the sections that show them,
+refreshes for what cannot be placed, restart, and pollers backing off while webhooks are live."""
+
+import dataclasses
+import json
+from types import SimpleNamespace
+
+from zen_tui.config import PollingConfig, WebhookConfig
+from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.events import EventBus
+from zen_tui.store import Store
+from zen_tui.sync.backend import SectionUpdated
+from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
+from zen_tui.sync.wiring import Wired
+
+from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue
+
+POLLING = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
+
+
+class HookClient(FakeClient):
+    """Maps {"issue": {"n": 3, "title": ...}} to the issue; "boom" payloads raise."""
+
+    def items_for_webhook(self, event, payload):
+        if event == "jira:issue_deleted":
+            return []
+        if "boom" in payload:
+            raise KeyError("fields")
+        raw = payload["issue"]
+        return [issue(raw["n"], raw.get("updated", "2026-03-01T00:00:00Z"), raw["title"])]
+
+
+def engine(store, client, clock=None):
+    settings = SimpleNamespace(polling=POLLING, webhooks=WebhookConfig(enabled=True))
+    wired = Wired(settings, store, EventBus(), clock or FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
+                  {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
+    eng = SyncEngine(wired)
+    eng.events = []
+    eng.bus.subscribe(eng.events.append)
+    return eng
+
+
+def enqueue(store, delivery, event="jira:issue_updated", **payload):
+    body = json.dumps(payload).encode()
+    assert store.webhook_enqueue("jira", delivery, event, body, 0.0)
+
+
+async def listed(store, *items):
+    client = HookClient(answers=[Result(list(items), 10.0)])
+    eng = engine(store, client)
+    await eng.refresh()
+    eng.events.clear()
+    return eng, client
+
+
+async def test_an_item_the_section_shows_is_updated_in_place_without_a_poll():
+    store = Store.open(":memory:")
+    shown = dataclasses.replace(issue(1), priority="High")
+    eng, client = await listed(store, shown, issue(2))
+    enqueue(store, "d1", issue={"n": 1, "title": "renamed"})
+    assert eng.webhooks.processor.drain() == 1
+    [event] = [e for e in eng.events if isinstance(e, SectionUpdated)]
+    titles = {i.id: i.title for i in event.snapshot.items}
+    assert titles == {"j:P-1": "renamed", "j:P-2": "t"}
+    stored = {i.id: i for i in store.load_section(SECTION.id)[0]}
+    assert stored["j:P-1"].title == "renamed"
+    assert stored["j:P-1"].priority == "High"  # the payload lacked it: the known value stays
+    assert store.webhook_pending() == [] and client.cursors == [None]  # no poll, row done
+    assert not eng._stale_sections
+
+
+async def test_an_unknown_item_a_deletion_or_an_unreadable_payload_refresh_the_section():
+    store = Store.open(":memory:")
+    eng, client = await listed(store, issue(1))
+    enqueue(store, "new", issue={"n": 9, "title": "new"})
+    enqueue(store, "gone", event="jira:issue_deleted", issue={"n": 1})
+    enqueue(store, "odd", boom=True)
+    enqueue(store, "ping", event="ping")
+    client.answers = [Result([issue(9)], 20.0)]
+    assert eng.webhooks.processor.drain() == 4
+    assert eng.webhooks.processor.failed == 1
+    assert store.webhook_pending() == []
+    assert eng._stale_sections == {SECTION.id}
+    await eng._refresher  # one refresh for the whole burst
+    assert len(client.cursors) == 2
+    assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-9"]
+
+
+async def test_pending_deliveries_are_applied_after_a_restart(tmp_path):
+    path = tmp_path / "zen.db"
+    store = Store.open(path)
+    await listed(store, issue(1))
+    enqueue(store, "before-crash", issue={"n": 1, "title": "from the queue"})
+    store.close()  # the process dies before the processor ran
+
+    store = Store.open(path)
+    restarted = engine(store, HookClient())
+    assert restarted.webhooks.processor.drain() == 1
+    assert store.load_section(SECTION.id)[0][0].title == "from the queue"
+    assert store.webhook_pending() == []
+    assert not store.webhook_enqueue("jira", "before-crash", "x", b"{}", 1.0)  # still deduped
+    store.close()
+
+
+async def test_pollers_back_off_to_the_safety_net_while_deliveries_arrive():
+    clock = FakeClock()
+    store = Store.open(":memory:")
+    client = HookClient(answers=[Result([issue(1)], 1.0) for _ in range(3)])
+    eng = engine(store, client, clock)
+    poller = eng.pollers[SECTION.id]
+    await poller.poll_now(interactive=False)
+    assert poller.wait_for == POLLING.default_interval
+
+    eng.webhooks.receiver.stats.last_at["jira"] = clock.time()  # a verified delivery
+    assert eng.webhooks.live("j")
+    await poller.poll_now(interactive=False)
+    assert poller.wait_for == POLLING.max_interval
+    eng.set_focus(SECTION.id)  # even the focused pane leaves it to the webhooks
+    assert poller.wait_for == POLLING.max_interval
+    eng.set_focus(None)
+
+    clock.advance(WEBHOOK_LIVE_FOR * POLLING.max_interval + 1)  # deliveries stopped
+    assert not eng.webhooks.live("j")
+    await poller.poll_now(interactive=False)
+    assert poller.wait_for < POLLING.max_interval
+    store.close()

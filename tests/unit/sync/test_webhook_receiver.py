@@ -1,0 +1,163 @@
+"""The receiver's HTTP behaviour through its ASGI app, over a real in-memory store."""
+
+import json
+import logging
+
+import httpx
+import pytest
+
+from zen_tui.config import WebhookConfig
+from zen_tui.store import Store
+from zen_tui.sync.webhook_verify import hub_signature, slack_signature
+from zen_tui.sync.webhooks import WebhookReceiver, is_loopback
+
+SECRETS = {"github": "gh-secret-value", "slack": "slack-secret-value"}
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture
+def store():
+    store = Store.open(":memory:")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def receiver(store):
+    woken = []
+    config = WebhookConfig(enabled=True, max_body_bytes=2048)
+    r = WebhookReceiver(config, store, secrets=SECRETS, clock=lambda: NOW, on_delivery=woken.append)
+    r.woken = woken
+    return r
+
+
+def client(receiver):
+    transport = httpx.ASGITransport(app=receiver.app)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+def github(body: bytes, delivery="d-1", secret=SECRETS["github"], event="issues"):
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": hub_signature(secret, body),
+        "Content-Type": "application/json",
+    }
+
+
+def slack(body: bytes, ts=NOW):
+    stamp = str(int(ts))
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": slack_signature(SECRETS["slack"], stamp, body),
+    }
+
+
+BODY = json.dumps({"action": "labeled", "issue": {"number": 1}}).encode()
+
+
+async def test_a_signed_delivery_is_queued_once_and_wakes_the_processor(receiver, store):
+    async with client(receiver) as http:
+        first = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
+        again = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
+    assert first.status_code == 202 and again.status_code == 200
+    assert again.text == "duplicate"
+    [row] = store.webhook_pending()
+    assert (row.service, row.delivery_id, row.event, row.body) == ("github", "d-1", "issues", BODY)
+    assert receiver.woken == ["github"]
+    assert receiver.stats.accepted == {"github": 1}
+    assert receiver.stats.duplicates == {"github": 1}
+    assert receiver.stats.last_at["github"] == NOW
+
+
+async def test_a_forged_signature_is_401_logged_once_and_nothing_is_stored(receiver, store, caplog):
+    caplog.set_level(logging.WARNING, "zen_tui.sync.webhooks")
+    forged = github(BODY, secret="guessed")
+    async with client(receiver) as http:
+        answer = await http.post("/webhooks/github", content=BODY, headers=forged)
+        missing = await http.post("/webhooks/github", content=BODY, headers={"X-GitHub-Event": "x"})
+    assert answer.status_code == missing.status_code == 401
+    assert store.webhook_pending() == []
+    assert receiver.stats.rejected == {"github: 401": 2}
+    assert "github" not in receiver.stats.last_at  # a forged delivery does not count as live
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and all("\n" not in line for line in lines)
+    assert "does not match" in lines[0]
+    assert not any(SECRETS["github"] in line or '"labeled"' in line for line in lines)
+
+
+async def test_oversize_bodies_are_413_by_header_and_while_streaming(receiver, store):
+    sent = []
+
+    async def chunks():
+        for _ in range(100):
+            sent.append(1)
+            yield b"x" * 512
+
+    big = b"{" + b" " * 4096 + b"}"
+    async with client(receiver) as http:
+        declared = await http.post("/webhooks/github", content=big, headers=github(big))
+        streamed = await http.post("/webhooks/github", content=chunks(), headers=github(b""))
+    assert declared.status_code == streamed.status_code == 413
+    assert len(sent) < 100  # refused part-way, not after reading it all
+    assert store.webhook_pending() == []
+
+
+async def test_malformed_json_is_400_and_not_stored(receiver, store):
+    body = b'{"action": '
+    async with client(receiver) as http:
+        answer = await http.post("/webhooks/github", content=body, headers=github(body))
+    assert answer.status_code == 400 and "not JSON" in answer.text
+    assert store.webhook_pending() == []
+
+
+async def test_slack_url_verification_and_replay_window(receiver, store):
+    challenge = json.dumps({"token": "t", "challenge": "c-42", "type": "url_verification"})
+    body = challenge.encode()
+    event = json.dumps(
+        {"type": "event_callback", "event_id": "Ev9", "event": {"type": "message"}}
+    ).encode()
+    async with client(receiver) as http:
+        hello = await http.post("/webhooks/slack", content=body, headers=slack(body))
+        old = await http.post("/webhooks/slack", content=event, headers=slack(event, NOW - 301))
+        fresh = await http.post("/webhooks/slack", content=event, headers=slack(event, NOW - 299))
+    assert hello.status_code == 200 and hello.json() == {"challenge": "c-42"}
+    assert old.status_code == 401 and "replay window" in old.text
+    assert fresh.status_code == 202
+    assert [r.delivery_id for r in store.webhook_pending()] == ["Ev9"]
+
+
+async def test_unconfigured_and_unknown_services_are_404(receiver, store):
+    body = b'{"webhookEvent":"jira:issue_updated"}'
+    async with client(receiver) as http:
+        jira = await http.post("/webhooks/jira", content=body)
+        other = await http.post("/webhooks/gitlab", content=body)
+        wrong_method = await http.get("/webhooks/github")
+    assert jira.status_code == 404 and "ZEN_JIRA_WEBHOOK_SECRET" in jira.text
+    assert other.status_code == 404
+    assert wrong_method.status_code == 405
+    assert store.webhook_pending() == []
+
+
+async def test_an_internal_error_is_500_and_the_receiver_keeps_working(receiver, store):
+    real = store.webhook_enqueue
+    calls = []
+
+    def flaky(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return real(*args)
+
+    store.webhook_enqueue = flaky
+    async with client(receiver) as http:
+        broken = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
+        retried = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
+    assert broken.status_code == 500  # the provider retries; the retry is kept
+    assert retried.status_code == 202
+    assert len(store.webhook_pending()) == 1
+
+
+def test_loopback_detection():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
