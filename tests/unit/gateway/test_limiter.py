@@ -178,3 +178,15 @@ async def test_every_attempt_takes_its_own_token(router, make_gateway, clock):
     await gw.request("GET", "/r", deadline=120)
     assert route.call_count == 4
     assert sum(clock.sleeps) >= 59  # waited for tokens, not only the 1 ms backoff
+
+
+async def test_each_account_has_its_own_buckets(router, make_gateway, clock):
+    # Two GitHub accounts with one token a minute each: neither waits for the other.
+    router.get("/q").respond(200, json={})
+    one = make_gateway(_with_buckets({"core": (1, 60)}), account="github:one")
+    two = make_gateway(_with_buckets({"core": (1, 60)}), account="github:two")
+    await one.request("GET", "/q", deadline=0)
+    await two.request("GET", "/q", deadline=0)
+    assert clock.sleeps == []
+    with pytest.raises(RateLimited):
+        await one.request("GET", "/q", deadline=0)
