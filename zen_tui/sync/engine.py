@@ -38,6 +38,8 @@ CONDITIONAL = frozenset({"github"})
 AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
+# Fields a webhook payload may not carry, though the listing did (None = not in the payload).
+KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 
 
@@ -351,14 +353,14 @@ def _merge(old: Sequence[Item], new: list[Item]) -> list[Item]:
 
 
 def _keep_known(old: Item | None, new: Item) -> Item:
-    """A webhook payload may lack what the listing had (check status, review decision):
-    fields the new copy leaves unset keep the old copy's value."""
+    """A webhook payload lacks some of what the listing had (check status, review decision,
+    mergeability): those fields, when unset in the new copy, keep the old copy's value."""
     if old is None or type(old) is not type(new):
         return new
     kept = {
-        f.name: getattr(old, f.name)
-        for f in dataclasses.fields(new)
-        if getattr(new, f.name) is None and getattr(old, f.name) is not None
+        name: getattr(old, name)
+        for name in KEEP_IF_MISSING
+        if getattr(new, name, 0) is None and getattr(old, name) is not None
     }
     return dataclasses.replace(new, **kept) if kept else new
 

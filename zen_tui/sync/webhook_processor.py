@@ -20,6 +20,8 @@ from zen_tui.store import Store, WebhookRow
 log = logging.getLogger("zen_tui.sync.webhooks")
 
 NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing about items
+# Their payloads carry only part of the issue: refresh the sections showing it instead.
+PARTIAL_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 PANE_OF = {PullRequest: "prs", Issue: "issues", Message: "messages"}
 
 
@@ -79,12 +81,16 @@ class WebhookProcessor:
                 log.warning("webhook %s %s (%s): cannot read the payload (%s); refreshing",
                             row.service, row.event, row.delivery_id, err)  # fmt: skip
                 items = []
-            self._place(account, items)
+            self._place(account, items, partial=row.event in PARTIAL_EVENTS)
 
-    def _place(self, account: str, items: list[Item]) -> None:
+    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
         sections = [s for s in self.target.sections if s.account == account]
         if not items:  # a deletion or an event without an item: ask the server
             self.target.refresh_soon(s.id for s in sections)
+            return
+        if partial:
+            ids = {i.id for i in items}
+            self.target.refresh_soon(s.id for s in sections if ids & self.target.shown_ids(s.id))
             return
         stale: set[str] = set()
         placed: set[str] = set()

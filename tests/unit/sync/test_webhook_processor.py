@@ -27,7 +27,8 @@ class HookClient(FakeClient):
         if "boom" in payload:
             raise KeyError("fields")
         raw = payload["issue"]
-        return [issue(raw["n"], raw.get("updated", "2026-03-01T00:00:00Z"), raw["title"])]
+        item = issue(raw["n"], raw.get("updated", "2026-03-01T00:00:00Z"), raw["title"])
+        return [dataclasses.replace(item, assignee=raw.get("assignee"))]
 
 
 def engine(store, client, clock=None):
@@ -55,7 +56,7 @@ async def listed(store, *items):
 
 async def test_an_item_the_section_shows_is_updated_in_place_without_a_poll():
     store = Store.open(":memory:")
-    shown = dataclasses.replace(issue(1), priority="High")
+    shown = dataclasses.replace(issue(1), priority="High", assignee="ann")
     eng, client = await listed(store, shown, issue(2))
     enqueue(store, "d1", issue={"n": 1, "title": "renamed"})
     assert eng.webhooks.processor.drain() == 1
@@ -65,6 +66,7 @@ async def test_an_item_the_section_shows_is_updated_in_place_without_a_poll():
     stored = {i.id: i for i in store.load_section(SECTION.id)[0]}
     assert stored["j:P-1"].title == "renamed"
     assert stored["j:P-1"].priority == "High"  # the payload lacked it: the known value stays
+    assert stored["j:P-1"].assignee is None  # unassigned is news, not a missing field
     assert store.webhook_pending() == [] and client.cursors == [None]  # no poll, row done
     assert not eng._stale_sections
 
@@ -124,3 +126,15 @@ async def test_pollers_back_off_to_the_safety_net_while_deliveries_arrive():
     await poller.poll_now(interactive=False)
     assert poller.wait_for < POLLING.max_interval
     store.close()
+
+
+async def test_a_partial_payload_refreshes_the_section_instead_of_overwriting_the_item():
+    store = Store.open(":memory:")
+    eng, client = await listed(store, dataclasses.replace(issue(1), labels=("keep",)))
+    enqueue(store, "c1", event="comment_created", issue={"n": 1, "title": "t"})
+    client.answers = [Result([issue(1, title="commented")], 20.0)]
+    eng.webhooks.processor.drain()
+    assert store.load_section(SECTION.id)[0][0].labels == ("keep",)  # not overwritten
+    assert eng._stale_sections == {SECTION.id}
+    await eng._refresher
+    assert eng.snapshot(SECTION.id).items[0].title == "commented"
