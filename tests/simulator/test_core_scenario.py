@@ -181,3 +181,29 @@ async def test_tour_drives_github_outage_and_jira_storm_on_a_fake_clock() -> Non
         (503, 200),  # the loop repeats
         (200, 429),
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("perod = 90", r"scenario: unknown key\(s\) \['perod'\]; use only: name, loop"),
+        (
+            "[[phase]]\nat = 0\nduration = 5\nrepeats = 3",
+            r"phase #0: unknown key\(s\) \['repeats'\]",
+        ),
+        ("phase = [1]", "phase #0: must be a table"),
+    ],
+)
+def test_unknown_scenario_and_phase_keys_are_refused(script: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        parse(tomllib.loads(script), source="typo.toml")
+
+
+def test_the_documented_example_scenario_loads() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "sections" / "simulator.md"
+    text = docs.read_text(encoding="utf-8")
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    scenario = parse(tomllib.loads(example))
+    assert scenario.name == "lunch-time" and scenario.period == 90
+    assert scenario.settings == {"slack": {"non_marketplace": True}}
+    assert [p.name for p in scenario.active_phases(15)] == ["Jira throttled"]

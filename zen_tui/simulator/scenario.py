@@ -38,6 +38,10 @@ from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, par
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
 
 
+TOP_KEYS = ("name", "loop", "period", "rate_scale", "faults", "settings", "phase")
+PHASE_KEYS = ("name", "at", "duration", "repeat", "faults")
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be loaded; the message names the file, key and fix."""
 
@@ -105,6 +109,7 @@ def load_path(name_or_path: str | Path) -> Scenario:
 
 def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     try:
+        _known_keys(data, TOP_KEYS, "scenario")
         phases = [_phase(p, i) for i, p in enumerate(data.get("phase", []))]
         baseline = parse_rules(data.get("faults", []))
         end = max((p.at + p.duration for p in phases), default=0.0)
@@ -131,7 +136,16 @@ def _settings(data: Any) -> dict[str, Any]:
     return data
 
 
+def _known_keys(data: Any, known: tuple[str, ...], where: str) -> None:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: must be a table")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key(s) {unknown}; use only: {', '.join(known)}")
+
+
 def _phase(data: dict[str, Any], index: int) -> Phase:
+    _known_keys(data, PHASE_KEYS, f"phase #{index}")
     if "at" not in data or "duration" not in data:
         raise ScenarioError(f"phase #{index}: needs `at` and `duration` (seconds)")
     return Phase(
