@@ -109,7 +109,7 @@ class DeviceFlow:
         """The page where a user enters the code and approves or denies (browser or form post)."""
         if request.method == "GET":
             return HTMLResponse(_form(request.query_params.get("user_code", "")))
-        form = dict(parse_qsl((await request.body()).decode()))
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         entered = form.get("user_code", "").strip().upper()
         with self.sim.world.lock:
             code = next(
@@ -129,7 +129,7 @@ class DeviceFlow:
 
 async def _params(request: Request) -> dict[str, str]:
     """Form-encoded (GitHub's default), JSON, or query parameters."""
-    raw = (await request.body()).decode()
+    raw = (await request.body()).decode("utf-8", "replace")
     params = dict(request.query_params)
     if "json" in request.headers.get("content-type", ""):
         try:
