@@ -1,0 +1,171 @@
+"""Webhooks end to end over loopback: the simulator signs and POSTs each change to the
+engine's receiver; the store and the section update without a poll."""
+
+import asyncio
+import dataclasses
+
+import httpx
+import pytest
+
+from zen_tui.config import WebhookConfig
+from zen_tui.models import Action, FreshnessState
+from zen_tui.simulator.app import webhook_dispatcher
+from zen_tui.sync.backend import SectionUpdated
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.webhook_verify import hub_signature
+
+from .conftest import engine_for
+
+ENV = {"github": "ZT_TEST_GH_HOOK", "jira": "ZT_TEST_JIRA_HOOK", "slack": "ZT_TEST_SLACK_HOOK"}
+SECRETS = {"github": "gh-hook-secret", "jira": "jira-hook-secret", "slack": "slack-signing"}
+
+
+@pytest.fixture
+def hooked(settings, monkeypatch):
+    for service, name in ENV.items():
+        monkeypatch.setenv(name, SECRETS[service])
+    config = WebhookConfig(enabled=True, port=0, secret_env=dict(ENV))
+    return dataclasses.replace(settings, webhooks=config)
+
+
+async def wait_for(predicate):
+    async with asyncio.timeout(10):
+        while not predicate():  # noqa: ASYNC110 (polling what arrived over the socket)
+            await asyncio.sleep(0.02)
+
+
+async def started(settings, sim, secrets=SECRETS) -> SyncEngine:
+    """Engine with live sections and paused pollers, the simulator delivering to it."""
+    engine = engine_for(settings)
+    engine.events = []
+    engine.bus.subscribe(engine.events.append)
+    await engine.start()
+    ids = {s.id for s in engine.sections}
+
+    def live():
+        snaps = [engine.snapshot(i) for i in ids]
+        return all(s and s.freshness.state is FreshnessState.LIVE for s in snaps)
+
+    await wait_for(live)
+    engine.set_paused(True)  # from here on, only webhooks can change a section
+    server = engine.webhooks.server
+    sim.set_webhooks({s: (server.url(s), secrets[s]) for s in secrets})
+    return engine
+
+
+def first_item(engine, pane, service):
+    section = next(s for s in engine.sections if s.pane == pane and s.service == service)
+    return section, engine.snapshot(section.id).items[0]
+
+
+def stored(engine, section, item_id):
+    return next(i for i in engine.store.load_section(section.id)[0] if i.id == item_id)
+
+
+async def apply_at_provider(engine, action):
+    """A change made outside the dashboard (the client straight to the simulator's API)."""
+    client = engine.wired.clients[action.account]
+    result = await client.apply(action, idempotency_key=f"test-{action.kind}")
+    assert result.ok, result
+
+
+async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim, hooked):
+    engine = await started(hooked, sim)
+    section, pr = first_item(engine, "prs", "github")
+    polls = {sid: p.polls for sid, p in engine.pollers.items()}
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "hooked"}))
+
+    await wait_for(lambda: "hooked" in stored(engine, section, pr.id).labels)
+    assert "hooked" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
+    assert any(isinstance(e, SectionUpdated) and e.section_id == section.id for e in engine.events)
+    assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
+    assert engine.webhooks.live(pr.account)
+    assert engine.store.webhook_pending() == []
+    await engine.stop()
+
+
+async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):
+    engine = await started(hooked, sim)
+    dispatcher = webhook_dispatcher(sim.app)
+    assert await asyncio.to_thread(dispatcher.verify_slack_url)  # the Request URL handshake
+    section, issue = first_item(engine, "issues", "jira")
+    polls = engine.pollers[section.id].polls
+    await apply_at_provider(engine, Action("assign", issue.id, issue.account))
+    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("jira"))
+    await wait_for(lambda: stored(engine, section, issue.id).updated_at != issue.updated_at)
+    assert engine.pollers[section.id].polls == polls
+
+    _, message = first_item(engine, "messages", "slack")
+    await apply_at_provider(
+        engine, Action("reply", message.id, message.account, {"text": "via webhook"})
+    )
+    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("slack"))
+    await wait_for(lambda: engine.store.webhook_pending() == [])
+    assert not engine.webhooks.receiver.stats.rejected
+    await engine.stop()
+
+
+async def test_a_forged_signature_is_rejected_and_nothing_is_stored(sim, hooked):
+    forged = dict(SECRETS, github="not-the-secret")
+    engine = await started(hooked, sim, secrets=forged)
+    section, pr = first_item(engine, "prs", "github")
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "forged"}))
+
+    await wait_for(lambda: engine.webhooks.receiver.stats.rejected.get("github: 401", 0) >= 2)
+    assert "github" not in engine.webhooks.receiver.stats.accepted
+    assert "forged" not in stored(engine, section, pr.id).labels
+    assert not engine.webhooks.live(pr.account)  # forged deliveries do not slow polling
+    await engine.stop()
+
+
+async def test_a_redelivery_with_the_same_id_is_processed_once(sim, hooked):
+    engine = await started(hooked, sim)
+    section, pr = first_item(engine, "prs", "github")
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "once"}))
+    await wait_for(lambda: "once" in stored(engine, section, pr.id).labels)
+    processed = engine.webhooks.processor.processed
+    row = _last_delivery(engine)
+
+    headers = {
+        "X-GitHub-Event": row[1],
+        "X-GitHub-Delivery": row[0],
+        "X-Hub-Signature-256": hub_signature(SECRETS["github"], row[2]),
+    }
+    async with httpx.AsyncClient() as http:  # GitHub's "Redeliver" button: same id, same body
+        answer = await http.post(engine.webhooks.server.url("github"), content=row[2],
+                                 headers=headers)  # fmt: skip
+    assert answer.status_code == 200 and answer.text == "duplicate"
+    await asyncio.sleep(0.1)
+    assert engine.webhooks.processor.processed == processed
+    assert engine.webhooks.receiver.stats.duplicates == {"github": 1}
+    await engine.stop()
+
+
+def _last_delivery(engine):
+    """(delivery id, event, body) of the last processed GitHub delivery, from the queue."""
+    db = engine.store._connection()
+    return db.execute(
+        "SELECT delivery_id, event, body FROM webhook_queue WHERE service = 'github'"
+        " AND event != 'ping' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+
+
+async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(sim, hooked):
+    engine = await started(hooked, sim)
+    engine.webhooks.processor.wake = lambda: None  # the processor never gets to run again
+    section, pr = first_item(engine, "prs", "github")
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "later"}))
+    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("github", 0) >= 2)
+    assert engine.store.webhook_pending()  # acknowledged, persisted, not applied yet
+    assert "later" not in stored(engine, section, pr.id).labels
+    sim.set_webhooks({})
+    await engine.stop()
+
+    again = engine_for(hooked)
+    again.set_paused(True)  # no poll: the label can only come from the queue
+    await again.start()
+    await wait_for(lambda: again.store.webhook_pending() == [])
+    assert again.webhooks.processor.processed >= 1
+    assert "later" in stored(again, section, pr.id).labels
+    assert all(p.polls == 0 for p in again.pollers.values())
+    await again.stop()
