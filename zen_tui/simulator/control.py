@@ -68,19 +68,33 @@ async def reset_counters(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def _object(request: Request, usage: str) -> dict[str, Any]:
+    """The JSON object body (empty = {}); FaultRuleError with `usage` for anything else."""
+    body = await _json(request)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise FaultRuleError(f"send a JSON object: {usage}")
+    return body
+
+
 async def scenario(request: Request) -> Response:
     """GET: status. POST: load {"name": "tour"} | {"path": ...} | {"toml": "..."}. DELETE: stop."""
     runner = request.app.state.scenario
+    usage = '{"name": "tour"}, {"path": "my.toml"} or {"toml": "..."}'
     if request.method == "DELETE":
         runner.stop()
     elif request.method == "POST":
         try:
-            body = await _json(request) or {}
+            body = await _object(request, usage)
+            source = body.get("toml", body.get("path") or body.get("name") or "")
+            if not isinstance(source, str):
+                raise FaultRuleError(f"give text: {usage}")
             if "toml" in body:
-                runner.load(parse(tomllib.loads(body["toml"])))
+                runner.load(parse(tomllib.loads(source)))
             else:
-                runner.load_path(body.get("path") or body.get("name") or "")
-        except (FaultRuleError, ScenarioError, tomllib.TOMLDecodeError, AttributeError) as exc:
+                runner.load_path(source)
+        except (FaultRuleError, ScenarioError, tomllib.TOMLDecodeError) as exc:
             return _bad(f"scenario not loaded: {exc}")
     return JSONResponse(runner.status())
 
@@ -89,12 +103,17 @@ async def activity(request: Request) -> Response:
     """GET: status. POST {"on": bool, "interval": seconds} switches the generator."""
     generator = request.app.state.activity
     if request.method == "POST":
+        usage = '{"on": true, "interval": 3} (interval in seconds, > 0, optional)'
         try:
-            body = await _json(request) or {}
+            body = await _object(request, usage)
+            interval = body.get("interval")
+            ok = interval is None or (isinstance(interval, int | float) and interval > 0)
+            if not isinstance(body.get("on", True), bool) or not ok:
+                raise FaultRuleError(f"send {usage}")
         except FaultRuleError as exc:
             return _bad(str(exc))
         if body.get("on", True):
-            generator.start(body.get("interval"))
+            generator.start(interval)
         else:
             generator.stop()
     return JSONResponse(
