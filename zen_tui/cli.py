@@ -29,7 +29,12 @@ from zen_tui.config import (
 )
 from zen_tui.logs import current_log_file, redact, route_to_log_file, setup_logging
 from zen_tui.models import ActionKind
-from zen_tui.store import StoreError, StoreRecovered, take_recovery_messages
+from zen_tui.store import (
+    InvalidTransition,
+    StoreError,
+    StoreRecovered,
+    take_recovery_messages,
+)
 from zen_tui.store.notices import set_listener
 
 log = logging.getLogger("zen_tui.cli")
@@ -284,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc.code, str):
             print(f"{PROG}: {redact(exc.code)}", file=sys.stderr)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except InvalidTransition as exc:  # a bug, not bad input: details go to the log
+        return _unexpected(exc)
     except (ConfigError, UsageError, StoreError) as exc:
         print(f"{PROG}: {redact(str(exc))}", file=sys.stderr)
         return 2

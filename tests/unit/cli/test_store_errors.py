@@ -108,3 +108,21 @@ def test_dashboard_notice_shown_by_the_ui_or_else_after_it(
         assert shown == []
         assert err.startswith("zen-tui: warning: the local store was unreadable")
         assert err.count("\n") == 1
+
+
+def test_an_outbox_bug_is_an_unexpected_error_not_bad_input(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zen_tui.store import InvalidTransition
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        raise InvalidTransition("outbox entry a1 cannot go from done to sending")
+
+    module = types.ModuleType("zen_tui.commands.fake")
+    module.run = run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
+    monkeypatch.setitem(COMMAND_MODULES, "health", "fake")
+    assert main([*argv, "health"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("zen-tui: unexpected error: InvalidTransition: outbox entry a1")
+    assert err.count("\n") == 1 and "details in" in err
