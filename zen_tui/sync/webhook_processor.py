@@ -37,6 +37,8 @@ class WebhookTarget(Protocol):
 
     def refresh_soon(self, section_ids: Iterable[str]) -> None: ...
 
+    def save_health(self) -> None: ...
+
 
 class WebhookProcessor:
     def __init__(self, store: Store, clients: dict[str, Any], target: WebhookTarget) -> None:
@@ -54,7 +56,11 @@ class WebhookProcessor:
         """Apply what is pending (including what a previous run left), then wait for more."""
         while True:
             self._wake.clear()
-            self.drain()
+            try:
+                if self.drain():
+                    self.target.save_health()
+            except Exception:  # e.g. the store failing: keep the rows, try on the next wake
+                log.exception("webhooks: applying queued deliveries failed")
             await self._wake.wait()
 
     def drain(self) -> int:
@@ -62,11 +68,19 @@ class WebhookProcessor:
         count = 0
         while rows := self.store.webhook_pending():
             for row in rows:
-                self._apply(row)
+                try:
+                    self._apply(row)
+                except Exception:  # a bug must not replay forever: refresh, mark done
+                    log.exception("webhook %s %s could not be applied", row.service, row.event)
+                    self._refresh_service(row.service)
                 self.store.webhook_done(row.id)
+                self.processed += 1
                 count += 1
-        self.processed += count
         return count
+
+    def _refresh_service(self, service: str) -> None:
+        accounts = {a for a, c in self.clients.items() if getattr(c, "service", None) == service}
+        self.target.refresh_soon(s.id for s in self.target.sections if s.account in accounts)
 
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:

@@ -16,6 +16,10 @@ from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
+# Processed delivery ids are kept this long for dedupe (GitHub allows manual redelivery of
+# deliveries from the past days); older ones are pruned at start.
+KEEP_DONE_FOR = 14 * 86400.0
+
 
 class Webhooks:
     def __init__(
@@ -33,6 +37,7 @@ class Webhooks:
         self.clock, self.live_window = clock, live_window
         self.services = {getattr(c, "service", None): None for c in clients.values()}
         self._service_of = {a: getattr(c, "service", "") for a, c in clients.items()}
+        self.store = store
         self.processor = WebhookProcessor(store, clients, target)
         self.receiver = WebhookReceiver(
             config, store, secrets=secrets, clock=clock, on_delivery=self._delivered
@@ -49,6 +54,7 @@ class Webhooks:
             env = self.receiver.config.secret_env.get(service, "?")
             log.warning("webhooks: no secret for %s in $%s; its deliveries are refused", service,
                         env)  # fmt: skip
+        self.store.webhook_prune(self.clock() - KEEP_DONE_FOR)
         if self.receiver.secrets and await self.server.start():
             log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))
         return [asyncio.create_task(self.processor.run(), name="webhook processor")]

@@ -138,3 +138,19 @@ async def test_a_partial_payload_refreshes_the_section_instead_of_overwriting_th
     assert eng._stale_sections == {SECTION.id}
     await eng._refresher
     assert eng.snapshot(SECTION.id).items[0].title == "commented"
+
+
+async def test_a_failure_while_applying_marks_the_row_done_and_refreshes_instead():
+    store = Store.open(":memory:")
+    eng, _ = await listed(store, issue(1))
+
+    def broken(section_id, items):
+        raise RuntimeError("bug")
+
+    eng.apply_items = broken  # the processor holds the engine as its target
+    enqueue(store, "d1", issue={"n": 1, "title": "x"})
+    enqueue(store, "d2", issue={"n": 1, "title": "y"})
+    assert eng.webhooks.processor.drain() == 2  # no endless replay of the first row
+    assert store.webhook_pending() == []
+    assert eng._stale_sections == {SECTION.id}
+    eng._refresher.cancel()
