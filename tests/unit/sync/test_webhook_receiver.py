@@ -9,7 +9,7 @@ import pytest
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
 from zen_tui.sync.webhook_verify import hub_signature, slack_signature
-from zen_tui.sync.webhooks import WebhookReceiver, is_loopback
+from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer, bind, is_loopback
 
 SECRETS = {"github": "gh-secret-value", "slack": "slack-secret-value"}
 NOW = 1_700_000_000.0
@@ -161,3 +161,17 @@ async def test_an_internal_error_is_500_and_the_receiver_keeps_working(receiver,
 def test_loopback_detection():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+async def test_a_busy_port_is_one_log_line_not_a_crash(store, caplog):
+    busy = bind("127.0.0.1", 0)
+    port = busy.getsockname()[1]
+    config = WebhookConfig(enabled=True, port=port)
+    server = WebhookServer(WebhookReceiver(config, store, secrets=SECRETS, clock=lambda: NOW))
+    try:
+        assert await server.start() is False
+    finally:
+        busy.close()
+    assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+    assert "set [webhooks] port" in caplog.text
+    await server.stop()  # harmless when it never started
