@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
+from zen_tui.auth.states import DeviceCodeShown
+from zen_tui.config import AccountConfig
 from zen_tui.ui.fake_backend import FakeBackend
 
-from .conftest import make_app
+from .conftest import ScriptedFlow, make_app
 
 WIDE = (140, 40)
 
@@ -81,3 +83,26 @@ def test_light_theme(snap_compare) -> None:
     backend = FakeBackend()
     app = make_app(backend, theme="zen-light")
     assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_live"))
+
+
+def test_login_from_the_welcome_screen(snap_compare) -> None:
+    """No accounts configured: `l` offers the public services; choosing one lists methods."""
+    assert snap_compare(make_app(FakeBackend(sections=())), press=["l", "enter"])
+
+
+def test_login_device_code(snap_compare) -> None:
+    """The device flow's user code and URL, as shown while waiting for the approval."""
+    shown = DeviceCodeShown("WDJB-MJHT", "https://github.com/login/device", 900)
+    app = make_app(
+        FakeBackend(), accounts=[AccountConfig("gh", "github", "https://api.github.com")],
+        login_flow=ScriptedFlow(shown),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()
+        pilot.app.open_url = lambda url, new_tab=True: None  # type: ignore[method-assign]
+        await pilot.press("L", "enter")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 
+from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.sync.backend import ActionUpdated, Backend, SectionUpdated
@@ -29,6 +30,7 @@ from zen_tui.ui.messages import BusEvent
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
+from zen_tui.ui.screens.login import FlowFactory, LoginOutcome, LoginScreen, ui_flow
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
 from zen_tui.ui.widgets.item_list import ItemList
@@ -62,9 +64,13 @@ class ZenApp(App[str | None]):
         settings_store: Callable[[str, str], None] | None = None,
         demo_banner: str | None = None,
         clock: Callable[[], float] = time.time,
+        accounts: list[AccountConfig] | None = None,
+        login_flow: FlowFactory = ui_flow,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.accounts = accounts if accounts is not None else accounts_of(backend)
+        self.login_flow = login_flow
         self.clock = clock
         self.settings_store = settings_store
         self.demo_banner = demo_banner
@@ -218,6 +224,37 @@ class ZenApp(App[str | None]):
         if not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen(self.health_model, self.clock))
 
+    def action_login(self, account: str | None = None) -> None:
+        """The login screen, for `account` when given (else the user picks one)."""
+        if isinstance(self.screen, LoginScreen):
+            return
+        screen = LoginScreen(self.accounts, account=account, flow_factory=self.login_flow)
+        self.push_screen(screen, self._logged_in)
+
+    def _logged_in(self, outcome: LoginOutcome | None) -> None:
+        if outcome is None:
+            return
+        who = f" as {outcome.username}" if outcome.username else ""
+        mine = [s.id for s in self.backend.sections if s.account == outcome.account]
+        hint = "" if mine else "; list its sections in the config and restart to see them"
+        self.notify(f"logged in to {outcome.account}{who}{hint}", timeout=10)
+        for section_id in mine:
+            self._refresh_section(section_id)
+
+    @work(group="refresh", exit_on_error=False)
+    async def _refresh_section(self, section_id: str) -> None:
+        try:
+            await self.backend.refresh(section_id)
+        except Exception as exc:
+            self.notify(f"refresh failed: {exc}", severity="error")
+
+    def key_for(self, binding_id: str) -> str:
+        """The key(s) bound to `binding_id` now (the keymap applied), as people type them."""
+        for b in all_bindings():
+            if b.id == binding_id:
+                return display_keys(self._keymap.get(binding_id, b.key))
+        return "?"
+
     @work(group="refresh", exit_on_error=False)
     async def action_refresh_all(self) -> None:
         try:
@@ -243,6 +280,12 @@ class ZenApp(App[str | None]):
         return keys
 
 
+def accounts_of(backend: Backend) -> list[AccountConfig]:
+    """The configured accounts, when the backend is the real engine (it keeps its settings)."""
+    settings = getattr(getattr(backend, "wired", None), "settings", None)
+    return list(getattr(settings, "accounts", None) or [])
+
+
 _KEY_NAMES = {
     "right_square_bracket": "]",
     "left_square_bracket": "[",
@@ -263,7 +306,9 @@ def dashboard_bindings() -> list[Binding]:
 
 def all_bindings() -> list[Binding]:
     """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
-    dialogs = (EditorModal, InputModal, ConfirmModal, PickerModal, HelpScreen, HealthScreen)
+    dialogs = (
+        EditorModal, InputModal, ConfirmModal, PickerModal, HelpScreen, HealthScreen, LoginScreen
+    )  # fmt: skip
     seen = {b.id for b in dashboard_bindings()}
     found = dashboard_bindings()
     for screen in (*dialogs, WelcomeScreen):

@@ -28,6 +28,14 @@ class ZenCommands(Provider):
         found.append(("Health screen", "per-endpoint table, sparklines, breaker log, errors",
                       partial(app.run_action, "health")))  # fmt: skip
         found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
+        for account in getattr(app, "accounts", ()):
+            found.append(
+                (f"Log in: {account.name}", f"{account.service} · {account.base_url}",
+                 partial(app.action_login, account.name))  # type: ignore[attr-defined]
+            )  # fmt: skip
+        found.append(
+            ("Log in…", "choose an account and a method", partial(app.run_action, "login"))
+        )
         for name in sorted(app.available_themes):
             if name.startswith("zen-") or name in getattr(app, "user_themes", ()):
                 found.append(

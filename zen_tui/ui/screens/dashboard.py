@@ -48,6 +48,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("R", "refresh", "Refresh", id="refresh"),
     Binding("p", "pause", "Pause", id="pause"),
+    Binding("L", "login", "Log in", show=False, id="login"),
     Binding("right_square_bracket", "section(1)", "Next section", show=False, id="next-section"),
     Binding("left_square_bracket", "section(-1)", "Prev section", show=False, id="prev-section"),
     Binding("tab", "pane(1)", "Next pane", show=False, id="next-pane"),
@@ -55,6 +56,12 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
 PANES = ("prs", "issues", "messages")
+
+
+def needs_login(reason: str | None) -> bool:
+    """A freshness reason that only a new login fixes (AuthExpired and the keyring provider)."""
+    text = (reason or "").lower()
+    return "login expired" in text or "log in again" in text
 
 
 class DashboardScreen(Screen[None]):
@@ -67,6 +74,7 @@ class DashboardScreen(Screen[None]):
         self._pane_id = "prs"
         self._last_message = ""
         self._panes: list[ItemPane] = []
+        self._login_asked: set[str] = set()  # accounts already told their login expired
 
     @property
     def zen(self) -> ZenApp:
@@ -128,6 +136,7 @@ class DashboardScreen(Screen[None]):
 
     def on_section(self, event: SectionUpdated) -> None:
         self.apply_snapshot(event.section_id, event.snapshot)
+        self._offer_login(event)
 
     def on_action(self, event: ActionUpdated) -> None:
         row = RowState(event.state, event.kind, event.reason)
@@ -164,6 +173,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{selected} selected")
         if self.paused:
             parts.append("polling paused (p)")
+        fresh = self.pane.freshness
+        if fresh is not None and needs_login(fresh.reason):
+            parts.append(f"{self.zen.key_for('login')}: log in")
         if self._last_message:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(" · ".join(parts))
@@ -266,6 +278,26 @@ class DashboardScreen(Screen[None]):
             await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
+
+    def _offer_login(self, event: SectionUpdated) -> None:
+        """Say once per account that its login expired, with the key; never a modal."""
+        section = next((s for s in self.zen.backend.sections if s.id == event.section_id), None)
+        if section is None or not needs_login(event.snapshot.freshness.reason):
+            if section is not None:
+                self._login_asked.discard(section.account)
+            return
+        if section.account not in self._login_asked:
+            self._login_asked.add(section.account)
+            key = self.zen.key_for("login")
+            self.notify(
+                f"{section.account}: login expired; press {key} to log in again",
+                severity="warning",
+                timeout=15,
+            )
+
+    def action_login(self) -> None:
+        section = self.pane.section
+        self.zen.action_login(section.account if section else None)
 
     def action_pause(self) -> None:
         self.paused = not self.paused

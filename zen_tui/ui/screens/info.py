@@ -48,7 +48,7 @@ WELCOME = """\
 
 No accounts or sections are configured yet.
 
-[b]1. Log in[/b] to one or more services:
+[b]1. Log in[/b] to one or more services: press [b]l[/b] now, or run
     zen-tui auth login github     (device flow)
     zen-tui auth login jira       (OAuth 3LO, or an API token)
     zen-tui auth login slack      (OAuth)
@@ -62,6 +62,7 @@ Press [b]q[/b] to quit."""
 
 class WelcomeScreen(Screen[None]):
     BINDINGS = [
+        Binding("l", "app.login", "Log in", id="welcome-login"),
         Binding("d", "demo", "Run the demo", id="welcome-demo"),
         Binding("q", "app.quit", "Quit", id="welcome-quit"),
     ]
