@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _act_options(add("act", "queue a triage action on one item (through the outbox)"))
     _auth_options(add("auth", "log in, log out, or show the login state per account"))
+    add("webhooks", "show webhook URLs to register, secrets set, queue and counters").add_argument(
+        "--json", action="store_true", help="machine-readable output"
+    )
     return parser
 
 

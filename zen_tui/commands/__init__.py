@@ -11,7 +11,8 @@ details with `logging` (they go to the log file, redacted). Headless commands (s
 list_items, health, act, auth, simulate) must never import Textual, not even indirectly:
 import heavy modules inside `run`, and keep this package's `__init__` empty of imports.
 
-Modules: dashboard, simulate, sync, list_items (`zen-tui list`), health, act, auth.
+Modules: dashboard, simulate, sync, list_items (`zen-tui list`), health, act, auth,
+webhooks.
 """
 
 # `zen-tui <command>` -> module name in this package.
@@ -23,4 +24,5 @@ COMMAND_MODULES: dict[str, str] = {
     "health": "health",
     "act": "act",
     "auth": "auth",
+    "webhooks": "webhooks",
 }

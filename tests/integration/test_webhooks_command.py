@@ -1,0 +1,41 @@
+"""`zen-tui webhooks`: endpoints, secrets set or not, the queue and the last run's counters."""
+
+import json
+
+from zen_tui import paths
+from zen_tui.cli import main
+from zen_tui.store import Store
+
+SAVED = {"accepted": {"github": 3}, "duplicates": {"github": 1},
+         "rejected": {"jira: 401": 2}, "last_at": {"github": 1.0}}  # fmt: skip
+
+
+def seed(data_dir):
+    store = Store.open(paths.store_path(data_dir))
+    store.webhook_enqueue("github", "d1", "issues", b"{}", 1.0)
+    store.webhook_enqueue("github", "d2", "issues", b"{}", 2.0)
+    store.webhook_done(store.webhook_pending()[0].id)
+    store.save_health("github", {"webhooks": SAVED}, 100.0)
+    store.close()
+
+
+def test_json_and_text_reports(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ZEN_GITHUB_WEBHOOK_SECRET", "gh-secret-value")
+    monkeypatch.delenv("ZEN_JIRA_WEBHOOK_SECRET", raising=False)
+    seed(tmp_path / "demo")  # --demo keeps its data in <data-dir>/demo
+    base = ["--data-dir", str(tmp_path), "--demo", "webhooks"]
+
+    assert main([*base, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["pending"] == 1 and report["last_run"] == SAVED and report["saved_at"] == 100.0
+    assert report["loopback"] is True and report["enabled"] is False
+    github, jira = report["endpoints"]["github"], report["endpoints"]["jira"]
+    assert github["url"] == "http://127.0.0.1:8790/webhooks/github"
+    assert github["secret_set"] is True and jira["secret_set"] is False
+
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "gh-secret-value" not in out
+    assert "secret $ZEN_JIRA_WEBHOOK_SECRET: NOT SET" in out
+    assert "3 accepted, 1 duplicates, 2 rejected" in out
+    assert "queue: 1 pending" in out and "tunnel" in out

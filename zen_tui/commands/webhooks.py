@@ -1,0 +1,87 @@
+"""`zen-tui webhooks [--json]`: the URL to register at each provider, whether its signing
+secret is set, the queue, and the counters saved by the last run. Reads config and store only;
+the receiver itself runs inside `zen-tui dashboard` and `zen-tui sync` (without --once)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from zen_tui.config import Settings
+from zen_tui.sync.webhook_verify import SERVICES
+from zen_tui.sync.wiring import open_store
+
+PENDING_LIMIT = 100_000
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    try:
+        pending = len(store.webhook_pending(limit=PENDING_LIMIT))
+        saved = store.load_health()
+    finally:
+        store.close()
+    report = build_report(settings, pending, saved)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_text(report, time.time())
+    return 0
+
+
+def build_report(
+    settings: Settings, pending: int, saved: dict[str, tuple[dict[str, Any], float]]
+) -> dict[str, Any]:
+    from zen_tui.sync.webhooks import is_loopback
+
+    config = settings.webhooks
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    services: list[str] = sorted({a.service for a in settings.accounts}) or list(SERVICES)
+    runs = [(at, data["webhooks"]) for data, at in saved.values() if "webhooks" in data]
+    at, last = max(runs, key=lambda r: r[0], default=(None, None))
+    return {
+        "enabled": config.enabled,
+        "host": config.host,
+        "port": config.port,
+        "loopback": is_loopback(config.host),
+        "endpoints": {
+            s: {
+                "url": f"http://{host}:{config.port}/webhooks/{s}",
+                "secret_env": config.secret_env.get(s),
+                "secret_set": config.secret(s) is not None,
+            }
+            for s in services
+        },
+        "pending": pending,
+        "last_run": last,
+        "saved_at": at,
+    }
+
+
+def print_text(report: dict[str, Any], now: float) -> None:
+    if not report["enabled"]:
+        print("webhooks: off (set `enabled = true` under [webhooks] in the config)")
+    else:
+        where = f"{report['host']}:{report['port']}"
+        print(f"webhooks: on, at {where} while `zen-tui dashboard` or `zen-tui sync` runs")
+    if report["loopback"]:
+        print("  loopback only: the providers reach it only through a tunnel to this port")
+    for service, e in report["endpoints"].items():
+        state = "set" if e["secret_set"] else "NOT SET (its deliveries are refused)"
+        print(f"  {service:<7}POST {e['url']}")
+        print(f"  {'':<7}secret ${e['secret_env']}: {state}")
+    print(f"queue: {report['pending']} pending")
+    last = report["last_run"]
+    if last is None:
+        print("last run: no webhook counters saved yet")
+        return
+    counts = ", ".join(f"{_total(last[k])} {k}" for k in ("accepted", "duplicates", "rejected"))
+    print(f"last run ({int(now - report['saved_at'])}s ago): {counts}")
+    for reason, count in sorted(last["rejected"].items()):
+        print(f"  rejected {reason}: {count}")
+
+
+def _total(counts: dict[str, int]) -> int:
+    return sum(counts.values())
