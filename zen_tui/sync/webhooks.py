@@ -170,8 +170,10 @@ class WebhookServer:
                       err.strerror or err)  # fmt: skip
             return False
         self.port = self._sock.getsockname()[1]
+        # log_config=None: uvicorn adds no stderr handler (it would draw over the dashboard);
+        # its records go wherever the app's logging sends them.
         config = uvicorn.Config(
-            self.receiver.app, log_level="warning", access_log=False, lifespan="off",
+            self.receiver.app, log_config=None, access_log=False, lifespan="off",
             timeout_graceful_shutdown=1,
         )  # fmt: skip
         self._server = _QuietServer(config)
