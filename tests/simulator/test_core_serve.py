@@ -1,8 +1,11 @@
-"""`serve()` (what `zen-tui simulate` runs) and the no-real-looking-tokens rule."""
+"""`serve()` (what `zen-tui simulate` runs), the no-real-looking-tokens rule and the import
+boundary."""
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from pathlib import Path
 
 import httpx
@@ -45,3 +48,22 @@ def test_bad_scenario_name_is_a_clear_error() -> None:
 def test_no_real_looking_token_literals_in_simulator_source() -> None:
     for path in [*SIM_DIR.glob("*.py"), *SIM_DIR.glob("scenarios/*.toml")]:
         assert not TOKEN_PATTERNS.search(path.read_text()), path.name
+
+
+def test_simulator_imports_nothing_from_the_client_side() -> None:
+    """Only its own modules, starlette, uvicorn and the standard library: a client bug can
+    never hide behind shared code."""
+    allowed = {"starlette", "uvicorn", "zen_tui"} | set(sys.stdlib_module_names)
+    for path in SIM_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed, f"{path.name} imports {name}"
+                if top == "zen_tui":
+                    assert name.startswith("zen_tui.simulator"), f"{path.name} imports {name}"
