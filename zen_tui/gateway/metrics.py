@@ -6,6 +6,7 @@ percentiles are computed only when someone asks.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ class EndpointStats:
         if not self.latencies:
             return None
         ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+        # ceil, not round(x + 0.5): round() goes to even, so p25 of 4 values read the 2nd.
+        rank = max(0, min(len(ordered) - 1, math.ceil(p * len(ordered) / 100) - 1))
         return ordered[rank]
 
 

@@ -71,3 +71,35 @@ async def test_health_counts_requests_errors_cache_and_retries(router, make_gate
     stats = gw.metrics.stats("github", "/err")
     assert stats.count == 1 and stats.retries == 1
     await gw.aclose()
+
+
+def test_nearest_rank_percentiles_are_exact() -> None:
+    from zen_tui.gateway import EndpointStats
+
+    stats = EndpointStats()
+    assert stats.percentile(50) is None
+    stats.latencies.extend([0.004, 0.001, 0.003, 0.002])
+    assert [stats.percentile(p) for p in (1, 25, 26, 50, 51, 75, 76, 100)] == [
+        0.001,
+        0.001,
+        0.002,
+        0.002,
+        0.003,
+        0.003,
+        0.004,
+        0.004,
+    ]
+    stats.latencies.clear()
+    stats.latencies.extend(i / 1000 for i in range(1, 101))
+    assert [stats.percentile(p) for p in (7, 50, 95, 99)] == [0.007, 0.05, 0.095, 0.099]
+
+
+def test_a_revalidation_counts_as_a_hit_and_stale_is_neither() -> None:
+    bus = EventBus()
+    metrics = MetricsRegistry(bus, account="a")
+    for cache in ("hit", "revalidated", "miss", "miss", "stale", "bypass"):
+        bus.publish(_done(0.01, cache=cache))
+    stats = metrics.stats("github", "/e")
+    assert (stats.cache_hits, stats.revalidations, stats.cache_misses) == (1, 1, 2)
+    assert stats.stale_served == 1
+    assert stats.cache_hit_ratio == pytest.approx(0.5)
