@@ -80,6 +80,7 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim,
     assert any(isinstance(e, SectionUpdated) and e.section_id == section.id for e in engine.events)
     assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
     assert engine.webhooks.live(pr.account)
+    assert {h.account: h.webhooks_live for h in engine.health()}[pr.account] is True
     assert engine.store.webhook_pending() == []
     await engine.stop()
 
@@ -115,6 +116,8 @@ async def test_a_forged_signature_is_rejected_and_nothing_is_stored(sim, hooked)
     assert "github" not in engine.webhooks.receiver.stats.accepted
     assert "forged" not in stored(engine, section, pr.id).labels
     assert not engine.webhooks.live(pr.account)  # forged deliveries do not slow polling
+    health = {h.account: h for h in engine.health()}[pr.account]
+    assert health.webhooks_rejected >= 2 and not health.webhooks_live
     await engine.stop()
 
 

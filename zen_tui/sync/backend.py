@@ -72,6 +72,8 @@ class AccountHealth:
     revalidations: int
     outbox_pending: int
     outbox_failed: int
+    webhooks_live: bool = False  # a verified delivery arrived recently: polling backs off
+    webhooks_rejected: int = 0  # deliveries refused this run (signature, replay, size, JSON)
 
 
 class Backend(Protocol):

@@ -311,9 +311,19 @@ class SyncEngine:
                     revalidations=h.revalidations,
                     outbox_pending=sum(1 for e in waiting if e.action.account == account),
                     outbox_failed=sum(1 for e in failed if e.action.account == account),
+                    **self._webhook_health(account, h.service),
                 )
             )
         return out
+
+    def _webhook_health(self, account: str, service: str) -> dict[str, Any]:
+        if self.webhooks is None:
+            return {}
+        rejected = self.webhooks.receiver.stats.rejected
+        return {
+            "webhooks_live": self.webhooks.live(account),
+            "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
+        }
 
     def save_health(self, account: str | None = None) -> None:
         """Persist gateway health for `zen-tui health` (one account, or all)."""

@@ -35,8 +35,7 @@ class Webhooks:
     ) -> None:
         secrets = {s: v for s in SERVICES if (v := config.secret(s, environ))}
         self.clock, self.live_window = clock, live_window
-        self.services = {getattr(c, "service", None): None for c in clients.values()}
-        self._service_of = {a: getattr(c, "service", "") for a, c in clients.items()}
+        self._service_of = {a: str(getattr(c, "service", "")) for a, c in clients.items()}
         self.store = store
         self.processor = WebhookProcessor(store, clients, target)
         self.receiver = WebhookReceiver(
@@ -49,8 +48,8 @@ class Webhooks:
 
     async def start(self) -> list[asyncio.Task[None]]:
         """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel."""
-        missing = [s for s in self.services if s and s not in self.receiver.secrets]
-        for service in missing:
+        services = sorted(set(self._service_of.values()))
+        for service in (s for s in services if s not in self.receiver.secrets):
             env = self.receiver.config.secret_env.get(service, "?")
             log.warning("webhooks: no secret for %s in $%s; its deliveries are refused", service,
                         env)  # fmt: skip
