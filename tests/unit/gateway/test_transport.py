@@ -83,7 +83,10 @@ async def test_errors_carry_full_context(router, make_gateway):
     assert (err.account, err.method, err.status, err.attempt) == ("github:me", "GET", 422, 1)
     assert err.endpoint == "/repos/{owner}/{repo}/pulls/{n}"
     assert err.request_id == "AB:CD"
-    assert "request_id=AB:CD" in err.detail()
+    assert err.detail() == (
+        "github: 422 Validation Failed | account=github:me | GET /repos/{owner}/{repo}/pulls/{n}"
+        " | status=422 | attempt=1 | request_id=AB:CD"
+    )
 
 
 async def test_missing_credentials_is_a_one_line_auth_error(make_gateway):
