@@ -182,15 +182,17 @@ class ZenApp(App[str | None]):
             self.initial_snapshots[event.section_id] = event.snapshot
         dashboard = self._dashboard()
         if dashboard is not None:
-            if isinstance(event, SectionUpdated):
-                dashboard.on_section(event)
-            elif isinstance(event, ActionUpdated):
-                dashboard.on_action(event)
+            with suppress(NoMatches):  # an event that lands while the app tears down
+                if isinstance(event, SectionUpdated):
+                    dashboard.on_section(event)
+                elif isinstance(event, ActionUpdated):
+                    dashboard.on_action(event)
             if changed and not self._cards_pending:  # coalesce bursts: one redraw per frame
                 self._cards_pending = True
                 self.call_after_refresh(self._flush_cards)
         self._health_dirty = self._health_dirty or changed
-        if isinstance(self.screen, HealthScreen) and changed:
+        top = self._screen_stack[-1] if self._screen_stack else None  # none while quitting
+        if isinstance(top, HealthScreen) and changed:
             self.call_after_refresh(self._refresh_health)
 
     def _flush_cards(self) -> None:

@@ -115,9 +115,10 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="zen-shots-") as data, demo_stack(
-        Path(data), seed=SEED
-    ) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="zen-shots-") as data,
+        demo_stack(Path(data), seed=SEED) as stack,
+    ):
         png_ok = asyncio.run(shoot(stack, out))
     if not png_ok:
         print("PNGs skipped: `pip install cairosvg` (needs the system libcairo2)")

@@ -1,0 +1,230 @@
+"""Pilot tests over the REAL stack: the simulator on a loopback port, the SyncEngine with real
+SQLite, and ZenApp on top (zen_tui.ui.demo_stack, the path `make screenshots` uses).
+
+Outage: the GitHub pane goes stale and its breaker lamp opens while the simulator fails, and
+both clear when it recovers. Login: device flow (approved by a form post, as a user would),
+Slack OAuth with the test as the browser, and a pasted token, each into a memory keyring; no
+token ever appears on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.unit.auth.browser_double import FakeBrowser
+from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
+from zen_tui.auth.keyring_store import KeyringCredentialStore
+from zen_tui.auth.login import LoginFlow
+from zen_tui.auth.states import DeviceCodeShown, LoggedIn, WaitingForBrowser
+from zen_tui.config import AccountConfig
+from zen_tui.ui.app import ZenApp
+from zen_tui.ui.demo_stack import (
+    DemoStack,
+    all_live,
+    breaker_lamps,
+    demo_stack,
+    pane_titles,
+    wait_until,
+)
+from zen_tui.ui.screens.login import LoginScreen
+from zen_tui.ui.widgets.gateway import ServiceCard
+
+__all__ = ["memory_keyring"]
+pytestmark = pytest.mark.timeout(60)
+WIDE = (140, 40)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DemoStack]:
+    with demo_stack(tmp_path, seed=3, size=120, breaker_timeout=0.5) as s:
+        yield s
+
+
+def status_line(app: ZenApp) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+@pytest.mark.parametrize("mode", ["503", "reset"])
+async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
+    stack: DemoStack, mode: str
+) -> None:
+    started = time.monotonic()
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        assert breaker_lamps(app)["github"] == "closed"
+
+        stack.sim.set_faults([{"service": "github", "outage": True, "outage_mode": mode}])
+        for _ in range(6):  # each failing poll counts against GitHub's breaker (threshold 5)
+            await app.backend.refresh(None)
+            if breaker_lamps(app)["github"] == "open":
+                break
+        await wait_until(lambda: breaker_lamps(app)["github"] == "open", "the breaker lamp")
+        await pilot.pause()
+        title = pane_titles(app)["prs"]
+        assert title.startswith("Pull requests ") and "cached" in title, title
+        assert pane_titles(app)["messages"].endswith("live")  # Slack is unaffected
+        card = app.screen.query_one("#card-github", ServiceCard)
+        assert card.has_class("-open") and "open, retry in" in str(card.render())
+        assert "Pull requests: cached" in status_line(app)
+
+        stack.sim.clear_faults()
+        await asyncio.sleep(0.6)  # the (test) breaker timeout: half-open probes allowed
+        for _ in range(4):
+            await app.backend.refresh(None)
+            if all_live(app) and breaker_lamps(app)["github"] == "closed":
+                break
+        await wait_until(lambda: all_live(app), "the panes to go live again")
+        await wait_until(lambda: breaker_lamps(app)["github"] == "closed", "the lamp to close")
+        assert not card.has_class("-open")
+        assert status_line(app).startswith("Pull requests: live")
+    assert time.monotonic() - started < 20
+
+
+# --- in-app login -------------------------------------------------------------------------
+
+
+class SteppedClock:
+    """Login-flow time that jumps by each requested sleep (after a short real pause), shared
+    with the simulator so its device-code pacing agrees: a 5 s poll interval costs 20 ms."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0.02)
+        self.now += seconds
+
+
+def notes(app: ZenApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+def screen_text(app: ZenApp) -> str:
+    return app.export_screenshot()
+
+
+def account(stack: DemoStack, name: str) -> AccountConfig:
+    return next(a for a in stack.settings.accounts if a.name == name)
+
+
+def refreshes(app: ZenApp) -> list[str | None]:
+    """Record the sections the app asks the real engine to refresh."""
+    calls: list[str | None] = []
+    real = app.backend.refresh
+
+    async def recording(section_id: str | None = None) -> None:
+        calls.append(section_id)
+        await real(section_id)
+
+    app.backend.refresh = recording  # type: ignore[method-assign]
+    return calls
+
+
+async def open_login(app: ZenApp, pilot, name: str) -> LoginScreen:  # type: ignore[no-untyped-def]
+    app.action_login(name)
+    await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
+    await pilot.pause()
+    return app.screen  # type: ignore[return-value]
+
+
+async def test_device_login_shows_the_code_stores_the_token_and_refreshes(
+    stack: DemoStack, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROWSER", "true")  # a GUI browser exists: the screen opens the URL
+    clock = SteppedClock()
+    stack.sim.world.clock = clock.time
+    opened: list[str] = []
+
+    def flow(acc: AccountConfig, method: str, token: str | None) -> LoginFlow:
+        return LoginFlow(acc, method, token=token, clock=clock, open_browser=None)
+
+    app = stack.app(stack.engine(), login_flow=flow)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        app.open_url = lambda url, new_tab=True: opened.append(url)  # type: ignore[method-assign]
+        calls = refreshes(app)
+        screen = await open_login(app, pilot, "github")
+        await pilot.press("enter")  # device: the default method, highlighted
+        await wait_until(lambda: any(isinstance(s, DeviceCodeShown) for s in screen.states), "code")
+        shown = next(s for s in screen.states if isinstance(s, DeviceCodeShown))
+        await pilot.pause()
+        text = screen_text(app)
+        assert shown.user_code in text and "login/device" in text
+        assert opened == [shown.verification_uri]
+
+        async with httpx.AsyncClient() as user:  # the user approves in the browser
+            page = await user.post(
+                shown.verification_uri, data={"user_code": shown.user_code, "action": "approve"}
+            )
+            assert page.status_code == 200
+        await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the screen to close")
+        assert isinstance(screen.states[-1], LoggedIn)
+        stored = await KeyringCredentialStore().load("github")
+        assert stored is not None and stored.method == "device"
+        await wait_until(lambda: len(calls) == 3, "the GitHub sections to refresh")
+        assert sorted(calls) == sorted(s.id for s in app.backend.sections if s.account == "github")
+        await wait_until(lambda: "logged in to github as me" in notes(app), "the notification")
+        assert stored.token not in screen_text(app)
+
+
+async def test_slack_oauth_shows_the_url_and_logs_in(
+    stack: DemoStack, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROWSER", "true")
+    browser = FakeBrowser()
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        seen: list[str] = []
+
+        def open_url(url: str, new_tab: bool = True) -> None:
+            seen.append(screen_text(app))  # what the user sees while the browser opens
+            threading.Thread(target=browser, args=(url,), daemon=True).start()
+
+        app.open_url = open_url  # type: ignore[method-assign]
+        screen = await open_login(app, pilot, "slack")
+        await pilot.press("enter")  # oauth, the default
+        await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
+        waiting = next(s for s in screen.states if isinstance(s, WaitingForBrowser))
+        assert browser.opened == [waiting.url] and "/oauth/v2/authorize" in waiting.url
+        assert isinstance(screen.states[-1], LoggedIn)
+        stored = await KeyringCredentialStore().load("slack")
+        assert stored is not None and stored.token.startswith("xoxp-")
+        assert stored.token not in screen_text(app) and all(stored.token not in t for t in seen)
+
+
+async def test_pasted_token_is_never_echoed_and_lands_in_the_keyring(
+    stack: DemoStack, memory_keyring: MemoryKeyring
+) -> None:
+    token = stack.sim.account("github").token
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        screen = await open_login(app, pilot, "github")
+        await pilot.press("down", "enter")  # the second method: token
+        await pilot.pause()
+        field = screen.query_one("#login-token")
+        assert app.focused is field
+        await pilot.press(*token)
+        assert field.value == token  # type: ignore[attr-defined]
+        assert token not in screen_text(app)  # a password input: bullets only
+        await pilot.press("enter")
+        await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
+        assert isinstance(screen.states[-1], LoggedIn)
+        stored = await KeyringCredentialStore().load("github")
+        assert stored is not None and stored.token == token and stored.method == "token"
+        assert token not in screen_text(app)
