@@ -50,9 +50,10 @@ class Webhooks:
         """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel."""
         services = sorted(set(self._service_of.values()))
         for service in (s for s in services if s not in self.receiver.secrets):
-            env = self.receiver.config.secret_env.get(service, "?")
-            log.warning("webhooks: no secret for %s in $%s; its deliveries are refused", service,
-                        env)  # fmt: skip
+            env = self.receiver.config.secret_env.get(service)
+            where = f"${env} is not set" if env else f"[webhooks.secret_env] has no {service}"
+            log.warning("webhooks: no secret for %s (%s); its deliveries are refused", service,
+                        where)  # fmt: skip
         self.store.webhook_prune(self.clock() - KEEP_DONE_FOR)
         if self.receiver.secrets and await self.server.start():
             log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))

@@ -87,8 +87,9 @@ class WebhookReceiver:
             return self._reject(service, Rejected(404, f"unknown service (use {SERVICES})"))
         secret = self.secrets.get(service)
         if not secret:
-            env = self.config.secret_env.get(service, "?")
-            return self._reject(service, Rejected(404, f"not configured: set ${env}"))
+            env = self.config.secret_env.get(service)
+            hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
+            return self._reject(service, Rejected(404, f"not configured: {hint}"))
         try:
             body = await read_capped(request, self.config.max_body_bytes)
         except BodyTooLarge:
