@@ -175,3 +175,13 @@ async def test_a_busy_port_is_one_log_line_not_a_crash(store, caplog):
     assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
     assert "set [webhooks] port" in caplog.text
     await server.stop()  # harmless when it never started
+
+
+async def test_a_non_loopback_host_is_warned_about(store, caplog):
+    # 192.0.2.1 (TEST-NET-1) is not on this machine: the warning comes first, then the bind
+    # fails, so nothing ever listens beyond loopback in tests.
+    config = WebhookConfig(enabled=True, host="192.0.2.1", port=0)
+    server = WebhookServer(WebhookReceiver(config, store, secrets=SECRETS, clock=lambda: NOW))
+    assert await server.start() is False
+    assert "listening on 192.0.2.1, reachable from other machines" in caplog.text
+    assert "cannot listen on 192.0.2.1:0" in caplog.text
