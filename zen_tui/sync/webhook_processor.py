@@ -19,6 +19,7 @@ from zen_tui.store import Store, WebhookRow
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
+BATCH = 50  # deliveries applied between yields to the event loop
 NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing about items
 # Their payloads carry only part of the issue: refresh the sections showing it instead.
 PARTIAL_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
@@ -57,7 +58,11 @@ class WebhookProcessor:
         while True:
             self._wake.clear()
             try:
-                if self.drain():
+                applied = 0
+                while batch := self.drain_batch():
+                    applied += batch
+                    await asyncio.sleep(0)  # a long backlog must not freeze the dashboard
+                if applied:
                     self.target.save_health()
             except Exception:  # e.g. the store failing: keep the rows, try on the next wake
                 log.exception("webhooks: applying queued deliveries failed")
@@ -66,17 +71,22 @@ class WebhookProcessor:
     def drain(self) -> int:
         """Apply every pending delivery; returns how many."""
         count = 0
-        while rows := self.store.webhook_pending():
-            for row in rows:
-                try:
-                    self._apply(row)
-                except Exception:  # a bug must not replay forever: refresh, mark done
-                    log.exception("webhook %s %s could not be applied", row.service, row.event)
-                    self._refresh_service(row.service)
-                self.store.webhook_done(row.id)
-                self.processed += 1
-                count += 1
+        while batch := self.drain_batch():
+            count += batch
         return count
+
+    def drain_batch(self) -> int:
+        """Apply up to BATCH pending deliveries, oldest first; returns how many."""
+        rows = self.store.webhook_pending(BATCH)
+        for row in rows:
+            try:
+                self._apply(row)
+            except Exception:  # a bug must not replay forever: refresh, mark done
+                log.exception("webhook %s %s could not be applied", row.service, row.event)
+                self._refresh_service(row.service)
+            self.store.webhook_done(row.id)
+            self.processed += 1
+        return len(rows)
 
     def _refresh_service(self, service: str) -> None:
         accounts = {a for a, c in self.clients.items() if getattr(c, "service", None) == service}

@@ -1,6 +1,7 @@
 """The webhook processor through the engine: items placed into the sections that show them,
 refreshes for what cannot be placed, restart, and pollers backing off while webhooks are live."""
 
+import asyncio
 import dataclasses
 import json
 from types import SimpleNamespace
@@ -154,3 +155,31 @@ async def test_a_failure_while_applying_marks_the_row_done_and_refreshes_instead
     assert store.webhook_pending() == []
     assert eng._stale_sections == {SECTION.id}
     eng._refresher.cancel()
+
+
+async def test_the_run_loop_yields_between_batches_and_wakes_for_new_deliveries():
+    store = Store.open(":memory:")
+    eng, _ = await listed(store, issue(1))
+    processor = eng.webhooks.processor
+    for n in range(120):
+        enqueue(store, f"d{n}", issue={"n": 1, "title": f"v{n}"})
+    seen = []
+
+    async def other_work():
+        while True:
+            seen.append(processor.processed)
+            await asyncio.sleep(0)
+
+    tasks = [asyncio.create_task(other_work()), asyncio.create_task(processor.run())]
+    async with asyncio.timeout(5):
+        while store.webhook_pending():  # noqa: ASYNC110 (the loop under test runs meanwhile)
+            await asyncio.sleep(0)
+        assert any(0 < n < 120 for n in seen)  # other tasks ran between batches
+        enqueue(store, "late", issue={"n": 1, "title": "late"})
+        processor.wake()
+        while eng.snapshot(SECTION.id).items[0].title != "late":  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        while store.load_health()["j"][0]["webhooks"]["processed"] != 121:  # noqa: ASYNC110
+            await asyncio.sleep(0)  # health is saved once the queue is empty
+    for task in tasks:
+        task.cancel()
