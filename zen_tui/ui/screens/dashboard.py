@@ -61,7 +61,7 @@ PANES = ("prs", "issues", "messages")
 def needs_login(reason: str | None) -> bool:
     """A freshness reason that only a new login fixes (AuthExpired and the keyring provider)."""
     text = (reason or "").lower()
-    return "login expired" in text or "log in again" in text
+    return "login expired" in text or ("log in" in text and "again" in text)
 
 
 class DashboardScreen(Screen[None]):

@@ -23,7 +23,7 @@ def render_detail(item: Item, detail: ItemDetail | None) -> Text:
         text.append("loading…", style="italic dim")
         return text
     if detail.error:
-        text.append(f"partial: {detail.error}\n\n", style="yellow")
+        text.append(f"partial: {dedupe_errors(detail.error)}\n\n", style="yellow")
     text.append((detail.body or "(no description)") + "\n")
     if detail.extra.get("mergeable"):
         text.append(f"\nmergeable: {detail.extra['mergeable']}\n")
@@ -72,3 +72,9 @@ class Preview(VerticalScroll):
         self.item_id = item.id if item else None
         body = self.query_one("#preview-body", Static)
         body.update(render_detail(item, detail) if item else "select an item")
+
+
+def dedupe_errors(error: str) -> str:
+    """The services join one error per failed sub-request with "; "; an outage fails them all
+    the same way, so say each distinct reason once."""
+    return "; ".join(dict.fromkeys(part.strip() for part in error.split("; ") if part.strip()))
