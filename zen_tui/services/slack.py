@@ -27,6 +27,8 @@ from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack_parse import (
     author_id,
     display_name,
+    is_user_id,
+    mentioned_users,
     parse_message,
     slack_error,
 )
@@ -173,6 +175,10 @@ class SlackClient(BaseClient):
 
     async def _message(self, raw: Any, channel_id: str, channel: str, endpoint: str) -> Message:
         r = self.r.at(endpoint)
+        for user_id in mentioned_users(r.opt_text(raw, "text") or ""):
+            await self.user_name(user_id)  # cached: fills self._names for render_text
+        if is_user_id(channel):  # a DM: show the person, not their id
+            channel = "@" + await self.user_name(channel)
         return parse_message(
             r,
             raw,
@@ -182,6 +188,8 @@ class SlackClient(BaseClient):
             author=await self.user_name(author_id(r, raw)),
             me=self._me,
             team_url=self._team_url,
+            users=self._names,
+            channels=self._channels,
         )
 
     # ---- reading ---------------------------------------------------------------------------

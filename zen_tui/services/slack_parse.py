@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +40,41 @@ def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayEr
     return ApiError(**ctx, message=f"{method}: {code} ({hint})")
 
 
+# Slack's mrkdwn references: <@U123>, <@U123|name>, <#C123|dev>, <!here>, <!subteam^S1|@team>,
+# <https://x|text>, <mailto:a@b|a@b>. https://api.slack.com/reference/surfaces/formatting
+_REF = re.compile(r"<([@#!]?)([^<>|]+)(?:\|([^<>]*))?>")
+_USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+
+
+def mentioned_users(text: str) -> list[str]:
+    """The user ids referenced as <@U123> in a message, in order, without repeats."""
+    return list(dict.fromkeys(_USER_REF.findall(text)))
+
+
+def render_text(text: str, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
+    """mrkdwn references -> what Slack shows: @name, #channel, @here, link text; unescaped."""
+
+    def one(m: re.Match[str]) -> str:
+        sigil, target, label = m.group(1), m.group(2), m.group(3)
+        if sigil == "@":
+            return "@" + (label or users.get(target) or target)
+        if sigil == "#":
+            return "#" + (label or channels.get(target) or target)
+        if sigil == "!":
+            if label:
+                return label if label.startswith("@") or "^" in target else f"@{label}"
+            return "@" + target.split("^", 1)[0]
+        return label or target
+
+    return html.unescape(_REF.sub(one, text))
+
+
+def is_user_id(name: str) -> bool:
+    """A DM's "channel name" in search results is the other person's user id."""
+    return bool(_USER_ID.match(name))
+
+
 def ts_to_iso(ts: str) -> str:
     try:
         when = datetime.fromtimestamp(float(ts), UTC)
@@ -59,9 +97,12 @@ def parse_message(
     author: str,
     me: str | None,
     team_url: str,
+    users: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | None = None,
 ) -> Message:
     ts = r.text(raw, "ts")
-    text = strip_zw(r.opt_text(raw, "text") or "")
+    raw_text = strip_zw(r.opt_text(raw, "text") or "")
+    text = render_text(raw_text, users or {}, channels or {})
     edited = r.opt_obj(raw, "edited")
     key = f"{channel_id}:{ts}"
     return Message(
@@ -80,7 +121,7 @@ def parse_message(
         thread_ts=r.opt_text(raw, "thread_ts"),
         reply_count=r.opt_integer(raw, "reply_count") or 0,
         reactions=tuple(_reaction(r, x, me) for x in r.opt_arr(raw, "reactions")),
-        mentions_me=bool(me) and f"<@{me}>" in text,
+        mentions_me=bool(me) and me in mentioned_users(raw_text),
     )
 
 
