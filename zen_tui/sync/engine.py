@@ -66,6 +66,7 @@ class SyncEngine:
         self._started = False
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
+        self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
@@ -185,9 +186,13 @@ class SyncEngine:
             if any(item.id == event.item_id for item in snapshot.items)
         )
 
-    def refresh_soon(self, section_ids: Iterable[str]) -> None:
-        """Refresh these sections once, after a short delay that gathers a burst of changes."""
-        self._stale_sections.update(s for s in section_ids if s in self.pollers)
+    def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None:
+        """Refresh these sections once, after a short delay that gathers a burst of changes;
+        `full` when a delta query would not see the change (e.g. a reaction)."""
+        wanted = {s for s in section_ids if s in self.pollers}
+        self._stale_sections |= wanted
+        if full:
+            self._full_next |= wanted
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
 
@@ -198,26 +203,36 @@ class SyncEngine:
 
     # -- webhooks (the processor places items through these) -------------------------------
     def shown_ids(self, section_id: str) -> set[str]:
+        return {item.id for item in self._shown(section_id)}
+
+    def _shown(self, section_id: str) -> list[Item]:
         snapshot = self._snapshots.get(section_id)
-        items = snapshot.items if snapshot else self.store.load_section(section_id)[0]
-        return {item.id for item in items}
+        return list(snapshot.items) if snapshot else self.store.load_section(section_id)[0]
 
     def apply_items(self, section_id: str, items: list[Item]) -> None:
         """Webhook copies of items this section shows: store them and publish the section."""
-        section = next(s for s in self._sections if s.id == section_id)
-        previous = self._snapshots.get(section_id)
-        old = list(previous.items) if previous else self.store.load_section(section_id)[0]
+        old = self._shown(section_id)
         by_id = {item.id: item for item in old}
         fresh = [_keep_known(by_id.get(item.id), item) for item in items]
         now = self.wired.clock.time()
         self.store.upsert_items(section_id, fresh, now)
-        self._publish(section, freshness.live(_merge(old, fresh), now), previous)
+        self._republish(section_id, _merge(old, fresh), now)
+
+    def remove_items(self, section_id: str, item_ids: set[str]) -> None:
+        """Items deleted at the provider (a delta poll would never drop them)."""
+        kept = [item for item in self._shown(section_id) if item.id not in item_ids]
+        self.store.remove_items(section_id, sorted(item_ids))
+        self._republish(section_id, kept, self.wired.clock.time())
+
+    def _republish(self, section_id: str, items: list[Item], at: float) -> None:
+        section = next(s for s in self._sections if s.id == section_id)
+        self._publish(section, freshness.live(items, at), self._snapshots.get(section_id))
 
     # -- polling ---------------------------------------------------------------------------
     def _cursor(self, section: SectionInfo) -> str | None:
         """None = a full listing; else ask only for what changed since the stored cursor
         (which also holds after a restart). Every FULL_EVERY-th poll lists in full."""
-        if section.service in CONDITIONAL:
+        if section.service in CONDITIONAL or section.id in self._full_next:
             return None
         cursor = self.store.get_cursor(CURSOR_SCOPE, section.id)
         polls = self._polls.get(section.id, 0)
@@ -226,6 +241,7 @@ class SyncEngine:
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
+        self._full_next.discard(section.id)
         client = self.wired.clients[section.account]
         poll_interval = None
         try:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
@@ -36,7 +37,9 @@ class WebhookTarget(Protocol):
 
     def apply_items(self, section_id: str, items: list[Item]) -> None: ...
 
-    def refresh_soon(self, section_ids: Iterable[str]) -> None: ...
+    def remove_items(self, section_id: str, item_ids: set[str]) -> None: ...
+
+    def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None: ...
 
     def save_health(self) -> None: ...
 
@@ -95,23 +98,42 @@ class WebhookProcessor:
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:
             return
+        payload = json.loads(row.body)
         for account, client in self.clients.items():
             if getattr(client, "service", None) != row.service:
                 continue
             try:
-                items = client.items_for_webhook(row.event, json.loads(row.body))
+                items = client.items_for_webhook(row.event, payload)
             except Exception as err:  # an unexpected payload: refresh instead, never stop
                 self.failed += 1
                 log.warning("webhook %s %s (%s): cannot read the payload (%s); refreshing",
                             row.service, row.event, row.delivery_id, err)  # fmt: skip
-                items = []
-            self._place(account, items, partial=row.event in PARTIAL_EVENTS)
+                self.target.refresh_soon(s.id for s in self._sections(account))
+                continue
+            if items:
+                self._place(account, items, partial=row.event in PARTIAL_EVENTS)
+            else:
+                self._without_items(account, referenced(row.service, row.event, payload))
 
-    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
-        sections = [s for s in self.target.sections if s.account == account]
-        if not items:  # a deletion or an event without an item: ask the server
+    def _sections(self, account: str) -> list[SectionInfo]:
+        return [s for s in self.target.sections if s.account == account]
+
+    def _without_items(self, account: str, ref: Reference | None) -> None:
+        """A deletion leaves the sections at once; another event about a shown item (a Slack
+        reaction) refreshes them; an event naming nothing refreshes the whole account."""
+        sections = self._sections(account)
+        if ref is None:
             self.target.refresh_soon(s.id for s in sections)
             return
+        ids = {f"{account}:{key}" for key in ref.keys}
+        showing = [s.id for s in sections if ids & self.target.shown_ids(s.id)]
+        for section_id in showing if ref.deleted else ():
+            self.target.remove_items(section_id, ids)
+        if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
+            self.target.refresh_soon(showing, full=True)
+
+    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
+        sections = self._sections(account)
         if partial:
             ids = {i.id for i in items}
             self.target.refresh_soon(s.id for s in sections if ids & self.target.shown_ids(s.id))
@@ -130,6 +152,30 @@ class WebhookProcessor:
                 stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
         if stale:
             self.target.refresh_soon(stale)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    keys: tuple[str, ...]  # the service's own item keys (item id = f"{account}:{key}")
+    deleted: bool = False
+
+
+def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference | None:
+    """The items an item-less event is about: a deleted Jira issue, a deleted Slack message,
+    the message a Slack reaction or pin is on. None when the payload names none."""
+    if service == "jira":
+        issue = payload.get("issue")
+        key = issue.get("key") if isinstance(issue, dict) else None
+        return Reference((str(key),), event == "jira:issue_deleted") if key else None
+    inner = payload.get("event")
+    if service != "slack" or not isinstance(inner, dict):
+        return None
+    if inner.get("subtype") == "message_deleted" and inner.get("deleted_ts"):
+        return Reference((f"{inner.get('channel')}:{inner['deleted_ts']}",), deleted=True)
+    item = inner.get("item")
+    if isinstance(item, dict) and item.get("channel") and item.get("ts"):
+        return Reference((f"{item['channel']}:{item['ts']}",))
+    return None
 
 
 def _left_open(item: Item) -> bool:

@@ -12,6 +12,7 @@ from zen_tui.gateway.events import EventBus
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
+from zen_tui.sync.webhook_processor import Reference, referenced
 from zen_tui.sync.wiring import Wired
 
 from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue
@@ -23,7 +24,7 @@ class HookClient(FakeClient):
     """Maps {"issue": {"n": 3, "title": ...}} to the issue; "boom" payloads raise."""
 
     def items_for_webhook(self, event, payload):
-        if event == "jira:issue_deleted":
+        if event == "jira:issue_deleted" or "noitem" in payload:
             return []
         if "boom" in payload:
             raise KeyError("fields")
@@ -72,11 +73,11 @@ async def test_an_item_the_section_shows_is_updated_in_place_without_a_poll():
     assert not eng._stale_sections
 
 
-async def test_an_unknown_item_a_deletion_or_an_unreadable_payload_refresh_the_section():
+async def test_an_unknown_item_an_unnamed_deletion_or_an_unreadable_payload_refresh():
     store = Store.open(":memory:")
     eng, client = await listed(store, issue(1))
     enqueue(store, "new", issue={"n": 9, "title": "new"})
-    enqueue(store, "gone", event="jira:issue_deleted", issue={"n": 1})
+    enqueue(store, "gone", event="jira:issue_deleted", issue={"n": 1})  # no key: can't tell
     enqueue(store, "odd", boom=True)
     enqueue(store, "ping", event="ping")
     client.answers = [Result([issue(9)], 20.0)]
@@ -87,6 +88,46 @@ async def test_an_unknown_item_a_deletion_or_an_unreadable_payload_refresh_the_s
     await eng._refresher  # one refresh for the whole burst
     assert len(client.cursors) == 2
     assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-9"]
+
+
+async def test_a_deleted_issue_leaves_the_section_at_once():
+    store = Store.open(":memory:")
+    eng, client = await listed(store, issue(1), issue(2))
+    enqueue(store, "gone", event="jira:issue_deleted", issue={"key": "P-1"})
+    assert eng.webhooks.processor.drain() == 1
+    assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-2"]
+    assert [i.id for i in store.load_section(SECTION.id)[0]] == ["j:P-2"]
+    assert not eng._stale_sections and client.cursors == [None]  # no poll needed
+
+
+async def test_an_event_about_a_shown_item_without_its_data_refreshes_in_full():
+    store = Store.open(":memory:")
+    client = HookClient(answers=[Result([issue(1)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await eng.refresh()
+    enqueue(store, "r1", event="jira:worklog_updated", noitem=True, issue={"key": "P-1"})
+    enqueue(store, "r2", event="jira:worklog_updated", noitem=True, issue={"key": "P-77"})
+    client.answers = [Result([issue(1)], 20.0, cursor="c2")]
+    eng.webhooks.processor.drain()
+    assert eng._stale_sections == {SECTION.id}  # P-77 is shown nowhere: nothing to do for it
+    await eng._refresher
+    assert client.cursors == [None, None]  # a delta (cursor "c1") would not see the change
+    client.answers = [Result([], 30.0)]
+    await eng.refresh()
+    assert client.cursors[-1] == "c2"  # back to deltas afterwards
+
+
+def test_references_of_item_less_events():
+    assert referenced("jira", "jira:issue_deleted", {"issue": {"key": "AB-1"}}) == Reference(
+        ("AB-1",), deleted=True
+    )
+    deleted = {"event": {"type": "message", "subtype": "message_deleted", "channel": "C1",
+                         "deleted_ts": "1.2"}}  # fmt: skip
+    assert referenced("slack", "message", deleted) == Reference(("C1:1.2",), deleted=True)
+    reaction = {"event": {"type": "reaction_added", "item": {"channel": "C1", "ts": "3.4"}}}
+    assert referenced("slack", "reaction_added", reaction) == Reference(("C1:3.4",))
+    assert referenced("slack", "team_join", {"event": {"type": "team_join"}}) is None
+    assert referenced("github", "issues", {"issue": {"key": "x"}}) is None
 
 
 async def test_pending_deliveries_are_applied_after_a_restart(tmp_path):
