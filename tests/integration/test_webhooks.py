@@ -172,3 +172,18 @@ async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(si
     assert "later" in stored(again, section, pr.id).labels
     assert all(p.polls == 0 for p in again.pollers.values())
     await again.stop()
+
+
+async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(sim, hooked):
+    engine = await started(hooked, sim)
+    # a channel's history (search results carry no reactions, in Slack as here)
+    section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+    message = engine.snapshot(section.id).items[0]
+    await apply_at_provider(engine, Action("react", message.id, message.account, {"name": "tada"}))
+
+    def reacted():
+        return any(r.name == "tada" for r in stored(engine, section, message.id).reactions)
+
+    await wait_for(reacted)  # a delta poll (oldest=ts) would not have brought the reaction
+    assert engine.webhooks.receiver.stats.accepted.get("slack")
+    await engine.stop()
