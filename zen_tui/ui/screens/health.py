@@ -104,5 +104,13 @@ class HealthScreen(Screen[None]):
         for e in reversed(self.model.errors):
             errors.append(f"{_clock(e.at)} {e.service}/{e.account} ", style="dim")
             errors.append(f"{e.method} {e.endpoint} ")
-            errors.append(f"{e.status or '-'} x{e.attempts}: {e.error}\n", style="red")
+            errors.append(f"{error_status(e.status)} x{e.attempts}: {e.error}\n", style="red")
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
+
+
+def error_status(status: int | None) -> str:
+    """A failed call that still answered 2xx/3xx was served from the stale cache: say so
+    rather than print a bare 200 beside the error."""
+    if status is None:
+        return "-"
+    return f"{status} stale" if status < 400 else str(status)

@@ -66,8 +66,13 @@ def filter_rows(hays: list[str], text: str, within: list[int] | None = None) -> 
 def row_key(item: Item) -> str:
     """The left column: the service's key; for messages, who said it and where."""
     if isinstance(item, Message):
-        return f"{item.author} {item.channel}"
+        return f"{item.author} {channel_label(item.channel)}"
     return item.key
+
+
+def channel_label(channel: str) -> str:
+    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
+    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
 
 
 def meta(item: Item) -> str:
@@ -328,5 +333,7 @@ class ItemList(ScrollView, can_focus=True):
         return text, self._part(klass)
 
     def _part(self, name: str) -> Style:
-        """A component's colours without its background, to lay over the row's."""
-        return self.get_component_rich_style(f"item-list--{name}", partial=True)
+        """A component's colours without its background, to lay over the row's. (Textual's
+        `partial=True` loses translucent colours like $text-muted: they came out white.)"""
+        full = self.get_component_rich_style(f"item-list--{name}")
+        return Style(color=full.color, bold=full.bold, italic=full.italic)
