@@ -241,7 +241,6 @@ class SyncEngine:
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
-        self._full_next.discard(section.id)
         client = self.wired.clients[section.account]
         poll_interval = None
         try:
@@ -257,6 +256,8 @@ class SyncEngine:
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             poll_interval = result.poll_interval
+            if cursor is None:
+                self._full_next.discard(section.id)  # kept when the poll failed: next time
         if self.webhooks is not None and self.webhooks.live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
