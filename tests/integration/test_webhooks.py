@@ -3,6 +3,7 @@ engine's receiver; the store and the section update without a poll."""
 
 import asyncio
 import dataclasses
+import logging
 
 import httpx
 import pytest
@@ -69,7 +70,8 @@ async def apply_at_provider(engine, action):
     assert result.ok, result
 
 
-async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim, hooked):
+async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim, hooked, caplog):
+    caplog.set_level(logging.DEBUG)
     engine = await started(hooked, sim)
     section, pr = first_item(engine, "prs", "github")
     polls = {sid: p.polls for sid, p in engine.pollers.items()}
@@ -83,6 +85,10 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim,
     assert {h.account: h.webhooks_live for h in engine.health()}[pr.account] is True
     assert engine.store.webhook_pending() == []
     await engine.stop()
+    files = b"".join(p.read_bytes() for p in hooked.data_dir.rglob("*") if p.is_file())
+    assert b"hooked" in files  # the store was written (the label arrived in it)
+    for secret in SECRETS.values():  # never in the store, its WAL, or any log line
+        assert secret.encode() not in files and secret not in caplog.text
 
 
 async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):
