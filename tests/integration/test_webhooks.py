@@ -83,6 +83,9 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim,
     assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
     assert engine.webhooks.live(pr.account)
     assert {h.account: h.webhooks_live for h in engine.health()}[pr.account] is True
+    poller = engine.pollers[section.id]
+    await poller.poll_now(interactive=False)  # live: the next poll waits for the safety net
+    assert poller.wait_for == hooked.polling.max_interval
     assert engine.store.webhook_pending() == []
     await engine.stop()
     files = b"".join(p.read_bytes() for p in hooked.data_dir.rglob("*") if p.is_file())
