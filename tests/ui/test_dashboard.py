@@ -412,3 +412,14 @@ async def test_failing_refresh_and_details_are_reported(backend, monkeypatch) ->
         assert any("refresh failed: network down" in n for n in notes(pilot.app))
         body = str(pilot.app.screen.query_one("#preview-body").render())
         assert "partial: network down" in body
+
+
+async def test_filter_text_is_visible_while_typing(backend: FakeBackend) -> None:
+    """The focused filter keeps its one-line, borderless look (Input's focus border hid it)."""
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"zzqx")
+        await pilot.pause()
+        field = app_pane(pilot.app, "prs").filter_input
+        assert pilot.app.focused is field and field.region.height == 1
+        assert "zzqx" in pilot.app.export_screenshot()

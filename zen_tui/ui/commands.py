@@ -33,9 +33,10 @@ class ZenCommands(Provider):
                 (f"Log in: {account.name}", f"{account.service} · {account.base_url}",
                  partial(app.action_login, account.name))  # type: ignore[attr-defined]
             )  # fmt: skip
-        found.append(
-            ("Log in…", "choose an account and a method", partial(app.run_action, "login"))
-        )
+        if not isinstance(self.screen, DashboardScreen):  # there, the `login` binding is listed
+            found.append(
+                ("Log in…", "choose an account and a method", partial(app.run_action, "login"))
+            )
         for name in sorted(app.available_themes):
             if name.startswith("zen-") or name in getattr(app, "user_themes", ()):
                 found.append(

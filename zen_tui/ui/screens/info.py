@@ -48,11 +48,9 @@ WELCOME = """\
 
 No accounts or sections are configured yet.
 
-[b]1. Log in[/b] to one or more services: press [b]l[/b] now, or run
-    zen-tui auth login github     (device flow)
-    zen-tui auth login jira       (OAuth 3LO, or an API token)
-    zen-tui auth login slack      (OAuth)
-  then list the sections to show in your config file (\\[sections] in config.toml).
+[b]1. Log in[/b]: press [b]l[/b] now (GitHub, Slack), or add an account to your config
+  (\\[\\[accounts]] in config.toml) and run  zen-tui auth login ACCOUNT
+  Then list what to show as \\[\\[sections]] and start zen-tui again.
 
 [b]2. Try the demo[/b]: every feature against the bundled simulator, no account, no network.
     zen-tui --demo          or press [b]d[/b] now

@@ -42,6 +42,7 @@ class ItemPane(Vertical):
     ItemPane.-empty { border: round $error; }
     ItemPane .tabs { height: 1; color: $text-muted; }
     ItemPane FilterInput { display: none; height: 1; border: none; padding: 0 1; }
+    ItemPane FilterInput:focus { border: none; background: $boost; }
     ItemPane FilterInput.-shown { display: block; }
     """
 
