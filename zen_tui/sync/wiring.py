@@ -14,15 +14,12 @@ from typing import Any, cast
 import httpx
 
 from zen_tui import paths
-from zen_tui.auth.credentials import (
-    Credential,
-    CredentialProvider,
-    EnvCredentialProvider,
-    StaticCredentialProvider,
-)
+from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
+from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.errors import AuthExpired
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
@@ -59,7 +56,7 @@ class StoreCache:
 
 
 class ChainedCredentials:
-    """Demo/test tokens held in memory first, then the environment variables from config."""
+    """Demo/test tokens held in memory first, then the environment and the OS keyring."""
 
     def __init__(self, *providers: CredentialProvider) -> None:
         self.providers = providers
@@ -79,14 +76,52 @@ class ChainedCredentials:
         return None
 
 
+class LoginRequired:
+    """The keyring provider, whose misses say how to log in: an account with no token (or an
+    unreadable keyring) gets AuthExpired with 'login expired' and the fix, so its panes offer
+    a new login instead of a bare 'no token'."""
+
+    def __init__(self, accounts: list[AccountConfig], inner: CredentialProvider) -> None:
+        self.accounts = {a.name: a for a in accounts}
+        self.inner = inner
+
+    async def get(self, account: str) -> Credential | None:
+        try:
+            credential = await self.inner.get(account)
+        except AuthExpired as exc:  # the keyring cannot be read: keep its advice
+            raise self._expired(account, exc.message) from None
+        if credential is None and account in self.accounts:
+            raise self._expired(account, None)
+        return credential
+
+    async def refresh(self, account: str) -> Credential | None:
+        if account not in self.accounts:
+            return None  # a demo token: never look it up in the keyring
+        return await self.inner.refresh(account)
+
+    def _expired(self, account: str, advice: str | None) -> AuthExpired:
+        config = self.accounts.get(account)
+        fix = f"run `zen-tui auth login {account}`"
+        if config is not None and config.token_env:
+            fix += f" or set ${config.token_env}"
+        message = f"login expired or missing: {advice}" if advice else f"login expired: {fix}"
+        service = config.service if config is not None else "unknown"
+        return AuthExpired(service=service, account=account, message=message)
+
+
 def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
+    """Demo tokens from memory; every other account: its token_env variable, else the keyring
+    (with refresh). The keyring is only touched for accounts without a demo token."""
     static = {
         a.name: Credential(a.token, a.email if a.service == "jira" else None)
         for a in accounts
         if a.token
     }
-    env = {a.name: (a.token_env, a.email) for a in accounts if a.token_env and not a.token}
-    return ChainedCredentials(StaticCredentialProvider(static), EnvCredentialProvider(env))
+    others = [a for a in accounts if not a.token]
+    if not others:
+        return StaticCredentialProvider(static)
+    keyring = LoginRequired(others, KeyringCredentialProvider(others))
+    return ChainedCredentials(StaticCredentialProvider(static), keyring)
 
 
 def open_store(settings: Settings) -> Store:
@@ -123,7 +158,9 @@ def build(
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Wired:
-    """Open the store (data_dir/zen-tui.db) and build a gateway + client per account."""
+    """Open the store (data_dir/zen-tui.db) and build a gateway + client per account. The
+    gateway calls the REST base a stored login names; the client keeps the configured
+    base_url, which its browse links are built from."""
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
@@ -138,7 +175,7 @@ def build(
         gateway = Gateway(
             account=account.name,
             service=account.service,
-            base_url=account.base_url,
+            base_url=effective_base_url(account),  # Jira 3LO: api.atlassian.com/ex/jira/{id}
             settings=settings.gateway_for(account.service),
             credentials=credentials,
             bus=bus,

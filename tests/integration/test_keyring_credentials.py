@@ -1,0 +1,120 @@
+"""Tokens from the OS keyring reach the gateway: accounts without a demo token sync against
+the simulator over loopback with the token a login stored (an in-memory keyring backend)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import pytest
+
+from zen_tui.auth.keyring_store import SERVICE_NAME, StoredCredential
+from zen_tui.config import Settings
+from zen_tui.models import FreshnessState
+from zen_tui.simulator.server import SimulatorServer
+
+from .conftest import engine_for
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+def use_keyring(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory() -> Iterator[MemoryKeyring]:
+    backend = MemoryKeyring()
+    for _ in use_keyring(backend):
+        yield backend
+
+
+@pytest.fixture
+def broken_keyring() -> Iterator[None]:
+    yield from use_keyring(keyring.backends.fail.Keyring())
+
+
+def without_demo_tokens(settings: Settings) -> Settings:
+    accounts = [dataclasses.replace(a, token=None) for a in settings.accounts]
+    return dataclasses.replace(settings, accounts=accounts)
+
+
+def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) -> None:
+    for acc in sim.accounts:
+        stored = StoredCredential(token=acc.token, method="oauth")
+        if acc.service == "jira":  # a 3LO login: Bearer at /ex/jira/{cloudid}
+            stored = dataclasses.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
+        backend.set_password(SERVICE_NAME, acc.name, stored.to_json())
+
+
+async def test_tokens_stored_in_the_keyring_sync_every_section(sim, settings, memory):
+    cloud = sim.world.services["jira"].cloud_id
+    store_logins(memory, sim, cloud=cloud)
+    engine = engine_for(without_demo_tokens(settings))
+    try:
+        snaps = await engine.sync_once()
+    finally:
+        await engine.stop()
+    for section_id, snap in snaps.items():
+        assert snap.freshness.state is FreshnessState.LIVE, (section_id, snap.freshness)
+        assert snap.items, section_id
+    jira = [i for s in snaps.values() for i in s.items if i.account == "jira"]
+    assert jira and all("/ex/jira/" not in i.url for i in jira)  # browse links: the site
+
+
+async def test_a_3lo_login_is_called_at_its_cloud_url(sim, settings, memory):
+    store_logins(memory, sim, cloud="00000000-0000-0000-0000-000000000000")  # not the site's
+    engine = engine_for(without_demo_tokens(settings))
+    try:
+        snaps = await engine.sync_once()
+    finally:
+        await engine.stop()
+    jira = [s for sid, s in snaps.items() if "jira" in sid]
+    others = [s for sid, s in snaps.items() if "jira" not in sid]
+    assert jira and all("cloud id" in (s.freshness.reason or "") for s in jira), jira
+    assert others and all(s.freshness.state is FreshnessState.LIVE for s in others)
+
+
+async def test_no_token_anywhere_says_login_expired(settings, memory):
+    engine = engine_for(without_demo_tokens(settings))
+    try:
+        snaps = await engine.sync_once()
+    finally:
+        await engine.stop()
+    for snap in snaps.values():
+        assert snap.freshness.state is not FreshnessState.LIVE
+        assert "login expired" in (snap.freshness.reason or ""), snap.freshness.reason
+
+
+async def test_an_unusable_keyring_does_not_stop_start_up(settings, broken_keyring):
+    engine = engine_for(without_demo_tokens(settings))
+    try:
+        snaps = await engine.sync_once()
+    finally:
+        await engine.stop()
+    for snap in snaps.values():
+        reason = snap.freshness.reason or ""
+        assert "login expired" in reason and "keyring" in reason, reason
