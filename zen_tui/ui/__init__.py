@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from zen_tui.config import AccountConfig
     from zen_tui.sync.backend import Backend
 
 DEMO_REQUESTED = 3  # exit code: the user chose "run the demo" on the welcome screen
@@ -21,8 +22,10 @@ def run_dashboard(
     theme_dirs: list[Path] | None = None,
     save_setting: Callable[[str, str], None] | None = None,
     demo_banner: str | None = None,
+    accounts: list[AccountConfig] | None = None,
 ) -> int:
-    """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo."""
+    """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo.
+    `accounts` feeds the login screen (default: the engine's configured accounts)."""
     from zen_tui.ui.app import ZenApp
     from zen_tui.ui.screens.info import DEMO_RESULT
 
@@ -33,6 +36,7 @@ def run_dashboard(
         theme_dirs=theme_dirs or [],
         settings_store=save_setting,
         demo_banner=demo_banner,
+        accounts=accounts,
     )
     result = app.run()
     if result == DEMO_RESULT:
