@@ -114,9 +114,14 @@ class WebhookConfig:
     secret_env: dict[str, str] = field(default_factory=_default_secret_env)
     max_body_bytes: int = 1_048_576
     replay_window: float = 300.0  # older signed timestamps are rejected as replays
+    # Secrets held in memory (the demo generates its own); never in a config file or repr.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def secret(self, service: str, environ: Mapping[str, str] | None = None) -> str | None:
-        """The signing secret for `service`, read from its environment variable."""
+        """The signing secret for `service`: one held in memory, else its environment
+        variable's value."""
+        if self.secrets.get(service):
+            return self.secrets[service]
         name = self.secret_env.get(service)
         env = os.environ if environ is None else environ
         return env.get(name) or None if name else None
@@ -568,6 +573,8 @@ def register_secrets(settings: Settings, environ: Mapping[str, str] | None = Non
     names += list(settings.webhooks.secret_env.values())
     for name in names:
         register_secret(env.get(name))
+    for value in settings.webhooks.secrets.values():
+        register_secret(value)
     for account in settings.accounts:
         register_secret(account.token)
 
@@ -587,7 +594,9 @@ class SimAccountLike(Protocol):
     def username(self) -> str | None: ...
 
 
-def demo_settings(sim_accounts: Iterable[SimAccountLike], data_dir: Path) -> Settings:
+def demo_settings(
+    sim_accounts: Iterable[SimAccountLike], data_dir: Path, webhooks: WebhookConfig | None = None
+) -> Settings:
     """Accounts for the running simulator plus sections that show something at once."""
     accounts = [_demo_account(sim) for sim in sim_accounts]
     sections = [s for a in accounts for s in _demo_sections(a)]
@@ -597,7 +606,7 @@ def demo_settings(sim_accounts: Iterable[SimAccountLike], data_dir: Path) -> Set
         gateway={service: default_settings(service) for service in SERVICES},
         polling=PollingConfig(),
         ui=UiConfig(),
-        webhooks=WebhookConfig(),
+        webhooks=webhooks or WebhookConfig(),
         config_path=None,
         data_dir=data_dir,
     )

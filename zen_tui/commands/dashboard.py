@@ -33,10 +33,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_demo(data_dir: Path) -> int:
-    """The simulator (tour scenario, live activity) in this process, and the UI over it."""
+    """The simulator (tour scenario, live activity, webhooks) in this process, and the UI."""
     from zen_tui.cli import DEMO_SCENARIO, demo_session
 
-    with demo_session(data_dir, DEMO_SCENARIO) as settings:
+    with demo_session(data_dir, DEMO_SCENARIO, webhooks=True) as settings:
         return _open(settings, demo=True)
 
 

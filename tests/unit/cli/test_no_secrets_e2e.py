@@ -30,9 +30,9 @@ def test_demo_sync_leaves_no_token_in_the_data_folder(
     issued: list[Any] = []
     real = cli.demo_settings
 
-    def capture(accounts: list[Any], data_dir: Path) -> Any:
+    def capture(accounts: list[Any], data_dir: Path, webhooks: Any = None) -> Any:
         issued.extend(accounts)
-        return real(accounts, data_dir)
+        return real(accounts, data_dir, webhooks)
 
     monkeypatch.setattr(cli, "demo_settings", capture)
     argv = ["--demo", "--data-dir", str(tmp_path), "--log-level", "DEBUG", "sync", "--once"]

@@ -180,3 +180,47 @@ def test_demo_server_logs_go_to_the_file_not_the_terminal(
     assert "hello" not in out + err
     text = log_path.read_text(encoding="utf-8")
     assert "sim says hello" in text and "uvicorn says hello" in text
+
+
+def _record_demo_sessions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """cli.demo_session replaced by a recorder that yields the real demo settings shape."""
+    import contextlib
+
+    import zen_tui.cli as cli
+    from zen_tui.config import demo_settings
+
+    calls: list[tuple[Any, ...]] = []
+
+    @contextlib.contextmanager
+    def fake(data_dir: Path, scenario: str | None = None, *, webhooks: bool = False) -> Any:
+        calls.append((data_dir, scenario, webhooks))
+        yield demo_settings([], data_dir / "demo")
+
+    monkeypatch.setattr(cli, "demo_session", fake)
+    return calls
+
+
+def test_the_welcome_screen_demo_starts_through_demo_session_with_webhooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zen_tui.cli import DEMO_SCENARIO
+    from zen_tui.commands import dashboard
+
+    calls = _record_demo_sessions(monkeypatch)
+    opened: list[bool] = []
+    monkeypatch.setattr(dashboard, "_open", lambda settings, demo: opened.append(demo) or 0)
+    assert dashboard.run_demo(tmp_path) == 0
+    assert calls == [(tmp_path, DEMO_SCENARIO, True)] and opened == [True]
+
+
+@pytest.mark.parametrize(("command", "webhooks"), [("dashboard", True), ("health", False)])
+def test_only_the_dashboard_demo_turns_webhooks_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, webhooks: bool
+) -> None:
+    calls = _record_demo_sessions(monkeypatch)
+    module = types.ModuleType("zen_tui.commands.fake")
+    module.run = lambda args, settings: 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
+    monkeypatch.setitem(COMMAND_MODULES, command, "fake")
+    assert main(["--demo", "--data-dir", str(tmp_path), command]) == 0
+    assert [c[2] for c in calls] == [webhooks]
