@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+
+import pytest
 
 from zen_tui.models import Action, ActionState, PullRequest
 from zen_tui.sync.backend import ActionUpdated
@@ -290,6 +293,7 @@ async def test_refresh_and_pause_reach_the_backend(backend: FakeBackend) -> None
 
 
 async def test_open_in_browser_uses_the_item_url(backend: FakeBackend, monkeypatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
     opened: list[str] = []
     app = make_app(backend)
     monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
@@ -297,6 +301,24 @@ async def test_open_in_browser_uses_the_item_url(backend: FakeBackend, monkeypat
         await pilot.pause()
         await pilot.press("o")
         assert opened == [lst(app).cursor_item.url]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the console rule is Linux/BSD")
+async def test_open_on_a_console_without_display_shows_the_url(
+    backend: FakeBackend, monkeypatch
+) -> None:
+    """webbrowser would start a text browser inside our terminal: show the URL instead."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    opened: list[str] = []
+    app = make_app(backend)
+    monkeypatch.setattr(app, "open_url", lambda url, **_: opened.append(url))
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        assert opened == []
+        status = str(app.screen.query_one("#status").render())
+        assert f"no browser on this console; open {lst(app).cursor_item.url}" in status
 
 
 async def test_help_and_health_screens_open_and_close(backend: FakeBackend) -> None:

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Input, Static
 from zen_tui.models import ActionState, Item
 from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
 from zen_tui.ui import triage
+from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
@@ -224,8 +225,10 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
-        self.app.open_url(item.url)
-        self._say(f"opened {item.url}", notify=False)
+        if open_in_browser(self.app, item.url):
+            self._say(f"opened {item.url}", notify=False)
+        else:
+            self._say(f"no browser on this console; open {item.url}", notify=False)
 
     def action_select(self) -> None:
         self.pane.list.toggle_selected()

@@ -20,7 +20,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from zen_tui.auth.browser import has_gui_browser
 from zen_tui.auth.login import METHODS, LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
@@ -31,6 +30,7 @@ from zen_tui.auth.states import (
     WaitingForBrowser,
 )
 from zen_tui.config import AccountConfig
+from zen_tui.ui.browser import open_in_browser
 
 FlowFactory = Callable[[AccountConfig, str, str | None], LoginFlow]
 
@@ -206,15 +206,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             self._say(f"logged in to {state.account}{who}")
 
     def _open(self, url: str) -> bool:
-        """Open the browser unless this is a display-less console (a text browser would take
-        over our terminal); the URL is on screen either way."""
-        if not has_gui_browser():
-            return False
-        try:
-            self.app.open_url(url)
-        except Exception:
-            return False
-        return True
+        return open_in_browser(self.app, url)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.query_one("#login-state", Static).update(Text(text, style="red" if error else ""))
