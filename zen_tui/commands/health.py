@@ -1,5 +1,6 @@
 """`zen-tui health [--json]`: per account, the gateway health saved by the last sync run,
-with the outbox counts as they are now. Reads the store only. Exit status 0."""
+with the outbox counts as they are now, and the webhook counters when webhooks are on.
+Reads the store only. Exit status 0."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"accounts": report}, indent=2))
     else:
-        print_text(report, time.time())
+        print_text(report, time.time(), webhooks=settings.webhooks.enabled)
     return 0
 
 
@@ -39,7 +40,7 @@ def _when(ts: float | None) -> str:
     return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
 
 
-def print_text(report: dict[str, Any], now: float) -> None:
+def print_text(report: dict[str, Any], now: float, *, webhooks: bool = False) -> None:
     if not report:
         print("no accounts in the config")
     for name, h in report.items():
@@ -50,6 +51,25 @@ def print_text(report: dict[str, Any], now: float) -> None:
             for line in _lines(h):
                 print(f"  {line}")
         print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
+        if webhooks or h.get("webhooks"):
+            print(f"  webhooks  {webhook_line(h)}")
+
+
+def webhook_line(h: dict[str, Any]) -> str:
+    """This account's service's delivery counters, as the last run with webhooks saved them."""
+    hooks, service = h.get("webhooks"), h["service"]
+    if not hooks:
+        return "on; no counts saved yet (they are saved while `zen-tui sync` or the dashboard runs)"
+    rejected = {k: n for k, n in hooks.get("rejected", {}).items() if k.startswith(f"{service}:")}
+    why = ", ".join(f"{k.partition(': ')[2]}: {n}" for k, n in sorted(rejected.items()))
+    state = "live" if h.get("webhooks_live") else "idle"
+    port = f" on port {hooks['port']}" if hooks.get("port") else " (not listening)"
+    return (
+        f"{state}{port}; {hooks.get('accepted', {}).get(service, 0)} accepted, "
+        f"{hooks.get('duplicates', {}).get(service, 0)} duplicates, "
+        f"{sum(rejected.values())} rejected{f' ({why})' if why else ''}, "
+        f"last {_when(hooks.get('last_at', {}).get(service))}"
+    )
 
 
 def _lines(h: dict[str, Any]) -> list[str]:

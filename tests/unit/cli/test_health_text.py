@@ -1,0 +1,62 @@
+"""`zen-tui health` text: the webhook counters of each account's service, when webhooks are on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zen_tui import paths
+from zen_tui.cli import main
+from zen_tui.store import Store
+
+HOOKS = {
+    "accepted": {"github": 3, "slack": 9},
+    "duplicates": {"github": 1},
+    "rejected": {"github: 401": 2, "github: 413": 1, "slack: 401": 5},
+    "last_at": {"github": 1.0},
+    "processed": 3,
+    "port": 8790,
+}
+
+
+def write_config(tmp_path: Path, *, enabled: bool) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[accounts]]\nname = "gh"\nservice = "github"\n\n'
+        '[[accounts]]\nname = "team"\nservice = "slack"\n\n'
+        f"[webhooks]\nenabled = {str(enabled).lower()}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def health_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], *, enabled: bool) -> str:
+    config = write_config(tmp_path, enabled=enabled)
+    assert main(["--config", str(config), "--data-dir", str(tmp_path), "health"]) == 0
+    return capsys.readouterr().out
+
+
+def seed(tmp_path: Path, **extra: object) -> None:
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("gh", {"breaker": "closed", "webhooks": HOOKS, **extra}, 100.0)
+    store.close()
+
+
+def test_each_account_shows_its_services_webhook_counters(tmp_path, capsys) -> None:
+    seed(tmp_path, webhooks_live=True)
+    out = health_text(tmp_path, capsys, enabled=True)
+    gh = out.split("team (slack)")[0]
+    assert (
+        "  webhooks  live on port 8790; 3 accepted, 1 duplicates, 3 rejected (401: 2, 413: 1)" in gh
+    )
+    assert "slack" not in gh.split("webhooks")[1]  # another service's counts stay out
+    team = out.split("team (slack)")[1]  # no sync saved for it yet
+    assert "  webhooks  on; no counts saved yet" in team
+
+
+def test_no_webhook_line_when_they_are_off_and_nothing_was_counted(tmp_path, capsys) -> None:
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("gh", {"breaker": "closed"}, 100.0)
+    store.close()
+    assert "webhooks" not in health_text(tmp_path, capsys, enabled=False)
