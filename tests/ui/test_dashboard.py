@@ -289,7 +289,8 @@ async def test_refresh_and_pause_reach_the_backend(backend: FakeBackend) -> None
         await pilot.pause()
         assert backend.refreshed == ["prs:0:gh"]
         assert backend.paused is True
-        assert "polling paused" in str(pilot.app.screen.query_one("#status").render())
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert status.count("polling paused") == 1, status
 
 
 async def test_open_in_browser_uses_the_item_url(backend: FakeBackend, monkeypatch) -> None:
@@ -445,3 +446,17 @@ async def test_filter_text_is_visible_while_typing(backend: FakeBackend) -> None
         field = app_pane(pilot.app, "prs").filter_input
         assert pilot.app.focused is field and field.region.height == 1
         assert "zzqx" in pilot.app.export_screenshot()
+
+
+async def test_close_confirmation_names_what_will_happen(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        first = lst(pilot.app).cursor_item
+        await pilot.press("x")
+        modal = pilot.app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert modal.question == f"Really close {first.key}?"
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("x")  # the row shows it closed now: x offers to reopen it
+        assert pilot.app.screen.question == f"Really reopen {first.key}?"  # type: ignore[attr-defined]

@@ -59,6 +59,12 @@ TRIAGE_BINDINGS: list[Binding] = [
 PANES = ("prs", "issues", "messages")
 
 
+def close_verb(items: list[Item]) -> str:
+    """What `x` will do to these items: close, reopen, or both (a mixed selection)."""
+    kinds = {a.kind for a in triage.build("close", items)}
+    return "/".join(sorted(kinds, key=("close", "reopen").index)) or "close"
+
+
 def needs_login(reason: str | None) -> bool:
     """A freshness reason that only a new login fixes (AuthExpired and the keyring provider)."""
     text = (reason or "").lower()
@@ -305,7 +311,8 @@ class DashboardScreen(Screen[None]):
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.zen.backend.set_paused(self.paused)
-        self._say("polling paused" if self.paused else "polling resumed", notify=False)
+        # while paused the status line carries "polling paused (p)" already; say it once
+        self._say("" if self.paused else "polling resumed", notify=False)
 
     # --- triage -----------------------------------------------------------------------------
 
@@ -331,7 +338,7 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(modal, self._then(command, items))
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
-        verb = command if command == "merge" else "close/reopen"
+        verb = command if command == "merge" else close_verb(items)
         n = f"{len(items)} items" if len(items) > 1 else items[0].key
         modal = ConfirmModal(f"Really {verb} {n}?")
         self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
