@@ -228,3 +228,20 @@ async def test_pasted_token_is_never_echoed_and_lands_in_the_keyring(
         stored = await KeyringCredentialStore().load("github")
         assert stored is not None and stored.token == token and stored.method == "token"
         assert token not in screen_text(app)
+
+
+async def test_a_refused_token_offers_login_for_that_account(stack: DemoStack) -> None:
+    """The simulator answers GitHub with 401: the panes say why, a notification names the key,
+    and `L` opens the login screen on that account (never by itself)."""
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        stack.sim.set_faults([{"service": "github", "error_rate": 1.0, "statuses": [401]}])
+        await app.backend.refresh(None)
+        await wait_until(lambda: "github: login expired" in notes(app), "the login notice")
+        assert "press L to log in again" in notes(app)
+        assert "L: log in" in status_line(app)
+        assert not isinstance(app.screen, LoginScreen)
+        await pilot.press("L")
+        await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
+        assert app.screen.account == account(stack, "github")  # type: ignore[attr-defined]
