@@ -298,7 +298,8 @@ class SlackClient(BaseClient):
         return ItemDetail(item_id=item.id, body=item.text, comments=tuple(replies))
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
-        """An Events API `message` event -> the message (author shown as the user id)."""
+        """An Events API `message` event -> the message. Synchronous: people and channels are
+        named from what the client already knows (else shown by id until the next poll)."""
         inner = payload.get("event", payload)
         if (
             not isinstance(inner, dict)
@@ -318,6 +319,8 @@ class SlackClient(BaseClient):
                 author=self._names.get(author_id(r, inner), author_id(r, inner)),
                 me=self._me,
                 team_url=self._team_url,
+                users=self._names,  # names already known; the next poll fills the rest
+                channels=self._channels,
             )
         ]
 

@@ -71,3 +71,15 @@ async def test_search_results_show_names_for_mentions_and_dms(slack, router) -> 
     assert msg.channel == "@alan" and msg.channel_id == "D0DM" and msg.author == "alan"
     assert msg.mentions_me  # decided on the raw text, before names replace ids
     assert sorted(c.request.url.params["user"] for c in users.calls) == sorted(names)  # once each
+
+
+async def test_webhook_messages_use_the_names_already_known(slack, router) -> None:
+    router.get(f"{API}/users.info").respond(
+        200, json={"ok": True, "user": {"id": "U1ABCDEFG", "name": "ada"}}
+    )
+    assert await slack.user_name("U1ABCDEFG") == "ada"
+    event = {"type": "message", "channel": "C1", "user": "U1ABCDEFG", "ts": "5.0",
+             "text": "<@U1ABCDEFG> and <@U7UNKNOWN1> see <https://x.test|this>"}  # fmt: skip
+    [item] = slack.items_for_webhook("message", {"event": event})
+    assert isinstance(item, Message) and item.author == "ada"
+    assert item.text == "@ada and @U7UNKNOWN1 see this"  # unknown until the next poll
