@@ -95,7 +95,8 @@ class BulkProcessor:
 
     async def _flush_later(self) -> None:
         await self.sleep(self.settings.flush_interval)
-        await self._flush_now()
+        while self._buffer:  # selections added while one was being sent go next
+            await self._flush_now()
 
     async def _flush_now(self) -> None:
         entries, self._buffer = self._buffer, []
