@@ -13,6 +13,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -245,3 +246,28 @@ async def test_a_refused_token_offers_login_for_that_account(stack: DemoStack) -
         await pilot.press("L")
         await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
         assert app.screen.account == account(stack, "github")  # type: ignore[attr-defined]
+
+
+async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
+    stack: DemoStack, memory_keyring: MemoryKeyring
+) -> None:
+    """A GitHub account with no token anywhere: its panes say the login is missing; a token
+    pasted in the login screen goes to the keyring, the engine reads it from there, and the
+    account's sections go live without a restart."""
+    token = stack.sim.account("github").token
+    accounts = [
+        replace(a, token=None) if a.service == "github" else a for a in stack.settings.accounts
+    ]
+    stack.settings = replace(stack.settings, accounts=accounts)
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: pane_titles(app).get("messages", "").endswith("live"), "Slack")
+        await wait_until(lambda: "github: login expired" in notes(app), "the login notice")
+        assert not pane_titles(app)["prs"].endswith("live")
+        await pilot.press("L")  # the focused pane is the PRs: GitHub
+        await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
+        await pilot.press("down", "enter", *token, "enter")
+        await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
+        await wait_until(lambda: all_live(app), "the GitHub panes to go live", within=10)
+        assert (await KeyringCredentialStore().load("github")).token == token  # type: ignore[union-attr]
+        assert token not in screen_text(app)
