@@ -460,3 +460,15 @@ async def test_close_confirmation_names_what_will_happen(backend: FakeBackend) -
         await pilot.pause()
         await pilot.press("x")  # the row shows it closed now: x offers to reopen it
         assert pilot.app.screen.question == f"Really reopen {first.key}?"  # type: ignore[attr-defined]
+
+
+async def test_a_store_moved_aside_is_announced_once(backend: FakeBackend, tmp_path) -> None:
+    from zen_tui.store import notices
+    from zen_tui.store.rows import StoreRecovered
+
+    notices.announce(StoreRecovered(tmp_path / "zen-tui.db.corrupt-x", "not a database"))
+    async with make_app(backend).run_test() as pilot:
+        await pilot.pause()
+        shown = [n for n in notes(pilot.app) if "moved to" in n]
+        assert len(shown) == 1 and "not a database" in shown[0]
+    assert notices.take_recovery_messages() == []  # taken by the UI, not printed again

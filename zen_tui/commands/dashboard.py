@@ -54,6 +54,7 @@ def _open(settings: Settings, demo: bool) -> int:
                 theme_dirs=theme_dirs(settings),
                 save_setting=store.set_setting,
                 demo_banner=DEMO_BANNER if demo else None,
+                accounts=list(settings.accounts),
             )
         )
     finally:

@@ -23,6 +23,7 @@ from textual.css.query import NoMatches
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
+from zen_tui.store import take_recovery_messages
 from zen_tui.sync.backend import ActionUpdated, Backend, SectionUpdated
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
@@ -107,6 +108,8 @@ class ZenApp(App[str | None]):
             self.sub_title = self.demo_banner
         for problem in self._problems:
             self.notify(problem, title="theme skipped", severity="warning", timeout=10)
+        for message in take_recovery_messages():  # a bad store file was moved aside
+            self.notify(message, title="local store rebuilt", severity="warning", timeout=20)
         if not self.backend.sections:
             self.push_screen(WelcomeScreen())
             return
