@@ -63,19 +63,19 @@ async def submit_stream(engine: SyncEngine, batches: list[list[Action]], seed: i
     return ids
 
 
-async def drain(engine: SyncEngine, timeout: float = DRAIN_TIMEOUT) -> list[Any]:
+async def drain(engine: SyncEngine, within: float = DRAIN_TIMEOUT) -> list[Any]:
     """Faults are off: wait until no entry is open (nudging the outbox as a user's retry
     would: its back-off may be long after a storm); returns what is still open."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while (left := engine.store.outbox_by_state(*OPEN)) and time.monotonic() < deadline:
         engine.outbox.wake()
         await asyncio.sleep(0.5)
     return left
 
 
-async def until_live(engine: SyncEngine, timeout: float = LIVE_TIMEOUT) -> dict[str, Any]:
+async def until_live(engine: SyncEngine, within: float = LIVE_TIMEOUT) -> dict[str, Any]:
     """Refresh until every section is live; returns the sections that are not (id -> why)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         await engine.refresh()
         stale = {

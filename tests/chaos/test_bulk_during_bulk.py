@@ -25,9 +25,9 @@ async def test_selection_submitted_while_another_is_sent_is_sent(tmp_path):
         await engine.start()
         done = asyncio.Event()
         engine.bus.subscribe(
-            lambda e: done.set()
-            if isinstance(e, ActionUpdated) and e.state is ActionState.DONE
-            else None
+            lambda e: (
+                done.set() if isinstance(e, ActionUpdated) and e.state is ActionState.DONE else None
+            )
         )
         # comments are paced (GitHub's 80/min secondary limit): this selection takes seconds
         await engine.submit([Action("comment", i.id, i.account, {"body": "a"}) for i in prs])
@@ -35,7 +35,7 @@ async def test_selection_submitted_while_another_is_sent_is_sent(tmp_path):
         labels = [Action("add_label", i.id, i.account, {"label": f"b-{n}"}) for n, i in
                   enumerate(prs)]  # fmt: skip
         second = await engine.submit(labels)
-        left = await drain(engine, timeout=60)
+        left = await drain(engine, within=60)
         states = [engine.store.outbox_get(i).state for i in second]
         await engine.stop()
     assert not left, [(e.action.kind, e.state) for e in left]
