@@ -166,6 +166,29 @@ class BaseClient:
         prefix = f"{self.account}:"
         return item_id[len(prefix) :] if item_id.startswith(prefix) else item_id
 
+    def template(self, path: str) -> str:
+        """The endpoint a path is counted under (metrics, limits, breakers); ids replaced."""
+        return path
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        payload: Any,
+        key: str,
+        verify: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Response:
+        """A triage write: interactive, keyed for safe retries, `verify` looks before resending."""
+        return await self.gateway.request(
+            method,
+            path,
+            endpoint=self.template(path),
+            json=payload,
+            priority=priority(True),
+            idempotency_key=key,
+            verify=verify,
+        )
+
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         raise NotImplementedError
 

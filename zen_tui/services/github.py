@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -318,23 +318,8 @@ class GitHubClient(BaseClient):
             if err.status != 404:  # 404: the label is not there, which is what we wanted
                 raise
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        payload: Any,
-        key: str,
-        verify: Callable[[], Awaitable[Any]] | None = None,
-    ) -> Response:
-        return await self.gateway.request(
-            method,
-            path,
-            endpoint=_template(path),
-            json=payload,
-            priority=priority(True),
-            idempotency_key=key,
-            verify=verify,
-        )
+    def template(self, path: str) -> str:
+        return _template(path)
 
     async def me(self) -> str:
         """The token's login (GET /user, cached as user_info)."""

@@ -243,18 +243,8 @@ class JiraClient(BaseClient):
             return ActionResult(ok=False, message=f"Jira cannot {action.kind}", conflict=True)
         return ActionResult(ok=True, message=f"{action.kind} done")
 
-    async def _send(
-        self, method: str, path: str, payload: Any, ikey: str, verify: Any = None
-    ) -> Response:
-        return await self.gateway.request(
-            method,
-            path,
-            endpoint=_template(path),
-            json=payload,
-            priority=priority(True),
-            idempotency_key=ikey,
-            verify=verify,
-        )
+    def template(self, path: str) -> str:
+        return _template(path)
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         key = self.key_of(action.item_id)
