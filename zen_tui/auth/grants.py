@@ -103,14 +103,19 @@ async def slack_code(
     return await _post(http, "Slack oauth.v2.access", ep.access, data=form)
 
 
-async def slack_refresh(
-    http: httpx.AsyncClient, ep: SlackEndpoints, app: OAuthApp, refresh_token: str
-) -> dict[str, Any]:
-    form = {
+def _refresh_form(app: OAuthApp, refresh_token: str) -> dict[str, str]:
+    """The refresh grant of a public client (Slack PKCE, GitHub App): no secret unless added."""
+    return {
         "client_id": app.client_id,
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
     }
+
+
+async def slack_refresh(
+    http: httpx.AsyncClient, ep: SlackEndpoints, app: OAuthApp, refresh_token: str
+) -> dict[str, Any]:
+    form = _refresh_form(app, refresh_token)
     return await _post(http, "Slack token refresh", ep.access, data=form)
 
 
@@ -118,11 +123,7 @@ async def github_refresh(
     http: httpx.AsyncClient, root_url: str, app: OAuthApp, refresh_token: str
 ) -> dict[str, Any]:
     """GitHub App user tokens (8 h) refresh at the same endpoint as the device flow polls."""
-    form = {
-        "client_id": app.client_id,
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-    }
+    form = _refresh_form(app, refresh_token)
     if app.client_secret:
         form["client_secret"] = app.client_secret
     return await _post(
