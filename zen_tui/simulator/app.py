@@ -254,23 +254,10 @@ def build_app(
     app.state.scenario = runner
     app.state.activity = ActivityGenerator(world)
     app.state.webhooks = None  # a WebhookDispatcher once targets are set (see webhook_dispatcher)
-    app.add_middleware(_Wrap, world=world, engine=engine, runner=runner, routes=service_routes)
+    app.add_middleware(
+        FaultMiddleware, world=world, engine=engine, runner=runner, routes=service_routes
+    )
     return app
-
-
-class _Wrap(FaultMiddleware):
-    """Adapter so Starlette's add_middleware(cls, **kwargs) builds a FaultMiddleware."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        world: World,
-        engine: FaultEngine,
-        runner: Any,
-        routes: dict[str, list[BaseRoute]],
-    ) -> None:
-        super().__init__(app, world, engine, runner, routes)
 
 
 def webhook_dispatcher(app: Starlette) -> Any | None:
