@@ -177,15 +177,21 @@ def section_infos(settings: Settings) -> list[SectionInfo]:
 # Sections of the file
 
 
-def _accounts(raw: Any, file: Path | None) -> list[AccountConfig]:
+def _require_tables(raw: Any, key: str, what: str, file: Path | None) -> None:
+    """`[[key]]` must be an array of tables; else say so and how to write one."""
     if not isinstance(raw, list):
+        article = "an" if what[0] in "aeiou" else "a"
         raise ConfigError(
-            "expected [[accounts]] tables",
+            f"expected [[{key}]] tables",
             file=file,
-            key="accounts",
+            key=key,
             value=raw,
-            allowed="write each account as an [[accounts]] table",
+            allowed=f"write each {what} as {article} [[{key}]] table",
         )
+
+
+def _accounts(raw: Any, file: Path | None) -> list[AccountConfig]:
+    _require_tables(raw, "accounts", "account", file)
     accounts: list[AccountConfig] = []
     for number, entry in enumerate(raw, start=1):
         account = _account(Table(entry, f"accounts[{number}]", file))
@@ -248,14 +254,7 @@ def _url_check(t: Table) -> Callable[[Any, str], str]:
 
 
 def _sections(raw: Any, accounts: list[AccountConfig], file: Path | None) -> list[SectionConfig]:
-    if not isinstance(raw, list):
-        raise ConfigError(
-            "expected [[sections]] tables",
-            file=file,
-            key="sections",
-            value=raw,
-            allowed="write each section as a [[sections]] table",
-        )
+    _require_tables(raw, "sections", "section", file)
     by_name = {a.name: a for a in accounts}
     return [
         _section(Table(entry, f"sections[{n}]", file), by_name)
