@@ -10,19 +10,20 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.simulator.github_helpers import Clock
+from tests.helpers import ManualClock
+from tests.simulator.github_helpers import START
 from zen_tui.simulator.app import build_app, make_token
 from zen_tui.simulator.core import World
 from zen_tui.simulator.github import GitHubSim
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(START)
 
 
 @pytest.fixture
-def world(clock: Clock) -> World:
+def world(clock: ManualClock) -> World:
     world = World(seed=7, size=400, clock=clock)
     world.add(GitHubSim(world, make_token(7, "github")))
     return world

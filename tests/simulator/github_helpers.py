@@ -6,13 +6,7 @@ from typing import Any
 
 from zen_tui.simulator.github import GitHubSim
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+START = 1_800_000_000.0  # the GitHub tests' clock starts here
 
 
 def open_pr(sim: GitHubSim, **want: Any) -> Any:

@@ -9,22 +9,15 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app, create_world
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import FaultEngine
 from zen_tui.simulator.scenario import ScenarioRunner, load_path
 
 
-class Clock:
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_tour_slows_slack_then_everything_recovers_and_repeats() -> None:
-    clock, engine = Clock(), FaultEngine(seed=1)
+    clock, engine = ManualClock(), FaultEngine(seed=1)
     runner = ScenarioRunner(engine, World(), clock=clock)
     runner.load(load_path("tour"))
     tour = load_path("tour")

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app
 from zen_tui.simulator.core import World
 from zen_tui.simulator.faults import FaultEngine
@@ -40,14 +41,6 @@ statuses = [500]
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_phases_follow_the_timeline_and_loop() -> None:
     scenario = parse(tomllib.loads(SCRIPT))
     names = {t: [p.name for p in scenario.active_phases(t)] for t in (0, 10, 29.9, 30, 51, 63, 110)}
@@ -64,7 +57,7 @@ def test_phases_follow_the_timeline_and_loop() -> None:
 
 
 def test_runner_applies_rules_to_engine_as_clock_moves() -> None:
-    clock, engine = Clock(), FaultEngine(1)
+    clock, engine = ManualClock(), FaultEngine(1)
     runner = ScenarioRunner(engine, World(), clock=clock)
     runner.load(parse(tomllib.loads(SCRIPT)))
     assert engine.decide("github", "GET", "/user").kind is None
@@ -80,7 +73,7 @@ def test_runner_applies_rules_to_engine_as_clock_moves() -> None:
 
 
 async def test_scenario_drives_requests_through_the_app() -> None:
-    clock = Clock()
+    clock = ManualClock()
     world = World(seed=1, size=30)
     world.add(GitHubSim(world, "tok"))
     app = build_app(world, clock=clock)
@@ -142,7 +135,7 @@ def test_missing_and_invalid_files_are_clear(tmp_path: Path) -> None:
 
 def test_scenario_rate_scale_applies_to_the_world() -> None:
     world = World()
-    runner = ScenarioRunner(FaultEngine(1), world, clock=Clock())
+    runner = ScenarioRunner(FaultEngine(1), world, clock=ManualClock())
     runner.load(parse({"name": "tight", "rate_scale": 0.01}))
     assert world.rate_scale == 0.01
     with pytest.raises(ScenarioError, match="rate_scale"):
@@ -152,7 +145,7 @@ def test_scenario_rate_scale_applies_to_the_world() -> None:
 async def test_tour_drives_github_outage_and_jira_storm_on_a_fake_clock() -> None:
     from zen_tui.simulator.app import create_world
 
-    clock = Clock()
+    clock = ManualClock()
     world = create_world(seed=1, size=60)
     if "jira" not in world.services:
         pytest.skip("Jira simulator not in this build")

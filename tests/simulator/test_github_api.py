@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.github_helpers import Clock, open_pr
+from tests.helpers import ManualClock
+from tests.simulator.github_helpers import START, open_pr
 from zen_tui.simulator.core import World
 from zen_tui.simulator.github import GitHubSim
 
@@ -90,7 +91,7 @@ async def test_etag_304_spends_no_quota(gh: httpx.AsyncClient, world: World) -> 
 
 
 async def test_mutation_bumps_updated_at_and_etag(
-    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: ManualClock
 ) -> None:
     pr = open_pr(sim)
     path = f"/repos/{pr.repo.full_name}/issues/{pr.number}"
@@ -118,7 +119,7 @@ async def test_core_and_search_are_accounted_separately(gh: httpx.AsyncClient) -
 
 
 async def test_search_exhaustion_403_then_window_resets(
-    gh: httpx.AsyncClient, clock: Clock
+    gh: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     for _ in range(30):
         assert (await gh.get("/search/issues", params={"q": "is:pr"})).status_code == 200
@@ -138,7 +139,7 @@ async def test_rate_scale_shrinks_core_budget(gh: httpx.AsyncClient, world: Worl
 
 
 async def test_secondary_limit_on_content_creation(
-    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock, world: World
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: ManualClock, world: World
 ) -> None:
     pr = open_pr(sim)
     path = f"/repos/{pr.repo.full_name}/issues/{pr.number}/comments"
@@ -171,7 +172,7 @@ async def test_merge_rules_405_409_200(gh: httpx.AsyncClient, sim: GitHubSim, wo
 
 
 async def test_mergeable_is_null_while_computing(
-    gh: httpx.AsyncClient, sim: GitHubSim, clock: Clock
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: ManualClock
 ) -> None:
     pr = open_pr(sim, mergeable=True)
     sim.state.push(pr)
@@ -229,7 +230,7 @@ async def test_unknown_repo_404(gh: httpx.AsyncClient) -> None:
 
 
 async def test_notifications_poll_interval_and_if_modified_since(
-    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: Clock
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: ManualClock
 ) -> None:
     r = await gh.get("/notifications")
     assert r.status_code == 200
@@ -254,7 +255,7 @@ async def test_notifications_poll_interval_and_if_modified_since(
     assert changed.json()[0]["subject"]["title"] == pr.title
 
 
-async def test_notifications_since_and_mark_read(gh: httpx.AsyncClient, clock: Clock) -> None:
+async def test_notifications_since_and_mark_read(gh: httpx.AsyncClient, clock: ManualClock) -> None:
     unread = (await gh.get("/notifications", params={"per_page": 100})).json()
     thread_id = unread[0]["id"]
     assert (await gh.patch(f"/notifications/threads/{thread_id}")).status_code == 205
@@ -332,7 +333,7 @@ def test_seed_5000_items_under_two_seconds() -> None:
 
 def test_same_seed_same_world() -> None:
     def titles(seed: int) -> list[str]:
-        world = World(seed=seed, size=200, clock=Clock())
+        world = World(seed=seed, size=200, clock=ManualClock(START))
         world.add(GitHubSim(world, "t"))
         return [i.title for i in world.services["github"].state.items]  # type: ignore[attr-defined]
 
@@ -351,7 +352,9 @@ def test_activity_changes_state_and_emits(world: World, sim: GitHubSim) -> None:
     assert events and set(events) <= {"pull_request", "issue_comment", "issues"}
 
 
-async def test_etag_is_stable_while_nothing_changes(gh: httpx.AsyncClient, clock: Clock) -> None:
+async def test_etag_is_stable_while_nothing_changes(
+    gh: httpx.AsyncClient, clock: ManualClock
+) -> None:
     first = await gh.get("/repos/acme/api/pulls/1")
     clock.now += 3600
     later = await gh.get(

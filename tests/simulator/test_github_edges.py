@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.simulator.github_helpers import Clock, open_pr
+from tests.helpers import ManualClock
+from tests.simulator.github_helpers import open_pr
 from zen_tui.simulator.core import World
 from zen_tui.simulator.github import GitHubSim
 
@@ -38,7 +39,7 @@ async def test_oauth_pages_do_not_need_the_api_user_agent(gh: httpx.AsyncClient)
 
 
 async def test_thread_marked_done_leaves_the_inbox_until_new_activity(
-    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: Clock
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: ManualClock
 ) -> None:
     listing = (await gh.get("/notifications", params={"all": "true", "per_page": 100})).json()
     thread_id = listing[0]["id"]

@@ -8,27 +8,15 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app
 from zen_tui.simulator.core import World
 from zen_tui.simulator.github import GitHubSim
 from zen_tui.simulator.github_oauth import GRANT
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def client(clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+async def client(clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
     world = World(seed=2, size=60, clock=clock)
     world.add(GitHubSim(world, "seed-token"))
     transport = httpx.ASGITransport(app=build_app(world))
@@ -63,7 +51,7 @@ async def test_device_code_is_form_encoded_by_default(client: httpx.AsyncClient)
 
 
 async def test_full_sequence_pending_slow_down_approve_token_works(
-    client: httpx.AsyncClient, clock: Clock
+    client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     grant = await start(client)
     assert grant["verification_uri"] == "http://sim/github/login/device"
@@ -90,7 +78,7 @@ async def test_full_sequence_pending_slow_down_approve_token_works(
     assert (await poll(client, grant["device_code"]))["error"] == "incorrect_device_code"
 
 
-async def test_denied_expired_and_incorrect(client: httpx.AsyncClient, clock: Clock) -> None:
+async def test_denied_expired_and_incorrect(client: httpx.AsyncClient, clock: ManualClock) -> None:
     denied = await start(client)
     await client.post("/login/device", data={"user_code": denied["user_code"], "action": "deny"})
     assert (await poll(client, denied["device_code"]))["error"] == "access_denied"

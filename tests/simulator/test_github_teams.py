@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.simulator.github_helpers import Clock, open_pr
+from tests.helpers import ManualClock
+from tests.simulator.github_helpers import open_pr
 from zen_tui.simulator.core import ChangeEvent, World
 from zen_tui.simulator.github import GitHubSim
 
@@ -18,7 +19,7 @@ async def found(gh: httpx.AsyncClient, q: str, pr: Any) -> bool:
 
 
 async def test_team_request_reaches_me_through_my_team(
-    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: Clock
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, clock: ManualClock
 ) -> None:
     clock.now += 10
     pr = next(

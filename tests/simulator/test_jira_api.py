@@ -12,6 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from tests.helpers import ManualClock
 from zen_tui.simulator.core import World
 from zen_tui.simulator.jira import JiraSim
 
@@ -26,21 +27,13 @@ ADF = {
 }
 
 
-class FakeClock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def world(clock: FakeClock) -> World:
+def world(clock: ManualClock) -> World:
     return World(seed=7, size=1000, clock=clock)  # 300 Jira issues
 
 
@@ -182,7 +175,7 @@ async def test_next_page_token_for_another_query_is_rejected(client: httpx.Async
 
 
 async def test_next_page_token_expires_after_seven_days(
-    client: httpx.AsyncClient, clock: FakeClock
+    client: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     body = {"jql": "project = ZEN", "maxResults": 1}
     token = (await client.post(f"{API}/search/jql", json=body)).json()["nextPageToken"]
@@ -216,7 +209,7 @@ def pick(jira: JiraSim, status: str) -> str:
 
 
 async def test_transition_204_bumps_updated_counts_and_emits(
-    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: FakeClock
+    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: ManualClock
 ) -> None:
     events = []
     world.on_change(events.append)
@@ -301,7 +294,7 @@ async def test_bulk_transition_201_then_enqueued_running_complete(
 
 
 async def test_bulk_with_only_invalid_transitions_fails_with_counts(
-    client: httpx.AsyncClient, jira: JiraSim, clock: FakeClock
+    client: httpx.AsyncClient, jira: JiraSim, clock: ManualClock
 ) -> None:
     key = pick(jira, "10002")
     payload = {
@@ -323,7 +316,7 @@ async def test_bulk_over_1000_issues_is_400(client: httpx.AsyncClient) -> None:
 
 
 async def test_budget_exhaustion_is_429_with_jira_headers(
-    client: httpx.AsyncClient, world: World, clock: FakeClock
+    client: httpx.AsyncClient, world: World, clock: ManualClock
 ) -> None:
     world.rate_scale = 5 / JiraSim.burst_per_minute  # 5 requests per minute
     codes = [(await client.get(f"{API}/myself")).status_code for _ in range(5)]
@@ -352,7 +345,7 @@ async def test_approximate_count_matches_search(client: httpx.AsyncClient, jira:
 
 
 async def test_activity_changes_state_as_a_colleague(
-    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: FakeClock
+    client: httpx.AsyncClient, jira: JiraSim, world: World, clock: ManualClock
 ) -> None:
     events = []
     world.on_change(events.append)

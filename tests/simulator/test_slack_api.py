@@ -9,6 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from tests.helpers import ManualClock
 from zen_tui.simulator.core import World
 from zen_tui.simulator.slack import SlackSim, TokenInfo
 
@@ -16,21 +17,13 @@ USER_TOKEN = "sim-user-token"
 NOW = 1_790_000_000.0
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def world(clock: FakeClock) -> World:
+def world(clock: ManualClock) -> World:
     return World(seed=11, size=2000, clock=clock)  # 400 Slack messages
 
 
@@ -117,7 +110,7 @@ async def test_history_oldest_is_exclusive_unless_inclusive(
 
 
 async def test_non_marketplace_rule_caps_limit_and_rate(
-    client: httpx.AsyncClient, slack: SlackSim, clock: FakeClock
+    client: httpx.AsyncClient, slack: SlackSim, clock: ManualClock
 ) -> None:
     slack.non_marketplace = True
     channel = busiest(slack)
@@ -130,7 +123,7 @@ async def test_non_marketplace_rule_caps_limit_and_rate(
 
 
 async def test_tier_budget_gives_429_with_retry_after(
-    client: httpx.AsyncClient, world: World, clock: FakeClock
+    client: httpx.AsyncClient, world: World, clock: ManualClock
 ) -> None:
     world.rate_scale = 0.1  # tier 2: 2 per minute
     codes = [(await client.get("/conversations.list")).status_code for _ in range(3)]
@@ -271,7 +264,7 @@ def test_seeding_is_fast_and_mentions_me() -> None:
 
 
 async def test_activity_posts_replies_and_reacts_as_colleagues(
-    client: httpx.AsyncClient, slack: SlackSim, world: World, clock: FakeClock
+    client: httpx.AsyncClient, slack: SlackSim, world: World, clock: ManualClock
 ) -> None:
     events = []
     world.on_change(events.append)

@@ -7,21 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.models import Issue, Message, PullRequest, Reaction
 from zen_tui.store import Store, take_recovery_messages
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock(1_700_000_000.0)
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, clock: FakeClock) -> Iterator[Store]:
+def store(db_path: Path, clock: ManualClock) -> Iterator[Store]:
     s = Store.open(db_path, clock=clock)
     yield s
     s.close()

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.models import Action, ActionState
 from zen_tui.store import IdempotencyConflict, InvalidTransition, Store, StoreError
-
-from .conftest import FakeClock
 
 PENDING, SENDING, UNKNOWN, DONE, FAILED = (
     ActionState.PENDING,
@@ -20,7 +19,7 @@ def action(n: int = 1, kind: str = "add_label") -> Action:
     return Action(kind, f"gh:octo/app#{n}", "gh", {"label": "bug"})  # type: ignore[arg-type]
 
 
-def test_add_writes_a_pending_entry(store: Store, clock: FakeClock) -> None:
+def test_add_writes_a_pending_entry(store: Store, clock: ManualClock) -> None:
     entry = store.outbox_add(action(), idempotency_key="k1", batch_id="b1")
     assert (entry.state, entry.attempts, entry.reason) == (PENDING, 0, None)
     assert (entry.idempotency_key, entry.batch_id) == ("k1", "b1")
@@ -51,7 +50,7 @@ def test_by_state_filters_and_merges_states_in_seq_order(store: Store) -> None:
     assert [e.id for e in store.outbox_by_state()] == [a.id, b.id, c.id, d.id]
 
 
-def test_a_full_lifecycle(store: Store, clock: FakeClock) -> None:
+def test_a_full_lifecycle(store: Store, clock: ManualClock) -> None:
     entry = store.outbox_add(action())
     clock.now += 5
     sending = store.outbox_update(entry.id, state=SENDING, attempt=True)
@@ -129,7 +128,7 @@ def test_batch_ids_and_params_persist(store: Store) -> None:
     assert got is not None and got.action == a and got.batch_id == "batch-7"
 
 
-def test_prune_deletes_only_old_done_entries(store: Store, clock: FakeClock) -> None:
+def test_prune_deletes_only_old_done_entries(store: Store, clock: ManualClock) -> None:
     done_old, failed_old, pending_old = (store.outbox_add(action(n)) for n in range(3))
     store.outbox_update(done_old.id, state=DONE)
     store.outbox_update(failed_old.id, state=FAILED)

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import ManualClock
 from zen_tui.store import HttpCacheRow, Store, StoreError
-
-from .conftest import FakeClock
 
 GITHUB_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
@@ -129,7 +128,7 @@ def test_http_prune_drops_only_old_responses(store: Store) -> None:
 
 
 def test_webhook_prune_forgets_only_old_processed_deliveries(
-    store: Store, clock: FakeClock
+    store: Store, clock: ManualClock
 ) -> None:
     store.webhook_enqueue("github", "done-old", "push", b"", 1.0)
     store.webhook_enqueue("github", "pending", "push", b"", 2.0)
