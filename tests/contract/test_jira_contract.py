@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from tests.helpers import mounted_client
 from zen_tui.simulator.core import World
 from zen_tui.simulator.jira import JiraSim
 
@@ -50,13 +49,8 @@ def jira() -> JiraSim:
 
 @pytest.fixture
 async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/jira", routes=jira.routes())])
     auth = "Basic " + base64.b64encode(b"me@example.com:tok").decode()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://sim/jira",
-        headers={"Authorization": auth},
-    ) as c:
+    async with mounted_client(jira, headers={"Authorization": auth}) as c:
         yield c
 
 

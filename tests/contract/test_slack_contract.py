@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from tests.helpers import mounted_client
 from zen_tui.simulator.core import ChangeEvent, World
 from zen_tui.simulator.slack import SlackSim
 from zen_tui.simulator.webhooks import WebhookDispatcher
@@ -62,12 +61,7 @@ def slack() -> SlackSim:
 
 @pytest.fixture
 async def client(slack: SlackSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/slack", routes=slack.routes())])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://sim/slack/api",
-        headers={"Authorization": "Bearer user-token"},
-    ) as c:
+    async with mounted_client(slack, "/api", {"Authorization": "Bearer user-token"}) as c:
         yield c
 
 
@@ -115,10 +109,7 @@ async def test_error_shapes_match_the_default_examples(
 
 
 async def test_oauth_access_shape(slack: SlackSim, examples: Path) -> None:
-    app = Starlette(routes=[Mount("/slack", routes=slack.routes())])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sim/slack"
-    ) as c:
+    async with mounted_client(slack) as c:
         params = {
             "client_id": "1.2",
             "scope": "chat:write",

@@ -9,10 +9,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from tests.helpers import ManualClock
+from tests.helpers import ManualClock, mounted_client
 from zen_tui.simulator.core import World
 from zen_tui.simulator.jira import JiraSim
 
@@ -50,11 +48,7 @@ def basic(email: str = EMAIL, token: str = TOKEN) -> dict[str, str]:
 
 @pytest.fixture
 async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/jira", routes=jira.routes())])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://sim/jira", headers=basic()
-    ) as c:
+    async with mounted_client(jira, headers=basic()) as c:
         yield c
 
 

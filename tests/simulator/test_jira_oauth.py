@@ -7,9 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from tests.helpers import mounted_client
 from zen_tui.simulator.core import World
 from zen_tui.simulator.jira import JiraSim
 
@@ -35,10 +34,7 @@ def jira() -> JiraSim:
 
 @pytest.fixture
 async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/jira", routes=jira.routes())])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sim/jira"
-    ) as c:
+    async with mounted_client(jira) as c:
         yield c
 
 

@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from tests.helpers import ManualClock
+from tests.helpers import ManualClock, mounted_client
 from zen_tui.simulator.core import World
 from zen_tui.simulator.slack import SlackSim, TokenInfo
 
@@ -36,12 +34,7 @@ def slack(world: World) -> SlackSim:
 
 @pytest.fixture
 async def client(slack: SlackSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/slack", routes=slack.routes())])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://sim/slack/api",
-        headers={"Authorization": f"Bearer {USER_TOKEN}"},
-    ) as c:
+    async with mounted_client(slack, "/api", {"Authorization": f"Bearer {USER_TOKEN}"}) as c:
         yield c
 
 

@@ -9,9 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from tests.helpers import mounted_client
 from zen_tui.simulator.core import World
 from zen_tui.simulator.slack import SlackSim
 from zen_tui.simulator.slack_oauth import s256
@@ -34,10 +33,7 @@ def slack() -> SlackSim:
 
 @pytest.fixture
 async def client(slack: SlackSim) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=[Mount("/slack", routes=slack.routes())])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sim/slack"
-    ) as c:
+    async with mounted_client(slack) as c:
         yield c
 
 
