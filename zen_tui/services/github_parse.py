@@ -39,22 +39,29 @@ def _login(r: Reader, obj: dict[str, Any], key: str) -> str | None:
     return None if user is None else r.text(user, "login")
 
 
+def _identity(account: str, repo: str, number: int) -> dict[str, Any]:
+    """The fields that name an issue or PR, the same whichever endpoint it came from."""
+    key = f"{repo}#{number}"
+    return {
+        "id": f"{account}:{key}",
+        "account": account,
+        "service": "github",
+        "key": key,
+        "repo": repo,
+        "number": number,
+    }
+
+
 def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None) -> Item:
     """A search result / issue / pull-request object -> PullRequest or Issue."""
     if repo is None:
         repo, _ = repo_of(r, r.text(raw, "repository_url"))
     number = r.integer(raw, "number")
-    key = f"{repo}#{number}"
     common: dict[str, Any] = {
-        "id": f"{account}:{key}",
-        "account": account,
-        "service": "github",
-        "key": key,
+        **_identity(account, repo, number),
         "title": r.text(raw, "title"),
         "url": r.text(raw, "html_url"),
         "updated_at": r.text(raw, "updated_at"),
-        "repo": repo,
-        "number": number,
         "labels": _names(r, raw, "labels", "name"),
         "body": r.opt_text(raw, "body") or "",
     }
@@ -83,20 +90,14 @@ def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:
     repo, number = repo_of(r, url)
     if number is None:
         return None
-    key = f"{repo}#{number}"
     site = urlsplit(r.text(r.obj(raw, "repository"), "html_url"))  # the web host, not the API's
     kind_path = "pull" if kind == "PullRequest" else "issues"
     html = f"{site.scheme}://{site.netloc}/{repo}/{kind_path}/{number}"
     common: dict[str, Any] = {
-        "id": f"{account}:{key}",
-        "account": account,
-        "service": "github",
-        "key": key,
+        **_identity(account, repo, number),
         "title": r.text(subject, "title"),
         "url": html,
         "updated_at": r.text(raw, "updated_at"),
-        "repo": repo,
-        "number": number,
     }
     thread_id = r.opt_scalar(raw, "id") or ""
     if kind == "PullRequest":
