@@ -9,7 +9,8 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+
+from zen_tui.models import parse_iso
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -147,13 +148,8 @@ def parse_reset(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         pass
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    parsed = parse_iso(value)
+    return parsed.timestamp() if parsed else None
 
 
 def _int(value: str | None) -> int | None:

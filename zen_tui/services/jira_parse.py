@@ -7,7 +7,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from zen_tui.models import Issue
+from zen_tui.models import Issue, parse_iso
 from zen_tui.services import adf
 from zen_tui.services.base import ActionResult
 from zen_tui.services.fields import Reader
@@ -74,12 +74,9 @@ def cursor_of(updated: list[str], zone: tzinfo = UTC) -> str | None:
     newest = max((u for u in updated if u), default=None)
     if newest is None:
         return None
-    try:
-        when = datetime.fromisoformat(newest.replace("Z", "+00:00"))
-    except ValueError:
+    when = parse_iso(newest)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return when.astimezone(zone).strftime(CURSOR_FORMAT)
 
 

@@ -12,11 +12,10 @@ import dataclasses
 import json
 import typing
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from zen_tui.models import Action, Issue, Item, Message, PullRequest
+from zen_tui.models import Action, Issue, Item, Message, PullRequest, parse_iso
 
 CODEC_VERSION = 1
 
@@ -64,12 +63,9 @@ def sort_key(updated_at: str) -> float:
 
     Sorting on this rather than on the string keeps '...Z', '+00:00' and '+0000' in order.
     """
-    try:
-        moment = datetime.fromisoformat(updated_at)
-    except ValueError:
-        pass
-    else:  # a naive time is taken as UTC, never as the machine's local time
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    moment = parse_iso(updated_at)
+    if moment is not None:
+        return moment.timestamp()
     try:
         return float(updated_at)
     except ValueError:
