@@ -11,55 +11,35 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
+from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring, use_keyring
 from zen_tui.auth.keyring_store import SERVICE_NAME, StoredCredential
 from zen_tui.config import Settings
-from zen_tui.models import FreshnessState
+from zen_tui.models import FreshnessState, Snapshot
 from zen_tui.simulator.server import SimulatorServer
 
 from .conftest import engine_for
 
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
-
-
-def use_keyring(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    backend = MemoryKeyring()
-    for _ in use_keyring(backend):
-        yield backend
+__all__ = ["memory_keyring"]  # a fixture, used by name
 
 
 @pytest.fixture
 def broken_keyring() -> Iterator[None]:
-    yield from use_keyring(keyring.backends.fail.Keyring())
+    with use_keyring(keyring.backends.fail.Keyring()):
+        yield
 
 
 def without_demo_tokens(settings: Settings) -> Settings:
     accounts = [dataclasses.replace(a, token=None) for a in settings.accounts]
     return dataclasses.replace(settings, accounts=accounts)
+
+
+async def sync_without_demo_tokens(settings: Settings) -> dict[str, Snapshot]:
+    """One sync of every section, each token coming from token_env or the keyring."""
+    engine = engine_for(without_demo_tokens(settings))
+    try:
+        return await engine.sync_once()
+    finally:
+        await engine.stop()
 
 
 def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) -> None:
@@ -70,14 +50,10 @@ def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) ->
         backend.set_password(SERVICE_NAME, acc.name, stored.to_json())
 
 
-async def test_tokens_stored_in_the_keyring_sync_every_section(sim, settings, memory):
+async def test_tokens_stored_in_the_keyring_sync_every_section(sim, settings, memory_keyring):
     cloud = sim.world.services["jira"].cloud_id
-    store_logins(memory, sim, cloud=cloud)
-    engine = engine_for(without_demo_tokens(settings))
-    try:
-        snaps = await engine.sync_once()
-    finally:
-        await engine.stop()
+    store_logins(memory_keyring, sim, cloud=cloud)
+    snaps = await sync_without_demo_tokens(settings)
     for section_id, snap in snaps.items():
         assert snap.freshness.state is FreshnessState.LIVE, (section_id, snap.freshness)
         assert snap.items, section_id
@@ -85,36 +61,26 @@ async def test_tokens_stored_in_the_keyring_sync_every_section(sim, settings, me
     assert jira and all("/ex/jira/" not in i.url for i in jira)  # browse links: the site
 
 
-async def test_a_3lo_login_is_called_at_its_cloud_url(sim, settings, memory):
-    store_logins(memory, sim, cloud="00000000-0000-0000-0000-000000000000")  # not the site's
-    engine = engine_for(without_demo_tokens(settings))
-    try:
-        snaps = await engine.sync_once()
-    finally:
-        await engine.stop()
+async def test_a_3lo_login_is_called_at_its_cloud_url(sim, settings, memory_keyring):
+    store_logins(
+        memory_keyring, sim, cloud="00000000-0000-0000-0000-000000000000"
+    )  # not the site's
+    snaps = await sync_without_demo_tokens(settings)
     jira = [s for sid, s in snaps.items() if "jira" in sid]
     others = [s for sid, s in snaps.items() if "jira" not in sid]
     assert jira and all("cloud id" in (s.freshness.reason or "") for s in jira), jira
     assert others and all(s.freshness.state is FreshnessState.LIVE for s in others)
 
 
-async def test_no_token_anywhere_says_login_expired(settings, memory):
-    engine = engine_for(without_demo_tokens(settings))
-    try:
-        snaps = await engine.sync_once()
-    finally:
-        await engine.stop()
+async def test_no_token_anywhere_says_login_expired(settings, memory_keyring):
+    snaps = await sync_without_demo_tokens(settings)
     for snap in snaps.values():
         assert snap.freshness.state is not FreshnessState.LIVE
         assert "login expired" in (snap.freshness.reason or ""), snap.freshness.reason
 
 
 async def test_an_unusable_keyring_does_not_stop_start_up(settings, broken_keyring):
-    engine = engine_for(without_demo_tokens(settings))
-    try:
-        snaps = await engine.sync_once()
-    finally:
-        await engine.stop()
+    snaps = await sync_without_demo_tokens(settings)
     for snap in snaps.values():
         reason = snap.freshness.reason or ""
         assert "login expired" in reason and "keyring" in reason, reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import keyring
 import keyring.backend
@@ -39,12 +40,19 @@ class HangingKeyring(MemoryKeyring):
         return None
 
 
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
+@contextmanager
+def use_keyring(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
+    """`backend` is the process's keyring inside the block; the previous one comes back."""
     previous = keyring.get_keyring()
-    backend = MemoryKeyring()
     keyring.set_keyring(backend)
     try:
-        yield backend
+        yield
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    backend = MemoryKeyring()
+    with use_keyring(backend):
+        yield backend
