@@ -172,23 +172,24 @@ def test_a_truncated_file_is_moved_aside(db_path: Path) -> None:
     _assert_moved_aside_and_rebuilt(db_path, data, "corrupt")
 
 
-def test_a_foreign_sqlite_file_is_moved_aside(db_path: Path) -> None:
+def _write_foreign_db(db_path: Path) -> None:
+    """Another program's SQLite file (a browser history) where ours should be."""
     db_path.parent.mkdir(parents=True)
     db = sqlite3.connect(db_path)
     db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
     db.commit()
     db.close()
+
+
+def test_a_foreign_sqlite_file_is_moved_aside(db_path: Path) -> None:
+    _write_foreign_db(db_path)
     original = db_path.read_bytes()
     _assert_moved_aside_and_rebuilt(db_path, original, "not a zen-tui database")
     assert not any(db_path.parent.glob("*.corrupt-*-2"))  # moved once, not again
 
 
 def test_the_notice_names_the_foreign_tables(db_path: Path) -> None:
-    db_path.parent.mkdir(parents=True)
-    db = sqlite3.connect(db_path)
-    db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
-    db.commit()
-    db.close()
+    _write_foreign_db(db_path)
     with Store.open(db_path) as store:
         assert store.recovered is not None
         assert "tables: moz_places" in store.recovered.reason
