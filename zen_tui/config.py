@@ -369,6 +369,18 @@ def _breaker(t: Table, b: BreakerSettings) -> BreakerSettings:
     return out
 
 
+def _not_shorter(t: Table, out: Any, longer: str, shorter: str) -> None:
+    """A maximum duration read into `out` must not be below its minimum."""
+    high, low = getattr(out, longer), getattr(out, shorter)
+    if high < low:
+        raise t.error(
+            t.path(longer),
+            t.data.get(longer, high),
+            f"shorter than {shorter}",
+            f"use at least {low:g}s",
+        )
+
+
 def _retry(t: Table, r: RetrySettings) -> RetrySettings:
     out = RetrySettings(
         initial_wait=t.get("initial_wait", t.duration(), r.initial_wait),
@@ -378,13 +390,7 @@ def _retry(t: Table, r: RetrySettings) -> RetrySettings:
         jitter=t.get("jitter", t.boolean, r.jitter),
         max_server_wait=t.get("max_server_wait", t.duration(), r.max_server_wait),
     )
-    if out.max_wait < out.initial_wait:
-        raise t.error(
-            t.path("max_wait"),
-            t.data.get("max_wait", out.max_wait),
-            "shorter than initial_wait",
-            f"use at least {out.initial_wait:g}s",
-        )
+    _not_shorter(t, out, "max_wait", "initial_wait")
     t.done()
     return out
 
@@ -462,13 +468,7 @@ def _polling(t: Table) -> PollingConfig:
         backoff=t.get("backoff", t.number(1.0), d.backoff),
     )
     t.done()
-    if out.max_interval < out.min_interval:
-        raise t.error(
-            t.path("max_interval"),
-            t.data.get("max_interval", out.max_interval),
-            "shorter than min_interval",
-            f"use at least {out.min_interval:g}s",
-        )
+    _not_shorter(t, out, "max_interval", "min_interval")
     if not out.min_interval <= out.default_interval <= out.max_interval:
         raise t.error(
             t.path("default_interval"),
