@@ -132,10 +132,7 @@ def test_two_processes_upgrading_at_once_both_succeed(v1_db: Path) -> None:
 
 def test_a_file_from_a_newer_version_is_refused_and_left_alone(db_path: Path) -> None:
     Store.open(db_path).close()
-    db = sqlite3.connect(db_path)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    db.commit()
-    db.close()
+    _write_db(db_path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreTooNew, match=r"newer zen-tui.*upgrade zen-tui"):
         Store.open(db_path)
     assert pragma(db_path, "user_version") == SCHEMA_VERSION + 1
@@ -172,13 +169,19 @@ def test_a_truncated_file_is_moved_aside(db_path: Path) -> None:
     _assert_moved_aside_and_rebuilt(db_path, data, "corrupt")
 
 
-def _write_foreign_db(db_path: Path) -> None:
-    """Another program's SQLite file (a browser history) where ours should be."""
-    db_path.parent.mkdir(parents=True)
+def _write_db(db_path: Path, *statements: str) -> None:
+    """Run `statements` on the file as another program (or version) would, creating it."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(db_path)
-    db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    for statement in statements:
+        db.execute(statement)
     db.commit()
     db.close()
+
+
+def _write_foreign_db(db_path: Path) -> None:
+    """Another program's SQLite file (a browser history) where ours should be."""
+    _write_db(db_path, "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
 
 
 def test_a_foreign_sqlite_file_is_moved_aside(db_path: Path) -> None:
@@ -196,11 +199,7 @@ def test_the_notice_names_the_foreign_tables(db_path: Path) -> None:
 
 
 def test_a_foreign_file_with_another_application_id_is_moved_aside(db_path: Path) -> None:
-    db_path.parent.mkdir(parents=True)
-    db = sqlite3.connect(db_path)
-    db.execute("PRAGMA application_id = 1234")
-    db.commit()
-    db.close()
+    _write_db(db_path, "PRAGMA application_id = 1234")
     _assert_moved_aside_and_rebuilt(db_path, db_path.read_bytes(), "application_id 0x4d2")
 
 
