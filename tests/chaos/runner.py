@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -149,3 +150,8 @@ def problems(sim: Any, store: Any, counts: dict[str, int]) -> list[str]:
         elif entry.state in OPEN:
             out.append(f"still {entry.state}: {what} ({entry.reason})")
     return out
+
+
+def failed_reasons(entries: list[Any]) -> dict[str, int]:
+    """Why the FAILED entries failed (for the run's summary line)."""
+    return dict(Counter(e.reason or "" for e in entries if e.state is ActionState.FAILED))

@@ -26,6 +26,7 @@ from .runner import (
     chaos_settings,
     drain,
     engine_tasks_alive,
+    failed_reasons,
     log_file,
     loop_errors,
     problems,
@@ -77,7 +78,7 @@ async def chaos_run(seed: int, seconds: float, tmp_path) -> None:
     assert not stale, stale
     assert log_path.stat().st_size > 0, "nothing logged: the secret check would prove nothing"
     assert not leaked, leaked
-    print(summary)
+    print(summary, failed_reasons(entries))
 
 
 @pytest.mark.timeout(400)

@@ -29,6 +29,7 @@ from .runner import (
     chaos_seconds,
     chaos_settings,
     drain,
+    failed_reasons,
     loop_errors,
     problems,
     run_faults,
@@ -106,4 +107,4 @@ async def test_chaos_with_sigkills_exactly_once(tmp_path):
     assert not found, (summary, found)
     assert not stale, stale
     assert not leaked, leaked
-    print(summary)
+    print(summary, failed_reasons(entries))
