@@ -25,8 +25,10 @@ from zen_tui.auth.keyring_store import KeyringCredentialStore
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import DeviceCodeShown, LoggedIn, WaitingForBrowser
 from zen_tui.config import AccountConfig
+from zen_tui.models import ActionState, PullRequest
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.demo_stack import (
+    GITHUB_OUTAGE,
     DemoStack,
     all_live,
     breaker_lamps,
@@ -36,6 +38,7 @@ from zen_tui.ui.demo_stack import (
 )
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.gateway import ServiceCard
+from zen_tui.ui.widgets.item_list import ItemList, RowState
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
@@ -271,3 +274,86 @@ async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
         await wait_until(lambda: all_live(app), "the GitHub panes to go live", within=10)
         assert (await KeyringCredentialStore().load("github")).token == token  # type: ignore[union-attr]
         assert token not in screen_text(app)
+
+
+# --- the real outbox's states on the rows -------------------------------------------------
+
+
+def row_history(app: ZenApp, pane: str = "prs") -> list[tuple[str, RowState | None]]:
+    """Record every row state the dashboard sets on `pane`'s list, in order."""
+    items = app.screen.query_one(f"#list-{pane}", ItemList)
+    seen: list[tuple[str, RowState | None]] = []
+    real = items.set_row_state
+
+    def recording(item_id: str, state: RowState | None) -> None:
+        seen.append((item_id, state))
+        real(item_id, state)
+
+    items.set_row_state = recording  # type: ignore[method-assign]
+    return seen
+
+
+def states_of(history: list[tuple[str, RowState | None]], item_id: str) -> list[ActionState]:
+    return [s.state for i, s in history if i == item_id and s is not None]
+
+
+def mutations(stack: DemoStack, kind: str, number: int) -> list[dict[str, object]]:
+    log = stack.sim.counters()["mutation_log"]
+    return [m for m in log if m["kind"] == kind and m.get("number") == number]
+
+
+def cursor_pr(app: ZenApp) -> PullRequest:
+    item = app.screen.query_one("#list-prs", ItemList).cursor_item
+    assert isinstance(item, PullRequest), item
+    return item
+
+
+async def test_approve_shows_the_outbox_states_on_the_row_and_reviews_once(
+    stack: DemoStack,
+) -> None:
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        target = cursor_pr(app)
+        history = row_history(app)
+        await pilot.press("v")
+        rows = app.screen.query_one("#list-prs", ItemList).row_states
+        await wait_until(
+            lambda: target.id in rows and rows[target.id].state is ActionState.DONE, "done"
+        )
+        states = states_of(history, target.id)
+        assert states[0] is ActionState.PENDING and ActionState.SENDING in states, states
+        assert states[-1] is ActionState.DONE and rows[target.id].kind == "approve"
+        await asyncio.sleep(0.3)  # a second (duplicate) send would land by now
+        reviews = mutations(stack, "review", target.number)
+        assert len(reviews) == 1 and reviews[0]["event"] == "APPROVE", reviews
+
+
+async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: DemoStack) -> None:
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        target = cursor_pr(app)
+        rows = app.screen.query_one("#list-prs", ItemList).row_states
+        history = row_history(app)
+        stack.sim.set_faults([GITHUB_OUTAGE])
+        await pilot.press("l", *"triage", "enter")
+
+        def engine_says_pending() -> bool:  # the UI's own optimistic mark has no reason
+            row = rows.get(target.id)
+            return row is not None and row.state is ActionState.PENDING and bool(row.reason)
+
+        await wait_until(engine_says_pending, "the outbox to report the label pending")
+        assert ActionState.SENDING in states_of(history, target.id)  # it was tried, and failed
+        assert ActionState.DONE not in states_of(history, target.id)
+        assert mutations(stack, "label_added", target.number) == []
+        await pilot.pause()
+        assert "add_label" in app.screen.query_one("#list-prs", ItemList).render_line(0).text
+
+        stack.sim.clear_faults()
+        await wait_until(
+            lambda: rows[target.id].state is ActionState.DONE, "the label to land", within=20
+        )
+        await asyncio.sleep(0.3)
+        added = mutations(stack, "label_added", target.number)
+        assert [m["label"] for m in added] == ["triage"], added
