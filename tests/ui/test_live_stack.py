@@ -24,8 +24,10 @@ from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import DeviceCodeShown, LoggedIn, WaitingForBrowser
+from zen_tui.commands.dashboard import THEME_KEY
 from zen_tui.config import AccountConfig
 from zen_tui.models import ActionState, PullRequest
+from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.demo_stack import (
     GITHUB_OUTAGE,
@@ -357,3 +359,36 @@ async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: Dem
         await asyncio.sleep(0.3)
         added = mutations(stack, "label_added", target.number)
         assert [m["label"] for m in added] == ["triage"], added
+
+
+# --- the theme choice survives a restart --------------------------------------------------
+
+
+def app_like_the_cli(stack: DemoStack) -> tuple[ZenApp, SyncEngine]:
+    """Wired as `commands/dashboard.py` does: the saved theme (else the configured one)
+    from the engine's store, and the store's set_setting to save a new choice."""
+    engine = stack.engine()
+    store = engine.store
+    theme = store.get_setting(THEME_KEY) or stack.settings.ui.theme
+    return stack.app(engine, theme=theme, settings_store=store.set_setting), engine
+
+
+async def test_the_theme_chosen_in_the_palette_is_used_after_a_restart(stack: DemoStack) -> None:
+    first, engine = app_like_the_cli(stack)
+    async with first.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert first.theme == "zen-dark"
+        await pilot.press("ctrl+p", *"theme: zen-light")
+        await wait_until(lambda: "zen-light" in screen_text(first), "the palette to offer it")
+        await pilot.press("enter")
+        await wait_until(lambda: first.theme == "zen-light", "the theme to switch")
+        assert first.is_running
+        await pilot.press("q")
+        assert not first.is_running  # q quits
+    assert engine.closed  # unmounting stopped the engine and closed its store
+
+    second, engine = app_like_the_cli(stack)  # a new engine: the same data dir, a new store
+    async with second.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        assert second.theme == "zen-light"
+        assert engine.store.get_setting(THEME_KEY) == "zen-light"
