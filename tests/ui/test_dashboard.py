@@ -12,7 +12,7 @@ from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.screens.dashboard import DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
-from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
@@ -472,3 +472,68 @@ async def test_a_store_moved_aside_is_announced_once(backend: FakeBackend, tmp_p
         shown = [n for n in notes(pilot.app) if "moved to" in n]
         assert len(shown) == 1 and "not a database" in shown[0]
     assert notices.take_recovery_messages() == []  # taken by the UI, not printed again
+
+
+async def test_a_assigns_me_optimistically_then_done() -> None:
+    backend = FakeBackend(auto_complete=False)
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab")  # the issues pane: a GitHub issue
+        items = lst(pilot.app, "issues")
+        target = items.cursor_item
+        await pilot.press("a")
+        await pilot.pause()
+        assert backend.submitted == [[Action("assign", target.id, "gh", {})]]
+        assert items.shown(target).assignee == "@me"  # before the outbox confirms
+        assert items.row_states[target.id].state == ActionState.PENDING
+        backend.complete("a1", backend.submitted[0][0])
+        await pilot.pause()
+        assert items.row_states[target.id] == RowState(ActionState.DONE, "assign")
+
+
+async def test_a_on_a_message_says_what_it_applies_to(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "tab", "a")  # the messages pane
+        await pilot.pause()
+        assert backend.submitted == []
+        assert any("assign applies to pull requests and issues" in n for n in notes(pilot.app))
+
+
+async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")  # on a pull request: not a reply target
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, EditorModal)
+        assert any("reply applies to Slack messages" in n for n in notes(pilot.app))
+        await pilot.press("tab", "tab")
+        target = lst(pilot.app, "messages").cursor_item
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, EditorModal)
+        assert target.key in str(pilot.app.screen.prompt)
+        await pilot.press("ctrl+s")  # empty: refused, the editor stays open
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, EditorModal) and backend.submitted == []
+        await pilot.press(*"on it", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, DashboardScreen)
+        assert backend.submitted == [[Action("reply", target.id, "slack", {"body": "on it"})]]
+        row = lst(pilot.app, "messages").row_states[target.id]
+        assert (row.state, row.kind) == (ActionState.DONE, "reply")
+
+
+async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
+    app = make_app(backend)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert backend.started and app.is_running
+        await pilot.press("slash", "q")  # typed into the filter: not a quit
+        await pilot.pause()
+        assert app.is_running and lst(app).filter_text == "q"
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert not app.is_running
+    assert not backend.started  # unmounting awaited backend.stop()
+    assert app.return_code == 0
