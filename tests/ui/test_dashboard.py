@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 
@@ -23,12 +24,35 @@ def lst(app, pane: str = "prs") -> ItemList:
     return app.screen.query_one(f"#list-{pane}", ItemList)
 
 
-async def test_first_paint_is_from_the_local_store(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test() as pilot:
+class BlockedStart(FakeBackend):
+    """A backend whose start() waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+        self.entered = False
+
+    async def start(self) -> None:
+        self.entered = True
+        await self.go.wait()
+        await super().start()
+
+
+async def test_first_paint_is_from_the_local_store() -> None:
+    backend = BlockedStart()
+    app = make_app(backend)
+    async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        pane = app_pane(pilot.app, "prs")
-        assert "local 3h" in str(pane.border_title)
-        assert lst(pilot.app).total == 12
+        assert backend.entered and not backend.started  # start() is still blocked
+        first_pr = backend.items["prs:0:gh"][0]
+        for pane in ("prs", "issues", "messages"):
+            assert "local 3h" in str(app_pane(app, pane).border_title)
+            assert lst(app, pane).total == 12
+        painted = app.export_screenshot().replace("&#160;", " ")  # what the terminal shows
+        assert first_pr.title[:30] in painted and "local 3h" in painted
+        assert not backend.started
+        backend.go.set()
+        await pilot.pause()
         assert backend.started
 
 
