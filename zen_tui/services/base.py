@@ -178,8 +178,11 @@ class BaseClient:
         key: str,
         verify: Callable[[], Awaitable[Any]] | None = None,
     ) -> Response:
-        """A triage write: interactive, keyed for safe retries, `verify` looks before resending."""
-        return await self.gateway.request(
+        """A triage write: interactive, keyed for safe retries, `verify` looks before resending.
+
+        Raises BadResponse for a 2xx that is not what the contract promises (see `answered`).
+        """
+        resp: Response = await self.gateway.request(
             method,
             path,
             endpoint=self.template(path),
@@ -188,6 +191,7 @@ class BaseClient:
             idempotency_key=key,
             verify=verify,
         )
+        return answered(resp)
 
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         raise NotImplementedError
@@ -237,10 +241,22 @@ class BaseClient:
             return ActionResult(ok=False, message=str(err))
 
 
+NO_CONTENT = frozenset({204, 205})
+
+
+def answered(resp: Response) -> Response:
+    """A write's answer: JSON, or nothing for 204/205. Anything else (a proxy's error page, a
+    body cut short) says nothing about whether the write was applied, so it raises
+    BadResponse and the outbox verifies before any resend, as after a timeout."""
+    if resp.status not in NO_CONTENT:
+        resp.json()  # raises BadResponse when the body is not JSON
+    return resp
+
+
 class Applied:
     """Stands in for a GatewayResponse when verify() found a write already applied."""
 
-    status = 200
+    status = 204  # no content: there is no answer body to check
     headers: Mapping[str, str] = {}
     body = b""
     url = ""

@@ -396,3 +396,27 @@ async def test_configured_account_id_saves_the_lookup(make_gateway, router, myse
     assert (await jira.apply(act("assign"), idempotency_key=KEY)).ok
     assert body_of(put.calls[0]) == {"accountId": "acc-x"}
     assert not myself.called
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "params", "status", "body"),
+    [
+        ("comment", "comment", {"body": "hi"}, 201, b'{"id": "1",, '),  # garbled
+        ("comment", "comment", {"body": "hi"}, 201, b""),  # cut to nothing
+        ("transitions", "transition", {"transition": "Close Issue"}, 200, b"<html>proxy"),
+    ],
+)
+async def test_a_garbled_2xx_to_a_write_is_bad_response_not_done(
+    jira, router, transitions, path, kind, params, status, body
+) -> None:
+    """Such an answer says nothing about the outcome: the outbox must verify, not mark DONE."""
+    router.post(f"{API}/issue/AB-7/{path}").respond(status, content=body)
+    with pytest.raises(BadResponse, match="malformed JSON"):
+        await jira.apply(act(kind, **params), idempotency_key=KEY)
+
+
+async def test_no_content_answers_to_writes_are_done(jira, router, transitions) -> None:
+    router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    router.put(f"{API}/issue/AB-7/assignee").respond(204)
+    assert (await jira.apply(act("transition", transition="Close Issue"), idempotency_key=KEY)).ok
+    assert (await jira.apply(act("unassign"), idempotency_key="k2")).ok
