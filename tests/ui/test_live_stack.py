@@ -4,7 +4,9 @@ SQLite, and ZenApp on top (zen_tui.ui.demo_stack, the path `make screenshots` us
 Outage: the GitHub pane goes stale and its breaker lamp opens while the simulator fails, and
 both clear when it recovers. Login: device flow (approved by a form post, as a user would),
 Slack OAuth with the test as the browser, and a pasted token, each into a memory keyring; no
-token ever appears on screen.
+token ever appears on screen. Outbox: an approve and a label (through a GitHub outage) show
+the engine's states on the row and land exactly once in the simulator's mutation log. Theme:
+a palette choice is saved in the real store and used by the next run.
 """
 
 from __future__ import annotations
@@ -299,9 +301,10 @@ def states_of(history: list[tuple[str, RowState | None]], item_id: str) -> list[
     return [s.state for i, s in history if i == item_id and s is not None]
 
 
-def mutations(stack: DemoStack, kind: str, number: int) -> list[dict[str, object]]:
+def mutations(stack: DemoStack, kind: str, pr: PullRequest) -> list[dict[str, object]]:
+    """The simulator's record of `kind` changes applied to `pr` (its ref is owner/repo#n)."""
     log = stack.sim.counters()["mutation_log"]
-    return [m for m in log if m["kind"] == kind and m.get("number") == number]
+    return [m for m in log if m["kind"] == kind and m.get("item") == f"{pr.repo}#{pr.number}"]
 
 
 def cursor_pr(app: ZenApp) -> PullRequest:
@@ -327,7 +330,7 @@ async def test_approve_shows_the_outbox_states_on_the_row_and_reviews_once(
         assert states[0] is ActionState.PENDING and ActionState.SENDING in states, states
         assert states[-1] is ActionState.DONE and rows[target.id].kind == "approve"
         await asyncio.sleep(0.3)  # a second (duplicate) send would land by now
-        reviews = mutations(stack, "review", target.number)
+        reviews = mutations(stack, "review", target)
         assert len(reviews) == 1 and reviews[0]["event"] == "APPROVE", reviews
 
 
@@ -348,7 +351,7 @@ async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: Dem
         await wait_until(engine_says_pending, "the outbox to report the label pending")
         assert ActionState.SENDING in states_of(history, target.id)  # it was tried, and failed
         assert ActionState.DONE not in states_of(history, target.id)
-        assert mutations(stack, "label_added", target.number) == []
+        assert mutations(stack, "label_added", target) == []
         await pilot.pause()
         assert "add_label" in app.screen.query_one("#list-prs", ItemList).render_line(0).text
 
@@ -357,7 +360,7 @@ async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: Dem
             lambda: rows[target.id].state is ActionState.DONE, "the label to land", within=20
         )
         await asyncio.sleep(0.3)
-        added = mutations(stack, "label_added", target.number)
+        added = mutations(stack, "label_added", target)
         assert [m["label"] for m in added] == ["triage"], added
 
 
