@@ -22,7 +22,6 @@ from .runner import chaos_settings, drain
 TODO = "10000"  # "Start Progress" moves an issue from To Do to In Progress
 
 
-@pytest.mark.xfail(strict=True, reason="a transition's target status is not kept across a crash")
 @pytest.mark.timeout(120)
 async def test_transition_applied_as_the_process_died_ends_done(tmp_path):
     with SimulatorServer(seed=4, size=300) as sim:

@@ -161,6 +161,17 @@ class BaseClient:
         self.info = account
         self.gateway = gateway
         self.clock: Sleeper = clock or getattr(gateway, "clock", None) or _RealClock()
+        self._keep: Callable[[str, Mapping[str, str]], object] | None = None
+
+    def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
+        """Where to persist what a write resolved before it is sent (the outbox's store), keyed
+        by idempotency key, so verify() can still tell after a crash."""
+        self._keep = sink
+
+    def resolved(self, idempotency_key: str, params: Mapping[str, str]) -> None:
+        """Record params resolved for a write; call it BEFORE the write is sent."""
+        if self._keep is not None:
+            self._keep(idempotency_key, params)
 
     def key_of(self, item_id: str) -> str:
         prefix = f"{self.account}:"

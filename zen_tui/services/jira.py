@@ -205,9 +205,13 @@ class JiraClient(BaseClient):
             for t in r.arr(r.root(resp.json()), "transitions")
         ]
 
-    def remember_target(self, idempotency_key: str, status: str) -> None:
-        """The status a transition leads to, so verify() can tell whether it happened."""
-        self._targets[idempotency_key] = status
+    def remember_target(self, idempotency_key: str, move: tuple[str, str, str]) -> None:
+        """The status a transition (id, name, target) leads to, so verify() can tell whether
+        it happened, also after a crash: once the issue moved, the transition's name is no
+        longer offered, so the target cannot be looked up again."""
+        self._targets[idempotency_key] = move[2]
+        kept = {"to": move[2], "transition_id": move[0]}
+        self.resolved(idempotency_key, {k: v for k, v in kept.items() if v})
 
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         key = self.key_of(action.item_id)
@@ -229,7 +233,7 @@ class JiraClient(BaseClient):
             found = resolve_transition(name, moves)
             if found is None:
                 return not_available(name, moves)
-            self.remember_target(ikey, found[2])
+            self.remember_target(ikey, found)
             body: Any = {"transition": {"id": found[0]}}
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):

@@ -45,7 +45,7 @@ class BulkTransitions:
             if found is None:
                 results[i] = not_available(name, moves)
             else:
-                self.client.remember_target(self.keys[i], found[2])
+                self.client.remember_target(self.keys[i], found)
                 groups.setdefault(found[0], []).append(i)
         done = sum(r is not None for r in results)
         progress(done, len(self.actions))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from zen_tui.models import Action, ActionState
@@ -94,6 +96,24 @@ class OutboxMixin(StoreBase):
         assert updated is not None
         return updated
 
+    def outbox_merge_params(
+        self, idempotency_key: str, params: Mapping[str, str]
+    ) -> OutboxEntry | None:
+        """Add `params` to the action of the entry with this key: what its client resolved just
+        before sending (a transition's target status), so that a check after a crash can still
+        tell whether it was applied. None if no entry has the key (a write outside the outbox).
+        """
+        with self._write() as db:
+            current = _fetch(db, "idempotency_key = ?", idempotency_key)
+            if current is None:
+                return None
+            action = replace(current.action, params={**current.action.params, **params})
+            db.execute(
+                "UPDATE outbox SET action = ?, updated_at = ? WHERE id = ?",
+                (encode_action(action), self._clock(), current.id),
+            )
+            return _fetch(db, "id = ?", current.id)
+
     def outbox_prune(self, done_before: float) -> int:
         """Delete DONE entries last updated before this time; FAILED ones stay until handled."""
         with self._write() as db:
@@ -101,6 +121,15 @@ class OutboxMixin(StoreBase):
                 "DELETE FROM outbox WHERE state = ? AND updated_at < ?",
                 (str(ActionState.DONE), done_before),
             ).rowcount
+
+    def outbox_delete_failed(self, entry_id: str | None = None) -> int:
+        """Forget FAILED entries (all, or just `entry_id`); returns how many went. Other states
+        are never deleted here: they may still be sent, or are being verified."""
+        where, params = "state = ?", [str(ActionState.FAILED)]
+        if entry_id is not None:
+            where, params = f"{where} AND id = ?", [*params, entry_id]
+        with self._write() as db:
+            return db.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount
 
     def outbox_counts(self) -> dict[ActionState, int]:
         """Entries per state, every state present (zero when none)."""

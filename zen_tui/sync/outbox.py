@@ -56,6 +56,7 @@ class OutboxStore(Protocol):
         self, action: Action, *, idempotency_key: str | None = None, batch_id: str | None = None
     ) -> Any: ...
     def outbox_get(self, entry_id: str) -> Any: ...
+    def outbox_merge_params(self, idempotency_key: str, params: Mapping[str, str]) -> Any: ...
     def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
     def outbox_update(
         self, entry_id: str, *, state: ActionState, reason: str | None = None,
@@ -89,6 +90,10 @@ class Outbox:
         self._wake = asyncio.Event()
         self._unsubscribe = bus.subscribe(self._on_event)
         self._loop: asyncio.AbstractEventLoop | None = None
+        for client in clients.values():  # clients that resolve params before a send keep them
+            keep = getattr(client, "keep_resolved", None)
+            if keep is not None:
+                keep(self._keep_resolved)
 
     # -- queueing -------------------------------------------------------------------------
     def queue(self, actions: Iterable[Action], *, batch_id: str | None = None) -> list[Any]:
@@ -103,6 +108,11 @@ class Outbox:
             self.publish(entry, ActionState.PENDING, None)
             entries.append(entry)
         return entries
+
+    def _keep_resolved(self, idempotency_key: str, params: Mapping[str, str]) -> None:
+        """Persist what a client resolved just before sending (a transition's target status):
+        verify() reads it from the entry's params after a crash."""
+        self.store.outbox_merge_params(idempotency_key, params)
 
     def recover(self) -> int:
         """At start: an entry left SENDING was interrupted mid-send; its outcome is unknown."""

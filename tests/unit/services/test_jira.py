@@ -420,3 +420,26 @@ async def test_no_content_answers_to_writes_are_done(jira, router, transitions) 
     router.put(f"{API}/issue/AB-7/assignee").respond(204)
     assert (await jira.apply(act("transition", transition="Close Issue"), idempotency_key=KEY)).ok
     assert (await jira.apply(act("unassign"), idempotency_key="k2")).ok
+
+
+async def test_a_transitions_target_is_kept_before_the_post_and_verified_after_a_restart(
+    jira, router, transitions, make_gateway, clock
+) -> None:
+    """After a crash the issue has moved on and no longer offers the transition by name:
+    only the target kept before sending tells that it was applied."""
+    kept: list[tuple[str, dict, int]] = []
+    post = router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    jira.keep_resolved(lambda key, params: kept.append((key, dict(params), post.call_count)))
+    await jira.apply(act("transition", transition="Close Issue"), idempotency_key=KEY)
+    assert kept == [(KEY, {"to": "In Progress", "transition_id": "2"}, 0)]  # before the POST
+
+    restarted = JiraClient(Account("jira", "jira", SITE), make_gateway("jira"), clock=clock)
+    router.get(f"{API}/issue/AB-7").respond(
+        200, json={"fields": {"status": {"name": "in progress"}}}
+    )
+    moved = act("transition", transition="Close Issue", **kept[0][1])
+    assert await restarted.verify(moved, idempotency_key=KEY) is True
+    assert (
+        await restarted.verify(act("transition", transition="Close Issue"), idempotency_key=KEY)
+        is None
+    )

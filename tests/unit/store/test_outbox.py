@@ -128,6 +128,27 @@ def test_batch_ids_and_params_persist(store: Store) -> None:
     assert got is not None and got.action == a and got.batch_id == "batch-7"
 
 
+def test_params_resolved_before_sending_survive_a_reopen(store: Store, db_path) -> None:
+    move = Action("transition", "jira:P-1", "jira", {"transition": "Start Progress"})
+    entry = store.outbox_add(move, idempotency_key="k1")
+    store.outbox_update(entry.id, state=SENDING, attempt=True)
+    merged = store.outbox_merge_params("k1", {"to": "In Progress", "transition_id": "11"})
+    assert merged is not None and merged.state is SENDING
+    store.close()
+    with Store.open(db_path) as again:  # as after a kill -9
+        got = again.outbox_get(entry.id)
+    assert got is not None and got.action.params == {
+        "transition": "Start Progress", "to": "In Progress", "transition_id": "11"
+    }  # fmt: skip
+    assert got.idempotency_key == "k1"
+
+
+def test_merging_params_for_an_unknown_key_changes_nothing(store: Store) -> None:
+    entry = store.outbox_add(action(), idempotency_key="k1")
+    assert store.outbox_merge_params("other", {"to": "Done"}) is None
+    assert store.outbox_get(entry.id) == entry
+
+
 def test_prune_deletes_only_old_done_entries(store: Store, clock: ManualClock) -> None:
     done_old, failed_old, pending_old = (store.outbox_add(action(n)) for n in range(3))
     store.outbox_update(done_old.id, state=DONE)
