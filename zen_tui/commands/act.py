@@ -3,7 +3,8 @@ send it now (with anything queued before it, in order).
 
 Exit status: 0 applied, 3 pending (offline, breaker open, rate limited, or outcome unknown:
 the next `zen-tui sync` or the dashboard sends/verifies it), 1 failed (reason printed),
-2 bad input (unknown item or account).
+2 bad input (unknown account, malformed item id, a kind the service does not take, a
+missing, unknown or invalid parameter; checked before anything is queued).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import argparse
 import asyncio
 import sys
 
-from zen_tui.config import Settings
+from zen_tui.actions import InvalidAction, validate
+from zen_tui.config import AccountConfig, Settings
 from zen_tui.models import Action, ActionState
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
@@ -26,7 +28,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"zen-tui: cannot tell the account of {args.item!r}; item ids look like "
               "ACCOUNT:KEY (see `zen-tui list ... --json`)", file=sys.stderr)  # fmt: skip
         return 2
-    action = Action(kind=args.kind, item_id=args.item, account=account, params=dict(args.params))
+    action = Action(kind=args.kind, item_id=args.item, account=account.name,
+                    params=dict(args.params))  # fmt: skip
+    try:
+        validate(action, account.service)  # before queueing: a bad action never enters the outbox
+    except InvalidAction as exc:
+        print(f"zen-tui: {exc}", file=sys.stderr)
+        return 2
     return asyncio.run(_act(settings, action))
 
 
@@ -49,7 +57,6 @@ async def _act(settings: Settings, action: Action) -> int:
     return PENDING
 
 
-def _account_of(item_id: str, settings: Settings) -> str | None:
-    names = {a.name for a in settings.accounts}
-    account, sep, _ = item_id.partition(":")
-    return account if sep and account in names else None
+def _account_of(item_id: str, settings: Settings) -> AccountConfig | None:
+    name, sep, _ = item_id.partition(":")
+    return next((a for a in settings.accounts if sep and a.name == name), None)

@@ -1,73 +1,20 @@
 """Which triage action applies to which item, the Actions it becomes, and its optimistic look.
 
-Pure Python (no Textual) so the rules are unit-tested directly and shared by the key
-bindings and the command palette.
+The rules themselves live in zen_tui.actions (shared with `zen-tui act`); this module turns
+a dashboard command into outbox Actions and the row's optimistic look.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from zen_tui.models import Action, ActionKind, Issue, Item, Message, PullRequest
+from zen_tui.actions import CHECKS, NotApplicable, check
+from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest
+
+__all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
 ME = "@me"  # shown on the row until the refresh brings the account's real login
-
-
-class NotApplicable(ValueError):
-    """The action does not apply to (some of) the chosen items; the text says why."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    label: str  # used in messages: "merge applies to pull requests"
-    applies_to: str  # human description of the valid items
-
-
-def _is_pr(item: Item) -> bool:
-    return isinstance(item, PullRequest)
-
-
-def _is_github_issue_or_pr(item: Item) -> bool:
-    return isinstance(item, PullRequest) or (isinstance(item, Issue) and item.service == "github")
-
-
-def _is_issue_or_pr(item: Item) -> bool:
-    return isinstance(item, PullRequest | Issue)
-
-
-def _is_jira(item: Item) -> bool:
-    return isinstance(item, Issue) and item.service == "jira"
-
-
-def _is_message(item: Item) -> bool:
-    return isinstance(item, Message)
-
-
-CHECKS = {
-    "approve": (_is_pr, "pull requests"),
-    "merge": (_is_pr, "open pull requests"),
-    "close": (_is_github_issue_or_pr, "GitHub pull requests and issues (Jira: use t, transition)"),
-    "assign": (_is_issue_or_pr, "pull requests and issues"),
-    "label": (_is_issue_or_pr, "pull requests and issues"),
-    "comment": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
-    "transition": (_is_jira, "Jira issues"),
-    "reply": (_is_message, "Slack messages"),
-    "react": (_is_message, "Slack messages"),
-}
-
-
-def check(command: str, items: list[Item]) -> None:
-    """Raise NotApplicable with a one-line reason unless `command` fits every item."""
-    if not items:
-        raise NotApplicable("nothing selected: move to an item first")
-    test, what = CHECKS[command]
-    bad = [i for i in items if not test(i)]
-    if command == "merge":
-        bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
-    if bad:
-        which = bad[0].key if len(items) == 1 else f"{len(bad)} of {len(items)} selected items"
-        raise NotApplicable(f"{command} applies to {what}; not to {which}")
 
 
 def build(command: str, items: list[Item], value: str = "") -> list[Action]:

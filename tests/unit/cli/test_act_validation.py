@@ -1,0 +1,89 @@
+"""`zen-tui act` refuses a malformed action before queueing it: exit 2, one line, no outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from zen_tui import paths
+from zen_tui.actions import InvalidAction, validate
+from zen_tui.cli import main
+from zen_tui.models import Action
+from zen_tui.store import Store
+
+CONFIG = """
+[[accounts]]
+name = "gh"
+service = "github"
+[[accounts]]
+name = "jr"
+service = "jira"
+base_url = "https://example.atlassian.net"
+[[accounts]]
+name = "sl"
+service = "slack"
+"""
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> list[str]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+
+
+BAD = [
+    (["merge", "github:garbage"], "cannot tell the account"),
+    (["merge", "gh:garbage"], "not a github item id"),
+    (["merge", "gh:"], "not a github item id"),
+    (["merge", "gh:acme/api#x"], "OWNER/REPO#NUMBER"),
+    (["transition", "jr:ops-1", "transition=Done"], "PROJECT-NUMBER"),
+    (["react", "sl:general", "name=eyes"], "CHANNEL:TS"),
+    (["transition", "gh:acme/api#1", "transition=Done"], "github items do not take transition"),
+    (["react", "jr:OPS-1", "name=eyes"], "jira items do not take react"),
+    (["close", "jr:OPS-1"], "jira items do not take close"),
+    (["merge", "sl:C01:1700000000.000100"], "slack items do not take merge"),
+    (["add_label", "gh:acme/api#1"], "add_label needs label=VALUE"),
+    (["transition", "jr:OPS-1"], "transition needs transition=VALUE"),
+    (["react", "sl:C01:1700000000.000100"], "react needs name=VALUE"),
+    (["close", "gh:acme/api#1", "bogus=1"], "close does not take 'bogus'"),
+    (["merge", "gh:acme/api#1", "merge_method=fast"], "use one of: merge, squash, rebase"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD)
+def test_bad_action_exits_2_with_one_line_and_queues_nothing(
+    base: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+    message: str,
+) -> None:  # fmt: skip
+    code = main([*base, "act", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == "" and len(err.strip().splitlines()) == 1 and message in err
+    assert "Traceback" not in err
+    db = paths.store_path(tmp_path / "data")
+    if db.exists():  # validation may run before anything opened the store
+        with Store.open(db) as store:
+            assert store.outbox_by_state() == []
+
+
+GOOD = [
+    ("github", Action("merge", "gh:acme/api.v2#12", "gh", {"merge_method": "squash"})),
+    ("github", Action("add_label", "gh:acme/api#1", "gh", {"label": "bug"})),
+    ("github", Action("close", "gh:a/b#3", "gh")),
+    ("jira", Action("transition", "jr:OPS-42", "jr", {"name": "Done"})),
+    ("jira", Action("comment", "jr:OPS_2-9", "jr", {"body": "hi"})),
+    ("slack", Action("reply", "sl:C024BE91L:1700000000.000100", "sl", {"text": "ok"})),
+    ("slack", Action("react", "sl:C01:1.2", "sl", {"reaction": "eyes"})),
+]
+
+
+@pytest.mark.parametrize(("service", "action"), GOOD)
+def test_well_formed_actions_pass(service: str, action: Action) -> None:
+    validate(action, service)
+
+
+def test_empty_required_value_is_missing() -> None:
+    with pytest.raises(InvalidAction, match="needs body=VALUE"):
+        validate(Action("comment", "gh:a/b#1", "gh", {"body": ""}), "github")

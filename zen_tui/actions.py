@@ -1,0 +1,175 @@
+"""Which triage action fits which item, and which parameters each action kind takes.
+
+Pure Python (no Textual, no I/O): the dashboard's key bindings (via zen_tui.ui.triage) and
+`zen-tui act` both check actions here, so a bad action is refused before it is queued.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from zen_tui.models import Action, Issue, Item, Message, PullRequest
+
+
+class NotApplicable(ValueError):
+    """The action does not apply to (some of) the chosen items; the text says why."""
+
+
+# ---- the dashboard's commands on loaded items ---------------------------------------------
+
+
+def _is_pr(item: Item) -> bool:
+    return isinstance(item, PullRequest)
+
+
+def _is_github_issue_or_pr(item: Item) -> bool:
+    return isinstance(item, PullRequest) or (isinstance(item, Issue) and item.service == "github")
+
+
+def _is_issue_or_pr(item: Item) -> bool:
+    return isinstance(item, PullRequest | Issue)
+
+
+def _is_jira(item: Item) -> bool:
+    return isinstance(item, Issue) and item.service == "jira"
+
+
+def _is_message(item: Item) -> bool:
+    return isinstance(item, Message)
+
+
+CHECKS = {
+    "approve": (_is_pr, "pull requests"),
+    "merge": (_is_pr, "open pull requests"),
+    "close": (_is_github_issue_or_pr, "GitHub pull requests and issues (Jira: use t, transition)"),
+    "assign": (_is_issue_or_pr, "pull requests and issues"),
+    "label": (_is_issue_or_pr, "pull requests and issues"),
+    "comment": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
+    "transition": (_is_jira, "Jira issues"),
+    "reply": (_is_message, "Slack messages"),
+    "react": (_is_message, "Slack messages"),
+}
+
+
+def check(command: str, items: list[Item]) -> None:
+    """Raise NotApplicable with a one-line reason unless `command` fits every item."""
+    if not items:
+        raise NotApplicable("nothing selected: move to an item first")
+    test, what = CHECKS[command]
+    bad = [i for i in items if not test(i)]
+    if command == "merge":
+        bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
+    if bad:
+        which = bad[0].key if len(items) == 1 else f"{len(bad)} of {len(items)} selected items"
+        raise NotApplicable(f"{command} applies to {what}; not to {which}")
+
+
+# ---- action kinds per service, and their parameters -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One action kind on one service: `required` holds alias groups (any one name of a group
+    satisfies it); `choices` limits a parameter's values."""
+
+    required: tuple[tuple[str, ...], ...] = ()
+    optional: tuple[str, ...] = ()
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [n for group in self.required for n in group] + list(self.optional)
+
+
+_BODY = Kind(required=(("body",),))
+_OPT_BODY = Kind(optional=("body",))
+_LABEL = Kind(required=(("label",),))
+_PLAIN = Kind()
+
+KINDS: dict[str, dict[str, Kind]] = {
+    "github": {
+        "approve": _OPT_BODY,
+        "request_changes": _OPT_BODY,
+        "comment": Kind(required=(("body",),), optional=("review",)),
+        "merge": Kind(
+            optional=("merge_method", "sha"),
+            choices={"merge_method": ("merge", "squash", "rebase")},
+        ),
+        "add_label": _LABEL,
+        "remove_label": _LABEL,
+        "assign": Kind(optional=("assignee",)),
+        "unassign": Kind(optional=("assignee",)),
+        "close": _PLAIN,
+        "reopen": _PLAIN,
+        "mark_read": Kind(optional=("thread_id",)),
+    },
+    "jira": {
+        "transition": Kind(required=(("transition", "name"),)),
+        "assign": Kind(optional=("account_id",)),
+        "unassign": _PLAIN,
+        "comment": _BODY,
+    },
+    "slack": {
+        "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
+        "post": Kind(required=(("body", "text"),), optional=("channel",)),
+        "react": Kind(required=(("name", "reaction"),)),
+    },
+}
+
+# The item key shape per service, with an example for the error message.
+KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "github": (re.compile(r"[\w.-]+/[\w.-]+#[1-9]\d*"), "OWNER/REPO#NUMBER, e.g. acme/api#12"),
+    "jira": (re.compile(r"[A-Z][A-Z0-9_]*-[1-9]\d*"), "PROJECT-NUMBER, e.g. OPS-42"),
+    "slack": (re.compile(r"[A-Z0-9]+:\d+\.\d+"), "CHANNEL:TS, e.g. C024BE91L:1700000000.000100"),
+}
+
+
+class InvalidAction(ValueError):
+    """An action that would be refused by its service; the one-line text says how to fix it."""
+
+
+def kinds_for(service: str) -> list[str]:
+    return list(KINDS.get(service, {}))
+
+
+def validate(action: Action, service: str) -> None:
+    """Raise InvalidAction unless `action` (on an account of `service`) is well-formed."""
+    _check_key(action, service)
+    kind = KINDS[service].get(action.kind)
+    if kind is None:
+        raise InvalidAction(
+            f"{service} items do not take {action.kind}; "
+            f"use one of: {', '.join(kinds_for(service))}"
+        )
+    _check_params(action, kind)
+
+
+def _check_key(action: Action, service: str) -> None:
+    prefix = f"{action.account}:"
+    key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
+    shape, example = KEY_SHAPES[service]
+    if not shape.fullmatch(key):
+        raise InvalidAction(
+            f"{action.item_id!r} is not a {service} item id; "
+            f"use {action.account}:{example} (see `zen-tui list ... --json`)"
+        )
+
+
+def _check_params(action: Action, kind: Kind) -> None:
+    p = action.params
+    unknown = sorted(set(p) - set(kind.names()))
+    if unknown:
+        takes = ", ".join(kind.names()) or "no parameters"
+        raise InvalidAction(f"{action.kind} does not take {unknown[0]!r}; it takes: {takes}")
+    for group in kind.required:
+        if not any(p.get(name) for name in group):
+            raise InvalidAction(
+                f"{action.kind} needs {group[0]}=VALUE, e.g. "
+                f"`zen-tui act {action.kind} ITEM_ID {group[0]}=...`"
+            )
+    for name, allowed in kind.choices.items():
+        if name in p and p[name] not in allowed:
+            raise InvalidAction(
+                f"{name}={p[name]!r} is not valid for {action.kind}; use one of: "
+                f"{', '.join(allowed)}"
+            )
