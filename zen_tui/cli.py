@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import secrets
 import socket
 import sys
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _act_options(add("act", "queue a triage action on one item (through the outbox)"))
     _auth_options(add("auth", "log in, log out, or show the login state per account"))
+    _outbox_options(add("outbox", "list queued/failed actions, retry or clear them"))
     add("webhooks", "show webhook URLs to register, secrets set, queue and counters").add_argument(
         "--json", action="store_true", help="machine-readable output"
     )
@@ -158,6 +160,19 @@ def _act_options(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="the action's arguments, e.g. body=LGTM label=bug",
     )
+
+
+def _outbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output (list only)")
+    verbs = p.add_subparsers(dest="outbox_command", metavar="ACTION")
+    verbs.add_parser("list", help="pending, unknown and failed entries (the default)")
+    verbs.add_parser("retry", help="queue a failed entry again").add_argument(
+        "entry", metavar="ID", help="entry id (or a unique prefix) from `zen-tui outbox`"
+    )
+    clear = verbs.add_parser("clear", help="forget failed entries")
+    which = clear.add_mutually_exclusive_group(required=True)
+    which.add_argument("--failed", action="store_true", help="every failed entry")
+    which.add_argument("entry", metavar="ID", nargs="?", help="one failed entry")
 
 
 def _auth_options(p: argparse.ArgumentParser) -> None:
@@ -341,8 +356,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `zen-tui list prs | head -1`: the reader left; not an error
+        return _stdout_closed()
     except Exception as exc:
         return _unexpected(exc)
+
+
+STDOUT_CLOSED = 141  # 128 + SIGPIPE, what `yes | head -1` reports under `set -o pipefail`
+
+
+def _stdout_closed() -> int:
+    """Point stdout at devnull so the interpreter's final flush cannot fail again (the recipe
+    in the `signal` module docs), and exit quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return STDOUT_CLOSED
 
 
 def _unexpected(exc: Exception) -> int:

@@ -12,7 +12,7 @@ list_items, health, act, auth, simulate) must never import Textual, not even ind
 import heavy modules inside `run`, and keep this package's `__init__` empty of imports.
 
 Modules: dashboard, simulate, sync, list_items (`zen-tui list`), health, act, auth,
-webhooks.
+webhooks, outbox.
 """
 
 # `zen-tui <command>` -> module name in this package.
@@ -25,4 +25,5 @@ COMMAND_MODULES: dict[str, str] = {
     "act": "act",
     "auth": "auth",
     "webhooks": "webhooks",
+    "outbox": "outbox",
 }

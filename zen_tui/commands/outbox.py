@@ -1,0 +1,99 @@
+"""`zen-tui outbox [list|retry ID|clear --failed|clear ID] [--json]`: the queued actions.
+
+`list` (the default) shows pending, unknown and failed entries with their reasons. Failed
+entries stay until handled (they count in `health`): `retry` queues one again (the next
+`zen-tui sync` or the dashboard sends it), `clear` forgets failed ones. Reads and writes the
+store only, no network. Exit status: 0 ok, 2 for an id that matches no (failed) entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from zen_tui.config import Settings
+from zen_tui.models import ActionState
+from zen_tui.store import OutboxEntry, Store
+from zen_tui.sync.wiring import open_store
+
+SHOWN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    try:
+        verb = getattr(args, "outbox_command", None) or "list"
+        if verb == "retry":
+            return _retry(store, args.entry)
+        if verb == "clear":
+            return _clear(store, None if args.failed else args.entry)
+        return _list(store, json_out=args.json)
+    finally:
+        store.close()
+
+
+def _list(store: Store, *, json_out: bool) -> int:
+    entries = store.outbox_by_state(*SHOWN)
+    if json_out:
+        print(json.dumps({"entries": [entry_json(e) for e in entries]}, indent=2))
+        return 0
+    if not entries:
+        print("outbox empty: nothing pending or failed")
+    now = time.time()
+    for e in entries:
+        reason = f": {e.reason}" if e.reason else ""
+        age = int(now - e.updated_at)
+        print(f"{e.id[:12]}  {e.state:<8} {e.action.kind} on {e.action.item_id}"
+              f" ({e.attempts} attempts, {age}s ago){reason}")  # fmt: skip
+    return 0
+
+
+def entry_json(e: OutboxEntry) -> dict[str, Any]:
+    a = e.action
+    return {
+        "id": e.id,
+        "state": str(e.state),
+        "kind": a.kind,
+        "item_id": a.item_id,
+        "account": a.account,
+        "params": a.params,
+        "attempts": e.attempts,
+        "reason": e.reason,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+    }
+
+
+def _find(store: Store, prefix: str) -> OutboxEntry | None:
+    """The failed entry whose id starts with `prefix` (ids are shown cut to 12 characters)."""
+    found = [e for e in store.outbox_by_state(ActionState.FAILED) if e.id.startswith(prefix)]
+    if len(found) == 1 and prefix:
+        return found[0]
+    what = "several failed entries" if found else "no failed entry"
+    print(f"zen-tui: {what} match {prefix!r}; see `zen-tui outbox` for the ids", file=sys.stderr)
+    return None
+
+
+def _retry(store: Store, prefix: str) -> int:
+    entry = _find(store, prefix)
+    if entry is None:
+        return 2
+    store.outbox_update(entry.id, state=ActionState.PENDING, reason="retry asked by the user")
+    print(f"queued again: {entry.action.kind} on {entry.action.item_id}; "
+          "`zen-tui sync --once` or the dashboard sends it")  # fmt: skip
+    return 0
+
+
+def _clear(store: Store, prefix: str | None) -> int:
+    if prefix is None:
+        print(f"cleared {store.outbox_delete_failed()} failed entries")
+        return 0
+    entry = _find(store, prefix)
+    if entry is None:
+        return 2
+    store.outbox_delete_failed(entry.id)
+    print(f"cleared: {entry.action.kind} on {entry.action.item_id}")
+    return 0
