@@ -11,11 +11,21 @@ from zen_tui.config import load_settings, section_infos
 from zen_tui.models import PullRequest
 from zen_tui.store import Store
 
+CONFIG = """
+[[accounts]]
+name = "gh"
+service = "github"
+[[sections]]
+pane = "prs"
+title = "Mine"
+account = "gh"
+query = "is:pr"
+"""
+
 
 def test_reader_closing_early_is_quiet(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n[[sections]]\npane = "prs"\n'
-                   'title = "Mine"\naccount = "gh"\nquery = "is:pr"\n', encoding="utf-8")  # fmt: skip
+    cfg.write_text(CONFIG, encoding="utf-8")
     data = tmp_path / "data"
     settings = load_settings(cfg, data, must_exist=True)
     section = next(s for s in section_infos(settings) if s.pane == "prs")
