@@ -14,6 +14,7 @@ from typing import Any
 
 from zen_tui.config import Settings, section_infos
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, Snapshot
+from zen_tui.store import Store
 from zen_tui.sync.freshness import from_local_store
 from zen_tui.sync.wiring import open_store
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sections = [s for s in sections if s.account == args.account]
     store = open_store(settings)
     try:
-        shown = [(s, from_local_store(*store.load_section(s.id))) for s in sections]
+        shown = [(s, stored_snapshot(store, s.id)) for s in sections]
     finally:
         store.close()
     now = time.time()
@@ -37,6 +38,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print_text(args.pane, shown, now)
     return 0
+
+
+def stored_snapshot(store: Store, section_id: str) -> Snapshot:
+    """The stored items; when the last sync was not live, the reason says why it was not."""
+    snap = from_local_store(*store.load_section(section_id))
+    why = store.section_reason(section_id)
+    if why is None:
+        return snap
+    return dataclasses.replace(
+        snap, freshness=dataclasses.replace(snap.freshness, reason=f"last sync: {why}")
+    )
 
 
 def to_json(pane: str, shown: list[tuple[SectionInfo, Snapshot]], now: float) -> dict[str, Any]:

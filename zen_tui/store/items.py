@@ -44,6 +44,22 @@ class ItemsMixin(StoreBase):
                 ((section_id, item_id) for item_id in item_ids),
             )
 
+    def set_section_reason(self, section_id: str, reason: str | None) -> None:
+        """Why the section's last sync was not live; None (live again) clears it."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sections (section_id, fetched_at, reason) VALUES (?, NULL, ?)"
+                " ON CONFLICT (section_id) DO UPDATE SET reason = excluded.reason",
+                (section_id, reason),
+            )
+
+    def section_reason(self, section_id: str) -> str | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT reason FROM sections WHERE section_id = ?", (section_id,)
+            ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     def load_section(self, section_id: str) -> tuple[list[Item], float | None]:
         """Items newest-updated first (ties keep the saved order), and when they were fetched."""
         with self._read() as db:

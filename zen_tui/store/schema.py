@@ -93,7 +93,12 @@ def _v2_webhooks_and_health(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_core, _v2_webhooks_and_health]
+def _v3_section_reason(db: sqlite3.Connection) -> None:
+    # Why the last sync of a section was not live (NULL when it was), for `zen-tui list`.
+    db.execute("ALTER TABLE sections ADD COLUMN reason TEXT")
+
+
+MIGRATIONS: list[Migration] = [_v1_core, _v2_webhooks_and_health, _v3_section_reason]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -283,6 +283,9 @@ class SyncEngine:
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self._snapshots[section.id] = snapshot
         if snapshot != previous:
+            # Kept so `zen-tui list` can say why the stored items are not fresh.
+            live = snapshot.freshness.state is FreshnessState.LIVE
+            self.store.set_section_reason(section.id, None if live else snapshot.freshness.reason)
             self.bus.publish(
                 SectionUpdated(
                     service=section.service,
