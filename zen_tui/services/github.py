@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -340,6 +340,8 @@ class GitHubClient(BaseClient):
         base = f"/repos/{owner}/{repo}"
         try:
             return await self._check(action, idempotency_key, base, number)
+        except BadResponse:
+            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
         except (GatewayError, ValueError):  # offline, or a malformed action: cannot tell
             return None
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, tzinfo
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.models import Action, Item, SectionInfo, Service
 from zen_tui.services import adf
 from zen_tui.services.base import (
@@ -254,6 +254,8 @@ class JiraClient(BaseClient):
         key = self.key_of(action.item_id)
         try:
             return await self._check(action, idempotency_key, key)
+        except BadResponse:
+            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
         except GatewayError:
             return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.models import Action, Item, Message, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -375,6 +375,8 @@ class SlackClient(BaseClient):
             if action.kind == "post":
                 query = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
                 return await self._find_marker("conversations.history", query, idempotency_key)
+        except BadResponse:
+            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
         except (GatewayError, ValueError):
             return None
         return None

@@ -143,6 +143,8 @@ class Outbox:
         with failures(self.bus, entry.action.account) as troubles:
             try:
                 applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+            except BadResponse as err:  # the check itself was garbled: stay unknown, re-check
+                return Outcome(ActionState.UNKNOWN, f"could not verify yet: {reason_for(err)}")
             except GatewayError as err:
                 return _transient(err, ActionState.UNKNOWN) or Outcome(
                     ActionState.FAILED, f"could not verify: {reason_for(err)}"
