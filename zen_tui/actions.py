@@ -44,7 +44,7 @@ CHECKS = {
     "merge": (_is_pr, "open pull requests"),
     "close": (_is_github_issue_or_pr, "GitHub pull requests and issues (Jira: use t, transition)"),
     "assign": (_is_issue_or_pr, "pull requests and issues"),
-    "label": (_is_issue_or_pr, "pull requests and issues"),
+    "label": (_is_github_issue_or_pr, "GitHub pull requests and issues"),
     "comment": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),

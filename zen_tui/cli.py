@@ -165,7 +165,9 @@ def _act_options(p: argparse.ArgumentParser) -> None:
 def _outbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output (list only)")
     verbs = p.add_subparsers(dest="outbox_command", metavar="ACTION")
-    verbs.add_parser("list", help="pending, unknown and failed entries (the default)")
+    verbs.add_parser("list", help="pending, unknown and failed entries (the default)").add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
     verbs.add_parser("retry", help="queue a failed entry again").add_argument(
         "entry", metavar="ID", help="entry id (or a unique prefix) from `zen-tui outbox`"
     )

@@ -87,3 +87,27 @@ def test_well_formed_actions_pass(service: str, action: Action) -> None:
 def test_empty_required_value_is_missing() -> None:
     with pytest.raises(InvalidAction, match="needs body=VALUE"):
         validate(Action("comment", "gh:a/b#1", "gh", {"body": ""}), "github")
+
+
+def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
+    from zen_tui.models import Issue, Message, PullRequest
+    from zen_tui.ui import triage  # pure module: no Textual import
+
+    pr = PullRequest(id="gh:acme/api#7", account="gh", service="github", key="acme/api#7",
+                     title="t", url="u", updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    issue = Issue(id="jr:OPS-7", account="jr", service="jira", key="OPS-7", title="t", url="u",
+                  updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    msg = Message(id="sl:C1:1700000000.000100", account="sl", service="slack",
+                  key="C1:1700000000.000100", title="t", url="u",
+                  updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    built = 0
+    for command in triage.CHECKS:
+        for item in (pr, issue, msg):
+            try:
+                actions = triage.build(command, [item], "value")
+            except triage.NotApplicable:
+                continue
+            for action in actions:
+                validate(action, item.service)
+                built += 1
+    assert built >= 10

@@ -51,6 +51,7 @@ def test_list_shows_entries_with_reasons(base, ids, capsys) -> None:
     assert code == 0
     assert len(out.splitlines()) == 3 and "422 no label 2" in out and "pending  close" in out
     code, out, _ = cli(capsys, *base, "outbox", "--json")
+    assert cli(capsys, *base, "outbox", "list", "--json")[1] == out
     entries = json.loads(out)["entries"]
     assert code == 0 and [e["id"] for e in entries] == list(ids.values())
     assert entries[1] | {"state": "failed", "reason": "422 no label 2", "kind": "add_label",
@@ -62,8 +63,9 @@ def test_retry_by_prefix_queues_again(base, ids, tmp_path, capsys) -> None:
     assert code == 0 and out.startswith("queued again: add_label on gh:a/b#2")
     assert states(tmp_path)[ids["failed2"]] == "pending"
     code, out, _ = cli(capsys, *base, "health", "--json")
-    assert json.loads(out)["accounts"]["gh"] | {"outbox_pending": 2, "outbox_failed": 1} == (
-        json.loads(out)["accounts"]["gh"]
+    assert (
+        json.loads(out)["accounts"]["gh"] | {"outbox_pending": 2, "outbox_failed": 1}
+        == (json.loads(out)["accounts"]["gh"])
     )
 
 
