@@ -6,13 +6,10 @@ could not drain in 3 minutes. Once the reset time is past, the bucket must be fu
 
 from __future__ import annotations
 
-import pytest
-
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.limiter import ScopedLimiter
 
 
-@pytest.mark.xfail(strict=True, reason="the adaptive rate is never restored after reset_at")
 def test_bucket_rate_is_restored_after_the_reset_time():
     clock = FakeClock()
     limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)

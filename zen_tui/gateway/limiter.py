@@ -43,11 +43,23 @@ class BucketGauge:
 class AdaptiveLimiter(AsyncLimiter):
     """A leaky bucket whose rate can change and which can be paused until a reset."""
 
-    __slots__ = ("_clock", "_paused_until", "_queue", "_seq", "limit", "remaining", "reset_at")
+    __slots__ = (
+        "_adapted_until",
+        "_clock",
+        "_configured",
+        "_paused_until",
+        "_queue",
+        "_seq",
+        "limit",
+        "remaining",
+        "reset_at",
+    )
 
     def __init__(self, max_rate: float, time_period: float, clock: Clock) -> None:
         super().__init__(max_rate, time_period)
         self._clock = clock
+        self._configured = (max_rate, time_period)
+        self._adapted_until: float | None = None  # epoch; the header-derived rate holds until
         self._last_check = clock.monotonic()
         self._paused_until = 0.0  # monotonic
         self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
@@ -61,13 +73,36 @@ class AdaptiveLimiter(AsyncLimiter):
         if self._level:
             self._level = max(self._level - (now - self._last_check) * self._rate_per_sec, 0.0)
         self._last_check = now
+        if self._adapted_until is not None and self._clock.time() >= self._adapted_until:
+            self._restore()
 
-    def set_rate(self, max_rate: float, time_period: float) -> None:
-        self._leak()
+    def _restore(self) -> None:
+        # The server's window has reset: its quota is fresh, and later answers may never report
+        # a remaining count again (Jira only does on a 429), so the configured bucket applies.
+        self._adapted_until = None
+        self._apply_rate(*self._configured)
+        self._level = 0.0
+
+    def _apply_rate(self, max_rate: float, time_period: float) -> None:
         self.max_rate = max(1.0, max_rate)
         self.time_period = max(time_period, 1e-3)
         self._rate_per_sec = self.max_rate / self.time_period
         self._level = min(self._level, self.max_rate)
+
+    def set_rate(self, max_rate: float, time_period: float) -> None:
+        self._leak()
+        self._apply_rate(max_rate, time_period)
+
+    def adapt(self, max_rate: float, reset_at: float) -> None:
+        """Follow a server-reported quota until `reset_at` (epoch), then the configured rate."""
+        window = reset_at - self._clock.time()
+        if window <= 0:  # already reset: nothing to follow
+            self._leak()
+            self._adapted_until = None
+            self._apply_rate(*self._configured)
+            return
+        self.set_rate(max_rate, window)
+        self._adapted_until = reset_at
 
     def pause_for(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
@@ -189,9 +224,7 @@ class ScopedLimiter:
         bucket.remaining = remaining
         bucket.reset_at = reset_at
         if adaptive and remaining is not None and reset_at is not None:
-            window = reset_at - self._clock.time()
-            if window > 0:
-                bucket.set_rate(max(1.0, remaining * self._safety), window)
+            bucket.adapt(max(1.0, remaining * self._safety), reset_at)
         return bucket
 
     def pause_until(self, scope: str, retry_at: float) -> None:

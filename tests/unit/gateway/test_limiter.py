@@ -10,7 +10,7 @@ import pytest
 
 from zen_tui.gateway import FakeClock, Priority, RateLimited
 from zen_tui.gateway.events import QuotaUpdated, WaitingForToken
-from zen_tui.gateway.limiter import AdaptiveLimiter, SlidingWindow, TokenTimeout
+from zen_tui.gateway.limiter import AdaptiveLimiter, ScopedLimiter, SlidingWindow, TokenTimeout
 
 from .conftest import near, settings_for
 
@@ -101,6 +101,33 @@ def test_set_rate_changes_the_drain_rate() -> None:
     assert bucket.wait_time() == near(0.5)
     clock.advance(1)
     assert bucket.tokens() == near(2)
+
+
+def test_adapted_rate_holds_until_the_reset_then_the_configured_rate_returns() -> None:
+    # Jira: a 429 reports Remaining 0; its ordinary answers never report a remaining count.
+    clock = FakeClock()
+    limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)
+    bucket = limiter.observe("default", 600, 0, clock.time() + 60.0)
+    assert (bucket.max_rate, bucket.time_period) == (1.0, near(60))
+    assert bucket.try_take() and not bucket.try_take()
+    clock.advance(30)  # mid-window: still the header's pace
+    limiter.observe("default", None, None, None)  # an ordinary answer, no quota headers
+    assert bucket.max_rate == 1.0 and bucket.wait_time() == near(30)
+    clock.advance(31)  # past the reset: a full bucket at the configured rate
+    assert (bucket.gauge().tokens, bucket.max_rate, bucket.time_period) == (10.0, 10.0, 1.0)
+    assert sum(bucket.try_take() for _ in range(12)) == 10
+
+
+def test_a_new_report_moves_the_reset_and_a_past_reset_is_ignored() -> None:
+    clock = FakeClock()
+    limiter = ScopedLimiter({"core": (50.0, 1.0)}, clock)
+    limiter.observe("core", 5000, 100, clock.time() + 10.0)
+    clock.advance(9)
+    bucket = limiter.observe("core", 5000, 20, clock.time() + 100.0)  # a fresh window
+    clock.advance(50)
+    assert bucket.max_rate == near(18) and bucket.time_period == near(100)
+    limiter.observe("core", 5000, 0, clock.time() - 1.0)  # stale reset: use the configured rate
+    assert (bucket.max_rate, bucket.time_period) == (50.0, 1.0)
 
 
 async def test_sliding_window_caps_starts_per_window() -> None:
