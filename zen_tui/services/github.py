@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +40,9 @@ _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
 PER_PAGE = 100
 VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
+ENRICH_MAX = 30  # PR rows enriched per fetch (newest first); the rest stay "unknown"
+ENRICH_CONCURRENCY = 4
+_CHECK_STATES = {"success": "success", "failure": "failure", "error": "failure"}
 
 
 def section_query(section: SectionInfo) -> str:
@@ -82,9 +87,82 @@ class GitHubClient(BaseClient):
         if cursor:
             query += f" updated:>={cursor}"
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
-        return await self._paged(
+        result = await self._paged(
             "/search/issues", params, limit, interactive, self._search_page, cursor
         )
+        if section.pane != "prs":
+            return result
+        items = await self._enrich(result.items, min(limit, ENRICH_MAX), interactive)
+        return dataclasses.replace(result, items=items)
+
+    async def _enrich(self, items: list[Item], count: int, interactive: bool) -> list[Item]:
+        """Review decision, checks and mergeability for the newest open PRs (ETag-cached)."""
+        prs = [i for i in items if isinstance(i, PullRequest) and i.state == "open"]
+        prs = sorted(prs, key=lambda p: p.updated_at, reverse=True)[:count]
+        gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
+
+        async def one(pr: PullRequest) -> PullRequest:
+            async with gate:
+                return await self._enriched(pr, interactive)
+
+        done = {p.id: p for p in await asyncio.gather(*(one(p) for p in prs))}
+        return [done.get(i.id, i) for i in items]
+
+    async def _enriched(self, pr: PullRequest, interactive: bool) -> PullRequest:
+        """One PR's row fields; any failure leaves that field None ("unknown")."""
+        try:
+            owner, repo, number = split_key(pr.key)
+        except ValueError:
+            return pr
+        base, errors = f"/repos/{owner}/{repo}/pulls/{number}", list[str]()
+        raw = await self._read(base, errors, interactive)
+        reviews = await self._read(f"{base}/reviews", errors, interactive)
+        changes: dict[str, Any] = {}
+        try:
+            if isinstance(raw, dict):
+                changes.update(self._pr_fields(raw))
+                sha = changes.pop("sha", None)
+                status = (
+                    await self._read(
+                        f"/repos/{owner}/{repo}/commits/{sha}/status", errors, interactive
+                    )
+                    if sha
+                    else None
+                )
+                changes["check_status"] = self._check_state(status)
+            if reviews is not None:
+                r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/reviews")
+                pairs = tuple(
+                    (r.text(r.obj(v, "user"), "login"), r.text(v, "state"))
+                    for v in r.root_list(reviews)
+                )
+                waiting = changes.get("requested_reviewers", pr.requested_reviewers)
+                changes["review_decision"] = review_decision(pairs) or (
+                    "review_required" if waiting else None
+                )
+        except GatewayError:  # a malformed part: leave the row as listed
+            return pr
+        return dataclasses.replace(pr, **changes)
+
+    def _pr_fields(self, raw: dict[str, Any]) -> dict[str, Any]:
+        r = self.r.at("/repos/{owner}/{repo}/pulls/{number}")
+        return {
+            "mergeable": r.opt_bool(raw, "mergeable"),
+            "draft": bool(r.opt_bool(raw, "draft")),
+            "requested_reviewers": tuple(
+                r.text(u, "login") for u in r.opt_arr(raw, "requested_reviewers")
+            ),
+            "sha": r.opt_text(r.opt_obj(raw, "head") or {}, "sha"),
+        }
+
+    def _check_state(self, status: Any) -> str | None:
+        if not isinstance(status, dict):
+            return None
+        r = self.r.at("/repos/{owner}/{repo}/commits/{ref}/status")
+        if not r.opt_arr(status, "statuses"):
+            return None  # no checks reported: GitHub says "pending", which would mislead
+        state = r.opt_text(status, "state") or ""
+        return _CHECK_STATES.get(state, "pending")
 
     def _search_page(self, body: Any) -> list[Item]:
         r = self.r.at("/search/issues")
@@ -229,7 +307,7 @@ class GitHubClient(BaseClient):
                 (r.text(s, "context"), r.text(s, "state")) for s in r.opt_arr(body, "statuses")
             )
 
-    async def _read(self, path: str, errors: list[str]) -> Any:
+    async def _read(self, path: str, errors: list[str], interactive: bool = True) -> Any:
         """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""
         try:
             resp = await self.gateway.request(
@@ -237,7 +315,7 @@ class GitHubClient(BaseClient):
                 path,
                 endpoint=_template(path),
                 cache_type="issue_details",
-                priority=priority(True),
+                priority=priority(interactive),
                 allow_stale=True,
             )
         except GatewayError as err:

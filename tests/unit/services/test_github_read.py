@@ -17,7 +17,8 @@ EX = "github-rest-api-description/examples"
 
 
 @pytest.fixture
-def gh(make_gateway) -> GitHubClient:
+def gh(make_gateway, monkeypatch) -> GitHubClient:
+    monkeypatch.setattr("zen_tui.services.github.ENRICH_MAX", 0)  # listing only; see _enrich tests
     client = make_client(Account("github", "github", API, user="me"), make_gateway("github"))
     assert isinstance(client, GitHubClient)
     return client
