@@ -6,8 +6,10 @@ from dataclasses import replace
 
 from zen_tui.config import demo_settings
 from zen_tui.models import FreshnessState
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.wiring import build
 
-from .conftest import engine_for, fast
+from .conftest import fast
 
 
 async def test_two_github_accounts_sync_independently(sim, tmp_path) -> None:
@@ -15,11 +17,19 @@ async def test_two_github_accounts_sync_independently(sim, tmp_path) -> None:
     second = replace(github, name="github-work")
     dead = replace(github, name="github-dead", base_url="http://127.0.0.1:9/github")
     settings = fast(demo_settings([*sim.accounts, second, dead], tmp_path))
-    engine = engine_for(settings)
+    wired = build(settings)
+    engine = SyncEngine(wired)
     try:
         snapshots = await engine.sync_once()
+        caches = {
+            n: wired.gateways[n]._cache.keys("issue_details") for n in ("github", "github-work")
+        }
     finally:
         await engine.stop()
+    # Each account's gateway caches under its own keys: nothing is shared between accounts.
+    assert caches["github"] and caches["github-work"]
+    assert all(k.startswith("github ") for k in caches["github"])
+    assert all(k.startswith("github-work ") for k in caches["github-work"])
 
     by_account: dict[str, list] = {}
     for section in engine.sections:
