@@ -51,16 +51,23 @@ class Poller:
         self.next_poll_at: float | None = None
         self.polls = 0
         self._lock = asyncio.Lock()  # one poll at a time, whoever asks
+        self._begun = 0  # polls begun so far: lets queued callers share one follow-up poll
         self._wake = asyncio.Event()
         self._last: PollOutcome | None = None
         self._previous_wait = 0.0
 
     async def poll_now(self, interactive: bool = True) -> None:
-        """Poll now; if a poll is running, wait for it instead of overlapping it."""
-        if self._lock.locked():
-            async with self._lock:
-                return
+        """Poll now, never overlapping a running poll.
+
+        A poll that began before this call may have missed what the caller wants to see (the
+        outage that just began, the action just applied): wait for it, then poll again.
+        Callers that queue behind the same poll share the next one.
+        """
+        wanted = self._begun + 1  # the first poll to begin after this call
         async with self._lock:
+            if self._begun >= wanted:  # another caller's poll began after ours: it will do
+                return
+            self._begun += 1
             try:
                 outcome = await self._poll(self.section, interactive)
             except Exception:  # the engine turns errors into snapshots; this is a last guard

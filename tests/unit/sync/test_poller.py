@@ -60,7 +60,29 @@ async def test_polls_never_overlap():
     await asyncio.sleep(0.01)
     release.set()
     await asyncio.gather(*tasks)
-    assert peak == 1 and poller.polls == 1  # the others waited for the running poll
+    # never two at once; the two callers that came while a poll ran share one follow-up poll
+    assert peak == 1 and poller.polls == 2
+
+
+async def test_a_refresh_during_a_running_poll_gets_a_poll_that_began_after_it():
+    bus, clock = EventBus(), FakeClock()
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def slow(section, interactive):
+        started.append(len(started) + 1)
+        if len(started) == 1:
+            await release.wait()  # the first poll runs across the refresh request
+        return PollOutcome(changed=True)
+
+    poller = Poller(SECTION, slow, bus, POLICY, clock)
+    first = asyncio.create_task(poller.poll_now(interactive=False))
+    await asyncio.sleep(0.01)
+    refresh = asyncio.create_task(poller.poll_now())  # e.g. the user pressed R mid-poll
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(first, refresh)
+    assert started == [1, 2]  # the refresh was answered by a poll that began after it
 
 
 async def test_pause_stops_polling_and_resume_restarts():
