@@ -63,7 +63,6 @@ def status_line(app: ZenApp) -> str:
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
     stack: DemoStack, mode: str
 ) -> None:
-    started = time.monotonic()
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
@@ -93,7 +92,6 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         await wait_until(lambda: breaker_lamps(app)["github"] == "closed", "the lamp to close")
         assert not card.has_class("-open")
         assert status_line(app).startswith("Pull requests: live")
-    assert time.monotonic() - started < 20
 
 
 # --- in-app login -------------------------------------------------------------------------
