@@ -193,9 +193,9 @@ def test_unknown_scenario_and_phase_keys_are_refused(script: str, message: str) 
 
 
 def test_the_documented_example_scenario_loads() -> None:
-    docs = Path(__file__).parents[2] / "docs" / "sections" / "simulator.md"
-    text = docs.read_text(encoding="utf-8")
-    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    readme = Path(__file__).parents[2] / "README.md"
+    blocks = [b.split("```", 1)[0] for b in readme.read_text(encoding="utf-8").split("```toml\n")]
+    [example] = [b for b in blocks[1:] if 'name = "lunch-time"' in b]
     scenario = parse(tomllib.loads(example))
     assert scenario.name == "lunch-time" and scenario.period == 90
     assert scenario.settings == {"slack": {"non_marketplace": True}}
