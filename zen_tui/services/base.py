@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.gateway.events import CacheOutcome
 from zen_tui.gateway.limiter import Priority
 from zen_tui.models import Action, Item, SectionInfo, Service
@@ -145,6 +145,20 @@ def gone_message(err: ApiGone, what: str) -> ApiGone:
         "upgrade zen-tui to a version that uses the current API"
     )
     return err
+
+
+async def checked(check: Awaitable[bool | None]) -> bool | None:
+    """The answer of a verify() check; None ("cannot tell") when the service can't be asked.
+
+    A garbled answer is not "cannot tell": it propagates, so the outbox keeps the entry
+    unknown and checks again later instead of failing an action that may have been applied.
+    """
+    try:
+        return await check
+    except BadResponse:
+        raise
+    except GatewayError:
+        return None
 
 
 class BaseClient:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -19,6 +19,7 @@ from zen_tui.services.base import (
     GatewayLike,
     Response,
     Sleeper,
+    checked,
     gone_message,
     merge_cache,
     param,
@@ -417,10 +418,8 @@ class GitHubClient(BaseClient):
             return None
         base = f"/repos/{owner}/{repo}"
         try:
-            return await self._check(action, idempotency_key, base, number)
-        except BadResponse:
-            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
-        except (GatewayError, ValueError):  # offline, or a malformed action: cannot tell
+            return await checked(self._check(action, idempotency_key, base, number))
+        except ValueError:  # a malformed action: cannot tell
             return None
 
     async def _check(self, action: Action, key: str, base: str, number: int) -> bool | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, tzinfo
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import Action, Item, SectionInfo, Service
 from zen_tui.services import adf
 from zen_tui.services.base import (
@@ -19,6 +19,7 @@ from zen_tui.services.base import (
     MissingParam,
     Response,
     Sleeper,
+    checked,
     gone_message,
     merge_cache,
     param,
@@ -252,12 +253,7 @@ class JiraClient(BaseClient):
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         key = self.key_of(action.item_id)
-        try:
-            return await self._check(action, idempotency_key, key)
-        except BadResponse:
-            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
-        except GatewayError:
-            return None
+        return await checked(self._check(action, idempotency_key, key))
 
     async def _check(self, action: Action, ikey: str, key: str) -> bool | None:
         if action.kind == "comment":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import Action, Item, Message, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -16,6 +16,7 @@ from zen_tui.services.base import (
     MissingParam,
     Response,
     Sleeper,
+    checked,
     gone_message,
     merge_cache,
     param,
@@ -366,19 +367,20 @@ class SlackClient(BaseClient):
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         channel, ts = _split(self.key_of(action.item_id))
         try:
-            if action.kind == "react":
-                return await self._reacted(channel, ts, action.params)
-            if action.kind == "reply":
-                thread = action.params.get("thread_ts") or ts
-                query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
-                return await self._find_marker("conversations.replies", query, idempotency_key)
-            if action.kind == "post":
-                query = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
-                return await self._find_marker("conversations.history", query, idempotency_key)
-        except BadResponse:
-            raise  # a garbled answer is a failed check, not "cannot tell": checked again later
-        except (GatewayError, ValueError):
+            return await checked(self._check(action, idempotency_key, channel, ts))
+        except ValueError:  # a malformed action: cannot tell
             return None
+
+    async def _check(self, action: Action, key: str, channel: str, ts: str) -> bool | None:
+        if action.kind == "react":
+            return await self._reacted(channel, ts, action.params)
+        if action.kind == "reply":
+            thread = action.params.get("thread_ts") or ts
+            query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
+            return await self._find_marker("conversations.replies", query, key)
+        if action.kind == "post":
+            query = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
+            return await self._find_marker("conversations.history", query, key)
         return None
 
     async def _find_marker(self, method: str, query: dict[str, Any], key: str) -> bool | None:
