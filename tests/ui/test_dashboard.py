@@ -561,3 +561,51 @@ async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
         assert not app.is_running
     assert not backend.started  # unmounting awaited backend.stop()
     assert app.return_code == 0
+
+
+# --- what the screen says is what is happening (issue 8, part 8) -------------------------
+
+
+class GatedRefresh(FakeBackend):
+    """refresh() waits until the test lets it finish, like a real poll in flight."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.go = asyncio.Event()
+
+    async def refresh(self, section_id: str | None = None) -> None:
+        await super().refresh(section_id)
+        await self.go.wait()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+async def test_the_refreshing_note_goes_when_the_refresh_ends() -> None:
+    backend = GatedRefresh()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("]", "R")  # the second PR section: "Mine"
+        await pilot.pause()
+        assert "refreshing Mine…" in status(pilot.app)
+        backend.go.set()
+        for _ in range(5):
+            await pilot.pause()
+        assert backend.refreshed == ["prs:1:gh"]
+        assert "refreshing" not in status(pilot.app), status(pilot.app)
+        assert status(pilot.app).startswith("Pull requests: local 3h")
+
+
+async def test_a_pane_without_sections_says_so_in_its_title_and_the_status_line() -> None:
+    sections = [s for s in FakeBackend().sections if s.pane != "issues"]
+    async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab")  # to the Issues pane, which has no sections
+        await pilot.pause()
+        pane = app_pane(pilot.app, "issues")
+        assert "no sections configured" in status(pilot.app), status(pilot.app)
+        assert "waiting for data" not in status(pilot.app)
+        assert str(pane.border_title).endswith("no sections configured")
+        tabs = str(pane.query_one(".tabs").render())
+        assert "no sections configured" in tabs

@@ -282,11 +282,15 @@ class DashboardScreen(Screen[None]):
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
         section = self.pane.section
-        self._say(f"refreshing {section.title if section else 'all'}…", notify=False)
+        busy = f"refreshing {section.title if section else 'all'}…"
+        self._say(busy, notify=False)
         try:
             await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
+            return
+        if self._last_message == busy:  # done: the badge says how fresh it is now
+            self._say("", notify=False)
 
     def _offer_login(self, event: SectionUpdated) -> None:
         """Say once per account that its login expired, with the key; never a modal."""

@@ -19,6 +19,7 @@ from zen_tui.ui.widgets.item_list import ItemList
 
 PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
+NO_SECTIONS = "no sections configured"
 
 
 class FilterInput(Input):
@@ -78,6 +79,8 @@ class ItemPane(Vertical):
         return snap.freshness if snap else None
 
     def on_mount(self) -> None:
+        if not self.sections:
+            self.list.empty_text = NO_SECTIONS
         self.render_tabs()
         self.refresh_title()
 
@@ -114,7 +117,7 @@ class ItemPane(Vertical):
             text.append(f" {section.title}{count} ", style=style)
             text.append(" ")
         if not self.sections:
-            text.append(" no sections configured", style="italic")
+            text.append(f" {NO_SECTIONS}", style="italic")
         self.query_one(".tabs", Static).update(text)
 
     def refresh_title(self) -> None:
@@ -122,7 +125,7 @@ class ItemPane(Vertical):
         items = self.list
         count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
         fresh = self.freshness
-        badge = fresh.badge(self.clock()) if fresh else "local"
+        badge = fresh.badge(self.clock()) if fresh else self._no_data()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
         if title != self.border_title:
             self.border_title = title
@@ -139,10 +142,14 @@ class ItemPane(Vertical):
             self.remove_class(*_BADGE_CLASSES)
             self.add_class(wanted)
 
+    def _no_data(self) -> str:
+        """What the title and the status line say before a section has any snapshot."""
+        return "waiting for data" if self.sections else NO_SECTIONS
+
     def status_text(self) -> str:
         """For the status line: `Pull requests: cached 2m (github breaker open until …)`."""
         fresh = self.freshness
         if fresh is None:
-            return f"{PANE_LABELS[self.pane]}: waiting for data"
+            return f"{PANE_LABELS[self.pane]}: {self._no_data()}"
         reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
         return f"{PANE_LABELS[self.pane]}: {fresh.badge(self.clock())}{reason}"
