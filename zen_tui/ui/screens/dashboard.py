@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from zen_tui.models import ActionState, Item
-from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, SectionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
@@ -144,6 +144,12 @@ class DashboardScreen(Screen[None]):
     def on_section(self, event: SectionUpdated) -> None:
         self.apply_snapshot(event.section_id, event.snapshot)
         self._offer_login(event)
+
+    def on_activity(self, event: SectionActivity) -> None:
+        for pane in self.panes():
+            if any(s.id == event.section_id for s in pane.sections):
+                pane.set_activity(event.section_id, event.activity)
+        self.refresh_status()
 
     def on_action(self, event: ActionUpdated) -> None:
         row = RowState(event.state, event.kind, event.reason)
