@@ -61,6 +61,8 @@ class GatewayLike(Protocol):
 
     async def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any: ...
 
+    def expire(self, cache_type: str, path: str, params: Any = None) -> None: ...
+
 
 class AccountInfo(Protocol):
     name: str

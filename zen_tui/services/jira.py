@@ -43,6 +43,7 @@ from zen_tui.sync.backend import ItemDetail
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+_DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
 
 class JiraClient(BaseClient):
@@ -130,9 +131,7 @@ class JiraClient(BaseClient):
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
         detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
-        issue = await self._read(
-            f"{API}/issue/{item.key}", {"fields": "description,comment"}, errors
-        )
+        issue = await self._read(f"{API}/issue/{item.key}", _DETAIL_FIELDS, errors)
         if isinstance(issue, dict):
             r = self.r.at(f"{API}/issue/{{key}}")
             fields = r.opt_obj(issue, "fields") or {}
@@ -152,9 +151,17 @@ class JiraClient(BaseClient):
         return r.opt_text(author, "displayName") or "", strip_zw(adf.to_text(raw.get("body")))
 
     async def _read(self, path: str, params: dict[str, Any] | None, errors: list[str]) -> Any:
+        """A preview part, through the issue_details cache (a cursor move back and forth asks
+        the server once); in an outage the last good copy is served."""
         try:
             resp = await self.gateway.request(
-                "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+                "GET",
+                path,
+                endpoint=_template(path),
+                params=params,
+                priority=priority(True),
+                cache_type="issue_details",
+                allow_stale=True,
             )
         except GatewayError as err:
             errors.append(str(err))
@@ -224,6 +231,9 @@ class JiraClient(BaseClient):
             raise gone_message(err, f"Jira {err.endpoint}") from None
         except ApiError as err:
             return refused(err)
+        finally:  # the write may have landed: the next preview asks the server again
+            self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
+            self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
 
     async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
         p = action.params
