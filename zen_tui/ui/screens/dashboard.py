@@ -97,7 +97,7 @@ class DashboardScreen(Screen[None]):
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
                     yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
-            yield Preview()
+            yield Preview(self.zen.clock)
         yield Static(id="status")
         yield Footer()
 
