@@ -493,7 +493,9 @@ class GitHubClient(BaseClient):
     async def _fresh(self, path: str) -> Any:
         """An uncached read for verify(): the answer must reflect the server right now."""
         params = {"per_page": 100} if path.endswith(("/reviews", "/labels")) else None
-        resp = await self.gateway.request("GET", path, endpoint=_template(path), params=params)
+        resp = await self.gateway.request(
+            "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+        )
         return resp.json()
 
 

@@ -205,7 +205,10 @@ class JiraClient(BaseClient):
     async def transitions(self, key: str) -> list[tuple[str, str, str]]:
         """(id, name, target status name) of each transition available now."""
         resp = await self.gateway.request(
-            "GET", f"{API}/issue/{key}/transitions", endpoint=f"{API}/issue/{{key}}/transitions"
+            "GET",
+            f"{API}/issue/{key}/transitions",
+            endpoint=f"{API}/issue/{{key}}/transitions",
+            priority=priority(True),  # read for an own action: someone is waiting on it
         )
         r = self.r.at(f"{API}/issue/{{key}}/transitions")
         return [
@@ -272,6 +275,7 @@ class JiraClient(BaseClient):
                 f"{API}/issue/{key}/comment",
                 endpoint=f"{API}/issue/{{key}}/comment",
                 params={"orderBy": "-created", "maxResults": 100},
+                priority=priority(True),
             )
             r = self.r.at(f"{API}/issue/{{key}}/comment")
             comments = r.opt_arr(r.root(resp.json()), "comments")
@@ -294,7 +298,11 @@ class JiraClient(BaseClient):
 
     async def _fields(self, key: str, fields: str) -> dict[str, Any]:
         resp = await self.gateway.request(
-            "GET", f"{API}/issue/{key}", endpoint=f"{API}/issue/{{key}}", params={"fields": fields}
+            "GET",
+            f"{API}/issue/{key}",
+            endpoint=f"{API}/issue/{{key}}",
+            params={"fields": fields},
+            priority=priority(True),
         )
         r = self.r.at(f"{API}/issue/{{key}}")
         return r.opt_obj(r.root(resp.json()), "fields") or {}
