@@ -110,6 +110,13 @@ class ServiceClient(Protocol):
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
 
+def note_stale(resp: Any, errors: list[str]) -> None:
+    """A preview part the gateway served from its stale copy (the server failed): say why, so
+    the preview shows its age instead of passing it off as fresh."""
+    if getattr(resp, "cache", None) == "stale" and getattr(resp, "stale_error", None):
+        errors.append(str(resp.stale_error))
+
+
 def priority(interactive: bool) -> Priority:
     return Priority.INTERACTIVE if interactive else Priority.BACKGROUND
 

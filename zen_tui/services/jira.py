@@ -22,6 +22,7 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
+    note_stale,
     param,
     priority,
     refused,
@@ -166,6 +167,7 @@ class JiraClient(BaseClient):
         except GatewayError as err:
             errors.append(str(err))
             return None
+        note_stale(resp, errors)
         return resp.json()
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
