@@ -4,6 +4,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 
 from zen_tui.cli import main
 from zen_tui.commands import act
@@ -93,3 +94,76 @@ def test_a_corrupt_store_is_moved_aside_with_a_notice(tmp_path, capsys):
     assert code == 0 and "moved to" in err and "\n" not in err.strip()
     assert "not synced yet" in out
     assert list(store.parent.glob("zen-tui.db.corrupt-*"))
+
+
+# --- act answers promptly in an outage (issue 8, part 8) -----------------------------------
+
+
+def label_args(sim, label: str) -> argparse.Namespace:
+    github = sim.account("github").name
+    return argparse.Namespace(
+        kind="add_label", item=f"{github}:{first_pr(sim)}", params={"label": label}
+    )
+
+
+def github_requests(sim) -> int:
+    return sum(r["count"] for r in sim.counters()["requests"] if r["service"] == "github")
+
+
+def labels_added(sim, label: str) -> int:
+    log = sim.counters()["mutation_log"]
+    return sum(1 for m in log if m["kind"] == "label_added" and m["label"] == label)
+
+
+def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_path, capsys):
+    """The configured (not test-shortened) retry settings: on main this sent 16 requests
+    over ~13 s (a hang: a minute) before it said `pending`."""
+    from zen_tui.config import demo_settings
+
+    settings = demo_settings(sim.accounts, tmp_path)
+    sim.set_faults([{"service": "github", "outage": True}])
+    sim.reset_counters()
+    started = time.monotonic()
+    assert act.run(label_args(sim, "soon"), settings) == act.PENDING
+    took, sent = time.monotonic() - started, github_requests(sim)
+    assert "pending add_label" in capsys.readouterr().out
+    assert took < 4.0 and sent <= 4, (took, sent)
+
+
+def test_act_with_the_breaker_seen_open_queues_and_answers_without_sending(sim, settings, capsys):
+    """A running dashboard saw GitHub's breaker open (it saves that in the store): `act`
+    sends nothing, says why and until when, and the next sync sends the action once."""
+    from zen_tui.sync.wiring import open_store
+
+    store = open_store(settings)
+    store.save_health("github", {"breaker": "open", "half_open_at": time.time() + 30}, 0.0)
+    store.close()
+    sim.reset_counters()
+    started = time.monotonic()
+    assert act.run(label_args(sim, "queued"), settings) == act.PENDING
+    assert time.monotonic() - started < 2.0 and github_requests(sim) == 0
+    out = capsys.readouterr().out
+    assert "pending add_label" in out and "breaker open until" in out, out
+
+    from zen_tui.commands import sync
+
+    sync.run(argparse.Namespace(once=True), settings)
+    assert labels_added(sim, "queued") == 1
+
+
+def test_act_against_a_hang_answers_at_its_deadline_and_verifies_later(
+    sim, settings, capsys, monkeypatch
+):
+    monkeypatch.setattr(act, "SEND_DEADLINE", 1.0)
+    sim.set_faults([{"service": "github", "hang_rate": 1.0, "hang_seconds": 2}])
+    started = time.monotonic()
+    assert act.run(label_args(sim, "hung"), settings) == act.PENDING
+    assert time.monotonic() - started < 3.0
+    out = capsys.readouterr().out
+    assert "no answer within 1 s; will verify before resending" in out, out
+
+    sim.clear_faults()
+    from zen_tui.commands import sync
+
+    sync.run(argparse.Namespace(once=True), settings)
+    assert labels_added(sim, "hung") == 1

@@ -38,6 +38,41 @@ def test_serve_prints_one_line_per_service_and_stops_on_ctrl_c(
     assert lines[-1].startswith("control ")
 
 
+def test_the_banner_and_sim_info_give_the_same_base_urls_and_a_client_can_use_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One truth for each base URL: the start-up banner, `/_sim/info` and the demo accounts
+    agree, and each is what the client's base_url must be (Slack's like https://slack.com/api,
+    with the methods right under it)."""
+    from zen_tui.config import DEFAULT_BASE_URLS
+
+    seen: dict[str, object] = {}
+
+    def interrupt(self: SimulatorServer) -> None:
+        info = httpx.get(f"{self.root_url}/_sim/info").json()["services"]
+        seen["info"] = {name: s["base_url"] for name, s in info.items()}
+        seen["accounts"] = {a.service: a.base_url for a in self.accounts}
+        slack = info["slack"]
+        auth = httpx.post(
+            f"{slack['base_url']}/auth.test", headers={"Authorization": f"Bearer {slack['token']}"}
+        )
+        seen["slack_ok"] = auth.json().get("ok")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SimulatorServer, "wait", interrupt)
+    serve(host="127.0.0.1", port=0, seed=3, size=30)
+    banner = {
+        line.split()[0]: line.split()[1]
+        for line in capsys.readouterr().out.splitlines()
+        if not line.startswith("control")
+    }
+    assert banner == seen["info"] == seen["accounts"], (banner, seen)
+    assert set(banner) == {"github", "jira", "slack"}
+    assert banner["slack"].endswith("/slack/api")
+    assert banner["slack"].endswith(httpx.URL(DEFAULT_BASE_URLS["slack"]).path)
+    assert seen["slack_ok"] is True
+
+
 def test_bad_scenario_name_is_a_clear_error() -> None:
     from zen_tui.simulator.scenario import ScenarioError
 

@@ -10,6 +10,7 @@ import pytest
 
 from zen_tui.models import Action, ActionState, PullRequest
 from zen_tui.sync.backend import ActionUpdated
+from zen_tui.ui.app import ZenApp
 from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.screens.dashboard import DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
@@ -561,3 +562,108 @@ async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
         assert not app.is_running
     assert not backend.started  # unmounting awaited backend.stop()
     assert app.return_code == 0
+
+
+# --- what the screen says is what is happening (issue 8, part 8) -------------------------
+
+
+class GatedRefresh(FakeBackend):
+    """refresh() waits until the test lets it finish, like a real poll in flight."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.go = asyncio.Event()
+
+    async def refresh(self, section_id: str | None = None) -> None:
+        await super().refresh(section_id)
+        await self.go.wait()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+async def test_the_refreshing_note_goes_when_the_refresh_ends() -> None:
+    backend = GatedRefresh()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("]", "R")  # the second PR section: "Mine"
+        await pilot.pause()
+        assert "refreshing Mine…" in status(pilot.app)
+        backend.go.set()
+        for _ in range(5):
+            await pilot.pause()
+        assert backend.refreshed == ["prs:1:gh"]
+        assert "refreshing" not in status(pilot.app), status(pilot.app)
+        assert status(pilot.app).startswith("Pull requests: local 3h")
+
+
+async def test_a_pane_without_sections_says_so_in_its_title_and_the_status_line() -> None:
+    sections = [s for s in FakeBackend().sections if s.pane != "issues"]
+    async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab")  # to the Issues pane, which has no sections
+        await pilot.pause()
+        pane = app_pane(pilot.app, "issues")
+        assert "no sections configured" in status(pilot.app), status(pilot.app)
+        assert "waiting for data" not in status(pilot.app)
+        assert str(pane.border_title).endswith("no sections configured")
+        tabs = str(pane.query_one(".tabs").render())
+        assert "no sections configured" in tabs
+
+
+class ScriptedDetails(FakeBackend):
+    """details(): the FakeBackend's answer while `mode` is "ok"; an outage's answer (what the
+    engine returns for a GatewayError) when "down"; never an answer when "hang"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mode = "ok"
+        self.asked: list[str] = []
+
+    async def details(self, item):
+        self.asked.append(item.id)
+        if self.mode == "hang":
+            await asyncio.Event().wait()
+        if self.mode == "down":
+            from zen_tui.sync.backend import ItemDetail
+
+            return ItemDetail(item.id, error="github: offline; github: offline")
+        return await super().details(item)
+
+
+def preview_text(app) -> str:
+    return str(app.screen.query_one("#preview-body").render())
+
+
+async def test_the_preview_shows_what_it_has_while_loading_and_its_last_copy_when_down() -> None:
+    backend = ScriptedDetails()
+    now = [FakeBackend().now]
+    app = ZenApp(backend, clock=lambda: now[0])
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        first, second = backend.items["prs:0:gh"][:2]
+        backend.mode = "hang"  # a first look during a hang: the listing's description
+        await pilot.press("j")
+        await pilot.pause()
+        text = preview_text(app)
+        assert second.title in text and second.body in text and "loading…" in text, text
+
+        backend.mode = "ok"
+        await pilot.press("k")
+        await pilot.pause()
+        assert "Looks good, one nit." in preview_text(app)  # the complete preview of `first`
+
+        now[0] += 125
+        backend.mode = "down"
+        await pilot.press("j", "k")  # away and back, during an outage
+        await pilot.pause()
+        text = preview_text(app)
+        assert first.title in text and "Looks good, one nit." in text, text
+        assert "cached 2m (github: offline)" in text and "partial" not in text, text
+
+        backend.mode = "hang"
+        await pilot.press("j", "k")
+        await pilot.pause()
+        text = preview_text(app)
+        assert "cached 2m loading…" in text and "Looks good, one nit." in text, text

@@ -393,3 +393,73 @@ async def test_the_theme_chosen_in_the_palette_is_used_after_a_restart(stack: De
         await pilot.pause()
         assert second.theme == "zen-light"
         assert engine.store.get_setting(THEME_KEY) == "zen-light"
+
+
+# --- a refresh that retries or waits says so (issue 8, part 8) ----------------------------
+
+
+def slow_retries(stack: DemoStack, service: str) -> None:
+    """Retry waits long enough to watch (0.4 s, 0.8 s, 1 s), without jitter."""
+    gateway = dict(stack.settings.gateway)
+    gs = gateway[service]
+    gateway[service] = replace(
+        gs, retry=replace(gs.retry, initial_wait=0.4, max_wait=1.0, jitter=False)
+    )
+    stack.settings = replace(stack.settings, gateway=gateway)
+
+
+def titles_seen(app: ZenApp, pane: str) -> list[str]:
+    """Every distinct border title `pane` shows from now on, in order."""
+    from zen_tui.ui.widgets.pane import ItemPane
+
+    widget = app.screen.query_one(f"#pane-{pane}", ItemPane)
+    seen: list[str] = []
+    real = widget.refresh_title
+
+    def recording() -> None:
+        real()
+        title = str(widget.border_title)
+        if not seen or seen[-1] != title:
+            seen.append(title)
+
+    widget.refresh_title = recording  # type: ignore[method-assign]
+    return seen
+
+
+async def test_a_retrying_refresh_says_so_beside_the_age_then_settles(stack: DemoStack) -> None:
+    slow_retries(stack, "github")
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE):
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        seen = titles_seen(app, "prs")
+        stack.sim.set_faults([GITHUB_OUTAGE])
+        refresh = asyncio.create_task(app.backend.refresh("prs:0:github"))
+        await wait_until(lambda: "retrying 2/4" in pane_titles(app)["prs"], "retrying 2/4")
+        title = pane_titles(app)["prs"]
+        assert title.startswith("Pull requests ") and title.endswith(" old"), title
+        assert "retrying 2/4 · " in status_line(app)
+        await wait_until(lambda: "retrying 4/4" in pane_titles(app)["prs"], "the last attempt")
+        await refresh
+        await wait_until(lambda: "cached" in pane_titles(app)["prs"], "the cached badge")
+        assert "retrying" not in pane_titles(app)["prs"] and "retrying" not in status_line(app)
+        retrying = [t for t in seen if "retrying" in t]
+        assert [t.split("retrying ")[1][:3] for t in retrying] == ["2/4", "3/4", "4/4"], seen
+        assert not any("retrying" in t for t in pane_titles(app).values())  # other panes: no
+
+
+async def test_a_rate_limited_refresh_says_it_waits_and_for_how_long(stack: DemoStack) -> None:
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE):
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        seen = titles_seen(app, "messages")
+        stack.sim.set_faults([{"service": "slack", "rate_limit_rate": 1.0, "retry_after": 3}])
+        refresh = asyncio.create_task(app.backend.refresh("messages:0:slack"))
+        await wait_until(
+            lambda: "waiting for rate limit" in pane_titles(app)["messages"], "the wait"
+        )
+        stack.sim.clear_faults()  # the retry after the wait succeeds
+        await refresh
+        await wait_until(lambda: pane_titles(app)["messages"].endswith("live"), "live again")
+        waits = [t for t in seen if "waiting for rate limit" in t]
+        assert waits[0].split("waiting for rate limit ")[1].startswith(("3s", "2s")), waits
+        assert all(t.endswith(" old") for t in waits), waits

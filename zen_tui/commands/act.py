@@ -5,6 +5,11 @@ Exit status: 0 applied, 3 pending (offline, breaker open, rate limited, or outco
 the next `zen-tui sync` or the dashboard sends/verifies it), 1 failed (reason printed),
 2 bad input (unknown account, malformed item id, a kind the service does not take, a
 missing, unknown or invalid parameter; checked before anything is queued).
+
+A one-shot send never keeps the user waiting through a whole outage: each call is tried at
+most ACT_ATTEMPTS times, the send as a whole gets SEND_DEADLINE seconds, and an account whose
+breaker a running dashboard or `zen-tui sync` saw open is not called at all. Whatever did not
+go through stays in the outbox and the answer is `pending`, at once.
 """
 
 from __future__ import annotations
@@ -12,14 +17,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
+from dataclasses import replace
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
+from zen_tui.gateway.errors import CircuitOpen
+from zen_tui.gateway.events import Event
 from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.freshness import reason_for
 from zen_tui.sync.wiring import build
 
 PENDING = 3
+ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
+SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person waits on
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,14 +49,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidAction as exc:
         print(f"zen-tui: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_act(settings, action))
+    return asyncio.run(_act(one_shot(settings), action))
+
+
+def one_shot(settings: Settings) -> Settings:
+    """The configured gateways, each call tried at most ACT_ATTEMPTS times."""
+    gateway = {}
+    for account in settings.accounts:
+        gs = settings.gateway_for(account.service)
+        attempts = min(gs.retry.max_attempts, ACT_ATTEMPTS)
+        gateway[account.service] = replace(gs, retry=replace(gs.retry, max_attempts=attempts))
+    return replace(settings, gateway=settings.gateway | gateway)
 
 
 async def _act(settings: Settings, action: Action) -> int:
     engine = SyncEngine(build(settings))
     try:
-        [entry_id] = await engine.submit([action])
-        entry = engine.store.outbox_get(entry_id)
+        [entry] = engine.outbox.queue([action])  # in the store before anything is sent
+        service = next(a.service for a in settings.accounts if a.name == action.account)
+        open_until = breaker_open_until(engine.store, action.account)
+        if open_until is not None:  # the service is down: queue and answer, send nothing
+            err = CircuitOpen(service=service, account=action.account, retry_at=open_until)
+            engine.outbox.mark(entry, ActionState.PENDING, reason_for(err))
+        else:
+            await _send(engine, entry)
+        entry = engine.store.outbox_get(entry.id)
     finally:
         await engine.stop()
     assert entry is not None
@@ -55,6 +86,41 @@ async def _act(settings: Settings, action: Action) -> int:
         return 1
     print(f"pending {action.kind} on {action.item_id}{reason} (kept in the outbox)")
     return PENDING
+
+
+async def _send(engine: SyncEngine, entry: object) -> None:
+    """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
+    cut off mid-request may have reached the server: its entry is checked before a resend."""
+    sending: set[str] = set()  # entries this send has marked SENDING and not yet settled
+
+    def watch(event: Event) -> None:
+        if isinstance(event, ActionUpdated):
+            (sending.add if event.state is ActionState.SENDING else sending.discard)(
+                event.action_id
+            )
+
+    unsubscribe = engine.bus.subscribe(watch)
+    try:
+        await asyncio.wait_for(engine.outbox.replay(), SEND_DEADLINE)
+    except TimeoutError:
+        reason = f"no answer within {SEND_DEADLINE:.0f} s; will verify before resending"
+        for entry_id in sorted(sending):
+            stuck = engine.store.outbox_get(entry_id)
+            if stuck is not None and stuck.state is ActionState.SENDING:
+                engine.outbox.mark(stuck, ActionState.UNKNOWN, reason)
+    finally:
+        unsubscribe()
+
+
+def breaker_open_until(store: Store, account: str) -> float | None:
+    """When the breaker that a running dashboard or `zen-tui sync` last saw open for this
+    account lets a probe through again; None when it is closed or that time has passed."""
+    saved = store.load_health().get(account)
+    data = saved[0] if saved else {}
+    until = data.get("half_open_at")
+    if data.get("breaker") != "open" or not isinstance(until, int | float):
+        return None
+    return float(until) if until > time.time() else None
 
 
 def _account_of(item_id: str, settings: Settings) -> AccountConfig | None:

@@ -182,6 +182,16 @@ class Gateway:
             deprecations=list(self._deprecations.values()),
         )
 
+    def expire(self, cache_type: str, path: str, params: Mapping[str, Any] | None = None) -> None:
+        """Make a cached GET answer stale, so the next read asks the server: an own write has
+        just changed what it says. The copy stays, as the fallback during an outage."""
+        key = cache_key(self.account, "GET", self._absolute(path), params)
+        entry = self._cache.get(cache_type, key)
+        if entry is not None:
+            ttl = self._cache.type_settings(cache_type).ttl
+            aged = min(entry.fetched_at, self._clock.time() - ttl)
+            self._cache.put(cache_type, key, replace(entry, fetched_at=aged))
+
     def breaker_state(self, endpoint: str | None = None) -> BreakerState:
         breaker = self._breakers.get(self._breaker_name(endpoint or ""))
         return breaker.state if breaker else "closed"

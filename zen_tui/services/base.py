@@ -61,6 +61,8 @@ class GatewayLike(Protocol):
 
     async def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any: ...
 
+    def expire(self, cache_type: str, path: str, params: Any = None) -> None: ...
+
 
 class AccountInfo(Protocol):
     name: str
@@ -106,6 +108,13 @@ class ServiceClient(Protocol):
     ) -> list[ActionResult]: ...
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
+
+
+def note_stale(resp: Any, errors: list[str]) -> None:
+    """A preview part the gateway served from its stale copy (the server failed): say why, so
+    the preview shows its age instead of passing it off as fresh."""
+    if getattr(resp, "cache", None) == "stale" and getattr(resp, "stale_error", None):
+        errors.append(str(resp.stale_error))
 
 
 def priority(interactive: bool) -> Priority:

@@ -22,6 +22,7 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
+    note_stale,
     param,
     priority,
     refused,
@@ -322,6 +323,7 @@ class GitHubClient(BaseClient):
         except GatewayError as err:
             errors.append(str(err))
             return None
+        note_stale(resp, errors)
         return resp.json() if resp.status != 204 else []
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
@@ -493,7 +495,9 @@ class GitHubClient(BaseClient):
     async def _fresh(self, path: str) -> Any:
         """An uncached read for verify(): the answer must reflect the server right now."""
         params = {"per_page": 100} if path.endswith(("/reviews", "/labels")) else None
-        resp = await self.gateway.request("GET", path, endpoint=_template(path), params=params)
+        resp = await self.gateway.request(
+            "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+        )
         return resp.json()
 
 

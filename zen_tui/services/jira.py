@@ -22,6 +22,7 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
+    note_stale,
     param,
     priority,
     refused,
@@ -43,6 +44,7 @@ from zen_tui.sync.backend import ItemDetail
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+_DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
 
 class JiraClient(BaseClient):
@@ -130,9 +132,7 @@ class JiraClient(BaseClient):
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
         detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
-        issue = await self._read(
-            f"{API}/issue/{item.key}", {"fields": "description,comment"}, errors
-        )
+        issue = await self._read(f"{API}/issue/{item.key}", _DETAIL_FIELDS, errors)
         if isinstance(issue, dict):
             r = self.r.at(f"{API}/issue/{{key}}")
             fields = r.opt_obj(issue, "fields") or {}
@@ -152,13 +152,22 @@ class JiraClient(BaseClient):
         return r.opt_text(author, "displayName") or "", strip_zw(adf.to_text(raw.get("body")))
 
     async def _read(self, path: str, params: dict[str, Any] | None, errors: list[str]) -> Any:
+        """A preview part, through the issue_details cache (a cursor move back and forth asks
+        the server once); in an outage the last good copy is served."""
         try:
             resp = await self.gateway.request(
-                "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+                "GET",
+                path,
+                endpoint=_template(path),
+                params=params,
+                priority=priority(True),
+                cache_type="issue_details",
+                allow_stale=True,
             )
         except GatewayError as err:
             errors.append(str(err))
             return None
+        note_stale(resp, errors)
         return resp.json()
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
@@ -198,7 +207,10 @@ class JiraClient(BaseClient):
     async def transitions(self, key: str) -> list[tuple[str, str, str]]:
         """(id, name, target status name) of each transition available now."""
         resp = await self.gateway.request(
-            "GET", f"{API}/issue/{key}/transitions", endpoint=f"{API}/issue/{{key}}/transitions"
+            "GET",
+            f"{API}/issue/{key}/transitions",
+            endpoint=f"{API}/issue/{{key}}/transitions",
+            priority=priority(True),  # read for an own action: someone is waiting on it
         )
         r = self.r.at(f"{API}/issue/{{key}}/transitions")
         return [
@@ -224,6 +236,9 @@ class JiraClient(BaseClient):
             raise gone_message(err, f"Jira {err.endpoint}") from None
         except ApiError as err:
             return refused(err)
+        finally:  # the write may have landed: the next preview asks the server again
+            self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
+            self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
 
     async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
         p = action.params
@@ -262,6 +277,7 @@ class JiraClient(BaseClient):
                 f"{API}/issue/{key}/comment",
                 endpoint=f"{API}/issue/{{key}}/comment",
                 params={"orderBy": "-created", "maxResults": 100},
+                priority=priority(True),
             )
             r = self.r.at(f"{API}/issue/{{key}}/comment")
             comments = r.opt_arr(r.root(resp.json()), "comments")
@@ -284,7 +300,11 @@ class JiraClient(BaseClient):
 
     async def _fields(self, key: str, fields: str) -> dict[str, Any]:
         resp = await self.gateway.request(
-            "GET", f"{API}/issue/{key}", endpoint=f"{API}/issue/{{key}}", params={"fields": fields}
+            "GET",
+            f"{API}/issue/{key}",
+            endpoint=f"{API}/issue/{{key}}",
+            params={"fields": fields},
+            priority=priority(True),
         )
         r = self.r.at(f"{API}/issue/{{key}}")
         return r.opt_obj(r.root(resp.json()), "fields") or {}

@@ -19,6 +19,7 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
+    note_stale,
     param,
     priority,
     refused,
@@ -283,7 +284,7 @@ class SlackClient(BaseClient):
         if not isinstance(item, Message):
             return ItemDetail(item_id=item.id, error="not a Slack message")
         try:
-            body, _ = await self.call(
+            body, resp = await self.call(
                 "conversations.replies",
                 {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": HISTORY_CAP},
                 cache_type="issue_details",
@@ -296,7 +297,11 @@ class SlackClient(BaseClient):
         for raw in r.arr(body, "messages")[1:]:  # the first is the parent itself
             msg = await self._message(raw, item.channel_id, item.channel, "conversations.replies")
             replies.append((msg.author, msg.text))
-        return ItemDetail(item_id=item.id, body=item.text, comments=tuple(replies))
+        stale: list[str] = []
+        note_stale(resp, stale)
+        return ItemDetail(
+            item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(stale) or None
+        )
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are

@@ -130,7 +130,7 @@ async def info(request: Request) -> Response:
             "size": world.size,
             "rate_scale": world.rate_scale,
             "services": {
-                name: {"base_url": root + sim.prefix, "token": sim.token}
+                name: {"base_url": root + sim.base_path, "token": sim.token}
                 for name, sim in world.services.items()
             },
         }

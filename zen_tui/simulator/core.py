@@ -128,17 +128,24 @@ class ServiceSim(ABC):
     """One simulated service. Subclasses own their state and routes.
 
     Routes are relative to `prefix`: GitHub's `/search/issues` is served at
-    `/github/search/issues`; the client's base_url is `http://host:port/github`.
+    `/github/search/issues`; the client's base_url is `http://host:port` + `base_path`.
     """
 
     name: str
     prefix: str
+    api_suffix: ClassVar[str] = ""  # below the prefix, where the client's base_url points
     # Runtime switches (attribute name -> type) that scenarios and `/_sim/settings` may set.
     settings: ClassVar[dict[str, type]] = {}
 
     def __init__(self, world: World, token: str) -> None:
         self.world = world
         self.token = token  # the one token this simulated account accepts
+
+    @property
+    def base_path(self) -> str:
+        """The path of the client's base_url: every place that names it (the start-up banner,
+        `/_sim/info`, the demo accounts) reads it here, so they cannot disagree."""
+        return self.prefix + self.api_suffix
 
     @abstractmethod
     def seed(self, count: int) -> None:

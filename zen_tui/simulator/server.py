@@ -43,9 +43,6 @@ class _DropAborts(logging.Filter):
 
 logging.getLogger("uvicorn.error").addFilter(_DropAborts())
 
-# Base URL suffix per service, below the service prefix (Slack's methods live under /api).
-_BASE_SUFFIX = {"slack": "/api"}
-
 
 class SimulatorServer:
     """The whole simulator on `host:port` (port 0 = ephemeral), started in a daemon thread."""
@@ -80,7 +77,7 @@ class SimulatorServer:
     def accounts(self) -> list[SimAccount]:
         out = []
         for name, sim in self.world.services.items():
-            base = self.root_url + sim.prefix + _BASE_SUFFIX.get(name, "")
+            base = self.root_url + sim.base_path
             # Jira: the email for Basic auth; GitHub: the login of "me".
             username = getattr(sim, "email", None) if name == "jira" else None
             username = "me" if name == "github" else username

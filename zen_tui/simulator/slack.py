@@ -82,6 +82,7 @@ class Method:
 class SlackSim(ServiceSim):
     name = "slack"
     prefix = "/slack"
+    api_suffix = "/api"  # like slack.com/api: OAuth pages sit beside it under /slack/oauth
     settings: ClassVar[dict[str, type]] = {"non_marketplace": bool}  # see /_sim/settings
 
     def __init__(self, world: World, token: str) -> None:

@@ -8,10 +8,10 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from zen_tui.gateway.events import Event, EventBus
-from zen_tui.models import Action, ActionState, Item, SectionInfo, Snapshot
+from zen_tui.models import Action, ActionState, Item, SectionInfo, Snapshot, format_age
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +20,32 @@ class SectionUpdated(Event):
 
     section_id: str
     snapshot: Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """What a section's refresh is doing while it has no answer yet: retrying a failed call,
+    or waiting for a rate-limit token. Shown beside the age of what the pane shows."""
+
+    kind: Literal["retrying", "waiting"]
+    attempt: int = 0  # retrying: the attempt about to be made (2 = the first retry)
+    attempts: int = 0  # retrying: how many attempts a call may make
+    until: float | None = None  # waiting: epoch seconds when the wait should end
+
+    def label(self, now: float) -> str:
+        """`retrying 2/4`, `waiting for rate limit 12s`; "" once a wait has run out."""
+        if self.kind == "retrying":
+            return f"retrying {self.attempt}/{self.attempts}"
+        left = (self.until or now) - now
+        return f"waiting for rate limit {format_age(left)}" if left >= 1 else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionActivity(Event):
+    """A section's refresh started retrying or waiting (`activity`), or ended (None)."""
+
+    section_id: str
+    activity: Activity | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,17 +9,21 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.errors import GatewayError
-from zen_tui.gateway.events import Event
+from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
+from zen_tui.gateway.settings import RetrySettings
 from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
 from zen_tui.sync import freshness
 from zen_tui.sync.backend import (
     AccountHealth,
     ActionUpdated,
+    Activity,
     Backend,
     ItemDetail,
+    SectionActivity,
     SectionUpdated,
 )
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
@@ -41,6 +45,9 @@ MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
+# The section whose poll is running in this task: the gateway's events (published from inside
+# the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
+_POLLING: ContextVar[str | None] = ContextVar("zen_tui_polling", default=None)
 
 
 class SyncEngine:
@@ -60,8 +67,10 @@ class SyncEngine:
             focus_factor=polling.focus_factor,
         )  # fmt: skip
         self.pollers = {
-            s.id: Poller(s, self._poll, self.bus, policy, wired.clock) for s in self._sections
+            s.id: Poller(s, self._tracked_poll, self.bus, policy, wired.clock)
+            for s in self._sections
         }
+        self._busy: set[str] = set()  # sections whose running poll published an Activity
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.closed = False
@@ -175,7 +184,11 @@ class SyncEngine:
         return [e.id for e in entries]
 
     def _on_event(self, event: Event) -> None:
-        """An applied action changed an item: refresh the sections showing it, once, soon."""
+        """An applied action changed an item: refresh the sections showing it, once, soon.
+        A retry or a token wait inside a poll: tell that section's pane."""
+        if isinstance(event, RetryScheduled | WaitingForToken):
+            self._note_activity(event)
+            return
         if not (self._started and isinstance(event, ActionUpdated)):
             return
         if event.state is not ActionState.DONE:
@@ -227,6 +240,41 @@ class SyncEngine:
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
         self._publish(section, freshness.live(items, at), self._snapshots.get(section_id))
+
+    # -- what a running poll is doing ------------------------------------------------------
+    async def _tracked_poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        token = _POLLING.set(section.id)
+        try:
+            return await self._poll(section, interactive)
+        finally:
+            _POLLING.reset(token)
+            if section.id in self._busy:  # the poll ended, however: no longer retrying
+                self._busy.discard(section.id)
+                self._announce(section, None)
+
+    def _note_activity(self, event: RetryScheduled | WaitingForToken) -> None:
+        section = next((s for s in self._sections if s.id == _POLLING.get()), None)
+        if section is None or section.account != event.account:
+            return
+        activity = freshness.activity_for(event, self._max_attempts(section.service))
+        if activity is not None:
+            self._busy.add(section.id)
+            self._announce(section, activity)
+
+    def _announce(self, section: SectionInfo, activity: Activity | None) -> None:
+        self.bus.publish(
+            SectionActivity(
+                service=section.service,
+                account=section.account,
+                section_id=section.id,
+                activity=activity,
+            )
+        )
+
+    def _max_attempts(self, service: str) -> int:
+        gateway_for = getattr(self.wired.settings, "gateway_for", None)  # slim test settings
+        retry = gateway_for(service).retry if gateway_for else RetrySettings()
+        return int(retry.max_attempts)
 
     # -- polling ---------------------------------------------------------------------------
     def _cursor(self, section: SectionInfo) -> str | None:

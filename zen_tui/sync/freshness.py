@@ -17,7 +17,14 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
+from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
 from zen_tui.models import Freshness, FreshnessState, Item, Snapshot
+from zen_tui.sync.backend import Activity
+
+# RetryScheduled reasons for a server that asked us to wait ("429 Retry-After", "403 reset"),
+# as opposed to a failure being retried ("503", "ReadTimeout").
+_RATE_LIMIT_REASONS = ("Retry-After", "reset")
+MIN_SHOWN_WAIT = 1.0  # shorter token waits pass unnoticed; saying so would only flicker
 
 
 def reason_for(error: BaseException | None) -> str | None:
@@ -72,3 +79,15 @@ def degraded(
     if fetched_at is not None:
         return local(items, fetched_at, error)
     return Snapshot.empty(reason_for(error) or "unavailable")
+
+
+def activity_for(event: Event, attempts: int) -> Activity | None:
+    """What a gateway event means for the section whose refresh caused it; `attempts` is the
+    most a call may make (the retry policy's max_attempts)."""
+    if isinstance(event, RetryScheduled):
+        if event.reason.endswith(_RATE_LIMIT_REASONS):
+            return Activity("waiting", until=event.at + event.wait)
+        return Activity("retrying", attempt=event.attempt + 1, attempts=attempts)
+    if isinstance(event, WaitingForToken) and event.wait >= MIN_SHOWN_WAIT:
+        return Activity("waiting", until=event.at + event.wait)
+    return None

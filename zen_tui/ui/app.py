@@ -24,7 +24,7 @@ from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.store import take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, Backend, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, Backend, SectionActivity, SectionUpdated
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.messages import BusEvent
@@ -190,6 +190,8 @@ class ZenApp(App[str | None]):
                     dashboard.on_section(event)
                 elif isinstance(event, ActionUpdated):
                     dashboard.on_action(event)
+                elif isinstance(event, SectionActivity):
+                    dashboard.on_activity(event)
             if changed and not self._cards_pending:  # coalesce bursts: one redraw per frame
                 self._cards_pending = True
                 self.call_after_refresh(self._flush_cards)

@@ -84,3 +84,33 @@ async def test_bulk_transition_one_call_plus_polls(sim_client, sim) -> None:
     # either done, refused with the reason, or left to per-item verification.
     assert results[0].ok or not results[0].conflict
     assert all(r.ok or r.message for r in results)
+
+
+def preview_reads(sim) -> int:
+    """GETs the simulator answered for an issue's preview: the issue and its transitions."""
+    return sum(
+        r["count"]
+        for r in sim.counters()["requests"]
+        if r["service"] == "jira"
+        and r["endpoint"] in ("/rest/api/3/issue/{key}", "/rest/api/3/issue/{key}/transitions")
+    )
+
+
+async def test_the_preview_reads_through_the_cache_also_during_an_outage(sim_client, sim):
+    """Moving the cursor back and forth asks the server once per part within the
+    issue_details TTL; an outage meanwhile changes nothing on screen."""
+    jira = sim_client("jira")
+    issue = (await jira.fetch_section(section("jira", ""))).items[0]
+    before = preview_reads(sim)
+    first = await jira.details(issue)
+    assert first.error is None and first.transitions
+    assert preview_reads(sim) == before + 2
+    for _ in range(3):  # the cursor comes back to it
+        assert await jira.details(issue) == first
+    assert preview_reads(sim) == before + 2
+    sim.set_faults([{"service": "jira", "outage": True}])
+    try:
+        assert await jira.details(issue) == first
+    finally:
+        sim.clear_faults()
+    assert preview_reads(sim) == before + 2

@@ -46,3 +46,47 @@ def test_local_store_before_any_poll():
     assert freshness.from_local_store([], None).freshness.state is FreshnessState.EMPTY
     snap = freshness.from_local_store([ITEM], 10.0)
     assert snap.freshness.state is FreshnessState.LOCAL and snap.freshness.fetched_at == 10.0
+
+
+# --- what a retrying or waiting refresh shows (issue 8, part 8) ----------------------------
+
+
+def test_a_retried_failure_reads_as_the_attempt_about_to_be_made() -> None:
+    from zen_tui.gateway.events import RetryScheduled
+
+    event = RetryScheduled(
+        service="jira",
+        account="j",
+        method="GET",
+        endpoint="/search",
+        attempt=1,
+        wait=2.0,
+        reason="503",
+        at=100.0,
+    )
+    activity = freshness.activity_for(event, attempts=4)
+    assert activity is not None and activity.label(now=100.5) == "retrying 2/4"
+
+
+def test_a_server_asked_wait_and_a_token_wait_count_down_then_say_nothing() -> None:
+    from zen_tui.gateway.events import RetryScheduled, WaitingForToken
+
+    told = RetryScheduled(
+        service="slack",
+        account="s",
+        method="GET",
+        endpoint="x",
+        attempt=1,
+        wait=12.0,
+        reason="429 Retry-After",
+        at=100.0,
+    )
+    queued = WaitingForToken(service="github", account="g", scope="search", wait=30.0, at=100.0)
+    for event, at_start in ((told, "12s"), (queued, "30s")):
+        activity = freshness.activity_for(event, attempts=4)
+        assert activity is not None
+        assert activity.label(now=100.0) == f"waiting for rate limit {at_start}"
+        assert activity.label(now=109.2) == f"waiting for rate limit {int(event.wait) - 9 - 1}s"
+        assert activity.label(now=100.0 + event.wait) == ""
+    brief = WaitingForToken(service="github", account="g", scope="core", wait=0.2, at=100.0)
+    assert freshness.activity_for(brief, attempts=4) is None  # too short to be worth a flicker

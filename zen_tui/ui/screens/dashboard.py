@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from zen_tui.models import ActionState, Item
-from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, SectionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
@@ -97,7 +97,7 @@ class DashboardScreen(Screen[None]):
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
                     yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
-            yield Preview()
+            yield Preview(self.zen.clock)
         yield Static(id="status")
         yield Footer()
 
@@ -144,6 +144,12 @@ class DashboardScreen(Screen[None]):
     def on_section(self, event: SectionUpdated) -> None:
         self.apply_snapshot(event.section_id, event.snapshot)
         self._offer_login(event)
+
+    def on_activity(self, event: SectionActivity) -> None:
+        for pane in self.panes():
+            if any(s.id == event.section_id for s in pane.sections):
+                pane.set_activity(event.section_id, event.activity)
+        self.refresh_status()
 
     def on_action(self, event: ActionUpdated) -> None:
         row = RowState(event.state, event.kind, event.reason)
@@ -282,11 +288,15 @@ class DashboardScreen(Screen[None]):
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
         section = self.pane.section
-        self._say(f"refreshing {section.title if section else 'all'}…", notify=False)
+        busy = f"refreshing {section.title if section else 'all'}…"
+        self._say(busy, notify=False)
         try:
             await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
+            return
+        if self._last_message == busy:  # done: the badge says how fresh it is now
+            self._say("", notify=False)
 
     def _offer_login(self, event: SectionUpdated) -> None:
         """Say once per account that its login expired, with the key; never a modal."""

@@ -14,11 +14,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot
+from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot, format_age
+from zen_tui.sync.backend import Activity
 from zen_tui.ui.widgets.item_list import ItemList
 
 PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
+NO_SECTIONS = "no sections configured"
 
 
 class FilterInput(Input):
@@ -52,6 +54,7 @@ class ItemPane(Vertical):
         self.sections = sections
         self.clock = clock
         self.snapshots: dict[str, Snapshot] = {}
+        self.activity: dict[str, Activity] = {}  # sections whose refresh retries or waits
         self.active = 0
 
     def compose(self) -> ComposeResult:
@@ -78,12 +81,15 @@ class ItemPane(Vertical):
         return snap.freshness if snap else None
 
     def on_mount(self) -> None:
+        if not self.sections:
+            self.list.empty_text = NO_SECTIONS
         self.render_tabs()
         self.refresh_title()
 
     def update_snapshot(self, section_id: str, snapshot: Snapshot) -> bool:
         """Store a section's snapshot; True when it is the one on screen."""
         self.snapshots[section_id] = snapshot
+        self.activity.pop(section_id, None)  # the refresh has its answer: retrying is over
         self.render_tabs()
         section = self.section
         if section is None or section.id != section_id:
@@ -93,6 +99,29 @@ class ItemPane(Vertical):
         self.list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
         self.refresh_title()
         return True
+
+    def set_activity(self, section_id: str, activity: Activity | None) -> None:
+        if activity is None:
+            self.activity.pop(section_id, None)
+        else:
+            self.activity[section_id] = activity
+        self.refresh_title()
+
+    def badge(self) -> str:
+        """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
+        what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`."""
+        fresh = self.freshness
+        now = self.clock()
+        badge = fresh.badge(now) if fresh else self._no_data()
+        section = self.section
+        activity = self.activity.get(section.id) if section else None
+        doing = activity.label(now) if activity else ""
+        if not doing:
+            return badge
+        age = fresh.age(now) if fresh else None
+        if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
+            badge = f"{format_age(age)} old"
+        return f"{doing} · {badge}"
 
     def switch_section(self, delta: int) -> SectionInfo | None:
         if not self.sections:
@@ -114,7 +143,7 @@ class ItemPane(Vertical):
             text.append(f" {section.title}{count} ", style=style)
             text.append(" ")
         if not self.sections:
-            text.append(" no sections configured", style="italic")
+            text.append(f" {NO_SECTIONS}", style="italic")
         self.query_one(".tabs", Static).update(text)
 
     def refresh_title(self) -> None:
@@ -122,7 +151,7 @@ class ItemPane(Vertical):
         items = self.list
         count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
         fresh = self.freshness
-        badge = fresh.badge(self.clock()) if fresh else "local"
+        badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
         if title != self.border_title:
             self.border_title = title
@@ -139,10 +168,14 @@ class ItemPane(Vertical):
             self.remove_class(*_BADGE_CLASSES)
             self.add_class(wanted)
 
+    def _no_data(self) -> str:
+        """What the title and the status line say before a section has any snapshot."""
+        return "waiting for data" if self.sections else NO_SECTIONS
+
     def status_text(self) -> str:
         """For the status line: `Pull requests: cached 2m (github breaker open until …)`."""
         fresh = self.freshness
         if fresh is None:
-            return f"{PANE_LABELS[self.pane]}: waiting for data"
+            return f"{PANE_LABELS[self.pane]}: {self._no_data()}"
         reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
-        return f"{PANE_LABELS[self.pane]}: {fresh.badge(self.clock())}{reason}"
+        return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"

@@ -3,24 +3,33 @@ description and comments; message thread. Renders an `ItemDetail` it is given.""
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from zen_tui.models import Issue, Item, Message, PullRequest
+from zen_tui.models import Issue, Item, Message, PullRequest, format_age
 from zen_tui.sync.backend import ItemDetail
 
 _STATUS_STYLE = {"success": "green", "failure": "red", "pending": "yellow"}
+GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
 
 
-def render_detail(item: Item, detail: ItemDetail | None) -> Text:
+def render_detail(item: Item, detail: ItemDetail | None, note: str = "") -> Text:
+    """`note` says why this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
     text.append(f"{item.key}\n", style="bold")
     text.append(f"{item.title}\n", style="bold underline")
     text.append(_summary(item) + "\n\n", style="dim")
-    if detail is None:
-        text.append("loading…", style="italic dim")
+    if note:
+        text.append(f"{note}\n\n", style="yellow")
+    if detail is None:  # what the listing already told us, until the rest arrives
+        text.append("loading…\n\n", style="italic dim")
+        text.append((_own_text(item) or "(no description)") + "\n")
         return text
     if detail.error:
         text.append(f"partial: {dedupe_errors(detail.error)}\n\n", style="yellow")
@@ -44,6 +53,10 @@ def _section(text: Text, title: str, lines: list[str]) -> None:
         text.append(f"  {line}\n", style=_STATUS_STYLE.get(status, ""))
 
 
+def _own_text(item: Item) -> str:
+    return str(getattr(item, "body", "") or getattr(item, "text", "") or "")
+
+
 def _summary(item: Item) -> str:
     if isinstance(item, PullRequest):
         return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status or '-'}"
@@ -60,18 +73,38 @@ class Preview(VerticalScroll):
     Preview:focus-within { border: round $primary; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id="preview")
         self.border_title = "Preview"
         self.item_id: str | None = None
+        self.clock = clock
+        self._good: OrderedDict[str, tuple[ItemDetail, float]] = OrderedDict()
 
     def compose(self) -> ComposeResult:
         yield Static("select an item", id="preview-body")
 
     def show(self, item: Item | None, detail: ItemDetail | None) -> None:
+        """`detail` None = still loading. A complete detail is remembered; while loading, or
+        when the fetch failed, the last complete copy is shown with its age and the reason,
+        like a pane's badge."""
         self.item_id = item.id if item else None
         body = self.query_one("#preview-body", Static)
-        body.update(render_detail(item, detail) if item else "select an item")
+        body.update(self._content(item, detail) if item else "select an item")
+
+    def _content(self, item: Item, detail: ItemDetail | None) -> Text:
+        if detail is not None and not detail.error:
+            self._good[item.id] = (detail, self.clock())
+            self._good.move_to_end(item.id)
+            while len(self._good) > GOOD_COPIES:
+                self._good.popitem(last=False)
+            return render_detail(item, detail)
+        good = self._good.get(item.id)
+        if good is None:
+            return render_detail(item, detail)
+        copy, at = good
+        age = format_age(max(0.0, self.clock() - at))
+        why = "loading…" if detail is None else f"({dedupe_errors(detail.error or '')})"
+        return render_detail(item, copy, note=f"cached {age} {why}")
 
 
 def dedupe_errors(error: str) -> str:
