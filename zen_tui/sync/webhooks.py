@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import logging
 import socket
@@ -24,7 +25,7 @@ from starlette.routing import Route
 
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
-from zen_tui.sync.webhook_verify import SERVICES, Accepted, Rejected, check
+from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
@@ -76,6 +77,8 @@ class WebhookReceiver:
 
     async def receive(self, request: Request) -> Response:
         service = request.path_params["service"]
+        if service not in SERVICES:  # the name is the sender's choice: never a counter key
+            return self._reject(UNKNOWN, Rejected(404, f"unknown service (use {SERVICES})"))
         try:
             return await self._receive(service, request)
         except Exception:  # a bug must not take the receiver down; the sender will retry
@@ -83,8 +86,6 @@ class WebhookReceiver:
             return self._reject(service, Rejected(500, "internal error (see the log)"))
 
     async def _receive(self, service: str, request: Request) -> Response:
-        if service not in SERVICES:
-            return self._reject(service, Rejected(404, f"unknown service (use {SERVICES})"))
         secret = self.secrets.get(service)
         if not secret:
             env = self.config.secret_env.get(service)
@@ -107,9 +108,12 @@ class WebhookReceiver:
         return self._queue(service, verdict, body)
 
     def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
+        # The body digest too: the delivery id header is not signed, so a captured delivery
+        # resent under a fresh id must still be recognised as the same one.
         new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, body, self.clock()
-        )
+            service, delivery.delivery_id, delivery.event, body, self.clock(),
+            digest=hashlib.sha256(body).hexdigest(),
+        )  # fmt: skip
         if not new:
             self.stats.add(self.stats.duplicates, service)
             log.info("webhook %s: delivery %s seen before, ignored", service, delivery.delivery_id)
@@ -119,6 +123,7 @@ class WebhookReceiver:
         return PlainTextResponse("queued", status_code=202)
 
     def _reject(self, service: str, rejected: Rejected) -> Response:
+        """`service` is one of SERVICES or UNKNOWN, never a name taken from the request."""
         self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
         log.warning("webhook %s rejected (%d): %s", service, rejected.status, rejected.reason)
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
