@@ -43,8 +43,12 @@ def test_json_and_text_reports(tmp_path, capsys, monkeypatch):
 
 def test_counters_saved_under_made_up_names_are_never_printed(tmp_path, capsys):
     """An older zen-tui counted rejected deliveries under the path name a sender chose."""
-    hostile = {"\x1b]52;c;aGk=\x07: 404": 3, "[bold]x[/]: 404": 1, "\x1b[2J: 404": 2,
-               "github: 401": 4}  # fmt: skip
+    hostile = {
+        "\x1b]52;c;aGk=\x07: 404": 3,
+        "[bold]x[/]: 404": 1,
+        "\x1b[2J: 404": 2,
+        "github: 401": 4,
+    }
     saved = {**SAVED, "rejected": hostile, "accepted": {"github": 1, "\x1b[31mred": 9}}
     store = Store.open(paths.store_path(tmp_path / "demo"))
     store.save_health("github", {"webhooks": saved}, 100.0)

@@ -110,10 +110,10 @@ class WebhookReceiver:
     def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
         # The body digest too: the delivery id header is not signed, so a captured delivery
         # resent under a fresh id must still be recognised as the same one.
+        digest = hashlib.sha256(body).hexdigest()
         new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, body, self.clock(),
-            digest=hashlib.sha256(body).hexdigest(),
-        )  # fmt: skip
+            service, delivery.delivery_id, delivery.event, body, self.clock(), digest=digest
+        )
         if not new:
             self.stats.add(self.stats.duplicates, service)
             log.info("webhook %s: delivery %s seen before, ignored", service, delivery.delivery_id)

@@ -151,8 +151,11 @@ async def test_2000_made_up_service_names_are_404_and_counted_under_one_fixed_ke
             assert answer.status_code == 404
     assert receiver.stats.rejected == {"unknown: 404": 2000}
     health = receiver.stats.as_dict()
-    assert all(set(counts) <= {"github", "jira", "slack"} for k, counts in health.items()
-               if k != "rejected")  # fmt: skip
+    assert all(
+        set(counts) <= {"github", "jira", "slack"}
+        for k, counts in health.items()
+        if k != "rejected"
+    )
     assert store.webhook_pending() == []
     text = caplog.text
     assert "svc-" not in text and "\x1b" not in text and "\x1b" not in repr(text)
