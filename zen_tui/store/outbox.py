@@ -136,16 +136,16 @@ class OutboxMixin(StoreBase):
         owner: str | None = None,
     ) -> OutboxEntry:
         """Move an entry to `state`; `reason` replaces the old one (None clears it);
-        `attempt=True` counts one more send attempt. With `owner`, LeaseHeld is raised if
-        another owner holds the entry's lease (that process now decides its state)."""
+        `attempt=True` counts one more send attempt. With `owner`, LeaseHeld is raised unless
+        `owner` holds the entry's lease (else another process may be deciding its state)."""
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
                 raise StoreError(f"no outbox entry {entry_id!r}; it may have been pruned")
-            if owner is not None and current.lease_owner not in (None, owner):
+            if owner is not None and current.lease_owner != owner:
                 raise LeaseHeld(
-                    f"outbox entry {entry_id} is being sent by another zen-tui process; "
-                    "it was left to that process"
+                    f"outbox entry {entry_id} is no longer leased to this process (its lease "
+                    "ran out or was released); it was left to whoever holds it now"
                 )
             allowed = _ALLOWED_FROM.get(current.state)
             if allowed is not None and state not in allowed:

@@ -177,6 +177,8 @@ class Outbox:
             return self._elsewhere(entry)
         try:
             return await self._send(self.clients[entry.action.account], taken)
+        except LeaseHeld:  # lost before sending (a verify that outlived the lease): not sent
+            return self._elsewhere(entry)
         finally:
             self.release(taken)
 
@@ -187,7 +189,7 @@ class Outbox:
                 self.mark(entry, outcome.state, outcome.reason)
                 self.note(outcome)
                 return outcome.state
-        self.mark(entry, ActionState.SENDING, None, attempt=True)
+        self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
         self.mark(entry, outcome.state, outcome.reason)
         self.note(outcome)
@@ -234,12 +236,17 @@ class Outbox:
         *,
         attempt: bool = False,
         progress: tuple[int, int] | None = None,
+        strict: bool = False,
     ) -> Any:
+        """Record a new state, only while this outbox holds the entry's lease: a lost lease
+        is logged (the new holder decides now), or raised with `strict` (before a send)."""
         try:
             updated = self.store.outbox_update(
                 entry.id, state=state, reason=reason, attempt=attempt, owner=self.owner
             )
-        except LeaseHeld as err:  # our lease ran out mid-send; the new holder decides now
+        except LeaseHeld as err:
+            if strict:
+                raise
             log.warning("%s", err)
             return self.store.outbox_get(entry.id) or entry
         entry_now = updated if updated is not None else entry

@@ -50,12 +50,14 @@ def test_a_claimed_entry_is_refused_to_another_live_owner(store: Store) -> None:
 def test_an_update_is_refused_while_another_owner_holds_the_lease(store: Store) -> None:
     entry = store.outbox_add(comment(1))
     store.outbox_claim(entry.id, "a", lease=LEASE, alive=everyone_alive)
-    with pytest.raises(LeaseHeld, match="another zen-tui process"):
+    with pytest.raises(LeaseHeld, match="no longer leased to this process"):
         store.outbox_update(entry.id, state=S.SENDING, owner="b")
     sent = store.outbox_update(entry.id, state=S.SENDING, attempt=True, owner="a")
     assert sent.lease_owner == "a"
     done = store.outbox_update(entry.id, state=S.DONE, owner="a")
     assert done.lease_owner is None and done.lease_until is None  # settled: nothing to hold
+    with pytest.raises(LeaseHeld):  # an owner without the lease never writes a state
+        store.outbox_update(entry.id, state=S.DONE, owner="a")
 
 
 def test_an_expired_lease_is_free_and_a_sending_entry_is_then_verified(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zen_tui.models import Action, ActionState
+from zen_tui.store.rows import LeaseHeld
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class FakeOutboxStore:
 
     def outbox_update(self, entry_id, *, state, reason=None, attempt=False, owner=None) -> Entry:
         old = self.rows[entry_id]
-        assert owner is None or old.lease_owner in (None, owner), "updated without the lease"
+        if owner is not None and old.lease_owner != owner:
+            raise LeaseHeld(f"outbox entry {entry_id} is no longer leased to {owner}")
         new = replace(old, state=state, reason=reason, attempts=old.attempts + int(attempt))
         self.rows[entry_id] = new
         return new

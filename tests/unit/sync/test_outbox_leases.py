@@ -8,10 +8,11 @@ import asyncio
 import random
 from pathlib import Path
 
+from tests.helpers import ManualClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
-from zen_tui.sync.outbox import Outbox
+from zen_tui.sync.outbox import LEASE_SECONDS, Outbox
 
 from .fakes import Result
 
@@ -46,8 +47,11 @@ class RacyClient:
         return idempotency_key in self.server.applied
 
 
-def outbox(path: Path, server: Server, rng: random.Random) -> Outbox:
-    return Outbox(Store.open(path), {"gh": RacyClient(server, rng)}, EventBus())
+def outbox(
+    path: Path, server: Server, rng: random.Random, clock: ManualClock | None = None
+) -> Outbox:
+    store = Store.open(path) if clock is None else Store.open(path, clock=clock)
+    return Outbox(store, {"gh": RacyClient(server, rng)}, EventBus())
 
 
 def close(box: Outbox) -> None:
@@ -102,3 +106,34 @@ async def test_an_entry_held_by_a_live_outbox_is_left_to_it(tmp_path: Path) -> N
     assert server.applied == [a.idempotency_key, b.idempotency_key]
     close(holder)
     close(other)
+
+
+async def test_a_lease_that_ran_out_during_a_verify_is_not_followed_by_a_send(
+    tmp_path: Path,
+) -> None:
+    """A hung verify outlives the lease; another outbox takes the entry over and sends it.
+    When the first one wakes up it must not send too (nor record anything)."""
+    path, server, rng = tmp_path / "z.db", Server(), random.Random(0)
+    clock = ManualClock(1000.0)
+    slow, fast = outbox(path, server, rng, clock), outbox(path, server, rng, clock)
+    [entry] = slow.queue([Action("comment", "gh:o/r#1", "gh", {})])
+    slow.store.outbox_update(entry.id, state=S.UNKNOWN, reason="timeout")  # type: ignore[attr-defined]
+    gate, started = asyncio.Event(), asyncio.Event()
+    client = slow.clients["gh"]
+
+    async def hung_verify(action: Action, *, idempotency_key: str) -> bool:
+        started.set()
+        await gate.wait()
+        return False  # "not applied" as seen before the other outbox sent it
+
+    client.verify = hung_verify  # type: ignore[method-assign]
+    first = asyncio.ensure_future(slow.replay())
+    await started.wait()
+    clock.now += LEASE_SECONDS + 1
+    await fast.replay()  # takes over, verifies (not there), sends once
+    gate.set()
+    await first
+    assert server.applied == [entry.idempotency_key]
+    assert fast.store.outbox_get(entry.id).state is S.DONE  # type: ignore[attr-defined]
+    close(slow)
+    close(fast)
