@@ -1,11 +1,14 @@
 """Run the outbox replay in its own process (the SIGKILL test kills it mid-replay).
 
 Usage: python -m tests.integration.replay_worker SPEC.json, where SPEC holds the simulator
-accounts and the data dir. Exits 0 when the replay finished.
+accounts and the data dir. Exits 0 when the replay finished. With "mode": "sync_once" it runs
+what `zen-tui sync --once` runs instead, after printing "ready" and reading one line from
+stdin (so that several workers start together).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -13,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from zen_tui.commands import sync
 from zen_tui.config import demo_settings
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wiring import build
@@ -27,5 +31,15 @@ async def main(spec: dict[str, Any]) -> int:
     return 0
 
 
+def sync_once(spec: dict[str, Any]) -> int:
+    """`zen-tui sync --once` (its exit code: 0 live, 3 degraded), once stdin says go."""
+    accounts = [SimpleNamespace(**a) for a in spec["accounts"]]
+    settings = demo_settings(accounts, Path(spec["data_dir"]))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    return sync.run(argparse.Namespace(once=True), settings)
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(json.loads(Path(sys.argv[1]).read_text()))))
+    SPEC = json.loads(Path(sys.argv[1]).read_text())
+    sys.exit(sync_once(SPEC) if SPEC.get("mode") == "sync_once" else asyncio.run(main(SPEC)))

@@ -27,8 +27,10 @@ from zen_tui.simulator.server import SimulatorServer
 __all__ = ["memory_keyring"]
 
 
-async def login(sim: SimulatorServer, service: str, browser: FakeBrowser) -> list[object]:
-    flow = LoginFlow(sim_account(sim, service), "oauth", open_browser=browser, wait=10)
+async def login(
+    sim: SimulatorServer, service: str, browser: FakeBrowser, wait: float = 10
+) -> list[object]:
+    flow = LoginFlow(sim_account(sim, service), "oauth", open_browser=browser, wait=wait)
     return [state async for state in flow.run()]
 
 
@@ -57,11 +59,23 @@ async def test_slack_pkce_login(sim: SimulatorServer, memory_keyring: MemoryKeyr
 async def test_forged_state_stops_before_any_token_exchange(
     sim: SimulatorServer, memory_keyring: MemoryKeyring
 ) -> None:
-    states = await login(sim, "slack", FakeBrowser(forge_state=True))
-    assert isinstance(states[-1], LoginFailed) and "state does not match" in states[-1].reason
+    browser = FakeBrowser(forge_state=True)
+    states = await login(sim, "slack", browser, wait=1)
+    assert browser.callback is not None and browser.callback.status_code == 400
+    assert isinstance(states[-1], LoginFailed) and "no answer from the browser" in states[-1].reason
     codes = sim.world.services["slack"].oauth.consent.codes
     assert codes and not any(grant.used for grant in codes.values())
     assert memory_keyring.entries == {}
+
+
+async def test_a_forged_redirect_does_not_abort_the_login_in_progress(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    browser = FakeBrowser(forge_first=True)
+    states = await login(sim, "slack", browser)
+    assert browser.forged is not None and browser.forged.status_code == 400
+    assert isinstance(states[-1], LoggedIn), states[-1]
+    assert (await stored("slack")).token.startswith("xoxp-")
 
 
 async def test_denied_in_the_browser(sim: SimulatorServer, memory_keyring: MemoryKeyring) -> None:

@@ -39,3 +39,27 @@ def test_json_and_text_reports(tmp_path, capsys, monkeypatch):
     assert "secret $ZEN_JIRA_WEBHOOK_SECRET: NOT SET" in out
     assert "3 accepted, 1 duplicates, 2 rejected" in out
     assert "queue: 1 pending" in out and "tunnel" in out
+
+
+def test_counters_saved_under_made_up_names_are_never_printed(tmp_path, capsys):
+    """An older zen-tui counted rejected deliveries under the path name a sender chose."""
+    hostile = {
+        "\x1b]52;c;aGk=\x07: 404": 3,
+        "[bold]x[/]: 404": 1,
+        "\x1b[2J: 404": 2,
+        "github: 401": 4,
+    }
+    saved = {**SAVED, "rejected": hostile, "accepted": {"github": 1, "\x1b[31mred": 9}}
+    store = Store.open(paths.store_path(tmp_path / "demo"))
+    store.save_health("github", {"webhooks": saved}, 100.0)
+    store.close()
+    base = ["--data-dir", str(tmp_path), "--demo", "webhooks"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "[bold]" not in out and "red" not in out
+    assert "rejected unknown: 404: 6" in out and "rejected github: 401: 4" in out
+    assert "1 accepted" in out
+    assert main([*base, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["last_run"]["rejected"] == {"unknown: 404": 6, "github: 401": 4}
+    assert report["last_run"]["accepted"] == {"github": 1}

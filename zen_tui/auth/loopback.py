@@ -1,8 +1,10 @@
 """The RFC 8252 loopback redirect: a one-shot HTTP listener on 127.0.0.1, ephemeral port.
 
 `LoopbackRedirect` binds on entry (`async with`), exposes `redirect_uri`, and `wait(state)`
-returns the authorization code from the first request to its path. A wrong `state` or an
-`error=` redirect raises `RedirectError` (no code is returned, so no token exchange happens).
+returns the authorization code from the first redirect that carries this login's `state`.
+A redirect with another `state` is answered 400, logged as one line and ignored: anyone on
+this machine can reach the port, and a forged request must not abort the login in progress.
+An `error=` redirect with the right state raises `RedirectError` (no code, no token exchange).
 The browser gets a short page saying it can close the tab.
 """
 
@@ -11,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
+import logging
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 CALLBACK_PATH = "/callback"
 MAX_REQUEST = 16_384
+
+log = logging.getLogger(__name__)
 
 
 class RedirectError(Exception):
@@ -28,12 +33,17 @@ _ERRORS = {
 
 
 class LoopbackRedirect:
-    def __init__(self, host: str = "127.0.0.1", path: str = CALLBACK_PATH) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", path: str = CALLBACK_PATH, *, state: str | None = None
+    ) -> None:
         self.host = host
         self.path = path
         self.port = 0
+        self.state = state  # the login's state; wait() sets it when not given here
+        self.ignored = 0  # redirects refused for a wrong state
         self._server: asyncio.Server | None = None
         self._result: asyncio.Future[dict[str, str]] | None = None
+        self._early: list[dict[str, str]] = []  # redirects that came before the state was known
 
     @property
     def redirect_uri(self) -> str:
@@ -60,17 +70,16 @@ class LoopbackRedirect:
         """The code from the redirect; RedirectError on a state mismatch, an error redirect
         or no redirect within `within` seconds."""
         assert self._result is not None, "use `async with LoopbackRedirect()`"
+        self.state = state
+        for early in self._early:
+            self._offer(early)
+        self._early.clear()
         try:
             params = await asyncio.wait_for(asyncio.shield(self._result), within)
         except TimeoutError:
             raise RedirectError(
                 f"no answer from the browser within {within:g} s; run the login again"
             ) from None
-        if not hmac.compare_digest(params.get("state", ""), state):
-            raise RedirectError(
-                "the redirect's state does not match this login (a stale or forged "
-                "redirect); run the login again"
-            )
         if "error" in params:
             error = params["error"]
             raise RedirectError(_ERRORS.get(error, f"the provider answered {error!r}"))
@@ -97,7 +106,13 @@ class LoopbackRedirect:
         if self._result.done():
             await _respond(writer, 409, "This login has already been answered.")
             return
-        self._result.set_result(params)
+        if self.state is None:  # wait() has not started: it checks this one when it does
+            self._early.append(params)
+            await _respond(writer, 200, "Received. You can close this tab and return to zen-tui.")
+            return
+        if not self._offer(params):
+            await _respond(writer, 400, "This redirect is not for the login in progress.")
+            return
         ok = "code" in params and "error" not in params
         message = (
             "Login received. You can close this tab and return to zen-tui."
@@ -105,6 +120,21 @@ class LoopbackRedirect:
             else "Login did not complete. You can close this tab; zen-tui shows what to do."
         )
         await _respond(writer, 200, message)
+
+    def _offer(self, params: dict[str, str]) -> bool:
+        """Take a redirect as the answer if it carries this login's state; else ignore it."""
+        assert self._result is not None and self.state is not None
+        if self._result.done():
+            return False
+        if not hmac.compare_digest(params.get("state", "").encode(), self.state.encode()):
+            self.ignored += 1
+            log.warning(
+                "login: ignored a redirect whose state does not match the login in progress "
+                "(stale or forged); still waiting for the real one"
+            )
+            return False
+        self._result.set_result(params)
+        return True
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, message: str) -> None:

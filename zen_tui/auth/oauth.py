@@ -63,7 +63,7 @@ class _LoopbackFlow:
         self.state = new_state()
 
     async def run(self) -> AsyncIterator[OAuthStep]:
-        async with LoopbackRedirect() as listener:
+        async with LoopbackRedirect(state=self.state) as listener:
             url = self.authorize_url(listener.redirect_uri)
             opened = await try_open(self.open_browser, url)
             yield WaitingForBrowser(url, opened)

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from typing import Any
 
 from zen_tui.config import Settings
-from zen_tui.sync.webhook_verify import SERVICES
+from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN
 from zen_tui.sync.wiring import open_store
 
 PENDING_LIMIT = 100_000
+_REJECTED_KEY = re.compile(rf"({'|'.join((*SERVICES, UNKNOWN))}): [1-5][0-9][0-9]")
+_OTHER_FIELDS = ("processed", "port")  # the rest of what Webhooks.health() saves
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,6 +44,8 @@ def build_report(
     services: list[str] = sorted({a.service for a in settings.accounts}) or list(SERVICES)
     runs = [(at, data["webhooks"]) for data, at in saved.values() if "webhooks" in data]
     at, last = max(runs, key=lambda r: r[0], default=(None, None))
+    if last is not None:
+        last = known_keys(last)
     return {
         "enabled": config.enabled,
         "host": config.host,
@@ -81,6 +86,21 @@ def print_text(report: dict[str, Any], now: float) -> None:
     print(f"last run ({int(now - report['saved_at'])}s ago): {counts}")
     for reason, count in sorted(last["rejected"].items()):
         print(f"  rejected {reason}: {count}")
+
+
+def known_keys(saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved counters with only the keys a receiver can make: counters saved by an older
+    zen-tui were keyed by whatever path an unauthenticated sender chose (escape sequences
+    included); those are summed under "unknown: 404" and never printed."""
+    out: dict[str, Any] = {}
+    for name in ("accepted", "duplicates", "last_at"):
+        out[name] = {k: v for k, v in (saved.get(name) or {}).items() if k in SERVICES}
+    rejected: dict[str, int] = {}
+    for key, count in (saved.get("rejected") or {}).items():
+        name = key if _REJECTED_KEY.fullmatch(key) else f"{UNKNOWN}: 404"
+        rejected[name] = rejected.get(name, 0) + int(count)
+    out["rejected"] = rejected
+    return out | {k: v for k, v in saved.items() if k not in out and k in _OTHER_FIELDS}
 
 
 def _total(counts: dict[str, int]) -> int:

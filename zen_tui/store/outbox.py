@@ -3,24 +3,40 @@
 Each call is its own committed transaction, so after a kill -9 the outbox holds every entry
 whose call returned. Leaving DONE is refused (that could apply an action twice); FAILED may
 only go back to PENDING (a user retry).
+
+Several processes may send from one file: an entry is claimed (`outbox_claim`, a lease with
+owner and expiry, taken by a compare-and-set UPDATE whose row count says who won) before it
+is sent, and released after. A lease whose owner is gone or whose time ran out is free; an
+entry its dead owner left SENDING becomes UNKNOWN on the way, so it is verified before any
+resend. An update naming an owner is refused while another live owner holds the lease.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import decode_action, encode_action
-from zen_tui.store.rows import IdempotencyConflict, InvalidTransition, OutboxEntry, StoreError
+from zen_tui.store.rows import (
+    IdempotencyConflict,
+    InvalidTransition,
+    LeaseHeld,
+    OutboxEntry,
+    StoreError,
+)
 
 _COLUMNS = (
-    "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at"
+    "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at,"
+    " lease_owner, lease_until"
 )
+# States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
+_CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+INTERRUPTED = "interrupted while sending; will verify before any resend"
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
@@ -68,6 +84,48 @@ class OutboxMixin(StoreBase):
             )
             return [_entry(r) for r in rows.fetchall()]
 
+    def outbox_claim(
+        self, entry_id: str, owner: str, *, lease: float, alive: Callable[[str], bool]
+    ) -> OutboxEntry | None:
+        """Take the lease on a PENDING/UNKNOWN entry for `lease` seconds, or on a SENDING one
+        whose sender is gone (it becomes UNKNOWN: verify before resending). None when it is
+        not there to send (done, failed, pruned) or another live owner holds it; `alive`
+        says whether a holder still runs (leases.alive)."""
+        now = self._clock()
+        with self._write() as db:
+            current = _fetch(db, "id = ?", entry_id)
+            if current is None or current.state not in _CLAIMABLE:
+                return None
+            if not _free(current, owner, now, alive):
+                return None
+            state, reason = current.state, current.reason
+            if state is ActionState.SENDING:
+                state, reason = ActionState.UNKNOWN, INTERRUPTED
+            won = db.execute(  # compare-and-set: only if nobody changed the row meanwhile
+                "UPDATE outbox SET lease_owner = ?, lease_until = ?, state = ?, reason = ?,"
+                " updated_at = ? WHERE id = ? AND state = ? AND lease_owner IS ?",
+                (
+                    owner,
+                    now + lease,
+                    str(state),
+                    reason,
+                    now,
+                    entry_id,
+                    str(current.state),
+                    current.lease_owner,
+                ),
+            ).rowcount
+            return _fetch(db, "id = ?", entry_id) if won == 1 else None
+
+    def outbox_release(self, entry_id: str, owner: str) -> None:
+        """Give the lease back (a no-op if `owner` does not hold it)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+                " WHERE id = ? AND lease_owner = ?",
+                (entry_id, owner),
+            )
+
     def outbox_update(
         self,
         entry_id: str,
@@ -75,22 +133,31 @@ class OutboxMixin(StoreBase):
         state: ActionState,
         reason: str | None = None,
         attempt: bool = False,
+        owner: str | None = None,
     ) -> OutboxEntry:
         """Move an entry to `state`; `reason` replaces the old one (None clears it);
-        `attempt=True` counts one more send attempt."""
+        `attempt=True` counts one more send attempt. With `owner`, LeaseHeld is raised unless
+        `owner` holds the entry's lease (else another process may be deciding its state)."""
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
                 raise StoreError(f"no outbox entry {entry_id!r}; it may have been pruned")
+            if owner is not None and current.lease_owner != owner:
+                raise LeaseHeld(
+                    f"outbox entry {entry_id} is no longer leased to this process (its lease "
+                    "ran out or was released); it was left to whoever holds it now"
+                )
             allowed = _ALLOWED_FROM.get(current.state)
             if allowed is not None and state not in allowed:
                 raise InvalidTransition(
                     f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
                 )
+            settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
             db.execute(
-                "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?,"
-                " updated_at = ? WHERE id = ?",
-                (str(state), reason, int(attempt), self._clock(), entry_id),
+                "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
+                " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
+                " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?",
+                (str(state), reason, int(attempt), self._clock(), settled, settled, entry_id),
             )
             updated = _fetch(db, "id = ?", entry_id)
         assert updated is not None
@@ -141,13 +208,23 @@ class OutboxMixin(StoreBase):
         return counts
 
 
+def _free(entry: OutboxEntry, owner: str, now: float, alive: Callable[[str], bool]) -> bool:
+    """Whether `owner` may take this entry's lease now."""
+    holder = entry.lease_owner
+    if holder is None:
+        return True
+    if holder == owner:  # ours: re-entrant, except a send of ours still in flight
+        return entry.state is not ActionState.SENDING
+    return entry.lease_until is None or entry.lease_until < now or not alive(holder)
+
+
 def _fetch(db: sqlite3.Connection, where: str, value: str) -> OutboxEntry | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE {where}", (value,)).fetchone()
     return _entry(row) if row else None
 
 
 def _entry(row: Any) -> OutboxEntry:
-    entry_id, seq, action, key, batch_id, state, attempts, reason, created, updated = row
+    entry_id, seq, action, key, batch_id, state, attempts, reason, created, updated, *lease = row
     return OutboxEntry(
         entry_id,
         seq,
@@ -159,4 +236,5 @@ def _entry(row: Any) -> OutboxEntry:
         reason,
         created,
         updated,
+        *lease,
     )

@@ -81,15 +81,24 @@ class CursorsMixin(StoreBase):
 
 class WebhooksMixin(StoreBase):
     def webhook_enqueue(
-        self, service: str, delivery_id: str, event: str, body: bytes, received_at: float
+        self,
+        service: str,
+        delivery_id: str,
+        event: str,
+        body: bytes,
+        received_at: float,
+        *,
+        digest: str | None = None,
     ) -> bool:
-        """Persist a delivery; False if this service's delivery id was seen before (a replay),
-        even if that earlier delivery was already processed."""
+        """Persist a delivery; False if this service saw its delivery id before (a replay),
+        or the same `digest` of a signed body (a captured delivery resent under a fresh id),
+        even if that earlier delivery was already processed, until webhook_prune forgets it."""
         with self._write() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO webhook_queue"
-                " (service, delivery_id, event, body, received_at) VALUES (?, ?, ?, ?, ?)",
-                (service, delivery_id, event, body, received_at),
+                " (service, delivery_id, event, body, received_at, digest)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (service, delivery_id, event, body, received_at, digest),
             )
         return cursor.rowcount == 1
 

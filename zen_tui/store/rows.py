@@ -20,6 +20,10 @@ class InvalidTransition(StoreError):
     """An outbox state change that would risk applying an action twice (e.g. out of DONE)."""
 
 
+class LeaseHeld(StoreError):
+    """Another live process holds this outbox entry's lease: it is sending or verifying it."""
+
+
 class IdempotencyConflict(StoreError):
     """An idempotency key already used by a different action."""
 
@@ -63,6 +67,8 @@ class OutboxEntry:
     reason: str | None
     created_at: float
     updated_at: float
+    lease_owner: str | None = None  # the process sending (or verifying) it now, see leases.py
+    lease_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,27 @@ def _v3_section_reason(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sections ADD COLUMN reason TEXT")
 
 
-MIGRATIONS: list[Migration] = [_v1_core, _v2_webhooks_and_health, _v3_section_reason]
+def _v4_outbox_leases_and_webhook_digests(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- Who is sending an outbox entry and until when (another process may take it after).
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT;
+        ALTER TABLE outbox ADD COLUMN lease_until REAL;
+        -- A digest of the signed body: a captured delivery resent under a new id is a replay.
+        ALTER TABLE webhook_queue ADD COLUMN digest TEXT;
+        CREATE UNIQUE INDEX webhook_by_digest ON webhook_queue (service, digest)
+            WHERE digest IS NOT NULL;
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_core,
+    _v2_webhooks_and_health,
+    _v3_section_reason,
+    _v4_outbox_leases_and_webhook_digests,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

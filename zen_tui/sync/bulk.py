@@ -144,6 +144,17 @@ class BulkProcessor:
         self.outbox.wake()  # anything left pending goes to the replayer's schedule
 
     async def _jira_bulk(self, client: Any, batch: list[Any], progress: _Progress) -> None:
+        taken = [e for e in map(self.outbox.claim, batch) if e is not None]
+        for _ in range(len(batch) - len(taken)):  # another process is sending those
+            progress.step()
+        try:
+            if taken:
+                await self._jira_bulk_send(client, taken, progress)
+        finally:
+            for entry in taken:
+                self.outbox.release(entry)
+
+    async def _jira_bulk_send(self, client: Any, batch: list[Any], progress: _Progress) -> None:
         for entry in batch:
             self.outbox.mark(entry, ActionState.SENDING, None, attempt=True)
 

@@ -5,6 +5,13 @@ States: PENDING -> SENDING -> DONE | FAILED, or -> UNKNOWN when the request may 
 the server (a timeout after sending, or a crash while SENDING). An UNKNOWN entry is checked
 with `client.verify()` before any resend. Transient failures (breaker open, rate limited,
 offline, login expired) leave the entry PENDING and schedule a replay.
+
+Every writer is safe with the others: several processes (a dashboard, `zen-tui sync --once`,
+`zen-tui act`) may send from one data folder. Each entry is claimed in the store (a lease
+naming this process, store/leases.py) before it is verified or sent and released after, so
+exactly one process handles it at a time; the others skip it and keep that account's later
+entries waiting behind it. A lease whose process died is free at once (its SENDING entry
+becomes UNKNOWN and is verified first); a live one expires after LEASE_SECONDS.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from zen_tui.gateway.errors import (
 )
 from zen_tui.gateway.events import BreakerChanged, Event, EventBus, RequestDone
 from zen_tui.models import Action, ActionState
+from zen_tui.store import leases
+from zen_tui.store.rows import LeaseHeld
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.freshness import reason_for
 
@@ -39,6 +48,9 @@ IDEMPOTENT_KINDS = frozenset(
      "mark_read", "react"}
 )  # fmt: skip
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
+# A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
+# another process takes a lease over earlier only when its holder is gone.
+LEASE_SECONDS = 600.0
 
 
 class ActionClient(Protocol):
@@ -60,8 +72,12 @@ class OutboxStore(Protocol):
     def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
     def outbox_update(
         self, entry_id: str, *, state: ActionState, reason: str | None = None,
-        attempt: bool = False,
+        attempt: bool = False, owner: str | None = None,
     ) -> Any: ...  # fmt: skip
+    def outbox_claim(
+        self, entry_id: str, owner: str, *, lease: float, alive: Callable[[str], bool]
+    ) -> Any: ...
+    def outbox_release(self, entry_id: str, owner: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +101,7 @@ class Outbox:
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
+        self.owner = leases.new_owner()  # names this outbox in the leases it takes
         self.retry_at: float | None = None
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
@@ -115,24 +132,64 @@ class Outbox:
         self.store.outbox_merge_params(idempotency_key, params)
 
     def recover(self) -> int:
-        """At start: an entry left SENDING was interrupted mid-send; its outcome is unknown."""
-        stuck = self.store.outbox_by_state(ActionState.SENDING)
-        for entry in stuck:
-            reason = "interrupted while sending; will verify before any resend"
-            self.mark(entry, ActionState.UNKNOWN, reason)
-        return len(stuck)
+        """At start: an entry left SENDING by a process that is gone was interrupted mid-send;
+        its outcome is unknown. One another live process is sending is left to it."""
+        recovered = 0
+        for entry in self.store.outbox_by_state(ActionState.SENDING):
+            if entry.id in self.claimed:
+                continue
+            taken = self.claim(entry)
+            if taken is not None:
+                self.release(taken)
+                recovered += 1
+        return recovered
+
+    # -- leases ---------------------------------------------------------------------------
+    def claim(self, entry: Any) -> Any:
+        """The entry, leased to this outbox; None if it is not ours to send now (another
+        process holds it, or it is already done or failed)."""
+        taken = self.store.outbox_claim(
+            entry.id, self.owner, lease=LEASE_SECONDS, alive=leases.alive
+        )
+        if taken is not None and taken.state is not entry.state:  # a dead sender's SENDING
+            self.publish(taken, taken.state, taken.reason)
+        return taken
+
+    def release(self, entry: Any) -> None:
+        self.store.outbox_release(entry.id, self.owner)
+
+    def _elsewhere(self, entry: Any) -> ActionState:
+        """`entry` could not be claimed: its state now, or SENDING while another process
+        holds it (a retry is scheduled in case that process dies)."""
+        current = self.store.outbox_get(entry.id)
+        if current is None or current.state in (ActionState.DONE, ActionState.FAILED):
+            return ActionState.DONE if current is None else ActionState(current.state)
+        log.info("outbox entry %s is being sent by another zen-tui process", entry.id)
+        self.note(Outcome(ActionState.PENDING))
+        return ActionState.SENDING
 
     # -- one entry's state machine -----------------------------------------------------------
     async def send(self, entry: Any) -> ActionState:
-        """Drive one entry as far as it can go now. Returns its new state."""
-        client = self.clients[entry.action.account]
+        """Claim one entry and drive it as far as it can go now. Returns its new state
+        (SENDING: another process holds it)."""
+        taken = self.claim(entry)
+        if taken is None:
+            return self._elsewhere(entry)
+        try:
+            return await self._send(self.clients[entry.action.account], taken)
+        except LeaseHeld:  # lost before sending (a verify that outlived the lease): not sent
+            return self._elsewhere(entry)
+        finally:
+            self.release(taken)
+
+    async def _send(self, client: ActionClient, entry: Any) -> ActionState:
         if entry.state is ActionState.UNKNOWN:
             outcome = await self._verify(client, entry)
             if outcome is not None:
                 self.mark(entry, outcome.state, outcome.reason)
                 self.note(outcome)
                 return outcome.state
-        self.mark(entry, ActionState.SENDING, None, attempt=True)
+        self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
         self.mark(entry, outcome.state, outcome.reason)
         self.note(outcome)
@@ -179,8 +236,19 @@ class Outbox:
         *,
         attempt: bool = False,
         progress: tuple[int, int] | None = None,
+        strict: bool = False,
     ) -> Any:
-        updated = self.store.outbox_update(entry.id, state=state, reason=reason, attempt=attempt)
+        """Record a new state, only while this outbox holds the entry's lease: a lost lease
+        is logged (the new holder decides now), or raised with `strict` (before a send)."""
+        try:
+            updated = self.store.outbox_update(
+                entry.id, state=state, reason=reason, attempt=attempt, owner=self.owner
+            )
+        except LeaseHeld as err:
+            if strict:
+                raise
+            log.warning("%s", err)
+            return self.store.outbox_get(entry.id) or entry
         entry_now = updated if updated is not None else entry
         self.publish(entry_now, state, reason, progress)
         return entry_now
@@ -201,8 +269,8 @@ class Outbox:
             finally:
                 self.claimed.discard(entry.id)
             tally[state] = tally.get(state, 0) + 1
-            if state in (ActionState.PENDING, ActionState.UNKNOWN):
-                blocked.add(account)
+            if state in (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING):
+                blocked.add(account)  # later entries wait behind it (also in another process)
         if not blocked:
             self.retry_at = None
             self._backoff = RETRY_MIN
@@ -229,6 +297,7 @@ class Outbox:
 
     def close(self) -> None:
         self._unsubscribe()
+        leases.forget(self.owner)  # leases left behind are free for the next outbox
 
     # -- helpers ----------------------------------------------------------------------------
     def note(self, outcome: Outcome) -> None:

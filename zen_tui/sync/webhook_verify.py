@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 SERVICES = ("github", "jira", "slack")
+# Every other path is counted (and logged) under this one name, so the counters keep a fixed
+# set of keys whatever names unauthenticated senders make up.
+UNKNOWN = "unknown"
 # The header carrying each service's signature and its delivery id (dedup key).
 SIGNATURE_HEADER = {
     "github": "x-hub-signature-256",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import logging
 import socket
@@ -24,9 +25,13 @@ from starlette.routing import Route
 
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
-from zen_tui.sync.webhook_verify import SERVICES, Accepted, Rejected, check
+from zen_tui.sync.webhook_limits import ReceiverLimits, RepeatFilter, bounded_protocol, fitted
+from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
 
 log = logging.getLogger("zen_tui.sync.webhooks")
+# Connections waiting to be accepted; asyncio also accepts at most this many in one go, so it
+# bounds how far over the connection cap the open files can get before the cap acts.
+BACKLOG = 128
 
 
 @dataclass
@@ -54,6 +59,10 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyTooSlow(Exception):
+    pass
+
+
 class WebhookReceiver:
     """The ASGI app and its state. `on_delivery(service)` runs after each new queued event."""
 
@@ -65,8 +74,10 @@ class WebhookReceiver:
         secrets: Mapping[str, str],
         clock: Callable[[], float],
         on_delivery: Callable[[str], None] = lambda service: None,
+        limits: ReceiverLimits | None = None,
     ) -> None:
         self.config = config
+        self.limits = limits or ReceiverLimits()
         self.store = store
         self.secrets = dict(secrets)
         self.clock = clock
@@ -76,6 +87,8 @@ class WebhookReceiver:
 
     async def receive(self, request: Request) -> Response:
         service = request.path_params["service"]
+        if service not in SERVICES:  # the name is the sender's choice: never a counter key
+            return self._reject(UNKNOWN, Rejected(404, f"unknown service (use {SERVICES})"))
         try:
             return await self._receive(service, request)
         except Exception:  # a bug must not take the receiver down; the sender will retry
@@ -83,18 +96,19 @@ class WebhookReceiver:
             return self._reject(service, Rejected(500, "internal error (see the log)"))
 
     async def _receive(self, service: str, request: Request) -> Response:
-        if service not in SERVICES:
-            return self._reject(service, Rejected(404, f"unknown service (use {SERVICES})"))
         secret = self.secrets.get(service)
         if not secret:
             env = self.config.secret_env.get(service)
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
         try:
-            body = await read_capped(request, self.config.max_body_bytes)
+            body = await read_capped(request, self.config.max_body_bytes, self.limits.body_seconds)
         except BodyTooLarge:
             limit = self.config.max_body_bytes
             return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
+        except BodyTooSlow:
+            seconds = self.limits.body_seconds
+            return self._reject(service, Rejected(408, f"body not received within {seconds:g} s"))
         verdict = check(
             service, request.headers, body, secret,
             now=self.clock(), replay_window=self.config.replay_window,
@@ -107,8 +121,11 @@ class WebhookReceiver:
         return self._queue(service, verdict, body)
 
     def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
+        # The body digest too: the delivery id header is not signed, so a captured delivery
+        # resent under a fresh id must still be recognised as the same one.
+        digest = hashlib.sha256(body).hexdigest()
         new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, body, self.clock()
+            service, delivery.delivery_id, delivery.event, body, self.clock(), digest=digest
         )
         if not new:
             self.stats.add(self.stats.duplicates, service)
@@ -119,22 +136,28 @@ class WebhookReceiver:
         return PlainTextResponse("queued", status_code=202)
 
     def _reject(self, service: str, rejected: Rejected) -> Response:
+        """`service` is one of SERVICES or UNKNOWN, never a name taken from the request."""
         self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
         log.warning("webhook %s rejected (%d): %s", service, rejected.status, rejected.reason)
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
 
 
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The raw body, refusing (before reading it all) anything over `limit` bytes."""
+async def read_capped(request: Request, limit: int, seconds: float = 30.0) -> bytes:
+    """The raw body, refusing (before reading it all) anything over `limit` bytes, and a
+    body still incomplete after `seconds` (a sender trickling bytes holds a connection)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyTooSlow from None
     return b"".join(chunks)
 
 
@@ -155,6 +178,7 @@ class WebhookServer:
         self._server: _QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
+        self.repeats = RepeatFilter()  # keeps a flood from rotating the log history away
 
     def url(self, service: str) -> str:
         return f"http://{_url_host(self.receiver.config.host)}:{self.port}/webhooks/{service}"
@@ -171,11 +195,15 @@ class WebhookServer:
                       err.strerror or err)  # fmt: skip
             return False
         self.port = self._sock.getsockname()[1]
+        self.repeats.install()
+        limits = fitted(self.receiver.limits, BACKLOG)
         # log_config=None: uvicorn adds no stderr handler (it would draw over the dashboard);
         # its records go wherever the app's logging sends them.
         config = uvicorn.Config(
             self.receiver.app, log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1,
+            timeout_graceful_shutdown=1, http=bounded_protocol(limits), backlog=BACKLOG,
+            timeout_keep_alive=limits.keep_alive_seconds,
+            h11_max_incomplete_event_size=limits.max_header_bytes,
         )  # fmt: skip
         self._server = _QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="webhooks")
@@ -191,6 +219,7 @@ class WebhookServer:
                 await asyncio.wait_for(self._task, 3)
         if self._sock is not None:
             self._sock.close()
+            self.repeats.remove()
         self._server = self._task = self._sock = None
 
 
@@ -201,7 +230,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise

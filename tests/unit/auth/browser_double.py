@@ -16,9 +16,13 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
 class FakeBrowser:
-    def __init__(self, decision: str = "allow", forge_state: bool = False) -> None:
+    def __init__(
+        self, decision: str = "allow", forge_state: bool = False, forge_first: bool = False
+    ) -> None:
         self.decision = decision
         self.forge_state = forge_state
+        self.forge_first = forge_first  # an attacker's redirect reaches the listener first
+        self.forged: httpx.Response | None = None
         self.opened: list[str] = []
         self.callback: httpx.Response | None = None
 
@@ -30,8 +34,11 @@ class FakeBrowser:
             form = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(page.text)}
             answer = browser.post(url, data={**form, "decision": self.decision})
             location = answer.headers["location"]
+            forged = re.sub(r"state=[^&]+", "state=forged-by-attacker", location)
+            if self.forge_first:
+                self.forged = browser.get(re.sub(r"code=[^&]+", "code=attackers-code", forged))
             if self.forge_state:
-                location = re.sub(r"state=[^&]+", "state=forged-by-attacker", location)
+                location = forged
             self.callback = browser.get(location)
         return True
 

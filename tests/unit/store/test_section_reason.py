@@ -27,7 +27,7 @@ def test_a_v2_file_gains_the_reason_column_and_keeps_its_sections(
         store.set_section_reason("s1", "breaker open until 14:02")
         assert store.section_reason("s1") == "breaker open until 14:02"
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     db.close()
 
 

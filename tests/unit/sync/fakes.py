@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zen_tui.models import Action, ActionState
+from zen_tui.store.rows import LeaseHeld
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,13 @@ class Entry:
     state: ActionState = ActionState.PENDING
     attempts: int = 0
     reason: str | None = None
+    lease_owner: str | None = None
 
 
 class FakeOutboxStore:
+    """Claims follow the real store's rule (tests/unit/store/test_outbox.py pins it): free
+    when unleased, ours (unless ours is in flight), or held by an owner that is gone."""
+
     def __init__(self) -> None:
         self.rows: dict[str, Entry] = {}
         self._seq = itertools.count(1)
@@ -38,11 +43,33 @@ class FakeOutboxStore:
     def outbox_by_state(self, *states: ActionState) -> list[Entry]:
         return sorted((e for e in self.rows.values() if e.state in states), key=lambda e: e.seq)
 
-    def outbox_update(self, entry_id, *, state, reason=None, attempt=False) -> Entry:
+    def outbox_update(self, entry_id, *, state, reason=None, attempt=False, owner=None) -> Entry:
         old = self.rows[entry_id]
+        if owner is not None and old.lease_owner != owner:
+            raise LeaseHeld(f"outbox entry {entry_id} is no longer leased to {owner}")
         new = replace(old, state=state, reason=reason, attempts=old.attempts + int(attempt))
         self.rows[entry_id] = new
         return new
+
+    def outbox_claim(self, entry_id, owner, *, lease, alive) -> Entry | None:
+        old = self.rows.get(entry_id)
+        if old is None or old.state in (ActionState.DONE, ActionState.FAILED):
+            return None
+        holder = old.lease_owner
+        if holder == owner and old.state is ActionState.SENDING:
+            return None
+        if holder not in (None, owner) and alive(holder):
+            return None
+        new = replace(old, lease_owner=owner)
+        if old.state is ActionState.SENDING:
+            new = replace(new, state=ActionState.UNKNOWN, reason="interrupted while sending")
+        self.rows[entry_id] = new
+        return new
+
+    def outbox_release(self, entry_id, owner) -> None:
+        old = self.rows[entry_id]
+        if old.lease_owner == owner:
+            self.rows[entry_id] = replace(old, lease_owner=None)
 
 
 @dataclass(frozen=True)

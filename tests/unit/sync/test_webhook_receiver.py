@@ -139,15 +139,63 @@ async def test_unconfigured_and_unknown_services_are_404(receiver, store):
     assert store.webhook_pending() == []
 
 
+async def test_2000_made_up_service_names_are_404_and_counted_under_one_fixed_key(
+    receiver, store, caplog
+):
+    caplog.set_level(logging.WARNING, "zen_tui.sync.webhooks")
+    hostile = ["%1b]52;c;aGk=%07", "%1b[2J", "[bold]x[red]", "%e2%80%aeevil"]
+    names = [*hostile, *(f"svc-{n}" for n in range(2000 - len(hostile)))]
+    async with client(receiver) as http:
+        for name in names:
+            answer = await http.post(f"/webhooks/{name}", content=BODY, headers=github(BODY))
+            assert answer.status_code == 404
+    assert receiver.stats.rejected == {"unknown: 404": 2000}
+    health = receiver.stats.as_dict()
+    assert all(
+        set(counts) <= {"github", "jira", "slack"}
+        for k, counts in health.items()
+        if k != "rejected"
+    )
+    assert store.webhook_pending() == []
+    text = caplog.text
+    assert "svc-" not in text and "\x1b" not in text and "\x1b" not in repr(text)
+    assert "unknown service" in text
+
+
+async def test_a_captured_github_delivery_resent_with_a_fresh_delivery_id_is_a_duplicate(
+    receiver, store
+):
+    async with client(receiver) as http:
+        answers = [
+            await http.post("/webhooks/github", content=BODY, headers=github(BODY, f"fresh-{n}"))
+            for n in range(6)
+        ]
+        other = json.dumps({"action": "labeled", "issue": {"number": 2}}).encode()
+        new = await http.post("/webhooks/github", content=other, headers=github(other, "d-2"))
+    assert [a.status_code for a in answers] == [202] + [200] * 5
+    assert all(a.text == "duplicate" for a in answers[1:])
+    assert new.status_code == 202  # another body is another delivery
+    assert [r.delivery_id for r in store.webhook_pending()] == ["fresh-0", "d-2"]
+    assert receiver.stats.accepted == {"github": 2} and receiver.stats.duplicates == {"github": 5}
+
+
+async def test_a_replayed_body_stays_a_duplicate_after_it_was_processed(receiver, store):
+    async with client(receiver) as http:
+        await http.post("/webhooks/github", content=BODY, headers=github(BODY, "a"))
+        store.webhook_done(store.webhook_pending()[0].id)
+        again = await http.post("/webhooks/github", content=BODY, headers=github(BODY, "b"))
+    assert again.text == "duplicate" and store.webhook_pending() == []
+
+
 async def test_an_internal_error_is_500_and_the_receiver_keeps_working(receiver, store):
     real = store.webhook_enqueue
     calls = []
 
-    def flaky(*args):
+    def flaky(*args, **kwargs):
         calls.append(args)
         if len(calls) == 1:
             raise RuntimeError("disk full")
-        return real(*args)
+        return real(*args, **kwargs)
 
     store.webhook_enqueue = flaky
     async with client(receiver) as http:

@@ -1,0 +1,162 @@
+"""The receiver's bounds over real sockets on 127.0.0.1: a request head must arrive in time,
+a body too, idle connections are capped (the longest-idle one goes), and repeated log lines
+are rate-limited."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.helpers import ManualClock
+from zen_tui.config import WebhookConfig
+from zen_tui.store import Store
+from zen_tui.sync.webhook_limits import ReceiverLimits, RepeatFilter, fitted
+from zen_tui.sync.webhook_verify import hub_signature
+from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
+
+SECRET = "gh-secret-value"
+BODY = json.dumps({"action": "labeled", "issue": {"number": 1}}).encode()
+LIMITS = ReceiverLimits(
+    max_connections=20, header_seconds=0.3, body_seconds=0.3, keep_alive_seconds=1
+)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[WebhookServer]:
+    store = Store.open(":memory:")
+    config = WebhookConfig(enabled=True, port=0)
+    receiver = WebhookReceiver(
+        config, store, secrets={"github": SECRET}, clock=lambda: 0.0, limits=LIMITS
+    )
+    server = WebhookServer(receiver)
+    assert await server.start()
+    yield server
+    await server.stop()
+    store.close()
+
+
+def signed(delivery: str) -> dict[str, str]:
+    return {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": hub_signature(SECRET, BODY),
+    }
+
+
+async def deliver(server: WebhookServer, delivery: str = "d-1") -> httpx.Response:
+    async with httpx.AsyncClient(timeout=5) as http:
+        return await http.post(server.url("github"), content=BODY, headers=signed(delivery))
+
+
+async def closed_by_server(reader: asyncio.StreamReader, within: float = 5.0) -> bytes:
+    """What the server sent before closing (b"" for a silent close); fails if it stays open."""
+    return await asyncio.wait_for(reader.read(), within)
+
+
+async def test_a_request_head_that_never_completes_is_closed(server: WebhookServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+    await writer.drain()
+    assert await closed_by_server(reader) == b""
+    writer.close()
+    assert (await deliver(server)).status_code == 202  # the receiver itself is fine
+
+
+async def test_a_silent_connection_is_closed(server: WebhookServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    assert await closed_by_server(reader) == b""
+    writer.close()
+
+
+async def test_a_trickled_body_is_408(server: WebhookServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    head = (
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in signed("slow").items())
+        + f"Content-Length: {len(BODY)}\r\n\r\n"
+    )
+    writer.write(head.encode() + BODY[:5])
+    await writer.drain()
+    answer = await closed_by_server(reader)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408") and b"not received within 0.3 s" in answer
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_its_answer(
+    server: WebhookServer,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    head = (
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in signed("k").items())
+        + f"Content-Length: {len(BODY)}\r\n\r\n"
+    )
+    writer.write(head.encode() + BODY)
+    await writer.drain()
+    answer = await closed_by_server(reader)  # answered, then closed while idle
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 202")
+
+
+async def test_over_the_cap_the_longest_idle_connection_goes_and_a_delivery_still_lands(
+    server: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "zen_tui.sync.webhooks")
+    idle = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(60)]
+    answer = await deliver(server)
+    assert answer.status_code == 202
+    # the oldest 40 (at least) were closed to stay within 20; the newest are still open
+    first_reader = idle[0][0]
+    assert await closed_by_server(first_reader, within=1.0) == b""
+    newest_reader = idle[-1][0]
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(newest_reader.read(1), 0.05)
+    for _, writer in idle:
+        writer.close()
+    closing = [r.getMessage() for r in caplog.records if "connections open" in r.getMessage()]
+    assert closing and len(closing) <= 10  # rate-limited, not one line per connection
+
+
+def test_repeated_lines_are_rate_limited_and_the_next_one_says_how_many_were_dropped() -> None:
+    clock = ManualClock(0.0)
+    limiter = RepeatFilter(burst=3, window=60.0, clock=clock)
+    logger = logging.getLogger("zen_tui.test.repeats")
+    kept: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record.getMessage())
+
+    handler = Keep()
+    logger.addHandler(handler)
+    logger.addFilter(limiter)
+    logger.propagate = False
+    try:
+        for n in range(14_000):
+            logger.error("accept() out of system resource (%d)", n)
+        logger.error("another line")
+        assert len(kept) == 4 and limiter.dropped() == 14_000 - 3
+        clock.now = 61.0
+        logger.error("accept() out of system resource (%d)", 0)
+        assert kept[-1].endswith("(13997 more like this were not logged)")
+    finally:
+        logger.removeHandler(handler)
+        logger.removeFilter(limiter)
+
+
+def test_the_cap_fits_the_open_file_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))
+        assert fitted(ReceiverLimits(max_connections=200), 128).max_connections == 32
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        assert fitted(ReceiverLimits(max_connections=200), 128).max_connections == 200
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -1,0 +1,181 @@
+"""Bounds for the webhook port, which anyone who can reach it may connect to unauthenticated.
+
+- `bounded_protocol(limits)`: uvicorn's h11 protocol with a deadline for a request's headers,
+  a short idle keep-alive, and at most `max_connections` open connections: a new connection
+  over the cap closes the longest-idle one (a real delivery sends its request at once, so it
+  is never the idle one), or is itself closed when every connection is mid-request. Idle
+  connections can then never use up the process's file descriptors, which would stop it
+  accepting anything.
+- `RepeatFilter`: at most `burst` log lines with the same text per `window` seconds per
+  logger; the next line after a dropped run says how many were dropped. Installed on the
+  loggers a flood writes to, so it cannot rotate the log history away.
+
+The body's own deadline is applied where it is read (webhooks.read_capped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("zen_tui.sync.webhooks")
+
+# Loggers that a flood of connections or bad requests writes to: asyncio's "accept() out of
+# system resource", uvicorn's "Invalid HTTP request received.", and our rejection lines.
+FLOOD_LOGGERS = ("asyncio", "uvicorn.error", "zen_tui.sync.webhooks")
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverLimits:
+    max_connections: int = 200  # far below the usual 1,024 open files
+    header_seconds: float = 10.0  # from connecting (or the last answer) to a whole request head
+    body_seconds: float = 30.0  # to read the whole body once the head is in
+    keep_alive_seconds: int = 5  # an idle connection after an answer is closed after this
+    max_header_bytes: int = 16_384
+
+
+def fitted(limits: ReceiverLimits, backlog: int) -> ReceiverLimits:
+    """`limits` with max_connections lowered to fit this process's open-file limit: room is
+    left for what asyncio accepts in one go (`backlog`) and for the app's own files."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return limits
+    if soft == resource.RLIM_INFINITY:
+        return limits
+    room = max(8, (soft - 3 * backlog - 64) // 2)
+    return replace(limits, max_connections=min(limits.max_connections, room))
+
+
+def bounded_protocol(limits: ReceiverLimits) -> type[H11Protocol]:
+    """An H11Protocol class enforcing `limits` (uvicorn's Config(http=...) takes a class)."""
+
+    class Bounded(_BoundedH11):
+        pass
+
+    Bounded.limits = limits
+    return Bounded
+
+
+class _BoundedH11(H11Protocol):
+    limits = ReceiverLimits()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self.idle_since = time.monotonic()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+        if len(self.connections) > self.limits.max_connections:
+            self._make_room()
+
+    def open(self) -> bool:
+        """Not closed yet (a closed one stays in `connections` until its socket is gone)."""
+        return self.transport is not None and not self.transport.is_closing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.busy():  # a whole request head arrived: the body has its own deadline
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self.idle_since = time.monotonic()
+        if not self.transport.is_closing() and not self.busy():
+            self._arm()  # the next request's head must come in time too
+
+    def busy(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.limits.header_seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.busy() and not self.transport.is_closing():
+            self.transport.close()
+
+    def _make_room(self) -> None:
+        """Over the cap: close the longest-idle other connection, else this new one."""
+        others = [c for c in self.connections if c is not self and isinstance(c, _BoundedH11)]
+        live = [c for c in others if c.open()]
+        if len(live) < self.limits.max_connections:
+            return  # the rest are closing already
+        idle = [c for c in live if not c.busy()]
+        victim = min(idle, key=lambda c: c.idle_since, default=self)
+        log.warning(
+            "webhooks: %d connections open (the most allowed is %d); closed %s",
+            len(live) + 1,
+            self.limits.max_connections,
+            "the longest-idle one" if victim is not self else "a new one (all are busy)",
+        )
+        victim.transport.close()
+
+
+class RepeatFilter(logging.Filter):
+    """Drops repeats of a line beyond `burst` per `window` seconds (per logger and text)."""
+
+    MAX_KEYS = 256  # the filter's own memory is bounded too
+
+    def __init__(
+        self, burst: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.burst, self.window, self.clock = burst, window, clock
+        self._runs: dict[tuple[str, int, str], tuple[float, int, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg)[:300])
+        now = self.clock()
+        with self._lock:
+            start, count, dropped = self._runs.pop(key, (now, 0, 0))
+            if now - start >= self.window:
+                start, count = now, 0
+            count += 1
+            keep = count <= self.burst
+            self._runs[key] = (start, count, 0 if keep else dropped + 1)
+            if len(self._runs) > self.MAX_KEYS:  # forget the least recently seen text
+                del self._runs[next(iter(self._runs))]
+        if keep and dropped:
+            record.msg = f"{record.getMessage()} ({dropped} more like this were not logged)"
+            record.args = None
+        return keep
+
+    def dropped(self) -> int:
+        """Lines dropped since each text's last logged line."""
+        with self._lock:
+            return sum(d for _, _, d in self._runs.values())
+
+    def install(self) -> None:
+        for name in FLOOD_LOGGERS:
+            logger = logging.getLogger(name)
+            if self not in logger.filters:
+                logger.addFilter(self)
+
+    def remove(self) -> None:
+        for name in FLOOD_LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+        if self.dropped():
+            log.warning("webhooks: %d repeated log lines were not logged", self.dropped())
