@@ -9,13 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
-
-import httpx
+from typing import TYPE_CHECKING, Any, cast
 
 from zen_tui import paths
 from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
-from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
@@ -23,6 +20,11 @@ from zen_tui.gateway.errors import AuthExpired
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+
+if TYPE_CHECKING:
+    # The request stack (httpx, the auth providers) is imported by `build` and
+    # `credentials_for` alone, so a command that only opens the store stays light.
+    import httpx
 
 log = logging.getLogger("zen_tui.sync.wiring")
 
@@ -120,6 +122,8 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
     others = [a for a in accounts if not a.token]
     if not others:
         return StaticCredentialProvider(static)
+    from zen_tui.auth.provider import KeyringCredentialProvider
+
     keyring = LoginRequired(others, KeyringCredentialProvider(others))
     return ChainedCredentials(StaticCredentialProvider(static), keyring)
 
@@ -161,6 +165,7 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account. The
     gateway calls the REST base a stored login names; the client keeps the configured
     base_url, which its browse links are built from."""
+    from zen_tui.auth.provider import effective_base_url
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
