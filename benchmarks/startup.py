@@ -195,7 +195,8 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
     config.write_text(CONFIG, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
     env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(data)}
-    zen = [sys.executable, "-m", "zen_tui"]
+    script = Path(sys.executable).with_name("zen-tui")  # what a user runs, when installed
+    zen = [str(script)] if script.exists() else [sys.executable, "-m", "zen_tui"]
     commands = {
         "`zen-tui --help`": ["--help"],
         "`zen-tui list prs --json`, 10 items": ["list", "prs", "--json"],

@@ -10,13 +10,13 @@ import dataclasses
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from zen_tui.config import Settings, section_infos
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, Snapshot
 from zen_tui.store import Store
 from zen_tui.sync.freshness import from_local_store
-from zen_tui.sync.wiring import open_store
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                   file=sys.stderr)  # fmt: skip
             return 2
         sections = [s for s in sections if s.account == args.account]
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
         shown = [(s, stored_snapshot(store, s.id)) for s in sections]
     finally:

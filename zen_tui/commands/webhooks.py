@@ -7,17 +7,18 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from zen_tui.config import Settings
+from zen_tui.store import Store
 from zen_tui.sync.webhook_verify import SERVICES
-from zen_tui.sync.wiring import open_store
 
 PENDING_LIMIT = 100_000
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
         pending = len(store.webhook_pending(limit=PENDING_LIMIT))
         saved = store.load_health()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zen_tui import paths
 from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.gateway.cache import CachedEntry
@@ -129,12 +128,8 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
 
 
 def open_store(settings: Settings) -> Store:
-    """The store at data_dir/zen-tui.db (created on first use). A corrupt or foreign file is
-    moved aside by the store; say so (the CLI's log handler shows warnings on stderr)."""
-    store = Store.open(paths.store_path(Path(settings.data_dir)))
-    if store.recovered is not None:
-        log.warning(store.recovered.message())
-    return store
+    """The store in the configured data folder (see Store.open_in)."""
+    return Store.open_in(Path(settings.data_dir))
 
 
 @dataclass
