@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -117,9 +116,16 @@ def child_zen(data_dir: Path, rows: int) -> None:
     asyncio.run(engine.stop()) if not engine.closed else None
 
 
+def peak_rss_kib() -> int:
+    """This address space's peak RSS (VmHWM). Not getrusage's ru_maxrss: that survives exec,
+    so a child would report the (larger) parent it was forked from."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
 def _report_painted() -> None:
-    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    os.write(1, f"{PAINTED} {rss_kib}\n".encode())
+    os.write(1, f"{PAINTED} {peak_rss_kib()}\n".encode())
 
 
 # -- the parent -------------------------------------------------------------------------------
@@ -160,6 +166,27 @@ def run_command(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, env=env, capture_output=True, check=False, timeout=60)
     return time.perf_counter() - start
+
+
+def run_cli_rss(argv: list[str], env: dict[str, str]) -> float:
+    """Peak RSS in MiB of `zen-tui ARGV` run through the CLI's main in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
+    return int(done.stderr.decode().split()[-1]) / 1024
+
+
+def child_cli(argv: list[str]) -> None:
+    from zen_tui.cli import main
+
+    main(argv)
+    sys.stdout.flush()
+    os.write(2, f"\n{peak_rss_kib()}\n".encode())
 
 
 def measure_paint(root: Path, rounds: int) -> list[object]:
@@ -210,7 +237,28 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
         for name, argv in commands.items():
             base.append(run_command([sys.executable, "-c", "pass"], env) * 1000)
             ours[name].append(run_command([*zen, *argv], env) * 1000)
-    return [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
+    figures = [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
+    return figures + measure_list_memory(root, zen, env, rounds)
+
+
+def measure_list_memory(root: Path, zen: list[str], env: dict[str, str], rounds: int) -> list:
+    """`list --json` streams: its peak RSS with 10,000 items against the same with 10."""
+    from results import figure
+
+    big = root / "big"
+    make_store(big, ROWS)
+    argv = ["list", "prs", "--json"]
+    small_env, big_env = env, env | {"ZEN_TUI_DATA_DIR": str(big)}
+    small = [run_cli_rss(argv, small_env) for _ in range(rounds)]
+    large = [run_cli_rss(argv, big_env) for _ in range(rounds)]
+    small_t = [run_command([*zen, *argv], small_env) * 1000 for _ in range(rounds)]
+    large_t = [run_command([*zen, *argv], big_env) * 1000 for _ in range(rounds)]
+    name = f"`zen-tui list prs --json`, {ROWS:,} items"
+    with10 = "the same with 10 items"
+    return [
+        figure(f"{name}: peak RSS", "MiB", large, small, with10, 1.25),
+        figure(f"{name}: time", "ms", large_t, small_t, with10),
+    ]
 
 
 def main() -> int:
@@ -218,6 +266,8 @@ def main() -> int:
         kind, *rest = sys.argv[2:]
         if kind == "bare":
             child_bare(int(rest[0]))
+        elif kind == "cli":
+            child_cli(rest)
         else:
             child_zen(Path(rest[0]), int(rest[1]))
         return 0
