@@ -42,9 +42,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks print ratios against a baseline measured in the same run.
+## Benchmarks print ratios against a baseline measured in the same run; each records its
+## figures in benchmarks/results.json and benchmarks/RESULTS.md (benchmarks/results.py).
+BENCHMARKS := $(filter-out benchmarks/results.py,$(wildcard benchmarks/*.py))
 bench: $(STAMP)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 ## Regenerate screenshots/ (SVG + PNG) from the demo, headless.
 screenshots: $(STAMP)

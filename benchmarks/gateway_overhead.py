@@ -23,6 +23,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import figure, record
 
 from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import Gateway
@@ -161,6 +164,9 @@ def main() -> int:
         f"gateway CPU cost (in-process transport): {(cpu_gw - cpu_raw) * 1e6:.1f} us per request "
         f"on top of httpx's {cpu_raw * 1e6:.1f} us"
     )
+    us = [t * 1e6 for t in gw_t], [t * 1e6 for t in raw_t]
+    name = f"GET through the gateway, {SERVER_DELAY * 1e3:.0f} ms loopback server"
+    record("gateway_overhead", [figure(name, "us", *us, "raw httpx, same server", TARGET)])
     return 0
 
 

@@ -13,8 +13,6 @@ import argparse
 import importlib
 import logging
 import os
-import secrets
-import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -263,6 +261,8 @@ def demo_webhooks(server: Any) -> WebhookConfig | None:
     """Webhooks for the demo: a free loopback port and fresh signing secrets (in memory only,
     masked in the logs), and the simulator signing each change to that receiver, so its
     activity shows up at once instead of at the next poll."""
+    import secrets
+
     keys: dict[str, str] = {str(s): secrets.token_urlsafe(32) for s in SERVICES}
     for key in keys.values():
         register_secret(key)
@@ -280,6 +280,8 @@ def demo_webhooks(server: Any) -> WebhookConfig | None:
 
 def free_loopback_port() -> int:
     """A port nothing listens on now; the receiver binds it moments later (SO_REUSEADDR)."""
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

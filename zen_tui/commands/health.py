@@ -7,15 +7,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from zen_tui.config import Settings
 from zen_tui.models import ActionState
-from zen_tui.sync.wiring import open_store
+from zen_tui.store import Store
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
         saved = store.load_health()
         waiting = store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)

@@ -10,66 +10,93 @@ import dataclasses
 import json
 import sys
 import time
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
 
 from zen_tui.config import Settings, section_infos
-from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, Snapshot
+from zen_tui.models import Freshness, Issue, Item, Message, PullRequest, SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.freshness import from_local_store
-from zen_tui.sync.wiring import open_store
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     sections = [s for s in section_infos(settings) if s.pane == args.pane]
     if args.account:
         if args.account not in {a.name for a in settings.accounts}:
-            print(f"zen-tui: no account named {args.account!r}; see `accounts` in the config",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"zen-tui: no account named {args.account!r}; see `accounts` in the config",
+                file=sys.stderr,
+            )
             return 2
         sections = [s for s in sections if s.account == args.account]
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
-        shown = [(s, stored_snapshot(store, s.id)) for s in sections]
+        shown = [Shown(s, stored_freshness(store, s.id), store) for s in sections]
+        write = write_json if args.json else write_text
+        write(sys.stdout, args.pane, shown, time.time())
     finally:
         store.close()
-    now = time.time()
-    if args.json:
-        print(json.dumps(to_json(args.pane, shown, now), indent=2))
-    else:
-        print_text(args.pane, shown, now)
     return 0
 
 
-def stored_snapshot(store: Store, section_id: str) -> Snapshot:
-    """The stored items; when the last sync was not live, the reason says why it was not."""
-    snap = from_local_store(*store.load_section(section_id))
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """A section as `list` prints it: its freshness now, its items read as they are written
+    (chunk by chunk from the store), so 10,000 items never sit in memory at once."""
+
+    section: SectionInfo
+    freshness: Freshness
+    store: Store
+
+    def items(self) -> Iterator[Item]:
+        return self.store.iter_section(self.section.id)
+
+
+def stored_freshness(store: Store, section_id: str) -> Freshness:
+    """The stored section's freshness; when the last sync was not live, the reason says why."""
+    fresh = from_local_store((), store.section_fetched_at(section_id)).freshness
     why = store.section_reason(section_id)
-    if why is None:
-        return snap
-    return dataclasses.replace(
-        snap, freshness=dataclasses.replace(snap.freshness, reason=f"last sync: {why}")
-    )
+    return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
 
 
-def to_json(pane: str, shown: list[tuple[SectionInfo, Snapshot]], now: float) -> dict[str, Any]:
+def section_json(shown: Shown, now: float) -> dict[str, Any]:
+    """A section's JSON object without its items (those are streamed after it)."""
+    section, fresh = shown.section, shown.freshness
     return {
-        "pane": pane,
-        "sections": [
-            {
-                "title": section.title,
-                "account": section.account,
-                "service": section.service,
-                "freshness": {
-                    "state": snap.freshness.state.value,
-                    "fetched_at": snap.freshness.fetched_at,
-                    "age_seconds": snap.freshness.age(now),
-                    "reason": snap.freshness.reason,
-                },
-                "items": [item_json(item) for item in snap.items],
-            }
-            for section, snap in shown
-        ],
+        "title": section.title,
+        "account": section.account,
+        "service": section.service,
+        "freshness": {
+            "state": fresh.state.value,
+            "fetched_at": fresh.fetched_at,
+            "age_seconds": fresh.age(now),
+            "reason": fresh.reason,
+        },
     }
+
+
+def _nested(value: Any, level: int) -> str:
+    """json.dumps(value, indent=2) as it reads `level` levels deep in the document."""
+    return json.dumps(value, indent=2).replace("\n", "\n" + "  " * level)
+
+
+def write_json(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
+    """The same text as json.dumps(document, indent=2), written item by item."""
+    out.write('{\n  "pane": ' + json.dumps(pane) + ',\n  "sections": ')
+    if not shown:
+        out.write("[]\n}\n")
+        return
+    for n, part in enumerate(shown):
+        out.write(("[" if n == 0 else ",") + "\n    ")
+        head = _nested(section_json(part, now), 2)
+        out.write(head.removesuffix("\n    }") + ',\n      "items": ')
+        count = 0
+        for count, item in enumerate(part.items(), 1):
+            out.write(("[" if count == 1 else ",") + "\n        " + _nested(item_json(item), 4))
+        out.write("[]" if count == 0 else "\n      ]")
+        out.write("\n    }")
+    out.write("\n  ]\n}\n")
 
 
 def item_state(item: Item) -> str:
@@ -88,11 +115,12 @@ def item_json(item: Item) -> dict[str, Any]:
     return head | {"state": item_state(item), "updated_at": data.pop("updated_at")} | data
 
 
-def print_text(pane: str, shown: list[tuple[SectionInfo, Snapshot]], now: float) -> None:
+def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
     if not shown:
-        print(f"no {pane} sections in the config")
-    for section, snap in shown:
-        reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
-        print(f"== {section.title} [{section.account}] {snap.freshness.badge(now)}{reason}")
-        for item in snap.items:
-            print(f"  {item.key:<28} {item_state(item):<12} {item.title[:70]}")
+        out.write(f"no {pane} sections in the config\n")
+    for part in shown:
+        fresh = part.freshness
+        reason = f" ({fresh.reason})" if fresh.reason else ""
+        out.write(f"== {part.section.title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
+        for item in part.items():
+            out.write(f"  {item.key:<28} {item_state(item):<12} {item.title[:70]}\n")

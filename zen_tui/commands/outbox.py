@@ -12,18 +12,18 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from zen_tui.config import Settings
 from zen_tui.models import ActionState
 from zen_tui.store import OutboxEntry, Store
-from zen_tui.sync.wiring import open_store
 
 SHOWN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
         verb = getattr(args, "outbox_command", None) or "list"
         if verb == "retry":

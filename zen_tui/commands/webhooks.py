@@ -8,11 +8,12 @@ import argparse
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from zen_tui.config import Settings
+from zen_tui.store import Store
 from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN
-from zen_tui.sync.wiring import open_store
 
 PENDING_LIMIT = 100_000
 _REJECTED_KEY = re.compile(rf"({'|'.join((*SERVICES, UNKNOWN))}): [1-5][0-9][0-9]")
@@ -20,7 +21,7 @@ _OTHER_FIELDS = ("processed", "port")  # the rest of what Webhooks.health() save
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = Store.open_in(Path(settings.data_dir))
     try:
         pending = len(store.webhook_pending(limit=PENDING_LIMIT))
         saved = store.load_health()

@@ -1,41 +1,64 @@
-"""The resilient API gateway: cache -> breaker -> retry -> limiter -> auth + httpx."""
+"""The resilient API gateway: cache -> breaker -> retry -> limiter -> auth + httpx.
 
-from .cache import CachedEntry, PersistentCache
-from .clock import Clock, FakeClock, SystemClock
-from .errors import (
-    ApiError,
-    ApiGone,
-    AuthExpired,
-    BadResponse,
-    CircuitOpen,
-    GatewayError,
-    RateLimited,
-    Unavailable,
-)
-from .gateway import Gateway
-from .limiter import BucketGauge, Priority
-from .metrics import EndpointStats, MetricsRegistry
-from .response import GatewayHealth, GatewayResponse
+Names are loaded on first use (PEP 562), so importing a light part such as
+`zen_tui.gateway.settings` (the config does) does not pull in httpx and the whole request
+stack: a headless `zen-tui list` never needs them.
+"""
 
-__all__ = [
-    "ApiError",
-    "ApiGone",
-    "AuthExpired",
-    "BadResponse",
-    "BucketGauge",
-    "CachedEntry",
-    "CircuitOpen",
-    "Clock",
-    "EndpointStats",
-    "FakeClock",
-    "Gateway",
-    "GatewayError",
-    "GatewayHealth",
-    "GatewayResponse",
-    "MetricsRegistry",
-    "PersistentCache",
-    "Priority",
-    "RateLimited",
-    "SystemClock",
-    "Unavailable",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names as type checkers see them; _HOMES is the runtime map
+    from .cache import CachedEntry as CachedEntry
+    from .cache import PersistentCache as PersistentCache
+    from .clock import Clock as Clock
+    from .clock import FakeClock as FakeClock
+    from .clock import SystemClock as SystemClock
+    from .errors import ApiError as ApiError
+    from .errors import ApiGone as ApiGone
+    from .errors import AuthExpired as AuthExpired
+    from .errors import BadResponse as BadResponse
+    from .errors import CircuitOpen as CircuitOpen
+    from .errors import GatewayError as GatewayError
+    from .errors import RateLimited as RateLimited
+    from .errors import Unavailable as Unavailable
+    from .gateway import Gateway as Gateway
+    from .limiter import BucketGauge as BucketGauge
+    from .limiter import Priority as Priority
+    from .metrics import EndpointStats as EndpointStats
+    from .metrics import MetricsRegistry as MetricsRegistry
+    from .response import GatewayHealth as GatewayHealth
+    from .response import GatewayResponse as GatewayResponse
+
+_HOMES = {
+    "cache": ("CachedEntry", "PersistentCache"),
+    "clock": ("Clock", "FakeClock", "SystemClock"),
+    "errors": (
+        "ApiError",
+        "ApiGone",
+        "AuthExpired",
+        "BadResponse",
+        "CircuitOpen",
+        "GatewayError",
+        "RateLimited",
+        "Unavailable",
+    ),
+    "gateway": ("Gateway",),
+    "limiter": ("BucketGauge", "Priority"),
+    "metrics": ("EndpointStats", "MetricsRegistry"),
+    "response": ("GatewayHealth", "GatewayResponse"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value

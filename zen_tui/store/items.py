@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
@@ -71,6 +71,34 @@ class ItemsMixin(StoreBase):
                 (section_id,),
             ).fetchall()
         return _decode_all(r[0] for r in data), (row[0] if row else None)
+
+    def section_fetched_at(self, section_id: str) -> float | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def iter_section(self, section_id: str, chunk: int = 500) -> Iterator[Item]:
+        """The section's items in load_section's order, decoded `chunk` rows at a time, so a
+        reader of 10,000 items holds one chunk in memory (and the lock only while reading one).
+        """
+        with self._read() as db:
+            order = [
+                r[0]
+                for r in db.execute(
+                    "SELECT rowid FROM items WHERE section_id = ? ORDER BY sort_key DESC, rowid",
+                    (section_id,),
+                )
+            ]
+        for start in range(0, len(order), chunk):
+            ids = order[start : start + chunk]
+            marks = ",".join("?" * len(ids))
+            with self._read() as db:
+                found = dict(
+                    db.execute(f"SELECT rowid, data FROM items WHERE rowid IN ({marks})", ids)
+                )
+            yield from _decode_all(found[i] for i in ids if i in found)
 
     def find_item(self, item_id: str) -> Item | None:
         """The most recently fetched copy of an item, whichever section holds it."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
+from zen_tui import paths
 from zen_tui.store.base import Clock
 from zen_tui.store.connection import open_database
 from zen_tui.store.items import ItemsMixin
 from zen_tui.store.outbox import OutboxMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
+
+log = logging.getLogger("zen_tui.store")
 
 
 class Store(ItemsMixin, OutboxMixin, HttpCacheMixin, CursorsMixin, WebhooksMixin, HealthMixin):
@@ -25,6 +29,15 @@ class Store(ItemsMixin, OutboxMixin, HttpCacheMixin, CursorsMixin, WebhooksMixin
         """
         db, recovered = open_database(path)
         return cls(db, recovered, clock)
+
+    @classmethod
+    def open_in(cls, data_dir: Path) -> Store:
+        """The store at data_dir/zen-tui.db (created on first use). A corrupt or foreign file
+        is moved aside by `open`; say so (the CLI's log handler shows warnings on stderr)."""
+        store = cls.open(paths.store_path(data_dir))
+        if store.recovered is not None:
+            log.warning(store.recovered.message())
+        return store
 
     def __enter__(self) -> Store:
         return self

@@ -30,8 +30,10 @@ from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
 from zen_tui.sync.poller import Poller, PollOutcome
-from zen_tui.sync.webhook_service import Webhooks
 from zen_tui.sync.wiring import Wired
+
+if TYPE_CHECKING:
+    from zen_tui.sync.webhook_service import Webhooks
 
 log = logging.getLogger("zen_tui.sync.engine")
 
@@ -81,6 +83,9 @@ class SyncEngine:
         self.webhooks: Webhooks | None = None
         hooks = getattr(wired.settings, "webhooks", None)  # absent in slim test settings
         if hooks is not None and hooks.enabled:
+            # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
+            from zen_tui.sync.webhook_service import Webhooks
+
             self.webhooks = Webhooks(
                 hooks, self.store, wired.clients, self, wired.clock.time,
                 live_window=WEBHOOK_LIVE_FOR * polling.max_interval,

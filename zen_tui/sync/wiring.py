@@ -9,13 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import httpx
-
-from zen_tui import paths
 from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
-from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
@@ -23,6 +19,11 @@ from zen_tui.gateway.errors import AuthExpired
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+
+if TYPE_CHECKING:
+    # The request stack (httpx, the auth providers) is imported by `build` and
+    # `credentials_for` alone, so a command that only opens the store stays light.
+    import httpx
 
 log = logging.getLogger("zen_tui.sync.wiring")
 
@@ -120,17 +121,15 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
     others = [a for a in accounts if not a.token]
     if not others:
         return StaticCredentialProvider(static)
+    from zen_tui.auth.provider import KeyringCredentialProvider
+
     keyring = LoginRequired(others, KeyringCredentialProvider(others))
     return ChainedCredentials(StaticCredentialProvider(static), keyring)
 
 
 def open_store(settings: Settings) -> Store:
-    """The store at data_dir/zen-tui.db (created on first use). A corrupt or foreign file is
-    moved aside by the store; say so (the CLI's log handler shows warnings on stderr)."""
-    store = Store.open(paths.store_path(Path(settings.data_dir)))
-    if store.recovered is not None:
-        log.warning(store.recovered.message())
-    return store
+    """The store in the configured data folder (see Store.open_in)."""
+    return Store.open_in(Path(settings.data_dir))
 
 
 @dataclass
@@ -161,6 +160,7 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account. The
     gateway calls the REST base a stored login names; the client keeps the configured
     base_url, which its browse links are built from."""
+    from zen_tui.auth.provider import effective_base_url
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 

@@ -1,0 +1,284 @@
+"""Start-up as a user meets it: a fresh process from exec to first paint, and the headless
+commands from exec to exit, each against a baseline run in the same rounds.
+
+- Dashboard first paint (empty store, and 10,000 items in SQLite) against a bare Textual app
+  with Header, three DataTables and Footer (empty, and 10,000 rows in its tables). Both run
+  headless in a child process that reports when its first screen is painted; the time is
+  the parent's, from spawn to that report, so interpreter start and imports count on both
+  sides. The dashboard child builds the real engine and store (wiring.build) with polling off.
+- Peak RSS of those children at first paint.
+- Headless commands (`--help`, `list --json` with 10 items, `health`, `outbox`, an `act`
+  refused by validation) against `python -c pass`.
+
+Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
+Run: .venv/bin/python benchmarks/startup.py [rounds]   (about a minute)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a fresh clone
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+ROWS = 10_000
+NOWHERE = "http://127.0.0.1:9"  # never called: the engine below does not poll
+PAINTED = "painted"
+CONFIG = """
+[[accounts]]
+name = "github"
+service = "github"
+
+[[sections]]
+pane = "prs"
+title = "Review requested"
+account = "github"
+query = "is:pr is:open review-requested:@me"
+"""
+
+
+# -- the children -----------------------------------------------------------------------------
+def child_bare(rows: int) -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Header
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            for _ in range(3):
+                yield DataTable()
+            yield Footer()
+
+        def on_mount(self) -> None:
+            for table in self.query(DataTable):
+                table.add_columns("id", "title", "author", "updated")
+            first = self.query(DataTable).first()
+            first.add_rows((f"#{n}", f"item {n}", "me", "1h") for n in range(rows))
+
+    async def ready(pilot: object) -> None:
+        await pilot.pause()  # type: ignore[attr-defined]
+        _report_painted()
+        app.exit()
+
+    app = Bare()
+    app.run(headless=True, size=(120, 40), auto_pilot=ready)
+
+
+@dataclass(frozen=True)
+class Account:  # what demo_settings needs to know about an account
+    service: str
+    name: str
+    base_url: str = NOWHERE
+    token: str = "bench-token-not-a-secret"
+    username: str = "me"
+
+
+def zen_settings(data_dir: Path):  # type: ignore[no-untyped-def]
+    from zen_tui.config import demo_settings
+
+    accounts = [Account("github", "github"), Account("jira", "jira"), Account("slack", "slack")]
+    return demo_settings(accounts, data_dir)
+
+
+def child_zen(data_dir: Path, rows: int) -> None:
+    """What `zen-tui` does (commands/dashboard.py), with the pollers off."""
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.sync.wiring import build
+    from zen_tui.ui.app import ZenApp
+    from zen_tui.ui.screens.dashboard import DashboardScreen
+    from zen_tui.ui.widgets.item_list import ItemList
+
+    class LocalOnlyEngine(SyncEngine):
+        async def start(self) -> None:
+            return None
+
+    async def ready(pilot: object) -> None:
+        while not (
+            isinstance(app.screen, DashboardScreen)
+            and app.screen.query_one("#list-prs", ItemList).total == rows
+        ):
+            await pilot.pause(0)  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        _report_painted()
+        app.exit()
+
+    engine = LocalOnlyEngine(build(zen_settings(data_dir)))
+    app = ZenApp(engine)
+    app.run(headless=True, size=(120, 40), auto_pilot=ready)
+    asyncio.run(engine.stop()) if not engine.closed else None
+
+
+def peak_rss_kib() -> int:
+    """This address space's peak RSS (VmHWM). Not getrusage's ru_maxrss: that survives exec,
+    so a child would report the (larger) parent it was forked from."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
+def _report_painted() -> None:
+    os.write(1, f"{PAINTED} {peak_rss_kib()}\n".encode())
+
+
+# -- the parent -------------------------------------------------------------------------------
+def make_store(data_dir: Path, rows: int) -> None:
+    """A store whose first pull-request section holds `rows` items."""
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.sync.wiring import build
+    from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
+
+    engine = SyncEngine(build(zen_settings(data_dir)))
+    section = next(s for s in engine.sections if s.pane == "prs")
+    engine.store.save_section(section.id, make_items(DEFAULT_SECTIONS[0], rows), FROZEN_NOW)
+    asyncio.run(engine.stop())
+
+
+def paint(*child_args: str) -> tuple[float, float]:
+    """(seconds from spawn to the child's first paint, its peak RSS in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", *child_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(PAINTED.encode()):
+            elapsed = time.perf_counter() - start
+            rss = int(line.split()[1]) / 1024
+            break
+    else:
+        raise RuntimeError(f"child {child_args} never painted")
+    proc.wait(timeout=60)
+    return elapsed, rss
+
+
+def run_command(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, capture_output=True, check=False, timeout=60)
+    return time.perf_counter() - start
+
+
+def run_cli_rss(argv: list[str], env: dict[str, str]) -> float:
+    """Peak RSS in MiB of `zen-tui ARGV` run through the CLI's main in a fresh process."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
+    return int(done.stderr.decode().split()[-1]) / 1024
+
+
+def child_cli(argv: list[str]) -> None:
+    from zen_tui.cli import main
+
+    main(argv)
+    sys.stdout.flush()
+    os.write(2, f"\n{peak_rss_kib()}\n".encode())
+
+
+def measure_paint(root: Path, rounds: int) -> list[object]:
+    from results import figure
+
+    empty, full = root / "empty", root / "full"
+    make_store(empty, 0)
+    make_store(full, ROWS)
+    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ze", "zf", "be", "bf")}
+    paint("bare", "0"), paint("zen", str(empty), "0")  # warm the OS file cache
+    for _ in range(rounds):
+        samples["ze"].append(paint("zen", str(empty), "0"))
+        samples["be"].append(paint("bare", "0"))
+        samples["zf"].append(paint("zen", str(full), str(ROWS)))
+        samples["bf"].append(paint("bare", str(ROWS)))
+    ms = {k: [t * 1000 for t, _ in v] for k, v in samples.items()}
+    rss = {k: [r for _, r in v] for k, v in samples.items()}
+    bare_app, bare_10k = "bare 3-pane Textual app, empty", f"bare app, {ROWS:,} DataTable rows"
+    return [
+        figure("dashboard first paint, empty store", "ms", ms["ze"], ms["be"], bare_app, 1.5),
+        figure(f"dashboard first paint, {ROWS:,} items", "ms", ms["zf"], ms["be"], bare_app, 2.0),
+        figure(f"dashboard first paint, {ROWS:,} items", "ms", ms["zf"], ms["bf"], bare_10k, 0.6),
+        figure(f"peak RSS, {ROWS:,} items", "MiB", rss["zf"], rss["bf"], bare_10k, 1.25),
+    ]
+
+
+def measure_commands(root: Path, rounds: int) -> list[object]:
+    from results import figure
+
+    data = root / "ten"
+    make_store(data, 10)
+    config = root / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(data)}
+    script = Path(sys.executable).with_name("zen-tui")  # what a user runs, when installed
+    zen = [str(script)] if script.exists() else [sys.executable, "-m", "zen_tui"]
+    commands = {
+        "`zen-tui --help`": ["--help"],
+        "`zen-tui list prs --json`, 10 items": ["list", "prs", "--json"],
+        "`zen-tui health`": ["health"],
+        "`zen-tui outbox`": ["outbox"],
+        "`zen-tui act` refused by validation": ["act", "approve", "github:not-an-id"],
+    }
+    base: list[float] = []
+    ours: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, argv in commands.items():
+            base.append(run_command([sys.executable, "-c", "pass"], env) * 1000)
+            ours[name].append(run_command([*zen, *argv], env) * 1000)
+    figures = [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
+    return figures + measure_list_memory(root, zen, env, rounds)
+
+
+def measure_list_memory(root: Path, zen: list[str], env: dict[str, str], rounds: int) -> list:
+    """`list --json` streams: its peak RSS with 10,000 items against the same with 10."""
+    from results import figure
+
+    big = root / "big"
+    make_store(big, ROWS)
+    argv = ["list", "prs", "--json"]
+    small_env, big_env = env, env | {"ZEN_TUI_DATA_DIR": str(big)}
+    small = [run_cli_rss(argv, small_env) for _ in range(rounds)]
+    large = [run_cli_rss(argv, big_env) for _ in range(rounds)]
+    small_t = [run_command([*zen, *argv], small_env) * 1000 for _ in range(rounds)]
+    large_t = [run_command([*zen, *argv], big_env) * 1000 for _ in range(rounds)]
+    name = f"`zen-tui list prs --json`, {ROWS:,} items"
+    with10 = "the same with 10 items"
+    return [
+        figure(f"{name}: peak RSS", "MiB", large, small, with10, 1.25),
+        figure(f"{name}: time", "ms", large_t, small_t, with10),
+    ]
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        kind, *rest = sys.argv[2:]
+        if kind == "bare":
+            child_bare(int(rest[0]))
+        elif kind == "cli":
+            child_cli(rest)
+        else:
+            child_zen(Path(rest[0]), int(rest[1]))
+        return 0
+    from results import record
+
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    with tempfile.TemporaryDirectory(prefix="zen-startup-bench-") as tmp:
+        figures = measure_paint(Path(tmp), rounds) + measure_commands(Path(tmp), rounds)
+    record("startup", figures)  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

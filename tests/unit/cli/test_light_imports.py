@@ -1,0 +1,64 @@
+"""Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
+Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`.
+
+Each runs in a fresh interpreter (a module imported by another test would hide a regression),
+through the real `main`, and reports what `sys.modules` holds when it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
+CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
+PROBE = """
+import json, sys
+from zen_tui.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(n for n in {heavy!r} if n in sys.modules)
+print("\\n" + json.dumps({{"code": code, "heavy": heavy}}))
+"""
+
+COMMANDS = {
+    "help": ["--help"],
+    "list": ["list", "prs", "--json"],
+    "health": ["health"],
+    "outbox": ["outbox", "list"],
+    "act refused": ["act", "approve", "gh:not-an-item-id"],
+}
+
+
+@pytest.mark.parametrize("argv", COMMANDS.values(), ids=COMMANDS.keys())
+def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+    probe = PROBE.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, 2), done.stderr  # 2: the refused act
+    assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
+
+
+def test_gateway_package_names_resolve_lazily() -> None:
+    """The gateway package loads its names on first use; every exported name resolves."""
+    import zen_tui.gateway as gateway
+
+    for name in gateway.__all__:
+        assert getattr(gateway, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = gateway.Nope
