@@ -19,6 +19,7 @@ import asyncio
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
@@ -70,7 +71,7 @@ async def _act(settings: Settings, action: Action) -> int:
         open_until = breaker_open_until(engine.store, action.account)
         if open_until is not None:  # the service is down: queue and answer, send nothing
             err = CircuitOpen(service=service, account=action.account, retry_at=open_until)
-            engine.outbox.mark(entry, ActionState.PENDING, reason_for(err))
+            _settle(engine, entry, ActionState.PENDING, reason_for(err))
         else:
             await _send(engine, entry)
         entry = engine.store.outbox_get(entry.id)
@@ -86,6 +87,16 @@ async def _act(settings: Settings, action: Action) -> int:
         return 1
     print(f"pending {action.kind} on {action.item_id}{reason} (kept in the outbox)")
     return PENDING
+
+
+def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str) -> None:
+    """Record the state act leaves an entry in, under its lease as every outbox write is."""
+    taken = engine.outbox.claim(entry)
+    if taken is not None:
+        try:
+            engine.outbox.mark(taken, state, reason)
+        finally:
+            engine.outbox.release(taken)
 
 
 async def _send(engine: SyncEngine, entry: object) -> None:
@@ -107,7 +118,7 @@ async def _send(engine: SyncEngine, entry: object) -> None:
         for entry_id in sorted(sending):
             stuck = engine.store.outbox_get(entry_id)
             if stuck is not None and stuck.state is ActionState.SENDING:
-                engine.outbox.mark(stuck, ActionState.UNKNOWN, reason)
+                _settle(engine, stuck, ActionState.UNKNOWN, reason)
     finally:
         unsubscribe()
 
