@@ -18,6 +18,10 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
+    async def alarm(self, seconds: float) -> None:
+        """Return once `seconds` have passed: a watchdog, not a wait the caller chose."""
+        ...
+
 
 class SystemClock:
     def time(self) -> float:
@@ -29,6 +33,9 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    async def alarm(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
 
 class FakeClock:
     """Virtual time: `sleep` returns as soon as every other ready task has had its turn.
@@ -36,6 +43,11 @@ class FakeClock:
     Sleepers wait in a heap; once the loop has spun a few idle turns, time jumps to the
     earliest wake-up, like a discrete-event simulator, so concurrent waits keep their order.
     `sleeps` records every requested wait so tests can assert backoff values.
+
+    An `alarm` (a deadline's watchdog) waits in the same heap but never makes time jump by
+    itself: it fires when other sleepers or `advance` carry time past it. So a test whose
+    "server" answers in real time (a socket, an event) is not cut off by a virtual deadline,
+    while a server that hangs on this clock is.
     """
 
     _SPIN = 20  # loop turns granted to other tasks before time jumps
@@ -44,7 +56,7 @@ class FakeClock:
         self._now = start
         self._start = start
         self.sleeps: list[float] = []
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[None], bool]] = []
         self._seq = itertools.count()
         self._ticking = False
 
@@ -61,9 +73,18 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
+        await self._wait(seconds, alarm=False)
+
+    async def alarm(self, seconds: float) -> None:
+        if seconds <= 0:  # already due: no other wait needs to move time for it
+            await asyncio.sleep(0)
+            return
+        await self._wait(seconds, alarm=True)
+
+    async def _wait(self, seconds: float, *, alarm: bool) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future))
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future, alarm))
         if not self._ticking:
             self._ticking = True
             loop.call_soon(self._tick, loop, self._SPIN)
@@ -75,15 +96,19 @@ class FakeClock:
             return
         while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
             heapq.heappop(self._sleepers)
-        if self._sleepers:
+        if self._sleeping():
             self._now = max(self._now, self._sleepers[0][0])
             self._wake_due()
-        self._ticking = bool(self._sleepers)
+        # Only alarms left: wait for a sleep() or advance() to move time again.
+        self._ticking = self._sleeping()
         if self._ticking:
             loop.call_soon(self._tick, loop, self._SPIN)
 
+    def _sleeping(self) -> bool:
+        return any(not alarm and not f.done() for _, _, f, alarm in self._sleepers)
+
     def _wake_due(self) -> None:
         while self._sleepers and self._sleepers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._sleepers)
+            future = heapq.heappop(self._sleepers)[2]
             if not future.done():
                 future.set_result(None)

@@ -13,6 +13,7 @@ from zen_tui.gateway.errors import (
     AuthExpired,
     BadResponse,
     CircuitOpen,
+    DeadlineExceeded,
     GatewayError,
     RateLimited,
     Unavailable,
@@ -27,7 +28,8 @@ def reason_for(error: BaseException | None) -> str | None:
     if not isinstance(error, GatewayError):
         return f"internal error: {type(error).__name__}: {error}".strip()
     where = f" on {error.method} {error.endpoint}".rstrip() if error.endpoint else ""
-    if isinstance(error, CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse):
+    own_words = CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse | DeadlineExceeded
+    if isinstance(error, own_words):  # their summary already says what and why
         return error.summary()
     if isinstance(error, Unavailable) and error.status is not None and error.status >= 500:
         return f"server error {error.status}{where}"
