@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -18,9 +19,13 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
-    async def alarm(self, seconds: float) -> None:
-        """Return once `seconds` have passed: a watchdog, not a wait the caller chose."""
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
+        """Run `callback` once `seconds` have passed: a watchdog, not a wait anyone chose."""
         ...
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> object: ...
 
 
 class SystemClock:
@@ -33,8 +38,8 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
-    async def alarm(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
+        return asyncio.get_running_loop().call_later(max(0.0, seconds), callback)
 
 
 class FakeClock:
@@ -44,8 +49,8 @@ class FakeClock:
     earliest wake-up, like a discrete-event simulator, so concurrent waits keep their order.
     `sleeps` records every requested wait so tests can assert backoff values.
 
-    An `alarm` (a deadline's watchdog) waits in the same heap but never makes time jump by
-    itself: it fires when other sleepers or `advance` carry time past it. So a test whose
+    A `call_later` (a deadline's watchdog) waits in the same heap but never makes time jump
+    by itself: it fires when other sleepers or `advance` carry time past it. So a test whose
     "server" answers in real time (a socket, an event) is not cut off by a virtual deadline,
     while a server that hangs on this clock is.
     """
@@ -75,20 +80,26 @@ class FakeClock:
         self.sleeps.append(seconds)
         await self._wait(seconds, alarm=False)
 
-    async def alarm(self, seconds: float) -> None:
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
+        loop = asyncio.get_running_loop()
         if seconds <= 0:  # already due: no other wait needs to move time for it
-            await asyncio.sleep(0)
-            return
-        await self._wait(seconds, alarm=True)
+            return loop.call_soon(callback)
+        future = self._enqueue(loop, seconds, alarm=True)
+        future.add_done_callback(lambda f: None if f.cancelled() else callback())
+        return future
 
     async def _wait(self, seconds: float, *, alarm: bool) -> None:
-        loop = asyncio.get_running_loop()
+        await self._enqueue(asyncio.get_running_loop(), seconds, alarm=alarm)
+
+    def _enqueue(
+        self, loop: asyncio.AbstractEventLoop, seconds: float, *, alarm: bool
+    ) -> asyncio.Future[None]:
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future, alarm))
-        if not self._ticking:
+        if not self._ticking and not alarm:
             self._ticking = True
             loop.call_soon(self._tick, loop, self._SPIN)
-        await future
+        return future
 
     def _tick(self, loop: asyncio.AbstractEventLoop, spins: int) -> None:
         if spins > 0:

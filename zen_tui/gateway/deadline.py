@@ -38,17 +38,30 @@ class Deadline:
     async def bound(
         self, fn: Callable[[], Awaitable[T]], expired: Callable[[], BaseException]
     ) -> T:
-        """Run `fn`; if the budget runs out first, cancel it and raise `expired()`."""
-        work = asyncio.ensure_future(fn())
-        timer = asyncio.ensure_future(self.clock.alarm(self.remaining()))
+        """Run `fn` in this task; if the budget runs out first, cancel it, raise `expired()`.
+
+        Like `asyncio.timeout`, but on the injectable clock: a watchdog cancels this task,
+        and a cancellation that the watchdog caused becomes `expired()`.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("Deadline.bound() must run inside an asyncio task")
+        fired = False
+
+        def fire() -> None:
+            nonlocal fired
+            fired = True
+            task.cancel()
+
+        watchdog = self.clock.call_later(self.remaining(), fire)
         try:
-            await asyncio.wait({work, timer}, return_when=asyncio.FIRST_COMPLETED)
+            result = await fn()
+        except asyncio.CancelledError:
+            if fired and task.uncancel() == 0:  # ours alone, not a cancel from outside
+                raise expired() from None
+            raise
         finally:
-            ran_out = timer.done() and not work.done()
-            timer.cancel()
-            work.cancel()  # no-op once done
-            # Wait for both to settle, so the cut-off attempt has let go of its connection.
-            await asyncio.gather(timer, work, return_exceptions=True)
-        if ran_out:
-            raise expired()
-        return work.result()  # done first, or in the same turn as the timer: its answer wins
+            watchdog.cancel()
+        if fired:  # fn swallowed our cancellation and answered anyway: its answer stands
+            task.uncancel()
+        return result

@@ -199,6 +199,33 @@ async def test_the_budgets_come_from_the_service_settings(make_gateway, clock, r
         assert recorder.of(RequestDone)[-1].latency == near(budget)
 
 
+async def test_a_cancel_from_outside_stays_a_cancel_not_a_deadline(make_gateway, clock):
+    reached = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        reached.set()
+        await clock.sleep(3600)
+        return httpx.Response(200)
+
+    gw = make_gateway(handler=handler)
+    task = asyncio.create_task(gw.request("GET", "/x", priority=INTERACTIVE))
+    await reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert gw.breaker_state() == "closed"
+
+
+async def test_the_fake_clocks_watchdog_never_moves_time_by_itself() -> None:
+    clock = FakeClock()
+    start, fired = clock.monotonic(), []
+    clock.call_later(5, lambda: fired.append(clock.monotonic() - start))
+    await asyncio.sleep(0.01)  # real time passes (a socket, an event): virtual time does not
+    assert (fired, clock.monotonic()) == ([], start)
+    await clock.sleep(10)  # a wait on the clock carries time past it: it fires at 5
+    assert fired == [5]
+
+
 def test_the_reason_names_the_budget_and_the_last_failure() -> None:
     err = DeadlineExceeded(
         service="jira",
