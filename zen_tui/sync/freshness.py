@@ -68,9 +68,19 @@ def degraded(
     stored: tuple[Sequence[Item], float | None],
 ) -> Snapshot:
     """The API failed and served nothing: in-memory, then local store, then empty."""
+    return fallback(reason_for(error) or "unavailable", memory, stored)
+
+
+def fallback(
+    reason: str,
+    memory: Snapshot | None,
+    stored: tuple[Sequence[Item], float | None],
+) -> Snapshot:
+    """No fresh answer, for `reason`: in-memory, then local store, then empty."""
     if memory is not None and memory.freshness.fetched_at is not None:
-        return cached(memory.items, memory.freshness.fetched_at, error)
-    items, fetched_at = stored
-    if fetched_at is not None:
-        return local(items, fetched_at, error)
-    return Snapshot.empty(reason_for(error) or "unavailable")
+        fetched_at = memory.freshness.fetched_at
+        return Snapshot(tuple(memory.items), Freshness(FreshnessState.CACHED, fetched_at, reason))
+    items, stored_at = stored
+    if stored_at is not None:
+        return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, stored_at, reason))
+    return Snapshot.empty(reason)
