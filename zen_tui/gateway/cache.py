@@ -155,6 +155,11 @@ class SingleFlight:
     def in_flight(self, key: str) -> bool:
         return key in self._flights
 
+    def waiters(self, key: str) -> int:
+        """Callers waiting on the fetch for `key` now (0 when none is under way)."""
+        flight = self._flights.get(key)
+        return flight.waiters if flight is not None else 0
+
     async def run(self, key: str, fn: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """(result, shared): shared is True for a follower that rode on another's flight."""
         flight = self._flights.get(key)
