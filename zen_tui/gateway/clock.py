@@ -84,9 +84,7 @@ class FakeClock:
         loop = asyncio.get_running_loop()
         if seconds <= 0:  # already due: no other wait needs to move time for it
             return loop.call_soon(callback)
-        future = self._enqueue(loop, seconds, alarm=True)
-        future.add_done_callback(lambda f: None if f.cancelled() else callback())
-        return future
+        return _Watchdog(self._enqueue(loop, seconds, alarm=True), callback)
 
     async def _wait(self, seconds: float, *, alarm: bool) -> None:
         await self._enqueue(asyncio.get_running_loop(), seconds, alarm=alarm)
@@ -123,3 +121,20 @@ class FakeClock:
             future = heapq.heappop(self._sleepers)[2]
             if not future.done():
                 future.set_result(None)
+
+
+class _Watchdog:
+    """A FakeClock timer: once cancelled its callback never runs, even if it was already due."""
+
+    def __init__(self, future: asyncio.Future[None], callback: Callable[[], object]) -> None:
+        self._future = future
+        self._callback: Callable[[], object] | None = callback
+        future.add_done_callback(self._due)
+
+    def _due(self, future: asyncio.Future[None]) -> None:
+        if self._callback is not None and not future.cancelled():
+            self._callback()
+
+    def cancel(self) -> None:
+        self._callback = None
+        self._future.cancel()

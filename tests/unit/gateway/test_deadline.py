@@ -304,3 +304,14 @@ async def test_a_slowloris_server_is_cut_off_by_the_deadline_on_the_real_clock(
     elapsed = time.monotonic() - started
     await gw.aclose()
     assert 0.45 <= elapsed < 2.0  # a 1 s read timeout alone would never have fired
+
+
+async def test_a_watchdog_cancelled_after_it_came_due_does_not_fire() -> None:
+    clock = FakeClock()
+    fired: list[str] = []
+    watchdog = clock.call_later(5, lambda: fired.append("late"))
+    clock.advance(5)  # due: its callback is queued for the next loop turn...
+    watchdog.cancel()  # ...and the call it guarded finished in this turn
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert fired == []
