@@ -22,6 +22,7 @@ from zen_tui.gateway.settings import (
     BreakerSettings,
     CacheSettings,
     CacheTypeSettings,
+    DeadlineSettings,
     GatewaySettings,
     RateLimitSettings,
     RetrySettings,
@@ -351,6 +352,7 @@ def _service_gateway(t: Table, base: GatewaySettings) -> GatewaySettings:
         cache=_cache(t.table("cache"), base.cache),
         rate_limit=_rate_limit(t.table("rate_limit"), base.rate_limit),
         timeouts=_timeouts(t.table("timeouts"), base.timeouts),
+        deadline=_deadline(t.table("deadline"), base.deadline),
         user_agent=t.get("user_agent", t.string, base.user_agent),
     )
     t.done()
@@ -452,6 +454,16 @@ def _timeouts(t: Table, d: TimeoutSettings) -> TimeoutSettings:
         read=t.get("read", check, d.read),
         write=t.get("write", check, d.write),
         pool=t.get("pool", check, d.pool),
+    )
+    t.done()
+    return out
+
+
+def _deadline(t: Table, d: DeadlineSettings) -> DeadlineSettings:
+    check = t.duration(positive=True)
+    out = DeadlineSettings(
+        interactive=t.get("interactive", check, d.interactive),
+        background=t.get("background", check, d.background),
     )
     t.done()
     return out

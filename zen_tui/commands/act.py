@@ -89,7 +89,7 @@ async def _act(settings: Settings, action: Action) -> int:
     return PENDING
 
 
-def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str) -> None:
+def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str | None) -> None:
     """Record the state act leaves an entry in, under its lease as every outbox write is."""
     taken = engine.outbox.claim(entry)
     if taken is not None:

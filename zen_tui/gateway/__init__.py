@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the names as type checkers see them; _HOMES is the runtime 
     from .errors import AuthExpired as AuthExpired
     from .errors import BadResponse as BadResponse
     from .errors import CircuitOpen as CircuitOpen
+    from .errors import DeadlineExceeded as DeadlineExceeded
     from .errors import GatewayError as GatewayError
     from .errors import RateLimited as RateLimited
     from .errors import Unavailable as Unavailable
@@ -41,6 +42,7 @@ _HOMES = {
         "AuthExpired",
         "BadResponse",
         "CircuitOpen",
+        "DeadlineExceeded",
         "GatewayError",
         "RateLimited",
         "Unavailable",

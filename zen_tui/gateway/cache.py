@@ -135,30 +135,49 @@ class ResponseCache:
         return list(self._cache(cache_type).keys())
 
 
+@dataclass(eq=False)
+class _Flight:
+    task: asyncio.Task[Any]
+    waiters: int = 0
+
+
 class SingleFlight:
-    """Identical concurrent calls share one in-flight future."""
+    """Identical concurrent calls share one fetch (Go's singleflight semantics).
+
+    The fetch runs as its own task and every caller awaits it shielded, so cancelling one
+    caller (a preview whose cursor moved on) leaves the others (a poll sharing the cache key)
+    untouched. The fetch is cancelled only when its last caller has left: nobody wants it then.
+    """
 
     def __init__(self) -> None:
-        self._flights: dict[str, asyncio.Future[Any]] = {}
+        self._flights: dict[str, _Flight] = {}
+
+    def in_flight(self, key: str) -> bool:
+        return key in self._flights
+
+    def waiters(self, key: str) -> int:
+        """Callers waiting on the fetch for `key` now (0 when none is under way)."""
+        flight = self._flights.get(key)
+        return flight.waiters if flight is not None else 0
 
     async def run(self, key: str, fn: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """(result, shared): shared is True for a follower that rode on another's flight."""
         flight = self._flights.get(key)
-        if flight is not None:
-            return await asyncio.shield(flight), True
-        flight = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
+        shared = flight is not None
+        if flight is None:
+            flight = _Flight(asyncio.ensure_future(fn()))
+            self._flights[key] = flight
+            flight.task.add_done_callback(lambda _task: self._forget(key, flight))
+        flight.waiters += 1
         try:
-            result = await fn()
-        except asyncio.CancelledError:
-            flight.cancel()
-            raise
-        except BaseException as exc:
-            flight.set_exception(exc)
-            flight.exception()  # mark retrieved: nobody may be waiting
-            raise
-        else:
-            flight.set_result(result)
-            return result, False
+            result: T = await asyncio.shield(flight.task)
+            return result, shared
         finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                self._forget(key, flight)  # a caller arriving now starts a fresh fetch
+                flight.task.cancel()
+
+    def _forget(self, key: str, flight: _Flight) -> None:
+        if self._flights.get(key) is flight:
             del self._flights[key]

@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -18,6 +19,14 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
+        """Run `callback` once `seconds` have passed: a watchdog, not a wait anyone chose."""
+        ...
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> object: ...
+
 
 class SystemClock:
     def time(self) -> float:
@@ -29,6 +38,9 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
+        return asyncio.get_running_loop().call_later(max(0.0, seconds), callback)
+
 
 class FakeClock:
     """Virtual time: `sleep` returns as soon as every other ready task has had its turn.
@@ -36,6 +48,11 @@ class FakeClock:
     Sleepers wait in a heap; once the loop has spun a few idle turns, time jumps to the
     earliest wake-up, like a discrete-event simulator, so concurrent waits keep their order.
     `sleeps` records every requested wait so tests can assert backoff values.
+
+    A `call_later` (a deadline's watchdog) waits in the same heap but never makes time jump
+    by itself: it fires when other sleepers or `advance` carry time past it. So a test whose
+    "server" answers in real time (a socket, an event) is not cut off by a virtual deadline,
+    while a server that hangs on this clock is.
     """
 
     _SPIN = 20  # loop turns granted to other tasks before time jumps
@@ -44,7 +61,7 @@ class FakeClock:
         self._now = start
         self._start = start
         self.sleeps: list[float] = []
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[None], bool]] = []
         self._seq = itertools.count()
         self._ticking = False
 
@@ -61,13 +78,26 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
+        await self._wait(seconds, alarm=False)
+
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
         loop = asyncio.get_running_loop()
+        if seconds <= 0:  # already due: no other wait needs to move time for it
+            return loop.call_soon(callback)
+        return _Watchdog(self._enqueue(loop, seconds, alarm=True), callback)
+
+    async def _wait(self, seconds: float, *, alarm: bool) -> None:
+        await self._enqueue(asyncio.get_running_loop(), seconds, alarm=alarm)
+
+    def _enqueue(
+        self, loop: asyncio.AbstractEventLoop, seconds: float, *, alarm: bool
+    ) -> asyncio.Future[None]:
         future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future))
-        if not self._ticking:
+        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future, alarm))
+        if not self._ticking and not alarm:
             self._ticking = True
             loop.call_soon(self._tick, loop, self._SPIN)
-        await future
+        return future
 
     def _tick(self, loop: asyncio.AbstractEventLoop, spins: int) -> None:
         if spins > 0:
@@ -75,15 +105,36 @@ class FakeClock:
             return
         while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
             heapq.heappop(self._sleepers)
-        if self._sleepers:
+        if self._sleeping():
             self._now = max(self._now, self._sleepers[0][0])
             self._wake_due()
-        self._ticking = bool(self._sleepers)
+        # Only alarms left: wait for a sleep() or advance() to move time again.
+        self._ticking = self._sleeping()
         if self._ticking:
             loop.call_soon(self._tick, loop, self._SPIN)
 
+    def _sleeping(self) -> bool:
+        return any(not alarm and not f.done() for _, _, f, alarm in self._sleepers)
+
     def _wake_due(self) -> None:
         while self._sleepers and self._sleepers[0][0] <= self._now:
-            _, _, future = heapq.heappop(self._sleepers)
+            future = heapq.heappop(self._sleepers)[2]
             if not future.done():
                 future.set_result(None)
+
+
+class _Watchdog:
+    """A FakeClock timer: once cancelled its callback never runs, even if it was already due."""
+
+    def __init__(self, future: asyncio.Future[None], callback: Callable[[], object]) -> None:
+        self._future = future
+        self._callback: Callable[[], object] | None = callback
+        future.add_done_callback(self._due)
+
+    def _due(self, future: asyncio.Future[None]) -> None:
+        if self._callback is not None and not future.cancelled():
+            self._callback()
+
+    def cancel(self) -> None:
+        self._callback = None
+        self._future.cancel()

@@ -81,6 +81,21 @@ class Unavailable(GatewayError):
 
 
 @dataclass(eq=False, kw_only=True)
+class DeadlineExceeded(Unavailable):
+    """The call's total time budget (attempts, backoff and waits together) ran out.
+
+    An Unavailable, so it counts like a timeout everywhere: it trips the breaker, the outbox
+    verifies before resending when no answer came (`status` None), a section degrades.
+    """
+
+    budget: float = 0.0  # seconds the call was given
+
+    def summary(self) -> str:
+        reason = f": {self.message}" if self.message else ""
+        return f"gave up after {self.budget:g}s{reason}"
+
+
+@dataclass(eq=False, kw_only=True)
 class ApiError(GatewayError):
     """A final 4xx (or a 5xx not retried): the server said no."""
 

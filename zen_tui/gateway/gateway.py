@@ -28,7 +28,8 @@ from .cache import (
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
-from .errors import ApiError, CircuitOpen, GatewayError, RateLimited
+from .deadline import Deadline
+from .errors import ApiError, CircuitOpen, DeadlineExceeded, GatewayError, RateLimited
 from .events import (
     ApiDeprecation,
     BreakerChanged,
@@ -69,7 +70,8 @@ class _Call:
     idempotency_key: str | None
     verify: Callable[[], Awaitable[GatewayResponse | None]] | None
     allow_stale: bool
-    deadline: float
+    queue_wait: float  # longest wait for a rate-limit token
+    deadline: Deadline  # the whole call's time budget
     attempts: int = 0
     retried: bool = False
 
@@ -130,7 +132,12 @@ class Gateway:
         verify: Callable[[], Awaitable[GatewayResponse | None]] | None = None,
         allow_stale: bool = False,
         deadline: float | None = None,
+        total_timeout: float | None = None,
     ) -> GatewayResponse:
+        """One logical call. `deadline`: the longest wait for a rate-limit token (default
+        `rate_limit.queue_deadline`). `total_timeout`: the whole call's budget, attempts,
+        backoff and waits included (default `deadline.interactive` or `.background` by
+        priority); when it runs out the call raises DeadlineExceeded (or RateLimited)."""
         method = method.upper()
         path = urlsplit(path_or_url).path or "/"
         call = _Call(
@@ -148,7 +155,8 @@ class Gateway:
             idempotency_key=idempotency_key,
             verify=verify,
             allow_stale=allow_stale,
-            deadline=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
+            queue_wait=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
+            deadline=Deadline.start(self._clock, self._budget(priority, total_timeout)),
         )
         started = self._clock.monotonic()
         try:
@@ -211,10 +219,14 @@ class Gateway:
         entry = self._cache.get(call.cache_type, key)
         if entry is not None and self._cache.is_fresh(call.cache_type, entry, self._clock.time()):
             return self._from_entry(call, entry, "hit")
+        follower = self._flights.in_flight(key)
+        flight = partial(self._flights.run, key, partial(self._fetch, call, call.cache_type, key))
         try:
-            response, shared = await self._flights.run(
-                key, partial(self._fetch, call, call.cache_type, key)
-            )
+            if follower:  # the fetch runs on its leader's budget; this caller waits on its own
+                expired = partial(self._expired, call, "the same request, already under way")
+                response, shared = await call.deadline.bound(flight, expired)
+            else:
+                response, shared = await flight()
         except GatewayError as err:
             entry = self._cache.get(call.cache_type, key)
             if call.allow_stale and entry is not None:
@@ -290,13 +302,37 @@ class Gateway:
                 verify=partial(_verified, call.verify) if call.verify else None,
                 clock=self._clock,
                 on_retry=partial(self._retrying, call),
+                deadline=call.deadline,
             )
 
+        async def bounded() -> httpx.Response:
+            # Inside the breaker: a call that ran out of time counts like a timeout.
+            expired = partial(self._expired, call, None)
+            return await call.deadline.bound(retrying, expired)
+
         try:
-            return await breaker.call(retrying, open_error)
+            return await breaker.call(bounded, open_error)
         finally:
             if call.retried:
                 self._retries_in_flight -= 1
+
+    def _budget(self, priority: Priority, total_timeout: float | None) -> float:
+        if total_timeout is not None:
+            return total_timeout
+        budgets = self._settings.deadline
+        return budgets.interactive if priority is Priority.INTERACTIVE else budgets.background
+
+    def _expired(self, call: _Call, waiting_on: str | None) -> DeadlineExceeded:
+        what = waiting_on or (f"attempt {call.attempts}" if call.attempts else "the request")
+        return DeadlineExceeded(
+            service=self.service,
+            account=self.account,
+            method=call.method,
+            endpoint=call.endpoint,
+            attempt=call.attempts,
+            budget=call.deadline.budget,
+            message=f"no answer to {what}",
+        )
 
     def _retrying(self, call: _Call, attempt: int, wait: float, reason: str) -> None:
         if not call.retried:
@@ -350,12 +386,17 @@ class Gateway:
         try:
             if not bucket.try_take():
                 self._publish(WaitingForToken, scope=call.scope, wait=bucket.wait_time())
-                await bucket.take(call.priority, call.deadline)
+                await bucket.take(call.priority, self._queue_wait(call))
             window = self._limiter.window
             if window is not None and call.method in MUTATING:
-                await window.take(call.deadline)
+                await window.take(self._queue_wait(call))
         except TokenTimeout as exc:
             raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None
+
+    @staticmethod
+    def _queue_wait(call: _Call) -> float:
+        """A token that would come after the call's budget ran out fails it now."""
+        return min(call.queue_wait, call.deadline.remaining())
 
     def _observe(self, call: _Call, response: httpx.Response) -> None:
         # One pass over the raw pairs: lower-case keys, cheap lookups (Headers.get scans a list).

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from .clock import Clock
-from .errors import GatewayError
+from .deadline import Deadline
+from .errors import DeadlineExceeded, GatewayError
 from .settings import RetrySettings
 
 T = TypeVar("T")
@@ -63,6 +64,7 @@ async def with_retries(
     verify: Callable[[], Awaitable[T | None]] | None,
     clock: Clock,
     on_retry: OnRetry,
+    deadline: Deadline | None = None,
 ) -> T:
     attempt = 1
     while True:
@@ -75,6 +77,8 @@ async def with_retries(
             wait = policy.wait(failed, attempt, clock.time())
             if failed.retry_at is not None and wait > policy.settings.max_server_wait:
                 raise failed.error from None  # fail fast; the caller reschedules
+            if deadline is not None and not deadline.allows(wait):
+                raise out_of_time(failed, attempt, deadline) from None
             if failed.outcome_unknown and not idempotent and verify:
                 applied = await verify()
                 if applied is not None:
@@ -82,3 +86,26 @@ async def with_retries(
             on_retry(attempt, wait, failed.reason)
             await clock.sleep(wait)
             attempt += 1
+
+
+def out_of_time(failed: AttemptFailed, attempt: int, deadline: Deadline) -> GatewayError:
+    """The retry would start after the call's budget ran out: fail now, with the reason.
+
+    A rate limit stays a RateLimited (its `retry_at` tells the caller when to come back);
+    anything else becomes DeadlineExceeded carrying the last attempt's context.
+    """
+    error = failed.error
+    if failed.kind == "rate_limit":
+        return error
+    return DeadlineExceeded(
+        service=error.service,
+        account=error.account,
+        method=error.method,
+        endpoint=error.endpoint,
+        status=error.status,
+        attempt=attempt,
+        request_id=error.request_id,
+        retry_at=error.retry_at,
+        budget=deadline.budget,
+        message=f"{error.summary()} on attempt {attempt}, no time left to retry",
+    )

@@ -75,12 +75,28 @@ class TimeoutSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineSettings:
+    """Total time one logical call may take: every attempt, backoff and rate-limit wait.
+
+    Someone is waiting for an interactive call (a preview, an action, `R`), so it gives up
+    soon and the screen falls back to what it has. A background poll has nobody waiting,
+    but it holds its section's poll lock: 60 s lets three attempts against a server that
+    hangs until the 15 s read timeout (and their backoff) play out, and ends a hung poll by
+    the time the next one is due at the default 60 s interval.
+    """
+
+    interactive: float = 10.0
+    background: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
 class GatewaySettings:
     breaker: BreakerSettings = field(default_factory=BreakerSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    deadline: DeadlineSettings = field(default_factory=DeadlineSettings)
     user_agent: str = "zen-tui/0.1 (+https://github.com/zen-tui/zen-tui)"
 
 

@@ -29,7 +29,7 @@ from zen_tui.sync.backend import (
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
-from zen_tui.sync.poller import Poller, PollOutcome
+from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.wiring import Wired
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class SyncEngine:
             for s in self._sections
         }
         self._busy: set[str] = set()  # sections whose running poll published an Activity
+        self._supervisor = PollerSupervisor(self.pollers.values(), wired.clock, self._poller_down)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self.closed = False
@@ -122,8 +123,7 @@ class SyncEngine:
             return
         self._started = True
         self.outbox.recover()
-        for poller in self.pollers.values():
-            self._tasks.append(asyncio.create_task(poller.run(), name=f"poll {poller.section.id}"))
+        self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         if self.webhooks is not None:
             self._tasks += await self.webhooks.start()
@@ -135,6 +135,7 @@ class SyncEngine:
         self.closed = True
         if self.webhooks is not None:
             await self.webhooks.stop()
+        await self._supervisor.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -282,6 +283,13 @@ class SyncEngine:
         return int(retry.max_attempts)
 
     # -- polling ---------------------------------------------------------------------------
+    def _poller_down(self, section: SectionInfo, reason: str) -> None:
+        """A poller's task stopped and will be restarted: the section says so meanwhile."""
+        previous = self._snapshots.get(section.id)
+        memory = previous if _in_memory(previous) else None
+        snapshot = freshness.fallback(reason, memory, self.store.load_section(section.id))
+        self._publish(section, snapshot, previous)
+
     def _cursor(self, section: SectionInfo) -> str | None:
         """None = a full listing; else ask only for what changed since the stored cursor
         (which also holds after a restart). Every FULL_EVERY-th poll lists in full."""

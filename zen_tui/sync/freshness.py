@@ -13,6 +13,7 @@ from zen_tui.gateway.errors import (
     AuthExpired,
     BadResponse,
     CircuitOpen,
+    DeadlineExceeded,
     GatewayError,
     RateLimited,
     Unavailable,
@@ -34,7 +35,8 @@ def reason_for(error: BaseException | None) -> str | None:
     if not isinstance(error, GatewayError):
         return f"internal error: {type(error).__name__}: {error}".strip()
     where = f" on {error.method} {error.endpoint}".rstrip() if error.endpoint else ""
-    if isinstance(error, CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse):
+    own_words = CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse | DeadlineExceeded
+    if isinstance(error, own_words):  # their summary already says what and why
         return error.summary()
     if isinstance(error, Unavailable) and error.status is not None and error.status >= 500:
         return f"server error {error.status}{where}"
@@ -73,12 +75,22 @@ def degraded(
     stored: tuple[Sequence[Item], float | None],
 ) -> Snapshot:
     """The API failed and served nothing: in-memory, then local store, then empty."""
+    return fallback(reason_for(error) or "unavailable", memory, stored)
+
+
+def fallback(
+    reason: str,
+    memory: Snapshot | None,
+    stored: tuple[Sequence[Item], float | None],
+) -> Snapshot:
+    """No fresh answer, for `reason`: in-memory, then local store, then empty."""
     if memory is not None and memory.freshness.fetched_at is not None:
-        return cached(memory.items, memory.freshness.fetched_at, error)
-    items, fetched_at = stored
-    if fetched_at is not None:
-        return local(items, fetched_at, error)
-    return Snapshot.empty(reason_for(error) or "unavailable")
+        fetched_at = memory.freshness.fetched_at
+        return Snapshot(tuple(memory.items), Freshness(FreshnessState.CACHED, fetched_at, reason))
+    items, stored_at = stored
+    if stored_at is not None:
+        return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, stored_at, reason))
+    return Snapshot.empty(reason)
 
 
 def activity_for(event: Event, attempts: int) -> Activity | None:

@@ -1,12 +1,14 @@
-"""One poller per section: never overlapping, adaptive interval, pause/resume/refresh-now."""
+"""One poller per section: never overlapping, adaptive interval, pause/resume/refresh-now;
+a supervisor keeps every poller's task running until shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from zen_tui.gateway.events import EventBus
@@ -15,6 +17,8 @@ from zen_tui.sync.backend import PollerChanged
 from zen_tui.sync.interval import Budget, IntervalPolicy, constrain, next_interval
 
 log = logging.getLogger("zen_tui.sync.poller")
+RESTART_MIN = 1.0  # seconds before a stopped poller is restarted...
+RESTART_MAX = 60.0  # ...doubling while it keeps stopping before it completes a poll
 
 
 class PollClock(Protocol):
@@ -70,6 +74,15 @@ class Poller:
             self._begun += 1
             try:
                 outcome = await self._poll(self.section, interactive)
+            except asyncio.CancelledError:
+                if _being_cancelled():  # stopped (shutdown, or the caller gave up): let it
+                    raise
+                # A cancellation nobody asked of this task leaked out of the poll (a read it
+                # shared with someone who was cancelled): a failed poll, not the end of polling.
+                log.error(
+                    "poll of %s was cancelled from elsewhere; polling goes on", self.section.id
+                )
+                outcome = PollOutcome(changed=False)
             except Exception:  # the engine turns errors into snapshots; this is a last guard
                 log.exception("poll of %s failed", self.section.id)
                 outcome = PollOutcome(changed=False)
@@ -152,3 +165,76 @@ class Poller:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         return waker in done
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+OnDown = Callable[[SectionInfo, str], None]
+
+
+class PollerSupervisor:
+    """Runs one task per poller and keeps it running until `stop()`.
+
+    A task that ends any other way (a bug, a stray cancellation) would silently freeze its
+    section for the rest of the session: it is logged, `on_down` tells the section why (its
+    freshness shows it), and it is restarted after a backoff that doubles while it keeps
+    stopping before completing a poll, so a crash loop does not spin.
+    """
+
+    def __init__(self, pollers: Iterable[Poller], clock: PollClock, on_down: OnDown) -> None:
+        self._pollers = {p.section.id: p for p in pollers}
+        self._clock, self._on_down = clock, on_down
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.restarts = 0
+        self._pending: set[asyncio.Task[None]] = set()  # restarts waiting out their backoff
+        self._crashes: dict[str, int] = {}  # stops in a row without a completed poll
+        self._polls_at_start: dict[str, int] = {}
+        self._stopping = False
+
+    def start(self) -> None:
+        self._stopping = False
+        for section_id in self._pollers:
+            self._launch(section_id)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = [*self.tasks.values(), *self._pending]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.tasks.clear()
+
+    def _launch(self, section_id: str) -> None:
+        poller = self._pollers[section_id]
+        self._polls_at_start[section_id] = poller.polls
+        task = asyncio.get_running_loop().create_task(poller.run(), name=f"poll {section_id}")
+        task.add_done_callback(partial(self._ended, section_id))
+        self.tasks[section_id] = task
+
+    def _ended(self, section_id: str, task: asyncio.Task[None]) -> None:
+        if self._stopping or self.tasks.get(section_id) is not task:
+            return
+        poller = self._pollers[section_id]
+        if poller.polls > self._polls_at_start[section_id]:
+            self._crashes[section_id] = 0  # it did poll: this is not a crash loop
+        crashes = self._crashes[section_id] = self._crashes.get(section_id, 0) + 1
+        delay = min(RESTART_MAX, RESTART_MIN * 2 ** (crashes - 1))
+        error = None if task.cancelled() else task.exception()
+        why = "cancelled" if task.cancelled() else type(error).__name__ if error else "ended"
+        log.error(
+            "poller of %s stopped (%s); restarting in %gs", section_id, why, delay, exc_info=error
+        )
+        self._on_down(poller.section, f"polling stopped ({why}); restarting in {delay:g}s")
+        restart = asyncio.get_running_loop().create_task(self._restart(section_id, delay))
+        self._pending.add(restart)
+        restart.add_done_callback(self._pending.discard)
+
+    async def _restart(self, section_id: str, delay: float) -> None:
+        await self._clock.sleep(delay)
+        if not self._stopping:
+            self.restarts += 1
+            log.info("poller of %s restarted", section_id)
+            self._launch(section_id)

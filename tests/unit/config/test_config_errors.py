@@ -47,6 +47,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
         '[gateway.github.breaker]\ntimeout = "0s"\n',
         ['gateway.github.breaker.timeout = "0s"', "longer than zero"],
     ),
+    "zero deadline": (
+        '[gateway.github.deadline]\ninteractive = "0s"\n',
+        ['gateway.github.deadline.interactive = "0s"', "longer than zero", '"30s"'],
+    ),
+    "misspelt deadline": (
+        '[gateway.jira.deadline]\nbackgound = "1m"\n',
+        ['gateway.jira.deadline.backgound = "1m"', "unknown key", 'did you mean "background"'],
+    ),
     "unknown account in a section": (
         GH + '[[sections]]\npane = "prs"\naccount = "gh2"\nquery = "is:pr"\n',
         ['sections[1].account = "gh2"', "unknown account", "(gh)"],

@@ -58,6 +58,9 @@ def test_design_defaults(tmp_path: Path) -> None:
         assert types["project_list"].ttl == 300.0
         assert types["issue_details"].ttl == 30.0
     assert gw["github"].rate_limit.buckets["search"] == (30.0, 60.0)
+    for service in ("github", "jira", "slack"):
+        deadline = gw[service].deadline
+        assert (deadline.interactive, deadline.background) == (10.0, 60.0)
 
 
 def test_overrides_land_in_gateway_settings(tmp_path: Path) -> None:
@@ -87,6 +90,9 @@ search = [10, "1m"]
 graphql = [100, "1h"]
 [gateway.github.timeouts]
 read = "30s"
+[gateway.github.deadline]
+interactive = "4s"
+background = "2m"
 [gateway.github]
 user_agent = "me/1.0"
 """,
@@ -106,9 +112,11 @@ user_agent = "me/1.0"
     assert gh.rate_limit.buckets["graphql"] == (100.0, 3600.0)
     assert gh.rate_limit.buckets["core"] == (5000.0, 3600.0)
     assert gh.timeouts.read == 30.0 and gh.timeouts.connect == 5.0
+    assert (gh.deadline.interactive, gh.deadline.background) == (4.0, 120.0)
     assert gh.user_agent == "me/1.0"
     # Other services are untouched.
     assert settings.gateway["jira"].breaker.failure_threshold == 3
+    assert settings.gateway["jira"].deadline.interactive == 10.0
 
 
 @pytest.mark.parametrize(

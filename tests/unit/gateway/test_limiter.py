@@ -202,7 +202,7 @@ async def test_every_attempt_takes_its_own_token(router, make_gateway, clock):
     gw = make_gateway(replace(s, retry=replace(s.retry, max_attempts=2, initial_wait=0.001)))
     await gw.request("GET", "/r")
     assert gw.health().buckets["core"].tokens == near(0)
-    await gw.request("GET", "/r", deadline=120)
+    await gw.request("GET", "/r", deadline=120, total_timeout=120)
     assert route.call_count == 4
     assert sum(clock.sleeps) >= 59  # waited for tokens, not only the 1 ms backoff
 

@@ -158,3 +158,38 @@ async def test_a_stale_delta_answer_still_shows_the_whole_section():
     snap = eng.snapshot(SECTION.id)
     assert snap.freshness.state is FreshnessState.CACHED
     assert {i.id for i in snap.items} == {"j:P-1", "j:P-2"}
+
+
+async def test_a_killed_poller_is_restarted_and_the_section_says_so_meanwhile():
+    import asyncio
+
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1), issue(2)], 20.0)])
+    eng = engine(store, client)
+    seen: list[SectionUpdated] = []
+    changed = asyncio.Event()
+
+    def on_update(event: object) -> None:
+        if isinstance(event, SectionUpdated):
+            seen.append(event)
+            changed.set()
+
+    eng.bus.subscribe(on_update)
+
+    async def next_update() -> SectionUpdated:
+        changed.clear()
+        await changed.wait()
+        return seen[-1]
+
+    await eng.start()
+    first = await next_update()
+    assert first.snapshot.freshness.state is FreshnessState.LIVE
+    eng._supervisor.tasks[SECTION.id].cancel()  # the poller's task dies; nobody stopped the engine
+    down = (await next_update()).snapshot
+    assert down.freshness.state is FreshnessState.CACHED
+    assert down.freshness.reason == "polling stopped (cancelled); restarting in 1s"
+    assert down.items == (issue(1),)  # what it showed, with its age, not emptied
+    back = (await next_update()).snapshot  # the restarted poller polls again
+    assert back.freshness.state is FreshnessState.LIVE
+    assert {i.id for i in back.items} == {"j:P-1", "j:P-2"}
+    await eng.stop()

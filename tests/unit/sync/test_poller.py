@@ -122,3 +122,100 @@ async def test_poll_errors_do_not_kill_the_poller():
     poller = Poller(SECTION, broken, bus, POLICY, clock)
     await poller.poll_now()
     assert poller.polls == 1 and poller.wait_for == 60
+
+
+# ---- the supervisor: nothing stops polling behind the user's back ----------------------
+
+
+class Crash(BaseException):
+    """A bug escaping a poll the way a stray cancellation did: past `except Exception`."""
+
+
+def supervised(poll):
+    from zen_tui.sync.poller import PollerSupervisor
+
+    bus, clock = EventBus(), FakeClock()
+    downs: list[tuple[float, str]] = []
+    poller = Poller(SECTION, poll, bus, POLICY, clock)
+    supervisor = PollerSupervisor([poller], clock, lambda s, why: downs.append((clock.time(), why)))
+    return supervisor, clock, downs
+
+
+async def _until(condition, turns: int = 50_000) -> None:
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never held")
+
+
+async def test_a_killed_poller_task_is_restarted_and_its_section_told():
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        return PollOutcome(changed=False)
+
+    supervisor, clock, downs = supervised(poll)
+    supervisor.start()
+    await _until(lambda: len(calls) == 1)
+    killed_at = clock.time()
+    supervisor.tasks[SECTION.id].cancel()  # not a shutdown: nobody called stop()
+    await _until(lambda: len(calls) == 2)
+    assert downs == [(killed_at, "polling stopped (cancelled); restarting in 1s")]
+    assert calls[1] == killed_at + 1 and supervisor.restarts == 1
+    await _until(lambda: len(calls) == 3)  # and polls on, its backoff kept: 60 s, then x1.5
+    assert calls[2] - calls[1] == 90
+    await supervisor.stop()
+
+
+async def test_a_crash_loop_backs_off_and_a_good_poll_resets_it():
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        if len(calls) <= 8 or len(calls) == 10:
+            raise Crash("boom")
+        return PollOutcome(changed=False)
+
+    supervisor, clock, downs = supervised(poll)
+    supervisor.start()
+    await _until(lambda: len(calls) == 11)
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert gaps == [1, 2, 4, 8, 16, 32, 60, 60, 60, 1]  # doubling to the cap; reset by a poll
+    assert downs[0][1] == "polling stopped (Crash); restarting in 1s"
+    await supervisor.stop()
+
+
+async def test_a_stray_cancellation_from_inside_a_poll_is_a_failed_poll_not_the_end():
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        if len(calls) == 1:
+            raise asyncio.CancelledError  # what a cancelled shared read used to raise here
+        return PollOutcome(changed=True)
+
+    supervisor, clock, downs = supervised(poll)
+    supervisor.start()
+    await _until(lambda: len(calls) == 2)
+    assert downs == [] and supervisor.restarts == 0  # the same task went on
+    assert calls[1] - calls[0] == 60
+    await supervisor.stop()
+
+
+async def test_stop_ends_every_poller_for_good():
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        return PollOutcome(changed=False)
+
+    supervisor, clock, downs = supervised(poll)
+    supervisor.start()
+    await _until(lambda: len(calls) == 1)
+    task = supervisor.tasks[SECTION.id]
+    await supervisor.stop()
+    assert task.cancelled() and supervisor.tasks == {}
+    await clock.sleep(3600)
+    assert (len(calls), downs, supervisor.restarts) == (1, [], 0)
