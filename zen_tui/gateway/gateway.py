@@ -70,6 +70,7 @@ class _Call:
     verify: Callable[[], Awaitable[GatewayResponse | None]] | None
     allow_stale: bool
     deadline: float
+    revalidate: bool = False
     attempts: int = 0
     retried: bool = False
 
@@ -130,7 +131,11 @@ class Gateway:
         verify: Callable[[], Awaitable[GatewayResponse | None]] | None = None,
         allow_stale: bool = False,
         deadline: float | None = None,
+        revalidate: bool = False,
     ) -> GatewayResponse:
+        """One logical call. `revalidate`: the caller knows something changed, so a fresh
+        cache entry may be out of date: ask the server (a conditional request when the entry
+        has validators, so an unchanged answer is a free 304) instead of answering from it."""
         method = method.upper()
         path = urlsplit(path_or_url).path or "/"
         call = _Call(
@@ -149,6 +154,7 @@ class Gateway:
             verify=verify,
             allow_stale=allow_stale,
             deadline=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
+            revalidate=revalidate,
         )
         started = self._clock.monotonic()
         try:
@@ -199,12 +205,15 @@ class Gateway:
             return await self._fetch(call, None, None)
         key = cache_key(self.account, call.method, self._absolute(call.url), call.params)
         entry = self._cache.get(call.cache_type, key)
-        if entry is not None and self._cache.is_fresh(call.cache_type, entry, self._clock.time()):
+        now = self._clock.time()
+        if entry and not call.revalidate and self._cache.is_fresh(call.cache_type, entry, now):
             return self._from_entry(call, entry, "hit")
+        fetch = partial(self._fetch, call, call.cache_type, key)
         try:
-            response, shared = await self._flights.run(
-                key, partial(self._fetch, call, call.cache_type, key)
-            )
+            if call.revalidate:  # never ride on a flight that may have left before the change
+                response, shared = await fetch(), False
+            else:
+                response, shared = await self._flights.run(key, fetch)
         except GatewayError as err:
             entry = self._cache.get(call.cache_type, key)
             if call.allow_stale and entry is not None:
