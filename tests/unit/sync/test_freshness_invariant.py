@@ -21,7 +21,7 @@ from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
-from zen_tui.models import Action, SectionInfo
+from zen_tui.models import Action, ActionKind, SectionInfo
 from zen_tui.services.github import GitHubClient
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
@@ -72,8 +72,9 @@ class FakeGitHub:
             number = int(request.url.path.rsplit("/", 1)[1])
             return httpx.Response(200, json=self.change(number, **json.loads(request.content)))
         query = request.url.params.get("q", "")
-        numbers = [n for n, raw in self.issues.items()
-                   if "is:open" not in query or raw["state"] == "open"]  # fmt: skip
+        numbers = [
+            n for n, raw in self.issues.items() if "is:open" not in query or raw["state"] == "open"
+        ]
         items = sorted((self.render(n) for n in numbers), key=lambda i: i["updated_at"])
         body = json.dumps({"total_count": len(items), "items": items[::-1]}).encode()
         etag = '"' + hashlib.sha1(body).hexdigest() + '"'
@@ -86,15 +87,29 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
     bus = EventBus()
     settings = replace(default_settings("github"), retry=RetrySettings(jitter=False))
     gateway = Gateway(
-        account="gh", service="github", base_url=API, settings=settings,
+        account="gh",
+        service="github",
+        base_url=API,
+        settings=settings,
         credentials=StaticCredentialProvider({"gh": Credential("test-token")}),
-        bus=bus, clock=clock, transport=httpx.MockTransport(server.handle),
-    )  # fmt: skip
-    client = GitHubClient(SimpleNamespace(name="gh", service="github", base_url=API), gateway)
+        bus=bus,
+        clock=clock,
+        transport=httpx.MockTransport(server.handle),
+    )
+    account = SimpleNamespace(name="gh", service="github", base_url=API)
+    client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
-    app = SimpleNamespace(polling=polling, webhooks=WebhookConfig(enabled=True))
-    wired = Wired(app, Store.open(":memory:"), bus, clock, {"gh": gateway}, {"gh": client},  # type: ignore[arg-type]
-                  sections, {s.id: 100 for s in sections})  # fmt: skip
+    app: Any = SimpleNamespace(polling=polling, webhooks=WebhookConfig(enabled=True))
+    wired = Wired(
+        app,
+        Store.open(":memory:"),
+        bus,
+        clock,
+        {"gh": gateway},
+        {"gh": client},
+        sections,
+        {s.id: 100 for s in sections},
+    )
     engine = SyncEngine(wired)
     engine._started = True  # as after start(), without background pollers: the test drives
     return engine
@@ -140,14 +155,27 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
     for section in sections:
         await engine.pollers[section.id].poll_now(interactive=False)
     for step in range(80):
-        op = rng.choice(["change", "change", "deliver", "deliver", "poll", "poll",
-                         "advance", "act", "refresh", "settle"])  # fmt: skip
+        op = rng.choice(
+            [
+                "change",
+                "change",
+                "deliver",
+                "deliver",
+                "poll",
+                "poll",
+                "advance",
+                "act",
+                "refresh",
+                "settle",
+            ]
+        )
         number = rng.randrange(1, 7)
         if op == "change":  # upstream, outside zen-tui: the delivery arrives later, maybe
             state = rng.choice(["open", "closed"])
             issue = server.change(number, state=state, title=f"t{step}")
-            body = json.dumps({"action": "edited", "issue": issue,
-                               "repository": {"full_name": "o/r"}}).encode()  # fmt: skip
+            body = json.dumps(
+                {"action": "edited", "issue": issue, "repository": {"full_name": "o/r"}}
+            ).encode()
             pending.append((f"{seed}-{step}", body))
         elif op == "deliver" and pending:  # in any order, as GitHub does not promise one
             delivery, body = pending.pop(rng.randrange(len(pending)))
@@ -159,7 +187,7 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
         elif op == "advance":
             clock.advance(rng.choice([0.5, 3.0, 12.0, 31.0]))
         elif op == "act":
-            kind = rng.choice(["close", "reopen"])
+            kind: ActionKind = rng.choice(["close", "reopen"])
             await engine.submit([Action(kind, f"gh:o/r#{number}", "gh")])
             await engine.outbox.replay()
         elif op == "refresh":
@@ -175,8 +203,11 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
         snapshot = engine.snapshot(section.id)
         assert snapshot is not None
         shown = {i.key: (i.status, i.updated_at) for i in snapshot.items}  # type: ignore[union-attr]
-        wanted = {f"o/r#{n}": (raw["state"], raw["updated_at"]) for n, raw in server.issues.items()
-                  if "is:open" not in section.query or raw["state"] == "open"}  # fmt: skip
+        wanted = {
+            f"o/r#{n}": (raw["state"], raw["updated_at"])
+            for n, raw in server.issues.items()
+            if "is:open" not in section.query or raw["state"] == "open"
+        }
         assert shown == wanted, (seed, section.id)
     await engine.stop()
     return watch
