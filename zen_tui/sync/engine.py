@@ -281,6 +281,8 @@ class SyncEngine:
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
+        # what this poll was asked for when it began; asked while it runs: the next one does it
+        asked_full = cursor is None and section.id in self._full_next
         revalidate = section.id in self._revalidate_next
         client = self.wired.clients[section.account]
         poll_interval = None
@@ -297,16 +299,21 @@ class SyncEngine:
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             poll_interval = result.poll_interval
-            if cursor is None:
-                self._full_next.discard(section.id)  # kept when the poll failed: next time
-            if result.cache != "stale":  # the server answered: the change has been seen
-                self._revalidate_next.discard(section.id)
+            self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
         if self.webhooks is not None and self.webhooks.live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account))
+
+    def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
+        """Forget the requests a poll carried out (kept after a failure: the next poll does
+        them; a stale copy means the server was not asked)."""
+        if full:
+            self._full_next.discard(section_id)
+        if revalidated:
+            self._revalidate_next.discard(section_id)
 
     def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each

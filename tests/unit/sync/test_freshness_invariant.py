@@ -280,3 +280,25 @@ async def test_an_older_listing_neither_reverts_nor_resurrects() -> None:
     client.answers = [Result([issue(2, "2026-03-01T00:00:00Z", "back")], later)]
     await poll(eng)  # a listing from after the deletion is evidence: P-2 is back, P-1 left
     assert [i.title for i in eng.snapshot(SECTION.id).items] == ["back"]  # type: ignore[union-attr]
+
+
+async def test_a_change_arriving_during_a_poll_is_honoured_by_the_next_poll() -> None:
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    release = asyncio.Event()
+
+    class Slow(FakeClient):
+        async def fetch_section(self, section: Any, **kw: Any) -> Any:
+            if not self.cursors:
+                await release.wait()  # the scheduled poll is on the wire when the change comes
+            return await super().fetch_section(section, **kw)
+
+    client = Slow(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    scheduled = asyncio.create_task(poll(eng))
+    await asyncio.sleep(0)
+    eng.refresh_soon([SECTION.id], full=True)  # a webhook: ask the server, in full
+    release.set()
+    await scheduled  # it began before the change: it may not count as having seen it
+    await settle(eng)
+    assert client.revalidated == [False, True]
