@@ -193,3 +193,25 @@ async def test_a_jira_issue_moved_to_done_elsewhere_leaves_the_section_on_refres
         assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
     finally:
         await engine.stop()
+
+
+def test_zen_tui_act_moving_a_jira_issue_to_done_updates_the_listing(
+    sim: SimulatorServer, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zen_tui.commands import act
+
+    async def first_sync() -> Any:
+        engine = engine_for(settings)
+        try:
+            await engine.sync_once()
+            section = next(s for s in engine.sections if s.service == "jira")
+            return engine.snapshot(section.id).items[0]  # type: ignore[union-attr]
+        finally:
+            await engine.stop()
+
+    issue = asyncio.run(first_sync())
+    assert f"Jira: mine|{issue.key}" in listed(capsys, settings, "issues")
+    args = argparse.Namespace(kind="transition", item=issue.id, params={"transition": "Done"})
+    assert act.run(args, settings) == 0
+    assert capsys.readouterr().out.startswith("applied transition")
+    assert f"Jira: mine|{issue.key}" not in listed(capsys, settings, "issues")

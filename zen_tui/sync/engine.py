@@ -197,7 +197,21 @@ class SyncEngine:
             self.bulk.add(entries)
         else:
             await self.bulk.process(entries)
+        if not self._started:
+            await self._relist_landed(entries)
         return [e.id for e in entries]
+
+    async def _relist_landed(self, entries: list[Any]) -> None:
+        """Not running (`zen-tui act`): the sections the applied actions affect re-run their
+        query now (in full, revalidated), so the store and `list` show the server's state."""
+        wanted: set[str] = set()
+        for entry in entries:
+            now = self.store.outbox_get(entry.id) or entry
+            if now.state is ActionState.DONE:
+                wanted |= self._affected(entry.action.account, entry.action.item_id)
+        self._full_next |= wanted
+        self._revalidate_next |= wanted
+        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
 
     def _on_event(self, event: Event) -> None:
         """An applied action changed an item: the sections it may have entered or left re-run
@@ -210,11 +224,7 @@ class SyncEngine:
 
     def _affected(self, account: str, item_id: str) -> set[str]:
         """The sections showing the item, and the account's other sections in the same pane."""
-        showing = {
-            section_id
-            for section_id, snapshot in self._snapshots.items()
-            if any(item.id == item_id for item in snapshot.items)
-        }
+        showing = {s.id for s in self._sections if item_id in self.shown_ids(s.id)}
         panes = {s.pane for s in self._sections if s.id in showing}
         return showing | {s.id for s in self._sections if s.account == account and s.pane in panes}
 
