@@ -40,7 +40,7 @@ class ItemsMixin(StoreBase):
         a newer known copy in place of an older one, then rows seen after the listing."""
         rows = _rows(section_id, items, fetched_at)
         with self._write() as db:
-            plan = _plan(db, section_id, items, rows, fetched_at)
+            plan = _plan(db, section_id, items, rows)
             _seen_later(db, section_id, fetched_at, plan)
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
             db.executemany(_UPSERT, plan.rows)
@@ -52,7 +52,7 @@ class ItemsMixin(StoreBase):
         moves on. Returns the copies kept: never older than one already stored."""
         rows = _rows(section_id, items, fetched_at)
         with self._write() as db:
-            plan = _plan(db, section_id, items, rows, fetched_at)
+            plan = _plan(db, section_id, items, rows)
             db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
         return plan.items
@@ -64,7 +64,7 @@ class ItemsMixin(StoreBase):
         listing that is shown but not stored (the gateway's stale copy)."""
         rows = _rows(section_id, items, fetched_at)
         with self._read() as db:
-            plan = _plan(db, section_id, items, rows, fetched_at)
+            plan = _plan(db, section_id, items, rows)
             if full:
                 _seen_later(db, section_id, fetched_at, plan)
         return plan.items
@@ -127,9 +127,9 @@ class _Plan:
 
 
 def _plan(
-    db: sqlite3.Connection, section_id: str, items: Sequence[Item], rows: list[_Row], at: float
+    db: sqlite3.Connection, section_id: str, items: Sequence[Item], rows: list[_Row]
 ) -> _Plan:
-    """The freshness invariant applied to incoming rows (all fetched at `at`)."""
+    """The freshness invariant applied to incoming rows (each carries its fetch time)."""
     plan = _Plan()
     held = _newest(db, [row[1] for row in rows])
     for item, row in zip(items, rows, strict=True):
