@@ -211,7 +211,7 @@ async def main() -> None:
         sim.reset_counters()
         recorder.reset()
         start = time.perf_counter()
-        await engine.refresh()
+        await engine.sync_once()  # a scheduled refresh: `R` (engine.refresh) revalidates
         hot = time.perf_counter() - start
         print(f"refresh, nothing changed, within the cache TTL: {len(recorder.requests)} calls, "
               f"quota {quota(sim) or 0}, {hot:.2f} s")  # fmt: skip

@@ -72,6 +72,7 @@ class _Call:
     allow_stale: bool
     queue_wait: float  # longest wait for a rate-limit token
     deadline: Deadline  # the whole call's time budget
+    revalidate: bool = False
     attempts: int = 0
     retried: bool = False
 
@@ -133,11 +134,15 @@ class Gateway:
         allow_stale: bool = False,
         deadline: float | None = None,
         total_timeout: float | None = None,
+        revalidate: bool = False,
     ) -> GatewayResponse:
         """One logical call. `deadline`: the longest wait for a rate-limit token (default
         `rate_limit.queue_deadline`). `total_timeout`: the whole call's budget, attempts,
         backoff and waits included (default `deadline.interactive` or `.background` by
-        priority); when it runs out the call raises DeadlineExceeded (or RateLimited)."""
+        priority); when it runs out the call raises DeadlineExceeded (or RateLimited).
+        `revalidate`: the caller knows something changed, so a fresh cache entry may be out
+        of date: ask the server (a conditional request when the entry has validators, so an
+        unchanged answer is a free 304) instead of answering from it."""
         method = method.upper()
         path = urlsplit(path_or_url).path or "/"
         call = _Call(
@@ -157,6 +162,7 @@ class Gateway:
             allow_stale=allow_stale,
             queue_wait=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
             deadline=Deadline.start(self._clock, self._budget(priority, total_timeout)),
+            revalidate=revalidate,
         )
         started = self._clock.monotonic()
         try:
@@ -217,16 +223,20 @@ class Gateway:
             return await self._fetch(call, None, None)
         key = cache_key(self.account, call.method, self._absolute(call.url), call.params)
         entry = self._cache.get(call.cache_type, key)
-        if entry is not None and self._cache.is_fresh(call.cache_type, entry, self._clock.time()):
+        now = self._clock.time()
+        if entry and not call.revalidate and self._cache.is_fresh(call.cache_type, entry, now):
             return self._from_entry(call, entry, "hit")
-        follower = self._flights.in_flight(key)
-        flight = partial(self._flights.run, key, partial(self._fetch, call, call.cache_type, key))
+        fetch = partial(self._fetch, call, call.cache_type, key)
         try:
-            if follower:  # the fetch runs on its leader's budget; this caller waits on its own
+            if call.revalidate:  # never ride on a flight that may have left before the change
+                response, shared = await fetch(), False
+            elif self._flights.in_flight(key):
+                # The fetch runs on its leader's budget; this caller waits on its own.
                 expired = partial(self._expired, call, "the same request, already under way")
+                flight = partial(self._flights.run, key, fetch)
                 response, shared = await call.deadline.bound(flight, expired)
             else:
-                response, shared = await flight()
+                response, shared = await self._flights.run(key, fetch)
         except GatewayError as err:
             entry = self._cache.get(call.cache_type, key)
             if call.allow_stale and entry is not None:

@@ -95,6 +95,7 @@ class ServiceClient(Protocol):
         limit: int = 100,
         cursor: str | None = None,
         interactive: bool = False,
+        revalidate: bool = False,
     ) -> FetchResult: ...
 
     async def details(self, item: Item) -> ItemDetail: ...
@@ -119,6 +120,23 @@ def note_stale(resp: Any, errors: list[str]) -> None:
 
 def priority(interactive: bool) -> Priority:
     return Priority.INTERACTIVE if interactive else Priority.BACKGROUND
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """How a section's reads are made. `revalidate`: the refresh exists because something
+    changed (a webhook, an own action landing, the user's refresh), so no read may be
+    answered from a fresh cache entry: each asks the server (conditionally where it can)."""
+
+    interactive: bool = False
+    revalidate: bool = False
+
+    def options(self) -> dict[str, Any]:
+        """The gateway.request() keywords this read mode stands for."""
+        return {"priority": priority(self.interactive), "revalidate": self.revalidate}
+
+
+PREVIEW = Read(interactive=True)  # what the user is looking at: the cache may answer
 
 
 def merge_cache(outcomes: list[Any]) -> CacheOutcome:

@@ -12,11 +12,13 @@ from urllib.parse import quote
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
+    PREVIEW,
     AccountInfo,
     ActionResult,
     BaseClient,
     FetchResult,
     GatewayLike,
+    Read,
     Response,
     Sleeper,
     checked,
@@ -24,7 +26,6 @@ from zen_tui.services.base import (
     merge_cache,
     note_stale,
     param,
-    priority,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -81,23 +82,24 @@ class GitHubClient(BaseClient):
         limit: int = 100,
         cursor: str | None = None,
         interactive: bool = False,
+        revalidate: bool = False,
     ) -> FetchResult:
-        """Search (or notification) results; a `cursor` (newest updated_at) asks for changes."""
+        """Search (or notification) results; a `cursor` (newest updated_at) asks for changes.
+        `revalidate`: every read asks the server (ETag, so unchanged parts are free 304s)."""
+        read = Read(interactive, revalidate)
         if is_notifications(section):
-            return await self._notifications(section, limit, cursor, interactive)
+            return await self._notifications(section, limit, cursor, read)
         query = section_query(section)
         if cursor:
             query += f" updated:>={cursor}"
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
-        result = await self._paged(
-            "/search/issues", params, limit, interactive, self._search_page, cursor
-        )
+        result = await self._paged("/search/issues", params, limit, read, self._search_page, cursor)
         if section.pane != "prs":
             return result
-        items = await self._enrich(result.items, min(limit, ENRICH_MAX), interactive)
+        items = await self._enrich(result.items, min(limit, ENRICH_MAX), read)
         return dataclasses.replace(result, items=items)
 
-    async def _enrich(self, items: list[Item], count: int, interactive: bool) -> list[Item]:
+    async def _enrich(self, items: list[Item], count: int, read: Read) -> list[Item]:
         """Review decision, checks and mergeability for the newest open PRs (ETag-cached)."""
         prs = [i for i in items if isinstance(i, PullRequest) and i.state == "open"]
         prs = sorted(prs, key=lambda p: p.updated_at, reverse=True)[:count]
@@ -105,29 +107,27 @@ class GitHubClient(BaseClient):
 
         async def one(pr: PullRequest) -> PullRequest:
             async with gate:
-                return await self._enriched(pr, interactive)
+                return await self._enriched(pr, read)
 
         done = {p.id: p for p in await asyncio.gather(*(one(p) for p in prs))}
         return [done.get(i.id, i) for i in items]
 
-    async def _enriched(self, pr: PullRequest, interactive: bool) -> PullRequest:
+    async def _enriched(self, pr: PullRequest, read: Read) -> PullRequest:
         """One PR's row fields; any failure leaves that field None ("unknown")."""
         try:
             owner, repo, number = split_key(pr.key)
         except ValueError:
             return pr
         base, errors = f"/repos/{owner}/{repo}/pulls/{number}", list[str]()
-        raw = await self._read(base, errors, interactive)
-        reviews = await self._read(f"{base}/reviews", errors, interactive)
+        raw = await self._read(base, errors, read)
+        reviews = await self._read(f"{base}/reviews", errors, read)
         changes: dict[str, Any] = {}
         try:
             if isinstance(raw, dict):
                 changes.update(self._pr_fields(raw))
                 sha = changes.pop("sha", None)
                 status = (
-                    await self._read(
-                        f"/repos/{owner}/{repo}/commits/{sha}/status", errors, interactive
-                    )
+                    await self._read(f"/repos/{owner}/{repo}/commits/{sha}/status", errors, read)
                     if sha
                     else None
                 )
@@ -171,7 +171,7 @@ class GitHubClient(BaseClient):
         return [parse_issue_like(r, self.account, raw) for raw in r.arr(r.root(body), "items")]
 
     async def _notifications(
-        self, section: SectionInfo, limit: int, cursor: str | None, interactive: bool
+        self, section: SectionInfo, limit: int, cursor: str | None, read: Read
     ) -> FetchResult:
         words = section.query.split()[1:]
         params: dict[str, Any] = {"per_page": min(50, max(1, limit))}
@@ -179,9 +179,7 @@ class GitHubClient(BaseClient):
         params["all"] = "true" if "all" in words else "false"
         if cursor:
             params["since"] = cursor
-        return await self._paged(
-            "/notifications", params, limit, interactive, self._thread_page, cursor
-        )
+        return await self._paged("/notifications", params, limit, read, self._thread_page, cursor)
 
     def _thread_page(self, body: Any) -> list[Item]:
         r = self.r.at("/notifications")
@@ -198,7 +196,7 @@ class GitHubClient(BaseClient):
         path: str,
         params: dict[str, Any],
         limit: int,
-        interactive: bool,
+        read: Read,
         parse: Callable[[Any], list[Item]],
         cursor: str | None = None,
     ) -> FetchResult:
@@ -211,7 +209,7 @@ class GitHubClient(BaseClient):
         seen: set[str] = {path}
         while url and len(items) < limit:
             try:
-                resp = await self._get(url, params if url == path else None, path, interactive)
+                resp = await self._get(url, params if url == path else None, path, read)
             except GatewayError as err:
                 if first is None:
                     raise
@@ -239,7 +237,7 @@ class GitHubClient(BaseClient):
         )
 
     async def _get(
-        self, url: str, params: dict[str, Any] | None, endpoint: str, interactive: bool
+        self, url: str, params: dict[str, Any] | None, endpoint: str, read: Read
     ) -> Response:
         try:
             return await self.gateway.request(
@@ -248,8 +246,8 @@ class GitHubClient(BaseClient):
                 endpoint=endpoint,
                 params=params,
                 cache_type="listing",
-                priority=priority(interactive),
                 allow_stale=True,
+                **read.options(),
             )
         except ApiGone as err:
             raise gone_message(err, f"GitHub {endpoint}") from None
@@ -309,7 +307,7 @@ class GitHubClient(BaseClient):
                 (r.text(s, "context"), r.text(s, "state")) for s in r.opt_arr(body, "statuses")
             )
 
-    async def _read(self, path: str, errors: list[str], interactive: bool = True) -> Any:
+    async def _read(self, path: str, errors: list[str], read: Read = PREVIEW) -> Any:
         """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""
         try:
             resp = await self.gateway.request(
@@ -317,8 +315,8 @@ class GitHubClient(BaseClient):
                 path,
                 endpoint=_template(path),
                 cache_type="issue_details",
-                priority=priority(interactive),
                 allow_stale=True,
+                **read.options(),
             )
         except GatewayError as err:
             errors.append(str(err))

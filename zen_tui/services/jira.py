@@ -17,6 +17,7 @@ from zen_tui.services.base import (
     FetchResult,
     GatewayLike,
     MissingParam,
+    Read,
     Response,
     Sleeper,
     checked,
@@ -71,7 +72,10 @@ class JiraClient(BaseClient):
         limit: int = 100,
         cursor: str | None = None,
         interactive: bool = False,
+        revalidate: bool = False,
     ) -> FetchResult:
+        """The section's JQL (searches are POSTs, never cached: each one asks the server)."""
+        read = Read(interactive, revalidate)
         jql = with_cursor(section.query.strip() or DEFAULT_JQL, cursor)
         items: list[Item] = []
         outcomes: list[Any] = []
@@ -81,7 +85,7 @@ class JiraClient(BaseClient):
         last = False
         while not last and len(items) < limit:
             try:
-                resp = await self._search(jql, token, min(PAGE, limit - len(items)), interactive)
+                resp = await self._search(jql, token, min(PAGE, limit - len(items)), read)
             except GatewayError as err:
                 if first is None:
                     raise
@@ -102,7 +106,7 @@ class JiraClient(BaseClient):
             cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
         )
 
-    async def _search(self, jql: str, token: str | None, size: int, interactive: bool) -> Response:
+    async def _search(self, jql: str, token: str | None, size: int, read: Read) -> Response:
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
@@ -113,8 +117,8 @@ class JiraClient(BaseClient):
                 f"{API}/search/jql",
                 endpoint=f"{API}/search/jql",
                 json=body,
-                priority=priority(interactive),
                 idempotency_key=f"search:{digest}",  # a read: safe to retry
+                **read.options(),
             )
         except ApiGone as err:
             raise gone_message(err, "Jira issue search") from None

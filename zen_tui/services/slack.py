@@ -14,6 +14,7 @@ from zen_tui.services.base import (
     FetchResult,
     GatewayLike,
     MissingParam,
+    Read,
     Response,
     Sleeper,
     checked,
@@ -88,6 +89,7 @@ class SlackClient(BaseClient):
         interactive: bool = False,
         idempotency_key: str | None = None,
         verify: Any = None,
+        revalidate: bool = False,
     ) -> tuple[dict[str, Any], Response]:
         """One Web API call; ok:false becomes the matching GatewayError."""
         kwargs: dict[str, Any] = {"json": params} if write else {"params": params}
@@ -102,6 +104,7 @@ class SlackClient(BaseClient):
                 allow_stale=not write,
                 idempotency_key=idempotency_key,
                 verify=verify,
+                revalidate=revalidate,
                 **kwargs,
             )
         except ApiGone as err:
@@ -203,21 +206,24 @@ class SlackClient(BaseClient):
         limit: int = 100,
         cursor: str | None = None,
         interactive: bool = False,
+        revalidate: bool = False,
     ) -> FetchResult:
         """Channel histories newer than `cursor`, or a search (which ignores the cursor).
+        `revalidate`: no page is answered from a fresh cache entry.
 
         The cursor holds the newest ts seen per channel ("C1=1.5;C2=3.0"), so one busy
         channel never hides another's older news.
         """
         await self.me()
         refs = channel_refs(section.query)
+        read = Read(interactive, revalidate)
         if refs is None:
-            return await self._search(section.query, limit, interactive)
+            return await self._search(section.query, limit, read)
         pages = _Pages()
         oldest, fallback = parse_cursor(cursor)
         for channel_id, name in await self.channel_ids(refs):
             since = oldest.get(channel_id, fallback)
-            await self._history(channel_id, name, since, limit, interactive, pages)
+            await self._history(channel_id, name, since, limit, read, pages)
         messages = [m for m in pages.items if isinstance(m, Message)]
         messages.sort(key=lambda m: float(m.ts), reverse=True)  # newest first across channels
         pages.items = list(messages)
@@ -232,7 +238,7 @@ class SlackClient(BaseClient):
         name: str,
         oldest: str | None,
         limit: int,
-        interactive: bool,
+        read: Read,
         pages: _Pages,
     ) -> None:
         params: dict[str, Any] = {"channel": channel_id, "limit": min(HISTORY_CAP, limit)}
@@ -240,7 +246,7 @@ class SlackClient(BaseClient):
             params.update(oldest=oldest, inclusive="false")
         got = 0
         while True:
-            body = await pages.call(self, "conversations.history", params, interactive)
+            body = await pages.call(self, "conversations.history", params, read)
             if body is None:
                 return
             r = self.r.at("conversations.history")
@@ -255,13 +261,13 @@ class SlackClient(BaseClient):
                 return
             params = {**params, "cursor": cursor}
 
-    async def _search(self, query: str, limit: int, interactive: bool) -> FetchResult:
+    async def _search(self, query: str, limit: int, read: Read) -> FetchResult:
         terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
         pages = _Pages()
         page = 1
         while len(pages.items) < limit:
             params = {"query": terms, "sort": "timestamp", "count": min(100, limit), "page": page}
-            body = await pages.call(self, "search.messages", params, interactive)
+            body = await pages.call(self, "search.messages", params, read)
             if body is None:
                 break
             r = self.r.at("search.messages")
@@ -426,14 +432,18 @@ class _Pages:
         self.cut = False
 
     async def call(
-        self, client: SlackClient, method: str, params: dict[str, Any], interactive: bool
+        self, client: SlackClient, method: str, params: dict[str, Any], read: Read
     ) -> dict[str, Any] | None:
         """A page; a failure after the first page ends the section early instead of raising."""
         if self.error is not None:
             return None
         try:
             body, resp = await client.call(
-                method, params, cache_type="listing", interactive=interactive
+                method,
+                params,
+                cache_type="listing",
+                interactive=read.interactive,
+                revalidate=read.revalidate,
             )
         except GatewayError as err:
             if self.fetched_at is None:

@@ -1,41 +1,73 @@
-"""Sections' last-known items, so the first screen paints from disk before the network."""
+"""Sections' last-known items, so the first screen paints from disk before the network.
+
+The freshness invariant lives here, so every writer (a poll, a webhook, another process's
+`zen-tui sync`) obeys it: a stored item is never replaced by an older version of itself.
+A copy's version is its `updated_at`; between copies of the same version, the one the server
+gave later (its row's `fetched_at`) wins. A full listing removes only the items it has evidence
+about: a row seen after the listing was fetched (a webhook's copy, say) is kept.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_item, encode_item, sort_key
 
 log = logging.getLogger(__name__)
+_CHUNK = 500  # ids per IN (...) query: under SQLite's bound-variable limit
 
 _UPSERT = (
     "INSERT OR REPLACE INTO items (section_id, item_id, sort_key, fetched_at, data)"
     " VALUES (?, ?, ?, ?, ?)"
 )
-_TOUCH = (
+_TOUCH = (  # a section's fetch time never goes back (a cache hit may be older than a webhook)
     "INSERT INTO sections (section_id, fetched_at) VALUES (?, ?)"
-    " ON CONFLICT (section_id) DO UPDATE SET fetched_at = excluded.fetched_at"
+    " ON CONFLICT (section_id) DO UPDATE"
+    " SET fetched_at = MAX(COALESCE(sections.fetched_at, 0), excluded.fetched_at)"
 )
+_Row = tuple[str, str, float, float, str]  # section_id, item_id, sort_key, fetched_at, data
 
 
 class ItemsMixin(StoreBase):
-    def save_section(self, section_id: str, items: Sequence[Item], fetched_at: float) -> None:
-        """Replace the section's items with `items`, in one transaction."""
+    def save_section(self, section_id: str, items: Sequence[Item], fetched_at: float) -> list[Item]:
+        """A full listing fetched at `fetched_at` becomes the section, in one transaction, under
+        the freshness invariant. Returns what the section now holds: the listing's order, with
+        a newer known copy in place of an older one, then rows seen after the listing."""
         rows = _rows(section_id, items, fetched_at)
         with self._write() as db:
+            plan = _plan(db, section_id, items, rows)
+            _seen_later(db, section_id, fetched_at, plan)
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
-            db.executemany(_UPSERT, rows)
+            db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
+        return plan.items
 
-    def upsert_items(self, section_id: str, items: Sequence[Item], fetched_at: float) -> None:
-        """Add or replace these items (a delta fetch); the section's fetched_at moves on."""
+    def upsert_items(self, section_id: str, items: Sequence[Item], fetched_at: float) -> list[Item]:
+        """Add or replace these items (a delta fetch, a webhook); the section's fetched_at
+        moves on. Returns the copies kept: never older than one already stored."""
         rows = _rows(section_id, items, fetched_at)
         with self._write() as db:
-            db.executemany(_UPSERT, rows)
+            plan = _plan(db, section_id, items, rows)
+            db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
+        return plan.items
+
+    def reconcile(
+        self, section_id: str, items: Sequence[Item], fetched_at: float, *, full: bool
+    ) -> list[Item]:
+        """What save_section (full) or upsert_items would keep, without writing: for a
+        listing that is shown but not stored (the gateway's stale copy)."""
+        rows = _rows(section_id, items, fetched_at)
+        with self._read() as db:
+            plan = _plan(db, section_id, items, rows)
+            if full:
+                _seen_later(db, section_id, fetched_at, plan)
+        return plan.items
 
     def remove_items(self, section_id: str, item_ids: Sequence[str]) -> None:
         with self._write() as db:
@@ -101,12 +133,13 @@ class ItemsMixin(StoreBase):
             yield from _decode_all(found[i] for i in ids if i in found)
 
     def find_item(self, item_id: str) -> Item | None:
-        """The most recently fetched copy of an item, whichever section holds it."""
+        """The newest copy of an item (latest version, then latest fetched), in any section."""
         with self._lock:
             row = (
                 self._connection()
                 .execute(
-                    "SELECT data FROM items WHERE item_id = ? ORDER BY fetched_at DESC LIMIT 1",
+                    "SELECT data FROM items WHERE item_id = ?"
+                    " ORDER BY sort_key DESC, fetched_at DESC LIMIT 1",
                     (item_id,),
                 )
                 .fetchone()
@@ -115,9 +148,63 @@ class ItemsMixin(StoreBase):
         return found[0] if found else None
 
 
-def _rows(
-    section_id: str, items: Sequence[Item], fetched_at: float
-) -> list[tuple[str, str, float, float, str]]:
+@dataclass
+class _Plan:
+    rows: list[_Row] = field(default_factory=list)  # what to write
+    items: list[Item] = field(default_factory=list)  # what the section shows of them
+
+
+def _plan(
+    db: sqlite3.Connection, section_id: str, items: Sequence[Item], rows: list[_Row]
+) -> _Plan:
+    """The freshness invariant applied to incoming rows (each carries its fetch time)."""
+    plan = _Plan()
+    held = _newest(db, [row[1] for row in rows])
+    for item, row in zip(items, rows, strict=True):
+        best = held.get(item.id)
+        kept = _decode_all([best[4]]) if best and best[2:4] > row[2:4] else []
+        if best and kept:  # a newer version (or the same one seen later) is already known
+            plan.rows.append((section_id, best[1], best[2], best[3], best[4]))
+            plan.items.append(kept[0])
+        else:
+            plan.rows.append(row)
+            plan.items.append(item)
+    return plan
+
+
+def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan) -> None:
+    """A full listing fetched at `at` says nothing about rows seen after it: they stay."""
+    listed = {row[1] for row in plan.rows}
+    later = db.execute(
+        "SELECT item_id, sort_key, fetched_at, data FROM items"
+        " WHERE section_id = ? AND fetched_at > ? ORDER BY sort_key DESC, rowid",
+        (section_id, at),
+    ).fetchall()
+    for item_id, key, fetched_at, data in later:
+        kept = [] if item_id in listed else _decode_all([data])
+        if kept:
+            plan.rows.append((section_id, item_id, key, fetched_at, data))
+            plan.items.append(kept[0])
+
+
+def _newest(db: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, _Row]:
+    """The newest stored copy of each item, in any section: (version, fetched_at) highest."""
+    best: dict[str, _Row] = {}
+    for start in range(0, len(item_ids), _CHUNK):
+        chunk = item_ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        query = (
+            "SELECT section_id, item_id, sort_key, fetched_at, data FROM items"
+            f" WHERE item_id IN ({marks})"  # only placeholders are interpolated
+        )
+        for section_id, item_id, key, fetched_at, data in db.execute(query, chunk):
+            old = best.get(item_id)
+            if old is None or (key, fetched_at) > old[2:4]:
+                best[item_id] = (section_id, item_id, key, fetched_at, data)
+    return best
+
+
+def _rows(section_id: str, items: Sequence[Item], fetched_at: float) -> list[_Row]:
     # Encoded before the transaction starts, so the write lock is held only for SQLite work.
     return [
         (section_id, item.id, sort_key(item.updated_at), fetched_at, encode_item(item))

@@ -1,5 +1,12 @@
 """SyncEngine: the real Backend. Pollers keep every section fresh, the outbox sends actions,
-and each change is published on the bus as SectionUpdated / ActionUpdated / PollerChanged."""
+and each change is published on the bus as SectionUpdated / ActionUpdated / PollerChanged.
+
+Freshness invariant: what a section shows is never older than what zen-tui has seen. A refresh
+made because something changed (a webhook, an own action landing, the user's refresh) asks the
+server instead of a fresh cache entry (`revalidate`); the store keeps the newer copy of every
+item (zen_tui.store.items); and an item that left a section is not brought back by a listing
+fetched before it left (`_gone`).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,17 @@ from typing import TYPE_CHECKING, Any
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
 from zen_tui.gateway.settings import RetrySettings
-from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
+from zen_tui.models import (
+    Action,
+    ActionState,
+    FreshnessState,
+    Issue,
+    Item,
+    PullRequest,
+    SectionInfo,
+    Snapshot,
+)
+from zen_tui.store.codec import sort_key
 from zen_tui.sync import freshness
 from zen_tui.sync.backend import (
     AccountHealth,
@@ -79,6 +96,10 @@ class SyncEngine:
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
+        self._revalidate_next: set[str] = set()  # next poll may not be answered from the cache
+        # section -> item -> when it left (a deletion, or a listing without it): a listing
+        # fetched before that moment is older evidence and may not bring the item back
+        self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
@@ -154,7 +175,11 @@ class SyncEngine:
             self.store.close()
 
     async def refresh(self, section_id: str | None = None) -> None:
+        """The user's refresh: re-run each section's query for real (in full, revalidated)."""
         targets = [self.pollers[section_id]] if section_id else list(self.pollers.values())
+        wanted = {p.section.id for p in targets}
+        self._full_next |= wanted
+        self._revalidate_next |= wanted
         await asyncio.gather(*(p.poll_now(interactive=True) for p in targets))
 
     async def sync_once(self) -> dict[str, Snapshot]:
@@ -187,10 +212,25 @@ class SyncEngine:
             self.bulk.add(entries)
         else:
             await self.bulk.process(entries)
+        if not self._started:
+            await self._relist_landed(entries)
         return [e.id for e in entries]
 
+    async def _relist_landed(self, entries: list[Any]) -> None:
+        """Not running (`zen-tui act`): the sections the applied actions affect re-run their
+        query now (in full, revalidated), so the store and `list` show the server's state."""
+        wanted: set[str] = set()
+        for entry in entries:
+            now = self.store.outbox_get(entry.id) or entry
+            if now.state is ActionState.DONE:
+                wanted |= self._affected(entry.action.account, entry.action.item_id)
+        self._full_next |= wanted
+        self._revalidate_next |= wanted
+        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
+
     def _on_event(self, event: Event) -> None:
-        """An applied action changed an item: refresh the sections showing it, once, soon.
+        """An applied action changed an item: the sections it may have entered or left re-run
+        their query in full, once, soon (a Jira issue moved to Done leaves `!= Done`).
         A retry or a token wait inside a poll: tell that section's pane."""
         if isinstance(event, RetryScheduled | WaitingForToken):
             self._note_activity(event)
@@ -199,17 +239,21 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        self.refresh_soon(
-            section_id
-            for section_id, snapshot in self._snapshots.items()
-            if any(item.id == event.item_id for item in snapshot.items)
-        )
+        self.refresh_soon(self._affected(event.account, event.item_id), full=True)
+
+    def _affected(self, account: str, item_id: str) -> set[str]:
+        """The sections showing the item, and the account's other sections in the same pane."""
+        showing = {s.id for s in self._sections if item_id in self.shown_ids(s.id)}
+        panes = {s.pane for s in self._sections if s.id in showing}
+        return showing | {s.id for s in self._sections if s.account == account and s.pane in panes}
 
     def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None:
-        """Refresh these sections once, after a short delay that gathers a burst of changes;
-        `full` when a delta query would not see the change (e.g. a reaction)."""
+        """Refresh these sections once, after a short delay that gathers a burst of changes,
+        asking the server (never a fresh cache entry: it predates the change); `full` when a
+        delta query would not see the change (e.g. a reaction, an item leaving the query)."""
         wanted = {s for s in section_ids if s in self.pollers}
         self._stale_sections |= wanted
+        self._revalidate_next |= wanted
         if full:
             self._full_next |= wanted
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
@@ -229,19 +273,25 @@ class SyncEngine:
         return list(snapshot.items) if snapshot else self.store.load_section(section_id)[0]
 
     def apply_items(self, section_id: str, items: list[Item]) -> None:
-        """Webhook copies of items this section shows: store them and publish the section."""
+        """Webhook copies of items this section shows: store them (an older copy than the one
+        held is not taken) and publish the section. A copy whose state moved may have left the
+        section's query: the section re-runs it in full."""
         old = self._shown(section_id)
         by_id = {item.id: item for item in old}
         fresh = [_keep_known(by_id.get(item.id), item) for item in items]
         now = self.wired.clock.time()
-        self.store.upsert_items(section_id, fresh, now)
-        self._republish(section_id, _merge(old, fresh), now)
+        kept = self.store.upsert_items(section_id, fresh, now)
+        self._republish(section_id, _merge(old, kept), now)
+        if any(_state(item) != _state(by_id.get(item.id)) for item in kept):
+            self.refresh_soon([section_id], full=True)
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
+        now = self.wired.clock.time()
         kept = [item for item in self._shown(section_id) if item.id not in item_ids]
         self.store.remove_items(section_id, sorted(item_ids))
-        self._republish(section_id, kept, self.wired.clock.time())
+        self._gone.setdefault(section_id, {}).update(dict.fromkeys(item_ids, now))
+        self._republish(section_id, kept, now)
 
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
@@ -302,12 +352,15 @@ class SyncEngine:
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
+        # what this poll was asked for when it began; asked while it runs: the next one does it
+        asked_full = cursor is None and section.id in self._full_next
+        revalidate = section.id in self._revalidate_next
         client = self.wired.clients[section.account]
         poll_interval = None
         try:
             result = await client.fetch_section(
                 section, limit=self.wired.limits.get(section.id, 100),
-                cursor=cursor, interactive=interactive,
+                cursor=cursor, interactive=interactive, revalidate=revalidate,
             )  # fmt: skip
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if not isinstance(err, GatewayError):
@@ -317,8 +370,7 @@ class SyncEngine:
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             poll_interval = result.poll_interval
-            if cursor is None:
-                self._full_next.discard(section.id)  # kept when the poll failed: next time
+            self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
         if self.webhooks is not None and self.webhooks.live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
@@ -326,20 +378,65 @@ class SyncEngine:
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account))
 
+    def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
+        """Forget the requests a poll carried out (kept after a failure: the next poll does
+        them; a stale copy means the server was not asked)."""
+        if full:
+            self._full_next.discard(section_id)
+        if revalidated:
+            self._revalidate_next.discard(section_id)
+
     def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
-        items = list(result.items)
-        if delta:  # the store holds the last full picture; the answer only what changed
-            items = _merge(self.store.load_section(section.id)[0], items)
+        """The answer, under the freshness invariant: the store keeps the newer copy of each
+        item; an item that left the section after this answer was fetched stays out."""
+        at = result.fetched_at
+        items = self._not_gone(section.id, result.items, at)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
-            return freshness.cached(items, result.fetched_at, result.stale_error)
+            shown = self.store.reconcile(section.id, items, at, full=not delta)
+            if delta:  # the store holds the last full picture; the answer only what changed
+                shown = _merge(self.store.load_section(section.id)[0], shown)
+            return freshness.cached(shown, at, result.stale_error)
         if delta:
-            self.store.upsert_items(section.id, result.items, result.fetched_at)
+            self.store.upsert_items(section.id, items, at)
+            shown = self.store.load_section(section.id)[0]
         else:
-            self.store.save_section(section.id, items, result.fetched_at)
+            before = {item.id for item in self._shown(section.id)}
+            shown = self.store.save_section(section.id, items, at)
+            self._left(section.id, before - {item.id for item in shown}, at)
         if result.cursor:
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        return freshness.live(items, result.fetched_at)
+        self._propagate(section.id, shown, at)
+        return freshness.live(shown, at)
+
+    def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
+        """A newer version one section saw replaces the older one other sections show (their
+        freshness unchanged): two panes never disagree about an item's state for long."""
+        newest = {item.id: item for item in items}
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.id == source or snapshot is None:
+                continue
+            newer = [
+                newest[item.id]
+                for item in snapshot.items
+                if item.id in newest and _version(newest[item.id]) > _version(item)
+            ]
+            if newer:
+                kept = self.store.upsert_items(section.id, newer, at)
+                items_now = tuple(_merge(snapshot.items, kept))
+                self._publish(section, dataclasses.replace(snapshot, items=items_now), snapshot)
+
+    def _not_gone(self, section_id: str, items: Sequence[Item], at: float) -> list[Item]:
+        """Drop items that left the section after `at` (the answer predates their leaving)."""
+        gone = self._gone.get(section_id, {})
+        return [item for item in items if gone.get(item.id, float("-inf")) < at]
+
+    def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
+        """A full listing fetched at `at` dropped these; older tombstones are superseded."""
+        gone = {k: t for k, t in self._gone.get(section_id, {}).items() if t >= at}
+        gone.update(dict.fromkeys(item_ids, at))
+        self._gone[section_id] = gone
 
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self._snapshots[section.id] = snapshot
@@ -437,10 +534,26 @@ def _in_memory(snapshot: Snapshot | None) -> bool:
     return snapshot is not None and snapshot.freshness.state in live_states
 
 
-def _merge(old: Sequence[Item], new: list[Item]) -> list[Item]:
+def _merge(old: Sequence[Item], new: Sequence[Item]) -> list[Item]:
+    """Old and new copies by id; of two versions the newer wins (a tie: the new copy)."""
     by_id = {item.id: item for item in old}
-    by_id.update((item.id, item) for item in new)
-    return sorted(by_id.values(), key=lambda i: i.updated_at, reverse=True)
+    for item in new:
+        held = by_id.get(item.id)
+        if held is None or _version(item) >= _version(held):
+            by_id[item.id] = item
+    return sorted(by_id.values(), key=_version, reverse=True)
+
+
+def _version(item: Item) -> float:
+    """An item's version: when the service last changed it (the store compares the same)."""
+    return sort_key(item.updated_at)
+
+
+def _state(item: Item | None) -> str | None:
+    """What decides whether an item still matches a query like `is:open` / `!= Done`."""
+    if isinstance(item, PullRequest):
+        return item.state
+    return item.status if isinstance(item, Issue) else None
 
 
 def _keep_known(old: Item | None, new: Item) -> Item:

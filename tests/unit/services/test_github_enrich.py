@@ -7,6 +7,7 @@ import httpx
 from zen_tui.gateway.limiter import Priority
 from zen_tui.models import PullRequest
 from zen_tui.services import make_client
+from zen_tui.services.base import Read
 from zen_tui.services.github import GitHubClient
 
 from .conftest import BASES, Account, section
@@ -142,11 +143,11 @@ async def test_priority_cache_type_and_bounded_concurrency() -> None:
         )
         for n in range(1, 11)
     ]
-    out = await gh._enrich(list(prs), 30, interactive=False)
+    out = await gh._enrich(list(prs), 30, Read(interactive=False))
     assert out == prs  # every part failed: rows unchanged
     assert gw.peak <= 4
     assert {c[1] for c in gw.calls} == {"issue_details"}
     assert {c[2] for c in gw.calls} == {Priority.BACKGROUND}
     gw.calls.clear()
-    await gh._enrich(prs[:1], 30, interactive=True)
+    await gh._enrich(prs[:1], 30, Read(interactive=True))
     assert {c[2] for c in gw.calls} == {Priority.INTERACTIVE}

@@ -36,9 +36,13 @@ class FakeClient:
     service: str = "jira"
     answers: list = field(default_factory=list)
     cursors: list = field(default_factory=list)
+    revalidated: list = field(default_factory=list)
 
-    async def fetch_section(self, section, *, limit=100, cursor=None, interactive=False):
+    async def fetch_section(
+        self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
+    ):
         self.cursors.append(cursor)
+        self.revalidated.append(revalidate)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -64,22 +68,27 @@ def engine(store: Store, client: FakeClient) -> SyncEngine:
     return SyncEngine(wired)
 
 
+async def poll(eng: SyncEngine) -> None:
+    """A scheduled poll (not the user's refresh, which re-runs the query in full)."""
+    await eng.pollers[SECTION.id].poll_now(interactive=False)
+
+
 async def test_delta_polls_merge_into_the_store_and_full_listings_come_back():
     store = Store.open(":memory:")
     client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     client.answers = [Result([issue(2, "2026-02-01T00:00:00Z", "new")], 20.0, cursor="c2")]
-    await eng.refresh()
+    await poll(eng)
     snap = eng.snapshot(SECTION.id)
     assert client.cursors == [None, "c1"]
     assert [i.title for i in snap.items] == ["new", "t"] and len(snap.items) == 2
     assert [i.id for i in store.load_section(SECTION.id)[0]] == ["j:P-2", "j:P-1"]
     for _ in range(FULL_EVERY - 2):
         client.answers = [Result([issue(1)], 30.0, cursor="c2")]
-        await eng.refresh()
+        await poll(eng)
     client.answers = [Result([issue(1)], 40.0, cursor="c3")]
-    await eng.refresh()  # the 10th poll lists in full: P-2 has left the section
+    await poll(eng)  # the 10th poll lists in full: P-2 has left the section
     assert client.cursors[-1] is None
     assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-1"]
 
@@ -87,11 +96,11 @@ async def test_delta_polls_merge_into_the_store_and_full_listings_come_back():
 async def test_restart_asks_jira_only_for_changes_since_the_stored_cursor():
     store = Store.open(":memory:")
     first = FakeClient(answers=[Result([issue(1)], 10.0, cursor="c1")])
-    await engine(store, first).refresh()
+    await poll(engine(store, first))
     second = FakeClient(answers=[Result([issue(3)], 20.0, cursor="c2")])
     eng = engine(store, second)
     assert eng.load_local()[SECTION.id].freshness.state is FreshnessState.LOCAL
-    await eng.refresh()
+    await poll(eng)
     assert second.cursors == ["c1"]
     assert {i.id for i in eng.snapshot(SECTION.id).items} == {"j:P-1", "j:P-3"}
 
@@ -102,16 +111,16 @@ async def test_errors_degrade_to_memory_then_store_and_publish_the_change():
     eng = engine(store, client)
     updates = []
     eng.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
-    await eng.refresh()
+    await poll(eng)
     client.answers = [CircuitOpen(service="jira", account="j", retry_at=2_000_000_000)]
-    await eng.refresh()
+    await poll(eng)
     snap = eng.snapshot(SECTION.id)
     assert snap.freshness.state is FreshnessState.CACHED and "breaker open" in snap.freshness.reason
     assert snap.items == (issue(1),) and len(updates) == 2
 
     other = FakeClient(answers=[CircuitOpen(service="jira", account="j")])
     eng2 = engine(store, other)
-    await eng2.refresh()
+    await poll(eng2)
     assert eng2.snapshot(SECTION.id).freshness.state is FreshnessState.LOCAL
 
 
@@ -120,7 +129,7 @@ async def test_stale_gateway_copy_is_cached_not_written_back():
     err = CircuitOpen(service="jira", account="j")
     client = FakeClient(answers=[Result([issue(9)], 5.0, cache="stale", stale_error=err)])
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     assert eng.snapshot(SECTION.id).freshness.state is FreshnessState.CACHED
     assert store.load_section(SECTION.id) == ([], None)
 
@@ -138,7 +147,7 @@ async def test_an_applied_action_refreshes_the_sections_showing_the_item():
 
     client.apply = apply
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     eng._started = True  # as after start(), without the background pollers
     await eng.submit([Action("assign", "j:P-1", "j")])  # started: the replayer would send it
     await eng.outbox.replay()
@@ -151,10 +160,10 @@ async def test_a_stale_delta_answer_still_shows_the_whole_section():
     store = Store.open(":memory:")
     client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     err = CircuitOpen(service="jira", account="j")
     client.answers = [Result([], 10.0, cache="stale", stale_error=err, cursor="c1")]
-    await eng.refresh()  # the gateway's stale copy of the (empty) delta answer
+    await poll(eng)  # the gateway's stale copy of the (empty) delta answer
     snap = eng.snapshot(SECTION.id)
     assert snap.freshness.state is FreshnessState.CACHED
     assert {i.id for i in snap.items} == {"j:P-1", "j:P-2"}

@@ -15,7 +15,7 @@ from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, referenced
 from zen_tui.sync.wiring import Wired
 
-from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue
+from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue, poll
 
 POLLING = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
 
@@ -51,7 +51,7 @@ def enqueue(store, delivery, event="jira:issue_updated", **payload):
 async def listed(store, *items):
     client = HookClient(answers=[Result(list(items), 10.0)])
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     eng.events.clear()
     return eng, client
 
@@ -104,7 +104,7 @@ async def test_an_event_about_a_shown_item_without_its_data_refreshes_in_full():
     store = Store.open(":memory:")
     client = HookClient(answers=[Result([issue(1)], 10.0, cursor="c1")])
     eng = engine(store, client)
-    await eng.refresh()
+    await poll(eng)
     enqueue(store, "r1", event="jira:worklog_updated", noitem=True, issue={"key": "P-1"})
     enqueue(store, "r2", event="jira:worklog_updated", noitem=True, issue={"key": "P-77"})
     client.answers = [Result([issue(1)], 20.0, cursor="c2")]
@@ -113,7 +113,7 @@ async def test_an_event_about_a_shown_item_without_its_data_refreshes_in_full():
     await eng._refresher
     assert client.cursors == [None, None]  # a delta (cursor "c1") would not see the change
     client.answers = [Result([], 30.0)]
-    await eng.refresh()
+    await poll(eng)
     assert client.cursors[-1] == "c2"  # back to deltas afterwards
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 WIDE = 120  # columns from which panes and preview sit side by side
 _OPEN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN)
+LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetched after it
 
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
@@ -78,6 +79,9 @@ class DashboardScreen(Screen[None]):
         super().__init__(id="dashboard")
         self.paused = False
         self._open_items: set[str] = set()  # items with an action not yet done/failed
+        # item -> when its action landed: a snapshot fetched before then cannot show it yet,
+        # so the optimistic look stays until one fetched after (the freshness invariant)
+        self._landed: dict[str, float] = {}
         self._pane_id = "prs"
         self._last_message = ""
         self._panes: list[ItemPane] = []
@@ -135,10 +139,15 @@ class DashboardScreen(Screen[None]):
     # --- state from events ------------------------------------------------------------------
 
     def apply_snapshot(self, section_id: str, snapshot: Any) -> None:
+        fetched = snapshot.freshness.fetched_at
+        self._landed = {
+            i: at for i, at in self._landed.items() if fetched is None or fetched - at < LANDED_KEEP
+        }
+        older = {i for i, at in self._landed.items() if fetched is None or fetched < at}
         for pane in self.panes():
             if any(s.id == section_id for s in pane.sections):
                 pane.update_snapshot(section_id, snapshot)
-                pane.list.clear_overrides(keep=self._open_items)
+                pane.list.clear_overrides(keep=self._open_items | older)
         self.refresh_status()
 
     def on_section(self, event: SectionUpdated) -> None:
@@ -159,6 +168,8 @@ class DashboardScreen(Screen[None]):
             self._open_items.add(event.item_id)
             return
         self._open_items.discard(event.item_id)
+        if event.state == ActionState.DONE:
+            self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
             for pane in self.panes():
                 pane.list.set_override(event.item_id, None)  # roll the optimistic look back

@@ -1,0 +1,217 @@
+"""The freshness invariant against the simulator over loopback: an update zen-tui has seen never
+goes back (a PR closed upstream with webhooks on, the listing cache at its real 30 s TTL), and a
+Jira issue moved to Done leaves a `statusCategory != Done` section once the change lands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from zen_tui.commands import list_items
+from zen_tui.config import SectionConfig, Settings, WebhookConfig
+from zen_tui.gateway.events import RequestDone
+from zen_tui.gateway.settings import default_settings
+from zen_tui.models import Action, ActionState, FreshnessState
+from zen_tui.simulator.server import SimulatorServer
+from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.engine import SyncEngine
+
+from .conftest import engine_for
+
+ENV = {"github": "ZT_TEST_GH_HOOK", "jira": "ZT_TEST_JIRA_HOOK", "slack": "ZT_TEST_SLACK_HOOK"}
+SECRETS = {"github": "gh-hook-secret", "jira": "jira-hook-secret", "slack": "slack-signing"}
+ALL_MINE = "is:pr author:@me"  # keeps closed PRs: the closed state itself must stay shown
+
+
+async def wait_for(predicate: Any, within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 (what arrives over the socket)
+            await asyncio.sleep(0.02)
+
+
+def real_listing_ttl(settings: Settings) -> Settings:
+    """The shipped cache TTLs (the fixture revalidates listings on every poll)."""
+    gateway = {
+        service: dataclasses.replace(gs, cache=default_settings(service).cache)
+        for service, gs in settings.gateway.items()
+    }
+    return dataclasses.replace(settings, gateway=gateway)
+
+
+def listed(capsys: pytest.CaptureFixture[str], settings: Settings, pane: str) -> dict[str, str]:
+    """`zen-tui list PANE --json` (the store, read by the command itself): key -> state."""
+    args = argparse.Namespace(pane=pane, account=None, json=True)
+    assert list_items.run(args, settings) == 0
+    out = json.loads(capsys.readouterr().out)
+    return {
+        f"{s['title']}|{item['key']}": item.get("state") or item.get("status")
+        for s in out["sections"]
+        for item in s["items"]
+    }
+
+
+async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
+    sim: SimulatorServer,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for service, name in ENV.items():
+        monkeypatch.setenv(name, SECRETS[service])
+    github = next(a for a in settings.accounts if a.service == "github")
+    hooked = dataclasses.replace(
+        real_listing_ttl(settings),
+        webhooks=WebhookConfig(enabled=True, port=0, secret_env=dict(ENV)),
+        sections=[*settings.sections, SectionConfig("prs", "All mine", github.name, ALL_MINE)],
+    )
+    engine = engine_for(hooked)
+    searches: list[RequestDone] = []
+    engine.bus.subscribe(
+        lambda e: (
+            searches.append(e)
+            if isinstance(e, RequestDone) and e.endpoint == "/search/issues"
+            else None
+        )
+    )
+    await engine.start()
+    try:
+        await wait_for(lambda: all(_live(engine, s.id) for s in engine.sections))
+        engine.set_paused(True)  # only webhooks and what they schedule change sections now
+        server = engine.webhooks.server  # type: ignore[union-attr]
+        sim.set_webhooks({s: (server.url(s), SECRETS[s]) for s in SECRETS})
+        mine = next(s for s in engine.sections if s.title == "All mine")
+        open_mine = next(s for s in engine.sections if s.title == "My pull requests")
+        pr = engine.snapshot(open_mine.id).items[0]  # type: ignore[union-attr]
+        assert pr.state == "open"  # type: ignore[union-attr]
+        assert listed(capsys, hooked, "prs")[f"All mine|{pr.key}"] == "open"
+
+        # Upstream, not through zen-tui: PATCH the issue on the simulator's API.
+        account = sim.account("github")
+        owner_repo, number = pr.key.split("#")
+        started = time.monotonic()
+        async with httpx.AsyncClient(base_url=account.base_url) as http:
+            answer = await http.patch(
+                f"/repos/{owner_repo}/issues/{number}",
+                json={"state": "closed"},
+                headers={"Authorization": f"Bearer {account.token}"},
+            )
+        assert answer.status_code == 200, answer.text
+        before = len(searches)
+
+        def closed_in_store() -> bool:
+            rows = {i.id: i for i in engine.store.load_section(mine.id)[0]}
+            return rows.get(pr.id) is not None and rows[pr.id].state == "closed"  # type: ignore[union-attr]
+
+        await wait_for(closed_in_store, within=3.0)
+        assert time.monotonic() - started < 3.0
+        await wait_for(lambda: engine._refresher is not None and engine._refresher.done())
+        refreshed = len(searches)  # the refresh the delivery scheduled has run
+        # Further scheduled polls inside the 30 s TTL are cache hits: still closed.
+        for section in (mine, open_mine):
+            for _ in range(2):
+                await engine.pollers[section.id].poll_now(interactive=False)
+        assert closed_in_store()
+        shown = {i.id: i for i in engine.snapshot(mine.id).items}  # type: ignore[union-attr]
+        assert shown[pr.id].state == "closed"  # type: ignore[union-attr]
+        open_ids = {i.id for i in engine.snapshot(open_mine.id).items}  # type: ignore[union-attr]
+        open_rows = {i.id: i for i in engine.store.load_section(open_mine.id)[0]}
+        assert pr.id not in open_ids or open_rows[pr.id].state == "closed"  # type: ignore[union-attr]
+        states = listed(capsys, hooked, "prs")
+        assert states[f"All mine|{pr.key}"] == "closed"
+        assert states.get(f"My pull requests|{pr.key}") in (None, "closed")  # never open again
+        # Why: the delivery's refresh asked the server instead of the cache entry fetched
+        # before the change; only the later scheduled polls were answered from the cache.
+        assert all(e.cache in ("miss", "revalidated") for e in searches[before:refreshed])
+        assert searches[before:refreshed] and any(e.cache == "hit" for e in searches[refreshed:])
+    finally:
+        await engine.stop()
+
+
+def _live(engine: SyncEngine, section_id: str) -> bool:
+    snapshot = engine.snapshot(section_id)
+    return snapshot is not None and snapshot.freshness.state is FreshnessState.LIVE
+
+
+async def _jira_engine(settings: Settings) -> tuple[SyncEngine, Any, list[Any]]:
+    engine = engine_for(settings)
+    events: list[Any] = []
+    engine.bus.subscribe(events.append)
+    await engine.start()
+    await wait_for(lambda: all(_live(engine, s.id) for s in engine.sections))
+    engine.set_paused(True)  # no scheduled poll: only the change-driven refresh can do it
+    section = next(s for s in engine.sections if s.service == "jira")
+    assert "statusCategory != Done" in section.query
+    return engine, section, events
+
+
+async def test_a_jira_issue_moved_to_done_by_an_own_action_leaves_the_section(
+    sim: SimulatorServer, settings: Settings
+) -> None:
+    engine, section, events = await _jira_engine(settings)
+    try:
+        issue = engine.snapshot(section.id).items[0]  # type: ignore[union-attr]
+        [action_id] = await engine.submit(
+            [Action("transition", issue.id, issue.account, {"transition": "Done"})]
+        )
+
+        def done() -> bool:
+            return any(
+                isinstance(e, ActionUpdated)
+                and e.action_id == action_id
+                and e.state is ActionState.DONE
+                for e in events
+            )
+
+        await wait_for(done)
+        await wait_for(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})  # type: ignore[union-attr]
+        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+        client = engine.wired.clients[issue.account]
+        detail = await client.details(issue)  # the server says Done: only Reopen is offered
+        assert "Done" not in detail.transitions
+    finally:
+        await engine.stop()
+
+
+async def test_a_jira_issue_moved_to_done_elsewhere_leaves_the_section_on_refresh(
+    sim: SimulatorServer, settings: Settings
+) -> None:
+    engine, section, _ = await _jira_engine(settings)
+    try:
+        issue = engine.snapshot(section.id).items[0]  # type: ignore[union-attr]
+        client = engine.wired.clients[issue.account]
+        move = Action("transition", issue.id, issue.account, {"transition": "Done"})
+        assert (await client.apply(move, idempotency_key="elsewhere-1")).ok
+        await engine.refresh(section.id)  # R
+        assert issue.id not in {i.id for i in engine.snapshot(section.id).items}  # type: ignore[union-attr]
+        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+    finally:
+        await engine.stop()
+
+
+def test_zen_tui_act_moving_a_jira_issue_to_done_updates_the_listing(
+    sim: SimulatorServer, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zen_tui.commands import act
+
+    async def first_sync() -> Any:
+        engine = engine_for(settings)
+        try:
+            await engine.sync_once()
+            section = next(s for s in engine.sections if s.service == "jira")
+            return engine.snapshot(section.id).items[0]  # type: ignore[union-attr]
+        finally:
+            await engine.stop()
+
+    issue = asyncio.run(first_sync())
+    assert f"Jira: mine|{issue.key}" in listed(capsys, settings, "issues")
+    args = argparse.Namespace(kind="transition", item=issue.id, params={"transition": "Done"})
+    assert act.run(args, settings) == 0
+    assert capsys.readouterr().out.startswith("applied transition")
+    assert f"Jira: mine|{issue.key}" not in listed(capsys, settings, "issues")

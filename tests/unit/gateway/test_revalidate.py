@@ -1,0 +1,84 @@
+"""`revalidate=True`: a read made because something changed is never answered from a fresh
+cache entry; it asks the server (conditionally, so an unchanged answer is a free 304)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from zen_tui.gateway import Unavailable
+
+from .conftest import settings_for
+
+ETAG = '"v1"'
+
+
+async def test_a_fresh_entry_is_revalidated_and_a_304_keeps_its_body(router, make_gateway, clock):
+    route = router.get("/search")
+    route.side_effect = [
+        httpx.Response(200, json={"state": "open"}, headers={"ETag": ETAG}),
+        httpx.Response(304, headers={"ETag": ETAG}),
+    ]
+    gw = make_gateway()
+    await gw.request("GET", "/search", cache_type="listing")
+    clock.advance(5)  # well inside the 30 s listing TTL: a plain read would be a hit
+    again = await gw.request("GET", "/search", cache_type="listing", revalidate=True)
+    assert route.call_count == 2
+    assert route.calls[1].request.headers["If-None-Match"] == ETAG
+    assert (again.cache, again.json()) == ("revalidated", {"state": "open"})
+    assert again.fetched_at == clock.time()  # the server confirmed it just now
+    assert gw.health().revalidations == 1
+
+
+async def test_a_changed_answer_replaces_the_fresh_entry(router, make_gateway, clock):
+    route = router.get("/search")
+    route.side_effect = [
+        httpx.Response(200, json={"state": "open"}, headers={"ETag": ETAG}),
+        httpx.Response(200, json={"state": "closed"}, headers={"ETag": '"v2"'}),
+    ]
+    gw = make_gateway()
+    await gw.request("GET", "/search", cache_type="listing")
+    clock.advance(1)
+    changed = await gw.request("GET", "/search", cache_type="listing", revalidate=True)
+    plain = await gw.request("GET", "/search", cache_type="listing")
+    assert (changed.cache, changed.json()) == ("miss", {"state": "closed"})
+    assert (plain.cache, plain.json()) == ("hit", {"state": "closed"})  # the cache moved on
+
+
+async def test_a_failed_revalidation_falls_back_to_the_stale_copy(router, make_gateway, clock):
+    route = router.get("/search")
+    route.side_effect = [httpx.Response(200, json={"v": 1}), httpx.Response(503)]
+    gw = make_gateway(settings_for(max_attempts=1))
+    await gw.request("GET", "/search", cache_type="listing")
+    got = await gw.request(
+        "GET", "/search", cache_type="listing", revalidate=True, allow_stale=True
+    )
+    assert (got.cache, got.json()) == ("stale", {"v": 1})
+    assert isinstance(got.stale_error, Unavailable)
+
+
+async def test_a_revalidation_never_rides_on_a_read_that_began_before_it(make_gateway):
+    """A plain read in flight may carry the state from before the change: the revalidating
+    read makes its own request and gets the server's answer from after it."""
+    state = {"value": "open"}
+    first_sent = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen = state["value"]  # what the server holds when the request arrives
+        if not first_sent.is_set():
+            first_sent.set()
+            await release.wait()
+        return httpx.Response(200, json={"state": seen})
+
+    gw = make_gateway(handler=handler)
+    before = asyncio.create_task(gw.request("GET", "/search", cache_type="listing"))
+    await first_sent.wait()
+    state["value"] = "closed"  # the change happens while the plain read is in flight
+    after = asyncio.create_task(gw.request("GET", "/search", cache_type="listing", revalidate=True))
+    answered = await after
+    release.set()
+    old = await before
+    assert answered.json() == {"state": "closed"} and answered.cache == "miss"
+    assert old.json() == {"state": "open"}

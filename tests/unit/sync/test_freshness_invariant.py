@@ -1,0 +1,304 @@
+"""The freshness invariant through the real engine, store, gateway and GitHub client, against
+an in-memory GitHub (ETags and 304s) on virtual time: no item's shown version ever goes back,
+whatever the order of webhook deliveries, polls answered by cache hits / 304s / 200s, the
+user's refresh and own actions landing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from zen_tui.auth.credentials import Credential, StaticCredentialProvider
+from zen_tui.config import PollingConfig, WebhookConfig
+from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.events import EventBus, RequestDone
+from zen_tui.gateway.settings import RetrySettings, default_settings
+from zen_tui.models import Action, ActionKind, SectionInfo
+from zen_tui.services.github import GitHubClient
+from zen_tui.store import Store
+from zen_tui.store.codec import sort_key
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.wiring import Wired
+
+API = "https://api.test"
+OPEN = SectionInfo("issues:0:gh", "issues", "Open", "gh", "github", "is:issue is:open")
+ALL = SectionInfo("issues:1:gh", "issues", "All", "gh", "github", "is:issue")
+
+
+@dataclass
+class FakeGitHub:
+    """Issues with strictly increasing updated_at (seconds), a search that honours is:open,
+    quoted ETags with 304s, and PATCH state for the outbox's close/reopen."""
+
+    clock: FakeClock
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    last: float = 0.0
+
+    def stamp(self) -> str:
+        self.last = max(self.clock.time(), self.last + 1.0)
+        return datetime.fromtimestamp(self.last, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def add(self, number: int) -> None:
+        self.issues[number] = {"state": "open", "title": f"issue {number}", "updated_at": ""}
+        self.issues[number]["updated_at"] = self.stamp()
+
+    def change(self, number: int, **fields: str) -> dict[str, Any]:
+        self.issues[number].update(fields, updated_at=self.stamp())
+        return self.render(number)
+
+    def render(self, number: int) -> dict[str, Any]:
+        raw = self.issues[number]
+        return {
+            "number": number,
+            "title": raw["title"],
+            "state": raw["state"],
+            "updated_at": raw["updated_at"],
+            "html_url": f"https://github.com/o/r/issues/{number}",
+            "repository_url": f"{API}/repos/o/r",
+            "user": {"login": "ann"},
+            "labels": [],
+        }
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            number = int(request.url.path.rsplit("/", 1)[1])
+            return httpx.Response(200, json=self.change(number, **json.loads(request.content)))
+        query = request.url.params.get("q", "")
+        numbers = [
+            n for n, raw in self.issues.items() if "is:open" not in query or raw["state"] == "open"
+        ]
+        items = sorted((self.render(n) for n in numbers), key=lambda i: i["updated_at"])
+        body = json.dumps({"total_count": len(items), "items": items[::-1]}).encode()
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if request.headers.get("if-none-match") == etag:
+            return httpx.Response(304, headers={"ETag": etag})
+        return httpx.Response(200, content=body, headers={"ETag": etag})
+
+
+def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInfo]) -> SyncEngine:
+    bus = EventBus()
+    settings = replace(default_settings("github"), retry=RetrySettings(jitter=False))
+    gateway = Gateway(
+        account="gh",
+        service="github",
+        base_url=API,
+        settings=settings,
+        credentials=StaticCredentialProvider({"gh": Credential("test-token")}),
+        bus=bus,
+        clock=clock,
+        transport=httpx.MockTransport(server.handle),
+    )
+    account = SimpleNamespace(name="gh", service="github", base_url=API)
+    client = GitHubClient(account, gateway)  # type: ignore[arg-type]
+    polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
+    app: Any = SimpleNamespace(polling=polling, webhooks=WebhookConfig(enabled=True))
+    wired = Wired(
+        app,
+        Store.open(":memory:"),
+        bus,
+        clock,
+        {"gh": gateway},
+        {"gh": client},
+        sections,
+        {s.id: 100 for s in sections},
+    )
+    engine = SyncEngine(wired)
+    engine._started = True  # as after start(), without background pollers: the test drives
+    return engine
+
+
+class Watch:
+    """Every version of every item the store or a snapshot showed, checked as it happens."""
+
+    def __init__(self, engine: SyncEngine) -> None:
+        self.engine = engine
+        self.best: dict[str, float] = {}
+        self.outcomes: dict[str, int] = {}
+        engine.bus.subscribe(self.count)
+
+    def count(self, event: object) -> None:
+        if isinstance(event, RequestDone) and event.endpoint == "/search/issues":
+            self.outcomes[event.cache] = self.outcomes.get(event.cache, 0) + 1
+
+    def check(self, where: str) -> None:
+        for section in self.engine.sections:
+            snapshot = self.engine.snapshot(section.id)
+            stored = self.engine.store.load_section(section.id)[0]
+            for item in [*(snapshot.items if snapshot else ()), *stored]:
+                version = sort_key(item.updated_at)
+                assert version >= self.best.get(item.id, 0.0), (where, section.id, item)
+                self.best[item.id] = version
+
+
+async def settle(engine: SyncEngine) -> None:
+    while engine._refresher is not None and not engine._refresher.done():
+        await engine._refresher
+
+
+async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
+    rng = random.Random(seed)
+    clock = FakeClock()
+    server = FakeGitHub(clock)
+    for number in range(1, 7):
+        server.add(number)
+    engine = build_engine(server, clock, sections)
+    watch = Watch(engine)
+    pending: list[tuple[str, bytes]] = []  # deliveries sent but not yet received
+    for section in sections:
+        await engine.pollers[section.id].poll_now(interactive=False)
+    for step in range(80):
+        op = rng.choice(
+            [
+                "change",
+                "change",
+                "deliver",
+                "deliver",
+                "poll",
+                "poll",
+                "advance",
+                "act",
+                "refresh",
+                "settle",
+            ]
+        )
+        number = rng.randrange(1, 7)
+        if op == "change":  # upstream, outside zen-tui: the delivery arrives later, maybe
+            state = rng.choice(["open", "closed"])
+            issue = server.change(number, state=state, title=f"t{step}")
+            body = json.dumps(
+                {"action": "edited", "issue": issue, "repository": {"full_name": "o/r"}}
+            ).encode()
+            pending.append((f"{seed}-{step}", body))
+        elif op == "deliver" and pending:  # in any order, as GitHub does not promise one
+            delivery, body = pending.pop(rng.randrange(len(pending)))
+            engine.store.webhook_enqueue("github", delivery, "issues", body, clock.time())
+            engine.webhooks.processor.drain()  # type: ignore[union-attr]
+        elif op == "poll":
+            section = rng.choice(sections)
+            await engine.pollers[section.id].poll_now(interactive=False)
+        elif op == "advance":
+            clock.advance(rng.choice([0.5, 3.0, 12.0, 31.0]))
+        elif op == "act":
+            kind: ActionKind = rng.choice(["close", "reopen"])
+            await engine.submit([Action(kind, f"gh:o/r#{number}", "gh")])
+            await engine.outbox.replay()
+        elif op == "refresh":
+            await engine.refresh(rng.choice([None, *(s.id for s in sections)]))
+        elif op == "settle":
+            await settle(engine)
+        watch.check(f"seed {seed} step {step} {op}")
+        await asyncio.sleep(0)
+    await settle(engine)
+    await engine.refresh()  # the user's refresh converges on the server's state
+    watch.check(f"seed {seed} final")
+    for section in sections:
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None
+        shown = {i.key: (i.status, i.updated_at) for i in snapshot.items}  # type: ignore[union-attr]
+        wanted = {
+            f"o/r#{n}": (raw["state"], raw["updated_at"])
+            for n, raw in server.issues.items()
+            if "is:open" not in section.query or raw["state"] == "open"
+        }
+        assert shown == wanted, (seed, section.id)
+    await engine.stop()
+    return watch
+
+
+async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None:
+    outcomes: dict[str, int] = {}
+    for seed in range(30):
+        watch = await run_rounds(seed, [OPEN, ALL])
+        for name, n in watch.outcomes.items():
+            outcomes[name] = outcomes.get(name, 0) + n
+    # the interleavings really mixed cache hits, 304s and fresh answers
+    assert outcomes.get("hit", 0) > 50 and outcomes.get("revalidated", 0) > 50
+    assert outcomes.get("miss", 0) > 50
+
+
+# ---- the rules one by one, with the scripted client of test_engine ------------------------
+
+
+async def test_the_users_refresh_relists_in_full_and_revalidates() -> None:
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1)], 10.0, cursor="c1")])
+    eng = engine(Store.open(":memory:"), client)
+    await poll(eng)
+    client.answers = [Result([issue(1)], 20.0, cursor="c1")] * 2
+    await eng.refresh(SECTION.id)  # R
+    await poll(eng)  # the next scheduled poll is a delta again, and may use the cache
+    assert client.cursors == [None, None, "c1"]
+    assert client.revalidated == [False, True, False]
+
+
+async def test_an_own_action_landing_relists_the_sections_so_an_item_can_leave() -> None:
+    from .fakes import Result as Applied
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
+
+    async def apply(action: Action, *, idempotency_key: str) -> Applied:
+        return Applied(True)
+
+    client.apply = apply  # type: ignore[attr-defined]
+    eng = engine(Store.open(":memory:"), client)
+    await poll(eng)
+    eng._started = True
+    client.answers = [Result([issue(2)], 20.0, cursor="c2")]  # P-1 is Done: not in `!= Done`
+    await eng.submit([Action("transition", "j:P-1", "j", {"to": "Done"})])
+    await eng.outbox.replay()
+    await settle(eng)
+    assert client.cursors[-1] is None and client.revalidated[-1] is True
+    assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-2"]  # type: ignore[union-attr]
+    assert [i.id for i in eng.store.load_section(SECTION.id)[0]] == ["j:P-2"]
+
+
+async def test_an_older_listing_neither_reverts_nor_resurrects() -> None:
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0)])
+    eng = engine(Store.open(":memory:"), client)
+    await poll(eng)
+    eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "webhook")])  # at 1.7e9
+    eng.remove_items(SECTION.id, {"j:P-2"})  # deleted at the provider
+    client.answers = [Result([issue(1), issue(2)], 15.0, cache="hit")]  # fetched before both
+    await poll(eng)
+    shown = eng.snapshot(SECTION.id)
+    assert shown is not None
+    assert [(i.id, i.title) for i in shown.items] == [("j:P-1", "webhook")]
+    assert [i.title for i in eng.store.load_section(SECTION.id)[0]] == ["webhook"]
+    later = eng.wired.clock.time() + 1
+    client.answers = [Result([issue(2, "2026-03-01T00:00:00Z", "back")], later)]
+    await poll(eng)  # a listing from after the deletion is evidence: P-2 is back, P-1 left
+    assert [i.title for i in eng.snapshot(SECTION.id).items] == ["back"]  # type: ignore[union-attr]
+
+
+async def test_a_change_arriving_during_a_poll_is_honoured_by_the_next_poll() -> None:
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    release = asyncio.Event()
+
+    class Slow(FakeClient):
+        async def fetch_section(self, section: Any, **kw: Any) -> Any:
+            if not self.cursors:
+                await release.wait()  # the scheduled poll is on the wire when the change comes
+            return await super().fetch_section(section, **kw)
+
+    client = Slow(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    scheduled = asyncio.create_task(poll(eng))
+    await asyncio.sleep(0)
+    eng.refresh_soon([SECTION.id], full=True)  # a webhook: ask the server, in full
+    release.set()
+    await scheduled  # it began before the change: it may not count as having seen it
+    await settle(eng)
+    assert client.revalidated == [False, True]
