@@ -74,6 +74,7 @@ async def _act(settings: Settings, action: Action) -> int:
             _settle(engine, entry, ActionState.PENDING, reason_for(err))
         else:
             await _send(engine, entry)
+            await engine.relist_landed([entry])  # `list` shows the server's state after it
         entry = engine.store.outbox_get(entry.id)
     finally:
         await engine.stop()

@@ -494,7 +494,7 @@ class GitHubClient(BaseClient):
         """An uncached read for verify(): the answer must reflect the server right now."""
         params = {"per_page": 100} if path.endswith(("/reviews", "/labels")) else None
         resp = await self.gateway.request(
-            "GET", path, endpoint=_template(path), params=params, priority=priority(True)
+            "GET", path, endpoint=_template(path), params=params, **PREVIEW.options()
         )
         return resp.json()
 

@@ -213,10 +213,10 @@ class SyncEngine:
         else:
             await self.bulk.process(entries)
         if not self._started:
-            await self._relist_landed(entries)
+            await self.relist_landed(entries)
         return [e.id for e in entries]
 
-    async def _relist_landed(self, entries: list[Any]) -> None:
+    async def relist_landed(self, entries: list[Any]) -> None:
         """Not running (`zen-tui act`): the sections the applied actions affect re-run their
         query now (in full, revalidated), so the store and `list` show the server's state."""
         wanted: set[str] = set()
