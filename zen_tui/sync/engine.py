@@ -278,6 +278,8 @@ class SyncEngine:
         if result.cursor:
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         self._polls[section.id] = self._polls.get(section.id, 0) + 1
+        if result.stale_error is not None:  # paging stopped early: what came is kept, and why
+            return freshness.cached(items, result.fetched_at, result.stale_error)
         return freshness.live(items, result.fetched_at)
 
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:

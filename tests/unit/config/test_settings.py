@@ -89,6 +89,7 @@ graphql = [100, "1h"]
 read = "30s"
 [gateway.github]
 user_agent = "me/1.0"
+max_response_mb = 2.5
 """,
     )
     gh = settings.gateway["github"]
@@ -107,8 +108,10 @@ user_agent = "me/1.0"
     assert gh.rate_limit.buckets["core"] == (5000.0, 3600.0)
     assert gh.timeouts.read == 30.0 and gh.timeouts.connect == 5.0
     assert gh.user_agent == "me/1.0"
+    assert gh.max_response_bytes == 2_500_000
     # Other services are untouched.
     assert settings.gateway["jira"].breaker.failure_threshold == 3
+    assert settings.gateway["jira"].max_response_bytes == 8_000_000
 
 
 @pytest.mark.parametrize(
