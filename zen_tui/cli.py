@@ -302,6 +302,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def _run(args: argparse.Namespace) -> int:
     data_dir = paths.data_dir(args.data_dir)
     try:
+        private = paths.secure_data_dir(data_dir)
         setup_logging(data_dir, args.log_level or "INFO")
     except OSError as exc:
         raise UsageError(
@@ -309,6 +310,9 @@ def _run(args: argparse.Namespace) -> int:
             "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
         ) from None
     log.info("zen-tui %s: %s", __version__, args.command)
+    for warning in private:  # checked at every start: fixed above, or said once here
+        log.warning("%s", warning)
+        _warn(warning)
     with store_notices_on_stderr(headless=args.command != "dashboard"):
         if args.demo and args.command != "simulate":
             dashboard = args.command == "dashboard"  # headless commands: steady, polling only

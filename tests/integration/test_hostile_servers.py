@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import files_holding
 from tests.hostile_server import Answer, HostileServer, hostile_server
 from zen_tui.config import SectionConfig, Settings, demo_settings
 from zen_tui.gateway.errors import OffOrigin
+from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import FreshnessState, Snapshot
 from zen_tui.services.base import MAX_EMPTY_PAGES
 from zen_tui.sync.engine import SyncEngine
@@ -229,3 +231,27 @@ async def test_an_item_with_a_null_title_is_skipped_not_its_page(
     assert [i.key for i in snapshot.items] == ["o/r#1", "o/r#3"]
     assert snapshot.freshness.state is FreshnessState.LIVE
     assert "skipped a malformed item: bad response: missing field 'title'" in caplog.text
+
+
+# ---- point 9: cookies are secrets too ---------------------------------------------------------
+
+
+async def test_cookies_from_answers_reach_no_file(tmp_path: Path, token: str) -> None:
+    cookie = "sess-" + secrets.token_hex(16)
+
+    def answer(n: int) -> Answer:
+        good = page([issue(1)])
+        good.headers["Set-Cookie"] = f"session={cookie}; Path=/; HttpOnly"
+        return good
+
+    data = tmp_path / "data"
+    log_file = setup_logging(data, "DEBUG")  # httpcore logs every header pair at DEBUG
+    try:
+        with hostile_server(scripted({SEARCH: answer})) as api:
+            engine, snapshot = await sync(settings_for(api, token, data))
+            await engine.wired.aclose()
+    finally:
+        shutdown_logging()
+    assert [i.key for i in snapshot.items] == ["o/r#1"]
+    assert "Set-Cookie" in log_file.read_text(encoding="utf-8")  # it was logged, masked
+    assert files_holding(data, [cookie, token]) == []
