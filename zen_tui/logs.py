@@ -8,6 +8,7 @@ library logs a header or a URL with an OAuth code in it.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -149,6 +150,25 @@ class JsonFormatter(logging.Formatter):
 class PrivateRotatingFileHandler(RotatingFileHandler):
     """Every log file it opens (the first, and each one after a rotation) is 0600, whatever
     the umask: the log names accounts, repositories and channels."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk is said once, as a notice (the CLI prints it, the dashboard shows it),
+        instead of logging's traceback on stderr for every record that cannot be written."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            from zen_tui.store import notices  # here: the store imports logging helpers too
+            from zen_tui.store.rows import DiskFull
+
+            notices.announce_disk_full(DiskFull(self.baseFilename))
+            return
+        super().handleError(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last buffered line could not be written: said already
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)

@@ -81,7 +81,10 @@ def make_private(path: Path, mode: int) -> str | None:
     be fixed and how to fix it by hand. A missing path is fine: it is created private.
     """
     try:
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return None  # never chmod through a link: its target is not ours to change
+        if stat.S_IMODE(info.st_mode) & 0o077:
             path.chmod(mode)
     except FileNotFoundError:
         return None

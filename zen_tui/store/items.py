@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_item, encode_item, sort_key
+from zen_tui.store.rows import StoreFull
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ class ItemsMixin(StoreBase):
     def save_section(self, section_id: str, items: Sequence[Item], fetched_at: float) -> None:
         """Replace the section's items with `items`, in one transaction."""
         rows = _rows(section_id, items, fetched_at)
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
             db.executemany(_UPSERT, rows)
             db.execute(_TOUCH, (section_id, fetched_at))
@@ -33,12 +35,12 @@ class ItemsMixin(StoreBase):
     def upsert_items(self, section_id: str, items: Sequence[Item], fetched_at: float) -> None:
         """Add or replace these items (a delta fetch); the section's fetched_at moves on."""
         rows = _rows(section_id, items, fetched_at)
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.executemany(_UPSERT, rows)
             db.execute(_TOUCH, (section_id, fetched_at))
 
     def remove_items(self, section_id: str, item_ids: Sequence[str]) -> None:
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.executemany(
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
                 ((section_id, item_id) for item_id in item_ids),
@@ -46,7 +48,7 @@ class ItemsMixin(StoreBase):
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
         """Why the section's last sync was not live; None (live again) clears it."""
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute(
                 "INSERT INTO sections (section_id, fetched_at, reason) VALUES (?, NULL, ?)"
                 " ON CONFLICT (section_id) DO UPDATE SET reason = excluded.reason",
