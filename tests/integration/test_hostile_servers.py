@@ -4,6 +4,7 @@ malformed items (issue 9, point 3 and "response limits")."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import secrets
@@ -255,3 +256,14 @@ async def test_cookies_from_answers_reach_no_file(tmp_path: Path, token: str) ->
     assert [i.key for i in snapshot.items] == ["o/r#1"]
     assert "Set-Cookie" in log_file.read_text(encoding="utf-8")  # it was logged, masked
     assert files_holding(data, [cookie, token]) == []
+
+
+async def test_a_gzip_bomb_is_capped_on_its_decoded_size(tmp_path: Path, token: str) -> None:
+    bomb = gzip.compress(b" " * (50 * MB), compresslevel=9)  # ~50 KB on the wire
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    with hostile_server(scripted({SEARCH: lambda n: Answer(200, headers, bomb)})) as api:
+        engine, snapshot = await sync(settings_for(api, token, tmp_path))
+        await engine.wired.aclose()
+    assert len(bomb) < MB
+    assert "larger than 8 MB" in (snapshot.freshness.reason or "")
+    assert snapshot.items == ()
