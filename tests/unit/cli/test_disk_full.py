@@ -96,3 +96,28 @@ def test_headless_sync_on_a_full_disk_shows_the_fetch_and_exits_2_with_one_line(
     assert len(lines) == 6 and all("live" in line for line in lines), out
     assert "not synced yet" not in out and " 0 items" not in out
     assert oct(Path("/dev/full").stat().st_mode & 0o777) == "0o666"  # a link is not followed
+
+
+def outbox_filled(path: Path | str) -> tuple[sqlite3.Connection, object]:
+    """Capped like `filled`, then the outbox's pages packed with finished entries until
+    SQLite itself says SQLITE_FULL: the next action cannot be written."""
+    db, recovered = filled()(path)
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        for n in range(100_000):
+            db.execute(
+                "INSERT INTO outbox (id, action, idempotency_key, state, created_at, updated_at)"
+                " VALUES (?, '{}', ?, 'done', 0, 0)",
+                (f"f{n}", f"k{n}"),
+            )
+    return db, recovered
+
+
+def test_an_action_that_cannot_be_queued_is_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(store_module, "open_database", outbox_filled)
+    argv = ["--demo", "--data-dir", str(tmp_path), "act", "comment", "github:o/r#1", "body=hi"]
+    status = main(argv)
+    out, err = capfd.readouterr()
+    assert status == 2 and out == ""  # no "applied"/"failed": nothing was sent
+    assert err.count("\n") == 1 and err.startswith("zen-tui: disk full: cannot write")
