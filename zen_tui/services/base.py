@@ -31,7 +31,7 @@ from zen_tui.sync.backend import ItemDetail
 log = logging.getLogger("zen_tui.services")
 
 # Pagination bounds: a server that keeps saying "there is more" cannot keep a sync going.
-MAX_PAGES = 50  # pages per section fetch (limit is at most 1000 items: 10 pages of 100)
+MAX_PAGES = 50  # pages per fetch at least (more when the limit needs them; see PageGuard)
 MAX_EMPTY_PAGES = 3  # empty pages in a row that still point to a next page
 
 
@@ -181,8 +181,13 @@ class PageGuard:
     """Counts a section's pages; says when to stop following `next` (too many, or a run of
     empty ones), as a PagingStopped error the FetchResult carries as its reason."""
 
-    def __init__(self, service: str, account: str, endpoint: str) -> None:
+    def __init__(
+        self, service: str, account: str, endpoint: str, *, limit: int, page_size: int
+    ) -> None:
         self._service, self._account, self._endpoint = service, account, endpoint
+        # Enough pages for `limit` items (Slack's 15-message pages need 67 for 1000), never
+        # fewer than MAX_PAGES.
+        self._max_pages = max(MAX_PAGES, -(-limit // max(1, page_size)) + 1)
         self.pages = 0
         self._empty = 0
 
@@ -192,7 +197,7 @@ class PageGuard:
         self._empty = self._empty + 1 if count == 0 else 0
         if self._empty >= MAX_EMPTY_PAGES:
             why = f"stopped paging after {self._empty} empty pages in a row"
-        elif self.pages >= MAX_PAGES:
+        elif self.pages >= self._max_pages:
             why = f"stopped paging after {self.pages} pages"
         else:
             return None
@@ -250,7 +255,10 @@ class BaseClient:
     def off_origin(self, url: str, endpoint: str) -> OffOrigin | None:
         """Why a server-supplied URL must not be followed (another host or path), else None.
         Logged once here with the origin only: never the URL's query or the token."""
-        if within_base(self.info.base_url, url):
+        # The base the gateway sends to (Jira 3LO: api.atlassian.com/ex/jira/{id}), which is
+        # where the credential goes; else the configured one.
+        base = getattr(self.gateway, "base_url", None) or self.info.base_url
+        if within_base(base, url):
             return None
         why = f"stopped paging: the next link points to {origin_of(url)}, not this account"
         log.warning("%s %s: %s", self.account, endpoint, why)

@@ -217,7 +217,8 @@ class GitHubClient(BaseClient):
         url: str | None = path
         error: GatewayError | None = None
         seen: set[str] = {path}
-        guard = PageGuard(self.service, self.account, path)
+        size = int(params.get("per_page", PER_PAGE))
+        guard = PageGuard(self.service, self.account, path, limit=limit, page_size=size)
         skipped = 0
         while url and len(items) < limit:
             try:

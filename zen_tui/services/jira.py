@@ -80,7 +80,9 @@ class JiraClient(BaseClient):
         token: str | None = None
         error: GatewayError | None = None
         last = False
-        guard = PageGuard(self.service, self.account, f"{API}/search/jql")
+        guard = PageGuard(
+            self.service, self.account, f"{API}/search/jql", limit=limit, page_size=PAGE
+        )
         skipped = 0
         while not last and len(items) < limit:
             try:

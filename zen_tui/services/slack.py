@@ -242,7 +242,10 @@ class SlackClient(BaseClient):
         if oldest:
             params.update(oldest=oldest, inclusive="false")
         got = 0
-        guard = PageGuard(self.service, self.account, "conversations.history")
+        size = params["limit"]
+        guard = PageGuard(
+            self.service, self.account, "conversations.history", limit=limit, page_size=size
+        )
         while True:
             body = await pages.call(self, "conversations.history", params, interactive)
             if body is None:
@@ -280,9 +283,12 @@ class SlackClient(BaseClient):
         terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
         pages = _Pages()
         page = 1
-        guard = PageGuard(self.service, self.account, "search.messages")
+        size = min(100, limit)
+        guard = PageGuard(
+            self.service, self.account, "search.messages", limit=limit, page_size=size
+        )
         while len(pages.items) < limit:
-            params = {"query": terms, "sort": "timestamp", "count": min(100, limit), "page": page}
+            params = {"query": terms, "sort": "timestamp", "count": size, "page": page}
             body = await pages.call(self, "search.messages", params, interactive)
             if body is None:
                 break

@@ -9,7 +9,7 @@ import pytest
 
 from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
 from zen_tui.models import Action, Message
-from zen_tui.services.base import MAX_EMPTY_PAGES
+from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack import SlackClient, channel_refs
 
@@ -119,6 +119,14 @@ async def test_empty_history_pages_with_new_cursors_stop(slack, router, basics) 
     result = await slack.fetch_section(section("slack", "#general"))
     assert route.call_count == MAX_EMPTY_PAGES
     assert not result.complete and "empty pages in a row" in str(result.stale_error)
+
+
+def test_a_large_limit_gets_the_pages_it_needs() -> None:
+    # 15 messages a page (Slack's cap for non-Marketplace apps): 1000 need 67 pages.
+    guard = PageGuard("slack", "slack", "conversations.history", limit=1000, page_size=15)
+    assert [guard.stop_after(15) for _ in range(67)] == [None] * 67
+    small = PageGuard("slack", "slack", "conversations.history", limit=30, page_size=15)
+    assert [small.stop_after(15) is None for _ in range(MAX_PAGES)][-2:] == [True, False]
 
 
 async def test_endless_empty_search_pages_stop(slack, router, basics) -> None:
