@@ -50,7 +50,7 @@ from .events import (
 )
 from .limiter import Priority, ScopedLimiter, TokenTimeout
 from .metrics import MetricsRegistry
-from .origin import origin_of, within_base
+from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .profiles import MUTATING, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
@@ -177,12 +177,15 @@ class Gateway:
         """Refuse before any request is built: the credential stays with the account's API."""
         if within_base(self.base_url, call.url):
             return
+        where = origin_of(call.url)
+        if where == UNKNOWN_ORIGIN:  # a relative path with "." / ".." segments
+            where = "a path outside this account's base URL"
         raise OffOrigin(
             service=self.service,
             account=self.account,
             method=call.method,
             endpoint=call.endpoint,
-            message=f"refused a link to {origin_of(call.url)}: not this account's base URL",
+            message=f"refused a link to {where}: not this account's base URL",
         )
 
     def health(self) -> GatewayHealth:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import SplitResult, urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+UNKNOWN_ORIGIN = "an unknown host"
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
@@ -43,4 +44,4 @@ def within_base(base_url: str, url: str) -> bool:
 def origin_of(url: str) -> str:
     """`scheme://host:port` of a URL, for messages (never its path or query)."""
     scheme, host, port = _origin(urlsplit(url.strip()))
-    return f"{scheme}://{host}:{port}" if host else "an unknown host"
+    return f"{scheme}://{host}:{port}" if host else UNKNOWN_ORIGIN

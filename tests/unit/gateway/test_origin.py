@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from zen_tui.gateway.errors import OffOrigin
 from zen_tui.gateway.origin import origin_of, within_base
 
 BASE = "https://sim.test:8443/github"
@@ -51,3 +52,12 @@ def test_default_ports_match_their_scheme() -> None:
 
 def test_origin_of_names_no_path_or_query() -> None:
     assert origin_of("http://127.0.0.1:9/a/b?token=x") == "http://127.0.0.1:9"
+
+
+async def test_a_dot_segment_path_is_refused_before_sending(make_gateway, router) -> None:
+    # A label named ".." would make DELETE .../labels/.. hit the issue itself once normalised.
+    gateway = make_gateway()
+    route = router.route().respond(200)
+    with pytest.raises(OffOrigin) as info:
+        await gateway.request("DELETE", "/repos/o/r/issues/1/labels/..")
+    assert not route.called and "a path outside this account's base URL" in str(info.value)
