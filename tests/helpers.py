@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -36,3 +37,14 @@ async def mounted_client(
         headers=headers,
     ) as client:
         yield client
+
+
+def files_holding(root: Path, secrets: Iterable[str]) -> list[str]:
+    """Every file under `root` (store, WAL, logs, ...) that holds one of `secrets` verbatim,
+    as 'path: secret-prefix...' for the failure message; [] when none does."""
+    needles = [s.encode() for s in secrets if s]
+    found = []
+    for path in (p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += [f"{path}: {n[:6].decode()}..." for n in needles if n in data]
+    return found

@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, get_args
@@ -44,7 +44,8 @@ from zen_tui.store import (
     StoreRecovered,
     take_recovery_messages,
 )
-from zen_tui.store.notices import set_listener
+from zen_tui.store.notices import disk_full_seen, reset_disk_full, set_listener
+from zen_tui.store.rows import DiskFull, StoreFull
 
 log = logging.getLogger("zen_tui.cli")
 
@@ -303,7 +304,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     data_dir = paths.data_dir(args.data_dir)
+    reset_disk_full()  # this command's own state (tests run several in one process)
     try:
+        private = paths.secure_data_dir(data_dir)
         setup_logging(data_dir, args.log_level or "INFO")
     except OSError as exc:
         raise UsageError(
@@ -311,15 +314,32 @@ def _run(args: argparse.Namespace) -> int:
             "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
         ) from None
     log.info("zen-tui %s: %s", __version__, args.command)
+    for warning in private:  # checked at every start: fixed above, or said once here
+        log.warning("%s", warning)
+        _warn(warning)
     with store_notices_on_stderr(headless=args.command != "dashboard"):
         if args.demo and args.command != "simulate":
             dashboard = args.command == "dashboard"  # headless commands: steady, polling only
             scenario = DEMO_SCENARIO if dashboard else None
             with demo_session(data_dir, scenario, webhooks=dashboard) as settings:
-                return _dispatch(args, settings)
+                return _disk_checked(_dispatch, args, settings)
         settings = _load(args, data_dir)
         register_secrets(settings)
-        return _dispatch(args, settings)
+        return _disk_checked(_dispatch, args, settings)
+
+
+def _disk_checked(
+    dispatch: Callable[[argparse.Namespace, Settings], int],
+    args: argparse.Namespace,
+    settings: Settings,
+) -> int:
+    """Exit 2 when the disk filled up during the command: "disk full" was already said once
+    (the store's notice), so a write that failed for it adds no second line."""
+    try:
+        status = dispatch(args, settings)
+    except StoreFull:
+        return 2
+    return 2 if disk_full_seen() else status
 
 
 def _warn(message: str) -> None:
@@ -331,8 +351,11 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
     """Show "store file moved aside" notices once on stderr: as they happen for headless
     commands; for the dashboard, only those its UI did not take (take_recovery_messages)."""
 
-    def show(notice: StoreRecovered) -> None:
-        _warn(notice.message())
+    def show(notice: StoreRecovered | DiskFull) -> None:
+        if isinstance(notice, DiskFull):
+            print(f"{PROG}: {notice.message()}", file=sys.stderr, flush=True)
+        else:
+            _warn(notice.message())
 
     if headless:
         set_listener(show)
@@ -341,7 +364,10 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
     finally:
         set_listener(None)
         for message in take_recovery_messages():
-            _warn(message)
+            if message.startswith("disk full:"):  # said as it is, like the listener does
+                print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+            else:
+                _warn(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

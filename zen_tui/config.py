@@ -354,9 +354,15 @@ def _service_gateway(t: Table, base: GatewaySettings) -> GatewaySettings:
         timeouts=_timeouts(t.table("timeouts"), base.timeouts),
         deadline=_deadline(t.table("deadline"), base.deadline),
         user_agent=t.get("user_agent", t.string, base.user_agent),
+        max_response_bytes=_megabytes(t, "max_response_mb", base.max_response_bytes),
     )
     t.done()
     return settings
+
+
+def _megabytes(t: Table, key: str, default: int) -> int:
+    """A size in MB (0.1 .. 1000) as bytes."""
+    return int(t.get(key, t.number(0.1, 1000.0), default / 1e6) * 1e6)
 
 
 def _breaker(t: Table, b: BreakerSettings) -> BreakerSettings:

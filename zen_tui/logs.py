@@ -8,8 +8,10 @@ library logs a header or a URL with an OAuth code in it.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -18,7 +20,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from zen_tui.paths import log_file
+from zen_tui.paths import PRIVATE_DIR, PRIVATE_FILE, log_file, make_private
 
 MASK = "***"
 MAX_BYTES = 2_000_000
@@ -48,6 +50,12 @@ _QUOTED_FIELD = re.compile(
 )
 # https://user:password@host
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)([^/\s@]+)(@)")
+# Cookie / Set-Cookie values: in header lines, dict and tuple reprs (httpcore logs the raw
+# header pairs at DEBUG, e.g. (b'Set-Cookie', b'session=...; Path=/')) and JSON.
+_COOKIE = re.compile(
+    r"""(\b(?:set-)?cookie(?:["']?\s*[:=]|["']\s*,)\s*b?["']?)([^"'\r\n]+)""",
+    re.IGNORECASE,
+)
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -77,6 +85,7 @@ def redact(text: str) -> str:
     text = _AUTH_HEADER.sub(_auth_sub, text)
     text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
     text = _QUOTED_FIELD.sub(lambda m: f"{m.group(1)}{m.group(3)}{MASK}{m.group(3)}", text)
+    text = _COOKIE.sub(lambda m: f"{m.group(1)}{MASK}", text)
     return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
 
 
@@ -138,6 +147,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """Every log file it opens (the first, and each one after a rotation) is 0600, whatever
+    the umask: the log names accounts, repositories and channels."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk is said once, as a notice (the CLI prints it, the dashboard shows it),
+        instead of logging's traceback on stderr for every record that cannot be written."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            from zen_tui.store import notices  # here: the store imports logging helpers too
+            from zen_tui.store.rows import DiskFull
+
+            notices.announce_disk_full(DiskFull(self.baseFilename))
+            return
+        super().handleError(record)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last buffered line could not be written: said already
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        os.close(fd)
+        make_private(Path(self.baseFilename), PRIVATE_FILE)
+        return super()._open()
+
+
 _installed: RotatingFileHandler | None = None
 
 
@@ -155,8 +194,8 @@ def setup_logging(data_dir: Path, level: str | int = "INFO") -> Path:
     """
     global _installed
     path = log_file(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
     )
     handler.addFilter(RedactingFilter())

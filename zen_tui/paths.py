@@ -7,6 +7,7 @@ platform folder from platformdirs (e.g. ~/.config/zen-tui and ~/.local/share/zen
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -67,3 +68,40 @@ def log_file(data: Path) -> Path:
 def store_path(data: Path) -> Path:
     """The SQLite store's file (the store engineer may choose another name inside data_dir)."""
     return data / "zen-tui.db"
+
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def make_private(path: Path, mode: int) -> str | None:
+    """Take group and other access off an existing `path` (a dir: 0700, a file: 0600).
+
+    Returns None when it is private (now), else a one-line warning saying why it could not
+    be fixed and how to fix it by hand. A missing path is fine: it is created private.
+    """
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            return None  # never chmod through a link: its target is not ours to change
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            path.chmod(mode)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return (
+            f"{path} may be readable by other users and could not be made private: "
+            f"{exc.strerror or exc}; run: chmod {mode:o} {path}"
+        )
+    return None
+
+
+def secure_data_dir(data: Path) -> list[str]:
+    """Create the data folder and logs/ as 0700 and make what is already there private
+    (the folder, logs/, the log files, the store): warnings for what could not be fixed."""
+    data.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    log_dir(data).mkdir(exist_ok=True, mode=PRIVATE_DIR)
+    warnings = [make_private(d, PRIVATE_DIR) for d in (data, log_dir(data))]
+    files = [*log_dir(data).glob(f"{LOG_FILE_NAME}*"), *data.glob(f"{store_path(data).name}*")]
+    warnings += [make_private(f, PRIVATE_FILE) for f in files if f.is_file()]
+    return [w for w in warnings if w]

@@ -3,11 +3,13 @@ acting as the browser; refresh-token rotation persisted in the (real-API) keyrin
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers import files_holding
 from tests.unit.auth.browser_double import FakeBrowser, sim_account
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.credentials import Credential
@@ -153,8 +155,13 @@ async def test_slack_refresh_rotates_too(
 
 
 async def test_no_token_reaches_the_log_file(
-    sim: SimulatorServer, memory_keyring: MemoryKeyring, tmp_path: Path
+    sim: SimulatorServer,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    client_secret = "atl-client-" + secrets.token_urlsafe(24)  # the app's OAuth client secret
+    monkeypatch.setenv("ZEN_ATLASSIAN_CLIENT_SECRET", client_secret)
     setup_logging(tmp_path, "DEBUG")
     try:
         await login(sim, "jira", FakeBrowser())
@@ -169,6 +176,8 @@ async def test_no_token_reaches_the_log_file(
     assert "logged in to jira" in text and "refreshed the jira token" in text
     for secret in (first.token, first.refresh_token, second.token, second.refresh_token):
         assert secret and secret not in text
+    assert client_secret not in text
+    assert files_holding(tmp_path, [client_secret]) == []
 
 
 async def test_cancel_while_waiting_for_the_browser(sim: SimulatorServer) -> None:

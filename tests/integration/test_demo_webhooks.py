@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import files_holding
 from zen_tui.cli import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
@@ -65,6 +66,7 @@ async def test_a_demo_engine_receives_the_simulators_webhooks(
     text = log_file.read_text(encoding="utf-8") + caplog.text
     assert "demo webhooks" in text
     assert not [k for k in keys.values() if k in text]  # no signing secret in any log line
+    assert files_holding(tmp_path, keys.values()) == []  # nor at rest: store, WAL, logs
 
 
 def test_headless_demo_commands_keep_polling_only(tmp_path: Path) -> None:

@@ -115,3 +115,22 @@ class BadResponse(GatewayError):
 
     def summary(self) -> str:
         return f"bad response: {self.message}" if self.message else "bad response"
+
+
+@dataclass(eq=False, kw_only=True)
+class OffOrigin(GatewayError):
+    """A server-supplied URL points outside the account's base URL: not followed, so the
+    credential never reaches another origin. The message names the origin, never the URL."""
+
+    def summary(self) -> str:
+        return self.message or "refused a link to another host"
+
+
+@dataclass(eq=False, kw_only=True)
+class ResponseTooLarge(BadResponse):
+    """The answer's body passed the configured size limit; reading stopped there."""
+
+
+@dataclass(eq=False, kw_only=True)
+class PagingStopped(GatewayError):
+    """Pagination was cut short (too many pages, empty pages in a row): what came is kept."""

@@ -29,7 +29,15 @@ from .cache import (
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
 from .deadline import Deadline
-from .errors import ApiError, CircuitOpen, DeadlineExceeded, GatewayError, RateLimited
+from .errors import (
+    ApiError,
+    CircuitOpen,
+    DeadlineExceeded,
+    GatewayError,
+    OffOrigin,
+    RateLimited,
+    ResponseTooLarge,
+)
 from .events import (
     ApiDeprecation,
     BreakerChanged,
@@ -44,11 +52,12 @@ from .events import (
 )
 from .limiter import Priority, ScopedLimiter, TokenTimeout
 from .metrics import MetricsRegistry
+from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .profiles import MUTATING, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
-from .transport import AuthedSender, build_client
+from .transport import AuthedSender, BodyTooLarge, build_client
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -97,8 +106,11 @@ class Gateway:
         self._profile = profile_for(service)
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
+        self.base_url = base_url
         self._client = build_client(base_url, settings, self._profile, transport)
-        self._sender = AuthedSender(self._client, credentials, account, service)
+        self._sender = AuthedSender(
+            self._client, credentials, account, service, settings.max_response_bytes
+        )
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -166,6 +178,7 @@ class Gateway:
         )
         started = self._clock.monotonic()
         try:
+            self._check_origin(call)
             response = await self._cached(call)
         except GatewayError as err:
             self._done(call, started, err.status, "bypass", str(err))
@@ -174,6 +187,21 @@ class Gateway:
         error = str(response.stale_error) if response.stale_error else None
         self._done(call, started, response.status, response.cache, error)
         return response
+
+    def _check_origin(self, call: _Call) -> None:
+        """Refuse before any request is built: the credential stays with the account's API."""
+        if within_base(self.base_url, call.url):
+            return
+        where = origin_of(call.url)
+        if where == UNKNOWN_ORIGIN:  # a relative path with "." / ".." segments
+            where = "a path outside this account's base URL"
+        raise OffOrigin(
+            service=self.service,
+            account=self.account,
+            method=call.method,
+            endpoint=call.endpoint,
+            message=f"refused a link to {where}: not this account's base URL",
+        )
 
     def health(self) -> GatewayHealth:
         totals = self.metrics.totals()
@@ -376,6 +404,8 @@ class Gateway:
                 json=call.json,
                 data=call.data,
             )
+        except BodyTooLarge as exc:
+            raise _too_large(ctx, exc) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             message = "invalid request URL; check the account's base_url (http:// or https://)"
             raise ApiError(**ctx.kw(), message=message) from None
@@ -517,6 +547,18 @@ class Gateway:
 
     def _absolute(self, url: str) -> str:
         return str(self._client._merge_url(url))
+
+
+def _too_large(ctx: CallContext, exc: BodyTooLarge) -> ResponseTooLarge:
+    """Refused whole: nothing of it is parsed, cached or stored. Not retried (it would be
+    as large again); the section keeps what it had until a good answer comes."""
+    mb = exc.limit / 1e6
+    said = f" (it declared {exc.declared / 1e6:.1f} MB)" if exc.declared else ""
+    message = (
+        f"answer larger than {mb:g} MB{said}, not read; raise "
+        f"[gateway.{ctx.service}] max_response_mb if this is expected"
+    )
+    return ResponseTooLarge(**ctx.kw(), message=message)
 
 
 def _validators(entry: CachedEntry | None) -> dict[str, str]:

@@ -98,6 +98,9 @@ class GatewaySettings:
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     deadline: DeadlineSettings = field(default_factory=DeadlineSettings)
     user_agent: str = "zen-tui/0.1 (+https://github.com/zen-tui/zen-tui)"
+    # Largest answer body read, decoded; past it the read stops and the call fails
+    # (ResponseTooLarge). A page of 100 items is well under 1 MB on every service.
+    max_response_bytes: int = 8_000_000
 
 
 # Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per

@@ -43,6 +43,36 @@ def build_client(
     )
 
 
+class BodyTooLarge(Exception):
+    """The body passed `limit` bytes while streaming; the connection was closed there."""
+
+    def __init__(self, limit: int, declared: int | None) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+        self.limit = limit
+        self.declared = declared
+
+
+async def read_capped(response: httpx.Response, limit: int) -> None:
+    """Read the (decoded) body into the response, at most `limit` bytes: a 60 MB answer or
+    a gzip bomb is cut off as it streams instead of being held whole in memory."""
+    declared = response.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else None
+    try:
+        if size is not None and size > limit:
+            raise BodyTooLarge(limit, size)
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise BodyTooLarge(limit, size)
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    # What Response.aread() does itself once the stream is consumed.
+    response._content = b"".join(chunks)
+
+
 class AuthedSender:
     """Sends one request with the account's credential; refreshes it once on a 401."""
 
@@ -52,7 +82,9 @@ class AuthedSender:
         credentials: CredentialProvider,
         account: str,
         service: str,
+        max_body: int | None = None,
     ) -> None:
+        self._max_body = max_body  # None: no cap (tests); the gateway always sets one
         self._client = client
         self._credentials = credentials
         self._account = account
@@ -104,4 +136,8 @@ class AuthedSender:
     ) -> httpx.Response:
         all_headers = {**headers, "Authorization": auth_header(credential)}
         request = self._client.build_request(method, url, headers=all_headers, **kwargs)
-        return await self._client.send(request)
+        if self._max_body is None:
+            return await self._client.send(request)
+        response = await self._client.send(request, stream=True)
+        await read_capped(response, self._max_body)
+        return response

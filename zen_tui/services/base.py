@@ -8,16 +8,31 @@ are the gateway's; here we only pick endpoints, paginate, parse and judge outcom
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import (
+    ApiError,
+    ApiGone,
+    BadResponse,
+    GatewayError,
+    OffOrigin,
+    PagingStopped,
+)
 from zen_tui.gateway.events import CacheOutcome
 from zen_tui.gateway.limiter import Priority
+from zen_tui.gateway.origin import origin_of, within_base
 from zen_tui.models import Action, Item, SectionInfo, Service
 from zen_tui.sync.backend import ItemDetail
+
+log = logging.getLogger("zen_tui.services")
+
+# Pagination bounds: a server that keeps saying "there is more" cannot keep a sync going.
+MAX_PAGES = 50  # pages per fetch at least (more when the limit needs them; see PageGuard)
+MAX_EMPTY_PAGES = 3  # empty pages in a row that still point to a next page
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,7 @@ class FetchResult:
     complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
+    skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
 
 
 @dataclass(frozen=True)
@@ -188,6 +204,55 @@ async def checked(check: Awaitable[bool | None]) -> bool | None:
         return None
 
 
+class PageGuard:
+    """Counts a section's pages; says when to stop following `next` (too many, or a run of
+    empty ones), as a PagingStopped error the FetchResult carries as its reason."""
+
+    def __init__(
+        self, service: str, account: str, endpoint: str, *, limit: int, page_size: int
+    ) -> None:
+        self._service, self._account, self._endpoint = service, account, endpoint
+        # Enough pages for `limit` items (Slack's 15-message pages need 67 for 1000), never
+        # fewer than MAX_PAGES.
+        self._max_pages = max(MAX_PAGES, -(-limit // max(1, page_size)) + 1)
+        self.pages = 0
+        self._empty = 0
+
+    def stop_after(self, count: int) -> PagingStopped | None:
+        """Call after each page with its item count; an error means: follow no further."""
+        self.pages += 1
+        self._empty = self._empty + 1 if count == 0 else 0
+        if self._empty >= MAX_EMPTY_PAGES:
+            why = f"stopped paging after {self._empty} empty pages in a row"
+        elif self.pages >= self._max_pages:
+            why = f"stopped paging after {self.pages} pages"
+        else:
+            return None
+        log.warning("%s %s: %s", self._account, self._endpoint, why)
+        return PagingStopped(
+            service=self._service, account=self._account, endpoint=self._endpoint, message=why
+        )
+
+
+def parse_each(
+    raws: list[Any], parse: Callable[[Any], Item | None], account: str, where: str
+) -> tuple[list[Item], int]:
+    """Parse a page item by item: a malformed one (a null title, ...) is skipped and logged,
+    never the whole page. Returns the items and how many were skipped."""
+    items: list[Item] = []
+    skipped = 0
+    for raw in raws:
+        try:
+            item = parse(raw)
+        except BadResponse as err:
+            skipped += 1
+            log.warning("%s %s: skipped a malformed item: %s", account, where, err.summary())
+            continue
+        if item is not None:
+            items.append(item)
+    return items, skipped
+
+
 class BaseClient:
     """Shared state and the generic bulk runner (bounded concurrency, spaced writes)."""
 
@@ -213,6 +278,18 @@ class BaseClient:
         """Record params resolved for a write; call it BEFORE the write is sent."""
         if self._keep is not None:
             self._keep(idempotency_key, params)
+
+    def off_origin(self, url: str, endpoint: str) -> OffOrigin | None:
+        """Why a server-supplied URL must not be followed (another host or path), else None.
+        Logged once here with the origin only: never the URL's query or the token."""
+        # The base the gateway sends to (Jira 3LO: api.atlassian.com/ex/jira/{id}), which is
+        # where the credential goes; else the configured one.
+        base = getattr(self.gateway, "base_url", None) or self.info.base_url
+        if within_base(base, url):
+            return None
+        why = f"stopped paging: the next link points to {origin_of(url)}, not this account"
+        log.warning("%s %s: %s", self.account, endpoint, why)
+        return OffOrigin(service=self.service, account=self.account, endpoint=endpoint, message=why)
 
     def key_of(self, item_id: str) -> str:
         prefix = f"{self.account}:"

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from zen_tui.services.base import (
     BaseClient,
     FetchResult,
     GatewayLike,
+    PageGuard,
     Read,
     Response,
     Sleeper,
@@ -26,6 +28,7 @@ from zen_tui.services.base import (
     merge_cache,
     note_stale,
     param,
+    parse_each,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -166,9 +169,12 @@ class GitHubClient(BaseClient):
         state = r.opt_text(status, "state") or ""
         return _CHECK_STATES.get(state, "pending")
 
-    def _search_page(self, body: Any) -> list[Item]:
+    def _search_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/search/issues")
-        return [parse_issue_like(r, self.account, raw) for raw in r.arr(r.root(body), "items")]
+        raws = r.arr(r.root(body), "items")
+        return parse_each(
+            raws, partial(parse_issue_like, r, self.account), self.account, r.endpoint
+        )
 
     async def _notifications(
         self, section: SectionInfo, limit: int, cursor: str | None, read: Read
@@ -181,15 +187,17 @@ class GitHubClient(BaseClient):
             params["since"] = cursor
         return await self._paged("/notifications", params, limit, read, self._thread_page, cursor)
 
-    def _thread_page(self, body: Any) -> list[Item]:
+    def _thread_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/notifications")
-        items = []
-        for raw in r.root_list(body):
+
+        def one(raw: Any) -> Item | None:
             parsed = parse_thread(r, self.account, raw)
-            if parsed:
-                self._threads[parsed[1].key] = parsed[0]
-                items.append(parsed[1])
-        return items
+            if parsed is None:
+                return None
+            self._threads[parsed[1].key] = parsed[0]
+            return parsed[1]
+
+        return parse_each(r.root_list(body), one, self.account, r.endpoint)
 
     async def _paged(
         self,
@@ -197,16 +205,20 @@ class GitHubClient(BaseClient):
         params: dict[str, Any],
         limit: int,
         read: Read,
-        parse: Callable[[Any], list[Item]],
+        parse: Callable[[Any], tuple[list[Item], int]],
         cursor: str | None = None,
     ) -> FetchResult:
-        """Follow Link rel=next exactly as given until `limit` items or the last page."""
+        """Follow Link rel=next as given until `limit` items or the last page; a link off the
+        account's base URL, too many pages or a run of empty ones stop it (the reason kept)."""
         items: list[Item] = []
         outcomes: list[Any] = []
         first: Response | None = None
         url: str | None = path
         error: GatewayError | None = None
         seen: set[str] = {path}
+        size = int(params.get("per_page", PER_PAGE))
+        guard = PageGuard(self.service, self.account, path, limit=limit, page_size=size)
+        skipped = 0
         while url and len(items) < limit:
             try:
                 resp = await self._get(url, params if url == path else None, path, read)
@@ -218,11 +230,17 @@ class GitHubClient(BaseClient):
             first = first or resp
             outcomes.append(resp.cache)
             error = error or resp.stale_error
-            items.extend(parse(resp.json() if resp.status != 204 else []))
+            page, bad = parse(resp.json() if resp.status != 204 else [])
+            items.extend(page)
+            skipped += bad
             url = resp.links.get("next")
-            if url in seen:  # a server repeating itself: stop rather than loop
+            if url is None or url in seen:  # a server repeating itself: stop rather than loop
                 break
-            seen.add(url or "")
+            stop = self.off_origin(url, path) or guard.stop_after(len(page) + bad)
+            if stop is not None:
+                error = error or stop
+                break
+            seen.add(url)
         assert first is not None
         unique = _dedupe(items)
         items = unique[:limit]
@@ -234,6 +252,7 @@ class GitHubClient(BaseClient):
             complete=url is None and error is None and len(unique) <= limit,
             cursor=max((i.updated_at for i in items), default=None) or cursor,
             poll_interval=_poll_interval(first),
+            skipped=skipped,
         )
 
     async def _get(
@@ -474,6 +493,8 @@ class GitHubClient(BaseClient):
         for _ in range(VERIFY_PAGES):
             if url is None:
                 return False
+            if self.off_origin(url, "/repos/{owner}/{repo}/issues/{number}/comments"):
+                return None  # can't tell without following it: the outbox keeps checking
             resp = await self._comment_page(url, None)
             if self._page_has_marker(resp, key):
                 return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, tzinfo
+from functools import partial
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
@@ -17,6 +18,7 @@ from zen_tui.services.base import (
     FetchResult,
     GatewayLike,
     MissingParam,
+    PageGuard,
     Read,
     Response,
     Sleeper,
@@ -25,6 +27,7 @@ from zen_tui.services.base import (
     merge_cache,
     note_stale,
     param,
+    parse_each,
     priority,
     refused,
 )
@@ -83,6 +86,10 @@ class JiraClient(BaseClient):
         token: str | None = None
         error: GatewayError | None = None
         last = False
+        guard = PageGuard(
+            self.service, self.account, f"{API}/search/jql", limit=limit, page_size=PAGE
+        )
+        skipped = 0
         while not last and len(items) < limit:
             try:
                 resp = await self._search(jql, token, min(PAGE, limit - len(items)), read)
@@ -93,8 +100,13 @@ class JiraClient(BaseClient):
                 break
             first = first or resp
             outcomes.append(resp.cache)
-            page_items, token, last = self._page(resp.json())
+            page_items, bad, token, last = self._page(resp.json())
             items.extend(page_items)
+            skipped += bad
+            stop = None if last else guard.stop_after(len(page_items) + bad)
+            if stop is not None:
+                error = error or stop
+                break
         assert first is not None
         zone = await self.zone() if items else UTC
         return FetchResult(
@@ -104,6 +116,7 @@ class JiraClient(BaseClient):
             stale_error=error,
             complete=last and error is None and len(items) <= limit,
             cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
+            skipped=skipped,
         )
 
     async def _search(self, jql: str, token: str | None, size: int, read: Read) -> Response:
@@ -123,15 +136,14 @@ class JiraClient(BaseClient):
         except ApiGone as err:
             raise gone_message(err, "Jira issue search") from None
 
-    def _page(self, body: Any) -> tuple[list[Item], str | None, bool]:
+    def _page(self, body: Any) -> tuple[list[Item], int, str | None, bool]:
         r = self.r.at(f"{API}/search/jql")
         root = r.root(body)
-        items: list[Item] = [
-            parse_issue(r, self.account, self.site, raw) for raw in r.arr(root, "issues")
-        ]
+        one = partial(parse_issue, r, self.account, self.site)
+        items, skipped = parse_each(r.arr(root, "issues"), one, self.account, r.endpoint)
         token = r.opt_text(root, "nextPageToken")
         is_last = r.opt_bool(root, "isLast")
-        return items, token, bool(is_last) or token is None
+        return items, skipped, token, bool(is_last) or token is None
 
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []

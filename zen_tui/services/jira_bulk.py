@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.models import Action
@@ -148,7 +149,8 @@ class BulkTransitions:
         wait, waited = POLL_FIRST, 0.0
         r = self.r.at(f"{API}/bulk/queue/{{taskId}}")
         while True:
-            body = r.root(await self._get(f"{API}/bulk/queue/{task}", None))
+            # The id comes from the server: one path segment, never "../" or another host.
+            body = r.root(await self._get(f"{API}/bulk/queue/{quote(task, safe='')}", None))
             status = r.text(body, "status")
             progress(done + _processed(r, body, size), len(self.actions))
             if status in FINAL:

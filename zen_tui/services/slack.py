@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.models import Action, Item, Message, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -14,6 +15,7 @@ from zen_tui.services.base import (
     FetchResult,
     GatewayLike,
     MissingParam,
+    PageGuard,
     Read,
     Response,
     Sleeper,
@@ -36,6 +38,8 @@ from zen_tui.services.slack_parse import (
     slack_error,
 )
 from zen_tui.sync.backend import ItemDetail
+
+log = logging.getLogger("zen_tui.services")
 
 # Rate-limit scope of each method = its documented tier.
 TIERS = {
@@ -245,40 +249,64 @@ class SlackClient(BaseClient):
         if oldest:
             params.update(oldest=oldest, inclusive="false")
         got = 0
+        size = params["limit"]
+        guard = PageGuard(
+            self.service, self.account, "conversations.history", limit=limit, page_size=size
+        )
         while True:
             body = await pages.call(self, "conversations.history", params, read)
             if body is None:
                 return
             r = self.r.at("conversations.history")
-            for raw in r.arr(body, "messages"):
-                pages.items.append(
-                    await self._message(raw, channel_id, name, "conversations.history")
-                )
-                got += 1
+            raws = r.arr(body, "messages")
+            got += await self._messages(raws, pages, channel_id, name, "conversations.history")
             cursor = _next_cursor(r, body)
             if not cursor or got >= limit or cursor == params.get("cursor"):
                 pages.cut = pages.cut or bool(cursor)
                 return
+            if pages.stopped(guard.stop_after(len(raws))):
+                return
             params = {**params, "cursor": cursor}
+
+    async def _messages(
+        self, raws: list[Any], pages: _Pages, channel_id: str | None, name: str, endpoint: str
+    ) -> int:
+        """Parse a page into `pages`; a malformed message is skipped and counted, not fatal."""
+        r = self.r.at(endpoint)
+        for raw in raws:
+            try:
+                cid, shown = channel_id, name
+                if cid is None:  # search results name their channel per match
+                    channel = r.obj(raw, "channel")
+                    cid = r.text(channel, "id")
+                    shown = r.opt_text(channel, "name") or cid
+                pages.items.append(await self._message(raw, cid, shown, endpoint))
+            except BadResponse as err:
+                pages.skipped += 1
+                log.warning("%s %s: skipped a malformed item: %s", self.account, endpoint, err)
+        return len(raws)
 
     async def _search(self, query: str, limit: int, read: Read) -> FetchResult:
         terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
         pages = _Pages()
         page = 1
+        size = min(100, limit)
+        guard = PageGuard(
+            self.service, self.account, "search.messages", limit=limit, page_size=size
+        )
         while len(pages.items) < limit:
-            params = {"query": terms, "sort": "timestamp", "count": min(100, limit), "page": page}
+            params = {"query": terms, "sort": "timestamp", "count": size, "page": page}
             body = await pages.call(self, "search.messages", params, read)
             if body is None:
                 break
             r = self.r.at("search.messages")
             found = r.obj(body, "messages")
-            for raw in r.opt_arr(found, "matches"):
-                channel = r.obj(raw, "channel")
-                cid = r.text(channel, "id")
-                name = r.opt_text(channel, "name") or cid
-                pages.items.append(await self._message(raw, cid, name, "search.messages"))
+            matches = r.opt_arr(found, "matches")
+            await self._messages(matches, pages, None, "", "search.messages")
             paging = r.opt_obj(found, "paging") or {}
             if page >= (r.opt_integer(paging, "pages") or 1):
+                break
+            if pages.stopped(guard.stop_after(len(matches))):
                 break
             page += 1
         else:
@@ -430,6 +458,16 @@ class _Pages:
         self.error: GatewayError | None = None  # a page failed: the section ends early
         self.stale: GatewayError | None = None  # a page came from the stale cache
         self.cut = False
+        self.stop: GatewayError | None = None  # paging cut short (PageGuard): the reason
+        self.skipped = 0
+
+    def stopped(self, reason: GatewayError | None) -> bool:
+        """Record why a channel's paging ended early; True when it must stop."""
+        if reason is None:
+            return False
+        self.stop = self.stop or reason
+        self.cut = True
+        return True
 
     async def call(
         self, client: SlackClient, method: str, params: dict[str, Any], read: Read
@@ -460,9 +498,10 @@ class _Pages:
             items=self.items[:limit],
             fetched_at=self.fetched_at or 0.0,
             cache=merge_cache(self.outcomes),
-            stale_error=self.error or self.stale,
+            stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
             cursor=cursor,
+            skipped=self.skipped,
         )
 
 

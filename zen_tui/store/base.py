@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from zen_tui.store.rows import StoreError, StoreRecovered
+from zen_tui.store import notices
+from zen_tui.store.rows import DiskFull, StoreError, StoreFull, StoreRecovered
+
+log = logging.getLogger("zen_tui.store")
+_SQLITE_FULL = 13
 
 Clock = Callable[[], float]
 
@@ -36,13 +41,29 @@ class StoreBase:
         """
         with self._lock:
             db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    if db.in_transaction:  # SQLite already rolled back after SQLITE_FULL
+                        db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_FULL:
+                    raise
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise self._full(db) from None
+
+    def _full(self, db: sqlite3.Connection) -> StoreFull:
+        """Say "disk full" once per process (log and notice), then raise it each time."""
+        row = db.execute("PRAGMA database_list").fetchone()
+        notice = DiskFull(str(row[2]) if row and row[2] else "(in memory)")
+        if notices.announce_disk_full(notice):
+            log.error("%s", notice.message())
+        return StoreFull(notice.message())
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

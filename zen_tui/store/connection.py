@@ -15,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from zen_tui.paths import PRIVATE_DIR, make_private
 from zen_tui.store import notices
 from zen_tui.store.rows import StoreError, StoreRecovered, StoreTooNew
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
@@ -92,6 +93,9 @@ def _create_private(path: Path) -> None:
     # without touching the process-wide umask.
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        warning = make_private(path.parent, PRIVATE_DIR)  # an existing 0755 folder too
+        if warning:
+            log.warning("local store: %s", warning)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)  # mode applies only if new
     except OSError as exc:
         raise StoreError(

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_item, encode_item, sort_key
+from zen_tui.store.rows import StoreFull
 
 log = logging.getLogger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under SQLite's bound-variable limit
@@ -39,7 +41,8 @@ class ItemsMixin(StoreBase):
         the freshness invariant. Returns what the section now holds: the listing's order, with
         a newer known copy in place of an older one, then rows seen after the listing."""
         rows = _rows(section_id, items, fetched_at)
-        with self._write() as db:
+        plan = _Plan(rows, list(items))  # what the section shows if the disk is full
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             plan = _plan(db, section_id, items, rows)
             _seen_later(db, section_id, fetched_at, plan)
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
@@ -51,7 +54,8 @@ class ItemsMixin(StoreBase):
         """Add or replace these items (a delta fetch, a webhook); the section's fetched_at
         moves on. Returns the copies kept: never older than one already stored."""
         rows = _rows(section_id, items, fetched_at)
-        with self._write() as db:
+        plan = _Plan(rows, list(items))  # what the section shows if the disk is full
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             plan = _plan(db, section_id, items, rows)
             db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
@@ -70,7 +74,7 @@ class ItemsMixin(StoreBase):
         return plan.items
 
     def remove_items(self, section_id: str, item_ids: Sequence[str]) -> None:
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.executemany(
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
                 ((section_id, item_id) for item_id in item_ids),
@@ -78,7 +82,7 @@ class ItemsMixin(StoreBase):
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
         """Why the section's last sync was not live; None (live again) clears it."""
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute(
                 "INSERT INTO sections (section_id, fetched_at, reason) VALUES (?, NULL, ?)"
                 " ON CONFLICT (section_id) DO UPDATE SET reason = excluded.reason",

@@ -1,4 +1,4 @@
-"""Telling the user, once, that a bad store file was moved aside.
+"""Telling the user, once, that a bad store file was moved aside, or that the disk is full.
 
 The store must not print (it has no idea whether a terminal UI owns the screen), so recovery
 notices are handed to whoever listens: the CLI prints them on stderr for headless commands,
@@ -11,16 +11,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from zen_tui.store.rows import StoreRecovered
+from zen_tui.store.rows import DiskFull, StoreRecovered
 
-Listener = Callable[[StoreRecovered], None]
+Notice = StoreRecovered | DiskFull
+Listener = Callable[[Notice], None]
 
 _lock = threading.Lock()
-_pending: list[StoreRecovered] = []
+_pending: list[Notice] = []
 _listener: Listener | None = None
+_disk_full = False
 
 
-def announce(notice: StoreRecovered) -> None:
+def announce(notice: Notice) -> None:
     """Called by the store when it moved a file aside: deliver now, or keep until taken."""
     with _lock:
         listener = _listener
@@ -28,6 +30,30 @@ def announce(notice: StoreRecovered) -> None:
             _pending.append(notice)
     if listener is not None:
         listener(notice)
+
+
+def announce_disk_full(notice: DiskFull) -> bool:
+    """Announce the first DiskFull of this process only ("disk full" is said once);
+    True if this call announced it."""
+    global _disk_full
+    with _lock:
+        first = not _disk_full
+        _disk_full = True
+    if first:
+        announce(notice)
+    return first
+
+
+def disk_full_seen() -> bool:
+    """Whether a write failed for lack of space during this process (the CLI exits 2)."""
+    return _disk_full
+
+
+def reset_disk_full() -> None:
+    """Forget a disk-full state (tests; a new command in the same process)."""
+    global _disk_full
+    with _lock:
+        _disk_full = False
 
 
 def set_listener(listener: Listener | None) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from zen_tui.store.base import StoreBase
-from zen_tui.store.rows import HttpCacheRow, WebhookRow
+from zen_tui.store.rows import HttpCacheRow, StoreFull, WebhookRow
 
 # Never persisted even if a caller passes them in: credentials and session cookies.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -32,7 +33,7 @@ class HttpCacheMixin(StoreBase):
     def http_put(self, row: HttpCacheRow) -> None:
         """Store a response; credential and cookie headers are dropped, not stored."""
         headers = {k: v for k, v in row.headers.items() if k.lower() not in _SECRET_HEADERS}
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute(
                 "INSERT OR REPLACE INTO http_cache"
                 " (key, status, headers, body, etag, last_modified, fetched_at)"
@@ -60,7 +61,7 @@ class CursorsMixin(StoreBase):
         return self._value("SELECT value FROM cursors WHERE scope = ? AND name = ?", scope, name)
 
     def set_cursor(self, scope: str, name: str, value: str) -> None:
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute(
                 "INSERT OR REPLACE INTO cursors (scope, name, value) VALUES (?, ?, ?)",
                 (scope, name, value),
@@ -132,7 +133,7 @@ class HealthMixin(StoreBase):
     def save_health(self, account: str, data: dict[str, Any], at: float) -> None:
         """`data` must be JSON-serialisable (numbers, strings, lists, dicts)."""
         text = json.dumps(data)
-        with self._write() as db:
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.execute(
                 "INSERT OR REPLACE INTO health (account, data, at) VALUES (?, ?, ?)",
                 (account, text, at),

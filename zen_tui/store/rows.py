@@ -16,6 +16,10 @@ class StoreTooNew(StoreError):
     """The database was written by a newer zen-tui; we refuse rather than lose its data."""
 
 
+class StoreFull(StoreError):
+    """The disk (or the database's size limit) is full: nothing more can be written now."""
+
+
 class InvalidTransition(StoreError):
     """An outbox state change that would risk applying an action twice (e.g. out of DONE)."""
 
@@ -39,6 +43,20 @@ class StoreRecovered:
         return (
             f"the local store was unreadable ({self.reason}); it was moved to {self.moved_to} "
             "and a new empty one was created (cached items will be fetched again)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DiskFull:
+    """Notice, given once per process, that the store could not be written: what was fetched
+    is still shown (from memory) but not saved."""
+
+    path: str
+
+    def message(self) -> str:
+        return (
+            f"disk full: cannot write {self.path}; what was fetched is shown but not saved. "
+            "Free some space and run again"
         )
 
 

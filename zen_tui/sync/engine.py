@@ -407,6 +407,8 @@ class SyncEngine:
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         self._polls[section.id] = self._polls.get(section.id, 0) + 1
         self._propagate(section.id, shown, at)
+        if result.stale_error is not None:  # paging stopped early: what came is kept, and why
+            return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
 
     def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import logging.handlers
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from zen_tui.logs import MASK, redact, register_secret, setup_logging
+from zen_tui.logs import MASK, redact, register_secret, setup_logging, shutdown_logging
 
 BODY36 = "aB3" * 12
 
@@ -116,6 +119,42 @@ def test_registered_secret_without_a_known_shape() -> None:
 
 def test_url_password() -> None:
     assert redact("https://me:hunter2pw@proxy:8080/x") == f"https://me:{MASK}@proxy:8080/x"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "[(b'Server', b'x'), (b'Set-Cookie', b'{v}; Path=/; HttpOnly'), (b'Vary', b'y')]",
+        "Set-Cookie: {v}; Secure",
+        "cookie: {v}",
+        "{{'set-cookie': '{v}', 'etag': 'W/1'}}",
+        '{{"Cookie": "{v}"}}',
+    ],
+)
+def test_cookies_are_masked(template: str) -> None:
+    value = "session=" + "c0ffee" * 6  # a cookie has no known token shape
+    out = redact(template.format(v=value))
+    assert "c0ffee" not in out and MASK in out
+
+
+def test_a_word_cookie_in_prose_is_left_alone() -> None:
+    assert redact("cookies from responses are masked") == "cookies from responses are masked"
+
+
+def test_log_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = setup_logging(tmp_path / "data", "INFO")
+        logging.getLogger("zen_tui.test").info("x")
+        handler = logging.getLogger().handlers[-1]
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        handler.doRollover()  # the file opened after a rotation is private too
+    finally:
+        os.umask(old)
+        shutdown_logging()
+    for file in [path, *path.parent.glob("zen-tui.log.*")]:
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def read_log(path: Path) -> list[dict[str, object]]:

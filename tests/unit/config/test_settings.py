@@ -95,6 +95,7 @@ interactive = "4s"
 background = "2m"
 [gateway.github]
 user_agent = "me/1.0"
+max_response_mb = 2.5
 """,
     )
     gh = settings.gateway["github"]
@@ -114,9 +115,11 @@ user_agent = "me/1.0"
     assert gh.timeouts.read == 30.0 and gh.timeouts.connect == 5.0
     assert (gh.deadline.interactive, gh.deadline.background) == (4.0, 120.0)
     assert gh.user_agent == "me/1.0"
+    assert gh.max_response_bytes == 2_500_000
     # Other services are untouched.
     assert settings.gateway["jira"].breaker.failure_threshold == 3
     assert settings.gateway["jira"].deadline.interactive == 10.0
+    assert settings.gateway["jira"].max_response_bytes == 8_000_000
 
 
 @pytest.mark.parametrize(

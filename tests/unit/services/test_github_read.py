@@ -8,6 +8,7 @@ import pytest
 from zen_tui.gateway.errors import ApiGone, BadResponse
 from zen_tui.models import Issue, PullRequest
 from zen_tui.services import make_client
+from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES
 from zen_tui.services.github import GitHubClient, review_decision, section_query
 
 from .conftest import BASES, Account, load, section
@@ -118,6 +119,37 @@ async def test_pagination_stops_at_limit(gh, router) -> None:
     assert not later.called
 
 
+async def test_a_run_of_empty_pages_stops_paging(gh, router) -> None:
+    # Every page is empty and links to a new next page: without a bound this never ends.
+    pages = router.get(url__regex=rf"{API}/search/issues.*").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json={"items": []},
+            headers={"Link": f'<{API}/search/issues?page={len(pages.calls) + 1}>; rel="next"'},
+        )
+    )
+    result = await gh.fetch_section(section("github", "is:pr"))
+    assert pages.call_count == MAX_EMPTY_PAGES
+    assert not result.complete and result.items == []
+    assert "empty pages in a row" in str(result.stale_error)
+
+
+async def test_page_count_is_bounded(gh, router) -> None:
+    # One item per page whatever per_page says, and always a next link: 1000 items would
+    # take 1000 pages; the guard allows the pages the limit needs (10) or MAX_PAGES.
+    n = iter(range(1, 10_000))
+    pages = router.get(url__regex=rf"{API}/search/issues.*").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json={"items": [_item(next(n))]},
+            headers={"Link": f'<{API}/search/issues?page={len(pages.calls) + 1}>; rel="next"'},
+        )
+    )
+    result = await gh.fetch_section(section("github", "is:pr"), limit=1000)
+    assert pages.call_count == MAX_PAGES and len(result.items) == MAX_PAGES
+    assert f"stopped paging after {MAX_PAGES} pages" in str(result.stale_error)
+
+
 async def test_cursor_asks_for_updated_since(gh, router) -> None:
     route = router.get(f"{API}/search/issues").respond(200, json={"items": []})
     await gh.fetch_section(section("github", "is:pr"), cursor="2024-05-01T00:00:00Z")
@@ -161,8 +193,6 @@ async def test_notifications_poll_interval_and_threads(gh, router, contracts) ->
         b"not json",
         b'{"total_count": 1}',
         b'{"items": {"a": 1}}',
-        b'{"items": [{"number": "12", "title": "x"}]}',
-        b'{"items": [{"number": 1, "title": null, "repository_url": "u"}]}',
     ],
 )
 async def test_malformed_bodies_are_bad_response(gh, router, body) -> None:
@@ -171,6 +201,22 @@ async def test_malformed_bodies_are_bad_response(gh, router, body) -> None:
         await gh.fetch_section(section("github", "is:pr"))
     assert info.value.service == "github"
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"number": "12", "title": "x"},
+        {"number": 1, "title": None, "repository_url": "u"},
+    ],
+)
+async def test_a_malformed_item_is_skipped_not_its_page(gh, router, bad, caplog) -> None:
+    body = {"items": [_item(1), bad, _item(2)]}
+    router.get(f"{API}/search/issues").respond(200, json=body)
+    result = await gh.fetch_section(section("github", "is:pr"))
+    assert [i.key for i in result.items] == ["o/r#1", "o/r#2"]
+    assert result.skipped == 1
+    assert "skipped a malformed item" in caplog.text
 
 
 async def test_gone_names_the_endpoint(gh, router) -> None:

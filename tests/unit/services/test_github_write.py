@@ -142,6 +142,17 @@ async def test_verify_comment_walks_back_from_the_last_page(gh, router) -> None:
     assert newest.called
 
 
+async def test_verify_comment_does_not_follow_a_link_to_another_host(gh, router) -> None:
+    elsewhere = "https://other.test/repositories/9/issues/5/comments?page=9"
+    router.get(f"{REPO}/issues/5/comments").respond(
+        200, json=[{"body": "old"}], headers={"Link": f'<{elsewhere}>; rel="last"'}
+    )
+    other = router.get(url=elsewhere).respond(200, json=[{"body": html_marker(KEY)}])
+    # Can't tell without following it: the outbox keeps the action unknown and asks again.
+    assert await gh.verify(act("comment", body="hi"), idempotency_key=KEY) is None
+    assert not other.called
+
+
 async def test_verify_mark_read(gh, router) -> None:
     router.get(f"{API}/notifications/threads/99").respond(200, json={"id": "99", "unread": False})
     assert await gh.verify(act("mark_read", thread_id="99"), idempotency_key=KEY) is True

@@ -9,6 +9,7 @@ import pytest
 
 from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
 from zen_tui.models import Action, Message
+from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack import SlackClient, channel_refs
 
@@ -101,6 +102,55 @@ async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics) 
     assert all(c["oldest"] == "0.5" and c["inclusive"] == "false" for c in calls)
     assert [m.key for m in result.items] == ["C012AB3CD:2.0", "C012AB3CD:1.0"]
     assert result.complete and result.cursor == "C012AB3CD=2.0"
+
+
+async def test_empty_history_pages_with_new_cursors_stop(slack, router, basics) -> None:
+    cursors = iter(range(10_000))
+    route = router.get(f"{API}/conversations.history").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json={
+                "ok": True,
+                "messages": [],
+                "response_metadata": {"next_cursor": f"c{next(cursors)}"},
+            },
+        )
+    )
+    result = await slack.fetch_section(section("slack", "#general"))
+    assert route.call_count == MAX_EMPTY_PAGES
+    assert not result.complete and "empty pages in a row" in str(result.stale_error)
+
+
+def test_a_large_limit_gets_the_pages_it_needs() -> None:
+    # 15 messages a page (Slack's cap for non-Marketplace apps): 1000 need 67 pages.
+    guard = PageGuard("slack", "slack", "conversations.history", limit=1000, page_size=15)
+    assert [guard.stop_after(15) for _ in range(67)] == [None] * 67
+    small = PageGuard("slack", "slack", "conversations.history", limit=30, page_size=15)
+    assert [small.stop_after(15) is None for _ in range(MAX_PAGES)][-2:] == [True, False]
+
+
+async def test_endless_empty_search_pages_stop(slack, router, basics) -> None:
+    route = router.get(f"{API}/search.messages").mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json={"ok": True, "messages": {"matches": [], "paging": {"pages": 10**9}}},
+        )
+    )
+    result = await slack.fetch_section(section("slack", "anything"))
+    assert route.call_count == MAX_EMPTY_PAGES
+    assert "empty pages in a row" in str(result.stale_error)
+
+
+async def test_a_malformed_message_is_skipped_not_its_page(slack, router, basics) -> None:
+    messages = [
+        {"ts": "2.0", "text": "b", "user": "W1"},
+        {"ts": None, "text": "broken", "user": "W1"},
+        {"ts": "1.0", "text": "a", "user": "W1"},
+    ]
+    router.get(f"{API}/conversations.history").respond(200, json={"ok": True, "messages": messages})
+    result = await slack.fetch_section(section("slack", "#general"))
+    assert [m.key for m in result.items] == ["C012AB3CD:2.0", "C012AB3CD:1.0"]
+    assert result.skipped == 1
 
 
 async def test_cursor_is_kept_per_channel(slack, router, basics) -> None:

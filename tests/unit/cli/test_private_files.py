@@ -1,0 +1,81 @@
+"""The data folder, logs/ and the files in them are private (issue 9, point 9): a folder left
+0755 and files left 0644 (an older zen-tui, a umask, a copy) are fixed at start, or a warning
+says how to fix them when that is not possible."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from zen_tui import paths
+from zen_tui.cli import main
+
+
+@pytest.fixture
+def argv(tmp_path: Path) -> list[str]:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n', encoding="utf-8")
+    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def loose_data_folder(data: Path) -> list[Path]:
+    """What main's audit found: folders 0755, the log and the store 0644."""
+    logs = paths.log_dir(data)
+    logs.mkdir(parents=True)
+    log, old_log, db = paths.log_file(data), logs / "zen-tui.log.1", paths.store_path(data)
+    for file in (log, old_log, db):
+        file.write_bytes(b"")
+        file.chmod(0o644)
+    data.chmod(0o755)
+    logs.chmod(0o755)
+    return [data, logs, log, old_log, db]
+
+
+def test_a_loose_data_folder_is_made_private_at_start(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, logs, *files = loose_data_folder(tmp_path / "data")
+    main([*argv, "outbox"])
+    assert (mode(data), mode(logs)) == (0o700, 0o700)
+    assert [mode(f) for f in files] == [0o600] * len(files)
+    assert "warning" not in capsys.readouterr().err  # fixed quietly
+
+
+def test_a_new_data_folder_is_private_whatever_the_umask(argv: list[str], tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        main([*argv, "outbox"])
+    finally:
+        os.umask(old)
+    data = tmp_path / "data"
+    assert (mode(data), mode(paths.log_dir(data)), mode(paths.log_file(data))) == (
+        0o700,
+        0o700,
+        0o600,
+    )
+
+
+def test_what_cannot_be_fixed_is_warned_once_with_the_fix(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    data = tmp_path / "data"
+    loose_data_folder(data)
+    real = Path.chmod
+
+    def refuse(self: Path, new: int, **kw: object) -> None:
+        if self == data:
+            raise PermissionError(1, "Operation not permitted")
+        real(self, new)
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    main([*argv, "outbox"])
+    err = capsys.readouterr().err
+    line = f"zen-tui: warning: {data} may be readable by other users"
+    assert err.count(line) == 1 and f"chmod 700 {data}" in err and "Traceback" not in err
