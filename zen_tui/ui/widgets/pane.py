@@ -15,6 +15,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot
+from zen_tui.text_safety import clean
+from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.item_list import ItemList
 
 PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
@@ -111,7 +113,7 @@ class ItemPane(Vertical):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
             style = "bold reverse" if n == self.active else ""
-            text.append(f" {section.title}{count} ", style=style)
+            text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
         if not self.sections:
             text.append(" no sections configured", style="italic")
@@ -125,9 +127,11 @@ class ItemPane(Vertical):
         badge = fresh.badge(self.clock()) if fresh else "local"
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
         if title != self.border_title:
-            self.border_title = title
-            self.border_subtitle = f"filter: {items.filter_text}" if items.filter_text else ""
-        tooltip = (fresh.reason if fresh else None) or badge
+            self.border_title = plain(title)
+        subtitle = plain(f"filter: {items.filter_text}" if items.filter_text else "")
+        if subtitle != self.border_subtitle:  # each keystroke, not only when the count changes
+            self.border_subtitle = subtitle
+        tooltip = plain((fresh.reason if fresh else None) or badge)  # a server's words: data
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         wanted = "-live"
