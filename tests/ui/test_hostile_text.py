@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in
+from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import BreakerChanged, RequestDone
@@ -248,3 +248,39 @@ async def test_o_opens_only_the_services_own_pages(url: str, why: str, monkeypat
         await pilot.pause()
         assert opened == []
         assert why in str(app.screen.query_one("#status").render())
+
+
+class FailingStart(FakeBackend):
+    async def start(self) -> None:
+        raise RuntimeError(f"Validation Failed: [/] {OSC52}")
+
+
+async def test_app_level_notifications_are_data_too() -> None:
+    """`could not start syncing: <server text>` is raised by the App, not a screen: what the
+    toast will render is the cleaned text, never parsed as markup."""
+    app = make_app(FailingStart())
+    async with app.run_test(size=(200, 40)) as pilot:
+        await app.workers.wait_for_complete()  # the start-up worker that raised
+        await pilot.pause()
+        assert app.is_running
+        assert notes(app) == ["could not start syncing: Validation Failed: [/] " + clean(OSC52)]
+        assert all(not n.markup for n in app._notifications)
+
+
+async def test_fuzz_rows_and_preview_with_random_hostile_mixes() -> None:
+    """Seeded random mixes of every case, plain words and unicode, one per item: walking the
+    list (rows, preview, status) never crashes and never shows a control character."""
+    payloads = mixed(seed=20261205, rounds=24)
+    backend = FakeBackend(items_per_section=len(payloads))
+    backend.items["prs:0:gh"] = tuple(
+        hostile(item, p) for item, p in zip(backend.items["prs:0:gh"], payloads, strict=True)
+    )
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in payloads:
+            await pilot.press("j")
+            await pilot.pause()
+            assert_inert(app)
+        assert app.is_running and backend.submitted == []
