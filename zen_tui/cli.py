@@ -46,6 +46,7 @@ from zen_tui.store import (
 )
 from zen_tui.store.notices import disk_full_seen, reset_disk_full, set_listener
 from zen_tui.store.rows import DiskFull, StoreFull
+from zen_tui.text_safety import SafeWriter
 
 log = logging.getLogger("zen_tui.cli")
 
@@ -372,6 +373,24 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run zen-tui; returns the exit status (the console script passes it to sys.exit)."""
+    with safe_output():
+        return _main(argv)
+
+
+@contextmanager
+def safe_output() -> Iterator[None]:
+    """Everything a command prints passes through text_safety.clean: server text (titles,
+    reasons, names, error messages) never reaches the terminal as an escape sequence."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = SafeWriter(sys.stdout)
+    sys.stderr = SafeWriter(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = parse_args(argv)
         return _run(args)

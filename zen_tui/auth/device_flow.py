@@ -9,6 +9,7 @@ or by cancelling the task that iterates; either stops polling at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import webbrowser
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ import httpx
 from zen_tui.auth.browser import Browser, try_open
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed, SlowedDown
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.web_links import refusal
+
+log = logging.getLogger(__name__)
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5.0  # RFC 8628 section 3.5
@@ -66,6 +70,18 @@ class DeviceFlow:
     def cancel(self) -> None:
         self._cancelled.set()
 
+    def _verification_uri(self, code: dict[str, Any]) -> str:
+        """The page the user is sent to (and the browser opened on). It comes from the
+        server, so a URI off GitHub's web host (file://, a look-alike phishing page) is
+        replaced by GitHub's own device page rather than shown or opened."""
+        default = f"{self.root_url}/login/device"
+        uri = str(code.get("verification_uri", default))
+        refused = refusal(uri, "github", self.root_url)
+        if refused:
+            log.warning("device flow: verification_uri ignored (%s); using %s", refused, default)
+            return default
+        return uri
+
     async def run(
         self,
     ) -> AsyncIterator[DeviceCodeShown | SlowedDown | DeviceToken | LoginFailed]:
@@ -76,7 +92,7 @@ class DeviceFlow:
             yield LoginFailed(_reason(code, "GitHub did not return a device code"))
             return
         expires_in = float(code.get("expires_in", 900))
-        uri = str(code.get("verification_uri", f"{self.root_url}/login/device"))
+        uri = self._verification_uri(code)
         yield DeviceCodeShown(str(code["user_code"]), uri, expires_in)
         await try_open(self.open_browser, uri)
         interval = float(code.get("interval", DEFAULT_INTERVAL))

@@ -19,12 +19,14 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.store import take_recovery_messages
 from zen_tui.sync.backend import ActionUpdated, Backend, SectionActivity, SectionUpdated
+from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.messages import BusEvent
@@ -88,6 +90,26 @@ class ZenApp(App[str | None]):
         self._user_keymap = dict(keymap or {})
         self._health_dirty = False
         self._cards_pending = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens' and widgets' too: theirs call this) carries data: a
+        server's error, a file name. Never parsed as markup, whatever the caller asks; its
+        control characters made visible."""
+        super().notify(
+            clean(message, multiline=True),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # --- start-up ---------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Provider
+from textual.markup import escape
 
+from zen_tui.text_safety import clean
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 
 
@@ -29,8 +31,9 @@ class ZenCommands(Provider):
                       partial(app.run_action, "health")))  # fmt: skip
         found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
         for account in getattr(app, "accounts", ()):
+            where = escape(clean(f"{account.service} · {account.base_url}"))  # help is markup
             found.append(
-                (f"Log in: {account.name}", f"{account.service} · {account.base_url}",
+                (f"Log in: {account.name}", where,
                  partial(app.action_login, account.name))  # type: ignore[attr-defined]
             )  # fmt: skip
         if not isinstance(self.screen, DashboardScreen):  # there, the `login` binding is listed

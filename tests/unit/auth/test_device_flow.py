@@ -108,3 +108,28 @@ async def test_expiring_tokens_keep_their_refresh_token_and_lifetime() -> None:
     token = states[-1]
     assert token == DeviceToken("ghu_abcdef123456", "", "ghr_x123456", 28800.0)
     assert "ghr_x123456" not in repr(token) and "ghu_abcdef123456" not in repr(token)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["file:///etc/passwd", "https://github.com.evil.example/login/device", "javascript:x()"],
+)
+async def test_a_verification_uri_off_githubs_web_host_is_never_shown_or_opened(
+    uri: str,
+) -> None:
+    """Issue 9.7: the server names the page the browser is opened on; only GitHub's own."""
+    opened: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/login/device/code":
+            return httpx.Response(200, json={**CODE, "verification_uri": uri})
+        return httpx.Response(200, json={"error": "access_denied"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        flow = DeviceFlow(
+            root_url="https://github.com", client_id="cid", scope="repo", http=http,
+            clock=FakeClock(), open_browser=lambda url: opened.append(url) or True,
+        )  # fmt: skip
+        states = [state async for state in flow.run()]
+    assert states[0] == DeviceCodeShown("WDJB-MJHT", "https://github.com/login/device", 900)
+    assert opened == ["https://github.com/login/device"]

@@ -21,11 +21,13 @@ from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, Sec
 from zen_tui.ui import triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
+from zen_tui.ui.safe import plain
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
+from zen_tui.web_links import refusal
 
 if TYPE_CHECKING:
     from zen_tui.ui.app import ZenApp
@@ -202,7 +204,7 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{self.zen.key_for('login')}: log in")
         if self._last_message:
             parts.append(self._last_message)
-        self.query_one("#status", Static).update(" · ".join(parts))
+        self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
 
     def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
         self._last_message = text
@@ -247,6 +249,11 @@ class DashboardScreen(Screen[None]):
         item = self.pane.list.cursor_item
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
+            return
+        account = next((a for a in self.zen.accounts if a.name == item.account), None)
+        refused = refusal(item.url, item.service, account.base_url if account else None)
+        if refused:  # the URL is the server's: only its own web pages, never file:// & co
+            self._say(refused, "warning")
             return
         if open_in_browser(self.app, item.url):
             self._say(f"opened {item.url}", notify=False)

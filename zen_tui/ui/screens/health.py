@@ -12,7 +12,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
+from zen_tui.text_safety import clean
 from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.safe import plain
 
 
 def _clock(at: float) -> str:
@@ -50,7 +52,7 @@ class HealthScreen(Screen[None]):
         with Horizontal(id="sparks"):
             for service in self.model.services:
                 with Vertical(classes="spark-box") as box:
-                    box.border_title = service
+                    box.border_title = plain(service)
                     yield Label("latency", classes="dim")
                     yield Sparkline([], id=f"lat-{service}")
                     yield Label("requests/s")
@@ -87,9 +89,9 @@ class HealthScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for ep in sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint)):
-            table.add_row(
-                ep.service, ep.method, ep.endpoint, str(ep.count),
-                Text(str(ep.errors), style="red" if ep.errors else ""),
+            table.add_row(  # Text cells: a str cell would be parsed as markup
+                Text(clean(ep.service)), Text(clean(ep.method)), Text(clean(ep.endpoint)),
+                str(ep.count), Text(str(ep.errors), style="red" if ep.errors else ""),
                 str(ep.last_status or "-"), _ms(ep.percentile(0.5)), _ms(ep.percentile(0.95)),
             )  # fmt: skip
 
@@ -97,14 +99,16 @@ class HealthScreen(Screen[None]):
         breakers = Text()
         for t in reversed(self.model.breaker_log):
             colour = {"open": "red", "half-open": "yellow"}.get(t.new, "green")
-            breakers.append(f"{_clock(t.at)} {t.name}: {t.old} → ", style="dim")
+            breakers.append(f"{_clock(t.at)} {clean(t.name)}: {t.old} → ", style="dim")
             breakers.append(f"{t.new}\n", style=colour)
         self.query_one("#breakers", Static).update(breakers or Text("no transitions", "dim"))
         errors = Text()
         for e in reversed(self.model.errors):
-            errors.append(f"{_clock(e.at)} {e.service}/{e.account} ", style="dim")
-            errors.append(f"{e.method} {e.endpoint} ")
-            errors.append(f"{error_status(e.status)} x{e.attempts}: {e.error}\n", style="red")
+            errors.append(f"{_clock(e.at)} {clean(e.service)}/{clean(e.account)} ", style="dim")
+            errors.append(clean(f"{e.method} {e.endpoint} "))
+            errors.append(
+                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}\n", style="red"
+            )
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
 
 

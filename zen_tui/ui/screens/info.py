@@ -10,6 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+from zen_tui.text_safety import clean
+
 DEMO_RESULT = "demo"  # ZenApp's return value when the user asks for the demo
 
 
@@ -33,8 +35,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Keys", style="bold", no_wrap=True)
         table.add_column("Action")
         table.add_column("Binding id (keymap)", style="dim", no_wrap=True)
-        for binding_id, keys, description in self.rows:
-            table.add_row(keys, description, binding_id)
+        for binding_id, keys, description in self.rows:  # keys come from the user's keymap
+            table.add_row(Text(clean(keys)), Text(clean(description)), Text(clean(binding_id)))
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys · esc closes · remap by id in the config keymap"
             yield Static(table)

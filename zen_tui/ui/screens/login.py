@@ -30,7 +30,10 @@ from zen_tui.auth.states import (
     WaitingForBrowser,
 )
 from zen_tui.config import AccountConfig
+from zen_tui.text_safety import clean
 from zen_tui.ui.browser import open_in_browser
+from zen_tui.ui.safe import plain
+from zen_tui.web_links import refusal
 
 FlowFactory = Callable[[AccountConfig, str, str | None], LoginFlow]
 
@@ -107,7 +110,10 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         )
 
     def _account_options(self) -> list[Option]:
-        return [Option(f"{a.name}  ({a.service} · {a.base_url})", id=a.name) for a in self.accounts]
+        return [  # the config's words: data, never markup
+            Option(plain(f"{a.name}  ({a.service} · {a.base_url})"), id=a.name)
+            for a in self.accounts
+        ]
 
     def on_mount(self) -> None:
         names = [a.name for a in self.accounts]
@@ -182,12 +188,12 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
     def _show(self, state: LoginState) -> None:
         if isinstance(state, DeviceCodeShown):
-            self._open(state.verification_uri)
-            text = Text.assemble(
+            self._open(state.verification_uri, from_server=True)
+            text = Text.assemble(  # the server's uri and code: Text (not markup), cleaned
                 "Enter this code at ",
-                (state.verification_uri, "underline"),
+                (clean(state.verification_uri), "underline"),
                 ":\n\n    ",
-                (state.user_code, "bold reverse"),
+                (clean(state.user_code), "bold reverse"),
                 f"\n\nwaiting for your approval (expires in {state.expires_in / 60:.0f} min)",
             )
             self.query_one("#login-state", Static).update(text)
@@ -195,7 +201,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             opened = self._open(state.url)
             lead = "waiting for the browser" if opened else "open this URL on this machine"
             self.query_one("#login-state", Static).update(
-                Text.assemble(f"{lead}:\n", (state.url, "underline"))
+                Text.assemble(f"{lead}:\n", (clean(state.url), "underline"))
             )
         elif isinstance(state, SlowedDown):
             self.notify(f"the server asked to poll every {state.interval:.0f}s")
@@ -205,11 +211,20 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             who = f" as {state.username}" if state.username else ""
             self._say(f"logged in to {state.account}{who}")
 
-    def _open(self, url: str) -> bool:
+    def _open(self, url: str, from_server: bool = False) -> bool:
+        """Open `url`. The device flow's comes from the server: only if it is the service's
+        own web page (the OAuth URL is built here, from the config)."""
+        account = self.account
+        if from_server and account is not None:
+            refused = refusal(url, account.service, account.base_url)
+            if refused:
+                self.notify(refused, severity="warning")
+                return False
         return open_in_browser(self.app, url)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.query_one("#login-state", Static).update(Text(text, style="red" if error else ""))
+        shown = Text(clean(text, multiline=True), style="red" if error else "")  # server reasons
+        self.query_one("#login-state", Static).update(shown)
 
     def action_cancel(self) -> None:
         if self.flow is not None:

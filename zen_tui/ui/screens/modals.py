@@ -17,6 +17,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 
+from zen_tui.text_safety import clean
+from zen_tui.ui.safe import plain, with_markup
+
 _CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
@@ -37,8 +40,8 @@ class InputModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.prompt)
-            yield Input(placeholder=self.placeholder)
+            yield Label(plain(self.prompt, multiline=True))  # prompts quote item keys: data
+            yield Input(placeholder=clean(self.placeholder))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -67,7 +70,9 @@ class EditorModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.prompt}   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
+            yield Label(
+                with_markup(self.prompt, "   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
+            )
             yield TextArea()
 
     def action_send(self) -> None:
@@ -111,7 +116,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.question}\n\n[b]y[/]es / [b]n[/]o")
+            yield Label(with_markup(self.question, "\n\n[b]y[/]es / [b]n[/]o"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -127,8 +132,8 @@ class PickerModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.prompt)
-            yield OptionList(*self.choices)
+            yield Label(plain(self.prompt, multiline=True))
+            yield OptionList(*(plain(c) for c in self.choices))  # a server's names: data
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])

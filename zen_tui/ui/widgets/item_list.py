@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zen_tui.models import ActionState, Issue, Item, Message, PullRequest
+from zen_tui.text_safety import clean
 
 _CHECK = {"success": "✓", "failure": "✗", "pending": "…"}
 _REVIEW = {"approved": "approved", "changes_requested": "changes", "review_required": "review"}
@@ -292,7 +293,7 @@ class ItemList(ScrollView, can_focus=True):
             if y == 0:
                 text = self.empty_text if not self._filter else f"no match for {self._filter!r}"
                 style = base + self.get_component_rich_style("item-list--empty")
-                return Strip([Segment(_fit(" " + text, width), style)], width)
+                return Strip([Segment(_fit(" " + clean(text), width), style)], width)
             return Strip.blank(width, base)
         if index >= len(self._rows):
             return Strip.blank(width, base)
@@ -312,11 +313,11 @@ class ItemList(ScrollView, can_focus=True):
         meta_w = min(34, max(0, width // 3))
         title_w = max(0, width - 2 - key_w - meta_w - len(badge) - 2)
         key_style, meta_style = self._part("key"), self._part("meta")
-        segments = [
+        segments = [  # Segments are never parsed as markup; clean() stops terminal escapes
             Segment(mark, style),
-            Segment(_fit(row_key(item), key_w) + " ", base + key_style + row),
-            Segment(_fit(item.title, title_w) + " ", style),
-            Segment(_fit(meta(item), meta_w), base + meta_style + row),
+            Segment(_fit(clean(row_key(item)), key_w) + " ", base + key_style + row),
+            Segment(_fit(clean(item.title), title_w) + " ", style),
+            Segment(_fit(clean(meta(item)), meta_w), base + meta_style + row),
         ]
         if badge:
             segments.append(Segment(badge, base + badge_style + row))
@@ -329,7 +330,7 @@ class ItemList(ScrollView, can_focus=True):
         klass = {ActionState.DONE: "done", ActionState.FAILED: "failed"}.get(row.state, "pending")
         text = f" {row.kind} {_STATE_MARK[row.state]}"
         if row.state == ActionState.FAILED and row.reason:
-            text += f": {row.reason[:30]}"
+            text += f": {clean(row.reason)[:30]}"
         return text, self._part(klass)
 
     def _part(self, name: str) -> Style:

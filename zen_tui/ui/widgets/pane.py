@@ -16,6 +16,8 @@ from textual.widgets import Input, Static
 
 from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot, format_age
 from zen_tui.sync.backend import Activity
+from zen_tui.text_safety import clean
+from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.item_list import ItemList
 
 PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
@@ -140,7 +142,7 @@ class ItemPane(Vertical):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
             style = "bold reverse" if n == self.active else ""
-            text.append(f" {section.title}{count} ", style=style)
+            text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
         if not self.sections:
             text.append(f" {NO_SECTIONS}", style="italic")
@@ -154,9 +156,11 @@ class ItemPane(Vertical):
         badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
         if title != self.border_title:
-            self.border_title = title
-            self.border_subtitle = f"filter: {items.filter_text}" if items.filter_text else ""
-        tooltip = (fresh.reason if fresh else None) or badge
+            self.border_title = plain(title)
+        subtitle = plain(f"filter: {items.filter_text}" if items.filter_text else "")
+        if subtitle != self.border_subtitle:  # each keystroke, not only when the count changes
+            self.border_subtitle = subtitle
+        tooltip = plain((fresh.reason if fresh else None) or badge)  # a server's words: data
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         wanted = "-live"

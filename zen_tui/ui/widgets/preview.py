@@ -14,28 +14,31 @@ from textual.widgets import Static
 
 from zen_tui.models import Issue, Item, Message, PullRequest, format_age
 from zen_tui.sync.backend import ItemDetail
+from zen_tui.text_safety import clean
 
 _STATUS_STYLE = {"success": "green", "failure": "red", "pending": "yellow"}
 GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
 
 
 def render_detail(item: Item, detail: ItemDetail | None, note: str = "") -> Text:
-    """`note` says why this is not a fresh copy: `cached 2m (github: offline)`."""
+    """Every string here is server data: appended as plain Text (never markup), cleaned of
+    terminal controls; bodies and comments keep their newlines and tabs. `note` says why
+    this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
-    text.append(f"{item.key}\n", style="bold")
-    text.append(f"{item.title}\n", style="bold underline")
-    text.append(_summary(item) + "\n\n", style="dim")
+    text.append(f"{clean(item.key)}\n", style="bold")
+    text.append(f"{clean(item.title)}\n", style="bold underline")
+    text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
-        text.append(f"{note}\n\n", style="yellow")
+        text.append(f"{clean(note)}\n\n", style="yellow")
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
-        text.append((_own_text(item) or "(no description)") + "\n")
+        text.append(clean(_own_text(item) or "(no description)", multiline=True) + "\n")
         return text
     if detail.error:
-        text.append(f"partial: {dedupe_errors(detail.error)}\n\n", style="yellow")
-    text.append((detail.body or "(no description)") + "\n")
+        text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style="yellow")
+    text.append(clean(detail.body or "(no description)", multiline=True) + "\n")
     if detail.extra.get("mergeable"):
-        text.append(f"\nmergeable: {detail.extra['mergeable']}\n")
+        text.append(f"\nmergeable: {clean(str(detail.extra['mergeable']))}\n")
     _section(text, "Checks", [f"{n}: {s}" for n, s in detail.checks])
     _section(text, "Reviews", [f"{a}: {s}" for a, s in detail.reviews])
     title = "Thread" if isinstance(item, Message) else "Comments"
@@ -50,7 +53,7 @@ def _section(text: Text, title: str, lines: list[str]) -> None:
     text.append(f"\n{title}\n", style="bold")
     for line in lines:
         status = line.rsplit(": ", 1)[-1].lower()
-        text.append(f"  {line}\n", style=_STATUS_STYLE.get(status, ""))
+        text.append(f"  {clean(line, multiline=True)}\n", style=_STATUS_STYLE.get(status, ""))
 
 
 def _own_text(item: Item) -> str:

@@ -1,0 +1,286 @@
+"""Hostile text through every widget (issue 9, points 1 and 2): markup, `[@click=...]`,
+unbalanced tags, Rich link syntax and terminal escapes from a server, a config or a file are
+shown literally, crash nothing, trigger nothing, and never reach the terminal as controls.
+
+What is checked is what the terminal gets: the screen's rendered strips (toasts included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
+from zen_tui.auth.states import DeviceCodeShown, LoginFailed
+from zen_tui.config import AccountConfig
+from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.models import ActionState, Freshness, FreshnessState, Issue, Item, Snapshot
+from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.text_safety import clean
+from zen_tui.ui.app import ZenApp
+from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
+from zen_tui.ui.screens.login import LoginScreen
+from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
+from zen_tui.ui.widgets.pane import ItemPane
+
+from .conftest import ScriptedFlow, make_app, notes
+
+HOSTILE = " ".join(ALL)
+SHOWN = clean(HOSTILE)  # what the terminal should show instead: the same text, escapes visible
+
+
+def screen_text(app: ZenApp) -> str:
+    """What the terminal shows now: the current screen's composited strips, toasts included."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def assert_inert(app: ZenApp, *expected: str) -> str:
+    text = screen_text(app)
+    assert not forbidden_in(text), sorted(map(hex, map(ord, forbidden_in(text))))
+    for literal in expected:
+        assert literal in text, (literal, text)
+    return text
+
+
+def hostile(item: Item, payload: str = HOSTILE) -> Item:
+    changes: dict[str, Any] = {"title": payload}
+    if isinstance(item, Issue):
+        changes |= {"status": payload[:40], "assignee": payload, "labels": (payload,)}
+    elif item.service == "github":
+        changes |= {"author": payload, "labels": (payload,), "body": payload}
+    else:
+        changes |= {"author": payload, "channel": payload, "text": payload}
+    return replace(item, **changes)  # type: ignore[arg-type]
+
+
+class HostileBackend(FakeBackend):
+    """The FakeBackend with every server string replaced by hostile text."""
+
+    def __init__(self, payload: str = HOSTILE, **kwargs: Any) -> None:
+        sections = [replace(s, title=f"{s.title} {payload[:60]}") for s in DEFAULT_SECTIONS]
+        super().__init__(sections, items_per_section=3, **kwargs)
+        self.payload = payload
+        self.items = {
+            sid: tuple(hostile(i, payload) for i in its) for sid, its in self.items.items()
+        }
+
+    async def details(self, item: Item) -> ItemDetail:
+        p = self.payload
+        return ItemDetail(item.id, body=f"{p}\nsecond line\n\t{p}", checks=((p, "failure"),),
+                          reviews=((p, p),), comments=((p, p),), transitions=(p, "Done"),
+                          extra={"mergeable": p}, error=p)  # fmt: skip
+
+    async def refresh(self, section_id: str | None = None) -> None:
+        raise RuntimeError(self.payload)
+
+    def fail(self, reason: str, item_id: str = "gh:x#1") -> None:
+        self.publish(ActionUpdated(service="github", account="gh", action_id="a1",
+                                   item_id=item_id, kind="approve", state=ActionState.FAILED,
+                                   reason=reason, at=FROZEN_NOW))  # fmt: skip
+
+
+async def test_a_click_link_in_a_server_error_is_text_and_clicking_it_sends_nothing() -> None:
+    """The issue's reproduction: a 422's message in the status line and a notification."""
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(240, 40)) as pilot:
+        await pilot.pause()
+        backend.publish(ActionUpdated(service="github", account="gh", action_id="a1",
+                                      item_id="gh:x#1", kind="label", state=ActionState.FAILED,
+                                      reason=CLICK, at=FROZEN_NOW))  # fmt: skip
+        await pilot.pause()
+        status = app.screen.query_one("#status")
+        x = str(status.render()).index("click here") + 2  # where the link would be
+        await pilot.click("#status", offset=(status.content_region.x - status.region.x + x, 0))
+        await pilot.pause()
+        assert backend.submitted == []  # on main: [approve on the PR under the cursor]
+        assert app.is_running
+        assert CLICK in str(status.render())  # the tags are there, as text
+        assert CLICK in assert_inert(app)  # in the status line and in the toast
+
+
+@pytest.mark.parametrize("payload", MARKUP)
+async def test_malformed_markup_from_a_server_crashes_nothing(payload: str) -> None:
+    """Unbalanced `[/]` in an error raised MarkupError and ended the app (exit 1)."""
+    backend = HostileBackend(payload)
+    app = make_app(backend)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.pause()
+        backend.fail(payload)  # status line, row badge, notification
+        await pilot.press("R")  # refresh raises the payload: status line and notification
+        stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # the pane's reason
+        backend.publish(SectionUpdated(service="github", account="gh", section_id="prs:0:gh",
+                                       snapshot=Snapshot(backend.items["prs:0:gh"], stale),
+                                       at=FROZEN_NOW))  # fmt: skip
+        await pilot.pause()
+        assert app.is_running
+        assert payload in assert_inert(app)
+        status = str(app.screen.query_one("#status").render())
+        assert f"({payload})" in status and f"refresh failed: {payload}" in status
+        pane = app.screen.query_one("#pane-prs", ItemPane)
+        assert pane.tooltip == payload  # the reason, as text (it renders on hover)
+
+
+async def test_rows_preview_status_and_toasts_show_hostile_text_inert() -> None:
+    backend = HostileBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(240, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the preview, with the hostile detail
+        await pilot.pause()
+        text = assert_inert(app, "␛]52;c;", "␛[2J", "[@click=screen.triage('approve')]")
+        assert "invoice_\ufffdgnp.exe" in text  # the RLO made visible, not obeyed
+        preview = str(app.screen.query_one("#preview-body").render())
+        assert "second line" in preview and clean(OSC52) in preview
+        backend.fail(HOSTILE)
+        await pilot.press("R")
+        await pilot.pause()
+        assert_inert(app)
+        await pilot.press("slash", *"[/]")  # the user's own filter text, in the border
+        await pilot.pause()
+        assert app.is_running and "filter: [/]" in assert_inert(app)
+        assert backend.submitted == []
+
+
+async def test_health_screen_shows_server_errors_and_endpoints_inert() -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        for payload in ALL:
+            backend.publish(RequestDone(service="github", account="gh", method="GET",
+                                        endpoint=f"/repos/{payload}", status=422, latency=0.1,
+                                        cache="miss", attempts=1, error=payload,
+                                        at=FROZEN_NOW))  # fmt: skip
+        backend.publish(BreakerChanged(service="github", account="gh", name=f"github:{CLICK}",
+                                       old="closed", new="open", at=FROZEN_NOW))  # fmt: skip
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.is_running
+        assert_inert(app, "[/]", "␛]52;c;", "[link=https://evil.example/]docs[/link]")
+
+
+@pytest.mark.parametrize("key", ["l", "x", "c", "t"])
+async def test_modals_quote_hostile_keys_and_names_literally(key: str) -> None:
+    backend = HostileBackend()
+    backend.items = {
+        sid: tuple(replace(i, key=f"{i.key}{CLICK}{OSC52}") for i in its)
+        for sid, its in backend.items.items()
+    }
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        if key == "t":  # transitions are Jira's: the issues pane, its Jira section
+            await pilot.press("tab", "right_square_bracket")
+        await pilot.press(key)
+        await pilot.pause()
+        modal = (InputModal, ConfirmModal, EditorModal, PickerModal)
+        assert isinstance(app.screen, modal), app.screen
+        assert_inert(app, "[@click=screen.triage('approve')]", "␛]52;c;")
+        if key == "t":  # the picked name is sent as the server gave it
+            await pilot.press("enter")
+            await pilot.pause()
+            assert backend.submitted[-1][0].params["transition"] == HOSTILE
+
+
+DEVICE = DeviceCodeShown(user_code=f"AB[/]{OSC52}", verification_uri=f"file:///etc/{CLICK}",
+                         expires_in=900)  # fmt: skip
+FAILED = LoginFailed(f"GitHub says {HOSTILE}")
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        (DEVICE, ["AB[/]␛]52;c;", "[@click=screen.triage("]),
+        (FAILED, ["login failed: GitHub says", "[/link] and [", "invoice_\ufffdgnp.exe"]),
+    ],
+)
+async def test_login_screen_shows_config_and_server_text_inert(state: Any, shown: list) -> None:
+    account = AccountConfig("gh", "github", f"https://api.github.com/{CLICK}")
+    opened: list[str] = []
+    app = make_app(FakeBackend(), accounts=[account], login_flow=ScriptedFlow(state))
+    app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        app.action_login()
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert_inert(app, "[@click=screen.triage('approve')]click here to retry[/])")
+        await pilot.press("enter", "enter")  # the account, then the device flow
+        await pilot.pause()
+        assert app.is_running
+        assert_inert(app, *shown)
+        assert opened == []  # a file:// verification URI is never opened
+        if state is DEVICE:
+            assert notes(app)[-1].startswith("refused to open")
+
+
+async def test_a_hostile_keymap_is_listed_literally_in_help() -> None:
+    app = make_app(FakeBackend(), keymap={"approve": "[/]", "merge": "[@click=app.quit]"})
+    async with app.run_test(size=(120, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.is_running and type(app.screen).__name__ == "HelpScreen"
+        assert_inert(app, "[/]")
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("file:///etc/passwd", "refused to open a file link: only https links are opened"),
+        ("https://evil.example/login", "refused to open a link to evil.example: not github's"),
+    ],
+)
+async def test_o_opens_only_the_services_own_pages(url: str, why: str, monkeypatch) -> None:
+    """Issue 9.7: `o` opened any URL the server gave, file:///etc/passwd included."""
+    monkeypatch.setenv("DISPLAY", ":0")  # a browser would be available
+    backend = FakeBackend()
+    backend.items["prs:0:gh"] = (replace(backend.items["prs:0:gh"][0], url=url),)
+    opened: list[str] = []
+    app = make_app(backend, accounts=[AccountConfig("gh", "github", "https://api.github.com")])
+    app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert opened == []
+        assert why in str(app.screen.query_one("#status").render())
+
+
+class FailingStart(FakeBackend):
+    async def start(self) -> None:
+        raise RuntimeError(f"Validation Failed: [/] {OSC52}")
+
+
+async def test_app_level_notifications_are_data_too() -> None:
+    """`could not start syncing: <server text>` is raised by the App, not a screen: what the
+    toast will render is the cleaned text, never parsed as markup."""
+    app = make_app(FailingStart())
+    async with app.run_test(size=(200, 40)) as pilot:
+        await app.workers.wait_for_complete()  # the start-up worker that raised
+        await pilot.pause()
+        assert app.is_running
+        assert notes(app) == ["could not start syncing: Validation Failed: [/] " + clean(OSC52)]
+        assert all(not n.markup for n in app._notifications)
+
+
+async def test_fuzz_rows_and_preview_with_random_hostile_mixes() -> None:
+    """Seeded random mixes of every case, plain words and unicode, one per item: walking the
+    list (rows, preview, status) never crashes and never shows a control character."""
+    payloads = mixed(seed=20261205, rounds=24)
+    backend = FakeBackend(items_per_section=len(payloads))
+    backend.items["prs:0:gh"] = tuple(
+        hostile(item, p) for item, p in zip(backend.items["prs:0:gh"], payloads, strict=True)
+    )
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in payloads:
+            await pilot.press("j")
+            await pilot.pause()
+            assert_inert(app)
+        assert app.is_running and backend.submitted == []

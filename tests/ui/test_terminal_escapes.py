@@ -1,0 +1,112 @@
+"""The real dashboard in a real terminal (tmux): a Slack message carrying OSC 52 (write the
+clipboard) and `ESC [ 2 J` is shown as visible text and obeyed by nothing (issue 9, point 2).
+
+tmux is the terminal here: with `set-clipboard on` it turns an application's OSC 52 into a
+paste buffer, so an escape that got through leaves a buffer behind. Skipped without tmux.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.hostile_text import CLEAR
+from zen_tui import paths
+from zen_tui.models import Message, PullRequest
+from zen_tui.store import Store
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# OSC 52 first and short, so the whole sequence fits in the row's title column.
+OSC52 = "\x1b]52;c;" + base64.b64encode(b"pwned").decode() + "\x07"
+TITLE = f"{OSC52}Validation Failed {CLEAR} and invoice_\u202egnp.exe"
+CONFIG = """\
+[[accounts]]
+name = "gh"
+service = "github"
+base_url = "http://127.0.0.1:9"
+
+[[accounts]]
+name = "team"
+service = "slack"
+base_url = "http://127.0.0.1:9/api"
+
+[[sections]]
+pane = "prs"
+title = "Mine"
+account = "gh"
+query = "is:pr"
+
+[[sections]]
+pane = "messages"
+title = "Dev"
+account = "team"
+channels = ["#dev"]
+"""
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
+)
+
+
+def _data_dir(tmp_path: Path) -> list[str]:
+    """Config (loopback base URLs, nothing reachable: no network) and a store holding one
+    hostile message and one hostile PR, painted from disk at start."""
+    (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    common = {"title": TITLE, "updated_at": "2026-01-01T00:00:00Z"}
+    msg = Message(id="team:C1:1.0", account="team", service="slack", key="C1:1.0",
+                  url="https://x.slack.com/archives/C1/p10", channel="#dev", author="mallory",
+                  text=TITLE, ts="1.0", **common)  # fmt: skip
+    pr = PullRequest(id="gh:o/r#1", account="gh", service="github", key="o/r#1",
+                     url="https://github.com/o/r/pull/1", author="mallory", body=TITLE,
+                     **common)  # fmt: skip
+    store = Store.open(paths.store_path(data))
+    try:
+        store.save_section("messages:0:team", [msg], time.time())
+        store.save_section("prs:0:gh", [pr], time.time())
+    finally:
+        store.close()
+    return ["--config", str(tmp_path / "c.toml"), "--data-dir", str(data)]
+
+
+def _tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+                          timeout=20, check=False)  # fmt: skip
+
+
+def test_the_dashboard_shows_escapes_and_the_terminal_obeys_none(tmp_path: Path) -> None:
+    argv = _data_dir(tmp_path)
+    socket = f"zen-hostile-{os.getpid()}"
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -s set-clipboard on\n")  # OSC 52 from a program -> a paste buffer
+    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO_ROOT} TERM=xterm-256color"  # tmux sizes it
+    command = f"{env} {sys.executable} -m zen_tui {' '.join(argv)}"
+    started = subprocess.run(
+        ["tmux", "-L", socket, "-f", str(conf), "new-session", "-d", "-x", "200", "-y", "50",
+         command],
+        capture_output=True, text=True, timeout=20, check=False,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    try:
+        screen = ""
+        deadline = time.monotonic() + 60
+        while "invoice_" not in screen and time.monotonic() < deadline:  # the preview is up
+            screen = _tmux(socket, "capture-pane", "-p").stdout
+            time.sleep(0.2)  # polling the real terminal for the first paint: no event to await
+        buffers = _tmux(socket, "list-buffers").stdout
+        assert buffers == "", f"OSC 52 wrote tmux's paste buffer: {buffers!r}"
+        assert "␛]52;c;" in screen and "␛[2J" in screen, screen  # shown, as text
+        assert "invoice_\ufffdgnp.exe" in screen
+        styled = _tmux(socket, "capture-pane", "-p", "-e").stdout  # with the cells' escapes
+        assert "\x1b]" not in styled  # no OSC held by the terminal (SGR colours are fine)
+        assert "\u202e" not in styled and "\x07" not in styled
+    finally:
+        _tmux(socket, "kill-server")
