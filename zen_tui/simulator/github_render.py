@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,10 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha_of(*parts: object) -> str:
+    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
 
 
 def node_id(kind: str, ident: int) -> str:
@@ -393,22 +398,11 @@ class Renderer:
         }
 
     def combined_status(self, item: Item, ref: str) -> dict[str, Any]:
+        """A repository without commit statuses (Actions only) says "pending" and lists none."""
         api = f"{self.repo_url(item.repo)}/commits/{ref}/status"
-        statuses = [
-            {
-                "id": item.id,
-                "node_id": node_id("StatusContext", item.id),
-                "state": item.check_state,
-                "context": "ci/tests",
-                "description": f"Tests {item.check_state}",
-                "target_url": f"https://ci.example.invalid/{item.repo.name}/{item.number}",
-                "created_at": iso(item.updated),
-                "updated_at": iso(item.updated),
-                "url": f"{self.repo_url(item.repo)}/statuses/{ref}",
-            }
-        ]
+        statuses = [self._status(item, ref)] if item.statuses else []
         return {
-            "state": item.check_state,
+            "state": item.check_state if statuses else "pending",
             "statuses": statuses,
             "sha": ref,
             "total_count": len(statuses),
@@ -417,21 +411,82 @@ class Renderer:
             "url": api,
         }
 
-    def check_runs(self, item: Item, ref: str) -> dict[str, Any]:
-        done = item.check_state != "pending"
-        run = {
+    def _status(self, item: Item, ref: str) -> dict[str, Any]:
+        return {
             "id": item.id,
-            "head_sha": ref,
-            "node_id": node_id("CheckRun", item.id),
-            "name": "tests",
-            "status": "completed" if done else "in_progress",
-            "conclusion": item.check_state if done else None,
-            "started_at": iso(item.updated),
-            "completed_at": iso(item.updated) if done else None,
-            "url": f"{self.repo_url(item.repo)}/check-runs/{item.id}",
-            "html_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+            "node_id": node_id("StatusContext", item.id),
+            "avatar_url": "https://avatars.githubusercontent.com/u/9919?v=4",
+            "state": item.check_state,
+            "context": "ci/tests",
+            "description": f"Tests {item.check_state}",
+            "target_url": f"https://ci.example.invalid/{item.repo.name}/{item.number}",
+            "created_at": iso(item.updated),
+            "updated_at": iso(item.updated),
+            "url": f"{self.repo_url(item.repo)}/statuses/{ref}",
         }
-        return {"total_count": 1, "check_runs": [run]}
+
+    def check_run_list(self, item: Item, ref: str) -> list[dict[str, Any]]:
+        """The head commit's check runs: none where the repository has no Actions."""
+        if not item.check_runs:
+            return []
+        done = item.check_state != "pending"
+        return [
+            {
+                "id": item.id,
+                "head_sha": ref,
+                "node_id": node_id("CheckRun", item.id),
+                "external_id": "",
+                "name": "tests",
+                "status": "completed" if done else "in_progress",
+                "conclusion": item.check_state if done else None,
+                "started_at": iso(item.updated),
+                "completed_at": iso(item.updated) if done else None,
+                "url": f"{self.repo_url(item.repo)}/check-runs/{item.id}",
+                "html_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+                "details_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+            }
+        ]
+
+    def commit(self, item: Item, ref: str) -> dict[str, Any]:
+        """GET /repos/{o}/{r}/commits/{ref}: the PR's head commit (`commit` schema)."""
+        api = f"{self.repo_url(item.repo)}/commits/{ref}"
+        when = iso(item.updated)
+        person = {"name": item.user, "email": f"{item.user}@example.invalid", "date": when}
+        tree = sha_of("tree", ref)
+        parent = sha_of("parent", ref)
+        return {
+            "url": api,
+            "sha": ref,
+            "node_id": node_id("Commit", item.id),
+            "html_url": f"{HTML}/{item.repo.full_name}/commit/{ref}",
+            "comments_url": f"{api}/comments",
+            "commit": {
+                "url": f"{self.repo_url(item.repo)}/git/commits/{ref}",
+                "author": person,
+                "committer": person,
+                "message": item.title,
+                "comment_count": 0,
+                "tree": {"sha": tree, "url": f"{self.repo_url(item.repo)}/git/trees/{tree}"},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "payload": None,
+                    "signature": None,
+                    "verified_at": None,
+                },
+            },
+            "author": self.user(item.user),
+            "committer": self.user(item.user),
+            "parents": [
+                {
+                    "sha": parent,
+                    "url": f"{self.repo_url(item.repo)}/commits/{parent}",
+                    "html_url": f"{HTML}/{item.repo.full_name}/commit/{parent}",
+                }
+            ],
+            "stats": {"additions": 10, "deletions": 3, "total": 13},
+            "files": [],
+        }
 
     # ---- webhook payloads (octokit-webhooks shapes) ----
     def _event(self, item: Item, action: str, sender: str = "me") -> dict[str, Any]:
