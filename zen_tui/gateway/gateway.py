@@ -43,7 +43,7 @@ from .events import (
 )
 from .limiter import Priority, ScopedLimiter, TokenTimeout
 from .metrics import MetricsRegistry
-from .profiles import MUTATING, profile_for
+from .profiles import profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -342,7 +342,7 @@ class Gateway:
                 self._publish(WaitingForToken, scope=call.scope, wait=bucket.wait_time())
                 await bucket.take(call.priority, call.deadline)
             window = self._limiter.window
-            if window is not None and call.method in MUTATING:
+            if window is not None and self._profile.creates(call.method, call.path):
                 await window.take(call.deadline)
         except TokenTimeout as exc:
             raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None
