@@ -68,7 +68,7 @@ async def test_search_returns_pr_rows_and_spends_points(gh, sim: GitHubSim) -> N
 
 
 async def test_errors_come_back_as_200_with_what_could_be_resolved(gh, sim: GitHubSim) -> None:
-    bad_field = await _gql(gh, "{ search(query: \"is:pr\", type: ISSUE, first: 1) { nope } }")
+    bad_field = await _gql(gh, '{ search(query: "is:pr", type: ISSUE, first: 1) { nope } }')
     assert bad_field.status_code == 200
     assert "nope" in bad_field.json()["errors"][0]["message"]
     assert "data" not in bad_field.json()
@@ -114,9 +114,9 @@ async def test_reviews_past_the_first_page(gh, sim: GitHubSim) -> None:
     body = (await _gql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
     row = _node(body, pr.number)
     assert row["reviewDecision"] == "APPROVED"
-    assert {"author": {"login": "alice"}, "state": "APPROVED"} in row[
-        "latestOpinionatedReviews"
-    ]["nodes"]
+    assert {"author": {"login": "alice"}, "state": "APPROVED"} in row["latestOpinionatedReviews"][
+        "nodes"
+    ]
 
 
 async def test_actions_only_repository_has_check_runs_and_no_statuses(gh, sim: GitHubSim) -> None:
