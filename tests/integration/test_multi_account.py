@@ -22,7 +22,7 @@ async def test_two_github_accounts_sync_independently(sim, tmp_path) -> None:
     try:
         snapshots = await engine.sync_once()
         caches = {
-            n: wired.gateways[n]._cache.keys("issue_details") for n in ("github", "github-work")
+            n: wired.gateways[n]._cache.keys("listing") for n in ("github", "github-work")
         }
     finally:
         await engine.stop()

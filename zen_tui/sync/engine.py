@@ -40,6 +40,8 @@ CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
+# Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
+KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 
 
@@ -270,6 +272,9 @@ class SyncEngine:
         if delta:  # the store holds the last full picture; the answer only what changed
             items = _merge(self.store.load_section(section.id)[0], items)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
+            # A part it could not refresh (a PR's checks, say) keeps what the store showed.
+            stored = {item.id: item for item in self.store.load_section(section.id)[0]}
+            items = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in items]
             return freshness.cached(items, result.fetched_at, result.stale_error)
         if delta:
             self.store.upsert_items(section.id, result.items, result.fetched_at)
@@ -382,15 +387,15 @@ def _merge(old: Sequence[Item], new: list[Item]) -> list[Item]:
     return sorted(by_id.values(), key=lambda i: i.updated_at, reverse=True)
 
 
-def _keep_known(old: Item | None, new: Item) -> Item:
+def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:
     """A webhook payload lacks some of what the listing had (check status, review decision,
     mergeability): those fields, when unset in the new copy, keep the old copy's value."""
     if old is None or type(old) is not type(new):
         return new
     kept = {
         name: getattr(old, name)
-        for name in KEEP_IF_MISSING
-        if getattr(new, name, 0) is None and getattr(old, name) is not None
+        for name in names
+        if getattr(new, name, 0) in (None, ()) and getattr(old, name) not in (None, ())
     }
     return dataclasses.replace(new, **kept) if kept else new
 
