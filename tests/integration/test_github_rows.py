@@ -21,9 +21,9 @@ def _state(sim: SimulatorServer) -> Any:
 def _open_pr(sim: SimulatorServer, checks: str | None = None) -> Any:
     """An open PR by someone else, in a repository whose checks come from `checks`."""
     for item in _state(sim).items:
-        if item.is_pr and item.state == "open" and item.user != ME and not item.draft:
-            if checks is None or item.repo.checks == checks:
-                return item
+        usable = item.is_pr and item.state == "open" and item.user != ME and not item.draft
+        if usable and (checks is None or item.repo.checks == checks):
+            return item
     raise AssertionError(f"no open PR with checks={checks}")
 
 
