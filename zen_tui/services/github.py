@@ -113,7 +113,9 @@ class GitHubClient(BaseClient):
         prs = [i for i in result.items if isinstance(i, PullRequest) and i.state == "open"]
         if not prs or ENRICH_MAX <= 0:
             return result
-        answer, error = await self._rows(section, min(ENRICH_MAX, max(1, limit)), interactive)
+        # As many rows as the listing has (same query, same order): fewer rows, fewer points.
+        first = min(ENRICH_MAX, limit, len(result.items))
+        answer, error = await self._rows(section, first, interactive)
         self._known.update(answer.rows)
         items = [self._with_row(i, answer) for i in result.items]
         missing = [p.key for p in prs if p.key not in answer.rows]

@@ -131,7 +131,10 @@ async def test_one_query_gives_every_row_its_fields(make_gateway, router) -> Non
     assert result.cache != "stale" and result.stale_error is None
     [call] = graphql.calls  # one query for the whole section
     sent = json.loads(call.request.content)
-    assert sent["variables"] == {"query": "is:pr is:open sort:updated-desc", "first": 100}
+    assert sent["variables"] == {
+        "query": "is:pr is:open sort:updated-desc",
+        "first": 3,
+    }  # as many as listed
     assert "search(query: $query, type: ISSUE, first: $first)" in sent["query"]
 
 
