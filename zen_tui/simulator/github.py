@@ -360,7 +360,28 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: account ----
     def get_user(self, ctx: Ctx) -> Reply:
-        extra = {"name": "Me Myself", "email": None, "public_repos": len(self.state.repos)}
+        extra = {
+            "name": "Me Myself",
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "public_repos": len(self.state.repos),
+            "public_gists": 0,
+            "followers": 3,
+            "following": 5,
+            "created_at": "2011-01-25T18:44:36Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 1024,
+            "collaborators": 0,
+            "two_factor_authentication": True,
+        }
         return Reply({**self.render.user(ME), **extra})
 
     def get_rate_limit(self, ctx: Ctx) -> Reply:
@@ -392,7 +413,12 @@ class GitHubSim(ServiceSim):
         # The next page must keep the order asked for: GitHub's links carry sort and order.
         keep: dict[str, str] = {k: ctx.query[k] for k in ("q", "sort", "order") if k in ctx.query}
         link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
-        body = {"total_count": total, "incomplete_results": False, "items": items}
+        body = {
+            "total_count": total,
+            "incomplete_results": False,
+            "search_type": "lexical",  # the current description (2026-03-10) requires it
+            "items": items,
+        }
         return Reply(body, headers=link)
 
     # ---- handlers: pulls ----

@@ -96,6 +96,8 @@ class Renderer:
             "default": name in ("bug", "enhancement", "documentation"),
             # A string, not null: the REST schema of the contract version requires one.
             "description": f"{name} (simulated)",
+            "archived_at": None,  # the current description (2026-03-10) requires both
+            "archived_by": None,
         }
 
     def team(self, slug: str) -> dict[str, Any]:
@@ -116,6 +118,7 @@ class Renderer:
             "repositories_url": url + "/repos",
             "permission": "push",
             "parent": None,
+            "type": "organization",
         }
 
     def repo_url(self, repo: Repo) -> str:
@@ -444,6 +447,17 @@ class Renderer:
                 "url": f"{self.repo_url(item.repo)}/check-runs/{item.id}",
                 "html_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
                 "details_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+                "output": {
+                    "title": f"Tests {item.check_state}",
+                    "summary": f"Tests {item.check_state}",
+                    "text": None,
+                    "annotations_count": 0,
+                    "annotations_url": f"{self.repo_url(item.repo)}/check-runs/{item.id}/"
+                    "annotations",
+                },
+                "check_suite": {"id": item.id + 1},
+                "app": None,  # GitHub Actions' app; the schema allows null
+                "pull_requests": [],  # GitHub lists only same-repository PRs here; kept empty
             }
         ]
 
@@ -496,7 +510,7 @@ class Renderer:
         out = self.pull(item)
         for key in ("reactions",):
             out.pop(key, None)
-        return out
+        return _webhook_shapes(out)
 
     def pr_event(
         self,
@@ -512,7 +526,7 @@ class Renderer:
         if reviewer is not None:
             payload["requested_reviewer"] = self.user(reviewer)
         if team is not None:
-            payload["requested_team"] = self.team(team)
+            payload["requested_team"] = _webhook_team(self.team(team))
         return payload
 
     def review_event(self, item: Item, review: Review) -> dict[str, Any]:
@@ -523,12 +537,12 @@ class Renderer:
         return payload
 
     def webhook_simple_pull(self, item: Item) -> dict[str, Any]:
-        return self.pull_simple(item)
+        return _webhook_shapes(self.pull_simple(item))
 
     def webhook_issue(self, item: Item) -> dict[str, Any]:
         out = self.issue(item)
         out.pop("closed_by", None)  # not part of the webhook issue object
-        return out
+        return _webhook_shapes(out)
 
     def issue_event(
         self, item: Item, action: str, sender: str = "me", assignee: str | None = None
@@ -547,7 +561,7 @@ class Renderer:
 
     def labeled_event(self, item: Item, action: str, name: str) -> tuple[str, dict[str, Any]]:
         payload = self.pr_event(item, action) if item.is_pr else self.issue_event(item, action)
-        payload["label"] = self.label(item.repo, name)
+        payload["label"] = _webhook_label(self.label(item.repo, name))
         return ("pull_request" if item.is_pr else "issues"), payload
 
     def ping(self, hook_url: str, hook_id: int, repo: Repo) -> dict[str, Any]:
@@ -575,3 +589,25 @@ class Renderer:
             "repository": self.repo(repo),
             "sender": self.user("me"),
         }
+
+
+# Fields the current REST description has and webhook payloads (octokit-webhooks) do not.
+_REST_ONLY_LABEL = ("archived_at", "archived_by")
+
+
+def _webhook_label(label: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in label.items() if k not in _REST_ONLY_LABEL}
+
+
+def _webhook_team(team: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in team.items() if k != "type"}
+
+
+def _webhook_shapes(obj: dict[str, Any]) -> dict[str, Any]:
+    """A PR or issue as a webhook carries it: labels and teams in their webhook shapes."""
+    out = dict(obj)
+    if "labels" in out:
+        out["labels"] = [_webhook_label(label) for label in out["labels"]]
+    if "requested_teams" in out:
+        out["requested_teams"] = [_webhook_team(team) for team in out["requested_teams"]]
+    return out
