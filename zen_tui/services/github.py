@@ -323,7 +323,7 @@ class GitHubClient(BaseClient):
         self,
         path: str,
         errors: list[str],
-        pages: int = LIST_PAGES,
+        pages: int | None = None,
         *,
         key: str | None = None,
     ) -> ListRows | None:
@@ -331,7 +331,7 @@ class GitHubClient(BaseClient):
         rows read so far (and a note in `errors`) if a later one did."""
         rows = ListRows()
         try:
-            await self._pages(path, rows, pages, key, cache_type="issue_details")
+            await self._pages(path, rows, pages or LIST_PAGES, key, cache_type="issue_details")
         except GatewayError as err:
             errors.append(str(err))
             return rows if rows.pages else None

@@ -314,7 +314,8 @@ def test_full_pull_request_object_maps_exactly(gh, contracts) -> None:
     assert item.key == "octocat/Hello-World#1347"
     assert item.url == "https://github.com/octocat/Hello-World/pull/1347"
     assert (item.author, item.draft, item.mergeable) == ("octocat", False, True)
-    assert item.requested_reviewers == ("other_user",)
+    # Users by login, teams as org/slug (as the GraphQL rows name them).
+    assert item.requested_reviewers == ("other_user", "octocat/justice-league")
     assert item.assignees == ("octocat", "hubot")
     assert item.labels == ("bug",)
     assert item.state == "merged"  # the example carries a merged_at
