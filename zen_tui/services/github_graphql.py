@@ -27,8 +27,8 @@ query PullRequestRows($query: String!, $first: Int!) {
         reviewDecision
         mergeable
         mergeStateStatus
-        latestOpinionatedReviews(first: 20) { nodes { author { login } state } }
-        reviewRequests(first: 20) {
+        latestOpinionatedReviews(first: 100) { nodes { author { login } state } }
+        reviewRequests(first: 100) {
           totalCount
           nodes {
             requestedReviewer {

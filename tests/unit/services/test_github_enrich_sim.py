@@ -92,3 +92,52 @@ async def test_a_changed_check_shows_on_the_next_poll(sim, gh, clock) -> None:
     again = {i.id: i for i in (await gh.fetch_section(sect, limit=20)).items}
 
     assert again[pr.id].check_status == truth.check_state
+
+
+def _expected_decision(reviews: list[Any]) -> str:
+    """Branch protection asking for one approval (as every simulated repository does)."""
+    latest: dict[str, str] = {}
+    for review in reviews:
+        if review.state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review.user] = review.state
+    if "CHANGES_REQUESTED" in latest.values():
+        return "changes_requested"
+    return "approved" if "APPROVED" in latest.values() else "review_required"
+
+
+async def test_rows_follow_random_changes_poll_after_poll(sim, gh, clock) -> None:
+    """Seeded random interleavings of reviews (past one page), user and team requests, checks
+    finishing and pushes: after every poll each open PR row says what the server holds."""
+    import random
+
+    state = sim.world.services["github"].state
+    sect = section("github", "is:open")
+    rng = random.Random(1234)
+    users = ["alice", "bob", "carol", "dave"]
+    result = await gh.fetch_section(sect, limit=30)
+    for _ in range(12):  # one search a round: the simulator's search budget is 30 a minute
+        prs = [_sim_pr(sim, i.key) for i in result.items if isinstance(i, PullRequest)]
+        with sim.world.lock:
+            for pr in rng.sample(prs, min(4, len(prs))):
+                roll = rng.random()
+                if roll < 0.4:
+                    for _ in range(rng.choice((1, 1, 35))):  # sometimes past one REST page
+                        state_name = rng.choice(["APPROVED", "CHANGES_REQUESTED", "COMMENTED"])
+                        state.add_review(pr, rng.choice(users), "r", state_name)
+                elif roll < 0.6:
+                    state.set_team_reviewers(pr, [rng.choice(["backend", "frontend"])], True)
+                elif roll < 0.8:
+                    state.finish_checks(pr, rng.choice(["success", "failure", "pending"]))
+                else:
+                    state.push(pr)
+        clock.advance(TTL_PASSED)
+        result = await gh.fetch_section(sect, limit=30)
+        assert result.cache != "stale", result.stale_error
+        for row in result.items:
+            if not isinstance(row, PullRequest) or row.state != "open":
+                continue
+            truth = _sim_pr(sim, row.key)
+            assert row.check_status == truth.check_state, row.key
+            assert row.review_decision == _expected_decision(truth.reviews), row.key
+            teams = {f"acme/{t}" for t in truth.teams}
+            assert set(row.requested_reviewers) == set(truth.reviewers) | teams, row.key
