@@ -7,9 +7,9 @@ import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -371,7 +371,19 @@ class GitHubClient(BaseClient):
             rows.extend(r.arr(r.root(body), key) if key else r.root_list(body))
             rows.pages += 1
             url, params = resp.links.get("next"), None
+            if url is not None and not self._same_origin(url):
+                raise BadResponse(
+                    service="github",
+                    account=self.account,
+                    endpoint=_template(path),
+                    message="a next-page link points to another host; not followed",
+                )
         return rows
+
+    def _same_origin(self, url: str) -> bool:
+        """A page link the token may be sent to: relative, or on the account's own host."""
+        link, base = urlsplit(url), urlsplit(self.info.base_url)
+        return not link.netloc or (link.scheme, link.netloc) == (base.scheme, base.netloc)
 
     async def _read(self, path: str, errors: list[str], interactive: bool = True) -> Any:
         """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""

@@ -118,3 +118,18 @@ async def test_verify_reads_every_review_page_and_cannot_tell_past_the_bound(
 
     monkeypatch.setattr("zen_tui.services.github.LIST_PAGES", 2)
     assert await gh.verify(approve, idempotency_key="k") is None  # cut before page 3
+
+
+async def test_a_next_link_to_another_host_is_not_followed(gh, router) -> None:
+    router.get(f"{API}/repos/o/r/issues/8/comments").respond(
+        200,
+        json=[{"user": {"login": "bo"}, "body": "one"}],
+        headers={"link": '<https://elsewhere.test/steal>; rel="next"'},
+    )
+    elsewhere = router.get("https://elsewhere.test/steal").respond(200, json=[])
+
+    detail = await gh.details(_item(Issue, 8))
+
+    assert not elsewhere.calls  # the token never goes to another host
+    assert detail.comments == (("bo", "one"),)
+    assert detail.error and "another host" in detail.error
