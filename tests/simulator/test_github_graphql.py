@@ -180,3 +180,13 @@ async def test_patch_pull_and_get_commit(gh, sim: GitHubSim) -> None:
     assert commit.status_code == 200
     assert commit.json()["sha"] == pr.head_sha
     assert (await gh.get(f"{base}/commits/{'0' * 40}")).status_code == 422
+
+
+async def test_the_seed_has_a_long_review_history_and_a_team_only_request(gh, sim) -> None:
+    long = next(i for i in sim.state.items if len(i.reviews) > 30)
+    assert [r.state for r in long.reviews][::31] == ["CHANGES_REQUESTED", "APPROVED"]
+    team_only = next(i for i in sim.state.items if i.teams and not i.reviewers)
+    assert team_only.state == "open" and team_only.is_pr
+    mine = await gh.get("/search/issues", params={"q": "is:pr is:open review-requested:@me"})
+    urls = {i["html_url"] for i in mine.json()["items"]}
+    assert f"https://github.com/{team_only.repo.full_name}/pull/{team_only.number}" in urls

@@ -178,7 +178,27 @@ class GitHubState:
         repos = list(self.repos.values())
         for index in range(count):
             self._seed_item(repos[index % len(repos)], index, now)
+        self._seed_real_world_cases()
         self.notifications_changed = now
+
+    def _seed_real_world_cases(self) -> None:
+        """What real repositories have and a client must read right (no rng: the rest of the
+        seed stays as it was): a PR whose approval comes after 30 other reviews (REST lists
+        reviews 30 a page, oldest first), and a PR where only a team is asked to review."""
+        open_prs = [i for i in self.items if i.is_pr and i.state == "open" and i.user != ME]
+        if len(open_prs) < 2:
+            return
+        long_review, team_only = open_prs[0], open_prs[1]
+        at = long_review.updated
+        reviews = [("CHANGES_REQUESTED", "Please split this up.")]
+        reviews += [("COMMENTED", f"Nit {n}.") for n in range(1, 31)] + [("APPROVED", "")]
+        for step, (state, body) in enumerate(reviews):
+            review = Review(self.next_id(), "alice", body, state, long_review.head_sha, at)
+            review.submitted = at - (len(reviews) - step) * 60.0
+            long_review.reviews.append(review)
+        team_only.reviewers.clear()
+        team_only.teams.append("backend")
+        self._notify(team_only, "review_requested", team_only.updated)
 
     def _seed_item(self, repo: Repo, index: int, now: float) -> None:
         rng = self.rng
