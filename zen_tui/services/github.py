@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, Unavailable
 from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
@@ -50,6 +50,7 @@ _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
 PER_PAGE = 100
 LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)
 ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to 100 PRs
+GRAPHQL_MIN_PAGE = 10  # the smallest page asked for after GitHub timed out on a bigger one
 COMMENT_PAGES = 3  # the preview shows the first 300 comments and says so when there are more
 VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
 
@@ -136,23 +137,46 @@ class GitHubClient(BaseClient):
     async def _rows(
         self, section: SectionInfo, first: int, interactive: bool
     ) -> tuple[RowAnswer, GatewayError | None]:
+        """The section's first `first` PR rows from GraphQL search. GitHub can time out
+        (502/504) on many check rollups at once: then ask for half as many a page, and page
+        on with the cursor, rather than show no rows."""
+        query = search_query(section_query(section))
+        answer, size, after = RowAnswer(), first, None
+        while True:
+            try:
+                page = await self._row_page(
+                    query, min(size, first - answer.nodes), after, interactive
+                )
+            except Unavailable as err:
+                if err.status in (502, 504) and size > GRAPHQL_MIN_PAGE:
+                    size = max(GRAPHQL_MIN_PAGE, size // 2)
+                    continue
+                return answer, err
+            except GatewayError as err:
+                return answer, err
+            answer = answer.then(page)
+            if page.errors and not page.rows:
+                return answer, self._partial(answer, 0, 0)
+            if page.next_cursor is None or answer.nodes >= first or not page.nodes:
+                return answer, None
+            after = page.next_cursor
+
+    async def _row_page(
+        self, query: str, first: int, after: str | None, interactive: bool
+    ) -> RowAnswer:
         """One POST /graphql through the gateway (breaker, retry, `graphql` budget)."""
-        variables = {"query": search_query(section_query(section)), "first": first}
-        try:
-            resp = await self.gateway.request(
-                "POST",
-                graphql_url(self.info.base_url),
-                endpoint="/graphql",
-                json={"query": ROWS_QUERY, "variables": variables},
-                scope="graphql",
-                priority=priority(interactive),
-            )
-            answer = parse_rows(self.r.at("/graphql"), resp.json())
-        except GatewayError as err:
-            return RowAnswer(), err
-        if answer.rows or not answer.errors:
-            return answer, None
-        return answer, self._partial(answer, 0, 0)
+        resp = await self.gateway.request(
+            "POST",
+            graphql_url(self.info.base_url),
+            endpoint="/graphql",
+            json={
+                "query": ROWS_QUERY,
+                "variables": {"query": query, "first": first, "after": after},
+            },
+            scope="graphql",
+            priority=priority(interactive),
+        )
+        return parse_rows(self.r.at("/graphql"), resp.json())
 
     def _partial(self, answer: RowAnswer, missing: int, total: int) -> GatewayError:
         """GraphQL errors on a 200: what did not come back, and GitHub's first reason."""

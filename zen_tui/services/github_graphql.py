@@ -15,10 +15,11 @@ from typing import Any
 from zen_tui.services.fields import Reader
 
 ROWS_QUERY = """
-query PullRequestRows($query: String!, $first: Int!) {
+query PullRequestRows($query: String!, $first: Int!, $after: String) {
   rateLimit { cost remaining resetAt }
-  search(query: $query, type: ISSUE, first: $first) {
+  search(query: $query, type: ISSUE, first: $first, after: $after) {
     issueCount
+    pageInfo { hasNextPage endCursor }
     nodes {
       ... on PullRequest {
         number
@@ -70,6 +71,18 @@ class RowAnswer:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     cost: int | None = None
+    nodes: int = 0  # search results on this page (PRs or not)
+    next_cursor: str | None = None  # where the next page starts, if there is one
+
+    def then(self, later: RowAnswer) -> RowAnswer:
+        """This page and a later one as one answer."""
+        return RowAnswer(
+            rows={**self.rows, **later.rows},
+            errors=self.errors + later.errors,
+            cost=(self.cost or 0) + (later.cost or 0),
+            nodes=self.nodes + later.nodes,
+            next_cursor=later.next_cursor,
+        )
 
 
 def graphql_url(base_url: str) -> str:
@@ -101,7 +114,11 @@ def parse_rows(r: Reader, body: Any) -> RowAnswer:
         rows[f"{repo}#{r.integer(node, 'number')}"] = _row(r, node)
     rate = r.opt_obj(data, "rateLimit") if data else None
     cost = r.opt_integer(rate, "cost") if rate else None
-    return RowAnswer(rows=rows, errors=errors, cost=cost)
+    page = r.opt_obj(search, "pageInfo") or {}
+    more = r.opt_bool(page, "hasNextPage")
+    cursor = r.opt_text(page, "endCursor") if more else None
+    nodes = len(r.opt_arr(search, "nodes"))
+    return RowAnswer(rows=rows, errors=errors, cost=cost, nodes=nodes, next_cursor=cursor)
 
 
 def _row(r: Reader, node: dict[str, Any]) -> dict[str, Any]:

@@ -134,8 +134,43 @@ async def test_one_query_gives_every_row_its_fields(make_gateway, router) -> Non
     assert sent["variables"] == {
         "query": "is:pr is:open sort:updated-desc",
         "first": 3,
+        "after": None,
     }  # as many as listed
-    assert "search(query: $query, type: ISSUE, first: $first)" in sent["query"]
+    assert "search(query: $query, type: ISSUE, first: $first, after: $after)" in sent["query"]
+
+
+async def test_a_timed_out_query_is_asked_again_in_smaller_pages(
+    make_gateway, router, monkeypatch
+) -> None:
+    """GitHub can 504 on many check rollups at once: half as many a page, then the cursor."""
+    monkeypatch.setattr("zen_tui.services.github.GRAPHQL_MIN_PAGE", 1)
+    gh = _client(make_gateway)
+    router.get(f"{API}/search/issues").respond(200, json=_search(1, 2, 3))
+    nodes = [_node(n, commits=_rollup("SUCCESS")) for n in (3, 2, 1)]
+    asked: list[tuple[int, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        variables = json.loads(request.content)["variables"]
+        first, after = variables["first"], variables["after"]
+        asked.append((first, after))
+        if first > 1:
+            return httpx.Response(504, json={"message": "We couldn't respond in time"})
+        start = int(after or 0)
+        body = _answer(*nodes[start : start + first])
+        more = start + first < len(nodes)
+        page = {"hasNextPage": more, "endCursor": str(start + first) if more else None}
+        body["data"]["search"]["pageInfo"] = page
+        return httpx.Response(200, json=body, headers=GRAPHQL)
+
+    router.post(f"{API}/graphql").mock(side_effect=answer)
+
+    result = await gh.fetch_section(section("github", "is:open"))
+
+    assert result.cache != "stale", result.stale_error
+    assert {i.key: i.check_status for i in result.items} == dict.fromkeys(  # type: ignore[attr-defined]
+        ("o/r#1", "o/r#2", "o/r#3"), "success"
+    )
+    assert [a for a in asked if a[0] == 1] == [(1, None), (1, "1"), (1, "2")]
 
 
 async def test_graphql_errors_on_a_200_are_errors(make_gateway, router) -> None:
