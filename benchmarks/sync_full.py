@@ -67,9 +67,9 @@ sys.stdin.read()  # serve until the benchmark closes our stdin
 class Sim:
     """The simulator in a child process, driven through its control API."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = SIZE, rate_scale: float = RATE_SCALE) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SIM_PROCESS, str(SIZE), str(RATE_SCALE)],
+            [sys.executable, "-c", SIM_PROCESS, str(size), str(rate_scale)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None

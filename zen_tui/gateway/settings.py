@@ -120,8 +120,13 @@ DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
 # Client-side buckets per service and scope: (requests, per seconds). They start at the
 # documented budgets and then follow the server's headers.
 DEFAULT_BUCKETS: dict[str, dict[str, tuple[float, float]]] = {
-    # core 5,000/h; search 30/min.
-    "github": {"default": (5000.0, 3600.0), "core": (5000.0, 3600.0), "search": (30.0, 60.0)},
+    # core 5,000/h; search 30/min; graphql 5,000 points/h (a query costs >= 1 point).
+    "github": {
+        "default": (5000.0, 3600.0),
+        "core": (5000.0, 3600.0),
+        "search": (30.0, 60.0),
+        "graphql": (5000.0, 3600.0),
+    },
     # Jira publishes no fixed number; stay modest, the 429s and headers steer the rest.
     "jira": {"default": (10.0, 1.0)},
     # Slack tiers are per method per minute.

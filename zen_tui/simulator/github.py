@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core import ServiceSim, World
 from zen_tui.simulator.github_dates import SORT_KEYS, BadDate, sort_qualifier
+from zen_tui.simulator.github_graphql import GraphQLApi
 from zen_tui.simulator.github_http import (
     DOCS,
     ApiError,
@@ -52,7 +53,7 @@ from zen_tui.simulator.github_state import (
 )
 
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
-RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0)}
+RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
 NOTIFICATION_SCOPES = "notifications, repo"
@@ -68,6 +69,7 @@ class GitHubSim(ServiceSim):
         self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
+        self.graphql = GraphQLApi(self.state, ME)
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
@@ -145,6 +147,7 @@ class GitHubSim(ServiceSim):
             Route("/user", h(self.get_user), methods=["GET"]),
             Route("/rate_limit", h(self.get_rate_limit, resource=None), methods=["GET"]),
             Route("/search/issues", h(self.search_issues, resource="search"), methods=["GET"]),
+            Route("/graphql", h(self.not_found, resource="graphql"), methods=["POST"]),
             Route("/notifications", h(self.list_notifications), methods=["GET"]),
             Route("/notifications", h(self.mark_all_read), methods=["PUT"]),
             Route("/notifications/threads/{thread_id}", h(self.get_thread), methods=["GET"]),
@@ -193,6 +196,8 @@ class GitHubSim(ServiceSim):
                 ),
                 Route(base + "/commits/{ref}/status", h(self.combined_status), methods=["GET"]),
                 Route(base + "/commits/{ref}/check-runs", h(self.check_runs), methods=["GET"]),
+                Route(base + "/commits/{ref}", h(self.get_commit), methods=["GET"]),
+                Route(base + "/pulls/{number}", h(self.update_pull), methods=["PATCH"]),
             ]
         # Last: anything else is GitHub's JSON 404, not the framework's plain-text one.
         everything = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -248,6 +253,8 @@ class GitHubSim(ServiceSim):
             except ValueError:
                 raise ApiError(400, "Problems parsing JSON") from None
         with self.world.lock:
+            if resource == "graphql":
+                return self._graphql(ctx)
             if request.method in ("GET", "HEAD"):
                 return self._read(ctx, handler, resource)
             return self._write(ctx, handler, resource or "core", creates)
@@ -282,6 +289,24 @@ class GitHubSim(ServiceSim):
             return Response(status_code=reply.status, headers=headers)
         return Response(
             dump(reply.body), reply.status, headers=headers, media_type="application/json"
+        )
+
+    def _graphql(self, ctx: Ctx) -> Response:
+        """POST /graphql: always 200 once authenticated; errors travel in the body."""
+        body = obj(ctx.body)
+        query, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            answer: dict[str, Any] = {
+                "errors": [{"message": "A query attribute must be specified and must be a string."}]
+            }
+            points = 0
+        else:
+            bucket = self.buckets["graphql"]
+            answer, points = self.graphql.run(query, variables, bucket, self.world.rate_scale)
+        if points:
+            self.world.counters.spend("github", "graphql", points)
+        return Response(
+            dump(answer), 200, headers=self._rate_headers("graphql"), media_type="application/json"
         )
 
     def _spend(self, resource: str) -> None:
@@ -335,7 +360,28 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: account ----
     def get_user(self, ctx: Ctx) -> Reply:
-        extra = {"name": "Me Myself", "email": None, "public_repos": len(self.state.repos)}
+        extra = {
+            "name": "Me Myself",
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "public_repos": len(self.state.repos),
+            "public_gists": 0,
+            "followers": 3,
+            "following": 5,
+            "created_at": "2011-01-25T18:44:36Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 1024,
+            "collaborators": 0,
+            "two_factor_authentication": True,
+        }
         return Reply({**self.render.user(ME), **extra})
 
     def get_rate_limit(self, ctx: Ctx) -> Reply:
@@ -343,8 +389,6 @@ class GitHubSim(ServiceSim):
         for name, bucket in self.buckets.items():
             limit, remaining, used, reset = bucket.state(self.world.rate_scale)
             resources[name] = {"limit": limit, "remaining": remaining, "used": used, "reset": reset}
-        now = int(self.world.clock())
-        resources["graphql"] = {"limit": 5000, "remaining": 5000, "used": 0, "reset": now + 3600}
         return Reply({"resources": resources, "rate": resources["core"]})
 
     # ---- handlers: search ----
@@ -366,8 +410,15 @@ class GitHubSim(ServiceSim):
         capped = matches[:1000]
         start = (page - 1) * per_page
         items = [self.render.search_item(i) for i in capped[start : start + per_page]]
-        link = link_header(ctx, "/search/issues", {"q": query}, page, per_page, len(capped))
-        body = {"total_count": total, "incomplete_results": False, "items": items}
+        # The next page must keep the order asked for: GitHub's links carry sort and order.
+        keep: dict[str, str] = {k: ctx.query[k] for k in ("q", "sort", "order") if k in ctx.query}
+        link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
+        body = {
+            "total_count": total,
+            "incomplete_results": False,
+            "search_type": "lexical",  # the current description (2026-03-10) requires it
+            "items": items,
+        }
         return Reply(body, headers=link)
 
     # ---- handlers: pulls ----
@@ -395,6 +446,26 @@ class GitHubSim(ServiceSim):
 
     def get_pull(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)
+        self.state.settle_mergeable(item)
+        return Reply(self.render.pull(item))
+
+    def update_pull(self, ctx: Ctx) -> Reply:
+        """PATCH a pull request: title, body, state (open/closed), as `update_issue` does."""
+        item = self._item(ctx, pr=True)
+        body = obj(ctx.body)
+        state = body.get("state")
+        if state is not None and state not in ("open", "closed"):
+            raise invalid("PullRequest", "state", "invalid")
+        if state == "open" and item.merged:
+            raise invalid("PullRequest", "state", "invalid")  # a merged PR stays closed
+        changed = self.state.update_issue(item, body)
+        if "state" in changed:
+            action = "closed" if state == "closed" else "reopened"
+            self._mutated(f"pull_{action}", item)
+            self._emit("pull_request", self.render.pr_event(item, action))
+        elif changed:
+            self._mutated("pull_edited", item, fields=sorted(changed))
+            self._emit("pull_request", self.render.pr_event(item, "edited"))
         self.state.settle_mergeable(item)
         return Reply(self.render.pull(item))
 
@@ -593,8 +664,17 @@ class GitHubSim(ServiceSim):
         return Reply(self.render.combined_status(item, ctx.params["ref"]))
 
     def check_runs(self, ctx: Ctx) -> Reply:
+        """Check runs for a ref, paginated as GitHub does (the Link header, 30 a page)."""
         item = self._by_sha(ctx)
-        return Reply(self.render.check_runs(item, ctx.params["ref"]))
+        runs = self.render.check_run_list(item, ctx.params["ref"])
+        path = f"/repositories/{item.repo.id}/commits/{ctx.params['ref']}/check-runs"
+        page = self._paged(ctx, runs, path, lambda run: run)
+        page.body = {"total_count": len(runs), "check_runs": page.body}
+        return page
+
+    def get_commit(self, ctx: Ctx) -> Reply:
+        item = self._by_sha(ctx)
+        return Reply(self.render.commit(item, ctx.params["ref"]))
 
     def _by_sha(self, ctx: Ctx) -> Item:
         repo = self.state.find_repo(ctx.params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,10 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha_of(*parts: object) -> str:
+    return hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()
 
 
 def node_id(kind: str, ident: int) -> str:
@@ -91,6 +96,8 @@ class Renderer:
             "default": name in ("bug", "enhancement", "documentation"),
             # A string, not null: the REST schema of the contract version requires one.
             "description": f"{name} (simulated)",
+            "archived_at": None,  # the current description (2026-03-10) requires both
+            "archived_by": None,
         }
 
     def team(self, slug: str) -> dict[str, Any]:
@@ -111,6 +118,7 @@ class Renderer:
             "repositories_url": url + "/repos",
             "permission": "push",
             "parent": None,
+            "type": "organization",
         }
 
     def repo_url(self, repo: Repo) -> str:
@@ -393,22 +401,11 @@ class Renderer:
         }
 
     def combined_status(self, item: Item, ref: str) -> dict[str, Any]:
+        """A repository without commit statuses (Actions only) says "pending" and lists none."""
         api = f"{self.repo_url(item.repo)}/commits/{ref}/status"
-        statuses = [
-            {
-                "id": item.id,
-                "node_id": node_id("StatusContext", item.id),
-                "state": item.check_state,
-                "context": "ci/tests",
-                "description": f"Tests {item.check_state}",
-                "target_url": f"https://ci.example.invalid/{item.repo.name}/{item.number}",
-                "created_at": iso(item.updated),
-                "updated_at": iso(item.updated),
-                "url": f"{self.repo_url(item.repo)}/statuses/{ref}",
-            }
-        ]
+        statuses = [self._status(item, ref)] if item.statuses else []
         return {
-            "state": item.check_state,
+            "state": item.check_state if statuses else "pending",
             "statuses": statuses,
             "sha": ref,
             "total_count": len(statuses),
@@ -417,21 +414,93 @@ class Renderer:
             "url": api,
         }
 
-    def check_runs(self, item: Item, ref: str) -> dict[str, Any]:
-        done = item.check_state != "pending"
-        run = {
+    def _status(self, item: Item, ref: str) -> dict[str, Any]:
+        return {
             "id": item.id,
-            "head_sha": ref,
-            "node_id": node_id("CheckRun", item.id),
-            "name": "tests",
-            "status": "completed" if done else "in_progress",
-            "conclusion": item.check_state if done else None,
-            "started_at": iso(item.updated),
-            "completed_at": iso(item.updated) if done else None,
-            "url": f"{self.repo_url(item.repo)}/check-runs/{item.id}",
-            "html_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+            "node_id": node_id("StatusContext", item.id),
+            "avatar_url": "https://avatars.githubusercontent.com/u/9919?v=4",
+            "state": item.check_state,
+            "context": "ci/tests",
+            "description": f"Tests {item.check_state}",
+            "target_url": f"https://ci.example.invalid/{item.repo.name}/{item.number}",
+            "created_at": iso(item.updated),
+            "updated_at": iso(item.updated),
+            "url": f"{self.repo_url(item.repo)}/statuses/{ref}",
         }
-        return {"total_count": 1, "check_runs": [run]}
+
+    def check_run_list(self, item: Item, ref: str) -> list[dict[str, Any]]:
+        """The head commit's check runs: none where the repository has no Actions."""
+        if not item.check_runs:
+            return []
+        done = item.check_state != "pending"
+        return [
+            {
+                "id": item.id,
+                "head_sha": ref,
+                "node_id": node_id("CheckRun", item.id),
+                "external_id": "",
+                "name": "tests",
+                "status": "completed" if done else "in_progress",
+                "conclusion": item.check_state if done else None,
+                "started_at": iso(item.updated),
+                "completed_at": iso(item.updated) if done else None,
+                "url": f"{self.repo_url(item.repo)}/check-runs/{item.id}",
+                "html_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+                "details_url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+                "output": {
+                    "title": f"Tests {item.check_state}",
+                    "summary": f"Tests {item.check_state}",
+                    "text": None,
+                    "annotations_count": 0,
+                    "annotations_url": f"{self.repo_url(item.repo)}/check-runs/{item.id}/"
+                    "annotations",
+                },
+                "check_suite": {"id": item.id + 1},
+                "app": None,  # GitHub Actions' app; the schema allows null
+                "pull_requests": [],  # GitHub lists only same-repository PRs here; kept empty
+            }
+        ]
+
+    def commit(self, item: Item, ref: str) -> dict[str, Any]:
+        """GET /repos/{o}/{r}/commits/{ref}: the PR's head commit (`commit` schema)."""
+        api = f"{self.repo_url(item.repo)}/commits/{ref}"
+        when = iso(item.updated)
+        person = {"name": item.user, "email": f"{item.user}@example.invalid", "date": when}
+        tree = sha_of("tree", ref)
+        parent = sha_of("parent", ref)
+        return {
+            "url": api,
+            "sha": ref,
+            "node_id": node_id("Commit", item.id),
+            "html_url": f"{HTML}/{item.repo.full_name}/commit/{ref}",
+            "comments_url": f"{api}/comments",
+            "commit": {
+                "url": f"{self.repo_url(item.repo)}/git/commits/{ref}",
+                "author": person,
+                "committer": person,
+                "message": item.title,
+                "comment_count": 0,
+                "tree": {"sha": tree, "url": f"{self.repo_url(item.repo)}/git/trees/{tree}"},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "payload": None,
+                    "signature": None,
+                    "verified_at": None,
+                },
+            },
+            "author": self.user(item.user),
+            "committer": self.user(item.user),
+            "parents": [
+                {
+                    "sha": parent,
+                    "url": f"{self.repo_url(item.repo)}/commits/{parent}",
+                    "html_url": f"{HTML}/{item.repo.full_name}/commit/{parent}",
+                }
+            ],
+            "stats": {"additions": 10, "deletions": 3, "total": 13},
+            "files": [],
+        }
 
     # ---- webhook payloads (octokit-webhooks shapes) ----
     def _event(self, item: Item, action: str, sender: str = "me") -> dict[str, Any]:
@@ -441,7 +510,7 @@ class Renderer:
         out = self.pull(item)
         for key in ("reactions",):
             out.pop(key, None)
-        return out
+        return _webhook_shapes(out)
 
     def pr_event(
         self,
@@ -457,7 +526,7 @@ class Renderer:
         if reviewer is not None:
             payload["requested_reviewer"] = self.user(reviewer)
         if team is not None:
-            payload["requested_team"] = self.team(team)
+            payload["requested_team"] = _webhook_team(self.team(team))
         return payload
 
     def review_event(self, item: Item, review: Review) -> dict[str, Any]:
@@ -468,12 +537,12 @@ class Renderer:
         return payload
 
     def webhook_simple_pull(self, item: Item) -> dict[str, Any]:
-        return self.pull_simple(item)
+        return _webhook_shapes(self.pull_simple(item))
 
     def webhook_issue(self, item: Item) -> dict[str, Any]:
         out = self.issue(item)
         out.pop("closed_by", None)  # not part of the webhook issue object
-        return out
+        return _webhook_shapes(out)
 
     def issue_event(
         self, item: Item, action: str, sender: str = "me", assignee: str | None = None
@@ -492,7 +561,7 @@ class Renderer:
 
     def labeled_event(self, item: Item, action: str, name: str) -> tuple[str, dict[str, Any]]:
         payload = self.pr_event(item, action) if item.is_pr else self.issue_event(item, action)
-        payload["label"] = self.label(item.repo, name)
+        payload["label"] = _webhook_label(self.label(item.repo, name))
         return ("pull_request" if item.is_pr else "issues"), payload
 
     def ping(self, hook_url: str, hook_id: int, repo: Repo) -> dict[str, Any]:
@@ -520,3 +589,25 @@ class Renderer:
             "repository": self.repo(repo),
             "sender": self.user("me"),
         }
+
+
+# Fields the current REST description has and webhook payloads (octokit-webhooks) do not.
+_REST_ONLY_LABEL = ("archived_at", "archived_by")
+
+
+def _webhook_label(label: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in label.items() if k not in _REST_ONLY_LABEL}
+
+
+def _webhook_team(team: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in team.items() if k != "type"}
+
+
+def _webhook_shapes(obj: dict[str, Any]) -> dict[str, Any]:
+    """A PR or issue as a webhook carries it: labels and teams in their webhook shapes."""
+    out = dict(obj)
+    if "labels" in out:
+        out["labels"] = [_webhook_label(label) for label in out["labels"]]
+    if "requested_teams" in out:
+        out["requested_teams"] = [_webhook_team(team) for team in out["requested_teams"]]
+    return out

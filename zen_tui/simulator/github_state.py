@@ -34,6 +34,8 @@ TOPICS = [
 TEAMS = {"backend": [ME, "alice", "bob", "erin"], "frontend": ["carol", "dave", "grace"]}
 AREAS = ["the sync loop", "the login page", "the cache", "webhooks", "the CLI", "search", "exports"]
 DAY = 86400.0
+# Per seeded repository, in turn: where its checks come from (see Repo.checks).
+REPO_CHECKS = ("both", "actions", "both", "statuses")
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Repo:
     items: dict[int, Item] = field(default_factory=dict)
     by_sha: dict[str, Item] = field(default_factory=dict)
     next_number: int = 1
+    # Where a commit's checks come from: "both" (a commit status and a check run), "actions"
+    # (check runs only: GitHub Actions, most repositories) or "statuses" (an external CI).
+    checks: str = "both"
 
     @property
     def full_name(self) -> str:
@@ -104,6 +109,16 @@ class Item:
     check_state: str = "success"  # success | failure | pending
 
     @property
+    def statuses(self) -> bool:
+        """Whether the head commit has a commit status (the combined status's `statuses`)."""
+        return self.repo.checks in ("both", "statuses")
+
+    @property
+    def check_runs(self) -> bool:
+        """Whether the head commit has a check run (what GitHub Actions reports)."""
+        return self.repo.checks in ("both", "actions")
+
+    @property
     def ref(self) -> str:
         return f"{self.repo.full_name}#{self.number}"
 
@@ -157,12 +172,33 @@ class GitHubState:
             repo = Repo(1296269 + index, "acme", REPO_NAMES[index], now - 400 * DAY)
             for name, color in LABELS.items():
                 repo.labels[name] = (self.next_id(), color)
+            repo.checks = REPO_CHECKS[index % len(REPO_CHECKS)]
             self.repos[repo.id] = repo
             self.by_name[repo.full_name.lower()] = repo
         repos = list(self.repos.values())
         for index in range(count):
             self._seed_item(repos[index % len(repos)], index, now)
+        self._seed_real_world_cases()
         self.notifications_changed = now
+
+    def _seed_real_world_cases(self) -> None:
+        """What real repositories have and a client must read right (no rng: the rest of the
+        seed stays as it was): a PR whose approval comes after 30 other reviews (REST lists
+        reviews 30 a page, oldest first), and a PR where only a team is asked to review."""
+        open_prs = [i for i in self.items if i.is_pr and i.state == "open" and i.user != ME]
+        if len(open_prs) < 2:
+            return
+        long_review, team_only = open_prs[0], open_prs[1]
+        at = long_review.updated
+        reviews = [("CHANGES_REQUESTED", "Please split this up.")]
+        reviews += [("COMMENTED", f"Nit {n}.") for n in range(1, 31)] + [("APPROVED", "")]
+        for step, (state, body) in enumerate(reviews):
+            review = Review(self.next_id(), "alice", body, state, long_review.head_sha, at)
+            review.submitted = at - (len(reviews) - step) * 60.0
+            long_review.reviews.append(review)
+        team_only.reviewers.clear()
+        team_only.teams.append("backend")
+        self._notify(team_only, "review_requested", team_only.updated)
 
     def _seed_item(self, repo: Repo, index: int, now: float) -> None:
         rng = self.rng
@@ -374,6 +410,12 @@ class GitHubState:
         if user != ME and (f"@{ME}" in body or item.involves(ME)):
             self._notify(item, "mention" if f"@{ME}" in body else "comment", now)
         return comment
+
+    def finish_checks(self, item: Item, conclusion: str) -> None:
+        """The head commit's checks finish: the PR itself (updated_at) does not change, as on
+        GitHub, so only a read of the checks can tell."""
+        item.check_state = conclusion
+        self.version += 1
 
     def push(self, item: Item) -> None:
         """A new commit on the PR: head moves, mergeable is recomputed, checks restart."""
