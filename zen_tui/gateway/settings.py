@@ -100,7 +100,8 @@ class GatewaySettings:
     user_agent: str = "zen-tui/0.1 (+https://github.com/zen-tui/zen-tui)"
 
 
-# Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
+# Defaults per service (failures to open / successes to close / open seconds / half-open
+# probes). Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
 # method, so one success is enough evidence, and one probe at a time spares the tier budget.
 DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
     "github": BreakerSettings(
