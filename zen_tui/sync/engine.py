@@ -16,7 +16,7 @@ from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
 from zen_tui.gateway.settings import RetrySettings
 from zen_tui.models import Action, ActionState, FreshnessState, Item, SectionInfo, Snapshot
-from zen_tui.sync import freshness
+from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     AccountHealth,
     ActionUpdated,
@@ -125,6 +125,9 @@ class SyncEngine:
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(
+            asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
+        )
         if self.webhooks is not None:
             self._tasks += await self.webhooks.start()
 
@@ -159,6 +162,7 @@ class SyncEngine:
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
+        retention.prune(self.store, self.wired.clock.time())
         self.outbox.recover()
         await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
         await self.outbox.replay()
