@@ -4,11 +4,12 @@ virtual environment outside it, starts the dashboard (`zen-tui --demo`) to its f
 Before the themes moved into the package, the wheel had no `themes/` and every start crashed
 with `InvalidThemeError: Theme 'zen-dark' has not been registered`.
 
-To stay fast and offline once built, the fresh environment gets zen-tui from the wheel only
-(`--no-deps`) and sees the dependencies already installed for the tests through a `.pth` line
-naming their site-packages (a plain path line: no `.pth` of that folder, such as an editable
-install of this repository, is run). The test checks that `zen_tui` imports from the new
-environment, never from the repository.
+Fast (about 10 s) and offline: the wheel is built with the test environment's setuptools
+(no build isolation, nothing fetched), and the fresh environment gets zen-tui from the wheel
+only (`--no-deps`) while it sees the dependencies already installed for the tests through a
+`.pth` line naming their site-packages (a plain path line: no `.pth` of that folder, such as an
+editable install of this repository, is run). The test checks that `zen_tui` imports from the
+new environment, never from the repository.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# No network: the build backend (setuptools, a test dependency) and the dependencies are
+# already installed; nothing is fetched.
+OFFLINE = ("--no-deps", "--no-build-isolation", "--no-index")
 FIRST_PAINT = b"Pull requests"  # a pane title: the dashboard screen has rendered
 
 
@@ -51,33 +55,31 @@ def run(*cmd: str | Path, cwd: Path) -> str:
     return done.stdout + done.stderr
 
 
+def pip(*args: str | Path, cwd: Path) -> str:
+    return run(sys.executable, "-m", "pip", *args, cwd=cwd)
+
+
+def fresh_venv(env: Path) -> Path:
+    """A new virtual environment that also sees the test environment's packages; its python."""
+    venv.EnvBuilder(with_pip=False).create(env)
+    python = env / "bin" / "python"
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    purelib = run(python, "-c", code, cwd=env).strip()
+    Path(purelib, "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh venv holding the wheel built from this checkout."""
     root = tmp_path_factory.mktemp("install")
     wheels = root / "wheels"
-    out = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, REPO, cwd=root)
+    out = pip("wheel", *OFFLINE, "-w", wheels, REPO, cwd=root)
     assert "BuildBackendWarning" not in out
     [wheel] = wheels.glob("zen_tui-*.whl")
     env = root / "venv"
-    venv.EnvBuilder(with_pip=False).create(env)
-    python = env / "bin" / "python"
-    purelib = run(
-        python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=root
-    ).strip()
-    Path(purelib, "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        python,
-        "install",
-        "--no-deps",
-        "--no-index",
-        wheel,
-        cwd=root,
-    )
+    python = fresh_venv(env)
+    pip("--python", python, "install", *OFFLINE, wheel, cwd=root)
     where = run(python, "-c", "import zen_tui; print(zen_tui.__file__)", cwd=root).strip()
     assert Path(where).is_relative_to(env), where
     return env / "bin"
@@ -147,19 +149,7 @@ def test_the_installed_wheel_paints_the_demo_dashboard(installed: Path, tmp_path
 def test_an_editable_install_prints_no_build_warning(tmp_path: Path) -> None:
     """`make` installs with `pip install -e .`; setuptools' import-hook strategy for a flat
     layout printed a BuildBackendWarning on every fresh install (see pyproject's package-dir)."""
-    env = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env)
-    out = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        env / "bin" / "python",
-        "install",
-        "--no-deps",
-        "-e",
-        REPO,
-        cwd=tmp_path,
-    )
+    python = fresh_venv(tmp_path / "venv")
+    out = pip("--python", python, "install", *OFFLINE, "-e", REPO, cwd=tmp_path)
     assert "Successfully installed zen-tui" in out
     assert "BuildBackendWarning" not in out and "SetuptoolsWarning" not in out, out
