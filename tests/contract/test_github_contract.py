@@ -1,4 +1,4 @@
-"""The GitHub look-alike against contracts/: REST JSON Schemas, octokit-webhooks payload
+"""The GitHub look-alike against tests/contracts/: REST JSON Schemas, octokit-webhooks payload
 schemas, and the recorded octokit fixtures replayed as expectations."""
 
 from __future__ import annotations

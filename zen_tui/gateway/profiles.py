@@ -15,7 +15,8 @@ from zen_tui.models import parse_iso
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-# Slack Web API method -> rate tier (api-facts 3.2); unknown methods use "default".
+# Slack Web API method -> its published rate tier (Slack limits each method per minute by
+# tier: 1+, 20+, 50+, 100+); unknown methods use "default".
 _SLACK_TIERS = {
     "conversations.list": "tier2",
     "conversations.history": "tier3",

@@ -103,7 +103,8 @@ class GatewaySettings:
     max_response_bytes: int = 8_000_000
 
 
-# Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
+# Defaults per service (failures to open / successes to close / open seconds / half-open
+# probes). Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
 # method, so one success is enough evidence, and one probe at a time spares the tier budget.
 DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
     "github": BreakerSettings(

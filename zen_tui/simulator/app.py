@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
 
@@ -177,6 +178,14 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": cut})
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that hangs up before its request body arrived (its timeout ran out during a
+    simulated delay, or it shut down) is normal: one line, not uvicorn's traceback. The
+    response is never sent; 499 (client closed request) is what the counters record."""
+    log.info("simulator: %s %s: client disconnected", request.method, request.url.path)
+    return Response(status_code=499)
+
+
 def _endpoint_name(sim: ServiceSim, routes: list[BaseRoute], scope: Scope, relative: str) -> str:
     """The route template ("/repos/{owner}/{repo}/pulls/{number}"), so counters stay bounded;
     a `{method}` parameter (Slack's method name) is filled in, since it is the endpoint."""
@@ -248,7 +257,7 @@ def build_app(
     routes: list[BaseRoute] = [Mount("/_sim", routes=control_routes())]
     service_routes = {name: sim.routes() for name, sim in world.services.items()}
     routes += [Mount(world.services[n].prefix, routes=r) for n, r in service_routes.items()]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={ClientDisconnect: _client_gone})
     app.state.world = world
     app.state.faults = engine
     app.state.scenario = runner

@@ -1,4 +1,5 @@
-"""Render the simulated GitHub state as REST and webhook JSON (shapes from contracts/)."""
+"""Render the simulated GitHub state as REST and webhook JSON (shapes from GitHub's REST
+schemas and octokit webhook payloads, as vendored in tests/contracts/)."""
 
 from __future__ import annotations
 

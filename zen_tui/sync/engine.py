@@ -33,7 +33,7 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.store.codec import sort_key
-from zen_tui.sync import freshness
+from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     AccountHealth,
     ActionUpdated,
@@ -148,6 +148,9 @@ class SyncEngine:
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(
+            asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
+        )
         if self.webhooks is not None:
             self._tasks += await self.webhooks.start()
 
@@ -186,6 +189,7 @@ class SyncEngine:
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
+        retention.prune(self.store, self.wired.clock.time())
         self.outbox.recover()
         await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
         await self.outbox.replay()
