@@ -164,8 +164,8 @@ class _Parser:
                 raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
             return _empty(name, negate=op == "is not")
         if op in ("in", "not in"):
-            tok = self.peek()
-            opens = tok is not None and tok.kind == "punct" and tok.text == "("
+            ahead = self.peek()
+            opens = ahead is not None and ahead.kind == "punct" and ahead.text == "("
             values = self.value_list() if opens else [self.value()]  # IN openSprints()
             inside = _any_equal(name, values)
             return (lambda v: _present(v, name) and not inside(v)) if op == "not in" else inside

@@ -350,15 +350,14 @@ class Renderer:
             "id": str(h.id),
             "author": self.user(h.author),
             "created": jira_time(h.created),
+            # The contract types these as strings, so an empty side is left out, not null.
             "items": [
                 {
                     "field": f,
                     "fieldtype": "jira",
                     "fieldId": f,
-                    "from": None,
-                    "fromString": a,
-                    "to": None,
-                    "toString": b,
+                    **({} if a is None else {"fromString": str(a)}),
+                    **({} if b is None else {"toString": str(b)}),
                 }
                 for f, a, b in h.items
             ],

@@ -106,8 +106,8 @@ def edit_comment(sim: JiraSim, request: Request, body: Body) -> Response:
     if isinstance(found, Response):
         return found
     issue, comment = found
-    if comment.author != sim.me:  # "Edit Own Comments" only, as most users have
-        return error_collection(403, "You do not have the permission to edit this comment.")
+    if comment.author != sim.me:  # "Edit Own Comments" only; the contract says 400 for this
+        return error_collection(400, "You do not have the permission to edit this comment.")
     doc = rich_text(request, body.get("body"))
     if doc is None:
         return error_collection(400, errors={"comment": _rich_error(request)})
@@ -125,7 +125,7 @@ def delete_comment(sim: JiraSim, request: Request, body: Body) -> Response:
         return found
     issue, comment = found
     if comment.author != sim.me:
-        return error_collection(403, "You do not have the permission to delete this comment.")
+        return error_collection(400, "You do not have the permission to delete this comment.")
     issue.comments.remove(comment)
     issue.text_cache = None
     sim._touch(issue)
