@@ -204,3 +204,18 @@ async def test_client_resources_match_the_swagger(
     missing = await client.get("/rest/agile/1.0/board")
     assert missing.status_code == 404
     check(spec, "ErrorCollection", missing.json())
+
+
+async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
+) -> None:
+    keys = [key_in(jira, "3"), key_in(jira, "10000")]
+    r = await client.post(
+        f"{API}/issue/bulkfetch", json={"issueIdsOrKeys": [*keys, "NOPE-1"], "fields": ["summary"]}
+    )
+    assert r.status_code == 200
+    check(spec, "BulkIssueResults", r.json())
+    assert [i["key"] for i in r.json()["issues"]] == keys
+    assert set(r.json()["issues"][0]["fields"]) == {"summary"}
+    picked = await client.get(f"{API}/issue/picker", params={"query": keys[0]})
+    assert picked.json()["sections"][0]["issues"][0]["key"] == keys[0]

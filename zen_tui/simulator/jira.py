@@ -161,6 +161,8 @@ class JiraSim(ServiceSim):
             ("GET", "/jql/autocompletedata", meta.jql_autocomplete),
             ("GET", "/jql/autocompletedata/suggestions", meta.jql_suggestions),
             ("GET", "/issue/{key}/editmeta", meta.editmeta),
+            ("GET", "/issue/picker", meta.issue_picker),
+            ("POST", "/issue/bulkfetch", meta.bulk_fetch),
             ("GET", "/issue/createmeta/{project}/issuetypes", meta.createmeta_types),
             ("GET", "/issue/createmeta/{project}/issuetypes/{type}", meta.createmeta_fields),
             ("GET", "/issue/{key}/comment/{id}", writes.get_comment),

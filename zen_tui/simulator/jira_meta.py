@@ -20,6 +20,7 @@ from .jira_model import (
     STATUSES,
     JiraUser,
     jira_time,
+    select_fields,
 )
 from .jira_search import error_collection
 
@@ -405,3 +406,48 @@ def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
         )
     found = jira_fields.create_fields(sim._render(request), key, type_id)
     return JSONResponse({"fields": found, "maxResults": 50, "startAt": 0, "total": len(found)})
+
+
+def bulk_fetch(sim: JiraSim, request: Request, body: Body) -> Response:
+    """POST issue/bulkfetch: up to 100 issues by id or key; unknown ones are left out."""
+    refs = body.get("issueIdsOrKeys")
+    if not isinstance(refs, list) or not refs or len(refs) > 100:
+        return error_collection(400, "issueIdsOrKeys must list 1 to 100 issue ids or keys.")
+    fields = body.get("fields")
+    wanted = select_fields(
+        [str(f) for f in fields] if isinstance(fields, list) else None, default_all=True
+    )
+    render = sim._render(request)
+    found = [sim._find(str(ref)) for ref in refs]
+    issues = [render.issue(i, wanted) for i in found if i is not None]
+    request.state.objects = len(issues)
+    return JSONResponse({"issues": issues, "issueErrors": []})
+
+
+def issue_picker(sim: JiraSim, request: Request, body: Body) -> Response:
+    """GET issue/picker: issues whose key or summary matches what was typed (history section)."""
+    typed = (request.query_params.get("query") or "").strip().lower()
+    hits = [
+        i
+        for i in sim.issues.values()
+        if typed and (i.key.lower().startswith(typed) or typed in i.summary.lower())
+    ][:20]
+    render = sim._render(request)
+    picks = [
+        {
+            "id": i.id,
+            "key": i.key,
+            "keyHtml": i.key,
+            "summary": i.summary,
+            "summaryText": i.summary,
+            "img": render.issuetype(i.issuetype)["iconUrl"],
+        }
+        for i in hits
+    ]
+    section = {
+        "id": "cs",
+        "label": "Current Search",
+        "sub": f"Showing {len(picks)} issues",
+        "issues": picks,
+    }
+    return JSONResponse({"sections": [section]})
