@@ -301,3 +301,35 @@ async def test_jql_type_sprint_parent(
     assert r.status_code == 200, r.text
     expected = {str(i.id) for i in jira.issues.values() if matches(i)}
     assert {i["id"] for i in r.json()["issues"]} == expected and expected
+
+
+async def test_what_jiratui_also_calls(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    key = a_key(jira, "3")
+    moved = await client.post(f"{V3}/issue/{key}/transitions", json={"transition": "21"})
+    assert moved.status_code == 204 and jira.issues[key].status == "10001"  # bare id taken
+    multi = await client.get(
+        f"{V3}/user/assignable/multiProjectSearch", params={"projectKeys": "ZEN,OPS", "query": "al"}
+    )
+    assert [u["displayName"] for u in multi.json()] == ["Alan Turing"]
+    assert (await client.get(f"{V3}/user/assignable/multiProjectSearch")).status_code == 400
+    everyone = (await client.get(f"{V3}/users/search", params={"maxResults": 3})).json()
+    assert len(everyone) == 3
+    statuses = (await client.get(f"{V3}/statuses/search")).json()
+    assert {s["statusCategory"] for s in statuses["values"]} == {"TODO", "IN_PROGRESS", "DONE"}
+    log = (await client.post(f"{V3}/issue/{key}/worklog", json={"timeSpent": "2h"})).json()
+    url = f"{V3}/issue/{key}/worklog/{log['id']}"
+    assert (await client.get(url)).json()["timeSpentSeconds"] == 7200
+    assert (await client.delete(url)).status_code == 204
+    assert jira.issues[key].worklogs == [] and (await client.get(url)).status_code == 404
+    link = await client.post(
+        f"{V3}/issue/{key}/remotelink", json={"object": {"url": "https://x.test", "title": "X"}}
+    )
+    gone = await client.delete(f"{V3}/issue/{key}/remotelink/{link.json()['id']}")
+    assert gone.status_code == 204 and jira.issues[key].remote_links == []
+    assert kinds(jira, key) == [
+        "transition",
+        "worklog",
+        "worklog_delete",
+        "remotelink",
+        "remotelink_delete",
+    ]

@@ -157,6 +157,9 @@ class JiraSim(ServiceSim):
             ("GET", "/user/search", meta.user_search),
             ("GET", "/user/assignable/search", meta.assignable_search),
             ("GET", "/user/picker", meta.user_picker),
+            ("GET", "/user/assignable/multiProjectSearch", meta.multi_project_assignable),
+            ("GET", "/users/search", meta.all_users),
+            ("GET", "/statuses/search", meta.statuses_search),
             ("GET", "/filter/favourite", meta.favourite_filters),
             ("GET", "/jql/autocompletedata", meta.jql_autocomplete),
             ("GET", "/jql/autocompletedata/suggestions", meta.jql_suggestions),
@@ -170,6 +173,9 @@ class JiraSim(ServiceSim):
             ("DELETE", "/issue/{key}/comment/{id}", writes.delete_comment),
             ("GET", "/issue/{key}/worklog", writes.get_worklogs),
             ("POST", "/issue/{key}/worklog", writes.add_worklog),
+            ("GET", "/issue/{key}/worklog/{id}", writes.get_worklog),
+            ("DELETE", "/issue/{key}/worklog/{id}", writes.delete_worklog),
+            ("DELETE", "/issue/{key}/remotelink/{id}", writes.delete_remote_link),
             ("GET", "/issue/{key}/remotelink", writes.get_remote_links),
             ("POST", "/issue/{key}/remotelink", writes.add_remote_link),
             ("GET", "/issue/{key}/changelog", writes.changelog),
@@ -557,7 +563,11 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         chosen = body.get("transition")
-        tid = str(chosen.get("id") or "") if isinstance(chosen, dict) else ""
+        # Jira also takes a bare id ({"transition": "21"}), which jiratui sends.
+        bare = isinstance(chosen, str | int) and not isinstance(chosen, bool)
+        tid = (
+            str(chosen.get("id") or "") if isinstance(chosen, dict) else str(chosen) if bare else ""
+        )
         if not tid:
             return error_collection(400, errors={"transition": "Transition id is required."})
         if not self._apply_transition(issue, tid, self.me):

@@ -451,3 +451,54 @@ def issue_picker(sim: JiraSim, request: Request, body: Body) -> Response:
         "issues": picks,
     }
     return JSONResponse({"sections": [section]})
+
+
+def multi_project_assignable(sim: JiraSim, request: Request, body: Body) -> Response:
+    """user/assignable/multiProjectSearch: users assignable in every one of projectKeys."""
+    keys = [k for k in (request.query_params.get("projectKeys") or "").split(",") if k.strip()]
+    if not keys:
+        return error_collection(400, "The query parameter 'projectKeys' is required.")
+    unknown = [k for k in keys if _project_key(k.strip()) is None]
+    if unknown:
+        return error_collection(404, f"No project could be found with key '{unknown[0]}'.")
+    return _user_page(sim, request, _matching_users(sim, request.query_params.get("query") or ""))
+
+
+def all_users(sim: JiraSim, request: Request, body: Body) -> Response:
+    """users/search: every user, paged."""
+    return _user_page(sim, request, list(sim.users.values()))
+
+
+CATEGORY_KEYS = {"new": "TODO", "indeterminate": "IN_PROGRESS", "done": "DONE"}
+
+
+def statuses_search(sim: JiraSim, request: Request, body: Body) -> Response:
+    """statuses/search: the newer status listing (statusCategory as TODO/IN_PROGRESS/DONE)."""
+    q = request.query_params
+    typed = (q.get("searchString") or "").lower()
+    try:
+        start, size = max(0, int(q.get("startAt") or 0)), min(200, int(q.get("maxResults") or 200))
+    except ValueError:
+        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    found = [
+        {
+            "id": sid,
+            "name": name,
+            "statusCategory": CATEGORY_KEYS[cat_key],
+            "scope": {"type": "GLOBAL"},
+            "description": "",
+            "usages": [],
+        }
+        for sid, (name, _, cat_key, _, _) in STATUSES.items()
+        if typed in name.lower()
+    ]
+    return JSONResponse(
+        {
+            "self": str(request.url),
+            "startAt": start,
+            "maxResults": size,
+            "total": len(found),
+            "isLast": start + size >= len(found),
+            "values": found[start : start + size],
+        }
+    )

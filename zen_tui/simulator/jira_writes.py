@@ -323,3 +323,47 @@ def changelog_expand(render: Any, issue: JiraIssue) -> dict[str, Any]:
         "total": len(histories),
         "histories": histories,
     }
+
+
+def _worklog_or_error(sim: JiraSim, request: Request) -> tuple[JiraIssue, JiraWorklog] | Response:
+    issue = _issue(sim, request)
+    if issue is None:
+        return error_collection(404, NOT_FOUND)
+    wid = request.path_params["id"]
+    log = next((w for w in issue.worklogs if str(w.id) == wid), None)
+    if log is None:
+        return error_collection(404, f"Cannot find worklog with id: {wid}.")
+    return issue, log
+
+
+def get_worklog(sim: JiraSim, request: Request, body: Body) -> Response:
+    found = _worklog_or_error(sim, request)
+    if isinstance(found, Response):
+        return found
+    return JSONResponse(sim._render(request).worklog(*found))
+
+
+def delete_worklog(sim: JiraSim, request: Request, body: Body) -> Response:
+    found = _worklog_or_error(sim, request)
+    if isinstance(found, Response):
+        return found
+    issue, log = found
+    if log.author != sim.me:
+        return error_collection(403, "You do not have the permission to delete this worklog.")
+    issue.worklogs.remove(log)
+    sim._mutated("worklog_delete", issue, [("timespent", duration(log.seconds), None)])
+    return Response(status_code=204)
+
+
+def delete_remote_link(sim: JiraSim, request: Request, body: Body) -> Response:
+    issue = _issue(sim, request)
+    if issue is None:
+        return error_collection(404, NOT_FOUND)
+    lid = request.path_params["id"]
+    link = next((r for r in issue.remote_links if str(r["id"]) == lid), None)
+    if link is None:
+        return error_collection(404, f"No remote link with id {lid} on this issue.")
+    issue.remote_links.remove(link)
+    url = link.get("object", {}).get("url")
+    sim._mutated("remotelink_delete", issue, [("RemoteIssueLink", url, None)])
+    return Response(status_code=204)
