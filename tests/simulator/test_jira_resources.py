@@ -333,3 +333,25 @@ async def test_what_jiratui_also_calls(client: httpx.AsyncClient, jira: JiraSim)
         "remotelink",
         "remotelink_delete",
     ]
+
+
+async def test_create_takes_reporter_and_users_by_id(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    grace = next(u for u in jira.users.values() if u.display_name == "Grace Hopper")
+    fields = {
+        "project": {"key": "ZEN"},
+        "issuetype": {"id": "10002"},
+        "summary": "As jiratui sends it",
+        "reporter": {"id": grace.account_id},
+        "assignee": {"id": jira.me},
+        "priority": {"id": "2"},
+    }
+    r = await client.post(f"{V3}/issue", json={"fields": fields})
+    assert r.status_code == 201, r.text
+    made = jira.issues[r.json()["key"]]
+    assert (made.reporter, made.assignee, made.priority) == (grace.account_id, jira.me, "2")
+    edit = await client.put(
+        f"{V3}/issue/{made.key}", json={"fields": {"reporter": {"id": jira.me}}}
+    )
+    assert edit.status_code == 400 and "reporter" in edit.json()["errors"]  # not on the edit screen

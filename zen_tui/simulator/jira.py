@@ -477,10 +477,11 @@ class JiraSim(ServiceSim):
         self, request: Request, fields: dict[str, Any], *, creating: bool = False
     ) -> dict[str, str]:
         """Per-field errors for PUT issue (and POST issue's own fields), as Jira words them."""
+        allowed = jira_fields.CREATABLE if creating else jira_fields.EDITABLE
         errors = {
             name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
             for name in fields
-            if name not in jira_fields.EDITABLE
+            if name not in allowed
         }
         if (
             fields.get("description") is not None
@@ -497,8 +498,9 @@ class JiraSim(ServiceSim):
             errors["labels"] = "labels must be a list of strings."
         if fields.get("duedate") is not None and not _is_date(fields["duedate"]):
             errors["duedate"] = "Error parsing date string: use yyyy-MM-dd."
-        if "assignee" in fields and not self._account(fields["assignee"])[0]:
-            errors["assignee"] = "Specify a user by accountId (or null to unassign)."
+        for role in ("assignee", "reporter"):
+            if role in fields and not self._account(fields[role])[0]:
+                errors[role] = "Specify a user by accountId (or null to unassign)."
         if "parent" in fields and not creating and self._parent_key(fields["parent"]) is None:
             errors["parent"] = "Given parent issue does not exist."
         return errors
@@ -507,7 +509,8 @@ class JiraSim(ServiceSim):
         """(valid, account id) for an assignee value; None unassigns."""
         if value is None:
             return True, None
-        who = value.get("accountId") if isinstance(value, dict) else None
+        # Jira takes {"accountId": ..} and also {"id": ..} (jiratui sends the latter).
+        who = value.get("accountId") or value.get("id") if isinstance(value, dict) else None
         return (True, who) if isinstance(who, str) and who in self.users else (False, None)
 
     def _parent_key(self, value: Any) -> str | None:
@@ -541,6 +544,8 @@ class JiraSim(ServiceSim):
             who = self._account(fields["assignee"])[1]
             changes.append(("assignee", self._name(issue.assignee), self._name(who)))
             issue.assignee = who
+        if fields.get("reporter") is not None:
+            issue.reporter = self._account(fields["reporter"])[1] or issue.reporter
         if "parent" in fields:
             key = self._parent_key(fields["parent"])
             changes.append(("parent", issue.parent, key))

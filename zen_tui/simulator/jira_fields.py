@@ -35,7 +35,7 @@ FIELDS: tuple[FieldDef, ...] = (
     FieldDef("labels", "Labels", _s("array", "labels", "string"), ("add", "set", "remove"), True),
     FieldDef("duedate", "Due date", _s("date", "duedate"), ("set",), True),
     FieldDef("assignee", "Assignee", _s("user", "assignee"), ("set",), True),
-    FieldDef("reporter", "Reporter", _s("user", "reporter"), (), False),
+    FieldDef("reporter", "Reporter", _s("user", "reporter"), (), True),
     FieldDef("parent", "Parent", _s("issuelink", "parent"), ("set",), True),
     FieldDef("issuelinks", "Linked Issues", _s("array", "issuelinks", "issuelinks"), ("add",)),
     FieldDef("status", "Status", _s("status", "status")),
@@ -69,6 +69,7 @@ FIELDS: tuple[FieldDef, ...] = (
 )
 BY_ID = {f.id: f for f in FIELDS}
 EDITABLE = {f.id for f in FIELDS if f.editable} - {"comment", "issuelinks"}
+CREATABLE = {f.id for f in FIELDS if f.create} - {"project", "issuetype", "parent"}
 
 
 def field_list() -> list[dict[str, Any]]:
