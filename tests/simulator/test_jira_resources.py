@@ -355,3 +355,27 @@ async def test_create_takes_reporter_and_users_by_id(
         f"{V3}/issue/{made.key}", json={"fields": {"reporter": {"id": jira.me}}}
     )
     assert edit.status_code == 400 and "reporter" in edit.json()["errors"]  # not on the edit screen
+
+
+async def test_update_operations_set_any_editable_field(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    key = a_key(jira)
+    ada = next(u for u in jira.users.values() if u.display_name == "Ada Lovelace")
+    update = {
+        "assignee": [{"set": {"accountId": ada.account_id}}],
+        "priority": [{"set": {"id": "5"}}],
+        "duedate": [{"set": "2027-04-01"}],
+        "labels": [{"set": ["a", "b"]}, {"remove": "a"}, {"add": "c"}],
+    }
+    r = await client.put(f"{V3}/issue/{key}", json={"update": update})
+    assert r.status_code == 204, r.text
+    issue = jira.issues[key]
+    assert (issue.assignee, issue.priority, issue.duedate, issue.labels) == (
+        ada.account_id,
+        "5",
+        "2027-04-01",
+        ["b", "c"],
+    )
+    bad = await client.put(f"{V3}/issue/{key}", json={"update": {"summary": [{"add": "x"}]}})
+    assert bad.status_code == 400 and "summary" in bad.json()["errors"]

@@ -455,17 +455,23 @@ class JiraSim(ServiceSim):
         if not isinstance(fields, dict) or not isinstance(update, dict):
             return error_collection(400, "fields and update must be JSON objects.")
         fields = dict(fields)
-        label_ops = update.get("labels") or []
-        if label_ops:
-            if not isinstance(label_ops, list) or not all(isinstance(o, dict) for o in label_ops):
-                return error_collection(
-                    400,
-                    errors={
-                        "labels": "update.labels must be a list of "
-                        '{"add": x} / {"remove": x} objects.'
-                    },
-                )
-            fields["labels"] = _apply_label_ops(list(fields.get("labels", issue.labels)), label_ops)
+        for name, ops in update.items():
+            if not isinstance(ops, list) or not all(isinstance(o, dict) for o in ops):
+                message = f'update.{name} must be a list of {{"set"|"add"|"remove": x}} objects.'
+                return error_collection(400, errors={name: message})
+            current = list(fields.get("labels", issue.labels)) if name == "labels" else None
+            for op in ops:  # "set" works on any field; "add"/"remove" on labels only
+                if "set" in op:
+                    fields[name] = op["set"]
+                    current = list(op["set"]) if isinstance(op["set"], list) else current
+                elif current is not None:
+                    current = _apply_label_ops(current, [op])
+                else:
+                    return error_collection(
+                        400, errors={name: f"Field '{name}' only takes the 'set' operation."}
+                    )
+            if name == "labels":
+                fields["labels"] = current
         errors = self._edit_errors(request, fields)
         if errors:
             return error_collection(400, errors=errors)
