@@ -379,3 +379,19 @@ async def test_update_operations_set_any_editable_field(
     )
     bad = await client.put(f"{V3}/issue/{key}", json={"update": {"summary": [{"add": "x"}]}})
     assert bad.status_code == 400 and "summary" in bad.json()["errors"]
+
+
+async def test_flagged_field_as_jiratui_sets_it(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    key = a_key(jira)
+    fields = {f["name"]: f for f in (await client.get(f"{V3}/field")).json()}
+    flag = fields["Flagged"]["key"]
+    assert flag in (await client.get(f"{V3}/issue/{key}/editmeta")).json()["fields"]
+    on = {"update": {flag: [{"set": [{"value": "Impediment"}]}]}}
+    assert (await client.put(f"{V3}/issue/{key}", json=on)).status_code == 204
+    shown = (await client.get(f"{V3}/issue/{key}")).json()["fields"][flag]
+    assert jira.issues[key].flagged and shown[0]["value"] == "Impediment"
+    off = {"update": {flag: [{"set": [{"id": None}]}]}}
+    assert (await client.put(f"{V3}/issue/{key}", json=off)).status_code == 204
+    assert not jira.issues[key].flagged
+    bad = {"fields": {flag: [{"value": "Nope"}]}}
+    assert (await client.put(f"{V3}/issue/{key}", json=bad)).status_code == 400

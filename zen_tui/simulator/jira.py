@@ -29,6 +29,7 @@ from .core import ServiceSim, World
 from .jira_bulk import BULK_MAX, BulkTask, available_transitions, progress
 from .jira_jql import JqlError, parse
 from .jira_model import (
+    FLAGGED_FIELD,
     PRIORITIES,
     STATUSES,
     JiraComment,
@@ -507,6 +508,8 @@ class JiraSim(ServiceSim):
         for role in ("assignee", "reporter"):
             if role in fields and not self._account(fields[role])[0]:
                 errors[role] = "Specify a user by accountId (or null to unassign)."
+        if FLAGGED_FIELD in fields and jira_fields.flag_value(fields[FLAGGED_FIELD]) is None:
+            errors[FLAGGED_FIELD] = 'Flagged takes [] or [{"value": "Impediment"}].'
         if "parent" in fields and not creating and self._parent_key(fields["parent"]) is None:
             errors["parent"] = "Given parent issue does not exist."
         return errors
@@ -550,6 +553,16 @@ class JiraSim(ServiceSim):
             who = self._account(fields["assignee"])[1]
             changes.append(("assignee", self._name(issue.assignee), self._name(who)))
             issue.assignee = who
+        if FLAGGED_FIELD in fields:
+            flagged = bool(jira_fields.flag_value(fields[FLAGGED_FIELD]))
+            changes.append(
+                (
+                    "Flagged",
+                    "Impediment" if issue.flagged else None,
+                    "Impediment" if flagged else None,
+                )
+            )
+            issue.flagged = flagged
         if fields.get("reporter") is not None:
             issue.reporter = self._account(fields["reporter"])[1] or issue.reporter
         if "parent" in fields:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .jira_model import ISSUE_TYPES, LINK_TYPES, PRIORITIES, SPRINT_FIELD, Renderer
+from .jira_model import (
+    FLAGGED_FIELD,
+    IMPEDIMENT,
+    ISSUE_TYPES,
+    LINK_TYPES,
+    PRIORITIES,
+    SPRINT_FIELD,
+    Renderer,
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,17 @@ FIELDS: tuple[FieldDef, ...] = (
             "customId": 10020,
         },
     ),
+    FieldDef(
+        FLAGGED_FIELD,
+        "Flagged",
+        {
+            "type": "array",
+            "items": "option",
+            "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes",
+            "customId": 10021,
+        },
+        ("add", "set", "remove"),
+    ),
 )
 BY_ID = {f.id: f for f in FIELDS}
 EDITABLE = {f.id for f in FIELDS if f.editable} - {"comment", "issuelinks"}
@@ -77,7 +96,7 @@ def field_list() -> list[dict[str, Any]]:
     out = []
     for f in FIELDS:
         custom = f.id.startswith("customfield_")
-        clause = ["sprint", f"cf[{f.id.split('_')[1]}]"] if custom else [f.id]
+        clause = [f.name.lower(), f"cf[{f.id.split('_')[1]}]"] if custom else [f.id]
         out.append(
             {
                 "id": f.id,
@@ -109,6 +128,8 @@ def _allowed(field_id: str, render: Renderer, project: str) -> list[dict[str, An
         return [render.project(project)]
     if field_id == "issuelinks":
         return [render.link_type(t) for t in LINK_TYPES]
+    if field_id == FLAGGED_FIELD:
+        return [render.impediment()]
     return None
 
 
@@ -154,3 +175,19 @@ def create_fields(render: Renderer, project: str, type_id: str) -> list[dict[str
         meta = field_meta(f, render, project, required=required, operations=("set",))
         out.append({**meta, "fieldId": f.id})
     return out
+
+
+def flag_value(value: Any) -> bool | None:
+    """The Flagged field's value as on/off: [] or [{"id": null}] clears it, the Impediment
+    option (by id or value) sets it; None when the value is not one of those."""
+    if value is None:
+        return False
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return None
+    picked = [v for v in value if v.get("id") is not None or v.get("value") is not None]
+    if not picked:
+        return False
+    ok = all(
+        v.get("id") == IMPEDIMENT["id"] or v.get("value") == IMPEDIMENT["value"] for v in picked
+    )
+    return True if ok else None

@@ -52,6 +52,8 @@ LINK_TYPES = {
 }
 RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
 SPRINT_FIELD = "customfield_10020"
+FLAGGED_FIELD = "customfield_10021"
+IMPEDIMENT = {"id": "10019", "value": "Impediment"}  # the Flagged field's only option
 PROJECTS = {"ZEN": "Zen Core", "OPS": "Operations", "WEB": "Web App", "API": "Public API"}
 
 
@@ -164,6 +166,7 @@ class JiraIssue:
     remote_links: list[dict[str, Any]] = field(default_factory=list)
     links: list[JiraLink] = field(default_factory=list)
     history: list[JiraHistory] = field(default_factory=list)
+    flagged: bool = False
     text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def transitions(self) -> list[Transition]:
@@ -403,6 +406,9 @@ class Renderer:
             "name": RESOLUTIONS[resolution_id],
         }
 
+    def impediment(self) -> dict[str, Any]:
+        return {"self": f"{self.api}/customFieldOption/{IMPEDIMENT['id']}", **IMPEDIMENT}
+
     def sprint(self, sprint_id: int | None) -> list[dict[str, Any]] | None:
         if sprint_id is None:
             return None
@@ -468,6 +474,7 @@ class Renderer:
             },
             "statuscategorychangedate": jira_time(issue.updated),
             SPRINT_FIELD: self.sprint(issue.sprint),
+            FLAGGED_FIELD: [self.impediment()] if issue.flagged else None,
         }
         if issue.parent is not None:
             all_fields["parent"] = self.issue_ref(issue.parent)
