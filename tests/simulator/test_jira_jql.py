@@ -63,7 +63,10 @@ def test_order_by_fields_and_directions() -> None:
     [
         ("", UNBOUNDED),
         ("order by created", UNBOUNDED),
-        ("sprint = 5", "Field 'sprint' does not exist or you do not have permission to view it."),
+        (
+            "fixVersion = 5",
+            "Field 'fixVersion' does not exist or you do not have permission to view it.",
+        ),
         ("project = ZEN ORDER BY colour", "Field 'colour' does not exist"),
         ("project = ZEN AND", "Expecting a field name but reached the end."),
         ("project == ZEN", "Expecting a value but got '='"),

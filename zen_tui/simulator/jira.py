@@ -16,21 +16,24 @@ import math
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
-from . import adf
+from . import adf, jira_fields, jira_meta, jira_writes
 from .budget import FixedWindow
 from .core import ServiceSim, World
 from .jira_bulk import BULK_MAX, BulkTask, available_transitions, progress
 from .jira_jql import JqlError, parse
 from .jira_model import (
+    FLAGGED_FIELD,
     PRIORITIES,
     STATUSES,
     JiraComment,
+    JiraHistory,
     JiraIssue,
     JiraUser,
     Renderer,
@@ -40,7 +43,16 @@ from .jira_model import (
     select_fields,
 )
 from .jira_oauth import AtlassianOAuth
-from .jira_search import decode_token, encode_token, search_params, sort_issues, values
+from .jira_search import (
+    api_version,
+    decode_token,
+    encode_token,
+    error_collection,
+    rich_text,
+    search_params,
+    sort_issues,
+    values,
+)
 
 Body = Any
 Handler = Callable[[Request, Body], Response]
@@ -49,13 +61,7 @@ REMOVED = (
     "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
-
-
-def error_collection(
-    status: int, *messages: str, errors: dict[str, str] | None = None, headers: Any = None
-) -> Response:
-    body = {"errorMessages": list(messages), "errors": errors or {}}
-    return JSONResponse(body, status_code=status, headers=headers)
+PUBLIC = {"/serverInfo"}  # Jira answers these without credentials
 
 
 class JiraSim(ServiceSim):
@@ -100,13 +106,26 @@ class JiraSim(ServiceSim):
         return [*rest, *self.oauth.routes(), Mount("/ex/jira/{cloudid}", routes=rest)]
 
     def _rest_routes(self) -> list[BaseRoute]:
-        api = "/rest/api/3"
-        table: list[tuple[str, str, Handler]] = [
+        """v3, and the same resources under v2 and latest (plain-text rich fields there);
+        anything else under /rest/ (agile, removed APIs) gets Jira's JSON 404."""
+        table = self._table()
+        routes: list[BaseRoute] = [
+            Route(f"/rest/api/{version}{path}", self._wrap(fn, public=path in PUBLIC), methods=[m])
+            for version in ("3", "2", "latest")
+            for m, path, fn in table
+        ]
+        every = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+        return [*routes, Route("/rest/{path:path}", self._unrouted(routes), methods=every)]
+
+    def _table(self) -> list[tuple[str, str, Handler]]:
+        meta, writes = jira_meta, jira_writes
+        core: list[tuple[str, str, Handler]] = [
             ("GET", "/search/jql", self.search),
             ("POST", "/search/jql", self.search),
             ("GET", "/search", self.removed),
             ("POST", "/search", self.removed),
             ("POST", "/search/approximate-count", self.count),
+            ("POST", "/issue", partial(writes.create_issue, self)),
             ("GET", "/issue/{key}", self.get_issue),
             ("PUT", "/issue/{key}", self.edit_issue),
             ("GET", "/issue/{key}/transitions", self.get_transitions),
@@ -119,11 +138,56 @@ class JiraSim(ServiceSim):
             ("GET", "/bulk/issues/transition", self.bulk_available),
             ("GET", "/bulk/queue/{task}", self.bulk_progress),
         ]
-        routes: list[BaseRoute] = [
-            Route(api + path, self._wrap(fn), methods=[m]) for m, path, fn in table
+        catalogue: list[tuple[str, str, Callable[..., Response]]] = [
+            ("GET", "/serverInfo", meta.server_info),
+            ("GET", "/configuration", meta.configuration),
+            ("GET", "/field", meta.fields),
+            ("GET", "/project", meta.projects),
+            ("GET", "/project/search", meta.project_search),
+            ("GET", "/project/{key}", meta.project),
+            ("GET", "/project/{key}/statuses", meta.project_statuses),
+            ("GET", "/issuetype", meta.issue_types),
+            ("GET", "/issuetype/{id}", meta.issue_types),
+            ("GET", "/status", meta.statuses),
+            ("GET", "/status/{ref}", meta.statuses),
+            ("GET", "/priority", meta.priorities),
+            ("GET", "/resolution", meta.resolutions),
+            ("GET", "/issueLinkType", meta.link_types),
+            ("GET", "/issueLinkType/{id}", meta.link_types),
+            ("GET", "/user", meta.user),
+            ("GET", "/user/search", meta.user_search),
+            ("GET", "/user/assignable/search", meta.assignable_search),
+            ("GET", "/user/picker", meta.user_picker),
+            ("GET", "/user/assignable/multiProjectSearch", meta.multi_project_assignable),
+            ("GET", "/users/search", meta.all_users),
+            ("GET", "/statuses/search", meta.statuses_search),
+            ("GET", "/filter/favourite", meta.favourite_filters),
+            ("GET", "/jql/autocompletedata", meta.jql_autocomplete),
+            ("GET", "/jql/autocompletedata/suggestions", meta.jql_suggestions),
+            ("GET", "/issue/{key}/editmeta", meta.editmeta),
+            ("GET", "/issue/picker", meta.issue_picker),
+            ("POST", "/issue/bulkfetch", meta.bulk_fetch),
+            ("GET", "/issue/createmeta/{project}/issuetypes", meta.createmeta_types),
+            ("GET", "/issue/createmeta/{project}/issuetypes/{type}", meta.createmeta_fields),
+            ("GET", "/issue/{key}/comment/{id}", writes.get_comment),
+            ("PUT", "/issue/{key}/comment/{id}", writes.edit_comment),
+            ("DELETE", "/issue/{key}/comment/{id}", writes.delete_comment),
+            ("GET", "/issue/{key}/worklog", writes.get_worklogs),
+            ("POST", "/issue/{key}/worklog", writes.add_worklog),
+            ("GET", "/issue/{key}/worklog/{id}", writes.get_worklog),
+            ("DELETE", "/issue/{key}/worklog/{id}", writes.delete_worklog),
+            ("DELETE", "/issue/{key}/remotelink/{id}", writes.delete_remote_link),
+            ("GET", "/issue/{key}/remotelink", writes.get_remote_links),
+            ("POST", "/issue/{key}/remotelink", writes.add_remote_link),
+            ("GET", "/issue/{key}/changelog", writes.changelog),
+            ("POST", "/issueLink", writes.add_issue_link),
+            ("GET", "/issueLink/{id}", writes.get_issue_link),
+            ("DELETE", "/issueLink/{id}", writes.delete_issue_link),
         ]
-        every = ["GET", "POST", "PUT", "DELETE", "PATCH"]
-        return [*routes, Route(api + "/{path:path}", self._unrouted(routes), methods=every)]
+        # Static paths first: Starlette takes the first match, so /issue/createmeta/... must
+        # not be read as /issue/{key}/...
+        bound = [(m, p, partial(fn, self)) for m, p, fn in catalogue]
+        return sorted([*core, *bound], key=lambda row: row[1].count("{"))
 
     @staticmethod
     def _unrouted(routes: list[BaseRoute]) -> Callable[[Request], Awaitable[Response]]:
@@ -188,7 +252,14 @@ class JiraSim(ServiceSim):
                 self._comment(issue, actor, adf.from_text(line))
 
     def _create(self, reporter: str, assignee: str | None) -> JiraIssue:
+        issue = self._new_issue(None, reporter, assignee)
+        self._announce_created(issue, reporter)
+        return issue
+
+    def _new_issue(self, project: str | None, reporter: str, assignee: str | None) -> JiraIssue:
+        """A fresh To Do issue (random summary and fields; callers overwrite what they set)."""
         [issue] = seed_issues(self.world.rng, 1, [reporter], self.me, self.world.clock())
+        issue.project = project or issue.project
         number = 1 + sum(1 for i in self.issues.values() if i.project == issue.project)
         issue.id, issue.key = 10000 + len(self.issues), f"{issue.project}-{number}"
         issue.assignee, issue.reporter, issue.status, issue.comments = (
@@ -197,9 +268,13 @@ class JiraSim(ServiceSim):
             "10000",
             [],
         )
+        issue.resolution = issue.resolved = issue.sprint = None
         issue.created = issue.updated = self.world.clock()
         self._add(issue)
-        render = Renderer(self.site_url, self.users)
+        return issue
+
+    def _announce_created(self, issue: JiraIssue, reporter: str) -> None:
+        render = Renderer(self.site_url, self.users, self.issues)
         self.world.emit(
             "jira",
             "jira:issue_created",
@@ -211,19 +286,20 @@ class JiraSim(ServiceSim):
                 "issue": render.issue(issue, None),
             },
         )
-        return issue
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _wrap(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    def _wrap(
+        self, handler: Handler, *, public: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            response = await self._serve(request, handler)
+            response = await self._serve(request, handler, public)
             response.headers["X-ARequestId"] = uuid.uuid4().hex
             return response
 
         return endpoint
 
-    async def _serve(self, request: Request, handler: Handler) -> Response:
-        if self._authenticate(request) is None:
+    async def _serve(self, request: Request, handler: Handler, public: bool = False) -> Response:
+        if self._authenticate(request) is None and not (public and _anonymous(request)):
             return error_collection(
                 401,
                 "Client must be authenticated to access this resource.",
@@ -290,7 +366,7 @@ class JiraSim(ServiceSim):
         return None
 
     def _render(self, request: Request) -> Renderer:
-        return Renderer(_site(request), self.users)
+        return Renderer(_site(request), self.users, self.issues, api_version(request))
 
     def _find(self, key: str) -> JiraIssue | None:
         return self.issues.get(key.upper()) or self.by_id.get(key)
@@ -347,9 +423,29 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         wanted = select_fields(request.query_params.getlist("fields"), default_all=True)
-        result = self._render(request).issue(issue, wanted)
-        if "renderedFields" in request.query_params.get("expand", ""):
-            result["renderedFields"] = {"description": adf.to_html(issue.description)}
+        render = self._render(request)
+        result = render.issue(issue, wanted)
+        expand = {e.strip() for e in request.query_params.get("expand", "").split(",")}
+        if "renderedFields" in expand:
+            result["renderedFields"] = {
+                "description": adf.to_html(issue.description),
+                "comment": {
+                    "comments": [
+                        {**render.comment(issue, c), "body": adf.to_html(c.body)}
+                        for c in issue.comments
+                    ]
+                },
+            }
+        if "names" in expand:
+            result["names"] = jira_fields.names()
+        if "schema" in expand:
+            result["schema"] = {f.id: f.schema for f in jira_fields.FIELDS}
+        if "editmeta" in expand:
+            result["editmeta"] = jira_fields.editmeta(render, issue.project)
+        if "transitions" in expand:
+            result["transitions"] = [render.transition(t) for t in issue.transitions()]
+        if "changelog" in expand:
+            result["changelog"] = jira_writes.changelog_expand(render, issue)
         return JSONResponse(result)
 
     def edit_issue(self, request: Request, body: Body) -> Response:
@@ -360,32 +456,88 @@ class JiraSim(ServiceSim):
         if not isinstance(fields, dict) or not isinstance(update, dict):
             return error_collection(400, "fields and update must be JSON objects.")
         fields = dict(fields)
-        label_ops = update.get("labels") or []
-        if label_ops:
-            if not isinstance(label_ops, list) or not all(isinstance(o, dict) for o in label_ops):
-                return error_collection(
-                    400,
-                    errors={
-                        "labels": "update.labels must be a list of "
-                        '{"add": x} / {"remove": x} objects.'
-                    },
-                )
-            fields["labels"] = _apply_label_ops(list(fields.get("labels", issue.labels)), label_ops)
-        errors = _edit_errors(fields)
+        for name, ops in update.items():
+            if not isinstance(ops, list) or not all(isinstance(o, dict) for o in ops):
+                message = f'update.{name} must be a list of {{"set"|"add"|"remove": x}} objects.'
+                return error_collection(400, errors={name: message})
+            current = list(fields.get("labels", issue.labels)) if name == "labels" else None
+            for op in ops:  # "set" works on any field; "add"/"remove" on labels only
+                if "set" in op:
+                    fields[name] = op["set"]
+                    current = list(op["set"]) if isinstance(op["set"], list) else current
+                elif current is not None:
+                    current = _apply_label_ops(current, [op])
+                else:
+                    return error_collection(
+                        400, errors={name: f"Field '{name}' only takes the 'set' operation."}
+                    )
+            if name == "labels":
+                fields["labels"] = current
+        errors = self._edit_errors(request, fields)
         if errors:
             return error_collection(400, errors=errors)
-        changes = self._apply_edit(issue, fields)
+        changes = self._apply_edit(request, issue, fields)
         self._mutated("edit", issue, changes)
         return Response(status_code=204)
 
-    def _apply_edit(self, issue: JiraIssue, fields: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    def _edit_errors(
+        self, request: Request, fields: dict[str, Any], *, creating: bool = False
+    ) -> dict[str, str]:
+        """Per-field errors for PUT issue (and POST issue's own fields), as Jira words them."""
+        allowed = jira_fields.CREATABLE if creating else jira_fields.EDITABLE
+        errors = {
+            name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+            for name in fields
+            if name not in allowed
+        }
+        if (
+            fields.get("description") is not None
+            and rich_text(request, fields["description"]) is None
+        ):
+            errors["description"] = (
+                "description must be a string." if api_version(request) == "2" else adf.ADF_ERROR
+            )
+        if "priority" in fields and _priority_id(fields["priority"]) is None:
+            errors["priority"] = "Specify a valid priority id or name."
+        if "summary" in fields and not str(fields["summary"] or "").strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        if "labels" in fields and not isinstance(fields["labels"], list):
+            errors["labels"] = "labels must be a list of strings."
+        if fields.get("duedate") is not None and not _is_date(fields["duedate"]):
+            errors["duedate"] = "Error parsing date string: use yyyy-MM-dd."
+        for role in ("assignee", "reporter"):
+            if role in fields and not self._account(fields[role])[0]:
+                errors[role] = "Specify a user by accountId (or null to unassign)."
+        if FLAGGED_FIELD in fields and jira_fields.flag_value(fields[FLAGGED_FIELD]) is None:
+            errors[FLAGGED_FIELD] = 'Flagged takes [] or [{"value": "Impediment"}].'
+        if "parent" in fields and not creating and self._parent_key(fields["parent"]) is None:
+            errors["parent"] = "Given parent issue does not exist."
+        return errors
+
+    def _account(self, value: Any) -> tuple[bool, str | None]:
+        """(valid, account id) for an assignee value; None unassigns."""
+        if value is None:
+            return True, None
+        # Jira takes {"accountId": ..} and also {"id": ..} (jiratui sends the latter).
+        who = value.get("accountId") or value.get("id") if isinstance(value, dict) else None
+        return (True, who) if isinstance(who, str) and who in self.users else (False, None)
+
+    def _parent_key(self, value: Any) -> str | None:
+        ref = value.get("key") or value.get("id") if isinstance(value, dict) else None
+        found = self._find(str(ref)) if ref else None
+        return found.key if found else None
+
+    def _apply_edit(
+        self, request: Request, issue: JiraIssue, fields: dict[str, Any]
+    ) -> list[tuple[str, Any, Any]]:
         changes: list[tuple[str, Any, Any]] = []
         if "summary" in fields:
             changes.append(("summary", issue.summary, fields["summary"]))
             issue.summary = str(fields["summary"])
         if "description" in fields:
             changes.append(("description", "", "(updated)"))
-            issue.description = fields["description"] or adf.from_text("")
+            raw = fields["description"]
+            issue.description = (rich_text(request, raw) if raw else None) or adf.from_text("")
             issue.text_cache = None
         if "labels" in fields:
             changes.append(("labels", " ".join(issue.labels), " ".join(fields["labels"])))
@@ -394,7 +546,33 @@ class JiraSim(ServiceSim):
             new = _priority_id(fields["priority"]) or issue.priority
             changes.append(("priority", PRIORITIES[issue.priority], PRIORITIES[new]))
             issue.priority = new
+        if "duedate" in fields:
+            changes.append(("duedate", issue.duedate, fields["duedate"]))
+            issue.duedate = fields["duedate"]
+        if "assignee" in fields:
+            who = self._account(fields["assignee"])[1]
+            changes.append(("assignee", self._name(issue.assignee), self._name(who)))
+            issue.assignee = who
+        if FLAGGED_FIELD in fields:
+            flagged = bool(jira_fields.flag_value(fields[FLAGGED_FIELD]))
+            changes.append(
+                (
+                    "Flagged",
+                    "Impediment" if issue.flagged else None,
+                    "Impediment" if flagged else None,
+                )
+            )
+            issue.flagged = flagged
+        if fields.get("reporter") is not None:
+            issue.reporter = self._account(fields["reporter"])[1] or issue.reporter
+        if "parent" in fields:
+            key = self._parent_key(fields["parent"])
+            changes.append(("parent", issue.parent, key))
+            issue.parent = key
         return changes
+
+    def _name(self, account: Any) -> str | None:
+        return self.users[account].display_name if account in self.users else None
 
     def get_transitions(self, request: Request, body: Body) -> Response:
         issue = self._find(request.path_params["key"])
@@ -409,7 +587,11 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         chosen = body.get("transition")
-        tid = str(chosen.get("id") or "") if isinstance(chosen, dict) else ""
+        # Jira also takes a bare id ({"transition": "21"}), which jiratui sends.
+        bare = isinstance(chosen, str | int) and not isinstance(chosen, bool)
+        tid = (
+            str(chosen.get("id") or "") if isinstance(chosen, dict) else str(chosen) if bare else ""
+        )
         if not tid:
             return error_collection(400, errors={"transition": "Transition id is required."})
         if not self._apply_transition(issue, tid, self.me):
@@ -422,7 +604,13 @@ class JiraSim(ServiceSim):
             return False
         before = STATUSES[issue.status][0]
         issue.status = chosen.to
-        self._mutated("transition", issue, [("status", before, STATUSES[chosen.to][0])], actor)
+        changes: list[tuple[str, Any, Any]] = [("status", before, STATUSES[chosen.to][0])]
+        done = STATUSES[chosen.to][2] == "done"
+        if done != (issue.resolution is not None):  # Jira resolves on Done, clears on reopen
+            changes.append(("resolution", None if done else "Done", "Done" if done else None))
+            issue.resolution = "10000" if done else None
+            issue.resolved = self.world.clock() if done else None
+        self._mutated("transition", issue, changes, actor)
         return True
 
     def get_comments(self, request: Request, body: Body) -> Response:
@@ -453,9 +641,9 @@ class JiraSim(ServiceSim):
         issue = self._find(request.path_params["key"])
         if issue is None:
             return error_collection(404, NOT_FOUND)
-        doc = body.get("body")
-        if not isinstance(doc, dict) or not adf.is_document(doc):
-            return error_collection(400, errors={"comment": adf.ADF_ERROR})
+        doc = rich_text(request, body.get("body"))
+        if doc is None:
+            return error_collection(400, errors={"comment": jira_writes._rich_error(request)})
         comment = self._comment(issue, self.me, doc)
         return JSONResponse(self._render(request).comment(issue, comment), status_code=201)
 
@@ -466,20 +654,23 @@ class JiraSim(ServiceSim):
         issue.comments.append(comment)
         issue.text_cache = None
         self._touch(issue)
-        render = Renderer(self.site_url, self.users)
         if author == self.me:
             self.world.counters.mutation("jira", "comment", key=issue.key, comment=comment.id)
+        self._emit_comment("comment_created", issue, comment)
+        return comment
+
+    def _emit_comment(self, event: str, issue: JiraIssue, comment: JiraComment) -> None:
+        render = Renderer(self.site_url, self.users, self.issues)
         self.world.emit(
             "jira",
-            "comment_created",
+            event,
             {
-                "timestamp": int(now * 1000),
-                "webhookEvent": "comment_created",
+                "timestamp": int(self.world.clock() * 1000),
+                "webhookEvent": event,
                 "comment": render.comment(issue, comment),
                 "issue": render.issue(issue, {"summary", "status", "assignee", "updated"}),
             },
         )
-        return comment
 
     def assign(self, request: Request, body: Body) -> Response:
         issue = self._find(request.path_params["key"])
@@ -509,9 +700,11 @@ class JiraSim(ServiceSim):
         """Bump `updated`, count the mutation (client ones only) and emit the webhook event."""
         actor = actor or self.me
         self._touch(issue)
+        self._next_comment += 1
+        issue.history.append(JiraHistory(self._next_comment, actor, self.world.clock(), changes))
         if actor == self.me:
             self.world.counters.mutation("jira", kind, key=issue.key, changes=changes)
-        render = Renderer(self.site_url, self.users)
+        render = Renderer(self.site_url, self.users, self.issues)
         items = [
             {"field": f, "fieldtype": "jira", "fromString": a, "toString": b} for f, a, b in changes
         ]
@@ -524,7 +717,7 @@ class JiraSim(ServiceSim):
                 "issue_event_type_name": "issue_assigned" if kind == "assign" else "issue_generic",
                 "user": render.user(actor),
                 "issue": render.issue(issue, None),
-                "changelog": {"id": str(uuid.uuid4().int % 10**8), "items": items},
+                "changelog": {"id": str(self._next_comment), "items": items},
             },
         )
 
@@ -612,20 +805,13 @@ def _priority_id(value: Any) -> str | None:
     return None
 
 
-def _edit_errors(fields: dict[str, Any]) -> dict[str, str]:
-    allowed = {"summary", "description", "labels", "priority"}
-    errors = {
-        name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
-        for name in fields
-        if name not in allowed
-    }
-    description = fields.get("description")
-    if description is not None and not adf.is_document(description):
-        errors["description"] = adf.ADF_ERROR
-    if "priority" in fields and _priority_id(fields["priority"]) is None:
-        errors["priority"] = "Specify a valid priority id or name."
-    if "summary" in fields and not str(fields["summary"] or "").strip():
-        errors["summary"] = "You must specify a summary of the issue."
-    if "labels" in fields and not isinstance(fields["labels"], list):
-        errors["labels"] = "labels must be a list of strings."
-    return errors
+def _anonymous(request: Request) -> bool:
+    return not request.headers.get("authorization")
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        datetime.strptime(str(value), "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True

@@ -1,9 +1,10 @@
 """A bounded subset of JQL for the Jira simulator's /search/jql.
 
 Supported: fields project, key, status, statusCategory, assignee, reporter, priority, labels,
-summary, description, comment, text, created, updated; operators = != IN, NOT IN, IS [NOT] EMPTY,
-~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]", -Nw/-Nd/-Nh/-Nm, now(), startOfDay());
-AND, OR, NOT and parentheses; currentUser(); ORDER BY <field> [ASC|DESC], ... (at most 7).
+issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
+operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]",
+-Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser(),
+openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
 Anything else is a 400 with an ErrorCollection message, as Jira answers (times are UTC).
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from .jira_model import SPRINTS
 
 UNBOUNDED = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
@@ -28,6 +31,10 @@ EQUALITY = {
     "reporter",
     "priority",
     "labels",
+    "issuetype",
+    "type",
+    "parent",
+    "sprint",
 }
 TEXT = {"summary", "description", "comment", "text"}
 DATES = {"created", "updated"}
@@ -157,7 +164,9 @@ class _Parser:
                 raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
             return _empty(name, negate=op == "is not")
         if op in ("in", "not in"):
-            values = self.value_list()
+            ahead = self.peek()
+            opens = ahead is not None and ahead.kind == "punct" and ahead.text == "("
+            values = self.value_list() if opens else [self.value()]  # IN openSprints()
             inside = _any_equal(name, values)
             return (lambda v: _present(v, name) and not inside(v)) if op == "not in" else inside
         return self.comparison(name, op)
@@ -197,6 +206,9 @@ class _Parser:
             return self.now
         if low == "startofday":
             return self.now - self.now % 86400
+        if low in ("opensprints", "closedsprints"):
+            state = "active" if low == "opensprints" else "closed"
+            return [s.id for s in SPRINTS.values() if s.state == state]
         raise JqlError(f"Error in the JQL Query: the function '{name}' is not supported here.")
 
     def value_list(self) -> list[Any]:
@@ -287,7 +299,9 @@ def _empty(name: str, *, negate: bool) -> Predicate:
 
 
 def _any_equal(name: str, values: list[Any]) -> Predicate:
-    wanted = {str(x).lower() for x in values if x is not None}
+    # A function such as openSprints() stands for several values.
+    flat = [y for x in values for y in (x if isinstance(x, list) else [x])]
+    wanted = {str(x).lower() for x in flat if x is not None}
     allow_empty = any(x is None for x in values)
     return lambda v: (
         bool(wanted.intersection(_as_list(v, name))) or (allow_empty and not _present(v, name))

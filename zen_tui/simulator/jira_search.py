@@ -10,9 +10,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from . import adf
-from .jira_model import PRIORITIES, PROJECTS, STATUSES, JiraIssue
+from .jira_model import ISSUE_TYPES, PRIORITIES, PROJECTS, SPRINTS, STATUSES, JiraIssue
+
+
+def error_collection(
+    status: int, *messages: str, errors: dict[str, str] | None = None, headers: Any = None
+) -> Response:
+    """Jira's error body: {"errorMessages": [...], "errors": {field: message}}."""
+    body = {"errorMessages": list(messages), "errors": errors or {}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def search_params(request: Request, body: Any) -> dict[str, Any]:
@@ -68,6 +77,10 @@ FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
     "reporter": lambda i: i.reporter,
     "priority": lambda i: [PRIORITIES[i.priority], i.priority],
     "labels": lambda i: i.labels,
+    "issuetype": lambda i: [ISSUE_TYPES[i.issuetype][0], i.issuetype],
+    "type": lambda i: [ISSUE_TYPES[i.issuetype][0], i.issuetype],
+    "parent": lambda i: [i.parent] if i.parent else None,
+    "sprint": lambda i: [i.sprint, SPRINTS[i.sprint].name] if i.sprint else None,
     "summary": lambda i: i.summary,
     "description": lambda i: texts(i)[0],
     "comment": lambda i: texts(i)[1],
@@ -113,3 +126,16 @@ def sort_issues(items: list[JiraIssue], order: list[tuple[str, bool]]) -> None:
     items.sort(key=lambda i: i.id)
     for name, descending in reversed(order):
         items.sort(key=keys[name], reverse=descending)
+
+
+def api_version(request: Request) -> str:
+    """ "2" for /rest/api/2 and /rest/api/latest (plain-text rich fields), else "3" (ADF)."""
+    path = request.url.path
+    return "2" if "/rest/api/2/" in path or "/rest/api/latest/" in path else "3"
+
+
+def rich_text(request: Request, value: Any) -> dict[str, Any] | None:
+    """A rich-text input as ADF: v3 takes an ADF document, v2 a plain string; None if invalid."""
+    if api_version(request) == "2":
+        return adf.from_text(value) if isinstance(value, str) else None
+    return value if isinstance(value, dict) and adf.is_document(value) else None
