@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from zen_tui.simulator.app import build_app, make_token
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 models = pytest.importorskip("githubkit_schemas.v2026_03_10.models")
 pydantic = pytest.importorskip("pydantic")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from atlassian import Jira
 
-from zen_tui.simulator import adf
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.simulator.server import SimulatorServer
 
 

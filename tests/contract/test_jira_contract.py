@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from tests.helpers import mounted_client
-from zen_tui.simulator import adf
-from zen_tui.simulator.core import World
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.service import JiraSim
 
 API = "/rest/api/3"
 

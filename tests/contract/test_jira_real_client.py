@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from jira import JIRA, JIRAError
 
-from zen_tui.simulator import adf
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.simulator.server import SimulatorServer
 
 

@@ -74,7 +74,7 @@ def test_the_banner_and_sim_info_give_the_same_base_urls_and_a_client_can_use_th
 
 
 def test_bad_scenario_name_is_a_clear_error() -> None:
-    from zen_tui.simulator.scenario import ScenarioError
+    from zen_tui.simulator.core.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match="not found: give a TOML file or one of steady, tour"):
         SimulatorServer(scenario="no-such-scenario")

@@ -10,9 +10,9 @@ import pytest
 
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import START, open_pr
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.github_state import TEAMS
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
+from zen_tui.simulator.github.state import TEAMS
 
 
 async def test_search_review_requested_returns_only_matching_open_prs(

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tests.simulator.github_helpers import open_pr
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.github.service import GitHubSim
 
 ROW_QUERY = """
 query($q: String!, $n: Int!) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zen_tui.simulator.jira_jql import UNBOUNDED, JqlError, parse
+from zen_tui.simulator.jira.jql import UNBOUNDED, JqlError, parse
 
 NOW = 1_700_000_000.0
 ISSUE = {

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
-from zen_tui.simulator import adf
-from zen_tui.simulator.core import ChangeEvent, World
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.core.world import ChangeEvent, World
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.service import JiraSim
 
 V3, V2 = "/rest/api/3", "/rest/api/2"
 EMAIL, TOKEN = "me@example.com", "sim-jira-token"

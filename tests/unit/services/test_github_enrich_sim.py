@@ -13,7 +13,7 @@ from zen_tui.gateway.settings import default_settings
 from zen_tui.models import PullRequest
 from zen_tui.services import make_client
 from zen_tui.services.github import GitHubClient
-from zen_tui.simulator.github_graphql import review_decision as review_decision_of
+from zen_tui.simulator.github.graphql_api import review_decision as review_decision_of
 
 from .conftest import section
 

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zen_tui.simulator import settings
-from zen_tui.simulator.core import World
-from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
+from zen_tui.simulator.core import settings
+from zen_tui.simulator.core.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
+from zen_tui.simulator.core.world import World
 
-SCENARIO_DIR = Path(__file__).with_name("scenarios")
+SCENARIO_DIR = Path(__file__).parent.parent / "scenarios"  # zen_tui/simulator/scenarios
 
 
 TOP_KEYS = ("name", "loop", "period", "rate_scale", "faults", "settings", "phase")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zen_tui.simulator.github_dates import date_filter
+from zen_tui.simulator.github.dates import date_filter
 
 ME = "me"
 COLLEAGUES = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import adf
+from zen_tui.simulator.jira import adf
 
 # status id -> (name, category id, category key, colour, category name)
 STATUSES = {

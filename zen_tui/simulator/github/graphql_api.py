@@ -32,12 +32,12 @@ from graphql import (
 )
 from graphql.utilities import value_from_ast_untyped
 
-from zen_tui.simulator.github_dates import BadDate, sort_qualifier
-from zen_tui.simulator.github_render import HTML, iso, node_id, sha_of
-from zen_tui.simulator.github_state import TEAMS, GitHubState, Item, Review
+from zen_tui.simulator.github.dates import BadDate, sort_qualifier
+from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
+from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review
 
 if TYPE_CHECKING:
-    from zen_tui.simulator.github_http import Bucket
+    from zen_tui.simulator.github.http import Bucket
 
 MAX_PAGE = 100  # GitHub: `first`/`last` may not exceed 100 on any connection
 MAX_NODES = 500_000  # GitHub refuses a query that could return more nodes than this

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .jira_model import STATUSES, JiraIssue, jira_time
+from zen_tui.simulator.jira.model import STATUSES, JiraIssue, jira_time
 
 BULK_MAX = 1000
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import jira_fields
-from .jira_model import (
+from zen_tui.simulator.jira import fields as jira_fields
+from zen_tui.simulator.jira.model import (
     ISSUE_TYPES,
     LINK_TYPES,
     PRIORITIES,
@@ -22,10 +22,10 @@ from .jira_model import (
     jira_time,
     select_fields,
 )
-from .jira_search import error_collection
+from zen_tui.simulator.jira.search import error_collection
 
 if TYPE_CHECKING:
-    from .jira import JiraSim
+    from zen_tui.simulator.jira.service import JiraSim
 
 Body = Any
 CREATE_TYPES = ("10001", "10002", "10003", "10000", "10004")  # Task, Bug, Story, Epic, Subtask
@@ -360,7 +360,12 @@ def jql_suggestions(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def jql_autocomplete(sim: JiraSim, request: Request, body: Body) -> Response:
-    from .jira_jql import DATES, EQUALITY, KEYWORDS, TEXT  # the fields the JQL parser knows
+    from zen_tui.simulator.jira.jql import (  # the fields the JQL parser knows
+        DATES,
+        EQUALITY,
+        KEYWORDS,
+        TEXT,
+    )
 
     return JSONResponse(
         {

@@ -11,13 +11,20 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import adf
-from .jira_meta import CREATE_TYPES, _project_key
-from .jira_model import ISSUE_TYPES, LINK_TYPES, JiraIssue, JiraLink, JiraWorklog, duration
-from .jira_search import api_version, error_collection, rich_text
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.meta import CREATE_TYPES, _project_key
+from zen_tui.simulator.jira.model import (
+    ISSUE_TYPES,
+    LINK_TYPES,
+    JiraIssue,
+    JiraLink,
+    JiraWorklog,
+    duration,
+)
+from zen_tui.simulator.jira.search import api_version, error_collection, rich_text
 
 if TYPE_CHECKING:
-    from .jira import JiraSim
+    from zen_tui.simulator.jira.service import JiraSim
 
 Body = Any
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."

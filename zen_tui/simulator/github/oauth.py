@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
-    from zen_tui.simulator.github import GitHubSim
+    from zen_tui.simulator.github.service import GitHubSim
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 EXPIRES_IN = 900

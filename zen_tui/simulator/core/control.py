@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from zen_tui.simulator import settings
-from zen_tui.simulator.faults import FaultRuleError, parse_rules
-from zen_tui.simulator.scenario import ScenarioError, parse
+from zen_tui.simulator.core import settings
+from zen_tui.simulator.core.faults import FaultRuleError, parse_rules
+from zen_tui.simulator.core.scenario import ScenarioError, parse
 
 
 def _bad(message: str) -> JSONResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from zen_tui.simulator.core import World
+from zen_tui.simulator.core.world import World
 
 log = logging.getLogger(__name__)
 

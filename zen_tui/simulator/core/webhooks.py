@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .core import ChangeEvent, World
+from zen_tui.simulator.core.world import ChangeEvent, World
 
 HOOK_ID = "424242"
 NO_TARGET = "no_target"  # the service's target was removed while a delivery waited

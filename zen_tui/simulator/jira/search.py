@@ -12,8 +12,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import adf
-from .jira_model import ISSUE_TYPES, PRIORITIES, PROJECTS, SPRINTS, STATUSES, JiraIssue
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.model import (
+    ISSUE_TYPES,
+    PRIORITIES,
+    PROJECTS,
+    SPRINTS,
+    STATUSES,
+    JiraIssue,
+)
 
 
 def error_collection(

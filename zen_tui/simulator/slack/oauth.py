@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .oauth_common import ConsentFlow, Grant, new_secret, request_params
+from zen_tui.simulator.core.oauth import ConsentFlow, Grant, new_secret, request_params
 
 Granter = Callable[[str, str, frozenset[str]], str]  # (kind, user_id, scopes) -> token
 TOKEN_TTL = 43200

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .budget import FixedWindow
-from .core import ServiceSim, World
-from .oauth_common import request_params
-from .slack_model import (
+from zen_tui.simulator.core.budget import FixedWindow
+from zen_tui.simulator.core.oauth import request_params
+from zen_tui.simulator.core.world import ServiceSim, World
+from zen_tui.simulator.slack.model import (
     EMOJI,
     Channel,
     Message,
@@ -36,8 +36,8 @@ from .slack_model import (
     us_ts,
     user_json,
 )
-from .slack_oauth import SlackOAuth
-from .slack_search import find, result_page
+from zen_tui.simulator.slack.oauth import SlackOAuth
+from zen_tui.simulator.slack.search import find, result_page
 
 Params = dict[str, str]
 ALL_SCOPES = frozenset(

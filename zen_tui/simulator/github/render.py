@@ -8,7 +8,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from zen_tui.simulator.github_state import (
+from zen_tui.simulator.github.state import (
     TEAMS,
     Comment,
     GitHubState,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .jira_model import (
+from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     IMPEDIMENT,
     ISSUE_TYPES,

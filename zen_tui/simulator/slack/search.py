@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from .slack_model import Channel, Message, SlackUser
+from zen_tui.simulator.slack.model import Channel, Message, SlackUser
 
 Hit = tuple[Channel, Message]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zen_tui.simulator.core import World
+from zen_tui.simulator.core.world import World
 
 
 class SettingsError(ValueError):

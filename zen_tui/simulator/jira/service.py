@@ -23,12 +23,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 
-from . import adf, jira_fields, jira_meta, jira_writes
-from .budget import FixedWindow
-from .core import ServiceSim, World
-from .jira_bulk import BULK_MAX, BulkTask, available_transitions, progress
-from .jira_jql import JqlError, parse
-from .jira_model import (
+from zen_tui.simulator.core.budget import FixedWindow
+from zen_tui.simulator.core.world import ServiceSim, World
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira import fields as jira_fields
+from zen_tui.simulator.jira import meta as jira_meta
+from zen_tui.simulator.jira import writes as jira_writes
+from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
+from zen_tui.simulator.jira.jql import JqlError, parse
+from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
     STATUSES,
@@ -42,8 +45,8 @@ from .jira_model import (
     seed_issues,
     select_fields,
 )
-from .jira_oauth import AtlassianOAuth
-from .jira_search import (
+from zen_tui.simulator.jira.oauth import AtlassianOAuth
+from zen_tui.simulator.jira.search import (
     api_version,
     decode_token,
     encode_token,

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from zen_tui.simulator.core import ServiceSim, World
-from zen_tui.simulator.github_dates import SORT_KEYS, BadDate, sort_qualifier
-from zen_tui.simulator.github_graphql import GraphQLApi
-from zen_tui.simulator.github_http import (
+from zen_tui.simulator.core.world import ServiceSim, World
+from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
+from zen_tui.simulator.github.graphql_api import GraphQLApi
+from zen_tui.simulator.github.http import (
     DOCS,
     ApiError,
     Bucket,
@@ -41,8 +41,8 @@ from zen_tui.simulator.github_http import (
     page_params,
     parse_iso,
 )
-from zen_tui.simulator.github_render import Renderer
-from zen_tui.simulator.github_state import (
+from zen_tui.simulator.github.render import Renderer
+from zen_tui.simulator.github.state import (
     COLLEAGUES,
     TEAMS,
     TOPICS,
@@ -80,7 +80,7 @@ class GitHubSim(ServiceSim):
         self.state.seed(count)
 
     def routes(self) -> list[BaseRoute]:
-        from zen_tui.simulator.github_oauth import DeviceFlow
+        from zen_tui.simulator.github.oauth import DeviceFlow
 
         self.oauth = DeviceFlow(self)
         return self.oauth.routes() + self._api_routes()

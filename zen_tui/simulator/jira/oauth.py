@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .oauth_common import ConsentFlow, new_secret, request_params
+from zen_tui.simulator.core.oauth import ConsentFlow, new_secret, request_params
 
 ACCESS_TTL = 3600
 
