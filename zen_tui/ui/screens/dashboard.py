@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from zen_tui.models import ActionState, Item
+from zen_tui.models import ActionState, Cause, Freshness, Item
 from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, SectionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.browser import open_in_browser
@@ -68,10 +68,9 @@ def close_verb(items: list[Item]) -> str:
     return "/".join(sorted(kinds, key=("close", "reopen").index)) or "close"
 
 
-def needs_login(reason: str | None) -> bool:
-    """A freshness reason that only a new login fixes (AuthExpired and the keyring provider)."""
-    text = (reason or "").lower()
-    return "login expired" in text or ("log in" in text and "again" in text)
+def needs_login(fresh: Freshness | None) -> bool:
+    """A freshness that only a new login fixes (AuthExpired, the keyring provider)."""
+    return fresh is not None and fresh.cause is Cause.AUTH
 
 
 class DashboardScreen(Screen[None]):
@@ -200,7 +199,7 @@ class DashboardScreen(Screen[None]):
         if self.paused:
             parts.append("polling paused (p)")
         fresh = self.pane.freshness
-        if fresh is not None and needs_login(fresh.reason):
+        if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
         if self._last_message:
             parts.append(self._last_message)
@@ -319,7 +318,7 @@ class DashboardScreen(Screen[None]):
     def _offer_login(self, event: SectionUpdated) -> None:
         """Say once per account that its login expired, with the key; never a modal."""
         section = next((s for s in self.zen.backend.sections if s.id == event.section_id), None)
-        if section is None or not needs_login(event.snapshot.freshness.reason):
+        if section is None or not needs_login(event.snapshot.freshness):
             if section is not None:
                 self._login_asked.discard(section.account)
             return
