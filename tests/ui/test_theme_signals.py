@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from textual.color import Color
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from zen_tui.auth.states import LoginFailed
@@ -43,7 +44,7 @@ def colour_of(widget: Widget, text: str) -> RGB:
     raise AssertionError(f"{text!r} not drawn in {widget!r}")
 
 
-async def switch(app: ZenApp, pilot, theme: str) -> None:  # type: ignore[no-untyped-def]
+async def switch(app: ZenApp, pilot: Pilot[str | None], theme: str) -> None:
     app.theme = theme
     await pilot.pause()
     await pilot.pause()  # the repaint runs after the theme's CSS is in place
