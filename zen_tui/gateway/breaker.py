@@ -16,6 +16,7 @@ import pybreaker
 from .clock import Clock
 from .errors import CircuitOpen, Unavailable
 from .events import BreakerState
+from .retry import AttemptFailed
 from .settings import BreakerSettings
 
 T = TypeVar("T")
@@ -24,7 +25,9 @@ OnChange = Callable[[BreakerState, BreakerState, float | None], None]
 
 def _not_server_failure(exc: BaseException) -> bool:
     # Only "no usable answer" trips the breaker; 4xx, rate limits and auth are answers.
-    return not isinstance(exc, Unavailable)
+    # The breaker guards one attempt, whose retryable failures come wrapped for the retry loop.
+    error = exc.error if isinstance(exc, AttemptFailed) else exc
+    return not isinstance(error, Unavailable)
 
 
 class _Listener(pybreaker.CircuitBreakerListener):
