@@ -71,7 +71,7 @@ from .profiles import MUTATING, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
-from .transport import AuthedSender, BodyTooLarge, build_client
+from .transport import JSON, AccountAuth, BodyTooLarge, QueryParams, Sender, build_client
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -83,9 +83,9 @@ class _Call:
     url: str  # as given: a path relative to base_url, or an absolute URL
     path: str
     endpoint: str
-    params: Mapping[str, Any] | None
-    json: Any
-    data: Mapping[str, Any] | None
+    params: QueryParams | None
+    json: JSON
+    data: Mapping[str, str] | None
     headers: Mapping[str, str] | None
     cache_type: str | None
     scope: str
@@ -123,9 +123,8 @@ class Gateway:
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
         self._client = build_client(base_url, settings, self._profile, transport)
-        self._sender = AuthedSender(
-            self._client, credentials, account, service, settings.max_response_bytes
-        )
+        auth = AccountAuth(credentials, account, service)
+        self._sender = Sender(self._client, auth, settings.max_response_bytes)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -154,9 +153,9 @@ class Gateway:
         path_or_url: str,
         *,
         endpoint: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
+        json: JSON = None,
+        data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         cache_type: str | None = None,
         scope: str | None = None,
@@ -244,7 +243,7 @@ class Gateway:
             deprecations=list(self._deprecations.values()),
         )
 
-    def expire(self, cache_type: str, path: str, params: Mapping[str, Any] | None = None) -> None:
+    def expire(self, cache_type: str, path: str, params: QueryParams | None = None) -> None:
         """Make a cached GET answer stale, so the next read asks the server: an own write has
         just changed what it says. The copy stays, as the fallback during an outage."""
         key = cache_key(self.account, "GET", self._absolute(path), params)
@@ -586,7 +585,12 @@ class Gateway:
         )
 
     def _absolute(self, url: str) -> str:
-        return str(self._client._merge_url(url))
+        """The URL a request to `url` goes to: relative ones under the base URL's path, as
+        httpx's client resolves them (its base_url always ends in "/")."""
+        parsed = httpx.URL(url)
+        if parsed.is_relative_url:
+            return str(self._client.base_url.join(url.lstrip("/")))
+        return str(parsed)
 
 
 Send = Callable[["_Call"], Awaitable[httpx.Response]]
