@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -593,8 +593,13 @@ class Gateway:
         return str(parsed)
 
 
-Send = Callable[["_Call"], Awaitable[httpx.Response]]
-Step = Callable[["_Call", Send], Awaitable[httpx.Response]]
+Send = Callable[[_Call], Awaitable[httpx.Response]]
+
+
+class Step(Protocol):
+    """One policy's job: do it, and hand the call on to `send` (the rest of the pipeline)."""
+
+    def __call__(self, call: _Call, send: Send) -> Awaitable[httpx.Response]: ...
 
 
 def compose(steps: Sequence[Step], last: Send) -> Send:

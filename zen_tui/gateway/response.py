@@ -49,7 +49,7 @@ class GatewayResponse:
         parsed = httpx.Response(self.status, headers={"link": value}).links
         out: dict[str, str] = {}
         for rels, link in parsed.items():
-            for rel in rels.split():  # rel="next last" names two relations
+            for rel in (rels or "").split():  # rel="next last" names two relations
                 out[rel] = link["url"]
         return out
 
