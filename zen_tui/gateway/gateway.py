@@ -31,7 +31,6 @@ import httpx
 from ..auth.credentials import CredentialProvider
 from .breaker import AsyncBreaker
 from .cache import (
-    FRAMING_HEADERS,
     CachedEntry,
     PersistentCache,
     ResponseCache,
@@ -71,7 +70,7 @@ from .profiles import MUTATING, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
-from .transport import JSON, AccountAuth, BodyTooLarge, QueryParams, Sender, build_client
+from .transport import JSON, AccountAuth, Answer, BodyTooLarge, QueryParams, Sender, build_client
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -311,7 +310,7 @@ class Gateway:
             status=response.status_code,
             headers=response.headers,
             body=response.content,
-            url=str(response.url),
+            url=response.url,
             cache=outcome,
             fetched_at=now,
             service=self.service,
@@ -341,10 +340,10 @@ class Gateway:
 
     # ---- the wire pipeline: retry -> breaker -> deadline -> limiter -> send -------------
 
-    async def _retry_step(self, call: _Call, send: Send) -> httpx.Response:
+    async def _retry_step(self, call: _Call, send: Send) -> Answer:
         """Outermost: each attempt goes through the whole rest of the pipeline again."""
 
-        async def attempt(number: int) -> httpx.Response:
+        async def attempt(number: int) -> Answer:
             call.attempts = number
             return await send(call)
 
@@ -364,12 +363,12 @@ class Gateway:
             if call.retried:
                 self._retries_in_flight -= 1
 
-    async def _verify_step(self, call: _Call) -> httpx.Response | None:
+    async def _verify_step(self, call: _Call) -> Answer | None:
         assert call.verify is not None
         expired = partial(self._expired, call, "the check whether it already applied")
         return await call.deadline.bound(partial(_verified, call.verify), expired)
 
-    async def _breaker_step(self, call: _Call, send: Send) -> httpx.Response:
+    async def _breaker_step(self, call: _Call, send: Send) -> Answer:
         """Per attempt, so `failure_threshold` counts wire failures (see the module docstring)."""
         breaker = self._breaker(call.endpoint)
         open_error = partial(
@@ -386,11 +385,11 @@ class Gateway:
                 raise failed.error from None
             raise
 
-    async def _deadline_step(self, call: _Call, send: Send) -> httpx.Response:
+    async def _deadline_step(self, call: _Call, send: Send) -> Answer:
         # Inside the breaker: an attempt that ran out of time counts like a timeout.
         return await call.deadline.bound(partial(send, call), partial(self._expired, call, None))
 
-    async def _limiter_step(self, call: _Call, send: Send) -> httpx.Response:
+    async def _limiter_step(self, call: _Call, send: Send) -> Answer:
         await self._take_token(call)
         return await send(call)
 
@@ -428,7 +427,7 @@ class Gateway:
 
     # ---- the last step: auth + transport, and what the answer says ---------------------
 
-    async def _wire(self, call: _Call) -> httpx.Response:
+    async def _wire(self, call: _Call) -> Answer:
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         try:
@@ -477,7 +476,7 @@ class Gateway:
         """A token that would come after the call's budget ran out fails it now."""
         return min(call.queue_wait, call.deadline.remaining())
 
-    def _observe(self, call: _Call, response: httpx.Response) -> None:
+    def _observe(self, call: _Call, response: Answer) -> None:
         # One pass over the raw pairs: lower-case keys, cheap lookups (Headers.get scans a list).
         raw = response.headers.raw
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
@@ -593,13 +592,13 @@ class Gateway:
         return str(parsed)
 
 
-Send = Callable[[_Call], Awaitable[httpx.Response]]
+Send = Callable[[_Call], Awaitable[Answer]]
 
 
 class Step(Protocol):
     """One policy's job: do it, and hand the call on to `send` (the rest of the pipeline)."""
 
-    def __call__(self, call: _Call, send: Send) -> Awaitable[httpx.Response]: ...
+    def __call__(self, call: _Call, send: Send) -> Awaitable[Answer]: ...
 
 
 def compose(steps: Sequence[Step], last: Send) -> Send:
@@ -636,16 +635,11 @@ def _validators(entry: CachedEntry | None) -> dict[str, str]:
 
 async def _verified(
     verify: Callable[[], Awaitable[GatewayResponse | None]],
-) -> httpx.Response | None:
+) -> Answer | None:
     """Run the caller's verify(); an already-applied mutation comes back as its response."""
     applied = await verify()
-    return _as_httpx(applied) if applied is not None else None
+    return _as_answer(applied) if applied is not None else None
 
 
-def _as_httpx(response: GatewayResponse) -> httpx.Response:
-    return httpx.Response(
-        response.status,
-        headers={k: v for k, v in response.headers.items() if k.lower() not in FRAMING_HEADERS},
-        content=response.body,
-        request=httpx.Request("GET", response.url),
-    )
+def _as_answer(response: GatewayResponse) -> Answer:
+    return Answer(response.status, httpx.Headers(response.headers), response.body, response.url)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import httpx
 
 from ..auth.credentials import Credential, CredentialProvider
-from .cache import FRAMING_HEADERS
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
@@ -58,33 +58,37 @@ class BodyTooLarge(Exception):
         self.declared = declared
 
 
-async def read_capped(response: httpx.Response, limit: int) -> httpx.Response:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
+    passes up and classify.py judges. `content` is the decoded body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+    reason_phrase: str = ""
+
+
+async def read_capped(response: httpx.Response, limit: int | None) -> bytes:
     """Read the (decoded) body, at most `limit` bytes: a 60 MB answer or a gzip bomb is cut
-    off as it streams instead of being held whole in memory. Returns the answer as a read
-    response carrying the decoded body (so without the framing headers that described the
-    encoded one)."""
+    off as it streams instead of being held whole in memory."""
     declared = response.headers.get("content-length", "")
     size = int(declared) if declared.isdigit() else None
+    cap = float("inf") if limit is None else limit
     try:
-        if size is not None and size > limit:
-            raise BodyTooLarge(limit, size)
+        if size is not None and size > cap:
+            raise BodyTooLarge(int(cap), size)
         chunks: list[bytes] = []
         total = 0
         async for chunk in response.aiter_bytes():
             total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit, size)
+            if total > cap:
+                raise BodyTooLarge(int(cap), size)
             chunks.append(chunk)
     finally:
         await response.aclose()
-    headers = [(k, v) for k, v in response.headers.multi_items() if k not in FRAMING_HEADERS]
-    return httpx.Response(
-        response.status_code,
-        headers=headers,
-        content=b"".join(chunks),
-        request=response.request,
-        extensions=response.extensions,
-    )
+    return b"".join(chunks)
 
 
 class AccountAuth(httpx.Auth):
@@ -158,11 +162,16 @@ class Sender:
         params: QueryParams | None = None,
         json: JSON | None = None,
         data: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         request = self._client.build_request(
             method, url, headers=headers, params=params, json=json, data=data
         )
-        if self._max_body is None:
-            return await self._client.send(request, auth=self._auth)
         response = await self._client.send(request, auth=self._auth, stream=True)
-        return await read_capped(response, self._max_body)
+        body = await read_capped(response, self._max_body)
+        return Answer(
+            response.status_code,
+            response.headers,
+            body,
+            str(response.url),
+            response.reason_phrase,
+        )
