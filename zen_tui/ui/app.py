@@ -278,7 +278,7 @@ class ZenApp(App[str | None]):
         """The key(s) bound to `binding_id` now (the keymap applied), as people type them."""
         for b in all_bindings():
             if b.id == binding_id:
-                return display_keys(self._keymap.get(binding_id, b.key))
+                return display_keys(self.keymap.get(binding_id, b.key))
         return "?"
 
     @work(group="refresh", exit_on_error=False)
