@@ -275,6 +275,17 @@ async def test_keymap_remaps_a_binding_by_id(backend: FakeBackend) -> None:
         assert [a.kind for a in backend.submitted[0]] == ["approve"]
 
 
+async def test_the_palette_names_the_remapped_key(backend: FakeBackend) -> None:
+    from zen_tui.ui.commands import ZenCommands
+    from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS
+
+    [approve] = [b for b in TRIAGE_BINDINGS if b.id == "approve"]
+    async with make_app(backend, keymap={"approve": "y"}).run_test() as pilot:
+        await pilot.pause()
+        offered = {title: text for title, text, _ in ZenCommands(pilot.app.screen)._commands()}
+        assert offered[approve.description] == "key y · id approve"
+
+
 async def test_unknown_keymap_id_is_reported(backend: FakeBackend) -> None:
     async with make_app(backend, keymap={"aprove": "y"}).run_test() as pilot:
         await pilot.pause()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
@@ -184,7 +184,7 @@ def build(
             persistent_cache=cache,
         )
         gateways[account.name] = gateway
-        clients[account.name] = make_client(cast(Any, account), cast(Any, gateway), clock=clock)
+        clients[account.name] = make_client(account, gateway, clock=clock)
     infos = section_infos(settings)
     return Wired(settings, store, bus, clock, gateways, clients, infos, _limits(infos, settings))
 

@@ -8,7 +8,6 @@ paints from `backend.load_local()` before `backend.start()` runs in a worker.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -86,8 +85,8 @@ class ZenApp(App[str | None]):
         self.user_themes: set[str] = set()
         self._load_themes([BUNDLED_DIR, *(theme_dirs or [])])
         self._unsubscribe: Callable[[], None] | None = None
-        self._loop_thread: int | None = None
         self._user_keymap = dict(keymap or {})
+        self.keymap: dict[str, str] = {}  # binding id -> keys, the user's entries that apply
         self._health_dirty = False
         self._cards_pending = False
 
@@ -121,7 +120,6 @@ class ZenApp(App[str | None]):
             self.user_themes.add(t.name)
 
     def on_mount(self) -> None:
-        self._loop_thread = threading.get_ident()
         self._apply_theme()
         self._apply_keymap()
         self.health_model.seed(self.backend.health())
@@ -179,7 +177,8 @@ class ZenApp(App[str | None]):
                 severity="warning",
                 timeout=10,
             )
-        self.set_keymap({k: v for k, v in self._user_keymap.items() if k in known})
+        self.keymap = {k: v for k, v in self._user_keymap.items() if k in known}
+        self.set_keymap(self.keymap)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -193,12 +192,9 @@ class ZenApp(App[str | None]):
     # --- events from the bus ----------------------------------------------------------------
 
     def _forward(self, event: Event) -> None:
-        """Bus subscriber: runs in the publisher's thread; never touches a widget."""
-        message = BusEvent(event)
-        if threading.get_ident() == self._loop_thread:
-            self.post_message(message)
-        else:
-            self._loop.call_soon_threadsafe(self.post_message, message)  # type: ignore[union-attr]
+        """Bus subscriber: runs in the publisher's thread; never touches a widget.
+        `post_message` is thread-safe: from another thread Textual queues it on the app's loop."""
+        self.post_message(BusEvent(event))
 
     def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
@@ -214,7 +210,8 @@ class ZenApp(App[str | None]):
                 self._cards_pending = True
                 self.call_after_refresh(self._flush_cards)
         self._health_dirty = self._health_dirty or changed
-        top = self._screen_stack[-1] if self._screen_stack else None  # none while quitting
+        stack = self.screen_stack
+        top = stack[-1] if stack else None  # none while quitting
         if isinstance(top, HealthScreen) and changed:
             self.call_after_refresh(self._refresh_health)
 
@@ -277,7 +274,7 @@ class ZenApp(App[str | None]):
         """The key(s) bound to `binding_id` now (the keymap applied), as people type them."""
         for b in all_bindings():
             if b.id == binding_id:
-                return display_keys(self._keymap.get(binding_id, b.key))
+                return display_keys(self.keymap.get(binding_id, b.key))
         return "?"
 
     @work(group="refresh", exit_on_error=False)
