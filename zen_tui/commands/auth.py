@@ -141,6 +141,8 @@ def _describe(entry: dict[str, Any]) -> str:
         return "demo token from the built-in simulator (in memory)"
     if str(entry["source"]).startswith("env:"):
         return f"token from ${entry['source'][4:]}"
+    if entry["source"] == "gh":
+        return "token from the GitHub CLI's login (`gh auth token`)"
     who = f" as {entry['login']}" if entry.get("login") else ""
     text = f"logged in{who} ({entry['method']}, OS keyring)"
     expires = entry.get("expires_at")

@@ -1,0 +1,161 @@
+"""Logging in with what the user already has: the account's token_env, then GH_TOKEN /
+GITHUB_TOKEN (GH_ENTERPRISE_TOKEN for GHES), then `gh auth token`, then the keyring; Jira's
+JIRA_API_TOKEN with the email, Slack's SLACK_TOKEN. `gh` is a stub script on PATH."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.unit.auth.memory_keyring import MemoryKeyring
+from zen_tui.auth import ambient
+from zen_tui.auth.credentials import Credential
+from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
+from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.auth.status import login_status
+from zen_tui.config import AccountConfig
+
+GITHUB = AccountConfig("gh", "github", "https://api.github.com", token_env="ZEN_T_GH")
+GHES = AccountConfig("corp", "github", "https://git.corp.example/api/v3")
+JIRA = AccountConfig("work", "jira", "https://acme.atlassian.net", email="me@acme.example")
+SLACK = AccountConfig("team", "slack", "https://slack.com/api")
+SIM = AccountConfig("sim", "github", "http://127.0.0.1:8765/github")
+
+
+def fake_token(label: str) -> str:
+    return f"test-{label}-{secrets.token_hex(6)}"  # built at run time: never a real-looking literal
+
+
+@pytest.fixture
+def gh_stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Install a `gh` on PATH that prints a token for one host and records its arguments."""
+
+    def install(token: str | None, *, host: str = "github.com", sleep: float = 0) -> Path:
+        log = tmp_path / "gh-args"
+        body = f'echo "$@" >> "{log}"\n'
+        if sleep:
+            body += f"exec sleep {sleep}\n"  # one process, as gh is: the kill ends it
+        if token is None:
+            body += 'echo "not logged in" >&2; exit 1\n'
+        else:
+            body += f'[ "$4" = "{host}" ] || exit 1\necho "{token}"\n'
+        script = tmp_path / "gh"
+        script.write_text("#!/bin/sh\n" + body)
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+        monkeypatch.setattr(ambient, "GH_COMMAND", "gh")
+        return log
+
+    return install
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZEN_T_GH", raising=False)
+
+
+async def test_the_documented_order_for_github(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored, from_gh = fake_token("keyring"), fake_token("gh")
+    await KeyringCredentialStore().save("gh", StoredCredential(stored, "token"))
+
+    async def seen() -> tuple[Credential | None, str | None]:
+        # a new provider each time: the gh answer is cached per provider
+        credential = await KeyringCredentialProvider([GITHUB]).get("gh")
+        return credential, (await login_status(GITHUB))["source"]
+
+    assert await seen() == (Credential(stored), "keyring")
+    gh_stub(from_gh)
+    assert await seen() == (Credential(from_gh), "gh")
+    github_token = fake_token("github-token")
+    monkeypatch.setenv("GITHUB_TOKEN", github_token)
+    assert await seen() == (Credential(github_token), "env:GITHUB_TOKEN")
+    gh_token = fake_token("gh-token")
+    monkeypatch.setenv("GH_TOKEN", gh_token)
+    assert await seen() == (Credential(gh_token), "env:GH_TOKEN")
+    own = fake_token("own")
+    monkeypatch.setenv("ZEN_T_GH", own)
+    assert await seen() == (Credential(own), "env:ZEN_T_GH")
+
+
+async def test_gh_is_asked_for_the_enterprise_host(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = fake_token("ghes")
+    args = gh_stub(token, host="git.corp.example")
+    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(token)
+    assert args.read_text().split() == ["auth", "token", "--hostname", "git.corp.example"]
+    monkeypatch.setenv("GH_TOKEN", fake_token("dotcom"))  # github.com's token: not for GHES
+    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(token)
+    enterprise = fake_token("enterprise")
+    monkeypatch.setenv("GH_ENTERPRISE_TOKEN", enterprise)
+    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(enterprise)
+    assert (await login_status(GHES))["source"] == "env:GH_ENTERPRISE_TOKEN"
+
+
+async def test_gh_is_asked_once_per_provider(memory_keyring: MemoryKeyring, gh_stub) -> None:
+    args = gh_stub(fake_token("gh"))
+    provider = KeyringCredentialProvider([GITHUB])
+    first = [await provider.get("gh") for _ in range(5)]
+    assert len(set(first)) == 1 and len(args.read_text().splitlines()) == 1
+
+
+async def test_absent_logged_out_or_slow_gh_falls_through_to_the_keyring(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = fake_token("keyring")
+    await KeyringCredentialStore().save("gh", StoredCredential(stored, "token"))
+    assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(stored)  # no gh
+    gh_stub(None)  # gh installed, not logged in
+    assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(stored)
+    gh_stub(fake_token("slow"), sleep=5)
+    monkeypatch.setattr(ambient, "GH_TIMEOUT", 0.3)
+    assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(stored)
+
+
+async def test_refresh_after_a_401_asks_gh_again_and_only_a_new_token_counts(
+    memory_keyring: MemoryKeyring, gh_stub
+) -> None:
+    first = fake_token("first")
+    gh_stub(first)
+    provider = KeyringCredentialProvider([GITHUB])
+    assert await provider.get("gh") == Credential(first)
+    assert await provider.refresh("gh") is None  # the same token again: nothing better
+    second = fake_token("second")
+    gh_stub(second)  # the user ran `gh auth login` again
+    assert await provider.refresh("gh") == Credential(second)
+
+
+async def test_jira_api_token_needs_the_email_and_slack_token(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jira, slack = fake_token("jira"), fake_token("slack")
+    monkeypatch.setenv("JIRA_API_TOKEN", jira)
+    monkeypatch.setenv("SLACK_TOKEN", slack)
+    provider = KeyringCredentialProvider([JIRA, SLACK])
+    assert await provider.get("work") == Credential(jira, "me@acme.example")
+    assert await provider.get("team") == Credential(slack)
+    assert (await login_status(JIRA))["source"] == "env:JIRA_API_TOKEN"
+    assert (await login_status(SLACK))["source"] == "env:SLACK_TOKEN"
+    no_email = AccountConfig("work", "jira", "https://acme.atlassian.net")
+    assert await KeyringCredentialProvider([no_email]).get("work") is None
+
+
+async def test_a_simulator_account_never_gets_a_real_token(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GH_TOKEN", fake_token("real"))
+    args = gh_stub(fake_token("gh"))
+    assert await KeyringCredentialProvider([SIM]).get("sim") is None
+    assert (await login_status(SIM))["source"] is None
+    assert not args.exists()  # gh was not even asked
+
+
+def test_found_never_shows_the_token() -> None:
+    token = fake_token("secret")
+    assert token not in repr(ambient.Found("gh", Credential(token)))
