@@ -32,3 +32,4 @@ def _no_existing_logins(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in EXISTING_LOGIN_VARS:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr("zen_tui.auth.ambient.GH_COMMAND", "zen-tui-test-no-gh")
+    monkeypatch.setattr("zen_tui.auth.keyring_store._SESSION", {})  # session-only logins

@@ -42,7 +42,10 @@ def github_host(base_url: str) -> str:
 
 
 def env_vars(account: AccountConfig) -> tuple[str, ...]:
-    """The environment variables other tools use for this account's service, in order."""
+    """The environment variables other tools use for this account's service, in order; none
+    for an account on a loopback address (the simulator)."""
+    if is_loopback(account.base_url):
+        return ()
     if account.service == "github":
         if github_host(account.base_url) == "github.com":
             return ("GH_TOKEN", "GITHUB_TOKEN")

@@ -15,7 +15,12 @@ import sys
 import time
 from typing import Any
 
-from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable
+from zen_tui.auth import ambient
+from zen_tui.auth.keyring_store import (
+    KeyringCredentialStore,
+    KeyringUnavailable,
+    keyring_problem,
+)
 from zen_tui.auth.login import LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
@@ -53,6 +58,13 @@ def _account(settings: Settings, name: str) -> AccountConfig | None:
 
 
 def login(account: AccountConfig, method: str | None, store: KeyringCredentialStore) -> int:
+    problem = asyncio.run(keyring_problem(store, account.name))
+    if problem is not None:  # said before any flow starts: an approved login would be lost
+        _error(f"cannot log in here: {problem}")
+        names = [f"${v}" for v in ambient.env_vars(account)]
+        if names:
+            print(f"Or export the token as {' or '.join(names)}: zen-tui reads it from there.")
+        return 1
     method = method or default_method(account)
     token = None
     if method == "token":

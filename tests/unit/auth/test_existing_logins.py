@@ -159,3 +159,19 @@ async def test_a_simulator_account_never_gets_a_real_token(
 def test_found_never_shows_the_token() -> None:
     token = fake_token("secret")
     assert token not in repr(ambient.Found("gh", Credential(token)))
+
+
+def test_login_methods_say_why_they_cannot_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OAuth app id: the device flow/OAuth is offered with the variable to set, and the
+    default becomes the token paste (on main `auth login` went straight to 'login failed')."""
+    from zen_tui.auth.login import default_method, method_choices
+
+    for var in ("ZEN_GITHUB_CLIENT_ID", "ZEN_SLACK_CLIENT_ID", "ZEN_ATLASSIAN_CLIENT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    (device, why), token = method_choices(GITHUB)
+    assert device == "device" and why is not None and "ZEN_GITHUB_CLIENT_ID" in why
+    assert token == ("token", None) and default_method(GITHUB) == "token"
+    assert default_method(SLACK) == "token" and default_method(JIRA) == "token"
+    assert default_method(SIM) == "device"  # the simulator has its own app
+    monkeypatch.setenv("ZEN_GITHUB_CLIENT_ID", "Iv1.test")
+    assert method_choices(GITHUB)[0] == ("device", None) and default_method(GITHUB) == "device"
