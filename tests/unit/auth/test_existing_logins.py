@@ -4,13 +4,9 @@ JIRA_API_TOKEN with the email, Slack's SLACK_TOKEN. `gh` is a stub script on PAT
 
 from __future__ import annotations
 
-import os
-import secrets
-import stat
-from pathlib import Path
-
 import pytest
 
+from tests.unit.auth.gh_stub import fake_token, gh_stub
 from tests.unit.auth.memory_keyring import MemoryKeyring
 from zen_tui.auth import ambient
 from zen_tui.auth.credentials import Credential
@@ -19,38 +15,12 @@ from zen_tui.auth.provider import KeyringCredentialProvider
 from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig
 
+__all__ = ["gh_stub"]
 GITHUB = AccountConfig("gh", "github", "https://api.github.com", token_env="ZEN_T_GH")
 GHES = AccountConfig("corp", "github", "https://git.corp.example/api/v3")
 JIRA = AccountConfig("work", "jira", "https://acme.atlassian.net", email="me@acme.example")
 SLACK = AccountConfig("team", "slack", "https://slack.com/api")
 SIM = AccountConfig("sim", "github", "http://127.0.0.1:8765/github")
-
-
-def fake_token(label: str) -> str:
-    return f"test-{label}-{secrets.token_hex(6)}"  # built at run time: never a real-looking literal
-
-
-@pytest.fixture
-def gh_stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Install a `gh` on PATH that prints a token for one host and records its arguments."""
-
-    def install(token: str | None, *, host: str = "github.com", sleep: float = 0) -> Path:
-        log = tmp_path / "gh-args"
-        body = f'echo "$@" >> "{log}"\n'
-        if sleep:
-            body += f"exec sleep {sleep}\n"  # one process, as gh is: the kill ends it
-        if token is None:
-            body += 'echo "not logged in" >&2; exit 1\n'
-        else:
-            body += f'[ "$4" = "{host}" ] || exit 1\necho "{token}"\n'
-        script = tmp_path / "gh"
-        script.write_text("#!/bin/sh\n" + body)
-        script.chmod(script.stat().st_mode | stat.S_IEXEC)
-        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
-        monkeypatch.setattr(ambient, "GH_COMMAND", "gh")
-        return log
-
-    return install
 
 
 @pytest.fixture(autouse=True)
