@@ -252,3 +252,12 @@ async def test_enter_twice_starts_one_device_flow_and_c_copies_the_one_line_url(
         assert "copied the login URL" in notes(app)
         await pilot.press("escape")
         assert flow.cancelled.is_set()
+
+
+async def test_welcome_i_asks_for_init() -> None:
+    app = make_app(FakeBackend(sections=()))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "to write a starter config" in shown(app)
+        await pilot.press("i")
+    assert app.return_value == "init"

@@ -92,3 +92,31 @@ def test_a_bad_answer_is_one_line_and_writes_nothing(init) -> None:
     assert list(config.parent.iterdir()) == []  # no temp file left behind
     code, _, err = run("--yes", "--jira-url", "https://acme.atlassian.net")
     assert code == 1 and "needs your Atlassian email" in err and not config.exists()
+
+
+def test_the_welcome_screens_set_up_runs_init_and_reopens_with_its_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`i` on the welcome screen: the UI closes with INIT_REQUESTED, init asks its questions
+    in the terminal, and the dashboard opens again with the sections it wrote."""
+    import argparse
+
+    from zen_tui.commands import dashboard
+    from zen_tui.config import parse_settings
+    from zen_tui.ui import INIT_REQUESTED
+
+    opened: list[list[str]] = []
+
+    def fake_open(settings, demo: bool) -> int:  # type: ignore[no-untyped-def]
+        opened.append([s.title for s in settings.sections])
+        return INIT_REQUESTED if len(opened) == 1 else 0
+
+    monkeypatch.setattr(dashboard, "_open", fake_open)
+    answers = iter(["", "", "n"])  # GitHub (default), no Jira, no Slack
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    config = tmp_path / "config.toml"
+    args = argparse.Namespace(config=str(config), demo=False)
+    empty = parse_settings({}, file=None, data_dir=tmp_path)
+    assert dashboard.run(args, empty) == 0
+    assert opened == [[], ["Review requested", "My PRs", "Assigned issues"]]
+    assert f"Wrote a starter config to {config}" in capsys.readouterr().out
