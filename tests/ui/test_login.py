@@ -261,3 +261,15 @@ async def test_welcome_i_asks_for_init() -> None:
         assert "to write a starter config" in shown(app)
         await pilot.press("i")
     assert app.return_value == "init"
+
+
+async def test_the_screen_says_which_login_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GH_TOKEN", fake_token())
+    app = make_app(FakeBackend(), accounts=[GH, SLACK], login_flow=ScriptedFlow())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.action_login("gh")
+        await wait_until(lambda: "gh uses $GH_TOKEN now" in shown(app), "the source")
+        await pilot.press("escape")
+        app.action_login("slack")
+        await wait_until(lambda: "slack has no login yet" in shown(app), "no source")

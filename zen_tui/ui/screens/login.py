@@ -32,6 +32,7 @@ from zen_tui.auth.states import (
     SlowedDown,
     WaitingForBrowser,
 )
+from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig
 from zen_tui.text_safety import clean
 from zen_tui.ui.browser import open_in_browser
@@ -55,6 +56,7 @@ INSTALL_HELP = (
     "start it with `dbus-run-session -- sh` and `echo -n pw | gnome-keyring-daemon --unlock`, "
     "then run zen-tui from that shell (docs/login.md, Headless Linux)"
 )
+SOURCE_NAMES = {"gh": "the GitHub CLI's login", "keyring": "the login in the OS keyring"}
 # Offered when the config has no accounts yet: the public services (Jira needs its site URL).
 DEFAULT_ACCOUNTS = (
     AccountConfig("github", "github", "https://api.github.com"),
@@ -86,6 +88,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
     LoginScreen #login-methods.-shown, LoginScreen #login-token.-shown,
     LoginScreen #login-keyring.-shown, LoginScreen #login-url.-shown { display: block; }
     LoginScreen #login-state { height: auto; margin-bottom: 1; }
+    LoginScreen #login-source { height: auto; color: $text-muted; }
     /* the URL on one line (copy it with `c`), never wrapped inside the box */
     LoginScreen #login-url { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LoginScreen #login-state.-error { color: $error; }
@@ -124,6 +127,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             if not self.configured:
                 yield Label("No accounts in the config yet; log in to a public service:")
             yield OptionList(*self._account_options(), id="login-accounts")
+            yield Static(id="login-source")
             yield OptionList(id="login-methods")
             yield OptionList(*self._keyring_options(), id="login-keyring")
             yield Input(password=True, placeholder="paste the token, enter", id="login-token")
@@ -191,6 +195,20 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         methods.highlighted = 0
         methods.focus()
         self._say(f"{account.name}: choose how to log in")
+        self._show_source(account)
+
+    @work(group="login-source", exclusive=True, exit_on_error=False)
+    async def _show_source(self, account: AccountConfig) -> None:
+        """Which login the dashboard uses for this account now (never the token)."""
+        entry = await login_status(account)
+        source = entry.get("source")
+        if entry.get("logged_in") and source:
+            text = f"{account.name} uses {SOURCE_NAMES.get(source, source)} now"
+            if str(source).startswith("env:"):
+                text = f"{account.name} uses ${source[4:]} now; it wins over a new login"
+        else:
+            text = f"{account.name} has no login yet"
+        self.query_one("#login-source", Static).update(Text(clean(text)))
 
     @on(OptionList.OptionSelected, "#login-methods")
     def _method_selected(self, event: OptionList.OptionSelected) -> None:
