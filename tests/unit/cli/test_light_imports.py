@@ -62,3 +62,18 @@ def test_gateway_package_names_resolve_lazily() -> None:
         assert getattr(gateway, name).__name__ == name
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = gateway.Nope
+
+
+def test_the_dashboard_app_loads_without_the_login_stack() -> None:
+    """Importing the app (what the first paint needs) leaves the login flows, the keyring and
+    httpx unloaded: they load when the login screen opens."""
+    probe = (
+        "import json, sys\n"
+        "import zen_tui.ui.app\n"
+        "late = ('zen_tui.auth.login', 'keyring', 'httpx')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
