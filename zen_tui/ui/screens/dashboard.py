@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from zen_tui.models import ActionState, Item
 from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, SectionUpdated
@@ -25,6 +25,7 @@ from zen_tui.ui.safe import plain
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.ui.widgets.key_footer import KeyFooter
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 from zen_tui.web_links import refusal
@@ -105,7 +106,7 @@ class DashboardScreen(Screen[None]):
                     yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
             yield Preview(self.zen.clock)
         yield Static(id="status")
-        yield Footer()
+        yield KeyFooter(self.footer_shows)
 
     def on_mount(self) -> None:
         for sid, snap in self.zen.initial_snapshots.items():
@@ -205,6 +206,21 @@ class DashboardScreen(Screen[None]):
         if self._last_message:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
+        self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
+
+    def footer_shows(self, binding: Binding) -> bool:
+        """The footer lists a triage key only when it applies to the focused pane's item (or
+        selection): no Transition on a pull request, no Merge on a Slack message."""
+        action = binding.action
+        if not action.startswith("triage("):
+            return True
+        try:
+            triage.check(
+                action.removeprefix("triage('").removesuffix("')"), self.pane.list.selected_items()
+            )
+        except triage.NotApplicable:
+            return False
+        return True
 
     def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
         self._last_message = text
