@@ -77,3 +77,30 @@ def test_the_dashboard_app_loads_without_the_login_stack() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_path: Path) -> None:
+    """GitHub and Slack accounts with no token (keyring logins): building the engine, what
+    runs before the first paint, loads neither the keyring nor the login stack."""
+    probe = (
+        "import dataclasses, json, sys\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as Sim\n"
+        "from zen_tui.config import demo_settings\n"
+        "from zen_tui.sync.engine import SyncEngine\n"
+        "from zen_tui.sync.wiring import build\n"
+        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
+        "        for s in ('github', 'slack')]\n"
+        f"settings = demo_settings(sims, Path({str(tmp_path)!r}))\n"
+        "keyring_only = [dataclasses.replace(a, token=None) for a in settings.accounts]\n"
+        "settings = dataclasses.replace(settings, accounts=keyring_only)\n"
+        "engine = SyncEngine(build(settings))\n"
+        "assert engine.wired.gateways and all(not a.token for a in settings.accounts)\n"
+        "late = ('keyring', 'zen_tui.auth.provider', 'zen_tui.auth.keyring_store')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
