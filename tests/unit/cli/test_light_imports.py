@@ -104,3 +104,24 @@ def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_httpx_loads_without_its_command_line_client_which_still_works() -> None:
+    probe = (
+        "import json, sys\n"
+        "import zen_tui, httpx\n"
+        "cli = ('click', 'pygments', 'rich.progress', 'rich.syntax')\n"
+        "before = sorted(n for n in cli if n in sys.modules)\n"
+        "try:\n"
+        "    httpx.main(['--help'])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "loaded = 'click' in sys.modules\n"
+        "print('\\n' + json.dumps({'before': before, 'code': code, 'click': loaded}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"before": [], "code": 0, "click": True}, done.stderr
+    assert "Usage: httpx" in done.stdout  # the real client answered
