@@ -96,14 +96,23 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         backend = self.zen.backend
+        # the layout class from the start: set on resize only, it restyled the whole screen
+        self.set_class(self.app.size.width >= WIDE, "-wide")
         with Horizontal(id="cards"):
             for service in self.zen.health_model.services:
                 yield ServiceCard(service)
         with Horizontal(id="main"):
             with Vertical(id="panes"):
+                initial = self.zen.initial_snapshots
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
-                    yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    # Known before mounting, so the pane's border takes its freshness colour
+                    # in the first styling pass instead of a restyle right after it.
+                    item_pane.snapshots.update(
+                        (s.id, initial[s.id]) for s in sections if s.id in initial
+                    )
+                    yield item_pane
             yield Preview(self.zen.clock)
         yield Static(id="status")
         yield KeyFooter(self.footer_shows)
