@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +32,8 @@ def build_client(
     profile: ServiceProfile,
     transport: httpx.AsyncBaseTransport | None,
 ) -> httpx.AsyncClient:
+    from .tls import shared_ssl_context  # one CA bundle load per process, not per account
+
     t = settings.timeouts
     headers = {"User-Agent": settings.user_agent, **profile.default_headers}
     return httpx.AsyncClient(
@@ -44,14 +44,6 @@ def build_client(
         verify=shared_ssl_context() if transport is None else True,
         follow_redirects=True,
     )
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One verifying context for every gateway of the process. Loading the CA bundle takes
-    ~25 ms, and each AsyncClient would load its own: three accounts paid it three times before
-    the dashboard's first paint. Same settings as httpx's default (SSL_CERT_FILE/DIR honoured)."""
-    return httpx.create_ssl_context(trust_env=True)
 
 
 class BodyTooLarge(Exception):
