@@ -13,7 +13,9 @@ from .conftest import make_app
 
 
 def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
-    return [(k.key_display, k.description) for k in app.screen.query_one(KeyFooter).query(FooterKey)]
+    return [
+        (k.key_display, k.description) for k in app.screen.query_one(KeyFooter).query(FooterKey)
+    ]
 
 
 def descriptions(app) -> set[str]:
