@@ -25,3 +25,19 @@ async def test_filter_inputs_are_mounted_at_the_first_slash_and_filter_as_typed(
         await pilot.press("escape", "slash")  # closed and opened again: the same box
         await pilot.pause()
         assert list(app.screen.query(FilterInput)) == boxes
+
+
+async def test_the_filter_haystacks_are_built_at_the_first_keystroke_not_at_load() -> None:
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items = pilot.app.screen.query_one("#list-prs", ItemList)
+        assert items.total > 0 and items._hay is None  # painted without them
+        title = items.rows[-1].title
+        await pilot.press("slash", *title)
+        await pilot.pause()
+        assert items._hay is not None and len(items._hay) == items.total
+        assert [r.title for r in items.rows] == [title]
+        await pilot.press("escape")  # cleared: every row back, in the same order
+        await pilot.pause()
+        assert len(items.rows) == items.total
