@@ -25,11 +25,11 @@ from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.store import take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, Backend, SectionActivity, SectionUpdated
+from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
-from zen_tui.ui.messages import BusEvent
+from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
@@ -207,13 +207,9 @@ class ZenApp(App[str | None]):
             self.initial_snapshots[event.section_id] = event.snapshot
         dashboard = self._dashboard()
         if dashboard is not None:
-            with suppress(NoMatches):  # an event that lands while the app tears down
-                if isinstance(event, SectionUpdated):
-                    dashboard.on_section(event)
-                elif isinstance(event, ActionUpdated):
-                    dashboard.on_action(event)
-                elif isinstance(event, SectionActivity):
-                    dashboard.on_activity(event)
+            forwarded = for_dashboard(event)
+            if forwarded is not None:
+                dashboard.post_message(forwarded)
             if changed and not self._cards_pending:  # coalesce bursts: one redraw per frame
                 self._cards_pending = True
                 self.call_after_refresh(self._flush_cards)
