@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,19 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def eventually(
+    check: Callable[[], object], what: str = "the condition", within: float = 10.0
+) -> None:
+    """Let the loop run until `check()` holds: for what arrives over a socket, a thread or a
+    worker, where there is no event of ours to await. Polls every 10 ms, so it returns within
+    a tick of the change; on timeout a clear error names what never happened."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:g}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
