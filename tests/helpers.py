@@ -13,6 +13,8 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from zen_tui.gateway.clock import SystemClock
+
 if TYPE_CHECKING:
     from zen_tui.simulator.core import ServiceSim
 
@@ -25,6 +27,24 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class JumpClock(SystemClock):
+    """The system clock plus the jumps a test makes: sleeps and sockets stay real, but a
+    timeout read off this clock (a breaker's half-open time) passes the moment the test
+    jumps past it, instead of the test sleeping it away."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def jump(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def time(self) -> float:
+        return super().time() + self.offset
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.offset
 
 
 async def eventually(

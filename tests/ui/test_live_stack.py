@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import JumpClock
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore
@@ -31,6 +32,7 @@ from zen_tui.commands.dashboard import THEME_KEY
 from zen_tui.config import AccountConfig
 from zen_tui.models import ActionState, PullRequest
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.wiring import build
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.demo_stack import (
     GITHUB_OUTAGE,
@@ -64,7 +66,8 @@ def status_line(app: ZenApp) -> str:
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
     stack: DemoStack, mode: str
 ) -> None:
-    app = stack.app(stack.engine())
+    clock = JumpClock()
+    app = stack.app(SyncEngine(build(stack.settings, clock=clock)))
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
         assert breaker_lamps(app)["github"] == "closed"
@@ -84,7 +87,7 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         assert "Pull requests: cached" in status_line(app)
 
         stack.sim.clear_faults()
-        await asyncio.sleep(0.6)  # the (test) breaker timeout: half-open probes allowed
+        clock.jump(0.6)  # past the (test) breaker timeout: half-open probes allowed
         for _ in range(4):
             await app.backend.refresh(None)
             if all_live(app) and breaker_lamps(app)["github"] == "closed":
