@@ -23,9 +23,9 @@ demo: $(STAMP)
 simulate: $(STAMP)
 	$(BIN)/zen-tui simulate
 
-## The test suite CI runs (soak runs excluded: see `make soak`).
+## The test suite CI runs (soak runs excluded: see `make soak`), on 2 workers (pytest-xdist).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## Long chaos/soak runs, opt-in.
 soak: $(STAMP)
