@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,9 +22,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from zen_tui.auth import ambient
-from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, keyring_problem
-from zen_tui.auth.login import LoginFlow, method_choices
 from zen_tui.auth.states import (
     DeviceCodeShown,
     LoggedIn,
@@ -32,14 +30,18 @@ from zen_tui.auth.states import (
     SlowedDown,
     WaitingForBrowser,
 )
-from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig
 from zen_tui.text_safety import clean
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.safe import plain
 from zen_tui.web_links import refusal
 
-FlowFactory = Callable[[AccountConfig, str, str | None], LoginFlow]
+if TYPE_CHECKING:
+    # The login stack (httpx, keyring, the OAuth flows) loads when this screen opens, not
+    # with the app: the dashboard's first paint never needs it.
+    from zen_tui.auth.login import LoginFlow
+
+FlowFactory = Callable[[AccountConfig, str, str | None], "LoginFlow"]
 
 METHOD_HELP = {
     "device": "device flow: enter a code on the website",
@@ -66,6 +68,8 @@ DEFAULT_ACCOUNTS = (
 
 def ui_flow(account: AccountConfig, method: str, token: str | None) -> LoginFlow:
     """The screen opens the browser itself (App.open_url), so the flow never does."""
+    from zen_tui.auth.login import LoginFlow
+
     return LoginFlow(account, method, token=token, open_browser=None)
 
 
@@ -163,6 +167,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
     @work(group="login-keyring", exit_on_error=False)
     async def _probe_keyring(self, account: str) -> None:
         """Before any flow starts: can a login be saved here? (It reads, never writes.)"""
+        from zen_tui.auth.keyring_store import KeyringCredentialStore, keyring_problem
+
         try:
             self.keyring_issue = await keyring_problem(KeyringCredentialStore(), account)
         finally:
@@ -178,6 +184,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         self._choose_account(chosen)
 
     def _choose_account(self, account: AccountConfig) -> None:
+        from zen_tui.auth.login import method_choices
+
         self.account = account
         self.query_one("#login-accounts", OptionList).highlighted = self.accounts.index(account)
         methods = self.query_one("#login-methods", OptionList)
@@ -200,6 +208,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
     @work(group="login-source", exclusive=True, exit_on_error=False)
     async def _show_source(self, account: AccountConfig) -> None:
         """Which login the dashboard uses for this account now (never the token)."""
+        from zen_tui.auth.status import login_status
+
         entry = await login_status(account)
         source = entry.get("source")
         if entry.get("logged_in") and source:
@@ -237,6 +247,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
     @on(OptionList.OptionSelected, "#login-keyring")
     def _keyring_choice(self, event: OptionList.OptionSelected) -> None:
+        from zen_tui.auth import ambient
+
         account = self.account
         if account is None:
             return
@@ -264,6 +276,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
     @work(group="login", exclusive=True, exit_on_error=False)
     async def _start_when_saveable(self, token: str | None) -> None:
+        from zen_tui.auth.keyring_store import SessionOnlyStore
+
         await self._probed.wait()
         account, method = self.account, self.method
         if account is None or method is None:
