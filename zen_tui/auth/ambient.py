@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from zen_tui.auth.credentials import Credential
 from zen_tui.config import AccountConfig
+from zen_tui.logs import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ def from_env(account: AccountConfig) -> Found | None:
     for var in env_vars(account):
         token = os.environ.get(var, "").strip()
         if token:
+            register_secret(token)  # masked in every log line from now on
             return Found(f"env:{var}", Credential(token=token, username=username))
     return None
 
@@ -100,6 +102,7 @@ async def from_gh_cli(account: AccountConfig) -> Found | None:
     token = out.decode(errors="replace").strip()
     if proc.returncode != 0 or not token or any(c.isspace() for c in token):
         return None
+    register_secret(token)
     return Found("gh", Credential(token=token))
 
 

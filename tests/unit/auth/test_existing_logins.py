@@ -145,3 +145,17 @@ def test_login_methods_say_why_they_cannot_work_here(monkeypatch: pytest.MonkeyP
     assert default_method(SIM) == "device"  # the simulator has its own app
     monkeypatch.setenv("ZEN_GITHUB_CLIENT_ID", "Iv1.test")
     assert method_choices(GITHUB)[0] == ("device", None) and default_method(GITHUB) == "device"
+
+
+async def test_existing_tokens_are_masked_in_logs(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zen_tui.logs import redact
+
+    from_env, from_gh = fake_token("env-masked"), fake_token("gh-masked")
+    monkeypatch.setenv("SLACK_TOKEN", from_env)
+    gh_stub(from_gh)
+    assert await KeyringCredentialProvider([SLACK]).get("team") == Credential(from_env)
+    assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(from_gh)
+    line = f"sent {from_env} and {from_gh}"
+    assert from_env not in redact(line) and from_gh not in redact(line)
