@@ -58,7 +58,11 @@ INSTALL_HELP = (
     "start it with `dbus-run-session -- sh` and `echo -n pw | gnome-keyring-daemon --unlock`, "
     "then run zen-tui from that shell (docs/login.md, Headless Linux)"
 )
-SOURCE_NAMES = {"gh": "the GitHub CLI's login", "keyring": "the login in the OS keyring"}
+SOURCE_NAMES = {
+    "gh": "the GitHub CLI's login",
+    "keyring": "the login in the OS keyring",
+    "demo": "the simulator's demo token",
+}
 # Offered when the config has no accounts yet: the public services (Jira needs its site URL).
 DEFAULT_ACCOUNTS = (
     AccountConfig("github", "github", "https://api.github.com"),
