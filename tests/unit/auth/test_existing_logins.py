@@ -159,3 +159,21 @@ async def test_existing_tokens_are_masked_in_logs(
     assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(from_gh)
     line = f"sent {from_env} and {from_gh}"
     assert from_env not in redact(line) and from_gh not in redact(line)
+
+
+async def test_a_missing_login_names_every_way_to_provide_one(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    from zen_tui.gateway.errors import AuthExpired
+    from zen_tui.sync.wiring import credentials_for
+
+    provider = credentials_for([GITHUB, SIM])
+    with pytest.raises(AuthExpired) as missing:
+        await provider.get("gh")
+    assert missing.value.message == (
+        "login expired: run `zen-tui auth login gh` or set $ZEN_T_GH or $GH_TOKEN or "
+        "$GITHUB_TOKEN or run `gh auth login`"
+    )
+    with pytest.raises(AuthExpired) as simulated:  # the simulator: only its own login
+        await provider.get("sim")
+    assert simulated.value.message == "login expired: run `zen-tui auth login sim`"
