@@ -119,6 +119,9 @@ def line(who: str, what: str, result: dict) -> str:
 
 
 async def main() -> None:
+    from results import figure, record
+
+    figures = []
     sim = Sim(size=SIZE, rate_scale=1.0)
     try:
         for latency in LATENCIES_MS:
@@ -140,6 +143,23 @@ async def main() -> None:
             print(line("zen-tui", "unchanged refresh", again))
             print(line("naive", "full sync", naive_full))
             print(line("naive", "unchanged refresh", naive_again))
+            figures += [
+                figure(
+                    f"PR rows full sync, {latency} ms",
+                    "s",
+                    [full["wall"]],
+                    [naive_full["wall"]],
+                    "naive sequential REST client",
+                ),
+                figure(
+                    f"PR rows unchanged refresh, {latency} ms",
+                    "s",
+                    [again["wall"]],
+                    [naive_again["wall"]],
+                    "naive sequential REST client",
+                ),
+            ]
+        record("pr_rows", figures)
     finally:
         sim.close()
 

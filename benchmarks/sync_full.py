@@ -277,8 +277,28 @@ async def main() -> None:
             f"quota spent {sum(spent.values())} {spent or ''}, {cold:.2f} s"
         )
         await recorder.aclose()
+        _record(walls, naive_walls, hots, calls)
     finally:
         sim.close()
+
+
+def _record(walls: list[float], naive_walls: list[float], hots: list[Hot], calls: int) -> None:
+    from results import figure, record
+
+    naive_name = f"naive client, the same {calls} requests one at a time"
+    record(
+        "sync_full",
+        [
+            figure(f"full sync, {LATENCY_MS} ms latency", "s", walls, naive_walls, naive_name),
+            figure(
+                "refresh right after, nothing changed",
+                "s",
+                [h.took for h in hots],
+                walls,
+                "the full sync it follows",
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":
