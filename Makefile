@@ -50,7 +50,7 @@ bench: $(STAMP)
 
 ## Regenerate screenshots/ (SVG + PNG) from the demo, headless.
 screenshots: $(STAMP)
-	$(BIN)/python -m zen_tui.ui.screenshots screenshots
+	$(BIN)/python -m tools.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

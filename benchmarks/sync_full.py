@@ -38,7 +38,7 @@ from zen_tui.config import SectionConfig, Settings, demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import Pane
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 SIZE = 10_000
 LATENCY_MS = 20

@@ -19,8 +19,8 @@ from typing import Any
 from zen_tui.config import Settings, demo_settings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
 from zen_tui.ui.app import ZenApp
+from zen_tui.wiring import build
 
 DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
 # GitHub down (503 everywhere) and a Jira 429 storm whose Retry-After is longer than the

@@ -7,25 +7,25 @@ wires a gateway by hand.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
+from zen_tui.events import EventBus
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.gateway.errors import AuthExpired
-from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
     # The request stack (httpx, the auth providers) is imported by `build` and
     # `credentials_for` alone, so a command that only opens the store stays light.
     import httpx
 
-log = logging.getLogger("zen_tui.sync.wiring")
+log = logging.getLogger("zen_tui.wiring")
 
 
 class StoreCache:
@@ -130,22 +130,6 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
 def open_store(settings: Settings) -> Store:
     """The store in the configured data folder (see Store.open_in)."""
     return Store.open_in(Path(settings.data_dir))
-
-
-@dataclass
-class Wired:
-    settings: Settings
-    store: Store
-    bus: EventBus
-    clock: Clock
-    gateways: dict[str, Any]  # account -> Gateway
-    clients: dict[str, Any]  # account -> ServiceClient
-    sections: list[SectionInfo]
-    limits: dict[str, int] = field(default_factory=dict)  # section id -> item limit
-
-    async def aclose(self) -> None:
-        for gateway in self.gateways.values():
-            await gateway.aclose()
 
 
 def build(

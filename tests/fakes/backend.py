@@ -20,19 +20,21 @@ from zen_tui.gateway.events import (
     RetryScheduled,
 )
 from zen_tui.models import (
+    AccountHealth,
     Action,
     ActionState,
     Freshness,
     FreshnessState,
     Issue,
     Item,
+    ItemDetail,
     Message,
     PullRequest,
     Reaction,
     SectionInfo,
     Snapshot,
 )
-from zen_tui.sync.backend import AccountHealth, ActionUpdated, ItemDetail, PollerChanged
+from zen_tui.sync.backend import ActionUpdated, PollerChanged
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock

@@ -12,7 +12,7 @@ from zen_tui.config import Settings, demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,7 @@ from typing import Any
 from zen_tui.commands import sync
 from zen_tui.config import demo_settings
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 async def main(spec: dict[str, Any]) -> int:

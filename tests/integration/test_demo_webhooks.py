@@ -14,7 +14,7 @@ from zen_tui.cli import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 async def wait_for(predicate) -> None:  # type: ignore[no-untyped-def]

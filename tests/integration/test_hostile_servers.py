@@ -22,7 +22,7 @@ from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import FreshnessState, Snapshot
 from zen_tui.services.base import MAX_EMPTY_PAGES
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .conftest import fast
 

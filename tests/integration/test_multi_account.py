@@ -7,7 +7,7 @@ from dataclasses import replace
 from zen_tui.config import demo_settings
 from zen_tui.models import FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .conftest import fast
 

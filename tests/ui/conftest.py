@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import FROZEN_NOW, FakeBackend
 
 
 def make_app(backend: FakeBackend | None = None, **kwargs: Any) -> ZenApp:

@@ -4,10 +4,10 @@ The same screen against the real simulator and keyring is in test_live_stack.py.
 
 from __future__ import annotations
 
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.config import AccountConfig
 from zen_tui.models import Freshness, FreshnessState, Snapshot
-from zen_tui.ui.fake_backend import FROZEN_NOW, FakeBackend
 from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.preview import dedupe_errors

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from zen_tui.config import Settings
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 THEME_KEY = "theme"
 DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"

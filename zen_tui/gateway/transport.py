@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ..auth.credentials import Credential, CredentialProvider
+from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from zen_tui.events import Event
 from zen_tui.gateway.errors import GatewayError
-from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
+from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.settings import RetrySettings
 from zen_tui.models import (
     Action,
@@ -47,7 +48,7 @@ from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
     from zen_tui.sync.webhook_service import Webhooks

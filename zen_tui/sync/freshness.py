@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zen_tui.events import Event
 from zen_tui.gateway.errors import (
     ApiGone,
     AuthExpired,
@@ -18,7 +19,7 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
-from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
+from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import Freshness, FreshnessState, Item, Snapshot
 from zen_tui.sync.backend import Activity
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from zen_tui.events import Event, EventBus
 from zen_tui.gateway.errors import (
     AuthExpired,
     BadResponse,
@@ -33,7 +34,7 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
-from zen_tui.gateway.events import BreakerChanged, Event, EventBus, RequestDone
+from zen_tui.gateway.events import BreakerChanged, RequestDone
 from zen_tui.models import Action, ActionState
 from zen_tui.store import leases
 from zen_tui.store.rows import LeaseHeld

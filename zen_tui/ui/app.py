@@ -22,7 +22,7 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 
 from zen_tui.config import AccountConfig
-from zen_tui.gateway.events import Event
+from zen_tui.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.store import take_recovery_messages
 from zen_tui.sync.backend import ActionUpdated, Backend, SectionActivity, SectionUpdated

@@ -6,8 +6,9 @@ import base64
 
 import pytest
 
-from zen_tui.auth.credentials import Credential, EnvCredentialProvider
+from zen_tui.auth.provider import EnvCredentialProvider
 from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse
+from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.events import ApiDeprecation
 from zen_tui.gateway.settings import TimeoutSettings
 
@@ -90,7 +91,7 @@ async def test_errors_carry_full_context(router, make_gateway):
 
 
 async def test_missing_credentials_is_a_one_line_auth_error(make_gateway):
-    from zen_tui.auth.credentials import StaticCredentialProvider
+    from zen_tui.gateway.credentials import StaticCredentialProvider
 
     gw = make_gateway(credentials=StaticCredentialProvider({}))
     with pytest.raises(AuthExpired, match="no token for account 'github:me'"):
@@ -142,8 +143,8 @@ async def test_env_credential_provider(monkeypatch) -> None:
 
 
 async def test_a_bad_base_url_is_a_one_line_error(make_gateway):
-    from zen_tui.auth.credentials import StaticCredentialProvider
     from zen_tui.gateway import Gateway
+    from zen_tui.gateway.credentials import StaticCredentialProvider
 
     gw = Gateway(
         account="gh",

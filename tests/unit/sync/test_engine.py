@@ -10,7 +10,7 @@ from zen_tui.models import FreshnessState, Issue, SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import FULL_EVERY, SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 SECTION = SectionInfo(id="issues:0:j", pane="issues", title="Mine", account="j", service="jira")
 

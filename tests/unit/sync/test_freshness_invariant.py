@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import Action, ActionKind, SectionInfo
@@ -26,7 +26,7 @@ from zen_tui.services.github import GitHubClient
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 API = "https://api.test"
 OPEN = SectionInfo("issues:0:gh", "issues", "Open", "gh", "github", "is:issue is:open")

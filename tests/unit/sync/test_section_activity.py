@@ -14,7 +14,7 @@ from zen_tui.models import SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionActivity
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 SECTIONS = [
     SectionInfo(id=f"issues:{n}:j", pane="issues", title=f"S{n}", account="j", service="jira")

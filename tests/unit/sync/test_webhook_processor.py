@@ -13,7 +13,7 @@ from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, referenced
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue, poll
 

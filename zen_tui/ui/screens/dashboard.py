@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from zen_tui.models import ActionState, Item
-from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionActivity, SectionUpdated
+from zen_tui.models import ActionState, Item, ItemDetail
+from zen_tui.sync.backend import ActionUpdated, SectionActivity, SectionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
