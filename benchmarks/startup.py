@@ -82,7 +82,7 @@ class Account:  # what demo_settings needs to know about an account
 
 
 def zen_settings(data_dir: Path):  # type: ignore[no-untyped-def]
-    from zen_tui.config import demo_settings
+    from zen_tui.demo import demo_settings
 
     accounts = [Account("github", "github"), Account("jira", "jira"), Account("slack", "slack")]
     return demo_settings(accounts, data_dir)

@@ -34,7 +34,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zen_tui.config import SectionConfig, Settings, demo_settings
+from zen_tui.config import SectionConfig, Settings
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import Pane
 from zen_tui.sync.engine import SyncEngine

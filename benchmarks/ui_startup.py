@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
-from zen_tui.config import Settings, demo_settings
+from zen_tui.config import Settings
+from zen_tui.demo import demo_settings
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import DashboardScreen

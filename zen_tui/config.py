@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.gateway.settings import (
@@ -594,65 +594,3 @@ def register_secrets(settings: Settings, environ: Mapping[str, str] | None = Non
         register_secret(value)
     for account in settings.accounts:
         register_secret(account.token)
-
-
-class SimAccountLike(Protocol):
-    """What the demo needs from zen_tui.simulator.server.SimAccount (not imported here)."""
-
-    @property
-    def service(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def token(self) -> str: ...
-    @property
-    def username(self) -> str | None: ...
-
-
-def demo_settings(
-    sim_accounts: Iterable[SimAccountLike], data_dir: Path, webhooks: WebhookConfig | None = None
-) -> Settings:
-    """Accounts for the running simulator plus sections that show something at once."""
-    accounts = [_demo_account(sim) for sim in sim_accounts]
-    sections = [s for a in accounts for s in _demo_sections(a)]
-    return Settings(
-        accounts=accounts,
-        sections=sections,
-        gateway={service: default_settings(service) for service in SERVICES},
-        polling=PollingConfig(),
-        ui=UiConfig(),
-        webhooks=webhooks or WebhookConfig(),
-        config_path=None,
-        data_dir=data_dir,
-    )
-
-
-def _demo_account(sim: SimAccountLike) -> AccountConfig:
-    if sim.service not in SERVICES:
-        raise ValueError(f"unknown simulated service {sim.service!r}")
-    register_secret(sim.token)
-    service = cast(Service, sim.service)
-    email = sim.username if service == "jira" else None
-    user = sim.username if service == "github" else None
-    return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)
-
-
-def _demo_sections(account: AccountConfig) -> list[SectionConfig]:
-    name = account.name
-    if account.service == "github":
-        return [
-            SectionConfig(
-                "prs", "Review requested", name, query="is:pr is:open review-requested:@me"
-            ),
-            SectionConfig("prs", "My pull requests", name, query="is:pr is:open author:@me"),
-            SectionConfig("issues", "Assigned to me", name, query="is:issue is:open assignee:@me"),
-        ]
-    if account.service == "jira":
-        jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
-        return [SectionConfig("issues", "Jira: mine", name, jql=jql)]
-    return [
-        SectionConfig("messages", "Mentions", name, query="mentions"),
-        SectionConfig("messages", "#dev", name, channels=("#dev",)),
-    ]

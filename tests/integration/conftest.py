@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.config import Settings, demo_settings
+from zen_tui.config import Settings
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from zen_tui.commands import sync
-from zen_tui.config import demo_settings
+from zen_tui.demo import demo_settings
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 

@@ -118,7 +118,7 @@ def labels_added(sim, label: str) -> int:
 def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_path, capsys):
     """The configured (not test-shortened) retry settings: on main this sent 16 requests
     over ~13 s (a hang: a minute) before it said `pending`."""
-    from zen_tui.config import demo_settings
+    from zen_tui.demo import demo_settings
 
     settings = demo_settings(sim.accounts, tmp_path)
     sim.set_faults([{"service": "github", "outage": True}])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import files_holding
-from zen_tui.cli import demo_session
+from zen_tui.demo import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
 from zen_tui.sync.engine import SyncEngine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from zen_tui.config import demo_settings
+from zen_tui.demo import demo_settings
 from zen_tui.models import FreshnessState
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
