@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import (
     BreakerChanged,
     Event,
@@ -34,6 +35,7 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.store import take_recovery_messages
 from zen_tui.sync.backend import ActionUpdated, PollerChanged
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
@@ -173,6 +175,7 @@ class FakeBackend:
     ) -> None:
         self.bus = EventBus()
         self._sections = list(sections)
+        self.accounts: list[AccountConfig] = []  # none configured: the login screen offers defaults
         self.now = now
         self.local_age = local_age
         self.fail_kinds = set(fail_kinds)  # action kinds that fail when submitted
@@ -191,6 +194,9 @@ class FakeBackend:
     @property
     def sections(self) -> list[SectionInfo]:
         return list(self._sections)
+
+    def take_recovery_notices(self) -> list[str]:
+        return take_recovery_messages()  # as the engine: the store's own notices
 
     def load_local(self) -> dict[str, Snapshot]:
         fresh = Freshness(FreshnessState.LOCAL, self.now - self.local_age, "loaded from disk")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from zen_tui.config import AccountConfig
 from zen_tui.events import Event, EventBus
 from zen_tui.models import (
     AccountHealth,
@@ -82,6 +83,16 @@ class Backend(Protocol):
 
     @property
     def sections(self) -> list[SectionInfo]: ...
+
+    @property
+    def accounts(self) -> list[AccountConfig]:
+        """The configured accounts (the login screen offers them)."""
+        ...
+
+    def take_recovery_notices(self) -> list[str]:
+        """One-line notices the user has not seen yet (a bad store file was moved aside);
+        each is returned once."""
+        ...
 
     def load_local(self) -> dict[str, Snapshot]:
         """Snapshots from the local store only: fast, no network. Paints the first screen."""

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
@@ -33,6 +34,7 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.sync import freshness
 from zen_tui.sync.backend import (
@@ -118,6 +120,13 @@ class SyncEngine:
     @property
     def sections(self) -> list[SectionInfo]:
         return list(self._sections)
+
+    @property
+    def accounts(self) -> list[AccountConfig]:
+        return list(self.wired.settings.accounts)
+
+    def take_recovery_notices(self) -> list[str]:
+        return take_recovery_messages()
 
     def load_local(self) -> dict[str, Snapshot]:
         out = {}
