@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import logging
 import socket
 import struct
@@ -22,6 +21,9 @@ from starlette.routing import BaseRoute, Match, Mount
 
 from zen_tui.simulator.core import ServiceSim, World
 from zen_tui.simulator.faults import Decision, FaultEngine
+from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.slack import SlackSim
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# (module, class, token prefix, extra constructor kwargs): mounted when the module imports, so
-# one service's work in progress never blocks the others.
-SERVICE_MODULES: list[tuple[str, str]] = [
-    ("zen_tui.simulator.github", "GitHubSim"),
-    ("zen_tui.simulator.jira", "JiraSim"),
-    ("zen_tui.simulator.slack", "SlackSim"),
-]
 JIRA_EMAIL = "me@example.com"
 
 
@@ -52,25 +47,28 @@ def make_token(seed: int, service: str) -> str:
     return prefix + digest[:36]
 
 
-def _load_service(module_name: str, class_name: str, world: World) -> ServiceSim | None:
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except Exception as exc:  # a sibling's module in progress must not stop the rest
-        log.warning("simulator: %s not mounted (%s)", module_name, type(exc).__name__)
-        return None
-    name = module_name.rsplit(".", 1)[1]
-    token = make_token(world.seed, name)
-    sim: ServiceSim = cls(world, token, JIRA_EMAIL) if name == "jira" else cls(world, token)
-    return sim
+def _github(world: World) -> ServiceSim:
+    return GitHubSim(world, make_token(world.seed, GitHubSim.name))
+
+
+def _jira(world: World) -> ServiceSim:
+    return JiraSim(world, make_token(world.seed, JiraSim.name), JIRA_EMAIL)
+
+
+def _slack(world: World) -> ServiceSim:
+    return SlackSim(world, make_token(world.seed, SlackSim.name))
+
+
+# Every simulated service, mounted by explicit import: a broken service module fails the
+# simulator loudly at import instead of silently leaving its service out.
+SERVICES: tuple[Callable[[World], ServiceSim], ...] = (_github, _jira, _slack)
 
 
 def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
-    """A seeded world with every service whose module imports mounted on it."""
+    """A seeded world with every simulated service mounted on it."""
     world = World(seed=seed, size=size, rate_scale=rate_scale)
-    for module_name, class_name in SERVICE_MODULES:
-        sim = _load_service(module_name, class_name, world)
-        if sim is not None:
-            world.add(sim)
+    for make in SERVICES:
+        world.add(make(world))
     return world
 
 
@@ -237,10 +235,8 @@ def build_app(
     from zen_tui.simulator.scenario import ScenarioRunner
 
     if not world.services:
-        for module_name, class_name in SERVICE_MODULES:
-            sim = _load_service(module_name, class_name, world)
-            if sim is not None:
-                world.add(sim)
+        for make in SERVICES:
+            world.add(make(world))
     engine = engine or FaultEngine(seed=world.seed)
     runner = ScenarioRunner(engine, world, clock=clock)
     if scenario is not None:
