@@ -31,13 +31,15 @@ test: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+## Style, formatting, and the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check zen_tui tests benchmarks
-	$(BIN)/ruff format --check zen_tui tests benchmarks
+	$(BIN)/ruff check zen_tui tests benchmarks tools
+	$(BIN)/ruff format --check zen_tui tests benchmarks tools
+	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format zen_tui tests benchmarks
-	$(BIN)/ruff check --fix zen_tui tests benchmarks
+	$(BIN)/ruff format zen_tui tests benchmarks tools
+	$(BIN)/ruff check --fix zen_tui tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
