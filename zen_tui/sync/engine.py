@@ -23,7 +23,6 @@ from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
-from zen_tui.gateway.settings import RetrySettings
 from zen_tui.models import (
     Action,
     ActionState,
@@ -106,8 +105,8 @@ class SyncEngine:
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        hooks = getattr(wired.settings, "webhooks", None)  # absent in slim test settings
-        if hooks is not None and hooks.enabled:
+        hooks = wired.settings.webhooks
+        if hooks.enabled:
             # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
             from zen_tui.sync.webhook_service import Webhooks
 
@@ -338,9 +337,7 @@ class SyncEngine:
         )
 
     def _max_attempts(self, service: str) -> int:
-        gateway_for = getattr(self.wired.settings, "gateway_for", None)  # slim test settings
-        retry = gateway_for(service).retry if gateway_for else RetrySettings()
-        return int(retry.max_attempts)
+        return int(self.wired.settings.gateway_for(service).retry.max_attempts)
 
     # -- polling ---------------------------------------------------------------------------
     def _poller_down(self, section: SectionInfo, reason: str) -> None:

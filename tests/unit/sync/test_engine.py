@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from zen_tui.config import PollingConfig
+from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
@@ -62,7 +62,7 @@ class FakeGateway:
 
 
 def engine(store: Store, client: FakeClient) -> SyncEngine:
-    settings = type("S", (), {"polling": PollingConfig()})()
+    settings = engine_settings()
     wired = Wired(settings, store, EventBus(), FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
                   {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
     return SyncEngine(wired)

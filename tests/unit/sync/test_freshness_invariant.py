@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
@@ -99,7 +100,7 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
     account = SimpleNamespace(name="gh", service="github", base_url=API)
     client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
-    app: Any = SimpleNamespace(polling=polling, webhooks=WebhookConfig(enabled=True))
+    app = engine_settings(polling, WebhookConfig(enabled=True))
     wired = Wired(
         app,
         Store.open(":memory:"),
