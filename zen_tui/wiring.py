@@ -1,7 +1,9 @@
-"""From Settings to live parts: the store, one gateway and one service client per account.
+"""The composition root: from Settings to live parts (the store, one gateway and one service
+client per account, the credentials chain).
 
 Everything the engine and the headless commands need is built here, once, so no command
-wires a gateway by hand.
+wires a gateway by hand. It sits at the top of the package because it knows every layer
+(auth's providers, the gateway, the services, the store); the layers below know none of it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""A scriptable in-memory Backend for UI tests, snapshots, screenshots and the UI benchmark.
+"""A scriptable in-memory Backend for UI tests, snapshots and the UI benchmarks.
+
+Lives in tests/ rather than the package: nothing the product runs needs it (the screenshots
+use the real demo stack in tools/), and benchmarks/ run from a checkout, where `tests` imports.
 
 Deterministic: items come from a seeded generator and freshness timestamps from `now`.
 Tests drive it with `go_degraded()`, `go_offline()`, `recover()` and `publish()`; whatever
