@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tools import screenshots
 from tools.demo_stack import demo_stack
-from zen_tui.ui import screenshots
 
 pytestmark = pytest.mark.timeout(90)
 
