@@ -1,6 +1,8 @@
 """Benchmark: a full sync of 10,000 items (GitHub 5,000, Jira 3,000, Slack 2,000) from the
 simulator with 20 ms injected latency, against a naive sequential client in the same run;
-then a refresh with nothing changed (calls made, primary quota spent; target 0).
+then refreshes with nothing changed (calls made, primary quota spent; target 0): one right
+after each sync, within the cache TTL (the measured gap and the cache hit / revalidated counts
+are printed beside it), and one after a restart with every cache TTL expired.
 
 The naive client is plain httpx, one request at a time, replaying exactly the requests our
 client made (same pages, same page sizes) and decoding each JSON body, without cache,
@@ -24,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -36,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from zen_tui.config import SectionConfig, Settings
 from zen_tui.demo import demo_settings
-from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import Pane
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
@@ -68,9 +70,9 @@ sys.stdin.read()  # serve until the benchmark closes our stdin
 class Sim:
     """The simulator in a child process, driven through its control API."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = SIZE, rate_scale: float = RATE_SCALE) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SIM_PROCESS, str(SIZE), str(RATE_SCALE)],
+            [sys.executable, "-c", SIM_PROCESS, str(size), str(rate_scale)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None
@@ -93,6 +95,15 @@ class Sim:
         self.proc.stdin.close()
         self.proc.terminate()
         self.proc.wait()
+
+
+@dataclass(frozen=True)
+class Hot:
+    gap: float  # seconds from the end of the sync to the start of the refresh
+    took: float
+    calls: int
+    quota: int
+    outcomes: Counter[str]  # hit / revalidated / miss
 
 
 class Recorder(httpx.AsyncBaseTransport):
@@ -135,13 +146,17 @@ def sections_for(sim: Sim, accounts: Mapping[str, str]) -> list[SectionConfig]:
     return out
 
 
-def bench_settings(sim: Sim, data_dir: Path, listing_ttl: float = 30.0) -> Settings:
+def bench_settings(sim: Sim, data_dir: Path, ttl: float | None = None) -> Settings:
+    """Scaled budgets; with `ttl`, every cache type (listings, details, users, projects) uses
+    it, so what is fresh does not depend on how long the run took."""
     base = demo_settings(sim.accounts, data_dir)
     accounts: dict[str, str] = {a.service: a.name for a in base.accounts}
     gateway = {}
     for service, gs in base.gateway.items():
         buckets = {s: (n * RATE_SCALE, per) for s, (n, per) in gs.rate_limit.buckets.items()}
-        types = dict(gs.cache.types) | {"listing": CacheTypeSettings(ttl=listing_ttl, maxsize=500)}
+        types = dict(gs.cache.types)
+        if ttl is not None:
+            types = {name: replace(t, ttl=ttl) for name, t in types.items()}
         gateway[service] = replace(
             gs,
             rate_limit=replace(gs.rate_limit, buckets=buckets),
@@ -154,11 +169,37 @@ def quota(sim: Sim) -> dict[str, int]:
     return {k: v for k, v in sim.counters()["quota_spent"].items() if v}
 
 
-async def ours(settings: Settings, recorder: Recorder) -> tuple[float, dict[str, int], SyncEngine]:
+def cache_counts(engine: SyncEngine) -> Counter[str]:
+    """Cache outcomes so far, over every account's gateway."""
+    counts: Counter[str] = Counter()
+    for gateway in engine.wired.gateways.values():
+        h = gateway.health()
+        counts.update(hit=h.cache_hits, revalidated=h.revalidations, miss=h.cache_misses)
+    return counts
+
+
+async def hot_refresh(engine: SyncEngine, sim: Sim, recorder: Recorder, synced: float) -> Hot:
+    """A refresh with nothing changed, started as soon as the sync ended (`synced`)."""
+    sim.reset_counters()
+    recorder.reset()
+    before = cache_counts(engine)
+    start = time.perf_counter()
+    await engine.sync_once()  # a scheduled refresh (`R`, engine.refresh, revalidates)
+    took = time.perf_counter() - start
+    outcomes = cache_counts(engine) - before
+    spent = sum(quota(sim).values())
+    return Hot(start - synced, took, len(recorder.requests), spent, outcomes)
+
+
+async def ours(
+    settings: Settings, recorder: Recorder
+) -> tuple[float, dict[str, int], SyncEngine, float]:
+    """Wall time, items per service, the engine, and when the sync ended."""
     engine = SyncEngine(build(settings, transport=recorder))
     start = time.perf_counter()
     snapshots = await engine.sync_once()
-    wall = time.perf_counter() - start
+    ended = time.perf_counter()
+    wall = ended - start
     states = {s.freshness.state.value for s in snapshots.values()}
     if states != {"live"}:
         reasons = {s.freshness.reason for s in snapshots.values() if s.freshness.reason}
@@ -167,7 +208,7 @@ async def ours(settings: Settings, recorder: Recorder) -> tuple[float, dict[str,
     for section in engine.sections:
         count = len({i.id for i in snapshots[section.id].items})
         per_service[section.service] = per_service.get(section.service, 0) + count
-    return wall, per_service, engine
+    return wall, per_service, engine, ended
 
 
 def naive(requests: list[tuple[str, str, dict[str, str], bytes]]) -> float:
@@ -186,18 +227,18 @@ async def main() -> None:
     sim = Sim()
     try:
         sim.set_faults([{"service": "*", "latency_ms": LATENCY_MS}])
-        walls, naive_walls = [], []
-        engine: SyncEngine | None = None
+        walls, naive_walls, hots = [], [], []
         for _ in range(RUNS):  # a fresh store each run; the median evens out machine noise
-            if engine is not None:
-                await engine.stop()
             recorder = Recorder()
             data = Path(tempfile.mkdtemp(prefix="zen-bench-"))
             settings = bench_settings(sim, data)
-            wall, items, engine = await ours(settings, recorder)
+            wall, items, engine, synced = await ours(settings, recorder)
+            requests = list(recorder.requests)
+            hots.append(await hot_refresh(engine, sim, recorder, synced))
+            await engine.stop()
             walls.append(wall)
-            naive_walls.append(naive(list(recorder.requests)))
-        calls = len(recorder.requests)
+            naive_walls.append(naive(requests))
+        calls = len(requests)
         wall, naive_wall = statistics.median(walls), statistics.median(naive_walls)
         print(f"full sync: {sum(items.values())} items {items} in {len(settings.sections)} "
               f"sections, {LATENCY_MS} ms injected latency, median of {RUNS} runs")  # fmt: skip
@@ -208,28 +249,34 @@ async def main() -> None:
         print(f"  speed-up: x{naive_wall / wall:.1f} (the simulator's own time per call, from the "
               f"naive run: {per_call:.0f} ms beyond the latency; one server process)")  # fmt: skip
 
-        assert engine is not None
-        sim.reset_counters()
-        recorder.reset()
-        start = time.perf_counter()
-        await engine.sync_once()  # a scheduled refresh: `R` (engine.refresh) revalidates
-        hot = time.perf_counter() - start
-        print(f"refresh, nothing changed, within the cache TTL: {len(recorder.requests)} calls, "
-              f"quota {quota(sim) or 0}, {hot:.2f} s")  # fmt: skip
-        await engine.stop()
+        ttl = settings.gateway_for("github").cache.types["listing"].ttl
+        print(f"refresh right after each sync, nothing changed (listing TTL {ttl:.0f} s):")
+        for n, (hot, took) in enumerate(zip(hots, walls, strict=True), 1):
+            o = hot.outcomes
+            print(
+                f"  run {n}: {hot.gap:.2f} s after the sync ended (oldest entry "
+                f"{took + hot.gap:.1f} s old): {o['hit']} hits, {o['revalidated']} revalidated, "
+                f"{o['miss']} misses; {hot.calls} calls, quota {hot.quota}, "
+                f"{hot.took:.2f} s"
+            )
 
         sim.reset_counters()
         recorder.reset()
-        again = SyncEngine(build(bench_settings(sim, data, listing_ttl=0.0), transport=recorder))
+        again = SyncEngine(build(bench_settings(sim, data, ttl=0.0), transport=recorder))
+        before = cache_counts(again)
         start = time.perf_counter()
         await again.sync_once()
         cold = time.perf_counter() - start
+        o = cache_counts(again) - before
         await again.stop()
         not_modified = recorder.statuses.count(304)
         spent = quota(sim)
-        print(f"refresh after restart / TTL expiry (conditional requests): "
-              f"{len(recorder.requests)} calls, {not_modified} x 304, "
-              f"quota spent {sum(spent.values())} {spent or ''}, {cold:.2f} s")  # fmt: skip
+        print(
+            f"refresh after restart, every cache TTL expired (conditional requests): "
+            f"{len(recorder.requests)} calls, {not_modified} x 304 ({o['revalidated']} "
+            f"revalidated, {o['hit']} hits, {o['miss']} misses), "
+            f"quota spent {sum(spent.values())} {spent or ''}, {cold:.2f} s"
+        )
         await recorder.aclose()
     finally:
         sim.close()

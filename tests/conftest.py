@@ -1,4 +1,5 @@
-"""Shared fixtures. Paths to the read-only API contracts live beside the repo in ../shared."""
+"""Shared fixtures. The API contract data the tests read is vendored in tests/contracts/
+(provenance and licences in tests/contracts/SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _contracts_dir() -> Path:
-    for candidate in (REPO.parent / "shared" / "contracts", REPO / "contracts"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("API contracts not found: expected ../shared/contracts beside the repo")
+CONTRACTS = Path(__file__).resolve().parent / "contracts"
 
 
 @pytest.fixture(scope="session")
 def contracts() -> Path:
-    return _contracts_dir()
+    return CONTRACTS

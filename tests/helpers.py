@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 if TYPE_CHECKING:
-    from zen_tui.simulator.core import ServiceSim
+    from zen_tui.simulator.core.world import ServiceSim
 
 
 class ManualClock:

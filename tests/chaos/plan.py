@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from zen_tui.models import Action, Issue, Message, PullRequest
-from zen_tui.simulator.jira_model import WORKFLOW
+from zen_tui.simulator.jira.model import WORKFLOW
 
 Item = PullRequest | Issue | Message
 

@@ -1,4 +1,4 @@
-"""The GitHub look-alike against contracts/: REST JSON Schemas, octokit-webhooks payload
+"""The GitHub look-alike against tests/contracts/: REST JSON Schemas, octokit-webhooks payload
 schemas, and the recorded octokit fixtures replayed as expectations."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from referencing import Registry, Resource
 
 from zen_tui.simulator.app import build_app
-from zen_tui.simulator.core import ChangeEvent, World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import ChangeEvent, World
+from zen_tui.simulator.github.service import GitHubSim
 
 TOKEN = "contract-token"
 

@@ -14,8 +14,9 @@ import jsonschema
 import pytest
 
 from tests.helpers import mounted_client
-from zen_tui.simulator.core import World
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.service import JiraSim
 
 API = "/rest/api/3"
 
@@ -168,3 +169,53 @@ async def test_errors_are_error_collections(
         assert r.json()["errorMessages"] or r.json()["errors"]
     check(spec, "ErrorCollection", json.loads(jira.rate_limited_response(5).body))
     check(spec, "ErrorCollection", json.loads(jira.error_response(503, "down").body))
+
+
+async def test_client_resources_match_the_swagger(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
+) -> None:
+    key = key_in(jira, "3")
+    await client.put(f"{API}/issue/{key}", json={"fields": {"duedate": "2027-03-01"}})
+    expand = "editmeta,renderedFields,names,schema,transitions,changelog"
+    issue = (await client.get(f"{API}/issue/{key}", params={"expand": expand})).json()
+    check(spec, "IssueBean", issue)
+    check(spec, "IssueUpdateMetadata", issue["editmeta"])
+    check(spec, "PageOfChangelogs", issue["changelog"])
+    editmeta = (await client.get(f"{API}/issue/{key}/editmeta")).json()
+    check(spec, "IssueUpdateMetadata", editmeta)
+    for meta in editmeta["fields"].values():
+        check(spec, "FieldMetadata", meta)
+    changelog = (await client.get(f"{API}/issue/{key}/changelog")).json()
+    check(spec, "PageBeanChangelog", changelog)
+    assert changelog["total"] == 1
+    for entry in changelog["values"]:
+        check(spec, "Changelog", entry)
+    added = await client.post(f"{API}/issue/{key}/comment", json={"body": adf.from_text("hi")})
+    url = f"{API}/issue/{key}/comment/{added.json()['id']}"
+    check(spec, "Comment", (await client.get(url)).json())
+    edited = await client.put(url, json={"body": adf.from_text("hello")})
+    assert edited.status_code == 200
+    check(spec, "Comment", edited.json())
+    assert (await client.delete(url)).status_code == 204
+    users = (await client.get(f"{API}/user/assignable/search", params={"issueKey": key})).json()
+    assert users
+    for user in users:
+        check(spec, "User", user)
+    missing = await client.get("/rest/agile/1.0/board")
+    assert missing.status_code == 404
+    check(spec, "ErrorCollection", missing.json())
+
+
+async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
+) -> None:
+    keys = [key_in(jira, "3"), key_in(jira, "10000")]
+    r = await client.post(
+        f"{API}/issue/bulkfetch", json={"issueIdsOrKeys": [*keys, "NOPE-1"], "fields": ["summary"]}
+    )
+    assert r.status_code == 200
+    check(spec, "BulkIssueResults", r.json())
+    assert [i["key"] for i in r.json()["issues"]] == keys
+    assert set(r.json()["issues"][0]["fields"]) == {"summary"}
+    picked = await client.get(f"{API}/issue/picker", params={"query": keys[0]})
+    assert picked.json()["sections"][0]["issues"][0]["key"] == keys[0]

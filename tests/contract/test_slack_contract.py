@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from tests.helpers import mounted_client
-from zen_tui.simulator.core import ChangeEvent, World
-from zen_tui.simulator.slack import SlackSim
-from zen_tui.simulator.webhooks import WebhookDispatcher
+from zen_tui.simulator.core.webhooks import WebhookDispatcher
+from zen_tui.simulator.core.world import ChangeEvent, World
+from zen_tui.simulator.slack.service import SlackSim
 
 LIST_KEYS = ("channels", "messages", "members", "matches")
 

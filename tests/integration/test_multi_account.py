@@ -21,9 +21,7 @@ async def test_two_github_accounts_sync_independently(sim, tmp_path) -> None:
     engine = SyncEngine(wired)
     try:
         snapshots = await engine.sync_once()
-        caches = {
-            n: wired.gateways[n]._cache.keys("issue_details") for n in ("github", "github-work")
-        }
+        caches = {n: wired.gateways[n]._cache.keys("listing") for n in ("github", "github-work")}
     finally:
         await engine.stop()
     # Each account's gateway caches under its own keys: nothing is shared between accounts.

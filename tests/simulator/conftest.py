@@ -13,8 +13,8 @@ import pytest
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import START
 from zen_tui.simulator.app import build_app, make_token
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.github.service import GitHubSim
 
 START = 1_800_000_000.0  # the GitHub tests' clock starts here
 

@@ -6,8 +6,8 @@ import time
 
 from starlette.routing import BaseRoute
 
-from zen_tui.simulator.activity import ActivityGenerator
-from zen_tui.simulator.core import ServiceSim, World
+from zen_tui.simulator.core.activity import ActivityGenerator
+from zen_tui.simulator.core.world import ServiceSim, World
 
 
 class Fake(ServiceSim):

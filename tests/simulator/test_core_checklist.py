@@ -11,9 +11,9 @@ import pytest
 
 from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app, create_world
-from zen_tui.simulator.core import World
-from zen_tui.simulator.faults import FaultEngine
-from zen_tui.simulator.scenario import ScenarioRunner, load_path
+from zen_tui.simulator.core.faults import FaultEngine
+from zen_tui.simulator.core.scenario import ScenarioRunner, load_path
+from zen_tui.simulator.core.world import World
 
 
 def test_tour_slows_slack_then_everything_recovers_and_repeats() -> None:

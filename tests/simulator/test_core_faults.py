@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from zen_tui.simulator.app import ConnectionAbort, build_app
-from zen_tui.simulator.core import World
-from zen_tui.simulator.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.scenario import parse
+from zen_tui.simulator.core.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
+from zen_tui.simulator.core.scenario import parse
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 TOKEN = "core-test-token"
 

@@ -10,10 +10,10 @@ import pytest
 
 from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app
-from zen_tui.simulator.core import World
-from zen_tui.simulator.faults import FaultEngine
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.scenario import ScenarioError, ScenarioRunner, load_path, parse
+from zen_tui.simulator.core.faults import FaultEngine
+from zen_tui.simulator.core.scenario import ScenarioError, ScenarioRunner, load_path, parse
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 SCRIPT = """
 name = "test"

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from zen_tui.simulator.app import build_app, create_world
-from zen_tui.simulator.core import World
-from zen_tui.simulator.scenario import ScenarioError, parse
-from zen_tui.simulator.slack import SlackSim
+from zen_tui.simulator.core.scenario import ScenarioError, parse
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.slack.service import SlackSim
 
 NON_MARKETPLACE = """
 name = "slack-strict"

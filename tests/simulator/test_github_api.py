@@ -10,8 +10,9 @@ import pytest
 
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import START, open_pr
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
+from zen_tui.simulator.github.state import TEAMS
 
 
 async def test_search_review_requested_returns_only_matching_open_prs(
@@ -20,7 +21,9 @@ async def test_search_review_requested_returns_only_matching_open_prs(
     r = await gh.get("/search/issues", params={"q": "is:pr is:open review-requested:@me"})
     assert r.status_code == 200
     body = r.json()
-    expected = [i for i in sim.state.items if i.is_pr and i.state == "open" and "me" in i.reviewers]
+    asked = lambda i: "me" in i.reviewers or any("me" in TEAMS[t] for t in i.teams)  # noqa: E731
+    expected = [i for i in sim.state.items if i.is_pr and i.state == "open" and asked(i)]
+    assert any(i.teams for i in expected)  # the seed has a team-only request to my team
     assert body["total_count"] == len(expected) > 0
     assert all("pull_request" in it and it["state"] == "open" for it in body["items"])
     stamps = [it["updated_at"] for it in body["items"]]

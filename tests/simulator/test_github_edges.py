@@ -6,8 +6,8 @@ import httpx
 
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import open_pr
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 
 async def test_missing_user_agent_is_403_plain_text_and_spends_nothing(

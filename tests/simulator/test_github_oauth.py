@@ -10,9 +10,9 @@ import pytest
 
 from tests.helpers import ManualClock
 from zen_tui.simulator.app import build_app
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.github_oauth import GRANT
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.oauth import GRANT
+from zen_tui.simulator.github.service import GitHubSim
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import random
 import httpx
 
 from zen_tui.simulator.app import build_app
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
 
 ALLOWED = {200, 201, 205, 304, 403, 404, 405, 409, 410, 422}
 

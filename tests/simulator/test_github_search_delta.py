@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.simulator.github_helpers import open_pr
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.github_dates import BadDate, bounds
+from zen_tui.simulator.github.dates import BadDate, bounds
+from zen_tui.simulator.github.service import GitHubSim
 
 
 def stamp(ts: float) -> str:

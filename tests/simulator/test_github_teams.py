@@ -8,8 +8,8 @@ import httpx
 
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import open_pr
-from zen_tui.simulator.core import ChangeEvent, World
-from zen_tui.simulator.github import GitHubSim
+from zen_tui.simulator.core.world import ChangeEvent, World
+from zen_tui.simulator.github.service import GitHubSim
 
 
 async def found(gh: httpx.AsyncClient, q: str, pr: Any) -> bool:

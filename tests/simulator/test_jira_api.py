@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
-from zen_tui.simulator.core import World
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira.service import JiraSim
 
 API = "/rest/api/3"
 EMAIL = "me@example.com"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zen_tui.simulator.jira_jql import UNBOUNDED, JqlError, parse
+from zen_tui.simulator.jira.jql import UNBOUNDED, JqlError, parse
 
 NOW = 1_700_000_000.0
 ISSUE = {
@@ -63,7 +63,10 @@ def test_order_by_fields_and_directions() -> None:
     [
         ("", UNBOUNDED),
         ("order by created", UNBOUNDED),
-        ("sprint = 5", "Field 'sprint' does not exist or you do not have permission to view it."),
+        (
+            "fixVersion = 5",
+            "Field 'fixVersion' does not exist or you do not have permission to view it.",
+        ),
         ("project = ZEN ORDER BY colour", "Field 'colour' does not exist"),
         ("project = ZEN AND", "Expecting a field name but reached the end."),
         ("project == ZEN", "Expecting a value but got '='"),

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.helpers import mounted_client
-from zen_tui.simulator.core import World
-from zen_tui.simulator.jira import JiraSim
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira.service import JiraSim
 
 REDIRECT = "http://127.0.0.1:53682/callback"
 AUTH = {

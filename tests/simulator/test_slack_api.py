@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
-from zen_tui.simulator.core import World
-from zen_tui.simulator.slack import SlackSim, TokenInfo
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.slack.service import SlackSim, TokenInfo
 
 USER_TOKEN = "sim-user-token"
 NOW = 1_790_000_000.0

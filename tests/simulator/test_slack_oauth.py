@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.helpers import mounted_client
-from zen_tui.simulator.core import World
-from zen_tui.simulator.slack import SlackSim
-from zen_tui.simulator.slack_oauth import s256
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.slack.oauth import s256
+from zen_tui.simulator.slack.service import SlackSim
 
 REDIRECT = "http://127.0.0.1:40123/slack/callback"
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 appendix B

@@ -17,11 +17,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from zen_tui.simulator.core import World
-from zen_tui.simulator.github import GitHubSim
-from zen_tui.simulator.jira import JiraSim
-from zen_tui.simulator.slack import SlackSim
-from zen_tui.simulator.webhooks import WebhookDispatcher, hub_signature, slack_signature
+from zen_tui.simulator.core.webhooks import WebhookDispatcher, hub_signature, slack_signature
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.github.service import GitHubSim
+from zen_tui.simulator.jira.service import JiraSim
+from zen_tui.simulator.slack.service import SlackSim
 
 SECRETS = {"github": "gh-secret", "jira": "jira-secret", "slack": "slack-signing-secret"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

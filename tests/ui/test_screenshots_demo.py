@@ -26,7 +26,8 @@ async def test_every_scene_renders_from_the_live_demo(tmp_path: Path, monkeypatc
         tokens = [a.token for a in stack.sim.accounts]
     shots = {p.stem: text(p.read_text()) for p in out.glob("*.svg")}
     assert set(shots) == {"live", "live-80x24", "light", "degraded", "health", "login"}
-    assert "Pull requests 18 · live" in shots["live"] and "2 selected" in shots["live"]
+    # 19: the seed includes a PR where only my team (backend) is asked to review
+    assert "Pull requests 19 · live" in shots["live"] and "2 selected" in shots["live"]
     assert "Messages 6 · live" in shots["live-80x24"]
     assert "open, retry in" in shots["degraded"] and "cached" in shots["degraded"]
     assert "rate limited" in shots["degraded"]  # the Jira 429 storm, in the status line

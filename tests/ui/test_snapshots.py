@@ -1,13 +1,16 @@
 """Snapshot tests (pytest-textual-snapshot). Sync tests: snap_compare runs its own loop.
 
-Deterministic: seeded FakeBackend items, a frozen clock for badges and countdowns.
+Deterministic: seeded FakeBackend items, a frozen clock for badges and countdowns, and the
+times of day in UTC whatever the machine's zone (see `utc` below).
 Regenerate with `pytest tests/ui/test_snapshots.py --snapshot-update` and look at the SVGs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.fakes.backend import FakeBackend
@@ -17,6 +20,16 @@ from zen_tui.config import AccountConfig
 from .conftest import ScriptedFlow, make_app
 
 WIDE = (140, 40)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times of day are shown in local time (zen_tui.timefmt): pin the zone for the SVGs."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def scenario(backend: FakeBackend, step: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:

@@ -13,6 +13,7 @@ from typing import Any
 from zen_tui.config import Settings
 from zen_tui.models import ActionState
 from zen_tui.store import Store
+from zen_tui.timefmt import local_time
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,8 +38,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _when(ts: float | None) -> str:
-    return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
+def _when(ts: float | None, now: float) -> str:
+    return "-" if ts is None else local_time(ts, now=now)
 
 
 def print_text(report: dict[str, Any], now: float, *, webhooks: bool = False) -> None:
@@ -49,14 +50,14 @@ def print_text(report: dict[str, Any], now: float, *, webhooks: bool = False) ->
             print(f"{name} ({h['service']}): no sync yet; run `zen-tui sync --once`")
         else:
             print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago:")
-            for line in _lines(h):
+            for line in _lines(h, now):
                 print(f"  {line}")
         print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
         if webhooks or h.get("webhooks"):
-            print(f"  webhooks  {webhook_line(h)}")
+            print(f"  webhooks  {webhook_line(h, now)}")
 
 
-def webhook_line(h: dict[str, Any]) -> str:
+def webhook_line(h: dict[str, Any], now: float) -> str:
     """This account's service's delivery counters, as the last run with webhooks saved them."""
     hooks, service = h.get("webhooks"), h["service"]
     if not hooks:
@@ -69,18 +70,18 @@ def webhook_line(h: dict[str, Any]) -> str:
         f"{state}{port}; {hooks.get('accepted', {}).get(service, 0)} accepted, "
         f"{hooks.get('duplicates', {}).get(service, 0)} duplicates, "
         f"{sum(rejected.values())} rejected{f' ({why})' if why else ''}, "
-        f"last {_when(hooks.get('last_at', {}).get(service))}"
+        f"last {_when(hooks.get('last_at', {}).get(service), now)}"
     )
 
 
-def _lines(h: dict[str, Any]) -> list[str]:
-    half = f" (half-open at {_when(h['half_open_at'])})" if h.get("half_open_at") else ""
+def _lines(h: dict[str, Any], now: float) -> list[str]:
+    half = f" (half-open at {_when(h['half_open_at'], now)})" if h.get("half_open_at") else ""
     lines = [f"breaker   {h.get('breaker')}{half}"]
     buckets = h.get("buckets") or {"": h}
     for scope, b in sorted(buckets.items()):
         quota = ""
         if b.get("remaining") is not None:
-            quota = f"; quota {b['remaining']} left, resets {_when(b.get('reset_at'))}"
+            quota = f"; quota {b['remaining']} left, resets {_when(b.get('reset_at'), now)}"
         name = f"{scope}: " if scope else ""
         lines.append(
             f"limiter   {name}{b.get('tokens', 0):.0f}/{b.get('capacity', 0):.0f} tokens{quota}"

@@ -18,7 +18,7 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        from zen_tui.simulator.scenario import ScenarioError, resolve
+        from zen_tui.simulator.core.scenario import ScenarioError, resolve
         from zen_tui.simulator.server import serve
     except ImportError as exc:
         return _fail(f"the simulator is not available in this build ({exc})")

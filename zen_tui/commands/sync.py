@@ -17,6 +17,7 @@ from zen_tui.events import Event
 from zen_tui.models import FreshnessState, SectionInfo, Snapshot
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.timefmt import local_time
 from zen_tui.wiring import build
 
 DEGRADED = 3
@@ -62,7 +63,7 @@ async def _forever(settings: Settings) -> int:
 
 def line(section: SectionInfo, snap: Snapshot, now: float) -> str:
     reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
-    stamp = time.strftime("%H:%M:%S", time.localtime(now))
+    stamp = local_time(now)
     return (
         f"{stamp} {section.title} [{section.account}]: {len(snap.items)} items, "
         f"{snap.freshness.badge(now)}{reason}"

@@ -49,9 +49,12 @@ def response_failure(
 ) -> AttemptFailed | GatewayError | None:
     """None for a usable answer (2xx, 304); else a retryable failure or a final error."""
     status = response.status_code
-    if 200 <= status < 300 or status == 304:
-        return None
     headers = response.headers
+    usable = 200 <= status < 300 or status == 304
+    if usable and not (
+        status == 200 and profile.is_rate_limited(status, headers, response.content)
+    ):
+        return None
     common = {**ctx.kw(), "status": status, "request_id": profile.request_id(headers)}
     if profile.is_rate_limited(status, headers, response.content):
         retry_at = profile.server_retry_at(status, headers, now)

@@ -1,6 +1,6 @@
 """One small error hierarchy with the context a user and a log need, never a token.
 
-`str(err)` is one line that fits a pane badge: "github: breaker open until 14:02".
+`str(err)` is one line that fits a pane badge: "github: breaker open until 14:02:05 CET".
 `err.detail()` adds the full context for logs and the health screen.
 """
 
@@ -9,9 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-
-def _clock(ts: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(ts))
+from zen_tui.timefmt import local_time
 
 
 @dataclass(eq=False, kw_only=True)
@@ -46,14 +44,14 @@ class GatewayError(Exception):
         if self.request_id:
             parts.append(f"request_id={self.request_id}")
         if self.retry_at is not None:
-            parts.append(f"retry_at={_clock(self.retry_at)}")
+            parts.append(f"retry_at={local_time(self.retry_at)}")
         return " | ".join(parts)
 
 
 @dataclass(eq=False, kw_only=True)
 class CircuitOpen(GatewayError):
     def summary(self) -> str:
-        when = f" until {_clock(self.retry_at)}" if self.retry_at else ""
+        when = f" until {local_time(self.retry_at)}" if self.retry_at else ""
         return f"breaker open{when}"
 
 

@@ -53,7 +53,7 @@ from .events import (
 from .limiter import Priority, ScopedLimiter, TokenTimeout
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
-from .profiles import MUTATING, profile_for
+from .profiles import profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -428,7 +428,7 @@ class Gateway:
                 self._publish(WaitingForToken, scope=call.scope, wait=bucket.wait_time())
                 await bucket.take(call.priority, self._queue_wait(call))
             window = self._limiter.window
-            if window is not None and call.method in MUTATING:
+            if window is not None and self._profile.creates(call.method, call.path):
                 await window.take(self._queue_wait(call))
         except TokenTimeout as exc:
             raise RateLimited(**ctx.kw(), retry_at=exc.retry_at) from None

@@ -15,7 +15,8 @@ from zen_tui.models import parse_iso
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
-# Slack Web API method -> rate tier (api-facts 3.2); unknown methods use "default".
+# Slack Web API method -> its published rate tier (Slack limits each method per minute by
+# tier: 1+, 20+, 50+, 100+); unknown methods use "default".
 _SLACK_TIERS = {
     "conversations.list": "tier2",
     "conversations.history": "tier3",
@@ -49,6 +50,8 @@ class ServiceProfile:
 
     def scope_for(self, method: str, path: str) -> str:
         if self.name == "github":
+            if is_graphql(path):
+                return "graphql"  # its own budget, in points (x-ratelimit-resource: graphql)
             return "search" if path.startswith("/search/") else "core"
         if self.name == "slack":
             return _SLACK_TIERS.get(path.rstrip("/").rsplit("/", 1)[-1], "default")
@@ -58,10 +61,16 @@ class ServiceProfile:
         """Safe to send twice. Slack reads are POSTs too, so its read methods count."""
         if method.upper() in IDEMPOTENT:
             return True
+        if self.name == "github" and is_graphql(path):
+            return True  # zen-tui sends only queries (reads) to GitHub's GraphQL endpoint
         if self.name == "slack":
             api_method = path.rstrip("/").rsplit("/", 1)[-1]
             return api_method.rsplit(".", 1)[-1] in _SLACK_READ_VERBS
         return False
+
+    def creates(self, method: str, path: str) -> bool:
+        """Counts against the content-creation window: a write, but not a GraphQL query."""
+        return method.upper() in MUTATING and not (self.name == "github" and is_graphql(path))
 
     def request_id(self, headers: Mapping[str, str]) -> str | None:
         return headers.get(self.request_id_header) if self.request_id_header else None
@@ -79,9 +88,13 @@ class ServiceProfile:
         )
 
     def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
-        """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit."""
+        """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit; a GitHub
+        GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body)."""
         if status == 429:
             return True
+        if status == 200:
+            graphql = self.name == "github" and headers.get("x-ratelimit-resource") == "graphql"
+            return graphql and b'"RATE_LIMITED"' in body
         if status != 403 or self.name != "github":
             return False
         if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
@@ -118,6 +131,11 @@ PROFILES: dict[str, ServiceProfile] = {
     ),
     "slack": ServiceProfile(name="slack", request_id_header="x-slack-req-id"),
 }
+
+
+def is_graphql(path: str) -> bool:
+    """GitHub's GraphQL endpoint: /graphql on github.com, /api/graphql on GitHub Enterprise."""
+    return path.rstrip("/").endswith("/graphql")
 
 
 def profile_for(service: str) -> ServiceProfile:

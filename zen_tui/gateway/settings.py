@@ -103,7 +103,8 @@ class GatewaySettings:
     max_response_bytes: int = 8_000_000
 
 
-# Defaults per service, from DESIGN.md. Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
+# Defaults per service (failures to open / successes to close / open seconds / half-open
+# probes). Slack: 5 / 1 / 30 s / 1 -- its Web API fails per
 # method, so one success is enough evidence, and one probe at a time spares the tier budget.
 DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
     "github": BreakerSettings(
@@ -120,8 +121,13 @@ DEFAULT_BREAKERS: dict[str, BreakerSettings] = {
 # Client-side buckets per service and scope: (requests, per seconds). They start at the
 # documented budgets and then follow the server's headers.
 DEFAULT_BUCKETS: dict[str, dict[str, tuple[float, float]]] = {
-    # core 5,000/h; search 30/min.
-    "github": {"default": (5000.0, 3600.0), "core": (5000.0, 3600.0), "search": (30.0, 60.0)},
+    # core 5,000/h; search 30/min; graphql 5,000 points/h (a query costs >= 1 point).
+    "github": {
+        "default": (5000.0, 3600.0),
+        "core": (5000.0, 3600.0),
+        "search": (30.0, 60.0),
+        "graphql": (5000.0, 3600.0),
+    },
     # Jira publishes no fixed number; stay modest, the 429s and headers steer the rest.
     "jira": {"default": (10.0, 1.0)},
     # Slack tiers are per method per minute.

@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
 from zen_tui.models import Action, Item, ItemDetail, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     PREVIEW,
@@ -29,9 +29,18 @@ from zen_tui.services.base import (
     note_stale,
     param,
     parse_each,
+    priority,
     refused,
 )
 from zen_tui.services.fields import Reader
+from zen_tui.services.github_graphql import (
+    MAX_ROWS,
+    ROWS_QUERY,
+    RowAnswer,
+    graphql_url,
+    parse_rows,
+    search_query,
+)
 from zen_tui.services.github_parse import (
     parse_issue_like,
     parse_thread,
@@ -44,10 +53,11 @@ _TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue)
 _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
 PER_PAGE = 100
+LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)
+ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to 100 PRs
+GRAPHQL_MIN_PAGE = 10  # the smallest page asked for after GitHub timed out on a bigger one
+COMMENT_PAGES = 3  # the preview shows the first 300 comments and says so when there are more
 VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
-ENRICH_MAX = 30  # PR rows enriched per fetch (newest first); the rest stay "unknown"
-ENRICH_CONCURRENCY = 4
-_CHECK_STATES = {"success": "success", "failure": "failure", "error": "failure"}
 
 
 def section_query(section: SectionInfo) -> str:
@@ -74,6 +84,7 @@ class GitHubClient(BaseClient):
         self.r = Reader("github", self.account)
         self._me: str | None = getattr(account, "user", None)
         self._threads: dict[str, str] = {}  # item key -> notification thread id
+        self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -98,75 +109,92 @@ class GitHubClient(BaseClient):
         result = await self._paged("/search/issues", params, limit, read, self._search_page, cursor)
         if section.pane != "prs":
             return result
-        items = await self._enrich(result.items, min(limit, ENRICH_MAX), read)
-        return dataclasses.replace(result, items=items)
+        return await self._enrich(section, result, limit, read.interactive)
 
-    async def _enrich(self, items: list[Item], count: int, read: Read) -> list[Item]:
-        """Review decision, checks and mergeability for the newest open PRs (ETag-cached)."""
-        prs = [i for i in items if isinstance(i, PullRequest) and i.state == "open"]
-        prs = sorted(prs, key=lambda p: p.updated_at, reverse=True)[:count]
-        gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
+    async def _enrich(
+        self, section: SectionInfo, result: FetchResult, limit: int, interactive: bool
+    ) -> FetchResult:
+        """Review decision, checks, requests and mergeability for the listed open PRs, from
+        one GraphQL search. What the answer lacks keeps its last known value, and the result
+        says why (served as partly stale), so a row never silently loses what it showed."""
+        prs = [i for i in result.items if isinstance(i, PullRequest) and i.state == "open"]
+        if not prs or ENRICH_MAX <= 0:
+            return result
+        # As many rows as the listing has (same query, same order): fewer rows, fewer points.
+        first = min(ENRICH_MAX, limit, len(result.items))
+        answer, error = await self._rows(section, first, interactive)
+        self._known.update(answer.rows)
+        items = [self._with_row(i, answer) for i in result.items]
+        missing = [p.key for p in prs if p.key not in answer.rows]
+        if error is None and missing and answer.errors:
+            error = self._partial(answer, len(missing), len(prs))
+        if error is None:
+            return dataclasses.replace(result, items=items)
+        return dataclasses.replace(
+            result, items=items, cache="stale", stale_error=result.stale_error or error
+        )
 
-        async def one(pr: PullRequest) -> PullRequest:
-            async with gate:
-                return await self._enriched(pr, read)
+    def _with_row(self, item: Item, answer: RowAnswer) -> Item:
+        if not isinstance(item, PullRequest) or item.state != "open":
+            return item
+        row = answer.rows.get(item.key) or self._known.get(item.key)
+        return dataclasses.replace(item, **row) if row else item
 
-        done = {p.id: p for p in await asyncio.gather(*(one(p) for p in prs))}
-        return [done.get(i.id, i) for i in items]
-
-    async def _enriched(self, pr: PullRequest, read: Read) -> PullRequest:
-        """One PR's row fields; any failure leaves that field None ("unknown")."""
-        try:
-            owner, repo, number = split_key(pr.key)
-        except ValueError:
-            return pr
-        base, errors = f"/repos/{owner}/{repo}/pulls/{number}", list[str]()
-        raw = await self._read(base, errors, read)
-        reviews = await self._read(f"{base}/reviews", errors, read)
-        changes: dict[str, Any] = {}
-        try:
-            if isinstance(raw, dict):
-                changes.update(self._pr_fields(raw))
-                sha = changes.pop("sha", None)
-                status = (
-                    await self._read(f"/repos/{owner}/{repo}/commits/{sha}/status", errors, read)
-                    if sha
-                    else None
+    async def _rows(
+        self, section: SectionInfo, first: int, interactive: bool
+    ) -> tuple[RowAnswer, GatewayError | None]:
+        """The section's first `first` PR rows from GraphQL search. GitHub can time out
+        (502/504) on many check rollups at once: then ask for half as many a page, and page
+        on with the cursor, rather than show no rows."""
+        query = search_query(section_query(section))
+        answer, size, after = RowAnswer(), first, None
+        while True:
+            try:
+                page = await self._row_page(
+                    query, min(size, first - answer.nodes), after, interactive
                 )
-                changes["check_status"] = self._check_state(status)
-            if reviews is not None:
-                r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/reviews")
-                pairs = tuple(
-                    (r.text(r.obj(v, "user"), "login"), r.text(v, "state"))
-                    for v in r.root_list(reviews)
-                )
-                waiting = changes.get("requested_reviewers", pr.requested_reviewers)
-                changes["review_decision"] = review_decision(pairs) or (
-                    "review_required" if waiting else None
-                )
-        except GatewayError:  # a malformed part: leave the row as listed
-            return pr
-        return dataclasses.replace(pr, **changes)
+            except Unavailable as err:
+                if err.status in (502, 504) and size > GRAPHQL_MIN_PAGE:
+                    size = max(GRAPHQL_MIN_PAGE, size // 2)
+                    continue
+                return answer, err
+            except GatewayError as err:
+                return answer, err
+            answer = answer.then(page)
+            if page.errors and not page.rows:
+                return answer, self._partial(answer, 0, 0)
+            if page.next_cursor is None or answer.nodes >= first or not page.nodes:
+                return answer, None
+            after = page.next_cursor
 
-    def _pr_fields(self, raw: dict[str, Any]) -> dict[str, Any]:
-        r = self.r.at("/repos/{owner}/{repo}/pulls/{number}")
-        return {
-            "mergeable": r.opt_bool(raw, "mergeable"),
-            "draft": bool(r.opt_bool(raw, "draft")),
-            "requested_reviewers": tuple(
-                r.text(u, "login") for u in r.opt_arr(raw, "requested_reviewers")
-            ),
-            "sha": r.opt_text(r.opt_obj(raw, "head") or {}, "sha"),
-        }
+    async def _row_page(
+        self, query: str, first: int, after: str | None, interactive: bool
+    ) -> RowAnswer:
+        """One POST /graphql through the gateway (breaker, retry, `graphql` budget)."""
+        resp = await self.gateway.request(
+            "POST",
+            graphql_url(self.info.base_url),
+            endpoint="/graphql",
+            json={
+                "query": ROWS_QUERY,
+                "variables": {"query": query, "first": first, "after": after},
+            },
+            scope="graphql",
+            priority=priority(interactive),
+        )
+        return parse_rows(self.r.at("/graphql"), resp.json())
 
-    def _check_state(self, status: Any) -> str | None:
-        if not isinstance(status, dict):
-            return None
-        r = self.r.at("/repos/{owner}/{repo}/commits/{ref}/status")
-        if not r.opt_arr(status, "statuses"):
-            return None  # no checks reported: GitHub says "pending", which would mislead
-        state = r.opt_text(status, "state") or ""
-        return _CHECK_STATES.get(state, "pending")
+    def _partial(self, answer: RowAnswer, missing: int, total: int) -> GatewayError:
+        """GraphQL errors on a 200: what did not come back, and GitHub's first reason."""
+        what = f"{missing} of {total} PR rows not refreshed" if total else "PR rows not refreshed"
+        return ApiError(
+            service="github",
+            account=self.account,
+            method="POST",
+            endpoint="/graphql",
+            status=200,
+            message=f"GraphQL: {what}: {answer.errors[0]}",
+        )
 
     def _search_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/search/issues")
@@ -271,7 +299,7 @@ class GitHubClient(BaseClient):
             raise gone_message(err, f"GitHub {endpoint}") from None
 
     async def details(self, item: Item) -> ItemDetail:
-        """One call per part (PR, reviews, checks, comments), made only when previewed."""
+        """The preview: PR (then its checks), every review and the comments, read together."""
         try:
             owner, repo, number = split_key(item.key)
         except ValueError as err:
@@ -279,51 +307,124 @@ class GitHubClient(BaseClient):
         base = f"/repos/{owner}/{repo}"
         detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
         errors: list[str] = []
+        parts = [self._comments(base, number, detail, errors)]
         if isinstance(item, PullRequest):
-            await self._pr_detail(base, number, detail, errors)
-        comments = await self._read(f"{base}/issues/{number}/comments", errors)
-        if comments is not None:
+            parts += [self._pr_detail(base, number, detail, errors)]
+        await asyncio.gather(*parts)
+        return ItemDetail(**detail, error="; ".join(errors) or None)
+
+    async def _comments(
+        self, base: str, number: int, detail: dict[str, Any], errors: list[str]
+    ) -> None:
+        rows = await self._read_all(f"{base}/issues/{number}/comments", errors, COMMENT_PAGES)
+        if rows is not None:
             r = self.r.at("/repos/{owner}/{repo}/issues/{number}/comments")
             detail["comments"] = tuple(
-                (r.text(r.obj(c, "user"), "login"), r.opt_text(c, "body") or "")
-                for c in r.root_list(comments)
-            )
-        return ItemDetail(**detail, error="; ".join(errors) or None)
+                (r.text(r.obj(c, "user"), "login"), r.opt_text(c, "body") or "") for c in rows
+            ) + _cut_note(rows, "comments")
 
     async def _pr_detail(
         self, base: str, number: int, detail: dict[str, Any], errors: list[str]
     ) -> None:
+        pr, reviews = await asyncio.gather(
+            self._read(f"{base}/pulls/{number}", errors),
+            self._read_all(f"{base}/pulls/{number}/reviews", errors),
+        )
         r = self.r.at("/repos/{owner}/{repo}/pulls/{number}")
-        pr = await self._read(f"{base}/pulls/{number}", errors)
         extra: dict[str, str] = {}
+        requested: tuple[str, ...] = ()
         if isinstance(pr, dict):
             detail["body"] = r.opt_text(pr, "body") or ""
             mergeable = r.opt_bool(pr, "mergeable")
             extra["mergeable"] = "computing" if mergeable is None else str(mergeable).lower()
-            extra["requested_reviewers"] = ", ".join(
-                r.text(u, "login") for u in r.opt_arr(pr, "requested_reviewers")
-            )
+            requested = _requested(r, pr, base.split("/")[2])
+            extra["requested_reviewers"] = ", ".join(requested)
             sha = r.opt_text(r.opt_obj(pr, "head") or {}, "sha")
             if sha:
                 extra["head_sha"] = sha
                 await self._checks(base, sha, detail, errors)
-        reviews = await self._read(f"{base}/pulls/{number}/reviews", errors)
         if reviews is not None:
-            pairs = tuple(
-                (r.text(r.obj(v, "user"), "login"), r.text(v, "state"))
-                for v in r.root_list(reviews)
+            r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/reviews")
+            pairs = tuple((r.text(r.obj(v, "user"), "login"), r.text(v, "state")) for v in reviews)
+            detail["reviews"] = pairs + tuple((who, "requested") for who in requested)
+            extra["review_decision"] = review_decision(pairs) or (
+                "review_required" if requested else ""
             )
-            detail["reviews"] = pairs
-            extra["review_decision"] = review_decision(pairs) or ""
         detail["extra"] = extra
 
     async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: list[str]) -> None:
-        body = await self._read(f"{base}/commits/{sha}/status", errors)
-        if isinstance(body, dict):
-            r = self.r.at("/repos/{owner}/{repo}/commits/{ref}/status")
-            detail["checks"] = tuple(
-                (r.text(s, "context"), r.text(s, "state")) for s in r.opt_arr(body, "statuses")
+        """Commit statuses and check runs (GitHub Actions reports only the latter)."""
+        statuses, runs = await asyncio.gather(
+            self._read_all(f"{base}/commits/{sha}/status", errors, key="statuses"),
+            self._read_all(f"{base}/commits/{sha}/check-runs", errors, key="check_runs"),
+        )
+        r = self.r.at("/repos/{owner}/{repo}/commits/{ref}/check-runs")
+        detail["checks"] = tuple(
+            (r.text(s, "context"), r.text(s, "state")) for s in statuses or ()
+        ) + tuple((r.text(run, "name"), _run_state(r, run)) for run in runs or ())
+
+    async def _read_all(
+        self,
+        path: str,
+        errors: list[str],
+        pages: int | None = None,
+        *,
+        key: str | None = None,
+    ) -> ListRows | None:
+        """Every page of a list read for the preview; None if the first page failed, the
+        rows read so far (and a note in `errors`) if a later one did."""
+        rows = ListRows()
+        try:
+            await self._pages(
+                path, rows, pages or LIST_PAGES, key, cache_type="issue_details", errors=errors
             )
+        except GatewayError as err:
+            errors.append(str(err))
+            return rows if rows.pages else None
+        return rows
+
+    async def _pages(
+        self,
+        path: str,
+        rows: ListRows,
+        pages: int,
+        key: str | None,
+        *,
+        cache_type: str | None = None,
+        errors: list[str] | None = None,
+    ) -> ListRows:
+        """Follow Link rel=next from `path` (100 a page), at most `pages` pages: the one
+        pagination of every GitHub list read (reviews, comments, statuses, check runs,
+        labels). `rows.cut` says the bound stopped it with more to read; a page served from
+        the stale cache is noted in `errors`, so the preview shows its age."""
+        url: str | None = path
+        params: dict[str, Any] | None = {"per_page": PER_PAGE}
+        seen: set[str] = set()
+        while url is not None and url not in seen:
+            if rows.pages == pages:
+                rows.cut = True
+                break
+            seen.add(url)
+            resp = await self.gateway.request(
+                "GET",
+                url,
+                endpoint=_template(path),
+                params=params,
+                cache_type=cache_type,
+                priority=priority(True),
+                allow_stale=cache_type is not None,
+            )
+            if errors is not None:
+                note_stale(resp, errors)
+            body = resp.json() if resp.status != 204 else []
+            r = self.r.at(_template(path))
+            rows.extend(r.arr(r.root(body), key) if key else r.root_list(body))
+            rows.pages += 1
+            url, params = resp.links.get("next"), None
+            off = None if url is None else self.off_origin(url, _template(path))
+            if off is not None:
+                raise off
+        return rows
 
     async def _read(self, path: str, errors: list[str], read: Read = PREVIEW) -> Any:
         """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""
@@ -446,7 +547,7 @@ class GitHubClient(BaseClient):
             return await self._comment_has_marker(f"{base}/issues/{number}/comments", key)
         if kind in ("approve", "request_changes", "comment"):
             me = await self.me()
-            reviews = self.r.root_list(await self._fresh(f"{base}/pulls/{number}/reviews"))
+            reviews = await self._fresh_all(f"{base}/pulls/{number}/reviews")
             for review in reviews:
                 login = self.r.text(self.r.obj(review, "user"), "login")
                 if kind == "comment":
@@ -454,11 +555,11 @@ class GitHubClient(BaseClient):
                         return True
                 elif login == me and self.r.text(review, "state") == _REVIEW_STATES[kind]:
                     return True
-            return False
+            return None if reviews.cut else False  # past the bound: cannot tell
         if kind == "merge":
             return await self._merged(base, number)
         if kind in ("add_label", "remove_label"):
-            labels = self.r.root_list(await self._fresh(f"{base}/issues/{number}/labels"))
+            labels = await self._fresh_all(f"{base}/issues/{number}/labels")
             present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
             return present if kind == "add_label" else not present
         if kind == "mark_read":
@@ -512,11 +613,46 @@ class GitHubClient(BaseClient):
 
     async def _fresh(self, path: str) -> Any:
         """An uncached read for verify(): the answer must reflect the server right now."""
-        params = {"per_page": 100} if path.endswith(("/reviews", "/labels")) else None
         resp = await self.gateway.request(
-            "GET", path, endpoint=_template(path), params=params, **PREVIEW.options()
+            "GET", path, endpoint=_template(path), **PREVIEW.options()
         )
         return resp.json()
+
+    async def _fresh_all(self, path: str) -> ListRows:
+        """Every page of a list, uncached, for verify()."""
+        return await self._pages(path, ListRows(), LIST_PAGES, None)
+
+
+class ListRows(list[Any]):
+    """The rows of a paginated list read, with how many pages it took and whether the
+    bound cut it short."""
+
+    pages: int = 0
+    cut: bool = False
+
+
+def _cut_note(rows: ListRows, what: str) -> tuple[tuple[str, str], ...]:
+    """A last line where a list was cut on purpose, so the preview says it is not all."""
+    if not rows.cut:
+        return ()
+    return (("…", f"first {len(rows)} {what} shown; open it on GitHub for the rest"),)
+
+
+def _requested(r: Reader, pr: dict[str, Any], org: str) -> tuple[str, ...]:
+    """Requested users by login and teams as 'org/slug' (how GitHub mentions a team)."""
+    users = tuple(r.text(u, "login") for u in r.opt_arr(pr, "requested_reviewers"))
+    return users + tuple(f"{org}/{r.text(t, 'slug')}" for t in r.opt_arr(pr, "requested_teams"))
+
+
+_RUN_FAILED = {"failure", "timed_out", "cancelled", "action_required", "startup_failure"}
+
+
+def _run_state(r: Reader, run: dict[str, Any]) -> str:
+    """A check run as the preview colours it: pending until completed, then its conclusion."""
+    if r.opt_text(run, "status") != "completed":
+        return "pending"
+    conclusion = r.opt_text(run, "conclusion") or "neutral"
+    return "failure" if conclusion in _RUN_FAILED else conclusion
 
 
 def review_decision(reviews: tuple[tuple[str, str], ...]) -> str | None:

@@ -34,6 +34,12 @@ def _names(r: Reader, obj: dict[str, Any], key: str, field: str) -> tuple[str, .
     return tuple(r.text(entry, field) for entry in r.opt_arr(obj, key))
 
 
+def _teams(r: Reader, obj: dict[str, Any], org: str) -> tuple[str, ...]:
+    """Requested teams as 'org/slug', the way GitHub mentions a team (and the GraphQL rows
+    show it), so a webhook's copy of a PR names the same reviewers as the listing's."""
+    return tuple(f"{org}/{slug}" for slug in _names(r, obj, "requested_teams", "slug"))
+
+
 def _login(r: Reader, obj: dict[str, Any], key: str) -> str | None:
     user = r.opt_obj(obj, key)
     return None if user is None else r.text(user, "login")
@@ -75,7 +81,8 @@ def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None)
         state="merged" if merged else r.text(raw, "state"),
         draft=bool(r.opt_bool(raw, "draft")),
         assignees=_names(r, raw, "assignees", "login"),
-        requested_reviewers=_names(r, raw, "requested_reviewers", "login"),
+        requested_reviewers=_names(r, raw, "requested_reviewers", "login")
+        + _teams(r, raw, repo.split("/", 1)[0]),
         mergeable=r.opt_bool(raw, "mergeable"),
     )
 

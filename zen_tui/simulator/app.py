@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
 
-from zen_tui.simulator.core import ServiceSim, World
-from zen_tui.simulator.faults import Decision, FaultEngine
+from zen_tui.simulator.core.faults import Decision, FaultEngine
+from zen_tui.simulator.core.world import ServiceSim, World
 from zen_tui.simulator.github import GitHubSim
 from zen_tui.simulator.jira import JiraSim
 from zen_tui.simulator.slack import SlackSim
@@ -33,6 +34,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# The services the simulator serves, mounted by explicit import (a broken one fails loudly).
+SERVICES: tuple[tuple[str, type[ServiceSim]], ...] = (
+    ("github", GitHubSim),
+    ("jira", JiraSim),
+    ("slack", SlackSim),
+)
 JIRA_EMAIL = "me@example.com"
 
 
@@ -47,29 +54,23 @@ def make_token(seed: int, service: str) -> str:
     return prefix + digest[:36]
 
 
-def _github(world: World) -> ServiceSim:
-    return GitHubSim(world, make_token(world.seed, GitHubSim.name))
-
-
-def _jira(world: World) -> ServiceSim:
-    return JiraSim(world, make_token(world.seed, JiraSim.name), JIRA_EMAIL)
-
-
-def _slack(world: World) -> ServiceSim:
-    return SlackSim(world, make_token(world.seed, SlackSim.name))
-
-
-# Every simulated service, mounted by explicit import: a broken service module fails the
-# simulator loudly at import instead of silently leaving its service out.
-SERVICES: tuple[Callable[[World], ServiceSim], ...] = (_github, _jira, _slack)
+def _make_service(name: str, cls: type[ServiceSim], world: World) -> ServiceSim:
+    token = make_token(world.seed, name)
+    if name == "jira":
+        return cls(world, token, JIRA_EMAIL)  # type: ignore[call-arg]
+    return cls(world, token)
 
 
 def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
-    """A seeded world with every simulated service mounted on it."""
+    """A seeded world with every service whose module imports mounted on it."""
     world = World(seed=seed, size=size, rate_scale=rate_scale)
-    for make in SERVICES:
-        world.add(make(world))
+    _mount_all(world)
     return world
+
+
+def _mount_all(world: World) -> None:
+    for name, cls in SERVICES:
+        world.add(_make_service(name, cls, world))
 
 
 class FaultMiddleware:
@@ -175,6 +176,14 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": cut})
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that hangs up before its request body arrived (its timeout ran out during a
+    simulated delay, or it shut down) is normal: one line, not uvicorn's traceback. The
+    response is never sent; 499 (client closed request) is what the counters record."""
+    log.info("simulator: %s %s: client disconnected", request.method, request.url.path)
+    return Response(status_code=499)
+
+
 def _endpoint_name(sim: ServiceSim, routes: list[BaseRoute], scope: Scope, relative: str) -> str:
     """The route template ("/repos/{owner}/{repo}/pulls/{number}"), so counters stay bounded;
     a `{method}` parameter (Slack's method name) is filled in, since it is the endpoint."""
@@ -230,13 +239,12 @@ def build_app(
     `app.state` holds `world`, `faults` (FaultEngine), `scenario` (ScenarioRunner) and
     `activity` (ActivityGenerator) for the control API and in-process callers.
     """
-    from zen_tui.simulator.activity import ActivityGenerator
-    from zen_tui.simulator.control import control_routes
-    from zen_tui.simulator.scenario import ScenarioRunner
+    from zen_tui.simulator.core.activity import ActivityGenerator
+    from zen_tui.simulator.core.control import control_routes
+    from zen_tui.simulator.core.scenario import ScenarioRunner
 
     if not world.services:
-        for make in SERVICES:
-            world.add(make(world))
+        _mount_all(world)
     engine = engine or FaultEngine(seed=world.seed)
     runner = ScenarioRunner(engine, world, clock=clock)
     if scenario is not None:
@@ -244,7 +252,7 @@ def build_app(
     routes: list[BaseRoute] = [Mount("/_sim", routes=control_routes())]
     service_routes = {name: sim.routes() for name, sim in world.services.items()}
     routes += [Mount(world.services[n].prefix, routes=r) for n, r in service_routes.items()]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={ClientDisconnect: _client_gone})
     app.state.world = world
     app.state.faults = engine
     app.state.scenario = runner
@@ -257,13 +265,9 @@ def build_app(
 
 
 def webhook_dispatcher(app: Starlette) -> Any | None:
-    """The app's webhook sender, created and started on first use; None when webhooks.py is
-    not available in this build."""
+    """The app's webhook sender, created and started on first use."""
     if app.state.webhooks is None:
-        try:
-            from zen_tui.simulator.webhooks import WebhookDispatcher
-        except Exception as exc:  # a sibling's module in progress must not stop the rest
-            log.warning("simulator: webhooks unavailable (%s)", type(exc).__name__)
-            return None
+        from zen_tui.simulator.core.webhooks import WebhookDispatcher
+
         app.state.webhooks = WebhookDispatcher(app.state.world, {}).start()
     return app.state.webhooks

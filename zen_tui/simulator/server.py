@@ -20,8 +20,8 @@ from zen_tui.simulator.app import (
     create_world,
     webhook_dispatcher,
 )
-from zen_tui.simulator.core import World
-from zen_tui.simulator.faults import parse_rules
+from zen_tui.simulator.core.faults import parse_rules
+from zen_tui.simulator.core.world import World
 
 
 @dataclass(frozen=True)

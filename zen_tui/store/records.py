@@ -55,6 +55,12 @@ class HttpCacheMixin(StoreBase):
             cursor = db.execute("DELETE FROM http_cache WHERE fetched_at < ?", (fetched_before,))
         return cursor.rowcount
 
+    def http_newest(self) -> float | None:
+        """When the most recent response was stored (None if none): the store's last activity."""
+        with self._lock:
+            row = self._connection().execute("SELECT MAX(fetched_at) FROM http_cache").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
 
 class CursorsMixin(StoreBase):
     def get_cursor(self, scope: str, name: str) -> str | None:

@@ -35,7 +35,7 @@ from zen_tui.models import (
 )
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
-from zen_tui.sync import freshness
+from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     AccountHealth,
     ActionUpdated,
@@ -65,6 +65,8 @@ CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
+# Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
+KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 # The section whose poll is running in this task: the gateway's events (published from inside
 # the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
@@ -155,6 +157,9 @@ class SyncEngine:
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(
+            asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
+        )
         if self.webhooks is not None:
             self._tasks += await self.webhooks.start()
 
@@ -193,6 +198,7 @@ class SyncEngine:
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
+        retention.prune(self.store, self.wired.clock.time())
         self.outbox.recover()
         await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
         await self.outbox.replay()
@@ -399,9 +405,13 @@ class SyncEngine:
         at = result.fetched_at
         items = self._not_gone(section.id, result.items, at)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
+            stored_items = self.store.load_section(section.id)[0]
             shown = self.store.reconcile(section.id, items, at, full=not delta)
             if delta:  # the store holds the last full picture; the answer only what changed
-                shown = _merge(self.store.load_section(section.id)[0], shown)
+                shown = _merge(stored_items, shown)
+            # A part it could not refresh (a PR's checks, say) keeps what the store showed.
+            stored = {item.id: item for item in stored_items}
+            shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
             return freshness.cached(shown, at, result.stale_error)
         if delta:
             self.store.upsert_items(section.id, items, at)
@@ -565,15 +575,15 @@ def _state(item: Item | None) -> str | None:
     return item.status if isinstance(item, Issue) else None
 
 
-def _keep_known(old: Item | None, new: Item) -> Item:
+def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:
     """A webhook payload lacks some of what the listing had (check status, review decision,
     mergeability): those fields, when unset in the new copy, keep the old copy's value."""
     if old is None or type(old) is not type(new):
         return new
     kept = {
         name: getattr(old, name)
-        for name in KEEP_IF_MISSING
-        if getattr(new, name, 0) is None and getattr(old, name) is not None
+        for name in names
+        if getattr(new, name, 0) in (None, ()) and getattr(old, name) not in (None, ())
     }
     return dataclasses.replace(new, **kept) if kept else new
 

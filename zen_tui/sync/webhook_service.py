@@ -16,10 +16,6 @@ from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
-# Processed delivery ids are kept this long for dedupe (GitHub allows manual redelivery of
-# deliveries from the past days); older ones are pruned at start.
-KEEP_DONE_FOR = 14 * 86400.0
-
 
 class Webhooks:
     def __init__(
@@ -54,7 +50,6 @@ class Webhooks:
             where = f"${env} is not set" if env else f"[webhooks.secret_env] has no {service}"
             log.warning("webhooks: no secret for %s (%s); its deliveries are refused", service,
                         where)  # fmt: skip
-        self.store.webhook_prune(self.clock() - KEEP_DONE_FOR)
         if self.receiver.secrets and await self.server.start():
             log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))
         return [asyncio.create_task(self.processor.run(), name="webhook processor")]

@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -91,6 +91,9 @@ class WebhookReceiver:
             return self._reject(UNKNOWN, Rejected(404, f"unknown service (use {SERVICES})"))
         try:
             return await self._receive(service, request)
+        except ClientDisconnect:  # the sender hung up mid-body: normal, and it will retry
+            log.info("webhook %s: sender disconnected before the body arrived", service)
+            return Response(status_code=400)  # never sent: nobody is listening
         except Exception:  # a bug must not take the receiver down; the sender will retry
             log.exception("webhook %s: unexpected error", service)
             return self._reject(service, Rejected(500, "internal error (see the log)"))

@@ -77,6 +77,7 @@ class BreakerTransition:
     name: str
     old: str
     new: str
+    half_open_at: float | None = None  # when an opened breaker lets a probe through
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,9 @@ class HealthModel:
         if e.name == e.service:  # per-endpoint breakers go to the log only
             s = self.status(e.service)
             s.breaker, s.half_open_at = e.new, e.half_open_at
-        self.breaker_log.append(BreakerTransition(e.at, e.service, e.name, e.old, e.new))
+        self.breaker_log.append(
+            BreakerTransition(e.at, e.service, e.name, e.old, e.new, e.half_open_at)
+        )
 
     def _quota(self, e: QuotaUpdated) -> None:
         s = self.status(e.service)

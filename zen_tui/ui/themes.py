@@ -1,4 +1,4 @@
-"""Themes from TOML files: the bundled `themes/` folder plus the user's own folders.
+"""Themes from TOML files: the bundled `zen_tui/themes/` folder plus the user's own folders.
 
 A file's keys map onto `textual.theme.Theme`. A broken file never stops the app: it is
 skipped and reported as a one-line problem naming the file.
@@ -14,7 +14,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "themes"
+# Inside the package, so a wheel (`pip install .`) ships them (package-data in pyproject).
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "themes"
 DEFAULT_THEME = "zen-dark"
 
 _COLORS = (

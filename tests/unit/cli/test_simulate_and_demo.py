@@ -76,7 +76,7 @@ def test_simulate_missing_scenario(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_simulate_accepts_a_bundled_scenario_name(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
 ) -> None:
-    from zen_tui.simulator.scenario import load_path
+    from zen_tui.simulator.core.scenario import load_path
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr("zen_tui.simulator.server.serve", lambda **kw: seen.update(kw))

@@ -150,6 +150,35 @@ async def test_github_mutations_share_the_per_minute_window(router, make_gateway
         await gw.request("POST", "/issues", json={}, deadline=1)
 
 
+async def test_github_graphql_is_its_own_scope_a_read_and_limited_in_its_body(
+    router, make_gateway, clock
+):
+    """POST /graphql: the `graphql` bucket, not the 80/min write window; retried like a read
+    (a 502 is sent again); a 200 whose errors say RATE_LIMITED pauses only that scope."""
+    reset = int(clock.time()) + 3600
+    route = router.post("/graphql")
+    route.side_effect = [httpx.Response(502)] + [
+        httpx.Response(200, json={"data": {}}, headers={"x-ratelimit-resource": "graphql"})
+    ] * 100
+    gw = make_gateway()
+    for _ in range(90):  # more than the write window allows per minute
+        await gw.request("POST", "/graphql", json={"query": "{ rateLimit { cost } }"})
+    assert route.call_count == 91  # the 502 was retried
+    assert gw._limiter.window is not None and gw._limiter.window.wait_time() == 0
+    limited = {
+        "x-ratelimit-resource": "graphql",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": str(reset),
+    }
+    route.side_effect = None
+    route.respond(200, headers=limited, json={"errors": [{"type": "RATE_LIMITED", "message": "x"}]})
+    with pytest.raises(RateLimited) as caught:
+        await gw.request("POST", "/graphql", json={"query": "{ rateLimit { cost } }"})
+    assert caught.value.retry_at == reset
+    assert gw._limiter.bucket("graphql").wait_time() > 3000
+    assert gw._limiter.bucket("core").wait_time() == 0
+
+
 async def test_scopes_are_derived_per_service(router, make_gateway):
     router.get("/search/issues").respond(200, json={})
     router.get("/repos").respond(200, json={})
@@ -157,7 +186,7 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     gh = make_gateway()
     await gh.request("GET", "/search/issues")
     await gh.request("GET", "/repos")
-    assert set(gh.health().buckets) == {"default", "search", "core"}
+    assert set(gh.health().buckets) == {"default", "search", "core", "graphql"}
     gauges = gh.health().buckets
     assert (gauges["core"].tokens, gauges["search"].tokens) == (4999, 29)
     assert gh.health().buckets["search"].capacity == 30

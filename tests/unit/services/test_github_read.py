@@ -236,6 +236,16 @@ async def test_details_enrich_a_pull_request(gh, router, contracts) -> None:
     router.get(f"{base}/commits/{sha}/status").respond(
         200, json={"state": "failure", "statuses": [{"context": "ci", "state": "failure"}]}
     )
+    router.get(f"{base}/commits/{sha}/check-runs").respond(
+        200,
+        json={
+            "total_count": 2,
+            "check_runs": [
+                {"name": "build", "status": "completed", "conclusion": "success"},
+                {"name": "e2e", "status": "in_progress", "conclusion": None},
+            ],
+        },
+    )
     router.get(f"{base}/issues/7/comments").respond(
         200, json=[{"user": {"login": "al"}, "body": "lgtm"}]
     )
@@ -250,11 +260,17 @@ async def test_details_enrich_a_pull_request(gh, router, contracts) -> None:
     )
     detail = await gh.details(item)
     assert detail.error is None
-    assert detail.reviews == (("octocat", "APPROVED"),)
-    assert detail.checks == (("ci", "failure"),)
+    # Requested users and teams (as org/slug) show beside the reviews.
+    assert detail.reviews == (
+        ("octocat", "APPROVED"),
+        ("other_user", "requested"),
+        ("o/justice-league", "requested"),
+    )
+    # Commit statuses and check runs (what GitHub Actions reports) together.
+    assert detail.checks == (("ci", "failure"), ("build", "success"), ("e2e", "pending"))
     assert detail.comments == (("al", "lgtm"),)
     assert detail.extra["mergeable"] == "true"
-    assert detail.extra["requested_reviewers"] == "other_user"
+    assert detail.extra["requested_reviewers"] == "other_user, o/justice-league"
     assert detail.extra["review_decision"] == "approved"
 
 
@@ -344,7 +360,8 @@ def test_full_pull_request_object_maps_exactly(gh, contracts) -> None:
     assert item.key == "octocat/Hello-World#1347"
     assert item.url == "https://github.com/octocat/Hello-World/pull/1347"
     assert (item.author, item.draft, item.mergeable) == ("octocat", False, True)
-    assert item.requested_reviewers == ("other_user",)
+    # Users by login, teams as org/slug (as the GraphQL rows name them).
+    assert item.requested_reviewers == ("other_user", "octocat/justice-league")
     assert item.assignees == ("octocat", "hubot")
     assert item.labels == ("bug",)
     assert item.state == "merged"  # the example carries a merged_at

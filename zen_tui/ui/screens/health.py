@@ -3,8 +3,6 @@ the breaker transition log and the recent errors. Renders the app's HealthModel.
 
 from __future__ import annotations
 
-import time as _time
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,12 +11,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from zen_tui.text_safety import clean
+from zen_tui.timefmt import local_time
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.safe import plain
-
-
-def _clock(at: float) -> str:
-    return _time.strftime("%H:%M:%S", _time.gmtime(at))
 
 
 def _ms(value: float | None) -> str:
@@ -83,7 +78,7 @@ class HealthScreen(Screen[None]):
         for service, status in self.model.services.items():
             self.query_one(f"#lat-{service}", Sparkline).data = list(status.latencies) or [0.0]
             self.query_one(f"#rate-{service}", Sparkline).data = status.rate_series(now)
-        self._fill_logs()
+        self._fill_logs(now)
 
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
@@ -95,16 +90,20 @@ class HealthScreen(Screen[None]):
                 str(ep.last_status or "-"), _ms(ep.percentile(0.5)), _ms(ep.percentile(0.95)),
             )  # fmt: skip
 
-    def _fill_logs(self) -> None:
+    def _fill_logs(self, now: float) -> None:
         breakers = Text()
         for t in reversed(self.model.breaker_log):
             colour = {"open": "red", "half-open": "yellow"}.get(t.new, "green")
-            breakers.append(f"{_clock(t.at)} {clean(t.name)}: {t.old} → ", style="dim")
-            breakers.append(f"{t.new}\n", style=colour)
+            breakers.append(f"{local_time(t.at, now=now)} {clean(t.name)}: {t.old} → ", style="dim")
+            breakers.append(t.new, style=colour)
+            if t.half_open_at is not None:
+                breakers.append(f" (half-open at {local_time(t.half_open_at, now=now)})")
+            breakers.append("\n")
         self.query_one("#breakers", Static).update(breakers or Text("no transitions", "dim"))
         errors = Text()
         for e in reversed(self.model.errors):
-            errors.append(f"{_clock(e.at)} {clean(e.service)}/{clean(e.account)} ", style="dim")
+            where = f"{clean(e.service)}/{clean(e.account)}"
+            errors.append(f"{local_time(e.at, now=now)} {where} ", style="dim")
             errors.append(clean(f"{e.method} {e.endpoint} "))
             errors.append(
                 f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}\n", style="red"

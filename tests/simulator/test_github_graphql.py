@@ -1,0 +1,192 @@
+"""The simulated GitHub's GraphQL API and the REST reads that real repositories need: reviews
+past one page, Actions-only checks, team review requests, PATCH pulls, GET commits/{ref}."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from tests.simulator.github_helpers import open_pr
+from zen_tui.simulator.github.service import GitHubSim
+
+ROW_QUERY = """
+query($q: String!, $n: Int!) {
+  rateLimit { cost remaining resetAt limit used }
+  search(query: $q, type: ISSUE, first: $n) {
+    issueCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      ... on PullRequest {
+        number isDraft reviewDecision mergeable mergeStateStatus
+        repository { nameWithOwner }
+        author { login }
+        latestOpinionatedReviews(first: 10) { nodes { author { login } state } }
+        reviewRequests(first: 10) {
+          nodes { requestedReviewer { ... on User { login } ... on Team { slug name } } }
+        }
+        commits(last: 1) { nodes { commit { statusCheckRollup { state
+          contexts(first: 20) { nodes {
+            ... on CheckRun { name status conclusion }
+            ... on StatusContext { context state }
+          } } } } } }
+      }
+    }
+  }
+}
+"""
+
+
+async def _gql(gh: httpx.AsyncClient, query: str, **variables: Any) -> httpx.Response:
+    return await gh.post("/graphql", json={"query": query, "variables": variables})
+
+
+def _node(body: dict[str, Any], number: int) -> dict[str, Any]:
+    return next(n for n in body["data"]["search"]["nodes"] if n.get("number") == number)
+
+
+async def test_search_returns_pr_rows_and_spends_points(gh, sim: GitHubSim) -> None:
+    pr = open_pr(sim)
+    query = f"repo:{pr.repo.full_name} is:pr is:open sort:updated-desc"
+    resp = await _gql(gh, ROW_QUERY, q=query, n=100)
+    assert resp.status_code == 200
+    assert resp.headers["x-ratelimit-resource"] == "graphql"
+    body = resp.json()
+    assert "errors" not in body
+    rate = body["data"]["rateLimit"]
+    # 1 search + 100 x (reviews, requests, commits) + 100 x 1 x contexts = 401 requests: 4 points.
+    assert rate["cost"] == 4
+    assert int(resp.headers["x-ratelimit-used"]) == rate["used"] == 4
+    assert int(resp.headers["x-ratelimit-remaining"]) == rate["remaining"] == 5000 - 4
+    row = _node(body, pr.number)
+    assert row["repository"]["nameWithOwner"] == pr.repo.full_name
+    assert row["author"]["login"] == pr.user
+    assert row["reviewDecision"] in ("APPROVED", "CHANGES_REQUESTED", "REVIEW_REQUIRED")
+    assert sim.world.counters.quota_spent[("github", "graphql")] == 4
+    assert sim.world.counters.quota_spent[("github", "core")] == 0
+
+
+async def test_errors_come_back_as_200_with_what_could_be_resolved(gh, sim: GitHubSim) -> None:
+    bad_field = await _gql(gh, '{ search(query: "is:pr", type: ISSUE, first: 1) { nope } }')
+    assert bad_field.status_code == 200
+    assert "nope" in bad_field.json()["errors"][0]["message"]
+    assert "data" not in bad_field.json()
+    assert sim.world.counters.quota_spent[("github", "graphql")] == 0  # invalid: not charged
+
+    # A connection without `first` fails alone; the rest of the answer is still there.
+    partial = await _gql(
+        gh,
+        '{ search(query: "is:pr is:open", type: ISSUE, first: 2) '
+        "{ nodes { ... on PullRequest { number latestReviews { totalCount } } } } }",
+    )
+    body = partial.json()
+    assert body["errors"][0]["message"].startswith("You must provide a `first` or `last`")
+    assert body["errors"][0]["path"][-1] == "latestReviews"
+    assert all(n["number"] for n in body["data"]["search"]["nodes"])
+
+    too_many = await _gql(gh, '{ search(query: "is:pr", type: ISSUE, first: 101) { issueCount } }')
+    assert "exceeds the `first` limit of 100 records" in too_many.json()["errors"][0]["message"]
+
+
+async def test_exhausted_points_answer_rate_limited(gh, sim: GitHubSim) -> None:
+    sim.buckets["graphql"].used = 5000
+    resp = await _gql(gh, "{ rateLimit { remaining } }")
+    assert resp.status_code == 200
+    assert resp.json()["errors"][0]["type"] == "RATE_LIMITED"
+    assert resp.headers["x-ratelimit-remaining"] == "0"
+
+
+async def test_reviews_past_the_first_page(gh, sim: GitHubSim) -> None:
+    """Changes requested, 30 comments, then an approval by the same reviewer: REST lists 30
+    a page oldest first (the approval is on page 2); GraphQL's decision is APPROVED."""
+    pr = open_pr(sim)
+    sim.state.add_review(pr, "alice", "no", "CHANGES_REQUESTED")
+    for n in range(30):
+        sim.state.add_review(pr, "alice", f"note {n}", "COMMENTED")
+    sim.state.add_review(pr, "alice", "", "APPROVED")
+    base = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    first = await gh.get(base)
+    assert len(first.json()) == 30 and first.json()[0]["state"] == "CHANGES_REQUESTED"
+    second = await gh.get(first.links["next"]["url"])
+    assert second.json()[-1]["state"] == "APPROVED"
+
+    body = (await _gql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
+    row = _node(body, pr.number)
+    assert row["reviewDecision"] == "APPROVED"
+    assert {"author": {"login": "alice"}, "state": "APPROVED"} in row["latestOpinionatedReviews"][
+        "nodes"
+    ]
+
+
+async def test_actions_only_repository_has_check_runs_and_no_statuses(gh, sim: GitHubSim) -> None:
+    repo = next(r for r in sim.state.repos.values() if r.checks == "actions")
+    pr = next(i for i in repo.items.values() if i.is_pr and i.state == "open")
+    sim.state.finish_checks(pr, "failure")
+    base = f"/repos/{repo.full_name}/commits/{pr.head_sha}"
+    status = (await gh.get(f"{base}/status")).json()
+    assert (status["state"], status["statuses"]) == ("pending", [])
+    runs = (await gh.get(f"{base}/check-runs")).json()
+    assert [(r["status"], r["conclusion"]) for r in runs["check_runs"]] == [
+        ("completed", "failure")
+    ]
+    body = (await _gql(gh, ROW_QUERY, q=f"repo:{repo.full_name} is:pr is:open", n=100)).json()
+    rollup = _node(body, pr.number)["commits"]["nodes"][0]["commit"]["statusCheckRollup"]
+    assert rollup["state"] == "FAILURE"
+    assert rollup["contexts"]["nodes"] == [
+        {"name": "tests", "status": "COMPLETED", "conclusion": "FAILURE"}
+    ]
+
+
+async def test_team_review_request_shows_the_team(gh, sim: GitHubSim) -> None:
+    pr = open_pr(sim)
+    pr.reviewers.clear()
+    pr.reviews.clear()
+    sim.state.set_team_reviewers(pr, ["frontend"], adding=True)
+    rest = (await gh.get(f"/repos/{pr.repo.full_name}/pulls/{pr.number}")).json()
+    assert [t["slug"] for t in rest["requested_teams"]] == ["frontend"]
+    body = (await _gql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
+    row = _node(body, pr.number)
+    assert row["reviewRequests"]["nodes"] == [
+        {"requestedReviewer": {"slug": "frontend", "name": "Frontend"}}
+    ]
+    assert row["reviewDecision"] == "REVIEW_REQUIRED"
+
+
+async def test_search_links_keep_sort_and_order(gh, sim: GitHubSim) -> None:
+    resp = await gh.get(
+        "/search/issues", params={"q": "is:pr", "sort": "created", "order": "asc", "per_page": 5}
+    )
+    query = parse_qs(urlsplit(resp.links["next"]["url"]).query)
+    assert (query["sort"], query["order"]) == (["created"], ["asc"])
+    seen: list[int] = []
+    url: str | None = str(resp.url)
+    for _ in range(4):
+        assert url
+        page = await gh.get(url)
+        seen += [i["id"] for i in page.json()["items"]]
+        url = page.links.get("next", {}).get("url")
+    assert len(seen) == len(set(seen)) == 20  # no row twice when the order is kept
+
+
+async def test_patch_pull_and_get_commit(gh, sim: GitHubSim) -> None:
+    pr = open_pr(sim)
+    base = f"/repos/{pr.repo.full_name}"
+    resp = await gh.patch(f"{base}/pulls/{pr.number}", json={"title": "Renamed", "state": "closed"})
+    assert resp.status_code == 200
+    assert (resp.json()["title"], resp.json()["state"]) == ("Renamed", "closed")
+    assert (await gh.patch(f"{base}/pulls/{pr.number}", json={"state": "gone"})).status_code == 422
+    commit = await gh.get(f"{base}/commits/{pr.head_sha}")
+    assert commit.status_code == 200
+    assert commit.json()["sha"] == pr.head_sha
+    assert (await gh.get(f"{base}/commits/{'0' * 40}")).status_code == 422
+
+
+async def test_the_seed_has_a_long_review_history_and_a_team_only_request(gh, sim) -> None:
+    long = next(i for i in sim.state.items if len(i.reviews) > 30)
+    assert [r.state for r in long.reviews][::31] == ["CHANGES_REQUESTED", "APPROVED"]
+    team_only = next(i for i in sim.state.items if i.teams and not i.reviewers)
+    assert team_only.state == "open" and team_only.is_pr
+    mine = await gh.get("/search/issues", params={"q": "is:pr is:open review-requested:@me"})
+    urls = {i["html_url"] for i in mine.json()["items"]}
+    assert f"https://github.com/{team_only.repo.full_name}/pull/{team_only.number}" in urls

@@ -1,0 +1,113 @@
+"""One clock for people: with TZ outside UTC, the health screen, the error summary on the
+badge and `zen-tui health` write the same moment as the same local time, with its zone."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.app import App
+from textual.widgets import Static
+
+from zen_tui import paths
+from zen_tui.cli import main
+from zen_tui.gateway.errors import CircuitOpen
+from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.store import Store
+from zen_tui.timefmt import local_time
+from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.screens.health import HealthScreen
+
+ZONE = "Asia/Kolkata"  # UTC+05:30: no whole-hour offset can make a UTC time look right
+OPENED = 1_764_934_200.0  # 2025-12-05 11:30:00 UTC = 17:00:00 IST
+HALF_OPEN = OPENED + 30
+
+
+@pytest.fixture
+def kolkata(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", ZONE)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def expected(ts: float) -> str:
+    return datetime.fromtimestamp(ts, ZoneInfo(ZONE)).strftime("%H:%M:%S IST")
+
+
+def test_the_formatter_writes_local_time_with_its_zone(kolkata: None) -> None:
+    assert local_time(HALF_OPEN) == expected(HALF_OPEN) == "17:00:30 IST"
+    assert local_time(HALF_OPEN, now=HALF_OPEN + 3600) == "17:00:30 IST"
+    assert local_time(HALF_OPEN, now=HALF_OPEN + 86400) == "2025-12-05 17:00:30 IST"
+
+
+async def screen_text(model: HealthModel) -> tuple[str, str]:
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(HealthScreen(model, clock=lambda: OPENED + 5))
+
+    async with Host().run_test() as pilot:
+        await pilot.pause()
+        screen = pilot.app.screen
+
+        def text(selector: str) -> str:
+            return str(screen.query_one(selector, Static).render())
+
+        return text("#breakers"), text("#errors")
+
+
+async def test_health_screen_badge_and_health_command_agree(
+    kolkata: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = CircuitOpen(service="github", account="gh", retry_at=HALF_OPEN)
+    model = HealthModel()
+    model.apply(
+        BreakerChanged(
+            service="github",
+            account="gh",
+            name="github",
+            old="closed",
+            new="open",
+            half_open_at=HALF_OPEN,
+            at=OPENED,
+        )
+    )
+    model.apply(
+        RequestDone(
+            service="github",
+            account="gh",
+            method="GET",
+            endpoint="/search",
+            status=None,
+            latency=0.0,
+            cache="miss",
+            attempts=1,
+            error=str(error),
+            at=OPENED,
+        )
+    )
+    breakers, errors = await screen_text(model)
+
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("gh", {"breaker": "open", "half_open_at": HALF_OPEN}, OPENED)
+    store.close()
+    config = tmp_path / "config.toml"
+    config.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n', encoding="utf-8")
+    with monkeypatch.context() as patch:  # the command reads the time of day: same as the screen
+        patch.setattr(time, "time", lambda: OPENED + 5)
+        assert main(["--config", str(config), "--data-dir", str(tmp_path), "health"]) == 0
+    command = capsys.readouterr().out
+
+    half_open, opened = expected(HALF_OPEN), expected(OPENED)
+    assert str(error) == f"github: breaker open until {half_open}"  # the pane badge's text
+    assert f"{opened} github: closed → open (half-open at {half_open})" in breakers
+    assert errors.startswith(f"{opened} github/gh GET /search") and half_open in errors
+    assert f"breaker   open (half-open at {half_open})" in command

@@ -1,0 +1,146 @@
+"""The store stays bounded however long zen-tui runs: done actions, cached responses of URLs
+nothing polls any more and processed webhook ids are pruned at start and daily after."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from pathlib import Path
+
+from tests.fakes.settings import engine_settings
+from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import Action, ActionState
+from zen_tui.store import HttpCacheRow, Store
+from zen_tui.sync import retention
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.retention import DAY, Retention
+from zen_tui.sync.wired import Wired
+
+HOUR = 3600.0
+KEEP = Retention()
+
+
+def action(n: int) -> Action:
+    return Action("add_label", f"gh:octo/app#{n}", "gh", {"label": "bug"})  # type: ignore[arg-type]
+
+
+def oldest(db: Path, sql: str) -> float | None:
+    with sqlite3.connect(db) as con:
+        value = con.execute(sql).fetchone()[0]
+    return None if value is None else float(value)
+
+
+def count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as con:
+        return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+class Workload:
+    """What a running zen-tui writes, hour by hour: actions that land (a few fail or stay
+    pending), webhook deliveries processed, sections polled (some removed, new ones added)
+    and previews opened on items never seen again."""
+
+    def __init__(self, store: Store, clock: FakeClock, seed: int) -> None:
+        self.store, self.clock, self.rng = store, clock, random.Random(seed)
+        self.sections = [f"/search?q=section-{n}" for n in range(5)]
+        self.kept_outbox: set[str] = set()  # pending / failed: never pruned
+        self.written = 0
+        self._n = 0
+
+    def hour(self) -> None:
+        rng, now = self.rng, self.clock.time()
+        for _ in range(rng.randint(0, 4)):
+            self._n += 1
+            entry = self.store.outbox_add(action(self._n))
+            fate = rng.choices([ActionState.DONE, ActionState.FAILED, None], [90, 5, 5])[0]
+            if fate is None:
+                self.kept_outbox.add(entry.id)
+            else:
+                self.store.outbox_update(entry.id, state=fate)
+                if fate is ActionState.FAILED:
+                    self.kept_outbox.add(entry.id)
+            self.written += 1
+        for _ in range(rng.randint(0, 4)):
+            self._n += 1
+            self.store.webhook_enqueue("github", f"d-{self._n}", "issues", b"{}", now)
+            self.written += 1
+        for row in self.store.webhook_pending():
+            self.store.webhook_done(row.id)
+        if rng.random() < 0.05:  # the user edits the config: a section goes, another comes
+            self.sections.pop(rng.randrange(len(self.sections)))
+            self._n += 1
+            self.sections.append(f"/search?q=section-{self._n}")
+        previews = [f"/repos/octo/app/pulls/{self._n + i}" for i in range(rng.randint(0, 3))]
+        self._n += len(previews)
+        for url in self.sections + previews:
+            self.store.http_put(HttpCacheRow(url, 200, {}, b"[]", '"e"', None, now))
+            self.written += 1
+
+
+async def test_a_long_running_store_stays_bounded(tmp_path: Path) -> None:
+    """Ninety days on the fake clock against a real SQLite file: after every simulated hour
+    nothing older than its retention (plus one pruning period) is left, while what is still
+    in use (polled sections, pending and failed actions) is never pruned."""
+    db = tmp_path / "zen-tui.db"
+    clock = FakeClock()
+    store = Store.open(db, clock=clock.time)
+    work = Workload(store, clock, seed=8)
+    pruner = asyncio.create_task(retention.keep_pruned(store, clock))
+    slack = KEEP.every + HOUR
+    try:
+        for _ in range(90 * 24):
+            work.hour()
+            await clock.sleep(HOUR)
+            now = clock.time()
+            done = oldest(db, "SELECT MIN(updated_at) FROM outbox WHERE state = 'done'")
+            assert done is None or done >= now - KEEP.outbox_done - slack
+            fetched = oldest(db, "SELECT MIN(fetched_at) FROM http_cache")
+            assert fetched is not None and fetched >= now - KEEP.http_unused - slack
+            hooks = oldest(db, "SELECT MIN(done_at) FROM webhook_queue")
+            assert hooks is None or hooks >= now - KEEP.webhook_ids - slack
+            for url in work.sections:
+                assert store.http_get(url) is not None
+        kept = store.outbox_by_state(ActionState.PENDING, ActionState.FAILED)
+        assert {e.id for e in kept} == work.kept_outbox
+        rows = sum(count(db, t) for t in ("outbox", "http_cache", "webhook_queue"))
+        assert rows < work.written / 3  # without pruning every row written would still be there
+    finally:
+        pruner.cancel()
+        store.close()
+
+
+async def test_a_week_away_keeps_the_validators_the_first_sync_revalidates_with(
+    tmp_path: Path,
+) -> None:
+    """HTTP retention counts from the newest fetch, not from now: after 30 days closed, the
+    cached responses of the sections still configured survive the prune at start."""
+    store = Store.open(tmp_path / "zen-tui.db")
+    store.http_put(HttpCacheRow("/old", 200, {}, b"", None, None, 1000.0))
+    store.http_put(HttpCacheRow("/polled", 200, {}, b"", None, None, 1000.0 + 8 * DAY))
+    retention.prune(store, now=1000.0 + 38 * DAY)
+    assert store.http_get("/old") is None and store.http_get("/polled") is not None
+    store.close()
+
+
+async def test_the_engine_prunes_at_start_and_daily_while_running(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+
+    def done_action(n: int) -> str:
+        entry = store.outbox_add(action(n))
+        store.outbox_update(entry.id, state=ActionState.DONE)
+        return entry.id
+
+    old = done_action(1)
+    clock.advance(KEEP.outbox_done + 1)
+    recent = done_action(2)
+    settings = engine_settings()
+    engine = SyncEngine(Wired(settings, store, EventBus(), clock, {}, {}, [], {}))  # type: ignore[arg-type]
+    await engine.start()
+    await asyncio.sleep(0)  # the pruning task's first turn
+    assert store.outbox_get(old) is None and store.outbox_get(recent) is not None
+    await clock.sleep(KEEP.outbox_done + 1.5 * DAY)  # over a week running: a daily prune drops it
+    assert store.outbox_get(recent) is None
+    await engine.stop()

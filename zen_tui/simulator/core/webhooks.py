@@ -1,0 +1,305 @@
+"""Webhooks out: every world change is POSTed, signed as the real service signs it.
+
+- GitHub: `X-Hub-Signature-256: sha256=HMAC(secret, body)`, `X-GitHub-Event`,
+  `X-GitHub-Delivery` (a GUID, the same on redelivery), `User-Agent: GitHub-Hookshot/<id>`.
+  JSON is compact with uppercase `\\uXXXX` escapes, as GitHub sends it.
+- Jira: `X-Hub-Signature: sha256=...` and `X-Atlassian-Webhook-Identifier` (same on retry),
+  `X-Atlassian-Webhook-Retry: <n>` on retries.
+- Slack: the Events API envelope (`event_callback`, `event_id`), signed `v0=HMAC(secret,
+  "v0:{ts}:{body}")` with `X-Slack-Request-Timestamp`/`X-Slack-Signature`; retries carry
+  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature.
+
+Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
+and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
+slower than `timeout`) is retried after each delay in `backoff`, then dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import hmac
+import http.client
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from zen_tui.simulator.core.world import ChangeEvent, World
+
+HOOK_ID = "424242"
+NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
+log = logging.getLogger(__name__)
+_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
+
+
+def github_json(payload: Any) -> bytes:
+    """Compact JSON with uppercase \\uXXXX escapes (an odd run of backslashes starts one)."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
+    return _ESCAPE.sub(lambda m: m.group(1) + "\\u" + m.group(2).upper(), text).encode()
+
+
+def compact_json(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def hub_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def slack_signature(secret: str, timestamp: int, body: bytes) -> str:
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    seq: int
+    service: str = field(compare=False)
+    event: str = field(compare=False)
+    body: bytes = field(compare=False)
+    delivery_id: str = field(compare=False)
+    attempt: int = field(default=0, compare=False)  # 0 = first try
+    last_reason: str = field(default="", compare=False)
+
+
+class WebhookDispatcher:
+    """Subscribes to `world.on_change`; `targets` maps a service to (url, secret)."""
+
+    def __init__(
+        self,
+        world: World,
+        targets: dict[str, tuple[str, str]],
+        *,
+        backoff: tuple[float, ...] = (0.0, 60.0, 300.0),
+        timeout: float = 3.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.world = world
+        self.targets = dict(targets)
+        self.backoff = backoff
+        self.timeout = timeout
+        self.clock = clock
+        self.dropped = 0  # deliveries given up after the last retry
+        self._heap: list[_Delivery] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._busy = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        world.on_change(self._on_change)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> WebhookDispatcher:
+        self._thread = threading.Thread(target=self._run, name="sim-webhooks", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> WebhookDispatcher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """True once nothing is queued or in flight (retries scheduled later count as queued)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._heap or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def set_targets(self, targets: dict[str, tuple[str, str]]) -> None:
+        """Replace the targets; a new or moved GitHub hook gets a `ping`, as on creation."""
+        old = self.targets
+        self.targets = dict(targets)
+        github = self.targets.get("github")
+        ping = getattr(self.world.services.get("github"), "ping_payload", None)
+        if github is not None and ping is not None and old.get("github", ("",))[0] != github[0]:
+            self._on_change(ChangeEvent("github", "ping", ping(github[0], int(HOOK_ID))))
+
+    # -- queueing -----------------------------------------------------------------------------
+    def _on_change(self, change: ChangeEvent) -> None:
+        if change.service not in self.targets:
+            return
+        body = self._body(change)
+        delivery = _Delivery(
+            time.monotonic(), next(self._seq), change.service, change.event, body, str(uuid.uuid4())
+        )
+        with self._cond:
+            heapq.heappush(self._heap, delivery)
+            self._cond.notify_all()
+
+    def _body(self, change: ChangeEvent) -> bytes:
+        if change.service == "github":
+            return github_json(change.payload)
+        if change.service == "slack":
+            return compact_json(self.slack_envelope(change))
+        return compact_json(change.payload)
+
+    def slack_envelope(self, change: ChangeEvent) -> dict[str, Any]:
+        slack = self.world.services.get("slack")
+        me = getattr(getattr(slack, "me", None), "id", "U0000000000")
+        return {
+            "token": "simulated-verification-token",
+            "team_id": getattr(slack, "team_id", "T0000000000"),
+            "api_app_id": getattr(slack, "app_id", "A0000000000"),
+            "event": change.payload,
+            "type": "event_callback",
+            "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+            "event_time": int(change.at),
+            "authed_users": [me],
+        }
+
+    # -- delivery -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                delivery = self._next_due()
+                if delivery is None:
+                    return
+                self._busy += 1
+            ok, reason = False, "unknown_error"
+            try:
+                ok, reason = self._send(delivery)
+            except Exception:  # never let one bad delivery end the thread
+                log.exception("simulator: webhook delivery to %s failed", delivery.service)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._after(delivery, ok, reason)
+                    self._cond.notify_all()
+
+    def _next_due(self) -> _Delivery | None:
+        """Pop the next delivery when it is due; None when stopping. Holds the condition."""
+        while not self._stopping:
+            if self._heap and self._heap[0].due <= time.monotonic():
+                return heapq.heappop(self._heap)
+            wait = self._heap[0].due - time.monotonic() if self._heap else None
+            self._cond.wait(wait)
+        return None
+
+    def _after(self, delivery: _Delivery, ok: bool, reason: str) -> None:
+        if ok:
+            self.world.counters.webhook(delivery.service)
+        elif delivery.attempt < len(self.backoff) and reason != NO_TARGET:
+            delivery.due = time.monotonic() + self.backoff[delivery.attempt]
+            delivery.attempt += 1
+            delivery.last_reason = reason
+            heapq.heappush(self._heap, delivery)
+        else:
+            self.dropped += 1
+
+    def _send(self, delivery: _Delivery) -> tuple[bool, str]:
+        """POST once; (delivered, retry reason)."""
+        target = self.targets.get(delivery.service)  # targets may be replaced at runtime
+        if target is None:
+            return False, NO_TARGET
+        url, secret = target
+        status, _, reason = self._post(url, delivery.body, self._headers(delivery, secret))
+        return status is not None and 200 <= status < 300, reason
+
+    def _post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, bytes, str]:
+        """(status or None, response body, retry reason). http.client keeps header case."""
+        parts = urlsplit(url)
+        secure = parts.scheme == "https"
+        conn_cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        conn = conn_cls(parts.netloc, timeout=self.timeout)
+        try:
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read(), "http_error"
+        except TimeoutError:
+            return None, b"", "http_timeout"
+        except (OSError, http.client.HTTPException, ValueError):
+            return None, b"", "connection_failed"
+        finally:
+            conn.close()
+
+    def verify_slack_url(self) -> bool:
+        """Slack's Request URL handshake: a signed `url_verification` POST; True when the target
+        echoes the challenge (as plain text or as {"challenge": ...}) with a 2xx."""
+        url, secret = self.targets["slack"]
+        challenge = uuid.uuid4().hex
+        body = compact_json(
+            {
+                "token": "simulated-verification-token",
+                "challenge": challenge,
+                "type": "url_verification",
+            }
+        )
+        ts = int(self.clock())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": slack_signature(secret, ts, body),
+        }
+        status, answer, _ = self._post(url, body, headers)
+        if status is None or not 200 <= status < 300:
+            return False
+        try:
+            echoed = json.loads(answer).get("challenge")
+        except (ValueError, AttributeError):
+            echoed = answer.decode("utf-8", "replace").strip()
+        return echoed == challenge
+
+    def _headers(self, d: _Delivery, secret: str) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if d.service == "github":
+            headers.update(
+                {
+                    "User-Agent": f"GitHub-Hookshot/{HOOK_ID[:7]}",
+                    "X-GitHub-Event": d.event,
+                    "X-GitHub-Delivery": d.delivery_id,
+                    "X-GitHub-Hook-ID": HOOK_ID,
+                    "X-Hub-Signature-256": hub_signature(secret, d.body),
+                    "X-Hub-Signature": "sha1="
+                    + hmac.new(secret.encode(), d.body, hashlib.sha1).hexdigest(),  # legacy
+                    "X-GitHub-Hook-Installation-Target-Type": "repository",
+                    "X-GitHub-Hook-Installation-Target-ID": "1",
+                }
+            )
+        elif d.service == "jira":
+            headers.update(
+                {
+                    "User-Agent": "Atlassian Webhook HTTP Client",
+                    "X-Atlassian-Webhook-Identifier": d.delivery_id,
+                    "X-Hub-Signature": hub_signature(secret, d.body),
+                }
+            )
+            if d.attempt:
+                headers["X-Atlassian-Webhook-Retry"] = str(d.attempt)
+        elif d.service == "slack":
+            ts = int(self.clock())
+            headers.update(
+                {
+                    "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+                    "X-Slack-Request-Timestamp": str(ts),
+                    "X-Slack-Signature": slack_signature(secret, ts, d.body),
+                }
+            )
+            if d.attempt:
+                headers["X-Slack-Retry-Num"] = str(d.attempt)
+                headers["X-Slack-Retry-Reason"] = d.last_reason
+        return headers

@@ -1,0 +1,607 @@
+"""GitHub's GraphQL API (`POST /graphql`), the part a PR dashboard reads, on graphql-core.
+
+The schema is a subset of GitHub's public one: the types, fields, arguments and enum values
+below are spelt as GitHub spells them, so a query written for github.com runs here unchanged
+(and one that uses a field GitHub lacks fails here too). What a client can tell is faithful:
+connections need `first` or `last` (at most 100), the cost in points is computed before the
+query runs (one request per connection, multiplied down the nesting, /100, at least 1) and
+spent from its own `graphql` budget (`x-ratelimit-resource: graphql`), and errors come back
+as HTTP 200 with an `errors` list, beside whatever `data` could still be resolved.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_schema,
+    execute_sync,
+    parse,
+    validate,
+)
+from graphql.utilities import value_from_ast_untyped
+
+from zen_tui.simulator.github.dates import BadDate, sort_qualifier
+from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
+from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review
+
+if TYPE_CHECKING:
+    from zen_tui.simulator.github.http import Bucket
+
+MAX_PAGE = 100  # GitHub: `first`/`last` may not exceed 100 on any connection
+MAX_NODES = 500_000  # GitHub refuses a query that could return more nodes than this
+SEARCH_CAP = 1000  # search returns at most 1,000 results, as the REST search does
+
+SDL = """
+scalar DateTime
+scalar URI
+scalar GitObjectID
+
+interface Node { id: ID! }
+interface Actor { avatarUrl(size: Int): URI! login: String! url: URI! }
+
+type User implements Node & Actor {
+  avatarUrl(size: Int): URI!
+  id: ID!
+  login: String!
+  name: String
+  url: URI!
+}
+type Bot implements Node & Actor { avatarUrl(size: Int): URI! id: ID! login: String! url: URI! }
+type Mannequin implements Node & Actor {
+  avatarUrl(size: Int): URI!
+  id: ID!
+  login: String!
+  url: URI!
+}
+type Team implements Node { combinedSlug: String! id: ID! name: String! slug: String! url: URI! }
+
+type Repository implements Node {
+  id: ID!
+  isArchived: Boolean!
+  name: String!
+  nameWithOwner: String!
+  url: URI!
+}
+
+type PageInfo {
+  endCursor: String
+  hasNextPage: Boolean!
+  hasPreviousPage: Boolean!
+  startCursor: String
+}
+
+type Label implements Node { color: String! id: ID! name: String! }
+type LabelEdge { cursor: String! node: Label }
+type LabelConnection {
+  edges: [LabelEdge]
+  nodes: [Label]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum IssueState { CLOSED OPEN }
+type Issue implements Node {
+  author: Actor
+  body: String!
+  createdAt: DateTime!
+  id: ID!
+  labels(after: String, before: String, first: Int, last: Int): LabelConnection
+  number: Int!
+  repository: Repository!
+  state: IssueState!
+  title: String!
+  updatedAt: DateTime!
+  url: URI!
+}
+
+enum PullRequestState { CLOSED MERGED OPEN }
+enum PullRequestReviewDecision { APPROVED CHANGES_REQUESTED REVIEW_REQUIRED }
+enum PullRequestReviewState { APPROVED CHANGES_REQUESTED COMMENTED DISMISSED PENDING }
+enum MergeableState { CONFLICTING MERGEABLE UNKNOWN }
+enum MergeStateStatus { BEHIND BLOCKED CLEAN DIRTY DRAFT HAS_HOOKS UNKNOWN UNSTABLE }
+
+type PullRequestReview implements Node {
+  author: Actor
+  body: String!
+  id: ID!
+  state: PullRequestReviewState!
+  submittedAt: DateTime
+}
+type PullRequestReviewEdge { cursor: String! node: PullRequestReview }
+type PullRequestReviewConnection {
+  edges: [PullRequestReviewEdge]
+  nodes: [PullRequestReview]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+union RequestedReviewer = Bot | Mannequin | Team | User
+type ReviewRequest implements Node {
+  asCodeOwner: Boolean!
+  id: ID!
+  requestedReviewer: RequestedReviewer
+}
+type ReviewRequestEdge { cursor: String! node: ReviewRequest }
+type ReviewRequestConnection {
+  edges: [ReviewRequestEdge]
+  nodes: [ReviewRequest]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+enum StatusState { ERROR EXPECTED FAILURE PENDING SUCCESS }
+enum CheckStatusState { COMPLETED IN_PROGRESS PENDING QUEUED REQUESTED WAITING }
+enum CheckConclusionState {
+  ACTION_REQUIRED CANCELLED FAILURE NEUTRAL SKIPPED STALE STARTUP_FAILURE SUCCESS TIMED_OUT
+}
+type CheckRun implements Node {
+  completedAt: DateTime
+  conclusion: CheckConclusionState
+  detailsUrl: URI
+  id: ID!
+  name: String!
+  startedAt: DateTime
+  status: CheckStatusState!
+  url: URI!
+}
+type StatusContext implements Node {
+  context: String!
+  createdAt: DateTime!
+  description: String
+  id: ID!
+  state: StatusState!
+  targetUrl: URI
+}
+union StatusCheckRollupContext = CheckRun | StatusContext
+type StatusCheckRollupContextEdge { cursor: String! node: StatusCheckRollupContext }
+type StatusCheckRollupContextConnection {
+  checkRunCount: Int!
+  edges: [StatusCheckRollupContextEdge]
+  nodes: [StatusCheckRollupContext]
+  pageInfo: PageInfo!
+  statusContextCount: Int!
+  totalCount: Int!
+}
+type StatusCheckRollup implements Node {
+  contexts(after: String, before: String, first: Int, last: Int):
+    StatusCheckRollupContextConnection!
+  id: ID!
+  state: StatusState!
+}
+type Commit implements Node {
+  id: ID!
+  message: String!
+  oid: GitObjectID!
+  statusCheckRollup: StatusCheckRollup
+}
+type PullRequestCommit implements Node { commit: Commit! id: ID! url: URI! }
+type PullRequestCommitEdge { cursor: String! node: PullRequestCommit }
+type PullRequestCommitConnection {
+  edges: [PullRequestCommitEdge]
+  nodes: [PullRequestCommit]
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type PullRequest implements Node {
+  author: Actor
+  body: String!
+  commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
+  createdAt: DateTime!
+  headRefOid: GitObjectID!
+  id: ID!
+  isDraft: Boolean!
+  labels(after: String, before: String, first: Int, last: Int): LabelConnection
+  latestOpinionatedReviews(
+    after: String, before: String, first: Int, last: Int, writersOnly: Boolean = false
+  ): PullRequestReviewConnection
+  latestReviews(after: String, before: String, first: Int, last: Int): PullRequestReviewConnection
+  mergeStateStatus: MergeStateStatus!
+  mergeable: MergeableState!
+  merged: Boolean!
+  number: Int!
+  repository: Repository!
+  reviewDecision: PullRequestReviewDecision
+  reviewRequests(after: String, before: String, first: Int, last: Int): ReviewRequestConnection
+  reviews(after: String, before: String, first: Int, last: Int): PullRequestReviewConnection
+  state: PullRequestState!
+  title: String!
+  updatedAt: DateTime!
+  url: URI!
+}
+
+union SearchResultItem = Issue | PullRequest | Repository | User
+enum SearchType { DISCUSSION ISSUE ISSUE_ADVANCED REPOSITORY USER }
+type SearchResultItemEdge { cursor: String! node: SearchResultItem }
+type SearchResultItemConnection {
+  codeCount: Int!
+  discussionCount: Int!
+  edges: [SearchResultItemEdge]
+  issueCount: Int!
+  nodes: [SearchResultItem]
+  pageInfo: PageInfo!
+  repositoryCount: Int!
+  userCount: Int!
+  wikiCount: Int!
+}
+
+type RateLimit {
+  cost: Int!
+  limit: Int!
+  nodeCount: Int!
+  remaining: Int!
+  resetAt: DateTime!
+  used: Int!
+}
+
+type Query {
+  rateLimit(dryRun: Boolean = false): RateLimit
+  search(
+    after: String, before: String, first: Int, last: Int, query: String!, type: SearchType!
+  ): SearchResultItemConnection!
+  viewer: User!
+}
+"""
+
+SCHEMA: GraphQLSchema = build_schema(SDL)
+_CHECK_CONCLUSIONS = {"success": "SUCCESS", "failure": "FAILURE"}
+_ROLLUP = {"success": "SUCCESS", "failure": "FAILURE", "pending": "PENDING"}
+_OPINIONS = ("APPROVED", "CHANGES_REQUESTED")
+
+
+class QueryCost:
+    """What a query costs before it runs, as GitHub computes it: every connection is one
+    request per parent that may reach it, parents multiplied by `first`/`last` down the
+    nesting; the sum / 100, rounded, and at least 1 point."""
+
+    def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+        self._fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self._variables = dict(variables)
+        self.requests = 0
+        self.nodes = 0
+        for op in document.definitions:
+            if isinstance(op, OperationDefinitionNode):
+                self._walk(op.selection_set, 1)
+
+    @property
+    def points(self) -> int:
+        return max(1, round(self.requests / 100))
+
+    def _walk(self, selections: SelectionSetNode | None, parents: int) -> None:
+        for node in selections.selections if selections else ():
+            if isinstance(node, FieldNode):
+                size = self._page_size(node)
+                if size is None:
+                    self._walk(node.selection_set, parents)
+                else:
+                    self.requests += parents
+                    self.nodes += parents * size
+                    self._walk(node.selection_set, parents * size)
+            elif isinstance(node, InlineFragmentNode):
+                self._walk(node.selection_set, parents)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in self._fragments:
+                self._walk(self._fragments[node.name.value].selection_set, parents)
+
+    def _page_size(self, field: FieldNode) -> int | None:
+        for arg in field.arguments or ():
+            if arg.name.value in ("first", "last"):
+                value = value_from_ast_untyped(arg.value, self._variables)
+                return value if isinstance(value, int) else 0
+        return None
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:v2:{index}".encode()).decode()
+
+
+def _offset(cursor: Any) -> int:
+    try:
+        return int(base64.b64decode(str(cursor)).decode().rsplit(":", 1)[1])
+    except (ValueError, IndexError):
+        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from None
+
+
+def connection(
+    name: str, rows: list[Any], render: Callable[[Any], dict[str, Any]], args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A GitHub connection over `rows`: `first`/`last` required and <= 100, opaque cursors."""
+    first, last = args.get("first"), args.get("last")
+    if first is None and last is None:
+        raise GraphQLError(
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` "
+            "connection."
+        )
+    for arg, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE:
+            raise GraphQLError(
+                f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
+                f"limit of {MAX_PAGE} records."
+            )
+    start = _offset(args["after"]) + 1 if args.get("after") else 0
+    end = _offset(args["before"]) if args.get("before") else len(rows)
+    window = list(range(start, min(end, len(rows))))
+    if first is not None:
+        window = window[:first]
+    if last is not None:
+        window = window[-last:] if last else []
+    nodes = [render(rows[i]) for i in window]
+    return {
+        "nodes": nodes,
+        "edges": [{"cursor": _cursor(i), "node": n} for i, n in zip(window, nodes, strict=True)],
+        "totalCount": len(rows),
+        "pageInfo": {
+            "startCursor": _cursor(window[0]) if window else None,
+            "endCursor": _cursor(window[-1]) if window else None,
+            "hasNextPage": bool(window) and window[-1] < len(rows) - 1,
+            "hasPreviousPage": bool(window) and window[0] > 0,
+        },
+    }
+
+
+def _paged(name: str, rows: Callable[[], list[Any]], render: Callable[[Any], Any]) -> Any:
+    """A connection field: graphql-core calls it with the field's arguments."""
+    return lambda _info, **args: connection(name, rows(), render, args)
+
+
+class GraphQLApi:
+    """Resolves queries against the simulated GitHub's state; one instance per simulator."""
+
+    def __init__(self, state: GitHubState, me: str) -> None:
+        self.state = state
+        self.me = me
+
+    def run(
+        self, query: str, variables: Mapping[str, Any], bucket: Bucket, scale: float
+    ) -> tuple[dict[str, Any], int]:
+        """The JSON answer and the points it spent (0 when it did not run)."""
+        try:
+            document = parse(query)
+        except GraphQLError as err:
+            return {"errors": [err.formatted]}, 0
+        problems = validate(SCHEMA, document)
+        if problems:
+            return {"errors": [e.formatted for e in problems]}, 0
+        cost = QueryCost(document, variables)
+        if cost.nodes > MAX_NODES:
+            message = (
+                f"By the time this query traverses to the {cost.nodes}th node, it exceeds "
+                f"the maximum limit of {MAX_NODES} nodes total"
+            )
+            return {"errors": [{"type": "MAX_NODE_LIMIT_EXCEEDED", "message": message}]}, 0
+        limit, remaining, used, reset = bucket.state(scale)
+        if remaining < cost.points:
+            again = "already " if remaining == 0 else ""
+            message = f"API rate limit {again}exceeded for user ID 1."
+            return {"errors": [{"type": "RATE_LIMITED", "message": message}]}, 0
+        bucket.used += cost.points
+        rate = {
+            "cost": cost.points,
+            "limit": limit,
+            "nodeCount": cost.nodes,
+            "remaining": remaining - cost.points,
+            "resetAt": iso(reset),
+            "used": used + cost.points,
+        }
+        root = {
+            "rateLimit": lambda _info, **_args: rate,
+            "search": self._search,
+            "viewer": lambda _info: self._actor(self.me),
+        }
+        result = execute_sync(SCHEMA, document, root_value=root, variable_values=dict(variables))
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [e.formatted for e in result.errors]
+        return body, cost.points
+
+    # ---- Query fields ----
+    def _search(self, _info: Any, **args: Any) -> dict[str, Any]:
+        query = str(args["query"]).strip()
+        sort, desc = sort_qualifier(query) or ("updated", True)
+        try:
+            hits = self.state.search(query, sort, desc)[:SEARCH_CAP]
+        except BadDate:
+            raise GraphQLError(f"Invalid search query: {query!r}") from None
+        if args["type"] not in ("ISSUE", "ISSUE_ADVANCED"):
+            hits = []  # repositories, users and discussions are not simulated
+        out = connection("search", hits, self._item, args)
+        counts = dict.fromkeys(
+            ("codeCount", "discussionCount", "repositoryCount", "userCount", "wikiCount"), 0
+        )
+        return {**out, **counts, "issueCount": len(hits)}
+
+    # ---- objects ----
+    def _actor(self, login: str) -> dict[str, Any]:
+        uid = self.state.users.get(login, 0)
+        return {
+            "__typename": "User",
+            "id": node_id("User", uid),
+            "login": login,
+            "name": None,
+            "url": f"{HTML}/{login}",
+            "avatarUrl": lambda _info, **_a: f"https://avatars.githubusercontent.com/u/{uid}?v=4",
+        }
+
+    def _team(self, slug: str) -> dict[str, Any]:
+        ident = 100 + sorted(TEAMS).index(slug)
+        return {
+            "__typename": "Team",
+            "id": node_id("Team", ident),
+            "slug": slug,
+            "name": slug.capitalize(),
+            "combinedSlug": f"acme/{slug}",
+            "url": f"https://github.com/orgs/acme/teams/{slug}",
+        }
+
+    def _item(self, item: Item) -> dict[str, Any]:
+        repo = item.repo
+        common = {
+            "id": node_id("PullRequest" if item.is_pr else "Issue", item.id),
+            "number": item.number,
+            "title": item.title,
+            "body": item.body,
+            "url": f"{HTML}/{repo.full_name}/{'pull' if item.is_pr else 'issues'}/{item.number}",
+            "createdAt": iso(item.created),
+            "updatedAt": iso(item.updated),
+            "author": self._actor(item.user),
+            "repository": {
+                "id": node_id("Repository", repo.id),
+                "name": repo.name,
+                "nameWithOwner": repo.full_name,
+                "url": f"{HTML}/{repo.full_name}",
+                "isArchived": False,
+            },
+            "labels": _paged("labels", lambda: list(item.labels), lambda n: self._label(item, n)),
+        }
+        if not item.is_pr:
+            return {**common, "__typename": "Issue", "state": item.state.upper()}
+        return {**common, **self._pull(item)}
+
+    def _label(self, item: Item, name: str) -> dict[str, Any]:
+        ident, color = item.repo.labels.get(name, (0, "ededed"))
+        return {"id": node_id("Label", ident), "name": name, "color": color}
+
+    def _pull(self, item: Item) -> dict[str, Any]:
+        self.state.settle_mergeable(item)
+        review = self._review
+        return {
+            "__typename": "PullRequest",
+            "state": "MERGED" if item.merged else item.state.upper(),
+            "merged": item.merged,
+            "isDraft": item.draft,
+            "headRefOid": item.head_sha,
+            "mergeable": {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[item.mergeable],
+            "mergeStateStatus": _merge_state(item),
+            "reviewDecision": review_decision(item),
+            "reviews": _paged("reviews", lambda: _submitted(item), review),
+            "latestReviews": _paged("latestReviews", lambda: _latest(item), review),
+            "latestOpinionatedReviews": _paged(
+                "latestOpinionatedReviews", lambda: _latest(item, _OPINIONS), review
+            ),
+            "reviewRequests": _paged(
+                "reviewRequests",
+                lambda: [("user", u) for u in item.reviewers] + [("team", t) for t in item.teams],
+                self._request,
+            ),
+            "commits": _paged("commits", lambda: [item], self._commit),
+        }
+
+    def _review(self, review: Review) -> dict[str, Any]:
+        return {
+            "id": node_id("PullRequestReview", review.id),
+            "author": self._actor(review.user),
+            "body": review.body,
+            "state": review.state,
+            "submittedAt": iso(review.submitted),
+        }
+
+    def _request(self, who: tuple[str, str]) -> dict[str, Any]:
+        kind, name = who
+        reviewer = self._actor(name) if kind == "user" else self._team(name)
+        ident = int(sha_of(kind, name)[:6], 16)
+        return {
+            "id": node_id("ReviewRequest", ident),
+            "asCodeOwner": False,
+            "requestedReviewer": reviewer,
+        }
+
+    def _commit(self, item: Item) -> dict[str, Any]:
+        commit = {
+            "id": node_id("Commit", item.id),
+            "oid": item.head_sha,
+            "message": item.title,
+            "statusCheckRollup": _rollup(item),
+        }
+        url = f"{HTML}/{item.repo.full_name}/commit/{item.head_sha}"
+        return {"id": node_id("PullRequestCommit", item.id), "commit": commit, "url": url}
+
+
+def _submitted(item: Item) -> list[Review]:
+    return [r for r in item.reviews if r.state != "PENDING"]
+
+
+def _latest(item: Item, states: tuple[str, ...] | None = None) -> list[Review]:
+    """Each reviewer's latest review (of `states`, if given), in submission order."""
+    latest: dict[str, Review] = {}
+    for review in _submitted(item):
+        if states is None or review.state in states:
+            latest.pop(review.user, None)
+            latest[review.user] = review
+    return list(latest.values())
+
+
+def review_decision(item: Item) -> str:
+    """As with branch protection that requires one approving review: any reviewer's latest
+    change request blocks, else an approval approves, else a review is required."""
+    states = {r.state for r in _latest(item, (*_OPINIONS, "DISMISSED"))}
+    if "CHANGES_REQUESTED" in states:
+        return "CHANGES_REQUESTED"
+    return "APPROVED" if "APPROVED" in states else "REVIEW_REQUIRED"
+
+
+def _merge_state(item: Item) -> str:
+    if item.draft:
+        return "DRAFT"
+    if item.mergeable is None:
+        return "UNKNOWN"
+    if item.mergeable is False:
+        return "DIRTY"
+    return {"success": "CLEAN", "failure": "UNSTABLE"}.get(item.check_state, "BLOCKED")
+
+
+def _rollup(item: Item) -> dict[str, Any] | None:
+    """Statuses and check runs together; null when the commit has neither (as on GitHub)."""
+    contexts: list[dict[str, Any]] = []
+    if item.check_runs:
+        done = item.check_state != "pending"
+        contexts.append(
+            {
+                "__typename": "CheckRun",
+                "id": node_id("CheckRun", item.id),
+                "name": "tests",
+                "status": "COMPLETED" if done else "IN_PROGRESS",
+                "conclusion": _CHECK_CONCLUSIONS.get(item.check_state) if done else None,
+                "startedAt": iso(item.updated),
+                "completedAt": iso(item.updated) if done else None,
+                "detailsUrl": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+                "url": f"{HTML}/{item.repo.full_name}/runs/{item.id}",
+            }
+        )
+    if item.statuses:
+        contexts.append(
+            {
+                "__typename": "StatusContext",
+                "id": node_id("StatusContext", item.id),
+                "context": "ci/tests",
+                "state": _ROLLUP[item.check_state],
+                "description": f"Tests {item.check_state}",
+                "targetUrl": f"https://ci.example.invalid/{item.repo.name}/{item.number}",
+                "createdAt": iso(item.updated),
+            }
+        )
+    if not contexts:
+        return None
+
+    def page(_info: Any, **args: Any) -> dict[str, Any]:
+        out = connection("contexts", contexts, lambda c: c, args)
+        runs = sum(1 for c in contexts if c["__typename"] == "CheckRun")
+        return {**out, "checkRunCount": runs, "statusContextCount": len(contexts) - runs}
+
+    return {
+        "id": node_id("StatusCheckRollup", item.id),
+        "state": _ROLLUP[item.check_state],
+        "contexts": page,
+    }

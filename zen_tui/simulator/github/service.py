@@ -1,0 +1,743 @@
+"""GitHub REST look-alike (version 2022-11-28): seeded repos, PRs, issues and notifications.
+
+Faithful where a client can tell: Link pagination (repo-scoped links point at
+`/repositories/{id}/...` as the real API's do), quoted ETags with 304s that spend no quota,
+`x-ratelimit-*` accounting per resource, secondary limits, and GitHub's error body shapes.
+Plumbing lives in github_http.py, state in github_state.py, JSON shapes in github_render.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections import deque
+from collections.abc import Callable
+from email.utils import formatdate
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from zen_tui.simulator.core.world import ServiceSim, World
+from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
+from zen_tui.simulator.github.graphql_api import GraphQLApi
+from zen_tui.simulator.github.http import (
+    DOCS,
+    ApiError,
+    Bucket,
+    Ctx,
+    Reply,
+    SecondaryLimit,
+    api_base,
+    bearer,
+    dump,
+    invalid,
+    link_header,
+    no_user_agent,
+    not_modified,
+    obj,
+    page_params,
+    parse_iso,
+)
+from zen_tui.simulator.github.render import Renderer
+from zen_tui.simulator.github.state import (
+    COLLEAGUES,
+    TEAMS,
+    TOPICS,
+    Comment,
+    GitHubState,
+    Item,
+    Thread,
+)
+
+API_VERSIONS = {"2022-11-28", "2026-03-10"}
+RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
+SECONDARY_LIMIT = 80  # content-creating requests per minute
+POLL_INTERVAL = 60
+NOTIFICATION_SCOPES = "notifications, repo"
+ME = "me"  # the simulated user (id 1)
+
+
+class GitHubSim(ServiceSim):
+    name = "github"
+    prefix = "/github"
+
+    def __init__(self, world: World, token: str) -> None:
+        super().__init__(world, token)
+        self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
+        self.state = GitHubState(world.rng, world.clock)
+        self.render = Renderer(self.state)
+        self.graphql = GraphQLApi(self.state, ME)
+        self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
+        self._creations: deque[float] = deque()
+        self._request_ids = itertools.count(1)
+        self.oauth: Any = None
+
+    # ---- ServiceSim ----
+    def seed(self, count: int) -> None:
+        self.state.seed(count)
+
+    def routes(self) -> list[BaseRoute]:
+        from zen_tui.simulator.github.oauth import DeviceFlow
+
+        self.oauth = DeviceFlow(self)
+        return self.oauth.routes() + self._api_routes()
+
+    def error_response(self, status: int, message: str) -> Response:
+        return JSONResponse(
+            {"message": message, "documentation_url": DOCS},
+            status_code=status,
+            headers=self._rate_headers("core"),
+        )
+
+    def rate_limited_response(self, retry_after: float) -> Response:
+        headers = self._rate_headers("core")
+        headers["retry-after"] = str(max(1, int(retry_after)))
+        return JSONResponse(
+            {
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+                "before you try again.",
+                "documentation_url": DOCS + "/using-the-rest-api/rate-limits-for-the-rest-api",
+            },
+            status_code=429,
+            headers=headers,
+        )
+
+    def activity(self) -> None:
+        """A colleague opens a PR, comments, labels or pushes (webhook events follow)."""
+        state, rng = self.state, self.world.rng
+        who = rng.choice(COLLEAGUES)
+        open_items = [i for i in state.items[-500:] if i.state == "open"] or state.items
+        item = rng.choice(open_items)
+        roll = rng.random()
+        if roll < 0.3:
+            repo = rng.choice(list(state.repos.values()))
+            pr = state.new_item(repo, who, f"{rng.choice(TOPICS).capitalize()} (live)", "", True)
+            self._emit("pull_request", self.render.pr_event(pr, "opened", sender=who))
+            if rng.random() < 0.5:
+                state.set_reviewers(pr, [ME], adding=True)
+                event = self.render.pr_event(pr, "review_requested", sender=who, reviewer=ME)
+                self._emit("pull_request", event)
+        elif roll < 0.6:
+            comment = state.add_comment(item, who, f"@{ME} any thoughts on this?")
+            self._emit("issue_comment", self.render.comment_event(item, comment))
+        elif roll < 0.8:
+            for name in state.add_labels(item, [rng.choice(list(item.repo.labels))]):
+                self._emit(*self.render.labeled_event(item, "labeled", name))
+        elif item.is_pr:
+            before = item.head_sha
+            state.push(item)
+            payload = self.render.pr_event(item, "synchronize", sender=who)
+            payload.update({"before": before, "after": item.head_sha})
+            self._emit("pull_request", payload)
+
+    def ping_payload(self, hook_url: str, hook_id: int) -> dict[str, Any]:
+        """The `ping` for a webhook just registered (on the first repository)."""
+        with self.world.lock:
+            return self.render.ping(hook_url, hook_id, next(iter(self.state.repos.values())))
+
+    # ---- request plumbing ----
+    def _api_routes(self) -> list[BaseRoute]:
+        h = self._endpoint
+        repo = "/repos/{owner}/{repo}"
+        rid = "/repositories/{repo_id:int}"
+        routes: list[BaseRoute] = [
+            Route("/user", h(self.get_user), methods=["GET"]),
+            Route("/rate_limit", h(self.get_rate_limit, resource=None), methods=["GET"]),
+            Route("/search/issues", h(self.search_issues, resource="search"), methods=["GET"]),
+            Route("/graphql", h(self.not_found, resource="graphql"), methods=["POST"]),
+            Route("/notifications", h(self.list_notifications), methods=["GET"]),
+            Route("/notifications", h(self.mark_all_read), methods=["PUT"]),
+            Route("/notifications/threads/{thread_id}", h(self.get_thread), methods=["GET"]),
+            Route("/notifications/threads/{thread_id}", h(self.mark_thread), methods=["PATCH"]),
+            Route(
+                "/notifications/threads/{thread_id}", h(self.mark_thread_done), methods=["DELETE"]
+            ),
+        ]
+        for base in (repo, rid):
+            routes += [
+                Route(base + "/pulls", h(self.list_pulls), methods=["GET"]),
+                Route(base + "/pulls/{number}", h(self.get_pull), methods=["GET"]),
+                Route(base + "/pulls/{number}/reviews", h(self.list_reviews), methods=["GET"]),
+                Route(
+                    base + "/pulls/{number}/reviews",
+                    h(self.create_review, creates=True),
+                    methods=["POST"],
+                ),
+                Route(
+                    base + "/pulls/{number}/requested_reviewers",
+                    h(self.requested_reviewers),
+                    methods=["GET", "POST", "DELETE"],
+                ),
+                Route(base + "/pulls/{number}/merge", h(self.merge), methods=["PUT"]),
+                Route(base + "/issues", h(self.list_issues), methods=["GET"]),
+                Route(base + "/issues", h(self.create_issue, creates=True), methods=["POST"]),
+                Route(base + "/issues/{number}", h(self.get_issue), methods=["GET"]),
+                Route(base + "/issues/{number}", h(self.update_issue), methods=["PATCH"]),
+                Route(base + "/issues/{number}/labels", h(self.list_labels), methods=["GET"]),
+                Route(base + "/issues/{number}/labels", h(self.add_labels), methods=["POST"]),
+                Route(
+                    base + "/issues/{number}/labels/{name}",
+                    h(self.remove_label),
+                    methods=["DELETE"],
+                ),
+                Route(
+                    base + "/issues/{number}/assignees",
+                    h(self.assignees),
+                    methods=["POST", "DELETE"],
+                ),
+                Route(base + "/issues/{number}/comments", h(self.list_comments), methods=["GET"]),
+                Route(
+                    base + "/issues/{number}/comments",
+                    h(self.create_comment, creates=True),
+                    methods=["POST"],
+                ),
+                Route(base + "/commits/{ref}/status", h(self.combined_status), methods=["GET"]),
+                Route(base + "/commits/{ref}/check-runs", h(self.check_runs), methods=["GET"]),
+                Route(base + "/commits/{ref}", h(self.get_commit), methods=["GET"]),
+                Route(base + "/pulls/{number}", h(self.update_pull), methods=["PATCH"]),
+            ]
+        # Last: anything else is GitHub's JSON 404, not the framework's plain-text one.
+        everything = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        routes.append(Route("/{path:path}", h(self.not_found), methods=everything))
+        return routes
+
+    def not_found(self, ctx: Ctx) -> Reply:
+        raise ApiError(404, "Not Found")
+
+    def accepts(self, token: str | None) -> bool:
+        return token is not None and (token == self.token or token in self.extra_tokens)
+
+    def _endpoint(
+        self,
+        handler: Callable[[Ctx], Reply],
+        *,
+        resource: str | None = "core",
+        creates: bool = False,
+    ) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            if not request.headers.get("user-agent", "").strip():
+                return no_user_agent()
+            raw = await request.body()
+            try:
+                return self._handle(request, raw, handler, resource, creates)
+            except ApiError as exc:
+                return self._error(exc, resource or "core")
+
+        return endpoint
+
+    def _handle(
+        self,
+        request: Request,
+        raw: bytes,
+        handler: Callable[[Ctx], Reply],
+        resource: str | None,
+        creates: bool,
+    ) -> Response:
+        version = request.headers.get("x-github-api-version")
+        if version is not None and version not in API_VERSIONS:
+            raise ApiError(410, f"The requested API version '{version}' is not supported.")
+        token = bearer(request.headers.get("authorization"))
+        if token is None:
+            raise ApiError(401, "Requires authentication")
+        if not self.accepts(token):
+            raise ApiError(401, "Bad credentials")
+        ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
+        ctx.api_base = api_base(request)
+        self.render.api_base = ctx.api_base
+        if raw:
+            try:
+                ctx.body = json.loads(raw)
+            except ValueError:
+                raise ApiError(400, "Problems parsing JSON") from None
+        with self.world.lock:
+            if resource == "graphql":
+                return self._graphql(ctx)
+            if request.method in ("GET", "HEAD"):
+                return self._read(ctx, handler, resource)
+            return self._write(ctx, handler, resource or "core", creates)
+
+    def _read(self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str | None) -> Response:
+        reply = handler(ctx)
+        body = dump(reply.body)
+        etag = '"' + hashlib.sha1(body + ctx.api_base.encode()).hexdigest() + '"'
+        headers = {"etag": etag, **reply.headers}
+        headers["cache-control"] = (
+            "no-cache" if resource == "search" else "private, max-age=60, s-maxage=60"
+        )
+        headers["vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+        if reply.last_modified is not None:
+            headers["last-modified"] = formatdate(reply.last_modified, usegmt=True)
+        if not_modified(ctx.request, etag, reply.last_modified):
+            return Response(status_code=304, headers={**headers, **self._rate_headers(resource)})
+        if resource is not None:
+            self._spend(resource)
+        headers.update(self._rate_headers(resource))
+        return Response(body, reply.status, headers=headers, media_type="application/json")
+
+    def _write(
+        self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str, creates: bool
+    ) -> Response:
+        if creates:
+            self._secondary_check()
+        self._spend(resource)
+        reply = handler(ctx)
+        headers = {**reply.headers, **self._rate_headers(resource)}
+        if reply.body is None:
+            return Response(status_code=reply.status, headers=headers)
+        return Response(
+            dump(reply.body), reply.status, headers=headers, media_type="application/json"
+        )
+
+    def _graphql(self, ctx: Ctx) -> Response:
+        """POST /graphql: always 200 once authenticated; errors travel in the body."""
+        body = obj(ctx.body)
+        query, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            answer: dict[str, Any] = {
+                "errors": [{"message": "A query attribute must be specified and must be a string."}]
+            }
+            points = 0
+        else:
+            bucket = self.buckets["graphql"]
+            answer, points = self.graphql.run(query, variables, bucket, self.world.rate_scale)
+        if points:
+            self.world.counters.spend("github", "graphql", points)
+        return Response(
+            dump(answer), 200, headers=self._rate_headers("graphql"), media_type="application/json"
+        )
+
+    def _spend(self, resource: str) -> None:
+        _limit, remaining, _used, reset = self.buckets[resource].state(self.world.rate_scale)
+        if remaining <= 0:
+            raise ApiError(
+                403,
+                f"API rate limit exceeded for user ID 1. (Resets at epoch {reset}.)",
+            )
+        self.buckets[resource].used += 1
+        self.world.counters.spend("github", resource)
+
+    def _secondary_check(self) -> None:
+        now = self.world.clock()
+        while self._creations and self._creations[0] <= now - 60:
+            self._creations.popleft()
+        if len(self._creations) >= SECONDARY_LIMIT:
+            retry = max(1, int(self._creations[0] + 60 - now) + 1)
+            raise SecondaryLimit(retry)
+        self._creations.append(now)
+
+    def _rate_headers(self, resource: str | None) -> dict[str, str]:
+        name = resource or "core"
+        limit, remaining, used, reset = self.buckets[name].state(self.world.rate_scale)
+        return {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-resource": name,
+            "x-github-media-type": "github.v3; format=json",
+            "x-github-api-version-selected": "2022-11-28",
+            "x-github-request-id": f"{next(self._request_ids):08X}:SIM",
+            "x-oauth-scopes": "notifications, read:org, repo",
+        }
+
+    def _error(self, exc: ApiError, resource: str) -> Response:
+        body: dict[str, Any] = {"message": exc.message, "documentation_url": DOCS}
+        if exc.errors is not None:
+            body["errors"] = exc.errors
+        headers = self._rate_headers(resource)
+        if isinstance(exc, SecondaryLimit):
+            headers["retry-after"] = str(exc.retry_after)
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    def _emit(self, event: str, payload: dict[str, Any]) -> None:
+        self.world.emit("github", event, payload)
+
+    def _mutated(self, kind: str, item: Item, **record: Any) -> None:
+        self.world.counters.mutation("github", kind, item=item.ref, number=item.number, **record)
+
+    # ---- handlers: account ----
+    def get_user(self, ctx: Ctx) -> Reply:
+        extra = {
+            "name": "Me Myself",
+            "company": None,
+            "blog": "",
+            "location": None,
+            "email": None,
+            "hireable": None,
+            "bio": None,
+            "twitter_username": None,
+            "public_repos": len(self.state.repos),
+            "public_gists": 0,
+            "followers": 3,
+            "following": 5,
+            "created_at": "2011-01-25T18:44:36Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 1024,
+            "collaborators": 0,
+            "two_factor_authentication": True,
+        }
+        return Reply({**self.render.user(ME), **extra})
+
+    def get_rate_limit(self, ctx: Ctx) -> Reply:
+        resources = {}
+        for name, bucket in self.buckets.items():
+            limit, remaining, used, reset = bucket.state(self.world.rate_scale)
+            resources[name] = {"limit": limit, "remaining": remaining, "used": used, "reset": reset}
+        return Reply({"resources": resources, "rate": resources["core"]})
+
+    # ---- handlers: search ----
+    def search_issues(self, ctx: Ctx) -> Reply:
+        query = ctx.query.get("q", "").strip()
+        if not query:
+            raise invalid("Search", "q")
+        sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
+        if sort is None and (in_query := sort_qualifier(query)) is not None:
+            sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
+        if sort not in SORT_KEYS:
+            sort = "updated"  # best-match has no meaning here; most recent first
+        try:
+            matches = self.state.search(query, sort, desc)
+        except BadDate:
+            raise invalid("Search", "q", "invalid") from None
+        page, per_page = page_params(ctx)
+        total = len(matches)
+        capped = matches[:1000]
+        start = (page - 1) * per_page
+        items = [self.render.search_item(i) for i in capped[start : start + per_page]]
+        # The next page must keep the order asked for: GitHub's links carry sort and order.
+        keep: dict[str, str] = {k: ctx.query[k] for k in ("q", "sort", "order") if k in ctx.query}
+        link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
+        body = {
+            "total_count": total,
+            "incomplete_results": False,
+            "search_type": "lexical",  # the current description (2026-03-10) requires it
+            "items": items,
+        }
+        return Reply(body, headers=link)
+
+    # ---- handlers: pulls ----
+    def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
+        repo = self.state.find_repo(ctx.params)
+        if repo is None:
+            raise ApiError(404, "Not Found")
+        item = repo.items.get(ctx.int_param("number"))
+        if item is None or (pr is True and not item.is_pr):
+            raise ApiError(404, "Not Found")
+        return item
+
+    def list_pulls(self, ctx: Ctx) -> Reply:
+        repo = self.state.find_repo(ctx.params)
+        if repo is None:
+            raise ApiError(404, "Not Found")
+        state = ctx.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise invalid("PullRequest", "state", "invalid")
+        pulls = [i for i in repo.items.values() if i.is_pr and state in ("all", i.state)]
+        key = "created" if ctx.query.get("sort", "created") == "created" else "updated"
+        desc = ctx.query.get("direction", "desc") == "desc"
+        pulls.sort(key=lambda i: i.created if key == "created" else i.updated, reverse=desc)
+        return self._paged(ctx, pulls, f"/repositories/{repo.id}/pulls", self.render.pull_simple)
+
+    def get_pull(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx, pr=True)
+        self.state.settle_mergeable(item)
+        return Reply(self.render.pull(item))
+
+    def update_pull(self, ctx: Ctx) -> Reply:
+        """PATCH a pull request: title, body, state (open/closed), as `update_issue` does."""
+        item = self._item(ctx, pr=True)
+        body = obj(ctx.body)
+        state = body.get("state")
+        if state is not None and state not in ("open", "closed"):
+            raise invalid("PullRequest", "state", "invalid")
+        if state == "open" and item.merged:
+            raise invalid("PullRequest", "state", "invalid")  # a merged PR stays closed
+        changed = self.state.update_issue(item, body)
+        if "state" in changed:
+            action = "closed" if state == "closed" else "reopened"
+            self._mutated(f"pull_{action}", item)
+            self._emit("pull_request", self.render.pr_event(item, action))
+        elif changed:
+            self._mutated("pull_edited", item, fields=sorted(changed))
+            self._emit("pull_request", self.render.pr_event(item, "edited"))
+        self.state.settle_mergeable(item)
+        return Reply(self.render.pull(item))
+
+    def list_reviews(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx, pr=True)
+        path = f"/repositories/{item.repo.id}/pulls/{item.number}/reviews"
+        return self._paged(ctx, item.reviews, path, lambda r: self.render.review(item, r))
+
+    def create_review(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx, pr=True)
+        body = obj(ctx.body)
+        event = body.get("event")
+        text = body.get("body") or ""
+        states = {
+            "APPROVE": "APPROVED",
+            "REQUEST_CHANGES": "CHANGES_REQUESTED",
+            "COMMENT": "COMMENTED",
+        }
+        if event is not None and event not in states:
+            raise invalid("PullRequestReview", "event", "invalid")
+        if event in ("REQUEST_CHANGES", "COMMENT") and not text.strip():
+            raise ApiError(
+                422,
+                "Unprocessable Entity",
+                [f"Review body is required when event is {event}"],
+            )
+        if event in ("APPROVE", "REQUEST_CHANGES") and item.user == ME:
+            verb = "approve" if event == "APPROVE" else "request changes on"
+            raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
+        review = self.state.add_review(item, ME, text, states.get(event or "", "PENDING"))
+        self._mutated("review", item, event=event or "PENDING", body=text)
+        if review.state != "PENDING":
+            self._emit("pull_request_review", self.render.review_event(item, review))
+        return Reply(self.render.review(item, review))
+
+    def requested_reviewers(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx, pr=True)
+        if ctx.request.method == "GET":
+            users = [self.render.user(u) for u in item.reviewers]
+            return Reply({"users": users, "teams": [self.render.team(t) for t in item.teams]})
+        body = obj(ctx.body)
+        logins, slugs = body.get("reviewers", []), body.get("team_reviewers", [])
+        if not isinstance(logins, list) or not isinstance(slugs, list) or not logins + slugs:
+            raise invalid("PullRequest", "reviewers")
+        if not all(isinstance(name, str) for name in logins + slugs):
+            raise invalid("PullRequest", "reviewers", "invalid")
+        if [u for u in logins if u not in self.state.users] or [t for t in slugs if t not in TEAMS]:
+            raise ApiError(
+                422,
+                "Reviews may only be requested from collaborators. One or more of the users "
+                "or teams you specified is not a collaborator of the "
+                f"{item.repo.full_name} repository.",
+            )
+        adding = ctx.request.method == "POST"
+        self.state.set_reviewers(item, logins, adding)
+        self.state.set_team_reviewers(item, slugs, adding)
+        kind = "review_request" if adding else "review_request_removed"
+        self._mutated(kind, item, users=logins, **({"teams": slugs} if slugs else {}))
+        if adding:
+            for login in logins:
+                event = self.render.pr_event(item, "review_requested", reviewer=login)
+                self._emit("pull_request", event)
+            for slug in slugs:
+                self._emit(
+                    "pull_request", self.render.pr_event(item, "review_requested", team=slug)
+                )
+        return Reply(self.render.pull(item), status=201 if adding else 200)
+
+    def merge(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx, pr=True)
+        body = obj(ctx.body)
+        method = body.get("merge_method", "merge")
+        if method not in ("merge", "squash", "rebase"):
+            raise invalid("PullRequest", "merge_method", "invalid")
+        self.state.settle_mergeable(item)
+        if item.state != "open" or item.merged or item.mergeable is not True or item.draft:
+            raise ApiError(405, "Pull Request is not mergeable")
+        sha = body.get("sha")
+        if sha is not None and sha != item.head_sha:
+            raise ApiError(409, "Head branch was modified. Review and try the merge again.")
+        merge_sha = self.state.merge(item, ME)
+        self._mutated("merge", item, method=method, sha=merge_sha)
+        self._emit("pull_request", self.render.pr_event(item, "closed"))
+        return Reply(
+            {"sha": merge_sha, "merged": True, "message": "Pull Request successfully merged"}
+        )
+
+    # ---- handlers: issues ----
+    def list_issues(self, ctx: Ctx) -> Reply:
+        repo = self.state.find_repo(ctx.params)
+        if repo is None:
+            raise ApiError(404, "Not Found")
+        state = ctx.query.get("state", "open")
+        items = [i for i in repo.items.values() if state in ("all", i.state)]
+        items.sort(key=lambda i: i.created, reverse=True)
+        return self._paged(ctx, items, f"/repositories/{repo.id}/issues", self.render.issue)
+
+    def create_issue(self, ctx: Ctx) -> Reply:
+        repo = self.state.find_repo(ctx.params)
+        if repo is None:
+            raise ApiError(404, "Not Found")
+        body = obj(ctx.body)
+        title = body.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise invalid("Issue", "title")
+        item = self.state.new_item(repo, ME, title, body.get("body") or "", is_pr=False)
+        self._mutated("issue_opened", item, body=item.body)
+        self._emit("issues", self.render.issue_event(item, "opened"))
+        return Reply(self.render.issue(item), status=201)
+
+    def get_issue(self, ctx: Ctx) -> Reply:
+        return Reply(self.render.issue(self._item(ctx)))
+
+    def update_issue(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        body = obj(ctx.body)
+        state = body.get("state")
+        if state is not None and state not in ("open", "closed"):
+            raise invalid("Issue", "state", "invalid")
+        changed = self.state.update_issue(item, body)
+        if state is not None and "state" in changed:
+            action = "closed" if state == "closed" else "reopened"
+            self._mutated(f"issue_{action}", item)
+            if item.is_pr:
+                self._emit("pull_request", self.render.pr_event(item, action))
+            else:
+                self._emit("issues", self.render.issue_event(item, action))
+        elif changed:
+            self._mutated("issue_edited", item, fields=sorted(changed))
+        return Reply(self.render.issue(item))
+
+    def list_labels(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        return Reply([self.render.label(item.repo, n) for n in item.labels])
+
+    def add_labels(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        names = ctx.body.get("labels") if isinstance(ctx.body, dict) else ctx.body
+        if isinstance(names, list):  # GitHub also takes [{"name": "bug"}, ...]
+            names = [n.get("name") if isinstance(n, dict) else n for n in names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise invalid("Label", "labels", "invalid")
+        added = self.state.add_labels(item, names)
+        for name in added:
+            self._mutated("label_added", item, label=name)
+            self._emit(*self.render.labeled_event(item, "labeled", name))
+        return Reply([self.render.label(item.repo, n) for n in item.labels])
+
+    def remove_label(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        name = ctx.params["name"]
+        if not self.state.remove_label(item, name):
+            raise ApiError(404, "Label does not exist")
+        self._mutated("label_removed", item, label=name)
+        self._emit(*self.render.labeled_event(item, "unlabeled", name))
+        return Reply([self.render.label(item.repo, n) for n in item.labels])
+
+    def assignees(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        logins = obj(ctx.body).get("assignees")
+        if not isinstance(logins, list) or not all(isinstance(u, str) for u in logins):
+            raise invalid("Issue", "assignees")
+        adding = ctx.request.method == "POST"
+        changed = self.state.set_assignees(
+            item, [u for u in logins if u in self.state.users], adding
+        )
+        action = "assigned" if adding else "unassigned"
+        for login in changed:
+            self._mutated(action, item, user=login)
+            if not item.is_pr:
+                self._emit("issues", self.render.issue_event(item, action, assignee=login))
+        return Reply(self.render.issue(item), status=201 if adding else 200)
+
+    def list_comments(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        comments = item.comments
+        since = ctx.query.get("since")
+        if since:
+            cutoff = parse_iso(since)
+            comments = [c for c in comments if c.updated >= cutoff]
+        path = f"/repositories/{item.repo.id}/issues/{item.number}/comments"
+        return self._paged(ctx, comments, path, lambda c: self.render.comment(item, c))
+
+    def create_comment(self, ctx: Ctx) -> Reply:
+        item = self._item(ctx)
+        text = obj(ctx.body).get("body")
+        if not isinstance(text, str) or not text.strip():
+            raise invalid("IssueComment", "body")
+        comment: Comment = self.state.add_comment(item, ME, text)
+        self._mutated("comment", item, body=text, comment_id=comment.id)
+        self._emit("issue_comment", self.render.comment_event(item, comment))
+        return Reply(self.render.comment(item, comment), status=201)
+
+    def combined_status(self, ctx: Ctx) -> Reply:
+        item = self._by_sha(ctx)
+        return Reply(self.render.combined_status(item, ctx.params["ref"]))
+
+    def check_runs(self, ctx: Ctx) -> Reply:
+        """Check runs for a ref, paginated as GitHub does (the Link header, 30 a page)."""
+        item = self._by_sha(ctx)
+        runs = self.render.check_run_list(item, ctx.params["ref"])
+        path = f"/repositories/{item.repo.id}/commits/{ctx.params['ref']}/check-runs"
+        page = self._paged(ctx, runs, path, lambda run: run)
+        page.body = {"total_count": len(runs), "check_runs": page.body}
+        return page
+
+    def get_commit(self, ctx: Ctx) -> Reply:
+        item = self._by_sha(ctx)
+        return Reply(self.render.commit(item, ctx.params["ref"]))
+
+    def _by_sha(self, ctx: Ctx) -> Item:
+        repo = self.state.find_repo(ctx.params)
+        item = repo.by_sha.get(ctx.params["ref"]) if repo else None
+        if item is None:
+            raise ApiError(422, f"No commit found for SHA: {ctx.params['ref']}")
+        return item
+
+    # ---- handlers: notifications ----
+    def list_notifications(self, ctx: Ctx) -> Reply:
+        show_all = ctx.query.get("all", "false") == "true"
+        participating = ctx.query.get("participating", "false") == "true"
+        threads = self.state.threads_for(
+            show_all,
+            participating,
+            parse_iso(ctx.query["since"]) if ctx.query.get("since") else None,
+            parse_iso(ctx.query["before"]) if ctx.query.get("before") else None,
+        )
+        reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
+        reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
+        reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES
+        reply.last_modified = self.state.notifications_changed
+        return reply
+
+    def mark_all_read(self, ctx: Ctx) -> Reply:
+        body = obj(ctx.body)
+        at = parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
+        count = self.state.mark_all_read(at)
+        self.world.counters.mutation("github", "notifications_read", count=count)
+        return Reply(None, status=205, headers={"x-accepted-oauth-scopes": NOTIFICATION_SCOPES})
+
+    def _thread(self, ctx: Ctx) -> Thread:
+        thread = self.state.threads.get(ctx.params["thread_id"])
+        if thread is None:
+            raise ApiError(404, "Not Found")
+        return thread
+
+    def get_thread(self, ctx: Ctx) -> Reply:
+        return Reply(self.render.thread(self._thread(ctx)))
+
+    def mark_thread(self, ctx: Ctx) -> Reply:
+        thread = self._thread(ctx)
+        self.state.mark_thread(thread)
+        self.world.counters.mutation("github", "thread_read", thread=thread.id)
+        return Reply(None, status=205)
+
+    def mark_thread_done(self, ctx: Ctx) -> Reply:
+        thread = self._thread(ctx)
+        self.state.mark_thread_done(thread)
+        self.world.counters.mutation("github", "thread_done", thread=thread.id)
+        return Reply(None, status=204)
+
+    # ---- pagination ----
+    def _paged(
+        self,
+        ctx: Ctx,
+        rows: list[Any],
+        path: str,
+        render: Callable[[Any], dict[str, Any]],
+        default: int = 30,
+    ) -> Reply:
+        page, per_page = page_params(ctx, default)
+        start = (page - 1) * per_page
+        body = [render(r) for r in rows[start : start + per_page]]
+        keep = {k: v for k, v in ctx.query.items() if k not in ("page", "per_page")}
+        return Reply(body, headers=link_header(ctx, path, keep, page, per_page, len(rows)))

@@ -1,0 +1,342 @@
+"""A bounded subset of JQL for the Jira simulator's /search/jql.
+
+Supported: fields project, key, status, statusCategory, assignee, reporter, priority, labels,
+issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
+operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]",
+-Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser(),
+openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
+Anything else is a 400 with an ErrorCollection message, as Jira answers (times are UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from zen_tui.simulator.jira.model import SPRINTS
+
+UNBOUNDED = (
+    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+)
+EQUALITY = {
+    "project",
+    "key",
+    "issuekey",
+    "status",
+    "statuscategory",
+    "assignee",
+    "reporter",
+    "priority",
+    "labels",
+    "issuetype",
+    "type",
+    "parent",
+    "sprint",
+}
+TEXT = {"summary", "description", "comment", "text"}
+DATES = {"created", "updated"}
+ORDERABLE = {"created", "updated", "priority", "key", "issuekey", "status", "summary", "assignee"}
+KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>!=|>=|<=|!~|=|>|<|~)"""
+    r"""|(?P<punct>[(),])|(?P<word>[^\s"'(),=!<>~]+))"""
+)
+_RELATIVE = re.compile(r"^([+-]?)(\d+)([wdhm])$")
+_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+
+Values = Mapping[str, Any]  # what a predicate reads from one issue (see JiraSim.jql_values)
+Predicate = Callable[[Values], bool]
+
+
+class JqlError(ValueError):
+    """A JQL the simulator cannot run; the message is the ErrorCollection text."""
+
+
+@dataclass
+class Query:
+    where: Predicate | None
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+
+
+@dataclass
+class _Tok:
+    kind: str  # str | op | punct | word
+    text: str
+
+    def word(self) -> str:
+        return self.text.lower() if self.kind == "word" else ""
+
+
+def tokenize(jql: str) -> list[_Tok]:
+    tokens, pos, jql = [], 0, jql.rstrip()
+    while pos < len(jql):
+        match = _TOKEN.match(jql, pos)
+        if not match or match.end() == pos:
+            raise JqlError(f"Error in the JQL Query: the character '{jql[pos]}' is not expected.")
+        kind = match.lastgroup or "word"
+        text = match.group(kind)
+        if kind == "str":
+            kind, text = "str", re.sub(r"\\(.)", r"\1", text[1:-1])
+        tokens.append(_Tok(kind, text))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, jql: str, now: float, me: str) -> None:
+        self.toks = tokenize(jql)
+        self.i = 0
+        self.now = now
+        self.me = me
+
+    # -- token helpers --------------------------------------------------------------------
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def next(self, expecting: str) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise JqlError(f"Error in the JQL Query: Expecting {expecting} but reached the end.")
+        self.i += 1
+        return tok
+
+    def accept(self, word: str) -> bool:
+        tok = self.peek()
+        if tok is not None and tok.word() == word:
+            self.i += 1
+            return True
+        return False
+
+    def expect_punct(self, char: str) -> None:
+        tok = self.next(f"'{char}'")
+        if tok.text != char or tok.kind != "punct":
+            raise JqlError(f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.")
+
+    # -- grammar --------------------------------------------------------------------------
+    def parse(self) -> Query:
+        tok = self.peek()
+        where = None if tok is None or tok.word() == "order" else self.or_expr()
+        order = self.order_by()
+        if self.peek() is not None:
+            raise JqlError(f"Error in the JQL Query: unexpected '{self.peek().text}'.")  # type: ignore[union-attr]
+        return Query(where, order)
+
+    def or_expr(self) -> Predicate:
+        parts = [self.and_expr()]
+        while self.accept("or"):
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else (lambda v: any(p(v) for p in parts))
+
+    def and_expr(self) -> Predicate:
+        parts = [self.term()]
+        while self.accept("and"):
+            parts.append(self.term())
+        return parts[0] if len(parts) == 1 else (lambda v: all(p(v) for p in parts))
+
+    def term(self) -> Predicate:
+        if self.accept("not"):
+            inner = self.term()
+            return lambda v: not inner(v)
+        tok = self.peek()
+        if tok is not None and tok.kind == "punct" and tok.text == "(":
+            self.i += 1
+            inner = self.or_expr()
+            self.expect_punct(")")
+            return inner
+        return self.clause()
+
+    def clause(self) -> Predicate:
+        tok = self.next("a field name")
+        name = tok.text.lower()
+        if tok.kind not in ("word", "str") or name in KEYWORDS:
+            raise JqlError(f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.")
+        if name not in EQUALITY | TEXT | DATES:
+            raise JqlError(
+                f"Field '{tok.text}' does not exist or you do not have permission to view it."
+            )
+        op = self.operator()
+        if op in ("is", "is not"):
+            if not (self.accept("empty") or self.accept("null")):
+                raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
+            return _empty(name, negate=op == "is not")
+        if op in ("in", "not in"):
+            ahead = self.peek()
+            opens = ahead is not None and ahead.kind == "punct" and ahead.text == "("
+            values = self.value_list() if opens else [self.value()]  # IN openSprints()
+            inside = _any_equal(name, values)
+            return (lambda v: _present(v, name) and not inside(v)) if op == "not in" else inside
+        return self.comparison(name, op)
+
+    def operator(self) -> str:
+        tok = self.next("an operator")
+        if tok.kind == "op":
+            return tok.text
+        word = tok.word()
+        if word == "is":
+            return "is not" if self.accept("not") else "is"
+        if word == "in":
+            return "in"
+        if word == "not" and self.accept("in"):
+            return "not in"
+        raise JqlError(f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.")
+
+    def value(self) -> Any:
+        tok = self.next("a value")
+        if tok.kind == "str":
+            return tok.text
+        if tok.kind != "word" or tok.word() in KEYWORDS - {"empty", "null"}:
+            raise JqlError(f"Error in the JQL Query: Expecting a value but got '{tok.text}'.")
+        nxt = self.peek()
+        if nxt is not None and nxt.kind == "punct" and nxt.text == "(":
+            self.i += 1
+            while (arg := self.next("')'")).text != ")" or arg.kind != "punct":
+                pass  # arguments are skipped: no supported function takes any
+            return self.function(tok.text)
+        return None if tok.word() in ("empty", "null") else tok.text
+
+    def function(self, name: str) -> Any:
+        low = name.lower()
+        if low == "currentuser":
+            return self.me
+        if low == "now":
+            return self.now
+        if low == "startofday":
+            return self.now - self.now % 86400
+        if low in ("opensprints", "closedsprints"):
+            state = "active" if low == "opensprints" else "closed"
+            return [s.id for s in SPRINTS.values() if s.state == state]
+        raise JqlError(f"Error in the JQL Query: the function '{name}' is not supported here.")
+
+    def value_list(self) -> list[Any]:
+        self.expect_punct("(")
+        values = [self.value()]
+        while (tok := self.peek()) is not None and tok.text == "," and tok.kind == "punct":
+            self.i += 1
+            values.append(self.value())
+        self.expect_punct(")")
+        return values
+
+    def comparison(self, name: str, op: str) -> Predicate:
+        value = self.value()
+        if name in TEXT:
+            if op not in ("~", "!~"):
+                raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
+            contains = _contains(name, str(value))
+            return contains if op == "~" else (lambda v: not contains(v))
+        if name in DATES:
+            return _date_compare(name, op, self.date(value))
+        if op in ("~", "!~", ">", ">=", "<", "<="):
+            raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
+        if value is None:
+            return _empty(name, negate=op == "!=")
+        equal = _any_equal(name, [value])
+        return equal if op == "=" else (lambda v: _present(v, name) and not equal(v))
+
+    def date(self, value: Any) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip()
+        rel = _RELATIVE.match(text)
+        if rel:
+            sign = -1 if rel.group(1) == "-" else 1
+            return self.now + sign * int(rel.group(2)) * _UNIT[rel.group(3)]
+        for fmt in _FORMATS:
+            try:
+                return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+            except ValueError:
+                continue
+        raise JqlError(
+            f"Date value '{text}' for field is invalid. Valid formats include: "
+            "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
+            "or a period format e.g. '-5d', '4w 2d'."
+        )
+
+    def order_by(self) -> list[tuple[str, bool]]:
+        if not self.accept("order"):
+            return []
+        if not self.accept("by"):
+            raise JqlError("Error in the JQL Query: Expecting 'by' after 'order'.")
+        order = [self.order_item()]
+        while (tok := self.peek()) is not None and tok.text == ",":
+            self.i += 1
+            order.append(self.order_item())
+        if len(order) > 7:
+            raise JqlError("The ORDER BY clause can't contain more than 7 fields.")
+        return order
+
+    def order_item(self) -> tuple[str, bool]:
+        tok = self.next("a field name")
+        name = tok.text.lower()
+        if name not in ORDERABLE:
+            raise JqlError(
+                f"Field '{tok.text}' does not exist or you do not have permission to view it."
+            )
+        descending = self.accept("desc")
+        if not descending:
+            self.accept("asc")
+        return ("key" if name == "issuekey" else name), descending
+
+
+# -- predicates over one issue's values -------------------------------------------------------
+def _as_list(v: Values, name: str) -> list[str]:
+    raw = v.get(name)
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list | tuple | set) else [raw]
+    return [str(item).lower() for item in items]
+
+
+def _present(v: Values, name: str) -> bool:
+    return bool(_as_list(v, name))
+
+
+def _empty(name: str, *, negate: bool) -> Predicate:
+    return lambda v: _present(v, name) if negate else not _present(v, name)
+
+
+def _any_equal(name: str, values: list[Any]) -> Predicate:
+    # A function such as openSprints() stands for several values.
+    flat = [y for x in values for y in (x if isinstance(x, list) else [x])]
+    wanted = {str(x).lower() for x in flat if x is not None}
+    allow_empty = any(x is None for x in values)
+    return lambda v: (
+        bool(wanted.intersection(_as_list(v, name))) or (allow_empty and not _present(v, name))
+    )
+
+
+def _contains(name: str, query: str) -> Predicate:
+    words = [w for w in re.split(r"\W+", query.lower()) if w]
+    fields = ("summary", "description", "comment") if name == "text" else (name,)
+
+    def match(v: Values) -> bool:
+        haystack = " ".join(str(v.get(f) or "") for f in fields).lower()
+        return bool(words) and all(w in haystack for w in words)
+
+    return match
+
+
+def _date_compare(name: str, op: str, bound: float) -> Predicate:
+    tests: dict[str, Callable[[float], bool]] = {
+        ">=": lambda t: t >= bound,
+        ">": lambda t: t > bound,
+        "<=": lambda t: t <= bound,
+        "<": lambda t: t < bound,
+        "=": lambda t: int(t) // 60 == int(bound) // 60,
+        "!=": lambda t: int(t) // 60 != int(bound) // 60,
+    }
+    if op not in tests:
+        raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
+    test = tests[op]
+    return lambda v: v.get(name) is not None and test(float(v[name]))
+
+
+def parse(jql: str, *, now: float, me: str, bounded: bool = True) -> Query:
+    """Parse `jql`; with `bounded`, a query without any restriction is rejected as Jira does."""
+    query = _Parser(jql or "", now, me).parse()
+    if bounded and query.where is None:
+        raise JqlError(UNBOUNDED)
+    return query

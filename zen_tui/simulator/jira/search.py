@@ -1,0 +1,148 @@
+"""Search support for the Jira simulator: request parameters, page tokens, the per-issue values
+JQL reads, and ORDER BY sorting."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from zen_tui.simulator.jira import adf
+from zen_tui.simulator.jira.model import (
+    ISSUE_TYPES,
+    PRIORITIES,
+    PROJECTS,
+    SPRINTS,
+    STATUSES,
+    JiraIssue,
+)
+
+
+def error_collection(
+    status: int, *messages: str, errors: dict[str, str] | None = None, headers: Any = None
+) -> Response:
+    """Jira's error body: {"errorMessages": [...], "errors": {field: message}}."""
+    body = {"errorMessages": list(messages), "errors": errors or {}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def search_params(request: Request, body: Any) -> dict[str, Any]:
+    if request.method == "POST":
+        params = dict(body) if isinstance(body, dict) else {}
+        fields = params.get("fields")
+        if fields is not None:
+            params["fields"] = [str(f) for f in (fields if isinstance(fields, list) else [fields])]
+        return params
+    q = request.query_params
+    params = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
+    params["fields"] = q.getlist("fields") or None
+    return params
+
+
+TOKEN_TTL = 7 * 86400  # Jira's page tokens expire after 7 days
+
+
+def encode_token(offset: int, jql_hash: str, now: float) -> str:
+    raw = json.dumps({"o": offset, "q": jql_hash, "t": int(now)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: Any, jql_hash: str, now: float) -> int | None:
+    """Offset from a nextPageToken (0 when absent); None when it is not ours, expired, or for
+    another JQL (Jira requires the same query on every page)."""
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(str(token) + "=" * (-len(str(token)) % 4)))
+        fresh = now - float(data["t"]) <= TOKEN_TTL
+        return int(data["o"]) if data.get("q") == jql_hash and fresh else None
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
+def texts(issue: JiraIssue) -> tuple[str, str]:
+    """Plain description and comment text, cached on the issue until it changes (flattening
+    ADF for 3,000 issues on every search was the slow part)."""
+    if issue.text_cache is None:
+        comments = " ".join(adf.to_text(c.body) for c in issue.comments)
+        issue.text_cache = (adf.to_text(issue.description), comments)
+    return issue.text_cache
+
+
+FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
+    "project": lambda i: [i.project, str(10000 + project_index(i.project))],
+    "key": lambda i: [i.key, str(i.id)],
+    "issuekey": lambda i: [i.key, str(i.id)],
+    "status": lambda i: [STATUSES[i.status][0], i.status],
+    "statuscategory": lambda i: [STATUSES[i.status][4], STATUSES[i.status][2]],
+    "assignee": lambda i: i.assignee,
+    "reporter": lambda i: i.reporter,
+    "priority": lambda i: [PRIORITIES[i.priority], i.priority],
+    "labels": lambda i: i.labels,
+    "issuetype": lambda i: [ISSUE_TYPES[i.issuetype][0], i.issuetype],
+    "type": lambda i: [ISSUE_TYPES[i.issuetype][0], i.issuetype],
+    "parent": lambda i: [i.parent] if i.parent else None,
+    "sprint": lambda i: [i.sprint, SPRINTS[i.sprint].name] if i.sprint else None,
+    "summary": lambda i: i.summary,
+    "description": lambda i: texts(i)[0],
+    "comment": lambda i: texts(i)[1],
+    "created": lambda i: i.created,
+    "updated": lambda i: i.updated,
+}
+
+
+class IssueValues(Mapping[str, Any]):
+    """What JQL predicates read from one issue (see jira_jql), computed on demand."""
+
+    def __init__(self, issue: JiraIssue) -> None:
+        self.issue = issue
+
+    def __getitem__(self, name: str) -> Any:
+        return FIELDS[name](self.issue)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FIELDS)
+
+    def __len__(self) -> int:
+        return len(FIELDS)
+
+
+def values(issue: JiraIssue) -> IssueValues:
+    return IssueValues(issue)
+
+
+def project_index(key: str) -> int:
+    return list(PROJECTS).index(key)
+
+
+def sort_issues(items: list[JiraIssue], order: list[tuple[str, bool]]) -> None:
+    keys: dict[str, Callable[[JiraIssue], Any]] = {
+        "created": lambda i: i.created,
+        "updated": lambda i: i.updated,
+        "priority": lambda i: -int(i.priority),
+        "key": lambda i: (i.project, i.id),
+        "status": lambda i: STATUSES[i.status][0],
+        "summary": lambda i: i.summary.lower(),
+        "assignee": lambda i: i.assignee or "",
+    }
+    items.sort(key=lambda i: i.id)
+    for name, descending in reversed(order):
+        items.sort(key=keys[name], reverse=descending)
+
+
+def api_version(request: Request) -> str:
+    """ "2" for /rest/api/2 and /rest/api/latest (plain-text rich fields), else "3" (ADF)."""
+    path = request.url.path
+    return "2" if "/rest/api/2/" in path or "/rest/api/latest/" in path else "3"
+
+
+def rich_text(request: Request, value: Any) -> dict[str, Any] | None:
+    """A rich-text input as ADF: v3 takes an ADF document, v2 a plain string; None if invalid."""
+    if api_version(request) == "2":
+        return adf.from_text(value) if isinstance(value, str) else None
+    return value if isinstance(value, dict) and adf.is_document(value) else None

@@ -1,0 +1,474 @@
+"""Simulated Slack Web API under `/slack/api/<method>` (plus OAuth v2 under `/slack/oauth`).
+
+Two tokens exist: the account token given to the constructor is a *user* token (xoxp-like,
+acts as "me", may call search.messages) and `bot_token` is a bot token (xoxb-like; sees
+public channels and its own, gets not_allowed_token_type from search.messages). Tokens go in
+`Authorization: Bearer` (or a POST body field); a token in the query string is refused.
+Errors are HTTP 200 with ok:false; rate limits are 429 + Retry-After per method tier.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from zen_tui.simulator.core.budget import FixedWindow
+from zen_tui.simulator.core.oauth import request_params
+from zen_tui.simulator.core.world import ServiceSim, World
+from zen_tui.simulator.slack.model import (
+    EMOJI,
+    Channel,
+    Message,
+    SlackUser,
+    ident,
+    seed_channels,
+    seed_messages,
+    seed_people,
+    ts_us,
+    us_ts,
+    user_json,
+)
+from zen_tui.simulator.slack.oauth import SlackOAuth
+from zen_tui.simulator.slack.search import find, result_page
+
+Params = dict[str, str]
+ALL_SCOPES = frozenset(
+    {
+        "channels:read",
+        "groups:read",
+        "im:read",
+        "mpim:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "mpim:history",
+        "users:read",
+        "chat:write",
+        "reactions:write",
+        "search:read",
+    }
+)
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100, "post": 60}
+
+
+class SlackError(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.body = {"ok": False, "error": error, **extra}
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    kind: str  # "user" | "bot"
+    user_id: str
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Method:
+    run: Callable[[TokenInfo, Params], dict[str, Any]]
+    tier: int | str
+    scope: str | None
+
+
+class SlackSim(ServiceSim):
+    name = "slack"
+    prefix = "/slack"
+    api_suffix = "/api"  # like slack.com/api: OAuth pages sit beside it under /slack/oauth
+    settings: ClassVar[dict[str, type]] = {"non_marketplace": bool}  # see /_sim/settings
+
+    def __init__(self, world: World, token: str) -> None:
+        super().__init__(world, token)
+        rng = world.rng
+        self.team_id, self.app_id = ident(rng, "T"), ident(rng, "A")
+        self.me, others, self.bot = seed_people(rng)
+        self.users: dict[str, SlackUser] = {u.id: u for u in (self.me, *others, self.bot)}
+        self.bot_id = ident(rng, "B")
+        self.bot_token = "xoxb-" + "-".join(str(rng.randrange(10**12)) for _ in range(2))
+        self.tokens: dict[str, TokenInfo] = {
+            token: TokenInfo("user", self.me.id, ALL_SCOPES),
+            self.bot_token: TokenInfo("bot", self.bot.id, ALL_SCOPES - {"search:read"}),
+        }
+        self.channels: dict[str, Channel] = {}
+        self._last_us = 0
+        # The May-2025 rule for non-Marketplace apps: history/replies 1 rpm, limit <= 15.
+        self.non_marketplace = False
+        self._budgets: dict[str, FixedWindow] = {}
+        ids = {
+            "team_id": self.team_id,
+            "app_id": self.app_id,
+            "user_id": self.me.id,
+            "bot_user_id": self.bot.id,
+        }
+        self.oauth = SlackOAuth(world.clock, ids, self._grant)
+        self.methods: dict[str, Method] = {
+            "auth.test": Method(self.auth_test, 4, None),
+            "conversations.list": Method(self.conversations_list, 2, "channels:read"),
+            "conversations.history": Method(self.history, 3, "channels:history"),
+            "conversations.replies": Method(self.replies, 3, "channels:history"),
+            "users.info": Method(self.users_info, 4, "users:read"),
+            "users.list": Method(self.users_list, 2, "users:read"),
+            "chat.postMessage": Method(self.post_message, "post", "chat:write"),
+            "reactions.add": Method(self.reactions_add, 3, "reactions:write"),
+            "search.messages": Method(self.search, 2, "search:read"),
+        }
+
+    # -- ServiceSim ---------------------------------------------------------------------------
+    def seed(self, count: int) -> None:
+        now = self.world.clock()
+        others = [u for u in self.users if u not in (self.me.id, self.bot.id)]
+        chans = seed_channels(self.world.rng, self.me.id, others, self.bot.id, now)
+        self.channels = {c.id: c for c in chans}
+        self._last_us = seed_messages(self.world.rng, chans, count, self.me.id, now)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/oauth.v2.access", self.oauth.access, methods=["GET", "POST"]),
+            Route("/api/{method}", self.dispatch, methods=["GET", "POST"]),
+            *self.oauth.routes(),
+            Route("/{path:path}", self.no_method, methods=["GET", "POST", "PUT", "DELETE"]),
+        ]
+
+    async def no_method(self, request: Request) -> Response:
+        """Anything else (`/api/` without a method, a typo): Slack's own answer, not a 404 page."""
+        return JSONResponse({"ok": False, "error": "unknown_method"})
+
+    def rate_limited_response(self, retry_after: float) -> Response:
+        return JSONResponse(
+            {"ok": False, "error": "ratelimited"},
+            status_code=429,
+            headers={"Retry-After": str(max(1, int(retry_after + 0.999)))},
+        )
+
+    def error_response(self, status: int, message: str) -> Response:
+        """ok:false with a Slack-style error code; the free text goes to response_metadata."""
+        code = {503: "service_unavailable", 504: "request_timeout"}.get(status, "internal_error")
+        if status < 500:
+            code = "invalid_request"
+        body = {"ok": False, "error": code, "response_metadata": {"messages": [message]}}
+        return JSONResponse(body, status_code=status)
+
+    def activity(self) -> None:
+        """A colleague posts (sometimes mentioning me), replies in a thread, or reacts."""
+        with self.world.lock:
+            rng = self.world.rng
+            chan = rng.choice([c for c in self.channels.values() if c.kind != "im"])
+            author = rng.choice(sorted(chan.members - {self.me.id, self.bot.id}))
+            recent = [us_ts(u) for u in chan.timeline[-10:]]
+            roll = rng.random()
+            if roll < 0.25 and recent:
+                self._post(chan, author, "Following up on this.", rng.choice(recent))
+            elif roll < 0.45 and recent:
+                self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
+            else:
+                text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
+                self._post(chan, author, text, None)
+
+    def _grant(self, kind: str, user_id: str, scopes: frozenset[str]) -> str:
+        """Register an OAuth-issued token; returns it."""
+        token = ("xoxp-" if kind == "user" else "xoxb-") + uuid.uuid4().hex
+        self.tokens[token] = TokenInfo(kind, user_id, scopes)
+        return token
+
+    # -- dispatch -----------------------------------------------------------------------------
+    async def dispatch(self, request: Request) -> Response:
+        method = self.methods.get(request.path_params["method"])
+        headers = {"X-Slack-Req-Id": uuid.uuid4().hex}
+        if method is None:
+            return JSONResponse({"ok": False, "error": "unknown_method"}, headers=headers)
+        try:
+            params = await _params(request)
+        except SlackError as exc:
+            return JSONResponse(exc.body, headers=headers)
+        with self.world.lock:
+            try:
+                info = self._auth(request, params, method)
+                budget = self._budget(request.path_params["method"], method, params)
+                if not budget.take():
+                    return self.rate_limited_response(budget.retry_after())
+                self.world.counters.spend("slack", f"tier{method.tier}")
+                body = {"ok": True, **method.run(info, params)}
+            except SlackError as exc:
+                body = exc.body
+        return JSONResponse(body, headers=headers)
+
+    def _auth(self, request: Request, params: Params, method: Method) -> TokenInfo:
+        if "token" in request.query_params:
+            raise SlackError(
+                "invalid_auth",
+                warning="token_in_query_string_not_allowed",
+                response_metadata={
+                    "messages": ["[ERROR] Send the token in the Authorization: Bearer header."]
+                },
+            )
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token if scheme.lower() == "bearer" else params.get("token", "")
+        if not token:
+            raise SlackError("not_authed")
+        info = self.tokens.get(token)
+        if info is None:
+            raise SlackError("invalid_auth")
+        if method.scope == "search:read" and info.kind != "user":
+            raise SlackError("not_allowed_token_type")
+        if method.scope and method.scope not in info.scopes:
+            raise SlackError(
+                "missing_scope", needed=method.scope, provided=",".join(sorted(info.scopes))
+            )
+        return info
+
+    def _budget(self, name: str, method: Method, params: Params) -> FixedWindow:
+        tier: int | str = method.tier
+        if self.non_marketplace and name in ("conversations.history", "conversations.replies"):
+            tier = 1
+        key = f"{name}:{params.get('channel', '')}" if tier == "post" else name
+        per_minute = max(1, int(TIER_PER_MINUTE[tier] * self.world.rate_scale))
+        budget = self._budgets.setdefault(key, FixedWindow(per_minute, 60.0, self.world.clock))
+        budget.limit = per_minute
+        return budget
+
+    def _channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
+        chan = self.channels.get(channel_id or "") or next(
+            (c for c in self.channels.values() if c.name == (channel_id or "").lstrip("#")), None
+        )
+        if chan is None or (chan.kind != "public" and info.user_id not in chan.members):
+            raise SlackError("channel_not_found")
+        return chan
+
+    # -- methods --------------------------------------------------------------------------------
+    def auth_test(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        user = self.users[info.user_id]
+        body = {
+            "url": "https://zen-sim.slack.com/",
+            "team": "zen-sim",
+            "user": user.name,
+            "team_id": self.team_id,
+            "user_id": user.id,
+            "is_enterprise_install": False,
+        }
+        if info.kind == "bot":
+            body["bot_id"] = self.bot_id
+        return body
+
+    def conversations_list(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        kinds = {"public_channel": "public", "private_channel": "private", "im": "im"}
+        wanted = {kinds[t] for t in p.get("types", "public_channel").split(",") if t in kinds}
+        visible = [
+            c
+            for c in self.channels.values()
+            if c.kind in wanted and (c.kind == "public" or info.user_id in c.members)
+        ]
+        start = _cursor_offset(p.get("cursor"), "offset")
+        limit = _limit(p, default=100, cap=1000)
+        page = visible[start : start + limit]
+        more = start + limit < len(visible)
+        return {
+            "channels": [c.to_json(info.user_id) for c in page],
+            "response_metadata": {"next_cursor": _cursor("offset", start + limit) if more else ""},
+        }
+
+    def history(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        chan = self._member_channel(info, p.get("channel"))
+        low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
+        inclusive = p.get("inclusive") in ("1", "true")
+        stamps = [
+            u
+            for u in chan.timeline
+            if (low <= u if inclusive else low < u) and (u <= high if inclusive else u < high)
+        ]
+        if p.get("cursor"):
+            boundary = _cursor_offset(p.get("cursor"), "next_ts")
+            stamps = [u for u in stamps if u <= boundary]
+        stamps.reverse()  # newest first
+        limit = self._history_limit(p)
+        page, rest = stamps[:limit], stamps[limit:]
+        return {
+            "messages": [chan.messages[us_ts(u)].to_json(chan) for u in page],
+            "has_more": bool(rest),
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": _cursor("next_ts", rest[0]) if rest else ""},
+        }
+
+    def _history_limit(self, p: Params) -> int:
+        if self.non_marketplace:
+            return _limit(p, default=15, cap=15)
+        return _limit(p, default=100, cap=999)
+
+    def _member_channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
+        chan = self._channel(info, channel_id)
+        if info.user_id not in chan.members:
+            raise SlackError("not_in_channel")
+        return chan
+
+    def replies(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        chan = self._member_channel(info, p.get("channel"))
+        msg = chan.messages.get(p.get("ts", ""))
+        if msg is None:
+            raise SlackError("thread_not_found")
+        parent = chan.messages[msg.thread_ts] if msg.is_reply else msg  # type: ignore[index]
+        stamps = [ts_us(parent.ts)] + [ts_us(r) for r in parent.replies]
+        low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
+        stamps = [u for u in stamps if low <= u <= high]
+        if p.get("cursor"):
+            boundary = _cursor_offset(p.get("cursor"), "next_ts")
+            stamps = [u for u in stamps if u >= boundary]
+        limit = self._history_limit(p)
+        page, rest = stamps[:limit], stamps[limit:]
+        messages = [chan.messages[us_ts(u)].to_json(chan) for u in page]
+        if messages and messages[0]["ts"] == parent.ts and info.kind == "user":
+            read = parent.replies[-1] if parent.replies else parent.ts
+            messages[0].update(last_read=read, subscribed=False, unread_count=0)
+        return {
+            "messages": messages,
+            "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _cursor("next_ts", rest[0]) if rest else ""},
+        }
+
+    def users_info(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        user = self.users.get(p.get("user", ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user_json(user, self.team_id)}
+
+    def users_list(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        users = list(self.users.values())
+        start = _cursor_offset(p.get("cursor"), "offset")
+        limit = _limit(p, default=100, cap=1000)
+        more = start + limit < len(users)
+        return {
+            "members": [user_json(u, self.team_id) for u in users[start : start + limit]],
+            "cache_ts": int(self.world.clock()),
+            "response_metadata": {"next_cursor": _cursor("offset", start + limit) if more else ""},
+        }
+
+    def post_message(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        chan = self._member_channel(info, p.get("channel"))
+        text = p.get("text", "")
+        if not text.strip() and not p.get("blocks"):
+            raise SlackError("no_text")
+        if len(text) > 40000:
+            raise SlackError("msg_too_long")
+        thread = p.get("thread_ts") if p.get("thread_ts") in chan.messages else None
+        msg = self._post(chan, info.user_id, text, thread)
+        self.world.counters.mutation(
+            "slack", "message", channel=chan.id, ts=msg.ts, thread_ts=thread
+        )
+        return {"channel": chan.id, "ts": msg.ts, "message": msg.to_json(chan)}
+
+    def _post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
+        self._last_us = max(self._last_us + 1, int(self.world.clock() * 1_000_000))
+        bot_id = self.bot_id if author == self.bot.id else None
+        msg = Message(us_ts(self._last_us), author, text, thread_ts=thread, bot_id=bot_id)
+        if thread:
+            chan.messages[thread].thread_ts = thread
+        chan.add(msg)
+        event = {
+            **msg.to_json(),
+            "channel": chan.id,
+            "event_ts": msg.ts,
+            "channel_type": {"public": "channel", "private": "group", "im": "im"}[chan.kind],
+        }
+        self.world.emit("slack", "message", event)
+        return msg
+
+    def reactions_add(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        chan = self._channel(info, p.get("channel"))
+        name = p.get("name", "").strip(":")
+        if not p.get("timestamp"):
+            raise SlackError("no_item_specified")
+        msg = chan.messages.get(p["timestamp"])
+        if msg is None:
+            raise SlackError("message_not_found")
+        if not name or not name.replace("_", "").replace("+", "").replace("-", "").isalnum():
+            raise SlackError("invalid_name")
+        if info.user_id in msg.reactions.get(name, []):
+            raise SlackError("already_reacted")
+        self._react(chan, msg, info.user_id, name)
+        self.world.counters.mutation("slack", "reaction", channel=chan.id, ts=msg.ts, name=name)
+        return {}
+
+    def _react(self, chan: Channel, msg: Message, user: str, name: str) -> None:
+        users = msg.reactions.setdefault(name, [])
+        if user in users:
+            return
+        users.append(user)
+        now = us_ts(max(self._last_us, int(self.world.clock() * 1_000_000)))
+        item = {"type": "message", "channel": chan.id, "ts": msg.ts}
+        self.world.emit(
+            "slack",
+            "reaction_added",
+            {
+                "type": "reaction_added",
+                "user": user,
+                "reaction": name,
+                "item_user": msg.user,
+                "item": item,
+                "event_ts": now,
+            },
+        )
+
+    def search(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        query = p.get("query", "")
+        if not query.strip():
+            raise SlackError("no_query")
+        count = _limit(p, default=20, cap=100, key="count")
+        try:
+            page = max(1, int(p.get("page") or 1))
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        hits = find(self.channels.values(), self.users, info.user_id, query)
+        hits.sort(key=lambda h: ts_us(h[1].ts), reverse=p.get("sort_dir", "desc") != "asc")
+        return {
+            "query": query,
+            "messages": result_page(hits, count, page, self.users, self.team_id),
+        }
+
+
+async def _params(request: Request) -> Params:
+    try:
+        return await request_params(request)
+    except ValueError:
+        raise SlackError("invalid_json") from None
+
+
+def _limit(p: Params, *, default: int, cap: int, key: str = "limit") -> int:
+    try:
+        value = int(p.get(key) or default)
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    return min(cap, max(1, value))
+
+
+def _range(p: Params, bad_low: str, bad_high: str) -> tuple[int, int]:
+    try:
+        low = ts_us(p["oldest"]) if p.get("oldest") else 0
+    except ValueError:
+        raise SlackError(bad_low) from None
+    try:
+        high = ts_us(p["latest"]) if p.get("latest") else 2**62
+    except ValueError:
+        raise SlackError(bad_high) from None
+    return low, high
+
+
+def _cursor(kind: str, value: int) -> str:
+    return base64.b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def _cursor_offset(cursor: str | None, kind: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        got, _, value = base64.b64decode(cursor).decode().partition(":")
+        if got == kind:
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise SlackError("invalid_cursor")

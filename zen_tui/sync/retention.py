@@ -1,0 +1,55 @@
+"""What the store keeps, and for how long: pruned when the engine starts and daily after.
+
+Without this the store grows for as long as zen-tui is used: every action ever done, the
+cached response of every URL ever fetched (sections since removed, previews of old items) and
+every webhook delivery id.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from zen_tui.gateway.clock import Clock
+from zen_tui.store import Store
+
+log = logging.getLogger("zen_tui.sync.retention")
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Retention:
+    # Done actions stay visible in `zen-tui outbox` this long; failed ones stay until handled.
+    outbox_done: float = 7 * DAY
+    # A cached response (body + ETag) not refreshed this long before the newest one is for a
+    # URL nothing polls any more. Measured from the newest fetch, not from now, so a week away
+    # from the app does not throw away the validators the first sync back revalidates with.
+    http_unused: float = 7 * DAY
+    # Processed webhook delivery ids, kept for dedupe: GitHub allows manual redelivery for days.
+    webhook_ids: float = 14 * DAY
+    every: float = DAY
+
+
+def prune(store: Store, now: float, retention: Retention = Retention()) -> dict[str, int]:
+    """Apply the retention once; returns how many rows went per table."""
+    newest = store.http_newest()
+    pruned = {
+        "outbox": store.outbox_prune(now - retention.outbox_done),
+        "http_cache": store.http_prune(min(now, newest or now) - retention.http_unused),
+        "webhook_queue": store.webhook_prune(now - retention.webhook_ids),
+    }
+    if any(pruned.values()):
+        log.info("store: pruned %s", ", ".join(f"{n} {t}" for t, n in pruned.items() if n))
+    return pruned
+
+
+async def keep_pruned(store: Store, clock: Clock, retention: Retention = Retention()) -> None:
+    """Prune now, then every `retention.every` seconds while running (a task to cancel)."""
+    while True:
+        try:
+            prune(store, clock.time(), retention)
+        except sqlite3.Error as exc:  # busy or read-only: try again next time, keep syncing
+            log.warning("store: pruning failed (%s); next try in %.0f s", exc, retention.every)
+        await clock.sleep(retention.every)
