@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format typecheck bench soak screenshots simulate clean
+.PHONY: demo test lint format keys typecheck bench soak screenshots simulate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zen-tui needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -31,15 +31,24 @@ test: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
-## Style, formatting, and the layer contracts in pyproject.toml ([tool.importlinter]).
+## Code style, the layer contracts in pyproject.toml ([tool.importlinter]), then the docs: the
+## key table matches the bindings, README's links resolve, and the guide builds with every
+## internal link and anchor resolving (mkdocs --strict).
 lint: $(STAMP)
 	$(BIN)/ruff check zen_tui tests benchmarks tools
 	$(BIN)/ruff format --check zen_tui tests benchmarks tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/keys_table.py --check
+	$(BIN)/python tools/check_links.py
+	$(BIN)/mkdocs build --strict --quiet
 
 format: $(STAMP)
 	$(BIN)/ruff format zen_tui tests benchmarks tools
 	$(BIN)/ruff check --fix zen_tui tests benchmarks tools
+
+## Regenerate the key table in docs/keys.md from the bindings.
+keys: $(STAMP)
+	$(BIN)/python tools/keys_table.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -55,4 +64,4 @@ screenshots: $(STAMP)
 	$(BIN)/python -m tools.screenshots screenshots
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

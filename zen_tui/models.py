@@ -23,11 +23,32 @@ class FreshnessState(StrEnum):
     EMPTY = "empty"  # nothing to show; `reason` says why
 
 
+class Cause(StrEnum):
+    """Why a section is not live, as a value the UI can act on (`reason` is for people)."""
+
+    AUTH = "auth"  # the login expired or is missing: only a new login fixes it
+    BREAKER = "breaker"  # the service's breaker is open
+    RATE_LIMIT = "rate_limit"  # the server asked us to wait
+    OFFLINE = "offline"  # no answer: refused, timed out
+    SERVER = "server"  # a 5xx after the last retry
+    DEADLINE = "deadline"  # the call's time budget ran out
+    OFF_ORIGIN = "off_origin"  # a server link pointed at another host: not followed
+    BAD_RESPONSE = "bad_response"  # an answer that breaks the contract (or is too large)
+    REFUSED = "refused"  # a final 4xx: the server said no
+    GONE = "gone"  # 410: the endpoint or API version was removed
+    PAGING = "paging"  # pagination stopped early; what came is kept
+    NOT_SYNCED = "not_synced"  # nothing fetched yet
+    LOCAL = "local"  # from the local store, the API not asked yet
+    POLLER = "poller"  # the section's poller stopped and is restarting
+    INTERNAL = "internal"  # a bug in zen-tui
+
+
 @dataclass(frozen=True, slots=True)
 class Freshness:
     state: FreshnessState
     fetched_at: float | None = None  # epoch seconds of the data shown
     reason: str | None = None  # why not live: "breaker open until 14:02", "offline", ...
+    cause: Cause | None = None  # the same, typed: set where the freshness is derived
 
     def age(self, now: float | None = None) -> float | None:
         if self.fetched_at is None:
@@ -145,8 +166,8 @@ class Snapshot:
     freshness: Freshness
 
     @classmethod
-    def empty(cls, reason: str) -> Snapshot:
-        return cls((), Freshness(FreshnessState.EMPTY, None, reason))
+    def empty(cls, reason: str, cause: Cause | None = None) -> Snapshot:
+        return cls((), Freshness(FreshnessState.EMPTY, None, reason, cause))
 
 
 @dataclass(frozen=True, slots=True)

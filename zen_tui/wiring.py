@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.events import EventBus
@@ -170,7 +170,7 @@ def build(
             persistent_cache=cache,
         )
         gateways[account.name] = gateway
-        clients[account.name] = make_client(cast(Any, account), cast(Any, gateway), clock=clock)
+        clients[account.name] = make_client(account, gateway, clock=clock)
     infos = section_infos(settings)
     return Wired(settings, store, bus, clock, gateways, clients, infos, _limits(infos, settings))
 

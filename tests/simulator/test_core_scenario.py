@@ -193,8 +193,8 @@ def test_unknown_scenario_and_phase_keys_are_refused(script: str, message: str) 
 
 
 def test_the_documented_example_scenario_loads() -> None:
-    readme = Path(__file__).parents[2] / "README.md"
-    blocks = [b.split("```", 1)[0] for b in readme.read_text(encoding="utf-8").split("```toml\n")]
+    page = Path(__file__).parents[2] / "docs" / "simulator.md"
+    blocks = [b.split("```", 1)[0] for b in page.read_text(encoding="utf-8").split("```toml\n")]
     [example] = [b for b in blocks[1:] if 'name = "lunch-time"' in b]
     scenario = parse(tomllib.loads(example))
     assert scenario.name == "lunch-time" and scenario.period == 90

@@ -12,7 +12,7 @@ from tests.fakes.backend import FakeBackend
 from zen_tui.models import Action, ActionState, PullRequest
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.screens.dashboard import DashboardScreen
+from zen_tui.ui.screens.dashboard import PANES, DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
@@ -218,6 +218,26 @@ async def test_filter_narrows_the_list_and_escape_clears_it(backend: FakeBackend
         await pilot.press("slash", "escape")
         await pilot.pause()
         assert len(items.rows) == 12
+        assert pilot.app.focused is items  # FilterClosed: the pane took the focus back
+
+
+async def test_screen_state_is_reactive_the_view_follows(backend: FakeBackend) -> None:
+    """`paused`, the active pane and the preview are the screen's reactive state: setting
+    one is enough for the backend, the status line and the layout to follow."""
+    async with make_app(backend).run_test(size=(100, 40)) as pilot:  # narrow
+        await pilot.pause()
+        dash = pilot.app.screen
+        assert isinstance(dash, DashboardScreen)
+        dash.paused = True
+        await pilot.pause()
+        assert backend.paused and "polling paused" in str(dash.query_one("#status").render())
+        dash.paused = False
+        dash.pane_id = "issues"
+        dash.preview_shown = True
+        await pilot.pause()
+        assert not backend.paused
+        assert [p for p in PANES if app_pane(pilot.app, p).has_class("-focused")] == ["issues"]
+        assert dash.has_class("-show-preview") and dash.query_one("#preview").display
 
 
 async def test_command_palette_runs_a_triage_action(backend: FakeBackend) -> None:
@@ -253,6 +273,17 @@ async def test_keymap_remaps_a_binding_by_id(backend: FakeBackend) -> None:
         await pilot.press("y")
         await pilot.pause()
         assert [a.kind for a in backend.submitted[0]] == ["approve"]
+
+
+async def test_the_palette_names_the_remapped_key(backend: FakeBackend) -> None:
+    from zen_tui.ui.commands import ZenCommands
+    from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS
+
+    [approve] = [b for b in TRIAGE_BINDINGS if b.id == "approve"]
+    async with make_app(backend, keymap={"approve": "y"}).run_test() as pilot:
+        await pilot.pause()
+        offered = {title: text for title, text, _ in ZenCommands(pilot.app.screen)._commands()}
+        assert offered[approve.description] == "key y · id approve"
 
 
 async def test_unknown_keymap_id_is_reported(backend: FakeBackend) -> None:

@@ -400,11 +400,15 @@ async def test_the_theme_chosen_in_the_palette_is_used_after_a_restart(stack: De
 
 
 def slow_retries(stack: DemoStack, service: str) -> None:
-    """Retry waits long enough to watch (0.4 s, 0.8 s, 1 s), without jitter."""
+    """Retry waits long enough to watch (0.4 s, 0.8 s, 1 s), without jitter. The breaker
+    counts every failed attempt, so the refresh's concurrent reads would open it (5) before
+    one call reached its 4th attempt: here it stays closed, to watch the retries alone."""
     gateway = dict(stack.settings.gateway)
     gs = gateway[service]
     gateway[service] = replace(
-        gs, retry=replace(gs.retry, initial_wait=0.4, max_wait=1.0, jitter=False)
+        gs,
+        retry=replace(gs.retry, initial_wait=0.4, max_wait=1.0, jitter=False),
+        breaker=replace(gs.breaker, failure_threshold=100),
     )
     stack.settings = replace(stack.settings, gateway=gateway)
 

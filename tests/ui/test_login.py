@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.config import AccountConfig
-from zen_tui.models import Freshness, FreshnessState, Snapshot
+from zen_tui.models import Cause, Freshness, FreshnessState, Snapshot
 from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.preview import dedupe_errors
@@ -15,13 +15,16 @@ from zen_tui.ui.widgets.preview import dedupe_errors
 from .conftest import ScriptedFlow, make_app, notes
 
 GH = AccountConfig("gh", "github", "https://api.github.com")
+AUTH = Cause.AUTH
 SLACK = AccountConfig("slack", "slack", "https://slack.com/api")
 
 
 def test_needs_login_and_error_dedupe() -> None:
-    assert needs_login("login expired; log in again")
-    assert needs_login("Slack says token_revoked; log in to the workspace again")
-    assert not needs_login("breaker open until 14:02") and not needs_login(None)
+    """The cause decides, not the words: a revoked Slack token worded its own way needs a
+    login; a breaker whose reason mentions logging in does not."""
+    assert needs_login(Freshness(FreshnessState.CACHED, 1.0, "Slack says token_revoked", AUTH))
+    assert not needs_login(Freshness(FreshnessState.CACHED, 1.0, "log in again", Cause.BREAKER))
+    assert not needs_login(None)
     assert dedupe_errors("jira: 429; jira: 429; jira: 429") == "jira: 429"
     assert dedupe_errors("a; b; a") == "a; b"
 
@@ -67,7 +70,7 @@ async def test_expired_login_says_which_key_and_L_logs_that_account_in() -> None
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         section = backend.sections[0]  # prs, account gh
-        expired = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, "login expired; log in again")
+        expired = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, "token revoked", AUTH)
         snap = Snapshot(backend.items[section.id], expired)
         backend.publish(backend._section_event(section, snap))
         backend.publish(backend._section_event(section, snap))  # said once, not per update

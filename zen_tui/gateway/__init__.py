@@ -1,4 +1,4 @@
-"""The resilient API gateway: cache -> breaker -> retry -> limiter -> auth + httpx.
+"""The resilient API gateway: cache -> retry -> breaker -> deadline -> limiter -> auth + httpx.
 
 Names are loaded on first use (PEP 562), so importing a light part such as
 `zen_tui.gateway.settings` (the config does) does not pull in httpx and the whole request

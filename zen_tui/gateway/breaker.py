@@ -1,14 +1,17 @@
-"""Circuit breaker on pybreaker, made safe for asyncio and for a fake clock.
+"""Circuit breaker on pybreaker's public API, made safe for asyncio and for a fake clock.
 
 pybreaker has no asyncio support (a decorated `async def` never trips), its open -> half-open
-switch is lazy and uses the real wall clock, and it has no half-open concurrency limit. So:
-the guarded block runs inside `calling()` around an `await`; this class decides open vs
-half-open from its own clock and forces `half_open()`; a counter caps concurrent probes.
+switch is lazy and reads the real wall clock, and it has no half-open concurrency limit. So:
+the guarded block runs inside `calling()` around an `await`; pybreaker keeps the only books
+(state, counters, and when it opened, through its documented storage extension point, stamped
+by the gateway's clock); this class reads them to decide open vs half-open and calls the public
+`half_open()`; a counter caps concurrent probes. The gateway runs it per attempt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pybreaker
@@ -16,6 +19,7 @@ import pybreaker
 from .clock import Clock
 from .errors import CircuitOpen, Unavailable
 from .events import BreakerState
+from .retry import AttemptFailed
 from .settings import BreakerSettings
 
 T = TypeVar("T")
@@ -24,7 +28,9 @@ OnChange = Callable[[BreakerState, BreakerState, float | None], None]
 
 def _not_server_failure(exc: BaseException) -> bool:
     # Only "no usable answer" trips the breaker; 4xx, rate limits and auth are answers.
-    return not isinstance(exc, Unavailable)
+    # The breaker guards one attempt, whose retryable failures come wrapped for the retry loop.
+    error = exc.error if isinstance(exc, AttemptFailed) else exc
+    return not isinstance(error, Unavailable)
 
 
 class _Listener(pybreaker.CircuitBreakerListener):
@@ -33,7 +39,25 @@ class _Listener(pybreaker.CircuitBreakerListener):
 
     def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
         old = old_state.name if old_state is not None else "closed"
-        self._owner._changed(old, new_state.name)
+        self._owner.changed(old, new_state.name)
+
+
+class _ClockedStorage(pybreaker.CircuitMemoryStorage):
+    """pybreaker's in-memory books, but "opened at" is the gateway clock's time, not the
+    system's: the one record of when the breaker opened, read by pybreaker and by us."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(pybreaker.STATE_CLOSED)
+        self._clock = clock
+        self._stamp: datetime | None = None
+
+    @property
+    def opened_at(self) -> datetime | None:
+        return self._stamp
+
+    @opened_at.setter
+    def opened_at(self, _system_now: datetime) -> None:
+        self._stamp = datetime.fromtimestamp(self._clock.time(), UTC)
 
 
 class AsyncBreaker:
@@ -44,7 +68,7 @@ class AsyncBreaker:
         self._settings = settings
         self._clock = clock
         self._on_change = on_change
-        self._opened_at: float | None = None
+        self._books = _ClockedStorage(clock)
         self._probes = 0
         self._cb = pybreaker.CircuitBreaker(
             fail_max=settings.failure_threshold,
@@ -52,6 +76,7 @@ class AsyncBreaker:
             success_threshold=settings.success_threshold,
             exclude=[_not_server_failure],
             listeners=[_Listener(self)],
+            state_storage=self._books,
             name=name,
             throw_new_error_on_trip=False,  # the tripping call raises its own Unavailable
         )
@@ -66,19 +91,22 @@ class AsyncBreaker:
 
     @property
     def half_open_at(self) -> float | None:
-        if self._cb.current_state != pybreaker.STATE_OPEN or self._opened_at is None:
+        opened_at = self._books.opened_at
+        if self._cb.current_state != pybreaker.STATE_OPEN or opened_at is None:
             return None
-        return self._opened_at + self._settings.timeout
+        return opened_at.timestamp() + self._settings.timeout
 
     def _timeout_passed(self) -> bool:
         at = self.half_open_at
         return at is not None and self._clock.time() >= at
 
-    def _changed(self, old: str, new: str) -> None:
+    def changed(self, old: str, new: str) -> None:
+        # Listeners hear of the change before pybreaker's storage records the new state, but
+        # after it has stamped opened_at.
+        opened_at = self._books.opened_at
         half_open_at = None
-        if new == pybreaker.STATE_OPEN:
-            self._opened_at = self._clock.time()
-            half_open_at = self._opened_at + self._settings.timeout
+        if new == pybreaker.STATE_OPEN and opened_at is not None:
+            half_open_at = opened_at.timestamp() + self._settings.timeout
         if old != new:
             self._on_change(old, new, half_open_at)  # type: ignore[arg-type]
 

@@ -67,19 +67,21 @@ def refreshed(entry: CachedEntry, headers: Mapping[str, str], now: float) -> Cac
     return replace(entry, etag=etag, last_modified=last_modified, fetched_at=now)
 
 
-_POLICIES: dict[EvictionPolicy, type[Cache]] = {
+_POLICIES: dict[EvictionPolicy, type[Cache[str, CachedEntry]]] = {
     "lru": LRUCache,
     "lfu": LFUCache,
     "fifo": FIFOCache,
 }
 
 
-def _evicting_cache(policy: EvictionPolicy, maxsize: int, on_evict: Callable[[], None]) -> Cache:
+def _evicting_cache(
+    policy: EvictionPolicy, maxsize: int, on_evict: Callable[[], None]
+) -> Cache[str, CachedEntry]:
     base = _POLICIES[policy]
 
     class _Counting(base):  # type: ignore[valid-type, misc]
-        def popitem(self) -> tuple[Any, Any]:
-            item = super().popitem()
+        def popitem(self) -> tuple[str, CachedEntry]:
+            item: tuple[str, CachedEntry] = super().popitem()
             on_evict()
             return item
 
@@ -98,7 +100,7 @@ class ResponseCache:
         self._settings = settings
         self._persistent = persistent
         self._on_evict = on_evict or (lambda _type: None)
-        self._caches: dict[str, Cache] = {}
+        self._caches: dict[str, Cache[str, CachedEntry]] = {}
 
     def type_settings(self, cache_type: str) -> CacheTypeSettings:
         try:
@@ -107,7 +109,7 @@ class ResponseCache:
             known = ", ".join(sorted(self._settings.types))
             raise ValueError(f"unknown cache type {cache_type!r}; use one of: {known}") from None
 
-    def _cache(self, cache_type: str) -> Cache:
+    def _cache(self, cache_type: str) -> Cache[str, CachedEntry]:
         if cache_type not in self._caches:
             ts = self.type_settings(cache_type)
             evicted = lambda: self._on_evict(cache_type)  # noqa: E731

@@ -11,6 +11,7 @@ import httpx
 from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
 from .profiles import ServiceProfile, parse_retry_after
 from .retry import AttemptFailed, FailureKind
+from .transport import Answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ def transport_failure(exc: httpx.TransportError, ctx: CallContext) -> AttemptFai
 
 
 def response_failure(
-    response: httpx.Response, ctx: CallContext, profile: ServiceProfile, now: float
+    response: Answer, ctx: CallContext, profile: ServiceProfile, now: float
 ) -> AttemptFailed | GatewayError | None:
     """None for a usable answer (2xx, 304); else a retryable failure or a final error."""
     status = response.status_code
@@ -76,7 +77,7 @@ def response_failure(
     return ApiError(**common, message=_server_message(response))
 
 
-def _server_message(response: httpx.Response) -> str:
+def _server_message(response: Answer) -> str:
     """The server's own one-line reason (GitHub message, Jira errorMessages, Slack error)."""
     try:
         body = json.loads(response.content)

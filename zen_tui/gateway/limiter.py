@@ -1,8 +1,12 @@
 """Client-side rate limiting per scope: adaptive token buckets plus a sliding window.
 
-The buckets subclass aiolimiter's AsyncLimiter for its level/leak arithmetic, but time comes
-from the gateway's Clock and waiting is our own loop, because aiolimiter can neither change
-its rate at runtime, nor order waiters by priority, nor run on a fake clock.
+A bucket is a leaky bucket on the gateway's Clock (so every wait runs on a fake clock in
+tests), re-rated by replacing it: a new `LeakyBucket` per rate, carrying the level over.
+In front of it a pause gate (a 429's reset) and a queue ordered by priority, then arrival.
+
+aiolimiter's `AsyncLimiter` is the same leaky bucket, but its public API reads the event
+loop's clock and has no way to change its rate, pause, or order waiters; using it meant
+writing its private `_level` / `_rate_per_sec`. This module owns those few lines instead.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ import itertools
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
-
-from aiolimiter import AsyncLimiter
 
 from .clock import Clock
 
@@ -40,11 +42,35 @@ class BucketGauge:
     reset_at: float | None = None
 
 
-class AdaptiveLimiter(AsyncLimiter):
+class LeakyBucket:
+    """`level` tokens in use, draining at `capacity / period` a second on `clock`."""
+
+    __slots__ = ("_checked", "_clock", "capacity", "level", "period")
+
+    def __init__(self, capacity: float, period: float, clock: Clock, level: float = 0.0) -> None:
+        self.capacity = max(1.0, capacity)
+        self.period = max(period, 1e-3)
+        self._clock = clock
+        self.level = min(level, self.capacity)
+        self._checked = clock.monotonic()
+
+    @property
+    def rate(self) -> float:
+        return self.capacity / self.period
+
+    def drain(self) -> None:
+        now = self._clock.monotonic()
+        if self.level:
+            self.level = max(self.level - (now - self._checked) * self.rate, 0.0)
+        self._checked = now
+
+
+class AdaptiveLimiter:
     """A leaky bucket whose rate can change and which can be paused until a reset."""
 
     __slots__ = (
         "_adapted_until",
+        "_bucket",
         "_clock",
         "_configured",
         "_paused_until",
@@ -56,11 +82,10 @@ class AdaptiveLimiter(AsyncLimiter):
     )
 
     def __init__(self, max_rate: float, time_period: float, clock: Clock) -> None:
-        super().__init__(max_rate, time_period)
         self._clock = clock
         self._configured = (max_rate, time_period)
+        self._bucket = LeakyBucket(max_rate, time_period, clock)
         self._adapted_until: float | None = None  # epoch; the header-derived rate holds until
-        self._last_check = clock.monotonic()
         self._paused_until = 0.0  # monotonic
         self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
         self._seq = itertools.count()
@@ -68,38 +93,33 @@ class AdaptiveLimiter(AsyncLimiter):
         self.remaining: int | None = None
         self.reset_at: float | None = None
 
-    def _leak(self) -> None:
-        now = self._clock.monotonic()
-        if self._level:
-            self._level = max(self._level - (now - self._last_check) * self._rate_per_sec, 0.0)
-        self._last_check = now
+    @property
+    def max_rate(self) -> float:
+        return self._bucket.capacity
+
+    @property
+    def time_period(self) -> float:
+        return self._bucket.period
+
+    def _drain(self) -> None:
+        self._bucket.drain()
         if self._adapted_until is not None and self._clock.time() >= self._adapted_until:
-            self._restore()
-
-    def _restore(self) -> None:
-        # The server's window has reset: its quota is fresh, and later answers may never report
-        # a remaining count again (Jira only does on a 429), so the configured bucket applies.
-        self._adapted_until = None
-        self._apply_rate(*self._configured)
-        self._level = 0.0
-
-    def _apply_rate(self, max_rate: float, time_period: float) -> None:
-        self.max_rate = max(1.0, max_rate)
-        self.time_period = max(time_period, 1e-3)
-        self._rate_per_sec = self.max_rate / self.time_period
-        self._level = min(self._level, self.max_rate)
+            # The server's window has reset: its quota is fresh, and later answers may never
+            # report a remaining count again (Jira only does on a 429), so the configured
+            # bucket applies, empty.
+            self._adapted_until = None
+            self._bucket = LeakyBucket(*self._configured, self._clock)
 
     def set_rate(self, max_rate: float, time_period: float) -> None:
-        self._leak()
-        self._apply_rate(max_rate, time_period)
+        self._drain()
+        self._bucket = LeakyBucket(max_rate, time_period, self._clock, self._bucket.level)
 
     def adapt(self, max_rate: float, reset_at: float) -> None:
         """Follow a server-reported quota until `reset_at` (epoch), then the configured rate."""
         window = reset_at - self._clock.time()
         if window <= 0:  # already reset: nothing to follow
-            self._leak()
             self._adapted_until = None
-            self._apply_rate(*self._configured)
+            self.set_rate(*self._configured)
             return
         self.set_rate(max_rate, window)
         self._adapted_until = reset_at
@@ -108,24 +128,25 @@ class AdaptiveLimiter(AsyncLimiter):
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
 
     def tokens(self) -> float:
-        self._leak()
-        return max(0.0, self.max_rate - self._level)
+        self._drain()
+        return max(0.0, self._bucket.capacity - self._bucket.level)
 
     def gauge(self) -> BucketGauge:
         return BucketGauge(self.tokens(), self.max_rate, self.limit, self.remaining, self.reset_at)
 
     def wait_time(self, position: int = 0) -> float:
         """Seconds until the waiter at `position` in the queue could take a token."""
-        self._leak()
+        self._drain()
         pause = self._paused_until - self._clock.monotonic()
-        needed = self._level + position + 1 - self.max_rate
-        return max(pause, needed / self._rate_per_sec if needed > 0 else 0.0, 0.0)
+        bucket = self._bucket
+        needed = bucket.level + position + 1 - bucket.capacity
+        return max(pause, needed / bucket.rate if needed > 0 else 0.0, 0.0)
 
     def try_take(self) -> bool:
         """Take a token now if nobody queues and one is ready (the common case)."""
         if self._queue or self.wait_time() > 0:
             return False
-        self._level += 1
+        self._bucket.level += 1
         return True
 
     async def take(self, priority: Priority, deadline: float) -> float:
@@ -140,7 +161,7 @@ class AdaptiveLimiter(AsyncLimiter):
                 position = self._queue.index(ticket)
                 wait = self.wait_time(position)
                 if wait <= 0:  # room for everyone ahead of us and for us
-                    self._level += 1
+                    self._bucket.level += 1
                     return self._clock.monotonic() - start
                 remaining = deadline - (self._clock.monotonic() - start)
                 if wait > remaining:
@@ -148,10 +169,6 @@ class AdaptiveLimiter(AsyncLimiter):
                 await self._clock.sleep(wait)
         finally:
             self._queue.remove(ticket)
-
-    async def acquire(self, amount: float = 1) -> None:
-        for _ in range(int(amount)):
-            await self.take(Priority.BACKGROUND, float("inf"))
 
 
 class SlidingWindow:

@@ -42,38 +42,16 @@ class GatewayResponse:
 
     @property
     def links(self) -> dict[str, str]:
-        """RFC 8288 Link header as {rel: url}, e.g. {"next": ...}."""
+        """RFC 8288 Link header as {rel: url}, e.g. {"next": ...}, read by httpx's parser."""
         value = self.headers.get("link")
         if not value:
             return {}
+        parsed = httpx.Response(self.status, headers={"link": value}).links
         out: dict[str, str] = {}
-        for link in httpx.Headers({"link": value}).get_list("link", split_commas=False):
-            for part in _split_links(link):
-                url, _, params = part.partition(";")
-                url = url.strip().strip("<>")
-                for param in params.split(";"):
-                    key, _, val = param.strip().partition("=")
-                    if key.lower() == "rel":
-                        for rel in val.strip('"').split():
-                            out[rel] = url
+        for rels, link in parsed.items():
+            for rel in (rels or "").split():  # rel="next last" names two relations
+                out[rel] = link["url"]
         return out
-
-
-def _split_links(value: str) -> list[str]:
-    # Commas separate links but may also appear inside <...>; split only outside brackets.
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for ch in value:
-        depth += ch == "<"
-        depth -= ch == ">"
-        if ch == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
-    return [p for p in (s.strip() for s in parts) if p]
 
 
 @dataclass

@@ -1,15 +1,17 @@
 """Auth and the HTTP client: one attempt on the wire, with credentials and timeouts.
 
-On a 401 the credential provider gets one chance to refresh; otherwise AuthExpired. The token
-goes into the Authorization header of the outgoing request only, never into errors or logs.
+Auth is an `httpx.Auth` flow: on a 401 the credential provider gets one chance to refresh and
+the request goes again; otherwise the gateway raises AuthExpired. The token goes into the
+Authorization header of the outgoing request only, never into errors or logs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
 
 import httpx
 
@@ -17,6 +19,10 @@ from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
+
+Scalar: TypeAlias = str | int | float | bool | None
+QueryParams: TypeAlias = Mapping[str, Scalar | Sequence[Scalar]]
+JSON: TypeAlias = Mapping[str, "JSON"] | Sequence["JSON"] | Scalar  # a request body
 
 
 def auth_header(credential: Credential) -> str:
@@ -52,45 +58,69 @@ class BodyTooLarge(Exception):
         self.declared = declared
 
 
-async def read_capped(response: httpx.Response, limit: int) -> None:
-    """Read the (decoded) body into the response, at most `limit` bytes: a 60 MB answer or
-    a gzip bomb is cut off as it streams instead of being held whole in memory."""
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
+    passes up and classify.py judges. `content` is the decoded body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+    reason_phrase: str = ""
+
+
+async def read_capped(response: httpx.Response, limit: int | None) -> bytes:
+    """Read the (decoded) body, at most `limit` bytes: a 60 MB answer or a gzip bomb is cut
+    off as it streams instead of being held whole in memory."""
     declared = response.headers.get("content-length", "")
     size = int(declared) if declared.isdigit() else None
+    cap = float("inf") if limit is None else limit
     try:
-        if size is not None and size > limit:
-            raise BodyTooLarge(limit, size)
+        if size is not None and size > cap:
+            raise BodyTooLarge(int(cap), size)
         chunks: list[bytes] = []
         total = 0
         async for chunk in response.aiter_bytes():
             total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit, size)
+            if total > cap:
+                raise BodyTooLarge(int(cap), size)
             chunks.append(chunk)
     finally:
         await response.aclose()
-    # What Response.aread() does itself once the stream is consumed.
-    response._content = b"".join(chunks)
+    return b"".join(chunks)
 
 
-class AuthedSender:
-    """Sends one request with the account's credential; refreshes it once on a 401."""
+class AccountAuth(httpx.Auth):
+    """The account's credential on each request; on a 401 one refresh, and the request again.
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        credentials: CredentialProvider,
-        account: str,
-        service: str,
-        max_body: int | None = None,
-    ) -> None:
-        self._max_body = max_body  # None: no cap (tests); the gateway always sets one
-        self._client = client
+    An `httpx.Auth` flow, as httpx's own auths: the client runs it around each send. With no
+    fresh credential the 401 is returned as it is; the gateway turns it into AuthExpired with
+    the call's full context.
+    """
+
+    def __init__(self, credentials: CredentialProvider, account: str, service: str) -> None:
         self._credentials = credentials
         self._account = account
         self._service = service
         self._credential: Credential | None = None
         self._refresh_lock = asyncio.Lock()
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        raise RuntimeError("AccountAuth is async only; the gateway uses httpx.AsyncClient")
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        credential = await self._current()
+        request.headers["Authorization"] = auth_header(credential)
+        response = yield request
+        if response.status_code != 401:
+            return
+        fresh = await self._refreshed(credential)
+        if fresh is not None:
+            request.headers["Authorization"] = auth_header(fresh)
+            yield request
 
     async def _current(self) -> Credential:
         if self._credential is None:
@@ -103,18 +133,6 @@ class AuthedSender:
             )
         return self._credential
 
-    async def send(
-        self, method: str, url: str, *, headers: Mapping[str, str], **kwargs: Any
-    ) -> httpx.Response:
-        credential = await self._current()
-        response = await self._send(credential, method, url, headers, kwargs)
-        if response.status_code != 401:
-            return response
-        fresh = await self._refreshed(credential)
-        if fresh is None:
-            return response  # the caller turns it into AuthExpired with full context
-        return await self._send(fresh, method, url, headers, kwargs)
-
     async def _refreshed(self, rejected: Credential) -> Credential | None:
         """One refresh at a time: concurrent 401s must not rotate a refresh token twice."""
         async with self._refresh_lock:
@@ -126,18 +144,34 @@ class AuthedSender:
             self._credential = fresh
             return fresh
 
-    async def _send(
+
+class Sender:
+    """One request on the wire: the client's defaults, the account's auth, a capped body."""
+
+    def __init__(self, client: httpx.AsyncClient, auth: httpx.Auth, max_body: int | None) -> None:
+        self._client = client
+        self._auth = auth
+        self._max_body = max_body  # None: no cap (tests); the gateway always sets one
+
+    async def send(
         self,
-        credential: Credential,
         method: str,
         url: str,
+        *,
         headers: Mapping[str, str],
-        kwargs: dict[str, Any],
-    ) -> httpx.Response:
-        all_headers = {**headers, "Authorization": auth_header(credential)}
-        request = self._client.build_request(method, url, headers=all_headers, **kwargs)
-        if self._max_body is None:
-            return await self._client.send(request)
-        response = await self._client.send(request, stream=True)
-        await read_capped(response, self._max_body)
-        return response
+        params: QueryParams | None = None,
+        json: JSON | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Answer:
+        request = self._client.build_request(
+            method, url, headers=headers, params=params, json=json, data=data
+        )
+        response = await self._client.send(request, auth=self._auth, stream=True)
+        body = await read_capped(response, self._max_body)
+        return Answer(
+            response.status_code,
+            response.headers,
+            body,
+            str(response.url),
+            response.reason_phrase,
+        )

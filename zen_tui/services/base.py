@@ -25,6 +25,8 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.events import CacheOutcome
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
+from zen_tui.gateway.response import GatewayResponse
+from zen_tui.gateway.transport import JSON, QueryParams
 from zen_tui.models import Action, ActionResult, Item, ItemDetail, SectionInfo, Service
 
 log = logging.getLogger("zen_tui.services")
@@ -64,17 +66,41 @@ class Response(Protocol):
 
 
 class GatewayLike(Protocol):
-    """The slice of zen_tui.gateway.Gateway the clients call."""
+    """The slice of zen_tui.gateway.Gateway the clients call (see Gateway.request)."""
 
-    async def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any: ...
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        endpoint: str | None = None,
+        params: QueryParams | None = None,
+        json: JSON = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cache_type: str | None = None,
+        scope: str | None = None,
+        priority: Priority = Priority.BACKGROUND,
+        idempotency_key: str | None = None,
+        verify: Callable[[], Awaitable[GatewayResponse | None]] | None = None,
+        allow_stale: bool = False,
+        deadline: float | None = None,
+        total_timeout: float | None = None,
+        revalidate: bool = False,
+    ) -> GatewayResponse: ...
 
-    def expire(self, cache_type: str, path: str, params: Any = None) -> None: ...
+    def expire(self, cache_type: str, path: str, params: QueryParams | None = None) -> None: ...
 
 
 class AccountInfo(Protocol):
-    name: str
-    service: str
-    base_url: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
 
 
 class Sleeper(Protocol):

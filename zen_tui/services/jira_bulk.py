@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, GatewayError
+from zen_tui.gateway.transport import JSON
 from zen_tui.models import Action
 from zen_tui.services.base import ActionResult, refused
 from zen_tui.services.fields import Reader
@@ -117,7 +118,7 @@ class BulkTransitions:
         self, transition_id: str, chunk: list[int], done: int, progress: Callable[[int, int], None]
     ) -> ActionResult:
         issues = [self.issue_keys[i] for i in chunk]
-        body = {
+        body: JSON = {
             "bulkTransitionInputs": [
                 {"selectedIssueIdsOrKeys": issues, "transitionId": transition_id}
             ],

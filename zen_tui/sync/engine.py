@@ -26,6 +26,7 @@ from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import (
     Action,
     ActionState,
+    Cause,
     FreshnessState,
     Issue,
     Item,
@@ -350,7 +351,8 @@ class SyncEngine:
         """A poller's task stopped and will be restarted: the section says so meanwhile."""
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
-        snapshot = freshness.fallback(reason, memory, self.store.load_section(section.id))
+        stored = self.store.load_section(section.id)
+        snapshot = freshness.fallback(reason, memory, stored, Cause.POLLER)
         self._publish(section, snapshot, previous)
 
     def _cursor(self, section: SectionInfo) -> str | None:

@@ -10,17 +10,20 @@ from collections.abc import Sequence
 
 from zen_tui.events import Event
 from zen_tui.gateway.errors import (
+    ApiError,
     ApiGone,
     AuthExpired,
     BadResponse,
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
+    OffOrigin,
+    PagingStopped,
     RateLimited,
     Unavailable,
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
-from zen_tui.models import Freshness, FreshnessState, Item, Snapshot
+from zen_tui.models import Cause, Freshness, FreshnessState, Item, Snapshot
 from zen_tui.sync.backend import Activity
 
 # RetryScheduled reasons for a server that asked us to wait ("429 Retry-After", "403 reset"),
@@ -46,6 +49,34 @@ def reason_for(error: BaseException | None) -> str | None:
     return f"{error.summary()}{where}"
 
 
+# most specific first: DeadlineExceeded is an Unavailable, ApiGone an ApiError
+_CAUSES: tuple[tuple[type[GatewayError], Cause], ...] = (
+    (AuthExpired, Cause.AUTH),
+    (CircuitOpen, Cause.BREAKER),
+    (RateLimited, Cause.RATE_LIMIT),
+    (DeadlineExceeded, Cause.DEADLINE),
+    (OffOrigin, Cause.OFF_ORIGIN),
+    (BadResponse, Cause.BAD_RESPONSE),
+    (PagingStopped, Cause.PAGING),
+    (ApiGone, Cause.GONE),
+    (ApiError, Cause.REFUSED),
+)
+
+
+def cause_for(error: BaseException | None) -> Cause | None:
+    """The typed twin of `reason_for`: what the UI acts on (a login offer, a colour)."""
+    if error is None:
+        return None
+    if not isinstance(error, GatewayError):
+        return Cause.INTERNAL
+    for kind, cause in _CAUSES:
+        if isinstance(error, kind):
+            return cause
+    if isinstance(error, Unavailable) and error.status is not None and error.status >= 500:
+        return Cause.SERVER
+    return Cause.OFFLINE if isinstance(error, Unavailable) else Cause.SERVER
+
+
 def live(items: Sequence[Item], fetched_at: float) -> Snapshot:
     return Snapshot(tuple(items), Freshness(FreshnessState.LIVE, fetched_at))
 
@@ -53,20 +84,27 @@ def live(items: Sequence[Item], fetched_at: float) -> Snapshot:
 def cached(
     items: Sequence[Item], fetched_at: float | None, error: BaseException | None
 ) -> Snapshot:
-    return Snapshot(tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason_for(error)))
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason_for(error), cause_for(error))
+    return Snapshot(tuple(items), fresh)
 
 
 def local(
     items: Sequence[Item], fetched_at: float | None, error: BaseException | None = None
 ) -> Snapshot:
-    reason = reason_for(error) if error is not None else "from the local store"
-    return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, fetched_at, reason))
+    if error is None:
+        return Snapshot(
+            tuple(items),
+            Freshness(FreshnessState.LOCAL, fetched_at, "from the local store", Cause.LOCAL),
+        )
+    fresh = Freshness(FreshnessState.LOCAL, fetched_at, reason_for(error), cause_for(error))
+    return Snapshot(tuple(items), fresh)
 
 
 def from_local_store(items: Sequence[Item], fetched_at: float | None) -> Snapshot:
     """What load_local() shows before any poll: the store's items, or empty."""
     if fetched_at is None:
-        return Snapshot.empty("not synced yet; run `zen-tui sync` or wait for the first poll")
+        why = "not synced yet; run `zen-tui sync` or wait for the first poll"
+        return Snapshot.empty(why, Cause.NOT_SYNCED)
     return local(items, fetched_at)
 
 
@@ -76,22 +114,25 @@ def degraded(
     stored: tuple[Sequence[Item], float | None],
 ) -> Snapshot:
     """The API failed and served nothing: in-memory, then local store, then empty."""
-    return fallback(reason_for(error) or "unavailable", memory, stored)
+    return fallback(reason_for(error) or "unavailable", memory, stored, cause_for(error))
 
 
 def fallback(
     reason: str,
     memory: Snapshot | None,
     stored: tuple[Sequence[Item], float | None],
+    cause: Cause | None = None,
 ) -> Snapshot:
-    """No fresh answer, for `reason`: in-memory, then local store, then empty."""
+    """No fresh answer, for `reason` (typed as `cause`): in-memory, then local store, then
+    empty."""
     if memory is not None and memory.freshness.fetched_at is not None:
         fetched_at = memory.freshness.fetched_at
-        return Snapshot(tuple(memory.items), Freshness(FreshnessState.CACHED, fetched_at, reason))
+        fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause)
+        return Snapshot(tuple(memory.items), fresh)
     items, stored_at = stored
     if stored_at is not None:
-        return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, stored_at, reason))
-    return Snapshot.empty(reason)
+        return Snapshot(tuple(items), Freshness(FreshnessState.LOCAL, stored_at, reason, cause))
+    return Snapshot.empty(reason, cause)
 
 
 def activity_for(event: Event, attempts: int) -> Activity | None:

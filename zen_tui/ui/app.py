@@ -8,7 +8,6 @@ paints from `backend.load_local()` before `backend.start()` runs in a worker.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -24,11 +23,11 @@ from textual.notifications import SeverityLevel
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.models import Snapshot
-from zen_tui.sync.backend import ActionUpdated, Backend, SectionActivity, SectionUpdated
+from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
-from zen_tui.ui.messages import BusEvent
+from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
@@ -85,8 +84,8 @@ class ZenApp(App[str | None]):
         self.user_themes: set[str] = set()
         self._load_themes([BUNDLED_DIR, *(theme_dirs or [])])
         self._unsubscribe: Callable[[], None] | None = None
-        self._loop_thread: int | None = None
         self._user_keymap = dict(keymap or {})
+        self.keymap: dict[str, str] = {}  # binding id -> keys, the user's entries that apply
         self._health_dirty = False
         self._cards_pending = False
 
@@ -120,7 +119,6 @@ class ZenApp(App[str | None]):
             self.user_themes.add(t.name)
 
     def on_mount(self) -> None:
-        self._loop_thread = threading.get_ident()
         self._apply_theme()
         self._apply_keymap()
         self.health_model.seed(self.backend.health())
@@ -178,7 +176,8 @@ class ZenApp(App[str | None]):
                 severity="warning",
                 timeout=10,
             )
-        self.set_keymap({k: v for k, v in self._user_keymap.items() if k in known})
+        self.keymap = {k: v for k, v in self._user_keymap.items() if k in known}
+        self.set_keymap(self.keymap)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -192,12 +191,9 @@ class ZenApp(App[str | None]):
     # --- events from the bus ----------------------------------------------------------------
 
     def _forward(self, event: Event) -> None:
-        """Bus subscriber: runs in the publisher's thread; never touches a widget."""
-        message = BusEvent(event)
-        if threading.get_ident() == self._loop_thread:
-            self.post_message(message)
-        else:
-            self._loop.call_soon_threadsafe(self.post_message, message)  # type: ignore[union-attr]
+        """Bus subscriber: runs in the publisher's thread; never touches a widget.
+        `post_message` is thread-safe: from another thread Textual queues it on the app's loop."""
+        self.post_message(BusEvent(event))
 
     def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
@@ -206,18 +202,15 @@ class ZenApp(App[str | None]):
             self.initial_snapshots[event.section_id] = event.snapshot
         dashboard = self._dashboard()
         if dashboard is not None:
-            with suppress(NoMatches):  # an event that lands while the app tears down
-                if isinstance(event, SectionUpdated):
-                    dashboard.on_section(event)
-                elif isinstance(event, ActionUpdated):
-                    dashboard.on_action(event)
-                elif isinstance(event, SectionActivity):
-                    dashboard.on_activity(event)
+            forwarded = for_dashboard(event)
+            if forwarded is not None:
+                dashboard.post_message(forwarded)
             if changed and not self._cards_pending:  # coalesce bursts: one redraw per frame
                 self._cards_pending = True
                 self.call_after_refresh(self._flush_cards)
         self._health_dirty = self._health_dirty or changed
-        top = self._screen_stack[-1] if self._screen_stack else None  # none while quitting
+        stack = self.screen_stack
+        top = stack[-1] if stack else None  # none while quitting
         if isinstance(top, HealthScreen) and changed:
             self.call_after_refresh(self._refresh_health)
 
@@ -280,7 +273,7 @@ class ZenApp(App[str | None]):
         """The key(s) bound to `binding_id` now (the keymap applied), as people type them."""
         for b in all_bindings():
             if b.id == binding_id:
-                return display_keys(self._keymap.get(binding_id, b.key))
+                return display_keys(self.keymap.get(binding_id, b.key))
         return "?"
 
     @work(group="refresh", exit_on_error=False)

@@ -15,12 +15,15 @@ from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 class ZenCommands(Provider):
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """(title, help, callback) for everything the palette offers on this screen."""
+        from zen_tui.ui.app import ZenApp  # here: the app module imports this one
+
         app = self.app
+        keymap = app.keymap if isinstance(app, ZenApp) else {}
         found: list[tuple[str, str, Callable[[], object]]] = []
         if isinstance(self.screen, DashboardScreen):
             screen = self.screen
             for b in TRIAGE_BINDINGS:
-                keys = app._keymap.get(b.id or "", b.key) if b.id else b.key
+                keys = escape(clean(keymap.get(b.id, b.key))) if b.id else b.key
                 found.append(
                     (b.description, f"key {keys} · id {b.id}", partial(screen.run_action, b.action))
                 )

@@ -1,4 +1,8 @@
-"""Typed Textual messages: how bus events and worker results reach the widgets."""
+"""Typed Textual messages: how bus events and worker results reach the widgets.
+
+Messages go up, attributes down: the app forwards the bus onto the UI loop (`BusEvent`) and
+posts what the dashboard needs as its own messages; the dashboard never gets called by name.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from textual.message import Message
 
 from zen_tui.events import Event
 from zen_tui.models import ItemDetail
+from zen_tui.sync import backend
 
 
 class BusEvent(Message):
@@ -23,3 +28,38 @@ class DetailLoaded(Message):
         super().__init__()
         self.item_id = item_id
         self.detail = detail
+
+
+class SectionUpdated(Message):
+    """The app tells the dashboard: a section has a new snapshot (the bus event inside)."""
+
+    def __init__(self, event: backend.SectionUpdated) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ActionUpdated(Message):
+    """The app tells the dashboard: an outbox action changed state (the bus event inside)."""
+
+    def __init__(self, event: backend.ActionUpdated) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SectionActivityChanged(Message):
+    """The app tells the dashboard: a section's refresh retries, waits, or stopped doing so."""
+
+    def __init__(self, event: backend.SectionActivity) -> None:
+        super().__init__()
+        self.event = event
+
+
+def for_dashboard(event: Event) -> Message | None:
+    """The dashboard's message for a bus event, if the dashboard cares about it."""
+    if isinstance(event, backend.SectionUpdated):
+        return SectionUpdated(event)
+    if isinstance(event, backend.ActionUpdated):
+        return ActionUpdated(event)
+    if isinstance(event, backend.SectionActivity):
+        return SectionActivityChanged(event)
+    return None

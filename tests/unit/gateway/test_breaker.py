@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from zen_tui.gateway import ApiError, CircuitOpen, RateLimited, Unavailable
-from zen_tui.gateway.events import BreakerChanged
+from zen_tui.gateway.events import BreakerChanged, RetryScheduled
 from zen_tui.gateway.settings import BreakerSettings
 
 from .conftest import near, settings_for
@@ -49,17 +49,38 @@ async def test_client_errors_and_rate_limits_never_open_it(router, make_gateway,
     assert gw.health().breaker == "closed"
 
 
-async def test_one_logical_call_with_retries_is_one_failure(router, make_gateway):
+async def test_the_breaker_counts_wire_attempts_and_the_tripping_one_ends_the_call(
+    router, make_gateway, recorder
+):
     route = router.get("/flaky").respond(503)
     s = replace(_settings(failure_threshold=2), retry=replace(settings_for().retry, max_attempts=3))
     gw = make_gateway(s)
-    with pytest.raises(Unavailable):
+    with pytest.raises(Unavailable):  # the server's own failure, not "breaker open"
         await gw.request("GET", "/flaky")
-    assert route.call_count == 3
-    assert gw.health().breaker == "closed"  # 3 attempts counted once
-    with pytest.raises(Unavailable):
-        await gw.request("GET", "/flaky")
+    assert route.call_count == 2  # the second failed attempt opened it: no third attempt
     assert gw.health().breaker == "open"
+    assert len(recorder.of(RetryScheduled)) == 1  # no backoff slept before a doomed retry
+
+
+@pytest.mark.parametrize("service", ["github", "jira", "slack"])
+async def test_a_dead_service_trips_the_breaker_after_fail_max_wire_attempts(
+    router, make_gateway, service
+):
+    """With the seed's settings (e.g. GitHub: 5 failures, 4 attempts a call) a dead service
+    costs `failure_threshold` requests on the wire, not failure_threshold x max_attempts."""
+    settings = settings_for(service)
+    route = router.route().respond(503)
+    gw = make_gateway(settings, service=service)
+    calls = 0
+    while gw.health().breaker == "closed":
+        calls += 1
+        with pytest.raises(Unavailable):
+            await gw.request("GET", "/down")
+        assert calls <= settings.breaker.failure_threshold
+    assert route.call_count == settings.breaker.failure_threshold
+    with pytest.raises(CircuitOpen):
+        await gw.request("GET", "/down")
+    assert route.call_count == settings.breaker.failure_threshold
 
 
 async def test_state_reads_half_open_after_timeout_without_a_call(router, make_gateway, clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+import respx
 
 from zen_tui.auth.provider import EnvCredentialProvider
 from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse
@@ -156,3 +157,44 @@ async def test_a_bad_base_url_is_a_one_line_error(make_gateway):
     with pytest.raises(ApiError, match="check the account's base_url"):
         await gw.request("GET", "/user")
     await gw.aclose()
+
+
+async def test_links_with_commas_in_the_url_and_several_rels(router, make_gateway):
+    link = (
+        '<https://api.test/x?q=a,b&page=2>; rel="next", '
+        '<https://api.test/x?page=1>; rel="first prev"'
+    )
+    router.get("/x").respond(200, json=[], headers={"Link": link})
+    response = await make_gateway().request("GET", "/x")
+    assert response.links == {
+        "next": "https://api.test/x?q=a,b&page=2",
+        "first": "https://api.test/x?page=1",
+        "prev": "https://api.test/x?page=1",
+    }
+
+
+async def test_under_a_base_path_the_cache_names_the_url_the_request_went_to(clock, bus):
+    """GitHub Enterprise: base_url https://host/api/v3; "/repos" goes to /api/v3/repos, and
+    the cached answer, its URL and expire() all agree on that address."""
+    from zen_tui.gateway import Gateway
+    from zen_tui.gateway.credentials import StaticCredentialProvider
+
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.get("https://ghe.test/api/v3/repos").respond(200, json=[1])
+        gw = Gateway(
+            account="gh",
+            service="github",
+            base_url="https://ghe.test/api/v3",
+            settings=settings_for(),
+            credentials=StaticCredentialProvider({"gh": Credential("t")}),
+            bus=bus,
+            clock=clock,
+        )
+        first = await gw.request("GET", "/repos", cache_type="listing")
+        hit = await gw.request("GET", "/repos", cache_type="listing")
+        assert (hit.cache, hit.url) == ("hit", first.url)
+        assert first.url == "https://ghe.test/api/v3/repos"
+        gw.expire("listing", "/repos")
+        await gw.request("GET", "/repos", cache_type="listing")
+        assert route.call_count == 2  # expired the very entry the reads used
+        await gw.aclose()

@@ -1,11 +1,16 @@
 from zen_tui.gateway.errors import (
     ApiError,
+    ApiGone,
     AuthExpired,
     CircuitOpen,
+    DeadlineExceeded,
+    OffOrigin,
+    PagingStopped,
     RateLimited,
+    ResponseTooLarge,
     Unavailable,
 )
-from zen_tui.models import FreshnessState, Issue
+from zen_tui.models import Cause, FreshnessState, Issue
 from zen_tui.sync import freshness
 
 ITEM = Issue(id="j:P-1", account="j", service="jira", key="P-1", title="t", url="u",
@@ -25,6 +30,42 @@ def test_reasons_are_one_line_and_specific():
                     message="bad query")  # fmt: skip
     assert freshness.reason_for(err4) == "422 bad query on GET /q"
     assert "\n" not in freshness.reason_for(ValueError("boom"))
+
+
+def test_each_failure_has_a_typed_cause_whatever_its_words():
+    """The UI acts on the cause, never on the English: a Slack revocation worded its own way
+    is still AUTH, and a message that mentions logging in is not AUTH by its words."""
+    cases = [
+        (AuthExpired(service="slack", account="s", message="Slack says token_revoked"), Cause.AUTH),
+        (CircuitOpen(service="g", account="a", message="log in again"), Cause.BREAKER),
+        (RateLimited(service="g", account="a"), Cause.RATE_LIMIT),
+        (Unavailable(service="g", account="a"), Cause.OFFLINE),
+        (Unavailable(service="g", account="a", status=503), Cause.SERVER),
+        (DeadlineExceeded(service="g", account="a", budget=3.0), Cause.DEADLINE),
+        (OffOrigin(service="g", account="a"), Cause.OFF_ORIGIN),
+        (ResponseTooLarge(service="g", account="a"), Cause.BAD_RESPONSE),
+        (PagingStopped(service="g", account="a"), Cause.PAGING),
+        (ApiGone(service="g", account="a", status=410), Cause.GONE),
+        (ApiError(service="g", account="a", status=422), Cause.REFUSED),
+        (ValueError("boom"), Cause.INTERNAL),
+        (None, None),
+    ]
+    for error, cause in cases:
+        assert freshness.cause_for(error) is cause, error
+
+
+def test_every_derived_freshness_carries_its_cause():
+    auth = AuthExpired(service="slack", account="s", message="Slack says token_revoked")
+    memory = freshness.live([ITEM], 100.0)
+    assert freshness.live([ITEM], 1.0).freshness.cause is None
+    assert freshness.cached([ITEM], 1.0, auth).freshness.cause is Cause.AUTH
+    assert freshness.local([ITEM], 1.0, auth).freshness.cause is Cause.AUTH
+    assert freshness.local([ITEM], 1.0).freshness.cause is Cause.LOCAL
+    for memo, stored in ((memory, ([], None)), (None, ([ITEM], 5.0)), (None, ([], None))):
+        assert freshness.degraded(auth, memo, stored).freshness.cause is Cause.AUTH
+    assert freshness.from_local_store([], None).freshness.cause is Cause.NOT_SYNCED
+    down = freshness.fallback("polling stopped", None, ([], None), Cause.POLLER)
+    assert down.freshness.cause is Cause.POLLER
 
 
 def test_fallback_prefers_memory_then_store_then_empty():

@@ -7,25 +7,28 @@ rows show the optimistic result at once and the outbox state from ActionUpdated 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from zen_tui.models import ActionState, Item, ItemDetail
-from zen_tui.sync.backend import ActionUpdated, SectionActivity, SectionUpdated
-from zen_tui.ui import triage
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
+from zen_tui.sync.backend import ActionUpdated, SectionUpdated
+from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
-from zen_tui.ui.widgets.pane import FilterInput, ItemPane
+from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 from zen_tui.web_links import refusal
 
@@ -68,23 +71,24 @@ def close_verb(items: list[Item]) -> str:
     return "/".join(sorted(kinds, key=("close", "reopen").index)) or "close"
 
 
-def needs_login(reason: str | None) -> bool:
-    """A freshness reason that only a new login fixes (AuthExpired and the keyring provider)."""
-    text = (reason or "").lower()
-    return "login expired" in text or ("log in" in text and "again" in text)
+def needs_login(fresh: Freshness | None) -> bool:
+    """A freshness that only a new login fixes (AuthExpired, the keyring provider)."""
+    return fresh is not None and fresh.cause is Cause.AUTH
 
 
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(TRIAGE_BINDINGS)
 
+    paused: var[bool] = var(False, init=False)  # polling paused (p)
+    pane_id: var[str] = var("prs", init=False)  # the active pane: PANES
+    preview_shown: var[bool] = var(False, init=False)  # narrow: enter shows the preview
+
     def __init__(self) -> None:
         super().__init__(id="dashboard")
-        self.paused = False
         self._open_items: set[str] = set()  # items with an action not yet done/failed
         # item -> when its action landed: a snapshot fetched before then cannot show it yet,
         # so the optimistic look stays until one fetched after (the freshness invariant)
         self._landed: dict[str, float] = {}
-        self._pane_id = "prs"
         self._last_message = ""
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
@@ -111,6 +115,7 @@ class DashboardScreen(Screen[None]):
         for sid, snap in self.zen.initial_snapshots.items():
             self.apply_snapshot(sid, snap)
         self.refresh_cards()
+        self.watch_pane_id(self.pane_id)
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
@@ -125,18 +130,27 @@ class DashboardScreen(Screen[None]):
 
     @property
     def pane(self) -> ItemPane:
-        return self.query_one(f"#pane-{self._pane_id}", ItemPane)
+        return self.query_one(f"#pane-{self.pane_id}", ItemPane)
+
+    def watch_pane_id(self, pane_id: str) -> None:
+        for pane in self.panes():
+            pane.set_class(pane.pane == pane_id, "-focused")  # narrow: makes its list visible
+
+    def watch_preview_shown(self, shown: bool) -> None:
+        self.set_class(shown, "-show-preview")
+
+    def watch_paused(self, paused: bool) -> None:
+        self.zen.backend.set_paused(paused)
+        self.refresh_status()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         for pane in self.panes():
             if event.widget in pane.walk_children() or event.widget is pane:
-                self._pane_id = pane.pane
-                for other in self.panes():
-                    other.set_class(other is pane, "-focused")
+                self.pane_id = pane.pane
                 section = pane.section
                 self.zen.backend.set_focus(section.id if section else None)
                 self.refresh_status()
-                self._load_detail(pane.list.cursor_item)
+                self._load_detail(pane.cursor_item)
 
     # --- state from events ------------------------------------------------------------------
 
@@ -149,23 +163,31 @@ class DashboardScreen(Screen[None]):
         for pane in self.panes():
             if any(s.id == section_id for s in pane.sections):
                 pane.update_snapshot(section_id, snapshot)
-                pane.list.clear_overrides(keep=self._open_items | older)
+                pane.clear_overrides(keep=self._open_items | older)
         self.refresh_status()
 
-    def on_section(self, event: SectionUpdated) -> None:
-        self.apply_snapshot(event.section_id, event.snapshot)
-        self._offer_login(event)
+    def on_section_updated(self, message: messages.SectionUpdated) -> None:
+        event = message.event
+        with suppress(NoMatches):  # one that lands while the app tears down
+            self.apply_snapshot(event.section_id, event.snapshot)
+            self._offer_login(event)
 
-    def on_activity(self, event: SectionActivity) -> None:
-        for pane in self.panes():
-            if any(s.id == event.section_id for s in pane.sections):
-                pane.set_activity(event.section_id, event.activity)
-        self.refresh_status()
+    def on_section_activity_changed(self, message: messages.SectionActivityChanged) -> None:
+        event = message.event
+        with suppress(NoMatches):
+            for pane in self.panes():
+                if any(s.id == event.section_id for s in pane.sections):
+                    pane.set_activity(event.section_id, event.activity)
+            self.refresh_status()
 
-    def on_action(self, event: ActionUpdated) -> None:
+    def on_action_updated(self, message: messages.ActionUpdated) -> None:
+        with suppress(NoMatches):
+            self._apply_action(message.event)
+
+    def _apply_action(self, event: ActionUpdated) -> None:
         row = RowState(event.state, event.kind, event.reason)
         for pane in self.panes():
-            pane.list.set_row_state(event.item_id, row)
+            pane.set_row_state(event.item_id, row)
         if event.state in _OPEN:
             self._open_items.add(event.item_id)
             return
@@ -174,7 +196,7 @@ class DashboardScreen(Screen[None]):
             self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
             for pane in self.panes():
-                pane.list.set_override(event.item_id, None)  # roll the optimistic look back
+                pane.set_override(event.item_id, None)  # roll the optimistic look back
             key = event.item_id.split(":", 1)[-1]
             self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
         elif event.progress is None or event.progress[0] == event.progress[1]:
@@ -194,13 +216,13 @@ class DashboardScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         parts = [self.pane.status_text()]
-        selected = len(self.pane.list.selected)
+        selected = self.pane.selected_count
         if selected:
             parts.append(f"{selected} selected")
         if self.paused:
             parts.append("polling paused (p)")
         fresh = self.pane.freshness
-        if fresh is not None and needs_login(fresh.reason):
+        if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
         if self._last_message:
             parts.append(self._last_message)
@@ -216,7 +238,7 @@ class DashboardScreen(Screen[None]):
 
     @on(ItemList.Highlighted)
     def _highlighted(self, event: ItemList.Highlighted) -> None:
-        if event.item_list is self.pane.list:
+        if self.pane.shows(event.item_list):
             self._load_detail(event.item)
 
     def _load_detail(self, item: Item | None) -> None:
@@ -235,18 +257,18 @@ class DashboardScreen(Screen[None]):
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         preview = self.query_one(Preview)
-        item = self.pane.list.cursor_item
+        item = self.pane.cursor_item
         if item is not None and item.id == message.item_id:
             preview.show(item, message.detail)
 
     def action_preview(self) -> None:
-        self.toggle_class("-show-preview")
-        self._load_detail(self.pane.list.cursor_item)
+        self.preview_shown = not self.preview_shown
+        self._load_detail(self.pane.cursor_item)
 
     # --- simple actions ---------------------------------------------------------------------
 
     def action_open(self) -> None:
-        item = self.pane.list.cursor_item
+        item = self.pane.cursor_item
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
@@ -261,20 +283,16 @@ class DashboardScreen(Screen[None]):
             self._say(f"no browser on this console; open {item.url}", notify=False)
 
     def action_select(self) -> None:
-        self.pane.list.toggle_selected()
-        self.pane.list.action_cursor(1)
+        self.pane.select_and_next()
         self.refresh_status()
 
     def action_clear(self) -> None:
-        self.pane.list.clear_selection()
+        self.pane.clear_selection()
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
-        index = (PANES.index(self._pane_id) + delta) % len(PANES)
-        pane = self.query_one(f"#pane-{PANES[index]}", ItemPane)
-        for other in self.panes():
-            other.set_class(other is pane, "-focused")  # narrow: makes its list visible
-        self.call_after_refresh(pane.list.focus)
+        self.pane_id = PANES[(PANES.index(self.pane_id) + delta) % len(PANES)]
+        self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
         section = self.pane.switch_section(delta)
@@ -282,26 +300,7 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_filter(self) -> None:
-        box = self.pane.filter_input
-        box.add_class("-shown")
-        box.focus()
-
-    @on(Input.Changed)
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if isinstance(event.input, FilterInput):
-            pane = self._pane_of(event.input)
-            pane.list.set_filter(event.value)
-            pane.refresh_title()
-
-    @on(Input.Submitted)
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if isinstance(event.input, FilterInput):
-            pane = self._pane_of(event.input)
-            event.input.set_class(bool(event.value), "-shown")
-            pane.list.focus()
-
-    def _pane_of(self, widget: Any) -> ItemPane:
-        return next(p for p in self.panes() if widget in p.walk_children())
+        self.pane.open_filter()
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
@@ -319,7 +318,7 @@ class DashboardScreen(Screen[None]):
     def _offer_login(self, event: SectionUpdated) -> None:
         """Say once per account that its login expired, with the key; never a modal."""
         section = next((s for s in self.zen.backend.sections if s.id == event.section_id), None)
-        if section is None or not needs_login(event.snapshot.freshness.reason):
+        if section is None or not needs_login(event.snapshot.freshness):
             if section is not None:
                 self._login_asked.discard(section.account)
             return
@@ -337,15 +336,14 @@ class DashboardScreen(Screen[None]):
         self.zen.action_login(section.account if section else None)
 
     def action_pause(self) -> None:
-        self.paused = not self.paused
-        self.zen.backend.set_paused(self.paused)
+        self.paused = not self.paused  # watch_paused tells the backend
         # while paused the status line carries "polling paused (p)" already; say it once
         self._say("" if self.paused else "polling resumed", notify=False)
 
     # --- triage -----------------------------------------------------------------------------
 
     def action_triage(self, command: str) -> None:
-        items = self.pane.list.selected_items()
+        items = self.pane.selected_items()
         try:
             triage.check(command, items)
         except triage.NotApplicable as exc:
@@ -399,10 +397,10 @@ class DashboardScreen(Screen[None]):
         actions = triage.build(command, items, value)
         for item, action in zip(items, actions, strict=True):
             for pane in self.panes():
-                pane.list.set_override(item.id, triage.optimistic(item, action))
-                pane.list.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
+                pane.set_override(item.id, triage.optimistic(item, action))
+                pane.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
             self._open_items.add(item.id)
-        self.pane.list.clear_selection()
+        self.pane.clear_selection()
         self._submit(actions)
 
     @work(group="submit", exit_on_error=False)
@@ -413,8 +411,8 @@ class DashboardScreen(Screen[None]):
             for action in actions:
                 self._open_items.discard(action.item_id)
                 for pane in self.panes():
-                    pane.list.set_override(action.item_id, None)
-                    pane.list.set_row_state(
+                    pane.set_override(action.item_id, None)
+                    pane.set_row_state(
                         action.item_id, RowState(ActionState.FAILED, action.kind, str(exc))
                     )
             self._say(f"could not queue {actions[0].kind}: {exc}", "error")

@@ -14,6 +14,15 @@ from zen_tui.text_safety import clean
 from zen_tui.timefmt import local_time
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.safe import plain
+from zen_tui.ui.signals import (
+    BAD,
+    OK,
+    SIGNAL_CLASSES,
+    WARN,
+    on_theme_change,
+    signal_css,
+    signal_styles,
+)
 
 
 def _ms(value: float | None) -> str:
@@ -22,7 +31,10 @@ def _ms(value: float | None) -> str:
 
 class HealthScreen(Screen[None]):
     BINDINGS = [Binding("escape,h,H", "app.pop_screen", "Back", id="health-close")]
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES = set(SIGNAL_CLASSES)
+    DEFAULT_CSS = (
+        signal_css("HealthScreen")
+        + """
     HealthScreen #endpoints { height: auto; max-height: 14; border: round $foreground 30%; }
     HealthScreen #sparks { height: auto; }
     HealthScreen .spark-box { width: 1fr; height: 6; border: round $foreground 30%; }
@@ -32,6 +44,7 @@ class HealthScreen(Screen[None]):
         border: round $foreground 30%; height: 100%; overflow-y: auto;
     }
     """
+    )
 
     def __init__(self, model: HealthModel, clock: object) -> None:
         super().__init__()
@@ -70,6 +83,7 @@ class HealthScreen(Screen[None]):
         ):  # fmt: skip
             table.add_column(label, key=key)
         self.update_view()
+        on_theme_change(self, self.update_view)
 
     def update_view(self) -> None:
         """Redraw from the model (the app calls it, throttled, when events arrive)."""
@@ -83,17 +97,19 @@ class HealthScreen(Screen[None]):
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
+        bad = signal_styles(self)[BAD]
         for ep in sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint)):
             table.add_row(  # Text cells: a str cell would be parsed as markup
                 Text(clean(ep.service)), Text(clean(ep.method)), Text(clean(ep.endpoint)),
-                str(ep.count), Text(str(ep.errors), style="red" if ep.errors else ""),
+                str(ep.count), Text(str(ep.errors), style=bad if ep.errors else ""),
                 str(ep.last_status or "-"), _ms(ep.percentile(0.5)), _ms(ep.percentile(0.95)),
             )  # fmt: skip
 
     def _fill_logs(self, now: float) -> None:
+        signals = signal_styles(self)
         breakers = Text()
         for t in reversed(self.model.breaker_log):
-            colour = {"open": "red", "half-open": "yellow"}.get(t.new, "green")
+            colour = signals[{"open": BAD, "half-open": WARN}.get(t.new, OK)]
             breakers.append(f"{local_time(t.at, now=now)} {clean(t.name)}: {t.old} → ", style="dim")
             breakers.append(t.new, style=colour)
             if t.half_open_at is not None:
@@ -106,7 +122,7 @@ class HealthScreen(Screen[None]):
             errors.append(f"{local_time(e.at, now=now)} {where} ", style="dim")
             errors.append(clean(f"{e.method} {e.endpoint} "))
             errors.append(
-                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}\n", style="red"
+                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}\n", style=signals[BAD]
             )
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
 

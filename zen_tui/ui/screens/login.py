@@ -71,6 +71,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
     LoginScreen #login-methods, LoginScreen #login-token { display: none; }
     LoginScreen #login-methods.-shown, LoginScreen #login-token.-shown { display: block; }
     LoginScreen #login-state { height: auto; margin-bottom: 1; }
+    LoginScreen #login-state.-error { color: $error; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="login-cancel")]
 
@@ -196,13 +197,11 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
                 (clean(state.user_code), "bold reverse"),
                 f"\n\nwaiting for your approval (expires in {state.expires_in / 60:.0f} min)",
             )
-            self.query_one("#login-state", Static).update(text)
+            self._state(text)
         elif isinstance(state, WaitingForBrowser):
             opened = self._open(state.url)
             lead = "waiting for the browser" if opened else "open this URL on this machine"
-            self.query_one("#login-state", Static).update(
-                Text.assemble(f"{lead}:\n", (clean(state.url), "underline"))
-            )
+            self._state(Text.assemble(f"{lead}:\n", (clean(state.url), "underline")))
         elif isinstance(state, SlowedDown):
             self.notify(f"the server asked to poll every {state.interval:.0f}s")
         elif isinstance(state, LoginFailed):
@@ -223,8 +222,13 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         return open_in_browser(self.app, url)
 
     def _say(self, text: str, error: bool = False) -> None:
-        shown = Text(clean(text, multiline=True), style="red" if error else "")  # server reasons
-        self.query_one("#login-state", Static).update(shown)
+        self._state(Text(clean(text, multiline=True)), error)  # server reasons: plain Text
+
+    def _state(self, text: Text, error: bool = False) -> None:
+        """Show the flow's state; an error in the theme's $error colour (TCSS, not a name)."""
+        box = self.query_one("#login-state", Static)
+        box.set_class(error, "-error")
+        box.update(text)
 
     def action_cancel(self) -> None:
         if self.flow is not None:

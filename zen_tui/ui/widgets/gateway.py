@@ -1,17 +1,30 @@
 """Per-service gateway cards: breaker lamp, token gauge, retries, cache hits, outbox.
 
 Each card renders a `ServiceStatus` from the event-fed HealthModel; it never asks anyone.
+Its colours are the theme's signals (zen_tui.ui.signals).
 """
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
 from zen_tui.models import format_age
 from zen_tui.ui.health_model import ServiceStatus
+from zen_tui.ui.signals import (
+    BAD,
+    NO_SIGNALS,
+    OK,
+    SIGNAL_CLASSES,
+    WARN,
+    Signals,
+    on_theme_change,
+    signal_css,
+    signal_styles,
+)
 
-_LAMP = {"closed": ("●", "green"), "open": ("●", "red"), "half-open": ("◐", "yellow")}
+_LAMP = {"closed": ("●", OK), "open": ("●", BAD), "half-open": ("◐", WARN)}
 
 
 def gauge(value: float, capacity: float, width: int = 8) -> str:
@@ -19,11 +32,12 @@ def gauge(value: float, capacity: float, width: int = 8) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
-def render_status(s: ServiceStatus, now: float) -> Text:
+def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -> Text:
     """Five short lines (≤ 24 cells) so three cards fit side by side in 80 columns."""
-    glyph, colour = _LAMP.get(s.breaker, ("?", "magenta"))
+    glyph, signal = _LAMP.get(s.breaker, ("?", WARN))
+    colour = signals[signal]
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f"{glyph} ", style=f"bold {colour}")
+    text.append(f"{glyph} ", style=colour + Style(bold=True))
     text.append(f"{s.service} ", style="bold")
     state = s.breaker
     if s.breaker == "open" and s.half_open_at is not None:
@@ -41,31 +55,41 @@ def render_status(s: ServiceStatus, now: float) -> Text:
     wait = f" last {s.last_wait:.1f}s" if s.last_wait is not None else ""
     text.append(
         f"retry {s.retries_in_flight}/{s.retries_total}{wait}\n",
-        style="yellow" if s.retries_in_flight else "",
+        style=signals[WARN] if s.retries_in_flight else "",
     )
     ratio = s.hit_ratio
     hits = "-" if ratio is None else f"{ratio:.0%}"
     text.append(f"cache {hits} 304x{s.revalidations} ")
-    out_style = "red" if s.outbox_failed else ("yellow" if s.outbox_pending else "")
+    out_style = signals[BAD] if s.outbox_failed else (signals[WARN] if s.outbox_pending else "")
     failed = f" ✗{s.outbox_failed}" if s.outbox_failed else ""
     text.append(f"out {s.outbox_pending}{failed}", style=out_style)
     return text
 
 
 class ServiceCard(Static):
+    COMPONENT_CLASSES = set(SIGNAL_CLASSES)
     DEFAULT_CSS = """
     ServiceCard { width: 1fr; height: 5; padding: 0 1; background: $panel; margin-right: 1; }
     ServiceCard.-open { background: $error 25%; }
     ServiceCard.-half-open { background: $warning 25%; }
-    """
+    """ + signal_css("ServiceCard")
 
     def __init__(self, service: str) -> None:
         super().__init__(id=f"card-{service}")
         self.service = service
         self.breaker = "closed"
+        self._shown: tuple[ServiceStatus, float] | None = None
+
+    def on_mount(self) -> None:
+        on_theme_change(self, self._repaint)
+
+    def _repaint(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def show(self, status: ServiceStatus, now: float) -> None:
-        self.update(render_status(status, now))
+        self._shown = (status, now)
+        self.update(render_status(status, now, signal_styles(self)))
         self.breaker = status.breaker
         self.set_class(status.breaker == "open", "-open")
         self.set_class(status.breaker == "half-open", "-half-open")

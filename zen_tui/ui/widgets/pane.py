@@ -9,20 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import Input, Static
 
-from zen_tui.models import Freshness, FreshnessState, Pane, SectionInfo, Snapshot, format_age
+from zen_tui.models import (
+    Freshness,
+    FreshnessState,
+    Item,
+    Pane,
+    SectionInfo,
+    Snapshot,
+    format_age,
+)
 from zen_tui.sync.backend import Activity
 from zen_tui.text_safety import clean
 from zen_tui.ui.safe import plain
-from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.item_list import ItemList, RowState
 
 PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
 NO_SECTIONS = "no sections configured"
+
+
+class FilterClosed(Message):
+    """The filter was cleared with escape: its pane takes the focus back to the list."""
 
 
 class FilterInput(Input):
@@ -33,9 +47,7 @@ class FilterInput(Input):
     def action_clear_filter(self) -> None:
         self.value = ""  # Input.Changed resets the list
         self.remove_class("-shown")
-        pane = self.parent
-        if isinstance(pane, ItemPane):
-            pane.list.focus()
+        self.post_message(FilterClosed())  # up to the pane; the input knows no parent
 
 
 class ItemPane(Vertical):
@@ -65,12 +77,74 @@ class ItemPane(Vertical):
         yield ItemList(id=f"list-{self.pane}")
 
     @property
-    def list(self) -> ItemList:
+    def _list(self) -> ItemList:
         return self.query_one(ItemList)
+
+    # --- the pane's API: the screen asks the pane, never its list ---------------------------
+
+    @property
+    def cursor_item(self) -> Item | None:
+        return self._list.cursor_item
+
+    @property
+    def selected_count(self) -> int:
+        return len(self._list.selected)
+
+    def selected_items(self) -> list[Item]:
+        """The selection, or the item under the cursor when nothing is selected."""
+        return self._list.selected_items()
+
+    def select_and_next(self) -> None:
+        self._list.toggle_selected()
+        self._list.action_cursor(1)
+
+    def clear_selection(self) -> None:
+        self._list.clear_selection()
+
+    def focus_list(self) -> None:
+        self._list.focus()
+
+    def shows(self, item_list: ItemList) -> bool:
+        return item_list is self._list
+
+    def set_override(self, item_id: str, item: Item | None) -> None:
+        """Show `item` (an optimistic version) for `item_id`; None rolls it back."""
+        self._list.set_override(item_id, item)
+
+    def clear_overrides(self, keep: set[str]) -> None:
+        self._list.clear_overrides(keep=keep)
+
+    def set_row_state(self, item_id: str, row: RowState | None) -> None:
+        self._list.set_row_state(item_id, row)
 
     @property
     def filter_input(self) -> FilterInput:
         return self.query_one(FilterInput)
+
+    def open_filter(self) -> None:
+        box = self.filter_input
+        box.add_class("-shown")
+        box.focus()
+
+    # --- the filter -------------------------------------------------------------------------
+
+    @on(Input.Changed, "FilterInput")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._list.set_filter(event.value)
+        self.refresh_title()
+
+    @on(Input.Submitted, "FilterInput")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.set_class(bool(event.value), "-shown")
+        self.focus_list()
+
+    def on_filter_closed(self, event: FilterClosed) -> None:
+        event.stop()
+        self.focus_list()
+
+    # --- snapshots --------------------------------------------------------------------------
 
     @property
     def section(self) -> SectionInfo | None:
@@ -84,7 +158,7 @@ class ItemPane(Vertical):
 
     def on_mount(self) -> None:
         if not self.sections:
-            self.list.empty_text = NO_SECTIONS
+            self._list.empty_text = NO_SECTIONS
         self.render_tabs()
         self.refresh_title()
 
@@ -96,9 +170,9 @@ class ItemPane(Vertical):
         section = self.section
         if section is None or section.id != section_id:
             return False
-        self.list.set_items(snapshot.items)
+        self._list.set_items(snapshot.items)
         empty = snapshot.freshness.state == FreshnessState.EMPTY
-        self.list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
+        self._list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
         self.refresh_title()
         return True
 
@@ -131,7 +205,7 @@ class ItemPane(Vertical):
         self.active = (self.active + delta) % len(self.sections)
         section = self.sections[self.active]
         snap = self.snapshots.get(section.id)
-        self.list.set_items(snap.items if snap else ())
+        self._list.set_items(snap.items if snap else ())
         self.render_tabs()
         self.refresh_title()
         return section
@@ -150,7 +224,7 @@ class ItemPane(Vertical):
 
     def refresh_title(self) -> None:
         """Title `Pull requests 12 · live`; border colour and tooltip follow the freshness."""
-        items = self.list
+        items = self._list
         count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
         fresh = self.freshness
         badge = self.badge()

@@ -14,12 +14,25 @@ from textual.widgets import Static
 
 from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, format_age
 from zen_tui.text_safety import clean
+from zen_tui.ui.signals import (
+    BAD,
+    NO_SIGNALS,
+    OK,
+    SIGNAL_CLASSES,
+    WARN,
+    Signals,
+    on_theme_change,
+    signal_css,
+    signal_styles,
+)
 
-_STATUS_STYLE = {"success": "green", "failure": "red", "pending": "yellow"}
+_STATUS_SIGNAL = {"success": OK, "failure": BAD, "pending": WARN}
 GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
 
 
-def render_detail(item: Item, detail: ItemDetail | None, note: str = "") -> Text:
+def render_detail(
+    item: Item, detail: ItemDetail | None, note: str = "", signals: Signals = NO_SIGNALS
+) -> Text:
     """Every string here is server data: appended as plain Text (never markup), cleaned of
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
     this is not a fresh copy: `cached 2m (github: offline)`."""
@@ -28,31 +41,31 @@ def render_detail(item: Item, detail: ItemDetail | None, note: str = "") -> Text
     text.append(f"{clean(item.title)}\n", style="bold underline")
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
-        text.append(f"{clean(note)}\n\n", style="yellow")
+        text.append(f"{clean(note)}\n\n", style=signals[WARN])
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
         text.append(clean(_own_text(item) or "(no description)", multiline=True) + "\n")
         return text
     if detail.error:
-        text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style="yellow")
+        text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style=signals[WARN])
     text.append(clean(detail.body or "(no description)", multiline=True) + "\n")
     if detail.extra.get("mergeable"):
         text.append(f"\nmergeable: {clean(str(detail.extra['mergeable']))}\n")
-    _section(text, "Checks", [f"{n}: {s}" for n, s in detail.checks])
-    _section(text, "Reviews", [f"{a}: {s}" for a, s in detail.reviews])
+    _section(text, "Checks", [f"{n}: {s}" for n, s in detail.checks], signals)
+    _section(text, "Reviews", [f"{a}: {s}" for a, s in detail.reviews], signals)
     title = "Thread" if isinstance(item, Message) else "Comments"
-    _section(text, title, [f"{a}: {t}" for a, t in detail.comments])
-    _section(text, "Transitions (t)", list(detail.transitions))
+    _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
+    _section(text, "Transitions (t)", list(detail.transitions), signals)
     return text
 
 
-def _section(text: Text, title: str, lines: list[str]) -> None:
+def _section(text: Text, title: str, lines: list[str], signals: Signals) -> None:
     if not lines:
         return
     text.append(f"\n{title}\n", style="bold")
     for line in lines:
-        status = line.rsplit(": ", 1)[-1].lower()
-        text.append(f"  {clean(line, multiline=True)}\n", style=_STATUS_STYLE.get(status, ""))
+        signal = _STATUS_SIGNAL.get(line.rsplit(": ", 1)[-1].lower())
+        text.append(f"  {clean(line, multiline=True)}\n", style=signals[signal] if signal else "")
 
 
 def _own_text(item: Item) -> str:
@@ -70,10 +83,11 @@ def _summary(item: Item) -> str:
 
 
 class Preview(VerticalScroll):
+    COMPONENT_CLASSES = set(SIGNAL_CLASSES)
     DEFAULT_CSS = """
     Preview { border: round $foreground 30%; padding: 0 1; background: $surface; }
     Preview:focus-within { border: round $primary; }
-    """
+    """ + signal_css("Preview")
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id="preview")
@@ -81,32 +95,47 @@ class Preview(VerticalScroll):
         self.item_id: str | None = None
         self.clock = clock
         self._good: OrderedDict[str, tuple[ItemDetail, float]] = OrderedDict()
+        self._shown: tuple[Item, ItemDetail | None, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("select an item", id="preview-body")
+
+    def on_mount(self) -> None:
+        on_theme_change(self, self._repaint)
 
     def show(self, item: Item | None, detail: ItemDetail | None) -> None:
         """`detail` None = still loading. A complete detail is remembered; while loading, or
         when the fetch failed, the last complete copy is shown with its age and the reason,
         like a pane's badge."""
         self.item_id = item.id if item else None
-        body = self.query_one("#preview-body", Static)
-        body.update(self._content(item, detail) if item else "select an item")
+        self._shown = self._content(item, detail) if item else None
+        self._repaint()
 
-    def _content(self, item: Item, detail: ItemDetail | None) -> Text:
+    def _repaint(self) -> None:
+        """Draw what `show` chose, in the current theme's colours."""
+        body = self.query_one("#preview-body", Static)
+        if self._shown is None:
+            body.update("select an item")
+        else:
+            body.update(render_detail(*self._shown, signals=signal_styles(self)))
+
+    def _content(
+        self, item: Item, detail: ItemDetail | None
+    ) -> tuple[Item, ItemDetail | None, str]:
+        """What to draw: (item, the detail to show, the note saying why it is not fresh)."""
         if detail is not None and not detail.error:
             self._good[item.id] = (detail, self.clock())
             self._good.move_to_end(item.id)
             while len(self._good) > GOOD_COPIES:
                 self._good.popitem(last=False)
-            return render_detail(item, detail)
+            return item, detail, ""
         good = self._good.get(item.id)
         if good is None:
-            return render_detail(item, detail)
+            return item, detail, ""
         copy, at = good
         age = format_age(max(0.0, self.clock() - at))
         why = "loading…" if detail is None else f"({dedupe_errors(detail.error or '')})"
-        return render_detail(item, copy, note=f"cached {age} {why}")
+        return item, copy, f"cached {age} {why}"
 
 
 def dedupe_errors(error: str) -> str:
