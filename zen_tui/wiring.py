@@ -123,10 +123,30 @@ def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:
     others = [a for a in accounts if not a.token]
     if not others:
         return StaticCredentialProvider(static)
-    from zen_tui.auth.provider import KeyringCredentialProvider
-
-    keyring = LoginRequired(others, KeyringCredentialProvider(others))
+    keyring = LoginRequired(others, DeferredKeyring(others))
     return ChainedCredentials(StaticCredentialProvider(static), keyring)
+
+
+class DeferredKeyring:
+    """The keyring provider, imported and built at the first token lookup: the keyring
+    package and the login stack then load after the dashboard's first paint, not before."""
+
+    def __init__(self, accounts: list[AccountConfig]) -> None:
+        self.accounts = accounts
+        self._inner: CredentialProvider | None = None
+
+    def _provider(self) -> CredentialProvider:
+        if self._inner is None:
+            from zen_tui.auth.provider import KeyringCredentialProvider
+
+            self._inner = KeyringCredentialProvider(self.accounts)
+        return self._inner
+
+    async def get(self, account: str) -> Credential | None:
+        return await self._provider().get(account)
+
+    async def refresh(self, account: str) -> Credential | None:
+        return await self._provider().refresh(account)
 
 
 def open_store(settings: Settings) -> Store:
@@ -146,7 +166,6 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account. The
     gateway calls the REST base a stored login names; the client keeps the configured
     base_url, which its browse links are built from."""
-    from zen_tui.auth.provider import effective_base_url
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
@@ -161,7 +180,7 @@ def build(
         gateway = Gateway(
             account=account.name,
             service=account.service,
-            base_url=effective_base_url(account),  # Jira 3LO: api.atlassian.com/ex/jira/{id}
+            base_url=_rest_base(account),  # Jira 3LO: api.atlassian.com/ex/jira/{id}
             settings=settings.gateway_for(account.service),
             credentials=credentials,
             bus=bus,
@@ -173,6 +192,16 @@ def build(
         clients[account.name] = make_client(account, gateway, clock=clock)
     infos = section_infos(settings)
     return Wired(settings, store, bus, clock, gateways, clients, infos, _limits(infos, settings))
+
+
+def _rest_base(account: AccountConfig) -> str:
+    """Only a Jira account without a configured token can have a stored 3LO base URL; the
+    others skip the keyring (and its import) entirely."""
+    if account.service != "jira" or account.token:
+        return account.base_url
+    from zen_tui.auth.provider import effective_base_url
+
+    return effective_base_url(account)
 
 
 def _limits(infos: list[SectionInfo], settings: Settings) -> dict[str, int]:

@@ -38,6 +38,8 @@ def build_client(
     profile: ServiceProfile,
     transport: httpx.AsyncBaseTransport | None,
 ) -> httpx.AsyncClient:
+    from .tls import shared_ssl_context  # one CA bundle load per process, not per account
+
     t = settings.timeouts
     headers = {"User-Agent": settings.user_agent, **profile.default_headers}
     return httpx.AsyncClient(
@@ -45,6 +47,7 @@ def build_client(
         headers=headers,
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
         transport=transport,
+        verify=shared_ssl_context() if transport is None else True,
         follow_redirects=True,
     )
 

@@ -102,11 +102,14 @@ class ItemsMixin(StoreBase):
             row = db.execute(
                 "SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,)
             ).fetchone()
-            data = db.execute(
+            rows = db.execute(
                 "SELECT data FROM items WHERE section_id = ? ORDER BY sort_key DESC, rowid",
                 (section_id,),
-            ).fetchall()
-        return _decode_all(r[0] for r in data), (row[0] if row else None)
+            )
+            # Decoded as the cursor streams: the encoded texts are never all held at once
+            # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
+            items = _decode_all(r[0] for r in rows)
+        return items, (row[0] if row else None)
 
     def section_fetched_at(self, section_id: str) -> float | None:
         with self._read() as db:

@@ -62,3 +62,66 @@ def test_gateway_package_names_resolve_lazily() -> None:
         assert getattr(gateway, name).__name__ == name
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = gateway.Nope
+
+
+def test_the_dashboard_app_loads_without_the_login_stack() -> None:
+    """Importing the app (what the first paint needs) leaves the login flows, the keyring and
+    httpx unloaded: they load when the login screen opens."""
+    probe = (
+        "import json, sys\n"
+        "import zen_tui.ui.app\n"
+        "late = ('zen_tui.auth.login', 'keyring', 'httpx')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_path: Path) -> None:
+    """GitHub and Slack accounts with no token (keyring logins): building the engine, what
+    runs before the first paint, loads neither the keyring nor the login stack."""
+    probe = (
+        "import dataclasses, json, sys\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as Sim\n"
+        "from zen_tui.demo import demo_settings\n"
+        "from zen_tui.sync.engine import SyncEngine\n"
+        "from zen_tui.wiring import build\n"
+        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
+        "        for s in ('github', 'slack')]\n"
+        f"settings = demo_settings(sims, Path({str(tmp_path)!r}))\n"
+        "keyring_only = [dataclasses.replace(a, token=None) for a in settings.accounts]\n"
+        "settings = dataclasses.replace(settings, accounts=keyring_only)\n"
+        "engine = SyncEngine(build(settings))\n"
+        "assert engine.wired.gateways and all(not a.token for a in settings.accounts)\n"
+        "late = ('keyring', 'zen_tui.auth.provider', 'zen_tui.auth.keyring_store')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_httpx_loads_without_its_command_line_client_which_still_works() -> None:
+    probe = (
+        "import json, sys\n"
+        "import zen_tui, httpx\n"
+        "cli = ('click', 'pygments', 'rich.progress', 'rich.syntax')\n"
+        "before = sorted(n for n in cli if n in sys.modules)\n"
+        "try:\n"
+        "    httpx.main(['--help'])\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "loaded = 'click' in sys.modules\n"
+        "print('\\n' + json.dumps({'before': before, 'code': code, 'click': loaded}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"before": [], "code": 0, "click": True}, done.stderr
+    assert "Usage: httpx" in done.stdout  # the real client answered

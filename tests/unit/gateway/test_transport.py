@@ -198,3 +198,22 @@ async def test_under_a_base_path_the_cache_names_the_url_the_request_went_to(clo
         await gw.request("GET", "/repos", cache_type="listing")
         assert route.call_count == 2  # expired the very entry the reads used
         await gw.aclose()
+
+
+async def test_every_gateway_client_shares_one_verifying_ssl_context() -> None:
+    """The CA bundle is loaded once per process, not once per account (start-up cost)."""
+    import ssl
+
+    from zen_tui.gateway.profiles import profile_for
+    from zen_tui.gateway.transport import build_client
+
+    clients = [
+        build_client(url, settings_for(service), profile_for(service), None)
+        for url, service in (("https://a.example", "github"), ("https://b.example", "jira"))
+    ]
+    contexts = {id(c._transport._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
+    context = clients[0]._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert len(contexts) == 1
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    for client in clients:
+        await client.aclose()

@@ -28,3 +28,23 @@ def test_ten_thousand_items_save_and_load_quickly(store: Store) -> None:
     assert sorted(loaded, key=lambda i: i.id) == sorted(items, key=lambda i: i.id)
     assert saved - started < 5.0
     assert done - saved < 5.0
+
+
+def test_loading_a_big_section_never_holds_all_encoded_rows(store: Store) -> None:
+    """load_section decodes as the cursor streams: its peak memory is the items it returns
+    plus about one row, not the items plus every row's encoded text (the start-up peak)."""
+    import gc
+    import tracemalloc
+
+    store.save_section("big", [make_pr(n) for n in range(N)], 1.0)
+    encoded = sum(len(r[0]) for r in store._connection().execute("SELECT data FROM items"))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        loaded, _ = store.load_section("big")
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(loaded) == N
+    transient = peak - kept
+    assert transient < encoded / 4, f"held {transient} bytes beyond the items ({encoded} encoded)"

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
@@ -28,6 +28,7 @@ from zen_tui.ui.safe import plain
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.ui.widgets.key_footer import KeyFooter
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 from zen_tui.web_links import refusal
@@ -99,17 +100,26 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         backend = self.zen.backend
+        # the layout class from the start: set on resize only, it restyled the whole screen
+        self.set_class(self.app.size.width >= WIDE, "-wide")
         with Horizontal(id="cards"):
             for service in self.zen.health_model.services:
                 yield ServiceCard(service)
         with Horizontal(id="main"):
             with Vertical(id="panes"):
+                initial = self.zen.initial_snapshots
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
-                    yield ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    # Known before mounting, so the pane's border takes its freshness colour
+                    # in the first styling pass instead of a restyle right after it.
+                    item_pane.snapshots.update(
+                        (s.id, initial[s.id]) for s in sections if s.id in initial
+                    )
+                    yield item_pane
             yield Preview(self.zen.clock)
         yield Static(id="status")
-        yield Footer()
+        yield KeyFooter(self.footer_shows)
 
     def on_mount(self) -> None:
         for sid, snap in self.zen.initial_snapshots.items():
@@ -227,6 +237,21 @@ class DashboardScreen(Screen[None]):
         if self._last_message:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
+        self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
+
+    def footer_shows(self, binding: Binding) -> bool:
+        """The footer lists a triage key only when it applies to the focused pane's item (or
+        selection): no Transition on a pull request, no Merge on a Slack message."""
+        action = binding.action
+        if not action.startswith("triage("):
+            return True
+        try:
+            triage.check(
+                action.removeprefix("triage('").removesuffix("')"), self.pane.selected_items()
+            )
+        except triage.NotApplicable:
+            return False
+        return True
 
     def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
         self._last_message = text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +21,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from zen_tui.auth.login import METHODS, LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
     LoggedIn,
@@ -35,7 +35,12 @@ from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.safe import plain
 from zen_tui.web_links import refusal
 
-FlowFactory = Callable[[AccountConfig, str, str | None], LoginFlow]
+if TYPE_CHECKING:
+    # The login stack (httpx, keyring, the OAuth flows) loads when this screen opens, not
+    # with the app: the dashboard's first paint never needs it.
+    from zen_tui.auth.login import LoginFlow
+
+FlowFactory = Callable[[AccountConfig, str, str | None], "LoginFlow"]
 
 METHOD_HELP = {
     "device": "device flow: enter a code on the website",
@@ -51,6 +56,8 @@ DEFAULT_ACCOUNTS = (
 
 def ui_flow(account: AccountConfig, method: str, token: str | None) -> LoginFlow:
     """The screen opens the browser itself (App.open_url), so the flow never does."""
+    from zen_tui.auth.login import LoginFlow
+
     return LoginFlow(account, method, token=token, open_browser=None)
 
 
@@ -131,6 +138,8 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         self._choose_account(chosen)
 
     def _choose_account(self, account: AccountConfig) -> None:
+        from zen_tui.auth.login import METHODS, default_method
+
         self.account = account
         self.query_one("#login-accounts", OptionList).highlighted = self.accounts.index(account)
         methods = self.query_one("#login-methods", OptionList)

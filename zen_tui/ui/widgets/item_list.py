@@ -146,7 +146,7 @@ class ItemList(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._all: tuple[Item, ...] = ()
-        self._hay: list[str] = []
+        self._hay: list[str] | None = None  # per item, built at the first filter keystroke
         self._rows: list[Item] = []  # what is shown: `_all` filtered
         self._index: list[int] = []  # positions in `_all` of `_rows`
         self._filter = ""
@@ -173,7 +173,7 @@ class ItemList(ScrollView, can_focus=True):
     def set_items(self, items: tuple[Item, ...]) -> None:
         current = self.cursor_item
         self._all = items
-        self._hay = [haystack(i) for i in items]
+        self._hay = None  # 10,000 strings the first paint never needs
         self.selected &= {i.id for i in items}
         self._apply_filter(keep=current.id if current else None)
 
@@ -185,7 +185,12 @@ class ItemList(ScrollView, can_focus=True):
             self._apply_filter(keep=current.id if current else None, narrow=narrower)
 
     def _apply_filter(self, keep: str | None, narrow: bool = False) -> None:
-        self._index = filter_rows(self._hay, self._filter, self._index if narrow else None)
+        if not self._filter.split():
+            self._index = list(range(len(self._all)))
+        else:
+            if self._hay is None:
+                self._hay = [haystack(i) for i in self._all]
+            self._index = filter_rows(self._hay, self._filter, self._index if narrow else None)
         self._rows = [self._all[n] for n in self._index]
         index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
         self._size_to_rows()

@@ -1,0 +1,87 @@
+"""The dashboard's footer shows the keys that apply to the focused pane's item, with `?` and `q`
+always first (issue 14 part 3), and rebuilds only when that list changes (first-paint cost)."""
+
+from __future__ import annotations
+
+from textual.widgets._footer import FooterKey
+
+from tests.fakes.backend import FakeBackend
+from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.key_footer import KeyFooter
+
+from .conftest import make_app
+
+
+def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
+    return [
+        (k.key_display, k.description) for k in app.screen.query_one(KeyFooter).query(FooterKey)
+    ]
+
+
+def descriptions(app) -> set[str]:
+    return {d for _, d in footer_keys(app)}
+
+
+async def focus_pane(pilot, pane: str) -> None:
+    pilot.app.screen.query_one(f"#list-{pane}", ItemList).focus()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_each_pane_lists_only_its_own_actions_with_help_and_quit_first() -> None:
+    async with make_app(FakeBackend()).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        app = pilot.app
+        assert footer_keys(app)[:2] == [("?", "Help"), ("q", "Quit")]
+        prs = descriptions(app)
+        assert {"Approve", "Merge", "Comment", "Label"} <= prs
+        assert not {"Transition", "Reply", "React"} & prs
+
+        await focus_pane(pilot, "messages")
+        messages = descriptions(app)
+        assert {"Reply", "React", "Help", "Quit"} <= messages
+        assert not {"Approve", "Merge", "Transition", "Label", "Comment"} & messages
+        assert footer_keys(app)[:2] == [("?", "Help"), ("q", "Quit")]
+
+        # the issues pane: its Jira section takes Transition, its GitHub one Label/Close
+        await focus_pane(pilot, "issues")
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        await pilot.pause()
+        jira = descriptions(app)
+        assert "Transition" in jira and not {"Label", "Approve", "Reply"} & jira
+
+
+async def test_help_and_quit_are_painted_at_80_columns() -> None:
+    async with make_app(FakeBackend()).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        bottom = pilot.app.export_screenshot().replace("&#160;", " ")
+        footer = pilot.app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert [k.key_display for k in keys[:2]] == ["?", "q"]
+        assert all(k.region.right <= 80 and k.region.width > 0 for k in keys[:2])
+        assert "Help" in bottom and "Quit" in bottom
+
+
+async def test_a_remapped_key_shows_under_its_new_key() -> None:
+    app = make_app(FakeBackend(), keymap={"approve": "A"})
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert ("A", "Approve") in footer_keys(app)
+        assert ("v", "Approve") not in footer_keys(app)
+
+
+async def test_the_keys_are_rebuilt_only_when_what_applies_changes() -> None:
+    async with make_app(FakeBackend()).run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        footer = pilot.app.screen.query_one(KeyFooter)
+        built = list(footer.query(FooterKey))
+        await pilot.press("j", "j", "k")  # another pull request: the same actions apply
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == built  # the very same widgets
+        await focus_pane(pilot, "messages")
+        assert list(footer.query(FooterKey)) != built
