@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
+
+from zen_tui.gateway.clock import SystemClock
 
 if TYPE_CHECKING:
     from zen_tui.simulator.core.world import ServiceSim
@@ -23,6 +27,37 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class JumpClock(SystemClock):
+    """The system clock plus the jumps a test makes: sleeps and sockets stay real, but a
+    timeout read off this clock (a breaker's half-open time) passes the moment the test
+    jumps past it, instead of the test sleeping it away."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def jump(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def time(self) -> float:
+        return super().time() + self.offset
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.offset
+
+
+async def eventually(
+    check: Callable[[], object], what: str = "the condition", within: float = 10.0
+) -> None:
+    """Let the loop run until `check()` holds: for what arrives over a socket, a thread or a
+    worker, where there is no event of ours to await. Polls every 10 ms, so it returns within
+    a tick of the change; on timeout a clear error names what never happened."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:g}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ import pytest
 
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
+from zen_tui.gateway.clock import Clock
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
@@ -43,5 +44,5 @@ def fast(settings: Settings, *, breaker_timeout: float = 0.5) -> Settings:
     return replace(settings, gateway=gateway)
 
 
-def engine_for(settings: Settings) -> SyncEngine:
-    return SyncEngine(build(settings))
+def engine_for(settings: Settings, clock: Clock | None = None) -> SyncEngine:
+    return SyncEngine(build(settings, clock=clock))

@@ -3,24 +3,17 @@ POSTs it to the engine's receiver on loopback, so a change shows without a poll.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import files_holding
+from tests.helpers import eventually, files_holding
 from zen_tui.demo import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
-
-
-async def wait_for(predicate) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110 (what arrives over the socket)
-            await asyncio.sleep(0.02)
 
 
 def live(engine: SyncEngine) -> bool:
@@ -39,7 +32,7 @@ async def test_a_demo_engine_receives_the_simulators_webhooks(
             engine = SyncEngine(build(settings))
             try:
                 await engine.start()
-                await wait_for(lambda: live(engine))
+                await eventually(lambda: live(engine))
                 engine.set_paused(True)  # from here on only a webhook can change a section
                 assert engine.webhooks is not None
                 section = next(s for s in engine.sections if s.pane == "prs")
@@ -56,7 +49,7 @@ async def test_a_demo_engine_receives_the_simulators_webhooks(
                     item = next(i for i in snap.items if i.id == pr.id)  # type: ignore[union-attr]
                     return "via-hook" in item.labels
 
-                await wait_for(labelled)
+                await eventually(labelled)
                 assert engine.webhooks.receiver.stats.accepted.get("github", 0) >= 1
             finally:
                 await engine.stop()

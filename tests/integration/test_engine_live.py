@@ -1,17 +1,10 @@
 """The engine as the dashboard drives it: start(), pollers, focus, pause, actions, stop()."""
 
-import asyncio
-
+from tests.helpers import eventually
 from zen_tui.models import Action, ActionState, FreshnessState
 from zen_tui.sync.backend import ActionUpdated, PollerChanged, SectionUpdated
 
 from .conftest import engine_for
-
-
-async def wait_for(predicate):
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110 (polling what the bus delivered)
-            await asyncio.sleep(0.02)
 
 
 async def test_started_engine_polls_every_section_and_applies_actions(sim, settings):
@@ -27,7 +20,7 @@ async def test_started_engine_polls_every_section_and_applies_actions(sim, setti
         return {e.section_id for e in events if isinstance(e, SectionUpdated)
                 and e.snapshot.freshness.state is FreshnessState.LIVE}  # fmt: skip
 
-    await wait_for(lambda: live() == ids)
+    await eventually(lambda: live() == ids)
     pollers = [e for e in events if isinstance(e, PollerChanged)]
     assert {e.section_id for e in pollers} == ids
     assert all(e.interval >= settings.polling.min_interval for e in pollers)
@@ -46,7 +39,7 @@ async def test_started_engine_polls_every_section_and_applies_actions(sim, setti
         done = [e for e in events if isinstance(e, ActionUpdated) and e.action_id == action_id]
         return done[-1].state if done else None
 
-    await wait_for(lambda: state() is ActionState.DONE)
+    await eventually(lambda: state() is ActionState.DONE)
     health = {h.account: h for h in engine.health()}
     assert health[pr.account].outbox_pending == 0 and health[pr.account].breaker == "closed"
     await engine.stop()

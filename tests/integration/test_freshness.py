@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import eventually
 from zen_tui.commands import list_items
 from zen_tui.config import SectionConfig, Settings, WebhookConfig
 from zen_tui.gateway.events import RequestDone
@@ -28,12 +29,6 @@ from .conftest import engine_for
 ENV = {"github": "ZT_TEST_GH_HOOK", "jira": "ZT_TEST_JIRA_HOOK", "slack": "ZT_TEST_SLACK_HOOK"}
 SECRETS = {"github": "gh-hook-secret", "jira": "jira-hook-secret", "slack": "slack-signing"}
 ALL_MINE = "is:pr author:@me"  # keeps closed PRs: the closed state itself must stay shown
-
-
-async def wait_for(predicate: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 (what arrives over the socket)
-            await asyncio.sleep(0.02)
 
 
 def real_listing_ttl(settings: Settings) -> Settings:
@@ -82,7 +77,7 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
     )
     await engine.start()
     try:
-        await wait_for(lambda: all(_live(engine, s.id) for s in engine.sections))
+        await eventually(lambda: all(_live(engine, s.id) for s in engine.sections))
         engine.set_paused(True)  # only webhooks and what they schedule change sections now
         server = engine.webhooks.server  # type: ignore[union-attr]
         sim.set_webhooks({s: (server.url(s), SECRETS[s]) for s in SECRETS})
@@ -109,9 +104,9 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
             rows = {i.id: i for i in engine.store.load_section(mine.id)[0]}
             return rows.get(pr.id) is not None and rows[pr.id].state == "closed"  # type: ignore[union-attr]
 
-        await wait_for(closed_in_store, within=3.0)
+        await eventually(closed_in_store, within=3.0)
         assert time.monotonic() - started < 3.0
-        await wait_for(lambda: engine._refresher is not None and engine._refresher.done())
+        await eventually(lambda: engine._refresher is not None and engine._refresher.done())
         refreshed = len(searches)  # the refresh the delivery scheduled has run
         # Further scheduled polls inside the 30 s TTL are cache hits: still closed.
         for section in (mine, open_mine):
@@ -144,7 +139,7 @@ async def _jira_engine(settings: Settings) -> tuple[SyncEngine, Any, list[Any]]:
     events: list[Any] = []
     engine.bus.subscribe(events.append)
     await engine.start()
-    await wait_for(lambda: all(_live(engine, s.id) for s in engine.sections))
+    await eventually(lambda: all(_live(engine, s.id) for s in engine.sections))
     engine.set_paused(True)  # no scheduled poll: only the change-driven refresh can do it
     section = next(s for s in engine.sections if s.service == "jira")
     assert "statusCategory != Done" in section.query
@@ -169,8 +164,8 @@ async def test_a_jira_issue_moved_to_done_by_an_own_action_leaves_the_section(
                 for e in events
             )
 
-        await wait_for(done)
-        await wait_for(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})  # type: ignore[union-attr]
+        await eventually(done)
+        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})  # type: ignore[union-attr]
         assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
         client = engine.wired.clients[issue.account]
         detail = await client.details(issue)  # the server says Done: only Reopen is offered

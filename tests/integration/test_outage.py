@@ -1,9 +1,8 @@
 """An outage mid-sync leaves stale data with reasons, then recovers."""
 
-import asyncio
-
 import httpx
 
+from tests.helpers import JumpClock
 from zen_tui.models import FreshnessState
 from zen_tui.sync.backend import SectionUpdated
 
@@ -21,7 +20,8 @@ OUTAGE = [
 
 async def test_outage_degrades_with_reasons_then_recovers(sim, settings):
     control = httpx.AsyncClient(base_url=f"{sim.root_url}/_sim")
-    engine = engine_for(settings)
+    clock = JumpClock()
+    engine = engine_for(settings, clock)
     first = await engine.sync_once()
     assert all(s.freshness.state is LIVE for s in first.values())
     await engine.start()  # the pollers run while the outage begins
@@ -49,7 +49,7 @@ async def test_outage_degrades_with_reasons_then_recovers(sim, settings):
     (await control.delete("/faults")).raise_for_status()
     updates: list[SectionUpdated] = []
     engine.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
-    await asyncio.sleep(0.6)  # the breakers' (test) timeout: half-open probes are allowed
+    clock.jump(0.6)  # past the breakers' (test) timeout: half-open probes are allowed
     for _ in range(3):  # half-open admits a few probes; a couple of rounds close it
         await engine.refresh()
         if all(engine.snapshot(s.id).freshness.state is LIVE for s in engine.sections):

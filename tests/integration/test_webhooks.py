@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 
+from tests.helpers import eventually
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
 from zen_tui.simulator.app import webhook_dispatcher
@@ -29,12 +30,6 @@ def hooked(settings, monkeypatch):
     return dataclasses.replace(settings, webhooks=config)
 
 
-async def wait_for(predicate):
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110 (polling what arrived over the socket)
-            await asyncio.sleep(0.02)
-
-
 async def started(settings, sim, secrets=SECRETS) -> SyncEngine:
     """Engine with live sections and paused pollers, the simulator delivering to it."""
     engine = engine_for(settings)
@@ -47,7 +42,7 @@ async def started(settings, sim, secrets=SECRETS) -> SyncEngine:
         snaps = [engine.snapshot(i) for i in ids]
         return all(s and s.freshness.state is FreshnessState.LIVE for s in snaps)
 
-    await wait_for(live)
+    await eventually(live)
     engine.set_paused(True)  # from here on, only webhooks can change a section
     server = engine.webhooks.server
     sim.set_webhooks({s: (server.url(s), secrets[s]) for s in secrets})
@@ -77,7 +72,7 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim,
     polls = {sid: p.polls for sid, p in engine.pollers.items()}
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "hooked"}))
 
-    await wait_for(lambda: "hooked" in stored(engine, section, pr.id).labels)
+    await eventually(lambda: "hooked" in stored(engine, section, pr.id).labels)
     assert "hooked" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
     assert any(isinstance(e, SectionUpdated) and e.section_id == section.id for e in engine.events)
     assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
@@ -101,16 +96,16 @@ async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):
     section, issue = first_item(engine, "issues", "jira")
     polls = engine.pollers[section.id].polls
     await apply_at_provider(engine, Action("assign", issue.id, issue.account))
-    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("jira"))
-    await wait_for(lambda: stored(engine, section, issue.id).updated_at != issue.updated_at)
+    await eventually(lambda: engine.webhooks.receiver.stats.accepted.get("jira"))
+    await eventually(lambda: stored(engine, section, issue.id).updated_at != issue.updated_at)
     assert engine.pollers[section.id].polls == polls
 
     _, message = first_item(engine, "messages", "slack")
     await apply_at_provider(
         engine, Action("reply", message.id, message.account, {"text": "via webhook"})
     )
-    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("slack"))
-    await wait_for(lambda: engine.store.webhook_pending() == [])
+    await eventually(lambda: engine.webhooks.receiver.stats.accepted.get("slack"))
+    await eventually(lambda: engine.store.webhook_pending() == [])
     assert not engine.webhooks.receiver.stats.rejected
     await engine.stop()
 
@@ -121,7 +116,7 @@ async def test_a_forged_signature_is_rejected_and_nothing_is_stored(sim, hooked)
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "forged"}))
 
-    await wait_for(lambda: engine.webhooks.receiver.stats.rejected.get("github: 401", 0) >= 2)
+    await eventually(lambda: engine.webhooks.receiver.stats.rejected.get("github: 401", 0) >= 2)
     assert "github" not in engine.webhooks.receiver.stats.accepted
     assert "forged" not in stored(engine, section, pr.id).labels
     assert not engine.webhooks.live(pr.account)  # forged deliveries do not slow polling
@@ -134,7 +129,7 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(sim, hooked):
     engine = await started(hooked, sim)
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "once"}))
-    await wait_for(lambda: "once" in stored(engine, section, pr.id).labels)
+    await eventually(lambda: "once" in stored(engine, section, pr.id).labels)
     processed = engine.webhooks.processor.processed
     row = _last_delivery(engine)
 
@@ -167,7 +162,7 @@ async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(si
     engine.webhooks.processor.wake = lambda: None  # the processor never gets to run again
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "later"}))
-    await wait_for(lambda: engine.webhooks.receiver.stats.accepted.get("github", 0) >= 2)
+    await eventually(lambda: engine.webhooks.receiver.stats.accepted.get("github", 0) >= 2)
     assert engine.store.webhook_pending()  # acknowledged, persisted, not applied yet
     assert "later" not in stored(engine, section, pr.id).labels
     sim.set_webhooks({})
@@ -176,7 +171,7 @@ async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(si
     again = engine_for(hooked)
     again.set_paused(True)  # no poll: the label can only come from the queue
     await again.start()
-    await wait_for(lambda: again.store.webhook_pending() == [])
+    await eventually(lambda: again.store.webhook_pending() == [])
     assert again.webhooks.processor.processed >= 1
     assert "later" in stored(again, section, pr.id).labels
     assert all(p.polls == 0 for p in again.pollers.values())
@@ -193,6 +188,6 @@ async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(sim, hoo
     def reacted():
         return any(r.name == "tada" for r in stored(engine, section, message.id).reactions)
 
-    await wait_for(reacted)  # a delta poll (oldest=ts) would not have brought the reaction
+    await eventually(reacted)  # a delta poll (oldest=ts) would not have brought the reaction
     assert engine.webhooks.receiver.stats.accepted.get("slack")
     await engine.stop()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from zen_tui.ui.app import ZenApp
@@ -17,6 +20,27 @@ def make_app(backend: FakeBackend | None = None, **kwargs: Any) -> ZenApp:
 @pytest.fixture
 def backend() -> FakeBackend:
     return FakeBackend()
+
+
+WaitForWorkers = Callable[[Pilot[Any]], Awaitable[None]]
+LONG_LIVED = {"backend"}  # the app's event pump runs as long as the app: never waited for
+
+
+@pytest.fixture
+def wait_for_workers() -> WaitForWorkers:
+    """Await what the last key presses started (the palette's search, a submit, a refresh),
+    then the messages they posted: instead of a guessed `pilot.pause(0.3)`."""
+
+    async def wait(pilot: Pilot[Any]) -> None:
+        await pilot.pause()  # the presses have been handled and their workers started
+        app = pilot.app
+        while busy := [w for w in app.workers if w.group not in LONG_LIVED and w.is_running]:
+            # a cancelled or failed worker counts as done: its test asserts the outcome
+            await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()  # the messages the workers posted
+
+    return wait
 
 
 def notes(app: ZenApp) -> list[str]:

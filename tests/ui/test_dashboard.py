@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from zen_tui.models import Action, ActionState, PullRequest
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui.app import ZenApp
@@ -18,7 +19,7 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import make_app, notes
+from .conftest import WaitForWorkers, make_app, notes
 
 
 def lst(app, pane: str = "prs") -> ItemList:
@@ -240,26 +241,30 @@ async def test_screen_state_is_reactive_the_view_follows(backend: FakeBackend) -
         assert dash.has_class("-show-preview") and dash.query_one("#preview").display
 
 
-async def test_command_palette_runs_a_triage_action(backend: FakeBackend) -> None:
+async def test_command_palette_runs_a_triage_action(
+    backend: FakeBackend, wait_for_workers: WaitForWorkers
+) -> None:
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"approve")
-        await pilot.pause(0.3)
+        await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_for_workers(pilot)  # the submit
         assert [a.kind for a in backend.submitted[0]] == ["approve"]
 
 
-async def test_theme_switch_from_the_palette_persists(backend: FakeBackend) -> None:
+async def test_theme_switch_from_the_palette_persists(
+    backend: FakeBackend, wait_for_workers: WaitForWorkers
+) -> None:
     saved: list[tuple[str, str]] = []
     app = make_app(backend, settings_store=lambda k, v: saved.append((k, v)))
     async with app.run_test() as pilot:
         await pilot.pause()
         assert app.theme == "zen-dark"
         await pilot.press("ctrl+p", *"theme: zen-light")
-        await pilot.pause(0.3)
+        await wait_for_workers(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_for_workers(pilot)
         assert app.theme == "zen-light"
         assert saved == [("theme", "zen-light")]
 
@@ -319,8 +324,8 @@ async def test_events_published_from_another_thread_arrive(backend: FakeBackend)
         thread = threading.Thread(target=backend.go_degraded, args=(("slack",),))
         thread.start()
         thread.join()
-        await pilot.pause(0.1)
-        assert "cached" in str(app_pane(pilot.app, "messages").border_title)
+        pane = app_pane(pilot.app, "messages")
+        await eventually(lambda: "cached" in str(pane.border_title), "the cached badge")
 
 
 async def test_outbox_pending_count_follows_action_events(backend: FakeBackend) -> None:

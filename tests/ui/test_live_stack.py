@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import JumpClock
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from tools.demo_stack import (
@@ -44,6 +45,7 @@ from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.wiring import build
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
@@ -64,7 +66,8 @@ def status_line(app: ZenApp) -> str:
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
     stack: DemoStack, mode: str
 ) -> None:
-    app = stack.app(stack.engine())
+    clock = JumpClock()
+    app = stack.app(SyncEngine(build(stack.settings, clock=clock)))
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
         assert breaker_lamps(app)["github"] == "closed"
@@ -84,7 +87,7 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         assert "Pull requests: cached" in status_line(app)
 
         stack.sim.clear_faults()
-        await asyncio.sleep(0.6)  # the (test) breaker timeout: half-open probes allowed
+        clock.jump(0.6)  # past the (test) breaker timeout: half-open probes allowed
         for _ in range(4):
             await app.backend.refresh(None)
             if all_live(app) and breaker_lamps(app)["github"] == "closed":
@@ -306,6 +309,13 @@ def mutations(stack: DemoStack, kind: str, pr: PullRequest) -> list[dict[str, ob
     return [m for m in log if m["kind"] == kind and m.get("item") == f"{pr.repo}#{pr.number}"]
 
 
+def outbox_idle(engine: object) -> bool:
+    """Nothing is being sent and nothing waits to be: no later (duplicate) send can land."""
+    assert isinstance(engine, SyncEngine)
+    waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+    return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
+
+
 def cursor_pr(app: ZenApp) -> PullRequest:
     item = app.screen.query_one("#list-prs", ItemList).cursor_item
     assert isinstance(item, PullRequest), item
@@ -328,7 +338,8 @@ async def test_approve_shows_the_outbox_states_on_the_row_and_reviews_once(
         states = states_of(history, target.id)
         assert states[0] is ActionState.PENDING and ActionState.SENDING in states, states
         assert states[-1] is ActionState.DONE and rows[target.id].kind == "approve"
-        await asyncio.sleep(0.3)  # a second (duplicate) send would land by now
+        # a second (duplicate) send would have to be queued or in flight: wait until neither
+        await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
         reviews = mutations(stack, "review", target)
         assert len(reviews) == 1 and reviews[0]["event"] == "APPROVE", reviews
 
@@ -358,7 +369,7 @@ async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: Dem
         await wait_until(
             lambda: rows[target.id].state is ActionState.DONE, "the label to land", within=20
         )
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
         added = mutations(stack, "label_added", target)
         assert [m["label"] for m in added] == ["triage"], added
 

@@ -12,7 +12,7 @@ from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.preview import dedupe_errors
 
-from .conftest import ScriptedFlow, make_app, notes
+from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes
 
 GH = AccountConfig("gh", "github", "https://api.github.com")
 AUTH = Cause.AUTH
@@ -44,13 +44,13 @@ async def test_welcome_l_opens_login_with_the_public_services() -> None:
         assert "logged in to github as octo; list its sections in the config" in notes(app)[-1]
 
 
-async def test_palette_offers_log_in_per_account() -> None:
+async def test_palette_offers_log_in_per_account(wait_for_workers: WaitForWorkers) -> None:
     flow = ScriptedFlow(LoginFailed("GitHub says access_denied; try again"))
     app = make_app(FakeBackend(), accounts=[GH, SLACK], login_flow=flow)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"log in: slack")
-        await pilot.pause(0.3)
+        await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
