@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test test-parallel lint format keys typecheck bench soak screenshots simulate clean
+.PHONY: demo test test-parallel lint format keys typecheck bench soak keyring-test screenshots simulate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "zen-tui needs Python >= 3.11; set PYTHON=python3.11 (or newer)")'
@@ -36,6 +36,14 @@ test-parallel: $(STAMP)
 ## Long chaos/soak runs, opt-in.
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+## The keyring on a real Secret Service: installs GNOME Keyring (apt-get, Debian/Ubuntu; sudo
+## when not root) and runs the opt-in test in a private D-Bus session. See docs/login.md.
+keyring-test: $(STAMP)
+	@command -v gnome-keyring-daemon >/dev/null && command -v dbus-run-session >/dev/null || \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -q && \
+	  apt-get install -y -q --no-install-recommends gnome-keyring dbus'
+	$(BIN)/python -m pytest -q -m secret_service tests/integration/test_secret_service.py -rs
 
 ## Code style, the layer contracts in pyproject.toml ([tool.importlinter]), then the docs: the
 ## key table matches the bindings, README's links resolve, and the guide builds with every

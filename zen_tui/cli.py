@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=help_text, description=help_text)
 
     add("dashboard", "open the dashboard (the default command)")
+    _init_options(add("init", "write a starter config (asks a few questions, or --yes)"))
     _simulate_options(add("simulate", "serve the GitHub/Jira/Slack simulator on loopback"))
     add("sync", "refresh every section into the local store").add_argument(
         "--once", action="store_true", help="one refresh, then exit (default: keep polling)"
@@ -120,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="machine-readable output"
     )
     return parser
+
+
+def _init_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--yes", "-y", action="store_true", help="ask nothing: use what is detected")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.add_argument("--jira-url", metavar="URL", help="add a Jira site (with --yes)")
+    p.add_argument("--jira-email", metavar="EMAIL", help="your Atlassian email for it")
 
 
 def _simulate_options(p: argparse.ArgumentParser) -> None:
@@ -264,6 +272,10 @@ def _run(args: argparse.Namespace) -> int:
             scenario = demo.DEMO_SCENARIO if dashboard else None
             with demo.demo_session(data_dir, scenario, webhooks=dashboard) as settings:
                 return _disk_checked(_dispatch, args, settings)
+        if args.command == "init":  # writes the config: it need not exist, or load, yet
+            from zen_tui.commands import init
+
+            return init.run(args)
         settings = _load(args, data_dir)
         register_secrets(settings)
         return _disk_checked(_dispatch, args, settings)

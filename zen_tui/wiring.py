@@ -105,8 +105,15 @@ class LoginRequired:
     def _expired(self, account: str, advice: str | None) -> AuthExpired:
         config = self.accounts.get(account)
         fix = f"run `zen-tui auth login {account}`"
-        if config is not None and config.token_env:
-            fix += f" or set ${config.token_env}"
+        if config is not None:
+            from zen_tui.auth.ambient import env_vars  # the logins other tools already use
+
+            names = [config.token_env] if config.token_env else []
+            names += list(env_vars(config))
+            if names:
+                fix += " or set " + " or ".join(f"${n}" for n in names)
+            if config.service == "github" and env_vars(config):
+                fix += " or run `gh auth login`"
         message = f"login expired or missing: {advice}" if advice else f"login expired: {fix}"
         service = config.service if config is not None else "unknown"
         return AuthExpired(service=service, account=account, message=message)

@@ -10,7 +10,18 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
+from tests.unit.auth.memory_keyring import MemoryKeyring, use_keyring
 from zen_tui.ui.app import ZenApp
+
+
+@pytest.fixture(autouse=True)
+def _a_machine_that_can_log_in(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """By default the UI tests run where every login method works: OAuth app ids are set
+    and the keyring is usable (in memory). Tests of the other cases undo this."""
+    monkeypatch.setenv("ZEN_GITHUB_CLIENT_ID", "Iv1.test")
+    monkeypatch.setenv("ZEN_SLACK_CLIENT_ID", "test.slack")
+    with use_keyring(MemoryKeyring()):
+        yield
 
 
 def make_app(backend: FakeBackend | None = None, **kwargs: Any) -> ZenApp:

@@ -4,9 +4,24 @@ The same screen against the real simulator and keyring is in test_live_stack.py.
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from typing import Any
+
+import httpx
+import keyring.backends.fail
+import pytest
+from textual.widgets import Input, OptionList, Static
+
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
-from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
+from tests.unit.auth.memory_keyring import use_keyring
+from tools.demo_stack import wait_until
+from zen_tui.auth.keyring_store import SessionOnlyStore
+from zen_tui.auth.login import LoginFlow
+from zen_tui.auth.provider import KeyringCredentialProvider
+from zen_tui.auth.states import DeviceCodeShown, LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 from zen_tui.models import Cause, Freshness, FreshnessState, Snapshot
 from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
@@ -117,3 +132,144 @@ def shown(app) -> str:  # type: ignore[no-untyped-def]
 
 def backend_refreshed(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [s for s in app.backend.refreshed if s]
+
+
+# --- issue 14: only what can work here; no keyring said before any flow; one flow per enter --
+
+
+async def test_only_the_methods_that_can_work_here_are_offered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ZEN_GITHUB_CLIENT_ID the device flow cannot work: it is listed, disabled, with
+    the variable to set; pasting a token is the default (on main: straight to 'login failed')."""
+    monkeypatch.delenv("ZEN_GITHUB_CLIENT_ID")
+    flow = ScriptedFlow(LoggedIn("gh", "octo"))
+    app = make_app(FakeBackend(), accounts=[GH], login_flow=flow)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        await pilot.press("L")
+        await pilot.pause()
+        methods = app.screen.query_one("#login-methods", OptionList)
+        options = [methods.get_option_at_index(i) for i in range(methods.option_count)]
+        assert [(o.id, o.disabled) for o in options] == [("token", False), ("device", True)]
+        assert "ZEN_GITHUB_CLIENT_ID" in str(options[1].prompt)
+        assert "(default)" in str(options[0].prompt)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#login-token", Input).has_focus
+        assert flow.calls == []
+
+
+def fake_token() -> str:
+    return "test-" + secrets.token_hex(8)  # built at run time
+
+
+def github_user(request: httpx.Request) -> httpx.Response:
+    assert request.url.path == "/user"
+    return httpx.Response(200, json={"login": "octo"})
+
+
+async def test_without_a_keyring_the_choices_come_before_any_flow_and_session_keeps_it() -> None:
+    """No usable keyring: said when the screen opens; choosing a method starts nothing but
+    the choices; 'session' runs the real token login and the running dashboard's credential
+    provider gets the token (on main the login ran and then failed to save, losing it)."""
+    made: list[LoginFlow] = []
+
+    def real_flow(account: AccountConfig, method: str, token: str | None) -> LoginFlow:
+        made.append(
+            LoginFlow(
+                account,
+                method,
+                token=token,
+                open_browser=None,
+                transport=httpx.MockTransport(github_user),
+            )
+        )
+        return made[-1]
+
+    token = fake_token()
+    app = make_app(FakeBackend(), accounts=[GH], login_flow=real_flow)
+    with use_keyring(keyring.backends.fail.Keyring()):
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.pause()
+            await pilot.press("L")
+            await wait_until(lambda: "no usable OS keyring" in shown(app), "the keyring notice")
+            await pilot.press("down", "enter")  # token
+            await pilot.pause()
+            await pilot.press(*token, "enter")
+            await wait_until(lambda: "where should the login go" in shown(app), "the choices")
+            assert made == []  # nothing started yet
+            await pilot.press("down", "enter")  # env: how
+            await pilot.pause()
+            assert "$GH_TOKEN or $GITHUB_TOKEN" in shown(app) and made == []
+            await pilot.press("up", "enter")  # session
+            await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login")
+            assert len(made) == 1 and isinstance(made[0].store, SessionOnlyStore)
+            assert token not in shown(app)
+        credential = await KeyringCredentialProvider([GH]).get("gh")
+    assert credential == Credential(token)
+
+
+class WaitingFlow:
+    """A device flow that shows its code and waits for approval until cancelled."""
+
+    URL = "https://github.com/login/device?" + "&".join(f"p{i}=v{i}" for i in range(20))
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.cancelled = asyncio.Event()
+
+    def __call__(self, account: AccountConfig, method: str, token: str | None) -> WaitingFlow:
+        self.calls += 1
+        return self
+
+    async def run(self) -> Any:
+        yield DeviceCodeShown("ABCD-1234", self.URL, 900)
+        await self.cancelled.wait()
+        yield LoginFailed("login cancelled")
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+async def test_enter_twice_starts_one_device_flow_and_c_copies_the_one_line_url() -> None:
+    flow = WaitingFlow()
+    app = make_app(FakeBackend(), accounts=[GH], login_flow=flow)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
+    app.open_url = lambda url, **_: None  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 35)) as pilot:
+        await pilot.pause()
+        await pilot.press("L", "enter", "enter")  # gh preselected; device, twice
+        await wait_until(lambda: "ABCD-1234" in shown(app), "the device code")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert flow.calls == 1
+        url = app.screen.query_one("#login-url", Static)
+        assert url.region.height == 1 and len(WaitingFlow.URL) > url.region.width
+        await pilot.press("c")
+        assert copied == [WaitingFlow.URL]
+        assert "copied the login URL" in notes(app)
+        await pilot.press("escape")
+        assert flow.cancelled.is_set()
+
+
+async def test_welcome_i_asks_for_init() -> None:
+    app = make_app(FakeBackend(sections=()))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "to write a starter config" in shown(app)
+        await pilot.press("i")
+    assert app.return_value == "init"
+
+
+async def test_the_screen_says_which_login_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GH_TOKEN", fake_token())
+    app = make_app(FakeBackend(), accounts=[GH, SLACK], login_flow=ScriptedFlow())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        app.action_login("gh")
+        await wait_until(lambda: "gh uses $GH_TOKEN now" in shown(app), "the source")
+        await pilot.press("escape")
+        app.action_login("slack")
+        await wait_until(lambda: "slack has no login yet" in shown(app), "no source")

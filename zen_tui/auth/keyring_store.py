@@ -65,19 +65,29 @@ class StoredCredential:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+# Logins the user chose to keep for this run only (no usable keyring): every store in the
+# process reads them first, so the running dashboard's gateways see them; never written out.
+_SESSION: dict[str, StoredCredential] = {}
+
+
 class KeyringCredentialStore:
-    """load/save/delete one StoredCredential per account, each a single keyring call."""
+    """load/save/delete one StoredCredential per account, each a single keyring call.
+    An account kept for this session only (see SessionOnlyStore) never touches the keyring."""
 
     def __init__(self, service: str = SERVICE_NAME, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.service = service
         self.timeout = timeout
 
     async def load(self, account: str) -> StoredCredential | None:
+        if account in _SESSION:
+            return _SESSION[account]
         text = await self._call(keyring.get_password, self.service, account)
         return self._parse(account, text)
 
     def load_blocking(self, account: str) -> StoredCredential | None:
         """load() for synchronous start-up code (no event loop): same timeout and errors."""
+        if account in _SESSION:
+            return _SESSION[account]
         future = _in_daemon_thread(keyring.get_password, self.service, account)
         try:
             text = future.result(self.timeout)
@@ -102,10 +112,15 @@ class KeyringCredentialStore:
         """One keyring write of the whole blob: a rotated refresh token and its access token
         are replaced together or not at all."""
         _register(stored)
+        if account in _SESSION:  # a refreshed session login stays in the session
+            _SESSION[account] = stored
+            return
         await self._call(keyring.set_password, self.service, account, stored.to_json())
 
     async def delete(self, account: str) -> bool:
         """True if an entry was removed, False if there was none."""
+        if _SESSION.pop(account, None) is not None:
+            return True
         try:
             await self._call(keyring.delete_password, self.service, account)
         except _Missing:
@@ -118,6 +133,24 @@ class KeyringCredentialStore:
             return await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
             raise _timed_out(self.timeout) from None
+
+
+class SessionOnlyStore(KeyringCredentialStore):
+    """Saves in this process's memory only: the login lasts until zen-tui exits."""
+
+    async def save(self, account: str, stored: StoredCredential) -> None:
+        _register(stored)
+        _SESSION[account] = stored
+
+
+async def keyring_problem(store: KeyringCredentialStore, account: str) -> str | None:
+    """Why a login could not be saved here (one line), or None when the keyring works.
+    Reads the account's own entry, so asking never leaves anything behind."""
+    try:
+        await store.load(account)
+    except KeyringUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:

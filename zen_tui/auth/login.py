@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import webbrowser
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -31,11 +30,9 @@ from zen_tui.auth import grants
 from zen_tui.auth.browser import Browser
 from zen_tui.auth.device_flow import DeviceFlow, DeviceToken
 from zen_tui.auth.endpoints import (
-    CLIENT_ID_ENV,
     GITHUB_SCOPE,
     AuthConfigError,
     github_root,
-    is_loopback,
     oauth_app,
 )
 from zen_tui.auth.identity import TokenRejected, whoami
@@ -69,13 +66,25 @@ __all__ = [
 ]
 
 
+def method_choices(account: AccountConfig) -> list[tuple[str, str | None]]:
+    """Every login method of the account's service with why it cannot work here (None: it
+    can). A device/OAuth login needs the app's client id; pasting a token always works."""
+    choices: list[tuple[str, str | None]] = []
+    for method in METHODS.get(account.service, ("token",)):
+        reason = None
+        if method != "token":
+            try:
+                oauth_app(account.service, account.base_url)
+            except AuthConfigError as exc:
+                reason = str(exc)
+        choices.append((method, reason))
+    return choices
+
+
 def default_method(account: AccountConfig) -> str:
-    if account.service == "github":
-        return "device"
-    if account.service == "slack":
-        return "oauth"
-    jira_app = os.environ.get(CLIENT_ID_ENV["jira"]) or is_loopback(account.base_url)
-    return "oauth" if jira_app else "token"
+    """The first method that can work here: the device flow or OAuth when its app is set
+    (or the simulator), else pasting a token."""
+    return next(m for m, reason in [*method_choices(account), ("token", None)] if reason is None)
 
 
 class LoginFlow:

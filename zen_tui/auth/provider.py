@@ -1,7 +1,9 @@
 """`KeyringCredentialProvider`: the CredentialProvider the gateway uses in production.
 
-get(): the account's `token_env` variable first (it overrides a stored login), then the
-keyring. An expired OAuth token with a refresh token is refreshed before it is handed out.
+get(): the account's `token_env` variable first (it overrides a stored login), then a login
+the user already has (GH_TOKEN / GITHUB_TOKEN / GH_ENTERPRISE_TOKEN, `gh auth token`,
+JIRA_API_TOKEN, SLACK_TOKEN: see ambient.py), then the keyring.
+An expired OAuth token with a refresh token is refreshed before it is handed out.
 refresh(): runs the provider's refresh grant; rotating refresh tokens (Atlassian, Slack) are
 saved together with the new access token in one keyring write BEFORE the new token is used,
 so a crash can never leave only the already-invalidated refresh token behind.
@@ -19,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from zen_tui.auth import grants
+from zen_tui.auth import ambient, grants
 from zen_tui.auth.endpoints import (
     AtlassianEndpoints,
     AuthConfigError,
@@ -109,11 +111,17 @@ class KeyringCredentialProvider:
         self._now = now
         self._locks: dict[str, asyncio.Lock] = {}
         self._handed_out: dict[str, str] = {}  # account -> last keyring token given out
+        self._gh: dict[str, ambient.Found | None] = {}  # `gh auth token`, asked once
+        self._existing: dict[str, ambient.Found | None] = {}  # the existing login last used
+        self._gh_lock = asyncio.Lock()
 
     async def get(self, account: str) -> Credential | None:
         credential = await self.env.get(account)
         if credential is not None:
             return credential
+        existing = await self._existing_login(account, fresh=False)
+        if existing is not None:
+            return existing.credential
         stored = await self._load(account)
         if stored is None:
             return None
@@ -129,11 +137,29 @@ class KeyringCredentialProvider:
             return credential
         if self.env.env_var(account) and await self.env.get(account) is not None:
             return None  # the env token wins; a keyring refresh would not be used
+        before = self._existing.get(account)
+        if before is not None:  # an existing login was used: only a different one is worth a try
+            after = await self._existing_login(account, fresh=True)
+            return after.credential if after is not None and after != before else None
         stored = await self._refresh_locked(account, self._handed_out.get(account))
         if stored is None:
             return None
         self._handed_out[account] = stored.token
         return to_credential(stored)
+
+    async def _existing_login(self, account: str, *, fresh: bool) -> ambient.Found | None:
+        """The environment is read every time (cheap); `gh` runs once, or again on refresh."""
+        config = self.accounts.get(account)
+        if config is None:
+            return None
+        found = ambient.from_env(config)
+        if found is None:
+            async with self._gh_lock:  # concurrent first requests share one `gh` run
+                if fresh or account not in self._gh:
+                    self._gh[account] = await ambient.from_gh_cli(config)
+            found = self._gh[account]
+        self._existing[account] = found
+        return found
 
     async def _refresh_locked(self, account: str, failed: str | None) -> StoredCredential | None:
         """One refresh per account at a time; a caller that waited gets the token another
@@ -207,4 +233,6 @@ def effective_base_url(account: AccountConfig, store: KeyringCredentialStore | N
 
 
 def _env_token(account: AccountConfig) -> bool:
-    return bool(account.token_env and os.environ.get(account.token_env, "").strip())
+    if account.token_env and os.environ.get(account.token_env, "").strip():
+        return True
+    return ambient.from_env(account) is not None  # JIRA_API_TOKEN: the site URL, not 3LO

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from zen_tui.auth import ambient
 from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable, StoredCredential
 from zen_tui.config import AccountConfig
 
@@ -13,7 +14,8 @@ from zen_tui.config import AccountConfig
 async def login_status(
     account: AccountConfig, store: KeyringCredentialStore | None = None
 ) -> dict[str, Any]:
-    """service, logged_in, source ("demo" | "env:VAR" | "keyring" | None) and, when a login
+    """service, logged_in, source ("demo" | "env:VAR" | "gh" | "keyring" | None, in the order
+    the dashboard uses them) and, when a login
     is stored: method, login, expires_at, refreshable, cloud_id, saved_at; keyring_error when
     the keyring cannot be read. JSON-ready; never a token."""
     entry: dict[str, Any] = {"service": account.service, "logged_in": False, "source": None}
@@ -21,6 +23,10 @@ async def login_status(
         entry.update(logged_in=True, source="demo")  # the simulator's token, in memory
     elif account.token_env and os.environ.get(account.token_env, "").strip():
         entry.update(logged_in=True, source=f"env:{account.token_env}")
+    else:
+        existing = await ambient.find(account)  # GH_TOKEN..., then `gh auth token`
+        if existing is not None:
+            entry.update(logged_in=True, source=existing.source)
     try:
         stored = await (store or KeyringCredentialStore()).load(account.name)
     except KeyringUnavailable as exc:
@@ -31,7 +37,7 @@ async def login_status(
         if entry["source"] is None:
             entry.update(logged_in=True, source="keyring")
         else:
-            entry["keyring_entry"] = "stored, overridden by the environment"
+            entry["keyring_entry"] = f"stored, overridden by {entry['source']}"
     return entry
 
 

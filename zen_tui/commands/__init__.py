@@ -11,13 +11,14 @@ details with `logging` (they go to the log file, redacted). Headless commands (s
 list_items, health, act, auth, simulate) must never import Textual, not even indirectly:
 import heavy modules inside `run`, and keep this package's `__init__` empty of imports.
 
-Modules: dashboard, simulate, sync, list_items (`zen-tui list`), health, act, auth,
+Modules: dashboard, init, simulate, sync, list_items (`zen-tui list`), health, act, auth,
 webhooks, outbox.
 """
 
 # `zen-tui <command>` -> module name in this package.
 COMMAND_MODULES: dict[str, str] = {
     "dashboard": "dashboard",
+    "init": "init",
     "simulate": "simulate",
     "sync": "sync",
     "list": "list_items",

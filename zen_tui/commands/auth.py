@@ -15,7 +15,12 @@ import sys
 import time
 from typing import Any
 
-from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable
+from zen_tui.auth import ambient
+from zen_tui.auth.keyring_store import (
+    KeyringCredentialStore,
+    KeyringUnavailable,
+    keyring_problem,
+)
 from zen_tui.auth.login import LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
@@ -53,6 +58,13 @@ def _account(settings: Settings, name: str) -> AccountConfig | None:
 
 
 def login(account: AccountConfig, method: str | None, store: KeyringCredentialStore) -> int:
+    problem = asyncio.run(keyring_problem(store, account.name))
+    if problem is not None:  # said before any flow starts: an approved login would be lost
+        _error(f"cannot log in here: {problem}")
+        names = [f"${v}" for v in ambient.env_vars(account)]
+        if names:
+            print(f"Or export the token as {' or '.join(names)}: zen-tui reads it from there.")
+        return 1
     method = method or default_method(account)
     token = None
     if method == "token":
@@ -141,6 +153,8 @@ def _describe(entry: dict[str, Any]) -> str:
         return "demo token from the built-in simulator (in memory)"
     if str(entry["source"]).startswith("env:"):
         return f"token from ${entry['source'][4:]}"
+    if entry["source"] == "gh":
+        return "token from the GitHub CLI's login (`gh auth token`)"
     who = f" as {entry['login']}" if entry.get("login") else ""
     text = f"logged in{who} ({entry['method']}, OS keyring)"
     expires = entry.get("expires_at")

@@ -22,14 +22,33 @@ THEME_KEY = "theme"
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """With no accounts the UI shows its welcome screen; choosing the demo there returns
-    DEMO_REQUESTED and we rerun against an in-process simulator."""
-    from zen_tui.ui import DEMO_REQUESTED
+    DEMO_REQUESTED and we rerun against an in-process simulator; choosing "set up" returns
+    INIT_REQUESTED: `zen-tui init` asks its questions in the terminal, then the UI reopens
+    with the config it wrote."""
+    from zen_tui.ui import DEMO_REQUESTED, INIT_REQUESTED
 
     demo = bool(getattr(args, "demo", False))
     code = _open(settings, demo)
     if code == DEMO_REQUESTED and not demo:
         return run_demo(Path(settings.data_dir))
+    if code == INIT_REQUESTED and not demo:
+        return run_init(args, settings)
     return code
+
+
+def run_init(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui import paths
+    from zen_tui.commands import init
+    from zen_tui.config import load_settings
+
+    init_args = argparse.Namespace(
+        config=args.config, yes=False, force=False, jira_url=None, jira_email=None
+    )
+    code = init.run(init_args)
+    if code != 0:
+        return code
+    path = paths.config_path(args.config)
+    return _open(load_settings(path, Path(settings.data_dir), must_exist=True), demo=False)
 
 
 def run_demo(data_dir: Path) -> int:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from zen_tui.sync.backend import Backend
 
 DEMO_REQUESTED = 3  # exit code: the user chose "run the demo" on the welcome screen
+INIT_REQUESTED = 4  # exit code: the user chose "write a starter config" there
 
 
 def run_dashboard(
@@ -24,10 +25,11 @@ def run_dashboard(
     demo_banner: str | None = None,
     accounts: list[AccountConfig] | None = None,
 ) -> int:
-    """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo.
+    """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo,
+    INIT_REQUESTED for `zen-tui init`.
     `accounts` feeds the login screen (default: the engine's configured accounts)."""
     from zen_tui.ui.app import ZenApp
-    from zen_tui.ui.screens.info import DEMO_RESULT
+    from zen_tui.ui.screens.info import DEMO_RESULT, INIT_RESULT
 
     app = ZenApp(
         backend,
@@ -41,4 +43,6 @@ def run_dashboard(
     result = app.run()
     if result == DEMO_RESULT:
         return DEMO_REQUESTED
+    if result == INIT_RESULT:
+        return INIT_REQUESTED
     return app.return_code or 0

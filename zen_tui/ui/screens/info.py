@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 from zen_tui.text_safety import clean
 
 DEMO_RESULT = "demo"  # ZenApp's return value when the user asks for the demo
+INIT_RESULT = "init"  # ... and for `zen-tui init` (run in the terminal once the UI is closed)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -50,11 +51,14 @@ WELCOME = """\
 
 No accounts or sections are configured yet.
 
-[b]1. Log in[/b]: press [b]l[/b] now (GitHub, Slack), or add an account to your config
+[b]1. Set up[/b]: press [b]i[/b] to write a starter config
+  (zen-tui init asks a few questions and finds your gh login).
+
+[b]2. Log in[/b]: press [b]l[/b] now (GitHub, Slack), or add an account to your config
   (\\[\\[accounts]] in config.toml) and run  zen-tui auth login ACCOUNT
   Then list what to show as \\[\\[sections]] and start zen-tui again.
 
-[b]2. Try the demo[/b]: every feature against the bundled simulator, no account, no network.
+[b]3. Try the demo[/b]: every feature against the bundled simulator, no account, no network.
     zen-tui --demo          or press [b]d[/b] now
 
 Press [b]q[/b] to quit."""
@@ -62,6 +66,7 @@ Press [b]q[/b] to quit."""
 
 class WelcomeScreen(Screen[None]):
     BINDINGS = [
+        Binding("i", "init", "Set up a config", id="welcome-init"),
         Binding("l", "app.login", "Log in", id="welcome-login"),
         Binding("d", "demo", "Run the demo", id="welcome-demo"),
         Binding("q", "app.quit", "Quit", id="welcome-quit"),
@@ -82,3 +87,6 @@ class WelcomeScreen(Screen[None]):
 
     def action_demo(self) -> None:
         self.app.exit(DEMO_RESULT)
+
+    def action_init(self) -> None:
+        self.app.exit(INIT_RESULT)

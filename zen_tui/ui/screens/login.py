@@ -8,6 +8,7 @@ worker; the keyring write is the auth layer's job. Dismisses with the account na
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,6 +48,21 @@ METHOD_HELP = {
     "oauth": "approve in the browser (OAuth)",
     "token": "paste a token (hidden)",
 }
+KEYRING_CHOICES = (
+    ("session", "keep the token for this session only (log in again next time)"),
+    ("env", "use an environment variable instead"),
+    ("install", "install a Secret Service (GNOME Keyring), then log in"),
+)
+INSTALL_HELP = (
+    "install one (Debian/Ubuntu: sudo apt-get install gnome-keyring dbus-user-session), "
+    "start it with `dbus-run-session -- sh` and `echo -n pw | gnome-keyring-daemon --unlock`, "
+    "then run zen-tui from that shell (docs/login.md, Headless Linux)"
+)
+SOURCE_NAMES = {
+    "gh": "the GitHub CLI's login",
+    "keyring": "the login in the OS keyring",
+    "demo": "the simulator's demo token",
+}
 # Offered when the config has no accounts yet: the public services (Jira needs its site URL).
 DEFAULT_ACCOUNTS = (
     AccountConfig("github", "github", "https://api.github.com"),
@@ -75,12 +91,20 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         border: round $primary; background: $surface; padding: 0 1;
     }
     LoginScreen OptionList { height: auto; max-height: 8; margin-bottom: 1; }
-    LoginScreen #login-methods, LoginScreen #login-token { display: none; }
-    LoginScreen #login-methods.-shown, LoginScreen #login-token.-shown { display: block; }
+    LoginScreen #login-methods, LoginScreen #login-token, LoginScreen #login-keyring,
+    LoginScreen #login-url { display: none; }
+    LoginScreen #login-methods.-shown, LoginScreen #login-token.-shown,
+    LoginScreen #login-keyring.-shown, LoginScreen #login-url.-shown { display: block; }
     LoginScreen #login-state { height: auto; margin-bottom: 1; }
+    LoginScreen #login-source { height: auto; color: $text-muted; }
+    /* the URL on one line (copy it with `c`), never wrapped inside the box */
+    LoginScreen #login-url { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     LoginScreen #login-state.-error { color: $error; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="login-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="login-cancel"),
+        Binding("c", "copy_url", "Copy URL", id="login-copy-url"),
+    ]
 
     def __init__(
         self,
@@ -98,6 +122,12 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         self.method: str | None = None
         self.flow: LoginFlow | None = None
         self.states: list[LoginState] = []
+        self.url: str | None = None  # the login URL on show, for `c`
+        self.keyring_issue: str | None = None  # why a login could not be saved here
+        self.session_only = False  # the user chose to keep the token for this run only
+        self._probed = asyncio.Event()
+        self._pending: str | None = None  # a pasted token waiting for the keyring choice
+        self._busy = False  # a flow is running: a second enter must not start another
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -105,9 +135,16 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             if not self.configured:
                 yield Label("No accounts in the config yet; log in to a public service:")
             yield OptionList(*self._account_options(), id="login-accounts")
+            yield Static(id="login-source")
             yield OptionList(id="login-methods")
+            yield OptionList(*self._keyring_options(), id="login-keyring")
             yield Input(password=True, placeholder="paste the token, enter", id="login-token")
             yield Static(id="login-state")
+            yield Static(id="login-url")
+
+    @staticmethod
+    def _keyring_options() -> list[Option]:
+        return [Option(f"{key}: {text}", id=key) for key, text in KEYRING_CHOICES]
 
     @property
     def _configured(self) -> bool:
@@ -125,10 +162,23 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
     def on_mount(self) -> None:
         names = [a.name for a in self.accounts]
+        self._probe_keyring(self.preselected or names[0])
         if self.preselected in names:
             self._choose_account(self.accounts[names.index(self.preselected)])
         else:
             self.query_one("#login-accounts", OptionList).focus()
+
+    @work(group="login-keyring", exit_on_error=False)
+    async def _probe_keyring(self, account: str) -> None:
+        """Before any flow starts: can a login be saved here? (It reads, never writes.)"""
+        from zen_tui.auth.keyring_store import KeyringCredentialStore, keyring_problem
+
+        try:
+            self.keyring_issue = await keyring_problem(KeyringCredentialStore(), account)
+        finally:
+            self._probed.set()
+        if self.keyring_issue and not self._busy:
+            self._say(f"{self.keyring_issue.split(';')[0]}: a login cannot be saved here")
 
     # --- choosing --------------------------------------------------------------------------
 
@@ -138,23 +188,47 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         self._choose_account(chosen)
 
     def _choose_account(self, account: AccountConfig) -> None:
-        from zen_tui.auth.login import METHODS, default_method
+        from zen_tui.auth.login import method_choices
 
         self.account = account
         self.query_one("#login-accounts", OptionList).highlighted = self.accounts.index(account)
         methods = self.query_one("#login-methods", OptionList)
         methods.clear_options()
-        default = default_method(account)
-        for method in METHODS.get(account.service, ("token",)):
-            mark = "  (default)" if method == default else ""
+        choices = method_choices(account)
+        usable = [m for m, reason in choices if reason is None]
+        for method in usable:  # what can work here first; the first is the default
+            mark = "  (default)" if method == usable[0] else ""
             methods.add_option(Option(f"{method}: {METHOD_HELP[method]}{mark}", id=method))
+        for method, reason in choices:  # the others, greyed out, with why
+            if reason is not None:
+                label = plain(f"{method}: not available: {reason}")
+                methods.add_option(Option(label, id=method, disabled=True))
         methods.add_class("-shown")
         methods.highlighted = 0
         methods.focus()
         self._say(f"{account.name}: choose how to log in")
+        self._show_source(account)
+
+    @work(group="login-source", exclusive=True, exit_on_error=False)
+    async def _show_source(self, account: AccountConfig) -> None:
+        """Which login the dashboard uses for this account now (never the token)."""
+        from zen_tui.auth.status import login_status
+
+        entry = await login_status(account)
+        source = entry.get("source")
+        if entry.get("logged_in") and source:
+            text = f"{account.name} uses {SOURCE_NAMES.get(source, source)} now"
+            if str(source).startswith("env:"):
+                text = f"{account.name} uses ${source[4:]} now; it wins over a new login"
+        else:
+            text = f"{account.name} has no login yet"
+        self.query_one("#login-source", Static).update(Text(clean(text)))
 
     @on(OptionList.OptionSelected, "#login-methods")
     def _method_selected(self, event: OptionList.OptionSelected) -> None:
+        if self._busy:
+            self.notify("a login is already running; esc cancels it")
+            return
         self.method = event.option.id
         if self.method == "token":
             token = self.query_one("#login-token", Input)
@@ -173,18 +247,61 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             return
         self._start(token)
 
+    # --- no usable keyring: the choices, before any flow -----------------------------------
+
+    @on(OptionList.OptionSelected, "#login-keyring")
+    def _keyring_choice(self, event: OptionList.OptionSelected) -> None:
+        from zen_tui.auth import ambient
+
+        account = self.account
+        if account is None:
+            return
+        if event.option.id == "session":
+            self.session_only = True
+            event.option_list.remove_class("-shown")
+            token, self._pending = self._pending, None
+            self._start(token)
+        elif event.option.id == "env":
+            names = [f"${v}" for v in ambient.env_vars(account)] + ["`token_env` in the config"]
+            self._say(
+                f"export the token as {' or '.join(names)} and start zen-tui again; "
+                "`zen-tui auth status` then shows where it comes from"
+            )
+        else:
+            self._say(INSTALL_HELP)
+
     # --- running the flow ----------------------------------------------------------------
 
     def _start(self, token: str | None) -> None:
-        if self.account is None or self.method is None:
+        if self.account is None or self.method is None or self._busy:
             return
-        if self.flow is not None:
-            self.flow.cancel()
-        self.flow = self.flow_factory(self.account, self.method, token)
-        self._say(f"{self.account.name}: logging in ({self.method})…")
-        self._run_flow(self.flow)
+        self._busy = True
+        self._start_when_saveable(token)
 
     @work(group="login", exclusive=True, exit_on_error=False)
+    async def _start_when_saveable(self, token: str | None) -> None:
+        from zen_tui.auth.keyring_store import SessionOnlyStore
+
+        await self._probed.wait()
+        account, method = self.account, self.method
+        if account is None or method is None:
+            self._busy = False
+            return
+        if self.keyring_issue and not self.session_only:
+            self._busy = False
+            self._pending = token  # kept in memory only until the user chooses
+            self._say(f"{self.keyring_issue.split(';')[0]}: where should the login go?")
+            choices = self.query_one("#login-keyring", OptionList)
+            choices.add_class("-shown")
+            choices.highlighted = 0
+            choices.focus()
+            return
+        self.flow = self.flow_factory(account, method, token)
+        if self.session_only:
+            self.flow.store = SessionOnlyStore()
+        self._say(f"{account.name}: logging in ({method})…")
+        await self._run_flow(self.flow)
+
     async def _run_flow(self, flow: LoginFlow) -> None:
         try:
             async for state in flow.run():
@@ -195,22 +312,24 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
                     return
         except Exception as exc:  # the flow's own errors arrive as LoginFailed; this is a bug
             self._say(f"login stopped: {type(exc).__name__}", error=True)
+        finally:
+            self._busy = False  # ended (failed or cancelled): a new attempt may start
 
     def _show(self, state: LoginState) -> None:
         if isinstance(state, DeviceCodeShown):
             self._open(state.verification_uri, from_server=True)
-            text = Text.assemble(  # the server's uri and code: Text (not markup), cleaned
-                "Enter this code at ",
-                (clean(state.verification_uri), "underline"),
-                ":\n\n    ",
+            text = Text.assemble(  # the server's code: Text (not markup), cleaned
+                "Enter this code at the address below (c copies it):\n\n    ",
                 (clean(state.user_code), "bold reverse"),
                 f"\n\nwaiting for your approval (expires in {state.expires_in / 60:.0f} min)",
             )
             self._state(text)
+            self._show_url(state.verification_uri)
         elif isinstance(state, WaitingForBrowser):
             opened = self._open(state.url)
             lead = "waiting for the browser" if opened else "open this URL on this machine"
-            self._state(Text.assemble(f"{lead}:\n", (clean(state.url), "underline")))
+            self._state(Text(f"{lead} (c copies it):"))
+            self._show_url(state.url)
         elif isinstance(state, SlowedDown):
             self.notify(f"the server asked to poll every {state.interval:.0f}s")
         elif isinstance(state, LoginFailed):
@@ -218,6 +337,20 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         elif isinstance(state, LoggedIn):
             who = f" as {state.username}" if state.username else ""
             self._say(f"logged in to {state.account}{who}")
+
+    def _show_url(self, url: str) -> None:
+        """The URL on one line of its own, whole (no wrap to copy across): `c` copies it."""
+        self.url = clean(url)
+        box = self.query_one("#login-url", Static)
+        box.update(Text(self.url, style="underline", no_wrap=True, overflow="ellipsis"))
+        box.add_class("-shown")
+
+    def action_copy_url(self) -> None:
+        if self.url is None:
+            self.notify("no login URL to copy yet")
+            return
+        self.app.copy_to_clipboard(self.url)  # OSC 52: works over ssh too
+        self.notify("copied the login URL")
 
     def _open(self, url: str, from_server: bool = False) -> bool:
         """Open `url`. The device flow's comes from the server: only if it is the service's

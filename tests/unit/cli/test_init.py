@@ -1,0 +1,122 @@
+"""`zen-tui init`: a starter config from questions or from what is detected (`gh` login,
+env tokens), loaded back with the real config loader; never overwriting without --force."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pytest
+
+from tests.unit.auth.gh_stub import fake_token, gh_stub
+from zen_tui.cli import main
+from zen_tui.config import load_settings
+from zen_tui.logs import shutdown_logging
+
+__all__ = ["gh_stub"]
+
+
+@pytest.fixture
+def init(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = tmp_path / "conf" / "config.toml"
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "init", *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield config, run
+    shutdown_logging()
+
+
+def sections(config: Path) -> list[tuple[str, str, str]]:
+    settings = load_settings(config, config.parent, must_exist=True)
+    return [(s.pane, s.title, s.account) for s in settings.sections]
+
+
+def test_yes_writes_what_is_detected_and_says_where(
+    init, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, run = init
+    gh_stub(fake_token("gh"))
+    slack = fake_token("slack")
+    monkeypatch.setenv("SLACK_TOKEN", slack)
+    code, out, err = run("--yes")
+    assert code == 0, err
+    assert f"Wrote a starter config to {config.resolve()}" in out
+    assert (
+        "github: will use the GitHub CLI's login" in out and "slack: will use $SLACK_TOKEN" in out
+    )
+    assert sections(config) == [
+        ("prs", "Review requested", "github"),
+        ("prs", "My PRs", "github"),
+        ("issues", "Assigned issues", "github"),
+        ("messages", "Mentions", "slack"),
+    ]
+    assert slack not in config.read_text()  # tokens never go in the config
+
+
+def test_an_existing_config_is_kept_without_force(init) -> None:
+    config, run = init
+    config.parent.mkdir(parents=True)
+    config.write_text("# mine\n")
+    code, out, err = run("--yes")
+    assert code == 1 and out == ""
+    assert err.strip() == f"zen-tui: {config} already exists; pass --force to overwrite it"
+    assert config.read_text() == "# mine\n"
+    code, _, _ = run("--yes", "--force")
+    assert code == 0 and ("prs", "My PRs", "github") in sections(config)
+
+
+def test_questions_add_jira_mine_and_slack_mentions(init, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, run = init
+    answers = iter(["-", "https://acme.atlassian.net", "me@acme.example", "y"])
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    code, out, err = run()
+    assert code == 0, err
+    assert sections(config) == [
+        ("issues", "Mine (Jira)", "jira"),
+        ("messages", "Mentions", "slack"),
+    ]
+    settings = load_settings(config, config.parent, must_exist=True)
+    jira = next(a for a in settings.accounts if a.service == "jira")
+    assert jira.email == "me@acme.example" and jira.base_url == "https://acme.atlassian.net"
+    assert "jira: no login found; run `zen-tui auth login jira`" in out
+
+
+def test_a_bad_answer_is_one_line_and_writes_nothing(init) -> None:
+    config, run = init
+    code, _, err = run("--yes", "--jira-url", "not a url", "--jira-email", "me@x.example")
+    assert code == 1 and "not an http(s) URL" in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err and not config.exists()
+    assert list(config.parent.iterdir()) == []  # no temp file left behind
+    code, _, err = run("--yes", "--jira-url", "https://acme.atlassian.net")
+    assert code == 1 and "needs your Atlassian email" in err and not config.exists()
+
+
+def test_the_welcome_screens_set_up_runs_init_and_reopens_with_its_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`i` on the welcome screen: the UI closes with INIT_REQUESTED, init asks its questions
+    in the terminal, and the dashboard opens again with the sections it wrote."""
+    import argparse
+
+    from zen_tui.commands import dashboard
+    from zen_tui.config import parse_settings
+    from zen_tui.ui import INIT_REQUESTED
+
+    opened: list[list[str]] = []
+
+    def fake_open(settings, demo: bool) -> int:  # type: ignore[no-untyped-def]
+        opened.append([s.title for s in settings.sections])
+        return INIT_REQUESTED if len(opened) == 1 else 0
+
+    monkeypatch.setattr(dashboard, "_open", fake_open)
+    answers = iter(["", "", "n"])  # GitHub (default), no Jira, no Slack
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    config = tmp_path / "config.toml"
+    args = argparse.Namespace(config=str(config), demo=False)
+    empty = parse_settings({}, file=None, data_dir=tmp_path)
+    assert dashboard.run(args, empty) == 0
+    assert opened == [[], ["Review requested", "My PRs", "Assigned issues"]]
+    assert f"Wrote a starter config to {config}" in capsys.readouterr().out

@@ -1,0 +1,111 @@
+"""Logins the user already has: the tokens other tools read from the environment, and the
+GitHub CLI's login. Checked after the account's own `token_env` and before the keyring, so a
+user with `gh` logged in (or GH_TOKEN set) needs no OAuth app and no keyring.
+
+Accounts that point at a loopback address (the bundled simulator) never get one: a real
+GitHub token must not be sent to a local test server. Tokens never leave in a log or error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
+from zen_tui.logs import register_secret
+
+log = logging.getLogger(__name__)
+
+GH_COMMAND = "gh"  # looked up on PATH; tests point PATH at a stub
+GH_TIMEOUT = 3.0  # seconds: `gh auth token` reads a file or its keyring; never wait long
+
+
+@dataclass(frozen=True)
+class Found:
+    source: str  # "env:GH_TOKEN" | "gh" | ...: what `auth status` shows
+    credential: Credential = field(repr=False)
+
+
+def is_loopback(base_url: str) -> bool:
+    host = urlsplit(base_url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def github_host(base_url: str) -> str:
+    """The host `gh` knows the login by: github.com for api.github.com, else the GHES host."""
+    host = urlsplit(base_url).hostname or ""
+    return "github.com" if host in ("api.github.com", "github.com") else host
+
+
+def env_vars(account: AccountConfig) -> tuple[str, ...]:
+    """The environment variables other tools use for this account's service, in order; none
+    for an account on a loopback address (the simulator)."""
+    if is_loopback(account.base_url):
+        return ()
+    if account.service == "github":
+        if github_host(account.base_url) == "github.com":
+            return ("GH_TOKEN", "GITHUB_TOKEN")
+        return ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+    if account.service == "jira":
+        return ("JIRA_API_TOKEN",) if account.email else ()  # an API token needs the email
+    if account.service == "slack":
+        return ("SLACK_TOKEN",)
+    return ()
+
+
+def from_env(account: AccountConfig) -> Found | None:
+    if is_loopback(account.base_url):
+        return None
+    username = account.email if account.service == "jira" else None
+    for var in env_vars(account):
+        token = os.environ.get(var, "").strip()
+        if token:
+            register_secret(token)  # masked in every log line from now on
+            return Found(f"env:{var}", Credential(token=token, username=username))
+    return None
+
+
+async def from_gh_cli(account: AccountConfig) -> Found | None:
+    """`gh auth token --hostname HOST`; None when gh is absent, logged out, slow or broken."""
+    if account.service != "github" or is_loopback(account.base_url):
+        return None
+    gh = shutil.which(GH_COMMAND)
+    if gh is None:
+        return None
+    host = github_host(account.base_url)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            gh,
+            "auth",
+            "token",
+            "--hostname",
+            host,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        log.info("could not run gh: %s", exc.strerror or type(exc).__name__)
+        return None
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), GH_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        log.info("gh auth token took over %gs; ignored", GH_TIMEOUT)
+        return None
+    token = out.decode(errors="replace").strip()
+    if proc.returncode != 0 or not token or any(c.isspace() for c in token):
+        return None
+    register_secret(token)
+    return Found("gh", Credential(token=token))
+
+
+async def find(account: AccountConfig) -> Found | None:
+    """The first existing login in the documented order: environment, then the gh CLI."""
+    return from_env(account) or await from_gh_cli(account)

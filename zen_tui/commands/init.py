@@ -1,0 +1,192 @@
+"""`zen-tui init`: write a starter config, from a few questions or (`--yes`) from what is
+already here: a GitHub login (GH_TOKEN, `gh`), SLACK_TOKEN, JIRA_API_TOKEN.
+
+Sections: review requests, my PRs, assigned issues (GitHub), Jira "mine", Slack mentions.
+The text is checked with the real config loader before it is written; an existing config is
+never overwritten without --force. Tokens are never written: they come from the sources in
+docs/login.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from zen_tui import paths
+from zen_tui.auth import ambient
+from zen_tui.config import AccountConfig, ConfigError, Settings, load_settings
+
+PROG = "zen-tui"
+GITHUB_API = "https://api.github.com"
+Ask = Callable[[str], str]
+
+
+@dataclass
+class Answers:
+    github_url: str | None = GITHUB_API  # None: no GitHub account
+    jira_url: str | None = None
+    jira_email: str | None = None
+    slack: bool = False
+
+
+class InitError(Exception):
+    """A one-line reason init wrote nothing."""
+
+
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    path = paths.config_path(args.config)
+    try:
+        if path.exists() and not args.force:
+            raise InitError(f"{path} already exists; pass --force to overwrite it")
+        answers = detected(args) if args.yes else ask_all(args, input)
+        written = write(path, starter_config(answers))
+    except InitError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except (EOFError, KeyboardInterrupt):
+        print(f"\n{PROG}: init cancelled; nothing written", file=sys.stderr)
+        return 1
+    print(f"Wrote a starter config to {written.resolve()}")
+    for line in login_hints(answers):
+        print(line)
+    return 0
+
+
+def detected(args: argparse.Namespace) -> Answers:
+    """--yes: GitHub always; Jira when --jira-url is given; Slack when SLACK_TOKEN is set."""
+    return Answers(
+        github_url=GITHUB_API,
+        jira_url=args.jira_url,
+        jira_email=args.jira_email or (os.environ.get("JIRA_EMAIL") or None),
+        slack=bool(os.environ.get("SLACK_TOKEN", "").strip()),
+    )
+
+
+def ask_all(args: argparse.Namespace, ask: Ask) -> Answers:
+    guess = detected(args)
+    github = _ask(ask, f"GitHub API URL ('-' for none) [{GITHUB_API}]: ", GITHUB_API)
+    jira = _ask(
+        ask,
+        f"Jira site URL, e.g. https://your-site.atlassian.net [{_shown(guess.jira_url)}]: ",
+        guess.jira_url or "-",
+    )
+    email = None
+    if jira != "-":
+        email = _ask(
+            ask, f"Your Atlassian email [{_shown(guess.jira_email)}]: ", guess.jira_email or "-"
+        )
+    slack_default = "y" if guess.slack else "n"
+    slack = _ask(ask, f"Add Slack mentions? (y/n) [{slack_default}]: ", slack_default)
+    return Answers(
+        github_url=None if github == "-" else github,
+        jira_url=None if jira == "-" else jira,
+        jira_email=None if email in (None, "-") else email,
+        slack=slack.lower().startswith("y"),
+    )
+
+
+def _ask(ask: Ask, prompt: str, default: str) -> str:
+    return ask(prompt).strip() or default
+
+
+def _shown(value: str | None) -> str:
+    return value or "none"
+
+
+def starter_config(a: Answers) -> str:
+    """The TOML text; every value a TOML basic string (JSON string syntax is valid TOML)."""
+    if a.jira_url and not a.jira_email:
+        raise InitError("a Jira account needs your Atlassian email: pass --jira-email")
+    parts = ["# zen-tui config written by `zen-tui init`; see docs/config.md for every key.\n"]
+    parts.append("# Tokens never go here: see docs/login.md for where they come from.\n")
+    if a.github_url:
+        parts.append(_account("github", "github", a.github_url))
+    if a.jira_url:
+        parts.append(_account("jira", "jira", a.jira_url, email=a.jira_email))
+    if a.slack:
+        parts.append(_account("slack", "slack", "https://slack.com/api"))
+    if a.github_url:
+        parts.append(
+            _section(
+                "prs", "Review requested", "github", query="is:pr is:open review-requested:@me"
+            )
+        )
+        parts.append(_section("prs", "My PRs", "github", query="is:pr is:open author:@me"))
+        parts.append(
+            _section("issues", "Assigned issues", "github", query="is:issue is:open assignee:@me")
+        )
+    if a.jira_url:
+        jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
+        parts.append(_section("issues", "Mine (Jira)", "jira", jql=jql))
+    if a.slack:
+        parts.append(_section("messages", "Mentions", "slack", query="mentions"))
+    if len(parts) == 2:
+        raise InitError("no accounts chosen; answer at least one service")
+    return "".join(parts)
+
+
+def _account(name: str, service: str, base_url: str, *, email: str | None = None) -> str:
+    lines = ["\n[[accounts]]", f"name = {_s(name)}", f"service = {_s(service)}"]
+    lines.append(f"base_url = {_s(base_url)}")
+    if email:
+        lines.append(f"email = {_s(email)}")
+    return "\n".join(lines) + "\n"
+
+
+def _section(pane: str, title: str, account: str, **query: str) -> str:
+    lines = ["\n[[sections]]", f"pane = {_s(pane)}", f"title = {_s(title)}"]
+    lines.append(f"account = {_s(account)}")
+    lines += [f"{key} = {_s(value)}" for key, value in query.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _s(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write(path: Path, text: str) -> Path:
+    """Check `text` with the real loader (a bad URL or email is said in one line and nothing
+    is written), then write it in one step (a temp file renamed over the target)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        try:
+            load_settings(tmp, path.parent, must_exist=True)
+        except ConfigError as exc:
+            raise InitError(str(exc).replace(str(tmp), "the answers")) from None
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def login_hints(a: Answers) -> list[str]:
+    """Per account: the login found here, or how to get one."""
+    accounts = []
+    if a.github_url:
+        accounts.append(AccountConfig("github", "github", a.github_url))
+    if a.jira_url:
+        accounts.append(AccountConfig("jira", "jira", a.jira_url, email=a.jira_email))
+    if a.slack:
+        accounts.append(AccountConfig("slack", "slack", "https://slack.com/api"))
+    lines = []
+    for account in accounts:
+        found = asyncio.run(ambient.find(account))
+        if found is not None:
+            source = "the GitHub CLI's login" if found.source == "gh" else f"${found.source[4:]}"
+            lines.append(f"  {account.name}: will use {source}")
+        else:
+            lines.append(
+                f"  {account.name}: no login found; run `{PROG} auth login {account.name}`"
+            )
+    return lines
