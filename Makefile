@@ -45,11 +45,13 @@ keyring-test: $(STAMP)
 	  apt-get install -y -q --no-install-recommends gnome-keyring dbus'
 	$(BIN)/python -m pytest -q -m secret_service tests/integration/test_secret_service.py -rs
 
-## Code style, then the docs: the key table matches the bindings, README's links resolve, and
-## the guide builds with every internal link and anchor resolving (mkdocs --strict).
+## Code style, the layer contracts in pyproject.toml ([tool.importlinter]), then the docs: the
+## key table matches the bindings, README's links resolve, and the guide builds with every
+## internal link and anchor resolving (mkdocs --strict).
 lint: $(STAMP)
 	$(BIN)/ruff check zen_tui tests benchmarks tools
 	$(BIN)/ruff format --check zen_tui tests benchmarks tools
+	$(BIN)/lint-imports
 	$(BIN)/python tools/keys_table.py --check
 	$(BIN)/python tools/check_links.py
 	$(BIN)/mkdocs build --strict --quiet
@@ -73,7 +75,7 @@ bench: $(STAMP)
 
 ## Regenerate screenshots/ (SVG + PNG) from the demo, headless.
 screenshots: $(STAMP)
-	$(BIN)/python -m zen_tui.ui.screenshots screenshots
+	$(BIN)/python -m tools.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results import figure, record
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import CacheSettings, RateLimitSettings, default_settings
 
 SERVER_DELAY = 0.001

@@ -30,11 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sync_full import Recorder, Sim
 
-from zen_tui.config import SectionConfig, Settings, demo_settings
+from zen_tui.config import SectionConfig, Settings
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import PullRequest
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 SIZE = 400
 LATENCIES_MS = (20, 300)

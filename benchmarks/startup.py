@@ -82,7 +82,7 @@ class Account:  # what demo_settings needs to know about an account
 
 
 def zen_settings(data_dir: Path):  # type: ignore[no-untyped-def]
-    from zen_tui.config import demo_settings
+    from zen_tui.demo import demo_settings
 
     accounts = [Account("github", "github"), Account("jira", "jira"), Account("slack", "slack")]
     return demo_settings(accounts, data_dir)
@@ -91,10 +91,10 @@ def zen_settings(data_dir: Path):  # type: ignore[no-untyped-def]
 def child_zen(data_dir: Path, rows: int) -> None:
     """What `zen-tui` does (commands/dashboard.py), with the pollers off."""
     from zen_tui.sync.engine import SyncEngine
-    from zen_tui.sync.wiring import build
     from zen_tui.ui.app import ZenApp
     from zen_tui.ui.screens.dashboard import DashboardScreen
     from zen_tui.ui.widgets.item_list import ItemList
+    from zen_tui.wiring import build
 
     class LocalOnlyEngine(SyncEngine):
         async def start(self) -> None:
@@ -131,9 +131,9 @@ def _report_painted() -> None:
 # -- the parent -------------------------------------------------------------------------------
 def make_store(data_dir: Path, rows: int) -> None:
     """A store whose first pull-request section holds `rows` items."""
+    from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
     from zen_tui.sync.engine import SyncEngine
-    from zen_tui.sync.wiring import build
-    from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
+    from zen_tui.wiring import build
 
     engine = SyncEngine(build(zen_settings(data_dir)))
     section = next(s for s in engine.sections if s.pane == "prs")

@@ -37,10 +37,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zen_tui.config import SectionConfig, Settings, demo_settings
+from zen_tui.config import SectionConfig, Settings
+from zen_tui.demo import demo_settings
 from zen_tui.models import Pane
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 SIZE = 10_000
 LATENCY_MS = 20

@@ -23,13 +23,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from zen_tui.config import Settings, demo_settings
+from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
+from zen_tui.config import Settings
+from zen_tui.demo import demo_settings
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
 from zen_tui.ui.screens.dashboard import DashboardScreen
 from zen_tui.ui.widgets.item_list import ItemList, filter_rows, haystack
+from zen_tui.wiring import build
 
 ROWS = 10_000
 ROUNDS = 3

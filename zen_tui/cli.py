@@ -22,19 +22,14 @@ from typing import Any, get_args
 from zen_tui import __version__, paths
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import (
-    SERVICES,
     ConfigError,
     Settings,
-    WebhookConfig,
-    demo_settings,
     load_settings,
     register_secrets,
 )
 from zen_tui.logs import (
     current_log_file,
     redact,
-    register_secret,
-    route_to_log_file,
     setup_logging,
 )
 from zen_tui.models import ActionKind
@@ -241,63 +236,6 @@ def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
     return load_settings(path, data_dir, must_exist=explicit)
 
 
-DEMO_SCENARIO = "tour"  # the dashboard's demo: each service fails and recovers in turn
-
-
-@contextmanager
-def demo_session(
-    data_dir: Path, scenario: str | None = None, *, webhooks: bool = False
-) -> Iterator[Settings]:
-    """A simulator in this process for as long as the block runs, and settings pointing at it
-    (data in <data_dir>/demo). A missing or broken scenario falls back to a quiet world.
-    With `webhooks`, the simulator also delivers its changes to the engine's receiver."""
-    try:
-        from zen_tui.simulator.server import SimulatorServer
-    except ImportError as exc:
-        raise UsageError(f"the demo needs the simulator, missing in this build ({exc})") from None
-    try:
-        server = SimulatorServer(scenario=scenario, activity=True)
-    except (FileNotFoundError, ValueError) as exc:
-        log.warning("demo scenario %r unusable (%s); running without it", scenario, exc)
-        server = SimulatorServer(activity=True)
-    with server:
-        route_to_log_file("uvicorn", "uvicorn.error", "uvicorn.access")
-        log.info("demo simulator at %s", server.root_url)
-        hooks = demo_webhooks(server) if webhooks else None
-        yield demo_settings(server.accounts, data_dir / "demo", hooks)
-
-
-def demo_webhooks(server: Any) -> WebhookConfig | None:
-    """Webhooks for the demo: a free loopback port and fresh signing secrets (in memory only,
-    masked in the logs), and the simulator signing each change to that receiver, so its
-    activity shows up at once instead of at the next poll."""
-    import secrets
-
-    keys: dict[str, str] = {str(s): secrets.token_urlsafe(32) for s in SERVICES}
-    for key in keys.values():
-        register_secret(key)
-    port = free_loopback_port()
-    try:
-        server.set_webhooks(
-            {s: (f"http://127.0.0.1:{port}/webhooks/{s}", key) for s, key in keys.items()}
-        )
-    except RuntimeError as exc:  # a simulator build without webhooks: the demo just polls
-        log.warning("demo without webhooks: %s", exc)
-        return None
-    log.info("demo webhooks: the simulator delivers to 127.0.0.1:%d", port)
-    return WebhookConfig(enabled=True, host="127.0.0.1", port=port, secrets=keys)
-
-
-def free_loopback_port() -> int:
-    """A port nothing listens on now; the receiver binds it moments later (SO_REUSEADDR)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     module_name = COMMAND_MODULES[args.command]
     qualified = f"zen_tui.commands.{module_name}"
@@ -328,9 +266,11 @@ def _run(args: argparse.Namespace) -> int:
         _warn(warning)
     with store_notices_on_stderr(headless=args.command != "dashboard"):
         if args.demo and args.command != "simulate":
+            from zen_tui import demo  # the simulator is loaded only for a demo
+
             dashboard = args.command == "dashboard"  # headless commands: steady, polling only
-            scenario = DEMO_SCENARIO if dashboard else None
-            with demo_session(data_dir, scenario, webhooks=dashboard) as settings:
+            scenario = demo.DEMO_SCENARIO if dashboard else None
+            with demo.demo_session(data_dir, scenario, webhooks=dashboard) as settings:
                 return _disk_checked(_dispatch, args, settings)
         if args.command == "init":  # writes the config: it need not exist, or load, yet
             from zen_tui.commands import init

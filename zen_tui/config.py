@@ -1,5 +1,8 @@
 """The TOML config -> typed, frozen settings; every mistake is one clear `ConfigError`.
 
+This module reads and checks; the records themselves are in `zen_tui.config_schema`, the
+demo's settings in `zen_tui.demo`.
+
 Reading is checked by `zen_tui.config_reader`: a `ConfigError` names the file, the key path
 (`gateway.github.breaker.timeout`; `sections[2].account`: list entries count from 1), the bad
 value and what is allowed. No network I/O, no UI import. The gateway settings start from
@@ -12,12 +15,28 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
+from zen_tui.config_schema import (
+    DEFAULT_BASE_URLS,
+    DEFAULT_SECTION_LIMIT,
+    PANE_SERVICES,
+    PANES,
+    POLICIES,
+    QUERY_KEY,
+    SERVICES,
+    AccountConfig,
+    PollingConfig,
+    SectionConfig,
+    Settings,
+    UiConfig,
+    WebhookConfig,
+    section_infos,
+)
 from zen_tui.gateway.settings import (
     BreakerSettings,
     CacheSettings,
@@ -30,144 +49,30 @@ from zen_tui.gateway.settings import (
     default_settings,
 )
 from zen_tui.logs import register_secret
-from zen_tui.models import Pane, SectionInfo, Service
+from zen_tui.models import Pane, Service
 
-SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
-PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
-PANE_SERVICES: dict[str, tuple[str, ...]] = {
-    "prs": ("github",),
-    "issues": ("github", "jira"),
-    "messages": ("slack",),
-}
-# Which key holds a section's query, per service.
-QUERY_KEY: dict[str, str] = {"github": "query", "jira": "jql", "slack": "channels"}
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "github": "https://api.github.com",
-    "slack": "https://slack.com/api",
-}
-POLICIES = ("lru", "lfu", "fifo")
-DEFAULT_SECTION_LIMIT = 50
+# The schema (config_schema) is re-exported: callers read every settings name from here.
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "DEFAULT_SECTION_LIMIT",
+    "PANES",
+    "PANE_SERVICES",
+    "POLICIES",
+    "QUERY_KEY",
+    "SERVICES",
+    "AccountConfig",
+    "ConfigError",
+    "PollingConfig",
+    "SectionConfig",
+    "Settings",
+    "UiConfig",
+    "WebhookConfig",
+    "load_settings",
+    "parse_settings",
+    "register_secrets",
+    "section_infos",
+]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-# ---------------------------------------------------------------------------------------------
-# Typed settings
-
-
-@dataclass(frozen=True, slots=True)
-class AccountConfig:
-    name: str
-    service: Service
-    base_url: str
-    token_env: str | None = None  # environment variable holding the token (beats the keyring)
-    email: str | None = None  # Jira Basic auth with an API token
-    user: str | None = None  # the login "@me" means (GitHub login, Jira accountId, Slack id)
-    # Only for the demo: the simulator's token, held in memory. Never read from TOML.
-    token: str | None = field(default=None, repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class SectionConfig:
-    pane: Pane
-    title: str
-    account: str
-    query: str = ""  # GitHub search; Slack search.messages ("mentions" = messages naming me)
-    jql: str = ""  # Jira
-    channels: tuple[str, ...] = ()  # Slack: "#dev" names or channel ids
-    limit: int = DEFAULT_SECTION_LIMIT
-
-    @property
-    def query_text(self) -> str:
-        """The section's query whatever the service, for display and ids."""
-        return self.query or self.jql or ", ".join(self.channels)
-
-
-@dataclass(frozen=True, slots=True)
-class PollingConfig:
-    """Feeds the pollers' interval policy (zen_tui.sync.interval)."""
-
-    min_interval: float = 10.0
-    max_interval: float = 600.0
-    default_interval: float = 60.0
-    focus_factor: float = 0.5  # the section on screen polls this much more often
-    backoff: float = 1.5  # interval factor per poll that changed nothing
-
-
-@dataclass(frozen=True, slots=True)
-class UiConfig:
-    theme: str | None = None
-    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "j,down"
-
-
-def _default_secret_env() -> dict[str, str]:
-    return {
-        "github": "ZEN_GITHUB_WEBHOOK_SECRET",
-        "jira": "ZEN_JIRA_WEBHOOK_SECRET",
-        "slack": "ZEN_SLACK_SIGNING_SECRET",
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = 8790  # the simulator's default is 8765
-    secret_env: dict[str, str] = field(default_factory=_default_secret_env)
-    max_body_bytes: int = 1_048_576
-    replay_window: float = 300.0  # older signed timestamps are rejected as replays
-    # Secrets held in memory (the demo generates its own); never in a config file or repr.
-    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-
-    def secret(self, service: str, environ: Mapping[str, str] | None = None) -> str | None:
-        """The signing secret for `service`: one held in memory, else its environment
-        variable's value."""
-        if self.secrets.get(service):
-            return self.secrets[service]
-        name = self.secret_env.get(service)
-        env = os.environ if environ is None else environ
-        return env.get(name) or None if name else None
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    accounts: list[AccountConfig]
-    sections: list[SectionConfig]
-    gateway: dict[str, GatewaySettings]
-    polling: PollingConfig
-    ui: UiConfig
-    webhooks: WebhookConfig
-    config_path: Path | None
-    data_dir: Path
-
-    def account(self, name: str) -> AccountConfig:
-        for account in self.accounts:
-            if account.name == name:
-                return account
-        raise KeyError(name)
-
-    def gateway_for(self, service: str) -> GatewaySettings:
-        return self.gateway.get(service) or default_settings(service)
-
-
-def section_infos(settings: Settings) -> list[SectionInfo]:
-    """The sections as the UI sees them; ids f"{pane}:{index}:{account}", index per pane."""
-    counts: dict[str, int] = {}
-    infos = []
-    for section in settings.sections:
-        index = counts.get(section.pane, 0)
-        counts[section.pane] = index + 1
-        service = settings.account(section.account).service
-        infos.append(
-            SectionInfo(
-                id=f"{section.pane}:{index}:{section.account}",
-                pane=section.pane,
-                title=section.title,
-                account=section.account,
-                service=service,
-                query=section.query_text,
-            )
-        )
-    return infos
 
 
 # ---------------------------------------------------------------------------------------------
@@ -594,65 +499,3 @@ def register_secrets(settings: Settings, environ: Mapping[str, str] | None = Non
         register_secret(value)
     for account in settings.accounts:
         register_secret(account.token)
-
-
-class SimAccountLike(Protocol):
-    """What the demo needs from zen_tui.simulator.server.SimAccount (not imported here)."""
-
-    @property
-    def service(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def token(self) -> str: ...
-    @property
-    def username(self) -> str | None: ...
-
-
-def demo_settings(
-    sim_accounts: Iterable[SimAccountLike], data_dir: Path, webhooks: WebhookConfig | None = None
-) -> Settings:
-    """Accounts for the running simulator plus sections that show something at once."""
-    accounts = [_demo_account(sim) for sim in sim_accounts]
-    sections = [s for a in accounts for s in _demo_sections(a)]
-    return Settings(
-        accounts=accounts,
-        sections=sections,
-        gateway={service: default_settings(service) for service in SERVICES},
-        polling=PollingConfig(),
-        ui=UiConfig(),
-        webhooks=webhooks or WebhookConfig(),
-        config_path=None,
-        data_dir=data_dir,
-    )
-
-
-def _demo_account(sim: SimAccountLike) -> AccountConfig:
-    if sim.service not in SERVICES:
-        raise ValueError(f"unknown simulated service {sim.service!r}")
-    register_secret(sim.token)
-    service = cast(Service, sim.service)
-    email = sim.username if service == "jira" else None
-    user = sim.username if service == "github" else None
-    return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)
-
-
-def _demo_sections(account: AccountConfig) -> list[SectionConfig]:
-    name = account.name
-    if account.service == "github":
-        return [
-            SectionConfig(
-                "prs", "Review requested", name, query="is:pr is:open review-requested:@me"
-            ),
-            SectionConfig("prs", "My pull requests", name, query="is:pr is:open author:@me"),
-            SectionConfig("issues", "Assigned to me", name, query="is:issue is:open assignee:@me"),
-        ]
-    if account.service == "jira":
-        jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
-        return [SectionConfig("issues", "Jira: mine", name, jql=jql)]
-    return [
-        SectionConfig("messages", "Mentions", name, query="mentions"),
-        SectionConfig("messages", "#dev", name, channels=("#dev",)),
-    ]

@@ -217,3 +217,46 @@ class Action:
     item_id: str
     account: str
     params: dict[str, str] = field(default_factory=dict)
+
+
+# -- Records the layers hand each other (services -> sync -> UI and the commands) -------------
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    message: str = ""
+    item: Item | None = None
+    conflict: bool = False  # final failure the user must know (already merged, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    """The preview pane's content, fetched on demand."""
+
+    item_id: str
+    body: str = ""
+    checks: tuple[tuple[str, str], ...] = ()  # (name, status)
+    reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
+    comments: tuple[tuple[str, str], ...] = ()  # (author, text)
+    transitions: tuple[str, ...] = ()  # Jira: names available now
+    extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
+    error: str | None = None  # why the detail is partial
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    account: str
+    service: str
+    breaker: str  # closed | open | half-open
+    half_open_at: float | None
+    tokens: float
+    capacity: float
+    remaining: int | None
+    reset_at: float | None
+    retries: int
+    cache_hits: int
+    cache_misses: int
+    revalidations: int
+    outbox_pending: int
+    outbox_failed: int
+    webhooks_live: bool = False  # a verified delivery arrived recently: polling backs off
+    webhooks_rejected: int = 0  # deliveries refused this run (signature, replay, size, JSON)

@@ -15,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from zen_tui.config import PollingConfig, Settings, demo_settings
+from zen_tui.config import PollingConfig, Settings
+from zen_tui.demo import demo_settings
 from zen_tui.logs import setup_logging
 from zen_tui.models import Action, ActionState, FreshnessState
 from zen_tui.sync.engine import SyncEngine

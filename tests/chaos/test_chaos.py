@@ -17,7 +17,7 @@ import pytest
 
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .ledger import applied_counts
 from .plan import batches, plan_actions

@@ -20,7 +20,7 @@ import pytest
 
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from ..integration.conftest import REPO_ROOT
 from .ledger import applied_counts

@@ -14,7 +14,7 @@ import pytest
 from zen_tui.models import Action, ActionState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .ledger import applied_counts
 from .runner import chaos_settings, drain

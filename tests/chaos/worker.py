@@ -17,7 +17,7 @@ from typing import Any
 
 from zen_tui.logs import setup_logging
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .plan import from_json
 from .runner import chaos_settings, submit_stream

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.config import Settings, demo_settings
+from zen_tui.config import Settings
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.clock import Clock
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

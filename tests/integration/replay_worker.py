@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from zen_tui.commands import sync
-from zen_tui.config import demo_settings
+from zen_tui.demo import demo_settings
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 async def main(spec: dict[str, Any]) -> int:

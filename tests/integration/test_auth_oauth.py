@@ -12,7 +12,6 @@ import pytest
 from tests.helpers import files_holding
 from tests.unit.auth.browser_double import FakeBrowser, sim_account
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
-from zen_tui.auth.credentials import Credential
 from zen_tui.auth.endpoints import oauth_app
 from zen_tui.auth.identity import whoami
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -22,6 +21,7 @@ from zen_tui.auth.pkce import Pkce
 from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.gateway import Gateway
+from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.simulator.server import SimulatorServer

@@ -2,7 +2,7 @@
 
 import pytest
 
-from zen_tui.config import demo_settings
+from zen_tui.demo import demo_settings
 from zen_tui.models import Action, ActionState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.backend import ActionUpdated

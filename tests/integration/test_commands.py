@@ -118,7 +118,7 @@ def labels_added(sim, label: str) -> int:
 def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_path, capsys):
     """The configured (not test-shortened) retry settings: on main this sent 16 requests
     over ~13 s (a hang: a minute) before it said `pending`."""
-    from zen_tui.config import demo_settings
+    from zen_tui.demo import demo_settings
 
     settings = demo_settings(sim.accounts, tmp_path)
     sim.set_faults([{"service": "github", "outage": True}])
@@ -133,7 +133,7 @@ def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_
 def test_act_with_the_breaker_seen_open_queues_and_answers_without_sending(sim, settings, capsys):
     """A running dashboard saw GitHub's breaker open (it saves that in the store): `act`
     sends nothing, says why and until when, and the next sync sends the action once."""
-    from zen_tui.sync.wiring import open_store
+    from zen_tui.wiring import open_store
 
     store = open_store(settings)
     store.save_health("github", {"breaker": "open", "half_open_at": time.time() + 30}, 0.0)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import eventually, files_holding
-from zen_tui.cli import demo_session
+from zen_tui.demo import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 def live(engine: SyncEngine) -> bool:

@@ -16,13 +16,14 @@ import pytest
 
 from tests.helpers import files_holding
 from tests.hostile_server import Answer, HostileServer, hostile_server
-from zen_tui.config import SectionConfig, Settings, demo_settings
+from zen_tui.config import SectionConfig, Settings
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.errors import OffOrigin
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import FreshnessState, Snapshot
 from zen_tui.services.base import MAX_EMPTY_PAGES
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .conftest import fast
 

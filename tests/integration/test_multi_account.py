@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from zen_tui.config import demo_settings
+from zen_tui.demo import demo_settings
 from zen_tui.models import FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 from .conftest import fast
 

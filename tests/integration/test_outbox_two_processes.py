@@ -15,7 +15,7 @@ from pathlib import Path
 from zen_tui.models import Action, ActionState
 from zen_tui.services.markers import html_marker
 from zen_tui.simulator.server import SimulatorServer
-from zen_tui.sync.wiring import open_store
+from zen_tui.wiring import open_store
 
 from .conftest import REPO_ROOT, engine_for
 

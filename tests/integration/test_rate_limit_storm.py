@@ -7,7 +7,7 @@ import httpx
 
 from zen_tui.models import FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 class Recorder(httpx.AsyncBaseTransport):

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent(
     import asyncio, secrets, sys
     import httpx, keyring
     from keyring.backends.SecretService import Keyring as SecretService
-    from zen_tui.auth.credentials import Credential
+    from zen_tui.gateway.credentials import Credential
     from zen_tui.auth.keyring_store import KeyringCredentialStore, keyring_problem
     from zen_tui.auth.login import LoginFlow
     from zen_tui.auth.provider import KeyringCredentialProvider

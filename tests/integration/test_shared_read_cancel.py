@@ -20,7 +20,7 @@ from zen_tui.gateway.cache import cache_key
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import PullRequest
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 
 class Gate(httpx.AsyncBaseTransport):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import ApiDeprecation, EventBus
 from zen_tui.gateway.settings import default_settings
 from zen_tui.simulator.server import SimulatorServer

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.unit.auth.memory_keyring import MemoryKeyring, use_keyring
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import FROZEN_NOW, FakeBackend
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
+from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from zen_tui.models import Action, ActionState, PullRequest
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.screens.dashboard import PANES, DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.item_list import ItemList, RowState

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.fakes.backend import FakeBackend
 from zen_tui.ui import DEMO_REQUESTED, run_dashboard
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.widgets.item_list import ItemList
 
 from .conftest import make_app
@@ -16,7 +16,7 @@ from .conftest import make_app
 def test_pure_ui_modules_do_not_import_textual() -> None:
     code = (
         "import sys, zen_tui.ui, zen_tui.ui.triage, zen_tui.ui.health_model, "
-        "zen_tui.ui.fake_backend; print('textual' in sys.modules)"
+        "tests.fakes.backend; print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

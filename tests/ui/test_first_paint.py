@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zen_tui.ui.fake_backend import FakeBackend
+from tests.fakes.backend import FakeBackend
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput
 

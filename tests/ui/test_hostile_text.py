@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
 from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed
 from zen_tui.config import AccountConfig
@@ -20,7 +21,6 @@ from zen_tui.models import ActionState, Freshness, FreshnessState, Issue, Item, 
 from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.pane import ItemPane

@@ -1,5 +1,5 @@
 """Pilot tests over the REAL stack: the simulator on a loopback port, the SyncEngine with real
-SQLite, and ZenApp on top (zen_tui.ui.demo_stack, the path `make screenshots` uses).
+SQLite, and ZenApp on top (tools.demo_stack, the path `make screenshots` uses).
 
 Outage: the GitHub pane goes stale and its breaker lamp opens while the simulator fails, and
 both clear when it recovers. Login: device flow (approved by a form post, as a user would),
@@ -25,16 +25,7 @@ import pytest
 from tests.helpers import JumpClock
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
-from zen_tui.auth.keyring_store import KeyringCredentialStore
-from zen_tui.auth.login import LoginFlow
-from zen_tui.auth.states import DeviceCodeShown, LoggedIn, WaitingForBrowser
-from zen_tui.commands.dashboard import THEME_KEY
-from zen_tui.config import AccountConfig
-from zen_tui.models import ActionState, PullRequest
-from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
-from zen_tui.ui.app import ZenApp
-from zen_tui.ui.demo_stack import (
+from tools.demo_stack import (
     GITHUB_OUTAGE,
     DemoStack,
     all_live,
@@ -43,9 +34,18 @@ from zen_tui.ui.demo_stack import (
     pane_titles,
     wait_until,
 )
+from zen_tui.auth.keyring_store import KeyringCredentialStore
+from zen_tui.auth.login import LoginFlow
+from zen_tui.auth.states import DeviceCodeShown, LoggedIn, WaitingForBrowser
+from zen_tui.commands.dashboard import THEME_KEY
+from zen_tui.config import AccountConfig
+from zen_tui.models import ActionState, PullRequest
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.wiring import build
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)

@@ -13,16 +13,16 @@ import keyring.backends.fail
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.unit.auth.memory_keyring import use_keyring
-from zen_tui.auth.credentials import Credential
+from tools.demo_stack import wait_until
 from zen_tui.auth.keyring_store import SessionOnlyStore
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.provider import KeyringCredentialProvider
 from zen_tui.auth.states import DeviceCodeShown, LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 from zen_tui.models import Cause, Freshness, FreshnessState, Snapshot
-from zen_tui.ui.demo_stack import wait_until
-from zen_tui.ui.fake_backend import FROZEN_NOW, FakeBackend
 from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.preview import dedupe_errors

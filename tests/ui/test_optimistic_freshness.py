@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.fakes.backend import FakeBackend
 from zen_tui.models import ActionState, Freshness, FreshnessState, Snapshot
 from zen_tui.sync.backend import SectionUpdated
-from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.widgets.item_list import ItemList
 
 from .conftest import make_app

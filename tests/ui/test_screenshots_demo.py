@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.ui import screenshots
-from zen_tui.ui.demo_stack import demo_stack
+from tools import screenshots
+from tools.demo_stack import demo_stack
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 from textual.pilot import Pilot
 
+from tests.fakes.backend import FakeBackend
 from zen_tui.auth.states import DeviceCodeShown
 from zen_tui.config import AccountConfig
-from zen_tui.ui.fake_backend import FakeBackend
 
 from .conftest import ScriptedFlow, make_app
 

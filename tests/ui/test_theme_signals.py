@@ -10,11 +10,11 @@ from textual.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from tests.fakes.backend import FakeBackend
 from zen_tui.auth.states import LoginFailed
 from zen_tui.config import AccountConfig
 from zen_tui.sync.backend import ItemDetail
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.fake_backend import FakeBackend
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items
 from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
 from zen_tui.models import Action, ActionState, Issue, PullRequest
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui import triage
-from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FakeBackend, make_items
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.themes import BUNDLED_DIR, ThemeError, load_theme, load_theme_dirs
 from zen_tui.ui.widgets.gateway import gauge, render_status

@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from zen_tui.auth.credentials import Credential
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 from zen_tui.logs import register_secret
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import Gateway, Priority
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.settings import default_settings
 

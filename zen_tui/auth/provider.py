@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 
 from zen_tui.auth import ambient, grants
-from zen_tui.auth.credentials import Credential, EnvCredentialProvider
 from zen_tui.auth.endpoints import (
     AtlassianEndpoints,
     AuthConfigError,
@@ -36,10 +35,41 @@ from zen_tui.auth.keyring_store import (
     StoredCredential,
 )
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.errors import AuthExpired
 
 log = logging.getLogger(__name__)
 EXPIRY_SKEW = 60.0  # refresh this many seconds before the stated expiry
+
+
+class EnvCredentialProvider:
+    """Tokens from environment variables: account -> (env var name, username or None)."""
+
+    def __init__(self, mapping: dict[str, tuple[str, str | None]]) -> None:
+        self._mapping = dict(mapping)
+        self._handed_out: dict[str, Credential] = {}
+
+    async def get(self, account: str) -> Credential | None:
+        entry = self._mapping.get(account)
+        if entry is None:
+            return None
+        env_var, username = entry
+        token = os.environ.get(env_var, "").strip()
+        if not token:
+            return None
+        credential = Credential(token=token, username=username)
+        self._handed_out[account] = credential
+        return credential
+
+    async def refresh(self, account: str) -> Credential | None:
+        # Only a token that changed since the last get() is worth one more try.
+        previous = self._handed_out.get(account)
+        current = await self.get(account)
+        return current if current is not None and current != previous else None
+
+    def env_var(self, account: str) -> str | None:
+        entry = self._mapping.get(account)
+        return entry[0] if entry else None
 
 
 def to_credential(stored: StoredCredential) -> Credential:

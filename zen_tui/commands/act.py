@@ -23,14 +23,14 @@ from typing import Any
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
+from zen_tui.events import Event
 from zen_tui.gateway.errors import CircuitOpen
-from zen_tui.gateway.events import Event
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.freshness import reason_for
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 PENDING = 3
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user

@@ -13,11 +13,11 @@ import contextlib
 from pathlib import Path
 
 from zen_tui.config import Settings
+from zen_tui.demo import DEMO_BANNER
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 THEME_KEY = "theme"
-DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,9 +53,9 @@ def run_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_demo(data_dir: Path) -> int:
     """The simulator (tour scenario, live activity, webhooks) in this process, and the UI."""
-    from zen_tui.cli import DEMO_SCENARIO, demo_session
+    from zen_tui import demo
 
-    with demo_session(data_dir, DEMO_SCENARIO, webhooks=True) as settings:
+    with demo.demo_session(data_dir, demo.DEMO_SCENARIO, webhooks=True) as settings:
         return _open(settings, demo=True)
 
 

@@ -13,12 +13,12 @@ import sys
 import time
 
 from zen_tui.config import Settings
-from zen_tui.gateway.events import Event
+from zen_tui.events import Event
 from zen_tui.models import FreshnessState, SectionInfo, Snapshot
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
 from zen_tui.timefmt import local_time
+from zen_tui.wiring import build
 
 DEGRADED = 3
 

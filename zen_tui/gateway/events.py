@@ -1,29 +1,17 @@
-"""Typed events and the in-process bus every layer reports on.
-
-The gateway publishes what happens to each request; the sync layer publishes section and
-outbox updates. The UI, the `health` command and the metrics registry all subscribe to the
-same bus, so no widget ever polls the gateway. Subscribers are called synchronously in the
-publisher's thread: keep them short (the UI hands events to `App.call_from_thread` or
-`post_message`).
-"""
+"""The gateway's typed events: what happens to each request, published on the shared bus
+(`zen_tui.events`, which holds `Event` and `EventBus`: imported here for the gateway's own
+modules and for older imports of them from this module)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from zen_tui.events import Event as Event
+from zen_tui.events import EventBus as EventBus
 
 CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 BreakerState = Literal["closed", "open", "half-open"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    service: str
-    account: str
-    at: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,36 +72,3 @@ class ApiDeprecation(Event):
 
     endpoint: str
     message: str
-
-
-Subscriber = Callable[[Event], None]
-
-
-class EventBus:
-    """Synchronous fan-out. Thread-safe subscribe/publish; a failing subscriber is isolated."""
-
-    def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        with self._lock:
-            self._subscribers.append(fn)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if fn in self._subscribers:
-                    self._subscribers.remove(fn)
-
-        return unsubscribe
-
-    def publish(self, event: Event) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for fn in subscribers:
-            try:
-                fn(event)
-            except Exception:  # a broken observer must never break a request
-                import logging
-
-                logging.getLogger("zen_tui.events").exception("event subscriber failed")

@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..auth.credentials import CredentialProvider
 from .breaker import AsyncBreaker
 from .cache import (
     CachedEntry,
@@ -41,6 +40,7 @@ from .cache import (
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
+from .credentials import CredentialProvider
 from .deadline import Deadline
 from .errors import (
     ApiError,

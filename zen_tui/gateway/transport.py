@@ -15,7 +15,7 @@ from typing import TypeAlias
 
 import httpx
 
-from ..auth.credentials import Credential, CredentialProvider
+from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings

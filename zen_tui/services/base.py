@@ -27,8 +27,7 @@ from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
 from zen_tui.gateway.response import GatewayResponse
 from zen_tui.gateway.transport import JSON, QueryParams
-from zen_tui.models import Action, Item, SectionInfo, Service
-from zen_tui.sync.backend import ItemDetail
+from zen_tui.models import Action, ActionResult, Item, ItemDetail, SectionInfo, Service
 
 log = logging.getLogger("zen_tui.services")
 
@@ -47,14 +46,6 @@ class FetchResult:
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    ok: bool
-    message: str = ""
-    item: Item | None = None
-    conflict: bool = False  # final failure the user must know (already merged, ...)
 
 
 class Response(Protocol):

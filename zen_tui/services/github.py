@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
-from zen_tui.models import Action, Item, PullRequest, SectionInfo, Service
+from zen_tui.models import Action, Item, ItemDetail, PullRequest, SectionInfo, Service
 from zen_tui.services.base import (
     PREVIEW,
     AccountInfo,
@@ -48,7 +48,6 @@ from zen_tui.services.github_parse import (
     webhook_items,
 )
 from zen_tui.services.markers import has_html_marker, html_marker
-from zen_tui.sync.backend import ItemDetail
 
 _TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue))(\s|$)")
 _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}

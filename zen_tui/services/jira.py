@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
-from zen_tui.models import Action, Item, SectionInfo, Service
+from zen_tui.models import Action, Item, ItemDetail, SectionInfo, Service
 from zen_tui.services import adf
 from zen_tui.services.base import (
     AccountInfo,
@@ -43,7 +43,6 @@ from zen_tui.services.jira_parse import (
     zone_of,
 )
 from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
-from zen_tui.sync.backend import ItemDetail
 
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
-from zen_tui.models import Action, Item, Message, SectionInfo, Service
+from zen_tui.models import Action, Item, ItemDetail, Message, SectionInfo, Service
 from zen_tui.services.base import (
     AccountInfo,
     ActionResult,
@@ -37,7 +37,6 @@ from zen_tui.services.slack_parse import (
     parse_message,
     slack_error,
 )
-from zen_tui.sync.backend import ItemDetail
 
 log = logging.getLogger("zen_tui.services")
 

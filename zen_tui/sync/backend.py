@@ -7,11 +7,21 @@ UI tests may use a fake. No Textual import here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from zen_tui.gateway.events import Event, EventBus
-from zen_tui.models import Action, ActionState, Item, SectionInfo, Snapshot, format_age
+from zen_tui.config import AccountConfig
+from zen_tui.events import Event, EventBus
+from zen_tui.models import (
+    AccountHealth,
+    Action,
+    ActionState,
+    Item,
+    ItemDetail,
+    SectionInfo,
+    Snapshot,
+    format_age,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,45 +78,21 @@ class PollerChanged(Event):
     next_poll_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemDetail:
-    """The preview pane's content, fetched on demand."""
-
-    item_id: str
-    body: str = ""
-    checks: tuple[tuple[str, str], ...] = ()  # (name, status)
-    reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
-    comments: tuple[tuple[str, str], ...] = ()  # (author, text)
-    transitions: tuple[str, ...] = ()  # Jira: names available now
-    extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
-    error: str | None = None  # why the detail is partial
-
-
-@dataclass(frozen=True, slots=True)
-class AccountHealth:
-    account: str
-    service: str
-    breaker: str  # closed | open | half-open
-    half_open_at: float | None
-    tokens: float
-    capacity: float
-    remaining: int | None
-    reset_at: float | None
-    retries: int
-    cache_hits: int
-    cache_misses: int
-    revalidations: int
-    outbox_pending: int
-    outbox_failed: int
-    webhooks_live: bool = False  # a verified delivery arrived recently: polling backs off
-    webhooks_rejected: int = 0  # deliveries refused this run (signature, replay, size, JSON)
-
-
 class Backend(Protocol):
     bus: EventBus
 
     @property
     def sections(self) -> list[SectionInfo]: ...
+
+    @property
+    def accounts(self) -> list[AccountConfig]:
+        """The configured accounts (the login screen offers them)."""
+        ...
+
+    def take_recovery_notices(self) -> list[str]:
+        """One-line notices the user has not seen yet (a bad store file was moved aside);
+        each is returned once."""
+        ...
 
     def load_local(self) -> dict[str, Snapshot]:
         """Snapshots from the local store only: fast, no network. Paints the first screen."""

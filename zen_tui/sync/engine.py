@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from zen_tui.config import AccountConfig
+from zen_tui.events import Event
 from zen_tui.gateway.errors import GatewayError
-from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
-from zen_tui.gateway.settings import RetrySettings
+from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import (
     Action,
     ActionState,
@@ -33,6 +34,7 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
@@ -48,7 +50,7 @@ from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
     from zen_tui.sync.webhook_service import Webhooks
@@ -106,8 +108,8 @@ class SyncEngine:
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        hooks = getattr(wired.settings, "webhooks", None)  # absent in slim test settings
-        if hooks is not None and hooks.enabled:
+        hooks = wired.settings.webhooks
+        if hooks.enabled:
             # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
             from zen_tui.sync.webhook_service import Webhooks
 
@@ -120,6 +122,13 @@ class SyncEngine:
     @property
     def sections(self) -> list[SectionInfo]:
         return list(self._sections)
+
+    @property
+    def accounts(self) -> list[AccountConfig]:
+        return list(self.wired.settings.accounts)
+
+    def take_recovery_notices(self) -> list[str]:
+        return take_recovery_messages()
 
     def load_local(self) -> dict[str, Snapshot]:
         out = {}
@@ -335,9 +344,7 @@ class SyncEngine:
         )
 
     def _max_attempts(self, service: str) -> int:
-        gateway_for = getattr(self.wired.settings, "gateway_for", None)  # slim test settings
-        retry = gateway_for(service).retry if gateway_for else RetrySettings()
-        return int(retry.max_attempts)
+        return int(self.wired.settings.gateway_for(service).retry.max_attempts)
 
     # -- polling ---------------------------------------------------------------------------
     def _poller_down(self, section: SectionInfo, reason: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zen_tui.events import Event
 from zen_tui.gateway.errors import (
     ApiError,
     ApiGone,
@@ -21,7 +22,7 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
-from zen_tui.gateway.events import Event, RetryScheduled, WaitingForToken
+from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, Snapshot
 from zen_tui.sync.backend import Activity
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from zen_tui.events import Event, EventBus
 from zen_tui.gateway.errors import (
     AuthExpired,
     BadResponse,
@@ -33,8 +34,8 @@ from zen_tui.gateway.errors import (
     RateLimited,
     Unavailable,
 )
-from zen_tui.gateway.events import BreakerChanged, Event, EventBus, RequestDone
-from zen_tui.models import Action, ActionState
+from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.models import Action, ActionResult, ActionState
 from zen_tui.store import leases
 from zen_tui.store.rows import LeaseHeld
 from zen_tui.sync.backend import ActionUpdated
@@ -58,7 +59,7 @@ class ActionClient(Protocol):
 
     service: Any
 
-    async def apply(self, action: Action, *, idempotency_key: str) -> Any: ...
+    async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult: ...
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None: ...
 
@@ -222,10 +223,10 @@ class Outbox:
         except Exception as err:  # a client bug must not kill the replayer
             log.exception("apply failed for outbox entry %s", entry.id)
             return Outcome(ActionState.UNKNOWN, reason_for(err))
-        if getattr(result, "ok", False):
-            return Outcome(ActionState.DONE, getattr(result, "message", "") or None)
-        message = getattr(result, "message", "") or "rejected"
-        prefix = "conflict: " if getattr(result, "conflict", False) else ""
+        if result.ok:
+            return Outcome(ActionState.DONE, result.message or None)
+        message = result.message or "rejected"
+        prefix = "conflict: " if result.conflict else ""
         return Outcome(ActionState.FAILED, prefix + message)
 
     def mark(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from zen_tui.gateway.events import EventBus
+from zen_tui.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.sync.backend import PollerChanged
 from zen_tui.sync.interval import Budget, IntervalPolicy, constrain, next_interval

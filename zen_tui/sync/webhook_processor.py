@@ -92,7 +92,7 @@ class WebhookProcessor:
         return len(rows)
 
     def _refresh_service(self, service: str) -> None:
-        accounts = {a for a, c in self.clients.items() if getattr(c, "service", None) == service}
+        accounts = {a for a, c in self.clients.items() if c.service == service}
         self.target.refresh_soon(s.id for s in self.target.sections if s.account in accounts)
 
     def _apply(self, row: WebhookRow) -> None:
@@ -100,7 +100,7 @@ class WebhookProcessor:
             return
         payload = json.loads(row.body)
         for account, client in self.clients.items():
-            if getattr(client, "service", None) != row.service:
+            if client.service != row.service:
                 continue
             try:
                 items = client.items_for_webhook(row.event, payload)

@@ -21,9 +21,8 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 
 from zen_tui.config import AccountConfig
-from zen_tui.gateway.events import Event
+from zen_tui.events import Event
 from zen_tui.models import Snapshot
-from zen_tui.store import take_recovery_messages
 from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
@@ -71,7 +70,7 @@ class ZenApp(App[str | None]):
     ) -> None:
         super().__init__()
         self.backend = backend
-        self.accounts = accounts if accounts is not None else accounts_of(backend)
+        self.accounts = accounts if accounts is not None else backend.accounts
         self.login_flow = login_flow
         self.clock = clock
         self.settings_store = settings_store
@@ -128,7 +127,7 @@ class ZenApp(App[str | None]):
             self.sub_title = self.demo_banner
         for problem in self._problems:
             self.notify(problem, title="theme skipped", severity="warning", timeout=10)
-        for message in take_recovery_messages():  # a bad store file was moved aside
+        for message in self.backend.take_recovery_notices():  # a bad store file was moved aside
             self.notify(message, title="local store rebuilt", severity="warning", timeout=20)
         if not self.backend.sections:
             self.push_screen(WelcomeScreen())
@@ -300,12 +299,6 @@ class ZenApp(App[str | None]):
         for b in dashboard_bindings():
             keys.update(k.strip() for k in self._keymap.get(b.id or "", b.key).split(","))
         return keys
-
-
-def accounts_of(backend: Backend) -> list[AccountConfig]:
-    """The configured accounts, when the backend is the real engine (it keeps its settings)."""
-    settings = getattr(getattr(backend, "wired", None), "settings", None)
-    return list(getattr(settings, "accounts", None) or [])
 
 
 _KEY_NAMES = {

@@ -10,15 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zen_tui.gateway.events import (
-    BreakerChanged,
-    Event,
-    QuotaUpdated,
-    RequestDone,
-    RetryScheduled,
-)
-from zen_tui.models import ActionState
-from zen_tui.sync.backend import AccountHealth, ActionUpdated
+from zen_tui.events import Event
+from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
+from zen_tui.models import AccountHealth, ActionState
+from zen_tui.sync.backend import ActionUpdated
 
 SPARK_POINTS = 60  # latency samples / rate buckets kept per service
 RATE_BUCKET = 5.0  # seconds per request-rate bucket

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from zen_tui.gateway.events import Event
+from zen_tui.events import Event
+from zen_tui.models import ItemDetail
 from zen_tui.sync import backend
-from zen_tui.sync.backend import ItemDetail
 
 
 class BusEvent(Message):

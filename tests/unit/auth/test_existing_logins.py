@@ -9,11 +9,11 @@ import pytest
 from tests.unit.auth.gh_stub import fake_token, gh_stub
 from tests.unit.auth.memory_keyring import MemoryKeyring
 from zen_tui.auth import ambient
-from zen_tui.auth.credentials import Credential
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.provider import KeyringCredentialProvider
 from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 
 __all__ = ["gh_stub"]
 GITHUB = AccountConfig("gh", "github", "https://api.github.com", token_env="ZEN_T_GH")
@@ -165,7 +165,7 @@ async def test_a_missing_login_names_every_way_to_provide_one(
     memory_keyring: MemoryKeyring,
 ) -> None:
     from zen_tui.gateway.errors import AuthExpired
-    from zen_tui.sync.wiring import credentials_for
+    from zen_tui.wiring import credentials_for
 
     provider = credentials_for([GITHUB, SIM])
     with pytest.raises(AuthExpired) as missing:

@@ -13,10 +13,10 @@ import keyring.errors
 import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring
-from zen_tui.auth.credentials import Credential
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig
+from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.errors import AuthExpired
 
 NOW = 1_700_000_000.0

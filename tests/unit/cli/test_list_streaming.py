@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.store import Store
-from zen_tui.ui.fake_backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
 
 PANES = ("prs", "issues", "messages")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import zen_tui.cli as cli
+import zen_tui.demo as demo
 from zen_tui import paths
 from zen_tui.cli import main
 
@@ -28,13 +28,13 @@ def test_demo_sync_leaves_no_token_in_the_data_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     issued: list[Any] = []
-    real = cli.demo_settings
+    real = demo.demo_settings
 
     def capture(accounts: list[Any], data_dir: Path, webhooks: Any = None) -> Any:
         issued.extend(accounts)
         return real(accounts, data_dir, webhooks)
 
-    monkeypatch.setattr(cli, "demo_settings", capture)
+    monkeypatch.setattr(demo, "demo_settings", capture)
     argv = ["--demo", "--data-dir", str(tmp_path), "--log-level", "DEBUG", "sync", "--once"]
     assert main(argv) == 0
     out, err = capfd.readouterr()

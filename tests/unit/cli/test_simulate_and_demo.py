@@ -151,7 +151,7 @@ def test_demo_runs_the_command_against_a_live_simulator(
 
 @pytest.mark.parametrize("scenario", ["tour", "no-such-scenario", None])
 def test_demo_session_serves_every_service(tmp_path: Path, scenario: str | None) -> None:
-    from zen_tui.cli import demo_session
+    from zen_tui.demo import demo_session
 
     with demo_session(tmp_path, scenario) as settings:
         slack = settings.account("slack")
@@ -169,7 +169,7 @@ def test_demo_server_logs_go_to_the_file_not_the_terminal(
 ) -> None:
     import logging
 
-    from zen_tui.cli import demo_session
+    from zen_tui.demo import demo_session
     from zen_tui.logs import setup_logging
 
     log_path = setup_logging(tmp_path)
@@ -183,11 +183,11 @@ def test_demo_server_logs_go_to_the_file_not_the_terminal(
 
 
 def _record_demo_sessions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """cli.demo_session replaced by a recorder that yields the real demo settings shape."""
+    """demo.demo_session replaced by a recorder that yields the real demo settings shape."""
     import contextlib
 
-    import zen_tui.cli as cli
-    from zen_tui.config import demo_settings
+    import zen_tui.demo as demo
+    from zen_tui.demo import demo_settings
 
     calls: list[tuple[Any, ...]] = []
 
@@ -196,15 +196,15 @@ def _record_demo_sessions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ..
         calls.append((data_dir, scenario, webhooks))
         yield demo_settings([], data_dir / "demo")
 
-    monkeypatch.setattr(cli, "demo_session", fake)
+    monkeypatch.setattr(demo, "demo_session", fake)
     return calls
 
 
 def test_the_welcome_screen_demo_starts_through_demo_session_with_webhooks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from zen_tui.cli import DEMO_SCENARIO
     from zen_tui.commands import dashboard
+    from zen_tui.demo import DEMO_SCENARIO
 
     calls = _record_demo_sessions(monkeypatch)
     opened: list[bool] = []

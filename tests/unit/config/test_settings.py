@@ -11,11 +11,11 @@ from zen_tui.config import (
     PollingConfig,
     Settings,
     WebhookConfig,
-    demo_settings,
     load_settings,
     parse_duration,
     section_infos,
 )
+from zen_tui.demo import demo_settings
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import redact
 

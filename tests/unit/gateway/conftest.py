@@ -10,8 +10,8 @@ import httpx
 import pytest
 import respx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import Event, EventBus
 from zen_tui.gateway.settings import GatewaySettings, RetrySettings, default_settings
 

@@ -12,7 +12,6 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import (
     CircuitOpen,
     DeadlineExceeded,
@@ -23,6 +22,7 @@ from zen_tui.gateway import (
     SystemClock,
     Unavailable,
 )
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import BreakerSettings, DeadlineSettings, TimeoutSettings
 from zen_tui.sync.freshness import reason_for

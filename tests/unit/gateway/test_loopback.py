@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import FakeClock, Gateway, Unavailable
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import EventBus, RequestDone, RetryScheduled
 from zen_tui.gateway.settings import TimeoutSettings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from zen_tui.auth.credentials import Credential
 from zen_tui.gateway import GatewayError
+from zen_tui.gateway.credentials import Credential
 
 from .conftest import TOKEN, settings_for
 

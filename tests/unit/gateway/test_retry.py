@@ -163,7 +163,7 @@ async def test_verify_that_finds_the_mutation_applied_stops_the_resend(router, m
 
 
 async def test_401_refreshes_once_then_succeeds(router, make_gateway):
-    from zen_tui.auth.credentials import Credential
+    from zen_tui.gateway.credentials import Credential
 
     class Rotating:
         async def get(self, account: str) -> Credential:
@@ -215,7 +215,7 @@ async def test_slack_read_methods_are_retried_even_as_post(router, make_gateway)
 async def test_concurrent_401s_refresh_the_token_only_once(make_gateway):
     import asyncio
 
-    from zen_tui.auth.credentials import Credential
+    from zen_tui.gateway.credentials import Credential
 
     class Rotating:
         refreshes = 0

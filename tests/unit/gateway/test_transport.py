@@ -7,8 +7,9 @@ import base64
 import pytest
 import respx
 
-from zen_tui.auth.credentials import Credential, EnvCredentialProvider
+from zen_tui.auth.provider import EnvCredentialProvider
 from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse
+from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.events import ApiDeprecation
 from zen_tui.gateway.settings import TimeoutSettings
 
@@ -91,7 +92,7 @@ async def test_errors_carry_full_context(router, make_gateway):
 
 
 async def test_missing_credentials_is_a_one_line_auth_error(make_gateway):
-    from zen_tui.auth.credentials import StaticCredentialProvider
+    from zen_tui.gateway.credentials import StaticCredentialProvider
 
     gw = make_gateway(credentials=StaticCredentialProvider({}))
     with pytest.raises(AuthExpired, match="no token for account 'github:me'"):
@@ -143,8 +144,8 @@ async def test_env_credential_provider(monkeypatch) -> None:
 
 
 async def test_a_bad_base_url_is_a_one_line_error(make_gateway):
-    from zen_tui.auth.credentials import StaticCredentialProvider
     from zen_tui.gateway import Gateway
+    from zen_tui.gateway.credentials import StaticCredentialProvider
 
     gw = Gateway(
         account="gh",
@@ -175,8 +176,8 @@ async def test_links_with_commas_in_the_url_and_several_rels(router, make_gatewa
 async def test_under_a_base_path_the_cache_names_the_url_the_request_went_to(clock, bus):
     """GitHub Enterprise: base_url https://host/api/v3; "/repos" goes to /api/v3/repos, and
     the cached answer, its URL and expire() all agree on that address."""
-    from zen_tui.auth.credentials import StaticCredentialProvider
     from zen_tui.gateway import Gateway
+    from zen_tui.gateway.credentials import StaticCredentialProvider
 
     with respx.mock(assert_all_called=False) as mock:
         route = mock.get("https://ghe.test/api/v3/repos").respond(200, json=[1])

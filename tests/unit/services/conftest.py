@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import respx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import SectionInfo
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import default_settings
 from zen_tui.models import PullRequest
 from zen_tui.services import make_client

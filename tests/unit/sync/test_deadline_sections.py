@@ -10,13 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
 from zen_tui.config import parse_settings
 from zen_tui.gateway import FakeClock
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.models import Freshness, FreshnessState
 from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
+from zen_tui.wiring import build
 
 CONFIG = {
     "accounts": [{"name": "gh", "service": "github", "base_url": "https://api.test"}],

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from zen_tui.config import PollingConfig
+from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
@@ -10,7 +10,7 @@ from zen_tui.models import FreshnessState, Issue, SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import FULL_EVERY, SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 SECTION = SectionInfo(id="issues:0:j", pane="issues", title="Mine", account="j", service="jira")
 
@@ -62,7 +62,7 @@ class FakeGateway:
 
 
 def engine(store: Store, client: FakeClient) -> SyncEngine:
-    settings = type("S", (), {"polling": PollingConfig()})()
+    settings = engine_settings()
     wired = Wired(settings, store, EventBus(), FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
                   {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
     return SyncEngine(wired)

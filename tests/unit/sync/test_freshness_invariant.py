@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from zen_tui.auth.credentials import Credential, StaticCredentialProvider
+from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock, Gateway
+from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import Action, ActionKind, SectionInfo
@@ -26,7 +27,7 @@ from zen_tui.services.github import GitHubClient
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 API = "https://api.test"
 OPEN = SectionInfo("issues:0:gh", "issues", "Open", "gh", "github", "is:issue is:open")
@@ -99,7 +100,7 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
     account = SimpleNamespace(name="gh", service="github", base_url=API)
     client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
-    app: Any = SimpleNamespace(polling=polling, webhooks=WebhookConfig(enabled=True))
+    app = engine_settings(polling, WebhookConfig(enabled=True))
     wired = Wired(
         app,
         Store.open(":memory:"),

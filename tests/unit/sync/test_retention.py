@@ -8,7 +8,7 @@ import random
 import sqlite3
 from pathlib import Path
 
-from zen_tui.config import PollingConfig
+from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
@@ -16,7 +16,7 @@ from zen_tui.store import HttpCacheRow, Store
 from zen_tui.sync import retention
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.retention import DAY, Retention
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 HOUR = 3600.0
 KEEP = Retention()
@@ -136,7 +136,7 @@ async def test_the_engine_prunes_at_start_and_daily_while_running(tmp_path: Path
     old = done_action(1)
     clock.advance(KEEP.outbox_done + 1)
     recent = done_action(2)
-    settings = type("S", (), {"polling": PollingConfig()})()
+    settings = engine_settings()
     engine = SyncEngine(Wired(settings, store, EventBus(), clock, {}, {}, [], {}))  # type: ignore[arg-type]
     await engine.start()
     await asyncio.sleep(0)  # the pruning task's first turn

@@ -7,14 +7,14 @@ import asyncio
 import random
 from dataclasses import dataclass
 
-from zen_tui.config import PollingConfig
+from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus, RetryScheduled, WaitingForToken
 from zen_tui.models import SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionActivity
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 SECTIONS = [
     SectionInfo(id=f"issues:{n}:j", pane="issues", title=f"S{n}", account="j", service="jira")
@@ -81,7 +81,7 @@ async def test_each_retry_is_shown_on_the_section_whose_poll_caused_it() -> None
     for seed in range(40):
         rng = random.Random(seed)
         bus = EventBus()
-        settings = type("S", (), {"polling": PollingConfig()})()
+        settings = engine_settings()
         client = RetryingClient(bus, rng)
         store = Store.open(":memory:")
         gateways = {"j": FakeGateway()}

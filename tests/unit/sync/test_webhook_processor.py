@@ -4,8 +4,8 @@ refreshes for what cannot be placed, restart, and pollers backing off while webh
 import asyncio
 import dataclasses
 import json
-from types import SimpleNamespace
 
+from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
@@ -13,7 +13,7 @@ from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, referenced
-from zen_tui.sync.wiring import Wired
+from zen_tui.sync.wired import Wired
 
 from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue, poll
 
@@ -34,7 +34,7 @@ class HookClient(FakeClient):
 
 
 def engine(store, client, clock=None):
-    settings = SimpleNamespace(polling=POLLING, webhooks=WebhookConfig(enabled=True))
+    settings = engine_settings(POLLING, WebhookConfig(enabled=True))
     wired = Wired(settings, store, EventBus(), clock or FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
                   {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
     eng = SyncEngine(wired)

@@ -19,8 +19,8 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui.models import ActionState, Cause, Freshness, Item
-from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
+from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded

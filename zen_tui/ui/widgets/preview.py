@@ -12,8 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from zen_tui.models import Issue, Item, Message, PullRequest, format_age
-from zen_tui.sync.backend import ItemDetail
+from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, format_age
 from zen_tui.text_safety import clean
 from zen_tui.ui.signals import (
     BAD,

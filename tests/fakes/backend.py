@@ -1,4 +1,7 @@
-"""A scriptable in-memory Backend for UI tests, snapshots, screenshots and the UI benchmark.
+"""A scriptable in-memory Backend for UI tests, snapshots and the UI benchmarks.
+
+Lives in tests/ rather than the package: nothing the product runs needs it (the screenshots
+use the real demo stack in tools/), and benchmarks/ run from a checkout, where `tests` imports.
 
 Deterministic: items come from a seeded generator and freshness timestamps from `now`.
 Tests drive it with `go_degraded()`, `go_offline()`, `recover()` and `publish()`; whatever
@@ -11,6 +14,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import (
     BreakerChanged,
     Event,
@@ -20,19 +24,22 @@ from zen_tui.gateway.events import (
     RetryScheduled,
 )
 from zen_tui.models import (
+    AccountHealth,
     Action,
     ActionState,
     Freshness,
     FreshnessState,
     Issue,
     Item,
+    ItemDetail,
     Message,
     PullRequest,
     Reaction,
     SectionInfo,
     Snapshot,
 )
-from zen_tui.sync.backend import AccountHealth, ActionUpdated, ItemDetail, PollerChanged
+from zen_tui.store import take_recovery_messages
+from zen_tui.sync.backend import ActionUpdated, PollerChanged
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -171,6 +178,7 @@ class FakeBackend:
     ) -> None:
         self.bus = EventBus()
         self._sections = list(sections)
+        self.accounts: list[AccountConfig] = []  # none configured: the login screen offers defaults
         self.now = now
         self.local_age = local_age
         self.fail_kinds = set(fail_kinds)  # action kinds that fail when submitted
@@ -189,6 +197,9 @@ class FakeBackend:
     @property
     def sections(self) -> list[SectionInfo]:
         return list(self._sections)
+
+    def take_recovery_notices(self) -> list[str]:
+        return take_recovery_messages()  # as the engine: the store's own notices
 
     def load_local(self) -> dict[str, Snapshot]:
         fresh = Freshness(FreshnessState.LOCAL, self.now - self.local_age, "loaded from disk")

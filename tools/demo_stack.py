@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from zen_tui.config import Settings, demo_settings
+from zen_tui.config import Settings
+from zen_tui.demo import DEMO_BANNER, demo_settings
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wiring import build
 from zen_tui.ui.app import ZenApp
+from zen_tui.wiring import build
 
-DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
 # GitHub down (503 everywhere) and a Jira 429 storm whose Retry-After is longer than the
 # gateway will sleep inside one call, so it fails fast and the section goes stale at once.
 GITHUB_OUTAGE: dict[str, Any] = {"service": "github", "outage": True}

@@ -1,4 +1,4 @@
-"""Render the README screenshots from the real demo, headless: `python -m zen_tui.ui.screenshots
+"""Render the README screenshots from the real demo, headless: `python -m tools.screenshots
 DIR`.
 
 The simulator runs in this process (seeded, fixed size), the real SyncEngine syncs from it, and
@@ -19,8 +19,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from zen_tui.ui.app import ZenApp
-from zen_tui.ui.demo_stack import (
+from tools.demo_stack import (
     GITHUB_OUTAGE,
     JIRA_429_STORM,
     DemoStack,
@@ -30,6 +29,7 @@ from zen_tui.ui.demo_stack import (
     pane_titles,
     wait_until,
 )
+from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.login import LoginScreen
 
@@ -110,7 +110,7 @@ def to_png(svg: str, path: Path) -> bool:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m zen_tui.ui.screenshots DIR", file=sys.stderr)
+        print("usage: python -m tools.screenshots DIR", file=sys.stderr)
         return 2
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)

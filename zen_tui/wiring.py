@@ -1,31 +1,33 @@
-"""From Settings to live parts: the store, one gateway and one service client per account.
+"""The composition root: from Settings to live parts (the store, one gateway and one service
+client per account, the credentials chain).
 
 Everything the engine and the headless commands need is built here, once, so no command
-wires a gateway by hand.
+wires a gateway by hand. It sits at the top of the package because it knows every layer
+(auth's providers, the gateway, the services, the store); the layers below know none of it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zen_tui.auth.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
+from zen_tui.events import EventBus
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.gateway.errors import AuthExpired
-from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
     # The request stack (httpx, the auth providers) is imported by `build` and
     # `credentials_for` alone, so a command that only opens the store stays light.
     import httpx
 
-log = logging.getLogger("zen_tui.sync.wiring")
+log = logging.getLogger("zen_tui.wiring")
 
 
 class StoreCache:
@@ -157,22 +159,6 @@ class DeferredKeyring:
 def open_store(settings: Settings) -> Store:
     """The store in the configured data folder (see Store.open_in)."""
     return Store.open_in(Path(settings.data_dir))
-
-
-@dataclass
-class Wired:
-    settings: Settings
-    store: Store
-    bus: EventBus
-    clock: Clock
-    gateways: dict[str, Any]  # account -> Gateway
-    clients: dict[str, Any]  # account -> ServiceClient
-    sections: list[SectionInfo]
-    limits: dict[str, int] = field(default_factory=dict)  # section id -> item limit
-
-    async def aclose(self) -> None:
-        for gateway in self.gateways.values():
-            await gateway.aclose()
 
 
 def build(

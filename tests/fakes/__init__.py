@@ -1,0 +1,1 @@
+"""Doubles for tests and benchmarks: kept out of the installed package."""

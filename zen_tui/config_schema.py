@@ -1,0 +1,152 @@
+"""What the settings are: typed, frozen records and the constants they are checked against.
+
+The schema only; `zen_tui.config` reads and checks the TOML file into these (and re-exports
+them, so `from zen_tui.config import Settings` keeps working), and `zen_tui.demo` builds them
+for the simulator. No I/O here besides reading a webhook secret's environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zen_tui.gateway.settings import GatewaySettings, default_settings
+from zen_tui.models import Pane, SectionInfo, Service
+
+SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+PANE_SERVICES: dict[str, tuple[str, ...]] = {
+    "prs": ("github",),
+    "issues": ("github", "jira"),
+    "messages": ("slack",),
+}
+# Which key holds a section's query, per service.
+QUERY_KEY: dict[str, str] = {"github": "query", "jira": "jql", "slack": "channels"}
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "github": "https://api.github.com",
+    "slack": "https://slack.com/api",
+}
+POLICIES = ("lru", "lfu", "fifo")
+DEFAULT_SECTION_LIMIT = 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed settings
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    name: str
+    service: Service
+    base_url: str
+    token_env: str | None = None  # environment variable holding the token (beats the keyring)
+    email: str | None = None  # Jira Basic auth with an API token
+    user: str | None = None  # the login "@me" means (GitHub login, Jira accountId, Slack id)
+    # Only for the demo: the simulator's token, held in memory. Never read from TOML.
+    token: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionConfig:
+    pane: Pane
+    title: str
+    account: str
+    query: str = ""  # GitHub search; Slack search.messages ("mentions" = messages naming me)
+    jql: str = ""  # Jira
+    channels: tuple[str, ...] = ()  # Slack: "#dev" names or channel ids
+    limit: int = DEFAULT_SECTION_LIMIT
+
+    @property
+    def query_text(self) -> str:
+        """The section's query whatever the service, for display and ids."""
+        return self.query or self.jql or ", ".join(self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class PollingConfig:
+    """Feeds the pollers' interval policy (zen_tui.sync.interval)."""
+
+    min_interval: float = 10.0
+    max_interval: float = 600.0
+    default_interval: float = 60.0
+    focus_factor: float = 0.5  # the section on screen polls this much more often
+    backoff: float = 1.5  # interval factor per poll that changed nothing
+
+
+@dataclass(frozen=True, slots=True)
+class UiConfig:
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "j,down"
+
+
+def _default_secret_env() -> dict[str, str]:
+    return {
+        "github": "ZEN_GITHUB_WEBHOOK_SECRET",
+        "jira": "ZEN_JIRA_WEBHOOK_SECRET",
+        "slack": "ZEN_SLACK_SIGNING_SECRET",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8790  # the simulator's default is 8765
+    secret_env: dict[str, str] = field(default_factory=_default_secret_env)
+    max_body_bytes: int = 1_048_576
+    replay_window: float = 300.0  # older signed timestamps are rejected as replays
+    # Secrets held in memory (the demo generates its own); never in a config file or repr.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def secret(self, service: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """The signing secret for `service`: one held in memory, else its environment
+        variable's value."""
+        if self.secrets.get(service):
+            return self.secrets[service]
+        name = self.secret_env.get(service)
+        env = os.environ if environ is None else environ
+        return env.get(name) or None if name else None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    accounts: list[AccountConfig]
+    sections: list[SectionConfig]
+    gateway: dict[str, GatewaySettings]
+    polling: PollingConfig
+    ui: UiConfig
+    webhooks: WebhookConfig
+    config_path: Path | None
+    data_dir: Path
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    def gateway_for(self, service: str) -> GatewaySettings:
+        return self.gateway.get(service) or default_settings(service)
+
+
+def section_infos(settings: Settings) -> list[SectionInfo]:
+    """The sections as the UI sees them; ids f"{pane}:{index}:{account}", index per pane."""
+    counts: dict[str, int] = {}
+    infos = []
+    for section in settings.sections:
+        index = counts.get(section.pane, 0)
+        counts[section.pane] = index + 1
+        service = settings.account(section.account).service
+        infos.append(
+            SectionInfo(
+                id=f"{section.pane}:{index}:{section.account}",
+                pane=section.pane,
+                title=section.title,
+                account=section.account,
+                service=service,
+                query=section.query_text,
+            )
+        )
+    return infos

@@ -1,0 +1,148 @@
+"""The demo: `zen-tui --demo` and the welcome screen's "run the demo".
+
+A simulator in this process on loopback, settings pointing at it (accounts carrying the
+simulator's tokens in memory only, sections that show something at once), and webhooks the
+simulator signs to the engine's receiver. Kept out of `config` (which reads the user's file)
+and `cli` (which parses arguments and dispatches), so both do one job and `commands.dashboard`
+reaches the demo without importing the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from zen_tui.config import (
+    SERVICES,
+    AccountConfig,
+    PollingConfig,
+    SectionConfig,
+    Settings,
+    UiConfig,
+    WebhookConfig,
+)
+from zen_tui.gateway.settings import default_settings
+from zen_tui.logs import register_secret, route_to_log_file
+from zen_tui.models import Service
+
+log = logging.getLogger("zen_tui.demo")
+
+DEMO_BANNER = "demo: simulated GitHub, Jira and Slack on loopback; nothing leaves this machine"
+DEMO_SCENARIO = "tour"  # the dashboard's demo: each service fails and recovers in turn
+
+
+@contextmanager
+def demo_session(
+    data_dir: Path, scenario: str | None = None, *, webhooks: bool = False
+) -> Iterator[Settings]:
+    """A simulator in this process for as long as the block runs, and settings pointing at it
+    (data in <data_dir>/demo). A missing or broken scenario falls back to a quiet world.
+    With `webhooks`, the simulator also delivers its changes to the engine's receiver."""
+    from zen_tui.simulator.server import SimulatorServer  # loaded only when a demo runs
+
+    try:
+        server = SimulatorServer(scenario=scenario, activity=True)
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("demo scenario %r unusable (%s); running without it", scenario, exc)
+        server = SimulatorServer(activity=True)
+    with server:
+        route_to_log_file("uvicorn", "uvicorn.error", "uvicorn.access")
+        log.info("demo simulator at %s", server.root_url)
+        hooks = demo_webhooks(server) if webhooks else None
+        yield demo_settings(server.accounts, data_dir / "demo", hooks)
+
+
+def demo_webhooks(server: Any) -> WebhookConfig | None:
+    """Webhooks for the demo: a free loopback port and fresh signing secrets (in memory only,
+    masked in the logs), and the simulator signing each change to that receiver, so its
+    activity shows up at once instead of at the next poll."""
+    import secrets
+
+    keys: dict[str, str] = {str(s): secrets.token_urlsafe(32) for s in SERVICES}
+    for key in keys.values():
+        register_secret(key)
+    port = free_loopback_port()
+    try:
+        server.set_webhooks(
+            {s: (f"http://127.0.0.1:{port}/webhooks/{s}", key) for s, key in keys.items()}
+        )
+    except RuntimeError as exc:  # a simulator build without webhooks: the demo just polls
+        log.warning("demo without webhooks: %s", exc)
+        return None
+    log.info("demo webhooks: the simulator delivers to 127.0.0.1:%d", port)
+    return WebhookConfig(enabled=True, host="127.0.0.1", port=port, secrets=keys)
+
+
+def free_loopback_port() -> int:
+    """A port nothing listens on now; the receiver binds it moments later (SO_REUSEADDR)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class SimAccountLike(Protocol):
+    """What the demo needs from zen_tui.simulator.server.SimAccount (not imported here)."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+
+
+def demo_settings(
+    sim_accounts: Iterable[SimAccountLike], data_dir: Path, webhooks: WebhookConfig | None = None
+) -> Settings:
+    """Accounts for the running simulator plus sections that show something at once."""
+    accounts = [_demo_account(sim) for sim in sim_accounts]
+    sections = [s for a in accounts for s in _demo_sections(a)]
+    return Settings(
+        accounts=accounts,
+        sections=sections,
+        gateway={service: default_settings(service) for service in SERVICES},
+        polling=PollingConfig(),
+        ui=UiConfig(),
+        webhooks=webhooks or WebhookConfig(),
+        config_path=None,
+        data_dir=data_dir,
+    )
+
+
+def _demo_account(sim: SimAccountLike) -> AccountConfig:
+    if sim.service not in SERVICES:
+        raise ValueError(f"unknown simulated service {sim.service!r}")
+    register_secret(sim.token)
+    service = cast(Service, sim.service)
+    email = sim.username if service == "jira" else None
+    user = sim.username if service == "github" else None
+    return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)
+
+
+def _demo_sections(account: AccountConfig) -> list[SectionConfig]:
+    name = account.name
+    if account.service == "github":
+        return [
+            SectionConfig(
+                "prs", "Review requested", name, query="is:pr is:open review-requested:@me"
+            ),
+            SectionConfig("prs", "My pull requests", name, query="is:pr is:open author:@me"),
+            SectionConfig("issues", "Assigned to me", name, query="is:issue is:open assignee:@me"),
+        ]
+    if account.service == "jira":
+        jql = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
+        return [SectionConfig("issues", "Jira: mine", name, jql=jql)]
+    return [
+        SectionConfig("messages", "Mentions", name, query="mentions"),
+        SectionConfig("messages", "#dev", name, channels=("#dev",)),
+    ]

@@ -1,0 +1,55 @@
+"""The in-process event bus every layer reports on, and the base of its typed events.
+
+A neutral home below every layer: the gateway publishes what happens to each request
+(`zen_tui.gateway.events`), the sync layer publishes section and outbox updates
+(`zen_tui.sync.backend`). The UI, the `health` command and the metrics registry all subscribe
+to the same bus, so no widget ever polls the gateway. Subscribers are called synchronously in
+the publisher's thread: keep them short (the UI hands events to `App.call_from_thread` or
+`post_message`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    service: str
+    account: str
+    at: float = field(default_factory=time.time)
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous fan-out. Thread-safe subscribe/publish; a failing subscriber is isolated."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(fn)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if fn in self._subscribers:
+                    self._subscribers.remove(fn)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for fn in subscribers:
+            try:
+                fn(event)
+            except Exception:  # a broken observer must never break a request
+                logging.getLogger("zen_tui.events").exception("event subscriber failed")

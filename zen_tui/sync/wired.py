@@ -1,0 +1,29 @@
+"""The live parts the sync engine runs on, as the composition root (`zen_tui.wiring`)
+builds them: the engine takes them whole, so it never wires a gateway itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zen_tui.config import Settings
+from zen_tui.events import EventBus
+from zen_tui.gateway.clock import Clock
+from zen_tui.models import SectionInfo
+from zen_tui.store import Store
+
+
+@dataclass
+class Wired:
+    settings: Settings
+    store: Store
+    bus: EventBus
+    clock: Clock
+    gateways: dict[str, Any]  # account -> Gateway
+    clients: dict[str, Any]  # account -> ServiceClient
+    sections: list[SectionInfo]
+    limits: dict[str, int] = field(default_factory=dict)  # section id -> item limit
+
+    async def aclose(self) -> None:
+        for gateway in self.gateways.values():
+            await gateway.aclose()
