@@ -73,8 +73,10 @@ class Sim:
     def __init__(self, size: int = SIZE, rate_scale: float = RATE_SCALE) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SIM_PROCESS, str(size), str(rate_scale)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         self.info: dict[str, Any] = json.loads(self.proc.stdout.readline())
         self.accounts = [SimpleNamespace(**a) for a in self.info["accounts"]]
@@ -240,14 +242,20 @@ async def main() -> None:
             naive_walls.append(naive(requests))
         calls = len(requests)
         wall, naive_wall = statistics.median(walls), statistics.median(naive_walls)
-        print(f"full sync: {sum(items.values())} items {items} in {len(settings.sections)} "
-              f"sections, {LATENCY_MS} ms injected latency, median of {RUNS} runs")  # fmt: skip
+        print(
+            f"full sync: {sum(items.values())} items {items} in {len(settings.sections)} "
+            f"sections, {LATENCY_MS} ms injected latency, median of {RUNS} runs"
+        )
         print(f"  zen-tui : {wall:7.2f} s  {calls} calls  (runs: {_runs(walls)})")
-        print(f"  naive   : {naive_wall:7.2f} s  {calls} calls  (runs: {_runs(naive_walls)}; "
-              "same requests one at a time, JSON decoded, nothing stored)")  # fmt: skip
+        print(
+            f"  naive   : {naive_wall:7.2f} s  {calls} calls  (runs: {_runs(naive_walls)}; "
+            "same requests one at a time, JSON decoded, nothing stored)"
+        )
         per_call = 1000 * naive_wall / calls - LATENCY_MS
-        print(f"  speed-up: x{naive_wall / wall:.1f} (the simulator's own time per call, from the "
-              f"naive run: {per_call:.0f} ms beyond the latency; one server process)")  # fmt: skip
+        print(
+            f"  speed-up: x{naive_wall / wall:.1f} (the simulator's own time per call, from the "
+            f"naive run: {per_call:.0f} ms beyond the latency; one server process)"
+        )
 
         ttl = settings.gateway_for("github").cache.types["listing"].ttl
         print(f"refresh right after each sync, nothing changed (listing TTL {ttl:.0f} s):")

@@ -71,8 +71,12 @@ def batches(rng: random.Random, actions: list[Action]) -> list[list[Action]]:
 
 
 def to_json(action: Action) -> dict[str, Any]:
-    return {"kind": action.kind, "item_id": action.item_id, "account": action.account,
-            "params": dict(action.params)}  # fmt: skip
+    return {
+        "kind": action.kind,
+        "item_id": action.item_id,
+        "account": action.account,
+        "params": dict(action.params),
+    }
 
 
 def from_json(data: dict[str, Any]) -> Action:

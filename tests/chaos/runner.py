@@ -41,8 +41,9 @@ def chaos_settings(accounts: Any, data_dir: Path) -> Settings:
     return replace(fast(demo_settings(accounts, data_dir)), polling=POLLING)
 
 
-async def run_faults(set_faults: Callable[[list[dict[str, Any]]], None], seed: int,
-                     seconds: float) -> int:  # fmt: skip
+async def run_faults(
+    set_faults: Callable[[list[dict[str, Any]]], None], seed: int, seconds: float
+) -> int:
     """Change every service's fault every 1-2 s until `seconds` have passed; returns steps."""
     rng = random.Random(seed)
     end, steps = time.monotonic() + seconds, 0
@@ -53,8 +54,9 @@ async def run_faults(set_faults: Callable[[list[dict[str, Any]]], None], seed: i
     return steps
 
 
-async def submit_stream(engine: SyncEngine, batches: list[list[Action]], seed: int,
-                        seconds: float) -> list[str]:  # fmt: skip
+async def submit_stream(
+    engine: SyncEngine, batches: list[list[Action]], seed: int, seconds: float
+) -> list[str]:
     """Submit each batch at a random moment; all are in before `seconds` are over."""
     rng = random.Random(seed)
     gap = seconds / (len(batches) + 1)

@@ -32,8 +32,9 @@ async def test_selection_submitted_while_another_is_sent_is_sent(tmp_path):
         # comments are paced (GitHub's 80/min secondary limit): this selection takes seconds
         await engine.submit([Action("comment", i.id, i.account, {"body": "a"}) for i in prs])
         await asyncio.wait_for(done.wait(), 60)  # the first of them is sent: the rest are not
-        labels = [Action("add_label", i.id, i.account, {"label": f"b-{n}"}) for n, i in
-                  enumerate(prs)]  # fmt: skip
+        labels = [
+            Action("add_label", i.id, i.account, {"label": f"b-{n}"}) for n, i in enumerate(prs)
+        ]
         second = await engine.submit(labels)
         left = await drain(engine, within=60)
         states = [engine.store.outbox_get(i).state for i in second]

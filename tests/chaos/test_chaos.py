@@ -67,8 +67,10 @@ async def chaos_run(seed: int, seconds: float, tmp_path) -> None:
 
     states = Counter(str(e.state) for e in entries)
     faulted = sum(r["count"] for r in requests if r["status"] == 429 or r["status"] >= 500)
-    summary = (f"seed {seed}: {steps} fault steps, {faulted} 429/5xx answers, "
-               f"{len(ids)} actions, {dict(states)}")  # fmt: skip
+    summary = (
+        f"seed {seed}: {steps} fault steps, {faulted} 429/5xx answers, "
+        f"{len(ids)} actions, {dict(states)}"
+    )
     assert faulted, f"no fault reached the engine: the run proves nothing ({summary})"
     assert len(ids) == len(actions) == len(entries), summary
     assert not errors, [c.get("message") or repr(c.get("exception")) for c in errors]

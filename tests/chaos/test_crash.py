@@ -78,11 +78,17 @@ async def test_chaos_with_sigkills_exactly_once(tmp_path):
         accounts = [dataclasses.asdict(a) for a in sim.accounts]
         for n, turn in enumerate(turns):
             spec = specs / f"spec-{n}.json"
-            spec.write_text(json.dumps({
-                "accounts": accounts, "data_dir": str(data_dir), "seed": seed + n,
-                "seconds": seconds / len(turns) * 0.6,
-                "batches": [[to_json(a) for a in batch] for batch in turn],
-            }))  # fmt: skip
+            spec.write_text(
+                json.dumps(
+                    {
+                        "accounts": accounts,
+                        "data_dir": str(data_dir),
+                        "seed": seed + n,
+                        "seconds": seconds / len(turns) * 0.6,
+                        "batches": [[to_json(a) for a in batch] for batch in turn],
+                    }
+                )
+            )
             await run_and_kill(sim, spec, rng, seconds / len(turns), seed + n)
 
         sim.clear_faults()

@@ -54,12 +54,47 @@ DEFAULT_SECTIONS = (
 )
 
 _WORDS = (
-    "fix", "flaky", "retry", "in", "gateway", "cache", "bump", "httpx", "handle", "304",
-    "revalidation", "add", "breaker", "lamp", "refactor", "store", "schema", "migrate",
-    "sqlite", "wal", "speed", "up", "poller", "rename", "config", "key", "docs", "outbox",
-    "idempotency", "jira", "transition", "picker", "slack", "thread", "reply", "rate",
-    "limit", "header", "parse", "webhook",
-)  # fmt: skip
+    "fix",
+    "flaky",
+    "retry",
+    "in",
+    "gateway",
+    "cache",
+    "bump",
+    "httpx",
+    "handle",
+    "304",
+    "revalidation",
+    "add",
+    "breaker",
+    "lamp",
+    "refactor",
+    "store",
+    "schema",
+    "migrate",
+    "sqlite",
+    "wal",
+    "speed",
+    "up",
+    "poller",
+    "rename",
+    "config",
+    "key",
+    "docs",
+    "outbox",
+    "idempotency",
+    "jira",
+    "transition",
+    "picker",
+    "slack",
+    "thread",
+    "reply",
+    "rate",
+    "limit",
+    "header",
+    "parse",
+    "webhook",
+)
 _PEOPLE = ("ada", "linus", "grace", "ken", "barbara", "guido", "margaret", "dennis")
 _SERVICES = ("github", "jira", "slack")
 
@@ -222,10 +257,14 @@ class FakeBackend:
         for s in self._sections:
             self.bus.publish(
                 PollerChanged(
-                    service=s.service, account=s.account, section_id=s.id, paused=paused,
-                    interval=60.0, at=self.now,
+                    service=s.service,
+                    account=s.account,
+                    section_id=s.id,
+                    paused=paused,
+                    interval=60.0,
+                    at=self.now,
                 )
-            )  # fmt: skip
+            )
 
     async def submit(self, actions: list[Action]) -> list[str]:
         self.submitted.append(list(actions))
@@ -292,17 +331,29 @@ class FakeBackend:
         for svc in down:
             self.bus.publish(
                 BreakerChanged(
-                    service=svc, account=self._account(svc), name=svc, old="closed",
-                    new="open", half_open_at=self.now + 30, at=self.now,
+                    service=svc,
+                    account=self._account(svc),
+                    name=svc,
+                    old="closed",
+                    new="open",
+                    half_open_at=self.now + 30,
+                    at=self.now,
                 )
-            )  # fmt: skip
+            )
             self.bus.publish(
                 RequestDone(
-                    service=svc, account=self._account(svc), method="GET",
-                    endpoint=self._endpoint(svc), status=503, latency=2.5, cache="stale",
-                    attempts=3, error="503 Service Unavailable after 3 attempts", at=self.now,
+                    service=svc,
+                    account=self._account(svc),
+                    method="GET",
+                    endpoint=self._endpoint(svc),
+                    status=503,
+                    latency=2.5,
+                    cache="stale",
+                    attempts=3,
+                    error="503 Service Unavailable after 3 attempts",
+                    at=self.now,
                 )
-            )  # fmt: skip
+            )
         for s in self._sections:
             if s.service in down:
                 reason = f"{s.service} breaker open until 00:00:30"
@@ -324,10 +375,14 @@ class FakeBackend:
         for svc in _SERVICES:
             self.bus.publish(
                 BreakerChanged(
-                    service=svc, account=self._account(svc), name=svc, old="half-open",
-                    new="closed", at=self.now,
+                    service=svc,
+                    account=self._account(svc),
+                    name=svc,
+                    old="half-open",
+                    new="closed",
+                    at=self.now,
                 )
-            )  # fmt: skip
+            )
         self.go_live(traffic=False)
 
     def set_items(self, section_id: str, items: tuple[Item, ...]) -> None:
@@ -357,11 +412,16 @@ class FakeBackend:
         service = action.item_id and self._service_of(action.item_id)
         self.bus.publish(
             ActionUpdated(
-                service=service, account=action.account, action_id=action_id,
-                item_id=action.item_id, kind=action.kind, state=state, reason=reason,
+                service=service,
+                account=action.account,
+                action_id=action_id,
+                item_id=action.item_id,
+                kind=action.kind,
+                state=state,
+                reason=reason,
                 at=self.now,
             )
-        )  # fmt: skip
+        )
 
     def _service_of(self, item_id: str) -> str:
         for items in self.items.values():
@@ -377,35 +437,61 @@ class FakeBackend:
             at = self.now - 40 + i
             self.bus.publish(
                 RequestDone(
-                    service=svc, account=self._account(svc), method="GET",
-                    endpoint=self._endpoint(svc), status=200 if i % 5 else 304,
+                    service=svc,
+                    account=self._account(svc),
+                    method="GET",
+                    endpoint=self._endpoint(svc),
+                    status=200 if i % 5 else 304,
                     latency=round(0.05 + rng.random() * 0.3, 3),
                     cache="revalidated" if i % 5 == 0 else ("hit" if i % 3 == 0 else "miss"),
-                    attempts=1, at=at,
+                    attempts=1,
+                    at=at,
                 )
-            )  # fmt: skip
+            )
         self.bus.publish(
             RetryScheduled(
-                service="jira", account=self._account("jira"), method="GET",
-                endpoint=self._endpoint("jira"), attempt=1, wait=1.5, reason="503", at=self.now,
-            )
-        )  # fmt: skip
-        self.bus.publish(
-            QuotaUpdated(
-                service="github", account=self._account("github"), scope="core",
-                tokens=812, capacity=900, limit=5000, remaining=4321, reset_at=self.now + 1800,
+                service="jira",
+                account=self._account("jira"),
+                method="GET",
+                endpoint=self._endpoint("jira"),
+                attempt=1,
+                wait=1.5,
+                reason="503",
                 at=self.now,
             )
-        )  # fmt: skip
+        )
+        self.bus.publish(
+            QuotaUpdated(
+                service="github",
+                account=self._account("github"),
+                scope="core",
+                tokens=812,
+                capacity=900,
+                limit=5000,
+                remaining=4321,
+                reset_at=self.now + 1800,
+                at=self.now,
+            )
+        )
 
     def _default_health(self, service: str) -> AccountHealth:
         capacity = {"github": 900.0, "jira": 100.0, "slack": 50.0}[service]
         return AccountHealth(
-            account=self._account(service), service=service, breaker="closed",
-            half_open_at=None, tokens=capacity, capacity=capacity, remaining=None,
-            reset_at=None, retries=0, cache_hits=0, cache_misses=0, revalidations=0,
-            outbox_pending=0, outbox_failed=0,
-        )  # fmt: skip
+            account=self._account(service),
+            service=service,
+            breaker="closed",
+            half_open_at=None,
+            tokens=capacity,
+            capacity=capacity,
+            remaining=None,
+            reset_at=None,
+            retries=0,
+            cache_hits=0,
+            cache_misses=0,
+            revalidations=0,
+            outbox_pending=0,
+            outbox_failed=0,
+        )
 
 
 def with_health(backend: FakeBackend, service: str, **changes: object) -> None:

@@ -11,8 +11,18 @@ from zen_tui.commands import act
 
 from .conftest import REPO_ROOT
 
-HEALTH_KEYS = {"tokens", "capacity", "remaining", "reset_at", "retries", "cache_hits",
-               "cache_misses", "revalidations", "outbox_pending", "outbox_failed"}  # fmt: skip
+HEALTH_KEYS = {
+    "tokens",
+    "capacity",
+    "remaining",
+    "reset_at",
+    "retries",
+    "cache_hits",
+    "cache_misses",
+    "revalidations",
+    "outbox_pending",
+    "outbox_failed",
+}
 
 
 def run_cli(capsys, *argv):
@@ -57,8 +67,9 @@ def test_sync_then_list_health_and_act_on_the_demo(tmp_path, capsys):
 
 def test_act_is_pending_during_an_outage_then_sync_sends_it(sim, settings, capsys):
     github = sim.account("github").name
-    args = argparse.Namespace(kind="add_label", item=f"{github}:{first_pr(sim)}",
-                              params={"label": "later"})  # fmt: skip
+    args = argparse.Namespace(
+        kind="add_label", item=f"{github}:{first_pr(sim)}", params={"label": "later"}
+    )
     sim.set_faults([{"service": "github", "outage": True}])
     assert act.run(args, settings) == act.PENDING
     assert "pending add_label" in capsys.readouterr().out

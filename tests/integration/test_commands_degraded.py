@@ -32,8 +32,10 @@ def test_list_carries_the_last_sync_reason_until_live_again(sim, settings, capsy
         assert fresh["state"] == "local" and fresh["reason"].startswith("last sync: "), fresh
         assert "503" in fresh["reason"] or "breaker" in fresh["reason"], fresh
         assert s["items"], "the stored items are still listed"
-    assert all(s["freshness"]["reason"] == "from the local store"
-               for s in list_json(settings, capsys, "messages"))  # fmt: skip
+    assert all(
+        s["freshness"]["reason"] == "from the local store"
+        for s in list_json(settings, capsys, "messages")
+    )
 
     sim.clear_faults()
     sync_once(settings)
@@ -44,8 +46,15 @@ def test_list_carries_the_last_sync_reason_until_live_again(sim, settings, capsy
 
 
 def test_health_text_shows_a_deprecation_warning(sim, settings, capsys) -> None:
-    sim.set_faults([{"service": "github", "deprecation": "@1767225600",
-                     "sunset": "Wed, 01 Jul 2026 00:00:00 GMT"}])  # fmt: skip
+    sim.set_faults(
+        [
+            {
+                "service": "github",
+                "deprecation": "@1767225600",
+                "sunset": "Wed, 01 Jul 2026 00:00:00 GMT",
+            }
+        ]
+    )
     sync_once(settings)
     capsys.readouterr()
     assert health.run(argparse.Namespace(json=False), settings) == 0

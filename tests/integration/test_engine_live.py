@@ -17,8 +17,11 @@ async def test_started_engine_polls_every_section_and_applies_actions(sim, setti
     ids = {s.id for s in engine.sections}
 
     def live():
-        return {e.section_id for e in events if isinstance(e, SectionUpdated)
-                and e.snapshot.freshness.state is FreshnessState.LIVE}  # fmt: skip
+        return {
+            e.section_id
+            for e in events
+            if isinstance(e, SectionUpdated) and e.snapshot.freshness.state is FreshnessState.LIVE
+        }
 
     await eventually(lambda: live() == ids)
     pollers = [e for e in events if isinstance(e, PollerChanged)]

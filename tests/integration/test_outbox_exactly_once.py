@@ -48,10 +48,12 @@ async def queue_during_outage(sim, settings) -> list[str]:
     actions = plan(snapshots, engine, sim)
     # GitHub answers 503 (not applied: pending); Jira drops connections, so the first Jira
     # action's outcome is unknown and gets verified before any resend
-    sim.set_faults([
-        {"service": "github", "outage": True},
-        {"service": "jira", "outage": True, "outage_mode": "reset"},
-    ])  # fmt: skip
+    sim.set_faults(
+        [
+            {"service": "github", "outage": True},
+            {"service": "jira", "outage": True, "outage_mode": "reset"},
+        ]
+    )
     ids = []
     for action in actions:
         ids += await engine.submit([action])
@@ -107,10 +109,14 @@ async def test_sigkill_mid_replay_still_exactly_once(sim, settings, tmp_path):
     sim.set_faults([{"service": "github", "method": "POST", "latency_ms": 25}])
     # the replaying worker is a new process: its breakers start closed, nothing to wait out
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "accounts": [dataclasses.asdict(a) for a in sim.accounts],
-        "data_dir": str(settings.data_dir),
-    }))  # fmt: skip
+    spec.write_text(
+        json.dumps(
+            {
+                "accounts": [dataclasses.asdict(a) for a in sim.accounts],
+                "data_dir": str(settings.data_dir),
+            }
+        )
+    )
     cmd = [sys.executable, "-m", "tests.integration.replay_worker", str(spec)]
     worker = await asyncio.create_subprocess_exec(*cmd, cwd=REPO_ROOT)
     deadline = time.monotonic() + 20

@@ -139,8 +139,9 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(sim, hooked):
         "X-Hub-Signature-256": hub_signature(SECRETS["github"], row[2]),
     }
     async with httpx.AsyncClient() as http:  # GitHub's "Redeliver" button: same id, same body
-        answer = await http.post(engine.webhooks.server.url("github"), content=row[2],
-                                 headers=headers)  # fmt: skip
+        answer = await http.post(
+            engine.webhooks.server.url("github"), content=row[2], headers=headers
+        )
     assert answer.status_code == 200 and answer.text == "duplicate"
     await asyncio.sleep(0.1)
     assert engine.webhooks.processor.processed == processed

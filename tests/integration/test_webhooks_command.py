@@ -6,8 +6,12 @@ from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.store import Store
 
-SAVED = {"accepted": {"github": 3}, "duplicates": {"github": 1},
-         "rejected": {"jira: 401": 2}, "last_at": {"github": 1.0}}  # fmt: skip
+SAVED = {
+    "accepted": {"github": 3},
+    "duplicates": {"github": 1},
+    "rejected": {"jira: 401": 2},
+    "last_at": {"github": 1.0},
+}
 
 
 def seed(data_dir):

@@ -86,8 +86,11 @@ async def test_counters_prove_exactly_once_across_services(
     )
     assert again.status_code == 304
     key = next(iter(jira.issues))  # type: ignore[attr-defined]
-    comment = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
-        {"type": "text", "text": "once"}]}]}  # fmt: skip
+    comment = {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "once"}]}],
+    }
     r = await client.post(
         f"/jira/rest/api/3/issue/{key}/comment",
         json={"body": comment},

@@ -10,16 +10,39 @@ import httpx
 from zen_tui.simulator.app import build_app, create_world
 
 JUNK = [
-    b"{not json", b"[]", b'"x"', b"null", b"123", b"\xff\xfe", b'{"rules": 5}', b'{"rules": [5]}',
-    b'{"service": 5}', b'{"statuses": ["x"]}', b'{"statuses": 5}', b'{"latency_ms": "x"}',
-    b'{"toml": 5}', b'{"name": 5}', b'{"on": "x", "interval": "y"}', b'{"interval": -1}',
-    b'{"github": 5}', b'{"github": {"url": 5}}', b'{"github": {"url": "http://x", "secret": 5}}',
-    b'{"rate_scale": null}', b'{"slack": null}', b'{"error_rate": "0.5"}', b'{"jitter_ms": null}',
-]  # fmt: skip
+    b"{not json",
+    b"[]",
+    b'"x"',
+    b"null",
+    b"123",
+    b"\xff\xfe",
+    b'{"rules": 5}',
+    b'{"rules": [5]}',
+    b'{"service": 5}',
+    b'{"statuses": ["x"]}',
+    b'{"statuses": 5}',
+    b'{"latency_ms": "x"}',
+    b'{"toml": 5}',
+    b'{"name": 5}',
+    b'{"on": "x", "interval": "y"}',
+    b'{"interval": -1}',
+    b'{"github": 5}',
+    b'{"github": {"url": 5}}',
+    b'{"github": {"url": "http://x", "secret": 5}}',
+    b'{"rate_scale": null}',
+    b'{"slack": null}',
+    b'{"error_rate": "0.5"}',
+    b'{"jitter_ms": null}',
+]
 WRITES = [
-    ("PUT", "/faults"), ("POST", "/faults"), ("POST", "/scenario"), ("POST", "/activity"),
-    ("PUT", "/rate_scale"), ("PUT", "/webhooks"), ("PUT", "/settings"),
-]  # fmt: skip
+    ("PUT", "/faults"),
+    ("POST", "/faults"),
+    ("POST", "/scenario"),
+    ("POST", "/activity"),
+    ("PUT", "/rate_scale"),
+    ("PUT", "/webhooks"),
+    ("PUT", "/settings"),
+]
 
 
 async def test_control_endpoints_refuse_junk_with_a_clear_400() -> None:

@@ -73,14 +73,33 @@ async def test_random_calls_never_crash_and_are_all_counted() -> None:
 
 
 WRONG_TYPES = [
-    b"[]", b'"text"', b"null", b"123", b"\xff\xfe", b'{"labels": {"a": 1}}',
-    b'{"reviewers": "bob"}', b'{"assignees": [1, null]}', b'{"state": 5}', b'{"body": 5}',
-    b'{"title": null}', b'{"event": 5}', b'{"merge_method": 5}', b'{"labels": [{"name": 5}]}',
-]  # fmt: skip
+    b"[]",
+    b'"text"',
+    b"null",
+    b"123",
+    b"\xff\xfe",
+    b'{"labels": {"a": 1}}',
+    b'{"reviewers": "bob"}',
+    b'{"assignees": [1, null]}',
+    b'{"state": 5}',
+    b'{"body": 5}',
+    b'{"title": null}',
+    b'{"event": 5}',
+    b'{"merge_method": 5}',
+    b'{"labels": [{"name": 5}]}',
+]
 ODD_QUERIES = [
-    "updated:>=x", "created:..", "updated:2020-01-01..", "updated:>=2020-01-01T25:00:00Z",
-    "sort:", "sort:-", "closed:*..*", "merged:<2030-01-01", 'is:pr "unclosed', "updated:>=",
-]  # fmt: skip
+    "updated:>=x",
+    "created:..",
+    "updated:2020-01-01..",
+    "updated:>=2020-01-01T25:00:00Z",
+    "sort:",
+    "sort:-",
+    "closed:*..*",
+    "merged:<2030-01-01",
+    'is:pr "unclosed',
+    "updated:>=",
+]
 
 
 async def test_wrong_json_types_and_odd_search_terms_are_4xx_not_crashes() -> None:

@@ -75,20 +75,44 @@ def jira_call(rng: random.Random) -> tuple[str, str, dict[str, Any]]:
 def slack_call(rng: random.Random) -> tuple[str, str, dict[str, Any]]:
     method = rng.choice(
         [
-            "auth.test", "conversations.list", "conversations.history", "conversations.replies",
-            "users.info", "users.list", "chat.postMessage", "reactions.add", "search.messages",
-            "no.such.method", "",
+            "auth.test",
+            "conversations.list",
+            "conversations.history",
+            "conversations.replies",
+            "users.info",
+            "users.list",
+            "chat.postMessage",
+            "reactions.add",
+            "search.messages",
+            "no.such.method",
+            "",
         ]
-    )  # fmt: skip
+    )
     value = rng.choice(["", "abc", "-5", "0", "99999999", "C000", "1.2.3", "U0", "🙂", "%"])
     fields = {
         k: value if rng.random() < 0.5 else rng.choice(["1", "true", "x"])
         for k in rng.sample(
-            ["channel", "ts", "thread_ts", "limit", "cursor", "oldest", "latest", "user",
-             "text", "name", "timestamp", "query", "count", "page", "types", "inclusive"],
+            [
+                "channel",
+                "ts",
+                "thread_ts",
+                "limit",
+                "cursor",
+                "oldest",
+                "latest",
+                "user",
+                "text",
+                "name",
+                "timestamp",
+                "query",
+                "count",
+                "page",
+                "types",
+                "inclusive",
+            ],
             k=rng.randint(0, 6),
         )
-    }  # fmt: skip
+    }
     path = f"/slack/api/{method}"
     as_json = {k: rng.choice([v, 5, None, [v], {"v": v}]) for k, v in fields.items()}
     options = [

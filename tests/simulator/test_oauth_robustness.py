@@ -12,10 +12,18 @@ import httpx
 from zen_tui.simulator.app import build_app, create_world
 
 JUNK = [
-    b"{not json", b"[]", b'"x"', b"null", b"123", b"\xff\xfe", b"a=1&b", b"%%%", b"",
+    b"{not json",
+    b"[]",
+    b'"x"',
+    b"null",
+    b"123",
+    b"\xff\xfe",
+    b"a=1&b",
+    b"%%%",
+    b"",
     b'{"grant_type": 5, "client_id": [1], "code": {"a": 1}, "refresh_token": null}',
     b'{"device_code": [], "client_id": {}}',
-]  # fmt: skip
+]
 CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain", None]
 ENDPOINTS = [
     ("POST", "/github/login/device/code"),

@@ -334,10 +334,14 @@ async def test_outbox_pending_count_follows_action_events(backend: FakeBackend) 
         for state in (ActionState.PENDING, ActionState.SENDING):
             backend.publish(
                 ActionUpdated(
-                    service="github", account="gh", action_id="x1", item_id="gh:zen/tui#1",
-                    kind="merge", state=state,
+                    service="github",
+                    account="gh",
+                    action_id="x1",
+                    item_id="gh:zen/tui#1",
+                    kind="merge",
+                    state=state,
                 )
-            )  # fmt: skip
+            )
         await pilot.pause()
         assert pilot.app.health_model.status("github").outbox_pending == 1
         assert "out 1" in str(pilot.app.screen.query_one("#card-github").render())

@@ -68,17 +68,33 @@ class HostileBackend(FakeBackend):
 
     async def details(self, item: Item) -> ItemDetail:
         p = self.payload
-        return ItemDetail(item.id, body=f"{p}\nsecond line\n\t{p}", checks=((p, "failure"),),
-                          reviews=((p, p),), comments=((p, p),), transitions=(p, "Done"),
-                          extra={"mergeable": p}, error=p)  # fmt: skip
+        return ItemDetail(
+            item.id,
+            body=f"{p}\nsecond line\n\t{p}",
+            checks=((p, "failure"),),
+            reviews=((p, p),),
+            comments=((p, p),),
+            transitions=(p, "Done"),
+            extra={"mergeable": p},
+            error=p,
+        )
 
     async def refresh(self, section_id: str | None = None) -> None:
         raise RuntimeError(self.payload)
 
     def fail(self, reason: str, item_id: str = "gh:x#1") -> None:
-        self.publish(ActionUpdated(service="github", account="gh", action_id="a1",
-                                   item_id=item_id, kind="approve", state=ActionState.FAILED,
-                                   reason=reason, at=FROZEN_NOW))  # fmt: skip
+        self.publish(
+            ActionUpdated(
+                service="github",
+                account="gh",
+                action_id="a1",
+                item_id=item_id,
+                kind="approve",
+                state=ActionState.FAILED,
+                reason=reason,
+                at=FROZEN_NOW,
+            )
+        )
 
 
 async def test_a_click_link_in_a_server_error_is_text_and_clicking_it_sends_nothing() -> None:
@@ -87,9 +103,18 @@ async def test_a_click_link_in_a_server_error_is_text_and_clicking_it_sends_noth
     app = make_app(backend)
     async with app.run_test(size=(240, 40)) as pilot:
         await pilot.pause()
-        backend.publish(ActionUpdated(service="github", account="gh", action_id="a1",
-                                      item_id="gh:x#1", kind="label", state=ActionState.FAILED,
-                                      reason=CLICK, at=FROZEN_NOW))  # fmt: skip
+        backend.publish(
+            ActionUpdated(
+                service="github",
+                account="gh",
+                action_id="a1",
+                item_id="gh:x#1",
+                kind="label",
+                state=ActionState.FAILED,
+                reason=CLICK,
+                at=FROZEN_NOW,
+            )
+        )
         await pilot.pause()
         status = app.screen.query_one("#status")
         x = str(status.render()).index("click here") + 2  # where the link would be
@@ -111,9 +136,15 @@ async def test_malformed_markup_from_a_server_crashes_nothing(payload: str) -> N
         backend.fail(payload)  # status line, row badge, notification
         await pilot.press("R")  # refresh raises the payload: status line and notification
         stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # the pane's reason
-        backend.publish(SectionUpdated(service="github", account="gh", section_id="prs:0:gh",
-                                       snapshot=Snapshot(backend.items["prs:0:gh"], stale),
-                                       at=FROZEN_NOW))  # fmt: skip
+        backend.publish(
+            SectionUpdated(
+                service="github",
+                account="gh",
+                section_id="prs:0:gh",
+                snapshot=Snapshot(backend.items["prs:0:gh"], stale),
+                at=FROZEN_NOW,
+            )
+        )
         await pilot.pause()
         assert app.is_running
         assert payload in assert_inert(app)
@@ -150,12 +181,30 @@ async def test_health_screen_shows_server_errors_and_endpoints_inert() -> None:
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
         for payload in ALL:
-            backend.publish(RequestDone(service="github", account="gh", method="GET",
-                                        endpoint=f"/repos/{payload}", status=422, latency=0.1,
-                                        cache="miss", attempts=1, error=payload,
-                                        at=FROZEN_NOW))  # fmt: skip
-        backend.publish(BreakerChanged(service="github", account="gh", name=f"github:{CLICK}",
-                                       old="closed", new="open", at=FROZEN_NOW))  # fmt: skip
+            backend.publish(
+                RequestDone(
+                    service="github",
+                    account="gh",
+                    method="GET",
+                    endpoint=f"/repos/{payload}",
+                    status=422,
+                    latency=0.1,
+                    cache="miss",
+                    attempts=1,
+                    error=payload,
+                    at=FROZEN_NOW,
+                )
+            )
+        backend.publish(
+            BreakerChanged(
+                service="github",
+                account="gh",
+                name=f"github:{CLICK}",
+                old="closed",
+                new="open",
+                at=FROZEN_NOW,
+            )
+        )
         await pilot.press("h")
         await pilot.pause()
         assert app.is_running
@@ -185,8 +234,9 @@ async def test_modals_quote_hostile_keys_and_names_literally(key: str) -> None:
             assert backend.submitted[-1][0].params["transition"] == HOSTILE
 
 
-DEVICE = DeviceCodeShown(user_code=f"AB[/]{OSC52}", verification_uri=f"file:///etc/{CLICK}",
-                         expires_in=900)  # fmt: skip
+DEVICE = DeviceCodeShown(
+    user_code=f"AB[/]{OSC52}", verification_uri=f"file:///etc/{CLICK}", expires_in=900
+)
 FAILED = LoginFailed(f"GitHub says {HOSTILE}")
 
 

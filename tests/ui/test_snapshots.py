@@ -107,9 +107,10 @@ def test_login_device_code(snap_compare) -> None:
     """The device flow's user code and URL, as shown while waiting for the approval."""
     shown = DeviceCodeShown("WDJB-MJHT", "https://github.com/login/device", 900)
     app = make_app(
-        FakeBackend(), accounts=[AccountConfig("gh", "github", "https://api.github.com")],
+        FakeBackend(),
+        accounts=[AccountConfig("gh", "github", "https://api.github.com")],
         login_flow=ScriptedFlow(shown),  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
     async def run_before(pilot: Pilot) -> None:
         await pilot.pause()

@@ -62,12 +62,28 @@ def _data_dir(tmp_path: Path) -> list[str]:
     data = tmp_path / "data"
     data.mkdir()
     common = {"title": TITLE, "updated_at": "2026-01-01T00:00:00Z"}
-    msg = Message(id="team:C1:1.0", account="team", service="slack", key="C1:1.0",
-                  url="https://x.slack.com/archives/C1/p10", channel="#dev", author="mallory",
-                  text=TITLE, ts="1.0", **common)  # fmt: skip
-    pr = PullRequest(id="gh:o/r#1", account="gh", service="github", key="o/r#1",
-                     url="https://github.com/o/r/pull/1", author="mallory", body=TITLE,
-                     **common)  # fmt: skip
+    msg = Message(
+        id="team:C1:1.0",
+        account="team",
+        service="slack",
+        key="C1:1.0",
+        url="https://x.slack.com/archives/C1/p10",
+        channel="#dev",
+        author="mallory",
+        text=TITLE,
+        ts="1.0",
+        **common,
+    )
+    pr = PullRequest(
+        id="gh:o/r#1",
+        account="gh",
+        service="github",
+        key="o/r#1",
+        url="https://github.com/o/r/pull/1",
+        author="mallory",
+        body=TITLE,
+        **common,
+    )
     store = Store.open(paths.store_path(data))
     try:
         store.save_section("messages:0:team", [msg], time.time())
@@ -78,8 +94,9 @@ def _data_dir(tmp_path: Path) -> list[str]:
 
 
 def _tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
-                          timeout=20, check=False)  # fmt: skip
+    return subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=20, check=False
+    )
 
 
 def test_the_dashboard_shows_escapes_and_the_terminal_obeys_none(tmp_path: Path) -> None:
@@ -90,10 +107,25 @@ def test_the_dashboard_shows_escapes_and_the_terminal_obeys_none(tmp_path: Path)
     env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO_ROOT} TERM=xterm-256color"  # tmux sizes it
     command = f"{env} {sys.executable} -m zen_tui {' '.join(argv)}"
     started = subprocess.run(
-        ["tmux", "-L", socket, "-f", str(conf), "new-session", "-d", "-x", "200", "-y", "50",
-         command],
-        capture_output=True, text=True, timeout=20, check=False,
-    )  # fmt: skip
+        [
+            "tmux",
+            "-L",
+            socket,
+            "-f",
+            str(conf),
+            "new-session",
+            "-d",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
     assert started.returncode == 0, started.stderr
     try:
         screen = ""

@@ -83,9 +83,17 @@ def _fields(item: object) -> dict:
 
 def _done(status: int | None, cache: str = "miss", at: float = 100.0, **kw: object) -> RequestDone:
     return RequestDone(
-        service="github", account="gh", method="GET", endpoint="/repos/{owner}/{repo}/pulls",
-        status=status, latency=0.2, cache=cache, attempts=kw.pop("attempts", 1), at=at, **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+        service="github",
+        account="gh",
+        method="GET",
+        endpoint="/repos/{owner}/{repo}/pulls",
+        status=status,
+        latency=0.2,
+        cache=cache,
+        attempts=kw.pop("attempts", 1),
+        at=at,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def test_health_model_counts_cache_retries_and_errors() -> None:
@@ -95,10 +103,15 @@ def test_health_model_counts_cache_retries_and_errors() -> None:
     model.apply(_done(200, "miss"))
     model.apply(
         RetryScheduled(
-            service="github", account="gh", method="GET", endpoint="/x", attempt=1, wait=2.0,
+            service="github",
+            account="gh",
+            method="GET",
+            endpoint="/x",
+            attempt=1,
+            wait=2.0,
             reason="503",
         )
-    )  # fmt: skip
+    )
     s = model.status("github")
     assert (s.retries_in_flight, s.retries_total, s.last_wait) == (1, 1, 2.0)
     model.apply(_done(503, "stale", attempts=2, error="503 after 2 attempts"))
@@ -124,19 +137,28 @@ def test_health_model_breakers_quota_and_outbox() -> None:
     assert [t.name for t in model.breaker_log] == ["jira", "jira:/search"]
     model.apply(
         QuotaUpdated(
-            service="github", account="gh", scope="core", tokens=5, capacity=10, remaining=42,
+            service="github",
+            account="gh",
+            scope="core",
+            tokens=5,
+            capacity=10,
+            remaining=42,
             reset_at=500.0,
         )
-    )  # fmt: skip
+    )
     gh = model.status("github")
     assert (gh.tokens, gh.capacity, gh.remaining) == (5, 10, 42)
     for state in (ActionState.PENDING, ActionState.SENDING, ActionState.FAILED):
         model.apply(
             ActionUpdated(
-                service="github", account="gh", action_id="a1", item_id="i", kind="merge",
+                service="github",
+                account="gh",
+                action_id="a1",
+                item_id="i",
+                kind="merge",
                 state=state,
             )
-        )  # fmt: skip
+        )
     assert (gh.outbox_pending, gh.outbox_failed) == (0, 1)
 
 
@@ -158,10 +180,14 @@ def test_card_shows_countdown_to_half_open() -> None:
     model = HealthModel()
     model.apply(
         BreakerChanged(
-            service="github", account="gh", name="github", old="closed", new="open",
+            service="github",
+            account="gh",
+            name="github",
+            old="closed",
+            new="open",
             half_open_at=145.0,
         )
-    )  # fmt: skip
+    )
     text = render_status(model.status("github"), now=100.0).plain
     assert "open, retry in 45s" in text
     assert gauge(5, 10, 4) == "▰▰▱▱"

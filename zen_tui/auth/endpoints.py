@@ -26,11 +26,20 @@ from urllib.parse import urlsplit
 GITHUB_SCOPE = "repo read:org notifications"
 SLACK_USER_SCOPE = ",".join(
     (
-        "search:read", "channels:history", "groups:history", "im:history", "mpim:history",
-        "channels:read", "groups:read", "im:read", "mpim:read", "users:read", "chat:write",
+        "search:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "mpim:history",
+        "channels:read",
+        "groups:read",
+        "im:read",
+        "mpim:read",
+        "users:read",
+        "chat:write",
         "reactions:write",
     )
-)  # fmt: skip
+)
 ATLASSIAN_SCOPE = "read:jira-work write:jira-work read:jira-user offline_access"
 
 CLIENT_ID_ENV = {

@@ -40,11 +40,15 @@ SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person wai
 def run(args: argparse.Namespace, settings: Settings) -> int:
     account = _account_of(args.item, settings)
     if account is None:
-        print(f"zen-tui: cannot tell the account of {args.item!r}; item ids look like "
-              "ACCOUNT:KEY (see `zen-tui list ... --json`)", file=sys.stderr)  # fmt: skip
+        print(
+            f"zen-tui: cannot tell the account of {args.item!r}; item ids look like "
+            "ACCOUNT:KEY (see `zen-tui list ... --json`)",
+            file=sys.stderr,
+        )
         return 2
-    action = Action(kind=args.kind, item_id=args.item, account=account.name,
-                    params=dict(args.params))  # fmt: skip
+    action = Action(
+        kind=args.kind, item_id=args.item, account=account.name, params=dict(args.params)
+    )
     try:
         validate(action, account.service)  # before queueing: a bad action never enters the outbox
     except InvalidAction as exc:

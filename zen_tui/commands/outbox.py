@@ -46,8 +46,10 @@ def _list(store: Store, *, json_out: bool) -> int:
     for e in entries:
         reason = f": {e.reason}" if e.reason else ""
         age = int(now - e.updated_at)
-        print(f"{e.id[:12]}  {e.state:<8} {e.action.kind} on {e.action.item_id}"
-              f" ({e.attempts} attempts, {age}s ago){reason}")  # fmt: skip
+        print(
+            f"{e.id[:12]}  {e.state:<8} {e.action.kind} on {e.action.item_id}"
+            f" ({e.attempts} attempts, {age}s ago){reason}"
+        )
     return 0
 
 
@@ -82,8 +84,10 @@ def _retry(store: Store, prefix: str) -> int:
     if entry is None:
         return 2
     store.outbox_update(entry.id, state=ActionState.PENDING, reason="retry asked by the user")
-    print(f"queued again: {entry.action.kind} on {entry.action.item_id}; "
-          "`zen-tui sync --once` or the dashboard sends it")  # fmt: skip
+    print(
+        f"queued again: {entry.action.kind} on {entry.action.item_id}; "
+        "`zen-tui sync --once` or the dashboard sends it"
+    )
     return 0
 
 

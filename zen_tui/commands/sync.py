@@ -25,8 +25,10 @@ DEGRADED = 3
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.accounts:
-        print("zen-tui: no accounts configured; add [[accounts]] to the config (or use --demo)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "zen-tui: no accounts configured; add [[accounts]] to the config (or use --demo)",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_once(settings) if args.once else _forever(settings))
 

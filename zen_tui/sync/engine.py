@@ -86,10 +86,12 @@ class SyncEngine:
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
         policy = IntervalPolicy(
-            base=polling.default_interval, minimum=polling.min_interval,
-            maximum=polling.max_interval, backoff=polling.backoff,
+            base=polling.default_interval,
+            minimum=polling.min_interval,
+            maximum=polling.max_interval,
+            backoff=polling.backoff,
             focus_factor=polling.focus_factor,
-        )  # fmt: skip
+        )
         self.pollers = {
             s.id: Poller(s, self._tracked_poll, self.bus, policy, wired.clock)
             for s in self._sections
@@ -114,9 +116,13 @@ class SyncEngine:
             from zen_tui.sync.webhook_service import Webhooks
 
             self.webhooks = Webhooks(
-                hooks, self.store, wired.clients, self, wired.clock.time,
+                hooks,
+                self.store,
+                wired.clients,
+                self,
+                wired.clock.time,
                 live_window=WEBHOOK_LIVE_FOR * polling.max_interval,
-            )  # fmt: skip
+            )
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -374,9 +380,12 @@ class SyncEngine:
         poll_interval = None
         try:
             result = await client.fetch_section(
-                section, limit=self.wired.limits.get(section.id, 100),
-                cursor=cursor, interactive=interactive, revalidate=revalidate,
-            )  # fmt: skip
+                section,
+                limit=self.wired.limits.get(section.id, 100),
+                cursor=cursor,
+                interactive=interactive,
+                revalidate=revalidate,
+            )
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
@@ -533,9 +542,11 @@ class SyncEngine:
             gateway = self.wired.gateways[health.account].health()
             data = dataclasses.asdict(health) | {
                 "buckets": {k: dataclasses.asdict(v) for k, v in gateway.buckets.items()},
-                "requests": gateway.requests, "errors": gateway.errors,
-                "stale_served": gateway.stale_served, "deprecations": list(gateway.deprecations),
-            }  # fmt: skip
+                "requests": gateway.requests,
+                "errors": gateway.errors,
+                "stale_served": gateway.stale_served,
+                "deprecations": list(gateway.deprecations),
+            }
             if self.webhooks is not None:
                 data["webhooks"] = self.webhooks.health()
             self.store.save_health(health.account, data, now)

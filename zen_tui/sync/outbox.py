@@ -45,9 +45,18 @@ log = logging.getLogger("zen_tui.sync.outbox")
 
 # Applying these twice leaves the same end state, so an unverifiable one may be re-sent.
 IDEMPOTENT_KINDS = frozenset(
-    {"add_label", "remove_label", "assign", "unassign", "close", "reopen", "transition",
-     "mark_read", "react"}
-)  # fmt: skip
+    {
+        "add_label",
+        "remove_label",
+        "assign",
+        "unassign",
+        "close",
+        "reopen",
+        "transition",
+        "mark_read",
+        "react",
+    }
+)
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
@@ -72,9 +81,14 @@ class OutboxStore(Protocol):
     def outbox_merge_params(self, idempotency_key: str, params: Mapping[str, str]) -> Any: ...
     def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
     def outbox_update(
-        self, entry_id: str, *, state: ActionState, reason: str | None = None,
-        attempt: bool = False, owner: str | None = None,
-    ) -> Any: ...  # fmt: skip
+        self,
+        entry_id: str,
+        *,
+        state: ActionState,
+        reason: str | None = None,
+        attempt: bool = False,
+        owner: str | None = None,
+    ) -> Any: ...
     def outbox_claim(
         self, entry_id: str, owner: str, *, lease: float, alive: Callable[[str], bool]
     ) -> Any: ...

@@ -116,13 +116,24 @@ class Poller:
         pi, budget = outcome.poll_interval, outcome.budget
         if after_poll or self.plain is None:
             self.plain, self.wait_for = next_interval(
-                self.policy, previous=self.plain, changed=outcome.changed,
-                focused=self.focused, now=now, poll_interval=pi, budget=budget,
-            )  # fmt: skip
+                self.policy,
+                previous=self.plain,
+                changed=outcome.changed,
+                focused=self.focused,
+                now=now,
+                poll_interval=pi,
+                budget=budget,
+            )
             self.next_poll_at = now + self.wait_for
         else:
-            self.wait_for = constrain(self.policy, self.plain, focused=self.focused, now=now,
-                                      poll_interval=pi, budget=budget)  # fmt: skip
+            self.wait_for = constrain(
+                self.policy,
+                self.plain,
+                focused=self.focused,
+                now=now,
+                poll_interval=pi,
+                budget=budget,
+            )
             # keep the time already waited: due at the last poll + the new wait
             last = (self.next_poll_at or now) - self._previous_wait
             self.next_poll_at = max(now, last + self.wait_for)

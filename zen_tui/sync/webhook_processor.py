@@ -106,8 +106,13 @@ class WebhookProcessor:
                 items = client.items_for_webhook(row.event, payload)
             except Exception as err:  # an unexpected payload: refresh instead, never stop
                 self.failed += 1
-                log.warning("webhook %s %s (%s): cannot read the payload (%s); refreshing",
-                            row.service, row.event, row.delivery_id, err)  # fmt: skip
+                log.warning(
+                    "webhook %s %s (%s): cannot read the payload (%s); refreshing",
+                    row.service,
+                    row.event,
+                    row.delivery_id,
+                    err,
+                )
                 self.target.refresh_soon(s.id for s in self._sections(account))
                 continue
             if items:

@@ -48,8 +48,9 @@ class Webhooks:
         for service in (s for s in services if s not in self.receiver.secrets):
             env = self.receiver.config.secret_env.get(service)
             where = f"${env} is not set" if env else f"[webhooks.secret_env] has no {service}"
-            log.warning("webhooks: no secret for %s (%s); its deliveries are refused", service,
-                        where)  # fmt: skip
+            log.warning(
+                "webhooks: no secret for %s (%s); its deliveries are refused", service, where
+            )
         if self.receiver.secrets and await self.server.start():
             log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))
         return [asyncio.create_task(self.processor.run(), name="webhook processor")]

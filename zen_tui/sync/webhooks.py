@@ -113,9 +113,13 @@ class WebhookReceiver:
             seconds = self.limits.body_seconds
             return self._reject(service, Rejected(408, f"body not received within {seconds:g} s"))
         verdict = check(
-            service, request.headers, body, secret,
-            now=self.clock(), replay_window=self.config.replay_window,
-        )  # fmt: skip
+            service,
+            request.headers,
+            body,
+            secret,
+            now=self.clock(),
+            replay_window=self.config.replay_window,
+        )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
         self.stats.last_at[service] = self.clock()
@@ -194,8 +198,12 @@ class WebhookServer:
         try:
             self._sock = bind(host, port)
         except OSError as err:
-            log.error("webhooks: cannot listen on %s:%d (%s); set [webhooks] port", host, port,
-                      err.strerror or err)  # fmt: skip
+            log.error(
+                "webhooks: cannot listen on %s:%d (%s); set [webhooks] port",
+                host,
+                port,
+                err.strerror or err,
+            )
             return False
         self.port = self._sock.getsockname()[1]
         self.repeats.install()
@@ -203,11 +211,16 @@ class WebhookServer:
         # log_config=None: uvicorn adds no stderr handler (it would draw over the dashboard);
         # its records go wherever the app's logging sends them.
         config = uvicorn.Config(
-            self.receiver.app, log_config=None, access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1, http=bounded_protocol(limits), backlog=BACKLOG,
+            self.receiver.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            http=bounded_protocol(limits),
+            backlog=BACKLOG,
             timeout_keep_alive=limits.keep_alive_seconds,
             h11_max_incomplete_event_size=limits.max_header_bytes,
-        )  # fmt: skip
+        )
         self._server = _QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]), name="webhooks")
         while not self._server.started and not self._task.done():  # noqa: ASYNC110 (no event)

@@ -322,8 +322,14 @@ def dashboard_bindings() -> list[Binding]:
 def all_bindings() -> list[Binding]:
     """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
     dialogs = (
-        EditorModal, InputModal, ConfirmModal, PickerModal, HelpScreen, HealthScreen, LoginScreen
-    )  # fmt: skip
+        EditorModal,
+        InputModal,
+        ConfirmModal,
+        PickerModal,
+        HelpScreen,
+        HealthScreen,
+        LoginScreen,
+    )
     seen = {b.id for b in dashboard_bindings()}
     found = dashboard_bindings()
     for screen in (*dialogs, WelcomeScreen):

@@ -30,15 +30,19 @@ class ZenCommands(Provider):
             found.append(
                 ("Refresh all", "poll every section now", partial(app.run_action, "refresh_all"))
             )
-        found.append(("Health screen", "per-endpoint table, sparklines, breaker log, errors",
-                      partial(app.run_action, "health")))  # fmt: skip
+        found.append(
+            (
+                "Health screen",
+                "per-endpoint table, sparklines, breaker log, errors",
+                partial(app.run_action, "health"),
+            )
+        )
         found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
         for account in getattr(app, "accounts", ()):
             where = escape(clean(f"{account.service} · {account.base_url}"))  # help is markup
             found.append(
-                (f"Log in: {account.name}", where,
-                 partial(app.action_login, account.name))  # type: ignore[attr-defined]
-            )  # fmt: skip
+                (f"Log in: {account.name}", where, partial(app.action_login, account.name))  # type: ignore[attr-defined]
+            )
         if not isinstance(self.screen, DashboardScreen):  # there, the `login` binding is listed
             found.append(
                 ("Log in…", "choose an account and a method", partial(app.run_action, "login"))

@@ -156,10 +156,16 @@ class HealthModel:
             ep.errors += 1
             self.errors.append(
                 ErrorRecord(
-                    e.at, e.service, e.account, e.method, e.endpoint, e.status, e.attempts,
+                    e.at,
+                    e.service,
+                    e.account,
+                    e.method,
+                    e.endpoint,
+                    e.status,
+                    e.attempts,
                     e.error or f"HTTP {e.status}",
                 )
-            )  # fmt: skip
+            )
 
     def _retry(self, e: RetryScheduled) -> None:
         s = self.status(e.service)

@@ -19,9 +19,18 @@ BUNDLED_DIR = Path(__file__).resolve().parents[1] / "themes"
 DEFAULT_THEME = "zen-dark"
 
 _COLORS = (
-    "primary", "secondary", "warning", "error", "success", "accent",
-    "foreground", "background", "surface", "panel", "boost",
-)  # fmt: skip
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
 _FLOATS = ("luminosity_spread", "text_alpha")
 _ALLOWED = {"name", "dark", "variables", *_COLORS, *_FLOATS}
 

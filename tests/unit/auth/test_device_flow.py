@@ -36,9 +36,13 @@ def scripted(*answers: dict[str, object]) -> tuple[httpx.MockTransport, list[htt
 async def run(transport: httpx.MockTransport, clock: FakeClock) -> list[object]:
     async with httpx.AsyncClient(transport=transport) as http:
         flow = DeviceFlow(
-            root_url="https://github.com", client_id="cid", scope="repo", http=http,
-            clock=clock, open_browser=None,
-        )  # fmt: skip
+            root_url="https://github.com",
+            client_id="cid",
+            scope="repo",
+            http=http,
+            clock=clock,
+            open_browser=None,
+        )
         return [state async for state in flow.run()]
 
 
@@ -87,9 +91,13 @@ async def test_cancel_stops_at_once() -> None:
     transport, seen = scripted(*[{"error": "authorization_pending"}] * 10)
     async with httpx.AsyncClient(transport=transport) as http:
         flow = DeviceFlow(
-            root_url="https://github.com", client_id="cid", scope="", http=http,
-            clock=FakeClock(), open_browser=None,
-        )  # fmt: skip
+            root_url="https://github.com",
+            client_id="cid",
+            scope="",
+            http=http,
+            clock=FakeClock(),
+            open_browser=None,
+        )
         states = []
         async for state in flow.run():
             states.append(state)
@@ -127,9 +135,13 @@ async def test_a_verification_uri_off_githubs_web_host_is_never_shown_or_opened(
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         flow = DeviceFlow(
-            root_url="https://github.com", client_id="cid", scope="repo", http=http,
-            clock=FakeClock(), open_browser=lambda url: opened.append(url) or True,
-        )  # fmt: skip
+            root_url="https://github.com",
+            client_id="cid",
+            scope="repo",
+            http=http,
+            clock=FakeClock(),
+            open_browser=lambda url: opened.append(url) or True,
+        )
         states = [state async for state in flow.run()]
     assert states[0] == DeviceCodeShown("WDJB-MJHT", "https://github.com/login/device", 900)
     assert opened == ["https://github.com/login/device"]

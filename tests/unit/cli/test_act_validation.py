@@ -54,9 +54,12 @@ BAD = [
 
 @pytest.mark.parametrize(("argv", "message"), BAD)
 def test_bad_action_exits_2_with_one_line_and_queues_nothing(
-    base: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+    base: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
     message: str,
-) -> None:  # fmt: skip
+) -> None:
     code = main([*base, "act", *argv])
     out, err = capsys.readouterr()
     assert code == 2
@@ -93,13 +96,33 @@ def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
     from zen_tui.models import Issue, Message, PullRequest
     from zen_tui.ui import triage  # pure module: no Textual import
 
-    pr = PullRequest(id="gh:acme/api#7", account="gh", service="github", key="acme/api#7",
-                     title="t", url="u", updated_at="2026-01-01T00:00:00Z")  # fmt: skip
-    issue = Issue(id="jr:OPS-7", account="jr", service="jira", key="OPS-7", title="t", url="u",
-                  updated_at="2026-01-01T00:00:00Z")  # fmt: skip
-    msg = Message(id="sl:C1:1700000000.000100", account="sl", service="slack",
-                  key="C1:1700000000.000100", title="t", url="u",
-                  updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    pr = PullRequest(
+        id="gh:acme/api#7",
+        account="gh",
+        service="github",
+        key="acme/api#7",
+        title="t",
+        url="u",
+        updated_at="2026-01-01T00:00:00Z",
+    )
+    issue = Issue(
+        id="jr:OPS-7",
+        account="jr",
+        service="jira",
+        key="OPS-7",
+        title="t",
+        url="u",
+        updated_at="2026-01-01T00:00:00Z",
+    )
+    msg = Message(
+        id="sl:C1:1700000000.000100",
+        account="sl",
+        service="slack",
+        key="C1:1700000000.000100",
+        title="t",
+        url="u",
+        updated_at="2026-01-01T00:00:00Z",
+    )
     built = 0
     for command in triage.CHECKS:
         for item in (pr, issue, msg):

@@ -32,8 +32,17 @@ def test_reader_closing_early_is_quiet(tmp_path: Path) -> None:
     prs = [_pr(n) for n in range(3000)]  # far more than a pipe buffer holds
     with Store.open(paths.store_path(data)) as store:
         store.save_section(section.id, prs, 1.0)
-    cmd = [sys.executable, "-m", "zen_tui", "--config", str(cfg), "--data-dir", str(data),
-           "list", "prs"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "zen_tui",
+        "--config",
+        str(cfg),
+        "--data-dir",
+        str(data),
+        "list",
+        "prs",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.readline().startswith(b"== ")
@@ -45,6 +54,12 @@ def test_reader_closing_early_is_quiet(tmp_path: Path) -> None:
 
 def _pr(n: int) -> PullRequest:
     key = f"acme/api#{n + 1}"
-    return PullRequest(id=f"gh:{key}", account="gh", service="github", key=key,
-                       title=f"change number {n} " + "x" * 60, url=f"https://x/{n}",
-                       updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    return PullRequest(
+        id=f"gh:{key}",
+        account="gh",
+        service="github",
+        key=key,
+        title=f"change number {n} " + "x" * 60,
+        url=f"https://x/{n}",
+        updated_at="2026-01-01T00:00:00Z",
+    )

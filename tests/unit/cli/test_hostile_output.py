@@ -59,12 +59,37 @@ enabled = true
 
 def _items() -> dict[str, list[PullRequest | Issue | Message]]:
     common = {"title": HOSTILE, "url": "https://github.com/x", "updated_at": "2026-01-01T00:00Z"}
-    pr = PullRequest(id="gh:o/r#1", account="gh", service="github", key=f"o/r#1{CLEAR}",
-                     author=OSC52, labels=(CLICK,), body=HOSTILE, **common)  # fmt: skip
-    issue = Issue(id="work:X-1", account="work", service="jira", key="X-1", status=OSC52,
-                  assignee=CLICK, body=HOSTILE, **common)  # fmt: skip
-    msg = Message(id="team:C1:1.0", account="team", service="slack", key="C1:1.0",
-                  channel=CLEAR, author=CLICK, text=HOSTILE, ts="1.0", **common)  # fmt: skip
+    pr = PullRequest(
+        id="gh:o/r#1",
+        account="gh",
+        service="github",
+        key=f"o/r#1{CLEAR}",
+        author=OSC52,
+        labels=(CLICK,),
+        body=HOSTILE,
+        **common,
+    )
+    issue = Issue(
+        id="work:X-1",
+        account="work",
+        service="jira",
+        key="X-1",
+        status=OSC52,
+        assignee=CLICK,
+        body=HOSTILE,
+        **common,
+    )
+    msg = Message(
+        id="team:C1:1.0",
+        account="team",
+        service="slack",
+        key="C1:1.0",
+        channel=CLEAR,
+        author=CLICK,
+        text=HOSTILE,
+        ts="1.0",
+        **common,
+    )
     return {"prs:0:gh": [pr], "issues:0:work": [issue], "messages:0:team": [msg]}
 
 
@@ -82,20 +107,28 @@ def hostile_dir(tmp_path: Path) -> list[str]:
         entry = store.outbox_add(Action("comment", "gh:o/r#1", "gh", {"body": HOSTILE}))
         store.outbox_update(entry.id, state=ActionState.FAILED, reason=HOSTILE)
         hooks = {"accepted": {}, "duplicates": {}, "rejected": {f"github: {HOSTILE}": 3}}
-        store.save_health("gh", {"breaker": OSC52, "deprecations": [HOSTILE], "webhooks": hooks},
-                          time.time())  # fmt: skip
+        store.save_health(
+            "gh", {"breaker": OSC52, "deprecations": [HOSTILE], "webhooks": hooks}, time.time()
+        )
     finally:
         store.close()
     return ["--config", str(tmp_path / "c.toml"), "--data-dir", str(data)]
 
 
 COMMANDS = [
-    ["list", "prs"], ["list", "issues"], ["list", "messages"],
-    ["list", "prs", "--json"], ["list", "messages", "--json"],
-    ["outbox"], ["outbox", "--json"], ["health"], ["health", "--json"], ["webhooks"],
+    ["list", "prs"],
+    ["list", "issues"],
+    ["list", "messages"],
+    ["list", "prs", "--json"],
+    ["list", "messages", "--json"],
+    ["outbox"],
+    ["outbox", "--json"],
+    ["health"],
+    ["health", "--json"],
+    ["webhooks"],
     ["outbox", "retry", CLICK + OSC52],  # an error line quoting the user's (hostile) argument
     ["list", "prs", "--account", OSC52 + CLICK],
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a)[:30])
@@ -125,8 +158,11 @@ def test_list_messages_bytes_on_stdout(hostile_dir: list[str]) -> None:
     env.pop("ZEN_TUI_CONFIG", None)
     done = subprocess.run(
         [sys.executable, "-m", "zen_tui", *hostile_dir, "list", "messages"],
-        capture_output=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout
     assert b"\xc2\x9b" not in done.stdout  # U+009B, the 8-bit CSI, in UTF-8

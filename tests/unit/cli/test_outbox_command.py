@@ -54,8 +54,16 @@ def test_list_shows_entries_with_reasons(base, ids, capsys) -> None:
     assert cli(capsys, *base, "outbox", "list", "--json")[1] == out
     entries = json.loads(out)["entries"]
     assert code == 0 and [e["id"] for e in entries] == list(ids.values())
-    assert entries[1] | {"state": "failed", "reason": "422 no label 2", "kind": "add_label",
-                         "params": {"label": "x"}} == entries[1]  # fmt: skip
+    assert (
+        entries[1]
+        | {
+            "state": "failed",
+            "reason": "422 no label 2",
+            "kind": "add_label",
+            "params": {"label": "x"},
+        }
+        == entries[1]
+    )
 
 
 def test_retry_by_prefix_queues_again(base, ids, tmp_path, capsys) -> None:

@@ -78,8 +78,13 @@ async def test_webhook_messages_use_the_names_already_known(slack, router) -> No
         200, json={"ok": True, "user": {"id": "U1ABCDEFG", "name": "ada"}}
     )
     assert await slack.user_name("U1ABCDEFG") == "ada"
-    event = {"type": "message", "channel": "C1", "user": "U1ABCDEFG", "ts": "5.0",
-             "text": "<@U1ABCDEFG> and <@U7UNKNOWN1> see <https://x.test|this>"}  # fmt: skip
+    event = {
+        "type": "message",
+        "channel": "C1",
+        "user": "U1ABCDEFG",
+        "ts": "5.0",
+        "text": "<@U1ABCDEFG> and <@U7UNKNOWN1> see <https://x.test|this>",
+    }
     [item] = slack.items_for_webhook("message", {"event": event})
     assert isinstance(item, Message) and item.author == "ada"
     assert item.text == "@ada and @U7UNKNOWN1 see this"  # unknown until the next poll

@@ -138,8 +138,10 @@ def test_params_resolved_before_sending_survive_a_reopen(store: Store, db_path) 
     with Store.open(db_path) as again:  # as after a kill -9
         got = again.outbox_get(entry.id)
     assert got is not None and got.action.params == {
-        "transition": "Start Progress", "to": "In Progress", "transition_id": "11"
-    }  # fmt: skip
+        "transition": "Start Progress",
+        "to": "In Progress",
+        "transition_id": "11",
+    }
     assert got.idempotency_key == "k1"
 
 

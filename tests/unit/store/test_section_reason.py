@@ -45,5 +45,12 @@ def test_reason_is_set_cleared_and_independent_of_items() -> None:
 
 
 def _msg() -> Message:
-    return Message(id="sl:C1:1.0", account="sl", service="slack", key="C1:1.0", title="hi",
-                   url="https://x", updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+    return Message(
+        id="sl:C1:1.0",
+        account="sl",
+        service="slack",
+        key="C1:1.0",
+        title="hi",
+        url="https://x",
+        updated_at="2026-01-01T00:00:00Z",
+    )

@@ -107,9 +107,19 @@ async def test_bulk_result_failed_while_service_down_stays_pending():
     bulk, clients, store, _, _ = setup()
 
     async def swallowed(actions, keys, progress):  # the client turned a 503 into ok=False
-        bulk.outbox.bus.publish(RequestDone(service="jira", account="jira", method="GET",
-                                            endpoint="/x", status=503, latency=0.1,
-                                            cache="bypass", attempts=4, error="503"))  # fmt: skip
+        bulk.outbox.bus.publish(
+            RequestDone(
+                service="jira",
+                account="jira",
+                method="GET",
+                endpoint="/x",
+                status=503,
+                latency=0.1,
+                cache="bypass",
+                attempts=4,
+                error="503",
+            )
+        )
         return [Result(False, "jira: server error") for _ in actions]
 
     clients["jira"].bulk_apply = swallowed

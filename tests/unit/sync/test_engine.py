@@ -16,8 +16,15 @@ SECTION = SectionInfo(id="issues:0:j", pane="issues", title="Mine", account="j",
 
 
 def issue(n: int, updated: str = "2026-01-01T00:00:00Z", title: str = "t") -> Issue:
-    return Issue(id=f"j:P-{n}", account="j", service="jira", key=f"P-{n}", title=title,
-                 url="u", updated_at=updated)  # fmt: skip
+    return Issue(
+        id=f"j:P-{n}",
+        account="j",
+        service="jira",
+        key=f"P-{n}",
+        title=title,
+        url="u",
+        updated_at=updated,
+    )
 
 
 @dataclass
@@ -53,9 +60,20 @@ class FakeGateway:
     def health(self):
         from types import SimpleNamespace
 
-        return SimpleNamespace(buckets={}, breaker="closed", half_open_at=None, service="jira",
-                               retries_total=0, cache_hits=0, cache_misses=0, revalidations=0,
-                               requests=0, errors=0, stale_served=0, deprecations=[])  # fmt: skip
+        return SimpleNamespace(
+            buckets={},
+            breaker="closed",
+            half_open_at=None,
+            service="jira",
+            retries_total=0,
+            cache_hits=0,
+            cache_misses=0,
+            revalidations=0,
+            requests=0,
+            errors=0,
+            stale_served=0,
+            deprecations=[],
+        )
 
     async def aclose(self):
         pass
@@ -63,8 +81,16 @@ class FakeGateway:
 
 def engine(store: Store, client: FakeClient) -> SyncEngine:
     settings = engine_settings()
-    wired = Wired(settings, store, EventBus(), FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
-                  {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
+    wired = Wired(
+        settings,
+        store,
+        EventBus(),
+        FakeClock(),
+        {"j": FakeGateway()},  # type: ignore[arg-type]
+        {"j": client},
+        [SECTION],
+        {SECTION.id: 100},
+    )
     return SyncEngine(wired)
 
 

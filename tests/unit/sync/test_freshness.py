@@ -13,8 +13,15 @@ from zen_tui.gateway.errors import (
 from zen_tui.models import Cause, FreshnessState, Issue
 from zen_tui.sync import freshness
 
-ITEM = Issue(id="j:P-1", account="j", service="jira", key="P-1", title="t", url="u",
-             updated_at="2026-01-01T00:00:00Z")  # fmt: skip
+ITEM = Issue(
+    id="j:P-1",
+    account="j",
+    service="jira",
+    key="P-1",
+    title="t",
+    url="u",
+    updated_at="2026-01-01T00:00:00Z",
+)
 
 
 def test_reasons_are_one_line_and_specific():
@@ -26,8 +33,9 @@ def test_reasons_are_one_line_and_specific():
     assert "log in" in freshness.reason_for(AuthExpired(service="s", account="a"))
     err = Unavailable(service="jira", account="j", method="GET", endpoint="/rest/x", status=503)
     assert freshness.reason_for(err) == "server error 503 on GET /rest/x"
-    err4 = ApiError(service="g", account="a", method="GET", endpoint="/q", status=422,
-                    message="bad query")  # fmt: skip
+    err4 = ApiError(
+        service="g", account="a", method="GET", endpoint="/q", status=422, message="bad query"
+    )
     assert freshness.reason_for(err4) == "422 bad query on GET /q"
     assert "\n" not in freshness.reason_for(ValueError("boom"))
 

@@ -118,11 +118,13 @@ async def test_breaker_closed_event_wakes_the_replayer():
     outbox, *_ = make()
     bus = outbox.bus
     assert not outbox._wake.is_set()
-    bus.publish(BreakerChanged(service="github", account="gh", name="github", old="open",
-                               new="half-open"))  # fmt: skip
+    bus.publish(
+        BreakerChanged(service="github", account="gh", name="github", old="open", new="half-open")
+    )
     assert not outbox._wake.is_set()
-    bus.publish(BreakerChanged(service="github", account="gh", name="github", old="half-open",
-                               new="closed"))  # fmt: skip
+    bus.publish(
+        BreakerChanged(service="github", account="gh", name="github", old="half-open", new="closed")
+    )
     assert outbox._wake.is_set()
 
 
@@ -143,9 +145,19 @@ async def test_verify_none_during_an_outage_stays_unknown_not_failed():
     outbox.recover()
 
     async def verify_while_down(action, *, idempotency_key):
-        outbox.bus.publish(RequestDone(service="github", account="gh", method="GET",
-                                       endpoint="/x", status=503, latency=0.1, cache="bypass",
-                                       attempts=4, error="503"))  # fmt: skip
+        outbox.bus.publish(
+            RequestDone(
+                service="github",
+                account="gh",
+                method="GET",
+                endpoint="/x",
+                status=503,
+                latency=0.1,
+                cache="bypass",
+                attempts=4,
+                error="503",
+            )
+        )
         return None  # the client swallowed the error and "cannot tell"
 
     client.verify = verify_while_down

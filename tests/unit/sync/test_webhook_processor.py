@@ -35,8 +35,16 @@ class HookClient(FakeClient):
 
 def engine(store, client, clock=None):
     settings = engine_settings(POLLING, WebhookConfig(enabled=True))
-    wired = Wired(settings, store, EventBus(), clock or FakeClock(), {"j": FakeGateway()},  # type: ignore[arg-type]
-                  {"j": client}, [SECTION], {SECTION.id: 100})  # fmt: skip
+    wired = Wired(
+        settings,
+        store,
+        EventBus(),
+        clock or FakeClock(),
+        {"j": FakeGateway()},  # type: ignore[arg-type]
+        {"j": client},
+        [SECTION],
+        {SECTION.id: 100},
+    )
     eng = SyncEngine(wired)
     eng.events = []
     eng.bus.subscribe(eng.events.append)
@@ -121,8 +129,14 @@ def test_references_of_item_less_events():
     assert referenced("jira", "jira:issue_deleted", {"issue": {"key": "AB-1"}}) == Reference(
         ("AB-1",), deleted=True
     )
-    deleted = {"event": {"type": "message", "subtype": "message_deleted", "channel": "C1",
-                         "deleted_ts": "1.2"}}  # fmt: skip
+    deleted = {
+        "event": {
+            "type": "message",
+            "subtype": "message_deleted",
+            "channel": "C1",
+            "deleted_ts": "1.2",
+        }
+    }
     assert referenced("slack", "message", deleted) == Reference(("C1:1.2",), deleted=True)
     reaction = {"event": {"type": "reaction_added", "item": {"channel": "C1", "ts": "3.4"}}}
     assert referenced("slack", "reaction_added", reaction) == Reference(("C1:3.4",))

@@ -58,9 +58,12 @@ class DeviceFlow:
             device = "".join(rng.choice("0123456789abcdef") for _ in range(40))
             user = "".join(rng.choice(ALPHABET) for _ in range(8))
             code = DeviceCode(
-                device, f"{user[:4]}-{user[4:]}", client_id, params.get("scope", ""),
+                device,
+                f"{user[:4]}-{user[4:]}",
+                client_id,
+                params.get("scope", ""),
                 self._now() + EXPIRES_IN,
-            )  # fmt: skip
+            )
             self.codes[device] = code
         uri = str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
         return _reply(

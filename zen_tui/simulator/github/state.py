@@ -16,20 +16,49 @@ from zen_tui.simulator.github.dates import date_filter
 
 ME = "me"
 COLLEAGUES = [
-    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-    "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
-]  # fmt: skip
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+]
 REPO_NAMES = ["api", "web", "infra", "docs", "mobile", "billing", "search", "auth", "cli", "etl"]
 LABELS = {
-    "bug": "d73a4a", "enhancement": "a2eeef", "documentation": "0075ca",
-    "good first issue": "7057ff", "needs review": "fbca04", "blocked": "b60205",
-    "dependencies": "0366d6", "security": "ee0701",
-}  # fmt: skip
+    "bug": "d73a4a",
+    "enhancement": "a2eeef",
+    "documentation": "0075ca",
+    "good first issue": "7057ff",
+    "needs review": "fbca04",
+    "blocked": "b60205",
+    "dependencies": "0366d6",
+    "security": "ee0701",
+}
 TOPICS = [
-    "fix flaky test in", "add retries to", "refactor", "speed up", "document",
-    "remove dead code in", "upgrade dependencies of", "handle timeouts in", "add metrics to",
+    "fix flaky test in",
+    "add retries to",
+    "refactor",
+    "speed up",
+    "document",
+    "remove dead code in",
+    "upgrade dependencies of",
+    "handle timeouts in",
+    "add metrics to",
     "clean up logging in",
-]  # fmt: skip
+]
 # Teams of the `acme` org (slug -> members); a request to a team reaches each member.
 TEAMS = {"backend": [ME, "alice", "bob", "erin"], "frontend": ["carol", "dave", "grace"]}
 AREAS = ["the sync loop", "the login page", "the cache", "webhooks", "the CLI", "search", "exports"]

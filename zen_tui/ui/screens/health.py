@@ -77,10 +77,15 @@ class HealthScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, key in (
-            ("Service", "service"), ("Method", "method"), ("Endpoint", "endpoint"),
-            ("Calls", "count"), ("Errors", "errors"), ("Last", "last"),
-            ("p50 ms", "p50"), ("p95 ms", "p95"),
-        ):  # fmt: skip
+            ("Service", "service"),
+            ("Method", "method"),
+            ("Endpoint", "endpoint"),
+            ("Calls", "count"),
+            ("Errors", "errors"),
+            ("Last", "last"),
+            ("p50 ms", "p50"),
+            ("p95 ms", "p95"),
+        ):
             table.add_column(label, key=key)
         self.update_view()
         on_theme_change(self, self.update_view)
@@ -100,10 +105,15 @@ class HealthScreen(Screen[None]):
         bad = signal_styles(self)[BAD]
         for ep in sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint)):
             table.add_row(  # Text cells: a str cell would be parsed as markup
-                Text(clean(ep.service)), Text(clean(ep.method)), Text(clean(ep.endpoint)),
-                str(ep.count), Text(str(ep.errors), style=bad if ep.errors else ""),
-                str(ep.last_status or "-"), _ms(ep.percentile(0.5)), _ms(ep.percentile(0.95)),
-            )  # fmt: skip
+                Text(clean(ep.service)),
+                Text(clean(ep.method)),
+                Text(clean(ep.endpoint)),
+                str(ep.count),
+                Text(str(ep.errors), style=bad if ep.errors else ""),
+                str(ep.last_status or "-"),
+                _ms(ep.percentile(0.5)),
+                _ms(ep.percentile(0.95)),
+            )
 
     def _fill_logs(self, now: float) -> None:
         signals = signal_styles(self)
