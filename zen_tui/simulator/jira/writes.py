@@ -5,8 +5,9 @@ change lands in the mutation log (client writes) and emits a webhook event, as j
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -89,16 +90,34 @@ def create_issue(sim: JiraSim, request: Request, body: Body) -> Response:
     )
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> object: ...
+
+
+T = TypeVar("T", bound=_Identified)
+
+
 # -- comments ------------------------------------------------------------------------------------
-def _comment_or_error(sim: JiraSim, request: Request) -> tuple[JiraIssue, Any] | Response:
+def _child_or_error(
+    sim: JiraSim, request: Request, children: Callable[[JiraIssue], list[T]], missing: str
+) -> tuple[JiraIssue, T] | Response:
+    """The issue and its comment or worklog named by the path's `id`, or Jira's 404 (its
+    wording differs per resource: `missing` takes the id)."""
     issue = _issue(sim, request)
     if issue is None:
         return error_collection(404, NOT_FOUND)
-    cid = request.path_params["id"]
-    comment = next((c for c in issue.comments if str(c.id) == cid), None)
-    if comment is None:
-        return error_collection(404, f"Can not find a comment for the id: {cid}.")
-    return issue, comment
+    child_id = request.path_params["id"]
+    child = next((c for c in children(issue) if str(c.id) == child_id), None)
+    if child is None:
+        return error_collection(404, missing.format(child_id))
+    return issue, child
+
+
+def _comment_or_error(sim: JiraSim, request: Request) -> tuple[JiraIssue, Any] | Response:
+    return _child_or_error(
+        sim, request, lambda i: i.comments, "Can not find a comment for the id: {}."
+    )
 
 
 def get_comment(sim: JiraSim, request: Request, body: Body) -> Response:
@@ -333,14 +352,7 @@ def changelog_expand(render: Any, issue: JiraIssue) -> dict[str, Any]:
 
 
 def _worklog_or_error(sim: JiraSim, request: Request) -> tuple[JiraIssue, JiraWorklog] | Response:
-    issue = _issue(sim, request)
-    if issue is None:
-        return error_collection(404, NOT_FOUND)
-    wid = request.path_params["id"]
-    log = next((w for w in issue.worklogs if str(w.id) == wid), None)
-    if log is None:
-        return error_collection(404, f"Cannot find worklog with id: {wid}.")
-    return issue, log
+    return _child_or_error(sim, request, lambda i: i.worklogs, "Cannot find worklog with id: {}.")
 
 
 def get_worklog(sim: JiraSim, request: Request, body: Body) -> Response:
