@@ -32,6 +32,7 @@ _TOUCH = (  # a section's fetch time never goes back (a cache hit may be older t
     " ON CONFLICT (section_id) DO UPDATE"
     " SET fetched_at = MAX(COALESCE(sections.fetched_at, 0), excluded.fetched_at)"
 )
+_IN_ORDER = "WHERE section_id = ? ORDER BY sort_key DESC, rowid"  # newest first, ties as saved
 _Row = tuple[str, str, float, float, str]  # section_id, item_id, sort_key, fetched_at, data
 
 
@@ -99,24 +100,16 @@ class ItemsMixin(StoreBase):
     def load_section(self, section_id: str) -> tuple[list[Item], float | None]:
         """Items newest-updated first (ties keep the saved order), and when they were fetched."""
         with self._read() as db:
-            row = db.execute(
-                "SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,)
-            ).fetchone()
-            rows = db.execute(
-                "SELECT data FROM items WHERE section_id = ? ORDER BY sort_key DESC, rowid",
-                (section_id,),
-            )
+            fetched_at = _fetched_at(db, section_id)
+            rows = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
             items = _decode_all(r[0] for r in rows)
-        return items, (row[0] if row else None)
+        return items, fetched_at
 
     def section_fetched_at(self, section_id: str) -> float | None:
         with self._read() as db:
-            row = db.execute(
-                "SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,)
-            ).fetchone()
-        return None if row is None else row[0]
+            return _fetched_at(db, section_id)
 
     def iter_section(self, section_id: str, chunk: int = 500) -> Iterator[Item]:
         """The section's items in load_section's order, decoded `chunk` rows at a time, so a
@@ -124,11 +117,7 @@ class ItemsMixin(StoreBase):
         """
         with self._read() as db:
             order = [
-                r[0]
-                for r in db.execute(
-                    "SELECT rowid FROM items WHERE section_id = ? ORDER BY sort_key DESC, rowid",
-                    (section_id,),
-                )
+                r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
             ]
         for start in range(0, len(order), chunk):
             ids = order[start : start + chunk]
@@ -227,3 +216,9 @@ def _decode_all(texts: Iterable[str]) -> list[Item]:
         except CodecError as exc:  # e.g. a kind written by a newer version: skip, don't crash
             log.warning("local store: skipped an item: %s", exc)
     return items
+
+
+def _fetched_at(db: sqlite3.Connection, section_id: str) -> float | None:
+    row = db.execute("SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,))
+    found = row.fetchone()
+    return None if found is None else found[0]
