@@ -69,7 +69,7 @@ typecheck: $(STAMP)
 
 ## Benchmarks print ratios against a baseline measured in the same run; each records its
 ## figures in benchmarks/results.json and benchmarks/RESULTS.md (benchmarks/results.py).
-BENCHMARKS := $(filter-out benchmarks/results.py,$(wildcard benchmarks/*.py))
+BENCHMARKS := $(filter-out benchmarks/results.py benchmarks/local_store.py,$(wildcard benchmarks/*.py))
 bench: $(STAMP)
 	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

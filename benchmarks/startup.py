@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,6 @@ sys.path.insert(0, str(ROOT))  # run from a fresh clone
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 ROWS = 10_000
-NOWHERE = "http://127.0.0.1:9"  # never called: the engine below does not poll
 PAINTED = "painted"
 CONFIG = """
 [[accounts]]
@@ -72,33 +70,13 @@ def child_bare(rows: int) -> None:
     app.run(headless=True, size=(120, 40), auto_pilot=ready)
 
 
-@dataclass(frozen=True)
-class Account:  # what demo_settings needs to know about an account
-    service: str
-    name: str
-    base_url: str = NOWHERE
-    token: str = "bench-token-not-a-secret"
-    username: str = "me"
-
-
-def zen_settings(data_dir: Path):  # type: ignore[no-untyped-def]
-    from zen_tui.demo import demo_settings
-
-    accounts = [Account("github", "github"), Account("jira", "jira"), Account("slack", "slack")]
-    return demo_settings(accounts, data_dir)
-
-
 def child_zen(data_dir: Path, rows: int) -> None:
     """What `zen-tui` does (commands/dashboard.py), with the pollers off."""
-    from zen_tui.sync.engine import SyncEngine
+    from local_store import local_engine
+
     from zen_tui.ui.app import ZenApp
     from zen_tui.ui.screens.dashboard import DashboardScreen
     from zen_tui.ui.widgets.item_list import ItemList
-    from zen_tui.wiring import build
-
-    class LocalOnlyEngine(SyncEngine):
-        async def start(self) -> None:
-            return None
 
     async def ready(pilot: object) -> None:
         while not (
@@ -110,7 +88,7 @@ def child_zen(data_dir: Path, rows: int) -> None:
         _report_painted()
         app.exit()
 
-    engine = LocalOnlyEngine(build(zen_settings(data_dir)))
+    engine = local_engine(data_dir)
     app = ZenApp(engine)
     app.run(headless=True, size=(120, 40), auto_pilot=ready)
     asyncio.run(engine.stop()) if not engine.closed else None
@@ -129,18 +107,6 @@ def _report_painted() -> None:
 
 
 # -- the parent -------------------------------------------------------------------------------
-def make_store(data_dir: Path, rows: int) -> None:
-    """A store whose first pull-request section holds `rows` items."""
-    from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
-    from zen_tui.sync.engine import SyncEngine
-    from zen_tui.wiring import build
-
-    engine = SyncEngine(build(zen_settings(data_dir)))
-    section = next(s for s in engine.sections if s.pane == "prs")
-    engine.store.save_section(section.id, make_items(DEFAULT_SECTIONS[0], rows), FROZEN_NOW)
-    asyncio.run(engine.stop())
-
-
 def paint(*child_args: str) -> tuple[float, float]:
     """(seconds from spawn to the child's first paint, its peak RSS in MiB)."""
     start = time.perf_counter()
@@ -190,6 +156,7 @@ def child_cli(argv: list[str]) -> None:
 
 
 def measure_paint(root: Path, rounds: int) -> list[object]:
+    from local_store import make_store
     from results import figure
 
     empty, full = root / "empty", root / "full"
@@ -214,6 +181,7 @@ def measure_paint(root: Path, rounds: int) -> list[object]:
 
 
 def measure_commands(root: Path, rounds: int) -> list[object]:
+    from local_store import make_store
     from results import figure
 
     data = root / "ten"
@@ -243,6 +211,7 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
 
 def measure_list_memory(root: Path, zen: list[str], env: dict[str, str], rounds: int) -> list:
     """`list --json` streams: its peak RSS with 10,000 items against the same with 10."""
+    from local_store import make_store
     from results import figure
 
     big = root / "big"

@@ -17,58 +17,24 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from local_store import local_engine, make_store
+
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
-from zen_tui.config import Settings
-from zen_tui.demo import demo_settings
-from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import DashboardScreen
 from zen_tui.ui.widgets.item_list import ItemList, filter_rows, haystack
-from zen_tui.wiring import build
 
 ROWS = 10_000
 ROUNDS = 3
-NOWHERE = "http://127.0.0.1:9"  # never called: the engine below does not poll
-
-
-@dataclass(frozen=True)
-class Account:  # what demo_settings needs to know about an account
-    service: str
-    name: str
-    base_url: str = NOWHERE
-    token: str = "bench-token-not-a-secret"
-    username: str = "me"
-
-
-class LocalOnlyEngine(SyncEngine):
-    """The real engine and store, minus the pollers: the paint measured is the local one."""
-
-    async def start(self) -> None:
-        return None
-
-
-def settings_for(data_dir: Path) -> Settings:
-    accounts = [Account("github", "github"), Account("jira", "jira"), Account("slack", "slack")]
-    return demo_settings(accounts, data_dir)
-
-
-def make_store(data_dir: Path, rows: int) -> None:
-    """A store whose first pull-request section holds `rows` items."""
-    engine = SyncEngine(build(settings_for(data_dir)))
-    section = next(s for s in engine.sections if s.pane == "prs")
-    engine.store.save_section(section.id, make_items(DEFAULT_SECTIONS[0], rows), FROZEN_NOW)
-    asyncio.run(engine.stop())
 
 
 def open_app(data_dir: Path) -> ZenApp:
-    engine = LocalOnlyEngine(build(settings_for(data_dir)))
-    return ZenApp(engine, clock=lambda: FROZEN_NOW)
+    return ZenApp(local_engine(data_dir), clock=lambda: FROZEN_NOW)
 
 
 async def startup(data_dir: Path, rows: int) -> float:
