@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
+from zen_tui.action_kinds import ActionKind as ActionKind  # re-exported: the models name it
+
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages"]
 
@@ -180,25 +182,6 @@ class SectionInfo:
     account: str
     service: Service
     query: str = ""
-
-
-ActionKind = Literal[
-    "approve",
-    "request_changes",
-    "comment",
-    "merge",
-    "add_label",
-    "remove_label",
-    "assign",
-    "unassign",
-    "close",
-    "reopen",
-    "transition",
-    "mark_read",
-    "reply",
-    "react",
-    "post",
-]
 
 
 class ActionState(StrEnum):
