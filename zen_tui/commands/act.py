@@ -15,22 +15,20 @@ go through stays in the outbox and the answer is `pending`, at once.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
-from zen_tui.events import Event
-from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store
-from zen_tui.sync.backend import ActionUpdated
-from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.freshness import reason_for
-from zen_tui.wiring import build
+
+# The engine, the gateway and asyncio load once the action passed validation: a refused
+# action (the common scripting mistake) is answered without them.
+if TYPE_CHECKING:
+    from zen_tui.store import Store
+    from zen_tui.sync.engine import SyncEngine
 
 PENDING = 3
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
@@ -54,6 +52,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidAction as exc:
         print(f"zen-tui: {exc}", file=sys.stderr)
         return 2
+    import asyncio
+
     return asyncio.run(_act(one_shot(settings), action))
 
 
@@ -68,6 +68,11 @@ def one_shot(settings: Settings) -> Settings:
 
 
 async def _act(settings: Settings, action: Action) -> int:
+    from zen_tui.gateway.errors import CircuitOpen
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.sync.freshness import reason_for
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     try:
         [entry] = engine.outbox.queue([action])  # in the store before anything is sent
@@ -107,6 +112,11 @@ def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str | No
 async def _send(engine: SyncEngine, entry: object) -> None:
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
     cut off mid-request may have reached the server: its entry is checked before a resend."""
+    import asyncio
+
+    from zen_tui.events import Event
+    from zen_tui.sync.backend import ActionUpdated
+
     sending: set[str] = set()  # entries this send has marked SENDING and not yet settled
 
     def watch(event: Event) -> None:

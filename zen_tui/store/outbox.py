@@ -14,7 +14,6 @@ resend. An update naming an owner is refused while another live owner holds the 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -49,6 +48,8 @@ class OutboxMixin(StoreBase):
     ) -> OutboxEntry:
         """Queue `action` as PENDING. The same key with the same action returns the existing
         entry (adding twice is harmless); the same key with another action is an error."""
+        import uuid  # here: it loads `platform` (nine regexes), which reading the outbox skips
+
         entry_id = uuid.uuid4().hex
         key = idempotency_key or entry_id
         now = self._clock()
