@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from zen_tui.config import Settings, section_infos
 from zen_tui.models import Freshness, Issue, Item, Message, PullRequest, SectionInfo
 from zen_tui.store import Store
-from zen_tui.sync.freshness import from_local_store
+from zen_tui.sync.stored import from_local_store
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
