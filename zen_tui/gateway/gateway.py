@@ -121,9 +121,11 @@ class Gateway:
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
-        self._client = build_client(base_url, settings, self._profile, transport)
-        auth = AccountAuth(credentials, account, service)
-        self._sender = Sender(self._client, auth, settings.max_response_bytes)
+        # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
+        # first request: the dashboard paints from the store before any call is made.
+        self._transport = transport
+        self._auth = AccountAuth(credentials, account, service)
+        self._built: tuple[httpx.AsyncClient, Sender] | None = None
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -258,7 +260,15 @@ class Gateway:
 
     async def aclose(self) -> None:
         self.metrics.close()
-        await self._client.aclose()
+        if self._built is not None:
+            await self._built[0].aclose()
+
+    def _http(self) -> tuple[httpx.AsyncClient, Sender]:
+        """The client and the sender over it, built on first use."""
+        if self._built is None:
+            client = build_client(self.base_url, self._settings, self._profile, self._transport)
+            self._built = client, Sender(client, self._auth, self._settings.max_response_bytes)
+        return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
 
@@ -431,7 +441,7 @@ class Gateway:
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         try:
-            response = await self._sender.send(
+            response = await self._http()[1].send(
                 call.method,
                 call.url,
                 headers=headers,
@@ -588,7 +598,7 @@ class Gateway:
         httpx's client resolves them (its base_url always ends in "/")."""
         parsed = httpx.URL(url)
         if parsed.is_relative_url:
-            return str(self._client.base_url.join(url.lstrip("/")))
+            return str(self._http()[0].base_url.join(url.lstrip("/")))
         return str(parsed)
 
 
