@@ -54,6 +54,31 @@ def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str])
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
 
 
+# What each command does not need, beyond HEAVY: the modules a script would wait for.
+UNUSED = {
+    "help": ("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
+    "list": ("zen_tui.gateway.errors", "zen_tui.sync.engine", "asyncio", "uuid"),
+    "act refused": ("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
+}
+UNUSED_PROBE = """
+import json, sys
+from zen_tui.cli import main
+code = main(sys.argv[2:])
+print("\\n" + json.dumps(sorted(n for n in json.loads(sys.argv[1]) if n in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(UNUSED))
+def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+    argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(UNUSED[name]), *COMMANDS[name]]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+
+
 def test_gateway_package_names_resolve_lazily() -> None:
     """The gateway package loads its names on first use; every exported name resolves."""
     import zen_tui.gateway as gateway
