@@ -25,7 +25,6 @@ from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
-from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
@@ -381,6 +380,8 @@ class DashboardScreen(Screen[None]):
             ask(self, command, items)
 
     def _ask_text(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import EditorModal, InputModal  # with TextArea: on use
+
         n = f"{len(items)} items" if len(items) > 1 else items[0].key
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
@@ -389,12 +390,16 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(modal, self._then(command, items))
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import ConfirmModal
+
         verb = command if command == "merge" else close_verb(items)
         n = f"{len(items)} items" if len(items) > 1 else items[0].key
         modal = ConfirmModal(f"Really {verb} {n}?")
         self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
 
     def _ask_reaction(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import PickerModal
+
         modal = PickerModal("React with", list(triage.REACTIONS))
         self.app.push_screen(modal, self._then(command, items))
 
@@ -408,6 +413,8 @@ class DashboardScreen(Screen[None]):
         if not detail.transitions:
             self._say(f"no transitions available for {items[0].key}", "warning")
             return
+        from zen_tui.ui.screens.modals import PickerModal
+
         modal = PickerModal(f"Move {items[0].key} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
