@@ -23,12 +23,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from .breaker import AsyncBreaker
 from .cache import (
     CachedEntry,
     PersistentCache,
@@ -71,6 +70,9 @@ from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
 from .transport import JSON, AccountAuth, Answer, BodyTooLarge, QueryParams, Sender, build_client
+
+if TYPE_CHECKING:  # pybreaker (which loads tornado when installed) loads with the first breaker
+    from .breaker import AsyncBreaker
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -535,6 +537,8 @@ class Gateway:
     def _breaker(self, endpoint: str) -> AsyncBreaker:
         name = self._breaker_name(endpoint)
         if name not in self._breakers:
+            from .breaker import AsyncBreaker
+
             on_change = partial(self._breaker_changed, name)
             self._breakers[name] = AsyncBreaker(
                 name, self._settings.breaker, self._clock, on_change
