@@ -26,8 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
+from .answer import JSON, Answer, BodyTooLarge, QueryParams
 from .cache import (
     CachedEntry,
     PersistentCache,
@@ -69,10 +68,15 @@ from .profiles import profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
-from .transport import JSON, AccountAuth, Answer, BodyTooLarge, QueryParams, Sender, build_client
 
-if TYPE_CHECKING:  # pybreaker (which loads tornado when installed) loads with the first breaker
+# httpx and the client built on it (transport.py) load at the first request or cached answer,
+# pybreaker (which loads tornado when installed) with the first breaker: building the gateways
+# before the dashboard's first paint loads neither.
+if TYPE_CHECKING:
+    import httpx
+
     from .breaker import AsyncBreaker
+    from .transport import Sender
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -126,7 +130,7 @@ class Gateway:
         # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
         # first request: the dashboard paints from the store before any call is made.
         self._transport = transport
-        self._auth = AccountAuth(credentials, account, service)
+        self._credentials = credentials
         self._built: tuple[httpx.AsyncClient, Sender] | None = None
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
@@ -268,8 +272,11 @@ class Gateway:
     def _http(self) -> tuple[httpx.AsyncClient, Sender]:
         """The client and the sender over it, built on first use."""
         if self._built is None:
+            from .transport import AccountAuth, Sender, build_client
+
             client = build_client(self.base_url, self._settings, self._profile, self._transport)
-            self._built = client, Sender(client, self._auth, self._settings.max_response_bytes)
+            auth = AccountAuth(self._credentials, self.account, self.service)
+            self._built = client, Sender(client, auth, self._settings.max_response_bytes)
         return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
@@ -337,6 +344,8 @@ class Gateway:
         outcome: CacheOutcome,
         error: GatewayError | None = None,
     ) -> GatewayResponse:
+        import httpx  # its case-blind Headers, as a wire answer has
+
         return GatewayResponse(
             status=entry.status,
             headers=httpx.Headers(entry.headers),
@@ -440,6 +449,8 @@ class Gateway:
     # ---- the last step: auth + transport, and what the answer says ---------------------
 
     async def _wire(self, call: _Call) -> Answer:
+        import httpx
+
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         try:
@@ -600,6 +611,8 @@ class Gateway:
     def _absolute(self, url: str) -> str:
         """The URL a request to `url` goes to: relative ones under the base URL's path, as
         httpx's client resolves them (its base_url always ends in "/")."""
+        import httpx
+
         parsed = httpx.URL(url)
         if parsed.is_relative_url:
             return str(self._http()[0].base_url.join(url.lstrip("/")))
@@ -656,4 +669,6 @@ async def _verified(
 
 
 def _as_answer(response: GatewayResponse) -> Answer:
+    import httpx
+
     return Answer(response.status, httpx.Headers(response.headers), response.body, response.url)

@@ -131,6 +131,35 @@ def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_pat
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+def test_the_engine_and_the_app_are_built_without_httpx_until_the_first_request(
+    tmp_path: Path,
+) -> None:
+    """What runs before the dashboard's first paint (build the engine, import the app) loads
+    no httpx, no HTTP client module, no pybreaker (nor the tornado it pulls in) and none of
+    the screens the first paint does not show; the first request loads them."""
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as Sim\n"
+        "from zen_tui.demo import demo_settings\n"
+        "from zen_tui.sync.engine import SyncEngine\n"
+        "from zen_tui.wiring import build\n"
+        "import zen_tui.ui.app\n"
+        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
+        "        for s in ('github', 'jira', 'slack')]\n"
+        f"engine = SyncEngine(build(demo_settings(sims, Path({str(tmp_path)!r}))))\n"
+        "late = ('httpx', 'zen_tui.gateway.transport', 'pybreaker', 'tornado',\n"
+        "        'zen_tui.ui.screens.modals', 'zen_tui.ui.screens.health',\n"
+        "        'textual.widgets._text_area')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
 def test_httpx_loads_without_its_command_line_client_which_still_works() -> None:
     probe = (
         "import json, sys\n"

@@ -225,16 +225,16 @@ async def test_the_http_client_is_built_at_the_first_request_not_before(
     """Building a gateway (what the dashboard does before its first paint) builds no HTTP
     client and loads no CA bundle; the first request builds one, later ones reuse it, and
     closing a gateway that never called closes nothing."""
-    from zen_tui.gateway import gateway as gateway_module
+    from zen_tui.gateway import transport
 
     built: list[str] = []
-    real = gateway_module.build_client
+    real = transport.build_client
 
     def counting(base_url: str, *args: object) -> object:
         built.append(base_url)
         return real(base_url, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(gateway_module, "build_client", counting)
+    monkeypatch.setattr(transport, "build_client", counting)
     idle, busy = make_gateway(), make_gateway()
     assert built == []
     route = router.get("/user").respond(200, json={})
