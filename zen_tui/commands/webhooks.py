@@ -15,9 +15,14 @@ from zen_tui.config import Settings
 from zen_tui.store import Store
 from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN
 
+HELP = "show webhook URLs to register, secrets set, queue and counters"
 PENDING_LIMIT = 100_000
 _REJECTED_KEY = re.compile(rf"({'|'.join((*SERVICES, UNKNOWN))}): [1-5][0-9][0-9]")
 _OTHER_FIELDS = ("processed", "port")  # the rest of what Webhooks.health() saves
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
