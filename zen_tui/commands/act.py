@@ -68,7 +68,8 @@ class _Params(argparse.Action):
         values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
-        setattr(namespace, self.dest, dict(values or ()))
+        pairs: list[tuple[str, str]] = list(values) if isinstance(values, list) else []
+        setattr(namespace, self.dest, dict(pairs))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

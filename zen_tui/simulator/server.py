@@ -31,6 +31,7 @@ class SimAccount:
     base_url: str
     token: str
     username: str | None = None  # Jira: the email for Basic auth; GitHub: the login
+    user: str | None = None  # whom "@me" means, when set; None: the client asks the server
 
 
 class _DropAborts(logging.Filter):

@@ -19,7 +19,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, body_of
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -277,7 +277,7 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(item)
         except Exception as exc:  # show what we have and why the rest is missing
-            detail = ItemDetail(item.id, body=getattr(item, "body", ""), error=str(exc))
+            detail = ItemDetail(item.id, body=body_of(item), error=str(exc))
         self.post_message(DetailLoaded(item.id, detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
