@@ -19,6 +19,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
@@ -158,8 +159,8 @@ class ZenApp(App[str | None]):
         self.theme = name
         self.theme_changed_signal.subscribe(self, self._persist_theme)
 
-    def _persist_theme(self, theme: object) -> None:
-        name = getattr(theme, "name", None)
+    def _persist_theme(self, theme: Theme) -> None:
+        name = theme.name
         if name and name != self._saved_theme and self.settings_store is not None:
             self._saved_theme = name
             try:
