@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from zen_tui.config import (
     SERVICES,
@@ -26,7 +26,6 @@ from zen_tui.config import (
 )
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import register_secret, route_to_log_file
-from zen_tui.models import Service
 
 log = logging.getLogger("zen_tui.demo")
 
@@ -123,7 +122,7 @@ def _demo_account(sim: SimAccountLike) -> AccountConfig:
     if sim.service not in SERVICES:
         raise ValueError(f"unknown simulated service {sim.service!r}")
     register_secret(sim.token)
-    service = cast(Service, sim.service)
+    service = sim.service
     email = sim.username if service == "jira" else None
     user = sim.username if service == "github" else None
     return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages"]
@@ -206,6 +206,11 @@ ActionKind = Literal[
     "react",
     "post",
 ]
+ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
+
+
+def is_action_kind(name: str) -> TypeGuard[ActionKind]:
+    return name in ACTION_KINDS
 
 
 class ActionState(StrEnum):

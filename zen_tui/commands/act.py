@@ -19,11 +19,11 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
-from zen_tui.models import Action, ActionKind, ActionState
+from zen_tui.models import ACTION_KINDS, Action, ActionState
 
 if TYPE_CHECKING:  # the engine (asyncio, the gateway) loads only when an action is sent
     from zen_tui.store import OutboxEntry, Store
@@ -33,7 +33,6 @@ PENDING = 3
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
 SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person waits on
 HELP = "queue a triage action on one item (through the outbox)"
-ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:

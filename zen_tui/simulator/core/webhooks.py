@@ -258,6 +258,7 @@ class WebhookDispatcher:
         status, answer, _ = self._post(url, body, headers)
         if status is None or not 200 <= status < 300:
             return False
+        echoed: object
         try:
             echoed = json.loads(answer).get("challenge")
         except (ValueError, AttributeError):

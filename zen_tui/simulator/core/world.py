@@ -39,6 +39,9 @@ class Counters:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._zero()
+
+    def _zero(self) -> None:
         self.requests: Counter[tuple[str, str, int]] = Counter()  # (service, endpoint, status)
         self.quota_spent: Counter[tuple[str, str]] = Counter()  # (service, resource)
         self.not_modified: Counter[str] = Counter()  # 304s served, per service
@@ -68,7 +71,7 @@ class Counters:
 
     def reset(self) -> None:
         with self._lock:
-            self.__init__()  # type: ignore[misc]
+            self._zero()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

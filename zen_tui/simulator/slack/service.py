@@ -312,7 +312,7 @@ class SlackSim(ServiceSim):
         msg = chan.messages.get(p.get("ts", ""))
         if msg is None:
             raise SlackError("thread_not_found")
-        parent = chan.messages[msg.thread_ts] if msg.is_reply else msg  # type: ignore[index]
+        parent = chan.messages[msg.thread_ts] if msg.is_reply and msg.thread_ts else msg
         stamps = [ts_us(parent.ts)] + [ts_us(r) for r in parent.replies]
         low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
         stamps = [u for u in stamps if low <= u <= high]

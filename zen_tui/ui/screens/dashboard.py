@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, body_of
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, Pane, body_of
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -63,7 +64,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="prev-pane"),
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
-PANES = ("prs", "issues", "messages")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
 
 
 def close_verb(items: list[Item]) -> str:
@@ -96,6 +97,7 @@ class DashboardScreen(Screen[None]):
 
     @property
     def zen(self) -> ZenApp:
+        # Textual types `self.app` as App[object]; this screen is only ever pushed by ZenApp.
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -110,7 +112,7 @@ class DashboardScreen(Screen[None]):
                 initial = self.zen.initial_snapshots
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
-                    item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    item_pane = ItemPane(pane, sections, self.zen.clock)
                     # Known before mounting, so the pane's border takes its freshness colour
                     # in the first styling pass instead of a restyle right after it.
                     item_pane.snapshots.update(
@@ -253,10 +255,10 @@ class DashboardScreen(Screen[None]):
             return False
         return True
 
-    def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+    def _say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
         self._last_message = text
         if notify:
-            self.notify(text, severity=severity)  # type: ignore[arg-type]
+            self.notify(text, severity=severity)
         self.refresh_status()
 
     # --- preview ----------------------------------------------------------------------------
@@ -454,12 +456,14 @@ class DashboardScreen(Screen[None]):
             self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
 
 
-_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], None]] = {
+# What asks for a triage action's input first; the answer is discarded (a worker, for the
+# transitions: they are read from the server).
+_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "label": DashboardScreen._ask_text,
     "comment": DashboardScreen._ask_text,
     "reply": DashboardScreen._ask_text,
     "merge": DashboardScreen._ask_confirm,
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
-    "transition": DashboardScreen._ask_transition,  # type: ignore[dict-item]
+    "transition": DashboardScreen._ask_transition,
 }
