@@ -79,10 +79,7 @@ class SimulatorServer:
         out = []
         for name, sim in self.world.services.items():
             base = self.root_url + sim.base_path
-            # Jira: the email for Basic auth; GitHub: the login of "me".
-            username = getattr(sim, "email", None) if name == "jira" else None
-            username = "me" if name == "github" else username
-            out.append(SimAccount(name, name, base, sim.token, username))
+            out.append(SimAccount(name, name, base, sim.token, sim.username))
         return out
 
     def account(self, service: str) -> SimAccount:

@@ -139,6 +139,9 @@ class ServiceSim(ABC):
     api_suffix: ClassVar[str] = ""  # below the prefix, where the client's base_url points
     # Runtime switches (attribute name -> type) that scenarios and `/_sim/settings` may set.
     settings: ClassVar[dict[str, type]] = {}
+    # Who the client logs in as, when the service needs a name besides the token (Jira: the
+    # email for Basic auth; GitHub: the login of "me").
+    username: str | None = None
 
     def __init__(self, world: World, token: str) -> None:
         self.world = world

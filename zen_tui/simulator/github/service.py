@@ -66,6 +66,7 @@ ME = "me"  # the simulated user (id 1)
 class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
+    username = ME
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
