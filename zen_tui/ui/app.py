@@ -287,7 +287,7 @@ class ZenApp(App[str | None]):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(id, keys, description) for the help screen, with the user's keymap applied."""
         return [
-            (b.id or "", self._keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
+            (b.id or "", self.keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
         ]
 
     def help_rows(self) -> list[tuple[str, str, str]]:
@@ -298,7 +298,7 @@ class ZenApp(App[str | None]):
         """Keys that do something on the dashboard, with the keymap applied."""
         keys: set[str] = set()
         for b in dashboard_bindings():
-            keys.update(k.strip() for k in self._keymap.get(b.id or "", b.key).split(","))
+            keys.update(k.strip() for k in self.keymap.get(b.id or "", b.key).split(","))
         return keys
 
 
