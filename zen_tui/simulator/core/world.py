@@ -161,6 +161,16 @@ class ServiceSim(ABC):
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, relative to `prefix`."""
 
+    def ping_payload(self, hook_url: str, hook_id: int) -> dict[str, Any] | None:
+        """What a webhook just registered at `hook_url` receives first (GitHub's `ping`);
+        None: nothing."""
+        return None
+
+    def envelope_fields(self) -> dict[str, Any]:
+        """What this service's webhook envelope says about the app and its workspace (Slack's
+        team_id, api_app_id, authed_users); empty when it wraps no envelope."""
+        return {}
+
     def rate_limited_response(self, retry_after: float) -> Response:
         """The 429 this service sends (fault injection uses it). Override for headers."""
         return JSONResponse(

@@ -129,6 +129,9 @@ class SlackSim(ServiceSim):
         self.channels = {c.id: c for c in chans}
         self._last_us = seed_messages(self.world.rng, chans, count, self.me.id, now)
 
+    def envelope_fields(self) -> dict[str, Any]:
+        return {"team_id": self.team_id, "api_app_id": self.app_id, "authed_users": [self.me.id]}
+
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/api/oauth.v2.access", self.oauth.access, methods=["GET", "POST"]),
