@@ -167,9 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.demo and args.command != "simulate":
             from zen_tui import demo  # the simulator is loaded only for a demo
 
-            dashboard = args.command == "dashboard"  # headless commands: steady, polling only
-            scenario = demo.DEMO_SCENARIO if dashboard else None
-            with demo.demo_session(data_dir, scenario, webhooks=dashboard) as settings:
+            with demo.session_for(args.command, data_dir) as settings:
                 return _disk_checked(_dispatch, args, settings)
         if args.command == "init":  # writes the config: it need not exist, or load, yet
             from zen_tui.commands import init

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +52,13 @@ def demo_session(
         log.info("demo simulator at %s", server.root_url)
         hooks = demo_webhooks(server) if webhooks else None
         yield demo_settings(server.accounts, data_dir / "demo", hooks)
+
+
+def session_for(command: str, data_dir: Path) -> AbstractContextManager[Settings]:
+    """The demo a command runs against: the dashboard gets the "tour" scenario (each service
+    fails and recovers in turn) with webhooks; headless commands a steady world, polling only."""
+    dashboard = command == "dashboard"
+    return demo_session(data_dir, DEMO_SCENARIO if dashboard else None, webhooks=dashboard)
 
 
 def demo_webhooks(server: Any) -> WebhookConfig | None:
