@@ -50,26 +50,20 @@ def make_token(seed: int, service: str) -> str:
     return prefix + digest[:36]
 
 
-def _services(world: World) -> list[ServiceSim]:
-    """Every simulated service, each built with what its constructor takes."""
-    token = partial(make_token, world.seed)
-    return [
-        GitHubSim(world, token("github")),
-        JiraSim(world, token("jira"), JIRA_EMAIL),
-        SlackSim(world, token("slack")),
-    ]
-
-
 def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
-    """A seeded world with every service whose module imports mounted on it."""
+    """A seeded world with the GitHub, Jira and Slack simulators mounted on it."""
     world = World(seed=seed, size=size, rate_scale=rate_scale)
     _mount_all(world)
     return world
 
 
 def _mount_all(world: World) -> None:
-    for service in _services(world):
-        world.add(service)
+    """Every simulated service, each built with what its constructor takes and added (which
+    seeds it) before the next is built: the seeded world depends on that order."""
+    token = partial(make_token, world.seed)
+    world.add(GitHubSim(world, token("github")))
+    world.add(JiraSim(world, token("jira"), JIRA_EMAIL))
+    world.add(SlackSim(world, token("slack")))
 
 
 class FaultMiddleware:
