@@ -53,7 +53,7 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
-    Binding("y", "copy('url')", "Copy URL", id="copy-url"),
+    Binding("y", "copy('url')", "Copy URL", show=False, id="copy-url"),
     Binding("Y", "copy('id')", "Copy id", show=False, id="copy-id"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
     Binding("l", "triage('label')", "Label", id="label"),
@@ -68,7 +68,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("R", "refresh", "Refresh", id="refresh"),
     Binding("p", "pause", "Pause", id="pause"),
-    Binding("s", "edit_query", "Edit query", id="edit-query"),
+    Binding("s", "edit_query", "Edit query", show=False, id="edit-query"),
     Binding("L", "login", "Log in", show=False, id="login"),
     Binding("right_square_bracket", "section(1)", "Next section", show=False, id="next-section"),
     Binding("left_square_bracket", "section(-1)", "Prev section", show=False, id="prev-section"),
