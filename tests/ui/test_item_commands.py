@@ -140,3 +140,38 @@ async def test_command_keys_that_clash_with_built_in_bindings_are_reported(
         assert not any("'open'" in n for n in said)
         assert app.active_commands == [2]
         assert "open" in descriptions(app)
+
+
+async def test_a_suspend_command_without_a_terminal_says_so(
+    tmp_path: Path, wait_for_workers: WaitForWorkers
+) -> None:
+    """Pilot has no terminal to hand over: the command does not run, the status line says why
+    (in a real terminal, App.suspend hands it over and the exit code is reported)."""
+    pager = CommandConfig(key="P", title="pager", run="touch ran-{number}", mode="suspend")
+    async with make_app(hostile_backend(), options=options(tmp_path, pager)).run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("P")
+        await wait_for_workers(pilot)
+        assert "pager on acme/web#7: cannot hand over the terminal" in status(pilot.app)
+    assert not names(tmp_path)
+
+
+async def test_custom_commands_are_in_the_palette_and_the_help(
+    tmp_path: Path, wait_for_workers: WaitForWorkers
+) -> None:
+    record = CommandConfig(
+        key="C", title="Record here", pane="prs", run="echo {number} > palette.txt"
+    )
+    app = make_app(hostile_backend(), options=options(tmp_path, record))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert ("commands[1]", "C", "Record here") in screen.rows[: screen.first]
+        await pilot.press("escape", "ctrl+p", *"Record here")
+        await wait_for_workers(pilot)  # the palette's search
+        await pilot.press("enter")
+        await wait_for_workers(pilot)  # the command
+        assert "Record here on acme/web#7: done" in status(pilot.app)
+    assert (tmp_path / "palette.txt").read_text() == "7\n"
