@@ -410,12 +410,14 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(modal, partial(self._query_set, section.id))
 
     def _query_set(self, section_id: str, result: tuple[str, bool] | None) -> None:
-        if result is None:
-            return
-        query, save = result
+        # the backend's word on the section's query, even when the dialog was left while the
+        # server was being asked (the answer may have come and been taken)
         section = next(s for s in self.zen.backend.sections if s.id == section_id)
         for pane in self.panes():
             pane.sections = [section if s.id == section_id else s for s in pane.sections]
+        if result is None:
+            return
+        query, save = result
         said = f"{section.title}: query set for this session"
         path = self.zen.options.config_path
         if save and path is not None:
