@@ -4,8 +4,10 @@ with the preview open, and `?` listing the focused pane's keys first."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from tests.fakes.backend import FakeBackend
+from zen_tui.config import load_settings
 from zen_tui.ui.app import DashboardOptions
 from zen_tui.ui.screens.info import HelpScreen
 from zen_tui.ui.widgets.item_list import ItemList, fit_key
@@ -27,8 +29,11 @@ async def test_space_selects_and_moves_down_by_default() -> None:
         assert items.cursor == 1
 
 
-async def test_select_advances_false_keeps_the_cursor_on_the_row() -> None:
-    app = make_app(FakeBackend(), options=DashboardOptions(select_advances=False))
+async def test_select_advances_false_keeps_the_cursor_on_the_row(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[ui]\nselect_advances = false\n", encoding="utf-8")
+    settings = load_settings(config, tmp_path)  # the way `zen-tui` hands it to the app
+    app = make_app(FakeBackend(), options=DashboardOptions.from_settings(settings))
     async with app.run_test() as pilot:
         await pilot.pause()
         items = lst(pilot.app)
