@@ -164,3 +164,14 @@ async def test_s_against_the_simulator_bad_jql_then_a_good_one(stack: DemoStack)
         )
         rows = app.screen.query_one("#list-issues", ItemList).rows
         assert rows and {i.status for i in rows} == {"Done"}
+
+        app.screen.query_one("#list-prs", ItemList).focus()  # a GitHub search the server refuses
+        await pilot.pause()
+        prs = app.screen.query_one("#pane-prs").section
+        await pilot.press("s")
+        await pilot.pause()
+        await type_query(pilot, "is:pr updated:>=someday")
+        await pilot.press("enter")
+        await wait_until(lambda: "422" in dialog_error(app), "GitHub's 422")
+        assert "github refused the query" in dialog_error(app)
+        assert next(s for s in engine.sections if s.id == prs.id).query == prs.query
