@@ -175,3 +175,27 @@ async def test_custom_commands_are_in_the_palette_and_the_help(
         await wait_for_workers(pilot)  # the command
         assert "Record here on acme/web#7: done" in status(pilot.app)
     assert (tmp_path / "palette.txt").read_text() == "7\n"
+
+
+async def test_one_key_can_run_a_different_command_on_each_pane(
+    tmp_path: Path, wait_for_workers: WaitForWorkers
+) -> None:
+    on_prs = CommandConfig(key="K", title="pr one", pane="prs", run="echo pr {number}")
+    on_messages = CommandConfig(key="K", title="msg one", pane="messages", run="echo {channel}")
+    app = make_app(hostile_backend(), options=options(tmp_path, on_prs, on_messages))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        assert app.active_commands == [0, 1]  # no clash: different panes
+        await pilot.press("K")
+        await wait_for_workers(pilot)
+        assert "pr one on acme/web#7: done: pr 7" in status(app)
+        await focus_pane(pilot, "messages")
+        assert "msg one" in descriptions(app) and "pr one" not in descriptions(app)
+        await pilot.press("K")
+        await wait_for_workers(pilot)
+        channel = lst(app, "messages").cursor_item.channel
+        assert f": done: {channel}" in status(app) and "msg one on" in status(app)
+        await focus_pane(pilot, "issues")
+        await pilot.press("K")
+        await wait_for_workers(pilot)
+        assert "pr one runs on the prs pane" in status(app)

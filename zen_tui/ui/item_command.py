@@ -52,8 +52,9 @@ def prepare(command: CommandConfig, item: Item, repo_paths: Mapping[str, Path]) 
     return Prepared(line, path, label)
 
 
-async def run_background(prepared: Prepared) -> str:
-    """Run it with no terminal; the outcome in one line: done/failed, exit code, last line."""
+async def run_background(prepared: Prepared) -> tuple[bool, str]:
+    """Run it with no terminal: whether it succeeded, and the outcome in one line (done or
+    failed with the exit code, and the last line it printed)."""
     try:
         process = await asyncio.create_subprocess_shell(
             prepared.line,
@@ -64,8 +65,9 @@ async def run_background(prepared: Prepared) -> str:
         )
         output, _ = await process.communicate()
     except OSError as exc:
-        return f"{prepared.label} could not start: {exc}"
-    return outcome(prepared.label, process.returncode or 0, output.decode(errors="replace"))
+        return False, f"{prepared.label} could not start: {exc}"
+    code = process.returncode or 0
+    return code == 0, outcome(prepared.label, code, output.decode(errors="replace"))
 
 
 def run_in_terminal(prepared: Prepared) -> int:

@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -450,6 +450,24 @@ class DashboardScreen(Screen[None]):
             for binding in Binding.make_bindings([wanted]):
                 self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Commands of different panes may share a key: the binding of another pane's command
+        steps aside (Textual then runs the next binding of the key, and the footer shows it)."""
+        if action == "run_command" and parameters:
+            return not self._stands_aside(int(str(parameters[0])))
+        return True
+
+    def _stands_aside(self, index: int) -> bool:
+        commands = self.zen.options.commands
+        command = commands[index]
+        if command.pane in (None, self.pane_id):
+            return False
+        key = key_char(command.key)
+        return any(
+            key_char(commands[n].key) == key and commands[n].pane in (None, self.pane_id)
+            for n in self.zen.active_commands
+        )
+
     def action_run_command(self, index: int) -> None:
         command = self.zen.options.commands[index]
         if command.pane not in (None, self.pane_id):
@@ -472,15 +490,18 @@ class DashboardScreen(Screen[None]):
 
     @work(group="commands", exit_on_error=False)
     async def _run_background(self, prepared: item_command.Prepared) -> None:
-        said = await item_command.run_background(prepared)
-        self._say(said, "information" if ": done" in said else "error", notify=False)
+        ok, said = await item_command.run_background(prepared)
+        self._say(said, "information" if ok else "error", notify=False)
 
     def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
         try:
             with self.app.suspend():
                 code = item_command.run_in_terminal(prepared)
-        except Exception as exc:  # no terminal to hand over (a test, a web driver)
-            self._say(f"{prepared.label}: cannot hand over the terminal ({exc})", "error")
+        except SuspendNotSupported:  # no terminal to hand over (a test, textual-web)
+            self._say(f"{prepared.label}: cannot hand over the terminal here", "error")
+            return
+        except OSError as exc:
+            self._say(f"{prepared.label} could not start: {exc}", "error")
             return
         self._say(item_command.outcome(prepared.label, code), notify=False)
 
