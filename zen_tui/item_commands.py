@@ -4,8 +4,10 @@ never become shell syntax.
 `{title}` in `echo {title}` becomes one shell word whatever the title holds (`$(rm -rf ~)`,
 quotes, newlines): every value goes through `shlex.quote`. That only holds while a field
 stands outside quotes in the template (`"{title}"` would put the quoted value inside double
-quotes, where `$(...)` runs again), so `check_template` refuses a field inside quotes, and an
-unknown field, when the config is read. No Textual import: the config checks templates too.
+quotes, where `$(...)` runs again) and outside a here-document (whose body expands
+`$(...)` whatever the quotes), so `check_template` refuses those, and an unknown field, when
+the config is read. A template that hands a field to `eval` or `sh -c` runs it: that is the
+template's choice. No Textual import: the config checks templates too.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def check_template(template: str, pane: str | None) -> None:
         if name not in allowed:
             where = f"the {pane} pane's items" if pane else "items"
             raise TemplateError(f"unknown field {{{name}}}; {where} have: {', '.join(allowed)}")
+    if "<<" in template and template_fields(template):  # a here-document expands `$(...)`
+        raise TemplateError("fields cannot go into a here-document (<<); pass them as arguments")
     quoted = _quoted_field(template)
     if quoted:
         raise TemplateError(

@@ -146,6 +146,8 @@ def test_quote_detection_follows_the_shell() -> None:
     for bad in ('echo "a {key}"', "echo 'x'\"{key}\"", 'echo "\\"{key}"'):
         with pytest.raises(TemplateError, match="inside quotes"):
             check_template(bad, None)
+    with pytest.raises(TemplateError, match="here-document"):
+        check_template("cat <<EOF\n{title}\nEOF", None)
 
 
 def test_item_fields_per_kind_and_the_repo_path() -> None:
