@@ -135,7 +135,7 @@ def test_y_and_Y_reach_the_terminal_clipboard(dashboard: tuple[str, Path]) -> No
     wait_for(lambda: "Speed up exports" in screen(socket), "the first paint")
     _tmux(socket, "send-keys", "y")
     wait_for(lambda: buffer(socket) == "https://github.com/acme/web/pull/42", "OSC 52 from y")
-    assert "copied https://github.com/acme/web/pull/42" in screen(socket)
+    wait_for(lambda: "copied https://github.com/acme/web/pull/42" in screen(socket), "the note")
     _tmux(socket, "send-keys", "Y")
     wait_for(lambda: buffer(socket) == "42", "OSC 52 from Y")
 
