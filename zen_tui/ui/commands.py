@@ -28,6 +28,18 @@ class ZenCommands(Provider):
                 found.append(
                     (b.description, f"key {keys} · id {b.id}", partial(screen.run_action, b.action))
                 )
+            custom = (
+                [(n, zen.options.commands[n]) for n in zen.active_commands] if zen else []
+            )  # [[commands]] from the config
+            for n, command in custom:
+                keys = escape(clean(command.key))
+                found.append(
+                    (
+                        clean(command.title),
+                        f"key {keys} · custom command",
+                        partial(screen.run_action, f"run_command({n})"),
+                    )
+                )
             found.append(
                 ("Refresh all", "poll every section now", partial(app.run_action, "refresh_all"))
             )
