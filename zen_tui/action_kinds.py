@@ -3,7 +3,7 @@ its `--help`, which should not wait for the dataclasses in `zen_tui.models` to b
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeGuard, get_args
 
 ActionKind = Literal[
     "approve",
@@ -22,4 +22,8 @@ ActionKind = Literal[
     "react",
     "post",
 ]
-ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
+
+
+def is_action_kind(name: str) -> TypeGuard[ActionKind]:
+    return name in ACTION_KINDS

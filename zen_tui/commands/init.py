@@ -10,7 +10,6 @@ docs/login.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -18,14 +17,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zen_tui import paths
-from zen_tui.auth import ambient
-from zen_tui.config import AccountConfig, ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:  # the config loads when the command runs, not for `zen-tui --help`
+    from zen_tui.config import Settings
 
 PROG = "zen-tui"
 GITHUB_API = "https://api.github.com"
 Ask = Callable[[str], str]
+HELP = "write a starter config (asks a few questions, or --yes)"
 
 
 @dataclass
@@ -38,6 +40,15 @@ class Answers:
 
 class InitError(Exception):
     """A one-line reason init wrote nothing."""
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", "-y", action="store_true", help="ask nothing: use what is detected"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing config")
+    parser.add_argument("--jira-url", metavar="URL", help="add a Jira site (with --yes)")
+    parser.add_argument("--jira-email", metavar="EMAIL", help="your Atlassian email for it")
 
 
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -160,6 +171,8 @@ def write(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+        from zen_tui.config import ConfigError, load_settings
+
         try:
             load_settings(tmp, path.parent, must_exist=True)
         except ConfigError as exc:
@@ -172,6 +185,8 @@ def write(path: Path, text: str) -> Path:
 
 def login_hints(a: Answers) -> list[str]:
     """Per account: the login found here, or how to get one."""
+    from zen_tui.config import AccountConfig
+
     accounts = []
     if a.github_url:
         accounts.append(AccountConfig("github", "github", a.github_url))
@@ -179,6 +194,10 @@ def login_hints(a: Answers) -> list[str]:
         accounts.append(AccountConfig("jira", "jira", a.jira_url, email=a.jira_email))
     if a.slack:
         accounts.append(AccountConfig("slack", "slack", "https://slack.com/api"))
+    import asyncio  # the ambient token sources (`gh` as a subprocess) run on a loop
+
+    from zen_tui.auth import ambient
+
     lines = []
     for account in accounts:
         found = asyncio.run(ambient.find(account))

@@ -12,15 +12,28 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from zen_tui.config import Settings, section_infos
-from zen_tui.models import Freshness, Issue, Item, Message, PullRequest, SectionInfo
-from zen_tui.store import Store
-from zen_tui.sync.stored import from_local_store
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
+    from zen_tui.models import Freshness, Item, SectionInfo
+    from zen_tui.store import Store
+
+HELP = "print the items of one pane"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--account", metavar="NAME", help="only this account's sections")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui.config import section_infos
+    from zen_tui.store import Store
+
     sections = [s for s in section_infos(settings) if s.pane == args.pane]
     if args.account:
         if args.account not in {a.name for a in settings.accounts}:
@@ -55,6 +68,8 @@ class Shown:
 
 def stored_freshness(store: Store, section_id: str) -> Freshness:
     """The stored section's freshness; when the last sync was not live, the reason says why."""
+    from zen_tui.sync.stored import from_local_store
+
     fresh = from_local_store((), store.section_fetched_at(section_id)).freshness
     why = store.section_reason(section_id)
     return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
@@ -100,6 +115,8 @@ def write_json(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
 
 
 def item_state(item: Item) -> str:
+    from zen_tui.models import Issue, PullRequest
+
     if isinstance(item, PullRequest):
         return "draft" if item.draft and item.state == "open" else item.state
     if isinstance(item, Issue):
@@ -108,6 +125,8 @@ def item_state(item: Item) -> str:
 
 
 def item_json(item: Item) -> dict[str, Any]:
+    from zen_tui.models import Message
+
     data = dataclasses.asdict(item)
     if isinstance(item, Message):
         data["reactions"] = [dataclasses.asdict(r) for r in item.reactions]
