@@ -18,7 +18,6 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from zen_tui.action_kinds import ACTION_KINDS
@@ -100,6 +99,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def one_shot(settings: Settings) -> Settings:
     """The configured gateways, each call tried at most ACT_ATTEMPTS times."""
+    from dataclasses import replace
+
     gateway = {}
     for account in settings.accounts:
         gs = settings.gateway_for(account.service)

@@ -13,11 +13,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from zen_tui import paths
 
@@ -30,8 +28,7 @@ Ask = Callable[[str], str]
 HELP = "write a starter config (asks a few questions, or --yes)"
 
 
-@dataclass
-class Answers:
+class Answers(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
     github_url: str | None = GITHUB_API  # None: no GitHub account
     jira_url: str | None = None
     jira_email: str | None = None
@@ -166,6 +163,8 @@ def write(path: Path, text: str) -> Path:
     """Check `text` with the real loader (a bad URL or email is said in one line and nothing
     is written), then write it in one step (a temp file renamed over the target)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     tmp = Path(tmp_name)
     try:

@@ -6,13 +6,12 @@ Exit status: 0 (also when a section is empty: its reason says why), 2 for an unk
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
 # imports every command module for its HELP and arguments).
@@ -53,8 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@dataclasses.dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
     """A section as `list` prints it: its freshness now, its items read as they are written
     (chunk by chunk from the store), so 10,000 items never sit in memory at once."""
 
@@ -72,6 +70,8 @@ def stored_freshness(store: Store, section_id: str) -> Freshness:
 
     fresh = from_local_store((), store.section_fetched_at(section_id)).freshness
     why = store.section_reason(section_id)
+    import dataclasses
+
     return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
 
 
@@ -125,6 +125,8 @@ def item_state(item: Item) -> str:
 
 
 def item_json(item: Item) -> dict[str, Any]:
+    import dataclasses
+
     from zen_tui.models import Message
 
     data = dataclasses.asdict(item)
