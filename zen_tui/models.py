@@ -243,6 +243,30 @@ class ItemDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file a pull request changes. `patch` is the unified diff of it, None when GitHub
+    sends none (a binary file, or a diff too large to show)."""
+
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullDiff:
+    """A pull request's changed files, read on demand for the preview's diff view."""
+
+    item_id: str
+    files: tuple[FileDiff, ...] = ()
+    total_files: int | None = None  # the PR's own count, when known (may exceed the listing)
+    cut: str | None = None  # why the listing is not every file (GitHub's 3,000-file cap)
+    error: str | None = None  # why the diff is missing or partial
+
+
+@dataclass(frozen=True, slots=True)
 class AccountHealth:
     account: str
     service: str

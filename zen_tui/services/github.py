@@ -11,7 +11,16 @@ from typing import Any
 from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
-from zen_tui.models import Action, Item, ItemDetail, PullRequest, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    FileDiff,
+    Item,
+    ItemDetail,
+    PullDiff,
+    PullRequest,
+    SectionInfo,
+    Service,
+)
 from zen_tui.services.base import (
     PREVIEW,
     AccountInfo,
@@ -58,6 +67,8 @@ ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to
 GRAPHQL_MIN_PAGE = 10  # the smallest page asked for after GitHub timed out on a bigger one
 COMMENT_PAGES = 3  # the preview shows the first 300 comments and says so when there are more
 VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
+FILES_MAX = 3000  # GitHub lists at most 3,000 files of a pull request
+FILE_PAGES = FILES_MAX // PER_PAGE
 
 
 def section_query(section: SectionInfo) -> str:
@@ -352,6 +363,30 @@ class GitHubClient(BaseClient):
             )
         detail["extra"] = extra
 
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A PR's changed files with their patches (GET .../pulls/{n}/files, 100 a page, at
+        most GitHub's 3,000), cached like the preview's other reads; a failure is the
+        `error`, with the pages read so far kept."""
+        if not isinstance(item, PullRequest):
+            return PullDiff(item.id, error=f"{item.key} is not a pull request: no diff")
+        try:
+            owner, repo, number = split_key(item.key)
+        except ValueError as err:
+            return PullDiff(item.id, error=str(err))
+        errors: list[str] = []
+        path = f"/repos/{owner}/{repo}/pulls/{number}/files"
+        rows = await self._read_all(path, errors, FILE_PAGES, revalidate=revalidate)
+        if rows is None:
+            return PullDiff(item.id, error="; ".join(errors))
+        r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/files")
+        files = tuple(_file_diff(r, raw) for raw in rows)
+        total, cut = len(files), None
+        if rows.cut or len(files) >= FILES_MAX:
+            pr = await self._read(f"/repos/{owner}/{repo}/pulls/{number}", errors)
+            total = (r.opt_integer(pr, "changed_files") if isinstance(pr, dict) else None) or total
+            cut = f"GitHub lists the first {len(files):,} of {total:,} files"
+        return PullDiff(item.id, files, total, cut, "; ".join(errors) or None)
+
     async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: list[str]) -> None:
         """Commit statuses and check runs (GitHub Actions reports only the latter)."""
         statuses, runs = await asyncio.gather(
@@ -370,13 +405,20 @@ class GitHubClient(BaseClient):
         pages: int | None = None,
         *,
         key: str | None = None,
+        revalidate: bool = False,
     ) -> ListRows | None:
         """Every page of a list read for the preview; None if the first page failed, the
         rows read so far (and a note in `errors`) if a later one did."""
         rows = ListRows()
         try:
             await self._pages(
-                path, rows, pages or LIST_PAGES, key, cache_type="issue_details", errors=errors
+                path,
+                rows,
+                pages or LIST_PAGES,
+                key,
+                cache_type="issue_details",
+                errors=errors,
+                revalidate=revalidate,
             )
         except GatewayError as err:
             errors.append(str(err))
@@ -392,6 +434,7 @@ class GitHubClient(BaseClient):
         *,
         cache_type: str | None = None,
         errors: list[str] | None = None,
+        revalidate: bool = False,
     ) -> ListRows:
         """Follow Link rel=next from `path` (100 a page), at most `pages` pages: the one
         pagination of every GitHub list read (reviews, comments, statuses, check runs,
@@ -413,6 +456,7 @@ class GitHubClient(BaseClient):
                 cache_type=cache_type,
                 priority=priority(True),
                 allow_stale=cache_type is not None,
+                revalidate=revalidate,
             )
             if errors is not None:
                 note_stale(resp, errors)
@@ -621,6 +665,18 @@ class GitHubClient(BaseClient):
     async def _fresh_all(self, path: str) -> ListRows:
         """Every page of a list, uncached, for verify()."""
         return await self._pages(path, ListRows(), LIST_PAGES, None)
+
+
+def _file_diff(r: Reader, raw: Any) -> FileDiff:
+    """A `diff-entry`; `patch` is absent for binary files and diffs too large to show."""
+    return FileDiff(
+        filename=r.text(raw, "filename"),
+        status=r.text(raw, "status"),
+        additions=r.opt_integer(raw, "additions") or 0,
+        deletions=r.opt_integer(raw, "deletions") or 0,
+        patch=r.opt_text(raw, "patch"),
+        previous_filename=r.opt_text(raw, "previous_filename"),
+    )
 
 
 class ListRows(list[Any]):

@@ -18,6 +18,7 @@ from zen_tui.models import (
     ActionState,
     Item,
     ItemDetail,
+    PullDiff,
     SectionInfo,
     Snapshot,
     format_age,
@@ -119,5 +120,9 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches, for the preview's diff view."""
+        ...
 
     def health(self) -> list[AccountHealth]: ...

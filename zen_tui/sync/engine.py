@@ -30,6 +30,7 @@ from zen_tui.models import (
     FreshnessState,
     Issue,
     Item,
+    PullDiff,
     PullRequest,
     SectionInfo,
     Snapshot,
@@ -155,6 +156,18 @@ class SyncEngine:
             return detail
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches (only GitHub has a diff to show)."""
+        client = self.wired.clients.get(item.account)
+        reader = getattr(client, "diff", None)
+        if reader is None:
+            return PullDiff(item.id, error=f"{item.key}: no diff for this kind of item")
+        try:
+            diff: PullDiff = await reader(item, revalidate=revalidate)
+            return diff
+        except GatewayError as err:
+            return PullDiff(item.id, error=freshness.reason_for(err))
 
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
