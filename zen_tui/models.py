@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 Service = Literal["github", "jira", "slack"]
-Pane = Literal["prs", "issues", "messages"]
+Pane = Literal["prs", "issues", "messages", "inbox"]
 
 
 class FreshnessState(StrEnum):
@@ -101,6 +101,9 @@ class ItemBase:
     title: str
     url: str
     updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
+    # GitHub notifications only: the thread a row came from, and whether it is unread.
+    thread_id: str | None = None
+    unread: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +198,7 @@ ActionKind = Literal[
     "reopen",
     "transition",
     "mark_read",
+    "mark_done",
     "reply",
     "react",
     "post",

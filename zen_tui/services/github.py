@@ -541,16 +541,34 @@ class GitHubClient(BaseClient):
         elif kind in ("close", "reopen"):
             state = "closed" if kind == "close" else "open"
             await self._send("PATCH", f"{base}/issues/{number}", {"state": state}, key)
-        elif kind == "mark_read":
-            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+        elif kind in ("mark_read", "mark_done"):
+            thread = self._thread_of(action)
             if not thread:
                 return ActionResult(
                     ok=False, message="no notification thread for this item", conflict=True
                 )
-            await self._send("PATCH", f"/notifications/threads/{thread}", None, key)
+            await self._mark(kind, thread, key)
         else:
             return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
         return ActionResult(ok=True, message=f"{kind} done")
+
+    def _thread_of(self, action: Action) -> str | None:
+        """The notification thread an action is about: its own parameter, else the thread
+        this item was last listed under."""
+        return action.params.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+
+    async def _mark(self, kind: str, thread: str, key: str) -> None:
+        """PATCH a thread read (205), or DELETE it: done (204). A done thread GitHub no longer
+        knows (404) is what was wanted."""
+        path = f"/notifications/threads/{quote(thread, safe='')}"
+        if kind == "mark_read":
+            await self._send("PATCH", path, None, key)
+            return
+        try:
+            await self._send("DELETE", path, None, key)
+        except ApiError as err:
+            if err.status != 404:
+                raise
 
     async def _remove_label(self, base: str, number: int, label: str, key: str) -> None:
         try:
@@ -606,12 +624,8 @@ class GitHubClient(BaseClient):
             labels = await self._fresh_all(f"{base}/issues/{number}/labels")
             present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
             return present if kind == "add_label" else not present
-        if kind == "mark_read":
-            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
-            if not thread:
-                return None
-            found = self.r.root(await self._fresh(f"/notifications/threads/{thread}"))
-            return self.r.opt_bool(found, "unread") is False
+        if kind in ("mark_read", "mark_done"):
+            return await self._thread_check(kind, self._thread_of(action))
         if kind not in ("close", "reopen", "assign", "unassign"):
             return None
         issue = self.r.root(await self._fresh(f"{base}/issues/{number}"))
@@ -622,6 +636,23 @@ class GitHubClient(BaseClient):
             logins = {self.r.text(u, "login") for u in self.r.opt_arr(issue, "assignees")}
             return (who in logins) if kind == "assign" else (who not in logins)
         return None
+
+    async def _thread_check(self, kind: str, thread: str | None) -> bool | None:
+        """Read: the thread says unread false. Done: GitHub answers 404 for it; a thread still
+        there cannot tell (marking it done again is harmless)."""
+        if not thread:
+            return None
+        try:
+            found = self.r.root(
+                await self._fresh(f"/notifications/threads/{quote(thread, safe='')}")
+            )
+        except ApiError as err:
+            if kind == "mark_done" and err.status == 404:
+                return True
+            raise
+        if kind == "mark_done":
+            return None
+        return self.r.opt_bool(found, "unread") is False
 
     async def _merged(self, base: str, number: int) -> bool:
         pr = self.r.root(await self._fresh(f"{base}/pulls/{number}"))

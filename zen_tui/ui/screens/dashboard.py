@@ -6,6 +6,7 @@ rows show the optimistic result at once and the outbox state from ActionUpdated 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,7 +20,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, PullDiff
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -43,6 +44,9 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
+    Binding("D", "diff", "Diff", id="diff"),
+    Binding("u", "triage('mark_read')", "Mark read", id="mark-read"),
+    Binding("z", "triage('mark_done')", "Mark done", id="mark-done"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
     Binding("l", "triage('label')", "Label", id="label"),
     Binding("c", "triage('comment')", "Comment", id="comment"),
@@ -64,6 +68,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
 PANES = ("prs", "issues", "messages")
+OPTIONAL_PANES = ("inbox",)
 
 
 def close_verb(items: list[Item]) -> str:
@@ -108,7 +113,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="panes"):
                 initial = self.zen.initial_snapshots
-                for pane in PANES:
+                for pane in self.pane_ids():
                     sections = [s for s in backend.sections if s.pane == pane]
                     item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
                     # Known before mounting, so the pane's border takes its freshness colour
@@ -129,6 +134,11 @@ class DashboardScreen(Screen[None]):
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
+
+    def pane_ids(self) -> list[str]:
+        """The three panes, then an optional one (the Inbox) only when it has sections."""
+        configured = {s.pane for s in self.zen.backend.sections}
+        return [*PANES, *(p for p in OPTIONAL_PANES if p in configured)]
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -243,6 +253,8 @@ class DashboardScreen(Screen[None]):
         """The footer lists a triage key only when it applies to the focused pane's item (or
         selection): no Transition on a pull request, no Merge on a Slack message."""
         action = binding.action
+        if action == "diff":
+            action = "triage('diff')"  # not a write, but it fits only pull requests
         if not action.startswith("triage("):
             return True
         try:
@@ -290,6 +302,33 @@ class DashboardScreen(Screen[None]):
         self.preview_shown = not self.preview_shown
         self._load_detail(self.pane.cursor_item)
 
+    def action_diff(self) -> None:
+        """D: the PR's changed files and patches in the preview; D again: back to it."""
+        preview = self.query_one(Preview)
+        if preview.diff is not None:
+            preview.hide_diff()
+            return
+        item = self.pane.cursor_item
+        try:
+            triage.check("diff", [item] if item else [])
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        assert item is not None
+        self.preview_shown = True  # narrow: the preview takes the screen, as enter does
+        preview.show_diff(item, None)
+        self._fetch_diff(item)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def _fetch_diff(self, item: Item) -> None:
+        try:
+            diff = await self.zen.backend.diff(item)
+        except Exception as exc:  # say why; D goes back to the preview
+            diff = PullDiff(item.id, error=str(exc))
+        preview = self.query_one(Preview)
+        if preview.diff is not None and preview.diff[0].id == item.id:
+            preview.show_diff(item, diff)
+
     # --- simple actions ---------------------------------------------------------------------
 
     def action_open(self) -> None:
@@ -316,7 +355,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
-        self.pane_id = PANES[(PANES.index(self.pane_id) + delta) % len(PANES)]
+        panes = self.pane_ids()
+        self.pane_id = panes[(panes.index(self.pane_id) + delta) % len(panes)]
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
@@ -329,11 +369,17 @@ class DashboardScreen(Screen[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
-        section = self.pane.section
+        pane = self.pane
+        section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
+        if pane.merged:  # the Inbox shows every one of its sections at once
+            busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            await self.zen.backend.refresh(section.id if section else None)
+            if pane.merged:
+                await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
+            else:
+                await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
             return
