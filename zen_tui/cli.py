@@ -146,7 +146,7 @@ def _simulate_options(p: argparse.ArgumentParser) -> None:
 
 
 def _list_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
+    p.add_argument("pane", choices=("prs", "issues", "messages", "inbox"), help="which pane")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--account", metavar="NAME", help="only this account's sections")
 
