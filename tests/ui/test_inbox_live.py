@@ -20,7 +20,7 @@ from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.store.codec import sort_key
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.widgets.diff_view import ADD, DEL, FILE_LINES
-from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
@@ -131,6 +131,7 @@ async def test_mark_read_and_done_through_the_outbox_unread_first(stack: DemoSta
         await wait_until(lambda: live(app, "issues") and len(rows(app, "issues")) > 3, "notes")
         listed = rows(app, "issues")
         assert unread_first(listed) and listed[0].unread and not listed[-1].unread
+        assert meta(listed[0]).startswith("● ") and not meta(listed[-1]).startswith("●")
         assert [i.updated_at for i in listed if i.unread] == sorted(
             (i.updated_at for i in listed if i.unread), key=sort_key, reverse=True
         )
@@ -143,6 +144,8 @@ async def test_mark_read_and_done_through_the_outbox_unread_first(stack: DemoSta
             "the row to show read",
         )
         await wait_until(lambda: rows(app, "issues")[0].id != first.id, "the row to move down")
+        moved = next(i for i in rows(app, "issues") if i.id == first.id)
+        assert not meta(moved).startswith("●")
         assert unread_first(rows(app, "issues"))
 
         second = rows(app, "issues")[0]
