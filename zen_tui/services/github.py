@@ -13,6 +13,9 @@ from urllib.parse import quote
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
 from zen_tui.models import (
     Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
     FileDiff,
     Item,
     ItemDetail,
@@ -20,13 +23,12 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Service,
+    body_of,
 )
 from zen_tui.services.base import (
     PREVIEW,
     AccountInfo,
-    ActionResult,
     BaseClient,
-    FetchResult,
     GatewayLike,
     PageGuard,
     Read,
@@ -93,7 +95,7 @@ class GitHubClient(BaseClient):
     ) -> None:
         super().__init__(account, gateway, clock=clock)
         self.r = Reader("github", self.account)
-        self._me: str | None = getattr(account, "user", None)
+        self._me: str | None = account.user
         self._threads: dict[str, str] = {}  # item key -> notification thread id
         self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
 
@@ -249,7 +251,7 @@ class GitHubClient(BaseClient):
         """Follow Link rel=next as given until `limit` items or the last page; a link off the
         account's base URL, too many pages or a run of empty ones stop it (the reason kept)."""
         items: list[Item] = []
-        outcomes: list[Any] = []
+        outcomes: list[CacheOutcome] = []
         first: Response | None = None
         url: str | None = path
         error: GatewayError | None = None
@@ -316,7 +318,7 @@ class GitHubClient(BaseClient):
         except ValueError as err:
             return ItemDetail(item_id=item.id, error=str(err))
         base = f"/repos/{owner}/{repo}"
-        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
         errors: list[str] = []
         parts = [self._comments(base, number, detail, errors)]
         if isinstance(item, PullRequest):
