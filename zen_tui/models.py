@@ -198,6 +198,7 @@ ActionKind = Literal[
     "reply",
     "react",
     "post",
+    "create",
 ]
 
 
