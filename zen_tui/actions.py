@@ -51,13 +51,24 @@ CHECKS = {
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),
     "react": (_is_message, "Slack messages"),
+    "edit": (_is_jira, "Jira issues"),
+    "assign_to": (_is_jira, "Jira issues (GitHub: use a, assign me)"),
+    "link": (_is_jira, "Jira issues"),
+    "edit_comment": (_is_jira, "Jira issues"),
+    "history": (_is_jira, "Jira issues"),
 }
+ONE_AT_A_TIME = {"edit", "edit_comment", "history"}  # a form or a view of one item
 
 
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
         raise NotApplicable("nothing selected: move to an item first")
+    if command in ONE_AT_A_TIME and len(items) > 1:
+        raise NotApplicable(
+            f"{command.replace('_', ' ')} works on one item at a time; "
+            "clear the selection (escape) first"
+        )
     test, what = CHECKS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":
@@ -106,8 +117,9 @@ KINDS: dict[str, dict[str, Kind]] = {
         "mark_read": Kind(optional=("thread_id",)),
     },
     "jira": {
-        "transition": Kind(required=(("transition", "name"),)),
-        "assign": Kind(optional=("account_id",)),
+        # transition= / name= picks a transition by name; to= the one leading to a status
+        "transition": Kind(required=(("transition", "name", "to"),)),
+        "assign": Kind(optional=("account_id", "display_name")),
         "unassign": _PLAIN,
         "comment": _BODY,
         # item id ACCOUNT:PROJECT (the issue does not exist yet); see create_action()
@@ -124,6 +136,10 @@ KINDS: dict[str, dict[str, Kind]] = {
                 "created",  # the new key, written by the client once known
             ),
         ),
+        "edit": Kind(optional=("summary", "priority", "labels", "duedate", "fields")),
+        "link": Kind(required=(("type",), ("target",))),
+        "edit_comment": Kind(required=(("comment_id",), ("body",))),
+        "delete_comment": Kind(required=(("comment_id",),)),
     },
     "slack": {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
@@ -162,6 +178,11 @@ def create_action(
     if fields:
         params["fields"] = json.dumps(fields)
     return Action("create", f"{account}:{project}", account, params)
+
+
+def split_labels(text: str) -> list[str]:
+    """'a, b c' -> ['a', 'b', 'c']: Jira labels hold no spaces."""
+    return [label for label in text.replace(",", " ").split() if label]
 
 
 class InvalidAction(ValueError):
@@ -222,6 +243,17 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def _check_values(action: Action) -> None:
     """Values whose shape is known before the server sees them."""
     p = action.params
+    if action.kind == "edit" and not p:
+        raise InvalidAction(
+            "edit needs at least one of summary=, priority=, labels=, duedate=, fields= "
+            "(duedate= with no value clears it)"
+        )
+    if (
+        action.kind == "link"
+        and p.get("target")
+        and not KEY_SHAPES["jira"][0].fullmatch(p["target"])
+    ):
+        raise InvalidAction(f"target={p['target']!r} is not an issue key; use e.g. OPS-42")
     if p.get("duedate") and not _DATE.fullmatch(p["duedate"]):
         raise InvalidAction(
             f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import (
@@ -276,6 +277,9 @@ class FakeBackend:
             for action_id, action in zip(ids, actions, strict=True):
                 self.complete(action_id, action)
         return ids
+
+    def service_client(self, account: str) -> Any:
+        return None  # no services behind the fake: Jira forms say so
 
     async def details(self, item: Item) -> ItemDetail:
         if isinstance(item, PullRequest):

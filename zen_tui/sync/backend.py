@@ -8,7 +8,7 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event, EventBus
@@ -119,5 +119,9 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    def service_client(self, account: str) -> Any:
+        """The account's service client (reads for triage forms), or None."""
+        ...
 
     def health(self) -> list[AccountHealth]: ...
