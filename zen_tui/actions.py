@@ -69,6 +69,9 @@ def check(command: str, items: list[Item]) -> None:
             f"{command.replace('_', ' ')} works on one item at a time; "
             "clear the selection (escape) first"
         )
+    early = next((i for i in items if _is_jira(i) and i.id != f"{i.account}:{i.key}"), None)
+    if early is not None:  # a created issue's placeholder row: its real row is on its way
+        raise NotApplicable(f"{early.key} is still being created; wait for the refresh")
     test, what = CHECKS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":
