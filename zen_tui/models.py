@@ -210,6 +210,11 @@ ActionKind = Literal[
     "reply",
     "react",
     "post",
+    "create",
+    "edit",
+    "link",
+    "edit_comment",
+    "delete_comment",
 ]
 ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 
@@ -255,6 +260,8 @@ class ItemDetail:
     reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
     comments: tuple[tuple[str, str], ...] = ()  # (author, text)
     transitions: tuple[str, ...] = ()  # Jira: names available now
+    # Jira changelog, when asked for (H): (when, who, what); None = not asked
+    history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
 

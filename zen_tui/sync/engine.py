@@ -151,6 +151,11 @@ class SyncEngine:
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
+    def service_client(self, account: str) -> Any:
+        """The account's service client, for the reads a triage form needs (createmeta,
+        editmeta, user search); None if no account has that name. Writes go through submit."""
+        return self.wired.clients.get(account)
+
     async def details(self, item: Item) -> ItemDetail:
         client = self.wired.clients.get(item.account)
         if client is None:
@@ -287,7 +292,8 @@ class SyncEngine:
         for entry in entries:
             now = self.store.outbox_get(entry.id) or entry
             if now.state is ActionState.DONE:
-                wanted |= self._affected(entry.action.account, entry.action.item_id)
+                action = entry.action
+                wanted |= self._affected(action.account, action.item_id, action.kind)
         self._full_next |= wanted
         self._revalidate_next |= wanted
         await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
@@ -303,10 +309,13 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        self.refresh_soon(self._affected(event.account, event.item_id), full=True)
+        self.refresh_soon(self._affected(event.account, event.item_id, event.kind), full=True)
 
-    def _affected(self, account: str, item_id: str) -> set[str]:
-        """The sections showing the item, and the account's other sections in the same pane."""
+    def _affected(self, account: str, item_id: str, kind: str = "") -> set[str]:
+        """The sections showing the item, and the account's other sections in the same pane;
+        for a new item (create), every section of the account: any may list it now."""
+        if kind == "create":
+            return {s.id for s in self._sections if s.account == account}
         showing = {s.id for s in self._sections if item_id in self.shown_ids(s.id)}
         panes = {s.pane for s in self._sections if s.id in showing}
         return showing | {s.id for s in self._sections if s.account == account and s.pane in panes}

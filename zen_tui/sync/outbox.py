@@ -53,6 +53,9 @@ IDEMPOTENT_KINDS = frozenset(
         "close",
         "reopen",
         "transition",
+        "edit",  # sets fields to given values
+        "edit_comment",
+        "delete_comment",
         "mark_read",
         "react",
     }

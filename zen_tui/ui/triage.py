@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zen_tui.actions import CHECKS, NotApplicable, check
+from zen_tui.actions import CHECKS, NotApplicable, check, split_labels
 from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest, is_action_kind
 
-__all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
+__all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
 ME = "@me"  # shown on the row until the refresh brings the account's real login
 
 
+# Commands whose Actions come from a Jira dialog (zen_tui.ui.screens.jira_flows, which checks
+# them with the same rules as `zen-tui act`), not from one value.
+DIALOGS = frozenset({"edit", "assign_to", "link", "edit_comment", "history"})
+
+
 def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     """The outbox Actions for `command` on `items` (one per item); `value` is the argument."""
+    if command in DIALOGS:
+        raise ValueError(f"{command} is built by its dialog (jira_flows), not from one value")
     check(command, items)
     return [_action(command, item, value) for item in items]
 
@@ -91,14 +98,29 @@ def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
 
 
 def _optimistic_issue(item: Issue, action: Action) -> Issue:
+    p = action.params
     if action.kind == "transition":
-        return replace(item, status=action.params["transition"])
+        return replace(item, status=p.get("to") or p.get("transition") or item.status)
+    if action.kind == "edit":
+        return _edited(item, p)
     table: dict[str, dict[str, Any]] = {
         "close": {"status": "closed"},
         "reopen": {"status": "open"},
-        "assign": {"assignee": ME},
+        "assign": {"assignee": p.get("display_name") or ME},
     }
     return replace(item, **table.get(action.kind, {}))
+
+
+def _edited(item: Issue, p: dict[str, str]) -> Issue:
+    """The row after an edit: the fields a row shows (due date is not on it)."""
+    changes: dict[str, Any] = {}
+    if p.get("summary"):
+        changes["title"] = p["summary"]
+    if p.get("priority"):
+        changes["priority"] = p["priority"]
+    if "labels" in p:
+        changes["labels"] = tuple(split_labels(p["labels"]))
+    return replace(item, **changes)
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")
