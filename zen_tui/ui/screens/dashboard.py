@@ -91,6 +91,7 @@ class DashboardScreen(Screen[None]):
         # so the optimistic look stays until one fetched after (the freshness invariant)
         self._landed: dict[str, float] = {}
         self._last_message = ""
+        self._message_pane = ""  # the pane the last message was about: shown only there
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
 
@@ -234,7 +235,7 @@ class DashboardScreen(Screen[None]):
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
-        if self._last_message:
+        if self._last_message and self._message_pane == self.pane_id:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
@@ -254,7 +255,7 @@ class DashboardScreen(Screen[None]):
         return True
 
     def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
-        self._last_message = text
+        self._last_message, self._message_pane = text, self.pane_id
         if notify:
             self.notify(text, severity=severity)  # type: ignore[arg-type]
         self.refresh_status()
@@ -392,7 +393,17 @@ class DashboardScreen(Screen[None]):
         verb = command if command == "merge" else close_verb(items)
         n = f"{len(items)} items" if len(items) > 1 else items[0].key
         modal = ConfirmModal(f"Really {verb} {n}?")
-        self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(command, items, "")
+            else:
+                self._cancelled(verb, n)
+
+        self.app.push_screen(modal, answered)
+
+    def _cancelled(self, what: str, n: str) -> None:
+        self._say(f"{what} on {n} cancelled: nothing sent", notify=False)
 
     def _ask_reaction(self, command: str, items: list[Item]) -> None:
         modal = PickerModal("React with", list(triage.REACTIONS))
@@ -405,6 +416,9 @@ class DashboardScreen(Screen[None]):
         except Exception as exc:
             self._say(f"cannot load the transitions of {items[0].key}: {exc}", "error")
             return
+        if not detail.transitions and detail.error:  # not fetched: say why, not "none"
+            self._say(f"cannot load the transitions of {items[0].key}: {detail.error}", "error")
+            return
         if not detail.transitions:
             self._say(f"no transitions available for {items[0].key}", "warning")
             return
@@ -415,6 +429,8 @@ class DashboardScreen(Screen[None]):
         def done(value: str | None) -> None:
             if value:
                 self._send(command, items, value)
+            else:
+                self._cancelled(command, f"{len(items)} items" if len(items) > 1 else items[0].key)
 
         return done
 

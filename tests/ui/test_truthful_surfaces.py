@@ -1,0 +1,59 @@
+"""Issue 14 part 5: every surface tells the truth (Pilot over the FakeBackend)."""
+
+from __future__ import annotations
+
+from tests.fakes.backend import FakeBackend
+from zen_tui.models import Item, ItemDetail
+from zen_tui.ui.app import ZenApp
+from zen_tui.ui.screens.modals import ConfirmModal
+
+from .conftest import WaitForWorkers, make_app
+
+
+def status_line(app: ZenApp) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+async def test_a_message_about_one_pane_is_not_shown_under_another(
+    backend: FakeBackend, wait_for_workers: WaitForWorkers
+) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("x", "y")  # close the first PR: "close done"
+        await wait_for_workers(pilot)
+        assert "close done" in status_line(pilot.app)
+        await pilot.press("shift+tab")  # to the Messages pane
+        await pilot.pause()
+        assert status_line(pilot.app).startswith("Messages: ")
+        assert "close" not in status_line(pilot.app)
+
+
+async def test_cancelling_a_merge_says_nothing_was_sent(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        assert isinstance(pilot.app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert backend.submitted == []
+        assert "merge" in status_line(pilot.app) and "cancelled" in status_line(pilot.app)
+
+
+class RateLimitedDetails(FakeBackend):
+    """Details whose transitions could not be fetched: the gateway waited for a rate limit."""
+
+    async def details(self, item: Item) -> ItemDetail:
+        return ItemDetail(item.id, body="", error="jira: rate limited; retry in 40s")
+
+
+async def test_t_while_rate_limited_says_the_transitions_could_not_be_loaded(
+    wait_for_workers: WaitForWorkers,
+) -> None:
+    app = make_app(RateLimitedDetails())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "t")  # a Jira issue
+        await wait_for_workers(pilot)
+        line = status_line(pilot.app)
+        assert "no transitions available" not in line
+        assert "cannot load the transitions" in line and "rate limited" in line
