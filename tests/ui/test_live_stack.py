@@ -83,7 +83,11 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         assert title.startswith("Pull requests ") and "cached" in title, title
         assert pane_titles(app)["messages"].endswith("live")  # Slack is unaffected
         card = app.screen.query_one("#card-github", ServiceCard)
-        assert card.has_class("-open") and "open, retry in" in str(card.render())
+        assert (
+            card.has_class("-open")
+            and "open, " in str(card.render())
+            and "s left" in str(card.render())
+        )
         assert "Pull requests: cached" in status_line(app)
 
         stack.sim.clear_faults()

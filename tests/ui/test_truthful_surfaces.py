@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from zen_tui.models import Item, ItemDetail
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal
+from zen_tui.ui.widgets.pane import ItemPane
 
 from .conftest import WaitForWorkers, make_app
 
@@ -57,3 +59,25 @@ async def test_t_while_rate_limited_says_the_transitions_could_not_be_loaded(
         line = status_line(pilot.app)
         assert "no transitions available" not in line
         assert "cannot load the transitions" in line and "rate limited" in line
+
+
+async def test_the_issues_pane_shows_its_worst_tab_and_each_tabs_own_badge(
+    backend: FakeBackend,
+) -> None:
+    """A Jira storm on the second tab is not hidden behind the live GitHub tab."""
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        backend.go_live(traffic=False)
+        backend.go_degraded(services=("jira",))
+        pane = pilot.app.screen.query_one("#pane-issues", ItemPane)
+        await eventually(lambda: "cached" in str(pane.border_title), "the Jira tab's badge")
+        assert pane.section is not None and pane.section.service == "github"  # first tab
+        title = str(pane.border_title)
+        assert title.startswith("Issues 12 · live"), title
+        assert "Sprint: cached 2m" in title  # the worst tab, named
+        assert pane.has_class("-stale")  # and the border says so too
+        tabs = str(pane.query_one(".tabs").render())
+        assert "Assigned 12 live" in tabs and "Sprint 12 cached 2m" in tabs
+        backend.recover()
+        await eventually(lambda: "Sprint" not in str(pane.border_title), "the recovery")
+        assert str(pane.border_title) == "Issues 12 · live" and pane.has_class("-live")

@@ -189,7 +189,7 @@ def test_card_shows_countdown_to_half_open() -> None:
         )
     )
     text = render_status(model.status("github"), now=100.0).plain
-    assert "open, retry in 45s" in text
+    assert "open, 45s left" in text
     assert gauge(5, 10, 4) == "▰▰▱▱"
 
 

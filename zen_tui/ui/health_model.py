@@ -21,6 +21,25 @@ _FINAL = (ActionState.DONE, ActionState.FAILED)
 
 
 @dataclass
+class ScopeQuota:
+    """One rate-limit bucket of a service as last reported: the client-side tokens and, when
+    the server said so, its remaining quota and reset."""
+
+    tokens: float
+    capacity: float
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+SCOPE_ORDER = ("core", "default", "search", "graphql")  # a fixed order: cards never flip
+
+
+def scope_rank(scope: str) -> tuple[int, str]:
+    return (SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER), scope)
+
+
+@dataclass
 class ServiceStatus:
     """What one service's card shows."""
 
@@ -41,6 +60,11 @@ class ServiceStatus:
     outbox_failed: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     rate: dict[int, int] = field(default_factory=dict)  # bucket index -> requests
+    quotas: dict[str, ScopeQuota] = field(default_factory=dict)  # scope -> last report
+
+    def scopes(self) -> list[tuple[str, ScopeQuota]]:
+        """The reported buckets in a fixed order (GitHub: core, then search, then graphql)."""
+        return sorted(self.quotas.items(), key=lambda kv: scope_rank(kv[0]))
 
     @property
     def hit_ratio(self) -> float | None:
@@ -182,10 +206,15 @@ class HealthModel:
         )
 
     def _quota(self, e: QuotaUpdated) -> None:
+        """Each scope keeps its own figures; the headline (tokens, remaining) is the first
+        scope in SCOPE_ORDER, so GitHub's card no longer flips between core and search.
+        An update without server figures (the quota was restored after its reset) clears
+        them."""
         s = self.status(e.service)
-        s.tokens, s.capacity = e.tokens, e.capacity
-        if e.remaining is not None:
-            s.remaining, s.reset_at = e.remaining, e.reset_at
+        s.quotas[e.scope] = ScopeQuota(e.tokens, e.capacity, e.limit, e.remaining, e.reset_at)
+        head = s.scopes()[0][1]
+        s.tokens, s.capacity = head.tokens, head.capacity
+        s.remaining, s.reset_at = head.remaining, head.reset_at
 
     def _action(self, e: ActionUpdated) -> None:
         s = self.status(e.service)

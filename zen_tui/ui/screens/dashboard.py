@@ -222,6 +222,7 @@ class DashboardScreen(Screen[None]):
         """Every second: countdowns; badges age."""
         self.refresh_cards()
         for pane in self.panes():
+            pane.render_tabs()  # each tab's badge ages too
             pane.refresh_title()
         self.refresh_status()
 
