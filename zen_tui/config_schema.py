@@ -120,6 +120,12 @@ class Settings:
     webhooks: WebhookConfig
     config_path: Path | None
     data_dir: Path
+    demo: bool = False  # the bundled simulator (`--demo`): hints name `zen-tui --demo ...`
+
+    @property
+    def sync_command(self) -> str:
+        """The command that fills the store for these settings, as a hint names it."""
+        return "zen-tui --demo sync --once" if self.demo else "zen-tui sync --once"
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
-from zen_tui.models import Item, ItemDetail
+from zen_tui.models import Item, ItemDetail, Message
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.screens.modals import ConfirmModal
+from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
+from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import ItemPane
 
 from .conftest import WaitForWorkers, make_app
@@ -81,3 +82,23 @@ async def test_the_issues_pane_shows_its_worst_tab_and_each_tabs_own_badge(
         backend.recover()
         await eventually(lambda: "Sprint" not in str(pane.border_title), "the recovery")
         assert str(pane.border_title) == "Issues 12 · live" and pane.has_class("-live")
+
+
+async def test_a_slack_message_is_named_by_channel_and_time_not_its_raw_id(
+    backend: FakeBackend,
+) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("shift+tab")  # the Messages pane
+        await pilot.pause()
+        message = pilot.app.screen.query_one("#list-messages", ItemList).cursor_item
+        assert isinstance(message, Message) and message.key in message.id
+        preview = str(pilot.app.screen.query_one("#preview-body").render())
+        assert message.key not in preview
+        assert preview.startswith(f"#{message.channel.lstrip('#')} ")
+        await pilot.press("r")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, EditorModal)
+        assert message.key not in modal.prompt
+        assert modal.prompt.startswith(f"Reply on #{message.channel.lstrip('#')} ")

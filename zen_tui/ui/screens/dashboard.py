@@ -19,7 +19,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail
+from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, item_label
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -382,8 +382,12 @@ class DashboardScreen(Screen[None]):
         else:
             ask(self, command, items)
 
+    def _named(self, items: list[Item]) -> str:
+        """`3 items`, or the one item as a person names it (a message: channel and time)."""
+        return f"{len(items)} items" if len(items) > 1 else item_label(items[0], self.zen.clock())
+
     def _ask_text(self, command: str, items: list[Item]) -> None:
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
         else:
@@ -392,7 +396,7 @@ class DashboardScreen(Screen[None]):
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
         verb = command if command == "merge" else close_verb(items)
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         modal = ConfirmModal(f"Really {verb} {n}?")
 
         def answered(yes: bool | None) -> None:
@@ -415,15 +419,17 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(items[0])
         except Exception as exc:
-            self._say(f"cannot load the transitions of {items[0].key}: {exc}", "error")
+            self._say(f"cannot load the transitions of {self._named(items[:1])}: {exc}", "error")
             return
         if not detail.transitions and detail.error:  # not fetched: say why, not "none"
-            self._say(f"cannot load the transitions of {items[0].key}: {detail.error}", "error")
+            self._say(
+                f"cannot load the transitions of {self._named(items[:1])}: {detail.error}", "error"
+            )
             return
         if not detail.transitions:
-            self._say(f"no transitions available for {items[0].key}", "warning")
+            self._say(f"no transitions available for {self._named(items[:1])}", "warning")
             return
-        modal = PickerModal(f"Move {items[0].key} to", list(detail.transitions))
+        modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
     def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
@@ -431,7 +437,7 @@ class DashboardScreen(Screen[None]):
             if value:
                 self._send(command, items, value)
             else:
-                self._cancelled(command, f"{len(items)} items" if len(items) > 1 else items[0].key)
+                self._cancelled(command, self._named(items))
 
         return done
 
