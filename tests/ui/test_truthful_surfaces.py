@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.widgets import DataTable
+
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
+from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Item, ItemDetail, Message
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
@@ -102,3 +105,58 @@ async def test_a_slack_message_is_named_by_channel_and_time_not_its_raw_id(
         assert isinstance(modal, EditorModal)
         assert message.key not in modal.prompt
         assert modal.prompt.startswith(f"Reply on #{message.channel.lstrip('#')} ")
+
+
+def _answer(endpoint: str, status: int, cache: str, error: str | None, at: float) -> RequestDone:
+    return RequestDone(
+        service="github",
+        account="gh",
+        method="GET",
+        endpoint=endpoint,
+        status=status,
+        latency=0.3 if cache != "hit" else 0.0,
+        cache=cache,
+        attempts=3 if error else 1,
+        error=error,
+        at=at,
+    )
+
+
+LONG = "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers/and/a/long/tail"
+
+
+async def test_health_screen_at_80_columns_says_each_error_once_and_shows_latencies(
+    backend: FakeBackend,
+) -> None:
+    async with make_app(backend).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        for n in range(12):  # an outage: the same three endpoints fail again and again
+            for endpoint in ("/a", "/b", LONG):
+                backend.publish(_answer(endpoint, 200, "stale", "503 after 3 attempts", n))
+        backend.publish(_answer("/a", 200, "hit", None, 20.0))
+        await eventually(lambda: len(pilot.app.health_model.errors) == 3, "three error lines")
+        screen = pilot.app.screen
+        screen.update_view()
+        await pilot.pause()
+        errors = str(screen.query_one("#errors").render()).splitlines()
+        assert len(errors) == 3 and all("(12 times, last shown)" in e for e in errors), errors
+        assert all(e.count("200 stale") == 1 for e in errors)
+        assert screen.query_one("#errors").styles.text_wrap == "nowrap"  # cut, not wrapped
+        table = screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()][:8] == [
+            "Service",
+            "Method",
+            "Calls",
+            "Cached",
+            "Errors",
+            "Last",
+            "p50 ms",
+            "p95 ms",
+        ]
+        painted = pilot.app.export_screenshot().replace("&#160;", " ")
+        assert "p95 ms" in painted and "p50 ms" in painted  # visible at 80 columns
+        a = pilot.app.health_model.endpoints[("github", "GET", "/a")]
+        assert (a.count, a.hits) == (12, 1)  # the cache hit is not a call
+        assert "Cached: cache hits" in str(table.border_title)

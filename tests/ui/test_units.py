@@ -118,7 +118,7 @@ def test_health_model_counts_cache_retries_and_errors() -> None:
     assert s.retries_in_flight == 0
     assert s.hit_ratio == pytest.approx(2 / 4)
     ep = model.endpoints[("github", "GET", "/repos/{owner}/{repo}/pulls")]
-    assert (ep.count, ep.errors, ep.last_status) == (4, 1, 503)
+    assert (ep.count, ep.hits, ep.errors, ep.last_status) == (3, 1, 1, 503)  # a hit sent nothing
     assert model.errors[-1].error == "503 after 2 attempts"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zen_tui.events import Event
@@ -82,7 +82,8 @@ class EndpointStats:
     service: str
     method: str
     endpoint: str
-    count: int = 0
+    count: int = 0  # requests that went to the server (a 304 revalidation counts)
+    hits: int = 0  # answers served from the cache without a request
     errors: int = 0
     last_status: int | None = None
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=200))
@@ -114,6 +115,24 @@ class ErrorRecord:
     status: int | None
     attempts: int
     error: str
+    repeats: int = 1  # how many times this same failure happened (the last one's `at`)
+
+    def same_as(self, other: ErrorRecord) -> bool:
+        return (
+            self.service,
+            self.account,
+            self.method,
+            self.endpoint,
+            self.status,
+            self.error,
+        ) == (
+            other.service,
+            other.account,
+            other.method,
+            other.endpoint,
+            other.status,
+            other.error,
+        )
 
 
 class HealthModel:
@@ -172,13 +191,16 @@ class HealthModel:
         key = (e.service, e.method, e.endpoint)
         ep = self.endpoints.get(key) or EndpointStats(e.service, e.method, e.endpoint)
         self.endpoints[key] = ep
-        ep.count += 1
+        if e.cache == "hit":  # no request: counted apart, and kept out of the latencies
+            ep.hits += 1
+        else:
+            ep.count += 1
+            ep.latencies.append(e.latency)
         ep.last_status = e.status
-        ep.latencies.append(e.latency)
         failed = e.error is not None or e.status is None or e.status >= 400
         if failed:
             ep.errors += 1
-            self.errors.append(
+            self._record_error(
                 ErrorRecord(
                     e.at,
                     e.service,
@@ -190,6 +212,16 @@ class HealthModel:
                     e.error or f"HTTP {e.status}",
                 )
             )
+
+    def _record_error(self, record: ErrorRecord) -> None:
+        """The same failure again (same call, status and message) is counted on its line,
+        not listed again: an outage made three endpoints fill the whole list."""
+        for n, old in enumerate(self.errors):
+            if old.same_as(record):
+                del self.errors[n]
+                record = replace(record, repeats=old.repeats + 1)
+                break
+        self.errors.append(record)
 
     def _retry(self, e: RetryScheduled) -> None:
         s = self.status(e.service)
