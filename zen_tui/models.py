@@ -246,6 +246,7 @@ class ActionResult:
     message: str = ""
     item: Item | None = None
     conflict: bool = False  # final failure the user must know (already merged, ...)
+    label: str = "conflict"  # what kind of final failure, as the reason starts: `not found: …`
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from zen_tui.gateway.events import RequestDone
-from zen_tui.models import Item, ItemDetail, Message
+from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import ItemPane
 
-from .conftest import WaitForWorkers, make_app
+from .conftest import WaitForWorkers, make_app, notes
 
 
 def status_line(app: ZenApp) -> str:
@@ -160,3 +160,26 @@ async def test_health_screen_at_80_columns_says_each_error_once_and_shows_latenc
         a = pilot.app.health_model.endpoints[("github", "GET", "/a")]
         assert (a.count, a.hits) == (12, 1)  # the cache hit is not a call
         assert "Cached: cache hits" in str(table.border_title)
+
+
+async def test_the_merge_confirmation_names_its_keys(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        modal = pilot.app.screen
+        assert isinstance(modal, ConfirmModal)
+        shown = str(modal.query_one(Label).render())
+        assert "y yes" in shown and "n or esc no" in shown, shown
+
+
+async def test_an_account_without_a_token_is_offered_a_login_not_told_it_expired() -> None:
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        section = backend.sections[0]
+        reason = "not logged in: run `zen-tui auth login gh`"
+        fresh = Freshness(FreshnessState.EMPTY, None, reason, Cause.AUTH)
+        backend.publish(backend._section_event(section, Snapshot((), fresh)))
+        await eventually(lambda: any("gh:" in n for n in notes(pilot.app)), "the notice")
+        [said] = [n for n in notes(pilot.app) if n.startswith("gh:")]
+        assert said == "gh: not logged in; press L to log in"

@@ -49,3 +49,53 @@ def test_list_messages_shows_channel_and_time_and_json_keeps_the_id(tmp_path: Pa
     items = [i for s in document["sections"] for i in s["items"]]
     assert items and all(RAW_ID.fullmatch(i["key"]) for i in items)
     assert all(i["channel"] and i["ts"] for i in items)
+
+
+def zen_run(data: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ZEN_TUI_CONFIG": str(data / "none.toml")}
+    return subprocess.run(
+        [sys.executable, "-m", "zen_tui", "--data-dir", str(data), "--demo", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_act_says_what_happened_once_and_a_404_is_not_a_conflict(tmp_path: Path) -> None:
+    done = zen_run(tmp_path, "act", "add_label", "github:acme/web#40", "label=bug")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "applied add_label on github:acme/web#40"  # no ": … done"
+    missing = zen_run(tmp_path, "act", "add_label", "github:acme/web#99999", "label=bug")
+    assert missing.returncode == 1
+    assert "not found: 404" in missing.stderr and "conflict" not in missing.stderr
+
+
+def test_sync_once_says_one_accounts_keyring_advice_once(tmp_path: Path) -> None:
+    """No usable keyring (a subprocess without a Secret Service): every section of the
+    account is degraded for the same reason, given in full once, then referred to."""
+    sections = "".join(
+        f'[[sections]]\ntitle = "{title}"\naccount = "gh"\npane = "prs"\nquery = "is:open"\n\n'
+        for title in ("One", "Two", "Three")
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[accounts]]\nname = "gh"\nservice = "github"\nbase_url = "http://127.0.0.1:9"\n\n'
+        + sections
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    env |= {"PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    done = subprocess.run(
+        [sys.executable, "-m", "zen_tui", "--config", str(config), "--data-dir", str(tmp_path)]
+        + ["sync", "--once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    lines = done.stdout.splitlines()
+    assert done.returncode == 3 and len(lines) == 3, done.stdout + done.stderr
+    assert "keyring" in lines[0]
+    assert [line.split(": ", 1)[1] for line in lines[1:]] == [
+        "0 items, empty (same reason as One)"
+    ] * 2

@@ -352,8 +352,14 @@ class DashboardScreen(Screen[None]):
         if section.account not in self._login_asked:
             self._login_asked.add(section.account)
             key = self.zen.key_for("login")
+            reason = event.snapshot.freshness.reason or ""
+            said = (  # an account logged out on purpose has not "expired"
+                f"not logged in; press {key} to log in"
+                if reason.startswith("not logged in")
+                else f"login expired; press {key} to log in again"
+            )
             self.notify(
-                f"{section.account}: login expired; press {key} to log in again",
+                f"{section.account}: {said}",
                 severity="warning",
                 timeout=15,
             )
