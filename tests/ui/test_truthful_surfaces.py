@@ -10,7 +10,7 @@ from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
-from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 
 from .conftest import WaitForWorkers, make_app, notes
@@ -183,3 +183,51 @@ async def test_an_account_without_a_token_is_offered_a_login_not_told_it_expired
         await eventually(lambda: any("gh:" in n for n in notes(pilot.app)), "the notice")
         [said] = [n for n in notes(pilot.app) if n.startswith("gh:")]
         assert said == "gh: not logged in; press L to log in"
+
+
+async def test_the_filter_label_follows_every_keystroke(backend: FakeBackend) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        pane = pilot.app.screen.query_one("#pane-prs", ItemPane)
+        await pilot.press("slash")
+        typed = ""
+        for key in "document":
+            await pilot.press(key)
+            typed += key
+            assert str(pane.border_subtitle) == f"filter: {typed}"
+        painted = pilot.app.export_screenshot().replace("&#160;", " ")
+        assert "filter: document" in painted
+
+
+def preview_text(app: ZenApp) -> str:
+    return str(app.screen.query_one("#preview-body").render())
+
+
+async def test_what_i_wrote_shows_in_the_preview_and_the_row(
+    backend: FakeBackend, wait_for_workers: WaitForWorkers
+) -> None:
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.press(*"needs a test", "ctrl+s")
+        await wait_for_workers(pilot)
+        assert "you: needs a test" in preview_text(pilot.app)
+        await pilot.press("v")
+        await wait_for_workers(pilot)
+        assert "you: APPROVED" in preview_text(pilot.app)
+        await pilot.press("shift+tab")  # a Slack message: reply and react
+        await wait_for_workers(pilot)
+        messages = pilot.app.screen.query_one("#list-messages", ItemList)
+        before = messages.cursor_item
+        assert isinstance(before, Message)
+        await pilot.press("r", *"on it", "ctrl+s")
+        await wait_for_workers(pilot)
+        after = messages.cursor_item
+        assert isinstance(after, Message) and after.reply_count == before.reply_count + 1
+        assert "you: on it" in preview_text(pilot.app)
+        await pilot.press("e", "enter")  # eyes
+        await wait_for_workers(pilot)
+        eyes = {r.name: r for r in before.reactions}.get("eyes")
+        now = {r.name: r for r in messages.cursor_item.reactions}["eyes"]  # type: ignore[union-attr]
+        assert now.me and now.count == (eyes.count + 1 if eyes else 1)
+        assert f":eyes:{now.count}" in meta(messages.cursor_item)  # type: ignore[arg-type]

@@ -72,6 +72,12 @@ def test_optimistic_views() -> None:
     )
     assert moved.status == "Done"
     assert triage.optimistic(MSGS[0], Action("react", MSGS[0].id, "slack")) == MSGS[0]
+    rocket = triage.optimistic(MSGS[0], Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
+    assert [(r.name, r.count, r.me) for r in rocket.reactions if r.name == "rocket"] == [
+        ("rocket", 1, True)
+    ]
+    again = triage.optimistic(rocket, Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
+    assert again == rocket  # already mine
 
 
 def _fields(item: object) -> dict:

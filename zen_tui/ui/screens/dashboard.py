@@ -94,6 +94,8 @@ class DashboardScreen(Screen[None]):
         self._message_pane = ""  # the pane the last message was about: shown only there
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
+        # item -> what I sent that its preview shows before the server's copy has it
+        self._mine: dict[str, list[tuple[str, str, str]]] = {}
 
     @property
     def zen(self) -> ZenApp:
@@ -206,6 +208,8 @@ class DashboardScreen(Screen[None]):
         if event.state == ActionState.DONE:
             self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
+            self._mine.pop(event.item_id, None)  # not sent: the preview stops showing it
+            self._refresh_preview(event.item_id)
             for pane in self.panes():
                 pane.set_override(event.item_id, None)  # roll the optimistic look back
             key = event.item_id.split(":", 1)[-1]
@@ -286,7 +290,17 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one(Preview)
         item = self.pane.cursor_item
         if item is not None and item.id == message.item_id:
-            preview.show(item, message.detail)
+            detail = message.detail
+            mine = self._mine.get(item.id)
+            if mine:
+                detail = triage.with_mine(detail, mine)
+            preview.show(item, detail)
+
+    def _refresh_preview(self, item_id: str) -> None:
+        """The item under the cursor changed by my hand: fetch and draw its preview again."""
+        item = self.pane.cursor_item
+        if item is not None and item.id == item_id:
+            self._load_detail(item)
 
     def action_preview(self) -> None:
         self.preview_shown = not self.preview_shown
@@ -450,6 +464,10 @@ class DashboardScreen(Screen[None]):
     def _send(self, command: str, items: list[Item], value: str) -> None:
         actions = triage.build(command, items, value)
         for item, action in zip(items, actions, strict=True):
+            added = triage.mine_in_preview(action, value)
+            if added is not None:
+                self._mine.setdefault(item.id, []).append(added)
+                self._refresh_preview(item.id)
             for pane in self.panes():
                 pane.set_override(item.id, triage.optimistic(item, action))
                 pane.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
