@@ -85,9 +85,9 @@ def test_sync_once_says_one_accounts_keyring_advice_once(tmp_path: Path) -> None
     )
     env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
     env |= {"PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    argv = ["--config", str(config), "--data-dir", str(tmp_path), "sync", "--once"]
     done = subprocess.run(
-        [sys.executable, "-m", "zen_tui", "--config", str(config), "--data-dir", str(tmp_path)]
-        + ["sync", "--once"],
+        [sys.executable, "-m", "zen_tui", *argv],
         capture_output=True,
         text=True,
         env=env,
