@@ -275,7 +275,8 @@ async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: pane_titles(app).get("messages", "").endswith("live"), "Slack")
-        await wait_until(lambda: "github: login expired" in notes(app), "the login notice")
+        notice = "github: not logged in; press L to log in"  # no token: never "expired"
+        await wait_until(lambda: notice in notes(app), "the login notice")
         assert not pane_titles(app)["prs"].endswith("live")
         await pilot.press("L")  # the focused pane is the PRs: GitHub
         await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
