@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
@@ -52,7 +52,6 @@ from zen_tui.gateway.settings import (
 )
 from zen_tui.item_commands import TemplateError, check_template
 from zen_tui.logs import register_secret
-from zen_tui.models import Pane, Service
 
 # The schema (config_schema) is re-exported: callers read every settings name from here.
 __all__ = [
@@ -131,8 +130,8 @@ def _account(t: Table) -> AccountConfig:
             "not a valid account name",
             "use letters, digits, '_', '-' and '.', starting with a letter or digit",
         )
-    service = cast(Service, t.get("service", t.choice(SERVICES), ""))
-    if not service:
+    service = t.get("service", t.choice(SERVICES), None)
+    if service is None:
         raise t.error(t.path("service"), None, "missing", f"use one of: {', '.join(SERVICES)}")
     base_url = t.get("base_url", _url_check(t), DEFAULT_BASE_URLS.get(service, ""))
     if not base_url:
@@ -176,8 +175,8 @@ def _sections(raw: Any, accounts: list[AccountConfig], file: Path | None) -> lis
 
 
 def _section(t: Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
-    pane = cast(Pane, t.get("pane", t.choice(PANES), ""))
-    if not pane:
+    pane = t.get("pane", t.choice(PANES), None)
+    if pane is None:
         raise t.error(t.path("pane"), None, "missing", f"use one of: {', '.join(PANES)}")
     name = t.get("account", t.string, "")
     if not name:
@@ -329,7 +328,7 @@ def _cache_type(t: Table, c: CacheTypeSettings) -> CacheTypeSettings:
     out = CacheTypeSettings(
         ttl=t.get("ttl", t.duration(), c.ttl),
         maxsize=t.get("maxsize", t.integer(1), c.maxsize),
-        policy=cast(Any, t.get("policy", t.choice(POLICIES), str(c.policy))),
+        policy=t.get("policy", t.choice(POLICIES), c.policy),
     )
     t.done()
     return out
@@ -458,7 +457,7 @@ def _command(t: Table) -> CommandConfig:
         key=key,
         run=run,
         title=t.get("title", t.string, run),
-        pane=cast(Pane | None, pane),
+        pane=pane,
         mode=t.get("mode", t.choice(COMMAND_MODES), "background"),
         in_checkout=t.get("in_checkout", t.boolean, False),
     )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zen_tui.gateway.settings import GatewaySettings, default_settings
+from zen_tui.gateway.settings import EvictionPolicy, GatewaySettings, default_settings
 from zen_tui.models import Pane, SectionInfo, Service
 
 SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
@@ -28,7 +28,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "github": "https://api.github.com",
     "slack": "https://slack.com/api",
 }
-POLICIES = ("lru", "lfu", "fifo")
+POLICIES: tuple[EvictionPolicy, ...] = ("lru", "lfu", "fifo")
 DEFAULT_SECTION_LIMIT = 50
 
 

@@ -24,12 +24,14 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import (
+    AccountHealth,
     Action,
     ActionState,
     Cause,
     FreshnessState,
     Issue,
     Item,
+    ItemDetail,
     PullRequest,
     SectionInfo,
     Snapshot,
@@ -38,11 +40,9 @@ from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
-    AccountHealth,
     ActionUpdated,
     Activity,
     Backend,
-    ItemDetail,
     QueryRejected,
     SectionActivity,
     SectionUpdated,

@@ -16,12 +16,24 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from zen_tui.config_writer import CannotSave, save_section_query
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, item_label
+from zen_tui.models import (
+    ActionState,
+    Cause,
+    Freshness,
+    Issue,
+    Item,
+    ItemDetail,
+    Pane,
+    PullRequest,
+    body_of,
+    item_label,
+)
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import item_command, messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -76,13 +88,13 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="prev-pane"),
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
-PANES = ("prs", "issues", "messages")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
 QUERY_NAMES = {"github": "GitHub search", "jira": "JQL", "slack": "channels or search"}
 
 
 def copy_id(item: Item) -> str:
     """What `Y` copies: a GitHub number (`gh pr checkout 123`), else the service's key."""
-    number = getattr(item, "number", None)
+    number = item.number if isinstance(item, PullRequest | Issue) else None
     return str(number) if item.service == "github" and number else item.key
 
 
@@ -119,6 +131,7 @@ class DashboardScreen(Screen[None]):
 
     @property
     def zen(self) -> ZenApp:
+        # Textual types `self.app` as App[object]; this screen is only ever pushed by ZenApp.
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -133,7 +146,7 @@ class DashboardScreen(Screen[None]):
                 initial = self.zen.initial_snapshots
                 for pane in PANES:
                     sections = [s for s in backend.sections if s.pane == pane]
-                    item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    item_pane = ItemPane(pane, sections, self.zen.clock)
                     # Known before mounting, so the pane's border takes its freshness colour
                     # in the first styling pass instead of a restyle right after it.
                     item_pane.snapshots.update(
@@ -284,10 +297,10 @@ class DashboardScreen(Screen[None]):
             return False
         return True
 
-    def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+    def _say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
         self._last_message, self._message_pane = text, self.pane_id
         if notify:
-            self.notify(text, severity=severity)  # type: ignore[arg-type]
+            self.notify(text, severity=severity)
         self.refresh_status()
 
     # --- preview ----------------------------------------------------------------------------
@@ -308,7 +321,7 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(item)
         except Exception as exc:  # show what we have and why the rest is missing
-            detail = ItemDetail(item.id, body=getattr(item, "body", ""), error=str(exc))
+            detail = ItemDetail(item.id, body=body_of(item), error=str(exc))
         self.post_message(DetailLoaded(item.id, detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
@@ -659,12 +672,14 @@ class DashboardScreen(Screen[None]):
             self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
 
 
-_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], None]] = {
+# What asks for a triage action's input first; the answer is discarded (a worker, for the
+# transitions: they are read from the server).
+_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "label": DashboardScreen._ask_text,
     "comment": DashboardScreen._ask_text,
     "reply": DashboardScreen._ask_text,
     "merge": DashboardScreen._ask_confirm,
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
-    "transition": DashboardScreen._ask_transition,  # type: ignore[dict-item]
+    "transition": DashboardScreen._ask_transition,
 }
