@@ -39,6 +39,10 @@ def _is_message(item: Item) -> bool:
     return isinstance(item, Message)
 
 
+def _is_notification(item: Item) -> bool:
+    return item.service == "github" and item.thread_id is not None
+
+
 CHECKS = {
     "approve": (_is_pr, "pull requests"),
     "merge": (_is_pr, "open pull requests"),
@@ -49,14 +53,20 @@ CHECKS = {
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),
     "react": (_is_message, "Slack messages"),
+    "mark_read": (_is_notification, "GitHub notifications (a notifications section's rows)"),
+    "mark_done": (_is_notification, "GitHub notifications (a notifications section's rows)"),
 }
+
+
+# Keys that only read (the preview's diff view), checked the same way.
+VIEWS = {"diff": (_is_pr, "pull requests")}
 
 
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
         raise NotApplicable("nothing selected: move to an item first")
-    test, what = CHECKS[command]
+    test, what = CHECKS[command] if command in CHECKS else VIEWS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":
         bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
@@ -102,6 +112,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "close": _PLAIN,
         "reopen": _PLAIN,
         "mark_read": Kind(optional=("thread_id",)),
+        "mark_done": Kind(optional=("thread_id",)),
     },
     "jira": {
         "transition": Kind(required=(("transition", "name"),)),

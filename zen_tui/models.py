@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal, TypeGuard, get_args
 
 Service = Literal["github", "jira", "slack"]
-Pane = Literal["prs", "issues", "messages"]
+Pane = Literal["prs", "issues", "messages", "inbox"]
 # How the gateway answered a read ("stale": from its stale copy, the server having failed).
 CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
@@ -103,6 +103,9 @@ class ItemBase:
     title: str
     url: str
     updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
+    # GitHub notifications only: the thread a row came from, and whether it is unread.
+    thread_id: str | None = None
+    unread: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +226,7 @@ ActionKind = Literal[
     "reopen",
     "transition",
     "mark_read",
+    "mark_done",
     "reply",
     "react",
     "post",
@@ -291,6 +295,30 @@ class FetchResult:
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file a pull request changes. `patch` is the unified diff of it, None when GitHub
+    sends none (a binary file, or a diff too large to show)."""
+
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullDiff:
+    """A pull request's changed files, read on demand for the preview's diff view."""
+
+    item_id: str
+    files: tuple[FileDiff, ...] = ()
+    total_files: int | None = None  # the PR's own count, when known (may exceed the listing)
+    cut: str | None = None  # why the listing is not every file (GitHub's 3,000-file cap)
+    error: str | None = None  # why the diff is missing or partial
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,14 @@ from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
+    FileDiff,
     Freshness,
     FreshnessState,
     Issue,
     Item,
     ItemDetail,
     Message,
+    PullDiff,
     PullRequest,
     Reaction,
     SectionInfo,
@@ -278,6 +280,10 @@ class FakeBackend:
             for action_id, action in zip(ids, actions, strict=True):
                 self.complete(action_id, action)
         return ids
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
+        return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
 
     async def details(self, item: Item) -> ItemDetail:
         if isinstance(item, PullRequest):

@@ -31,7 +31,7 @@ HELP = "print the items of one pane"
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    parser.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
+    parser.add_argument("pane", choices=("prs", "issues", "messages", "inbox"), help="which pane")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--account", metavar="NAME", help="only this account's sections")
 

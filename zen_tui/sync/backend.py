@@ -18,6 +18,7 @@ from zen_tui.models import (
     ActionState,
     Item,
     ItemDetail,
+    PullDiff,
     SectionInfo,
     Snapshot,
     format_age,
@@ -124,6 +125,10 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches, for the preview's diff view."""
+        ...
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:
         """Run `query` (GitHub search, JQL, Slack channels or search) for the section on the

@@ -53,6 +53,10 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "react", {"name": value}
     elif command == "merge":
         kind, params = "merge", {"merge_method": "merge"}
+    elif command == "mark_read":
+        kind, params = "mark_read", {"thread_id": item.thread_id or ""}
+    elif command == "mark_done":
+        kind, params = "mark_done", {"thread_id": item.thread_id or ""}
     elif is_action_kind(command):
         kind = command
     else:
@@ -71,6 +75,9 @@ def _state(item: Item) -> str:
 def optimistic(item: Item, action: Action) -> Item:
     """How the row looks right after submitting `action`, before the outbox confirms it."""
     p = action.params
+    if action.kind == "mark_read":  # done (z) leaves the list at the next listing
+        read = replace(item, unread=False)
+        return replace(read, status="read") if isinstance(read, Issue) else read
     if isinstance(item, PullRequest | Issue) and action.kind == "add_label":
         if p["label"] in item.labels:
             return item

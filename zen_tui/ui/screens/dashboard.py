@@ -6,6 +6,7 @@ rows show the optimistic result at once and the outbox state from ActionUpdated 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
@@ -30,6 +31,7 @@ from zen_tui.models import (
     Item,
     ItemDetail,
     Pane,
+    PullDiff,
     PullRequest,
     body_of,
     item_label,
@@ -65,6 +67,9 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
+    Binding("D", "diff", "Diff", id="diff"),
+    Binding("u", "triage('mark_read')", "Mark read", id="mark-read"),
+    Binding("z", "triage('mark_done')", "Mark done", id="mark-done"),
     Binding("y", "copy('url')", "Copy URL", show=False, id="copy-url"),
     Binding("Y", "copy('id')", "Copy id", show=False, id="copy-id"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
@@ -89,6 +94,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
 PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+OPTIONAL_PANES: tuple[Pane, ...] = ("inbox",)
 QUERY_NAMES = {"github": "GitHub search", "jira": "JQL", "slack": "channels or search"}
 
 
@@ -144,7 +150,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="panes"):
                 initial = self.zen.initial_snapshots
-                for pane in PANES:
+                for pane in self.pane_ids():
                     sections = [s for s in backend.sections if s.pane == pane]
                     item_pane = ItemPane(pane, sections, self.zen.clock)
                     # Known before mounting, so the pane's border takes its freshness colour
@@ -166,6 +172,11 @@ class DashboardScreen(Screen[None]):
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
+
+    def pane_ids(self) -> tuple[Pane, ...]:
+        """The three panes, then an optional one (the Inbox) only when it has sections."""
+        configured = {s.pane for s in self.zen.backend.sections}
+        return (*PANES, *(p for p in OPTIONAL_PANES if p in configured))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -287,6 +298,8 @@ class DashboardScreen(Screen[None]):
         if action.startswith("run_command("):
             index = int(action.removeprefix("run_command(").removesuffix(")"))
             return self.zen.options.commands[index].pane in (None, self.pane_id)
+        if action == "diff":
+            action = "triage('diff')"  # not a write, but it fits only pull requests
         if not action.startswith("triage("):
             return True
         try:
@@ -344,6 +357,33 @@ class DashboardScreen(Screen[None]):
         self.preview_shown = not self.preview_shown
         self._load_detail(self.pane.cursor_item)
 
+    def action_diff(self) -> None:
+        """D: the PR's changed files and patches in the preview; D again: back to it."""
+        preview = self.query_one(Preview)
+        if preview.diff is not None:
+            preview.hide_diff()
+            return
+        item = self.pane.cursor_item
+        try:
+            triage.check("diff", [item] if item else [])
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        assert item is not None
+        self.preview_shown = True  # narrow: the preview takes the screen, as enter does
+        preview.show_diff(item, None)
+        self._fetch_diff(item)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def _fetch_diff(self, item: Item) -> None:
+        try:
+            diff = await self.zen.backend.diff(item)
+        except Exception as exc:  # say why; D goes back to the preview
+            diff = PullDiff(item.id, error=str(exc))
+        preview = self.query_one(Preview)
+        if preview.diff is not None and preview.diff[0].id == item.id:
+            preview.show_diff(item, diff)
+
     # --- simple actions ---------------------------------------------------------------------
 
     def action_open(self) -> None:
@@ -383,7 +423,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
-        self.pane_id = PANES[(PANES.index(self.pane_id) + delta) % len(PANES)]
+        panes = self.pane_ids()
+        self.pane_id = panes[(panes.index(self.pane_id) + delta) % len(panes)]
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
@@ -396,11 +437,17 @@ class DashboardScreen(Screen[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
-        section = self.pane.section
+        pane = self.pane
+        section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
+        if pane.merged:  # the Inbox shows every one of its sections at once
+            busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            await self.zen.backend.refresh(section.id if section else None)
+            if pane.merged:
+                await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
+            else:
+                await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
             return
