@@ -245,7 +245,7 @@ class Outbox:
         if result.ok:
             return Outcome(ActionState.DONE, result.message or None)
         message = result.message or "rejected"
-        prefix = "conflict: " if result.conflict else ""
+        prefix = f"{result.label}: " if result.conflict else ""
         return Outcome(ActionState.FAILED, prefix + message)
 
     def mark(
