@@ -18,9 +18,15 @@ ActionKind = Literal[
     "reopen",
     "transition",
     "mark_read",
+    "mark_done",
     "reply",
     "react",
     "post",
+    "create",
+    "edit",
+    "link",
+    "edit_comment",
+    "delete_comment",
 ]
 ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 

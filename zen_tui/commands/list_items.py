@@ -24,7 +24,7 @@ HELP = "print the items of one pane"
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    parser.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
+    parser.add_argument("pane", choices=("prs", "issues", "messages", "inbox"), help="which pane")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--account", metavar="NAME", help="only this account's sections")
 
@@ -44,7 +44,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sections = [s for s in sections if s.account == args.account]
     store = Store.open_in(Path(settings.data_dir))
     try:
-        shown = [Shown(s, stored_freshness(store, s.id), store) for s in sections]
+        shown = [
+            Shown(s, stored_freshness(store, s.id, settings.sync_command), store) for s in sections
+        ]
         write = write_json if args.json else write_text
         write(sys.stdout, args.pane, shown, time.time())
     finally:
@@ -64,11 +66,13 @@ class Shown(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this
         return self.store.iter_section(self.section.id)
 
 
-def stored_freshness(store: Store, section_id: str) -> Freshness:
+def stored_freshness(
+    store: Store, section_id: str, sync_command: str = "zen-tui sync --once"
+) -> Freshness:
     """The stored section's freshness; when the last sync was not live, the reason says why."""
     from zen_tui.sync.stored import from_local_store
 
-    fresh = from_local_store((), store.section_fetched_at(section_id)).freshness
+    fresh = from_local_store((), store.section_fetched_at(section_id), sync_command).freshness
     why = store.section_reason(section_id)
     import dataclasses
 
@@ -137,6 +141,8 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
+    from zen_tui.models import item_label
+
     if not shown:
         out.write(f"no {pane} sections in the config\n")
     for part in shown:
@@ -144,4 +150,4 @@ def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
         reason = f" ({fresh.reason})" if fresh.reason else ""
         out.write(f"== {part.section.title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
         for item in part.items():
-            out.write(f"  {item.key:<28} {item_state(item):<12} {item.title[:70]}\n")
+            out.write(f"  {item_label(item, now):<28} {item_state(item):<12} {item.title[:70]}\n")
