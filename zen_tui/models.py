@@ -10,10 +10,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages"]
+# How the gateway answered a read ("stale": from its stale copy, the server having failed).
+CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
 
 class FreshnessState(StrEnum):
@@ -117,6 +119,7 @@ class PullRequest(ItemBase):
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     body: str = ""
+    branch: str = ""  # the head branch, from the GraphQL row ("" until it is known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,11 @@ class Message(ItemBase):
 
 
 Item = PullRequest | Issue | Message
+
+
+def body_of(item: Item) -> str:
+    """An item's own long text: a PR's or issue's description, a message's text."""
+    return item.text if isinstance(item, Message) else item.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +207,11 @@ ActionKind = Literal[
     "react",
     "post",
 ]
+ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
+
+
+def is_action_kind(name: str) -> TypeGuard[ActionKind]:
+    return name in ACTION_KINDS
 
 
 class ActionState(StrEnum):
@@ -240,6 +253,23 @@ class ItemDetail:
     transitions: tuple[str, ...] = ()  # Jira: names available now
     extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One section's read, as a service client hands it to the sync engine."""
+
+    items: list[Item]
+    fetched_at: float
+    cache: CacheOutcome  # "stale" => served from the gateway's stale cache
+    # Why the items are not (all) live: the gateway's error (a GatewayError; typed as its base
+    # here because the shared records sit below the gateway), which the engine turns into the
+    # section's freshness reason and cause.
+    stale_error: Exception | None = None
+    complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
+    cursor: str | None = None  # delta cursor for the next poll
+    poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
+    skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
 
 
 @dataclass(frozen=True, slots=True)

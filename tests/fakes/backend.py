@@ -39,7 +39,7 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.store import take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, PollerChanged
+from zen_tui.sync.backend import ActionUpdated, PollerChanged, QueryRejected
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -220,6 +220,8 @@ class FakeBackend:
         self.auto_complete = auto_complete  # publish done/failed right after pending
         self.items = {s.id: make_items(s, items_per_section, seed) for s in self._sections}
         self.submitted: list[list[Action]] = []
+        self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
+        self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
         self.paused = False
         self.focus: str | None = None
@@ -304,6 +306,16 @@ class FakeBackend:
 
     def health(self) -> list[AccountHealth]:
         return list(self._health.values())
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        """A query containing a word of `refuse_queries` is refused as a server would."""
+        bad = next((w for w in self.refuse_queries if w in query), None)
+        if bad is not None:
+            raise QueryRejected(f"refused the query: {self.refuse_queries[bad]}")
+        section = replace(next(s for s in self._sections if s.id == section_id), query=query)
+        self._sections = [section if s.id == section_id else s for s in self._sections]
+        self.queries.append((section_id, query))
+        return section
 
     # --- scripting helpers for tests and screenshots --------------------------------------
 

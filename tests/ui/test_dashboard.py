@@ -666,7 +666,7 @@ class ScriptedDetails(FakeBackend):
         if self.mode == "hang":
             await asyncio.Event().wait()
         if self.mode == "down":
-            from zen_tui.sync.backend import ItemDetail
+            from zen_tui.models import ItemDetail
 
             return ItemDetail(item.id, error="github: offline; github: offline")
         return await super().details(item)

@@ -11,13 +11,22 @@ from typing import Any
 from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
-from zen_tui.models import Action, Item, ItemDetail, PullRequest, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
+    Item,
+    ItemDetail,
+    PullRequest,
+    SectionInfo,
+    Service,
+    body_of,
+)
 from zen_tui.services.base import (
     PREVIEW,
     AccountInfo,
-    ActionResult,
     BaseClient,
-    FetchResult,
     GatewayLike,
     PageGuard,
     Read,
@@ -82,7 +91,7 @@ class GitHubClient(BaseClient):
     ) -> None:
         super().__init__(account, gateway, clock=clock)
         self.r = Reader("github", self.account)
-        self._me: str | None = getattr(account, "user", None)
+        self._me: str | None = account.user
         self._threads: dict[str, str] = {}  # item key -> notification thread id
         self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
 
@@ -238,7 +247,7 @@ class GitHubClient(BaseClient):
         """Follow Link rel=next as given until `limit` items or the last page; a link off the
         account's base URL, too many pages or a run of empty ones stop it (the reason kept)."""
         items: list[Item] = []
-        outcomes: list[Any] = []
+        outcomes: list[CacheOutcome] = []
         first: Response | None = None
         url: str | None = path
         error: GatewayError | None = None
@@ -305,7 +314,7 @@ class GitHubClient(BaseClient):
         except ValueError as err:
             return ItemDetail(item_id=item.id, error=str(err))
         base = f"/repos/{owner}/{repo}"
-        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
         errors: list[str] = []
         parts = [self._comments(base, number, detail, errors)]
         if isinstance(item, PullRequest):

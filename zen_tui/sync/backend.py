@@ -78,6 +78,11 @@ class PollerChanged(Event):
     next_poll_at: float | None = None
 
 
+class QueryRejected(Exception):
+    """A section's new query was not taken: the server refused it (its words in `str()`), or
+    it could not be asked. The section keeps its old query."""
+
+
 class Backend(Protocol):
     bus: EventBus
 
@@ -119,5 +124,11 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        """Run `query` (GitHub search, JQL, Slack channels or search) for the section on the
+        server; if it answers, the section uses it from now on (this session) and is listed
+        again. Raises QueryRejected with the server's error otherwise."""
+        ...
 
     def health(self) -> list[AccountHealth]: ...

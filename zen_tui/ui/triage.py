@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from zen_tui.actions import CHECKS, NotApplicable, check
-from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest
+from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest, is_action_kind
 
 __all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
@@ -33,16 +33,20 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "add_label", {"label": value}
     elif command == "assign":
         kind = "assign"  # no assignee: the service assigns the account's own user
-    elif command in ("comment", "reply"):
-        kind, params = command, {"body": value}  # type: ignore[assignment]
+    elif command == "comment":
+        kind, params = "comment", {"body": value}
+    elif command == "reply":
+        kind, params = "reply", {"body": value}
     elif command == "transition":
         kind, params = "transition", {"transition": value}
     elif command == "react":
         kind, params = "react", {"name": value}
     elif command == "merge":
         kind, params = "merge", {"merge_method": "merge"}
+    elif is_action_kind(command):
+        kind = command
     else:
-        kind = command  # type: ignore[assignment]
+        raise NotApplicable(f"{command!r} is not a triage action")
     return Action(kind, item.id, item.account, params)
 
 

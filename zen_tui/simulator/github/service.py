@@ -14,7 +14,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -52,6 +52,9 @@ from zen_tui.simulator.github.state import (
     Thread,
 )
 
+if TYPE_CHECKING:  # imported where the routes are made: it imports this module
+    from zen_tui.simulator.github.oauth import DeviceFlow
+
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
@@ -63,6 +66,7 @@ ME = "me"  # the simulated user (id 1)
 class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
+    username = ME
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -73,7 +77,7 @@ class GitHubSim(ServiceSim):
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
-        self.oauth: Any = None
+        self.oauth: DeviceFlow | None = None  # the device flow, made with the routes
 
     # ---- ServiceSim ----
     def seed(self, count: int) -> None:
@@ -82,8 +86,8 @@ class GitHubSim(ServiceSim):
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
 
-        self.oauth = DeviceFlow(self)
-        return self.oauth.routes() + self._api_routes()
+        self.oauth = flow = DeviceFlow(self)
+        return flow.routes() + self._api_routes()
 
     def error_response(self, status: int, message: str) -> Response:
         return JSONResponse(

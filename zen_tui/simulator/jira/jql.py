@@ -121,8 +121,9 @@ class _Parser:
         tok = self.peek()
         where = None if tok is None or tok.word() == "order" else self.or_expr()
         order = self.order_by()
-        if self.peek() is not None:
-            raise JqlError(f"Error in the JQL Query: unexpected '{self.peek().text}'.")  # type: ignore[union-attr]
+        extra = self.peek()
+        if extra is not None:
+            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.")
         return Query(where, order)
 
     def or_expr(self) -> Predicate:

@@ -209,6 +209,10 @@ class Renderer:
             return doc
         return adf.to_text(doc)
 
+    def avatar_url(self, account: str, size: str) -> str:
+        """A user's avatar at `size` ("16x16", ...)."""
+        return f"{self.base}/avatar/{account}?s={size[:2]}"
+
     def user(self, account: str | None, *, full: bool = False) -> dict[str, Any] | None:
         if account is None or account not in self.users:
             return None
@@ -219,8 +223,7 @@ class Renderer:
             "accountType": "atlassian",
             "emailAddress": u.email,
             "avatarUrls": {
-                s: f"{self.base}/avatar/{u.account_id}?s={s[:2]}"
-                for s in ("48x48", "24x24", "16x16", "32x32")
+                s: self.avatar_url(u.account_id, s) for s in ("48x48", "24x24", "16x16", "32x32")
             },
             "displayName": u.display_name,
             "active": True,

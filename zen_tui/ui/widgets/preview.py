@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, format_age
+from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, body_of, format_age
 from zen_tui.text_safety import clean
 from zen_tui.ui.signals import (
     BAD,
@@ -44,7 +44,7 @@ def render_detail(
         text.append(f"{clean(note)}\n\n", style=signals[WARN])
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
-        text.append(clean(_own_text(item) or "(no description)", multiline=True) + "\n")
+        text.append(clean(body_of(item) or "(no description)", multiline=True) + "\n")
         return text
     if detail.error:
         text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style=signals[WARN])
@@ -66,10 +66,6 @@ def _section(text: Text, title: str, lines: list[str], signals: Signals) -> None
     for line in lines:
         signal = _STATUS_SIGNAL.get(line.rsplit(": ", 1)[-1].lower())
         text.append(f"  {clean(line, multiline=True)}\n", style=signals[signal] if signal else "")
-
-
-def _own_text(item: Item) -> str:
-    return str(getattr(item, "body", "") or getattr(item, "text", "") or "")
 
 
 def _summary(item: Item) -> str:
