@@ -23,10 +23,12 @@ demo: $(STAMP)
 simulate: $(STAMP)
 	$(BIN)/zen-tui simulate
 
-## The test suite CI runs, on 2 workers (pytest-xdist; each test has its own tmp_path and
-## ephemeral ports). Soak runs are excluded: see `make soak`.
+## The test suite CI runs, on 4 workers (pytest-xdist; each test has its own tmp_path and
+## ephemeral ports). 4 on 2 cores: about half the suite's time is waiting (subprocesses,
+## sockets, the 12 s chaos run), which more workers than cores overlap. Soak runs are
+## excluded: see `make soak`.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal
+	$(BIN)/python -m pytest -q -n 4 --dist worksteal
 
 ## The same suite on one worker: output in order, and `--pdb` works.
 test-serial: $(STAMP)
