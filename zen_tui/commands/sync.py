@@ -8,19 +8,21 @@ Ctrl-C, printing a line per section update.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 
 from zen_tui.config import Settings
-from zen_tui.events import Event
 from zen_tui.models import FreshnessState, SectionInfo, Snapshot
-from zen_tui.sync.backend import SectionUpdated
-from zen_tui.sync.engine import SyncEngine
 from zen_tui.timefmt import local_time
-from zen_tui.wiring import build
 
 DEGRADED = 3
+HELP = "refresh every section into the local store"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--once", action="store_true", help="one refresh, then exit (default: keep polling)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,23 +32,42 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    import asyncio
+
     return asyncio.run(_once(settings) if args.once else _forever(settings))
 
 
 async def _once(settings: Settings) -> int:
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     try:
         snapshots = await engine.sync_once()
     finally:
         await engine.stop()
     now = time.time()
+    first_with: dict[str, str] = {}  # reason -> the first section that gave it
     for section in engine.sections:
-        print(line(section, snapshots[section.id], now))
+        snap = snapshots[section.id]
+        why = snap.freshness.reason
+        # one account's keyring advice is said once, not again on each of its sections
+        again = first_with.get(why) if why else None
+        print(line(section, snap, now, same_as=again))
+        if why:
+            first_with.setdefault(why, section.title)
     live = all(s.freshness.state is FreshnessState.LIVE for s in snapshots.values())
     return 0 if live else DEGRADED
 
 
 async def _forever(settings: Settings) -> int:
+    import asyncio
+
+    from zen_tui.events import Event
+    from zen_tui.sync.backend import SectionUpdated
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     titles = {s.id: s for s in engine.sections}
 
@@ -63,8 +84,10 @@ async def _forever(settings: Settings) -> int:
     return 0
 
 
-def line(section: SectionInfo, snap: Snapshot, now: float) -> str:
+def line(section: SectionInfo, snap: Snapshot, now: float, same_as: str | None = None) -> str:
     reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
+    if same_as is not None:
+        reason = f" (same reason as {same_as})"
     stamp = local_time(now)
     return (
         f"{stamp} {section.title} [{section.account}]: {len(snap.items)} items, "

@@ -78,6 +78,7 @@ class Result:
     message: str = ""
     item: Any = None
     conflict: bool = False
+    label: str = "conflict"
 
 
 class FakeClient:
@@ -99,6 +100,9 @@ class FakeClient:
         if outcome.ok:
             self.applied.append((action.item_id, idempotency_key))
         return outcome
+
+    def keep_resolved(self, sink) -> None:
+        """Resolves nothing before a write: nothing to keep."""
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         self.verified.append(action.item_id)
