@@ -6,8 +6,10 @@ Pure Python (no Textual, no I/O): the dashboard's key bindings (via zen_tui.ui.t
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from zen_tui.models import Action, Issue, Item, Message, PullRequest
 
@@ -39,6 +41,10 @@ def _is_message(item: Item) -> bool:
     return isinstance(item, Message)
 
 
+def _is_notification(item: Item) -> bool:
+    return item.service == "github" and item.thread_id is not None
+
+
 CHECKS = {
     "approve": (_is_pr, "pull requests"),
     "merge": (_is_pr, "open pull requests"),
@@ -49,14 +55,41 @@ CHECKS = {
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),
     "react": (_is_message, "Slack messages"),
+    "mark_read": (_is_notification, "GitHub notifications (a notifications section's rows)"),
+    "mark_done": (_is_notification, "GitHub notifications (a notifications section's rows)"),
+    "edit": (_is_jira, "Jira issues"),
+    "assign_to": (_is_jira, "Jira issues (GitHub: use a, assign me)"),
+    "link": (_is_jira, "Jira issues"),
+    "edit_comment": (_is_jira, "Jira issues"),
+    "history": (_is_jira, "Jira issues"),
 }
+ONE_AT_A_TIME = {"edit", "edit_comment", "history"}  # a form or a view of one item
+
+
+def _is_placeholder(item: Item) -> bool:
+    """A created issue's row before its real one arrives: its id names only the project
+    (ACCOUNT:PROJ, the create action's item id), never an issue."""
+    project = CONTAINER_SHAPES[("jira", "create")][0]
+    return _is_jira(item) and bool(project.fullmatch(item.id.partition(":")[2]))
+
+
+# Keys that only read (the preview's diff view), checked the same way.
+VIEWS = {"diff": (_is_pr, "pull requests")}
 
 
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
         raise NotApplicable("nothing selected: move to an item first")
-    test, what = CHECKS[command]
+    if command in ONE_AT_A_TIME and len(items) > 1:
+        raise NotApplicable(
+            f"{command.replace('_', ' ')} works on one item at a time; "
+            "clear the selection (escape) first"
+        )
+    early = next((i for i in items if _is_placeholder(i)), None)
+    if early is not None:
+        raise NotApplicable(f"{early.key} is still being created; wait for the refresh")
+    test, what = CHECKS[command] if command in CHECKS else VIEWS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":
         bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
@@ -102,12 +135,32 @@ KINDS: dict[str, dict[str, Kind]] = {
         "close": _PLAIN,
         "reopen": _PLAIN,
         "mark_read": Kind(optional=("thread_id",)),
+        "mark_done": Kind(optional=("thread_id",)),
     },
     "jira": {
-        "transition": Kind(required=(("transition", "name"),)),
-        "assign": Kind(optional=("account_id",)),
+        # transition= / name= picks a transition by name; to= the one leading to a status
+        "transition": Kind(required=(("transition", "name", "to"),)),
+        "assign": Kind(optional=("account_id", "display_name")),
         "unassign": _PLAIN,
         "comment": _BODY,
+        # item id ACCOUNT:PROJECT (the issue does not exist yet); see create_action()
+        "create": Kind(
+            required=(("summary",), ("issuetype",)),
+            optional=(
+                "project",
+                "description",
+                "priority",
+                "labels",
+                "duedate",
+                "parent",
+                "fields",
+                "created",  # the new key, written by the client once known
+            ),
+        ),
+        "edit": Kind(optional=("summary", "priority", "labels", "duedate", "fields")),
+        "link": Kind(required=(("type",), ("target",))),
+        "edit_comment": Kind(required=(("comment_id",), ("body",))),
+        "delete_comment": Kind(required=(("comment_id",),)),
     },
     "slack": {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
@@ -123,6 +176,35 @@ KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "slack": (re.compile(r"[A-Z0-9]+:\d+\.\d+"), "CHANNEL:TS, e.g. C024BE91L:1700000000.000100"),
 }
 
+# Kinds that act on a container, not an item: (service, kind) -> shape and example.
+CONTAINER_SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("jira", "create"): (re.compile(r"[A-Z][A-Z0-9_]*"), "PROJECT, e.g. OPS"),
+}
+
+
+def create_action(
+    account: str,
+    project: str,
+    issuetype: str,
+    summary: str,
+    description: str = "",
+    fields: dict[str, Any] | None = None,
+) -> Action:
+    """The outbox action that creates a Jira issue (JiraClient.create_issue): the issue type
+    by name or id, `description` as plain text (sent as ADF), `fields` any other fields as
+    Jira takes them, e.g. {"labels": ["from-slack"]}."""
+    params = {"project": project, "issuetype": issuetype, "summary": summary}
+    if description:
+        params["description"] = description
+    if fields:
+        params["fields"] = json.dumps(fields)
+    return Action("create", f"{account}:{project}", account, params)
+
+
+def split_labels(text: str) -> list[str]:
+    """'a, b c' -> ['a', 'b', 'c']: Jira labels hold no spaces."""
+    return [label for label in text.replace(",", " ").split() if label]
+
 
 class InvalidAction(ValueError):
     """An action that would be refused by its service; the one-line text says how to fix it."""
@@ -134,20 +216,20 @@ def kinds_for(service: str) -> list[str]:
 
 def validate(action: Action, service: str) -> None:
     """Raise InvalidAction unless `action` (on an account of `service`) is well-formed."""
-    _check_key(action, service)
     kind = KINDS[service].get(action.kind)
     if kind is None:
         raise InvalidAction(
             f"{service} items do not take {action.kind}; "
             f"use one of: {', '.join(kinds_for(service))}"
         )
+    _check_key(action, service)  # after the kind: the key's shape depends on it (create)
     _check_params(action, kind)
 
 
 def _check_key(action: Action, service: str) -> None:
     prefix = f"{action.account}:"
     key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
-    shape, example = KEY_SHAPES[service]
+    shape, example = CONTAINER_SHAPES.get((service, action.kind)) or KEY_SHAPES[service]
     if not shape.fullmatch(key):
         raise InvalidAction(
             f"{action.item_id!r} is not a {service} item id; "
@@ -173,3 +255,34 @@ def _check_params(action: Action, kind: Kind) -> None:
                 f"{name}={p[name]!r} is not valid for {action.kind}; use one of: "
                 f"{', '.join(allowed)}"
             )
+    _check_values(action)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_values(action: Action) -> None:
+    """Values whose shape is known before the server sees them."""
+    p = action.params
+    if action.kind == "edit" and not p:
+        raise InvalidAction(
+            "edit needs at least one of summary=, priority=, labels=, duedate=, fields= "
+            "(duedate= with no value clears it)"
+        )
+    if (
+        action.kind == "link"
+        and p.get("target")
+        and not KEY_SHAPES["jira"][0].fullmatch(p["target"])
+    ):
+        raise InvalidAction(f"target={p['target']!r} is not an issue key; use e.g. OPS-42")
+    if p.get("duedate") and not _DATE.fullmatch(p["duedate"]):
+        raise InvalidAction(
+            f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"
+        )
+    if "fields" in p:
+        try:
+            ok = isinstance(json.loads(p["fields"]), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InvalidAction('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')

@@ -28,6 +28,7 @@ from zen_tui.config_schema import (
     PANE_SERVICES,
     PANES,
     POLICIES,
+    PRESETS,
     QUERY_KEY,
     SERVICES,
     AccountConfig,
@@ -37,6 +38,7 @@ from zen_tui.config_schema import (
     Settings,
     UiConfig,
     WebhookConfig,
+    inbox_section,
     section_infos,
 )
 from zen_tui.gateway.settings import (
@@ -60,6 +62,7 @@ __all__ = [
     "PANES",
     "PANE_SERVICES",
     "POLICIES",
+    "PRESETS",
     "QUERY_KEY",
     "SERVICES",
     "AccountConfig",
@@ -70,6 +73,7 @@ __all__ = [
     "Settings",
     "UiConfig",
     "WebhookConfig",
+    "inbox_section",
     "load_settings",
     "parse_settings",
     "register_secrets",
@@ -221,6 +225,28 @@ def _section(t: Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
     limit = t.get("limit", t.integer(1, 1000), DEFAULT_SECTION_LIMIT)
     t.done()
     return SectionConfig(pane, title, name, query, jql, channels, limit)
+
+
+def _panes(raw: Any, accounts: list[AccountConfig], file: Path | None) -> list[SectionConfig]:
+    """`[[panes]] preset = "inbox"`: the sections a preset stands for, one per account."""
+    _require_tables(raw, "panes", "pane preset", file)
+    known = {a.name: a for a in accounts}
+    out: list[SectionConfig] = []
+    for n, entry in enumerate(raw, start=1):
+        t = Table(entry, f"panes[{n}]", file)
+        if not t.get("preset", t.choice(PRESETS), ""):
+            raise t.error(t.path("preset"), None, "missing", f"use one of: {', '.join(PRESETS)}")
+        names = t.get("accounts", t.string_list, tuple(known))
+        for name in names:
+            if name not in known:
+                listed = ", ".join(known) or "none yet: add an [[accounts]] table"
+                raise t.error(
+                    t.path("accounts"), name, "unknown account", f"use account names ({listed})"
+                )
+        limit = t.get("limit", t.integer(1, 1000), DEFAULT_SECTION_LIMIT)
+        t.done()
+        out += [inbox_section(known[name], limit) for name in names]
+    return out
 
 
 def _example(key: str) -> str:
@@ -527,9 +553,11 @@ def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -
     top = Table(data, "", file)
     no_accounts: list[AccountConfig] = []
     accounts = top.get("accounts", lambda v, _k: _accounts(v, file), no_accounts)
+    no_sections: list[SectionConfig] = []
     settings = Settings(
         accounts=accounts,
-        sections=top.get("sections", lambda v, _k: _sections(v, accounts, file), []),
+        sections=top.get("sections", lambda v, _k: _sections(v, accounts, file), no_sections)
+        + top.get("panes", lambda v, _k: _panes(v, accounts, file), no_sections),
         gateway=_gateway(top.data.get("gateway", {}), file),
         polling=_polling(top.table("polling")),
         ui=_ui(top.table("ui")),

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal, TypeGuard, get_args
 
 Service = Literal["github", "jira", "slack"]
-Pane = Literal["prs", "issues", "messages"]
+Pane = Literal["prs", "issues", "messages", "inbox"]
 # How the gateway answered a read ("stale": from its stale copy, the server having failed).
 CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
@@ -103,6 +103,9 @@ class ItemBase:
     title: str
     url: str
     updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
+    # GitHub notifications only: the thread a row came from, and whether it is unread.
+    thread_id: str | None = None
+    unread: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,26 @@ def body_of(item: Item) -> str:
     return item.text if isinstance(item, Message) else item.body
 
 
+def channel_label(channel: str) -> str:
+    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
+    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
+
+
+def item_label(item: Item, now: float | None = None) -> str:
+    """How a person names an item: a PR or issue by its key (`acme/web#12`, `API-30`); a
+    Slack message by channel and time (`#dev 14:02:05 CET`), never its raw id
+    (`C8FV85XYQRT:1795799262.568490`, which `--json` keeps as `key`)."""
+    if not isinstance(item, Message):
+        return item.key
+    from zen_tui.timefmt import local_time  # a leaf module: no import cycle
+
+    try:
+        when = local_time(float(item.ts), now=now)
+    except ValueError:
+        when = ""
+    return f"{channel_label(item.channel or item.channel_id)} {when}".strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What a section shows: its items and how fresh they are."""
@@ -203,9 +226,15 @@ ActionKind = Literal[
     "reopen",
     "transition",
     "mark_read",
+    "mark_done",
     "reply",
     "react",
     "post",
+    "create",
+    "edit",
+    "link",
+    "edit_comment",
+    "delete_comment",
 ]
 ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
 
@@ -239,6 +268,7 @@ class ActionResult:
     message: str = ""
     item: Item | None = None
     conflict: bool = False  # final failure the user must know (already merged, ...)
+    label: str = "conflict"  # what kind of final failure, as the reason starts: `not found: …`
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +281,8 @@ class ItemDetail:
     reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
     comments: tuple[tuple[str, str], ...] = ()  # (author, text)
     transitions: tuple[str, ...] = ()  # Jira: names available now
+    # Jira changelog, when asked for (H): (when, who, what); None = not asked
+    history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
 
@@ -270,6 +302,30 @@ class FetchResult:
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file a pull request changes. `patch` is the unified diff of it, None when GitHub
+    sends none (a binary file, or a diff too large to show)."""
+
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullDiff:
+    """A pull request's changed files, read on demand for the preview's diff view."""
+
+    item_id: str
+    files: tuple[FileDiff, ...] = ()
+    total_files: int | None = None  # the PR's own count, when known (may exceed the listing)
+    cut: str | None = None  # why the listing is not every file (GitHub's 3,000-file cap)
+    error: str | None = None  # why the diff is missing or partial
 
 
 @dataclass(frozen=True, slots=True)

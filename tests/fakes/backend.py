@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import (
@@ -27,12 +28,14 @@ from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
+    FileDiff,
     Freshness,
     FreshnessState,
     Issue,
     Item,
     ItemDetail,
     Message,
+    PullDiff,
     PullRequest,
     Reaction,
     SectionInfo,
@@ -278,6 +281,13 @@ class FakeBackend:
             for action_id, action in zip(ids, actions, strict=True):
                 self.complete(action_id, action)
         return ids
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
+        return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
+
+    def service_client(self, account: str) -> Any:
+        return None  # no services behind the fake: Jira forms say so
 
     async def details(self, item: Item) -> ItemDetail:
         if isinstance(item, PullRequest):

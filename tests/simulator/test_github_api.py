@@ -404,3 +404,14 @@ async def test_search_sees_changes_at_once(gh: httpx.AsyncClient, sim: GitHubSim
     await gh.post(f"/repos/{pr.repo.full_name}/issues/{pr.number}/labels", json=["fresh-label"])
     found = (await gh.get("/search/issues", params=q)).json()
     assert [it["number"] for it in found["items"]] == [pr.number]
+
+
+def test_activity_opens_prs_with_whole_titles(sim: GitHubSim) -> None:
+    """A PR the demo opens while it runs reads like the others: `Add retries to the cache`,
+    never `Add retries to (live)`, which looked like a rendering bug."""
+    before = len(sim.state.items)
+    for _ in range(60):
+        sim.activity()
+    opened = [i.title for i in sim.state.items[before:]]
+    assert opened and not any("(live)" in t for t in opened)
+    assert all(not t.rstrip().endswith((" to", " in", " of")) for t in opened), opened

@@ -8,7 +8,7 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event, EventBus
@@ -18,6 +18,7 @@ from zen_tui.models import (
     ActionState,
     Item,
     ItemDetail,
+    PullDiff,
     SectionInfo,
     Snapshot,
     format_age,
@@ -124,6 +125,14 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches, for the preview's diff view."""
+        ...
+
+    def service_client(self, account: str) -> Any:
+        """The account's service client (reads for triage forms), or None."""
+        ...
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:
         """Run `query` (GitHub search, JQL, Slack channels or search) for the section on the

@@ -32,6 +32,7 @@ from zen_tui.models import (
     Issue,
     Item,
     ItemDetail,
+    PullDiff,
     PullRequest,
     SectionInfo,
     Snapshot,
@@ -68,6 +69,8 @@ MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "branch")
 _UNSET = (None, (), "")  # a field the copy did not carry
+# What only a notifications listing knows: another section's copy of the item keeps them.
+NOTIFICATION_FIELDS = ("thread_id", "unread")
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
@@ -142,11 +145,18 @@ class SyncEngine:
         out = {}
         for section in self._sections:
             items, fetched_at = self.store.load_section(section.id)
-            out[section.id] = freshness.from_local_store(items, fetched_at)
+            out[section.id] = freshness.from_local_store(
+                items, fetched_at, self.wired.settings.sync_command
+            )
         return out
 
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
+
+    def service_client(self, account: str) -> Any:
+        """The account's service client, for the reads a triage form needs (createmeta,
+        editmeta, user search); None if no account has that name. Writes go through submit."""
+        return self.wired.clients.get(account)
 
     async def details(self, item: Item) -> ItemDetail:
         client = self.wired.clients.get(item.account)
@@ -157,6 +167,18 @@ class SyncEngine:
             return detail
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches (only GitHub has a diff to show)."""
+        client = self.wired.clients.get(item.account)
+        reader = getattr(client, "diff", None)
+        if reader is None:
+            return PullDiff(item.id, error=f"{item.key}: no diff for this kind of item")
+        try:
+            diff: PullDiff = await reader(item, revalidate=revalidate)
+            return diff
+        except GatewayError as err:
+            return PullDiff(item.id, error=freshness.reason_for(err))
 
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
@@ -272,7 +294,8 @@ class SyncEngine:
         for entry in entries:
             now = self.store.outbox_get(entry.id) or entry
             if now.state is ActionState.DONE:
-                wanted |= self._affected(entry.action.account, entry.action.item_id)
+                action = entry.action
+                wanted |= self._affected(action.account, action.item_id, action.kind)
         self._full_next |= wanted
         self._revalidate_next |= wanted
         await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
@@ -288,10 +311,13 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        self.refresh_soon(self._affected(event.account, event.item_id), full=True)
+        self.refresh_soon(self._affected(event.account, event.item_id, event.kind), full=True)
 
-    def _affected(self, account: str, item_id: str) -> set[str]:
-        """The sections showing the item, and the account's other sections in the same pane."""
+    def _affected(self, account: str, item_id: str, kind: str = "") -> set[str]:
+        """The sections showing the item, and the account's other sections in the same pane;
+        for a new item (create), every section of the account: any may list it now."""
+        if kind == "create":
+            return {s.id for s in self._sections if s.account == account}
         showing = {s.id for s in self._sections if item_id in self.shown_ids(s.id)}
         panes = {s.pane for s in self._sections if s.id in showing}
         return showing | {s.id for s in self._sections if s.account == account and s.pane in panes}
@@ -327,7 +353,10 @@ class SyncEngine:
         section's query: the section re-runs it in full."""
         old = self._shown(section_id)
         by_id = {item.id: item for item in old}
-        fresh = [_keep_known(by_id.get(item.id), item) for item in items]
+        fresh = [
+            _keep_known(by_id.get(item.id), item, KEEP_IF_MISSING + NOTIFICATION_FIELDS)
+            for item in items
+        ]
         now = self.wired.clock.time()
         kept = self.store.upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
@@ -475,7 +504,7 @@ class SyncEngine:
             if section.id == source or snapshot is None:
                 continue
             newer = [
-                newest[item.id]
+                _keep_known(item, newest[item.id], NOTIFICATION_FIELDS)
                 for item in snapshot.items
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]

@@ -53,6 +53,9 @@ IDEMPOTENT_KINDS = frozenset(
         "close",
         "reopen",
         "transition",
+        "edit",  # sets fields to given values
+        "edit_comment",
+        "delete_comment",
         "mark_read",
         "react",
     }
@@ -242,7 +245,7 @@ class Outbox:
         if result.ok:
             return Outcome(ActionState.DONE, result.message or None)
         message = result.message or "rejected"
-        prefix = "conflict: " if result.conflict else ""
+        prefix = f"{result.label}: " if result.conflict else ""
         return Outcome(ActionState.FAILED, prefix + message)
 
     def mark(

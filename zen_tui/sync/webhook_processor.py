@@ -160,6 +160,9 @@ class WebhookProcessor:
         for item in items:
             if item.id not in placed:  # maybe it belongs in a section now: the query decides
                 stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
+                stale.update(  # the Inbox holds every kind: its sections of this service
+                    s.id for s in sections if s.pane == "inbox" and s.service == item.service
+                )
         if stale:
             self.target.refresh_soon(stale)
 

@@ -9,16 +9,33 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zen_tui.actions import CHECKS, NotApplicable, check
-from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest, is_action_kind
+from zen_tui.actions import CHECKS, NotApplicable, check, split_labels
+from zen_tui.models import (
+    Action,
+    ActionKind,
+    Issue,
+    Item,
+    ItemDetail,
+    Message,
+    PullRequest,
+    Reaction,
+    is_action_kind,
+)
 
-__all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
+__all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
 ME = "@me"  # shown on the row until the refresh brings the account's real login
 
 
+# Commands whose Actions come from a Jira dialog (zen_tui.ui.screens.jira_flows, which checks
+# them with the same rules as `zen-tui act`), not from one value.
+DIALOGS = frozenset({"edit", "assign_to", "link", "edit_comment", "history"})
+
+
 def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     """The outbox Actions for `command` on `items` (one per item); `value` is the argument."""
+    if command in DIALOGS:
+        raise ValueError(f"{command} is built by its dialog (jira_flows), not from one value")
     check(command, items)
     return [_action(command, item, value) for item in items]
 
@@ -43,6 +60,10 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "react", {"name": value}
     elif command == "merge":
         kind, params = "merge", {"merge_method": "merge"}
+    elif command == "mark_read":
+        kind, params = "mark_read", {"thread_id": item.thread_id or ""}
+    elif command == "mark_done":
+        kind, params = "mark_done", {"thread_id": item.thread_id or ""}
     elif is_action_kind(command):
         kind = command
     else:
@@ -61,6 +82,9 @@ def _state(item: Item) -> str:
 def optimistic(item: Item, action: Action) -> Item:
     """How the row looks right after submitting `action`, before the outbox confirms it."""
     p = action.params
+    if action.kind == "mark_read":  # done (z) leaves the list at the next listing
+        read = replace(item, unread=False)
+        return replace(read, status="read") if isinstance(read, Issue) else read
     if isinstance(item, PullRequest | Issue) and action.kind == "add_label":
         if p["label"] in item.labels:
             return item
@@ -69,7 +93,26 @@ def optimistic(item: Item, action: Action) -> Item:
         return _optimistic_pr(item, action)
     if isinstance(item, Issue):
         return _optimistic_issue(item, action)
-    return item
+    return _optimistic_message(item, action)
+
+
+def _optimistic_message(item: Message, action: Action) -> Message:
+    """A reply counts on the row (`↳3`), a reaction shows with its count (`:eyes:2`)."""
+    if action.kind == "reply":
+        return replace(item, reply_count=item.reply_count + 1)
+    name = action.params.get("name")
+    if action.kind != "react" or not name:
+        return item
+    old = next((r for r in item.reactions if r.name == name), None)
+    if old is not None and old.me:
+        return item  # already mine: reacting again changes nothing
+    mine = Reaction(name, (old.count if old else 0) + 1, me=True)
+    others = tuple(r for r in item.reactions if r.name != name)
+    return replace(item, reactions=(*others, mine) if old is None else _swap(item, old, mine))
+
+
+def _swap(item: Message, old: Reaction, new: Reaction) -> tuple[Reaction, ...]:
+    return tuple(new if r is old else r for r in item.reactions)
 
 
 def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
@@ -84,14 +127,49 @@ def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
 
 
 def _optimistic_issue(item: Issue, action: Action) -> Issue:
+    p = action.params
     if action.kind == "transition":
-        return replace(item, status=action.params["transition"])
+        return replace(item, status=p.get("to") or p.get("transition") or item.status)
+    if action.kind == "edit":
+        return _edited(item, p)
     table: dict[str, dict[str, Any]] = {
         "close": {"status": "closed"},
         "reopen": {"status": "open"},
-        "assign": {"assignee": ME},
+        "assign": {"assignee": p.get("display_name") or ME},
     }
     return replace(item, **table.get(action.kind, {}))
+
+
+def _edited(item: Issue, p: dict[str, str]) -> Issue:
+    """The row after an edit: the fields a row shows (due date is not on it)."""
+    changes: dict[str, Any] = {}
+    if p.get("summary"):
+        changes["title"] = p["summary"]
+    if p.get("priority"):
+        changes["priority"] = p["priority"]
+    if "labels" in p:
+        changes["labels"] = tuple(split_labels(p["labels"]))
+    return replace(item, **changes)
+
+
+def mine_in_preview(action: Action, body: str) -> tuple[str, str, str] | None:
+    """What an action adds to the item's preview, shown from the moment it is sent until
+    the fetched detail has it: (`comments` or `reviews`, author, text)."""
+    if action.kind in ("comment", "reply"):
+        return ("comments", "you", body)
+    if action.kind == "approve":
+        return ("reviews", "you", "APPROVED")
+    return None
+
+
+def with_mine(detail: ItemDetail, mine: list[tuple[str, str, str]]) -> ItemDetail:
+    """`detail` plus what I sent that it does not show yet (its cache may be 30 s old)."""
+    comments, reviews = list(detail.comments), list(detail.reviews)
+    for where, author, text in mine:
+        into = comments if where == "comments" else reviews
+        if where == "reviews" or all(t.strip() != text.strip() for _, t in into):
+            into.append((author, text))
+    return replace(detail, comments=tuple(comments), reviews=tuple(reviews))
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")

@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core.world import ServiceSim, World
 from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
+from zen_tui.simulator.github.files import MAX_FILES
 from zen_tui.simulator.github.graphql_api import GraphQLApi
 from zen_tui.simulator.github.http import (
     DOCS,
@@ -43,6 +44,7 @@ from zen_tui.simulator.github.http import (
 )
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
+    AREAS,
     COLLEAGUES,
     TEAMS,
     TOPICS,
@@ -118,7 +120,9 @@ class GitHubSim(ServiceSim):
         roll = rng.random()
         if roll < 0.3:
             repo = rng.choice(list(state.repos.values()))
-            pr = state.new_item(repo, who, f"{rng.choice(TOPICS).capitalize()} (live)", "", True)
+            # a whole title: "Add retries to (live)" read as a rendering bug
+            title = f"{rng.choice(TOPICS).capitalize()} {rng.choice(AREAS)}"
+            pr = state.new_item(repo, who, title, "", True)
             self._emit("pull_request", self.render.pr_event(pr, "opened", sender=who))
             if rng.random() < 0.5:
                 state.set_reviewers(pr, [ME], adding=True)
@@ -165,6 +169,7 @@ class GitHubSim(ServiceSim):
                 Route(base + "/pulls", h(self.list_pulls), methods=["GET"]),
                 Route(base + "/pulls/{number}", h(self.get_pull), methods=["GET"]),
                 Route(base + "/pulls/{number}/reviews", h(self.list_reviews), methods=["GET"]),
+                Route(base + "/pulls/{number}/files", h(self.list_files), methods=["GET"]),
                 Route(
                     base + "/pulls/{number}/reviews",
                     h(self.create_review, creates=True),
@@ -472,6 +477,13 @@ class GitHubSim(ServiceSim):
             self._emit("pull_request", self.render.pr_event(item, "edited"))
         self.state.settle_mergeable(item)
         return Reply(self.render.pull(item))
+
+    def list_files(self, ctx: Ctx) -> Reply:
+        """The PR's changed files, 30 a page by default, at most 3,000 in all (as GitHub)."""
+        item = self._item(ctx, pr=True)
+        path = f"/repositories/{item.repo.id}/pulls/{item.number}/files"
+        files = item.files[:MAX_FILES]
+        return self._paged(ctx, files, path, lambda f: self.render.file_change(item, f))
 
     def list_reviews(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)

@@ -167,10 +167,16 @@ class JiraIssue:
     links: list[JiraLink] = field(default_factory=list)
     history: list[JiraHistory] = field(default_factory=list)
     flagged: bool = False
+    watchers: list[str] = field(default_factory=list)  # account ids added explicitly
     text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def transitions(self) -> list[Transition]:
         return [t for t in WORKFLOW if self.status in t.sources]
+
+    def watching(self) -> set[str]:
+        """Who watches it: the reporter and every commenter (Jira's auto-watch defaults), and
+        anyone added to `watchers`."""
+        return {self.reporter, *(c.author for c in self.comments), *self.watchers}
 
     @property
     def is_subtask(self) -> bool:
@@ -467,7 +473,7 @@ class Renderer:
             "worklog": self.worklogs(issue),
             "watches": {
                 "self": f"{self.api}/issue/{issue.key}/watchers",
-                "watchCount": 0,
+                "watchCount": len(issue.watching()),
                 "isWatching": False,
             },
             "votes": {

@@ -6,6 +6,7 @@ rows show the optimistic result at once and the outbox state from ActionUpdated 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
@@ -23,6 +24,7 @@ from textual.widgets import Input, Static
 
 from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.models import (
+    Action,
     ActionState,
     Cause,
     Freshness,
@@ -30,8 +32,10 @@ from zen_tui.models import (
     Item,
     ItemDetail,
     Pane,
+    PullDiff,
     PullRequest,
     body_of,
+    item_label,
 )
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import item_command, messages, triage
@@ -39,6 +43,7 @@ from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
+from zen_tui.ui.screens import jira_flows
 from zen_tui.ui.screens.modals import (
     ConfirmModal,
     EditorModal,
@@ -64,6 +69,9 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
+    Binding("D", "diff", "Diff", id="diff"),
+    Binding("u", "triage('mark_read')", "Mark read", id="mark-read"),
+    Binding("z", "triage('mark_done')", "Mark done", id="mark-done"),
     Binding("y", "copy('url')", "Copy URL", show=False, id="copy-url"),
     Binding("Y", "copy('id')", "Copy id", show=False, id="copy-id"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
@@ -75,6 +83,12 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("t", "triage('transition')", "Transition", id="transition"),
     Binding("r", "triage('reply')", "Reply", id="reply"),
     Binding("e", "triage('react')", "React", id="react"),
+    Binding("n", "create_issue", "New Jira issue", id="create-issue"),
+    Binding("E", "triage('edit')", "Edit fields", id="edit-fields"),
+    Binding("A", "triage('assign_to')", "Assign to…", id="assign-to"),
+    Binding("i", "triage('link')", "Link issue", id="link-issue"),
+    Binding("C", "triage('edit_comment')", "Edit my comment", id="edit-comment"),
+    Binding("H", "triage('history')", "History", id="history"),
     Binding("space", "select", "Select", id="select"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("R", "refresh", "Refresh", id="refresh"),
@@ -88,6 +102,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
 PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+OPTIONAL_PANES: tuple[Pane, ...] = ("inbox",)
 QUERY_NAMES = {"github": "GitHub search", "jira": "JQL", "slack": "channels or search"}
 
 
@@ -122,8 +137,14 @@ class DashboardScreen(Screen[None]):
         # so the optimistic look stays until one fetched after (the freshness invariant)
         self._landed: dict[str, float] = {}
         self._last_message = ""
+        self._message_pane = ""  # the pane the last message was about: shown only there
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
+        self._batches: list[Batch] = []  # multi-item actions whose outcome is reported per item
+        # create action item id -> (its placeholder's pane, when it landed or None)
+        self._creating: dict[str, tuple[ItemPane, float | None]] = {}
+        # item -> what I sent that its preview shows before the server's copy has it
+        self._mine: dict[str, list[tuple[str, str, str]]] = {}
 
     @property
     def zen(self) -> ZenApp:
@@ -140,7 +161,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="panes"):
                 initial = self.zen.initial_snapshots
-                for pane in PANES:
+                for pane in self.pane_ids():
                     sections = [s for s in backend.sections if s.pane == pane]
                     item_pane = ItemPane(pane, sections, self.zen.clock)
                     # Known before mounting, so the pane's border takes its freshness colour
@@ -162,6 +183,11 @@ class DashboardScreen(Screen[None]):
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
+
+    def pane_ids(self) -> tuple[Pane, ...]:
+        """The three panes, then an optional one (the Inbox) only when it has sections."""
+        configured = {s.pane for s in self.zen.backend.sections}
+        return (*PANES, *(p for p in OPTIONAL_PANES if p in configured))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -207,6 +233,7 @@ class DashboardScreen(Screen[None]):
             if any(s.id == section_id for s in pane.sections):
                 pane.update_snapshot(section_id, snapshot)
                 pane.clear_overrides(keep=self._open_items | older)
+        self._arrived(section_id, fetched)
         self.refresh_status()
 
     def on_section_updated(self, message: messages.SectionUpdated) -> None:
@@ -235,15 +262,56 @@ class DashboardScreen(Screen[None]):
             self._open_items.add(event.item_id)
             return
         self._open_items.discard(event.item_id)
+        if event.kind == "create":
+            self._created(event)
+            return
         if event.state == ActionState.DONE:
             self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
+            self._mine.pop(event.item_id, None)  # not sent: the preview stops showing it
+            self._refresh_preview(event.item_id)
             for pane in self.panes():
                 pane.set_override(event.item_id, None)  # roll the optimistic look back
+        batch = next((b for b in self._batches if b.note(event)), None)
+        if batch is not None:  # one line for the whole batch, once every item has an outcome
+            if batch.finished():
+                self._batches.remove(batch)
+                self._say(batch.summary(), "error" if batch.failed() else "information")
+            return
+        if event.state == ActionState.FAILED:
             key = event.item_id.split(":", 1)[-1]
             self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
         elif event.progress is None or event.progress[0] == event.progress[1]:
             self._say(f"{event.kind} done", "information", notify=False)
+
+    def _created(self, event: ActionUpdated) -> None:
+        """A create landed (its placeholder says the new key until a refresh of the account
+        fetched after it) or failed (the placeholder goes: rollback)."""
+        pane, _ = self._creating.get(event.item_id, (None, None))
+        if event.state == ActionState.FAILED:
+            self._creating.pop(event.item_id, None)
+            if pane is not None:
+                pane.drop_pending(event.item_id)
+            self._say(f"creating an issue failed: {event.reason or 'unknown error'}", "error")
+            return
+        reason = event.reason or ""
+        if pane is not None:
+            self._creating[event.item_id] = (pane, event.at)
+            if reason.startswith("created "):
+                pane.rename_pending(event.item_id, reason.removeprefix("created "))
+        self._say(reason or "issue created", "information")
+
+    def _arrived(self, section_id: str, fetched: float | None) -> None:
+        """Placeholders of landed creates go once a snapshot of their account's section is
+        fetched after the create: the issue is in it now, or does not match its query."""
+        section = next((s for s in self.zen.backend.sections if s.id == section_id), None)
+        if section is None or fetched is None:
+            return
+        for item_id, (pane, landed) in list(self._creating.items()):
+            mine = item_id.split(":", 1)[0] == section.account
+            if mine and landed is not None and fetched >= landed:
+                pane.drop_pending(item_id)
+                del self._creating[item_id]
 
     def refresh_cards(self) -> None:
         now = self.zen.clock()
@@ -254,6 +322,7 @@ class DashboardScreen(Screen[None]):
         """Every second: countdowns; badges age."""
         self.refresh_cards()
         for pane in self.panes():
+            pane.render_tabs()  # each tab's badge ages too
             pane.refresh_title()
         self.refresh_status()
 
@@ -267,7 +336,7 @@ class DashboardScreen(Screen[None]):
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
-        if self._last_message:
+        if self._last_message and self._message_pane == self.pane_id:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
@@ -277,9 +346,13 @@ class DashboardScreen(Screen[None]):
         selection): no Transition on a pull request, no Merge on a Slack message; a custom
         command only on its pane."""
         action = binding.action
+        if action == "create_issue":
+            return bool(jira_flows.jira_accounts(self))
         if action.startswith("run_command("):
             index = int(action.removeprefix("run_command(").removesuffix(")"))
             return self.zen.options.commands[index].pane in (None, self.pane_id)
+        if action == "diff":
+            action = "triage('diff')"  # not a write, but it fits only pull requests
         if not action.startswith("triage("):
             return True
         try:
@@ -290,8 +363,11 @@ class DashboardScreen(Screen[None]):
             return False
         return True
 
+    def say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
+        self._say(text, severity, notify)
+
     def _say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
-        self._last_message = text
+        self._last_message, self._message_pane = text, self.pane_id
         if notify:
             self.notify(text, severity=severity)
         self.refresh_status()
@@ -321,11 +397,48 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one(Preview)
         item = self.pane.cursor_item
         if item is not None and item.id == message.item_id:
-            preview.show(item, message.detail)
+            detail = message.detail
+            mine = self._mine.get(item.id)
+            if mine:
+                detail = triage.with_mine(detail, mine)
+            preview.show(item, detail)
+
+    def _refresh_preview(self, item_id: str) -> None:
+        """The item under the cursor changed by my hand: fetch and draw its preview again."""
+        item = self.pane.cursor_item
+        if item is not None and item.id == item_id:
+            self._load_detail(item)
 
     def action_preview(self) -> None:
         self.preview_shown = not self.preview_shown
         self._load_detail(self.pane.cursor_item)
+
+    def action_diff(self) -> None:
+        """D: the PR's changed files and patches in the preview; D again: back to it."""
+        preview = self.query_one(Preview)
+        if preview.diff is not None:
+            preview.hide_diff()
+            return
+        item = self.pane.cursor_item
+        try:
+            triage.check("diff", [item] if item else [])
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        assert item is not None
+        self.preview_shown = True  # narrow: the preview takes the screen, as enter does
+        preview.show_diff(item, None)
+        self._fetch_diff(item)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def _fetch_diff(self, item: Item) -> None:
+        try:
+            diff = await self.zen.backend.diff(item)
+        except Exception as exc:  # say why; D goes back to the preview
+            diff = PullDiff(item.id, error=str(exc))
+        preview = self.query_one(Preview)
+        if preview.diff is not None and preview.diff[0].id == item.id:
+            preview.show_diff(item, diff)
 
     # --- simple actions ---------------------------------------------------------------------
 
@@ -366,7 +479,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
-        self.pane_id = PANES[(PANES.index(self.pane_id) + delta) % len(PANES)]
+        panes = self.pane_ids()
+        self.pane_id = panes[(panes.index(self.pane_id) + delta) % len(panes)]
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
@@ -379,11 +493,17 @@ class DashboardScreen(Screen[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
-        section = self.pane.section
+        pane = self.pane
+        section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
+        if pane.merged:  # the Inbox shows every one of its sections at once
+            busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            await self.zen.backend.refresh(section.id if section else None)
+            if pane.merged:
+                await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
+            else:
+                await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
             return
@@ -400,8 +520,14 @@ class DashboardScreen(Screen[None]):
         if section.account not in self._login_asked:
             self._login_asked.add(section.account)
             key = self.zen.key_for("login")
+            reason = event.snapshot.freshness.reason or ""
+            said = (  # an account logged out on purpose has not "expired"
+                f"not logged in; press {key} to log in"
+                if reason.startswith("not logged in")
+                else f"login expired; press {key} to log in again"
+            )
             self.notify(
-                f"{section.account}: login expired; press {key} to log in again",
+                f"{section.account}: {said}",
                 severity="warning",
                 timeout=15,
             )
@@ -550,8 +676,12 @@ class DashboardScreen(Screen[None]):
         else:
             ask(self, command, items)
 
+    def _named(self, items: list[Item]) -> str:
+        """`3 items`, or the one item as a person names it (a message: channel and time)."""
+        return f"{len(items)} items" if len(items) > 1 else item_label(items[0], self.zen.clock())
+
     def _ask_text(self, command: str, items: list[Item]) -> None:
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
         else:
@@ -560,9 +690,19 @@ class DashboardScreen(Screen[None]):
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
         verb = command if command == "merge" else close_verb(items)
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         modal = ConfirmModal(f"Really {verb} {n}?")
-        self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(command, items, "")
+            else:
+                self._cancelled(verb, n)
+
+        self.app.push_screen(modal, answered)
+
+    def _cancelled(self, what: str, n: str) -> None:
+        self._say(f"{what} on {n} cancelled: nothing sent", notify=False)
 
     def _ask_reaction(self, command: str, items: list[Item]) -> None:
         modal = PickerModal("React with", list(triage.REACTIONS))
@@ -570,33 +710,111 @@ class DashboardScreen(Screen[None]):
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
+        if len(items) > 1:  # by target status, each item by its own transition
+            await self._jira_dialog(lambda: jira_flows.move_by_status(self, items), items)
+            return
         try:
             detail = await self.zen.backend.details(items[0])
         except Exception as exc:
-            self._say(f"cannot load the transitions of {items[0].key}: {exc}", "error")
+            self._say(f"cannot load the transitions of {self._named(items[:1])}: {exc}", "error")
+            return
+        if not detail.transitions and detail.error:  # not fetched: say why, not "none"
+            self._say(
+                f"cannot load the transitions of {self._named(items[:1])}: {detail.error}", "error"
+            )
             return
         if not detail.transitions:
-            self._say(f"no transitions available for {items[0].key}", "warning")
+            self._say(f"no transitions available for {self._named(items[:1])}", "warning")
             return
-        modal = PickerModal(f"Move {items[0].key} to", list(detail.transitions))
+        modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
     def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
         def done(value: str | None) -> None:
             if value:
                 self._send(command, items, value)
+            else:
+                self._cancelled(command, self._named(items))
 
         return done
 
     def _send(self, command: str, items: list[Item], value: str) -> None:
         actions = triage.build(command, items, value)
-        for item, action in zip(items, actions, strict=True):
+        for action in actions:  # what I wrote shows in the preview until the server's copy has it
+            added = triage.mine_in_preview(action, value)
+            if added is not None:
+                self._mine.setdefault(action.item_id, []).append(added)
+                self._refresh_preview(action.item_id)
+        self.queue_actions(items, actions)
+
+    def queue_actions(self, items: list[Item], actions: list[Action]) -> None:
+        """Show each item's optimistic look and queue the actions (one per item, matched by
+        item id); a batch's outcome is reported per item when all are in."""
+        by_id = {i.id: i for i in items}
+        for action in actions:
+            item = by_id[action.item_id]
             for pane in self.panes():
                 pane.set_override(item.id, triage.optimistic(item, action))
                 pane.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
             self._open_items.add(item.id)
+        if len(actions) > 1:
+            self._batches.append(Batch(actions, {i.id: i.key for i in items}))
         self.pane.clear_selection()
         self._submit(actions)
+
+    # --- Jira dialogs (zen_tui.ui.screens.jira_flows) -------------------------------------------
+
+    def action_create_issue(self) -> None:
+        self._create_issue()
+
+    @work(group="jira-dialog", exclusive=True, exit_on_error=False)
+    async def _create_issue(self) -> None:
+        action = await self._dialog(lambda: jira_flows.create_issue(self))
+        if action is None:
+            return
+        pane = self.query_one("#pane-issues", ItemPane)
+        site = next((a.base_url or "" for a in self.zen.accounts if a.name == action.account), "")
+        pane.add_pending(jira_flows.placeholder(action, site))
+        self._creating[action.item_id] = (pane, None)
+        self._submit([action])
+
+    @work(group="jira-dialog", exclusive=True, exit_on_error=False)
+    async def _ask_jira(self, command: str, items: list[Item]) -> None:
+        flows: dict[str, Callable[[], Any]] = {
+            "edit": lambda: jira_flows.edit_fields(self, items[0]),
+            "assign_to": lambda: jira_flows.assign_to(self, items),
+            "link": lambda: jira_flows.link_issue(self, items),
+            "edit_comment": lambda: jira_flows.edit_comment(self, items[0]),
+        }
+        if command == "history":
+            await self._show_history(items[0])
+            return
+        await self._jira_dialog(flows[command], items)
+
+    async def _jira_dialog(self, flow: Callable[[], Any], items: list[Item]) -> None:
+        found = await self._dialog(flow)
+        actions = found if isinstance(found, list) else [found] if found else []
+        if actions:
+            self.queue_actions(items, [jira_flows.checked(a) for a in actions])
+
+    async def _dialog(self, flow: Callable[[], Any]) -> Any:
+        """Run a dialog; a refusal or a failed read is said in one line, never raised."""
+        try:
+            return await flow()
+        except jira_flows.NoJira as exc:
+            self._say(str(exc), "warning")
+        except Exception as exc:  # a read the form needed failed (outage, 4xx)
+            self._say(f"cannot ask Jira: {exc}", "error")
+        return None
+
+    async def _show_history(self, item: Item) -> None:
+        self._say(f"loading the history of {item.key}…", notify=False)
+        detail = await self._dialog(lambda: jira_flows.history(self, item))
+        if detail is None:
+            return
+        self.preview_shown = True  # narrow: the preview takes the screen
+        self.post_message(DetailLoaded(item.id, detail))
+        self._say(f"history of {item.key}: {len(detail.history or ())} changes", notify=False)
 
     @work(group="submit", exit_on_error=False)
     async def _submit(self, actions: list[Any]) -> None:
@@ -610,6 +828,8 @@ class DashboardScreen(Screen[None]):
                     pane.set_row_state(
                         action.item_id, RowState(ActionState.FAILED, action.kind, str(exc))
                     )
+            ids = {a.item_id for a in actions}  # no outcome will come for these
+            self._batches = [b for b in self._batches if not ids & set(b.keys)]
             self._say(f"could not queue {actions[0].kind}: {exc}", "error")
             return
         n = f"{len(actions)} items" if len(actions) > 1 else "1 item"
@@ -634,4 +854,42 @@ _ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
     "transition": DashboardScreen._ask_transition,
+    "edit": DashboardScreen._ask_jira,
+    "assign_to": DashboardScreen._ask_jira,
+    "link": DashboardScreen._ask_jira,
+    "edit_comment": DashboardScreen._ask_jira,
+    "history": DashboardScreen._ask_jira,
 }
+
+
+class Batch:
+    """The actions of one multi-item command, to report the outcome per item at the end."""
+
+    def __init__(self, actions: list[Action], keys: dict[str, str]) -> None:
+        self.kind = actions[0].kind
+        self.target = actions[0].params.get("to") or actions[0].params.get("transition", "")
+        self.keys = {a.item_id: keys.get(a.item_id, a.item_id) for a in actions}
+        self.outcomes: dict[str, tuple[bool, str]] = {}
+
+    def note(self, event: ActionUpdated) -> bool:
+        """Record a final state; False if the event is not about this batch."""
+        if event.item_id not in self.keys or event.kind != self.kind:
+            return False
+        self.outcomes[event.item_id] = (event.state == ActionState.DONE, event.reason or "")
+        return True
+
+    def finished(self) -> bool:
+        return len(self.outcomes) == len(self.keys)
+
+    def failed(self) -> list[str]:
+        return [self.keys[i] for i, (ok, _) in self.outcomes.items() if not ok]
+
+    def summary(self) -> str:
+        """`transition to Done: 2 done (OPS-1, OPS-2), 1 failed (OPS-3: conflict: ...)`."""
+        what = f"{self.kind} to {self.target}" if self.target else self.kind
+        done = [self.keys[i] for i, (ok, _) in self.outcomes.items() if ok]
+        failed = [f"{self.keys[i]}: {why}" for i, (ok, why) in self.outcomes.items() if not ok]
+        parts = [f"{len(done)} done ({', '.join(done)})"] if done else []
+        if failed:
+            parts.append(f"{len(failed)} failed ({'; '.join(failed)})")
+        return f"{what}: {', '.join(parts)}"

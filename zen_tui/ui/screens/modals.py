@@ -66,16 +66,16 @@ class EditorModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="modal-cancel"),
     ]
 
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, text: str = "") -> None:
         super().__init__()
-        self.prompt = prompt
+        self.prompt, self.text = prompt, text  # `text`: what to edit (a comment), else empty
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(
                 with_markup(self.prompt, "   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
             )
-            yield TextArea()
+            yield TextArea(self.text)
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text.strip()
@@ -118,7 +118,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(with_markup(self.question, "\n\n[b]y[/]es / [b]n[/]o"))
+            # the keys spelled out: a bold first letter alone read as a plain `yes / no`
+            yield Label(with_markup(self.question, "\n\n[b]y[/] yes · [b]n[/] or [b]esc[/] no"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -6,7 +6,7 @@ carries the item count and the staleness badge, the tooltip the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -25,13 +25,26 @@ from zen_tui.models import (
     Snapshot,
     format_age,
 )
+from zen_tui.store.codec import sort_key
 from zen_tui.sync.backend import Activity
 from zen_tui.text_safety import clean
 from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 
-PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
+PANE_LABELS: dict[str, str] = {
+    "prs": "Pull requests",
+    "issues": "Issues",
+    "messages": "Messages",
+    "inbox": "Inbox",
+}
+MERGED_PANES = ("inbox",)  # panes that show all their sections as one list, newest first
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
+_STATE_RANK = {
+    FreshnessState.LIVE: 0,
+    FreshnessState.CACHED: 1,
+    FreshnessState.LOCAL: 2,
+    FreshnessState.EMPTY: 3,
+}
 NO_SECTIONS = "no sections configured"
 
 
@@ -65,6 +78,7 @@ class ItemPane(Vertical):
     def __init__(self, pane: Pane, sections: list[SectionInfo], clock: Callable[[], float]) -> None:
         super().__init__(id=f"pane-{pane}")
         self.pane = pane
+        self.merged = pane in MERGED_PANES
         self.sections = sections
         self.clock = clock
         self.snapshots: dict[str, Snapshot] = {}
@@ -116,6 +130,15 @@ class ItemPane(Vertical):
         """Show `item` (an optimistic version) for `item_id`; None rolls it back."""
         self._list.set_override(item_id, item)
 
+    def add_pending(self, item: Item) -> None:
+        self._list.add_pending(item)
+
+    def drop_pending(self, item_id: str) -> None:
+        self._list.drop_pending(item_id)
+
+    def rename_pending(self, item_id: str, key: str) -> None:
+        self._list.rename_pending(item_id, key)
+
     def clear_overrides(self, keep: set[str]) -> None:
         self._list.clear_overrides(keep=keep)
 
@@ -164,9 +187,26 @@ class ItemPane(Vertical):
 
     @property
     def freshness(self) -> Freshness | None:
+        """The active section's; a merged pane's is its least fresh section's (so one source
+        that is down shows on the pane)."""
+        if self.merged:
+            return worst(
+                [self.snapshots[s.id].freshness for s in self.sections if s.id in self.snapshots]
+            )
         section = self.section
         snap = self.snapshots.get(section.id) if section else None
         return snap.freshness if snap else None
+
+    def shown_items(self) -> tuple[Item, ...]:
+        """What the list shows: the active section's items, unread notifications first; a
+        merged pane: every section's items together, newest first."""
+        if self.merged:
+            return merge_newest(
+                [self.snapshots[s.id].items for s in self.sections if s.id in self.snapshots]
+            )
+        section = self.section
+        snap = self.snapshots.get(section.id) if section else None
+        return unread_first(snap.items) if snap else ()
 
     def on_mount(self) -> None:
         if not self.sections:
@@ -180,9 +220,10 @@ class ItemPane(Vertical):
         self.activity.pop(section_id, None)  # the refresh has its answer: retrying is over
         self.render_tabs()
         section = self.section
-        if section is None or section.id != section_id:
+        if not self.merged and (section is None or section.id != section_id):
+            self.refresh_title()  # another tab: the title names the pane's worst one
             return False
-        self._list.set_items(snapshot.items)
+        self._list.set_items(self.shown_items())
         empty = snapshot.freshness.state == FreshnessState.EMPTY
         self._list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
         self.refresh_title()
@@ -193,16 +234,25 @@ class ItemPane(Vertical):
             self.activity.pop(section_id, None)
         else:
             self.activity[section_id] = activity
+        self.render_tabs()
         self.refresh_title()
 
     def badge(self) -> str:
+        """The active section's badge (see section_badge); a merged pane's is its worst
+        section's."""
+        section = self.section
+        if section is not None and self.merged:
+            section = max(self.sections, key=self._trouble)
+        return self.section_badge(section) if section else self._no_data()
+
+    def section_badge(self, section: SectionInfo) -> str:
         """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
         what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`."""
-        fresh = self.freshness
+        snap = self.snapshots.get(section.id)
+        fresh = snap.freshness if snap else None
         now = self.clock()
-        badge = fresh.badge(now) if fresh else self._no_data()
-        section = self.section
-        activity = self.activity.get(section.id) if section else None
+        badge = fresh.badge(now) if fresh else "waiting for data"
+        activity = self.activity.get(section.id)
         doing = activity.label(now) if activity else ""
         if not doing:
             return badge
@@ -211,13 +261,28 @@ class ItemPane(Vertical):
             badge = f"{format_age(age)} old"
         return f"{doing} · {badge}"
 
+    def _trouble(self, section: SectionInfo) -> tuple[int, int]:
+        """How bad a section looks: its freshness (live < cached < local < empty), then
+        whether its refresh is retrying or waiting."""
+        snap = self.snapshots.get(section.id)
+        state = snap.freshness.state if snap else FreshnessState.LIVE
+        return (_STATE_RANK[state], int(section.id in self.activity))
+
+    def worst_section(self) -> SectionInfo | None:
+        """The section in the worst state, when it is worse than the one on screen: the
+        title names it, so a Jira storm on the other tab is not hidden behind a live one."""
+        active = self.section
+        if active is None or self.merged:  # a merged pane's badge is its worst already
+            return None
+        bad = max(self.sections, key=self._trouble)
+        return bad if self._trouble(bad) > self._trouble(active) else None
+
     def switch_section(self, delta: int) -> SectionInfo | None:
         if not self.sections:
             return None
         self.active = (self.active + delta) % len(self.sections)
         section = self.sections[self.active]
-        snap = self.snapshots.get(section.id)
-        self._list.set_items(snap.items if snap else ())
+        self._list.set_items(self.shown_items())
         self.render_tabs()
         self.refresh_title()
         return section
@@ -227,7 +292,9 @@ class ItemPane(Vertical):
         for n, section in enumerate(self.sections):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
-            style = "bold reverse" if n == self.active else ""
+            if len(self.sections) > 1:  # each tab its own badge: `Jira: mine 14 cached 2m`
+                count += f" {self.section_badge(section)}"
+            style = "bold reverse" if n == self.active and not self.merged else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
         if not self.sections:
@@ -241,6 +308,12 @@ class ItemPane(Vertical):
         fresh = self.freshness
         badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
+        worst = self.worst_section()
+        border = fresh
+        if worst is not None:
+            title += f" · {worst.title}: {self.section_badge(worst)}"
+            worst_snap = self.snapshots.get(worst.id)
+            border = worst_snap.freshness if worst_snap else fresh  # the border shows it too
         if title != self.border_title:
             self.border_title = plain(title)
         subtitle = plain(f"filter: {items.filter_text}" if items.filter_text else "")
@@ -250,9 +323,9 @@ class ItemPane(Vertical):
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         wanted = "-live"
-        if fresh is not None and fresh.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
+        if border is not None and border.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
             wanted = "-stale"
-        elif fresh is not None and fresh.state == FreshnessState.EMPTY:
+        elif border is not None and border.state == FreshnessState.EMPTY:
             wanted = "-empty"
         if not self.has_class(wanted):  # restyling the pane is costly: only on a change
             self.remove_class(*_BADGE_CLASSES)
@@ -269,3 +342,33 @@ class ItemPane(Vertical):
             return f"{PANE_LABELS[self.pane]}: {self._no_data()}"
         reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
+
+
+_WORST = (FreshnessState.LIVE, FreshnessState.CACHED, FreshnessState.LOCAL, FreshnessState.EMPTY)
+
+
+def worst(found: list[Freshness]) -> Freshness | None:
+    """The least fresh of several sections' freshness (the oldest of equals)."""
+    if not found:
+        return None
+    return max(found, key=lambda f: (_WORST.index(f.state), -(f.fetched_at or 0.0)))
+
+
+def unread_first(items: tuple[Item, ...]) -> tuple[Item, ...]:
+    """Unread notifications before the rest, each group in the section's order (sorted
+    only when there is a notification row: 10,000 search results are passed as they are)."""
+    if not any(item.unread is not None for item in items):
+        return items
+    return tuple(sorted(items, key=lambda item: item.unread is not True))
+
+
+def merge_newest(groups: Sequence[Sequence[Item]]) -> tuple[Item, ...]:
+    """Several sections' items as one list, newest update first; an item in two sections
+    (the same account and key) once, its newer copy."""
+    newest: dict[str, Item] = {}
+    for group in groups:
+        for item in group:
+            held = newest.get(item.id)
+            if held is None or sort_key(item.updated_at) > sort_key(held.updated_at):
+                newest[item.id] = item
+    return tuple(sorted(newest.values(), key=lambda i: sort_key(i.updated_at), reverse=True))

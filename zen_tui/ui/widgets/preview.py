@@ -12,7 +12,17 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, body_of, format_age
+from zen_tui.models import (
+    Issue,
+    Item,
+    ItemDetail,
+    Message,
+    PullDiff,
+    PullRequest,
+    body_of,
+    format_age,
+    item_label,
+)
 from zen_tui.text_safety import clean
 from zen_tui.ui.signals import (
     BAD,
@@ -25,6 +35,7 @@ from zen_tui.ui.signals import (
     signal_css,
     signal_styles,
 )
+from zen_tui.ui.widgets.diff_view import DIFF_CLASSES, diff_css, render_diff
 
 _STATUS_SIGNAL = {"success": OK, "failure": BAD, "pending": WARN}
 GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
@@ -37,7 +48,7 @@ def render_detail(
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
     this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
-    text.append(f"{clean(item.key)}\n", style="bold")
+    text.append(f"{clean(item_label(item))}\n", style="bold")  # a message: channel and time
     text.append(f"{clean(item.title)}\n", style="bold underline")
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
@@ -56,6 +67,11 @@ def render_detail(
     title = "Thread" if isinstance(item, Message) else "Comments"
     _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
     _section(text, "Transitions (t)", list(detail.transitions), signals)
+    if detail.history is not None:
+        lines = [
+            f"{when[:16].replace('T', ' ')} {who}: {what}" for when, who, what in detail.history
+        ]
+        _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
 
 
@@ -79,11 +95,15 @@ def _summary(item: Item) -> str:
 
 
 class Preview(VerticalScroll):
-    COMPONENT_CLASSES = set(SIGNAL_CLASSES)
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES = set(SIGNAL_CLASSES) | DIFF_CLASSES
+    DEFAULT_CSS = (
+        """
     Preview { border: round $foreground 30%; padding: 0 1; background: $surface; }
     Preview:focus-within { border: round $primary; }
-    """ + signal_css("Preview")
+    """
+        + signal_css("Preview")
+        + diff_css("Preview")
+    )
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id="preview")
@@ -92,6 +112,8 @@ class Preview(VerticalScroll):
         self.clock = clock
         self._good: OrderedDict[str, tuple[ItemDetail, float]] = OrderedDict()
         self._shown: tuple[Item, ItemDetail | None, str] | None = None
+        # The diff view (D) of the item shown: None = the normal preview; loading = (item, None)
+        self.diff: tuple[Item, PullDiff | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("select an item", id="preview-body")
@@ -103,14 +125,34 @@ class Preview(VerticalScroll):
         """`detail` None = still loading. A complete detail is remembered; while loading, or
         when the fetch failed, the last complete copy is shown with its age and the reason,
         like a pane's badge."""
+        if item is None or item.id != self.item_id:
+            self.diff = None  # another item: its normal preview first
         self.item_id = item.id if item else None
         self._shown = self._content(item, detail) if item else None
+        self._repaint()
+
+    def show_diff(self, item: Item, diff: PullDiff | None) -> None:
+        """The diff view of `item` (`diff` None = loading); ignored once another item shows."""
+        if item.id != self.item_id:
+            return
+        self.diff = (item, diff)
+        self.border_title = "Diff"
+        self._repaint()
+        if diff is None:
+            self.scroll_home(animate=False)
+
+    def hide_diff(self) -> None:
+        self.diff = None
         self._repaint()
 
     def _repaint(self) -> None:
         """Draw what `show` chose, in the current theme's colours."""
         body = self.query_one("#preview-body", Static)
-        if self._shown is None:
+        self.border_title = "Diff" if self.diff is not None else "Preview"
+        if self.diff is not None:
+            styles = {n: self.get_component_rich_style(n, partial=True) for n in DIFF_CLASSES}
+            body.update(render_diff(*self.diff, styles=styles))
+        elif self._shown is None:
             body.update("select an item")
         else:
             body.update(render_detail(*self._shown, signals=signal_styles(self)))
