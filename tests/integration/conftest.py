@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +14,9 @@ from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
 from zen_tui.gateway.clock import Clock
 from zen_tui.gateway.settings import CacheTypeSettings
+from zen_tui.models import ActionState
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 
@@ -46,3 +50,35 @@ def fast(settings: Settings, *, breaker_timeout: float = 0.5) -> Settings:
 
 def engine_for(settings: Settings, clock: Clock | None = None) -> SyncEngine:
     return SyncEngine(build(settings, clock=clock))
+
+
+async def first_try(
+    engine: SyncEngine, entry: OutboxEntry, *, killed: bool, dies_after: float = 1.0
+) -> None:
+    """Send once under the fault; `killed`: the process dies mid-send, after the request
+    went out (within `dies_after` s: mid-request or between retries), so the store keeps
+    SENDING (as test_crash_transition leaves it)."""
+    if not killed:
+        await engine.outbox.send(entry)
+        return
+    engine.store.outbox_update(entry.id, state=ActionState.SENDING, attempt=True)
+    client = engine.wired.clients[entry.action.account]
+    with contextlib.suppress(Exception):  # the lost answer; the process dies anyway
+        await asyncio.wait_for(
+            client.apply(entry.action, idempotency_key=entry.idempotency_key), dies_after
+        )
+
+
+async def settle(settings: Settings, entry_id: str) -> OutboxEntry:
+    """A new process: recover (a dead sender's SENDING becomes UNKNOWN), then replay."""
+    engine = engine_for(settings)
+    engine.outbox.recover()
+    for _ in range(10):
+        await engine.outbox.replay()
+        entry = engine.store.outbox_get(entry_id)
+        assert entry is not None, entry_id
+        if entry.state in (ActionState.DONE, ActionState.FAILED):
+            break
+        await asyncio.sleep(0.05)
+    await engine.stop()
+    return entry

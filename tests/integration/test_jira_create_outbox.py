@@ -8,14 +8,12 @@ SENDING, as a SIGKILL leaves it); each round must end with exactly one issue, DO
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import random
 
 from zen_tui.actions import create_action
 from zen_tui.models import ActionState
 
-from .conftest import engine_for
+from .conftest import engine_for, first_try, settle
 
 FAULTS = ("none", "truncated", "reset", "outage")
 POST_ISSUE = "/rest/api/3/issue"
@@ -35,35 +33,6 @@ def fault(kind: str) -> list[dict]:
 def created_with(sim, summary: str) -> list[str]:
     issues = sim.world.services["jira"].issues.values()
     return [i.key for i in issues if i.summary == summary]
-
-
-async def first_try(engine, entry, *, killed: bool) -> None:
-    """Send once under the fault; `killed`: the process dies mid-send, after the request
-    went out, so the store keeps SENDING (as test_crash_transition leaves it)."""
-    if not killed:
-        await engine.outbox.send(entry)
-        return
-    engine.store.outbox_update(entry.id, state=ActionState.SENDING, attempt=True)
-    client = engine.wired.clients[entry.action.account]
-    with contextlib.suppress(Exception):  # the lost answer; the process dies anyway
-        # killed within a second: mid-request or between retries
-        await asyncio.wait_for(
-            client.apply(entry.action, idempotency_key=entry.idempotency_key), 1.0
-        )
-
-
-async def settle(settings, entry_id: str):
-    """A new process: recover (a dead sender's SENDING becomes UNKNOWN), then replay."""
-    engine = engine_for(settings)
-    engine.outbox.recover()
-    for _ in range(10):
-        await engine.outbox.replay()
-        entry = engine.store.outbox_get(entry_id)
-        if entry.state in (ActionState.DONE, ActionState.FAILED):
-            break
-        await asyncio.sleep(0.05)
-    await engine.stop()
-    return entry
 
 
 async def test_create_exactly_once_across_lost_answers_and_kills(sim, settings):

@@ -7,15 +7,13 @@ act` for each verb, against the simulator."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import random
 from typing import Any
 
 from zen_tui.commands import act
 from zen_tui.models import Action, ActionState
 
-from .conftest import engine_for
+from .conftest import engine_for, first_try, settle
 
 FAULTS = ("none", "truncated", "reset", "outage")
 WRITES = {  # kind -> (method, endpoint glob, mutation kind)
@@ -80,31 +78,6 @@ def build(sim, account: str, kind: str, key: str, n: int) -> Action:
     return Action(kind, f"{account}:{key}", account, params)  # type: ignore[arg-type]
 
 
-async def first_try(engine, entry, *, killed: bool) -> None:
-    if not killed:
-        await engine.outbox.send(entry)
-        return
-    engine.store.outbox_update(entry.id, state=ActionState.SENDING, attempt=True)
-    client = engine.wired.clients[entry.action.account]
-    with contextlib.suppress(Exception):  # the lost answer; the process dies anyway
-        await asyncio.wait_for(
-            client.apply(entry.action, idempotency_key=entry.idempotency_key), 0.5
-        )
-
-
-async def settle(settings, entry_id: str):
-    engine = engine_for(settings)
-    engine.outbox.recover()
-    for _ in range(10):
-        await engine.outbox.replay()
-        entry = engine.store.outbox_get(entry_id)
-        if entry.state in (ActionState.DONE, ActionState.FAILED):
-            break
-        await asyncio.sleep(0.05)
-    await engine.stop()
-    return entry
-
-
 async def test_each_kind_lands_exactly_once_across_lost_answers_and_kills(sim, settings):
     account = sim.account("jira").name
     keys = sorted(jira(sim).issues)
@@ -119,7 +92,7 @@ async def test_each_kind_lands_exactly_once_across_lost_answers_and_kills(sim, s
         engine = engine_for(settings)
         [entry] = engine.outbox.queue([action])
         sim.set_faults(fault(how, method, endpoint))
-        await first_try(engine, entry, killed=killed)
+        await first_try(engine, entry, killed=killed, dies_after=0.5)
         await engine.stop()
         sim.clear_faults()
         done = await settle(settings, entry.id)
