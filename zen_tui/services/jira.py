@@ -254,23 +254,6 @@ class JiraClient(BaseClient):
         kept = {"to": move[2], "transition_id": move[0]}
         self.resolved(idempotency_key, {k: v for k, v in kept.items() if v})
 
-    async def create_issue(
-        self,
-        project: str,
-        issuetype: str,
-        summary: str,
-        description: str = "",
-        fields: dict[str, Any] | None = None,
-        *,
-        idempotency_key: str,
-    ) -> str:
-        """Create an issue (issue type by name or id, from createmeta; the description is
-        plain text, sent as ADF); its key. `fields` holds any other fields as Jira takes them
-        (e.g. {"priority": {"name": "High"}}). The outbox's `create` action calls this."""
-        return await self.creating.create_issue(
-            project, issuetype, summary, description, fields, idempotency_key=idempotency_key
-        )
-
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         key = self.key_of(action.item_id)
         try:
@@ -290,7 +273,9 @@ class JiraClient(BaseClient):
         p = action.params
         verify = self.verifier(action, ikey)
         if action.kind == "create":
-            created = await self.create_issue(**create_args(action, key), idempotency_key=ikey)
+            created = await self.creating.create_issue(
+                **create_args(action, key), idempotency_key=ikey
+            )
             self.resolved(ikey, {"created": created})  # `outbox` and a chained step read it
             return ActionResult(ok=True, message=f"created {created}")
         if action.kind in EDIT_KINDS:

@@ -136,8 +136,11 @@ class JiraCreate:
         *,
         idempotency_key: str,
     ) -> str:
-        """POST /issue; the new issue's key. The description carries the idempotency key in
-        zero-width characters (invisible), which verify() searches for."""
+        """POST /issue; the new issue's key. The issue type is a name or an id (from
+        createmeta); the description is plain text, sent as ADF, and carries the idempotency
+        key in zero-width characters (invisible), which verify() searches for. `fields` holds
+        any other fields as Jira takes them (e.g. {"priority": {"name": "High"}}). The
+        outbox's `create` action calls this."""
         type_id = await self.type_id(project, issuetype)
         body = {
             "fields": {

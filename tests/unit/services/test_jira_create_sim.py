@@ -20,7 +20,7 @@ async def test_create_issue_from_createmeta_with_adf_body(sim_client, sim) -> No
     fields = await jira.creating.fields("OPS", "10002")
     assert [f.id for f in fields if f.required] == ["summary", "issuetype", "project"]
 
-    key = await jira.create_issue(
+    key = await jira.creating.create_issue(
         "OPS",
         "bug",  # a name in any case: resolved to its id through createmeta
         "Login page 500s",
