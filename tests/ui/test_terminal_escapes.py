@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +20,8 @@ from zen_tui import paths
 from zen_tui.models import Message, PullRequest
 from zen_tui.store import Store
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .tmux import start_dashboard, tmux
+
 # OSC 52 first and short, so the whole sequence fits in the row's title column.
 OSC52 = "\x1b]52;c;" + base64.b64encode(b"pwned").decode() + "\x07"
 TITLE = f"{OSC52}Validation Failed {CLEAR} and invoice_\u202egnp.exe"
@@ -93,52 +92,22 @@ def _data_dir(tmp_path: Path) -> list[str]:
     return ["--config", str(tmp_path / "c.toml"), "--data-dir", str(data)]
 
 
-def _tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=20, check=False
-    )
-
-
 def test_the_dashboard_shows_escapes_and_the_terminal_obeys_none(tmp_path: Path) -> None:
     argv = _data_dir(tmp_path)
     socket = f"zen-hostile-{os.getpid()}"
-    conf = tmp_path / "tmux.conf"
-    conf.write_text("set -s set-clipboard on\n")  # OSC 52 from a program -> a paste buffer
-    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO_ROOT} TERM=xterm-256color"  # tmux sizes it
-    command = f"{env} {sys.executable} -m zen_tui {' '.join(argv)}"
-    started = subprocess.run(
-        [
-            "tmux",
-            "-L",
-            socket,
-            "-f",
-            str(conf),
-            "new-session",
-            "-d",
-            "-x",
-            "200",
-            "-y",
-            "50",
-            command,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    assert started.returncode == 0, started.stderr
+    start_dashboard(socket, tmp_path, argv, size=(200, 50))
     try:
         screen = ""
         deadline = time.monotonic() + 60
         while "invoice_" not in screen and time.monotonic() < deadline:  # the preview is up
-            screen = _tmux(socket, "capture-pane", "-p").stdout
+            screen = tmux(socket, "capture-pane", "-p").stdout
             time.sleep(0.2)  # polling the real terminal for the first paint: no event to await
-        buffers = _tmux(socket, "list-buffers").stdout
+        buffers = tmux(socket, "list-buffers").stdout
         assert buffers == "", f"OSC 52 wrote tmux's paste buffer: {buffers!r}"
         assert "␛]52;c;" in screen and "␛[2J" in screen, screen  # shown, as text
         assert "invoice_\ufffdgnp.exe" in screen
-        styled = _tmux(socket, "capture-pane", "-p", "-e").stdout  # with the cells' escapes
+        styled = tmux(socket, "capture-pane", "-p", "-e").stdout  # with the cells' escapes
         assert "\x1b]" not in styled  # no OSC held by the terminal (SGR colours are fine)
         assert "\u202e" not in styled and "\x07" not in styled
     finally:
-        _tmux(socket, "kill-server")
+        tmux(socket, "kill-server")

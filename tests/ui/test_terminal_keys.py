@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ from zen_tui import paths
 from zen_tui.models import PullRequest
 from zen_tui.store import Store
 
-from .test_terminal_escapes import REPO_ROOT, _tmux
+from .tmux import start_dashboard, tmux
 
 pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
@@ -76,33 +74,10 @@ def start(tmp_path: Path) -> tuple[str, Path]:
     finally:
         store.close()
     socket = f"zen-keys-{os.getpid()}-{tmp_path.name}"
-    conf = tmp_path / "tmux.conf"
-    conf.write_text("set -s set-clipboard on\n")
-    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO_ROOT} TERM=xterm-256color"
-    env += " ZEN_TEST_GH_TOKEN=not-a-real-token"
-    argv = f"--config {tmp_path / 'c.toml'} --data-dir {data}"
-    command = f"{env} {sys.executable} -m zen_tui {argv}"
-    started = subprocess.run(
-        [
-            "tmux",
-            "-L",
-            socket,
-            "-f",
-            str(conf),
-            "new-session",
-            "-d",
-            "-x",
-            "160",
-            "-y",
-            "40",
-            command,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
+    argv = ["--config", str(tmp_path / "c.toml"), "--data-dir", str(data)]
+    start_dashboard(
+        socket, tmp_path, argv, size=(160, 40), env="ZEN_TEST_GH_TOKEN=not-a-real-token"
     )
-    assert started.returncode == 0, started.stderr
     return socket, checkout
 
 
@@ -112,7 +87,7 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         yield socket, checkout
     finally:
-        _tmux(socket, "kill-server")
+        tmux(socket, "kill-server")
 
 
 def wait_for(check: Callable[[], bool], what: str) -> None:
@@ -123,20 +98,20 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 
 def screen(socket: str) -> str:
-    return _tmux(socket, "capture-pane", "-p").stdout
+    return tmux(socket, "capture-pane", "-p").stdout
 
 
 def buffer(socket: str) -> str:
-    return _tmux(socket, "show-buffer").stdout
+    return tmux(socket, "show-buffer").stdout
 
 
 def test_y_and_Y_reach_the_terminal_clipboard(dashboard: tuple[str, Path]) -> None:
     socket, _ = dashboard
     wait_for(lambda: "Speed up exports" in screen(socket), "the first paint")
-    _tmux(socket, "send-keys", "y")
+    tmux(socket, "send-keys", "y")
     wait_for(lambda: buffer(socket) == "https://github.com/acme/web/pull/42", "OSC 52 from y")
     wait_for(lambda: "copied https://github.com/acme/web/pull/42" in screen(socket), "the note")
-    _tmux(socket, "send-keys", "Y")
+    tmux(socket, "send-keys", "Y")
     wait_for(lambda: buffer(socket) == "42", "OSC 52 from Y")
 
 
@@ -145,7 +120,7 @@ def test_a_suspend_command_gets_the_terminal_and_the_dashboard_comes_back(
 ) -> None:
     socket, checkout = dashboard
     wait_for(lambda: "Speed up exports" in screen(socket), "the first paint")
-    _tmux(socket, "send-keys", "T")
+    tmux(socket, "send-keys", "T")
     wait_for(lambda: "stamp on acme/web#42: done" in screen(socket), "the command's outcome")
     assert (checkout / "stamped.txt").read_text() == "42 ada/exports\n"
     assert "Speed up exports" in screen(socket)  # the dashboard is back
