@@ -14,6 +14,8 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from zen_tui.gateway.clock import SystemClock
+from zen_tui.gateway.events import BreakerChanged
+from zen_tui.ui.health_model import HealthModel
 
 if TYPE_CHECKING:
     from zen_tui.simulator.core.world import ServiceSim
@@ -83,3 +85,21 @@ def files_holding(root: Path, secrets: Iterable[str]) -> list[str]:
         data = path.read_bytes()
         found += [f"{path}: {n[:6].decode()}..." for n in needles if n in data]
     return found
+
+
+def github_breaker_opened(half_open_at: float, *, at: float | None = None) -> HealthModel:
+    """A health model that saw github's breaker open (at `at`, default now), to probe again
+    at `half_open_at`."""
+    model = HealthModel()
+    model.apply(
+        BreakerChanged(
+            service="github",
+            account="gh",
+            name="github",
+            old="closed",
+            new="open",
+            half_open_at=half_open_at,
+            at=time.time() if at is None else at,
+        )
+    )
+    return model

@@ -13,10 +13,11 @@ import pytest
 from textual.app import App
 from textual.widgets import Static
 
+from tests.helpers import github_breaker_opened
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.gateway.errors import CircuitOpen
-from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.gateway.events import RequestDone
 from zen_tui.store import Store
 from zen_tui.timefmt import local_time
 from zen_tui.ui.health_model import HealthModel
@@ -68,18 +69,7 @@ async def test_health_screen_badge_and_health_command_agree(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     error = CircuitOpen(service="github", account="gh", retry_at=HALF_OPEN)
-    model = HealthModel()
-    model.apply(
-        BreakerChanged(
-            service="github",
-            account="gh",
-            name="github",
-            old="closed",
-            new="open",
-            half_open_at=HALF_OPEN,
-            at=OPENED,
-        )
-    )
+    model = github_breaker_opened(HALF_OPEN, at=OPENED)
     model.apply(
         RequestDone(
             service="github",

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items
+from tests.helpers import github_breaker_opened
 from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
 from zen_tui.models import Action, ActionState, Issue, PullRequest
 from zen_tui.sync.backend import ActionUpdated
@@ -183,17 +184,7 @@ def test_seed_starts_from_backend_health() -> None:
 
 
 def test_card_shows_countdown_to_half_open() -> None:
-    model = HealthModel()
-    model.apply(
-        BreakerChanged(
-            service="github",
-            account="gh",
-            name="github",
-            old="closed",
-            new="open",
-            half_open_at=145.0,
-        )
-    )
+    model = github_breaker_opened(145.0)
     text = render_status(model.status("github"), now=100.0).plain
     assert "open, 45s left" in text
     assert gauge(5, 10, 4) == "▰▰▱▱"

@@ -12,8 +12,9 @@ import re
 import httpx
 import pytest
 
+from tests.helpers import github_breaker_opened
 from zen_tui.gateway import RateLimited
-from zen_tui.gateway.events import BreakerChanged, QuotaUpdated
+from zen_tui.gateway.events import QuotaUpdated
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.widgets.gateway import render_status
 
@@ -76,17 +77,7 @@ def test_a_past_server_reset_is_not_shown_as_reset_0s() -> None:
 
 
 def test_an_open_breaker_whose_wait_is_over_does_not_say_retry_in_0s() -> None:
-    model = HealthModel()
-    model.apply(
-        BreakerChanged(
-            service="github",
-            account="gh",
-            name="github",
-            old="closed",
-            new="open",
-            half_open_at=145.0,
-        )
-    )
+    model = github_breaker_opened(145.0)
     assert "open, 45s left" in render_status(model.status("github"), now=100.0).plain
     text = render_status(model.status("github"), now=150.0).plain
     assert "retry in 0s" not in text and "open, probe due" in text
