@@ -5,7 +5,8 @@ outbox, shows on the row at once, and lands in the simulator exactly once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,14 @@ async def open_jira_section(app: ZenApp, pilot: Any) -> ItemList:
     return items
 
 
+@asynccontextmanager
+async def on_jira_section(stack: DemoStack) -> AsyncIterator[tuple[ZenApp, Any, ItemList]]:
+    """The dashboard on the live stack, its issues pane focused on the Jira section."""
+    app = stack.app(stack.engine())
+    async with app.run_test(size=WIDE) as pilot:
+        yield app, pilot, await open_jira_section(app, pilot)
+
+
 async def modal(app: ZenApp, kind: type) -> Any:
     await wait_until(lambda: isinstance(app.screen, kind), kind.__name__)
     return app.screen
@@ -90,6 +99,11 @@ def outbox_idle(app: ZenApp) -> bool:
     return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
 
 
+async def landed(app: ZenApp, stack: DemoStack, kind: str, key: str, what: str) -> None:
+    """Wait until the outbox is idle and Jira logged a `kind` mutation of `key`."""
+    await wait_until(lambda: outbox_idle(app) and bool(mutations(stack, kind, key)), what)
+
+
 def mutations(stack: DemoStack, kind: str, key: str | None = None) -> list[dict[str, Any]]:
     log = stack.sim.counters()["mutation_log"]
     return [
@@ -100,9 +114,7 @@ def mutations(stack: DemoStack, kind: str, key: str | None = None) -> list[dict[
 
 
 async def test_n_creates_an_issue_from_createmeta_with_a_placeholder_row(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         await pilot.press("n")
         await pick(app, pilot, "WEB")
         await pick(app, pilot, "Bug")
@@ -139,9 +151,7 @@ async def test_n_creates_an_issue_from_createmeta_with_a_placeholder_row(stack: 
 
 
 async def test_create_refused_by_jira_rolls_the_placeholder_back(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         stack.sim.set_faults(
             [
                 {
@@ -163,9 +173,7 @@ async def test_create_refused_by_jira_rolls_the_placeholder_back(stack: DemoStac
 
 
 async def test_E_edits_fields_from_editmeta_optimistically(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         target = items.cursor_item
         assert isinstance(target, Issue)
         await pilot.press("E")
@@ -198,9 +206,7 @@ async def test_E_edits_fields_from_editmeta_optimistically(stack: DemoStack) -> 
 
 
 async def test_A_assigns_to_anyone_searching_as_you_type(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         target = items.cursor_item
         assert target is not None
         jira = stack.sim.world.services["jira"]
@@ -242,9 +248,7 @@ async def test_A_assigns_to_anyone_searching_as_you_type(stack: DemoStack) -> No
 
 
 async def test_i_links_two_issues(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         source = items.cursor_item
         assert source is not None
         other = next(k for k in sorted(sim_issues(stack)) if k != source.key)
@@ -253,9 +257,7 @@ async def test_i_links_two_issues(stack: DemoStack) -> None:
         question = await modal(app, InputModal)
         question.query_one(Input).value = other.lower()  # keys are taken in any case
         await pilot.press("enter")
-        await wait_until(
-            lambda: outbox_idle(app) and mutations(stack, "link", source.key), "the link"
-        )
+        await landed(app, stack, "link", source.key, "the link")
         links = sim_issues(stack)[source.key].links
         assert [(lk.inward, lk.outward) for lk in links if lk.outward == other] == [
             (source.key, other)
@@ -264,18 +266,14 @@ async def test_i_links_two_issues(stack: DemoStack) -> None:
 
 
 async def test_C_edits_then_deletes_my_comment(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         target = items.cursor_item
         assert target is not None
         await pilot.press("c")
         editor = await modal(app, EditorModal)
         editor.query_one(TextArea).text = "first draft"
         await pilot.press("ctrl+s")
-        await wait_until(
-            lambda: outbox_idle(app) and mutations(stack, "comment", target.key), "my comment"
-        )
+        await landed(app, stack, "comment", target.key, "my comment")
 
         await pilot.press("C")
         await pick(app, pilot, "first draft")
@@ -284,9 +282,7 @@ async def test_C_edits_then_deletes_my_comment(stack: DemoStack) -> None:
         assert editor.query_one(TextArea).text == "first draft"
         editor.query_one(TextArea).text = "second draft"
         await pilot.press("ctrl+s")
-        await wait_until(
-            lambda: outbox_idle(app) and mutations(stack, "comment_edit", target.key), "the edit"
-        )
+        await landed(app, stack, "comment_edit", target.key, "the edit")
         mine = [
             c
             for c in sim_issues(stack)[target.key].comments
@@ -300,17 +296,12 @@ async def test_C_edits_then_deletes_my_comment(stack: DemoStack) -> None:
         await pick(app, pilot, "Delete")
         await modal(app, ConfirmModal)
         await pilot.press("y")
-        await wait_until(
-            lambda: outbox_idle(app) and mutations(stack, "comment_delete", target.key),
-            "the delete",
-        )
+        await landed(app, stack, "comment_delete", target.key, "the delete")
         assert not [c for c in sim_issues(stack)[target.key].comments if c.id == mine[0].id]
 
 
 async def test_H_shows_the_history_in_the_preview(stack: DemoStack) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         target = items.cursor_item
         assert target is not None
         client = app.backend.service_client(target.account)
@@ -330,9 +321,7 @@ async def test_H_shows_the_history_in_the_preview(stack: DemoStack) -> None:
 async def test_bulk_move_offers_statuses_names_who_cannot_and_reports_per_item(
     stack: DemoStack,
 ) -> None:
-    app = stack.app(stack.engine())
-    async with app.run_test(size=WIDE) as pilot:
-        items = await open_jira_section(app, pilot)
+    async with on_jira_section(stack) as (app, pilot, items):
         jira = sim_issues(stack)
         by_status: dict[str, list[Issue]] = {}
         for row in items.rows:
