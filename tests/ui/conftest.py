@@ -11,6 +11,8 @@ from textual.pilot import Pilot
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.unit.auth.memory_keyring import MemoryKeyring, use_keyring
+from zen_tui.models import ActionState
+from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 
 
@@ -52,6 +54,21 @@ def wait_for_workers() -> WaitForWorkers:
         await pilot.pause()  # the messages the workers posted
 
     return wait
+
+
+def status_line(app: ZenApp) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+def preview_text(app: ZenApp) -> str:
+    return str(app.screen.query_one("#preview-body").render())
+
+
+def outbox_idle(engine: object) -> bool:
+    """Nothing is being sent and nothing waits to be: no later (duplicate) send can land."""
+    assert isinstance(engine, SyncEngine)
+    waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+    return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
 
 
 def notes(app: ZenApp) -> list[str]:

@@ -19,7 +19,7 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import WaitForWorkers, make_app, notes
+from .conftest import WaitForWorkers, make_app, notes, preview_text
 
 
 def lst(app, pane: str = "prs") -> ItemList:
@@ -671,10 +671,6 @@ class ScriptedDetails(FakeBackend):
 
             return ItemDetail(item.id, error="github: offline; github: offline")
         return await super().details(item)
-
-
-def preview_text(app) -> str:
-    return str(app.screen.query_one("#preview-body").render())
 
 
 async def test_the_preview_shows_what_it_has_while_loading_and_its_last_copy_when_down() -> None:

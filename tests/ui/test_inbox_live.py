@@ -24,6 +24,8 @@ from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
+from .conftest import preview_text
+
 pytestmark = pytest.mark.timeout(60)
 WIDE = (140, 40)
 HOSTILE = "[bold red]not markup[/] \x1b[2J"
@@ -39,10 +41,6 @@ def github(stack: DemoStack) -> GitHubSim:
     sim = stack.sim.world.services["github"]
     assert isinstance(sim, GitHubSim)
     return sim
-
-
-def preview_text(app: ZenApp) -> str:
-    return str(app.screen.query_one("#preview-body").render())
 
 
 def rows(app: ZenApp, pane: str) -> list[Item]:

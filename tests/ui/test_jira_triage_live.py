@@ -14,13 +14,14 @@ import pytest
 from textual.widgets import Input, OptionList, TextArea
 
 from tools.demo_stack import DemoStack, all_live, demo_stack, wait_until
-from zen_tui.models import Action, ActionState, Issue
-from zen_tui.sync.engine import SyncEngine
+from zen_tui.models import Action, Issue
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.forms import FormModal, UserPickerModal
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.preview import Preview
+
+from .conftest import outbox_idle, status_line
 
 pytestmark = pytest.mark.timeout(90)
 WIDE = (160, 45)
@@ -34,10 +35,6 @@ def stack(tmp_path: Path) -> Iterator[DemoStack]:
 
 def sim_issues(stack: DemoStack) -> dict[str, Any]:
     return stack.sim.world.services["jira"].issues  # type: ignore[no-any-return]
-
-
-def status_line(app: ZenApp) -> str:
-    return str(app.screen.query_one("#status").render())
 
 
 def issues_list(app: ZenApp) -> ItemList:
@@ -92,16 +89,9 @@ async def fill(app: ZenApp, pilot: Any, values: dict[str, str]) -> None:
     await pilot.press("ctrl+s")
 
 
-def outbox_idle(app: ZenApp) -> bool:
-    engine = app.backend
-    assert isinstance(engine, SyncEngine)
-    waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
-    return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
-
-
 async def landed(app: ZenApp, stack: DemoStack, kind: str, key: str, what: str) -> None:
     """Wait until the outbox is idle and Jira logged a `kind` mutation of `key`."""
-    await wait_until(lambda: outbox_idle(app) and bool(mutations(stack, kind, key)), what)
+    await wait_until(lambda: outbox_idle(app.backend) and bool(mutations(stack, kind, key)), what)
 
 
 def mutations(stack: DemoStack, kind: str, key: str | None = None) -> list[dict[str, Any]]:
@@ -137,7 +127,7 @@ async def test_n_creates_an_issue_from_createmeta_with_a_placeholder_row(stack: 
         placeholder = f"{stack.sim.account('jira').name}:WEB"
         await wait_until(lambda: placeholder in items._pending, "the placeholder row")
         assert items.rows[0].title == "Checkout button dead"
-        await wait_until(lambda: outbox_idle(app), "the outbox to go idle")
+        await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
         created = [i for i in sim_issues(stack).values() if i.summary == "Checkout button dead"]
         assert len(created) == 1
         issue = created[0]
@@ -194,7 +184,7 @@ async def test_E_edits_fields_from_editmeta_optimistically(stack: DemoStack) -> 
         )
         await wait_until(lambda: items.cursor_item.title == "Sharper title", "the optimistic title")
         assert items.row_states[target.id].kind == "edit"
-        await wait_until(lambda: outbox_idle(app), "the outbox to go idle")
+        await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
         issue = sim_issues(stack)[target.key]
         assert (issue.summary, issue.priority, issue.labels, issue.duedate) == (
             "Sharper title",
@@ -244,7 +234,7 @@ async def test_A_assigns_to_anyone_searching_as_you_type(stack: DemoStack) -> No
             lambda: sim_issues(stack)[target.key].assignee == colleague.account_id,
             "the assignment in Jira",
         )
-        await wait_until(lambda: outbox_idle(app), "the outbox to go idle")
+        await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
 
 
 async def test_i_links_two_issues(stack: DemoStack) -> None:

@@ -47,6 +47,8 @@ from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.wiring import build
 
+from .conftest import outbox_idle, status_line
+
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
 WIDE = (140, 40)
@@ -56,10 +58,6 @@ WIDE = (140, 40)
 def stack(tmp_path: Path) -> Iterator[DemoStack]:
     with demo_stack(tmp_path, seed=3, size=120, breaker_timeout=0.5) as s:
         yield s
-
-
-def status_line(app: ZenApp) -> str:
-    return str(app.screen.query_one("#status").render())
 
 
 @pytest.mark.parametrize("mode", ["503", "reset"])
@@ -312,13 +310,6 @@ def mutations(stack: DemoStack, kind: str, pr: PullRequest) -> list[dict[str, ob
     """The simulator's record of `kind` changes applied to `pr` (its ref is owner/repo#n)."""
     log = stack.sim.counters()["mutation_log"]
     return [m for m in log if m["kind"] == kind and m.get("item") == f"{pr.repo}#{pr.number}"]
-
-
-def outbox_idle(engine: object) -> bool:
-    """Nothing is being sent and nothing waits to be: no later (duplicate) send can land."""
-    assert isinstance(engine, SyncEngine)
-    waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
-    return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
 
 
 def cursor_pr(app: ZenApp) -> PullRequest:

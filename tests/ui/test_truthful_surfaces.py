@@ -8,16 +8,11 @@ from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
-from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
 from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 
-from .conftest import WaitForWorkers, make_app, notes
-
-
-def status_line(app: ZenApp) -> str:
-    return str(app.screen.query_one("#status").render())
+from .conftest import WaitForWorkers, make_app, notes, preview_text, status_line
 
 
 async def test_a_message_about_one_pane_is_not_shown_under_another(
@@ -197,10 +192,6 @@ async def test_the_filter_label_follows_every_keystroke(backend: FakeBackend) ->
             assert str(pane.border_subtitle) == f"filter: {typed}"
         painted = pilot.app.export_screenshot().replace("&#160;", " ")
         assert "filter: document" in painted
-
-
-def preview_text(app: ZenApp) -> str:
-    return str(app.screen.query_one("#preview-body").render())
 
 
 async def test_what_i_wrote_shows_in_the_preview_and_the_row(
