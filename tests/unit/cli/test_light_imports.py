@@ -25,6 +25,41 @@ heavy = sorted(n for n in {heavy!r} if n in sys.modules)
 print("\\n" + json.dumps({{"code": code, "heavy": heavy}}))
 """
 
+
+def headless_env(tmp_path: Path) -> dict[str, str]:
+    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path."""
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+
+
+def loaded_late(setup: str, late: tuple[str, ...]) -> list[str]:
+    """Run `setup` in a fresh interpreter: the modules of `late` it left loaded."""
+    report = f"late = {late!r}\nprint(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    probe = "import json, sys\n" + setup + report
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def demo_setup(tmp_path: Path, services: tuple[str, ...]) -> str:
+    """Probe code that makes `settings`: demo settings for accounts of `services` (loopback
+    base URLs where nothing listens), and imports SyncEngine and build."""
+    return (
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as Sim\n"
+        "from zen_tui.demo import demo_settings\n"
+        "from zen_tui.sync.engine import SyncEngine\n"
+        "from zen_tui.wiring import build\n"
+        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
+        f"        for s in {services!r}]\n"
+        f"settings = demo_settings(sims, Path({str(tmp_path)!r}))\n"
+    )
+
+
 COMMANDS = {
     "help": ["--help"],
     "list": ["list", "prs", "--json"],
@@ -36,10 +71,7 @@ COMMANDS = {
 
 @pytest.mark.parametrize("argv", COMMANDS.values(), ids=COMMANDS.keys())
 def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
-    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+    env = headless_env(tmp_path)
     probe = PROBE.format(heavy=HEAVY)
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
@@ -70,10 +102,7 @@ print("\\n" + json.dumps(sorted(n for n in json.loads(sys.argv[1]) if n in sys.m
 
 @pytest.mark.parametrize("name", sorted(UNUSED))
 def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
-    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+    env = headless_env(tmp_path)
     argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(UNUSED[name]), *COMMANDS[name]]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
@@ -92,43 +121,21 @@ def test_gateway_package_names_resolve_lazily() -> None:
 def test_the_dashboard_app_loads_without_the_login_stack() -> None:
     """Importing the app (what the first paint needs) leaves the login flows, the keyring and
     httpx unloaded: they load when the login screen opens."""
-    probe = (
-        "import json, sys\n"
-        "import zen_tui.ui.app\n"
-        "late = ('zen_tui.auth.login', 'keyring', 'httpx')\n"
-        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert loaded_late("import zen_tui.ui.app\n", ("zen_tui.auth.login", "keyring", "httpx")) == []
 
 
 def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_path: Path) -> None:
     """GitHub and Slack accounts with no token (keyring logins): building the engine, what
     runs before the first paint, loads neither the keyring nor the login stack."""
-    probe = (
-        "import dataclasses, json, sys\n"
-        "from pathlib import Path\n"
-        "from types import SimpleNamespace as Sim\n"
-        "from zen_tui.demo import demo_settings\n"
-        "from zen_tui.sync.engine import SyncEngine\n"
-        "from zen_tui.wiring import build\n"
-        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
-        "        for s in ('github', 'slack')]\n"
-        f"settings = demo_settings(sims, Path({str(tmp_path)!r}))\n"
+    setup = demo_setup(tmp_path, ("github", "slack")) + (
+        "import dataclasses\n"
         "keyring_only = [dataclasses.replace(a, token=None) for a in settings.accounts]\n"
         "settings = dataclasses.replace(settings, accounts=keyring_only)\n"
         "engine = SyncEngine(build(settings))\n"
         "assert engine.wired.gateways and all(not a.token for a in settings.accounts)\n"
-        "late = ('keyring', 'zen_tui.auth.provider', 'zen_tui.auth.keyring_store')\n"
-        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    late = ("keyring", "zen_tui.auth.provider", "zen_tui.auth.keyring_store")
+    assert loaded_late(setup, late) == []
 
 
 def test_the_engine_and_the_app_are_built_without_httpx_until_the_first_request(
@@ -137,27 +144,18 @@ def test_the_engine_and_the_app_are_built_without_httpx_until_the_first_request(
     """What runs before the dashboard's first paint (build the engine, import the app) loads
     no httpx, no HTTP client module, no pybreaker (nor the tornado it pulls in) and none of
     the screens the first paint does not show; the first request loads them."""
-    probe = (
-        "import json, sys\n"
-        "from pathlib import Path\n"
-        "from types import SimpleNamespace as Sim\n"
-        "from zen_tui.demo import demo_settings\n"
-        "from zen_tui.sync.engine import SyncEngine\n"
-        "from zen_tui.wiring import build\n"
-        "import zen_tui.ui.app\n"
-        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
-        "        for s in ('github', 'jira', 'slack')]\n"
-        f"engine = SyncEngine(build(demo_settings(sims, Path({str(tmp_path)!r}))))\n"
-        "late = ('httpx', 'zen_tui.gateway.transport', 'pybreaker', 'tornado',\n"
-        "        'zen_tui.ui.screens.modals', 'zen_tui.ui.screens.health',\n"
-        "        'textual.widgets._text_area')\n"
-        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    setup = demo_setup(tmp_path, ("github", "jira", "slack"))
+    setup += "import zen_tui.ui.app\nengine = SyncEngine(build(settings))\n"
+    late = (
+        "httpx",
+        "zen_tui.gateway.transport",
+        "pybreaker",
+        "tornado",
+        "zen_tui.ui.screens.modals",
+        "zen_tui.ui.screens.health",
+        "textual.widgets._text_area",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert loaded_late(setup, late) == []
 
 
 def test_httpx_loads_without_its_command_line_client_which_still_works() -> None:
