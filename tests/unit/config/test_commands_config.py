@@ -21,7 +21,7 @@ from zen_tui.item_commands import (
     render,
 )
 
-from .test_config_errors import run_config
+from .conftest import assert_one_clear_line
 
 GOOD = """\
 [ui]
@@ -121,10 +121,7 @@ def test_a_bad_command_or_repo_is_one_clear_line(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text, fragments = BAD[name]
-    rc, err = run_config(tmp_path, text, capsys)
-    assert rc == 2 and "Traceback" not in err and err.count("\n") == 1, err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert_one_clear_line(tmp_path, text, capsys, fragments)
 
 
 HOSTILE = ["$(touch PWNED)", "`touch PWNED`", "a'b", 'a"b', "x; touch PWNED", "-rf", "\n", "é ✓"]

@@ -8,6 +8,8 @@ import pytest
 
 from zen_tui.cli import main
 
+from .conftest import assert_one_clear_line, run_config
+
 GH = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 SLACK = '[[accounts]]\nname = "sl"\nservice = "slack"\n'
 JIRA = '[[accounts]]\nname = "jr"\nservice = "jira"\nbase_url = "https://x.atlassian.net"\n'
@@ -220,25 +222,12 @@ CASES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def run_config(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(text, encoding="utf-8")
-    rc = main(["--config", str(cfg), "--data-dir", str(tmp_path / "data"), "health"])
-    return rc, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_config_exits_2_with_one_clear_line(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text, fragments = CASES[name]
-    rc, err = run_config(tmp_path, text, capsys)
-    assert rc == 2
-    assert "Traceback" not in err
-    assert err.count("\n") == 1, err  # exactly one line
-    assert err.startswith(f"zen-tui: config error in {tmp_path / 'config.toml'}: "), err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert_one_clear_line(tmp_path, text, capsys, fragments)
 
 
 def test_a_token_pasted_as_token_env_is_not_echoed(
