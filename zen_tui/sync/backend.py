@@ -71,6 +71,15 @@ class ActionUpdated(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LinkAdded(Event):
+    """A cross-link was stored (an issue made from a message, an item shared to Slack): both
+    rows and the preview show it."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PollerChanged(Event):
     section_id: str
     paused: bool
