@@ -49,7 +49,10 @@ CHECKS = {
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),
     "react": (_is_message, "Slack messages"),
+    "issue": (_is_message, "Slack messages (make an issue from a message)"),
+    "share": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
 }
+SINGLE = frozenset({"issue", "share"})  # one item at a time: each opens its own form
 
 
 def check(command: str, items: list[Item]) -> None:
@@ -57,6 +60,8 @@ def check(command: str, items: list[Item]) -> None:
     if not items:
         raise NotApplicable("nothing selected: move to an item first")
     test, what = CHECKS[command]
+    if command in SINGLE and len(items) > 1:
+        raise NotApplicable(f"{command} takes one item at a time; clear the selection (escape)")
     bad = [i for i in items if not test(i)]
     if command == "merge":
         bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
@@ -102,6 +107,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "close": _PLAIN,
         "reopen": _PLAIN,
         "mark_read": Kind(optional=("thread_id",)),
+        "create_issue": Kind(required=(("repo",), ("title",)), optional=("body",)),
     },
     "jira": {
         "transition": Kind(required=(("transition", "name"),)),
@@ -113,8 +119,13 @@ KINDS: dict[str, dict[str, Kind]] = {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
         "post": Kind(required=(("body", "text"),), optional=("channel",)),
         "react": Kind(required=(("name", "reaction"),)),
+        "share": Kind(required=(("channel",), ("url",)), optional=("title", "body")),
     },
 }
+# Kinds whose item is another service's item (the message an issue is made from, the issue
+# shared): the action's account is the one doing the work, the item only says what from.
+SOURCE_ITEM_KINDS = frozenset({"create_issue", "share"})
+_ANY_ITEM = re.compile(r"[^:\s]+:\S+")
 
 # The item key shape per service, with an example for the error message.
 KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
@@ -145,6 +156,13 @@ def validate(action: Action, service: str) -> None:
 
 
 def _check_key(action: Action, service: str) -> None:
+    if action.kind in SOURCE_ITEM_KINDS:
+        if not _ANY_ITEM.fullmatch(action.item_id):
+            raise InvalidAction(
+                f"{action.item_id!r} is not an item id; use ACCOUNT:KEY "
+                "(see `zen-tui list ... --json`)"
+            )
+        return
     prefix = f"{action.account}:"
     key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
     shape, example = KEY_SHAPES[service]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zen_tui.actions import CHECKS, NotApplicable, check
+from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check
 from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest
 
 __all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
@@ -20,6 +20,8 @@ ME = "@me"  # shown on the row until the refresh brings the account's real login
 def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     """The outbox Actions for `command` on `items` (one per item); `value` is the argument."""
     check(command, items)
+    if command in SINGLE:  # a form across services: zen_tui.crosslink builds its steps
+        raise NotApplicable(f"{command} is sent from its form, as outbox steps")
     return [_action(command, item, value) for item in items]
 
 

@@ -1,0 +1,172 @@
+"""Across services on the simulator (real sockets, real SQLite): an issue made from a Slack
+message with a reply in its thread, an item shared to Slack, the links they leave, and the
+chain finishing after a kill -9 of the process between its steps without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from zen_tui import crosslink
+from zen_tui.models import ActionState, Issue, Message, PullRequest
+from zen_tui.services.markers import zw_keys
+from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store import Store
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.wiring import open_store
+
+from .conftest import REPO_ROOT, engine_for
+
+
+async def loaded(engine: SyncEngine) -> tuple[Message, crosslink.Target, list[Any]]:
+    """A message of the #dev section, and a GitHub repository the loaded items come from."""
+    snapshots = await engine.sync_once()
+    items = [i for snap in snapshots.values() for i in snap.items]
+    dev = next(s for s in engine.sections if s.title == "#dev")
+    message = next(i for i in snapshots[dev.id].items if isinstance(i, Message))
+    target = next(t for t in crosslink.targets(items) if t.service == "github")
+    return message, target, items
+
+
+def gh_issues_with(sim: SimulatorServer, text: str) -> list[Any]:
+    return [i for i in sim.world.services["github"].state.items if text in i.body]
+
+
+def thread_replies(sim: SimulatorServer, message: Message) -> list[Any]:
+    channel = sim.world.services["slack"].channels[message.channel_id]
+    parent = channel.messages[message.ts]
+    return [channel.messages[ts] for ts in parent.replies]
+
+
+async def test_issue_from_message_creates_replies_and_links(sim, settings) -> None:
+    engine = engine_for(settings)
+    message, target, _ = await loaded(engine)
+    link = await engine.permalink(message)
+    assert link.startswith("https://zen-sim.slack.com/archives/")
+    title = crosslink.default_title(message)
+    body = crosslink.default_body(message, link)
+    steps = crosslink.issue_from_message(message, target, title, body)
+    ids = await engine.submit_chain(steps)
+    states = [engine.store.outbox_get(i).state for i in ids]  # type: ignore[union-attr]
+    links = engine.links([message.id])[message.id]
+    await engine.stop()
+
+    assert states == [ActionState.DONE, ActionState.DONE]
+    [issue] = gh_issues_with(sim, link)
+    assert issue.title == title and message.author in issue.body
+    [reply] = thread_replies(sim, message)
+    key = f"{issue.repo.owner}/{issue.repo.name}#{issue.number}"
+    url = f"https://github.com/{key.replace('#', '/issues/')}"
+    assert reply.text.startswith(f"Filed as <{url}|{key}>")
+    assert [(lk.other_id, lk.url) for lk in links] == [(f"{target.account}:{key}", url)]
+    with Store.open(settings.data_dir / "zen-tui.db") as store:  # after a restart
+        back = store.links_of([f"{target.account}:{key}"])[f"{target.account}:{key}"]
+    assert [(lk.other_id, lk.outgoing) for lk in back] == [(message.id, False)]
+
+
+async def test_share_posts_the_link_to_a_channel_and_links_both(sim, settings) -> None:
+    engine = engine_for(settings)
+    _, _, items = await loaded(engine)
+    item = next(i for i in items if isinstance(i, PullRequest | Issue))
+    slack = sim.account("slack").name
+    choices = await engine.share_targets(slack)
+    labels = [label for _, label in choices]
+    assert "#dev" in labels and any(label.startswith("@") for label in labels)
+    channel = dict((label, cid) for cid, label in choices)["#dev"]
+    [entry_id] = await engine.submit_chain([crosslink.share(item, slack, channel, "look <here>")])
+    entry = engine.store.outbox_get(entry_id)
+    links = engine.links([item.id])[item.id]
+    await engine.stop()
+
+    assert entry is not None and entry.state is ActionState.DONE, entry
+    posted = [
+        m
+        for m in sim.world.services["slack"].channels[channel].messages.values()
+        if entry.idempotency_key in zw_keys(m.text)
+    ]
+    assert len(posted) == 1
+    assert posted[0].text.startswith(f"look <here>\n<{item.url}|{item.key}: ")  # note as typed
+    assert [lk.other_id for lk in links] == [f"{slack}:{channel}:{posted[0].ts}"]
+
+
+def kill_on(sim: SimulatorServer, pid: Callable[[], int], service: str, kind: str) -> list[int]:
+    """SIGKILL the worker the moment the simulator applies this mutation, before it answers:
+    the write is on the server, the worker never learns so."""
+    counters = sim.world.counters
+    original = counters.mutation
+    killed: list[int] = []
+
+    def mutation(svc: str, what: str, **record: Any) -> None:
+        original(svc, what, **record)
+        if (svc, what) == (service, kind) and not killed:
+            killed.append(pid())
+            os.kill(killed[0], signal.SIGKILL)
+
+    counters.mutation = mutation  # type: ignore[method-assign]
+    return killed
+
+
+async def run_worker(spec: Any) -> int:
+    cmd = [sys.executable, "-m", "tests.integration.replay_worker", str(spec)]
+    worker = await asyncio.create_subprocess_exec(*cmd, cwd=REPO_ROOT)
+    run_worker.pid = worker.pid  # type: ignore[attr-defined]
+    return await asyncio.wait_for(worker.wait(), 60)
+
+
+async def kill_between_steps(sim, settings, tmp_path, service: str, kind: str) -> list[Any]:
+    """Queue the chain here, replay it in a worker process that is killed with SIGKILL when
+    the simulator applies `kind`, then replay it in a new worker: one issue, one reply."""
+    engine = engine_for(settings)
+    message, target, _ = await loaded(engine)
+    body = crosslink.default_body(message, message.url)
+    steps = crosslink.issue_from_message(message, target, "kill -9 between steps", body)
+    ids = [e.id for e in engine.outbox.queue_chain(steps)]  # queued, nothing sent yet
+    await engine.stop()
+    spec = tmp_path / "spec.json"
+    accounts = [dataclasses.asdict(a) for a in sim.accounts]
+    spec.write_text(json.dumps({"accounts": accounts, "data_dir": str(settings.data_dir)}))
+
+    killed = kill_on(sim, lambda: run_worker.pid, service, kind)  # type: ignore[attr-defined]
+    assert await run_worker(spec) == -signal.SIGKILL and killed
+    store = open_store(settings)
+    left = [store.outbox_get(i) for i in ids]
+    store.close()
+    assert left[1] is not None and left[1].state is not ActionState.DONE  # the kill mattered
+
+    assert await run_worker(spec) == 0  # a restart: recovers, verifies, finishes
+    store = open_store(settings)
+    done = [store.outbox_get(i) for i in ids]
+    links = store.links_of([message.id]).get(message.id, [])
+    store.close()
+    assert [e.state for e in done if e is not None] == [ActionState.DONE, ActionState.DONE]
+    issues = gh_issues_with(sim, "kill -9") or [
+        i for i in sim.world.services["github"].state.items if i.title == "kill -9 between steps"
+    ]
+    assert len(issues) == 1, [i.number for i in issues]
+    replies = thread_replies(sim, message)
+    assert len(replies) == 1, [r.text for r in replies]
+    key = f"{issues[0].repo.owner}/{issues[0].repo.name}#{issues[0].number}"
+    assert f"|{key}>" in replies[0].text
+    assert [lk.other_id for lk in links] == [f"{target.account}:{key}"]
+    return [left, done]
+
+
+async def test_kill_9_after_the_issue_is_created_before_the_worker_knows(
+    sim, settings, tmp_path
+) -> None:
+    left, done = await kill_between_steps(sim, settings, tmp_path, "github", "issue_opened")
+    assert left[0].state is ActionState.SENDING  # killed mid-send: the worker never knew
+    assert done[0].reason == "already applied (verified)"  # found by its marker, not re-sent
+
+
+async def test_kill_9_while_the_thread_reply_is_being_posted(sim, settings, tmp_path) -> None:
+    left, done = await kill_between_steps(sim, settings, tmp_path, "slack", "message")
+    assert left[0].state is ActionState.DONE and left[1].state is ActionState.SENDING
+    assert done[1].reason == "already applied (verified)"
