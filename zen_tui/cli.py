@@ -47,7 +47,8 @@ log = logging.getLogger("zen_tui.cli")
 
 PROG = "zen-tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+# `share` is an action kind too; `issue-from-message` makes a chain (zen_tui/crosslink.py).
+ACTION_KINDS: tuple[str, ...] = (*get_args(ActionKind), "issue-from-message")
 
 
 class UsageError(Exception):

@@ -74,10 +74,11 @@ def default_title(message: Message) -> str:
     return line if len(line) <= TITLE_MAX else line[: TITLE_MAX - 1] + "…"
 
 
-def default_body(message: Message, permalink: str) -> str:
-    """The message's text, who wrote it where, and its permalink."""
+def default_body(message: Message, permalink: str, text: str | None = None) -> str:
+    """The message's text (or `text`), who wrote it where, and its permalink."""
     where = message.channel if message.channel.startswith("@") else f"#{message.channel}"
-    return f"{message.text.strip()}\n\n— {message.author} in {where} on Slack: {permalink}"
+    said = (message.text if text is None else text).strip()
+    return f"{said}\n\n— {message.author} in {where} on Slack: {permalink}"
 
 
 def issue_from_message(message: Message, target: Target, title: str, body: str) -> list[Step]:

@@ -170,3 +170,41 @@ async def test_kill_9_while_the_thread_reply_is_being_posted(sim, settings, tmp_
     left, done = await kill_between_steps(sim, settings, tmp_path, "slack", "message")
     assert left[0].state is ActionState.DONE and left[1].state is ActionState.SENDING
     assert done[1].reason == "already applied (verified)"
+
+
+async def test_act_verbs_issue_from_message_and_share(sim, settings, capsys) -> None:
+    import argparse
+
+    from zen_tui.commands import act
+
+    engine = engine_for(settings)
+    message, target, items = await loaded(engine)
+    await engine.stop()
+    pr = next(i for i in items if isinstance(i, PullRequest))
+
+    def run(kind: str, item: str, **params: str) -> tuple[int, str, str]:
+        args = argparse.Namespace(kind=kind, item=item, params=params)
+        code = act.run(args, settings)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    # plain asyncio.run inside: run it off this test's event loop
+    made = await asyncio.to_thread(run, "issue-from-message", message.id, to=target.ref)
+    assert made[0] == 0, made
+    assert "applied create_issue" in made[1] and "applied reply" in made[1]
+    assert len(thread_replies(sim, message)) == 1
+    shared = await asyncio.to_thread(run, "share", pr.id, channel="#dev", body="see")
+    assert shared[0] == 0 and "applied share" in shared[1], shared
+
+    bad = [
+        ("issue-from-message", message.id, {}, "needs to=ACCOUNT:OWNER/REPO"),
+        ("issue-from-message", message.id, {"to": "x"}, "is not ACCOUNT:REPO"),
+        ("issue-from-message", pr.id, {"to": target.ref}, "is not a Slack message"),
+        ("issue-from-message", message.id, {"to": target.ref, "label": "x"}, "does not take"),
+        ("share", pr.id, {}, "share needs channel="),
+        ("share", pr.id, {"channel": "#dev", "via": "nope"}, "is not a Slack account"),
+        ("share", "github:no/such#1", {"channel": "#dev"}, "not in the local store"),
+    ]
+    for kind, item, params, says in bad:
+        code, _, err = await asyncio.to_thread(run, kind, item, **params)
+        assert code == 2 and says in err and "Traceback" not in err, (kind, params, err)

@@ -33,11 +33,16 @@ from zen_tui.sync.freshness import reason_for
 from zen_tui.wiring import build
 
 PENDING = 3
+CROSS_VERBS = ("issue-from-message", "share")  # zen_tui/commands/act_cross.py
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
 SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person waits on
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.kind in CROSS_VERBS:  # across services: loaded only when asked for
+        from zen_tui.commands import act_cross
+
+        return act_cross.run(args, settings, one_shot(settings))
     account = _account_of(args.item, settings)
     if account is None:
         print(
@@ -77,7 +82,7 @@ async def _act(settings: Settings, action: Action) -> int:
             err = CircuitOpen(service=service, account=action.account, retry_at=open_until)
             _settle(engine, entry, ActionState.PENDING, reason_for(err))
         else:
-            await _send(engine, entry)
+            await send_within_deadline(engine, entry)
             await engine.relist_landed([entry])  # `list` shows the server's state after it
         entry = engine.store.outbox_get(entry.id)
     finally:
@@ -104,7 +109,7 @@ def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str | No
             engine.outbox.release(taken)
 
 
-async def _send(engine: SyncEngine, entry: object) -> None:
+async def send_within_deadline(engine: SyncEngine, entry: object) -> None:
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
     cut off mid-request may have reached the server: its entry is checked before a resend."""
     sending: set[str] = set()  # entries this send has marked SENDING and not yet settled
