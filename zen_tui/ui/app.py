@@ -32,7 +32,13 @@ from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
 from zen_tui.ui.screens.login import FlowFactory, LoginOutcome, LoginScreen, ui_flow
-from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
+from zen_tui.ui.screens.modals import (
+    ConfirmModal,
+    EditorModal,
+    InputModal,
+    IssueFormModal,
+    PickerModal,
+)
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput
@@ -326,6 +332,7 @@ def all_bindings() -> list[Binding]:
         InputModal,
         ConfirmModal,
         PickerModal,
+        IssueFormModal,
         HelpScreen,
         HealthScreen,
         LoginScreen,

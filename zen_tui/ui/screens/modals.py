@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, TextArea
+from textual.widgets import Input, Label, OptionList, Select, TextArea
 
+from zen_tui.crosslink import Target
 from zen_tui.text_safety import clean
 from zen_tui.ui.safe import plain, with_markup
 
@@ -137,6 +138,47 @@ class PickerModal(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class IssueFormModal(ModalScreen[tuple[Target, str, str] | None]):
+    """One form for an issue made from a message: where (a GitHub repository or a Jira
+    project), the title and the body, filled in from the message; ctrl+s creates it."""
+
+    DEFAULT_CSS = (
+        _CSS.format(name="IssueFormModal")
+        + "IssueFormModal > Vertical { width: 90; } IssueFormModal TextArea { height: 10; }"
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Create", id="issue-form-send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(self, prompt: str, targets: list[Target], title: str, body: str) -> None:
+        super().__init__()
+        self.prompt, self.targets = prompt, targets
+        self.title_text, self.body_text = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(
+                with_markup(self.prompt, "   [dim]ctrl+s create · esc cancel[/]"),
+            )
+            options = [(plain(t.label()), n) for n, t in enumerate(self.targets)]
+            yield Select(options, value=0, allow_blank=False, id="issue-target")
+            yield Input(value=clean(self.title_text), placeholder="title", id="issue-title")
+            yield TextArea(clean(self.body_text, multiline=True), id="issue-body")
+
+    def action_send(self) -> None:
+        title = self.query_one("#issue-title", Input).value.strip()
+        if not title:
+            self.notify("the title is empty: write one, or press escape", severity="warning")
+            return
+        chosen = self.query_one("#issue-target", Select).value
+        target = self.targets[chosen if isinstance(chosen, int) else 0]
+        self.dismiss((target, title, self.query_one("#issue-body", TextArea).text))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
