@@ -6,8 +6,10 @@ Pure Python (no Textual, no I/O): the dashboard's key bindings (via zen_tui.ui.t
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from zen_tui.models import Action, Issue, Item, Message, PullRequest
 
@@ -114,6 +116,22 @@ KINDS: dict[str, dict[str, Kind]] = {
         "assign": Kind(optional=("account_id",)),
         "unassign": _PLAIN,
         "comment": _BODY,
+        # item id ACCOUNT:PROJECT (the issue does not exist yet); see create_action()
+        "create": Kind(
+            required=(("summary",), ("issuetype",)),
+            optional=(
+                "project",
+                "description",
+                "priority",
+                "labels",
+                "duedate",
+                "parent",
+                "fields",
+                "created",  # the new key, written by the client once known
+                "created_key",  # the same and its page, for a chained step (crosslink.py)
+                "created_url",
+            ),
+        ),
     },
     "slack": {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
@@ -134,6 +152,30 @@ KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "slack": (re.compile(r"[A-Z0-9]+:\d+\.\d+"), "CHANNEL:TS, e.g. C024BE91L:1700000000.000100"),
 }
 
+# Kinds that act on a container, not an item: (service, kind) -> shape and example.
+CONTAINER_SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("jira", "create"): (re.compile(r"[A-Z][A-Z0-9_]*"), "PROJECT, e.g. OPS"),
+}
+
+
+def create_action(
+    account: str,
+    project: str,
+    issuetype: str,
+    summary: str,
+    description: str = "",
+    fields: dict[str, Any] | None = None,
+) -> Action:
+    """The outbox action that creates a Jira issue (JiraClient.create_issue): the issue type
+    by name or id, `description` as plain text (sent as ADF), `fields` any other fields as
+    Jira takes them, e.g. {"labels": ["from-slack"]}."""
+    params = {"project": project, "issuetype": issuetype, "summary": summary}
+    if description:
+        params["description"] = description
+    if fields:
+        params["fields"] = json.dumps(fields)
+    return Action("create", f"{account}:{project}", account, params)
+
 
 class InvalidAction(ValueError):
     """An action that would be refused by its service; the one-line text says how to fix it."""
@@ -145,13 +187,13 @@ def kinds_for(service: str) -> list[str]:
 
 def validate(action: Action, service: str) -> None:
     """Raise InvalidAction unless `action` (on an account of `service`) is well-formed."""
-    _check_key(action, service)
     kind = KINDS[service].get(action.kind)
     if kind is None:
         raise InvalidAction(
             f"{service} items do not take {action.kind}; "
             f"use one of: {', '.join(kinds_for(service))}"
         )
+    _check_key(action, service)  # after the kind: the key's shape depends on it (create)
     _check_params(action, kind)
 
 
@@ -165,7 +207,7 @@ def _check_key(action: Action, service: str) -> None:
         return
     prefix = f"{action.account}:"
     key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
-    shape, example = KEY_SHAPES[service]
+    shape, example = CONTAINER_SHAPES.get((service, action.kind)) or KEY_SHAPES[service]
     if not shape.fullmatch(key):
         raise InvalidAction(
             f"{action.item_id!r} is not a {service} item id; "
@@ -191,3 +233,23 @@ def _check_params(action: Action, kind: Kind) -> None:
                 f"{name}={p[name]!r} is not valid for {action.kind}; use one of: "
                 f"{', '.join(allowed)}"
             )
+    _check_values(action)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _check_values(action: Action) -> None:
+    """Values whose shape is known before the server sees them."""
+    p = action.params
+    if p.get("duedate") and not _DATE.fullmatch(p["duedate"]):
+        raise InvalidAction(
+            f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"
+        )
+    if "fields" in p:
+        try:
+            ok = isinstance(json.loads(p["fields"]), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InvalidAction('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zen_tui.actions import NotApplicable
+from zen_tui.actions import NotApplicable, create_action
 from zen_tui.models import Action, Issue, Item, Message, PullRequest, Service
 
 # What the thread reply says; the outbox fills the placeholders from the created issue.
 REPLY_TEXT = "Filed as <{{created_url}}|{{created_key}}>"
 TITLE_MAX = 120
+JIRA_TYPE = "Task"  # the issue type a Jira issue from a message gets unless one is named
 Step = tuple[Action, str | None]  # (action, the item what it creates is linked to)
 
 
@@ -81,8 +82,11 @@ def default_body(message: Message, permalink: str, text: str | None = None) -> s
     return f"{said}\n\n— {message.author} in {where} on Slack: {permalink}"
 
 
-def issue_from_message(message: Message, target: Target, title: str, body: str) -> list[Step]:
-    """The chain: create the issue (linked to the message), then reply in its thread."""
+def issue_from_message(
+    message: Message, target: Target, title: str, body: str, issuetype: str = JIRA_TYPE
+) -> list[Step]:
+    """The chain: create the issue (linked to the message), then reply in its thread.
+    `issuetype` (by name or id) is for a Jira project; GitHub has none."""
     if not title.strip():
         raise NotApplicable("an issue needs a title")
     if target.service == "github":
@@ -92,8 +96,9 @@ def issue_from_message(message: Message, target: Target, title: str, body: str) 
             target.account,
             {"repo": target.container, "title": title.strip(), "body": body},
         )
-    else:
-        create = jira_create(message, target, title.strip(), body)
+    else:  # Jira's own create (JiraClient.create_issue), its item the project
+        kind = issuetype.strip() or JIRA_TYPE
+        create = create_action(target.account, target.container, kind, title.strip(), body)
     reply = Action(
         "reply",
         message.id,
@@ -101,14 +106,6 @@ def issue_from_message(message: Message, target: Target, title: str, body: str) 
         {"body": REPLY_TEXT, "thread_ts": message.thread_ts or message.ts},
     )
     return [(create, message.id), (reply, None)]
-
-
-def jira_create(message: Message, target: Target, title: str, body: str) -> Action:
-    """A Jira issue from a message: Jira's create is not on this branch yet."""
-    raise NotApplicable(
-        f"creating a Jira issue in {target.container} is not available yet; "
-        "pick a GitHub repository"
-    )
 
 
 def share(item: Item, slack_account: str, channel: str, note: str = "") -> Step:

@@ -200,6 +200,7 @@ ActionKind = Literal[
     "post",
     "create_issue",  # GitHub, from an item of another service (a Slack message)
     "share",  # Slack: post an item of another service to a channel or DM
+    "create",
 ]
 
 

@@ -96,6 +96,28 @@ async def test_share_posts_the_link_to_a_channel_and_links_both(sim, settings) -
     assert [lk.other_id for lk in links] == [f"{slack}:{channel}:{posted[0].ts}"]
 
 
+async def test_issue_from_message_into_a_jira_project(sim, settings) -> None:
+    """The same chain with Jira's own create (JiraClient.create_issue) as the first step."""
+    engine = engine_for(settings)
+    message, _, items = await loaded(engine)
+    jira = sim.account("jira").name
+    target = next(t for t in crosslink.targets(items) if t.service == "jira")
+    body = crosslink.default_body(message, message.url)
+    steps = crosslink.issue_from_message(message, target, "from chat", body, "Story")
+    ids = await engine.submit_chain(steps)
+    states = [engine.store.outbox_get(i).state for i in ids]  # type: ignore[union-attr]
+    links = engine.links([message.id])[message.id]
+    await engine.stop()
+
+    assert states == [ActionState.DONE, ActionState.DONE]
+    made = [i for i in sim.world.services["jira"].issues.values() if i.summary == "from chat"]
+    assert len(made) == 1 and made[0].issuetype == "10003"  # Story
+    [reply] = thread_replies(sim, message)
+    url = f"{sim.account('jira').base_url.rstrip('/')}/browse/{made[0].key}"
+    assert reply.text.startswith(f"Filed as <{url}|{made[0].key}>")
+    assert [(lk.other_id, lk.url) for lk in links] == [(f"{jira}:{made[0].key}", url)]
+
+
 def kill_on(sim: SimulatorServer, pid: Callable[[], int], service: str, kind: str) -> list[int]:
     """SIGKILL the worker the moment the simulator applies this mutation, before it answers:
     the write is on the server, the worker never learns so."""
@@ -193,6 +215,11 @@ async def test_act_verbs_issue_from_message_and_share(sim, settings, capsys) -> 
     assert made[0] == 0, made
     assert "applied create_issue" in made[1] and "applied reply" in made[1]
     assert len(thread_replies(sim, message)) == 1
+    jira = next(t for t in crosslink.targets(items) if t.service == "jira")
+    filed = await asyncio.to_thread(
+        run, "issue-from-message", message.id, to=jira.ref, issuetype="Story", title="act"
+    )
+    assert filed[0] == 0 and f"-> {jira.account}:{jira.container}-" in filed[1], filed
     shared = await asyncio.to_thread(run, "share", pr.id, channel="#dev", body="see")
     assert shared[0] == 0 and "applied share" in shared[1], shared
 
@@ -201,6 +228,7 @@ async def test_act_verbs_issue_from_message_and_share(sim, settings, capsys) -> 
         ("issue-from-message", message.id, {"to": "x"}, "is not ACCOUNT:REPO"),
         ("issue-from-message", pr.id, {"to": target.ref}, "is not a Slack message"),
         ("issue-from-message", message.id, {"to": target.ref, "label": "x"}, "does not take"),
+        ("issue-from-message", message.id, {"to": target.ref, "issuetype": "Bug"}, "for a Jira"),
         ("share", pr.id, {}, "share needs channel="),
         ("share", pr.id, {"channel": "#dev", "via": "nope"}, "is not a Slack account"),
         ("share", "github:no/such#1", {"channel": "#dev"}, "not in the local store"),

@@ -112,3 +112,23 @@ def test_keys_take_one_item_of_the_right_kind() -> None:
 def test_long_first_lines_are_cut_for_the_title() -> None:
     long = replace(MSG, text="x" * 300)
     assert len(crosslink.default_title(long)) == crosslink.TITLE_MAX
+
+
+def test_a_jira_project_gets_jiras_own_create_with_an_issue_type() -> None:
+    target = crosslink.Target("jr", "jira", "OPS")
+    [(create, linked), _] = crosslink.issue_from_message(MSG, target, "t", "b", "Bug")
+    validate(create, "jira")
+    assert (create.kind, create.item_id, create.account, linked) == (
+        "create",
+        "jr:OPS",
+        "jr",
+        MSG.id,
+    )
+    assert create.params == {
+        "project": "OPS",
+        "issuetype": "Bug",
+        "summary": "t",
+        "description": "b",
+    }
+    [(default, _), _] = crosslink.issue_from_message(MSG, target, "t", "b", " ")
+    assert default.params["issuetype"] == crosslink.JIRA_TYPE

@@ -22,7 +22,7 @@ from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 
 TAKES = {
-    "issue-from-message": ("to", "title", "body"),
+    "issue-from-message": ("to", "title", "body", "issuetype"),
     "share": ("channel", "via", "body"),
 }
 
@@ -100,7 +100,10 @@ async def _issue(
     link = await _permalink(engine, item)
     body = crosslink.default_body(item, link, params.get("body"))
     title = params.get("title") or crosslink.default_title(item)
-    return crosslink.issue_from_message(item, target, title, body)
+    issuetype = params.get("issuetype") or crosslink.JIRA_TYPE
+    if target.service != "jira" and "issuetype" in params:
+        raise BadInput("issuetype= is for a Jira project; GitHub issues have none")
+    return crosslink.issue_from_message(item, target, title, body, issuetype)
 
 
 async def _permalink(engine: SyncEngine, message: Message) -> str:

@@ -89,5 +89,8 @@ def _server_message(response: Answer) -> str:
         text = str(
             body.get("message") or (messages[0] if messages else "") or body.get("error", "")
         )
+        errors = body.get("errors")  # Jira: per-field reasons (create, edit)
+        if not text and isinstance(errors, dict) and errors:
+            text = "; ".join(f"{name}: {why}" for name, why in errors.items())
     text = " ".join(text.split())
     return (text[:117] + "...") if len(text) > 120 else (text or response.reason_phrase)

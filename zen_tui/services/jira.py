@@ -33,6 +33,7 @@ from zen_tui.services.base import (
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_bulk import BulkTransitions
+from zen_tui.services.jira_create import JiraCreate, create_args
 from zen_tui.services.jira_parse import (
     FIELDS,
     cursor_of,
@@ -64,6 +65,7 @@ class JiraClient(BaseClient):
         self._me: str | None = getattr(account, "user", None)  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
+        self.creating = JiraCreate(self)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -241,6 +243,29 @@ class JiraClient(BaseClient):
         kept = {"to": move[2], "transition_id": move[0]}
         self.resolved(idempotency_key, {k: v for k, v in kept.items() if v})
 
+    async def create_issue(
+        self,
+        project: str,
+        issuetype: str,
+        summary: str,
+        description: str = "",
+        fields: dict[str, Any] | None = None,
+        *,
+        idempotency_key: str,
+    ) -> str:
+        """Create an issue (issue type by name or id, from createmeta; the description is
+        plain text, sent as ADF); its key. `fields` holds any other fields as Jira takes them
+        (e.g. {"priority": {"name": "High"}}). The outbox's `create` action calls this."""
+        return await self.creating.create_issue(
+            project, issuetype, summary, description, fields, idempotency_key=idempotency_key
+        )
+
+    def _made(self, created: str) -> dict[str, str]:
+        """What a create records: the key, and (for the outbox's chains and cross-links, as
+        GitHub's create_issue records them) the key and the issue's page."""
+        url = f"{self.site.rstrip('/')}/browse/{created}"
+        return {"created": created, "created_key": created, "created_url": url}
+
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         key = self.key_of(action.item_id)
         try:
@@ -258,6 +283,10 @@ class JiraClient(BaseClient):
     async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
         p = action.params
         verify = self.verifier(action, ikey)
+        if action.kind == "create":
+            created = await self.create_issue(**create_args(action, key), idempotency_key=ikey)
+            self.resolved(ikey, self._made(created))  # `outbox` and a chained step read it
+            return ActionResult(ok=True, message=f"created {created}")
         if action.kind == "transition":
             name = param(action, "transition", "name")
             moves = await self.transitions(key)
@@ -286,6 +315,11 @@ class JiraClient(BaseClient):
         return await checked(self._check(action, idempotency_key, key))
 
     async def _check(self, action: Action, ikey: str, key: str) -> bool | None:
+        if action.kind == "create":
+            created = await self.creating.find(key, ikey)
+            if created is not None:
+                self.resolved(ikey, self._made(created))
+            return created is not None
         if action.kind == "comment":
             resp = await self.gateway.request(
                 "GET",

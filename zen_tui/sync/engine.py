@@ -70,7 +70,7 @@ MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
-CREATES_IN = {"create_issue": "issues", "create": "issues", "share": "messages"}
+CREATES_IN = {"create_issue": "issues", "share": "messages"}
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 # The section whose poll is running in this task: the gateway's events (published from inside
 # the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
@@ -280,8 +280,9 @@ class SyncEngine:
         for entry in entries:
             now = self.store.outbox_get(entry.id) or entry
             if now.state is ActionState.DONE:
-                wanted |= self._affected(entry.action.account, entry.action.item_id)
-                wanted |= self._created_in(entry.action.account, entry.action.kind)
+                action = entry.action
+                wanted |= self._affected(action.account, action.item_id, action.kind)
+                wanted |= self._created_in(action.account, action.kind)
         self._full_next |= wanted
         self._revalidate_next |= wanted
         await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
@@ -297,17 +298,20 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        affected = self._affected(event.account, event.item_id)
+        affected = self._affected(event.account, event.item_id, event.kind)
         self.refresh_soon(affected | self._created_in(event.account, event.kind), full=True)
 
     def _created_in(self, account: str, kind: str) -> set[str]:
-        """A new issue shows in its account's issue sections; a shared message in its
-        account's message sections."""
+        """A new GitHub issue shows in its account's issue sections; a shared message in its
+        account's message sections (a Jira `create`: see _affected)."""
         pane = CREATES_IN.get(kind)
         return {s.id for s in self._sections if s.account == account and s.pane == pane}
 
-    def _affected(self, account: str, item_id: str) -> set[str]:
-        """The sections showing the item, and the account's other sections in the same pane."""
+    def _affected(self, account: str, item_id: str, kind: str = "") -> set[str]:
+        """The sections showing the item, and the account's other sections in the same pane;
+        for a new item (create), every section of the account: any may list it now."""
+        if kind == "create":
+            return {s.id for s in self._sections if s.account == account}
         showing = {s.id for s in self._sections if item_id in self.shown_ids(s.id)}
         panes = {s.pane for s in self._sections if s.id in showing}
         return showing | {s.id for s in self._sections if s.account == account and s.pane in panes}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from zen_tui import paths
-from zen_tui.actions import InvalidAction, validate
+from zen_tui.actions import InvalidAction, create_action, validate
 from zen_tui.cli import main
 from zen_tui.models import Action
 from zen_tui.store import Store
@@ -49,6 +49,13 @@ BAD = [
     (["react", "sl:C01:1700000000.000100"], "react needs name=VALUE"),
     (["close", "gh:acme/api#1", "bogus=1"], "close does not take 'bogus'"),
     (["merge", "gh:acme/api#1", "merge_method=fast"], "use one of: merge, squash, rebase"),
+    (["create", "jr:OPS-1", "summary=x", "issuetype=Task"], "use jr:PROJECT, e.g. OPS"),
+    (["create", "jr:ops", "summary=x", "issuetype=Task"], "PROJECT, e.g. OPS"),
+    (["create", "jr:OPS", "issuetype=Task"], "create needs summary=VALUE"),
+    (["create", "jr:OPS", "summary=x"], "create needs issuetype=VALUE"),
+    (["create", "jr:OPS", "summary=x", "issuetype=Task", "duedate=31.1.2027"], "YYYY-MM-DD"),
+    (["create", "jr:OPS", "summary=x", "issuetype=Task", "fields=[1]"], "JSON object"),
+    (["create", "gh:acme/api", "summary=x", "issuetype=Task"], "github items do not take create"),
 ]
 
 
@@ -77,6 +84,8 @@ GOOD = [
     ("github", Action("close", "gh:a/b#3", "gh")),
     ("jira", Action("transition", "jr:OPS-42", "jr", {"name": "Done"})),
     ("jira", Action("comment", "jr:OPS_2-9", "jr", {"body": "hi"})),
+    ("jira", create_action("jr", "OPS", "Bug", "crash", "text", {"labels": ["x"]})),
+    ("jira", Action("create", "jr:OPS", "jr", {"summary": "s", "issuetype": "Task"})),
     ("slack", Action("reply", "sl:C024BE91L:1700000000.000100", "sl", {"text": "ok"})),
     ("slack", Action("react", "sl:C01:1.2", "sl", {"reaction": "eyes"})),
 ]

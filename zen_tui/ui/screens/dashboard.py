@@ -460,15 +460,18 @@ class DashboardScreen(Screen[None]):
             targets,
             crosslink.default_title(message),
             crosslink.default_body(message, link),
+            crosslink.JIRA_TYPE,
         )
         self.app.push_screen(form, lambda answer: self._file(message, answer))
 
-    def _file(self, message: Message, answer: tuple[crosslink.Target, str, str] | None) -> None:
+    def _file(
+        self, message: Message, answer: tuple[crosslink.Target, str, str, str] | None
+    ) -> None:
         if answer is None:
             return
-        target, title, body = answer
+        target, title, body, issuetype = answer
         try:
-            steps = crosslink.issue_from_message(message, target, title, body)
+            steps = crosslink.issue_from_message(message, target, title, body, issuetype)
         except triage.NotApplicable as exc:
             self._say(str(exc), "warning")
             return

@@ -143,9 +143,10 @@ class PickerModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class IssueFormModal(ModalScreen[tuple[Target, str, str] | None]):
+class IssueFormModal(ModalScreen[tuple[Target, str, str, str] | None]):
     """One form for an issue made from a message: where (a GitHub repository or a Jira
-    project), the title and the body, filled in from the message; ctrl+s creates it."""
+    project), the title and the body, filled in from the message, and a Jira project's issue
+    type; ctrl+s creates it. Dismisses with (target, title, body, issue type)."""
 
     DEFAULT_CSS = (
         _CSS.format(name="IssueFormModal")
@@ -156,10 +157,12 @@ class IssueFormModal(ModalScreen[tuple[Target, str, str] | None]):
         Binding("escape", "cancel", "Cancel", id="modal-cancel"),
     ]
 
-    def __init__(self, prompt: str, targets: list[Target], title: str, body: str) -> None:
+    def __init__(
+        self, prompt: str, targets: list[Target], title: str, body: str, issuetype: str = ""
+    ) -> None:
         super().__init__()
         self.prompt, self.targets = prompt, targets
-        self.title_text, self.body_text = title, body
+        self.title_text, self.body_text, self.issuetype = title, body, issuetype
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -170,6 +173,7 @@ class IssueFormModal(ModalScreen[tuple[Target, str, str] | None]):
             yield Select(options, value=0, allow_blank=False, id="issue-target")
             yield Input(value=clean(self.title_text), placeholder="title", id="issue-title")
             yield TextArea(clean(self.body_text, multiline=True), id="issue-body")
+            yield Input(value=self.issuetype, placeholder="issue type (Jira only)", id="issue-type")
 
     def action_send(self) -> None:
         title = self.query_one("#issue-title", Input).value.strip()
@@ -178,7 +182,8 @@ class IssueFormModal(ModalScreen[tuple[Target, str, str] | None]):
             return
         chosen = self.query_one("#issue-target", Select).value
         target = self.targets[chosen if isinstance(chosen, int) else 0]
-        self.dismiss((target, title, self.query_one("#issue-body", TextArea).text))
+        body = self.query_one("#issue-body", TextArea).text
+        self.dismiss((target, title, body, self.query_one("#issue-type", Input).value.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
