@@ -236,3 +236,38 @@ async def test_act_verbs_issue_from_message_and_share(sim, settings, capsys) -> 
     for kind, item, params, says in bad:
         code, _, err = await asyncio.to_thread(run, kind, item, **params)
         assert code == 2 and says in err and "Traceback" not in err, (kind, params, err)
+
+
+async def test_a_cut_off_answer_is_verified_not_resent(sim, settings) -> None:
+    """GitHub's and Slack's answers cut in half (the write landed): each step is found by its
+    marker on the next turn; one issue, one reply, one share."""
+    engine = engine_for(settings)
+    message, target, items = await loaded(engine)
+    pr = next(i for i in items if isinstance(i, PullRequest))
+    sim.set_faults(
+        [
+            {"service": "github", "method": "POST", "truncated_rate": 1.0},
+            {"service": "slack", "endpoint": "/api/chat.postMessage", "truncated_rate": 1.0},
+        ]
+    )
+    body = crosslink.default_body(message, message.url)
+    steps = crosslink.issue_from_message(message, target, "cut off", body)
+    ids = await engine.submit_chain(steps)
+    ids += await engine.submit_chain([crosslink.share(pr, sim.account("slack").name, "#dev")])
+    first = [engine.store.outbox_get(i).state for i in ids]  # type: ignore[union-attr]
+    # the issue's answer was unreadable: unknown, then found by its marker on the second
+    # submit's replay (not created again); the reply's answer too (unknown); the share waits
+    # behind it on the Slack account
+    assert first == [ActionState.DONE, ActionState.UNKNOWN, ActionState.PENDING], first
+    made = engine.store.outbox_get(ids[0])
+    assert made is not None and made.reason == "already applied (verified)"
+    sim.clear_faults()
+    for _ in range(4):  # each replay verifies what the last one could not read
+        await engine.outbox.replay()
+    entries = [engine.store.outbox_get(i) for i in ids]
+    await engine.stop()
+    assert [e.state for e in entries if e is not None] == [ActionState.DONE] * 3, entries
+    assert len([i for i in sim.world.services["github"].state.items if i.title == "cut off"]) == 1
+    assert len(thread_replies(sim, message)) == 1
+    posts = [m for m in sim.counters()["mutation_log"] if m["kind"] == "message"]
+    assert len(posts) == 2  # the reply and the share, once each
