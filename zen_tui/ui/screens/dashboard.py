@@ -503,7 +503,8 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(PickerModal(f"Share {item.key} to", labels), chosen)
 
     def _submit_steps(self, steps: list[crosslink.Step], said: str) -> None:
-        item_id = steps[0][0].item_id
+        # The row it comes from (a Jira create's own item is its project: no row of its own)
+        item_id = steps[0][1] or steps[0][0].item_id
         for pane in self.panes():
             pane.set_row_state(item_id, RowState(ActionState.PENDING, steps[0][0].kind))
         self._open_items.add(item_id)
@@ -514,7 +515,7 @@ class DashboardScreen(Screen[None]):
         try:
             await self.zen.backend.submit_chain(steps)
         except Exception as exc:
-            item_id = steps[0][0].item_id
+            item_id = steps[0][1] or steps[0][0].item_id
             self._open_items.discard(item_id)
             for pane in self.panes():
                 pane.set_row_state(
