@@ -53,17 +53,27 @@ CHECKS = {
     "react": (_is_message, "Slack messages"),
     "issue": (_is_message, "Slack messages (make an issue from a message)"),
     "share": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
+    "edit": (_is_jira, "Jira issues"),
+    "assign_to": (_is_jira, "Jira issues (GitHub: use a, assign me)"),
+    "link": (_is_jira, "Jira issues"),
+    "edit_comment": (_is_jira, "Jira issues"),
+    "history": (_is_jira, "Jira issues"),
 }
-SINGLE = frozenset({"issue", "share"})  # one item at a time: each opens its own form
+SINGLE = frozenset({"issue", "share"})  # across services: each opens its own form
+# a form or a view of one item
+ONE_AT_A_TIME = {"edit", "edit_comment", "history", *SINGLE}
 
 
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
         raise NotApplicable("nothing selected: move to an item first")
+    if command in ONE_AT_A_TIME and len(items) > 1:
+        raise NotApplicable(
+            f"{command.replace('_', ' ')} works on one item at a time; "
+            "clear the selection (escape) first"
+        )
     test, what = CHECKS[command]
-    if command in SINGLE and len(items) > 1:
-        raise NotApplicable(f"{command} takes one item at a time; clear the selection (escape)")
     bad = [i for i in items if not test(i)]
     if command == "merge":
         bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
@@ -112,8 +122,9 @@ KINDS: dict[str, dict[str, Kind]] = {
         "create_issue": Kind(required=(("repo",), ("title",)), optional=("body",)),
     },
     "jira": {
-        "transition": Kind(required=(("transition", "name"),)),
-        "assign": Kind(optional=("account_id",)),
+        # transition= / name= picks a transition by name; to= the one leading to a status
+        "transition": Kind(required=(("transition", "name", "to"),)),
+        "assign": Kind(optional=("account_id", "display_name")),
         "unassign": _PLAIN,
         "comment": _BODY,
         # item id ACCOUNT:PROJECT (the issue does not exist yet); see create_action()
@@ -132,6 +143,10 @@ KINDS: dict[str, dict[str, Kind]] = {
                 "created_url",
             ),
         ),
+        "edit": Kind(optional=("summary", "priority", "labels", "duedate", "fields")),
+        "link": Kind(required=(("type",), ("target",))),
+        "edit_comment": Kind(required=(("comment_id",), ("body",))),
+        "delete_comment": Kind(required=(("comment_id",),)),
     },
     "slack": {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
@@ -175,6 +190,11 @@ def create_action(
     if fields:
         params["fields"] = json.dumps(fields)
     return Action("create", f"{account}:{project}", account, params)
+
+
+def split_labels(text: str) -> list[str]:
+    """'a, b c' -> ['a', 'b', 'c']: Jira labels hold no spaces."""
+    return [label for label in text.replace(",", " ").split() if label]
 
 
 class InvalidAction(ValueError):
@@ -242,6 +262,17 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def _check_values(action: Action) -> None:
     """Values whose shape is known before the server sees them."""
     p = action.params
+    if action.kind == "edit" and not p:
+        raise InvalidAction(
+            "edit needs at least one of summary=, priority=, labels=, duedate=, fields= "
+            "(duedate= with no value clears it)"
+        )
+    if (
+        action.kind == "link"
+        and p.get("target")
+        and not KEY_SHAPES["jira"][0].fullmatch(p["target"])
+    ):
+        raise InvalidAction(f"target={p['target']!r} is not an issue key; use e.g. OPS-42")
     if p.get("duedate") and not _DATE.fullmatch(p["duedate"]):
         raise InvalidAction(
             f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"

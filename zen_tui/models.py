@@ -201,6 +201,10 @@ ActionKind = Literal[
     "create_issue",  # GitHub, from an item of another service (a Slack message)
     "share",  # Slack: post an item of another service to a channel or DM
     "create",
+    "edit",
+    "link",
+    "edit_comment",
+    "delete_comment",
 ]
 
 
@@ -241,6 +245,8 @@ class ItemDetail:
     reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
     comments: tuple[tuple[str, str], ...] = ()  # (author, text)
     transitions: tuple[str, ...] = ()  # Jira: names available now
+    # Jira changelog, when asked for (H): (when, who, what); None = not asked
+    history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import (
@@ -307,6 +308,9 @@ class FakeBackend:
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         return [("C1", "#dev"), ("C2", "#ops"), ("D1", "@ada")]
+
+    def service_client(self, account: str) -> Any:
+        return None  # no services behind the fake: Jira forms say so
 
     async def details(self, item: Item) -> ItemDetail:
         if isinstance(item, PullRequest):

@@ -26,7 +26,6 @@ from zen_tui.services.base import (
     gone_message,
     merge_cache,
     note_stale,
-    param,
     parse_each,
     priority,
     refused,
@@ -34,12 +33,14 @@ from zen_tui.services.base import (
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_bulk import BulkTransitions
 from zen_tui.services.jira_create import JiraCreate, create_args
+from zen_tui.services.jira_edit import JiraEdit
 from zen_tui.services.jira_parse import (
     FIELDS,
     cursor_of,
+    describe_move,
     not_available,
     parse_issue,
-    resolve_transition,
+    pick_move,
     with_cursor,
     zone_of,
 )
@@ -48,6 +49,7 @@ from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
 
@@ -66,6 +68,7 @@ class JiraClient(BaseClient):
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
         self.creating = JiraCreate(self)
+        self.editing = JiraEdit(self)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -279,6 +282,7 @@ class JiraClient(BaseClient):
         finally:  # the write may have landed: the next preview asks the server again
             self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
             self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
+            self.gateway.expire("issue_details", f"{API}/issue/{key}/editmeta")
 
     async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
         p = action.params
@@ -287,12 +291,13 @@ class JiraClient(BaseClient):
             created = await self.create_issue(**create_args(action, key), idempotency_key=ikey)
             self.resolved(ikey, self._made(created))  # `outbox` and a chained step read it
             return ActionResult(ok=True, message=f"created {created}")
+        if action.kind in EDIT_KINDS:
+            return ActionResult(ok=True, message=await self.editing.write(action, ikey, key))
         if action.kind == "transition":
-            name = param(action, "transition", "name")
             moves = await self.transitions(key)
-            found = resolve_transition(name, moves)
+            found = pick_move(action.params, moves)
             if found is None:
-                return not_available(name, moves)
+                return not_available(describe_move(action.params), moves)
             self.remember_target(ikey, found)
             body: Any = {"transition": {"id": found[0]}}
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
@@ -320,6 +325,8 @@ class JiraClient(BaseClient):
             if created is not None:
                 self.resolved(ikey, self._made(created))
             return created is not None
+        if action.kind in EDIT_KINDS:
+            return await self.editing.check(action, key)
         if action.kind == "comment":
             resp = await self.gateway.request(
                 "GET",
@@ -357,6 +364,11 @@ class JiraClient(BaseClient):
         )
         r = self.r.at(f"{API}/issue/{{key}}")
         return r.opt_obj(r.root(resp.json()), "fields") or {}
+
+    async def available_moves(self, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+        """Issue key -> its transitions (id, name, target status) now, in one bulk lookup
+        (or one per project where the bulk API is missing): what a bulk move can offer."""
+        return await BulkTransitions.for_keys(self, keys).available()
 
     async def bulk_apply(
         self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]

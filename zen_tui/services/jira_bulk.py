@@ -12,7 +12,7 @@ from zen_tui.gateway.transport import JSON
 from zen_tui.models import Action
 from zen_tui.services.base import ActionResult, refused
 from zen_tui.services.fields import Reader
-from zen_tui.services.jira_parse import not_available, resolve_transition
+from zen_tui.services.jira_parse import describe_move, not_available, pick_move
 
 if TYPE_CHECKING:
     from zen_tui.services.jira import JiraClient
@@ -33,6 +33,17 @@ class BulkTransitions:
         self.issue_keys = [client.key_of(a.item_id) for a in actions]
         self.r = Reader("jira", client.account)
 
+    @classmethod
+    def for_keys(cls, client: JiraClient, issue_keys: list[str]) -> BulkTransitions:
+        """For the lookup only (available()): no actions to run."""
+        found = cls(client, [], [])
+        found.issue_keys = list(issue_keys)
+        return found
+
+    async def available(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Issue key -> the transitions (id, name, target status) it offers now."""
+        return await self._available()
+
     async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
         results: list[ActionResult | None] = [None] * len(self.actions)
         try:
@@ -41,11 +52,10 @@ class BulkTransitions:
             return [ActionResult(ok=False, message=str(err))] * len(self.actions)
         groups: dict[str, list[int]] = {}
         for i, action in enumerate(self.actions):
-            name = action.params.get("transition") or action.params.get("name", "")
             moves = available.get(self.issue_keys[i], [])
-            found = resolve_transition(name, moves)
+            found = pick_move(action.params, moves)
             if found is None:
-                results[i] = not_available(name, moves)
+                results[i] = not_available(describe_move(action.params), moves)
             else:
                 self.client.remember_target(self.keys[i], found)
                 groups.setdefault(found[0], []).append(i)

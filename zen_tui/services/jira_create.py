@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zen_tui.actions import split_labels
 from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import Applied, MissingParam, param, priority
@@ -56,11 +57,6 @@ def fields_from_params(params: dict[str, str]) -> dict[str, Any]:
     if params.get("parent"):
         extra["parent"] = {"key": params["parent"]}
     return extra
-
-
-def split_labels(text: str) -> list[str]:
-    """'a, b c' -> ['a', 'b', 'c']: Jira labels hold no spaces."""
-    return [label for label in text.replace(",", " ").split() if label]
 
 
 class JiraCreate:

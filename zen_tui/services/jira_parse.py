@@ -111,6 +111,23 @@ def resolve_transition(name: str, moves: list[tuple[str, str, str]]) -> tuple[st
     return None
 
 
+def pick_move(
+    params: dict[str, str], moves: list[tuple[str, str, str]]
+) -> tuple[str, str, str] | None:
+    """The transition an action asks for: by name (transition=, name=), or, given only the
+    target status (to=, what a bulk move by status sends), the one leading there."""
+    name = params.get("transition") or params.get("name")
+    if name:
+        return resolve_transition(name, moves)
+    wanted = params.get("to", "").strip().casefold()
+    return next((m for m in moves if wanted and m[2].casefold() == wanted), None)
+
+
+def describe_move(params: dict[str, str]) -> str:
+    """What the action asked for, for a refusal: the transition's name or 'to STATUS'."""
+    return params.get("transition") or params.get("name") or f"to {params.get('to', '')}"
+
+
 def not_available(name: str, moves: list[tuple[str, str, str]]) -> ActionResult:
     names = ", ".join(m[1] for m in moves) or "none"
     return ActionResult(

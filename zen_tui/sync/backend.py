@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event, EventBus
@@ -147,6 +147,10 @@ class Backend(Protocol):
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, label) a Slack account can share to: channels, then DMs."""
+        ...
+
+    def service_client(self, account: str) -> Any:
+        """The account's service client (reads for triage forms), or None."""
         ...
 
     def health(self) -> list[AccountHealth]: ...

@@ -149,6 +149,11 @@ class SyncEngine:
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
+    def service_client(self, account: str) -> Any:
+        """The account's service client, for the reads a triage form needs (createmeta,
+        editmeta, user search); None if no account has that name. Writes go through submit."""
+        return self.wired.clients.get(account)
+
     async def details(self, item: Item) -> ItemDetail:
         client = self.wired.clients.get(item.account)
         if client is None:

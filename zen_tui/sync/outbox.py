@@ -62,6 +62,9 @@ IDEMPOTENT_KINDS = frozenset(
         "close",
         "reopen",
         "transition",
+        "edit",  # sets fields to given values
+        "edit_comment",
+        "delete_comment",
         "mark_read",
         "react",
     }
@@ -268,6 +271,10 @@ class Outbox:
         if filled:
             merged = self.store.outbox_merge_params(entry.idempotency_key, filled)
             entry = replace(entry, action=merged.action) if merged is not None else entry
+        if any(unfilled(value) for value in entry.action.params.values()):  # never sent so
+            why = f"not sent: {before.action.kind} before it did not say what it created"
+            self.mark(entry, ActionState.FAILED, why)
+            return entry, ActionState.FAILED
         return entry, None
 
     async def _verify(self, client: ActionClient, entry: Any) -> Outcome | None:
@@ -430,6 +437,10 @@ def fill(params: Mapping[str, str], created: Mapping[str, str]) -> dict[str, str
         if new != value:
             out[name] = new
     return out
+
+
+def unfilled(value: str) -> bool:
+    return any("{{" + field + "}}" in value for field in (CREATED_KEY, CREATED_URL))
 
 
 @contextlib.contextmanager

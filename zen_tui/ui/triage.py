@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check
+from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
 from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest
 
-__all__ = ["CHECKS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
+__all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
 ME = "@me"  # shown on the row until the refresh brings the account's real login
 
 
+# Commands whose Actions come from a Jira dialog (zen_tui.ui.screens.jira_flows, which checks
+# them with the same rules as `zen-tui act`), not from one value.
+DIALOGS = frozenset({"edit", "assign_to", "link", "edit_comment", "history"})
+
+
 def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     """The outbox Actions for `command` on `items` (one per item); `value` is the argument."""
+    if command in DIALOGS:
+        raise ValueError(f"{command} is built by its dialog (jira_flows), not from one value")
     check(command, items)
     if command in SINGLE:  # a form across services: zen_tui.crosslink builds its steps
         raise NotApplicable(f"{command} is sent from its form, as outbox steps")
@@ -82,14 +89,29 @@ def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
 
 
 def _optimistic_issue(item: Issue, action: Action) -> Issue:
+    p = action.params
     if action.kind == "transition":
-        return replace(item, status=action.params["transition"])
+        return replace(item, status=p.get("to") or p.get("transition") or item.status)
+    if action.kind == "edit":
+        return _edited(item, p)
     table: dict[str, dict[str, Any]] = {
         "close": {"status": "closed"},
         "reopen": {"status": "open"},
-        "assign": {"assignee": ME},
+        "assign": {"assignee": p.get("display_name") or ME},
     }
     return replace(item, **table.get(action.kind, {}))
+
+
+def _edited(item: Issue, p: dict[str, str]) -> Issue:
+    """The row after an edit: the fields a row shows (due date is not on it)."""
+    changes: dict[str, Any] = {}
+    if p.get("summary"):
+        changes["title"] = p["summary"]
+    if p.get("priority"):
+        changes["priority"] = p["priority"]
+    if "labels" in p:
+        changes["labels"] = tuple(split_labels(p["labels"]))
+    return replace(item, **changes)
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")

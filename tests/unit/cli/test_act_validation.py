@@ -133,7 +133,7 @@ def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
         updated_at="2026-01-01T00:00:00Z",
     )
     built = 0
-    for command in triage.CHECKS:
+    for command in set(triage.CHECKS) - triage.DIALOGS:  # dialogs: test_jira_triage_live
         for item in (pr, issue, msg):
             try:
                 actions = triage.build(command, [item], "value")

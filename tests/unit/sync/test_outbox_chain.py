@@ -182,3 +182,22 @@ async def test_a_waiting_step_does_not_hold_up_the_accounts_other_entries(tmp_pa
     assert states == [S.PENDING, S.PENDING, S.DONE]  # the reaction went; the reply waits
     assert final == [S.DONE, S.DONE]
     assert [(e.source, e.target) for e in links] == [(MESSAGE, "gh:o/r#1")]
+
+
+async def test_a_step_before_that_recorded_nothing_fails_the_next_unsent(tmp_path) -> None:
+    """A create that says nothing of what it made: the reply would carry a placeholder."""
+
+    class Silent(Service):
+        def _created(self, key: str) -> None:
+            return None
+
+    gh, slack = Silent("github", lambda p: None), Service("slack", lambda p: None)
+    with Store.open(tmp_path / "zen.db") as store:
+        outbox, _ = run_process(store, gh, slack)
+        first, second = outbox.queue_chain(chain())
+        await outbox.replay()
+        states = [store.outbox_get(e.id) for e in (first, second)]
+        outbox.close()
+    assert [e.state for e in states if e is not None] == [S.DONE, S.FAILED]
+    assert states[1] is not None and "did not say what it created" in (states[1].reason or "")
+    assert slack.written == []

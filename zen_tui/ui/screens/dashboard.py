@@ -20,12 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from zen_tui import crosslink
-from zen_tui.models import ActionState, Cause, Freshness, Item, ItemDetail, Message
+from zen_tui.models import Action, ActionState, Cause, Freshness, Item, ItemDetail, Message
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
+from zen_tui.ui.screens import jira_flows
 from zen_tui.ui.screens.modals import (
     ConfirmModal,
     EditorModal,
@@ -61,6 +62,12 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("e", "triage('react')", "React", id="react"),
     Binding("N", "triage('issue')", "New issue", id="issue-from-message"),
     Binding("S", "triage('share')", "Share", id="share-to-slack"),
+    Binding("n", "create_issue", "New Jira issue", id="create-issue"),
+    Binding("E", "triage('edit')", "Edit fields", id="edit-fields"),
+    Binding("A", "triage('assign_to')", "Assign to…", id="assign-to"),
+    Binding("i", "triage('link')", "Link issue", id="link-issue"),
+    Binding("C", "triage('edit_comment')", "Edit my comment", id="edit-comment"),
+    Binding("H", "triage('history')", "History", id="history"),
     Binding("space", "select", "Select", id="select"),
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("R", "refresh", "Refresh", id="refresh"),
@@ -102,6 +109,9 @@ class DashboardScreen(Screen[None]):
         self._last_message = ""
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
+        self._batches: list[Batch] = []  # multi-item actions whose outcome is reported per item
+        # create action item id -> (its placeholder's pane, when it landed or None)
+        self._creating: dict[str, tuple[ItemPane, float | None]] = {}
 
     @property
     def zen(self) -> ZenApp:
@@ -184,6 +194,7 @@ class DashboardScreen(Screen[None]):
             if any(s.id == section_id for s in pane.sections):
                 pane.update_snapshot(section_id, snapshot)
                 pane.clear_overrides(keep=self._open_items | older)
+        self._arrived(section_id, fetched)
         self.refresh_status()
 
     def on_section_updated(self, message: messages.SectionUpdated) -> None:
@@ -212,11 +223,21 @@ class DashboardScreen(Screen[None]):
             self._open_items.add(event.item_id)
             return
         self._open_items.discard(event.item_id)
+        if event.kind == "create":
+            self._created(event)
+            return
         if event.state == ActionState.DONE:
             self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
             for pane in self.panes():
                 pane.set_override(event.item_id, None)  # roll the optimistic look back
+        batch = next((b for b in self._batches if b.note(event)), None)
+        if batch is not None:  # one line for the whole batch, once every item has an outcome
+            if batch.finished():
+                self._batches.remove(batch)
+                self._say(batch.summary(), "error" if batch.failed() else "information")
+            return
+        if event.state == ActionState.FAILED:
             key = event.item_id.split(":", 1)[-1]
             self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
         elif event.progress is None or event.progress[0] == event.progress[1]:
@@ -237,6 +258,35 @@ class DashboardScreen(Screen[None]):
         for pane in self.panes():
             pane.set_linked(linked)
         self.query_one(Preview).set_links(links)
+
+    def _created(self, event: ActionUpdated) -> None:
+        """A create landed (its placeholder says the new key until a refresh of the account
+        fetched after it) or failed (the placeholder goes: rollback)."""
+        pane, _ = self._creating.get(event.item_id, (None, None))
+        if event.state == ActionState.FAILED:
+            self._creating.pop(event.item_id, None)
+            if pane is not None:
+                pane.drop_pending(event.item_id)
+            self._say(f"creating an issue failed: {event.reason or 'unknown error'}", "error")
+            return
+        reason = event.reason or ""
+        if pane is not None:
+            self._creating[event.item_id] = (pane, event.at)
+            if reason.startswith("created "):
+                pane.rename_pending(event.item_id, reason.removeprefix("created "))
+        self._say(reason or "issue created", "information")
+
+    def _arrived(self, section_id: str, fetched: float | None) -> None:
+        """Placeholders of landed creates go once a snapshot of their account's section is
+        fetched after the create: the issue is in it now, or does not match its query."""
+        section = next((s for s in self.zen.backend.sections if s.id == section_id), None)
+        if section is None or fetched is None:
+            return
+        for item_id, (pane, landed) in list(self._creating.items()):
+            mine = item_id.split(":", 1)[0] == section.account
+            if mine and landed is not None and fetched >= landed:
+                pane.drop_pending(item_id)
+                del self._creating[item_id]
 
     def refresh_cards(self) -> None:
         now = self.zen.clock()
@@ -269,6 +319,8 @@ class DashboardScreen(Screen[None]):
         """The footer lists a triage key only when it applies to the focused pane's item (or
         selection): no Transition on a pull request, no Merge on a Slack message."""
         action = binding.action
+        if action == "create_issue":
+            return bool(jira_flows.jira_accounts(self))
         if not action.startswith("triage("):
             return True
         try:
@@ -278,6 +330,9 @@ class DashboardScreen(Screen[None]):
         except triage.NotApplicable:
             return False
         return True
+
+    def say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+        self._say(text, severity, notify)
 
     def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
         self._last_message = text
@@ -426,6 +481,9 @@ class DashboardScreen(Screen[None]):
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
+        if len(items) > 1:  # by target status, each item by its own transition
+            await self._jira_dialog(lambda: jira_flows.move_by_status(self, items), items)
+            return
         try:
             detail = await self.zen.backend.details(items[0])
         except Exception as exc:
@@ -533,14 +591,76 @@ class DashboardScreen(Screen[None]):
         return done
 
     def _send(self, command: str, items: list[Item], value: str) -> None:
-        actions = triage.build(command, items, value)
-        for item, action in zip(items, actions, strict=True):
+        self.queue_actions(items, triage.build(command, items, value))
+
+    def queue_actions(self, items: list[Item], actions: list[Action]) -> None:
+        """Show each item's optimistic look and queue the actions (one per item, matched by
+        item id); a batch's outcome is reported per item when all are in."""
+        by_id = {i.id: i for i in items}
+        for action in actions:
+            item = by_id[action.item_id]
             for pane in self.panes():
                 pane.set_override(item.id, triage.optimistic(item, action))
                 pane.set_row_state(item.id, RowState(ActionState.PENDING, action.kind))
             self._open_items.add(item.id)
+        if len(actions) > 1:
+            self._batches.append(Batch(actions, {i.id: i.key for i in items}))
         self.pane.clear_selection()
         self._submit(actions)
+
+    # --- Jira dialogs (zen_tui.ui.screens.jira_flows) -------------------------------------------
+
+    def action_create_issue(self) -> None:
+        self._create_issue()
+
+    @work(group="jira-dialog", exclusive=True, exit_on_error=False)
+    async def _create_issue(self) -> None:
+        action = await self._dialog(lambda: jira_flows.create_issue(self))
+        if action is None:
+            return
+        pane = self.query_one("#pane-issues", ItemPane)
+        site = next((a.base_url or "" for a in self.zen.accounts if a.name == action.account), "")
+        pane.add_pending(jira_flows.placeholder(action, site))
+        self._creating[action.item_id] = (pane, None)
+        self._submit([action])
+
+    @work(group="jira-dialog", exclusive=True, exit_on_error=False)
+    async def _ask_jira(self, command: str, items: list[Item]) -> None:
+        flows: dict[str, Callable[[], Any]] = {
+            "edit": lambda: jira_flows.edit_fields(self, items[0]),
+            "assign_to": lambda: jira_flows.assign_to(self, items),
+            "link": lambda: jira_flows.link_issue(self, items),
+            "edit_comment": lambda: jira_flows.edit_comment(self, items[0]),
+        }
+        if command == "history":
+            await self._show_history(items[0])
+            return
+        await self._jira_dialog(flows[command], items)
+
+    async def _jira_dialog(self, flow: Callable[[], Any], items: list[Item]) -> None:
+        found = await self._dialog(flow)
+        actions = found if isinstance(found, list) else [found] if found else []
+        if actions:
+            self.queue_actions(items, [jira_flows.checked(a) for a in actions])
+
+    async def _dialog(self, flow: Callable[[], Any]) -> Any:
+        """Run a dialog; a refusal or a failed read is said in one line, never raised."""
+        try:
+            return await flow()
+        except jira_flows.NoJira as exc:
+            self._say(str(exc), "warning")
+        except Exception as exc:  # a read the form needed failed (outage, 4xx)
+            self._say(f"cannot ask Jira: {exc}", "error")
+        return None
+
+    async def _show_history(self, item: Item) -> None:
+        self._say(f"loading the history of {item.key}…", notify=False)
+        detail = await self._dialog(lambda: jira_flows.history(self, item))
+        if detail is None:
+            return
+        self.preview_shown = True  # narrow: the preview takes the screen
+        self.post_message(DetailLoaded(item.id, detail))
+        self._say(f"history of {item.key}: {len(detail.history or ())} changes", notify=False)
 
     @work(group="submit", exit_on_error=False)
     async def _submit(self, actions: list[Any]) -> None:
@@ -578,4 +698,42 @@ _ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], None]] = {
     "transition": DashboardScreen._ask_transition,  # type: ignore[dict-item]
     "issue": DashboardScreen._ask_issue,  # type: ignore[dict-item]
     "share": DashboardScreen._ask_share,  # type: ignore[dict-item]
+    "edit": DashboardScreen._ask_jira,  # type: ignore[dict-item]
+    "assign_to": DashboardScreen._ask_jira,  # type: ignore[dict-item]
+    "link": DashboardScreen._ask_jira,  # type: ignore[dict-item]
+    "edit_comment": DashboardScreen._ask_jira,  # type: ignore[dict-item]
+    "history": DashboardScreen._ask_jira,  # type: ignore[dict-item]
 }
+
+
+class Batch:
+    """The actions of one multi-item command, to report the outcome per item at the end."""
+
+    def __init__(self, actions: list[Action], keys: dict[str, str]) -> None:
+        self.kind = actions[0].kind
+        self.target = actions[0].params.get("to") or actions[0].params.get("transition", "")
+        self.keys = {a.item_id: keys.get(a.item_id, a.item_id) for a in actions}
+        self.outcomes: dict[str, tuple[bool, str]] = {}
+
+    def note(self, event: ActionUpdated) -> bool:
+        """Record a final state; False if the event is not about this batch."""
+        if event.item_id not in self.keys or event.kind != self.kind:
+            return False
+        self.outcomes[event.item_id] = (event.state == ActionState.DONE, event.reason or "")
+        return True
+
+    def finished(self) -> bool:
+        return len(self.outcomes) == len(self.keys)
+
+    def failed(self) -> list[str]:
+        return [self.keys[i] for i, (ok, _) in self.outcomes.items() if not ok]
+
+    def summary(self) -> str:
+        """`transition to Done: 2 done (OPS-1, OPS-2), 1 failed (OPS-3: conflict: ...)`."""
+        what = f"{self.kind} to {self.target}" if self.target else self.kind
+        done = [self.keys[i] for i, (ok, _) in self.outcomes.items() if ok]
+        failed = [f"{self.keys[i]}: {why}" for i, (ok, why) in self.outcomes.items() if not ok]
+        parts = [f"{len(done)} done ({', '.join(done)})"] if done else []
+        if failed:
+            parts.append(f"{len(failed)} failed ({'; '.join(failed)})")
+        return f"{what}: {', '.join(parts)}"

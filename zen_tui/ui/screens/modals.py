@@ -65,16 +65,16 @@ class EditorModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="modal-cancel"),
     ]
 
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, text: str = "") -> None:
         super().__init__()
-        self.prompt = prompt
+        self.prompt, self.text = prompt, text  # `text`: what to edit (a comment), else empty
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(
                 with_markup(self.prompt, "   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
             )
-            yield TextArea()
+            yield TextArea(self.text)
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text.strip()

@@ -7,7 +7,7 @@ the rows on screen. Row text is built from the item on demand, never stored per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -152,6 +152,8 @@ class ItemList(ScrollView, can_focus=True):
         self._index: list[int] = []  # positions in `_all` of `_rows`
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
+        self._base: tuple[Item, ...] = ()  # the snapshot's items
+        self._pending: dict[str, Item] = {}  # rows of items being created, shown first
         self.row_states: dict[str, RowState] = {}
         self.linked: frozenset[str] = frozenset()  # item ids with a cross-link
         self.selected: set[str] = set()
@@ -173,8 +175,13 @@ class ItemList(ScrollView, can_focus=True):
         return self._filter
 
     def set_items(self, items: tuple[Item, ...]) -> None:
+        self._base = items
+        self._show_all()
+
+    def _show_all(self) -> None:
         current = self.cursor_item
-        self._all = items
+        self._all = (*self._pending.values(), *self._base) if self._pending else self._base
+        items = self._all
         self._hay = None  # 10,000 strings the first paint never needs
         self.selected &= {i.id for i in items}
         self._apply_filter(keep=current.id if current else None)
@@ -209,6 +216,23 @@ class ItemList(ScrollView, can_focus=True):
         else:
             self._overrides[item_id] = item
         self.refresh()
+
+    def add_pending(self, item: Item) -> None:
+        """A row for an item being created (optimistic), above the snapshot's rows."""
+        self._pending[item.id] = item
+        self._show_all()
+
+    def drop_pending(self, item_id: str) -> None:
+        if self._pending.pop(item_id, None) is not None:
+            self._show_all()
+
+    def rename_pending(self, item_id: str, key: str) -> None:
+        """The create landed as `key`: the row says so until the refresh lists the issue."""
+        item = self._pending.get(item_id)
+        if item is not None:
+            done = replace(item, status="created") if isinstance(item, Issue) else item
+            self._pending[item_id] = replace(done, key=key)
+            self.refresh()
 
     def clear_overrides(self, keep: set[str]) -> None:
         """Forget optimistic versions except for `keep` (items whose action is still open)."""
@@ -321,6 +345,8 @@ class ItemList(ScrollView, can_focus=True):
         style = base + row
         mark = "● " if item.id in self.selected else "  "
         badge, badge_style = self._badge(item.id)
+        if len(badge) > max(12, width // 5):  # a long failure reason never eats the title
+            badge = _fit(badge, max(12, width // 5))  # (the status line has all of it)
         key_w = min(22, max(8, width // 4))
         meta_w = min(34, max(0, width // 3))
         title_w = max(0, width - 2 - key_w - meta_w - len(badge) - 2)

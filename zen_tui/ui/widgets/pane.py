@@ -110,6 +110,15 @@ class ItemPane(Vertical):
         """Show `item` (an optimistic version) for `item_id`; None rolls it back."""
         self._list.set_override(item_id, item)
 
+    def add_pending(self, item: Item) -> None:
+        self._list.add_pending(item)
+
+    def drop_pending(self, item_id: str) -> None:
+        self._list.drop_pending(item_id)
+
+    def rename_pending(self, item_id: str, key: str) -> None:
+        self._list.rename_pending(item_id, key)
+
     def clear_overrides(self, keep: set[str]) -> None:
         self._list.clear_overrides(keep=keep)
 

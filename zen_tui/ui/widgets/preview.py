@@ -64,6 +64,11 @@ def render_detail(
     title = "Thread" if isinstance(item, Message) else "Comments"
     _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
     _section(text, "Transitions (t)", list(detail.transitions), signals)
+    if detail.history is not None:
+        lines = [
+            f"{when[:16].replace('T', ' ')} {who}: {what}" for when, who, what in detail.history
+        ]
+        _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
 
 

@@ -1,0 +1,203 @@
+"""Modal forms for Jira triage: a form of fields (create, edit: built from createmeta /
+editmeta) and a user picker that searches as you type (assign to anyone).
+
+Each dismisses with its value, or None when cancelled (escape). Every server string shown
+here (field names, allowed values, user names) is data, never markup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, TextArea
+
+from zen_tui.text_safety import clean
+from zen_tui.ui.safe import plain, with_markup
+from zen_tui.ui.screens.modals import _CSS
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SEARCH_PAUSE = 0.15  # seconds of no typing before the user search asks the server
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a form. `choices` (allowed values from the server) are checked on send,
+    ignoring case; `kind` "date" takes YYYY-MM-DD; `multiline` is a text area."""
+
+    id: str
+    label: str
+    value: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    kind: str = "string"
+    multiline: bool = False
+    hint: str = ""
+
+
+def problem(field: FormField, value: str) -> str | None:
+    """Why `value` cannot be sent for `field`, in one line; None when it can."""
+    if not value:
+        return f"{field.label} is required" if field.required else None
+    if field.kind == "date" and not _DATE.fullmatch(value):
+        return f"{field.label}: use YYYY-MM-DD, e.g. 2027-01-31 (empty clears it)"
+    if field.choices and value.casefold() not in {c.casefold() for c in field.choices}:
+        return f"{field.label}: use one of {', '.join(field.choices)}"
+    return None
+
+
+def canonical(field: FormField, value: str) -> str:
+    """A choice as the server spells it (`high` -> `High`)."""
+    return next((c for c in field.choices if c.casefold() == value.casefold()), value)
+
+
+class FormModal(ModalScreen[dict[str, str] | None]):
+    """Fields top to bottom; ctrl+s sends (every field checked first), escape cancels.
+    Dismisses with {field id: value} of every field (empty string = left empty)."""
+
+    DEFAULT_CSS = (
+        _CSS.format(name="FormModal")
+        + """
+    FormModal > Vertical { width: 72; }
+    FormModal VerticalScroll { height: auto; max-height: 30; }
+    FormModal Label.field { margin: 0; }
+    FormModal TextArea { height: 6; }
+    """
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", id="editor-send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(self, title: str, fields: list[FormField]) -> None:
+        super().__init__()
+        self.title_text, self.fields = title, fields
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(with_markup(self.title_text, "   [dim]ctrl+s send · esc cancel[/]"))
+            with VerticalScroll():
+                for f in self.fields:
+                    mark = " *" if f.required else ""
+                    hint = f.hint or (", ".join(f.choices) if f.choices else "")
+                    yield Label(plain(f"{f.label}{mark}"), classes="field")
+                    if f.multiline:
+                        yield TextArea(f.value, id=f"field-{f.id}")
+                    else:
+                        yield Input(f.value, placeholder=clean(hint), id=f"field-{f.id}")
+
+    def values(self) -> dict[str, str]:
+        out = {}
+        for f in self.fields:
+            widget = self.query_one(f"#field-{f.id}")
+            raw = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+            out[f.id] = canonical(f, raw.strip())
+        return out
+
+    def action_send(self) -> None:
+        values = self.values()
+        for f in self.fields:
+            why = problem(f, values[f.id])
+            if why:
+                self.notify(why, severity="warning")
+                self.query_one(f"#field-{f.id}").focus()
+                return
+        self.dismiss(values)
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        """enter moves on; on the last field it sends."""
+        inputs = list(self.query("Input, TextArea"))
+        at = inputs.index(event.input)
+        if at + 1 < len(inputs):
+            inputs[at + 1].focus()
+        else:
+            self.action_send()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+Search = Callable[[str], Awaitable[list[tuple[str, str]]]]
+
+
+class UserPickerModal(ModalScreen[tuple[str, str] | None]):
+    """Type to search (the server is asked once typing pauses); enter takes the highlighted
+    user (or the first). Dismisses with (account id, display name)."""
+
+    DEFAULT_CSS = (
+        _CSS.format(name="UserPickerModal") + "UserPickerModal OptionList { height: auto; }"
+    )
+    BINDINGS = [
+        Binding("down", "move(1)", "Next", show=False, id="picker-down"),
+        Binding("up", "move(-1)", "Previous", show=False, id="picker-up"),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(self, prompt: str, search: Search, *, pause: float = SEARCH_PAUSE) -> None:
+        super().__init__()
+        self.prompt, self.search, self.pause = prompt, search, pause
+        self.users: list[tuple[str, str]] = []
+        self.searched: list[str] = []  # the queries sent, in order (what the server was asked)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(plain(self.prompt, multiline=True))
+            yield Input(placeholder="type a name or email", id="user-query")
+            yield OptionList(id="user-results")
+
+    def on_mount(self) -> None:
+        self._search("", 0.0)
+
+    @on(Input.Changed, "#user-query")
+    def _typed(self, event: Input.Changed) -> None:
+        self._search(event.value.strip(), self.pause)
+
+    @work(exclusive=True, group="user-search", exit_on_error=False)
+    async def _search(self, query: str, pause: float) -> None:
+        """The newest query wins: a keystroke cancels the search still waiting or running."""
+        if pause:  # typing goes on: this worker is cancelled before it asks
+            await asyncio.sleep(pause)
+        self.searched.append(query)
+        try:
+            users = await self.search(query)
+        except Exception as exc:  # say why; typing again retries
+            self.query_one("#user-results", OptionList).clear_options()
+            self.notify(f"user search failed: {exc}", severity="error")
+            return
+        self.users = users
+        results = self.query_one("#user-results", OptionList)
+        results.clear_options()
+        results.add_options([plain(name or uid) for uid, name in users])
+        if users:
+            results.highlighted = 0
+        elif query:
+            self.notify(f"no assignable user matches {query!r}", severity="warning")
+
+    def action_move(self, delta: int) -> None:
+        results = self.query_one("#user-results", OptionList)
+        if self.users:
+            now = results.highlighted or 0
+            results.highlighted = max(0, min(len(self.users) - 1, now + delta))
+
+    @on(Input.Submitted, "#user-query")
+    def _take(self, event: Input.Submitted) -> None:
+        at = self.query_one("#user-results", OptionList).highlighted
+        if not self.users:
+            self.notify("no user to pick: type part of a name", severity="warning")
+            return
+        self.dismiss(self.users[at or 0])
+
+    @on(OptionList.OptionSelected, "#user-results")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.users[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
