@@ -77,7 +77,7 @@ def default_title(message: Message) -> str:
 
 def default_body(message: Message, permalink: str, text: str | None = None) -> str:
     """The message's text (or `text`), who wrote it where, and its permalink."""
-    where = message.channel if message.channel.startswith("@") else f"#{message.channel}"
+    where = message.channel if message.channel[:1] in ("#", "@") else f"#{message.channel}"
     said = (message.text if text is None else text).strip()
     return f"{said}\n\n— {message.author} in {where} on Slack: {permalink}"
 

@@ -132,3 +132,9 @@ def test_a_jira_project_gets_jiras_own_create_with_an_issue_type() -> None:
     }
     [(default, _), _] = crosslink.issue_from_message(MSG, target, "t", "b", " ")
     assert default.params["issuetype"] == crosslink.JIRA_TYPE
+
+
+def test_the_body_names_the_channel_once_whichever_way_it_is_spelled() -> None:
+    for channel, shown in (("dev", "#dev"), ("#dev", "#dev"), ("@ada", "@ada")):
+        body = crosslink.default_body(replace(MSG, channel=channel), "L")
+        assert body.endswith(f"— ana in {shown} on Slack: L"), body

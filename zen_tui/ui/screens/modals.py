@@ -150,7 +150,12 @@ class IssueFormModal(ModalScreen[tuple[Target, str, str, str] | None]):
 
     DEFAULT_CSS = (
         _CSS.format(name="IssueFormModal")
-        + "IssueFormModal > Vertical { width: 90; } IssueFormModal TextArea { height: 10; }"
+        + """
+    IssueFormModal > Vertical { width: 90; }
+    IssueFormModal Select, IssueFormModal Input, IssueFormModal TextArea { width: 100%; }
+    IssueFormModal TextArea { height: 8; }
+    IssueFormModal Label.field { margin: 0; color: $text-muted; }
+    """
     )
     BINDINGS = [
         Binding("ctrl+s", "send", "Create", id="issue-form-send", priority=True),
@@ -170,10 +175,14 @@ class IssueFormModal(ModalScreen[tuple[Target, str, str, str] | None]):
                 with_markup(self.prompt, "   [dim]ctrl+s create · esc cancel[/]"),
             )
             options = [(plain(t.label()), n) for n, t in enumerate(self.targets)]
+            yield Label("Create in", classes="field")
             yield Select(options, value=0, allow_blank=False, id="issue-target")
+            yield Label("Title", classes="field")
             yield Input(value=clean(self.title_text), placeholder="title", id="issue-title")
+            yield Label("Body (the message, its author and permalink)", classes="field")
             yield TextArea(clean(self.body_text, multiline=True), id="issue-body")
-            yield Input(value=self.issuetype, placeholder="issue type (Jira only)", id="issue-type")
+            yield Label("Issue type (Jira projects only)", classes="field")
+            yield Input(value=self.issuetype, placeholder="e.g. Task, Bug", id="issue-type")
 
     def action_send(self) -> None:
         title = self.query_one("#issue-title", Input).value.strip()
