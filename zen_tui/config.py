@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
+    COMMAND_MODES,
     DEFAULT_BASE_URLS,
     DEFAULT_SECTION_LIMIT,
     PANE_SERVICES,
@@ -30,6 +31,7 @@ from zen_tui.config_schema import (
     QUERY_KEY,
     SERVICES,
     AccountConfig,
+    CommandConfig,
     PollingConfig,
     SectionConfig,
     Settings,
@@ -48,6 +50,7 @@ from zen_tui.gateway.settings import (
     TimeoutSettings,
     default_settings,
 )
+from zen_tui.item_commands import TemplateError, check_template
 from zen_tui.logs import register_secret
 from zen_tui.models import Pane, Service
 
@@ -61,6 +64,7 @@ __all__ = [
     "QUERY_KEY",
     "SERVICES",
     "AccountConfig",
+    "CommandConfig",
     "ConfigError",
     "PollingConfig",
     "SectionConfig",
@@ -73,6 +77,9 @@ __all__ = [
     "section_infos",
 ]
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# A key as Textual names it: one printable character, or a name with modifiers (ctrl+o, f5).
+_KEY_RE = re.compile(r"^(?:(?:ctrl|shift|alt|super)\+)*(?:[!-~]|[a-z][a-z0-9_]*)$")
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,8 +419,84 @@ def _ui(t: Table) -> UiConfig:
             if isinstance(keys, list):
                 keys = ",".join(km.string_list(keys, key))
             keymap[binding_id] = km.string(keys, key)
+    select_advances = t.get("select_advances", t.boolean, True)
     t.done()
-    return UiConfig(theme=theme, keymap=keymap)
+    return UiConfig(theme=theme, keymap=keymap, select_advances=select_advances)
+
+
+def _commands(raw: Any, file: Path | None) -> tuple[CommandConfig, ...]:
+    _require_tables(raw, "commands", "command", file)
+    commands: list[CommandConfig] = []
+    for number, entry in enumerate(raw, start=1):
+        t = Table(entry, f"commands[{number}]", file)
+        command = _command(t)
+        taken = next((c for c in commands if c.key == command.key), None)
+        if taken is not None and (taken.pane is None or command.pane in (None, taken.pane)):
+            raise t.error(
+                t.path("key"),
+                command.key,
+                f"already runs {taken.title!r}",
+                "give every command its own key (or different panes)",
+            )
+        commands.append(command)
+    return tuple(commands)
+
+
+def _command(t: Table) -> CommandConfig:
+    key = t.get("key", _key_check(t), "")
+    if not key:
+        raise t.error(t.path("key"), None, "missing", 'every command needs key = "C" (say)')
+    pane = t.get("pane", t.choice(PANES), None)
+    run = t.get("run", t.string, "")
+    if not run:
+        raise t.error(t.path("run"), None, "missing", 'e.g. run = "gh pr checkout {number}"')
+    try:
+        check_template(run, pane)
+    except TemplateError as exc:
+        raise t.error(t.path("run"), run, str(exc)) from None
+    command = CommandConfig(
+        key=key,
+        run=run,
+        title=t.get("title", t.string, run),
+        pane=cast(Pane | None, pane),
+        mode=t.get("mode", t.choice(COMMAND_MODES), "background"),
+        in_checkout=t.get("in_checkout", t.boolean, False),
+    )
+    t.done()
+    return command
+
+
+def _key_check(t: Table) -> Callable[[Any, str], str]:
+    def check(value: Any, key: str) -> str:
+        text = t.string(value, key)
+        if not _KEY_RE.match(text):
+            raise t.error(
+                key, value, "not a key name", 'use one character ("C") or a name ("ctrl+o", "f5")'
+            )
+        return text
+
+    return check
+
+
+def _repos(t: Table) -> dict[str, Path]:
+    """`[repos."owner/name"] path = "~/src/name"`: where a repo is checked out here."""
+    paths: dict[str, Path] = {}
+    for repo in t.data:
+        t.used.add(repo)
+        entry = Table(t.data[repo], f'{t.key}."{repo}"', t.file)
+        if not _REPO_RE.match(repo):
+            raise t.error(t.path(repo), repo, "not a repo name", 'write [repos."owner/name"]')
+        raw = entry.get("path", entry.string, "")
+        if not raw:
+            raise entry.error(entry.path("path"), None, "missing", 'e.g. path = "~/src/web"')
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            raise entry.error(
+                entry.path("path"), raw, "not an absolute path", 'use e.g. "~/src/web"'
+            )
+        entry.done()
+        paths[repo] = path
+    return paths
 
 
 def _webhooks(t: Table) -> WebhookConfig:
@@ -454,6 +537,8 @@ def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -
         webhooks=_webhooks(top.table("webhooks")),
         config_path=file,
         data_dir=data_dir,
+        commands=top.get("commands", lambda v, _k: _commands(v, file), ()),
+        repo_paths=_repos(top.table("repos")),
     )
     top.done(["gateway"])
     return settings

@@ -79,6 +79,24 @@ class PollingConfig:
 class UiConfig:
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "j,down"
+    select_advances: bool = True  # `space` selects the row, then moves the cursor down
+
+
+COMMAND_MODES = ("background", "suspend")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandConfig:
+    """A `[[commands]]` entry: a key on the dashboard runs a shell template with the item's
+    fields (zen_tui.item_commands) in the background or in the suspended terminal."""
+
+    key: str
+    run: str
+    title: str
+    pane: Pane | None = None  # None: every pane
+    mode: str = "background"  # COMMAND_MODES
+    # Run in the item's repo checkout ([repos."owner/name"] path) and refuse without one.
+    in_checkout: bool = False
 
 
 def _default_secret_env() -> dict[str, str]:
@@ -120,6 +138,8 @@ class Settings:
     webhooks: WebhookConfig
     config_path: Path | None
     data_dir: Path
+    commands: tuple[CommandConfig, ...] = ()
+    repo_paths: dict[str, Path] = field(default_factory=dict)  # "owner/name" -> local checkout
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

@@ -117,6 +117,7 @@ class PullRequest(ItemBase):
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     body: str = ""
+    branch: str = ""  # the head branch, from the GraphQL row ("" until it is known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.store import Link, take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, LinkAdded, PollerChanged
+from zen_tui.sync.backend import ActionUpdated, LinkAdded, PollerChanged, QueryRejected
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -223,6 +223,8 @@ class FakeBackend:
         self.submitted: list[list[Action]] = []
         self.chains: list[list[Action]] = []
         self.links_made: list[tuple[str, str, str]] = []  # (source, target, kind)
+        self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
+        self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
         self.paused = False
         self.focus: str | None = None
@@ -339,6 +341,16 @@ class FakeBackend:
 
     def health(self) -> list[AccountHealth]:
         return list(self._health.values())
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        """A query containing a word of `refuse_queries` is refused as a server would."""
+        bad = next((w for w in self.refuse_queries if w in query), None)
+        if bad is not None:
+            raise QueryRejected(f"refused the query: {self.refuse_queries[bad]}")
+        section = replace(next(s for s in self._sections if s.id == section_id), query=query)
+        self._sections = [section if s.id == section_id else s for s in self._sections]
+        self.queries.append((section_id, query))
+        return section
 
     # --- scripting helpers for tests and screenshots --------------------------------------
 

@@ -74,6 +74,7 @@ def _open(settings: Settings, demo: bool) -> int:
                 save_setting=store.set_setting,
                 demo_banner=DEMO_BANNER if demo else None,
                 accounts=list(settings.accounts),
+                settings=settings,
             )
         )
     finally:

@@ -24,6 +24,7 @@ query PullRequestRows($query: String!, $first: Int!, $after: String) {
       ... on PullRequest {
         number
         isDraft
+        headRefName
         repository { nameWithOwner }
         reviewDecision
         mergeable
@@ -136,6 +137,7 @@ def _row(r: Reader, node: dict[str, Any]) -> dict[str, Any]:
         decision = _opinion(opinions, bool(requested))
     return {
         "draft": bool(r.opt_bool(node, "isDraft")),
+        "branch": r.opt_text(node, "headRefName") or "",
         "review_decision": decision,
         "requested_reviewers": requested,
         "mergeable": _MERGEABLE.get(r.opt_text(node, "mergeable") or ""),

@@ -84,7 +84,14 @@ def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None)
         requested_reviewers=_names(r, raw, "requested_reviewers", "login")
         + _teams(r, raw, repo.split("/", 1)[0]),
         mergeable=r.opt_bool(raw, "mergeable"),
+        branch=_head_ref(r, raw),
     )
+
+
+def _head_ref(r: Reader, raw: dict[str, Any]) -> str:
+    """A pull request object's head branch; a search result has none ("")."""
+    head = r.opt_obj(raw, "head")
+    return (r.opt_text(head, "ref") if head else None) or ""
 
 
 def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:

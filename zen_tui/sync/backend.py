@@ -90,6 +90,11 @@ class PollerChanged(Event):
     next_poll_at: float | None = None
 
 
+class QueryRejected(Exception):
+    """A section's new query was not taken: the server refused it (its words in `str()`), or
+    it could not be asked. The section keeps its old query."""
+
+
 class Backend(Protocol):
     bus: EventBus
 
@@ -151,6 +156,12 @@ class Backend(Protocol):
 
     def service_client(self, account: str) -> Any:
         """The account's service client (reads for triage forms), or None."""
+        ...
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        """Run `query` (GitHub search, JQL, Slack channels or search) for the section on the
+        server; if it answers, the section uses it from now on (this session) and is listed
+        again. Raises QueryRejected with the server's error otherwise."""
         ...
 
     def health(self) -> list[AccountHealth]: ...

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import GatewayError
+from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import (
     Action,
@@ -45,6 +45,7 @@ from zen_tui.sync.backend import (
     Activity,
     Backend,
     ItemDetail,
+    QueryRejected,
     SectionActivity,
     SectionUpdated,
 )
@@ -67,7 +68,8 @@ AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh th
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
-KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority")
+KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "branch")
+_UNSET = (None, (), "")  # a field the copy did not carry
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
@@ -227,6 +229,31 @@ class SyncEngine:
     def set_paused(self, paused: bool) -> None:
         for poller in self.pollers.values():
             poller.set_paused(paused)
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        """Ask the server with the new query first (one row: cheap); only an answer makes it
+        the section's query. Then the section lists again in full, from scratch."""
+        poller = self.pollers.get(section_id)
+        if poller is None:
+            raise QueryRejected(f"no section {section_id!r}")
+        text = query.strip()
+        if not text:
+            raise QueryRejected("the query is empty")
+        trial = dataclasses.replace(poller.section, query=text)
+        client = self.wired.clients[trial.account]
+        try:
+            await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
+        except ApiError as err:  # the server said no: its words, e.g. the JQL parse error
+            raise QueryRejected(f"{trial.service} refused the query: {err.summary()}") from None
+        except GatewayError as err:
+            raise QueryRejected(f"could not check the query ({err}); try again later") from None
+        poller.section = trial
+        self._sections = [trial if s.id == section_id else s for s in self._sections]
+        self._gone.pop(section_id, None)  # tombstones of the old query's items
+        self._full_next.add(section_id)
+        self._revalidate_next.add(section_id)
+        await poller.poll_now(interactive=True)
+        return trial
 
     # -- Backend: actions ------------------------------------------------------------------
     async def submit(self, actions: list[Action]) -> list[str]:
@@ -648,7 +675,7 @@ def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MI
     kept = {
         name: getattr(old, name)
         for name in names
-        if getattr(new, name, 0) in (None, ()) and getattr(old, name) not in (None, ())
+        if getattr(new, name, 0) in _UNSET and getattr(old, name, None) not in _UNSET
     }
     return dataclasses.replace(new, **kept) if kept else new
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from zen_tui.config import AccountConfig
+    from zen_tui.config import AccountConfig, Settings
     from zen_tui.sync.backend import Backend
 
 DEMO_REQUESTED = 3  # exit code: the user chose "run the demo" on the welcome screen
@@ -24,11 +24,13 @@ def run_dashboard(
     save_setting: Callable[[str, str], None] | None = None,
     demo_banner: str | None = None,
     accounts: list[AccountConfig] | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo,
     INIT_REQUESTED for `zen-tui init`.
-    `accounts` feeds the login screen (default: the engine's configured accounts)."""
-    from zen_tui.ui.app import ZenApp
+    `accounts` feeds the login screen (default: the engine's configured accounts); `settings`
+    the `[ui]` options, the custom commands, the repo checkouts and the config file's path."""
+    from zen_tui.ui.app import DashboardOptions, ZenApp
     from zen_tui.ui.screens.info import DEMO_RESULT, INIT_RESULT
 
     app = ZenApp(
@@ -39,6 +41,7 @@ def run_dashboard(
         settings_store=save_setting,
         demo_banner=demo_banner,
         accounts=accounts,
+        options=DashboardOptions.from_settings(settings) if settings else None,
     )
     result = app.run()
     if result == DEMO_RESULT:

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,13 +21,14 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 
-from zen_tui.config import AccountConfig
+from zen_tui.config import AccountConfig, CommandConfig, Settings
 from zen_tui.events import Event
 from zen_tui.models import Snapshot
 from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.screens.health import HealthScreen
@@ -38,6 +40,7 @@ from zen_tui.ui.screens.modals import (
     InputModal,
     IssueFormModal,
     PickerModal,
+    QueryModal,
 )
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
 from zen_tui.ui.widgets.item_list import ItemList
@@ -53,6 +56,26 @@ APP_BINDINGS: list[Binding] = [
         "ctrl+p", "command_palette", "Palette", id="command-palette", priority=True, show=False
     ),
 ]
+
+
+@dataclass(frozen=True)
+class DashboardOptions:
+    """What the config says beyond theme and keymap: `[ui] select_advances`, `[[commands]]`,
+    `[repos."owner/name"] path`, and the file a query edited with `s` is saved to."""
+
+    select_advances: bool = True
+    commands: tuple[CommandConfig, ...] = ()
+    repo_paths: dict[str, Path] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DashboardOptions:
+        return cls(
+            select_advances=settings.ui.select_advances,
+            commands=tuple(settings.commands),
+            repo_paths=dict(settings.repo_paths),
+            config_path=settings.config_path,
+        )
 
 
 class ZenApp(App[str | None]):
@@ -73,8 +96,10 @@ class ZenApp(App[str | None]):
         clock: Callable[[], float] = time.time,
         accounts: list[AccountConfig] | None = None,
         login_flow: FlowFactory = ui_flow,
+        options: DashboardOptions | None = None,
     ) -> None:
         super().__init__()
+        self.options = options or DashboardOptions()
         self.backend = backend
         self.accounts = accounts if accounts is not None else backend.accounts
         self.login_flow = login_flow
@@ -92,6 +117,7 @@ class ZenApp(App[str | None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._user_keymap = dict(keymap or {})
         self.keymap: dict[str, str] = {}  # binding id -> keys, the user's entries that apply
+        self.active_commands: list[int] = []  # [[commands]] entries bound (no clash)
         self._health_dirty = False
         self._cards_pending = False
 
@@ -184,6 +210,34 @@ class ZenApp(App[str | None]):
             )
         self.keymap = {k: v for k, v in self._user_keymap.items() if k in known}
         self.set_keymap(self.keymap)
+        self._check_commands()
+
+    def _check_commands(self) -> None:
+        """A custom command whose key a built-in binding (keymap applied) or an earlier
+        command already takes is not bound, and the user is told which and why."""
+        taken = {key_char(k): d for k, d in self._dashboard_keys().items()}
+        self.active_commands = []
+        for n, command in enumerate(self.options.commands):
+            owner = taken.get(key_char(command.key))
+            if owner is not None:
+                self.notify(
+                    f"commands: key {command.key!r} of {command.title!r} is taken by "
+                    f"{owner!r}; give the command another key in [[commands]]",
+                    severity="warning",
+                    timeout=15,
+                )
+                continue
+            self.active_commands.append(n)
+            if command.pane is None:  # per-pane commands may share a key across panes
+                taken[key_char(command.key)] = command.title
+
+    def _dashboard_keys(self) -> dict[str, str]:
+        """Each key the built-in dashboard bindings take, with the action's description."""
+        keys: dict[str, str] = {}
+        for b in dashboard_bindings():
+            for key in self._keymap.get(b.id or "", b.key).split(","):
+                keys.setdefault(key.strip(), b.description)
+        return keys
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -245,7 +299,18 @@ class ZenApp(App[str | None]):
     # --- app actions ------------------------------------------------------------------------
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.help_rows()))
+        """Every key; on the dashboard the focused pane's first (its item's actions, moving
+        in its list, its custom commands), then everything else."""
+        rows = self.help_rows()
+        dash = self._dashboard()
+        if dash is None or self.screen is not dash:
+            self.push_screen(HelpScreen(rows))
+            return
+        ids = dash.keys_here()
+        commands = [(i, display_keys(k), d) for i, k, d in dash.commands_here()]
+        here = [r for r in rows if r[0] in ids] + commands
+        rest = [r for r in rows if r[0] not in ids]
+        self.push_screen(HelpScreen(here + rest, first=len(here), pane=dash.pane.label))
 
     def action_health(self) -> None:
         if not isinstance(self.screen, HealthScreen):
@@ -300,10 +365,10 @@ class ZenApp(App[str | None]):
         return [(i, display_keys(k), d) for i, k, d in self.binding_rows()]
 
     def bound_keys(self) -> set[str]:
-        """Keys that do something on the dashboard, with the keymap applied."""
-        keys: set[str] = set()
-        for b in dashboard_bindings():
-            keys.update(k.strip() for k in self._keymap.get(b.id or "", b.key).split(","))
+        """Keys that do something on the dashboard, with the keymap applied (as
+        `key_char` names them), custom commands included."""
+        keys = {key_char(k) for k in self._dashboard_keys()}
+        keys.update(key_char(self.options.commands[n].key) for n in self.active_commands)
         return keys
 
 
@@ -333,6 +398,7 @@ def all_bindings() -> list[Binding]:
         ConfirmModal,
         PickerModal,
         IssueFormModal,
+        QueryModal,
         HelpScreen,
         HealthScreen,
         LoginScreen,

@@ -27,6 +27,16 @@ class ZenCommands(Provider):
                 found.append(
                     (b.description, f"key {keys} · id {b.id}", partial(screen.run_action, b.action))
                 )
+            for n in getattr(app, "active_commands", ()):  # [[commands]] from the config
+                command = app.options.commands[n]  # type: ignore[attr-defined]
+                keys = escape(clean(command.key))
+                found.append(
+                    (
+                        clean(command.title),
+                        f"key {keys} · custom command",
+                        partial(screen.run_action, f"run_command({n})"),
+                    )
+                )
             found.append(
                 ("Refresh all", "poll every section now", partial(app.run_action, "refresh_all"))
             )

@@ -3,6 +3,7 @@ never another exception."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from copy import deepcopy
@@ -17,6 +18,7 @@ from zen_tui.config import ConfigError, parse_settings
 EXAMPLE = tomllib.loads(
     (Path(zen_tui.__file__).parent / "example-config.toml").read_text(encoding="utf-8")
 )
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 WRONG_VALUES: list[Any] = ["x", "", -1, 0, 1.5, True, [], [1, "x"], {"a": 1}]
 
 
@@ -34,6 +36,8 @@ def leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
 def dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
+        if isinstance(part, str) and not BARE_KEY.match(part):
+            part = f'"{part}"'  # as TOML writes it: repos."acme/web"
         out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 

@@ -65,6 +65,8 @@ async def test_rows_match_the_simulator_state(sim, gh) -> None:
         teams = {f"acme/{t}" for t in truth.teams}
         assert set(pr.requested_reviewers) == set(truth.reviewers) | teams, pr.key
         assert pr.review_decision == review_decision_of(truth).lower(), pr.key
+        if pr.state == "open":  # the head branch comes with the row ({branch} in commands)
+            assert pr.branch == truth.head_ref and pr.branch, pr.key
     assert {p.check_status for p in prs} - {None}, "the seed has checks to show"
 
 

@@ -306,6 +306,7 @@ def test_webhook_payload_becomes_an_item(gh, contracts) -> None:
     [item] = gh.items_for_webhook("pull_request", payload)
     assert isinstance(item, PullRequest)
     assert item.key == f"{payload['repository']['full_name']}#{payload['number']}"
+    assert item.branch == payload["pull_request"]["head"]["ref"] and item.branch
     assert gh.items_for_webhook("ping", {}) == []
 
 

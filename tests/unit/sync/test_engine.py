@@ -228,3 +228,46 @@ async def test_a_killed_poller_is_restarted_and_the_section_says_so_meanwhile():
     assert back.freshness.state is FreshnessState.LIVE
     assert {i.id for i in back.items} == {"j:P-1", "j:P-2"}
     await eng.stop()
+
+
+@dataclass
+class QueryClient(FakeClient):
+    asked: list = field(default_factory=list)  # (query, limit, cursor) per fetch
+
+    async def fetch_section(
+        self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
+    ):
+        self.asked.append((section.query, limit, cursor))
+        return await super().fetch_section(
+            section, limit=limit, cursor=cursor, interactive=interactive, revalidate=revalidate
+        )
+
+
+async def test_set_query_checks_with_the_server_then_lists_the_new_query_in_full():
+    import pytest
+
+    from zen_tui.gateway.errors import ApiError, Unavailable
+    from zen_tui.sync.backend import QueryRejected
+
+    store = Store.open(":memory:")
+    client = QueryClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await poll(eng)
+    refused = ApiError(service="jira", account="j", status=400, message="Error in the JQL Query")
+    client.answers = [refused, Unavailable(service="jira", account="j")]
+    with pytest.raises(QueryRejected, match="jira refused the query: 400 Error in the JQL Query"):
+        await eng.set_query(SECTION.id, "status = = Done")
+    with pytest.raises(QueryRejected, match="could not check the query"):
+        await eng.set_query(SECTION.id, "status = Done")
+    assert eng.sections[0].query == "" and eng.pollers[SECTION.id].section.query == ""
+    assert {i.id for i in store.load_section(SECTION.id)[0]} == {"j:P-1", "j:P-2"}
+
+    client.answers = [Result([issue(3)], 20.0), Result([issue(3), issue(4)], 21.0, cursor="c9")]
+    section = await eng.set_query(SECTION.id, " status = Done ")
+    assert section.query == "status = Done" == eng.sections[0].query
+    assert client.asked[-2:] == [("status = Done", 1, None), ("status = Done", 100, None)]
+    assert {i.id for i in eng.snapshot(SECTION.id).items} == {"j:P-3", "j:P-4"}
+    assert {i.id for i in store.load_section(SECTION.id)[0]} == {"j:P-3", "j:P-4"}
+    client.answers = [Result([], 30.0, cursor="c9")]
+    await poll(eng)  # the pollers go on with the new query
+    assert client.asked[-1][0] == "status = Done"

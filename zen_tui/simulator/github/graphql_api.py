@@ -200,6 +200,7 @@ type PullRequest implements Node {
   body: String!
   commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
   createdAt: DateTime!
+  headRefName: String!
   headRefOid: GitObjectID!
   id: ID!
   isDraft: Boolean!
@@ -482,6 +483,7 @@ class GraphQLApi:
             "state": "MERGED" if item.merged else item.state.upper(),
             "merged": item.merged,
             "isDraft": item.draft,
+            "headRefName": item.head_ref,
             "headRefOid": item.head_sha,
             "mergeable": {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[item.mergeable],
             "mergeStateStatus": _merge_state(item),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -20,10 +21,12 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from zen_tui import crosslink
+from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.models import Action, ActionState, Cause, Freshness, Item, ItemDetail, Message
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
-from zen_tui.ui import messages, triage
+from zen_tui.ui import item_command, messages, triage
 from zen_tui.ui.browser import open_in_browser
+from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
 from zen_tui.ui.screens import jira_flows
@@ -33,6 +36,7 @@ from zen_tui.ui.screens.modals import (
     InputModal,
     IssueFormModal,
     PickerModal,
+    QueryModal,
 )
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
@@ -44,6 +48,7 @@ from zen_tui.web_links import refusal
 if TYPE_CHECKING:
     from zen_tui.ui.app import ZenApp
 
+
 WIDE = 120  # columns from which panes and preview sit side by side
 _OPEN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN)
 LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetched after it
@@ -51,6 +56,8 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
+    Binding("y", "copy('url')", "Copy URL", show=False, id="copy-url"),
+    Binding("Y", "copy('id')", "Copy id", show=False, id="copy-id"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
     Binding("l", "triage('label')", "Label", id="label"),
     Binding("c", "triage('comment')", "Comment", id="comment"),
@@ -72,6 +79,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("slash", "filter", "Filter", id="filter"),
     Binding("R", "refresh", "Refresh", id="refresh"),
     Binding("p", "pause", "Pause", id="pause"),
+    Binding("s", "edit_query", "Edit query", show=False, id="edit-query"),
     Binding("L", "login", "Log in", show=False, id="login"),
     Binding("right_square_bracket", "section(1)", "Next section", show=False, id="next-section"),
     Binding("left_square_bracket", "section(-1)", "Prev section", show=False, id="prev-section"),
@@ -80,6 +88,13 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
 PANES = ("prs", "issues", "messages")
+QUERY_NAMES = {"github": "GitHub search", "jira": "JQL", "slack": "channels or search"}
+
+
+def copy_id(item: Item) -> str:
+    """What `Y` copies: a GitHub number (`gh pr checkout 123`), else the service's key."""
+    number = getattr(item, "number", None)
+    return str(number) if item.service == "github" and number else item.key
 
 
 def close_verb(items: list[Item]) -> str:
@@ -141,6 +156,7 @@ class DashboardScreen(Screen[None]):
         yield KeyFooter(self.footer_shows)
 
     def on_mount(self) -> None:
+        self._bind_commands()
         for sid, snap in self.zen.initial_snapshots.items():
             self.apply_snapshot(sid, snap)
         self._load_links()
@@ -317,10 +333,14 @@ class DashboardScreen(Screen[None]):
 
     def footer_shows(self, binding: Binding) -> bool:
         """The footer lists a triage key only when it applies to the focused pane's item (or
-        selection): no Transition on a pull request, no Merge on a Slack message."""
+        selection): no Transition on a pull request, no Merge on a Slack message; a custom
+        command only on its pane."""
         action = binding.action
         if action == "create_issue":
             return bool(jira_flows.jira_accounts(self))
+        if action.startswith("run_command("):
+            index = int(action.removeprefix("run_command(").removesuffix(")"))
+            return self.zen.options.commands[index].pane in (None, self.pane_id)
         if not action.startswith("triage("):
             return True
         try:
@@ -388,8 +408,21 @@ class DashboardScreen(Screen[None]):
         else:
             self._say(f"no browser on this console; open {item.url}", notify=False)
 
+    def action_copy(self, what: str) -> None:
+        """`y` the URL, `Y` the number (GitHub) or key (Jira, Slack), of the cursor's item or
+        of each selected one, one a line. Through OSC 52: works over ssh too."""
+        items = self.pane.selected_items()
+        if not items:
+            self._say("nothing to copy: this section is empty", "warning")
+            return
+        texts = [item.url if what == "url" else copy_id(item) for item in items]
+        self.app.copy_to_clipboard("\n".join(texts))
+        kind = "URLs" if what == "url" else "ids"
+        shown = texts[0] if len(texts) == 1 else f"{len(texts)} {kind}"
+        self._say(f"copied {shown}", notify=False)
+
     def action_select(self) -> None:
-        self.pane.select_and_next()
+        self.pane.select_and_next(advance=self.zen.options.select_advances)
         self.refresh_status()
 
     def action_clear(self) -> None:
@@ -437,6 +470,42 @@ class DashboardScreen(Screen[None]):
                 timeout=15,
             )
 
+    def action_edit_query(self) -> None:
+        section = self.pane.section
+        if section is None:
+            self._say("no section here: list sections in the config", "warning")
+            return
+        path = self.zen.options.config_path
+        no_save = "" if path else "no config file (demo): ctrl+s cannot save, enter keeps it"
+        modal = QueryModal(
+            f"{section.title}: {QUERY_NAMES.get(section.service, 'query')}",
+            section.query,
+            partial(self.zen.backend.set_query, section.id),
+            no_save=no_save,
+        )
+        self.app.push_screen(modal, partial(self._query_set, section.id))
+
+    def _query_set(self, section_id: str, result: tuple[str, bool] | None) -> None:
+        # the backend's word on the section's query, even when the dialog was left while the
+        # server was being asked (the answer may have come and been taken)
+        section = next(s for s in self.zen.backend.sections if s.id == section_id)
+        for pane in self.panes():
+            pane.sections = [section if s.id == section_id else s for s in pane.sections]
+        if result is None:
+            return
+        query, save = result
+        said = f"{section.title}: query set for this session"
+        path = self.zen.options.config_path
+        if save and path is not None:
+            pane_name, index, _account = section_id.split(":", 2)
+            try:
+                save_section_query(path, pane_name, int(index), query)
+            except CannotSave as exc:
+                self._say(f"{section.title}: query set; {exc}", "warning")
+                return
+            said = f"{section.title}: query set and saved to {path}"
+        self._say(said, notify=False)
+
     def action_login(self) -> None:
         section = self.pane.section
         self.zen.action_login(section.account if section else None)
@@ -445,6 +514,90 @@ class DashboardScreen(Screen[None]):
         self.paused = not self.paused  # watch_paused tells the backend
         # while paused the status line carries "polling paused (p)" already; say it once
         self._say("" if self.paused else "polling resumed", notify=False)
+
+    # --- custom commands ([[commands]]) ----------------------------------------------------
+
+    def _bind_commands(self) -> None:
+        """Each command the app found no clash for, on its key; the footer shows it on its
+        pane only (footer_shows)."""
+        for n in self.zen.active_commands:
+            command = self.zen.options.commands[n]
+            wanted = (command.key, f"run_command({n})", command.title)
+            for binding in Binding.make_bindings([wanted]):
+                self._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Commands of different panes may share a key: the binding of another pane's command
+        steps aside (Textual then runs the next binding of the key, and the footer shows it)."""
+        if action == "run_command" and parameters:
+            return not self._stands_aside(int(str(parameters[0])))
+        return True
+
+    def _stands_aside(self, index: int) -> bool:
+        commands = self.zen.options.commands
+        command = commands[index]
+        if command.pane in (None, self.pane_id):
+            return False
+        key = key_char(command.key)
+        return any(
+            key_char(commands[n].key) == key and commands[n].pane in (None, self.pane_id)
+            for n in self.zen.active_commands
+        )
+
+    def action_run_command(self, index: int) -> None:
+        command = self.zen.options.commands[index]
+        if command.pane not in (None, self.pane_id):
+            self._say(f"{command.title} runs on the {command.pane} pane", "warning")
+            return
+        item = self.pane.cursor_item
+        if item is None:
+            self._say(f"{command.title}: this section is empty", "warning")
+            return
+        try:
+            prepared = item_command.prepare(command, item, self.zen.options.repo_paths)
+        except item_command.Refused as exc:
+            self._say(str(exc), "warning")
+            return
+        if command.mode == "suspend":
+            self._run_in_terminal(prepared)
+        else:
+            self._say(f"{prepared.label}: running…", notify=False)
+            self._run_background(prepared)
+
+    @work(group="commands", exit_on_error=False)
+    async def _run_background(self, prepared: item_command.Prepared) -> None:
+        ok, said = await item_command.run_background(prepared)
+        self._say(said, "information" if ok else "error", notify=False)
+
+    def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
+        try:
+            with self.app.suspend():
+                code = item_command.run_in_terminal(prepared)
+        except SuspendNotSupported:  # no terminal to hand over (a test, textual-web)
+            self._say(f"{prepared.label}: cannot hand over the terminal here", "error")
+            return
+        except OSError as exc:
+            self._say(f"{prepared.label} could not start: {exc}", "error")
+            return
+        self._say(item_command.outcome(prepared.label, code), notify=False)
+
+    def keys_here(self) -> set[str]:
+        """Binding ids that act on the focused pane now (`?` lists them first): the dashboard's
+        keys that apply to its item, and moving in its list."""
+        ids = {b.id for b in ItemList.BINDINGS if isinstance(b, Binding) and b.id}
+        for b in TRIAGE_BINDINGS:
+            if b.id and self.footer_shows(b):
+                ids.add(b.id)
+        return ids
+
+    def commands_here(self) -> list[tuple[str, str, str]]:
+        """(id, key, title) of the custom commands bound on this pane, for the help screen."""
+        rows = []
+        for n in self.zen.active_commands:
+            command = self.zen.options.commands[n]
+            if command.pane in (None, self.pane_id):
+                rows.append((f"commands[{n + 1}]", command.key, command.title))
+        return rows
 
     # --- triage -----------------------------------------------------------------------------
 
@@ -684,7 +837,7 @@ class DashboardScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         if not event.is_printable or isinstance(self.focused, Input):
             return
-        if event.key not in self.zen.bound_keys():
+        if key_char(event.key) not in self.zen.bound_keys():
             self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
 
 

@@ -27,16 +27,21 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss_help", "Close", id="help-close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]], *, first: int = 0, pane: str = "") -> None:
         super().__init__()
         self.rows = rows  # (id, keys, description)
+        self.first = first  # the first rows are the focused pane's keys ...
+        self.pane = pane  # ... and this is the pane
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, expand=True, header_style="bold")
         table.add_column("Keys", style="bold", no_wrap=True)
         table.add_column("Action")
         table.add_column("Binding id (keymap)", style="dim", no_wrap=True)
-        for binding_id, keys, description in self.rows:  # keys come from the user's keymap
+        for n, (binding_id, keys, description) in enumerate(self.rows):  # the user's keys
+            if self.first and n in (0, self.first):
+                heading = f"On {self.pane}" if n == 0 else "Everything else"
+                table.add_row(Text(heading, style="bold underline"), end_section=False)
             table.add_row(Text(clean(keys)), Text(clean(description)), Text(clean(binding_id)))
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys · esc closes · remap by id in the config keymap"

@@ -9,8 +9,10 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -138,6 +140,70 @@ class PickerModal(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class QueryModal(ModalScreen[tuple[str, bool] | None]):
+    """A section's server query, edited in place: `enter` runs it for this session, `ctrl+s`
+    runs it and saves it to the config. The server checks it first (`check` raises with its
+    error): the error stays in the dialog, and the old query with the section."""
+
+    DEFAULT_CSS = _CSS.format(name="QueryModal") + (
+        "QueryModal #query-error { color: $error; margin-bottom: 0; }"
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "apply(True)", "Save", id="query-save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(
+        self,
+        prompt: str,
+        query: str,
+        check: Callable[[str], Awaitable[object]],
+        *,
+        no_save: str = "",
+    ) -> None:
+        super().__init__()
+        self.prompt, self.query_text, self.check = prompt, query, check
+        self.no_save = no_save  # why ctrl+s cannot save ("" = it can)
+
+    def compose(self) -> ComposeResult:
+        save = "ctrl+s run and save to the config" if not self.no_save else self.no_save
+        with Vertical():
+            yield Label(
+                with_markup(self.prompt, f"\n[dim]enter run for this session · {save} · esc[/]")
+            )
+            yield Input(value=self.query_text)
+            yield Label("", id="query-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply(False)
+
+    def action_apply(self, save: bool) -> None:
+        text = self.query_one(Input).value.strip()
+        if not text:
+            self._error("type a query, or press escape to keep the old one")
+        elif save and self.no_save:
+            self._error(self.no_save)
+        else:
+            self._run(text, save)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def _run(self, text: str, save: bool) -> None:
+        self._error("asking the server…")
+        try:
+            await self.check(text)
+        except Exception as exc:  # the server's refusal, or why it could not be asked
+            self._error(str(exc))
+            return
+        self.dismiss((text, save))
+
+    def _error(self, text: str) -> None:
+        self.query_one("#query-error", Label).update(plain(text, multiline=True))  # data
 
     def action_cancel(self) -> None:
         self.dismiss(None)

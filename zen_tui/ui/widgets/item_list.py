@@ -72,6 +72,19 @@ def row_key(item: Item) -> str:
     return item.key
 
 
+def fit_key(key: str, width: int) -> str:
+    """A GitHub key (`owner/repo#123`) too long for its column loses the owner, then the start
+    of the repo name, never the number: `repo#123`, `…po#123`. Other keys are left alone."""
+    if len(key) <= width or "#" not in key:
+        return key
+    repo, number = key.rsplit("#", 1)
+    name = repo.rsplit("/", 1)[-1]
+    if len(name) + 1 + len(number) <= width:
+        return f"{name}#{number}"
+    room = width - len(number) - 2  # the "…" and the "#"
+    return f"…{name[-room:]}#{number}" if room > 0 else f"#{number}"
+
+
 def channel_label(channel: str) -> str:
     """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
     return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
@@ -353,13 +366,19 @@ class ItemList(ScrollView, can_focus=True):
         key_style, meta_style = self._part("key"), self._part("meta")
         segments = [  # Segments are never parsed as markup; clean() stops terminal escapes
             Segment(mark, style),
-            Segment(_fit(clean(row_key(item)), key_w) + " ", base + key_style + row),
+            Segment(_fit(clean(self._key(item, key_w)), key_w) + " ", base + key_style + row),
             Segment(_fit(self._linked(item) + clean(item.title), title_w) + " ", style),
             Segment(_fit(clean(meta(item)), meta_w), base + meta_style + row),
         ]
         if badge:
             segments.append(Segment(badge, base + badge_style + row))
         return Strip(segments).adjust_cell_length(width, style)
+
+    @staticmethod
+    def _key(item: Item, width: int) -> str:
+        if isinstance(item, PullRequest | Issue) and item.repo:
+            return fit_key(item.key, width)
+        return row_key(item)
 
     def _linked(self, item: Item) -> str:
         return LINK_MARK if item.id in self.linked else ""

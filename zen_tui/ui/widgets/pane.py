@@ -82,6 +82,10 @@ class ItemPane(Vertical):
     # --- the pane's API: the screen asks the pane, never its list ---------------------------
 
     @property
+    def label(self) -> str:
+        return PANE_LABELS[self.pane]
+
+    @property
     def cursor_item(self) -> Item | None:
         return self._list.cursor_item
 
@@ -93,9 +97,11 @@ class ItemPane(Vertical):
         """The selection, or the item under the cursor when nothing is selected."""
         return self._list.selected_items()
 
-    def select_and_next(self) -> None:
+    def select_and_next(self, advance: bool = True) -> None:
+        """Toggle the row's selection; `advance` ([ui] select_advances) moves down after."""
         self._list.toggle_selected()
-        self._list.action_cursor(1)
+        if advance:
+            self._list.action_cursor(1)
 
     def clear_selection(self) -> None:
         self._list.clear_selection()
