@@ -64,6 +64,13 @@ SINGLE = frozenset({"issue", "share"})  # across services: each opens its own fo
 ONE_AT_A_TIME = {"edit", "edit_comment", "history", *SINGLE}
 
 
+def _is_placeholder(item: Item) -> bool:
+    """A created issue's row before its real one arrives: its id names only the project
+    (ACCOUNT:PROJ, the create action's item id), never an issue."""
+    project = CONTAINER_SHAPES[("jira", "create")][0]
+    return _is_jira(item) and bool(project.fullmatch(item.id.partition(":")[2]))
+
+
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
@@ -73,6 +80,9 @@ def check(command: str, items: list[Item]) -> None:
             f"{command.replace('_', ' ')} works on one item at a time; "
             "clear the selection (escape) first"
         )
+    early = next((i for i in items if _is_placeholder(i)), None)
+    if early is not None:
+        raise NotApplicable(f"{early.key} is still being created; wait for the refresh")
     test, what = CHECKS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":

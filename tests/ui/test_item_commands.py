@@ -75,7 +75,7 @@ async def test_a_background_command_runs_in_the_checkout_with_quoted_values(
     tmp_path: Path, wait_for_workers: WaitForWorkers
 ) -> None:
     record = CommandConfig(
-        key="D",
+        key="Z",
         title="record",
         pane="prs",
         run="printf '%s|%s|%s\\n' {number} {branch} {title} > out.txt && echo recorded {repo}",
@@ -85,7 +85,7 @@ async def test_a_background_command_runs_in_the_checkout_with_quoted_values(
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         assert "record" in descriptions(app)  # on its pane's footer
-        await pilot.press("D")
+        await pilot.press("Z")
         await wait_for_workers(pilot)
         assert "record on acme/web#7: done: recorded acme/web" in status(app)
         await focus_pane(pilot, "messages")
@@ -108,13 +108,13 @@ async def test_a_failing_command_says_its_exit_code_and_last_line(
 async def test_a_command_without_a_checkout_or_a_field_is_refused_with_the_fix(
     tmp_path: Path, wait_for_workers: WaitForWorkers
 ) -> None:
-    checkout = CommandConfig(key="D", title="checkout", run="touch ran", in_checkout=True)
+    checkout = CommandConfig(key="Z", title="checkout", run="touch ran", in_checkout=True)
     number = CommandConfig(key="B", title="number", run="touch {number}")
     backend = hostile_backend(repo="acme/api")  # no path configured for it
     app = make_app(backend, options=options(tmp_path, checkout, number))
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("D")
+        await pilot.press("Z")
         await wait_for_workers(pilot)
         said = status(pilot.app)
         assert 'no local checkout for acme/api; add [repos."acme/api"] path' in said
@@ -160,7 +160,7 @@ async def test_custom_commands_are_in_the_palette_and_the_help(
     tmp_path: Path, wait_for_workers: WaitForWorkers
 ) -> None:
     record = CommandConfig(
-        key="D", title="Record here", pane="prs", run="echo {number} > palette.txt"
+        key="Z", title="Record here", pane="prs", run="echo {number} > palette.txt"
     )
     app = make_app(hostile_backend(), options=options(tmp_path, record))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -168,7 +168,7 @@ async def test_custom_commands_are_in_the_palette_and_the_help(
         await pilot.press("question_mark")
         await pilot.pause()
         screen = pilot.app.screen
-        assert ("commands[1]", "D", "Record here") in screen.rows[: screen.first]
+        assert ("commands[1]", "Z", "Record here") in screen.rows[: screen.first]
         await pilot.press("escape", "ctrl+p", *"Record here")
         await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")

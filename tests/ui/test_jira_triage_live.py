@@ -223,7 +223,6 @@ async def test_A_assigns_to_anyone_searching_as_you_type(stack: DemoStack) -> No
             ),
             "results that match what was typed",
         )
-        assert len(picker.searched) < 1 + len(typed)  # paused typing: not one call per key
         at = next(n for n, (uid, _) in enumerate(picker.users) if uid == colleague.account_id)
         picker.query_one(OptionList).highlighted = at
         await pilot.press("enter")

@@ -143,3 +143,20 @@ def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
                 validate(action, item.service)
                 built += 1
     assert built >= 10
+
+
+def test_a_created_issues_placeholder_row_takes_no_action_yet() -> None:
+    from zen_tui.actions import NotApplicable, check
+    from zen_tui.models import Issue
+
+    placeholder = Issue(
+        id="jr:OPS",
+        account="jr",
+        service="jira",
+        key="OPS-new",
+        title="t",
+        url="u",
+        updated_at="",
+    )
+    with pytest.raises(NotApplicable, match="OPS-new is still being created"):
+        check("transition", [placeholder])

@@ -125,3 +125,28 @@ async def test_history_lists_the_changes_newest_first(sim_client, sim) -> None:
     assert changes[0].what.startswith("labels: ")
     assert any(c.what.endswith("-> Step one") for c in changes)
     assert all(c.who for c in changes)
+
+
+async def test_bulk_move_by_status_uses_each_issues_own_transition(sim_client, sim) -> None:
+    """`to=STATUS` resolves per issue: In Progress and In Review both reach Done (one bulk
+    call for their shared transition id), To Do cannot and is refused by name."""
+    jira = sim_client("jira")
+    j = issues(sim)
+    doing = next(k for k in sorted(j) if j[k].status == "3")
+    review = next(k for k in sorted(j) if j[k].status == "10001")
+    todo = next(k for k in sorted(j) if j[k].status == "10000")
+    moves = await jira.available_moves([doing, review, todo])
+    assert {to for _, _, to in moves[todo]} == {"In Progress"}
+    assert "Done" in {to for _, _, to in moves[doing]} & {to for _, _, to in moves[review]}
+
+    keys = [doing, review, todo]
+    results = await jira.bulk_apply(
+        [act(k, "transition", to="Done") for k in keys],
+        [f"m{n}" for n in range(3)],
+        lambda *_: None,
+    )
+    assert [r.ok for r in results] == [True, True, False]
+    assert results[2].conflict and "transition 'to Done' not available" in results[2].message
+    assert (j[doing].status, j[review].status, j[todo].status) == ("10002", "10002", "10000")
+    for n, key in enumerate(keys[:2]):
+        assert await jira.verify(act(key, "transition", to="Done"), idempotency_key=f"m{n}") is True

@@ -827,6 +827,8 @@ class DashboardScreen(Screen[None]):
                     pane.set_row_state(
                         action.item_id, RowState(ActionState.FAILED, action.kind, str(exc))
                     )
+            ids = {a.item_id for a in actions}  # no outcome will come for these
+            self._batches = [b for b in self._batches if not ids & set(b.keys)]
             self._say(f"could not queue {actions[0].kind}: {exc}", "error")
             return
         n = f"{len(actions)} items" if len(actions) > 1 else "1 item"
