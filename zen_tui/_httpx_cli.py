@@ -22,7 +22,7 @@ def _real_main(*args: object, **kwargs: object) -> object:
 
 
 _STAND_IN = types.ModuleType(NAME, "stand-in for httpx's CLI; see zen_tui._httpx_cli")
-_STAND_IN.main = _real_main  # type: ignore[attr-defined]
+_STAND_IN.main = _real_main  # type: ignore[attr-defined]  # ModuleType stubs declare no `main`
 
 
 def install() -> None:

@@ -41,6 +41,10 @@ def _is_message(item: Item) -> bool:
     return isinstance(item, Message)
 
 
+def _is_notification(item: Item) -> bool:
+    return item.service == "github" and item.thread_id is not None
+
+
 CHECKS = {
     "approve": (_is_pr, "pull requests"),
     "merge": (_is_pr, "open pull requests"),
@@ -53,6 +57,8 @@ CHECKS = {
     "react": (_is_message, "Slack messages"),
     "issue": (_is_message, "Slack messages (make an issue from a message)"),
     "share": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
+    "mark_read": (_is_notification, "GitHub notifications (a notifications section's rows)"),
+    "mark_done": (_is_notification, "GitHub notifications (a notifications section's rows)"),
     "edit": (_is_jira, "Jira issues"),
     "assign_to": (_is_jira, "Jira issues (GitHub: use a, assign me)"),
     "link": (_is_jira, "Jira issues"),
@@ -71,6 +77,10 @@ def _is_placeholder(item: Item) -> bool:
     return _is_jira(item) and bool(project.fullmatch(item.id.partition(":")[2]))
 
 
+# Keys that only read (the preview's diff view), checked the same way.
+VIEWS = {"diff": (_is_pr, "pull requests")}
+
+
 def check(command: str, items: list[Item]) -> None:
     """Raise NotApplicable with a one-line reason unless `command` fits every item."""
     if not items:
@@ -83,7 +93,7 @@ def check(command: str, items: list[Item]) -> None:
     early = next((i for i in items if _is_placeholder(i)), None)
     if early is not None:
         raise NotApplicable(f"{early.key} is still being created; wait for the refresh")
-    test, what = CHECKS[command]
+    test, what = CHECKS[command] if command in CHECKS else VIEWS[command]
     bad = [i for i in items if not test(i)]
     if command == "merge":
         bad += [i for i in items if isinstance(i, PullRequest) and i.state != "open"]
@@ -130,6 +140,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "reopen": _PLAIN,
         "mark_read": Kind(optional=("thread_id",)),
         "create_issue": Kind(required=(("repo",), ("title",)), optional=("body",)),
+        "mark_done": Kind(optional=("thread_id",)),
     },
     "jira": {
         # transition= / name= picks a transition by name; to= the one leading to a status

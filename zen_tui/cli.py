@@ -17,10 +17,10 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from zen_tui import __version__, paths
-from zen_tui.commands import COMMAND_MODULES
+from zen_tui.commands import COMMAND_MODULES, Command
 from zen_tui.config import (
     ConfigError,
     Settings,
@@ -32,7 +32,6 @@ from zen_tui.logs import (
     redact,
     setup_logging,
 )
-from zen_tui.models import ActionKind
 from zen_tui.store import (
     InvalidTransition,
     StoreError,
@@ -47,8 +46,6 @@ log = logging.getLogger("zen_tui.cli")
 
 PROG = "zen-tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-# `share` is an action kind too; `issue-from-message` makes a chain (zen_tui/crosslink.py).
-ACTION_KINDS: tuple[str, ...] = (*get_args(ActionKind), "issue-from-message")
 
 
 class UsageError(Exception):
@@ -101,130 +98,36 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
-
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], help=help_text, description=help_text)
-
-    add("dashboard", "open the dashboard (the default command)")
-    _init_options(add("init", "write a starter config (asks a few questions, or --yes)"))
-    _simulate_options(add("simulate", "serve the GitHub/Jira/Slack simulator on loopback"))
-    add("sync", "refresh every section into the local store").add_argument(
-        "--once", action="store_true", help="one refresh, then exit (default: keep polling)"
-    )
-    _list_options(add("list", "print the items of one pane"))
-    add("health", "show each account's breaker, rate budget, cache and outbox").add_argument(
-        "--json", action="store_true", help="machine-readable output"
-    )
-    _act_options(add("act", "queue a triage action on one item (through the outbox)"))
-    _auth_options(add("auth", "log in, log out, or show the login state per account"))
-    _outbox_options(add("outbox", "list queued/failed actions, retry or clear them"))
-    add("webhooks", "show webhook URLs to register, secrets set, queue and counters").add_argument(
-        "--json", action="store_true", help="machine-readable output"
-    )
+    for name in COMMAND_MODULES:
+        command = _command(name)
+        help_text = command.HELP if command else NOT_BUILT
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        if command:
+            command.arguments(p, common)
     return parser
 
 
-def _init_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--yes", "-y", action="store_true", help="ask nothing: use what is detected")
-    p.add_argument("--force", action="store_true", help="overwrite an existing config")
-    p.add_argument("--jira-url", metavar="URL", help="add a Jira site (with --yes)")
-    p.add_argument("--jira-email", metavar="EMAIL", help="your Atlassian email for it")
+NOT_BUILT = "(not available in this build)"
 
 
-def _simulate_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=8765, help="port (default: 8765; 0 = any free)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the generated world (default: 1)")
-    p.add_argument(
-        "--size", type=_positive_int, default=300, help="number of items per service (default: 300)"
-    )
-    p.add_argument(
-        "--scenario",
-        metavar="NAME|FILE",
-        help="fault scenario: a bundled name (tour, steady) or a TOML file",
-    )
-    p.add_argument("--activity", action="store_true", help="add new items over time")
-
-
-def _list_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pane", choices=("prs", "issues", "messages"), help="which pane")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--account", metavar="NAME", help="only this account's sections")
-
-
-def _act_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "kind", choices=ACTION_KINDS, metavar="KIND", help=f"one of: {', '.join(ACTION_KINDS)}"
-    )
-    p.add_argument("item", metavar="ITEM_ID", help='item id, e.g. "gh:owner/repo#12"')
-    p.add_argument(
-        "params",
-        nargs="*",
-        type=_param,
-        metavar="KEY=VALUE",
-        help="the action's arguments, e.g. body=LGTM label=bug",
-    )
-
-
-def _outbox_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="machine-readable output (list only)")
-    verbs = p.add_subparsers(dest="outbox_command", metavar="ACTION")
-    verbs.add_parser("list", help="pending, unknown and failed entries (the default)").add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
-    verbs.add_parser("retry", help="queue a failed entry again").add_argument(
-        "entry", metavar="ID", help="entry id (or a unique prefix) from `zen-tui outbox`"
-    )
-    clear = verbs.add_parser("clear", help="forget failed entries")
-    which = clear.add_mutually_exclusive_group(required=True)
-    which.add_argument("--failed", action="store_true", help="every failed entry")
-    which.add_argument("entry", metavar="ID", nargs="?", help="one failed entry")
-
-
-def _auth_options(p: argparse.ArgumentParser) -> None:
-    verbs = p.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
-    login = verbs.add_parser("login", help="log in to one account")
-    login.add_argument("account", metavar="ACCOUNT", help="account name from the config")
-    login.add_argument(
-        "--method",
-        choices=("device", "oauth", "token"),
-        help="device flow (GitHub), OAuth in the browser, or paste a token",
-    )
-    verbs.add_parser("logout", help="forget an account's token").add_argument(
-        "account", metavar="ACCOUNT"
-    )
-    verbs.add_parser("status", help="login state per account").add_argument(
-        "--json", action="store_true", help="machine-readable output"
-    )
-
-
-def _port(text: str) -> int:
-    value = int(text) if text.isdigit() else -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port; use 0..65535")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text) if text.isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return value
-
-
-def _param(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. body=LGTM)")
-    return key, value
+def _command(name: str) -> Command | None:
+    """The module of `zen-tui NAME`; None when this build leaves it out."""
+    qualified = f"zen_tui.commands.{COMMAND_MODULES[name]}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name != qualified:
+            raise
+        return None
+    if not isinstance(module, Command):
+        raise TypeError(f"{qualified} lacks HELP, arguments or run (see zen_tui.commands)")
+    return module
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.command is None:
         args.command = "dashboard"
-    if args.command == "act":
-        args.params = dict(args.params)
     return args
 
 
@@ -238,16 +141,11 @@ def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    module_name = COMMAND_MODULES[args.command]
-    qualified = f"zen_tui.commands.{module_name}"
-    try:
-        module = importlib.import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name != qualified:
-            raise
+    command = _command(args.command)
+    if command is None:
         print(f"{PROG}: `{args.command}` is not available yet in this build", file=sys.stderr)
         return 2
-    return int(module.run(args, settings))
+    return command.run(args, settings)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -269,9 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.demo and args.command != "simulate":
             from zen_tui import demo  # the simulator is loaded only for a demo
 
-            dashboard = args.command == "dashboard"  # headless commands: steady, polling only
-            scenario = demo.DEMO_SCENARIO if dashboard else None
-            with demo.demo_session(data_dir, scenario, webhooks=dashboard) as settings:
+            with demo.session_for(args.command, data_dir) as settings:
                 return _disk_checked(_dispatch, args, settings)
         if args.command == "init":  # writes the config: it need not exist, or load, yet
             from zen_tui.commands import init

@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
@@ -28,6 +28,7 @@ from zen_tui.config_schema import (
     PANE_SERVICES,
     PANES,
     POLICIES,
+    PRESETS,
     QUERY_KEY,
     SERVICES,
     AccountConfig,
@@ -37,6 +38,7 @@ from zen_tui.config_schema import (
     Settings,
     UiConfig,
     WebhookConfig,
+    inbox_section,
     section_infos,
 )
 from zen_tui.gateway.settings import (
@@ -52,7 +54,6 @@ from zen_tui.gateway.settings import (
 )
 from zen_tui.item_commands import TemplateError, check_template
 from zen_tui.logs import register_secret
-from zen_tui.models import Pane, Service
 
 # The schema (config_schema) is re-exported: callers read every settings name from here.
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "PANES",
     "PANE_SERVICES",
     "POLICIES",
+    "PRESETS",
     "QUERY_KEY",
     "SERVICES",
     "AccountConfig",
@@ -71,6 +73,7 @@ __all__ = [
     "Settings",
     "UiConfig",
     "WebhookConfig",
+    "inbox_section",
     "load_settings",
     "parse_settings",
     "register_secrets",
@@ -131,8 +134,8 @@ def _account(t: Table) -> AccountConfig:
             "not a valid account name",
             "use letters, digits, '_', '-' and '.', starting with a letter or digit",
         )
-    service = cast(Service, t.get("service", t.choice(SERVICES), ""))
-    if not service:
+    service = t.get("service", t.choice(SERVICES), None)
+    if service is None:
         raise t.error(t.path("service"), None, "missing", f"use one of: {', '.join(SERVICES)}")
     base_url = t.get("base_url", _url_check(t), DEFAULT_BASE_URLS.get(service, ""))
     if not base_url:
@@ -176,8 +179,8 @@ def _sections(raw: Any, accounts: list[AccountConfig], file: Path | None) -> lis
 
 
 def _section(t: Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
-    pane = cast(Pane, t.get("pane", t.choice(PANES), ""))
-    if not pane:
+    pane = t.get("pane", t.choice(PANES), None)
+    if pane is None:
         raise t.error(t.path("pane"), None, "missing", f"use one of: {', '.join(PANES)}")
     name = t.get("account", t.string, "")
     if not name:
@@ -222,6 +225,28 @@ def _section(t: Table, accounts: dict[str, AccountConfig]) -> SectionConfig:
     limit = t.get("limit", t.integer(1, 1000), DEFAULT_SECTION_LIMIT)
     t.done()
     return SectionConfig(pane, title, name, query, jql, channels, limit)
+
+
+def _panes(raw: Any, accounts: list[AccountConfig], file: Path | None) -> list[SectionConfig]:
+    """`[[panes]] preset = "inbox"`: the sections a preset stands for, one per account."""
+    _require_tables(raw, "panes", "pane preset", file)
+    known = {a.name: a for a in accounts}
+    out: list[SectionConfig] = []
+    for n, entry in enumerate(raw, start=1):
+        t = Table(entry, f"panes[{n}]", file)
+        if not t.get("preset", t.choice(PRESETS), ""):
+            raise t.error(t.path("preset"), None, "missing", f"use one of: {', '.join(PRESETS)}")
+        names = t.get("accounts", t.string_list, tuple(known))
+        for name in names:
+            if name not in known:
+                listed = ", ".join(known) or "none yet: add an [[accounts]] table"
+                raise t.error(
+                    t.path("accounts"), name, "unknown account", f"use account names ({listed})"
+                )
+        limit = t.get("limit", t.integer(1, 1000), DEFAULT_SECTION_LIMIT)
+        t.done()
+        out += [inbox_section(known[name], limit) for name in names]
+    return out
 
 
 def _example(key: str) -> str:
@@ -329,7 +354,7 @@ def _cache_type(t: Table, c: CacheTypeSettings) -> CacheTypeSettings:
     out = CacheTypeSettings(
         ttl=t.get("ttl", t.duration(), c.ttl),
         maxsize=t.get("maxsize", t.integer(1), c.maxsize),
-        policy=cast(Any, t.get("policy", t.choice(POLICIES), str(c.policy))),
+        policy=t.get("policy", t.choice(POLICIES), c.policy),
     )
     t.done()
     return out
@@ -458,7 +483,7 @@ def _command(t: Table) -> CommandConfig:
         key=key,
         run=run,
         title=t.get("title", t.string, run),
-        pane=cast(Pane | None, pane),
+        pane=pane,
         mode=t.get("mode", t.choice(COMMAND_MODES), "background"),
         in_checkout=t.get("in_checkout", t.boolean, False),
     )
@@ -528,9 +553,11 @@ def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -
     top = Table(data, "", file)
     no_accounts: list[AccountConfig] = []
     accounts = top.get("accounts", lambda v, _k: _accounts(v, file), no_accounts)
+    no_sections: list[SectionConfig] = []
     settings = Settings(
         accounts=accounts,
-        sections=top.get("sections", lambda v, _k: _sections(v, accounts, file), []),
+        sections=top.get("sections", lambda v, _k: _sections(v, accounts, file), no_sections)
+        + top.get("panes", lambda v, _k: _panes(v, accounts, file), no_sections),
         gateway=_gateway(top.data.get("gateway", {}), file),
         polling=_polling(top.table("polling")),
         ui=_ui(top.table("ui")),

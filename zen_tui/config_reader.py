@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from zen_tui.logs import redact
 
@@ -82,6 +82,7 @@ def parse_duration(value: Any) -> float:
 
 
 T = TypeVar("T")
+S = TypeVar("S", bound=str)
 
 
 class Table:
@@ -179,17 +180,16 @@ class Table:
 
         return check
 
-    def choice(self, options: Iterable[str]) -> Callable[[Any, str], str]:
+    def choice(self, options: Iterable[S]) -> Callable[[Any, str], S]:
         allowed = tuple(options)
 
-        def check(value: Any, key: str) -> str:
-            if value not in allowed:
-                close = difflib.get_close_matches(str(value), allowed, n=1)
-                hint = f'did you mean "{close[0]}"? ' if close else ""
-                raise self.error(
-                    key, value, "not allowed", f"{hint}use one of: {', '.join(allowed)}"
-                )
-            return cast(str, value)
+        def check(value: Any, key: str) -> S:
+            for option in allowed:  # the option itself: typed as the caller's literals
+                if value == option:
+                    return option
+            close = difflib.get_close_matches(str(value), allowed, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise self.error(key, value, "not allowed", f"{hint}use one of: {', '.join(allowed)}")
 
         return check
 

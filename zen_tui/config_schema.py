@@ -12,15 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zen_tui.gateway.settings import GatewaySettings, default_settings
+from zen_tui.gateway.settings import EvictionPolicy, GatewaySettings, default_settings
 from zen_tui.models import Pane, SectionInfo, Service
 
 SERVICES: tuple[Service, ...] = ("github", "jira", "slack")
-PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages", "inbox")
 PANE_SERVICES: dict[str, tuple[str, ...]] = {
     "prs": ("github",),
     "issues": ("github", "jira"),
     "messages": ("slack",),
+    "inbox": ("github", "jira", "slack"),  # one list of every section, newest first
 }
 # Which key holds a section's query, per service.
 QUERY_KEY: dict[str, str] = {"github": "query", "jira": "jql", "slack": "channels"}
@@ -28,7 +29,7 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "github": "https://api.github.com",
     "slack": "https://slack.com/api",
 }
-POLICIES = ("lru", "lfu", "fifo")
+POLICIES: tuple[EvictionPolicy, ...] = ("lru", "lfu", "fifo")
 DEFAULT_SECTION_LIMIT = 50
 
 
@@ -149,6 +150,26 @@ class Settings:
 
     def gateway_for(self, service: str) -> GatewaySettings:
         return self.gateway.get(service) or default_settings(service)
+
+
+PRESETS = ("inbox",)
+# The Inbox preset: what mentions me or waits for me, per service (newest first on screen).
+INBOX_QUERIES: dict[str, tuple[str, str]] = {
+    "github": ("GitHub notifications", "notifications"),
+    "jira": (
+        "Jira: watching or mentioned",
+        "watcher = currentUser() OR text ~ currentUser() ORDER BY updated DESC",
+    ),
+    "slack": ("Slack mentions", "mentions"),
+}
+
+
+def inbox_section(account: AccountConfig, limit: int = DEFAULT_SECTION_LIMIT) -> SectionConfig:
+    """The Inbox pane's section for one account (`[[panes]] preset = "inbox"`)."""
+    title, query = INBOX_QUERIES[account.service]
+    if account.service == "jira":
+        return SectionConfig("inbox", title, account.name, jql=query, limit=limit)
+    return SectionConfig("inbox", title, account.name, query=query, limit=limit)
 
 
 def section_infos(settings: Settings) -> list[SectionInfo]:

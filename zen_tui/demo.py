@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from zen_tui.config import (
     SERVICES,
@@ -26,7 +26,6 @@ from zen_tui.config import (
 )
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import register_secret, route_to_log_file
-from zen_tui.models import Service
 
 log = logging.getLogger("zen_tui.demo")
 
@@ -53,6 +52,13 @@ def demo_session(
         log.info("demo simulator at %s", server.root_url)
         hooks = demo_webhooks(server) if webhooks else None
         yield demo_settings(server.accounts, data_dir / "demo", hooks)
+
+
+def session_for(command: str, data_dir: Path) -> AbstractContextManager[Settings]:
+    """The demo a command runs against: the dashboard gets the "tour" scenario (each service
+    fails and recovers in turn) with webhooks; headless commands a steady world, polling only."""
+    dashboard = command == "dashboard"
+    return demo_session(data_dir, DEMO_SCENARIO if dashboard else None, webhooks=dashboard)
 
 
 def demo_webhooks(server: Any) -> WebhookConfig | None:
@@ -123,7 +129,7 @@ def _demo_account(sim: SimAccountLike) -> AccountConfig:
     if sim.service not in SERVICES:
         raise ValueError(f"unknown simulated service {sim.service!r}")
     register_secret(sim.token)
-    service = cast(Service, sim.service)
+    service = sim.service
     email = sim.username if service == "jira" else None
     user = sim.username if service == "github" else None
     return AccountConfig(sim.name, service, sim.base_url.rstrip("/"), None, email, user, sim.token)

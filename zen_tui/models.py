@@ -10,10 +10,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 Service = Literal["github", "jira", "slack"]
-Pane = Literal["prs", "issues", "messages"]
+Pane = Literal["prs", "issues", "messages", "inbox"]
+# How the gateway answered a read ("stale": from its stale copy, the server having failed).
+CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
 
 class FreshnessState(StrEnum):
@@ -101,6 +103,9 @@ class ItemBase:
     title: str
     url: str
     updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
+    # GitHub notifications only: the thread a row came from, and whether it is unread.
+    thread_id: str | None = None
+    unread: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,11 @@ class Message(ItemBase):
 Item = PullRequest | Issue | Message
 
 
+def body_of(item: Item) -> str:
+    """An item's own long text: a PR's or issue's description, a message's text."""
+    return item.text if isinstance(item, Message) else item.body
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What a section shows: its items and how fresh they are."""
@@ -196,6 +206,7 @@ ActionKind = Literal[
     "reopen",
     "transition",
     "mark_read",
+    "mark_done",
     "reply",
     "react",
     "post",
@@ -207,6 +218,11 @@ ActionKind = Literal[
     "edit_comment",
     "delete_comment",
 ]
+ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
+
+
+def is_action_kind(name: str) -> TypeGuard[ActionKind]:
+    return name in ACTION_KINDS
 
 
 class ActionState(StrEnum):
@@ -250,6 +266,47 @@ class ItemDetail:
     history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One section's read, as a service client hands it to the sync engine."""
+
+    items: list[Item]
+    fetched_at: float
+    cache: CacheOutcome  # "stale" => served from the gateway's stale cache
+    # Why the items are not (all) live: the gateway's error (a GatewayError; typed as its base
+    # here because the shared records sit below the gateway), which the engine turns into the
+    # section's freshness reason and cause.
+    stale_error: Exception | None = None
+    complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
+    cursor: str | None = None  # delta cursor for the next poll
+    poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
+    skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file a pull request changes. `patch` is the unified diff of it, None when GitHub
+    sends none (a binary file, or a diff too large to show)."""
+
+    filename: str
+    status: str  # added | removed | modified | renamed | copied | changed | unchanged
+    additions: int = 0
+    deletions: int = 0
+    patch: str | None = None
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullDiff:
+    """A pull request's changed files, read on demand for the preview's diff view."""
+
+    item_id: str
+    files: tuple[FileDiff, ...] = ()
+    total_files: int | None = None  # the PR's own count, when known (may exceed the listing)
+    cut: str | None = None  # why the listing is not every file (GitHub's 3,000-file cap)
+    error: str | None = None  # why the diff is missing or partial
 
 
 @dataclass(frozen=True, slots=True)

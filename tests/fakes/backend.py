@@ -28,12 +28,14 @@ from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
+    FileDiff,
     Freshness,
     FreshnessState,
     Issue,
     Item,
     ItemDetail,
     Message,
+    PullDiff,
     PullRequest,
     Reaction,
     SectionInfo,
@@ -310,6 +312,10 @@ class FakeBackend:
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         return [("C1", "#dev"), ("C2", "#ops"), ("D1", "@ada")]
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
+        return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
 
     def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so

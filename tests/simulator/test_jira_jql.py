@@ -87,3 +87,25 @@ def test_more_than_seven_order_by_fields_rejected() -> None:
 
 def test_unbounded_allowed_when_not_required() -> None:
     assert parse("ORDER BY updated", now=NOW, me="x", bounded=False).where is None
+
+
+@pytest.mark.parametrize(
+    ("jql", "values", "expected"),
+    [
+        ("watcher = currentUser()", {"watcher": ["me-1", "ada"]}, True),
+        ("watcher = currentUser()", {"watcher": ["ada"]}, False),
+        ("watcher in (ada, bob)", {"watcher": ["bob"]}, True),
+        ("text ~ currentUser()", {"mentions:comment": ["me-1"]}, True),
+        ("text ~ currentUser()", {"comment": "me-1", "mentions:comment": []}, False),
+        ("description ~ currentUser()", {"mentions:comment": ["me-1"]}, False),
+        ("comment !~ currentUser()", {"mentions:comment": ["ada"]}, True),
+        (
+            "watcher = currentUser() OR text ~ currentUser()",
+            {"watcher": ["ada"], "mentions:description": ["me-1"]},
+            True,
+        ),
+    ],
+)
+def test_watcher_and_mentions_of_current_user(jql: str, values: dict, expected: bool) -> None:
+    """`~ currentUser()` finds @-mentions (ADF mention nodes), not the id as a word."""
+    assert matches(jql, values) is expected

@@ -17,8 +17,8 @@ from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.events import BreakerChanged, RequestDone
-from zen_tui.models import ActionState, Freshness, FreshnessState, Issue, Item, Snapshot
-from zen_tui.sync.backend import ActionUpdated, ItemDetail, SectionUpdated
+from zen_tui.models import ActionState, Freshness, FreshnessState, Issue, Item, ItemDetail, Snapshot
+from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from tests.fakes.backend import FakeBackend
 from zen_tui.auth.states import LoginFailed
 from zen_tui.config import AccountConfig
-from zen_tui.sync.backend import ItemDetail
+from zen_tui.models import ItemDetail
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.health import HealthScreen
 from zen_tui.ui.widgets.pane import ItemPane

@@ -1,21 +1,26 @@
-"""Subcommands of `zen-tui`, one module each, imported lazily by `zen_tui.cli`.
+"""Subcommands of `zen-tui`, one module each; `zen_tui.cli` collects them.
 
-Convention: `zen_tui/commands/<module>.py` exposes
+Each `zen_tui/commands/<module>.py` is the one place for its command (the `Command` protocol
+below): its one-line `HELP`, its `arguments` and its `run`, which returns the process exit
+status (0 ok, 1 failure, 2 bad input). `args` holds the global options (config, data_dir,
+demo, log_level) and the command's own. Print user output on stdout, one-line errors on
+stderr; log details with `logging` (they go to the log file, redacted).
 
-    def run(args: argparse.Namespace, settings: zen_tui.config.Settings) -> int
-
-returning the process exit status (0 ok, 1 failure, 2 bad input). `args` holds the global
-options (config, data_dir, demo, log_level) and the subcommand's own options as parsed in
-`zen_tui.cli.build_parser`. Print user output on stdout, one-line errors on stderr; log
-details with `logging` (they go to the log file, redacted). Headless commands (sync,
-list_items, health, act, auth, simulate) must never import Textual, not even indirectly:
-import heavy modules inside `run`, and keep this package's `__init__` empty of imports.
-
-Modules: dashboard, init, simulate, sync, list_items (`zen-tui list`), health, act, auth,
-webhooks, outbox.
+The CLI imports every command module to build its parser (`zen-tui --help` lists them all),
+so a module's top imports stay light: heavy modules (Textual, httpx, the keyring, the sync
+engine, asyncio) are imported inside `run` or the helpers that use them. Only `dashboard`
+may open Textual; the rest never import it, not even indirectly.
 """
 
-# `zen-tui <command>` -> module name in this package.
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
+
+# `zen-tui <command>` -> module name in this package, in the order `--help` lists them.
 COMMAND_MODULES: dict[str, str] = {
     "dashboard": "dashboard",
     "init": "init",
@@ -25,6 +30,21 @@ COMMAND_MODULES: dict[str, str] = {
     "health": "health",
     "act": "act",
     "auth": "auth",
-    "webhooks": "webhooks",
     "outbox": "outbox",
+    "webhooks": "webhooks",
 }
+
+
+@runtime_checkable
+class Command(Protocol):
+    """What a command module provides."""
+
+    HELP: str
+
+    def arguments(self, parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+        """Add the command's own arguments to `parser`. `common` holds the global options:
+        a command with verbs (`auth login`) passes it as a parent of each verb's parser, so
+        the global options work after the verb too."""
+
+    def run(self, args: argparse.Namespace, settings: Settings) -> int:
+        """Do the command; the process exit status."""

@@ -15,27 +15,61 @@ go through stays in the outbox and the answer is `pending`, at once.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.actions import InvalidAction, validate
 from zen_tui.config import AccountConfig, Settings
-from zen_tui.events import Event
-from zen_tui.gateway.errors import CircuitOpen
-from zen_tui.models import Action, ActionState
-from zen_tui.store import Store
-from zen_tui.sync.backend import ActionUpdated
-from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.freshness import reason_for
-from zen_tui.wiring import build
+from zen_tui.models import ACTION_KINDS, Action, ActionState
+
+if TYPE_CHECKING:  # the engine (asyncio, the gateway) loads only when an action is sent
+    from zen_tui.store import OutboxEntry, Store
+    from zen_tui.sync.engine import SyncEngine
 
 PENDING = 3
 CROSS_VERBS = ("issue-from-message", "share")  # zen_tui/commands/act_cross.py
+# `share` is an action kind too; `issue-from-message` makes a chain (zen_tui/crosslink.py).
+KINDS: tuple[str, ...] = (*ACTION_KINDS, "issue-from-message")
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
 SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person waits on
+HELP = "queue a triage action on one item (through the outbox)"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    parser.add_argument("item", metavar="ITEM_ID", help='item id, e.g. "gh:owner/repo#12"')
+    parser.add_argument(
+        "params",
+        nargs="*",
+        type=_param,
+        action=_Params,
+        metavar="KEY=VALUE",
+        help="the action's arguments, e.g. body=LGTM label=bug",
+    )
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE (e.g. body=LGTM)")
+    return key, value
+
+
+class _Params(argparse.Action):
+    """KEY=VALUE pairs as a dict (a later KEY wins, as in a shell environment)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        pairs: list[tuple[str, str]] = list(values) if isinstance(values, list) else []
+        setattr(namespace, self.dest, dict(pairs))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -59,6 +93,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidAction as exc:
         print(f"zen-tui: {exc}", file=sys.stderr)
         return 2
+    import asyncio
+
     return asyncio.run(_act(one_shot(settings), action))
 
 
@@ -73,6 +109,11 @@ def one_shot(settings: Settings) -> Settings:
 
 
 async def _act(settings: Settings, action: Action) -> int:
+    from zen_tui.gateway.errors import CircuitOpen
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.sync.freshness import reason_for
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     try:
         [entry] = engine.outbox.queue([action])  # in the store before anything is sent
@@ -99,7 +140,7 @@ async def _act(settings: Settings, action: Action) -> int:
     return PENDING
 
 
-def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str | None) -> None:
+def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: str | None) -> None:
     """Record the state act leaves an entry in, under its lease as every outbox write is."""
     taken = engine.outbox.claim(entry)
     if taken is not None:
@@ -109,9 +150,14 @@ def _settle(engine: SyncEngine, entry: Any, state: ActionState, reason: str | No
             engine.outbox.release(taken)
 
 
-async def send_within_deadline(engine: SyncEngine, entry: object) -> None:
+async def send_within_deadline(engine: SyncEngine, entry: OutboxEntry) -> None:
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
     cut off mid-request may have reached the server: its entry is checked before a resend."""
+    import asyncio
+
+    from zen_tui.events import Event
+    from zen_tui.sync.backend import ActionUpdated
+
     sending: set[str] = set()  # entries this send has marked SENDING and not yet settled
 
     def watch(event: Event) -> None:

@@ -7,21 +7,13 @@ echo, checked with one call before it is saved). status never prints a token.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zen_tui.auth import ambient
-from zen_tui.auth.keyring_store import (
-    KeyringCredentialStore,
-    KeyringUnavailable,
-    keyring_problem,
-)
-from zen_tui.auth.login import LoginFlow, default_method
 from zen_tui.auth.states import (
     DeviceCodeShown,
     LoggedIn,
@@ -30,13 +22,40 @@ from zen_tui.auth.states import (
     SlowedDown,
     WaitingForBrowser,
 )
-from zen_tui.auth.status import login_status
 from zen_tui.config import AccountConfig, Settings
 
+if TYPE_CHECKING:  # the keyring and the login flows (httpx) load only when a verb runs
+    from zen_tui.auth.keyring_store import KeyringCredentialStore
+    from zen_tui.auth.login import LoginFlow
+
 PROG = "zen-tui"
+HELP = "log in, log out, or show the login state per account"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    verbs = parser.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
+
+    def verb(name: str, help_text: str) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, parents=[common], help=help_text)
+
+    login = verb("login", "log in to one account")
+    login.add_argument("account", metavar="ACCOUNT", help="account name from the config")
+    login.add_argument(
+        "--method",
+        choices=("device", "oauth", "token"),
+        help="device flow (GitHub), OAuth in the browser, or paste a token",
+    )
+    verb("logout", "forget an account's token").add_argument("account", metavar="ACCOUNT")
+    verb("status", "login state per account").add_argument(
+        "--json", action="store_true", help="machine-readable output"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from zen_tui.auth.keyring_store import KeyringCredentialStore
+
     store = KeyringCredentialStore()
     if args.auth_command == "status":
         return asyncio.run(status(settings, store, as_json=bool(args.json)))
@@ -45,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.auth_command == "logout":
         return asyncio.run(logout(account, store))
-    return login(account, getattr(args, "method", None), store)
+    return login(account, args.method, store)
 
 
 def _account(settings: Settings, name: str) -> AccountConfig | None:
@@ -58,6 +77,12 @@ def _account(settings: Settings, name: str) -> AccountConfig | None:
 
 
 def login(account: AccountConfig, method: str | None, store: KeyringCredentialStore) -> int:
+    import asyncio
+
+    from zen_tui.auth import ambient
+    from zen_tui.auth.keyring_store import keyring_problem
+    from zen_tui.auth.login import LoginFlow, default_method
+
     problem = asyncio.run(keyring_problem(store, account.name))
     if problem is not None:  # said before any flow starts: an approved login would be lost
         _error(f"cannot log in here: {problem}")
@@ -114,6 +139,8 @@ def show(state: LoginState) -> None:
 
 
 async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
+    from zen_tui.auth.keyring_store import KeyringUnavailable
+
     try:
         removed = await store.delete(account.name)
     except KeyringUnavailable as exc:
@@ -130,6 +157,8 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
 
 
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:
+    from zen_tui.auth.status import login_status
+
     report = {a.name: await login_status(a, store) for a in settings.accounts}
     if as_json:
         print(json.dumps({"accounts": report}, indent=2))

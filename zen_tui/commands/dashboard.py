@@ -8,16 +8,21 @@ only here, inside run(), so the headless commands never load it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zen_tui.config import Settings
-from zen_tui.demo import DEMO_BANNER
-from zen_tui.sync.engine import SyncEngine
-from zen_tui.wiring import build
+
+if TYPE_CHECKING:  # the engine loads when the dashboard opens, not for `zen-tui --help`
+    from zen_tui.sync.engine import SyncEngine
 
 THEME_KEY = "theme"
+HELP = "open the dashboard (the default command)"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """No options of its own: the global ones (--demo, --config, ...) are all it takes."""
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     with the config it wrote."""
     from zen_tui.ui import DEMO_REQUESTED, INIT_REQUESTED
 
-    demo = bool(getattr(args, "demo", False))
+    demo = bool(args.demo)
     code = _open(settings, demo)
     if code == DEMO_REQUESTED and not demo:
         return run_demo(Path(settings.data_dir))
@@ -60,7 +65,10 @@ def run_demo(data_dir: Path) -> int:
 
 
 def _open(settings: Settings, demo: bool) -> int:
+    from zen_tui.demo import DEMO_BANNER
+    from zen_tui.sync.engine import SyncEngine
     from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
+    from zen_tui.wiring import build
 
     engine = SyncEngine(build(settings))
     store = engine.store
@@ -91,5 +99,7 @@ def _shutdown(engine: SyncEngine) -> None:
     """The UI normally awaits backend.stop(); make sure the store is closed either way."""
     if engine.closed:
         return
+    import asyncio
+
     with contextlib.suppress(Exception):
         asyncio.run(engine.stop())

@@ -15,6 +15,12 @@ from zen_tui.models import ActionState
 from zen_tui.store import Store
 from zen_tui.timefmt import local_time
 
+HELP = "show each account's breaker, rate budget, cache and outbox"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.open_in(Path(settings.data_dir))

@@ -10,7 +10,6 @@ docs/login.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -20,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zen_tui import paths
-from zen_tui.auth import ambient
 from zen_tui.config import AccountConfig, ConfigError, Settings, load_settings
 
 PROG = "zen-tui"
 GITHUB_API = "https://api.github.com"
 Ask = Callable[[str], str]
+HELP = "write a starter config (asks a few questions, or --yes)"
 
 
 @dataclass
@@ -38,6 +37,15 @@ class Answers:
 
 class InitError(Exception):
     """A one-line reason init wrote nothing."""
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes", "-y", action="store_true", help="ask nothing: use what is detected"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing config")
+    parser.add_argument("--jira-url", metavar="URL", help="add a Jira site (with --yes)")
+    parser.add_argument("--jira-email", metavar="EMAIL", help="your Atlassian email for it")
 
 
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
@@ -179,6 +187,10 @@ def login_hints(a: Answers) -> list[str]:
         accounts.append(AccountConfig("jira", "jira", a.jira_url, email=a.jira_email))
     if a.slack:
         accounts.append(AccountConfig("slack", "slack", "https://slack.com/api"))
+    import asyncio  # the ambient token sources (`gh` as a subprocess) run on a loop
+
+    from zen_tui.auth import ambient
+
     lines = []
     for account in accounts:
         found = asyncio.run(ambient.find(account))

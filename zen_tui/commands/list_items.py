@@ -19,6 +19,14 @@ from zen_tui.models import Freshness, Issue, Item, Message, PullRequest, Section
 from zen_tui.store import Store
 from zen_tui.sync.freshness import from_local_store
 
+HELP = "print the items of one pane"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("pane", choices=("prs", "issues", "messages", "inbox"), help="which pane")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--account", metavar="NAME", help="only this account's sections")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     sections = [s for s in section_infos(settings) if s.pane == args.pane]

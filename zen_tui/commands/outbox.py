@@ -21,11 +21,31 @@ from zen_tui.store import OutboxEntry, Store
 
 SHOWN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
 
+HELP = "list queued/failed actions, retry or clear them"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output (list only)")
+    verbs = parser.add_subparsers(dest="outbox_command", metavar="ACTION")
+
+    def verb(name: str, help_text: str) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, parents=[common], help=help_text)
+
+    verb("list", "pending, unknown and failed entries (the default)").add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+    verb("retry", "queue a failed entry again").add_argument(
+        "entry", metavar="ID", help="entry id (or a unique prefix) from `zen-tui outbox`"
+    )
+    which = verb("clear", "forget failed entries").add_mutually_exclusive_group(required=True)
+    which.add_argument("--failed", action="store_true", help="every failed entry")
+    which.add_argument("entry", metavar="ID", nargs="?", help="one failed entry")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.open_in(Path(settings.data_dir))
     try:
-        verb = getattr(args, "outbox_command", None) or "list"
+        verb = args.outbox_command or "list"
         if verb == "retry":
             return _retry(store, args.entry)
         if verb == "clear":

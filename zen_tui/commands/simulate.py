@@ -9,6 +9,37 @@ from pathlib import Path
 from zen_tui.config import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HELP = "serve the GitHub/Jira/Slack simulator on loopback"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    p = parser
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default: 8765; 0 = any free)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated world (default: 1)")
+    p.add_argument(
+        "--size", type=_positive_int, default=300, help="number of items per service (default: 300)"
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        help="fault scenario: a bundled name (tour, steady) or a TOML file",
+    )
+    p.add_argument("--activity", action="store_true", help="add new items over time")
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port; use 0..65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
 
 
 def _fail(message: str) -> int:

@@ -8,19 +8,21 @@ Ctrl-C, printing a line per section update.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 
 from zen_tui.config import Settings
-from zen_tui.events import Event
 from zen_tui.models import FreshnessState, SectionInfo, Snapshot
-from zen_tui.sync.backend import SectionUpdated
-from zen_tui.sync.engine import SyncEngine
 from zen_tui.timefmt import local_time
-from zen_tui.wiring import build
 
 DEGRADED = 3
+HELP = "refresh every section into the local store"
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--once", action="store_true", help="one refresh, then exit (default: keep polling)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,10 +32,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    import asyncio
+
     return asyncio.run(_once(settings) if args.once else _forever(settings))
 
 
 async def _once(settings: Settings) -> int:
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     try:
         snapshots = await engine.sync_once()
@@ -47,6 +54,13 @@ async def _once(settings: Settings) -> int:
 
 
 async def _forever(settings: Settings) -> int:
+    import asyncio
+
+    from zen_tui.events import Event
+    from zen_tui.sync.backend import SectionUpdated
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
     engine = SyncEngine(build(settings))
     titles = {s.id: s for s in engine.sections}
 

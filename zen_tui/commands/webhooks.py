@@ -13,11 +13,14 @@ from typing import Any
 
 from zen_tui.config import Settings
 from zen_tui.store import Store
-from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN
 
+HELP = "show webhook URLs to register, secrets set, queue and counters"
 PENDING_LIMIT = 100_000
-_REJECTED_KEY = re.compile(rf"({'|'.join((*SERVICES, UNKNOWN))}): [1-5][0-9][0-9]")
 _OTHER_FIELDS = ("processed", "port")  # the rest of what Webhooks.health() saves
+
+
+def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,6 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def build_report(
     settings: Settings, pending: int, saved: dict[str, tuple[dict[str, Any], float]]
 ) -> dict[str, Any]:
+    from zen_tui.sync.webhook_verify import SERVICES  # hashlib: only when this command runs
     from zen_tui.sync.webhooks import is_loopback
 
     config = settings.webhooks
@@ -93,12 +97,15 @@ def known_keys(saved: dict[str, Any]) -> dict[str, Any]:
     """The saved counters with only the keys a receiver can make: counters saved by an older
     zen-tui were keyed by whatever path an unauthenticated sender chose (escape sequences
     included); those are summed under "unknown: 404" and never printed."""
+    from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN
+
+    rejected_key = re.compile(rf"({'|'.join((*SERVICES, UNKNOWN))}): [1-5][0-9][0-9]")
     out: dict[str, Any] = {}
     for name in ("accepted", "duplicates", "last_at"):
         out[name] = {k: v for k, v in (saved.get(name) or {}).items() if k in SERVICES}
     rejected: dict[str, int] = {}
     for key, count in (saved.get("rejected") or {}).items():
-        name = key if _REJECTED_KEY.fullmatch(key) else f"{UNKNOWN}: 404"
+        name = key if rejected_key.fullmatch(key) else f"{UNKNOWN}: 404"
         rejected[name] = rejected.get(name, 0) + int(count)
     out["rejected"] = rejected
     return out | {k: v for k, v in saved.items() if k not in out and k in _OTHER_FIELDS}

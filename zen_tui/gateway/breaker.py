@@ -87,7 +87,7 @@ class AsyncBreaker:
         raw = self._cb.current_state
         if raw == pybreaker.STATE_OPEN and self._timeout_passed():
             return "half-open"
-        return raw  # type: ignore[return-value]
+        return _state(raw)
 
     @property
     def half_open_at(self) -> float | None:
@@ -108,7 +108,7 @@ class AsyncBreaker:
         if new == pybreaker.STATE_OPEN and opened_at is not None:
             half_open_at = opened_at.timestamp() + self._settings.timeout
         if old != new:
-            self._on_change(old, new, half_open_at)  # type: ignore[arg-type]
+            self._on_change(_state(old), _state(new), half_open_at)
 
     async def call(
         self, fn: Callable[[], Awaitable[T]], open_error: Callable[..., CircuitOpen]
@@ -139,3 +139,10 @@ class AsyncBreaker:
                 return await fn()
         finally:
             self._probes -= 1
+
+
+def _state(name: str) -> BreakerState:
+    """pybreaker's state name (a plain str in its API) as the typed one the events carry."""
+    if name == pybreaker.STATE_OPEN:
+        return "open"
+    return "half-open" if name == pybreaker.STATE_HALF_OPEN else "closed"

@@ -79,6 +79,7 @@ def _evicting_cache(
 ) -> Cache[str, CachedEntry]:
     base = _POLICIES[policy]
 
+    # The base is picked at run time (LRU, LFU, ...), which mypy cannot check as a base class.
     class _Counting(base):  # type: ignore[valid-type, misc]
         def popitem(self) -> tuple[str, CachedEntry]:
             item: tuple[str, CachedEntry] = super().popitem()

@@ -9,8 +9,8 @@ from typing import Literal
 
 from zen_tui.events import Event as Event
 from zen_tui.events import EventBus as EventBus
+from zen_tui.models import CacheOutcome as CacheOutcome  # the shared records carry it too
 
-CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 BreakerState = Literal["closed", "open", "half-open"]
 
 

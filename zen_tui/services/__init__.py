@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from zen_tui.models import ActionResult, FetchResult
 from zen_tui.services.base import (
     AccountInfo,
-    ActionResult,
-    FetchResult,
     GatewayLike,
     ServiceClient,
     Sleeper,

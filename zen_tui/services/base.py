@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,30 +22,26 @@ from zen_tui.gateway.errors import (
     OffOrigin,
     PagingStopped,
 )
-from zen_tui.gateway.events import CacheOutcome
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
 from zen_tui.gateway.response import GatewayResponse
 from zen_tui.gateway.transport import JSON, QueryParams
-from zen_tui.models import Action, ActionResult, Item, ItemDetail, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
+    Item,
+    ItemDetail,
+    SectionInfo,
+    Service,
+)
 
 log = logging.getLogger("zen_tui.services")
 
 # Pagination bounds: a server that keeps saying "there is more" cannot keep a sync going.
 MAX_PAGES = 50  # pages per fetch at least (more when the limit needs them; see PageGuard)
 MAX_EMPTY_PAGES = 3  # empty pages in a row that still point to a next page
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    items: list[Item]
-    fetched_at: float
-    cache: CacheOutcome  # "stale" => served from the gateway's stale cache
-    stale_error: GatewayError | None = None
-    complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
-    cursor: str | None = None  # delta cursor for the next poll
-    poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
-    skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
 
 
 class Response(Protocol):
@@ -55,7 +51,7 @@ class Response(Protocol):
     headers: Mapping[str, str]
     body: bytes
     url: str
-    cache: Any
+    cache: CacheOutcome
     fetched_at: float
     stale_error: GatewayError | None
 
@@ -67,6 +63,10 @@ class Response(Protocol):
 
 class GatewayLike(Protocol):
     """The slice of zen_tui.gateway.Gateway the clients call (see Gateway.request)."""
+
+    # The base the gateway sends to (Jira 3LO: api.atlassian.com/ex/jira/{id}), which is
+    # where the credential goes; it may differ from the configured one.
+    base_url: str
 
     async def request(
         self,
@@ -101,6 +101,10 @@ class AccountInfo(Protocol):
 
     @property
     def base_url(self) -> str: ...
+
+    @property
+    def user(self) -> str | None:
+        """Who "me" is when the config says so (GitHub login, Jira accountId)."""
 
 
 class Sleeper(Protocol):
@@ -143,11 +147,13 @@ class ServiceClient(Protocol):
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
+    def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
-def note_stale(resp: Any, errors: list[str]) -> None:
+
+def note_stale(resp: Response, errors: list[str]) -> None:
     """A preview part the gateway served from its stale copy (the server failed): say why, so
     the preview shows its age instead of passing it off as fresh."""
-    if getattr(resp, "cache", None) == "stale" and getattr(resp, "stale_error", None):
+    if resp.cache == "stale" and resp.stale_error is not None:
         errors.append(str(resp.stale_error))
 
 
@@ -172,12 +178,11 @@ class Read:
 PREVIEW = Read(interactive=True)  # what the user is looking at: the cache may answer
 
 
-def merge_cache(outcomes: list[Any]) -> CacheOutcome:
+def merge_cache(outcomes: Sequence[CacheOutcome]) -> CacheOutcome:
     """One outcome for several pages: stale wins, else the first page's."""
-    names = [str(getattr(o, "value", o)) for o in outcomes]
-    if "stale" in names:
+    if "stale" in outcomes:
         return "stale"
-    return names[0] if names else "bypass"  # type: ignore[return-value]
+    return outcomes[0] if outcomes else "bypass"
 
 
 class MissingParam(ValueError):
@@ -283,7 +288,7 @@ class BaseClient:
         self.account = account.name
         self.info = account
         self.gateway = gateway
-        self.clock: Sleeper = clock or getattr(gateway, "clock", None) or _RealClock()
+        self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
@@ -299,10 +304,7 @@ class BaseClient:
     def off_origin(self, url: str, endpoint: str) -> OffOrigin | None:
         """Why a server-supplied URL must not be followed (another host or path), else None.
         Logged once here with the origin only: never the URL's query or the token."""
-        # The base the gateway sends to (Jira 3LO: api.atlassian.com/ex/jira/{id}), which is
-        # where the credential goes; else the configured one.
-        base = getattr(self.gateway, "base_url", None) or self.info.base_url
-        if within_base(base, url):
+        if within_base(self.gateway.base_url or self.info.base_url, url):
             return None
         why = f"stopped paging: the next link points to {origin_of(url)}, not this account"
         log.warning("%s %s: %s", self.account, endpoint, why)

@@ -8,11 +8,11 @@ Usage: `r = Reader(body, service="github", account="gh", endpoint="/search/issue
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from zen_tui.gateway.errors import BadResponse
 
-_MISSING = object()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,50 +26,59 @@ class Reader:
             service=self.service, account=self.account, endpoint=self.endpoint, message=what
         )
 
-    def _get(self, obj: Any, key: str, kind: type | tuple[type, ...], optional: bool) -> Any:
+    def _value(self, obj: Any, key: str, kinds: tuple[type, ...]) -> object:
+        """obj[key] when it has one of `kinds`; None when it is missing or null."""
         if not isinstance(obj, dict):
             raise self.fail(f"expected an object holding '{key}', got {type(obj).__name__}")
-        value = obj.get(key, _MISSING)
-        if value is _MISSING or value is None:
-            if optional:
-                return None
-            raise self.fail(f"missing field '{key}'")
-        if isinstance(value, bool) and bool not in _as_tuple(kind):
+        value = obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) and bool not in kinds:
             raise self.fail(f"field '{key}' has type bool")
-        if not isinstance(value, kind):
+        if not isinstance(value, kinds):
             raise self.fail(f"field '{key}' has type {type(value).__name__}")
         return value
 
+    def _may(self, obj: Any, key: str, kind: type[T]) -> T | None:
+        value = self._value(obj, key, (kind,))
+        return value if isinstance(value, kind) else None  # _value has checked the type
+
+    def _need(self, obj: Any, key: str, kind: type[T]) -> T:
+        value = self._may(obj, key, kind)
+        if value is None:
+            raise self.fail(f"missing field '{key}'")
+        return value
+
     def obj(self, obj: Any, key: str) -> dict[str, Any]:
-        return self._get(obj, key, dict, False)
+        return self._need(obj, key, dict)
 
     def opt_obj(self, obj: Any, key: str) -> dict[str, Any] | None:
-        return self._get(obj, key, dict, True)
+        return self._may(obj, key, dict)
 
     def arr(self, obj: Any, key: str) -> list[Any]:
-        return self._get(obj, key, list, False)
+        return self._need(obj, key, list)
 
     def opt_arr(self, obj: Any, key: str) -> list[Any]:
-        return self._get(obj, key, list, True) or []
+        return self._may(obj, key, list) or []
 
     def text(self, obj: Any, key: str) -> str:
-        return self._get(obj, key, str, False)
+        return self._need(obj, key, str)
 
     def opt_text(self, obj: Any, key: str) -> str | None:
-        return self._get(obj, key, str, True)
+        return self._may(obj, key, str)
 
     def integer(self, obj: Any, key: str) -> int:
-        return self._get(obj, key, int, False)
+        return self._need(obj, key, int)
 
     def opt_integer(self, obj: Any, key: str) -> int | None:
-        return self._get(obj, key, int, True)
+        return self._may(obj, key, int)
 
     def opt_bool(self, obj: Any, key: str) -> bool | None:
-        return self._get(obj, key, bool, True)
+        return self._may(obj, key, bool)
 
     def opt_scalar(self, obj: Any, key: str) -> str | None:
         """A value that is a string or a number (ids, timestamps) as a string."""
-        value = self._get(obj, key, (str, int, float), True)
+        value = self._value(obj, key, (str, int, float))
         return None if value is None else str(value)
 
     def root(self, body: Any) -> dict[str, Any]:
@@ -84,7 +93,3 @@ class Reader:
 
     def at(self, endpoint: str) -> Reader:
         return Reader(self.service, self.account, endpoint)
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)

@@ -11,13 +11,24 @@ from typing import Any
 from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
-from zen_tui.models import Action, Item, ItemDetail, PullRequest, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
+    FileDiff,
+    Item,
+    ItemDetail,
+    PullDiff,
+    PullRequest,
+    SectionInfo,
+    Service,
+    body_of,
+)
 from zen_tui.services.base import (
     PREVIEW,
     AccountInfo,
-    ActionResult,
     BaseClient,
-    FetchResult,
     GatewayLike,
     PageGuard,
     Read,
@@ -58,6 +69,8 @@ ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to
 GRAPHQL_MIN_PAGE = 10  # the smallest page asked for after GitHub timed out on a bigger one
 COMMENT_PAGES = 3  # the preview shows the first 300 comments and says so when there are more
 VERIFY_PAGES = 10  # comment pages scanned for a marker before giving up ("can't tell")
+FILES_MAX = 3000  # GitHub lists at most 3,000 files of a pull request
+FILE_PAGES = FILES_MAX // PER_PAGE
 
 
 def section_query(section: SectionInfo) -> str:
@@ -82,7 +95,7 @@ class GitHubClient(BaseClient):
     ) -> None:
         super().__init__(account, gateway, clock=clock)
         self.r = Reader("github", self.account)
-        self._me: str | None = getattr(account, "user", None)
+        self._me: str | None = account.user
         self._threads: dict[str, str] = {}  # item key -> notification thread id
         self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
 
@@ -238,7 +251,7 @@ class GitHubClient(BaseClient):
         """Follow Link rel=next as given until `limit` items or the last page; a link off the
         account's base URL, too many pages or a run of empty ones stop it (the reason kept)."""
         items: list[Item] = []
-        outcomes: list[Any] = []
+        outcomes: list[CacheOutcome] = []
         first: Response | None = None
         url: str | None = path
         error: GatewayError | None = None
@@ -305,7 +318,7 @@ class GitHubClient(BaseClient):
         except ValueError as err:
             return ItemDetail(item_id=item.id, error=str(err))
         base = f"/repos/{owner}/{repo}"
-        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
         errors: list[str] = []
         parts = [self._comments(base, number, detail, errors)]
         if isinstance(item, PullRequest):
@@ -352,6 +365,30 @@ class GitHubClient(BaseClient):
             )
         detail["extra"] = extra
 
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A PR's changed files with their patches (GET .../pulls/{n}/files, 100 a page, at
+        most GitHub's 3,000), cached like the preview's other reads; a failure is the
+        `error`, with the pages read so far kept."""
+        if not isinstance(item, PullRequest):
+            return PullDiff(item.id, error=f"{item.key} is not a pull request: no diff")
+        try:
+            owner, repo, number = split_key(item.key)
+        except ValueError as err:
+            return PullDiff(item.id, error=str(err))
+        errors: list[str] = []
+        path = f"/repos/{owner}/{repo}/pulls/{number}/files"
+        rows = await self._read_all(path, errors, FILE_PAGES, revalidate=revalidate)
+        if rows is None:
+            return PullDiff(item.id, error="; ".join(errors))
+        r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/files")
+        files = tuple(_file_diff(r, raw) for raw in rows)
+        total, cut = len(files), None
+        if rows.cut or len(files) >= FILES_MAX:
+            pr = await self._read(f"/repos/{owner}/{repo}/pulls/{number}", errors)
+            total = (r.opt_integer(pr, "changed_files") if isinstance(pr, dict) else None) or total
+            cut = f"GitHub lists the first {len(files):,} of {total:,} files"
+        return PullDiff(item.id, files, total, cut, "; ".join(errors) or None)
+
     async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: list[str]) -> None:
         """Commit statuses and check runs (GitHub Actions reports only the latter)."""
         statuses, runs = await asyncio.gather(
@@ -370,13 +407,20 @@ class GitHubClient(BaseClient):
         pages: int | None = None,
         *,
         key: str | None = None,
+        revalidate: bool = False,
     ) -> ListRows | None:
         """Every page of a list read for the preview; None if the first page failed, the
         rows read so far (and a note in `errors`) if a later one did."""
         rows = ListRows()
         try:
             await self._pages(
-                path, rows, pages or LIST_PAGES, key, cache_type="issue_details", errors=errors
+                path,
+                rows,
+                pages or LIST_PAGES,
+                key,
+                cache_type="issue_details",
+                errors=errors,
+                revalidate=revalidate,
             )
         except GatewayError as err:
             errors.append(str(err))
@@ -392,6 +436,7 @@ class GitHubClient(BaseClient):
         *,
         cache_type: str | None = None,
         errors: list[str] | None = None,
+        revalidate: bool = False,
     ) -> ListRows:
         """Follow Link rel=next from `path` (100 a page), at most `pages` pages: the one
         pagination of every GitHub list read (reviews, comments, statuses, check runs,
@@ -413,6 +458,7 @@ class GitHubClient(BaseClient):
                 cache_type=cache_type,
                 priority=priority(True),
                 allow_stale=cache_type is not None,
+                revalidate=revalidate,
             )
             if errors is not None:
                 note_stale(resp, errors)
@@ -499,13 +545,13 @@ class GitHubClient(BaseClient):
         elif kind in ("close", "reopen"):
             state = "closed" if kind == "close" else "open"
             await self._send("PATCH", f"{base}/issues/{number}", {"state": state}, key)
-        elif kind == "mark_read":
-            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+        elif kind in ("mark_read", "mark_done"):
+            thread = self._thread_of(action)
             if not thread:
                 return ActionResult(
                     ok=False, message="no notification thread for this item", conflict=True
                 )
-            await self._send("PATCH", f"/notifications/threads/{thread}", None, key)
+            await self._mark(kind, thread, key)
         else:
             return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
         return ActionResult(ok=True, message=f"{kind} done")
@@ -570,6 +616,24 @@ class GitHubClient(BaseClient):
                 return None
         return None if url is not None else False
 
+    def _thread_of(self, action: Action) -> str | None:
+        """The notification thread an action is about: its own parameter, else the thread
+        this item was last listed under."""
+        return action.params.get("thread_id") or self._threads.get(self.key_of(action.item_id))
+
+    async def _mark(self, kind: str, thread: str, key: str) -> None:
+        """PATCH a thread read (205), or DELETE it: done (204). A done thread GitHub no longer
+        knows (404) is what was wanted."""
+        path = f"/notifications/threads/{quote(thread, safe='')}"
+        if kind == "mark_read":
+            await self._send("PATCH", path, None, key)
+            return
+        try:
+            await self._send("DELETE", path, None, key)
+        except ApiError as err:
+            if err.status != 404:
+                raise
+
     async def _remove_label(self, base: str, number: int, label: str, key: str) -> None:
         try:
             path = f"{base}/issues/{number}/labels/{quote(label, safe='')}"
@@ -629,12 +693,8 @@ class GitHubClient(BaseClient):
             labels = await self._fresh_all(f"{base}/issues/{number}/labels")
             present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
             return present if kind == "add_label" else not present
-        if kind == "mark_read":
-            thread = p.get("thread_id") or self._threads.get(self.key_of(action.item_id))
-            if not thread:
-                return None
-            found = self.r.root(await self._fresh(f"/notifications/threads/{thread}"))
-            return self.r.opt_bool(found, "unread") is False
+        if kind in ("mark_read", "mark_done"):
+            return await self._thread_check(kind, self._thread_of(action))
         if kind not in ("close", "reopen", "assign", "unassign"):
             return None
         issue = self.r.root(await self._fresh(f"{base}/issues/{number}"))
@@ -645,6 +705,23 @@ class GitHubClient(BaseClient):
             logins = {self.r.text(u, "login") for u in self.r.opt_arr(issue, "assignees")}
             return (who in logins) if kind == "assign" else (who not in logins)
         return None
+
+    async def _thread_check(self, kind: str, thread: str | None) -> bool | None:
+        """Read: the thread says unread false. Done: GitHub answers 404 for it; a thread still
+        there cannot tell (marking it done again is harmless)."""
+        if not thread:
+            return None
+        try:
+            found = self.r.root(
+                await self._fresh(f"/notifications/threads/{quote(thread, safe='')}")
+            )
+        except ApiError as err:
+            if kind == "mark_done" and err.status == 404:
+                return True
+            raise
+        if kind == "mark_done":
+            return None
+        return self.r.opt_bool(found, "unread") is False
 
     async def _merged(self, base: str, number: int) -> bool:
         pr = self.r.root(await self._fresh(f"{base}/pulls/{number}"))
@@ -688,6 +765,18 @@ class GitHubClient(BaseClient):
     async def _fresh_all(self, path: str) -> ListRows:
         """Every page of a list, uncached, for verify()."""
         return await self._pages(path, ListRows(), LIST_PAGES, None)
+
+
+def _file_diff(r: Reader, raw: Any) -> FileDiff:
+    """A `diff-entry`; `patch` is absent for binary files and diffs too large to show."""
+    return FileDiff(
+        filename=r.text(raw, "filename"),
+        status=r.text(raw, "status"),
+        additions=r.opt_integer(raw, "additions") or 0,
+        deletions=r.opt_integer(raw, "deletions") or 0,
+        patch=r.opt_text(raw, "patch"),
+        previous_filename=r.opt_text(raw, "previous_filename"),
+    )
 
 
 class ListRows(list[Any]):

@@ -114,9 +114,10 @@ def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:
         "updated_at": r.text(raw, "updated_at"),
     }
     thread_id = r.opt_scalar(raw, "id") or ""
+    unread = r.opt_bool(raw, "unread")
+    common |= {"thread_id": thread_id or None, "unread": bool(unread)}
     if kind == "PullRequest":
         return thread_id, PullRequest(**common)
-    unread = r.opt_bool(raw, "unread")
     return thread_id, Issue(**common, status="unread" if unread else "read")
 
 

@@ -9,13 +9,21 @@ from functools import partial
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
-from zen_tui.models import Action, Item, ItemDetail, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
+    Item,
+    ItemDetail,
+    SectionInfo,
+    Service,
+    body_of,
+)
 from zen_tui.services import adf
 from zen_tui.services.base import (
     AccountInfo,
-    ActionResult,
     BaseClient,
-    FetchResult,
     GatewayLike,
     MissingParam,
     PageGuard,
@@ -64,7 +72,7 @@ class JiraClient(BaseClient):
         super().__init__(account, gateway, clock=clock)
         self.r = Reader("jira", self.account)
         self.site = account.base_url
-        self._me: str | None = getattr(account, "user", None)  # config may name the accountId
+        self._me: str | None = account.user  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
         self.creating = JiraCreate(self)
@@ -85,7 +93,7 @@ class JiraClient(BaseClient):
         read = Read(interactive, revalidate)
         jql = with_cursor(section.query.strip() or DEFAULT_JQL, cursor)
         items: list[Item] = []
-        outcomes: list[Any] = []
+        outcomes: list[CacheOutcome] = []
         first: Response | None = None
         token: str | None = None
         error: GatewayError | None = None
@@ -151,7 +159,7 @@ class JiraClient(BaseClient):
 
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
-        detail: dict[str, Any] = {"item_id": item.id, "body": getattr(item, "body", "")}
+        detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
         issue = await self._read(f"{API}/issue/{item.key}", _DETAIL_FIELDS, errors)
         if isinstance(issue, dict):
             r = self.r.at(f"{API}/issue/{{key}}")

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.gateway.transport import JSON
-from zen_tui.models import Action
-from zen_tui.services.base import ActionResult, refused
+from zen_tui.models import Action, ActionResult
+from zen_tui.services.base import refused
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_parse import describe_move, not_available, pick_move
 

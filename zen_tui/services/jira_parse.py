@@ -7,9 +7,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from zen_tui.models import Issue, parse_iso
+from zen_tui.models import ActionResult, Issue, parse_iso
 from zen_tui.services import adf
-from zen_tui.services.base import ActionResult
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
 

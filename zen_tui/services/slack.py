@@ -7,13 +7,21 @@ import re
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
-from zen_tui.models import Action, Item, ItemDetail, Message, SectionInfo, Service
+from zen_tui.models import (
+    Action,
+    ActionResult,
+    CacheOutcome,
+    FetchResult,
+    Item,
+    ItemDetail,
+    Message,
+    SectionInfo,
+    Service,
+)
 from zen_tui.services.base import (
     AccountInfo,
-    ActionResult,
     Applied,
     BaseClient,
-    FetchResult,
     GatewayLike,
     MissingParam,
     PageGuard,
@@ -556,7 +564,7 @@ class _Pages:
 
     def __init__(self) -> None:
         self.items: list[Item] = []
-        self.outcomes: list[Any] = []
+        self.outcomes: list[CacheOutcome] = []
         self.fetched_at: float | None = None
         self.error: GatewayError | None = None  # a page failed: the section ends early
         self.stale: GatewayError | None = None  # a page came from the stale cache

@@ -12,13 +12,14 @@ import logging
 import socket
 import struct
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from zen_tui.simulator.core.faults import Decision, FaultEngine
 from zen_tui.simulator.core.world import ServiceSim, World
@@ -35,11 +36,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # The services the simulator serves, mounted by explicit import (a broken one fails loudly).
-SERVICES: tuple[tuple[str, type[ServiceSim]], ...] = (
-    ("github", GitHubSim),
-    ("jira", JiraSim),
-    ("slack", SlackSim),
-)
 JIRA_EMAIL = "me@example.com"
 
 
@@ -54,23 +50,20 @@ def make_token(seed: int, service: str) -> str:
     return prefix + digest[:36]
 
 
-def _make_service(name: str, cls: type[ServiceSim], world: World) -> ServiceSim:
-    token = make_token(world.seed, name)
-    if name == "jira":
-        return cls(world, token, JIRA_EMAIL)  # type: ignore[call-arg]
-    return cls(world, token)
-
-
 def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
-    """A seeded world with every service whose module imports mounted on it."""
+    """A seeded world with the GitHub, Jira and Slack simulators mounted on it."""
     world = World(seed=seed, size=size, rate_scale=rate_scale)
     _mount_all(world)
     return world
 
 
 def _mount_all(world: World) -> None:
-    for name, cls in SERVICES:
-        world.add(_make_service(name, cls, world))
+    """Every simulated service, each built with what its constructor takes and added (which
+    seeds it) before the next is built: the seeded world depends on that order."""
+    token = partial(make_token, world.seed)
+    world.add(GitHubSim(world, token("github")))
+    world.add(JiraSim(world, token("jira"), JIRA_EMAIL))
+    world.add(SlackSim(world, token("slack")))
 
 
 class FaultMiddleware:
@@ -197,9 +190,9 @@ def _endpoint_name(sim: ServiceSim, routes: list[BaseRoute], scope: Scope, relat
             if match != Match.NONE:
                 route, params = candidate, child.get("path_params", {})
                 break
-    template = getattr(route, "path", None)
-    if template is None:
+    if not isinstance(route, Route | Mount):  # no route matched (or one without a path)
         return relative
+    template = route.path
     return template.replace("{method}", str(params.get("method", "{method}")))
 
 

@@ -31,6 +31,7 @@ class SimAccount:
     base_url: str
     token: str
     username: str | None = None  # Jira: the email for Basic auth; GitHub: the login
+    user: str | None = None  # whom "@me" means, when set; None: the client asks the server
 
 
 class _DropAborts(logging.Filter):
@@ -78,10 +79,7 @@ class SimulatorServer:
         out = []
         for name, sim in self.world.services.items():
             base = self.root_url + sim.base_path
-            # Jira: the email for Basic auth; GitHub: the login of "me".
-            username = getattr(sim, "email", None) if name == "jira" else None
-            username = "me" if name == "github" else username
-            out.append(SimAccount(name, name, base, sim.token, username))
+            out.append(SimAccount(name, name, base, sim.token, sim.username))
         return out
 
     def account(self, service: str) -> SimAccount:

@@ -20,6 +20,7 @@ from zen_tui.models import (
     Item,
     ItemDetail,
     Message,
+    PullDiff,
     SectionInfo,
     Snapshot,
     format_age,
@@ -152,6 +153,10 @@ class Backend(Protocol):
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, label) a Slack account can share to: channels, then DMs."""
+        ...
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches, for the preview's diff view."""
         ...
 
     def service_client(self, account: str) -> Any:

@@ -24,13 +24,16 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import (
+    AccountHealth,
     Action,
     ActionState,
     Cause,
     FreshnessState,
     Issue,
     Item,
+    ItemDetail,
     Message,
+    PullDiff,
     PullRequest,
     SectionInfo,
     Snapshot,
@@ -40,11 +43,9 @@ from zen_tui.store.codec import sort_key
 from zen_tui.store.rows import Link
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
-    AccountHealth,
     ActionUpdated,
     Activity,
     Backend,
-    ItemDetail,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -70,6 +71,8 @@ MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "
 # Fields a webhook payload may not carry, though the listing did (None = not in the payload).
 KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "branch")
 _UNSET = (None, (), "")  # a field the copy did not carry
+# What only a notifications listing knows: another section's copy of the item keeps them.
+NOTIFICATION_FIELDS = ("thread_id", "unread")
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
@@ -165,6 +168,18 @@ class SyncEngine:
             return detail
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
+
+    async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
+        """A pull request's changed files and patches (only GitHub has a diff to show)."""
+        client = self.wired.clients.get(item.account)
+        reader = getattr(client, "diff", None)
+        if reader is None:
+            return PullDiff(item.id, error=f"{item.key}: no diff for this kind of item")
+        try:
+            diff: PullDiff = await reader(item, revalidate=revalidate)
+            return diff
+        except GatewayError as err:
+            return PullDiff(item.id, error=freshness.reason_for(err))
 
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def start(self) -> None:
@@ -379,7 +394,10 @@ class SyncEngine:
         section's query: the section re-runs it in full."""
         old = self._shown(section_id)
         by_id = {item.id: item for item in old}
-        fresh = [_keep_known(by_id.get(item.id), item) for item in items]
+        fresh = [
+            _keep_known(by_id.get(item.id), item, KEEP_IF_MISSING + NOTIFICATION_FIELDS)
+            for item in items
+        ]
         now = self.wired.clock.time()
         kept = self.store.upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
@@ -527,7 +545,7 @@ class SyncEngine:
             if section.id == source or snapshot is None:
                 continue
             newer = [
-                newest[item.id]
+                _keep_known(item, newest[item.id], NOTIFICATION_FIELDS)
                 for item in snapshot.items
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]

@@ -43,7 +43,7 @@ from zen_tui.gateway.errors import (
     Unavailable,
 )
 from zen_tui.gateway.events import BreakerChanged, RequestDone
-from zen_tui.models import Action, ActionResult, ActionState
+from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.outbox import CREATED_KEY, CREATED_URL
 from zen_tui.store.rows import LeaseHeld
@@ -78,11 +78,15 @@ LEASE_SECONDS = 600.0
 class ActionClient(Protocol):
     """The part of a ServiceClient the outbox needs."""
 
-    service: Any
+    service: Service
 
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult: ...
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None: ...
+
+    def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
+        """Where the client persists what a write resolved before it is sent (a client that
+        resolves nothing never calls `sink`)."""
 
 
 class OutboxStore(Protocol):
@@ -138,9 +142,7 @@ class Outbox:
         self._unsubscribe = bus.subscribe(self._on_event)
         self._loop: asyncio.AbstractEventLoop | None = None
         for client in clients.values():  # clients that resolve params before a send keep them
-            keep = getattr(client, "keep_resolved", None)
-            if keep is not None:
-                keep(self._keep_resolved)
+            client.keep_resolved(self._keep_resolved)
 
     # -- queueing -------------------------------------------------------------------------
     def queue(self, actions: Iterable[Action], *, batch_id: str | None = None) -> list[Any]:
@@ -413,7 +415,7 @@ class Outbox:
         client = self.clients.get(entry.action.account)
         self.bus.publish(
             ActionUpdated(
-                service=str(getattr(client, "service", "")),
+                service=client.service if client is not None else "",
                 account=entry.action.account,
                 action_id=entry.id,
                 item_id=entry.action.item_id,

@@ -74,6 +74,8 @@ class _BoundedH11(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self.idle_since = time.monotonic()
 
+    # uvicorn's own override narrows asyncio.Protocol's BaseTransport to Transport (mypy
+    # reports it there too); this one repeats uvicorn's signature.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
 from zen_tui.store import Store, WebhookRow
+
+if TYPE_CHECKING:
+    from zen_tui.services.base import ServiceClient
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
@@ -45,7 +48,9 @@ class WebhookTarget(Protocol):
 
 
 class WebhookProcessor:
-    def __init__(self, store: Store, clients: dict[str, Any], target: WebhookTarget) -> None:
+    def __init__(
+        self, store: Store, clients: Mapping[str, ServiceClient], target: WebhookTarget
+    ) -> None:
         self.store = store
         self.clients = clients  # account -> service client
         self.target = target
@@ -155,6 +160,9 @@ class WebhookProcessor:
         for item in items:
             if item.id not in placed:  # maybe it belongs in a section now: the query decides
                 stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
+                stale.update(  # the Inbox holds every kind: its sections of this service
+                    s.id for s in sections if s.pane == "inbox" and s.service == item.service
+                )
         if stale:
             self.target.refresh_soon(stale)
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
 from zen_tui.sync.webhook_processor import WebhookProcessor, WebhookTarget
 from zen_tui.sync.webhook_verify import SERVICES
 from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
+
+if TYPE_CHECKING:
+    from zen_tui.services.base import ServiceClient
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 
@@ -22,7 +25,7 @@ class Webhooks:
         self,
         config: WebhookConfig,
         store: Store,
-        clients: dict[str, Any],
+        clients: Mapping[str, ServiceClient],
         target: WebhookTarget,
         clock: Callable[[], float],
         *,
@@ -31,7 +34,7 @@ class Webhooks:
     ) -> None:
         secrets = {s: v for s in SERVICES if (v := config.secret(s, environ))}
         self.clock, self.live_window = clock, live_window
-        self._service_of = {a: str(getattr(c, "service", "")) for a, c in clients.items()}
+        self._service_of: dict[str, str] = {a: c.service for a, c in clients.items()}
         self.store = store
         self.processor = WebhookProcessor(store, clients, target)
         self.receiver = WebhookReceiver(

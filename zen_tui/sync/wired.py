@@ -4,13 +4,17 @@ builds them: the engine takes them whole, so it never wires a gateway itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from zen_tui.config import Settings
 from zen_tui.events import EventBus
 from zen_tui.gateway.clock import Clock
 from zen_tui.models import SectionInfo
 from zen_tui.store import Store
+
+if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
+    from zen_tui.gateway.gateway import Gateway
+    from zen_tui.services.base import ServiceClient
 
 
 @dataclass
@@ -19,8 +23,8 @@ class Wired:
     store: Store
     bus: EventBus
     clock: Clock
-    gateways: dict[str, Any]  # account -> Gateway
-    clients: dict[str, Any]  # account -> ServiceClient
+    gateways: dict[str, Gateway]  # account -> its gateway
+    clients: dict[str, ServiceClient]  # account -> its service client
     sections: list[SectionInfo]
     limits: dict[str, int] = field(default_factory=dict)  # section id -> item limit
 

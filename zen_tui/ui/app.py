@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 
 from zen_tui.config import AccountConfig, CommandConfig, Settings
 from zen_tui.events import Event
@@ -190,8 +191,8 @@ class ZenApp(App[str | None]):
         self.theme = name
         self.theme_changed_signal.subscribe(self, self._persist_theme)
 
-    def _persist_theme(self, theme: object) -> None:
-        name = getattr(theme, "name", None)
+    def _persist_theme(self, theme: Theme) -> None:
+        name = theme.name
         if name and name != self._saved_theme and self.settings_store is not None:
             self._saved_theme = name
             try:
@@ -235,7 +236,7 @@ class ZenApp(App[str | None]):
         """Each key the built-in dashboard bindings take, with the action's description."""
         keys: dict[str, str] = {}
         for b in dashboard_bindings():
-            for key in self._keymap.get(b.id or "", b.key).split(","):
+            for key in self.keymap.get(b.id or "", b.key).split(","):
                 keys.setdefault(key.strip(), b.description)
         return keys
 
@@ -357,7 +358,7 @@ class ZenApp(App[str | None]):
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(id, keys, description) for the help screen, with the user's keymap applied."""
         return [
-            (b.id or "", self._keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
+            (b.id or "", self.keymap.get(b.id or "", b.key), b.description) for b in all_bindings()
         ]
 
     def help_rows(self) -> list[tuple[str, str, str]]:

@@ -18,7 +18,8 @@ class ZenCommands(Provider):
         from zen_tui.ui.app import ZenApp  # here: the app module imports this one
 
         app = self.app
-        keymap = app.keymap if isinstance(app, ZenApp) else {}
+        zen = app if isinstance(app, ZenApp) else None  # the palette only ever runs in ZenApp
+        keymap = zen.keymap if zen is not None else {}
         found: list[tuple[str, str, Callable[[], object]]] = []
         if isinstance(self.screen, DashboardScreen):
             screen = self.screen
@@ -27,8 +28,10 @@ class ZenCommands(Provider):
                 found.append(
                     (b.description, f"key {keys} · id {b.id}", partial(screen.run_action, b.action))
                 )
-            for n in getattr(app, "active_commands", ()):  # [[commands]] from the config
-                command = app.options.commands[n]  # type: ignore[attr-defined]
+            custom = (
+                [(n, zen.options.commands[n]) for n in zen.active_commands] if zen else []
+            )  # [[commands]] from the config
+            for n, command in custom:
                 keys = escape(clean(command.key))
                 found.append(
                     (
@@ -48,21 +51,25 @@ class ZenCommands(Provider):
             )
         )
         found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
-        for account in getattr(app, "accounts", ()):
+        for account in zen.accounts if zen is not None else ():
             where = escape(clean(f"{account.service} · {account.base_url}"))  # help is markup
-            found.append(
-                (f"Log in: {account.name}", where, partial(app.action_login, account.name))  # type: ignore[attr-defined]
-            )
+            found.append((f"Log in: {account.name}", where, partial(self._login, account.name)))
         if not isinstance(self.screen, DashboardScreen):  # there, the `login` binding is listed
             found.append(
                 ("Log in…", "choose an account and a method", partial(app.run_action, "login"))
             )
         for name in sorted(app.available_themes):
-            if name.startswith("zen-") or name in getattr(app, "user_themes", ()):
+            if name.startswith("zen-") or (zen is not None and name in zen.user_themes):
                 found.append(
                     (f"Theme: {name}", "switch theme (saved)", partial(setattr, app, "theme", name))
                 )
         return found
+
+    def _login(self, account: str) -> None:
+        from zen_tui.ui.app import ZenApp
+
+        if isinstance(self.app, ZenApp):
+            self.app.action_login(account)
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
         for title, help_text, callback in self._commands():

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
-from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest
+from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest, is_action_kind
 
 __all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
@@ -42,16 +42,24 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "add_label", {"label": value}
     elif command == "assign":
         kind = "assign"  # no assignee: the service assigns the account's own user
-    elif command in ("comment", "reply"):
-        kind, params = command, {"body": value}  # type: ignore[assignment]
+    elif command == "comment":
+        kind, params = "comment", {"body": value}
+    elif command == "reply":
+        kind, params = "reply", {"body": value}
     elif command == "transition":
         kind, params = "transition", {"transition": value}
     elif command == "react":
         kind, params = "react", {"name": value}
     elif command == "merge":
         kind, params = "merge", {"merge_method": "merge"}
+    elif command == "mark_read":
+        kind, params = "mark_read", {"thread_id": item.thread_id or ""}
+    elif command == "mark_done":
+        kind, params = "mark_done", {"thread_id": item.thread_id or ""}
+    elif is_action_kind(command):
+        kind = command
     else:
-        kind = command  # type: ignore[assignment]
+        raise NotApplicable(f"{command!r} is not a triage action")
     return Action(kind, item.id, item.account, params)
 
 
@@ -66,6 +74,9 @@ def _state(item: Item) -> str:
 def optimistic(item: Item, action: Action) -> Item:
     """How the row looks right after submitting `action`, before the outbox confirms it."""
     p = action.params
+    if action.kind == "mark_read":  # done (z) leaves the list at the next listing
+        read = replace(item, unread=False)
+        return replace(read, status="read") if isinstance(read, Issue) else read
     if isinstance(item, PullRequest | Issue) and action.kind == "add_label":
         if p["label"] in item.labels:
             return item

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from zen_tui.commands import COMMAND_MODULES
+from zen_tui.config import Settings
 from zen_tui.logs import shutdown_logging
 from zen_tui.store import take_recovery_messages
 
@@ -20,3 +24,14 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     shutdown_logging()
     logging.getLogger().setLevel(level)
+
+
+def stand_in(
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    run: Callable[[argparse.Namespace, Settings], int],
+) -> None:
+    """Route `zen-tui <command>` to `run`: the real module keeps its arguments (the CLI
+    parses as it does for real), only its `run` is replaced."""
+    module = importlib.import_module(f"zen_tui.commands.{COMMAND_MODULES[command]}")
+    monkeypatch.setattr(module, "run", run)

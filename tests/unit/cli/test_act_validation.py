@@ -132,9 +132,12 @@ def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
         url="u",
         updated_at="2026-01-01T00:00:00Z",
     )
+    from dataclasses import replace
+
+    notification = replace(pr, thread_id="42", unread=True)
     built = 0
     for command in set(triage.CHECKS) - triage.DIALOGS:  # dialogs: test_jira_triage_live
-        for item in (pr, issue, msg):
+        for item in (pr, issue, msg, notification):
             try:
                 actions = triage.build(command, [item], "value")
             except triage.NotApplicable:

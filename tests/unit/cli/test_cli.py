@@ -6,7 +6,6 @@ import argparse
 import json
 import subprocess
 import sys
-import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from zen_tui import __version__
 from zen_tui.cli import main
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
+
+from .conftest import stand_in
 
 Run = Callable[[argparse.Namespace, Settings], int]
 
@@ -31,10 +32,7 @@ def fake_command(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Run], list[t
             calls.append((args, settings))
             return run(args, settings)
 
-        module = types.ModuleType("zen_tui.commands.fake")
-        module.run = recording_run  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
-        monkeypatch.setitem(COMMAND_MODULES, command, "fake")
+        stand_in(monkeypatch, command, recording_run)
         return calls
 
     return install
@@ -258,3 +256,58 @@ def test_python_dash_m_zen_tui_is_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith(f"zen-tui: config error in {missing}: file not found")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["auth", "status", "--json", "{globals}"],
+        ["auth", "{globals}", "status", "--json"],
+        ["{globals}", "auth", "status", "--json"],
+        ["auth", "login", "gh", "{globals}", "--method", "token"],
+        ["outbox", "retry", "abc", "{globals}"],
+        ["outbox", "{globals}", "clear", "--failed"],
+        ["outbox", "list", "{globals}", "--json"],
+    ],
+)
+def test_global_options_anywhere_around_a_verb(
+    tmp_path: Path, cfg: Path, fake_command, argv: list[str]
+) -> None:
+    """`zen-tui auth status --data-dir D`: the global options work after the verb too."""
+    calls = fake_command(argv[0] if argv[0] != "{globals}" else argv[1], lambda a, s: 0)
+    options = [*base(tmp_path), "--log-level", "debug"]
+    expanded = [part for word in argv for part in (options if word == "{globals}" else [word])]
+    assert main(expanded) == 0
+    ((args, settings),) = calls
+    assert args.log_level == "DEBUG"
+    assert settings.config_path == cfg and settings.data_dir == tmp_path / "data"
+
+
+def test_outbox_reads_the_data_dir_given_after_its_verb(
+    tmp_path: Path, cfg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zen_tui.models import Action
+    from zen_tui.store import Store
+
+    store = Store.open_in(tmp_path / "data")
+    store.outbox_add(Action(kind="approve", item_id="gh:o/r#1", account="gh", params={}))
+    store.close()
+    after = ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+    assert main(["outbox", "list", "--json", *after]) == 0
+    entries = json.loads(capsys.readouterr().out)["entries"]
+    assert [e["item_id"] for e in entries] == ["gh:o/r#1"]
+
+
+def test_each_command_is_declared_in_its_own_module(capsys: pytest.CaptureFixture[str]) -> None:
+    """One place per command: its module holds HELP, arguments and run, and `zen-tui NAME
+    --help` describes it with that HELP."""
+    import importlib
+
+    from zen_tui.commands import Command
+
+    for name, module_name in COMMAND_MODULES.items():
+        module = importlib.import_module(f"zen_tui.commands.{module_name}")
+        assert isinstance(module, Command), f"{module_name} lacks HELP, arguments or run"
+        assert main([name, "--help"]) == 0
+        shown = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
+        assert shown.startswith(f"usage: zen-tui {name} ") and module.HELP in shown

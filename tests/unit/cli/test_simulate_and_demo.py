@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +11,10 @@ import httpx
 import pytest
 
 from zen_tui.cli import main
-from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings, section_infos
 from zen_tui.logs import redact
+
+from .conftest import stand_in
 
 
 def test_simulate_passes_its_options_to_serve(
@@ -134,10 +133,7 @@ def test_demo_runs_the_command_against_a_live_simulator(
         )
         return 0
 
-    module = types.ModuleType("zen_tui.commands.fake")
-    module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
-    monkeypatch.setitem(COMMAND_MODULES, "health", "fake")
+    stand_in(monkeypatch, "health", run)
     # A broken config must not matter: the demo does not read it.
     bad = tmp_path / "bad.toml"
     bad.write_text("nonsense = = 1")
@@ -218,9 +214,6 @@ def test_only_the_dashboard_demo_turns_webhooks_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, webhooks: bool
 ) -> None:
     calls = _record_demo_sessions(monkeypatch)
-    module = types.ModuleType("zen_tui.commands.fake")
-    module.run = lambda args, settings: 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
-    monkeypatch.setitem(COMMAND_MODULES, command, "fake")
+    stand_in(monkeypatch, command, lambda args, settings: 0)
     assert main(["--demo", "--data-dir", str(tmp_path), command]) == 0
     assert [c[2] for c in calls] == [webhooks]

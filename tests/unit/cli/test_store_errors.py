@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from zen_tui import paths
 from zen_tui.cli import main
-from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
 from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.schema import SCHEMA_VERSION
+
+from .conftest import stand_in
 
 
 @pytest.fixture
@@ -81,10 +80,7 @@ def _dashboard_stand_in(monkeypatch: pytest.MonkeyPatch, ui_takes: bool) -> list
             shown.extend(take_recovery_messages())
         return 0
 
-    module = types.ModuleType("zen_tui.commands.fake")
-    module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
-    monkeypatch.setitem(COMMAND_MODULES, "dashboard", "fake")
+    stand_in(monkeypatch, "dashboard", run)
     return shown
 
 
@@ -118,10 +114,7 @@ def test_an_outbox_bug_is_an_unexpected_error_not_bad_input(
     def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidTransition("outbox entry a1 cannot go from done to sending")
 
-    module = types.ModuleType("zen_tui.commands.fake")
-    module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "zen_tui.commands.fake", module)
-    monkeypatch.setitem(COMMAND_MODULES, "health", "fake")
+    stand_in(monkeypatch, "health", run)
     assert main([*argv, "health"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("zen-tui: unexpected error: InvalidTransition: outbox entry a1")

@@ -204,6 +204,19 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "[ui.keymap]\nrefresh = 5\n",
         ["ui.keymap.refresh = 5", "non-empty string"],
     ),
+    "unknown pane preset": (
+        GH + '[[panes]]\npreset = "outbox"\n',
+        ['panes[1].preset = "outbox"', "not allowed", "use one of: inbox"],
+    ),
+    "pane preset without a preset": (
+        GH + "[[panes]]\nlimit = 5\n",
+        ["panes[1].preset", "missing", "use one of: inbox"],
+    ),
+    "pane preset naming an unknown account": (
+        GH + '[[panes]]\npreset = "inbox"\naccounts = ["gh", "jira"]\n',
+        ['panes[1].accounts = "jira"', "unknown account", "(gh)"],
+    ),
+    "panes not tables": ('panes = "inbox"\n' + GH, ["expected [[panes]] tables"]),
 }
 
 

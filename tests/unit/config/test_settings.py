@@ -298,3 +298,31 @@ def test_demo_settings_cover_every_pane_and_mask_tokens(tmp_path: Path) -> None:
     assert token not in repr(settings.account("github"))
     assert {i.pane for i in section_infos(settings)} == {"prs", "issues", "messages"}
     assert redact(f"sent {token}") == "sent ***"
+
+
+def test_inbox_preset_is_one_inbox_section_per_account(tmp_path: Path) -> None:
+    """`[[panes]] preset = "inbox"`: GitHub notifications, Jira watched-or-mentioned, Slack
+    mentions, after the [[sections]], with the ids every section gets."""
+    from zen_tui.config import load_settings, section_infos
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[accounts]]\nname = "gh"\nservice = "github"\n'
+        '[[accounts]]\nname = "jr"\nservice = "jira"\nbase_url = "https://x.atlassian.net"\n'
+        '[[accounts]]\nname = "sl"\nservice = "slack"\n'
+        '[[sections]]\npane = "prs"\naccount = "gh"\nquery = "is:open"\n'
+        '[[panes]]\npreset = "inbox"\nlimit = 20\n'
+    )
+    settings = load_settings(path, tmp_path)
+    inbox = [s for s in settings.sections if s.pane == "inbox"]
+    assert [(s.account, s.query_text, s.limit) for s in inbox] == [
+        ("gh", "notifications", 20),
+        ("jr", "watcher = currentUser() OR text ~ currentUser() ORDER BY updated DESC", 20),
+        ("sl", "mentions", 20),
+    ]
+    ids = [i.id for i in section_infos(settings) if i.pane == "inbox"]
+    assert ids == ["inbox:0:gh", "inbox:1:jr", "inbox:2:sl"]
+
+    path.write_text(path.read_text().replace("limit = 20\n", 'accounts = ["jr"]\n'))
+    only = [s.account for s in load_settings(path, tmp_path).sections if s.pane == "inbox"]
+    assert only == ["jr"]

@@ -100,6 +100,9 @@ class FakeClient:
             self.applied.append((action.item_id, idempotency_key))
         return outcome
 
+    def keep_resolved(self, sink) -> None:
+        """Resolves nothing before a write: nothing to keep."""
+
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         self.verified.append(action.item_id)
         outcome = self.verify_script.pop(0) if self.verify_script else False

@@ -45,6 +45,9 @@ class FakeClient:
     cursors: list = field(default_factory=list)
     revalidated: list = field(default_factory=list)
 
+    def keep_resolved(self, sink) -> None:
+        """Resolves nothing before a write: nothing to keep."""
+
     async def fetch_section(
         self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
     ):

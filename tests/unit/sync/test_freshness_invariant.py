@@ -97,7 +97,7 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
         clock=clock,
         transport=httpx.MockTransport(server.handle),
     )
-    account = SimpleNamespace(name="gh", service="github", base_url=API)
+    account = SimpleNamespace(name="gh", service="github", base_url=API, user=None)
     client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
     app = engine_settings(polling, WebhookConfig(enabled=True))

@@ -32,6 +32,9 @@ class RacyClient:
     def __init__(self, server: Server, rng: random.Random) -> None:
         self.server, self.rng = server, rng
 
+    def keep_resolved(self, sink) -> None:
+        """Resolves nothing before a write: nothing to keep."""
+
     async def _pause(self) -> None:
         for _ in range(self.rng.randint(0, 4)):
             await asyncio.sleep(0)

@@ -42,6 +42,9 @@ class RetryingClient:
     def __init__(self, bus: EventBus, rng: random.Random) -> None:
         self.bus, self.rng = bus, rng
 
+    def keep_resolved(self, sink) -> None:
+        """Resolves nothing before a write: nothing to keep."""
+
     async def fetch_section(self, section, *, limit=100, cursor=None, interactive=False):
         for attempt in range(1, self.rng.randint(1, 4)):
             for _ in range(self.rng.randint(0, 3)):

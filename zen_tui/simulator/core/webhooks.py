@@ -131,10 +131,12 @@ class WebhookDispatcher:
         """Replace the targets; a new or moved GitHub hook gets a `ping`, as on creation."""
         old = self.targets
         self.targets = dict(targets)
-        github = self.targets.get("github")
-        ping = getattr(self.world.services.get("github"), "ping_payload", None)
-        if github is not None and ping is not None and old.get("github", ("",))[0] != github[0]:
-            self._on_change(ChangeEvent("github", "ping", ping(github[0], int(HOOK_ID))))
+        github, service = self.targets.get("github"), self.world.services.get("github")
+        if github is None or service is None or old.get("github", ("",))[0] == github[0]:
+            return
+        ping = service.ping_payload(github[0], int(HOOK_ID))
+        if ping is not None:
+            self._on_change(ChangeEvent("github", "ping", ping))
 
     # -- queueing -----------------------------------------------------------------------------
     def _on_change(self, change: ChangeEvent) -> None:
@@ -156,18 +158,18 @@ class WebhookDispatcher:
         return compact_json(change.payload)
 
     def slack_envelope(self, change: ChangeEvent) -> dict[str, Any]:
-        slack = self.world.services.get("slack")
-        me = getattr(getattr(slack, "me", None), "id", "U0000000000")
-        return {
+        envelope: dict[str, Any] = {
             "token": "simulated-verification-token",
-            "team_id": getattr(slack, "team_id", "T0000000000"),
-            "api_app_id": getattr(slack, "app_id", "A0000000000"),
+            "team_id": "T0000000000",
+            "api_app_id": "A0000000000",
             "event": change.payload,
             "type": "event_callback",
             "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
             "event_time": int(change.at),
-            "authed_users": [me],
+            "authed_users": ["U0000000000"],
         }
+        slack = self.world.services.get("slack")
+        return envelope | (slack.envelope_fields() if slack is not None else {})
 
     # -- delivery -------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -258,6 +260,7 @@ class WebhookDispatcher:
         status, answer, _ = self._post(url, body, headers)
         if status is None or not 200 <= status < 300:
             return False
+        echoed: object
         try:
             echoed = json.loads(answer).get("challenge")
         except (ValueError, AttributeError):

@@ -39,6 +39,9 @@ class Counters:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._zero()
+
+    def _zero(self) -> None:
         self.requests: Counter[tuple[str, str, int]] = Counter()  # (service, endpoint, status)
         self.quota_spent: Counter[tuple[str, str]] = Counter()  # (service, resource)
         self.not_modified: Counter[str] = Counter()  # 304s served, per service
@@ -68,7 +71,7 @@ class Counters:
 
     def reset(self) -> None:
         with self._lock:
-            self.__init__()  # type: ignore[misc]
+            self._zero()
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -136,6 +139,9 @@ class ServiceSim(ABC):
     api_suffix: ClassVar[str] = ""  # below the prefix, where the client's base_url points
     # Runtime switches (attribute name -> type) that scenarios and `/_sim/settings` may set.
     settings: ClassVar[dict[str, type]] = {}
+    # Who the client logs in as, when the service needs a name besides the token (Jira: the
+    # email for Basic auth; GitHub: the login of "me").
+    username: str | None = None
 
     def __init__(self, world: World, token: str) -> None:
         self.world = world
@@ -154,6 +160,16 @@ class ServiceSim(ABC):
     @abstractmethod
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, relative to `prefix`."""
+
+    def ping_payload(self, hook_url: str, hook_id: int) -> dict[str, Any] | None:
+        """What a webhook just registered at `hook_url` receives first (GitHub's `ping`);
+        None: nothing."""
+        return None
+
+    def envelope_fields(self) -> dict[str, Any]:
+        """What this service's webhook envelope says about the app and its workspace (Slack's
+        team_id, api_app_id, authed_users); empty when it wraps no envelope."""
+        return {}
 
     def rate_limited_response(self, retry_after: float) -> Response:
         """The 429 this service sends (fault injection uses it). Override for headers."""

@@ -112,7 +112,7 @@ def bearer(header: str | None) -> str | None:
 
 def api_base(request: Request) -> str:
     root = str(request.base_url).rstrip("/")
-    return root + request.scope.get("root_path", "")
+    return root + str(request.scope.get("root_path", ""))
 
 
 def dump(body: Any) -> bytes:

@@ -8,6 +8,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from zen_tui.simulator.github.files import FileChange
 from zen_tui.simulator.github.state import (
     TEAMS,
     Comment,
@@ -341,6 +342,7 @@ class Renderer:
 
     def pull(self, item: Item) -> dict[str, Any]:
         out = self.pull_simple(item)
+        files = item.files
         mergeable_state = {True: "clean", False: "dirty", None: "unknown"}[item.mergeable]
         if item.mergeable and item.check_state != "success":
             mergeable_state = "unstable" if item.check_state == "failure" else "blocked"
@@ -355,11 +357,31 @@ class Renderer:
                 "review_comments": 0,
                 "maintainer_can_modify": False,
                 "commits": 1 + item.number % 7,
-                "additions": 10 * (1 + item.number % 13),
-                "deletions": 3 * (1 + item.number % 5),
-                "changed_files": 1 + item.number % 9,
+                "additions": sum(f.additions for f in files),
+                "deletions": sum(f.deletions for f in files),
+                "changed_files": len(files),
             }
         )
+        return out
+
+    def file_change(self, item: Item, change: FileChange) -> dict[str, Any]:
+        """A `diff-entry`: `patch` and `previous_filename` only when there is one."""
+        repo, ref = item.repo.full_name, item.head_sha
+        out: dict[str, Any] = {
+            "sha": change.sha,
+            "filename": change.filename,
+            "status": change.status,
+            "additions": change.additions,
+            "deletions": change.deletions,
+            "changes": change.additions + change.deletions,
+            "blob_url": f"{HTML}/{repo}/blob/{ref}/{change.filename}",
+            "raw_url": f"{HTML}/{repo}/raw/{ref}/{change.filename}",
+            "contents_url": f"{self.api_base}/repos/{repo}/contents/{change.filename}?ref={ref}",
+        }
+        if change.patch is not None:
+            out["patch"] = change.patch
+        if change.previous_filename is not None:
+            out["previous_filename"] = change.previous_filename
         return out
 
     def review(self, item: Item, review: Review) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core.world import ServiceSim, World
 from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
+from zen_tui.simulator.github.files import MAX_FILES
 from zen_tui.simulator.github.graphql_api import GraphQLApi
 from zen_tui.simulator.github.http import (
     DOCS,
@@ -52,6 +53,9 @@ from zen_tui.simulator.github.state import (
     Thread,
 )
 
+if TYPE_CHECKING:  # imported where the routes are made: it imports this module
+    from zen_tui.simulator.github.oauth import DeviceFlow
+
 API_VERSIONS = {"2022-11-28", "2026-03-10"}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
@@ -63,6 +67,7 @@ ME = "me"  # the simulated user (id 1)
 class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
+    username = ME
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -73,7 +78,7 @@ class GitHubSim(ServiceSim):
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
-        self.oauth: Any = None
+        self.oauth: DeviceFlow | None = None  # the device flow, made with the routes
 
     # ---- ServiceSim ----
     def seed(self, count: int) -> None:
@@ -82,8 +87,8 @@ class GitHubSim(ServiceSim):
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
 
-        self.oauth = DeviceFlow(self)
-        return self.oauth.routes() + self._api_routes()
+        self.oauth = flow = DeviceFlow(self)
+        return flow.routes() + self._api_routes()
 
     def error_response(self, status: int, message: str) -> Response:
         return JSONResponse(
@@ -161,6 +166,7 @@ class GitHubSim(ServiceSim):
                 Route(base + "/pulls", h(self.list_pulls), methods=["GET"]),
                 Route(base + "/pulls/{number}", h(self.get_pull), methods=["GET"]),
                 Route(base + "/pulls/{number}/reviews", h(self.list_reviews), methods=["GET"]),
+                Route(base + "/pulls/{number}/files", h(self.list_files), methods=["GET"]),
                 Route(
                     base + "/pulls/{number}/reviews",
                     h(self.create_review, creates=True),
@@ -468,6 +474,13 @@ class GitHubSim(ServiceSim):
             self._emit("pull_request", self.render.pr_event(item, "edited"))
         self.state.settle_mergeable(item)
         return Reply(self.render.pull(item))
+
+    def list_files(self, ctx: Ctx) -> Reply:
+        """The PR's changed files, 30 a page by default, at most 3,000 in all (as GitHub)."""
+        item = self._item(ctx, pr=True)
+        path = f"/repositories/{item.repo.id}/pulls/{item.number}/files"
+        files = item.files[:MAX_FILES]
+        return self._paged(ctx, files, path, lambda f: self.render.file_change(item, f))
 
     def list_reviews(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zen_tui.simulator.github.dates import date_filter
+from zen_tui.simulator.github.files import FileChange, files_for, long_patch, many_files
 
 ME = "me"
 COLLEAGUES = [
@@ -136,6 +137,12 @@ class Item:
     merged_by: str | None = None
     merge_sha: str | None = None
     check_state: str = "success"  # success | failure | pending
+    # The changed files when seeded on purpose (a huge PR); else derived from the head sha.
+    seeded_files: list[FileChange] | None = None
+
+    @property
+    def files(self) -> list[FileChange]:
+        return self.seeded_files if self.seeded_files is not None else files_for(self.head_sha)
 
     @property
     def statuses(self) -> bool:
@@ -213,10 +220,14 @@ class GitHubState:
     def _seed_real_world_cases(self) -> None:
         """What real repositories have and a client must read right (no rng: the rest of the
         seed stays as it was): a PR whose approval comes after 30 other reviews (REST lists
-        reviews 30 a page, oldest first), and a PR where only a team is asked to review."""
+        reviews 30 a page, oldest first), a PR where only a team is asked to review, a PR of
+        3,050 files (the files listing stops at 3,000) and one with a 1,500-line patch."""
         open_prs = [i for i in self.items if i.is_pr and i.state == "open" and i.user != ME]
         if len(open_prs) < 2:
             return
+        if len(open_prs) >= 4:
+            open_prs[2].seeded_files = many_files(3050)
+            open_prs[3].seeded_files = long_patch(1500)
         long_review, team_only = open_prs[0], open_prs[1]
         at = long_review.updated
         reviews = [("CHANGES_REQUESTED", "Please split this up.")]

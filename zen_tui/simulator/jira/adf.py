@@ -54,6 +54,20 @@ def _block_text(node: dict[str, Any]) -> str:
     return "".join(_block_text(child) for child in node.get("content", []))
 
 
+def mentioned(doc: dict[str, Any] | None) -> set[str]:
+    """The account ids of the `mention` nodes in a document (`@Name` in Jira's editor)."""
+    found: set[str] = set()
+    stack = list((doc or {}).get("content", []))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") == "mention" and isinstance(node.get("attrs"), dict):
+            found.add(str(node["attrs"].get("id", "")))
+        stack.extend(node.get("content", []) if isinstance(node.get("content"), list) else [])
+    return found
+
+
 def to_html(doc: dict[str, Any] | None) -> str:
     """The `renderedFields` form: each block as an HTML paragraph."""
     return "".join(f"<p>{html.escape(line)}</p>" for line in to_text(doc).splitlines())

@@ -1,10 +1,11 @@
 """A bounded subset of JQL for the Jira simulator's /search/jql.
 
-Supported: fields project, key, status, statusCategory, assignee, reporter, priority, labels,
-issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
+Supported: fields watcher, project, key, status, statusCategory, assignee, reporter, priority,
+labels, issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
 operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]",
--Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser(),
-openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
+-Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser() (with `~`:
+the issues @-mentioning me), openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ...
+(at most 7).
 Anything else is a 400 with an ErrorCollection message, as Jira answers (times are UTC).
 """
 
@@ -22,6 +23,7 @@ UNBOUNDED = (
     "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 )
 EQUALITY = {
+    "watcher",
     "project",
     "key",
     "issuekey",
@@ -121,8 +123,9 @@ class _Parser:
         tok = self.peek()
         where = None if tok is None or tok.word() == "order" else self.or_expr()
         order = self.order_by()
-        if self.peek() is not None:
-            raise JqlError(f"Error in the JQL Query: unexpected '{self.peek().text}'.")  # type: ignore[union-attr]
+        extra = self.peek()
+        if extra is not None:
+            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.")
         return Query(where, order)
 
     def or_expr(self) -> Predicate:
@@ -201,7 +204,7 @@ class _Parser:
     def function(self, name: str) -> Any:
         low = name.lower()
         if low == "currentuser":
-            return self.me
+            return CurrentUser(self.me)
         if low == "now":
             return self.now
         if low == "startofday":
@@ -225,7 +228,10 @@ class _Parser:
         if name in TEXT:
             if op not in ("~", "!~"):
                 raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
-            contains = _contains(name, str(value))
+            if isinstance(value, CurrentUser):  # `text ~ currentUser()`: where I am @-mentioned
+                contains = _mentions(name, str(value))
+            else:
+                contains = _contains(name, str(value))
             return contains if op == "~" else (lambda v: not contains(v))
         if name in DATES:
             return _date_compare(name, op, self.date(value))
@@ -317,6 +323,15 @@ def _contains(name: str, query: str) -> Predicate:
         return bool(words) and all(w in haystack for w in words)
 
     return match
+
+
+class CurrentUser(str):
+    """currentUser()'s account id: equal to it as a value; for `~`, a mention of it."""
+
+
+def _mentions(name: str, account: str) -> Predicate:
+    fields = ("summary", "description", "comment") if name == "text" else (name,)
+    return lambda v: any(account in (v.get(f"mentions:{f}") or ()) for f in fields)
 
 
 def _date_compare(name: str, op: str, bound: float) -> Predicate:

@@ -289,7 +289,7 @@ def user_picker(sim: JiraSim, request: Request, body: Body) -> Response:
             "accountType": "atlassian",
             "displayName": u.display_name,
             "html": u.display_name,  # Jira marks the match with <strong>; kept plain here
-            "avatarUrl": render.user(u.account_id)["avatarUrls"]["16x16"],  # type: ignore[index]
+            "avatarUrl": render.avatar_url(u.account_id, "16x16"),
         }
         for u in found[:size]
     ]

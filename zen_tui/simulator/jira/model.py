@@ -167,10 +167,16 @@ class JiraIssue:
     links: list[JiraLink] = field(default_factory=list)
     history: list[JiraHistory] = field(default_factory=list)
     flagged: bool = False
+    watchers: list[str] = field(default_factory=list)  # account ids added explicitly
     text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def transitions(self) -> list[Transition]:
         return [t for t in WORKFLOW if self.status in t.sources]
+
+    def watching(self) -> set[str]:
+        """Who watches it: the reporter and every commenter (Jira's auto-watch defaults), and
+        anyone added to `watchers`."""
+        return {self.reporter, *(c.author for c in self.comments), *self.watchers}
 
     @property
     def is_subtask(self) -> bool:
@@ -209,6 +215,10 @@ class Renderer:
             return doc
         return adf.to_text(doc)
 
+    def avatar_url(self, account: str, size: str) -> str:
+        """A user's avatar at `size` ("16x16", ...)."""
+        return f"{self.base}/avatar/{account}?s={size[:2]}"
+
     def user(self, account: str | None, *, full: bool = False) -> dict[str, Any] | None:
         if account is None or account not in self.users:
             return None
@@ -219,8 +229,7 @@ class Renderer:
             "accountType": "atlassian",
             "emailAddress": u.email,
             "avatarUrls": {
-                s: f"{self.base}/avatar/{u.account_id}?s={s[:2]}"
-                for s in ("48x48", "24x24", "16x16", "32x32")
+                s: self.avatar_url(u.account_id, s) for s in ("48x48", "24x24", "16x16", "32x32")
             },
             "displayName": u.display_name,
             "active": True,
@@ -464,7 +473,7 @@ class Renderer:
             "worklog": self.worklogs(issue),
             "watches": {
                 "self": f"{self.api}/issue/{issue.key}/watchers",
-                "watchCount": 0,
+                "watchCount": len(issue.watching()),
                 "isWatching": False,
             },
             "votes": {

@@ -93,6 +93,11 @@ FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
     "comment": lambda i: texts(i)[1],
     "created": lambda i: i.created,
     "updated": lambda i: i.updated,
+    "watcher": lambda i: sorted(i.watching()),
+    # who `summary|description|comment|text ~ currentUser()` finds: the accounts @-mentioned
+    "mentions:summary": lambda i: [],
+    "mentions:description": lambda i: sorted(adf.mentioned(i.description)),
+    "mentions:comment": lambda i: sorted(set().union(*(adf.mentioned(c.body) for c in i.comments))),
 }
 
 

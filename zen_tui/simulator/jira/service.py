@@ -76,7 +76,7 @@ class JiraSim(ServiceSim):
 
     def __init__(self, world: World, token: str, email: str) -> None:
         super().__init__(world, token)
-        self.email = email
+        self.email = self.username = email
         rng = world.rng
         self.me = account_id(rng)
         self.users: dict[str, JiraUser] = {self.me: JiraUser(self.me, "Me (simulated)", email)}

@@ -96,8 +96,8 @@ class Channel:
 
     def add(self, msg: Message) -> None:
         self.messages[msg.ts] = msg
-        if msg.is_reply:
-            self.messages[msg.thread_ts].replies.append(msg.ts)  # type: ignore[index]
+        if msg.is_reply and msg.thread_ts is not None:
+            self.messages[msg.thread_ts].replies.append(msg.ts)
         else:
             self.timeline.append(ts_us(msg.ts))  # ts are issued in increasing order
 
@@ -191,7 +191,9 @@ def seed_people(rng: random.Random) -> tuple[SlackUser, list[SlackUser], SlackUs
     return me, others, bot
 
 
-def seed_channels(rng: random.Random, me: str, others: list[str], bot: str, now: float):
+def seed_channels(
+    rng: random.Random, me: str, others: list[str], bot: str, now: float
+) -> list[Channel]:
     created = int(now) - 400 * 86400
     chans = [Channel(ident(rng, "C"), n, "public", created, {me, bot, *others}) for n in _PUBLIC]
     chans += [Channel(ident(rng, "G"), n, "private", created, {me, *others[:3]}) for n in _PRIVATE]

@@ -132,6 +132,9 @@ class SlackSim(ServiceSim):
         self.channels = {c.id: c for c in chans}
         self._last_us = seed_messages(self.world.rng, chans, count, self.me.id, now)
 
+    def envelope_fields(self) -> dict[str, Any]:
+        return {"team_id": self.team_id, "api_app_id": self.app_id, "authed_users": [self.me.id]}
+
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/api/oauth.v2.access", self.oauth.access, methods=["GET", "POST"]),
@@ -315,7 +318,7 @@ class SlackSim(ServiceSim):
         msg = chan.messages.get(p.get("ts", ""))
         if msg is None:
             raise SlackError("thread_not_found")
-        parent = chan.messages[msg.thread_ts] if msg.is_reply else msg  # type: ignore[index]
+        parent = chan.messages[msg.thread_ts] if msg.is_reply and msg.thread_ts else msg
         stamps = [ts_us(parent.ts)] + [ts_us(r) for r in parent.replies]
         low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
         stamps = [u for u in stamps if low <= u <= high]

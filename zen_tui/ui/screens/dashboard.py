@@ -6,6 +6,7 @@ rows show the optimistic result at once and the outbox state from ActionUpdated 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
@@ -16,13 +17,27 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from zen_tui import crosslink
 from zen_tui.config_writer import CannotSave, save_section_query
-from zen_tui.models import Action, ActionState, Cause, Freshness, Item, ItemDetail, Message
+from zen_tui.models import (
+    Action,
+    ActionState,
+    Cause,
+    Freshness,
+    Issue,
+    Item,
+    ItemDetail,
+    Message,
+    Pane,
+    PullDiff,
+    PullRequest,
+    body_of,
+)
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import item_command, messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -56,6 +71,9 @@ LANDED_KEEP = 300.0  # seconds a landed action's look waits for a snapshot fetch
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("enter", "preview", "Preview", id="preview"),
     Binding("o", "open", "Open", id="open-browser"),
+    Binding("D", "diff", "Diff", id="diff"),
+    Binding("u", "triage('mark_read')", "Mark read", id="mark-read"),
+    Binding("z", "triage('mark_done')", "Mark done", id="mark-done"),
     Binding("y", "copy('url')", "Copy URL", show=False, id="copy-url"),
     Binding("Y", "copy('id')", "Copy id", show=False, id="copy-id"),
     Binding("a", "triage('assign')", "Assign me", id="assign"),
@@ -87,13 +105,14 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("shift+tab", "pane(-1)", "Previous pane", show=False, id="prev-pane"),
     Binding("escape", "clear", "Clear selection", show=False, id="clear-selection"),
 ]
-PANES = ("prs", "issues", "messages")
+PANES: tuple[Pane, ...] = ("prs", "issues", "messages")
+OPTIONAL_PANES: tuple[Pane, ...] = ("inbox",)
 QUERY_NAMES = {"github": "GitHub search", "jira": "JQL", "slack": "channels or search"}
 
 
 def copy_id(item: Item) -> str:
     """What `Y` copies: a GitHub number (`gh pr checkout 123`), else the service's key."""
-    number = getattr(item, "number", None)
+    number = item.number if isinstance(item, PullRequest | Issue) else None
     return str(number) if item.service == "github" and number else item.key
 
 
@@ -130,6 +149,7 @@ class DashboardScreen(Screen[None]):
 
     @property
     def zen(self) -> ZenApp:
+        # Textual types `self.app` as App[object]; this screen is only ever pushed by ZenApp.
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -142,9 +162,9 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="panes"):
                 initial = self.zen.initial_snapshots
-                for pane in PANES:
+                for pane in self.pane_ids():
                     sections = [s for s in backend.sections if s.pane == pane]
-                    item_pane = ItemPane(pane, sections, self.zen.clock)  # type: ignore[arg-type]
+                    item_pane = ItemPane(pane, sections, self.zen.clock)
                     # Known before mounting, so the pane's border takes its freshness colour
                     # in the first styling pass instead of a restyle right after it.
                     item_pane.snapshots.update(
@@ -165,6 +185,11 @@ class DashboardScreen(Screen[None]):
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
+
+    def pane_ids(self) -> tuple[Pane, ...]:
+        """The three panes, then an optional one (the Inbox) only when it has sections."""
+        configured = {s.pane for s in self.zen.backend.sections}
+        return (*PANES, *(p for p in OPTIONAL_PANES if p in configured))
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -341,6 +366,8 @@ class DashboardScreen(Screen[None]):
         if action.startswith("run_command("):
             index = int(action.removeprefix("run_command(").removesuffix(")"))
             return self.zen.options.commands[index].pane in (None, self.pane_id)
+        if action == "diff":
+            action = "triage('diff')"  # not a write, but it fits only pull requests
         if not action.startswith("triage("):
             return True
         try:
@@ -351,13 +378,13 @@ class DashboardScreen(Screen[None]):
             return False
         return True
 
-    def say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+    def say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
         self._say(text, severity, notify)
 
-    def _say(self, text: str, severity: str = "information", notify: bool = True) -> None:
+    def _say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
         self._last_message = text
         if notify:
-            self.notify(text, severity=severity)  # type: ignore[arg-type]
+            self.notify(text, severity=severity)
         self.refresh_status()
 
     # --- preview ----------------------------------------------------------------------------
@@ -378,7 +405,7 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(item)
         except Exception as exc:  # show what we have and why the rest is missing
-            detail = ItemDetail(item.id, body=getattr(item, "body", ""), error=str(exc))
+            detail = ItemDetail(item.id, body=body_of(item), error=str(exc))
         self.post_message(DetailLoaded(item.id, detail))
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
@@ -390,6 +417,33 @@ class DashboardScreen(Screen[None]):
     def action_preview(self) -> None:
         self.preview_shown = not self.preview_shown
         self._load_detail(self.pane.cursor_item)
+
+    def action_diff(self) -> None:
+        """D: the PR's changed files and patches in the preview; D again: back to it."""
+        preview = self.query_one(Preview)
+        if preview.diff is not None:
+            preview.hide_diff()
+            return
+        item = self.pane.cursor_item
+        try:
+            triage.check("diff", [item] if item else [])
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        assert item is not None
+        self.preview_shown = True  # narrow: the preview takes the screen, as enter does
+        preview.show_diff(item, None)
+        self._fetch_diff(item)
+
+    @work(exclusive=True, group="diff", exit_on_error=False)
+    async def _fetch_diff(self, item: Item) -> None:
+        try:
+            diff = await self.zen.backend.diff(item)
+        except Exception as exc:  # say why; D goes back to the preview
+            diff = PullDiff(item.id, error=str(exc))
+        preview = self.query_one(Preview)
+        if preview.diff is not None and preview.diff[0].id == item.id:
+            preview.show_diff(item, diff)
 
     # --- simple actions ---------------------------------------------------------------------
 
@@ -430,7 +484,8 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
-        self.pane_id = PANES[(PANES.index(self.pane_id) + delta) % len(PANES)]
+        panes = self.pane_ids()
+        self.pane_id = panes[(panes.index(self.pane_id) + delta) % len(panes)]
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
@@ -443,11 +498,17 @@ class DashboardScreen(Screen[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
-        section = self.pane.section
+        pane = self.pane
+        section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
+        if pane.merged:  # the Inbox shows every one of its sections at once
+            busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            await self.zen.backend.refresh(section.id if section else None)
+            if pane.merged:
+                await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
+            else:
+                await self.zen.backend.refresh(section.id if section else None)
         except Exception as exc:  # the badge keeps showing the old data and why
             self._say(f"refresh failed: {exc}", "error")
             return
@@ -843,21 +904,23 @@ class DashboardScreen(Screen[None]):
             self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
 
 
-_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], None]] = {
+# What asks for a triage action's input first; the answer is discarded (a worker, for the
+# transitions: they are read from the server).
+_ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "label": DashboardScreen._ask_text,
     "comment": DashboardScreen._ask_text,
     "reply": DashboardScreen._ask_text,
     "merge": DashboardScreen._ask_confirm,
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
-    "transition": DashboardScreen._ask_transition,  # type: ignore[dict-item]
-    "issue": DashboardScreen._ask_issue,  # type: ignore[dict-item]
-    "share": DashboardScreen._ask_share,  # type: ignore[dict-item]
-    "edit": DashboardScreen._ask_jira,  # type: ignore[dict-item]
-    "assign_to": DashboardScreen._ask_jira,  # type: ignore[dict-item]
-    "link": DashboardScreen._ask_jira,  # type: ignore[dict-item]
-    "edit_comment": DashboardScreen._ask_jira,  # type: ignore[dict-item]
-    "history": DashboardScreen._ask_jira,  # type: ignore[dict-item]
+    "transition": DashboardScreen._ask_transition,
+    "issue": DashboardScreen._ask_issue,
+    "share": DashboardScreen._ask_share,
+    "edit": DashboardScreen._ask_jira,
+    "assign_to": DashboardScreen._ask_jira,
+    "link": DashboardScreen._ask_jira,
+    "edit_comment": DashboardScreen._ask_jira,
+    "history": DashboardScreen._ask_jira,
 }
 
 

@@ -3,6 +3,8 @@ the breaker transition log and the recent errors. Renders the app's HealthModel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -46,7 +48,7 @@ class HealthScreen(Screen[None]):
     """
     )
 
-    def __init__(self, model: HealthModel, clock: object) -> None:
+    def __init__(self, model: HealthModel, clock: Callable[[], float]) -> None:
         super().__init__()
         self.model = model
         self.clock = clock
@@ -92,7 +94,7 @@ class HealthScreen(Screen[None]):
 
     def update_view(self) -> None:
         """Redraw from the model (the app calls it, throttled, when events arrive)."""
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
         self._fill_table()
         for service, status in self.model.services.items():
             self.query_one(f"#lat-{service}", Sparkline).data = list(status.latencies) or [0.0]

@@ -32,8 +32,10 @@ class NoJira(Exception):
 
 
 def client_for(screen: DashboardScreen, account: str) -> JiraClient:
+    from zen_tui.services.jira import JiraClient  # loaded with the first Jira form, not at start
+
     client = screen.zen.backend.service_client(account)
-    if client is None or getattr(client, "service", "") != "jira":
+    if not isinstance(client, JiraClient):
         raise NoJira(f"{account} is not a Jira account this dashboard can reach")
     return client
 

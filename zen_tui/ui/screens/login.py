@@ -148,11 +148,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
     @property
     def _configured(self) -> bool:
-        return (
-            self.accounts is not None
-            and self.accounts is not DEFAULT_ACCOUNTS
-            and any(a not in DEFAULT_ACCOUNTS for a in self.accounts)
-        )
+        return any(a not in DEFAULT_ACCOUNTS for a in self.accounts)
 
     def _account_options(self) -> list[Option]:
         return [  # the config's words: data, never markup

@@ -42,7 +42,7 @@ class RowState:
 
 def haystack(item: Item) -> str:
     """The text a filter matches against: key, title, people, labels, status."""
-    parts = [item.key, item.title]
+    parts = [item.key, item.title, "unread" if item.unread else ""]
     if isinstance(item, PullRequest):
         parts += [item.author, item.state, *item.labels]
     elif isinstance(item, Issue):
@@ -91,7 +91,11 @@ def channel_label(channel: str) -> str:
 
 
 def meta(item: Item) -> str:
-    """The short right-hand column of a row."""
+    """The short right-hand column of a row; `●` first on an unread notification."""
+    return ("● " if item.unread else "") + _meta(item)
+
+
+def _meta(item: Item) -> str:
     if isinstance(item, PullRequest):
         state = "" if item.state == "open" else f"[{item.state}] "
         review = _REVIEW.get(item.review_decision or "", "")

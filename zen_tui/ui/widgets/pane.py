@@ -6,7 +6,7 @@ carries the item count and the staleness badge, the tooltip the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -25,12 +25,19 @@ from zen_tui.models import (
     Snapshot,
     format_age,
 )
+from zen_tui.store.codec import sort_key
 from zen_tui.sync.backend import Activity
 from zen_tui.text_safety import clean
 from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 
-PANE_LABELS: dict[str, str] = {"prs": "Pull requests", "issues": "Issues", "messages": "Messages"}
+PANE_LABELS: dict[str, str] = {
+    "prs": "Pull requests",
+    "issues": "Issues",
+    "messages": "Messages",
+    "inbox": "Inbox",
+}
+MERGED_PANES = ("inbox",)  # panes that show all their sections as one list, newest first
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
 NO_SECTIONS = "no sections configured"
 
@@ -65,6 +72,7 @@ class ItemPane(Vertical):
     def __init__(self, pane: Pane, sections: list[SectionInfo], clock: Callable[[], float]) -> None:
         super().__init__(id=f"pane-{pane}")
         self.pane = pane
+        self.merged = pane in MERGED_PANES
         self.sections = sections
         self.clock = clock
         self.snapshots: dict[str, Snapshot] = {}
@@ -177,9 +185,26 @@ class ItemPane(Vertical):
 
     @property
     def freshness(self) -> Freshness | None:
+        """The active section's; a merged pane's is its least fresh section's (so one source
+        that is down shows on the pane)."""
+        if self.merged:
+            return worst(
+                [self.snapshots[s.id].freshness for s in self.sections if s.id in self.snapshots]
+            )
         section = self.section
         snap = self.snapshots.get(section.id) if section else None
         return snap.freshness if snap else None
+
+    def shown_items(self) -> tuple[Item, ...]:
+        """What the list shows: the active section's items, unread notifications first; a
+        merged pane: every section's items together, newest first."""
+        if self.merged:
+            return merge_newest(
+                [self.snapshots[s.id].items for s in self.sections if s.id in self.snapshots]
+            )
+        section = self.section
+        snap = self.snapshots.get(section.id) if section else None
+        return unread_first(snap.items) if snap else ()
 
     def on_mount(self) -> None:
         if not self.sections:
@@ -193,9 +218,9 @@ class ItemPane(Vertical):
         self.activity.pop(section_id, None)  # the refresh has its answer: retrying is over
         self.render_tabs()
         section = self.section
-        if section is None or section.id != section_id:
+        if not self.merged and (section is None or section.id != section_id):
             return False
-        self._list.set_items(snapshot.items)
+        self._list.set_items(self.shown_items())
         empty = snapshot.freshness.state == FreshnessState.EMPTY
         self._list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
         self.refresh_title()
@@ -229,8 +254,7 @@ class ItemPane(Vertical):
             return None
         self.active = (self.active + delta) % len(self.sections)
         section = self.sections[self.active]
-        snap = self.snapshots.get(section.id)
-        self._list.set_items(snap.items if snap else ())
+        self._list.set_items(self.shown_items())
         self.render_tabs()
         self.refresh_title()
         return section
@@ -240,7 +264,7 @@ class ItemPane(Vertical):
         for n, section in enumerate(self.sections):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
-            style = "bold reverse" if n == self.active else ""
+            style = "bold reverse" if n == self.active and not self.merged else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
         if not self.sections:
@@ -282,3 +306,33 @@ class ItemPane(Vertical):
             return f"{PANE_LABELS[self.pane]}: {self._no_data()}"
         reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
+
+
+_WORST = (FreshnessState.LIVE, FreshnessState.CACHED, FreshnessState.LOCAL, FreshnessState.EMPTY)
+
+
+def worst(found: list[Freshness]) -> Freshness | None:
+    """The least fresh of several sections' freshness (the oldest of equals)."""
+    if not found:
+        return None
+    return max(found, key=lambda f: (_WORST.index(f.state), -(f.fetched_at or 0.0)))
+
+
+def unread_first(items: tuple[Item, ...]) -> tuple[Item, ...]:
+    """Unread notifications before the rest, each group in the section's order (sorted
+    only when there is a notification row: 10,000 search results are passed as they are)."""
+    if not any(item.unread is not None for item in items):
+        return items
+    return tuple(sorted(items, key=lambda item: item.unread is not True))
+
+
+def merge_newest(groups: Sequence[Sequence[Item]]) -> tuple[Item, ...]:
+    """Several sections' items as one list, newest update first; an item in two sections
+    (the same account and key) once, its newer copy."""
+    newest: dict[str, Item] = {}
+    for group in groups:
+        for item in group:
+            held = newest.get(item.id)
+            if held is None or sort_key(item.updated_at) > sort_key(held.updated_at):
+                newest[item.id] = item
+    return tuple(sorted(newest.values(), key=lambda i: sort_key(i.updated_at), reverse=True))

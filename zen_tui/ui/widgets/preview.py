@@ -12,7 +12,16 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from zen_tui.models import Issue, Item, ItemDetail, Message, PullRequest, format_age
+from zen_tui.models import (
+    Issue,
+    Item,
+    ItemDetail,
+    Message,
+    PullDiff,
+    PullRequest,
+    body_of,
+    format_age,
+)
 from zen_tui.store.rows import Link
 from zen_tui.text_safety import clean
 from zen_tui.ui.signals import (
@@ -26,6 +35,7 @@ from zen_tui.ui.signals import (
     signal_css,
     signal_styles,
 )
+from zen_tui.ui.widgets.diff_view import DIFF_CLASSES, diff_css, render_diff
 
 _STATUS_SIGNAL = {"success": OK, "failure": BAD, "pending": WARN}
 GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
@@ -52,7 +62,7 @@ def render_detail(
         text.append("\n")
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
-        text.append(clean(_own_text(item) or "(no description)", multiline=True) + "\n")
+        text.append(clean(body_of(item) or "(no description)", multiline=True) + "\n")
         return text
     if detail.error:
         text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style=signals[WARN])
@@ -91,10 +101,6 @@ def _section(text: Text, title: str, lines: list[str], signals: Signals) -> None
         text.append(f"  {clean(line, multiline=True)}\n", style=signals[signal] if signal else "")
 
 
-def _own_text(item: Item) -> str:
-    return str(getattr(item, "body", "") or getattr(item, "text", "") or "")
-
-
 def _summary(item: Item) -> str:
     if isinstance(item, PullRequest):
         return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status or '-'}"
@@ -106,11 +112,15 @@ def _summary(item: Item) -> str:
 
 
 class Preview(VerticalScroll):
-    COMPONENT_CLASSES = set(SIGNAL_CLASSES)
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES = set(SIGNAL_CLASSES) | DIFF_CLASSES
+    DEFAULT_CSS = (
+        """
     Preview { border: round $foreground 30%; padding: 0 1; background: $surface; }
     Preview:focus-within { border: round $primary; }
-    """ + signal_css("Preview")
+    """
+        + signal_css("Preview")
+        + diff_css("Preview")
+    )
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id="preview")
@@ -120,6 +130,8 @@ class Preview(VerticalScroll):
         self._good: OrderedDict[str, tuple[ItemDetail, float]] = OrderedDict()
         self._shown: tuple[Item, ItemDetail | None, str] | None = None
         self.links: dict[str, list[Link]] = {}  # by item id, from the store (the dashboard's)
+        # The diff view (D) of the item shown: None = the normal preview; loading = (item, None)
+        self.diff: tuple[Item, PullDiff | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("select an item", id="preview-body")
@@ -131,14 +143,34 @@ class Preview(VerticalScroll):
         """`detail` None = still loading. A complete detail is remembered; while loading, or
         when the fetch failed, the last complete copy is shown with its age and the reason,
         like a pane's badge."""
+        if item is None or item.id != self.item_id:
+            self.diff = None  # another item: its normal preview first
         self.item_id = item.id if item else None
         self._shown = self._content(item, detail) if item else None
+        self._repaint()
+
+    def show_diff(self, item: Item, diff: PullDiff | None) -> None:
+        """The diff view of `item` (`diff` None = loading); ignored once another item shows."""
+        if item.id != self.item_id:
+            return
+        self.diff = (item, diff)
+        self.border_title = "Diff"
+        self._repaint()
+        if diff is None:
+            self.scroll_home(animate=False)
+
+    def hide_diff(self) -> None:
+        self.diff = None
         self._repaint()
 
     def _repaint(self) -> None:
         """Draw what `show` chose, in the current theme's colours."""
         body = self.query_one("#preview-body", Static)
-        if self._shown is None:
+        self.border_title = "Diff" if self.diff is not None else "Preview"
+        if self.diff is not None:
+            styles = {n: self.get_component_rich_style(n, partial=True) for n in DIFF_CLASSES}
+            body.update(render_diff(*self.diff, styles=styles))
+        elif self._shown is None:
             body.update("select an item")
         else:
             item = self._shown[0]
