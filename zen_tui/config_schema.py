@@ -141,6 +141,12 @@ class Settings:
     data_dir: Path
     commands: tuple[CommandConfig, ...] = ()
     repo_paths: dict[str, Path] = field(default_factory=dict)  # "owner/name" -> local checkout
+    demo: bool = False  # the bundled simulator (`--demo`): hints name `zen-tui --demo ...`
+
+    @property
+    def sync_command(self) -> str:
+        """The command that fills the store for these settings, as a hint names it."""
+        return "zen-tui --demo sync --once" if self.demo else "zen-tui sync --once"
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

@@ -122,6 +122,7 @@ def demo_settings(
         webhooks=webhooks or WebhookConfig(),
         config_path=None,
         data_dir=data_dir,
+        demo=True,
     )
 
 

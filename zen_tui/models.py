@@ -169,6 +169,26 @@ def body_of(item: Item) -> str:
     return item.text if isinstance(item, Message) else item.body
 
 
+def channel_label(channel: str) -> str:
+    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
+    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
+
+
+def item_label(item: Item, now: float | None = None) -> str:
+    """How a person names an item: a PR or issue by its key (`acme/web#12`, `API-30`); a
+    Slack message by channel and time (`#dev 14:02:05 CET`), never its raw id
+    (`C8FV85XYQRT:1795799262.568490`, which `--json` keeps as `key`)."""
+    if not isinstance(item, Message):
+        return item.key
+    from zen_tui.timefmt import local_time  # a leaf module: no import cycle
+
+    try:
+        when = local_time(float(item.ts), now=now)
+    except ValueError:
+        when = ""
+    return f"{channel_label(item.channel or item.channel_id)} {when}".strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What a section shows: its items and how fresh they are."""
@@ -250,6 +270,7 @@ class ActionResult:
     message: str = ""
     item: Item | None = None
     conflict: bool = False  # final failure the user must know (already merged, ...)
+    label: str = "conflict"  # what kind of final failure, as the reason starts: `not found: …`
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,8 @@ class ChainedCredentials:
 
 class LoginRequired:
     """The keyring provider, whose misses say how to log in: an account with no token (or an
-    unreadable keyring) gets AuthExpired with 'login expired' and the fix, so its panes offer
+    unreadable keyring) gets AuthExpired with 'not logged in' (or the keyring's advice) and
+    the fix, so its panes offer
     a new login instead of a bare 'no token'."""
 
     def __init__(self, accounts: list[AccountConfig], inner: CredentialProvider) -> None:
@@ -114,7 +115,9 @@ class LoginRequired:
                 fix += " or set " + " or ".join(f"${n}" for n in names)
             if config.service == "github" and env_vars(config):
                 fix += " or run `gh auth login`"
-        message = f"login expired or missing: {advice}" if advice else f"login expired: {fix}"
+        # No token is "not logged in" (never, or logged out on purpose), not "expired"; a
+        # keyring that cannot be read says that, with its advice.
+        message = f"cannot read the login: {advice}" if advice else f"not logged in: {fix}"
         service = config.service if config is not None else "unknown"
         return AuthExpired(service=service, account=account, message=message)
 

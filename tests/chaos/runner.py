@@ -9,11 +9,11 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from zen_tui.config import PollingConfig, Settings
 from zen_tui.demo import demo_settings
@@ -27,6 +27,8 @@ from .faults import fault_step, step_seconds
 OPEN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN)
 DRAIN_TIMEOUT = 180.0  # generous: a loaded 2-core machine, Retry-After waits, half-open breakers
 LIVE_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+T = TypeVar("T")
 # Short poll intervals so every section polls many times under each fault.
 POLLING = PollingConfig(min_interval=0.5, default_interval=1.0, max_interval=3.0)
 
@@ -91,6 +93,33 @@ async def until_live(engine: SyncEngine, within: float = LIVE_TIMEOUT) -> dict[s
         if not stale or time.monotonic() > deadline:
             return stale
         await asyncio.sleep(0.3)
+
+
+async def within(aw: Awaitable[T], seconds: float, what: str) -> T:
+    """`aw`, or a failure naming where every task waits (a hang in CI then says where it
+    is stuck, instead of only that pytest-timeout went off)."""
+    task = asyncio.ensure_future(aw)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        where = "\n".join(await_chains())
+        task.cancel()
+        raise AssertionError(f"{what} still running after {seconds:g} s; tasks:\n{where}")
+    return task.result()
+
+
+def await_chains() -> list[str]:
+    """Each pending task and the chain of coroutines it is suspended in, innermost last."""
+    out = []
+    for task in asyncio.all_tasks():
+        frames, coro = [], task.get_coro()
+        while coro is not None and (frame := getattr(coro, "cr_frame", None)) is not None:
+            frames.append(
+                f"{frame.f_code.co_name} ({Path(frame.f_code.co_filename).name}:{frame.f_lineno})"
+            )
+            coro = getattr(coro, "cr_await", None)
+        waiting = "" if coro is None else f" -> {type(coro).__name__}"
+        out.append(f"{task.get_name()}: {' > '.join(frames)}{waiting}")
+    return out
 
 
 def engine_tasks_alive(engine: SyncEngine) -> set[str]:

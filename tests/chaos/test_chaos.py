@@ -22,6 +22,9 @@ from zen_tui.wiring import build
 from .ledger import applied_counts
 from .plan import batches, plan_actions
 from .runner import (
+    DRAIN_TIMEOUT,
+    LIVE_TIMEOUT,
+    STOP_TIMEOUT,
     chaos_seconds,
     chaos_settings,
     drain,
@@ -34,6 +37,7 @@ from .runner import (
     secrets_found,
     submit_stream,
     until_live,
+    within,
 )
 
 ACTIONS_PER_SECOND = 3
@@ -54,14 +58,14 @@ async def chaos_run(seed: int, seconds: float, tmp_path) -> None:
             dead = engine_tasks_alive(engine)
 
             sim.clear_faults()
-            left = await drain(engine)
-            stale = await until_live(engine)
+            left = await within(drain(engine), DRAIN_TIMEOUT + 60, "the drain")
+            stale = await within(until_live(engine), LIVE_TIMEOUT + 60, "until_live")
             dead |= engine_tasks_alive(engine)
             entries = engine.store.outbox_by_state()
             requests = sim.counters()["requests"]
             counts = applied_counts(sim, entries)
             found = problems(sim, engine.store, counts)
-            await engine.stop()
+            await within(engine.stop(), STOP_TIMEOUT, "engine.stop()")
             gc.collect()  # "Task exception was never retrieved" is reported on collection
         leaked = secrets_found(tmp_path, [a.token for a in sim.accounts])
 
@@ -83,10 +87,11 @@ async def chaos_run(seed: int, seconds: float, tmp_path) -> None:
     print(summary, failed_reasons(entries))
 
 
-# Opt-in (`make soak`) until a hang it found is fixed: in about one loaded run in five, the
-# GitHub and Jira polls stop making requests and engine.refresh() never returns (every action
-# DONE, the event loop idle). Seen with one worker and with two; not yet understood.
-@pytest.mark.slow
+# In CI (`make test`). It was opt-in for a while: in about one loaded run in five it hung (the
+# GitHub and Jira polls stopped, the test never ended). Not reproduced since, in over a hundred
+# loaded runs on one and two workers; two ways engine.stop() could wait forever were found and
+# fixed meanwhile (pinned in tests/unit/sync). Each phase is bounded by `within`, so a hang
+# fails and names where every task waits.
 @pytest.mark.timeout(400)
 async def test_chaos_short(tmp_path):
     await chaos_run(seed=11, seconds=chaos_seconds(12.0), tmp_path=tmp_path)

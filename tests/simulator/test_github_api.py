@@ -422,3 +422,14 @@ async def test_list_repo_issues_filters_by_creator_and_sorts_as_asked(
     nobody = await gh.get(base, params={"state": "all", "creator": "nobody-here"})
     assert nobody.json() == []
     assert (await gh.get(base, params={"state": "both"})).status_code == 422
+
+
+def test_activity_opens_prs_with_whole_titles(sim: GitHubSim) -> None:
+    """A PR the demo opens while it runs reads like the others: `Add retries to the cache`,
+    never `Add retries to (live)`, which looked like a rendering bug."""
+    before = len(sim.state.items)
+    for _ in range(60):
+        sim.activity()
+    opened = [i.title for i in sim.state.items[before:]]
+    assert opened and not any("(live)" in t for t in opened)
+    assert all(not t.rstrip().endswith((" to", " in", " of")) for t in opened), opened

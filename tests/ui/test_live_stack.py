@@ -83,7 +83,11 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         assert title.startswith("Pull requests ") and "cached" in title, title
         assert pane_titles(app)["messages"].endswith("live")  # Slack is unaffected
         card = app.screen.query_one("#card-github", ServiceCard)
-        assert card.has_class("-open") and "open, retry in" in str(card.render())
+        assert (
+            card.has_class("-open")
+            and "open, " in str(card.render())
+            and "s left" in str(card.render())
+        )
         assert "Pull requests: cached" in status_line(app)
 
         stack.sim.clear_faults()
@@ -271,7 +275,8 @@ async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: pane_titles(app).get("messages", "").endswith("live"), "Slack")
-        await wait_until(lambda: "github: login expired" in notes(app), "the login notice")
+        notice = "github: not logged in; press L to log in"  # no token: never "expired"
+        await wait_until(lambda: notice in notes(app), "the login notice")
         assert not pane_titles(app)["prs"].endswith("live")
         await pilot.press("L")  # the focused pane is the PRs: GitHub
         await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")

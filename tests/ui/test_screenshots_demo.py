@@ -29,7 +29,7 @@ async def test_every_scene_renders_from_the_live_demo(tmp_path: Path, monkeypatc
     # 19: the seed includes a PR where only my team (backend) is asked to review
     assert "Pull requests 19 · live" in shots["live"] and "2 selected" in shots["live"]
     assert "Messages 6 · live" in shots["live-80x24"]
-    assert "open, retry in" in shots["degraded"] and "cached" in shots["degraded"]
+    assert "s left" in shots["degraded"] and "cached" in shots["degraded"]
     assert "rate limited" in shots["degraded"]  # the Jira 429 storm, in the status line
     assert "Breaker transitions" in shots["health"] and "closed → " in shots["health"]
     assert "Log in" in shots["login"] and "device flow" in shots["login"]

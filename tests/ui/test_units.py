@@ -72,6 +72,12 @@ def test_optimistic_views() -> None:
     )
     assert moved.status == "Done"
     assert triage.optimistic(MSGS[0], Action("react", MSGS[0].id, "slack")) == MSGS[0]
+    rocket = triage.optimistic(MSGS[0], Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
+    assert [(r.name, r.count, r.me) for r in rocket.reactions if r.name == "rocket"] == [
+        ("rocket", 1, True)
+    ]
+    again = triage.optimistic(rocket, Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
+    assert again == rocket  # already mine
 
 
 def _fields(item: object) -> dict:
@@ -118,7 +124,7 @@ def test_health_model_counts_cache_retries_and_errors() -> None:
     assert s.retries_in_flight == 0
     assert s.hit_ratio == pytest.approx(2 / 4)
     ep = model.endpoints[("github", "GET", "/repos/{owner}/{repo}/pulls")]
-    assert (ep.count, ep.errors, ep.last_status) == (4, 1, 503)
+    assert (ep.count, ep.hits, ep.errors, ep.last_status) == (3, 1, 1, 503)  # a hit sent nothing
     assert model.errors[-1].error == "503 after 2 attempts"
 
 
@@ -189,7 +195,7 @@ def test_card_shows_countdown_to_half_open() -> None:
         )
     )
     text = render_status(model.status("github"), now=100.0).plain
-    assert "open, retry in 45s" in text
+    assert "open, 45s left" in text
     assert gauge(5, 10, 4) == "▰▰▱▱"
 
 

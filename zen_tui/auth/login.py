@@ -224,7 +224,7 @@ class LoginFlow:
             await self.store.save(name, stored)
         except KeyringUnavailable as exc:
             log.warning("login to %s succeeded but was not saved: %s", name, exc)
-            return LoginFailed(f"logged in, but the token cannot be saved: {exc}")
+            return LoginFailed(f"the token was approved but cannot be saved: {exc}")
         log.info("logged in to %s as %s (%s), token saved in the keyring", name, login, self.method)
         return LoggedIn(name, login)
 

@@ -129,7 +129,8 @@ async def _act(settings: Settings, action: Action) -> int:
     finally:
         await engine.stop()
     assert entry is not None
-    reason = f": {entry.reason}" if entry.reason else ""
+    said = entry.reason and entry.reason != f"{action.kind} done"  # not `add_label done` again
+    reason = f": {entry.reason}" if said else ""
     if entry.state is ActionState.DONE:
         print(f"applied {action.kind} on {action.item_id}{reason}")
         return 0

@@ -40,7 +40,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"accounts": report}, indent=2))
     else:
-        print_text(report, time.time(), webhooks=settings.webhooks.enabled)
+        print_text(
+            report, time.time(), webhooks=settings.webhooks.enabled, sync=settings.sync_command
+        )
     return 0
 
 
@@ -48,12 +50,18 @@ def _when(ts: float | None, now: float) -> str:
     return "-" if ts is None else local_time(ts, now=now)
 
 
-def print_text(report: dict[str, Any], now: float, *, webhooks: bool = False) -> None:
+def print_text(
+    report: dict[str, Any],
+    now: float,
+    *,
+    webhooks: bool = False,
+    sync: str = "zen-tui sync --once",
+) -> None:
     if not report:
         print("no accounts in the config")
     for name, h in report.items():
         if h.get("saved_at") is None:
-            print(f"{name} ({h['service']}): no sync yet; run `zen-tui sync --once`")
+            print(f"{name} ({h['service']}): no sync yet; run `{sync}`")
         else:
             print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago:")
             for line in _lines(h, now):

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from zen_tui.config import Settings, section_infos
-from zen_tui.models import Freshness, Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.models import (
+    Freshness,
+    Issue,
+    Item,
+    Message,
+    PullRequest,
+    SectionInfo,
+    item_label,
+)
 from zen_tui.store import Store
 from zen_tui.sync.freshness import from_local_store
 
@@ -40,7 +48,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sections = [s for s in sections if s.account == args.account]
     store = Store.open_in(Path(settings.data_dir))
     try:
-        shown = [Shown(s, stored_freshness(store, s.id), store) for s in sections]
+        shown = [
+            Shown(s, stored_freshness(store, s.id, settings.sync_command), store) for s in sections
+        ]
         write = write_json if args.json else write_text
         write(sys.stdout, args.pane, shown, time.time())
     finally:
@@ -61,9 +71,11 @@ class Shown:
         return self.store.iter_section(self.section.id)
 
 
-def stored_freshness(store: Store, section_id: str) -> Freshness:
+def stored_freshness(
+    store: Store, section_id: str, sync_command: str = "zen-tui sync --once"
+) -> Freshness:
     """The stored section's freshness; when the last sync was not live, the reason says why."""
-    fresh = from_local_store((), store.section_fetched_at(section_id)).freshness
+    fresh = from_local_store((), store.section_fetched_at(section_id), sync_command).freshness
     why = store.section_reason(section_id)
     return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
 
@@ -131,4 +143,4 @@ def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
         reason = f" ({fresh.reason})" if fresh.reason else ""
         out.write(f"== {part.section.title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
         for item in part.items():
-            out.write(f"  {item.key:<28} {item_state(item):<12} {item.title[:70]}\n")
+            out.write(f"  {item_label(item, now):<28} {item_state(item):<12} {item.title[:70]}\n")

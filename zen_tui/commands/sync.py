@@ -47,8 +47,15 @@ async def _once(settings: Settings) -> int:
     finally:
         await engine.stop()
     now = time.time()
+    first_with: dict[str, str] = {}  # reason -> the first section that gave it
     for section in engine.sections:
-        print(line(section, snapshots[section.id], now))
+        snap = snapshots[section.id]
+        why = snap.freshness.reason
+        # one account's keyring advice is said once, not again on each of its sections
+        again = first_with.get(why) if why else None
+        print(line(section, snap, now, same_as=again))
+        if why:
+            first_with.setdefault(why, section.title)
     live = all(s.freshness.state is FreshnessState.LIVE for s in snapshots.values())
     return 0 if live else DEGRADED
 
@@ -77,8 +84,10 @@ async def _forever(settings: Settings) -> int:
     return 0
 
 
-def line(section: SectionInfo, snap: Snapshot, now: float) -> str:
+def line(section: SectionInfo, snap: Snapshot, now: float, same_as: str | None = None) -> str:
     reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
+    if same_as is not None:
+        reason = f" (same reason as {same_as})"
     stamp = local_time(now)
     return (
         f"{stamp} {section.title} [{section.account}]: {len(snap.items)} items, "

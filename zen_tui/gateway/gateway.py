@@ -136,6 +136,8 @@ class Gateway:
         )
         self.metrics = MetricsRegistry(self._bus, account=account)
         self._deprecations: dict[str, str] = {}
+        # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
+        self._told_capacity: dict[str, float] = {}
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
         # The order of the policies, in one place: each step does one job and hands on.
@@ -491,6 +493,7 @@ class Gateway:
                 adaptive=self._settings.rate_limit.adaptive,
             )
             gauge = bucket.gauge()
+            self._told_capacity[scope] = gauge.capacity
             self._publish(
                 QuotaUpdated,
                 scope=scope,
@@ -500,10 +503,25 @@ class Gateway:
                 remaining=quota.remaining,
                 reset_at=quota.reset_at,
             )
+        else:
+            self._quota_restored(call.scope)
         deprecation = headers.get("deprecation")
         sunset = headers.get("sunset")
         if deprecation or sunset or response.status_code == 410:
             self._deprecated(call, sunset, gone=response.status_code == 410)
+
+    def _quota_restored(self, scope: str) -> None:
+        """Jira reports a quota only on a 429: once its reset passes, the bucket is back at
+        its configured rate, and nothing else would tell the cards (they stayed at
+        `tok 0/1 · srv 0 left` for good). Say so once, with no server figures."""
+        told = self._told_capacity.get(scope)
+        if told is None:
+            return
+        gauge = self._limiter.bucket(scope).gauge()
+        if gauge.capacity == told:
+            return
+        self._told_capacity[scope] = gauge.capacity
+        self._publish(QuotaUpdated, scope=scope, tokens=gauge.tokens, capacity=gauge.capacity)
 
     def _deprecated(self, call: _Call, sunset: str | None, *, gone: bool) -> None:
         what = f"{call.method} {call.endpoint}"

@@ -198,9 +198,14 @@ def param(action: Action, *names: str) -> str:
     raise MissingParam(f"{action.kind} needs the parameter {names[0]!r}")
 
 
+_REFUSAL_LABELS = {401: "not allowed", 403: "not allowed", 404: "not found", 410: "gone"}
+
+
 def refused(err: ApiError) -> ActionResult:
-    """A final 4xx on a write: the server said no, resending will not help."""
-    return ActionResult(ok=False, message=err.summary(), conflict=True)
+    """A final 4xx on a write: the server said no, resending will not help. Labelled by what
+    it means (a 404 is `not found`, not a conflict); 409/422 and the rest are conflicts."""
+    label = _REFUSAL_LABELS.get(err.status or 0, "conflict")
+    return ActionResult(ok=False, message=err.summary(), conflict=True, label=label)
 
 
 def gone_message(err: ApiGone, what: str) -> ApiGone:

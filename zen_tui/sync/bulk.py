@@ -200,7 +200,7 @@ def _judge(result: Any, troubled: bool) -> tuple[ActionState, str | None]:
     if result.ok:
         return ActionState.DONE, result.message or None
     if result.conflict:
-        return ActionState.FAILED, "conflict: " + (result.message or "refused")
+        return ActionState.FAILED, f"{result.label}: " + (result.message or "refused")
     if troubled:
         return ActionState.PENDING, result.message or "service unavailable"
     return ActionState.FAILED, result.message or "failed"

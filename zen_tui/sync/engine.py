@@ -148,7 +148,9 @@ class SyncEngine:
         out = {}
         for section in self._sections:
             items, fetched_at = self.store.load_section(section.id)
-            out[section.id] = freshness.from_local_store(items, fetched_at)
+            out[section.id] = freshness.from_local_store(
+                items, fetched_at, self.wired.settings.sync_command
+            )
         return out
 
     def snapshot(self, section_id: str) -> Snapshot | None:

@@ -100,10 +100,13 @@ def local(
     return Snapshot(tuple(items), fresh)
 
 
-def from_local_store(items: Sequence[Item], fetched_at: float | None) -> Snapshot:
-    """What load_local() shows before any poll: the store's items, or empty."""
+def from_local_store(
+    items: Sequence[Item], fetched_at: float | None, sync_command: str = "zen-tui sync --once"
+) -> Snapshot:
+    """What load_local() shows before any poll: the store's items, or empty (saying which
+    command fills it: the demo's is `zen-tui --demo sync --once`)."""
     if fetched_at is None:
-        why = "not synced yet; run `zen-tui sync` or wait for the first poll"
+        why = f"not synced yet; run `{sync_command}` or wait for the first poll"
         return Snapshot.empty(why, Cause.NOT_SYNCED)
     return local(items, fetched_at)
 

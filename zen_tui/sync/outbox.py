@@ -309,7 +309,7 @@ class Outbox:
         if result.ok:
             return Outcome(ActionState.DONE, result.message or None)
         message = result.message or "rejected"
-        prefix = "conflict: " if result.conflict else ""
+        prefix = f"{result.label}: " if result.conflict else ""
         return Outcome(ActionState.FAILED, prefix + message)
 
     def mark(
@@ -373,8 +373,20 @@ class Outbox:
             except Exception:  # keep the replayer alive; the entries stay in the store
                 log.exception("outbox replay failed")
             timeout = None if self.retry_at is None else max(0.05, self.retry_at - self.now())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await self._sleep(timeout)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until woken, or until `seconds` pass (None: no limit).
+
+        Not asyncio.wait_for: on Python 3.11 it returns the wake when a cancel comes in the
+        turn the wake lands, swallowing the cancel; stop() then waited forever for a replayer
+        that had gone back to sleep.
+        """
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            woken.cancel()
 
     def _waiting(self, entry: Any) -> bool:
         after = getattr(entry, "after_id", None)

@@ -4,7 +4,6 @@ a supervisor keeps every poller's task running until shutdown."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -171,10 +170,12 @@ class Poller:
         try:
             done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (sleeper, waker):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            sleeper.cancel()
+            waker.cancel()
+            # asyncio.wait, not `suppress(CancelledError): await task`: that also swallowed a
+            # cancel aimed at this task if it came while a helper wound down, and stop() then
+            # waited forever for a poller that went on polling.
+            await asyncio.wait({sleeper, waker})
         return waker in done
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zen_tui.events import Event
@@ -18,6 +18,25 @@ from zen_tui.sync.backend import ActionUpdated
 SPARK_POINTS = 60  # latency samples / rate buckets kept per service
 RATE_BUCKET = 5.0  # seconds per request-rate bucket
 _FINAL = (ActionState.DONE, ActionState.FAILED)
+
+
+@dataclass
+class ScopeQuota:
+    """One rate-limit bucket of a service as last reported: the client-side tokens and, when
+    the server said so, its remaining quota and reset."""
+
+    tokens: float
+    capacity: float
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+SCOPE_ORDER = ("core", "default", "search", "graphql")  # a fixed order: cards never flip
+
+
+def scope_rank(scope: str) -> tuple[int, str]:
+    return (SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER), scope)
 
 
 @dataclass
@@ -41,6 +60,11 @@ class ServiceStatus:
     outbox_failed: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     rate: dict[int, int] = field(default_factory=dict)  # bucket index -> requests
+    quotas: dict[str, ScopeQuota] = field(default_factory=dict)  # scope -> last report
+
+    def scopes(self) -> list[tuple[str, ScopeQuota]]:
+        """The reported buckets in a fixed order (GitHub: core, then search, then graphql)."""
+        return sorted(self.quotas.items(), key=lambda kv: scope_rank(kv[0]))
 
     @property
     def hit_ratio(self) -> float | None:
@@ -58,7 +82,8 @@ class EndpointStats:
     service: str
     method: str
     endpoint: str
-    count: int = 0
+    count: int = 0  # requests that went to the server (a 304 revalidation counts)
+    hits: int = 0  # answers served from the cache without a request
     errors: int = 0
     last_status: int | None = None
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=200))
@@ -90,6 +115,24 @@ class ErrorRecord:
     status: int | None
     attempts: int
     error: str
+    repeats: int = 1  # how many times this same failure happened (the last one's `at`)
+
+    def same_as(self, other: ErrorRecord) -> bool:
+        return (
+            self.service,
+            self.account,
+            self.method,
+            self.endpoint,
+            self.status,
+            self.error,
+        ) == (
+            other.service,
+            other.account,
+            other.method,
+            other.endpoint,
+            other.status,
+            other.error,
+        )
 
 
 class HealthModel:
@@ -148,13 +191,16 @@ class HealthModel:
         key = (e.service, e.method, e.endpoint)
         ep = self.endpoints.get(key) or EndpointStats(e.service, e.method, e.endpoint)
         self.endpoints[key] = ep
-        ep.count += 1
+        if e.cache == "hit":  # no request: counted apart, and kept out of the latencies
+            ep.hits += 1
+        else:
+            ep.count += 1
+            ep.latencies.append(e.latency)
         ep.last_status = e.status
-        ep.latencies.append(e.latency)
         failed = e.error is not None or e.status is None or e.status >= 400
         if failed:
             ep.errors += 1
-            self.errors.append(
+            self._record_error(
                 ErrorRecord(
                     e.at,
                     e.service,
@@ -166,6 +212,16 @@ class HealthModel:
                     e.error or f"HTTP {e.status}",
                 )
             )
+
+    def _record_error(self, record: ErrorRecord) -> None:
+        """The same failure again (same call, status and message) is counted on its line,
+        not listed again: an outage made three endpoints fill the whole list."""
+        for n, old in enumerate(self.errors):
+            if old.same_as(record):
+                del self.errors[n]
+                record = replace(record, repeats=old.repeats + 1)
+                break
+        self.errors.append(record)
 
     def _retry(self, e: RetryScheduled) -> None:
         s = self.status(e.service)
@@ -182,10 +238,15 @@ class HealthModel:
         )
 
     def _quota(self, e: QuotaUpdated) -> None:
+        """Each scope keeps its own figures; the headline (tokens, remaining) is the first
+        scope in SCOPE_ORDER, so GitHub's card no longer flips between core and search.
+        An update without server figures (the quota was restored after its reset) clears
+        them."""
         s = self.status(e.service)
-        s.tokens, s.capacity = e.tokens, e.capacity
-        if e.remaining is not None:
-            s.remaining, s.reset_at = e.remaining, e.reset_at
+        s.quotas[e.scope] = ScopeQuota(e.tokens, e.capacity, e.limit, e.remaining, e.reset_at)
+        head = s.scopes()[0][1]
+        s.tokens, s.capacity = head.tokens, head.capacity
+        s.remaining, s.reset_at = head.remaining, head.reset_at
 
     def _action(self, e: ActionUpdated) -> None:
         s = self.status(e.service)

@@ -10,7 +10,17 @@ from dataclasses import replace
 from typing import Any
 
 from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
-from zen_tui.models import Action, ActionKind, Issue, Item, PullRequest, is_action_kind
+from zen_tui.models import (
+    Action,
+    ActionKind,
+    Issue,
+    Item,
+    ItemDetail,
+    Message,
+    PullRequest,
+    Reaction,
+    is_action_kind,
+)
 
 __all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
 
@@ -85,7 +95,26 @@ def optimistic(item: Item, action: Action) -> Item:
         return _optimistic_pr(item, action)
     if isinstance(item, Issue):
         return _optimistic_issue(item, action)
-    return item
+    return _optimistic_message(item, action)
+
+
+def _optimistic_message(item: Message, action: Action) -> Message:
+    """A reply counts on the row (`↳3`), a reaction shows with its count (`:eyes:2`)."""
+    if action.kind == "reply":
+        return replace(item, reply_count=item.reply_count + 1)
+    name = action.params.get("name")
+    if action.kind != "react" or not name:
+        return item
+    old = next((r for r in item.reactions if r.name == name), None)
+    if old is not None and old.me:
+        return item  # already mine: reacting again changes nothing
+    mine = Reaction(name, (old.count if old else 0) + 1, me=True)
+    others = tuple(r for r in item.reactions if r.name != name)
+    return replace(item, reactions=(*others, mine) if old is None else _swap(item, old, mine))
+
+
+def _swap(item: Message, old: Reaction, new: Reaction) -> tuple[Reaction, ...]:
+    return tuple(new if r is old else r for r in item.reactions)
 
 
 def _optimistic_pr(item: PullRequest, action: Action) -> PullRequest:
@@ -123,6 +152,26 @@ def _edited(item: Issue, p: dict[str, str]) -> Issue:
     if "labels" in p:
         changes["labels"] = tuple(split_labels(p["labels"]))
     return replace(item, **changes)
+
+
+def mine_in_preview(action: Action, body: str) -> tuple[str, str, str] | None:
+    """What an action adds to the item's preview, shown from the moment it is sent until
+    the fetched detail has it: (`comments` or `reviews`, author, text)."""
+    if action.kind in ("comment", "reply"):
+        return ("comments", "you", body)
+    if action.kind == "approve":
+        return ("reviews", "you", "APPROVED")
+    return None
+
+
+def with_mine(detail: ItemDetail, mine: list[tuple[str, str, str]]) -> ItemDetail:
+    """`detail` plus what I sent that it does not show yet (its cache may be 30 s old)."""
+    comments, reviews = list(detail.comments), list(detail.reviews)
+    for where, author, text in mine:
+        into = comments if where == "comments" else reviews
+        if where == "reviews" or all(t.strip() != text.strip() for _, t in into):
+            into.append((author, text))
+    return replace(detail, comments=tuple(comments), reviews=tuple(reviews))
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")

@@ -171,9 +171,9 @@ async def test_a_missing_login_names_every_way_to_provide_one(
     with pytest.raises(AuthExpired) as missing:
         await provider.get("gh")
     assert missing.value.message == (
-        "login expired: run `zen-tui auth login gh` or set $ZEN_T_GH or $GH_TOKEN or "
+        "not logged in: run `zen-tui auth login gh` or set $ZEN_T_GH or $GH_TOKEN or "
         "$GITHUB_TOKEN or run `gh auth login`"
     )
     with pytest.raises(AuthExpired) as simulated:  # the simulator: only its own login
         await provider.get("sim")
-    assert simulated.value.message == "login expired: run `zen-tui auth login sim`"
+    assert simulated.value.message == "not logged in: run `zen-tui auth login sim`"

@@ -15,21 +15,27 @@ from zen_tui.store import Store
 
 REPO = Path(__file__).resolve().parents[3]
 
-# Adds outbox entries as fast as it can; prints each id only after its call returned.
+# Adds outbox entries as fast as it can; reports each id only after its call returned. Each
+# line is one os.write() of under PIPE_BUF bytes, so a kill lands before or after a whole line:
+# print() is one write() per argument and separator when PYTHONUNBUFFERED is set (as it may be
+# in CI), and a kill between them left a torn last line.
 WRITER = textwrap.dedent(
     """
-    import sys
+    import os, sys
     from zen_tui.models import Action, ActionState
     from zen_tui.store import Store
+
+    def report(what, entry_id):
+        os.write(1, f"{what} {entry_id}\\n".encode())
 
     store = Store.open(sys.argv[1])
     tag, count = sys.argv[2], int(sys.argv[3])
     for n in range(count):
         action = Action("comment", f"gh:o/r#{n}", "gh", {"body": "x" * 500})
         entry = store.outbox_add(action, idempotency_key=f"{tag}-{n}")
-        print("added", entry.id, flush=True)
+        report("added", entry.id)
         store.outbox_update(entry.id, state=ActionState.SENDING, attempt=True)
-        print("sending", entry.id, flush=True)
+        report("sending", entry.id)
     """
 )
 
@@ -46,28 +52,31 @@ def spawn_writer(path: Path, tag: str, count: int) -> subprocess.Popen[str]:
 
 
 def parse(text: str) -> list[tuple[str, str]]:
-    """("added" | "sending", entry id) per output line."""
+    """("added" | "sending", entry id) per output line. The writer never tears a line (see
+    WRITER), so a fragment means the reading side lost part of the output."""
     pairs = []
-    for line in text.splitlines():
-        what, entry_id = line.split()
-        pairs.append((what, entry_id))
+    for line in text.splitlines(keepends=True):
+        words = line.split()
+        assert line.endswith("\n") and len(words) == 2, f"torn output line {line!r}"
+        pairs.append((words[0], words[1]))
     return pairs
 
 
 def test_sigkill_mid_write_keeps_every_reported_entry(db_path: Path) -> None:
     reported: list[tuple[str, str]] = []
     for round_ in range(3):  # later rounds reopen a file whose writer was just killed
-        child = spawn_writer(db_path, f"r{round_}", 1_000_000)
-        assert child.stdout is not None
-        while len(reported) < 60 * (round_ + 1):
-            line = child.stdout.readline()
-            assert line, f"writer died early: {child.stderr.read() if child.stderr else ''}"
-            reported += parse(line)
-        os.kill(child.pid, signal.SIGKILL)
-        rest, _ = child.communicate(timeout=30)
-        assert child.returncode == -signal.SIGKILL
-        # Lines still in the pipe were printed after a commit too.
-        reported += parse(rest)
+        with spawn_writer(db_path, f"r{round_}", 1_000_000) as child:
+            assert child.stdout is not None and child.stderr is not None
+            while len(reported) < 60 * (round_ + 1):
+                line = child.stdout.readline()
+                assert line, f"writer died early: {child.stderr.read()}"
+                reported += parse(line)
+            os.kill(child.pid, signal.SIGKILL)
+            # Lines still in the pipe were written after a commit too. Read them through
+            # child.stdout, not communicate(): communicate() reads the raw pipe, skipping what
+            # readline() already buffered ahead, so it began mid-line and lost those lines.
+            reported += parse(child.stdout.read())
+            assert child.wait(timeout=30) == -signal.SIGKILL
 
     raw = sqlite3.connect(db_path)
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

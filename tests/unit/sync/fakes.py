@@ -78,6 +78,7 @@ class Result:
     message: str = ""
     item: Any = None
     conflict: bool = False
+    label: str = "conflict"
 
 
 class FakeClient:

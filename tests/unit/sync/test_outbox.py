@@ -179,3 +179,31 @@ async def test_run_loop_replays_when_the_retry_time_comes():
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert store.rows[a.id].attempts == 2
+
+
+async def test_a_cancel_in_the_turn_a_wake_lands_still_stops_the_replayer():
+    """asyncio.wait_for (Python 3.11) returns the inner result when the cancel and the inner
+    result come in the same turn, swallowing the cancel: engine.stop() then waited forever
+    for a replayer that went back to sleep. Every turn around a wake is tried."""
+    import asyncio
+
+    lost = []
+    for turn in range(8):
+        outbox, _store, client, _ = make()
+        outbox.queue([act()])
+        client.script = [CircuitOpen(service="github", account="gh", retry_at=1030.0)] * 99
+        task = asyncio.create_task(outbox.run())
+        for _ in range(50):  # the first replay fails for now; the replayer waits (30 s)
+            await asyncio.sleep(0)
+        outbox.wake()  # a breaker closed, say, just as the engine stops
+        for _ in range(turn):
+            await asyncio.sleep(0)
+        task.cancel()
+        for _ in range(50):
+            await asyncio.sleep(0)
+        if not task.done():
+            lost.append(turn)
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert task.cancelled()
+    assert lost == []

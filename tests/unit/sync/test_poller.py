@@ -219,3 +219,29 @@ async def test_stop_ends_every_poller_for_good():
     assert task.cancelled() and supervisor.tasks == {}
     await clock.sleep(3600)
     assert (len(calls), downs, supervisor.restarts) == (1, [], 0)
+
+
+async def test_stop_ends_a_poller_whatever_loop_turn_it_comes_in():
+    """Found by the chaos run: stop() at the turn where a poller's wait was winding down its
+    timer and waker tasks was swallowed there, so that poller polled on and stop() (and
+    engine.stop()) waited for it forever. Every turn of two whole poll cycles is tried."""
+
+    async def poll(section, interactive):
+        return PollOutcome(changed=False)
+
+    lost = []
+    for turn in range(80):  # one cycle (poll, then a 60 s wait on the fake clock) is ~27 turns
+        supervisor, _clock, _downs = supervised(poll)
+        supervisor.start()
+        task = supervisor.tasks[SECTION.id]
+        for _ in range(turn):
+            await asyncio.sleep(0)
+        stopping = asyncio.create_task(supervisor.stop())
+        for _ in range(200):
+            await asyncio.sleep(0)
+        if not stopping.done():
+            lost.append(turn)
+            task.cancel()  # again, so this test itself ends on the old code
+            await stopping
+        assert task.cancelled()
+    assert lost == []

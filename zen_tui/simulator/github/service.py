@@ -44,6 +44,7 @@ from zen_tui.simulator.github.http import (
 )
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
+    AREAS,
     COLLEAGUES,
     TEAMS,
     TOPICS,
@@ -119,7 +120,9 @@ class GitHubSim(ServiceSim):
         roll = rng.random()
         if roll < 0.3:
             repo = rng.choice(list(state.repos.values()))
-            pr = state.new_item(repo, who, f"{rng.choice(TOPICS).capitalize()} (live)", "", True)
+            # a whole title: "Add retries to (live)" read as a rendering bug
+            title = f"{rng.choice(TOPICS).capitalize()} {rng.choice(AREAS)}"
+            pr = state.new_item(repo, who, title, "", True)
             self._emit("pull_request", self.render.pr_event(pr, "opened", sender=who))
             if rng.random() < 0.5:
                 state.set_reviewers(pr, [ME], adding=True)

@@ -37,6 +37,7 @@ from zen_tui.models import (
     PullDiff,
     PullRequest,
     body_of,
+    item_label,
 )
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import item_command, messages, triage
@@ -141,11 +142,14 @@ class DashboardScreen(Screen[None]):
         # so the optimistic look stays until one fetched after (the freshness invariant)
         self._landed: dict[str, float] = {}
         self._last_message = ""
+        self._message_pane = ""  # the pane the last message was about: shown only there
         self._panes: list[ItemPane] = []
         self._login_asked: set[str] = set()  # accounts already told their login expired
         self._batches: list[Batch] = []  # multi-item actions whose outcome is reported per item
         # create action item id -> (its placeholder's pane, when it landed or None)
         self._creating: dict[str, tuple[ItemPane, float | None]] = {}
+        # item -> what I sent that its preview shows before the server's copy has it
+        self._mine: dict[str, list[tuple[str, str, str]]] = {}
 
     @property
     def zen(self) -> ZenApp:
@@ -270,6 +274,8 @@ class DashboardScreen(Screen[None]):
         if event.state == ActionState.DONE:
             self._landed[event.item_id] = event.at
         if event.state == ActionState.FAILED:
+            self._mine.pop(event.item_id, None)  # not sent: the preview stops showing it
+            self._refresh_preview(event.item_id)
             for pane in self.panes():
                 pane.set_override(event.item_id, None)  # roll the optimistic look back
         batch = next((b for b in self._batches if b.note(event)), None)
@@ -338,6 +344,7 @@ class DashboardScreen(Screen[None]):
         """Every second: countdowns; badges age."""
         self.refresh_cards()
         for pane in self.panes():
+            pane.render_tabs()  # each tab's badge ages too
             pane.refresh_title()
         self.refresh_status()
 
@@ -351,7 +358,7 @@ class DashboardScreen(Screen[None]):
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
-        if self._last_message:
+        if self._last_message and self._message_pane == self.pane_id:
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
@@ -382,7 +389,7 @@ class DashboardScreen(Screen[None]):
         self._say(text, severity, notify)
 
     def _say(self, text: str, severity: SeverityLevel = "information", notify: bool = True) -> None:
-        self._last_message = text
+        self._last_message, self._message_pane = text, self.pane_id
         if notify:
             self.notify(text, severity=severity)
         self.refresh_status()
@@ -412,7 +419,17 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one(Preview)
         item = self.pane.cursor_item
         if item is not None and item.id == message.item_id:
-            preview.show(item, message.detail)
+            detail = message.detail
+            mine = self._mine.get(item.id)
+            if mine:
+                detail = triage.with_mine(detail, mine)
+            preview.show(item, detail)
+
+    def _refresh_preview(self, item_id: str) -> None:
+        """The item under the cursor changed by my hand: fetch and draw its preview again."""
+        item = self.pane.cursor_item
+        if item is not None and item.id == item_id:
+            self._load_detail(item)
 
     def action_preview(self) -> None:
         self.preview_shown = not self.preview_shown
@@ -525,8 +542,14 @@ class DashboardScreen(Screen[None]):
         if section.account not in self._login_asked:
             self._login_asked.add(section.account)
             key = self.zen.key_for("login")
+            reason = event.snapshot.freshness.reason or ""
+            said = (  # an account logged out on purpose has not "expired"
+                f"not logged in; press {key} to log in"
+                if reason.startswith("not logged in")
+                else f"login expired; press {key} to log in again"
+            )
             self.notify(
-                f"{section.account}: login expired; press {key} to log in again",
+                f"{section.account}: {said}",
                 severity="warning",
                 timeout=15,
             )
@@ -675,8 +698,12 @@ class DashboardScreen(Screen[None]):
         else:
             ask(self, command, items)
 
+    def _named(self, items: list[Item]) -> str:
+        """`3 items`, or the one item as a person names it (a message: channel and time)."""
+        return f"{len(items)} items" if len(items) > 1 else item_label(items[0], self.zen.clock())
+
     def _ask_text(self, command: str, items: list[Item]) -> None:
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
         else:
@@ -685,9 +712,19 @@ class DashboardScreen(Screen[None]):
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
         verb = command if command == "merge" else close_verb(items)
-        n = f"{len(items)} items" if len(items) > 1 else items[0].key
+        n = self._named(items)
         modal = ConfirmModal(f"Really {verb} {n}?")
-        self.app.push_screen(modal, lambda yes: self._send(command, items, "") if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(command, items, "")
+            else:
+                self._cancelled(verb, n)
+
+        self.app.push_screen(modal, answered)
+
+    def _cancelled(self, what: str, n: str) -> None:
+        self._say(f"{what} on {n} cancelled: nothing sent", notify=False)
 
     def _ask_reaction(self, command: str, items: list[Item]) -> None:
         modal = PickerModal("React with", list(triage.REACTIONS))
@@ -701,12 +738,17 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(items[0])
         except Exception as exc:
-            self._say(f"cannot load the transitions of {items[0].key}: {exc}", "error")
+            self._say(f"cannot load the transitions of {self._named(items[:1])}: {exc}", "error")
+            return
+        if not detail.transitions and detail.error:  # not fetched: say why, not "none"
+            self._say(
+                f"cannot load the transitions of {self._named(items[:1])}: {detail.error}", "error"
+            )
             return
         if not detail.transitions:
-            self._say(f"no transitions available for {items[0].key}", "warning")
+            self._say(f"no transitions available for {self._named(items[:1])}", "warning")
             return
-        modal = PickerModal(f"Move {items[0].key} to", list(detail.transitions))
+        modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
     # --- across services: an issue from a message (N), a share to Slack (S) -----------------
@@ -801,11 +843,19 @@ class DashboardScreen(Screen[None]):
         def done(value: str | None) -> None:
             if value:
                 self._send(command, items, value)
+            else:
+                self._cancelled(command, self._named(items))
 
         return done
 
     def _send(self, command: str, items: list[Item], value: str) -> None:
-        self.queue_actions(items, triage.build(command, items, value))
+        actions = triage.build(command, items, value)
+        for action in actions:  # what I wrote shows in the preview until the server's copy has it
+            added = triage.mine_in_preview(action, value)
+            if added is not None:
+                self._mine.setdefault(action.item_id, []).append(added)
+                self._refresh_preview(action.item_id)
+        self.queue_actions(items, actions)
 
     def queue_actions(self, items: list[Item], actions: list[Action]) -> None:
         """Show each item's optimistic look and queue the actions (one per item, matched by

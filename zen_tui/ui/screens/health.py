@@ -44,6 +44,7 @@ class HealthScreen(Screen[None]):
     HealthScreen #logs { height: 1fr; grid-size: 2; }
     HealthScreen #breakers, HealthScreen #errors {
         border: round $foreground 30%; height: 100%; overflow-y: auto;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* one line per entry, never mid-path */
     }
     """
     )
@@ -57,7 +58,8 @@ class HealthScreen(Screen[None]):
         table: DataTable[str | Text] = DataTable(
             id="endpoints", cursor_type="row", zebra_stripes=True
         )
-        table.border_title = "Endpoints"
+        # Calls: requests sent (a 304 revalidation is one); Cached: answered from the cache
+        table.border_title = "Endpoints (Calls: requests sent · Cached: cache hits, no request)"
         yield table
         with Horizontal(id="sparks"):
             for service in self.model.services:
@@ -78,15 +80,17 @@ class HealthScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # the numbers first and the endpoint last: at 80 columns a long path is what is cut
         for label, key in (
             ("Service", "service"),
             ("Method", "method"),
-            ("Endpoint", "endpoint"),
             ("Calls", "count"),
+            ("Cached", "hits"),
             ("Errors", "errors"),
             ("Last", "last"),
             ("p50 ms", "p50"),
             ("p95 ms", "p95"),
+            ("Endpoint", "endpoint"),
         ):
             table.add_column(label, key=key)
         self.update_view()
@@ -109,12 +113,13 @@ class HealthScreen(Screen[None]):
             table.add_row(  # Text cells: a str cell would be parsed as markup
                 Text(clean(ep.service)),
                 Text(clean(ep.method)),
-                Text(clean(ep.endpoint)),
                 str(ep.count),
+                str(ep.hits),
                 Text(str(ep.errors), style=bad if ep.errors else ""),
                 str(ep.last_status or "-"),
                 _ms(ep.percentile(0.5)),
                 _ms(ep.percentile(0.95)),
+                Text(clean(ep.endpoint)),
             )
 
     def _fill_logs(self, now: float) -> None:
@@ -133,8 +138,10 @@ class HealthScreen(Screen[None]):
             where = f"{clean(e.service)}/{clean(e.account)}"
             errors.append(f"{local_time(e.at, now=now)} {where} ", style="dim")
             errors.append(clean(f"{e.method} {e.endpoint} "))
+            repeats = f" ({e.repeats} times, last shown)" if e.repeats > 1 else ""
             errors.append(
-                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}\n", style=signals[BAD]
+                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}{repeats}\n",
+                style=signals[BAD],
             )
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
 

@@ -119,7 +119,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(with_markup(self.question, "\n\n[b]y[/]es / [b]n[/]o"))
+            # the keys spelled out: a bold first letter alone read as a plain `yes / no`
+            yield Label(with_markup(self.question, "\n\n[b]y[/] yes · [b]n[/] or [b]esc[/] no"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

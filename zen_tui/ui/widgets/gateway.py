@@ -6,12 +6,14 @@ Its colours are the theme's signals (zen_tui.ui.signals).
 
 from __future__ import annotations
 
+import math
+
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
 from zen_tui.models import format_age
-from zen_tui.ui.health_model import ServiceStatus
+from zen_tui.ui.health_model import ScopeQuota, ServiceStatus
 from zen_tui.ui.signals import (
     BAD,
     NO_SIGNALS,
@@ -32,6 +34,20 @@ def gauge(value: float, capacity: float, width: int = 8) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
+def whole(tokens: float) -> int:
+    """Tokens as the card counts them: whole requests that can start now. The bar is drawn
+    from the same number, so `0/1` never sits beside a half-full bar."""
+    return max(0, math.floor(tokens + 1e-9))
+
+
+def breaker_text(s: ServiceStatus, now: float) -> str:
+    if s.breaker != "open" or s.half_open_at is None:
+        return s.breaker
+    if s.half_open_at <= now:  # its wait is over: the next call is the probe
+        return "open, probe due"
+    return f"open, {format_age(s.half_open_at - now)} left"  # fits 23 cells: 80 columns
+
+
 def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -> Text:
     """Five short lines (≤ 24 cells) so three cards fit side by side in 80 columns."""
     glyph, signal = _LAMP.get(s.breaker, ("?", WARN))
@@ -39,19 +55,13 @@ def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{glyph} ", style=colour + Style(bold=True))
     text.append(f"{s.service} ", style="bold")
-    state = s.breaker
-    if s.breaker == "open" and s.half_open_at is not None:
-        state = f"open, retry in {format_age(max(0.0, s.half_open_at - now))}"
-    text.append(state + "\n", style=colour if s.breaker != "closed" else "")
-    if s.tokens is not None and s.capacity:
-        text.append(f"tok {gauge(s.tokens, s.capacity)} {s.tokens:.0f}/{s.capacity:.0f}\n")
+    text.append(breaker_text(s, now) + "\n", style=colour if s.breaker != "closed" else "")
+    scopes = s.scopes()
+    if len(scopes) > 1:  # GitHub: core and search (and graphql) each have their own budget
+        for name, quota in scopes[:2]:
+            text.append(scope_line(name, quota, now) + "\n")
     else:
-        text.append("tok -\n", style="dim")
-    if s.remaining is not None:
-        reset = f" reset {format_age(max(0.0, s.reset_at - now))}" if s.reset_at else ""
-        text.append(f"srv {s.remaining} left{reset}\n")
-    else:
-        text.append("srv -\n", style="dim")
+        _tok_and_srv(text, s, now)
     wait = f" last {s.last_wait:.1f}s" if s.last_wait is not None else ""
     text.append(
         f"retry {s.retries_in_flight}/{s.retries_total}{wait}\n",
@@ -66,10 +76,39 @@ def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -
     return text
 
 
+def _tok_and_srv(text: Text, s: ServiceStatus, now: float) -> None:
+    if s.tokens is not None and s.capacity:
+        n = whole(s.tokens)
+        text.append(f"tok {gauge(n, s.capacity)} {n}/{s.capacity:.0f}\n")
+    else:
+        text.append("tok -\n", style="dim")
+    if s.remaining is None:
+        text.append("srv -\n", style="dim")
+    elif s.reset_at is not None and s.reset_at <= now:  # that window is over: a new quota
+        text.append("srv quota reset\n", style="dim")
+    else:
+        reset = f" reset {format_age(s.reset_at - now)}" if s.reset_at else ""
+        text.append(f"srv {s.remaining} left{reset}\n")
+
+
+def scope_line(name: str, q: ScopeQuota, now: float) -> str:
+    """`search ▰▰▰▰▰▱ 27 42s`: the server's remaining quota when it reported one (bar of
+    remaining/limit), else the client bucket's whole tokens; then the time to its reset."""
+    if q.remaining is not None and q.limit and (q.reset_at is None or q.reset_at > now):
+        value, full = q.remaining, float(q.limit)
+    else:
+        value, full = whole(q.tokens), q.capacity
+    reset = f" {format_age(q.reset_at - now)}" if q.reset_at and q.reset_at > now else ""
+    return f"{name[:6]:<6} {gauge(value, full, 6)} {value}{reset}"
+
+
 class ServiceCard(Static):
     COMPONENT_CLASSES = set(SIGNAL_CLASSES)
     DEFAULT_CSS = """
-    ServiceCard { width: 1fr; height: 5; padding: 0 1; background: $panel; margin-right: 1; }
+    ServiceCard {
+        width: 1fr; height: 5; padding: 0 1; background: $panel; margin-right: 1;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* a long line never pushes the rest off */
+    }
     ServiceCard.-open { background: $error 25%; }
     ServiceCard.-half-open { background: $warning 25%; }
     """ + signal_css("ServiceCard")

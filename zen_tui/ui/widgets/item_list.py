@@ -18,7 +18,7 @@ from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from zen_tui.models import ActionState, Issue, Item, Message, PullRequest
+from zen_tui.models import ActionState, Issue, Item, Message, PullRequest, channel_label
 from zen_tui.text_safety import clean
 
 _CHECK = {"success": "✓", "failure": "✗", "pending": "…"}
@@ -83,11 +83,6 @@ def fit_key(key: str, width: int) -> str:
         return f"{name}#{number}"
     room = width - len(number) - 2  # the "…" and the "#"
     return f"…{name[-room:]}#{number}" if room > 0 else f"#{number}"
-
-
-def channel_label(channel: str) -> str:
-    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
-    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
 
 
 def meta(item: Item) -> str:

@@ -39,6 +39,12 @@ PANE_LABELS: dict[str, str] = {
 }
 MERGED_PANES = ("inbox",)  # panes that show all their sections as one list, newest first
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
+_STATE_RANK = {
+    FreshnessState.LIVE: 0,
+    FreshnessState.CACHED: 1,
+    FreshnessState.LOCAL: 2,
+    FreshnessState.EMPTY: 3,
+}
 NO_SECTIONS = "no sections configured"
 
 
@@ -219,6 +225,7 @@ class ItemPane(Vertical):
         self.render_tabs()
         section = self.section
         if not self.merged and (section is None or section.id != section_id):
+            self.refresh_title()  # another tab: the title names the pane's worst one
             return False
         self._list.set_items(self.shown_items())
         empty = snapshot.freshness.state == FreshnessState.EMPTY
@@ -231,16 +238,25 @@ class ItemPane(Vertical):
             self.activity.pop(section_id, None)
         else:
             self.activity[section_id] = activity
+        self.render_tabs()
         self.refresh_title()
 
     def badge(self) -> str:
+        """The active section's badge (see section_badge); a merged pane's is its worst
+        section's."""
+        section = self.section
+        if section is not None and self.merged:
+            section = max(self.sections, key=self._trouble)
+        return self.section_badge(section) if section else self._no_data()
+
+    def section_badge(self, section: SectionInfo) -> str:
         """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
         what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`."""
-        fresh = self.freshness
+        snap = self.snapshots.get(section.id)
+        fresh = snap.freshness if snap else None
         now = self.clock()
-        badge = fresh.badge(now) if fresh else self._no_data()
-        section = self.section
-        activity = self.activity.get(section.id) if section else None
+        badge = fresh.badge(now) if fresh else "waiting for data"
+        activity = self.activity.get(section.id)
         doing = activity.label(now) if activity else ""
         if not doing:
             return badge
@@ -248,6 +264,22 @@ class ItemPane(Vertical):
         if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
             badge = f"{format_age(age)} old"
         return f"{doing} · {badge}"
+
+    def _trouble(self, section: SectionInfo) -> tuple[int, int]:
+        """How bad a section looks: its freshness (live < cached < local < empty), then
+        whether its refresh is retrying or waiting."""
+        snap = self.snapshots.get(section.id)
+        state = snap.freshness.state if snap else FreshnessState.LIVE
+        return (_STATE_RANK[state], int(section.id in self.activity))
+
+    def worst_section(self) -> SectionInfo | None:
+        """The section in the worst state, when it is worse than the one on screen: the
+        title names it, so a Jira storm on the other tab is not hidden behind a live one."""
+        active = self.section
+        if active is None or self.merged:  # a merged pane's badge is its worst already
+            return None
+        bad = max(self.sections, key=self._trouble)
+        return bad if self._trouble(bad) > self._trouble(active) else None
 
     def switch_section(self, delta: int) -> SectionInfo | None:
         if not self.sections:
@@ -264,6 +296,8 @@ class ItemPane(Vertical):
         for n, section in enumerate(self.sections):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
+            if len(self.sections) > 1:  # each tab its own badge: `Jira: mine 14 cached 2m`
+                count += f" {self.section_badge(section)}"
             style = "bold reverse" if n == self.active and not self.merged else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
@@ -278,6 +312,12 @@ class ItemPane(Vertical):
         fresh = self.freshness
         badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
+        worst = self.worst_section()
+        border = fresh
+        if worst is not None:
+            title += f" · {worst.title}: {self.section_badge(worst)}"
+            worst_snap = self.snapshots.get(worst.id)
+            border = worst_snap.freshness if worst_snap else fresh  # the border shows it too
         if title != self.border_title:
             self.border_title = plain(title)
         subtitle = plain(f"filter: {items.filter_text}" if items.filter_text else "")
@@ -287,9 +327,9 @@ class ItemPane(Vertical):
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         wanted = "-live"
-        if fresh is not None and fresh.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
+        if border is not None and border.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
             wanted = "-stale"
-        elif fresh is not None and fresh.state == FreshnessState.EMPTY:
+        elif border is not None and border.state == FreshnessState.EMPTY:
             wanted = "-empty"
         if not self.has_class(wanted):  # restyling the pane is costly: only on a change
             self.remove_class(*_BADGE_CLASSES)

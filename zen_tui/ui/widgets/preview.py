@@ -21,6 +21,7 @@ from zen_tui.models import (
     PullRequest,
     body_of,
     format_age,
+    item_label,
 )
 from zen_tui.store.rows import Link
 from zen_tui.text_safety import clean
@@ -52,7 +53,7 @@ def render_detail(
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
     this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
-    text.append(f"{clean(item.key)}\n", style="bold")
+    text.append(f"{clean(item_label(item))}\n", style="bold")  # a message: channel and time
     text.append(f"{clean(item.title)}\n", style="bold underline")
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
