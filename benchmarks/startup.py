@@ -8,7 +8,8 @@ commands from exec to exit, each against a baseline run in the same rounds.
   sides. The dashboard child builds the real engine and store (wiring.build) with polling off.
 - Peak RSS of those children at first paint.
 - Headless commands (`--help`, `list --json` with 10 items, `health`, `outbox`, an `act`
-  refused by validation) against `python -c pass`.
+  refused by validation) against `python -c pass`; and, for scale, the stdlib modules such a
+  command needs (FLOOR) against the same.
 
 Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
 Run: .venv/bin/python benchmarks/startup.py [rounds]   (about a minute)
@@ -41,6 +42,13 @@ title = "Review requested"
 account = "github"
 query = "is:pr is:open review-requested:@me"
 """
+
+
+# What a command that reads the config and the store cannot do without, whoever writes it:
+# parse argv, log to a rotating file, read TOML, SQLite, JSON, dataclasses. Its time against
+# `python -c pass` is the floor under the headless commands' ratios.
+FLOOR = "import argparse, dataclasses, json, logging.handlers, sqlite3, tomllib"
+FLOOR_NAME = "stdlib floor: " + FLOOR.replace("import ", "`import ", 1) + "`"
 
 
 # -- the children -----------------------------------------------------------------------------
@@ -200,12 +208,15 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
         "`zen-tui act` refused by validation": ["act", "approve", "github:not-an-id"],
     }
     base: list[float] = []
+    floor: list[float] = []
     ours: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(rounds):
         for name, argv in commands.items():
             base.append(run_command([sys.executable, "-c", "pass"], env) * 1000)
             ours[name].append(run_command([*zen, *argv], env) * 1000)
+        floor.append(run_command([sys.executable, "-c", FLOOR], env) * 1000)
     figures = [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
+    figures.append(figure(FLOOR_NAME, "ms", floor, base, "`python -c pass`"))
     return figures + measure_list_memory(root, zen, env, rounds)
 
 

@@ -11,38 +11,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zen_tui import __version__, paths
 from zen_tui.commands import COMMAND_MODULES, Command
-from zen_tui.config import (
-    ConfigError,
-    Settings,
-    load_settings,
-    register_secrets,
-)
-from zen_tui.logs import (
-    current_log_file,
-    redact,
-    setup_logging,
-)
-from zen_tui.store import (
-    InvalidTransition,
-    StoreError,
-    StoreRecovered,
-    take_recovery_messages,
-)
-from zen_tui.store.notices import disk_full_seen, reset_disk_full, set_listener
-from zen_tui.store.rows import DiskFull, StoreFull
 from zen_tui.text_safety import SafeWriter
 
-log = logging.getLogger("zen_tui.cli")
+# The config, the store and the log setup load when a command runs, not for `--help` or a
+# usage error: each costs milliseconds of dataclasses, regexes and SQLite a script would wait
+# for on every call.
+if TYPE_CHECKING:
+    import logging
+
+    from zen_tui.config import Settings
+    from zen_tui.store.rows import DiskFull, StoreRecovered
 
 PROG = "zen-tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -135,9 +122,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
+    from zen_tui.config import load_settings, register_secrets
+
     path = paths.config_path(args.config)
     explicit = paths.config_path_is_explicit(args.config)
-    return load_settings(path, data_dir, must_exist=explicit)
+    settings = load_settings(path, data_dir, must_exist=explicit)
+    register_secrets(settings)
+    return settings
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,6 +140,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from zen_tui.logs import setup_logging
+    from zen_tui.store.notices import reset_disk_full
+
+    log = _logger()
+
     data_dir = paths.data_dir(args.data_dir)
     reset_disk_full()  # this command's own state (tests run several in one process)
     try:
@@ -174,7 +170,6 @@ def _run(args: argparse.Namespace) -> int:
 
             return init.run(args)
         settings = _load(args, data_dir)
-        register_secrets(settings)
         return _disk_checked(_dispatch, args, settings)
 
 
@@ -185,6 +180,9 @@ def _disk_checked(
 ) -> int:
     """Exit 2 when the disk filled up during the command: "disk full" was already said once
     (the store's notice), so a write that failed for it adds no second line."""
+    from zen_tui.store.notices import disk_full_seen
+    from zen_tui.store.rows import StoreFull
+
     try:
         status = dispatch(args, settings)
     except StoreFull:
@@ -200,6 +198,8 @@ def _warn(message: str) -> None:
 def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
     """Show "store file moved aside" notices once on stderr: as they happen for headless
     commands; for the dashboard, only those its UI did not take (take_recovery_messages)."""
+    from zen_tui.store.notices import set_listener, take_recovery_messages
+    from zen_tui.store.rows import DiskFull
 
     def show(notice: StoreRecovered | DiskFull) -> None:
         if isinstance(notice, DiskFull):
@@ -245,19 +245,51 @@ def _main(argv: Sequence[str] | None) -> int:
         return _run(args)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         if isinstance(exc.code, str):
-            print(f"{PROG}: {redact(exc.code)}", file=sys.stderr)
+            print(f"{PROG}: {_redact(exc.code)}", file=sys.stderr)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    except InvalidTransition as exc:  # a bug, not bad input: details go to the log
-        return _unexpected(exc)
-    except (ConfigError, UsageError, StoreError) as exc:
-        print(f"{PROG}: {redact(str(exc))}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `zen-tui list prs | head -1`: the reader left; not an error
         return _stdout_closed()
     except Exception as exc:
+        return _failed(exc)
+
+
+def _failed(exc: Exception) -> int:
+    """Bad input (config, usage, store) exits 2 with its message; anything else is a bug.
+
+    The config and store modules are looked up here, not imported at the top: an exception of
+    theirs means they are loaded already, and `--help` need not pay for them."""
+    if _is(exc, "zen_tui.store.rows", "InvalidTransition"):  # a bug, not bad input: logged
         return _unexpected(exc)
+    expected = (
+        isinstance(exc, UsageError)
+        or _is(exc, "zen_tui.config_reader", "ConfigError")
+        or _is(exc, "zen_tui.store.rows", "StoreError")
+    )
+    if not expected:
+        return _unexpected(exc)
+    print(f"{PROG}: {_redact(str(exc))}", file=sys.stderr)
+    return 2
+
+
+def _is(exc: Exception, module: str, name: str) -> bool:
+    """isinstance(exc, module.name), without importing the module (if it is not loaded, no
+    exception can be of its classes)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
+def _logger() -> logging.Logger:
+    import logging  # with the log file's setup, not for `--help`
+
+    return logging.getLogger("zen_tui.cli")
+
+
+def _redact(text: str) -> str:
+    from zen_tui.logs import redact
+
+    return redact(text)
 
 
 STDOUT_CLOSED = 141  # 128 + SIGPIPE, what `yes | head -1` reports under `set -o pipefail`
@@ -273,8 +305,10 @@ def _stdout_closed() -> int:
 
 
 def _unexpected(exc: Exception) -> int:
-    log.exception("unexpected error")
-    summary = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    _logger().exception("unexpected error")
+    from zen_tui.logs import current_log_file
+
+    summary = _redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
     where = current_log_file()
     details = f"; details in {where}" if where is not None else ""
     print(f"{PROG}: unexpected error: {summary}{details}", file=sys.stderr)

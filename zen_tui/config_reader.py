@@ -5,7 +5,6 @@ naming the file, the key path, the bad value and what is allowed; unknown keys g
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -120,6 +119,8 @@ class Table:
                 raise self.unknown(name, known)
 
     def unknown(self, name: str, known: list[str]) -> ConfigError:
+        import difflib  # only to word a mistake: a good config never needs it
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f'did you mean "{close[0]}"? ' if close else ""
         allowed = f"{hint}allowed keys here: {', '.join(known)}" if known else "remove it"
@@ -187,6 +188,8 @@ class Table:
             for option in allowed:  # the option itself: typed as the caller's literals
                 if value == option:
                     return option
+            import difflib  # only to word a mistake: a good config never needs it
+
             close = difflib.get_close_matches(str(value), allowed, n=1)
             hint = f'did you mean "{close[0]}"? ' if close else ""
             raise self.error(key, value, "not allowed", f"{hint}use one of: {', '.join(allowed)}")

@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,44 @@ MAX_BYTES = 2_000_000
 BACKUP_COUNT = 3
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
 
+
+class _Shape:
+    """A secret's pattern, compiled the first time a text could hold it.
+
+    Most log lines hold none of these shapes, and a command that writes three lines should
+    not compile six case-insensitive patterns first. `could_match` is a plain substring test
+    that every match of the pattern passes (each pattern needs that literal text, lowered
+    for a case-blind one), so skipping the regex when it fails changes no output.
+    """
+
+    def __init__(self, needs: tuple[str, ...], pattern: str, flags: int = 0) -> None:
+        self.needs = needs
+        self.lower = bool(flags & re.IGNORECASE)
+        self.pattern = pattern
+        self.flags = flags
+        self.compiled: re.Pattern[str] | None = None
+
+    def could_match(self, text: str) -> bool:
+        haystack = text.lower() if self.lower else text
+        return any(n in haystack for n in self.needs)
+
+    def sub(self, repl: Callable[[re.Match[str]], str], text: str) -> str:
+        if not self.could_match(text):
+            return text
+        if self.compiled is None:
+            self.compiled = re.compile(self.pattern, self.flags)
+        return self.compiled.sub(repl, text)
+
+
 # Known token shapes; the prefix is kept so a log still says which kind of token it was.
-_PREFIXED = re.compile(
+_PREFIXED = _Shape(
+    ("gh", "github_pat_", "xox", "xapp-", "ATATT"),
     r"(?<![A-Za-z0-9])"  # not inside a word, but "TOKEN_ghp_..." still counts
-    r"(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}"
+    r"(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}",
 )
 # Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
-_AUTH_HEADER = re.compile(
+_AUTH_HEADER = _Shape(
+    ("author",),  # no "i" or "s": re.IGNORECASE matches U+0131 and U+017F to them
     r"""(\bauthorization(?:["']?\s*[:=]|["']\s*,)\s*["']?)"""
     r"""(?:(bearer|basic|token)\s+)?([^\s"',;})\]]+)""",
     re.IGNORECASE,
@@ -43,16 +75,17 @@ _OAUTH_FIELDS = (
     "|password|client_assertion"
 )
 # ?code=...&access_token=... in URLs and form bodies.
-_FORM_FIELD = re.compile(rf"(^|[?&;\s])({_OAUTH_FIELDS})=([^&\s\"'#]+)", re.IGNORECASE)
+_FORM_FIELD = _Shape(("=",), rf"(^|[?&;\s])({_OAUTH_FIELDS})=([^&\s\"'#]+)", re.IGNORECASE)
 # "access_token": "..." in JSON, 'access_token': '...' in reprs.
-_QUOTED_FIELD = re.compile(
-    rf"""(["']({_OAUTH_FIELDS})["']\s*:\s*)(["'])(.*?)(?<!\\)\3""", re.IGNORECASE
+_QUOTED_FIELD = _Shape(
+    ('"', "'"), rf"""(["']({_OAUTH_FIELDS})["']\s*:\s*)(["'])(.*?)(?<!\\)\3""", re.IGNORECASE
 )
 # https://user:password@host
-_URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)([^/\s@]+)(@)")
+_URL_PASSWORD = _Shape(("://",), r"(://[^/\s:@]+:)([^/\s@]+)(@)")
 # Cookie / Set-Cookie values: in header lines, dict and tuple reprs (httpcore logs the raw
 # header pairs at DEBUG, e.g. (b'Set-Cookie', b'session=...; Path=/')) and JSON.
-_COOKIE = re.compile(
+_COOKIE = _Shape(
+    ("cook",),
     r"""(\b(?:set-)?cookie(?:["']?\s*[:=]|["']\s*,)\s*b?["']?)([^"'\r\n]+)""",
     re.IGNORECASE,
 )

@@ -10,7 +10,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal, TypeGuard, get_args
+from typing import Literal
+
+# Re-exported: the action kinds live apart so the command line can list them without these
+# dataclasses.
+from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
+from zen_tui.action_kinds import ActionKind as ActionKind
+from zen_tui.action_kinds import is_action_kind as is_action_kind
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages", "inbox"]
@@ -211,38 +217,6 @@ class SectionInfo:
     account: str
     service: Service
     query: str = ""
-
-
-ActionKind = Literal[
-    "approve",
-    "request_changes",
-    "comment",
-    "merge",
-    "add_label",
-    "remove_label",
-    "assign",
-    "unassign",
-    "close",
-    "reopen",
-    "transition",
-    "mark_read",
-    "mark_done",
-    "reply",
-    "react",
-    "post",
-    "create_issue",  # GitHub, from an item of another service (a Slack message)
-    "share",  # Slack: post an item of another service to a channel or DM
-    "create",
-    "edit",
-    "link",
-    "edit_comment",
-    "delete_comment",
-]
-ACTION_KINDS: tuple[ActionKind, ...] = get_args(ActionKind)
-
-
-def is_action_kind(name: str) -> TypeGuard[ActionKind]:
-    return name in ACTION_KINDS
 
 
 class ActionState(StrEnum):

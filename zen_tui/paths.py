@@ -11,8 +11,6 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "zen-tui"
 CONFIG_ENV = "ZEN_TUI_CONFIG"
 DATA_DIR_ENV = "ZEN_TUI_DATA_DIR"
@@ -43,6 +41,8 @@ def config_path(
     explicit = _explicit(flag, CONFIG_ENV, env)
     if explicit is not None:
         return explicit
+    import platformdirs  # only here: a script that sets both variables never loads it
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False) / CONFIG_FILE_NAME
 
 
@@ -54,6 +54,8 @@ def data_dir(
     explicit = _explicit(flag, DATA_DIR_ENV, env)
     if explicit is not None:
         return explicit
+    import platformdirs
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 

@@ -18,14 +18,15 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from zen_tui.actions import InvalidAction, validate
-from zen_tui.config import AccountConfig, Settings
-from zen_tui.models import ACTION_KINDS, Action, ActionState
+from zen_tui.action_kinds import ACTION_KINDS
 
-if TYPE_CHECKING:  # the engine (asyncio, the gateway) loads only when an action is sent
+# The engine (asyncio, the gateway) loads only when an action is sent; the config, the models
+# and the validation when the command runs, not for `zen-tui --help`.
+if TYPE_CHECKING:
+    from zen_tui.config import AccountConfig, Settings
+    from zen_tui.models import Action, ActionState
     from zen_tui.store import OutboxEntry, Store
     from zen_tui.sync.engine import SyncEngine
 
@@ -77,6 +78,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from zen_tui.commands import act_cross
 
         return act_cross.run(args, settings, one_shot(settings))
+    from zen_tui.actions import InvalidAction, validate
+    from zen_tui.models import Action
+
     account = _account_of(args.item, settings)
     if account is None:
         print(
@@ -100,6 +104,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def one_shot(settings: Settings) -> Settings:
     """The configured gateways, each call tried at most ACT_ATTEMPTS times."""
+    from dataclasses import replace
+
     gateway = {}
     for account in settings.accounts:
         gs = settings.gateway_for(account.service)
@@ -110,6 +116,7 @@ def one_shot(settings: Settings) -> Settings:
 
 async def _act(settings: Settings, action: Action) -> int:
     from zen_tui.gateway.errors import CircuitOpen
+    from zen_tui.models import ActionState
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.sync.freshness import reason_for
     from zen_tui.wiring import build
@@ -152,6 +159,8 @@ def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: 
 
 
 async def send_within_deadline(engine: SyncEngine, entry: OutboxEntry) -> None:
+    from zen_tui.models import ActionState
+
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
     cut off mid-request may have reached the server: its entry is checked before a resend."""
     import asyncio

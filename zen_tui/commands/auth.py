@@ -14,19 +14,11 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from zen_tui.auth.states import (
-    DeviceCodeShown,
-    LoggedIn,
-    LoginFailed,
-    LoginState,
-    SlowedDown,
-    WaitingForBrowser,
-)
-from zen_tui.config import AccountConfig, Settings
-
-if TYPE_CHECKING:  # the keyring and the login flows (httpx) load only when a verb runs
+if TYPE_CHECKING:  # the keyring, the login flows (httpx) and the config load when a verb runs
     from zen_tui.auth.keyring_store import KeyringCredentialStore
     from zen_tui.auth.login import LoginFlow
+    from zen_tui.auth.states import LoginState
+    from zen_tui.config import AccountConfig, Settings
 
 PROG = "zen-tui"
 HELP = "log in, log out, or show the login state per account"
@@ -110,6 +102,8 @@ def _env_overrides(account: AccountConfig) -> bool:
 
 
 async def _drive(flow: LoginFlow) -> int:
+    from zen_tui.auth.states import LoggedIn, LoginFailed
+
     async for state in flow.run():
         show(state)
         if isinstance(state, LoggedIn):
@@ -120,6 +114,8 @@ async def _drive(flow: LoginFlow) -> int:
 
 
 def show(state: LoginState) -> None:
+    from zen_tui.auth.states import DeviceCodeShown, LoggedIn, SlowedDown, WaitingForBrowser
+
     """One login state as terminal lines (never a token)."""
     if isinstance(state, DeviceCodeShown):
         minutes = max(1, int(state.expires_in // 60))

@@ -12,9 +12,8 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zen_tui.config import Settings
-
 if TYPE_CHECKING:  # the engine loads when the dashboard opens, not for `zen-tui --help`
+    from zen_tui.config import Settings
     from zen_tui.sync.engine import SyncEngine
 
 THEME_KEY = "theme"

@@ -8,12 +8,14 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zen_tui.config import Settings
-from zen_tui.models import ActionState
-from zen_tui.store import Store
 from zen_tui.timefmt import local_time
+
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
 
 HELP = "show each account's breaker, rate budget, cache and outbox"
 
@@ -23,6 +25,9 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui.models import ActionState
+    from zen_tui.store import Store
+
     store = Store.open_in(Path(settings.data_dir))
     try:
         saved = store.load_health()

@@ -13,13 +13,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from zen_tui import paths
-from zen_tui.config import AccountConfig, ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:  # the config loads when the command runs, not for `zen-tui --help`
+    from zen_tui.config import Settings
 
 PROG = "zen-tui"
 GITHUB_API = "https://api.github.com"
@@ -27,8 +28,7 @@ Ask = Callable[[str], str]
 HELP = "write a starter config (asks a few questions, or --yes)"
 
 
-@dataclass
-class Answers:
+class Answers(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
     github_url: str | None = GITHUB_API  # None: no GitHub account
     jira_url: str | None = None
     jira_email: str | None = None
@@ -163,11 +163,15 @@ def write(path: Path, text: str) -> Path:
     """Check `text` with the real loader (a bad URL or email is said in one line and nothing
     is written), then write it in one step (a temp file renamed over the target)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+        from zen_tui.config import ConfigError, load_settings
+
         try:
             load_settings(tmp, path.parent, must_exist=True)
         except ConfigError as exc:
@@ -180,6 +184,8 @@ def write(path: Path, text: str) -> Path:
 
 def login_hints(a: Answers) -> list[str]:
     """Per account: the login found here, or how to get one."""
+    from zen_tui.config import AccountConfig
+
     accounts = []
     if a.github_url:
         accounts.append(AccountConfig("github", "github", a.github_url))

@@ -6,26 +6,19 @@ Exit status: 0 (also when a section is empty: its reason says why), 2 for an unk
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from zen_tui.config import Settings, section_infos
-from zen_tui.models import (
-    Freshness,
-    Issue,
-    Item,
-    Message,
-    PullRequest,
-    SectionInfo,
-    item_label,
-)
-from zen_tui.store import Store
-from zen_tui.sync.freshness import from_local_store
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
+    from zen_tui.models import Freshness, Item, SectionInfo
+    from zen_tui.store import Store
 
 HELP = "print the items of one pane"
 
@@ -37,6 +30,9 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui.config import section_infos
+    from zen_tui.store import Store
+
     sections = [s for s in section_infos(settings) if s.pane == args.pane]
     if args.account:
         if args.account not in {a.name for a in settings.accounts}:
@@ -58,8 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-@dataclasses.dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
     """A section as `list` prints it: its freshness now, its items read as they are written
     (chunk by chunk from the store), so 10,000 items never sit in memory at once."""
 
@@ -75,8 +70,12 @@ def stored_freshness(
     store: Store, section_id: str, sync_command: str = "zen-tui sync --once"
 ) -> Freshness:
     """The stored section's freshness; when the last sync was not live, the reason says why."""
+    from zen_tui.sync.stored import from_local_store
+
     fresh = from_local_store((), store.section_fetched_at(section_id), sync_command).freshness
     why = store.section_reason(section_id)
+    import dataclasses
+
     return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
 
 
@@ -120,6 +119,8 @@ def write_json(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
 
 
 def item_state(item: Item) -> str:
+    from zen_tui.models import Issue, PullRequest
+
     if isinstance(item, PullRequest):
         return "draft" if item.draft and item.state == "open" else item.state
     if isinstance(item, Issue):
@@ -128,6 +129,10 @@ def item_state(item: Item) -> str:
 
 
 def item_json(item: Item) -> dict[str, Any]:
+    import dataclasses
+
+    from zen_tui.models import Message
+
     data = dataclasses.asdict(item)
     if isinstance(item, Message):
         data["reactions"] = [dataclasses.asdict(r) for r in item.reactions]
@@ -136,6 +141,8 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
+    from zen_tui.models import item_label
+
     if not shown:
         out.write(f"no {pane} sections in the config\n")
     for part in shown:

@@ -13,13 +13,13 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zen_tui.config import Settings
-from zen_tui.models import ActionState
-from zen_tui.store import OutboxEntry, Store
-
-SHOWN = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
+    from zen_tui.store import OutboxEntry, Store
 
 HELP = "list queued/failed actions, retry or clear them"
 
@@ -43,6 +43,8 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui.store import Store
+
     store = Store.open_in(Path(settings.data_dir))
     try:
         verb = args.outbox_command or "list"
@@ -56,7 +58,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(store: Store, *, json_out: bool) -> int:
-    entries = store.outbox_by_state(*SHOWN)
+    from zen_tui.models import ActionState
+
+    shown = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
+    entries = store.outbox_by_state(*shown)
     if json_out:
         print(json.dumps({"entries": [entry_json(e) for e in entries]}, indent=2))
         return 0
@@ -91,6 +96,8 @@ def entry_json(e: OutboxEntry) -> dict[str, Any]:
 
 def _find(store: Store, prefix: str) -> OutboxEntry | None:
     """The failed entry whose id starts with `prefix` (ids are shown cut to 12 characters)."""
+    from zen_tui.models import ActionState
+
     found = [e for e in store.outbox_by_state(ActionState.FAILED) if e.id.startswith(prefix)]
     if len(found) == 1 and prefix:
         return found[0]
@@ -103,6 +110,8 @@ def _retry(store: Store, prefix: str) -> int:
     entry = _find(store, prefix)
     if entry is None:
         return 2
+    from zen_tui.models import ActionState
+
     store.outbox_update(entry.id, state=ActionState.PENDING, reason="retry asked by the user")
     print(
         f"queued again: {entry.action.kind} on {entry.action.item_id}; "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from zen_tui.config import Settings
+if TYPE_CHECKING:  # for `zen-tui --help` this module loads without the config
+    from zen_tui.config import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HELP = "serve the GitHub/Jira/Slack simulator on loopback"

@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from zen_tui.config import Settings
-from zen_tui.models import FreshnessState, SectionInfo, Snapshot
 from zen_tui.timefmt import local_time
+
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
+    from zen_tui.models import SectionInfo, Snapshot
 
 DEGRADED = 3
 HELP = "refresh every section into the local store"
@@ -56,6 +61,8 @@ async def _once(settings: Settings) -> int:
         print(line(section, snap, now, same_as=again))
         if why:
             first_with.setdefault(why, section.title)
+    from zen_tui.models import FreshnessState
+
     live = all(s.freshness.state is FreshnessState.LIVE for s in snapshots.values())
     return 0 if live else DEGRADED
 

@@ -9,10 +9,12 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from zen_tui.config import Settings
-from zen_tui.store import Store
+# The config, models and store load when the command runs, not for `zen-tui --help` (which
+# imports every command module for its HELP and arguments).
+if TYPE_CHECKING:
+    from zen_tui.config import Settings
 
 HELP = "show webhook URLs to register, secrets set, queue and counters"
 PENDING_LIMIT = 100_000
@@ -24,6 +26,8 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from zen_tui.store import Store
+
     store = Store.open_in(Path(settings.data_dir))
     try:
         pending = len(store.webhook_pending(limit=PENDING_LIMIT))

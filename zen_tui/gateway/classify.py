@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from .answer import Answer
 from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
 from .profiles import ServiceProfile, parse_retry_after
 from .retry import AttemptFailed, FailureKind
-from .transport import Answer
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class CallContext:
 
 def transport_failure(exc: httpx.TransportError, ctx: CallContext) -> AttemptFailed:
     """Connect-phase errors sent nothing (always safe); the rest may have reached the server."""
+    import httpx  # loaded already: the client that raised `exc` is httpx's
+
     name = type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         kind: FailureKind = "connect"

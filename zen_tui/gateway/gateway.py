@@ -23,12 +23,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
-from .breaker import AsyncBreaker
+from .answer import JSON, Answer, BodyTooLarge, QueryParams
 from .cache import (
     CachedEntry,
     PersistentCache,
@@ -70,7 +68,15 @@ from .profiles import profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
-from .transport import JSON, AccountAuth, Answer, BodyTooLarge, QueryParams, Sender, build_client
+
+# httpx and the client built on it (transport.py) load at the first request or cached answer,
+# pybreaker (which loads tornado when installed) with the first breaker: building the gateways
+# before the dashboard's first paint loads neither.
+if TYPE_CHECKING:
+    import httpx
+
+    from .breaker import AsyncBreaker
+    from .transport import Sender
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
@@ -121,9 +127,11 @@ class Gateway:
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
-        self._client = build_client(base_url, settings, self._profile, transport)
-        auth = AccountAuth(credentials, account, service)
-        self._sender = Sender(self._client, auth, settings.max_response_bytes)
+        # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
+        # first request: the dashboard paints from the store before any call is made.
+        self._transport = transport
+        self._credentials = credentials
+        self._built: tuple[httpx.AsyncClient, Sender] | None = None
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -260,7 +268,18 @@ class Gateway:
 
     async def aclose(self) -> None:
         self.metrics.close()
-        await self._client.aclose()
+        if self._built is not None:
+            await self._built[0].aclose()
+
+    def _http(self) -> tuple[httpx.AsyncClient, Sender]:
+        """The client and the sender over it, built on first use."""
+        if self._built is None:
+            from .transport import AccountAuth, Sender, build_client
+
+            client = build_client(self.base_url, self._settings, self._profile, self._transport)
+            auth = AccountAuth(self._credentials, self.account, self.service)
+            self._built = client, Sender(client, auth, self._settings.max_response_bytes)
+        return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
 
@@ -327,6 +346,8 @@ class Gateway:
         outcome: CacheOutcome,
         error: GatewayError | None = None,
     ) -> GatewayResponse:
+        import httpx  # its case-blind Headers, as a wire answer has
+
         return GatewayResponse(
             status=entry.status,
             headers=httpx.Headers(entry.headers),
@@ -430,10 +451,12 @@ class Gateway:
     # ---- the last step: auth + transport, and what the answer says ---------------------
 
     async def _wire(self, call: _Call) -> Answer:
+        import httpx
+
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         try:
-            response = await self._sender.send(
+            response = await self._http()[1].send(
                 call.method,
                 call.url,
                 headers=headers,
@@ -543,6 +566,8 @@ class Gateway:
     def _breaker(self, endpoint: str) -> AsyncBreaker:
         name = self._breaker_name(endpoint)
         if name not in self._breakers:
+            from .breaker import AsyncBreaker
+
             on_change = partial(self._breaker_changed, name)
             self._breakers[name] = AsyncBreaker(
                 name, self._settings.breaker, self._clock, on_change
@@ -604,9 +629,11 @@ class Gateway:
     def _absolute(self, url: str) -> str:
         """The URL a request to `url` goes to: relative ones under the base URL's path, as
         httpx's client resolves them (its base_url always ends in "/")."""
+        import httpx
+
         parsed = httpx.URL(url)
         if parsed.is_relative_url:
-            return str(self._client.base_url.join(url.lstrip("/")))
+            return str(self._http()[0].base_url.join(url.lstrip("/")))
         return str(parsed)
 
 
@@ -660,4 +687,6 @@ async def _verified(
 
 
 def _as_answer(response: GatewayResponse) -> Answer:
+    import httpx
+
     return Answer(response.status, httpx.Headers(response.headers), response.body, response.url)

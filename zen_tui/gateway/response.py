@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from .errors import BadResponse, GatewayError
 from .events import BreakerState, CacheOutcome
 from .limiter import BucketGauge
@@ -46,6 +44,8 @@ class GatewayResponse:
         value = self.headers.get("link")
         if not value:
             return {}
+        import httpx  # its Link parser; loaded already unless the answer came from the cache
+
         parsed = httpx.Response(self.status, headers={"link": value}).links
         out: dict[str, str] = {}
         for rels, link in parsed.items():

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeAlias
+from collections.abc import AsyncGenerator, Generator, Mapping
 
 import httpx
 
+from .answer import JSON as JSON  # re-exported: the request types, apart from httpx
+from .answer import Answer as Answer
+from .answer import BodyTooLarge as BodyTooLarge
+from .answer import QueryParams as QueryParams
+from .answer import Scalar as Scalar
 from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
-
-Scalar: TypeAlias = str | int | float | bool | None
-QueryParams: TypeAlias = Mapping[str, Scalar | Sequence[Scalar]]
-JSON: TypeAlias = Mapping[str, "JSON"] | Sequence["JSON"] | Scalar  # a request body
 
 
 def auth_header(credential: Credential) -> str:
@@ -50,27 +49,6 @@ def build_client(
         verify=shared_ssl_context() if transport is None else True,
         follow_redirects=True,
     )
-
-
-class BodyTooLarge(Exception):
-    """The body passed `limit` bytes while streaming; the connection was closed there."""
-
-    def __init__(self, limit: int, declared: int | None) -> None:
-        super().__init__(f"body larger than {limit} bytes")
-        self.limit = limit
-        self.declared = declared
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
-    passes up and classify.py judges. `content` is the decoded body."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-    url: str
-    reason_phrase: str = ""
 
 
 async def read_capped(response: httpx.Response, limit: int | None) -> bytes:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from zen_tui.gateway.answer import JSON, QueryParams
 from zen_tui.gateway.errors import (
     ApiError,
     ApiGone,
@@ -25,7 +26,6 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
 from zen_tui.gateway.response import GatewayResponse
-from zen_tui.gateway.transport import JSON, QueryParams
 from zen_tui.models import (
     Action,
     ActionResult,

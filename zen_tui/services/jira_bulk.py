@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from zen_tui.gateway.answer import JSON
 from zen_tui.gateway.errors import ApiError, GatewayError
-from zen_tui.gateway.transport import JSON
 from zen_tui.models import Action, ActionResult
 from zen_tui.services.base import refused
 from zen_tui.services.fields import Reader

@@ -14,7 +14,6 @@ resend. An update naming an owner is refused while another live owner holds the 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -52,6 +51,8 @@ class OutboxMixin(StoreBase):
     ) -> OutboxEntry:
         """Queue `action` as PENDING. The same key with the same action returns the existing
         entry (adding twice is harmless); the same key with another action is an error."""
+        import uuid  # here: it loads `platform` (nine regexes), which reading the outbox skips
+
         entry_id = uuid.uuid4().hex
         key = idempotency_key or entry_id
         now = self._clock()
@@ -78,6 +79,8 @@ class OutboxMixin(StoreBase):
     ) -> list[OutboxEntry]:
         """Queue `steps` ((action, link_from) pairs) in one transaction, each after the one
         before it: a crash never leaves the first step queued without the rest."""
+        import uuid  # here, as in outbox_add: reading the outbox does not load it
+
         now = self._clock()
         added: list[OutboxEntry] = []
         with self._write() as db:

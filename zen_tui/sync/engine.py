@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import uuid
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -276,6 +275,8 @@ class SyncEngine:
     async def submit(self, actions: list[Action]) -> list[str]:
         if not actions:
             return []
+        import uuid  # here: it loads `platform`, which the first paint does not need
+
         batch_id = str(uuid.uuid4()) if len(actions) > 1 else None
         entries = self.outbox.queue(actions, batch_id=batch_id)
         if len(entries) == 1 and self._started:

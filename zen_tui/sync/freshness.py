@@ -25,6 +25,8 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, Snapshot
 from zen_tui.sync.backend import Activity
+from zen_tui.sync.stored import from_local_store as from_local_store
+from zen_tui.sync.stored import stored
 
 # RetryScheduled reasons for a server that asked us to wait ("429 Retry-After", "403 reset"),
 # as opposed to a failure being retried ("503", "ReadTimeout").
@@ -92,23 +94,9 @@ def local(
     items: Sequence[Item], fetched_at: float | None, error: BaseException | None = None
 ) -> Snapshot:
     if error is None:
-        return Snapshot(
-            tuple(items),
-            Freshness(FreshnessState.LOCAL, fetched_at, "from the local store", Cause.LOCAL),
-        )
+        return stored(items, fetched_at)
     fresh = Freshness(FreshnessState.LOCAL, fetched_at, reason_for(error), cause_for(error))
     return Snapshot(tuple(items), fresh)
-
-
-def from_local_store(
-    items: Sequence[Item], fetched_at: float | None, sync_command: str = "zen-tui sync --once"
-) -> Snapshot:
-    """What load_local() shows before any poll: the store's items, or empty (saying which
-    command fills it: the demo's is `zen-tui --demo sync --once`)."""
-    if fetched_at is None:
-        why = f"not synced yet; run `{sync_command}` or wait for the first poll"
-        return Snapshot.empty(why, Cause.NOT_SYNCED)
-    return local(items, fetched_at)
 
 
 def degraded(

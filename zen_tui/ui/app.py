@@ -8,12 +8,13 @@ paints from `backend.load_local()` before `backend.start()` runs in a worker.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -32,20 +33,15 @@ from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
-from zen_tui.ui.screens.health import HealthScreen
-from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
-from zen_tui.ui.screens.login import FlowFactory, LoginOutcome, LoginScreen, ui_flow
-from zen_tui.ui.screens.modals import (
-    ConfirmModal,
-    EditorModal,
-    InputModal,
-    IssueFormModal,
-    PickerModal,
-    QueryModal,
-)
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput
+
+# The screens the first paint does not show (health, help, login, the dialogs) load when they
+# open: with them Textual's TextArea, tree-sitter, DataTable and the login states.
+if TYPE_CHECKING:
+    from zen_tui.ui.screens.health import HealthScreen
+    from zen_tui.ui.screens.login import FlowFactory, LoginOutcome
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +92,14 @@ class ZenApp(App[str | None]):
         demo_banner: str | None = None,
         clock: Callable[[], float] = time.time,
         accounts: list[AccountConfig] | None = None,
-        login_flow: FlowFactory = ui_flow,
+        login_flow: FlowFactory | None = None,
         options: DashboardOptions | None = None,
     ) -> None:
         super().__init__()
         self.options = options or DashboardOptions()
         self.backend = backend
         self.accounts = accounts if accounts is not None else backend.accounts
-        self.login_flow = login_flow
+        self.login_flow = login_flow  # None: the real flows (zen_tui.ui.screens.login.ui_flow)
         self.clock = clock
         self.settings_store = settings_store
         self.demo_banner = demo_banner
@@ -163,6 +159,8 @@ class ZenApp(App[str | None]):
         for message in self.backend.take_recovery_notices():  # a bad store file was moved aside
             self.notify(message, title="local store rebuilt", severity="warning", timeout=20)
         if not self.backend.sections:
+            from zen_tui.ui.screens.info import WelcomeScreen
+
             self.push_screen(WelcomeScreen())
             return
         self.initial_snapshots = self.backend.load_local()  # paint from disk first
@@ -201,7 +199,8 @@ class ZenApp(App[str | None]):
                 self.notify(f"could not save the theme choice: {exc}", severity="warning")
 
     def _apply_keymap(self) -> None:
-        known = {b.id for b in all_bindings() if b.id}
+        # With no keymap nothing is checked: the dialogs' bindings need not load to paint.
+        known = {b.id for b in all_bindings() if b.id} if self._user_keymap else set()
         unknown = sorted(set(self._user_keymap) - known)
         if unknown:
             self.notify(
@@ -272,7 +271,7 @@ class ZenApp(App[str | None]):
         self._health_dirty = self._health_dirty or changed
         stack = self.screen_stack
         top = stack[-1] if stack else None  # none while quitting
-        if isinstance(top, HealthScreen) and changed:
+        if changed and _as_health(top) is not None:
             self.call_after_refresh(self._refresh_health)
 
     def _flush_cards(self) -> None:
@@ -282,9 +281,10 @@ class ZenApp(App[str | None]):
             dashboard.refresh_cards()
 
     def _refresh_health(self) -> None:
-        if self._health_dirty and isinstance(self.screen, HealthScreen):
+        health = _as_health(self.screen)
+        if self._health_dirty and health is not None:
             self._health_dirty = False
-            self.screen.update_view()
+            health.update_view()
 
     def _dashboard(self) -> DashboardScreen | None:
         dash = self._dash
@@ -302,6 +302,8 @@ class ZenApp(App[str | None]):
     def action_help(self) -> None:
         """Every key; on the dashboard the focused pane's first (its item's actions, moving
         in its list, its custom commands), then everything else."""
+        from zen_tui.ui.screens.info import HelpScreen
+
         rows = self.help_rows()
         dash = self._dashboard()
         if dash is None or self.screen is not dash:
@@ -314,14 +316,19 @@ class ZenApp(App[str | None]):
         self.push_screen(HelpScreen(here + rest, first=len(here), pane=dash.pane.label))
 
     def action_health(self) -> None:
+        from zen_tui.ui.screens.health import HealthScreen
+
         if not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen(self.health_model, self.clock))
 
     def action_login(self, account: str | None = None) -> None:
         """The login screen, for `account` when given (else the user picks one)."""
+        from zen_tui.ui.screens.login import LoginScreen, ui_flow
+
         if isinstance(self.screen, LoginScreen):
             return
-        screen = LoginScreen(self.accounts, account=account, flow_factory=self.login_flow)
+        flow = self.login_flow or ui_flow
+        screen = LoginScreen(self.accounts, account=account, flow_factory=flow)
         self.push_screen(screen, self._logged_in)
 
     def _logged_in(self, outcome: LoginOutcome | None) -> None:
@@ -381,6 +388,16 @@ _KEY_NAMES = {
 }
 
 
+def _as_health(screen: object) -> HealthScreen | None:
+    """`screen` if it is the health screen, without loading that: until it first opens, its
+    module is not loaded, and no screen can be one."""
+    module = sys.modules.get("zen_tui.ui.screens.health")
+    found: HealthScreen | None = None
+    if module is not None and isinstance(screen, module.HealthScreen):
+        found = screen
+    return found
+
+
 def display_keys(keys: str) -> str:
     return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
@@ -393,6 +410,18 @@ def dashboard_bindings() -> list[Binding]:
 
 def all_bindings() -> list[Binding]:
     """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
+    from zen_tui.ui.screens.health import HealthScreen
+    from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
+    from zen_tui.ui.screens.login import LoginScreen
+    from zen_tui.ui.screens.modals import (
+        ConfirmModal,
+        EditorModal,
+        InputModal,
+        IssueFormModal,
+        PickerModal,
+        QueryModal,
+    )
+
     dialogs = (
         EditorModal,
         InputModal,

@@ -105,7 +105,7 @@ def test_env_vars_pick_config_and_data_dir(
 def test_missing_default_config_means_no_accounts(
     tmp_path: Path, fake_command, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("zen_tui.paths.platformdirs.user_config_path", lambda *a, **k: tmp_path)
+    monkeypatch.setattr("platformdirs.user_config_path", lambda *a, **k: tmp_path)
     calls = fake_command("health", lambda a, s: 0)
     assert main(["--data-dir", str(tmp_path / "d"), "health", "--json"]) == 0
     assert calls[0][1].accounts == []

@@ -54,6 +54,31 @@ def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str])
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
 
 
+# What each command does not need, beyond HEAVY: the modules a script would wait for.
+UNUSED = {
+    "help": ("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
+    "list": ("zen_tui.gateway.errors", "zen_tui.sync.engine", "asyncio", "uuid"),
+    "act refused": ("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
+}
+UNUSED_PROBE = """
+import json, sys
+from zen_tui.cli import main
+code = main(sys.argv[2:])
+print("\\n" + json.dumps(sorted(n for n in json.loads(sys.argv[1]) if n in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(UNUSED))
+def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+    argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(UNUSED[name]), *COMMANDS[name]]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+
+
 def test_gateway_package_names_resolve_lazily() -> None:
     """The gateway package loads its names on first use; every exported name resolves."""
     import zen_tui.gateway as gateway
@@ -97,6 +122,35 @@ def test_the_engine_is_built_without_the_keyring_until_a_token_is_needed(tmp_pat
         "engine = SyncEngine(build(settings))\n"
         "assert engine.wired.gateways and all(not a.token for a in settings.accounts)\n"
         "late = ('keyring', 'zen_tui.auth.provider', 'zen_tui.auth.keyring_store')\n"
+        "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_engine_and_the_app_are_built_without_httpx_until_the_first_request(
+    tmp_path: Path,
+) -> None:
+    """What runs before the dashboard's first paint (build the engine, import the app) loads
+    no httpx, no HTTP client module, no pybreaker (nor the tornado it pulls in) and none of
+    the screens the first paint does not show; the first request loads them."""
+    probe = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace as Sim\n"
+        "from zen_tui.demo import demo_settings\n"
+        "from zen_tui.sync.engine import SyncEngine\n"
+        "from zen_tui.wiring import build\n"
+        "import zen_tui.ui.app\n"
+        "sims = [Sim(service=s, name=s, base_url='http://127.0.0.1:9', token='t', username='me')\n"
+        "        for s in ('github', 'jira', 'slack')]\n"
+        f"engine = SyncEngine(build(demo_settings(sims, Path({str(tmp_path)!r}))))\n"
+        "late = ('httpx', 'zen_tui.gateway.transport', 'pybreaker', 'tornado',\n"
+        "        'zen_tui.ui.screens.modals', 'zen_tui.ui.screens.health',\n"
+        "        'textual.widgets._text_area')\n"
         "print(json.dumps(sorted(n for n in late if n in sys.modules)))\n"
     )
     done = subprocess.run(

@@ -209,3 +209,56 @@ def test_setup_twice_switches_files(tmp_path: Path) -> None:
     logging.getLogger("zen_tui.x").warning("where")
     assert "where" in second.read_text(encoding="utf-8")
     assert "where" not in first.read_text(encoding="utf-8")
+
+
+def test_each_shape_skipped_by_its_substring_test_would_have_matched_nothing() -> None:
+    """The patterns compile only for a text that could hold them; on seeded random texts
+    built from the patterns' own pieces (and the characters re.IGNORECASE folds oddly:
+    dotless i, dotted I, long s, the Kelvin sign), the substring test never skips a text
+    the compiled pattern would have changed."""
+    import random
+    import re
+
+    from zen_tui import logs
+
+    shapes = [
+        logs._PREFIXED,
+        logs._AUTH_HEADER,
+        logs._FORM_FIELD,
+        logs._QUOTED_FIELD,
+        logs._URL_PASSWORD,
+        logs._COOKIE,
+    ]
+    pieces = [
+        *("gh", "ghp_", "github_pat_", "xoxb-", "xoxe.xoxp-", "xapp-", "ATATT", "AUTH"),
+        *("Authorization", "author\u0131zation", "AUTHOR\u0130ZATION", "Bearer ", "basic "),
+        *("token ", "Set-Cookie", "COOK\u0130E", "coo\u212aie", "b'", "aB3", "1234"),
+        *("code", "pa\u017fsword", "access_token", "=", "?", "&", '"', "'", ":", " ", "\n"),
+        *("://", "user", "@", "host"),
+    ]
+    rng = random.Random(12)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        for shape in shapes:
+            compiled = re.compile(shape.pattern, shape.flags)
+            changed = compiled.sub("<m>", text) != text
+            assert shape.could_match(text) or not changed, (shape.pattern, text)
+            assert shape.sub(lambda m: "<m>", text) == compiled.sub("<m>", text)
+
+
+def test_a_plain_log_line_compiles_no_pattern(tmp_path: Path) -> None:
+    """A fresh interpreter that logs a line with no secret shape in it compiles none."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from zen_tui import logs\n"
+        "assert logs.redact('zen-tui 0.1.0: health') == 'zen-tui 0.1.0: health'\n"
+        "shapes = [v for v in vars(logs).values() if isinstance(v, logs._Shape)]\n"
+        "assert len(shapes) == 6, shapes\n"
+        "print(sum(s.compiled is not None for s in shapes))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "0"

@@ -217,3 +217,30 @@ async def test_every_gateway_client_shares_one_verifying_ssl_context() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     for client in clients:
         await client.aclose()
+
+
+async def test_the_http_client_is_built_at_the_first_request_not_before(
+    router, make_gateway, monkeypatch
+) -> None:
+    """Building a gateway (what the dashboard does before its first paint) builds no HTTP
+    client and loads no CA bundle; the first request builds one, later ones reuse it, and
+    closing a gateway that never called closes nothing."""
+    from zen_tui.gateway import transport
+
+    built: list[str] = []
+    real = transport.build_client
+
+    def counting(base_url: str, *args: object) -> object:
+        built.append(base_url)
+        return real(base_url, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transport, "build_client", counting)
+    idle, busy = make_gateway(), make_gateway()
+    assert built == []
+    route = router.get("/user").respond(200, json={})
+    await busy.request("GET", "/user")
+    await busy.request("GET", "/user", revalidate=True)
+    assert built == ["https://api.test"] and route.call_count == 2
+    await idle.aclose()
+    await busy.aclose()
+    assert built == ["https://api.test"]

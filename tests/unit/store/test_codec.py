@@ -109,3 +109,19 @@ def test_odd_text_round_trips() -> None:
     # A lone surrogate can come from a broken JSON escape in an API response.
     odd = dataclasses.replace(make_message(), text="a\ud83db\x00c")
     assert decode_item(encode_item(odd)) == odd
+
+
+def test_values_that_repeat_across_items_are_held_once() -> None:
+    """Two decoded items by the same author in the same repo share those strings (one copy
+    per distinct value, not per item: the 10,000-row dashboard's memory), and still equal
+    what was stored; per-item values (id, title) stay their own."""
+    first, second = (decode_item(encode_item(make_pr(n))) for n in (1, 2))
+    for name in ("account", "service", "repo", "author", "check_status"):
+        assert getattr(first, name) is getattr(second, name), name
+    assert first.labels[0] is second.labels[0] and first.requested_reviewers[1] == "carol"
+    issues = [decode_item(encode_item(make_issue(k))) for k in ("PROJ-1", "PROJ-2")]
+    assert issues[0].status is issues[1].status
+    messages = [decode_item(encode_item(make_message())) for _ in range(2)]
+    assert messages[0].channel is messages[1].channel
+    assert messages[0].reactions[0].name is messages[1].reactions[0].name
+    assert first == make_pr(1) and second == make_pr(2) and first.title != second.title

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
@@ -45,15 +46,6 @@ from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
-from zen_tui.ui.screens import jira_flows
-from zen_tui.ui.screens.modals import (
-    ConfirmModal,
-    EditorModal,
-    InputModal,
-    IssueFormModal,
-    PickerModal,
-    QueryModal,
-)
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
@@ -369,7 +361,7 @@ class DashboardScreen(Screen[None]):
         command only on its pane."""
         action = binding.action
         if action == "create_issue":
-            return bool(jira_flows.jira_accounts(self))
+            return bool(jira_accounts(self))
         if action.startswith("run_command("):
             index = int(action.removeprefix("run_command(").removesuffix(")"))
             return self.zen.options.commands[index].pane in (None, self.pane_id)
@@ -555,6 +547,8 @@ class DashboardScreen(Screen[None]):
             )
 
     def action_edit_query(self) -> None:
+        from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
+
         section = self.pane.section
         if section is None:
             self._say("no section here: list sections in the config", "warning")
@@ -703,6 +697,8 @@ class DashboardScreen(Screen[None]):
         return f"{len(items)} items" if len(items) > 1 else item_label(items[0], self.zen.clock())
 
     def _ask_text(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import EditorModal, InputModal  # with TextArea: on use
+
         n = self._named(items)
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
@@ -711,6 +707,8 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(modal, self._then(command, items))
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import ConfirmModal
+
         verb = command if command == "merge" else close_verb(items)
         n = self._named(items)
         modal = ConfirmModal(f"Really {verb} {n}?")
@@ -727,13 +725,15 @@ class DashboardScreen(Screen[None]):
         self._say(f"{what} on {n} cancelled: nothing sent", notify=False)
 
     def _ask_reaction(self, command: str, items: list[Item]) -> None:
+        from zen_tui.ui.screens.modals import PickerModal
+
         modal = PickerModal("React with", list(triage.REACTIONS))
         self.app.push_screen(modal, self._then(command, items))
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
         if len(items) > 1:  # by target status, each item by its own transition
-            await self._jira_dialog(lambda: jira_flows.move_by_status(self, items), items)
+            await self._jira_dialog(lambda: _jira_flows().move_by_status(self, items), items)
             return
         try:
             detail = await self.zen.backend.details(items[0])
@@ -748,6 +748,8 @@ class DashboardScreen(Screen[None]):
         if not detail.transitions:
             self._say(f"no transitions available for {self._named(items[:1])}", "warning")
             return
+        from zen_tui.ui.screens.modals import PickerModal
+
         modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
@@ -769,6 +771,8 @@ class DashboardScreen(Screen[None]):
         except Exception as exc:  # offline: the row's own link carries over instead
             self._say(f"no permalink from Slack ({exc}); using the message's link", notify=False)
             link = message.url
+        from zen_tui.ui.screens.modals import IssueFormModal  # the dialogs load on use
+
         form = IssueFormModal(
             f"New issue from {message.author}'s message",
             targets,
@@ -813,6 +817,8 @@ class DashboardScreen(Screen[None]):
             if label:
                 step = crosslink.share(item, slack[0], by_label[label])
                 self._submit_steps([step], f"share of {item.key} to {label} queued")
+
+        from zen_tui.ui.screens.modals import PickerModal
 
         self.app.push_screen(PickerModal(f"Share {item.key} to", labels), chosen)
 
@@ -879,22 +885,22 @@ class DashboardScreen(Screen[None]):
 
     @work(group="jira-dialog", exclusive=True, exit_on_error=False)
     async def _create_issue(self) -> None:
-        action = await self._dialog(lambda: jira_flows.create_issue(self))
+        action = await self._dialog(lambda: _jira_flows().create_issue(self))
         if action is None:
             return
         pane = self.query_one("#pane-issues", ItemPane)
         site = next((a.base_url or "" for a in self.zen.accounts if a.name == action.account), "")
-        pane.add_pending(jira_flows.placeholder(action, site))
+        pane.add_pending(_jira_flows().placeholder(action, site))
         self._creating[action.item_id] = (pane, None)
         self._submit([action])
 
     @work(group="jira-dialog", exclusive=True, exit_on_error=False)
     async def _ask_jira(self, command: str, items: list[Item]) -> None:
         flows: dict[str, Callable[[], Any]] = {
-            "edit": lambda: jira_flows.edit_fields(self, items[0]),
-            "assign_to": lambda: jira_flows.assign_to(self, items),
-            "link": lambda: jira_flows.link_issue(self, items),
-            "edit_comment": lambda: jira_flows.edit_comment(self, items[0]),
+            "edit": lambda: _jira_flows().edit_fields(self, items[0]),
+            "assign_to": lambda: _jira_flows().assign_to(self, items),
+            "link": lambda: _jira_flows().link_issue(self, items),
+            "edit_comment": lambda: _jira_flows().edit_comment(self, items[0]),
         }
         if command == "history":
             await self._show_history(items[0])
@@ -905,13 +911,13 @@ class DashboardScreen(Screen[None]):
         found = await self._dialog(flow)
         actions = found if isinstance(found, list) else [found] if found else []
         if actions:
-            self.queue_actions(items, [jira_flows.checked(a) for a in actions])
+            self.queue_actions(items, [_jira_flows().checked(a) for a in actions])
 
     async def _dialog(self, flow: Callable[[], Any]) -> Any:
         """Run a dialog; a refusal or a failed read is said in one line, never raised."""
         try:
             return await flow()
-        except jira_flows.NoJira as exc:
+        except _jira_flows().NoJira as exc:
             self._say(str(exc), "warning")
         except Exception as exc:  # a read the form needed failed (outage, 4xx)
             self._say(f"cannot ask Jira: {exc}", "error")
@@ -919,7 +925,7 @@ class DashboardScreen(Screen[None]):
 
     async def _show_history(self, item: Item) -> None:
         self._say(f"loading the history of {item.key}…", notify=False)
-        detail = await self._dialog(lambda: jira_flows.history(self, item))
+        detail = await self._dialog(lambda: _jira_flows().history(self, item))
         if detail is None:
             return
         self.preview_shown = True  # narrow: the preview takes the screen
@@ -1005,3 +1011,16 @@ class Batch:
         if failed:
             parts.append(f"{len(failed)} failed ({'; '.join(failed)})")
         return f"{what}: {', '.join(parts)}"
+
+
+def jira_accounts(screen: DashboardScreen) -> list[str]:
+    """The Jira accounts of the config (`c` creates an issue only when there is one)."""
+    return [a.name for a in screen.zen.accounts if a.service == "jira"]
+
+
+def _jira_flows() -> ModuleType:
+    """The Jira dialogs, loaded when one opens: with them the forms and Textual's TextArea,
+    which the first paint does not need."""
+    from zen_tui.ui.screens import jira_flows
+
+    return jira_flows

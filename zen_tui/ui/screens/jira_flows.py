@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from zen_tui.actions import KEY_SHAPES, InvalidAction, validate
 from zen_tui.models import Action, Issue, Item
+from zen_tui.ui.screens.dashboard import jira_accounts
 from zen_tui.ui.screens.forms import FormField, FormModal, UserPickerModal
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
 
@@ -59,10 +60,6 @@ def _field(spec: CreateField, value: str = "", required: bool | None = None) -> 
 
 
 # ---- create ---------------------------------------------------------------------------------
-
-
-def jira_accounts(screen: DashboardScreen) -> list[str]:
-    return [a.name for a in screen.zen.accounts if a.service == "jira"]
 
 
 async def create_issue(screen: DashboardScreen) -> Action | None:

@@ -1,0 +1,40 @@
+"""What one attempt on the wire takes and gives back, apart from the HTTP client itself.
+
+The gateway, the classifier and the services name these types at import; keeping them here,
+free of httpx, lets the dashboard build its gateways and paint before httpx is loaded (the
+client is built at the first request; see transport.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    import httpx
+
+Scalar: TypeAlias = str | int | float | bool | None
+QueryParams: TypeAlias = Mapping[str, Scalar | Sequence[Scalar]]
+JSON: TypeAlias = Mapping[str, "JSON"] | Sequence["JSON"] | Scalar  # a request body
+
+
+class BodyTooLarge(Exception):
+    """The body passed `limit` bytes while streaming; the connection was closed there."""
+
+    def __init__(self, limit: int, declared: int | None) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+        self.limit = limit
+        self.declared = declared
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
+    passes up and classify.py judges. `content` is the decoded body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+    reason_phrase: str = ""
