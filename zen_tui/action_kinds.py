@@ -22,6 +22,8 @@ ActionKind = Literal[
     "reply",
     "react",
     "post",
+    "create_issue",  # GitHub, from an item of another service (a Slack message)
+    "share",  # Slack: post an item of another service to a channel or DM
     "create",
     "edit",
     "link",

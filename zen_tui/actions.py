@@ -55,6 +55,8 @@ CHECKS = {
     "transition": (_is_jira, "Jira issues"),
     "reply": (_is_message, "Slack messages"),
     "react": (_is_message, "Slack messages"),
+    "issue": (_is_message, "Slack messages (make an issue from a message)"),
+    "share": (_is_issue_or_pr, "pull requests and issues (messages: use r, reply)"),
     "mark_read": (_is_notification, "GitHub notifications (a notifications section's rows)"),
     "mark_done": (_is_notification, "GitHub notifications (a notifications section's rows)"),
     "edit": (_is_jira, "Jira issues"),
@@ -63,7 +65,9 @@ CHECKS = {
     "edit_comment": (_is_jira, "Jira issues"),
     "history": (_is_jira, "Jira issues"),
 }
-ONE_AT_A_TIME = {"edit", "edit_comment", "history"}  # a form or a view of one item
+SINGLE = frozenset({"issue", "share"})  # across services: each opens its own form
+# a form or a view of one item
+ONE_AT_A_TIME = {"edit", "edit_comment", "history", *SINGLE}
 
 
 def _is_placeholder(item: Item) -> bool:
@@ -135,6 +139,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "close": _PLAIN,
         "reopen": _PLAIN,
         "mark_read": Kind(optional=("thread_id",)),
+        "create_issue": Kind(required=(("repo",), ("title",)), optional=("body",)),
         "mark_done": Kind(optional=("thread_id",)),
     },
     "jira": {
@@ -155,6 +160,8 @@ KINDS: dict[str, dict[str, Kind]] = {
                 "parent",
                 "fields",
                 "created",  # the new key, written by the client once known
+                "created_key",  # the same and its page, for a chained step (crosslink.py)
+                "created_url",
             ),
         ),
         "edit": Kind(optional=("summary", "priority", "labels", "duedate", "fields")),
@@ -166,8 +173,13 @@ KINDS: dict[str, dict[str, Kind]] = {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
         "post": Kind(required=(("body", "text"),), optional=("channel",)),
         "react": Kind(required=(("name", "reaction"),)),
+        "share": Kind(required=(("channel",), ("url",)), optional=("title", "body")),
     },
 }
+# Kinds whose item is another service's item (the message an issue is made from, the issue
+# shared): the action's account is the one doing the work, the item only says what from.
+SOURCE_ITEM_KINDS = frozenset({"create_issue", "share"})
+_ANY_ITEM = re.compile(r"[^:\s]+:\S+")
 
 # The item key shape per service, with an example for the error message.
 KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
@@ -227,6 +239,13 @@ def validate(action: Action, service: str) -> None:
 
 
 def _check_key(action: Action, service: str) -> None:
+    if action.kind in SOURCE_ITEM_KINDS:
+        if not _ANY_ITEM.fullmatch(action.item_id):
+            raise InvalidAction(
+                f"{action.item_id!r} is not an item id; use ACCOUNT:KEY "
+                "(see `zen-tui list ... --json`)"
+            )
+        return
     prefix = f"{action.account}:"
     key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
     shape, example = CONTAINER_SHAPES.get((service, action.kind)) or KEY_SHAPES[service]

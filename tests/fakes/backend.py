@@ -41,8 +41,8 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
-from zen_tui.store import take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, PollerChanged, QueryRejected
+from zen_tui.store import Link, take_recovery_messages
+from zen_tui.sync.backend import ActionUpdated, LinkAdded, PollerChanged, QueryRejected
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -223,6 +223,8 @@ class FakeBackend:
         self.auto_complete = auto_complete  # publish done/failed right after pending
         self.items = {s.id: make_items(s, items_per_section, seed) for s in self._sections}
         self.submitted: list[list[Action]] = []
+        self.chains: list[list[Action]] = []
+        self.links_made: list[tuple[str, str, str]] = []  # (source, target, kind)
         self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
         self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
@@ -281,6 +283,35 @@ class FakeBackend:
             for action_id, action in zip(ids, actions, strict=True):
                 self.complete(action_id, action)
         return ids
+
+    async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
+        """Each step as a submit of its own; a step with a link target links its item to a
+        made-up created key (`created:N`), as the outbox records what a step created."""
+        ids: list[str] = []
+        for action, link_from in steps:
+            ids += await self.submit([action])
+            if link_from is not None:
+                target = f"{action.account}:created:{len(self.links_made) + 1}"
+                self.links_made.append((link_from, target, action.kind))
+                self.bus.publish(
+                    LinkAdded(service="", account=action.account, source=link_from, target=target)
+                )
+        self.chains.append([a for a, _ in steps])
+        return ids
+
+    def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
+        out: dict[str, list[Link]] = {}
+        for source, target, kind in self.links_made:
+            out.setdefault(source, []).append(Link(target, f"https://x/{target}", kind, True))
+            out.setdefault(target, []).append(Link(source, "", kind, False))
+        wanted = None if item_ids is None else set(item_ids)
+        return {k: v for k, v in out.items() if wanted is None or k in wanted}
+
+    async def permalink(self, message: Message) -> str:
+        return f"https://fake.slack.com/archives/{message.channel_id}/p{message.ts}"
+
+    async def share_targets(self, account: str) -> list[tuple[str, str]]:
+        return [("C1", "#dev"), ("C2", "#ops"), ("D1", "@ada")]
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"

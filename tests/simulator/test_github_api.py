@@ -406,6 +406,24 @@ async def test_search_sees_changes_at_once(gh: httpx.AsyncClient, sim: GitHubSim
     assert [it["number"] for it in found["items"]] == [pr.number]
 
 
+async def test_list_repo_issues_filters_by_creator_and_sorts_as_asked(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    repo = next(iter(sim.state.repos.values()))
+    base = f"/repos/{repo.owner}/{repo.name}/issues"
+    made = await gh.post(base, json={"title": "from chat", "body": "text"})
+    assert made.status_code == 201
+    mine = (await gh.get(base, params={"state": "all", "creator": "me", "per_page": 100})).json()
+    assert mine and all(i["user"]["login"] == "me" for i in mine)
+    assert mine[0]["number"] == made.json()["number"]  # newest created first by default
+    ascending = await gh.get(base, params={"state": "all", "direction": "asc", "per_page": 100})
+    stamps = [i["created_at"] for i in ascending.json()]
+    assert stamps == sorted(stamps)
+    nobody = await gh.get(base, params={"state": "all", "creator": "nobody-here"})
+    assert nobody.json() == []
+    assert (await gh.get(base, params={"state": "both"})).status_code == 422
+
+
 def test_activity_opens_prs_with_whole_titles(sim: GitHubSim) -> None:
     """A PR the demo opens while it runs reads like the others: `Add retries to the cache`,
     never `Add retries to (live)`, which looked like a rendering bug."""

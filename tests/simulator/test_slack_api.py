@@ -314,3 +314,23 @@ async def test_replies_cursor_paging_keeps_thread_order(
     assert texts == ["thread", "r0", "r1", "r2", "r3", "r4"]
     history = await call(client, "conversations.history", channel=channel, limit=1)
     assert history["messages"][0]["reply_count"] == 5  # replies stay out of the history
+
+
+async def test_get_permalink_as_slack_spells_it(client: httpx.AsyncClient, slack: SlackSim) -> None:
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="parent"))["ts"]
+    reply = await call(client, "chat.postMessage", channel=channel, text="r", thread_ts=parent)
+    link = await call(client, "chat.getPermalink", channel=channel, message_ts=parent)
+    assert link == {
+        "ok": True,
+        "channel": channel,
+        "permalink": f"https://zen-sim.slack.com/archives/{channel}/p{parent.replace('.', '')}",
+    }
+    threaded = await call(client, "chat.getPermalink", channel=channel, message_ts=reply["ts"])
+    assert threaded["permalink"].endswith(
+        f"/p{reply['ts'].replace('.', '')}?thread_ts={parent}&cid={channel}"
+    )
+    missing = await call(client, "chat.getPermalink", channel=channel, message_ts="1.000001")
+    assert missing == {"ok": False, "error": "message_not_found"}
+    nowhere = await call(client, "chat.getPermalink", channel="C000", message_ts=parent)
+    assert nowhere == {"ok": False, "error": "channel_not_found"}

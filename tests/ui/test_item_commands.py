@@ -109,7 +109,7 @@ async def test_a_command_without_a_checkout_or_a_field_is_refused_with_the_fix(
     tmp_path: Path, wait_for_workers: WaitForWorkers
 ) -> None:
     checkout = CommandConfig(key="Z", title="checkout", run="touch ran", in_checkout=True)
-    number = CommandConfig(key="N", title="number", run="touch {number}")
+    number = CommandConfig(key="B", title="number", run="touch {number}")
     backend = hostile_backend(repo="acme/api")  # no path configured for it
     app = make_app(backend, options=options(tmp_path, checkout, number))
     async with app.run_test(size=(160, 40)) as pilot:
@@ -119,7 +119,7 @@ async def test_a_command_without_a_checkout_or_a_field_is_refused_with_the_fix(
         said = status(pilot.app)
         assert 'no local checkout for acme/api; add [repos."acme/api"] path' in said
         await focus_pane(pilot, "messages")
-        await pilot.press("N")
+        await pilot.press("B")
         await wait_for_workers(pilot)
         assert "has no {number}" in status(pilot.app)
     assert not names(tmp_path)

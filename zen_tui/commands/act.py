@@ -31,15 +31,16 @@ if TYPE_CHECKING:
     from zen_tui.sync.engine import SyncEngine
 
 PENDING = 3
+CROSS_VERBS = ("issue-from-message", "share")  # zen_tui/commands/act_cross.py
+# `share` is an action kind too; `issue-from-message` makes a chain (zen_tui/crosslink.py).
+KINDS: tuple[str, ...] = (*ACTION_KINDS, "issue-from-message")
 ACT_ATTEMPTS = 2  # per call: one quick retry; the outbox retries later, not the user
 SEND_DEADLINE = 10.0  # seconds for the whole send, as for any call a person waits on
 HELP = "queue a triage action on one item (through the outbox)"
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "kind", choices=ACTION_KINDS, metavar="KIND", help=f"one of: {', '.join(ACTION_KINDS)}"
-    )
+    parser.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
     parser.add_argument("item", metavar="ITEM_ID", help='item id, e.g. "gh:owner/repo#12"')
     parser.add_argument(
         "params",
@@ -73,6 +74,10 @@ class _Params(argparse.Action):
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.kind in CROSS_VERBS:  # across services: loaded only when asked for
+        from zen_tui.commands import act_cross
+
+        return act_cross.run(args, settings, one_shot(settings))
     from zen_tui.actions import InvalidAction, validate
     from zen_tui.models import Action
 
@@ -125,7 +130,7 @@ async def _act(settings: Settings, action: Action) -> int:
             err = CircuitOpen(service=service, account=action.account, retry_at=open_until)
             _settle(engine, entry, ActionState.PENDING, reason_for(err))
         else:
-            await _send(engine, entry)
+            await send_within_deadline(engine, entry)
             await engine.relist_landed([entry])  # `list` shows the server's state after it
         entry = engine.store.outbox_get(entry.id)
     finally:
@@ -153,7 +158,7 @@ def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: 
             engine.outbox.release(taken)
 
 
-async def _send(engine: SyncEngine, entry: OutboxEntry) -> None:
+async def send_within_deadline(engine: SyncEngine, entry: OutboxEntry) -> None:
     from zen_tui.models import ActionState
 
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send

@@ -496,6 +496,8 @@ class GitHubClient(BaseClient):
 
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         """One triage write. A final 4xx is a failed result; transient errors raise."""
+        if action.kind == "create_issue":
+            return await self._create_issue(action, idempotency_key)
         try:
             owner, repo, number = split_key(self.key_of(action.item_id))
             return await self._write(action, idempotency_key, f"/repos/{owner}/{repo}", number)
@@ -554,6 +556,66 @@ class GitHubClient(BaseClient):
             return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
         return ActionResult(ok=True, message=f"{kind} done")
 
+    # ---- creating an issue (from a Slack message: the item is the message) -------------------
+
+    async def _create_issue(self, action: Action, key: str) -> ActionResult:
+        """POST /repos/{owner}/{repo}/issues, the body carrying the hidden marker verify() looks
+        for; what was created is recorded (resolved) for the steps chained after it."""
+        try:
+            base = _repo_base(param(action, "repo"))
+            payload = {
+                "title": param(action, "title"),
+                "body": f"{action.params.get('body', '')}\n\n{html_marker(key)}".strip(),
+            }
+            resp = await self._send(
+                "POST", f"{base}/issues", payload, key, self.verifier(action, key)
+            )
+        except ValueError as err:  # a missing parameter or a malformed repo: final
+            return ActionResult(ok=False, message=str(err), conflict=True)
+        except ApiGone as err:
+            raise gone_message(err, f"GitHub {err.endpoint}") from None
+        except ApiError as err:
+            return refused(err)
+        body = resp.json()
+        if body is None:  # the gateway's verify found it (a lost answer): already recorded
+            return ActionResult(ok=True, message="issue already created (verified)")
+        created = self._record_created(key, base, body)
+        return ActionResult(ok=True, message=f"created {created}")
+
+    def _record_created(self, key: str, base: str, issue: Any) -> str:
+        r = self.r.at("/repos/{owner}/{repo}/issues")
+        number = r.integer(r.root(issue), "number")
+        created = f"{base.removeprefix('/repos/')}#{number}"
+        self.resolved(key, {"created_key": created, "created_url": r.text(issue, "html_url")})
+        return created
+
+    async def _created_issue(self, action: Action, key: str) -> bool | None:
+        """Whether an issue with this key's marker exists: my issues in the repo, newest
+        created first, at most VERIFY_PAGES pages (None past that: cannot tell)."""
+        base = _repo_base(param(action, "repo"))
+        params: dict[str, Any] | None = {
+            "state": "all",
+            "creator": await self.me(),
+            "sort": "created",
+            "direction": "desc",
+            "per_page": PER_PAGE,
+        }
+        url: str | None = f"{base}/issues"
+        for _ in range(VERIFY_PAGES):
+            if url is None:
+                return False
+            resp = await self.gateway.request(
+                "GET", url, endpoint=_template(f"{base}/issues"), params=params
+            )
+            for issue in self.r.root_list(resp.json()):
+                if has_html_marker(self.r.opt_text(issue, "body") or "", key):
+                    self._record_created(key, base, issue)
+                    return True
+            url, params = resp.links.get("next"), None
+            if url is not None and self.off_origin(url, "/repos/{owner}/{repo}/issues"):
+                return None
+        return None if url is not None else False
+
     def _thread_of(self, action: Action) -> str | None:
         """The notification thread an action is about: its own parameter, else the thread
         this item was last listed under."""
@@ -595,6 +657,11 @@ class GitHubClient(BaseClient):
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         """Whether the action is already applied on the server; None when we cannot tell."""
+        if action.kind == "create_issue":
+            try:
+                return await checked(self._created_issue(action, idempotency_key))
+            except ValueError:  # a malformed action: cannot tell
+                return None
         try:
             owner, repo, number = split_key(self.key_of(action.item_id))
         except ValueError:
@@ -765,6 +832,16 @@ def _template(path: str) -> str:
     path = re.sub(r"/commits/[0-9a-f]{7,40}", "/commits/{ref}", path)
     path = re.sub(r"/labels/[^/]+$", "/labels/{name}", path)
     return re.sub(r"/threads/[^/]+$", "/threads/{thread_id}", path)
+
+
+_REPO = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+def _repo_base(repo: str) -> str:
+    """'acme/api' -> '/repos/acme/api'; ValueError (a final refusal) for anything else."""
+    if not _REPO.fullmatch(repo):
+        raise ValueError(f"repo {repo!r} is not OWNER/NAME, e.g. acme/api")
+    return f"/repos/{repo}"
 
 
 def _dedupe(items: list[Item]) -> list[Item]:

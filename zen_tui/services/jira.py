@@ -254,6 +254,12 @@ class JiraClient(BaseClient):
         kept = {"to": move[2], "transition_id": move[0]}
         self.resolved(idempotency_key, {k: v for k, v in kept.items() if v})
 
+    def _made(self, created: str) -> dict[str, str]:
+        """What a create records: the key, and (for the outbox's chains and cross-links, as
+        GitHub's create_issue records them) the key and the issue's page."""
+        url = f"{self.site.rstrip('/')}/browse/{created}"
+        return {"created": created, "created_key": created, "created_url": url}
+
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
         key = self.key_of(action.item_id)
         try:
@@ -276,7 +282,7 @@ class JiraClient(BaseClient):
             created = await self.creating.create_issue(
                 **create_args(action, key), idempotency_key=ikey
             )
-            self.resolved(ikey, {"created": created})  # `outbox` and a chained step read it
+            self.resolved(ikey, self._made(created))  # `outbox` and a chained step read it
             return ActionResult(ok=True, message=f"created {created}")
         if action.kind in EDIT_KINDS:
             return ActionResult(ok=True, message=await self.editing.write(action, ikey, key))
@@ -310,7 +316,7 @@ class JiraClient(BaseClient):
         if action.kind == "create":
             created = await self.creating.find(key, ikey)
             if created is not None:
-                self.resolved(ikey, {"created": created})
+                self.resolved(ikey, self._made(created))
             return created is not None
         if action.kind in EDIT_KINDS:
             return await self.editing.check(action, key)

@@ -20,6 +20,7 @@ from zen_tui.models import (
 )
 from zen_tui.services.base import (
     AccountInfo,
+    Applied,
     BaseClient,
     GatewayLike,
     MissingParam,
@@ -43,6 +44,7 @@ from zen_tui.services.slack_parse import (
     is_user_id,
     mentioned_users,
     parse_message,
+    permalink,
     slack_error,
 )
 
@@ -57,6 +59,7 @@ TIERS = {
     "users.info": "tier4",
     "search.messages": "tier2",
     "chat.postMessage": "special",
+    "chat.getPermalink": "special",
     "reactions.add": "tier3",
 }
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
@@ -120,7 +123,10 @@ class SlackClient(BaseClient):
             )
         except ApiGone as err:
             raise gone_message(err, f"Slack {method}") from None
-        body = self.r.at(method).root(resp.json())
+        raw = resp.json()
+        if raw is None and write and resp.status == Applied.status:
+            return {"ok": True}, resp  # the gateway's verify found the write already applied
+        body = self.r.at(method).root(raw)
         if body.get("ok") is not True:
             raise slack_error(body, account=self.account, method=method)
         return body, resp
@@ -373,7 +379,47 @@ class SlackClient(BaseClient):
 
     # ---- writing ---------------------------------------------------------------------------
 
+    async def permalink(self, channel_id: str, ts: str) -> str:
+        """A message's web link from chat.getPermalink (a thread reply's names its thread)."""
+        query = {"channel": channel_id, "message_ts": ts}
+        body, _ = await self.call("chat.getPermalink", query, interactive=True)
+        r = self.r.at("chat.getPermalink")
+        return r.text(body, "permalink")
+
+    async def share_targets(self) -> list[tuple[str, str]]:
+        """(conversation id, label) for the share picker: channels I am in as '#name', then my
+        direct messages as '@person' (conversations.list, names from users.info)."""
+        r = self.r.at("conversations.list")
+        channels: list[tuple[str, str]] = []
+        direct: list[tuple[str, str]] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {
+                "types": "public_channel,private_channel,im",
+                "exclude_archived": "true",
+                "limit": 200,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            body, _ = await self.call("conversations.list", params, interactive=True)
+            for ch in r.arr(body, "channels"):
+                cid = r.text(ch, "id")
+                if r.opt_bool(ch, "is_im"):
+                    direct.append((cid, "@" + await self.user_name(r.opt_text(ch, "user") or "")))
+                elif r.opt_bool(ch, "is_member") is not False:
+                    name = r.opt_text(ch, "name") or cid
+                    self._channels[cid] = name
+                    channels.append((cid, "#" + name))
+            cursor = _next_cursor(r, body)
+            if not cursor or cursor in seen:
+                break
+            seen.add(cursor)
+        return sorted(channels, key=lambda c: c[1]) + sorted(direct, key=lambda c: c[1])
+
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:
+        if action.kind == "share":
+            return await self._share(action, idempotency_key)
         channel, ts = _split(self.key_of(action.item_id))
         p = action.params
         verify = self.verifier(action, idempotency_key)
@@ -402,6 +448,59 @@ class SlackClient(BaseClient):
             return refused(err)
         return ActionResult(ok=True, message=f"{action.kind} done")
 
+    # ---- sharing an item of another service (the action's item is that item) ---------------
+
+    async def _share(self, action: Action, key: str) -> ActionResult:
+        """chat.postMessage of the item's link (and the user's note) to a channel or DM; the
+        posted message is recorded (resolved) so both rows can show the link."""
+        try:
+            channel = await self._conversation(param(action, "channel"))
+            payload = {"channel": channel, "text": share_text(action) + zw_marker(key)}
+            body, _ = await self.call(
+                "chat.postMessage",
+                payload,
+                write=True,
+                idempotency_key=key,
+                verify=self.verifier(action, key),
+            )
+        except MissingParam as err:
+            return ActionResult(ok=False, message=str(err), conflict=True)
+        except ApiError as err:
+            return refused(err)
+        r = self.r.at("chat.postMessage")
+        if "ts" in body:  # else the gateway's verify found it and recorded it already
+            self._record_post(key, r.text(body, "channel"), r.text(body, "ts"))
+        return ActionResult(ok=True, message="shared")
+
+    def _record_post(self, key: str, channel: str, ts: str) -> None:
+        url = permalink(self._team_url, channel, ts) if self._team_url else ""
+        self.resolved(key, {"created_key": f"{channel}:{ts}", "created_url": url})
+
+    async def _conversation(self, ref: str) -> str:
+        """'#dev' -> its id (conversations.list); an id as it is."""
+        if not ref.startswith("#"):
+            return ref
+        [(channel_id, _)] = await self.channel_ids([ref])
+        return channel_id
+
+    async def _shared(self, action: Action, key: str) -> bool | None:
+        """The channel's recent history has the marker: record the message, say so."""
+        channel = await self._conversation(param(action, "channel"))
+        await self.me()  # the team URL, for the posted message's link
+        query: dict[str, Any] = {"channel": channel, "limit": HISTORY_CAP}
+        r = self.r.at("conversations.history")
+        for _ in range(VERIFY_PAGES):
+            body, _ = await self.call("conversations.history", query)
+            for message in r.arr(body, "messages"):
+                if key in zw_keys(r.opt_text(message, "text") or ""):
+                    self._record_post(key, channel, r.text(message, "ts"))
+                    return True
+            cursor = _next_cursor(r, body)
+            if not cursor:
+                return False
+            query = {**query, "cursor": cursor}
+        return None
+
     async def _react(self, channel: str, ts: str, name: str, key: str) -> None:
         payload = {"channel": channel, "timestamp": ts, "name": name.strip(":")}
         try:
@@ -411,6 +510,11 @@ class SlackClient(BaseClient):
                 raise
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
+        if action.kind == "share":
+            try:
+                return await checked(self._shared(action, idempotency_key))
+            except ValueError:  # a malformed action: cannot tell
+                return None
         channel, ts = _split(self.key_of(action.item_id))
         try:
             return await checked(self._check(action, idempotency_key, channel, ts))
@@ -510,6 +614,19 @@ class _Pages:
             cursor=cursor,
             skipped=self.skipped,
         )
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters, as Slack asks them to be escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def share_text(action: Action) -> str:
+    """The shared message: the user's note, then the item as a link titled by its title."""
+    url, title = param(action, "url"), action.params.get("title") or action.params["url"]
+    link = f"<{url}|{escape(title).replace('|', '¦')}>"
+    note = action.params.get("body", "").strip()
+    return f"{note}\n{link}" if note else link
 
 
 def parse_cursor(cursor: str | None) -> tuple[dict[str, str], str | None]:

@@ -21,6 +21,7 @@ from typing import Any
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import decode_action, encode_action
+from zen_tui.store.links import add_link
 from zen_tui.store.rows import (
     IdempotencyConflict,
     InvalidTransition,
@@ -31,8 +32,10 @@ from zen_tui.store.rows import (
 
 _COLUMNS = (
     "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at,"
-    " lease_owner, lease_until"
+    " lease_owner, lease_until, after_id, link_from"
 )
+# What a creating step reports (through outbox_merge_params) for the steps chained after it.
+CREATED_KEY, CREATED_URL = "created_key", "created_url"
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
@@ -69,6 +72,41 @@ class OutboxMixin(StoreBase):
             )
             added = _fetch(db, "id = ?", entry_id)
         assert added is not None
+        return added
+
+    def outbox_add_chain(
+        self, steps: list[tuple[Action, str | None]], *, batch_id: str | None = None
+    ) -> list[OutboxEntry]:
+        """Queue `steps` ((action, link_from) pairs) in one transaction, each after the one
+        before it: a crash never leaves the first step queued without the rest."""
+        import uuid  # here, as in outbox_add: reading the outbox does not load it
+
+        now = self._clock()
+        added: list[OutboxEntry] = []
+        with self._write() as db:
+            after: str | None = None
+            for action, link_from in steps:
+                entry_id = uuid.uuid4().hex
+                db.execute(
+                    "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
+                    " reason, created_at, updated_at, after_id, link_from)"
+                    " VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?)",
+                    (
+                        entry_id,
+                        encode_action(action),
+                        str(uuid.uuid4()),
+                        batch_id,
+                        ActionState.PENDING,
+                        now,
+                        now,
+                        after,
+                        link_from,
+                    ),
+                )
+                entry = _fetch(db, "id = ?", entry_id)
+                assert entry is not None
+                added.append(entry)
+                after = entry_id
         return added
 
     def outbox_get(self, entry_id: str) -> OutboxEntry | None:
@@ -169,7 +207,9 @@ class OutboxMixin(StoreBase):
     ) -> OutboxEntry | None:
         """Add `params` to the action of the entry with this key: what its client resolved just
         before sending (a transition's target status), so that a check after a crash can still
-        tell whether it was applied. None if no entry has the key (a write outside the outbox).
+        tell whether it was applied; or what it created (CREATED_KEY, CREATED_URL), for the
+        steps chained after it and, with the entry's `link_from`, as a cross-link (links.py).
+        None if no entry has the key (a write outside the outbox).
         """
         with self._write() as db:
             current = _fetch(db, "idempotency_key = ?", idempotency_key)
@@ -180,14 +220,31 @@ class OutboxMixin(StoreBase):
                 "UPDATE outbox SET action = ?, updated_at = ? WHERE id = ?",
                 (encode_action(action), self._clock(), current.id),
             )
+            created = action.params.get(CREATED_KEY)
+            if current.link_from and created:  # in the same transaction: never one without
+                add_link(
+                    db,
+                    current.link_from,
+                    f"{action.account}:{created}",
+                    action.params.get(CREATED_URL, ""),
+                    action.kind,
+                    self._clock(),
+                )
             return _fetch(db, "id = ?", current.id)
 
     def outbox_prune(self, done_before: float) -> int:
         """Delete DONE entries last updated before this time; FAILED ones stay until handled."""
         with self._write() as db:
+            # Not one a step chained after it still waits for: it holds what that step needs.
             return db.execute(
-                "DELETE FROM outbox WHERE state = ? AND updated_at < ?",
-                (str(ActionState.DONE), done_before),
+                "DELETE FROM outbox WHERE state = ? AND updated_at < ? AND id NOT IN"
+                " (SELECT after_id FROM outbox WHERE after_id IS NOT NULL AND state NOT IN (?, ?))",
+                (
+                    str(ActionState.DONE),
+                    done_before,
+                    str(ActionState.DONE),
+                    str(ActionState.FAILED),
+                ),
             ).rowcount
 
     def outbox_delete_failed(self, entry_id: str | None = None) -> int:

@@ -87,6 +87,18 @@ class OutboxEntry:
     updated_at: float
     lease_owner: str | None = None  # the process sending (or verifying) it now, see leases.py
     lease_until: float | None = None
+    after_id: str | None = None  # a chain step: sent only once this entry is DONE
+    link_from: str | None = None  # what it creates is linked to this item (see links.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One cross-link as seen from one of its ends: the item at the other end."""
+
+    other_id: str
+    url: str  # the other item's web page, when known ('' otherwise)
+    kind: str  # how it came about: "created_from" (an issue made from a message), "shared"
+    outgoing: bool  # True: this item is the source (the message an issue was made from)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,11 +113,35 @@ def _v4_outbox_leases_and_webhook_digests(db: sqlite3.Connection) -> None:
     )
 
 
+def _v5_outbox_chains_and_links(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- A chained entry waits for `after_id` (its predecessor) and takes what it created;
+        -- `link_from` names the item the entry's creation is linked to.
+        ALTER TABLE outbox ADD COLUMN after_id TEXT;
+        ALTER TABLE outbox ADD COLUMN link_from TEXT;
+        -- Cross-links between items of any services (a Slack message and the issue made
+        -- from it, an issue and the message that shared it): stored once, read both ways.
+        CREATE TABLE links (
+            source_id TEXT NOT NULL,
+            target_id TEXT NOT NULL,
+            target_url TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (source_id, target_id)
+        );
+        CREATE INDEX links_by_target ON links (target_id)
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
     _v3_section_reason,
     _v4_outbox_leases_and_webhook_digests,
+    _v5_outbox_chains_and_links,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

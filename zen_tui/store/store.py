@@ -10,13 +10,22 @@ from zen_tui import paths
 from zen_tui.store.base import Clock
 from zen_tui.store.connection import open_database
 from zen_tui.store.items import ItemsMixin
+from zen_tui.store.links import LinksMixin
 from zen_tui.store.outbox import OutboxMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
 
 log = logging.getLogger("zen_tui.store")
 
 
-class Store(ItemsMixin, OutboxMixin, HttpCacheMixin, CursorsMixin, WebhooksMixin, HealthMixin):
+class Store(
+    ItemsMixin,
+    OutboxMixin,
+    LinksMixin,
+    HttpCacheMixin,
+    CursorsMixin,
+    WebhooksMixin,
+    HealthMixin,
+):
     """Used from one thread at a time (calls are serialised by a lock); several processes may
     open the same file. Check `recovered` after opening: it says if a bad file was moved aside.
     """

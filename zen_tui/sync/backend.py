@@ -7,6 +7,7 @@ UI tests may use a fake. No Textual import here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -18,11 +19,13 @@ from zen_tui.models import (
     ActionState,
     Item,
     ItemDetail,
+    Message,
     PullDiff,
     SectionInfo,
     Snapshot,
     format_age,
 )
+from zen_tui.store.rows import Link
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +72,15 @@ class ActionUpdated(Event):
     state: ActionState
     reason: str | None = None
     progress: tuple[int, int] | None = None  # (done, total) for a bulk batch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkAdded(Event):
+    """A cross-link was stored (an issue made from a message, an item shared to Slack): both
+    rows and the preview show it."""
+
+    source: str
+    target: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +137,23 @@ class Backend(Protocol):
         ...
 
     async def details(self, item: Item) -> ItemDetail: ...
+
+    async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
+        """Queue outbox steps that run one after another, each linked to its item when given
+        (an issue from a message, then the reply with its link). Returns outbox ids."""
+        ...
+
+    def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
+        """Stored cross-links of these items (all when None)."""
+        ...
+
+    async def permalink(self, message: Message) -> str:
+        """A Slack message's web link (chat.getPermalink)."""
+        ...
+
+    async def share_targets(self, account: str) -> list[tuple[str, str]]:
+        """(conversation id, label) a Slack account can share to: channels, then DMs."""
+        ...
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches, for the preview's diff view."""

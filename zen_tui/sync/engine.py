@@ -31,6 +31,7 @@ from zen_tui.models import (
     Issue,
     Item,
     ItemDetail,
+    Message,
     PullDiff,
     PullRequest,
     SectionInfo,
@@ -38,6 +39,7 @@ from zen_tui.models import (
 )
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.rows import Link
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     ActionUpdated,
@@ -72,6 +74,7 @@ _UNSET = (None, (), "")  # a field the copy did not carry
 NOTIFICATION_FIELDS = ("thread_id", "unread")
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
+CREATES_IN = {"create_issue": "issues", "share": "messages"}
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 # The section whose poll is running in this task: the gateway's events (published from inside
 # the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
@@ -288,6 +291,38 @@ class SyncEngine:
             await self.relist_landed(entries)
         return [e.id for e in entries]
 
+    async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
+        """Queue a chain (each step after the one before, see Outbox.queue_chain) and send it
+        now or, when running, on the outbox's next turn."""
+        entries = self.outbox.queue_chain(steps)
+        if self._started:
+            self.outbox.wake()
+        else:
+            await self.outbox.replay()
+            await self.relist_landed(entries)
+        return [e.id for e in entries]
+
+    def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
+        """The cross-links stored for these items (all when None), from the local store."""
+        return self.store.links_of(item_ids)
+
+    async def permalink(self, message: Message) -> str:
+        """The message's web link from Slack (chat.getPermalink)."""
+        read = getattr(self.wired.clients.get(message.account), "permalink", None)
+        if read is None:
+            raise ValueError(f"{message.account} is not a Slack account")
+        link: str = await read(message.channel_id, message.ts)
+        return link
+
+    async def share_targets(self, account: str) -> list[tuple[str, str]]:
+        """(conversation id, '#name' / '@person') the Slack account can post to."""
+        # The services stay unimported here (`zen-tui act` loads no HTTP stack to refuse).
+        read = getattr(self.wired.clients.get(account), "share_targets", None)
+        if read is None:
+            raise ValueError(f"{account} is not a Slack account")
+        found: list[tuple[str, str]] = await read()
+        return found
+
     async def relist_landed(self, entries: list[Any]) -> None:
         """Not running (`zen-tui act`): the sections the applied actions affect re-run their
         query now (in full, revalidated), so the store and `list` show the server's state."""
@@ -297,6 +332,7 @@ class SyncEngine:
             if now.state is ActionState.DONE:
                 action = entry.action
                 wanted |= self._affected(action.account, action.item_id, action.kind)
+                wanted |= self._created_in(action.account, action.kind)
         self._full_next |= wanted
         self._revalidate_next |= wanted
         await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
@@ -312,7 +348,14 @@ class SyncEngine:
             return
         if event.state is not ActionState.DONE:
             return
-        self.refresh_soon(self._affected(event.account, event.item_id, event.kind), full=True)
+        affected = self._affected(event.account, event.item_id, event.kind)
+        self.refresh_soon(affected | self._created_in(event.account, event.kind), full=True)
+
+    def _created_in(self, account: str, kind: str) -> set[str]:
+        """A new GitHub issue shows in its account's issue sections; a shared message in its
+        account's message sections (a Jira `create`: see _affected)."""
+        pane = CREATES_IN.get(kind)
+        return {s.id for s in self._sections if s.account == account and s.pane == pane}
 
     def _affected(self, account: str, item_id: str, kind: str = "") -> set[str]:
         """The sections showing the item, and the account's other sections in the same pane;

@@ -12,6 +12,14 @@ naming this process, store/leases.py) before it is verified or sent and released
 exactly one process handles it at a time; the others skip it and keep that account's later
 entries waiting behind it. A lease whose process died is free at once (its SENDING entry
 becomes UNKNOWN and is verified first); a live one expires after LEASE_SECONDS.
+
+Chains (queue_chain): a step that needs what the step before it created (an issue's key and
+URL for the reply that links it) is queued with it in one transaction and waits for it. The
+creating step's client records what it created (in apply, or in verify when the answer was
+lost to a crash) through keep_resolved, in the store; the waiting step then takes it in
+place of its `{{created_key}}` / `{{created_url}}` placeholders, persisted before it is sent.
+If the step before fails, the steps after it fail too, unsent. Each step is an ordinary
+entry: verified before any resend, so a crash between the steps creates nothing twice.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from zen_tui.events import Event, EventBus
@@ -37,8 +45,9 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.events import BreakerChanged, RequestDone
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
+from zen_tui.store.outbox import CREATED_KEY, CREATED_URL
 from zen_tui.store.rows import LeaseHeld
-from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
 
 log = logging.getLogger("zen_tui.sync.outbox")
@@ -86,6 +95,9 @@ class OutboxStore(Protocol):
     ) -> Any: ...
     def outbox_get(self, entry_id: str) -> Any: ...
     def outbox_merge_params(self, idempotency_key: str, params: Mapping[str, str]) -> Any: ...
+    def outbox_add_chain(
+        self, steps: list[tuple[Action, str | None]], *, batch_id: str | None = None
+    ) -> list[Any]: ...
     def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
     def outbox_update(
         self,
@@ -146,10 +158,34 @@ class Outbox:
             entries.append(entry)
         return entries
 
+    def queue_chain(self, steps: list[tuple[Action, str | None]]) -> list[Any]:
+        """Write a chain of (action, link_from) steps as PENDING in one transaction, each step
+        waiting for the one before it (see the module doc)."""
+        for action, _ in steps:
+            if action.account not in self.clients:
+                raise ValueError(f"no account named {action.account!r}; check the config")
+        entries = self.store.outbox_add_chain(steps)
+        for entry in entries:
+            self.publish(entry, ActionState.PENDING, None)
+        return entries
+
     def _keep_resolved(self, idempotency_key: str, params: Mapping[str, str]) -> None:
         """Persist what a client resolved just before sending (a transition's target status):
-        verify() reads it from the entry's params after a crash."""
-        self.store.outbox_merge_params(idempotency_key, params)
+        verify() reads it from the entry's params after a crash. Or what a step created: the
+        store links it to the entry's `link_from` in the same transaction."""
+        entry = self.store.outbox_merge_params(idempotency_key, params)
+        created = params.get(CREATED_KEY)
+        if entry is not None and created and getattr(entry, "link_from", None):
+            account = entry.action.account
+            service = str(getattr(self.clients.get(account), "service", ""))
+            self.bus.publish(
+                LinkAdded(
+                    service=service,
+                    account=account,
+                    source=entry.link_from,
+                    target=f"{account}:{created}",
+                )
+            )
 
     def recover(self) -> int:
         """At start: an entry left SENDING by a process that is gone was interrupted mid-send;
@@ -203,6 +239,10 @@ class Outbox:
             self.release(taken)
 
     async def _send(self, client: ActionClient, entry: Any) -> ActionState:
+        if getattr(entry, "after_id", None) is not None:
+            entry, waiting = self._chained(entry)
+            if waiting is not None:
+                return waiting
         if entry.state is ActionState.UNKNOWN:
             outcome = await self._verify(client, entry)
             if outcome is not None:
@@ -214,6 +254,30 @@ class Outbox:
         self.mark(entry, outcome.state, outcome.reason)
         self.note(outcome)
         return outcome.state
+
+    def _chained(self, entry: Any) -> tuple[Any, ActionState | None]:
+        """A chain step, under its lease: with what the step before it created filled in
+        (and persisted before any send), or the state it stays in without being sent."""
+        before = self.store.outbox_get(entry.after_id)
+        if before is None or before.state is ActionState.FAILED:
+            why = (
+                "the step before it is gone"
+                if before is None
+                else f"{before.action.kind} before it failed: {before.reason or 'no reason'}"
+            )
+            self.mark(entry, ActionState.FAILED, f"not sent: {why}")
+            return entry, ActionState.FAILED
+        if before.state is not ActionState.DONE:
+            return entry, ActionState.PENDING  # waits; replay() does not block its account
+        filled = fill(entry.action.params, before.action.params)
+        if filled:
+            merged = self.store.outbox_merge_params(entry.idempotency_key, filled)
+            entry = replace(entry, action=merged.action) if merged is not None else entry
+        if any(unfilled(value) for value in entry.action.params.values()):  # never sent so
+            why = f"not sent: {before.action.kind} before it did not say what it created"
+            self.mark(entry, ActionState.FAILED, why)
+            return entry, ActionState.FAILED
+        return entry, None
 
     async def _verify(self, client: ActionClient, entry: Any) -> Outcome | None:
         """None = go on and (re)send; else the outcome to record without sending."""
@@ -283,6 +347,9 @@ class Outbox:
             account = entry.action.account
             if account in blocked or entry.id in self.claimed or account not in self.clients:
                 continue
+            if self._waiting(entry):  # its step before is not done: others need not wait
+                self.note(Outcome(ActionState.PENDING))
+                continue
             self.claimed.add(entry.id)
             try:
                 state = await self.send(self.store.outbox_get(entry.id) or entry)
@@ -320,6 +387,13 @@ class Outbox:
             await asyncio.wait({woken}, timeout=seconds)
         finally:
             woken.cancel()
+
+    def _waiting(self, entry: Any) -> bool:
+        after = getattr(entry, "after_id", None)
+        if after is None:
+            return False
+        before = self.store.outbox_get(after)
+        return before is not None and before.state not in (ActionState.DONE, ActionState.FAILED)
 
     def wake(self) -> None:
         if self._loop is not None and self._loop.is_running():
@@ -363,6 +437,24 @@ class Outbox:
                 progress=progress,
             )
         )
+
+
+def fill(params: Mapping[str, str], created: Mapping[str, str]) -> dict[str, str]:
+    """The params whose `{{created_key}}` / `{{created_url}}` placeholders the step before
+    has answered, filled in (plain replacement: user text is never a format string)."""
+    out = {}
+    for name, value in params.items():
+        new = value
+        for field in (CREATED_KEY, CREATED_URL):
+            if field in created:
+                new = new.replace("{{" + field + "}}", created[field])
+        if new != value:
+            out[name] = new
+    return out
+
+
+def unfilled(value: str) -> bool:
+    return any("{{" + field + "}}" in value for field in (CREATED_KEY, CREATED_URL))
 
 
 @contextlib.contextmanager

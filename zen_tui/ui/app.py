@@ -417,6 +417,7 @@ def all_bindings() -> list[Binding]:
         ConfirmModal,
         EditorModal,
         InputModal,
+        IssueFormModal,
         PickerModal,
         QueryModal,
     )
@@ -426,6 +427,7 @@ def all_bindings() -> list[Binding]:
         InputModal,
         ConfirmModal,
         PickerModal,
+        IssueFormModal,
         QueryModal,
         HelpScreen,
         HealthScreen,

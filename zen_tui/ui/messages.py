@@ -46,6 +46,14 @@ class ActionUpdated(Message):
         self.event = event
 
 
+class LinkAdded(Message):
+    """The app tells the dashboard: a cross-link was stored (the bus event inside)."""
+
+    def __init__(self, event: backend.LinkAdded) -> None:
+        super().__init__()
+        self.event = event
+
+
 class SectionActivityChanged(Message):
     """The app tells the dashboard: a section's refresh retries, waits, or stopped doing so."""
 
@@ -62,4 +70,6 @@ def for_dashboard(event: Event) -> Message | None:
         return ActionUpdated(event)
     if isinstance(event, backend.SectionActivity):
         return SectionActivityChanged(event)
+    if isinstance(event, backend.LinkAdded):
+        return LinkAdded(event)
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from zen_tui.actions import CHECKS, NotApplicable, check, split_labels
+from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
 from zen_tui.models import (
     Action,
     ActionKind,
@@ -37,6 +37,8 @@ def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     if command in DIALOGS:
         raise ValueError(f"{command} is built by its dialog (jira_flows), not from one value")
     check(command, items)
+    if command in SINGLE:  # a form across services: zen_tui.crosslink builds its steps
+        raise NotApplicable(f"{command} is sent from its form, as outbox steps")
     return [_action(command, item, value) for item in items]
 
 

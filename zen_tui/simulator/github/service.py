@@ -575,8 +575,21 @@ class GitHubSim(ServiceSim):
         if repo is None:
             raise ApiError(404, "Not Found")
         state = ctx.query.get("state", "open")
-        items = [i for i in repo.items.values() if state in ("all", i.state)]
-        items.sort(key=lambda i: i.created, reverse=True)
+        if state not in ("open", "closed", "all"):
+            raise invalid("Issue", "state", "invalid")
+        creator = ctx.query.get("creator")
+        items = [
+            i
+            for i in repo.items.values()
+            if state in ("all", i.state) and creator in (None, i.user)
+        ]
+        # sort=created|updated|comments, direction=desc|asc (GitHub's defaults: created, desc)
+        sort = ctx.query.get("sort", "created")
+        keys = {"created": lambda i: i.created, "updated": lambda i: i.updated}
+        items.sort(
+            key=keys.get(sort, lambda i: len(i.comments)),
+            reverse=ctx.query.get("direction", "desc") != "asc",
+        )
         return self._paged(ctx, items, f"/repositories/{repo.id}/issues", self.render.issue)
 
     def create_issue(self, ctx: Ctx) -> Reply:

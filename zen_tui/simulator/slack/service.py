@@ -56,6 +56,7 @@ ALL_SCOPES = frozenset(
         "search:read",
     }
 )
+TEAM_URL = "https://zen-sim.slack.com/"
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100, "post": 60}
 
 
@@ -117,6 +118,8 @@ class SlackSim(ServiceSim):
             "users.info": Method(self.users_info, 4, "users:read"),
             "users.list": Method(self.users_list, 2, "users:read"),
             "chat.postMessage": Method(self.post_message, "post", "chat:write"),
+            # "Special" limits, hundreds a minute; Slack lists no scope for it.
+            "chat.getPermalink": Method(self.get_permalink, 4, None),
             "reactions.add": Method(self.reactions_add, 3, "reactions:write"),
             "search.messages": Method(self.search, 2, "search:read"),
         }
@@ -249,7 +252,7 @@ class SlackSim(ServiceSim):
     def auth_test(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         user = self.users[info.user_id]
         body = {
-            "url": "https://zen-sim.slack.com/",
+            "url": TEAM_URL,
             "team": "zen-sim",
             "user": user.name,
             "team_id": self.team_id,
@@ -364,6 +367,17 @@ class SlackSim(ServiceSim):
             "slack", "message", channel=chan.id, ts=msg.ts, thread_ts=thread
         )
         return {"channel": chan.id, "ts": msg.ts, "message": msg.to_json(chan)}
+
+    def get_permalink(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """A message's web link; a thread reply's carries thread_ts and cid, as Slack's does."""
+        chan = self._channel(info, p.get("channel"))
+        msg = chan.messages.get(p.get("message_ts", ""))
+        if msg is None:
+            raise SlackError("message_not_found")
+        link = f"{TEAM_URL}archives/{chan.id}/p{msg.ts.replace('.', '')}"
+        if msg.is_reply:
+            link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
+        return {"channel": chan.id, "permalink": link}
 
     def _post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
         self._last_us = max(self._last_us + 1, int(self.world.clock() * 1_000_000))

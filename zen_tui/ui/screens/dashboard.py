@@ -23,6 +23,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from zen_tui import crosslink
 from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.models import (
     Action,
@@ -32,6 +33,7 @@ from zen_tui.models import (
     Issue,
     Item,
     ItemDetail,
+    Message,
     Pane,
     PullDiff,
     PullRequest,
@@ -76,6 +78,8 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("t", "triage('transition')", "Transition", id="transition"),
     Binding("r", "triage('reply')", "Reply", id="reply"),
     Binding("e", "triage('react')", "React", id="react"),
+    Binding("N", "triage('issue')", "New issue", id="issue-from-message"),
+    Binding("S", "triage('share')", "Share", id="share-to-slack"),
     Binding("n", "create_issue", "New Jira issue", id="create-issue"),
     Binding("E", "triage('edit')", "Edit fields", id="edit-fields"),
     Binding("A", "triage('assign_to')", "Assign to…", id="assign-to"),
@@ -171,6 +175,7 @@ class DashboardScreen(Screen[None]):
         self._bind_commands()
         for sid, snap in self.zen.initial_snapshots.items():
             self.apply_snapshot(sid, snap)
+        self._load_links()
         self.refresh_cards()
         self.watch_pane_id(self.pane_id)
         self.query_one("#list-prs", ItemList).focus()
@@ -276,6 +281,22 @@ class DashboardScreen(Screen[None]):
             self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
         elif event.progress is None or event.progress[0] == event.progress[1]:
             self._say(f"{event.kind} done", "information", notify=False)
+
+    def on_link_added(self, _message: messages.LinkAdded) -> None:
+        with suppress(NoMatches):
+            self._load_links()
+
+    def _load_links(self) -> None:
+        """Cross-links from the store (they survive restarts): row markers and the preview."""
+        try:
+            links = self.zen.backend.links(None)
+        except Exception as exc:  # the rows still show; only the markers are missing
+            self._say(f"cannot read the links: {exc}", "warning", notify=False)
+            return
+        linked = frozenset(links)
+        for pane in self.panes():
+            pane.set_linked(linked)
+        self.query_one(Preview).set_links(links)
 
     def _created(self, event: ActionUpdated) -> None:
         """A create landed (its placeholder says the new key until a refresh of the account
@@ -732,6 +753,98 @@ class DashboardScreen(Screen[None]):
         modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self.app.push_screen(modal, self._then(command, items))
 
+    # --- across services: an issue from a message (N), a share to Slack (S) -----------------
+
+    @work(group="crosslink", exit_on_error=False)
+    async def _ask_issue(self, command: str, items: list[Item]) -> None:
+        message = items[0]
+        assert isinstance(message, Message)  # triage.check said so
+        loaded = [
+            i for pane in self.panes() for snap in pane.snapshots.values() for i in snap.items
+        ]
+        targets = crosslink.targets(loaded)
+        if not targets:
+            self._say("no GitHub repository or Jira project loaded yet to file it in", "warning")
+            return
+        try:
+            link = await self.zen.backend.permalink(message)
+        except Exception as exc:  # offline: the row's own link carries over instead
+            self._say(f"no permalink from Slack ({exc}); using the message's link", notify=False)
+            link = message.url
+        from zen_tui.ui.screens.modals import IssueFormModal  # the dialogs load on use
+
+        form = IssueFormModal(
+            f"New issue from {message.author}'s message",
+            targets,
+            crosslink.default_title(message),
+            crosslink.default_body(message, link),
+            crosslink.JIRA_TYPE,
+        )
+        self.app.push_screen(form, lambda answer: self._file(message, answer))
+
+    def _file(
+        self, message: Message, answer: tuple[crosslink.Target, str, str, str] | None
+    ) -> None:
+        if answer is None:
+            return
+        target, title, body, issuetype = answer
+        try:
+            steps = crosslink.issue_from_message(message, target, title, body, issuetype)
+        except triage.NotApplicable as exc:
+            self._say(str(exc), "warning")
+            return
+        self._submit_steps(steps, f"issue in {target.container} queued")
+
+    @work(group="crosslink", exit_on_error=False)
+    async def _ask_share(self, command: str, items: list[Item]) -> None:
+        slack = [a.name for a in self.zen.accounts if a.service == "slack"]
+        if not slack:
+            self._say("no Slack account in the config to share to", "warning")
+            return
+        try:
+            choices = await self.zen.backend.share_targets(slack[0])
+        except Exception as exc:
+            self._say(f"cannot list Slack channels: {exc}", "error")
+            return
+        if not choices:
+            self._say("no Slack channel or DM to share to", "warning")
+            return
+        labels = [label for _, label in choices]
+        by_label = dict(zip(labels, (cid for cid, _ in choices), strict=True))
+        item = items[0]
+
+        def chosen(label: str | None) -> None:
+            if label:
+                step = crosslink.share(item, slack[0], by_label[label])
+                self._submit_steps([step], f"share of {item.key} to {label} queued")
+
+        from zen_tui.ui.screens.modals import PickerModal
+
+        self.app.push_screen(PickerModal(f"Share {item.key} to", labels), chosen)
+
+    def _submit_steps(self, steps: list[crosslink.Step], said: str) -> None:
+        # The row it comes from (a Jira create's own item is its project: no row of its own)
+        item_id = steps[0][1] or steps[0][0].item_id
+        for pane in self.panes():
+            pane.set_row_state(item_id, RowState(ActionState.PENDING, steps[0][0].kind))
+        self._open_items.add(item_id)
+        self._submit_chain(steps, said)
+
+    @work(group="submit", exit_on_error=False)
+    async def _submit_chain(self, steps: list[crosslink.Step], said: str) -> None:
+        try:
+            await self.zen.backend.submit_chain(steps)
+        except Exception as exc:
+            item_id = steps[0][1] or steps[0][0].item_id
+            self._open_items.discard(item_id)
+            for pane in self.panes():
+                pane.set_row_state(
+                    item_id, RowState(ActionState.FAILED, steps[0][0].kind, str(exc))
+                )
+            self._say(f"could not queue {steps[0][0].kind}: {exc}", "error")
+            return
+        self._say(said, notify=False)
+
     def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
         def done(value: str | None) -> None:
             if value:
@@ -857,6 +970,8 @@ _ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
     "transition": DashboardScreen._ask_transition,
+    "issue": DashboardScreen._ask_issue,
+    "share": DashboardScreen._ask_share,
     "edit": DashboardScreen._ask_jira,
     "assign_to": DashboardScreen._ask_jira,
     "link": DashboardScreen._ask_jira,

@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, TextArea
+from textual.widgets import Input, Label, OptionList, Select, TextArea
 
+from zen_tui.crosslink import Target
 from zen_tui.text_safety import clean
 from zen_tui.ui.safe import plain, with_markup
 
@@ -204,6 +205,61 @@ class QueryModal(ModalScreen[tuple[str, bool] | None]):
 
     def _error(self, text: str) -> None:
         self.query_one("#query-error", Label).update(plain(text, multiline=True))  # data
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class IssueFormModal(ModalScreen[tuple[Target, str, str, str] | None]):
+    """One form for an issue made from a message: where (a GitHub repository or a Jira
+    project), the title and the body, filled in from the message, and a Jira project's issue
+    type; ctrl+s creates it. Dismisses with (target, title, body, issue type)."""
+
+    DEFAULT_CSS = (
+        _CSS.format(name="IssueFormModal")
+        + """
+    IssueFormModal > Vertical { width: 90; }
+    IssueFormModal Select, IssueFormModal Input, IssueFormModal TextArea { width: 100%; }
+    IssueFormModal TextArea { height: 8; }
+    IssueFormModal Label.field { margin: 0; color: $text-muted; }
+    """
+    )
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Create", id="issue-form-send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="modal-cancel"),
+    ]
+
+    def __init__(
+        self, prompt: str, targets: list[Target], title: str, body: str, issuetype: str = ""
+    ) -> None:
+        super().__init__()
+        self.prompt, self.targets = prompt, targets
+        self.title_text, self.body_text, self.issuetype = title, body, issuetype
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(
+                with_markup(self.prompt, "   [dim]ctrl+s create · esc cancel[/]"),
+            )
+            options = [(plain(t.label()), n) for n, t in enumerate(self.targets)]
+            yield Label("Create in", classes="field")
+            yield Select(options, value=0, allow_blank=False, id="issue-target")
+            yield Label("Title", classes="field")
+            yield Input(value=clean(self.title_text), placeholder="title", id="issue-title")
+            yield Label("Body (the message, its author and permalink)", classes="field")
+            yield TextArea(clean(self.body_text, multiline=True), id="issue-body")
+            yield Label("Issue type (Jira projects only)", classes="field")
+            yield Input(value=self.issuetype, placeholder="e.g. Task, Bug", id="issue-type")
+
+    def action_send(self) -> None:
+        title = self.query_one("#issue-title", Input).value.strip()
+        if not title:
+            self.notify("the title is empty: write one, or press escape", severity="warning")
+            return
+        chosen = self.query_one("#issue-target", Select).value
+        target = self.targets[chosen if isinstance(chosen, int) else 0]
+        body = self.query_one("#issue-body", TextArea).text
+        self.dismiss((target, title, body, self.query_one("#issue-type", Input).value.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -30,6 +30,7 @@ _STATE_MARK = {
     ActionState.DONE: "✓ done",
     ActionState.FAILED: "✗ failed",
 }
+LINK_MARK = "⇄ "  # the row has a cross-link (an issue made from it, a share): see the preview
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class ItemList(ScrollView, can_focus=True):
         self._base: tuple[Item, ...] = ()  # the snapshot's items
         self._pending: dict[str, Item] = {}  # rows of items being created, shown first
         self.row_states: dict[str, RowState] = {}
+        self.linked: frozenset[str] = frozenset()  # item ids with a cross-link
         self.selected: set[str] = set()
         self.cursor = 0
         self.empty_text = "no items"
@@ -247,6 +249,11 @@ class ItemList(ScrollView, can_focus=True):
     def clear_overrides(self, keep: set[str]) -> None:
         """Forget optimistic versions except for `keep` (items whose action is still open)."""
         self._overrides = {k: v for k, v in self._overrides.items() if k in keep}
+
+    def set_linked(self, item_ids: frozenset[str]) -> None:
+        if item_ids != self.linked:
+            self.linked = item_ids
+            self.refresh()
 
     def set_row_state(self, item_id: str, state: RowState | None) -> None:
         if state is None:
@@ -359,7 +366,7 @@ class ItemList(ScrollView, can_focus=True):
         segments = [  # Segments are never parsed as markup; clean() stops terminal escapes
             Segment(mark, style),
             Segment(_fit(clean(self._key(item, key_w)), key_w) + " ", base + key_style + row),
-            Segment(_fit(clean(item.title), title_w) + " ", style),
+            Segment(_fit(self._linked(item) + clean(item.title), title_w) + " ", style),
             Segment(_fit(clean(meta(item)), meta_w), base + meta_style + row),
         ]
         if badge:
@@ -371,6 +378,9 @@ class ItemList(ScrollView, can_focus=True):
         if isinstance(item, PullRequest | Issue) and item.repo:
             return fit_key(item.key, width)
         return row_key(item)
+
+    def _linked(self, item: Item) -> str:
+        return LINK_MARK if item.id in self.linked else ""
 
     def _badge(self, item_id: str) -> tuple[str, Style]:
         row = self.row_states.get(item_id)

@@ -145,6 +145,10 @@ class ItemPane(Vertical):
     def set_row_state(self, item_id: str, row: RowState | None) -> None:
         self._list.set_row_state(item_id, row)
 
+    def set_linked(self, item_ids: frozenset[str]) -> None:
+        """Rows with a cross-link show a marker."""
+        self._list.set_linked(item_ids)
+
     @property
     def filter_input(self) -> FilterInput:
         """Mounted at the first `/`: three Inputs (and Input's stylesheet) cost the first

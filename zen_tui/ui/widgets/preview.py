@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from zen_tui.models import (
     format_age,
     item_label,
 )
+from zen_tui.store.rows import Link
 from zen_tui.text_safety import clean
 from zen_tui.ui.signals import (
     BAD,
@@ -42,7 +43,11 @@ GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown f
 
 
 def render_detail(
-    item: Item, detail: ItemDetail | None, note: str = "", signals: Signals = NO_SIGNALS
+    item: Item,
+    detail: ItemDetail | None,
+    note: str = "",
+    signals: Signals = NO_SIGNALS,
+    links: Sequence[Link] = (),
 ) -> Text:
     """Every string here is server data: appended as plain Text (never markup), cleaned of
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
@@ -53,6 +58,9 @@ def render_detail(
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
         text.append(f"{clean(note)}\n\n", style=signals[WARN])
+    if links:
+        _section(text, "Linked", [link_line(link) for link in links], signals)
+        text.append("\n")
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
         text.append(clean(body_of(item) or "(no description)", multiline=True) + "\n")
@@ -73,6 +81,16 @@ def render_detail(
         ]
         _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
+
+
+def link_line(link: Link) -> str:
+    """One cross-link as the preview lists it: what the other end is, its id, its page."""
+    made = link.kind in ("create_issue", "create")
+    if link.outgoing:
+        what = "issue made from this" if made else "shared to Slack as"
+    else:
+        what = "made from Slack message" if made else "shares"
+    return " ".join(part for part in (f"{what}:", link.other_id, link.url) if part)
 
 
 def _section(text: Text, title: str, lines: list[str], signals: Signals) -> None:
@@ -112,6 +130,7 @@ class Preview(VerticalScroll):
         self.clock = clock
         self._good: OrderedDict[str, tuple[ItemDetail, float]] = OrderedDict()
         self._shown: tuple[Item, ItemDetail | None, str] | None = None
+        self.links: dict[str, list[Link]] = {}  # by item id, from the store (the dashboard's)
         # The diff view (D) of the item shown: None = the normal preview; loading = (item, None)
         self.diff: tuple[Item, PullDiff | None] | None = None
 
@@ -155,7 +174,13 @@ class Preview(VerticalScroll):
         elif self._shown is None:
             body.update("select an item")
         else:
-            body.update(render_detail(*self._shown, signals=signal_styles(self)))
+            item = self._shown[0]
+            links = self.links.get(item.id, ())
+            body.update(render_detail(*self._shown, signals=signal_styles(self), links=links))
+
+    def set_links(self, links: dict[str, list[Link]]) -> None:
+        self.links = links
+        self._repaint()
 
     def _content(
         self, item: Item, detail: ItemDetail | None
