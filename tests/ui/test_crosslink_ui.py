@@ -16,13 +16,11 @@ import pytest
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import DemoStack, all_live, demo_stack, wait_until
 from zen_tui.models import ActionState, Message, PullRequest
-from zen_tui.sync.engine import SyncEngine
-from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import IssueFormModal, PickerModal
 from zen_tui.ui.widgets.item_list import LINK_MARK, ItemList
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import WaitForWorkers, make_app, notes
+from .conftest import WaitForWorkers, make_app, notes, outbox_idle, preview_text
 
 pytestmark = pytest.mark.timeout(60)
 WIDE = (140, 40)
@@ -32,16 +30,6 @@ WIDE = (140, 40)
 def stack(tmp_path: Path) -> Iterator[DemoStack]:
     with demo_stack(tmp_path, seed=3, size=300) as s:
         yield s
-
-
-def preview_text(app: ZenApp) -> str:
-    return str(app.screen.query_one("#preview-body").render())
-
-
-def outbox_idle(engine: object) -> bool:
-    assert isinstance(engine, SyncEngine)
-    waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
-    return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
 
 
 async def test_n_makes_one_issue_replies_once_and_both_rows_keep_the_link(
