@@ -13,9 +13,12 @@ from .conftest import make_app
 
 
 def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
-    return [
-        (k.key_display, k.description) for k in app.screen.query_one(KeyFooter).query(FooterKey)
-    ]
+    """What the footer offers here, the keys left out for want of width included."""
+    return [(app.get_key_display(b), b.description) for b, _, _ in footer_of(app).applicable()]
+
+
+def footer_of(app) -> KeyFooter:
+    return app.screen.query_one(KeyFooter)
 
 
 def descriptions(app) -> set[str]:
@@ -63,6 +66,13 @@ async def test_help_and_quit_are_painted_at_80_columns() -> None:
         assert [k.key_display for k in keys[:2]] == ["?", "q"]
         assert all(k.region.right <= 80 and k.region.width > 0 for k in keys[:2])
         assert "Help" in bottom and "Quit" in bottom
+        # keys are spaced as Textual's own Footer spaces them, not run together ("? Helpq Quit")
+        assert not keys[0].has_class("-compact")
+        assert keys[1].region.x > keys[0].region.right - 1 and keys[0].region.width >= len(
+            "? Help "
+        )
+        # a key that does not fit whole is left out, not cut ("x Cl", "p Pau")
+        assert len(keys) > 4 and all(k.region.right <= 80 for k in keys)
 
 
 async def test_a_remapped_key_shows_under_its_new_key() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -27,7 +29,7 @@ class KeyFooter(Footer):
         self.shows = shows
         self._signature: tuple[tuple[str, str, str, bool], ...] | None = None
 
-    def keys(self) -> list[Shown]:
+    def applicable(self) -> list[Shown]:
         """What the footer shows now: one entry per action, `?` and `q` first."""
         by_action: dict[str, Shown] = {}
         for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
@@ -36,11 +38,25 @@ class KeyFooter(Footer):
         first = [by_action.pop(a) for a in FIRST if a in by_action]
         return first + list(by_action.values())
 
+    def fitting(self) -> list[Shown]:
+        """The keys that fit whole in the terminal's width: a key is left out, never cut
+        (`?` lists them all); `?` and `q` stay whatever the width."""
+        room, shown = self.app.size.width, []
+        for entry in self.applicable():
+            binding = entry[0]
+            # as FooterKey draws it: " key " then "description "
+            width = cell_len(self.app.get_key_display(binding)) + cell_len(binding.description) + 3
+            if width > room and binding.action not in FIRST:
+                break
+            room -= width
+            shown.append(entry)
+        return shown
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        for binding, enabled, tooltip in self.keys():
-            yield FooterKey(
+        for binding, enabled, tooltip in self.fitting():
+            key = FooterKey(
                 binding.key,
                 self.app.get_key_display(binding),
                 binding.description,
@@ -48,6 +64,13 @@ class KeyFooter(Footer):
                 disabled=not enabled,
                 tooltip=tooltip,
             )
+            key.compact = (
+                self.compact
+            )  # Footer binds this; a FooterKey alone runs its words together
+            yield key
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.update_keys()
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
@@ -59,7 +82,7 @@ class KeyFooter(Footer):
         if not self._bindings_ready:
             return
         signature = tuple(
-            (b.key, b.action, b.description, enabled) for b, enabled, _ in self.keys()
+            (b.key, b.action, b.description, enabled) for b, enabled, _ in self.fitting()
         )
         if signature != self._signature:
             self._signature = signature
