@@ -20,7 +20,7 @@ from zen_tui.ui.screens.modals import IssueFormModal, PickerModal
 from zen_tui.ui.widgets.item_list import LINK_MARK, ItemList
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import WaitForWorkers, make_app, notes, outbox_idle, preview_text
+from .conftest import WaitForWorkers, make_app, notes, outbox_idle, preview_text, status_line
 
 pytestmark = pytest.mark.timeout(60)
 WIDE = (140, 40)
@@ -81,6 +81,10 @@ async def test_s_shares_a_pull_request_to_a_channel_once(stack: DemoStack) -> No
         prs = app.screen.query_one("#list-prs", ItemList)
         pr = prs.cursor_item
         assert isinstance(pr, PullRequest)
+        await pilot.press("S")  # first left: nothing is sent, and the line says so
+        await wait_until(lambda: isinstance(app.screen, PickerModal), "the channel picker")
+        await pilot.press("escape")
+        await wait_until(lambda: "cancelled: nothing sent" in status_line(app), "the cancel")
         await pilot.press("S")
         await wait_until(lambda: isinstance(app.screen, PickerModal), "the channel picker")
         picker = app.screen
@@ -131,3 +135,18 @@ async def test_the_form_sends_the_chain_and_the_row_shows_its_link(
         lst = app.screen.query_one("#list-messages", ItemList)
         assert message.id in lst.linked
         assert LINK_MARK.strip() in str(lst.render_line(0).text)
+
+
+async def test_leaving_the_issue_form_says_nothing_was_sent(
+    wait_for_workers: WaitForWorkers,
+) -> None:
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("tab", "tab", "N")
+        await wait_for_workers(pilot)
+        assert isinstance(app.screen, IssueFormModal)
+        await pilot.press("escape")
+        await wait_for_workers(pilot)
+        assert "message cancelled: nothing sent" in status_line(app)
+        assert backend.chains == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
@@ -176,20 +177,26 @@ class SlackClient(BaseClient):
         return out
 
     async def _load_channels(self) -> None:
-        cursor: str | None = None
-        seen: set[str] = set()  # a cursor seen twice would loop forever
         r = self.r.at("conversations.list")
+        async for ch in self._conversations("public_channel,private_channel", "project_list"):
+            self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
+
+    async def _conversations(self, types: str, cache_type: str | None = None) -> AsyncIterator[Any]:
+        """Every conversation of `types` (conversations.list, page by page; a cursor seen
+        twice ends it rather than looping). Without a cache type it is an interactive read."""
+        r = self.r.at("conversations.list")
+        cursor: str | None = None
+        seen: set[str] = set()
         while True:
-            params: dict[str, Any] = {
-                "types": "public_channel,private_channel",
-                "exclude_archived": "true",
-                "limit": 200,
-            }
+            params: dict[str, Any] = {"types": types, "exclude_archived": "true", "limit": 200}
             if cursor:
                 params["cursor"] = cursor
-            body, _ = await self.call("conversations.list", params, cache_type="project_list")
+            interactive = cache_type is None
+            body, _ = await self.call(
+                "conversations.list", params, cache_type=cache_type, interactive=interactive
+            )
             for ch in r.arr(body, "channels"):
-                self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
+                yield ch
             cursor = _next_cursor(r, body)
             if not cursor or cursor in seen:
                 return
@@ -392,29 +399,14 @@ class SlackClient(BaseClient):
         r = self.r.at("conversations.list")
         channels: list[tuple[str, str]] = []
         direct: list[tuple[str, str]] = []
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            params: dict[str, Any] = {
-                "types": "public_channel,private_channel,im",
-                "exclude_archived": "true",
-                "limit": 200,
-            }
-            if cursor:
-                params["cursor"] = cursor
-            body, _ = await self.call("conversations.list", params, interactive=True)
-            for ch in r.arr(body, "channels"):
-                cid = r.text(ch, "id")
-                if r.opt_bool(ch, "is_im"):
-                    direct.append((cid, "@" + await self.user_name(r.opt_text(ch, "user") or "")))
-                elif r.opt_bool(ch, "is_member") is not False:
-                    name = r.opt_text(ch, "name") or cid
-                    self._channels[cid] = name
-                    channels.append((cid, "#" + name))
-            cursor = _next_cursor(r, body)
-            if not cursor or cursor in seen:
-                break
-            seen.add(cursor)
+        async for ch in self._conversations("public_channel,private_channel,im"):
+            cid = r.text(ch, "id")
+            if r.opt_bool(ch, "is_im"):
+                direct.append((cid, "@" + await self.user_name(r.opt_text(ch, "user") or "")))
+            elif r.opt_bool(ch, "is_member") is not False:
+                name = r.opt_text(ch, "name") or cid
+                self._channels[cid] = name
+                channels.append((cid, "#" + name))
         return sorted(channels, key=lambda c: c[1]) + sorted(direct, key=lambda c: c[1])
 
     async def apply(self, action: Action, *, idempotency_key: str) -> ActionResult:

@@ -759,70 +759,13 @@ class DashboardScreen(Screen[None]):
     async def _ask_issue(self, command: str, items: list[Item]) -> None:
         message = items[0]
         assert isinstance(message, Message)  # triage.check said so
-        loaded = [
-            i for pane in self.panes() for snap in pane.snapshots.values() for i in snap.items
-        ]
-        targets = crosslink.targets(loaded)
-        if not targets:
-            self._say("no GitHub repository or Jira project loaded yet to file it in", "warning")
-            return
-        try:
-            link = await self.zen.backend.permalink(message)
-        except Exception as exc:  # offline: the row's own link carries over instead
-            self._say(f"no permalink from Slack ({exc}); using the message's link", notify=False)
-            link = message.url
-        from zen_tui.ui.screens.modals import IssueFormModal  # the dialogs load on use
-
-        form = IssueFormModal(
-            f"New issue from {message.author}'s message",
-            targets,
-            crosslink.default_title(message),
-            crosslink.default_body(message, link),
-            crosslink.JIRA_TYPE,
-        )
-        self.app.push_screen(form, lambda answer: self._file(message, answer))
-
-    def _file(
-        self, message: Message, answer: tuple[crosslink.Target, str, str, str] | None
-    ) -> None:
-        if answer is None:
-            return
-        target, title, body, issuetype = answer
-        try:
-            steps = crosslink.issue_from_message(message, target, title, body, issuetype)
-        except triage.NotApplicable as exc:
-            self._say(str(exc), "warning")
-            return
-        self._submit_steps(steps, f"issue in {target.container} queued")
+        await _crosslink_flows().issue_from_message(self, message)
 
     @work(group="crosslink", exit_on_error=False)
     async def _ask_share(self, command: str, items: list[Item]) -> None:
-        slack = [a.name for a in self.zen.accounts if a.service == "slack"]
-        if not slack:
-            self._say("no Slack account in the config to share to", "warning")
-            return
-        try:
-            choices = await self.zen.backend.share_targets(slack[0])
-        except Exception as exc:
-            self._say(f"cannot list Slack channels: {exc}", "error")
-            return
-        if not choices:
-            self._say("no Slack channel or DM to share to", "warning")
-            return
-        labels = [label for _, label in choices]
-        by_label = dict(zip(labels, (cid for cid, _ in choices), strict=True))
-        item = items[0]
+        await _crosslink_flows().share(self, items[0])
 
-        def chosen(label: str | None) -> None:
-            if label:
-                step = crosslink.share(item, slack[0], by_label[label])
-                self._submit_steps([step], f"share of {item.key} to {label} queued")
-
-        from zen_tui.ui.screens.modals import PickerModal
-
-        self.app.push_screen(PickerModal(f"Share {item.key} to", labels), chosen)
-
-    def _submit_steps(self, steps: list[crosslink.Step], said: str) -> None:
+    def submit_steps(self, steps: list[crosslink.Step], said: str) -> None:
         # The row it comes from (a Jira create's own item is its project: no row of its own)
         item_id = steps[0][1] or steps[0][0].item_id
         for pane in self.panes():
@@ -1024,3 +967,10 @@ def _jira_flows() -> ModuleType:
     from zen_tui.ui.screens import jira_flows
 
     return jira_flows
+
+
+def _crosslink_flows() -> ModuleType:
+    """The cross-service dialogs, loaded when one opens (as the Jira ones)."""
+    from zen_tui.ui.screens import crosslink_flows
+
+    return crosslink_flows
