@@ -152,3 +152,23 @@ def test_generated_decoders_match_the_generic_one_on_random_rows() -> None:
             got = str(exc)
         assert got == want
         assert type(got) is type(want)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": [1, "x"]}', ' {"a": 1}\n', '{"a": 1} x', '{"a": 1}{}', "", "  ", "{", "nul", "null"],
+)
+def test_the_fast_json_read_gives_what_json_loads_gives(text: str) -> None:
+    from zen_tui.store.codec import _loads
+
+    def outcome(read: object) -> object:
+        try:
+            return read(text)  # type: ignore[operator]
+        except ValueError as exc:
+            return repr(exc)
+
+    assert outcome(_loads) == outcome(json.loads)
+    padded = encode_item(make_pr())
+    assert decode_item(f" {padded}\n") == make_pr()  # whitespace around a row still reads
+    with pytest.raises(CodecError):
+        decode_item(padded + " extra")
