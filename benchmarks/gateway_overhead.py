@@ -25,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a fresh clone
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import figure, record
+from results import count_arg, figure, record
 
 from zen_tui.gateway import Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
@@ -140,7 +140,7 @@ async def _cpu_only(n: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    n = count_arg(sys.argv, 500, "requests")
     server, base_url = _start_server()
     try:
         raw_t, gw_t = asyncio.run(_loopback(base_url, n))

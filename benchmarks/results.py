@@ -137,3 +137,16 @@ def render(rows: list[dict[str, Any]]) -> str:
             f"| {r['rounds']} | {r['date']} | {r['machine']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def count_arg(argv: Sequence[str], default: int, what: str = "rounds") -> int:
+    """The optional first argument, a positive count (`python benchmarks/x.py 15`); a bad one
+    ends the run with a one-line usage instead of a traceback."""
+    if len(argv) < 2:
+        return default
+    if argv[1].isdigit() and int(argv[1]) > 0:
+        return int(argv[1])
+    raise SystemExit(
+        f"usage: python {Path(argv[0]).name} [{what.upper()}]: {what} is a positive whole "
+        f"number (default {default}), not {argv[1]!r}"
+    )

@@ -261,9 +261,9 @@ def main() -> int:
         else:
             child_zen(Path(rest[0]), int(rest[1]))
         return 0
-    from results import record
+    from results import count_arg, record
 
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds = count_arg(sys.argv, 7)
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="zen-startup-bench-") as tmp:
         figures = measure_paint(Path(tmp), rounds) + measure_commands(Path(tmp), rounds)

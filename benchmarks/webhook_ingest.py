@@ -202,9 +202,9 @@ def main() -> int:
         kind, db = sys.argv[2], Path(sys.argv[3])
         serve_ours(db) if kind == "ours" else serve_minimal(db)
         return 0
-    from results import figure, record
+    from results import count_arg, figure, record
 
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    rounds = count_arg(sys.argv, 7)
     with tempfile.TemporaryDirectory(prefix="zen-webhook-bench-") as tmp:
         ours, base = Server("ours", Path(tmp) / "ours"), Server("minimal", Path(tmp) / "minimal")
         try:
