@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
@@ -481,17 +481,12 @@ class SlackClient(BaseClient):
         await self.me()  # the team URL, for the posted message's link
         query: dict[str, Any] = {"channel": channel, "limit": HISTORY_CAP}
         r = self.r.at("conversations.history")
-        for _ in range(VERIFY_PAGES):
-            body, _ = await self.call("conversations.history", query)
-            for message in r.arr(body, "messages"):
-                if key in zw_keys(r.opt_text(message, "text") or ""):
-                    self._record_post(key, channel, r.text(message, "ts"))
-                    return True
-            cursor = _next_cursor(r, body)
-            if not cursor:
-                return False
-            query = {**query, "cursor": cursor}
-        return None
+        return await self._find_marker(
+            "conversations.history",
+            query,
+            key,
+            found=lambda message: self._record_post(key, channel, r.text(message, "ts")),
+        )
 
     async def _react(self, channel: str, ts: str, name: str, key: str) -> None:
         payload = {"channel": channel, "timestamp": ts, "name": name.strip(":")}
@@ -525,14 +520,23 @@ class SlackClient(BaseClient):
             return await self._find_marker("conversations.history", query, key)
         return None
 
-    async def _find_marker(self, method: str, query: dict[str, Any], key: str) -> bool | None:
-        """Page through messages for the hidden key; None if we stopped before the end."""
+    async def _find_marker(
+        self,
+        method: str,
+        query: dict[str, Any],
+        key: str,
+        found: Callable[[Any], None] | None = None,
+    ) -> bool | None:
+        """Page through messages for the hidden key (`found` gets the message that has it);
+        None if we stopped before the end."""
         r = self.r.at(method)
         for _ in range(VERIFY_PAGES):
             body, _ = await self.call(method, query)
-            texts = [r.opt_text(m, "text") or "" for m in r.arr(body, "messages")]
-            if any(key in zw_keys(text) for text in texts):
-                return True
+            for message in r.arr(body, "messages"):
+                if key in zw_keys(r.opt_text(message, "text") or ""):
+                    if found is not None:
+                        found(message)
+                    return True
             cursor = _next_cursor(r, body)
             if not cursor:
                 return False
