@@ -241,14 +241,17 @@ def user(sim: JiraSim, request: Request, body: Body) -> Response:
     return JSONResponse(sim._render(request).user(account, full=True))
 
 
-def user_search(sim: JiraSim, request: Request, body: Body) -> Response:
-    q = request.query_params
+def _users_asked(sim: JiraSim, q: Any) -> list[JiraUser]:
+    """The user named by `accountId`, else those matching `query` (or the old `username`)."""
     account = q.get("accountId")
     if account:
-        found = [sim.users[account]] if account in sim.users else []
-    else:
-        found = _matching_users(sim, q.get("query") or q.get("username") or "")
-    return _user_page(sim, request, found)
+        return [sim.users[account]] if account in sim.users else []
+    return _matching_users(sim, q.get("query") or q.get("username") or "")
+
+
+def user_search(sim: JiraSim, request: Request, body: Body) -> Response:
+    q = request.query_params
+    return _user_page(sim, request, _users_asked(sim, q))
 
 
 def assignable_search(sim: JiraSim, request: Request, body: Body) -> Response:
@@ -265,12 +268,7 @@ def assignable_search(sim: JiraSim, request: Request, body: Body) -> Response:
         )
     if project_ref and _project_key(project_ref) is None:
         return error_collection(404, f"No project could be found with key '{project_ref}'.")
-    account = q.get("accountId")
-    if account:
-        found = [sim.users[account]] if account in sim.users else []
-    else:
-        found = _matching_users(sim, q.get("query") or q.get("username") or "")
-    return _user_page(sim, request, found)
+    return _user_page(sim, request, _users_asked(sim, q))
 
 
 def user_picker(sim: JiraSim, request: Request, body: Body) -> Response:
