@@ -21,6 +21,7 @@ from zen_tui import paths
 
 if TYPE_CHECKING:  # the config loads when the command runs, not for `zen-tui --help`
     from zen_tui.config import Settings
+    from zen_tui.models import Service
 
 PROG = "zen-tui"
 GITHUB_API = "https://api.github.com"
@@ -114,12 +115,7 @@ def starter_config(a: Answers) -> str:
         raise InitError("a Jira account needs your Atlassian email: pass --jira-email")
     parts = ["# zen-tui config written by `zen-tui init`; see docs/config.md for every key.\n"]
     parts.append("# Tokens never go here: see docs/login.md for where they come from.\n")
-    if a.github_url:
-        parts.append(_account("github", "github", a.github_url))
-    if a.jira_url:
-        parts.append(_account("jira", "jira", a.jira_url, email=a.jira_email))
-    if a.slack:
-        parts.append(_account("slack", "slack", "https://slack.com/api"))
+    parts += [_account(name, name, url, email=email) for name, url, email in _chosen(a)]
     if a.github_url:
         parts.append(
             _section(
@@ -138,6 +134,19 @@ def starter_config(a: Answers) -> str:
     if len(parts) == 2:
         raise InitError("no accounts chosen; answer at least one service")
     return "".join(parts)
+
+
+def _chosen(a: Answers) -> list[tuple[Service, str, str | None]]:
+    """The accounts the answers ask for, each named after its service: (service, base URL,
+    email), for the config text and for the login hints alike."""
+    chosen: list[tuple[Service, str, str | None]] = []
+    if a.github_url:
+        chosen.append(("github", a.github_url, None))
+    if a.jira_url:
+        chosen.append(("jira", a.jira_url, a.jira_email))
+    if a.slack:
+        chosen.append(("slack", "https://slack.com/api", None))
+    return chosen
 
 
 def _account(name: str, service: str, base_url: str, *, email: str | None = None) -> str:
@@ -186,13 +195,7 @@ def login_hints(a: Answers) -> list[str]:
     """Per account: the login found here, or how to get one."""
     from zen_tui.config import AccountConfig
 
-    accounts = []
-    if a.github_url:
-        accounts.append(AccountConfig("github", "github", a.github_url))
-    if a.jira_url:
-        accounts.append(AccountConfig("jira", "jira", a.jira_url, email=a.jira_email))
-    if a.slack:
-        accounts.append(AccountConfig("slack", "slack", "https://slack.com/api"))
+    accounts = [AccountConfig(name, name, url, email=email) for name, url, email in _chosen(a)]
     import asyncio  # the ambient token sources (`gh` as a subprocess) run on a loop
 
     from zen_tui.auth import ambient
