@@ -1,19 +1,26 @@
 """Domain models shared by every layer: items normalised across services, and freshness.
 
-Plain frozen dataclasses, no I/O and no third-party imports, so the store, the services,
-the headless commands and the UI can all use them.
+Frozen `msgspec.Struct`s (a Struct costs ~0.02 ms to define where a frozen dataclass costs
+~1.3 ms at every start, and the store's codec decodes them straight from JSON). No I/O and no
+third-party import but msgspec, so the store, the services, the headless commands and the UI
+can all use them. Copy with `msgspec.structs.replace`, not `dataclasses.replace`.
+
+The items (and Reaction) are `gc=False`: they hold only strings, numbers and tuples of those,
+so they can never be part of a reference cycle, and the collector need not walk the 10,000 a
+dashboard holds (each is also 16 bytes smaller).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
+import msgspec
+
 # Re-exported: the action kinds live apart so the command line can list them without these
-# dataclasses.
+# models.
 from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
@@ -51,8 +58,7 @@ class Cause(StrEnum):
     INTERNAL = "internal"  # a bug in zen-tui
 
 
-@dataclass(frozen=True, slots=True)
-class Freshness:
+class Freshness(msgspec.Struct, frozen=True):
     state: FreshnessState
     fetched_at: float | None = None  # epoch seconds of the data shown
     reason: str | None = None  # why not live: "breaker open until 14:02", "offline", ...
@@ -94,8 +100,7 @@ def parse_iso(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemBase:
+class ItemBase(msgspec.Struct, frozen=True, gc=False):
     """What every item has, whatever the service.
 
     `id` is unique across the whole app: f"{account}:{key}" where key is the service's own
@@ -114,8 +119,7 @@ class ItemBase:
     unread: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PullRequest(ItemBase):
+class PullRequest(ItemBase, frozen=True, gc=False):
     repo: str = ""
     number: int = 0
     author: str = ""
@@ -131,8 +135,7 @@ class PullRequest(ItemBase):
     branch: str = ""  # the head branch, from the GraphQL row ("" until it is known)
 
 
-@dataclass(frozen=True, slots=True)
-class Issue(ItemBase):
+class Issue(ItemBase, frozen=True, gc=False):
     """A GitHub issue or a Jira issue."""
 
     status: str = "open"
@@ -145,15 +148,13 @@ class Issue(ItemBase):
     body: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Reaction:
+class Reaction(msgspec.Struct, frozen=True, gc=False):
     name: str
     count: int
     me: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Message(ItemBase):
+class Message(ItemBase, frozen=True, gc=False):
     """A Slack message. `title` is the first line of the text, for list rows."""
 
     channel: str = ""
@@ -195,8 +196,7 @@ def item_label(item: Item, now: float | None = None) -> str:
     return f"{channel_label(item.channel or item.channel_id)} {when}".strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     """What a section shows: its items and how fresh they are."""
 
     items: tuple[Item, ...]
@@ -207,8 +207,7 @@ class Snapshot:
         return cls((), Freshness(FreshnessState.EMPTY, None, reason, cause))
 
 
-@dataclass(frozen=True, slots=True)
-class SectionInfo:
+class SectionInfo(msgspec.Struct, frozen=True):
     """A configured section, as the UI and the headless commands see it."""
 
     id: str  # stable: f"{pane}:{index}:{account}"
@@ -227,19 +226,17 @@ class ActionState(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(msgspec.Struct, frozen=True):
     """A triage action on one item; `params` holds the kind's arguments."""
 
     kind: ActionKind
     item_id: str
     account: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 # -- Records the layers hand each other (services -> sync -> UI and the commands) -------------
-@dataclass(frozen=True)
-class ActionResult:
+class ActionResult(msgspec.Struct, frozen=True):
     ok: bool
     message: str = ""
     item: Item | None = None
@@ -247,8 +244,7 @@ class ActionResult:
     label: str = "conflict"  # what kind of final failure, as the reason starts: `not found: …`
 
 
-@dataclass(frozen=True, slots=True)
-class ItemDetail:
+class ItemDetail(msgspec.Struct, frozen=True):
     """The preview pane's content, fetched on demand."""
 
     item_id: str
@@ -259,12 +255,11 @@ class ItemDetail:
     transitions: tuple[str, ...] = ()  # Jira: names available now
     # Jira changelog, when asked for (H): (when, who, what); None = not asked
     history: tuple[tuple[str, str, str], ...] | None = None
-    extra: dict[str, str] = field(default_factory=dict)  # mergeable, assignee, ...
+    extra: dict[str, str] = msgspec.field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
 
 
-@dataclass(frozen=True)
-class FetchResult:
+class FetchResult(msgspec.Struct, frozen=True):
     """One section's read, as a service client hands it to the sync engine."""
 
     items: list[Item]
@@ -280,8 +275,7 @@ class FetchResult:
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
 
 
-@dataclass(frozen=True, slots=True)
-class FileDiff:
+class FileDiff(msgspec.Struct, frozen=True):
     """One file a pull request changes. `patch` is the unified diff of it, None when GitHub
     sends none (a binary file, or a diff too large to show)."""
 
@@ -293,8 +287,7 @@ class FileDiff:
     previous_filename: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PullDiff:
+class PullDiff(msgspec.Struct, frozen=True):
     """A pull request's changed files, read on demand for the preview's diff view."""
 
     item_id: str
@@ -304,8 +297,7 @@ class PullDiff:
     error: str | None = None  # why the diff is missing or partial
 
 
-@dataclass(frozen=True, slots=True)
-class AccountHealth:
+class AccountHealth(msgspec.Struct, frozen=True):
     account: str
     service: str
     breaker: str  # closed | open | half-open

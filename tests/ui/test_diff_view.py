@@ -55,7 +55,7 @@ def test_unread_first_keeps_order_within_groups_and_merge_keeps_the_newer_copy()
 
 
 def replace_unread(item: PullRequest) -> PullRequest:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(item, unread=None)
 

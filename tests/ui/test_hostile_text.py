@@ -7,10 +7,10 @@ What is checked is what the terminal gets: the screen's rendered strips (toasts 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
 from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed

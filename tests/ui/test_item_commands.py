@@ -4,8 +4,9 @@ text never runs), key clashes reported at start-up."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from tests.fakes.backend import FakeBackend
 from zen_tui.config import CommandConfig

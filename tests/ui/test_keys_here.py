@@ -3,8 +3,9 @@ with the preview open, and `?` listing the focused pane's keys first."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from tests.fakes.backend import FakeBackend
 from zen_tui.config import load_settings

@@ -4,7 +4,7 @@ fetched after it shows the server's state."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from tests.fakes.backend import FakeBackend
 from zen_tui.models import ActionState, Freshness, FreshnessState, Snapshot

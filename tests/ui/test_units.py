@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items
 from tests.helpers import github_breaker_opened
 from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
-from zen_tui.models import Action, ActionState, Issue, PullRequest
+from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui import triage
 from zen_tui.ui.health_model import HealthModel
@@ -52,13 +53,13 @@ def test_invalid_combinations_say_why(command: str, items: list, needle: str) ->
 
 
 def test_merge_refuses_a_merged_pr() -> None:
-    merged = PullRequest(**{**_fields(PRS[0]), "state": "merged"})
+    merged = msgspec.structs.replace(PRS[0], state="merged")
     with pytest.raises(triage.NotApplicable):
         triage.check("merge", [merged])
 
 
 def test_close_toggles_to_reopen_on_closed_items() -> None:
-    closed = Issue(**{**_fields(GH_ISSUES[0]), "status": "closed"})
+    closed = msgspec.structs.replace(GH_ISSUES[0], status="closed")
     assert triage.build("close", [closed])[0].kind == "reopen"
     assert triage.build("close", [GH_ISSUES[0]])[0].kind == "close"
 
@@ -79,10 +80,6 @@ def test_optimistic_views() -> None:
     ]
     again = triage.optimistic(rocket, Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
     assert again == rocket  # already mine
-
-
-def _fields(item: object) -> dict:
-    return {f: getattr(item, f) for f in item.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
 # --- health model ----------------------------------------------------------------------------

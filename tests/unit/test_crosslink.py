@@ -3,9 +3,8 @@ rules as every other action, and say clearly what is wrong with bad input."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from zen_tui import crosslink
 from zen_tui.actions import NotApplicable, check, validate

@@ -74,9 +74,9 @@ def stored_freshness(
 
     fresh = from_local_store((), store.section_fetched_at(section_id), sync_command).freshness
     why = store.section_reason(section_id)
-    import dataclasses
+    import msgspec
 
-    return fresh if why is None else dataclasses.replace(fresh, reason=f"last sync: {why}")
+    return fresh if why is None else msgspec.structs.replace(fresh, reason=f"last sync: {why}")
 
 
 def section_json(shown: Shown, now: float) -> dict[str, Any]:
@@ -129,13 +129,10 @@ def item_state(item: Item) -> str:
 
 
 def item_json(item: Item) -> dict[str, Any]:
-    import dataclasses
+    import msgspec
 
-    from zen_tui.models import Message
-
-    data = dataclasses.asdict(item)
-    if isinstance(item, Message):
-        data["reactions"] = [dataclasses.asdict(r) for r in item.reactions]
+    # Plain values (tuples as lists, a Reaction as an object), in the fields' order.
+    data: dict[str, Any] = msgspec.to_builtins(item)
     head = {k: data.pop(k) for k in ("id", "key", "title", "url")}
     return head | {"state": item_state(item), "updated_at": data.pop("updated_at")} | data
 

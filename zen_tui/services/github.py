@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 from urllib.parse import quote
+
+import msgspec
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
 from zen_tui.models import (
@@ -142,8 +143,8 @@ class GitHubClient(BaseClient):
         if error is None and missing and answer.errors:
             error = self._partial(answer, len(missing), len(prs))
         if error is None:
-            return dataclasses.replace(result, items=items)
-        return dataclasses.replace(
+            return msgspec.structs.replace(result, items=items)
+        return msgspec.structs.replace(
             result, items=items, cache="stale", stale_error=result.stale_error or error
         )
 
@@ -151,7 +152,7 @@ class GitHubClient(BaseClient):
         if not isinstance(item, PullRequest) or item.state != "open":
             return item
         row = answer.rows.get(item.key) or self._known.get(item.key)
-        return dataclasses.replace(item, **row) if row else item
+        return msgspec.structs.replace(item, **row) if row else item
 
     async def _rows(
         self, section: SectionInfo, first: int, interactive: bool

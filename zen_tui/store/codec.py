@@ -1,78 +1,150 @@
 """Versioned JSON for items and actions: exact round-trip, tolerant of future fields.
 
-An item is stored as {"v": 1, "type": "pr" | "issue" | "message", "data": {...}}. On decode,
-tuples come back as tuples and nested dataclasses (Reaction) as objects, guided by the type
-hints, so a new model field needs no codec change. Unknown keys (written by a newer version)
-are ignored; a missing field falls back to its default.
+An item is stored as {"v":1,"type":"pr"|"issue"|"message","data":{...}}: compact, fields in
+the model's order, non-ASCII escaped as json.dumps escapes it, so the text is byte for byte what
+earlier versions wrote and a store they wrote reads back the same. Decoding is msgspec's typed
+JSON decoder, guided by the models' type hints (so a new model field needs no codec change):
+tuples come back as tuples and Reaction as Reaction. Unknown keys (written by a newer version)
+are ignored; a missing field falls back to its default; a missing required field, a value of
+the wrong type or a kind this version does not know is a CodecError.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import typing
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, cast
 
-from zen_tui.models import Action, Issue, Item, Message, PullRequest, parse_iso
+import msgspec
+
+from zen_tui.models import Action, ActionKind, Issue, Item, Message, PullRequest, parse_iso
 
 CODEC_VERSION = 1
 
 _TAGS: dict[type, str] = {PullRequest: "pr", Issue: "issue", Message: "message"}
-_TYPES: dict[str, type] = {tag: cls for cls, tag in _TAGS.items()}
 
 
 class CodecError(ValueError):
     """A stored value that cannot be turned back into a model."""
 
 
+# The stored envelope as a tagged union: msgspec reads "type" wherever it sits in the object
+# and decodes "data" straight into that model (the "v" key is not checked, as it never was).
+class _PullRequestDoc(msgspec.Struct, tag_field="type", tag="pr"):
+    data: PullRequest
+
+
+class _IssueDoc(msgspec.Struct, tag_field="type", tag="issue"):
+    data: Issue
+
+
+class _MessageDoc(msgspec.Struct, tag_field="type", tag="message"):
+    data: Message
+
+
+_ITEMS = msgspec.json.Decoder(_PullRequestDoc | _IssueDoc | _MessageDoc)
+_ENCODER = msgspec.json.Encoder()
+
+
 def encode_item(item: Item) -> str:
     tag = _TAGS.get(type(item))
     if tag is None:
         raise CodecError(f"cannot store {type(item).__name__}: not a PullRequest, Issue or Message")
-    doc = {"v": CODEC_VERSION, "type": tag, "data": _to_json(item)}
-    return json.dumps(doc, separators=(",", ":"))
+    return _compact({"v": CODEC_VERSION, "type": tag, "data": item})
+
+
+def _compact(doc: dict[str, Any]) -> str:
+    """json.dumps(doc, separators=(",", ":")) of the plain values, byte for byte. msgspec
+    writes the same text when it is ASCII but for DEL; otherwise (non-ASCII, which json.dumps
+    escapes, or a lone surrogate, which msgspec refuses) json.dumps writes it."""
+    try:
+        raw = _ENCODER.encode(doc)
+    except UnicodeEncodeError:
+        raw = b"\x80"
+    if raw.isascii() and b"\x7f" not in raw:
+        return raw.decode("ascii")
+    return json.dumps(msgspec.to_builtins(doc), separators=(",", ":"))
 
 
 def decode_item(text: str) -> Item:
-    try:
-        doc = _loads(text)
-        cls = _TYPES[doc["type"]]
-        data = doc["data"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CodecError(f"unreadable stored item: {exc!r}") from None
-    item: Item = _builder(cls)(data)
+    item = _decode(text)
+    _share_one(item)
     return item
 
 
-# What json.loads runs per document: the C scanner a JSONDecoder holds (untyped in typeshed).
-_scan: Callable[[str, int], tuple[Any, int]] = vars(json.JSONDecoder())["scan_once"]
+def decode_items(texts: Iterable[str], skipped: Callable[[CodecError], object]) -> list[Item]:
+    """Each readable text's item, in order; each unreadable one is handed to `skipped` (an item
+    of a kind written by a newer version, say), not raised. Shared a chunk at a time, so the
+    copies of repeated values are never all held at once (3.5 MiB for 10,000 items)."""
+    items: list[Item] = []
+    chunk: list[Item] = []
+    for text in texts:
+        try:
+            chunk.append(_decode(text))
+        except CodecError as exc:
+            skipped(exc)
+        if len(chunk) == _CHUNK:
+            _share(chunk)
+            items += chunk
+            chunk.clear()
+    _share(chunk)
+    return items + chunk
 
 
-def _loads(text: str) -> Any:
-    """json.loads(text), calling its C scanner directly: loads' checks and wrappers are 15% of
-    parsing one small item, paid 10,000 times at start. Anything the scanner does not take
-    whole (leading or trailing whitespace, bytes, bad JSON) goes to json.loads itself, so the
-    value or the error is exactly loads'."""
+_CHUNK = 500  # items shared at once: the set-up of a field's pass is paid per chunk
+
+
+def _decode(text: str) -> Item:
+    item: Item = _read(_ITEMS, text, "item").data
+    return item
+
+
+def _read(decoder: msgspec.json.Decoder[Any], text: str, what: str) -> Any:
+    """decoder.decode(text), a failure as a CodecError. JSON that msgspec does not take but
+    json.loads does (the escape of a lone surrogate, which the old codec wrote and read back,
+    or NaN) is read by json.loads and then typed the same way, so no stored row is lost."""
     try:
-        doc, end = _scan(text, 0)
-    except (StopIteration, ValueError, TypeError):  # json.loads below gives the real error
-        return json.loads(text)
-    return doc if end == len(text) else json.loads(text)
+        try:
+            return decoder.decode(text)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:
+            return msgspec.convert(json.loads(text), decoder.type)
+    except (ValueError, TypeError) as exc:  # msgspec's errors and json's are ValueErrors
+        raise CodecError(f"unreadable stored {what}: {exc}") from None
+
+
+class _StoredAction(msgspec.Struct):
+    """An action as stored: its kind is read as any string, as it always was (the outbox
+    refuses a kind it cannot send when it sends it, not when it lists it)."""
+
+    kind: str
+    item_id: str
+    account: str
+    params: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class _ActionDoc(msgspec.Struct):
+    data: _StoredAction
+
+
+_ACTION = msgspec.json.Decoder(_ActionDoc)
 
 
 def encode_action(action: Action) -> str:
-    return json.dumps({"v": CODEC_VERSION, "data": _to_json(action)})
+    # json.dumps' default separators, as actions were always stored (they are few and small).
+    return json.dumps({"v": CODEC_VERSION, "data": msgspec.to_builtins(action)})
 
 
 def decode_action(text: str) -> Action:
-    try:
-        action: Action = _build(Action, json.loads(text)["data"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CodecError(f"unreadable stored action: {exc!r}") from None
-    return action
+    data: _StoredAction = _read(_ACTION, text, "action").data
+    kind = cast("ActionKind", data.kind)  # any string: see _StoredAction
+    return Action(kind, data.item_id, data.account, data.params)
 
 
 def sort_key(updated_at: str) -> float:
@@ -89,122 +161,80 @@ def sort_key(updated_at: str) -> float:
         return 0.0
 
 
-# Per-class plans, computed once from the type hints: (field name, converter or None).
-# Hand-rolled rather than dataclasses.asdict, which deep-copies and is ~3x slower on 10k items.
-Converter = Callable[[Any], Any]
-
-
-def _to_json(obj: Any) -> dict[str, Any]:
-    out = {}
-    cls: type = obj.__class__
-    for name, nested in _encode_plan(cls):
-        value = getattr(obj, name)
-        out[name] = [_to_json(v) for v in value] if nested else value  # tuples dump as lists
-    return out
-
-
-def _build(cls: type, data: Any) -> Any:
-    """The generic path: what _builder's functions do, and where they hand over the rare rows
-    they do not handle (a required field missing), so errors read the same either way."""
-    if not isinstance(data, dict):
-        raise CodecError(f"stored {cls.__name__} is not an object")
-    kwargs = {
-        name: data[name] if convert is None else convert(data[name])
-        for name, convert in _decode_plan(cls)
-        if name in data  # unknown keys dropped, missing keys take the default
-    }
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a required field is missing
-        raise CodecError(f"stored {cls.__name__} is incomplete: {exc}") from None
-
-
-_ABSENT = object()
-
-
-@cache
-def _builder(cls: type) -> Callable[[Any], Any]:
-    """A decoder for `cls` generated once from its decode plan: straight-line code with one
-    `data.get` per field and a keyword call, instead of _build's loop, `in` test and **kwargs
-    per item. About half of _build's time on the 10,000 items the dashboard decodes at start.
-    A row missing a required field (or one with a default_factory) goes to _build."""
-    env: dict[str, Any] = {"cls": cls, "ABSENT": _ABSENT, "slow": _build}
-    body = ["def build(data):", "    if type(data) is not dict:", "        return slow(cls, data)"]
-    call = []
-    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
-    for n, (name, convert) in enumerate(_decode_plan(cls)):
-        env[f"c{n}"], env[f"d{n}"] = convert, defaults[name]
-        body.append(f"    v{n} = data.get({name!r}, ABSENT)")
-        present = "v{n}" if convert is None else f"c{n}(v{n})"
-        if defaults[name] is dataclasses.MISSING:  # required: absent means the generic path
-            body.append(f"    if v{n} is ABSENT:\n        return slow(cls, data)")
-            body.append(f"    v{n} = {present.format(n=n)}" if convert else "")
-        else:
-            body.append(f"    v{n} = d{n} if v{n} is ABSENT else {present.format(n=n)}")
-        call.append(f"{name}=v{n}")
-    if hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
-        body.append(f"    return cls({', '.join(call)})")
-    else:  # the frozen __init__ sets each slot through object.__setattr__ by name: set directly
-        env["new"] = object.__new__
-        body.append("    obj = new(cls)")
-        for n, (name, _) in enumerate(_decode_plan(cls)):
-            env[f"s{n}"] = getattr(cls, name).__set__
-            body.append(f"    s{n}(obj, v{n})")
-        body.append("    return obj")
-    exec("\n".join(line for line in body if line), env)  # only field names from our models
-    built: Callable[[Any], Any] = env["build"]
-    return built
-
-
-@cache
-def _encode_plan(cls: type) -> list[tuple[str, bool]]:
-    """(name, is a tuple of dataclasses) per field."""
-    return [(name, _nested_type(hint) is not None) for name, hint in _hints(cls)]
-
-
 # Fields whose values repeat from item to item (who, where, which state, which labels): each
 # distinct value is kept once (sys.intern), not once per item. 10,000 decoded PRs by a few
-# dozen people in a few repos held ~4 MiB of copies of the same short strings.
+# dozen people in a few repos held ~3.5 MiB of copies of the same short strings. (`service` is
+# a Literal: msgspec already gives back the one object of each value.)
 SHARED_FIELDS = frozenset(
     {
-        *("account", "service", "repo", "author", "state", "review_decision", "check_status"),
+        *("account", "repo", "author", "state", "review_decision", "check_status"),
         *("requested_reviewers", "labels", "assignees", "status", "assignee", "priority"),
         *("project", "channel", "channel_id", "name"),
     }
 )
 
 
+def _share(items: list[Any]) -> None:
+    """Make the decoded items hold one copy of each repeated value. Field by field over all
+    items of a class, with C-level maps (about 1.5 ms per field for 10,000 items, where a
+    Python loop over the items costs three times that). The items are new, not yet seen by
+    anyone: setting a field of these frozen Structs here finishes building them."""
+    groups: dict[type, list[Any]] = {}
+    for item in items:
+        groups.setdefault(type(item), []).append(item)
+    for cls, group in groups.items():
+        for name, nested in _share_plan(cls):
+            values = list(map(attrgetter(name), group))
+            if nested is not None:  # a tuple of Structs (Reaction): share inside them
+                _share([inner for value in values for inner in value])
+                continue
+            canonical = dict(zip(values, values, strict=True))  # one entry per distinct value
+            for value in canonical:
+                canonical[value] = _canonical(value)
+            shared = map(canonical.__getitem__, values)
+            deque(map(msgspec.structs.force_setattr, group, repeat(name), shared), maxlen=0)
+
+
+def _share_one(item: Any) -> None:
+    """_share for one item: the same, without the set-up that pays off over many."""
+    cls: type = type(item)
+    for name, nested in _share_plan(cls):
+        value = getattr(item, name)
+        if nested is None:
+            msgspec.structs.force_setattr(item, name, _canonical(value))
+        else:
+            for inner in value:
+                _share_one(inner)
+
+
+def _canonical(value: Any) -> Any:
+    """The one copy of a repeated value kept across decodes (interned: freed with its last
+    user, unlike a cache of our own)."""
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) is tuple:
+        return tuple([sys.intern(v) if type(v) is str else v for v in value])
+    return value  # None, a number
+
+
 @cache
-def _decode_plan(cls: type) -> list[tuple[str, Converter | None]]:
-    return [(name, _converter(hint, name in SHARED_FIELDS)) for name, hint in _hints(cls)]
+def _share_plan(cls: type) -> list[tuple[str, type | None]]:
+    """(field, the Struct class of its tuple's elements or None) for the fields to share."""
+    plan: list[tuple[str, type | None]] = []
+    for field in msgspec.structs.fields(cls):
+        inner = _struct_elements(field.type)
+        if inner is not None:
+            plan.append((field.name, inner))
+        elif field.name in SHARED_FIELDS:
+            plan.append((field.name, None))
+    return plan
 
 
-def _converter(hint: Any, shared: bool) -> Converter | None:
-    nested = _nested_type(hint)
-    if nested is not None:
-        return lambda value: tuple([_builder(nested)(v) for v in value])
-    if typing.get_origin(hint) is tuple:
-        return _shared_tuple if shared else tuple
-    return _shared if shared else None  # other values: JSON gives them back as they were
-
-
-def _shared(value: Any) -> Any:
-    return sys.intern(value) if type(value) is str else value
-
-
-def _shared_tuple(value: Any) -> tuple[Any, ...]:
-    return tuple([_shared(v) for v in value])
-
-
-def _nested_type(hint: Any) -> type | None:
-    """The element class of a `tuple[SomeDataclass, ...]` hint, else None."""
-    if typing.get_origin(hint) is tuple:
-        inner = typing.get_args(hint)[0]
-        if dataclasses.is_dataclass(inner) and isinstance(inner, type):
+def _struct_elements(hint: Any) -> type | None:
+    """The element class of a `tuple[SomeStruct, ...]` hint, else None."""
+    args = getattr(hint, "__args__", ())
+    if getattr(hint, "__origin__", None) is tuple and args:
+        inner = args[0]
+        if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
             return inner
     return None
-
-
-def _hints(cls: type) -> list[tuple[str, Any]]:
-    hints = typing.get_type_hints(cls)
-    return [(f.name, hints[f.name]) for f in dataclasses.fields(cls)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
-from zen_tui.store.codec import CodecError, decode_item, encode_item, sort_key
+from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
 from zen_tui.store.rows import StoreFull
 
 log = logging.getLogger(__name__)
@@ -209,13 +209,12 @@ def _rows(section_id: str, items: Sequence[Item], fetched_at: float) -> list[_Ro
 
 
 def _decode_all(texts: Iterable[str]) -> list[Item]:
-    items: list[Item] = []
-    for text in texts:
-        try:
-            items.append(decode_item(text))
-        except CodecError as exc:  # e.g. a kind written by a newer version: skip, don't crash
-            log.warning("local store: skipped an item: %s", exc)
-    return items
+    # An unreadable row (e.g. a kind written by a newer version) is skipped, not a crash.
+    return decode_items(texts, _skipped)
+
+
+def _skipped(exc: CodecError) -> None:
+    log.warning("local store: skipped an item: %s", exc)
 
 
 def _fetched_at(db: sqlite3.Connection, section_id: str) -> float | None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, GatewayError
@@ -255,7 +257,7 @@ class SyncEngine:
         text = query.strip()
         if not text:
             raise QueryRejected("the query is empty")
-        trial = dataclasses.replace(poller.section, query=text)
+        trial = msgspec.structs.replace(poller.section, query=text)
         client = self.wired.clients[trial.account]
         try:
             await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
@@ -555,7 +557,7 @@ class SyncEngine:
             if newer:
                 kept = self.store.upsert_items(section.id, newer, at)
                 items_now = tuple(_merge(snapshot.items, kept))
-                self._publish(section, dataclasses.replace(snapshot, items=items_now), snapshot)
+                self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
     def _not_gone(self, section_id: str, items: Sequence[Item], at: float) -> list[Item]:
         """Drop items that left the section after `at` (the answer predates their leaving)."""
@@ -640,7 +642,7 @@ class SyncEngine:
             if account is not None and health.account != account:
                 continue
             gateway = self.wired.gateways[health.account].health()
-            data = dataclasses.asdict(health) | {
+            data = msgspec.structs.asdict(health) | {
                 "buckets": {k: dataclasses.asdict(v) for k, v in gateway.buckets.items()},
                 "requests": gateway.requests,
                 "errors": gateway.errors,
@@ -698,7 +700,7 @@ def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MI
         for name in names
         if getattr(new, name, 0) in _UNSET and getattr(old, name, None) not in _UNSET
     }
-    return dataclasses.replace(new, **kept) if kept else new
+    return msgspec.structs.replace(new, **kept) if kept else new
 
 
 def _floor(budget: Budget, now: float) -> float:

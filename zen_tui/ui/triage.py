@@ -6,8 +6,9 @@ a dashboard command into outbox Actions and the row's optimistic look.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
 from zen_tui.models import (

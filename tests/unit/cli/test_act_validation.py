@@ -132,7 +132,7 @@ def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
         url="u",
         updated_at="2026-01-01T00:00:00Z",
     )
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     notification = replace(pr, thread_id="42", unread=True)
     built = 0

@@ -2,8 +2,9 @@
 refreshes for what cannot be placed, restart, and pollers backing off while webhooks are live."""
 
 import asyncio
-import dataclasses
 import json
+
+import msgspec
 
 from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
@@ -30,7 +31,7 @@ class HookClient(FakeClient):
             raise KeyError("fields")
         raw = payload["issue"]
         item = issue(raw["n"], raw.get("updated", "2026-03-01T00:00:00Z"), raw["title"])
-        return [dataclasses.replace(item, assignee=raw.get("assignee"))]
+        return [msgspec.structs.replace(item, assignee=raw.get("assignee"))]
 
 
 def engine(store, client, clock=None):
@@ -66,7 +67,7 @@ async def listed(store, *items):
 
 async def test_an_item_the_section_shows_is_updated_in_place_without_a_poll():
     store = Store.open(":memory:")
-    shown = dataclasses.replace(issue(1), priority="High", assignee="ann")
+    shown = msgspec.structs.replace(issue(1), priority="High", assignee="ann")
     eng, client = await listed(store, shown, issue(2))
     enqueue(store, "d1", issue={"n": 1, "title": "renamed"})
     assert eng.webhooks.processor.drain() == 1
@@ -186,7 +187,7 @@ async def test_pollers_back_off_to_the_safety_net_while_deliveries_arrive():
 
 async def test_a_partial_payload_refreshes_the_section_instead_of_overwriting_the_item():
     store = Store.open(":memory:")
-    eng, client = await listed(store, dataclasses.replace(issue(1), labels=("keep",)))
+    eng, client = await listed(store, msgspec.structs.replace(issue(1), labels=("keep",)))
     enqueue(store, "c1", event="comment_created", issue={"n": 1, "title": "t"})
     client.answers = [Result([issue(1, title="commented")], 20.0)]
     eng.webhooks.processor.drain()

@@ -10,8 +10,10 @@ dialog can await the next one (push_screen_wait).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from zen_tui.actions import KEY_SHAPES, InvalidAction, validate
 from zen_tui.models import Action, Issue, Item

@@ -7,8 +7,9 @@ the rows on screen. Row text is built from the item on demand, never stored per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from msgspec.structs import replace
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
