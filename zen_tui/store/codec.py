@@ -64,10 +64,10 @@ def _compact(doc: dict[str, Any]) -> str:
     escapes, or a lone surrogate, which msgspec refuses) json.dumps writes it."""
     try:
         raw = _ENCODER.encode(doc)
-    except UnicodeEncodeError:
-        raw = b"\x80"
-    if raw.isascii() and b"\x7f" not in raw:
-        return raw.decode("ascii")
+        if raw.isascii() and b"\x7f" not in raw:
+            return raw.decode("ascii")
+    except UnicodeEncodeError:  # a lone surrogate
+        pass
     return json.dumps(msgspec.to_builtins(doc), separators=(",", ":"))
 
 
@@ -120,8 +120,8 @@ def _read(decoder: msgspec.json.Decoder[Any], text: str, what: str) -> Any:
 
 
 class _StoredAction(msgspec.Struct):
-    """An action as stored: its kind is read as any string, as it always was (the outbox
-    refuses a kind it cannot send when it sends it, not when it lists it)."""
+    """An action as stored. Its kind is read as any string, as it always was: an entry of a
+    kind a newer version queued must not make every read of the outbox fail."""
 
     kind: str
     item_id: str
