@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import keyring
 import keyring.backend
 import keyring.backends.fail
+import msgspec
 import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring, use_keyring
@@ -46,7 +47,7 @@ def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) ->
     for acc in sim.accounts:
         stored = StoredCredential(token=acc.token, method="oauth")
         if acc.service == "jira":  # a 3LO login: Bearer at /ex/jira/{cloudid}
-            stored = dataclasses.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
+            stored = msgspec.structs.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
         backend.set_password(SERVICE_NAME, acc.name, stored.to_json())
 
 
