@@ -137,7 +137,7 @@ class ResponseCache:
         return list(self._cache(cache_type).keys())
 
 
-class _Flight(msgspec.Struct, eq=False):  # one flight is only ever itself
+class _Flight(msgspec.Struct, eq=False):  # equal only to itself: flights compare by identity
     task: asyncio.Task[Any]
     waiters: int = 0
 
