@@ -4,7 +4,7 @@ sends none, and the reads cached and revalidated with ETags like the preview's o
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 from typing import Any
 
 from zen_tui.gateway import Gateway
