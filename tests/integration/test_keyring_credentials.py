@@ -3,7 +3,6 @@ the simulator over loopback with the token a login stored (an in-memory keyring 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import keyring
@@ -30,8 +29,8 @@ def broken_keyring() -> Iterator[None]:
 
 
 def without_demo_tokens(settings: Settings) -> Settings:
-    accounts = [dataclasses.replace(a, token=None) for a in settings.accounts]
-    return dataclasses.replace(settings, accounts=accounts)
+    accounts = [msgspec.structs.replace(a, token=None) for a in settings.accounts]
+    return msgspec.structs.replace(settings, accounts=accounts)
 
 
 async def sync_without_demo_tokens(settings: Settings) -> dict[str, Snapshot]:
