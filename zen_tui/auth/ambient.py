@@ -15,9 +15,8 @@ import shutil
 from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
-from zen_tui.gateway.credentials import Credential
+from zen_tui.gateway.credentials import Credential, SecretRecord
 from zen_tui.logs import register_secret
-from zen_tui.redacted import Redacted
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +24,8 @@ GH_COMMAND = "gh"  # looked up on PATH; tests point PATH at a stub
 GH_TIMEOUT = 3.0  # seconds: `gh auth token` reads a file or its keyring; never wait long
 
 
-class Found(Redacted, frozen=True):
-    secret = ("credential",)
+class Found(SecretRecord, frozen=True):
+    _secret = ("credential",)
 
     source: str  # "env:GH_TOKEN" | "gh" | ...: what `auth status` shows
     credential: Credential

@@ -19,7 +19,7 @@ import httpx
 from zen_tui.auth.browser import Browser, try_open
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed, SlowedDown
 from zen_tui.gateway.clock import Clock, SystemClock
-from zen_tui.redacted import Redacted
+from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.web_links import refusal
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ OUTCOMES = {
 }
 
 
-class DeviceToken(Redacted, frozen=True):
-    secret = ("token", "refresh_token")
+class DeviceToken(SecretRecord, frozen=True):
+    _secret = ("token", "refresh_token")
 
     token: str
     scope: str

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from zen_tui.redacted import Redacted
+from zen_tui.gateway.credentials import SecretRecord
 
 GITHUB_SCOPE = "repo read:org notifications"
 SLACK_USER_SCOPE = ",".join(
@@ -61,8 +61,8 @@ class AuthConfigError(Exception):
     """An OAuth app setting is missing; str() says which variable to set."""
 
 
-class OAuthApp(Redacted, frozen=True):
-    secret = ("client_secret",)
+class OAuthApp(SecretRecord, frozen=True):
+    _secret = ("client_secret",)
 
     client_id: str
     client_secret: str | None = None

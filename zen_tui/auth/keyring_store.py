@@ -21,8 +21,8 @@ import keyring
 import keyring.errors
 import msgspec
 
+from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.logs import register_secret
-from zen_tui.redacted import Redacted
 
 SERVICE_NAME = "zen-tui"
 DEFAULT_TIMEOUT = 10.0
@@ -39,10 +39,10 @@ class KeyringUnavailable(Exception):
     """The OS keyring cannot be used; str() is a one-line, secret-free explanation."""
 
 
-class StoredCredential(Redacted, frozen=True):
+class StoredCredential(SecretRecord, frozen=True):
     """What one account's keyring entry holds (never logged: token fields hide from repr)."""
 
-    secret = ("token", "refresh_token")
+    _secret = ("token", "refresh_token")
 
     token: str
     method: str = "token"  # device | oauth | token

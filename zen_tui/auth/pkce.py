@@ -8,7 +8,7 @@ import secrets
 
 import msgspec
 
-from zen_tui.redacted import Redacted
+from zen_tui.gateway.credentials import SecretRecord
 
 _VERIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -30,8 +30,8 @@ def new_state() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Pkce(Redacted, frozen=True):
-    secret = ("verifier",)  # until the code is exchanged
+class Pkce(SecretRecord, frozen=True):
+    _secret = ("verifier",)  # until the code is exchanged
 
     verifier: str = msgspec.field(default_factory=new_verifier)
 
