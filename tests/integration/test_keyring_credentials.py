@@ -3,12 +3,12 @@ the simulator over loopback with the token a login stored (an in-memory keyring 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import keyring
 import keyring.backend
 import keyring.backends.fail
+import msgspec
 import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring, use_keyring
@@ -29,8 +29,8 @@ def broken_keyring() -> Iterator[None]:
 
 
 def without_demo_tokens(settings: Settings) -> Settings:
-    accounts = [dataclasses.replace(a, token=None) for a in settings.accounts]
-    return dataclasses.replace(settings, accounts=accounts)
+    accounts = [msgspec.structs.replace(a, token=None) for a in settings.accounts]
+    return msgspec.structs.replace(settings, accounts=accounts)
 
 
 async def sync_without_demo_tokens(settings: Settings) -> dict[str, Snapshot]:
@@ -46,7 +46,7 @@ def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) ->
     for acc in sim.accounts:
         stored = StoredCredential(token=acc.token, method="oauth")
         if acc.service == "jira":  # a 3LO login: Bearer at /ex/jira/{cloudid}
-            stored = dataclasses.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
+            stored = msgspec.structs.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
         backend.set_password(SERVICE_NAME, acc.name, stored.to_json())
 
 

@@ -13,7 +13,8 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+
+import msgspec
 
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
@@ -144,10 +145,9 @@ class ItemsMixin(StoreBase):
         return found[0] if found else None
 
 
-@dataclass
-class _Plan:
-    rows: list[_Row] = field(default_factory=list)  # what to write
-    items: list[Item] = field(default_factory=list)  # what the section shows of them
+class _Plan(msgspec.Struct):
+    rows: list[_Row] = msgspec.field(default_factory=list)  # what to write
+    items: list[Item] = msgspec.field(default_factory=list)  # what the section shows of them
 
 
 def _plan(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -643,7 +642,7 @@ class SyncEngine:
                 continue
             gateway = self.wired.gateways[health.account].health()
             data = msgspec.structs.asdict(health) | {
-                "buckets": {k: dataclasses.asdict(v) for k, v in gateway.buckets.items()},
+                "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
                 "requests": gateway.requests,
                 "errors": gateway.errors,
                 "stale_served": gateway.stale_served,
