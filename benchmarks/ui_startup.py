@@ -29,7 +29,8 @@ from textual.screen import Screen
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import DashboardScreen
-from zen_tui.ui.widgets.item_list import ItemList, filter_rows, haystack
+from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.row_filter import filter_rows, haystack
 
 ROWS = 10_000
 ROUNDS = 3

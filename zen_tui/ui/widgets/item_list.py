@@ -7,6 +7,8 @@ the rows on screen. Row text is built from the item on demand, never stored per 
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rich.segment import Segment
@@ -20,6 +22,7 @@ from textual.strip import Strip
 
 from zen_tui.models import ActionState, Issue, Item, Message, PullRequest, channel_label
 from zen_tui.text_safety import clean
+from zen_tui.ui.widgets.row_filter import RowFilter
 
 _CHECK = {"success": "✓", "failure": "✗", "pending": "…"}
 _REVIEW = {"approved": "approved", "changes_requested": "changes", "review_required": "review"}
@@ -38,31 +41,6 @@ class RowState:
     state: ActionState
     kind: str
     reason: str | None = None
-
-
-def haystack(item: Item) -> str:
-    """The text a filter matches against: key, title, people, labels, status."""
-    parts = [item.key, item.title, "unread" if item.unread else ""]
-    if isinstance(item, PullRequest):
-        parts += [item.author, item.state, *item.labels]
-    elif isinstance(item, Issue):
-        parts += [item.status, item.assignee or "", item.priority or "", *item.labels]
-    elif isinstance(item, Message):
-        parts += [item.author, item.channel]
-    return " ".join(parts).casefold()
-
-
-def filter_rows(hays: list[str], text: str, within: list[int] | None = None) -> list[int]:
-    """Indices of the haystacks containing every word of `text` (case-insensitive).
-
-    `within` narrows the search to an earlier result: typing one more character only
-    re-checks the rows that matched before, so each keystroke gets cheaper.
-    """
-    words = text.casefold().split()
-    candidates = range(len(hays)) if within is None else within
-    if not words:
-        return list(candidates)
-    return [n for n in candidates if all(w in hays[n] for w in words)]
 
 
 def row_key(item: Item) -> str:
@@ -159,9 +137,9 @@ class ItemList(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._all: tuple[Item, ...] = ()
-        self._hay: list[str] | None = None  # per item, built at the first filter keystroke
+        self._matcher = RowFilter()  # `_all`'s: haystacks and recent matches
         self._rows: list[Item] = []  # what is shown: `_all` filtered
-        self._index: list[int] = []  # positions in `_all` of `_rows`
+        self._index: Sequence[int] = ()  # positions in `_all` of `_rows`, ascending
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
         self._base: tuple[Item, ...] = ()  # the snapshot's items
@@ -193,29 +171,27 @@ class ItemList(ScrollView, can_focus=True):
     def _show_all(self) -> None:
         current = self.cursor_item
         self._all = (*self._pending.values(), *self._base) if self._pending else self._base
-        items = self._all
-        self._hay = None  # 10,000 strings the first paint never needs
-        self.selected &= {i.id for i in items}
-        self._apply_filter(keep=current.id if current else None)
+        self._matcher = RowFilter(self._all)  # its haystacks: at the first filter keystroke
+        self.selected &= {i.id for i in self._all}
+        self._show(self._matcher.match(self._filter))
+        keep = current.id if current else None
+        index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
+        self._move_to(index, force=True)
 
     def set_filter(self, text: str) -> None:
-        if text != self._filter:
-            narrower = text.casefold().startswith(self._filter.casefold()) and " " not in text
-            self._filter = text
-            current = self.cursor_item
-            self._apply_filter(keep=current.id if current else None, narrow=narrower)
+        if text == self._filter:
+            return
+        self._filter = text
+        at = self._index[self.cursor] if self._rows else -1  # the cursor's item, in `_all`
+        self._show(self._matcher.match(text))
+        index = bisect_left(self._index, at)  # the cursor stays on its item if it still shows
+        self._move_to(index if index < len(self._index) and self._index[index] == at else 0, True)
 
-    def _apply_filter(self, keep: str | None, narrow: bool = False) -> None:
-        if not self._filter.split():
-            self._index = list(range(len(self._all)))
-        else:
-            if self._hay is None:
-                self._hay = [haystack(i) for i in self._all]
-            self._index = filter_rows(self._hay, self._filter, self._index if narrow else None)
-        self._rows = [self._all[n] for n in self._index]
-        index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
+    def _show(self, index: Sequence[int]) -> None:
+        self._index = index
+        everything = len(index) == len(self._all)
+        self._rows = list(self._all) if everything else [self._all[n] for n in index]
         self._size_to_rows()
-        self._move_to(min(index, max(0, len(self._rows) - 1)), force=True)
         self.refresh()
 
     def shown(self, item: Item) -> Item:
