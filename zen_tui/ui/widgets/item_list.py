@@ -302,7 +302,18 @@ class ItemList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _size_to_rows(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))
+        size = Size(self.scrollable_content_region.width, len(self._rows))
+        if size == self.virtual_size:
+            return
+        if not self.size:  # not laid out yet: nothing to spare
+            self.virtual_size = size
+            return
+        # The list's box is the pane's to size, whatever its rows: assigning virtual_size
+        # would lay out and repaint the whole screen at each keystroke. Set it quietly and
+        # update the scrollbars as ScrollView does after a layout (showing or hiding one
+        # still lays out: the rows get narrower or wider).
+        self.set_reactive(ItemList.virtual_size, size)
+        self._scroll_update(size)
 
     def on_click(self, event: events.Click) -> None:
         self._move_to(round(self.scroll_offset.y) + event.y)
