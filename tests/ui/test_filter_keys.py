@@ -1,5 +1,5 @@
-"""What a filter keystroke does on the dashboard: the rows, the scrollbar, and no more work than
-that (no screen layout)."""
+"""What a filter keystroke does on the dashboard: the rows, the scrollbar, the preview, and no
+more work than that (no screen layout, no detail fetch for a row that did not change)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,45 @@ import pytest
 from textual.widget import Widget
 
 from tests.fakes.backend import FakeBackend
+from zen_tui.models import Item, ItemDetail
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
+from zen_tui.ui.widgets.preview import Preview
 
 from .conftest import make_app
 
 
+class CountingDetails(FakeBackend):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def details(self, item: Item) -> ItemDetail:
+        self.asked.append(item.id)
+        return await super().details(item)
+
+
 def prs(app: Any) -> ItemList:
     return app.screen.query_one("#list-prs", ItemList)
+
+
+async def test_the_preview_follows_the_cursor_when_the_filter_hides_its_row() -> None:
+    backend = CountingDetails()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items, preview = prs(pilot.app), pilot.app.screen.query_one(Preview)
+        first, last = items.rows[0], items.rows[-1]
+        assert preview.item_id == first.id
+        await pilot.press("slash", *last.key)  # only the last row holds its own key
+        await pilot.pause()
+        assert items.rows == [last] and items.cursor_item == last
+        assert preview.item_id == last.id  # (it kept showing the first row, filtered away)
+        assert backend.asked[-1] == last.id
+        asked = len(backend.asked)
+        await pilot.press("space", "backspace", "backspace")  # the same row under the cursor
+        await pilot.pause()
+        assert items.cursor_item == last and preview.item_id == last.id
+        assert len(backend.asked) == asked  # nothing redrawn or fetched again for it
 
 
 async def test_a_filter_keystroke_asks_for_no_screen_layout(

@@ -33,6 +33,7 @@ _STATE_MARK = {
     ActionState.DONE: "✓ done",
     ActionState.FAILED: "✗ failed",
 }
+_NOTHING = object()  # `_announced` before the first Highlighted
 LINK_MARK = "⇄ "  # the row has a cross-link (an issue made from it, a share): see the preview
 
 
@@ -140,6 +141,8 @@ class ItemList(ScrollView, can_focus=True):
         self._matcher = RowFilter()  # `_all`'s: haystacks and recent matches
         self._rows: list[Item] = []  # what is shown: `_all` filtered
         self._index: Sequence[int] = ()  # positions in `_all` of `_rows`, ascending
+        self._announced: object = _NOTHING  # the item the last Highlighted named
+        self._announcing = False
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
         self._base: tuple[Item, ...] = ()  # the snapshot's items
@@ -176,6 +179,7 @@ class ItemList(ScrollView, can_focus=True):
         self._show(self._matcher.match(self._filter))
         keep = current.id if current else None
         index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
+        self._announced = _NOTHING  # new items: the screen hears of the cursor's, as always
         self._move_to(index, force=True)
 
     def set_filter(self, text: str) -> None:
@@ -282,7 +286,23 @@ class ItemList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._refresh_row(old)
         self._refresh_row(index)
-        self.post_message(self.Highlighted(self, self.cursor_item))
+        if not self._announcing:
+            self._announcing = True
+            self.call_next(self._announce)
+
+    def _announce(self) -> None:
+        """Tell the screen (the preview) when the item under the cursor is another one.
+
+        Posted from the list's own turn, never from a caller's handler: a message's bubbling
+        stops at its sender, so one made in the pane's filter handler never reached the
+        screen (the preview kept showing a row filtered away). Only on a change (or new
+        items): a keystroke that keeps the cursor's row does not redraw the preview or fetch
+        its detail again."""
+        self._announcing = False
+        item = self.cursor_item
+        if item is not self._announced:
+            self._announced = item
+            self.post_message(self.Highlighted(self, item))
 
     def _refresh_row(self, index: int) -> None:
         y = index - round(self.scroll_offset.y)
