@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -143,6 +143,7 @@ class ItemList(ScrollView, can_focus=True):
         self._index: Sequence[int] = ()  # positions in `_all` of `_rows`, ascending
         self._announced: object = _NOTHING  # the item the last Highlighted named
         self._announcing = False
+        self._repaint_style: Style | None = None  # during render_lines: the list's style
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
         self._base: tuple[Item, ...] = ()  # the snapshot's items
@@ -340,10 +341,18 @@ class ItemList(ScrollView, can_focus=True):
 
     # --- rendering --------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The list's style walks every ancestor (~0.1 ms): once per repaint, not per row.
+        self._repaint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._repaint_style = None
+
     def render_line(self, y: int) -> Strip:
         index = y + round(self.scroll_offset.y)
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.rich_style if self._repaint_style is None else self._repaint_style
         if not self._rows:
             if y == 0:
                 text = self.empty_text if not self._filter else f"no match for {self._filter!r}"
