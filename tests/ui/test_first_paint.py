@@ -32,11 +32,11 @@ async def test_the_filter_haystacks_are_built_at_the_first_keystroke_not_at_load
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         items = pilot.app.screen.query_one("#list-prs", ItemList)
-        assert items.total > 0 and items._hay is None  # painted without them
+        assert items.total > 0 and not items._matcher.built  # painted without them
         title = items.rows[-1].title
         await pilot.press("slash", *title)
         await pilot.pause()
-        assert items._hay is not None and len(items._hay) == items.total
+        assert items._matcher.built and len(items._matcher.hays()) == items.total
         assert [r.title for r in items.rows] == [title]
         await pilot.press("escape")  # cleared: every row back, in the same order
         await pilot.pause()

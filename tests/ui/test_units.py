@@ -16,7 +16,7 @@ from zen_tui.ui import triage
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.themes import BUNDLED_DIR, ThemeError, load_theme, load_theme_dirs
 from zen_tui.ui.widgets.gateway import gauge, render_status
-from zen_tui.ui.widgets.item_list import filter_rows, haystack
+from zen_tui.ui.widgets.row_filter import filter_rows, haystack
 
 PRS = make_items(DEFAULT_SECTIONS[0], 5)
 GH_ISSUES = make_items(DEFAULT_SECTIONS[2], 3)

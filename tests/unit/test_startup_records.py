@@ -28,10 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]  # the tree under test: `-c` puts the cwd first
 
 # Dataclasses allowed on the start-up paths, each with why it is not a Struct.
-ALLOWED: set[str] = {
-    # converted by parallel branches; the lead empties this after the merge
-    "zen_tui.ui.widgets.item_list.RowState",
-}
+ALLOWED: set[str] = set()  # none today
 
 HEADLESS = (["list", "prs", "--json"], ["health"], ["outbox", "list"], ["act", "approve", "x"])
 PROBE = """

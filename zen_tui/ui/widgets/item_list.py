@@ -7,20 +7,23 @@ the rows on screen. Row text is built from the item on demand, never stored per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Sequence
 
+import msgspec
 from msgspec.structs import replace
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from zen_tui.models import ActionState, Issue, Item, Message, PullRequest, channel_label
 from zen_tui.text_safety import clean
+from zen_tui.ui.widgets.row_filter import RowFilter
 
 _CHECK = {"success": "✓", "failure": "✗", "pending": "…"}
 _REVIEW = {"approved": "approved", "changes_requested": "changes", "review_required": "review"}
@@ -31,39 +34,14 @@ _STATE_MARK = {
     ActionState.DONE: "✓ done",
     ActionState.FAILED: "✗ failed",
 }
+_NOTHING = object()  # `_announced` before the first Highlighted
 LINK_MARK = "⇄ "  # the row has a cross-link (an issue made from it, a share): see the preview
 
 
-@dataclass(frozen=True)
-class RowState:
+class RowState(msgspec.Struct, frozen=True):
     state: ActionState
     kind: str
     reason: str | None = None
-
-
-def haystack(item: Item) -> str:
-    """The text a filter matches against: key, title, people, labels, status."""
-    parts = [item.key, item.title, "unread" if item.unread else ""]
-    if isinstance(item, PullRequest):
-        parts += [item.author, item.state, *item.labels]
-    elif isinstance(item, Issue):
-        parts += [item.status, item.assignee or "", item.priority or "", *item.labels]
-    elif isinstance(item, Message):
-        parts += [item.author, item.channel]
-    return " ".join(parts).casefold()
-
-
-def filter_rows(hays: list[str], text: str, within: list[int] | None = None) -> list[int]:
-    """Indices of the haystacks containing every word of `text` (case-insensitive).
-
-    `within` narrows the search to an earlier result: typing one more character only
-    re-checks the rows that matched before, so each keystroke gets cheaper.
-    """
-    words = text.casefold().split()
-    candidates = range(len(hays)) if within is None else within
-    if not words:
-        return list(candidates)
-    return [n for n in candidates if all(w in hays[n] for w in words)]
 
 
 def row_key(item: Item) -> str:
@@ -160,9 +138,12 @@ class ItemList(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         self._all: tuple[Item, ...] = ()
-        self._hay: list[str] | None = None  # per item, built at the first filter keystroke
+        self._matcher = RowFilter()  # `_all`'s: haystacks and recent matches
         self._rows: list[Item] = []  # what is shown: `_all` filtered
-        self._index: list[int] = []  # positions in `_all` of `_rows`
+        self._index: Sequence[int] = ()  # positions in `_all` of `_rows`, ascending
+        self._announced: object = _NOTHING  # the item the last Highlighted named
+        self._announcing = False
+        self._repaint_style: Style | None = None  # during render_lines: the list's style
         self._filter = ""
         self._overrides: dict[str, Item] = {}  # optimistic versions, by item id
         self._base: tuple[Item, ...] = ()  # the snapshot's items
@@ -194,29 +175,28 @@ class ItemList(ScrollView, can_focus=True):
     def _show_all(self) -> None:
         current = self.cursor_item
         self._all = (*self._pending.values(), *self._base) if self._pending else self._base
-        items = self._all
-        self._hay = None  # 10,000 strings the first paint never needs
-        self.selected &= {i.id for i in items}
-        self._apply_filter(keep=current.id if current else None)
+        self._matcher = RowFilter(self._all)  # its haystacks: at the first filter keystroke
+        self.selected &= {i.id for i in self._all}
+        self._show(self._matcher.match(self._filter))
+        keep = current.id if current else None
+        index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
+        self._announced = _NOTHING  # new items: the screen hears of the cursor's, as always
+        self._move_to(index, force=True)
 
     def set_filter(self, text: str) -> None:
-        if text != self._filter:
-            narrower = text.casefold().startswith(self._filter.casefold()) and " " not in text
-            self._filter = text
-            current = self.cursor_item
-            self._apply_filter(keep=current.id if current else None, narrow=narrower)
+        if text == self._filter:
+            return
+        self._filter = text
+        at = self._index[self.cursor] if self._rows else -1  # the cursor's item, in `_all`
+        self._show(self._matcher.match(text))
+        index = bisect_left(self._index, at)  # the cursor stays on its item if it still shows
+        self._move_to(index if index < len(self._index) and self._index[index] == at else 0, True)
 
-    def _apply_filter(self, keep: str | None, narrow: bool = False) -> None:
-        if not self._filter.split():
-            self._index = list(range(len(self._all)))
-        else:
-            if self._hay is None:
-                self._hay = [haystack(i) for i in self._all]
-            self._index = filter_rows(self._hay, self._filter, self._index if narrow else None)
-        self._rows = [self._all[n] for n in self._index]
-        index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0
+    def _show(self, index: Sequence[int]) -> None:
+        self._index = index
+        everything = len(index) == len(self._all)
+        self._rows = list(self._all) if everything else [self._all[n] for n in index]
         self._size_to_rows()
-        self._move_to(min(index, max(0, len(self._rows) - 1)), force=True)
         self.refresh()
 
     def shown(self, item: Item) -> Item:
@@ -307,7 +287,23 @@ class ItemList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         self._refresh_row(old)
         self._refresh_row(index)
-        self.post_message(self.Highlighted(self, self.cursor_item))
+        if not self._announcing:
+            self._announcing = True
+            self.call_next(self._announce)
+
+    def _announce(self) -> None:
+        """Tell the screen (the preview) when the item under the cursor is another one.
+
+        Posted from the list's own turn, never from a caller's handler: a message's bubbling
+        stops at its sender, so one made in the pane's filter handler never reached the
+        screen (the preview kept showing a row filtered away). Only on a change (or new
+        items): a keystroke that keeps the cursor's row does not redraw the preview or fetch
+        its detail again."""
+        self._announcing = False
+        item = self.cursor_item
+        if item is not self._announced:
+            self._announced = item
+            self.post_message(self.Highlighted(self, item))
 
     def _refresh_row(self, index: int) -> None:
         y = index - round(self.scroll_offset.y)
@@ -327,17 +323,36 @@ class ItemList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def _size_to_rows(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._rows))
+        size = Size(self.scrollable_content_region.width, len(self._rows))
+        if size == self.virtual_size:
+            return
+        if not self.size:  # not laid out yet: nothing to spare
+            self.virtual_size = size
+            return
+        # The list's box is the pane's to size, whatever its rows: assigning virtual_size
+        # would lay out and repaint the whole screen at each keystroke. Set it quietly and
+        # update the scrollbars as ScrollView does after a layout (showing or hiding one
+        # still lays out: the rows get narrower or wider).
+        self.set_reactive(ItemList.virtual_size, size)
+        self._scroll_update(size)
 
     def on_click(self, event: events.Click) -> None:
         self._move_to(round(self.scroll_offset.y) + event.y)
 
     # --- rendering --------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The list's style walks every ancestor (~0.1 ms): once per repaint, not per row.
+        self._repaint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._repaint_style = None
+
     def render_line(self, y: int) -> Strip:
         index = y + round(self.scroll_offset.y)
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.rich_style if self._repaint_style is None else self._repaint_style
         if not self._rows:
             if y == 0:
                 text = self.empty_text if not self._filter else f"no match for {self._filter!r}"

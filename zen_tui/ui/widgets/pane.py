@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -56,6 +57,14 @@ class FilterInput(Input):
     """The pane's `/` filter: filters as you type; enter keeps it, escape clears it."""
 
     BINDINGS = [Binding("escape", "clear_filter", "Clear filter", id="filter-clear")]
+
+    def _watch_value(self, value: str) -> None:
+        # Input resizes its virtual width to the text at each keystroke, and that assignment
+        # lays out and repaints the whole screen (most of a keystroke's time). The box is one
+        # line whose width is the pane's: set the size quietly first, so Input's own
+        # assignment changes nothing and asks for no layout; scrolling still has the width.
+        self.set_reactive(Input.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
 
     def action_clear_filter(self) -> None:
         self.value = ""  # Input.Changed resets the list

@@ -1,0 +1,96 @@
+"""What a filter keystroke does on the dashboard: the rows, the scrollbar, the preview, and no
+more work than that (no screen layout, no detail fetch for a row that did not change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widget import Widget
+
+from tests.fakes.backend import FakeBackend
+from zen_tui.models import Item, ItemDetail
+from zen_tui.ui.widgets.item_list import ItemList
+from zen_tui.ui.widgets.pane import FilterInput, ItemPane
+from zen_tui.ui.widgets.preview import Preview
+
+from .conftest import make_app
+
+
+class CountingDetails(FakeBackend):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def details(self, item: Item) -> ItemDetail:
+        self.asked.append(item.id)
+        return await super().details(item)
+
+
+def prs(app: Any) -> ItemList:
+    return app.screen.query_one("#list-prs", ItemList)
+
+
+async def test_the_preview_follows_the_cursor_when_the_filter_hides_its_row() -> None:
+    backend = CountingDetails()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items, preview = prs(pilot.app), pilot.app.screen.query_one(Preview)
+        first, last = items.rows[0], items.rows[-1]
+        assert preview.item_id == first.id
+        await pilot.press("slash", *last.key)  # only the last row holds its own key
+        await pilot.pause()
+        assert items.rows == [last] and items.cursor_item == last
+        assert preview.item_id == last.id  # (it kept showing the first row, filtered away)
+        assert backend.asked[-1] == last.id
+        asked = len(backend.asked)
+        await pilot.press("space", "backspace", "backspace")  # the same row under the cursor
+        await pilot.pause()
+        assert items.cursor_item == last and preview.item_id == last.id
+        assert len(backend.asked) == asked  # nothing redrawn or fetched again for it
+
+
+async def test_a_filter_keystroke_asks_for_no_screen_layout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Neither the box nor the list lays out the whole screen per keystroke (~10 ms each);
+    the list's scrollbar still comes and goes with the number of rows (that one does)."""
+    async with make_app(FakeBackend(items_per_section=200)).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items = prs(pilot.app)
+        only = items.rows[-1].key  # no other key holds it
+        await pilot.press("slash")
+        await pilot.pause()
+        assert items.show_vertical_scrollbar
+        layouts: list[str] = []
+        refresh = Widget.refresh
+
+        def spy(self: Widget, *regions: Any, **flags: Any) -> Widget:
+            if flags.get("layout") and isinstance(self, FilterInput | ItemList):
+                layouts.append(type(self).__name__)
+            return refresh(self, *regions, **flags)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        for key in "zen":
+            await pilot.press(key)
+            await pilot.pause()
+            assert layouts == [] and items.virtual_size.height == len(items.rows)
+        assert items.scrollable_content_region.height < len(items.rows) < items.total
+        await pilot.press("ctrl+u", *only)  # (ctrl+u: Input's clear to the start) one row
+        await pilot.pause()
+        assert items.rows == [items.rows[0]] and items.rows[0].key == only
+        assert not items.show_vertical_scrollbar and items.max_scroll_y == 0
+        await pilot.press("escape")  # every row again: the scrollbar comes back
+        await pilot.pause()
+        assert items.show_vertical_scrollbar and items.virtual_size.height == items.total
+
+
+async def test_a_long_filter_scrolls_within_its_box() -> None:
+    async with make_app(FakeBackend()).run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        text = "q" * 100 + "end"
+        await pilot.press("slash", *text)
+        await pilot.pause()
+        box = pilot.app.screen.query_one("#pane-prs", ItemPane).filter_input
+        assert box.value == text and box.virtual_size.width == len(text) + 1
+        assert box.scroll_x > 0 and "qqqend" in pilot.app.export_screenshot()
