@@ -1,5 +1,6 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
-Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`.
+Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the stdlib
+modules zen-tui has its own light code for (logging.handlers).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
+# The log file rotates without logging.handlers (socket, pickle, queue, struct).
+NOT_NEEDED = ("logging.handlers",)
 CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 PROBE = """
 import json, sys
@@ -72,7 +75,7 @@ COMMANDS = {
 @pytest.mark.parametrize("argv", COMMANDS.values(), ids=COMMANDS.keys())
 def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
     env = headless_env(tmp_path)
-    probe = PROBE.format(heavy=HEAVY)
+    probe = PROBE.format(heavy=HEAVY + NOT_NEEDED)
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -106,6 +109,23 @@ def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> 
     argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(UNUSED[name]), *COMMANDS[name]]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+
+
+def test_a_command_rotates_its_full_log_without_logging_handlers(tmp_path: Path) -> None:
+    """`zen-tui health` with its log at the size limit: the old log moves to .1, the
+    command's lines start a new one, and logging.handlers never loaded."""
+    from zen_tui.logs import MAX_BYTES
+
+    env = headless_env(tmp_path)
+    logs = tmp_path / "data" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "zen-tui.log").write_text("x" * (MAX_BYTES - 10) + "\n", encoding="utf-8")
+    argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(NOT_NEEDED), "health"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+    assert (logs / "zen-tui.log.1").stat().st_size == MAX_BYTES - 9
+    lines = [json.loads(line) for line in (logs / "zen-tui.log").read_text().splitlines()]
+    assert lines[0]["message"].endswith(": health"), lines
 
 
 def test_gateway_package_names_resolve_lazily() -> None:
