@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Triage GitHub, Jira and Slack from one terminal dashboard.",
-        epilog=f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}",
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keep long paths on one line
     )
     _global_options(parser, suppress=False)
@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 NOT_BUILT = "(not available in this build)"
+
+
+def _epilog() -> str:
+    """Where the config and the data are, for --help. Without a home folder the reason is
+    shown instead: --config and --data-dir still work, so building the parser cannot fail."""
+    try:
+        return f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}"
+    except paths.HomeNotFound as exc:
+        return str(exc)
 
 
 def _command(name: str) -> Command | None:
@@ -263,7 +272,7 @@ def _failed(exc: Exception) -> int:
     if _is(exc, "zen_tui.store.rows", "InvalidTransition"):  # a bug, not bad input: logged
         return _unexpected(exc)
     expected = (
-        isinstance(exc, UsageError)
+        isinstance(exc, UsageError | paths.HomeNotFound)
         or _is(exc, "zen_tui.config_reader", "ConfigError")
         or _is(exc, "zen_tui.store.rows", "StoreError")
     )

@@ -105,7 +105,8 @@ def test_env_vars_pick_config_and_data_dir(
 def test_missing_default_config_means_no_accounts(
     tmp_path: Path, fake_command, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("platformdirs.user_config_path", lambda *a, **k: tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # Linux: nothing in it
+    monkeypatch.setattr("platformdirs.user_config_path", lambda *a, **k: tmp_path)  # elsewhere
     calls = fake_command("health", lambda a, s: 0)
     assert main(["--data-dir", str(tmp_path / "d"), "health", "--json"]) == 0
     assert calls[0][1].accounts == []
@@ -205,6 +206,28 @@ def test_help_shows_where_config_and_data_live(
     out = capsys.readouterr().out
     assert f"config file:   {tmp_path / 'mine.toml'}\n" in out
     assert f"data and logs: {tmp_path / 'store'}\n" in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="zen-tui finds the home folder on Linux")
+def test_no_home_folder_is_one_clear_line_and_the_flags_still_work(
+    tmp_path: Path, cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A relative HOME and no user database entry (a container's random uid): a command that
+    needs a default folder says what to set in one line; --help shows that line in place of
+    the folders; with --config and --data-dir the command runs."""
+    import pwd
+
+    monkeypatch.setenv("HOME", ".")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: {}[uid])
+    assert main(["health"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zen-tui: cannot find your home folder: HOME is not an absolute path")
+    assert err.count("\n") == 1 and "set HOME or XDG_" in err and "--data-dir" in err
+    assert main(["--help"]) == 0
+    assert "cannot find your home folder" in capsys.readouterr().out
+    assert main([*base(tmp_path), "health"]) == 0
 
 
 def test_command_exiting_with_a_message(

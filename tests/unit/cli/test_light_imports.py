@@ -1,6 +1,6 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
-Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the stdlib
-modules zen-tui has its own light code for (logging.handlers).
+Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the modules
+zen-tui has its own light code for (logging.handlers; platformdirs on Linux).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
-# The log file rotates without logging.handlers (socket, pickle, queue, struct).
-NOT_NEEDED = ("logging.handlers",)
+# The log file rotates without logging.handlers (socket, pickle, queue, struct); the Linux
+# folders are found without platformdirs (tempfile, random).
+NOT_NEEDED = (
+    ("logging.handlers", "platformdirs") if sys.platform == "linux" else ("logging.handlers",)
+)
 CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 PROBE = """
 import json, sys
@@ -29,11 +32,18 @@ print("\\n" + json.dumps({{"code": code, "heavy": heavy}}))
 """
 
 
-def headless_env(tmp_path: Path) -> dict[str, str]:
-    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path."""
+def headless_env(tmp_path: Path, *, default_folders: bool = False) -> dict[str, str]:
+    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path:
+    named by ZEN_TUI_CONFIG and ZEN_TUI_DATA_DIR, or (`default_folders`, Linux) found in the
+    default folders under XDG_CONFIG_HOME and XDG_DATA_HOME, as a user without them runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    if default_folders:
+        (tmp_path / "xdg-config" / "zen-tui").mkdir(parents=True)
+        (tmp_path / "xdg-config" / "zen-tui" / "config.toml").write_text(CONFIG, encoding="utf-8")
+        xdg = {"XDG_CONFIG_HOME": "xdg-config", "XDG_DATA_HOME": "xdg-data"}
+        return env | {name: str(tmp_path / folder) for name, folder in xdg.items()}
     config = tmp_path / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
     return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
 
 
@@ -72,9 +82,15 @@ COMMANDS = {
 }
 
 
+FOLDERS = ["named"] + (["default"] if sys.platform == "linux" else [])
+
+
+@pytest.mark.parametrize("folders", FOLDERS)
 @pytest.mark.parametrize("argv", COMMANDS.values(), ids=COMMANDS.keys())
-def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
-    env = headless_env(tmp_path)
+def test_headless_command_imports_nothing_heavy(
+    tmp_path: Path, argv: list[str], folders: str
+) -> None:
+    env = headless_env(tmp_path, default_folders=folders == "default")
     probe = PROBE.format(heavy=HEAVY + NOT_NEEDED)
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
@@ -87,6 +103,8 @@ def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str])
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, 2), done.stderr  # 2: the refused act
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
+    if folders == "default" and argv != ["--help"]:  # it used the config and folders given
+        assert (tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log").exists()
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
