@@ -10,7 +10,6 @@ docs/login.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -165,6 +164,8 @@ def _section(pane: str, title: str, account: str, **query: str) -> str:
 
 
 def _s(value: str) -> str:
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 

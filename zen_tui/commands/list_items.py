@@ -6,7 +6,6 @@ Exit status: 0 (also when a section is empty: its reason says why), 2 for an unk
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -97,11 +96,15 @@ def section_json(shown: Shown, now: float) -> dict[str, Any]:
 
 def _nested(value: Any, level: int) -> str:
     """json.dumps(value, indent=2) as it reads `level` levels deep in the document."""
+    import json
+
     return json.dumps(value, indent=2).replace("\n", "\n" + "  " * level)
 
 
 def write_json(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
     """The same text as json.dumps(document, indent=2), written item by item."""
+    import json
+
     out.write('{\n  "pane": ' + json.dumps(pane) + ',\n  "sections": ')
     if not shown:
         out.write("[]\n}\n")
