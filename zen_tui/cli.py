@@ -73,8 +73,39 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with its help sized for the terminal by `_columns`, not by argparse,
+    which imports shutil (with bz2, lzma and fnmatch: ~1.5 ms) to ask, and asks for every
+    add_argument (each builds a formatter), so every command paid for it, not only --help.
+    The commands' parsers are of this class too: add_subparsers makes its parent's kind."""
+
+    def __init__(
+        self, *, formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter, **kw: Any
+    ) -> None:
+        def sized(*, prog: str) -> argparse.HelpFormatter:
+            return formatter_class(prog, width=_columns() - 2)  # argparse's own margin
+
+        super().__init__(formatter_class=sized, **kw)
+
+
+def _columns() -> int:
+    """shutil.get_terminal_size().columns, without shutil: a positive $COLUMNS, else the
+    width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+    except (ValueError, OSError):  # not a terminal, or closed
+        return 80
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Triage GitHub, Jira and Slack from one terminal dashboard.",
         epilog=_epilog(),
@@ -83,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _global_options(common, suppress=True)
     for name in COMMAND_MODULES:
         command = _command(name)

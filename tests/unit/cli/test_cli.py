@@ -334,3 +334,51 @@ def test_each_command_is_declared_in_its_own_module(capsys: pytest.CaptureFixtur
         assert main([name, "--help"]) == 0
         shown = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
         assert shown.startswith(f"usage: zen-tui {name} ") and module.HELP in shown
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "45", " 90", "200"])
+@pytest.mark.parametrize("terminal", ["120x40", "0x0", "no terminal", "closed"])
+def test_help_width_is_shutils_without_shutil(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None, terminal: str
+) -> None:
+    """The CLI sizes its help as argparse would (shutil.get_terminal_size) without importing
+    shutil: the same columns for every $COLUMNS and every answer of the terminal."""
+    import os
+    import shutil
+
+    from zen_tui.cli import _columns
+
+    def get_terminal_size(fd: int) -> os.terminal_size:
+        if terminal == "no terminal":
+            raise OSError(25, "Inappropriate ioctl for device")
+        if terminal == "closed":
+            raise ValueError("I/O operation on closed file")
+        width, height = terminal.split("x")
+        return os.terminal_size((int(width), int(height)))
+
+    monkeypatch.setattr(os, "get_terminal_size", get_terminal_size)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("columns", ["40", "100", "200"])
+@pytest.mark.parametrize("command", [None, "list", "auth"])
+def test_help_text_is_laid_out_as_argparse_lays_it_out(
+    monkeypatch: pytest.MonkeyPatch, columns: str, command: str | None
+) -> None:
+    """Each parser's help, with the CLI's sized formatter and with argparse's own (which asks
+    shutil for the width), is the same text."""
+    from zen_tui.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", columns)
+    parser = build_parser()
+    if command is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[command]
+    ours = parser.format_help()
+    kind = argparse.RawDescriptionHelpFormatter if command is None else argparse.HelpFormatter
+    parser.formatter_class = kind
+    assert ours == parser.format_help()

@@ -1,6 +1,6 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
 Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the modules
-zen-tui has its own light code for (logging.handlers; platformdirs on Linux).
+zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
-# The log file rotates without logging.handlers (socket, pickle, queue, struct); the Linux
-# folders are found without platformdirs (tempfile, random).
-NOT_NEEDED = (
-    ("logging.handlers", "platformdirs") if sys.platform == "linux" else ("logging.handlers",)
-)
+# The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
+# help is sized without shutil (bz2, lzma); the Linux folders are found without platformdirs
+# (tempfile, random).
+NOT_NEEDED = ("logging.handlers", "shutil") + (("platformdirs",) if sys.platform == "linux" else ())
 CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 PROBE = """
 import json, sys
