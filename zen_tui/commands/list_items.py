@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
 # imports every command module for its HELP and arguments).
@@ -53,13 +53,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-class Shown(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
+class Shown:
     """A section as `list` prints it: its freshness now, its items read as they are written
-    (chunk by chunk from the store), so 10,000 items never sit in memory at once."""
+    (chunk by chunk from the store), so 10,000 items never sit in memory at once. A plain
+    class: `--help` imports this module, and defining a dataclass or a NamedTuple compiles
+    code (the first compile() of a process costs a millisecond)."""
 
-    section: SectionInfo
-    freshness: Freshness
-    store: Store
+    __slots__ = ("freshness", "section", "store")
+
+    def __init__(self, section: SectionInfo, freshness: Freshness, store: Store) -> None:
+        self.section = section
+        self.freshness = freshness
+        self.store = store
 
     def items(self) -> Iterator[Item]:
         return self.store.iter_section(self.section.id)

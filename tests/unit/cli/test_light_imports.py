@@ -239,3 +239,36 @@ def test_httpx_loads_without_its_command_line_client_which_still_works() -> None
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"before": [], "code": 0, "click": True}, done.stderr
     assert "Usage: httpx" in done.stdout  # the real client answered
+
+
+COMPILE_PROBE = """
+import sys
+# Frames of the machinery that compiles on behalf of the module defining a class.
+machinery = ("typing.py", "dataclasses.py", "collections/__init__.py", "enum.py", "<frozen ")
+ours = []
+
+def hook(event, args):
+    if event != "compile":
+        return
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.endswith(machinery):
+        frame = frame.f_back
+    if frame is not None and "zen_tui" in frame.f_code.co_filename:
+        ours.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+
+sys.addaudithook(hook)
+from zen_tui.cli import main
+main(["--help"])
+print("\\ncompiled:" + ",".join(ours))
+"""
+
+
+def test_help_compiles_no_code(tmp_path: Path) -> None:
+    """`--help` imports every command module; none of them defines a class that compiles code
+    (a dataclass's methods, a NamedTuple's string annotations): the first compile() of a
+    process costs a millisecond."""
+    env = headless_env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", COMPILE_PROBE], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "compiled:", done.stderr
