@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from zen_tui.models import Action, Issue, Item, Message, PullRequest
 
@@ -105,14 +106,14 @@ def check(command: str, items: list[Item]) -> None:
 # ---- action kinds per service, and their parameters -----------------------------------------
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(msgspec.Struct, frozen=True):
     """One action kind on one service: `required` holds alias groups (any one name of a group
-    satisfies it); `choices` limits a parameter's values."""
+    satisfies it); `choices` limits a parameter's values. A Struct: `act` loads this module,
+    and a dataclass would load `dataclasses` and compile its methods for it."""
 
     required: tuple[tuple[str, ...], ...] = ()
     optional: tuple[str, ...] = ()
-    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    choices: dict[str, tuple[str, ...]] = {}  # msgspec gives each Kind its own empty dict
 
     def names(self) -> list[str]:
         return [n for group in self.required for n in group] + list(self.optional)
