@@ -5,7 +5,7 @@ platform folder: on Linux the XDG Base Directory one ($XDG_CONFIG_HOME/zen-tui, 
 ~/.config/zen-tui; $XDG_DATA_HOME/zen-tui, else ~/.local/share/zen-tui), elsewhere
 platformdirs'.
 
-Why Linux is computed here: platformdirs costs ~5 ms to import (tempfile, random, its
+Why Linux is computed here: platformdirs costs ~7 ms to import (tempfile, random, its
 platform classes), a sixth of `zen-tui --help`, for two lines of rules. It stays the one
 source for macOS, Windows and Android, and tests/unit/config/test_paths.py compares these
 Linux paths with its answers over many environments, so the two cannot drift apart.
