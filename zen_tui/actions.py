@@ -108,12 +108,11 @@ def check(command: str, items: list[Item]) -> None:
 
 class Kind(msgspec.Struct, frozen=True):
     """One action kind on one service: `required` holds alias groups (any one name of a group
-    satisfies it); `choices` limits a parameter's values. A Struct: `act` loads this module,
-    and a dataclass would load `dataclasses` and compile its methods for it."""
+    satisfies it); `choices` limits a parameter's values."""
 
     required: tuple[tuple[str, ...], ...] = ()
     optional: tuple[str, ...] = ()
-    choices: dict[str, tuple[str, ...]] = {}  # msgspec gives each Kind its own empty dict
+    choices: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [n for group in self.required for n in group] + list(self.optional)

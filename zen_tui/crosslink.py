@@ -12,7 +12,8 @@ links table), so both rows show the link after a restart.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from zen_tui.actions import NotApplicable, create_action
 from zen_tui.models import Action, Issue, Item, Message, PullRequest, Service
@@ -24,8 +25,7 @@ JIRA_TYPE = "Task"  # the issue type a Jira issue from a message gets unless one
 Step = tuple[Action, str | None]  # (action, the item what it creates is linked to)
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """Where an issue can be made: a GitHub repository or a Jira project of one account."""
 
     account: str

@@ -3,7 +3,6 @@ the simulator over loopback with the token a login stored (an in-memory keyring 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 import keyring
@@ -47,7 +46,7 @@ def store_logins(backend: MemoryKeyring, sim: SimulatorServer, *, cloud: str) ->
     for acc in sim.accounts:
         stored = StoredCredential(token=acc.token, method="oauth")
         if acc.service == "jira":  # a 3LO login: Bearer at /ex/jira/{cloudid}
-            stored = dataclasses.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
+            stored = msgspec.structs.replace(stored, base_url=f"{acc.base_url}/ex/jira/{cloud}")
         backend.set_password(SERVICE_NAME, acc.name, stored.to_json())
 
 

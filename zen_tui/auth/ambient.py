@@ -12,11 +12,10 @@ import asyncio
 import logging
 import os
 import shutil
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
-from zen_tui.gateway.credentials import Credential
+from zen_tui.gateway.credentials import Credential, SecretRecord
 from zen_tui.logs import register_secret
 
 log = logging.getLogger(__name__)
@@ -25,10 +24,11 @@ GH_COMMAND = "gh"  # looked up on PATH; tests point PATH at a stub
 GH_TIMEOUT = 3.0  # seconds: `gh auth token` reads a file or its keyring; never wait long
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(SecretRecord, frozen=True):
+    _secret = ("credential",)
+
     source: str  # "env:GH_TOKEN" | "gh" | ...: what `auth status` shows
-    credential: Credential = field(repr=False)
+    credential: Credential
 
 
 def is_loopback(base_url: str) -> bool:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import webbrowser
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ import httpx
 from zen_tui.auth.browser import Browser, try_open
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed, SlowedDown
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.web_links import refusal
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,13 @@ OUTCOMES = {
 }
 
 
-@dataclass(frozen=True)
-class DeviceToken:
-    token: str = field(repr=False)
+class DeviceToken(SecretRecord, frozen=True):
+    _secret = ("token", "refresh_token")
+
+    token: str
     scope: str
     # GitHub App user tokens expire (8 h) and come with a refresh token; OAuth-app ones don't.
-    refresh_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = None
     expires_in: float | None = None
 
 

@@ -20,8 +20,11 @@ For a loopback base URL (the simulator) they default to placeholders the simulat
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import msgspec
+
+from zen_tui.gateway.credentials import SecretRecord
 
 GITHUB_SCOPE = "repo read:org notifications"
 SLACK_USER_SCOPE = ",".join(
@@ -58,10 +61,11 @@ class AuthConfigError(Exception):
     """An OAuth app setting is missing; str() says which variable to set."""
 
 
-@dataclass(frozen=True)
-class OAuthApp:
+class OAuthApp(SecretRecord, frozen=True):
+    _secret = ("client_secret",)
+
     client_id: str
-    client_secret: str | None = field(default=None, repr=False)
+    client_secret: str | None = None
 
 
 def is_loopback(base_url: str) -> bool:
@@ -107,8 +111,7 @@ def github_root(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-@dataclass(frozen=True)
-class SlackEndpoints:
+class SlackEndpoints(msgspec.Struct, frozen=True):
     authorize: str
     access: str
 
@@ -119,8 +122,7 @@ class SlackEndpoints:
         return cls(f"{root}/oauth/v2/authorize", f"{base}/oauth.v2.access")
 
 
-@dataclass(frozen=True)
-class AtlassianEndpoints:
+class AtlassianEndpoints(msgspec.Struct, frozen=True):
     authorize: str
     token: str
     resources: str

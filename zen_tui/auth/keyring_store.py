@@ -15,12 +15,13 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
 import keyring
 import keyring.errors
+import msgspec
 
+from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.logs import register_secret
 
 SERVICE_NAME = "zen-tui"
@@ -38,13 +39,14 @@ class KeyringUnavailable(Exception):
     """The OS keyring cannot be used; str() is a one-line, secret-free explanation."""
 
 
-@dataclass(frozen=True)
-class StoredCredential:
+class StoredCredential(SecretRecord, frozen=True):
     """What one account's keyring entry holds (never logged: token fields hide from repr)."""
 
-    token: str = field(repr=False)
+    _secret = ("token", "refresh_token")
+
+    token: str
     method: str = "token"  # device | oauth | token
-    refresh_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = None
     expires_at: float | None = None  # epoch seconds; None = does not expire
     login: str | None = None  # who logged in, for display (GitHub login, email, Slack user)
     basic_username: str | None = None  # set => HTTP Basic (Jira API token + email)
@@ -54,14 +56,14 @@ class StoredCredential:
     saved_at: float | None = None
 
     def to_json(self) -> str:
-        return json.dumps({k: v for k, v in asdict(self).items() if v is not None})
+        return json.dumps({k: v for k, v in msgspec.structs.asdict(self).items() if v is not None})
 
     @classmethod
     def from_json(cls, text: str) -> StoredCredential:
         data = json.loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise ValueError("not a zen-tui credential")
-        known = {f.name for f in fields(cls)}
+        known = set(cls.__struct_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

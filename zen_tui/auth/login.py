@@ -22,9 +22,9 @@ import asyncio
 import logging
 import webbrowser
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
+import msgspec
 
 from zen_tui.auth import grants
 from zen_tui.auth.browser import Browser
@@ -206,7 +206,7 @@ class LoginFlow:
         )
 
     def _stamp(self, stored: StoredCredential) -> StoredCredential:
-        return replace(stored, saved_at=self.clock.time())
+        return msgspec.structs.replace(stored, saved_at=self.clock.time())
 
     async def _finish(self, stored: StoredCredential) -> LoggedIn | LoginFailed:
         """Check the token with one call, then save it (one keyring write)."""
@@ -219,7 +219,7 @@ class LoginFlow:
         except TokenRejected as exc:
             log.warning("login to %s (%s) refused: %s", name, self.method, exc)
             return LoginFailed(f"{exc}; check the token and log in again")
-        stored = replace(stored, login=login)
+        stored = msgspec.structs.replace(stored, login=login)
         try:
             await self.store.save(name, stored)
         except KeyringUnavailable as exc:

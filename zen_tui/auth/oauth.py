@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 import webbrowser
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+import msgspec
 
 from zen_tui.auth import grants
 from zen_tui.auth.browser import Browser, try_open
@@ -35,8 +35,7 @@ from zen_tui.auth.states import LoginFailed, WaitingForBrowser
 DEFAULT_WAIT = 300.0  # seconds the user has to approve in the browser
 
 
-@dataclass(frozen=True)
-class OAuthTokens:
+class OAuthTokens(msgspec.Struct, frozen=True):
     stored: StoredCredential
 
 
@@ -142,7 +141,9 @@ class AtlassianOAuthFlow(_LoopbackFlow):
         if site is None:
             raise grants.GrantError("this Atlassian login grants access to no Jira site")
         cloud_id = str(site["id"])
-        return replace(stored, cloud_id=cloud_id, base_url=self.endpoints.rest_base(cloud_id))
+        return msgspec.structs.replace(
+            stored, cloud_id=cloud_id, base_url=self.endpoints.rest_base(cloud_id)
+        )
 
 
 def _pick_site(sites: list[dict[str, Any]], base_url: str) -> dict[str, Any] | None:

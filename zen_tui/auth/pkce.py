@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+
+import msgspec
+
+from zen_tui.gateway.credentials import SecretRecord
 
 _VERIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -27,9 +30,10 @@ def new_state() -> str:
     return secrets.token_urlsafe(24)
 
 
-@dataclass(frozen=True)
-class Pkce:
-    verifier: str = field(default_factory=new_verifier, repr=False)
+class Pkce(SecretRecord, frozen=True):
+    _secret = ("verifier",)  # until the code is exchanged
+
+    verifier: str = msgspec.field(default_factory=new_verifier)
 
     @property
     def challenge(self) -> str:

@@ -16,10 +16,10 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import httpx
+import msgspec
 
 from zen_tui.auth import ambient, grants
 from zen_tui.auth.endpoints import (
@@ -84,7 +84,7 @@ def apply_grant(stored: StoredCredential, body: dict[str, Any], now: float) -> S
     if not isinstance(token, str) or not token:
         raise grants.GrantError("the token response holds no access token")
     expires_in = body.get("expires_in")
-    return replace(
+    return msgspec.structs.replace(
         stored,
         token=token,
         refresh_token=body.get("refresh_token") or stored.refresh_token,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True)
-class DeviceCodeShown:
+class DeviceCodeShown(msgspec.Struct, frozen=True):
     """GitHub device flow: ask the user to enter `user_code` at `verification_uri`."""
 
     user_code: str
@@ -14,29 +13,25 @@ class DeviceCodeShown:
     expires_in: float
 
 
-@dataclass(frozen=True)
-class WaitingForBrowser:
+class WaitingForBrowser(msgspec.Struct, frozen=True):
     """OAuth: the browser was (or should be) opened on `url`; waiting for the redirect."""
 
     url: str
     browser_opened: bool
 
 
-@dataclass(frozen=True)
-class SlowedDown:
+class SlowedDown(msgspec.Struct, frozen=True):
     """The server asked us to poll less often; informational."""
 
     interval: float
 
 
-@dataclass(frozen=True)
-class LoggedIn:
+class LoggedIn(msgspec.Struct, frozen=True):
     account: str
     username: str | None
 
 
-@dataclass(frozen=True)
-class LoginFailed:
+class LoginFailed(msgspec.Struct, frozen=True):
     """One-line, secret-free reason, with what to do next."""
 
     reason: str

@@ -14,6 +14,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 
+import msgspec
+
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_item, encode_item, sort_key
@@ -143,16 +145,9 @@ class ItemsMixin(StoreBase):
         return found[0] if found else None
 
 
-class _Plan:
-    """What a save writes, and what the section shows of it. A plain class: the headless
-    commands load this module, and a dataclass would load `dataclasses` and compile its
-    methods (~1 ms) for two lists."""
-
-    __slots__ = ("items", "rows")
-
-    def __init__(self, rows: list[_Row] | None = None, items: list[Item] | None = None) -> None:
-        self.rows = [] if rows is None else rows  # what to write
-        self.items = [] if items is None else items  # what the section shows of them
+class _Plan(msgspec.Struct):
+    rows: list[_Row] = msgspec.field(default_factory=list)  # what to write
+    items: list[Item] = msgspec.field(default_factory=list)  # what the section shows of them
 
 
 def _plan(

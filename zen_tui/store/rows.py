@@ -1,9 +1,11 @@
-"""Row types the Store hands out, and its errors. Plain frozen dataclasses, no I/O."""
+"""Row types the Store hands out, and its errors. Frozen msgspec Structs (cheap to define at
+start-up, unlike dataclasses), no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from zen_tui.models import Action, ActionState
 
@@ -32,8 +34,7 @@ class IdempotencyConflict(StoreError):
     """An idempotency key already used by a different action."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoreRecovered:
+class StoreRecovered(msgspec.Struct, frozen=True):
     """Notice that the file at open time was unusable and was moved aside."""
 
     moved_to: Path
@@ -46,8 +47,7 @@ class StoreRecovered:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class DiskFull:
+class DiskFull(msgspec.Struct, frozen=True):
     """Notice, given once per process, that the store could not be written: what was fetched
     is still shown (from memory) but not saved."""
 
@@ -60,21 +60,19 @@ class DiskFull:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class HttpCacheRow:
+class HttpCacheRow(msgspec.Struct, frozen=True):
     """A cached HTTP response: response headers and body only, never request headers."""
 
     key: str
     status: int
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
     body: bytes = b""
     etag: str | None = None
     last_modified: str | None = None
     fetched_at: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
+class OutboxEntry(msgspec.Struct, frozen=True):
     id: str
     seq: int  # insertion order; replay goes in this order
     action: Action
@@ -91,8 +89,7 @@ class OutboxEntry:
     link_from: str | None = None  # what it creates is linked to this item (see links.py)
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(msgspec.Struct, frozen=True):
     """One cross-link as seen from one of its ends: the item at the other end."""
 
     other_id: str
@@ -101,8 +98,7 @@ class Link:
     outgoing: bool  # True: this item is the source (the message an issue was made from)
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookRow:
+class WebhookRow(msgspec.Struct, frozen=True):
     id: int
     service: str
     delivery_id: str

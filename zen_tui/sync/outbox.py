@@ -30,8 +30,9 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+import msgspec
 
 from zen_tui.events import Event, EventBus
 from zen_tui.gateway.errors import (
@@ -114,8 +115,7 @@ class OutboxStore(Protocol):
     def outbox_release(self, entry_id: str, owner: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     state: ActionState
     reason: str | None = None
     retry_at: float | None = None  # for PENDING: when to try again
@@ -272,7 +272,11 @@ class Outbox:
         filled = fill(entry.action.params, before.action.params)
         if filled:
             merged = self.store.outbox_merge_params(entry.idempotency_key, filled)
-            entry = replace(entry, action=merged.action) if merged is not None else entry
+            entry = (
+                msgspec.structs.replace(entry, action=merged.action)
+                if merged is not None
+                else entry
+            )
         if any(unfilled(value) for value in entry.action.params.values()):  # never sent so
             why = f"not sent: {before.action.kind} before it did not say what it created"
             self.mark(entry, ActionState.FAILED, why)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
+
+import msgspec
 
 from zen_tui.events import EventBus
 from zen_tui.models import SectionInfo
@@ -26,8 +27,7 @@ class PollClock(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PollOutcome:
+class PollOutcome(msgspec.Struct, frozen=True):
     changed: bool
     poll_interval: float | None = None  # server-requested minimum (X-Poll-Interval)
     budget: Budget | None = None

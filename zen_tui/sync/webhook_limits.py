@@ -20,9 +20,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("zen_tui.sync.webhooks")
@@ -32,8 +32,7 @@ log = logging.getLogger("zen_tui.sync.webhooks")
 FLOOD_LOGGERS = ("asyncio", "uvicorn.error", "zen_tui.sync.webhooks")
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiverLimits:
+class ReceiverLimits(msgspec.Struct, frozen=True):
     max_connections: int = 200  # far below the usual 1,024 open files
     header_seconds: float = 10.0  # from connecting (or the last answer) to a whole request head
     body_seconds: float = 30.0  # to read the whole body once the head is in
@@ -53,7 +52,7 @@ def fitted(limits: ReceiverLimits, backlog: int) -> ReceiverLimits:
     if soft == resource.RLIM_INFINITY:
         return limits
     room = max(8, (soft - 3 * backlog - 64) // 2)
-    return replace(limits, max_connections=min(limits.max_connections, room))
+    return msgspec.structs.replace(limits, max_connections=min(limits.max_connections, room))
 
 
 def bounded_protocol(limits: ReceiverLimits) -> type[H11Protocol]:

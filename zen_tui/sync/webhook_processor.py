@@ -12,8 +12,9 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
 from zen_tui.store import Store, WebhookRow
@@ -167,8 +168,7 @@ class WebhookProcessor:
             self.target.refresh_soon(stale)
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     keys: tuple[str, ...]  # the service's own item keys (item id = f"{account}:{key}")
     deleted: bool = False
 

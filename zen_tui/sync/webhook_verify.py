@@ -10,8 +10,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 SERVICES = ("github", "jira", "slack")
 # Every other path is counted (and logged) under this one name, so the counters keep a fixed
@@ -26,16 +27,14 @@ SIGNATURE_HEADER = {
 DELIVERY_HEADER = {"github": "x-github-delivery", "jira": "x-atlassian-webhook-identifier"}
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(msgspec.Struct, frozen=True):
     delivery_id: str
     event: str
     payload: dict[str, Any]
     challenge: str | None = None  # Slack url_verification: answer it, queue nothing
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(msgspec.Struct, frozen=True):
     status: int
     reason: str
 

@@ -14,9 +14,9 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -34,14 +34,13 @@ log = logging.getLogger("zen_tui.sync.webhooks")
 BACKLOG = 128
 
 
-@dataclass
-class WebhookStats:
+class WebhookStats(msgspec.Struct):
     """What `health` shows: deliveries accepted, duplicates, rejections by reason."""
 
-    accepted: dict[str, int] = field(default_factory=dict)  # per service
-    duplicates: dict[str, int] = field(default_factory=dict)
-    rejected: dict[str, int] = field(default_factory=dict)  # per "service: status"
-    last_at: dict[str, float] = field(default_factory=dict)  # last verified delivery
+    accepted: dict[str, int] = msgspec.field(default_factory=dict)  # per service
+    duplicates: dict[str, int] = msgspec.field(default_factory=dict)
+    rejected: dict[str, int] = msgspec.field(default_factory=dict)  # per "service: status"
+    last_at: dict[str, float] = msgspec.field(default_factory=dict)  # last verified delivery
 
     def add(self, counter: dict[str, int], key: str) -> None:
         counter[key] = counter.get(key, 0) + 1

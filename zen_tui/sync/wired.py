@@ -3,8 +3,9 @@ builds them: the engine takes them whole, so it never wires a gateway itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from zen_tui.config import Settings
 from zen_tui.events import EventBus
@@ -17,8 +18,7 @@ if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
     from zen_tui.services.base import ServiceClient
 
 
-@dataclass
-class Wired:
+class Wired(msgspec.Struct):
     settings: Settings
     store: Store
     bus: EventBus
@@ -26,7 +26,7 @@ class Wired:
     gateways: dict[str, Gateway]  # account -> its gateway
     clients: dict[str, ServiceClient]  # account -> its service client
     sections: list[SectionInfo]
-    limits: dict[str, int] = field(default_factory=dict)  # section id -> item limit
+    limits: dict[str, int] = msgspec.field(default_factory=dict)  # section id -> item limit
 
     async def aclose(self) -> None:
         for gateway in self.gateways.values():

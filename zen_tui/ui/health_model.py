@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
 
 from zen_tui.events import Event
 from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
@@ -20,8 +21,7 @@ RATE_BUCKET = 5.0  # seconds per request-rate bucket
 _FINAL = (ActionState.DONE, ActionState.FAILED)
 
 
-@dataclass
-class ScopeQuota:
+class ScopeQuota(msgspec.Struct):
     """One rate-limit bucket of a service as last reported: the client-side tokens and, when
     the server said so, its remaining quota and reset."""
 
@@ -39,8 +39,7 @@ def scope_rank(scope: str) -> tuple[int, str]:
     return (SCOPE_ORDER.index(scope) if scope in SCOPE_ORDER else len(SCOPE_ORDER), scope)
 
 
-@dataclass
-class ServiceStatus:
+class ServiceStatus(msgspec.Struct):
     """What one service's card shows."""
 
     service: str
@@ -58,9 +57,9 @@ class ServiceStatus:
     revalidations: int = 0
     outbox_pending: int = 0
     outbox_failed: int = 0
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
-    rate: dict[int, int] = field(default_factory=dict)  # bucket index -> requests
-    quotas: dict[str, ScopeQuota] = field(default_factory=dict)  # scope -> last report
+    latencies: deque[float] = msgspec.field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
+    rate: dict[int, int] = msgspec.field(default_factory=dict)  # bucket index -> requests
+    quotas: dict[str, ScopeQuota] = msgspec.field(default_factory=dict)  # scope -> last report
 
     def scopes(self) -> list[tuple[str, ScopeQuota]]:
         """The reported buckets in a fixed order (GitHub: core, then search, then graphql)."""
@@ -77,8 +76,7 @@ class ServiceStatus:
         return [self.rate.get(b, 0) / RATE_BUCKET for b in range(last - SPARK_POINTS + 1, last + 1)]
 
 
-@dataclass
-class EndpointStats:
+class EndpointStats(msgspec.Struct):
     service: str
     method: str
     endpoint: str
@@ -86,7 +84,7 @@ class EndpointStats:
     hits: int = 0  # answers served from the cache without a request
     errors: int = 0
     last_status: int | None = None
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+    latencies: deque[float] = msgspec.field(default_factory=lambda: deque(maxlen=200))
 
     def percentile(self, p: float) -> float | None:
         if not self.latencies:
@@ -95,8 +93,7 @@ class EndpointStats:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-@dataclass(frozen=True)
-class BreakerTransition:
+class BreakerTransition(msgspec.Struct, frozen=True):
     at: float
     service: str
     name: str
@@ -105,8 +102,7 @@ class BreakerTransition:
     half_open_at: float | None = None  # when an opened breaker lets a probe through
 
 
-@dataclass(frozen=True)
-class ErrorRecord:
+class ErrorRecord(msgspec.Struct, frozen=True):
     at: float
     service: str
     account: str
@@ -219,7 +215,7 @@ class HealthModel:
         for n, old in enumerate(self.errors):
             if old.same_as(record):
                 del self.errors[n]
-                record = replace(record, repeats=old.repeats + 1)
+                record = msgspec.structs.replace(record, repeats=old.repeats + 1)
                 break
         self.errors.append(record)
 

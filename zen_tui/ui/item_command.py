@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from zen_tui.config import CommandConfig
 from zen_tui.item_commands import MissingField, item_fields, render
@@ -26,8 +27,7 @@ class Refused(Exception):
     """The command cannot run on this item; `str()` says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(msgspec.Struct, frozen=True):
     line: str  # the shell command line, values quoted
     cwd: Path | None  # None: the directory zen-tui was started in
     label: str  # "checkout on acme/web#12", for the status line

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import replace
 
 import httpx
 import keyring
 import keyring.backends.fail
 import keyring.errors
 import pytest
+from msgspec.structs import replace
 
 from tests.unit.auth.memory_keyring import MemoryKeyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from zen_tui.models import Action, ActionState
 from zen_tui.store.rows import LeaseHeld
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):  # a Struct, as the store's OutboxEntry is
     id: str
     seq: int
     action: Action

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
+import msgspec
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,8 +27,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SEARCH_PAUSE = 0.15  # seconds of no typing before the user search asks the server
 
 
-@dataclass(frozen=True)
-class FormField:
+class FormField(msgspec.Struct, frozen=True):
     """One field of a form. `choices` (allowed values from the server) are checked on send,
     ignoring case; `kind` "date" takes YYYY-MM-DD; `multiline` is a text area."""
 

@@ -10,8 +10,10 @@ dialog can await the next one (push_screen_wait).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from zen_tui.actions import KEY_SHAPES, InvalidAction, validate
 from zen_tui.models import Action, Issue, Item
@@ -259,8 +261,7 @@ async def history(screen: DashboardScreen, item: Item) -> Any:
 # ---- move a selection by target status ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reach:
+class Reach(msgspec.Struct, frozen=True):
     """Where a selection can move: status -> the items that can get there."""
 
     statuses: dict[str, list[Item]]

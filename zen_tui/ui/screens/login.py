@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -77,8 +77,7 @@ def ui_flow(account: AccountConfig, method: str, token: str | None) -> LoginFlow
     return LoginFlow(account, method, token=token, open_browser=None)
 
 
-@dataclass(frozen=True)
-class LoginOutcome:
+class LoginOutcome(msgspec.Struct, frozen=True):
     account: str
     username: str | None
 
