@@ -73,17 +73,48 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with its help sized for the terminal by `_columns`, not by argparse,
+    which imports shutil (with bz2, lzma and fnmatch: ~1.5 ms) to ask, and asks for every
+    add_argument (each builds a formatter), so every command paid for it, not only --help.
+    The commands' parsers are of this class too: add_subparsers makes its parent's kind."""
+
+    def __init__(
+        self, *, formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter, **kw: Any
+    ) -> None:
+        def sized(*, prog: str) -> argparse.HelpFormatter:
+            return formatter_class(prog, width=_columns() - 2)  # argparse's own margin
+
+        super().__init__(formatter_class=sized, **kw)
+
+
+def _columns() -> int:
+    """shutil.get_terminal_size().columns, without shutil: a positive $COLUMNS, else the
+    width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    stdout = sys.__stdout__
+    try:
+        return (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
+    except (ValueError, OSError):  # not a terminal, or closed
+        return 80
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Triage GitHub, Jira and Slack from one terminal dashboard.",
-        epilog=f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}",
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keep long paths on one line
     )
     _global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _global_options(common, suppress=True)
     for name in COMMAND_MODULES:
         command = _command(name)
@@ -95,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 NOT_BUILT = "(not available in this build)"
+
+
+def _epilog() -> str:
+    """Where the config and the data are, for --help. Without a home folder the reason is
+    shown instead: --config and --data-dir still work, so building the parser cannot fail."""
+    try:
+        return f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}"
+    except paths.HomeNotFound as exc:
+        return str(exc)
 
 
 def _command(name: str) -> Command | None:
@@ -263,7 +303,7 @@ def _failed(exc: Exception) -> int:
     if _is(exc, "zen_tui.store.rows", "InvalidTransition"):  # a bug, not bad input: logged
         return _unexpected(exc)
     expected = (
-        isinstance(exc, UsageError)
+        isinstance(exc, UsageError | paths.HomeNotFound)
         or _is(exc, "zen_tui.config_reader", "ConfigError")
         or _is(exc, "zen_tui.store.rows", "StoreError")
     )

@@ -12,7 +12,6 @@ template's choice. No Textual import: the config checks templates too.
 
 from __future__ import annotations
 
-import shlex
 import string
 from collections.abc import Mapping
 from pathlib import Path
@@ -138,6 +137,8 @@ def item_fields(item: Item, repo_paths: Mapping[str, Path]) -> dict[str, str]:
 
 def render(template: str, fields: Mapping[str, str]) -> str:
     """The command line: each field's value shell-quoted. MissingField names what is empty."""
+    import shlex  # here: the config imports this module to check templates, not to run them
+
     values: dict[str, str] = {}
     for name in template_fields(template):
         value = fields.get(name, "")

@@ -1,9 +1,10 @@
 """Structured logging to a rotating JSON-lines file, with every secret masked.
 
 `setup_logging` sends all records to <data_dir>/logs/zen-tui.log and nowhere else (never the
-terminal: the TUI owns it). A filter on the handler runs `redact` over the message, its
-args, exception and stack text and extra fields, so a token cannot reach the file even when a
-library logs a header or a URL with an OAuth code in it.
+terminal: the TUI owns it), rotated at MAX_BYTES into zen-tui.log.1 .. .BACKUP_COUNT. A filter
+on the handler runs `redact` over the message, its args, exception and stack text and extra
+fields, so a token cannot reach the file even when a library logs a header or a URL with an
+OAuth code in it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -180,9 +180,59 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """Every log file it opens (the first, and each one after a rotation) is 0600, whatever
-    the umask: the log names accounts, repositories and channels."""
+class PrivateRotatingFileHandler(logging.FileHandler):
+    """The log file, rotated like the standard library's RotatingFileHandler (at `max_bytes`,
+    into .1 .. .`backup_count`), and every file it opens (the first, and each one after a
+    rotation) is 0600, whatever the umask: the log names accounts, repositories and channels.
+
+    Not a RotatingFileHandler itself: `logging.handlers` imports socket, pickle, queue and
+    struct for its other handlers, a few milliseconds of every command, where rotation is a
+    size check and a chain of renames. tests/unit/config/test_logs.py runs both on the same
+    records and compares the files, so the two cannot drift apart.
+    """
+
+    def __init__(self, path: Path, max_bytes: int, backup_count: int) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.should_roll_over(record):
+                self.roll_over()
+            super().emit(record)
+        except Exception:
+            self.handleError(record)
+
+    def should_roll_over(self, record: logging.LogRecord) -> bool:
+        """When this record would take the file to max_bytes (counting characters, as the
+        standard library does). Never for an empty file, nor a file that is not a regular one
+        (a log pointed at /dev/null or a pipe stays where it is)."""
+        if self.max_bytes <= 0:
+            return False
+        if self.stream is None:  # a rotation failed half-way: reopen, as FileHandler.emit would
+            self.stream = self._open()
+        self.stream.seek(0, os.SEEK_END)
+        size = self.stream.tell()
+        if not size or size + len(self.format(record)) + len(self.terminator) < self.max_bytes:
+            return False
+        return not os.path.exists(self.baseFilename) or os.path.isfile(self.baseFilename)
+
+    def roll_over(self) -> None:
+        """zen-tui.log becomes .1, .1 becomes .2, ..., the oldest is dropped; a new file opens."""
+        if self.stream:
+            self.stream.close()
+            self.stream = None
+        if self.backup_count > 0:
+            base = self.baseFilename
+            for n in range(self.backup_count - 1, 0, -1):
+                if os.path.exists(f"{base}.{n}"):
+                    os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+            if os.path.exists(f"{base}.1"):
+                os.remove(f"{base}.1")
+            if os.path.exists(base):
+                os.rename(base, f"{base}.1")
+        self.stream = self._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         """A full disk is said once, as a notice (the CLI prints it, the dashboard shows it),
@@ -210,7 +260,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         return super()._open()
 
 
-_installed: RotatingFileHandler | None = None
+_installed: PrivateRotatingFileHandler | None = None
 
 
 def _is_terminal_handler(handler: logging.Handler) -> bool:
@@ -228,9 +278,7 @@ def setup_logging(data_dir: Path, level: str | int = "INFO") -> Path:
     global _installed
     path = log_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    handler = PrivateRotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
-    )
+    handler = PrivateRotatingFileHandler(path, MAX_BYTES, BACKUP_COUNT)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

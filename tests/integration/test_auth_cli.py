@@ -12,7 +12,6 @@ import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.cli import main
-from zen_tui.commands import auth as auth_command
 from zen_tui.logs import shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
 
@@ -45,7 +44,7 @@ base_url = "{sim.account("slack").base_url}"
     )
     monkeypatch.delenv("ZEN_T_GH", raising=False)
     pasted: list[str] = []
-    monkeypatch.setattr(auth_command.getpass, "getpass", lambda prompt: pasted.pop(0))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: pasted.pop(0))
 
     def run(*argv: str, paste: str | None = None) -> tuple[int, str, str]:
         if paste is not None:

@@ -8,7 +8,8 @@ stderr; log details with `logging` (they go to the log file, redacted).
 
 The CLI imports every command module to build its parser (`zen-tui --help` lists them all),
 so a module's top imports stay light: heavy modules (Textual, httpx, the keyring, the sync
-engine, asyncio) are imported inside `run` or the helpers that use them. Only `dashboard`
+engine, asyncio), and even json and getpass (a millisecond of every `--help`), are imported
+inside `run` or the helpers that use them. Only `dashboard`
 may open Textual; the rest never import it, not even indirectly.
 """
 

@@ -7,8 +7,6 @@ echo, checked with one call before it is saved). status never prints a token.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import os
 import sys
 import time
@@ -86,6 +84,8 @@ def login(account: AccountConfig, method: str | None, store: KeyringCredentialSt
     token = None
     if method == "token":
         prompt = f"Paste the {account.service} token for {account.name} (input hidden): "
+        import getpass
+
         try:
             token = getpass.getpass(prompt)
         except EOFError:
@@ -157,6 +157,8 @@ async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: 
 
     report = {a.name: await login_status(a, store) for a in settings.accounts}
     if as_json:
+        import json
+
         print(json.dumps({"accounts": report}, indent=2))
         return 0
     if not report:

@@ -5,7 +5,6 @@ Reads the store only. Exit status 0."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "outbox_failed": sum(1 for e in failed if e.action.account == account.name),
         }
     if args.json:
+        import json
+
         print(json.dumps({"accounts": report}, indent=2))
     else:
         print_text(

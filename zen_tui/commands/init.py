@@ -10,12 +10,11 @@ docs/login.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from zen_tui import paths
 
@@ -29,11 +28,25 @@ Ask = Callable[[str], str]
 HELP = "write a starter config (asks a few questions, or --yes)"
 
 
-class Answers(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
-    github_url: str | None = GITHUB_API  # None: no GitHub account
-    jira_url: str | None = None
-    jira_email: str | None = None
-    slack: bool = False
+class Answers:
+    """What the config is written from. A plain class: `--help` imports this module, and
+    defining a dataclass or a NamedTuple compiles code (the first compile() of a process
+    costs a millisecond)."""
+
+    __slots__ = ("github_url", "jira_email", "jira_url", "slack")
+
+    def __init__(
+        self,
+        *,
+        github_url: str | None = GITHUB_API,  # None: no GitHub account
+        jira_url: str | None = None,
+        jira_email: str | None = None,
+        slack: bool = False,
+    ) -> None:
+        self.github_url = github_url
+        self.jira_url = jira_url
+        self.jira_email = jira_email
+        self.slack = slack
 
 
 class InitError(Exception):
@@ -165,6 +178,8 @@ def _section(pane: str, title: str, account: str, **query: str) -> str:
 
 
 def _s(value: str) -> str:
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 

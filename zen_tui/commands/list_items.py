@@ -6,12 +6,11 @@ Exit status: 0 (also when a section is empty: its reason says why), 2 for an unk
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
 # imports every command module for its HELP and arguments).
@@ -54,13 +53,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-class Shown(NamedTuple):  # a NamedTuple, not a dataclass: `--help` imports this module
+class Shown:
     """A section as `list` prints it: its freshness now, its items read as they are written
-    (chunk by chunk from the store), so 10,000 items never sit in memory at once."""
+    (chunk by chunk from the store), so 10,000 items never sit in memory at once. A plain
+    class: `--help` imports this module, and defining a dataclass or a NamedTuple compiles
+    code (the first compile() of a process costs a millisecond)."""
 
-    section: SectionInfo
-    freshness: Freshness
-    store: Store
+    __slots__ = ("freshness", "section", "store")
+
+    def __init__(self, section: SectionInfo, freshness: Freshness, store: Store) -> None:
+        self.section = section
+        self.freshness = freshness
+        self.store = store
 
     def items(self) -> Iterator[Item]:
         return self.store.iter_section(self.section.id)
@@ -97,11 +101,15 @@ def section_json(shown: Shown, now: float) -> dict[str, Any]:
 
 def _nested(value: Any, level: int) -> str:
     """json.dumps(value, indent=2) as it reads `level` levels deep in the document."""
+    import json
+
     return json.dumps(value, indent=2).replace("\n", "\n" + "  " * level)
 
 
 def write_json(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
     """The same text as json.dumps(document, indent=2), written item by item."""
+    import json
+
     out.write('{\n  "pane": ' + json.dumps(pane) + ',\n  "sections": ')
     if not shown:
         out.write("[]\n}\n")

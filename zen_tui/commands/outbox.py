@@ -9,7 +9,6 @@ store only, no network. Exit status: 0 ok, 2 for an id that matches no (failed) 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -63,6 +62,8 @@ def _list(store: Store, *, json_out: bool) -> int:
     shown = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
     entries = store.outbox_by_state(*shown)
     if json_out:
+        import json
+
         print(json.dumps({"entries": [entry_json(e) for e in entries]}, indent=2))
         return 0
     if not entries:

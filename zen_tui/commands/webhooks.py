@@ -5,7 +5,6 @@ the receiver itself runs inside `zen-tui dashboard` and `zen-tui sync` (without 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 from pathlib import Path
@@ -36,6 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     report = build_report(settings, pending, saved)
     if args.json:
+        import json
+
         print(json.dumps(report, indent=2))
     else:
         print_text(report, time.time())

@@ -7,8 +7,9 @@ stack: a headless `zen-tui list` never needs them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zen_tui.lazy_names import lazy_names
 
 if TYPE_CHECKING:  # the names as type checkers see them; _HOMES is the runtime map
     from .cache import CachedEntry as CachedEntry
@@ -52,15 +53,4 @@ _HOMES = {
     "metrics": ("EndpointStats", "MetricsRegistry"),
     "response": ("GatewayHealth", "GatewayResponse"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__all__, __getattr__ = lazy_names(__name__, _HOMES)

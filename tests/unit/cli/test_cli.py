@@ -105,7 +105,8 @@ def test_env_vars_pick_config_and_data_dir(
 def test_missing_default_config_means_no_accounts(
     tmp_path: Path, fake_command, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("platformdirs.user_config_path", lambda *a, **k: tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # Linux: nothing in it
+    monkeypatch.setattr("platformdirs.user_config_path", lambda *a, **k: tmp_path)  # elsewhere
     calls = fake_command("health", lambda a, s: 0)
     assert main(["--data-dir", str(tmp_path / "d"), "health", "--json"]) == 0
     assert calls[0][1].accounts == []
@@ -205,6 +206,28 @@ def test_help_shows_where_config_and_data_live(
     out = capsys.readouterr().out
     assert f"config file:   {tmp_path / 'mine.toml'}\n" in out
     assert f"data and logs: {tmp_path / 'store'}\n" in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="zen-tui finds the home folder on Linux")
+def test_no_home_folder_is_one_clear_line_and_the_flags_still_work(
+    tmp_path: Path, cfg: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A relative HOME and no user database entry (a container's random uid): a command that
+    needs a default folder says what to set in one line; --help shows that line in place of
+    the folders; with --config and --data-dir the command runs."""
+    import pwd
+
+    monkeypatch.setenv("HOME", ".")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: {}[uid])
+    assert main(["health"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zen-tui: cannot find your home folder: HOME is not an absolute path")
+    assert err.count("\n") == 1 and "set HOME or XDG_" in err and "--data-dir" in err
+    assert main(["--help"]) == 0
+    assert "cannot find your home folder" in capsys.readouterr().out
+    assert main([*base(tmp_path), "health"]) == 0
 
 
 def test_command_exiting_with_a_message(
@@ -311,3 +334,51 @@ def test_each_command_is_declared_in_its_own_module(capsys: pytest.CaptureFixtur
         assert main([name, "--help"]) == 0
         shown = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
         assert shown.startswith(f"usage: zen-tui {name} ") and module.HELP in shown
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "45", " 90", "200"])
+@pytest.mark.parametrize("terminal", ["120x40", "0x0", "no terminal", "closed"])
+def test_help_width_is_shutils_without_shutil(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None, terminal: str
+) -> None:
+    """The CLI sizes its help as argparse would (shutil.get_terminal_size) without importing
+    shutil: the same columns for every $COLUMNS and every answer of the terminal."""
+    import os
+    import shutil
+
+    from zen_tui.cli import _columns
+
+    def get_terminal_size(fd: int) -> os.terminal_size:
+        if terminal == "no terminal":
+            raise OSError(25, "Inappropriate ioctl for device")
+        if terminal == "closed":
+            raise ValueError("I/O operation on closed file")
+        width, height = terminal.split("x")
+        return os.terminal_size((int(width), int(height)))
+
+    monkeypatch.setattr(os, "get_terminal_size", get_terminal_size)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("columns", ["40", "100", "200"])
+@pytest.mark.parametrize("command", [None, "list", "auth"])
+def test_help_text_is_laid_out_as_argparse_lays_it_out(
+    monkeypatch: pytest.MonkeyPatch, columns: str, command: str | None
+) -> None:
+    """Each parser's help, with the CLI's sized formatter and with argparse's own (which asks
+    shutil for the width), is the same text."""
+    from zen_tui.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", columns)
+    parser = build_parser()
+    if command is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[command]
+    ours = parser.format_help()
+    kind = argparse.RawDescriptionHelpFormatter if command is None else argparse.HelpFormatter
+    parser.formatter_class = kind
+    assert ours == parser.format_help()

@@ -1,5 +1,6 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
-Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`.
+Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the modules
+zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -16,6 +17,10 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
+# The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
+# help is sized without shutil (bz2, lzma); the Linux folders are found without platformdirs
+# (tempfile, random).
+NOT_NEEDED = ("logging.handlers", "shutil") + (("platformdirs",) if sys.platform == "linux" else ())
 CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 PROBE = """
 import json, sys
@@ -26,11 +31,18 @@ print("\\n" + json.dumps({{"code": code, "heavy": heavy}}))
 """
 
 
-def headless_env(tmp_path: Path) -> dict[str, str]:
-    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path."""
+def headless_env(tmp_path: Path, *, default_folders: bool = False) -> dict[str, str]:
+    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path:
+    named by ZEN_TUI_CONFIG and ZEN_TUI_DATA_DIR, or (`default_folders`, Linux) found in the
+    default folders under XDG_CONFIG_HOME and XDG_DATA_HOME, as a user without them runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    if default_folders:
+        (tmp_path / "xdg-config" / "zen-tui").mkdir(parents=True)
+        (tmp_path / "xdg-config" / "zen-tui" / "config.toml").write_text(CONFIG, encoding="utf-8")
+        xdg = {"XDG_CONFIG_HOME": "xdg-config", "XDG_DATA_HOME": "xdg-data"}
+        return env | {name: str(tmp_path / folder) for name, folder in xdg.items()}
     config = tmp_path / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
     return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
 
 
@@ -69,10 +81,16 @@ COMMANDS = {
 }
 
 
+FOLDERS = ["named"] + (["default"] if sys.platform == "linux" else [])
+
+
+@pytest.mark.parametrize("folders", FOLDERS)
 @pytest.mark.parametrize("argv", COMMANDS.values(), ids=COMMANDS.keys())
-def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
-    env = headless_env(tmp_path)
-    probe = PROBE.format(heavy=HEAVY)
+def test_headless_command_imports_nothing_heavy(
+    tmp_path: Path, argv: list[str], folders: str
+) -> None:
+    env = headless_env(tmp_path, default_folders=folders == "default")
+    probe = PROBE.format(heavy=HEAVY + NOT_NEEDED)
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -84,11 +102,16 @@ def test_headless_command_imports_nothing_heavy(tmp_path: Path, argv: list[str])
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, 2), done.stderr  # 2: the refused act
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
+    if folders == "default" and argv != ["--help"]:  # it used the config and folders given
+        assert (tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log").exists()
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
 UNUSED = {
-    "help": ("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
+    "help": (
+        *("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
+        *("json", "getpass"),  # the command modules import them where they are used
+    ),
     # Not `uuid` itself: msgspec (the records) imports it; the modules that use it are named.
     "list": (
         "zen_tui.gateway.errors",
@@ -96,33 +119,65 @@ UNUSED = {
         "zen_tui.sync.outbox",
         "zen_tui.store.leases",
         "asyncio",
+        "getpass",
+        "shlex",
     ),
-    "act refused": ("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
+    "act refused": (
+        *("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
+        *("zen_tui.store.store", "sqlite3"),  # validation opens no store
+    ),
 }
+# Imports nothing itself (not even json) that a command might be checked for.
 UNUSED_PROBE = """
-import json, sys
+import sys
 from zen_tui.cli import main
 code = main(sys.argv[2:])
-print("\\n" + json.dumps(sorted(n for n in json.loads(sys.argv[1]) if n in sys.modules)))
+print("\\nloaded:" + ",".join(n for n in sys.argv[1].split(",") if n in sys.modules))
 """
+
+
+def loaded_by(argv: list[str], names: tuple[str, ...], env: dict[str, str]) -> list[str]:
+    """Run `zen-tui ARGV` in a fresh interpreter: which of `names` it left loaded."""
+    probe = [sys.executable, "-c", UNUSED_PROBE, ",".join(names), *argv]
+    done = subprocess.run(probe, capture_output=True, text=True, env=env, timeout=60, check=False)
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("loaded:"), done.stderr
+    return [n for n in last.removeprefix("loaded:").split(",") if n]
 
 
 @pytest.mark.parametrize("name", sorted(UNUSED))
 def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> None:
     env = headless_env(tmp_path)
-    argv = [sys.executable, "-c", UNUSED_PROBE, json.dumps(UNUSED[name]), *COMMANDS[name]]
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [], done.stderr
+    assert loaded_by(COMMANDS[name], UNUSED[name], env) == []
 
 
-def test_gateway_package_names_resolve_lazily() -> None:
-    """The gateway package loads its names on first use; every exported name resolves."""
-    import zen_tui.gateway as gateway
+def test_a_command_rotates_its_full_log_without_logging_handlers(tmp_path: Path) -> None:
+    """`zen-tui health` with its log at the size limit: the old log moves to .1, the
+    command's lines start a new one, and logging.handlers never loaded."""
+    from zen_tui.logs import MAX_BYTES
 
-    for name in gateway.__all__:
-        assert getattr(gateway, name).__name__ == name
+    env = headless_env(tmp_path)
+    logs = tmp_path / "data" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "zen-tui.log").write_text("x" * (MAX_BYTES - 10) + "\n", encoding="utf-8")
+    assert loaded_by(["health"], NOT_NEEDED, env) == []
+    assert (logs / "zen-tui.log.1").stat().st_size == MAX_BYTES - 9
+    lines = [json.loads(line) for line in (logs / "zen-tui.log").read_text().splitlines()]
+    assert lines[0]["message"].endswith(": health"), lines
+
+
+@pytest.mark.parametrize("package", ["zen_tui.gateway", "zen_tui.store"])
+def test_package_names_resolve_lazily(package: str) -> None:
+    """The gateway and store packages load their names on first use; every exported name
+    resolves, and is kept in the package after its first look-up."""
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name).__name__ == name
+        assert name in vars(module)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        _ = gateway.Nope
+        _ = module.Nope
 
 
 def test_the_dashboard_app_loads_without_the_login_stack() -> None:
@@ -184,3 +239,36 @@ def test_httpx_loads_without_its_command_line_client_which_still_works() -> None
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"before": [], "code": 0, "click": True}, done.stderr
     assert "Usage: httpx" in done.stdout  # the real client answered
+
+
+COMPILE_PROBE = """
+import sys
+# Frames of the machinery that compiles on behalf of the module defining a class.
+machinery = ("typing.py", "dataclasses.py", "collections/__init__.py", "enum.py", "<frozen ")
+ours = []
+
+def hook(event, args):
+    if event != "compile":
+        return
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.endswith(machinery):
+        frame = frame.f_back
+    if frame is not None and "zen_tui" in frame.f_code.co_filename:
+        ours.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+
+sys.addaudithook(hook)
+from zen_tui.cli import main
+main(["--help"])
+print("\\ncompiled:" + ",".join(ours))
+"""
+
+
+def test_help_compiles_no_code(tmp_path: Path) -> None:
+    """`--help` imports every command module; none of them defines a class that compiles code
+    (a dataclass's methods, a NamedTuple's string annotations): the first compile() of a
+    process costs a millisecond."""
+    env = headless_env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", COMPILE_PROBE], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "compiled:", done.stderr

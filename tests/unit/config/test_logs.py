@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.logs import MASK, redact, register_secret, setup_logging, shutdown_logging
+from zen_tui.logs import (
+    MASK,
+    PrivateRotatingFileHandler,
+    redact,
+    register_secret,
+    setup_logging,
+    shutdown_logging,
+)
 
 BODY36 = "aB3" * 12
 
@@ -147,8 +154,8 @@ def test_log_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
         path = setup_logging(tmp_path / "data", "INFO")
         logging.getLogger("zen_tui.test").info("x")
         handler = logging.getLogger().handlers[-1]
-        assert isinstance(handler, logging.handlers.RotatingFileHandler)
-        handler.doRollover()  # the file opened after a rotation is private too
+        assert isinstance(handler, PrivateRotatingFileHandler)
+        handler.roll_over()  # the file opened after a rotation is private too
     finally:
         os.umask(old)
         shutdown_logging()
@@ -262,3 +269,73 @@ def test_a_plain_log_line_compiles_no_pattern(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "0"
+
+
+def _rotating_pair(
+    ours_dir: Path, stdlib_dir: Path, max_bytes: int, backups: int
+) -> list[logging.FileHandler]:
+    """Our handler and the standard library's, each on its own zen-tui.log, same settings."""
+    ours = PrivateRotatingFileHandler(ours_dir / "zen-tui.log", max_bytes, backups)
+    theirs = logging.handlers.RotatingFileHandler(
+        stdlib_dir / "zen-tui.log", maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+    )
+    for handler in (ours, theirs):
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    return [ours, theirs]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {f.name: f.read_bytes() for f in sorted(folder.iterdir())}
+
+
+def test_rotation_writes_the_same_files_as_the_standard_librarys_handler(tmp_path: Path) -> None:
+    """Seeded random records (empty, multi-byte, near the limit) through our handler and
+    logging.handlers.RotatingFileHandler, with handlers closed and reopened on the same files
+    between records (one process per command): the files on disk match byte for byte after
+    every record. Records stay shorter than the limit: Python 3.11's handler rotates an empty
+    file for a longer one, later ones do not (gh-116263), and ours follows the later rule."""
+    import random
+
+    rng = random.Random(2024)
+    alphabet = "abc xyz {}\"':é€😀"
+    for round_ in range(40):
+        max_bytes, backups = rng.randint(40, 400), rng.randint(0, 3)
+        ours_dir, stdlib_dir = tmp_path / f"ours{round_}", tmp_path / f"stdlib{round_}"
+        ours_dir.mkdir()
+        stdlib_dir.mkdir()
+        pair = _rotating_pair(ours_dir, stdlib_dir, max_bytes, backups)
+        for n in range(rng.randint(1, 120)):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, max_bytes - 2)))
+            record = logging.LogRecord("zen_tui.t", logging.INFO, "f", 1, text, None, None)
+            for handler in pair:
+                handler.handle(record)
+            assert _files(ours_dir) == _files(stdlib_dir), (round_, n)
+            if rng.random() < 0.1:  # the next command opens the same files
+                for handler in pair:
+                    handler.close()
+                pair = _rotating_pair(ours_dir, stdlib_dir, max_bytes, backups)
+        for handler in pair:
+            handler.close()
+        assert len(_files(ours_dir)) <= backups + 1
+
+
+def test_a_record_is_written_after_the_file_fills_up(tmp_path: Path) -> None:
+    """Through setup_logging: a log at the size limit moves to .1 and the new record starts
+    a fresh zen-tui.log; the oldest backup falls off."""
+    from zen_tui.logs import BACKUP_COUNT, MAX_BYTES
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "zen-tui.log").write_text("x" * (MAX_BYTES - 10) + "\n", encoding="utf-8")
+    for n in range(1, BACKUP_COUNT + 1):
+        (logs / f"zen-tui.log.{n}").write_text(f"backup {n}\n", encoding="utf-8")
+    path = setup_logging(tmp_path)
+    logging.getLogger("zen_tui.t").warning("after the limit")
+    shutdown_logging()
+    assert [e["message"] for e in map(json.loads, path.read_text().splitlines())] == [
+        "after the limit"
+    ]
+    assert (logs / "zen-tui.log.1").stat().st_size == MAX_BYTES - 9
+    assert (logs / "zen-tui.log.2").read_text() == "backup 1\n"
+    assert (logs / f"zen-tui.log.{BACKUP_COUNT}").read_text() == f"backup {BACKUP_COUNT - 1}\n"
+    assert not (logs / f"zen-tui.log.{BACKUP_COUNT + 1}").exists()

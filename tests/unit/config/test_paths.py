@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -45,3 +46,66 @@ def test_reads_the_real_environment_by_default(
     monkeypatch.setenv("ZEN_TUI_DATA_DIR", str(tmp_path / "d"))
     assert paths.config_path() == tmp_path / "c.toml"
     assert paths.data_dir() == tmp_path / "d"
+
+
+# What the XDG variables and HOME can hold: unset (None), empty, blank, relative, a tilde
+# (not expanded by anyone: relative), absolute with and without slashes to tidy.
+XDG_VALUES = (None, "", "  ", "rel/dir", "~/tilde", "/xdg/base", "/xdg/base/", "//two", "/")
+HOME_VALUES = (None, "", "relative/home", "/home/someone", "/home/someone/", "/", "//")
+
+
+def _set(monkeypatch: pytest.MonkeyPatch, name: str, value: str | None) -> None:
+    if value is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, value)
+
+
+def _platformdirs_paths() -> tuple[Path, Path]:
+    config = platformdirs.user_config_path("zen-tui", appauthor=False) / "config.toml"
+    return config, platformdirs.user_data_path("zen-tui", appauthor=False)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="zen-tui computes only the Linux folders")
+@pytest.mark.parametrize("home", HOME_VALUES)
+def test_linux_folders_are_platformdirs_own(monkeypatch: pytest.MonkeyPatch, home: str) -> None:
+    """paths computes the Linux folders without platformdirs (its import is a sixth of
+    `--help`): for every combination of HOME, XDG_CONFIG_HOME and XDG_DATA_HOME above, the
+    answers are platformdirs' (HOME unset or relative: both read the user database)."""
+    _set(monkeypatch, "HOME", home)
+    for config_home in XDG_VALUES:
+        for data_home in XDG_VALUES:
+            _set(monkeypatch, "XDG_CONFIG_HOME", config_home)
+            _set(monkeypatch, "XDG_DATA_HOME", data_home)
+            ours = paths.config_path(), paths.data_dir()
+            assert ours == _platformdirs_paths(), (home, config_home, data_home)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="zen-tui computes only the Linux folders")
+@pytest.mark.parametrize("pw_dir", ["/from/passwd", "/from/passwd/", "relative", None])
+@pytest.mark.parametrize("home", [None, "", "relative/home"])
+def test_linux_folders_without_a_usable_home(
+    monkeypatch: pytest.MonkeyPatch, pw_dir: str | None, home: str | None
+) -> None:
+    """HOME unset or relative: the user database's home, like platformdirs; with none there
+    (or a relative one), both refuse, ours with a message that says what to set."""
+    import pwd
+    from types import SimpleNamespace
+
+    def getpwuid(uid: int) -> SimpleNamespace:
+        if pw_dir is None:
+            raise KeyError(uid)
+        return SimpleNamespace(pw_dir=pw_dir)
+
+    monkeypatch.setattr(pwd, "getpwuid", getpwuid)
+    _set(monkeypatch, "HOME", home)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", "/xdg/data")
+    if pw_dir is not None and pw_dir.startswith("/"):
+        assert (paths.config_path(), paths.data_dir()) == _platformdirs_paths()
+        return
+    with pytest.raises(RuntimeError):
+        _platformdirs_paths()
+    with pytest.raises(paths.HomeNotFound, match="set HOME or XDG_CONFIG_HOME"):
+        paths.config_path()
+    assert paths.data_dir() == Path("/xdg/data/zen-tui")  # the variable is enough
