@@ -5,7 +5,10 @@ commands from exec to exit, each against a baseline run in the same rounds.
   with Header, three DataTables and Footer (empty, and 10,000 rows in its tables). Both run
   headless in a child process that reports when its first screen is painted; the time is
   the parent's, from spawn to that report, so interpreter start and imports count on both
-  sides. The dashboard child builds the real engine and store (wiring.build) with polling off.
+  sides. The dashboard child runs what a user runs: `zen-tui` through the CLI's main (argv,
+  logging, the config file), with a GitHub, a Jira and a Slack account logged in through the
+  keyring (a benchmark backend, bench_keyring) and pollers on; their servers refuse at once
+  (127.0.0.1:9), so no network. Only App.run is wrapped, to run headless and report.
 - Peak RSS of those children at first paint.
 - Headless commands (`--help`, `list --json` with 10 items, `health`, `outbox`, an `act`
   refused by validation) against `python -c pass`; and, for scale, the stdlib modules such a
@@ -17,7 +20,6 @@ Run: .venv/bin/python benchmarks/startup.py [rounds]   (about a minute)
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 ROWS = 10_000
 PAINTED = "painted"
+KEYRING = "PYTHON_KEYRING_BACKEND"  # the dashboard children's logins (bench_keyring)
 CONFIG = """
 [[accounts]]
 name = "github"
@@ -79,14 +82,21 @@ def child_bare(rows: int) -> None:
 
 
 def child_zen(data_dir: Path, rows: int) -> None:
-    """What `zen-tui` does (commands/dashboard.py), with the pollers off."""
-    from local_store import local_engine
+    """`zen-tui --config DATA/config.toml --data-dir DATA`, headless, reporting its first
+    paint: the dashboard showing the stored items. Textual is loaded before the first paint
+    either way; wrapping its App.run first changes nothing zen-tui does."""
+    from textual.app import App
 
-    from zen_tui.ui.app import ZenApp
-    from zen_tui.ui.screens.dashboard import DashboardScreen
-    from zen_tui.ui.widgets.item_list import ItemList
+    run = App.run
+
+    def headless(app: App[object], *args: object, **kwargs: object) -> object:
+        return run(app, headless=True, size=(120, 40), auto_pilot=ready)
 
     async def ready(pilot: object) -> None:
+        from zen_tui.ui.screens.dashboard import DashboardScreen
+        from zen_tui.ui.widgets.item_list import ItemList
+
+        app = pilot.app  # type: ignore[attr-defined]
         while not (
             isinstance(app.screen, DashboardScreen)
             and app.screen.query_one("#list-prs", ItemList).total == rows
@@ -96,10 +106,10 @@ def child_zen(data_dir: Path, rows: int) -> None:
         _report_painted()
         app.exit()
 
-    engine = local_engine(data_dir)
-    app = ZenApp(engine)
-    app.run(headless=True, size=(120, 40), auto_pilot=ready)
-    asyncio.run(engine.stop()) if not engine.closed else None
+    App.run = headless  # type: ignore[method-assign,assignment]
+    from zen_tui.cli import main
+
+    main(["--config", str(data_dir / "config.toml"), "--data-dir", str(data_dir)])
 
 
 def peak_rss_kib() -> int:
@@ -164,12 +174,16 @@ def child_cli(argv: list[str]) -> None:
 
 
 def measure_paint(root: Path, rounds: int) -> list[object]:
-    from local_store import make_store
+    from local_store import make_store, write_config
     from results import figure
 
+    from zen_tui.config import load_settings
+
     empty, full = root / "empty", root / "full"
-    make_store(empty, 0)
-    make_store(full, ROWS)
+    for folder, rows in ((empty, 0), (full, ROWS)):
+        folder.mkdir()
+        config = write_config(folder / "config.toml")
+        make_store(folder, rows, load_settings(config, folder, must_exist=True))
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in ("ze", "zf", "be", "bf")}
     paint("bare", "0"), paint("zen", str(empty), "0")  # warm the OS file cache
     for _ in range(rounds):
@@ -196,7 +210,7 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
     make_store(data, 10)
     config = root / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEN_TUI_", KEYRING))}
     env |= {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(data)}
     script = Path(sys.executable).with_name("zen-tui")  # what a user runs, when installed
     zen = [str(script)] if script.exists() else [sys.executable, "-m", "zen_tui"]
@@ -264,6 +278,8 @@ def main() -> int:
     from results import count_arg, record
 
     rounds = count_arg(sys.argv, 7)
+    # Every account is logged in (children inherit this); the keyring is never written.
+    os.environ[KEYRING] = "bench_keyring.LoggedIn"
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="zen-startup-bench-") as tmp:
         figures = measure_paint(Path(tmp), rounds) + measure_commands(Path(tmp), rounds)
