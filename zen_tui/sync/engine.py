@@ -134,19 +134,24 @@ class SyncEngine:
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        hooks = wired.settings.webhooks
-        if hooks.enabled:
-            # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
-            from zen_tui.sync.webhook_service import Webhooks
+        if connect is None:  # else once the clients exist: the receiver maps them to services
+            self._make_webhooks()
 
-            self.webhooks = Webhooks(
-                hooks,
-                self.store,
-                wired.clients,
-                self,
-                wired.clock.time,
-                live_window=WEBHOOK_LIVE_FOR * polling.max_interval,
-            )
+    def _make_webhooks(self) -> None:
+        hooks = self.wired.settings.webhooks
+        if not hooks.enabled:
+            return
+        # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
+        from zen_tui.sync.webhook_service import Webhooks
+
+        self.webhooks = Webhooks(
+            hooks,
+            self.store,
+            self.wired.clients,
+            self,
+            self.wired.clock.time,
+            live_window=WEBHOOK_LIVE_FOR * self.wired.settings.polling.max_interval,
+        )
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -227,7 +232,9 @@ class SyncEngine:
             return
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
+        self.outbox.attach(clients)
         self._network = None
+        self._make_webhooks()
 
     async def start(self) -> None:
         if self._started:

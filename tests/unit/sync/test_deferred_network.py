@@ -56,6 +56,10 @@ async def test_before_start_nothing_of_the_network_exists_and_health_is_a_new_ga
         assert sorted(engine.wired.gateways) == ["github", "jira", "slack"]
         assert engine.outbox.clients is engine.wired.clients  # the outbox sees them
         assert engine.health() == eager.health()
+        # the outbox keeps what the new clients resolve before a send (verify() after a crash)
+        [entry] = engine.outbox.queue([Action("transition", "jira:P-1", "jira", {"to": "Done"})])
+        engine.wired.clients["jira"].resolved(entry.idempotency_key, {"transition": "31"})
+        assert engine.store.outbox_get(entry.id).action.params["transition"] == "31"
     finally:
         await engine.stop()
         await eager.stop()
