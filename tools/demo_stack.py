@@ -12,9 +12,11 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from zen_tui.config import Settings
 from zen_tui.demo import DEMO_BANNER, demo_settings

@@ -16,9 +16,10 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import msgspec
+
+from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.gateway.settings import EvictionPolicy, GatewaySettings, default_settings
 from zen_tui.models import Pane, SectionInfo, Service
 
@@ -37,8 +40,25 @@ DEFAULT_SECTION_LIMIT = 50
 # Typed settings
 
 
-@dataclass(frozen=True, slots=True)
-class AccountConfig:
+class _Uncompared(SecretRecord, frozen=True):
+    """Its secret fields are also left out of == and hash (a dataclass's compare=False): two
+    settings that differ only in a secret held in memory are the same settings."""
+
+    def _compared(self) -> tuple[Any, ...]:
+        return tuple(value for _, value in self._shown())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Uncompared) and type(other) is type(self):
+            return self._compared() == other._compared()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+
+class AccountConfig(_Uncompared, frozen=True):
+    _secret = ("token",)
+
     name: str
     service: Service
     base_url: str
@@ -46,11 +66,10 @@ class AccountConfig:
     email: str | None = None  # Jira Basic auth with an API token
     user: str | None = None  # the login "@me" means (GitHub login, Jira accountId, Slack id)
     # Only for the demo: the simulator's token, held in memory. Never read from TOML.
-    token: str | None = field(default=None, repr=False, compare=False)
+    token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SectionConfig:
+class SectionConfig(msgspec.Struct, frozen=True):
     pane: Pane
     title: str
     account: str
@@ -65,8 +84,7 @@ class SectionConfig:
         return self.query or self.jql or ", ".join(self.channels)
 
 
-@dataclass(frozen=True, slots=True)
-class PollingConfig:
+class PollingConfig(msgspec.Struct, frozen=True):
     """Feeds the pollers' interval policy (zen_tui.sync.interval)."""
 
     min_interval: float = 10.0
@@ -76,18 +94,16 @@ class PollingConfig:
     backoff: float = 1.5  # interval factor per poll that changed nothing
 
 
-@dataclass(frozen=True, slots=True)
-class UiConfig:
+class UiConfig(msgspec.Struct, frozen=True):
     theme: str | None = None
-    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "j,down"
+    keymap: dict[str, str] = msgspec.field(default_factory=dict)  # binding id -> "j,down"
     select_advances: bool = True  # `space` selects the row, then moves the cursor down
 
 
 COMMAND_MODES = ("background", "suspend")
 
 
-@dataclass(frozen=True, slots=True)
-class CommandConfig:
+class CommandConfig(msgspec.Struct, frozen=True):
     """A `[[commands]]` entry: a key on the dashboard runs a shell template with the item's
     fields (zen_tui.item_commands) in the background or in the suspended terminal."""
 
@@ -108,16 +124,17 @@ def _default_secret_env() -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
+class WebhookConfig(_Uncompared, frozen=True):
+    _secret = ("secrets",)
+
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = 8790  # the simulator's default is 8765
-    secret_env: dict[str, str] = field(default_factory=_default_secret_env)
+    secret_env: dict[str, str] = msgspec.field(default_factory=_default_secret_env)
     max_body_bytes: int = 1_048_576
     replay_window: float = 300.0  # older signed timestamps are rejected as replays
     # Secrets held in memory (the demo generates its own); never in a config file or repr.
-    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    secrets: dict[str, str] = msgspec.field(default_factory=dict)
 
     def secret(self, service: str, environ: Mapping[str, str] | None = None) -> str | None:
         """The signing secret for `service`: one held in memory, else its environment
@@ -129,8 +146,7 @@ class WebhookConfig:
         return env.get(name) or None if name else None
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     accounts: list[AccountConfig]
     sections: list[SectionConfig]
     gateway: dict[str, GatewaySettings]
@@ -140,7 +156,8 @@ class Settings:
     config_path: Path | None
     data_dir: Path
     commands: tuple[CommandConfig, ...] = ()
-    repo_paths: dict[str, Path] = field(default_factory=dict)  # "owner/name" -> local checkout
+    # "owner/name" -> local checkout
+    repo_paths: dict[str, Path] = msgspec.field(default_factory=dict)
     demo: bool = False  # the bundled simulator (`--demo`): hints name `zen-tui --demo ...`
 
     @property

@@ -11,9 +11,10 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
+
+from msgspec.structs import replace
 
 from zen_tui.config import PollingConfig, Settings
 from zen_tui.demo import demo_settings

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import time
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from tests.helpers import eventually
@@ -34,10 +34,10 @@ ALL_MINE = "is:pr author:@me"  # keeps closed PRs: the closed state itself must 
 def real_listing_ttl(settings: Settings) -> Settings:
     """The shipped cache TTLs (the fixture revalidates listings on every poll)."""
     gateway = {
-        service: dataclasses.replace(gs, cache=default_settings(service).cache)
+        service: msgspec.structs.replace(gs, cache=default_settings(service).cache)
         for service, gs in settings.gateway.items()
     }
-    return dataclasses.replace(settings, gateway=gateway)
+    return msgspec.structs.replace(settings, gateway=gateway)
 
 
 def listed(capsys: pytest.CaptureFixture[str], settings: Settings, pane: str) -> dict[str, str]:
@@ -61,7 +61,7 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
     for service, name in ENV.items():
         monkeypatch.setenv(name, SECRETS[service])
     github = next(a for a in settings.accounts if a.service == "github")
-    hooked = dataclasses.replace(
+    hooked = msgspec.structs.replace(
         real_listing_ttl(settings),
         webhooks=WebhookConfig(enabled=True, port=0, secret_env=dict(ENV)),
         sections=[*settings.sections, SectionConfig("prs", "All mine", github.name, ALL_MINE)],

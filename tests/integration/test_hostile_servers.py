@@ -9,10 +9,11 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.helpers import files_holding
 from tests.hostile_server import Answer, HostileServer, hostile_server

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import keyring
 import keyring.backend
 import keyring.backends.fail
+import msgspec
 import pytest
 
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring, use_keyring
@@ -29,8 +30,8 @@ def broken_keyring() -> Iterator[None]:
 
 
 def without_demo_tokens(settings: Settings) -> Settings:
-    accounts = [dataclasses.replace(a, token=None) for a in settings.accounts]
-    return dataclasses.replace(settings, accounts=accounts)
+    accounts = [msgspec.structs.replace(a, token=None) for a in settings.accounts]
+    return msgspec.structs.replace(settings, accounts=accounts)
 
 
 async def sync_without_demo_tokens(settings: Settings) -> dict[str, Snapshot]:

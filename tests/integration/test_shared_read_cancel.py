@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 
 import httpx
+from msgspec.structs import replace
 
 from zen_tui.config import Settings
 from zen_tui.gateway.cache import cache_key

@@ -2,10 +2,10 @@
 engine's receiver; the store and the section update without a poll."""
 
 import asyncio
-import dataclasses
 import logging
 
 import httpx
+import msgspec
 import pytest
 
 from tests.helpers import eventually
@@ -27,7 +27,7 @@ def hooked(settings, monkeypatch):
     for service, name in ENV.items():
         monkeypatch.setenv(name, SECRETS[service])
     config = WebhookConfig(enabled=True, port=0, secret_env=dict(ENV))
-    return dataclasses.replace(settings, webhooks=config)
+    return msgspec.structs.replace(settings, webhooks=config)
 
 
 async def started(settings, sim, secrets=SECRETS, *, deferred=False) -> SyncEngine:

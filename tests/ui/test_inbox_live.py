@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 from textual.color import Color
 
@@ -109,7 +110,10 @@ def with_notifications(stack: DemoStack) -> DemoStack:
     gh = next(a for a in stack.settings.accounts if a.service == "github")
     first = SectionConfig("issues", "Notifications", gh.name, query="notifications all")
     return replace(
-        stack, settings=replace(stack.settings, sections=[first, *stack.settings.sections])
+        stack,
+        settings=msgspec.structs.replace(
+            stack.settings, sections=[first, *stack.settings.sections]
+        ),
     )
 
 
@@ -165,7 +169,7 @@ def _logged(stack: DemoStack, kind: str, thread: str | None) -> bool:
 
 async def test_inbox_pane_merges_the_three_services_newest_first(stack: DemoStack) -> None:
     inbox = [inbox_section(a) for a in stack.settings.accounts]
-    settings = replace(stack.settings, sections=[*stack.settings.sections, *inbox])
+    settings = msgspec.structs.replace(stack.settings, sections=[*stack.settings.sections, *inbox])
     stack = replace(stack, settings=settings)
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:

@@ -16,11 +16,11 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from tests.helpers import JumpClock
 from tests.unit.auth.browser_double import FakeBrowser

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def one_shot(settings: Settings) -> Settings:
     """The configured gateways, each call tried at most ACT_ATTEMPTS times."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     gateway = {}
     for account in settings.accounts:

@@ -8,8 +8,9 @@ client is built at the first request; see transport.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
+
+import msgspec
 
 if TYPE_CHECKING:
     import httpx
@@ -28,8 +29,7 @@ class BodyTooLarge(Exception):
         self.declared = declared
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
     passes up and classify.py judges. `content` is the decoded body."""
 

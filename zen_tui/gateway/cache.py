@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
+import msgspec
 from cachetools import Cache, FIFOCache, LFUCache, LRUCache
 
 from .settings import CacheSettings, CacheTypeSettings, EvictionPolicy
@@ -24,8 +24,7 @@ FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-enc
 _DROP_HEADERS = FRAMING_HEADERS | {"set-cookie", "authorization", "www-authenticate"}
 
 
-@dataclass
-class CachedEntry:
+class CachedEntry(msgspec.Struct):
     """What the persistent cache stores; never request headers or tokens."""
 
     status: int
@@ -64,7 +63,7 @@ def refreshed(entry: CachedEntry, headers: Mapping[str, str], now: float) -> Cac
     """A 304 confirms the body: new fetched_at, and any validators the 304 carried."""
     etag = headers.get("etag") or entry.etag
     last_modified = headers.get("last-modified") or entry.last_modified
-    return replace(entry, etag=etag, last_modified=last_modified, fetched_at=now)
+    return msgspec.structs.replace(entry, etag=etag, last_modified=last_modified, fetched_at=now)
 
 
 _POLICIES: dict[EvictionPolicy, type[Cache[str, CachedEntry]]] = {
@@ -138,8 +137,7 @@ class ResponseCache:
         return list(self._cache(cache_type).keys())
 
 
-@dataclass(eq=False)
-class _Flight:
+class _Flight(msgspec.Struct, eq=False):  # equal only to itself: flights compare by identity
     task: asyncio.Task[Any]
     waiters: int = 0
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from .answer import Answer
 from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
 
-@dataclass(frozen=True, slots=True)
-class CallContext:
+class CallContext(msgspec.Struct, frozen=True):
     service: str
     account: str
     method: str

@@ -6,13 +6,33 @@ variables, the OS keyring, refresh grants). Tokens never leave here in a log or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class Credential:
-    token: str = field(repr=False)  # repr=False: a logged Credential shows no secret
+class SecretRecord(msgspec.Struct, frozen=True):
+    """A record with fields that hold a secret, named in `_secret`: its repr (so str, f-strings,
+    `%r` in a log line, a traceback) and rich's pretty printer leave them out, as a dataclass
+    field with repr=False did. A Struct's own repr and __rich_repr__ would show every field."""
+
+    _secret: ClassVar[tuple[str, ...]] = ()
+
+    def _shown(self) -> list[tuple[str, Any]]:
+        """(name, value) for every field that holds no secret."""
+        return [(k, getattr(self, k)) for k in self.__struct_fields__ if k not in self._secret]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._shown())})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return self._shown()
+
+
+class Credential(SecretRecord, frozen=True):
+    _secret = ("token",)  # a logged Credential shows no secret
+
+    token: str
     username: str | None = None  # set => HTTP Basic username:token (Jira API tokens)
 
 

@@ -2,6 +2,11 @@
 
 `str(err)` is one line that fits a pane badge: "github: breaker open until 14:02:05 CET".
 `err.detail()` adds the full context for logs and the health screen.
+
+Only a class that adds a field is a dataclass (GatewayError, DeadlineExceeded): the others
+inherit its keyword-only __init__ and its __repr__ (which names the subclass) unchanged, and
+generating those again for each of them cost ~0.25 ms at every start. An exception cannot be
+a msgspec Struct.
 """
 
 from __future__ import annotations
@@ -48,14 +53,12 @@ class GatewayError(Exception):
         return " | ".join(parts)
 
 
-@dataclass(eq=False, kw_only=True)
 class CircuitOpen(GatewayError):
     def summary(self) -> str:
         when = f" until {local_time(self.retry_at)}" if self.retry_at else ""
         return f"breaker open{when}"
 
 
-@dataclass(eq=False, kw_only=True)
 class RateLimited(GatewayError):
     def summary(self) -> str:
         if self.retry_at is None:
@@ -64,13 +67,11 @@ class RateLimited(GatewayError):
         return f"rate limited, resets in {wait // 60}m{wait % 60:02d}s"
 
 
-@dataclass(eq=False, kw_only=True)
 class AuthExpired(GatewayError):
     def summary(self) -> str:
         return self.message or "login expired; log in again"
 
 
-@dataclass(eq=False, kw_only=True)
 class Unavailable(GatewayError):
     """No usable answer: connection refused, timeouts, 5xx after the last retry."""
 
@@ -93,7 +94,6 @@ class DeadlineExceeded(Unavailable):
         return f"gave up after {self.budget:g}s{reason}"
 
 
-@dataclass(eq=False, kw_only=True)
 class ApiError(GatewayError):
     """A final 4xx (or a 5xx not retried): the server said no."""
 
@@ -102,12 +102,10 @@ class ApiError(GatewayError):
         return f"{code}{self.message or 'request failed'}".strip()
 
 
-@dataclass(eq=False, kw_only=True)
 class ApiGone(ApiError):
     """410: the provider removed this endpoint or API version."""
 
 
-@dataclass(eq=False, kw_only=True)
 class BadResponse(GatewayError):
     """The server answered, but not with what the contract promises (malformed JSON, ...)."""
 
@@ -115,7 +113,6 @@ class BadResponse(GatewayError):
         return f"bad response: {self.message}" if self.message else "bad response"
 
 
-@dataclass(eq=False, kw_only=True)
 class OffOrigin(GatewayError):
     """A server-supplied URL points outside the account's base URL: not followed, so the
     credential never reaches another origin. The message names the origin, never the URL."""
@@ -124,11 +121,9 @@ class OffOrigin(GatewayError):
         return self.message or "refused a link to another host"
 
 
-@dataclass(eq=False, kw_only=True)
 class ResponseTooLarge(BadResponse):
     """The answer's body passed the configured size limit; reading stopped there."""
 
 
-@dataclass(eq=False, kw_only=True)
 class PagingStopped(GatewayError):
     """Pagination was cut short (too many pages, empty pages in a row): what came is kept."""

@@ -4,7 +4,6 @@ modules and for older imports of them from this module)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from zen_tui.events import Event as Event
@@ -14,8 +13,7 @@ from zen_tui.models import CacheOutcome as CacheOutcome  # the shared records ca
 BreakerState = Literal["closed", "open", "half-open"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestDone(Event):
+class RequestDone(Event, frozen=True, kw_only=True):
     """One logical call finished (all its retries included)."""
 
     method: str
@@ -27,8 +25,7 @@ class RequestDone(Event):
     error: str | None = None  # one-line error text, never a secret
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryScheduled(Event):
+class RetryScheduled(Event, frozen=True, kw_only=True):
     method: str
     endpoint: str
     attempt: int  # the attempt that failed (1-based)
@@ -36,16 +33,14 @@ class RetryScheduled(Event):
     reason: str  # "503", "ReadTimeout", "429 Retry-After", ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BreakerChanged(Event):
+class BreakerChanged(Event, frozen=True, kw_only=True):
     name: str  # the service, or "service:endpoint" for per-endpoint breakers
     old: BreakerState
     new: BreakerState
     half_open_at: float | None = None  # epoch seconds when open -> half-open is allowed
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QuotaUpdated(Event):
+class QuotaUpdated(Event, frozen=True, kw_only=True):
     scope: str  # "core", "search", "tier3", "default", ...
     tokens: float  # client-side bucket: tokens available now
     capacity: float
@@ -54,20 +49,17 @@ class QuotaUpdated(Event):
     reset_at: float | None = None  # epoch seconds
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WaitingForToken(Event):
+class WaitingForToken(Event, frozen=True, kw_only=True):
     scope: str
     wait: float  # expected seconds in the queue
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CacheEvicted(Event):
+class CacheEvicted(Event, frozen=True, kw_only=True):
     cache_type: str
     count: int = 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiDeprecation(Event):
+class ApiDeprecation(Event, frozen=True, kw_only=True):
     """A response carried Deprecation / Sunset headers, or a 410 said an endpoint is gone."""
 
     endpoint: str

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
+
+import msgspec
 
 from .answer import JSON, Answer, BodyTooLarge, QueryParams
 from .cache import (
@@ -82,8 +83,7 @@ log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
 
 
-@dataclass
-class _Call:
+class _Call(msgspec.Struct):
     method: str
     url: str  # as given: a path relative to base_url, or an absolute URL
     path: str
@@ -101,7 +101,7 @@ class _Call:
     queue_wait: float  # longest wait for a rate-limit token
     deadline: Deadline  # the whole call's time budget
     revalidate: bool = False
-    validators: dict[str, str] = field(default_factory=dict)  # for a stale cached entry
+    validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
     retried: bool = False
 
@@ -260,7 +260,7 @@ class Gateway:
         if entry is not None:
             ttl = self._cache.type_settings(cache_type).ttl
             aged = min(entry.fetched_at, self._clock.time() - ttl)
-            self._cache.put(cache_type, key, replace(entry, fetched_at=aged))
+            self._cache.put(cache_type, key, msgspec.structs.replace(entry, fetched_at=aged))
 
     def breaker_state(self, endpoint: str | None = None) -> BreakerState:
         breaker = self._breakers.get(self._breaker_name(endpoint or ""))
@@ -309,7 +309,7 @@ class Gateway:
             if call.allow_stale and entry is not None:
                 return self._from_entry(call, entry, "stale", err)
             raise
-        return replace(response, cache="hit") if shared else response
+        return msgspec.structs.replace(response, cache="hit") if shared else response
 
     async def _fetch(self, call: _Call, cache_type: str | None, key: str | None) -> GatewayResponse:
         entry = self._cache.get(cache_type, key) if cache_type and key else None

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
-from dataclasses import dataclass
 from enum import IntEnum
+
+import msgspec
 
 from .clock import Clock
 
@@ -33,8 +34,7 @@ class TokenTimeout(Exception):
         self.retry_at = retry_at
 
 
-@dataclass(frozen=True, slots=True)
-class BucketGauge:
+class BucketGauge(msgspec.Struct, frozen=True):
     tokens: float  # available now in the client-side bucket
     capacity: float
     limit: int | None = None  # server-reported

@@ -9,15 +9,15 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from .events import Event, EventBus, RequestDone, RetryScheduled
 
 _WINDOW = 1024  # latencies kept per endpoint
 
 
-@dataclass
-class EndpointStats:
+class EndpointStats(msgspec.Struct):
     count: int = 0
     errors: int = 0
     retries: int = 0
@@ -25,7 +25,7 @@ class EndpointStats:
     cache_misses: int = 0
     revalidations: int = 0
     stale_served: int = 0
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW))
+    latencies: deque[float] = msgspec.field(default_factory=lambda: deque(maxlen=_WINDOW))
 
     @property
     def error_rate(self) -> float:

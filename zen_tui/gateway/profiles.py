@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from zen_tui.models import parse_iso
 
@@ -30,8 +31,7 @@ _SLACK_TIERS = {
 _SLACK_READ_VERBS = frozenset({"history", "replies", "list", "info", "messages", "test"})
 
 
-@dataclass(frozen=True, slots=True)
-class Quota:
+class Quota(msgspec.Struct, frozen=True):
     """What the server said about the budget on one response."""
 
     scope: str | None  # the server's resource name (GitHub x-ratelimit-resource), if any
@@ -40,10 +40,9 @@ class Quota:
     reset_at: float | None  # epoch seconds
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceProfile:
+class ServiceProfile(msgspec.Struct, frozen=True):
     name: str
-    default_headers: Mapping[str, str] = field(default_factory=dict)
+    default_headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     request_id_header: str = ""
     # (requests, per seconds) sliding window for content-creating calls, if the API has one.
     mutation_window: tuple[int, float] | None = None

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json as jsonlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from .errors import BadResponse, GatewayError
 from .events import BreakerState, CacheOutcome
 from .limiter import BucketGauge
 
 
-@dataclass
-class GatewayResponse:
+class GatewayResponse(msgspec.Struct):
     status: int
     headers: Mapping[str, str]  # case-insensitive (httpx.Headers)
     body: bytes
@@ -22,9 +22,9 @@ class GatewayResponse:
     fetched_at: float
     stale_error: GatewayError | None = None
     # Context for BadResponse; not part of the wire data.
-    service: str = field(default="", repr=False)
-    account: str = field(default="", repr=False)
-    endpoint: str = field(default="", repr=False)
+    service: str = ""
+    account: str = ""
+    endpoint: str = ""
 
     def json(self) -> Any:
         try:
@@ -54,8 +54,7 @@ class GatewayResponse:
         return out
 
 
-@dataclass
-class GatewayHealth:
+class GatewayHealth(msgspec.Struct):
     account: str
     service: str
     breaker: BreakerState

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Literal
+
+import msgspec
+from msgspec.structs import replace
 
 EvictionPolicy = Literal["lru", "lfu", "fifo"]
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerSettings:
+class BreakerSettings(msgspec.Struct, frozen=True):
     failure_threshold: int = 5
     success_threshold: int = 2
     timeout: float = 30.0  # seconds open before a half-open probe is allowed
@@ -20,8 +21,7 @@ class BreakerSettings:
     per_endpoint: bool = False  # one breaker per endpoint template instead of per service
 
 
-@dataclass(frozen=True, slots=True)
-class RetrySettings:
+class RetrySettings(msgspec.Struct, frozen=True):
     initial_wait: float = 1.0
     multiplier: float = 2.0
     max_wait: float = 8.0
@@ -32,8 +32,7 @@ class RetrySettings:
     max_server_wait: float = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class CacheTypeSettings:
+class CacheTypeSettings(msgspec.Struct, frozen=True):
     ttl: float
     maxsize: int = 1000
     policy: EvictionPolicy = "lru"
@@ -49,33 +48,29 @@ def _default_cache_types() -> dict[str, CacheTypeSettings]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class CacheSettings:
+class CacheSettings(msgspec.Struct, frozen=True):
     enabled: bool = True
-    types: dict[str, CacheTypeSettings] = field(default_factory=_default_cache_types)
+    types: dict[str, CacheTypeSettings] = msgspec.field(default_factory=_default_cache_types)
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitSettings:
+class RateLimitSettings(msgspec.Struct, frozen=True):
     """Client-side token buckets; the adaptive part follows what the server reports."""
 
     # scope -> (requests, per seconds). "default" applies to every scope not listed.
-    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    buckets: dict[str, tuple[float, float]] = msgspec.field(default_factory=dict)
     queue_deadline: float = 30.0  # a request waits at most this long for a token
     adaptive: bool = True
     safety_factor: float = 0.9  # plan to spend at most 90% of the reported remaining
 
 
-@dataclass(frozen=True, slots=True)
-class TimeoutSettings:
+class TimeoutSettings(msgspec.Struct, frozen=True):
     connect: float = 5.0
     read: float = 15.0
     write: float = 15.0
     pool: float = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlineSettings:
+class DeadlineSettings(msgspec.Struct, frozen=True):
     """Total time one logical call may take: every attempt, backoff and rate-limit wait.
 
     Someone is waiting for an interactive call (a preview, an action, `R`), so it gives up
@@ -89,14 +84,13 @@ class DeadlineSettings:
     background: float = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class GatewaySettings:
-    breaker: BreakerSettings = field(default_factory=BreakerSettings)
-    retry: RetrySettings = field(default_factory=RetrySettings)
-    cache: CacheSettings = field(default_factory=CacheSettings)
-    rate_limit: RateLimitSettings = field(default_factory=RateLimitSettings)
-    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
-    deadline: DeadlineSettings = field(default_factory=DeadlineSettings)
+class GatewaySettings(msgspec.Struct, frozen=True):
+    breaker: BreakerSettings = msgspec.field(default_factory=BreakerSettings)
+    retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
+    cache: CacheSettings = msgspec.field(default_factory=CacheSettings)
+    rate_limit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    timeouts: TimeoutSettings = msgspec.field(default_factory=TimeoutSettings)
+    deadline: DeadlineSettings = msgspec.field(default_factory=DeadlineSettings)
     user_agent: str = "zen-tui/0.1 (+https://github.com/zen-tui/zen-tui)"
     # Largest answer body read, decoded; past it the read stops and the call fails
     # (ResponseTooLarge). A page of 100 items is well under 1 MB on every service.

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 from zen_tui.gateway.answer import JSON, QueryParams
 from zen_tui.gateway.errors import (
@@ -161,8 +162,7 @@ def priority(interactive: bool) -> Priority:
     return Priority.INTERACTIVE if interactive else Priority.BACKGROUND
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(msgspec.Struct, frozen=True):
     """How a section's reads are made. `revalidate`: the refresh exists because something
     changed (a webhook, an own action landing, the user's refresh), so no read may be
     answered from a fresh cache entry: each asks the server (conditionally where it can)."""

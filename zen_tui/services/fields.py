@@ -7,16 +7,16 @@ Usage: `r = Reader(body, service="github", account="gh", endpoint="/search/issue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import msgspec
 
 from zen_tui.gateway.errors import BadResponse
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Reader:
+class Reader(msgspec.Struct, frozen=True):
     service: str
     account: str
     endpoint: str = ""

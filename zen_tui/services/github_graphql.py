@@ -9,8 +9,9 @@ latest opinion, requested users and teams, mergeability, and the head commit's c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from zen_tui.services.fields import Reader
 
@@ -65,11 +66,10 @@ _ROLLUP = {
 _MERGEABLE = {"MERGEABLE": True, "CONFLICTING": False}
 
 
-@dataclass(frozen=True)
-class RowAnswer:
+class RowAnswer(msgspec.Struct, frozen=True):
     """What one query said: fields per PR key ('owner/repo#12'), and what went wrong."""
 
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
     errors: tuple[str, ...] = ()
     cost: int | None = None
     nodes: int = 0  # search results on this page (PRs or not)

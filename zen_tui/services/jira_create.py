@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from zen_tui.actions import split_labels
 from zen_tui.models import Action
@@ -23,8 +24,7 @@ CREATED_WITHIN = "-7d"  # how far back verify() looks for an issue this action c
 SIMPLE_FIELDS = ("priority", "labels", "duedate", "parent")
 
 
-@dataclass(frozen=True)
-class CreateField:
+class CreateField(msgspec.Struct, frozen=True):
     """One field of the create screen (createmeta), as the form asks for it."""
 
     id: str

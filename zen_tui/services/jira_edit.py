@@ -5,9 +5,10 @@ an outbox action kind with a verify() that tells whether it already landed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from zen_tui.actions import split_labels
 from zen_tui.gateway.errors import ApiError
@@ -25,24 +26,21 @@ EDITABLE = ("summary", "priority", "labels", "duedate")  # what the edit form of
 USERS_SHOWN = 20  # assignable users per search
 
 
-@dataclass(frozen=True)
-class LinkType:
+class LinkType(msgspec.Struct, frozen=True):
     id: str
     name: str
     inward: str  # "is blocked by"
     outward: str  # "blocks": the phrase for "THIS <outward> TARGET"
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(msgspec.Struct, frozen=True):
     id: str
     author_id: str
     author: str
     text: str
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     when: str  # Jira's timestamp, as sent
     who: str
     what: str  # "status: To Do -> In Progress"

@@ -8,8 +8,9 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event, EventBus
@@ -28,16 +29,14 @@ from zen_tui.models import (
 from zen_tui.store.rows import Link
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SectionUpdated(Event):
+class SectionUpdated(Event, frozen=True, kw_only=True):
     """A section has a new snapshot (after a poll, a webhook, or an optimistic action)."""
 
     section_id: str
     snapshot: Snapshot
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(msgspec.Struct, frozen=True):
     """What a section's refresh is doing while it has no answer yet: retrying a failed call,
     or waiting for a rate-limit token. Shown beside the age of what the pane shows."""
 
@@ -54,16 +53,14 @@ class Activity:
         return f"waiting for rate limit {format_age(left)}" if left >= 1 else ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SectionActivity(Event):
+class SectionActivity(Event, frozen=True, kw_only=True):
     """A section's refresh started retrying or waiting (`activity`), or ended (None)."""
 
     section_id: str
     activity: Activity | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionUpdated(Event):
+class ActionUpdated(Event, frozen=True, kw_only=True):
     """An outbox entry moved: pending -> sending -> done | failed (| unknown)."""
 
     action_id: str
@@ -74,8 +71,7 @@ class ActionUpdated(Event):
     progress: tuple[int, int] | None = None  # (done, total) for a bulk batch
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LinkAdded(Event):
+class LinkAdded(Event, frozen=True, kw_only=True):
     """A cross-link was stored (an issue made from a message, an item shared to Slack): both
     rows and the preview show it."""
 
@@ -83,8 +79,7 @@ class LinkAdded(Event):
     target: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PollerChanged(Event):
+class PollerChanged(Event, frozen=True, kw_only=True):
     section_id: str
     paused: bool
     interval: float  # seconds until the next poll

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
+
+import msgspec
 
 from zen_tui.gateway.errors import GatewayError
 from zen_tui.models import ActionState
@@ -24,8 +25,7 @@ from zen_tui.sync.outbox import Outbox, Outcome, after_send_error, failures
 CONTENT_CREATING = frozenset({"comment", "approve", "request_changes", "reply", "post"})
 
 
-@dataclass(frozen=True, slots=True)
-class BulkSettings:
+class BulkSettings(msgspec.Struct, frozen=True):
     batch_size: int = 200  # Jira's bulk API takes up to 1,000 issues per call
     flush_interval: float = 0.5  # seconds to wait for more of a selection before flushing
     concurrency: int = 4

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import msgspec
+
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, GatewayError
@@ -743,7 +745,7 @@ class SyncEngine:
                 continue
             gateway = self.wired.gateways[health.account].health()
             data = dataclasses.asdict(health) | {
-                "buckets": {k: dataclasses.asdict(v) for k, v in gateway.buckets.items()},
+                "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
                 "requests": gateway.requests,
                 "errors": gateway.errors,
                 "stale_served": gateway.stale_served,

@@ -7,11 +7,10 @@ never goes below the server's X-Poll-Interval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class IntervalPolicy:
+class IntervalPolicy(msgspec.Struct, frozen=True):
     base: float = 60.0  # after a change
     minimum: float = 10.0
     maximum: float = 600.0
@@ -20,8 +19,7 @@ class IntervalPolicy:
     safety: float = 0.9  # plan to spend at most this share of the reported remaining
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
+class Budget(msgspec.Struct, frozen=True):
     """What the server reported for the scope a poller spends from."""
 
     remaining: int

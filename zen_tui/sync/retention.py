@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 from zen_tui.gateway.clock import Clock
 from zen_tui.store import Store
@@ -19,8 +20,7 @@ log = logging.getLogger("zen_tui.sync.retention")
 DAY = 86400.0
 
 
-@dataclass(frozen=True)
-class Retention:
+class Retention(msgspec.Struct, frozen=True):
     # Done actions stay visible in `zen-tui outbox` this long; failed ones stay until handled.
     outbox_done: float = 7 * DAY
     # A cached response (body + ETag) not refreshed this long before the newest one is for a
@@ -32,7 +32,10 @@ class Retention:
     every: float = DAY
 
 
-def prune(store: Store, now: float, retention: Retention = Retention()) -> dict[str, int]:
+DEFAULT_RETENTION = Retention()
+
+
+def prune(store: Store, now: float, retention: Retention = DEFAULT_RETENTION) -> dict[str, int]:
     """Apply the retention once; returns how many rows went per table."""
     newest = store.http_newest()
     pruned = {
@@ -45,7 +48,7 @@ def prune(store: Store, now: float, retention: Retention = Retention()) -> dict[
     return pruned
 
 
-async def keep_pruned(store: Store, clock: Clock, retention: Retention = Retention()) -> None:
+async def keep_pruned(store: Store, clock: Clock, retention: Retention = DEFAULT_RETENTION) -> None:
     """Prune now, then every `retention.every` seconds while running (a task to cancel)."""
     while True:
         try:

@@ -12,10 +12,10 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import msgspec
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -55,14 +55,13 @@ APP_BINDINGS: list[Binding] = [
 ]
 
 
-@dataclass(frozen=True)
-class DashboardOptions:
+class DashboardOptions(msgspec.Struct, frozen=True):
     """What the config says beyond theme and keymap: `[ui] select_advances`, `[[commands]]`,
     `[repos."owner/name"] path`, and the file a query edited with `s` is saved to."""
 
     select_advances: bool = True
     commands: tuple[CommandConfig, ...] = ()
-    repo_paths: dict[str, Path] = field(default_factory=dict)
+    repo_paths: dict[str, Path] = msgspec.field(default_factory=dict)
     config_path: Path | None = None
 
     @classmethod

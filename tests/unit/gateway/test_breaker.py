@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from zen_tui.gateway import ApiError, CircuitOpen, RateLimited, Unavailable
 from zen_tui.gateway.events import BreakerChanged, RetryScheduled

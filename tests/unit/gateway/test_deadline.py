@@ -7,10 +7,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from zen_tui.gateway import (
     CircuitOpen,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import replace
 
 import httpx
 import pytest
+from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Priority, RateLimited
 from zen_tui.gateway.events import QuotaUpdated, WaitingForToken

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Gateway, Unavailable
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider

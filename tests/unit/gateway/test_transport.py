@@ -42,7 +42,7 @@ async def test_jira_uses_basic_auth_and_json_accept(router, make_gateway):
 
 
 async def test_timeouts_come_from_settings(router, make_gateway):
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     route = router.get("/t").respond(200, json={})
     timeouts = TimeoutSettings(connect=1.5, read=2.5, write=3.5, pool=4.5)

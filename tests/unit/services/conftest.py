@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import respx
+from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider

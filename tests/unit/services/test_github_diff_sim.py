@@ -4,8 +4,9 @@ sends none, and the reads cached and revalidated with ETags like the preview's o
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from zen_tui.gateway import Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider

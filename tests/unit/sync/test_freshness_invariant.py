@@ -9,12 +9,13 @@ import asyncio
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
+from msgspec.structs import replace
 
 from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
