@@ -1,5 +1,7 @@
 """The composition root: from Settings to live parts (the store, one gateway and one service
-client per account, the credentials chain).
+client per account, the credentials chain). Two halves: the local part (build_local: store,
+bus, sections), and the network part (connect: gateways, clients, credentials), which the
+dashboard builds after its first paint.
 
 Everything the engine and the headless commands need is built here, once, so no command
 wires a gateway by hand. It sits at the top of the package because it knows every layer
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from zen_tui.config import AccountConfig, SectionConfig, Settings, section_infos
 from zen_tui.events import EventBus
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     # The request stack (httpx, the auth providers) is imported by `build` and
     # `credentials_for` alone, so a command that only opens the store stays light.
     import httpx
+
+    from zen_tui.gateway.gateway import Gateway
+    from zen_tui.services.base import ServiceClient
 
 log = logging.getLogger("zen_tui.wiring")
 
@@ -173,19 +178,52 @@ def build(
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Wired:
-    """Open the store (data_dir/zen-tui.db) and build a gateway + client per account. The
-    gateway calls the REST base a stored login names; the client keeps the configured
-    base_url, which its browse links are built from."""
+    """Open the store (data_dir/zen-tui.db) and build a gateway + client per account: the
+    local part (build_local), then the network part (connect), at once."""
+    wired = build_local(settings, store=store, bus=bus, clock=clock)
+    gateways, clients = connect(wired, credentials=credentials, transport=transport)
+    wired.gateways.update(gateways)
+    wired.clients.update(clients)
+    return wired
+
+
+def build_local(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    bus: EventBus | None = None,
+    clock: Clock | None = None,
+) -> Wired:
+    """What the dashboard's first screen needs: the store, the bus, the sections. No gateway
+    or client yet (their dicts are empty): `connect` builds those."""
+    store = store or open_store(settings)
+    infos = section_infos(settings)
+    limits = _limits(infos, settings)
+    return Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+
+
+Network = tuple[dict[str, "Gateway"], dict[str, "ServiceClient"]]
+
+
+def connect(
+    wired: Wired,
+    *,
+    credentials: CredentialProvider | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Network:
+    """A gateway and a service client per account, returned (not yet in `wired`). Imports
+    the request stack (httpx, the services) and, for a Jira account logged in through the
+    keyring, reads its stored base URL: blocking, so the dashboard runs it in a thread after
+    its first paint. The gateway calls the REST base a stored login names; the client keeps
+    the configured base_url, which its browse links are built from."""
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
-    store = store or open_store(settings)
-    bus = bus or EventBus()
-    clock = clock or SystemClock()
+    settings = wired.settings
     credentials = credentials or credentials_for(settings.accounts)
-    cache = StoreCache(store)
-    gateways: dict[str, Any] = {}
-    clients: dict[str, Any] = {}
+    cache = StoreCache(wired.store)
+    gateways: dict[str, Gateway] = {}
+    clients: dict[str, ServiceClient] = {}
     for account in settings.accounts:
         gateway = Gateway(
             account=account.name,
@@ -193,15 +231,14 @@ def build(
             base_url=_rest_base(account),  # Jira 3LO: api.atlassian.com/ex/jira/{id}
             settings=settings.gateway_for(account.service),
             credentials=credentials,
-            bus=bus,
-            clock=clock,
+            bus=wired.bus,
+            clock=wired.clock,
             transport=transport,
             persistent_cache=cache,
         )
         gateways[account.name] = gateway
-        clients[account.name] = make_client(account, gateway, clock=clock)
-    infos = section_infos(settings)
-    return Wired(settings, store, bus, clock, gateways, clients, infos, _limits(infos, settings))
+        clients[account.name] = make_client(account, gateway, clock=wired.clock)
+    return gateways, clients
 
 
 def _rest_base(account: AccountConfig) -> str:

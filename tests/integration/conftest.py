@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from zen_tui.models import ActionState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.wiring import build
+from zen_tui.wiring import build, build_local, connect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,7 +49,13 @@ def fast(settings: Settings, *, breaker_timeout: float = 0.5) -> Settings:
     return replace(settings, gateway=gateway)
 
 
-def engine_for(settings: Settings, clock: Clock | None = None) -> SyncEngine:
+def engine_for(
+    settings: Settings, clock: Clock | None = None, *, deferred: bool = False
+) -> SyncEngine:
+    """`deferred`: wired as the dashboard does, the gateways and clients built at start()."""
+    if deferred:
+        wired = build_local(settings, clock=clock)
+        return SyncEngine(wired, connect=functools.partial(connect, wired))
     return SyncEngine(build(settings, clock=clock))
 
 

@@ -30,9 +30,9 @@ def hooked(settings, monkeypatch):
     return msgspec.structs.replace(settings, webhooks=config)
 
 
-async def started(settings, sim, secrets=SECRETS) -> SyncEngine:
+async def started(settings, sim, secrets=SECRETS, *, deferred=False) -> SyncEngine:
     """Engine with live sections and paused pollers, the simulator delivering to it."""
-    engine = engine_for(settings)
+    engine = engine_for(settings, deferred=deferred)
     engine.events = []
     engine.bus.subscribe(engine.events.append)
     await engine.start()
@@ -65,9 +65,13 @@ async def apply_at_provider(engine, action):
     assert result.ok, result
 
 
-async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(sim, hooked, caplog):
+@pytest.mark.parametrize("deferred", [False, True], ids=["built", "built-at-start"])
+async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(
+    sim, hooked, caplog, deferred
+):
+    """Also with the gateways and clients built at start(), as the dashboard does."""
     caplog.set_level(logging.DEBUG)
-    engine = await started(hooked, sim)
+    engine = await started(hooked, sim, deferred=deferred)
     section, pr = first_item(engine, "prs", "github")
     polls = {sid: p.polls for sid, p in engine.pollers.items()}
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "hooked"}))

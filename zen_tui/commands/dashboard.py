@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,9 +68,13 @@ def _open(settings: Settings, demo: bool) -> int:
     from zen_tui.demo import DEMO_BANNER
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
-    from zen_tui.wiring import build
+    from zen_tui.wiring import build_local, connect
 
-    engine = SyncEngine(build(settings))
+    # The first screen needs only the store; the gateways, the service clients and their
+    # request stack (httpx, TLS, the keyring) are built when the engine starts, which the UI
+    # does once that screen is painted.
+    wired = build_local(settings)
+    engine = SyncEngine(wired, connect=functools.partial(connect, wired))
     store = engine.store
     try:
         return int(

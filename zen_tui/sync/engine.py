@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
@@ -23,6 +24,7 @@ from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
+from zen_tui.gateway.limiter import ScopedLimiter
 from zen_tui.models import (
     AccountHealth,
     Action,
@@ -57,7 +59,14 @@ from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
+    from zen_tui.gateway.gateway import Gateway
+    from zen_tui.services.base import ServiceClient
     from zen_tui.sync.webhook_service import Webhooks
+
+    # Builds the gateways and service clients (wiring.connect): the engine's network part.
+    Connect = Callable[[], tuple[dict[str, Gateway], dict[str, ServiceClient]]]
+
+T = TypeVar("T")
 
 log = logging.getLogger("zen_tui.sync.engine")
 
@@ -83,8 +92,16 @@ _POLLING: ContextVar[str | None] = ContextVar("zen_tui_polling", default=None)
 
 
 class SyncEngine:
-    def __init__(self, wired: Wired, *, bulk: BulkSettings | None = None) -> None:
+    def __init__(
+        self, wired: Wired, *, bulk: BulkSettings | None = None, connect: Connect | None = None
+    ) -> None:
+        """`connect`: `wired` holds no gateway or client yet; this builds them when start()
+        runs, so the dashboard paints from the store first. A call that needs a client before
+        then (the preview's details, a refresh) waits for start()."""
         self.wired = wired
+        self._network = connect
+        self._connecting: asyncio.Future[None] | None = None
+        self._go = asyncio.Event()  # start() ran: the network part may be built
         self.bus = wired.bus
         self.store = wired.store
         self._sections = list(wired.sections)
@@ -118,19 +135,24 @@ class SyncEngine:
         self._refresher: asyncio.Task[None] | None = None
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        hooks = wired.settings.webhooks
-        if hooks.enabled:
-            # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
-            from zen_tui.sync.webhook_service import Webhooks
+        if connect is None:  # else once the clients exist: the receiver maps them to services
+            self._make_webhooks()
 
-            self.webhooks = Webhooks(
-                hooks,
-                self.store,
-                wired.clients,
-                self,
-                wired.clock.time,
-                live_window=WEBHOOK_LIVE_FOR * polling.max_interval,
-            )
+    def _make_webhooks(self) -> None:
+        hooks = self.wired.settings.webhooks
+        if not hooks.enabled:
+            return
+        # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
+        from zen_tui.sync.webhook_service import Webhooks
+
+        self.webhooks = Webhooks(
+            hooks,
+            self.store,
+            self.wired.clients,
+            self,
+            self.wired.clock.time,
+            live_window=WEBHOOK_LIVE_FOR * self.wired.settings.polling.max_interval,
+        )
 
     # -- Backend: reading ------------------------------------------------------------------
     @property
@@ -162,6 +184,7 @@ class SyncEngine:
         return self.wired.clients.get(account)
 
     async def details(self, item: Item) -> ItemDetail:
+        await self._online()
         client = self.wired.clients.get(item.account)
         if client is None:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
@@ -173,6 +196,7 @@ class SyncEngine:
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
+        await self._online()
         client = self.wired.clients.get(item.account)
         reader = getattr(client, "diff", None)
         if reader is None:
@@ -184,10 +208,43 @@ class SyncEngine:
             return PullDiff(item.id, error=freshness.reason_for(err))
 
     # -- Backend: lifecycle ----------------------------------------------------------------
+    async def _online(self) -> None:
+        """What every call that needs a gateway or a client awaits first (see __init__)."""
+        if self._network is not None:
+            await self._go.wait()
+            await self._connected()
+
+    async def _connected(self) -> None:
+        """Build the deferred gateways and service clients: once, in a daemon thread, so
+        neither the imports nor a slow keyring hold up the loop (the UI) or the exit."""
+        if self._network is None:
+            return
+        if self.closed:
+            raise RuntimeError("the sync engine is stopped")
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._connect(self._network))
+        await asyncio.shield(self._connecting)
+
+    async def _connect(self, network: Connect) -> None:
+        gateways, clients = await _in_daemon_thread(network)
+        if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
+            for gateway in gateways.values():
+                await gateway.aclose()
+            return
+        self.wired.gateways.update(gateways)
+        self.wired.clients.update(clients)
+        self.outbox.attach(clients)
+        self._network = None
+        self._make_webhooks()
+
     async def start(self) -> None:
         if self._started:
             return
         self._started = True
+        self._go.set()
+        await self._connected()
+        if self.closed:
+            return
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
@@ -202,6 +259,9 @@ class SyncEngine:
         if self.closed:
             return
         self.closed = True
+        if self._connecting is not None:  # the thread may run on; what it builds is dropped
+            self._connecting.cancel()
+        self._go.set()  # calls still waiting for start() give up (_connected raises)
         if self.webhooks is not None:
             await self.webhooks.stop()
         await self._supervisor.stop()
@@ -257,6 +317,7 @@ class SyncEngine:
         if not text:
             raise QueryRejected("the query is empty")
         trial = msgspec.structs.replace(poller.section, query=text)
+        await self._online()
         client = self.wired.clients[trial.account]
         try:
             await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
@@ -276,6 +337,7 @@ class SyncEngine:
     async def submit(self, actions: list[Action]) -> list[str]:
         if not actions:
             return []
+        await self._online()
         import uuid  # here: it loads `platform`, which the first paint does not need
 
         batch_id = str(uuid.uuid4()) if len(actions) > 1 else None
@@ -295,6 +357,7 @@ class SyncEngine:
     async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
         """Queue a chain (each step after the one before, see Outbox.queue_chain) and send it
         now or, when running, on the outbox's next turn."""
+        await self._online()
         entries = self.outbox.queue_chain(steps)
         if self._started:
             self.outbox.wake()
@@ -309,6 +372,7 @@ class SyncEngine:
 
     async def permalink(self, message: Message) -> str:
         """The message's web link from Slack (chat.getPermalink)."""
+        await self._online()
         read = getattr(self.wired.clients.get(message.account), "permalink", None)
         if read is None:
             raise ValueError(f"{message.account} is not a Slack account")
@@ -318,6 +382,7 @@ class SyncEngine:
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, '#name' / '@person') the Slack account can post to."""
         # The services stay unimported here (`zen-tui act` loads no HTTP stack to refuse).
+        await self._online()
         read = getattr(self.wired.clients.get(account), "share_targets", None)
         if read is None:
             raise ValueError(f"{account} is not a Slack account")
@@ -472,6 +537,7 @@ class SyncEngine:
         return None if polls and polls % FULL_EVERY == 0 else cursor
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        await self._online()
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
         # what this poll was asked for when it began; asked while it runs: the next one does it
@@ -598,6 +664,8 @@ class SyncEngine:
 
     # -- health ----------------------------------------------------------------------------
     def health(self) -> list[AccountHealth]:
+        if self._network is not None:
+            return self._unconnected_health()
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []
@@ -625,6 +693,38 @@ class SyncEngine:
             )
         return out
 
+    def _unconnected_health(self) -> list[AccountHealth]:
+        """Before the gateways exist: what new ones would report (breakers closed, full
+        client-side buckets, nothing counted), with the outbox as the store holds it."""
+        waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
+        failed = self.store.outbox_by_state(ActionState.FAILED)
+        out = []
+        for account in self.wired.settings.accounts:
+            name, service = account.name, account.service
+            buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
+            gauges = ScopedLimiter(buckets, self.wired.clock).gauges()
+            gauge = _headline_bucket(gauges, MAIN_SCOPE.get(service, "default"))
+            out.append(
+                AccountHealth(
+                    account=name,
+                    service=service,
+                    breaker="closed",
+                    half_open_at=None,
+                    tokens=gauge.tokens if gauge else 0.0,
+                    capacity=gauge.capacity if gauge else 0.0,
+                    remaining=None,
+                    reset_at=None,
+                    retries=0,
+                    cache_hits=0,
+                    cache_misses=0,
+                    revalidations=0,
+                    outbox_pending=sum(1 for e in waiting if e.action.account == name),
+                    outbox_failed=sum(1 for e in failed if e.action.account == name),
+                    **self._webhook_health(name, service),
+                )
+            )
+        return out
+
     def _webhook_health(self, account: str, service: str) -> dict[str, Any]:
         if self.webhooks is None:
             return {}
@@ -639,6 +739,8 @@ class SyncEngine:
         now = self.wired.clock.time()
         for health in self.health():
             if account is not None and health.account != account:
+                continue
+            if health.account not in self.wired.gateways:  # not connected: nothing to save
                 continue
             gateway = self.wired.gateways[health.account].health()
             data = msgspec.structs.asdict(health) | {
@@ -660,6 +762,32 @@ def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:
     ordered += [g for scope, g in sorted(buckets.items()) if scope != main]
     reported = [g for g in ordered if g.remaining is not None]
     return (reported or ordered or [None])[0]
+
+
+async def _in_daemon_thread(fn: Callable[[], T]) -> T:
+    """fn() in a daemon thread: unlike asyncio.to_thread's pool, which the loop's shutdown
+    joins, a thread blocked in a keyring call never holds up the exit."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():  # the waiter was cancelled (the engine stopped)
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = fn(), None
+        except BaseException as exc:  # handed to the waiter, which raises it
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
+    return await done
 
 
 def _in_memory(snapshot: Snapshot | None) -> bool:

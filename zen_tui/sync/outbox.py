@@ -141,7 +141,12 @@ class Outbox:
         self._wake = asyncio.Event()
         self._unsubscribe = bus.subscribe(self._on_event)
         self._loop: asyncio.AbstractEventLoop | None = None
-        for client in clients.values():  # clients that resolve params before a send keep them
+        self.attach(clients)
+
+    def attach(self, clients: Mapping[str, ActionClient]) -> None:
+        """Clients that resolve params before a send keep them in this outbox's store. The
+        engine attaches the clients it builds after this outbox (the dashboard's start)."""
+        for client in clients.values():
             client.keep_resolved(self._keep_resolved)
 
     # -- queueing -------------------------------------------------------------------------

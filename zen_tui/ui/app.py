@@ -2,7 +2,7 @@
 
 One bus subscriber forwards every event onto the UI loop as a `BusEvent` message (thread-safe);
 the health model and the dashboard are updated from those messages only. The first screen
-paints from `backend.load_local()` before `backend.start()` runs in a worker.
+paints from `backend.load_local()`; `backend.start()` runs in a worker once it is painted.
 """
 
 from __future__ import annotations
@@ -166,7 +166,11 @@ class ZenApp(App[str | None]):
         self._dash = DashboardScreen()
         self.push_screen(self._dash)
         self.set_interval(1.0, self._tick)
-        self._start_backend()
+        # Syncing (and the network stack it loads) starts once the dashboard is on screen.
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self._start_backend()  # a worker: not awaited here
 
     @work(group="backend", exit_on_error=False)
     async def _start_backend(self) -> None:

@@ -1,0 +1,149 @@
+"""A SyncEngine whose network part (gateways, service clients) is built at start(), as the
+dashboard wires it (commands/dashboard.py): the real store and wiring, servers at a loopback
+port where nothing listens (no request is answered, none is needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.fakes.backend import FROZEN_NOW, make_items
+from zen_tui.config import Settings
+from zen_tui.demo import demo_settings
+from zen_tui.models import Action, ItemDetail, SectionInfo
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.wiring import build, build_local, connect
+
+NOWHERE = "http://127.0.0.1:9"
+GITHUB_PRS = SectionInfo("prs:0:github", "prs", "Review requested", "github", "github", "q")
+
+
+def settings_in(data_dir: Path) -> Settings:
+    sims = [
+        SimpleNamespace(service=s, name=s, base_url=NOWHERE, token="t", username="me")
+        for s in ("github", "jira", "slack")
+    ]
+    return demo_settings(sims, data_dir)
+
+
+def deferred(settings: Settings, network=None) -> SyncEngine:  # type: ignore[no-untyped-def]
+    wired = build_local(settings)
+    return SyncEngine(wired, connect=network or functools.partial(connect, wired))
+
+
+async def turns(n: int = 20) -> None:
+    """Let the loop run other tasks for a while (no wall-clock wait)."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_before_start_nothing_of_the_network_exists_and_health_is_a_new_gateways(
+    tmp_path: Path,
+) -> None:
+    settings = settings_in(tmp_path / "a")
+    engine = deferred(settings)
+    eager = SyncEngine(build(settings_in(tmp_path / "b")))
+    try:
+        assert engine.wired.gateways == {} and engine.wired.clients == {}
+        assert engine.health() == eager.health()  # the cards seed the same before a poll
+        await engine.start()
+        assert sorted(engine.wired.gateways) == sorted(engine.wired.clients)
+        assert sorted(engine.wired.gateways) == ["github", "jira", "slack"]
+        assert engine.outbox.clients is engine.wired.clients  # the outbox sees them
+        assert engine.health() == eager.health()
+        # the outbox keeps what the new clients resolve before a send (verify() after a crash)
+        [entry] = engine.outbox.queue([Action("transition", "jira:P-1", "jira", {"to": "Done"})])
+        engine.wired.clients["jira"].resolved(entry.idempotency_key, {"transition": "31"})
+        assert engine.store.outbox_get(entry.id).action.params["transition"] == "31"
+    finally:
+        await engine.stop()
+        await eager.stop()
+
+
+async def test_the_local_paint_needs_no_network(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    seeded = SyncEngine(build(settings))
+    section = next(s for s in seeded.sections if s.pane == "prs")
+    seeded.store.save_section(section.id, make_items(GITHUB_PRS, 5), FROZEN_NOW)
+    await seeded.stop()
+    engine = deferred(settings)
+    try:
+        local = engine.load_local()
+        assert len(local[section.id].items) == 5
+        assert engine.wired.gateways == {}
+    finally:
+        await engine.stop()
+
+
+async def test_a_call_that_needs_a_client_waits_for_start_and_connects_off_the_loop(
+    tmp_path: Path,
+) -> None:
+    built_in: list[threading.Thread] = []
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        built_in.append(threading.current_thread())
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    item = make_items(GITHUB_PRS, 1)[0]
+    waiting = asyncio.ensure_future(engine.details(item))
+    try:
+        await turns()
+        assert not waiting.done() and built_in == []  # nothing built before start()
+        await engine.start()
+        assert len(built_in) == 1 and built_in[0] is not threading.current_thread()
+        detail = await asyncio.wait_for(waiting, 30)
+        assert isinstance(detail, ItemDetail)  # answered (the server refused: an error)
+        await engine.refresh()  # later calls reuse the same gateways: built once
+        assert len(built_in) == 1
+    finally:
+        await engine.stop()
+
+
+async def test_stop_while_the_network_is_being_built_returns_at_once(tmp_path: Path) -> None:
+    """A keyring that hangs while the gateways are built (a locked Secret Service) holds up
+    neither stop() nor the calls waiting for the network: they fail, they do not hang."""
+    release = threading.Event()
+    entered = threading.Event()
+    settings = settings_in(tmp_path)
+    finished = threading.Event()
+
+    def network():  # type: ignore[no-untyped-def]
+        entered.set()
+        release.wait(30)
+        parts = connect(engine.wired)
+        finished.set()
+        return parts
+
+    engine = deferred(settings, network)
+    starting = asyncio.ensure_future(engine.start())
+    waiting = asyncio.ensure_future(engine.submit([Action("approve", "github:x", "github")]))
+    assert await asyncio.to_thread(entered.wait, 10)
+    await asyncio.wait_for(engine.stop(), 5)  # the build is still blocked
+    assert engine.closed
+    with pytest.raises((asyncio.CancelledError, RuntimeError)):
+        await asyncio.wait_for(starting, 5)
+    with pytest.raises((asyncio.CancelledError, RuntimeError)):
+        await asyncio.wait_for(waiting, 5)
+    release.set()
+    assert await asyncio.to_thread(finished.wait, 10)  # the thread finishes its build
+    await turns()
+    assert engine.wired.gateways == {}  # and it is never taken
+
+
+async def test_a_failing_build_is_reported_by_start(tmp_path: Path) -> None:
+    def network():  # type: ignore[no-untyped-def]
+        raise ValueError("no network stack today")
+
+    engine = deferred(settings_in(tmp_path), network)
+    try:
+        with pytest.raises(ValueError, match="no network stack today"):
+            await engine.start()
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
