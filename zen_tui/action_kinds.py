@@ -1,5 +1,5 @@
 """The triage action kinds, apart from the models: the command line lists them for `act` and
-its `--help`, which should not wait for the dataclasses in `zen_tui.models` to be built."""
+its `--help`, which should not wait for `zen_tui.models` (and msgspec) to load."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from zen_tui.commands import COMMAND_MODULES, Command
 from zen_tui.text_safety import SafeWriter
 
 # The config, the store and the log setup load when a command runs, not for `--help` or a
-# usage error: each costs milliseconds of dataclasses, regexes and SQLite a script would wait
+# usage error: each costs milliseconds of records, regexes and SQLite a script would wait
 # for on every call.
 if TYPE_CHECKING:
     import logging
