@@ -178,9 +178,17 @@ class SyncEngine:
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
-    def service_client(self, account: str) -> Any:
+    @property
+    def connected(self) -> bool:
+        """The network part (gateways, service clients) is built: a call needing a client
+        answers without waiting for it."""
+        return self._network is None
+
+    async def service_client(self, account: str) -> Any:
         """The account's service client, for the reads a triage form needs (createmeta,
-        editmeta, user search); None if no account has that name. Writes go through submit."""
+        editmeta, user search), once the network part is built (a form opened before then
+        waits for it); None if no account has that name. Writes go through submit."""
+        await self._online()
         return self.wired.clients.get(account)
 
     async def details(self, item: Item) -> ItemDetail:

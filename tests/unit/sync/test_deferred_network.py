@@ -147,3 +147,33 @@ async def test_a_failing_build_is_reported_by_start(tmp_path: Path) -> None:
             await engine.start()
     finally:
         await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_client_asked_for_before_the_build_is_handed_over_once_built(
+    tmp_path: Path,
+) -> None:
+    """A triage form's service_client() before (and while) the network part is built waits
+    for it, then gets the account's real client; unknown accounts still get None."""
+    gate = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        gate.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    asked = asyncio.ensure_future(engine.service_client("jira"))
+    try:
+        await turns()
+        assert not asked.done() and not engine.connected  # before start(): waits
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not asked.done()  # being built: still waits
+        gate.set()
+        client = await asyncio.wait_for(asked, 30)
+        await asyncio.wait_for(starting, 30)
+        assert engine.connected and client is engine.wired.clients["jira"]
+        assert await engine.service_client("nobody") is None
+    finally:
+        gate.set()
+        await engine.stop()
