@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -107,7 +107,12 @@ class SyncEngine:
         self._sections = list(wired.sections)
         self._snapshots: dict[str, Snapshot] = {}
         self._polls: dict[str, int] = {}  # successful polls this run, per section
-        self.outbox = Outbox(self.store, wired.clients, self.bus, now=wired.clock.time)
+        # Before the clients exist an action may name any configured account (it is queued,
+        # then sent once they do); with them, the clients are the accounts.
+        names = [a.name for a in wired.settings.accounts] if connect is not None else None
+        self.outbox = Outbox(
+            self.store, wired.clients, self.bus, now=wired.clock.time, accounts=names
+        )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
         policy = IntervalPolicy(
@@ -133,6 +138,7 @@ class SyncEngine:
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else once the clients exist: the receiver maps them to services
@@ -283,6 +289,8 @@ class SyncEngine:
         self._unsubscribe()
         if self._refresher is not None:
             self._refresher.cancel()
+        for task in list(self._sends):  # their entries stay PENDING for the next start
+            task.cancel()
         self.bulk.cancel()
         self.outbox.close()
         try:
@@ -343,13 +351,39 @@ class SyncEngine:
 
     # -- Backend: actions ------------------------------------------------------------------
     async def submit(self, actions: list[Action]) -> list[str]:
+        """Queue the actions (in the store at once, even before the clients exist: never
+        lost), then send them: now, or once the network part is built."""
         if not actions:
             return []
-        await self._online()
         import uuid  # here: it loads `platform`, which the first paint does not need
 
         batch_id = str(uuid.uuid4()) if len(actions) > 1 else None
         entries = self.outbox.queue(actions, batch_id=batch_id)
+        await self._send_when_online(entries, self._send_queued)
+        return [e.id for e in entries]
+
+    async def _send_when_online(
+        self, entries: list[Any], send: Callable[[list[Any]], Awaitable[None]]
+    ) -> None:
+        """Connected: send now. Else the queued entries are sent once the clients exist, by
+        a task that stop() cancels; they stay PENDING in the store for the next start if the
+        build fails or the engine stops first."""
+        if self.connected:
+            await send(entries)
+            return
+
+        async def later() -> None:
+            try:
+                await self._online()
+                await send(entries)
+            except Exception as exc:  # kept in the store: the outbox sends them later
+                log.warning("queued actions not sent yet: %s", exc)
+
+        task = asyncio.ensure_future(later())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _send_queued(self, entries: list[Any]) -> None:
         if len(entries) == 1 and self._started:
             self.outbox.wake()
         elif len(entries) == 1:
@@ -360,19 +394,20 @@ class SyncEngine:
             await self.bulk.process(entries)
         if not self._started:
             await self.relist_landed(entries)
-        return [e.id for e in entries]
 
     async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
         """Queue a chain (each step after the one before, see Outbox.queue_chain) and send it
-        now or, when running, on the outbox's next turn."""
-        await self._online()
+        now or, when running, on the outbox's next turn (see submit before the clients)."""
         entries = self.outbox.queue_chain(steps)
+        await self._send_when_online(entries, self._send_chain)
+        return [e.id for e in entries]
+
+    async def _send_chain(self, entries: list[Any]) -> None:
         if self._started:
             self.outbox.wake()
         else:
             await self.outbox.replay()
             await self.relist_landed(entries)
-        return [e.id for e in entries]
 
     def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
         """The cross-links stored for these items (all when None), from the local store."""

@@ -5,6 +5,7 @@ port where nothing listens (no request is answered, none is needed)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import threading
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from tests.fakes.backend import FROZEN_NOW, make_items
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
-from zen_tui.models import Action, ItemDetail, SectionInfo
+from zen_tui.models import Action, ActionState, ItemDetail, SectionInfo
+from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build, build_local, connect
 
@@ -123,7 +125,7 @@ async def test_stop_while_the_network_is_being_built_returns_at_once(tmp_path: P
 
     engine = deferred(settings, network)
     starting = asyncio.ensure_future(engine.start())
-    waiting = asyncio.ensure_future(engine.submit([Action("approve", "github:x", "github")]))
+    waiting = asyncio.ensure_future(engine.details(make_items(GITHUB_PRS, 1)[0]))
     assert await asyncio.to_thread(entered.wait, 10)
     await asyncio.wait_for(engine.stop(), 5)  # the build is still blocked
     assert engine.closed
@@ -176,4 +178,80 @@ async def test_a_client_asked_for_before_the_build_is_handed_over_once_built(
         assert await engine.service_client("nobody") is None
     finally:
         gate.set()
+        await engine.stop()
+
+
+async def test_an_action_submitted_before_the_clients_exist_is_queued_and_never_lost(
+    tmp_path: Path,
+) -> None:
+    """Triage in the first moments (or while a keyring hangs): the action is in the store
+    at once, PENDING, and stays there when the engine stops before the build ends; the next
+    start's outbox sends it."""
+    release = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    starting = asyncio.ensure_future(engine.start())
+    approve = Action("approve", "github:o/r#1", "github")
+    chain = [(Action("comment", "github:o/r#1", "github", {"body": "hi"}), None)]
+    try:
+        ids = await asyncio.wait_for(engine.submit([approve]), 5)  # returns while building
+        ids += await asyncio.wait_for(engine.submit_chain(chain), 5)
+        with pytest.raises(ValueError, match="no account named 'nobody'"):
+            await engine.submit([Action("approve", "github:o/r#1", "nobody")])
+        assert [engine.store.outbox_get(i).state.value for i in ids] == ["pending", "pending"]
+        await asyncio.wait_for(engine.stop(), 5)  # the build is still blocked
+    finally:
+        release.set()
+        with contextlib.suppress(BaseException):
+            await starting
+    again = deferred(settings)
+    try:
+        kept = again.store.outbox_by_state(ActionState.PENDING)
+        assert sorted(e.id for e in kept) == sorted(ids)
+    finally:
+        await again.stop()
+
+
+async def test_an_action_submitted_while_building_is_sent_once_the_clients_exist(
+    tmp_path: Path,
+) -> None:
+    """The same before the clients exist, but the build finishes: the outbox tries to send
+    it (no server listens: it stays PENDING with a reason, to retry), it is not refused."""
+    release = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    sent = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    engine.bus.subscribe(
+        lambda e: (
+            isinstance(e, ActionUpdated)
+            and e.state is ActionState.SENDING
+            and loop.call_soon_threadsafe(sent.set)
+        )
+    )
+    starting = asyncio.ensure_future(engine.start())
+    try:
+        [entry_id] = await asyncio.wait_for(
+            engine.submit([Action("approve", "github:o/r#1", "github")]), 5
+        )
+        await turns()
+        assert engine.store.outbox_get(entry_id).attempts == 0 and not sent.is_set()
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        await asyncio.wait_for(sent.wait(), 30)  # the outbox took it up
+        await asyncio.wait_for(engine.outbox.replay(), 30)  # its send has ended
+        entry = engine.store.outbox_get(entry_id)
+        assert entry.attempts >= 1 and entry.state is not ActionState.FAILED
+    finally:
+        release.set()
         await engine.stop()
