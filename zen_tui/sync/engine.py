@@ -130,6 +130,8 @@ class SyncEngine:
         self._supervisor = PollerSupervisor(self.pollers.values(), wired.clock, self._poller_down)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._running = False  # start() launched the outbox and the pollers
+        self._hooks_started = False
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
@@ -240,7 +242,11 @@ class SyncEngine:
         await asyncio.shield(self._connecting)
 
     async def _connect(self, network: Connect) -> None:
-        gateways, clients = await _in_daemon_thread(network)
+        try:
+            gateways, clients = await _in_daemon_thread(network)
+        except Exception:  # an import error, a keyring that raised: the next call retries
+            self._connecting = None
+            raise
         if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
             for gateway in gateways.values():
                 await gateway.aclose()
@@ -250,13 +256,25 @@ class SyncEngine:
         self.outbox.attach(clients)
         self._network = None
         self._make_webhooks()
+        if self._running:  # built by a retry after start() ran: the receiver starts now
+            await self._start_webhooks()
 
     async def start(self) -> None:
+        """Build the network part (dashboard), then run the outbox, the pollers and the
+        webhook receiver. A build that fails is raised here, but the outbox and the pollers
+        run anyway: the panes say why, and the next poll (or a refresh) builds again. A
+        second call waits for the same build."""
         if self._started:
+            if not self.closed:
+                await self._connected()
             return
         self._started = True
         self._go.set()
-        await self._connected()
+        failed: Exception | None = None
+        try:
+            await self._connected()
+        except Exception as exc:
+            failed = exc
         if self.closed:
             return
         self.outbox.recover()
@@ -265,7 +283,14 @@ class SyncEngine:
         self._tasks.append(
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
-        if self.webhooks is not None:
+        self._running = True
+        if failed is not None:
+            raise failed
+        await self._start_webhooks()
+
+    async def _start_webhooks(self) -> None:
+        if self.webhooks is not None and not self._hooks_started and not self.closed:
+            self._hooks_started = True
             self._tasks += await self.webhooks.start()
 
     async def stop(self) -> None:
@@ -580,7 +605,10 @@ class SyncEngine:
         return None if polls and polls % FULL_EVERY == 0 else cursor
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
-        await self._online()
+        try:
+            await self._online()
+        except Exception as err:  # the network part could not be built: say why, retry later
+            return self._unconnected(section, err)
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
         # what this poll was asked for when it began; asked while it runs: the next one does it
@@ -611,6 +639,19 @@ class SyncEngine:
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account))
+
+    def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
+        """The pane keeps what it shows and says why it is not fresh; its next poll (or the
+        user's refresh) tries the build again."""
+        if self.closed:  # stopping: nothing to say
+            return PollOutcome(changed=False)
+        log.warning("cannot connect for %s: %s", section.id, err)
+        previous = self._snapshots.get(section.id)
+        memory = previous if _in_memory(previous) else None
+        stored = self.store.load_section(section.id)
+        reason = f"cannot connect: {err}"
+        self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
+        return PollOutcome(changed=False)
 
     def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
         """Forget the requests a poll carried out (kept after a failure: the next poll does

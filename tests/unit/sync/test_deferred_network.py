@@ -11,10 +11,11 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import msgspec
 import pytest
 
 from tests.fakes.backend import FROZEN_NOW, make_items
-from zen_tui.config import Settings
+from zen_tui.config import Settings, WebhookConfig
 from zen_tui.demo import demo_settings
 from zen_tui.models import Action, ActionState, ItemDetail, SectionInfo
 from zen_tui.sync.backend import ActionUpdated
@@ -252,6 +253,95 @@ async def test_an_action_submitted_while_building_is_sent_once_the_clients_exist
         await asyncio.wait_for(engine.outbox.replay(), 30)  # its send has ended
         entry = engine.store.outbox_get(entry_id)
         assert entry.attempts >= 1 and entry.state is not ActionState.FAILED
+    finally:
+        release.set()
+        await engine.stop()
+
+
+def hooked(settings: Settings) -> Settings:
+    hooks = WebhookConfig(enabled=True, port=0, secrets={"github": "s", "jira": "s", "slack": "s"})
+    return msgspec.structs.replace(settings, webhooks=hooks)
+
+
+async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """An import error (or a keyring that raises) while the network part is built: start()
+    says so, but the engine keeps running; each pane says why it is not fresh, and the next
+    poll or refresh builds again. Once a build works, everything runs, the receiver too."""
+    calls: list[int] = []
+    settings = hooked(settings_in(tmp_path))
+
+    def network():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) <= 2:
+            raise ImportError("no module named 'httpx'")
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    section = engine.sections[0]
+    engine.set_paused(True)  # only the refreshes below poll
+    try:
+        with pytest.raises(ImportError):
+            await engine.start()
+        assert not engine.connected and engine.webhooks is None and len(calls) == 1
+        await engine.refresh(section.id)  # builds again: fails again, and the pane says so
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None and len(calls) == 2
+        assert snapshot.freshness.reason == "cannot connect: no module named 'httpx'"
+        await engine.refresh(section.id)  # the third build works
+        assert len(calls) == 3 and engine.connected
+        assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
+        assert engine.webhooks is not None and engine.webhooks.server.port  # listening
+        assert await engine.service_client("slack") is engine.wired.clients["slack"]
+        assert len(calls) == 3  # built once it worked
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def network():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings_in(tmp_path), network)
+    try:
+        first = asyncio.ensure_future(engine.start())
+        second = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not second.done()  # not "started" while nothing runs yet
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+        assert engine.connected and len(calls) == 1
+    finally:
+        release.set()
+        await engine.stop()
+
+
+async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path: Path) -> None:
+    """Its processor maps deliveries to the clients' services: no receiver before them (a
+    delivery then is refused, and the sender retries it; the first polls cover the gap)."""
+    release = threading.Event()
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(hooked(settings_in(tmp_path)), network)
+    try:
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert engine.webhooks is None
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        assert engine.webhooks is not None and engine.webhooks.receiver is not None
+        port = engine.webhooks.server.port
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
     finally:
         release.set()
         await engine.stop()
