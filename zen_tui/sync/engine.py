@@ -256,7 +256,8 @@ class SyncEngine:
         self.outbox.attach(clients)
         self._network = None
         self._make_webhooks()
-        if self._running:  # built by a retry after start() ran: the receiver starts now
+        if self._running:  # built by a retry after start() ran: the receiver starts now,
+            self.outbox.wake()  # and the outbox sends what waited for the clients
             await self._start_webhooks()
 
     async def start(self) -> None:
@@ -645,11 +646,11 @@ class SyncEngine:
         user's refresh) tries the build again."""
         if self.closed:  # stopping: nothing to say
             return PollOutcome(changed=False)
-        log.warning("cannot connect for %s: %s", section.id, err)
+        log.warning("could not set up syncing for %s: %s", section.id, err)
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
         stored = self.store.load_section(section.id)
-        reason = f"cannot connect: {err}"
+        reason = f"could not set up syncing: {err}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
 

@@ -281,18 +281,29 @@ async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
     engine = deferred(settings, network)
     section = engine.sections[0]
     engine.set_paused(True)  # only the refreshes below poll
+    sending = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    engine.bus.subscribe(
+        lambda e: (
+            isinstance(e, ActionUpdated)
+            and e.state is ActionState.SENDING
+            and loop.call_soon_threadsafe(sending.set)
+        )
+    )
     try:
+        await engine.submit([Action("approve", "github:o/r#1", "github")])  # queued
         with pytest.raises(ImportError):
             await engine.start()
         assert not engine.connected and engine.webhooks is None and len(calls) == 1
         await engine.refresh(section.id)  # builds again: fails again, and the pane says so
         snapshot = engine.snapshot(section.id)
         assert snapshot is not None and len(calls) == 2
-        assert snapshot.freshness.reason == "cannot connect: no module named 'httpx'"
+        assert snapshot.freshness.reason == "could not set up syncing: no module named 'httpx'"
         await engine.refresh(section.id)  # the third build works
         assert len(calls) == 3 and engine.connected
         assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
         assert engine.webhooks is not None and engine.webhooks.server.port  # listening
+        await asyncio.wait_for(sending.wait(), 10)  # the outbox sends what waited
         assert await engine.service_client("slack") is engine.wired.clients["slack"]
         assert len(calls) == 3  # built once it worked
     finally:
@@ -342,6 +353,36 @@ async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path
         port = engine.webhooks.server.port
         _, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.close()
+    finally:
+        release.set()
+        await engine.stop()
+
+
+async def test_a_refresh_before_the_build_waits_for_it_then_polls(tmp_path: Path) -> None:
+    """`R` pressed before (or while) the network part is built: the refresh waits and then
+    really asks the server, it does not fail or get dropped."""
+    release = threading.Event()
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings_in(tmp_path), network)
+    section = engine.sections[0]
+    engine.set_paused(True)  # only the refresh polls
+    try:
+        refreshing = asyncio.ensure_future(engine.refresh(section.id))
+        await turns()
+        assert not refreshing.done() and engine.snapshot(section.id) is None
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not refreshing.done()
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        await asyncio.wait_for(refreshing, 30)
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None and engine.pollers[section.id].polls == 1
+        assert "set up" not in (snapshot.freshness.reason or "")  # the server's answer
     finally:
         release.set()
         await engine.stop()
