@@ -3,13 +3,18 @@ commands from exec to exit, each against a baseline run in the same rounds.
 
 - Dashboard first paint (empty store, and 10,000 items in SQLite) against a bare Textual app
   with Header, three DataTables and Footer (empty, and 10,000 rows in its tables). Both run
-  headless in a child process that reports when its first screen is painted; the time is
-  the parent's, from spawn to that report, so interpreter start and imports count on both
-  sides. The dashboard child runs what a user runs: `zen-tui` through the CLI's main (argv,
+  headless in a child process; the time is the parent's, from spawn to the child's report,
+  so interpreter start and imports count on both sides. The first paint is the first frame
+  Textual hands its driver (what a terminal would show) once the screen shows the items:
+  the dashboard with its pane holding all the stored rows, the bare app with its tables
+  filled. The dashboard child runs what a user runs: `zen-tui` through the CLI's main (argv,
   logging, the config file), with a GitHub, a Jira and a Slack account logged in through the
   keyring (a benchmark backend, bench_keyring) and pollers on; their servers refuse at once
   (127.0.0.1:9), so no network. Only App.run is wrapped, to run headless and report.
-- Peak RSS of those children at first paint.
+- "Settled": the same children until Textual's pilot finds the process idle (every thread),
+  which for zen-tui includes loading the network stack after the first frame and the first
+  polls. No goal: it is what the first paint no longer waits for.
+- Peak RSS of those children when settled (the network stack loaded).
 - Headless commands (`--help`, `list --json` with 10 items, `health`, `outbox`, an `act`
   refused by validation) against `python -c pass`, with the config and the store in the
   default folders, found as for a user who sets no ZEN_TUI_* variable (on Linux through
@@ -239,15 +244,22 @@ def measure_paint(root: Path, rounds: int) -> list[object]:
     rss = {k: [r for _, _, r in v] for k, v in samples.items()}
     bare_app, bare_10k = "bare 3-pane Textual app, empty", f"bare app, {ROWS:,} DataTable rows"
     return [
-        figure("dashboard first paint, empty store", "ms", ms["ze"], ms["be"], bare_app, 1.5),
-        figure(f"dashboard first paint, {ROWS:,} items", "ms", ms["zf"], ms["be"], bare_app, 2.0),
-        figure(f"dashboard first paint, {ROWS:,} items", "ms", ms["zf"], ms["bf"], bare_10k, 0.6),
-        figure(f"peak RSS, {ROWS:,} items", "MiB", rss["zf"], rss["bf"], bare_10k, 1.25),
-        # The frame itself (see _report_first_frame), same goals: what the terminal shows.
-        figure("dashboard first frame, empty store", "ms", frame["ze"], frame["be"], bare_app, 1.5),
+        figure("dashboard first paint, empty store", "ms", frame["ze"], frame["be"], bare_app, 1.5),
         figure(
-            f"dashboard first frame, {ROWS:,} items", "ms", frame["zf"], frame["be"], bare_app, 2.0
+            f"dashboard first paint, {ROWS:,} items", "ms", frame["zf"], frame["be"], bare_app, 2.0
         ),
+        figure(
+            f"dashboard first paint, {ROWS:,} items", "ms", frame["zf"], frame["bf"], bare_10k, 0.6
+        ),
+        figure(f"peak RSS, {ROWS:,} items", "MiB", rss["zf"], rss["bf"], bare_10k, 1.25),
+        figure(
+            "dashboard settled (network loaded, first polls), empty store",
+            "ms",
+            ms["ze"],
+            ms["be"],
+            bare_app,
+        ),
+        figure(f"dashboard settled, {ROWS:,} items", "ms", ms["zf"], ms["bf"], bare_10k),
     ]
 
 
