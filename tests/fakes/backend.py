@@ -318,7 +318,9 @@ class FakeBackend:
         patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
         return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
 
-    def service_client(self, account: str) -> Any:
+    connected = True
+
+    async def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so
 
     async def details(self, item: Item) -> ItemDetail:

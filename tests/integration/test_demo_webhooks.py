@@ -3,17 +3,19 @@ POSTs it to the engine's receiver on loopback, so a change shows without a poll.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import eventually, files_holding
+from zen_tui.config import Settings
 from zen_tui.demo import demo_session
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, FreshnessState
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.wiring import build
+from zen_tui.wiring import build, build_local, connect
 
 
 def live(engine: SyncEngine) -> bool:
@@ -21,16 +23,28 @@ def live(engine: SyncEngine) -> bool:
     return all(s is not None and s.freshness.state is FreshnessState.LIVE for s in snaps)
 
 
+def demo_engine(settings: Settings, deferred: bool) -> SyncEngine:
+    """`deferred`: as the dashboard wires it, the clients (and the receiver) built at start."""
+    if not deferred:
+        return SyncEngine(build(settings))
+    wired = build_local(settings)
+    return SyncEngine(wired, connect=functools.partial(connect, wired))
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["built", "built-at-start"])
 async def test_a_demo_engine_receives_the_simulators_webhooks(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, deferred: bool
 ) -> None:
     caplog.set_level(logging.DEBUG)
     log_file = setup_logging(tmp_path, "DEBUG")
     try:
         with demo_session(tmp_path, webhooks=True) as settings:
             keys = dict(settings.webhooks.secrets)
-            engine = SyncEngine(build(settings))
+            engine = demo_engine(settings, deferred)
             try:
+                # before start() nothing listens yet: the simulator's first deliveries (the
+                # GitHub ping) are refused and retried; the first polls show the world
+                assert (engine.webhooks is None) is deferred
                 await engine.start()
                 await eventually(lambda: live(engine))
                 engine.set_paused(True)  # from here on only a webhook can change a section

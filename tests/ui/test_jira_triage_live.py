@@ -294,7 +294,7 @@ async def test_H_shows_the_history_in_the_preview(stack: DemoStack) -> None:
     async with on_jira_section(stack) as (app, pilot, items):
         target = items.cursor_item
         assert target is not None
-        client = app.backend.service_client(target.account)
+        client = await app.backend.service_client(target.account)
         edit = Action("edit", target.id, target.account, {"summary": "Renamed once"})
         assert (await client.apply(edit, idempotency_key="history-1")).ok
         await pilot.press("H")

@@ -14,13 +14,21 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.backend import FakeBackend
-from zen_tui.ui.app import ZenApp
+import pytest
 
-from .conftest import make_app
+from tests.fakes.backend import FakeBackend
+from tools.demo_stack import DemoStack, demo_stack, wait_until
+from zen_tui.sync.engine import SyncEngine
+from zen_tui.ui.app import ZenApp
+from zen_tui.ui.screens.modals import PickerModal
+from zen_tui.wiring import build_local, connect
+
+from .conftest import make_app, notes, status_line
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = (
@@ -170,3 +178,45 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
     assert after["polls"]
     assert after["gateways"] == after["clients"] == ["gh", "work"]
     assert {"httpx", "zen_tui.gateway.gateway", "zen_tui.services.github"} <= set(after["loaded"])
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DemoStack]:
+    with demo_stack(tmp_path, seed=5, size=20) as s:
+        yield s
+
+
+def gated_engine(stack: DemoStack, gate: threading.Event) -> SyncEngine:
+    """Wired as the dashboard does; the network part is built only once `gate` is set (a
+    slow keyring, a cold import of the request stack)."""
+    wired = build_local(stack.settings)
+
+    def network():  # type: ignore[no-untyped-def]
+        gate.wait(30)
+        return connect(wired)
+
+    return SyncEngine(wired, connect=network)
+
+
+@pytest.mark.timeout(60)
+async def test_a_jira_form_opened_before_the_clients_exist_waits_for_them(
+    stack: DemoStack,
+) -> None:
+    """`n` pressed while the network part is still being built: the status line says it is
+    connecting, and the dialog goes on once the clients exist; never "can't be reached"."""
+    gate = threading.Event()
+    engine = gated_engine(stack, gate)
+    app = stack.app(engine)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.pause()
+            assert not engine.connected
+            await pilot.press("n")
+            await wait_until(lambda: "connecting to" in status_line(app), "connecting")
+            assert not isinstance(app.screen, PickerModal)
+            gate.set()
+            await wait_until(lambda: isinstance(app.screen, PickerModal), "the project picker")
+            assert engine.connected
+            assert not [n for n in notes(app) if "reach" in n or "cannot ask" in n]
+    finally:
+        gate.set()

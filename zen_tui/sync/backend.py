@@ -154,8 +154,14 @@ class Backend(Protocol):
         """A pull request's changed files and patches, for the preview's diff view."""
         ...
 
-    def service_client(self, account: str) -> Any:
-        """The account's service client (reads for triage forms), or None."""
+    @property
+    def connected(self) -> bool:
+        """The service clients exist: service_client() answers at once (else it waits)."""
+        ...
+
+    async def service_client(self, account: str) -> Any:
+        """The account's service client (reads for triage forms), or None; waits for the
+        network part the dashboard builds after its first paint."""
         ...
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -107,7 +107,12 @@ class SyncEngine:
         self._sections = list(wired.sections)
         self._snapshots: dict[str, Snapshot] = {}
         self._polls: dict[str, int] = {}  # successful polls this run, per section
-        self.outbox = Outbox(self.store, wired.clients, self.bus, now=wired.clock.time)
+        # Before the clients exist an action may name any configured account (it is queued,
+        # then sent once they do); with them, the clients are the accounts.
+        names = [a.name for a in wired.settings.accounts] if connect is not None else None
+        self.outbox = Outbox(
+            self.store, wired.clients, self.bus, now=wired.clock.time, accounts=names
+        )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
         policy = IntervalPolicy(
@@ -125,6 +130,8 @@ class SyncEngine:
         self._supervisor = PollerSupervisor(self.pollers.values(), wired.clock, self._poller_down)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._running = False  # start() launched the outbox and the pollers
+        self._hooks_started = False
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
@@ -133,6 +140,7 @@ class SyncEngine:
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else once the clients exist: the receiver maps them to services
@@ -178,9 +186,17 @@ class SyncEngine:
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
-    def service_client(self, account: str) -> Any:
+    @property
+    def connected(self) -> bool:
+        """The network part (gateways, service clients) is built: a call needing a client
+        answers without waiting for it."""
+        return self._network is None
+
+    async def service_client(self, account: str) -> Any:
         """The account's service client, for the reads a triage form needs (createmeta,
-        editmeta, user search); None if no account has that name. Writes go through submit."""
+        editmeta, user search), once the network part is built (a form opened before then
+        waits for it); None if no account has that name. Writes go through submit."""
+        await self._online()
         return self.wired.clients.get(account)
 
     async def details(self, item: Item) -> ItemDetail:
@@ -226,7 +242,11 @@ class SyncEngine:
         await asyncio.shield(self._connecting)
 
     async def _connect(self, network: Connect) -> None:
-        gateways, clients = await _in_daemon_thread(network)
+        try:
+            gateways, clients = await _in_daemon_thread(network)
+        except Exception:  # an import error, a keyring that raised: the next call retries
+            self._connecting = None
+            raise
         if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
             for gateway in gateways.values():
                 await gateway.aclose()
@@ -236,13 +256,26 @@ class SyncEngine:
         self.outbox.attach(clients)
         self._network = None
         self._make_webhooks()
+        if self._running:  # built by a retry after start() ran: the receiver starts now,
+            self.outbox.wake()  # and the outbox sends what waited for the clients
+            await self._start_webhooks()
 
     async def start(self) -> None:
+        """Build the network part (dashboard), then run the outbox, the pollers and the
+        webhook receiver. A build that fails is raised here, but the outbox and the pollers
+        run anyway: the panes say why, and the next poll (or a refresh) builds again. A
+        second call waits for the same build."""
         if self._started:
+            if not self.closed:
+                await self._connected()
             return
         self._started = True
         self._go.set()
-        await self._connected()
+        failed: Exception | None = None
+        try:
+            await self._connected()
+        except Exception as exc:
+            failed = exc
         if self.closed:
             return
         self.outbox.recover()
@@ -251,7 +284,14 @@ class SyncEngine:
         self._tasks.append(
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
-        if self.webhooks is not None:
+        self._running = True
+        if failed is not None:
+            raise failed
+        await self._start_webhooks()
+
+    async def _start_webhooks(self) -> None:
+        if self.webhooks is not None and not self._hooks_started and not self.closed:
+            self._hooks_started = True
             self._tasks += await self.webhooks.start()
 
     async def stop(self) -> None:
@@ -275,6 +315,8 @@ class SyncEngine:
         self._unsubscribe()
         if self._refresher is not None:
             self._refresher.cancel()
+        for task in list(self._sends):  # their entries stay PENDING for the next start
+            task.cancel()
         self.bulk.cancel()
         self.outbox.close()
         try:
@@ -335,13 +377,39 @@ class SyncEngine:
 
     # -- Backend: actions ------------------------------------------------------------------
     async def submit(self, actions: list[Action]) -> list[str]:
+        """Queue the actions (in the store at once, even before the clients exist: never
+        lost), then send them: now, or once the network part is built."""
         if not actions:
             return []
-        await self._online()
         import uuid  # here: it loads `platform`, which the first paint does not need
 
         batch_id = str(uuid.uuid4()) if len(actions) > 1 else None
         entries = self.outbox.queue(actions, batch_id=batch_id)
+        await self._send_when_online(entries, self._send_queued)
+        return [e.id for e in entries]
+
+    async def _send_when_online(
+        self, entries: list[Any], send: Callable[[list[Any]], Awaitable[None]]
+    ) -> None:
+        """Connected: send now. Else the queued entries are sent once the clients exist, by
+        a task that stop() cancels; they stay PENDING in the store for the next start if the
+        build fails or the engine stops first."""
+        if self.connected:
+            await send(entries)
+            return
+
+        async def later() -> None:
+            try:
+                await self._online()
+                await send(entries)
+            except Exception as exc:  # kept in the store: the outbox sends them later
+                log.warning("queued actions not sent yet: %s", exc)
+
+        task = asyncio.ensure_future(later())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _send_queued(self, entries: list[Any]) -> None:
         if len(entries) == 1 and self._started:
             self.outbox.wake()
         elif len(entries) == 1:
@@ -352,19 +420,20 @@ class SyncEngine:
             await self.bulk.process(entries)
         if not self._started:
             await self.relist_landed(entries)
-        return [e.id for e in entries]
 
     async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
         """Queue a chain (each step after the one before, see Outbox.queue_chain) and send it
-        now or, when running, on the outbox's next turn."""
-        await self._online()
+        now or, when running, on the outbox's next turn (see submit before the clients)."""
         entries = self.outbox.queue_chain(steps)
+        await self._send_when_online(entries, self._send_chain)
+        return [e.id for e in entries]
+
+    async def _send_chain(self, entries: list[Any]) -> None:
         if self._started:
             self.outbox.wake()
         else:
             await self.outbox.replay()
             await self.relist_landed(entries)
-        return [e.id for e in entries]
 
     def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
         """The cross-links stored for these items (all when None), from the local store."""
@@ -537,7 +606,10 @@ class SyncEngine:
         return None if polls and polls % FULL_EVERY == 0 else cursor
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
-        await self._online()
+        try:
+            await self._online()
+        except Exception as err:  # the network part could not be built: say why, retry later
+            return self._unconnected(section, err)
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
         # what this poll was asked for when it began; asked while it runs: the next one does it
@@ -568,6 +640,19 @@ class SyncEngine:
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account))
+
+    def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
+        """The pane keeps what it shows and says why it is not fresh; its next poll (or the
+        user's refresh) tries the build again."""
+        if self.closed:  # stopping: nothing to say
+            return PollOutcome(changed=False)
+        log.warning("could not set up syncing for %s: %s", section.id, err)
+        previous = self._snapshots.get(section.id)
+        memory = previous if _in_memory(previous) else None
+        stored = self.store.load_section(section.id)
+        reason = f"could not set up syncing: {err}"
+        self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
+        return PollOutcome(changed=False)
 
     def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
         """Forget the requests a poll carried out (kept after a failure: the next poll does

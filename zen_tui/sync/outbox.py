@@ -29,7 +29,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -129,9 +129,13 @@ class Outbox:
         bus: EventBus,
         *,
         now: Callable[[], float] = time.time,
+        accounts: Collection[str] | None = None,
     ) -> None:
+        """`accounts`: the names an action may name (default: the clients'), so actions can
+        be queued before the clients are built (the dashboard's first moments)."""
         self.store = store
         self.clients = clients
+        self.accounts = accounts
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
@@ -154,8 +158,7 @@ class Outbox:
         """Write actions as PENDING, each with its own idempotency key, before any send."""
         entries = []
         for action in actions:
-            if action.account not in self.clients:
-                raise ValueError(f"no account named {action.account!r}; check the config")
+            self._known(action)
             entry = self.store.outbox_add(
                 action, idempotency_key=str(uuid.uuid4()), batch_id=batch_id
             )
@@ -167,12 +170,16 @@ class Outbox:
         """Write a chain of (action, link_from) steps as PENDING in one transaction, each step
         waiting for the one before it (see the module doc)."""
         for action, _ in steps:
-            if action.account not in self.clients:
-                raise ValueError(f"no account named {action.account!r}; check the config")
+            self._known(action)
         entries = self.store.outbox_add_chain(steps)
         for entry in entries:
             self.publish(entry, ActionState.PENDING, None)
         return entries
+
+    def _known(self, action: Action) -> None:
+        known = self.clients if self.accounts is None else self.accounts
+        if action.account not in known:
+            raise ValueError(f"no account named {action.account!r}; check the config")
 
     def _keep_resolved(self, idempotency_key: str, params: Mapping[str, str]) -> None:
         """Persist what a client resolved just before sending (a transition's target status):

@@ -5,17 +5,20 @@ port where nothing listens (no request is answered, none is needed)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import msgspec
 import pytest
 
 from tests.fakes.backend import FROZEN_NOW, make_items
-from zen_tui.config import Settings
+from zen_tui.config import Settings, WebhookConfig
 from zen_tui.demo import demo_settings
-from zen_tui.models import Action, ItemDetail, SectionInfo
+from zen_tui.models import Action, ActionState, ItemDetail, SectionInfo
+from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build, build_local, connect
 
@@ -123,7 +126,7 @@ async def test_stop_while_the_network_is_being_built_returns_at_once(tmp_path: P
 
     engine = deferred(settings, network)
     starting = asyncio.ensure_future(engine.start())
-    waiting = asyncio.ensure_future(engine.submit([Action("approve", "github:x", "github")]))
+    waiting = asyncio.ensure_future(engine.details(make_items(GITHUB_PRS, 1)[0]))
     assert await asyncio.to_thread(entered.wait, 10)
     await asyncio.wait_for(engine.stop(), 5)  # the build is still blocked
     assert engine.closed
@@ -147,3 +150,239 @@ async def test_a_failing_build_is_reported_by_start(tmp_path: Path) -> None:
             await engine.start()
     finally:
         await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_client_asked_for_before_the_build_is_handed_over_once_built(
+    tmp_path: Path,
+) -> None:
+    """A triage form's service_client() before (and while) the network part is built waits
+    for it, then gets the account's real client; unknown accounts still get None."""
+    gate = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        gate.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    asked = asyncio.ensure_future(engine.service_client("jira"))
+    try:
+        await turns()
+        assert not asked.done() and not engine.connected  # before start(): waits
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not asked.done()  # being built: still waits
+        gate.set()
+        client = await asyncio.wait_for(asked, 30)
+        await asyncio.wait_for(starting, 30)
+        assert engine.connected and client is engine.wired.clients["jira"]
+        assert await engine.service_client("nobody") is None
+    finally:
+        gate.set()
+        await engine.stop()
+
+
+async def test_an_action_submitted_before_the_clients_exist_is_queued_and_never_lost(
+    tmp_path: Path,
+) -> None:
+    """Triage in the first moments (or while a keyring hangs): the action is in the store
+    at once, PENDING, and stays there when the engine stops before the build ends; the next
+    start's outbox sends it."""
+    release = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    starting = asyncio.ensure_future(engine.start())
+    approve = Action("approve", "github:o/r#1", "github")
+    chain = [(Action("comment", "github:o/r#1", "github", {"body": "hi"}), None)]
+    try:
+        ids = await asyncio.wait_for(engine.submit([approve]), 5)  # returns while building
+        ids += await asyncio.wait_for(engine.submit_chain(chain), 5)
+        with pytest.raises(ValueError, match="no account named 'nobody'"):
+            await engine.submit([Action("approve", "github:o/r#1", "nobody")])
+        assert [engine.store.outbox_get(i).state.value for i in ids] == ["pending", "pending"]
+        await asyncio.wait_for(engine.stop(), 5)  # the build is still blocked
+    finally:
+        release.set()
+        with contextlib.suppress(BaseException):
+            await starting
+    again = deferred(settings)
+    try:
+        kept = again.store.outbox_by_state(ActionState.PENDING)
+        assert sorted(e.id for e in kept) == sorted(ids)
+    finally:
+        await again.stop()
+
+
+async def test_an_action_submitted_while_building_is_sent_once_the_clients_exist(
+    tmp_path: Path,
+) -> None:
+    """The same before the clients exist, but the build finishes: the outbox tries to send
+    it (no server listens: it stays PENDING with a reason, to retry), it is not refused."""
+    release = threading.Event()
+    settings = settings_in(tmp_path)
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    sent = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    engine.bus.subscribe(
+        lambda e: (
+            isinstance(e, ActionUpdated)
+            and e.state is ActionState.SENDING
+            and loop.call_soon_threadsafe(sent.set)
+        )
+    )
+    starting = asyncio.ensure_future(engine.start())
+    try:
+        [entry_id] = await asyncio.wait_for(
+            engine.submit([Action("approve", "github:o/r#1", "github")]), 5
+        )
+        await turns()
+        assert engine.store.outbox_get(entry_id).attempts == 0 and not sent.is_set()
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        await asyncio.wait_for(sent.wait(), 30)  # the outbox took it up
+        await asyncio.wait_for(engine.outbox.replay(), 30)  # its send has ended
+        entry = engine.store.outbox_get(entry_id)
+        assert entry.attempts >= 1 and entry.state is not ActionState.FAILED
+    finally:
+        release.set()
+        await engine.stop()
+
+
+def hooked(settings: Settings) -> Settings:
+    hooks = WebhookConfig(enabled=True, port=0, secrets={"github": "s", "jira": "s", "slack": "s"})
+    return msgspec.structs.replace(settings, webhooks=hooks)
+
+
+async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
+    tmp_path: Path,
+) -> None:
+    """An import error (or a keyring that raises) while the network part is built: start()
+    says so, but the engine keeps running; each pane says why it is not fresh, and the next
+    poll or refresh builds again. Once a build works, everything runs, the receiver too."""
+    calls: list[int] = []
+    settings = hooked(settings_in(tmp_path))
+
+    def network():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) <= 2:
+            raise ImportError("no module named 'httpx'")
+        return connect(engine.wired)
+
+    engine = deferred(settings, network)
+    section = engine.sections[0]
+    engine.set_paused(True)  # only the refreshes below poll
+    sending = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    engine.bus.subscribe(
+        lambda e: (
+            isinstance(e, ActionUpdated)
+            and e.state is ActionState.SENDING
+            and loop.call_soon_threadsafe(sending.set)
+        )
+    )
+    try:
+        await engine.submit([Action("approve", "github:o/r#1", "github")])  # queued
+        with pytest.raises(ImportError):
+            await engine.start()
+        assert not engine.connected and engine.webhooks is None and len(calls) == 1
+        await engine.refresh(section.id)  # builds again: fails again, and the pane says so
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None and len(calls) == 2
+        assert snapshot.freshness.reason == "could not set up syncing: no module named 'httpx'"
+        await engine.refresh(section.id)  # the third build works
+        assert len(calls) == 3 and engine.connected
+        assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
+        assert engine.webhooks is not None and engine.webhooks.server.port  # listening
+        await asyncio.wait_for(sending.wait(), 10)  # the outbox sends what waited
+        assert await engine.service_client("slack") is engine.wired.clients["slack"]
+        assert len(calls) == 3  # built once it worked
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def network():  # type: ignore[no-untyped-def]
+        calls.append(1)
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings_in(tmp_path), network)
+    try:
+        first = asyncio.ensure_future(engine.start())
+        second = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not second.done()  # not "started" while nothing runs yet
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+        assert engine.connected and len(calls) == 1
+    finally:
+        release.set()
+        await engine.stop()
+
+
+async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path: Path) -> None:
+    """Its processor maps deliveries to the clients' services: no receiver before them (a
+    delivery then is refused, and the sender retries it; the first polls cover the gap)."""
+    release = threading.Event()
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(hooked(settings_in(tmp_path)), network)
+    try:
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert engine.webhooks is None
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        assert engine.webhooks is not None and engine.webhooks.receiver is not None
+        port = engine.webhooks.server.port
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+    finally:
+        release.set()
+        await engine.stop()
+
+
+async def test_a_refresh_before_the_build_waits_for_it_then_polls(tmp_path: Path) -> None:
+    """`R` pressed before (or while) the network part is built: the refresh waits and then
+    really asks the server, it does not fail or get dropped."""
+    release = threading.Event()
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(engine.wired)
+
+    engine = deferred(settings_in(tmp_path), network)
+    section = engine.sections[0]
+    engine.set_paused(True)  # only the refresh polls
+    try:
+        refreshing = asyncio.ensure_future(engine.refresh(section.id))
+        await turns()
+        assert not refreshing.done() and engine.snapshot(section.id) is None
+        starting = asyncio.ensure_future(engine.start())
+        await turns()
+        assert not refreshing.done()
+        release.set()
+        await asyncio.wait_for(starting, 30)
+        await asyncio.wait_for(refreshing, 30)
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None and engine.pollers[section.id].polls == 1
+        assert "set up" not in (snapshot.freshness.reason or "")  # the server's answer
+    finally:
+        release.set()
+        await engine.stop()

@@ -34,10 +34,15 @@ class NoJira(Exception):
     """No Jira account or client to ask; the text says what to do."""
 
 
-def client_for(screen: DashboardScreen, account: str) -> JiraClient:
+async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
+    """The account's client; opened in the moments after the first paint, before the clients
+    are built, the form says it is connecting and waits for them."""
+    backend = screen.zen.backend
+    if not backend.connected:
+        screen.say(f"connecting to {account}…", notify=False)
+    client = await backend.service_client(account)
     from zen_tui.services.jira import JiraClient  # loaded with the first Jira form, not at start
 
-    client = screen.zen.backend.service_client(account)
     if not isinstance(client, JiraClient):
         raise NoJira(f"{account} is not a Jira account this dashboard can reach")
     return client
@@ -76,7 +81,7 @@ async def create_issue(screen: DashboardScreen) -> Action | None:
         account = await ask(screen, PickerModal("Create a Jira issue with", accounts))
         if account is None:
             return None
-    client = client_for(screen, account)
+    client = await client_for(screen, account)
     project = await _pick_project(screen, client, item)
     if project is None:
         return None
@@ -162,7 +167,7 @@ def placeholder(action: Action, site: str) -> Issue:
 async def edit_fields(screen: DashboardScreen, item: Item) -> Action | None:
     """The form of editmeta's summary/priority/labels/due date, with today's values; only
     what changed is sent."""
-    client = client_for(screen, item.account)
+    client = await client_for(screen, item.account)
     form = await client.editing.edit_fields(item.key)
     if not form:
         raise NoJira(f"Jira offers none of summary/priority/labels/due date on {item.key}")
@@ -180,7 +185,7 @@ async def edit_fields(screen: DashboardScreen, item: Item) -> Action | None:
 
 async def assign_to(screen: DashboardScreen, items: list[Item]) -> list[Action]:
     first = items[0]
-    client = client_for(screen, first.account)
+    client = await client_for(screen, first.account)
 
     async def search(query: str) -> list[tuple[str, str]]:
         return await client.editing.assignable(first.key, query)
@@ -195,7 +200,7 @@ async def assign_to(screen: DashboardScreen, items: list[Item]) -> list[Action]:
 
 
 async def link_issue(screen: DashboardScreen, items: list[Item]) -> list[Action]:
-    client = client_for(screen, items[0].account)
+    client = await client_for(screen, items[0].account)
     types = await client.editing.link_types()
     if not types:
         raise NoJira("this Jira has no issue link types")
@@ -221,7 +226,7 @@ async def link_issue(screen: DashboardScreen, items: list[Item]) -> list[Action]
 
 
 async def edit_comment(screen: DashboardScreen, item: Item) -> Action | None:
-    client = client_for(screen, item.account)
+    client = await client_for(screen, item.account)
     mine = await client.editing.my_comments(item.key)
     if not mine:
         raise NoJira(f"you have no comment on {item.key} to edit")
@@ -252,7 +257,7 @@ def _first_line(text: str, width: int = 60) -> str:
 
 async def history(screen: DashboardScreen, item: Item) -> Any:
     """The item's detail with its changelog, for the preview."""
-    client = client_for(screen, item.account)
+    client = await client_for(screen, item.account)
     changes = await client.editing.history(item.key)
     detail = await screen.zen.backend.details(item)
     return replace(detail, history=tuple((c.when, c.who, c.what) for c in changes))
@@ -282,7 +287,8 @@ async def reach(screen: DashboardScreen, items: list[Item]) -> Reach:
     for item in items:
         by_account.setdefault(item.account, []).append(item)
     for account, group in by_account.items():
-        moves = await client_for(screen, account).available_moves([i.key for i in group])
+        client = await client_for(screen, account)
+        moves = await client.available_moves([i.key for i in group])
         for item in group:
             for _, _, to in moves.get(item.key, []):
                 if to and item not in statuses.setdefault(to, []):
