@@ -39,6 +39,18 @@ def deferred(settings: Settings, network=None) -> SyncEngine:  # type: ignore[no
     return SyncEngine(wired, connect=network or functools.partial(connect, wired))
 
 
+def held(settings: Settings) -> tuple[SyncEngine, threading.Event]:
+    """An engine whose network part is built only once the returned event is set."""
+    release = threading.Event()
+    wired = build_local(settings)
+
+    def network():  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return connect(wired)
+
+    return SyncEngine(wired, connect=network), release
+
+
 async def turns(n: int = 20) -> None:
     """Let the loop run other tasks for a while (no wall-clock wait)."""
     for _ in range(n):
@@ -157,14 +169,8 @@ async def test_a_client_asked_for_before_the_build_is_handed_over_once_built(
 ) -> None:
     """A triage form's service_client() before (and while) the network part is built waits
     for it, then gets the account's real client; unknown accounts still get None."""
-    gate = threading.Event()
     settings = settings_in(tmp_path)
-
-    def network():  # type: ignore[no-untyped-def]
-        gate.wait(30)
-        return connect(engine.wired)
-
-    engine = deferred(settings, network)
+    engine, gate = held(settings)
     asked = asyncio.ensure_future(engine.service_client("jira"))
     try:
         await turns()
@@ -188,14 +194,8 @@ async def test_an_action_submitted_before_the_clients_exist_is_queued_and_never_
     """Triage in the first moments (or while a keyring hangs): the action is in the store
     at once, PENDING, and stays there when the engine stops before the build ends; the next
     start's outbox sends it."""
-    release = threading.Event()
     settings = settings_in(tmp_path)
-
-    def network():  # type: ignore[no-untyped-def]
-        release.wait(30)
-        return connect(engine.wired)
-
-    engine = deferred(settings, network)
+    engine, release = held(settings)
     starting = asyncio.ensure_future(engine.start())
     approve = Action("approve", "github:o/r#1", "github")
     chain = [(Action("comment", "github:o/r#1", "github", {"body": "hi"}), None)]
@@ -223,14 +223,8 @@ async def test_an_action_submitted_while_building_is_sent_once_the_clients_exist
 ) -> None:
     """The same before the clients exist, but the build finishes: the outbox tries to send
     it (no server listens: it stays PENDING with a reason, to retry), it is not refused."""
-    release = threading.Event()
     settings = settings_in(tmp_path)
-
-    def network():  # type: ignore[no-untyped-def]
-        release.wait(30)
-        return connect(engine.wired)
-
-    engine = deferred(settings, network)
+    engine, release = held(settings)
     sent = asyncio.Event()
     loop = asyncio.get_running_loop()
     engine.bus.subscribe(
@@ -336,13 +330,7 @@ async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
 async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path: Path) -> None:
     """Its processor maps deliveries to the clients' services: no receiver before them (a
     delivery then is refused, and the sender retries it; the first polls cover the gap)."""
-    release = threading.Event()
-
-    def network():  # type: ignore[no-untyped-def]
-        release.wait(30)
-        return connect(engine.wired)
-
-    engine = deferred(hooked(settings_in(tmp_path)), network)
+    engine, release = held(hooked(settings_in(tmp_path)))
     try:
         starting = asyncio.ensure_future(engine.start())
         await turns()
@@ -361,13 +349,7 @@ async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path
 async def test_a_refresh_before_the_build_waits_for_it_then_polls(tmp_path: Path) -> None:
     """`R` pressed before (or while) the network part is built: the refresh waits and then
     really asks the server, it does not fail or get dropped."""
-    release = threading.Event()
-
-    def network():  # type: ignore[no-untyped-def]
-        release.wait(30)
-        return connect(engine.wired)
-
-    engine = deferred(settings_in(tmp_path), network)
+    engine, release = held(settings_in(tmp_path))
     section = engine.sections[0]
     engine.set_paused(True)  # only the refresh polls
     try:
