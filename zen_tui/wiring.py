@@ -22,6 +22,7 @@ from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCr
 from zen_tui.gateway.errors import AuthExpired
 from zen_tui.models import SectionInfo
 from zen_tui.store import HttpCacheRow, Store
+from zen_tui.sync.freshness import one_line
 from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
@@ -181,7 +182,9 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account: the
     local part (build_local), then the network part (connect), at once."""
     wired = build_local(settings, store=store, bus=bus, clock=clock)
-    gateways, clients = connect(wired, credentials=credentials, transport=transport)
+    gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
+    if failed:  # a headless command needs every account: the first failure stops it
+        raise next(iter(failed.values()))
     wired.gateways.update(gateways)
     wired.clients.update(clients)
     return wired
@@ -202,7 +205,8 @@ def build_local(
     return Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
 
 
-Network = tuple[dict[str, "Gateway"], dict[str, "ServiceClient"]]
+# The gateways and clients built, and why each account that could not be built failed.
+Network = tuple[dict[str, "Gateway"], dict[str, "ServiceClient"], dict[str, Exception]]
 
 
 def connect(
@@ -215,7 +219,11 @@ def connect(
     the request stack (httpx, the services) and, for a Jira account logged in through the
     keyring, reads its stored base URL: blocking, so the dashboard runs it in a thread after
     its first paint. The gateway calls the REST base a stored login names; the client keeps
-    the configured base_url, which its browse links are built from."""
+    the configured base_url, which its browse links are built from.
+
+    Each account on its own: one whose build raises (its keyring read, a bad setting) is
+    returned with its error, the others are built. Accounts already in `wired.gateways` are
+    skipped, so a retry builds only those that failed."""
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
@@ -224,21 +232,30 @@ def connect(
     cache = StoreCache(wired.store)
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
+    failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        gateway = Gateway(
-            account=account.name,
-            service=account.service,
-            base_url=_rest_base(account),  # Jira 3LO: api.atlassian.com/ex/jira/{id}
-            settings=settings.gateway_for(account.service),
-            credentials=credentials,
-            bus=wired.bus,
-            clock=wired.clock,
-            transport=transport,
-            persistent_cache=cache,
-        )
+        if account.name in wired.gateways:
+            continue
+        try:
+            gateway = Gateway(
+                account=account.name,
+                service=account.service,
+                base_url=_rest_base(account),  # Jira 3LO: reads the keyring, which may raise
+                settings=settings.gateway_for(account.service),
+                credentials=credentials,
+                bus=wired.bus,
+                clock=wired.clock,
+                transport=transport,
+                persistent_cache=cache,
+            )
+            client = make_client(account, gateway, clock=wired.clock)
+        except Exception as exc:  # this account's alone: the others still sync
+            log.warning("could not set up %s: %s", account.name, one_line(exc))
+            failed[account.name] = exc
+            continue
         gateways[account.name] = gateway
-        clients[account.name] = make_client(account, gateway, clock=wired.clock)
-    return gateways, clients
+        clients[account.name] = client
+    return gateways, clients, failed
 
 
 def _rest_base(account: AccountConfig) -> str:

@@ -64,7 +64,10 @@ if TYPE_CHECKING:
     from zen_tui.sync.webhook_service import Webhooks
 
     # Builds the gateways and service clients (wiring.connect): the engine's network part.
-    Connect = Callable[[], tuple[dict[str, Gateway], dict[str, ServiceClient]]]
+    # Each account on its own: the third dict says why an account could not be built.
+    Connect = Callable[
+        [], tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]
+    ]
 
 T = TypeVar("T")
 
@@ -101,6 +104,7 @@ class SyncEngine:
         self.wired = wired
         self._network = connect
         self._connecting: asyncio.Future[None] | None = None
+        self._failed: dict[str, Exception] = {}  # account -> why its last build failed
         self._go = asyncio.Event()  # start() ran: the network part may be built
         self.bus = wired.bus
         self.store = wired.store
@@ -196,11 +200,11 @@ class SyncEngine:
         """The account's service client, for the reads a triage form needs (createmeta,
         editmeta, user search), once the network part is built (a form opened before then
         waits for it); None if no account has that name. Writes go through submit."""
-        await self._online()
+        await self._online(account)
         return self.wired.clients.get(account)
 
     async def details(self, item: Item) -> ItemDetail:
-        await self._online()
+        await self._online(item.account)
         client = self.wired.clients.get(item.account)
         if client is None:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
@@ -212,7 +216,7 @@ class SyncEngine:
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
-        await self._online()
+        await self._online(item.account)
         client = self.wired.clients.get(item.account)
         reader = getattr(client, "diff", None)
         if reader is None:
@@ -224,27 +228,31 @@ class SyncEngine:
             return PullDiff(item.id, error=freshness.reason_for(err))
 
     # -- Backend: lifecycle ----------------------------------------------------------------
-    async def _online(self) -> None:
-        """What every call that needs a gateway or a client awaits first (see __init__)."""
+    async def _online(self, account: str | None = None) -> None:
+        """What every call that needs a gateway or a client awaits first (see __init__);
+        with an account, raises why that account's client could not be built."""
         if self._network is not None:
             await self._go.wait()
-            await self._connected()
+            await self._connected(account)
 
-    async def _connected(self) -> None:
+    async def _connected(self, account: str | None = None) -> None:
         """Build the deferred gateways and service clients: once, in a daemon thread, so
-        neither the imports nor a slow keyring hold up the loop (the UI) or the exit."""
-        if self._network is None:
+        neither the imports nor a slow keyring hold up the loop (the UI) or the exit. An
+        account whose build failed is built again (alone) by the next call that needs it."""
+        if self._network is None or (account is not None and account in self.wired.clients):
             return
         if self.closed:
             raise RuntimeError("the sync engine is stopped")
         if self._connecting is None:
             self._connecting = asyncio.ensure_future(self._connect(self._network))
         await asyncio.shield(self._connecting)
+        if account is not None and account in self._failed:
+            raise self._failed[account]
 
     async def _connect(self, network: Connect) -> None:
         try:
-            gateways, clients = await _in_daemon_thread(network)
-        except Exception:  # an import error, a keyring that raised: the next call retries
+            gateways, clients, failed = await _in_daemon_thread(network)
+        except Exception:  # an import error: the next call retries
             self._connecting = None
             raise
         if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
@@ -254,17 +262,23 @@ class SyncEngine:
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
-        self._network = None
-        self._make_webhooks()
-        if self._running:  # built by a retry after start() ran: the receiver starts now,
-            self.outbox.wake()  # and the outbox sends what waited for the clients
+        self._failed = failed
+        if failed:  # those accounts' panes say why; the next call that needs one retries
+            self._connecting = None
+        else:
+            self._network = None
+            self._make_webhooks()
+        if self._running:  # built by a retry after start() ran: the outbox sends what
+            self.outbox.wake()  # waited for the clients, and the receiver starts now
             await self._start_webhooks()
 
     async def start(self) -> None:
         """Build the network part (dashboard), then run the outbox, the pollers and the
-        webhook receiver. A build that fails is raised here, but the outbox and the pollers
-        run anyway: the panes say why, and the next poll (or a refresh) builds again. A
-        second call waits for the same build."""
+        webhook receiver. A build that fails as a whole (an import error) is raised here,
+        but the outbox and the pollers run anyway: the panes say why, and the next poll (or
+        a refresh) builds again. An account that alone could not be built raises nothing
+        here: its panes say why, its next poll builds it again, the others sync. A second
+        call waits for the same build."""
         if self._started:
             if not self.closed:
                 await self._connected()
@@ -359,7 +373,7 @@ class SyncEngine:
         if not text:
             raise QueryRejected("the query is empty")
         trial = msgspec.structs.replace(poller.section, query=text)
-        await self._online()
+        await self._online(trial.account)
         client = self.wired.clients[trial.account]
         try:
             await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
@@ -441,7 +455,7 @@ class SyncEngine:
 
     async def permalink(self, message: Message) -> str:
         """The message's web link from Slack (chat.getPermalink)."""
-        await self._online()
+        await self._online(message.account)
         read = getattr(self.wired.clients.get(message.account), "permalink", None)
         if read is None:
             raise ValueError(f"{message.account} is not a Slack account")
@@ -451,7 +465,7 @@ class SyncEngine:
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, '#name' / '@person') the Slack account can post to."""
         # The services stay unimported here (`zen-tui act` loads no HTTP stack to refuse).
-        await self._online()
+        await self._online(account)
         read = getattr(self.wired.clients.get(account), "share_targets", None)
         if read is None:
             raise ValueError(f"{account} is not a Slack account")
@@ -607,8 +621,8 @@ class SyncEngine:
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         try:
-            await self._online()
-        except Exception as err:  # the network part could not be built: say why, retry later
+            await self._online(section.account)
+        except Exception as err:  # this account could not be built: say why, retry later
             return self._unconnected(section, err)
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
@@ -650,7 +664,7 @@ class SyncEngine:
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
         stored = self.store.load_section(section.id)
-        reason = f"could not set up syncing: {err}"
+        reason = f"could not set up syncing: {freshness.one_line(err)}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
 
@@ -749,8 +763,12 @@ class SyncEngine:
 
     # -- health ----------------------------------------------------------------------------
     def health(self) -> list[AccountHealth]:
-        if self._network is not None:
-            return self._unconnected_health()
+        if self._network is None:
+            return self._built_health()
+        built = {h.account: h for h in self._built_health()}  # some accounts may be built
+        return [built.get(h.account, h) for h in self._unconnected_health()]
+
+    def _built_health(self) -> list[AccountHealth]:
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []

@@ -34,6 +34,11 @@ _RATE_LIMIT_REASONS = ("Retry-After", "reset")
 MIN_SHOWN_WAIT = 1.0  # shorter token waits pass unnoticed; saying so would only flicker
 
 
+def one_line(error: BaseException) -> str:
+    """An error as one line for a pane or a log (a keyring's message may span several)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def reason_for(error: BaseException | None) -> str | None:
     """One line for a pane badge: what is wrong, never a token or a traceback."""
     if error is None:
