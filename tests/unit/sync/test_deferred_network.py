@@ -368,3 +368,41 @@ async def test_a_refresh_before_the_build_waits_for_it_then_polls(tmp_path: Path
     finally:
         release.set()
         await engine.stop()
+
+
+async def test_one_account_that_cannot_be_built_fails_alone_and_is_retried_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Jira account's keyring lookup raises while the network part is built: the other
+    accounts get their clients and poll; Jira's panes say why (one line); once the fault is
+    gone, the next refresh builds Jira alone (the others' clients are kept, not rebuilt)."""
+    from zen_tui import wiring
+
+    real = wiring._rest_base
+    broken = {"jira": RuntimeError("keyring locked:\n  unlock it")}
+
+    def lookup(account):  # type: ignore[no-untyped-def]
+        if account.name in broken:
+            raise broken[account.name]
+        return real(account)
+
+    monkeypatch.setattr(wiring, "_rest_base", lookup)
+    engine = deferred(settings_in(tmp_path))
+    engine.set_paused(True)  # only the refreshes below poll
+    jira = next(s for s in engine.sections if s.account == "jira")
+    github = next(s for s in engine.sections if s.account == "github")
+    try:
+        await engine.start()  # one account failing is not a start error
+        assert sorted(engine.wired.clients) == ["github", "slack"]
+        kept = engine.wired.clients["github"]
+        await engine.refresh()
+        why = engine.snapshot(jira.id).freshness.reason
+        assert why == "could not set up syncing: keyring locked: unlock it"
+        assert "set up" not in (engine.snapshot(github.id).freshness.reason or "")  # it polled
+        assert [h.account for h in engine.health()] == ["github", "jira", "slack"]
+        broken.clear()
+        await engine.refresh(jira.id)
+        assert engine.connected and engine.wired.clients["github"] is kept
+        assert "set up" not in (engine.snapshot(jira.id).freshness.reason or "")
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
