@@ -306,14 +306,15 @@ class FailingStart(FakeBackend):
 
 
 async def test_app_level_notifications_are_data_too() -> None:
-    """`could not start syncing: <server text>` is raised by the App, not a screen: what the
-    toast will render is the cleaned text, never parsed as markup."""
+    """`could not set up syncing (...): <server text>` is raised by the App, not a screen: the
+    toast shows the cleaned text, never parsed as markup."""
     app = make_app(FailingStart())
     async with app.run_test(size=(200, 40)) as pilot:
         await app.workers.wait_for_complete()  # the start-up worker that raised
         await pilot.pause()
         assert app.is_running
-        assert notes(app) == ["could not start syncing: Validation Failed: [/] " + clean(OSC52)]
+        said = "could not set up syncing (retried by the next poll or R): Validation Failed: [/] "
+        assert notes(app) == [said + clean(OSC52)]
         assert all(not n.markup for n in app._notifications)
 
 

@@ -176,8 +176,13 @@ class ZenApp(App[str | None]):
     async def _start_backend(self) -> None:
         try:
             await self.backend.start()
-        except Exception as exc:  # keep showing local data; say why it won't refresh
-            self.notify(f"could not start syncing: {exc}", severity="error", timeout=15)
+        except Exception as exc:  # keep showing local data; say why it won't refresh yet
+            # The engine runs on and builds again at the next poll (or R): not "could not start".
+            self.notify(
+                f"could not set up syncing (retried by the next poll or R): {exc}",
+                severity="error",
+                timeout=15,
+            )
 
     def _apply_theme(self) -> None:
         name = self._wanted_theme
