@@ -51,6 +51,20 @@ def held(settings: Settings) -> tuple[SyncEngine, threading.Event]:
     return SyncEngine(wired, connect=network), release
 
 
+def sending_seen(engine: SyncEngine) -> asyncio.Event:
+    """Set (from whichever thread publishes) when the outbox starts sending an action."""
+    seen = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    engine.bus.subscribe(
+        lambda e: (
+            isinstance(e, ActionUpdated)
+            and e.state is ActionState.SENDING
+            and loop.call_soon_threadsafe(seen.set)
+        )
+    )
+    return seen
+
+
 async def turns(n: int = 20) -> None:
     """Let the loop run other tasks for a while (no wall-clock wait)."""
     for _ in range(n):
@@ -225,15 +239,7 @@ async def test_an_action_submitted_while_building_is_sent_once_the_clients_exist
     it (no server listens: it stays PENDING with a reason, to retry), it is not refused."""
     settings = settings_in(tmp_path)
     engine, release = held(settings)
-    sent = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    engine.bus.subscribe(
-        lambda e: (
-            isinstance(e, ActionUpdated)
-            and e.state is ActionState.SENDING
-            and loop.call_soon_threadsafe(sent.set)
-        )
-    )
+    sent = sending_seen(engine)
     starting = asyncio.ensure_future(engine.start())
     try:
         [entry_id] = await asyncio.wait_for(
@@ -275,15 +281,7 @@ async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
     engine = deferred(settings, network)
     section = engine.sections[0]
     engine.set_paused(True)  # only the refreshes below poll
-    sending = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    engine.bus.subscribe(
-        lambda e: (
-            isinstance(e, ActionUpdated)
-            and e.state is ActionState.SENDING
-            and loop.call_soon_threadsafe(sending.set)
-        )
-    )
+    sending = sending_seen(engine)
     try:
         await engine.submit([Action("approve", "github:o/r#1", "github")])  # queued
         with pytest.raises(ImportError):
