@@ -300,8 +300,8 @@ class SyncEngine:
         """Run the outbox, the pollers and the webhook receiver at once, and build the
         network part (dashboard) beside them: each account on its own, so one whose build
         fails or hangs (a locked keyring) holds up no other. Each poll waits for its own
-        account's build. Returns once every account's first build has ended; a build that
-        failed as a whole (an import error) is raised then, but everything runs on: the
+        account's build. Returns once every account's first build has ended, or raises at
+        once a build that failed as a whole (an import error), but everything runs on: the
         panes say why, and the next poll (or a refresh) builds again. An account that alone
         could not be built raises nothing: its panes say why, its next poll builds it
         again. A second call waits for the same builds."""
