@@ -188,6 +188,8 @@ def build(
     wired = build_local(settings, store=store, bus=bus, clock=clock)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
+        for gateway in gateways.values():  # unused: let go of them too
+            gateway.discard()
         raise next(iter(failed.values()))
     wired.gateways.update(gateways)
     wired.clients.update(clients)

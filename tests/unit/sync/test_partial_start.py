@@ -240,3 +240,26 @@ def test_a_gateway_whose_client_cannot_be_built_is_let_go_at_every_retry(
         for gateway in wired.gateways.values():
             gateway.metrics.close()
         assert bus.live == 0
+
+
+def test_a_headless_build_that_stops_at_one_account_lets_go_of_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zen_tui.services as services
+
+    real = services.make_client
+
+    def make_client(account, gateway, **kw):  # type: ignore[no-untyped-def]
+        if account.name == "slack":
+            raise ValueError("slack: unknown workspace")
+        return real(account, gateway, **kw)
+
+    monkeypatch.setattr(services, "make_client", make_client)
+    bus = CountingBus()
+    store = wiring.open_store(settings_in(tmp_path))
+    try:
+        with pytest.raises(ValueError, match="unknown workspace"):
+            wiring.build(settings_in(tmp_path), store=store, bus=bus)
+        assert bus.live == 0  # GitHub's and Jira's gateways, built first, are let go too
+    finally:
+        store.close()
