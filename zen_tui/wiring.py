@@ -275,7 +275,8 @@ def _rest_base(account: AccountConfig) -> str:
     others skip the keyring (and its import) entirely."""
     if account.service != "jira" or account.token:
         return account.base_url
-    from zen_tui.auth.provider import effective_base_url
+    with _IMPORTING:  # the import alone: the keyring read below may take its time
+        from zen_tui.auth.provider import effective_base_url
 
     return effective_base_url(account)
 
