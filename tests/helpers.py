@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import pkgutil
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -10,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import msgspec
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+import zen_tui
 from zen_tui.gateway.clock import SystemClock
 from zen_tui.gateway.events import BreakerChanged
 from zen_tui.ui.health_model import HealthModel
@@ -103,3 +107,19 @@ def github_breaker_opened(half_open_at: float, *, at: float | None = None) -> He
         )
     )
     return model
+
+
+def zen_tui_structs() -> list[type[msgspec.Struct]]:
+    """Every msgspec.Struct class zen_tui defines, after importing every module of it (but
+    __main__, which runs the app): for checks that each record, present or added later, keeps."""
+    for info in pkgutil.walk_packages(zen_tui.__path__, "zen_tui."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    found: list[type[msgspec.Struct]] = []
+    pending = [msgspec.Struct]
+    while pending:  # subclasses of subclasses too, nested classes included
+        for cls in pending.pop().__subclasses__():
+            pending.append(cls)
+            if cls.__module__.startswith("zen_tui.") and cls not in found:
+                found.append(cls)
+    return found
