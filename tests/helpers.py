@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +80,43 @@ async def mounted_client(
         headers=headers,
     ) as client:
         yield client
+
+
+@contextmanager
+def socket_server(handle: Callable[[socket.socket, threading.Event], object]) -> Iterator[str]:
+    """A raw TCP server on 127.0.0.1, its URL yielded: each connection is handed, on a thread
+    of its own, to `handle(conn, stop)`, then closed. On exit `stop` is set, so a handler that
+    waits on it ends, and every thread is joined."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+    handlers: list[threading.Thread] = []
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            handle(conn, stop)
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn = server.accept()[0]
+            except OSError:
+                continue
+            handlers.append(threading.Thread(target=serve, args=(conn,), daemon=True))
+            handlers[-1].start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join()
+        for thread in handlers:
+            thread.join(timeout=5)
+        server.close()
 
 
 def files_holding(root: Path, secrets: Iterable[str]) -> list[str]:
