@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -937,21 +938,18 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():  # the waiter was cancelled (the engine stopped)
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():  # else the waiter was cancelled (the engine stopped)
+            outcome()
 
     def run() -> None:
+        outcome: Callable[[], None]
         try:
-            result, error = fn(), None
+            outcome = partial(done.set_result, fn())
         except BaseException as exc:  # handed to the waiter, which raises it
-            result, error = None, exc
+            outcome = partial(done.set_exception, exc)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
+            loop.call_soon_threadsafe(settle, outcome)
 
     threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
     return await done
