@@ -272,3 +272,41 @@ def test_a_bucket_never_lends_more_than_its_capacity_plus_what_drained(seed: int
         elapsed = clock.monotonic()
         assert taken <= capacity + capacity / period * elapsed + 1e-9
         assert 0 <= bucket.tokens() <= capacity
+
+
+def test_a_new_rate_starts_from_what_the_old_rate_drained() -> None:
+    # Tokens freed at the old pace before a quota report stay free; losing them would stall
+    # calls that the server's budget allows.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(10, 1, clock)
+    assert sum(bucket.try_take() for _ in range(10)) == 10
+    clock.advance(0.5)  # 5 tokens drained at 10/s
+    bucket.set_rate(20, 1)
+    assert bucket.tokens() == near(15)
+
+
+@pytest.mark.parametrize("seed", range(10))
+async def test_a_sliding_window_admits_limit_starts_per_window_and_waits_no_longer(
+    seed: int,
+) -> None:
+    """Random arrivals on a clock well past its start: no `window`-long span holds more than
+    `limit` starts, and a start that had to wait happens the moment the oldest one ages out."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    limit, span = rng.choice([(1, 5.0), (2, 60.0), (3, 10.0), (80, 60.0)])
+    window = SlidingWindow(limit, span, clock)
+    clock.advance(rng.uniform(100, 10_000))
+    starts: list[float] = []
+    for _ in range(200):
+        clock.advance(rng.choice([0.0, rng.uniform(0, span / limit), rng.uniform(0, 2 * span)]))
+        asked = clock.monotonic()
+        waited = await window.take(deadline=10 * span)
+        starts.append(clock.monotonic())
+        assert starts[-1] - asked == pytest.approx(waited, abs=1e-6)
+        if len(starts) > limit:
+            gap = starts[-1] - starts[-1 - limit]
+            assert gap >= span - 1e-6
+            if waited > 0:
+                assert gap == pytest.approx(span, abs=1e-6)
+        else:
+            assert waited == 0
