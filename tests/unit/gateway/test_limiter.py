@@ -310,3 +310,20 @@ async def test_a_sliding_window_admits_limit_starts_per_window_and_waits_no_long
                 assert gap == pytest.approx(span, abs=1e-6)
         else:
             assert waited == 0
+
+
+def test_a_quota_that_resets_within_a_second_is_still_followed() -> None:
+    # Remaining 0, reset in half a second: one call in that half second, not the configured 10/s.
+    clock = FakeClock()
+    limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)
+    bucket = limiter.observe("default", 5000, 0, clock.time() + 0.5)
+    assert (bucket.max_rate, bucket.time_period) == (1.0, near(0.5))
+    assert bucket.try_take() and not bucket.try_take()
+
+
+def test_a_rate_below_one_call_per_period_still_admits_one_call_per_period() -> None:
+    # A bucket smaller than one token would never admit anything: the call would hang.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(0.2, 10, clock)
+    assert bucket.try_take() and not bucket.try_take()
+    assert bucket.wait_time() == near(10)
