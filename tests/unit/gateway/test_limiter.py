@@ -327,3 +327,39 @@ def test_a_rate_below_one_call_per_period_still_admits_one_call_per_period() -> 
     bucket = AdaptiveLimiter(0.2, 10, clock)
     assert bucket.try_take() and not bucket.try_take()
     assert bucket.wait_time() == near(10)
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_queued_takers_each_spend_one_token_in_priority_order_and_report_their_wait(
+    seed: int,
+) -> None:
+    """A burst of random-priority callers on an empty bucket: the k-th token past capacity is
+    granted exactly k / rate later (each waiter spends one token, no more), interactive
+    callers go first, each reports the seconds it waited, and one that cannot be served
+    within its deadline leaves at once with the time its token would come."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    capacity, period = rng.choice([(1, 1.0), (2, 1.0), (5, 10.0)])
+    bucket = AdaptiveLimiter(capacity, period, clock)
+    clock.advance(rng.uniform(10, 1000))
+    start = clock.monotonic()
+    granted: list[tuple[float, Priority, float]] = []
+
+    async def take(priority: Priority) -> None:
+        waited = await bucket.take(priority, deadline=1000)
+        granted.append((clock.monotonic() - start, priority, waited))
+
+    n = rng.randint(capacity + 3, capacity + 12)
+    priorities = [rng.choice(list(Priority)) for _ in range(n)]
+    await asyncio.gather(*(take(p) for p in priorities))
+    rate = capacity / period
+    for k, (at, _, waited) in enumerate(granted):
+        assert at == pytest.approx(max(0, k - capacity + 1) / rate, abs=1e-6)
+        assert waited == pytest.approx(at, abs=1e-6)
+    queued = [p for at, p, _ in granted if at > 0]
+    assert queued == sorted(queued)  # every waiting interactive caller before any background
+    before = (clock.time(), len(clock.sleeps))
+    with pytest.raises(TokenTimeout) as info:
+        await bucket.take(Priority.INTERACTIVE, deadline=0.5 / rate)
+    assert info.value.retry_at == near(before[0] + 1 / rate)
+    assert (clock.time(), len(clock.sleeps)) == before  # left without waiting
