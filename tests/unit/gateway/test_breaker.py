@@ -190,3 +190,32 @@ async def test_every_half_open_round_gets_its_probe_and_a_closed_breaker_has_no_
     assert (health.breaker, health.half_open_at) == ("closed", None)
     for change in recorder.of(BreakerChanged):
         assert (change.half_open_at is not None) == (change.new == "open"), change
+
+
+async def test_after_a_failed_probe_the_next_round_still_sends_at_most_max_half_open(
+    make_gateway, clock
+):
+    """A probe's slot is given back exactly once: the round after a failed probe admits
+    max_half_open concurrent probes, not more."""
+    release = asyncio.Event()
+    sent: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(len(sent))
+        if len(sent) <= 2:  # the tripping call and the first round's probe
+            return httpx.Response(503)
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0, max_half_open=1)
+    gw = make_gateway(settings, handler=handler)
+    for _ in range(2):
+        with pytest.raises(Unavailable):
+            await gw.request("GET", "/p")
+        clock.advance(6)
+    tasks = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert len(sent) == 3  # one probe in this round
+    assert sum(isinstance(r, CircuitOpen) for r in results) == 2
