@@ -68,3 +68,25 @@ def test_every_status_from_100_to_599_gets_its_one_outcome(service: str) -> None
             kind = {401: AuthExpired, 410: ApiGone}.get(status, ApiError)
             assert type(outcome) is kind, status
             assert outcome.status == status
+
+
+def test_a_rate_limit_names_what_the_server_said_to_wait_for() -> None:
+    github = profile_for("github")
+    told = httpx.Headers({"retry-after": "30"})
+    reset = httpx.Headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2000000000"})
+    for status, headers, reason, retry_at in (
+        (429, told, "429 Retry-After", 1030.0),
+        (403, reset, "403 reset", 2_000_000_000.0),
+    ):
+        answer = Answer(status, headers, b"{}", "https://api.test/x")
+        failure = response_failure(answer, CTX, github, now=1000.0)
+        assert isinstance(failure, AttemptFailed)
+        assert (failure.kind, failure.reason, failure.retry_at) == ("rate_limit", reason, retry_at)
+
+
+def test_a_refusal_without_a_json_body_reads_as_the_status_reason() -> None:
+    jira = profile_for("jira")
+    for phrase, message in (("Bad Request", "Bad Request"), ("", "request failed")):
+        answer = Answer(400, httpx.Headers(), b"<html>nope</html>", "https://api.test/x", phrase)
+        error = response_failure(answer, CTX, jira, now=0.0)
+        assert isinstance(error, ApiError) and error.message == message
