@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import msgspec
 import pytest
@@ -90,3 +92,25 @@ def test_a_refusal_without_a_json_body_reads_as_the_status_reason() -> None:
         answer = Answer(400, httpx.Headers(), b"<html>nope</html>", "https://api.test/x", phrase)
         error = response_failure(answer, CTX, jira, now=0.0)
         assert isinstance(error, ApiError) and error.message == message
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"message": "Validation Failed"}, "Validation Failed"),  # GitHub
+        ({"errorMessages": ["The JQL is  invalid.\n"]}, "The JQL is invalid."),  # Jira
+        ({"errorMessages": [], "errors": {"summary": "required"}}, "summary: required"),
+        (
+            {"errors": {"summary": "required", "priority": "unknown"}},
+            "summary: required; priority: unknown",
+        ),
+        ({"ok": False, "error": "channel_not_found"}, "channel_not_found"),  # Slack
+        ({"message": "x" * 120}, "x" * 120),
+        ({"message": "x" * 121}, "x" * 117 + "..."),
+        ({}, "Reason"),
+    ],
+)
+def test_a_refusal_reads_as_the_servers_own_one_line_reason(body: object, message: str) -> None:
+    answer = Answer(400, httpx.Headers(), json.dumps(body).encode(), "https://api.test/x", "Reason")
+    error = response_failure(answer, CTX, profile_for("jira"), now=0.0)
+    assert isinstance(error, ApiError) and error.message == message
