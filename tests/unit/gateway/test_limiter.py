@@ -363,3 +363,19 @@ async def test_queued_takers_each_spend_one_token_in_priority_order_and_report_t
         await bucket.take(Priority.INTERACTIVE, deadline=0.5 / rate)
     assert info.value.retry_at == near(before[0] + 1 / rate)
     assert (clock.time(), len(clock.sleeps)) == before  # left without waiting
+
+
+async def test_a_waiter_pushed_back_by_interactive_calls_still_leaves_at_its_deadline() -> None:
+    # A background poll queued first, then overtaken: it gives up when its time runs out,
+    # not after waiting for every caller that went ahead of it.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(1, 1, clock)
+    assert bucket.try_take()
+    start = clock.monotonic()
+    background = asyncio.create_task(bucket.take(Priority.BACKGROUND, deadline=1.5))
+    await asyncio.sleep(0)  # it is queued, and asleep until its token is due at 1 s
+    interactive = [asyncio.create_task(bucket.take(Priority.INTERACTIVE, 10)) for _ in range(2)]
+    with pytest.raises(TokenTimeout):
+        await background
+    assert clock.monotonic() - start <= 1.5
+    await asyncio.gather(*interactive)
