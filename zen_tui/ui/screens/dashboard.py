@@ -143,6 +143,7 @@ class DashboardScreen(Screen[None]):
         self._creating: dict[str, tuple[ItemPane, float | None]] = {}
         # item -> what I sent that its preview shows before the server's copy has it
         self._mine: dict[str, list[tuple[str, str, str]]] = {}
+        self._commands_running: list[item_command.Running] = []  # background [[commands]] in flight
 
     @property
     def zen(self) -> ZenApp:
@@ -669,14 +670,41 @@ class DashboardScreen(Screen[None]):
             return
         if command.mode == "suspend":
             self._run_in_terminal(prepared)
-        else:
-            self._say(f"{prepared.label}: running…", notify=False)
-            self._run_background(prepared)
+            return
+        if any(r.label == prepared.label for r in self._commands_running):  # not twice on one item
+            self._say(f"{prepared.label} is still running; {self._cancel_hint()}", "warning")
+            return
+        running = item_command.Running(prepared, command.timeout, self.zen.clock())
+        self._commands_running.append(running)
+        self._say(f"{prepared.label}: running… ({self._cancel_hint()})", notify=False)
+        self._run_background(running)
+
+    def _cancel_hint(self) -> str:
+        return f"{self.zen.key_for('command-palette')} → Cancel stops it"
 
     @work(group="commands", exit_on_error=False)
-    async def _run_background(self, prepared: item_command.Prepared) -> None:
-        ok, said = await item_command.run_background(prepared)
-        self._say(said, "information" if ok else "error", notify=False)
+    async def _run_background(self, running: item_command.Running) -> None:
+        try:
+            ended = await item_command.run_background(running)
+        finally:
+            self._commands_running.remove(running)
+        severity: SeverityLevel = "information" if ended.ok else "error"
+        if ended.stopped:  # cancelled or timed out: a toast says so, wherever the user is
+            severity = "warning"
+        self._say(ended.said, severity, notify=ended.stopped)
+
+    @property
+    def running_commands(self) -> list[item_command.Running]:
+        """The background commands in flight, oldest first (the palette offers to cancel
+        each)."""
+        return list(self._commands_running)
+
+    def cancel_command(self, running: item_command.Running) -> None:
+        """Stop a background command: its outcome (`… cancelled: stopped`) comes when its
+        process group is gone."""
+        if running in self._commands_running:
+            self._say(f"{running.label}: cancelling…", notify=False)
+            running.cancel()
 
     def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
         try:
