@@ -168,3 +168,17 @@ async def test_a_command_that_ends_by_itself_is_not_stopped_and_leaves_no_entry(
         await pilot.press("ctrl+p", *"Cancel")
         await wait_for_workers(pilot)
         assert not any("Cancel" in entry for entry in offered(app))
+
+
+async def test_quitting_kills_a_command_that_ignores_sigterm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(item_command, "GRACE", 0.5)
+    options = DashboardOptions(commands=(command(tmp_path, ignore_term=True),))
+    app = make_app(hostile_backend(), options=options)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("Z")
+        child, grand = await started(tmp_path)
+        await pilot.press("q")
+    await wait_until(lambda: not alive(child) and not alive(grand), "the group to go", within=5)

@@ -149,3 +149,26 @@ async def test_s_on_all_asks_which_source_and_on_a_source_tab_edits_its_own(
         await pilot.press("escape")
         await wait_for_workers(pilot)
         assert backend.queries == [(JIRA.id, "watcher = currentUser()")]
+
+
+async def test_L_on_all_logs_in_to_the_source_whose_login_expired(
+    wait_for_workers: WaitForWorkers,
+) -> None:
+    from zen_tui.config import AccountConfig
+    from zen_tui.models import Cause
+    from zen_tui.ui.screens.login import LoginScreen
+
+    accounts = [
+        AccountConfig("gh", "github", "https://api.github.com"),
+        AccountConfig("slack", "slack", "https://slack.com/api"),
+    ]
+    backend = inbox_backend()
+    async with make_app(backend, accounts=accounts).run_test(size=(160, 40)) as pilot:
+        await focus_pane(pilot, "inbox")
+        expired = Freshness(FreshnessState.EMPTY, None, "Slack says token_revoked", Cause.AUTH)
+        backend.publish(backend._section_event(SLACK, Snapshot((), expired)))
+        await wait_for_workers(pilot)
+        await pilot.press("L")  # the GitHub source comes first, but its login is fine
+        await wait_for_workers(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, LoginScreen) and screen.account == accounts[1]
