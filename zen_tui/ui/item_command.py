@@ -96,7 +96,7 @@ async def run_background(running: Running) -> Outcome:
     whole group, SIGKILL `grace` seconds later to what is left. The last line it printed is
     kept in every case."""
     prepared = running.prepared
-    grace = GRACE
+    grace = GRACE  # read now: tests shorten it
     try:
         process = await asyncio.create_subprocess_shell(
             prepared.line,
@@ -113,6 +113,20 @@ async def run_background(running: Running) -> Outcome:
     assert process.stdout is not None  # PIPE
     reader = asyncio.create_task(output.read(process.stdout))
     try:
+        return await _watch(process, running, reader, output, grace)
+    finally:
+        reader.cancel()  # a child left running may hold the output: stop reading it
+
+
+async def _watch(
+    process: asyncio.subprocess.Process,
+    running: Running,
+    reader: asyncio.Task[None],
+    output: Tail,
+    grace: float,
+) -> Outcome:
+    label = running.label
+    try:
         why = await _until_stopped(process, reader, running)
     except asyncio.CancelledError:  # the app is leaving: take the group with it
         try:
@@ -123,17 +137,17 @@ async def run_background(running: Running) -> Outcome:
         raise
     if why is None:
         code = process.returncode or 0
-        return Outcome(code == 0, outcome(prepared.label, code, output.text()))
+        return Outcome(code == 0, outcome(label, code, output.text()))
     killed = await _stop_group(process, grace)
     await _drain(reader)
-    return Outcome(False, stopped(prepared.label, why, killed, output.text()), stopped=True)
+    return Outcome(False, stopped(label, why, killed, output.text()), stopped=True)
 
 
 async def _until_stopped(
     process: asyncio.subprocess.Process, reader: asyncio.Task[None], running: Running
 ) -> str | None:
-    """None when the command ended by itself (exited and its output closed), else why it must
-    be stopped: `cancelled` or `timed out after 5m`."""
+    """None when the command ended by itself (its shell exited), else why it must be stopped:
+    `cancelled` or `timed out after 5m`."""
     ended: asyncio.Future[Any] = asyncio.ensure_future(_ended(process, reader))
     cancel: asyncio.Future[Any] = asyncio.ensure_future(running.cancelled())
     try:
@@ -152,10 +166,17 @@ async def _until_stopped(
 
 
 async def _ended(process: asyncio.subprocess.Process, reader: asyncio.Task[None]) -> None:
-    """The shell exited and its output closed (a background child can hold it open). The
-    reader is shielded: it reads on while a stopped command's group goes."""
-    await process.wait()
-    await asyncio.shield(reader)
+    """The shell exited; then what it printed last. A child it left running in the background
+    (an editor, a browser it opened) may hold the output open: it is not waited for, and not
+    stopped. The reader is shielded: it reads on while a stopped command's group goes."""
+    while process.returncode is None:
+        # asyncio's wait() also waits for the output to close: look at the exit code itself
+        await asyncio.wait({reader}, timeout=POLL)
+        if reader.done():  # the output closed: the exit is near, and wait() sees it
+            await process.wait()
+            return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(reader), KILL_WAIT)
 
 
 async def _stop_group(process: asyncio.subprocess.Process, grace: float) -> bool:
