@@ -30,6 +30,7 @@ LAST_LINE = 160  # characters of the command's last output line shown in the sta
 GRACE = 3.0  # seconds a stopped command's group has between SIGTERM and SIGKILL
 KILL_WAIT = 2.0  # seconds to wait for the group to go after SIGKILL (or the output to end)
 POLL = 0.05  # seconds between looks at whether a stopped group is gone
+EXIT_POLL = 0.2  # ... at whether the shell exited while a child it left holds the output
 KEEP_OUTPUT = 65536  # bytes of a command's output kept: its last lines are what is shown
 
 
@@ -171,7 +172,7 @@ async def _ended(process: asyncio.subprocess.Process, reader: asyncio.Task[None]
     stopped. The reader is shielded: it reads on while a stopped command's group goes."""
     while process.returncode is None:
         # asyncio's wait() also waits for the output to close: look at the exit code itself
-        await asyncio.wait({reader}, timeout=POLL)
+        await asyncio.wait({reader}, timeout=EXIT_POLL)
         if reader.done():  # the output closed: the exit is near, and wait() sees it
             await process.wait()
             return
