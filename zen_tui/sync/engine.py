@@ -383,9 +383,10 @@ class SyncEngine:
         self.save_health()
         return dict(self._snapshots)
 
-    def set_focus(self, section_id: str | None) -> None:
+    def set_focus(self, section_id: str | None, *more: str) -> None:
+        focused = {section_id, *more}
         for poller in self.pollers.values():
-            poller.set_focused(poller.section.id == section_id)
+            poller.set_focused(poller.section.id in focused)
 
     def set_paused(self, paused: bool) -> None:
         for poller in self.pollers.values():
