@@ -4,7 +4,8 @@ Auth: Basic base64(email:token) with the account's API token, or Bearer with an 
 from the simulated Atlassian OAuth (`jira_oauth`). With OAuth the real base URL is
 `https://api.atlassian.com/ex/jira/{cloudid}`; the same REST routes are also served under
 `/jira/ex/jira/{cloudid}`. As on the real service, an OAuth (3LO) access token is accepted
-there only: the site URL answers it 401 (3LO calls go via api.atlassian.com, never the site). Errors are ErrorCollection bodies; every response has X-ARequestId.
+there only: the site URL answers it 401 (3LO calls go via api.atlassian.com, never the
+site). Errors are ErrorCollection bodies; every response has X-ARequestId.
 """
 
 from __future__ import annotations
