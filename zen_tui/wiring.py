@@ -10,7 +10,9 @@ wires a gateway by hand. It sits at the top of the package because it knows ever
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -182,6 +184,7 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account: the
     local part (build_local), then the network part (connect), at once."""
     wired = build_local(settings, store=store, bus=bus, clock=clock)
+    wired.rebuild = functools.partial(_rebuild, wired, credentials=credentials, transport=transport)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
         raise next(iter(failed.values()))
@@ -202,7 +205,9 @@ def build_local(
     store = store or open_store(settings)
     infos = section_infos(settings)
     limits = _limits(infos, settings)
-    return Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired = Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired.rebuild = functools.partial(_rebuild, wired)
+    return wired
 
 
 # The gateways and clients built, and why each account that could not be built failed.
@@ -214,6 +219,7 @@ def connect(
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    only: Collection[str] | None = None,
 ) -> Network:
     """A gateway and a service client per account, returned (not yet in `wired`). Imports
     the request stack (httpx, the services) and, for a Jira account logged in through the
@@ -223,7 +229,8 @@ def connect(
 
     Each account on its own: one whose build raises (its keyring read, a bad setting) is
     returned with its error, the others are built. Accounts already in `wired.gateways` are
-    skipped, so a retry builds only those that failed."""
+    skipped, so a retry builds only those that failed. `only`: build just these accounts,
+    built before or not (after a login: its new token, and a Jira 3LO login's REST base)."""
     from zen_tui.gateway import Gateway
     from zen_tui.services import make_client
 
@@ -234,7 +241,7 @@ def connect(
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        if account.name in wired.gateways:
+        if account.name in wired.gateways if only is None else account.name not in only:
             continue
         try:
             gateway = Gateway(
@@ -256,6 +263,19 @@ def connect(
         gateways[account.name] = gateway
         clients[account.name] = client
     return gateways, clients, failed
+
+
+def _rebuild(
+    wired: Wired,
+    accounts: Collection[str],
+    *,
+    credentials: CredentialProvider | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Network:
+    """Wired.rebuild: `connect` for these accounts alone. Without given credentials, a new
+    provider: nothing the old one remembered (a `gh` token, the last token handed out)
+    outlives the login."""
+    return connect(wired, credentials=credentials, transport=transport, only=accounts)
 
 
 def _rest_base(account: AccountConfig) -> str:

@@ -229,6 +229,7 @@ class FakeBackend:
         self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
         self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
+        self.reconnected: list[str] = []  # accounts rebuilt after a login, in order
         self.paused = False
         self.focus: str | None = None
         self.started = False
@@ -256,6 +257,9 @@ class FakeBackend:
 
     async def refresh(self, section_id: str | None = None) -> None:
         self.refreshed.append(section_id)
+
+    async def reconnect(self, account: str) -> None:
+        self.reconnected.append(account)
 
     def set_focus(self, section_id: str | None) -> None:
         self.focus = section_id

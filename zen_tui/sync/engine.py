@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -145,6 +146,7 @@ class SyncEngine:
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
+        self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else once the clients exist: the receiver maps them to services
@@ -259,10 +261,12 @@ class SyncEngine:
             for gateway in gateways.values():
                 await gateway.aclose()
             return
-        self.wired.gateways.update(gateways)
-        self.wired.clients.update(clients)
-        self.outbox.attach(clients)
-        self._failed = failed
+        for name in [n for n in gateways if n in self.wired.gateways]:  # rebuilt meanwhile
+            await gateways.pop(name).aclose()  # (a login, see reconnect): that one stays
+            clients.pop(name, None)
+        self._adopt(gateways, clients)
+        self._failed = {n: e for n, e in failed.items() if n not in self.wired.clients}
+        failed = self._failed
         if failed:  # those accounts' panes say why; the next call that needs one retries
             self._connecting = None
         else:
@@ -270,6 +274,69 @@ class SyncEngine:
             self._make_webhooks()
         if self._running:  # built by a retry after start() ran: the outbox sends what
             self.outbox.wake()  # waited for the clients, and the receiver starts now
+            await self._start_webhooks()
+
+    def _adopt(self, gateways: dict[str, Gateway], clients: dict[str, ServiceClient]) -> None:
+        """Put built gateways and clients in place (the outbox, the pollers and the webhook
+        receiver read them from these dicts at each call)."""
+        self.wired.gateways.update(gateways)
+        self.wired.clients.update(clients)
+        self.outbox.attach(clients)
+
+    async def reconnect(self, account: str) -> None:
+        """After a login: build the account's gateway and service client again, so the new
+        token is used at once, and a Jira 3LO login's REST base
+        (api.atlassian.com/ex/jira/{cloudid}, read from the keyring) with it. The new pair
+        replaces the old one; a call running on the old one finishes there (its connections
+        close after it). Then the outbox sends what waited for the login. An account whose
+        new build fails keeps its old pair; its panes say why at the next poll."""
+        if self.closed or account not in {a.name for a in self.accounts}:
+            return
+        if self._network is not None and not self._go.is_set():
+            return  # not started: start() builds every account, with the new login
+        with contextlib.suppress(Exception):  # a first build still running: after it
+            await self._connected(account)
+        async with self._rebuilding.setdefault(account, asyncio.Lock()):
+            await self._rebuild(account)
+        if self._running and not self.closed:
+            self.outbox.wake()  # what waited for the login (PENDING: "login expired") goes now
+
+    async def _rebuild(self, account: str) -> None:
+        rebuild = self.wired.rebuild
+        if rebuild is None or self.closed:
+            return
+        try:
+            gateways, clients, failed = await _in_daemon_thread(partial(rebuild, [account]))
+        except Exception as exc:  # an import error: the old pair (if any) stays
+            failed, gateways, clients = {account: exc}, {}, {}
+        if self.closed:
+            for gateway in gateways.values():
+                await gateway.aclose()
+            return
+        if account in failed or account not in clients:
+            why = failed.get(account, RuntimeError("not built"))
+            log.warning("could not set up %s again: %s", account, freshness.one_line(why))
+            if account not in self.wired.clients:
+                self._failed[account] = why
+            return
+        old = self.wired.gateways.get(account)
+        self._adopt(gateways, clients)
+        self._failed.pop(account, None)
+        log.info("%s set up again after a login", account)
+        await self._all_built()
+        if old is not None and old is not gateways[account]:
+            await old.retire()
+
+    async def _all_built(self) -> None:
+        """A rebuild built the last account a failed first build left out: the network part
+        is whole (as a successful build leaves it), and the receiver starts."""
+        if self._network is None or self._connecting is not None:
+            return
+        if any(a.name not in self.wired.clients for a in self.accounts):
+            return
+        self._network = None
+        self._make_webhooks()
+        if self._running:
             await self._start_webhooks()
 
     async def start(self) -> None:

@@ -3,6 +3,7 @@ builds them: the engine takes them whole, so it never wires a gateway itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -17,6 +18,13 @@ if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
 
+# Builds the named accounts' gateways and clients again (wiring.connect with `only`): the
+# gateways, the clients, and why each account that could not be built failed.
+Rebuild = Callable[
+    [Collection[str]],
+    "tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]",
+]
+
 
 class Wired(msgspec.Struct):
     settings: Settings
@@ -27,6 +35,9 @@ class Wired(msgspec.Struct):
     clients: dict[str, ServiceClient]  # account -> its service client
     sections: list[SectionInfo]
     limits: dict[str, int] = msgspec.field(default_factory=dict)  # section id -> item limit
+    # Set by the composition root: after a login, the engine rebuilds that account with it
+    # (the new credentials and, for Jira 3LO, the new REST base). None: no rebuild.
+    rebuild: Rebuild | None = None
 
     async def aclose(self) -> None:
         for gateway in self.gateways.values():

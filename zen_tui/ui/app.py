@@ -346,7 +346,17 @@ class ZenApp(App[str | None]):
         mine = [s.id for s in self.backend.sections if s.account == outcome.account]
         hint = "" if mine else "; list its sections in the config and restart to see them"
         self.notify(f"logged in to {outcome.account}{who}{hint}", timeout=10)
-        for section_id in mine:
+        self._use_login(outcome.account, mine)
+
+    @work(group="login-takes-effect", exit_on_error=False)
+    async def _use_login(self, account: str, sections: list[str]) -> None:
+        """The new login, at once: the account's client is built again with it (a Jira 3LO
+        login's site with it), then its sections list again. No restart."""
+        try:
+            await self.backend.reconnect(account)
+        except Exception as exc:  # its panes say why at their next poll
+            self.notify(f"could not use the new login yet: {exc}", severity="warning")
+        for section_id in sections:
             self._refresh_section(section_id)
 
     @work(group="refresh", exit_on_error=False)
