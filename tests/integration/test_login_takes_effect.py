@@ -145,6 +145,19 @@ async def test_a_jira_3lo_login_is_used_at_once_and_the_queued_comment_lands_onc
         assert browse and all("/ex/jira/" not in url for url in browse)  # links: the site
         await asyncio.sleep(0.3)  # a second send would have been woken by now
         assert comments(sim, "jira", key=key) == 1
+
+        # The access token expires (about 1 h on Atlassian): the rebuilt gateway refreshes
+        # it at its base, the rotated pair is saved before use, the old refresh token is dead.
+        first = await KeyringCredentialStore().load(account.name)
+        assert first is not None and first.refresh_token
+        jira.oauth.access[first.token] = (0.0, jira.oauth.access[first.token][1])
+        await engine.refresh(None)
+        assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)
+        second = await KeyringCredentialStore().load(account.name)
+        assert second is not None and second.token != first.token
+        assert second.refresh_token not in (None, first.refresh_token)
+        assert second.base_url == cloud_base  # the site chosen at login is kept
+        assert first.refresh_token not in jira.oauth.refresh  # rotated: used once
     finally:
         await engine.stop()
         await recorder.inner.aclose()
