@@ -5,7 +5,8 @@ used at once, without a restart.
 - Jira 3LO: the account had no login; after the browser login its pane fills (the engine
   builds the account again at /ex/jira/{cloudid}: the simulator, as Atlassian, refuses the
   3LO token at the site URL);
-- GitHub: a pasted token replaces the one in use: every later request carries it.
+- GitHub: a pasted token replaces the one in use: every later request carries it;
+- "Log out: ACCOUNT" in the palette: the panes say "not logged in" at once.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from zen_tui.models import FreshnessState, Issue
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen
+from zen_tui.ui.screens.modals import ConfirmModal
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.wiring import build_local, connect
+
+from .conftest import WaitForWorkers
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
@@ -136,3 +140,26 @@ async def test_a_pasted_github_token_replaces_the_one_in_use(
 
 def notes(app: ZenApp) -> str:
     return "\n".join(n.message for n in app._notifications)
+
+
+async def test_log_out_in_the_palette_takes_effect_at_once(
+    stack: DemoStack, memory_keyring: MemoryKeyring, wait_for_workers: WaitForWorkers
+) -> None:
+    """ "Log out: ACCOUNT" (after a yes) deletes the stored token and builds the account again
+    without it: its panes say "not logged in" now, and `L` logs in again."""
+    name = without_token(stack, "github")
+    store = KeyringCredentialStore()
+    await store.save(name, StoredCredential(stack.sim.account("github").token))
+    app = stack.app(as_the_dashboard(stack))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        await pilot.press("ctrl+p", *f"Log out: {name}")
+        await wait_for_workers(pilot)  # the palette's search
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, ConfirmModal), "the question")
+        assert app.screen.question.startswith(f"Log out of {name}?")  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await wait_until(lambda: f"logged out of {name}" in notes(app), "the notice")
+        await wait_until(lambda: f"{name}: not logged in" in notes(app), "the panes to say so")
+        assert await store.load(name) is None
+        assert not pane_titles(app)["prs"].endswith("live")
