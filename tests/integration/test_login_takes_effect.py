@@ -21,13 +21,14 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
-from tests.helpers import eventually
+from tests.helpers import eventually, files_holding
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
 from zen_tui.config import AccountConfig, Settings
+from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, ActionState, FreshnessState, Item, PullRequest
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
@@ -105,12 +106,13 @@ def outbox_state(engine: SyncEngine, entry_id: str) -> ActionState | None:
 
 
 async def test_a_jira_3lo_login_is_used_at_once_and_the_queued_comment_lands_once(
-    sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring
+    sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
     settings, account = without_token(settings, "jira")
     jira = service_sim(sim, "jira")
     recorder = Recorder()
     engine = deferred(settings, recorder)
+    setup_logging(tmp_path, "DEBUG")
     await engine.start()
     try:
         mine = sections_of(engine, account.name)
@@ -161,6 +163,12 @@ async def test_a_jira_3lo_login_is_used_at_once_and_the_queued_comment_lands_onc
     finally:
         await engine.stop()
         await recorder.inner.aclose()
+        shutdown_logging()
+    logged = "".join(p.read_text() for p in (tmp_path / "logs").glob("zen-tui.log*"))
+    assert "jira set up again after a login" in logged
+    tokens = [first.token, first.refresh_token, second.token, second.refresh_token]
+    assert all(t and t not in logged for t in tokens)
+    assert files_holding(tmp_path, [t for t in tokens if t]) == []  # store, cache, logs
 
 
 @pytest.mark.parametrize("service", ["github", "slack"])
