@@ -235,7 +235,10 @@ def connect(
     from zen_tui.services import make_client
 
     settings = wired.settings
-    credentials = credentials or credentials_for(settings.accounts)
+    if credentials is None:  # one provider per run: its refresh lock is per account
+        if wired.credentials is None:
+            wired.credentials = credentials_for(settings.accounts)
+        credentials = wired.credentials
     cache = StoreCache(wired.store)
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
@@ -272,9 +275,8 @@ def _rebuild(
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Network:
-    """Wired.rebuild: `connect` for these accounts alone. Without given credentials, a new
-    provider: nothing the old one remembered (a `gh` token, the last token handed out)
-    outlives the login."""
+    """Wired.rebuild: `connect` for these accounts alone, over the run's credentials
+    provider (it reads the keyring at each lookup, so it sees the new login)."""
     return connect(wired, credentials=credentials, transport=transport, only=accounts)
 
 

@@ -271,3 +271,38 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
         assert [comments(sim, "github", body=b) for b in bodies] == [1] * len(bodies)
     finally:
         await engine.stop()
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_the_old_and_the_new_gateway_spend_a_rotating_refresh_token_once(
+    sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring, seed: int
+) -> None:
+    """After a rebuild, a call still running on the retired gateway and one on the new one
+    both meet the expired 3LO token (seeded random offsets): they share one credentials
+    provider, so one refresh runs and both calls succeed; two would spend the single-use
+    refresh token twice and the loser would be refused (invalid_grant)."""
+    rng = random.Random(seed)
+    settings, account = without_token(settings, "jira")
+    jira = service_sim(sim, "jira")
+    flow = LoginFlow(account, "oauth", open_browser=FakeBrowser(), wait=10)
+    assert isinstance([s async for s in flow.run()][-1], LoggedIn)
+    engine = SyncEngine(build(settings))
+    try:
+        old = engine.wired.gateways[account.name]
+        assert (await old.request("GET", "/rest/api/3/myself")).status == 200
+        await engine.reconnect(account.name)
+        new = engine.wired.gateways[account.name]
+        assert new is not old and (await new.request("GET", "/rest/api/3/myself")).status == 200
+        first = await KeyringCredentialStore().load(account.name)
+        assert first is not None
+        jira.oauth.access[first.token] = (0.0, "")  # expired at Atlassian
+
+        async def me(gateway: Any) -> int:
+            await asyncio.sleep(rng.choice((0, 0, 0.001, 0.003)))
+            return int((await gateway.request("GET", "/rest/api/3/myself")).status)
+
+        assert list(await asyncio.gather(me(old), me(new))) == [200, 200]
+        second = await KeyringCredentialStore().load(account.name)
+        assert second is not None and second.refresh_token in jira.oauth.refresh  # still live
+    finally:
+        await engine.stop()

@@ -15,6 +15,7 @@ from zen_tui.models import SectionInfo
 from zen_tui.store import Store
 
 if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
+    from zen_tui.gateway.credentials import CredentialProvider
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
 
@@ -38,6 +39,9 @@ class Wired(msgspec.Struct):
     # Set by the composition root: after a login, the engine rebuilds that account with it
     # (the new credentials and, for Jira 3LO, the new REST base). None: no rebuild.
     rebuild: Rebuild | None = None
+    # The credentials every gateway of this run asks (made at the first build): one provider,
+    # so a rebuilt gateway and a retired one never spend a rotating refresh token twice.
+    credentials: CredentialProvider | None = None
 
     async def aclose(self) -> None:
         for gateway in self.gateways.values():
