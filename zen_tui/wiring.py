@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Collection
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
 
 log = logging.getLogger("zen_tui.wiring")
+# The dashboard builds each account in its own thread: the request stack is imported by one
+# at a time (two threads importing the same circular package can see it half-initialised).
+_IMPORTING = threading.Lock()
 
 
 class StoreCache:
@@ -187,6 +190,8 @@ def build(
     wired.rebuild = functools.partial(_rebuild, wired, credentials=credentials, transport=transport)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
+        for gateway in gateways.values():  # unused: let go of them too
+            gateway.discard()
         raise next(iter(failed.values()))
     wired.gateways.update(gateways)
     wired.clients.update(clients)
@@ -216,23 +221,26 @@ Network = tuple[dict[str, "Gateway"], dict[str, "ServiceClient"], dict[str, Exce
 
 def connect(
     wired: Wired,
+    only: str | None = None,
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    only: Collection[str] | None = None,
+    again: bool = False,
 ) -> Network:
-    """A gateway and a service client per account, returned (not yet in `wired`). Imports
-    the request stack (httpx, the services) and, for a Jira account logged in through the
-    keyring, reads its stored base URL: blocking, so the dashboard runs it in a thread after
-    its first paint. The gateway calls the REST base a stored login names; the client keeps
-    the configured base_url, which its browse links are built from.
+    """A gateway and a service client per account (`only`: that account alone), returned
+    (not yet in `wired`). Imports the request stack (httpx, the services) and, for a Jira
+    account logged in through the keyring, reads its stored base URL: blocking, so the
+    dashboard runs it in a thread per account after its first paint. The gateway calls the
+    REST base a stored login names; the client keeps the configured base_url, which its
+    browse links are built from.
 
     Each account on its own: one whose build raises (its keyring read, a bad setting) is
     returned with its error, the others are built. Accounts already in `wired.gateways` are
-    skipped, so a retry builds only those that failed. `only`: build just these accounts,
-    built before or not (after a login: its new token, and a Jira 3LO login's REST base)."""
-    from zen_tui.gateway import Gateway
-    from zen_tui.services import make_client
+    skipped, so a retry builds only those that failed; `again` builds them anyway (after a
+    login: its new token, and a Jira 3LO login's REST base)."""
+    with _IMPORTING:
+        from zen_tui.gateway import Gateway
+        from zen_tui.services import make_client
 
     settings = wired.settings
     if credentials is None:  # one provider per run: its refresh lock is per account
@@ -244,8 +252,9 @@ def connect(
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        if account.name in wired.gateways if only is None else account.name not in only:
+        if (account.name in wired.gateways and not again) or only not in (None, account.name):
             continue
+        gateway: Gateway | None = None
         try:
             gateway = Gateway(
                 account=account.name,
@@ -260,6 +269,8 @@ def connect(
             )
             client = make_client(account, gateway, clock=wired.clock)
         except Exception as exc:  # this account's alone: the others still sync
+            if gateway is not None:  # built, but no client will use it: let it go
+                gateway.discard()
             log.warning("could not set up %s: %s", account.name, one_line(exc))
             failed[account.name] = exc
             continue
@@ -270,14 +281,14 @@ def connect(
 
 def _rebuild(
     wired: Wired,
-    accounts: Collection[str],
+    account: str,
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Network:
-    """Wired.rebuild: `connect` for these accounts alone, over the run's credentials
-    provider (it reads the keyring at each lookup, so it sees the new login)."""
-    return connect(wired, credentials=credentials, transport=transport, only=accounts)
+    """Wired.rebuild: `connect` for this account alone, built or not, over the run's
+    credentials provider (it reads the keyring at each lookup, so it sees the new login)."""
+    return connect(wired, account, credentials=credentials, transport=transport, again=True)
 
 
 def _rest_base(account: AccountConfig) -> str:
@@ -285,7 +296,8 @@ def _rest_base(account: AccountConfig) -> str:
     others skip the keyring (and its import) entirely."""
     if account.service != "jira" or account.token:
         return account.base_url
-    from zen_tui.auth.provider import effective_base_url
+    with _IMPORTING:  # the import alone: the keyring read below may take its time
+        from zen_tui.auth.provider import effective_base_url
 
     return effective_base_url(account)
 

@@ -68,8 +68,8 @@ def deferred(settings: Settings, transport: httpx.AsyncBaseTransport | None = No
     """Wired as the dashboard wires it: the network part built at start() (and again after
     a login), here over `transport`."""
     wired = build_local(settings)
-    wired.rebuild = lambda names: connect(wired, transport=transport, only=names)
-    return SyncEngine(wired, connect=lambda: connect(wired, transport=transport))
+    wired.rebuild = lambda name: connect(wired, name, transport=transport, again=True)
+    return SyncEngine(wired, connect=lambda name: connect(wired, name, transport=transport))
 
 
 def sections_of(engine: SyncEngine, account: str) -> list[str]:

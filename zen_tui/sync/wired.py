@@ -3,8 +3,8 @@ builds them: the engine takes them whole, so it never wires a gateway itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -14,17 +14,19 @@ from zen_tui.gateway.clock import Clock
 from zen_tui.models import SectionInfo
 from zen_tui.store import Store
 
-if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
+if TYPE_CHECKING:
     from zen_tui.gateway.credentials import CredentialProvider
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
+else:
+    # The gateway and the services load after the dashboard's first frame (start order), so at
+    # run time the names stand for any value: msgspec can still read Wired's fields
+    # (msgspec.structs.fields resolves them) without importing them.
+    Gateway = ServiceClient = CredentialProvider = Any
 
-# Builds the named accounts' gateways and clients again (wiring.connect with `only`): the
-# gateways, the clients, and why each account that could not be built failed.
-Rebuild = Callable[
-    [Collection[str]],
-    "tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]",
-]
+# Builds one account's gateway and client again (wiring.connect with `again`): the gateways,
+# the clients, and why the account could not be built.
+Rebuild = Callable[[str], tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]]
 
 
 class Wired(msgspec.Struct):
