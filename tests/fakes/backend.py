@@ -232,6 +232,7 @@ class FakeBackend:
         self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
         self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
+        self.reconnected: list[str] = []  # accounts rebuilt after a login, in order
         self.paused = False
         self.focus: str | None = None
         self.focus_more: tuple[str, ...] = ()  # the other sections on screen (the Inbox's All)
@@ -260,6 +261,9 @@ class FakeBackend:
 
     async def refresh(self, section_id: str | None = None) -> None:
         self.refreshed.append(section_id)
+
+    async def reconnect(self, account: str) -> None:
+        self.reconnected.append(account)
 
     def set_focus(self, section_id: str | None, *more: str) -> None:
         self.focus = section_id

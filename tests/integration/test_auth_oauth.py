@@ -134,6 +134,34 @@ async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
     assert await provider.refresh("jira") is not None  # the saved new refresh token works
 
 
+async def test_atlassian_3lo_picks_the_configured_site_whatever_the_order(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """accessible-resources lists every granted site in no meaningful order: the login takes
+    the one whose URL is the account's base_url, not the first."""
+    jira = sim.world.services["jira"]
+    jira.oauth.other_sites = [("0ther-c10ud", "elsewhere", "https://elsewhere.atlassian.net")]
+    assert isinstance((await login(sim, "jira", FakeBrowser()))[-1], LoggedIn)
+    chosen = await stored("jira")
+    assert chosen.cloud_id == jira.cloud_id
+    assert chosen.base_url == f"{sim.root_url}/jira/ex/jira/{jira.cloud_id}"
+
+
+async def test_atlassian_3lo_without_the_configured_site_says_which_it_grants(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    jira = sim.world.services["jira"]
+    jira.oauth.other_sites = [("0ther-c10ud", "elsewhere", "https://elsewhere.atlassian.net")]
+    jira.oauth.grant_own_site = False  # the user approved another site only
+    states = await login(sim, "jira", FakeBrowser())
+    host = sim.root_url.split("://")[1]
+    assert states[-1] == LoginFailed(
+        f"this Atlassian login grants elsewhere.atlassian.net, not {host}: "
+        f"choose {host} on the consent page, or set base_url to one of those"
+    )
+    assert await KeyringCredentialStore().load("jira") is None  # nothing half-saved
+
+
 async def test_slack_refresh_rotates_too(
     sim: SimulatorServer, memory_keyring: MemoryKeyring
 ) -> None:

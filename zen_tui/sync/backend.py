@@ -159,6 +159,11 @@ class Backend(Protocol):
         """The service clients exist: service_client() answers at once (else it waits)."""
         ...
 
+    async def reconnect(self, account: str) -> None:
+        """After a login: the account's client is built again with the new token (and a Jira
+        3LO login's REST base), and what the outbox holds for it is sent. No refresh."""
+        ...
+
     async def service_client(self, account: str) -> Any:
         """The account's service client (reads for triage forms), or None; waits for the
         network part the dashboard builds after its first paint."""

@@ -3,7 +3,9 @@
 Auth: Basic base64(email:token) with the account's API token, or Bearer with an access token
 from the simulated Atlassian OAuth (`jira_oauth`). With OAuth the real base URL is
 `https://api.atlassian.com/ex/jira/{cloudid}`; the same REST routes are also served under
-`/jira/ex/jira/{cloudid}`. Errors are ErrorCollection bodies; every response has X-ARequestId.
+`/jira/ex/jira/{cloudid}`. As on the real service, an OAuth (3LO) access token is accepted
+there only: the site URL answers it 401 (3LO calls go via api.atlassian.com, never the
+site). Errors are ErrorCollection bodies; every response has X-ARequestId.
 """
 
 from __future__ import annotations
@@ -359,7 +361,11 @@ class JiraSim(ServiceSim):
     def _authenticate(self, request: Request) -> str | None:
         scheme, _, cred = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
-            return self.me if cred == self.token or self.oauth.valid(cred) else None
+            if cred == self.token:
+                return self.me
+            # A 3LO token works at api.atlassian.com/ex/jira/{cloudid} only, not the site URL.
+            via_cloud = request.path_params.get("cloudid") is not None
+            return self.me if via_cloud and self.oauth.valid(cred) else None
         if scheme.lower() == "basic":
             try:
                 email, _, token = base64.b64decode(cred).decode().partition(":")
