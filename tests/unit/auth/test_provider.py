@@ -206,3 +206,46 @@ async def test_a_rotated_pair_that_cannot_be_saved_is_not_used(
         await p.refresh("jira")
     assert len(server.calls) == 1  # the grant ran; its result was never handed out
     assert "new-access-token-1" not in str(info.value)
+
+
+def test_a_slack_user_tokens_rotation_fields_are_read_beside_it_in_authed_user() -> None:
+    """Slack's code exchange: the user token, its refresh token and expiry in authed_user; the
+    top-level ones (here a bot's) belong to another token and must not be paired with it."""
+    from zen_tui.auth.provider import apply_grant
+
+    start = StoredCredential(token="-", method="oauth")
+    body = {
+        "ok": True,
+        "access_token": "xoxb-bot",
+        "token_type": "bot",
+        "refresh_token": "bot-refresh",
+        "expires_in": 600,
+        "authed_user": {
+            "id": "U1",
+            "access_token": "xoxp-user",
+            "token_type": "user",
+            "refresh_token": "user-refresh",
+            "expires_in": 43200,
+        },
+    }
+    stored = apply_grant(start, body, NOW)
+    assert (stored.token, stored.refresh_token, stored.expires_at) == (
+        "xoxp-user",
+        "user-refresh",
+        NOW + 43200,
+    )
+    # a refresh: the renewed user token at the top level, authed_user holds only the id
+    renewed = {
+        "ok": True,
+        "access_token": "xoxp-user-2",
+        "token_type": "user",
+        "refresh_token": "user-refresh-2",
+        "expires_in": 43200,
+        "authed_user": {"id": "U1"},
+    }
+    again = apply_grant(stored, renewed, NOW + 40000)
+    assert (again.token, again.refresh_token, again.expires_at) == (
+        "xoxp-user-2",
+        "user-refresh-2",
+        NOW + 40000 + 43200,
+    )
