@@ -73,7 +73,9 @@ class EnvCredentialProvider:
 
 
 def to_credential(stored: StoredCredential) -> Credential:
-    return Credential(token=stored.token, username=stored.basic_username)
+    return Credential(
+        token=stored.token, username=stored.basic_username, expires_at=stored.expires_at
+    )
 
 
 def apply_grant(stored: StoredCredential, body: dict[str, Any], now: float) -> StoredCredential:

@@ -82,7 +82,7 @@ async def test_env_token_beats_the_keyring(
 ) -> None:
     await KeyringCredentialStore().save("jira", OLD)
     p = provider(server)
-    assert await p.get("jira") == Credential("old-access-token-1")
+    assert await p.get("jira") == Credential("old-access-token-1", expires_at=NOW + 3600)
     monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")
     assert await p.get("jira") == Credential("env-token-123")
     assert await p.refresh("jira") is None  # the env token is what the user chose
@@ -104,7 +104,7 @@ async def test_refresh_rotates_and_saves_before_handing_out(
     p = provider(server)
     await p.get("jira")
     fresh = await p.refresh("jira")
-    assert fresh == Credential("new-access-token-1")
+    assert fresh == Credential("new-access-token-1", expires_at=NOW + 3600)
     saved = await store.load("jira")
     assert saved is not None
     assert (saved.token, saved.refresh_token) == ("new-access-token-1", "new-refresh-1")
@@ -134,7 +134,7 @@ async def test_an_expired_token_is_refreshed_on_get(
 ) -> None:
     await KeyringCredentialStore().save("slack", OLD)
     p = provider(server, now=NOW + 3590)  # within the skew of the expiry
-    assert await p.get("slack") == Credential("new-access-token-1")
+    assert await p.get("slack") == Credential("new-access-token-1", expires_at=NOW + 7190)
     assert server.calls[0]["grant_type"] == "refresh_token"
     assert server.calls[0]["client_id"] == "scid" and "client_secret" not in server.calls[0]
 
@@ -182,7 +182,7 @@ async def test_expiring_github_app_tokens_refresh_at_the_oauth_endpoint(
     await KeyringCredentialStore().save("github", replace(OLD, method="device"))
     p = provider(server)
     await p.get("github")
-    assert await p.refresh("github") == Credential("new-access-token-1")
+    assert await p.refresh("github") == Credential("new-access-token-1", expires_at=NOW + 3600)
     assert server.paths == ["/login/oauth/access_token"]
     assert server.calls[0] == {
         "client_id": "Iv1.gh",
