@@ -416,3 +416,21 @@ async def test_bad_query_parameters_are_400(client: httpx.AsyncClient, jira: Jir
     ]:
         r = await client.get(API + path, params=params)
         assert r.status_code == 400 and r.json()["errorMessages"], (path, r.text)
+
+
+async def test_descriptions_carry_inline_nodes_without_text_children(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Jira's editor stores a pasted link as an inlineCard {attrs.url}, an emoji as
+    {attrs.shortName, text}, a status lozenge as {attrs.text, color}: no `text` child to read
+    (developer.atlassian.com/cloud/jira/platform/apis/document/nodes/inlineCard, emoji, status)."""
+    issue = next(i for i in jira.issues.values() if (i.id - 10000) % 7 == 3)
+    r = await client.get(f"{API}/issue/{issue.key}", params={"expand": "renderedFields"})
+    doc = r.json()["fields"]["description"]
+    nodes = {n["type"]: n for block in doc["content"] for n in block.get("content", [])}
+    assert set(nodes["inlineCard"]) == {"type", "attrs"}
+    assert nodes["inlineCard"]["attrs"]["url"].startswith("https://github.com/")
+    assert {"shortName", "text"} <= set(nodes["emoji"]["attrs"])
+    assert nodes["status"]["attrs"]["text"] == "IN REVIEW" and "content" not in nodes["status"]
+    rendered = r.json()["renderedFields"]["description"]
+    assert nodes["inlineCard"]["attrs"]["url"] in rendered and "IN REVIEW" in rendered
