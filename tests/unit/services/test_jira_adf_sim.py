@@ -1,0 +1,56 @@
+"""Jira's rich text as the real editor stores it, read by the client from the simulator over
+loopback: a pasted link (inlineCard), an emoji and a status lozenge carry no `text` child,
+so a reader that only joins text nodes drops them (developer.atlassian.com/cloud/jira/
+platform/apis/document/nodes/inlineCard, emoji, status, date)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zen_tui.models import Issue
+from zen_tui.services import adf
+from zen_tui.simulator.jira.service import JiraSim
+
+from .conftest import section
+
+
+def test_inline_nodes_without_text_children_are_read() -> None:
+    paragraph = {
+        "type": "paragraph",
+        "content": [
+            {"type": "text", "text": "See "},
+            {"type": "inlineCard", "attrs": {"url": "https://example.com/pr/1"}},
+            {"type": "text", "text": " "},
+            {"type": "emoji", "attrs": {"shortName": ":eyes:", "text": "\U0001f440"}},
+            {"type": "emoji", "attrs": {"shortName": ":awthanks:"}},  # no text: the name
+            {"type": "status", "attrs": {"text": "IN REVIEW", "color": "blue"}},
+            {"type": "date", "attrs": {"timestamp": "1582152559000"}},
+        ],
+    }
+    card = {"type": "blockCard", "attrs": {"url": "https://example.com/doc"}}
+    doc = {"type": "doc", "version": 1, "content": [paragraph, card]}
+    assert adf.to_text(doc) == (
+        "See https://example.com/pr/1 \U0001f440:awthanks:[IN REVIEW]2020-02-19\n"
+        "https://example.com/doc"
+    )
+    broken = {"type": "doc", "version": 1, "content": [{"type": "date", "attrs": {}}]}
+    assert adf.to_text(broken) == ""  # a malformed node reads as nothing, never raises
+
+
+async def test_the_preview_shows_a_pasted_link_from_the_simulator(
+    sim: Any, sim_client: Any
+) -> None:
+    jira: JiraSim = sim.world.services["jira"]
+    seeded = next(i for i in jira.issues.values() if (i.id - 10000) % 7 == 3)
+    url = next(
+        n["attrs"]["url"]
+        for block in seeded.description["content"]
+        for n in block.get("content", [])
+        if n["type"] == "inlineCard"
+    )
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", f"key = {seeded.key}"))
+    [item] = found.items
+    assert isinstance(item, Issue)
+    detail = await client.details(item)
+    assert f"Related: {url} \U0001f440 [IN REVIEW]" in detail.body
