@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zen_tui.models import Issue
+from zen_tui.models import Action, Issue
 from zen_tui.services import adf
 from zen_tui.simulator.jira.service import JiraSim
 
@@ -54,3 +54,25 @@ async def test_the_preview_shows_a_pasted_link_from_the_simulator(
     assert isinstance(item, Issue)
     detail = await client.details(item)
     assert f"Related: {url} \U0001f440 [IN REVIEW]" in detail.body
+
+
+async def test_the_refresh_after_a_transition_reads_through_the_search_index(
+    sim: Any, sim_client: Any
+) -> None:
+    """Jira's search trails writes (here by 60 s); the client names the issues it changed in
+    reconcileIssues, so the refresh right after a transition shows it, not the old copy."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    open_work = section("jira", 'status = "To Do" ORDER BY key')
+    before = (await client.fetch_section(open_work)).items
+    todo = next(i for i in before if isinstance(i, Issue))
+    jira.search_lag = 60.0
+    try:
+        await client.fetch_section(open_work)  # the index holds every issue as it is now
+        start = Action("transition", todo.id, todo.account, {"to": "In Progress"})
+        result = await client.apply(start, idempotency_key="reconcile-1")
+        assert result.ok, result
+        after = (await client.fetch_section(open_work)).items
+    finally:
+        jira.search_lag = 0.0
+    assert todo.id not in {i.id for i in after}  # In Progress: out of the section at once
