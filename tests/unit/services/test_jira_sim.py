@@ -1,7 +1,8 @@
-"""Jira's rich text as the real editor stores it, read by the client from the simulator over
-loopback: a pasted link (inlineCard), an emoji and a status lozenge carry no `text` child,
-so a reader that only joins text nodes drops them (developer.atlassian.com/cloud/jira/
-platform/apis/document/nodes/inlineCard, emoji, status, date)."""
+"""The Jira client against the simulator over loopback. Rich text as the real editor stores
+it: a pasted link (inlineCard), an emoji and a status lozenge carry no `text` child, so a
+reader that only joins text nodes drops them (developer.atlassian.com/cloud/jira/platform/
+apis/document/nodes/inlineCard, emoji, status, date). And the search's eventual consistency:
+the refresh after a write names the issue in reconcileIssues."""
 
 from __future__ import annotations
 
