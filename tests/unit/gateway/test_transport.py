@@ -276,3 +276,17 @@ async def test_an_expiring_token_is_refreshed_once_not_on_every_request(
         await gateway.request("GET", "/user")
     assert creds.refreshes == 1
     assert route.calls[-1].request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_githubs_422_reasons_are_part_of_the_message(router, make_gateway):
+    """validation-error: {resource, field, code[, message]}; the first three are shown."""
+    errors = [
+        {"resource": "Label", "code": "invalid", "field": "color"},
+        {"resource": "Issue", "code": "custom", "field": "title", "message": "title is too long"},
+    ]
+    router.post("/repos/o/r/labels").respond(
+        422, json={"message": "Validation Failed", "errors": errors}
+    )
+    with pytest.raises(ApiError) as info:
+        await make_gateway().request("POST", "/repos/o/r/labels", json={"name": "x"})
+    assert str(info.value) == "github: 422 Validation Failed: color invalid; title is too long"
