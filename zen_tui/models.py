@@ -270,6 +270,10 @@ class FetchResult(msgspec.Struct, frozen=True):
     # section's freshness reason and cause.
     stale_error: Exception | None = None
     complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
+    # Part of the query was not read (a page failed after the first, paging was stopped, a
+    # search timed out server-side): a row missing from `items` is no evidence it left, so
+    # the engine keeps the rows it did not see. The limit cutting a listing is not partial.
+    partial: bool = False
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
