@@ -724,7 +724,7 @@ class SyncEngine:
         asked_full = cursor is None and section.id in self._full_next
         revalidate = section.id in self._revalidate_next
         client = self.wired.clients[section.account]
-        poll_interval = None
+        poll_interval, soon = None, False
         try:
             result = await client.fetch_section(
                 section,
@@ -743,13 +743,15 @@ class SyncEngine:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
-            self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
+            soon = result.partial  # the rest is unread: ask again soon, not after a backoff
+            full = asked_full and not soon  # a partial listing is not the full one asked for
+            self._honoured(section.id, full, revalidate and result.cache != "stale")
         if self.webhooks is not None and self.webhooks.live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
-        return PollOutcome(changed, poll_interval, self._budget(section.account))
+        return PollOutcome(changed, poll_interval, self._budget(section.account), soon)
 
     def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
         """The pane keeps what it shows and says why it is not fresh; its next poll (or the
@@ -798,32 +800,55 @@ class SyncEngine:
 
     def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
-        item; an item that left the section after this answer was fetched stays out."""
+        item; an item that left the section after this answer was fetched stays out.
+
+        A partial answer (part of the query unread: a page failed, a search timed out) is
+        merged like a delta, never a replacement: it removes nothing, keeps the cursor and
+        the section's age where they were (what it did not read is no newer than that), and
+        says why; the next poll lists in full again."""
         at = result.fetched_at
+        partial = result.partial
+        since = self._confirmed_at(section.id) if partial else None  # before this answer
         items = self._not_gone(section.id, result.items, at)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             stored_items = self.store.load_section(section.id)[0]
-            shown = self.store.reconcile(section.id, items, at, full=not delta)
-            if delta:  # the store holds the last full picture; the answer only what changed
+            shown = self.store.reconcile(section.id, items, at, full=not (delta or partial))
+            if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
             stored = {item.id: item for item in stored_items}
             shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
+            if partial:
+                return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
-        if delta:
-            self.store.upsert_items(section.id, items, at)
+        if delta or partial:
+            self.store.upsert_items(section.id, items, at, touch=since is None)
             shown = self.store.load_section(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
             shown = self.store.save_section(section.id, items, at)
             self._left(section.id, before - {item.id for item in shown}, at)
-        if result.cursor:
+        if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
-        self._polls[section.id] = self._polls.get(section.id, 0) + 1
+        if not partial:  # else the periodic full listing stays due
+            self._polls[section.id] = self._polls.get(section.id, 0) + 1
         self._propagate(section.id, shown, at)
+        if partial:
+            return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
+
+    def _confirmed_at(self, section_id: str) -> float | None:
+        """When the section as a whole was last confirmed (its shown age): what a partial
+        answer did not read is no newer than this, so the age stays here (never goes back)."""
+        shown = self._snapshots.get(section_id)
+        times = [self.store.section_fetched_at(section_id)]
+        if _in_memory(shown):
+            assert shown is not None
+            times.append(shown.freshness.fetched_at)
+        known = [t for t in times if t is not None]
+        return max(known) if known else None
 
     def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
         """A newer version one section saw replaces the older one other sections show (their
