@@ -210,13 +210,13 @@ async def test_a_jira_form_opened_before_the_clients_exist_waits_for_them(
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await pilot.pause()
-            assert not engine.connected
+            assert not engine.connected()
             await pilot.press("n")
             await wait_until(lambda: "connecting to" in status_line(app), "connecting")
             assert not isinstance(app.screen, PickerModal)
             gate.set()
             await wait_until(lambda: isinstance(app.screen, PickerModal), "the project picker")
-            assert engine.connected
+            assert engine.connected()
             assert not [n for n in notes(app) if "reach" in n or "cannot ask" in n]
     finally:
         gate.set()

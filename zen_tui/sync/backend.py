@@ -18,6 +18,7 @@ from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
+    ConnectionState,
     Item,
     ItemDetail,
     Message,
@@ -51,6 +52,23 @@ class Activity(msgspec.Struct, frozen=True):
             return f"retrying {self.attempt}/{self.attempts}"
         left = (self.until or now) - now
         return f"waiting for rate limit {format_age(left)}" if left >= 1 else ""
+
+
+class AccountConnection(Event, frozen=True, kw_only=True):
+    """An account's network part (its gateway and service client): being built, built, or
+    its last build failed (`reason`: one line, no secret; the next call that needs the
+    account builds it again). Published on each change; `Backend.connection` says it now."""
+
+    state: ConnectionState
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """`connecting to work…`, `work: not connected (keyring locked)`; "" when connected."""
+        if self.state == "connecting":
+            return f"connecting to {self.account}…"
+        if self.state == "failed":
+            return f"{self.account}: not connected ({self.reason or 'unknown error'})"
+        return ""
 
 
 class SectionActivity(Event, frozen=True, kw_only=True):
@@ -154,9 +172,13 @@ class Backend(Protocol):
         """A pull request's changed files and patches, for the preview's diff view."""
         ...
 
-    @property
-    def connected(self) -> bool:
-        """The service clients exist: service_client() answers at once (else it waits)."""
+    def connected(self, account: str | None = None) -> bool:
+        """That account's service client exists (None: every account's): service_client()
+        answers at once (else it waits for that account's build alone)."""
+        ...
+
+    def connection(self, account: str) -> AccountConnection:
+        """Where that account's build stands now: connecting, connected, or failed and why."""
         ...
 
     async def service_client(self, account: str) -> Any:

@@ -25,11 +25,13 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
+from zen_tui.logs import redact
 from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
     Cause,
+    ConnectionState,
     FreshnessState,
     Issue,
     Item,
@@ -45,6 +47,7 @@ from zen_tui.store.codec import sort_key
 from zen_tui.store.rows import Link
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
+    AccountConnection,
     ActionUpdated,
     Activity,
     Backend,
@@ -200,11 +203,28 @@ class SyncEngine:
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
-    @property
-    def connected(self) -> bool:
-        """The network part (gateways, service clients) is built: a call needing a client
-        answers without waiting for it."""
-        return self._network is None
+    def connected(self, account: str | None = None) -> bool:
+        """That account's gateway and service client are built (None: every account's): a
+        call needing its client answers without waiting for a build. Another account still
+        building (or failing) does not count against it."""
+        return self._network is None or (account is not None and account in self.wired.clients)
+
+    def connection(self, account: str) -> AccountConnection:
+        """Where the account's build stands: connected; failed (its last build's error, one
+        line, no secret), while the next call that needs it builds it again; else
+        connecting (its first build runs, or waits for start())."""
+        state: ConnectionState = "connecting"
+        reason = None
+        if self.connected(account):
+            state = "connected"
+        elif account in self._failed:
+            state, reason = "failed", build_error(self._failed[account])
+        service = next((a.service for a in self.accounts if a.name == account), "")
+        return AccountConnection(service=service, account=account, state=state, reason=reason)
+
+    def _say_connection(self, account: str) -> None:
+        if not self.closed:
+            self.bus.publish(self.connection(account))
 
     async def service_client(self, account: str) -> Any:
         """The account's service client, for the reads a triage form needs (createmeta,
@@ -272,6 +292,9 @@ class SyncEngine:
             # a failed build nobody waits for any more (stopped) is not an unretrieved error
             building.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._building[account] = building
+            if account not in self._failed:  # a failed one keeps saying why meanwhile
+                self._say_connection(account)
+                self.save_health(account)  # `zen-tui health`: not connected yet
         return building
 
     async def _connect(self, network: Connect, account: str) -> None:
@@ -279,6 +302,8 @@ class SyncEngine:
             gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
         except Exception as exc:  # an import error: said, and the next call retries
             self._failed[account] = exc
+            self._say_connection(account)
+            self.save_health(account)
             raise
         finally:
             self._building.pop(account, None)
@@ -293,6 +318,10 @@ class SyncEngine:
         self._failed.update(failed)  # that account's panes say why; its next poll retries
         if not self._unbuilt():
             self._network = None
+        for name in {account, *clients, *failed}:
+            self._say_connection(name)
+        for name in failed:  # `zen-tui health` says why (a built one's poll saves its own)
+            self.save_health(name)
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
 
@@ -435,7 +464,7 @@ class SyncEngine:
         """Connected: send now. Else the queued entries are sent once the clients exist, by
         a task that stop() cancels; they stay PENDING in the store for the next start if the
         build fails or the engine stops first."""
-        if self.connected:
+        if all(self.connected(e.action.account) for e in entries):
             await send(entries)
             return
 
@@ -688,7 +717,7 @@ class SyncEngine:
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
             self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
-        if self.webhooks is not None and self.webhooks.live(section.account):
+        if self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
@@ -704,7 +733,7 @@ class SyncEngine:
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
         stored = self.store.load_section(section.id)
-        reason = f"could not set up syncing: {freshness.one_line(err)}"
+        reason = f"could not set up syncing: {build_error(err)}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
 
@@ -868,6 +897,7 @@ class SyncEngine:
         out = []
         for account in self.wired.settings.accounts:
             name, service = account.name, account.service
+            connection = self.connection(name)
             buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
             gauges = ScopedLimiter(buckets, self.wired.clock).gauges()
             gauge = _headline_bucket(gauges, MAIN_SCOPE.get(service, "default"))
@@ -888,38 +918,61 @@ class SyncEngine:
                     outbox_pending=sum(1 for e in waiting if e.action.account == name),
                     outbox_failed=sum(1 for e in failed if e.action.account == name),
                     **self._webhook_health(name, service),
+                    connection=connection.state,
+                    connection_error=connection.reason,
                 )
             )
         return out
+
+    def _webhooks_live(self, account: str) -> bool:
+        """Deliveries keep this account fresh: the receiver listens, a verified one came
+        recently, and the account is built (until then a delivery only waits for it)."""
+        hooks = self.webhooks
+        return (
+            hooks is not None
+            and hooks.server.listening
+            and self.connected(account)
+            and hooks.live(account)
+        )
 
     def _webhook_health(self, account: str, service: str) -> dict[str, Any]:
         if self.webhooks is None:
             return {}
         rejected = self.webhooks.receiver.stats.rejected
         return {
-            "webhooks_live": self.webhooks.live(account),
+            "webhooks_live": self._webhooks_live(account),
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
 
     def save_health(self, account: str | None = None) -> None:
-        """Persist gateway health for `zen-tui health` (one account, or all)."""
+        """Persist gateway health for `zen-tui health` (one account, or all); an account not
+        built yet is saved as such (connecting, or failed and why), its webhooks not live."""
+        if self.closed:  # the store is closed
+            return
         now = self.wired.clock.time()
         for health in self.health():
             if account is not None and health.account != account:
                 continue
-            if health.account not in self.wired.gateways:  # not connected: nothing to save
-                continue
-            gateway = self.wired.gateways[health.account].health()
-            data = msgspec.structs.asdict(health) | {
-                "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
-                "requests": gateway.requests,
-                "errors": gateway.errors,
-                "stale_served": gateway.stale_served,
-                "deprecations": list(gateway.deprecations),
-            }
+            data = msgspec.structs.asdict(health)
+            built = self.wired.gateways.get(health.account)
+            if built is not None:
+                gateway = built.health()
+                data |= {
+                    "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
+                    "requests": gateway.requests,
+                    "errors": gateway.errors,
+                    "stale_served": gateway.stale_served,
+                    "deprecations": list(gateway.deprecations),
+                }
             if self.webhooks is not None:
                 data["webhooks"] = self.webhooks.health()
             self.store.save_health(health.account, data, now)
+
+
+def build_error(error: BaseException) -> str:
+    """Why an account could not be built, for a pane, a form or `health`: one line, with
+    anything shaped like a secret masked (a keyring backend's message may quote one)."""
+    return redact(freshness.one_line(error))
 
 
 def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:

@@ -347,6 +347,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{selected} selected")
         if self.paused:
             parts.append("polling paused (p)")
+        waiting = self._connection_text()
+        if waiting and waiting != self._last_message:  # a form may have just said it
+            parts.append(waiting)
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
@@ -354,6 +357,16 @@ class DashboardScreen(Screen[None]):
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
+
+    def _connection_text(self) -> str:
+        """The focused section's account, while it is not built: `connecting to work…`, or
+        why it could not be (another account's build is none of this pane's business)."""
+        section = self.pane.section
+        if section is None:
+            return ""
+        status = self.zen.health_model.status(section.service)
+        waiting = status.unconnected.get(section.account)
+        return waiting.describe() if waiting is not None else ""
 
     def footer_shows(self, binding: Binding) -> bool:
         """The footer lists a triage key only when it applies to the focused pane's item (or

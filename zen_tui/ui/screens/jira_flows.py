@@ -35,12 +35,17 @@ class NoJira(Exception):
 
 
 async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
-    """The account's client; opened in the moments after the first paint, before the clients
-    are built, the form says it is connecting and waits for them."""
+    """The account's client. Opened while that account (not another one) is still being
+    built, the form says it is connecting and waits for it; if its build failed, the form
+    says why while it is tried again, and refuses (the reason, one line) if it fails again."""
     backend = screen.zen.backend
-    if not backend.connected:
-        screen.say(f"connecting to {account}…", notify=False)
-    client = await backend.service_client(account)
+    if not backend.connected(account):
+        screen.say(backend.connection(account).describe(), notify=False)
+    try:
+        client = await backend.service_client(account)
+    except Exception as exc:  # this account's build failed again
+        now = backend.connection(account)
+        raise NoJira(now.describe() if now.state == "failed" else f"{account}: {exc}") from None
     from zen_tui.services.jira import JiraClient  # loaded with the first Jira form, not at start
 
     if not isinstance(client, JiraClient):
