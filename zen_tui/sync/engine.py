@@ -318,10 +318,9 @@ class SyncEngine:
         self._failed.update(failed)  # that account's panes say why; its next poll retries
         if not self._unbuilt():
             self._network = None
-        for name in {account, *clients, *failed}:
+        for name in sorted({account, *clients, *failed}):
             self._say_connection(name)
-        for name in failed:  # `zen-tui health` says why (a built one's poll saves its own)
-            self.save_health(name)
+            self.save_health(name)  # `zen-tui health`: its record said "connecting"
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
 
