@@ -23,6 +23,7 @@ import pytest
 
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import DemoStack, demo_stack, wait_until
+from zen_tui.models import Action
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import PickerModal
@@ -285,6 +286,12 @@ async def test_a_jira_form_waits_for_jira_alone_not_for_another_account(
             assert "connecting" not in card_text(app, "jira")
             assert app.screen.pane.section.account == "github"  # type: ignore[attr-defined]
             assert "connecting to github…" in status_line(app)
+            dash = app.screen
+            dash._submit([Action("approve", "github:o/r#1", "github")])  # type: ignore[attr-defined]
+            queued = "approve queued for 1 item; sent once github is connected"
+            await wait_until(lambda: queued in said, "the action said to wait for GitHub")
+            dash._submit([Action("comment", "jira:P-1", "jira", {"body": "hi"})])  # type: ignore[attr-defined]
+            await wait_until(lambda: "comment queued for 1 item" in said, "sent to Jira at once")
     finally:
         github.set()
 
@@ -307,3 +314,6 @@ async def test_a_jira_form_for_an_account_that_cannot_be_built_says_why(
         assert not [s for s in said if "connecting" in s or "cannot ask" in s]
         assert why in notes(app)  # the refusal is a notification too
         await wait_until(lambda: why in card_text(app, "jira"), "the card")
+        app.screen._submit([Action("comment", "jira:P-1", "jira", {"body": "hi"})])  # type: ignore[attr-defined]
+        queued = f"comment queued for 1 item; {why}: sent once it connects"
+        await wait_until(lambda: queued in said, "the action said to wait for Jira, and why")

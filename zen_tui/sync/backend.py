@@ -8,6 +8,7 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -107,6 +108,18 @@ class PollerChanged(Event, frozen=True, kw_only=True):
 class QueryRejected(Exception):
     """A section's new query was not taken: the server refused it (its words in `str()`), or
     it could not be asked. The section keeps its old query."""
+
+
+@dataclass
+class NotConnected(Exception):
+    """A call needed an account whose gateway and client could not be built (its keyring
+    raised, a bad setting): which, and why in one line with no secret."""
+
+    account: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.account}: not connected ({self.reason})"
 
 
 class Backend(Protocol):

@@ -51,6 +51,7 @@ from zen_tui.sync.backend import (
     ActionUpdated,
     Activity,
     Backend,
+    NotConnected,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -260,7 +261,8 @@ class SyncEngine:
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def _online(self, account: str | None = None) -> None:
         """What every call that needs a gateway or a client awaits first (see __init__);
-        with an account, raises why that account's client could not be built."""
+        with an account, raises NotConnected: why that account's client could not be built
+        (one line, no secret; an import error included)."""
         if self._network is not None:
             await self._go.wait()
             await self._connected(account)
@@ -277,9 +279,14 @@ class SyncEngine:
         if self.closed:
             raise RuntimeError("the sync engine is stopped")
         names = [account] if account is not None else self._unbuilt()
-        await asyncio.shield(asyncio.gather(*(self._build(name, network) for name in names)))
-        if account is not None and account in self._failed:
-            raise self._failed[account]
+        building = asyncio.shield(asyncio.gather(*(self._build(name, network) for name in names)))
+        if account is None:  # start(): a build that failed as a whole is raised as it is
+            await building
+            return
+        with contextlib.suppress(Exception):  # that account's error: said just below
+            await building
+        if account in self._failed:  # why, without its secret
+            raise NotConnected(account, build_error(self._failed[account])) from None
 
     def _unbuilt(self) -> list[str]:
         return [a.name for a in self.wired.settings.accounts if a.name not in self.wired.clients]
@@ -732,7 +739,8 @@ class SyncEngine:
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
         stored = self.store.load_section(section.id)
-        reason = f"could not set up syncing: {build_error(err)}"
+        why = err.reason if isinstance(err, NotConnected) else build_error(err)
+        reason = f"could not set up syncing: {why}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.helpers import eventually
 from tests.unit.sync import test_partial_start as partial_start
@@ -19,7 +20,7 @@ from tests.unit.sync.test_deferred_network import deferred, hooked, settings_in
 from tests.unit.sync.test_partial_start import github_delivery, jira_deletion, section
 from zen_tui.commands import health as health_command
 from zen_tui.events import Event
-from zen_tui.sync.backend import AccountConnection
+from zen_tui.sync.backend import AccountConnection, NotConnected
 from zen_tui.sync.engine import SyncEngine
 
 keyring_faults = partial_start.keyring_faults  # the fixture: account -> its keyring's fault
@@ -166,3 +167,26 @@ async def test_the_health_command_says_an_account_could_not_connect_and_why(
     assert "  webhooks  not live (the account is not connected)" in jira
     github = out.split("github (github)")[1].split("jira (jira)")[0]
     assert "breaker   closed" in github and "  webhooks  live on port" in github
+
+
+async def test_a_call_for_an_account_that_cannot_be_built_gets_why_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Even a build that fails as a whole (the request stack will not import): start()
+    raises it as it is, but a call for one account (a form's client) gets NotConnected,
+    naming the account and why in one line, without a secret the error quoted."""
+
+    def network(account: str) -> Any:
+        raise ImportError(f"no module named 'httpx'\n(while {SECRET})")
+
+    engine = deferred(settings_in(tmp_path), network)
+    engine.set_paused(True)
+    try:
+        with pytest.raises(ImportError):
+            await asyncio.wait_for(engine.start(), 30)
+        with pytest.raises(NotConnected) as raised:
+            await asyncio.wait_for(engine.service_client("jira"), 30)
+        assert str(raised.value) == "jira: not connected (no module named 'httpx' (while ghp_***))"
+        assert engine.connection("jira").state == "failed"
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
