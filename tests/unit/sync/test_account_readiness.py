@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from zen_tui.commands import health as health_command
 from zen_tui.events import Event
 from zen_tui.sync.backend import AccountConnection, NotConnected
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.wiring import build_local, connect
 
 keyring_faults = partial_start.keyring_faults  # the fixture: account -> its keyring's fault
 SECRET = "ghp_" + "k" * 36  # a token a keyring backend's message might quote
@@ -189,4 +191,66 @@ async def test_a_call_for_an_account_that_cannot_be_built_gets_why_in_one_line(
         assert str(raised.value) == "jira: not connected (no module named 'httpx' (while ghp_***))"
         assert engine.connection("jira").state == "failed"
     finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+NAMES = ("github", "jira", "slack")
+
+
+async def test_readiness_stays_per_account_in_random_orders(tmp_path: Path) -> None:
+    """Seeded rounds: each account's build succeeds or fails, their (hung) builds end in a
+    random order. After each ends: each account's state is its own (connected iff its
+    client exists), the last news on the bus agrees with it, a built account's client is
+    handed over at once whatever the others do, and only built accounts' webhooks are live
+    (every service had a delivery just now, the receiver listening)."""
+    rng = random.Random(20261206)
+    for round_ in range(12):
+        fails = {name for name in NAMES if rng.random() < 0.4}
+        order = rng.sample(NAMES, len(NAMES))
+        await one_round(tmp_path / str(round_), fails, order)
+
+
+def listening(engine: SyncEngine) -> bool:
+    return engine.webhooks is not None and engine.webhooks.server.listening
+
+
+async def one_round(data_dir: Path, fails: set[str], order: list[str]) -> None:
+    gates = {name: threading.Event() for name in NAMES}
+    wired = build_local(hooked(settings_in(data_dir)))
+
+    def network(account: str) -> Any:
+        gates[account].wait(30)
+        if account in fails:
+            return {}, {}, {account: RuntimeError(f"{account} keyring locked")}
+        return connect(wired, account)
+
+    engine = SyncEngine(wired, connect=network)
+    engine.set_paused(True)
+    seen = connections(engine)
+    starting = asyncio.ensure_future(engine.start())
+    try:
+        await eventually(lambda: listening(engine), "the receiver")
+        hooks = engine.webhooks
+        assert hooks is not None
+        for service in NAMES:  # a verified delivery for every service, just now
+            hooks.receiver.stats.last_at[service] = engine.wired.clock.time()
+        for ended, account in enumerate(order, 1):
+            gates[account].set()
+            await eventually(lambda a=account: engine.connection(a).state != "connecting", account)
+            for name in NAMES:
+                state = engine.connection(name).state
+                expected = "failed" if name in fails else "connected"
+                assert state == ("connecting" if name in order[ended:] else expected)
+                assert (state == "connected") == (name in engine.wired.clients)
+                said = [e.state for e in seen if e.account == name]
+                assert said and said[-1] == state
+                if state == "connected":
+                    client = await asyncio.wait_for(engine.service_client(name), 1)
+                    assert client is engine.wired.clients[name]
+            live = {h.account: h.webhooks_live for h in engine.health()}
+            assert live == {n: engine.connected(n) for n in NAMES}
+    finally:
+        for gate in gates.values():
+            gate.set()
+        await asyncio.wait_for(asyncio.gather(starting, return_exceptions=True), 30)
         await asyncio.wait_for(engine.stop(), 5)
