@@ -317,3 +317,7 @@ async def test_a_jira_form_for_an_account_that_cannot_be_built_says_why(
         app.screen._submit([Action("comment", "jira:P-1", "jira", {"body": "hi"})])  # type: ignore[attr-defined]
         queued = f"comment queued for 1 item; {why}: sent once it connects"
         await wait_until(lambda: queued in said, "the action said to wait for Jira, and why")
+        await pilot.press("h")  # the health screen: Jira's box says why, GitHub's nothing
+        await wait_until(lambda: app.screen.query("#box-jira"), "the health screen")
+        assert str(app.screen.query_one("#box-jira").border_subtitle) == why
+        assert str(app.screen.query_one("#box-github").border_subtitle) == ""
