@@ -301,6 +301,10 @@ class PullDiff(msgspec.Struct, frozen=True):
     error: str | None = None  # why the diff is missing or partial
 
 
+# An account's gateway and client: built, being built, or the last build failed.
+ConnectionState = Literal["connecting", "connected", "failed"]
+
+
 class AccountHealth(msgspec.Struct, frozen=True):
     account: str
     service: str
@@ -318,3 +322,7 @@ class AccountHealth(msgspec.Struct, frozen=True):
     outbox_failed: int
     webhooks_live: bool = False  # a verified delivery arrived recently: polling backs off
     webhooks_rejected: int = 0  # deliveries refused this run (signature, replay, size, JSON)
+    # The account's gateway and client: connected, connecting (being built), or failed with
+    # `connection_error` (one line, no secret). Not connected: the figures are a new gateway's.
+    connection: ConnectionState = "connected"
+    connection_error: str | None = None
