@@ -37,6 +37,7 @@ from zen_tui.models import (
     Pane,
     PullDiff,
     PullRequest,
+    SectionInfo,
     body_of,
     item_label,
 )
@@ -142,6 +143,7 @@ class DashboardScreen(Screen[None]):
         self._creating: dict[str, tuple[ItemPane, float | None]] = {}
         # item -> what I sent that its preview shows before the server's copy has it
         self._mine: dict[str, list[tuple[str, str, str]]] = {}
+        self._commands_running: list[item_command.Running] = []  # background [[commands]] in flight
 
     @property
     def zen(self) -> ZenApp:
@@ -214,8 +216,7 @@ class DashboardScreen(Screen[None]):
         for pane in self.panes():
             if event.widget in pane.walk_children() or event.widget is pane:
                 self.pane_id = pane.pane
-                section = pane.section
-                self.zen.backend.set_focus(section.id if section else None)
+                self._focus_sections(pane)
                 self.refresh_status()
                 self._load_detail(pane.cursor_item)
 
@@ -347,6 +348,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{selected} selected")
         if self.paused:
             parts.append("polling paused (p)")
+        waiting = self._connection_text()
+        if waiting and waiting != self._last_message:  # a form may have just said it
+            parts.append(waiting)
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
@@ -354,6 +358,23 @@ class DashboardScreen(Screen[None]):
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
+
+    def say_connection(self, account: str) -> None:
+        """Before a call that needs this account's client: if it is not built yet, say so
+        (connecting, or why it could not be) while the call waits for it alone."""
+        backend = self.zen.backend
+        if not backend.connected(account):
+            self._say(backend.connection(account).describe(), notify=False)
+
+    def _connection_text(self) -> str:
+        """The focused section's account, while it is not built: `connecting to work…`, or
+        why it could not be (another account's build is none of this pane's business)."""
+        section = self.pane.section
+        if section is None:
+            return ""
+        status = self.zen.health_model.status(section.service)
+        waiting = status.unconnected.get(section.account)
+        return waiting.describe() if waiting is not None else ""
 
     def footer_shows(self, binding: Binding) -> bool:
         """The footer lists a triage key only when it applies to the focused pane's item (or
@@ -498,9 +519,14 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
-        section = self.pane.switch_section(delta)
-        self.zen.backend.set_focus(section.id if section else None)
+        self.pane.switch_section(delta)
+        self._focus_sections(self.pane)
         self.refresh_status()
+
+    def _focus_sections(self, pane: ItemPane) -> None:
+        """The sections on screen poll more often: the tab's, or every one on the Inbox's All."""
+        ids = [s.id for s in pane.shown_sections()]
+        self.zen.backend.set_focus(ids[0] if ids else None, *ids[1:])
 
     def action_filter(self) -> None:
         self.pane.open_filter()
@@ -510,11 +536,11 @@ class DashboardScreen(Screen[None]):
         pane = self.pane
         section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
-        if pane.merged:  # the Inbox shows every one of its sections at once
+        if pane.showing_all:  # the Inbox's All tab shows every one of its sections at once
             busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            if pane.merged:
+            if pane.showing_all:
                 await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
             else:
                 await self.zen.backend.refresh(section.id if section else None)
@@ -547,12 +573,32 @@ class DashboardScreen(Screen[None]):
             )
 
     def action_edit_query(self) -> None:
-        from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
-
-        section = self.pane.section
-        if section is None:
+        pane = self.pane
+        if pane.showing_all:  # several queries behind one list: ask which
+            self._pick_section(pane, "Edit the query of", self._edit_query)
+            return
+        if pane.section is None:
             self._say("no section here: list sections in the config", "warning")
             return
+        self._edit_query(pane.section)
+
+    def _pick_section(
+        self, pane: ItemPane, prompt: str, then: Callable[[SectionInfo], None]
+    ) -> None:
+        """A picker of the pane's sections (`Slack mentions · slack`), then `then(section)`."""
+        from zen_tui.ui.screens.modals import PickerModal
+
+        names = [f"{s.title} · {s.account}" for s in pane.sections]
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                then(pane.sections[names.index(name)])
+
+        self.app.push_screen(PickerModal(prompt, names), picked)
+
+    def _edit_query(self, section: SectionInfo) -> None:
+        from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
+
         path = self.zen.options.config_path
         no_save = "" if path else "no config file (demo): ctrl+s cannot save, enter keeps it"
         modal = QueryModal(
@@ -585,7 +631,13 @@ class DashboardScreen(Screen[None]):
         self._say(said, notify=False)
 
     def action_login(self) -> None:
-        section = self.pane.section
+        """Log in to the tab's account; on the Inbox's All tab to the one whose login
+        expired (else the login screen asks which)."""
+        pane = self.pane
+        section = pane.section
+        if pane.showing_all:
+            expired = [s for s in pane.sections if needs_login(pane.section_freshness(s))]
+            section = expired[0] if expired else None
         self.zen.action_login(section.account if section else None)
 
     def action_pause(self) -> None:
@@ -638,14 +690,41 @@ class DashboardScreen(Screen[None]):
             return
         if command.mode == "suspend":
             self._run_in_terminal(prepared)
-        else:
-            self._say(f"{prepared.label}: running…", notify=False)
-            self._run_background(prepared)
+            return
+        if any(r.label == prepared.label for r in self._commands_running):  # not twice on one item
+            self._say(f"{prepared.label} is still running; {self._cancel_hint()}", "warning")
+            return
+        running = item_command.Running(prepared, command.timeout, self.zen.clock())
+        self._commands_running.append(running)
+        self._say(f"{prepared.label}: running… ({self._cancel_hint()})", notify=False)
+        self._run_background(running)
+
+    def _cancel_hint(self) -> str:
+        return f"{self.zen.key_for('command-palette')} → Cancel stops it"
 
     @work(group="commands", exit_on_error=False)
-    async def _run_background(self, prepared: item_command.Prepared) -> None:
-        ok, said = await item_command.run_background(prepared)
-        self._say(said, "information" if ok else "error", notify=False)
+    async def _run_background(self, running: item_command.Running) -> None:
+        try:
+            ended = await item_command.run_background(running)
+        finally:
+            self._commands_running.remove(running)
+        severity: SeverityLevel = "information" if ended.ok else "error"
+        if ended.stopped:  # cancelled or timed out: a toast says so, wherever the user is
+            severity = "warning"
+        self._say(ended.said, severity, notify=ended.stopped)
+
+    @property
+    def running_commands(self) -> list[item_command.Running]:
+        """The background commands in flight, oldest first (the palette offers to cancel
+        each)."""
+        return list(self._commands_running)
+
+    def cancel_command(self, running: item_command.Running) -> None:
+        """Stop a background command: its outcome (`… cancelled: stopped`) comes when its
+        process group is gone."""
+        if running in self._commands_running:
+            self._say(f"{running.label}: cancelling…", notify=False)
+            running.cancel()
 
     def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
         try:
@@ -786,7 +865,7 @@ class DashboardScreen(Screen[None]):
                 )
             self._say(f"could not queue {steps[0][0].kind}: {exc}", "error")
             return
-        self._say(said, notify=False)
+        self._say(said + self._sent_when([action for action, _ in steps]), notify=False)
 
     def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
         def done(value: str | None) -> None:
@@ -892,7 +971,18 @@ class DashboardScreen(Screen[None]):
             self._say(f"could not queue {actions[0].kind}: {exc}", "error")
             return
         n = f"{len(actions)} items" if len(actions) > 1 else "1 item"
-        self._say(f"{actions[0].kind} queued for {n}", notify=False)
+        self._say(f"{actions[0].kind} queued for {n}{self._sent_when(actions)}", notify=False)
+
+    def _sent_when(self, actions: list[Any]) -> str:
+        """An action for an account not built yet waits in the outbox for that account."""
+        backend = self.zen.backend
+        waiting = sorted({a.account for a in actions if not backend.connected(a.account)})
+        if not waiting:
+            return ""
+        now = backend.connection(waiting[0])
+        if now.state == "failed":  # "…; jira: not connected (why): sent once it connects"
+            return f"; {now.describe()}: sent once it connects"
+        return f"; sent once {now.account} is connected"
 
     # --- unknown keys -----------------------------------------------------------------------
 
