@@ -181,3 +181,28 @@ def test_the_default_retention_keeps_what_the_guide_promises_and_not_longer(
         assert retention.prune(store, start + 14 * DAY + HOUR)["webhook_queue"] == 0
     assert caplog.text.count("pruned") == 1  # a prune that found nothing says nothing
     store.close()
+
+
+async def test_a_prune_that_fails_is_logged_and_tried_again_next_period(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy or read-only store must not stop syncing: the pruner warns and retries."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    calls: list[float] = []
+    real = store.outbox_prune
+
+    def flaky(done_before: float) -> int:
+        calls.append(clock.time())
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real(done_before)
+
+    monkeypatch.setattr(store, "outbox_prune", flaky)
+    with caplog.at_level("WARNING", logger="zen_tui.sync.retention"):
+        pruner = asyncio.create_task(retention.keep_pruned(store, clock))
+        await clock.sleep(KEEP.every + 1)
+        pruner.cancel()
+    assert len(calls) == 2 and calls[1] - calls[0] == KEEP.every
+    assert "pruning failed (database is locked); next try in 86400 s" in caplog.text
+    store.close()
