@@ -379,3 +379,15 @@ async def test_a_waiter_pushed_back_by_interactive_calls_still_leaves_at_its_dea
         await background
     assert clock.monotonic() - start <= 1.5
     await asyncio.gather(*interactive)
+
+
+async def test_window_takers_that_lose_the_race_leave_at_their_deadline() -> None:
+    # Three writes wait for the one slot that frees at 10 s: one gets it, and the others,
+    # whose next slot would come after their 15 s, give up then instead of waiting on.
+    clock = FakeClock()
+    window = SlidingWindow(1, 10, clock)
+    await window.take(1)
+    start = clock.monotonic()
+    results = await asyncio.gather(*(window.take(15) for _ in range(3)), return_exceptions=True)
+    assert sorted(isinstance(r, TokenTimeout) for r in results) == [False, True, True]
+    assert clock.monotonic() - start == near(10)
