@@ -41,6 +41,13 @@ NETWORK = (
     "zen_tui.services.slack",
     "zen_tui.auth.provider",
 )
+# What only a user's act needs (creating, editing, bulk-moving Jira issues): not loaded by the
+# start, nor by the first polls (resident memory a dashboard that only watches never uses).
+ON_DEMAND = (
+    "zen_tui.services.jira_create",
+    "zen_tui.services.jira_edit",
+    "zen_tui.services.jira_bulk",
+)
 
 
 class CountingFrames(ZenApp):
@@ -108,6 +115,7 @@ import asyncio, json, os, sys
 from textual.app import App
 
 NETWORK = {network!r}
+ON_DEMAND = {on_demand!r}
 seen = {{}}
 polled = asyncio.Event()
 
@@ -115,6 +123,7 @@ def note(app):
     engine = app.backend
     return {{
         "loaded": sorted(m for m in NETWORK if m in sys.modules),
+        "on_demand": sorted(m for m in ON_DEMAND if m in sys.modules),
         "gateways": sorted(engine.wired.gateways),
         "clients": sorted(engine.wired.clients),
         "polls": sorted(s.id for s in engine.sections if engine.snapshot(s.id) is not None),
@@ -159,7 +168,7 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
         # the test's keyring, nothing in it: the accounts are "not logged in", a real answer
         "PYTHON_KEYRING_BACKEND": "tests.unit.auth.memory_keyring.MemoryKeyring",
     }
-    probe = PROBE.format(network=NETWORK)
+    probe = PROBE.format(network=NETWORK, on_demand=ON_DEMAND)
     argv = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
@@ -173,9 +182,16 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] == 0
-    assert report["frame"] == {"loaded": [], "gateways": [], "clients": [], "polls": []}
+    assert report["frame"] == {
+        "loaded": [],
+        "on_demand": [],
+        "gateways": [],
+        "clients": [],
+        "polls": [],
+    }
     after = report["polled"]
     assert after["polls"]
+    assert after["on_demand"] == []  # the Jira client is built and polls without them
     assert after["gateways"] == after["clients"] == ["gh", "work"]
     assert {"httpx", "zen_tui.gateway.gateway", "zen_tui.services.github"} <= set(after["loaded"])
 
