@@ -48,9 +48,10 @@ ON_DEMAND = (
     "zen_tui.services.jira_edit",
     "zen_tui.services.jira_bulk",
 )
-# ... and, once every account is logged in (no login offered), a browser login's page with
-# html's 2,000 entities (Slack's text escapes only & < >).
-LOGIN_ONLY = ("html.entities",)
+# ... and, once every account is logged in (no login offered): a browser login's page with
+# html's 2,000 entities (Slack's text escapes only & < >), the browser itself, the time zone
+# database (asked for by a Jira answer, not by a refused poll).
+LOGIN_ONLY = ("html.entities", "webbrowser", "zoneinfo")
 
 
 class CountingFrames(ZenApp):
