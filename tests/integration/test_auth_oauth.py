@@ -3,6 +3,7 @@ acting as the browser; refresh-token rotation persisted in the (real-API) keyrin
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from zen_tui.auth.pkce import Pkce
 from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.gateway import Gateway
+from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import setup_logging, shutdown_logging
@@ -112,10 +114,11 @@ async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
     assert first.refresh_token and first.basic_username is None
 
     provider = KeyringCredentialProvider([sim_account(sim, "jira")])
-    assert await provider.get("jira") == Credential(first.token)
+    assert await provider.get("jira") == Credential(first.token, expires_at=first.expires_at)
     fresh = await provider.refresh("jira")
     second = await stored("jira")
-    assert fresh == Credential(second.token) and second.token != first.token
+    assert fresh == Credential(second.token, expires_at=second.expires_at)
+    assert second.token != first.token
     assert second.refresh_token not in (None, first.refresh_token)
 
     app = oauth_app("jira", sim.account("jira").base_url)
@@ -247,3 +250,36 @@ async def test_gateway_refreshes_an_expired_3lo_token_on_401(
     second = await stored("jira")
     assert second.token != first.token and second.refresh_token != first.refresh_token
     assert not oauth.valid(first.token) and oauth.valid(second.token)
+
+
+async def test_gateway_refreshes_a_slack_token_before_it_expires(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """Slack says an expired rotating token with HTTP 200 `token_expired`, never a 401: the
+    gateway must renew it from the expiry the login stated, or the user logs in every 12 h."""
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None
+    account = sim_account(sim, "slack")
+    clock = FakeClock(start=first.expires_at - 3600)
+    gateway = Gateway(
+        account="slack",
+        service="slack",
+        base_url=effective_base_url(account),
+        settings=default_settings("slack"),
+        credentials=KeyringCredentialProvider([account], now=clock.time),
+        clock=clock,
+    )
+    slack = sim.world.services["slack"]
+    try:
+        assert (await gateway.request("GET", "/auth.test")).json()["ok"] is True
+        with sim.world.lock:  # the token lapses on Slack's side at the stated time
+            info = slack.tokens[first.token]
+            slack.tokens[first.token] = dataclasses.replace(info, expires_at=0.0)
+        clock.advance(3600)
+        me = (await gateway.request("GET", "/auth.test")).json()
+    finally:
+        await gateway.aclose()
+    assert me["ok"] is True, me
+    second = await stored("slack")
+    assert second.token != first.token and second.refresh_token != first.refresh_token

@@ -343,7 +343,7 @@ class Gateway:
             from .transport import AccountAuth, Sender, build_client
 
             client = build_client(self.base_url, self._settings, self._profile, self._transport)
-            auth = AccountAuth(self._credentials, self.account, self.service)
+            auth = AccountAuth(self._credentials, self.account, self.service, self._clock.time)
             self._built = client, Sender(client, auth, self._settings.max_response_bytes)
         return self._built
 

@@ -56,6 +56,7 @@ from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+RECONCILE_MAX = 50  # reconcileIssues takes at most 50 issue ids
 EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
@@ -74,6 +75,10 @@ class JiraClient(BaseClient):
         self._me: str | None = account.user  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
+        # Jira's search is eventually consistent: the ids of issues zen-tui wrote lately go
+        # in every search's reconcileIssues, so the refresh after a write shows it.
+        self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
+        self._written: dict[int, None] = {}  # the last RECONCILE_MAX written ids, in order
         self.creating = JiraCreate(self)
         self.editing = JiraEdit(self)
 
@@ -134,6 +139,8 @@ class JiraClient(BaseClient):
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
+        if self._written:  # the same list on every page, as Jira asks
+            body["reconcileIssues"] = list(self._written)
         digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
         try:
             return await self.gateway.request(
@@ -151,10 +158,29 @@ class JiraClient(BaseClient):
         r = self.r.at(f"{API}/search/jql")
         root = r.root(body)
         one = partial(parse_issue, r, self.account, self.site)
-        items, skipped = parse_each(r.arr(root, "issues"), one, self.account, r.endpoint)
+        raws = r.arr(root, "issues")
+        self._learn_ids(raws)
+        items, skipped = parse_each(raws, one, self.account, r.endpoint)
         token = r.opt_text(root, "nextPageToken")
         is_last = r.opt_bool(root, "isLast")
         return items, skipped, token, bool(is_last) or token is None
+
+    def _learn_ids(self, raws: list[Any]) -> None:
+        for raw in raws:
+            if isinstance(raw, dict) and str(raw.get("id", "")).isdigit() and raw.get("key"):
+                self._ids[str(raw["key"])] = int(raw["id"])
+
+    def wrote(self, key: str, issue_id: str | int | None = None) -> None:
+        """An issue zen-tui changed (or created): reconcile it in the next searches."""
+        known = str(issue_id) if issue_id is not None else str(self._ids.get(key, ""))
+        if not known.isdigit():
+            return  # never seen in a search: nothing to name it by
+        number = int(known)
+        self._ids[key] = number
+        self._written.pop(number, None)
+        self._written[number] = None
+        while len(self._written) > RECONCILE_MAX:
+            del self._written[next(iter(self._written))]
 
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
@@ -251,6 +277,7 @@ class JiraClient(BaseClient):
         except ApiError as err:
             return refused(err)
         finally:  # the write may have landed: the next preview asks the server again
+            self.wrote(key)  # and the next search reads through the index for it
             self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
             self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
             self.gateway.expire("issue_details", f"{API}/issue/{key}/editmeta")

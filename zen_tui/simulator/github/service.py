@@ -103,8 +103,12 @@ class GitHubSim(ServiceSim):
         )
 
     def rate_limited_response(self, retry_after: float) -> Response:
+        """A secondary limit: 429 with the core bucket's headers (remaining > 0). GitHub's
+        secondary limits may carry no retry-after at all (then its docs say: wait >= 60 s, not
+        until x-ratelimit-reset, which is the primary window); `retry_after` 0 sends none."""
         headers = self._rate_headers("core")
-        headers["retry-after"] = str(max(1, int(retry_after)))
+        if retry_after > 0:
+            headers["retry-after"] = str(max(1, int(retry_after)))
         return JSONResponse(
             {
                 "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
