@@ -6,8 +6,13 @@ two GitHub users (the simulated `me`, and `ada` via GitHubSim.add_user)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,7 @@ from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 
 __all__ = ["memory_keyring"]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(90)
 
 
@@ -158,3 +164,54 @@ async def test_processes_sharing_the_cache_share_it_only_within_one_login(
     with sqlite3.connect(tmp_path / "zen-tui.db") as db:
         left = db.execute("SELECT count(*) FROM http_cache WHERE key LIKE ?", (f"{account}%",))
         assert left.fetchone() == (0,)
+
+
+def sync_once(config: Path, data: Path, token: str) -> dict[str, Any]:
+    """`zen-tui sync --once` in its own process as `token`'s user, then what `list inbox
+    --json` shows; the token reaches it only through the environment, as a cron job's."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ZEN_T_GH": token}
+    base = [sys.executable, "-m", "zen_tui", "--config", str(config), "--data-dir", str(data)]
+    subprocess.run([*base, "sync", "--once"], env=env, timeout=120, check=False)
+    listed = subprocess.run(
+        [*base, "list", "inbox", "--json"], env=env, timeout=120, capture_output=True, text=True
+    )
+    document: dict[str, Any] = json.loads(listed.stdout)
+    return document
+
+
+async def test_sync_once_as_another_user_shows_none_of_the_first_users_cached_inbox(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    """Two `zen-tui sync --once` processes on one data folder, one per user, listings kept
+    fresh for 5 minutes: the second process's inbox is its user's (empty), not the first
+    user's notifications served from the cache file."""
+    github = service_sim(sim, "github")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[[accounts]]
+name = "gh"
+service = "github"
+base_url = "{sim.account("github").base_url}"
+token_env = "ZEN_T_GH"
+
+[[sections]]
+pane = "inbox"
+account = "gh"
+title = "GitHub notifications"
+query = "notifications"
+
+[gateway.github.cache.listing]
+ttl = "5m"
+"""
+    )
+    data = tmp_path / "data"
+    first, second = sim.account("github").token, github.add_user("ada")
+
+    def items(document: dict[str, Any]) -> list[Any]:
+        return [i for s in document["sections"] for i in s["items"]]
+
+    assert items(await asyncio.to_thread(sync_once, config, data, first))
+    assert items(await asyncio.to_thread(sync_once, config, data, second)) == []
+    assert files_holding(data, [first, second]) == []
+    assert secrets_in_store(data, [first, second]) == []
