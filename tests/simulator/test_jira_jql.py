@@ -106,11 +106,11 @@ def test_watcher_and_the_current_user(jql: str, values: dict, expected: bool) ->
     ("jql", "message"),
     [
         # A text clause takes a string: Atlassian lists no function for `~` / `!~`.
-        ("text ~ currentUser()", "The 'text' field does not support searching with a function"),
-        ("comment ~ currentUser()", "'currentUser()' cannot be used with the '~'"),
-        ("description !~ currentUser()", "does not support searching with a function"),
-        ("watcher = currentUser() OR text ~ currentUser()", "searching with a function"),
-        ("summary ~ now()", "The 'summary' field does not support searching with a function"),
+        ("text ~ currentUser()", "The 'text' field searches text, not a function: 'currentUser()'"),
+        ("comment ~ currentUser()", "The 'comment' field searches text, not a function"),
+        ("description !~ currentUser()", "The 'description' field searches text, not a"),
+        ("watcher = currentUser() OR text ~ currentUser()", "searches text, not a function"),
+        ("summary ~ now()", "The 'summary' field searches text, not a function: 'now()'."),
         # Each function only on the fields Atlassian's reference lists for it.
         ("status = currentUser()", "Function 'currentUser' is not supported by the 'status'"),
         ("project in (currentUser())", "Function 'currentUser' is not supported by the 'project'"),

@@ -220,10 +220,7 @@ class _Parser:
         if low not in FUNCTION_FIELDS:
             raise JqlError(f"Error in the JQL Query: the function '{name}' is not supported here.")
         if field_name in TEXT:  # a text search takes a string (Jira: "Supported functions: None")
-            raise JqlError(
-                f"The '{field_name}' field does not support searching with a function: "
-                f"'{name}()' cannot be used with the '~' or '!~' operators."
-            )
+            raise JqlError(f"The '{field_name}' field searches text, not a function: '{name}()'.")
         if field_name not in FUNCTION_FIELDS[low]:
             raise JqlError(f"Function '{name}' is not supported by the '{field_name}' field.")
         if low == "currentuser":
