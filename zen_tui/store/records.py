@@ -35,10 +35,13 @@ class HttpCacheMixin(StoreBase):
         all of them): what an earlier login fetched, and keys from before logins were named."""
         kept = f"{owner} " if owner else "\n"  # no key begins with a newline
         with suppress(StoreFull), self._write() as db:
+            # Key ranges (the primary key's index): "acct@" .. "acct@\uffff" is ["acct@",
+            # "acctA"), '@' + 1 being 'A'; legacy keys "acct " likewise up to "acct!".
             db.execute(
-                "DELETE FROM http_cache WHERE substr(key, 1, ?) IN (?, ?)"
+                "DELETE FROM http_cache"
+                " WHERE ((key >= ? AND key < ?) OR (key >= ? AND key < ?))"
                 " AND substr(key, 1, ?) != ?",
-                (len(account) + 1, f"{account}@", f"{account} ", len(kept), kept),
+                (f"{account}@", f"{account}A", f"{account} ", f"{account}!", len(kept), kept),
             )
 
     def http_put(self, row: HttpCacheRow) -> None:
