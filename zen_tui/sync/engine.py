@@ -892,8 +892,10 @@ class SyncEngine:
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []
-        for account, gateway in self.wired.gateways.items():
-            h = gateway.health()
+        # In the config's order: the deferred builds finish (and fill the dict) in any order.
+        built = [a.name for a in self.wired.settings.accounts if a.name in self.wired.gateways]
+        for account in built:
+            h = self.wired.gateways[account].health()
             gauge = _headline_bucket(h.buckets, MAIN_SCOPE.get(h.service, "default"))
             out.append(
                 AccountHealth(
