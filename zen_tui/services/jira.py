@@ -131,6 +131,7 @@ class JiraClient(BaseClient):
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=last and error is None and len(items) <= limit,
+            partial=error is not None,  # a page failed or paging stopped: the rest is unread
             cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
             skipped=skipped,
         )

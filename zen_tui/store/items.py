@@ -52,15 +52,19 @@ class ItemsMixin(StoreBase):
             db.execute(_TOUCH, (section_id, fetched_at))
         return plan.items
 
-    def upsert_items(self, section_id: str, items: Sequence[Item], fetched_at: float) -> list[Item]:
+    def upsert_items(
+        self, section_id: str, items: Sequence[Item], fetched_at: float, *, touch: bool = True
+    ) -> list[Item]:
         """Add or replace these items (a delta fetch, a webhook); the section's fetched_at
-        moves on. Returns the copies kept: never older than one already stored."""
+        moves on, unless `touch` is False (a partial listing: the rows it did not read are
+        no fresher than before). Returns the copies kept: never older than one stored."""
         rows = _rows(section_id, items, fetched_at)
         plan = _Plan(rows, list(items))  # what the section shows if the disk is full
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
             plan = _plan(db, section_id, items, rows)
             db.executemany(_UPSERT, plan.rows)
-            db.execute(_TOUCH, (section_id, fetched_at))
+            if touch:
+                db.execute(_TOUCH, (section_id, fetched_at))
         return plan.items
 
     def reconcile(
