@@ -960,8 +960,8 @@ class SyncEngine:
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []
         # In the config's order: the deferred builds finish (and fill the dict) in any order.
-        built = [a.name for a in self.wired.settings.accounts if a.name in self.wired.gateways]
-        for account in built:
+        rank = {a.name: i for i, a in enumerate(self.wired.settings.accounts)}
+        for account in sorted(self.wired.gateways, key=lambda name: rank.get(name, len(rank))):
             h = self.wired.gateways[account].health()
             gauge = _headline_bucket(h.buckets, MAIN_SCOPE.get(h.service, "default"))
             out.append(
