@@ -89,13 +89,23 @@ def zone_of(name: str | None) -> tzinfo:
         return UTC
 
 
+def jql_string(value: str) -> str:
+    """`value` as a JQL string literal: double-quoted, with `\\` and `"` escaped, so a value
+    holding a quote, a reserved word (AND, ORDER) or a reserved character (`=`, `(`, `,`)
+    stays one value instead of ending it and adding JQL of its own. Line breaks, which a
+    string may not hold, become spaces."""
+    flat = " ".join(value.splitlines())
+    escaped = flat.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
 def with_cursor(jql: str, cursor: str | None) -> str:
     """AND `updated >= "cursor"` into the JQL, keeping its ORDER BY at the end."""
     if not cursor:
         return jql
     parts = _ORDER_BY.split(jql, maxsplit=1)
     where = parts[0].strip()
-    clause = f'updated >= "{cursor}"'
+    clause = f"updated >= {jql_string(cursor)}"
     where = f"({where}) AND {clause}" if where else clause
     return f"{where} ORDER BY {parts[1]}" if len(parts) == 2 else where
 

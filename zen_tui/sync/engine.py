@@ -979,8 +979,10 @@ class SyncEngine:
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []
-        for account, gateway in self.wired.gateways.items():
-            h = gateway.health()
+        # In the config's order: the deferred builds finish (and fill the dict) in any order.
+        rank = {a.name: i for i, a in enumerate(self.wired.settings.accounts)}
+        for account in sorted(self.wired.gateways, key=lambda name: rank.get(name, len(rank))):
+            h = self.wired.gateways[account].health()
             gauge = _headline_bucket(h.buckets, MAIN_SCOPE.get(h.service, "default"))
             out.append(
                 AccountHealth(
