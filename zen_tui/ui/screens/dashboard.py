@@ -49,7 +49,7 @@ from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
-from zen_tui.ui.widgets.pane import ItemPane
+from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 from zen_tui.web_links import refusal
 
@@ -505,6 +505,10 @@ class DashboardScreen(Screen[None]):
     def action_filter(self) -> None:
         self.pane.open_filter()
 
+    def _is_filter_key(self, key: str) -> bool:
+        keys = self.zen.keymap.get("filter", "slash")
+        return key_char(key) in {key_char(k) for k in keys.split(",")}
+
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
         pane = self.pane
@@ -897,6 +901,20 @@ class DashboardScreen(Screen[None]):
     # --- unknown keys -----------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
+        # A burst of keys (a fast typist, a paste, tmux send-keys) is all dispatched to the
+        # list before the app runs the filter key's binding, so `/cv` ran `c` (comment) and
+        # `v` (approve) as dashboard keys. Here, on the way up and in order, the filter key
+        # opens the box at once and what follows it in the burst is the box's text.
+        if isinstance(self.focused, FilterInput) and event.is_printable and event.character:
+            event.stop()  # (what the box gets itself it stops: this came from the list)
+            event.prevent_default()
+            self.focused.insert_text_at_cursor(event.character)
+            return
+        if self._is_filter_key(event.key) and not isinstance(self.focused, Input):
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+            return
         if not event.is_printable or isinstance(self.focused, Input):
             return
         if key_char(event.key) not in self.zen.bound_keys():
