@@ -688,7 +688,10 @@ class SyncEngine:
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
             self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
-        if self.webhooks is not None and self.webhooks.live(section.account):
+        # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
+        # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
+        answered = snapshot.freshness.state is FreshnessState.LIVE
+        if answered and self.webhooks is not None and self.webhooks.live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
