@@ -10,6 +10,7 @@ wires a gateway by hand. It sits at the top of the package because it knows ever
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -186,6 +187,7 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account: the
     local part (build_local), then the network part (connect), at once."""
     wired = build_local(settings, store=store, bus=bus, clock=clock)
+    wired.rebuild = functools.partial(_rebuild, wired, credentials=credentials, transport=transport)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
         for gateway in gateways.values():  # unused: let go of them too
@@ -208,7 +210,9 @@ def build_local(
     store = store or open_store(settings)
     infos = section_infos(settings)
     limits = _limits(infos, settings)
-    return Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired = Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired.rebuild = functools.partial(_rebuild, wired)
+    return wired
 
 
 # The gateways and clients built, and why each account that could not be built failed.
@@ -221,6 +225,7 @@ def connect(
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    again: bool = False,
 ) -> Network:
     """A gateway and a service client per account (`only`: that account alone), returned
     (not yet in `wired`). Imports the request stack (httpx, the services) and, for a Jira
@@ -231,19 +236,23 @@ def connect(
 
     Each account on its own: one whose build raises (its keyring read, a bad setting) is
     returned with its error, the others are built. Accounts already in `wired.gateways` are
-    skipped, so a retry builds only those that failed."""
+    skipped, so a retry builds only those that failed; `again` builds them anyway (after a
+    login: its new token, and a Jira 3LO login's REST base)."""
     with _IMPORTING:
         from zen_tui.gateway import Gateway
         from zen_tui.services import make_client
 
     settings = wired.settings
-    credentials = credentials or credentials_for(settings.accounts)
+    if credentials is None:  # one provider per run: its refresh lock is per account
+        if wired.credentials is None:
+            wired.credentials = credentials_for(settings.accounts)
+        credentials = wired.credentials
     cache = StoreCache(wired.store)
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        if account.name in wired.gateways or only not in (None, account.name):
+        if (account.name in wired.gateways and not again) or only not in (None, account.name):
             continue
         gateway: Gateway | None = None
         try:
@@ -268,6 +277,18 @@ def connect(
         gateways[account.name] = gateway
         clients[account.name] = client
     return gateways, clients, failed
+
+
+def _rebuild(
+    wired: Wired,
+    account: str,
+    *,
+    credentials: CredentialProvider | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Network:
+    """Wired.rebuild: `connect` for this account alone, built or not, over the run's
+    credentials provider (it reads the keyring at each lookup, so it sees the new login)."""
+    return connect(wired, account, credentials=credentials, transport=transport, again=True)
 
 
 def _rest_base(account: AccountConfig) -> str:

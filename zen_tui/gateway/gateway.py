@@ -148,6 +148,8 @@ class Gateway:
         self._told_capacity: dict[str, float] = {}
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
+        self._active = 0  # request() calls running now
+        self._retired = False  # replaced (a new login): close the connections when idle
         # The order of the policies, in one place: each step does one job and hands on.
         self._send = compose(
             (self._retry_step, self._breaker_step, self._deadline_step, self._limiter_step),
@@ -205,6 +207,7 @@ class Gateway:
             revalidate=revalidate,
         )
         started = self._clock.monotonic()
+        self._active += 1
         try:
             self._check_origin(call)
             response = await self._cached(call)
@@ -212,6 +215,10 @@ class Gateway:
             self._done(call, started, err.status, "bypass", str(err))
             log.info("%s", err.detail())
             raise
+        finally:
+            self._active -= 1
+            if self._retired and not self._active:
+                await self._close_http()
         error = str(response.stale_error) if response.stale_error else None
         self._done(call, started, response.status, response.cache, error)
         return response
@@ -271,6 +278,26 @@ class Gateway:
         if self._built is not None:
             await self._built[0].aclose()
 
+    async def retire(self) -> None:
+        """This gateway was replaced by a new one (a new login, another base URL): the calls
+        running on it finish here, with its connections, which close as soon as none runs.
+        A call that still comes (a client mid-way through a multi-call read or write) opens
+        its own and closes them after. Its metrics stop now: health reads the new gateway."""
+        self._retired = True
+        self.metrics.close()
+        if not self._active:
+            await self._close_http()
+
+    @property
+    def in_flight(self) -> int:
+        """request() calls running now."""
+        return self._active
+
+    async def _close_http(self) -> None:
+        built, self._built = self._built, None
+        if built is not None:
+            await built[0].aclose()
+
     def discard(self) -> None:
         """Let go of a gateway that will never be used (its service client could not be
         built), from any thread: its metrics leave the shared bus, which would otherwise
@@ -288,7 +315,7 @@ class Gateway:
             from .transport import AccountAuth, Sender, build_client
 
             client = build_client(self.base_url, self._settings, self._profile, self._transport)
-            auth = AccountAuth(self._credentials, self.account, self.service)
+            auth = AccountAuth(self._credentials, self.account, self.service, self._clock.time)
             self._built = client, Sender(client, auth, self._settings.max_response_bytes)
         return self._built
 

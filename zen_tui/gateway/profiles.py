@@ -101,11 +101,16 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         return b"secondary rate limit" in body.lower()
 
     def server_retry_at(self, status: int, headers: Mapping[str, str], now: float) -> float | None:
-        """When the server says we may try again: Retry-After first, else an exhausted reset."""
+        """When the server says we may try again: Retry-After first, else an exhausted reset.
+
+        GitHub's reset is the primary window's end: it applies only when remaining is 0. A
+        GitHub 429 with budget left is a secondary limit (wait >= 60 s, its docs say); Jira's
+        429 reset names the limit that refused."""
         after = parse_retry_after(headers.get("retry-after"), now)
         if after is not None:
             return after
-        if headers.get("x-ratelimit-remaining") == "0" or status == 429:
+        exhausted = headers.get("x-ratelimit-remaining") == "0"
+        if exhausted or (status == 429 and self.name != "github"):
             reset = parse_reset(headers.get("x-ratelimit-reset"))
             if reset is not None:
                 return reset

@@ -1,15 +1,18 @@
 """Auth and the HTTP client: one attempt on the wire, with credentials and timeouts.
 
 Auth is an `httpx.Auth` flow: on a 401 the credential provider gets one chance to refresh and
-the request goes again; otherwise the gateway raises AuthExpired. The token goes into the
-Authorization header of the outgoing request only, never into errors or logs.
+the request goes again; otherwise the gateway raises AuthExpired. A token whose login stated an
+expiry is refreshed shortly before it, as Slack never answers a 401 for an expired token. The
+token goes into the Authorization header of the outgoing request only, never into errors or
+logs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, Generator, Mapping
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 
 import httpx
 
@@ -22,6 +25,8 @@ from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
+
+EXPIRY_SKEW = 60.0  # refresh a token this many seconds before the expiry its login stated
 
 
 def auth_header(credential: Credential) -> str:
@@ -80,10 +85,18 @@ class AccountAuth(httpx.Auth):
     the call's full context.
     """
 
-    def __init__(self, credentials: CredentialProvider, account: str, service: str) -> None:
+    def __init__(
+        self,
+        credentials: CredentialProvider,
+        account: str,
+        service: str,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._credentials = credentials
         self._account = account
         self._service = service
+        self._now = now
+        self._given_up: Credential | None = None  # its early refresh failed: don't ask again
         self._credential: Credential | None = None
         self._refresh_lock = asyncio.Lock()
 
@@ -112,7 +125,19 @@ class AccountAuth(httpx.Auth):
                 account=self._account,
                 message=f"no token for account {self._account!r}; log in or set its token",
             )
-        return self._credential
+        credential = self._credential
+        if self._expiring(credential) and credential != self._given_up:
+            # Refresh before it lapses: not every service says so with a 401 (Slack answers
+            # HTTP 200 `token_expired`). No better token: send this one, the server decides.
+            fresh = await self._refreshed(credential)
+            if fresh is None:
+                self._given_up = credential
+            return fresh or credential
+        return credential
+
+    def _expiring(self, credential: Credential) -> bool:
+        expires_at = credential.expires_at
+        return expires_at is not None and self._now() >= expires_at - EXPIRY_SKEW
 
     async def _refreshed(self, rejected: Credential) -> Credential | None:
         """One refresh at a time: concurrent 401s must not rotate a refresh token twice."""

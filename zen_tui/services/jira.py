@@ -33,7 +33,6 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
-    note_stale,
     parse_each,
     priority,
     refused,
@@ -57,6 +56,7 @@ from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+RECONCILE_MAX = 50  # reconcileIssues takes at most 50 issue ids
 EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
@@ -75,6 +75,10 @@ class JiraClient(BaseClient):
         self._me: str | None = account.user  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
+        # Jira's search is eventually consistent: the ids of issues zen-tui wrote lately go
+        # in every search's reconcileIssues, so the refresh after a write shows it.
+        self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
+        self._written: dict[int, None] = {}  # the last RECONCILE_MAX written ids, in order
         self.creating = JiraCreate(self)
         self.editing = JiraEdit(self)
 
@@ -135,6 +139,8 @@ class JiraClient(BaseClient):
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
+        if self._written:  # the same list on every page, as Jira asks
+            body["reconcileIssues"] = list(self._written)
         digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
         try:
             return await self.gateway.request(
@@ -152,22 +158,41 @@ class JiraClient(BaseClient):
         r = self.r.at(f"{API}/search/jql")
         root = r.root(body)
         one = partial(parse_issue, r, self.account, self.site)
-        items, skipped = parse_each(r.arr(root, "issues"), one, self.account, r.endpoint)
+        raws = r.arr(root, "issues")
+        self._learn_ids(raws)
+        items, skipped = parse_each(raws, one, self.account, r.endpoint)
         token = r.opt_text(root, "nextPageToken")
         is_last = r.opt_bool(root, "isLast")
         return items, skipped, token, bool(is_last) or token is None
 
+    def _learn_ids(self, raws: list[Any]) -> None:
+        for raw in raws:
+            if isinstance(raw, dict) and str(raw.get("id", "")).isdigit() and raw.get("key"):
+                self._ids[str(raw["key"])] = int(raw["id"])
+
+    def wrote(self, key: str, issue_id: str | int | None = None) -> None:
+        """An issue zen-tui changed (or created): reconcile it in the next searches."""
+        known = str(issue_id) if issue_id is not None else str(self._ids.get(key, ""))
+        if not known.isdigit():
+            return  # never seen in a search: nothing to name it by
+        number = int(known)
+        self._ids[key] = number
+        self._written.pop(number, None)
+        self._written[number] = None
+        while len(self._written) > RECONCILE_MAX:
+            del self._written[next(iter(self._written))]
+
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
         detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
-        issue = await self._read(f"{API}/issue/{item.key}", _DETAIL_FIELDS, errors)
+        issue = await self._read(f"{API}/issue/{item.key}", errors, _DETAIL_FIELDS)
         if isinstance(issue, dict):
             r = self.r.at(f"{API}/issue/{{key}}")
             fields = r.opt_obj(issue, "fields") or {}
             detail["body"] = strip_zw(adf.to_text(fields.get("description")))
             comments = r.opt_arr(r.opt_obj(fields, "comment") or {}, "comments")
             detail["comments"] = tuple(self._comment(r, c) for c in comments)
-        moves = await self._read(f"{API}/issue/{item.key}/transitions", None, errors)
+        moves = await self._read(f"{API}/issue/{item.key}/transitions", errors)
         if isinstance(moves, dict):
             r = self.r.at(f"{API}/issue/{{key}}/transitions")
             detail["transitions"] = tuple(
@@ -178,25 +203,6 @@ class JiraClient(BaseClient):
     def _comment(self, r: Reader, raw: Any) -> tuple[str, str]:
         author = r.opt_obj(raw, "author") or {}
         return r.opt_text(author, "displayName") or "", strip_zw(adf.to_text(raw.get("body")))
-
-    async def _read(self, path: str, params: dict[str, Any] | None, errors: list[str]) -> Any:
-        """A preview part, through the issue_details cache (a cursor move back and forth asks
-        the server once); in an outage the last good copy is served."""
-        try:
-            resp = await self.gateway.request(
-                "GET",
-                path,
-                endpoint=_template(path),
-                params=params,
-                priority=priority(True),
-                cache_type="issue_details",
-                allow_stale=True,
-            )
-        except GatewayError as err:
-            errors.append(str(err))
-            return None
-        note_stale(resp, errors)
-        return resp.json()
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """jira:issue_created / jira:issue_updated / comment_* payloads carry the issue."""
@@ -271,6 +277,7 @@ class JiraClient(BaseClient):
         except ApiError as err:
             return refused(err)
         finally:  # the write may have landed: the next preview asks the server again
+            self.wrote(key)  # and the next search reads through the index for it
             self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
             self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
             self.gateway.expire("issue_details", f"{API}/issue/{key}/editmeta")

@@ -156,8 +156,10 @@ class JiraCreate:
             "POST", f"{API}/issue", body, idempotency_key, self._verifier(project, idempotency_key)
         )
         r = c.r.at(f"{API}/issue")
-        key = r.text(r.root(resp.json()), "key")
+        root = r.root(resp.json())
+        key = r.text(root, "key")
         self.created[idempotency_key] = key
+        c.wrote(key, r.opt_text(root, "id"))  # a new issue reaches the search index late too
         return key
 
     def _verifier(self, project: str, ikey: str) -> Callable[[], Awaitable[Any]]:

@@ -121,8 +121,8 @@ class Backend(Protocol):
         """Poll one section (or all) now, without overlapping a running poll."""
         ...
 
-    def set_focus(self, section_id: str | None) -> None:
-        """The section on screen polls more often."""
+    def set_focus(self, section_id: str | None, *more: str) -> None:
+        """The sections on screen (one, or the Inbox's All tab: several) poll more often."""
         ...
 
     def set_paused(self, paused: bool) -> None: ...
@@ -157,6 +157,11 @@ class Backend(Protocol):
     @property
     def connected(self) -> bool:
         """The service clients exist: service_client() answers at once (else it waits)."""
+        ...
+
+    async def reconnect(self, account: str) -> None:
+        """After a login: the account's client is built again with the new token (and a Jira
+        3LO login's REST base), and what the outbox holds for it is sent. No refresh."""
         ...
 
     async def service_client(self, account: str) -> Any:

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -151,6 +152,7 @@ class SyncEngine:
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
+        self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else once the clients exist: the receiver maps them to services
@@ -286,15 +288,68 @@ class SyncEngine:
             for gateway in gateways.values():
                 await gateway.aclose()
             return
+        if account in self.wired.gateways:  # rebuilt meanwhile (a login, see reconnect):
+            for gateway in gateways.values():  # that one stays
+                await gateway.aclose()
+            return
+        self._adopt(account, gateways, clients)
+        self._failed.update(failed)  # that account's panes say why; its next poll retries
+        if self._running and clients:  # the outbox sends what waited for this client
+            self.outbox.wake()
+
+    def _adopt(
+        self, account: str, gateways: dict[str, Gateway], clients: dict[str, ServiceClient]
+    ) -> None:
+        """Put an account's built gateway and client in place (the outbox, the pollers and
+        the webhook receiver read them from these dicts at each call)."""
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
         self._failed.pop(account, None)
-        self._failed.update(failed)  # that account's panes say why; its next poll retries
         if not self._unbuilt():
             self._network = None
-        if self._running and clients:  # the outbox sends what waited for this client
-            self.outbox.wake()
+
+    async def reconnect(self, account: str) -> None:
+        """After a login: build the account's gateway and service client again, so the new
+        token is used at once, and a Jira 3LO login's REST base
+        (api.atlassian.com/ex/jira/{cloudid}, read from the keyring) with it. The new pair
+        replaces the old one; a call running on the old one finishes there (its connections
+        close after it). Then the outbox sends what waited for the login. An account whose
+        new build fails keeps its old pair; its panes say why at the next poll."""
+        if self.closed or account not in {a.name for a in self.accounts}:
+            return
+        if self._network is not None and not self._go.is_set():
+            return  # not started: start() builds every account, with the new login
+        with contextlib.suppress(Exception):  # its first build still running: after it
+            await self._connected(account)
+        async with self._rebuilding.setdefault(account, asyncio.Lock()):
+            await self._rebuild(account)
+        if self._running and not self.closed:
+            self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    async def _rebuild(self, account: str) -> None:
+        rebuild = self.wired.rebuild
+        if rebuild is None or self.closed:
+            return
+        try:
+            gateways, clients, failed = await _in_daemon_thread(partial(rebuild, account))
+        except Exception as exc:  # an import error: the old pair (if any) stays
+            gateways, clients, failed = {}, {}, {account: exc}
+        if self.closed:
+            for gateway in gateways.values():
+                await gateway.aclose()
+            return
+        if account not in clients:
+            why = failed.get(account, RuntimeError("not built"))
+            log.warning("could not set up %s again: %s", account, freshness.one_line(why))
+            if account not in self.wired.clients:
+                self._failed[account] = why
+            return
+        old = self.wired.gateways.get(account)
+        self._adopt(account, gateways, clients)
+        log.info("%s set up again after a login", account)
+        if old is not None and old is not gateways[account]:
+            await old.retire()
 
     async def start(self) -> None:
         """Run the outbox, the pollers and the webhook receiver at once, and build the
@@ -382,9 +437,10 @@ class SyncEngine:
         self.save_health()
         return dict(self._snapshots)
 
-    def set_focus(self, section_id: str | None) -> None:
+    def set_focus(self, section_id: str | None, *more: str) -> None:
+        focused = {section_id, *more}
         for poller in self.pollers.values():
-            poller.set_focused(poller.section.id == section_id)
+            poller.set_focused(poller.section.id in focused)
 
     def set_paused(self, paused: bool) -> None:
         for poller in self.pollers.values():
@@ -940,21 +996,18 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():  # the waiter was cancelled (the engine stopped)
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():  # else the waiter was cancelled (the engine stopped)
+            outcome()
 
     def run() -> None:
+        outcome: Callable[[], None]
         try:
-            result, error = fn(), None
+            outcome = partial(done.set_result, fn())
         except BaseException as exc:  # handed to the waiter, which raises it
-            result, error = None, exc
+            outcome = partial(done.set_exception, exc)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
+            loop.call_soon_threadsafe(settle, outcome)
 
     threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
     return await done

@@ -130,8 +130,9 @@ class WebhookReceiver:
         # The body digest too: the delivery id header is not signed, so a captured delivery
         # resent under a fresh id must still be recognised as the same one.
         digest = hashlib.sha256(body).hexdigest()
+        stored = delivery.document or body  # the JSON a GitHub form delivery carried
         new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, body, self.clock(), digest=digest
+            service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
         )
         if not new:
             self.stats.add(self.stats.duplicates, service)

@@ -244,3 +244,49 @@ async def test_the_http_client_is_built_at_the_first_request_not_before(
     await idle.aclose()
     await busy.aclose()
     assert built == ["https://api.test"]
+
+
+class CountingRefresh:
+    """One expiring token; refresh() counts its calls and has nothing better to give."""
+
+    def __init__(self, expires_at: float) -> None:
+        self.credential = Credential(TOKEN, expires_at=expires_at)
+        self.refreshes = 0
+
+    async def get(self, account: str) -> Credential | None:
+        return self.credential
+
+    async def refresh(self, account: str) -> Credential | None:
+        self.refreshes += 1
+        return None
+
+
+async def test_an_expiring_token_is_refreshed_once_not_on_every_request(
+    router, make_gateway, clock
+):
+    """Past its stated expiry the gateway asks for a new token before sending; when there is
+    none, it sends the old one (the server decides) and does not ask again each request."""
+    creds = CountingRefresh(expires_at=clock.time() + 3600)
+    route = router.get("/user").respond(200, json={})
+    gateway = make_gateway(credentials=creds)
+    await gateway.request("GET", "/user")
+    assert creds.refreshes == 0  # an hour left: nothing to do
+    clock.advance(3600 - 30)  # inside the skew before the expiry
+    for _ in range(3):
+        await gateway.request("GET", "/user")
+    assert creds.refreshes == 1
+    assert route.calls[-1].request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_githubs_422_reasons_are_part_of_the_message(router, make_gateway):
+    """validation-error: {resource, field, code[, message]}; the first three are shown."""
+    errors = [
+        {"resource": "Label", "code": "invalid", "field": "color"},
+        {"resource": "Issue", "code": "custom", "field": "title", "message": "title is too long"},
+    ]
+    router.post("/repos/o/r/labels").respond(
+        422, json={"message": "Validation Failed", "errors": errors}
+    )
+    with pytest.raises(ApiError) as info:
+        await make_gateway().request("POST", "/repos/o/r/labels", json={"name": "x"})
+    assert str(info.value) == "github: 422 Validation Failed: color invalid; title is too long"

@@ -387,3 +387,54 @@ async def test_one_account_that_cannot_be_built_fails_alone_and_is_retried_alone
         assert "set up" not in (engine.snapshot(jira.id).freshness.reason or "")
     finally:
         await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_login_builds_again_only_its_account_even_one_the_first_build_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reconnect (after a login in the dashboard): an account the first build could not
+    build is built, the network part is then whole; the other accounts keep their clients.
+    A rebuild that fails keeps the account's old gateway and client (not retired)."""
+    from zen_tui import wiring
+
+    real = wiring._rest_base
+    broken = {"jira": RuntimeError("keyring locked")}
+
+    def lookup(account):  # type: ignore[no-untyped-def]
+        if account.name in broken:
+            raise broken[account.name]
+        return real(account)
+
+    monkeypatch.setattr(wiring, "_rest_base", lookup)
+    engine = deferred(settings_in(tmp_path))
+    engine.set_paused(True)
+    try:
+        await engine.start()
+        assert not engine.connected and "jira" not in engine.wired.clients
+        kept = dict(engine.wired.clients)
+        broken.clear()  # the user logged in (a session login, say)
+        await engine.reconnect("jira")
+        assert engine.connected and "jira" in engine.wired.clients
+        assert {n: engine.wired.clients[n] for n in kept} == kept  # not rebuilt
+
+        old_gateway, old_client = engine.wired.gateways["jira"], engine.wired.clients["jira"]
+        broken["jira"] = RuntimeError("keyring locked again")
+        await engine.reconnect("jira")  # fails: nothing is lost, the old pair goes on
+        assert engine.wired.clients["jira"] is old_client
+        assert engine.wired.gateways["jira"] is old_gateway and not old_gateway._retired
+        await engine.reconnect("nobody")  # no such account: nothing happens
+        assert sorted(engine.wired.clients) == ["github", "jira", "slack"]
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_login_before_start_leaves_the_build_to_start(tmp_path: Path) -> None:
+    engine = deferred(settings_in(tmp_path))
+    engine.set_paused(True)
+    try:
+        await asyncio.wait_for(engine.reconnect("github"), 5)  # never waits for start()
+        assert engine.wired.clients == {} and engine.wired.gateways == {}
+        await engine.start()
+        assert sorted(engine.wired.clients) == ["github", "jira", "slack"]
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)

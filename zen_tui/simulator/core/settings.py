@@ -1,7 +1,8 @@
 """Per-service switches a scenario file or the control API may flip at runtime.
 
 Each ServiceSim lists its switches in `settings` (name -> type); e.g. Slack's
-`non_marketplace` turns on the May-2025 rule for non-Marketplace apps. The shape everywhere
+`non_marketplace` turns on the May-2025 rule for non-Marketplace apps, Jira's `search_lag`
+makes its search trail writes by that many seconds, as the real one does. The shape everywhere
 is `{"slack": {"non_marketplace": true}}`.
 """
 
@@ -45,7 +46,8 @@ def validate(world: World, data: Any) -> dict[str, dict[str, Any]]:
             kind = sim.settings.get(key)
             if kind is None:
                 raise SettingsError(f"settings: unknown {service}.{key}; valid: {valid}")
-            if type(value) is not kind:
+            whole = kind is float and type(value) is int  # `search_lag = 5` means 5.0
+            if type(value) is not kind and not whole:
                 raise SettingsError(f"settings: {service}.{key} must be a {kind.__name__}")
     return data
 
@@ -54,5 +56,6 @@ def apply(world: World, data: Any) -> dict[str, dict[str, Any]]:
     """Validate, then set every value; returns the settings now in force."""
     for service, values in validate(world, data).items():
         for key, value in values.items():
-            setattr(world.services[service], key, value)
+            kind = world.services[service].settings[key]
+            setattr(world.services[service], key, kind(value))
     return current(world)
