@@ -704,3 +704,34 @@ async def test_the_preview_shows_what_it_has_while_loading_and_its_last_copy_whe
         await pilot.pause()
         text = preview_text(app)
         assert "cached 2m loading…" in text and "Looks good, one nit." in text, text
+
+
+class GatedDetails(FakeBackend):
+    """details() waits until the test lets it answer, like a read queued for a rate limit."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.go = asyncio.Event()
+
+    async def details(self, item):
+        await self.go.wait()
+        return await super().details(item)
+
+
+async def test_t_says_it_is_loading_the_transitions_while_jira_takes_its_time() -> None:
+    """Under a Jira 429 storm the read waits for a token for up to 30 s: `t` showed nothing
+    at all meanwhile, then the picker or the error. It says what it waits for."""
+    backend = GatedDetails()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "t")
+        await pilot.pause()
+        item = pilot.app.screen.pane.cursor_item
+        assert f"loading the transitions of {item.key}…" in status(pilot.app)
+        backend.go.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "loading the transitions" not in status(pilot.app)

@@ -795,8 +795,12 @@ class DashboardScreen(Screen[None]):
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
+        # The read may wait for a rate-limit token (up to 30 s under a 429 storm): say so
+        loading = f"loading the transitions of {self._named(items)}…"
+        self._say(loading, notify=False)
         if len(items) > 1:  # by target status, each item by its own transition
             await self._jira_dialog(lambda: _jira_flows().move_by_status(self, items), items)
+            self._unsay(loading)
             return
         try:
             detail = await self.zen.backend.details(items[0])
@@ -814,7 +818,13 @@ class DashboardScreen(Screen[None]):
         from zen_tui.ui.screens.modals import PickerModal
 
         modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
+        self._unsay(loading)
         self.app.push_screen(modal, self._then(command, items))
+
+    def _unsay(self, note: str) -> None:
+        """Clear a progress note once its wait is over, unless something else was said since."""
+        if self._last_message == note:
+            self._say("", notify=False)
 
     # --- across services: an issue from a message (N), a share to Slack (S) -----------------
 
