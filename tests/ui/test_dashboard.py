@@ -7,6 +7,7 @@ import sys
 import threading
 
 import pytest
+from textual import events
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually
@@ -735,3 +736,24 @@ async def test_t_says_it_is_loading_the_transitions_while_jira_takes_its_time() 
         await pilot.press("escape")
         await pilot.pause()
         assert "loading the transitions" not in status(pilot.app)
+
+
+@pytest.mark.parametrize(("key", "box"), [("c", "TextArea"), ("l", "Input")])
+async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box) -> None:
+    """`chello` typed fast (or pasted) opened the comment editor empty: the keys reached the
+    dialog before its focus landed on the box, and were dropped."""
+    from textual.widgets import Input, TextArea
+
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        for char in key + "hello":  # queued together, as one terminal read posts them
+            pilot.app.post_message(events.Key(char, char))
+        await pilot.pause()
+        await pilot.pause()
+        widget = pilot.app.screen.query_one(TextArea if box == "TextArea" else Input)
+        assert (widget.text if isinstance(widget, TextArea) else widget.value) == "hello"
+        assert pilot.app.screen.focused is widget
+        await pilot.press("ctrl+s" if box == "TextArea" else "enter")
+        await pilot.pause()
+        assert backend.submitted and "hello" in backend.submitted[0][0].params.values()
