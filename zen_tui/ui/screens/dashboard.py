@@ -987,7 +987,13 @@ class DashboardScreen(Screen[None]):
         if not event.is_printable or isinstance(self.focused, Input):
             return
         if key_char(event.key) not in self.zen.bound_keys():
-            self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
+            # Said once the keys before it ran: typed right after `c` or `l`, it is the
+            # dialog's text (ZenApp.on_key gives it there), not a key that does nothing.
+            self.app.call_later(self._unknown_key, event.key)
+
+    def _unknown_key(self, key: str) -> None:
+        if self.app.screen is self:
+            self._say(f"{key!r} does nothing here: press ? for the keys", "warning")
 
 
 # What asks for a triage action's input first; the answer is discarded (a worker, for the
