@@ -758,3 +758,18 @@ async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box)
         await pilot.press("ctrl+s" if box == "TextArea" else "enter")
         await pilot.pause()
         assert backend.submitted and "bulk-e2e" in backend.submitted[0][0].params.values()
+
+
+async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
+    """`cannot ask Jira: jira: rate limited…`: the service was named twice."""
+    from zen_tui.gateway.errors import RateLimited
+
+    async def rate_limited() -> None:
+        raise RateLimited(service="jira", account="jira", retry_at=FROZEN_NOW + 60)
+
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.app.screen._dialog(rate_limited)
+        await pilot.pause()
+        line = status(pilot.app)
+        assert "cannot ask Jira: rate limited until" in line and "jira: rate" not in line

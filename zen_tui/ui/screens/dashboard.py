@@ -936,7 +936,11 @@ class DashboardScreen(Screen[None]):
         except _jira_flows().NoJira as exc:
             self._say(str(exc), "warning")
         except Exception as exc:  # a read the form needed failed (outage, 4xx)
-            self._say(f"cannot ask Jira: {exc}", "error")
+            from zen_tui.gateway.errors import GatewayError
+
+            # a gateway error's str() names the service: "Jira: jira: …" said it twice
+            why = exc.summary() if isinstance(exc, GatewayError) else str(exc)
+            self._say(f"cannot ask Jira: {why}", "error")
         return None
 
     async def _show_history(self, item: Item) -> None:
