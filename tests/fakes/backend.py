@@ -43,7 +43,13 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.store import Link, take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, LinkAdded, PollerChanged, QueryRejected
+from zen_tui.sync.backend import (
+    AccountConnection,
+    ActionUpdated,
+    LinkAdded,
+    PollerChanged,
+    QueryRejected,
+)
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -327,7 +333,12 @@ class FakeBackend:
         patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
         return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
 
-    connected = True
+    def connected(self, account: str | None = None) -> bool:
+        return True
+
+    def connection(self, account: str) -> AccountConnection:
+        service = next((a.service for a in self.accounts if a.name == account), "")
+        return AccountConnection(service=service, account=account, state="connected")
 
     async def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so
@@ -561,4 +572,4 @@ class FakeBackend:
 
 def with_health(backend: FakeBackend, service: str, **changes: object) -> None:
     """Change the AccountHealth the fake reports for `service` (for start-up state tests)."""
-    backend._health[service] = replace(backend._health[service], **changes)  # type: ignore[arg-type]
+    backend._health[service] = replace(backend._health[service], **changes)

@@ -283,3 +283,80 @@ async def test_gateway_refreshes_a_slack_token_before_it_expires(
     assert me["ok"] is True, me
     second = await stored("slack")
     assert second.token != first.token and second.refresh_token != first.refresh_token
+
+
+def slack_gateway(sim: SimulatorServer, clock: FakeClock) -> Gateway:
+    account = sim_account(sim, "slack")
+    return Gateway(
+        account="slack",
+        service="slack",
+        base_url=effective_base_url(account),
+        settings=default_settings("slack"),
+        credentials=KeyringCredentialProvider([account], now=clock.time),
+        clock=clock,
+    )
+
+
+def lapse_early(sim: SimulatorServer, token: str) -> None:
+    """Slack stops taking the token long before the expiry its login stated (revoked or
+    rotated elsewhere, a skewed clock): it answers HTTP 200 ok:false token_expired."""
+    slack = sim.world.services["slack"]
+    with sim.world.lock:
+        slack.tokens[token] = dataclasses.replace(slack.tokens[token], expires_at=0.0)
+
+
+def refreshes(sim: SimulatorServer) -> int:
+    counts = sim.world.counters.snapshot()["requests"]
+    return sum(c["count"] for c in counts if "oauth.v2.access" in c["endpoint"])
+
+
+async def test_a_slack_token_refused_before_its_stated_expiry_is_refreshed_once(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """No refresh was due by the clock (an hour left), yet Slack says token_expired: the
+    gateway refreshes once and sends the call again, instead of asking for a login."""
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None
+    clock = FakeClock(start=first.expires_at - 3600)  # not near the stated expiry
+    gateway = slack_gateway(sim, clock)
+    try:
+        assert (await gateway.request("GET", "/auth.test")).json()["ok"] is True
+        lapse_early(sim, first.token)
+        before = refreshes(sim)
+        me = (await gateway.request("GET", "/auth.test")).json()
+        again = (await gateway.request("GET", "/auth.test")).json()
+    finally:
+        await gateway.aclose()
+    assert me["ok"] is True and again["ok"] is True, me
+    assert refreshes(sim) - before == 1
+    second = await stored("slack")
+    assert second.token != first.token and second.refresh_token != first.refresh_token
+
+
+async def test_a_refused_slack_token_asks_for_a_login_only_after_its_refresh_failed(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """The refresh token was spent elsewhere too: one refresh is tried (once for this
+    token, not at every call), then the client says to log in again."""
+    from zen_tui.gateway.errors import AuthExpired
+    from zen_tui.services.slack import SlackClient
+
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None and first.refresh_token
+    clock = FakeClock(start=first.expires_at - 3600)
+    gateway = slack_gateway(sim, clock)
+    client = SlackClient(sim_account(sim, "slack"), gateway, clock=clock)  # type: ignore[arg-type]
+    slack = sim.world.services["slack"]
+    try:
+        lapse_early(sim, first.token)
+        with sim.world.lock:  # rotated by another install: this refresh token is spent
+            slack.oauth.refresh.pop(first.refresh_token)
+        before = refreshes(sim)
+        for _ in range(2):
+            with pytest.raises(AuthExpired, match="token_expired; log in to the workspace"):
+                await client.call("auth.test")
+    finally:
+        await gateway.aclose()
+    assert refreshes(sim) - before == 1

@@ -316,7 +316,9 @@ class Gateway:
 
             client = build_client(self.base_url, self._settings, self._profile, self._transport)
             auth = AccountAuth(self._credentials, self.account, self.service, self._clock.time)
-            self._built = client, Sender(client, auth, self._settings.max_response_bytes)
+            refused = self._profile.token_refused
+            limit = self._settings.max_response_bytes
+            self._built = client, Sender(client, auth, limit, refused)
         return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------

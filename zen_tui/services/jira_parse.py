@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zen_tui.models import ActionResult, Issue, parse_iso
 from zen_tui.services import adf
@@ -81,6 +80,9 @@ def cursor_of(updated: list[str], zone: tzinfo = UTC) -> str | None:
 
 def zone_of(name: str | None) -> tzinfo:
     """The user's time zone from /myself, UTC when missing or unknown."""
+    # zoneinfo loads sysconfig and its build data (0.2 MiB): only once a zone is asked for
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):

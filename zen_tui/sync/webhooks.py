@@ -188,6 +188,12 @@ class WebhookServer:
         self._sock: socket.socket | None = None
         self.repeats = RepeatFilter()  # keeps a flood from rotating the log history away
 
+    @property
+    def listening(self) -> bool:
+        """The server is up and accepting deliveries (not failed to bind, not stopped)."""
+        server = self._server
+        return server is not None and server.started and not server.should_exit
+
     def url(self, service: str) -> str:
         return f"http://{_url_host(self.receiver.config.host)}:{self.port}/webhooks/{service}"
 

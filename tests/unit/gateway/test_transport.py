@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -290,3 +293,82 @@ async def test_githubs_422_reasons_are_part_of_the_message(router, make_gateway)
     with pytest.raises(ApiError) as info:
         await make_gateway().request("POST", "/repos/o/r/labels", json={"name": "x"})
     assert str(info.value) == "github: 422 Validation Failed: color invalid; title is too long"
+
+
+class Rotating:
+    """Hands out tok-0, then tok-1, ... at each refresh (None once `left` runs out)."""
+
+    def __init__(self, left: int) -> None:
+        self.n, self.left, self.refreshes = 0, left, 0
+
+    async def get(self, account: str) -> Credential | None:
+        return Credential(f"tok-{self.n}", expires_at=None)
+
+    async def refresh(self, account: str) -> Credential | None:
+        self.refreshes += 1
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        self.n += 1
+        return Credential(f"tok-{self.n}")
+
+
+def slack_refusing(*refused: str) -> Any:
+    """Slack's auth.test: HTTP 200 token_expired for the `refused` tokens, ok for others."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        if token in refused:
+            return httpx.Response(200, json={"ok": False, "error": "token_expired"})
+        return httpx.Response(200, json={"ok": True, "token": token})
+
+    return handle
+
+
+async def test_slack_token_expired_before_any_stated_expiry_is_refreshed_and_resent(
+    make_gateway,
+):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=slack_refusing("tok-0"),
+    )
+    answers = await asyncio.gather(*(gw.request("GET", "/api/auth.test") for _ in range(3)))
+    assert [a.json() for a in answers] == [{"ok": True, "token": "tok-1"}] * 3
+    assert creds.refreshes == 1  # concurrent refusals of one token: one refresh
+
+
+async def test_a_renewed_token_refused_too_is_not_refreshed_again(make_gateway):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=slack_refusing("tok-0", "tok-1"),
+    )
+    for _ in range(3):
+        answer = await gw.request("GET", "/api/auth.test")
+        assert answer.json() == {"ok": False, "error": "token_expired"}  # log in again
+    assert creds.refreshes == 1
+
+
+async def test_other_slack_errors_and_other_services_refresh_nothing(make_gateway):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "channel_not_found"}),
+    )
+    await gw.request("GET", "/api/conversations.history")
+    github = make_gateway(
+        credentials=creds,
+        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "token_expired"}),
+    )
+    await github.request("GET", "/user")
+    assert creds.refreshes == 0

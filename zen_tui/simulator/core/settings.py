@@ -49,6 +49,8 @@ def validate(world: World, data: Any) -> dict[str, dict[str, Any]]:
             whole = kind is float and type(value) is int  # `search_lag = 5` means 5.0
             if type(value) is not kind and not whole:
                 raise SettingsError(f"settings: {service}.{key} must be a {kind.__name__}")
+            if key.endswith("_rate") and not 0 <= value <= 1:  # a share of the requests
+                raise SettingsError(f"settings: {service}.{key} must be between 0 and 1")
     return data
 
 

@@ -14,7 +14,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,6 +70,10 @@ class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
     username = ME
+    # search_incomplete_rate: the share of searches that time out server-side and answer
+    # `incomplete_results: true` with a subset of the matches (see /_sim/settings).
+    settings: ClassVar[dict[str, type]] = {"search_incomplete_rate": float}
+    search_incomplete_rate = 0.0
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -419,6 +423,9 @@ class GitHubSim(ServiceSim):
             matches = self.state.search(query, sort, desc)
         except BadDate:
             raise invalid("Search", "q", "invalid") from None
+        incomplete = self._timed_out()
+        if incomplete:  # what the search found before its time ran out: any of the matches
+            matches = [m for m in matches if self.world.rng.random() < 0.5]
         page, per_page = page_params(ctx)
         total = len(matches)
         capped = matches[:1000]
@@ -429,11 +436,16 @@ class GitHubSim(ServiceSim):
         link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
         body = {
             "total_count": total,
-            "incomplete_results": False,
+            "incomplete_results": incomplete,
             "search_type": "lexical",  # the current description (2026-03-10) requires it
             "items": items,
         }
         return Reply(body, headers=link)
+
+    def _timed_out(self) -> bool:
+        """This search hit GitHub's server-side time limit (search_incomplete_rate)."""
+        rate = self.search_incomplete_rate
+        return rate > 0 and self.world.rng.random() < rate
 
     # ---- handlers: pulls ----
     def _repo(self, ctx: Ctx) -> Repo:
