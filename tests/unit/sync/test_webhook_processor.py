@@ -244,12 +244,15 @@ async def test_the_run_loop_yields_between_batches_and_wakes_for_new_deliveries(
         task.cancel()
 
 
-async def test_a_failed_poll_is_retried_on_the_normal_schedule_even_while_deliveries_arrive():
+async def test_a_failed_poll_is_retried_on_the_normal_schedule_even_while_deliveries_arrive(
+    monkeypatch,
+):
     """Deliveries do not make a failed listing fresh: the pane says `cached (offline)` and,
     stretched to the safety net, stayed so for `max_interval` (10 min) after the service was
     back. Only a poll that answered leaves the section to the webhooks."""
     from zen_tui.gateway.errors import Unavailable
 
+    monkeypatch.setattr(WebhookServer, "listening", property(lambda self: True))  # no socket
     clock = FakeClock()
     store = Store.open(":memory:")
     down = Unavailable(service="jira", account="j", message="offline: cannot connect")
