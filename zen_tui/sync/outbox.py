@@ -361,10 +361,13 @@ class Outbox:
     # -- replay ---------------------------------------------------------------------------
     async def replay(self) -> dict[ActionState, int]:
         """Send everything PENDING/UNKNOWN in order; an account that hits a transient error
-        keeps its later entries waiting so they stay in order."""
+        keeps its later entries waiting so they stay in order. SENDING entries are listed too:
+        one another process is sending keeps its account's later entries waiting (else they
+        overtake it), and one whose sender died is verified and finished here."""
         blocked: set[str] = set()
         tally: dict[ActionState, int] = {}
-        for entry in self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN):
+        waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+        for entry in self.store.outbox_by_state(*waiting):
             account = entry.action.account
             if account in blocked or entry.id in self.claimed or account not in self.clients:
                 continue
