@@ -434,9 +434,13 @@ class Outbox:
     def note(self, outcome: Outcome) -> None:
         if outcome.state not in (ActionState.PENDING, ActionState.UNKNOWN):
             return
-        at = outcome.retry_at if outcome.retry_at is not None else self.now() + self._backoff
+        now = self.now()
+        at = outcome.retry_at if outcome.retry_at is not None else now + self._backoff
         self._backoff = min(RETRY_MAX, self._backoff * 2)
-        self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
+        # A retry time already passed is the one just tried: keeping it (the earlier of the
+        # two) left the replayer retrying every 50 ms for as long as the service was down.
+        stale = self.retry_at is None or self.retry_at <= now
+        self.retry_at = at if stale else min(self.retry_at, at)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, BreakerChanged) and event.new == "closed":

@@ -1,3 +1,4 @@
+from tests.helpers import ManualClock
 from zen_tui.gateway.errors import ApiError, CircuitOpen, RateLimited, Unavailable
 from zen_tui.gateway.events import BreakerChanged, EventBus
 from zen_tui.models import Action, ActionState
@@ -193,3 +194,30 @@ async def test_a_cancel_in_the_turn_a_wake_lands_still_stops_the_replayer():
         await asyncio.gather(task, return_exceptions=True)
         assert task.cancelled()
     assert lost == []
+
+
+async def test_retries_back_off_while_the_service_stays_down_and_start_over_after():
+    """Each failed replay waits twice as long as the one before (2 s up to 60 s), counted
+    from when it failed; a retry time already passed is not kept (the replayer then retried
+    every 50 ms). With several accounts failing, the earliest retry wins."""
+    clock = ManualClock(1000.0)
+    outbox, store, client, _ = make(now=clock)
+    [a] = outbox.queue([act()])
+    client.script = [Unavailable(service="github", account="gh", status=503)] * 8
+    gaps = []
+    for _ in range(8):
+        await outbox.replay()
+        assert outbox.retry_at is not None
+        gaps.append(outbox.retry_at - clock.now)
+        clock.now = outbox.retry_at + 0.5
+    assert gaps == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    await outbox.replay()  # the service is back
+    assert store.rows[a.id].state is S.DONE and outbox.retry_at is None
+
+    other = FakeClient(account="gh2")
+    outbox.clients = {"gh": client, "gh2": other}
+    outbox.queue([Action(kind="close", item_id="gh:3", account="gh2"), act(item="gh:2")])
+    client.script = [CircuitOpen(service="github", account="gh", retry_at=clock.now + 30)]
+    other.script = [Unavailable(service="github", account="gh2", status=503)]
+    await outbox.replay()
+    assert outbox.retry_at == clock.now + 2.0  # back to the shortest wait; the earliest wins
