@@ -1,3 +1,5 @@
+import pytest
+
 from tests.helpers import ManualClock
 from zen_tui.gateway.errors import ApiError, CircuitOpen, RateLimited, Unavailable
 from zen_tui.gateway.events import BreakerChanged, EventBus
@@ -221,3 +223,40 @@ async def test_retries_back_off_while_the_service_stays_down_and_start_over_afte
     other.script = [Unavailable(service="github", account="gh2", status=503)]
     await outbox.replay()
     assert outbox.retry_at == clock.now + 2.0  # back to the shortest wait; the earliest wins
+
+
+async def test_a_chain_naming_an_unknown_account_is_refused_before_anything_is_queued():
+    outbox, store, _, events = make()
+    store.outbox_add_chain = lambda steps: [store.outbox_add(a) for a, _ in steps]
+    bad = [(act(), None), (Action(kind="comment", item_id="x", account="nope"), None)]
+    with pytest.raises(ValueError, match="nope"):
+        outbox.queue_chain(bad)
+    assert store.rows == {} and events == []
+
+
+async def test_a_chain_shows_every_step_pending_at_once():
+    outbox, store, _, events = make()
+    store.outbox_add_chain = lambda steps: [store.outbox_add(a) for a, _ in steps]
+    entries = outbox.queue_chain([(act(item="gh:1"), None), (act(item="gh:2"), None)])
+    assert [(e.action_id, e.state) for e in events] == [(x.id, S.PENDING) for x in entries]
+
+
+async def test_an_interrupted_send_shows_as_unknown_when_recovered():
+    outbox, store, _, events = make()
+    [a] = outbox.queue([act()])
+    store.outbox_update(a.id, state=S.SENDING)  # its sender died mid-send
+    events.clear()
+    assert outbox.recover() == 1
+    assert [(e.action_id, e.state) for e in events] == [(a.id, S.UNKNOWN)]
+
+
+@pytest.mark.parametrize("final", [S.DONE, S.FAILED, None])
+async def test_an_entry_another_process_finished_is_reported_as_it_ended_and_not_sent(final):
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act()])
+    if final is None:
+        del store.rows[a.id]  # pruned: it was done long ago
+    else:
+        store.outbox_update(a.id, state=final)
+    assert await outbox.send(a) is (final or S.DONE)
+    assert client.applied == [] and client.verified == [] and outbox.retry_at is None
