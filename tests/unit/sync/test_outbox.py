@@ -2,7 +2,7 @@ import pytest
 
 from tests.helpers import ManualClock
 from zen_tui.gateway.errors import ApiError, CircuitOpen, RateLimited, Unavailable
-from zen_tui.gateway.events import BreakerChanged, EventBus
+from zen_tui.gateway.events import BreakerChanged, EventBus, RequestDone
 from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.outbox import Outbox
@@ -260,3 +260,47 @@ async def test_an_entry_another_process_finished_is_reported_as_it_ended_and_not
         store.outbox_update(a.id, state=final)
     assert await outbox.send(a) is (final or S.DONE)
     assert client.applied == [] and client.verified == [] and outbox.retry_at is None
+
+
+def request_done(bus, status, account="gh"):
+    bus.publish(
+        RequestDone(
+            service="github",
+            account=account,
+            method="GET",
+            endpoint="/x",
+            status=status,
+            latency=0.1,
+            cache="bypass",
+            attempts=1,
+            error=str(status),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "account", "left"),
+    [
+        (None, "gh", S.UNKNOWN),  # no answer at all: the service may be down
+        (500, "gh", S.UNKNOWN),
+        (429, "gh", S.UNKNOWN),
+        (404, "gh", S.FAILED),  # a real answer: "cannot tell" stands
+        (428, "gh", S.FAILED),
+        (430, "gh", S.FAILED),
+        (499, "gh", S.FAILED),
+        (503, "other", S.FAILED),  # another account's outage says nothing about this one
+    ],
+)
+async def test_cannot_tell_during_a_failed_call_stays_unknown_else_fails(status, account, left):
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act("comment")])
+    store.outbox_update(a.id, state=S.SENDING)
+    outbox.recover()
+
+    async def cannot_tell(action, *, idempotency_key):
+        request_done(outbox.bus, status, account)
+        return None
+
+    client.verify = cannot_tell
+    await outbox.replay()
+    assert store.rows[a.id].state is left and client.applied == []

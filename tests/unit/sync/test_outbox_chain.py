@@ -201,3 +201,27 @@ async def test_a_step_before_that_recorded_nothing_fails_the_next_unsent(tmp_pat
     assert [e.state for e in states if e is not None] == [S.DONE, S.FAILED]
     assert states[1] is not None and "did not say what it created" in (states[1].reason or "")
     assert slack.written == []
+
+
+async def test_a_step_sent_directly_while_the_one_before_is_pending_waits_unsent(tmp_path) -> None:
+    gh, slack = Service("github", lambda p: None), Service("slack", lambda p: None)
+    with Store.open(tmp_path / "zen.db") as store:
+        outbox, _ = run_process(store, gh, slack)
+        first, second = outbox.queue_chain(chain())
+        assert await outbox.send(second) is S.PENDING
+        assert store.outbox_get(second.id).state is S.PENDING  # type: ignore[union-attr]
+        assert await outbox.send(first) is S.DONE
+        assert await outbox.send(store.outbox_get(second.id)) is S.DONE
+        outbox.close()
+    assert [text for _, text in slack.written] == ["0 filed: https://gh/o/r/1"]
+
+
+async def test_a_kept_param_that_is_not_what_a_step_created_links_nothing(tmp_path) -> None:
+    gh, slack = Service("github", lambda p: None), Service("slack", lambda p: None)
+    with Store.open(tmp_path / "zen.db") as store:
+        outbox, links = run_process(store, gh, slack)
+        first, _ = outbox.queue_chain(chain())
+        assert gh.keep is not None
+        gh.keep(first.idempotency_key, {"labels": "bug"})  # resolved before the send
+        outbox.close()
+    assert links == []
