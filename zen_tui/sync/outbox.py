@@ -369,7 +369,10 @@ class Outbox:
         waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
         for entry in self.store.outbox_by_state(*waiting):
             account = entry.action.account
-            if account in blocked or entry.id in self.claimed or account not in self.clients:
+            if account in blocked or account not in self.clients:
+                continue
+            if entry.id in self.claimed:  # being sent here already (another replay, a bulk)
+                blocked.add(account)  # its account's later entries wait behind it
                 continue
             if self._waiting(entry):  # its step before is not done: others need not wait
                 self.note(Outcome(ActionState.PENDING))
