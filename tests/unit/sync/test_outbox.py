@@ -304,3 +304,31 @@ async def test_cannot_tell_during_a_failed_call_stays_unknown_else_fails(status,
     client.verify = cannot_tell
     await outbox.replay()
     assert store.rows[a.id].state is left and client.applied == []
+
+
+async def test_a_wake_while_the_replayer_waits_sends_at_once_then_it_waits_again():
+    """A submit (or a breaker closing) wakes the waiting replayer: what was queued goes now,
+    not at the next store check (30 s); after it the replayer waits again, not spinning."""
+    import asyncio
+
+    outbox, store, _, _ = make()
+    replays = 0
+    replay = outbox.replay
+
+    async def counted():
+        nonlocal replays
+        replays += 1
+        return await replay()
+
+    outbox.replay = counted
+    task = asyncio.create_task(outbox.run())
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert replays == 1  # the first replay, then a 30 s wait
+    [a] = outbox.queue([act()])
+    outbox.wake()
+    for _ in range(200):
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert store.rows[a.id].state is S.DONE and replays == 2
