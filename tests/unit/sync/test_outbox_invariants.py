@@ -61,6 +61,8 @@ class FlakyClient:
     async def _pause(self) -> None:
         for _ in range(self.rng.randint(0, 3)):
             await asyncio.sleep(0)
+        if self.rng.random() < 0.1:  # time passes mid-call, well within a live lease
+            self.server.clock.now += 1.0
 
     def _fate(self, fates: tuple[str, ...]) -> str:
         return fates[0] if self.server.calm else self.rng.choice(fates)

@@ -135,8 +135,22 @@ async def test_a_lease_that_ran_out_during_a_verify_is_not_followed_by_a_send(
     clock.now += LEASE_SECONDS + 1
     await fast.replay()  # takes over, verifies (not there), sends once
     gate.set()
-    await first
+    assert await first == {S.DONE: 1}  # reported as the other outbox left it
     assert server.applied == [entry.idempotency_key]
     assert fast.store.outbox_get(entry.id).state is S.DONE  # type: ignore[attr-defined]
     close(slow)
     close(fast)
+
+
+async def test_an_entry_recovered_at_start_is_free_for_any_outbox(tmp_path: Path) -> None:
+    """Recovery takes an interrupted entry only to mark it UNKNOWN: another live process may
+    verify and finish it at once (it is not left leased to the one that recovered it)."""
+    path, server, rng = tmp_path / "z.db", Server(), random.Random(0)
+    starting, other = outbox(path, server, rng), outbox(path, server, rng)
+    [entry] = starting.queue([Action("comment", "gh:o/r#1", "gh", {})])
+    starting.store.outbox_update(entry.id, state=S.SENDING)  # type: ignore[attr-defined]
+    assert starting.recover() == 1
+    assert await other.replay() == {S.DONE: 1}
+    assert server.applied == [entry.idempotency_key]
+    close(starting)
+    close(other)
