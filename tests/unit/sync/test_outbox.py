@@ -332,3 +332,22 @@ async def test_a_wake_while_the_replayer_waits_sends_at_once_then_it_waits_again
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert store.rows[a.id].state is S.DONE and replays == 2
+
+
+async def test_a_closed_outbox_and_its_verifies_leave_no_listeners_on_the_bus():
+    """Each verify listens for failed calls only while it runs; a closed outbox stops
+    listening (a long-lived dashboard would otherwise collect one listener per verify)."""
+    outbox, store, client, _ = make()
+    listening = len(outbox.bus._subscribers)
+    entries = outbox.queue([act(item=f"gh:{n}") for n in range(3)])
+    for e in entries:
+        store.outbox_update(e.id, state=S.SENDING)
+    outbox.recover()
+    client.verify_script = [False, True, False]
+    await outbox.replay()
+    assert len(outbox.bus._subscribers) == listening
+    outbox.close()
+    outbox.bus.publish(
+        BreakerChanged(service="github", account="gh", name="github", old="half-open", new="closed")
+    )
+    assert not outbox._wake.is_set() and len(outbox.bus._subscribers) == listening - 1
