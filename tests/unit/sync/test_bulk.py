@@ -135,3 +135,24 @@ async def test_cancel_at_shutdown_leaves_unsent_entries_pending():
     await bulk.drain()
     assert clients["jira"].bulk_calls == []
     assert all(e.state is ActionState.PENDING for e in store.rows.values())
+
+
+async def test_a_bulk_item_whose_lease_was_taken_over_leaves_the_others_reported():
+    """Mid-call, another process took one item over (its lease ran out): that item is left
+    to it, and every other item of the batch is still recorded with its own progress."""
+    from msgspec.structs import replace
+
+    bulk, clients, store, events, _ = setup()
+    entries = bulk.outbox.queue(transitions(3))
+    jira = clients["jira"]
+    plain = jira.bulk_apply
+
+    async def taken_over_midway(actions, keys, progress):
+        store.rows[entries[0].id] = replace(store.rows[entries[0].id], lease_owner="another")
+        return await plain(actions, keys, progress)
+
+    jira.bulk_apply = taken_over_midway
+    await bulk.process(entries)
+    assert [store.rows[e.id].state for e in entries[1:]] == [ActionState.DONE] * 2
+    done = [(e.action_id, e.progress) for e in events if e.state is ActionState.DONE]
+    assert done == [(entries[1].id, (2, 3)), (entries[2].id, (3, 3))]
