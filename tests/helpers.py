@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import pkgutil
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import msgspec
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+import zen_tui
 from zen_tui.gateway.clock import SystemClock
 from zen_tui.gateway.events import BreakerChanged
 from zen_tui.ui.health_model import HealthModel
@@ -76,6 +82,43 @@ async def mounted_client(
         yield client
 
 
+@contextmanager
+def socket_server(handle: Callable[[socket.socket, threading.Event], object]) -> Iterator[str]:
+    """A raw TCP server on 127.0.0.1, its URL yielded: each connection is handed, on a thread
+    of its own, to `handle(conn, stop)`, then closed. On exit `stop` is set, so a handler that
+    waits on it ends, and every thread is joined."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+    handlers: list[threading.Thread] = []
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            handle(conn, stop)
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn = server.accept()[0]
+            except OSError:
+                continue
+            handlers.append(threading.Thread(target=serve, args=(conn,), daemon=True))
+            handlers[-1].start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join()
+        for thread in handlers:
+            thread.join(timeout=5)
+        server.close()
+
+
 def files_holding(root: Path, secrets: Iterable[str]) -> list[str]:
     """Every file under `root` (store, WAL, logs, ...) that holds one of `secrets` verbatim,
     as 'path: secret-prefix...' for the failure message; [] when none does."""
@@ -103,3 +146,19 @@ def github_breaker_opened(half_open_at: float, *, at: float | None = None) -> He
         )
     )
     return model
+
+
+def zen_tui_structs() -> list[type[msgspec.Struct]]:
+    """Every msgspec.Struct class zen_tui defines, after importing every module of it (but
+    __main__, which runs the app): for checks that each record, present or added later, keeps."""
+    for info in pkgutil.walk_packages(zen_tui.__path__, "zen_tui."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    found: list[type[msgspec.Struct]] = []
+    pending = [msgspec.Struct]
+    while pending:  # subclasses of subclasses too, nested classes included
+        for cls in pending.pop().__subclasses__():
+            pending.append(cls)
+            if cls.__module__.startswith("zen_tui.") and cls not in found:
+                found.append(cls)
+    return found

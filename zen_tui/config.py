@@ -24,6 +24,7 @@ from msgspec.structs import replace
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
     COMMAND_MODES,
+    COMMAND_TIMEOUT,
     DEFAULT_BASE_URLS,
     DEFAULT_SECTION_LIMIT,
     PANE_SERVICES,
@@ -490,7 +491,15 @@ def _command(t: Table) -> CommandConfig:
         pane=pane,
         mode=t.get("mode", t.choice(COMMAND_MODES), "background"),
         in_checkout=t.get("in_checkout", t.boolean, False),
+        timeout=t.get("timeout", t.duration(positive=True), COMMAND_TIMEOUT),
     )
+    if command.mode == "suspend" and "timeout" in t.data:  # it has the terminal: ctrl+c
+        raise t.error(
+            t.path("timeout"),
+            t.data["timeout"],
+            "only background commands have a timeout",
+            'remove it, or set mode = "background"',
+        )
     t.done()
     return command
 

@@ -101,6 +101,7 @@ class UiConfig(msgspec.Struct, frozen=True):
 
 
 COMMAND_MODES = ("background", "suspend")
+COMMAND_TIMEOUT = 600.0  # seconds a background command may run before it is stopped
 
 
 class CommandConfig(msgspec.Struct, frozen=True):
@@ -114,6 +115,9 @@ class CommandConfig(msgspec.Struct, frozen=True):
     mode: str = "background"  # COMMAND_MODES
     # Run in the item's repo checkout ([repos."owner/name"] path) and refuse without one.
     in_checkout: bool = False
+    # Seconds a background command runs before its process group is stopped (SIGTERM, then
+    # SIGKILL): a hung `git fetch` does not run for ever. Suspended ones have the terminal.
+    timeout: float = COMMAND_TIMEOUT
 
 
 def _default_secret_env() -> dict[str, str]:

@@ -11,6 +11,7 @@ wires a gateway by hand. It sits at the top of the package because it knows ever
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
 
 log = logging.getLogger("zen_tui.wiring")
+# The dashboard builds each account in its own thread: the request stack is imported by one
+# at a time (two threads importing the same circular package can see it half-initialised).
+_IMPORTING = threading.Lock()
 
 
 class StoreCache:
@@ -184,6 +188,8 @@ def build(
     wired = build_local(settings, store=store, bus=bus, clock=clock)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
+        for gateway in gateways.values():  # unused: let go of them too
+            gateway.discard()
         raise next(iter(failed.values()))
     wired.gateways.update(gateways)
     wired.clients.update(clients)
@@ -211,21 +217,24 @@ Network = tuple[dict[str, "Gateway"], dict[str, "ServiceClient"], dict[str, Exce
 
 def connect(
     wired: Wired,
+    only: str | None = None,
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Network:
-    """A gateway and a service client per account, returned (not yet in `wired`). Imports
-    the request stack (httpx, the services) and, for a Jira account logged in through the
-    keyring, reads its stored base URL: blocking, so the dashboard runs it in a thread after
-    its first paint. The gateway calls the REST base a stored login names; the client keeps
-    the configured base_url, which its browse links are built from.
+    """A gateway and a service client per account (`only`: that account alone), returned
+    (not yet in `wired`). Imports the request stack (httpx, the services) and, for a Jira
+    account logged in through the keyring, reads its stored base URL: blocking, so the
+    dashboard runs it in a thread per account after its first paint. The gateway calls the
+    REST base a stored login names; the client keeps the configured base_url, which its
+    browse links are built from.
 
     Each account on its own: one whose build raises (its keyring read, a bad setting) is
     returned with its error, the others are built. Accounts already in `wired.gateways` are
     skipped, so a retry builds only those that failed."""
-    from zen_tui.gateway import Gateway
-    from zen_tui.services import make_client
+    with _IMPORTING:
+        from zen_tui.gateway import Gateway
+        from zen_tui.services import make_client
 
     settings = wired.settings
     credentials = credentials or credentials_for(settings.accounts)
@@ -234,8 +243,9 @@ def connect(
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        if account.name in wired.gateways:
+        if account.name in wired.gateways or only not in (None, account.name):
             continue
+        gateway: Gateway | None = None
         try:
             gateway = Gateway(
                 account=account.name,
@@ -250,6 +260,8 @@ def connect(
             )
             client = make_client(account, gateway, clock=wired.clock)
         except Exception as exc:  # this account's alone: the others still sync
+            if gateway is not None:  # built, but no client will use it: let it go
+                gateway.discard()
             log.warning("could not set up %s: %s", account.name, one_line(exc))
             failed[account.name] = exc
             continue
@@ -263,7 +275,8 @@ def _rest_base(account: AccountConfig) -> str:
     others skip the keyring (and its import) entirely."""
     if account.service != "jira" or account.token:
         return account.base_url
-    from zen_tui.auth.provider import effective_base_url
+    with _IMPORTING:  # the import alone: the keyring read below may take its time
+        from zen_tui.auth.provider import effective_base_url
 
     return effective_base_url(account)
 

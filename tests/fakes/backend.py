@@ -115,7 +115,10 @@ def make_items(section: SectionInfo, count: int, seed: int = 0) -> tuple[Item, .
     """`count` plausible items for `section`, the same for the same seed."""
     rng = random.Random(f"{seed}:{section.id}")
     make: Callable[[SectionInfo, int, random.Random], Item]
-    make = {"prs": _pr, "issues": _issue, "messages": _message}[section.pane]  # type: ignore[assignment]
+    kind = section.pane
+    if kind == "inbox":  # the Inbox's sources: notifications and Jira issues, Slack mentions
+        kind = "messages" if section.service == "slack" else "issues"
+    make = {"prs": _pr, "issues": _issue, "messages": _message}[kind]  # type: ignore[assignment]
     return tuple(make(section, i, rng) for i in range(count))
 
 
@@ -231,6 +234,7 @@ class FakeBackend:
         self.refreshed: list[str | None] = []
         self.paused = False
         self.focus: str | None = None
+        self.focus_more: tuple[str, ...] = ()  # the other sections on screen (the Inbox's All)
         self.started = False
         self._next_id = 0
         self._health = {svc: self._default_health(svc) for svc in _SERVICES}
@@ -257,8 +261,9 @@ class FakeBackend:
     async def refresh(self, section_id: str | None = None) -> None:
         self.refreshed.append(section_id)
 
-    def set_focus(self, section_id: str | None) -> None:
+    def set_focus(self, section_id: str | None, *more: str) -> None:
         self.focus = section_id
+        self.focus_more = more
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

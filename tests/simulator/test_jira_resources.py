@@ -395,3 +395,29 @@ async def test_flagged_field_as_jiratui_sets_it(client: httpx.AsyncClient, jira:
     assert not jira.issues[key].flagged
     bad = {"fields": {flag: [{"value": "Nope"}]}}
     assert (await client.put(f"{V3}/issue/{key}", json=bad)).status_code == 400
+
+
+PAGED = ("/project/search", "/user/search?query=a", "/statuses/search", "/issue/{key}/comment")
+
+
+@pytest.mark.parametrize("path", [*PAGED, "/issue/{key}/changelog"])
+async def test_an_offset_page_that_is_not_a_whole_number_is_a_400(
+    client: httpx.AsyncClient, jira: JiraSim, path: str
+) -> None:
+    url = f"{V3}{path.format(key=a_key(jira))}"
+    for bad in ({"startAt": "first"}, {"maxResults": "1.5"}):
+        r = await client.get(url, params=bad)
+        assert r.status_code == 400, (path, bad)
+        assert r.json()["errorMessages"] == ["startAt and maxResults must be whole numbers."]
+
+
+async def test_an_offset_page_is_capped_per_endpoint(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    key = a_key(jira)
+    log = await client.get(f"{V3}/issue/{key}/changelog", params={"maxResults": "5000"})
+    assert log.json()["maxResults"] == 100
+    comments = await client.get(f"{V3}/issue/{key}/comment", params={"maxResults": "0"})
+    assert comments.json()["maxResults"] == 1  # at least one
+    statuses = await client.get(f"{V3}/statuses/search", params={"maxResults": "5000"})
+    assert statuses.json()["maxResults"] == 200

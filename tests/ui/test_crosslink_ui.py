@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import DemoStack, all_live, demo_stack, wait_until
@@ -112,16 +114,22 @@ async def test_keys_apply_to_their_items_only(wait_for_workers: WaitForWorkers) 
         assert backend.chains == []
 
 
+async def open_issue_form(pilot: Pilot[Any], wait_for_workers: WaitForWorkers) -> IssueFormModal:
+    """`N` on the FakeBackend's messages pane (its first message): the issue form it opens."""
+    await pilot.press("tab", "tab", "N")
+    await wait_for_workers(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, IssueFormModal)
+    return form
+
+
 async def test_the_form_sends_the_chain_and_the_row_shows_its_link(
     wait_for_workers: WaitForWorkers,
 ) -> None:
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.press("tab", "tab", "N")
-        await wait_for_workers(pilot)
-        form = app.screen
-        assert isinstance(form, IssueFormModal)
+        await open_issue_form(pilot, wait_for_workers)
         dashboard = app._dashboard()
         assert dashboard is not None
         message = dashboard.query_one("#list-messages", ItemList).cursor_item
@@ -143,9 +151,7 @@ async def test_leaving_the_issue_form_says_nothing_was_sent(
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.press("tab", "tab", "N")
-        await wait_for_workers(pilot)
-        assert isinstance(app.screen, IssueFormModal)
+        await open_issue_form(pilot, wait_for_workers)
         await pilot.press("escape")
         await wait_for_workers(pilot)
         assert "message cancelled: nothing sent" in status_line(app)

@@ -191,9 +191,9 @@ def gated_engine(stack: DemoStack, gate: threading.Event) -> SyncEngine:
     slow keyring, a cold import of the request stack)."""
     wired = build_local(stack.settings)
 
-    def network():  # type: ignore[no-untyped-def]
+    def network(account):  # type: ignore[no-untyped-def]
         gate.wait(30)
-        return connect(wired)
+        return connect(wired, account)
 
     return SyncEngine(wired, connect=network)
 

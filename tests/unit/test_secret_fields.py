@@ -8,14 +8,11 @@ SecretRecord naming that field in `_secret`. This walks every module, so a recor
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 import re
 
 import msgspec
 
-import zen_tui
+from tests.helpers import zen_tui_structs
 from zen_tui.gateway.credentials import SecretRecord
 
 SECRET_NAME = re.compile(
@@ -29,15 +26,8 @@ NOT_SECRET = {
 
 
 def _records() -> list[type[msgspec.Struct]]:
-    found: dict[str, type[msgspec.Struct]] = {}
-    for info in pkgutil.walk_packages(zen_tui.__path__, "zen_tui."):
-        if ".simulator" in info.name or info.name.endswith("__main__"):
-            continue  # the simulator holds its own fake secrets; __main__ runs the app
-        module = importlib.import_module(info.name)
-        for obj in vars(module).values():
-            if inspect.isclass(obj) and issubclass(obj, msgspec.Struct):
-                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
-    return list(found.values())
+    # The simulator holds its own fake secrets.
+    return [cls for cls in zen_tui_structs() if ".simulator" not in cls.__module__]
 
 
 def test_the_walk_finds_the_records() -> None:

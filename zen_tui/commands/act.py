@@ -159,13 +159,12 @@ def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: 
 
 
 async def send_within_deadline(engine: SyncEngine, entry: OutboxEntry) -> None:
-    from zen_tui.models import ActionState
-
     """Replay the outbox (this entry and any queued before it) within SEND_DEADLINE. A send
     cut off mid-request may have reached the server: its entry is checked before a resend."""
     import asyncio
 
     from zen_tui.events import Event
+    from zen_tui.models import ActionState
     from zen_tui.sync.backend import ActionUpdated
 
     sending: set[str] = set()  # entries this send has marked SENDING and not yet settled

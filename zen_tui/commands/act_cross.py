@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from zen_tui import crosslink
 from zen_tui.actions import InvalidAction, NotApplicable, validate
@@ -20,6 +21,9 @@ from zen_tui.config import Settings
 from zen_tui.models import ActionState, Item, Message, Service
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
+
+if TYPE_CHECKING:
+    from zen_tui.store import OutboxEntry
 
 TAKES = {
     "issue-from-message": ("to", "title", "body", "issuetype"),
@@ -115,11 +119,11 @@ async def _permalink(engine: SyncEngine, message: Message) -> str:
         return message.url
 
 
-def _report(entries: list[object]) -> int:
+def _report(entries: list[OutboxEntry]) -> int:
     worst = 0
     for entry in entries:
-        state, action = entry.state, entry.action  # type: ignore[attr-defined]
-        reason = f": {entry.reason}" if entry.reason else ""  # type: ignore[attr-defined]
+        state, action = entry.state, entry.action
+        reason = f": {entry.reason}" if entry.reason else ""
         created = action.params.get("created_key")
         made = f" -> {action.account}:{created}" if created else ""
         if state is ActionState.DONE:

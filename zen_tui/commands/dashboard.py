@@ -68,13 +68,14 @@ def _open(settings: Settings, demo: bool) -> int:
     from zen_tui.demo import DEMO_BANNER
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
-    from zen_tui.wiring import build_local, connect
+    from zen_tui.wiring import build_local, connect, credentials_for
 
     # The first screen needs only the store; the gateways, the service clients and their
     # request stack (httpx, TLS, the keyring) are built when the engine starts, which the UI
-    # does once that screen is painted.
+    # does once that screen is painted: each account on its own, with one token chain.
     wired = build_local(settings)
-    engine = SyncEngine(wired, connect=functools.partial(connect, wired))
+    tokens = credentials_for(settings.accounts)
+    engine = SyncEngine(wired, connect=functools.partial(connect, wired, credentials=tokens))
     store = engine.store
     try:
         return int(

@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, TypeAlias
 import msgspec
 
 if TYPE_CHECKING:
-    import httpx
+    from httpx import Headers
+else:
+    # At run time a Mapping (which httpx.Headers is) names the type, so msgspec can read
+    # Answer's fields (msgspec.structs.fields resolves them) without this module loading httpx.
+    Headers = Mapping
 
 Scalar: TypeAlias = str | int | float | bool | None
 QueryParams: TypeAlias = Mapping[str, Scalar | Sequence[Scalar]]
@@ -34,7 +38,7 @@ class Answer(msgspec.Struct, frozen=True):
     passes up and classify.py judges. `content` is the decoded body."""
 
     status_code: int
-    headers: httpx.Headers
+    headers: Headers
     content: bytes
     url: str
     reason_phrase: str = ""

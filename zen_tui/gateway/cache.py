@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
@@ -112,7 +113,7 @@ class ResponseCache:
     def _cache(self, cache_type: str) -> Cache[str, CachedEntry]:
         if cache_type not in self._caches:
             ts = self.type_settings(cache_type)
-            evicted = lambda: self._on_evict(cache_type)  # noqa: E731
+            evicted = partial(self._on_evict, cache_type)
             self._caches[cache_type] = _evicting_cache(ts.policy, ts.maxsize, evicted)
         return self._caches[cache_type]
 

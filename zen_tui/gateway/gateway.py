@@ -271,6 +271,17 @@ class Gateway:
         if self._built is not None:
             await self._built[0].aclose()
 
+    def discard(self) -> None:
+        """Let go of a gateway that will never be used (its service client could not be
+        built), from any thread: its metrics leave the shared bus, which would otherwise
+        keep one more of them (and this gateway) at each retried build. It made no call, so
+        no HTTP client was built: nothing else is open."""
+        self.metrics.close()
+        if self._built is not None:  # a call was made after all: close it as aclose does
+            import asyncio
+
+            asyncio.run(self.aclose())
+
     def _http(self) -> tuple[httpx.AsyncClient, Sender]:
         """The client and the sender over it, built on first use."""
         if self._built is None:

@@ -323,6 +323,27 @@ class BaseClient:
         """The endpoint a path is counted under (metrics, limits, breakers); ids replaced."""
         return path
 
+    async def _read(self, path: str, errors: list[str], params: QueryParams | None = None) -> Any:
+        """A GET for a part of the preview, through the issue_details cache (a cursor moved
+        back and forth asks the server once); in an outage the last good copy is served and
+        why noted in `errors`. A failure is noted there, not raised: the rest of the preview
+        stays useful. No content (204) reads as an empty list."""
+        try:
+            resp: Response = await self.gateway.request(
+                "GET",
+                path,
+                endpoint=self.template(path),
+                params=params,
+                cache_type="issue_details",
+                allow_stale=True,
+                **PREVIEW.options(),
+            )
+        except GatewayError as err:
+            errors.append(str(err))
+            return None
+        note_stale(resp, errors)
+        return resp.json() if resp.status != 204 else []
+
     async def _send(
         self,
         method: str,

@@ -473,23 +473,6 @@ class GitHubClient(BaseClient):
                 raise off
         return rows
 
-    async def _read(self, path: str, errors: list[str], read: Read = PREVIEW) -> Any:
-        """GET for a detail part; a failure is noted, not raised (the preview stays useful)."""
-        try:
-            resp = await self.gateway.request(
-                "GET",
-                path,
-                endpoint=_template(path),
-                cache_type="issue_details",
-                allow_stale=True,
-                **read.options(),
-            )
-        except GatewayError as err:
-            errors.append(str(err))
-            return None
-        note_stale(resp, errors)
-        return resp.json() if resp.status != 204 else []
-
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         return webhook_items(self.r.at(f"webhook:{event}"), self.account, event, payload)
 

@@ -33,7 +33,6 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
-    note_stale,
     parse_each,
     priority,
     refused,
@@ -160,14 +159,14 @@ class JiraClient(BaseClient):
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
         detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
-        issue = await self._read(f"{API}/issue/{item.key}", _DETAIL_FIELDS, errors)
+        issue = await self._read(f"{API}/issue/{item.key}", errors, _DETAIL_FIELDS)
         if isinstance(issue, dict):
             r = self.r.at(f"{API}/issue/{{key}}")
             fields = r.opt_obj(issue, "fields") or {}
             detail["body"] = strip_zw(adf.to_text(fields.get("description")))
             comments = r.opt_arr(r.opt_obj(fields, "comment") or {}, "comments")
             detail["comments"] = tuple(self._comment(r, c) for c in comments)
-        moves = await self._read(f"{API}/issue/{item.key}/transitions", None, errors)
+        moves = await self._read(f"{API}/issue/{item.key}/transitions", errors)
         if isinstance(moves, dict):
             r = self.r.at(f"{API}/issue/{{key}}/transitions")
             detail["transitions"] = tuple(
@@ -178,25 +177,6 @@ class JiraClient(BaseClient):
     def _comment(self, r: Reader, raw: Any) -> tuple[str, str]:
         author = r.opt_obj(raw, "author") or {}
         return r.opt_text(author, "displayName") or "", strip_zw(adf.to_text(raw.get("body")))
-
-    async def _read(self, path: str, params: dict[str, Any] | None, errors: list[str]) -> Any:
-        """A preview part, through the issue_details cache (a cursor move back and forth asks
-        the server once); in an outage the last good copy is served."""
-        try:
-            resp = await self.gateway.request(
-                "GET",
-                path,
-                endpoint=_template(path),
-                params=params,
-                priority=priority(True),
-                cache_type="issue_details",
-                allow_stale=True,
-            )
-        except GatewayError as err:
-            errors.append(str(err))
-            return None
-        note_stale(resp, errors)
-        return resp.json()
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """jira:issue_created / jira:issue_updated / comment_* payloads carry the issue."""

@@ -73,6 +73,11 @@ class CursorsMixin(StoreBase):
                 (scope, name, value),
             )
 
+    def clear_cursor(self, scope: str, name: str) -> None:
+        """Forget a cursor: the next poll lists in full (across a restart too)."""
+        with self._write() as db:
+            db.execute("DELETE FROM cursors WHERE scope = ? AND name = ?", (scope, name))
+
     def get_setting(self, key: str) -> str | None:
         return self._value("SELECT value FROM settings WHERE key = ?", key)
 

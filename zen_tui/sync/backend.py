@@ -121,8 +121,8 @@ class Backend(Protocol):
         """Poll one section (or all) now, without overlapping a running poll."""
         ...
 
-    def set_focus(self, section_id: str | None) -> None:
-        """The section on screen polls more often."""
+    def set_focus(self, section_id: str | None, *more: str) -> None:
+        """The sections on screen (one, or the Inbox's All tab: several) poll more often."""
         ...
 
     def set_paused(self, paused: bool) -> None: ...

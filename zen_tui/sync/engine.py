@@ -16,13 +16,14 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import ApiError, GatewayError
+from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
 from zen_tui.models import (
@@ -59,14 +60,15 @@ from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
+    from zen_tui.gateway.clock import Cancellable
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
     from zen_tui.sync.webhook_service import Webhooks
 
-    # Builds the gateways and service clients (wiring.connect): the engine's network part.
-    # Each account on its own: the third dict says why an account could not be built.
+    # Builds one account's gateway and service client (wiring.connect): the engine's network
+    # part. The third dict says why the account could not be built.
     Connect = Callable[
-        [], tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]
+        [str], tuple[dict[str, Gateway], dict[str, ServiceClient], dict[str, Exception]]
     ]
 
 T = TypeVar("T")
@@ -88,6 +90,8 @@ NOTIFICATION_FIELDS = ("thread_id", "unread")
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
+# A pane's reason once its breaker's wait is over (the gateway card says "open, probe due").
+PROBE_DUE = "breaker open, probe due: the next poll tries again"
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 # The section whose poll is running in this task: the gateway's events (published from inside
 # the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
@@ -98,13 +102,16 @@ class SyncEngine:
     def __init__(
         self, wired: Wired, *, bulk: BulkSettings | None = None, connect: Connect | None = None
     ) -> None:
-        """`connect`: `wired` holds no gateway or client yet; this builds them when start()
-        runs, so the dashboard paints from the store first. A call that needs a client before
-        then (the preview's details, a refresh) waits for start()."""
+        """`connect`: `wired` holds no gateway or client yet; this builds them (an account at a
+        time, each in its own thread) when start() runs, so the dashboard paints from the
+        store first. A call that needs a client before then (the preview's details, a
+        refresh) waits for start(), then for that account's build alone."""
         self.wired = wired
         self._network = connect
-        self._connecting: asyncio.Future[None] | None = None
+        self._building: dict[str, asyncio.Future[None]] = {}  # account -> its running build
         self._failed: dict[str, Exception] = {}  # account -> why its last build failed
+        # section -> the call that rewrites its "breaker open until HH:MM" once that is past
+        self._reason_timers: dict[str, Cancellable] = {}
         self._go = asyncio.Event()  # start() ran: the network part may be built
         self.bus = wired.bus
         self.store = wired.store
@@ -157,10 +164,14 @@ class SyncEngine:
         # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
         from zen_tui.sync.webhook_service import Webhooks
 
+        # Configured accounts (their clients may not be built yet) and any given clients.
+        services = {a.name: a.service for a in self.wired.settings.accounts}
+        services |= {name: client.service for name, client in self.wired.clients.items()}
         self.webhooks = Webhooks(
             hooks,
             self.store,
             self.wired.clients,
+            services,
             self,
             self.wired.clock.time,
             live_window=WEBHOOK_LIVE_FOR * self.wired.settings.polling.max_interval,
@@ -236,25 +247,42 @@ class SyncEngine:
             await self._connected(account)
 
     async def _connected(self, account: str | None = None) -> None:
-        """Build the deferred gateways and service clients: once, in a daemon thread, so
-        neither the imports nor a slow keyring hold up the loop (the UI) or the exit. An
-        account whose build failed is built again (alone) by the next call that needs it."""
-        if self._network is None or (account is not None and account in self.wired.clients):
+        """Build the deferred gateways and service clients, each account once, in its own
+        daemon thread: neither the imports nor one account's slow keyring hold up the loop
+        (the UI), the other accounts or the exit. An account whose build failed is built
+        again (alone) by the next call that needs it. `account` None: every account not
+        built yet; raises what made a build fail as a whole (an import error)."""
+        network = self._network
+        if network is None or (account is not None and account in self.wired.clients):
             return
         if self.closed:
             raise RuntimeError("the sync engine is stopped")
-        if self._connecting is None:
-            self._connecting = asyncio.ensure_future(self._connect(self._network))
-        await asyncio.shield(self._connecting)
+        names = [account] if account is not None else self._unbuilt()
+        await asyncio.shield(asyncio.gather(*(self._build(name, network) for name in names)))
         if account is not None and account in self._failed:
             raise self._failed[account]
 
-    async def _connect(self, network: Connect) -> None:
+    def _unbuilt(self) -> list[str]:
+        return [a.name for a in self.wired.settings.accounts if a.name not in self.wired.clients]
+
+    def _build(self, account: str, network: Connect) -> asyncio.Future[None]:
+        """The account's running build, or a new one."""
+        building = self._building.get(account)
+        if building is None:
+            building = asyncio.ensure_future(self._connect(network, account))
+            # a failed build nobody waits for any more (stopped) is not an unretrieved error
+            building.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._building[account] = building
+        return building
+
+    async def _connect(self, network: Connect, account: str) -> None:
         try:
-            gateways, clients, failed = await _in_daemon_thread(network)
-        except Exception:  # an import error: the next call retries
-            self._connecting = None
+            gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
+        except Exception as exc:  # an import error: said, and the next call retries
+            self._failed[account] = exc
             raise
+        finally:
+            self._building.pop(account, None)
         if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
             for gateway in gateways.values():
                 await gateway.aclose()
@@ -262,36 +290,30 @@ class SyncEngine:
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
-        self._failed = failed
-        if failed:  # those accounts' panes say why; the next call that needs one retries
-            self._connecting = None
-        else:
+        self._failed.pop(account, None)
+        self._failed.update(failed)  # that account's panes say why; its next poll retries
+        if not self._unbuilt():
             self._network = None
-            self._make_webhooks()
-        if self._running:  # built by a retry after start() ran: the outbox sends what
-            self.outbox.wake()  # waited for the clients, and the receiver starts now
-            await self._start_webhooks()
+        if self._running and clients:  # the outbox sends what waited for this client
+            self.outbox.wake()
 
     async def start(self) -> None:
-        """Build the network part (dashboard), then run the outbox, the pollers and the
-        webhook receiver. A build that fails as a whole (an import error) is raised here,
-        but the outbox and the pollers run anyway: the panes say why, and the next poll (or
-        a refresh) builds again. An account that alone could not be built raises nothing
-        here: its panes say why, its next poll builds it again, the others sync. A second
-        call waits for the same build."""
+        """Run the outbox, the pollers and the webhook receiver at once, and build the
+        network part (dashboard) beside them: each account on its own, so one whose build
+        fails or hangs (a locked keyring) holds up no other. Each poll waits for its own
+        account's build. Returns once every account's first build has ended, or raises at
+        once a build that failed as a whole (an import error), but everything runs on: the
+        panes say why, and the next poll (or a refresh) builds again. An account that alone
+        could not be built raises nothing: its panes say why, its next poll builds it
+        again. A second call waits for the same builds."""
         if self._started:
             if not self.closed:
                 await self._connected()
             return
         self._started = True
         self._go.set()
-        failed: Exception | None = None
-        try:
-            await self._connected()
-        except Exception as exc:
-            failed = exc
-        if self.closed:
-            return
+        deferred = self._network is not None
+        building = asyncio.ensure_future(self._connected()) if deferred else None
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
@@ -299,11 +321,15 @@ class SyncEngine:
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
         self._running = True
-        if failed is not None:
-            raise failed
+        # The receiver needs no client: a delivery for an account not built yet is kept for
+        # it (WebhookProcessor._owed_to_unbuilt).
         await self._start_webhooks()
+        if building is not None:
+            await building
 
     async def _start_webhooks(self) -> None:
+        if self.webhooks is None and not self.closed:
+            self._make_webhooks()
         if self.webhooks is not None and not self._hooks_started and not self.closed:
             self._hooks_started = True
             self._tasks += await self.webhooks.start()
@@ -313,8 +339,10 @@ class SyncEngine:
         if self.closed:
             return
         self.closed = True
-        if self._connecting is not None:  # the thread may run on; what it builds is dropped
-            self._connecting.cancel()
+        for building in list(self._building.values()):  # a thread may run on; what it
+            building.cancel()  # builds is dropped
+        for timer in self._reason_timers.values():
+            timer.cancel()
         self._go.set()  # calls still waiting for start() give up (_connected raises)
         if self.webhooks is not None:
             await self.webhooks.stop()
@@ -355,9 +383,10 @@ class SyncEngine:
         self.save_health()
         return dict(self._snapshots)
 
-    def set_focus(self, section_id: str | None) -> None:
+    def set_focus(self, section_id: str | None, *more: str) -> None:
+        focused = {section_id, *more}
         for poller in self.pollers.values():
-            poller.set_focused(poller.section.id == section_id)
+            poller.set_focused(poller.section.id in focused)
 
     def set_paused(self, paused: bool) -> None:
         for poller in self.pollers.values():
@@ -414,7 +443,8 @@ class SyncEngine:
 
         async def later() -> None:
             try:
-                await self._online()
+                for account in sorted({e.action.account for e in entries}):
+                    await self._online(account)  # not the other accounts' builds
                 await send(entries)
             except Exception as exc:  # kept in the store: the outbox sends them later
                 log.warning("queued actions not sent yet: %s", exc)
@@ -526,6 +556,16 @@ class SyncEngine:
             self._full_next |= wanted
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
+
+    def relist_when_built(self, section_ids: Iterable[str]) -> None:
+        """A webhook delivery came for an account whose client is not built yet: these
+        sections' next poll (the one that builds it) lists in full, asking the server. The
+        stored cursor goes too, so a restart before that poll still lists in full."""
+        wanted = {s for s in section_ids if s in self.pollers}
+        self._full_next |= wanted
+        self._revalidate_next |= wanted
+        for section_id in wanted:
+            self.store.clear_cursor(CURSOR_SCOPE, section_id)
 
     async def _refresh_touched(self) -> None:
         await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of actions land first
@@ -644,8 +684,10 @@ class SyncEngine:
                 log.exception("fetching %s failed", section.id)
             memory = previous if _in_memory(previous) else None
             snapshot = freshness.degraded(err, memory, self.store.load_section(section.id))
+            self._until_probe(section, snapshot, err)
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
+            self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
             self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
         if self.webhooks is not None and self.webhooks.live(section.account):
@@ -667,6 +709,30 @@ class SyncEngine:
         reason = f"could not set up syncing: {freshness.one_line(err)}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
+
+    def _until_probe(self, section: SectionInfo, snapshot: Snapshot, error: object) -> None:
+        """A pane that says "breaker open until 14:02" stops saying it at 14:02: from then
+        on the breaker lets the next call through as its probe, as the gateway card says.
+        Set before the snapshot is published (the reason is in the published one)."""
+        timer = self._reason_timers.pop(section.id, None)
+        if timer is not None:
+            timer.cancel()
+        until = error.retry_at if isinstance(error, CircuitOpen) else None
+        if until is None:
+            return
+        shown = snapshot.freshness
+
+        def due() -> None:
+            self._reason_timers.pop(section.id, None)
+            current = self._snapshots.get(section.id)
+            if self.closed or current is None or current.freshness != shown:
+                return  # a newer poll said something else meanwhile
+            fresh = msgspec.structs.replace(shown, reason=PROBE_DUE)
+            self._publish(section, msgspec.structs.replace(current, freshness=fresh), current)
+
+        self._reason_timers[section.id] = self.wired.clock.call_later(
+            until - self.wired.clock.time(), due
+        )
 
     def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
         """Forget the requests a poll carried out (kept after a failure: the next poll does
@@ -873,21 +939,18 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():  # the waiter was cancelled (the engine stopped)
-            return
-        if error is not None:
-            done.set_exception(error)
-        else:
-            done.set_result(result)  # type: ignore[arg-type]
+    def settle(outcome: Callable[[], None]) -> None:
+        if not done.done():  # else the waiter was cancelled (the engine stopped)
+            outcome()
 
     def run() -> None:
+        outcome: Callable[[], None]
         try:
-            result, error = fn(), None
+            outcome = partial(done.set_result, fn())
         except BaseException as exc:  # handed to the waiter, which raises it
-            result, error = None, exc
+            outcome = partial(done.set_exception, exc)
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, result, error)
+            loop.call_soon_threadsafe(settle, outcome)
 
     threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
     return await done

@@ -45,6 +45,8 @@ class WebhookTarget(Protocol):
 
     def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None: ...
 
+    def relist_when_built(self, section_ids: Iterable[str]) -> None: ...
+
     def save_health(self) -> None: ...
 
 
@@ -104,6 +106,7 @@ class WebhookProcessor:
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:
             return
+        self._owed_to_unbuilt(row.service)
         payload = json.loads(row.body)
         for account, client in self.clients.items():
             if client.service != row.service:
@@ -125,6 +128,19 @@ class WebhookProcessor:
                 self._place(account, items, partial=row.event in PARTIAL_EVENTS)
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
+
+    def _owed_to_unbuilt(self, service: str) -> None:
+        """An account of this service whose client is not built yet (its build failed, or is
+        still running) cannot read the delivery; it is not lost: the account's sections list
+        in full, asking the server, at the poll that builds it, which shows all the delivery
+        said (a deletion too, which a delta poll would miss)."""
+        waiting = [
+            s.id
+            for s in self.target.sections
+            if s.service == service and s.account not in self.clients
+        ]
+        if waiting:
+            self.target.relist_when_built(waiting)
 
     def _sections(self, account: str) -> list[SectionInfo]:
         return [s for s in self.target.sections if s.account == account]

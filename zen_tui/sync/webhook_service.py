@@ -26,6 +26,7 @@ class Webhooks:
         config: WebhookConfig,
         store: Store,
         clients: Mapping[str, ServiceClient],
+        services: Mapping[str, str],
         target: WebhookTarget,
         clock: Callable[[], float],
         *,
@@ -34,7 +35,9 @@ class Webhooks:
     ) -> None:
         secrets = {s: v for s in SERVICES if (v := config.secret(s, environ))}
         self.clock, self.live_window = clock, live_window
-        self._service_of: dict[str, str] = {a: c.service for a, c in clients.items()}
+        # account -> service, for every configured account: `clients` (read as they are
+        # built) may not hold them all yet
+        self._service_of: dict[str, str] = dict(services)
         self.store = store
         self.processor = WebhookProcessor(store, clients, target)
         self.receiver = WebhookReceiver(

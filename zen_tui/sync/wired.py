@@ -3,7 +3,7 @@ builds them: the engine takes them whole, so it never wires a gateway itself."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -13,9 +13,14 @@ from zen_tui.gateway.clock import Clock
 from zen_tui.models import SectionInfo
 from zen_tui.store import Store
 
-if TYPE_CHECKING:  # annotations only: importing the sync layer loads no httpx
+if TYPE_CHECKING:
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
+else:
+    # The gateway and the services load after the dashboard's first frame (start order), so at
+    # run time the names stand for any value: msgspec can still read Wired's fields
+    # (msgspec.structs.fields resolves them) without importing them.
+    Gateway = ServiceClient = Any
 
 
 class Wired(msgspec.Struct):

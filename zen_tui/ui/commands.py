@@ -8,7 +8,9 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.markup import escape
 
+from zen_tui.models import format_age
 from zen_tui.text_safety import clean
+from zen_tui.ui.item_command import Running, seconds
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 
 
@@ -35,11 +37,13 @@ class ZenCommands(Provider):
                 keys = escape(clean(command.key))
                 found.append(
                     (
-                        clean(command.title),
+                        escape(clean(command.title)),  # the palette parses titles as markup
                         f"key {keys} · custom command",
                         partial(screen.run_action, f"run_command({n})"),
                     )
                 )
+            for running in screen.running_commands:  # first: a hung command is why you came
+                found.insert(0, self._cancel_entry(screen, running))
             found.append(
                 ("Refresh all", "poll every section now", partial(app.run_action, "refresh_all"))
             )
@@ -64,6 +68,16 @@ class ZenCommands(Provider):
                     (f"Theme: {name}", "switch theme (saved)", partial(setattr, app, "theme", name))
                 )
         return found
+
+    def _cancel_entry(
+        self, screen: DashboardScreen, running: Running
+    ) -> tuple[str, str, Callable[[], object]]:
+        """`Cancel: record on acme/web#7`, `running 12s · stopped after 10m`."""
+        ran = format_age(max(0.0, screen.zen.clock() - running.started))
+        limit = seconds(running.timeout)
+        where = f"running {ran} · stopped by itself after {limit}"
+        title = clean(f"Cancel: {running.label}")  # an item's key: data, and the title is markup
+        return (escape(title), where, partial(screen.cancel_command, running))
 
     def _login(self, account: str) -> None:
         from zen_tui.ui.app import ZenApp

@@ -11,21 +11,16 @@ import msgspec
 import pytest
 from rich.pretty import pretty_repr
 
-import zen_tui.auth.ambient
-import zen_tui.auth.device_flow
-import zen_tui.auth.endpoints
-import zen_tui.auth.keyring_store
-import zen_tui.auth.pkce  # noqa: F401  (the modules defining the secret-holding records)
+from tests.helpers import zen_tui_structs
 from zen_tui.gateway.credentials import SecretRecord
 
 
 def login_records() -> list[type[SecretRecord]]:
-    found, todo = [], [SecretRecord]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            found.append(sub)
-            todo.append(sub)
-    mine = (c for c in found if c.__module__.startswith("zen_tui.auth."))
+    mine = (
+        c
+        for c in zen_tui_structs()
+        if issubclass(c, SecretRecord) and c.__module__.startswith("zen_tui.auth.")
+    )
     return sorted(mine, key=lambda c: c.__qualname__)
 
 

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,8 @@ from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
 from zen_tui.logs import shutdown_logging
 from zen_tui.store import take_recovery_messages
+
+ONE_GITHUB = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +38,10 @@ def stand_in(
     parses as it does for real), only its `run` is replaced."""
     module = importlib.import_module(f"zen_tui.commands.{COMMAND_MODULES[command]}")
     monkeypatch.setattr(module, "run", run)
+
+
+def cli_args(tmp_path: Path, config: str = ONE_GITHUB) -> list[str]:
+    """`--data-dir D --config C` for `config` written to a file under tmp_path."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(config, encoding="utf-8")
+    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]

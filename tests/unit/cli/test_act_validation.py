@@ -12,6 +12,8 @@ from zen_tui.cli import main
 from zen_tui.models import Action
 from zen_tui.store import Store
 
+from .conftest import cli_args
+
 CONFIG = """
 [[accounts]]
 name = "gh"
@@ -28,9 +30,7 @@ service = "slack"
 
 @pytest.fixture
 def base(tmp_path: Path) -> list[str]:
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+    return cli_args(tmp_path, CONFIG)
 
 
 BAD = [

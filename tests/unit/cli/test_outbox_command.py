@@ -12,14 +12,12 @@ from zen_tui.cli import main
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
 
-CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
+from .conftest import cli_args
 
 
 @pytest.fixture
 def base(tmp_path: Path) -> list[str]:
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(CONFIG, encoding="utf-8")
-    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+    return cli_args(tmp_path)
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import pytest
 from zen_tui import paths
 from zen_tui.cli import main
 
+from .conftest import cli_args
+
 
 @pytest.fixture
 def argv(tmp_path: Path) -> list[str]:
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n', encoding="utf-8")
-    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+    return cli_args(tmp_path)
 
 
 def mode(path: Path) -> int:

@@ -15,14 +15,12 @@ from zen_tui.config import Settings
 from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.schema import SCHEMA_VERSION
 
-from .conftest import stand_in
+from .conftest import cli_args, stand_in
 
 
 @pytest.fixture
 def argv(tmp_path: Path) -> list[str]:
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('[[accounts]]\nname = "gh"\nservice = "github"\n', encoding="utf-8")
-    return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+    return cli_args(tmp_path)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from tests.fakes.backend import DEFAULT_SECTIONS, make_items
 from zen_tui.cli import main
 from zen_tui.config import load_settings
+from zen_tui.config_schema import COMMAND_TIMEOUT
 from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.item_commands import (
     TemplateError,
@@ -38,6 +39,7 @@ in_checkout = true
 [[commands]]
 key = "ctrl+d"
 run = "git diff main...{branch}"
+timeout = "1m30s"
 
 [repos."acme/web"]
 path = "~/src/web"
@@ -62,6 +64,8 @@ def test_a_good_config_is_typed(tmp_path: Path) -> None:
         "background",
         "git diff main...{branch}",
     )
+    assert diff.timeout == 90.0
+    assert checkout.timeout == COMMAND_TIMEOUT == 600.0  # the default: 10 minutes
     assert settings.repo_paths == {"acme/web": Path.home() / "src" / "web"}
     assert load_settings(None, tmp_path).ui.select_advances is True  # the default
 
@@ -98,6 +102,22 @@ BAD: dict[str, tuple[str, list[str]]] = {
     "bad mode": (
         '[[commands]]\nkey = "C"\nrun = "echo"\nmode = "tmux"\n',
         ["commands[1].mode", "background, suspend"],
+    ),
+    "timeout not a duration": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ntimeout = "soon"\n',
+        ['commands[1].timeout = "soon"', "not a valid duration", '"5m"'],
+    ),
+    "timeout zero": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ntimeout = 0\n',
+        ["commands[1].timeout = 0", "must be longer than zero"],
+    ),
+    "timeout negative": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ntimeout = "-5s"\n',
+        ["commands[1].timeout", "not a valid duration"],
+    ),
+    "timeout on a suspend command": (
+        '[[commands]]\nkey = "C"\nrun = "vim"\nmode = "suspend"\ntimeout = "5m"\n',
+        ["commands[1].timeout", "only background commands have a timeout", "remove it"],
     ),
     "same key twice": (
         '[[commands]]\nkey = "C"\nrun = "a"\n[[commands]]\nkey = "C"\nrun = "b"\npane = "prs"\n',

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
+from tests.helpers import socket_server
 from zen_tui.gateway import (
     CircuitOpen,
     DeadlineExceeded,
@@ -249,36 +250,18 @@ def test_the_reason_names_the_budget_and_the_last_failure() -> None:
 @pytest.fixture
 def dribbling_server() -> Iterator[str]:
     """Answers with headers, then one body byte every 50 ms, forever: no read ever times out."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
 
-    def serve() -> None:
-        server.settimeout(0.05)
-        while not stop.is_set():
+    def dribble(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while not stop.wait(0.05):
             try:
-                conn = server.accept()[0]
+                conn.sendall(b"x")
             except OSError:
-                continue
-            threading.Thread(target=dribble, args=(conn,), daemon=True).start()
+                return
 
-    def dribble(conn: socket.socket) -> None:
-        with conn:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
-            while not stop.wait(0.05):
-                try:
-                    conn.sendall(b"x")
-                except OSError:
-                    return
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    server.close()
+    with socket_server(dribble) as url:
+        yield url
 
 
 async def test_a_slowloris_server_is_cut_off_by_the_deadline_on_the_real_clock(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from msgspec.structs import replace
 
+from tests.helpers import socket_server
 from zen_tui.gateway import FakeClock, Gateway, Unavailable
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import EventBus, RequestDone, RetryScheduled
@@ -35,28 +35,8 @@ def _gateway(base_url: str, bus: EventBus, **timeouts: float) -> Gateway:
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """Accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.05)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
+    with socket_server(lambda conn, stop: stop.wait()) as url:
+        yield url
 
 
 async def test_refused_connection_is_retried_then_unavailable() -> None:

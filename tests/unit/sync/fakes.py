@@ -9,6 +9,8 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
+from zen_tui.events import EventBus
+from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Action, ActionState
 from zen_tui.store.rows import LeaseHeld
 
@@ -118,3 +120,21 @@ class FakeClient:
         for i, _ in enumerate(actions, 1):
             progress(i, len(actions))
         return [Result(True) for _ in actions]
+
+
+def publish_service_down(bus: EventBus, service: str, account: str) -> None:
+    """What the gateway publishes when a call fails for good with a 503 (4 attempts): the
+    outbox learns the service is down even when the client swallows the error."""
+    bus.publish(
+        RequestDone(
+            service=service,
+            account=account,
+            method="GET",
+            endpoint="/x",
+            status=503,
+            latency=0.1,
+            cache="bypass",
+            attempts=4,
+            error="503",
+        )
+    )

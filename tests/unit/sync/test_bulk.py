@@ -100,26 +100,12 @@ async def test_add_flushes_after_interval_and_drain_waits():
 
 
 async def test_bulk_result_failed_while_service_down_stays_pending():
-    from zen_tui.gateway.events import RequestDone
-
-    from .fakes import Result
+    from .fakes import Result, publish_service_down
 
     bulk, clients, store, _, _ = setup()
 
     async def swallowed(actions, keys, progress):  # the client turned a 503 into ok=False
-        bulk.outbox.bus.publish(
-            RequestDone(
-                service="jira",
-                account="jira",
-                method="GET",
-                endpoint="/x",
-                status=503,
-                latency=0.1,
-                cache="bypass",
-                attempts=4,
-                error="503",
-            )
-        )
+        publish_service_down(bulk.outbox.bus, "jira", "jira")
         return [Result(False, "jira: server error") for _ in actions]
 
     clients["jira"].bulk_apply = swallowed

@@ -44,9 +44,9 @@ def held(settings: Settings) -> tuple[SyncEngine, threading.Event]:
     release = threading.Event()
     wired = build_local(settings)
 
-    def network():  # type: ignore[no-untyped-def]
+    def network(account):  # type: ignore[no-untyped-def]
         release.wait(30)
-        return connect(wired)
+        return connect(wired, account)
 
     return SyncEngine(wired, connect=network), release
 
@@ -80,6 +80,7 @@ async def test_before_start_nothing_of_the_network_exists_and_health_is_a_new_ga
     try:
         assert engine.wired.gateways == {} and engine.wired.clients == {}
         assert engine.health() == eager.health()  # the cards seed the same before a poll
+        engine.set_paused(True)  # no poll spends a token before the comparison below
         await engine.start()
         assert sorted(engine.wired.gateways) == sorted(engine.wired.clients)
         assert sorted(engine.wired.gateways) == ["github", "jira", "slack"]
@@ -115,9 +116,9 @@ async def test_a_call_that_needs_a_client_waits_for_start_and_connects_off_the_l
     built_in: list[threading.Thread] = []
     settings = settings_in(tmp_path)
 
-    def network():  # type: ignore[no-untyped-def]
+    def network(account):  # type: ignore[no-untyped-def]
         built_in.append(threading.current_thread())
-        return connect(engine.wired)
+        return connect(engine.wired, account)
 
     engine = deferred(settings, network)
     item = make_items(GITHUB_PRS, 1)[0]
@@ -126,11 +127,12 @@ async def test_a_call_that_needs_a_client_waits_for_start_and_connects_off_the_l
         await turns()
         assert not waiting.done() and built_in == []  # nothing built before start()
         await engine.start()
-        assert len(built_in) == 1 and built_in[0] is not threading.current_thread()
+        assert len(built_in) == 3  # an account per thread, none of them the loop's
+        assert threading.current_thread() not in built_in
         detail = await asyncio.wait_for(waiting, 30)
         assert isinstance(detail, ItemDetail)  # answered (the server refused: an error)
         await engine.refresh()  # later calls reuse the same gateways: built once
-        assert len(built_in) == 1
+        assert len(built_in) == 3
     finally:
         await engine.stop()
 
@@ -143,10 +145,10 @@ async def test_stop_while_the_network_is_being_built_returns_at_once(tmp_path: P
     settings = settings_in(tmp_path)
     finished = threading.Event()
 
-    def network():  # type: ignore[no-untyped-def]
+    def network(account):  # type: ignore[no-untyped-def]
         entered.set()
         release.wait(30)
-        parts = connect(engine.wired)
+        parts = connect(engine.wired, account)
         finished.set()
         return parts
 
@@ -167,7 +169,7 @@ async def test_stop_while_the_network_is_being_built_returns_at_once(tmp_path: P
 
 
 async def test_a_failing_build_is_reported_by_start(tmp_path: Path) -> None:
-    def network():  # type: ignore[no-untyped-def]
+    def network(account):  # type: ignore[no-untyped-def]
         raise ValueError("no network stack today")
 
     engine = deferred(settings_in(tmp_path), network)
@@ -267,16 +269,16 @@ async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
     tmp_path: Path,
 ) -> None:
     """An import error (or a keyring that raises) while the network part is built: start()
-    says so, but the engine keeps running; each pane says why it is not fresh, and the next
-    poll or refresh builds again. Once a build works, everything runs, the receiver too."""
-    calls: list[int] = []
+    says so, but the engine keeps running, the receiver listening; each pane says why it is
+    not fresh, and the next poll or refresh builds again. Once a build works, it all syncs."""
+    calls: list[str] = []
     settings = hooked(settings_in(tmp_path))
 
-    def network():  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) <= 2:
+    def network(account):  # type: ignore[no-untyped-def]
+        calls.append(account)
+        if len(calls) <= 4:  # the three first builds, and the first retry
             raise ImportError("no module named 'httpx'")
-        return connect(engine.wired)
+        return connect(engine.wired, account)
 
     engine = deferred(settings, network)
     section = engine.sections[0]
@@ -286,30 +288,30 @@ async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
         await engine.submit([Action("approve", "github:o/r#1", "github")])  # queued
         with pytest.raises(ImportError):
             await engine.start()
-        assert not engine.connected and engine.webhooks is None and len(calls) == 1
-        await engine.refresh(section.id)  # builds again: fails again, and the pane says so
-        snapshot = engine.snapshot(section.id)
-        assert snapshot is not None and len(calls) == 2
-        assert snapshot.freshness.reason == "could not set up syncing: no module named 'httpx'"
-        await engine.refresh(section.id)  # the third build works
-        assert len(calls) == 3 and engine.connected
-        assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
+        assert not engine.connected and len(calls) == 3
         assert engine.webhooks is not None and engine.webhooks.server.port  # listening
+        await engine.refresh(section.id)  # builds its account again: fails, and says so
+        snapshot = engine.snapshot(section.id)
+        assert snapshot is not None and calls[3:] == [section.account]
+        assert snapshot.freshness.reason == "could not set up syncing: no module named 'httpx'"
+        await engine.refresh()  # every account builds now
+        assert sorted(calls[4:]) == ["github", "jira", "slack"] and engine.connected
+        assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
         await asyncio.wait_for(sending.wait(), 10)  # the outbox sends what waited
         assert await engine.service_client("slack") is engine.wired.clients["slack"]
-        assert len(calls) == 3  # built once it worked
+        assert len(calls) == 7  # built once it worked
     finally:
         await asyncio.wait_for(engine.stop(), 5)
 
 
 async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
     release = threading.Event()
-    calls: list[int] = []
+    calls: list[str] = []
 
-    def network():  # type: ignore[no-untyped-def]
-        calls.append(1)
+    def network(account):  # type: ignore[no-untyped-def]
+        calls.append(account)
         release.wait(30)
-        return connect(engine.wired)
+        return connect(engine.wired, account)
 
     engine = deferred(settings_in(tmp_path), network)
     try:
@@ -319,26 +321,7 @@ async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
         assert not second.done()  # not "started" while nothing runs yet
         release.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)
-        assert engine.connected and len(calls) == 1
-    finally:
-        release.set()
-        await engine.stop()
-
-
-async def test_the_webhook_receiver_listens_only_once_the_clients_exist(tmp_path: Path) -> None:
-    """Its processor maps deliveries to the clients' services: no receiver before them (a
-    delivery then is refused, and the sender retries it; the first polls cover the gap)."""
-    engine, release = held(hooked(settings_in(tmp_path)))
-    try:
-        starting = asyncio.ensure_future(engine.start())
-        await turns()
-        assert engine.webhooks is None
-        release.set()
-        await asyncio.wait_for(starting, 30)
-        assert engine.webhooks is not None and engine.webhooks.receiver is not None
-        port = engine.webhooks.server.port
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.close()
+        assert engine.connected and sorted(calls) == ["github", "jira", "slack"]
     finally:
         release.set()
         await engine.stop()

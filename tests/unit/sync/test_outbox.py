@@ -4,7 +4,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.outbox import Outbox
 
-from .fakes import FakeClient, FakeOutboxStore, Result
+from .fakes import FakeClient, FakeOutboxStore, Result, publish_service_down
 
 S = ActionState
 
@@ -137,27 +137,13 @@ async def test_claimed_entries_are_left_to_their_owner():
 
 
 async def test_verify_none_during_an_outage_stays_unknown_not_failed():
-    from zen_tui.gateway.events import RequestDone
-
     outbox, store, client, _ = make()
     [a] = outbox.queue([act("comment")])
     store.outbox_update(a.id, state=S.SENDING)
     outbox.recover()
 
     async def verify_while_down(action, *, idempotency_key):
-        outbox.bus.publish(
-            RequestDone(
-                service="github",
-                account="gh",
-                method="GET",
-                endpoint="/x",
-                status=503,
-                latency=0.1,
-                cache="bypass",
-                attempts=4,
-                error="503",
-            )
-        )
+        publish_service_down(outbox.bus, "github", "gh")
         return None  # the client swallowed the error and "cannot tell"
 
     client.verify = verify_while_down

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
 
 from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
@@ -16,21 +15,12 @@ from zen_tui.sync.backend import SectionActivity
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wired import Wired
 
+from .test_engine import FakeGateway, Result
+
 SECTIONS = [
     SectionInfo(id=f"issues:{n}:j", pane="issues", title=f"S{n}", account="j", service="jira")
     for n in range(3)
 ]
-
-
-@dataclass
-class Result:
-    items: list
-    fetched_at: float
-    cache: str = "miss"
-    stale_error: object = None
-    complete: bool = True
-    cursor: str | None = None
-    poll_interval: float | None = None
 
 
 class RetryingClient:
@@ -68,16 +58,6 @@ class RetryingClient:
                 )
         await asyncio.sleep(0)
         return Result([], 1.0)
-
-
-class FakeGateway:
-    def health(self):
-        from types import SimpleNamespace
-
-        return SimpleNamespace(buckets={})
-
-    async def aclose(self) -> None:
-        pass
 
 
 async def test_each_retry_is_shown_on_the_section_whose_poll_caused_it() -> None:

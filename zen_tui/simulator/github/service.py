@@ -51,6 +51,7 @@ from zen_tui.simulator.github.state import (
     Comment,
     GitHubState,
     Item,
+    Repo,
     Thread,
 )
 
@@ -431,22 +432,31 @@ class GitHubSim(ServiceSim):
         return Reply(body, headers=link)
 
     # ---- handlers: pulls ----
-    def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
+    def _repo(self, ctx: Ctx) -> Repo:
+        """The repository the path names; an unknown one is GitHub's 404."""
         repo = self.state.find_repo(ctx.params)
         if repo is None:
             raise ApiError(404, "Not Found")
+        return repo
+
+    @staticmethod
+    def _listed_state(ctx: Ctx, resource: str) -> str:
+        """A list's `state` filter (open, closed or all; open by default), else GitHub's 422."""
+        state = ctx.query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise invalid(resource, "state", "invalid")
+        return state
+
+    def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
+        repo = self._repo(ctx)
         item = repo.items.get(ctx.int_param("number"))
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
         return item
 
     def list_pulls(self, ctx: Ctx) -> Reply:
-        repo = self.state.find_repo(ctx.params)
-        if repo is None:
-            raise ApiError(404, "Not Found")
-        state = ctx.query.get("state", "open")
-        if state not in ("open", "closed", "all"):
-            raise invalid("PullRequest", "state", "invalid")
+        repo = self._repo(ctx)
+        state = self._listed_state(ctx, "PullRequest")
         pulls = [i for i in repo.items.values() if i.is_pr and state in ("all", i.state)]
         key = "created" if ctx.query.get("sort", "created") == "created" else "updated"
         desc = ctx.query.get("direction", "desc") == "desc"
@@ -571,12 +581,8 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: issues ----
     def list_issues(self, ctx: Ctx) -> Reply:
-        repo = self.state.find_repo(ctx.params)
-        if repo is None:
-            raise ApiError(404, "Not Found")
-        state = ctx.query.get("state", "open")
-        if state not in ("open", "closed", "all"):
-            raise invalid("Issue", "state", "invalid")
+        repo = self._repo(ctx)
+        state = self._listed_state(ctx, "Issue")
         creator = ctx.query.get("creator")
         items = [
             i
@@ -593,9 +599,7 @@ class GitHubSim(ServiceSim):
         return self._paged(ctx, items, f"/repositories/{repo.id}/issues", self.render.issue)
 
     def create_issue(self, ctx: Ctx) -> Reply:
-        repo = self.state.find_repo(ctx.params)
-        if repo is None:
-            raise ApiError(404, "Not Found")
+        repo = self._repo(ctx)
         body = obj(ctx.body)
         title = body.get("title")
         if not isinstance(title, str) or not title.strip():

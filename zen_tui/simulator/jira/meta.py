@@ -22,7 +22,7 @@ from zen_tui.simulator.jira.model import (
     jira_time,
     select_fields,
 )
-from zen_tui.simulator.jira.search import error_collection
+from zen_tui.simulator.jira.search import error_collection, page_window
 
 if TYPE_CHECKING:
     from zen_tui.simulator.jira.service import JiraSim
@@ -112,10 +112,10 @@ def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
     q = request.query_params
     query = (q.get("query") or "").lower()
     keys = {k.upper() for k in q.getlist("keys")}
-    try:
-        start, size = max(0, int(q.get("startAt") or 0)), min(100, int(q.get("maxResults") or 50))
-    except ValueError:
-        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    window = page_window(request, default=50, cap=100)
+    if isinstance(window, Response):
+        return window
+    start, size = window
     matched = [
         k
         for k, name in PROJECTS.items()
@@ -223,11 +223,10 @@ def _matching_users(sim: JiraSim, query: str) -> list[JiraUser]:
 
 
 def _user_page(sim: JiraSim, request: Request, users: list[JiraUser]) -> Response:
-    q = request.query_params
-    try:
-        start, size = max(0, int(q.get("startAt") or 0)), min(1000, int(q.get("maxResults") or 50))
-    except ValueError:
-        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    window = page_window(request, default=50, cap=1000)
+    if isinstance(window, Response):
+        return window
+    start, size = window
     render = sim._render(request)
     return JSONResponse([render.user(u.account_id) for u in users[start : start + size]])
 
@@ -479,10 +478,10 @@ def statuses_search(sim: JiraSim, request: Request, body: Body) -> Response:
     """statuses/search: the newer status listing (statusCategory as TODO/IN_PROGRESS/DONE)."""
     q = request.query_params
     typed = (q.get("searchString") or "").lower()
-    try:
-        start, size = max(0, int(q.get("startAt") or 0)), min(200, int(q.get("maxResults") or 200))
-    except ValueError:
-        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    window = page_window(request, default=200, cap=200)
+    if isinstance(window, Response):
+        return window
+    start, size = window
     found = [
         {
             "id": sid,

@@ -44,6 +44,18 @@ def search_params(request: Request, body: Any) -> dict[str, Any]:
     return params
 
 
+def page_window(request: Request, *, default: int, cap: int) -> tuple[int, int] | Response:
+    """(startAt, maxResults) of an offset-paged GET: startAt at least 0, maxResults `default`
+    when absent and at most the endpoint's `cap`; a value that is not a whole number is
+    Jira's 400."""
+    q = request.query_params
+    try:
+        start, size = int(q.get("startAt") or 0), int(q.get("maxResults") or default)
+    except ValueError:
+        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    return max(0, start), min(cap, size)
+
+
 TOKEN_TTL = 7 * 86400  # Jira's page tokens expire after 7 days
 
 

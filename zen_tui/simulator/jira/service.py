@@ -51,6 +51,7 @@ from zen_tui.simulator.jira.search import (
     decode_token,
     encode_token,
     error_collection,
+    page_window,
     rich_text,
     search_params,
     sort_issues,
@@ -621,11 +622,10 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         q = request.query_params
-        try:
-            start, size = max(0, int(q.get("startAt") or 0)), int(q.get("maxResults") or 50)
-        except ValueError:
-            return error_collection(400, "startAt and maxResults must be whole numbers.")
-        size = min(100, max(1, size))
+        window = page_window(request, default=50, cap=100)
+        if isinstance(window, Response):
+            return window
+        start, size = window[0], max(1, window[1])
         ordered = issue.comments[::-1] if q.get("orderBy") == "-created" else issue.comments
         render = self._render(request)
         page = [render.comment(issue, c) for c in ordered[start : start + size]]

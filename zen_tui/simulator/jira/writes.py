@@ -22,7 +22,7 @@ from zen_tui.simulator.jira.model import (
     JiraWorklog,
     duration,
 )
-from zen_tui.simulator.jira.search import api_version, error_collection, rich_text
+from zen_tui.simulator.jira.search import api_version, error_collection, page_window, rich_text
 
 if TYPE_CHECKING:
     from zen_tui.simulator.jira.service import JiraSim
@@ -321,11 +321,10 @@ def changelog(sim: JiraSim, request: Request, body: Body) -> Response:
     issue = _issue(sim, request)
     if issue is None:
         return error_collection(404, NOT_FOUND)
-    q = request.query_params
-    try:
-        start, size = max(0, int(q.get("startAt") or 0)), min(100, int(q.get("maxResults") or 100))
-    except ValueError:
-        return error_collection(400, "startAt and maxResults must be whole numbers.")
+    window = page_window(request, default=100, cap=100)
+    if isinstance(window, Response):
+        return window
+    start, size = window
     render = sim._render(request)
     page = [render.history(h) for h in issue.history[start : start + max(1, size)]]
     return JSONResponse(

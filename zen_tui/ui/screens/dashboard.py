@@ -37,6 +37,7 @@ from zen_tui.models import (
     Pane,
     PullDiff,
     PullRequest,
+    SectionInfo,
     body_of,
     item_label,
 )
@@ -142,6 +143,7 @@ class DashboardScreen(Screen[None]):
         self._creating: dict[str, tuple[ItemPane, float | None]] = {}
         # item -> what I sent that its preview shows before the server's copy has it
         self._mine: dict[str, list[tuple[str, str, str]]] = {}
+        self._commands_running: list[item_command.Running] = []  # background [[commands]] in flight
 
     @property
     def zen(self) -> ZenApp:
@@ -214,8 +216,7 @@ class DashboardScreen(Screen[None]):
         for pane in self.panes():
             if event.widget in pane.walk_children() or event.widget is pane:
                 self.pane_id = pane.pane
-                section = pane.section
-                self.zen.backend.set_focus(section.id if section else None)
+                self._focus_sections(pane)
                 self.refresh_status()
                 self._load_detail(pane.cursor_item)
 
@@ -498,9 +499,14 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(self.pane.focus_list)  # once its list is visible
 
     def action_section(self, delta: int) -> None:
-        section = self.pane.switch_section(delta)
-        self.zen.backend.set_focus(section.id if section else None)
+        self.pane.switch_section(delta)
+        self._focus_sections(self.pane)
         self.refresh_status()
+
+    def _focus_sections(self, pane: ItemPane) -> None:
+        """The sections on screen poll more often: the tab's, or every one on the Inbox's All."""
+        ids = [s.id for s in pane.shown_sections()]
+        self.zen.backend.set_focus(ids[0] if ids else None, *ids[1:])
 
     def action_filter(self) -> None:
         self.pane.open_filter()
@@ -510,11 +516,11 @@ class DashboardScreen(Screen[None]):
         pane = self.pane
         section = pane.section
         busy = f"refreshing {section.title if section else 'all'}…"
-        if pane.merged:  # the Inbox shows every one of its sections at once
+        if pane.showing_all:  # the Inbox's All tab shows every one of its sections at once
             busy = "refreshing the inbox…"
         self._say(busy, notify=False)
         try:
-            if pane.merged:
+            if pane.showing_all:
                 await asyncio.gather(*(self.zen.backend.refresh(s.id) for s in pane.sections))
             else:
                 await self.zen.backend.refresh(section.id if section else None)
@@ -547,12 +553,32 @@ class DashboardScreen(Screen[None]):
             )
 
     def action_edit_query(self) -> None:
-        from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
-
-        section = self.pane.section
-        if section is None:
+        pane = self.pane
+        if pane.showing_all:  # several queries behind one list: ask which
+            self._pick_section(pane, "Edit the query of", self._edit_query)
+            return
+        if pane.section is None:
             self._say("no section here: list sections in the config", "warning")
             return
+        self._edit_query(pane.section)
+
+    def _pick_section(
+        self, pane: ItemPane, prompt: str, then: Callable[[SectionInfo], None]
+    ) -> None:
+        """A picker of the pane's sections (`Slack mentions · slack`), then `then(section)`."""
+        from zen_tui.ui.screens.modals import PickerModal
+
+        names = [f"{s.title} · {s.account}" for s in pane.sections]
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                then(pane.sections[names.index(name)])
+
+        self.app.push_screen(PickerModal(prompt, names), picked)
+
+    def _edit_query(self, section: SectionInfo) -> None:
+        from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
+
         path = self.zen.options.config_path
         no_save = "" if path else "no config file (demo): ctrl+s cannot save, enter keeps it"
         modal = QueryModal(
@@ -585,7 +611,13 @@ class DashboardScreen(Screen[None]):
         self._say(said, notify=False)
 
     def action_login(self) -> None:
-        section = self.pane.section
+        """Log in to the tab's account; on the Inbox's All tab to the one whose login
+        expired (else the login screen asks which)."""
+        pane = self.pane
+        section = pane.section
+        if pane.showing_all:
+            expired = [s for s in pane.sections if needs_login(pane.section_freshness(s))]
+            section = expired[0] if expired else None
         self.zen.action_login(section.account if section else None)
 
     def action_pause(self) -> None:
@@ -638,14 +670,41 @@ class DashboardScreen(Screen[None]):
             return
         if command.mode == "suspend":
             self._run_in_terminal(prepared)
-        else:
-            self._say(f"{prepared.label}: running…", notify=False)
-            self._run_background(prepared)
+            return
+        if any(r.label == prepared.label for r in self._commands_running):  # not twice on one item
+            self._say(f"{prepared.label} is still running; {self._cancel_hint()}", "warning")
+            return
+        running = item_command.Running(prepared, command.timeout, self.zen.clock())
+        self._commands_running.append(running)
+        self._say(f"{prepared.label}: running… ({self._cancel_hint()})", notify=False)
+        self._run_background(running)
+
+    def _cancel_hint(self) -> str:
+        return f"{self.zen.key_for('command-palette')} → Cancel stops it"
 
     @work(group="commands", exit_on_error=False)
-    async def _run_background(self, prepared: item_command.Prepared) -> None:
-        ok, said = await item_command.run_background(prepared)
-        self._say(said, "information" if ok else "error", notify=False)
+    async def _run_background(self, running: item_command.Running) -> None:
+        try:
+            ended = await item_command.run_background(running)
+        finally:
+            self._commands_running.remove(running)
+        severity: SeverityLevel = "information" if ended.ok else "error"
+        if ended.stopped:  # cancelled or timed out: a toast says so, wherever the user is
+            severity = "warning"
+        self._say(ended.said, severity, notify=ended.stopped)
+
+    @property
+    def running_commands(self) -> list[item_command.Running]:
+        """The background commands in flight, oldest first (the palette offers to cancel
+        each)."""
+        return list(self._commands_running)
+
+    def cancel_command(self, running: item_command.Running) -> None:
+        """Stop a background command: its outcome (`… cancelled: stopped`) comes when its
+        process group is gone."""
+        if running in self._commands_running:
+            self._say(f"{running.label}: cancelling…", notify=False)
+            running.cancel()
 
     def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
         try:

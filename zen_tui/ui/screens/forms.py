@@ -95,8 +95,10 @@ class FormModal(ModalScreen[dict[str, str] | None]):
     def values(self) -> dict[str, str]:
         out = {}
         for f in self.fields:
-            widget = self.query_one(f"#field-{f.id}")
-            raw = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+            if f.multiline:  # the widget compose() made for it
+                raw = self.query_one(f"#field-{f.id}", TextArea).text
+            else:
+                raw = self.query_one(f"#field-{f.id}", Input).value
             out[f.id] = canonical(f, raw.strip())
         return out
 

@@ -38,7 +38,10 @@ PANE_LABELS: dict[str, str] = {
     "messages": "Messages",
     "inbox": "Inbox",
 }
-MERGED_PANES = ("inbox",)  # panes that show all their sections as one list, newest first
+# Panes that show their sections as one list, newest first: an `All` tab first, then one tab
+# per section (`[`/`]` step through them, as the other panes' tabs).
+MERGED_PANES = ("inbox",)
+ALL_TAB = "All"
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
 _STATE_RANK = {
     FreshnessState.LIVE: 0,
@@ -92,7 +95,9 @@ class ItemPane(Vertical):
         self.clock = clock
         self.snapshots: dict[str, Snapshot] = {}
         self.activity: dict[str, Activity] = {}  # sections whose refresh retries or waits
+        # The tab on screen: a section's index; a merged pane's tab 0 is All (section n is n+1).
         self.active = 0
+        self._all_count = 0
 
     def compose(self) -> ComposeResult:
         yield Static(classes="tabs")
@@ -196,30 +201,50 @@ class ItemPane(Vertical):
 
     @property
     def section(self) -> SectionInfo | None:
-        return self.sections[self.active] if self.sections else None
+        """The section on screen; None with no sections, or on a merged pane's All tab."""
+        if not self.sections:
+            return None
+        if self.merged:
+            return self.sections[self.active - 1] if self.active else None
+        return self.sections[self.active]
+
+    @property
+    def showing_all(self) -> bool:
+        """A merged pane on its All tab: every section at once."""
+        return self.merged and self.active == 0 and bool(self.sections)
+
+    def shown_sections(self) -> list[SectionInfo]:
+        """The sections whose items the list shows: the tab's one, or all on the All tab."""
+        if self.showing_all:
+            return list(self.sections)
+        section = self.section
+        return [section] if section else []
 
     @property
     def freshness(self) -> Freshness | None:
-        """The active section's; a merged pane's is its least fresh section's (so one source
-        that is down shows on the pane)."""
-        if self.merged:
-            return worst(
-                [self.snapshots[s.id].freshness for s in self.sections if s.id in self.snapshots]
-            )
-        section = self.section
-        snap = self.snapshots.get(section.id) if section else None
+        """The shown section's; on the All tab its least fresh section's (so one source that
+        is down shows on the pane)."""
+        return worst(
+            [
+                self.snapshots[s.id].freshness
+                for s in self.shown_sections()
+                if s.id in self.snapshots
+            ]
+        )
+
+    def section_freshness(self, section: SectionInfo) -> Freshness | None:
+        snap = self.snapshots.get(section.id)
         return snap.freshness if snap else None
 
     def shown_items(self) -> tuple[Item, ...]:
         """What the list shows: the active section's items, unread notifications first; a
-        merged pane: every section's items together, newest first."""
+        merged pane: its tab's sections' items (all of them on All), newest first."""
+        groups = [
+            self.snapshots[s.id].items for s in self.shown_sections() if s.id in self.snapshots
+        ]
         if self.merged:
-            return merge_newest(
-                [self.snapshots[s.id].items for s in self.sections if s.id in self.snapshots]
-            )
-        section = self.section
-        snap = self.snapshots.get(section.id) if section else None
-        return unread_first(snap.items) if snap else ()
+            return merge_newest(groups)
+        return unread_first(groups[0]) if groups else ()
 
     def on_mount(self) -> None:
         if not self.sections:
@@ -230,10 +255,11 @@ class ItemPane(Vertical):
     def update_snapshot(self, section_id: str, snapshot: Snapshot) -> bool:
         """Store a section's snapshot; True when it is the one on screen."""
         self.snapshots[section_id] = snapshot
+        if self.merged:  # the All tab's count: an item in two sections counts once
+            self._all_count = len(merge_newest([s.items for s in self.snapshots.values()]))
         self.activity.pop(section_id, None)  # the refresh has its answer: retrying is over
         self.render_tabs()
-        section = self.section
-        if not self.merged and (section is None or section.id != section_id):
+        if section_id not in {s.id for s in self.shown_sections()}:
             self.refresh_title()  # another tab: the title names the pane's worst one
             return False
         self._list.set_items(self.shown_items())
@@ -251,10 +277,10 @@ class ItemPane(Vertical):
         self.refresh_title()
 
     def badge(self) -> str:
-        """The active section's badge (see section_badge); a merged pane's is its worst
+        """The active section's badge (see section_badge); on the All tab its worst
         section's."""
         section = self.section
-        if section is not None and self.merged:
+        if self.showing_all:
             section = max(self.sections, key=self._trouble)
         return self.section_badge(section) if section else self._no_data()
 
@@ -285,16 +311,19 @@ class ItemPane(Vertical):
         """The section in the worst state, when it is worse than the one on screen: the
         title names it, so a Jira storm on the other tab is not hidden behind a live one."""
         active = self.section
-        if active is None or self.merged:  # a merged pane's badge is its worst already
+        if active is None:  # none, or the All tab: its badge is its worst already
             return None
         bad = max(self.sections, key=self._trouble)
         return bad if self._trouble(bad) > self._trouble(active) else None
 
     def switch_section(self, delta: int) -> SectionInfo | None:
+        """The next or previous tab (a merged pane's All tab among them); its section, None
+        on All."""
         if not self.sections:
             return None
-        self.active = (self.active + delta) % len(self.sections)
-        section = self.sections[self.active]
+        tabs = len(self.sections) + (1 if self.merged else 0)
+        self.active = (self.active + delta) % tabs
+        section = self.section
         self._list.set_items(self.shown_items())
         self.render_tabs()
         self.refresh_title()
@@ -302,12 +331,18 @@ class ItemPane(Vertical):
 
     def render_tabs(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for n, section in enumerate(self.sections):
+        first = 0
+        if self.merged and self.sections:  # the All tab: the merged list's count
+            all_style = "bold reverse" if self.showing_all else ""
+            text.append(f" {ALL_TAB} {self._all_count} ", style=all_style)
+            text.append(" ")
+            first = 1
+        for n, section in enumerate(self.sections, start=first):
             snap = self.snapshots.get(section.id)
             count = f" {len(snap.items)}" if snap else ""
             if len(self.sections) > 1:  # each tab its own badge: `Jira: mine 14 cached 2m`
                 count += f" {self.section_badge(section)}"
-            style = "bold reverse" if n == self.active and not self.merged else ""
+            style = "bold reverse" if n == self.active else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
         if not self.sections:
