@@ -23,7 +23,9 @@ commands from exec to exit, each against a baseline run in the same rounds.
   what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum.
 
 Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
-Run: .venv/bin/python benchmarks/startup.py [rounds]   (about a minute)
+Run: .venv/bin/python benchmarks/startup.py [rounds] [commands]   (about a minute)
+`commands` measures the headless commands only (many rounds in little time): their rows are
+replaced, the first paint's stay as they were last measured.
 """
 
 from __future__ import annotations
@@ -356,12 +358,16 @@ def main() -> int:
     from results import count_arg, record
 
     rounds = count_arg(sys.argv, 7)
+    commands_only = sys.argv[2:] == ["commands"]
+    if sys.argv[2:] and not commands_only:
+        raise SystemExit(f"usage: python startup.py [ROUNDS] [commands], not {sys.argv[2:]!r}")
     # Every account is logged in (children inherit this); the keyring is never written.
     os.environ[KEYRING] = "bench_keyring.LoggedIn"
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="zen-startup-bench-") as tmp:
-        figures = measure_paint(Path(tmp), rounds) + measure_commands(Path(tmp), rounds)
-    record("startup", figures)  # type: ignore[arg-type]
+        paint = [] if commands_only else measure_paint(Path(tmp), rounds)
+        figures = paint + measure_commands(Path(tmp), rounds)
+    record("startup", figures, partial=commands_only)  # type: ignore[arg-type]
     return 0
 
 
