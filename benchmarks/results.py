@@ -99,16 +99,22 @@ def _merged(
     rows: list[dict[str, Any]], benchmark: str, fresh: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """`rows` with each of `fresh` in place of the row of the same figure (benchmark, name and
-    baseline); a new figure goes after the benchmark's last row."""
+    baseline); a figure new to the report goes after the one measured before it."""
 
     def key(row: dict[str, Any]) -> tuple[str, str, str]:
         return row["benchmark"], row["name"], row["baseline_name"]
 
-    new = {key(r): r for r in fresh}
-    out = [new.pop(key(r), r) for r in rows]
-    ours = [i for i, r in enumerate(out) if r["benchmark"] == benchmark]
-    at = ours[-1] + 1 if ours else len(out)
-    return out[:at] + list(new.values()) + out[at:]
+    out = list(rows)
+    at = next((i for i, r in enumerate(out) if r["benchmark"] == benchmark), len(out))
+    for row in fresh:
+        same = next((i for i, r in enumerate(out) if key(r) == key(row)), None)
+        if same is None:
+            out.insert(at, row)
+            at += 1
+        else:
+            out[same] = row
+            at = same + 1
+    return out
 
 
 def _load() -> list[dict[str, Any]]:
