@@ -273,6 +273,10 @@ class FetchResult(msgspec.Struct, frozen=True):
     # section's freshness reason and cause.
     stale_error: Exception | None = None
     complete: bool = True  # False if pagination stopped early (limit reached / error mid-way)
+    # Part of the query was not read (a page failed after the first, paging was stopped, a
+    # search timed out server-side): a row missing from `items` is no evidence it left, so
+    # the engine keeps the rows it did not see. The limit cutting a listing is not partial.
+    partial: bool = False
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
@@ -300,6 +304,10 @@ class PullDiff(msgspec.Struct, frozen=True):
     error: str | None = None  # why the diff is missing or partial
 
 
+# An account's gateway and client: built, being built, or the last build failed.
+ConnectionState = Literal["connecting", "connected", "failed"]
+
+
 class AccountHealth(msgspec.Struct, frozen=True):
     account: str
     service: str
@@ -317,3 +325,7 @@ class AccountHealth(msgspec.Struct, frozen=True):
     outbox_failed: int
     webhooks_live: bool = False  # a verified delivery arrived recently: polling backs off
     webhooks_rejected: int = 0  # deliveries refused this run (signature, replay, size, JSON)
+    # The account's gateway and client: connected, connecting (being built), or failed with
+    # `connection_error` (one line, no secret). Not connected: the figures are a new gateway's.
+    connection: ConnectionState = "connected"
+    connection_error: str | None = None

@@ -10,6 +10,7 @@ wires a gateway by hand. It sits at the top of the package because it knows ever
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -21,7 +22,9 @@ from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.gateway.errors import AuthExpired
+from zen_tui.gateway.identity import Fingerprinter
 from zen_tui.models import SectionInfo
+from zen_tui.paths import cache_key_path
 from zen_tui.store import HttpCacheRow, Store
 from zen_tui.sync.freshness import one_line
 from zen_tui.sync.wired import Wired
@@ -66,6 +69,9 @@ class StoreCache:
                 entry.fetched_at,
             )
         )
+
+    def keep_only(self, account: str, owner: str | None) -> None:
+        self.store.http_keep_only(account, owner)
 
 
 class ChainedCredentials:
@@ -186,6 +192,7 @@ def build(
     """Open the store (data_dir/zen-tui.db) and build a gateway + client per account: the
     local part (build_local), then the network part (connect), at once."""
     wired = build_local(settings, store=store, bus=bus, clock=clock)
+    wired.rebuild = functools.partial(_rebuild, wired, credentials=credentials, transport=transport)
     gateways, clients, failed = connect(wired, credentials=credentials, transport=transport)
     if failed:  # a headless command needs every account: the first failure stops it
         for gateway in gateways.values():  # unused: let go of them too
@@ -208,7 +215,9 @@ def build_local(
     store = store or open_store(settings)
     infos = section_infos(settings)
     limits = _limits(infos, settings)
-    return Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired = Wired(settings, store, bus or EventBus(), clock or SystemClock(), {}, {}, infos, limits)
+    wired.rebuild = functools.partial(_rebuild, wired)
+    return wired
 
 
 # The gateways and clients built, and why each account that could not be built failed.
@@ -221,6 +230,7 @@ def connect(
     *,
     credentials: CredentialProvider | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    again: bool = False,
 ) -> Network:
     """A gateway and a service client per account (`only`: that account alone), returned
     (not yet in `wired`). Imports the request stack (httpx, the services) and, for a Jira
@@ -231,19 +241,24 @@ def connect(
 
     Each account on its own: one whose build raises (its keyring read, a bad setting) is
     returned with its error, the others are built. Accounts already in `wired.gateways` are
-    skipped, so a retry builds only those that failed."""
+    skipped, so a retry builds only those that failed; `again` builds them anyway (after a
+    login: its new token, and a Jira 3LO login's REST base)."""
     with _IMPORTING:
         from zen_tui.gateway import Gateway
         from zen_tui.services import make_client
 
     settings = wired.settings
-    credentials = credentials or credentials_for(settings.accounts)
+    if credentials is None:  # one provider per run: its refresh lock is per account
+        if wired.credentials is None:
+            wired.credentials = credentials_for(settings.accounts)
+        credentials = wired.credentials
     cache = StoreCache(wired.store)
+    fingerprinter = Fingerprinter.kept_at(cache_key_path(Path(settings.data_dir)))
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
     for account in settings.accounts:
-        if account.name in wired.gateways or only not in (None, account.name):
+        if (account.name in wired.gateways and not again) or only not in (None, account.name):
             continue
         gateway: Gateway | None = None
         try:
@@ -257,6 +272,7 @@ def connect(
                 clock=wired.clock,
                 transport=transport,
                 persistent_cache=cache,
+                fingerprinter=fingerprinter,
             )
             client = make_client(account, gateway, clock=wired.clock)
         except Exception as exc:  # this account's alone: the others still sync
@@ -268,6 +284,18 @@ def connect(
         gateways[account.name] = gateway
         clients[account.name] = client
     return gateways, clients, failed
+
+
+def _rebuild(
+    wired: Wired,
+    account: str,
+    *,
+    credentials: CredentialProvider | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Network:
+    """Wired.rebuild: `connect` for this account alone, built or not, over the run's
+    credentials provider (it reads the keyring at each lookup, so it sees the new login)."""
+    return connect(wired, account, credentials=credentials, transport=transport, again=True)
 
 
 def _rest_base(account: AccountConfig) -> str:

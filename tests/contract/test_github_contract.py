@@ -125,6 +125,19 @@ async def test_error_bodies_match_rest_schemas(gh: httpx.AsyncClient, contracts:
     assert_valid(rest_schema(contracts, "validation-error"), invalid.json())
 
 
+async def test_approving_my_own_pr_is_a_simple_validation_error(
+    gh: httpx.AsyncClient, sim: GitHubSim, contracts: Path
+) -> None:
+    """GitHub's other 422 shape: `errors` as plain strings (validation-error-simple), the
+    reason a client must show: 'Can not approve your own pull request'."""
+    mine = next(i for i in sim.state.items if i.is_pr and i.state == "open" and i.user == "me")
+    path = f"/repos/{mine.repo.full_name}/pulls/{mine.number}/reviews"
+    r = await gh.post(path, json={"event": "APPROVE"})
+    assert r.status_code == 422
+    assert_valid(rest_schema(contracts, "validation-error-simple"), r.json())
+    assert r.json()["errors"] == ["Can not approve your own pull request"]
+
+
 def webhook_registry(contracts: Path) -> tuple[Registry, Path]:
     """Resources keyed by their own `$id` ("common/user.schema.json", "pull_request$opened"),
     so event refs resolve against payload-schemas/api.github.com/ and common refs as siblings."""

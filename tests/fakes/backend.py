@@ -43,7 +43,13 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.store import Link, take_recovery_messages
-from zen_tui.sync.backend import ActionUpdated, LinkAdded, PollerChanged, QueryRejected
+from zen_tui.sync.backend import (
+    AccountConnection,
+    ActionUpdated,
+    LinkAdded,
+    PollerChanged,
+    QueryRejected,
+)
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
@@ -232,6 +238,7 @@ class FakeBackend:
         self.refuse_queries: dict[str, str] = {}  # word -> the error set_query raises
         self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
+        self.reconnected: list[str] = []  # accounts rebuilt after a login, in order
         self.paused = False
         self.focus: str | None = None
         self.focus_more: tuple[str, ...] = ()  # the other sections on screen (the Inbox's All)
@@ -260,6 +267,9 @@ class FakeBackend:
 
     async def refresh(self, section_id: str | None = None) -> None:
         self.refreshed.append(section_id)
+
+    async def reconnect(self, account: str) -> None:
+        self.reconnected.append(account)
 
     def set_focus(self, section_id: str | None, *more: str) -> None:
         self.focus = section_id
@@ -323,7 +333,12 @@ class FakeBackend:
         patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"
         return PullDiff(item.id, (FileDiff("src/app.py", "modified", 1, 1, patch),), 1)
 
-    connected = True
+    def connected(self, account: str | None = None) -> bool:
+        return True
+
+    def connection(self, account: str) -> AccountConnection:
+        service = next((a.service for a in self.accounts if a.name == account), "")
+        return AccountConnection(service=service, account=account, state="connected")
 
     async def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so
@@ -557,4 +572,4 @@ class FakeBackend:
 
 def with_health(backend: FakeBackend, service: str, **changes: object) -> None:
     """Change the AccountHealth the fake reports for `service` (for start-up state tests)."""
-    backend._health[service] = replace(backend._health[service], **changes)  # type: ignore[arg-type]
+    backend._health[service] = replace(backend._health[service], **changes)

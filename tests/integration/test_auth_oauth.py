@@ -3,6 +3,7 @@ acting as the browser; refresh-token rotation persisted in the (real-API) keyrin
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from zen_tui.auth.pkce import Pkce
 from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.auth.states import LoggedIn, LoginFailed, WaitingForBrowser
 from zen_tui.gateway import Gateway
+from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.settings import default_settings
 from zen_tui.logs import setup_logging, shutdown_logging
@@ -112,10 +114,11 @@ async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
     assert first.refresh_token and first.basic_username is None
 
     provider = KeyringCredentialProvider([sim_account(sim, "jira")])
-    assert await provider.get("jira") == Credential(first.token)
+    assert await provider.get("jira") == Credential(first.token, expires_at=first.expires_at)
     fresh = await provider.refresh("jira")
     second = await stored("jira")
-    assert fresh == Credential(second.token) and second.token != first.token
+    assert fresh == Credential(second.token, expires_at=second.expires_at)
+    assert second.token != first.token
     assert second.refresh_token not in (None, first.refresh_token)
 
     app = oauth_app("jira", sim.account("jira").base_url)
@@ -132,6 +135,34 @@ async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
     assert reuse.status_code == 403 and reuse.json()["error"] == "invalid_grant"
     assert await whoami("jira", "jira", second.base_url or "", Credential(second.token)) == email
     assert await provider.refresh("jira") is not None  # the saved new refresh token works
+
+
+async def test_atlassian_3lo_picks_the_configured_site_whatever_the_order(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """accessible-resources lists every granted site in no meaningful order: the login takes
+    the one whose URL is the account's base_url, not the first."""
+    jira = sim.world.services["jira"]
+    jira.oauth.other_sites = [("0ther-c10ud", "elsewhere", "https://elsewhere.atlassian.net")]
+    assert isinstance((await login(sim, "jira", FakeBrowser()))[-1], LoggedIn)
+    chosen = await stored("jira")
+    assert chosen.cloud_id == jira.cloud_id
+    assert chosen.base_url == f"{sim.root_url}/jira/ex/jira/{jira.cloud_id}"
+
+
+async def test_atlassian_3lo_without_the_configured_site_says_which_it_grants(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    jira = sim.world.services["jira"]
+    jira.oauth.other_sites = [("0ther-c10ud", "elsewhere", "https://elsewhere.atlassian.net")]
+    jira.oauth.grant_own_site = False  # the user approved another site only
+    states = await login(sim, "jira", FakeBrowser())
+    host = sim.root_url.split("://")[1]
+    assert states[-1] == LoginFailed(
+        f"this Atlassian login grants elsewhere.atlassian.net, not {host}: "
+        f"choose {host} on the consent page, or set base_url to one of those"
+    )
+    assert await KeyringCredentialStore().load("jira") is None  # nothing half-saved
 
 
 async def test_slack_refresh_rotates_too(
@@ -219,3 +250,113 @@ async def test_gateway_refreshes_an_expired_3lo_token_on_401(
     second = await stored("jira")
     assert second.token != first.token and second.refresh_token != first.refresh_token
     assert not oauth.valid(first.token) and oauth.valid(second.token)
+
+
+async def test_gateway_refreshes_a_slack_token_before_it_expires(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """Slack says an expired rotating token with HTTP 200 `token_expired`, never a 401: the
+    gateway must renew it from the expiry the login stated, or the user logs in every 12 h."""
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None
+    account = sim_account(sim, "slack")
+    clock = FakeClock(start=first.expires_at - 3600)
+    gateway = Gateway(
+        account="slack",
+        service="slack",
+        base_url=effective_base_url(account),
+        settings=default_settings("slack"),
+        credentials=KeyringCredentialProvider([account], now=clock.time),
+        clock=clock,
+    )
+    slack = sim.world.services["slack"]
+    try:
+        assert (await gateway.request("GET", "/auth.test")).json()["ok"] is True
+        with sim.world.lock:  # the token lapses on Slack's side at the stated time
+            info = slack.tokens[first.token]
+            slack.tokens[first.token] = dataclasses.replace(info, expires_at=0.0)
+        clock.advance(3600)
+        me = (await gateway.request("GET", "/auth.test")).json()
+    finally:
+        await gateway.aclose()
+    assert me["ok"] is True, me
+    second = await stored("slack")
+    assert second.token != first.token and second.refresh_token != first.refresh_token
+
+
+def slack_gateway(sim: SimulatorServer, clock: FakeClock) -> Gateway:
+    account = sim_account(sim, "slack")
+    return Gateway(
+        account="slack",
+        service="slack",
+        base_url=effective_base_url(account),
+        settings=default_settings("slack"),
+        credentials=KeyringCredentialProvider([account], now=clock.time),
+        clock=clock,
+    )
+
+
+def lapse_early(sim: SimulatorServer, token: str) -> None:
+    """Slack stops taking the token long before the expiry its login stated (revoked or
+    rotated elsewhere, a skewed clock): it answers HTTP 200 ok:false token_expired."""
+    slack = sim.world.services["slack"]
+    with sim.world.lock:
+        slack.tokens[token] = dataclasses.replace(slack.tokens[token], expires_at=0.0)
+
+
+def refreshes(sim: SimulatorServer) -> int:
+    counts = sim.world.counters.snapshot()["requests"]
+    return sum(c["count"] for c in counts if "oauth.v2.access" in c["endpoint"])
+
+
+async def test_a_slack_token_refused_before_its_stated_expiry_is_refreshed_once(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """No refresh was due by the clock (an hour left), yet Slack says token_expired: the
+    gateway refreshes once and sends the call again, instead of asking for a login."""
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None
+    clock = FakeClock(start=first.expires_at - 3600)  # not near the stated expiry
+    gateway = slack_gateway(sim, clock)
+    try:
+        assert (await gateway.request("GET", "/auth.test")).json()["ok"] is True
+        lapse_early(sim, first.token)
+        before = refreshes(sim)
+        me = (await gateway.request("GET", "/auth.test")).json()
+        again = (await gateway.request("GET", "/auth.test")).json()
+    finally:
+        await gateway.aclose()
+    assert me["ok"] is True and again["ok"] is True, me
+    assert refreshes(sim) - before == 1
+    second = await stored("slack")
+    assert second.token != first.token and second.refresh_token != first.refresh_token
+
+
+async def test_a_refused_slack_token_asks_for_a_login_only_after_its_refresh_failed(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring
+) -> None:
+    """The refresh token was spent elsewhere too: one refresh is tried (once for this
+    token, not at every call), then the client says to log in again."""
+    from zen_tui.gateway.errors import AuthExpired
+    from zen_tui.services.slack import SlackClient
+
+    await login(sim, "slack", FakeBrowser())
+    first = await stored("slack")
+    assert first.expires_at is not None and first.refresh_token
+    clock = FakeClock(start=first.expires_at - 3600)
+    gateway = slack_gateway(sim, clock)
+    client = SlackClient(sim_account(sim, "slack"), gateway, clock=clock)  # type: ignore[arg-type]
+    slack = sim.world.services["slack"]
+    try:
+        lapse_early(sim, first.token)
+        with sim.world.lock:  # rotated by another install: this refresh token is spent
+            slack.oauth.refresh.pop(first.refresh_token)
+        before = refreshes(sim)
+        for _ in range(2):
+            with pytest.raises(AuthExpired, match="token_expired; log in to the workspace"):
+                await client.call("auth.test")
+    finally:
+        await gateway.aclose()
+    assert refreshes(sim) - before == 1

@@ -30,7 +30,9 @@ def hooked(settings, monkeypatch):
     return msgspec.structs.replace(settings, webhooks=config)
 
 
-async def started(settings, sim, secrets=SECRETS, *, deferred=False) -> SyncEngine:
+async def started(
+    settings, sim, secrets=SECRETS, *, deferred=False, github_content_type="json"
+) -> SyncEngine:
     """Engine with live sections and paused pollers, the simulator delivering to it."""
     engine = engine_for(settings, deferred=deferred)
     engine.events = []
@@ -45,7 +47,8 @@ async def started(settings, sim, secrets=SECRETS, *, deferred=False) -> SyncEngi
     await eventually(live)
     engine.set_paused(True)  # from here on, only webhooks can change a section
     server = engine.webhooks.server
-    sim.set_webhooks({s: (server.url(s), secrets[s]) for s in secrets})
+    targets = {s: (server.url(s), secrets[s]) for s in secrets}
+    sim.set_webhooks(targets, github_content_type=github_content_type)
     return engine
 
 
@@ -91,6 +94,22 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(
     assert b"hooked" in files  # the store was written (the label arrived in it)
     for secret in SECRETS.values():  # never in the store, its WAL, or any log line
         assert secret.encode() not in files and secret not in caplog.text
+
+
+async def test_a_github_hook_left_at_its_default_form_content_type_works(sim, hooked, caplog):
+    """GitHub's new hooks default to application/x-www-form-urlencoded (payload=<json>)."""
+    caplog.set_level(logging.INFO)
+    engine = await started(hooked, sim, github_content_type="form")
+    try:
+        section, pr = first_item(engine, "prs", "github")
+        action = Action("add_label", pr.id, pr.account, {"label": "formed"})
+        await apply_at_provider(engine, action)
+        await eventually(lambda: "formed" in stored(engine, section, pr.id).labels)
+        assert not engine.webhooks.receiver.stats.rejected  # nothing refused on the way
+        assert "could not be applied" not in caplog.text  # applied, not a fallback refresh
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
 
 
 async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):

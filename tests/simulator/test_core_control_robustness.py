@@ -29,6 +29,7 @@ JUNK = [
     b'{"github": 5}',
     b'{"github": {"url": 5}}',
     b'{"github": {"url": "http://x", "secret": 5}}',
+    b'{"github": {"url": "http://x", "content_type": ["form"]}}',
     b'{"rate_scale": null}',
     b'{"slack": null}',
     b'{"error_rate": "0.5"}',

@@ -100,6 +100,18 @@ async def test_rate_limit_storm_uses_service_shape(client: httpx.AsyncClient) ->
     assert "secondary rate limit" in r.json()["message"]
 
 
+async def test_a_github_secondary_limit_may_say_no_retry_after(client: httpx.AsyncClient) -> None:
+    """GitHub's docs: a secondary limit without retry-after, remaining above 0: wait >= 60 s
+    (x-ratelimit-reset is the primary window's end, up to an hour away)."""
+    await put_faults(client, {"service": "github", "rate_limit_rate": 1.0, "retry_after": 0})
+    r = await client.get("/github/user")
+    assert r.status_code == 429 and "retry-after" not in r.headers
+    assert int(r.headers["x-ratelimit-remaining"]) > 0 and r.headers["x-ratelimit-reset"]
+    assert "secondary rate limit" in r.json()["message"]
+    bad = await put_faults(client, {"service": "github", "rate_limit_rate": 1.0, "retry_after": -1})
+    assert bad.status_code == 400 and "retry_after must be >= 0" in bad.text
+
+
 async def test_malformed_and_truncated_json(client: httpx.AsyncClient) -> None:
     await put_faults(client, {"endpoint": "/user", "malformed_rate": 1.0})
     r = await client.get("/github/user")

@@ -160,6 +160,8 @@ def test_webhook_targets_set_over_control_api_receive_signed_events(
     try:
         bad = ctl.put("/webhooks", json={"github": {"url": "ftp://x"}})
         assert bad.status_code == 400 and "http(s)" in bad.json()["error"]
+        xml = ctl.put("/webhooks", json={"github": {"url": url, "content_type": "xml"}})
+        assert xml.status_code == 400 and "json or form" in xml.json()["error"]
         r = ctl.put("/webhooks", json={"github": {"url": url, "secret": "s3cret"}})
         assert r.json()["targets"] == {"github": url}
         assert "s3cret" not in r.text

@@ -66,8 +66,16 @@ async def test_settings_control_endpoint_get_put_and_errors(
 ) -> None:
     got = (await client.get("/_sim/settings")).json()
     assert got == {
-        "settings": {"slack": {"non_marketplace": False}},
-        "available": {"slack": {"non_marketplace": "bool"}},
+        "settings": {
+            "github": {"search_incomplete_rate": 0.0},
+            "jira": {"search_lag": 0.0},
+            "slack": {"non_marketplace": False},
+        },
+        "available": {
+            "github": {"search_incomplete_rate": "float"},
+            "jira": {"search_lag": "float"},
+            "slack": {"non_marketplace": "bool"},
+        },
     }
     before = await history(client, slack_of(world))
     assert len(before.json()["messages"]) > 15  # limit up to 999 while the rule is off
@@ -76,7 +84,9 @@ async def test_settings_control_endpoint_get_put_and_errors(
     assert slack_of(world).non_marketplace is True
     for bad, says in [
         ({"slack": {"non_marketplace": "yes"}}, "must be a bool"),
-        ({"slack": {"turbo": True}}, "unknown slack.turbo; valid: slack.non_marketplace"),
+        ({"slack": {"turbo": True}}, "unknown slack.turbo; valid: github.search_incomplete"),
+        ({"github": {"search_incomplete_rate": 1.5}}, "must be between 0 and 1"),
+        ({"jira": {"search_lag": True}}, "jira.search_lag must be a float"),
         ({"jira": {"non_marketplace": True}}, "unknown jira.non_marketplace"),
         ({"mastodon": {}}, "unknown service 'mastodon'"),
         ([1, 2], "give {"),
@@ -86,6 +96,9 @@ async def test_settings_control_endpoint_get_put_and_errors(
     bad_json = await client.put("/_sim/settings", content=b"{nope")
     assert bad_json.status_code == 400 and "not valid JSON" in bad_json.json()["error"]
     assert slack_of(world).non_marketplace is True  # refused changes changed nothing
+    r = await client.put("/_sim/settings", json={"jira": {"search_lag": 3}})
+    assert r.status_code == 200 and r.json()["settings"]["jira"]["search_lag"] == 3.0
+    assert type(world.services["jira"].search_lag) is float
 
 
 async def test_bad_setting_in_scenario_is_refused_and_leaves_the_old_one(

@@ -3,11 +3,13 @@ fault rule becomes a health warning, and the gateway's own User-Agent is accepte
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from zen_tui.gateway import Gateway
+from zen_tui.gateway import Gateway, RateLimited
+from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.events import ApiDeprecation, EventBus
 from zen_tui.gateway.settings import default_settings
@@ -22,7 +24,7 @@ def server() -> Iterator[SimulatorServer]:
         yield sim
 
 
-def gateway(server: SimulatorServer, bus: EventBus) -> Gateway:
+def gateway(server: SimulatorServer, bus: EventBus, clock: FakeClock | None = None) -> Gateway:
     github = server.account("github")
     return Gateway(
         account="github:me",
@@ -31,6 +33,7 @@ def gateway(server: SimulatorServer, bus: EventBus) -> Gateway:
         settings=default_settings("github"),
         credentials=StaticCredentialProvider({"github:me": Credential(github.token)}),
         bus=bus,
+        clock=clock,
     )
 
 
@@ -52,3 +55,25 @@ async def test_deprecation_headers_reach_gateway_health(server: SimulatorServer)
     [warning] = gw.health().deprecations
     assert "/user" in warning and SUNSET in warning
     assert [e.endpoint for e in seen if isinstance(e, ApiDeprecation)] == ["/user"]
+
+
+async def test_a_secondary_limit_without_retry_after_waits_a_minute_not_the_hour(
+    server: SimulatorServer,
+) -> None:
+    """429, no retry-after, x-ratelimit-remaining above 0: GitHub's docs say wait at least a
+    minute. x-ratelimit-reset is when the primary (hourly) window ends: waiting for it would
+    hold a pane as 'rate limited' for up to an hour after a one-minute limit."""
+    server.set_faults(
+        [{"service": "github", "endpoint": "/user", "rate_limit_rate": 1.0, "retry_after": 0}]
+    )
+    clock = FakeClock(start=time.time())
+    gw = gateway(server, EventBus(), clock)
+    try:
+        with pytest.raises(RateLimited) as caught:
+            await gw.request("GET", "/user")
+    finally:
+        await gw.aclose()
+        server.clear_faults()
+    assert all(59 <= wait <= 61 for wait in clock.sleeps)  # if it waited in the call at all
+    assert caught.value.retry_at is not None
+    assert 59 <= caught.value.retry_at - clock.time() <= 61

@@ -123,3 +123,20 @@ def test_bounds_of_a_datetime_are_one_second() -> None:
     assert bounds("2026-11-27T05:00:00+01:00") == (start, end)
     with pytest.raises(BadDate):
         bounds(">=not-a-date")
+
+
+async def test_a_timed_out_search_answers_a_subset_flagged_incomplete(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """GitHub's search stops at its time limit and sends what it found with
+    `incomplete_results: true`: the simulator does the same at search_incomplete_rate."""
+    full = await gh.get("/search/issues", params={"q": "is:open", "per_page": "100"})
+    assert full.json()["incomplete_results"] is False
+    everything = {i.number for i in sim.state.items if i.state == "open"}
+    sim.search_incomplete_rate = 1.0
+    partial = await gh.get("/search/issues", params={"q": "is:open", "per_page": "100"})
+    body = partial.json()
+    assert partial.status_code == 200 and body["incomplete_results"] is True
+    found = {it["number"] for it in body["items"]}
+    assert found and found <= everything  # only matches, and not all of them:
+    assert body["total_count"] < full.json()["total_count"]

@@ -416,3 +416,48 @@ async def test_bad_query_parameters_are_400(client: httpx.AsyncClient, jira: Jir
     ]:
         r = await client.get(API + path, params=params)
         assert r.status_code == 400 and r.json()["errorMessages"], (path, r.text)
+
+
+async def test_descriptions_carry_inline_nodes_without_text_children(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Jira's editor stores a pasted link as an inlineCard {attrs.url}, an emoji as
+    {attrs.shortName, text}, a status lozenge as {attrs.text, color}: no `text` child to read
+    (developer.atlassian.com/cloud/jira/platform/apis/document/nodes/inlineCard, emoji, status)."""
+    issue = next(i for i in jira.issues.values() if (i.id - 10000) % 7 == 3)
+    r = await client.get(f"{API}/issue/{issue.key}", params={"expand": "renderedFields"})
+    doc = r.json()["fields"]["description"]
+    nodes = {n["type"]: n for block in doc["content"] for n in block.get("content", [])}
+    assert set(nodes["inlineCard"]) == {"type", "attrs"}
+    assert nodes["inlineCard"]["attrs"]["url"].startswith("https://github.com/")
+    assert {"shortName", "text"} <= set(nodes["emoji"]["attrs"])
+    assert nodes["status"]["attrs"]["text"] == "IN REVIEW" and "content" not in nodes["status"]
+    rendered = r.json()["renderedFields"]["description"]
+    assert nodes["inlineCard"]["attrs"]["url"] in rendered and "IN REVIEW" in rendered
+
+
+async def test_search_trails_writes_unless_reconciled(
+    client: httpx.AsyncClient, jira: JiraSim, clock: ManualClock
+) -> None:
+    """The enhanced search is eventually consistent: a transition is missing from it for a
+    while, except for ids named in reconcileIssues (at most 50); the spec's
+    SearchAndReconcileRequestBean.reconcileIssues: 'Strong consistency issue ids'."""
+    jira.search_lag = 5.0
+    key = pick(jira, "10000")  # To Do; transition 11 moves it to In Progress (3)
+    issue_id = jira.issues[key].id
+    jql = f"key = {key} AND status = 'To Do'"
+    assert [i["key"] for i in await search_all(client, jql, fields=["status"])] == [key]
+    clock.now += 1
+    r = await client.post(f"{API}/issue/{key}/transitions", json={"transition": {"id": "11"}})
+    assert r.status_code == 204
+    stale = await search_all(client, jql, fields=["status"])
+    assert [i["fields"]["status"]["name"] for i in stale] == ["To Do"]  # the index trails
+    fresh = await search_all(client, jql, fields=["status"], reconcileIssues=[issue_id])
+    assert fresh == []  # read-after-write: it no longer matches
+    clock.now += 5
+    assert await search_all(client, jql, fields=["status"]) == []  # the index caught up
+    many = list(range(10000, 10051))
+    r = await client.post(f"{API}/search/jql", json={"jql": jql, "reconcileIssues": many})
+    assert r.status_code == 400 and "at most 50" in r.json()["errorMessages"][0]
+    r = await client.post(f"{API}/search/jql", json={"jql": jql, "reconcileIssues": ["x"]})
+    assert r.status_code == 400

@@ -117,9 +117,26 @@ async def test_deny_secret_and_redirect_errors(client: httpx.AsyncClient) -> Non
 async def test_expired_access_token_is_401(jira: JiraSim, client: httpx.AsyncClient) -> None:
     tokens = (await exchange(client, code=(await approve(client))["code"][0])).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    assert (await client.get("/rest/api/3/myself", headers=auth)).status_code == 200
+    me = f"/ex/jira/{jira.cloud_id}/rest/api/3/myself"
+    assert (await client.get(me, headers=auth)).status_code == 200
     jira.oauth.access[tokens["access_token"]] = (0.0, "")
-    assert (await client.get("/rest/api/3/myself", headers=auth)).status_code == 401
+    assert (await client.get(me, headers=auth)).status_code == 401
+
+
+async def test_a_3lo_token_is_refused_at_the_site_url(
+    jira: JiraSim, client: httpx.AsyncClient
+) -> None:
+    """As Atlassian: 3LO calls go via api.atlassian.com/ex/jira/{cloudid}, never the site URL
+    (the API token still works there)."""
+    tokens = (await exchange(client, code=(await approve(client))["code"][0])).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    site = await client.get("/rest/api/3/myself", headers=auth)
+    assert site.status_code == 401
+    assert site.json()["errorMessages"] == ["Client must be authenticated to access this resource."]
+    via_cloud = await client.get(f"/ex/jira/{jira.cloud_id}/rest/api/3/myself", headers=auth)
+    assert via_cloud.status_code == 200
+    basic = httpx.BasicAuth("me@example.com", "api-token")
+    assert (await client.get("/rest/api/3/myself", auth=basic)).status_code == 200
 
 
 async def test_oauth_traffic_spends_a_points_quota(
@@ -129,12 +146,13 @@ async def test_oauth_traffic_spends_a_points_quota(
     tokens = (await exchange(client, code=(await approve(client))["code"][0])).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     search = {"jql": "project in (ZEN, OPS, WEB, API)", "maxResults": 30}  # all 30 issues
-    first = await client.post("/rest/api/3/search/jql", json=search, headers=auth)
+    rest = f"/ex/jira/{jira.cloud_id}/rest/api/3"
+    first = await client.post(f"{rest}/search/jql", json=search, headers=auth)
     assert first.status_code == 200
     assert first.headers["Beta-RateLimit-Policy"] == '"tenant-app-quota";q=50;w=3600'
     assert first.headers["Beta-RateLimit"].startswith('"tenant-app-quota";r=19;t=')
-    assert (await client.post("/rest/api/3/search/jql", json=search, headers=auth)).is_success
-    limited = await client.get("/rest/api/3/myself", headers=auth)
+    assert (await client.post(f"{rest}/search/jql", json=search, headers=auth)).is_success
+    limited = await client.get(f"{rest}/myself", headers=auth)
     assert limited.status_code == 429
     assert limited.headers["RateLimit-Reason"] == "jira-quota-tenant-based"
     assert limited.headers["X-Beta-RateLimit-Reason"] == "jira-quota-tenant-based"

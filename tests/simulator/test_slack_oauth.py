@@ -76,7 +76,10 @@ async def test_pkce_exchange_gives_a_working_user_token(
     assert body["ok"] is True and "access_token" not in body  # user scopes only
     user = body["authed_user"]
     assert user["token_type"] == "user" and user["id"] == slack.me.id
-    assert body["expires_in"] > 0 and body["refresh_token"]
+    # A user token's rotation fields sit beside it in authed_user, as Slack's SDKs read them
+    # (bolt-python async_oauth_flow: user_refresh_token = authed_user["refresh_token"]).
+    assert user["expires_in"] == 43200 and user["refresh_token"].startswith("sim-slack-r-")
+    assert "refresh_token" not in body and "expires_in" not in body
     r = await client.get(
         "/api/search.messages",
         params={"query": "deploy"},
@@ -115,11 +118,14 @@ async def test_without_pkce_a_client_secret_is_required(client: httpx.AsyncClien
 
 async def test_refresh_rotation_and_denied_consent(client: httpx.AsyncClient) -> None:
     tokens = await access(client, code=(await authorize(client))["code"][0], code_verifier=VERIFIER)
-    refreshed = await access(
-        client, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
-    )
-    assert refreshed["ok"] is True and refreshed["refresh_token"] != tokens["refresh_token"]
-    reused = await access(client, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+    first = tokens["authed_user"]["refresh_token"]
+    refreshed = await access(client, grant_type="refresh_token", refresh_token=first)
+    # A refresh answers with the one renewed token at the top level (python-slack-sdk's
+    # TokenRotator reads token_type == "user", access_token, refresh_token, expires_in there).
+    assert refreshed["ok"] is True and refreshed["token_type"] == "user"
+    assert refreshed["access_token"].startswith("xoxp-") and refreshed["expires_in"] == 43200
+    assert refreshed["refresh_token"] != first and "access_token" not in refreshed["authed_user"]
+    reused = await access(client, grant_type="refresh_token", refresh_token=first)
     assert reused == {"ok": False, "error": "invalid_refresh_token"}
     r = await client.post(
         "/oauth/v2/authorize",
@@ -129,3 +135,23 @@ async def test_refresh_rotation_and_denied_consent(client: httpx.AsyncClient) ->
         "error": ["access_denied"],
         "state": ["s"],
     }
+
+
+async def test_a_rotating_token_expires_with_token_expired_on_http_200() -> None:
+    now = [1_800_000_000.0]
+    world = World(seed=5, size=100, clock=lambda: now[0])
+    slack = SlackSim(world, "user-token")
+    world.add(slack)
+    async with mounted_client(slack) as client:
+        code = (await authorize(client))["code"][0]
+        user = (await access(client, code=code, code_verifier=VERIFIER))["authed_user"]
+        auth = {"Authorization": f"Bearer {user['access_token']}"}
+        assert (await client.get("/api/auth.test", headers=auth)).json()["ok"] is True
+        now[0] += user["expires_in"]
+        r = await client.get("/api/auth.test", headers=auth)
+        assert r.status_code == 200 and r.json() == {"ok": False, "error": "token_expired"}
+        renewed = await access(
+            client, grant_type="refresh_token", refresh_token=user["refresh_token"]
+        )
+        fresh = {"Authorization": f"Bearer {renewed['access_token']}"}
+        assert (await client.get("/api/auth.test", headers=fresh)).json()["ok"] is True

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import jsonschema
 import pytest
@@ -135,6 +136,22 @@ def test_github_delivery_is_signed_over_the_exact_bytes(
     assert b"caf\\u00E9 \\u2615 \\\\u00e9" in body  # uppercase escapes, literal text untouched
     assert b": " not in body and json.loads(body) == payload
     assert world.counters.webhooks_delivered["github"] == 1
+
+
+def test_a_form_github_hook_gets_the_json_in_a_payload_field_signed_as_sent(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    """GitHub's default hook content type is `form`: application/x-www-form-urlencoded with
+    the JSON in `payload`; the signatures cover the form bytes that were sent."""
+    dispatcher.github_content_type = "form"
+    payload = {"action": "opened", "pull_request": {"title": "a&b=c caf\u00e9"}}
+    world.emit("github", "pull_request", payload)
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("github")
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
+    [(name, value)] = parse_qsl(body.decode(), strict_parsing=True)
+    assert name == "payload" and json.loads(value) == payload
 
 
 def test_jira_delivery_has_hub_signature_and_identifier(

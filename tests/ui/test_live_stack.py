@@ -62,8 +62,18 @@ def stack(tmp_path: Path) -> Iterator[DemoStack]:
 
 @pytest.mark.parametrize("mode", ["503", "reset"])
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
-    stack: DemoStack, mode: str
+    tmp_path: Path, mode: str
 ) -> None:
+    # A breaker timeout no loaded machine outlives between the lamp opening and the card's
+    # check ("s left", not "probe due"); the fake clock jumps past it to recover.
+    with demo_stack(tmp_path, seed=3, size=120, breaker_timeout=OUTAGE_BREAKER_TIMEOUT) as s:
+        await _outage_then_recovery(s, mode)
+
+
+OUTAGE_BREAKER_TIMEOUT = 30.0
+
+
+async def _outage_then_recovery(stack: DemoStack, mode: str) -> None:
     clock = JumpClock()
     app = stack.app(SyncEngine(build(stack.settings, clock=clock)))
     async with app.run_test(size=WIDE) as pilot:
@@ -89,7 +99,7 @@ async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
         assert "Pull requests: cached" in status_line(app)
 
         stack.sim.clear_faults()
-        clock.jump(0.6)  # past the (test) breaker timeout: half-open probes allowed
+        clock.jump(OUTAGE_BREAKER_TIMEOUT + 0.1)  # past the breaker timeout: probes allowed
         for _ in range(4):
             await app.backend.refresh(None)
             if all_live(app) and breaker_lamps(app)["github"] == "closed":

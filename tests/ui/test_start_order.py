@@ -23,6 +23,7 @@ import pytest
 
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import DemoStack, demo_stack, wait_until
+from zen_tui.models import Action
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import PickerModal
@@ -41,6 +42,17 @@ NETWORK = (
     "zen_tui.services.slack",
     "zen_tui.auth.provider",
 )
+# What only a user's act needs (creating, editing, bulk-moving Jira issues): not loaded by the
+# start, nor by the first polls (resident memory a dashboard that only watches never uses).
+ON_DEMAND = (
+    "zen_tui.services.jira_create",
+    "zen_tui.services.jira_edit",
+    "zen_tui.services.jira_bulk",
+)
+# ... and, once every account is logged in (no login offered): a browser login's page with
+# html's 2,000 entities (Slack's text escapes only & < >), the browser itself, the time zone
+# database (asked for by a Jira answer, not by a refused poll).
+LOGIN_ONLY = ("html.entities", "webbrowser", "zoneinfo")
 
 
 class CountingFrames(ZenApp):
@@ -108,6 +120,7 @@ import asyncio, json, os, sys
 from textual.app import App
 
 NETWORK = {network!r}
+ON_DEMAND = {on_demand!r}
 seen = {{}}
 polled = asyncio.Event()
 
@@ -115,6 +128,7 @@ def note(app):
     engine = app.backend
     return {{
         "loaded": sorted(m for m in NETWORK if m in sys.modules),
+        "on_demand": sorted(m for m in ON_DEMAND if m in sys.modules),
         "gateways": sorted(engine.wired.gateways),
         "clients": sorted(engine.wired.clients),
         "polls": sorted(s.id for s in engine.sections if engine.snapshot(s.id) is not None),
@@ -150,16 +164,15 @@ os.write(1, ("\\n" + json.dumps({{"code": code, **seen}}) + "\\n").encode())
 """
 
 
-def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> None:
+def start_report(
+    tmp_path: Path, config_text: str, keyring: str, on_demand: tuple[str, ...]
+) -> dict[str, Any]:
+    """What the PROBE saw of a real `zen-tui` start with this config and keyring backend."""
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(config_text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        # the test's keyring, nothing in it: the accounts are "not logged in", a real answer
-        "PYTHON_KEYRING_BACKEND": "tests.unit.auth.memory_keyring.MemoryKeyring",
-    }
-    probe = PROBE.format(network=NETWORK)
+    env |= {"PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": keyring}
+    probe = PROBE.format(network=NETWORK, on_demand=on_demand)
     argv = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv],
@@ -171,13 +184,52 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] == 0
-    assert report["frame"] == {"loaded": [], "gateways": [], "clients": [], "polls": []}
+    return report
+
+
+def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> None:
+    # the test's keyring, nothing in it: the accounts are "not logged in", a real answer
+    keyring = "tests.unit.auth.memory_keyring.MemoryKeyring"
+    report = start_report(tmp_path, CONFIG, keyring, ON_DEMAND)
+    assert report["frame"] == {
+        "loaded": [],
+        "on_demand": [],
+        "gateways": [],
+        "clients": [],
+        "polls": [],
+    }
     after = report["polled"]
     assert after["polls"]
+    assert after["on_demand"] == []  # the Jira client is built and polls without them
     assert after["gateways"] == after["clients"] == ["gh", "work"]
     assert {"httpx", "zen_tui.gateway.gateway", "zen_tui.services.github"} <= set(after["loaded"])
+
+
+SLACK = """
+[[accounts]]
+name = "chat"
+service = "slack"
+base_url = "http://127.0.0.1:9"
+
+[[sections]]
+pane = "messages"
+title = "Mentions"
+account = "chat"
+query = "mentions"
+"""
+
+
+def test_a_logged_in_start_loads_nothing_only_an_act_needs(tmp_path: Path) -> None:
+    """Every account logged in (GitHub, Jira, Slack), as the start-up benchmark runs: the
+    first polls build every client and still load none of what only an act or a login
+    needs."""
+    keyring = "tests.unit.auth.logged_in_keyring.LoggedInKeyring"
+    report = start_report(tmp_path, CONFIG + SLACK, keyring, ON_DEMAND + LOGIN_ONLY)
+    after = report["polled"]
+    assert after["polls"] and after["clients"] == ["chat", "gh", "work"]
+    assert after["on_demand"] == []
 
 
 @pytest.fixture
@@ -210,13 +262,113 @@ async def test_a_jira_form_opened_before_the_clients_exist_waits_for_them(
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await pilot.pause()
-            assert not engine.connected
+            assert not engine.connected()
             await pilot.press("n")
             await wait_until(lambda: "connecting to" in status_line(app), "connecting")
             assert not isinstance(app.screen, PickerModal)
             gate.set()
             await wait_until(lambda: isinstance(app.screen, PickerModal), "the project picker")
-            assert engine.connected
+            assert engine.connected()
             assert not [n for n in notes(app) if "reach" in n or "cannot ask" in n]
     finally:
         gate.set()
+
+
+def per_account_engine(
+    stack: DemoStack, gates: dict[str, threading.Event], faults: dict[str, Exception]
+) -> SyncEngine:
+    """Wired as the dashboard does; an account in `gates` is built once its gate is set (a
+    keyring that does not answer yet), one in `faults` cannot be built (its keyring raises:
+    connect reports it as that account's failure, the others are built)."""
+    wired = build_local(stack.settings)
+
+    def network(account):  # type: ignore[no-untyped-def]
+        gate = gates.get(account)
+        if gate is not None:
+            gate.wait(30)
+        if account in faults:
+            return {}, {}, {account: faults[account]}
+        return connect(wired, account)
+
+    return SyncEngine(wired, connect=network)
+
+
+def said_on_dashboard(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Everything the dashboard says on its status line (a dialog may cover it meanwhile)."""
+    from zen_tui.ui.screens.dashboard import DashboardScreen
+
+    said: list[str] = []
+    real = DashboardScreen._say
+
+    def say(self: DashboardScreen, text: str, *args: Any, **kwargs: Any) -> None:
+        said.append(text)
+        real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(DashboardScreen, "_say", say)
+    return said
+
+
+def card_text(app: ZenApp, service: str) -> str:
+    return str(app.screen.query_one(f"#card-{service}").render())
+
+
+@pytest.mark.timeout(60)
+async def test_a_jira_form_waits_for_jira_alone_not_for_another_account(
+    stack: DemoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub's build hangs (its keyring does not answer): `n` opens the Jira form at once,
+    and never says it is connecting; GitHub's card and its pane's status line say GitHub
+    is connecting, Jira's card does not."""
+    github = threading.Event()
+    engine = per_account_engine(stack, {"github": github}, {})
+    said = said_on_dashboard(monkeypatch)
+    app = stack.app(engine)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_until(lambda: engine.connected("jira"), "Jira built")
+            assert not engine.connected("github")
+            await pilot.press("n")
+            await wait_until(lambda: isinstance(app.screen, PickerModal), "the project picker")
+            assert not engine.connected("github")  # it did not wait for GitHub
+            assert not [s for s in said if "connecting" in s]
+            await pilot.press("escape")
+            await wait_until(lambda: not isinstance(app.screen, PickerModal), "the dashboard")
+            await wait_until(lambda: "connecting to github…" in card_text(app, "github"), "card")
+            assert "connecting" not in card_text(app, "jira")
+            assert app.screen.pane.section.account == "github"  # type: ignore[attr-defined]
+            assert "connecting to github…" in status_line(app)
+            dash = app.screen
+            dash._submit([Action("approve", "github:o/r#1", "github")])  # type: ignore[attr-defined]
+            queued = "approve queued for 1 item; sent once github is connected"
+            await wait_until(lambda: queued in said, "the action said to wait for GitHub")
+            dash._submit([Action("comment", "jira:P-1", "jira", {"body": "hi"})])  # type: ignore[attr-defined]
+            await wait_until(lambda: "comment queued for 1 item" in said, "sent to Jira at once")
+    finally:
+        github.set()
+
+
+@pytest.mark.timeout(60)
+async def test_a_jira_form_for_an_account_that_cannot_be_built_says_why(
+    stack: DemoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jira's keyring raises: the form says why Jira is not connected (one line, the
+    keyring's words), never "connecting", and ends there; Jira's card says so too."""
+    engine = per_account_engine(stack, {}, {"jira": RuntimeError("keyring\nlocked")})
+    said = said_on_dashboard(monkeypatch)
+    app = stack.app(engine)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_until(lambda: engine.connection("jira").state == "failed", "Jira failed")
+        await pilot.press("n")
+        why = "jira: not connected (keyring locked)"
+        await wait_until(lambda: said.count(why) == 2, "the reason, then the refusal")
+        assert not isinstance(app.screen, PickerModal)
+        assert not [s for s in said if "connecting" in s or "cannot ask" in s]
+        assert why in notes(app)  # the refusal is a notification too
+        await wait_until(lambda: why in card_text(app, "jira"), "the card")
+        app.screen._submit([Action("comment", "jira:P-1", "jira", {"body": "hi"})])  # type: ignore[attr-defined]
+        queued = f"comment queued for 1 item; {why}: sent once it connects"
+        await wait_until(lambda: queued in said, "the action said to wait for Jira, and why")
+        await pilot.press("h")  # the health screen: Jira's box says why, GitHub's nothing
+        await wait_until(lambda: app.screen.query("#box-jira"), "the health screen")
+        assert str(app.screen.query_one("#box-jira").border_subtitle) == why
+        assert str(app.screen.query_one("#box-github").border_subtitle) == ""

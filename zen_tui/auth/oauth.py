@@ -31,6 +31,7 @@ from zen_tui.auth.loopback import LoopbackRedirect, RedirectError
 from zen_tui.auth.pkce import Pkce, new_state
 from zen_tui.auth.provider import apply_grant
 from zen_tui.auth.states import LoginFailed, WaitingForBrowser
+from zen_tui.text_safety import clean
 
 DEFAULT_WAIT = 300.0  # seconds the user has to approve in the browser
 
@@ -139,7 +140,7 @@ class AtlassianOAuthFlow(_LoopbackFlow):
         sites = await grants.atlassian_sites(self.http, self.endpoints, stored.token)
         site = _pick_site(sites, self.base_url)
         if site is None:
-            raise grants.GrantError("this Atlassian login grants access to no Jira site")
+            raise grants.GrantError(_no_site(sites, self.base_url))
         cloud_id = str(site["id"])
         return msgspec.structs.replace(
             stored, cloud_id=cloud_id, base_url=self.endpoints.rest_base(cloud_id)
@@ -147,9 +148,23 @@ class AtlassianOAuthFlow(_LoopbackFlow):
 
 
 def _pick_site(sites: list[dict[str, Any]], base_url: str) -> dict[str, Any] | None:
-    """The site whose URL is the configured base URL; else the first (order is arbitrary)."""
+    """The granted site whose URL is the configured base URL. Never "the first": the list's
+    order means nothing, and another site's issues under this account's browse links would
+    be wrong without a word."""
     host = urlsplit(base_url).netloc
     for site in sites:
         if urlsplit(str(site.get("url", ""))).netloc == host:
             return site
-    return sites[0] if sites else None
+    return None
+
+
+def _no_site(sites: list[dict[str, Any]], base_url: str) -> str:
+    """Why no site fits, in one line, with the fix."""
+    host = urlsplit(base_url).netloc or base_url
+    granted = [urlsplit(str(s.get("url", ""))).netloc for s in sites if s.get("url")]
+    if not granted:
+        return "this Atlassian login grants access to no Jira site; approve your site"
+    return (
+        f"this Atlassian login grants {', '.join(clean(g) for g in granted)}, not {host}: "
+        f"choose {host} on the consent page, or set base_url to one of those"
+    )

@@ -73,21 +73,27 @@ class EnvCredentialProvider:
 
 
 def to_credential(stored: StoredCredential) -> Credential:
-    return Credential(token=stored.token, username=stored.basic_username)
+    return Credential(
+        token=stored.token, username=stored.basic_username, expires_at=stored.expires_at
+    )
 
 
 def apply_grant(stored: StoredCredential, body: dict[str, Any], now: float) -> StoredCredential:
-    """The blob after a token response: new access token, rotated refresh token, expiry."""
+    """The blob after a token response: new access token, rotated refresh token, expiry.
+
+    Slack's code exchange puts a user token in `authed_user` with its own `refresh_token` and
+    `expires_in` beside it (the top-level ones belong to the bot token); a refresh answers
+    with the renewed token at the top level. Read each token's fields where it sits."""
     user = body.get("authed_user")
-    token = user.get("access_token") if isinstance(user, dict) else None
-    token = token or body.get("access_token")
+    source = user if isinstance(user, dict) and user.get("access_token") else body
+    token = source.get("access_token")
     if not isinstance(token, str) or not token:
         raise grants.GrantError("the token response holds no access token")
-    expires_in = body.get("expires_in")
+    expires_in = source.get("expires_in")
     return msgspec.structs.replace(
         stored,
         token=token,
-        refresh_token=body.get("refresh_token") or stored.refresh_token,
+        refresh_token=source.get("refresh_token") or stored.refresh_token,
         expires_at=now + float(expires_in) if isinstance(expires_in, int | float) else None,
         saved_at=now,
     )

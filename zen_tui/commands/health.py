@@ -66,8 +66,11 @@ def print_text(
     if not report:
         print("no accounts in the config")
     for name, h in report.items():
+        waiting = _not_connected(h)
         if h.get("saved_at") is None:
             print(f"{name} ({h['service']}): no sync yet; run `{sync}`")
+        elif waiting:  # the run that saved this had not built the account: no figures
+            print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago: {waiting}")
         else:
             print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago:")
             for line in _lines(h, now):
@@ -77,14 +80,28 @@ def print_text(
             print(f"  webhooks  {webhook_line(h, now)}")
 
 
+def _not_connected(h: dict[str, Any]) -> str:
+    """What a record saved while the account was not built says instead of its figures
+    (older records, from before this was saved, were all built)."""
+    state = h.get("connection", "connected")
+    if state == "connecting":
+        return "not connected yet (its login and client were still being set up)"
+    if state == "failed":
+        return f"could not connect: {h.get('connection_error') or 'unknown error'}"
+    return ""
+
+
 def webhook_line(h: dict[str, Any], now: float) -> str:
-    """This account's service's delivery counters, as the last run with webhooks saved them."""
+    """This account's service's delivery counters, as the last run with webhooks saved them.
+    Live only if that run had the account built: until then a delivery merely waits."""
     hooks, service = h.get("webhooks"), h["service"]
     if not hooks:
         return "on; no counts saved yet (they are saved while `zen-tui sync` or the dashboard runs)"
     rejected = {k: n for k, n in hooks.get("rejected", {}).items() if k.startswith(f"{service}:")}
     why = ", ".join(f"{k.partition(': ')[2]}: {n}" for k, n in sorted(rejected.items()))
     state = "live" if h.get("webhooks_live") else "idle"
+    if _not_connected(h):
+        state = "not live (the account is not connected)"
     port = f" on port {hooks['port']}" if hooks.get("port") else " (not listening)"
     return (
         f"{state}{port}; {hooks.get('accepted', {}).get(service, 0)} accepted, "

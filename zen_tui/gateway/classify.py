@@ -95,5 +95,17 @@ def _server_message(response: Answer) -> str:
         errors = body.get("errors")  # Jira: per-field reasons (create, edit)
         if not text and isinstance(errors, dict) and errors:
             text = "; ".join(f"{name}: {why}" for name, why in errors.items())
+        if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
+            text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
     text = " ".join(text.split())
     return (text[:117] + "...") if len(text) > 120 else (text or response.reason_phrase)
+
+
+def _github_reason(error: object) -> str:
+    """One of GitHub's 422 `errors`: a plain string ("Can not approve your own pull request")
+    or {resource, field, code[, message]} (validation-error); its message, else field + code."""
+    if not isinstance(error, dict):
+        return str(error)
+    if error.get("message"):
+        return str(error["message"])
+    return " ".join(str(error[k]) for k in ("field", "code") if error.get(k)) or "invalid"

@@ -127,3 +127,11 @@ class ResponseTooLarge(BadResponse):
 
 class PagingStopped(GatewayError):
     """Pagination was cut short (too many pages, empty pages in a row): what came is kept."""
+
+
+class IncompleteResults(PagingStopped):
+    """GitHub search answered `incomplete_results: true`: it timed out server-side and sent
+    the matches found so far. The answer is a subset: what it lacks has not left."""
+
+    def summary(self) -> str:
+        return self.message or "partial: GitHub search timed out"

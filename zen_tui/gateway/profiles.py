@@ -7,6 +7,7 @@ layers (retry, limiter, transport) stay generic.
 from __future__ import annotations
 
 import email.utils
+import json
 from collections.abc import Mapping
 
 import msgspec
@@ -26,6 +27,9 @@ _SLACK_TIERS = {
     "reactions.add": "tier3",
     "search.messages": "tier2",
 }
+
+# Slack errors (HTTP 200, ok:false) a refreshed token may fix.
+_SLACK_REFRESHABLE = frozenset({"token_expired"})
 
 # Slack Web API methods whose last name part is one of these only read (users.info, ...).
 _SLACK_READ_VERBS = frozenset({"history", "replies", "list", "info", "messages", "test"})
@@ -86,6 +90,20 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             reset_at=reset_at,
         )
 
+    def token_refused(self, status: int, body: bytes) -> bool:
+        """The answer refuses the token in its body, where no 401 says so: Slack's HTTP 200
+        `ok:false` `token_expired`, which can come before the expiry the login stated (the
+        token revoked or rotated elsewhere, a skewed clock). A refresh may fix it."""
+        if self.name != "slack" or status != 200 or b"token_expired" not in body:
+            return False
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return False
+        if not isinstance(answer, dict) or answer.get("ok") is not False:
+            return False
+        return answer.get("error") in _SLACK_REFRESHABLE
+
     def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
         """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit; a GitHub
         GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body)."""
@@ -101,11 +119,16 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         return b"secondary rate limit" in body.lower()
 
     def server_retry_at(self, status: int, headers: Mapping[str, str], now: float) -> float | None:
-        """When the server says we may try again: Retry-After first, else an exhausted reset."""
+        """When the server says we may try again: Retry-After first, else an exhausted reset.
+
+        GitHub's reset is the primary window's end: it applies only when remaining is 0. A
+        GitHub 429 with budget left is a secondary limit (wait >= 60 s, its docs say); Jira's
+        429 reset names the limit that refused."""
         after = parse_retry_after(headers.get("retry-after"), now)
         if after is not None:
             return after
-        if headers.get("x-ratelimit-remaining") == "0" or status == 429:
+        exhausted = headers.get("x-ratelimit-remaining") == "0"
+        if exhausted or (status == 429 and self.name != "github"):
             reset = parse_reset(headers.get("x-ratelimit-reset"))
             if reset is not None:
                 return reset

@@ -1,15 +1,20 @@
 """Auth and the HTTP client: one attempt on the wire, with credentials and timeouts.
 
 Auth is an `httpx.Auth` flow: on a 401 the credential provider gets one chance to refresh and
-the request goes again; otherwise the gateway raises AuthExpired. The token goes into the
-Authorization header of the outgoing request only, never into errors or logs.
+the request goes again; otherwise the gateway raises AuthExpired. A token whose login stated an
+expiry is refreshed shortly before it, as Slack never answers a 401 for an expired token; and
+a token Slack refuses earlier than that (HTTP 200 `token_expired`: revoked or rotated
+elsewhere, a skewed clock) gets the same one refresh, once per token, before the user is asked
+to log in (Sender). The token goes into the Authorization header of the outgoing request only,
+never into errors or logs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncGenerator, Generator, Mapping
+import time
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 
 import httpx
 
@@ -22,6 +27,8 @@ from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
+
+EXPIRY_SKEW = 60.0  # refresh a token this many seconds before the expiry its login stated
 
 
 def auth_header(credential: Credential) -> str:
@@ -80,10 +87,18 @@ class AccountAuth(httpx.Auth):
     the call's full context.
     """
 
-    def __init__(self, credentials: CredentialProvider, account: str, service: str) -> None:
+    def __init__(
+        self,
+        credentials: CredentialProvider,
+        account: str,
+        service: str,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._credentials = credentials
         self._account = account
         self._service = service
+        self._now = now
+        self._given_up: Credential | None = None  # its early refresh failed: don't ask again
         self._credential: Credential | None = None
         self._refresh_lock = asyncio.Lock()
 
@@ -112,7 +127,39 @@ class AccountAuth(httpx.Auth):
                 account=self._account,
                 message=f"no token for account {self._account!r}; log in or set its token",
             )
-        return self._credential
+        credential = self._credential
+        if self._expiring(credential) and credential != self._given_up:
+            # Refresh before it lapses: not every service says so with a 401 (Slack answers
+            # HTTP 200 `token_expired`). No better token: send this one, the server decides.
+            fresh = await self._refreshed(credential)
+            if fresh is None:
+                self._given_up = credential
+            return fresh or credential
+        return credential
+
+    def _expiring(self, credential: Credential) -> bool:
+        expires_at = credential.expires_at
+        return expires_at is not None and self._now() >= expires_at - EXPIRY_SKEW
+
+    async def renew(self, sent: str | None) -> bool:
+        """The server refused the token the request carried (`sent`: its Authorization
+        header) in the answer's body, where the auth flow cannot see it (Slack's HTTP 200
+        `token_expired`). One refresh per token; True: send the request again."""
+        used = self._credential
+        if used is None:
+            return False
+        if sent != auth_header(used):  # another call refreshed it meanwhile: send again
+            return True
+        if used == self._given_up:
+            return False
+        if await self._refreshed(used) is None:
+            self._given_up = used
+            return False
+        return True
+
+    def refused_again(self) -> None:
+        """The renewed token was refused too: no more refreshes for it, ask for a login."""
+        self._given_up = self._credential
 
     async def _refreshed(self, rejected: Credential) -> Credential | None:
         """One refresh at a time: concurrent 401s must not rotate a refresh token twice."""
@@ -127,12 +174,22 @@ class AccountAuth(httpx.Auth):
 
 
 class Sender:
-    """One request on the wire: the client's defaults, the account's auth, a capped body."""
+    """One request on the wire: the client's defaults, the account's auth, a capped body.
 
-    def __init__(self, client: httpx.AsyncClient, auth: httpx.Auth, max_body: int | None) -> None:
+    An answer that refuses the token in its body (`refused`, from the service profile) gets
+    what a 401 gets: one refresh of that token, and the request again."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        auth: AccountAuth,
+        max_body: int | None,
+        refused: Callable[[int, bytes], bool] | None = None,
+    ) -> None:
         self._client = client
         self._auth = auth
         self._max_body = max_body  # None: no cap (tests); the gateway always sets one
+        self._refused = refused
 
     async def send(
         self,
@@ -144,9 +201,23 @@ class Sender:
         json: JSON | None = None,
         data: Mapping[str, str] | None = None,
     ) -> Answer:
-        request = self._client.build_request(
-            method, url, headers=headers, params=params, json=json, data=data
-        )
+        def build() -> httpx.Request:
+            return self._client.build_request(
+                method, url, headers=headers, params=params, json=json, data=data
+            )
+
+        request = build()
+        answer = await self._once(request)
+        if self._refused is None or not self._refused(answer.status_code, answer.content):
+            return answer
+        if not await self._auth.renew(request.headers.get("Authorization")):
+            return answer  # nothing better to send: the client says "log in again"
+        answer = await self._once(build())
+        if self._refused(answer.status_code, answer.content):
+            self._auth.refused_again()
+        return answer
+
+    async def _once(self, request: httpx.Request) -> Answer:
         response = await self._client.send(request, auth=self._auth, stream=True)
         body = await read_capped(response, self._max_body)
         return Answer(

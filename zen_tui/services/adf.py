@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-_BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "listItem", "rule", "panel"}
+_BLOCKS = {
+    "paragraph",
+    "heading",
+    "blockquote",
+    "codeBlock",
+    "listItem",
+    "rule",
+    "panel",
+    "blockCard",
+}
 
 
 def to_text(node: Any) -> str:
@@ -33,9 +44,32 @@ def _walk(node: Any, out: list[str]) -> None:
     elif kind == "mention":
         attrs = node.get("attrs") or {}
         out.append(str(attrs.get("text") or "@" + str(attrs.get("id", ""))))
+    elif kind in _ATOMS:
+        attrs = node.get("attrs")
+        out.append(_ATOMS[kind](attrs) if isinstance(attrs, dict) else "")
     _walk(node.get("content"), out)
     if kind in _BLOCKS and out and not out[-1].endswith("\n"):
         out.append("\n")
+
+
+def _date(attrs: dict[str, Any]) -> str:
+    """A date node's `timestamp`: epoch milliseconds as a string, shown as the UTC day."""
+    try:
+        when = datetime.fromtimestamp(int(str(attrs.get("timestamp"))) / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return ""
+    return when.strftime("%Y-%m-%d")
+
+
+# Inline nodes that hold their content in attrs, not in text children: Jira's editor turns a
+# pasted link into an inlineCard (or a blockCard), and has emoji, status lozenges and dates.
+_ATOMS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "inlineCard": lambda a: str(a.get("url") or ""),
+    "blockCard": lambda a: str(a.get("url") or ""),
+    "emoji": lambda a: str(a.get("text") or a.get("shortName") or ""),
+    "status": lambda a: f"[{a['text']}]" if a.get("text") else "",
+    "date": _date,
+}
 
 
 def from_text(text: str) -> dict[str, Any]:

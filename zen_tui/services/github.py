@@ -11,7 +11,13 @@ from urllib.parse import quote
 
 import msgspec
 
-from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError, Unavailable
+from zen_tui.gateway.errors import (
+    ApiError,
+    ApiGone,
+    GatewayError,
+    IncompleteResults,
+    Unavailable,
+)
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -260,28 +266,32 @@ class GitHubClient(BaseClient):
         size = int(params.get("per_page", PER_PAGE))
         guard = PageGuard(self.service, self.account, path, limit=limit, page_size=size)
         skipped = 0
+        gap: GatewayError | None = None  # why part of the query was not read (partial)
         while url and len(items) < limit:
             try:
                 resp = await self._get(url, params if url == path else None, path, read)
             except GatewayError as err:
                 if first is None:
                     raise
-                error = err
+                gap = err
                 break
             first = first or resp
             outcomes.append(resp.cache)
             error = error or resp.stale_error
-            page, bad = parse(resp.json() if resp.status != 204 else [])
+            body = resp.json() if resp.status != 204 else []
+            page, bad = parse(body)
             items.extend(page)
             skipped += bad
+            gap = gap or self._incomplete(body, path)
             url = resp.links.get("next")
             if url is None or url in seen:  # a server repeating itself: stop rather than loop
                 break
             stop = self.off_origin(url, path) or guard.stop_after(len(page) + bad)
             if stop is not None:
-                error = error or stop
+                gap = gap or stop
                 break
             seen.add(url)
+        error = gap or error
         assert first is not None
         unique = _dedupe(items)
         items = unique[:limit]
@@ -291,9 +301,18 @@ class GitHubClient(BaseClient):
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=url is None and error is None and len(unique) <= limit,
+            partial=gap is not None,
             cursor=max((i.updated_at for i in items), default=None) or cursor,
             poll_interval=_poll_interval(first),
             skipped=skipped,
+        )
+
+    def _incomplete(self, body: Any, endpoint: str) -> IncompleteResults | None:
+        """GitHub's search timed out server-side and sent what it had found: a subset."""
+        if not (isinstance(body, dict) and body.get("incomplete_results") is True):
+            return None
+        return IncompleteResults(
+            service=self.service, account=self.account, method="GET", endpoint=endpoint
         )
 
     async def _get(

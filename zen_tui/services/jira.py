@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, tzinfo
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import (
@@ -38,9 +38,6 @@ from zen_tui.services.base import (
     refused,
 )
 from zen_tui.services.fields import Reader
-from zen_tui.services.jira_bulk import BulkTransitions
-from zen_tui.services.jira_create import JiraCreate, create_args
-from zen_tui.services.jira_edit import JiraEdit
 from zen_tui.services.jira_parse import (
     FIELDS,
     cursor_of,
@@ -53,9 +50,16 @@ from zen_tui.services.jira_parse import (
 )
 from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
 
+if TYPE_CHECKING:
+    # Creating, editing and bulk-moving issues load when the user first does one: polling
+    # never needs them (0.4 MiB of the dashboard's resident memory).
+    from zen_tui.services.jira_create import JiraCreate
+    from zen_tui.services.jira_edit import JiraEdit
+
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
+RECONCILE_MAX = 50  # reconcileIssues takes at most 50 issue ids
 EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 
@@ -74,8 +78,22 @@ class JiraClient(BaseClient):
         self._me: str | None = account.user  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
-        self.creating = JiraCreate(self)
-        self.editing = JiraEdit(self)
+        # Jira's search is eventually consistent: the ids of issues zen-tui wrote lately go
+        # in every search's reconcileIssues, so the refresh after a write shows it.
+        self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
+        self._written: dict[int, None] = {}  # the last RECONCILE_MAX written ids, in order
+
+    @cached_property
+    def creating(self) -> JiraCreate:
+        from zen_tui.services.jira_create import JiraCreate
+
+        return JiraCreate(self)
+
+    @cached_property
+    def editing(self) -> JiraEdit:
+        from zen_tui.services.jira_edit import JiraEdit
+
+        return JiraEdit(self)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -126,6 +144,7 @@ class JiraClient(BaseClient):
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=last and error is None and len(items) <= limit,
+            partial=error is not None,  # a page failed or paging stopped: the rest is unread
             cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
             skipped=skipped,
         )
@@ -134,6 +153,8 @@ class JiraClient(BaseClient):
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
+        if self._written:  # the same list on every page, as Jira asks
+            body["reconcileIssues"] = list(self._written)
         digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
         try:
             return await self.gateway.request(
@@ -151,10 +172,29 @@ class JiraClient(BaseClient):
         r = self.r.at(f"{API}/search/jql")
         root = r.root(body)
         one = partial(parse_issue, r, self.account, self.site)
-        items, skipped = parse_each(r.arr(root, "issues"), one, self.account, r.endpoint)
+        raws = r.arr(root, "issues")
+        self._learn_ids(raws)
+        items, skipped = parse_each(raws, one, self.account, r.endpoint)
         token = r.opt_text(root, "nextPageToken")
         is_last = r.opt_bool(root, "isLast")
         return items, skipped, token, bool(is_last) or token is None
+
+    def _learn_ids(self, raws: list[Any]) -> None:
+        for raw in raws:
+            if isinstance(raw, dict) and str(raw.get("id", "")).isdigit() and raw.get("key"):
+                self._ids[str(raw["key"])] = int(raw["id"])
+
+    def wrote(self, key: str, issue_id: str | int | None = None) -> None:
+        """An issue zen-tui changed (or created): reconcile it in the next searches."""
+        known = str(issue_id) if issue_id is not None else str(self._ids.get(key, ""))
+        if not known.isdigit():
+            return  # never seen in a search: nothing to name it by
+        number = int(known)
+        self._ids[key] = number
+        self._written.pop(number, None)
+        self._written[number] = None
+        while len(self._written) > RECONCILE_MAX:
+            del self._written[next(iter(self._written))]
 
     async def details(self, item: Item) -> ItemDetail:
         errors: list[str] = []
@@ -251,6 +291,7 @@ class JiraClient(BaseClient):
         except ApiError as err:
             return refused(err)
         finally:  # the write may have landed: the next preview asks the server again
+            self.wrote(key)  # and the next search reads through the index for it
             self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
             self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
             self.gateway.expire("issue_details", f"{API}/issue/{key}/editmeta")
@@ -259,6 +300,8 @@ class JiraClient(BaseClient):
         p = action.params
         verify = self.verifier(action, ikey)
         if action.kind == "create":
+            from zen_tui.services.jira_create import create_args
+
             created = await self.creating.create_issue(
                 **create_args(action, key), idempotency_key=ikey
             )
@@ -341,6 +384,8 @@ class JiraClient(BaseClient):
     async def available_moves(self, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
         """Issue key -> its transitions (id, name, target status) now, in one bulk lookup
         (or one per project where the bulk API is missing): what a bulk move can offer."""
+        from zen_tui.services.jira_bulk import BulkTransitions
+
         return await BulkTransitions.for_keys(self, keys).available()
 
     async def bulk_apply(
@@ -356,6 +401,8 @@ class JiraClient(BaseClient):
             progress(min(len(actions), done_before + done), len(actions))
 
         if moves:
+            from zen_tui.services.jira_bulk import BulkTransitions
+
             bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
             for i, res in zip(moves, await bulk.run(report), strict=True):
                 results[i] = res

@@ -67,6 +67,7 @@ class BulkTransitions:
                 outcome = await self._submit(transition_id, chunk, done, progress)
                 for i in chunk:
                     results[i] = outcome
+                    self.client.wrote(self.issue_keys[i])  # reconciled in the next searches
                 done += len(chunk)
                 progress(done, len(self.actions))
         return [r or ActionResult(ok=False) for r in results]

@@ -13,6 +13,7 @@ from zen_tui.actions import split_labels
 from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import Applied, MissingParam, param, priority
+from zen_tui.services.jira_parse import jql_string
 from zen_tui.services.markers import zw_keys, zw_marker
 
 if TYPE_CHECKING:
@@ -156,8 +157,10 @@ class JiraCreate:
             "POST", f"{API}/issue", body, idempotency_key, self._verifier(project, idempotency_key)
         )
         r = c.r.at(f"{API}/issue")
-        key = r.text(r.root(resp.json()), "key")
+        root = r.root(resp.json())
+        key = r.text(root, "key")
         self.created[idempotency_key] = key
+        c.wrote(key, r.opt_text(root, "id"))  # a new issue reaches the search index late too
         return key
 
     def _verifier(self, project: str, ikey: str) -> Callable[[], Awaitable[Any]]:
@@ -172,7 +175,7 @@ class JiraCreate:
         """The key of the issue this action created in `project`, if any (recent issues the
         user reported, by the marker in their description)."""
         jql = (
-            f'project = "{project}" AND reporter = currentUser() '
+            f"project = {jql_string(project)} AND reporter = currentUser() "
             f"AND created >= {CREATED_WITHIN} ORDER BY created DESC"
         )
         resp = await self.client.gateway.request(

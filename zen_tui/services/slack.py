@@ -607,6 +607,8 @@ class _Pages:
             cache=merge_cache(self.outcomes),
             stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
+            # a page (or a channel) failed, or paging was stopped: the rest is unread
+            partial=self.error is not None or self.stop is not None,
             cursor=cursor,
             skipped=self.skipped,
         )

@@ -145,12 +145,16 @@ class SimulatorServer:
     def clear_faults(self) -> None:
         self.app.state.faults.clear()
 
-    def set_webhooks(self, targets: dict[str, tuple[str, str]]) -> None:
+    def set_webhooks(
+        self, targets: dict[str, tuple[str, str]], *, github_content_type: str = "json"
+    ) -> None:
         """Deliver each service's changes to `targets[service] = (url, secret)`, signed as
-        the real service signs them; an empty dict stops delivery."""
+        the real service signs them; an empty dict stops delivery. `github_content_type`
+        "form" sends GitHub's deliveries form-encoded, as its default hook does."""
         dispatcher = webhook_dispatcher(self.app)
         if dispatcher is None:
             raise RuntimeError("webhooks are not available in this simulator build")
+        dispatcher.github_content_type = github_content_type
         dispatcher.set_targets(targets)
 
     def counters(self) -> dict[str, Any]:

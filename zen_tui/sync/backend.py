@@ -8,6 +8,7 @@ UI tests may use a fake. No Textual import here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -18,6 +19,7 @@ from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
+    ConnectionState,
     Item,
     ItemDetail,
     Message,
@@ -51,6 +53,23 @@ class Activity(msgspec.Struct, frozen=True):
             return f"retrying {self.attempt}/{self.attempts}"
         left = (self.until or now) - now
         return f"waiting for rate limit {format_age(left)}" if left >= 1 else ""
+
+
+class AccountConnection(Event, frozen=True, kw_only=True):
+    """An account's network part (its gateway and service client): being built, built, or
+    its last build failed (`reason`: one line, no secret; the next call that needs the
+    account builds it again). Published on each change; `Backend.connection` says it now."""
+
+    state: ConnectionState
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """`connecting to work…`, `work: not connected (keyring locked)`; "" when connected."""
+        if self.state == "connecting":
+            return f"connecting to {self.account}…"
+        if self.state == "failed":
+            return f"{self.account}: not connected ({self.reason or 'unknown error'})"
+        return ""
 
 
 class SectionActivity(Event, frozen=True, kw_only=True):
@@ -89,6 +108,18 @@ class PollerChanged(Event, frozen=True, kw_only=True):
 class QueryRejected(Exception):
     """A section's new query was not taken: the server refused it (its words in `str()`), or
     it could not be asked. The section keeps its old query."""
+
+
+@dataclass
+class NotConnected(Exception):
+    """A call needed an account whose gateway and client could not be built (its keyring
+    raised, a bad setting): which, and why in one line with no secret."""
+
+    account: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.account}: not connected ({self.reason})"
 
 
 class Backend(Protocol):
@@ -154,9 +185,18 @@ class Backend(Protocol):
         """A pull request's changed files and patches, for the preview's diff view."""
         ...
 
-    @property
-    def connected(self) -> bool:
-        """The service clients exist: service_client() answers at once (else it waits)."""
+    def connected(self, account: str | None = None) -> bool:
+        """That account's service client exists (None: every account's): service_client()
+        answers at once (else it waits for that account's build alone)."""
+        ...
+
+    def connection(self, account: str) -> AccountConnection:
+        """Where that account's build stands now: connecting, connected, or failed and why."""
+        ...
+
+    async def reconnect(self, account: str) -> None:
+        """After a login: the account's client is built again with the new token (and a Jira
+        3LO login's REST base), and what the outbox holds for it is sent. No refresh."""
         ...
 
     async def service_client(self, account: str) -> Any:

@@ -26,11 +26,13 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
+from zen_tui.logs import redact
 from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
     Cause,
+    ConnectionState,
     FreshnessState,
     Issue,
     Item,
@@ -46,9 +48,11 @@ from zen_tui.store.codec import sort_key
 from zen_tui.store.rows import Link
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
+    AccountConnection,
     ActionUpdated,
     Activity,
     Backend,
+    NotConnected,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -117,6 +121,8 @@ class SyncEngine:
         self.store = wired.store
         self._sections = list(wired.sections)
         self._snapshots: dict[str, Snapshot] = {}
+        # section -> (the store's items_version, its items, fetched_at) as read last (_stored)
+        self._stored_copy: dict[str, tuple[tuple[int, int], tuple[Item, ...], float | None]] = {}
         self._polls: dict[str, int] = {}  # successful polls this run, per section
         # Before the clients exist an action may name any configured account (it is queued,
         # then sent once they do); with them, the clients are the accounts.
@@ -152,6 +158,7 @@ class SyncEngine:
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
+        self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else once the clients exist: the receiver maps them to services
@@ -192,20 +199,52 @@ class SyncEngine:
     def load_local(self) -> dict[str, Snapshot]:
         out = {}
         for section in self._sections:
-            items, fetched_at = self.store.load_section(section.id)
+            items, fetched_at = self._stored(section.id)
             out[section.id] = freshness.from_local_store(
                 items, fetched_at, self.wired.settings.sync_command
             )
         return out
 
+    def _stored(self, section_id: str) -> tuple[tuple[Item, ...], float | None]:
+        """The section as the store holds it. The copy read last is handed out again while
+        the store has not changed since (its items_version): the first polls after start-up
+        fail or wait (offline, not logged in) and fall back to the store, and decoding the
+        10,000 items the screen already shows a second time held both copies at once
+        (+6.4 MiB at the dashboard's peak). Kept only while no poll has replaced it."""
+        version = self.store.items_version()  # before the read: a later write reloads
+        kept = self._stored_copy.get(section_id)
+        if kept is not None and kept[0] == version:
+            return kept[1], kept[2]
+        items, fetched_at = self.store.load_section(section_id)
+        shown = tuple(items)
+        self._stored_copy[section_id] = (version, shown, fetched_at)
+        return shown, fetched_at
+
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
 
-    @property
-    def connected(self) -> bool:
-        """The network part (gateways, service clients) is built: a call needing a client
-        answers without waiting for it."""
-        return self._network is None
+    def connected(self, account: str | None = None) -> bool:
+        """That account's gateway and service client are built (None: every account's): a
+        call needing its client answers without waiting for a build. Another account still
+        building (or failing) does not count against it."""
+        return self._network is None or (account is not None and account in self.wired.clients)
+
+    def connection(self, account: str) -> AccountConnection:
+        """Where the account's build stands: connected; failed (its last build's error, one
+        line, no secret), while the next call that needs it builds it again; else
+        connecting (its first build runs, or waits for start())."""
+        state: ConnectionState = "connecting"
+        reason = None
+        if self.connected(account):
+            state = "connected"
+        elif account in self._failed:
+            state, reason = "failed", build_error(self._failed[account])
+        service = next((a.service for a in self.accounts if a.name == account), "")
+        return AccountConnection(service=service, account=account, state=state, reason=reason)
+
+    def _say_connection(self, account: str) -> None:
+        if not self.closed:
+            self.bus.publish(self.connection(account))
 
     async def service_client(self, account: str) -> Any:
         """The account's service client, for the reads a triage form needs (createmeta,
@@ -241,7 +280,8 @@ class SyncEngine:
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def _online(self, account: str | None = None) -> None:
         """What every call that needs a gateway or a client awaits first (see __init__);
-        with an account, raises why that account's client could not be built."""
+        with an account, raises NotConnected: why that account's client could not be built
+        (one line, no secret; an import error included)."""
         if self._network is not None:
             await self._go.wait()
             await self._connected(account)
@@ -258,9 +298,14 @@ class SyncEngine:
         if self.closed:
             raise RuntimeError("the sync engine is stopped")
         names = [account] if account is not None else self._unbuilt()
-        await asyncio.shield(asyncio.gather(*(self._build(name, network) for name in names)))
-        if account is not None and account in self._failed:
-            raise self._failed[account]
+        building = asyncio.shield(asyncio.gather(*(self._build(name, network) for name in names)))
+        if account is None:  # start(): a build that failed as a whole is raised as it is
+            await building
+            return
+        with contextlib.suppress(Exception):  # that account's error: said just below
+            await building
+        if account in self._failed:  # why, without its secret
+            raise NotConnected(account, build_error(self._failed[account])) from None
 
     def _unbuilt(self) -> list[str]:
         return [a.name for a in self.wired.settings.accounts if a.name not in self.wired.clients]
@@ -273,6 +318,9 @@ class SyncEngine:
             # a failed build nobody waits for any more (stopped) is not an unretrieved error
             building.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._building[account] = building
+            if account not in self._failed:  # a failed one keeps saying why meanwhile
+                self._say_connection(account)
+                self.save_health(account)  # `zen-tui health`: not connected yet
         return building
 
     async def _connect(self, network: Connect, account: str) -> None:
@@ -280,6 +328,8 @@ class SyncEngine:
             gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
         except Exception as exc:  # an import error: said, and the next call retries
             self._failed[account] = exc
+            self._say_connection(account)
+            self.save_health(account)
             raise
         finally:
             self._building.pop(account, None)
@@ -287,15 +337,78 @@ class SyncEngine:
             for gateway in gateways.values():
                 await gateway.aclose()
             return
+        if account in self.wired.gateways:  # rebuilt meanwhile (a login, see reconnect):
+            for gateway in gateways.values():  # that one stays
+                await gateway.aclose()
+            return
+        self._adopt(account, gateways, clients)
+        self._failed.update(failed)  # that account's panes say why; its next poll retries
+        self._settled({account, *clients, *failed})
+        if self._running and clients:  # the outbox sends what waited for this client
+            self.outbox.wake()
+
+    def _settled(self, accounts: Iterable[str]) -> None:
+        """These accounts' builds ended: each says where it stands now (connected, or failed
+        and why), on the bus and in the store (`zen-tui health`: it said "connecting")."""
+        for name in sorted(accounts):
+            self._say_connection(name)
+            self.save_health(name)
+
+    def _adopt(
+        self, account: str, gateways: dict[str, Gateway], clients: dict[str, ServiceClient]
+    ) -> None:
+        """Put an account's built gateway and client in place (the outbox, the pollers and
+        the webhook receiver read them from these dicts at each call)."""
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
         self._failed.pop(account, None)
-        self._failed.update(failed)  # that account's panes say why; its next poll retries
         if not self._unbuilt():
             self._network = None
-        if self._running and clients:  # the outbox sends what waited for this client
-            self.outbox.wake()
+
+    async def reconnect(self, account: str) -> None:
+        """After a login: build the account's gateway and service client again, so the new
+        token is used at once, and a Jira 3LO login's REST base
+        (api.atlassian.com/ex/jira/{cloudid}, read from the keyring) with it. The new pair
+        replaces the old one; a call running on the old one finishes there (its connections
+        close after it). Then the outbox sends what waited for the login. An account whose
+        new build fails keeps its old pair; its panes say why at the next poll."""
+        if self.closed or account not in {a.name for a in self.accounts}:
+            return
+        if self._network is not None and not self._go.is_set():
+            return  # not started: start() builds every account, with the new login
+        with contextlib.suppress(Exception):  # its first build still running: after it
+            await self._connected(account)
+        async with self._rebuilding.setdefault(account, asyncio.Lock()):
+            await self._rebuild(account)
+        if self._running and not self.closed:
+            self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    async def _rebuild(self, account: str) -> None:
+        rebuild = self.wired.rebuild
+        if rebuild is None or self.closed:
+            return
+        try:
+            gateways, clients, failed = await _in_daemon_thread(partial(rebuild, account))
+        except Exception as exc:  # an import error: the old pair (if any) stays
+            gateways, clients, failed = {}, {}, {account: exc}
+        if self.closed:
+            for gateway in gateways.values():
+                await gateway.aclose()
+            return
+        if account not in clients:
+            why = failed.get(account, RuntimeError("not built"))
+            log.warning("could not set up %s again: %s", account, freshness.one_line(why))
+            if account not in self.wired.clients:
+                self._failed[account] = why
+                self._settled([account])
+            return
+        old = self.wired.gateways.get(account)
+        self._adopt(account, gateways, clients)
+        self._settled([account])
+        log.info("%s set up again after a login", account)
+        if old is not None and old is not gateways[account]:
+            await old.retire()
 
     async def start(self) -> None:
         """Run the outbox, the pollers and the webhook receiver at once, and build the
@@ -437,7 +550,7 @@ class SyncEngine:
         """Connected: send now. Else the queued entries are sent once the clients exist, by
         a task that stop() cancels; they stay PENDING in the store for the next start if the
         build fails or the engine stops first."""
-        if self.connected:
+        if all(self.connected(e.action.account) for e in entries):
             await send(entries)
             return
 
@@ -578,7 +691,7 @@ class SyncEngine:
 
     def _shown(self, section_id: str) -> list[Item]:
         snapshot = self._snapshots.get(section_id)
-        return list(snapshot.items) if snapshot else self.store.load_section(section_id)[0]
+        return list(snapshot.items if snapshot else self._stored(section_id)[0])
 
     def apply_items(self, section_id: str, items: list[Item]) -> None:
         """Webhook copies of items this section shows: store them (an older copy than the one
@@ -646,7 +759,7 @@ class SyncEngine:
         """A poller's task stopped and will be restarted: the section says so meanwhile."""
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
-        stored = self.store.load_section(section.id)
+        stored = self._stored(section.id)
         snapshot = freshness.fallback(reason, memory, stored, Cause.POLLER)
         self._publish(section, snapshot, previous)
 
@@ -670,7 +783,7 @@ class SyncEngine:
         asked_full = cursor is None and section.id in self._full_next
         revalidate = section.id in self._revalidate_next
         client = self.wired.clients[section.account]
-        poll_interval = None
+        poll_interval, soon = None, False
         try:
             result = await client.fetch_section(
                 section,
@@ -683,19 +796,21 @@ class SyncEngine:
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             memory = previous if _in_memory(previous) else None
-            snapshot = freshness.degraded(err, memory, self.store.load_section(section.id))
+            snapshot = freshness.degraded(err, memory, self._stored(section.id))
             self._until_probe(section, snapshot, err)
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
-            self._honoured(section.id, asked_full, revalidate and result.cache != "stale")
-        if self.webhooks is not None and self.webhooks.live(section.account):
+            soon = result.partial  # the rest is unread: ask again soon, not after a backoff
+            full = asked_full and not soon  # a partial listing is not the full one asked for
+            self._honoured(section.id, full, revalidate and result.cache != "stale")
+        if self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
-        return PollOutcome(changed, poll_interval, self._budget(section.account))
+        return PollOutcome(changed, poll_interval, self._budget(section.account), soon)
 
     def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
         """The pane keeps what it shows and says why it is not fresh; its next poll (or the
@@ -705,8 +820,9 @@ class SyncEngine:
         log.warning("could not set up syncing for %s: %s", section.id, err)
         previous = self._snapshots.get(section.id)
         memory = previous if _in_memory(previous) else None
-        stored = self.store.load_section(section.id)
-        reason = f"could not set up syncing: {freshness.one_line(err)}"
+        stored = self._stored(section.id)
+        why = err.reason if isinstance(err, NotConnected) else build_error(err)
+        reason = f"could not set up syncing: {why}"
         self._publish(section, freshness.fallback(reason, memory, stored, Cause.INTERNAL), previous)
         return PollOutcome(changed=False)
 
@@ -744,32 +860,54 @@ class SyncEngine:
 
     def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
-        item; an item that left the section after this answer was fetched stays out."""
+        item; an item that left the section after this answer was fetched stays out.
+
+        A partial answer (part of the query unread: a page failed, a search timed out) is
+        merged like a delta, never a replacement: it removes nothing, keeps the cursor and
+        the section's age where they were (what it did not read is no newer than that), and
+        says why; the next poll, soon, asks again for what it did not read."""
         at = result.fetched_at
+        partial = result.partial
+        since = self._confirmed_at(section.id) if partial else None  # before this answer
         items = self._not_gone(section.id, result.items, at)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             stored_items = self.store.load_section(section.id)[0]
-            shown = self.store.reconcile(section.id, items, at, full=not delta)
-            if delta:  # the store holds the last full picture; the answer only what changed
+            shown = self.store.reconcile(section.id, items, at, full=not (delta or partial))
+            if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
             stored = {item.id: item for item in stored_items}
             shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
+            if partial:
+                return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
-        if delta:
-            self.store.upsert_items(section.id, items, at)
+        if delta or partial:
+            self.store.upsert_items(section.id, items, at, touch=since is None)
             shown = self.store.load_section(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
             shown = self.store.save_section(section.id, items, at)
             self._left(section.id, before - {item.id for item in shown}, at)
-        if result.cursor:
+        if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
-        self._polls[section.id] = self._polls.get(section.id, 0) + 1
+        if not partial:  # else the periodic full listing stays due
+            self._polls[section.id] = self._polls.get(section.id, 0) + 1
         self._propagate(section.id, shown, at)
+        if partial:
+            return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
+
+    def _confirmed_at(self, section_id: str) -> float | None:
+        """When the section as a whole was last confirmed (its shown age): what a partial
+        answer did not read is no newer than this, so the age stays here (never goes back)."""
+        shown = self._snapshots.get(section_id)
+        times = [self.store.section_fetched_at(section_id)]
+        if shown is not None and _in_memory(shown):
+            times.append(shown.freshness.fetched_at)
+        known = [t for t in times if t is not None]
+        return max(known) if known else None
 
     def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
         """A newer version one section saw replaces the older one other sections show (their
@@ -802,6 +940,9 @@ class SyncEngine:
 
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self._snapshots[section.id] = snapshot
+        kept = self._stored_copy.get(section.id)
+        if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
+            del self._stored_copy[section.id]
         if snapshot != previous:
             # Kept so `zen-tui list` can say why the stored items are not fresh.
             live = snapshot.freshness.state is FreshnessState.LIVE
@@ -838,8 +979,10 @@ class SyncEngine:
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
         out = []
-        for account, gateway in self.wired.gateways.items():
-            h = gateway.health()
+        # In the config's order: the deferred builds finish (and fill the dict) in any order.
+        rank = {a.name: i for i, a in enumerate(self.wired.settings.accounts)}
+        for account in sorted(self.wired.gateways, key=lambda name: rank.get(name, len(rank))):
+            h = self.wired.gateways[account].health()
             gauge = _headline_bucket(h.buckets, MAIN_SCOPE.get(h.service, "default"))
             out.append(
                 AccountHealth(
@@ -870,6 +1013,7 @@ class SyncEngine:
         out = []
         for account in self.wired.settings.accounts:
             name, service = account.name, account.service
+            connection = self.connection(name)
             buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
             gauges = ScopedLimiter(buckets, self.wired.clock).gauges()
             gauge = _headline_bucket(gauges, MAIN_SCOPE.get(service, "default"))
@@ -890,38 +1034,61 @@ class SyncEngine:
                     outbox_pending=sum(1 for e in waiting if e.action.account == name),
                     outbox_failed=sum(1 for e in failed if e.action.account == name),
                     **self._webhook_health(name, service),
+                    connection=connection.state,
+                    connection_error=connection.reason,
                 )
             )
         return out
+
+    def _webhooks_live(self, account: str) -> bool:
+        """Deliveries keep this account fresh: the receiver listens, a verified one came
+        recently, and the account is built (until then a delivery only waits for it)."""
+        hooks = self.webhooks
+        return (
+            hooks is not None
+            and hooks.server.listening
+            and self.connected(account)
+            and hooks.live(account)
+        )
 
     def _webhook_health(self, account: str, service: str) -> dict[str, Any]:
         if self.webhooks is None:
             return {}
         rejected = self.webhooks.receiver.stats.rejected
         return {
-            "webhooks_live": self.webhooks.live(account),
+            "webhooks_live": self._webhooks_live(account),
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
 
     def save_health(self, account: str | None = None) -> None:
-        """Persist gateway health for `zen-tui health` (one account, or all)."""
+        """Persist gateway health for `zen-tui health` (one account, or all); an account not
+        built yet is saved as such (connecting, or failed and why), its webhooks not live."""
+        if self.closed:  # the store is closed
+            return
         now = self.wired.clock.time()
         for health in self.health():
             if account is not None and health.account != account:
                 continue
-            if health.account not in self.wired.gateways:  # not connected: nothing to save
-                continue
-            gateway = self.wired.gateways[health.account].health()
-            data = msgspec.structs.asdict(health) | {
-                "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
-                "requests": gateway.requests,
-                "errors": gateway.errors,
-                "stale_served": gateway.stale_served,
-                "deprecations": list(gateway.deprecations),
-            }
+            data = msgspec.structs.asdict(health)
+            built = self.wired.gateways.get(health.account)
+            if built is not None:
+                gateway = built.health()
+                data |= {
+                    "buckets": {k: msgspec.structs.asdict(v) for k, v in gateway.buckets.items()},
+                    "requests": gateway.requests,
+                    "errors": gateway.errors,
+                    "stale_served": gateway.stale_served,
+                    "deprecations": list(gateway.deprecations),
+                }
             if self.webhooks is not None:
                 data["webhooks"] = self.webhooks.health()
             self.store.save_health(health.account, data, now)
+
+
+def build_error(error: BaseException) -> str:
+    """Why an account could not be built, for a pane, a form or `health`: one line, with
+    anything shaped like a secret masked (a keyring backend's message may quote one)."""
+    return redact(freshness.one_line(error))
 
 
 def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:

@@ -95,6 +95,21 @@ def cached(
     return Snapshot(tuple(items), fresh)
 
 
+PARTIAL = "partial"
+
+
+def partial(
+    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+) -> Snapshot:
+    """A listing that did not read the whole query, merged into what was shown: not live,
+    aged from when the section was last confirmed whole, and saying it is partial."""
+    reason = reason_for(error) or "a part of the listing was not read"
+    if not reason.startswith(PARTIAL):
+        reason = f"{PARTIAL}: {reason}"
+    cause = cause_for(error) or Cause.PAGING
+    return Snapshot(tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause))
+
+
 def local(
     items: Sequence[Item], fetched_at: float | None, error: BaseException | None = None
 ) -> Snapshot:

@@ -31,6 +31,8 @@ class PollOutcome(msgspec.Struct, frozen=True):
     changed: bool
     poll_interval: float | None = None  # server-requested minimum (X-Poll-Interval)
     budget: Budget | None = None
+    # The answer was partial (part of the query unread): poll again soon, not after backoff.
+    soon: bool = False
 
 
 PollFn = Callable[[SectionInfo, bool], Awaitable[PollOutcome]]
@@ -58,6 +60,7 @@ class Poller:
         self._wake = asyncio.Event()
         self._last: PollOutcome | None = None
         self._previous_wait = 0.0
+        self._partial_streak = 0  # partial answers in a row: each retry waits twice as long
 
     async def poll_now(self, interactive: bool = True) -> None:
         """Poll now, never overlapping a running poll.
@@ -114,15 +117,21 @@ class Poller:
         now = self.clock.time()
         pi, budget = outcome.poll_interval, outcome.budget
         if after_poll or self.plain is None:
+            previous = self.plain
             self.plain, self.wait_for = next_interval(
                 self.policy,
-                previous=self.plain,
+                previous=previous,
                 changed=outcome.changed,
                 focused=self.focused,
                 now=now,
                 poll_interval=pi,
                 budget=budget,
             )
+            if after_poll:
+                self._partial_streak = self._partial_streak + 1 if outcome.soon else 0
+            if outcome.soon:  # what was not read is asked for soon; the backoff stays put
+                self.plain = previous if previous is not None else self.plain
+                self.wait_for = min(self.wait_for, self._retry_soon(now, pi, budget))
             self.next_poll_at = now + self.wait_for
         else:
             self.wait_for = constrain(
@@ -138,6 +147,15 @@ class Poller:
             self.next_poll_at = max(now, last + self.wait_for)
         self._previous_wait = self.wait_for
         self._announce()
+
+    def _retry_soon(self, now: float, pi: float | None, budget: Budget | None) -> float:
+        """The wait after a partial answer: the policy's minimum, doubling while answers
+        stay partial (a search that keeps timing out is not hammered), within the server's
+        X-Poll-Interval and budget."""
+        plain = self.policy.minimum * 2 ** max(0, self._partial_streak - 1)
+        return constrain(
+            self.policy, plain, focused=self.focused, now=now, poll_interval=pi, budget=budget
+        )
 
     def _announce(self) -> None:
         self.bus.publish(

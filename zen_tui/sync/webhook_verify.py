@@ -11,6 +11,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 
@@ -32,6 +33,7 @@ class Accepted(msgspec.Struct, frozen=True):
     event: str
     payload: dict[str, Any]
     challenge: str | None = None  # Slack url_verification: answer it, queue nothing
+    document: bytes | None = None  # the JSON when the body was not it (a GitHub form)
 
 
 class Rejected(msgspec.Struct, frozen=True):
@@ -86,8 +88,11 @@ def _bad(header: str) -> Rejected:
 
 def parse(service: str, headers: Mapping[str, str], body: bytes) -> Accepted | Rejected:
     """The verified body as a delivery: JSON object, event name, delivery id."""
+    document = _document(service, headers, body)
+    if isinstance(document, Rejected):
+        return document
     try:
-        payload = json.loads(body)
+        payload = json.loads(document)
     except (ValueError, UnicodeDecodeError) as err:
         return Rejected(400, f"body is not JSON ({type(err).__name__})")
     if not isinstance(payload, dict):
@@ -97,7 +102,24 @@ def parse(service: str, headers: Mapping[str, str], body: bytes) -> Accepted | R
     event = _event(service, headers, payload)
     if not event:
         return Rejected(400, "no event name (x-github-event header / webhookEvent / event.type)")
-    return Accepted(_delivery_id(service, headers, payload, body), event, payload)
+    carried = None if document is body else document
+    return Accepted(_delivery_id(service, headers, payload, body), event, payload, None, carried)
+
+
+def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
+    """The JSON text of the delivery. A GitHub hook left at its default content type (`form`)
+    sends `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if service != "github" or content_type != "application/x-www-form-urlencoded":
+        return body
+    try:
+        fields = parse_qs(body.decode("utf-8"), strict_parsing=True)
+    except (ValueError, UnicodeDecodeError) as err:
+        return Rejected(400, f"form body is not valid ({type(err).__name__})")
+    payload = fields.get("payload")
+    if not payload:
+        return Rejected(400, "form body has no `payload` field (or set the hook to json)")
+    return payload[0].encode()
 
 
 def _event(service: str, headers: Mapping[str, str], payload: dict[str, Any]) -> str:

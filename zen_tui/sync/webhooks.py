@@ -130,8 +130,9 @@ class WebhookReceiver:
         # The body digest too: the delivery id header is not signed, so a captured delivery
         # resent under a fresh id must still be recognised as the same one.
         digest = hashlib.sha256(body).hexdigest()
+        stored = delivery.document or body  # the JSON a GitHub form delivery carried
         new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, body, self.clock(), digest=digest
+            service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
         )
         if not new:
             self.stats.add(self.stats.duplicates, service)
@@ -185,6 +186,12 @@ class WebhookServer:
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
         self.repeats = RepeatFilter()  # keeps a flood from rotating the log history away
+
+    @property
+    def listening(self) -> bool:
+        """The server is up and accepting deliveries (not failed to bind, not stopped)."""
+        server = self._server
+        return server is not None and server.started and not server.should_exit
 
     def url(self, service: str) -> str:
         return f"http://{_url_host(self.receiver.config.host)}:{self.port}/webhooks/{service}"

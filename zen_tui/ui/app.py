@@ -346,8 +346,58 @@ class ZenApp(App[str | None]):
         mine = [s.id for s in self.backend.sections if s.account == outcome.account]
         hint = "" if mine else "; list its sections in the config and restart to see them"
         self.notify(f"logged in to {outcome.account}{who}{hint}", timeout=10)
-        for section_id in mine:
-            self._refresh_section(section_id)
+        self._use_login(outcome.account)
+
+    def action_logout(self, account: str) -> None:
+        """Forget the account's stored login, after a yes (see _log_out)."""
+        from zen_tui.ui.screens.modals import ConfirmModal
+
+        question = f"Log out of {account}? Its token is deleted from the OS keyring."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._log_out(account)
+
+        self.push_screen(ConfirmModal(question), answered)
+
+    @work(group="login-takes-effect", exit_on_error=False)
+    async def _log_out(self, account: str) -> None:
+        """Delete the stored login (keyring, or this session's), then build the account again
+        without it: its panes say "not logged in" at once, not at the next restart. A login
+        from the environment or `gh` goes on being used: the notice says which."""
+        from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable
+        from zen_tui.auth.status import login_status
+        from zen_tui.ui.screens.login import SOURCE_NAMES
+
+        try:
+            removed = await KeyringCredentialStore().delete(account)
+        except KeyringUnavailable as exc:
+            self.notify(f"could not log out of {account}: {exc}", severity="error")
+            return
+        config = next((a for a in self.accounts if a.name == account), None)
+        still = await login_status(config) if config is not None else {}
+        said = f"logged out of {account}" if removed else f"{account} had no stored login"
+        source = str(still.get("source") or "")
+        if still.get("logged_in") and source:
+            named = f"${source[4:]}" if source.startswith("env:") else SOURCE_NAMES.get(source)
+            said += f"; it still uses {named or source}"
+        self.notify(said, timeout=10)
+        await self._take_effect(account)
+
+    @work(group="login-takes-effect", exit_on_error=False)
+    async def _use_login(self, account: str) -> None:
+        await self._take_effect(account)
+
+    async def _take_effect(self, account: str) -> None:
+        """A new login (or a logout), at once: the account's client is built again with it
+        (a Jira 3LO login's site with it), then its sections list again. No restart."""
+        try:
+            await self.backend.reconnect(account)
+        except Exception as exc:  # its panes say why at their next poll
+            self.notify(f"could not use the new login yet: {exc}", severity="warning")
+        for section in self.backend.sections:
+            if section.account == account:
+                self._refresh_section(section.id)
 
     @work(group="refresh", exit_on_error=False)
     async def _refresh_section(self, section_id: str) -> None:

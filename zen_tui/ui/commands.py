@@ -58,6 +58,13 @@ class ZenCommands(Provider):
         for account in zen.accounts if zen is not None else ():
             where = escape(clean(f"{account.service} · {account.base_url}"))  # help is markup
             found.append((f"Log in: {account.name}", where, partial(self._login, account.name)))
+            found.append(
+                (
+                    f"Log out: {account.name}",
+                    "delete its stored token; its panes then say so",
+                    partial(self._logout, account.name),
+                )
+            )
         if not isinstance(self.screen, DashboardScreen):  # there, the `login` binding is listed
             found.append(
                 ("Log in…", "choose an account and a method", partial(app.run_action, "login"))
@@ -84,6 +91,12 @@ class ZenCommands(Provider):
 
         if isinstance(self.app, ZenApp):
             self.app.action_login(account)
+
+    def _logout(self, account: str) -> None:
+        from zen_tui.ui.app import ZenApp
+
+        if isinstance(self.app, ZenApp):
+            self.app.action_logout(account)
 
     async def discover(self) -> AsyncIterator[DiscoveryHit]:
         for title, help_text, callback in self._commands():

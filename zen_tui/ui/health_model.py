@@ -14,7 +14,7 @@ import msgspec
 from zen_tui.events import Event
 from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
 from zen_tui.models import AccountHealth, ActionState
-from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.backend import AccountConnection, ActionUpdated
 
 SPARK_POINTS = 60  # latency samples / rate buckets kept per service
 RATE_BUCKET = 5.0  # seconds per request-rate bucket
@@ -60,6 +60,14 @@ class ServiceStatus(msgspec.Struct):
     latencies: deque[float] = msgspec.field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     rate: dict[int, int] = msgspec.field(default_factory=dict)  # bucket index -> requests
     quotas: dict[str, ScopeQuota] = msgspec.field(default_factory=dict)  # scope -> last report
+    # account -> where its build stands, for this service's accounts not connected yet
+    unconnected: dict[str, AccountConnection] = msgspec.field(default_factory=dict)
+
+    def connection_text(self) -> str:
+        """`connecting to work…` / `work: not connected (why)`, a failed account first; ""
+        once every account of the service is connected."""
+        waiting = sorted(self.unconnected.values(), key=lambda c: (c.state != "failed", c.account))
+        return waiting[0].describe() if waiting else ""
 
     def scopes(self) -> list[tuple[str, ScopeQuota]]:
         """The reported buckets in a fixed order (GitHub: core, then search, then graphql)."""
@@ -160,6 +168,14 @@ class HealthModel:
             s.revalidations += h.revalidations
             s.outbox_pending += h.outbox_pending
             s.outbox_failed += h.outbox_failed
+            self._connection(
+                AccountConnection(
+                    service=h.service,
+                    account=h.account,
+                    state=h.connection,
+                    reason=h.connection_error,
+                )
+            )
 
     def apply(self, event: Event) -> bool:
         handler = _HANDLERS.get(type(event))
@@ -244,6 +260,13 @@ class HealthModel:
         s.tokens, s.capacity = head.tokens, head.capacity
         s.remaining, s.reset_at = head.remaining, head.reset_at
 
+    def _connection(self, e: AccountConnection) -> None:
+        s = self.status(e.service)
+        if e.state == "connected":
+            s.unconnected.pop(e.account, None)
+        else:
+            s.unconnected[e.account] = e
+
     def _action(self, e: ActionUpdated) -> None:
         s = self.status(e.service)
         if e.state in _FINAL:
@@ -262,4 +285,5 @@ _HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
     BreakerChanged: HealthModel._breaker,
     QuotaUpdated: HealthModel._quota,
     ActionUpdated: HealthModel._action,
+    AccountConnection: HealthModel._connection,
 }

@@ -82,7 +82,7 @@ async def test_env_token_beats_the_keyring(
 ) -> None:
     await KeyringCredentialStore().save("jira", OLD)
     p = provider(server)
-    assert await p.get("jira") == Credential("old-access-token-1")
+    assert await p.get("jira") == Credential("old-access-token-1", expires_at=NOW + 3600)
     monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")
     assert await p.get("jira") == Credential("env-token-123")
     assert await p.refresh("jira") is None  # the env token is what the user chose
@@ -104,7 +104,7 @@ async def test_refresh_rotates_and_saves_before_handing_out(
     p = provider(server)
     await p.get("jira")
     fresh = await p.refresh("jira")
-    assert fresh == Credential("new-access-token-1")
+    assert fresh == Credential("new-access-token-1", expires_at=NOW + 3600)
     saved = await store.load("jira")
     assert saved is not None
     assert (saved.token, saved.refresh_token) == ("new-access-token-1", "new-refresh-1")
@@ -134,7 +134,7 @@ async def test_an_expired_token_is_refreshed_on_get(
 ) -> None:
     await KeyringCredentialStore().save("slack", OLD)
     p = provider(server, now=NOW + 3590)  # within the skew of the expiry
-    assert await p.get("slack") == Credential("new-access-token-1")
+    assert await p.get("slack") == Credential("new-access-token-1", expires_at=NOW + 7190)
     assert server.calls[0]["grant_type"] == "refresh_token"
     assert server.calls[0]["client_id"] == "scid" and "client_secret" not in server.calls[0]
 
@@ -182,7 +182,7 @@ async def test_expiring_github_app_tokens_refresh_at_the_oauth_endpoint(
     await KeyringCredentialStore().save("github", replace(OLD, method="device"))
     p = provider(server)
     await p.get("github")
-    assert await p.refresh("github") == Credential("new-access-token-1")
+    assert await p.refresh("github") == Credential("new-access-token-1", expires_at=NOW + 3600)
     assert server.paths == ["/login/oauth/access_token"]
     assert server.calls[0] == {
         "client_id": "Iv1.gh",
@@ -206,3 +206,46 @@ async def test_a_rotated_pair_that_cannot_be_saved_is_not_used(
         await p.refresh("jira")
     assert len(server.calls) == 1  # the grant ran; its result was never handed out
     assert "new-access-token-1" not in str(info.value)
+
+
+def test_a_slack_user_tokens_rotation_fields_are_read_beside_it_in_authed_user() -> None:
+    """Slack's code exchange: the user token, its refresh token and expiry in authed_user; the
+    top-level ones (here a bot's) belong to another token and must not be paired with it."""
+    from zen_tui.auth.provider import apply_grant
+
+    start = StoredCredential(token="-", method="oauth")
+    body = {
+        "ok": True,
+        "access_token": "xoxb-bot",
+        "token_type": "bot",
+        "refresh_token": "bot-refresh",
+        "expires_in": 600,
+        "authed_user": {
+            "id": "U1",
+            "access_token": "xoxp-user",
+            "token_type": "user",
+            "refresh_token": "user-refresh",
+            "expires_in": 43200,
+        },
+    }
+    stored = apply_grant(start, body, NOW)
+    assert (stored.token, stored.refresh_token, stored.expires_at) == (
+        "xoxp-user",
+        "user-refresh",
+        NOW + 43200,
+    )
+    # a refresh: the renewed user token at the top level, authed_user holds only the id
+    renewed = {
+        "ok": True,
+        "access_token": "xoxp-user-2",
+        "token_type": "user",
+        "refresh_token": "user-refresh-2",
+        "expires_in": 43200,
+        "authed_user": {"id": "U1"},
+    }
+    again = apply_grant(stored, renewed, NOW + 40000)
+    assert (again.token, again.refresh_token, again.expires_at) == (
+        "xoxp-user-2",
+        "user-refresh-2",
+        NOW + 40000 + 43200,
+    )

@@ -15,6 +15,8 @@ import pytest
 from tests.helpers import github_breaker_opened
 from zen_tui.gateway import RateLimited
 from zen_tui.gateway.events import QuotaUpdated
+from zen_tui.models import AccountHealth, ConnectionState
+from zen_tui.sync.backend import AccountConnection
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.widgets.gateway import render_status
 
@@ -132,3 +134,41 @@ def test_the_github_card_shows_core_and_search_and_does_not_flip() -> None:
     assert lines[1].startswith("core ") and "4999" in lines[1]
     assert lines[2].startswith("search ") and "27" in lines[2]
     assert all(len(line) <= 24 for line in lines[:3]), lines
+
+
+def _health(account: str, connection: ConnectionState, error: str | None = None) -> AccountHealth:
+    figures = (10.0, 10.0, None, None, 0, 0, 0, 0, 0, 0)
+    return AccountHealth(
+        account, "jira", "closed", None, *figures, connection=connection, connection_error=error
+    )
+
+
+def test_the_card_says_connecting_or_why_until_each_of_its_accounts_is_connected() -> None:
+    """Two Jira accounts, their builds' news in random orders (seeded, many rounds): the
+    card says "connecting"/"not connected (why)" exactly while one of them is not
+    connected, a failed one first (and why); then its breaker again."""
+    rng = random.Random(7)
+    states: tuple[ConnectionState, ...] = ("connecting", "connected", "failed")
+    for _ in range(300):
+        model = HealthModel()
+        model.seed([_health("a", "connecting"), _health("b", "failed", "keyring locked")])
+        now: dict[str, tuple[ConnectionState, str | None]] = {
+            "a": ("connecting", None),
+            "b": ("failed", "keyring locked"),
+        }
+        for _ in range(rng.randint(1, 12)):
+            account, news = rng.choice("ab"), rng.choice(states)
+            reason = f"error {rng.randint(1, 9)}" if news == "failed" else None
+            model.apply(
+                AccountConnection(service="jira", account=account, state=news, reason=reason)
+            )
+            now[account] = (news, reason)
+            first = render_status(model.status("jira"), now=0.0).plain.splitlines()[0]
+            down = sorted(a for a, (s, _) in now.items() if s == "failed")
+            waiting = sorted(a for a, (s, _) in now.items() if s == "connecting")
+            if down:
+                assert first.endswith(f"jira {down[0]}: not connected ({now[down[0]][1]})")
+            elif waiting:
+                assert first.endswith(f"jira connecting to {waiting[0]}…")
+            else:
+                assert first.endswith("jira closed")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -244,3 +247,128 @@ async def test_the_http_client_is_built_at_the_first_request_not_before(
     await idle.aclose()
     await busy.aclose()
     assert built == ["https://api.test"]
+
+
+class CountingRefresh:
+    """One expiring token; refresh() counts its calls and has nothing better to give."""
+
+    def __init__(self, expires_at: float) -> None:
+        self.credential = Credential(TOKEN, expires_at=expires_at)
+        self.refreshes = 0
+
+    async def get(self, account: str) -> Credential | None:
+        return self.credential
+
+    async def refresh(self, account: str) -> Credential | None:
+        self.refreshes += 1
+        return None
+
+
+async def test_an_expiring_token_is_refreshed_once_not_on_every_request(
+    router, make_gateway, clock
+):
+    """Past its stated expiry the gateway asks for a new token before sending; when there is
+    none, it sends the old one (the server decides) and does not ask again each request."""
+    creds = CountingRefresh(expires_at=clock.time() + 3600)
+    route = router.get("/user").respond(200, json={})
+    gateway = make_gateway(credentials=creds)
+    await gateway.request("GET", "/user")
+    assert creds.refreshes == 0  # an hour left: nothing to do
+    clock.advance(3600 - 30)  # inside the skew before the expiry
+    for _ in range(3):
+        await gateway.request("GET", "/user")
+    assert creds.refreshes == 1
+    assert route.calls[-1].request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_githubs_422_reasons_are_part_of_the_message(router, make_gateway):
+    """validation-error: {resource, field, code[, message]}; the first three are shown."""
+    errors = [
+        {"resource": "Label", "code": "invalid", "field": "color"},
+        {"resource": "Issue", "code": "custom", "field": "title", "message": "title is too long"},
+    ]
+    router.post("/repos/o/r/labels").respond(
+        422, json={"message": "Validation Failed", "errors": errors}
+    )
+    with pytest.raises(ApiError) as info:
+        await make_gateway().request("POST", "/repos/o/r/labels", json={"name": "x"})
+    assert str(info.value) == "github: 422 Validation Failed: color invalid; title is too long"
+
+
+class Rotating:
+    """Hands out tok-0, then tok-1, ... at each refresh (None once `left` runs out)."""
+
+    def __init__(self, left: int) -> None:
+        self.n, self.left, self.refreshes = 0, left, 0
+
+    async def get(self, account: str) -> Credential | None:
+        return Credential(f"tok-{self.n}", expires_at=None)
+
+    async def refresh(self, account: str) -> Credential | None:
+        self.refreshes += 1
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        self.n += 1
+        return Credential(f"tok-{self.n}")
+
+
+def slack_refusing(*refused: str) -> Any:
+    """Slack's auth.test: HTTP 200 token_expired for the `refused` tokens, ok for others."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        token = request.headers["Authorization"].removeprefix("Bearer ")
+        if token in refused:
+            return httpx.Response(200, json={"ok": False, "error": "token_expired"})
+        return httpx.Response(200, json={"ok": True, "token": token})
+
+    return handle
+
+
+async def test_slack_token_expired_before_any_stated_expiry_is_refreshed_and_resent(
+    make_gateway,
+):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=slack_refusing("tok-0"),
+    )
+    answers = await asyncio.gather(*(gw.request("GET", "/api/auth.test") for _ in range(3)))
+    assert [a.json() for a in answers] == [{"ok": True, "token": "tok-1"}] * 3
+    assert creds.refreshes == 1  # concurrent refusals of one token: one refresh
+
+
+async def test_a_renewed_token_refused_too_is_not_refreshed_again(make_gateway):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=slack_refusing("tok-0", "tok-1"),
+    )
+    for _ in range(3):
+        answer = await gw.request("GET", "/api/auth.test")
+        assert answer.json() == {"ok": False, "error": "token_expired"}  # log in again
+    assert creds.refreshes == 1
+
+
+async def test_other_slack_errors_and_other_services_refresh_nothing(make_gateway):
+    creds = Rotating(left=5)
+    gw = make_gateway(
+        settings_for("slack"),
+        service="slack",
+        account="slack:T1",
+        credentials=creds,
+        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "channel_not_found"}),
+    )
+    await gw.request("GET", "/api/conversations.history")
+    github = make_gateway(
+        credentials=creds,
+        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "token_expired"}),
+    )
+    await github.request("GET", "/user")
+    assert creds.refreshes == 0

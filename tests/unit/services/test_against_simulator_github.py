@@ -78,3 +78,14 @@ async def test_approve_and_merge_outcomes(sim_client) -> None:
             assert await gh.verify(merge, idempotency_key=f"sim-m{n}") is True
     # Every answer is either done or a final, explained conflict: never an exception.
     assert all(r.ok or (r.conflict and r.message) for r in results)
+
+
+async def test_approving_my_own_pr_says_why_github_refused(sim_client) -> None:
+    """GitHub's 422 carries the reason in `errors` ("Can not approve your own pull
+    request"); the message 'Unprocessable Entity' alone says nothing the user can act on."""
+    gh = sim_client("github")
+    mine = (await gh.fetch_section(section("github", "is:open is:pr author:@me"))).items[0]
+    approve = Action(kind="approve", item_id=mine.id, account="github")
+    result = await gh.apply(approve, idempotency_key="sim-own-1")
+    assert not result.ok
+    assert "Can not approve your own pull request" in result.message

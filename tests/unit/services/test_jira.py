@@ -465,3 +465,34 @@ async def test_a_transitions_target_is_kept_before_the_post_and_verified_after_a
         await restarted.verify(act("transition", transition="Close Issue"), idempotency_key=KEY)
         is None
     )
+
+
+async def test_written_issues_are_reconciled_on_every_page_at_most_50(jira, router) -> None:
+    """reconcileIssues: the ids of the last 50 issues zen-tui wrote, the same list on each
+    page (the spec: 'should be consistent with each paginated request across pages')."""
+    pages = iter(
+        [
+            {"issues": [issue("A-1")], "nextPageToken": "t2", "isLast": False},
+            {"issues": [issue("A-2")], "isLast": True},
+        ]
+    )
+    route = router.post(f"{API}/search/jql").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(pages))
+    )
+    await jira.fetch_section(section("jira", "project = A"))
+    assert "reconcileIssues" not in body_of(route.calls[0])  # nothing written yet
+    jira.wrote("A-1")  # learnt from the search: its numeric id
+    jira.wrote("NEVER-SEEN")  # no id known: nothing to name it by
+    for n in range(1, 61):
+        jira.wrote(f"B-{n}", str(20000 + n))
+    jira.wrote("B-60", "20060")  # again: stays once, as the newest
+    pages = iter(
+        [
+            {"issues": [issue("A-1")], "nextPageToken": "t2", "isLast": False},
+            {"issues": [issue("A-2")], "isLast": True},
+        ]
+    )
+    await jira.fetch_section(section("jira", "project = A"))
+    first, second = (body_of(c) for c in route.calls[2:4])
+    assert first["reconcileIssues"] == second["reconcileIssues"]
+    assert first["reconcileIssues"] == list(range(20011, 20061))

@@ -79,7 +79,11 @@ async def test_before_start_nothing_of_the_network_exists_and_health_is_a_new_ga
     eager = SyncEngine(build(settings_in(tmp_path / "b")))
     try:
         assert engine.wired.gateways == {} and engine.wired.clients == {}
-        assert engine.health() == eager.health()  # the cards seed the same before a poll
+        # the cards seed the same figures before a poll, each account saying it is connecting
+        before = engine.health()
+        assert {h.connection for h in before} == {"connecting"}
+        built = [msgspec.structs.replace(h, connection="connected") for h in before]
+        assert built == eager.health()
         engine.set_paused(True)  # no poll spends a token before the comparison below
         await engine.start()
         assert sorted(engine.wired.gateways) == sorted(engine.wired.clients)
@@ -190,14 +194,14 @@ async def test_a_client_asked_for_before_the_build_is_handed_over_once_built(
     asked = asyncio.ensure_future(engine.service_client("jira"))
     try:
         await turns()
-        assert not asked.done() and not engine.connected  # before start(): waits
+        assert not asked.done() and not engine.connected()  # before start(): waits
         starting = asyncio.ensure_future(engine.start())
         await turns()
         assert not asked.done()  # being built: still waits
         gate.set()
         client = await asyncio.wait_for(asked, 30)
         await asyncio.wait_for(starting, 30)
-        assert engine.connected and client is engine.wired.clients["jira"]
+        assert engine.connected() and client is engine.wired.clients["jira"]
         assert await engine.service_client("nobody") is None
     finally:
         gate.set()
@@ -288,14 +292,14 @@ async def test_a_failed_build_is_said_in_the_panes_and_retried_by_the_next_poll(
         await engine.submit([Action("approve", "github:o/r#1", "github")])  # queued
         with pytest.raises(ImportError):
             await engine.start()
-        assert not engine.connected and len(calls) == 3
+        assert not engine.connected() and len(calls) == 3
         assert engine.webhooks is not None and engine.webhooks.server.port  # listening
         await engine.refresh(section.id)  # builds its account again: fails, and says so
         snapshot = engine.snapshot(section.id)
         assert snapshot is not None and calls[3:] == [section.account]
         assert snapshot.freshness.reason == "could not set up syncing: no module named 'httpx'"
         await engine.refresh()  # every account builds now
-        assert sorted(calls[4:]) == ["github", "jira", "slack"] and engine.connected
+        assert sorted(calls[4:]) == ["github", "jira", "slack"] and engine.connected()
         assert engine.snapshot(section.id).freshness.reason != snapshot.freshness.reason
         await asyncio.wait_for(sending.wait(), 10)  # the outbox sends what waited
         assert await engine.service_client("slack") is engine.wired.clients["slack"]
@@ -321,7 +325,7 @@ async def test_start_twice_waits_for_the_one_build(tmp_path: Path) -> None:
         assert not second.done()  # not "started" while nothing runs yet
         release.set()
         await asyncio.wait_for(asyncio.gather(first, second), 30)
-        assert engine.connected and sorted(calls) == ["github", "jira", "slack"]
+        assert engine.connected() and sorted(calls) == ["github", "jira", "slack"]
     finally:
         release.set()
         await engine.stop()
@@ -383,7 +387,58 @@ async def test_one_account_that_cannot_be_built_fails_alone_and_is_retried_alone
         assert [h.account for h in engine.health()] == ["github", "jira", "slack"]
         broken.clear()
         await engine.refresh(jira.id)
-        assert engine.connected and engine.wired.clients["github"] is kept
+        assert engine.connected() and engine.wired.clients["github"] is kept
         assert "set up" not in (engine.snapshot(jira.id).freshness.reason or "")
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_login_builds_again_only_its_account_even_one_the_first_build_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reconnect (after a login in the dashboard): an account the first build could not
+    build is built, the network part is then whole; the other accounts keep their clients.
+    A rebuild that fails keeps the account's old gateway and client (not retired)."""
+    from zen_tui import wiring
+
+    real = wiring._rest_base
+    broken = {"jira": RuntimeError("keyring locked")}
+
+    def lookup(account):  # type: ignore[no-untyped-def]
+        if account.name in broken:
+            raise broken[account.name]
+        return real(account)
+
+    monkeypatch.setattr(wiring, "_rest_base", lookup)
+    engine = deferred(settings_in(tmp_path))
+    engine.set_paused(True)
+    try:
+        await engine.start()
+        assert not engine.connected("jira") and engine.connected("github")
+        kept = dict(engine.wired.clients)
+        broken.clear()  # the user logged in (a session login, say)
+        await engine.reconnect("jira")
+        assert engine.connected("jira") and engine.connected()
+        assert {n: engine.wired.clients[n] for n in kept} == kept  # not rebuilt
+
+        old_gateway, old_client = engine.wired.gateways["jira"], engine.wired.clients["jira"]
+        broken["jira"] = RuntimeError("keyring locked again")
+        await engine.reconnect("jira")  # fails: nothing is lost, the old pair goes on
+        assert engine.wired.clients["jira"] is old_client
+        assert engine.wired.gateways["jira"] is old_gateway and not old_gateway._retired
+        await engine.reconnect("nobody")  # no such account: nothing happens
+        assert sorted(engine.wired.clients) == ["github", "jira", "slack"]
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_a_login_before_start_leaves_the_build_to_start(tmp_path: Path) -> None:
+    engine = deferred(settings_in(tmp_path))
+    engine.set_paused(True)
+    try:
+        await asyncio.wait_for(engine.reconnect("github"), 5)  # never waits for start()
+        assert engine.wired.clients == {} and engine.wired.gateways == {}
+        await engine.start()
+        assert sorted(engine.wired.clients) == ["github", "jira", "slack"]
     finally:
         await asyncio.wait_for(engine.stop(), 5)

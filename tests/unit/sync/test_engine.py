@@ -34,6 +34,7 @@ class Result:
     cache: str = "miss"
     stale_error: object = None
     complete: bool = True
+    partial: bool = False
     cursor: str | None = None
     poll_interval: float | None = None
 

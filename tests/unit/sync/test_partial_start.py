@@ -183,7 +183,7 @@ async def test_an_account_whose_keyring_hangs_holds_up_no_other(
         assert not waiting.done() and not starting.done()  # Jira's build still hangs
         locked.set()
         await asyncio.wait_for(asyncio.gather(starting, waiting), 30)
-        assert engine.connected and "jira" in engine.wired.clients
+        assert engine.connected() and "jira" in engine.wired.clients
     finally:
         locked.set()
         await asyncio.wait_for(engine.stop(), 5)

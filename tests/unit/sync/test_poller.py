@@ -245,3 +245,19 @@ async def test_stop_ends_a_poller_whatever_loop_turn_it_comes_in():
             await stopping
         assert task.cancelled()
     assert lost == []
+
+
+async def test_a_partial_answer_is_asked_again_soon_doubling_while_it_stays_partial():
+    """Polls 2-4 are partial (a search that timed out): the next poll comes at the minimum,
+    then twice and four times that; a whole answer resumes the backoff where it was."""
+    partial = PollOutcome(changed=False, soon=True)
+    poller, _clock, calls, _ = make({2: partial, 3: partial, 4: partial})
+    await run_until(poller, calls, 6)
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert gaps == [60, 10, 20, 40, 90]  # base; 10, 20, 40 s; then base x1.5 (not reset)
+
+
+async def test_a_partial_answer_never_polls_sooner_than_x_poll_interval():
+    poller, _clock, calls, _ = make({2: PollOutcome(changed=False, poll_interval=45, soon=True)})
+    await run_until(poller, calls, 3)
+    assert [b - a for a, b in itertools.pairwise(calls)] == [60, 45]

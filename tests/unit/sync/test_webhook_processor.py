@@ -14,6 +14,7 @@ from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, referenced
+from zen_tui.sync.webhooks import WebhookServer
 from zen_tui.sync.wired import Wired
 
 from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue, poll
@@ -161,7 +162,9 @@ async def test_pending_deliveries_are_applied_after_a_restart(tmp_path):
     store.close()
 
 
-async def test_pollers_back_off_to_the_safety_net_while_deliveries_arrive():
+async def test_pollers_back_off_to_the_safety_net_while_deliveries_arrive(monkeypatch):
+    # the receiver counts as listening (no socket here): a stopped one makes polling resume
+    monkeypatch.setattr(WebhookServer, "listening", property(lambda self: True))
     clock = FakeClock()
     store = Store.open(":memory:")
     client = HookClient(answers=[Result([issue(1)], 1.0) for _ in range(3)])

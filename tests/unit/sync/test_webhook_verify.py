@@ -111,3 +111,29 @@ def test_slack_url_verification_carries_the_challenge():
     body = b'{"token":"t","challenge":"abc123","type":"url_verification"}'
     verdict = parse("slack", {}, body)
     assert isinstance(verdict, Accepted) and verdict.challenge == "abc123"
+
+
+def test_a_github_form_delivery_is_read_from_its_payload_field():
+    """GitHub's default hook content type: application/x-www-form-urlencoded, payload=<json>,
+    signed over the form bytes."""
+    from urllib.parse import urlencode
+
+    event = {"action": "opened", "zen": "a&b=c caf\u00e9"}
+    body = urlencode({"payload": json.dumps(event)}).encode()
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-hub-signature-256": hub_signature("s", body),
+        "x-github-event": "issues",
+        "x-github-delivery": "d-1",
+    }
+    accepted = check("github", headers, body, "s", now=0.0, replay_window=300.0)
+    assert isinstance(accepted, Accepted) and accepted.payload == event
+    assert (accepted.delivery_id, accepted.event) == ("d-1", "issues")
+    assert accepted.document is not None and json.loads(accepted.document) == event  # queued
+    json_headers = {**headers, "content-type": "application/json"}
+    plain = parse("github", json_headers, json.dumps(event).encode())
+    assert plain == Accepted("d-1", "issues", event)  # a JSON body is queued as it came
+    no_payload = parse("github", headers, b"other=1")
+    assert no_payload.status == 400 and "no `payload` field" in no_payload.reason
+    # only GitHub sends forms: a Jira body is JSON whatever its content type says
+    assert parse("jira", headers, body).reason.startswith("body is not JSON")

@@ -165,6 +165,19 @@ def _targets(body: Any) -> dict[str, tuple[str, str]]:
     return targets
 
 
+def _github_content_type(body: dict[str, Any]) -> str:
+    """A GitHub hook's `content_type`: `json`, or `form` (GitHub's default for a new hook)."""
+    from zen_tui.simulator.core.webhooks import CONTENT_TYPES
+
+    target = body.get("github")
+    value = target.get("content_type", "json") if isinstance(target, dict) else "json"
+    if value not in CONTENT_TYPES:
+        raise FaultRuleError(
+            f"webhook target 'github': content_type is json or form, not {value!r}"
+        )
+    return str(value)
+
+
 async def webhooks(request: Request) -> Response:
     """GET: targets (no secrets). PUT {"github": {"url", "secret"}, ...}: deliver changes of
     those services there, signed. DELETE: stop delivering."""
@@ -175,7 +188,10 @@ async def webhooks(request: Request) -> Response:
         return _bad("webhooks are not available in this build")
     if request.method == "PUT":
         try:
-            dispatcher.set_targets(_targets(await _json(request)))
+            body = await _json(request)
+            targets = _targets(body)
+            dispatcher.github_content_type = _github_content_type(body)
+            dispatcher.set_targets(targets)
         except FaultRuleError as exc:
             return _bad(str(exc))
     elif request.method == "DELETE":

@@ -37,7 +37,7 @@ class FaultRule:
     malformed_rate: float = 0.0  # share answered 200 with broken JSON
     truncated_rate: float = 0.0  # share whose real body is cut in half
     rate_limit_rate: float = 0.0  # share answered with the service's own 429 (a storm at 1.0)
-    retry_after: float = 5.0
+    retry_after: float = 5.0  # 0: GitHub's 429 says no retry-after (a secondary limit may not)
     outage: bool = False  # every matching request fails (see outage_mode)
     outage_mode: str = "503"  # "503" | "reset"
     # Added to every matching response (RFC 9745 / RFC 8594), as a service does before it
@@ -73,8 +73,10 @@ class FaultRule:
             )
         if self.outage_mode not in ("503", "reset"):
             raise FaultRuleError(f"fault rule outage_mode={self.outage_mode!r}: use 503 or reset")
-        if self.latency_ms < 0 or self.jitter_ms < 0 or self.hang_seconds < 0:
-            raise FaultRuleError("fault rule latency_ms, jitter_ms, hang_seconds must be >= 0")
+        if min(self.latency_ms, self.jitter_ms, self.hang_seconds, self.retry_after) < 0:
+            raise FaultRuleError(
+                "fault rule latency_ms, jitter_ms, hang_seconds, retry_after must be >= 0"
+            )
         if not all(_header_text(v) for v in (self.deprecation, self.sunset)):
             raise FaultRuleError(
                 'fault rule deprecation/sunset: give header text, e.g. "@1767225600" or '

@@ -1,7 +1,8 @@
 """Per-service switches a scenario file or the control API may flip at runtime.
 
 Each ServiceSim lists its switches in `settings` (name -> type); e.g. Slack's
-`non_marketplace` turns on the May-2025 rule for non-Marketplace apps. The shape everywhere
+`non_marketplace` turns on the May-2025 rule for non-Marketplace apps, Jira's `search_lag`
+makes its search trail writes by that many seconds, as the real one does. The shape everywhere
 is `{"slack": {"non_marketplace": true}}`.
 """
 
@@ -45,8 +46,11 @@ def validate(world: World, data: Any) -> dict[str, dict[str, Any]]:
             kind = sim.settings.get(key)
             if kind is None:
                 raise SettingsError(f"settings: unknown {service}.{key}; valid: {valid}")
-            if type(value) is not kind:
+            whole = kind is float and type(value) is int  # `search_lag = 5` means 5.0
+            if type(value) is not kind and not whole:
                 raise SettingsError(f"settings: {service}.{key} must be a {kind.__name__}")
+            if key.endswith("_rate") and not 0 <= value <= 1:  # a share of the requests
+                raise SettingsError(f"settings: {service}.{key} must be between 0 and 1")
     return data
 
 
@@ -54,5 +58,6 @@ def apply(world: World, data: Any) -> dict[str, dict[str, Any]]:
     """Validate, then set every value; returns the settings now in force."""
     for service, values in validate(world, data).items():
         for key, value in values.items():
-            setattr(world.services[service], key, value)
+            kind = world.services[service].settings[key]
+            setattr(world.services[service], key, kind(value))
     return current(world)

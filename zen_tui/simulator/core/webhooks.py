@@ -2,7 +2,9 @@
 
 - GitHub: `X-Hub-Signature-256: sha256=HMAC(secret, body)`, `X-GitHub-Event`,
   `X-GitHub-Delivery` (a GUID, the same on redelivery), `User-Agent: GitHub-Hookshot/<id>`.
-  JSON is compact with uppercase `\\uXXXX` escapes, as GitHub sends it.
+  JSON is compact with uppercase `\\uXXXX` escapes, as GitHub sends it. A hook whose
+  `content_type` is `form` (GitHub's default for a new hook) gets
+  `application/x-www-form-urlencoded` with the JSON in a `payload` field, signed as sent.
 - Jira: `X-Hub-Signature: sha256=...` and `X-Atlassian-Webhook-Identifier` (same on retry),
   `X-Atlassian-Webhook-Retry: <n>` on retries.
 - Slack: the Events API envelope (`event_callback`, `event_id`), signed `v0=HMAC(secret,
@@ -30,11 +32,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from zen_tui.simulator.core.world import ChangeEvent, World
 
 HOOK_ID = "424242"
+CONTENT_TYPES = ("json", "form")  # a GitHub hook's config.content_type
 NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
@@ -89,6 +92,7 @@ class WebhookDispatcher:
         self.timeout = timeout
         self.clock = clock
         self.dropped = 0  # deliveries given up after the last retry
+        self.github_content_type = "json"  # "form": as GitHub sends for its default hook
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -216,8 +220,18 @@ class WebhookDispatcher:
         if target is None:
             return False, NO_TARGET
         url, secret = target
-        status, _, reason = self._post(url, delivery.body, self._headers(delivery, secret))
+        body, content_type = self._wire(delivery)
+        headers = self._headers(delivery, secret, body, content_type)
+        status, _, reason = self._post(url, body, headers)
         return status is not None and 200 <= status < 300, reason
+
+    def _wire(self, d: _Delivery) -> tuple[bytes, str]:
+        """The bytes sent and their type: GitHub's `form` hooks wrap the JSON in `payload=`."""
+        if d.service == "github" and self.github_content_type == "form":
+            return urlencode({"payload": d.body.decode()}).encode(), (
+                "application/x-www-form-urlencoded"
+            )
+        return d.body, "application/json"
 
     def _post(
         self, url: str, body: bytes, headers: dict[str, str]
@@ -267,8 +281,9 @@ class WebhookDispatcher:
             echoed = answer.decode("utf-8", "replace").strip()
         return echoed == challenge
 
-    def _headers(self, d: _Delivery, secret: str) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
+    def _headers(self, d: _Delivery, secret: str, body: bytes, content_type: str) -> dict[str, str]:
+        """Signed over `body`, the bytes on the wire (for a form hook: the form, not the JSON)."""
+        headers = {"Content-Type": content_type}
         if d.service == "github":
             headers.update(
                 {
@@ -276,9 +291,9 @@ class WebhookDispatcher:
                     "X-GitHub-Event": d.event,
                     "X-GitHub-Delivery": d.delivery_id,
                     "X-GitHub-Hook-ID": HOOK_ID,
-                    "X-Hub-Signature-256": hub_signature(secret, d.body),
+                    "X-Hub-Signature-256": hub_signature(secret, body),
                     "X-Hub-Signature": "sha1="
-                    + hmac.new(secret.encode(), d.body, hashlib.sha1).hexdigest(),  # legacy
+                    + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest(),  # legacy
                     "X-GitHub-Hook-Installation-Target-Type": "repository",
                     "X-GitHub-Hook-Installation-Target-ID": "1",
                 }

@@ -14,7 +14,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,10 +70,17 @@ class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
     username = ME
+    # search_incomplete_rate: the share of searches that time out server-side and answer
+    # `incomplete_results: true` with a subset of the matches (see /_sim/settings).
+    settings: ClassVar[dict[str, type]] = {"search_incomplete_rate": float}
+    search_incomplete_rate = 0.0
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
         self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
+        # Other people's tokens: token -> login. Their /user is theirs, their inbox their own
+        # (empty: the seeded notifications are ME's), as two logins on one machine see.
+        self.other_users: dict[str, str] = {}
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
         self.graphql = GraphQLApi(self.state, ME)
@@ -100,8 +107,12 @@ class GitHubSim(ServiceSim):
         )
 
     def rate_limited_response(self, retry_after: float) -> Response:
+        """A secondary limit: 429 with the core bucket's headers (remaining > 0). GitHub's
+        secondary limits may carry no retry-after at all (then its docs say: wait >= 60 s, not
+        until x-ratelimit-reset, which is the primary window); `retry_after` 0 sends none."""
         headers = self._rate_headers("core")
-        headers["retry-after"] = str(max(1, int(retry_after)))
+        if retry_after > 0:
+            headers["retry-after"] = str(max(1, int(retry_after)))
         return JSONResponse(
             {
                 "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
@@ -218,7 +229,17 @@ class GitHubSim(ServiceSim):
         raise ApiError(404, "Not Found")
 
     def accepts(self, token: str | None) -> bool:
-        return token is not None and (token == self.token or token in self.extra_tokens)
+        return token is not None and (
+            token == self.token or token in self.extra_tokens or token in self.other_users
+        )
+
+    def add_user(self, login: str) -> str:
+        """A token for another person, `login` (a second user logging in on the machine)."""
+        with self.world.lock:
+            self.state.users.setdefault(login, len(self.state.users) + 1)
+            token = f"gho_{login}_{len(self.other_users)}"
+            self.other_users[token] = login
+        return token
 
     def _endpoint(
         self,
@@ -255,6 +276,7 @@ class GitHubSim(ServiceSim):
         if not self.accepts(token):
             raise ApiError(401, "Bad credentials")
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
+        ctx.user = self.other_users.get(token, ME)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -392,7 +414,9 @@ class GitHubSim(ServiceSim):
             "collaborators": 0,
             "two_factor_authentication": True,
         }
-        return Reply({**self.render.user(ME), **extra})
+        if ctx.user != ME:
+            extra = {**extra, "name": ctx.user.title(), "public_repos": 0, "followers": 0}
+        return Reply({**self.render.user(ctx.user), **extra})
 
     def get_rate_limit(self, ctx: Ctx) -> Reply:
         resources = {}
@@ -415,6 +439,9 @@ class GitHubSim(ServiceSim):
             matches = self.state.search(query, sort, desc)
         except BadDate:
             raise invalid("Search", "q", "invalid") from None
+        incomplete = self._timed_out()
+        if incomplete:  # what the search found before its time ran out: any of the matches
+            matches = [m for m in matches if self.world.rng.random() < 0.5]
         page, per_page = page_params(ctx)
         total = len(matches)
         capped = matches[:1000]
@@ -425,11 +452,16 @@ class GitHubSim(ServiceSim):
         link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
         body = {
             "total_count": total,
-            "incomplete_results": False,
+            "incomplete_results": incomplete,
             "search_type": "lexical",  # the current description (2026-03-10) requires it
             "items": items,
         }
         return Reply(body, headers=link)
+
+    def _timed_out(self) -> bool:
+        """This search hit GitHub's server-side time limit (search_incomplete_rate)."""
+        rate = self.search_incomplete_rate
+        return rate > 0 and self.world.rng.random() < rate
 
     # ---- handlers: pulls ----
     def _repo(self, ctx: Ctx) -> Repo:
@@ -726,6 +758,8 @@ class GitHubSim(ServiceSim):
             parse_iso(ctx.query["since"]) if ctx.query.get("since") else None,
             parse_iso(ctx.query["before"]) if ctx.query.get("before") else None,
         )
+        if ctx.user != ME:  # the seeded threads are ME's inbox, not another person's
+            threads = []
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
         reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
         reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES

@@ -7,6 +7,8 @@ from plain text, checks what clients send, and flattens them for search and rend
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 ADF_ERROR = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
@@ -47,11 +49,52 @@ def to_text(doc: dict[str, Any] | None) -> str:
 
 
 def _block_text(node: dict[str, Any]) -> str:
-    if node.get("type") == "text":
+    kind, attrs = node.get("type"), node.get("attrs") or {}
+    if kind == "text":
         return str(node.get("text", ""))
-    if node.get("type") == "mention":
-        return "@" + str(node.get("attrs", {}).get("text", "").lstrip("@"))
+    if kind == "mention":
+        return "@" + str(attrs.get("text", "").lstrip("@"))
+    if kind in _INLINE_ATOMS:
+        return _INLINE_ATOMS[kind](attrs)
     return "".join(_block_text(child) for child in node.get("content", []))
+
+
+def _date(attrs: dict[str, Any]) -> str:
+    try:
+        stamp = int(str(attrs.get("timestamp", ""))) / 1000  # epoch milliseconds, as a string
+    except ValueError:
+        return ""
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
+
+
+# Inline nodes without text children (developer.atlassian.com/cloud/jira/platform/apis/
+# document/nodes/): a pasted link becomes an inlineCard (or a blockCard) holding only its url,
+# an emoji has `text` (or only `shortName`), a status lozenge `text`, a date `timestamp` (ms).
+_INLINE_ATOMS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "inlineCard": lambda a: str(a.get("url", "")),
+    "blockCard": lambda a: str(a.get("url", "")),
+    "emoji": lambda a: str(a.get("text") or a.get("shortName", "")),
+    "status": lambda a: str(a.get("text", "")),
+    "date": _date,
+}
+
+
+def related(url: str, status: str) -> dict[str, Any]:
+    """A paragraph as Jira's editor stores a pasted link, an emoji and a status lozenge."""
+    return {
+        "type": "paragraph",
+        "content": [
+            {"type": "text", "text": "Related: "},
+            {"type": "inlineCard", "attrs": {"url": url}},
+            {"type": "text", "text": " "},
+            {
+                "type": "emoji",
+                "attrs": {"shortName": ":eyes:", "id": "1f440", "text": "\U0001f440"},
+            },
+            {"type": "text", "text": " "},
+            {"type": "status", "attrs": {"text": status, "color": "blue", "localId": "s1"}},
+        ],
+    }
 
 
 def mentioned(doc: dict[str, Any] | None) -> set[str]:

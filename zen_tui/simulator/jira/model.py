@@ -583,5 +583,8 @@ def _seed_extras(issue: JiraIssue, n: int) -> None:
     issue.issuetype = ("10001", "10002", "10003", "10001", "10002")[n % 5]
     index = list(PROJECTS).index(issue.project)
     issue.sprint = (None, 2 * index + 1, 2 * index + 2)[n % 3]
+    if n % 7 == 3:  # a pasted link, an emoji and a status lozenge: nodes without text children
+        url = f"https://github.com/acme/api/pull/{n + 1}"
+        issue.description["content"].append(adf.related(url, "IN REVIEW"))
     if STATUSES[issue.status][2] == "done":
         issue.resolution, issue.resolved = "10000", issue.updated

@@ -1,5 +1,6 @@
 """Simulated Atlassian OAuth 2.0 (3LO): authorize page, token endpoint with rotating refresh
-tokens, accessible-resources. Served under the Jira prefix: `/jira/oauth/...`.
+tokens, accessible-resources (every granted site: `other_sites` first, then this one).
+Served under the Jira prefix: `/jira/oauth/...`.
 
 As the real service: `client_secret` is mandatory (no PKCE for public clients), access tokens
 last 3600 s, a refresh token works once (its reuse gets 403 invalid_grant), and a refresh token
@@ -36,6 +37,10 @@ class AtlassianOAuth:
         )
         self.access: dict[str, tuple[float, str]] = {}  # token -> (expires_at, scope)
         self.refresh: dict[str, _Session] = {}  # live refresh tokens only
+        # Other sites the user granted (id, name, url), listed before this one: as on the real
+        # service, accessible-resources holds every granted site, in no meaningful order.
+        self.other_sites: list[tuple[str, str, str]] = []
+        self.grant_own_site = True  # False: the user chose only other sites at consent
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -98,15 +103,18 @@ class AtlassianOAuth:
             return _error(401, "unauthorized", "A valid Bearer access token is required.")
         site = f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
         scope = self.access[token][1]
+        own = [(self.cloud_id, self.site_name, site)] if self.grant_own_site else []
+        sites = [*self.other_sites, *own]
         return JSONResponse(
             [
                 {
-                    "id": self.cloud_id,
-                    "name": self.site_name,
-                    "url": site,
+                    "id": cloud_id,
+                    "name": name,
+                    "url": url,
                     "scopes": scope.split(),
-                    "avatarUrl": f"{site}/avatar.png",
+                    "avatarUrl": f"{url}/avatar.png",
                 }
+                for cloud_id, name, url in sites
             ]
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from copy import deepcopy
 from typing import Any
 
 from starlette.requests import Request
@@ -39,9 +40,10 @@ def search_params(request: Request, body: Any) -> dict[str, Any]:
             params["fields"] = [str(f) for f in (fields if isinstance(fields, list) else [fields])]
         return params
     q = request.query_params
-    params = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
-    params["fields"] = q.getlist("fields") or None
-    return params
+    query: dict[str, Any] = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "expand")}
+    query["fields"] = q.getlist("fields") or None
+    query["reconcileIssues"] = q.getlist("reconcileIssues") or None
+    return query
 
 
 def page_window(request: Request, *, default: int, cap: int) -> tuple[int, int] | Response:
@@ -106,10 +108,6 @@ FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
     "created": lambda i: i.created,
     "updated": lambda i: i.updated,
     "watcher": lambda i: sorted(i.watching()),
-    # who `summary|description|comment|text ~ currentUser()` finds: the accounts @-mentioned
-    "mentions:summary": lambda i: [],
-    "mentions:description": lambda i: sorted(adf.mentioned(i.description)),
-    "mentions:comment": lambda i: sorted(set().union(*(adf.mentioned(c.body) for c in i.comments))),
 }
 
 
@@ -163,3 +161,53 @@ def rich_text(request: Request, value: Any) -> dict[str, Any] | None:
     if api_version(request) == "2":
         return adf.from_text(value) if isinstance(value, str) else None
     return value if isinstance(value, dict) and adf.is_document(value) else None
+
+
+RECONCILE_MAX = 50  # Jira's reconcileIssues takes at most 50 issue ids
+
+
+def reconcile_ids(value: Any) -> set[int] | str:
+    """The `reconcileIssues` ids, or what is wrong with them (a 400 message)."""
+    if value in (None, []):
+        return set()
+    items = value if isinstance(value, list) else [value]
+    wrong = "reconcileIssues must be a list of issue ids (integers)."
+    if any(isinstance(v, bool | float | dict | list) for v in items):
+        return wrong
+    try:
+        ids = {int(v) for v in items}
+    except (TypeError, ValueError):
+        return wrong
+    if len(ids) > RECONCILE_MAX:
+        return f"reconcileIssues accepts at most {RECONCILE_MAX} issue ids."
+    return ids
+
+
+class SearchIndex:
+    """Jira's enhanced search reads an index that trails writes (eventual consistency): for
+    `lag` seconds after a change an issue is found, and shown, as it was before it, unless
+    the request names it in `reconcileIssues` (read-after-write for up to 50 ids).
+
+    Each issue's last indexed copy is kept; a copy is renewed once the issue's change is
+    older than `lag` (or reconciled). With lag 0 the live issues are searched."""
+
+    def __init__(self) -> None:
+        self._copies: dict[int, JiraIssue] = {}
+
+    def issues(
+        self, live: Iterable[JiraIssue], now: float, lag: float, reconciled: set[int]
+    ) -> list[JiraIssue]:
+        if lag <= 0:
+            return list(live)
+        return [self._as_indexed(issue, now, lag, reconciled) for issue in live]
+
+    def _as_indexed(
+        self, issue: JiraIssue, now: float, lag: float, reconciled: set[int]
+    ) -> JiraIssue:
+        copy = self._copies.get(issue.id)
+        if copy is not None and copy.updated == issue.updated:
+            return issue
+        if copy is not None and issue.id not in reconciled and now - issue.updated < lag:
+            return copy  # the change is not in the index yet
+        self._copies[issue.id] = deepcopy(issue)
+        return issue

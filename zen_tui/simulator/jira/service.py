@@ -3,7 +3,9 @@
 Auth: Basic base64(email:token) with the account's API token, or Bearer with an access token
 from the simulated Atlassian OAuth (`jira_oauth`). With OAuth the real base URL is
 `https://api.atlassian.com/ex/jira/{cloudid}`; the same REST routes are also served under
-`/jira/ex/jira/{cloudid}`. Errors are ErrorCollection bodies; every response has X-ARequestId.
+`/jira/ex/jira/{cloudid}`. As on the real service, an OAuth (3LO) access token is accepted
+there only: the site URL answers it 401 (3LO calls go via api.atlassian.com, never the
+site). Errors are ErrorCollection bodies; every response has X-ARequestId.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -47,11 +49,13 @@ from zen_tui.simulator.jira.model import (
 )
 from zen_tui.simulator.jira.oauth import AtlassianOAuth
 from zen_tui.simulator.jira.search import (
+    SearchIndex,
     api_version,
     decode_token,
     encode_token,
     error_collection,
     page_window,
+    reconcile_ids,
     rich_text,
     search_params,
     sort_issues,
@@ -74,6 +78,10 @@ class JiraSim(ServiceSim):
     burst_per_minute = 600  # requests per minute per account, times world.rate_scale
     # OAuth (3LO) traffic also spends an hourly points quota: 1 per call + 1 per issue returned.
     points_per_hour = 100_000
+    # Seconds a change takes to reach the search index (real Jira: eventually consistent;
+    # `reconcileIssues` reads through it). 0 = searches see every change at once.
+    search_lag = 0.0
+    settings: ClassVar[dict[str, type]] = {"search_lag": float}  # see /_sim/settings
 
     def __init__(self, world: World, token: str, email: str) -> None:
         super().__init__(world, token)
@@ -93,6 +101,7 @@ class JiraSim(ServiceSim):
         self.budget = FixedWindow(self.burst_per_minute, 60.0, world.clock)
         self.quota = FixedWindow(self.points_per_hour, 3600.0, world.clock)
         self._next_comment = 900000
+        self.index = SearchIndex()
 
     # -- ServiceSim ------------------------------------------------------------------------
     def seed(self, count: int) -> None:
@@ -359,7 +368,11 @@ class JiraSim(ServiceSim):
     def _authenticate(self, request: Request) -> str | None:
         scheme, _, cred = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
-            return self.me if cred == self.token or self.oauth.valid(cred) else None
+            if cred == self.token:
+                return self.me
+            # A 3LO token works at api.atlassian.com/ex/jira/{cloudid} only, not the site URL.
+            via_cloud = request.path_params.get("cloudid") is not None
+            return self.me if via_cloud and self.oauth.valid(cred) else None
         if scheme.lower() == "basic":
             try:
                 email, _, token = base64.b64decode(cred).decode().partition(":")
@@ -396,7 +409,12 @@ class JiraSim(ServiceSim):
         offset = decode_token(params.get("nextPageToken"), jql_hash, self.world.clock())
         if offset is None:
             return error_collection(400, "The provided next page token is invalid or expired.")
-        matches = [i for i in self.issues.values() if query.where and query.where(values(i))]
+        reconciled = reconcile_ids(params.get("reconcileIssues"))
+        if isinstance(reconciled, str):
+            return error_collection(400, reconciled)
+        now = self.world.clock()
+        pool = self.index.issues(self.issues.values(), now, self.search_lag, reconciled)
+        matches = [i for i in pool if query.where and query.where(values(i))]
         sort_issues(matches, query.order or [("key", True)])
         page = matches[offset : offset + limit]
         request.state.objects = len(page)  # points-based quota: objects returned

@@ -5,6 +5,14 @@ With a `code_challenge` at authorize, the exchange needs the matching `code_veri
 client secret (a public client); such installs get rotating tokens (`expires_in` + a
 single-use `refresh_token`). Without PKCE, `client_secret` is required. Errors are HTTP 200
 ok:false like every Slack method.
+
+Where Slack puts the rotation fields (as Slack's own SDKs read them: bolt-python
+`slack_bolt/oauth/async_oauth_flow.py` and python-slack-sdk
+`slack_sdk/oauth/token_rotation/rotator.py`): the code exchange gives the bot token's
+`refresh_token`/`expires_in` at the top level and the user token's inside `authed_user`, next to
+its `access_token`; a refresh answers with the one rotated token at the top level
+(`access_token`, `token_type` "bot" or "user", `refresh_token`, `expires_in`). An expired
+token is refused with `token_expired` (HTTP 200, ok:false).
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from starlette.routing import BaseRoute, Route
 
 from zen_tui.simulator.core.oauth import ConsentFlow, Grant, new_secret, request_params
 
-Granter = Callable[[str, str, frozenset[str]], str]  # (kind, user_id, scopes) -> token
+# (kind, user_id, scopes, ttl seconds or None) -> token
+Granter = Callable[[str, str, frozenset[str], float | None], str]
 TOKEN_TTL = 43200
 
 
@@ -28,6 +37,14 @@ TOKEN_TTL = 43200
 class _Install:
     bot_scopes: frozenset[str]
     user_scopes: frozenset[str]
+
+
+@dataclass
+class _Rotating:
+    """What one refresh token renews: the bot or the user token of an install."""
+
+    kind: str  # "bot" | "user"
+    scopes: frozenset[str]
 
 
 def s256(verifier: str) -> str:
@@ -50,7 +67,7 @@ class SlackOAuth:
         self.ids = ids
         self.consent = ConsentFlow("Slack", clock, ("client_id", "redirect_uri"))
         self.grant = grant
-        self.refresh: dict[str, _Install] = {}
+        self.refresh: dict[str, _Rotating] = {}
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -65,10 +82,10 @@ class SlackOAuth:
             return _fail("invalid_json")
         _basic_client(request, p)
         if p.get("grant_type") == "refresh_token":
-            install = self.refresh.pop(p.get("refresh_token", ""), None)  # rotation: once only
-            if install is None:
+            rotating = self.refresh.pop(p.get("refresh_token", ""), None)  # once only
+            if rotating is None:
                 return _fail("invalid_refresh_token")
-            return JSONResponse(self._issue(install, rotating=True))
+            return JSONResponse(self._renew(rotating))
         if not p.get("client_id"):
             return _fail("invalid_client_id")
         pending = self.consent.codes.get(p.get("code", ""))
@@ -88,35 +105,58 @@ class SlackOAuth:
         return JSONResponse(self._issue(_install(grant), rotating=bool(challenge)))
 
     def _issue(self, install: _Install, *, rotating: bool) -> dict[str, object]:
-        body: dict[str, object] = {
-            "ok": True,
-            "app_id": self.ids["app_id"],
-            "team": {"id": self.ids["team_id"], "name": "zen-sim"},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "authed_user": {"id": self.ids["user_id"]},
-        }
+        """The code exchange: the bot token at the top level, the user's in `authed_user`,
+        each with its own `refresh_token`/`expires_in` when the install rotates tokens."""
+        ttl = TOKEN_TTL if rotating else None
+        body: dict[str, object] = {**self._envelope(), "authed_user": {"id": self.ids["user_id"]}}
         if install.bot_scopes:
-            token = self.grant("bot", self.ids["bot_user_id"], install.bot_scopes)
+            token = self.grant("bot", self.ids["bot_user_id"], install.bot_scopes, ttl)
             body.update(
                 access_token=token,
                 token_type="bot",
                 scope=",".join(sorted(install.bot_scopes)),
                 bot_user_id=self.ids["bot_user_id"],
+                **self._rotation("bot", install.bot_scopes, rotating),
             )
         if install.user_scopes:
-            token = self.grant("user", self.ids["user_id"], install.user_scopes)
+            token = self.grant("user", self.ids["user_id"], install.user_scopes, ttl)
             body["authed_user"] = {
                 "id": self.ids["user_id"],
                 "access_token": token,
                 "token_type": "user",
                 "scope": ",".join(sorted(install.user_scopes)),
+                **self._rotation("user", install.user_scopes, rotating),
             }
-        if rotating:
-            refresh = new_secret("sim-slack-r-")
-            self.refresh[refresh] = install
-            body.update(expires_in=TOKEN_TTL, refresh_token=refresh)
         return body
+
+    def _renew(self, rotating: _Rotating) -> dict[str, object]:
+        """A refresh grant: the renewed token and its next refresh token at the top level."""
+        owner = self.ids["user_id" if rotating.kind == "user" else "bot_user_id"]
+        token = self.grant(rotating.kind, owner, rotating.scopes, TOKEN_TTL)
+        return {
+            **self._envelope(),
+            "access_token": token,
+            "token_type": rotating.kind,
+            "scope": ",".join(sorted(rotating.scopes)),
+            "authed_user": {"id": self.ids["user_id"]},
+            **self._rotation(rotating.kind, rotating.scopes, True),
+        }
+
+    def _rotation(self, kind: str, scopes: frozenset[str], rotating: bool) -> dict[str, object]:
+        if not rotating:
+            return {}
+        refresh = new_secret("sim-slack-r-")
+        self.refresh[refresh] = _Rotating(kind, scopes)
+        return {"refresh_token": refresh, "expires_in": TOKEN_TTL}
+
+    def _envelope(self) -> dict[str, object]:
+        return {
+            "ok": True,
+            "app_id": self.ids["app_id"],
+            "team": {"id": self.ids["team_id"], "name": "zen-sim"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
 
 def _install(grant: Grant) -> _Install:

@@ -71,6 +71,7 @@ class TokenInfo:
     kind: str  # "user" | "bot"
     user_id: str
     scopes: frozenset[str]
+    expires_at: float | None = None  # rotating (OAuth) tokens: world-clock epoch seconds
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,13 @@ class SlackSim(ServiceSim):
                 text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
                 self._post(chan, author, text, None)
 
-    def _grant(self, kind: str, user_id: str, scopes: frozenset[str]) -> str:
-        """Register an OAuth-issued token; returns it."""
+    def _grant(
+        self, kind: str, user_id: str, scopes: frozenset[str], ttl: float | None = None
+    ) -> str:
+        """Register an OAuth-issued token (expiring after `ttl` seconds, if given)."""
         token = ("xoxp-" if kind == "user" else "xoxb-") + uuid.uuid4().hex
-        self.tokens[token] = TokenInfo(kind, user_id, scopes)
+        expires_at = None if ttl is None else self.world.clock() + ttl
+        self.tokens[token] = TokenInfo(kind, user_id, scopes, expires_at)
         return token
 
     # -- dispatch -----------------------------------------------------------------------------
@@ -222,6 +226,8 @@ class SlackSim(ServiceSim):
         info = self.tokens.get(token)
         if info is None:
             raise SlackError("invalid_auth")
+        if info.expires_at is not None and self.world.clock() >= info.expires_at:
+            raise SlackError("token_expired")  # a rotating token past expires_in: HTTP 200
         if method.scope == "search:read" and info.kind != "user":
             raise SlackError("not_allowed_token_type")
         if method.scope and method.scope not in info.scopes:

@@ -25,6 +25,7 @@ async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
     if not targets:
         screen.say("no GitHub repository or Jira project loaded yet to file it in", "warning")
         return
+    screen.say_connection(message.account)
     try:
         link = await screen.zen.backend.permalink(message)
     except Exception as exc:  # offline: the row's own link carries over instead
@@ -60,6 +61,7 @@ async def share(screen: DashboardScreen, item: Item) -> None:
     if not slack:
         screen.say("no Slack account in the config to share to", "warning")
         return
+    screen.say_connection(slack[0])
     try:
         choices = await screen.zen.backend.share_targets(slack[0])
     except Exception as exc:

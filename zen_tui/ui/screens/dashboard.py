@@ -348,6 +348,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{selected} selected")
         if self.paused:
             parts.append("polling paused (p)")
+        waiting = self._connection_text()
+        if waiting and waiting != self._last_message:  # a form may have just said it
+            parts.append(waiting)
         fresh = self.pane.freshness
         if needs_login(fresh):
             parts.append(f"{self.zen.key_for('login')}: log in")
@@ -355,6 +358,23 @@ class DashboardScreen(Screen[None]):
             parts.append(self._last_message)
         self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
+
+    def say_connection(self, account: str) -> None:
+        """Before a call that needs this account's client: if it is not built yet, say so
+        (connecting, or why it could not be) while the call waits for it alone."""
+        backend = self.zen.backend
+        if not backend.connected(account):
+            self._say(backend.connection(account).describe(), notify=False)
+
+    def _connection_text(self) -> str:
+        """The focused section's account, while it is not built: `connecting to work…`, or
+        why it could not be (another account's build is none of this pane's business)."""
+        section = self.pane.section
+        if section is None:
+            return ""
+        status = self.zen.health_model.status(section.service)
+        waiting = status.unconnected.get(section.account)
+        return waiting.describe() if waiting is not None else ""
 
     def footer_shows(self, binding: Binding) -> bool:
         """The footer lists a triage key only when it applies to the focused pane's item (or
@@ -845,7 +865,7 @@ class DashboardScreen(Screen[None]):
                 )
             self._say(f"could not queue {steps[0][0].kind}: {exc}", "error")
             return
-        self._say(said, notify=False)
+        self._say(said + self._sent_when([action for action, _ in steps]), notify=False)
 
     def _then(self, command: str, items: list[Item]) -> Callable[[str | None], None]:
         def done(value: str | None) -> None:
@@ -951,7 +971,18 @@ class DashboardScreen(Screen[None]):
             self._say(f"could not queue {actions[0].kind}: {exc}", "error")
             return
         n = f"{len(actions)} items" if len(actions) > 1 else "1 item"
-        self._say(f"{actions[0].kind} queued for {n}", notify=False)
+        self._say(f"{actions[0].kind} queued for {n}{self._sent_when(actions)}", notify=False)
+
+    def _sent_when(self, actions: list[Any]) -> str:
+        """An action for an account not built yet waits in the outbox for that account."""
+        backend = self.zen.backend
+        waiting = sorted({a.account for a in actions if not backend.connected(a.account)})
+        if not waiting:
+            return ""
+        now = backend.connection(waiting[0])
+        if now.state == "failed":  # "…; jira: not connected (why): sent once it connects"
+            return f"; {now.describe()}: sent once it connects"
+        return f"; sent once {now.account} is connected"
 
     # --- unknown keys -----------------------------------------------------------------------
 

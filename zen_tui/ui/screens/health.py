@@ -63,7 +63,7 @@ class HealthScreen(Screen[None]):
         yield table
         with Horizontal(id="sparks"):
             for service in self.model.services:
-                with Vertical(classes="spark-box") as box:
+                with Vertical(classes="spark-box", id=f"box-{service}") as box:
                     box.border_title = plain(service)
                     yield Label("latency", classes="dim")
                     yield Sparkline([], id=f"lat-{service}")
@@ -103,6 +103,8 @@ class HealthScreen(Screen[None]):
         for service, status in self.model.services.items():
             self.query_one(f"#lat-{service}", Sparkline).data = list(status.latencies) or [0.0]
             self.query_one(f"#rate-{service}", Sparkline).data = status.rate_series(now)
+            # an account of it not set up yet: `connecting to work…` / `work: not connected (…)`
+            self.query_one(f"#box-{service}").border_subtitle = plain(status.connection_text())
         self._fill_logs(now)
 
     def _fill_table(self) -> None:

@@ -18,6 +18,7 @@ from msgspec.structs import replace
 
 from zen_tui.actions import KEY_SHAPES, InvalidAction, validate
 from zen_tui.models import Action, Issue, Item
+from zen_tui.sync.backend import NotConnected
 from zen_tui.ui.screens.dashboard import jira_accounts
 from zen_tui.ui.screens.forms import FormField, FormModal, UserPickerModal
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
@@ -36,12 +37,14 @@ class NoJira(Exception):
 
 
 async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
-    """The account's client; opened in the moments after the first paint, before the clients
-    are built, the form says it is connecting and waits for them."""
-    backend = screen.zen.backend
-    if not backend.connected:
-        screen.say(f"connecting to {account}…", notify=False)
-    client = await backend.service_client(account)
+    """The account's client. Opened while that account (not another one) is still being
+    built, the form says it is connecting and waits for it; if its build failed, the form
+    says why while it is tried again, and refuses (the reason, one line) if it fails again."""
+    screen.say_connection(account)
+    try:
+        client = await screen.zen.backend.service_client(account)
+    except NotConnected as exc:  # this account's build failed again: why, in one line
+        raise NoJira(str(exc)) from None
     from zen_tui.services.jira import JiraClient  # loaded with the first Jira form, not at start
 
     if not isinstance(client, JiraClient):

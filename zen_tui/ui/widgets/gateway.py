@@ -55,7 +55,12 @@ def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{glyph} ", style=colour + Style(bold=True))
     text.append(f"{s.service} ", style="bold")
-    text.append(breaker_text(s, now) + "\n", style=colour if s.breaker != "closed" else "")
+    waiting = s.connection_text()
+    if waiting:  # an account of it is not built: no breaker to speak of yet
+        down = any(c.state == "failed" for c in s.unconnected.values())
+        text.append(waiting + "\n", style=signals[BAD if down else WARN])
+    else:
+        text.append(breaker_text(s, now) + "\n", style=colour if s.breaker != "closed" else "")
     scopes = s.scopes()
     if len(scopes) > 1:  # GitHub: core and search (and graphql) each have their own budget
         for name, quota in scopes[:2]:
@@ -132,3 +137,6 @@ class ServiceCard(Static):
         self.breaker = status.breaker
         self.set_class(status.breaker == "open", "-open")
         self.set_class(status.breaker == "half-open", "-half-open")
+        # the card's line is cut at 24 cells: the whole reason on hover
+        waiting = status.connection_text()
+        self.tooltip = Text(waiting) if waiting else None  # a reason is data, never markup
