@@ -805,7 +805,10 @@ class SyncEngine:
             soon = result.partial  # the rest is unread: ask again soon, not after a backoff
             full = asked_full and not soon  # a partial listing is not the full one asked for
             self._honoured(section.id, full, revalidate and result.cache != "stale")
-        if self._webhooks_live(section.account):
+        # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
+        # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
+        answered = snapshot.freshness.state is FreshnessState.LIVE
+        if answered and self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
