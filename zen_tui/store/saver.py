@@ -34,9 +34,13 @@ def saver_running(
 
 
 def saver_name(data: dict[str, Any]) -> str:
-    """ "pid 1234 on host", or "" for a record from before savers were named."""
-    saver = data.get("saved_by")
-    return leases.describe(saver) if isinstance(saver, str) else ""
+    """Who saved it: `the dashboard (pid 1234 on host)`; empty for a record saved before
+    savers were named."""
+    saver, role = data.get("saved_by"), data.get("saver_role")
+    pid = leases.describe(saver) if isinstance(saver, str) else ""
+    if isinstance(role, str) and role:
+        return f"{role} ({pid})" if pid else role
+    return pid
 
 
 def age_text(seconds: float) -> str:

@@ -106,13 +106,20 @@ _POLLING: ContextVar[str | None] = ContextVar("zen_tui_polling", default=None)
 
 class SyncEngine:
     def __init__(
-        self, wired: Wired, *, bulk: BulkSettings | None = None, connect: Connect | None = None
+        self,
+        wired: Wired,
+        *,
+        bulk: BulkSettings | None = None,
+        connect: Connect | None = None,
+        role: str = "",
     ) -> None:
         """`connect`: `wired` holds no gateway or client yet; this builds them (an account at a
         time, each in its own thread) when start() runs, so the dashboard paints from the
         store first. A call that needs a client before then (the preview's details, a
-        refresh) waits for start(), then for that account's build alone."""
+        refresh) waits for start(), then for that account's build alone. `role`: who runs
+        this ("the dashboard"), for `zen-tui health`'s "saved ... by"."""
         self.wired = wired
+        self.role = role
         self._network = connect
         self._building: dict[str, asyncio.Future[None]] = {}  # account -> its running build
         self._failed: dict[str, Exception] = {}  # account -> why its last build failed
@@ -1082,6 +1089,8 @@ class SyncEngine:
             if self.webhooks is not None:
                 data["webhooks"] = self.webhooks.health()
             data["saved_by"] = self.outbox.owner
+            if self.role:
+                data["saver_role"] = self.role
             self.store.save_health(health.account, data, now)
 
 

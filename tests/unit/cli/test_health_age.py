@@ -62,7 +62,7 @@ def test_an_hour_old_record_of_a_gone_saver_says_so_and_nothing_is_live(
     now[0] = SAVED + HOUR
     out = gh(health_text(tmp_path, capsys, enabled=True))
     assert "gh (github), saved 1h ago by pid " in out
-    assert "(not running now: figures as of then):" in out
+    assert ", not running now, figures as of then:" in out
     assert "  webhooks  not live (nothing is running to receive them) on port 8790" in out
     assert " live on port" not in out.replace("not live", "")
     assert "half-open at" not in out  # no countdown nobody will act on
@@ -84,10 +84,10 @@ def test_json_carries_saved_at_age_and_whether_the_saver_runs(tmp_path, capsys, 
 def test_a_running_saver_with_a_young_record_is_live(tmp_path, capsys, now) -> None:
     owner = leases.new_owner()  # this process, not closed: running
     try:
-        seed(tmp_path, owner)
+        seed(tmp_path, owner, saver_role="the dashboard")
         now[0] = SAVED + 12
         out = gh(health_text(tmp_path, capsys, enabled=True))
-        assert "saved 12s ago by pid " in out and "(running):" in out
+        assert "saved 12s ago by the dashboard (pid " in out and ", still running:" in out
         assert "  webhooks  live on port 8790" in out
         assert "breaker   open (half-open at " in out
         assert health_json(tmp_path, capsys)["saver_running"] is True
@@ -102,7 +102,7 @@ def test_a_running_saver_silent_past_a_few_heartbeats_is_not_live(tmp_path, caps
         seed(tmp_path, owner)
         now[0] = SAVED + STALE_AFTER + 1
         out = gh(health_text(tmp_path, capsys, enabled=True))
-        assert "(not running now" in out and "webhooks  not live" in out
+        assert ", not running now" in out and "webhooks  not live" in out
     finally:
         leases.forget(owner)
 
@@ -124,7 +124,7 @@ def test_a_record_without_a_saver_name_is_judged_by_its_age(tmp_path, capsys, no
     assert "webhooks  live on port" in health_text(tmp_path, capsys, enabled=True)
     now[0] = SAVED + HOUR
     out = gh(health_text(tmp_path, capsys, enabled=True))
-    assert "saved 1h ago (not running now" in out and "webhooks  not live" in out
+    assert "saved 1h ago, not running now" in out and "webhooks  not live" in out
 
 
 @pytest.mark.parametrize("seed_", range(20))

@@ -171,7 +171,7 @@ async def test_the_health_command_says_an_account_could_not_connect_and_why(
     assert "breaker   closed" in github and "  webhooks  live on port" in github
     assert health_command.run(argparse.Namespace(json=False), settings) == 0
     after = capsys.readouterr().out.split("github (github)")[1].split("jira (jira)")[0]
-    assert "(not running now" in after and "  webhooks  not live (nothing is running" in after
+    assert ", not running now" in after and "  webhooks  not live (nothing is running" in after
 
 
 async def test_a_call_for_an_account_that_cannot_be_built_gets_why_in_one_line(

@@ -18,6 +18,7 @@ async def test_health_is_re_saved_each_heartbeat_and_marked_stopped_at_the_end(
 ) -> None:
     path = tmp_path / "store.db"
     eng = engine(Store.open(path), FakeClient())
+    eng.role = "the dashboard"
     eng.store.save_health("k", {"saved_by": OTHER}, 1.0)
     clock = eng.wired.clock
     assert isinstance(clock, FakeClock)
@@ -30,6 +31,7 @@ async def test_health_is_re_saved_each_heartbeat_and_marked_stopped_at_the_end(
             data, at = eng.store.load_health()["j"]
             assert at == start + HEARTBEAT * beat  # re-saved on this beat
             assert data["saved_by"] == eng.outbox.owner
+            assert data["saver_role"] == "the dashboard"
             assert saver_running(data, at, clock.time())
     finally:
         await eng.stop()
