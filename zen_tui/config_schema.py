@@ -183,9 +183,12 @@ PRESETS = ("inbox",)
 # The Inbox preset: what mentions me or waits for me, per service (newest first on screen).
 INBOX_QUERIES: dict[str, tuple[str, str]] = {
     "github": ("GitHub notifications", "notifications"),
+    # Valid JQL on Jira Cloud: currentUser() goes with user fields only (=, !=); there is no
+    # documented JQL for "mentions me" (`text ~ currentUser()` is a 400: `~` takes a string).
+    # Jira's auto-watch makes me a watcher of what I report or comment on.
     "jira": (
-        "Jira: watching or mentioned",
-        "watcher = currentUser() OR text ~ currentUser() ORDER BY updated DESC",
+        "Jira: watching or assigned",
+        "watcher = currentUser() OR assignee = currentUser() ORDER BY updated DESC",
     ),
     "slack": ("Slack mentions", "mentions"),
 }

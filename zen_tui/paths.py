@@ -125,6 +125,11 @@ def store_path(data: Path) -> Path:
     return data / "zen-tui.db"
 
 
+def cache_key_path(data: Path) -> Path:
+    """The install's random key naming logins in the HTTP cache (see gateway/identity.py)."""
+    return data / "cache-identity.key"
+
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
@@ -153,10 +158,12 @@ def make_private(path: Path, mode: int) -> str | None:
 
 def secure_data_dir(data: Path) -> list[str]:
     """Create the data folder and logs/ as 0700 and make what is already there private
-    (the folder, logs/, the log files, the store): warnings for what could not be fixed."""
+    (the folder, logs/, the log files, the store, the cache's identity key): warnings for
+    what could not be fixed."""
     data.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     log_dir(data).mkdir(exist_ok=True, mode=PRIVATE_DIR)
     warnings = [make_private(d, PRIVATE_DIR) for d in (data, log_dir(data))]
     files = [*log_dir(data).glob(f"{LOG_FILE_NAME}*"), *data.glob(f"{store_path(data).name}*")]
+    files.append(cache_key_path(data))
     warnings += [make_private(f, PRIVATE_FILE) for f in files if f.is_file()]
     return [w for w in warnings if w]

@@ -22,7 +22,9 @@ from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.gateway.errors import AuthExpired
+from zen_tui.gateway.identity import Fingerprinter
 from zen_tui.models import SectionInfo
+from zen_tui.paths import cache_key_path
 from zen_tui.store import HttpCacheRow, Store
 from zen_tui.sync.freshness import one_line
 from zen_tui.sync.wired import Wired
@@ -67,6 +69,9 @@ class StoreCache:
                 entry.fetched_at,
             )
         )
+
+    def keep_only(self, account: str, owner: str | None) -> None:
+        self.store.http_keep_only(account, owner)
 
 
 class ChainedCredentials:
@@ -248,6 +253,7 @@ def connect(
             wired.credentials = credentials_for(settings.accounts)
         credentials = wired.credentials
     cache = StoreCache(wired.store)
+    fingerprinter = Fingerprinter.kept_at(cache_key_path(Path(settings.data_dir)))
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
     failed: dict[str, Exception] = {}
@@ -266,6 +272,7 @@ def connect(
                 clock=wired.clock,
                 transport=transport,
                 persistent_cache=cache,
+                fingerprinter=fingerprinter,
             )
             client = make_client(account, gateway, clock=wired.clock)
         except Exception as exc:  # this account's alone: the others still sync

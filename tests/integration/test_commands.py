@@ -143,7 +143,9 @@ def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_
     assert act.run(label_args(sim, "soon"), settings) == act.PENDING
     took, sent = time.monotonic() - started, github_requests(sim)
     assert "pending add_label" in capsys.readouterr().out
-    assert took < 4.0 and sent <= 4, (took, sent)
+    # The request count is the exact check; the time only guards against a hang (about 2 s
+    # of configured backoff; a loaded CI machine has taken over 4 s).
+    assert took < 10.0 and sent <= 4, (took, sent)
 
 
 def test_act_with_the_breaker_seen_open_queues_and_answers_without_sending(sim, settings, capsys):

@@ -26,8 +26,8 @@ async def test_two_github_accounts_sync_independently(sim, tmp_path) -> None:
         await engine.stop()
     # Each account's gateway caches under its own keys: nothing is shared between accounts.
     assert caches["github"] and caches["github-work"]
-    assert all(k.startswith("github ") for k in caches["github"])
-    assert all(k.startswith("github-work ") for k in caches["github-work"])
+    assert all(k.startswith("github@") for k in caches["github"])  # account@login ...
+    assert all(k.startswith("github-work@") for k in caches["github-work"])
 
     by_account: dict[str, list] = {}
     for section in engine.sections:

@@ -72,7 +72,8 @@ async def test_cancelling_a_preview_mid_read_does_not_end_the_one_sharing_it(
         owner_repo, number = pr.key.split("#")
         path = f"/repos/{owner_repo}/pulls/{number}"
         gateway = engine.wired.gateways[pr.account]
-        key = cache_key(pr.account, "GET", gateway._absolute(path), None)
+        assert gateway._owner is not None  # the sync above learnt whose login it reads
+        key = cache_key(gateway._owner, "GET", gateway._absolute(path), None)
 
         gate.hold = path  # the first preview leads the read of this PR and is held there
         first = asyncio.create_task(engine.details(pr))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import webbrowser
 from collections.abc import Callable, Mapping
 
 Browser = Callable[[str], bool]
@@ -21,6 +20,8 @@ def has_gui_browser(platform: str = sys.platform, environ: Mapping[str, str] = o
 
 async def try_open(open_browser: Browser | None, url: str) -> bool:
     """True if a browser was opened on `url` (run off the event loop: it can block)."""
+    import webbrowser  # here: the dashboard asks has_gui_browser at start, opens nothing
+
     if open_browser is None or (open_browser is webbrowser.open and not has_gui_browser()):
         return False
     try:

@@ -41,11 +41,21 @@ class PersistentCache(Protocol):
 
     def save(self, key: str, entry: CachedEntry) -> None: ...
 
+    def keep_only(self, account: str, owner: str | None) -> None:
+        """Drop the account's entries that `owner` (its current login) did not fetch; all of
+        them when it has no login (None)."""
+        ...
 
-def cache_key(account: str, method: str, url: str, params: Mapping[str, Any] | None) -> str:
-    """account + method + URL + sorted params; the token is never part of it."""
+
+def owner(account: str, identity: str) -> str:
+    """An account under one login (see identity.py): the first part of its cache keys."""
+    return f"{account}@{identity}"
+
+
+def cache_key(who: str, method: str, url: str, params: Mapping[str, Any] | None) -> str:
+    """owner (account@login fingerprint) + method + URL + sorted params; never the token."""
     query = urlencode(sorted((str(k), str(v)) for k, v in (params or {}).items()))
-    return f"{account} {method.upper()} {url}" + (f"?{query}" if query else "")
+    return f"{who} {method.upper()} {url}" + (f"?{query}" if query else "")
 
 
 def make_entry(status: int, headers: Mapping[str, str], body: bytes, now: float) -> CachedEntry:

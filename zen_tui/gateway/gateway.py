@@ -35,11 +35,12 @@ from .cache import (
     SingleFlight,
     cache_key,
     make_entry,
+    owner,
     refreshed,
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
-from .credentials import CredentialProvider
+from .credentials import Credential, CredentialProvider
 from .deadline import Deadline
 from .errors import (
     ApiError,
@@ -62,6 +63,7 @@ from .events import (
     RetryScheduled,
     WaitingForToken,
 )
+from .identity import PROCESS, Fingerprinter
 from .limiter import Priority, ScopedLimiter, TokenTimeout
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
@@ -106,6 +108,23 @@ class _Call(msgspec.Struct):
     retried: bool = False
 
 
+class _ReadOnce:
+    """A credential provider whose answer is read once (refreshes still go through): the
+    gateway's cache keys and its auth then always name the same login."""
+
+    def __init__(self, inner: CredentialProvider) -> None:
+        self._inner = inner
+        self._first: Credential | None = None
+
+    async def get(self, account: str) -> Credential | None:
+        if self._first is None:
+            self._first = await self._inner.get(account)
+        return self._first
+
+    async def refresh(self, account: str) -> Credential | None:
+        return await self._inner.refresh(account)
+
+
 class Gateway:
     def __init__(
         self,
@@ -119,6 +138,7 @@ class Gateway:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         persistent_cache: PersistentCache | None = None,
+        fingerprinter: Fingerprinter | None = None,
     ) -> None:
         self.account = account
         self.service = service
@@ -130,8 +150,14 @@ class Gateway:
         # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
         # first request: the dashboard paints from the store before any call is made.
         self._transport = transport
-        self._credentials = credentials
+        # Read once, for the auth and for the cache keys both (a keyring read is slow).
+        self._credentials = _ReadOnce(credentials)
         self._built: tuple[httpx.AsyncClient, Sender] | None = None
+        self._persistent = persistent_cache
+        self._fingerprinter = fingerprinter or PROCESS
+        # account@fingerprint of the login these cache keys belong to; None until known
+        self._owner: str | None = None
+        self._dropped = False  # the earlier logins' persisted answers deleted (once)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -262,7 +288,9 @@ class Gateway:
     def expire(self, cache_type: str, path: str, params: QueryParams | None = None) -> None:
         """Make a cached GET answer stale, so the next read asks the server: an own write has
         just changed what it says. The copy stays, as the fallback during an outage."""
-        key = cache_key(self.account, "GET", self._absolute(path), params)
+        if self._owner is None:  # no read or write yet: nothing this login cached is in play
+            return
+        key = cache_key(self._owner, "GET", self._absolute(path), params)
         entry = self._cache.get(cache_type, key)
         if entry is not None:
             ttl = self._cache.type_settings(cache_type).ttl
@@ -323,12 +351,35 @@ class Gateway:
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
 
+    async def _login_owner(self) -> str | None:
+        """account@fingerprint of the credential these requests carry: cache keys begin with
+        it, so a new login (another user, same account) never reads the last one's entries
+        nor sends its ETags. None without a credential: then nothing is read from the cache."""
+        if self._owner is None:
+            try:
+                credential = await self._credentials.get(self.account)
+            except GatewayError:  # no token, keyring locked: the send says so, with its fix
+                credential = None
+            if credential is None:  # logged out: no login's answers stay on the disk
+                self._drop_cached(None)
+                return None
+            self._owner = owner(self.account, self._fingerprinter.of(credential))
+            self._drop_cached(self._owner)  # an earlier login's answers leave the disk
+        return self._owner
+
+    def _drop_cached(self, kept: str | None) -> None:
+        """Once per gateway: the account's persisted answers but `kept`'s are deleted."""
+        if self._persistent is not None and not self._dropped:
+            self._dropped = True
+            self._persistent.keep_only(self.account, kept)
+
     async def _cached(self, call: _Call) -> GatewayResponse:
-        if not call.cache_type or not self._settings.cache.enabled:
+        who = await self._login_owner()  # learnt before any call, so expire() can use it
+        if who is None or not call.cache_type or not self._settings.cache.enabled:
             return await self._fetch(call, None, None)
         if call.method not in _CACHEABLE:
             return await self._fetch(call, None, None)
-        key = cache_key(self.account, call.method, self._absolute(call.url), call.params)
+        key = cache_key(who, call.method, self._absolute(call.url), call.params)
         entry = self._cache.get(call.cache_type, key)
         now = self._clock.time()
         if entry and not call.revalidate and self._cache.is_fresh(call.cache_type, entry, now):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, tzinfo
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import (
@@ -38,9 +38,6 @@ from zen_tui.services.base import (
     refused,
 )
 from zen_tui.services.fields import Reader
-from zen_tui.services.jira_bulk import BulkTransitions
-from zen_tui.services.jira_create import JiraCreate, create_args
-from zen_tui.services.jira_edit import JiraEdit
 from zen_tui.services.jira_parse import (
     FIELDS,
     cursor_of,
@@ -52,6 +49,12 @@ from zen_tui.services.jira_parse import (
     zone_of,
 )
 from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
+
+if TYPE_CHECKING:
+    # Creating, editing and bulk-moving issues load when the user first does one: polling
+    # never needs them (0.4 MiB of the dashboard's resident memory).
+    from zen_tui.services.jira_create import JiraCreate
+    from zen_tui.services.jira_edit import JiraEdit
 
 API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
@@ -79,8 +82,18 @@ class JiraClient(BaseClient):
         # in every search's reconcileIssues, so the refresh after a write shows it.
         self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
         self._written: dict[int, None] = {}  # the last RECONCILE_MAX written ids, in order
-        self.creating = JiraCreate(self)
-        self.editing = JiraEdit(self)
+
+    @cached_property
+    def creating(self) -> JiraCreate:
+        from zen_tui.services.jira_create import JiraCreate
+
+        return JiraCreate(self)
+
+    @cached_property
+    def editing(self) -> JiraEdit:
+        from zen_tui.services.jira_edit import JiraEdit
+
+        return JiraEdit(self)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -287,6 +300,8 @@ class JiraClient(BaseClient):
         p = action.params
         verify = self.verifier(action, ikey)
         if action.kind == "create":
+            from zen_tui.services.jira_create import create_args
+
             created = await self.creating.create_issue(
                 **create_args(action, key), idempotency_key=ikey
             )
@@ -369,6 +384,8 @@ class JiraClient(BaseClient):
     async def available_moves(self, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
         """Issue key -> its transitions (id, name, target status) now, in one bulk lookup
         (or one per project where the bulk API is missing): what a bulk move can offer."""
+        from zen_tui.services.jira_bulk import BulkTransitions
+
         return await BulkTransitions.for_keys(self, keys).available()
 
     async def bulk_apply(
@@ -384,6 +401,8 @@ class JiraClient(BaseClient):
             progress(min(len(actions), done_before + done), len(actions))
 
         if moves:
+            from zen_tui.services.jira_bulk import BulkTransitions
+
             bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
             for i, res in zip(moves, await bulk.run(report), strict=True):
                 results[i] = res

@@ -13,6 +13,7 @@ from zen_tui.actions import split_labels
 from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import Applied, MissingParam, param, priority
+from zen_tui.services.jira_parse import jql_string
 from zen_tui.services.markers import zw_keys, zw_marker
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class JiraCreate:
         """The key of the issue this action created in `project`, if any (recent issues the
         user reported, by the marker in their description)."""
         jql = (
-            f'project = "{project}" AND reporter = currentUser() '
+            f"project = {jql_string(project)} AND reporter = currentUser() "
             f"AND created >= {CREATED_WITHIN} ORDER BY created DESC"
         )
         resp = await self.client.gateway.request(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zen_tui.models import ActionResult, Issue, parse_iso
 from zen_tui.services import adf
@@ -81,10 +80,23 @@ def cursor_of(updated: list[str], zone: tzinfo = UTC) -> str | None:
 
 def zone_of(name: str | None) -> tzinfo:
     """The user's time zone from /myself, UTC when missing or unknown."""
+    # zoneinfo loads sysconfig and its build data (0.2 MiB): only once a zone is asked for
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name) if name else UTC
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def jql_string(value: str) -> str:
+    """`value` as a JQL string literal: double-quoted, with `\\` and `"` escaped, so a value
+    holding a quote, a reserved word (AND, ORDER) or a reserved character (`=`, `(`, `,`)
+    stays one value instead of ending it and adding JQL of its own. Line breaks, which a
+    string may not hold, become spaces."""
+    flat = " ".join(value.splitlines())
+    escaped = flat.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 def with_cursor(jql: str, cursor: str | None) -> str:
@@ -93,7 +105,7 @@ def with_cursor(jql: str, cursor: str | None) -> str:
         return jql
     parts = _ORDER_BY.split(jql, maxsplit=1)
     where = parts[0].strip()
-    clause = f'updated >= "{cursor}"'
+    clause = f"updated >= {jql_string(cursor)}"
     where = f"({where}) AND {clause}" if where else clause
     return f"{where} ORDER BY {parts[1]}" if len(parts) == 2 else where
 

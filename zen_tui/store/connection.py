@@ -23,6 +23,11 @@ from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 5.0
+# SQLite's page cache, per connection (its default: 2 MiB). The store is read in full once
+# per section at start-up and then written a page or two per poll, so a full cache stays
+# resident for nothing: 1.5 MiB of the dashboard's peak with 10,000 stored items. Pages it
+# does not hold come from the OS's file cache (a WAL read), a few microseconds each.
+CACHE_KIB = 512
 MEMORY = ":memory:"
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
@@ -83,6 +88,7 @@ def _configure(db: sqlite3.Connection, path: Path) -> None:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # see the module docstring for why
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     except sqlite3.Error as exc:
         db.close()
         raise _open_error(path, exc) from None
@@ -140,6 +146,7 @@ def _unusable_reason(db: sqlite3.Connection, path: Path) -> str | None:
                 f"this version knows v{SCHEMA_VERSION}): upgrade zen-tui, or move the file "
                 "away to start with an empty store"
             )
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the check reads every page
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         return None if check == "ok" else f"corrupt: {check}"
     except sqlite3.DatabaseError as exc:

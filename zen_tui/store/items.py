@@ -38,6 +38,22 @@ _Row = tuple[str, str, float, float, str]  # section_id, item_id, sort_key, fetc
 
 
 class ItemsMixin(StoreBase):
+    _items_writes = 0  # writes to sections' items through this store (see items_version)
+
+    def items_version(self) -> tuple[int, int]:
+        """Changes whenever what load_section reads may have changed: an item write through
+        this store, or a commit on the file by any other connection (SQLite's data_version:
+        another zen-tui process's `zen-tui sync`, say). Equal versions: the same items."""
+        with self._lock:
+            elsewhere = self._connection().execute("PRAGMA data_version").fetchone()[0]
+        return self._items_writes, int(elsewhere)
+
+    def _wrote_items(self) -> None:
+        """After an item write commits (never before: a reader that sees the new version
+        must find the new rows), under the lock (two writers' counts never merge)."""
+        with self._lock:
+            self._items_writes += 1
+
     def save_section(self, section_id: str, items: Sequence[Item], fetched_at: float) -> list[Item]:
         """A full listing fetched at `fetched_at` becomes the section, in one transaction, under
         the freshness invariant. Returns what the section now holds: the listing's order, with
@@ -50,6 +66,7 @@ class ItemsMixin(StoreBase):
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
             db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
+        self._wrote_items()
         return plan.items
 
     def upsert_items(
@@ -65,6 +82,7 @@ class ItemsMixin(StoreBase):
             db.executemany(_UPSERT, plan.rows)
             if touch:
                 db.execute(_TOUCH, (section_id, fetched_at))
+        self._wrote_items()
         return plan.items
 
     def reconcile(
@@ -85,6 +103,7 @@ class ItemsMixin(StoreBase):
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
                 ((section_id, item_id) for item_id in item_ids),
             )
+        self._wrote_items()
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
         """Why the section's last sync was not live; None (live again) clears it."""

@@ -30,6 +30,20 @@ class HttpCacheMixin(StoreBase):
         key, status, headers, body, etag, last_modified, fetched_at = row
         return HttpCacheRow(key, status, json.loads(headers), body, etag, last_modified, fetched_at)
 
+    def http_keep_only(self, account: str, owner: str | None) -> None:
+        """Delete `account`'s cached answers but those under `owner` (account@login; None:
+        all of them): what an earlier login fetched, and keys from before logins were named."""
+        kept = f"{owner} " if owner else "\n"  # no key begins with a newline
+        with suppress(StoreFull), self._write() as db:
+            # Key ranges (the primary key's index): "acct@" .. "acct@\uffff" is ["acct@",
+            # "acctA"), '@' + 1 being 'A'; legacy keys "acct " likewise up to "acct!".
+            db.execute(
+                "DELETE FROM http_cache"
+                " WHERE ((key >= ? AND key < ?) OR (key >= ? AND key < ?))"
+                " AND substr(key, 1, ?) != ?",
+                (f"{account}@", f"{account}A", f"{account} ", f"{account}!", len(kept), kept),
+            )
+
     def http_put(self, row: HttpCacheRow) -> None:
         """Store a response; credential and cookie headers are dropped, not stored."""
         headers = {k: v for k, v in row.headers.items() if k.lower() not in _SECRET_HEADERS}

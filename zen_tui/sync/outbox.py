@@ -71,6 +71,10 @@ IDEMPOTENT_KINDS = frozenset(
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
+# How often a running outbox looks in the store for entries it was not told about: the ones
+# another process left there (`zen-tui act` that could not send: offline, breaker open). Only
+# this process's own submits, breakers and retries wake it otherwise. One indexed SELECT.
+STORE_CHECK_SECONDS = 30.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
 LEASE_SECONDS = 600.0
@@ -141,6 +145,7 @@ class Outbox:
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
         self.owner = leases.new_owner()  # names this outbox in the leases it takes
         self.retry_at: float | None = None
+        self.store_check = STORE_CHECK_SECONDS
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
         self._unsubscribe = bus.subscribe(self._on_event)
@@ -380,7 +385,8 @@ class Outbox:
         return tally
 
     async def run(self) -> None:
-        """Replay now, then whenever woken (submit, breaker closed) or a retry is due."""
+        """Replay now, then whenever woken (submit, breaker closed) or a retry is due; with
+        none due, every `store_check` seconds for what other processes left in the store."""
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
@@ -388,8 +394,8 @@ class Outbox:
                 await self.replay()
             except Exception:  # keep the replayer alive; the entries stay in the store
                 log.exception("outbox replay failed")
-            timeout = None if self.retry_at is None else max(0.05, self.retry_at - self.now())
-            await self._sleep(timeout)
+            due = self.store_check if self.retry_at is None else self.retry_at - self.now()
+            await self._sleep(max(0.05, due))
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until woken, or until `seconds` pass (None: no limit).

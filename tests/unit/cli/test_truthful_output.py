@@ -45,6 +45,9 @@ def test_list_messages_shows_channel_and_time_and_json_keeps_the_id(tmp_path: Pa
     rows = [line for line in text.splitlines() if line.startswith("  ")]
     assert rows and not RAW_ID.search(text), text
     assert all(re.match(r"  [#@]\S+ (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d \S+ ", r) for r in rows), rows
+    # the state column lines up, a dated label included (it overflowed the key's width)
+    starts = {re.match(r"  .+? \S+:\d\d \S+ +", r).end() for r in rows}  # type: ignore[union-attr]
+    assert len(starts) == 1, rows
     document = json.loads(zen(tmp_path, "list", "messages", "--json"))
     items = [i for s in document["sections"] for i in s["items"]]
     assert items and all(RAW_ID.fullmatch(i["key"]) for i in items)

@@ -301,7 +301,7 @@ def test_demo_settings_cover_every_pane_and_mask_tokens(tmp_path: Path) -> None:
 
 
 def test_inbox_preset_is_one_inbox_section_per_account(tmp_path: Path) -> None:
-    """`[[panes]] preset = "inbox"`: GitHub notifications, Jira watched-or-mentioned, Slack
+    """`[[panes]] preset = "inbox"`: GitHub notifications, Jira watched-or-assigned, Slack
     mentions, after the [[sections]], with the ids every section gets."""
     from zen_tui.config import load_settings, section_infos
 
@@ -317,7 +317,7 @@ def test_inbox_preset_is_one_inbox_section_per_account(tmp_path: Path) -> None:
     inbox = [s for s in settings.sections if s.pane == "inbox"]
     assert [(s.account, s.query_text, s.limit) for s in inbox] == [
         ("gh", "notifications", 20),
-        ("jr", "watcher = currentUser() OR text ~ currentUser() ORDER BY updated DESC", 20),
+        ("jr", "watcher = currentUser() OR assignee = currentUser() ORDER BY updated DESC", 20),
         ("sl", "mentions", 20),
     ]
     ids = [i.id for i in section_infos(settings) if i.pane == "inbox"]

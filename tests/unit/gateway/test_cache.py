@@ -26,6 +26,11 @@ class DictPersistentCache:
     def save(self, key: str, entry: CachedEntry) -> None:
         self.entries[key] = entry
 
+    def keep_only(self, account: str, owner: str | None) -> None:
+        for key in [k for k in self.entries if k.startswith(f"{account}@")]:
+            if owner is None or not key.startswith(f"{owner} "):
+                del self.entries[key]
+
 
 ETAG = '"v1"'
 

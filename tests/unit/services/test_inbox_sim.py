@@ -1,6 +1,6 @@
 """The Inbox preset's sections and the notification actions, each client against the
 simulator over loopback: GitHub notifications (read: PATCH 205, done: DELETE 204, both
-verified), Jira `watcher = currentUser() OR text ~ currentUser()`, Slack mentions."""
+verified), Jira `watcher = currentUser() OR assignee = currentUser()`, Slack mentions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from zen_tui.config_schema import INBOX_QUERIES
 from zen_tui.models import Action, SectionInfo
-from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.service import JiraSim
 
 from .conftest import section
@@ -56,26 +55,22 @@ async def test_mark_read_then_done_land_and_verify(sim: Any, sim_client: Any) ->
     assert first.id not in {i.id for i in unread} and second.id not in {i.id for i in unread}
 
 
-async def test_jira_inbox_is_what_i_watch_or_am_mentioned_in(sim: Any, sim_client: Any) -> None:
+async def test_jira_inbox_is_what_i_watch_or_am_assigned(sim: Any, sim_client: Any) -> None:
+    """Valid JQL on Jira Cloud, which the simulator runs as Jira does (on today's main the
+    inbox's `text ~ currentUser()` was a 400 here, as there)."""
     jira: JiraSim = sim.world.services["jira"]
     me = jira.me
     target = next(i for i in jira.issues.values() if me not in i.watching())
-    mention = {"type": "mention", "attrs": {"id": me, "text": "@Me (simulated)"}}
-    doc = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [mention]}]}
-    jira.issues[target.key].description = doc
-    target.text_cache = None
+    target.assignee = me  # assigned, not watching (auto-watch off in Jira's preferences)
 
     client = sim_client("jira")
     found = await client.fetch_section(inbox("jira"), limit=1000)
     keys = {i.key for i in found.items}
-    mentioned = {i.key for i in jira.issues.values() if me in adf.mentioned(i.description)}
-    commented = {
-        i.key for i in jira.issues.values() if any(me in adf.mentioned(c.body) for c in i.comments)
-    }
     watching = {i.key for i in jira.issues.values() if me in i.watching()}
+    assigned = {i.key for i in jira.issues.values() if i.assignee == me}
     assert target.key in keys
-    assert keys == watching | mentioned | commented
-    assert watching - {target.key}  # the seed has issues I reported (auto-watched)
+    assert keys == watching | assigned
+    assert watching - assigned  # the seed has issues I reported or commented on (auto-watch)
 
 
 async def test_slack_inbox_section_is_my_mentions(sim_client: Any) -> None:

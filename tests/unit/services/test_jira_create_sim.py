@@ -4,6 +4,7 @@ hidden marker that lets verify() find it, and Jira's own refusals as one-line co
 from __future__ import annotations
 
 from zen_tui.actions import create_action
+from zen_tui.gateway.errors import ApiError
 from zen_tui.services.markers import zw_keys
 
 ACCOUNT = "jira"
@@ -63,3 +64,20 @@ async def test_create_action_applies_then_verifies_and_refusals_are_conflicts(
     subtask = create_action(ACCOUNT, "WEB", "Subtask", "orphan")  # needs a parent
     refused = await jira.apply(subtask, idempotency_key="create-4")
     assert refused.conflict and "parent" in refused.message
+
+
+async def test_verify_quotes_the_project_so_a_typed_value_stays_one_value(sim_client) -> None:
+    """The project of a create action is typed by the user: in the JQL that looks for an
+    earlier create it is one quoted, escaped string. On today's main `OPS" OR project = "WEB`
+    turned into two clauses and found the issue created in OPS."""
+    jira = sim_client("jira")
+    created = await jira.creating.create_issue(
+        "OPS", "Task", "Quoted", "", {}, idempotency_key="create-q"
+    )
+    assert await jira.creating.find("OPS", "create-q") == created
+    for typed in ('OPS" OR project = "WEB', 'O"PS'):
+        try:  # no such project: nothing found (Jira itself may answer 400: also not found)
+            found = await jira.creating.find(typed, "create-q")
+        except ApiError:
+            found = None
+        assert found is None, typed

@@ -27,6 +27,8 @@ CHANNELS = {"C1ABCDEFG": "dev"}
         ("<https://x.test/a?b=1|the doc> or <https://y.test>", "the doc or https://y.test"),
         ("<mailto:a@b.test|a@b.test>", "a@b.test"),
         ("a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"),
+        # typed as "&lt;" and "&copy;": escaped once by Slack, unescaped once here
+        ("&amp;lt; and &amp;copy;", "&lt; and &copy;"),
         ("no refs at all", "no refs at all"),
     ],
 )

@@ -262,3 +262,16 @@ def test_an_existing_world_readable_store_is_made_private(db_path: Path) -> None
     db_path.chmod(0o644)
     Store.open(db_path).close()
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+
+
+def test_the_page_cache_is_bounded(db_path: Path) -> None:
+    """SQLite's default 2 MiB page cache stayed resident after the start-up read of the
+    sections (the dashboard's peak RSS): each connection the store opens keeps 512 KiB."""
+    from zen_tui.store.connection import CACHE_KIB
+
+    store = Store.open(db_path)
+    try:
+        kib = -store._connection().execute("PRAGMA cache_size").fetchone()[0]
+    finally:
+        store.close()
+    assert kib == CACHE_KIB == 512

@@ -105,3 +105,25 @@ def test_items_survive_reopening(db_path: Path) -> None:
     with Store.open(db_path) as second:
         assert second.load_section("s") == ([make_issue()], 9.0)
         assert second.recovered is None
+
+
+def test_items_version_moves_with_every_item_write_and_other_connections(
+    store: Store, db_path: Path
+) -> None:
+    """What the engine's stored copy is checked against: equal versions, equal items."""
+    seen = [store.items_version()]
+    store.load_section("s")
+    assert store.items_version() == seen[-1]  # a read changes nothing
+    writes = (
+        lambda: store.save_section("s", [make_pr(1), make_pr(2)], 1.0),
+        lambda: store.upsert_items("s", [make_pr(3)], 2.0),
+        lambda: store.remove_items("s", ["gh:octo/app#1"]),
+    )
+    for write in writes:
+        write()
+        assert store.items_version() not in seen
+        seen.append(store.items_version())
+    other = Store.open(db_path)  # another process's `zen-tui sync`, say
+    other.upsert_items("s", [make_pr(4)], 3.0)
+    other.close()
+    assert store.items_version() not in seen

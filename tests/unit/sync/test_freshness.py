@@ -139,3 +139,22 @@ def test_a_server_asked_wait_and_a_token_wait_count_down_then_say_nothing() -> N
         assert activity.label(now=100.0 + event.wait) == ""
     brief = WaitingForToken(service="github", account="g", scope="core", wait=0.2, at=100.0)
     assert freshness.activity_for(brief, attempts=4) is None  # too short to be worth a flicker
+
+
+def test_a_rate_limit_reason_names_the_reset_time_not_a_countdown_that_goes_stale(
+    monkeypatch,
+):
+    """The reason is kept (a pane's status line, an outbox entry) and read later: `rate
+    limited, resets in 0m12s` still said 12 s a minute on, beside the card's own countdown.
+    A time of day stays true, as the breaker's `until 14:02` does."""
+    import time as clock
+
+    from zen_tui.timefmt import local_time
+
+    reset = 2_000_000_000.0
+    err = RateLimited(service="jira", account="j", retry_at=reset)
+    said = []
+    for now in (reset - 53, reset - 12):  # read twice, 41 s apart
+        monkeypatch.setattr(clock, "time", lambda now=now: now)
+        said.append(freshness.reason_for(err))
+    assert said[0] == said[1] == f"rate limited until {local_time(reset)}"

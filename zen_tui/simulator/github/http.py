@@ -59,6 +59,7 @@ class Ctx:
     query: dict[str, str]
     body: Any
     api_base: str
+    user: str = "me"  # whose token made the request (see GitHubSim.add_user)
 
     def int_param(self, name: str) -> int:
         try:

@@ -78,6 +78,9 @@ class GitHubSim(ServiceSim):
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
         self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
+        # Other people's tokens: token -> login. Their /user is theirs, their inbox their own
+        # (empty: the seeded notifications are ME's), as two logins on one machine see.
+        self.other_users: dict[str, str] = {}
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
         self.graphql = GraphQLApi(self.state, ME)
@@ -226,7 +229,17 @@ class GitHubSim(ServiceSim):
         raise ApiError(404, "Not Found")
 
     def accepts(self, token: str | None) -> bool:
-        return token is not None and (token == self.token or token in self.extra_tokens)
+        return token is not None and (
+            token == self.token or token in self.extra_tokens or token in self.other_users
+        )
+
+    def add_user(self, login: str) -> str:
+        """A token for another person, `login` (a second user logging in on the machine)."""
+        with self.world.lock:
+            self.state.users.setdefault(login, len(self.state.users) + 1)
+            token = f"gho_{login}_{len(self.other_users)}"
+            self.other_users[token] = login
+        return token
 
     def _endpoint(
         self,
@@ -263,6 +276,7 @@ class GitHubSim(ServiceSim):
         if not self.accepts(token):
             raise ApiError(401, "Bad credentials")
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
+        ctx.user = self.other_users.get(token, ME)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -400,7 +414,9 @@ class GitHubSim(ServiceSim):
             "collaborators": 0,
             "two_factor_authentication": True,
         }
-        return Reply({**self.render.user(ME), **extra})
+        if ctx.user != ME:
+            extra = {**extra, "name": ctx.user.title(), "public_repos": 0, "followers": 0}
+        return Reply({**self.render.user(ctx.user), **extra})
 
     def get_rate_limit(self, ctx: Ctx) -> Reply:
         resources = {}
@@ -742,6 +758,8 @@ class GitHubSim(ServiceSim):
             parse_iso(ctx.query["since"]) if ctx.query.get("since") else None,
             parse_iso(ctx.query["before"]) if ctx.query.get("before") else None,
         )
+        if ctx.user != ME:  # the seeded threads are ME's inbox, not another person's
+            threads = []
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
         reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
         reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES

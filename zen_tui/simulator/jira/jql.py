@@ -3,10 +3,15 @@
 Supported: fields watcher, project, key, status, statusCategory, assignee, reporter, priority,
 labels, issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
 operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]",
--Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser() (with `~`:
-the issues @-mentioning me), openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ...
-(at most 7).
+-Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser(),
+openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
 Anything else is a 400 with an ErrorCollection message, as Jira answers (times are UTC).
+
+Functions go only where Atlassian's JQL reference lists them ("Supported fields" and
+"Supported operators" of each function): currentUser() on user fields with = != IN NOT IN,
+now()/startOfDay() on date fields, the sprint functions on `sprint`. A text clause (`~`, `!~`)
+takes a string, never a function: `text ~ currentUser()` is a 400 on Jira Cloud, not a search
+for mentions.
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ EQUALITY = {
     "sprint",
 }
 TEXT = {"summary", "description", "comment", "text"}
+USERS = {"assignee", "reporter", "watcher"}
+# function -> the fields it may stand in for (Atlassian's "Supported fields")
+FUNCTION_FIELDS = {
+    "currentuser": USERS,
+    "now": {"created", "updated"},
+    "startofday": {"created", "updated"},
+    "opensprints": {"sprint"},
+    "closedsprints": {"sprint"},
+}
 DATES = {"created", "updated"}
 ORDERABLE = {"created", "updated", "priority", "key", "issuekey", "status", "summary", "assignee"}
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
@@ -169,7 +183,7 @@ class _Parser:
         if op in ("in", "not in"):
             ahead = self.peek()
             opens = ahead is not None and ahead.kind == "punct" and ahead.text == "("
-            values = self.value_list() if opens else [self.value()]  # IN openSprints()
+            values = self.value_list(name) if opens else [self.value(name)]  # IN openSprints()
             inside = _any_equal(name, values)
             return (lambda v: _present(v, name) and not inside(v)) if op == "not in" else inside
         return self.comparison(name, op)
@@ -187,7 +201,7 @@ class _Parser:
             return "not in"
         raise JqlError(f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.")
 
-    def value(self) -> Any:
+    def value(self, name: str) -> Any:
         tok = self.next("a value")
         if tok.kind == "str":
             return tok.text
@@ -198,11 +212,17 @@ class _Parser:
             self.i += 1
             while (arg := self.next("')'")).text != ")" or arg.kind != "punct":
                 pass  # arguments are skipped: no supported function takes any
-            return self.function(tok.text)
+            return self.function(tok.text, name)
         return None if tok.word() in ("empty", "null") else tok.text
 
-    def function(self, name: str) -> Any:
+    def function(self, name: str, field_name: str) -> Any:
         low = name.lower()
+        if low not in FUNCTION_FIELDS:
+            raise JqlError(f"Error in the JQL Query: the function '{name}' is not supported here.")
+        if field_name in TEXT:  # a text search takes a string (Jira: "Supported functions: None")
+            raise JqlError(f"The '{field_name}' field searches text, not a function: '{name}()'.")
+        if field_name not in FUNCTION_FIELDS[low]:
+            raise JqlError(f"Function '{name}' is not supported by the '{field_name}' field.")
         if low == "currentuser":
             return CurrentUser(self.me)
         if low == "now":
@@ -214,24 +234,21 @@ class _Parser:
             return [s.id for s in SPRINTS.values() if s.state == state]
         raise JqlError(f"Error in the JQL Query: the function '{name}' is not supported here.")
 
-    def value_list(self) -> list[Any]:
+    def value_list(self, name: str) -> list[Any]:
         self.expect_punct("(")
-        values = [self.value()]
+        values = [self.value(name)]
         while (tok := self.peek()) is not None and tok.text == "," and tok.kind == "punct":
             self.i += 1
-            values.append(self.value())
+            values.append(self.value(name))
         self.expect_punct(")")
         return values
 
     def comparison(self, name: str, op: str) -> Predicate:
-        value = self.value()
+        if name in TEXT and op not in ("~", "!~"):
+            raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
+        value = self.value(name)
         if name in TEXT:
-            if op not in ("~", "!~"):
-                raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
-            if isinstance(value, CurrentUser):  # `text ~ currentUser()`: where I am @-mentioned
-                contains = _mentions(name, str(value))
-            else:
-                contains = _contains(name, str(value))
+            contains = _contains(name, str(value))
             return contains if op == "~" else (lambda v: not contains(v))
         if name in DATES:
             return _date_compare(name, op, self.date(value))
@@ -326,12 +343,7 @@ def _contains(name: str, query: str) -> Predicate:
 
 
 class CurrentUser(str):
-    """currentUser()'s account id: equal to it as a value; for `~`, a mention of it."""
-
-
-def _mentions(name: str, account: str) -> Predicate:
-    fields = ("summary", "description", "comment") if name == "text" else (name,)
-    return lambda v: any(account in (v.get(f"mentions:{f}") or ()) for f in fields)
+    """currentUser()'s account id: equal to it as a value."""
 
 
 def _date_compare(name: str, op: str, bound: float) -> Predicate:

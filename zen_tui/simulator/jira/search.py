@@ -108,10 +108,6 @@ FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
     "created": lambda i: i.created,
     "updated": lambda i: i.updated,
     "watcher": lambda i: sorted(i.watching()),
-    # who `summary|description|comment|text ~ currentUser()` finds: the accounts @-mentioned
-    "mentions:summary": lambda i: [],
-    "mentions:description": lambda i: sorted(adf.mentioned(i.description)),
-    "mentions:comment": lambda i: sorted(set().union(*(adf.mentioned(c.body) for c in i.comments))),
 }
 
 

@@ -48,12 +48,14 @@ def render_detail(
     note: str = "",
     signals: Signals = NO_SIGNALS,
     links: Sequence[Link] = (),
+    now: float | None = None,
 ) -> Text:
     """Every string here is server data: appended as plain Text (never markup), cleaned of
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
     this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
-    text.append(f"{clean(item_label(item))}\n", style="bold")  # a message: channel and time
+    # a message: channel and time, dated when `now` is another day (not read as today's)
+    text.append(f"{clean(item_label(item, now))}\n", style="bold")
     text.append(f"{clean(item.title)}\n", style="bold underline")
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
@@ -176,7 +178,8 @@ class Preview(VerticalScroll):
         else:
             item = self._shown[0]
             links = self.links.get(item.id, ())
-            body.update(render_detail(*self._shown, signals=signal_styles(self), links=links))
+            signals = signal_styles(self)
+            body.update(render_detail(*self._shown, signals, links, now=self.clock()))
 
     def set_links(self, links: dict[str, list[Link]]) -> None:
         self.links = links

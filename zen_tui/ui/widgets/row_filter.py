@@ -66,7 +66,7 @@ class RowFilter:
     def __init__(self, items: Sequence[Item] = ()) -> None:
         self.items = items
         self._hay: list[str] | None = None
-        self._found: OrderedDict[Words, tuple[int, ...]] = OrderedDict()
+        self._found: OrderedDict[Words, Sequence[int]] = OrderedDict()
 
     @property
     def built(self) -> bool:
@@ -78,14 +78,15 @@ class RowFilter:
             self._hay = [haystack(i) for i in self.items]
         return self._hay
 
-    def match(self, text: str) -> tuple[int, ...]:
+    def match(self, text: str) -> Sequence[int]:
         """Positions in `items` (ascending) of the items holding every word of `text`; all
-        of them for a text without words."""
+        of them for a text without words: a range, not a tuple of 10,000 ints (0.4 MiB of
+        the dashboard's start-up memory for its largest pane)."""
         words = words_of(text)
         found = self._found.get(words)
         if found is None:
             rows = self._within(words)
-            found = tuple(_narrow(self.hays(), words, rows) if words else rows)
+            found = tuple(_narrow(self.hays(), words, rows)) if words else rows
         self._found[words] = found
         self._found.move_to_end(words)
         if len(self._found) > REMEMBERED:
