@@ -57,6 +57,11 @@ def test_sync_then_list_health_and_act_on_the_demo(tmp_path, capsys):
     for account in health.values():
         assert account["saved_at"] is not None and account["breaker"] == "closed"
         assert set(account) >= HEALTH_KEYS
+        # `sync --once` has ended: what it saved is dated, and its saver is not running
+        assert account["age_seconds"] >= 0 and account["saver_running"] is False
+    code, out, _ = run_cli(capsys, *base, "health")
+    assert "ago by `zen-tui sync --once` (pid " in out and ", not running now" in out
+    assert " live on port" not in out
 
     code, out, _ = run_cli(capsys, *base, "act", "add_label", item["id"], "label=triaged")
     assert code == 0 and out.startswith("applied add_label")
