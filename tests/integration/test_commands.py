@@ -97,11 +97,17 @@ def test_headless_commands_never_import_textual(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
 
 
-def test_a_corrupt_store_is_moved_aside_with_a_notice(tmp_path, capsys):
-    store = tmp_path / "demo" / "zen-tui.db"
-    store.parent.mkdir(parents=True)
+def test_a_corrupt_store_is_moved_aside_with_a_notice(settings, capsys):
+    from zen_tui.cli import store_notices_on_stderr
+    from zen_tui.commands import list_items
+
+    store = settings.data_dir / "zen-tui.db"
+    store.parent.mkdir(parents=True, exist_ok=True)
     store.write_bytes(b"this is not a database" * 100)
-    code, out, err = run_cli(capsys, "--data-dir", str(tmp_path), "--demo", "list", "prs")
+    args = argparse.Namespace(pane="prs", json=False, account=None)
+    with store_notices_on_stderr(headless=True):
+        code = list_items.run(args, settings)
+    out, err = capsys.readouterr()
     assert code == 0 and "moved to" in err and "\n" not in err.strip()
     assert "not synced yet" in out
     assert list(store.parent.glob("zen-tui.db.corrupt-*"))
