@@ -99,7 +99,7 @@ async def test_health_screen_badge_and_health_command_agree(
     half_open, opened = expected(HALF_OPEN), expected(OPENED)
     assert str(error) == f"github: breaker open until {half_open}"  # the pane badge's text
     assert f"{opened} github: closed → open (half-open at {half_open})" in breakers
-    assert errors.startswith(f"{opened} github/gh GET /search") and half_open in errors
+    assert errors.startswith(f"- {opened}\n  github/gh GET /search") and half_open in errors
     assert f"breaker   open (half-open at {half_open})" in command
 
 
