@@ -232,13 +232,22 @@ def _run(args: argparse.Namespace) -> int:
             from zen_tui import demo  # the simulator is loaded only for a demo
 
             with demo.session_for(args.command, data_dir) as settings:
-                return _disk_checked(_dispatch, args, settings)
+                return _disk_checked(_demo_dispatch, args, settings)
         if args.command == "init":  # writes the config: it need not exist, or load, yet
             from zen_tui.commands import init
 
             return init.run(args)
         settings = _load(args, data_dir)
         return _disk_checked(_dispatch, args, settings)
+
+
+def _demo_dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    """The demo's store starts empty in each run: a command that only reads it fills it first."""
+    from zen_tui import demo
+
+    if args.command in demo.FILLED_FIRST:
+        demo.fill(settings)
+    return _dispatch(args, settings)
 
 
 def _disk_checked(

@@ -36,7 +36,7 @@ CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
 class FreshnessState(StrEnum):
     LIVE = "live"  # fetched from the API in this refresh
-    CACHED = "cached"  # the API failed; served from the in-memory cache
+    CACHED = "cached"  # the API failed; the last good answer (in memory, or the gateway's on disk)
     LOCAL = "local"  # the API failed (or not asked yet); served from the local store
     EMPTY = "empty"  # nothing to show; `reason` says why
 

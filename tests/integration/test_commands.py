@@ -8,6 +8,7 @@ import time
 
 from zen_tui.cli import main
 from zen_tui.commands import act
+from zen_tui.demo import FILL_ROLE
 
 from .conftest import REPO_ROOT
 
@@ -60,7 +61,8 @@ def test_sync_then_list_health_and_act_on_the_demo(tmp_path, capsys):
         # `sync --once` has ended: what it saved is dated, and its saver is not running
         assert account["age_seconds"] >= 0 and account["saver_running"] is False
     code, out, _ = run_cli(capsys, *base, "health")
-    assert "ago by `zen-tui sync --once` (pid " in out and ", not running now" in out
+    # each demo command is a run of its own: `health` shows its own sync pass, now ended
+    assert f"ago by {FILL_ROLE} (pid " in out and ", not running now" in out
     assert " live on port" not in out
 
     code, out, _ = run_cli(capsys, *base, "act", "add_label", item["id"], "label=triaged")
@@ -102,11 +104,17 @@ def test_headless_commands_never_import_textual(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
 
 
-def test_a_corrupt_store_is_moved_aside_with_a_notice(tmp_path, capsys):
-    store = tmp_path / "demo" / "zen-tui.db"
-    store.parent.mkdir(parents=True)
+def test_a_corrupt_store_is_moved_aside_with_a_notice(settings, capsys):
+    from zen_tui.cli import store_notices_on_stderr
+    from zen_tui.commands import list_items
+
+    store = settings.data_dir / "zen-tui.db"
+    store.parent.mkdir(parents=True, exist_ok=True)
     store.write_bytes(b"this is not a database" * 100)
-    code, out, err = run_cli(capsys, "--data-dir", str(tmp_path), "--demo", "list", "prs")
+    args = argparse.Namespace(pane="prs", json=False, account=None)
+    with store_notices_on_stderr(headless=True):
+        code = list_items.run(args, settings)
+    out, err = capsys.readouterr()
     assert code == 0 and "moved to" in err and "\n" not in err.strip()
     assert "not synced yet" in out
     assert list(store.parent.glob("zen-tui.db.corrupt-*"))

@@ -99,7 +99,8 @@ def print_text(
     for name, h in report.items():
         waiting = _not_connected(h)
         if h.get("saved_at") is None:
-            print(f"{name} ({h['service']}): no sync yet; run `{sync}`")
+            run = f"; run `{sync}`" if sync else ""
+            print(f"{name} ({h['service']}): no sync yet{run}")
         elif waiting:  # the run that saved this had not built the account: no figures
             print(f"{_header(name, h, now)}: {waiting}")
         else:
