@@ -59,13 +59,38 @@ def demo_session(
             yield demo_settings(server.accounts, folder, hooks)
 
 
+RUN_OWNER = "owner"  # in each run folder: the process that made it (a lease owner id)
+
+
 @contextmanager
 def run_folder(data_dir: Path) -> Iterator[Path]:
-    """<data_dir>/demo/run-XXXX: private (0700), this run's alone, removed when it ends."""
+    """<data_dir>/demo/run-XXXX: private (0700), this run's alone, removed when it ends. The
+    folders of runs that were killed (so never removed their own) go first."""
+    from zen_tui.store import leases
+
     root = data_dir / "demo"
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sweep_dead_runs(root)
     with tempfile.TemporaryDirectory(prefix="run-", dir=root, ignore_cleanup_errors=True) as tmp:
+        (Path(tmp) / RUN_OWNER).write_text(leases.new_owner(), encoding="utf-8")
         yield Path(tmp)
+
+
+def sweep_dead_runs(root: Path) -> None:
+    """Remove the run folders whose owner is certainly gone. A folder with no owner file yet
+    may be another run starting this instant: it stays."""
+    import shutil
+
+    from zen_tui.store import leases
+
+    for folder in root.glob("run-*"):
+        try:
+            owner = (folder / RUN_OWNER).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if owner and not leases.alive(owner):
+            log.info("demo: removing %s, left by a run that was killed", folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 FILLED_FIRST = frozenset({"list", "health"})  # commands that only read the store

@@ -102,3 +102,38 @@ def test_the_demo_never_hints_at_a_sync_another_run_would_do(tmp_path: Path) -> 
         why = from_local_store((), None, settings.sync_command).freshness.reason
     assert why == "not synced yet; wait for the first poll"
     assert "run `zen-tui sync --once`" in str(from_local_store((), None).freshness.reason)
+
+
+HOLD_A_RUN = """
+import sys, time
+from pathlib import Path
+from zen_tui.demo import run_folder
+with run_folder(Path(sys.argv[1])) as folder:
+    print(folder, flush=True)
+    time.sleep(60)
+"""
+
+
+def hold_a_run(data_dir: Path) -> tuple[subprocess.Popen[str], Path]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_killed_runs_folder_goes_at_the_next_start_a_live_ones_stays(tmp_path: Path) -> None:
+    from zen_tui.demo import run_folder
+
+    killed, killed_folder = hold_a_run(tmp_path)
+    live, live_folder = hold_a_run(tmp_path)
+    try:
+        killed.kill()  # SIGKILL: its folder is never removed by itself
+        killed.wait(timeout=10)
+        assert killed_folder.is_dir()
+        with run_folder(tmp_path) as mine:
+            assert mine.is_dir() and live_folder.is_dir()
+            assert not killed_folder.exists()
+    finally:
+        live.kill()
+        live.wait(timeout=10)
