@@ -386,7 +386,8 @@ class Outbox:
 
     async def run(self) -> None:
         """Replay now, then whenever woken (submit, breaker closed) or a retry is due; with
-        none due, every `store_check` seconds for what other processes left in the store."""
+        none due (or the next one further off), every `store_check` seconds for what other
+        processes left in the store."""
         self._loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
@@ -394,8 +395,15 @@ class Outbox:
                 await self.replay()
             except Exception:  # keep the replayer alive; the entries stay in the store
                 log.exception("outbox replay failed")
-            due = self.store_check if self.retry_at is None else self.retry_at - self.now()
-            await self._sleep(max(0.05, due))
+            await self._sleep(max(0.05, self._next_wake()))
+
+    def _next_wake(self) -> float:
+        """Seconds until the earliest retry any account has due, but never longer than
+        `store_check`: an hour-long rate-limit reset on one account must not keep another
+        account's entry, left by another process, waiting for that hour."""
+        if self.retry_at is None:
+            return self.store_check
+        return min(self.store_check, self.retry_at - self.now())
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until woken, or until `seconds` pass (None: no limit).
