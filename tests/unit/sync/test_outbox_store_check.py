@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from zen_tui.gateway.errors import RateLimited
+from zen_tui.gateway.errors import CircuitOpen, RateLimited
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
@@ -34,7 +34,7 @@ async def test_an_hour_long_reset_on_one_account_does_not_hold_up_another(tmp_pa
     waits: list[float] = []
     left: list[str] = []
 
-    async def fake_sleep(seconds: float | None) -> None:
+    async def fake_sleep(seconds: float | None) -> bool:
         assert seconds is not None
         waits.append(seconds)
         if len(waits) == 1:  # `zen-tui act` in another process leaves an entry for `work`
@@ -42,6 +42,7 @@ async def test_an_hour_long_reset_on_one_account_does_not_hold_up_another(tmp_pa
         if len(waits) == 3:
             raise asyncio.CancelledError
         clock[0] += seconds
+        return False  # the time passed: a store check, not a wake
 
     outbox._sleep = fake_sleep  # type: ignore[method-assign]
     try:
@@ -52,9 +53,54 @@ async def test_an_hour_long_reset_on_one_account_does_not_hold_up_another(tmp_pa
         assert sent is not None and sent.state is ActionState.DONE
         assert work.applied == [("work:o/r#2", sent.idempotency_key)]
         assert clock[0] - 1000.0 < 3600  # sent before gh's reset
-        assert 0 < waits[1] <= STORE_CHECK_SECONDS
+        assert waits[1] == STORE_CHECK_SECONDS  # gh's reset is still an hour off
+        [waiting] = running.outbox_by_state(ActionState.PENDING)
+        assert waiting.action.account == "gh"
+        assert waiting.attempts == 1  # a store check leaves gh alone until its reset
     finally:
         outbox.close()
         elsewhere.close()
         running.close()
         other.close()
+
+
+async def test_a_retry_that_fails_again_waits_for_its_new_time_not_a_busy_loop(
+    tmp_path: Path,
+) -> None:
+    """Each try answers "breaker open for another 20 s": the replayer waits those 20 s every
+    time. It kept the first (passed) retry time, so it woke every 50 ms until the service
+    came back."""
+    clock = [1000.0]
+    now = lambda: clock[0]  # noqa: E731
+    store = Store.open(tmp_path / "zen.db", clock=now)
+    gh = FakeClient(account="gh")
+
+    class Again:  # a fresh "open for 20 s more" at each try, from the clock of that try
+        def pop(self, _index: int) -> CircuitOpen:
+            return CircuitOpen(service="github", account="gh", retry_at=clock[0] + 20)
+
+        def __bool__(self) -> bool:
+            return True
+
+    gh.script = Again()  # type: ignore[assignment]
+    outbox = Outbox(store, {"gh": gh}, EventBus(), now=now)
+    outbox.queue([act("gh", "o/r#1")])
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float | None) -> bool:
+        assert seconds is not None
+        waits.append(seconds)
+        if len(waits) == 6:
+            raise asyncio.CancelledError
+        clock[0] += seconds
+        return False
+
+    outbox._sleep = fake_sleep  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(outbox.run(), return_exceptions=True)
+        assert waits == [20.0] * 6
+        [entry] = store.outbox_by_state(ActionState.PENDING)
+        assert entry.attempts == 6  # tried at each retry time, no more
+    finally:
+        outbox.close()
+        store.close()
