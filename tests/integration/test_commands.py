@@ -159,14 +159,20 @@ def test_act_in_an_outage_is_pending_after_a_few_requests_not_a_minute(sim, tmp_
 def test_act_with_the_breaker_seen_open_queues_and_answers_without_sending(sim, settings, capsys):
     """A running dashboard saw GitHub's breaker open (it saves that in the store): `act`
     sends nothing, says why and until when, and the next sync sends the action once."""
+    from zen_tui.store import leases
     from zen_tui.wiring import open_store
 
+    owner = leases.new_owner()  # the dashboard: this process, running
     store = open_store(settings)
-    store.save_health("github", {"breaker": "open", "half_open_at": time.time() + 30}, 0.0)
+    saved = {"breaker": "open", "half_open_at": time.time() + 30, "saved_by": owner}
+    store.save_health("github", saved, time.time())
     store.close()
     sim.reset_counters()
     started = time.monotonic()
-    assert act.run(label_args(sim, "queued"), settings) == act.PENDING
+    try:
+        assert act.run(label_args(sim, "queued"), settings) == act.PENDING
+    finally:
+        leases.forget(owner)
     assert time.monotonic() - started < 2.0 and github_requests(sim) == 0
     out = capsys.readouterr().out
     assert "pending add_label" in out and "breaker open until" in out, out
@@ -175,6 +181,24 @@ def test_act_with_the_breaker_seen_open_queues_and_answers_without_sending(sim, 
 
     sync.run(argparse.Namespace(once=True), settings)
     assert labels_added(sim, "queued") == 1
+
+
+def test_act_sends_past_an_open_breaker_saved_by_a_dashboard_that_has_quit(sim, settings, capsys):
+    """The record says open (half-open time still ahead), but the dashboard that saved it an
+    hour ago is gone: nothing current says the service is down, so act sends. Before, it
+    answered `pending ... breaker open until` and sent nothing."""
+    from zen_tui.store import leases
+    from zen_tui.wiring import open_store
+
+    gone = leases.new_owner()
+    leases.forget(gone)  # closed in this process: certainly not running
+    store = open_store(settings)
+    saved = {"breaker": "open", "half_open_at": time.time() + 7200, "saved_by": gone}
+    store.save_health("github", saved, time.time() - 3600)
+    store.close()
+    assert act.run(label_args(sim, "stale"), settings) == 0
+    assert "applied add_label" in capsys.readouterr().out
+    assert labels_added(sim, "stale") == 1
 
 
 def test_act_against_a_hang_answers_at_its_deadline_and_verifies_later(

@@ -75,12 +75,9 @@ def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
 
 def _header(name: str, h: dict[str, Any], now: float) -> str:
     """`gh (github), saved 1h ago by the dashboard (pid 12 on host), not running now, ...`."""
-    from zen_tui.store.saver import age_text, saver_name
+    from zen_tui.store.saver import saved_text
 
-    by = saver_name(h)
-    saved = f"saved {age_text(now - h['saved_at'])} ago{f' by {by}' if by else ''}"
-    state = "still running" if h["saver_running"] else "not running now, figures as of then"
-    return f"{name} ({h['service']}), {saved}, {state}"
+    return f"{name} ({h['service']}), {saved_text(h, now - h['saved_at'], h['saver_running'])}"
 
 
 def _when(ts: float | None, now: float) -> str:

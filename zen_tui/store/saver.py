@@ -50,3 +50,12 @@ def age_text(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def saved_text(data: dict[str, Any], age: float, running: bool) -> str:
+    """`saved 1h ago by the dashboard (pid 12 on host), not running now, figures as of then`:
+    the words `zen-tui health` and `zen-tui webhooks` both say of a saved record."""
+    by = saver_name(data)
+    saved = f"saved {age_text(age)} ago{f' by {by}' if by else ''}"
+    state = "still running" if running else "not running now, figures as of then"
+    return f"{saved}, {state}"
