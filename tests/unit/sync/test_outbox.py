@@ -315,10 +315,10 @@ async def test_a_wake_while_the_replayer_waits_sends_at_once_then_it_waits_again
     replays = 0
     replay = outbox.replay
 
-    async def counted():
+    async def counted(**kwargs):
         nonlocal replays
         replays += 1
-        return await replay()
+        return await replay(**kwargs)
 
     outbox.replay = counted
     task = asyncio.create_task(outbox.run())

@@ -22,9 +22,11 @@ from zen_tui.models import (
     body_of,
     format_age,
     item_label,
+    parse_iso,
 )
 from zen_tui.store.rows import Link
 from zen_tui.text_safety import clean
+from zen_tui.timefmt import local_time
 from zen_tui.ui.signals import (
     BAD,
     NO_SIGNALS,
@@ -78,11 +80,18 @@ def render_detail(
     _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
     _section(text, "Transitions (t)", list(detail.transitions), signals)
     if detail.history is not None:
-        lines = [
-            f"{when[:16].replace('T', ' ')} {who}: {what}" for when, who, what in detail.history
-        ]
+        lines = [f"{history_time(when, now)} {who}: {what}" for when, who, what in detail.history]
         _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
+
+
+def history_time(when: str, now: float | None) -> str:
+    """A change's time as every other time in the app: local, with its zone (and its date when
+    not today). Jira writes `2026-11-27T09:01:12.345+0000`; anything else is shown as sent."""
+    moment = parse_iso(when)
+    if moment is None:
+        return clean(when)
+    return local_time(moment.timestamp(), now=time.time() if now is None else now)
 
 
 def link_line(link: Link) -> str:
