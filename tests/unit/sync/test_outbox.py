@@ -351,3 +351,16 @@ async def test_a_closed_outbox_and_its_verifies_leave_no_listeners_on_the_bus():
         BreakerChanged(service="github", account="gh", name="github", old="half-open", new="closed")
     )
     assert not outbox._wake.is_set() and len(outbox.bus._subscribers) == listening - 1
+
+
+async def test_a_success_keeps_its_message_and_a_refused_check_fails_unsent():
+    outbox, store, client, _ = make()
+    a, b = outbox.queue([act(item="gh:1"), act(item="gh:2")])
+    client.script = [Result(True, "merged as abc123")]
+    await outbox.send(a)
+    assert store.rows[a.id].state is S.DONE and store.rows[a.id].reason == "merged as abc123"
+    store.outbox_update(b.id, state=S.UNKNOWN)  # its answer was lost
+    client.verify_script = [ApiError(service="github", account="gh", status=403)]
+    assert await outbox.send(b) is S.FAILED
+    assert store.rows[b.id].reason.startswith("could not verify: ")
+    assert [i for i, _ in client.applied] == ["gh:1"]  # b was not sent again
