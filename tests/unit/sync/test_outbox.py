@@ -239,6 +239,7 @@ async def test_a_chain_shows_every_step_pending_at_once():
     store.outbox_add_chain = lambda steps: [store.outbox_add(a) for a, _ in steps]
     entries = outbox.queue_chain([(act(item="gh:1"), None), (act(item="gh:2"), None)])
     assert [(e.action_id, e.state) for e in events] == [(x.id, S.PENDING) for x in entries]
+    assert {e.service for e in events} == {"github"}  # the pane it belongs to
 
 
 async def test_an_interrupted_send_shows_as_unknown_when_recovered():

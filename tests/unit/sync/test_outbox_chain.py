@@ -154,7 +154,7 @@ async def test_a_failed_first_step_fails_the_rest_unsent(tmp_path) -> None:
         outbox.close()
     assert before is not None and before.state is S.FAILED
     assert after is not None and after.state is S.FAILED
-    assert after.reason is not None and after.reason.startswith("not sent: reject before it")
+    assert before.reason and after.reason == f"not sent: reject before it failed: {before.reason}"
     assert slack.written == []
 
 
