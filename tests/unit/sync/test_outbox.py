@@ -365,3 +365,11 @@ async def test_a_success_keeps_its_message_and_a_refused_check_fails_unsent():
     assert await outbox.send(b) is S.FAILED
     assert store.rows[b.id].reason.startswith("could not verify: ")
     assert [i for i, _ in client.applied] == ["gh:1"]  # b was not sent again
+
+
+async def test_a_client_bug_leaves_the_entry_unknown_and_the_replayer_alive():
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act()])
+    client.script = [RuntimeError("boom")]
+    assert await outbox.replay() == {S.UNKNOWN: 1}
+    assert store.rows[a.id].state is S.UNKNOWN and "boom" in store.rows[a.id].reason

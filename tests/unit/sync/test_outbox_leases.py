@@ -154,3 +154,20 @@ async def test_an_entry_recovered_at_start_is_free_for_any_outbox(tmp_path: Path
     assert server.applied == [entry.idempotency_key]
     close(starting)
     close(other)
+
+
+async def test_a_closed_outboxs_interrupted_send_is_free_at_once_in_the_same_process(
+    tmp_path: Path,
+) -> None:
+    """An engine restarted in one process (a new login): the old outbox's lease on an entry
+    it was sending is free as soon as it closes, not after LEASE_SECONDS."""
+    path, server, rng = tmp_path / "z.db", Server(), random.Random(0)
+    old = outbox(path, server, rng)
+    [entry] = old.queue([Action("comment", "gh:o/r#1", "gh", {})])
+    taken = old.claim(entry)
+    old.mark(taken, S.SENDING, None, attempt=True)
+    close(old)
+    new = outbox(path, server, rng)
+    assert new.recover() == 1
+    assert await new.replay() == {S.DONE: 1} and server.applied == [entry.idempotency_key]
+    close(new)
