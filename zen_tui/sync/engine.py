@@ -128,7 +128,12 @@ class SyncEngine:
         # then sent once they do); with them, the clients are the accounts.
         names = [a.name for a in wired.settings.accounts] if connect is not None else None
         self.outbox = Outbox(
-            self.store, wired.clients, self.bus, now=wired.clock.time, accounts=names
+            self.store,
+            wired.clients,
+            self.bus,
+            now=wired.clock.time,
+            accounts=names,
+            login_of=self._login_of,
         )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
@@ -342,10 +347,37 @@ class SyncEngine:
                 await gateway.aclose()
             return
         self._adopt(account, gateways, clients)
+        for name in clients:
+            await self._learn_login(name)
         self._failed.update(failed)  # that account's panes say why; its next poll retries
         self._settled({account, *clients, *failed})
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
+
+    async def _login_of(self, account: str) -> str | None:
+        """The fingerprint of the login the account's gateway sends as (None: none)."""
+        gateway = self.wired.gateways.get(account)
+        return None if gateway is None else await gateway.login()
+
+    async def _learn_login(self, account: str) -> None:
+        """At the account's build: learn its login, so the store drops what an earlier login
+        saved (store/logins.py) before anything is shown or sent; if it did, the panes show
+        the store's rows again (none, until this login's first poll)."""
+        before = self.store.login_recorded(account)
+        try:
+            now = await self._login_of(account)
+        except Exception as exc:  # its first call says so, with the fix
+            log.info("%s: login not known yet: %s", account, freshness.one_line(exc))
+            return
+        if before is None or before == (now or ""):
+            return
+        for section in self._sections:
+            if section.account == account and not self.closed:
+                items, fetched_at = self._stored(section.id)
+                shown = freshness.from_local_store(
+                    items, fetched_at, self.wired.settings.sync_command
+                )
+                self._publish(section, shown, self._snapshots.get(section.id))
 
     def _settled(self, accounts: Iterable[str]) -> None:
         """These accounts' builds ended: each says where it stands now (connected, or failed
@@ -405,6 +437,7 @@ class SyncEngine:
             return
         old = self.wired.gateways.get(account)
         self._adopt(account, gateways, clients)
+        await self._learn_login(account)
         self._settled([account])
         log.info("%s set up again after a login", account)
         if old is not None and old is not gateways[account]:
