@@ -206,11 +206,24 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
                 )
             settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
+            # A user retry sends it as the account's current login (a held entry: by choice).
+            retry = current.state is ActionState.FAILED and state is ActionState.PENDING
             db.execute(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
                 " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
-                " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?",
-                (str(state), reason, int(attempt), self._clock(), settled, settled, entry_id),
+                " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
+                f" login = CASE WHEN ? THEN {_LOGIN} ELSE login END WHERE id = ?",
+                (
+                    str(state),
+                    reason,
+                    int(attempt),
+                    self._clock(),
+                    settled,
+                    settled,
+                    retry,
+                    current.action.account,
+                    entry_id,
+                ),
             )
             updated = _fetch(db, "id = ?", entry_id)
         assert updated is not None
