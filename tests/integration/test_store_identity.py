@@ -7,8 +7,10 @@ second. On the simulator over real sockets, real SQLite, with two GitHub users (
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +19,9 @@ from tests.integration.test_cache_identity import cached_settings, inbox_of, sec
 from tests.integration.test_login_takes_effect import deferred, service_sim
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
+from zen_tui.cli import main
 from zen_tui.config import Settings
+from zen_tui.logs import shutdown_logging
 from zen_tui.models import Action, ActionState, Item, PullRequest
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.store import Store
@@ -223,3 +227,52 @@ async def test_switches_polls_and_queued_actions_never_cross_logins(
                 assert body not in written and entry.reason == HELD_REASON.format(account=account)
     finally:
         await engine.stop()
+
+
+def listed_items(out: str) -> list[Any]:
+    return [i for s in json.loads(out)["sections"] for i in s["items"]]
+
+
+def test_auth_login_as_another_user_in_a_terminal_empties_what_list_shows(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring, tmp_path: Path, capsys: Any
+) -> None:
+    """`zen-tui auth login` as ada on a data folder me synced: `zen-tui list` (no network,
+    no keyring) shows none of me's items at once, not only after ada's first sync; logging in
+    again as ada, or listing without a login change, keeps what is there."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[[accounts]]
+name = "gh"
+service = "github"
+base_url = "{sim.account("github").base_url}"
+
+[[sections]]
+pane = "inbox"
+account = "gh"
+title = "GitHub notifications"
+query = "notifications"
+"""
+    )
+    me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
+    base = ["--config", str(config), "--data-dir", str(tmp_path)]
+
+    def cli(*argv: str, paste: str | None = None) -> tuple[int, str]:
+        if paste is not None:
+            pasted.append(paste)
+        code = main([*base, *argv])
+        return code, capsys.readouterr().out
+
+    pasted: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("getpass.getpass", lambda prompt: pasted.pop(0))
+        assert cli("auth", "login", "gh", "--method", "token", paste=me)[0] == 0
+        assert cli("sync", "--once")[0] == 0
+        mine = listed_items(cli("list", "inbox", "--json")[1])
+        assert mine  # me's inbox
+        assert listed_items(cli("list", "inbox", "--json")[1]) == mine  # no login change
+        assert cli("auth", "login", "gh", "--method", "token", paste=me)[0] == 0  # me again
+        assert listed_items(cli("list", "inbox", "--json")[1]) == mine
+        assert cli("auth", "login", "gh", "--method", "token", paste=ada)[0] == 0
+        assert listed_items(cli("list", "inbox", "--json")[1]) == []  # on main: me's
+    shutdown_logging()
