@@ -76,15 +76,45 @@ def machine() -> str:
     )
 
 
-def record(benchmark: str, figures: Sequence[Figure]) -> None:
-    """Replace `benchmark`'s rows in results.json and rewrite RESULTS.md; print the rows."""
-    rows = [r for r in _load() if r["benchmark"] != benchmark]
+def record(benchmark: str, figures: Sequence[Figure], *, partial: bool = False) -> None:
+    """Replace `benchmark`'s rows in results.json and rewrite RESULTS.md; print the rows.
+
+    `partial`: the run measured part of the benchmark; only the rows of the figures it
+    measured are replaced (in place), the others stay as they were, with their own date."""
     stamp = {"benchmark": benchmark, "date": time.strftime("%Y-%m-%d"), "machine": machine()}
+    fresh = []
     for f in figures:
-        rows.append(stamp | asdict(f) | {"ratio": round(f.ratio, 3), "met": f.met})
+        fresh.append(stamp | asdict(f) | {"ratio": round(f.ratio, 3), "met": f.met})
         print(_line(f))
+    rows = _load()
+    if partial:
+        rows = _merged(rows, benchmark, fresh)
+    else:
+        rows = [r for r in rows if r["benchmark"] != benchmark] + fresh
     JSON_PATH.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     MARKDOWN_PATH.write_text(render(rows), encoding="utf-8")
+
+
+def _merged(
+    rows: list[dict[str, Any]], benchmark: str, fresh: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`rows` with each of `fresh` in place of the row of the same figure (benchmark, name and
+    baseline); a figure new to the report goes after the one measured before it."""
+
+    def key(row: dict[str, Any]) -> tuple[str, str, str]:
+        return row["benchmark"], row["name"], row["baseline_name"]
+
+    out = list(rows)
+    at = next((i for i, r in enumerate(out) if r["benchmark"] == benchmark), len(out))
+    for row in fresh:
+        same = next((i for i, r in enumerate(out) if key(r) == key(row)), None)
+        if same is None:
+            out.insert(at, row)
+            at += 1
+        else:
+            out[same] = row
+            at = same + 1
+    return out
 
 
 def _load() -> list[dict[str, Any]]:

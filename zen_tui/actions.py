@@ -75,7 +75,7 @@ def _is_placeholder(item: Item) -> bool:
     """A created issue's row before its real one arrives: its id names only the project
     (ACCOUNT:PROJ, the create action's item id), never an issue."""
     project = CONTAINER_SHAPES[("jira", "create")][0]
-    return _is_jira(item) and bool(project.fullmatch(item.id.partition(":")[2]))
+    return _is_jira(item) and bool(re.fullmatch(project, item.id.partition(":")[2]))
 
 
 # Keys that only read (the preview's diff view), checked the same way.
@@ -179,18 +179,20 @@ KINDS: dict[str, dict[str, Kind]] = {
 # Kinds whose item is another service's item (the message an issue is made from, the issue
 # shared): the action's account is the one doing the work, the item only says what from.
 SOURCE_ITEM_KINDS = frozenset({"create_issue", "share"})
-_ANY_ITEM = re.compile(r"[^:\s]+:\S+")
+# The shapes below are patterns for re.fullmatch, which compiles (and keeps) one the first time
+# it is used: `zen-tui act` checks one item's key, and need not compile the other five first.
+_ANY_ITEM = r"[^:\s]+:\S+"
 
 # The item key shape per service, with an example for the error message.
-KEY_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
-    "github": (re.compile(r"[\w.-]+/[\w.-]+#[1-9]\d*"), "OWNER/REPO#NUMBER, e.g. acme/api#12"),
-    "jira": (re.compile(r"[A-Z][A-Z0-9_]*-[1-9]\d*"), "PROJECT-NUMBER, e.g. OPS-42"),
-    "slack": (re.compile(r"[A-Z0-9]+:\d+\.\d+"), "CHANNEL:TS, e.g. C024BE91L:1700000000.000100"),
+KEY_SHAPES: dict[str, tuple[str, str]] = {
+    "github": (r"[\w.-]+/[\w.-]+#[1-9]\d*", "OWNER/REPO#NUMBER, e.g. acme/api#12"),
+    "jira": (r"[A-Z][A-Z0-9_]*-[1-9]\d*", "PROJECT-NUMBER, e.g. OPS-42"),
+    "slack": (r"[A-Z0-9]+:\d+\.\d+", "CHANNEL:TS, e.g. C024BE91L:1700000000.000100"),
 }
 
 # Kinds that act on a container, not an item: (service, kind) -> shape and example.
-CONTAINER_SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
-    ("jira", "create"): (re.compile(r"[A-Z][A-Z0-9_]*"), "PROJECT, e.g. OPS"),
+CONTAINER_SHAPES: dict[tuple[str, str], tuple[str, str]] = {
+    ("jira", "create"): (r"[A-Z][A-Z0-9_]*", "PROJECT, e.g. OPS"),
 }
 
 
@@ -240,7 +242,7 @@ def validate(action: Action, service: str) -> None:
 
 def _check_key(action: Action, service: str) -> None:
     if action.kind in SOURCE_ITEM_KINDS:
-        if not _ANY_ITEM.fullmatch(action.item_id):
+        if not re.fullmatch(_ANY_ITEM, action.item_id):
             raise InvalidAction(
                 f"{action.item_id!r} is not an item id; use ACCOUNT:KEY "
                 "(see `zen-tui list ... --json`)"
@@ -249,7 +251,7 @@ def _check_key(action: Action, service: str) -> None:
     prefix = f"{action.account}:"
     key = action.item_id[len(prefix) :] if action.item_id.startswith(prefix) else ""
     shape, example = CONTAINER_SHAPES.get((service, action.kind)) or KEY_SHAPES[service]
-    if not shape.fullmatch(key):
+    if not re.fullmatch(shape, key):
         raise InvalidAction(
             f"{action.item_id!r} is not a {service} item id; "
             f"use {action.account}:{example} (see `zen-tui list ... --json`)"
@@ -277,7 +279,7 @@ def _check_params(action: Action, kind: Kind) -> None:
     _check_values(action)
 
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = r"\d{4}-\d{2}-\d{2}"
 
 
 def _check_values(action: Action) -> None:
@@ -291,10 +293,10 @@ def _check_values(action: Action) -> None:
     if (
         action.kind == "link"
         and p.get("target")
-        and not KEY_SHAPES["jira"][0].fullmatch(p["target"])
+        and not re.fullmatch(KEY_SHAPES["jira"][0], p["target"])
     ):
         raise InvalidAction(f"target={p['target']!r} is not an issue key; use e.g. OPS-42")
-    if p.get("duedate") and not _DATE.fullmatch(p["duedate"]):
+    if p.get("duedate") and not re.fullmatch(_DATE, p["duedate"]):
         raise InvalidAction(
             f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"
         )

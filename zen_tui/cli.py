@@ -39,10 +39,10 @@ class UsageError(Exception):
     """Bad command-line input found after parsing; exit 2 with this message."""
 
 
-def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> list[argparse.Action]:
     """The options every command takes, before or after the command name."""
     default: Any = argparse.SUPPRESS if suppress else None
-    parser.add_argument(
+    config = parser.add_argument(
         "--config",
         type=Path,
         metavar="PATH",
@@ -50,7 +50,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="config file (default: $ZEN_TUI_CONFIG, else the platform "
         "config folder's config.toml)",
     )
-    parser.add_argument(
+    data_dir = parser.add_argument(
         "--data-dir",
         type=Path,
         metavar="PATH",
@@ -58,19 +58,20 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="folder for the store and logs (default: $ZEN_TUI_DATA_DIR, "
         "else the platform data folder)",
     )
-    parser.add_argument(
+    demo = parser.add_argument(
         "--demo",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="run against the bundled simulator: no account, no network",
     )
-    parser.add_argument(
+    log_level = parser.add_argument(
         "--log-level",
         type=str.upper,
         choices=LOG_LEVELS,
         default=default,
         help="log file detail (default: INFO)",
     )
+    return [config, data_dir, demo, log_level]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,25 +105,51 @@ def _columns() -> int:
         return 80
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(for_argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of `zen-tui`, with the parsers of the commands that parsing `for_argv` needs
+    (see `_needed`); given no argv, with every command's."""
     parser = _Parser(
         prog=PROG,
         description="Triage GitHub, Jira and Slack from one terminal dashboard.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keep long paths on one line
     )
-    _global_options(parser, suppress=False)
+    options = _global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _Parser(add_help=False)
     _global_options(common, suppress=True)
-    for name in COMMAND_MODULES:
+    needed = None if for_argv is None else _needed(for_argv, options)
+    for name in COMMAND_MODULES if needed is None else needed:
         command = _command(name)
         help_text = command.HELP if command else NOT_BUILT
         p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
         if command:
             command.arguments(p, common)
     return parser
+
+
+def _needed(argv: Sequence[str], options: list[argparse.Action]) -> tuple[str, ...] | None:
+    """The commands whose parsers parsing `argv` needs: the one it names, none when it names
+    none (the dashboard), or None (all of them) when this plain reading cannot tell and
+    argparse must see them all: `--help` lists them, a misspelt command is answered with the
+    right names, and `--version`, an abbreviated option (`--conf`) or `--` are argparse's to
+    read. Building only the parser used spares every run importing the other command modules
+    and building their ~50 arguments.
+
+    argparse gives the command the first word that is neither an option nor an option's
+    value; before it, only the global `options` can come."""
+    takes_value = {name: a.nargs != 0 for a in options for name in a.option_strings}
+    words = iter(argv)
+    for word in words:
+        if not word.startswith("-"):
+            return (word,) if word in COMMAND_MODULES else None
+        option, given, _ = word.partition("=")
+        if option not in takes_value or (given and not takes_value[option]):
+            return None
+        if takes_value[option] and not given:
+            next(words, None)  # its value, whatever it looks like: argparse says if it is bad
+    return ()
 
 
 NOT_BUILT = "(not available in this build)"
@@ -152,7 +179,8 @@ def _command(name: str) -> Command | None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(words).parse_args(words)
     if args.command is None:
         args.command = "dashboard"
     return args
@@ -204,13 +232,22 @@ def _run(args: argparse.Namespace) -> int:
             from zen_tui import demo  # the simulator is loaded only for a demo
 
             with demo.session_for(args.command, data_dir) as settings:
-                return _disk_checked(_dispatch, args, settings)
+                return _disk_checked(_demo_dispatch, args, settings)
         if args.command == "init":  # writes the config: it need not exist, or load, yet
             from zen_tui.commands import init
 
             return init.run(args)
         settings = _load(args, data_dir)
         return _disk_checked(_dispatch, args, settings)
+
+
+def _demo_dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    """The demo's store starts empty in each run: a command that only reads it fills it first."""
+    from zen_tui import demo
+
+    if args.command in demo.FILLED_FIRST:
+        demo.fill(settings)
+    return _dispatch(args, settings)
 
 
 def _disk_checked(

@@ -15,8 +15,10 @@ from zen_tui.logs import redact
 
 DURATION_HELP = 'a number of seconds or a string like "250ms", "30s", "5m", "1h"'
 
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+# Patterns, compiled (and kept) by re the first time one is used: most configs name no
+# variable and write no duration as text, and never compile them.
+_ENV = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_DURATION_PART = r"(\d+(?:\.\d+)?)(ms|s|m|h)"
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -69,7 +71,7 @@ def parse_duration(value: Any) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
-        parts = _DURATION_PART.findall(text)
+        parts = re.findall(_DURATION_PART, text)
         if not parts or "".join(n + u for n, u in parts) != text:
             raise ValueError("not a duration")
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
@@ -205,7 +207,7 @@ class Table:
                 "looks like a token, not the name of an environment variable",
                 "export the token as e.g. ZEN_GH_TOKEN and write that name here",
             )
-        if not _ENV_RE.match(name):
+        if not re.match(_ENV, name):
             raise self.error(
                 key,
                 value,

@@ -162,12 +162,13 @@ class Settings(msgspec.Struct, frozen=True):
     commands: tuple[CommandConfig, ...] = ()
     # "owner/name" -> local checkout
     repo_paths: dict[str, Path] = msgspec.field(default_factory=dict)
-    demo: bool = False  # the bundled simulator (`--demo`): hints name `zen-tui --demo ...`
+    demo: bool = False  # the bundled simulator (`--demo`): its store lives for one run
 
     @property
     def sync_command(self) -> str:
-        """The command that fills the store for these settings, as a hint names it."""
-        return "zen-tui --demo sync --once" if self.demo else "zen-tui sync --once"
+        """The command that fills the store for these settings, as a hint names it. None in
+        the demo: each run has its own store, which no other command can fill."""
+        return "" if self.demo else "zen-tui sync --once"
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

@@ -10,6 +10,7 @@ reaches the demo without importing the CLI.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -37,9 +38,12 @@ DEMO_SCENARIO = "tour"  # the dashboard's demo: each service fails and recovers 
 def demo_session(
     data_dir: Path, scenario: str | None = None, *, webhooks: bool = False
 ) -> Iterator[Settings]:
-    """A simulator in this process for as long as the block runs, and settings pointing at it
-    (data in <data_dir>/demo). A missing or broken scenario falls back to a quiet world.
-    With `webhooks`, the simulator also delivers its changes to the engine's receiver."""
+    """A simulator in this process for as long as the block runs, and settings pointing at it.
+    Its data live in a folder of this run's own (<data_dir>/demo/run-*, removed at the end):
+    the simulator's world exists only for this run, so nothing (an outbox entry, a lease) may
+    reach another run's simulator, and two demos run side by side. A missing or broken
+    scenario falls back to a quiet world. With `webhooks`, the simulator also delivers its
+    changes to the engine's receiver."""
     from zen_tui.simulator.server import SimulatorServer  # loaded only when a demo runs
 
     try:
@@ -51,7 +55,64 @@ def demo_session(
         route_to_log_file("uvicorn", "uvicorn.error", "uvicorn.access")
         log.info("demo simulator at %s", server.root_url)
         hooks = demo_webhooks(server) if webhooks else None
-        yield demo_settings(server.accounts, data_dir / "demo", hooks)
+        with run_folder(data_dir) as folder:
+            yield demo_settings(server.accounts, folder, hooks)
+
+
+RUN_OWNER = "owner"  # in each run folder: the process that made it (a lease owner id)
+
+
+@contextmanager
+def run_folder(data_dir: Path) -> Iterator[Path]:
+    """<data_dir>/demo/run-XXXX: private (0700), this run's alone, removed when it ends. The
+    folders of runs that were killed (so never removed their own) go first."""
+    from zen_tui.store import leases
+
+    root = data_dir / "demo"
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sweep_dead_runs(root)
+    with tempfile.TemporaryDirectory(prefix="run-", dir=root, ignore_cleanup_errors=True) as tmp:
+        (Path(tmp) / RUN_OWNER).write_text(leases.new_owner(), encoding="utf-8")
+        yield Path(tmp)
+
+
+def sweep_dead_runs(root: Path) -> None:
+    """Remove the run folders whose owner is certainly gone. A folder with no owner file yet
+    may be another run starting this instant: it stays."""
+    import shutil
+
+    from zen_tui.store import leases
+
+    for folder in root.glob("run-*"):
+        try:
+            owner = (folder / RUN_OWNER).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if owner and not leases.alive(owner):
+            log.info("demo: removing %s, left by a run that was killed", folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+FILLED_FIRST = frozenset({"list", "health"})  # commands that only read the store
+FILL_ROLE = "the demo's own sync pass"  # who saved the health a demo `health` shows
+
+
+def fill(settings: Settings) -> None:
+    """One quiet sync pass, so a headless demo command that only reads the store (`list`,
+    `health`) shows this run's world: the store starts empty in every run."""
+    import asyncio
+
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
+    async def once() -> None:
+        engine = SyncEngine(build(settings), role=FILL_ROLE)
+        try:
+            await engine.sync_once()
+        finally:
+            await engine.stop()
+
+    asyncio.run(once())
 
 
 def session_for(command: str, data_dir: Path) -> AbstractContextManager[Settings]:

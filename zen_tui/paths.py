@@ -163,7 +163,20 @@ def secure_data_dir(data: Path) -> list[str]:
     data.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     log_dir(data).mkdir(exist_ok=True, mode=PRIVATE_DIR)
     warnings = [make_private(d, PRIVATE_DIR) for d in (data, log_dir(data))]
-    files = [*log_dir(data).glob(f"{LOG_FILE_NAME}*"), *data.glob(f"{store_path(data).name}*")]
+    files = [*_named(log_dir(data), LOG_FILE_NAME), *_named(data, store_path(data).name)]
     files.append(cache_key_path(data))
     warnings += [make_private(f, PRIVATE_FILE) for f in files if f.is_file()]
     return [w for w in warnings if w]
+
+
+def _named(folder: Path, prefix: str) -> list[Path]:
+    """`folder.glob(prefix + "*")`: its entries whose names start with `prefix` (ignoring case
+    on Windows, as glob does), none if it cannot be listed. One scandir: glob's pattern costs
+    a regex compile, 0.2 ms of every command for two folders of a few files."""
+    start = os.path.normcase(prefix)
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if os.path.normcase(e.name).startswith(start)]
+    except OSError:  # glob too finds nothing in a folder it cannot list
+        return []
+    return [folder / name for name in names]

@@ -3,7 +3,8 @@
 Usage: python -m tests.integration.replay_worker SPEC.json, where SPEC holds the simulator
 accounts and the data dir. Exits 0 when the replay finished. With "mode": "sync_once" it runs
 what `zen-tui sync --once` runs instead, after printing "ready" and reading one line from
-stdin (so that several workers start together).
+stdin (so that several workers start together). With "mode": "act" it runs what `zen-tui act`
+runs, with the spec's "kind", "item" and "params" ([[key, value], ...]).
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ def sync_once(spec: dict[str, Any]) -> int:
     return sync.run(argparse.Namespace(once=True), settings)
 
 
+def act(spec: dict[str, Any]) -> int:
+    """`zen-tui act KIND ITEM KEY=VALUE...` (its exit code: 0 applied, 3 left pending)."""
+    from zen_tui.commands import act as act_command
+
+    accounts = [SimpleNamespace(**a) for a in spec["accounts"]]
+    settings = demo_settings(accounts, Path(spec["data_dir"]))
+    args = argparse.Namespace(kind=spec["kind"], item=spec["item"], params=spec["params"])
+    return act_command.run(args, settings)
+
+
 if __name__ == "__main__":
     SPEC = json.loads(Path(sys.argv[1]).read_text())
-    sys.exit(sync_once(SPEC) if SPEC.get("mode") == "sync_once" else asyncio.run(main(SPEC)))
+    MODES = {"sync_once": sync_once, "act": act}
+    mode = MODES.get(SPEC.get("mode", ""))
+    sys.exit(mode(SPEC) if mode else asyncio.run(main(SPEC)))

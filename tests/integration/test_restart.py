@@ -35,3 +35,29 @@ async def test_restart_revalidates_with_304s_and_zero_rest_quota(sim, settings):
     for section_id, snap in after.items():
         assert snap.freshness.state is FreshnessState.LIVE
         assert snap.items == before[section_id].items
+
+
+async def test_after_a_restart_the_gateways_stored_copy_is_shown_as_cached(sim, settings):
+    """The gateway keeps its answers on disk too: after a restart, with GitHub down, a section
+    is served from that stored copy and says `cached` (not only an in-memory copy does)."""
+    first = engine_for(settings)
+    await first.sync_once()
+    await first.stop()
+
+    sim.set_faults([{"service": "github", "outage": True}])
+    second = engine_for(settings)  # a new process: nothing in memory, the same DB file
+    after = await second.sync_once()
+    await second.stop()
+    github = [s.id for s in second.sections if s.service == "github"]
+    states = {after[i].freshness.state for i in github}
+    assert states == {FreshnessState.CACHED}, states
+    assert all(after[i].items for i in github)
+
+
+def test_the_guide_says_what_cached_is() -> None:
+    """dashboard.md called `cached` an in-memory copy; it is also the stored one above."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "dashboard.md").read_text("utf-8")
+    badge = guide[guide.index("`cached 2m`") :][:400]
+    assert "in-memory copy)" not in badge and "restart" in badge, badge

@@ -26,8 +26,9 @@ def seed(data_dir):
 def test_json_and_text_reports(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ZEN_GITHUB_WEBHOOK_SECRET", "gh-secret-value")
     monkeypatch.delenv("ZEN_JIRA_WEBHOOK_SECRET", raising=False)
-    seed(tmp_path / "demo")  # --demo keeps its data in <data-dir>/demo
-    base = ["--data-dir", str(tmp_path), "--demo", "webhooks"]
+    seed(tmp_path)
+    (tmp_path / "none.toml").write_text("")
+    base = ["--data-dir", str(tmp_path), "--config", str(tmp_path / "none.toml"), "webhooks"]
 
     assert main([*base, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -54,10 +55,11 @@ def test_counters_saved_under_made_up_names_are_never_printed(tmp_path, capsys):
         "github: 401": 4,
     }
     saved = {**SAVED, "rejected": hostile, "accepted": {"github": 1, "\x1b[31mred": 9}}
-    store = Store.open(paths.store_path(tmp_path / "demo"))
+    store = Store.open(paths.store_path(tmp_path))
     store.save_health("github", {"webhooks": saved}, 100.0)
     store.close()
-    base = ["--data-dir", str(tmp_path), "--demo", "webhooks"]
+    (tmp_path / "none.toml").write_text("")
+    base = ["--data-dir", str(tmp_path), "--config", str(tmp_path / "none.toml"), "webhooks"]
     assert main(base) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "[bold]" not in out and "red" not in out

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import pytest
+from textual import events
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually
@@ -704,3 +705,71 @@ async def test_the_preview_shows_what_it_has_while_loading_and_its_last_copy_whe
         await pilot.pause()
         text = preview_text(app)
         assert "cached 2m loading…" in text and "Looks good, one nit." in text, text
+
+
+class GatedDetails(FakeBackend):
+    """details() waits until the test lets it answer, like a read queued for a rate limit."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.go = asyncio.Event()
+
+    async def details(self, item):
+        await self.go.wait()
+        return await super().details(item)
+
+
+async def test_t_says_it_is_loading_the_transitions_while_jira_takes_its_time() -> None:
+    """Under a Jira 429 storm the read waits for a token for up to 30 s: `t` showed nothing
+    at all meanwhile, then the picker or the error. It says what it waits for."""
+    backend = GatedDetails()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab", "right_square_bracket", "t")
+        await pilot.pause()
+        item = pilot.app.screen.pane.cursor_item
+        assert f"loading the transitions of {item.key}…" in status(pilot.app)
+        backend.go.set()
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "loading the transitions" not in status(pilot.app)
+
+
+@pytest.mark.parametrize(("key", "box"), [("c", "TextArea"), ("l", "Input")])
+async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box) -> None:
+    """`chello` typed fast (or pasted) opened the comment editor empty: the keys reached the
+    dialog before its focus landed on the box, and were dropped."""
+    from textual.widgets import Input, TextArea
+
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        for char in key + "bulk-e2e":  # queued together, as one terminal read posts them
+            pilot.app.post_message(events.Key("minus" if char == "-" else char, char))
+        await pilot.pause()
+        await pilot.pause()
+        widget = pilot.app.screen.query_one(TextArea if box == "TextArea" else Input)
+        assert (widget.text if isinstance(widget, TextArea) else widget.value) == "bulk-e2e"
+        assert not [n for n in notes(pilot.app) if "does nothing" in n]  # (b and - are unbound)
+        assert pilot.app.screen.focused is widget
+        await pilot.press("ctrl+s" if box == "TextArea" else "enter")
+        await pilot.pause()
+        assert backend.submitted and "bulk-e2e" in backend.submitted[0][0].params.values()
+
+
+async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
+    """`cannot ask Jira: jira: rate limited…`: the service was named twice."""
+    from zen_tui.gateway.errors import RateLimited
+
+    async def rate_limited() -> None:
+        raise RateLimited(service="jira", account="jira", retry_at=FROZEN_NOW + 60)
+
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.app.screen._dialog(rate_limited)
+        await pilot.pause()
+        line = status(pilot.app)
+        assert "cannot ask Jira: rate limited until" in line and "jira: rate" not in line

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual import events
 from textual.widget import Widget
 
 from tests.fakes.backend import FakeBackend
@@ -94,3 +95,35 @@ async def test_a_long_filter_scrolls_within_its_box() -> None:
         box = pilot.app.screen.query_one("#pane-prs", ItemPane).filter_input
         assert box.value == text and box.virtual_size.width == len(text) + 1
         assert box.scroll_x > 0 and "qqqend" in pilot.app.export_screenshot()
+
+
+async def test_keys_typed_in_the_same_burst_as_slash_go_into_the_filter_not_to_actions() -> None:
+    """A fast typist (or a paste, or tmux send-keys) delivers `/` and the next keys before the
+    app has handled `/`: they were run as dashboard keys (`c` opened the comment editor, `v`
+    approved the PR under the cursor) instead of being typed into the filter."""
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        for char in "/cv":  # queued together, as a terminal read of one burst posts them
+            name = "slash" if char == "/" else char
+            pilot.app.post_message(events.Key(name, char))
+        await pilot.pause()
+        await pilot.pause()
+        box = pilot.app.screen.query_one("#pane-prs", ItemPane).filter_input
+        assert box.value == "cv"
+        assert pilot.app.screen.focused is box
+        assert pilot.app.screen.id == "dashboard"  # no comment editor opened
+        assert backend.submitted == []  # nothing approved
+
+
+async def test_a_remapped_filter_key_takes_its_burst_too() -> None:
+    backend = FakeBackend()
+    app = make_app(backend, keymap={"filter": "f"})
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        for char in "fva/":  # `/` is no longer the filter key: typed into the box as text
+            pilot.app.post_message(events.Key("slash" if char == "/" else char, char))
+        await pilot.pause()
+        await pilot.pause()
+        box = pilot.app.screen.query_one("#pane-prs", ItemPane).filter_input
+        assert box.value == "va/" and backend.submitted == []

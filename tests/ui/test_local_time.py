@@ -99,5 +99,65 @@ async def test_health_screen_badge_and_health_command_agree(
     half_open, opened = expected(HALF_OPEN), expected(OPENED)
     assert str(error) == f"github: breaker open until {half_open}"  # the pane badge's text
     assert f"{opened} github: closed → open (half-open at {half_open})" in breakers
-    assert errors.startswith(f"{opened} github/gh GET /search") and half_open in errors
+    assert errors.startswith(f"- {opened}\n  github/gh GET /search") and half_open in errors
     assert f"breaker   open (half-open at {half_open})" in command
+
+
+async def test_the_preview_names_an_older_message_with_its_date(kolkata: None) -> None:
+    """The preview's heading named a message from last week by its time alone (`#dev
+    17:00:30 IST`), read as today's; the list row, the prompts and `zen-tui list` give the
+    date, as every time from another day does."""
+    from zen_tui.models import Message
+    from zen_tui.ui.widgets.preview import Preview
+
+    sent = HALF_OPEN - 7 * 86400
+    message = Message(
+        id="chat:C0DEV:1.0",
+        account="chat",
+        service="slack",
+        key="C0DEV:1.0",
+        title="deploy is green",
+        url="https://zen.slack.com/archives/C0DEV/p10",
+        updated_at="2025-11-28T11:30:30Z",
+        channel="#dev",
+        channel_id="C0DEV",
+        text="deploy is green",
+        ts=f"{sent:.6f}",
+    )
+
+    class Host(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Preview(clock=lambda: HALF_OPEN)
+
+    async with Host().run_test() as pilot:
+        pilot.app.query_one(Preview).show(message, None)
+        await pilot.pause()
+        shown = str(pilot.app.query_one("#preview-body", Static).render())
+    assert shown.splitlines()[0] == "#dev 2025-11-28 17:00:30 IST"
+
+
+def test_jira_history_is_written_in_local_time_with_its_zone(kolkata: None) -> None:
+    """The changelog (H) gave the server's own `2025-12-05 11:30` (UTC): no zone, wrong hour."""
+    from zen_tui.models import Issue, ItemDetail
+    from zen_tui.ui.widgets.preview import render_detail
+
+    item = Issue(
+        id="jira:PROJ-1",
+        account="jira",
+        service="jira",
+        key="PROJ-1",
+        title="t",
+        url="",
+        updated_at="",
+    )
+    history = (
+        ("2025-12-05T11:30:00.000+0000", "Ana", "status: To Do -> Done"),
+        ("2025-12-04T11:30:00.000+0000", "Bo", "assignee: -> Ana"),
+        ("not a time", "Cy", "labels"),
+    )
+    detail = ItemDetail(item.id, body="b", history=history)
+    text = render_detail(item, detail, now=OPENED + 60).plain
+    assert "17:00:00 IST Ana: status: To Do -> Done" in text
+    assert "2025-12-04 17:00:00 IST Bo: assignee: -> Ana" in text  # another day: dated
+    assert "not a time Cy: labels" in text
+    assert "11:30" not in text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import DataTable, Label
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
+from zen_tui.timefmt import local_time
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
 from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
@@ -117,6 +120,12 @@ def _answer(endpoint: str, status: int, cache: str, error: str | None, at: float
     )
 
 
+def visible_lines(widget: Widget) -> list[str]:
+    """The text the widget paints: its lines as cut to its width (borders included)."""
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
+    return [strip.text for strip in widget.render_lines(region)]
+
+
 LONG = "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers/and/a/long/tail"
 
 
@@ -136,9 +145,15 @@ async def test_health_screen_at_80_columns_says_each_error_once_and_shows_latenc
         screen.update_view()
         await pilot.pause()
         errors = str(screen.query_one("#errors").render()).splitlines()
-        assert len(errors) == 3 and all("(12 times, last shown)" in e for e in errors), errors
-        assert all(e.count("200 stale") == 1 for e in errors)
+        assert len(errors) == 6, errors  # two lines an error: the short parts, then the message
+        assert all(e.count("200 stale") == 1 for e in errors[::2])
         assert screen.query_one("#errors").styles.text_wrap == "nowrap"  # cut, not wrapped
+        # what the box shows at 80 columns: status, count and time whole, the message cut
+        seen = visible_lines(screen.query_one("#errors"))
+        heads = [line for line in seen if "200 stale" in line]
+        when = local_time(11.0, now=screen.clock())
+        assert len(heads) == 3 and all(f"200 stale x12 {when}" in h for h in heads), seen
+        assert any(LONG[:20] in line and "…" in line for line in seen), seen
         table = screen.query_one(DataTable)
         assert [str(c.label) for c in table.columns.values()][:8] == [
             "Service",

@@ -6,11 +6,12 @@ status (0 ok, 1 failure, 2 bad input). `args` holds the global options (config, 
 demo, log_level) and the command's own. Print user output on stdout, one-line errors on
 stderr; log details with `logging` (they go to the log file, redacted).
 
-The CLI imports every command module to build its parser (`zen-tui --help` lists them all),
-so a module's top imports stay light: heavy modules (Textual, httpx, the keyring, the sync
-engine, asyncio), and even json and getpass (a millisecond of every `--help`), are imported
-inside `run` or the helpers that use them. Only `dashboard`
-may open Textual; the rest never import it, not even indirectly.
+The CLI imports a command's module when the command line names it, and every command module
+for `zen-tui --help` (which lists them all) or a line it cannot read without argparse (a
+misspelt command is answered with the right names). So a module's top imports stay light:
+heavy modules (Textual, httpx, the keyring, the sync engine, asyncio), and even json and
+getpass (a millisecond of every `--help`), are imported inside `run` or the helpers that use
+them. Only `dashboard` may open Textual; the rest never import it, not even indirectly.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ missing, unknown or invalid parameter; checked before anything is queued).
 
 A one-shot send never keeps the user waiting through a whole outage: each call is tried at
 most ACT_ATTEMPTS times, the send as a whole gets SEND_DEADLINE seconds, and an account whose
-breaker a running dashboard or `zen-tui sync` saw open is not called at all. Whatever did not
+breaker a running dashboard or `zen-tui sync` saw open is not called at all (only while that
+record is current: its saver still runs and the record is young, as `zen-tui health` shows;
+an old record, or one from a saver gone or stopped, is not trusted). Whatever did not
 go through stays in the outbox and the answer is `pending`, at once.
 """
 
@@ -188,15 +190,21 @@ async def send_within_deadline(engine: SyncEngine, entry: OutboxEntry) -> None:
         unsubscribe()
 
 
-def breaker_open_until(store: Store, account: str) -> float | None:
+def breaker_open_until(store: Store, account: str, now: float | None = None) -> float | None:
     """When the breaker that a running dashboard or `zen-tui sync` last saw open for this
-    account lets a probe through again; None when it is closed or that time has passed."""
-    saved = store.load_health().get(account)
-    data = saved[0] if saved else {}
+    account lets a probe through again; None when it is closed or that time has passed, and
+    when the record is not current (its saver gone or stopped, or the record old: the same
+    rule as `zen-tui health`, store/saver.py): then nothing is known and act tries to send."""
+    from zen_tui.store.saver import saver_running
+
+    now = time.time() if now is None else now
+    data, at = store.load_health().get(account, ({}, None))
     until = data.get("half_open_at")
-    if data.get("breaker") != "open" or not isinstance(until, int | float):
+    if data.get("breaker") != "open" or not isinstance(until, int | float) or at is None:
         return None
-    return float(until) if until > time.time() else None
+    if not saver_running(data, at, now):
+        return None
+    return float(until) if until > now else None
 
 
 def _account_of(item_id: str, settings: Settings) -> AccountConfig | None:

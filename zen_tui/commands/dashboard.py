@@ -75,7 +75,9 @@ def _open(settings: Settings, demo: bool) -> int:
     # does once that screen is painted: each account on its own, with one token chain.
     wired = build_local(settings)
     tokens = credentials_for(settings.accounts)
-    engine = SyncEngine(wired, connect=functools.partial(connect, wired, credentials=tokens))
+    engine = SyncEngine(
+        wired, connect=functools.partial(connect, wired, credentials=tokens), role="the dashboard"
+    )
     store = engine.store
     try:
         return int(

@@ -1,6 +1,10 @@
 """`zen-tui health [--json]`: per account, the gateway health saved by the last sync run,
 with the outbox counts as they are now, and the webhook counters when webhooks are on.
-Reads the store only. Exit status 0."""
+Reads the store only. Exit status 0.
+
+Each record says how old it is and whether its saver (a dashboard or `zen-tui sync`) still
+runs (store/saver.py). A live state (webhooks live, a half-open countdown) is shown only
+while it does: from a record whose saver is gone, the figures are shown as they were saved."""
 
 from __future__ import annotations
 
@@ -34,10 +38,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         failed = store.outbox_by_state(ActionState.FAILED)
     finally:
         store.close()
+    now = _now()
     report: dict[str, Any] = {}
     for account in settings.accounts:
         data, at = saved.get(account.name, ({}, None))
-        report[account.name] = {"service": account.service, **data, "saved_at": at} | {
+        report[account.name] = {"service": account.service, **data, **_age(data, at, now)} | {
             "outbox_pending": sum(1 for e in waiting if e.action.account == account.name),
             "outbox_failed": sum(1 for e in failed if e.action.account == account.name),
         }
@@ -46,10 +51,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         print(json.dumps({"accounts": report}, indent=2))
     else:
-        print_text(
-            report, time.time(), webhooks=settings.webhooks.enabled, sync=settings.sync_command
-        )
+        print_text(report, now, webhooks=settings.webhooks.enabled, sync=settings.sync_command)
     return 0
+
+
+def _now() -> float:
+    return time.time()  # a function, so a test can set the clock
+
+
+def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
+    """When the record was saved, how long ago, and whether its saver still runs. A saver
+    that is gone makes nothing live: `webhooks_live` is then false, whatever it saved."""
+    from zen_tui.store.saver import saver_running
+
+    if at is None:
+        return {"saved_at": None, "age_seconds": None, "saver_running": False}
+    running = saver_running(data, at, now)
+    out = {"saved_at": at, "age_seconds": round(now - at, 1), "saver_running": running}
+    if not running and data.get("webhooks_live"):
+        out |= {"webhooks_live": False, "webhooks_live_when_saved": True}
+    return out
+
+
+def _header(name: str, h: dict[str, Any], now: float) -> str:
+    """`gh (github), saved 1h ago by the dashboard (pid 12 on host), not running now, ...`."""
+    from zen_tui.store.saver import saved_text
+
+    return f"{name} ({h['service']}), {saved_text(h, now - h['saved_at'], h['saver_running'])}"
 
 
 def _when(ts: float | None, now: float) -> str:
@@ -68,11 +96,12 @@ def print_text(
     for name, h in report.items():
         waiting = _not_connected(h)
         if h.get("saved_at") is None:
-            print(f"{name} ({h['service']}): no sync yet; run `{sync}`")
+            run = f"; run `{sync}`" if sync else ""
+            print(f"{name} ({h['service']}): no sync yet{run}")
         elif waiting:  # the run that saved this had not built the account: no figures
-            print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago: {waiting}")
+            print(f"{_header(name, h, now)}: {waiting}")
         else:
-            print(f"{name} ({h['service']}), as of {int(now - h['saved_at'])}s ago:")
+            print(f"{_header(name, h, now)}:")
             for line in _lines(h, now):
                 print(f"  {line}")
         print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
@@ -102,6 +131,8 @@ def webhook_line(h: dict[str, Any], now: float) -> str:
     state = "live" if h.get("webhooks_live") else "idle"
     if _not_connected(h):
         state = "not live (the account is not connected)"
+    if h.get("saved_at") is not None and not h.get("saver_running", True):
+        state = "not live (nothing is running to receive them)"
     port = f" on port {hooks['port']}" if hooks.get("port") else " (not listening)"
     return (
         f"{state}{port}; {hooks.get('accepted', {}).get(service, 0)} accepted, "
@@ -112,16 +143,20 @@ def webhook_line(h: dict[str, Any], now: float) -> str:
 
 
 def _lines(h: dict[str, Any], now: float) -> list[str]:
+    # A half-open countdown only means something while the saver runs to probe.
+    running = h.get("saver_running", True)
     half = f" (half-open at {_when(h['half_open_at'], now)})" if h.get("half_open_at") else ""
-    lines = [f"breaker   {h.get('breaker')}{half}"]
+    lines = [f"breaker   {h.get('breaker')}{half if running else ' when saved'}"]
     buckets = h.get("buckets") or {"": h}
     for scope, b in sorted(buckets.items()):
         quota = ""
         if b.get("remaining") is not None:
             quota = f"; quota {b['remaining']} left, resets {_when(b.get('reset_at'), now)}"
         name = f"{scope}: " if scope else ""
+        when = "" if running else " when saved"
         lines.append(
-            f"limiter   {name}{b.get('tokens', 0):.0f}/{b.get('capacity', 0):.0f} tokens{quota}"
+            f"limiter   {name}{b.get('tokens', 0):.0f}/{b.get('capacity', 0):.0f} tokens"
+            f"{when}{quota}"
         )
     lines += [
         f"requests  {h.get('requests', 0)} ({h.get('errors', 0)} errors, "

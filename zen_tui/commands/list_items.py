@@ -146,7 +146,7 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
-    from zen_tui.models import item_label
+    from zen_tui.models import Message, item_label
 
     if not shown:
         out.write(f"no {pane} sections in the config\n")
@@ -155,4 +155,8 @@ def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
         reason = f" ({fresh.reason})" if fresh.reason else ""
         out.write(f"== {part.section.title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
         for item in part.items():
-            out.write(f"  {item_label(item, now):<28} {item_state(item):<12} {item.title[:70]}\n")
+            # a message's label (`#random 2026-11-28 02:55:41 UTC`) is wider than a key's
+            width = 40 if isinstance(item, Message) else 28
+            out.write(
+                f"  {item_label(item, now):<{width}} {item_state(item):<12} {item.title[:70]}\n"
+            )

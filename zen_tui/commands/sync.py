@@ -46,7 +46,7 @@ async def _once(settings: Settings) -> int:
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.wiring import build
 
-    engine = SyncEngine(build(settings))
+    engine = SyncEngine(build(settings), role="`zen-tui sync --once`")
     try:
         snapshots = await engine.sync_once()
     finally:
@@ -75,7 +75,7 @@ async def _forever(settings: Settings) -> int:
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.wiring import build
 
-    engine = SyncEngine(build(settings))
+    engine = SyncEngine(build(settings), role="`zen-tui sync`")
     titles = {s.id: s for s in engine.sections}
 
     def show(event: Event) -> None:

@@ -33,29 +33,40 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         saved = store.load_health()
     finally:
         store.close()
-    report = build_report(settings, pending, saved)
+    now = _now()
+    report = build_report(settings, pending, saved, now)
     if args.json:
         import json
 
         print(json.dumps(report, indent=2))
     else:
-        print_text(report, time.time())
+        print_text(report, now)
     return 0
 
 
+def _now() -> float:
+    return time.time()  # a function, so a test can set the clock
+
+
 def build_report(
-    settings: Settings, pending: int, saved: dict[str, tuple[dict[str, Any], float]]
+    settings: Settings,
+    pending: int,
+    saved: dict[str, tuple[dict[str, Any], float]],
+    now: float,
 ) -> dict[str, Any]:
+    from zen_tui.store.saver import saver_running
     from zen_tui.sync.webhook_verify import SERVICES  # hashlib: only when this command runs
     from zen_tui.sync.webhooks import is_loopback
 
     config = settings.webhooks
     host = f"[{config.host}]" if ":" in config.host else config.host
     services: list[str] = sorted({a.service for a in settings.accounts}) or list(SERVICES)
-    runs = [(at, data["webhooks"]) for data, at in saved.values() if "webhooks" in data]
-    at, last = max(runs, key=lambda r: r[0], default=(None, None))
-    if last is not None:
-        last = known_keys(last)
+    runs = [(at, data) for data, at in saved.values() if "webhooks" in data]
+    at, record = max(runs, key=lambda r: r[0], default=(None, None))
+    last = known_keys(record["webhooks"]) if record is not None else None
+    # The same rule and words as `zen-tui health` (store/saver.py): is its saver still running?
+    running = record is not None and at is not None and saver_running(record, at, now)
+    saver = {k: record[k] for k in ("saved_by", "saver_role") if k in record} if record else {}
     return {
         "enabled": config.enabled,
         "host": config.host,
@@ -72,10 +83,14 @@ def build_report(
         "pending": pending,
         "last_run": last,
         "saved_at": at,
+        "saver_running": running,
+        "saver": saver,
     }
 
 
 def print_text(report: dict[str, Any], now: float) -> None:
+    from zen_tui.store.saver import saved_text
+
     if not report["enabled"]:
         print("webhooks: off (set `enabled = true` under [webhooks] in the config)")
     else:
@@ -93,7 +108,8 @@ def print_text(report: dict[str, Any], now: float) -> None:
         print("last run: no webhook counters saved yet")
         return
     counts = ", ".join(f"{_total(last[k])} {k}" for k in ("accepted", "duplicates", "rejected"))
-    print(f"last run ({int(now - report['saved_at'])}s ago): {counts}")
+    age = now - report["saved_at"]
+    print(f"last run ({saved_text(report['saver'], age, report['saver_running'])}): {counts}")
     for reason, count in sorted(last["rejected"].items()):
         print(f"  rejected {reason}: {count}")
 

@@ -63,8 +63,9 @@ class RateLimited(GatewayError):
     def summary(self) -> str:
         if self.retry_at is None:
             return "rate limited"
-        wait = max(0, int(self.retry_at - time.time()))
-        return f"rate limited, resets in {wait // 60}m{wait % 60:02d}s"
+        # A time of day, as the breaker's: this text is kept (a pane's reason, an outbox
+        # entry's) and read later, when a countdown taken now has gone stale.
+        return f"rate limited until {local_time(self.retry_at, now=time.time())}"
 
 
 class AuthExpired(GatewayError):

@@ -47,8 +47,14 @@ class _MessageDoc(msgspec.Struct, tag_field="type", tag="message"):
     data: Message
 
 
-_ITEMS = msgspec.json.Decoder(_PullRequestDoc | _IssueDoc | _MessageDoc)
 _ENCODER = msgspec.json.Encoder()
+
+
+@cache
+def _items() -> msgspec.json.Decoder[_PullRequestDoc | _IssueDoc | _MessageDoc]:
+    """The items' decoder, built the first time an item is read: building it reads the models'
+    type hints (~1 ms), which a command that reads no item (`health`, `outbox`) never pays."""
+    return msgspec.json.Decoder(_PullRequestDoc | _IssueDoc | _MessageDoc)
 
 
 def encode_item(item: Item) -> str:
@@ -72,7 +78,7 @@ def _compact(doc: dict[str, Any]) -> str:
 
 
 def decode_item(text: str) -> Item:
-    item = _decode(text)
+    item = _decode(_items(), text)
     _share_one(item)
     return item
 
@@ -83,9 +89,10 @@ def decode_items(texts: Iterable[str], skipped: Callable[[CodecError], object]) 
     copies of repeated values are never all held at once (3.5 MiB for 10,000 items)."""
     items: list[Item] = []
     chunk: list[Item] = []
+    decoder = _items()
     for text in texts:
         try:
-            chunk.append(_decode(text))
+            chunk.append(_decode(decoder, text))
         except CodecError as exc:
             skipped(exc)
         if len(chunk) == _CHUNK:
@@ -99,8 +106,8 @@ def decode_items(texts: Iterable[str], skipped: Callable[[CodecError], object]) 
 _CHUNK = 500  # items shared at once: the set-up of a field's pass is paid per chunk
 
 
-def _decode(text: str) -> Item:
-    item: Item = _read(_ITEMS, text, "item").data
+def _decode(decoder: msgspec.json.Decoder[Any], text: str) -> Item:
+    item: Item = _read(decoder, text, "item").data
     return item
 
 
@@ -133,7 +140,10 @@ class _ActionDoc(msgspec.Struct):
     data: _StoredAction
 
 
-_ACTION = msgspec.json.Decoder(_ActionDoc)
+@cache
+def _actions() -> msgspec.json.Decoder[_ActionDoc]:
+    """The actions' decoder, built the first time an action is read (as `_items`)."""
+    return msgspec.json.Decoder(_ActionDoc)
 
 
 def encode_action(action: Action) -> str:
@@ -142,7 +152,7 @@ def encode_action(action: Action) -> str:
 
 
 def decode_action(text: str) -> Action:
-    data: _StoredAction = _read(_ACTION, text, "action").data
+    data: _StoredAction = _read(_actions(), text, "action").data
     kind = cast("ActionKind", data.kind)  # any string: see _StoredAction
     return Action(kind, data.item_id, data.account, data.params)
 

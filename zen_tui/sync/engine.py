@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
@@ -46,6 +47,7 @@ from zen_tui.models import (
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.rows import Link
+from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     AccountConnection,
@@ -104,13 +106,20 @@ _POLLING: ContextVar[str | None] = ContextVar("zen_tui_polling", default=None)
 
 class SyncEngine:
     def __init__(
-        self, wired: Wired, *, bulk: BulkSettings | None = None, connect: Connect | None = None
+        self,
+        wired: Wired,
+        *,
+        bulk: BulkSettings | None = None,
+        connect: Connect | None = None,
+        role: str = "",
     ) -> None:
         """`connect`: `wired` holds no gateway or client yet; this builds them (an account at a
         time, each in its own thread) when start() runs, so the dashboard paints from the
         store first. A call that needs a client before then (the preview's details, a
-        refresh) waits for start(), then for that account's build alone."""
+        refresh) waits for start(), then for that account's build alone. `role`: who runs
+        this ("the dashboard"), for `zen-tui health`'s "saved ... by"."""
         self.wired = wired
+        self.role = role
         self._network = connect
         self._building: dict[str, asyncio.Future[None]] = {}  # account -> its running build
         self._failed: dict[str, Exception] = {}  # account -> why its last build failed
@@ -466,6 +475,7 @@ class SyncEngine:
         self._tasks.append(
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="health heartbeat"))
         self._running = True
         # The receiver needs no client: a delivery for an account not built yet is kept for
         # it (WebhookProcessor._owed_to_unbuilt).
@@ -484,6 +494,8 @@ class SyncEngine:
         """Stop polling and sending, close the gateways and the store. Idempotent."""
         if self.closed:
             return
+        # No await before `closed`: no save of ours can follow and say the run goes on.
+        self._mark_stopped()
         self.closed = True
         for building in list(self._building.values()):  # a thread may run on; what it
             building.cancel()  # builds is dropped
@@ -838,7 +850,10 @@ class SyncEngine:
             soon = result.partial  # the rest is unread: ask again soon, not after a backoff
             full = asked_full and not soon  # a partial listing is not the full one asked for
             self._honoured(section.id, full, revalidate and result.cache != "stale")
-        if self._webhooks_live(section.account):
+        # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
+        # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
+        answered = snapshot.freshness.state is FreshnessState.LIVE
+        if answered and self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         changed = previous is None or previous.items != snapshot.items
         self._publish(section, snapshot, previous)
@@ -1093,9 +1108,25 @@ class SyncEngine:
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
 
+    async def _heartbeat(self) -> None:
+        """Re-save every account's health while running, so a record older than a few beats
+        tells `zen-tui health` that its saver is gone or stuck (store/saver.py)."""
+        while True:
+            await self.wired.clock.sleep(HEARTBEAT)
+            self.save_health()
+
+    def _mark_stopped(self) -> None:
+        """The records this run saved last say it stopped (`zen-tui health`: not running
+        now). Another process's records are left alone: it may still run."""
+        with contextlib.suppress(sqlite3.Error):  # best effort, like every health save
+            for account, (data, at) in self.store.load_health().items():
+                if data.get("saved_by") == self.outbox.owner:
+                    self.store.save_health(account, data | {"stopped": True}, at)
+
     def save_health(self, account: str | None = None) -> None:
         """Persist gateway health for `zen-tui health` (one account, or all); an account not
-        built yet is saved as such (connecting, or failed and why), its webhooks not live."""
+        built yet is saved as such (connecting, or failed and why), its webhooks not live.
+        Each record names this run (`saved_by`, a lease owner id: store/saver.py)."""
         if self.closed:  # the store is closed
             return
         now = self.wired.clock.time()
@@ -1115,6 +1146,9 @@ class SyncEngine:
                 }
             if self.webhooks is not None:
                 data["webhooks"] = self.webhooks.health()
+            data["saved_by"] = self.outbox.owner
+            if self.role:
+                data["saver_role"] = self.role
             self.store.save_health(health.account, data, now)
 
 

@@ -72,6 +72,10 @@ IDEMPOTENT_KINDS = frozenset(
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
+# How often a running outbox looks in the store for entries it was not told about: the ones
+# another process left there (`zen-tui act` that could not send: offline, breaker open). Only
+# this process's own submits, breakers and retries wake it otherwise. One indexed SELECT.
+STORE_CHECK_SECONDS = 30.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
 LEASE_SECONDS = 600.0
@@ -146,6 +150,10 @@ class Outbox:
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
         self.owner = leases.new_owner()  # names this outbox in the leases it takes
         self.retry_at: float | None = None
+        # Per account, when its last "not now" lets it be tried again: a store check skips an
+        # account until then (an hour-long rate-limit reset is not re-tried every check).
+        self.not_before: dict[str, float] = {}
+        self.store_check = STORE_CHECK_SECONDS
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
         self._unsubscribe = bus.subscribe(self._on_event)
@@ -267,12 +275,12 @@ class Outbox:
             outcome = await self._verify(client, entry)
             if outcome is not None:
                 self.mark(entry, outcome.state, outcome.reason)
-                self.note(outcome)
+                self.note(outcome, entry.action.account)
                 return outcome.state
         self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
         self.mark(entry, outcome.state, outcome.reason)
-        self.note(outcome)
+        self.note(outcome, entry.action.account)
         return outcome.state
 
     async def _held(self, entry: Any) -> ActionState | None:
@@ -380,15 +388,22 @@ class Outbox:
         return entry_now
 
     # -- replay ---------------------------------------------------------------------------
-    async def replay(self) -> dict[ActionState, int]:
+    async def replay(self, *, due_only: bool = False) -> dict[ActionState, int]:
         """Send everything PENDING/UNKNOWN in order; an account that hits a transient error
-        keeps its later entries waiting so they stay in order."""
-        blocked: set[str] = set()
+        keeps its later entries waiting so they stay in order. `due_only` (a store check):
+        leave out the accounts whose retry time has not come."""
+        now = self.now()
+        later = {a: at for a, at in self.not_before.items() if at > now} if due_only else {}
+        # Due times are noted afresh by this replay's sends; a past one kept would spin the
+        # run loop (wake, still blocked, wake at once) until the blocked account recovers.
+        self.retry_at = min(later.values(), default=None)
+        blocked, tried = set(later), set(later)
         tally: dict[ActionState, int] = {}
         for entry in self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN):
             account = entry.action.account
             if account in blocked or entry.id in self.claimed or account not in self.clients:
                 continue
+            tried.add(account)
             if self._waiting(entry):  # its step before is not done: others need not wait
                 self.note(Outcome(ActionState.PENDING))
                 continue
@@ -400,25 +415,37 @@ class Outbox:
             tally[state] = tally.get(state, 0) + 1
             if state in (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING):
                 blocked.add(account)  # later entries wait behind it (also in another process)
+        for account in tried - blocked:
+            self.not_before.pop(account, None)
         if not blocked:
             self.retry_at = None
             self._backoff = RETRY_MIN
         return tally
 
     async def run(self) -> None:
-        """Replay now, then whenever woken (submit, breaker closed) or a retry is due."""
+        """Replay now, then whenever woken (submit, breaker closed) or a retry is due; with
+        none due (or the next one further off), every `store_check` seconds for what other
+        processes left in the store."""
         self._loop = asyncio.get_running_loop()
+        woken = True  # the first replay, a submit or a closed breaker: try every account
         while True:
             self._wake.clear()
             try:
-                await self.replay()
+                await self.replay(due_only=not woken)
             except Exception:  # keep the replayer alive; the entries stay in the store
                 log.exception("outbox replay failed")
-            timeout = None if self.retry_at is None else max(0.05, self.retry_at - self.now())
-            await self._sleep(timeout)
+            woken = await self._sleep(max(0.05, self._next_wake()))
 
-    async def _sleep(self, seconds: float | None) -> None:
-        """Until woken, or until `seconds` pass (None: no limit).
+    def _next_wake(self) -> float:
+        """Seconds until the earliest retry any account has due, but never longer than
+        `store_check`: an hour-long rate-limit reset on one account must not keep another
+        account's entry, left by another process, waiting for that hour."""
+        if self.retry_at is None:
+            return self.store_check
+        return min(self.store_check, self.retry_at - self.now())
+
+    async def _sleep(self, seconds: float | None) -> bool:
+        """Until woken (True), or until `seconds` pass (None: no limit).
 
         Not asyncio.wait_for: on Python 3.11 it returns the wake when a cancel comes in the
         turn the wake lands, swallowing the cancel; stop() then waited forever for a replayer
@@ -426,9 +453,10 @@ class Outbox:
         """
         woken = asyncio.ensure_future(self._wake.wait())
         try:
-            await asyncio.wait({woken}, timeout=seconds)
+            done, _ = await asyncio.wait({woken}, timeout=seconds)
         finally:
             woken.cancel()
+        return bool(done)
 
     def _waiting(self, entry: Any) -> bool:
         after = getattr(entry, "after_id", None)
@@ -448,12 +476,14 @@ class Outbox:
         leases.forget(self.owner)  # leases left behind are free for the next outbox
 
     # -- helpers ----------------------------------------------------------------------------
-    def note(self, outcome: Outcome) -> None:
+    def note(self, outcome: Outcome, account: str | None = None) -> None:
         if outcome.state not in (ActionState.PENDING, ActionState.UNKNOWN):
             return
         at = outcome.retry_at if outcome.retry_at is not None else self.now() + self._backoff
         self._backoff = min(RETRY_MAX, self._backoff * 2)
         self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
+        if account is not None:
+            self.not_before[account] = at
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, BreakerChanged) and event.new == "closed":

@@ -23,8 +23,9 @@ def from_local_store(
     items: Sequence[Item], fetched_at: float | None, sync_command: str = "zen-tui sync --once"
 ) -> Snapshot:
     """What load_local() shows before any poll: the store's items, or empty (saying which
-    command fills it: the demo's is `zen-tui --demo sync --once`)."""
+    command fills it; the demo has none: only its own run's polls fill its store)."""
     if fetched_at is None:
-        why = f"not synced yet; run `{sync_command}` or wait for the first poll"
+        run = f"run `{sync_command}` or " if sync_command else ""
+        why = f"not synced yet; {run}wait for the first poll"
         return Snapshot.empty(why, Cause.NOT_SYNCED)
     return stored(items, fetched_at)

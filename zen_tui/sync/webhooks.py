@@ -87,7 +87,8 @@ class WebhookReceiver:
     async def receive(self, request: Request) -> Response:
         service = request.path_params["service"]
         if service not in SERVICES:  # the name is the sender's choice: never a counter key
-            return self._reject(UNKNOWN, Rejected(404, f"unknown service (use {SERVICES})"))
+            paths = ", ".join(f"/webhooks/{s}" for s in SERVICES)
+            return self._reject(UNKNOWN, Rejected(404, f"unknown service: post to {paths}"))
         try:
             return await self._receive(service, request)
         except ClientDisconnect:  # the sender hung up mid-body: normal, and it will retry

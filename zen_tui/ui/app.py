@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import msgspec
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
@@ -398,6 +398,14 @@ class ZenApp(App[str | None]):
         for section in self.backend.sections:
             if section.account == account:
                 self._refresh_section(section.id)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that bubbled up unhandled while a text dialog is open was typed in the burst
+        that opened it (dispatched to the dashboard first): it is the dialog's text. Runs
+        before App's own key handling, which would drop it (prevent_default skips that)."""
+        take = getattr(self.screen, "take_early_key", None)
+        if take is not None:
+            take(event)
 
     @work(group="refresh", exit_on_error=False)
     async def _refresh_section(self, section_id: str) -> None:

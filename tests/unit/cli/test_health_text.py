@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from zen_tui import paths
 from zen_tui.cli import main
-from zen_tui.store import Store
+from zen_tui.store import Store, leases
 
 HOOKS = {
     "accepted": {"github": 3, "slack": 9},
@@ -37,14 +38,16 @@ def health_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], *, enabled: 
     return capsys.readouterr().out
 
 
-def seed(tmp_path: Path, **extra: object) -> None:
+def seed(tmp_path: Path, at: float = 100.0, **extra: object) -> None:
     store = Store.open(paths.store_path(tmp_path))
-    store.save_health("gh", {"breaker": "closed", "webhooks": HOOKS, **extra}, 100.0)
+    store.save_health("gh", {"breaker": "closed", "webhooks": HOOKS, **extra}, at)
     store.close()
 
 
 def test_each_account_shows_its_services_webhook_counters(tmp_path, capsys) -> None:
-    seed(tmp_path, webhooks_live=True)
+    # Saved just now by a saver still running: "live" (an old record would say "not live").
+    owner = leases.new_owner()
+    seed(tmp_path, time.time(), webhooks_live=True, saved_by=owner)
     out = health_text(tmp_path, capsys, enabled=True)
     gh = out.split("team (slack)")[0]
     assert (
@@ -53,6 +56,7 @@ def test_each_account_shows_its_services_webhook_counters(tmp_path, capsys) -> N
     assert "slack" not in gh.split("webhooks")[1]  # another service's counts stay out
     team = out.split("team (slack)")[1]  # no sync saved for it yet
     assert "  webhooks  on; no counts saved yet" in team
+    leases.forget(owner)
 
 
 def test_no_webhook_line_when_they_are_off_and_nothing_was_counted(tmp_path, capsys) -> None:

@@ -16,12 +16,24 @@ from pathlib import Path
 
 import pytest
 
+from zen_tui.commands import COMMAND_MODULES
+
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
 # The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
 # help is sized without shutil (bz2, lzma); the Linux folders are found without platformdirs
 # (tempfile, random).
 NOT_NEEDED = ("logging.handlers", "shutil") + (("platformdirs",) if sys.platform == "linux" else ())
-CONFIG = '[[accounts]]\nname = "gh"\nservice = "github"\n'
+CONFIG = """
+[[accounts]]
+name = "gh"
+service = "github"
+
+[[sections]]
+pane = "prs"
+title = "Review requested"
+account = "gh"
+query = "is:pr is:open review-requested:@me"
+"""
 PROBE = """
 import json, sys
 from zen_tui.cli import main
@@ -149,6 +161,64 @@ def loaded_by(argv: list[str], names: tuple[str, ...], env: dict[str, str]) -> l
 def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> None:
     env = headless_env(tmp_path)
     assert loaded_by(COMMANDS[name], UNUSED[name], env) == []
+
+
+# Modules each headless command runs, of those some command loads: none of the others.
+OWN_MODULES = {
+    "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),
+    "health": ("zen_tui.commands.health", "zen_tui.timefmt"),
+    "outbox": ("zen_tui.commands.outbox",),
+    "act refused": ("zen_tui.commands.act", "zen_tui.actions"),
+}
+OTHERS = tuple(
+    sorted(
+        {
+            *(f"zen_tui.commands.{module}" for module in COMMAND_MODULES.values()),
+            *(name for names in OWN_MODULES.values() for name in names),
+            "zen_tui.item_commands",  # a config's [[commands]] only: this one has none
+        }
+    )
+)
+
+
+@pytest.mark.parametrize("name", sorted(OWN_MODULES))
+def test_a_named_command_loads_no_other_commands_modules(tmp_path: Path, name: str) -> None:
+    """`zen-tui health` builds and imports the parser of `health` only (`--help` and a
+    misspelt command load them all): not the nine other command modules, nor what they
+    import for themselves."""
+    env = headless_env(tmp_path, default_folders=True)
+    own = OWN_MODULES[name]
+    assert loaded_by(COMMANDS[name], OTHERS, env) == sorted(own)
+
+
+# Whether the command built a decoder of the store codec's: each is built on first use.
+DECODERS_PROBE = """
+import sys
+import msgspec
+from zen_tui.cli import main
+code = main(sys.argv[1:])
+from zen_tui.store import codec
+held = [n for n, v in vars(codec).items() if isinstance(v, msgspec.json.Decoder)]
+built = [f.__name__ for f in (codec._items, codec._actions) if f.cache_info().currsize]
+print("\\nbuilt:" + ",".join(held + built))
+"""
+
+
+@pytest.mark.parametrize("name", ["health", "outbox"])
+def test_a_command_that_reads_no_item_builds_no_decoder(tmp_path: Path, name: str) -> None:
+    """Building the items' decoder reads every item model's type hints (~1 ms): `health` and
+    `outbox` read no item (and, with an empty outbox, no action), so they build none."""
+    env = headless_env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", DECODERS_PROBE, *COMMANDS[name]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    last = done.stdout.strip().splitlines()[-1]
+    assert last == "built:", done.stderr
 
 
 def test_a_command_rotates_its_full_log_without_logging_handlers(tmp_path: Path) -> None:

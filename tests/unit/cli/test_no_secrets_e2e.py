@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,13 @@ def test_demo_sync_leaves_no_token_in_the_data_folder(
         return real(accounts, data_dir, webhooks)
 
     monkeypatch.setattr(demo, "demo_settings", capture)
+
+    @contextmanager
+    def kept_folder(data_dir: Path) -> Iterator[Path]:  # the run's folder, kept to inspect
+        (data_dir / "demo").mkdir(parents=True, exist_ok=True)
+        yield data_dir / "demo"
+
+    monkeypatch.setattr(demo, "run_folder", kept_folder)
     argv = ["--demo", "--data-dir", str(tmp_path), "--log-level", "DEBUG", "sync", "--once"]
     assert main(argv) == 0
     out, err = capfd.readouterr()

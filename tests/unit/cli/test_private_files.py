@@ -79,3 +79,27 @@ def test_what_cannot_be_fixed_is_warned_once_with_the_fix(
     err = capsys.readouterr().err
     line = f"zen-tui: warning: {data} may be readable by other users"
     assert err.count(line) == 1 and f"chmod 700 {data}" in err and "Traceback" not in err
+
+
+def test_the_files_audited_are_those_glob_finds(tmp_path: Path) -> None:
+    """secure_data_dir lists a folder's log and store files with one scandir, not glob's
+    regex: for any names, the same entries as `folder.glob(prefix + "*")`."""
+    import random
+
+    rng = random.Random(9)
+    heads = ("zen-tui.log", "zen-tui.db", "Zen-Tui.LOG", "zen-tui.lo", "xzen-tui.db", ".zen-tui.db")
+    tails = (".1", "-wal", "-shm", ".corrupt-20261206T020000Z", "x", "*", "[a]")
+    found = 0
+    for round_ in range(40):
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        for _ in range(rng.randint(0, 12)):
+            entry = folder / (rng.choice(heads) + "".join(rng.choices(tails, k=rng.randint(0, 2))))
+            if not entry.exists():
+                entry.mkdir() if rng.random() < 0.2 else entry.touch()
+        for prefix in (paths.LOG_FILE_NAME, paths.store_path(folder).name):
+            listed = sorted(paths._named(folder, prefix))
+            assert listed == sorted(folder.glob(f"{prefix}*"))
+            found += len(listed)
+    assert found > 60  # the names drawn do match, not only miss
+    assert paths._named(tmp_path / "missing", "zen-tui.db") == []

@@ -141,7 +141,8 @@ def test_demo_runs_the_command_against_a_live_simulator(
     assert results["status"] == 200
     assert results["services"] == ["github", "jira", "slack"]
     assert results["panes"] == {"prs", "issues", "messages"}
-    assert results["data_dir"] == tmp_path / "demo"
+    assert results["data_dir"].parent == tmp_path / "demo"  # this run's own folder
+    assert results["data_dir"].name.startswith("run-") and not results["data_dir"].exists()
     assert results["masked"] == "token ***"
 
 
@@ -155,7 +156,7 @@ def test_demo_session_serves_every_service(tmp_path: Path, scenario: str | None)
             f"{slack.base_url}/auth.test", headers={"Authorization": f"Bearer {slack.token}"}
         )
         assert response.json()["ok"] is True
-    assert settings.data_dir == tmp_path / "demo"
+    assert settings.data_dir.parent == tmp_path / "demo" and not settings.data_dir.exists()
     with pytest.raises(httpx.ConnectError):  # stopped when the block ends
         httpx.post(f"{slack.base_url}/auth.test", timeout=2)
 

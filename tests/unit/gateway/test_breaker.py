@@ -165,3 +165,57 @@ async def test_per_endpoint_breakers_are_independent(router, make_gateway):
     assert gw.breaker_state("/good") == "closed"
     health = gw.health()  # the worst breaker and the first countdown
     assert health.breaker == "open" and health.half_open_at is not None
+
+
+async def test_every_half_open_round_gets_its_probe_and_a_closed_breaker_has_no_countdown(
+    router, make_gateway, clock, recorder
+):
+    """Probes that fail free their slot: round after round the single probe goes out, and
+    once one succeeds the breaker is closed with nothing saying "half-open at"."""
+    route = router.get("/p")
+    route.side_effect = [httpx.Response(503)] * 4 + [httpx.Response(200, json={})]
+    gw = make_gateway(
+        _settings(failure_threshold=1, success_threshold=1, timeout=5.0, max_half_open=1)
+    )
+    with pytest.raises(Unavailable):
+        await gw.request("GET", "/p")
+    for _ in range(3):
+        clock.advance(6)
+        with pytest.raises(Unavailable):  # the probe went out and failed, not "probes busy"
+            await gw.request("GET", "/p")
+    clock.advance(6)
+    await gw.request("GET", "/p")
+    assert route.call_count == 5
+    health = gw.health()
+    assert (health.breaker, health.half_open_at) == ("closed", None)
+    for change in recorder.of(BreakerChanged):
+        assert (change.half_open_at is not None) == (change.new == "open"), change
+
+
+async def test_after_a_failed_probe_the_next_round_still_sends_at_most_max_half_open(
+    make_gateway, clock
+):
+    """A probe's slot is given back exactly once: the round after a failed probe admits
+    max_half_open concurrent probes, not more."""
+    release = asyncio.Event()
+    sent: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(len(sent))
+        if len(sent) <= 2:  # the tripping call and the first round's probe
+            return httpx.Response(503)
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0, max_half_open=1)
+    gw = make_gateway(settings, handler=handler)
+    for _ in range(2):
+        with pytest.raises(Unavailable):
+            await gw.request("GET", "/p")
+        clock.advance(6)
+    tasks = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert len(sent) == 3  # one probe in this round
+    assert sum(isinstance(r, CircuitOpen) for r in results) == 2

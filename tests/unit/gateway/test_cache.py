@@ -9,7 +9,7 @@ import pytest
 from msgspec.structs import replace
 
 from zen_tui.gateway import CachedEntry, Unavailable
-from zen_tui.gateway.cache import ResponseCache, cache_key, make_entry
+from zen_tui.gateway.cache import ResponseCache, SingleFlight, cache_key, make_entry, refreshed
 from zen_tui.gateway.events import CacheEvicted
 from zen_tui.gateway.settings import CacheSettings, CacheTypeSettings
 
@@ -200,3 +200,52 @@ async def test_eviction_emits_cache_evicted(router, make_gateway, recorder):
     await gw.request("GET", "/i/1", cache_type="issue_details")
     await gw.request("GET", "/i/2", cache_type="issue_details")
     assert [e.cache_type for e in recorder.of(CacheEvicted)] == ["issue_details"]
+
+
+def test_a_304_keeps_the_validators_it_does_not_repeat_and_takes_the_ones_it_sends() -> None:
+    # Losing the ETag after a bare 304 would turn every later poll into a full download.
+    entry = make_entry(200, {"ETag": ETAG, "Last-Modified": "Mon, 01 Jan 2024"}, b"[]", 1.0)
+    bare = refreshed(entry, {}, 2.0)
+    assert (bare.etag, bare.last_modified, bare.fetched_at) == (ETAG, "Mon, 01 Jan 2024", 2.0)
+    new = refreshed(entry, {"etag": '"v2"', "last-modified": "Tue, 02 Jan 2024"}, 3.0)
+    assert (new.etag, new.last_modified, new.body) == ('"v2"', "Tue, 02 Jan 2024", b"[]")
+
+
+def test_read_through_promotes_a_hit_and_a_miss_takes_no_slot() -> None:
+    loads: list[str] = []
+
+    class CountingDisk(DictPersistentCache):
+        def load(self, key: str) -> CachedEntry | None:
+            loads.append(key)
+            return super().load(key)
+
+    disk = CountingDisk()
+    one = CacheSettings(types={"t": CacheTypeSettings(ttl=60, maxsize=1)})
+    cache = ResponseCache(one, disk)
+    disk.entries["a"] = make_entry(200, {}, b"a", 1.0)
+    assert cache.get("t", "a") is not None and cache.get("t", "a") is not None
+    assert loads == ["a"]  # the second read came from memory
+    assert cache.get("t", "missing") is None
+    assert cache.keys("t") == ["a"]  # a miss did not push the one real entry out
+
+
+def test_an_entry_is_fresh_for_less_than_its_ttl() -> None:
+    cache = ResponseCache(CacheSettings(types={"t": CacheTypeSettings(ttl=60)}))
+    entry = make_entry(200, {}, b"", 1000.0)
+    assert cache.is_fresh("t", entry, 1059.5) and not cache.is_fresh("t", entry, 1060.0)
+
+
+async def test_waiters_counts_the_callers_riding_on_one_fetch() -> None:
+    flights = SingleFlight()
+    release = asyncio.Event()
+
+    async def fetch() -> str:
+        await release.wait()
+        return "body"
+
+    callers = [asyncio.create_task(flights.run("k", fetch)) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert (flights.waiters("k"), flights.waiters("other")) == (3, 0)
+    release.set()
+    assert [r for r, _ in await asyncio.gather(*callers)] == ["body"] * 3
+    assert flights.waiters("k") == 0 and not flights.in_flight("k")

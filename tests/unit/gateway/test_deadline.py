@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ from zen_tui.gateway import (
     Unavailable,
 )
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway.deadline import Deadline
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import BreakerSettings, DeadlineSettings, TimeoutSettings
 from zen_tui.sync.freshness import reason_for
@@ -298,3 +300,37 @@ async def test_a_watchdog_cancelled_after_it_came_due_does_not_fire() -> None:
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert fired == []
+
+
+def test_remaining_counts_down_to_zero_and_allows_only_waits_that_leave_time() -> None:
+    rng = random.Random(5)
+    clock = FakeClock()
+    for _ in range(500):
+        budget = rng.uniform(0.1, 120)
+        deadline = Deadline.start(clock, budget)
+        elapsed = rng.choice([rng.uniform(0, budget), rng.uniform(budget, 2 * budget)])
+        clock.advance(elapsed)
+        left = deadline.remaining()
+        assert left == pytest.approx(max(0.0, budget - elapsed), abs=1e-6)
+        assert not deadline.allows(left)  # waiting all that is left leaves nothing
+        wait = rng.uniform(0, budget)
+        assert deadline.allows(wait) is (wait < left)
+
+
+async def test_an_answer_that_swallowed_the_deadline_stands_and_leaves_no_cancel_behind() -> None:
+    # A later asyncio.timeout in this task relies on its cancel count being back at zero.
+    clock = FakeClock()
+
+    async def stubborn() -> str:
+        try:
+            await clock.sleep(10)
+        except asyncio.CancelledError:
+            return "answered anyway"
+        return "never cut off"
+
+    def expired() -> BaseException:
+        return AssertionError("the answer should have stood")
+
+    assert await Deadline.start(clock, 5).bound(stubborn, expired) == "answered anyway"
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0

@@ -272,3 +272,122 @@ def test_a_bucket_never_lends_more_than_its_capacity_plus_what_drained(seed: int
         elapsed = clock.monotonic()
         assert taken <= capacity + capacity / period * elapsed + 1e-9
         assert 0 <= bucket.tokens() <= capacity
+
+
+def test_a_new_rate_starts_from_what_the_old_rate_drained() -> None:
+    # Tokens freed at the old pace before a quota report stay free; losing them would stall
+    # calls that the server's budget allows.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(10, 1, clock)
+    assert sum(bucket.try_take() for _ in range(10)) == 10
+    clock.advance(0.5)  # 5 tokens drained at 10/s
+    bucket.set_rate(20, 1)
+    assert bucket.tokens() == near(15)
+
+
+@pytest.mark.parametrize("seed", range(10))
+async def test_a_sliding_window_admits_limit_starts_per_window_and_waits_no_longer(
+    seed: int,
+) -> None:
+    """Random arrivals on a clock well past its start: no `window`-long span holds more than
+    `limit` starts, and a start that had to wait happens the moment the oldest one ages out."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    limit, span = rng.choice([(1, 5.0), (2, 60.0), (3, 10.0), (80, 60.0)])
+    window = SlidingWindow(limit, span, clock)
+    clock.advance(rng.uniform(100, 10_000))
+    starts: list[float] = []
+    for _ in range(200):
+        clock.advance(rng.choice([0.0, rng.uniform(0, span / limit), rng.uniform(0, 2 * span)]))
+        asked = clock.monotonic()
+        waited = await window.take(deadline=10 * span)
+        starts.append(clock.monotonic())
+        assert starts[-1] - asked == pytest.approx(waited, abs=1e-6)
+        if len(starts) > limit:
+            gap = starts[-1] - starts[-1 - limit]
+            assert gap >= span - 1e-6
+            if waited > 0:
+                assert gap == pytest.approx(span, abs=1e-6)
+        else:
+            assert waited == 0
+
+
+def test_a_quota_that_resets_within_a_second_is_still_followed() -> None:
+    # Remaining 0, reset in half a second: one call in that half second, not the configured 10/s.
+    clock = FakeClock()
+    limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)
+    bucket = limiter.observe("default", 5000, 0, clock.time() + 0.5)
+    assert (bucket.max_rate, bucket.time_period) == (1.0, near(0.5))
+    assert bucket.try_take() and not bucket.try_take()
+
+
+def test_a_rate_below_one_call_per_period_still_admits_one_call_per_period() -> None:
+    # A bucket smaller than one token would never admit anything: the call would hang.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(0.2, 10, clock)
+    assert bucket.try_take() and not bucket.try_take()
+    assert bucket.wait_time() == near(10)
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_queued_takers_each_spend_one_token_in_priority_order_and_report_their_wait(
+    seed: int,
+) -> None:
+    """A burst of random-priority callers on an empty bucket: the k-th token past capacity is
+    granted exactly k / rate later (each waiter spends one token, no more), interactive
+    callers go first, each reports the seconds it waited, and one that cannot be served
+    within its deadline leaves at once with the time its token would come."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    capacity, period = rng.choice([(1, 1.0), (2, 1.0), (5, 10.0)])
+    bucket = AdaptiveLimiter(capacity, period, clock)
+    clock.advance(rng.uniform(10, 1000))
+    start = clock.monotonic()
+    granted: list[tuple[float, Priority, float]] = []
+
+    async def take(priority: Priority) -> None:
+        waited = await bucket.take(priority, deadline=1000)
+        granted.append((clock.monotonic() - start, priority, waited))
+
+    n = rng.randint(capacity + 3, capacity + 12)
+    priorities = [rng.choice(list(Priority)) for _ in range(n)]
+    await asyncio.gather(*(take(p) for p in priorities))
+    rate = capacity / period
+    for k, (at, _, waited) in enumerate(granted):
+        assert at == pytest.approx(max(0, k - capacity + 1) / rate, abs=1e-6)
+        assert waited == pytest.approx(at, abs=1e-6)
+    queued = [p for at, p, _ in granted if at > 0]
+    assert queued == sorted(queued)  # every waiting interactive caller before any background
+    before = (clock.time(), len(clock.sleeps))
+    with pytest.raises(TokenTimeout) as info:
+        await bucket.take(Priority.INTERACTIVE, deadline=0.5 / rate)
+    assert info.value.retry_at == near(before[0] + 1 / rate)
+    assert (clock.time(), len(clock.sleeps)) == before  # left without waiting
+
+
+async def test_a_waiter_pushed_back_by_interactive_calls_still_leaves_at_its_deadline() -> None:
+    # A background poll queued first, then overtaken: it gives up when its time runs out,
+    # not after waiting for every caller that went ahead of it.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(1, 1, clock)
+    assert bucket.try_take()
+    start = clock.monotonic()
+    background = asyncio.create_task(bucket.take(Priority.BACKGROUND, deadline=1.5))
+    await asyncio.sleep(0)  # it is queued, and asleep until its token is due at 1 s
+    interactive = [asyncio.create_task(bucket.take(Priority.INTERACTIVE, 10)) for _ in range(2)]
+    with pytest.raises(TokenTimeout):
+        await background
+    assert clock.monotonic() - start <= 1.5
+    await asyncio.gather(*interactive)
+
+
+async def test_window_takers_that_lose_the_race_leave_at_their_deadline() -> None:
+    # Three writes wait for the one slot that frees at 10 s: one gets it, and the others,
+    # whose next slot would come after their 15 s, give up then instead of waiting on.
+    clock = FakeClock()
+    window = SlidingWindow(1, 10, clock)
+    await window.take(1)
+    start = clock.monotonic()
+    results = await asyncio.gather(*(window.take(15) for _ in range(3)), return_exceptions=True)
+    assert sorted(isinstance(r, TokenTimeout) for r in results) == [False, True, True]
+    assert clock.monotonic() - start == near(10)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import email.utils
+import random
 
 import httpx
 import pytest
 
-from zen_tui.gateway import ApiError, AuthExpired, GatewayResponse, RateLimited, Unavailable
+from zen_tui.gateway import (
+    ApiError,
+    AuthExpired,
+    FakeClock,
+    GatewayResponse,
+    RateLimited,
+    Unavailable,
+)
 from zen_tui.gateway.events import RequestDone, RetryScheduled
-from zen_tui.gateway.retry import RetryPolicy
+from zen_tui.gateway.retry import AttemptFailed, RetryPolicy, with_retries
 from zen_tui.gateway.settings import RetrySettings
 
 from .conftest import near, settings_for
@@ -288,3 +296,54 @@ def test_a_reset_without_a_zone_is_utc_and_garbage_is_ignored(local_tz_not_utc) 
     assert parse_reset("soon") is None and parse_reset(None) is None
     assert parse_retry_after("soon", 0.0) is None
     assert parse_retry_after("-5", 100.0) == 100.0  # never in the past
+
+
+def _limited(clock: FakeClock, wait: float) -> AttemptFailed:
+    error = RateLimited(service="github", account="a", retry_at=clock.time() + wait)
+    return AttemptFailed(error, "rate_limit", "429 Retry-After", clock.time() + wait)
+
+
+async def _retry_once_after(clock: FakeClock, failure: AttemptFailed, max_server_wait: float):
+    """with_retries over one failure then a success, with no deadline: what did it wait?"""
+    failures = [failure]
+
+    async def attempt(n: int) -> str:
+        if failures:
+            raise failures.pop()
+        return "ok"
+
+    policy = RetryPolicy(RetrySettings(jitter=False, max_server_wait=max_server_wait))
+    return await with_retries(
+        attempt,
+        policy=policy,
+        idempotent=True,
+        keyed=False,
+        verify=None,
+        clock=clock,
+        on_retry=lambda *_: None,
+    )
+
+
+async def test_a_server_wait_beyond_max_fails_fast_even_without_a_deadline() -> None:
+    # Sleeping 2 minutes inside one call would hold the section's poll; the caller reschedules.
+    clock = FakeClock()
+    with pytest.raises(RateLimited):
+        await _retry_once_after(clock, _limited(clock, 120), max_server_wait=60)
+    assert clock.sleeps == []
+
+
+async def test_a_server_wait_of_exactly_max_is_honoured() -> None:
+    clock = FakeClock()
+    assert await _retry_once_after(clock, _limited(clock, 60), max_server_wait=60) == "ok"
+    assert clock.sleeps == [60]
+
+
+def test_the_wait_for_a_server_retry_at_is_the_time_left_never_negative() -> None:
+    # A reset already past (clock skew, a slow answer) means retry now, not a made-up wait.
+    rng = random.Random(7)
+    policy = RetryPolicy(RetrySettings(jitter=False))
+    clock = FakeClock()
+    for _ in range(500):
+        offset = rng.uniform(-120, 120)
+        failure = _limited(clock, offset)
+        assert policy.wait(failure, 1, clock.time()) == pytest.approx(max(0.0, offset), abs=1e-6)

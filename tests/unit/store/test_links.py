@@ -52,3 +52,11 @@ def test_prune_keeps_a_done_step_that_a_waiting_one_needs(tmp_path) -> None:
         store.outbox_update(second.id, state=ActionState.DONE)
         now[0] = 9000.0
         assert store.outbox_prune(done_before=8000.0) == 2
+
+
+def test_no_link_before_the_step_reports_what_it_created(tmp_path) -> None:
+    # Params resolved before sending (a transition's target) are merged too: no link yet.
+    with Store.open(tmp_path / "zen.db") as store:
+        [entry] = store.outbox_add_chain([(CREATE, MESSAGE)])
+        store.outbox_merge_params(entry.idempotency_key, {"target": "Done"})
+        assert store.links_of(None) == {}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tests.helpers import ManualClock
@@ -160,3 +162,39 @@ def test_prune_deletes_only_old_done_entries(store: Store, clock: ManualClock) -
     store.outbox_update(done_new.id, state=DONE)
     assert store.outbox_prune(done_before=clock.now - 50) == 1
     assert [e.id for e in store.outbox_by_state()] == [failed_old.id, pending_old.id, done_new.id]
+
+
+def test_random_updates_follow_the_state_rules_seeded(store: Store, clock: ManualClock) -> None:
+    """Random updates on a few entries, checked against a model: DONE never changes, FAILED
+    only goes back to PENDING (a user retry), everything else may move anywhere; a refused
+    update changes nothing; attempts count the accepted updates that said so; a settled
+    entry (done, failed) holds no lease; updated_at is the time of the last accepted one."""
+    rng = random.Random(3)
+    ids = [store.outbox_add(action(n)).id for n in range(4)]
+    model = {i: (ActionState.PENDING, 0, clock.now) for i in ids}  # state, attempts, updated
+    for step in range(600):
+        entry_id = rng.choice(ids)
+        state, attempts, _ = model[entry_id]
+        claim = rng.random() < 0.3  # a sender's lease; one left SENDING becomes UNKNOWN
+        if claim and store.outbox_claim(entry_id, "me", lease=60, alive=lambda _owner: True):
+            state = ActionState.UNKNOWN if state is ActionState.SENDING else state
+            model[entry_id] = (state, attempts, clock.now)
+        target = rng.choice(list(ActionState))
+        attempt = rng.random() < 0.5
+        clock.now += rng.choice([0.0, 1.0, 7.5])
+        allowed = {
+            ActionState.DONE: {ActionState.DONE},
+            ActionState.FAILED: {ActionState.FAILED, ActionState.PENDING},
+        }.get(state, set(ActionState))
+        if target in allowed:
+            entry = store.outbox_update(entry_id, state=target, reason=f"s{step}", attempt=attempt)
+            model[entry_id] = (target, attempts + attempt, clock.now)
+            assert entry.reason == f"s{step}"
+        else:
+            with pytest.raises(InvalidTransition):
+                store.outbox_update(entry_id, state=target, attempt=attempt)
+        entry = store.outbox_get(entry_id)
+        assert entry is not None
+        assert (entry.state, entry.attempts, entry.updated_at) == model[entry_id], step
+        if entry.state in (ActionState.DONE, ActionState.FAILED):
+            assert (entry.lease_owner, entry.lease_until) == (None, None), step

@@ -148,7 +148,7 @@ async def test_the_health_command_says_an_account_could_not_connect_and_why(
 ) -> None:
     """What the dashboard saved while Jira's keyring raised and a Jira delivery came in:
     `zen-tui health` says Jira could not connect and why (its secret masked), and that its
-    webhooks are not live; GitHub, built, shows its figures."""
+    webhooks are not live; GitHub, built, shows its figures. Once it quits, nothing is live."""
     keyring_faults["jira"] = RuntimeError(f"keyring locked ({SECRET})")
     settings = hooked(settings_in(tmp_path))
     engine = deferred(settings)
@@ -158,17 +158,20 @@ async def test_the_health_command_says_an_account_could_not_connect_and_why(
         await deliver(engine, ("github", github_delivery("t")), ("jira", jira_deletion("P-1")))
         await eventually(lambda: engine.store.webhook_pending() == [], "the deliveries kept")
         engine.save_health()
+        capsys.readouterr()  # asked while the dashboard runs: its webhooks may be live
+        assert health_command.run(argparse.Namespace(json=False), settings) == 0
+        out = capsys.readouterr().out
     finally:
         await asyncio.wait_for(engine.stop(), 5)
-    capsys.readouterr()
-    assert health_command.run(argparse.Namespace(json=False), settings) == 0
-    out = capsys.readouterr().out
     jira = out.split("jira (jira)")[1].split("slack (slack)")[0]
     assert ": could not connect: keyring locked (ghp_***)" in jira.splitlines()[0]
     assert "breaker" not in jira and SECRET not in out
     assert "  webhooks  not live (the account is not connected)" in jira
     github = out.split("github (github)")[1].split("jira (jira)")[0]
     assert "breaker   closed" in github and "  webhooks  live on port" in github
+    assert health_command.run(argparse.Namespace(json=False), settings) == 0
+    after = capsys.readouterr().out.split("github (github)")[1].split("jira (jira)")[0]
+    assert ", not running now" in after and "  webhooks  not live (nothing is running" in after
 
 
 async def test_a_call_for_an_account_that_cannot_be_built_gets_why_in_one_line(

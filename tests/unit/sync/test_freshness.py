@@ -139,3 +139,56 @@ def test_a_server_asked_wait_and_a_token_wait_count_down_then_say_nothing() -> N
         assert activity.label(now=100.0 + event.wait) == ""
     brief = WaitingForToken(service="github", account="g", scope="core", wait=0.2, at=100.0)
     assert freshness.activity_for(brief, attempts=4) is None  # too short to be worth a flicker
+
+
+def test_a_token_wait_of_a_second_or_more_is_shown_a_shorter_one_is_not() -> None:
+    from zen_tui.gateway.events import WaitingForToken
+
+    def shown(wait: float) -> bool:
+        event = WaitingForToken(service="github", account="g", scope="core", wait=wait, at=1.0)
+        return freshness.activity_for(event, attempts=4) is not None
+
+    assert shown(1.0) and shown(1.5) and not shown(0.99)
+
+
+def test_one_line_folds_a_multi_line_message_and_names_a_silent_error() -> None:
+    # A keyring error spanning lines would break a pane badge or a log line.
+    assert freshness.one_line(RuntimeError("no keyring:\n  locked\tcollection ")) == (
+        "no keyring: locked collection"
+    )
+    assert freshness.one_line(KeyError()) == "KeyError"
+
+
+def test_every_5xx_from_500_up_is_a_server_error_and_a_408_is_offline() -> None:
+    for status in (408, 500, 501, 503, 599):
+        err = Unavailable(
+            service="g",
+            account="a",
+            method="GET",
+            endpoint="/x",
+            status=status,
+            message=f"server error {status}",
+        )
+        server = status >= 500
+        assert freshness.cause_for(err) is (Cause.SERVER if server else Cause.OFFLINE), status
+        where = " on GET /x" if server else ""
+        assert freshness.reason_for(err) == f"server error {status}{where}"
+
+
+def test_a_rate_limit_reason_names_the_reset_time_not_a_countdown_that_goes_stale(
+    monkeypatch,
+):
+    """The reason is kept (a pane's status line, an outbox entry) and read later: `rate
+    limited, resets in 0m12s` still said 12 s a minute on, beside the card's own countdown.
+    A time of day stays true, as the breaker's `until 14:02` does."""
+    import time as clock
+
+    from zen_tui.timefmt import local_time
+
+    reset = 2_000_000_000.0
+    err = RateLimited(service="jira", account="j", retry_at=reset)
+    said = []
+    for now in (reset - 53, reset - 12):  # read twice, 41 s apart
+        monkeypatch.setattr(clock, "time", lambda now=now: now)
+        said.append(freshness.reason_for(err))
+    assert said[0] == said[1] == f"rate limited until {local_time(reset)}"

@@ -1,3 +1,5 @@
+import random
+
 from zen_tui.sync.interval import Budget, IntervalPolicy, budget_floor, next_interval
 
 P = IntervalPolicy(base=60, minimum=10, maximum=600, backoff=1.5, focus_factor=0.5)
@@ -40,3 +42,33 @@ def test_exhausted_budget_waits_for_the_reset():
     assert budget_floor(Budget(remaining=0, reset_at=1300), now=1000) == 300
     assert budget_floor(Budget(remaining=5, reset_at=900), now=1000) == 0
     assert budget_floor(None, now=1000) == 0
+
+
+def test_by_default_the_floor_plans_to_spend_ninety_percent_of_the_budget():
+    # docs/sync.md: "stretched so 90% of the budget lasts until the reset"
+    assert budget_floor(Budget(remaining=100, reset_at=1900), now=1000) == 900 / 90
+
+
+def test_the_budget_floor_keeps_every_budget_alive_until_its_reset():
+    """Seeded random budgets: polling every `floor` seconds spends at most safety * remaining
+    before the reset, never waits past the reset, and only a past reset means no floor."""
+    rng = random.Random(11)
+    now = 1_700_000_000.0
+    for _ in range(2000):
+        window = rng.choice([rng.uniform(-60, 0), rng.uniform(0, 2), rng.uniform(0, 3600)])
+        budget = Budget(
+            remaining=rng.randint(0, 5000),
+            reset_at=now + window,
+            pollers=rng.randint(1, 8),
+            calls_per_poll=rng.choice([1.0, 2.0, 3.5]),
+        )
+        safety = rng.choice([0.5, 0.9, 1.0])
+        floor = budget_floor(budget, now, safety)
+        window = budget.reset_at - now  # as the code sees it (epoch floats round)
+        if window <= 0:
+            assert floor == 0
+            continue
+        assert 0 < floor <= window + 1e-9
+        rounds = window // floor if floor < window else 0  # polls before the reset, after now
+        spent = rounds * budget.pollers * budget.calls_per_poll
+        assert spent <= budget.remaining * safety + 1e-6

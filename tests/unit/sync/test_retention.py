@@ -8,6 +8,8 @@ import random
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
@@ -144,3 +146,63 @@ async def test_the_engine_prunes_at_start_and_daily_while_running(tmp_path: Path
     await clock.sleep(KEEP.outbox_done + 1.5 * DAY)  # over a week running: a daily prune drops it
     assert store.outbox_get(recent) is None
     await engine.stop()
+
+
+def test_the_default_retention_keeps_what_the_guide_promises_and_not_longer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/store.md: done actions 7 days, responses 7 days before the newest fetch, webhook
+    ids 14 days. An hour inside each is kept, an hour past it goes, and the prune says so."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    start = clock.time()
+    ids = []
+    for n in (1, 2):
+        entry = store.outbox_add(action(n))
+        store.outbox_update(entry.id, state=ActionState.DONE)
+        ids.append(entry.id)
+        store.webhook_enqueue("github", f"d-{n}", "issues", b"{}", clock.time())
+        store.webhook_done(store.webhook_pending()[0].id)
+        store.http_put(HttpCacheRow(f"/u{n}", 200, {}, b"", None, None, clock.time()))
+        clock.advance(2 * HOUR)
+    store.http_put(HttpCacheRow("/newest", 200, {}, b"", None, None, start + 7 * DAY + HOUR))
+    with caplog.at_level("INFO", logger="zen_tui.sync.retention"):
+        assert retention.prune(store, start + 7 * DAY + HOUR) == {
+            "outbox": 1,
+            "http_cache": 1,
+            "webhook_queue": 0,
+        }
+    assert store.outbox_get(ids[0]) is None and store.outbox_get(ids[1]) is not None
+    assert store.http_get("/u1") is None and store.http_get("/u2") is not None
+    assert "pruned 1 outbox, 1 http_cache" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="zen_tui.sync.retention"):
+        assert retention.prune(store, start + 14 * DAY + HOUR)["webhook_queue"] == 1
+        assert retention.prune(store, start + 14 * DAY + HOUR)["webhook_queue"] == 0
+    assert caplog.text.count("pruned") == 1  # a prune that found nothing says nothing
+    store.close()
+
+
+async def test_a_prune_that_fails_is_logged_and_tried_again_next_period(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy or read-only store must not stop syncing: the pruner warns and retries."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    calls: list[float] = []
+    real = store.outbox_prune
+
+    def flaky(done_before: float) -> int:
+        calls.append(clock.time())
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real(done_before)
+
+    monkeypatch.setattr(store, "outbox_prune", flaky)
+    with caplog.at_level("WARNING", logger="zen_tui.sync.retention"):
+        pruner = asyncio.create_task(retention.keep_pruned(store, clock))
+        await clock.sleep(KEEP.every + 1)
+        pruner.cancel()
+    assert len(calls) == 2 and calls[1] - calls[0] == KEEP.every
+    assert "pruning failed (database is locked); next try in 86400 s" in caplog.text
+    store.close()

@@ -242,3 +242,32 @@ async def test_the_run_loop_yields_between_batches_and_wakes_for_new_deliveries(
             await asyncio.sleep(0)  # health is saved once the queue is empty
     for task in tasks:
         task.cancel()
+
+
+async def test_a_failed_poll_is_retried_on_the_normal_schedule_even_while_deliveries_arrive(
+    monkeypatch,
+):
+    """Deliveries do not make a failed listing fresh: the pane says `cached (offline)` and,
+    stretched to the safety net, stayed so for `max_interval` (10 min) after the service was
+    back. Only a poll that answered leaves the section to the webhooks."""
+    from zen_tui.gateway.errors import Unavailable
+
+    monkeypatch.setattr(WebhookServer, "listening", property(lambda self: True))  # no socket
+    clock = FakeClock()
+    store = Store.open(":memory:")
+    down = Unavailable(service="jira", account="j", message="offline: cannot connect")
+    client = HookClient(answers=[Result([issue(1)], 1.0), down, Result([issue(1)], 1.0)])
+    eng = engine(store, client, clock)
+    poller = eng.pollers[SECTION.id]
+    eng.webhooks.receiver.stats.last_at["jira"] = clock.time()  # a verified delivery
+    await poller.poll_now(interactive=False)
+    assert poller.wait_for == POLLING.max_interval  # answered: the webhooks carry it
+
+    await poller.poll_now(interactive=False)  # the service is unreachable
+    assert eng.webhooks.live("j")
+    assert eng.snapshot(SECTION.id).freshness.state.value != "live"
+    assert poller.wait_for < POLLING.max_interval
+
+    await poller.poll_now(interactive=False)  # back: the safety net again
+    assert poller.wait_for == POLLING.max_interval
+    store.close()

@@ -159,7 +159,8 @@ async def test_2000_made_up_service_names_are_404_and_counted_under_one_fixed_ke
     assert store.webhook_pending() == []
     text = caplog.text
     assert "svc-" not in text and "\x1b" not in text and "\x1b" not in repr(text)
-    assert "unknown service" in text
+    assert "unknown service: post to /webhooks/github, /webhooks/jira, /webhooks/slack" in text
+    assert "('github'" not in text  # a clear line, not a Python tuple
 
 
 async def test_a_captured_github_delivery_resent_with_a_fresh_delivery_id_is_a_duplicate(

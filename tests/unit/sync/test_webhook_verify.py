@@ -1,6 +1,8 @@
 """Webhook signature checks against the providers' known-answer vectors, replay window, JSON."""
 
 import json
+import random
+import string
 
 import pytest
 
@@ -111,6 +113,57 @@ def test_slack_url_verification_carries_the_challenge():
     body = b'{"token":"t","challenge":"abc123","type":"url_verification"}'
     verdict = parse("slack", {}, body)
     assert isinstance(verdict, Accepted) and verdict.challenge == "abc123"
+
+
+def test_slack_accepts_exactly_five_minutes_and_rejects_anything_older():
+    # Slack: reject a request whose timestamp is *more than* five minutes from local time.
+    headers = {"x-slack-signature": SLACK_VECTOR, "x-slack-request-timestamp": SLACK_TS}
+    ts = int(SLACK_TS)
+    for now in (ts + 300, ts - 300):
+        assert verify("slack", headers, SLACK_BODY, SLACK_SECRET, now=now) is None
+    for now in (ts + 300.5, ts - 300.5):
+        assert verify("slack", headers, SLACK_BODY, SLACK_SECRET, now=now).status == 401
+
+
+def test_a_non_numeric_slack_timestamp_is_unauthenticated():
+    headers = {"x-slack-signature": SLACK_VECTOR, "x-slack-request-timestamp": "soon"}
+    verdict = verify("slack", headers, SLACK_BODY, SLACK_SECRET, now=int(SLACK_TS))
+    assert verdict == Rejected(401, "missing or non-numeric x-slack-request-timestamp header")
+
+
+def _signed(service, secret, body, ts):
+    if service == "slack":
+        return {
+            "x-slack-signature": slack_signature(secret, ts, body),
+            "x-slack-request-timestamp": ts,
+        }
+    header = "x-hub-signature-256" if service == "github" else "x-hub-signature"
+    return {header: hub_signature(secret, body)}
+
+
+def _flip(text, rng):
+    """`text` with one byte at a random place replaced by a different random byte."""
+    at = rng.randrange(len(text))
+    other = rng.choice([b for b in range(256) if b != text[at]])
+    return text[:at] + bytes([other]) + text[at + 1 :]
+
+
+@pytest.mark.parametrize("service", ["github", "jira", "slack"])
+def test_every_single_byte_change_of_body_or_signature_is_rejected(service):
+    """Seeded random bodies and secrets: the signed delivery passes, and any one changed byte
+    (in the body, or in the signature header's value) is a 401."""
+    rng = random.Random(service)
+    ts = "1700000000"
+    for _ in range(200):
+        secret = "".join(rng.choice(string.ascii_letters) for _ in range(rng.randint(1, 40)))
+        body = rng.randbytes(rng.randint(1, 300))
+        headers = _signed(service, secret, body, ts)
+        assert verify(service, headers, body, secret, now=int(ts)) is None
+        changed = verify(service, headers, _flip(body, rng), secret, now=int(ts))
+        assert changed.status == 401
+        [(name, value)] = [(k, v) for k, v in headers.items() if "signature" in k]
+        forged = _flip(value.encode(), rng).decode("latin-1")
+        assert verify(service, {**headers, name: forged}, body, secret, now=int(ts)).status == 401
 
 
 def test_a_github_form_delivery_is_read_from_its_payload_field():

@@ -50,7 +50,7 @@ from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
-from zen_tui.ui.widgets.pane import ItemPane
+from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 from zen_tui.web_links import refusal
 
@@ -531,6 +531,10 @@ class DashboardScreen(Screen[None]):
     def action_filter(self) -> None:
         self.pane.open_filter()
 
+    def _is_filter_key(self, key: str) -> bool:
+        keys = self.zen.keymap.get("filter", "slash")
+        return key_char(key) in {key_char(k) for k in keys.split(",")}
+
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
         pane = self.pane
@@ -811,8 +815,12 @@ class DashboardScreen(Screen[None]):
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
+        # The read may wait for a rate-limit token (up to 30 s under a 429 storm): say so
+        loading = f"loading the transitions of {self._named(items)}…"
+        self._say(loading, notify=False)
         if len(items) > 1:  # by target status, each item by its own transition
             await self._jira_dialog(lambda: _jira_flows().move_by_status(self, items), items)
+            self._unsay(loading)
             return
         try:
             detail = await self.zen.backend.details(items[0])
@@ -830,7 +838,13 @@ class DashboardScreen(Screen[None]):
         from zen_tui.ui.screens.modals import PickerModal
 
         modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
+        self._unsay(loading)
         self.app.push_screen(modal, self._then(command, items))
+
+    def _unsay(self, note: str) -> None:
+        """Clear a progress note once its wait is over, unless something else was said since."""
+        if self._last_message == note:
+            self._say("", notify=False)
 
     # --- across services: an issue from a message (N), a share to Slack (S) -----------------
 
@@ -942,7 +956,11 @@ class DashboardScreen(Screen[None]):
         except _jira_flows().NoJira as exc:
             self._say(str(exc), "warning")
         except Exception as exc:  # a read the form needed failed (outage, 4xx)
-            self._say(f"cannot ask Jira: {exc}", "error")
+            from zen_tui.gateway.errors import GatewayError
+
+            # a gateway error's str() names the service: "Jira: jira: …" said it twice
+            why = exc.summary() if isinstance(exc, GatewayError) else str(exc)
+            self._say(f"cannot ask Jira: {why}", "error")
         return None
 
     async def _show_history(self, item: Item) -> None:
@@ -987,10 +1005,30 @@ class DashboardScreen(Screen[None]):
     # --- unknown keys -----------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
+        # A burst of keys (a fast typist, a paste, tmux send-keys) is all dispatched to the
+        # list before the app runs the filter key's binding, so `/cv` ran `c` (comment) and
+        # `v` (approve) as dashboard keys. Here, on the way up and in order, the filter key
+        # opens the box at once and what follows it in the burst is the box's text.
+        if isinstance(self.focused, FilterInput) and event.is_printable and event.character:
+            event.stop()  # (what the box gets itself it stops: this came from the list)
+            event.prevent_default()
+            self.focused.insert_text_at_cursor(event.character)
+            return
+        if self._is_filter_key(event.key) and not isinstance(self.focused, Input):
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+            return
         if not event.is_printable or isinstance(self.focused, Input):
             return
         if key_char(event.key) not in self.zen.bound_keys():
-            self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
+            # Said once the keys before it ran: typed right after `c` or `l`, it is the
+            # dialog's text (ZenApp.on_key gives it there), not a key that does nothing.
+            self.app.call_later(self._unknown_key, event.key)
+
+    def _unknown_key(self, key: str) -> None:
+        if self.app.screen is self:
+            self._say(f"{key!r} does nothing here: press ? for the keys", "warning")
 
 
 # What asks for a triage action's input first; the answer is discarded (a worker, for the

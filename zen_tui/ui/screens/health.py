@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from zen_tui.text_safety import clean
 from zen_tui.timefmt import local_time
-from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.health_model import ErrorRecord, HealthModel
 from zen_tui.ui.safe import plain
 from zen_tui.ui.signals import (
     BAD,
@@ -44,7 +45,7 @@ class HealthScreen(Screen[None]):
     HealthScreen #logs { height: 1fr; grid-size: 2; }
     HealthScreen #breakers, HealthScreen #errors {
         border: round $foreground 30%; height: 100%; overflow-y: auto;
-        text-wrap: nowrap; text-overflow: ellipsis;  /* one line per entry, never mid-path */
+        text-wrap: nowrap; text-overflow: ellipsis;  /* cut, not wrapped: the short parts lead */
     }
     """
     )
@@ -137,15 +138,22 @@ class HealthScreen(Screen[None]):
         self.query_one("#breakers", Static).update(breakers or Text("no transitions", "dim"))
         errors = Text()
         for e in reversed(self.model.errors):
-            where = f"{clean(e.service)}/{clean(e.account)}"
-            errors.append(f"{local_time(e.at, now=now)} {where} ", style="dim")
-            errors.append(clean(f"{e.method} {e.endpoint} "))
-            repeats = f" ({e.repeats} times, last shown)" if e.repeats > 1 else ""
-            errors.append(
-                f"{error_status(e.status)} x{e.attempts}: {clean(e.error)}{repeats}\n",
-                style=signals[BAD],
-            )
+            error_lines(errors, e, now, signals[BAD])
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
+
+
+def error_lines(text: Text, e: ErrorRecord, now: float, bad: Style) -> None:
+    """Two lines per error, short parts first, as the box cuts each line at its width: the
+    status, how often and when (the last time) fit even at 80 columns; then where, the call
+    and the message, which is what gets cut."""
+    text.append(error_status(e.status), style=bad)
+    if e.repeats > 1:  # the same failure again: counted, the time is the last one's
+        text.append(f" x{e.repeats}")
+    text.append(f" {local_time(e.at, now=now)}\n", style="dim")
+    tries = f" ({e.attempts} tries)" if e.attempts > 1 else ""
+    text.append(f"  {clean(e.service)}/{clean(e.account)} ", style="dim")
+    text.append(clean(f"{e.method} {e.endpoint}{tries}: "))
+    text.append(f"{clean(e.error)}\n", style=bad)
 
 
 def error_status(status: int | None) -> str:

@@ -10,6 +10,7 @@ dialog can await the next one (push_screen_wait).
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -219,7 +220,7 @@ async def link_issue(screen: DashboardScreen, items: list[Item]) -> list[Action]
     if target is None:
         return []
     target = target.strip().upper()
-    if not KEY_SHAPES["jira"][0].fullmatch(target):
+    if not re.fullmatch(KEY_SHAPES["jira"][0], target):
         raise NoJira(f"{target!r} is not an issue key; use e.g. OPS-42")
     return [
         Action("link", i.id, i.account, {"type": link.name, "target": target})

@@ -177,7 +177,9 @@ class ItemPane(Vertical):
     def open_filter(self) -> None:
         box = self.filter_input
         box.add_class("-shown")
-        box.focus()
+        # Focus now, not on the next turn as `focus()` does: keys typed in the same burst as
+        # `/` are already queued behind it and would run as dashboard keys (`v` approving).
+        self.screen.set_focus(box)
 
     # --- the filter -------------------------------------------------------------------------
 

@@ -22,9 +22,11 @@ from zen_tui.models import (
     body_of,
     format_age,
     item_label,
+    parse_iso,
 )
 from zen_tui.store.rows import Link
 from zen_tui.text_safety import clean
+from zen_tui.timefmt import local_time
 from zen_tui.ui.signals import (
     BAD,
     NO_SIGNALS,
@@ -48,12 +50,14 @@ def render_detail(
     note: str = "",
     signals: Signals = NO_SIGNALS,
     links: Sequence[Link] = (),
+    now: float | None = None,
 ) -> Text:
     """Every string here is server data: appended as plain Text (never markup), cleaned of
     terminal controls; bodies and comments keep their newlines and tabs. `note` says why
     this is not a fresh copy: `cached 2m (github: offline)`."""
     text = Text()
-    text.append(f"{clean(item_label(item))}\n", style="bold")  # a message: channel and time
+    # a message: channel and time, dated when `now` is another day (not read as today's)
+    text.append(f"{clean(item_label(item, now))}\n", style="bold")
     text.append(f"{clean(item.title)}\n", style="bold underline")
     text.append(clean(_summary(item)) + "\n\n", style="dim")
     if note:
@@ -76,11 +80,18 @@ def render_detail(
     _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
     _section(text, "Transitions (t)", list(detail.transitions), signals)
     if detail.history is not None:
-        lines = [
-            f"{when[:16].replace('T', ' ')} {who}: {what}" for when, who, what in detail.history
-        ]
+        lines = [f"{history_time(when, now)} {who}: {what}" for when, who, what in detail.history]
         _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
+
+
+def history_time(when: str, now: float | None) -> str:
+    """A change's time as every other time in the app: local, with its zone (and its date when
+    not today). Jira writes `2026-11-27T09:01:12.345+0000`; anything else is shown as sent."""
+    moment = parse_iso(when)
+    if moment is None:
+        return clean(when)
+    return local_time(moment.timestamp(), now=time.time() if now is None else now)
 
 
 def link_line(link: Link) -> str:
@@ -176,7 +187,8 @@ class Preview(VerticalScroll):
         else:
             item = self._shown[0]
             links = self.links.get(item.id, ())
-            body.update(render_detail(*self._shown, signals=signal_styles(self), links=links))
+            signals = signal_styles(self)
+            body.update(render_detail(*self._shown, signals, links, now=self.clock()))
 
     def set_links(self, links: dict[str, list[Link]]) -> None:
         self.links = links

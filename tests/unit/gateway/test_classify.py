@@ -1,0 +1,116 @@
+"""How one attempt's failure is classified: what the user reads, and whether a resend is safe."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import msgspec
+import pytest
+
+from zen_tui.gateway import ApiError, ApiGone, AuthExpired, Unavailable
+from zen_tui.gateway.answer import Answer
+from zen_tui.gateway.classify import CallContext, response_failure, transport_failure
+from zen_tui.gateway.profiles import profile_for
+from zen_tui.gateway.retry import AttemptFailed
+
+CTX = CallContext(service="github", account="gh", method="POST", endpoint="/issues", attempt=1)
+
+
+@pytest.mark.parametrize(
+    "exc, kind, text",
+    [
+        (httpx.ConnectError("refused"), "connect", "cannot connect"),
+        (httpx.ConnectTimeout("slow"), "connect", "connect timed out"),
+        (httpx.PoolTimeout("busy"), "connect", "connect timed out"),
+        (httpx.ReadTimeout("slow"), "timeout", "timed out"),
+        (httpx.WriteTimeout("slow"), "timeout", "timed out"),
+        (httpx.RemoteProtocolError("closed"), "timeout", "connection lost"),
+        (httpx.ReadError("reset"), "timeout", "connection lost"),
+    ],
+)
+def test_a_transport_error_says_what_happened_and_only_connect_errors_are_safe(
+    exc: httpx.TransportError, kind: str, text: str
+) -> None:
+    # "connect" means nothing was sent (any method may retry); the rest may have been applied.
+    failure = transport_failure(exc, CTX)
+    name = type(exc).__name__
+    assert (failure.kind, failure.reason, failure.outcome_unknown) == (
+        kind,
+        name,
+        kind != "connect",
+    )
+    assert isinstance(failure.error, Unavailable)
+    assert failure.error.message == f"offline: {text} ({name})"
+    assert (failure.error.method, failure.error.endpoint) == ("POST", "/issues")
+
+
+@pytest.mark.parametrize("service", ["github", "jira"])
+def test_every_status_from_100_to_599_gets_its_one_outcome(service: str) -> None:
+    """2xx and 304 are answers; 408 and 5xx are retryable server failures; 401 asks for a
+    login, 410 says the API is gone; every other status (1xx, 3xx, 4xx) is a final ApiError."""
+    profile = profile_for(service)
+    ctx = msgspec.structs.replace(CTX, service=service)
+    for status in range(100, 600):
+        if status in (403, 429):  # rate-limit detection has its own tests (test_retry.py)
+            continue
+        answer = Answer(status, httpx.Headers(), b"{}", "https://api.test/x", "Reason")
+        outcome = response_failure(answer, ctx, profile, now=0.0)
+        if 200 <= status < 300 or status == 304:
+            assert outcome is None, status
+        elif status == 408 or status >= 500:
+            assert isinstance(outcome, AttemptFailed), status
+            assert (outcome.kind, outcome.reason, outcome.error.status) == (
+                "status",
+                str(status),
+                status,
+            )
+            assert isinstance(outcome.error, Unavailable)
+        else:
+            kind = {401: AuthExpired, 410: ApiGone}.get(status, ApiError)
+            assert type(outcome) is kind, status
+            assert outcome.status == status
+
+
+def test_a_rate_limit_names_what_the_server_said_to_wait_for() -> None:
+    github = profile_for("github")
+    told = httpx.Headers({"retry-after": "30"})
+    reset = httpx.Headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2000000000"})
+    for status, headers, reason, retry_at in (
+        (429, told, "429 Retry-After", 1030.0),
+        (403, reset, "403 reset", 2_000_000_000.0),
+    ):
+        answer = Answer(status, headers, b"{}", "https://api.test/x")
+        failure = response_failure(answer, CTX, github, now=1000.0)
+        assert isinstance(failure, AttemptFailed)
+        assert (failure.kind, failure.reason, failure.retry_at) == ("rate_limit", reason, retry_at)
+
+
+def test_a_refusal_without_a_json_body_reads_as_the_status_reason() -> None:
+    jira = profile_for("jira")
+    for phrase, message in (("Bad Request", "Bad Request"), ("", "request failed")):
+        answer = Answer(400, httpx.Headers(), b"<html>nope</html>", "https://api.test/x", phrase)
+        error = response_failure(answer, CTX, jira, now=0.0)
+        assert isinstance(error, ApiError) and error.message == message
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"message": "Validation Failed"}, "Validation Failed"),  # GitHub
+        ({"errorMessages": ["The JQL is  invalid.\n"]}, "The JQL is invalid."),  # Jira
+        ({"errorMessages": [], "errors": {"summary": "required"}}, "summary: required"),
+        (
+            {"errors": {"summary": "required", "priority": "unknown"}},
+            "summary: required; priority: unknown",
+        ),
+        ({"ok": False, "error": "channel_not_found"}, "channel_not_found"),  # Slack
+        ({"message": "x" * 120}, "x" * 120),
+        ({"message": "x" * 121}, "x" * 117 + "..."),
+        ({}, "Reason"),
+    ],
+)
+def test_a_refusal_reads_as_the_servers_own_one_line_reason(body: object, message: str) -> None:
+    answer = Answer(400, httpx.Headers(), json.dumps(body).encode(), "https://api.test/x", "Reason")
+    error = response_failure(answer, CTX, profile_for("jira"), now=0.0)
+    assert isinstance(error, ApiError) and error.message == message

@@ -1,0 +1,106 @@
+"""A far-off retry on one account (an hour-long rate-limit reset) must not stop the running
+outbox from looking in the store every `store_check` seconds: an entry another process left
+for a different account is sent at the next check, not after that reset. Fake clock, real
+SQLite (two connections to one file, as two processes have), no sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from zen_tui.gateway.errors import CircuitOpen, RateLimited
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
+
+from .fakes import FakeClient
+
+
+def act(account: str, item: str) -> Action:
+    return Action(kind="comment", item_id=f"{account}:{item}", account=account, params={})
+
+
+async def test_an_hour_long_reset_on_one_account_does_not_hold_up_another(tmp_path: Path):
+    clock = [1000.0]
+    now = lambda: clock[0]  # noqa: E731
+    path = tmp_path / "zen.db"
+    running, other = Store.open(path, clock=now), Store.open(path, clock=now)
+    gh, work = FakeClient(account="gh"), FakeClient(account="work")
+    gh.script = [RateLimited(service="github", account="gh", retry_at=1000.0 + 3600)] * 99
+    outbox = Outbox(running, {"gh": gh, "work": work}, EventBus(), now=now)
+    elsewhere = Outbox(other, {"gh": FakeClient(), "work": FakeClient()}, EventBus(), now=now)
+    outbox.queue([act("gh", "o/r#1")])
+    waits: list[float] = []
+    left: list[str] = []
+
+    async def fake_sleep(seconds: float | None) -> bool:
+        assert seconds is not None
+        waits.append(seconds)
+        if len(waits) == 1:  # `zen-tui act` in another process leaves an entry for `work`
+            left.extend(e.id for e in elsewhere.queue([act("work", "o/r#2")]))
+        if len(waits) == 3:
+            raise asyncio.CancelledError
+        clock[0] += seconds
+        return False  # the time passed: a store check, not a wake
+
+    outbox._sleep = fake_sleep  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(outbox.run(), return_exceptions=True)
+        assert waits[0] == STORE_CHECK_SECONDS  # not the hour to gh's reset
+        [entry_id] = left
+        sent = running.outbox_get(entry_id)
+        assert sent is not None and sent.state is ActionState.DONE
+        assert work.applied == [("work:o/r#2", sent.idempotency_key)]
+        assert clock[0] - 1000.0 < 3600  # sent before gh's reset
+        assert waits[1] == STORE_CHECK_SECONDS  # gh's reset is still an hour off
+        [waiting] = running.outbox_by_state(ActionState.PENDING)
+        assert waiting.action.account == "gh"
+        assert waiting.attempts == 1  # a store check leaves gh alone until its reset
+    finally:
+        outbox.close()
+        elsewhere.close()
+        running.close()
+        other.close()
+
+
+async def test_a_retry_that_fails_again_waits_for_its_new_time_not_a_busy_loop(
+    tmp_path: Path,
+) -> None:
+    """Each try answers "breaker open for another 20 s": the replayer waits those 20 s every
+    time. It kept the first (passed) retry time, so it woke every 50 ms until the service
+    came back."""
+    clock = [1000.0]
+    now = lambda: clock[0]  # noqa: E731
+    store = Store.open(tmp_path / "zen.db", clock=now)
+    gh = FakeClient(account="gh")
+
+    class Again:  # a fresh "open for 20 s more" at each try, from the clock of that try
+        def pop(self, _index: int) -> CircuitOpen:
+            return CircuitOpen(service="github", account="gh", retry_at=clock[0] + 20)
+
+        def __bool__(self) -> bool:
+            return True
+
+    gh.script = Again()  # type: ignore[assignment]
+    outbox = Outbox(store, {"gh": gh}, EventBus(), now=now)
+    outbox.queue([act("gh", "o/r#1")])
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float | None) -> bool:
+        assert seconds is not None
+        waits.append(seconds)
+        if len(waits) == 6:
+            raise asyncio.CancelledError
+        clock[0] += seconds
+        return False
+
+    outbox._sleep = fake_sleep  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(outbox.run(), return_exceptions=True)
+        assert waits == [20.0] * 6
+        [entry] = store.outbox_by_state(ActionState.PENDING)
+        assert entry.attempts == 6  # tried at each retry time, no more
+    finally:
+        outbox.close()
+        store.close()

@@ -1,0 +1,61 @@
+"""Whether the process that saved an account's health record is still running.
+
+`zen-tui health` shows what the last dashboard or `zen-tui sync` saved. A live state in it
+(webhooks live, a half-open countdown, a rate budget "now") is true only while that process
+runs. A running engine re-saves every HEARTBEAT seconds, marks its records stopped when it
+stops, and names itself in them (a lease owner id, store/leases.py), so a record counts as
+current only when it is young, not marked stopped, and its saver is not certainly gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from zen_tui.store import leases
+
+HEARTBEAT = 60.0  # a running engine re-saves every account's health this often
+# Older than this, the saver is gone or stuck: a few missed beats, not one slow write.
+STALE_AFTER = 3 * HEARTBEAT
+
+
+def saver_running(
+    data: dict[str, Any],
+    at: float,
+    now: float,
+    *,
+    alive: Callable[[str], bool] = leases.alive,
+) -> bool:
+    """True while the record's saver plausibly runs and what it saved is still current."""
+    if data.get("stopped") or now - at > STALE_AFTER:
+        return False
+    saver = data.get("saved_by")
+    return not isinstance(saver, str) or alive(saver)  # older records: the age alone
+
+
+def saver_name(data: dict[str, Any]) -> str:
+    """Who saved it: `the dashboard (pid 1234 on host)`; empty for a record saved before
+    savers were named."""
+    saver, role = data.get("saved_by"), data.get("saver_role")
+    pid = leases.describe(saver) if isinstance(saver, str) else ""
+    if isinstance(role, str) and role:
+        return f"{role} ({pid})" if pid else role
+    return pid
+
+
+def age_text(seconds: float) -> str:
+    """A short age for a person: 45s, 12m, 3h, 2d."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def saved_text(data: dict[str, Any], age: float, running: bool) -> str:
+    """`saved 1h ago by the dashboard (pid 12 on host), not running now, figures as of then`:
+    the words `zen-tui health` and `zen-tui webhooks` both say of a saved record."""
+    by = saver_name(data)
+    saved = f"saved {age_text(age)} ago{f' by {by}' if by else ''}"
+    state = "still running" if running else "not running now, figures as of then"
+    return f"{saved}, {state}"
