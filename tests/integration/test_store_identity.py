@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import files_holding
+from tests.helpers import eventually, files_holding
 from tests.integration.test_cache_identity import cached_settings, inbox_of, secrets_in_store
 from tests.integration.test_login_takes_effect import deferred, service_sim
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
@@ -77,6 +77,9 @@ async def a_pull_request(engine: SyncEngine, account: str) -> Item:
 async def test_a_login_as_another_user_drops_the_first_users_rows_and_holds_its_actions(
     sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring, tmp_path: Path
 ) -> None:
+    """me syncs and quits, leaving a comment queued (`zen-tui act` offline); the dashboard
+    starts logged in as ada: once the account's build ran, me's inbox rows and cursor are
+    gone and me's comment is held, never sent as ada; a retry sends it as ada, by choice."""
     settings = cached_settings(settings)
     github = service_sim(sim, "github")
     account = github_account(settings)
@@ -88,29 +91,35 @@ async def test_a_login_as_another_user_drops_the_first_users_rows_and_holds_its_
     try:
         await engine.refresh(None)
         assert inbox_of(engine), "me's inbox is seeded"
-        assert saved_rows(engine.store, engine, account)
         pr = await a_pull_request(engine, account)
-        # Queued by me (as `zen-tui act` in another process would), not sent yet.
-        queued = engine.store.outbox_add(Action("comment", pr.id, account, {"body": "by me"}))
+        inbox = next(s.id for s in engine.sections if s.query == "notifications")
+    finally:
+        await engine.stop()
+    with Store.open(tmp_path / "zen-tui.db") as store:
+        assert store.load_section(inbox)[0] and store.get_cursor(CURSOR_SCOPE, inbox)
+        queued = store.outbox_add(Action("comment", pr.id, account, {"body": "by me"}))
 
-        second = github.add_user("ada")
-        await keyring.save(account, StoredCredential(second, login="ada"))  # as a login does
-        await engine.reconnect(account)  # its build ran: nothing polled yet
-        # On main: me's rows stay until ada's next poll replaces them.
-        assert saved_rows(engine.store, engine, account) == []
-        assert cursors(engine.store, engine, account) == []
-        assert inbox_of(engine) == []  # the dashboard's panes too, before the first poll
+    second = github.add_user("ada")
+    await keyring.save(account, StoredCredential(second, login="ada"))  # as a login does
+    engine = deferred(settings)
+    await engine.start()
+    try:
+        await engine._connected(account)  # its build ran
+        # ada has no notifications: an inbox row would be me's. On main: kept until a poll.
+        assert engine.store.load_section(inbox)[0] == []
+        assert engine.store.get_cursor(CURSOR_SCOPE, inbox) is None
+        assert inbox_of(engine) == []
         held = engine.store.outbox_get(queued.id)
-        assert held is not None and held.state is ActionState.FAILED
+        assert held is not None and held.state is ActionState.FAILED  # on main: sent as ada
         assert held.reason == HELD_REASON.format(account=account)
         await engine.outbox.replay()
-        assert "by me" not in comments_by(sim)  # on main: sent as ada
+        assert "by me" not in comments_by(sim)
 
-        # ada's own queued comment goes, as ada; a retry of me's sends it as ada, by choice.
         engine.store.outbox_add(Action("comment", pr.id, account, {"body": "by ada"}))
-        engine.store.outbox_update(queued.id, state=ActionState.PENDING)
+        engine.store.outbox_update(queued.id, state=ActionState.PENDING)  # the user's retry
         await engine.outbox.replay()
-        assert comments_by(sim) == {"by ada": "ada", "by me": "ada"}
+        expected = {"by ada": "ada", "by me": "ada"}
+        await eventually(lambda: comments_by(sim) == expected, "both comments, as ada")
     finally:
         await engine.stop()
     assert files_holding(tmp_path, [first, second]) == []
