@@ -337,18 +337,14 @@ class SyncEngine:
             gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
         except Exception as exc:  # an import error: said, and the next call retries
             self._failed[account] = exc
-            self._say_connection(account)
-            self.save_health(account)
+            self._settled([account])
             raise
         finally:
             self._building.pop(account, None)
-        if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
-            for gateway in gateways.values():
-                await gateway.aclose()
-            return
-        if account in self.wired.gateways:  # rebuilt meanwhile (a login, see reconnect):
-            for gateway in gateways.values():  # that one stays
-                await gateway.aclose()
+        # Stopped meanwhile (nothing was sent, nothing is kept), or rebuilt meanwhile (a
+        # login, see reconnect): that one stays.
+        if self.closed or account in self.wired.gateways:
+            await _drop(gateways)
             return
         self._adopt(account, gateways, clients)
         self._failed.update(failed)  # that account's panes say why; its next poll retries
@@ -402,8 +398,7 @@ class SyncEngine:
         except Exception as exc:  # an import error: the old pair (if any) stays
             gateways, clients, failed = {}, {}, {account: exc}
         if self.closed:
-            for gateway in gateways.values():
-                await gateway.aclose()
+            await _drop(gateways)
             return
         if account not in clients:
             why = failed.get(account, RuntimeError("not built"))
@@ -1117,6 +1112,12 @@ class SyncEngine:
             if self.role:
                 data["saver_role"] = self.role
             self.store.save_health(health.account, data, now)
+
+
+async def _drop(gateways: dict[str, Gateway]) -> None:
+    """Close gateways built for nothing (the engine stopped, or another build won)."""
+    for gateway in gateways.values():
+        await gateway.aclose()
 
 
 def build_error(error: BaseException) -> str:
