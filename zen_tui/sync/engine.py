@@ -170,7 +170,7 @@ class SyncEngine:
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        if connect is None:  # else once the clients exist: the receiver maps them to services
+        if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
             self._make_webhooks()
 
     def _make_webhooks(self) -> None:
@@ -554,9 +554,9 @@ class SyncEngine:
     async def _send_when_online(
         self, entries: list[Any], send: Callable[[list[Any]], Awaitable[None]]
     ) -> None:
-        """Connected: send now. Else the queued entries are sent once the clients exist, by
-        a task that stop() cancels; they stay PENDING in the store for the next start if the
-        build fails or the engine stops first."""
+        """Their accounts connected: send now. Else the queued entries are sent once those
+        accounts' clients exist (not the others'), by a task that stop() cancels; they stay
+        PENDING in the store for the next start if the build fails or the engine stops first."""
         if all(self.connected(e.action.account) for e in entries):
             await send(entries)
             return
