@@ -175,7 +175,7 @@ class SyncEngine:
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        if connect is None:  # else once the clients exist: the receiver maps them to services
+        if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
             self._make_webhooks()
 
     def _make_webhooks(self) -> None:
@@ -342,18 +342,14 @@ class SyncEngine:
             gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
         except Exception as exc:  # an import error: said, and the next call retries
             self._failed[account] = exc
-            self._say_connection(account)
-            self.save_health(account)
+            self._settled([account])
             raise
         finally:
             self._building.pop(account, None)
-        if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
-            for gateway in gateways.values():
-                await gateway.aclose()
-            return
-        if account in self.wired.gateways:  # rebuilt meanwhile (a login, see reconnect):
-            for gateway in gateways.values():  # that one stays
-                await gateway.aclose()
+        # Stopped meanwhile (nothing was sent, nothing is kept), or rebuilt meanwhile (a
+        # login, see reconnect): that one stays.
+        if self.closed or account in self.wired.gateways:
+            await _drop(gateways)
             return
         self._adopt(account, gateways, clients)
         for name in clients:
@@ -434,8 +430,7 @@ class SyncEngine:
         except Exception as exc:  # an import error: the old pair (if any) stays
             gateways, clients, failed = {}, {}, {account: exc}
         if self.closed:
-            for gateway in gateways.values():
-                await gateway.aclose()
+            await _drop(gateways)
             return
         if account not in clients:
             why = failed.get(account, RuntimeError("not built"))
@@ -592,9 +587,9 @@ class SyncEngine:
     async def _send_when_online(
         self, entries: list[Any], send: Callable[[list[Any]], Awaitable[None]]
     ) -> None:
-        """Connected: send now. Else the queued entries are sent once the clients exist, by
-        a task that stop() cancels; they stay PENDING in the store for the next start if the
-        build fails or the engine stops first."""
+        """Their accounts connected: send now. Else the queued entries are sent once those
+        accounts' clients exist (not the others'), by a task that stop() cancels; they stay
+        PENDING in the store for the next start if the build fails or the engine stops first."""
         if all(self.connected(e.action.account) for e in entries):
             await send(entries)
             return
@@ -1150,6 +1145,12 @@ class SyncEngine:
             if self.role:
                 data["saver_role"] = self.role
             self.store.save_health(health.account, data, now)
+
+
+async def _drop(gateways: dict[str, Gateway]) -> None:
+    """Close gateways built for nothing (the engine stopped, or another build won)."""
+    for gateway in gateways.values():
+        await gateway.aclose()
 
 
 def build_error(error: BaseException) -> str:
