@@ -7,7 +7,6 @@ echo, checked with one call before it is saved). status never prints a token.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -19,7 +18,6 @@ if TYPE_CHECKING:  # the keyring, the login flows (httpx) and the config load wh
     from zen_tui.auth.states import LoginState
     from zen_tui.config import AccountConfig, Settings
 
-log = logging.getLogger("zen_tui.commands.auth")
 PROG = "zen-tui"
 HELP = "log in, log out, or show the login state per account"
 
@@ -84,6 +82,9 @@ async def _record_user(settings: Settings, name: str, store: KeyringCredentialSt
         with Store.open_in(data) as local:
             local.login_switch(name, user)
     except (StoreError, OSError, KeyringUnavailable) as exc:
+        import logging  # not at the top: `zen-tui --help` imports this module
+
+        log = logging.getLogger("zen_tui.commands.auth")
         log.warning("%s: the local store was not told about the new login: %s", name, exc)
 
 
