@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from zen_tui.gateway.identity import Fingerprinter
 from zen_tui.models import SectionInfo
 from zen_tui.paths import cache_key_path
 from zen_tui.store import HttpCacheRow, Store
+from zen_tui.store.rows import StoreFull
 from zen_tui.sync.freshness import one_line
 from zen_tui.sync.wired import Wired
 
@@ -72,6 +74,11 @@ class StoreCache:
 
     def keep_only(self, account: str, owner: str | None) -> None:
         self.store.http_keep_only(account, owner)
+
+    def login_is(self, account: str, login: str | None) -> None:
+        # The saved sections and queued actions of an earlier user go (or are held) too.
+        with suppress(StoreFull):  # then the next process to learn the login does it
+            self.store.login_switch(account, login)
 
 
 class ChainedCredentials:

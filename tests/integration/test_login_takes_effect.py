@@ -233,7 +233,9 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
     rng = random.Random(seed)
     settings, account = without_token(settings, "github")
     store = KeyringCredentialStore()
-    await store.save(account.name, StoredCredential(sim.account("github").token))
+    # Each token is the same user's, as a login records it (StoredCredential.login): a token
+    # naming no user would be another login, its queued comments held (store/logins.py).
+    await store.save(account.name, StoredCredential(sim.account("github").token, login="me"))
     engine = SyncEngine(build(settings))
     await engine.start()
     try:
@@ -249,7 +251,8 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
         waits = []
         for n in range(12):
             if rng.random() < 0.35:
-                await store.save(account.name, StoredCredential(another_valid_token(sim, "github")))
+                token = another_valid_token(sim, "github")
+                await store.save(account.name, StoredCredential(token, login="me"))
                 waits.append(asyncio.ensure_future(engine.reconnect(account.name)))
             body = f"[seed {seed}, comment {n}]"
             bodies.append(body)

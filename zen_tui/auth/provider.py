@@ -74,7 +74,10 @@ class EnvCredentialProvider:
 
 def to_credential(stored: StoredCredential) -> Credential:
     return Credential(
-        token=stored.token, username=stored.basic_username, expires_at=stored.expires_at
+        token=stored.token,
+        username=stored.basic_username,
+        expires_at=stored.expires_at,
+        who=stored.login,
     )
 
 

@@ -53,8 +53,39 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if account is None:
         return 2
     if args.auth_command == "logout":
-        return asyncio.run(logout(account, store))
-    return login(account, args.method, store)
+        code = asyncio.run(logout(account, store))
+    else:
+        code = login(account, args.method, store)
+    if code == 0 and not _env_overrides(account):  # else the environment's token stays in use
+        asyncio.run(_record_user(settings, account.name, store))
+    return code
+
+
+async def _record_user(settings: Settings, name: str, store: KeyringCredentialStore) -> None:
+    """Tell the store who the account is logged in as now (store/logins.py): another user's
+    saved rows go at once, so `zen-tui list` never shows them as this login's, and what that
+    user queued is held. Best effort: the login itself succeeded; the next build does it."""
+    from pathlib import Path
+
+    from zen_tui.auth.keyring_store import KeyringUnavailable
+    from zen_tui.auth.provider import to_credential
+    from zen_tui.gateway.identity import Fingerprinter
+    from zen_tui.paths import cache_key_path
+    from zen_tui.store import Store, StoreError
+
+    data = Path(settings.data_dir)
+    try:
+        stored = await store.load(name)
+        user = None
+        if stored is not None:
+            user = Fingerprinter.kept_at(cache_key_path(data)).of_user(to_credential(stored))
+        with Store.open_in(data) as local:
+            local.login_switch(name, user)
+    except (StoreError, OSError, KeyringUnavailable) as exc:
+        import logging  # not at the top: `zen-tui --help` imports this module
+
+        log = logging.getLogger("zen_tui.commands.auth")
+        log.warning("%s: the local store was not told about the new login: %s", name, exc)
 
 
 def _account(settings: Settings, name: str) -> AccountConfig | None:

@@ -43,7 +43,13 @@ class PersistentCache(Protocol):
 
     def keep_only(self, account: str, owner: str | None) -> None:
         """Drop the account's entries that `owner` (its current login) did not fetch; all of
-        them when it has no login (None)."""
+        them when it has no login (None). Called once per gateway, when it learns its login:
+        the store also drops what an earlier login saved (store/logins.py)."""
+        ...
+
+    def login_is(self, account: str, login: str | None) -> None:
+        """The account is logged in as `login` (Fingerprinter.of_user; None: logged out):
+        what an earlier user saved is dropped, what it queued is held (store/logins.py)."""
         ...
 
 

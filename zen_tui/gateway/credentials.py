@@ -34,6 +34,9 @@ class Credential(SecretRecord, frozen=True):
 
     token: str
     username: str | None = None  # set => HTTP Basic username:token (Jira API tokens)
+    # Who the login named (StoredCredential.login: GitHub login, email, Slack user), not a
+    # secret: the store's rows belong to this user across token refreshes (store/logins.py).
+    who: str | None = None
     # When the token stops working (epoch seconds), if the login said: the gateway refreshes
     # it before then. Slack says an expired token with HTTP 200 `token_expired`, never a 401.
     expires_at: float | None = None

@@ -44,6 +44,7 @@ from .credentials import Credential, CredentialProvider
 from .deadline import Deadline
 from .errors import (
     ApiError,
+    AuthExpired,
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
@@ -157,6 +158,7 @@ class Gateway:
         self._fingerprinter = fingerprinter or PROCESS
         # account@fingerprint of the login these cache keys belong to; None until known
         self._owner: str | None = None
+        self._user: str | None = None  # Fingerprinter.of_user of that login
         self._dropped = False  # the earlier logins' persisted answers deleted (once)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
@@ -358,20 +360,30 @@ class Gateway:
         if self._owner is None:
             try:
                 credential = await self._credentials.get(self.account)
-            except GatewayError:  # no token, keyring locked: the send says so, with its fix
+            except AuthExpired:  # no login stored: the send says so, with its fix
                 credential = None
+            except GatewayError:  # keyring locked: no logout, so nothing is dropped
+                return None
             if credential is None:  # logged out: no login's answers stay on the disk
-                self._drop_cached(None)
+                self._drop_cached(None, None)
                 return None
             self._owner = owner(self.account, self._fingerprinter.of(credential))
-            self._drop_cached(self._owner)  # an earlier login's answers leave the disk
+            self._user = self._fingerprinter.of_user(credential)
+            self._drop_cached(self._owner, self._user)  # an earlier login's answers go
         return self._owner
 
-    def _drop_cached(self, kept: str | None) -> None:
-        """Once per gateway: the account's persisted answers but `kept`'s are deleted."""
+    async def login(self) -> str | None:
+        """The non-secret fingerprint of the user this gateway sends as (identity.py's
+        of_user), None without a login; learning it the first time records it."""
+        return None if await self._login_owner() is None else self._user
+
+    def _drop_cached(self, kept: str | None, user: str | None) -> None:
+        """Once per gateway: the account's persisted answers but `kept`'s are deleted, and
+        the store told which user it is logged in as."""
         if self._persistent is not None and not self._dropped:
             self._dropped = True
             self._persistent.keep_only(self.account, kept)
+            self._persistent.login_is(self.account, user)
 
     async def _cached(self, call: _Call) -> GatewayResponse:
         who = await self._login_owner()  # learnt before any call, so expire() can use it

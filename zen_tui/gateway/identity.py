@@ -39,6 +39,14 @@ class Fingerprinter:
         material = f"{credential.username or ''}\0{credential.token}".encode()
         return hmac.new(self._key, material, hashlib.sha256).hexdigest()[:32]
 
+    def of_user(self, credential: Credential) -> str:
+        """The user a login named (a refreshed or re-issued token of the same user keeps it);
+        a credential naming no user (an environment token) is known by its token alone."""
+        if not credential.who:
+            return self.of(credential)
+        material = f"user\0{credential.who}".encode()
+        return hmac.new(self._key, material, hashlib.sha256).hexdigest()[:32]
+
     @classmethod
     def kept_at(cls, path: Path) -> Fingerprinter:
         """The install's key in file `path` (paths.cache_key_path), made on first use; where

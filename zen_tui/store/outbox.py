@@ -33,10 +33,12 @@ from zen_tui.store.rows import (
 
 _COLUMNS = (
     "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at,"
-    " lease_owner, lease_until, after_id, link_from"
+    " lease_owner, lease_until, after_id, link_from, login"
 )
 # What a creating step reports (through outbox_merge_params) for the steps chained after it.
 CREATED_KEY, CREATED_URL = "created_key", "created_url"
+# The login recorded for the action's account (logins.py), stamped on each entry queued.
+_LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
@@ -68,8 +70,18 @@ class OutboxMixin(StoreBase):
                 return existing
             db.execute(
                 "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
-                " reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?)",
-                (entry_id, encode_action(action), key, batch_id, ActionState.PENDING, now, now),
+                f" reason, created_at, updated_at, login) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?,"
+                f" {_LOGIN})",
+                (
+                    entry_id,
+                    encode_action(action),
+                    key,
+                    batch_id,
+                    ActionState.PENDING,
+                    now,
+                    now,
+                    action.account,
+                ),
             )
             added = _fetch(db, "id = ?", entry_id)
         assert added is not None
@@ -90,8 +102,8 @@ class OutboxMixin(StoreBase):
                 entry_id = uuid.uuid4().hex
                 db.execute(
                     "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
-                    " reason, created_at, updated_at, after_id, link_from)"
-                    " VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?)",
+                    " reason, created_at, updated_at, after_id, link_from, login)"
+                    f" VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?, {_LOGIN})",
                     (
                         entry_id,
                         encode_action(action),
@@ -102,6 +114,7 @@ class OutboxMixin(StoreBase):
                         now,
                         after,
                         link_from,
+                        action.account,
                     ),
                 )
                 entry = _fetch(db, "id = ?", entry_id)
@@ -193,11 +206,24 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
                 )
             settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
+            # A user retry sends it as the account's current login (a held entry: by choice).
+            retry = current.state is ActionState.FAILED and state is ActionState.PENDING
             db.execute(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
                 " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
-                " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?",
-                (str(state), reason, int(attempt), self._clock(), settled, settled, entry_id),
+                " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
+                f" login = CASE WHEN ? THEN {_LOGIN} ELSE login END WHERE id = ?",
+                (
+                    str(state),
+                    reason,
+                    int(attempt),
+                    self._clock(),
+                    settled,
+                    settled,
+                    retry,
+                    current.action.account,
+                    entry_id,
+                ),
             )
             updated = _fetch(db, "id = ?", entry_id)
         assert updated is not None

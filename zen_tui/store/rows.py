@@ -87,6 +87,7 @@ class OutboxEntry(msgspec.Struct, frozen=True):
     lease_until: float | None = None
     after_id: str | None = None  # a chain step: sent only once this entry is DONE
     link_from: str | None = None  # what it creates is linked to this item (see links.py)
+    login: str | None = None  # the account's login when queued (logins.py); None: unknown
 
 
 class Link(msgspec.Struct, frozen=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from zen_tui.models import format_age
 from zen_tui.store import leases
 
 HEARTBEAT = 60.0  # a running engine re-saves every account's health this often
@@ -44,12 +45,9 @@ def saver_name(data: dict[str, Any]) -> str:
 
 
 def age_text(seconds: float) -> str:
-    """A short age for a person: 45s, 12m, 3h, 2d."""
-    seconds = max(0, int(seconds))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    """A short age for a person, as the dashboard's badges say it: 45s, 12m, 3h, 2d (a
+    record from a clock a little ahead reads 0s)."""
+    return format_age(max(0.0, seconds))
 
 
 def saved_text(data: dict[str, Any], age: float, running: bool) -> str:

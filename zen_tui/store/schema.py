@@ -136,12 +136,29 @@ def _v5_outbox_chains_and_links(db: sqlite3.Connection) -> None:
     )
 
 
+def _v6_logins(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- Which login (a keyed, non-secret fingerprint, gateway/identity.py, '' logged out)
+        -- each account's saved sections and queued actions belong to (store/logins.py).
+        CREATE TABLE logins (
+            account TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        );
+        -- The login recorded for the action's account when it was queued: never sent as another.
+        ALTER TABLE outbox ADD COLUMN login TEXT
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
     _v3_section_reason,
     _v4_outbox_leases_and_webhook_digests,
     _v5_outbox_chains_and_links,
+    _v6_logins,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

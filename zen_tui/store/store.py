@@ -11,6 +11,7 @@ from zen_tui.store.base import Clock
 from zen_tui.store.connection import open_database
 from zen_tui.store.items import ItemsMixin
 from zen_tui.store.links import LinksMixin
+from zen_tui.store.logins import LoginsMixin
 from zen_tui.store.outbox import OutboxMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
 
@@ -18,6 +19,7 @@ log = logging.getLogger("zen_tui.store")
 
 
 class Store(
+    LoginsMixin,
     ItemsMixin,
     OutboxMixin,
     LinksMixin,

@@ -137,7 +137,12 @@ class SyncEngine:
         # then sent once they do); with them, the clients are the accounts.
         names = [a.name for a in wired.settings.accounts] if connect is not None else None
         self.outbox = Outbox(
-            self.store, wired.clients, self.bus, now=wired.clock.time, accounts=names
+            self.store,
+            wired.clients,
+            self.bus,
+            now=wired.clock.time,
+            accounts=names,
+            login_of=self._login_of,
         )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
@@ -170,7 +175,7 @@ class SyncEngine:
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
-        if connect is None:  # else once the clients exist: the receiver maps them to services
+        if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
             self._make_webhooks()
 
     def _make_webhooks(self) -> None:
@@ -337,24 +342,47 @@ class SyncEngine:
             gateways, clients, failed = await _in_daemon_thread(lambda: network(account))
         except Exception as exc:  # an import error: said, and the next call retries
             self._failed[account] = exc
-            self._say_connection(account)
-            self.save_health(account)
+            self._settled([account])
             raise
         finally:
             self._building.pop(account, None)
-        if self.closed:  # stopped meanwhile: nothing was sent, nothing is kept
-            for gateway in gateways.values():
-                await gateway.aclose()
-            return
-        if account in self.wired.gateways:  # rebuilt meanwhile (a login, see reconnect):
-            for gateway in gateways.values():  # that one stays
-                await gateway.aclose()
+        # Stopped meanwhile (nothing was sent, nothing is kept), or rebuilt meanwhile (a
+        # login, see reconnect): that one stays.
+        if self.closed or account in self.wired.gateways:
+            await _drop(gateways)
             return
         self._adopt(account, gateways, clients)
+        for name in clients:
+            await self._learn_login(name)
         self._failed.update(failed)  # that account's panes say why; its next poll retries
         self._settled({account, *clients, *failed})
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
+
+    async def _login_of(self, account: str) -> str | None:
+        """The fingerprint of the login the account's gateway sends as (None: none)."""
+        gateway = self.wired.gateways.get(account)
+        return None if gateway is None else await gateway.login()
+
+    async def _learn_login(self, account: str) -> None:
+        """At the account's build: learn its login, so the store drops what an earlier login
+        saved (store/logins.py) before anything is shown or sent; if it did, the panes show
+        the store's rows again (none, until this login's first poll)."""
+        before = self.store.login_recorded(account)
+        try:
+            now = await self._login_of(account)
+        except Exception as exc:  # its first call says so, with the fix
+            log.info("%s: login not known yet: %s", account, freshness.one_line(exc))
+            return
+        if before is None or before == (now or ""):
+            return
+        for section in self._sections:
+            if section.account == account and not self.closed:
+                items, fetched_at = self._stored(section.id)
+                shown = freshness.from_local_store(
+                    items, fetched_at, self.wired.settings.sync_command
+                )
+                self._publish(section, shown, self._snapshots.get(section.id))
 
     def _settled(self, accounts: Iterable[str]) -> None:
         """These accounts' builds ended: each says where it stands now (connected, or failed
@@ -402,8 +430,7 @@ class SyncEngine:
         except Exception as exc:  # an import error: the old pair (if any) stays
             gateways, clients, failed = {}, {}, {account: exc}
         if self.closed:
-            for gateway in gateways.values():
-                await gateway.aclose()
+            await _drop(gateways)
             return
         if account not in clients:
             why = failed.get(account, RuntimeError("not built"))
@@ -414,6 +441,7 @@ class SyncEngine:
             return
         old = self.wired.gateways.get(account)
         self._adopt(account, gateways, clients)
+        await self._learn_login(account)
         self._settled([account])
         log.info("%s set up again after a login", account)
         if old is not None and old is not gateways[account]:
@@ -559,9 +587,9 @@ class SyncEngine:
     async def _send_when_online(
         self, entries: list[Any], send: Callable[[list[Any]], Awaitable[None]]
     ) -> None:
-        """Connected: send now. Else the queued entries are sent once the clients exist, by
-        a task that stop() cancels; they stay PENDING in the store for the next start if the
-        build fails or the engine stops first."""
+        """Their accounts connected: send now. Else the queued entries are sent once those
+        accounts' clients exist (not the others'), by a task that stop() cancels; they stay
+        PENDING in the store for the next start if the build fails or the engine stops first."""
         if all(self.connected(e.action.account) for e in entries):
             await send(entries)
             return
@@ -1117,6 +1145,12 @@ class SyncEngine:
             if self.role:
                 data["saver_role"] = self.role
             self.store.save_health(health.account, data, now)
+
+
+async def _drop(gateways: dict[str, Gateway]) -> None:
+    """Close gateways built for nothing (the engine stopped, or another build won)."""
+    for gateway in gateways.values():
+        await gateway.aclose()
 
 
 def build_error(error: BaseException) -> str:

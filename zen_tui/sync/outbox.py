@@ -29,7 +29,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -46,8 +46,9 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.events import BreakerChanged, RequestDone
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
+from zen_tui.store.logins import HELD_REASON
 from zen_tui.store.outbox import CREATED_KEY, CREATED_URL
-from zen_tui.store.rows import LeaseHeld
+from zen_tui.store.rows import InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
 
@@ -134,12 +135,16 @@ class Outbox:
         *,
         now: Callable[[], float] = time.time,
         accounts: Collection[str] | None = None,
+        login_of: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
         """`accounts`: the names an action may name (default: the clients'), so actions can
         be queued before the clients are built (the dashboard's first moments)."""
         self.store = store
         self.clients = clients
         self.accounts = accounts
+        # account -> the fingerprint of the login its client sends as (Gateway.login): an
+        # entry queued under another login is held, never sent as this one (store/logins.py)
+        self.login_of = login_of
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
@@ -253,8 +258,8 @@ class Outbox:
             return self._elsewhere(entry)
         try:
             return await self._send(self.clients[entry.action.account], taken)
-        except LeaseHeld:  # lost before sending (a verify that outlived the lease): not sent
-            return self._elsewhere(entry)
+        except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
+            return self._elsewhere(entry)  # the lease, a login switch held it): not sent
         finally:
             self.release(taken)
 
@@ -263,6 +268,9 @@ class Outbox:
             entry, waiting = self._chained(entry)
             if waiting is not None:
                 return waiting
+        held = await self._held(entry)
+        if held is not None:
+            return held
         if entry.state is ActionState.UNKNOWN:
             outcome = await self._verify(client, entry)
             if outcome is not None:
@@ -274,6 +282,24 @@ class Outbox:
         self.mark(entry, outcome.state, outcome.reason)
         self.note(outcome, entry.action.account)
         return outcome.state
+
+    async def _held(self, entry: Any) -> ActionState | None:
+        """FAILED when the entry was queued under another login than the one its client
+        sends as (learning that login may itself hold it, see store/logins.py); else None."""
+        if self.login_of is None:
+            return None
+        sends_as = await self.login_of(entry.action.account)
+        current = self.store.outbox_get(entry.id)
+        if current is None or current.state is ActionState.FAILED:
+            if current is not None:
+                self.publish(current, current.state, current.reason)
+            return ActionState.FAILED if current is not None else ActionState.DONE
+        queued_by = getattr(current, "login", None)
+        if queued_by is None or sends_as is None or queued_by == sends_as:
+            return None  # unknown (queued before logins were recorded), or not logged in
+        reason = HELD_REASON.format(account=entry.action.account)
+        self.mark(entry, ActionState.FAILED, reason)
+        return ActionState.FAILED
 
     def _chained(self, entry: Any) -> tuple[Any, ActionState | None]:
         """A chain step, under its lease: with what the step before it created filled in

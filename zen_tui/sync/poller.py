@@ -152,7 +152,9 @@ class Poller:
         """The wait after a partial answer: the policy's minimum, doubling while answers
         stay partial (a search that keeps timing out is not hammered), within the server's
         X-Poll-Interval and budget."""
-        plain = self.policy.minimum * 2 ** max(0, self._partial_streak - 1)
+        # Capped: the wait is the plain one at most (see _reschedule) long before 2 ** 32,
+        # and past 2 ** 1023 a float overflows (days of a search that stays incomplete).
+        plain = self.policy.minimum * 2 ** min(max(0, self._partial_streak - 1), 32)
         return constrain(
             self.policy, plain, focused=self.focused, now=now, poll_interval=pi, budget=budget
         )

@@ -83,7 +83,9 @@ def test_no_secret_in_a_log_line(make, caplog: pytest.LogCaptureFixture) -> None
 
 
 def test_the_repr_shows_the_other_fields() -> None:
-    assert repr(Credential(TOKEN, "me@x")) == "Credential(username='me@x', expires_at=None)"
+    assert (
+        repr(Credential(TOKEN, "me@x")) == "Credential(username='me@x', who=None, expires_at=None)"
+    )
     text = repr(demo_account())
     assert text.startswith("AccountConfig(name='gh', service='github', base_url=")
     assert ", token=" not in text and "token_env=None" in text

@@ -31,6 +31,9 @@ class DictPersistentCache:
             if owner is None or not key.startswith(f"{owner} "):
                 del self.entries[key]
 
+    def login_is(self, account: str, login: str | None) -> None:
+        pass
+
 
 ETAG = '"v1"'
 

@@ -61,6 +61,9 @@ class FakeClient:
 
 
 class FakeGateway:
+    async def login(self) -> str | None:  # one user throughout: nothing is ever held
+        return "one-user"
+
     def health(self):
         from types import SimpleNamespace
 

@@ -11,26 +11,22 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 from msgspec.structs import replace
 
+from tests.fakes.github import github_engine, issue_json
 from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
-from zen_tui.gateway import FakeClock, Gateway
-from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
-from zen_tui.gateway.events import EventBus, RequestDone
+from zen_tui.gateway import FakeClock
+from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import Action, ActionKind, SectionInfo
-from zen_tui.services.github import GitHubClient
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.wired import Wired
 
-API = "https://api.test"
 OPEN = SectionInfo("issues:0:gh", "issues", "Open", "gh", "github", "is:issue is:open")
 ALL = SectionInfo("issues:1:gh", "issues", "All", "gh", "github", "is:issue")
 
@@ -57,17 +53,7 @@ class FakeGitHub:
         return self.render(number)
 
     def render(self, number: int) -> dict[str, Any]:
-        raw = self.issues[number]
-        return {
-            "number": number,
-            "title": raw["title"],
-            "state": raw["state"],
-            "updated_at": raw["updated_at"],
-            "html_url": f"https://github.com/o/r/issues/{number}",
-            "repository_url": f"{API}/repos/o/r",
-            "user": {"login": "ann"},
-            "labels": [],
-        }
+        return issue_json(number, self.issues[number])
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.method == "PATCH":
@@ -86,33 +72,10 @@ class FakeGitHub:
 
 
 def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInfo]) -> SyncEngine:
-    bus = EventBus()
     settings = replace(default_settings("github"), retry=RetrySettings(jitter=False))
-    gateway = Gateway(
-        account="gh",
-        service="github",
-        base_url=API,
-        settings=settings,
-        credentials=StaticCredentialProvider({"gh": Credential("test-token")}),
-        bus=bus,
-        clock=clock,
-        transport=httpx.MockTransport(server.handle),
-    )
-    account = SimpleNamespace(name="gh", service="github", base_url=API, user=None)
-    client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
     app = engine_settings(polling, WebhookConfig(enabled=True))
-    wired = Wired(
-        app,
-        Store.open(":memory:"),
-        bus,
-        clock,
-        {"gh": gateway},
-        {"gh": client},
-        sections,
-        {s.id: 100 for s in sections},
-    )
-    engine = SyncEngine(wired)
+    engine = github_engine(server.handle, clock, settings, app, sections)
     engine._started = True  # as after start(), without background pollers: the test drives
     return engine
 

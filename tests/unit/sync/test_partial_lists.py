@@ -19,7 +19,6 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +26,10 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
+from tests.fakes.github import API, github_engine, issue_json
 from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig
-from zen_tui.gateway import FakeClock, Gateway
-from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway import FakeClock
 from zen_tui.gateway.errors import Unavailable
 from zen_tui.gateway.events import EventBus
 from zen_tui.gateway.settings import (
@@ -40,13 +39,11 @@ from zen_tui.gateway.settings import (
     default_settings,
 )
 from zen_tui.models import FetchResult, FreshnessState, Issue, SectionInfo
-from zen_tui.services.github import GitHubClient
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wired import Wired
 
-API = "https://api.test"
 OPEN = SectionInfo("issues:0:gh", "issues", "Open", "gh", "github", "is:issue is:open")
 PER_PAGE = 3
 MIN_INTERVAL = 10.0
@@ -78,17 +75,7 @@ class FakeGitHub:
         return {f"gh:o/r#{n}" for n, raw in self.issues.items() if raw["state"] == "open"}
 
     def render(self, number: int) -> dict[str, Any]:
-        raw = self.issues[number]
-        return {
-            "number": number,
-            "title": raw["title"],
-            "state": raw["state"],
-            "updated_at": raw["updated_at"],
-            "html_url": f"https://github.com/o/r/issues/{number}",
-            "repository_url": f"{API}/repos/o/r",
-            "user": {"login": "ann"},
-            "labels": [],
-        }
+        return issue_json(number, self.issues[number])
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         params = dict(request.url.params)
@@ -112,38 +99,15 @@ class FakeGitHub:
         return httpx.Response(200, content=json.dumps(body).encode(), headers=headers)
 
 
-def github_engine(server: FakeGitHub, clock: FakeClock) -> SyncEngine:
-    bus = EventBus()
+def engine_for(server: FakeGitHub, clock: FakeClock) -> SyncEngine:
     settings = replace(
         default_settings("github"),
         retry=RetrySettings(jitter=False, max_attempts=1),  # a 503 fails its page at once
         breaker=BreakerSettings(failure_threshold=10_000),  # failures stay page failures
         cache=CacheSettings(enabled=False),  # every poll asks: the server's truth is now
     )
-    gateway = Gateway(
-        account="gh",
-        service="github",
-        base_url=API,
-        settings=settings,
-        credentials=StaticCredentialProvider({"gh": Credential("test-token")}),
-        bus=bus,
-        clock=clock,
-        transport=httpx.MockTransport(server.handle),
-    )
-    account = SimpleNamespace(name="gh", service="github", base_url=API, user=None)
-    client = GitHubClient(account, gateway)  # type: ignore[arg-type]
     polling = PollingConfig(min_interval=MIN_INTERVAL, default_interval=60, max_interval=600)
-    wired = Wired(
-        engine_settings(polling),
-        Store.open(":memory:"),
-        bus,
-        clock,
-        {"gh": gateway},
-        {"gh": client},
-        [OPEN],
-        {OPEN.id: 100},
-    )
-    return SyncEngine(wired)
+    return github_engine(server.handle, clock, settings, engine_settings(polling), [OPEN])
 
 
 class Invariant:
@@ -196,7 +160,7 @@ async def github_rounds(seed: int, monkeypatch: pytest.MonkeyPatch) -> Invariant
     server = FakeGitHub(clock, random.Random(seed + 1000))
     for number in range(1, 11):
         server.touch(number)
-    engine = github_engine(server, clock)
+    engine = engine_for(server, clock)
     invariant = Invariant(engine, OPEN)
     streak = 0
     next_number = 11

@@ -261,3 +261,23 @@ async def test_a_partial_answer_never_polls_sooner_than_x_poll_interval():
     poller, _clock, calls, _ = make({2: PollOutcome(changed=False, poll_interval=45, soon=True)})
     await run_until(poller, calls, 3)
     assert [b - a for a, b in itertools.pairwise(calls)] == [60, 45]
+
+
+async def test_a_week_of_partial_answers_keeps_polling_at_the_plain_interval():
+    """A search that stays incomplete for 1,100 polls in a row (days at the plain interval):
+    each retry waits the plain interval at most, and the doubling never overflows a float
+    (2 ** 1100 did: the poller raised OverflowError at each poll from then on)."""
+    clock, calls = FakeClock(), []
+
+    async def partial(section, interactive):
+        calls.append(clock.time())
+        return PollOutcome(changed=False, soon=True)
+
+    policy = IntervalPolicy(minimum=10.0, maximum=600.0)  # floats, as the config's durations
+    poller = Poller(SECTION, partial, EventBus(), policy, clock)
+    task = asyncio.create_task(poller.run())
+    await _until(lambda: len(calls) >= 1_100 or task.done(), turns=200_000)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert len(gaps) >= 1_099 and max(gaps) <= policy.maximum

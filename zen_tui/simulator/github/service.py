@@ -719,8 +719,9 @@ class GitHubSim(ServiceSim):
         text = obj(ctx.body).get("body")
         if not isinstance(text, str) or not text.strip():
             raise invalid("IssueComment", "body")
-        comment: Comment = self.state.add_comment(item, ME, text)
-        self._mutated("comment", item, body=text, comment_id=comment.id)
+        # The token's user writes it, as on GitHub (another login's comment is that person's).
+        comment: Comment = self.state.add_comment(item, ctx.user, text)
+        self._mutated("comment", item, body=text, comment_id=comment.id, user=ctx.user)
         self._emit("issue_comment", self.render.comment_event(item, comment))
         return Reply(self.render.comment(item, comment), status=201)
 

@@ -1,0 +1,80 @@
+"""login_switch over real SQLite, seeded random accounts (names sharing prefixes), sections,
+cursors and queued actions: a switch of one account drops that account's saved sections and
+cursors alone, holds the unsent entries its earlier user queued (never another account's, nor
+the new user's own), and the same login again changes nothing."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.unit.store.conftest import make_pr
+from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.store.logins import HELD_REASON
+
+NAMES = ["gh", "gh2", "g", "gh.x", "a-gh"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_switch_touches_only_its_account(store: Store, seed: int) -> None:
+    rng = random.Random(seed)
+    accounts = rng.sample(NAMES, 3)
+    users = {a: rng.choice("AB") for a in accounts}
+    for a in accounts:
+        store.login_switch(a, f"user-{users[a]}")
+    queued: dict[str, tuple[str, str]] = {}  # entry id -> (account, user when queued)
+    held: set[str] = set()  # once held, an entry stays held until the user retries it
+    for _ in range(30):
+        a = rng.choice(accounts)
+        step = rng.random()
+        if step < 0.25:
+            user = rng.choice("AB")
+            switched = store.login_switch(a, f"user-{user}")
+            assert switched == (user != users[a])
+            users[a] = user
+            held |= {i for i, (b, by) in queued.items() if b == a and by != user}
+        elif step < 0.6:
+            section = f"p:{rng.randint(0, 2)}:{a}"
+            store.save_section(section, [make_pr(rng.randint(1, 9), account=a)], 1.0)
+            store.set_cursor("section", section, "c")
+        else:
+            entry = store.outbox_add(Action("comment", f"{a}:x#1", a, {"body": "b"}))
+            queued[entry.id] = (a, users[a])
+        for b in accounts:  # no section of an account holds another user's rows
+            for i in range(3):
+                items, _ = store.load_section(f"p:{i}:{b}")
+                assert all(item.account == b for item in items)
+    for entry in store.outbox_by_state():
+        account, user = queued[entry.id]
+        assert entry.login == f"user-{user}"
+        if entry.id in held:  # another user logged in after it was queued: never sent
+            assert entry.state is ActionState.FAILED
+            assert entry.reason == HELD_REASON.format(account=account)
+        else:
+            assert entry.state is ActionState.PENDING
+
+
+def test_rows_of_the_earlier_user_go_and_a_retry_takes_the_current_login(store: Store) -> None:
+    store.login_switch("gh", "A")
+    store.save_section("p:0:gh", [make_pr(1)], 1.0)
+    store.save_section("p:0:gh2", [make_pr(2, account="gh2")], 1.0)
+    store.set_cursor("section", "p:0:gh", "c1")
+    entry = store.outbox_add(Action("comment", "gh:x#1", "gh", {"body": "b"}))
+    assert entry.login == "A"
+    assert store.login_switch("gh", "A") is False  # the same login: nothing changes
+    assert store.load_section("p:0:gh")[0]
+    assert store.login_switch("gh", "B") is True
+    assert store.load_section("p:0:gh")[0] == [] and store.get_cursor("section", "p:0:gh") is None
+    assert store.load_section("p:0:gh2")[0]  # a name sharing the prefix keeps its rows
+    held = store.outbox_get(entry.id)
+    assert held is not None and held.state is ActionState.FAILED
+    retried = store.outbox_update(entry.id, state=ActionState.PENDING)
+    assert retried.login == "B"
+    assert store.login_switch("gh", None) is True  # a logout drops rows, holds nothing
+    late = store.outbox_add(Action("comment", "gh:x#1", "gh", {"body": "while out"}))
+    assert store.login_switch("gh", "C") is True
+    sent_by_next = store.outbox_get(late.id)
+    assert sent_by_next is not None and sent_by_next.state is ActionState.PENDING
+    assert sent_by_next.login == "C"  # queued while logged out: the next login's

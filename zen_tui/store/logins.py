@@ -1,0 +1,118 @@
+"""Whose rows these are: the login each account's saved sections and queued actions belong to.
+
+An account may log in as someone else (a dashboard login, `zen-tui auth login`, a logout).
+What the store saved under the previous login (its sections' items, their delta cursors) must
+not be shown as the new one's, and an action the previous login queued must never be sent as
+the new one. So the store records, per account, a keyed non-secret fingerprint of its login
+(gateway/identity.py: an HMAC of the credential under the install's key, '' once logged out),
+and each outbox entry is stamped with the fingerprint recorded when it was queued.
+
+`login_switch` is called when a process learns the account's login (its gateway's first call,
+or `zen-tui auth login`/`logout`). A different login than the recorded one drops the account's
+saved rows and cursors and, at the next login, holds (FAILED, with HELD_REASON) the unsent
+entries an earlier login queued, in one transaction, whichever process notices first. An
+entry queued while logged out (or before any login was recorded: a store from before this)
+belongs to the next login: the user queued it and then logged in.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from zen_tui.models import ActionState
+from zen_tui.store.codec import decode_action
+from zen_tui.store.items import ItemsMixin
+
+LOGGED_OUT = ""  # the fingerprint recorded after a logout
+HELD_REASON = (
+    "held: queued by an earlier login of {account}, not sent as its current one; "
+    "retry it to send it as the current login, or delete it"
+)
+_SECTION_SCOPE = "section"  # the cursors' scope for sections' delta cursors (sync/engine.py)
+_UNSENT = (ActionState.PENDING, ActionState.UNKNOWN)
+
+
+class LoginsMixin(ItemsMixin):
+    def login_recorded(self, account: str) -> str | None:
+        """The fingerprint the account's saved rows belong to ('' logged out; None unknown)."""
+        with self._lock:
+            row = (
+                self._connection()
+                .execute("SELECT fingerprint FROM logins WHERE account = ?", (account,))
+                .fetchone()
+            )
+        return None if row is None else str(row[0])
+
+    def login_switch(self, account: str, fingerprint: str | None) -> bool:
+        """Record that `account` is now logged in as `fingerprint` (None: logged out). When
+        that differs from the recorded login, the account's saved sections, their cursors,
+        and the earlier login's unsent outbox entries (held FAILED) go; True if they did."""
+        now = LOGGED_OUT if fingerprint is None else fingerprint
+        if self.login_recorded(account) == now:  # the common case: a read, no write lock
+            return False
+        with self._write() as db:
+            row = db.execute(
+                "SELECT fingerprint FROM logins WHERE account = ?", (account,)
+            ).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO logins (account, fingerprint) VALUES (?, ?)",
+                (account, now),
+            )
+            if row is None:  # nothing recorded: these rows are taken to be this login's
+                _stamp_unknown(db, account, now)
+                return False
+            if row[0] == now:  # another process recorded the same switch meanwhile
+                return False
+            _drop_sections(db, account)
+            if now != LOGGED_OUT:  # nothing sends while logged out: held at the next login
+                _stamp_unknown(db, account, now)  # queued while logged out: this login's
+                _hold_unsent(db, account, now, self._clock())
+        self._wrote_items()
+        return True
+
+
+def account_of_section(section_id: str) -> str:
+    """Section ids are f"{pane}:{index}:{account}" (models.SectionConfig)."""
+    parts = section_id.split(":", 2)
+    return parts[2] if len(parts) == 3 else ""
+
+
+def _drop_sections(db: sqlite3.Connection, account: str) -> None:
+    ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT section_id FROM sections UNION SELECT DISTINCT section_id FROM items"
+        ).fetchall()
+        if account_of_section(r[0]) == account
+    ]
+    for table, column in (("items", "section_id"), ("sections", "section_id")):
+        db.executemany(f"DELETE FROM {table} WHERE {column} = ?", ((i,) for i in ids))
+    db.executemany(
+        "DELETE FROM cursors WHERE scope = ? AND name = ?", ((_SECTION_SCOPE, i) for i in ids)
+    )
+
+
+def _entries_of(db: sqlite3.Connection, account: str) -> list[tuple[str, str | None]]:
+    """(id, login) of the account's unsent entries (the action's account is in its JSON)."""
+    rows = db.execute(
+        "SELECT id, action, login FROM outbox WHERE state IN (?, ?)", [str(s) for s in _UNSENT]
+    ).fetchall()
+    return [(i, login) for i, action, login in rows if decode_action(action).account == account]
+
+
+def _stamp_unknown(db: sqlite3.Connection, account: str, login: str) -> None:
+    unknown = [(login, i) for i, was in _entries_of(db, account) if not was]
+    db.executemany("UPDATE outbox SET login = ? WHERE id = ?", unknown)
+
+
+def _hold_unsent(db: sqlite3.Connection, account: str, login: str, now: float) -> None:
+    """The earlier login's unsent entries become FAILED (a user retry sends them as the
+    current login). Their leases stay: a sender holding one checks the login before sending."""
+    held = [i for i, was in _entries_of(db, account) if was != login]
+    db.executemany(
+        "UPDATE outbox SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN (?, ?)",
+        (
+            (str(ActionState.FAILED), HELD_REASON.format(account=account), now, i, *_UNSENT)
+            for i in held
+        ),
+    )
