@@ -133,7 +133,11 @@ UNUSED = {
         "asyncio",
         "getpass",
         "shlex",
+        "socket",
     ),
+    # a health record's saver is judged by its pid and host: os.uname(), not socket
+    "health": ("socket", "asyncio", "zen_tui.sync.engine"),
+    "outbox": ("socket", "zen_tui.sync.engine"),
     "act refused": (
         *("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
         *("zen_tui.store.store", "sqlite3"),  # validation opens no store

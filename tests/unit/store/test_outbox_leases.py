@@ -236,3 +236,13 @@ def test_an_owner_of_this_process_is_alive_until_forgotten() -> None:
     assert not leases.alive(owner)
     assert leases.alive("not-an-owner-id")  # unknown shapes wait for their lease to expire
     assert leases.alive("another-host:1:2:abc")  # another machine: cannot tell, so alive
+
+
+def test_the_host_in_an_owner_id_is_the_one_socket_names() -> None:
+    """Owner ids name the host by os.uname() (no socket import in headless commands): the
+    same name socket.gethostname() gives, which older versions wrote."""
+    import socket
+
+    from zen_tui.store import leases
+
+    assert leases.new_owner().split(":")[0] == socket.gethostname().replace(":", "_")
