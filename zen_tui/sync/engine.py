@@ -61,7 +61,7 @@ from zen_tui.sync.backend import (
 )
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.interval import Budget, IntervalPolicy
-from zen_tui.sync.outbox import Outbox
+from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.wired import Wired
 
@@ -98,6 +98,9 @@ KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
 # A pane's reason once its breaker's wait is over (the gateway card says "open, probe due").
 PROBE_DUE = "breaker open, probe due: the next poll tries again"
+# How often a running engine looks for a login another process recorded (the outbox's store
+# check interval): one indexed read per account, the keyring only when it changed.
+LOGIN_CHECK_SECONDS = STORE_CHECK_SECONDS
 WEBHOOK_LIVE_FOR = 2.0  # webhooks count as live this many max_intervals after a delivery
 # The section whose poll is running in this task: the gateway's events (published from inside
 # the call) are mapped to it, so its pane can say "retrying 2/4" while the call is retried.
@@ -173,6 +176,10 @@ class SyncEngine:
         self._refresher: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
+        # account -> the login record (store/logins.py) as this process last saw or wrote it:
+        # a record differing from it was written by another process (`zen-tui auth login`)
+        self._logins_seen: dict[str, str | None] = {}
+        self.login_check = LOGIN_CHECK_SECONDS
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
@@ -374,8 +381,15 @@ class SyncEngine:
         except Exception as exc:  # its first call says so, with the fix
             log.info("%s: login not known yet: %s", account, freshness.one_line(exc))
             return
+        finally:  # what this process wrote (or found) is no other process's login
+            self._logins_seen[account] = self.store.login_recorded(account)
         if before is None or before == (now or ""):
             return
+        self._show_stored(account)
+
+    def _show_stored(self, account: str) -> None:
+        """The account's panes show the store's rows again (after a login change: none,
+        until this login's first poll)."""
         for section in self._sections:
             if section.account == account and not self.closed:
                 items, fetched_at = self._stored(section.id)
@@ -471,6 +485,7 @@ class SyncEngine:
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="health heartbeat"))
+        self._tasks.append(asyncio.create_task(self._watch_logins(), name="login watch"))
         self._running = True
         # The receiver needs no client: a delivery for an account not built yet is kept for
         # it (WebhookProcessor._owed_to_unbuilt).
@@ -1102,6 +1117,36 @@ class SyncEngine:
             "webhooks_live": self._webhooks_live(account),
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
+
+    async def _watch_logins(self) -> None:
+        """Every `login_check` seconds: an account whose login record another process
+        changed (`zen-tui auth login`/`logout` in a terminal) is set up again with it."""
+        while True:
+            await self.wired.clock.sleep(self.login_check)
+            for account in self.changed_logins():
+                try:
+                    await self.reconnect(account)
+                except Exception:  # keep watching; its panes say why at the next poll
+                    log.exception("%s: could not take the new login", account)
+                    continue
+                self._show_stored(account)  # the other process dropped the earlier login's
+                self.refresh_soon(s.id for s in self._sections if s.account == account)
+
+    def changed_logins(self) -> list[str]:
+        """The built accounts whose login record differs from the one this process last saw
+        or wrote; each is marked seen, so a change is acted on once (never in a loop)."""
+        changed = []
+        for account, seen in list(self._logins_seen.items()):
+            try:
+                now = self.store.login_recorded(account)
+            except sqlite3.Error as exc:  # the next check reads again
+                log.warning("could not read %s's login record: %s", account, exc)
+                continue
+            if now != seen:
+                log.info("%s: logged in or out elsewhere: setting it up again", account)
+                self._logins_seen[account] = now
+                changed.append(account)
+        return changed
 
     async def _heartbeat(self) -> None:
         """Re-save every account's health while running, so a record older than a few beats

@@ -1,0 +1,141 @@
+"""A login or logout made in a terminal (`zen-tui auth login`/`logout`, a real subprocess)
+while the engine runs takes effect within the engine's login check (SyncEngine._watch_logins),
+no restart: on the simulator over real sockets, real SQLite, one keyring file shared by both
+processes (tests/unit/auth/file_keyring.py), with two GitHub users (`me`, and `ada`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keyring
+import pytest
+
+from tests.helpers import eventually
+from tests.integration.test_login_takes_effect import (
+    Recorder,
+    deferred,
+    sections_of,
+    service_sim,
+    state_of,
+)
+from tests.unit.auth.file_keyring import ENV, FileKeyring
+from zen_tui.config import load_settings
+from zen_tui.logs import shutdown_logging
+from zen_tui.models import FreshnessState
+from zen_tui.simulator.server import SimulatorServer
+from zen_tui.sync.engine import SyncEngine
+
+pytestmark = pytest.mark.timeout(120)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_config(sim: SimulatorServer, tmp_path: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[[accounts]]
+name = "gh"
+service = "github"
+base_url = "{sim.account("github").base_url}"
+
+[[sections]]
+pane = "prs"
+account = "gh"
+title = "Open pull requests"
+query = "is:pr is:open"
+"""
+    )
+    return config
+
+
+def terminal(config: Path, data: Path, *argv: str, paste: str = "") -> None:
+    """`zen-tui auth ...` in another terminal: its own interpreter, the shared keyring file."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "PYTHON_KEYRING_BACKEND": "tests.unit.auth.file_keyring.FileKeyring",
+    }
+    where = ["--config", str(config), "--data-dir", str(data)]
+    done = subprocess.run(
+        [sys.executable, "-m", "zen_tui", *where, "auth", *argv],
+        input=paste + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not paste or paste not in done.stdout + done.stderr  # the token is never echoed
+
+
+def live_with_items(engine: SyncEngine, sections: list[str]) -> bool:
+    return all(
+        state_of(engine, s) is FreshnessState.LIVE and engine.snapshot(s).items  # type: ignore[union-attr]
+        for s in sections
+    )
+
+
+def not_logged_in(engine: SyncEngine, sections: list[str]) -> bool:
+    return all(
+        (snapshot := engine.snapshot(s)) is not None
+        and "not logged in" in str(snapshot.freshness.reason)
+        and not snapshot.items
+        for s in sections
+    )
+
+
+async def test_a_terminal_login_and_logout_reach_the_running_engine(
+    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    config = write_config(sim, tmp_path)
+    me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
+    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=me)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    recorder = Recorder()
+    engine = deferred(load_settings(config, tmp_path), recorder)
+    engine.login_check = 0.05  # the check interval, shortened: a change is seen at the next
+    reconnects: list[str] = []
+    reconnect = engine.reconnect
+
+    async def counted(account: str) -> None:
+        reconnects.append(account)
+        await reconnect(account)
+
+    engine.reconnect = counted  # type: ignore[method-assign]
+    try:
+        await engine.start()
+        mine = sections_of(engine, "gh")
+        await engine.refresh(None)
+        assert live_with_items(engine, mine)
+        assert engine.changed_logins() == []  # its own record is not a change
+        assert reconnects == []
+
+        mark = len(recorder.seen)
+        terminal(config, tmp_path, "login", "gh", "--method", "token", paste=ada)
+        await eventually(lambda: reconnects == ["gh"], "the engine to take ada's login")
+        assert not any(engine.snapshot(s).items for s in mine)  # type: ignore[union-attr]
+        await eventually(lambda: live_with_items(engine, mine), "ada's panes to fill")
+        assert recorder.auth_since(mark, "") == {f"Bearer {ada}"}  # on main: me's
+        assert engine.changed_logins() == []  # the rebuild's own record: no second one
+
+        terminal(config, tmp_path, "logout", "gh")
+        await eventually(lambda: reconnects == ["gh", "gh"], "the engine to take the logout")
+        await eventually(lambda: not_logged_in(engine, mine), "the panes to say not logged in")
+        assert engine.changed_logins() == []
+        mark = len(recorder.seen)
+        await engine.refresh(None)  # nothing is sent as ada any more
+        assert not_logged_in(engine, mine)
+        assert f"Bearer {ada}" not in recorder.auth_since(mark, "")
+        assert reconnects == ["gh", "gh"]  # never in a loop
+    finally:
+        await engine.stop()
+        await recorder.inner.aclose()
+        keyring.set_keyring(previous)
+        shutdown_logging()
