@@ -6,6 +6,7 @@ processes (tests/unit/auth/file_keyring.py), with two GitHub users (`me`, and `a
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,12 @@ from tests.integration.test_login_takes_effect import (
     state_of,
 )
 from tests.unit.auth.file_keyring import ENV, FileKeyring
+from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.config import load_settings
 from zen_tui.logs import shutdown_logging
 from zen_tui.models import FreshnessState
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
 
 pytestmark = pytest.mark.timeout(120)
@@ -137,5 +140,45 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
     finally:
         await engine.stop()
         await recorder.inner.aclose()
+        keyring.set_keyring(previous)
+        shutdown_logging()
+
+
+async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
+    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeded random interleavings of: another process recording a login (a second SQLite
+    connection, as `zen-tui auth login`/`logout` does; sometimes the same one again), this
+    process setting the account up again itself (a dashboard login: its gateway records its
+    login), and the engine's check. A check reports the account exactly when the record
+    differs from the one it last saw or this process wrote: never twice for one change, never
+    for its own write."""
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    config = write_config(sim, tmp_path)
+    await KeyringCredentialStore().save("gh", StoredCredential(sim.account("github").token))
+    engine = deferred(load_settings(config, tmp_path))  # its own check: 30 s, not in this test
+    rng = random.Random(20261206)
+    try:
+        await engine.start()
+        with Store.open_in(tmp_path) as other:
+            last = other.login_recorded("gh")
+            assert last and engine.changed_logins() == []
+            for _ in range(60):
+                step = rng.choice(("other", "other", "check", "own"))
+                if step == "other":
+                    other.login_switch("gh", rng.choice(["user-b", "user-c", last, None]))
+                elif step == "own":
+                    await engine.reconnect("gh")
+                    last = other.login_recorded("gh")
+                    assert engine.changed_logins() == []  # its own record
+                else:
+                    now = other.login_recorded("gh")
+                    assert engine.changed_logins() == (["gh"] if now != last else [])
+                    last = now
+                    assert engine.changed_logins() == []  # one change: taken once
+    finally:
+        await engine.stop()
         keyring.set_keyring(previous)
         shutdown_logging()
