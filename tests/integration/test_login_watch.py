@@ -30,6 +30,7 @@ from zen_tui.models import FreshnessState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.wiring import build
 
 pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
@@ -90,9 +91,11 @@ def not_logged_in(engine: SyncEngine, sections: list[str]) -> bool:
     )
 
 
+@pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
 async def test_a_terminal_login_and_logout_reach_the_running_engine(
-    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: str, sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The dashboard builds its accounts at start(), `zen-tui sync` before it (build)."""
     monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
     monkeypatch.delenv("GH_TOKEN", raising=False)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
@@ -102,7 +105,11 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
     previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     recorder = Recorder()
-    engine = deferred(load_settings(config, tmp_path), recorder)
+    settings = load_settings(config, tmp_path)
+    if runner == "dashboard":
+        engine = deferred(settings, recorder)
+    else:
+        engine = SyncEngine(build(settings, transport=recorder), role=runner)
     engine.login_check = 0.05  # the check interval, shortened: a change is seen at the next
     reconnects: list[str] = []
     reconnect = engine.reconnect

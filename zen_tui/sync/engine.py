@@ -1121,6 +1121,9 @@ class SyncEngine:
     async def _watch_logins(self) -> None:
         """Every `login_check` seconds: an account whose login record another process
         changed (`zen-tui auth login`/`logout` in a terminal) is set up again with it."""
+        for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)
+            if account not in self._logins_seen and not self.closed:
+                await self._learn_login(account)  # records its own login: not a change
         while True:
             await self.wired.clock.sleep(self.login_check)
             for account in self.changed_logins():
