@@ -1123,7 +1123,8 @@ class SyncEngine:
         changed (`zen-tui auth login`/`logout` in a terminal) is set up again with it."""
         for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)
             if account not in self._logins_seen and not self.closed:
-                await self._learn_login(account)  # records its own login: not a change
+                with contextlib.suppress(sqlite3.Error):  # then its next rebuild learns it
+                    await self._learn_login(account)  # records its own login: not a change
         while True:
             await self.wired.clock.sleep(self.login_check)
             for account in self.changed_logins():
