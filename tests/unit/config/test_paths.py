@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +18,8 @@ def test_config_path_precedence(tmp_path: Path) -> None:
     assert paths.config_path(flag, environ) == flag
     assert paths.config_path(None, environ) == env
     default = platformdirs.user_config_path("zen-tui", appauthor=False) / "config.toml"
-    assert paths.config_path(None, {}) == default
-    assert paths.config_path(None, {"ZEN_TUI_CONFIG": ""}) == default  # empty = unset
+    assert paths.config_path(None, _unset()) == default
+    assert paths.config_path(None, _unset() | {"ZEN_TUI_CONFIG": ""}) == default  # empty = unset
     assert paths.config_path_is_explicit(flag, {}) and paths.config_path_is_explicit(None, environ)
     assert not paths.config_path_is_explicit(None, {})
 
@@ -27,7 +28,13 @@ def test_data_dir_precedence(tmp_path: Path) -> None:
     environ = {"ZEN_TUI_DATA_DIR": str(tmp_path / "env")}
     assert paths.data_dir(tmp_path / "flag", environ) == tmp_path / "flag"
     assert paths.data_dir(None, environ) == tmp_path / "env"
-    assert paths.data_dir(None, {}) == platformdirs.user_data_path("zen-tui", appauthor=False)
+    assert paths.data_dir(None, _unset()) == platformdirs.user_data_path("zen-tui", appauthor=False)
+
+
+def _unset() -> dict[str, str]:
+    """This process's environment without ZEN_TUI_*: what platformdirs reads (HOME, XDG_*),
+    so both sides see the same home even where $HOME is not the user database's (CI)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
 
 
 def test_home_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
