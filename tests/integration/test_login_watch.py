@@ -151,11 +151,67 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
         shutdown_logging()
 
 
+@pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
+async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
+    runner: str, sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`me` logs in again in a terminal with a new token (the old one revoked on github.com):
+    the login record's fingerprint (the user) stays, its generation changes, and the running
+    engine sends the new token from then on, with one reconnect and the same user's rows."""
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    config = write_config(sim, tmp_path)
+    old, new = sim.account("github").token, "gho_me_reissued"
+    service_sim(sim, "github").extra_tokens.add(new)  # a second token of `me`
+    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=old)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    recorder = Recorder()
+    settings = load_settings(config, tmp_path)
+    if runner == "dashboard":
+        engine = deferred(settings, recorder)
+    else:
+        engine = SyncEngine(build(settings, transport=recorder), role=runner)
+    engine.login_check = 0.05
+    reconnects: list[str] = []
+    reconnect = engine.reconnect
+
+    async def counted(account: str) -> None:
+        reconnects.append(account)
+        await reconnect(account)
+
+    engine.reconnect = counted  # type: ignore[method-assign]
+    try:
+        await engine.start()
+        mine = sections_of(engine, "gh")
+        await engine.refresh(None)
+        assert live_with_items(engine, mine)
+        with Store.open_in(tmp_path) as other:
+            before = other.login_state("gh")
+            terminal(config, tmp_path, "login", "gh", "--method", "token", paste=new)
+            after = other.login_state("gh")
+        assert before and after and after[0] == before[0] and after[1] == before[1] + 1
+        await eventually(lambda: reconnects == ["gh"], "the engine to take the new token")
+        mark = len(recorder.seen)
+        await engine.refresh(None)
+        assert live_with_items(engine, mine)  # the same user's rows and panes
+        assert recorder.auth_since(mark, "") == {f"Bearer {new}"}  # on main: the old one
+        assert engine.changed_logins() == []
+        assert reconnects == ["gh"]  # exactly one: never in a loop
+    finally:
+        await engine.stop()
+        await recorder.inner.aclose()
+        keyring.set_keyring(previous)
+        shutdown_logging()
+
+
 async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
     sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Seeded random interleavings of: another process recording a login (a second SQLite
-    connection, as `zen-tui auth login`/`logout` does; sometimes the same one again), this
+    connection, as `zen-tui auth login`/`logout` does; sometimes the same user again, with or
+    without a login's generation bump), this
     process setting the account up again itself (a dashboard login: its gateway records its
     login), and the engine's check. A check reports the account exactly when the record
     differs from the one it last saw or this process wrote: never twice for one change, never
@@ -170,18 +226,19 @@ async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
     try:
         await engine.start()
         with Store.open_in(tmp_path) as other:
-            last = other.login_recorded("gh")
+            last = other.login_state("gh")
             assert last and engine.changed_logins() == []
             for _ in range(60):
                 step = rng.choice(("other", "other", "check", "own"))
-                if step == "other":
-                    other.login_switch("gh", rng.choice(["user-b", "user-c", last, None]))
+                if step == "other":  # a login (generation bumped), or a switch of the user
+                    user = rng.choice(["user-b", "user-c", other.login_recorded("gh"), None])
+                    other.login_switch("gh", user, new_login=rng.random() < 0.5)
                 elif step == "own":
                     await engine.reconnect("gh")
-                    last = other.login_recorded("gh")
+                    last = other.login_state("gh")
                     assert engine.changed_logins() == []  # its own record
                 else:
-                    now = other.login_recorded("gh")
+                    now = other.login_state("gh")
                     assert engine.changed_logins() == (["gh"] if now != last else [])
                     last = now
                     assert engine.changed_logins() == []  # one change: taken once

@@ -57,14 +57,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         code = login(account, args.method, store)
     if code == 0 and not _env_overrides(account):  # else the environment's token stays in use
-        asyncio.run(_record_user(settings, account.name, store))
+        new_login = args.auth_command == "login"  # a new token even for the same user
+        asyncio.run(_record_user(settings, account.name, store, new_login=new_login))
     return code
 
 
-async def _record_user(settings: Settings, name: str, store: KeyringCredentialStore) -> None:
+async def _record_user(
+    settings: Settings, name: str, store: KeyringCredentialStore, *, new_login: bool
+) -> None:
     """Tell the store who the account is logged in as now (store/logins.py): another user's
     saved rows go at once, so `zen-tui list` never shows them as this login's, and what that
-    user queued is held. Best effort: the login itself succeeded; the next build does it."""
+    user queued is held; a login (`new_login`) bumps the record's generation, so a running
+    dashboard takes the new token even for the same user. Best effort: the login itself
+    succeeded; the next build does it."""
     from pathlib import Path
 
     from zen_tui.auth.keyring_store import KeyringUnavailable
@@ -80,7 +85,7 @@ async def _record_user(settings: Settings, name: str, store: KeyringCredentialSt
         if stored is not None:
             user = Fingerprinter.kept_at(cache_key_path(data)).of_user(to_credential(stored))
         with Store.open_in(data) as local:
-            local.login_switch(name, user)
+            local.login_switch(name, user, new_login=new_login)
     except (StoreError, OSError, KeyringUnavailable) as exc:
         import logging  # not at the top: `zen-tui --help` imports this module
 

@@ -13,6 +13,10 @@ saved rows and cursors and, at the next login, holds (FAILED, with HELD_REASON) 
 entries an earlier login queued, in one transaction, whichever process notices first. An
 entry queued while logged out (or before any login was recorded: a store from before this)
 belongs to the next login: the user queued it and then logged in.
+
+Each record also has a generation that every `zen-tui auth login` bumps (`new_login`): a
+re-login as the same user with a new token keeps the fingerprint (it names the user), yet a
+running process must drop the old token. The generation is a counter, never secret material.
 """
 
 from __future__ import annotations
@@ -43,20 +47,37 @@ class LoginsMixin(ItemsMixin):
             )
         return None if row is None else str(row[0])
 
-    def login_switch(self, account: str, fingerprint: str | None) -> bool:
+    def login_state(self, account: str) -> tuple[str, int] | None:
+        """(fingerprint, generation) of the account's login record; None: none recorded.
+        Another process's login (even as the same user) changes it."""
+        with self._lock:
+            row = (
+                self._connection()
+                .execute("SELECT fingerprint, generation FROM logins WHERE account = ?", (account,))
+                .fetchone()
+            )
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def login_switch(
+        self, account: str, fingerprint: str | None, *, new_login: bool = False
+    ) -> bool:
         """Record that `account` is now logged in as `fingerprint` (None: logged out). When
         that differs from the recorded login, the account's saved sections, their cursors,
-        and the earlier login's unsent outbox entries (held FAILED) go; True if they did."""
+        and the earlier login's unsent outbox entries (held FAILED) go; True if they did.
+        `new_login` (a completed `auth login`) bumps the record's generation whatever the
+        user, so running processes take its new token (the rows stay: the same user's)."""
         now = LOGGED_OUT if fingerprint is None else fingerprint
-        if self.login_recorded(account) == now:  # the common case: a read, no write lock
+        if not new_login and self.login_recorded(account) == now:  # a read, no write lock
             return False
         with self._write() as db:
             row = db.execute(
                 "SELECT fingerprint FROM logins WHERE account = ?", (account,)
             ).fetchone()
-            db.execute(
-                "INSERT OR REPLACE INTO logins (account, fingerprint) VALUES (?, ?)",
-                (account, now),
+            db.execute(  # an upsert, not REPLACE: the generation is kept (or bumped)
+                "INSERT INTO logins (account, fingerprint, generation) VALUES (?, ?, ?) "
+                "ON CONFLICT (account) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "generation = generation + ?",
+                (account, now, int(new_login), int(new_login)),
             )
             if row is None:  # nothing recorded: these rows are taken to be this login's
                 _stamp_unknown(db, account, now)

@@ -152,6 +152,17 @@ def _v6_logins(db: sqlite3.Connection) -> None:
     )
 
 
+def _v7_login_generations(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- Bumped by every `zen-tui auth login`: a re-login as the same user (a new token, the
+        -- fingerprint unchanged) is still a change a running process must take (logins.py).
+        ALTER TABLE logins ADD COLUMN generation INTEGER NOT NULL DEFAULT 0
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
@@ -159,6 +170,7 @@ MIGRATIONS: list[Migration] = [
     _v4_outbox_leases_and_webhook_digests,
     _v5_outbox_chains_and_links,
     _v6_logins,
+    _v7_login_generations,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -177,8 +177,9 @@ class SyncEngine:
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         # account -> the login record (store/logins.py) as this process last saw or wrote it:
-        # a record differing from it was written by another process (`zen-tui auth login`)
-        self._logins_seen: dict[str, str | None] = {}
+        # a record differing from it was written by another process (`zen-tui auth login`;
+        # its generation changes even for a re-login as the same user with a new token)
+        self._logins_seen: dict[str, tuple[str, int] | None] = {}
         self.login_check = LOGIN_CHECK_SECONDS
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
@@ -382,7 +383,7 @@ class SyncEngine:
             log.info("%s: login not known yet: %s", account, freshness.one_line(exc))
             return
         finally:  # what this process wrote (or found) is no other process's login
-            self._logins_seen[account] = self.store.login_recorded(account)
+            self._logins_seen[account] = self.store.login_state(account)
         if before is None or before == (now or ""):
             return
         self._show_stored(account)
@@ -1142,7 +1143,7 @@ class SyncEngine:
         changed = []
         for account, seen in list(self._logins_seen.items()):
             try:
-                now = self.store.login_recorded(account)
+                now = self.store.login_state(account)
             except sqlite3.Error as exc:  # the next check reads again
                 log.warning("could not read %s's login record: %s", account, exc)
                 continue

@@ -6,12 +6,14 @@ the new user's own), and the same login again changes nothing."""
 from __future__ import annotations
 
 import random
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from tests.unit.store.conftest import make_pr
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store
+from zen_tui.store import Store, schema
 from zen_tui.store.logins import HELD_REASON
 
 NAMES = ["gh", "gh2", "g", "gh.x", "a-gh"]
@@ -78,3 +80,37 @@ def test_rows_of_the_earlier_user_go_and_a_retry_takes_the_current_login(store: 
     sent_by_next = store.outbox_get(late.id)
     assert sent_by_next is not None and sent_by_next.state is ActionState.PENDING
     assert sent_by_next.login == "C"  # queued while logged out: the next login's
+
+
+def test_a_v6_file_is_migrated_and_a_relogin_bumps_only_the_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written by schema v6 (logins without a generation) opens, keeps its record
+    and rows; a login as the same user bumps the generation and drops nothing; the
+    gateway's own record of the same user changes nothing; another user keeps counting."""
+    path = tmp_path / "z.db"
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:6])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 6)
+    with Store.open(path) as old:
+        old.save_section("p:0:gh", [make_pr(1, account="gh")], 1.0)
+    db = sqlite3.connect(path)  # the row v6's login_switch wrote (no generation column)
+    db.execute("INSERT INTO logins (account, fingerprint) VALUES ('gh', 'user-A')")
+    db.commit()
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    db.close()
+    monkeypatch.undo()
+    with Store.open(path) as store:
+        assert store.login_state("gh") == ("user-A", 0)
+        assert not store.login_switch("gh", "user-A", new_login=True)
+        assert store.login_state("gh") == ("user-A", 1)
+        assert store.load_section("p:0:gh")[0]  # the same user's rows stay
+        assert not store.login_switch("gh", "user-A")  # a gateway learning it: no change
+        assert store.login_state("gh") == ("user-A", 1)
+        assert store.login_switch("gh", "user-B")  # kept, not reset, by a switch
+        assert store.login_state("gh") == ("user-B", 1)
+        assert not store.load_section("p:0:gh")[0]
+        store.login_switch("new", "user-C", new_login=True)
+        assert store.login_state("new") == ("user-C", 1)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    db.close()
