@@ -246,3 +246,42 @@ async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
         await engine.stop()
         keyring.set_keyring(previous)
         shutdown_logging()
+
+
+async def test_a_terminal_login_landing_while_the_engine_learns_its_own_is_not_lost(
+    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A terminal login (same user, new token) that records its generation after this
+    process's rebuild read the keyring, but before it read the record back: the engine did
+    not take that token, so the next check must still report the change (once)."""
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    config = write_config(sim, tmp_path)
+    await KeyringCredentialStore().save("gh", StoredCredential(sim.account("github").token))
+    engine = deferred(load_settings(config, tmp_path))  # its own check: 30 s, not in this test
+    learn = engine._login_of
+    armed: list[bool] = [False]
+    landed: list[bool] = []
+
+    async def then_a_terminal_login(account: str) -> str | None:
+        now = await learn(account)  # the keyring was read: the terminal's token comes later
+        if armed[0] and not landed:
+            with Store.open_in(tmp_path) as other:
+                other.login_switch(account, now, new_login=True)
+            landed.append(True)
+        return now
+
+    engine._login_of = then_a_terminal_login  # type: ignore[method-assign]
+    try:
+        await engine.start()
+        assert engine.changed_logins() == []
+        armed[0] = True
+        await engine.reconnect("gh")
+        assert landed == [True]
+        assert engine.changed_logins() == ["gh"]  # on the first fix: [] (it was absorbed)
+        assert engine.changed_logins() == []
+    finally:
+        await engine.stop()
+        keyring.set_keyring(previous)
+        shutdown_logging()

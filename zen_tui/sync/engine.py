@@ -376,14 +376,15 @@ class SyncEngine:
         """At the account's build: learn its login, so the store drops what an earlier login
         saved (store/logins.py) before anything is shown or sent; if it did, the panes show
         the store's rows again (none, until this login's first poll)."""
-        before = self.store.login_recorded(account)
+        state = self.store.login_state(account)
+        before = None if state is None else state[0]
         try:
             now = await self._login_of(account)
         except Exception as exc:  # its first call says so, with the fix
             log.info("%s: login not known yet: %s", account, freshness.one_line(exc))
             return
         finally:  # what this process wrote (or found) is no other process's login
-            self._logins_seen[account] = self.store.login_state(account)
+            self._logins_seen[account] = _seen_after(state, self.store.login_state(account))
         if before is None or before == (now or ""):
             return
         self._show_stored(account)
@@ -1289,3 +1290,14 @@ def _floor(budget: Budget, now: float) -> float:
 
 if TYPE_CHECKING:  # the engine is the Backend the UI codes against
     _backend: type[Backend] = SyncEngine
+
+
+def _seen_after(
+    before: tuple[str, int] | None, after: tuple[str, int] | None
+) -> tuple[str, int] | None:
+    """The record as this process's own learn left it: its fingerprint, but the generation
+    read before the keyring was: this process never bumps it, so a later one is a terminal
+    login that may have landed after the keyring read, and the next check takes it."""
+    if after is None:
+        return None
+    return (after[0], 0 if before is None else before[1])
