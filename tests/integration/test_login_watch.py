@@ -24,7 +24,7 @@ from tests.integration.test_login_takes_effect import (
 )
 from tests.unit.auth.file_keyring import ENV, FileKeyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
-from zen_tui.config import load_settings
+from zen_tui.config import Settings, load_settings
 from zen_tui.logs import shutdown_logging
 from zen_tui.models import FreshnessState
 from zen_tui.simulator.server import SimulatorServer
@@ -91,6 +91,27 @@ def not_logged_in(engine: SyncEngine, sections: list[str]) -> bool:
     )
 
 
+def watched_engine(
+    runner: str, settings: Settings, recorder: Recorder
+) -> tuple[SyncEngine, list[str]]:
+    """The engine as `runner` builds it, its login check shortened (a change is seen at the
+    next check) and its reconnects counted."""
+    if runner == "dashboard":
+        engine = deferred(settings, recorder)
+    else:
+        engine = SyncEngine(build(settings, transport=recorder), role=runner)
+    engine.login_check = 0.05
+    reconnects: list[str] = []
+    reconnect = engine.reconnect
+
+    async def counted(account: str) -> None:
+        reconnects.append(account)
+        await reconnect(account)
+
+    engine.reconnect = counted  # type: ignore[method-assign]
+    return engine, reconnects
+
+
 @pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
 async def test_a_terminal_login_and_logout_reach_the_running_engine(
     runner: str, sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -106,19 +127,7 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
     keyring.set_keyring(FileKeyring())
     recorder = Recorder()
     settings = load_settings(config, tmp_path)
-    if runner == "dashboard":
-        engine = deferred(settings, recorder)
-    else:
-        engine = SyncEngine(build(settings, transport=recorder), role=runner)
-    engine.login_check = 0.05  # the check interval, shortened: a change is seen at the next
-    reconnects: list[str] = []
-    reconnect = engine.reconnect
-
-    async def counted(account: str) -> None:
-        reconnects.append(account)
-        await reconnect(account)
-
-    engine.reconnect = counted  # type: ignore[method-assign]
+    engine, reconnects = watched_engine(runner, settings, recorder)
     try:
         await engine.start()
         mine = sections_of(engine, "gh")
@@ -171,19 +180,7 @@ async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
     keyring.set_keyring(FileKeyring())
     recorder = Recorder()
     settings = load_settings(config, tmp_path)
-    if runner == "dashboard":
-        engine = deferred(settings, recorder)
-    else:
-        engine = SyncEngine(build(settings, transport=recorder), role=runner)
-    engine.login_check = 0.05
-    reconnects: list[str] = []
-    reconnect = engine.reconnect
-
-    async def counted(account: str) -> None:
-        reconnects.append(account)
-        await reconnect(account)
-
-    engine.reconnect = counted  # type: ignore[method-assign]
+    engine, reconnects = watched_engine(runner, settings, recorder)
     try:
         await engine.start()
         mine = sections_of(engine, "gh")
