@@ -214,7 +214,7 @@ def another_valid_token(sim: SimulatorServer, service: str) -> str:
     if service == "slack":
         token: str = backend._grant("user", backend.me.id, backend.tokens[backend.token].scopes)
         return token
-    token = f"gho_switched{len(backend.extra_tokens)}"
+    token = f"fake-token-switched-{len(backend.extra_tokens)}"
     backend.extra_tokens.add(token)
     return token
 

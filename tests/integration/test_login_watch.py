@@ -173,7 +173,7 @@ async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
     monkeypatch.delenv("GH_TOKEN", raising=False)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     config = write_config(sim, tmp_path)
-    old, new = sim.account("github").token, "gho_me_reissued"
+    old, new = sim.account("github").token, "fake-token-me-reissued"
     service_sim(sim, "github").extra_tokens.add(new)  # a second token of `me`
     terminal(config, tmp_path, "login", "gh", "--method", "token", paste=old)
     previous = keyring.get_keyring()

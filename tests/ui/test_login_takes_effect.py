@@ -111,7 +111,7 @@ async def test_a_pasted_github_token_replaces_the_one_in_use(
     name = without_token(stack, "github")
     github: Any = stack.sim.world.services["github"]  # the simulated GitHub, for setup
     await KeyringCredentialStore().save(name, StoredCredential(github.token))
-    new_token = "gho_pasted_in_the_dashboard"
+    new_token = "fake-token-pasted-in-the-dashboard"
     github.extra_tokens.add(new_token)  # valid for the same user, as a new login's token
     seen: list[str | None] = []  # the token of each request the simulator answers
 

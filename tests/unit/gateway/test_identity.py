@@ -95,13 +95,13 @@ async def test_another_login_on_a_shared_cache_misses_and_sends_no_etag(
         httpx.Response(200, json={"login": "ada"}, headers={"ETag": '"ada"'}),
     ]
     got = await make_gateway(persistent_cache=store).request("GET", "/user", cache_type="user_info")
-    other = make_gateway(persistent_cache=store, credential=Credential("gho_ada"))
+    other = make_gateway(persistent_cache=store, credential=Credential("fake-token-ada"))
     clock.advance(10_000)  # stale: a revalidation would send the ETag it holds
     again = await other.request("GET", "/user", cache_type="user_info")
     assert (got.json(), again.json(), again.cache) == ({"login": "me"}, {"login": "ada"}, "miss")
     assert "if-none-match" not in route.calls[1].request.headers
     assert all(k.startswith(other._owner or "?") for k in store.entries)  # me's entry is gone
-    assert not any(TOKEN in k or "gho_ada" in k for k in store.entries)
+    assert not any(TOKEN in k or "fake-token-ada" in k for k in store.entries)
 
 
 async def test_without_a_credential_nothing_cached_is_served_even_stale(
