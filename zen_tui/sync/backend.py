@@ -68,7 +68,7 @@ class AccountConnection(Event, frozen=True, kw_only=True):
         if self.state == "connecting":
             return f"connecting to {self.account}…"
         if self.state == "failed":
-            return f"{self.account}: not connected ({self.reason or 'unknown error'})"
+            return not_connected(self.account, self.reason or "unknown error")
         return ""
 
 
@@ -119,7 +119,12 @@ class NotConnected(Exception):
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.account}: not connected ({self.reason})"
+        return not_connected(self.account, self.reason)
+
+
+def not_connected(account: str, reason: str) -> str:
+    """How a failed account's build is said everywhere: the card, a form, an error."""
+    return f"{account}: not connected ({reason})"
 
 
 class Backend(Protocol):
