@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from tests.helpers import eventually
-from tests.unit.sync import test_partial_start as partial_start
 from tests.unit.sync.test_deferred_network import deferred, hooked, settings_in
 from tests.unit.sync.test_partial_start import github_delivery, jira_deletion, section
 from zen_tui.commands import health as health_command
@@ -25,7 +24,6 @@ from zen_tui.sync.backend import AccountConnection, NotConnected
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build_local, connect
 
-keyring_faults = partial_start.keyring_faults  # the fixture: account -> its keyring's fault
 SECRET = "ghp_" + "k" * 36  # a token a keyring backend's message might quote
 
 

@@ -10,6 +10,7 @@ import functools
 import threading
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import msgspec
 import pytest
@@ -356,22 +357,13 @@ async def test_a_refresh_before_the_build_waits_for_it_then_polls(tmp_path: Path
 
 
 async def test_one_account_that_cannot_be_built_fails_alone_and_is_retried_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, keyring_faults: dict[str, Any]
 ) -> None:
     """The Jira account's keyring lookup raises while the network part is built: the other
     accounts get their clients and poll; Jira's panes say why (one line); once the fault is
     gone, the next refresh builds Jira alone (the others' clients are kept, not rebuilt)."""
-    from zen_tui import wiring
-
-    real = wiring._rest_base
-    broken = {"jira": RuntimeError("keyring locked:\n  unlock it")}
-
-    def lookup(account):  # type: ignore[no-untyped-def]
-        if account.name in broken:
-            raise broken[account.name]
-        return real(account)
-
-    monkeypatch.setattr(wiring, "_rest_base", lookup)
+    broken = keyring_faults
+    broken["jira"] = RuntimeError("keyring locked:\n  unlock it")
     engine = deferred(settings_in(tmp_path))
     engine.set_paused(True)  # only the refreshes below poll
     jira = next(s for s in engine.sections if s.account == "jira")
@@ -394,22 +386,13 @@ async def test_one_account_that_cannot_be_built_fails_alone_and_is_retried_alone
 
 
 async def test_a_login_builds_again_only_its_account_even_one_the_first_build_left_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, keyring_faults: dict[str, Any]
 ) -> None:
     """reconnect (after a login in the dashboard): an account the first build could not
     build is built, the network part is then whole; the other accounts keep their clients.
     A rebuild that fails keeps the account's old gateway and client (not retired)."""
-    from zen_tui import wiring
-
-    real = wiring._rest_base
-    broken = {"jira": RuntimeError("keyring locked")}
-
-    def lookup(account):  # type: ignore[no-untyped-def]
-        if account.name in broken:
-            raise broken[account.name]
-        return real(account)
-
-    monkeypatch.setattr(wiring, "_rest_base", lookup)
+    broken = keyring_faults
+    broken["jira"] = RuntimeError("keyring locked")
     engine = deferred(settings_in(tmp_path))
     engine.set_paused(True)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ import pytest
 from tests.helpers import eventually
 from tests.unit.sync.test_deferred_network import deferred, hooked, settings_in
 from zen_tui import wiring
-from zen_tui.config import AccountConfig
 from zen_tui.events import EventBus, Subscriber
 from zen_tui.models import Issue, SectionInfo
 from zen_tui.sync.engine import CURSOR_SCOPE, SyncEngine
@@ -25,28 +24,6 @@ from zen_tui.sync.webhook_verify import hub_signature
 from zen_tui.wiring import build_local, connect
 
 NOW = 1_767_225_600.0
-
-
-@pytest.fixture
-def keyring_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """account -> an exception its build raises, or a threading.Event its build waits for
-    (a locked keyring that does not answer). Events are set at the end: no thread is left."""
-    faults: dict[str, Any] = {}
-    real = wiring._rest_base
-
-    def lookup(account: AccountConfig) -> str:
-        fault = faults.get(account.name)
-        if isinstance(fault, threading.Event):
-            fault.wait(30)
-        elif fault is not None:
-            raise fault
-        return real(account)
-
-    monkeypatch.setattr(wiring, "_rest_base", lookup)
-    yield faults
-    for fault in faults.values():
-        if isinstance(fault, threading.Event):
-            fault.set()
 
 
 def section(engine: SyncEngine, account: str, pane: str) -> SectionInfo:
