@@ -215,3 +215,47 @@ async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(sim, hoo
     await eventually(reacted)  # a delta poll (oldest=ts) would not have brought the reaction
     assert engine.webhooks.receiver.stats.accepted.get("slack")
     await engine.stop()
+
+
+def slack_sim_message(sim, item):
+    """The simulator's own copy of a message the dashboard shows (channel, message)."""
+    slack = sim.app.state.world.services["slack"]
+    channel, _, ts = item.key.partition(":")
+    chan = slack.channels[channel]
+    return slack, chan, chan.messages[ts]
+
+
+async def test_a_slack_edit_and_delete_reach_the_channel_without_a_poll(sim, hooked):
+    """Slack's hidden message_changed / message_deleted events carry a ts of their own: the
+    edit replaces the row it is about, the delete removes it, and neither adds a row."""
+    engine = await started(hooked, sim)
+    try:
+        section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+        shown = engine.snapshot(section.id).items
+        first = shown[0]
+        second = next(i for i in shown[1:] if not i.reply_count)  # gone, not a tombstone
+        polls = {sid: p.polls for sid, p in engine.pollers.items()}
+        world = sim.app.state.world
+        slack, chan, message = slack_sim_message(sim, first)
+        with world.lock:  # a colleague fixes a typo in Slack
+            slack.edit(chan, message, "edited in Slack")
+
+        def edited():
+            return next(i for i in engine.snapshot(section.id).items if i.id == first.id).text
+
+        await eventually(lambda: edited() == "edited in Slack")
+        assert stored(engine, section, first.id).text == "edited in Slack"
+        assert [i.id for i in engine.snapshot(section.id).items] == [i.id for i in shown]
+
+        slack, chan, message = slack_sim_message(sim, second)
+        with world.lock:
+            slack.delete(chan, message)
+        await eventually(lambda: second.id not in {i.id for i in engine.snapshot(section.id).items})
+        assert second.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+        await eventually(lambda: engine.store.webhook_pending() == [])
+        assert len(engine.snapshot(section.id).items) == len(shown) - 1  # no phantom row
+        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
+        assert engine.webhooks.processor.failed == 0
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

@@ -66,6 +66,10 @@ TIERS = {
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Events API `message` subtypes about an existing message: the new version is in `message`.
+CHANGED_SUBTYPES = frozenset({"message_changed", "message_replied"})
+# ...and ones that are no message of their own (Slack marks most `hidden: true`).
+HIDDEN_SUBTYPES = frozenset({"message_deleted"})
 
 
 def channel_refs(query: str) -> list[str] | None:
@@ -359,24 +363,32 @@ class SlackClient(BaseClient):
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are
-        named from what the client already knows (else shown by id until the next poll)."""
+        named from what the client already knows (else shown by id until the next poll).
+
+        Slack's hidden subtypes are not new messages: `message_changed` carries the edited
+        message (same ts, so it replaces the row), `message_deleted` none (the processor
+        removes the row by its `deleted_ts`); both have a `ts` of their own, which must
+        never become a row."""
         inner = payload.get("event", payload)
-        if (
-            not isinstance(inner, dict)
-            or inner.get("type", event) != "message"
-            or "ts" not in inner
-        ):
+        if not isinstance(inner, dict) or inner.get("type", event) != "message":
+            return []
+        message = inner
+        if inner.get("subtype") in CHANGED_SUBTYPES:
+            message = inner.get("message")
+        elif inner.get("hidden") or inner.get("subtype") in HIDDEN_SUBTYPES:
+            return []
+        if not isinstance(message, dict) or "ts" not in message:
             return []
         r = self.r.at(f"event:{event}")
         cid = r.text(inner, "channel")
         return [
             parse_message(
                 r,
-                inner,
+                message,
                 account=self.account,
                 channel_id=cid,
                 channel=self._channels.get(cid, cid),
-                author=self._names.get(author_id(r, inner), author_id(r, inner)),
+                author=self._names.get(author_id(r, message), author_id(r, message)),
                 me=self._me,
                 team_url=self._team_url,
                 users=self._names,  # names already known; the next poll fills the rest

@@ -390,3 +390,37 @@ async def test_bulk_posts_stay_under_one_a_second(slack, router, clock) -> None:
     assert all(r.ok for r in results)
     assert len(sent) == 5
     assert all(b - a >= 1.0 for a, b in pairwise(sent))
+
+
+def test_webhook_edit_is_the_same_message_and_a_delete_is_no_row(slack) -> None:
+    """Slack's hidden subtypes carry a `ts` of their own: never a row of their own."""
+    edited = {"user": "U1", "text": "fixed", "ts": "5.0", "edited": {"user": "U1", "ts": "9.0"}}
+    changed = {
+        "event": {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "channel": "C1",
+            "ts": "9.0",
+            "message": {"type": "message", **edited},
+            "previous_message": {"type": "message", "user": "U1", "text": "typo", "ts": "5.0"},
+        }
+    }
+    [item] = slack.items_for_webhook("message", changed)
+    assert item.key == "C1:5.0" and item.text == "fixed" and item.author == "U1"
+    assert item.updated_at > "1970-01-01T00:00:05Z"  # newer than the copy held: it replaces it
+    deleted = {
+        "event": {
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "channel": "C1",
+            "ts": "9.5",
+            "deleted_ts": "5.0",
+        }
+    }
+    assert slack.items_for_webhook("message", deleted) == []
+    other = {
+        "event": {"type": "message", "subtype": "x", "hidden": True, "channel": "C1", "ts": "1.0"}
+    }
+    assert slack.items_for_webhook("message", other) == []
