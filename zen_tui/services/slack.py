@@ -372,7 +372,7 @@ class SlackClient(BaseClient):
         inner = payload.get("event", payload)
         if not isinstance(inner, dict) or inner.get("type", event) != "message":
             return []
-        message = inner
+        message: Any = inner
         if inner.get("subtype") in CHANGED_SUBTYPES:
             message = inner.get("message")
         elif inner.get("hidden") or inner.get("subtype") in HIDDEN_SUBTYPES:
