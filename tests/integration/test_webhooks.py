@@ -259,3 +259,19 @@ async def test_a_slack_edit_and_delete_reach_the_channel_without_a_poll(sim, hoo
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_an_issue_unassigned_elsewhere_leaves_assigned_to_me_without_a_poll(sim, hooked):
+    """The delivery keeps the issue's status, but it no longer matches `assignee =
+    currentUser()`: the section lists again in full (a delta would never drop it)."""
+    engine = await started(hooked, sim)
+    try:
+        section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
+        assert "currentUser()" in section.query
+        issue = engine.snapshot(section.id).items[0]
+        await apply_at_provider(engine, Action("unassign", issue.id, issue.account))
+        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

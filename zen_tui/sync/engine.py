@@ -93,6 +93,19 @@ KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "
 _UNSET = (None, (), "")  # a field the copy did not carry
 # What only a notifications listing knows: another section's copy of the item keeps them.
 NOTIFICATION_FIELDS = ("thread_id", "unread")
+# Item fields a query may filter on, and the words that show it does (GitHub qualifiers, JQL
+# fields, the Slack "mentions" section): a webhook copy that changes one may leave the section.
+# The state (`is:open`, `statusCategory != Done`) always counts.
+QUERY_FIELDS = {
+    "assignee": ("assignee", "involves"),
+    "assignees": ("assignee", "involves"),
+    "requested_reviewers": ("review-requested",),
+    "labels": ("label",),
+    "draft": ("draft",),
+    "priority": ("priority",),
+    "project": ("project",),
+    "mentions_me": ("mention",),
+}
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
@@ -763,7 +776,8 @@ class SyncEngine:
         now = self.wired.clock.time()
         kept = self.store.upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
-        if any(_state(item) != _state(by_id.get(item.id)) for item in kept):
+        query = next((s.query for s in self._sections if s.id == section_id), "")
+        if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
             self.refresh_soon([section_id], full=True)
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
@@ -1267,6 +1281,22 @@ def _state(item: Item | None) -> str | None:
     if isinstance(item, PullRequest):
         return item.state
     return item.status if isinstance(item, Issue) else None
+
+
+def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
+    """A webhook copy whose state moved, or whose field the section's query filters on
+    changed (unassigned from me, review request removed, label taken off, mention edited
+    out), may no longer match it: only the query can tell, and a delta never drops it."""
+    if _state(new) != _state(old):
+        return True
+    if old is None:
+        return False
+    words = query.casefold()
+    return any(
+        getattr(old, name, None) != getattr(new, name, None)
+        for name, filters in QUERY_FIELDS.items()
+        if any(word in words for word in filters)
+    )
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:
