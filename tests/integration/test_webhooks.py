@@ -275,3 +275,36 @@ async def test_an_issue_unassigned_elsewhere_leaves_assigned_to_me_without_a_pol
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_a_review_request_removed_elsewhere_leaves_review_requested(sim, hooked):
+    """GitHub's `review_request_removed` keeps the PR open: the section's query
+    (`review-requested:@me`) decides, so it lists again; a label alone lists nothing."""
+    engine = await started(hooked, sim)
+    try:
+        section = next(
+            s for s in engine.sections if s.service == "github" and "review-requested" in s.query
+        )
+        github = sim.app.state.world.services["github"]
+        shown = {i.key: i for i in engine.snapshot(section.id).items}
+        pr = next(
+            i
+            for i in github.state.items
+            if f"{i.repo.full_name}#{i.number}" in shown and i.reviewers == ["me"] and not i.teams
+        )
+        item = shown[f"{pr.repo.full_name}#{pr.number}"]
+        account = sim.account("github")
+        path = f"{account.base_url}/repos/{pr.repo.full_name}/pulls/{pr.number}/requested_reviewers"
+        headers = {"Authorization": f"Bearer {account.token}"}
+        await apply_at_provider(engine, Action("add_label", item.id, item.account, {"label": "x"}))
+        await eventually(lambda: "x" in stored(engine, section, item.id).labels)
+        assert not engine._stale_sections  # the query does not filter on labels
+        async with httpx.AsyncClient() as http:
+            removed = await http.request(
+                "DELETE", path, json={"reviewers": ["me"]}, headers=headers
+            )
+        assert removed.status_code == 200
+        await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

@@ -582,14 +582,13 @@ class GitHubSim(ServiceSim):
         self.state.set_team_reviewers(item, slugs, adding)
         kind = "review_request" if adding else "review_request_removed"
         self._mutated(kind, item, users=logins, **({"teams": slugs} if slugs else {}))
-        if adding:
-            for login in logins:
-                event = self.render.pr_event(item, "review_requested", reviewer=login)
-                self._emit("pull_request", event)
-            for slug in slugs:
-                self._emit(
-                    "pull_request", self.render.pr_event(item, "review_requested", team=slug)
-                )
+        # One delivery per reviewer, as GitHub sends `review_requested` and, on removal,
+        # `review_request_removed` (each naming its requested_reviewer or requested_team).
+        action = "review_requested" if adding else "review_request_removed"
+        for login in logins:
+            self._emit("pull_request", self.render.pr_event(item, action, reviewer=login))
+        for slug in slugs:
+            self._emit("pull_request", self.render.pr_event(item, action, team=slug))
         return Reply(self.render.pull(item), status=201 if adding else 200)
 
     def merge(self, ctx: Ctx) -> Reply:
