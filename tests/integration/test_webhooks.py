@@ -308,3 +308,21 @@ async def test_a_review_request_removed_elsewhere_leaves_review_requested(sim, h
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_a_jira_issue_deleted_elsewhere_leaves_the_section_without_a_poll(sim, hooked):
+    engine = await started(hooked, sim)
+    try:
+        section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
+        issue = engine.snapshot(section.id).items[0]
+        polls = {sid: p.polls for sid, p in engine.pollers.items()}
+        account = sim.account("jira")
+        async with httpx.AsyncClient(auth=(account.username or "", account.token)) as http:
+            r = await http.delete(f"{account.base_url}/rest/api/3/issue/{issue.key}")
+        assert r.status_code == 204, r.text
+        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
