@@ -701,6 +701,9 @@ class GitHubSim(ServiceSim):
             self._mutated(action, item, user=login)
             if not item.is_pr:
                 self._emit("issues", self.render.issue_event(item, action, assignee=login))
+                continue
+            event = self.render.pr_event(item, action)  # a PR's: `pull_request` assigned
+            self._emit("pull_request", {**event, "assignee": self.render.user(login)})
         return Reply(self.render.issue(item), status=201 if adding else 200)
 
     def list_comments(self, ctx: Ctx) -> Reply:
