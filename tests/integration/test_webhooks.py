@@ -326,3 +326,17 @@ async def test_a_jira_issue_deleted_elsewhere_leaves_the_section_without_a_poll(
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_a_mention_edited_out_in_slack_leaves_mentions(sim, hooked):
+    engine = await started(hooked, sim)
+    try:
+        section = next(s for s in engine.sections if s.service == "slack" and s.query == "mentions")
+        item = next(i for i in engine.snapshot(section.id).items if i.mentions_me)
+        slack, chan, message = slack_sim_message(sim, item)
+        with sim.app.state.world.lock:  # its author takes the mention back
+            slack.edit(chan, message, "never mind")
+        await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
