@@ -396,3 +396,34 @@ async def test_only_the_author_edits_and_a_deleted_parent_leaves_a_tombstone(
     assert events[-1].payload["deleted_ts"] == reply
     thread = await call(client, "conversations.replies", channel=chan.id, ts=parent.ts)
     assert reply not in [m["ts"] for m in thread["messages"]]
+
+
+async def test_activity_edits_and_deletes_only_the_authors_own_messages(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    authors = {ts: m.user for c in slack.channels.values() for ts, m in c.messages.items()}
+    events: list = []
+    world.on_change(events.append)
+    for _ in range(300):
+        slack.activity()
+        for e in events[-1:]:
+            if e.event == "message" and "subtype" not in e.payload:
+                authors[e.payload["ts"]] = e.payload["user"]
+    changed = [e.payload for e in events if e.payload.get("subtype") == "message_changed"]
+    deleted = [e.payload for e in events if e.payload.get("subtype") == "message_deleted"]
+    assert changed and deleted
+    for edit in changed:
+        message = edit["message"]
+        assert message["text"].endswith("(edited)") or message.get("subtype") == "tombstone"
+        assert edit["previous_message"]["user"] == authors[message["ts"]]
+    for gone in deleted:
+        assert gone["previous_message"]["user"] == authors[gone["deleted_ts"]]
+        history = await call(
+            client,
+            "conversations.history",
+            channel=gone["channel"],
+            latest=gone["deleted_ts"],
+            inclusive="true",
+            limit=1,
+        )
+        assert gone["deleted_ts"] not in [m["ts"] for m in history["messages"]]

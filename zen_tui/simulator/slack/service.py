@@ -169,17 +169,24 @@ class SlackSim(ServiceSim):
         return JSONResponse(body, status_code=status)
 
     def activity(self) -> None:
-        """A colleague posts (sometimes mentioning me), replies in a thread, or reacts."""
+        """A colleague posts (sometimes mentioning me), replies in a thread, reacts, or now
+        and then edits or deletes one of their own recent messages."""
         with self.world.lock:
             rng = self.world.rng
             chan = rng.choice([c for c in self.channels.values() if c.kind != "im"])
             author = rng.choice(sorted(chan.members - {self.me.id, self.bot.id}))
             recent = [us_ts(u) for u in chan.timeline[-10:]]
+            theirs = [chan.messages[ts] for ts in recent if chan.messages[ts].user == author]
             roll = rng.random()
             if roll < 0.25 and recent:
                 self._post(chan, author, "Following up on this.", rng.choice(recent))
             elif roll < 0.45 and recent:
                 self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
+            elif roll >= 0.96 and theirs:
+                self.delete(chan, rng.choice(theirs))
+            elif roll >= 0.9 and theirs:
+                msg = rng.choice(theirs)
+                self.edit(chan, msg, msg.text.removesuffix(" (edited)") + " (edited)")
             else:
                 text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
                 self._post(chan, author, text, None)
