@@ -65,6 +65,7 @@ TIERS = {
 }
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
+REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # Events API `message` subtypes about an existing message: the new version is in `message`.
 CHANGED_SUBTYPES = frozenset({"message_changed", "message_replied"})
@@ -338,27 +339,42 @@ class SlackClient(BaseClient):
         return pages.result(limit, None)
 
     async def details(self, item: Item) -> ItemDetail:
-        """The thread's replies (conversations.replies)."""
+        """The thread's replies (conversations.replies, oldest first, page by page: with
+        `limit` at most 15 the newest replies are on the last page)."""
         if not isinstance(item, Message):
             return ItemDetail(item_id=item.id, error="not a Slack message")
-        try:
-            body, resp = await self.call(
-                "conversations.replies",
-                {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": HISTORY_CAP},
-                cache_type="issue_details",
-                interactive=True,
-            )
-        except GatewayError as err:
-            return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+        thread = item.thread_ts or item.ts
+        query = {"channel": item.channel_id, "ts": thread, "limit": HISTORY_CAP}
         r = self.r.at("conversations.replies")
+        raws: dict[str, Any] = {}  # ts -> message: a page repeating the parent adds nothing
+        notes: list[str] = []
+        for page in range(REPLY_PAGES):
+            try:
+                body, resp = await self.call(
+                    "conversations.replies", query, cache_type="issue_details", interactive=True
+                )
+            except GatewayError as err:
+                if not page:
+                    return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+                notes.append(f"later replies not shown: {err}")
+                break
+            note_stale(resp, notes)
+            raws.update((r.text(raw, "ts"), raw) for raw in r.arr(body, "messages"))
+            cursor = _next_cursor(r, body)
+            if not cursor or cursor == query.get("cursor"):  # the end (or a server looping)
+                break
+            query = {**query, "cursor": cursor}
+        else:
+            notes.append(f"the first {len(raws) - 1} replies shown; open the thread in Slack")
         replies = []
-        for raw in r.arr(body, "messages")[1:]:  # the first is the parent itself
-            msg = await self._message(raw, item.channel_id, item.channel, "conversations.replies")
-            replies.append((msg.author, msg.text))
-        stale: list[str] = []
-        note_stale(resp, stale)
+        for ts, raw in sorted(raws.items(), key=lambda pair: float(pair[0])):
+            if r.opt_text(raw, "thread_ts") not in (None, ts):  # not the parent itself
+                msg = await self._message(
+                    raw, item.channel_id, item.channel, "conversations.replies"
+                )
+                replies.append((msg.author, msg.text))
         return ItemDetail(
-            item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(stale) or None
+            item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(notes) or None
         )
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
