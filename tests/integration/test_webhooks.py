@@ -340,3 +340,25 @@ async def test_a_mention_edited_out_in_slack_leaves_mentions(sim, hooked):
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_a_comment_on_a_pr_keeps_what_its_issue_shaped_payload_lacks(sim, hooked):
+    """`issue_comment` carries the PR as an issue (no draft flag, no requested reviewers):
+    the row keeps them, and the sections showing it ask for the rest (a delta)."""
+    engine = await started(hooked, sim)
+    try:
+        section = next(
+            s for s in engine.sections if s.service == "github" and "review-requested" in s.query
+        )
+        pr = next(i for i in engine.snapshot(section.id).items if i.requested_reviewers)
+        processed = engine.webhooks.processor.processed
+        await apply_at_provider(engine, Action("comment", pr.id, pr.account, {"body": "lgtm"}))
+        await eventually(lambda: engine.webhooks.processor.processed > processed)
+        kept = stored(engine, section, pr.id)
+        assert kept.requested_reviewers == pr.requested_reviewers and kept.draft == pr.draft
+        assert section.id not in engine._full_next  # nothing for the query to decide
+        await eventually(lambda: stored(engine, section, pr.id).updated_at != pr.updated_at)
+        assert stored(engine, section, pr.id).requested_reviewers == pr.requested_reviewers
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

@@ -125,7 +125,7 @@ class WebhookProcessor:
                 self.target.refresh_soon(s.id for s in self._sections(account))
                 continue
             if items:
-                self._place(account, items, partial=row.event in PARTIAL_EVENTS)
+                self._place(account, items, partial=partial_payload(row.event, payload))
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
 
@@ -182,6 +182,16 @@ class WebhookProcessor:
                 )
         if stale:
             self.target.refresh_soon(stale)
+
+
+def partial_payload(event: str, payload: dict[str, Any]) -> bool:
+    """The payload carries only part of its item: a Jira comment event's issue, and a GitHub
+    `issue_comment` on a pull request, whose PR comes as an issue (no draft flag, no
+    requested reviewers, no head): storing it would wipe what the row knows."""
+    if event in PARTIAL_EVENTS:
+        return True
+    issue = payload.get("issue")
+    return event == "issue_comment" and isinstance(issue, dict) and "pull_request" in issue
 
 
 class Reference(msgspec.Struct, frozen=True):
