@@ -83,7 +83,7 @@ class GitHubSim(ServiceSim):
         self.other_users: dict[str, str] = {}
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
-        self.graphql = GraphQLApi(self.state, ME)
+        self.graphql = GraphQLApi(self.state, ME, on_delete=self._delete_issue)
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
@@ -387,6 +387,13 @@ class GitHubSim(ServiceSim):
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
         self.world.emit("github", event, payload)
 
+    def _delete_issue(self, item: Item) -> None:
+        """GraphQL deleteIssue: the `issues` webhook says `deleted`, carrying the issue."""
+        payload = self.render.issue_event(item, "deleted")
+        self.state.delete_issue(item)
+        self._mutated("delete_issue", item)
+        self._emit("issues", payload)
+
     def _mutated(self, kind: str, item: Item, **record: Any) -> None:
         self.world.counters.mutation("github", kind, item=item.ref, number=item.number, **record)
 
@@ -481,7 +488,10 @@ class GitHubSim(ServiceSim):
 
     def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
         repo = self._repo(ctx)
-        item = repo.items.get(ctx.int_param("number"))
+        number = ctx.int_param("number")
+        if number in repo.deleted:
+            raise ApiError(410, "This issue was deleted")
+        item = repo.items.get(number)
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
         return item
