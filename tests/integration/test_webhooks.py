@@ -12,6 +12,7 @@ from tests.helpers import eventually
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
 from zen_tui.simulator.app import webhook_dispatcher
+from zen_tui.simulator.github.render import node_id
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.webhook_verify import hub_signature
@@ -368,6 +369,36 @@ async def test_a_comment_on_a_pr_keeps_what_its_issue_shaped_payload_lacks(sim, 
         assert section.id not in engine._full_next  # nothing for the query to decide
         await eventually(lambda: engine.pollers[section.id].polls > polls)  # asked again
         assert stored(engine, section, pr.id).requested_reviewers == pr.requested_reviewers
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
+
+
+async def test_a_github_issue_deleted_elsewhere_leaves_the_section_without_a_poll(sim, hooked):
+    """GitHub's `issues` `deleted` carries the issue as it was: the row goes, never updated."""
+    engine = await started(hooked, sim)
+    try:
+        section = next(s for s in engine.sections if s.service == "github" and s.pane == "issues")
+        issue = engine.snapshot(section.id).items[0]
+        github = sim.app.state.world.services["github"]
+        repo, _, number = issue.key.partition("#")
+        target = next(
+            i for i in github.state.items if i.repo.full_name == repo and i.number == int(number)
+        )
+        polls = {sid: p.polls for sid, p in engine.pollers.items()}
+        account = sim.account("github")
+        query = "mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }"
+        variables = {"id": node_id("Issue", target.id)}
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{account.base_url}/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {account.token}"},
+            )
+        assert "errors" not in r.json(), r.text
+        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
     finally:
         sim.set_webhooks({})
         await engine.stop()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 
 if TYPE_CHECKING:
@@ -200,8 +201,11 @@ class Reference(msgspec.Struct, frozen=True):
 
 
 def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference | None:
-    """The items an item-less event is about: a deleted Jira issue, a deleted Slack message,
-    the message a Slack reaction or pin is on. None when the payload names none."""
+    """The items an item-less event is about: a deleted Jira issue, a deleted or transferred
+    GitHub issue, a deleted Slack message, the message a Slack reaction or pin is on. None
+    when the payload names none."""
+    if service == "github":
+        return _github_gone(event, payload)
     if service == "jira":
         issue = payload.get("issue")
         key = issue.get("key") if isinstance(issue, dict) else None
@@ -215,6 +219,16 @@ def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference |
     if isinstance(item, dict) and item.get("channel") and item.get("ts"):
         return Reference((f"{item['channel']}:{item['ts']}",))
     return None
+
+
+def _github_gone(event: str, payload: dict[str, Any]) -> Reference | None:
+    """`issues` deleted / transferred: the issue's row goes (key "owner/repo#number")."""
+    issue, repo = payload.get("issue"), payload.get("repository")
+    if event != "issues" or payload.get("action") not in GONE_ACTIONS:
+        return None
+    if not isinstance(issue, dict) or not isinstance(repo, dict):
+        return None
+    return Reference((f"{repo.get('full_name')}#{issue.get('number')}",), deleted=True)
 
 
 def _left_open(item: Item) -> bool:

@@ -279,3 +279,12 @@ def test_payloads_that_carry_only_part_of_their_item():
     assert not partial_payload("issue_comment", {"issue": {"number": 1}})  # a whole issue
     assert not partial_payload("pull_request", {"pull_request": {"number": 1}})
     assert partial_payload("comment_created", {"issue": {"key": "P-1"}})
+
+
+def test_a_deleted_or_transferred_github_issue_is_a_deletion():
+    payload = {"issue": {"number": 7}, "repository": {"full_name": "acme/api"}}
+    for action in ("deleted", "transferred"):
+        gone = referenced("github", "issues", {**payload, "action": action})
+        assert gone == Reference(("acme/api#7",), deleted=True)
+    assert referenced("github", "issues", {**payload, "action": "closed"}) is None
+    assert referenced("github", "issue_comment", {**payload, "action": "deleted"}) is None
