@@ -179,7 +179,7 @@ class SlackSim(ServiceSim):
             theirs = [chan.messages[ts] for ts in recent if chan.messages[ts].user == author]
             roll = rng.random()
             if roll < 0.25 and recent:
-                self._post(chan, author, "Following up on this.", rng.choice(recent))
+                self.post(chan, author, "Following up on this.", rng.choice(recent))
             elif roll < 0.45 and recent:
                 self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
             elif roll >= 0.96 and theirs:
@@ -189,7 +189,7 @@ class SlackSim(ServiceSim):
                 self.edit(chan, msg, msg.text.removesuffix(" (edited)") + " (edited)")
             else:
                 text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
-                self._post(chan, author, text, None)
+                self.post(chan, author, text, None)
 
     def _grant(
         self, kind: str, user_id: str, scopes: frozenset[str], ttl: float | None = None
@@ -380,7 +380,7 @@ class SlackSim(ServiceSim):
         if len(text) > 40000:
             raise SlackError("msg_too_long")
         thread = p.get("thread_ts") if p.get("thread_ts") in chan.messages else None
-        msg = self._post(chan, info.user_id, text, thread)
+        msg = self.post(chan, info.user_id, text, thread)
         self.world.counters.mutation(
             "slack", "message", channel=chan.id, ts=msg.ts, thread_ts=thread
         )
@@ -397,7 +397,8 @@ class SlackSim(ServiceSim):
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
 
-    def _post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
+    def post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
+        """A message (or a reply in `thread`) by `author`; the Events API gets it."""
         bot_id = self.bot_id if author == self.bot.id else None
         msg = Message(self._next_ts(), author, text, thread_ts=thread, bot_id=bot_id)
         if thread:
