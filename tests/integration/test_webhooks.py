@@ -402,3 +402,43 @@ async def test_a_github_issue_deleted_elsewhere_leaves_the_section_without_a_pol
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_slack_messages_refresh_only_the_sections_that_can_list_them(sim, hooked):
+    """A message in a channel no section lists (or a thread reply, which channel history never
+    holds) refreshes nothing: in a busy workspace every event polling every Slack section
+    would run into the history methods' tier limit."""
+    engine = await started(hooked, sim)
+    try:
+        sections = {s.query: s for s in engine.sections if s.service == "slack"}
+        channel, mentions = sections["#dev"], sections["mentions"]
+        shown = engine.snapshot(channel.id).items[0]
+        slack = sim.app.state.world.services["slack"]
+        other = next(c for c in slack.channels.values() if c.name == "random")
+        dev = next(c for c in slack.channels.values() if c.name == "dev")
+        author = next(u for u in sorted(dev.members) if u not in (slack.me.id, slack.bot.id))
+        polls = {sid: p.polls for sid, p in engine.pollers.items()}
+        world = sim.app.state.world
+        with world.lock:
+            slack.post(other, author, "elsewhere", None)  # a channel no section lists
+            slack.post(dev, author, "in a thread", shown.ts)  # not in #dev's history
+        await eventually(lambda: engine.webhooks.processor.processed >= 3)  # ping + 2
+        await eventually(lambda: engine.store.webhook_pending() == [])
+        assert not engine._stale_sections
+        with world.lock:
+            slack.post(other, author, f"<@{slack.me.id}> look", None)  # for Mentions only
+        await eventually(
+            lambda: any(i.text.endswith("look") for i in engine.snapshot(mentions.id).items)
+        )
+        assert {sid: p.polls for sid, p in engine.pollers.items()} == {
+            **polls,
+            mentions.id: polls[mentions.id] + 1,
+        }
+        with world.lock:
+            slack.post(dev, author, "in #dev", None)
+        await eventually(
+            lambda: any(i.text == "in #dev" for i in engine.snapshot(channel.id).items)
+        )
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

@@ -148,6 +148,8 @@ class ServiceClient(Protocol):
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
+    def might_list(self, query: str, item: Item) -> bool: ...
+
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
 
@@ -295,6 +297,11 @@ class BaseClient:
         self.gateway = gateway
         self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
+
+    def might_list(self, query: str, item: Item) -> bool:
+        """False only when a section with this query can never list `item`, so a webhook
+        delivery of it need not refresh that section. By default any query might."""
+        return True
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed

@@ -412,6 +412,20 @@ class SlackClient(BaseClient):
             )
         ]
 
+    def might_list(self, query: str, item: Item) -> bool:
+        """A channel section lists its channels' top-level messages only (a thread reply is
+        never in conversations.history); the Mentions search, messages that mention me."""
+        if not isinstance(item, Message):
+            return True
+        refs = channel_refs(query)
+        if refs is None:  # a search: only the mentions one is known to us
+            known = query.strip() in ("", "mentions") and self._me is not None
+            return item.mentions_me or not known
+        if item.thread_ts not in (None, item.ts):
+            return False
+        name = self._channels.get(item.channel_id)
+        return item.channel_id in refs or (name is not None and f"#{name}" in refs)
+
     # ---- writing ---------------------------------------------------------------------------
 
     async def permalink(self, channel_id: str, ts: str) -> str:

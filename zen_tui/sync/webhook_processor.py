@@ -126,7 +126,7 @@ class WebhookProcessor:
                 self.target.refresh_soon(s.id for s in self._sections(account))
                 continue
             if items:
-                self._place(account, items, partial=partial_payload(row.event, payload))
+                self._place(account, client, items, partial=partial_payload(row.event, payload))
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
 
@@ -160,7 +160,9 @@ class WebhookProcessor:
         if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
             self.target.refresh_soon(showing, full=True)
 
-    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
+    def _place(
+        self, account: str, client: ServiceClient, items: list[Item], *, partial: bool = False
+    ) -> None:
         sections = self._sections(account)
         if partial:
             ids = {i.id for i in items}
@@ -177,9 +179,16 @@ class WebhookProcessor:
                 stale.update(section.id for i in here if _left_open(i))
         for item in items:
             if item.id not in placed:  # maybe it belongs in a section now: the query decides
-                stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
-                stale.update(  # the Inbox holds every kind: its sections of this service
-                    s.id for s in sections if s.pane == "inbox" and s.service == item.service
+                # (the Inbox holds every kind: its sections of this service too), unless the
+                # client knows the query cannot list it (a Slack message in another channel)
+                stale.update(
+                    s.id
+                    for s in sections
+                    if (
+                        s.pane == PANE_OF.get(type(item))
+                        or (s.pane == "inbox" and s.service == item.service)
+                    )
+                    and client.might_list(s.query, item)
                 )
         if stale:
             self.target.refresh_soon(stale)

@@ -482,3 +482,33 @@ async def test_a_failing_later_page_keeps_the_replies_read(slack, router, basics
     detail = await slack.details(thread_message())
     assert [text for _, text in detail.comments] == ["r0.1", "r0.2"]
     assert detail.error is not None and detail.error.startswith("later replies not shown")
+
+
+def test_which_sections_might_list_a_webhook_message(slack) -> None:
+    slack._channels["C1"] = "dev"
+    slack._me = "U1"
+
+    def message(channel: str, ts: str = "5.0", thread: str | None = None, me: bool = False):
+        return Message(
+            id=f"slack:{channel}:{ts}",
+            account="slack",
+            service="slack",
+            key=f"{channel}:{ts}",
+            title="t",
+            url="",
+            updated_at="",
+            channel_id=channel,
+            ts=ts,
+            thread_ts=thread,
+            mentions_me=me,
+        )
+
+    assert slack.might_list("#dev, #ops", message("C1"))
+    assert slack.might_list("C1", message("C1", thread="5.0"))  # a thread's parent
+    assert not slack.might_list("#dev", message("C1", thread="4.0"))  # a reply: not in history
+    assert not slack.might_list("#ops", message("C1"))
+    assert not slack.might_list("mentions", message("C9"))
+    assert slack.might_list("mentions", message("C9", me=True))
+    assert slack.might_list("deploy", message("C9"))  # a search: only Slack can tell
+    slack._me = None
+    assert slack.might_list("mentions", message("C9"))  # who "me" is is not known yet

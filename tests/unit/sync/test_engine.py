@@ -49,6 +49,9 @@ class FakeClient:
     def keep_resolved(self, sink) -> None:
         """Resolves nothing before a write: nothing to keep."""
 
+    def might_list(self, query, item) -> bool:
+        return True  # any query might list any item (as BaseClient says)
+
     async def fetch_section(
         self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
     ):
