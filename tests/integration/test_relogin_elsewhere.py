@@ -2,13 +2,16 @@
 two engines, each on its own thread and event loop with its own SQLite connection to one
 store, one keyring file shared by both (tests/unit/auth/file_keyring.py), the simulator over
 real sockets. The first re-logs in as the same user with a new token: the second one sets
-the account up again, once, and sends the new token; with no change nobody reconnects."""
+the account up again, once, and sends the new token; with no change nobody reconnects.
+Then seeded random logins, logouts and refreshes by either engine or a terminal, with the
+checks at random moments: no engine ever goes back to an older login, each ends on the last."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import keyring
@@ -168,3 +171,147 @@ async def test_a_same_user_relogin_in_one_dashboard_reaches_the_other_running_on
     finally:
         await here.engine.stop()
         await here.recorder.inner.aclose()
+
+
+OUT = -1  # what a watcher sends while logged out: nothing (its panes say "not logged in")
+
+
+class World:
+    """The logins made so far, in order: each login or logout is one more; a refresh keeps
+    its login (a new token of it, saved over it in the keyring, no generation bump)."""
+
+    def __init__(self, sim: SimulatorServer, settings: Settings) -> None:
+        self.github = service_sim(sim, "github")
+        self.settings = settings
+        self.keyring = KeyringCredentialStore()
+        self.login_of: dict[str, int] = {}  # token -> the login it belongs to
+        self.logouts: list[int] = []
+        self.last = 0
+        self.stored: StoredCredential | None = None
+
+    def token(self, user: str, login: int, refresh: int) -> str:
+        token = f"fake-token-{user}-{login}-{refresh}"
+        if user == "me":  # every token stays valid: a watcher that missed a login would
+            self.github.extra_tokens.add(token)  # go on sending its old one, not fail
+        else:
+            self.github.other_users[token] = user
+        self.login_of[token] = login
+        return token
+
+    async def log_in(self, user: str) -> None:
+        self.last += 1
+        self.stored = StoredCredential(self.token(user, self.last, 0), login=user)
+        await self.keyring.save("gh", self.stored)
+
+    async def log_out(self) -> bool:
+        removed = await self.keyring.delete("gh")
+        if removed:
+            self.last += 1
+            self.logouts.append(self.last)
+            self.stored = None
+        return removed
+
+    async def refresh(self) -> None:
+        if self.stored is None:
+            return
+        login, refresh = self.stored.token.rsplit("-", 2)[1:]
+        token = self.token(str(self.stored.login), int(login), int(refresh) + 1)
+        self.stored = StoredCredential(token, login=self.stored.login)
+        await self.keyring.save("gh", self.stored)  # as the provider saves a rotated pair
+
+    async def terminal(self, changed: bool) -> None:
+        """`zen-tui auth login`/`logout` records it as the CLI does."""
+        from zen_tui.commands.auth import _record_user
+
+        await _record_user(self.settings, "gh", self.keyring, changed=changed)
+
+
+async def on_login(w: Watched, world: World) -> int:
+    """The login whose token the watcher sends now (a refresh of its section), or OUT."""
+    mark = len(w.recorder.seen)
+    await w.engine.refresh(None)
+    sent = {a.removeprefix("Bearer ") for a in w.sent_since(mark) if a}
+    assert len(sent) <= 1, sent
+    return OUT if not sent else world.login_of[sent.pop()]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_two_watchers_end_on_the_last_login_and_never_go_back(
+    seed: int, sim: SimulatorServer, tmp_path: Path, file_keyring: None
+) -> None:
+    """Seeded random logins (the same user again, or another), logouts and token refreshes,
+    each made by one of two running engines (its login screen, its palette) or a terminal,
+    while the engines' login checks run at random moments, sometimes at the same time as
+    the change. Each engine sends, after each step, a login no older than the last it sent;
+    after a last check both send the last stored one (nothing once logged out), and a
+    second check finds nothing."""
+    rng = random.Random(seed)
+    settings = load_settings(write_config(sim, tmp_path), tmp_path)
+    world = World(sim, settings)
+    await world.log_in("me")
+    await world.terminal(changed=True)
+    watchers = [Watched(settings), Watched(settings)]
+    for w in watchers:
+        w.engine.login_check = 3600.0  # its checks: this test's own, at random moments
+    sent = {id(w): 1 for w in watchers}
+    try:
+        for w in watchers:
+            await w.engine.start()
+            assert await on_login(w, world) == 1
+        for _ in range(50):
+            await asyncio.gather(change(rng, world, watchers), *checks(rng, watchers))
+            for w in watchers:
+                now = await on_login(w, world)
+                if now == OUT:  # logged out: only by a logout after what it sent before
+                    assert world.logouts and world.logouts[-1] > sent[id(w)]
+                else:
+                    assert now >= sent[id(w)], "went back to an older login"
+                sent[id(w)] = max(now, sent[id(w)])
+            if rng.random() < 0.3:  # a quiet moment: one check brings each to the last
+                await on_the_last_login(world, watchers)
+        await on_the_last_login(world, watchers)
+    finally:
+        for w in watchers:
+            await w.engine.stop()
+            await w.recorder.inner.aclose()
+
+
+async def on_the_last_login(world: World, watchers: list[Watched]) -> None:
+    """With nothing changing meanwhile, one check brings each watcher to the last stored
+    login (nothing sent once logged out), and a second finds nothing new."""
+    last = OUT if world.stored is None else world.last
+    for w in watchers:
+        await w.engine.take_changed_logins()
+        assert await w.engine.take_changed_logins() == []  # each change taken once
+        assert await on_login(w, world) == last
+
+
+async def change(rng: random.Random, world: World, watchers: list[Watched]) -> None:
+    """One login, logout or refresh, by a watcher or a terminal, after a random few ticks."""
+    for _ in range(rng.randrange(4)):
+        await asyncio.sleep(0)
+    kind = rng.choice(("login", "login", "logout", "refresh", "refresh"))
+    by = rng.choice([None, *watchers])  # None: a terminal
+    if kind == "refresh":
+        await world.refresh()
+        return
+    if kind == "login":
+        await world.log_in(rng.choice(("me", "me", "ada")))
+        changed = True
+    else:
+        changed = await world.log_out()
+    if by is None:
+        await world.terminal(changed)
+    else:
+        await by.engine.reconnect("gh", new_login=changed)
+
+
+def checks(rng: random.Random, watchers: list[Watched]) -> list[Awaitable[list[str]]]:
+    """Each watcher's login check, or not, after a random few ticks: beside the change."""
+
+    async def later(w: Watched) -> list[str]:
+        for _ in range(rng.randrange(6)):
+            await asyncio.sleep(0)
+        return await w.engine.take_changed_logins()
+
+    return [later(w) for w in watchers if rng.random() < 0.6]
