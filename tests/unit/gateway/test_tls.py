@@ -248,3 +248,32 @@ async def test_a_missing_ssl_cert_file_is_one_clear_line_at_the_first_https_call
         "directory); fix or unset SSL_CERT_FILE (ConnectError)"
     )
     await gw.aclose()
+
+
+# --- the login's token calls ------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("fresh_shared_context")
+async def test_token_refreshes_verify_against_the_same_trust_store(
+    ca: trustme.CA, server: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OAuth token calls share the gateway's context (one CA load, the same trusted CAs),
+    and an untrusted token endpoint is refused in one line."""
+    from zen_tui.auth import grants
+    from zen_tui.auth.endpoints import OAuthApp
+
+    app = OAuthApp("client-id")
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file(ca, tmp_path))
+    async with grants.new_client() as http:
+        assert await grants.github_refresh(http, server.url, app, "fake-refresh") == {"ok": True}
+    shared_ssl_context.cache_clear()
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file(trustme.CA(), tmp_path))
+    async with grants.new_client() as http:
+        with pytest.raises(grants.GrantError) as refused:
+            await grants.github_refresh(http, server.url, app, "fake-refresh")
+    assert str(refused.value) == (
+        f"GitHub token refresh: {server.url}/login/oauth/access_token: TLS certificate not "
+        "trusted (unable to get local issuer certificate); if a private CA signs it, point "
+        "SSL_CERT_FILE or SSL_CERT_DIR at that CA (ConnectError)"
+    )
+    assert [seen.path for seen in server.requests] == ["/login/oauth/access_token"]
