@@ -1,22 +1,28 @@
-"""One verifying SSL context for every gateway of the process, its CAs read only when needed.
+"""One verifying SSL context for the process (every gateway, the logins' token calls), its
+CAs read only when a handshake needs them.
 
 Which CAs are trusted (`trust_store`), first match wins:
 
 1. `SSL_CERT_FILE`, else `SSL_CERT_DIR`: exactly as httpx's default context honours them.
 2. The system's OpenSSL hashed certificate directory (`ssl.get_default_verify_paths()`'s
-   `openssl_capath`, e.g. /etc/ssl/certs on Debian, Ubuntu, Fedora, Alpine with
-   ca-certificates) when it holds hash links (`5ad8a5d6.0`): OpenSSL then reads from disk
-   only the CA certificate a chain names, instead of ~140 parsed certificates held in
-   memory for the whole run (~1.3 MiB of RSS and ~25 ms of CPU to parse certifi's bundle).
-3. certifi's bundle (macOS, Windows, minimal containers, Pythons built with their own
-   OpenSSL directory): the same store httpx uses by default.
+   `openssl_capath`: /usr/lib/ssl/certs -> /etc/ssl/certs on Debian and Ubuntu) when it
+   holds hash links (`5ad8a5d6.0`). OpenSSL then reads from disk only the CA a chain names,
+   instead of ~140 parsed certificates held for the whole run (~1.3 MiB of RSS and ~18 ms
+   of CPU to parse certifi's bundle).
+3. certifi's bundle (macOS, Windows, Fedora whose system store is one bundle file, minimal
+   containers, Pythons built with their own OpenSSL directory): httpx's default store.
 
-Loading that bundle (or the file `SSL_CERT_FILE` names) is deferred to the context's first
-TLS handshake (`wrap_bio` / `wrap_socket`): accounts that talk plain http (the simulator,
-the demo, the benchmarks) never pay for it. The context is otherwise the one
+Loading a bundle (certifi's, or the file `SSL_CERT_FILE` names) is deferred to the
+context's first TLS handshake (`wrap_bio` / `wrap_socket`): accounts that talk plain http
+(the simulator, the demo, the benchmarks) never pay for it. The load runs before that
+handshake, under a lock, so no handshake is ever verified against a partial store; until
+then the context trusts no CA at all. Otherwise the context is the one
 `ssl.create_default_context()` makes (CERT_REQUIRED, host names checked): a test compares
-them. A context built before its first handshake trusts no CA at all, so nothing is ever
-verified against less than the chosen store.
+every setting on the running Python.
+
+Not avoided: the SSL context object itself (~0.45 MiB the first time, OpenSSL's TLS code and
+tables), built with the first HTTP client even for http:// accounts, as httpx's transport
+takes a context whatever the scheme.
 """
 
 from __future__ import annotations
