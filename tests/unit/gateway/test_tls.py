@@ -6,9 +6,13 @@ certificate no trusted CA signed, and that the refusal is one clear line."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import shutil
 import ssl
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,6 +182,61 @@ async def test_a_certificate_no_trusted_ca_signed_is_refused(
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             await get(DeferredTrustContext(store), server.url + "/x")
     assert server.requests == []  # nothing was sent over the refused connection
+
+
+class CountingContext(DeferredTrustContext):
+    loads = 0
+
+    def load_verify_locations(self, *args: object, **kwargs: object) -> None:
+        self.loads += 1
+        super().load_verify_locations(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_concurrent_first_handshakes_load_the_store_once_and_all_see_it_whole(
+    ca: trustme.CA, tmp_path: Path
+) -> None:
+    """anyio starts each handshake of a subclassed context in a worker thread: however the
+    first ones interleave, the CAs are loaded once and no handshake starts before."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    store = TrustStore("SSL_CERT_FILE", cafile=ca_file(ca, tmp_path))
+    rng = random.Random(1206)
+    try:
+        for _ in range(50):
+            context = CountingContext(store)
+            threads = rng.randint(2, 8)
+            barrier = threading.Barrier(threads)
+            seen: list[int] = []
+
+            def handshake(
+                context: CountingContext = context,
+                barrier: threading.Barrier = barrier,
+                seen: list[int] = seen,
+            ) -> None:
+                barrier.wait()
+                context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="x.test")
+                seen.append(loaded(context))
+
+            workers = [threading.Thread(target=handshake) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert context.loads == 1
+            assert seen == [1] * threads
+    finally:
+        sys.setswitchinterval(old)
+
+
+async def test_concurrent_first_calls_over_https_all_verify(
+    ca: trustme.CA, server: HostileServer, tmp_path: Path
+) -> None:
+    context = CountingContext(TrustStore("SSL_CERT_FILE", cafile=ca_file(ca, tmp_path)))
+    limits = httpx.Limits(max_keepalive_connections=0)  # a handshake per call
+    async with httpx.AsyncClient(verify=context, limits=limits) as client:
+        answers = await asyncio.gather(*(client.get(f"{server.url}/{n}") for n in range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert context.loads == 1
 
 
 # --- through the gateway --------------------------------------------------------------
