@@ -66,7 +66,7 @@ def _raise(exc: CodecError) -> None:
 def _renamed(item: Item, old: str, new: str) -> Item:
     """The item with its repository's new name in its id, key, `repo` and web URL."""
     key = new + item.key[len(old) :]
-    url = re.sub(f"/{re.escape(old)}/", f"/{new}/", item.url, count=1, flags=re.IGNORECASE)
+    url = _web_url(item.url, old, new)
     fields: dict[str, object] = {"id": f"{item.account}:{key}", "key": key, "url": url}
     if getattr(item, "repo", None) is not None:
         fields["repo"] = new
@@ -82,7 +82,17 @@ def _move_links(db: sqlite3.Connection, before: str, after: str, old: str, new: 
             (after, n + 1, n, before),
         )
         db.execute(f"DELETE FROM links WHERE lower(substr({column}, 1, ?)) = ?", (n, before))
-    db.execute(  # the web URL of a link to a moved item names the new repository too
-        "UPDATE links SET target_url = replace(target_url, ?, ?) WHERE substr(target_id, 1, ?) = ?",
-        (f"/{old}/", f"/{new}/", len(after), after),
+    rows = db.execute(  # the web URL of a link to a moved item names the new repository
+        "SELECT rowid, target_url FROM links WHERE substr(target_id, 1, ?) = ?",
+        (len(after), after),
+    ).fetchall()
+    db.executemany(
+        "UPDATE links SET target_url = ? WHERE rowid = ?",
+        ((_web_url(url, old, new), rowid) for rowid, url in rows),
     )
+
+
+def _web_url(url: str, old: str, new: str) -> str:
+    """`https://github.com/{old}/pull/1` -> `.../{new}/pull/1` (GitHub's names are
+    case-blind); any other URL as it is."""
+    return re.sub(f"/{re.escape(old)}/", f"/{new}/", url, count=1, flags=re.IGNORECASE)
