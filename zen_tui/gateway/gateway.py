@@ -150,8 +150,8 @@ class Gateway:
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
-        # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
-        # first request: the dashboard paints from the store before any call is made.
+        # The HTTP client is built at the first request (its CAs at the first TLS handshake,
+        # gateway/tls.py): the dashboard paints from the store before any call is made.
         self._transport = transport
         # Read once, for the auth and for the cache keys both (a keyring read is slow).
         self._credentials = _ReadOnce(credentials)
