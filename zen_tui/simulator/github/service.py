@@ -66,6 +66,17 @@ NOTIFICATION_SCOPES = "notifications, repo"
 ME = "me"  # the simulated user (id 1)
 
 
+# GitHub's refusal of a search naming a repository or owner that does not exist or that the
+# user may not see (it does not say which): the whole search fails, nothing is answered.
+UNSEARCHABLE = {
+    "message": "The listed users and repositories cannot be searched either because the "
+    "resources do not exist or you do not have permission to view them.",
+    "resource": "Search",
+    "field": "q",
+    "code": "invalid",
+}
+
+
 class GitHubSim(ServiceSim):
     name = "github"
     prefix = "/github"
@@ -430,6 +441,8 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
+        if self.state.unsearchable(query):
+            raise ApiError(422, "Validation Failed", [UNSEARCHABLE])
         sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
         if sort is None and (in_query := sort_qualifier(query)) is not None:
             sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
