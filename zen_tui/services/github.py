@@ -48,6 +48,7 @@ from zen_tui.services.base import (
     param,
     parse_each,
     priority,
+    query_refused,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -126,7 +127,14 @@ class GitHubClient(BaseClient):
         if cursor:
             query += f" updated:>={cursor}"
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
-        result = await self._paged("/search/issues", params, limit, read, self._search_page, cursor)
+        try:
+            result = await self._paged(
+                "/search/issues", params, limit, read, self._search_page, cursor
+            )
+        except ApiError as err:  # 422 on the first page: the section's `q` (a repo or user
+            if err.status == 422:  # that does not exist or is not visible, a bad qualifier)
+                raise query_refused(err) from None
+            raise
         if section.pane != "prs":
             return result
         return await self._enrich(section, result, limit, read.interactive)
