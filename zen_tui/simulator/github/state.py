@@ -315,8 +315,8 @@ class GitHubState:
         exist (or that the user may not see): GitHub refuses the whole search with a 422
         rather than answer it empty."""
         owners = {r.owner.lower() for r in self.repos.values()}
-        for token in _tokens(query):
-            key, sep, value = token.lstrip("-").partition(":")
+        for token in _tokens(query):  # a negated one (-repo:x) is not checked: unconfirmed
+            key, sep, value = token.partition(":")
             key, value = key.lower(), value.lower()
             if key == "repo" and sep and value not in self.by_name:
                 return True
