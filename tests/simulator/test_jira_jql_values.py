@@ -143,3 +143,31 @@ def test_random_queries_error_exactly_on_unknown_values() -> None:
 
 def test_without_a_vocabulary_any_value_parses() -> None:
     assert parse("project = NOPE", now=NOW, me="me").where is not None
+
+
+@pytest.mark.parametrize(
+    ("jql", "message"),
+    [
+        (
+            'status = "In Review',
+            "Error in the JQL Query: The quoted string 'In Review' has not been completed."
+            " (line 1, character 10)",
+        ),
+        (
+            "project = ZEN AND\n  status = = Done",
+            "Error in the JQL Query: Expecting a value but got '='. (line 2, character 12)",
+        ),
+        (
+            "project ZEN",
+            "Error in the JQL Query: Expecting an operator but got 'ZEN'. (line 1, character 9)",
+        ),
+    ],
+)
+async def test_a_syntax_error_is_the_one_message_and_says_where(
+    client: httpx.AsyncClient, jql: str, message: str
+) -> None:
+    """Jira stops at a syntax error (a value check after it is not reported) and says where,
+    counting lines and characters from 1."""
+    r = await search(client, f"{jql} AND project = NOPE" if "\n" in jql else jql)
+    assert r.status_code == 400
+    assert r.json() == {"errorMessages": [message], "errors": {}}

@@ -96,9 +96,16 @@ class Query:
 class _Tok:
     kind: str  # str | op | punct | word
     text: str
+    at: str = ""  # " (line 1, character 9)": where it starts, as Jira's syntax errors say
 
     def word(self) -> str:
         return self.text.lower() if self.kind == "word" else ""
+
+
+def _position(jql: str, offset: int) -> str:
+    """Where `offset` is, as Jira's syntax errors say it (both counted from 1)."""
+    line_start = jql.rfind("\n", 0, offset) + 1
+    return f" (line {jql.count(chr(10), 0, offset) + 1}, character {offset - line_start + 1})"
 
 
 def tokenize(jql: str) -> list[_Tok]:
@@ -106,14 +113,24 @@ def tokenize(jql: str) -> list[_Tok]:
     while pos < len(jql):
         match = _TOKEN.match(jql, pos)
         if not match or match.end() == pos:
-            raise JqlError(f"Error in the JQL Query: the character '{jql[pos]}' is not expected.")
+            start = len(jql) - len(jql[pos:].lstrip())
+            raise JqlError(_unreadable(jql[start:]) + _position(jql, start))
         kind = match.lastgroup or "word"
         text = match.group(kind)
+        at = _position(jql, match.start(kind))
         if kind == "str":
             kind, text = "str", re.sub(r"\\(.)", r"\1", text[1:-1])
-        tokens.append(_Tok(kind, text))
+        tokens.append(_Tok(kind, text, at))
         pos = match.end()
     return tokens
+
+
+def _unreadable(rest: str) -> str:
+    """Why the tokenizer stopped at the start of `rest` (a quote never closed, else a
+    character that cannot start a token)."""
+    if rest[:1] in "\"'":
+        return f"Error in the JQL Query: The quoted string '{rest[1:]}' has not been completed."
+    return f"Error in the JQL Query: the character '{rest[:1]}' is not expected."
 
 
 class _Parser:
@@ -147,7 +164,9 @@ class _Parser:
     def expect_punct(self, char: str) -> None:
         tok = self.next(f"'{char}'")
         if tok.text != char or tok.kind != "punct":
-            raise JqlError(f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.{tok.at}"
+            )
 
     # -- grammar --------------------------------------------------------------------------
     def parse(self) -> Query:
@@ -156,7 +175,7 @@ class _Parser:
         order = self.order_by()
         extra = self.peek()
         if extra is not None:
-            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.")
+            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.{extra.at}")
         if self.errors:
             raise JqlError(*dict.fromkeys(self.errors))  # each once, in order
         return Query(where, order)
@@ -189,7 +208,9 @@ class _Parser:
         tok = self.next("a field name")
         name = tok.text.lower()
         if tok.kind not in ("word", "str") or name in KEYWORDS:
-            raise JqlError(f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.{tok.at}"
+            )
         if name not in EQUALITY | TEXT | DATES:
             self.errors.append(
                 f"Field '{tok.text}' does not exist or you do not have permission to view it."
@@ -221,7 +242,9 @@ class _Parser:
             return "in"
         if word == "not" and self.accept("in"):
             return "not in"
-        raise JqlError(f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.")
+        raise JqlError(
+            f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.{tok.at}"
+        )
 
     def skip_operand(self, op: str) -> None:
         """Read past the operand of a clause on an unknown field: its syntax still counts."""
@@ -241,7 +264,9 @@ class _Parser:
             self.check(name, tok.text)
             return tok.text
         if tok.kind != "word" or tok.word() in KEYWORDS - {"empty", "null"}:
-            raise JqlError(f"Error in the JQL Query: Expecting a value but got '{tok.text}'.")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting a value but got '{tok.text}'.{tok.at}"
+            )
         nxt = self.peek()
         if nxt is not None and nxt.kind == "punct" and nxt.text == "(":
             self.i += 1
