@@ -49,6 +49,7 @@ from zen_tui.services.base import (
     param,
     parse_each,
     priority,
+    query_refused,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -132,13 +133,13 @@ class GitHubClient(BaseClient):
             result = await self._paged(
                 "/search/issues", params, limit, read, self._search_page, cursor
             )
-        except ApiError as err:
-            if err.status == 422:  # a `repo:` that names no repository now: say which, and why
-                raise await self._unsearchable(err, query) from None
+        except ApiError as err:  # 422 on the first page: the section's `q` (a repo or user
+            if err.status == 422:  # that does not exist or is not visible, a bad qualifier)
+                raise query_refused(await self._unsearchable(err, query)) from None
             raise
         refused = result.stale_error  # the same, answered from the last good copy
         if isinstance(refused, ApiError) and refused.status == 422:
-            error = await self._unsearchable(refused, query)
+            error = query_refused(await self._unsearchable(refused, query))
             result = msgspec.structs.replace(result, stale_error=error)
         if section.pane != "prs":
             return result

@@ -68,11 +68,18 @@ NOTIFICATION_SCOPES = "notifications, repo"
 # `rename-repository`): 301 for a read, 307 for a write, the same body for both.
 REDIRECT_DOCS = "https://docs.github.com/v3/#http-redirects"
 _REPO_PATH = re.compile(r"/repos/[^/]+/[^/]+")
-UNSEARCHABLE = (
-    "The listed users and repositories cannot be searched either because the resources do "
-    "not exist or you do not have permission to view them."
-)
 ME = "me"  # the simulated user (id 1)
+
+
+# GitHub's refusal of a search naming a repository or owner that does not exist or that the
+# user may not see (it does not say which): the whole search fails, nothing is answered.
+UNSEARCHABLE = {
+    "message": "The listed users and repositories cannot be searched either because the "
+    "resources do not exist or you do not have permission to view them.",
+    "resource": "Search",
+    "field": "q",
+    "code": "invalid",
+}
 
 
 class GitHubSim(ServiceSim):
@@ -459,7 +466,8 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
-        self._searchable(query)
+        if self.state.unsearchable(query):
+            raise ApiError(422, "Validation Failed", [UNSEARCHABLE])
         sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
         if sort is None and (in_query := sort_qualifier(query)) is not None:
             sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
@@ -487,25 +495,6 @@ class GitHubSim(ServiceSim):
             "items": items,
         }
         return Reply(body, headers=link)
-
-    def _searchable(self, query: str) -> None:
-        """A `repo:` qualifier naming no repository (a renamed one's old name included) is
-        GitHub's 422: search does not follow the REST redirects."""
-        for term in query.split():
-            key, _sep, value = term.lstrip("-").partition(":")
-            if key.lower() == "repo" and value.strip('"').lower() not in self.state.by_name:
-                raise ApiError(
-                    422,
-                    "Validation Failed",
-                    [
-                        {
-                            "message": UNSEARCHABLE,
-                            "resource": "Search",
-                            "field": "q",
-                            "code": "invalid",
-                        }
-                    ],
-                )
 
     def _timed_out(self) -> bool:
         """This search hit GitHub's server-side time limit (search_incomplete_rate)."""

@@ -320,12 +320,22 @@ class GitHubState:
             hits = self._search_cache[key] = self._search(query, sort, desc)
         return hits
 
+    def unsearchable(self, query: str) -> bool:
+        """A `repo:`, `user:` or `org:` qualifier names a repository or owner that does not
+        exist (or that the user may not see): GitHub refuses the whole search with a 422
+        rather than answer it empty."""
+        owners = {r.owner.lower() for r in self.repos.values()}
+        for token in _tokens(query):  # a negated one (-repo:x) is not checked: unconfirmed
+            key, sep, value = token.partition(":")
+            key, value = key.lower(), value.lower()
+            if key == "repo" and sep and value not in self.by_name:
+                return True
+            if key in ("user", "org") and sep and value not in owners:
+                return True
+        return False
+
     def _search(self, query: str, sort: str, desc: bool) -> list[Item]:
-        try:
-            tokens = shlex.split(query)
-        except ValueError:
-            tokens = query.split()
-        preds = [p for p in (_predicate(t) for t in tokens) if p is not None]
+        preds = [p for p in (_predicate(t) for t in _tokens(query)) if p is not None]
         hits = [i for i in self.items if all(p(i) for p in preds)]
         keys: dict[str, Callable[[Item], tuple[float, int]]] = {
             "updated": lambda i: (i.updated, i.id),
@@ -529,6 +539,14 @@ DATE_FIELDS: dict[str, Callable[[Item], float | None]] = {
 
 def _who(value: str) -> str:
     return ME if value == "@me" else value
+
+
+def _tokens(query: str) -> list[str]:
+    """A search query's terms; a quoted value stays one term."""
+    try:
+        return shlex.split(query)
+    except ValueError:  # an unbalanced quote: GitHub reads it word by word
+        return query.split()
 
 
 def _predicate(token: str) -> Callable[[Item], bool] | None:
