@@ -67,10 +67,12 @@ async def test_github_422_on_search_is_the_query_once(gh, router) -> None:
     route = router.get(f"{GH}/search/issues").respond(
         422, json={"message": "Validation Failed", "errors": [reason]}
     )
+    # The repository itself is asked once, in case it was renamed (it was not: it is gone).
+    lookup = router.get(f"{GH}/repos/no/pe").respond(404, json={"message": "Not Found"})
     with pytest.raises(QueryRefused) as info:
         await gh.fetch_section(section("github", "repo:no/pe", pane="issues"))
     assert info.value.message == f"Validation Failed: {reason['message']}"
-    assert route.call_count == 1
+    assert (route.call_count, lookup.call_count) == (1, 1)
 
 
 async def test_github_search_answering_fine_is_untouched(gh, router) -> None:
