@@ -1,5 +1,5 @@
 """A login or logout made in a terminal (`zen-tui auth login`/`logout`, a real subprocess)
-while the engine runs takes effect within the engine's login check (SyncEngine._watch_logins),
+while the engine runs takes effect within the engine's login check (SyncEngine._check_logins),
 no restart: on the simulator over real sockets, real SQLite, one keyring file shared by both
 processes (tests/unit/auth/file_keyring.py), with two GitHub users (`me`, and `ada`)."""
 
