@@ -34,6 +34,7 @@ from zen_tui.models import (
     ActionState,
     Cause,
     ConnectionState,
+    FetchResult,
     FreshnessState,
     Issue,
     Item,
@@ -939,7 +940,7 @@ class SyncEngine:
         if revalidated:
             self._revalidate_next.discard(section_id)
 
-    def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
+    def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 
@@ -947,13 +948,17 @@ class SyncEngine:
         merged like a delta, never a replacement: it removes nothing, keeps the cursor and
         the section's age where they were (what it did not read is no newer than that), and
         says why; the next poll, soon, asks again for what it did not read."""
-        at = result.fetched_at
+        at = result.fetched_at  # its oldest page's; each row is as old as its own (times)
+        times = result.fetched
         partial = result.partial
         since = self._confirmed_at(section.id) if partial else None  # before this answer
-        items = self._not_gone(section.id, result.items, at)
+        if since is not None:  # never newer than a page it read (a stale one may be older)
+            since = min(since, at)
+        items = self._not_gone(section.id, result.items, result.fetched_at_of)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             stored_items = self.store.load_section(section.id)[0]
-            shown = self.store.reconcile(section.id, items, at, full=not (delta or partial))
+            full = not (delta or partial)
+            shown = self.store.reconcile(section.id, items, at, full=full, times=times)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -963,17 +968,17 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            self.store.upsert_items(section.id, items, at, touch=since is None)
+            self.store.upsert_items(section.id, items, at, touch=since is None, times=times)
             shown = self.store.load_section(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
-            shown = self.store.save_section(section.id, items, at)
+            shown = self.store.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        self._propagate(section.id, shown, at)
+        self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
@@ -990,7 +995,9 @@ class SyncEngine:
         known = [t for t in times if t is not None]
         return max(known) if known else None
 
-    def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
+    def _propagate(
+        self, source: str, items: Sequence[Item], at: float, times: dict[str, float]
+    ) -> None:
         """A newer version one section saw replaces the older one other sections show (their
         freshness unchanged): two panes never disagree about an item's state for long."""
         newest = {item.id: item for item in items}
@@ -1004,14 +1011,17 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self.store.upsert_items(section.id, newer, at)
+                kept = self.store.upsert_items(section.id, newer, at, times=times)
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
-    def _not_gone(self, section_id: str, items: Sequence[Item], at: float) -> list[Item]:
-        """Drop items that left the section after `at` (the answer predates their leaving)."""
+    def _not_gone(
+        self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
+    ) -> list[Item]:
+        """Drop items that left the section after their page was fetched (that page predates
+        their leaving)."""
         gone = self._gone.get(section_id, {})
-        return [item for item in items if gone.get(item.id, float("-inf")) < at]
+        return [item for item in items if gone.get(item.id, float("-inf")) < fetched_at(item.id)]
 
     def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
         """A full listing fetched at `at` dropped these; older tombstones are superseded."""
