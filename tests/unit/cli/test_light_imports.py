@@ -114,8 +114,11 @@ def test_headless_command_imports_nothing_heavy(
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, 2), done.stderr  # 2: the refused act
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
-    if folders == "default" and argv != ["--help"]:  # it used the config and folders given
-        assert (tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log").exists()
+    log = tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log"
+    if folders == "default" and argv == COMMANDS["act refused"]:  # the default config's account
+        assert "not a github item id" in done.stderr and not log.exists()  # refused before logs
+    elif folders == "default" and argv != ["--help"]:  # it used the config and folders given
+        assert log.exists()
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
@@ -138,9 +141,13 @@ UNUSED = {
     # a health record's saver is judged by its pid and host: os.uname(), not socket
     "health": ("socket", "asyncio", "zen_tui.sync.engine"),
     "outbox": ("socket", "zen_tui.sync.engine"),
+    # Refused from argv and the config's account names alone, as a usage error is: no
+    # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
         *("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
         *("zen_tui.store.store", "sqlite3"),  # validation opens no store
+        *("msgspec", "zen_tui.config", "zen_tui.models", "zen_tui.store", "zen_tui.logs"),
+        *("logging", "json"),
     ),
 }
 # Imports nothing itself (not even json) that a command might be checked for.
@@ -172,7 +179,7 @@ OWN_MODULES = {
     "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),
     "health": ("zen_tui.commands.health", "zen_tui.timefmt"),
     "outbox": ("zen_tui.commands.outbox",),
-    "act refused": ("zen_tui.commands.act", "zen_tui.actions"),
+    "act refused": ("zen_tui.commands.act",),  # the rules, zen_tui.action_rules, but no models
 }
 OTHERS = tuple(
     sorted(
