@@ -379,7 +379,7 @@ def _logger() -> logging.Logger:
 
 
 def _redact(text: str) -> str:
-    from zen_tui.logs import redact
+    from zen_tui.redaction import redact
 
     return redact(text)
 
