@@ -26,6 +26,7 @@ from zen_tui.services.base import (
     GatewayLike,
     MissingParam,
     PageGuard,
+    PageTimes,
     Read,
     Response,
     Sleeper,
@@ -300,7 +301,7 @@ class SlackClient(BaseClient):
                     channel = r.obj(raw, "channel")
                     cid = r.text(channel, "id")
                     shown = r.opt_text(channel, "name") or cid
-                pages.items.append(await self._message(raw, cid, shown, endpoint))
+                pages.add(await self._message(raw, cid, shown, endpoint))
             except BadResponse as err:
                 pages.skipped += 1
                 log.warning("%s %s: skipped a malformed item: %s", self.account, endpoint, err)
@@ -561,7 +562,7 @@ class _Pages:
     def __init__(self) -> None:
         self.items: list[Item] = []
         self.outcomes: list[CacheOutcome] = []
-        self.fetched_at: float | None = None
+        self.times = PageTimes()  # each message is as old as the page it came on
         self.error: GatewayError | None = None  # a page failed: the section ends early
         self.stale: GatewayError | None = None  # a page came from the stale cache
         self.cut = False
@@ -591,19 +592,25 @@ class _Pages:
                 revalidate=read.revalidate,
             )
         except GatewayError as err:
-            if self.fetched_at is None:
+            if not self.times.pages:
                 raise
             self.error = err
             return None
         self.outcomes.append(resp.cache)
         self.stale = self.stale or resp.stale_error
-        self.fetched_at = resp.fetched_at if self.fetched_at is None else self.fetched_at
+        self.times.page(resp.fetched_at)
         return body
+
+    def add(self, item: Item) -> None:
+        """An item of the page read last."""
+        self.items.append(item)
+        self.times.note([item])
 
     def result(self, limit: int, cursor: str | None) -> FetchResult:
         return FetchResult(
             items=self.items[:limit],
-            fetched_at=self.fetched_at or 0.0,
+            fetched_at=self.times.oldest(),
+            fetched=self.times.of(self.items[:limit]),
             cache=merge_cache(self.outcomes),
             stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
