@@ -14,6 +14,7 @@ from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.cli import main
 from zen_tui.logs import shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store import Store
 
 __all__ = ["memory_keyring"]
 
@@ -79,10 +80,15 @@ def test_token_login_status_logout(
     assert "team (slack): not logged in" in listing
     shown = out + listing
 
-    code, out, _ = cli("logout", "gh")
-    assert code == 0 and "token removed" in out
-    code, out, _ = cli("logout", "gh")
-    assert code == 0 and "had no token" in out
+    with Store.open_in(tmp_path) as store:
+        login = store.login_state("gh")
+        assert login is not None and login[1] == 1  # a login: its generation went up once
+        code, out, _ = cli("logout", "gh")
+        assert code == 0 and "token removed" in out
+        assert store.login_state("gh") == ("", 2)  # a logout too (on main: 1)
+        code, out, _ = cli("logout", "gh")
+        assert code == 0 and "had no token" in out
+        assert store.login_state("gh") == ("", 2)  # nothing removed: nothing to take
     assert memory_keyring.entries == {}
     logged = log_text(tmp_path)
     assert "auth" in logged  # the log was written, and holds no token

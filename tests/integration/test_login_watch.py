@@ -232,8 +232,8 @@ async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
                 if step == "other":  # a login (generation bumped), or a switch of the user
                     user = rng.choice(["user-b", "user-c", other.login_recorded("gh"), None])
                     other.login_switch("gh", user, new_login=rng.random() < 0.5)
-                elif step == "own":
-                    await engine.reconnect("gh")
+                elif step == "own":  # the login screen (a bump), or a rebuild alone
+                    await engine.reconnect("gh", new_login=rng.random() < 0.5)
                     last = other.login_state("gh")
                     assert engine.changed_logins() == []  # its own record
                 else:

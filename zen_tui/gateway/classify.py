@@ -41,11 +41,35 @@ def transport_failure(exc: httpx.TransportError, ctx: CallContext) -> AttemptFai
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         kind: FailureKind = "connect"
         text = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connect timed out"
+        text = tls_refusal(exc) or text
     else:
         kind = "timeout"
         text = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection lost"
     error = Unavailable(**ctx.kw(), message=f"offline: {text} ({name})")
     return AttemptFailed(error=error, kind=kind, reason=name)
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """What refused the TLS handshake behind a connect error, in one line; None when it was
+    not TLS. Still a connect failure (retried, counted by the breaker): a captive portal's
+    certificate goes away on its own, a wrong trust store does not, and the text says so."""
+    import ssl
+
+    from .tls import TrustStoreError
+
+    cause: BaseException | None = exc
+    for _ in range(5):  # httpx's error wraps httpcore's, which wraps the ssl one
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted ({cause.verify_message}); if a private CA "
+                "signs it, point SSL_CERT_FILE or SSL_CERT_DIR at that CA"
+            )
+        if isinstance(cause, TrustStoreError):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def response_failure(

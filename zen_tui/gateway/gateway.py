@@ -19,6 +19,7 @@ timeout; the limiter sits inside it so an open breaker spends no rate-limit toke
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
@@ -84,6 +85,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
+# How long a gateway without a login keeps that answer (see _ReadOnce): the engine's login
+# check interval, the same bound as a terminal login reaching a running dashboard.
+NO_LOGIN_HOLD = 30.0
 
 
 class _Call(msgspec.Struct):
@@ -111,15 +115,40 @@ class _Call(msgspec.Struct):
 
 class _ReadOnce:
     """A credential provider whose answer is read once (refreshes still go through): the
-    gateway's cache keys and its auth then always name the same login."""
+    gateway's cache keys and its auth then always name the same login.
 
-    def __init__(self, inner: CredentialProvider) -> None:
+    No login (None, or the AuthExpired saying why and how to log in) is kept `hold` seconds
+    too: a logged-out account's calls no longer ask the whole chain (its variables, `gh`,
+    the keyring in a thread) twice each. A login takes effect at once all the same: zen-tui
+    builds a new gateway for it (SyncEngine.reconnect, after the login screen, or when the
+    login watch sees another process's login). The hold bounds how late a login that no
+    zen-tui records is seen (`gh auth login`, a keyring entry written by another tool):
+    the keyring and `gh` can change under a running process without telling it."""
+
+    def __init__(
+        self, inner: CredentialProvider, monotonic: Callable[[], float], hold: float
+    ) -> None:
         self._inner = inner
+        self._monotonic = monotonic
+        self._hold = hold
         self._first: Credential | None = None
+        self._none: tuple[float, AuthExpired | None] | None = None  # (until, why)
 
     async def get(self, account: str) -> Credential | None:
-        if self._first is None:
+        if self._first is not None:
+            return self._first
+        if self._none is not None and self._monotonic() < self._none[0]:
+            why = self._none[1]
+            if why is None:
+                return None
+            raise dataclasses.replace(why)  # a copy: the kept one gathers no tracebacks
+        until = self._monotonic() + self._hold
+        try:
             self._first = await self._inner.get(account)
+        except AuthExpired as exc:
+            self._none = (until, exc)
+            raise
+        self._none = None if self._first is not None else (until, None)
         return self._first
 
     async def refresh(self, account: str) -> Credential | None:
@@ -148,11 +177,11 @@ class Gateway:
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
-        # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
-        # first request: the dashboard paints from the store before any call is made.
+        # The HTTP client is built at the first request (its CAs at the first TLS handshake,
+        # gateway/tls.py): the dashboard paints from the store before any call is made.
         self._transport = transport
         # Read once, for the auth and for the cache keys both (a keyring read is slow).
-        self._credentials = _ReadOnce(credentials)
+        self._credentials = _ReadOnce(credentials, self._clock.monotonic, NO_LOGIN_HOLD)
         self._built: tuple[httpx.AsyncClient, Sender] | None = None
         self._persistent = persistent_cache
         self._fingerprinter = fingerprinter or PROCESS

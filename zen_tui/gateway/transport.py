@@ -44,7 +44,7 @@ def build_client(
     profile: ServiceProfile,
     transport: httpx.AsyncBaseTransport | None,
 ) -> httpx.AsyncClient:
-    from .tls import shared_ssl_context  # one CA bundle load per process, not per account
+    from .tls import shared_ssl_context  # one per process; its CAs read at the first handshake
 
     t = settings.timeouts
     headers = {"User-Agent": settings.user_agent, **profile.default_headers}

@@ -46,7 +46,7 @@ from zen_tui.models import (
 )
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
-from zen_tui.store.rows import Link
+from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
@@ -419,15 +419,19 @@ class SyncEngine:
         if not self._unbuilt():
             self._network = None
 
-    async def reconnect(self, account: str) -> None:
+    async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         """After a login: build the account's gateway and service client again, so the new
         token is used at once, and a Jira 3LO login's REST base
         (api.atlassian.com/ex/jira/{cloudid}, read from the keyring) with it. The new pair
         replaces the old one; a call running on the old one finishes there (its connections
         close after it). Then the outbox sends what waited for the login. An account whose
-        new build fails keeps its old pair; its panes say why at the next poll."""
+        new build fails keeps its old pair; its panes say why at the next poll.
+        `new_login`: the login (or logout) was made in this process (the dashboard's login
+        screen): it is recorded first, so every other running process takes it too."""
         if self.closed or account not in {a.name for a in self.accounts}:
             return
+        if new_login:
+            self._record_own_login(account)
         if self._network is not None and not self._go.is_set():
             return  # not started: start() builds every account, with the new login
         with contextlib.suppress(Exception):  # its first build still running: after it
@@ -436,6 +440,19 @@ class SyncEngine:
             await self._rebuild(account)
         if self._running and not self.closed:
             self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    def _record_own_login(self, account: str) -> None:
+        """Bump the account's login record (store/logins.py), before the rebuild reads the
+        keyring: another process's watch sees it and reads this login (or a later one). This
+        process marks the record it wrote as seen in the same step (no await between), so
+        its own watch never takes its own login a second time."""
+        try:
+            written = self.store.login_bump(account)
+        except (sqlite3.Error, StoreError) as exc:  # the login works here; others see it late
+            log.warning("%s: could not record the login for other processes: %s", account, exc)
+            return
+        if account in self._logins_seen:  # else its first build learns the record
+            self._logins_seen[account] = written
 
     async def _rebuild(self, account: str) -> None:
         rebuild = self.wired.rebuild
@@ -1129,14 +1146,21 @@ class SyncEngine:
                     await self._learn_login(account)  # records its own login: not a change
         while True:
             await self.wired.clock.sleep(self.login_check)
-            for account in self.changed_logins():
-                try:
-                    await self.reconnect(account)
-                except Exception:  # keep watching; its panes say why at the next poll
-                    log.exception("%s: could not take the new login", account)
-                    continue
-                self._show_stored(account)  # the other process dropped the earlier login's
-                self.refresh_soon(s.id for s in self._sections if s.account == account)
+            await self.take_changed_logins()
+
+    async def take_changed_logins(self) -> list[str]:
+        """One login check: each account another process logged in or out since this one
+        last looked is set up again with the keyring's login; returns them."""
+        changed = self.changed_logins()
+        for account in changed:
+            try:
+                await self.reconnect(account)
+            except Exception:  # keep watching; its panes say why at the next poll
+                log.exception("%s: could not take the new login", account)
+                continue
+            self._show_stored(account)  # the other process dropped the earlier login's
+            self.refresh_soon(s.id for s in self._sections if s.account == account)
+        return changed
 
     def changed_logins(self) -> list[str]:
         """The built accounts whose login record differs from the one this process last saw
@@ -1296,8 +1320,9 @@ def _seen_after(
     before: tuple[str, int] | None, after: tuple[str, int] | None
 ) -> tuple[str, int] | None:
     """The record as this process's own learn left it: its fingerprint, but the generation
-    read before the keyring was: this process never bumps it, so a later one is a terminal
-    login that may have landed after the keyring read, and the next check takes it."""
+    read before the keyring was (this process's own bump, _record_own_login, came before
+    that read): a later one is another process's login that may have landed after the
+    keyring read, and the next check takes it."""
     if after is None:
         return None
     return (after[0], 0 if before is None else before[1])
