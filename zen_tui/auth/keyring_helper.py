@@ -66,7 +66,7 @@ def ask(request: Answer, timeout: float) -> Answer:
         raise HelperTimedOut() from None
     finally:  # timed out or interrupted: nothing of it is left running
         if process.returncode is None:  # not reaped, so its pid is not anyone else's yet
-            _kill(process.pid)
+            _kill(process)
             process.wait()
         _LIVE.discard(process)
         _close(process)
@@ -132,11 +132,14 @@ def _kill_live() -> None:
     keyring read): the helper goes too instead of living on as an orphan."""
     for process in list(_LIVE):
         if process.poll() is None:  # not reaped: its pid is still its own
-            _kill(process.pid)
+            _kill(process)
 
 
-def _kill(pid: int) -> None:
+def _kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL to the helper's whole group: a backend that started a process of its own
-    does not outlive it either."""
+    does not outlive it either (where there are no process groups: the helper alone)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()

@@ -179,6 +179,34 @@ def test_a_blocking_read_that_hangs_leaves_no_process(backend: Backend) -> None:
         assert reaped(helper) and group_gone(started)
 
 
+QUIT_WHILE_READING = """
+import os, sys, threading, time
+sys.path.insert(0, {root!r})
+from zen_tui.auth.keyring_store import KeyringCredentialStore
+store = KeyringCredentialStore(timeout=100)
+threading.Thread(target=store.load_blocking, args=("gh",), daemon=True).start()
+log, deadline = os.environ[{env!r}] + ".log", time.monotonic() + 60
+while not (os.path.exists(log) and "stuck" in open(log).read()):  # the read is under way
+    if time.monotonic() > deadline:
+        sys.exit("the helper never reached the backend")
+    time.sleep(0.02)
+"""
+
+
+def test_quitting_during_a_read_kills_the_helper(backend: Backend) -> None:
+    """The app quits while a daemon thread waits for a helper stuck in the backend (its
+    timeout far away): the exit does not wait for it, and the helper goes with the process
+    instead of living on as an orphan."""
+    path = backend("StuckKeyring")
+    probe = QUIT_WHILE_READING.format(root=str(ROOT), env=ENV)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.monotonic() - started < 80  # not the helper's 100 s, nor the backend's 120
+    [(helper, its_child)] = stuck_pids(path)
+    assert group_gone(helper) and group_gone(its_child)
+
+
 async def test_a_helper_that_dies_says_so_and_its_last_words_reach_only_the_masked_log(
     backend: Backend, tmp_path: Path
 ) -> None:
