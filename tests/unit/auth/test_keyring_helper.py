@@ -225,14 +225,18 @@ async def test_a_helper_that_dies_says_so_and_its_last_words_reach_only_the_mask
     assert "the keyring helper said: fatal: lost" in text and SECRET not in text
 
 
-def test_the_helper_command_and_environment_hold_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The request (with the blob) goes to stdin; the command and the environment are fixed
-    before any request, and keep the caller's variables (D-Bus, XDG, the backend's name)."""
+def test_the_helper_runs_with_the_callers_environment_and_not_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backend needs the caller's D-Bus and XDG variables; `-P` keeps a `keyring.py` in
+    the current folder from running in the process that handles the tokens; this source
+    tree (not an installed zen_tui) is put first on PYTHONPATH so `-m` finds this copy."""
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1/bus")
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1")
     env = keyring_helper.environment()
     assert env["DBUS_SESSION_BUS_ADDRESS"] == "unix:path=/run/user/1/bus"
     assert env["XDG_RUNTIME_DIR"] == "/run/user/1"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
     assert keyring_helper.command() == [sys.executable, "-P", "-m", "zen_tui.auth.keyring_call"]
 
 
