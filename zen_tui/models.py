@@ -53,6 +53,7 @@ class Cause(StrEnum):
     OFF_ORIGIN = "off_origin"  # a server link pointed at another host: not followed
     BAD_RESPONSE = "bad_response"  # an answer that breaks the contract (or is too large)
     REFUSED = "refused"  # a final 4xx: the server said no
+    QUERY = "query"  # the server refused the section's query: only changing it helps
     GONE = "gone"  # 410: the endpoint or API version was removed
     PAGING = "paging"  # pagination stopped early; what came is kept
     NOT_SYNCED = "not_synced"  # nothing fetched yet

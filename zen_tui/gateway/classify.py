@@ -104,6 +104,10 @@ def response_failure(
     return ApiError(**common, message=_server_message(response))
 
 
+# Long enough for GitHub's search refusal (157 characters) or two of Jira's JQL errors whole.
+MESSAGE_MAX = 200
+
+
 def _server_message(response: Answer) -> str:
     """The server's own one-line reason (GitHub message, Jira errorMessages, Slack error)."""
     try:
@@ -113,16 +117,17 @@ def _server_message(response: Answer) -> str:
     text = ""
     if isinstance(body, dict):
         messages = body.get("errorMessages") or []
-        text = str(
-            body.get("message") or (messages[0] if messages else "") or body.get("error", "")
-        )
+        listed = " ".join(str(m) for m in messages) if isinstance(messages, list) else ""
+        # Jira lists every problem of a JQL at once (a project and a field): all of them
+        text = str(body.get("message") or listed or body.get("error", ""))
         errors = body.get("errors")  # Jira: per-field reasons (create, edit)
         if not text and isinstance(errors, dict) and errors:
             text = "; ".join(f"{name}: {why}" for name, why in errors.items())
         if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
             text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
     text = " ".join(text.split())
-    return (text[:117] + "...") if len(text) > 120 else (text or response.reason_phrase)
+    cut = MESSAGE_MAX - 3
+    return (text[:cut] + "...") if len(text) > MESSAGE_MAX else (text or response.reason_phrase)
 
 
 def _github_reason(error: object) -> str:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .answer import JSON, Answer, BodyTooLarge, QueryParams
+from .answer import JSON, Answer, BodyTooLarge, QueryParams, RedirectRefused
 from .cache import (
     CachedEntry,
     PersistentCache,
@@ -46,6 +46,7 @@ from .deadline import Deadline
 from .errors import (
     ApiError,
     AuthExpired,
+    BadResponse,
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
@@ -88,6 +89,7 @@ _CACHEABLE = frozenset({"GET", "HEAD"})
 # How long a gateway without a login keeps that answer (see _ReadOnce): the engine's login
 # check interval, the same bound as a terminal login reaching a running dashboard.
 NO_LOGIN_HOLD = 30.0
+MAX_MOVES = 1000  # permanent redirects remembered per gateway
 
 
 class _Call(msgspec.Struct):
@@ -201,6 +203,8 @@ class Gateway:
         )
         self.metrics = MetricsRegistry(self._bus, account=account)
         self._deprecations: dict[str, str] = {}
+        # URL -> where a 301/308 said it lives now (a renamed repository); oldest dropped first
+        self._moved: dict[str, str] = {}
         # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
         self._told_capacity: dict[str, float] = {}
         self._retries_in_flight = 0
@@ -377,7 +381,7 @@ class Gateway:
             auth = AccountAuth(self._credentials, self.account, self.service, self._clock.time)
             refused = self._profile.token_refused
             limit = self._settings.max_response_bytes
-            self._built = client, Sender(client, auth, limit, refused)
+            self._built = client, Sender(client, auth, limit, refused, self.base_url)
         return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
@@ -590,7 +594,7 @@ class Gateway:
         try:
             response = await self._http()[1].send(
                 call.method,
-                call.url,
+                self._moved.get(self._absolute(call.url), call.url),
                 headers=headers,
                 params=call.params,
                 json=call.json,
@@ -598,11 +602,15 @@ class Gateway:
             )
         except BodyTooLarge as exc:
             raise _too_large(ctx, exc) from None
+        except RedirectRefused as exc:
+            raise _redirect_refused(ctx, exc) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             message = "invalid request URL; check the account's base_url (http:// or https://)"
             raise ApiError(**ctx.kw(), message=message) from None
         except httpx.TransportError as exc:
             raise transport_failure(exc, ctx) from None
+        if response.moved is not None:
+            self._remember_move(call, response.moved)
         self._observe(call, response)
         failure = response_failure(response, ctx, self._profile, self._clock.time())
         if failure is None:
@@ -612,6 +620,16 @@ class Gateway:
                 self._limiter.pause_until(call.scope, failure.retry_at)
             raise failure
         raise failure
+
+    def _remember_move(self, call: _Call, moved: str) -> None:
+        """A 301/308: later calls to this URL go straight to where it moved (one request
+        instead of two). Cache keys keep the URL asked for, so expire() still finds them."""
+        old = self._absolute(call.url).partition("?")[0]
+        if old != moved:
+            if len(self._moved) >= MAX_MOVES:
+                self._moved.pop(next(iter(self._moved)))
+            self._moved[old] = moved
+            log.info("%s: %s moved permanently", self.account, call.endpoint)
 
     def _context(self, call: _Call) -> CallContext:
         return CallContext(self.service, self.account, call.method, call.endpoint, call.attempts)
@@ -796,6 +814,14 @@ def _too_large(ctx: CallContext, exc: BodyTooLarge) -> ResponseTooLarge:
         f"[gateway.{ctx.service}] max_response_mb if this is expected"
     )
     return ResponseTooLarge(**ctx.kw(), message=message)
+
+
+def _redirect_refused(ctx: CallContext, exc: RedirectRefused) -> GatewayError:
+    """Not followed: a loop is the server's fault (final, like any broken answer); a hop
+    outside the base URL is refused as any server-given link outside it is."""
+    if exc.loop:
+        return BadResponse(**ctx.kw(), message=f"{exc.message}, not followed")
+    return OffOrigin(**ctx.kw(), message=exc.message)
 
 
 def _validators(entry: CachedEntry | None) -> dict[str, str]:

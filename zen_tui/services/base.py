@@ -8,6 +8,7 @@ are the gateway's; here we only pick endpoints, paginate, parse and judge outcom
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,6 +24,7 @@ from zen_tui.gateway.errors import (
     GatewayError,
     OffOrigin,
     PagingStopped,
+    QueryRefused,
 )
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
@@ -206,6 +208,12 @@ def refused(err: ApiError) -> ActionResult:
     it means (a 404 is `not found`, not a conflict); 409/422 and the rest are conflicts."""
     label = _REFUSAL_LABELS.get(err.status or 0, "conflict")
     return ActionResult(ok=False, message=err.summary(), conflict=True, label=label)
+
+
+def query_refused(err: ApiError) -> QueryRefused:
+    """The same refusal, marked as the section's query being wrong (not the service)."""
+    fields = {f.name: getattr(err, f.name) for f in dataclasses.fields(err) if f.init}
+    return QueryRefused(**fields)
 
 
 def gone_message(err: ApiGone, what: str) -> ApiGone:

@@ -35,6 +35,7 @@ from zen_tui.services.base import (
     merge_cache,
     parse_each,
     priority,
+    query_refused,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -167,6 +168,12 @@ class JiraClient(BaseClient):
             )
         except ApiGone as err:
             raise gone_message(err, "Jira issue search") from None
+        except ApiError as err:
+            # A first page's 400 is the section's JQL (an unknown project, field or value, a
+            # syntax error); a later page's is the paging token, read as a partial listing.
+            if err.status == 400 and token is None:
+                raise query_refused(err) from None
+            raise
 
     def _page(self, body: Any) -> tuple[list[Item], int, str | None, bool]:
         r = self.r.at(f"{API}/search/jql")

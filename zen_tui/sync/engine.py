@@ -24,7 +24,7 @@ import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError
+from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
 from zen_tui.logs import redact
@@ -593,7 +593,9 @@ class SyncEngine:
         client = self.wired.clients[trial.account]
         try:
             await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
-        except ApiError as err:  # the server said no: its words, e.g. the JQL parse error
+        except QueryRefused as err:  # the query itself: its words, e.g. the JQL parse error
+            raise QueryRejected(freshness.reason_for(err) or str(err)) from None
+        except ApiError as err:  # the server said no to something else (403, ...)
             raise QueryRejected(f"{trial.service} refused the query: {err.summary()}") from None
         except GatewayError as err:
             raise QueryRejected(f"could not check the query ({err}); try again later") from None
@@ -870,7 +872,7 @@ class SyncEngine:
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             memory = previous if _in_memory(previous) else None
-            snapshot = freshness.degraded(err, memory, self._stored(section.id))
+            snapshot = freshness.degraded(err, memory, self._stored(section.id), section)
             self._until_probe(section, snapshot, err)
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)

@@ -108,6 +108,10 @@ class WebhookProcessor:
             return
         self._owed_to_unbuilt(row.service)
         payload = json.loads(row.body)
+        moved = moved_repository(row.service, row.event, payload)
+        if moved is not None:
+            self._repository_moved(row.service, *moved)
+            return
         for account, client in self.clients.items():
             if client.service != row.service:
                 continue
@@ -128,6 +132,15 @@ class WebhookProcessor:
                 self._place(account, items, partial=row.event in PARTIAL_EVENTS)
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
+
+    def _repository_moved(self, service: str, old: str, new: str) -> None:
+        """A renamed or transferred repository: the stored rows and links follow it at once,
+        then the account's sections list in full (a query naming the old name says so)."""
+        for account, client in self.clients.items():
+            if client.service == service:
+                changed = self.store.repo_moved(account, old, new)
+                log.info("webhook: repository %s is now %s (%d rows renamed)", old, new, changed)
+                self.target.refresh_soon((s.id for s in self._sections(account)), full=True)
 
     def _owed_to_unbuilt(self, service: str) -> None:
         """An account of this service whose client is not built yet (its build failed, or is
@@ -205,6 +218,35 @@ def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference |
     if isinstance(item, dict) and item.get("channel") and item.get("ts"):
         return Reference((f"{item['channel']}:{item['ts']}",))
     return None
+
+
+def moved_repository(service: str, event: str, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(old, new) full names from GitHub's `repository` `renamed` (changes.repository.name.from)
+    or `transferred` (changes.owner.from.user|organization.login); None for anything else."""
+    if service != "github" or event != "repository":
+        return None
+    repo, changes = payload.get("repository"), payload.get("changes")
+    if not isinstance(repo, dict) or not isinstance(changes, dict):
+        return None
+    new = repo.get("full_name")
+    if not isinstance(new, str) or new.count("/") != 1:
+        return None
+    owner, name = new.split("/")
+    if payload.get("action") == "renamed":
+        was = _path(changes, "repository", "name", "from")
+        return (f"{owner}/{was}", new) if isinstance(was, str) and was else None
+    if payload.get("action") == "transferred":
+        source = _path(changes, "owner", "from")
+        who = source.get("user") or source.get("organization") if isinstance(source, dict) else None
+        login = who.get("login") if isinstance(who, dict) else None
+        return (f"{login}/{name}", new) if isinstance(login, str) and login else None
+    return None
+
+
+def _path(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 def _left_open(item: Item) -> bool:
