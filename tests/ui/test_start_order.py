@@ -5,7 +5,8 @@ In-process: the app calls backend.start() only after it composed a frame of the 
 A fresh interpreter running the real `zen-tui` (CLI main, a config file, accounts logged in
 through the keyring, servers at a loopback port where nothing listens): at the first frame
 neither httpx, nor the gateway, nor a service client, nor the keyring is loaded or built;
-right after it, the pollers run (the first poll's answer, an error, reaches the panes).
+right after it, the pollers run (the first poll's answer, an error, reaches the panes), and
+keyring never loads: the keyring helper process reads the logins.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
     assert after["on_demand"] == []  # the Jira client is built and polls without them
     assert after["gateways"] == after["clients"] == ["gh", "work"]
     assert {"httpx", "zen_tui.gateway.gateway", "zen_tui.services.github"} <= set(after["loaded"])
+    assert "keyring" not in after["loaded"]  # the logins were read by the keyring helper
 
 
 SLACK = """
@@ -230,6 +232,7 @@ def test_a_logged_in_start_loads_nothing_only_an_act_needs(tmp_path: Path) -> No
     after = report["polled"]
     assert after["polls"] and after["clients"] == ["chat", "gh", "work"]
     assert after["on_demand"] == []
+    assert "keyring" not in after["loaded"]  # nor keyring: the helper process read the logins
 
 
 @pytest.fixture

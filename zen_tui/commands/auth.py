@@ -190,9 +190,13 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> tuple
 
 
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:
+    import asyncio
+
     from zen_tui.auth.status import login_status
 
-    report = {a.name: await login_status(a, store) for a in settings.accounts}
+    # All at once: the keyring reads started together share one keyring helper process.
+    statuses = await asyncio.gather(*(login_status(a, store) for a in settings.accounts))
+    report = {a.name: entry for a, entry in zip(settings.accounts, statuses, strict=True)}
     if as_json:
         import json
 
