@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from contextlib import suppress
 
 import msgspec
@@ -61,6 +62,17 @@ def _move_items(db: sqlite3.Connection, before: str, old: str, new: str) -> int:
 
 def _raise(exc: CodecError) -> None:
     raise exc
+
+
+def moved_items(items: Sequence[Item], account: str, old: str, new: str) -> list[Item] | None:
+    """`items` (in order) with `account`'s repository `old` renamed `new`, as the store
+    renames its rows (a copy already under the new id wins); None when none names `old`."""
+    before = f"{account}:{old}#".lower()
+    if not any(item.id.lower().startswith(before) for item in items):
+        return None
+    moved = [_renamed(i, old, new) if i.id.lower().startswith(before) else i for i in items]
+    taken = {i.id for i in items}
+    return [m for i, m in zip(items, moved, strict=True) if m is i or m.id not in taken]
 
 
 def _renamed(item: Item, old: str, new: str) -> Item:

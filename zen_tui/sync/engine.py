@@ -46,6 +46,7 @@ from zen_tui.models import (
 )
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.moves import moved_items
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -784,6 +785,20 @@ class SyncEngine:
         self._republish(section_id, _merge(old, kept), now)
         if any(_state(item) != _state(by_id.get(item.id)) for item in kept):
             self.refresh_soon([section_id], full=True)
+
+    def repository_moved(self, account: str, old: str, new: str) -> None:
+        """The store renamed `old`'s rows: what the account's sections show follows at once,
+        freshness unchanged. A section whose query names the old name is refused from now on
+        and keeps these rows (from memory), so without this one PR had two names on screen."""
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.account != account or snapshot is None:
+                continue
+            moved = moved_items(snapshot.items, account, old, new)
+            if moved is not None:
+                self._publish(
+                    section, msgspec.structs.replace(snapshot, items=tuple(moved)), snapshot
+                )
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
