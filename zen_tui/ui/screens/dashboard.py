@@ -510,7 +510,9 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_clear(self) -> None:
-        self.pane.clear_selection()
+        """The selection first; with none, the filter kept with `enter` (the guide's `esc`)."""
+        if self.pane.selected_count or not self.pane.clear_kept_filter():
+            self.pane.clear_selection()
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
