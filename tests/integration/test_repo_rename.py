@@ -194,6 +194,36 @@ async def test_a_section_whose_query_names_the_old_repository_shows_its_rows_ren
     await engine.stop()
 
 
+async def test_a_stale_copy_from_before_the_move_does_not_show_the_rows_twice(
+    sim: SimulatorServer, hooked: Settings
+) -> None:
+    """Seen with `zen-tui sync --once` beside the dashboard: after the renamed webhook, with
+    GitHub down, the `repo:acme/api` section said 48 items for its 24 PRs: the gateway's
+    copy from before the move (old names) merged with the rows the webhook had renamed."""
+    api = SectionConfig("prs", "API", "github", query="repo:acme/api is:pr is:open")
+    settings = github_only(hooked, api)
+    engine = await started(settings, sim)
+    section = next(s for s in engine.sections if s.title == "API")
+    before = engine.snapshot(section.id)
+    assert before is not None and before.items
+    github(sim).rename_repo("acme/api", "acme/api-v2")
+
+    def renamed() -> bool:
+        return all(
+            i.key.startswith("acme/api-v2#") for i in engine.store.load_section(section.id)[0]
+        )
+
+    await eventually(renamed, "the stored rows renamed")
+    await engine.stop()
+    sim.set_faults([{"service": "github", "outage": True}])
+    later = engine_for(settings)  # another process on the same data folder, GitHub down
+    shown = (await later.sync_once())[section.id]
+    assert shown.freshness.state is not FreshnessState.LIVE
+    assert len(shown.items) == len(before.items), [i.key for i in shown.items]
+    assert {i.key.split("#")[0] for i in shown.items} == {"acme/api-v2"}
+    await later.stop()
+
+
 # ---- queued actions for a repository that moves under them -----------------------------------
 async def _interleave(sim: SimulatorServer, settings: Settings, seed: int) -> tuple[int, int, int]:
     """(actions queued for a name already moved, actions, renames)."""

@@ -987,6 +987,7 @@ class SyncEngine:
             since = min(since, at)
         items = self._not_gone(section.id, result.items, result.fetched_at_of)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
+            items = self._as_moved(section.account, items, at)
             stored_items = self.store.load_section(section.id)[0]
             full = not (delta or partial)
             shown = self.store.reconcile(section.id, items, at, full=full, times=times)
@@ -1015,6 +1016,14 @@ class SyncEngine:
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
+
+    def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
+        """A copy fetched at `at`, before a repository moved, under its new name, as the
+        store's rows are: else a section showed each of its rows twice, or the old names."""
+        for old, new, moved_at in self.store.repo_moves(account):
+            if at < moved_at:
+                items = moved_items(items, account, old, new) or items
+        return list(items)
 
     def _confirmed_at(self, section_id: str) -> float | None:
         """When the section as a whole was last confirmed (its shown age): what a partial

@@ -87,3 +87,18 @@ def test_the_repository_webhook_names_the_old_and_the_new_repository(
     assert moved_repository("github", "repository", payload) == expected
     assert moved_repository("github", "issues", payload) is None
     assert moved_repository("jira", "repository", payload) is None
+
+
+def test_moves_are_remembered_per_account_for_copies_from_before_them(store: Store) -> None:
+    assert store.repo_moves("gh") == []
+    store.repo_moved("gh", "octo/app", "octo/app-v2")
+    store.repo_moved("gh", "octo/app-v2", "umbrella/app-v2")
+    store.repo_moved("other", "x/y", "x/z")
+    moves = store.repo_moves("gh")
+    assert [(o, n) for o, n, _ in moves] == [
+        ("octo/app", "octo/app-v2"),
+        ("octo/app-v2", "umbrella/app-v2"),
+    ]
+    assert moves[0][2] <= moves[1][2]
+    store.set_setting("repo-moves:gh", "not json")  # a damaged record is no moves, not a crash
+    assert store.repo_moves("gh") == []
