@@ -146,3 +146,21 @@ def test_an_exported_token_env_is_pointed_out(
     assert "gh (github): token from $ZEN_T_GH" in out
     code, out, _ = cli("logout", "gh")
     assert "still provides a token" in out
+
+
+def test_logout_without_a_keyring_still_names_the_variable_in_use(
+    cli, sim: SimulatorServer, monkeypatch
+) -> None:
+    """A server without a keyring, the token in `token_env` (docs/login.md: "This suits CI
+    and servers without a keyring"): `auth logout` could only say "set token_env", which is
+    set, and never that the account goes on using it."""
+    monkeypatch.setenv("ZEN_T_GH", sim.account("github").token)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        code, out, err = cli("logout", "gh")
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1 and "no usable OS keyring" in err  # nothing could be checked or deleted
+    assert "$ZEN_T_GH is set and still provides a token; unset it too." in out
+    assert sim.account("github").token not in out + err and "Traceback" not in err

@@ -178,15 +178,20 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> tuple
         removed = await store.delete(account.name)
     except KeyringUnavailable as exc:
         _error(str(exc))
+        _note_env(account)  # a server without a keyring: the variable is what it uses
         return 1, False
     print(
         f"Logged out of {account.name}: token removed from the OS keyring."
         if removed
         else f"{account.name} had no token in the OS keyring."
     )
+    _note_env(account)
+    return 0, removed
+
+
+def _note_env(account: AccountConfig) -> None:
     if _env_overrides(account):
         print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
-    return 0, removed
 
 
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:

@@ -63,6 +63,7 @@ from .events import (
     EventBus,
     QuotaUpdated,
     RequestDone,
+    RetryEnded,
     RetryScheduled,
     WaitingForToken,
 )
@@ -113,6 +114,7 @@ class _Call(msgspec.Struct):
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
     retried: bool = False
+    retries: int = 0  # RetryScheduled events published for this call
 
 
 class _ReadOnce:
@@ -521,6 +523,11 @@ class Gateway:
         finally:
             if call.retried:
                 self._retries_in_flight -= 1
+                # Also when the call is cancelled mid-wait (a preview the cursor left), which
+                # publishes no RequestDone: the cards count retries in flight from this.
+                self._publish(
+                    RetryEnded, method=call.method, endpoint=call.endpoint, retries=call.retries
+                )
 
     async def _verify_step(self, call: _Call) -> Answer | None:
         assert call.verify is not None
@@ -575,6 +582,7 @@ class Gateway:
             call.retried = True
             self._retries_in_flight += 1
         self._last_retry_wait = wait
+        call.retries += 1
         self._publish(
             RetryScheduled,
             method=call.method,

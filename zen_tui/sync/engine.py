@@ -47,6 +47,7 @@ from zen_tui.models import (
 from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.moves import moved_items
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -804,6 +805,20 @@ class SyncEngine:
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
             self.refresh_soon([section_id], full=True)
 
+    def repository_moved(self, account: str, old: str, new: str) -> None:
+        """The store renamed `old`'s rows: what the account's sections show follows at once,
+        freshness unchanged. A section whose query names the old name is refused from now on
+        and keeps these rows (from memory), so without this one PR had two names on screen."""
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.account != account or snapshot is None:
+                continue
+            moved = moved_items(snapshot.items, account, old, new)
+            if moved is not None:
+                self._publish(
+                    section, msgspec.structs.replace(snapshot, items=tuple(moved)), snapshot
+                )
+
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
         now = self.wired.clock.time()
@@ -972,6 +987,7 @@ class SyncEngine:
             since = min(since, at)
         items = self._not_gone(section.id, result.items, result.fetched_at_of)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
+            items = self._as_moved(section.account, items, at)
             stored_items = self.store.load_section(section.id)[0]
             full = not (delta or partial)
             shown = self.store.reconcile(section.id, items, at, full=full, times=times)
@@ -1000,6 +1016,14 @@ class SyncEngine:
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
+
+    def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
+        """A copy fetched at `at`, before a repository moved, under its new name, as the
+        store's rows are: else a section showed each of its rows twice, or the old names."""
+        for old, new, moved_at in self.store.repo_moves(account):
+            if at < moved_at:
+                items = moved_items(items, account, old, new) or items
+        return list(items)
 
     def _confirmed_at(self, section_id: str) -> float | None:
         """When the section as a whole was last confirmed (its shown age): what a partial

@@ -44,6 +44,8 @@ class WebhookTarget(Protocol):
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None: ...
 
+    def repository_moved(self, account: str, old: str, new: str) -> None: ...
+
     def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None: ...
 
     def relist_when_built(self, section_ids: Iterable[str]) -> None: ...
@@ -140,6 +142,7 @@ class WebhookProcessor:
         for account, client in self.clients.items():
             if client.service == service:
                 changed = self.store.repo_moved(account, old, new)
+                self.target.repository_moved(account, old, new)
                 log.info("webhook: repository %s is now %s (%d rows renamed)", old, new, changed)
                 self.target.refresh_soon((s.id for s in self._sections(account)), full=True)
 

@@ -510,7 +510,9 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_clear(self) -> None:
-        self.pane.clear_selection()
+        """The selection first; with none, the filter kept with `enter` (the guide's `esc`)."""
+        if self.pane.selected_count or not self.pane.clear_kept_filter():
+            self.pane.clear_selection()
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
@@ -821,8 +823,11 @@ class DashboardScreen(Screen[None]):
         loading = f"loading the transitions of {self._named(items)}…"
         self._say(loading, notify=False)
         if len(items) > 1:  # by target status, each item by its own transition
-            await self._jira_dialog(lambda: _jira_flows().move_by_status(self, items), items)
-            self._unsay(loading)
+            loaded = partial(self._unsay, loading)
+            await self._jira_dialog(
+                lambda: _jira_flows().move_by_status(self, items, loaded), items
+            )
+            self._unsay(loading)  # the read failed: said, or nothing to clear
             return
         try:
             detail = await self.zen.backend.details(items[0])
