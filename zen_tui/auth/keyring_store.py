@@ -69,6 +69,7 @@ class StoredCredential(SecretRecord, frozen=True):
 
 # Logins the user chose to keep for this run only (no usable keyring): every store in the
 # process reads them first, so the running dashboard's gateways see them; never written out.
+# Only this process sees them: no other zen-tui may take one as the account's login.
 _SESSION: dict[str, StoredCredential] = {}
 
 
@@ -76,20 +77,33 @@ class KeyringCredentialStore:
     """load/save/delete one StoredCredential per account, each a single keyring call.
     An account kept for this session only (see SessionOnlyStore) never touches the keyring."""
 
-    def __init__(self, service: str = SERVICE_NAME, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        service: str = SERVICE_NAME,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        session: dict[str, StoredCredential] | None = None,
+    ) -> None:
         self.service = service
         self.timeout = timeout
+        # The process's session logins (a test gives each simulated process its own).
+        self.session = _SESSION if session is None else session
+
+    def session_only(self, account: str) -> bool:
+        """The account's login is kept in this process's memory only (no keyring entry
+        read): other processes cannot see it."""
+        return account in self.session
 
     async def load(self, account: str) -> StoredCredential | None:
-        if account in _SESSION:
-            return _SESSION[account]
+        if account in self.session:
+            return self.session[account]
         text = await self._call(keyring.get_password, self.service, account)
         return self._parse(account, text)
 
     def load_blocking(self, account: str) -> StoredCredential | None:
         """load() for synchronous start-up code (no event loop): same timeout and errors."""
-        if account in _SESSION:
-            return _SESSION[account]
+        if account in self.session:
+            return self.session[account]
         future = _in_daemon_thread(keyring.get_password, self.service, account)
         try:
             text = future.result(self.timeout)
@@ -114,14 +128,14 @@ class KeyringCredentialStore:
         """One keyring write of the whole blob: a rotated refresh token and its access token
         are replaced together or not at all."""
         _register(stored)
-        if account in _SESSION:  # a refreshed session login stays in the session
-            _SESSION[account] = stored
+        if account in self.session:  # a refreshed session login stays in the session
+            self.session[account] = stored
             return
         await self._call(keyring.set_password, self.service, account, stored.to_json())
 
     async def delete(self, account: str) -> bool:
         """True if an entry was removed, False if there was none."""
-        if _SESSION.pop(account, None) is not None:
+        if self.session.pop(account, None) is not None:
             return True
         try:
             await self._call(keyring.delete_password, self.service, account)
@@ -142,7 +156,7 @@ class SessionOnlyStore(KeyringCredentialStore):
 
     async def save(self, account: str, stored: StoredCredential) -> None:
         _register(stored)
-        _SESSION[account] = stored
+        self.session[account] = stored
 
 
 async def keyring_problem(store: KeyringCredentialStore, account: str) -> str | None:
