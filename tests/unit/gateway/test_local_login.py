@@ -8,7 +8,7 @@ import pytest
 from zen_tui.gateway import CachedEntry
 from zen_tui.gateway.credentials import Credential
 
-from .conftest import TOKEN
+from .conftest import TOKEN, GatewayFactory
 
 
 class Recording:
@@ -31,7 +31,9 @@ class Recording:
 
 
 @pytest.mark.parametrize("local", [False, True])
-async def test_only_a_login_other_processes_can_see_is_recorded(make_gateway, local):
+async def test_only_a_login_other_processes_can_see_is_recorded(
+    make_gateway: GatewayFactory, local: bool
+) -> None:
     recording = Recording()
     credential = Credential(TOKEN, who="ada", local=local)
     gw = make_gateway(credential=credential, persistent_cache=recording)
