@@ -10,6 +10,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
+from tests.helpers import github_config
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.cli import main
 from zen_tui.logs import shutdown_logging
@@ -21,16 +22,8 @@ __all__ = ["memory_keyring"]
 
 @pytest.fixture
 def cli(sim: SimulatorServer, tmp_path: Path, capsys, monkeypatch) -> Iterator[object]:
-    config = tmp_path / "config.toml"
     jira = sim.account("jira")
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-token_env = "ZEN_T_GH"
-
+    others = f"""
 [[accounts]]
 name = "work"
 service = "jira"
@@ -42,7 +35,7 @@ name = "team"
 service = "slack"
 base_url = "{sim.account("slack").base_url}"
 """
-    )
+    config = github_config(sim, tmp_path, token_env="ZEN_T_GH", then=others)
     monkeypatch.delenv("ZEN_T_GH", raising=False)
     pasted: list[str] = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: pasted.pop(0))
