@@ -79,6 +79,7 @@ class StoredCredential(SecretRecord, frozen=True):
 
 # Logins the user chose to keep for this run only (no usable keyring): every store in the
 # process reads them first, so the running dashboard's gateways see them; never written out.
+# Only this process sees them: no other zen-tui may take one as the account's login.
 _SESSION: dict[str, StoredCredential] = {}
 
 
@@ -97,21 +98,29 @@ class KeyringCredentialStore:
         timeout: float = DEFAULT_TIMEOUT,
         *,
         in_process: bool | None = None,
+        session: dict[str, StoredCredential] | None = None,
     ) -> None:
         self.service = service
         self.timeout = timeout
         self.in_process = in_process
+        # The process's session logins (a test gives each simulated process its own).
+        self.session = _SESSION if session is None else session
+
+    def session_only(self, account: str) -> bool:
+        """The account's login is kept in this process's memory only (no keyring entry
+        read): other processes cannot see it."""
+        return account in self.session
 
     async def load(self, account: str) -> StoredCredential | None:
-        if account in _SESSION:
-            return _SESSION[account]
+        if account in self.session:
+            return self.session[account]
         answer = await self._ask({"op": "get", "accounts": [account]})
         return self._parse(account, _value(answer, account))
 
     def load_blocking(self, account: str) -> StoredCredential | None:
         """load() for synchronous start-up code (no event loop): same timeout and errors."""
-        if account in _SESSION:
-            return _SESSION[account]
+        if account in self.session:
+            return self.session[account]
         future, limit = self._submit({"op": "get", "accounts": [account]})
         try:
             answer = future.result(limit)
@@ -136,14 +145,14 @@ class KeyringCredentialStore:
         """One keyring write of the whole blob: a rotated refresh token and its access token
         are replaced together or not at all."""
         _register(stored)
-        if account in _SESSION:  # a refreshed session login stays in the session
-            _SESSION[account] = stored
+        if account in self.session:  # a refreshed session login stays in the session
+            self.session[account] = stored
             return
         await self._ask({"op": "set", "account": account, "blob": stored.to_json()})
 
     async def delete(self, account: str) -> bool:
         """True if an entry was removed, False if there was none."""
-        if _SESSION.pop(account, None) is not None:
+        if self.session.pop(account, None) is not None:
             return True
         answer = await self._ask({"op": "delete", "account": account})
         return answer.get("deleted") is True
@@ -177,7 +186,7 @@ class SessionOnlyStore(KeyringCredentialStore):
 
     async def save(self, account: str, stored: StoredCredential) -> None:
         _register(stored)
-        _SESSION[account] = stored
+        self.session[account] = stored
 
 
 async def keyring_problem(store: KeyringCredentialStore, account: str) -> str | None:

@@ -196,6 +196,9 @@ class SyncEngine:
         # a record differing from it was written by another process (`zen-tui auth login`;
         # its generation changes even for a re-login as the same user with a new token)
         self._logins_seen: dict[str, tuple[str, int] | None] = {}
+        # accounts whose login is this process's alone (a session-only login): another
+        # process's record is no change of it, and it is never recorded for the others
+        self._local_logins: set[str] = set()
         self.login_check = LOGIN_CHECK_SECONDS
         self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
         self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
@@ -404,6 +407,11 @@ class SyncEngine:
             return
         finally:  # what this process wrote (or found) is no other process's login
             self._logins_seen[account] = _seen_after(state, self.store.login_state(account))
+        gateway = self.wired.gateways.get(account)
+        if gateway is not None and gateway.local_login:  # not recorded: nothing dropped
+            self._local_logins.add(account)
+            return
+        self._local_logins.discard(account)
         if before is None or before == (now or ""):
             return
         self._show_stored(account)
@@ -449,7 +457,7 @@ class SyncEngine:
         screen): it is recorded first, so every other running process takes it too."""
         if self.closed or account not in {a.name for a in self.accounts}:
             return
-        if new_login:
+        if new_login and not await self._session_only_change(account):
             self._record_own_login(account)
         if self._network is not None and not self._go.is_set():
             return  # not started: start() builds every account, with the new login
@@ -459,6 +467,21 @@ class SyncEngine:
             await self._rebuild(account)
         if self._running and not self.closed:
             self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    async def _session_only_change(self, account: str) -> bool:
+        """The login or logout just made here touched this process's session logins alone
+        (keyring_store.SessionOnlyStore): the account's login was one, or is one now. Then
+        no other process's login changed, and none is told to set the account up again."""
+        if account in self._local_logins:  # a login saves into, a logout pops, the session
+            return True
+        credentials = self.wired.credentials
+        if credentials is None:
+            return False
+        try:
+            credential = await credentials.get(account)
+        except Exception:  # no login now (a logout), or an unreadable keyring: others' too
+            return False
+        return credential is not None and credential.local
 
     def _record_own_login(self, account: str) -> None:
         """Bump the account's login record (store/logins.py), before the rebuild reads the
@@ -1245,8 +1268,11 @@ class SyncEngine:
                 log.warning("could not read %s's login record: %s", account, exc)
                 continue
             if now != seen:
-                log.info("%s: logged in or out elsewhere: setting it up again", account)
                 self._logins_seen[account] = now
+                if account in self._local_logins:  # its session login wins here
+                    log.info("%s: logged in or out elsewhere; this run keeps its own", account)
+                    continue
+                log.info("%s: logged in or out elsewhere: setting it up again", account)
                 changed.append(account)
         return changed
 
