@@ -56,7 +56,7 @@ from zen_tui.gateway.settings import (
     TimeoutSettings,
     default_settings,
 )
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 # The schema (config_schema) is re-exported: callers read every settings name from here.
 __all__ = [

@@ -27,7 +27,6 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
-from zen_tui.logs import redact
 from zen_tui.models import (
     AccountHealth,
     Action,
@@ -45,6 +44,7 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.rows import Link, StoreError

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from zen_tui.gateway.clock import Clock
-from zen_tui.logs import redact
+from zen_tui.redaction import redact
 
 log = logging.getLogger("zen_tui.sync.housekeeping")
 
