@@ -442,3 +442,45 @@ async def test_slack_messages_refresh_only_the_sections_that_can_list_them(sim, 
     finally:
         sim.set_webhooks({})
         await engine.stop()
+
+
+async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(sim, hooked):
+    """A reply's `message` event (thread_ts of the parent) adds one to the parent's reply
+    count and makes it a thread, at once, without reading the thread or polling (the history
+    methods' 1/min limit); a `thread_broadcast` sets the count its `root` says and lists the
+    reply in the channel. A reply seen again, or one a listing already counted, adds nothing."""
+    engine = await started(hooked, sim)
+    try:
+        sections = {s.query: s for s in engine.sections if s.service == "slack"}
+        channel = sections["#dev"]
+        parent = next(i for i in engine.snapshot(channel.id).items if not i.reply_count)
+        slack, chan, message = slack_sim_message(sim, parent)
+        author = next(u for u in sorted(chan.members) if u not in (slack.me.id, slack.bot.id))
+        polls = {sid: p.polls for sid, p in engine.pollers.items()}
+        world = sim.app.state.world
+
+        def shown():
+            return next(i for i in engine.snapshot(channel.id).items if i.id == parent.id)
+
+        with world.lock:
+            first = slack.post(chan, author, "first reply", parent.ts)
+        await eventually(lambda: shown().reply_count == 1)
+        assert shown().thread_ts == parent.ts and shown().latest_reply == first.ts
+        assert stored(engine, channel, parent.id).reply_count == 1
+        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
+        assert first.ts not in {i.ts for i in engine.snapshot(channel.id).items}
+
+        with world.lock:
+            for n in range(2):
+                slack.post(chan, author, f"reply {n}", parent.ts)
+            loud = slack.post(chan, author, "to the channel too", parent.ts, broadcast=True)
+        await eventually(lambda: shown().reply_count == 4)
+        assert shown().latest_reply == loud.ts
+        # the broadcast is in #dev's history: that section (only) asks for it
+        await eventually(lambda: loud.ts in {i.ts for i in engine.snapshot(channel.id).items})
+        await eventually(lambda: engine.store.webhook_pending() == [])
+        assert shown().reply_count == 4 == len(message.replies)
+        assert engine.webhooks.processor.failed == 0
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()

@@ -407,7 +407,7 @@ async def test_activity_edits_and_deletes_only_the_authors_own_messages(
     for _ in range(300):
         slack.activity()
         for e in events[-1:]:
-            if e.event == "message" and "subtype" not in e.payload:
+            if e.event == "message" and e.payload.get("subtype") in (None, "thread_broadcast"):
                 authors[e.payload["ts"]] = e.payload["user"]
     changed = [e.payload for e in events if e.payload.get("subtype") == "message_changed"]
     deleted = [e.payload for e in events if e.payload.get("subtype") == "message_deleted"]
@@ -427,3 +427,41 @@ async def test_activity_edits_and_deletes_only_the_authors_own_messages(
             limit=1,
         )
         assert gone["deleted_ts"] not in [m["ts"] for m in history["messages"]]
+
+
+async def test_broadcast_reply_is_in_history_and_its_event_carries_the_root(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """chat.postMessage reply_broadcast: the reply is in the thread and the channel's history
+    (subtype thread_broadcast); its event carries the parent as `root` with the new
+    reply_count / latest_reply, as Slack's Events API does. A plain reply's event is a
+    `message` with thread_ts and parent_user_id, and no message_replied follows."""
+    events = []
+    world.on_change(events.append)
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="parent"))["ts"]
+    plain = await call(client, "chat.postMessage", channel=channel, text="a", thread_ts=parent)
+    loud = await call(
+        client,
+        "chat.postMessage",
+        channel=channel,
+        text="b",
+        thread_ts=parent,
+        reply_broadcast="true",
+    )
+    history = await call(client, "conversations.history", channel=channel, limit=3)
+    assert [m["ts"] for m in history["messages"][:2]] == [loud["ts"], parent]
+    assert history["messages"][0]["subtype"] == "thread_broadcast"
+    assert history["messages"][1]["reply_count"] == 2
+    thread = await call(client, "conversations.replies", channel=channel, ts=parent)
+    assert [m["text"] for m in thread["messages"]] == ["parent", "a", "b"]
+    messages = [e.payload for e in events if e.event == "message"]
+    assert len(messages) == 3  # the parent, two replies: no message_replied
+    assert "subtype" not in messages[1] and messages[1]["thread_ts"] == parent
+    assert messages[1]["parent_user_id"] == slack.me.id and messages[1]["ts"] == plain["ts"]
+    assert messages[2]["subtype"] == "thread_broadcast"
+    root = messages[2]["root"]
+    assert (root["ts"], root["reply_count"], root["latest_reply"]) == (parent, 2, loud["ts"])
+    # a reply "to" the broadcast lands in the parent's thread
+    again = await call(client, "chat.postMessage", channel=channel, text="c", thread_ts=loud["ts"])
+    assert again["message"]["thread_ts"] == parent

@@ -38,6 +38,7 @@ from zen_tui.models import (
     ItemDetail,
     SectionInfo,
     Service,
+    ThreadReply,
 )
 
 log = logging.getLogger("zen_tui.services")
@@ -151,6 +152,8 @@ class ServiceClient(Protocol):
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
     def might_list(self, query: str, item: Item) -> bool: ...
+
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]: ...
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
@@ -339,6 +342,11 @@ class BaseClient:
         """False only when a section with this query can never list `item`, so a webhook
         delivery of it need not refresh that section. By default any query might."""
         return True
+
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]:
+        """The thread replies a webhook announces, for their parents' reply counts. None
+        by default (only Slack has threads)."""
+        return []
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed

@@ -18,6 +18,7 @@ from zen_tui.models import (
     Message,
     SectionInfo,
     Service,
+    ThreadReply,
 )
 from zen_tui.services.base import (
     AccountInfo,
@@ -413,16 +414,51 @@ class SlackClient(BaseClient):
             )
         ]
 
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]:
+        """A reply's `message` event -> the reply, for its parent's count and latest reply,
+        without reading the thread (conversations.replies: 1 a minute outside the Slack
+        Marketplace). Slack sends a plain reply as a `message` with a `thread_ts` of its
+        parent (its docs: `message_replied` arrives that way, without its subtype); a
+        `thread_broadcast` carries the parent as `root`, with the count after it; a
+        `message_replied`, should it come with its subtype, carries the parent itself."""
+        inner = payload.get("event", payload)
+        if not isinstance(inner, dict) or inner.get("type", event) != "message":
+            return []
+        subtype, channel = inner.get("subtype"), inner.get("channel")
+        if subtype == "message_replied":
+            return self._replied(channel, inner.get("message"))
+        if subtype not in (None, "thread_broadcast"):
+            return []
+        ts, thread = inner.get("ts"), inner.get("thread_ts")
+        if not (_is_ts(ts) and _is_ts(thread) and isinstance(channel, str)) or ts == thread:
+            return []
+        root = inner.get("root")
+        count = root.get("reply_count") if isinstance(root, dict) else None
+        known = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return [ThreadReply(f"{self.account}:{channel}:{thread}", str(ts), known)]
+
+    def _replied(self, channel: Any, parent: Any) -> list[ThreadReply]:
+        if not isinstance(parent, dict) or not isinstance(channel, str):
+            return []
+        latest, count = parent.get("latest_reply"), parent.get("reply_count")
+        replies = parent.get("replies")
+        if not _is_ts(latest) and isinstance(replies, list) and replies:
+            latest = replies[-1].get("ts") if isinstance(replies[-1], dict) else None
+        if not (_is_ts(latest) and _is_ts(parent.get("ts")) and isinstance(count, int)):
+            return []
+        return [ThreadReply(f"{self.account}:{channel}:{parent['ts']}", str(latest), count)]
+
     def might_list(self, query: str, item: Item) -> bool:
         """A channel section lists its channels' top-level messages only (a thread reply is
-        never in conversations.history); the Mentions search, messages that mention me."""
+        never in conversations.history, unless it was also sent to the channel); the
+        Mentions search, messages that mention me."""
         if not isinstance(item, Message):
             return True
         refs = channel_refs(query)
         if refs is None:  # a search: only the mentions one is known to us
             known = query.strip() in ("", "mentions") and self._me is not None
             return item.mentions_me or not known
-        if item.thread_ts not in (None, item.ts):
+        if item.thread_ts not in (None, item.ts) and not item.broadcast:
             return False
         name = self._channels.get(item.channel_id)
         return item.channel_id in refs or (name is not None and f"#{name}" in refs)
@@ -691,6 +727,14 @@ def format_cursor(newest: dict[str, str]) -> str | None:
 def _next_cursor(r: Reader, body: dict[str, Any]) -> str | None:
     meta = r.opt_obj(body, "response_metadata") or {}
     return r.opt_text(meta, "next_cursor") or None
+
+
+def _is_ts(value: Any) -> bool:
+    """A Slack ts ("1512085950.000216"): digits, a dot, digits."""
+    if not isinstance(value, str):
+        return False
+    sec, dot, micro = value.partition(".")
+    return sec.isascii() and sec.isdigit() and (not dot or (micro.isascii() and micro.isdigit()))
 
 
 def _split(key: str) -> tuple[str, str]:

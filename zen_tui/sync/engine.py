@@ -807,6 +807,9 @@ class SyncEngine:
     def shown_ids(self, section_id: str) -> set[str]:
         return {item.id for item in self._shown(section_id)}
 
+    def shown_items(self, section_id: str) -> list[Item]:
+        return self._shown(section_id)
+
     def _shown(self, section_id: str) -> list[Item]:
         snapshot = self._snapshots.get(section_id)
         return list(snapshot.items if snapshot else self._stored(section_id)[0])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 
@@ -39,6 +39,8 @@ class WebhookTarget(Protocol):
     def sections(self) -> list[SectionInfo]: ...
 
     def shown_ids(self, section_id: str) -> set[str]: ...
+
+    def shown_items(self, section_id: str) -> list[Item]: ...
 
     def apply_items(self, section_id: str, items: list[Item]) -> None: ...
 
@@ -135,6 +137,7 @@ class WebhookProcessor:
                 self._place(account, client, items, partial=partial_payload(row.event, payload))
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
+            self._replied(account, client.thread_replies(row.event, payload))
 
     def _repository_moved(self, service: str, old: str, new: str) -> None:
         """A renamed or transferred repository: the stored rows and links follow it at once,
@@ -175,6 +178,26 @@ class WebhookProcessor:
             self.target.remove_items(section_id, ids)
         if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
             self.target.refresh_soon(showing, full=True)
+
+    def _replied(self, account: str, replies: list[ThreadReply]) -> None:
+        """A thread reply moves its parent's reply count and latest reply in the sections
+        showing the parent, at once and without reading the thread (a repeated or already
+        listed reply changes nothing: see with_reply)."""
+        if not replies:
+            return
+        ids = {reply.parent_id for reply in replies}
+        for section in self._sections(account):
+            changed: list[Item] = []
+            for parent in self.target.shown_items(section.id):
+                if parent.id not in ids or not isinstance(parent, Message):
+                    continue
+                new = parent
+                for reply in replies:
+                    new = with_reply(new, reply) if reply.parent_id == parent.id else new
+                if new is not parent:
+                    changed.append(new)
+            if changed:
+                self.target.apply_items(section.id, changed)
 
     def _place(
         self, account: str, client: ServiceClient, items: list[Item], *, partial: bool = False

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
-from zen_tui.models import Action, Message
+from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack import REPLY_PAGES, SlackClient, channel_refs
@@ -512,3 +512,56 @@ def test_which_sections_might_list_a_webhook_message(slack) -> None:
     assert slack.might_list("deploy", message("C9"))  # a search: only Slack can tell
     slack._me = None
     assert slack.might_list("mentions", message("C9"))  # who "me" is is not known yet
+
+
+def test_thread_replies_from_reply_broadcast_and_replied_events(slack) -> None:
+    """A reply's event names its parent and its ts; a thread_broadcast's root gives the count;
+    a message_replied (with its subtype) the parent's own; anything else, or a malformed
+    ts, none. The broadcast reply is listed by its channel's sections."""
+
+    def event(**fields):
+        return {"event": {"type": "message", "channel": "C1", **fields}}
+
+    plain = event(ts="7.000002", thread_ts="5.000001", text="re")
+    assert slack.thread_replies("message", plain) == [
+        ThreadReply("slack:C1:5.000001", "7.000002", None)
+    ]
+    root = {"ts": "5.000001", "reply_count": 3, "latest_reply": "8.000003"}
+    loud = event(subtype="thread_broadcast", ts="8.000003", thread_ts="5.000001", root=root)
+    assert slack.thread_replies("message", loud) == [
+        ThreadReply("slack:C1:5.000001", "8.000003", 3)
+    ]
+    [item] = slack.items_for_webhook("message", loud)
+    assert item.broadcast and slack.might_list("C1", item)
+    parent = {"ts": "5.000001", "reply_count": 2, "replies": [{"ts": "6.0"}, {"ts": "7.0"}]}
+    replied = event(subtype="message_replied", hidden=True, ts="9.0", message=parent)
+    assert slack.thread_replies("message", replied) == [ThreadReply("slack:C1:5.000001", "7.0", 2)]
+    for other in (
+        event(ts="5.000001", thread_ts="5.000001"),  # the parent itself
+        event(ts="7.0"),  # not in a thread
+        event(ts="7.0", thread_ts="²"),  # not a ts
+        event(subtype="message_changed", ts="9.0", thread_ts="5.0"),
+        {"event": {"type": "reaction_added"}},
+    ):
+        assert slack.thread_replies("message", other) == []
+
+
+def test_with_reply_counts_a_reply_once_and_trusts_a_given_count() -> None:
+    parent = Message(
+        id="a:C1:5.0",
+        account="a",
+        service="slack",
+        key="C1:5.0",
+        title="",
+        url="",
+        updated_at="",
+        channel_id="C1",
+        ts="5.0",
+        reply_count=1,
+        latest_reply="6.0",
+    )
+    once = with_reply(parent, ThreadReply(parent.id, "7.0"))
+    assert (once.reply_count, once.latest_reply, once.thread_ts) == (2, "7.0", "5.0")
+    assert with_reply(once, ThreadReply(parent.id, "7.0")) is once  # a repeat
+    assert with_reply(once, ThreadReply(parent.id, "6.5")) is once  # counted by a listing
+    assert with_reply(once, ThreadReply(parent.id, "9.0", 5)).reply_count == 5

@@ -48,6 +48,9 @@ class FakeClient:
     def might_list(self, query, item) -> bool:
         return True  # any query might list any item (as BaseClient says)
 
+    def thread_replies(self, event, payload) -> list:
+        return []  # no threads (as BaseClient says)
+
     async def fetch_section(
         self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
     ):

@@ -178,8 +178,9 @@ class SlackSim(ServiceSim):
             recent = [us_ts(u) for u in chan.timeline[-10:]]
             theirs = [chan.messages[ts] for ts in recent if chan.messages[ts].user == author]
             roll = rng.random()
-            if roll < 0.25 and recent:
-                self.post(chan, author, "Following up on this.", rng.choice(recent))
+            if roll < 0.25 and recent:  # now and then also sent to the channel
+                thread = rng.choice(recent)
+                self.post(chan, author, "Following up on this.", thread, broadcast=roll < 0.05)
             elif roll < 0.45 and recent:
                 self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
             elif roll >= 0.96 and theirs:
@@ -380,7 +381,8 @@ class SlackSim(ServiceSim):
         if len(text) > 40000:
             raise SlackError("msg_too_long")
         thread = p.get("thread_ts") if p.get("thread_ts") in chan.messages else None
-        msg = self.post(chan, info.user_id, text, thread)
+        broadcast = thread is not None and p.get("reply_broadcast") in ("1", "true", True)
+        msg = self.post(chan, info.user_id, text, thread, broadcast=broadcast)
         self.world.counters.mutation(
             "slack", "message", channel=chan.id, ts=msg.ts, thread_ts=thread
         )
@@ -397,19 +399,32 @@ class SlackSim(ServiceSim):
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
 
-    def post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
-        """A message (or a reply in `thread`) by `author`; the Events API gets it."""
+    def post(
+        self, chan: Channel, author: str, text: str, thread: str | None, *, broadcast: bool = False
+    ) -> Message:
+        """A message (or a reply in `thread`, with `broadcast` also sent to the channel) by
+        `author`; the Events API gets it.
+
+        As Slack's Events API does: a reply is a plain `message` event with `thread_ts` (and
+        `parent_user_id`); a broadcast one has subtype `thread_broadcast` and the parent as
+        `root`, with its reply_count and latest_reply. No `message_replied` is sent: Slack's
+        docs say it arrives without its subtype over the Events API, i.e. as the reply."""
         bot_id = self.bot_id if author == self.bot.id else None
-        msg = Message(self._next_ts(), author, text, thread_ts=thread, bot_id=bot_id)
+        if thread and chan.messages[thread].is_reply:  # a broadcast reply: its own thread
+            thread = chan.messages[thread].thread_ts
+        subtype = "thread_broadcast" if thread and broadcast else None
+        msg = Message(self._next_ts(), author, text, thread, bot_id=bot_id, subtype=subtype)
         if thread:
             chan.messages[thread].thread_ts = thread
         chan.add(msg)
         event = {
-            **msg.to_json(),
+            **msg.to_json(chan if thread else None),
             "channel": chan.id,
             "event_ts": msg.ts,
             "channel_type": CHANNEL_TYPE[chan.kind],
         }
+        if subtype and thread:
+            event["root"] = chan.messages[thread].to_json(chan)
         self.world.emit("slack", "message", event)
         return msg
 
