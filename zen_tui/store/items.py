@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 
 import msgspec
@@ -121,14 +121,18 @@ class ItemsMixin(StoreBase):
             ).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
-    def load_section(self, section_id: str) -> tuple[list[Item], float | None]:
-        """Items newest-updated first (ties keep the saved order), and when they were fetched."""
+    def load_section(
+        self, section_id: str, known: Mapping[str, Item] | None = None
+    ) -> tuple[list[Item], float | None]:
+        """Items newest-updated first (ties keep the saved order), and when they were fetched.
+        An item equal to the one of its id in `known` (what the caller already holds) comes
+        back as that object (codec.decode_items)."""
         with self._read() as db:
             fetched_at = _fetched_at(db, section_id)
             rows = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
-            items = _decode_all(r[0] for r in rows)
+            items = _decode_all((r[0] for r in rows), known)
         return items, fetched_at
 
     def section_fetched_at(self, section_id: str) -> float | None:
@@ -231,9 +235,9 @@ def _rows(section_id: str, items: Sequence[Item], fetched_at: float) -> list[_Ro
     ]
 
 
-def _decode_all(texts: Iterable[str]) -> list[Item]:
+def _decode_all(texts: Iterable[str], known: Mapping[str, Item] | None = None) -> list[Item]:
     # An unreadable row (e.g. a kind written by a newer version) is skipped, not a crash.
-    return decode_items(texts, _skipped)
+    return decode_items(texts, _skipped, known)
 
 
 def _skipped(exc: CodecError) -> None:
