@@ -57,12 +57,14 @@ ON_DEMAND = (
 # database (asked for by a Jira answer, not by a refused poll).
 LOGIN_ONLY = ("html.entities", "webbrowser", "zoneinfo")
 # ... and what only a user's act on the dashboard uses: saving a query (`s`), opening an item
-# (`o`), a `[[commands]]` entry, a cross-link (`N`, `S`); the demo's set-up, for a demo only.
+# (`o`), a `[[commands]]` entry, a cross-link (`N`, `S`), the help screen (`?`); the demo's
+# set-up, for a demo only.
 ACT_ONLY = (
     "zen_tui.config_writer",
     "zen_tui.web_links",
     "zen_tui.item_commands",
     "zen_tui.crosslink",
+    "zen_tui.ui.screens.info",
     "zen_tui.demo",
 )
 
@@ -273,6 +275,9 @@ async def ready(pilot):
     item = screen.pane.cursor_item
     prepare(CommandConfig(key="1", run="echo {{url}}", title="show"), item, {{}})
     seen["command"] = loaded()
+    await pilot.press("question_mark")  # `?`: the help screen
+    await pilot.pause()
+    seen["help"] = [type(app.screen).__name__, *loaded()]
     app.exit()
 
 run = App.run
@@ -326,6 +331,14 @@ def test_an_act_loads_what_it_needs_when_used(tmp_path: Path) -> None:
     assert seen["command"] == [
         "zen_tui.config_writer",
         "zen_tui.item_commands",
+        "zen_tui.web_links",
+    ]
+    assert seen["help"] == [  # the help lists every dialog's keys: their modules load
+        "HelpScreen",
+        "zen_tui.config_writer",
+        "zen_tui.crosslink",
+        "zen_tui.item_commands",
+        "zen_tui.ui.screens.info",
         "zen_tui.web_links",
     ]
     assert 'query = "is:pr is:open"' in config.read_text(encoding="utf-8")
