@@ -1,13 +1,17 @@
 """A real HTTP server on 127.0.0.1 whose answers a test scripts: the malicious or broken
-API host (or "another host") of the security tests. Every request it receives is recorded."""
+API host (or "another host") of the security tests. Every request it receives is recorded.
+With `tls`, it speaks https with that server context (the TLS tests' throwaway CA)."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @dataclass
@@ -76,14 +80,30 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        if self.tls is not None:  # the handshake runs in the handler's thread, not accept's
+            conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:  # over TLS, a client refusing our certificate is the test
+            super().handle_error(request, client_address)
+
+
 @contextmanager
-def hostile_server(script: Script) -> Iterator[HostileServer]:
+def hostile_server(script: Script, tls: ssl.SSLContext | None = None) -> Iterator[HostileServer]:
     state = HostileServer(script)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd = _Server(("127.0.0.1", 0), _handler(state))
+    httpd.tls = tls
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    scheme = "http" if tls is None else "https"
+    state.url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
     try:
         yield state
     finally:

@@ -53,6 +53,7 @@ class Cause(StrEnum):
     OFF_ORIGIN = "off_origin"  # a server link pointed at another host: not followed
     BAD_RESPONSE = "bad_response"  # an answer that breaks the contract (or is too large)
     REFUSED = "refused"  # a final 4xx: the server said no
+    QUERY = "query"  # the server refused the section's query: only changing it helps
     GONE = "gone"  # 410: the endpoint or API version was removed
     PAGING = "paging"  # pagination stopped early; what came is kept
     NOT_SYNCED = "not_synced"  # nothing fetched yet
@@ -266,6 +267,8 @@ class FetchResult(msgspec.Struct, frozen=True):
     """One section's read, as a service client hands it to the sync engine."""
 
     items: list[Item]
+    # When the oldest page was fetched: a later page the cache answered (its stale copy after
+    # a failed request) may be older than the first, and the listing is no newer than that.
     fetched_at: float
     cache: CacheOutcome  # "stale" => served from the gateway's stale cache
     # Why the items are not (all) live: the gateway's error (a GatewayError; typed as its base
@@ -280,6 +283,13 @@ class FetchResult(msgspec.Struct, frozen=True):
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
+    # item id -> when its page was fetched, for the items whose page is newer than
+    # `fetched_at` (services/base.py PageTimes): each row is as old as its own page.
+    fetched: dict[str, float] = msgspec.field(default_factory=dict)
+
+    def fetched_at_of(self, item_id: str) -> float:
+        """When the page this item came on was fetched."""
+        return self.fetched.get(item_id, self.fetched_at)
 
 
 class FileDiff(msgspec.Struct, frozen=True):

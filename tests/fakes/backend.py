@@ -239,6 +239,7 @@ class FakeBackend:
         self.queries: list[tuple[str, str]] = []  # (section id, query) taken by set_query
         self.refreshed: list[str | None] = []
         self.reconnected: list[str] = []  # accounts rebuilt after a login, in order
+        self.new_logins: list[bool] = []  # reconnect's new_login, beside each of those
         self.paused = False
         self.focus: str | None = None
         self.focus_more: tuple[str, ...] = ()  # the other sections on screen (the Inbox's All)
@@ -268,8 +269,9 @@ class FakeBackend:
     async def refresh(self, section_id: str | None = None) -> None:
         self.refreshed.append(section_id)
 
-    async def reconnect(self, account: str) -> None:
+    async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         self.reconnected.append(account)
+        self.new_logins.append(new_login)
 
     def set_focus(self, section_id: str | None, *more: str) -> None:
         self.focus = section_id

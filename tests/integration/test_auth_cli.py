@@ -10,26 +10,20 @@ import keyring
 import keyring.backends.fail
 import pytest
 
+from tests.helpers import github_config
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.cli import main
 from zen_tui.logs import shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store import Store
 
 __all__ = ["memory_keyring"]
 
 
 @pytest.fixture
 def cli(sim: SimulatorServer, tmp_path: Path, capsys, monkeypatch) -> Iterator[object]:
-    config = tmp_path / "config.toml"
     jira = sim.account("jira")
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-token_env = "ZEN_T_GH"
-
+    others = f"""
 [[accounts]]
 name = "work"
 service = "jira"
@@ -41,7 +35,7 @@ name = "team"
 service = "slack"
 base_url = "{sim.account("slack").base_url}"
 """
-    )
+    config = github_config(sim, tmp_path, token_env="ZEN_T_GH", then=others)
     monkeypatch.delenv("ZEN_T_GH", raising=False)
     pasted: list[str] = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: pasted.pop(0))
@@ -79,10 +73,15 @@ def test_token_login_status_logout(
     assert "team (slack): not logged in" in listing
     shown = out + listing
 
-    code, out, _ = cli("logout", "gh")
-    assert code == 0 and "token removed" in out
-    code, out, _ = cli("logout", "gh")
-    assert code == 0 and "had no token" in out
+    with Store.open_in(tmp_path) as store:
+        login = store.login_state("gh")
+        assert login is not None and login[1] == 1  # a login: its generation went up once
+        code, out, _ = cli("logout", "gh")
+        assert code == 0 and "token removed" in out
+        assert store.login_state("gh") == ("", 2)  # a logout too (on main: 1)
+        code, out, _ = cli("logout", "gh")
+        assert code == 0 and "had no token" in out
+        assert store.login_state("gh") == ("", 2)  # nothing removed: nothing to take
     assert memory_keyring.entries == {}
     logged = log_text(tmp_path)
     assert "auth" in logged  # the log was written, and holds no token

@@ -68,12 +68,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
     assert got == {
         "settings": {
             "github": {"search_incomplete_rate": 0.0},
-            "jira": {"search_lag": 0.0},
+            "jira": {"search_lag": 0.0, "hidden_projects": ""},
             "slack": {"non_marketplace": False},
         },
         "available": {
             "github": {"search_incomplete_rate": "float"},
-            "jira": {"search_lag": "float"},
+            "jira": {"search_lag": "float", "hidden_projects": "str"},
             "slack": {"non_marketplace": "bool"},
         },
     }

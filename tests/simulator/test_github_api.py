@@ -51,6 +51,32 @@ async def test_search_qualifiers_filter_like_github(
     assert r.json()["total_count"] == sum(1 for i in sim.state.items if check(i)) > 0
 
 
+@pytest.mark.parametrize("query", ["repo:acme/nope is:open", "is:pr user:nobody", "org:ghost-org"])
+async def test_search_naming_a_missing_repo_or_owner_is_githubs_422(
+    gh: httpx.AsyncClient, query: str
+) -> None:
+    """GitHub refuses the whole search (it does not say whether the repository is missing or
+    hidden) rather than answer it empty."""
+    r = await gh.get("/search/issues", params={"q": query})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["message"] == "Validation Failed"
+    assert body["errors"] == [
+        {
+            "message": "The listed users and repositories cannot be searched either because "
+            "the resources do not exist or you do not have permission to view them.",
+            "resource": "Search",
+            "field": "q",
+            "code": "invalid",
+        }
+    ]
+
+
+async def test_search_naming_existing_repos_and_owners_answers(gh: httpx.AsyncClient) -> None:
+    for query in ("repo:ACME/web is:open", "user:acme", "org:acme is:pr"):
+        assert (await gh.get("/search/issues", params={"q": query})).status_code == 200, query
+
+
 async def test_search_without_q_is_422_validation_error(gh: httpx.AsyncClient) -> None:
     r = await gh.get("/search/issues")
     assert r.status_code == 422
@@ -306,11 +332,16 @@ async def test_mutations_emit_webhook_events(
     await gh.post(f"{base}/issues/{pr.number}/comments", json={"body": "hello"})
     await gh.post(f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"})
     await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["ship-it"]})
+    assignees = f"{base}/issues/{pr.number}/assignees"
+    await gh.post(assignees, json={"assignees": ["alice"]})
+    await gh.request("DELETE", assignees, json={"assignees": ["alice"]})
     await gh.put(f"{base}/pulls/{pr.number}/merge")
     assert events == [
         ("issue_comment", "created"),
         ("pull_request_review", "submitted"),
         ("pull_request", "labeled"),
+        ("pull_request", "assigned"),  # a PR's assignees change as `pull_request`, not `issues`
+        ("pull_request", "unassigned"),
         ("pull_request", "closed"),
     ]
 

@@ -120,10 +120,12 @@ async def test_a_pasted_github_token_replaces_the_one_in_use(
         return check(token)
 
     monkeypatch.setattr(github, "accepts", accepts)
-    app = stack.app(as_the_dashboard(stack))
+    engine = as_the_dashboard(stack)
+    app = stack.app(engine)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
         assert set(seen) == {github.token}
+        before = engine.store.login_state(name)
         app.action_login(name)
         await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
         await pilot.pause()
@@ -136,6 +138,11 @@ async def test_a_pasted_github_token_replaces_the_one_in_use(
         await wait_until(lambda: len(seen) > mark, "GitHub requests after it")
         assert set(seen[mark:]) == {new_token}, "the new token only"
         assert new_token not in app.export_screenshot()
+        # Every other running zen-tui sees the new login by the record's generation, bumped
+        # once (on main: not at all), even if the fingerprint (the user) stayed the same
+        after = engine.store.login_state(name)
+        assert before is not None and after is not None and after[1] == before[1] + 1
+        assert engine.changed_logins() == []  # its own login: never taken again
 
 
 def notes(app: ZenApp) -> str:
@@ -150,9 +157,11 @@ async def test_log_out_in_the_palette_takes_effect_at_once(
     name = without_token(stack, "github")
     store = KeyringCredentialStore()
     await store.save(name, StoredCredential(stack.sim.account("github").token))
-    app = stack.app(as_the_dashboard(stack))
+    engine = as_the_dashboard(stack)
+    app = stack.app(engine)
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
+        before = engine.store.login_state(name)
         await pilot.press("ctrl+p", *f"Log out: {name}")
         await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
@@ -163,3 +172,5 @@ async def test_log_out_in_the_palette_takes_effect_at_once(
         await wait_until(lambda: f"{name}: not logged in" in notes(app), "the panes to say so")
         assert await store.load(name) is None
         assert not pane_titles(app)["prs"].endswith("live")
+        assert before is not None  # recorded once for the other processes: logged out
+        assert engine.store.login_state(name) == ("", before[1] + 1)

@@ -21,14 +21,23 @@ class GrantError(Exception):
 
 
 def new_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=TIMEOUT, transport=transport)
+    """Verified against the gateway's trust store (gateway/tls.py), not httpx's own copy of
+    certifi: the same CAs for the token endpoints as for the APIs, loaded once."""
+    from zen_tui.gateway.tls import shared_ssl_context
+
+    verify = shared_ssl_context() if transport is None else True
+    return httpx.AsyncClient(timeout=TIMEOUT, transport=transport, verify=verify)
 
 
 async def _post(http: httpx.AsyncClient, what: str, url: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response = await http.post(url, headers={"Accept": "application/json"}, **kwargs)
     except httpx.HTTPError as exc:
-        raise GrantError(f"{what}: cannot reach {url} ({type(exc).__name__})") from None
+        from zen_tui.gateway.classify import tls_refusal
+
+        refused = tls_refusal(exc)
+        why = f"cannot reach {url}" if refused is None else f"{url}: {refused}"
+        raise GrantError(f"{what}: {why} ({type(exc).__name__})") from None
     try:
         body = response.json()
     except ValueError:

@@ -22,7 +22,7 @@ import keyring.errors
 import msgspec
 
 from zen_tui.gateway.credentials import SecretRecord
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 SERVICE_NAME = "zen-tui"
 DEFAULT_TIMEOUT = 10.0

@@ -6,7 +6,9 @@ JIRA_API_TOKEN, SLACK_TOKEN: see ambient.py), then the keyring.
 An expired OAuth token with a refresh token is refreshed before it is handed out.
 refresh(): runs the provider's refresh grant; rotating refresh tokens (Atlassian, Slack) are
 saved together with the new access token in one keyring write BEFORE the new token is used,
-so a crash can never leave only the already-invalidated refresh token behind.
+so a crash can never leave only the already-invalidated refresh token behind; never over a
+login made while the grant ran. A refresh keeps the login: it bumps no login generation
+(store/logins.py), and other processes read the new pair at their next 401 or expiry.
 """
 
 from __future__ import annotations
@@ -208,6 +210,13 @@ class KeyringCredentialProvider:
             else:
                 return None
         new = apply_grant(stored, body, self._now())
+        current = await self.store.load(account)
+        if current is None or current.token != stored.token:
+            # A login or logout (or another process's refresh) replaced it while the grant
+            # ran: saving would bring the replaced login back over the new one, which every
+            # running zen-tui is about to read (store/logins.py). The keyring's one wins.
+            log.info("%s: replaced during its token refresh; keeping the new login", account)
+            return current
         await self.store.save(account, new)  # persist the rotated pair before using it
         log.info("refreshed the %s token for %s", config.service, account)
         return new

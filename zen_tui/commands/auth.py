@@ -52,24 +52,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     account = _account(settings, args.account)
     if account is None:
         return 2
+    changed = True  # a login: a new token even for the same user (store/logins.py)
     if args.auth_command == "logout":
-        code = asyncio.run(logout(account, store))
+        code, changed = asyncio.run(logout(account, store))
     else:
         code = login(account, args.method, store)
     if code == 0 and not _env_overrides(account):  # else the environment's token stays in use
-        new_login = args.auth_command == "login"  # a new token even for the same user
-        asyncio.run(_record_user(settings, account.name, store, new_login=new_login))
+        asyncio.run(_record_user(settings, account.name, store, changed=changed))
     return code
 
 
 async def _record_user(
-    settings: Settings, name: str, store: KeyringCredentialStore, *, new_login: bool
+    settings: Settings, name: str, store: KeyringCredentialStore, *, changed: bool
 ) -> None:
     """Tell the store who the account is logged in as now (store/logins.py): another user's
     saved rows go at once, so `zen-tui list` never shows them as this login's, and what that
-    user queued is held; a login (`new_login`) bumps the record's generation, so a running
-    dashboard takes the new token even for the same user. Best effort: the login itself
-    succeeded; the next build does it."""
+    user queued is held; when the keyring `changed` (a login, a logout that removed a token)
+    the record's generation goes up once, so a running dashboard takes the new token even
+    for the same user. Best effort: the login itself succeeded; the next build does it."""
     from pathlib import Path
 
     from zen_tui.auth.keyring_store import KeyringUnavailable
@@ -85,7 +85,7 @@ async def _record_user(
         if stored is not None:
             user = Fingerprinter.kept_at(cache_key_path(data)).of_user(to_credential(stored))
         with Store.open_in(data) as local:
-            local.login_switch(name, user, new_login=new_login)
+            local.login_switch(name, user, new_login=changed)
     except (StoreError, OSError, KeyringUnavailable) as exc:
         import logging  # not at the top: `zen-tui --help` imports this module
 
@@ -170,14 +170,15 @@ def show(state: LoginState) -> None:
         _error(f"login failed: {state.reason}")
 
 
-async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
+async def logout(account: AccountConfig, store: KeyringCredentialStore) -> tuple[int, bool]:
+    """(exit code, whether a token was removed)."""
     from zen_tui.auth.keyring_store import KeyringUnavailable
 
     try:
         removed = await store.delete(account.name)
     except KeyringUnavailable as exc:
         _error(str(exc))
-        return 1
+        return 1, False
     print(
         f"Logged out of {account.name}: token removed from the OS keyring."
         if removed
@@ -185,7 +186,7 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> int:
     )
     if _env_overrides(account):
         print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
-    return 0
+    return 0, removed
 
 
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:

@@ -33,12 +33,24 @@ class BodyTooLarge(Exception):
         self.declared = declared
 
 
+class RedirectRefused(Exception):
+    """A redirect was not followed: it led outside the account's base URL (the message names
+    the origin, never the URL), or there were more hops than allowed (`loop`)."""
+
+    def __init__(self, message: str, *, loop: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loop = loop
+
+
 class Answer(msgspec.Struct, frozen=True):
     """One attempt's answer, read whole (named as on httpx.Response): what the pipeline
-    passes up and classify.py judges. `content` is the decoded body."""
+    passes up and classify.py judges. `content` is the decoded body. `moved`: where a
+    permanent redirect (301/308) said the requested URL now lives (no query), else None."""
 
     status_code: int
     headers: Headers
     content: bytes
     url: str
     reason_phrase: str = ""
+    moved: str | None = None

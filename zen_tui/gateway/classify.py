@@ -41,11 +41,35 @@ def transport_failure(exc: httpx.TransportError, ctx: CallContext) -> AttemptFai
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         kind: FailureKind = "connect"
         text = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connect timed out"
+        text = tls_refusal(exc) or text
     else:
         kind = "timeout"
         text = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection lost"
     error = Unavailable(**ctx.kw(), message=f"offline: {text} ({name})")
     return AttemptFailed(error=error, kind=kind, reason=name)
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """What refused the TLS handshake behind a connect error, in one line; None when it was
+    not TLS. Still a connect failure (retried, counted by the breaker): a captive portal's
+    certificate goes away on its own, a wrong trust store does not, and the text says so."""
+    import ssl
+
+    from .tls import TrustStoreError
+
+    cause: BaseException | None = exc
+    for _ in range(5):  # httpx's error wraps httpcore's, which wraps the ssl one
+        if cause is None:
+            return None
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted ({cause.verify_message}); if a private CA "
+                "signs it, point SSL_CERT_FILE or SSL_CERT_DIR at that CA"
+            )
+        if isinstance(cause, TrustStoreError):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def response_failure(
@@ -80,6 +104,10 @@ def response_failure(
     return ApiError(**common, message=_server_message(response))
 
 
+# Long enough for GitHub's search refusal (157 characters) or two of Jira's JQL errors whole.
+MESSAGE_MAX = 200
+
+
 def _server_message(response: Answer) -> str:
     """The server's own one-line reason (GitHub message, Jira errorMessages, Slack error)."""
     try:
@@ -89,16 +117,17 @@ def _server_message(response: Answer) -> str:
     text = ""
     if isinstance(body, dict):
         messages = body.get("errorMessages") or []
-        text = str(
-            body.get("message") or (messages[0] if messages else "") or body.get("error", "")
-        )
+        listed = " ".join(str(m) for m in messages) if isinstance(messages, list) else ""
+        # Jira lists every problem of a JQL at once (a project and a field): all of them
+        text = str(body.get("message") or listed or body.get("error", ""))
         errors = body.get("errors")  # Jira: per-field reasons (create, edit)
         if not text and isinstance(errors, dict) and errors:
             text = "; ".join(f"{name}: {why}" for name, why in errors.items())
         if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
             text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
     text = " ".join(text.split())
-    return (text[:117] + "...") if len(text) > 120 else (text or response.reason_phrase)
+    cut = MESSAGE_MAX - 3
+    return (text[:cut] + "...") if len(text) > MESSAGE_MAX else (text or response.reason_phrase)
 
 
 def _github_reason(error: object) -> str:

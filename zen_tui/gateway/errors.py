@@ -107,6 +107,15 @@ class ApiGone(ApiError):
     """410: the provider removed this endpoint or API version."""
 
 
+class QueryRefused(ApiError):
+    """The server refused a section's own query (Jira's 400 on its JQL, GitHub's 422 on its
+    search `q`): the user's words are wrong, not the service. A final answer like any 4xx:
+    never retried, never counted by the breaker; only changing the query helps."""
+
+    def summary(self) -> str:
+        return f"refused the query: {self.message or 'invalid query'}"
+
+
 class BadResponse(GatewayError):
     """The server answered, but not with what the contract promises (malformed JSON, ...)."""
 

@@ -19,6 +19,7 @@ timeout; the limiter sits inside it so an open breaker spends no rate-limit toke
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .answer import JSON, Answer, BodyTooLarge, QueryParams
+from .answer import JSON, Answer, BodyTooLarge, QueryParams, RedirectRefused
 from .cache import (
     CachedEntry,
     PersistentCache,
@@ -45,6 +46,7 @@ from .deadline import Deadline
 from .errors import (
     ApiError,
     AuthExpired,
+    BadResponse,
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
@@ -84,6 +86,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zen_tui.gateway")
 _CACHEABLE = frozenset({"GET", "HEAD"})
+# How long a gateway without a login keeps that answer (see _ReadOnce): the engine's login
+# check interval, the same bound as a terminal login reaching a running dashboard.
+NO_LOGIN_HOLD = 30.0
+MAX_MOVES = 1000  # permanent redirects remembered per gateway
 
 
 class _Call(msgspec.Struct):
@@ -111,15 +117,40 @@ class _Call(msgspec.Struct):
 
 class _ReadOnce:
     """A credential provider whose answer is read once (refreshes still go through): the
-    gateway's cache keys and its auth then always name the same login."""
+    gateway's cache keys and its auth then always name the same login.
 
-    def __init__(self, inner: CredentialProvider) -> None:
+    No login (None, or the AuthExpired saying why and how to log in) is kept `hold` seconds
+    too: a logged-out account's calls no longer ask the whole chain (its variables, `gh`,
+    the keyring in a thread) twice each. A login takes effect at once all the same: zen-tui
+    builds a new gateway for it (SyncEngine.reconnect, after the login screen, or when the
+    login watch sees another process's login). The hold bounds how late a login that no
+    zen-tui records is seen (`gh auth login`, a keyring entry written by another tool):
+    the keyring and `gh` can change under a running process without telling it."""
+
+    def __init__(
+        self, inner: CredentialProvider, monotonic: Callable[[], float], hold: float
+    ) -> None:
         self._inner = inner
+        self._monotonic = monotonic
+        self._hold = hold
         self._first: Credential | None = None
+        self._none: tuple[float, AuthExpired | None] | None = None  # (until, why)
 
     async def get(self, account: str) -> Credential | None:
-        if self._first is None:
+        if self._first is not None:
+            return self._first
+        if self._none is not None and self._monotonic() < self._none[0]:
+            why = self._none[1]
+            if why is None:
+                return None
+            raise dataclasses.replace(why)  # a copy: the kept one gathers no tracebacks
+        until = self._monotonic() + self._hold
+        try:
             self._first = await self._inner.get(account)
+        except AuthExpired as exc:
+            self._none = (until, exc)
+            raise
+        self._none = None if self._first is not None else (until, None)
         return self._first
 
     async def refresh(self, account: str) -> Credential | None:
@@ -148,11 +179,11 @@ class Gateway:
         self._bus = bus or EventBus()
         self._clock: Clock = clock or SystemClock()
         self.base_url = base_url
-        # The HTTP client (and the CA bundle its SSL context loads, ~25 ms) is built at the
-        # first request: the dashboard paints from the store before any call is made.
+        # The HTTP client is built at the first request (its CAs at the first TLS handshake,
+        # gateway/tls.py): the dashboard paints from the store before any call is made.
         self._transport = transport
         # Read once, for the auth and for the cache keys both (a keyring read is slow).
-        self._credentials = _ReadOnce(credentials)
+        self._credentials = _ReadOnce(credentials, self._clock.monotonic, NO_LOGIN_HOLD)
         self._built: tuple[httpx.AsyncClient, Sender] | None = None
         self._persistent = persistent_cache
         self._fingerprinter = fingerprinter or PROCESS
@@ -172,6 +203,8 @@ class Gateway:
         )
         self.metrics = MetricsRegistry(self._bus, account=account)
         self._deprecations: dict[str, str] = {}
+        # URL -> where a 301/308 said it lives now (a renamed repository); oldest dropped first
+        self._moved: dict[str, str] = {}
         # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
         self._told_capacity: dict[str, float] = {}
         self._retries_in_flight = 0
@@ -348,7 +381,7 @@ class Gateway:
             auth = AccountAuth(self._credentials, self.account, self.service, self._clock.time)
             refused = self._profile.token_refused
             limit = self._settings.max_response_bytes
-            self._built = client, Sender(client, auth, limit, refused)
+            self._built = client, Sender(client, auth, limit, refused, self.base_url)
         return self._built
 
     # ---- layer 1: cache-aside with single flight ---------------------------------------
@@ -561,7 +594,7 @@ class Gateway:
         try:
             response = await self._http()[1].send(
                 call.method,
-                call.url,
+                self._moved.get(self._absolute(call.url), call.url),
                 headers=headers,
                 params=call.params,
                 json=call.json,
@@ -569,11 +602,15 @@ class Gateway:
             )
         except BodyTooLarge as exc:
             raise _too_large(ctx, exc) from None
+        except RedirectRefused as exc:
+            raise _redirect_refused(ctx, exc) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
             message = "invalid request URL; check the account's base_url (http:// or https://)"
             raise ApiError(**ctx.kw(), message=message) from None
         except httpx.TransportError as exc:
             raise transport_failure(exc, ctx) from None
+        if response.moved is not None:
+            self._remember_move(call, response.moved)
         self._observe(call, response)
         failure = response_failure(response, ctx, self._profile, self._clock.time())
         if failure is None:
@@ -583,6 +620,16 @@ class Gateway:
                 self._limiter.pause_until(call.scope, failure.retry_at)
             raise failure
         raise failure
+
+    def _remember_move(self, call: _Call, moved: str) -> None:
+        """A 301/308: later calls to this URL go straight to where it moved (one request
+        instead of two). Cache keys keep the URL asked for, so expire() still finds them."""
+        old = self._absolute(call.url).partition("?")[0]
+        if old != moved:
+            if len(self._moved) >= MAX_MOVES:
+                self._moved.pop(next(iter(self._moved)))
+            self._moved[old] = moved
+            log.info("%s: %s moved permanently", self.account, call.endpoint)
 
     def _context(self, call: _Call) -> CallContext:
         return CallContext(self.service, self.account, call.method, call.endpoint, call.attempts)
@@ -767,6 +814,14 @@ def _too_large(ctx: CallContext, exc: BodyTooLarge) -> ResponseTooLarge:
         f"[gateway.{ctx.service}] max_response_mb if this is expected"
     )
     return ResponseTooLarge(**ctx.kw(), message=message)
+
+
+def _redirect_refused(ctx: CallContext, exc: RedirectRefused) -> GatewayError:
+    """Not followed: a loop is the server's fault (final, like any broken answer); a hop
+    outside the base URL is refused as any server-given link outside it is."""
+    if exc.loop:
+        return BadResponse(**ctx.kw(), message=f"{exc.message}, not followed")
+    return OffOrigin(**ctx.kw(), message=exc.message)
 
 
 def _validators(entry: CachedEntry | None) -> dict[str, str]:

@@ -17,18 +17,24 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 
 import httpx
+import msgspec
 
 from .answer import JSON as JSON  # re-exported: the request types, apart from httpx
 from .answer import Answer as Answer
 from .answer import BodyTooLarge as BodyTooLarge
 from .answer import QueryParams as QueryParams
+from .answer import RedirectRefused as RedirectRefused
 from .answer import Scalar as Scalar
 from .credentials import Credential, CredentialProvider
 from .errors import AuthExpired
+from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .profiles import ServiceProfile
 from .settings import GatewaySettings
 
 EXPIRY_SKEW = 60.0  # refresh a token this many seconds before the expiry its login stated
+MAX_REDIRECTS = 5  # hops one request may take (GitHub's rename redirect is one)
+_PERMANENT = frozenset({301, 308})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def auth_header(credential: Credential) -> str:
@@ -44,7 +50,7 @@ def build_client(
     profile: ServiceProfile,
     transport: httpx.AsyncBaseTransport | None,
 ) -> httpx.AsyncClient:
-    from .tls import shared_ssl_context  # one CA bundle load per process, not per account
+    from .tls import shared_ssl_context  # one per process; its CAs read at the first handshake
 
     t = settings.timeouts
     headers = {"User-Agent": settings.user_agent, **profile.default_headers}
@@ -54,7 +60,8 @@ def build_client(
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
         transport=transport,
         verify=shared_ssl_context() if transport is None else True,
-        follow_redirects=True,
+        # Redirects are followed by Sender, which refuses any that leave the base URL.
+        follow_redirects=False,
     )
 
 
@@ -177,7 +184,13 @@ class Sender:
     """One request on the wire: the client's defaults, the account's auth, a capped body.
 
     An answer that refuses the token in its body (`refused`, from the service profile) gets
-    what a 401 gets: one refresh of that token, and the request again."""
+    what a 401 gets: one refresh of that token, and the request again.
+
+    Redirects (GitHub's for a renamed repository: 301 for a read, 307 for a write) are
+    followed here, at most MAX_REDIRECTS hops, and only inside the base URL (the rule for
+    every server-given URL, origin.py): the account's token and a write's body never go
+    elsewhere. 307/308 repeat the method and body; 303 (and 301/302 after a POST, as
+    browsers and httpx do) becomes a GET."""
 
     def __init__(
         self,
@@ -185,11 +198,13 @@ class Sender:
         auth: AccountAuth,
         max_body: int | None,
         refused: Callable[[int, bytes], bool] | None = None,
+        base_url: str | None = None,
     ) -> None:
         self._client = client
         self._auth = auth
         self._max_body = max_body  # None: no cap (tests); the gateway always sets one
         self._refused = refused
+        self._base_url = base_url if base_url is not None else str(client.base_url)
 
     async def send(
         self,
@@ -207,15 +222,48 @@ class Sender:
             )
 
         request = build()
-        answer = await self._once(request)
+        answer = await self._followed(request)
         if self._refused is None or not self._refused(answer.status_code, answer.content):
             return answer
         if not await self._auth.renew(request.headers.get("Authorization")):
             return answer  # nothing better to send: the client says "log in again"
-        answer = await self._once(build())
+        answer = await self._followed(build())
         if self._refused(answer.status_code, answer.content):
             self._auth.refused_again()
         return answer
+
+    async def _followed(self, request: httpx.Request) -> Answer:
+        """The answer at the end of the request's redirects; RedirectRefused for one that
+        leaves the base URL or a chain longer than MAX_REDIRECTS."""
+        first, moved, permanent = request.url, None, True
+        for _hop in range(MAX_REDIRECTS + 1):
+            answer = await self._once(request)
+            location = answer.headers.get("location")
+            if answer.status_code not in _REDIRECTS or not location:
+                return msgspec.structs.replace(answer, moved=moved) if moved else answer
+            target = request.url.join(location)
+            if not within_base(self._base_url, str(target)):
+                where = origin_of(str(target))
+                if where in (origin_of(self._base_url), UNKNOWN_ORIGIN):
+                    raise RedirectRefused("refused a redirect to a path outside the base URL")
+                raise RedirectRefused(f"refused a redirect to {where}: not the base URL")
+            permanent = permanent and answer.status_code in _PERMANENT
+            if permanent and target.query == first.query:
+                moved = str(target.copy_with(query=None))
+            request = self._redirected(request, target, answer.status_code)
+        raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects (a loop?)", loop=True)
+
+    def _redirected(self, request: httpx.Request, target: httpx.URL, status: int) -> httpx.Request:
+        """The request again at `target`: same method and body for 307/308, else a GET."""
+        keep = status in (307, 308) or (status in (301, 302) and request.method != "POST")
+        method = request.method if keep or request.method == "HEAD" else "GET"
+        headers = httpx.Headers(request.headers)
+        headers.pop("Host", None)
+        if method != request.method or not keep:
+            for name in ("Content-Length", "Content-Type", "Transfer-Encoding"):
+                headers.pop(name, None)
+        content = request.content if keep else None
+        return self._client.build_request(method, target, headers=headers, content=content)
 
     async def _once(self, request: httpx.Request) -> Answer:
         response = await self._client.send(request, auth=self._auth, stream=True)

@@ -8,9 +8,10 @@ are the gateway's; here we only pick endpoints, paginate, parse and judge outcom
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -23,6 +24,7 @@ from zen_tui.gateway.errors import (
     GatewayError,
     OffOrigin,
     PagingStopped,
+    QueryRefused,
 )
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
@@ -148,6 +150,8 @@ class ServiceClient(Protocol):
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
+    def might_list(self, query: str, item: Item) -> bool: ...
+
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
 
@@ -178,6 +182,35 @@ class Read(msgspec.Struct, frozen=True):
 PREVIEW = Read(interactive=True)  # what the user is looking at: the cache may answer
 
 
+class PageTimes:
+    """When each page of a listing was fetched. A page the cache answered (its stale copy
+    after a failed request, or a hit within the TTL) is older than one fetched now, so each
+    row is labelled with its own page's time and the listing with its oldest page's: what is
+    shown never claims to be newer than the data (FetchResult.fetched_at / fetched)."""
+
+    def __init__(self) -> None:
+        self.pages: list[float] = []
+        self._items: dict[str, float] = {}
+
+    def page(self, fetched_at: float) -> None:
+        """A page came: the items noted next are from it."""
+        self.pages.append(fetched_at)
+
+    def note(self, items: Iterable[Item]) -> None:
+        at = self.pages[-1]
+        for item in items:  # a row on two pages: the first, as the listing keeps (dedupe)
+            self._items.setdefault(item.id, at)
+
+    def oldest(self) -> float:
+        return min(self.pages, default=0.0)
+
+    def of(self, items: Iterable[Item]) -> dict[str, float]:
+        """FetchResult.fetched for these items: those whose page is newer than the oldest."""
+        oldest = self.oldest()
+        times = ((i.id, self._items.get(i.id, oldest)) for i in items)
+        return {item_id: at for item_id, at in times if at != oldest}
+
+
 def merge_cache(outcomes: Sequence[CacheOutcome]) -> CacheOutcome:
     """One outcome for several pages: stale wins, else the first page's."""
     if "stale" in outcomes:
@@ -206,6 +239,12 @@ def refused(err: ApiError) -> ActionResult:
     it means (a 404 is `not found`, not a conflict); 409/422 and the rest are conflicts."""
     label = _REFUSAL_LABELS.get(err.status or 0, "conflict")
     return ActionResult(ok=False, message=err.summary(), conflict=True, label=label)
+
+
+def query_refused(err: ApiError) -> QueryRefused:
+    """The same refusal, marked as the section's query being wrong (not the service)."""
+    fields = {f.name: getattr(err, f.name) for f in dataclasses.fields(err) if f.init}
+    return QueryRefused(**fields)
 
 
 def gone_message(err: ApiGone, what: str) -> ApiGone:
@@ -295,6 +334,11 @@ class BaseClient:
         self.gateway = gateway
         self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
+
+    def might_list(self, query: str, item: Item) -> bool:
+        """False only when a section with this query can never list `item`, so a webhook
+        delivery of it need not refresh that section. By default any query might."""
+        return True
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed

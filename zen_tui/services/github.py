@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Callable
 from functools import partial
@@ -38,6 +39,7 @@ from zen_tui.services.base import (
     BaseClient,
     GatewayLike,
     PageGuard,
+    PageTimes,
     Read,
     Response,
     Sleeper,
@@ -48,6 +50,7 @@ from zen_tui.services.base import (
     param,
     parse_each,
     priority,
+    query_refused,
     refused,
 )
 from zen_tui.services.fields import Reader
@@ -67,6 +70,7 @@ from zen_tui.services.github_parse import (
 )
 from zen_tui.services.markers import has_html_marker, html_marker
 
+_REPO_QUALIFIER = re.compile(r"(?:^|\s)-?repo:\"?([^\s/\"]+/[^\s\"]+)")
 _TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue))(\s|$)")
 _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
@@ -126,7 +130,18 @@ class GitHubClient(BaseClient):
         if cursor:
             query += f" updated:>={cursor}"
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
-        result = await self._paged("/search/issues", params, limit, read, self._search_page, cursor)
+        try:
+            result = await self._paged(
+                "/search/issues", params, limit, read, self._search_page, cursor
+            )
+        except ApiError as err:  # 422 on the first page: the section's `q` (a repo or user
+            if err.status == 422:  # that does not exist or is not visible, a bad qualifier)
+                raise query_refused(await self._unsearchable(err, query)) from None
+            raise
+        refused = result.stale_error  # the same, answered from the last good copy
+        if isinstance(refused, ApiError) and refused.status == 422:
+            error = query_refused(await self._unsearchable(refused, query))
+            result = msgspec.structs.replace(result, stale_error=error)
         if section.pane != "prs":
             return result
         return await self._enrich(section, result, limit, read.interactive)
@@ -267,6 +282,7 @@ class GitHubClient(BaseClient):
         guard = PageGuard(self.service, self.account, path, limit=limit, page_size=size)
         skipped = 0
         gap: GatewayError | None = None  # why part of the query was not read (partial)
+        times = PageTimes()
         while url and len(items) < limit:
             try:
                 resp = await self._get(url, params if url == path else None, path, read)
@@ -281,6 +297,8 @@ class GitHubClient(BaseClient):
             body = resp.json() if resp.status != 204 else []
             page, bad = parse(body)
             items.extend(page)
+            times.page(resp.fetched_at)
+            times.note(page)
             skipped += bad
             gap = gap or self._incomplete(body, path)
             url = resp.links.get("next")
@@ -297,7 +315,8 @@ class GitHubClient(BaseClient):
         items = unique[:limit]
         return FetchResult(
             items=items,
-            fetched_at=first.fetched_at,
+            fetched_at=times.oldest(),
+            fetched=times.of(items),
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=url is None and error is None and len(unique) <= limit,
@@ -306,6 +325,24 @@ class GitHubClient(BaseClient):
             poll_interval=_poll_interval(first),
             skipped=skipped,
         )
+
+    async def _unsearchable(self, err: ApiError, query: str) -> ApiError:
+        """GitHub's search refuses a `repo:` naming a renamed or transferred repository by
+        its old name (422). The repository itself answers at the old name, redirected
+        (301): its new name tells the user what to put in the config. `err` as it was when
+        nothing is found (another 422, a repository gone, the check failing)."""
+        for name in dict.fromkeys(_REPO_QUALIFIER.findall(query)):
+            try:
+                resp = await self.gateway.request(
+                    "GET", f"/repos/{name}", endpoint="/repos/{owner}/{repo}"
+                )
+                now = self.r.text(self.r.root(resp.json()), "full_name")
+            except (GatewayError, ValueError):  # gone, or cannot tell: GitHub's own words
+                continue
+            if now.lower() != name.lower():
+                fix = f"change repo:{name} in the section's query (config)"
+                return dataclasses.replace(err, message=f"repository {name} is now {now}: {fix}")
+        return err
 
     def _incomplete(self, body: Any, endpoint: str) -> IncompleteResults | None:
         """GitHub's search timed out server-side and sent what it had found: a subset."""

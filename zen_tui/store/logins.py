@@ -14,9 +14,13 @@ entries an earlier login queued, in one transaction, whichever process notices f
 entry queued while logged out (or before any login was recorded: a store from before this)
 belongs to the next login: the user queued it and then logged in.
 
-Each record also has a generation that every `zen-tui auth login` bumps (`new_login`): a
-re-login as the same user with a new token keeps the fingerprint (it names the user), yet a
-running process must drop the old token. The generation is a counter, never secret material.
+Each record also has a generation that every login or logout bumps once, whichever path made
+it (`zen-tui auth login`/`logout`: `new_login`; the dashboard's login screen and logout:
+`login_bump`): a re-login as the same user with a new token keeps the fingerprint (it names
+the user), yet every running process must drop the old token. A bump always follows the
+keyring write it announces, so a process that sees it and reads the keyring then reads that
+login or a later one. A token refresh does not bump: the same login, and every process reads
+the keyring again on its next 401 or expiry. The generation is a counter, never secret.
 """
 
 from __future__ import annotations
@@ -64,8 +68,9 @@ class LoginsMixin(ItemsMixin):
         """Record that `account` is now logged in as `fingerprint` (None: logged out). When
         that differs from the recorded login, the account's saved sections, their cursors,
         and the earlier login's unsent outbox entries (held FAILED) go; True if they did.
-        `new_login` (a completed `auth login`) bumps the record's generation whatever the
-        user, so running processes take its new token (the rows stay: the same user's)."""
+        `new_login` (a completed `auth login` or `logout`) bumps the record's generation
+        whatever the user, so running processes take its new token (the rows stay: the same
+        user's)."""
         now = LOGGED_OUT if fingerprint is None else fingerprint
         if not new_login and self.login_recorded(account) == now:  # a read, no write lock
             return False
@@ -90,6 +95,21 @@ class LoginsMixin(ItemsMixin):
                 _hold_unsent(db, account, now, self._clock())
         self._wrote_items()
         return True
+
+    def login_bump(self, account: str) -> tuple[str, int] | None:
+        """A login or logout made in this process's dashboard: the record's generation goes
+        up by one (its fingerprint is learnt when the account's new gateway reads the
+        keyring), so every other process watching it takes the new login. Returns the record
+        as written; None (nothing written) when none is recorded yet: the first record any
+        process writes is then the change the others see."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE logins SET generation = generation + 1 WHERE account = ?", (account,)
+            )
+            row = db.execute(
+                "SELECT fingerprint, generation FROM logins WHERE account = ?", (account,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
 
 
 def account_of_section(section_id: str) -> str:

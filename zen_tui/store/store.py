@@ -12,6 +12,7 @@ from zen_tui.store.connection import open_database
 from zen_tui.store.items import ItemsMixin
 from zen_tui.store.links import LinksMixin
 from zen_tui.store.logins import LoginsMixin
+from zen_tui.store.moves import RepoMovesMixin
 from zen_tui.store.outbox import OutboxMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
 
@@ -20,6 +21,7 @@ log = logging.getLogger("zen_tui.store")
 
 class Store(
     LoginsMixin,
+    RepoMovesMixin,
     ItemsMixin,
     OutboxMixin,
     LinksMixin,

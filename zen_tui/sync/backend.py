@@ -199,9 +199,10 @@ class Backend(Protocol):
         """Where that account's build stands now: connecting, connected, or failed and why."""
         ...
 
-    async def reconnect(self, account: str) -> None:
+    async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         """After a login: the account's client is built again with the new token (and a Jira
-        3LO login's REST base), and what the outbox holds for it is sent. No refresh."""
+        3LO login's REST base), and what the outbox holds for it is sent. No refresh.
+        `new_login`: made here (login screen, logout): recorded for other processes too."""
         ...
 
     async def service_client(self, account: str) -> Any:

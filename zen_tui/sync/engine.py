@@ -24,16 +24,16 @@ import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError
+from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
-from zen_tui.logs import redact
 from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
     Cause,
     ConnectionState,
+    FetchResult,
     FreshnessState,
     Issue,
     Item,
@@ -44,9 +44,10 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
-from zen_tui.store.rows import Link
+from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
@@ -60,6 +61,7 @@ from zen_tui.sync.backend import (
     SectionUpdated,
 )
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
+from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
@@ -93,6 +95,19 @@ KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "
 _UNSET = (None, (), "")  # a field the copy did not carry
 # What only a notifications listing knows: another section's copy of the item keeps them.
 NOTIFICATION_FIELDS = ("thread_id", "unread")
+# Item fields a query may filter on, and the words that show it does (GitHub qualifiers, JQL
+# fields, the Slack "mentions" section): a webhook copy that changes one may leave the section.
+# The state (`is:open`, `statusCategory != Done`) always counts.
+QUERY_FIELDS = {
+    "assignee": ("assignee", "involves"),
+    "assignees": ("assignee", "involves"),
+    "requested_reviewers": ("review-requested",),
+    "labels": ("label",),
+    "draft": ("draft",),
+    "priority": ("priority",),
+    "project": ("project",),
+    "mentions_me": ("mention",),
+}
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
@@ -181,6 +196,9 @@ class SyncEngine:
         # its generation changes even for a re-login as the same user with a new token)
         self._logins_seen: dict[str, tuple[str, int] | None] = {}
         self.login_check = LOGIN_CHECK_SECONDS
+        self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
+        self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
+        self._health_lock = threading.Lock()  # a heartbeat save vs the stop's "stopped" mark
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
@@ -433,15 +451,19 @@ class SyncEngine:
         if not self._unbuilt():
             self._network = None
 
-    async def reconnect(self, account: str) -> None:
+    async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         """After a login: build the account's gateway and service client again, so the new
         token is used at once, and a Jira 3LO login's REST base
         (api.atlassian.com/ex/jira/{cloudid}, read from the keyring) with it. The new pair
         replaces the old one; a call running on the old one finishes there (its connections
         close after it). Then the outbox sends what waited for the login. An account whose
-        new build fails keeps its old pair; its panes say why at the next poll."""
+        new build fails keeps its old pair; its panes say why at the next poll.
+        `new_login`: the login (or logout) was made in this process (the dashboard's login
+        screen): it is recorded first, so every other running process takes it too."""
         if self.closed or account not in {a.name for a in self.accounts}:
             return
+        if new_login:
+            self._record_own_login(account)
         if self._network is not None and not self._go.is_set():
             return  # not started: start() builds every account, with the new login
         with contextlib.suppress(Exception):  # its first build still running: after it
@@ -450,6 +472,19 @@ class SyncEngine:
             await self._rebuild(account)
         if self._running and not self.closed:
             self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    def _record_own_login(self, account: str) -> None:
+        """Bump the account's login record (store/logins.py), before the rebuild reads the
+        keyring: another process's watch sees it and reads this login (or a later one). This
+        process marks the record it wrote as seen in the same step (no await between), so
+        its own watch never takes its own login a second time."""
+        try:
+            written = self.store.login_bump(account)
+        except (sqlite3.Error, StoreError) as exc:  # the login works here; others see it late
+            log.warning("%s: could not record the login for other processes: %s", account, exc)
+            return
+        if account in self._logins_seen:  # else its first build learns the record
+            self._logins_seen[account] = written
 
     async def _rebuild(self, account: str) -> None:
         rebuild = self.wired.rebuild
@@ -500,8 +535,7 @@ class SyncEngine:
         self._tasks.append(
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
-        self._tasks.append(asyncio.create_task(self._heartbeat(), name="health heartbeat"))
-        self._tasks.append(asyncio.create_task(self._watch_logins(), name="login watch"))
+        self._start_housekeeping()
         self._running = True
         # The receiver needs no client: a delivery for an account not built yet is kept for
         # it (WebhookProcessor._owed_to_unbuilt).
@@ -531,6 +565,7 @@ class SyncEngine:
         if self.webhooks is not None:
             await self.webhooks.stop()
         await self._supervisor.stop()
+        await self.housekeeping.stop()  # its store calls end before the store closes
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -590,7 +625,9 @@ class SyncEngine:
         client = self.wired.clients[trial.account]
         try:
             await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
-        except ApiError as err:  # the server said no: its words, e.g. the JQL parse error
+        except QueryRefused as err:  # the query itself: its words, e.g. the JQL parse error
+            raise QueryRejected(freshness.reason_for(err) or str(err)) from None
+        except ApiError as err:  # the server said no to something else (403, ...)
             raise QueryRejected(f"{trial.service} refused the query: {err.summary()}") from None
         except GatewayError as err:
             raise QueryRejected(f"could not check the query ({err}); try again later") from None
@@ -777,7 +814,8 @@ class SyncEngine:
         now = self.wired.clock.time()
         kept = self.store.upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
-        if any(_state(item) != _state(by_id.get(item.id)) for item in kept):
+        query = next((s.query for s in self._sections if s.id == section_id), "")
+        if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
             self.refresh_soon([section_id], full=True)
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
@@ -867,7 +905,7 @@ class SyncEngine:
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             memory = previous if _in_memory(previous) else None
-            snapshot = freshness.degraded(err, memory, self._stored(section.id))
+            snapshot = freshness.degraded(err, memory, self._stored(section.id), section)
             self._until_probe(section, snapshot, err)
         else:
             snapshot = self._apply_result(section, result, delta=cursor is not None)
@@ -932,7 +970,7 @@ class SyncEngine:
         if revalidated:
             self._revalidate_next.discard(section_id)
 
-    def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
+    def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 
@@ -940,13 +978,17 @@ class SyncEngine:
         merged like a delta, never a replacement: it removes nothing, keeps the cursor and
         the section's age where they were (what it did not read is no newer than that), and
         says why; the next poll, soon, asks again for what it did not read."""
-        at = result.fetched_at
+        at = result.fetched_at  # its oldest page's; each row is as old as its own (times)
+        times = result.fetched
         partial = result.partial
         since = self._confirmed_at(section.id) if partial else None  # before this answer
-        items = self._not_gone(section.id, result.items, at)
+        if since is not None:  # never newer than a page it read (a stale one may be older)
+            since = min(since, at)
+        items = self._not_gone(section.id, result.items, result.fetched_at_of)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             stored_items = self._reread(section.id)[0]
-            shown = self.store.reconcile(section.id, items, at, full=not (delta or partial))
+            full = not (delta or partial)
+            shown = self.store.reconcile(section.id, items, at, full=full, times=times)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -956,17 +998,17 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            self.store.upsert_items(section.id, items, at, touch=since is None)
+            self.store.upsert_items(section.id, items, at, touch=since is None, times=times)
             shown = self._reread(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
-            shown = self.store.save_section(section.id, items, at)
+            shown = self.store.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        self._propagate(section.id, shown, at)
+        self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
@@ -983,7 +1025,9 @@ class SyncEngine:
         known = [t for t in times if t is not None]
         return max(known) if known else None
 
-    def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
+    def _propagate(
+        self, source: str, items: Sequence[Item], at: float, times: dict[str, float]
+    ) -> None:
         """A newer version one section saw replaces the older one other sections show (their
         freshness unchanged): two panes never disagree about an item's state for long."""
         newest = {item.id: item for item in items}
@@ -997,14 +1041,17 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self.store.upsert_items(section.id, newer, at)
+                kept = self.store.upsert_items(section.id, newer, at, times=times)
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
-    def _not_gone(self, section_id: str, items: Sequence[Item], at: float) -> list[Item]:
-        """Drop items that left the section after `at` (the answer predates their leaving)."""
+    def _not_gone(
+        self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
+    ) -> list[Item]:
+        """Drop items that left the section after their page was fetched (that page predates
+        their leaving)."""
         gone = self._gone.get(section_id, {})
-        return [item for item in items if gone.get(item.id, float("-inf")) < at]
+        return [item for item in items if gone.get(item.id, float("-inf")) < fetched_at(item.id)]
 
     def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
         """A full listing fetched at `at` dropped these; older tombstones are superseded."""
@@ -1134,23 +1181,48 @@ class SyncEngine:
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
 
-    async def _watch_logins(self) -> None:
-        """Every `login_check` seconds: an account whose login record another process
-        changed (`zen-tui auth login`/`logout` in a terminal) is set up again with it."""
+    def _housekeeping(self) -> Housekeeping:
+        """The periodic store checks, each at its own period on the housekeeping's one
+        timer (sync/housekeeping.py): the outbox's look for what another process left, the
+        login watch, the health heartbeat. They run from start() to stop()."""
+        house = Housekeeping(self.wired.clock)
+        house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
+        house.add("login watch", lambda: self.login_check, self._check_logins)
+        house.add("health heartbeat", HEARTBEAT, self._heartbeat)
+        return house
+
+    def _start_housekeeping(self) -> None:
+        self.housekeeping.start()
+        self._tasks.append(asyncio.create_task(self._learn_built_logins(), name="logins"))
+
+    async def _check_outbox_store(self, house: Housekeeping) -> None:
+        if await house.off_loop(self.outbox.left_elsewhere()):
+            self.outbox.check_store()
+
+    async def _learn_built_logins(self) -> None:
         for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)
             if account not in self._logins_seen and not self.closed:
                 with contextlib.suppress(sqlite3.Error):  # then its next rebuild learns it
                     await self._learn_login(account)  # records its own login: not a change
-        while True:
-            await self.wired.clock.sleep(self.login_check)
-            for account in self.changed_logins():
-                try:
-                    await self.reconnect(account)
-                except Exception:  # keep watching; its panes say why at the next poll
-                    log.exception("%s: could not take the new login", account)
-                    continue
-                self._show_stored(account)  # the other process dropped the earlier login's
-                self.refresh_soon(s.id for s in self._sections if s.account == account)
+
+    async def _check_logins(self, _house: Housekeeping) -> None:
+        """Every `login_check` seconds (a housekeeping chore). On the loop: its reads and
+        `_logins_seen` go with the loop's own login writes."""
+        await self.take_changed_logins()
+
+    async def take_changed_logins(self) -> list[str]:
+        """One login check: each account another process logged in or out since this one
+        last looked is set up again with the keyring's login; returns them."""
+        changed = self.changed_logins()
+        for account in changed:
+            try:
+                await self.reconnect(account)
+            except Exception:  # keep watching; its panes say why at the next poll
+                log.exception("%s: could not take the new login", account)
+                continue
+            self._show_stored(account)  # the other process dropped the earlier login's
+            self.refresh_soon(s.id for s in self._sections if s.account == account)
+        return changed
 
     def changed_logins(self) -> list[str]:
         """The built accounts whose login record differs from the one this process last saw
@@ -1168,17 +1240,25 @@ class SyncEngine:
                 changed.append(account)
         return changed
 
-    async def _heartbeat(self) -> None:
+    async def _heartbeat(self, house: Housekeeping) -> None:
         """Re-save every account's health while running, so a record older than a few beats
-        tells `zen-tui health` that its saver is gone or stuck (store/saver.py)."""
-        while True:
-            await self.wired.clock.sleep(HEARTBEAT)
-            self.save_health()
+        tells `zen-tui health` that its saver is gone or stuck (store/saver.py). The records
+        are taken on the loop (the gateways' live state), written off it."""
+        records = self._health_records()
+        await house.off_loop(partial(self._write_health, records))
+
+    def _write_health(self, records: list[tuple[str, dict[str, Any], float]]) -> None:
+        with self._health_lock:  # after the stop's mark, a beat would say the run goes on
+            if self.closed:
+                return
+            for account, data, at in records:
+                self.store.save_health(account, data, at)
 
     def _mark_stopped(self) -> None:
         """The records this run saved last say it stopped (`zen-tui health`: not running
         now). Another process's records are left alone: it may still run."""
-        with contextlib.suppress(sqlite3.Error):  # best effort, like every health save
+        # Best effort, like every health save.
+        with self._health_lock, contextlib.suppress(sqlite3.Error):
             for account, (data, at) in self.store.load_health().items():
                 if data.get("saved_by") == self.outbox.owner:
                     self.store.save_health(account, data | {"stopped": True}, at)
@@ -1189,6 +1269,14 @@ class SyncEngine:
         Each record names this run (`saved_by`, a lease owner id: store/saver.py)."""
         if self.closed:  # the store is closed
             return
+        for name, data, at in self._health_records(account):
+            self.store.save_health(name, data, at)
+
+    def _health_records(
+        self, account: str | None = None
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """What save_health writes: (account, record, when) for one account or all."""
+        out = []
         now = self.wired.clock.time()
         for health in self.health():
             if account is not None and health.account != account:
@@ -1209,7 +1297,8 @@ class SyncEngine:
             data["saved_by"] = self.outbox.owner
             if self.role:
                 data["saver_role"] = self.role
-            self.store.save_health(health.account, data, now)
+            out.append((health.account, data, now))
+        return out
 
 
 async def _drop(gateways: dict[str, Gateway]) -> None:
@@ -1283,6 +1372,22 @@ def _state(item: Item | None) -> str | None:
     return item.status if isinstance(item, Issue) else None
 
 
+def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
+    """A webhook copy whose state moved, or whose field the section's query filters on
+    changed (unassigned from me, review request removed, label taken off, mention edited
+    out), may no longer match it: only the query can tell, and a delta never drops it."""
+    if _state(new) != _state(old):
+        return True
+    if old is None:
+        return False
+    words = query.casefold()
+    return any(
+        getattr(old, name, None) != getattr(new, name, None)
+        for name, filters in QUERY_FIELDS.items()
+        if any(word in words for word in filters)
+    )
+
+
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:
     """A webhook payload lacks some of what the listing had (check status, review decision,
     mergeability): those fields, when unset in the new copy, keep the old copy's value."""
@@ -1310,8 +1415,9 @@ def _seen_after(
     before: tuple[str, int] | None, after: tuple[str, int] | None
 ) -> tuple[str, int] | None:
     """The record as this process's own learn left it: its fingerprint, but the generation
-    read before the keyring was: this process never bumps it, so a later one is a terminal
-    login that may have landed after the keyring read, and the next check takes it."""
+    read before the keyring was (this process's own bump, _record_own_login, came before
+    that read): a later one is another process's login that may have landed after the
+    keyring read, and the next check takes it."""
     if after is None:
         return None
     return (after[0], 0 if before is None else before[1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zen_tui.config_schema import QUERY_KEY
 from zen_tui.events import Event
 from zen_tui.gateway.errors import (
     ApiError,
@@ -19,11 +20,12 @@ from zen_tui.gateway.errors import (
     GatewayError,
     OffOrigin,
     PagingStopped,
+    QueryRefused,
     RateLimited,
     Unavailable,
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
-from zen_tui.models import Cause, Freshness, FreshnessState, Item, Snapshot
+from zen_tui.models import Cause, Freshness, FreshnessState, Item, SectionInfo, Snapshot
 from zen_tui.sync.backend import Activity
 from zen_tui.sync.stored import from_local_store as from_local_store
 from zen_tui.sync.stored import stored
@@ -46,6 +48,8 @@ def reason_for(error: BaseException | None) -> str | None:
     if not isinstance(error, GatewayError):
         return f"internal error: {type(error).__name__}: {error}".strip()
     where = f" on {error.method} {error.endpoint}".rstrip() if error.endpoint else ""
+    if isinstance(error, QueryRefused):  # the server's words, not where it said them
+        return f"{error.service} {error.summary()}"
     own_words = CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse | DeadlineExceeded
     if isinstance(error, own_words):  # their summary already says what and why
         return error.summary()
@@ -66,8 +70,18 @@ _CAUSES: tuple[tuple[type[GatewayError], Cause], ...] = (
     (BadResponse, Cause.BAD_RESPONSE),
     (PagingStopped, Cause.PAGING),
     (ApiGone, Cause.GONE),
+    (QueryRefused, Cause.QUERY),
     (ApiError, Cause.REFUSED),
 )
+
+
+def query_reason(error: QueryRefused, section: SectionInfo) -> str:
+    """A refused query, and what fixes it: the server's reason, then the config key and the
+    section it belongs to ("jira refused the query: The value 'NOPE' does not exist for the
+    field 'project'.; fix `jql` of section 'Bugs' in the config")."""
+    key = QUERY_KEY.get(section.service, "query")
+    title = " ".join(section.title.split()) or section.id
+    return f"{reason_for(error)}; fix `{key}` of section '{title}' in the config"
 
 
 def cause_for(error: BaseException | None) -> Cause | None:
@@ -123,8 +137,12 @@ def degraded(
     error: BaseException,
     memory: Snapshot | None,
     stored: tuple[Sequence[Item], float | None],
+    section: SectionInfo | None = None,
 ) -> Snapshot:
-    """The API failed and served nothing: in-memory, then local store, then empty."""
+    """The API failed and served nothing: in-memory, then local store, then empty. A refused
+    query of `section` says which setting of which section to fix."""
+    if isinstance(error, QueryRefused) and section is not None:
+        return fallback(query_reason(error, section), memory, stored, Cause.QUERY)
     return fallback(reason_for(error) or "unavailable", memory, stored, cause_for(error))
 
 

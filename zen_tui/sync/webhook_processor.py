@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 
 if TYPE_CHECKING:
@@ -108,6 +109,10 @@ class WebhookProcessor:
             return
         self._owed_to_unbuilt(row.service)
         payload = json.loads(row.body)
+        moved = moved_repository(row.service, row.event, payload)
+        if moved is not None:
+            self._repository_moved(row.service, *moved)
+            return
         for account, client in self.clients.items():
             if client.service != row.service:
                 continue
@@ -125,9 +130,18 @@ class WebhookProcessor:
                 self.target.refresh_soon(s.id for s in self._sections(account))
                 continue
             if items:
-                self._place(account, items, partial=row.event in PARTIAL_EVENTS)
+                self._place(account, client, items, partial=partial_payload(row.event, payload))
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
+
+    def _repository_moved(self, service: str, old: str, new: str) -> None:
+        """A renamed or transferred repository: the stored rows and links follow it at once,
+        then the account's sections list in full (a query naming the old name says so)."""
+        for account, client in self.clients.items():
+            if client.service == service:
+                changed = self.store.repo_moved(account, old, new)
+                log.info("webhook: repository %s is now %s (%d rows renamed)", old, new, changed)
+                self.target.refresh_soon((s.id for s in self._sections(account)), full=True)
 
     def _owed_to_unbuilt(self, service: str) -> None:
         """An account of this service whose client is not built yet (its build failed, or is
@@ -159,7 +173,9 @@ class WebhookProcessor:
         if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
             self.target.refresh_soon(showing, full=True)
 
-    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
+    def _place(
+        self, account: str, client: ServiceClient, items: list[Item], *, partial: bool = False
+    ) -> None:
         sections = self._sections(account)
         if partial:
             ids = {i.id for i in items}
@@ -176,12 +192,29 @@ class WebhookProcessor:
                 stale.update(section.id for i in here if _left_open(i))
         for item in items:
             if item.id not in placed:  # maybe it belongs in a section now: the query decides
-                stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
-                stale.update(  # the Inbox holds every kind: its sections of this service
-                    s.id for s in sections if s.pane == "inbox" and s.service == item.service
+                # (the Inbox holds every kind: its sections of this service too), unless the
+                # client knows the query cannot list it (a Slack message in another channel)
+                stale.update(
+                    s.id
+                    for s in sections
+                    if (
+                        s.pane == PANE_OF.get(type(item))
+                        or (s.pane == "inbox" and s.service == item.service)
+                    )
+                    and client.might_list(s.query, item)
                 )
         if stale:
             self.target.refresh_soon(stale)
+
+
+def partial_payload(event: str, payload: dict[str, Any]) -> bool:
+    """The payload carries only part of its item: a Jira comment event's issue, and a GitHub
+    `issue_comment` on a pull request, whose PR comes as an issue (no draft flag, no
+    requested reviewers, no head): storing it would wipe what the row knows."""
+    if event in PARTIAL_EVENTS:
+        return True
+    issue = payload.get("issue")
+    return event == "issue_comment" and isinstance(issue, dict) and "pull_request" in issue
 
 
 class Reference(msgspec.Struct, frozen=True):
@@ -190,8 +223,11 @@ class Reference(msgspec.Struct, frozen=True):
 
 
 def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference | None:
-    """The items an item-less event is about: a deleted Jira issue, a deleted Slack message,
-    the message a Slack reaction or pin is on. None when the payload names none."""
+    """The items an item-less event is about: a deleted Jira issue, a deleted or transferred
+    GitHub issue, a deleted Slack message, the message a Slack reaction or pin is on. None
+    when the payload names none."""
+    if service == "github":
+        return _github_gone(event, payload)
     if service == "jira":
         issue = payload.get("issue")
         key = issue.get("key") if isinstance(issue, dict) else None
@@ -205,6 +241,45 @@ def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference |
     if isinstance(item, dict) and item.get("channel") and item.get("ts"):
         return Reference((f"{item['channel']}:{item['ts']}",))
     return None
+
+
+def _github_gone(event: str, payload: dict[str, Any]) -> Reference | None:
+    """`issues` deleted / transferred: the issue's row goes (key "owner/repo#number")."""
+    issue, repo = payload.get("issue"), payload.get("repository")
+    if event != "issues" or payload.get("action") not in GONE_ACTIONS:
+        return None
+    if not isinstance(issue, dict) or not isinstance(repo, dict):
+        return None
+    return Reference((f"{repo.get('full_name')}#{issue.get('number')}",), deleted=True)
+
+
+def moved_repository(service: str, event: str, payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(old, new) full names from GitHub's `repository` `renamed` (changes.repository.name.from)
+    or `transferred` (changes.owner.from.user|organization.login); None for anything else."""
+    if service != "github" or event != "repository":
+        return None
+    repo, changes = payload.get("repository"), payload.get("changes")
+    if not isinstance(repo, dict) or not isinstance(changes, dict):
+        return None
+    new = repo.get("full_name")
+    if not isinstance(new, str) or new.count("/") != 1:
+        return None
+    owner, name = new.split("/")
+    if payload.get("action") == "renamed":
+        was = _path(changes, "repository", "name", "from")
+        return (f"{owner}/{was}", new) if isinstance(was, str) and was else None
+    if payload.get("action") == "transferred":
+        source = _path(changes, "owner", "from")
+        who = source.get("user") or source.get("organization") if isinstance(source, dict) else None
+        login = who.get("login") if isinstance(who, dict) else None
+        return (f"{login}/{name}", new) if isinstance(login, str) and login else None
+    return None
+
+
+def _path(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 def _left_open(item: Item) -> bool:

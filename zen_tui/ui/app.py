@@ -382,17 +382,18 @@ class ZenApp(App[str | None]):
             named = f"${source[4:]}" if source.startswith("env:") else SOURCE_NAMES.get(source)
             said += f"; it still uses {named or source}"
         self.notify(said, timeout=10)
-        await self._take_effect(account)
+        await self._take_effect(account, new_login=removed)  # none removed: nothing new
 
     @work(group="login-takes-effect", exit_on_error=False)
     async def _use_login(self, account: str) -> None:
         await self._take_effect(account)
 
-    async def _take_effect(self, account: str) -> None:
+    async def _take_effect(self, account: str, *, new_login: bool = True) -> None:
         """A new login (or a logout), at once: the account's client is built again with it
-        (a Jira 3LO login's site with it), then its sections list again. No restart."""
+        (a Jira 3LO login's site with it), then its sections list again. No restart. It is
+        recorded for every other running zen-tui too (new_login), even for the same user."""
         try:
-            await self.backend.reconnect(account)
+            await self.backend.reconnect(account, new_login=new_login)
         except Exception as exc:  # its panes say why at their next poll
             self.notify(f"could not use the new login yet: {exc}", severity="warning")
         for section in self.backend.sections:

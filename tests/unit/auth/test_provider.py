@@ -118,6 +118,36 @@ async def test_refresh_rotates_and_saves_before_handing_out(
     assert memory_keyring.writes == 2  # login + one write for the rotated pair
 
 
+@pytest.mark.parametrize("replaced_by", ["a login", "a logout"])
+async def test_a_refresh_never_saves_over_a_login_made_while_its_grant_ran(
+    replaced_by: str, memory_keyring: MemoryKeyring, server: TokenServer
+) -> None:
+    """The user logs in again (or out) while the refresh grant is on the wire: the refreshed
+    pair belongs to the replaced login; saving it would bring that login back over the new
+    one that every running zen-tui reads at its login check (on main: it did)."""
+    await KeyringCredentialStore().save("jira", OLD)
+    new_login = StoredCredential("new-login-token", "oauth", refresh_token="new-login-refresh")
+    answer = server.handler
+
+    def meanwhile(request: httpx.Request) -> httpx.Response:
+        if replaced_by == "a login":
+            memory_keyring.set_password("zen-tui", "jira", new_login.to_json())
+        else:
+            memory_keyring.delete_password("zen-tui", "jira")
+        return answer(request)
+
+    server.handler = meanwhile  # type: ignore[method-assign]
+    p = provider(server)
+    await p.get("jira")
+    fresh = await p.refresh("jira")
+    stored = await KeyringCredentialStore().load("jira")
+    if replaced_by == "a login":
+        assert stored == new_login and fresh is not None and fresh.token == "new-login-token"
+    else:
+        assert stored is None and fresh is None
+    assert len(server.calls) == 1
+
+
 async def test_concurrent_refreshes_spend_the_refresh_token_once(
     memory_keyring: MemoryKeyring, server: TokenServer
 ) -> None:

@@ -105,8 +105,20 @@ def test_a_refusal_without_a_json_body_reads_as_the_status_reason() -> None:
             "summary: required; priority: unknown",
         ),
         ({"ok": False, "error": "channel_not_found"}, "channel_not_found"),  # Slack
-        ({"message": "x" * 120}, "x" * 120),
-        ({"message": "x" * 121}, "x" * 117 + "..."),
+        # Jira lists every problem of a JQL: all of them, on one line
+        (
+            {
+                "errorMessages": [
+                    "The value 'NOPE' does not exist for the field 'project'.",
+                    "Field 'colour' does not exist or you do not have permission to view it.",
+                ],
+                "errors": {},
+            },
+            "The value 'NOPE' does not exist for the field 'project'. Field 'colour' does not"
+            " exist or you do not have permission to view it.",
+        ),
+        ({"message": "x" * 200}, "x" * 200),
+        ({"message": "x" * 201}, "x" * 197 + "..."),
         ({}, "Reason"),
     ],
 )

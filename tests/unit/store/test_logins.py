@@ -114,3 +114,20 @@ def test_a_v6_file_is_migrated_and_a_relogin_bumps_only_the_generation(
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     db.close()
+
+
+def test_a_dashboard_login_bumps_the_generation_and_keeps_the_rows(store: Store) -> None:
+    """login_bump (the login screen, a logout from the palette): the generation alone goes
+    up, once per call; the fingerprint and the rows stay until the new gateway learns its
+    login. With no record yet nothing is written: the first record is the change."""
+    assert store.login_bump("gh") is None
+    assert store.login_state("gh") is None
+    store.login_switch("gh", "user-A")
+    store.save_section("p:0:gh", [make_pr(1)], 1.0)
+    assert store.login_bump("gh") == ("user-A", 1)
+    assert store.login_bump("gh") == ("user-A", 2)
+    assert store.login_state("gh") == ("user-A", 2)
+    assert store.login_state("gh2") is None  # another account's record is not touched
+    assert store.load_section("p:0:gh")[0]
+    assert not store.login_switch("gh", "user-A")  # its gateway learning the same user
+    assert store.login_state("gh") == ("user-A", 2)

@@ -6,11 +6,12 @@ from zen_tui.gateway.errors import (
     DeadlineExceeded,
     OffOrigin,
     PagingStopped,
+    QueryRefused,
     RateLimited,
     ResponseTooLarge,
     Unavailable,
 )
-from zen_tui.models import Cause, FreshnessState, Issue
+from zen_tui.models import Cause, FreshnessState, Issue, SectionInfo
 from zen_tui.sync import freshness
 
 ITEM = Issue(
@@ -55,6 +56,7 @@ def test_each_failure_has_a_typed_cause_whatever_its_words():
         (PagingStopped(service="g", account="a"), Cause.PAGING),
         (ApiGone(service="g", account="a", status=410), Cause.GONE),
         (ApiError(service="g", account="a", status=422), Cause.REFUSED),
+        (QueryRefused(service="jira", account="a", status=400), Cause.QUERY),
         (ValueError("boom"), Cause.INTERNAL),
         (None, None),
     ]
@@ -192,3 +194,29 @@ def test_a_rate_limit_reason_names_the_reset_time_not_a_countdown_that_goes_stal
         monkeypatch.setattr(clock, "time", lambda now=now: now)
         said.append(freshness.reason_for(err))
     assert said[0] == said[1] == f"rate limited until {local_time(reset)}"
+
+
+def test_a_refused_query_says_the_servers_words_and_which_setting_to_fix() -> None:
+    """The reason is one line naming the config key and the section (a title holding line
+    breaks or markup stays one line of text), and the stored rows stay shown with it."""
+    said = "The value 'NOPE' does not exist for the field 'project'."
+    err = QueryRefused(
+        service="jira", account="j", method="POST", endpoint="/x", status=400, message=said
+    )
+    title = "Ops\n[b]board[/b]"
+    section = SectionInfo("issues:1:j", "issues", title, "j", "jira", "project = NOPE")
+    snap = freshness.degraded(err, None, ([ITEM], 5.0), section)
+    assert snap.items == (ITEM,) and snap.freshness.state is FreshnessState.LOCAL
+    assert snap.freshness.cause is Cause.QUERY
+    assert snap.freshness.reason == (
+        f"jira refused the query: {said}; fix `jql` of section 'Ops [b]board[/b]' in the config"
+    )
+    github = SectionInfo("prs:0:g", "prs", "Mine", "g", "github", "repo:no/pe")
+    gh_err = QueryRefused(service="github", account="g", status=422, message="Validation Failed")
+    assert freshness.query_reason(gh_err, github).endswith(
+        "fix `query` of section 'Mine' in the config"
+    )
+    # without a section (a preview, a diff) it is the server's words alone
+    assert freshness.degraded(err, None, ([], None)).freshness.reason == (
+        f"jira refused the query: {said}"
+    )

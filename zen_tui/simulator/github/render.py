@@ -618,6 +618,23 @@ class Renderer:
         payload["label"] = _webhook_label(self.label(item.repo, name))
         return ("pull_request" if item.is_pr else "issues"), payload
 
+    def repo_event(
+        self, repo: Repo, action: str, *, name: str | None = None, owner: str | None = None
+    ) -> dict[str, Any]:
+        """`repository` renamed (`changes.repository.name.from`) or transferred
+        (`changes.owner.from.user`), in octokit-webhooks' shapes."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["repository"] = {"name": {"from": name}}
+        if owner is not None:
+            changes["owner"] = {"from": {"user": self.user(owner)}}
+        return {
+            "action": action,
+            "changes": changes,
+            "repository": self.repo(repo),
+            "sender": self.user("me"),
+        }
+
     def ping(self, hook_url: str, hook_id: int, repo: Repo) -> dict[str, Any]:
         """The `ping` GitHub sends when a repository webhook is created."""
         now = iso(self.state.clock())

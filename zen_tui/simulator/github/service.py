@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
@@ -63,7 +64,22 @@ RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 360
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
 NOTIFICATION_SCOPES = "notifications, repo"
+# The recorded answer to a request naming a repository's earlier name (octokit/fixtures
+# `rename-repository`): 301 for a read, 307 for a write, the same body for both.
+REDIRECT_DOCS = "https://docs.github.com/v3/#http-redirects"
+_REPO_PATH = re.compile(r"/repos/[^/]+/[^/]+")
 ME = "me"  # the simulated user (id 1)
+
+
+# GitHub's refusal of a search naming a repository or owner that does not exist or that the
+# user may not see (it does not say which): the whole search fails, nothing is answered.
+UNSEARCHABLE = {
+    "message": "The listed users and repositories cannot be searched either because the "
+    "resources do not exist or you do not have permission to view them.",
+    "resource": "Search",
+    "field": "q",
+    "code": "invalid",
+}
 
 
 class GitHubSim(ServiceSim):
@@ -83,7 +99,7 @@ class GitHubSim(ServiceSim):
         self.other_users: dict[str, str] = {}
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
-        self.graphql = GraphQLApi(self.state, ME)
+        self.graphql = GraphQLApi(self.state, ME, on_delete=self._delete_issue)
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
@@ -178,6 +194,9 @@ class GitHubSim(ServiceSim):
         ]
         for base in (repo, rid):
             routes += [
+                Route(base, h(self.get_repo), methods=["GET"]),
+                Route(base, h(self.update_repo), methods=["PATCH"]),
+                Route(base + "/transfer", h(self.transfer_repo), methods=["POST"]),
                 Route(base + "/pulls", h(self.list_pulls), methods=["GET"]),
                 Route(base + "/pulls/{number}", h(self.get_pull), methods=["GET"]),
                 Route(base + "/pulls/{number}/reviews", h(self.list_reviews), methods=["GET"]),
@@ -287,6 +306,9 @@ class GitHubSim(ServiceSim):
         with self.world.lock:
             if resource == "graphql":
                 return self._graphql(ctx)
+            moved = self.state.moved_repo(ctx.params)
+            if moved is not None:
+                return self._redirect(ctx, moved)
             if request.method in ("GET", "HEAD"):
                 return self._read(ctx, handler, resource)
             return self._write(ctx, handler, resource or "core", creates)
@@ -341,6 +363,20 @@ class GitHubSim(ServiceSim):
             dump(answer), 200, headers=self._rate_headers("graphql"), media_type="application/json"
         )
 
+    def _redirect(self, ctx: Ctx, repo: Repo) -> Response:
+        """A path naming the repository's earlier name: where it lives now, by id (a read
+        301, anything else 307 so the method and body are kept), as GitHub answers."""
+        request = ctx.request
+        root = str(request.scope.get("root_path", ""))
+        path = request.url.path.removeprefix(root)
+        location = ctx.api_base + _REPO_PATH.sub(f"/repositories/{repo.id}", path, count=1)
+        if request.url.query:
+            location += "?" + request.url.query
+        status = 301 if request.method in ("GET", "HEAD") else 307
+        body = {"message": "Moved Permanently", "url": location, "documentation_url": REDIRECT_DOCS}
+        headers = {"location": location, **self._rate_headers("core")}
+        return Response(dump(body), status, headers=headers, media_type="application/json")
+
     def _spend(self, resource: str) -> None:
         _limit, remaining, _used, reset = self.buckets[resource].state(self.world.rate_scale)
         if remaining <= 0:
@@ -387,6 +423,13 @@ class GitHubSim(ServiceSim):
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
         self.world.emit("github", event, payload)
 
+    def _delete_issue(self, item: Item) -> None:
+        """GraphQL deleteIssue: the `issues` webhook says `deleted`, carrying the issue."""
+        payload = self.render.issue_event(item, "deleted")
+        self.state.delete_issue(item)
+        self._mutated("delete_issue", item)
+        self._emit("issues", payload)
+
     def _mutated(self, kind: str, item: Item, **record: Any) -> None:
         self.world.counters.mutation("github", kind, item=item.ref, number=item.number, **record)
 
@@ -430,6 +473,8 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
+        if self.state.unsearchable(query):
+            raise ApiError(422, "Validation Failed", [UNSEARCHABLE])
         sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
         if sort is None and (in_query := sort_qualifier(query)) is not None:
             sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
@@ -463,6 +508,68 @@ class GitHubSim(ServiceSim):
         rate = self.search_incomplete_rate
         return rate > 0 and self.world.rng.random() < rate
 
+    # ---- handlers: repositories ----
+    def get_repo(self, ctx: Ctx) -> Reply:
+        return Reply(self.render.repo(self._repo(ctx)))
+
+    def update_repo(self, ctx: Ctx) -> Reply:
+        """PATCH a repository: only `name` changes here (a rename: the old name redirects)."""
+        repo = self._repo(ctx)
+        name = obj(ctx.body).get("name")
+        if name is not None:
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+                raise invalid("Repository", "name", "invalid")
+            self._move(repo, repo.owner, name)
+        return Reply(self.render.repo(repo))
+
+    def transfer_repo(self, ctx: Ctx) -> Reply:
+        """POST …/transfer {"new_owner", "new_name"?}: 202, as GitHub (which finishes it later;
+        here at once)."""
+        repo = self._repo(ctx)
+        body = obj(ctx.body)
+        owner, name = body.get("new_owner"), body.get("new_name", repo.name)
+        if not isinstance(owner, str) or not owner.strip():
+            raise invalid("Repository", "new_owner")
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+            raise invalid("Repository", "new_name", "invalid")
+        self._move(repo, owner, name)
+        return Reply(self.render.repo(repo), status=202)
+
+    def rename_repo(self, full_name: str, new_full_name: str) -> None:
+        """For tests and the demo: move `owner/name` to `new_owner/new_name` (a rename, a
+        transfer or both), as the REST calls above do, webhooks included."""
+        with self.world.lock:
+            repo = self.state.by_name.get(full_name.lower())
+            if repo is None:
+                raise KeyError(f"no repository {full_name!r}")
+            owner, _sep, name = new_full_name.partition("/")
+            self._move(repo, owner, name)
+
+    def _move(self, repo: Repo, owner: str, name: str) -> None:
+        old_owner, old_name = repo.owner, repo.name
+        try:
+            self.state.move_repo(repo, owner, name)
+        except ValueError as exc:
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [
+                    {
+                        "resource": "Repository",
+                        "code": "custom",
+                        "field": "name",
+                        "message": str(exc),
+                    }
+                ],
+            ) from None
+        self.world.counters.mutation(
+            "github", "repo_moved", repo=repo.id, old=f"{old_owner}/{old_name}", new=repo.full_name
+        )
+        if old_name != name:
+            self._emit("repository", self.render.repo_event(repo, "renamed", name=old_name))
+        if old_owner != owner:
+            self._emit("repository", self.render.repo_event(repo, "transferred", owner=old_owner))
+
     # ---- handlers: pulls ----
     def _repo(self, ctx: Ctx) -> Repo:
         """The repository the path names; an unknown one is GitHub's 404."""
@@ -481,7 +588,10 @@ class GitHubSim(ServiceSim):
 
     def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
         repo = self._repo(ctx)
-        item = repo.items.get(ctx.int_param("number"))
+        number = ctx.int_param("number")
+        if number in repo.deleted:
+            raise ApiError(410, "This issue was deleted")
+        item = repo.items.get(number)
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
         return item
@@ -582,14 +692,13 @@ class GitHubSim(ServiceSim):
         self.state.set_team_reviewers(item, slugs, adding)
         kind = "review_request" if adding else "review_request_removed"
         self._mutated(kind, item, users=logins, **({"teams": slugs} if slugs else {}))
-        if adding:
-            for login in logins:
-                event = self.render.pr_event(item, "review_requested", reviewer=login)
-                self._emit("pull_request", event)
-            for slug in slugs:
-                self._emit(
-                    "pull_request", self.render.pr_event(item, "review_requested", team=slug)
-                )
+        # One delivery per reviewer, as GitHub sends `review_requested` and, on removal,
+        # `review_request_removed` (each naming its requested_reviewer or requested_team).
+        action = "review_requested" if adding else "review_request_removed"
+        for login in logins:
+            self._emit("pull_request", self.render.pr_event(item, action, reviewer=login))
+        for slug in slugs:
+            self._emit("pull_request", self.render.pr_event(item, action, team=slug))
         return Reply(self.render.pull(item), status=201 if adding else 200)
 
     def merge(self, ctx: Ctx) -> Reply:
@@ -702,6 +811,9 @@ class GitHubSim(ServiceSim):
             self._mutated(action, item, user=login)
             if not item.is_pr:
                 self._emit("issues", self.render.issue_event(item, action, assignee=login))
+                continue
+            event = self.render.pr_event(item, action)  # a PR's: `pull_request` assigned
+            self._emit("pull_request", {**event, "assignee": self.render.user(login)})
         return Reply(self.render.issue(item), status=201 if adding else 200)
 
     def list_comments(self, ctx: Ctx) -> Reply:

@@ -78,6 +78,7 @@ class Repo:
     items: dict[int, Item] = field(default_factory=dict)
     by_sha: dict[str, Item] = field(default_factory=dict)
     next_number: int = 1
+    deleted: set[int] = field(default_factory=set)  # issue numbers deleted: 410 Gone, as GitHub
     # Where a commit's checks come from: "both" (a commit status and a check run), "actions"
     # (check runs only: GitHub Actions, most repositories) or "statuses" (an external CI).
     checks: str = "both"
@@ -190,6 +191,9 @@ class GitHubState:
             self.users[login] = index
         self.repos: dict[int, Repo] = {}
         self.by_name: dict[str, Repo] = {}
+        # A renamed or transferred repository's earlier names (lower case) -> its id: GitHub
+        # redirects requests that use them (301 reads, 307 writes) until the name is reused.
+        self.moved: dict[str, int] = {}
         self.items: list[Item] = []
         self.threads: dict[str, Thread] = {}
         self._ids = 1000
@@ -289,6 +293,15 @@ class GitHubState:
         self.version += 1
         return item
 
+    def delete_issue(self, item: Item) -> None:
+        """Gone from its repository, search and the inbox; its number is never reused."""
+        item.repo.items.pop(item.number, None)
+        item.repo.deleted.add(item.number)
+        self.items.remove(item)
+        self.threads = {k: t for k, t in self.threads.items() if t.item is not item}
+        self.notifications_changed = self.clock()
+        self.version += 1
+
     def _set_head(self, item: Item, sha: str) -> None:
         item.repo.by_sha.pop(item.head_sha, None)
         item.head_sha = sha
@@ -300,6 +313,13 @@ class GitHubState:
             return self.repos.get(int(params["repo_id"]))
         return self.by_name.get(f"{params.get('owner')}/{params.get('repo')}".lower())
 
+    def moved_repo(self, params: dict[str, Any]) -> Repo | None:
+        """The repository an earlier name in the path (`owner`/`repo`) now belongs to."""
+        if "owner" not in params or self.find_repo(params) is not None:
+            return None
+        ident = self.moved.get(f"{params['owner']}/{params.get('repo')}".lower())
+        return None if ident is None else self.repos.get(ident)
+
     def search(self, query: str, sort: str = "updated", desc: bool = True) -> list[Item]:
         """Matching items, sorted; cached per state version (pollers repeat their queries)."""
         key = (query, sort, desc, self.version)
@@ -310,12 +330,22 @@ class GitHubState:
             hits = self._search_cache[key] = self._search(query, sort, desc)
         return hits
 
+    def unsearchable(self, query: str) -> bool:
+        """A `repo:`, `user:` or `org:` qualifier names a repository or owner that does not
+        exist (or that the user may not see): GitHub refuses the whole search with a 422
+        rather than answer it empty."""
+        owners = {r.owner.lower() for r in self.repos.values()}
+        for token in _tokens(query):  # a negated one (-repo:x) is not checked: unconfirmed
+            key, sep, value = token.partition(":")
+            key, value = key.lower(), value.lower()
+            if key == "repo" and sep and value not in self.by_name:
+                return True
+            if key in ("user", "org") and sep and value not in owners:
+                return True
+        return False
+
     def _search(self, query: str, sort: str, desc: bool) -> list[Item]:
-        try:
-            tokens = shlex.split(query)
-        except ValueError:
-            tokens = query.split()
-        preds = [p for p in (_predicate(t) for t in tokens) if p is not None]
+        preds = [p for p in (_predicate(t) for t in _tokens(query)) if p is not None]
         hits = [i for i in self.items if all(p(i) for p in preds)]
         keys: dict[str, Callable[[Item], tuple[float, int]]] = {
             "updated": lambda i: (i.updated, i.id),
@@ -344,6 +374,22 @@ class GitHubState:
             item.mergeable = True
 
     # ---- mutations ----
+    def move_repo(self, repo: Repo, owner: str, name: str) -> str:
+        """Rename and/or transfer `repo`; its old full name (returned) now redirects. A name
+        in use by another repository is refused (ValueError, as GitHub's 422)."""
+        old, new = repo.full_name, f"{owner}/{name}"
+        taken = self.by_name.get(new.lower())
+        if taken is not None and taken is not repo:
+            raise ValueError(f"name already exists on this account: {new}")
+        del self.by_name[old.lower()]
+        repo.owner, repo.name = owner, name
+        self.by_name[new.lower()] = repo
+        self.moved.pop(new.lower(), None)  # the new name is now a repository of its own
+        if old.lower() != new.lower():
+            self.moved[old.lower()] = repo.id
+        self.version += 1
+        return old
+
     def touch(self, item: Item) -> None:
         item.updated = max(self.clock(), item.updated + 0.001)
         self.version += 1
@@ -503,6 +549,14 @@ DATE_FIELDS: dict[str, Callable[[Item], float | None]] = {
 
 def _who(value: str) -> str:
     return ME if value == "@me" else value
+
+
+def _tokens(query: str) -> list[str]:
+    """A search query's terms; a quoted value stays one term."""
+    try:
+        return shlex.split(query)
+    except ValueError:  # an unbalanced quote: GitHub reads it word by word
+        return query.split()
 
 
 def _predicate(token: str) -> Callable[[Item], bool] | None:

@@ -7,6 +7,12 @@ operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-
 openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
 Anything else is a 400 with an ErrorCollection message, as Jira answers (times are UTC).
 
+Validation, as /search/jql does it (it has no `validateQuery`: always strict): a syntax error
+stops the parse and is the one message; a field that does not exist and a value the `known`
+vocabulary lacks ("The value 'NOPE' does not exist for the field 'project'.") are collected, so
+the 400 lists every one of them, in the order they appear. A project the user may not browse
+is not in the vocabulary: Jira answers it exactly as one that does not exist.
+
 Functions go only where Atlassian's JQL reference lists them ("Supported fields" and
 "Supported operators" of each function): currentUser() on user fields with = != IN NOT IN,
 now()/startOfDay() on date fields, the sprint functions on `sprint`. A text clause (`~`, `!~`)
@@ -17,7 +23,7 @@ for mentions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -69,7 +75,15 @@ Predicate = Callable[[Values], bool]
 
 
 class JqlError(ValueError):
-    """A JQL the simulator cannot run; the message is the ErrorCollection text."""
+    """A JQL the simulator cannot run; `messages` are the ErrorCollection's errorMessages."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+# field -> the values it may name, lower-cased (the fields whose values Jira checks)
+Known = Mapping[str, Collection[str]]
 
 
 @dataclass
@@ -82,9 +96,16 @@ class Query:
 class _Tok:
     kind: str  # str | op | punct | word
     text: str
+    at: str = ""  # " (line 1, character 9)": where it starts, as Jira's syntax errors say
 
     def word(self) -> str:
         return self.text.lower() if self.kind == "word" else ""
+
+
+def _position(jql: str, offset: int) -> str:
+    """Where `offset` is, as Jira's syntax errors say it (both counted from 1)."""
+    line_start = jql.rfind("\n", 0, offset) + 1
+    return f" (line {jql.count(chr(10), 0, offset) + 1}, character {offset - line_start + 1})"
 
 
 def tokenize(jql: str) -> list[_Tok]:
@@ -92,22 +113,35 @@ def tokenize(jql: str) -> list[_Tok]:
     while pos < len(jql):
         match = _TOKEN.match(jql, pos)
         if not match or match.end() == pos:
-            raise JqlError(f"Error in the JQL Query: the character '{jql[pos]}' is not expected.")
+            start = len(jql) - len(jql[pos:].lstrip())
+            raise JqlError(_unreadable(jql[start:]) + _position(jql, start))
         kind = match.lastgroup or "word"
         text = match.group(kind)
+        at = _position(jql, match.start(kind))
         if kind == "str":
             kind, text = "str", re.sub(r"\\(.)", r"\1", text[1:-1])
-        tokens.append(_Tok(kind, text))
+        tokens.append(_Tok(kind, text, at))
         pos = match.end()
     return tokens
 
 
+def _unreadable(rest: str) -> str:
+    """Why the tokenizer stopped at the start of `rest` (a quote never closed, else a
+    character that cannot start a token)."""
+    if rest[:1] in "\"'":
+        return f"Error in the JQL Query: The quoted string '{rest[1:]}' has not been completed."
+    return f"Error in the JQL Query: the character '{rest[:1]}' is not expected."
+
+
 class _Parser:
-    def __init__(self, jql: str, now: float, me: str) -> None:
+    def __init__(self, jql: str, now: float, me: str, known: Known | None = None) -> None:
         self.toks = tokenize(jql)
         self.i = 0
         self.now = now
         self.me = me
+        self.known: Known = known or {}
+        self.errors: list[str] = []  # validation errors, all reported together
+        self.label = ""  # the clause's field as written: Jira's messages quote it so
 
     # -- token helpers --------------------------------------------------------------------
     def peek(self) -> _Tok | None:
@@ -130,7 +164,9 @@ class _Parser:
     def expect_punct(self, char: str) -> None:
         tok = self.next(f"'{char}'")
         if tok.text != char or tok.kind != "punct":
-            raise JqlError(f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.{tok.at}"
+            )
 
     # -- grammar --------------------------------------------------------------------------
     def parse(self) -> Query:
@@ -139,7 +175,9 @@ class _Parser:
         order = self.order_by()
         extra = self.peek()
         if extra is not None:
-            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.")
+            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.{extra.at}")
+        if self.errors:
+            raise JqlError(*dict.fromkeys(self.errors))  # each once, in order
         return Query(where, order)
 
     def or_expr(self) -> Predicate:
@@ -170,11 +208,16 @@ class _Parser:
         tok = self.next("a field name")
         name = tok.text.lower()
         if tok.kind not in ("word", "str") or name in KEYWORDS:
-            raise JqlError(f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.")
-        if name not in EQUALITY | TEXT | DATES:
             raise JqlError(
+                f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.{tok.at}"
+            )
+        if name not in EQUALITY | TEXT | DATES:
+            self.errors.append(
                 f"Field '{tok.text}' does not exist or you do not have permission to view it."
             )
+            self.skip_operand(self.operator())
+            return lambda v: False
+        self.label = tok.text
         op = self.operator()
         if op in ("is", "is not"):
             if not (self.accept("empty") or self.accept("null")):
@@ -199,21 +242,47 @@ class _Parser:
             return "in"
         if word == "not" and self.accept("in"):
             return "not in"
-        raise JqlError(f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.")
+        raise JqlError(
+            f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.{tok.at}"
+        )
+
+    def skip_operand(self, op: str) -> None:
+        """Read past the operand of a clause on an unknown field: its syntax still counts."""
+        if op in ("is", "is not"):
+            if not (self.accept("empty") or self.accept("null")):
+                raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
+            return
+        ahead = self.peek()
+        if ahead is not None and ahead.kind == "punct" and ahead.text == "(":
+            self.value_list("")
+        else:
+            self.value("")
 
     def value(self, name: str) -> Any:
         tok = self.next("a value")
         if tok.kind == "str":
+            self.check(name, tok.text)
             return tok.text
         if tok.kind != "word" or tok.word() in KEYWORDS - {"empty", "null"}:
-            raise JqlError(f"Error in the JQL Query: Expecting a value but got '{tok.text}'.")
+            raise JqlError(
+                f"Error in the JQL Query: Expecting a value but got '{tok.text}'.{tok.at}"
+            )
         nxt = self.peek()
         if nxt is not None and nxt.kind == "punct" and nxt.text == "(":
             self.i += 1
             while (arg := self.next("')'")).text != ")" or arg.kind != "punct":
                 pass  # arguments are skipped: no supported function takes any
-            return self.function(tok.text, name)
-        return None if tok.word() in ("empty", "null") else tok.text
+            return self.function(tok.text, name) if name else None  # "": an unknown field
+        if tok.word() in ("empty", "null"):
+            return None
+        self.check(name, tok.text)
+        return tok.text
+
+    def check(self, name: str, value: str) -> None:
+        """A value the field's vocabulary lacks is an error (fields without one take any)."""
+        allowed = self.known.get(name)
+        if allowed is not None and value.lower() not in allowed:
+            self.errors.append(f"The value '{value}' does not exist for the field '{self.label}'.")
 
     def function(self, name: str, field_name: str) -> Any:
         low = name.lower()
@@ -273,7 +342,7 @@ class _Parser:
             except ValueError:
                 continue
         raise JqlError(
-            f"Date value '{text}' for field is invalid. Valid formats include: "
+            f"Date value '{text}' for field '{self.label}' is invalid. Valid formats include: "
             "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
             "or a period format e.g. '-5d', '4w 2d'."
         )
@@ -295,7 +364,7 @@ class _Parser:
         tok = self.next("a field name")
         name = tok.text.lower()
         if name not in ORDERABLE:
-            raise JqlError(
+            self.errors.append(
                 f"Field '{tok.text}' does not exist or you do not have permission to view it."
             )
         descending = self.accept("desc")
@@ -361,9 +430,12 @@ def _date_compare(name: str, op: str, bound: float) -> Predicate:
     return lambda v: v.get(name) is not None and test(float(v[name]))
 
 
-def parse(jql: str, *, now: float, me: str, bounded: bool = True) -> Query:
-    """Parse `jql`; with `bounded`, a query without any restriction is rejected as Jira does."""
-    query = _Parser(jql or "", now, me).parse()
+def parse(
+    jql: str, *, now: float, me: str, bounded: bool = True, known: Known | None = None
+) -> Query:
+    """Parse `jql`; with `bounded`, a query without any restriction is rejected as Jira does;
+    with `known`, a value outside a field's vocabulary is Jira's "does not exist" error."""
+    query = _Parser(jql or "", now, me, known).parse()
     if bounded and query.where is None:
         raise JqlError(UNBOUNDED)
     return query

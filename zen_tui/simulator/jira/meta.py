@@ -75,11 +75,6 @@ def fields(sim: JiraSim, request: Request, body: Body) -> Response:
     return JSONResponse(jira_fields.field_list())
 
 
-def _project_key(ref: str) -> str | None:
-    ids = {str(10000 + i): k for i, k in enumerate(PROJECTS)}
-    return ref.upper() if ref.upper() in PROJECTS else ids.get(ref)
-
-
 def _project_full(sim: JiraSim, request: Request, key: str) -> dict[str, Any]:
     render = sim._render(request)
     body = render.project(key)
@@ -102,7 +97,7 @@ def projects(sim: JiraSim, request: Request, body: Body) -> Response:
     render = sim._render(request)
     expand = request.query_params.get("expand", "")
     out = []
-    for key in PROJECTS:
+    for key in sim.visible_projects():
         item = _project_full(sim, request, key) if "issueTypes" in expand else render.project(key)
         out.append(item)
     return JSONResponse(out)
@@ -119,7 +114,9 @@ def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
     matched = [
         k
         for k, name in PROJECTS.items()
-        if (not query or query in k.lower() or query in name.lower()) and (not keys or k in keys)
+        if sim.browsable(k)
+        and (not query or query in k.lower() or query in name.lower())
+        and (not keys or k in keys)
     ]
     render = sim._render(request)
     page = [render.project(k) for k in matched[start : start + size]]
@@ -136,7 +133,7 @@ def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def project(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = _project_key(request.path_params["key"])
+    key = sim.project_key(request.path_params["key"])
     if key is None:
         return error_collection(
             404, f"No project could be found with key '{request.path_params['key']}'."
@@ -145,7 +142,7 @@ def project(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def project_statuses(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = _project_key(request.path_params["key"])
+    key = sim.project_key(request.path_params["key"])
     if key is None:
         return error_collection(
             404, f"No project could be found with key '{request.path_params['key']}'."
@@ -265,7 +262,7 @@ def assignable_search(sim: JiraSim, request: Request, body: Body) -> Response:
         return error_collection(
             404, "Issue does not exist or you do not have permission to see it."
         )
-    if project_ref and _project_key(project_ref) is None:
+    if project_ref and sim.project_key(project_ref) is None:
         return error_collection(404, f"No project could be found with key '{project_ref}'.")
     return _user_page(sim, request, _users_asked(sim, q))
 
@@ -328,7 +325,7 @@ def favourite_filters(sim: JiraSim, request: Request, body: Body) -> Response:
 
 def _suggestions(sim: JiraSim, field: str) -> list[tuple[str, str]]:
     if field == "project":
-        return [(k, f"{name} ({k})") for k, name in PROJECTS.items()]
+        return [(k, f"{PROJECTS[k]} ({k})") for k in sim.visible_projects()]
     if field == "status":
         return [(v[0], v[0]) for v in STATUSES.values()]
     if field in ("issuetype", "type"):
@@ -389,7 +386,7 @@ def editmeta(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = _project_key(request.path_params["project"])
+    key = sim.project_key(request.path_params["project"])
     if key is None:
         return error_collection(
             404, f"No project could be found with key '{request.path_params['project']}'."
@@ -400,7 +397,7 @@ def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = _project_key(request.path_params["project"])
+    key = sim.project_key(request.path_params["project"])
     type_id = request.path_params["type"]
     if key is None or type_id not in CREATE_TYPES:
         return error_collection(
@@ -460,7 +457,7 @@ def multi_project_assignable(sim: JiraSim, request: Request, body: Body) -> Resp
     keys = [k for k in (request.query_params.get("projectKeys") or "").split(",") if k.strip()]
     if not keys:
         return error_collection(400, "The query parameter 'projectKeys' is required.")
-    unknown = [k for k in keys if _project_key(k.strip()) is None]
+    unknown = [k for k in keys if sim.project_key(k.strip()) is None]
     if unknown:
         return error_collection(404, f"No project could be found with key '{unknown[0]}'.")
     return _user_page(sim, request, _matching_users(sim, request.query_params.get("query") or ""))

@@ -88,12 +88,40 @@ def texts(issue: JiraIssue) -> tuple[str, str]:
     return issue.text_cache
 
 
+def project_key(ref: str) -> str | None:
+    """The key of the project `ref` names by key or id (any case); None if there is none."""
+    ids = {str(10000 + i): k for i, k in enumerate(PROJECTS)}
+    return ref.upper() if ref.upper() in PROJECTS else ids.get(ref)
+
+
+def jql_vocabulary(projects: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The values JQL may give each field Jira checks, lower-cased: ids, keys and names, of
+    `projects` only (those the user can browse). Labels, users, sprints and text take any."""
+    types = {v for t_id, (name, *_rest) in ISSUE_TYPES.items() for v in (t_id, name)}
+    return {
+        "project": frozenset(
+            v.lower() for k in projects for v in (k, str(10000 + project_index(k)), PROJECTS[k])
+        ),
+        "status": frozenset(v.lower() for s_id, s in STATUSES.items() for v in (s_id, s[0])),
+        "statuscategory": frozenset(
+            v.lower() for s in STATUSES.values() for v in (str(s[1]), s[2], s[4])
+        ),
+        "priority": frozenset(v.lower() for p_id, p in PRIORITIES.items() for v in (p_id, p)),
+        "issuetype": frozenset(v.lower() for v in types),
+        "type": frozenset(v.lower() for v in types),
+    }
+
+
 FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
-    "project": lambda i: [i.project, str(10000 + project_index(i.project))],
+    "project": lambda i: [i.project, str(10000 + project_index(i.project)), PROJECTS[i.project]],
     "key": lambda i: [i.key, str(i.id)],
     "issuekey": lambda i: [i.key, str(i.id)],
     "status": lambda i: [STATUSES[i.status][0], i.status],
-    "statuscategory": lambda i: [STATUSES[i.status][4], STATUSES[i.status][2]],
+    "statuscategory": lambda i: [
+        STATUSES[i.status][4],
+        STATUSES[i.status][2],
+        str(STATUSES[i.status][1]),
+    ],
     "assignee": lambda i: i.assignee,
     "reporter": lambda i: i.reporter,
     "priority": lambda i: [PRIORITIES[i.priority], i.priority],

@@ -32,10 +32,11 @@ from zen_tui.simulator.jira import fields as jira_fields
 from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
 from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
-from zen_tui.simulator.jira.jql import JqlError, parse
+from zen_tui.simulator.jira.jql import JqlError, Known, parse
 from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
+    PROJECTS,
     STATUSES,
     JiraComment,
     JiraHistory,
@@ -54,7 +55,9 @@ from zen_tui.simulator.jira.search import (
     decode_token,
     encode_token,
     error_collection,
+    jql_vocabulary,
     page_window,
+    project_key,
     reconcile_ids,
     rich_text,
     search_params,
@@ -81,7 +84,14 @@ class JiraSim(ServiceSim):
     # Seconds a change takes to reach the search index (real Jira: eventually consistent;
     # `reconcileIssues` reads through it). 0 = searches see every change at once.
     search_lag = 0.0
-    settings: ClassVar[dict[str, type]] = {"search_lag": float}  # see /_sim/settings
+    # Comma-separated project keys the user has lost Browse permission on: their issues leave
+    # every search and read, and JQL naming them is a 400 that does not tell them from a
+    # project that does not exist (as Jira answers).
+    hidden_projects = ""
+    settings: ClassVar[dict[str, type]] = {  # see /_sim/settings
+        "search_lag": float,
+        "hidden_projects": str,
+    }
 
     def __init__(self, world: World, token: str, email: str) -> None:
         super().__init__(world, token)
@@ -141,6 +151,7 @@ class JiraSim(ServiceSim):
             ("POST", "/issue", partial(writes.create_issue, self)),
             ("GET", "/issue/{key}", self.get_issue),
             ("PUT", "/issue/{key}", self.edit_issue),
+            ("DELETE", "/issue/{key}", self.delete_issue),
             ("GET", "/issue/{key}/transitions", self.get_transitions),
             ("POST", "/issue/{key}/transitions", self.transition),
             ("GET", "/issue/{key}/comment", self.get_comments),
@@ -386,7 +397,26 @@ class JiraSim(ServiceSim):
         return Renderer(_site(request), self.users, self.issues, api_version(request))
 
     def _find(self, key: str) -> JiraIssue | None:
-        return self.issues.get(key.upper()) or self.by_id.get(key)
+        issue = self.issues.get(key.upper()) or self.by_id.get(key)
+        return issue if issue is not None and self.browsable(issue.project) else None
+
+    def hidden(self) -> frozenset[str]:
+        return frozenset(k.strip().upper() for k in self.hidden_projects.split(",") if k.strip())
+
+    def browsable(self, project: str) -> bool:
+        return project not in self.hidden()
+
+    def project_key(self, ref: str) -> str | None:
+        """A visible project's key from its key or id; None when unknown or not browsable."""
+        key = project_key(ref)
+        return key if key is not None and self.browsable(key) else None
+
+    def visible_projects(self) -> list[str]:
+        return [k for k in PROJECTS if self.browsable(k)]
+
+    def known(self) -> Known:
+        """What JQL may name, by field: what the user can see (ids, keys and names)."""
+        return jql_vocabulary(self.visible_projects())
 
     def _touch(self, issue: JiraIssue) -> None:
         issue.updated = max(self.world.clock(), issue.updated)
@@ -395,9 +425,9 @@ class JiraSim(ServiceSim):
     def search(self, request: Request, body: Body) -> Response:
         params = search_params(request, body)
         try:
-            query = parse(str(params.get("jql") or ""), now=self.world.clock(), me=self.me)
+            query = parse(str(params.get("jql") or ""), **self._parsing())
         except JqlError as exc:
-            return error_collection(400, str(exc))
+            return error_collection(400, *exc.messages)
         wanted = select_fields(params.get("fields"), default_all=False)
         id_only = not wanted or wanted <= {"id", "key"}
         cap = 5000 if id_only else 100
@@ -413,7 +443,8 @@ class JiraSim(ServiceSim):
         if isinstance(reconciled, str):
             return error_collection(400, reconciled)
         now = self.world.clock()
-        pool = self.index.issues(self.issues.values(), now, self.search_lag, reconciled)
+        visible = (i for i in self.issues.values() if self.browsable(i.project))
+        pool = self.index.issues(visible, now, self.search_lag, reconciled)
         matches = [i for i in pool if query.where and query.where(values(i))]
         sort_issues(matches, query.order or [("key", True)])
         page = matches[offset : offset + limit]
@@ -428,15 +459,22 @@ class JiraSim(ServiceSim):
             result["nextPageToken"] = encode_token(offset + limit, jql_hash, self.world.clock())
         return JSONResponse(result)
 
+    def _parsing(self) -> dict[str, Any]:
+        return {"now": self.world.clock(), "me": self.me, "known": self.known()}
+
     def removed(self, request: Request, body: Body) -> Response:
         return error_collection(410, REMOVED)
 
     def count(self, request: Request, body: Body) -> Response:
         try:
-            query = parse(str(body.get("jql") or ""), now=self.world.clock(), me=self.me)
+            query = parse(str(body.get("jql") or ""), **self._parsing())
         except JqlError as exc:
-            return error_collection(400, str(exc))
-        found = sum(1 for i in self.issues.values() if query.where and query.where(values(i)))
+            return error_collection(400, *exc.messages)
+        found = sum(
+            1
+            for i in self.issues.values()
+            if self.browsable(i.project) and query.where and query.where(values(i))
+        )
         return JSONResponse({"count": found})
 
     # -- one issue --------------------------------------------------------------------------
@@ -692,6 +730,39 @@ class JiraSim(ServiceSim):
                 "issue": render.issue(issue, {"summary", "status", "assignee", "updated"}),
             },
         )
+
+    def delete_issue(self, request: Request, body: Body) -> Response:
+        """204; an issue with subtasks needs `deleteSubtasks=true` (400 otherwise), as Jira."""
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        subtasks = [i for i in self.issues.values() if i.parent == issue.key and i.is_subtask]
+        if subtasks and request.query_params.get("deleteSubtasks", "false").lower() != "true":
+            return error_collection(
+                400,
+                f"The issue '{issue.key}' has subtasks. "
+                "To delete it, set deleteSubtasks=true (the subtasks are deleted too).",
+            )
+        for doomed in [*subtasks, issue]:
+            self.delete(doomed, self.me)
+        self.world.counters.mutation("jira", "delete", key=issue.key, subtasks=len(subtasks))
+        return Response(status_code=204)
+
+    def delete(self, issue: JiraIssue, actor: str) -> None:
+        """Gone, with the links to it; the webhook carries the issue as it was."""
+        render = Renderer(self.site_url, self.users, self.issues)
+        payload = {
+            "timestamp": int(self.world.clock() * 1000),
+            "webhookEvent": "jira:issue_deleted",
+            "issue_event_type_name": "issue_deleted",
+            "user": render.user(actor),
+            "issue": render.issue(issue, None),
+        }
+        del self.issues[issue.key]
+        self.by_id.pop(str(issue.id), None)
+        for other in self.issues.values():
+            other.links = [k for k in other.links if issue.key not in (k.inward, k.outward)]
+        self.world.emit("jira", "jira:issue_deleted", payload)
 
     def assign(self, request: Request, body: Body) -> Response:
         issue = self._find(request.path_params["key"])

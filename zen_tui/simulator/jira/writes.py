@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from zen_tui.simulator.jira import adf
-from zen_tui.simulator.jira.meta import CREATE_TYPES, _project_key
+from zen_tui.simulator.jira.meta import CREATE_TYPES
 from zen_tui.simulator.jira.model import (
     ISSUE_TYPES,
     LINK_TYPES,
@@ -60,7 +60,7 @@ def create_issue(sim: JiraSim, request: Request, body: Body) -> Response:
         return error_collection(400, "The request needs a 'fields' object.")
     project_ref = fields.get("project")
     ref = project_ref.get("key") or project_ref.get("id") if isinstance(project_ref, dict) else None
-    project = _project_key(str(ref or ""))
+    project = sim.project_key(str(ref or ""))
     errors: dict[str, str] = {}
     if project is None:
         errors["project"] = "Specify a valid project ID or key."

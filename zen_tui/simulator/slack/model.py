@@ -50,6 +50,8 @@ class Message:
     replies: list[str] = field(default_factory=list)  # reply ts, ascending (parents only)
     reactions: dict[str, list[str]] = field(default_factory=dict)
     bot_id: str | None = None
+    edited: dict[str, str] | None = None  # {"user", "ts"} once chat.update changed the text
+    subtype: str | None = None  # "tombstone": a deleted thread parent whose replies remain
 
     @property
     def is_reply(self) -> bool:
@@ -64,6 +66,10 @@ class Message:
         }
         if self.bot_id:
             body["bot_id"] = self.bot_id
+        if self.subtype:
+            body["subtype"] = self.subtype
+        if self.edited:
+            body["edited"] = dict(self.edited)
         if self.thread_ts:
             body["thread_ts"] = self.thread_ts
         if self.replies and channel is not None:
@@ -100,6 +106,14 @@ class Channel:
             self.messages[msg.thread_ts].replies.append(msg.ts)
         else:
             self.timeline.append(ts_us(msg.ts))  # ts are issued in increasing order
+
+    def remove(self, msg: Message) -> None:
+        """Gone from history (a top-level message) or from its thread (a reply)."""
+        del self.messages[msg.ts]
+        if msg.is_reply and msg.thread_ts in self.messages:
+            self.messages[msg.thread_ts].replies.remove(msg.ts)
+        else:
+            self.timeline.remove(ts_us(msg.ts))
 
     def to_json(self, viewer: str) -> dict[str, Any]:
         if self.kind == "im":

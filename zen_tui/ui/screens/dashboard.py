@@ -701,7 +701,9 @@ class DashboardScreen(Screen[None]):
         if any(r.label == prepared.label for r in self._commands_running):  # not twice on one item
             self._say(f"{prepared.label} is still running; {self._cancel_hint()}", "warning")
             return
-        running = item_command.Running(prepared, command.timeout, self.zen.clock())
+        running = item_command.Running(
+            prepared, command.timeout, self.zen.clock(), grace=command.grace
+        )
         self._commands_running.append(running)
         self._say(f"{prepared.label}: running… ({self._cancel_hint()})", notify=False)
         self._run_background(running)

@@ -1,0 +1,173 @@
+"""The Jira simulator's /search/jql refuses JQL naming what does not exist, as Jira Cloud does.
+
+/search/jql has no `validateQuery` (always strict): a project, status, issue type or priority
+the site lacks, or a field it does not have, is a 400 ErrorCollection listing every such
+error; a project the user may not browse gets the very same answer (Jira does not say it
+exists). Before this, `project = NOPE` was a 200 with no issues.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.helpers import ManualClock, mounted_client
+from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira.jql import JqlError, parse
+from zen_tui.simulator.jira.model import ISSUE_TYPES, PRIORITIES, PROJECTS, STATUSES
+from zen_tui.simulator.jira.search import jql_vocabulary
+from zen_tui.simulator.jira.service import JiraSim
+
+NOPE = "The value 'NOPE' does not exist for the field 'project'."
+
+
+@pytest.fixture
+def jira() -> JiraSim:
+    world = World(seed=7, size=1000, clock=ManualClock(NOW))
+    sim = JiraSim(world, TOKEN, "me@example.com")
+    world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
+    async with mounted_client(jira, headers=basic()) as c:
+        yield c
+
+
+async def search(client: httpx.AsyncClient, jql: str) -> httpx.Response:
+    return await client.post(f"{API}/search/jql", json={"jql": jql, "fields": ["key"]})
+
+
+@pytest.mark.parametrize(
+    ("jql", "messages"),
+    [
+        ("project = NOPE", [NOPE]),
+        ("project in (ZEN, NOPE) ORDER BY updated DESC", [NOPE]),
+        ('status = "Nope"', ["The value 'Nope' does not exist for the field 'status'."]),
+        ("type = Bugz", ["The value 'Bugz' does not exist for the field 'type'."]),
+        ("priority != Urgent", ["The value 'Urgent' does not exist for the field 'priority'."]),
+        (
+            "project = NOPE AND colour = red",
+            [NOPE, "Field 'colour' does not exist or you do not have permission to view it."],
+        ),
+    ],
+)
+async def test_unknown_value_or_field_is_a_400_listing_each(
+    client: httpx.AsyncClient, jql: str, messages: list[str]
+) -> None:
+    r = await search(client, jql)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"errorMessages": messages, "errors": {}}
+
+
+async def test_count_endpoint_answers_the_same(client: httpx.AsyncClient) -> None:
+    r = await client.post(f"{API}/search/approximate-count", json={"jql": "project = NOPE"})
+    assert r.status_code == 400 and r.json()["errorMessages"] == [NOPE]
+
+
+async def test_known_values_by_key_id_or_name_any_case(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    zen = {i.key for i in jira.issues.values() if i.project == "ZEN"}
+    for jql in ("project = zen", "project = 10000", 'project = "Zen Core"'):
+        r = await client.post(
+            f"{API}/search/jql", json={"jql": jql, "fields": ["key"], "maxResults": 5000}
+        )
+        assert r.status_code == 200, (jql, r.text)
+        assert {i["key"] for i in r.json()["issues"]} == zen, jql
+
+
+async def test_hidden_project_answers_as_if_it_did_not_exist(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Browse permission lost on OPS: its JQL is refused with the message a missing project
+    gets, its issues leave every search and read, and it leaves the project list."""
+    ops = next(i for i in jira.issues.values() if i.project == "OPS")
+    jira.hidden_projects = "ops"
+    hidden = await search(client, "project = OPS")
+    missing = await search(client, "project = NOPE")
+    assert hidden.status_code == missing.status_code == 400
+    assert hidden.json() == {
+        "errorMessages": ["The value 'OPS' does not exist for the field 'project'."],
+        "errors": {},
+    }
+    r = await client.post(
+        f"{API}/search/jql", json={"jql": "updated >= -3650d", "maxResults": 5000}
+    )
+    assert str(ops.id) not in {i["id"] for i in r.json()["issues"]}
+    assert (await client.get(f"{API}/issue/{ops.key}")).status_code == 404
+    listed = {p["key"] for p in (await client.get(f"{API}/project")).json()}
+    assert listed == set(PROJECTS) - {"OPS"}
+    gone = await client.get(f"{API}/project/OPS")
+    assert gone.json()["errorMessages"] == ["No project could be found with key 'OPS'."]
+    jira.hidden_projects = ""  # permission back: the same JQL runs again
+    assert (await search(client, "project = OPS")).status_code == 200
+
+
+def test_random_queries_error_exactly_on_unknown_values() -> None:
+    """Seeded random JQL over real and made-up values: the parse fails exactly when some
+    value is unknown, and then names each unknown one once, in the order written."""
+    rng = random.Random(20261206)
+    known = jql_vocabulary(list(PROJECTS))
+    real = {
+        "project": [*PROJECTS, *PROJECTS.values(), "10001"],
+        "status": [s[0] for s in STATUSES.values()],
+        "priority": list(PRIORITIES.values()),
+        "issuetype": [t[0] for t in ISSUE_TYPES.values()],
+    }
+    for _ in range(300):
+        clauses, wrong = [], []
+        for field in rng.sample(list(real), rng.randint(1, 4)):
+            picks = []
+            for _ in range(rng.randint(1, 3)):
+                if rng.random() < 0.3:
+                    value = f"X{rng.randint(0, 99)}"
+                    wrong.append(f"The value '{value}' does not exist for the field '{field}'.")
+                else:
+                    value = rng.choice(real[field])
+                picks.append(f'"{value}"')
+            clauses.append(f"{field} in ({', '.join(picks)})")
+        jql = " AND ".join(clauses)
+        try:
+            parse(jql, now=NOW, me="me", known=known)
+        except JqlError as exc:
+            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
+        else:
+            assert not wrong, jql
+
+
+def test_without_a_vocabulary_any_value_parses() -> None:
+    assert parse("project = NOPE", now=NOW, me="me").where is not None
+
+
+@pytest.mark.parametrize(
+    ("jql", "message"),
+    [
+        (
+            'status = "In Review',
+            "Error in the JQL Query: The quoted string 'In Review' has not been completed."
+            " (line 1, character 10)",
+        ),
+        (
+            "project = ZEN AND\n  status = = Done",
+            "Error in the JQL Query: Expecting a value but got '='. (line 2, character 12)",
+        ),
+        (
+            "project ZEN",
+            "Error in the JQL Query: Expecting an operator but got 'ZEN'. (line 1, character 9)",
+        ),
+    ],
+)
+async def test_a_syntax_error_is_the_one_message_and_says_where(
+    client: httpx.AsyncClient, jql: str, message: str
+) -> None:
+    """Jira stops at a syntax error (a value check after it is not reported) and says where,
+    counting lines and characters from 1."""
+    r = await search(client, f"{jql} AND project = NOPE" if "\n" in jql else jql)
+    assert r.status_code == 400
+    assert r.json() == {"errorMessages": [message], "errors": {}}

@@ -1,0 +1,81 @@
+"""A section's query the server refuses becomes QueryRefused (the user's words, not an
+outage): Jira's 400 on the first /search/jql page, GitHub's 422 on the first search page. A
+400 on a later Jira page is the paging token, and only makes the listing partial."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from zen_tui.gateway.errors import ApiError, QueryRefused
+from zen_tui.services.github import GitHubClient
+from zen_tui.services.jira import JiraClient
+
+from .conftest import BASES, Account, section
+from .test_jira import API as JIRA_API
+from .test_jira import issue as jira_issue
+from .test_jira import myself  # noqa: F401 - a fixture the jira one needs
+from .test_partial_listings import GH, search_page
+
+SAYS = "The value 'NOPE' does not exist for the field 'project'."
+
+
+@pytest.fixture
+def gh(make_gateway) -> GitHubClient:
+    return GitHubClient(Account("github", "github", GH, user="me"), make_gateway("github"))
+
+
+@pytest.fixture
+def jira(make_gateway, clock, myself) -> JiraClient:  # noqa: F811 - the fixture above
+    return JiraClient(Account("jira", "jira", BASES["jira"]), make_gateway("jira"), clock=clock)
+
+
+async def test_jira_400_on_the_first_page_is_the_query_once(jira, router) -> None:
+    route = router.post(f"{JIRA_API}/search/jql").respond(
+        400, json={"errorMessages": [SAYS], "errors": {}}
+    )
+    with pytest.raises(QueryRefused) as info:
+        await jira.fetch_section(section("jira", "project = NOPE", pane="issues"))
+    assert info.value.status == 400 and info.value.message == SAYS
+    assert str(info.value) == f"jira: refused the query: {SAYS}"
+    assert route.call_count == 1  # an answer: never retried
+
+
+async def test_jira_400_on_a_later_page_is_partial_not_the_query(jira, router) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if b"nextPageToken" in request.content:
+            return httpx.Response(400, json={"errorMessages": ["The token expired."]})
+        body = {"issues": [jira_issue("A-1")], "nextPageToken": "t2", "isLast": False}
+        return httpx.Response(200, json=body)
+
+    router.post(f"{JIRA_API}/search/jql").mock(side_effect=answer)
+    result = await jira.fetch_section(section("jira", "project = A", pane="issues"))
+    assert [i.key for i in result.items] == ["A-1"] and result.partial
+    assert isinstance(result.stale_error, ApiError)
+    assert not isinstance(result.stale_error, QueryRefused)
+
+
+async def test_jira_other_refusals_stay_plain_api_errors(jira, router) -> None:
+    router.post(f"{JIRA_API}/search/jql").respond(403, json={"errorMessages": ["No."]})
+    with pytest.raises(ApiError) as info:
+        await jira.fetch_section(section("jira", "project = A", pane="issues"))
+    assert not isinstance(info.value, QueryRefused)
+
+
+async def test_github_422_on_search_is_the_query_once(gh, router) -> None:
+    reason = {"message": "The listed users and repositories cannot be searched.", "code": "x"}
+    route = router.get(f"{GH}/search/issues").respond(
+        422, json={"message": "Validation Failed", "errors": [reason]}
+    )
+    # The repository itself is asked once, in case it was renamed (it was not: it is gone).
+    lookup = router.get(f"{GH}/repos/no/pe").respond(404, json={"message": "Not Found"})
+    with pytest.raises(QueryRefused) as info:
+        await gh.fetch_section(section("github", "repo:no/pe", pane="issues"))
+    assert info.value.message == f"Validation Failed: {reason['message']}"
+    assert (route.call_count, lookup.call_count) == (1, 1)
+
+
+async def test_github_search_answering_fine_is_untouched(gh, router) -> None:
+    router.get(f"{GH}/search/issues").mock(return_value=search_page([1]))
+    result = await gh.fetch_section(section("github", "is:open", pane="issues"))
+    assert [i.key for i in result.items] == ["o/r#1"]
