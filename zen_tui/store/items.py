@@ -143,14 +143,18 @@ class ItemsMixin(StoreBase):
             ).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
-    def load_section(self, section_id: str) -> tuple[list[Item], float | None]:
-        """Items newest-updated first (ties keep the saved order), and when they were fetched."""
+    def load_section(
+        self, section_id: str, known: Mapping[str, Item] | None = None
+    ) -> tuple[list[Item], float | None]:
+        """Items newest-updated first (ties keep the saved order), and when they were fetched.
+        An item equal to the one of its id in `known` (what the caller already holds) comes
+        back as that object (codec.decode_items)."""
         with self._read() as db:
             fetched_at = _fetched_at(db, section_id)
             rows = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
-            items = _decode_all(r[0] for r in rows)
+            items = _decode_all((r[0] for r in rows), known)
         return items, fetched_at
 
     def fetched_times(self, section_id: str) -> dict[str, float]:
@@ -273,9 +277,9 @@ def _rows(
     ]
 
 
-def _decode_all(texts: Iterable[str]) -> list[Item]:
+def _decode_all(texts: Iterable[str], known: Mapping[str, Item] | None = None) -> list[Item]:
     # An unreadable row (e.g. a kind written by a newer version) is skipped, not a crash.
-    return decode_items(texts, _skipped)
+    return decode_items(texts, _skipped, known)
 
 
 def _skipped(exc: CodecError) -> None:

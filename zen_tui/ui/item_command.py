@@ -23,7 +23,6 @@ import msgspec
 
 from zen_tui.config import CommandConfig
 from zen_tui.config_schema import COMMAND_GRACE
-from zen_tui.item_commands import MissingField, item_fields, render
 from zen_tui.models import Item, format_age
 from zen_tui.text_safety import clean
 
@@ -46,6 +45,9 @@ class Prepared(msgspec.Struct, frozen=True):
 
 def prepare(command: CommandConfig, item: Item, repo_paths: Mapping[str, Path]) -> Prepared:
     """The command line and directory for `item`, or Refused with the reason."""
+    # The templates' renderer loads when a command first runs: many configs have none.
+    from zen_tui.item_commands import MissingField, item_fields, render
+
     fields = item_fields(item, repo_paths)
     label = f"{command.title} on {item.key}"
     repo = fields.get("repo", "")

@@ -23,8 +23,6 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui import crosslink
-from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.models import (
     Action,
     ActionState,
@@ -52,9 +50,9 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
-from zen_tui.web_links import refusal
 
 if TYPE_CHECKING:
+    from zen_tui import crosslink
     from zen_tui.ui.app import ZenApp
 
 
@@ -482,6 +480,8 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
+        from zen_tui.web_links import refusal  # loaded when an item is first opened
+
         account = next((a for a in self.zen.accounts if a.name == item.account), None)
         refused = refusal(item.url, item.service, account.base_url if account else None)
         if refused:  # the URL is the server's: only its own web pages, never file:// & co
@@ -627,6 +627,9 @@ class DashboardScreen(Screen[None]):
         said = f"{section.title}: query set for this session"
         path = self.zen.options.config_path
         if save and path is not None:
+            # The config writer loads when a query is first saved: most sessions never do.
+            from zen_tui.config_writer import CannotSave, save_section_query
+
             pane_name, index, _account = section_id.split(":", 2)
             try:
                 save_section_query(path, pane_name, int(index), query)
