@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import msgspec
 from textual import events, work
@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 
 from zen_tui.config import AccountConfig, CommandConfig, Settings
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
     from zen_tui.ui.screens.login import FlowFactory, LoginOutcome
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# One dialog at a time: a second one under or over the first would take keys meant for it
+DIALOG_UP = "a dialog is open: answer it or press esc first"
 
 APP_BINDINGS: list[Binding] = [
     Binding("q", "quit", "Quit", id="quit"),
@@ -305,6 +311,39 @@ class ZenApp(App[str | None]):
         with suppress(NoMatches):  # mounting or tearing down: nothing to age yet
             dashboard.tick()
 
+    # --- dialogs: one at a time ----------------------------------------------------------
+
+    def dialog_up(self) -> bool:
+        """A dialog waits for its answer (the command palette is not one: it closes first)."""
+        from textual.command import CommandPalette
+
+        screen = self.screen
+        return isinstance(screen, ModalScreen) and not isinstance(screen, CommandPalette)
+
+    def push_dialog(self, screen: Screen[T], callback: Callable[[T | None], Any]) -> bool:
+        """Push `screen` unless a dialog is up already (then say so, and push nothing): two
+        stacked dialogs answer one and leave the other taking the dashboard's keys."""
+        if self.dialog_up():
+            self.notify(DIALOG_UP, severity="warning")
+            return False
+        self.push_screen(screen, callback)
+        return True
+
+    async def ask_dialog(self, screen: Screen[T]) -> T | None:
+        """push_dialog for a worker that awaits the answer: None (as if cancelled) when a
+        dialog is up already."""
+        if self.dialog_up():
+            self.notify(DIALOG_UP, severity="warning")
+            return None
+        return await self.push_screen_wait(screen)
+
+    def action_command_palette(self) -> None:
+        """Not over a dialog: its commands (log in, log out) would push a second one."""
+        if self.dialog_up():
+            self.notify(DIALOG_UP, severity="warning")
+            return
+        super().action_command_palette()
+
     # --- app actions ------------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -315,18 +354,21 @@ class ZenApp(App[str | None]):
         rows = self.help_rows()
         dash = self._dashboard()
         if dash is None or self.screen is not dash:
-            self.push_screen(HelpScreen(rows))
+            self.push_dialog(HelpScreen(rows), lambda _: None)
             return
         ids = dash.keys_here()
         commands = [(i, display_keys(k), d) for i, k, d in dash.commands_here()]
         here = [r for r in rows if r[0] in ids] + commands
         rest = [r for r in rows if r[0] not in ids]
-        self.push_screen(HelpScreen(here + rest, first=len(here), pane=dash.pane.label))
+        help_screen = HelpScreen(here + rest, first=len(here), pane=dash.pane.label)
+        self.push_dialog(help_screen, lambda _: None)
 
     def action_health(self) -> None:
         from zen_tui.ui.screens.health import HealthScreen
 
-        if not isinstance(self.screen, HealthScreen):
+        if self.dialog_up():  # the health screen would cover the dialog, still taking keys
+            self.notify(DIALOG_UP, severity="warning")
+        elif not isinstance(self.screen, HealthScreen):
             self.push_screen(HealthScreen(self.health_model, self.clock))
 
     def action_login(self, account: str | None = None) -> None:
@@ -334,10 +376,10 @@ class ZenApp(App[str | None]):
         from zen_tui.ui.screens.login import LoginScreen, ui_flow
 
         if isinstance(self.screen, LoginScreen):
-            return
+            return  # already here: not a second copy, and no notice
         flow = self.login_flow or ui_flow
         screen = LoginScreen(self.accounts, account=account, flow_factory=flow)
-        self.push_screen(screen, self._logged_in)
+        self.push_dialog(screen, self._logged_in)
 
     def _logged_in(self, outcome: LoginOutcome | None) -> None:
         if outcome is None:
@@ -358,7 +400,7 @@ class ZenApp(App[str | None]):
             if yes:
                 self._log_out(account)
 
-        self.push_screen(ConfirmModal(question), answered)
+        self.push_dialog(ConfirmModal(question), answered)
 
     @work(group="login-takes-effect", exit_on_error=False)
     async def _log_out(self, account: str) -> None:

@@ -53,7 +53,7 @@ async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
             return
         screen.submit_steps(steps, f"issue in {target.container} queued")
 
-    screen.app.push_screen(form, answered)
+    screen.zen.push_dialog(form, answered)
 
 
 async def share(screen: DashboardScreen, item: Item) -> None:
@@ -79,4 +79,4 @@ async def share(screen: DashboardScreen, item: Item) -> None:
         step = crosslink.share(item, slack[0], by_label[label])
         screen.submit_steps([step], f"share of {item.key} to {label} queued")
 
-    screen.app.push_screen(PickerModal(f"Share {item.key} to", list(by_label)), chosen)
+    screen.zen.push_dialog(PickerModal(f"Share {item.key} to", list(by_label)), chosen)

@@ -600,7 +600,7 @@ class DashboardScreen(Screen[None]):
             if name is not None:
                 then(pane.sections[names.index(name)])
 
-        self.app.push_screen(PickerModal(prompt, names), picked)
+        self.zen.push_dialog(PickerModal(prompt, names), picked)
 
     def _edit_query(self, section: SectionInfo) -> None:
         from zen_tui.ui.screens.modals import QueryModal  # the dialogs load when one opens
@@ -613,7 +613,7 @@ class DashboardScreen(Screen[None]):
             partial(self.zen.backend.set_query, section.id),
             no_save=no_save,
         )
-        self.app.push_screen(modal, partial(self._query_set, section.id))
+        self.zen.push_dialog(modal, partial(self._query_set, section.id))
 
     def _query_set(self, section_id: str, result: tuple[str, bool] | None) -> None:
         # the backend's word on the section's query, even when the dialog was left while the
@@ -794,7 +794,7 @@ class DashboardScreen(Screen[None]):
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
         else:
             modal = EditorModal(f"{command.capitalize()} on {n}")
-        self.app.push_screen(modal, self._then(command, items))
+        self.zen.push_dialog(modal, self._then(command, items))
 
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
         from zen_tui.ui.screens.modals import ConfirmModal
@@ -809,7 +809,7 @@ class DashboardScreen(Screen[None]):
             else:
                 self._cancelled(verb, n)
 
-        self.app.push_screen(modal, answered)
+        self.zen.push_dialog(modal, answered)
 
     def _cancelled(self, what: str, n: str) -> None:
         self._say(f"{what} on {n} cancelled: nothing sent", notify=False)
@@ -818,7 +818,7 @@ class DashboardScreen(Screen[None]):
         from zen_tui.ui.screens.modals import PickerModal
 
         modal = PickerModal("React with", list(triage.REACTIONS))
-        self.app.push_screen(modal, self._then(command, items))
+        self.zen.push_dialog(modal, self._then(command, items))
 
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
@@ -849,7 +849,7 @@ class DashboardScreen(Screen[None]):
 
         modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
         self._unsay(loading)
-        self.app.push_screen(modal, self._then(command, items))
+        self.zen.push_dialog(modal, self._then(command, items))
 
     def _unsay(self, note: str) -> None:
         """Clear a progress note once its wait is over, unless something else was said since."""

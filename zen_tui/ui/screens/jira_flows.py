@@ -54,7 +54,7 @@ async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
 
 
 async def ask(screen: DashboardScreen, modal: Any) -> Any:
-    return await screen.app.push_screen_wait(modal)
+    return await screen.zen.ask_dialog(modal)
 
 
 def _field(spec: CreateField, value: str = "", required: bool | None = None) -> FormField:
