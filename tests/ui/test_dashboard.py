@@ -16,6 +16,7 @@ from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import PANES, DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
+from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
@@ -640,18 +641,35 @@ async def test_the_refreshing_note_goes_when_the_refresh_ends() -> None:
         assert status(pilot.app).startswith("Pull requests: local 3h")
 
 
-async def test_a_pane_without_sections_says_so_in_its_title_and_the_status_line() -> None:
-    sections = [s for s in FakeBackend().sections if s.pane != "issues"]
+async def test_a_pane_without_sections_says_so_once_and_how_to_add_one() -> None:
+    sections = [s for s in FakeBackend().sections if s.pane != "messages"]
     async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("tab")  # to the Issues pane, which has no sections
+        await pilot.press("tab", "tab")  # to the Messages pane, which has no sections
         await pilot.pause()
-        pane = app_pane(pilot.app, "issues")
+        pane = app_pane(pilot.app, "messages")
+        body = pane.query_one(ItemList).render_line(0).text
+        title = str(pane.border_title)
+        tabs = str(pane.query_one(".tabs").render())
+        said = [t for t in (title, tabs, body) if "no sections configured" in t]
+        assert said == [body], (title, tabs, body)  # the pane says it once: in its list
+        assert body.strip() == "no sections configured: add [[sections]] (docs/config.md)"
+        assert title == "Messages"
         assert "no sections configured" in status(pilot.app), status(pilot.app)
         assert "waiting for data" not in status(pilot.app)
-        assert str(pane.border_title).endswith("no sections configured")
-        tabs = str(pane.query_one(".tabs").render())
-        assert "no sections configured" in tabs
+
+
+async def test_only_configured_services_get_a_gateway_card() -> None:
+    """No Slack account or section: no `● slack closed` / `tok -` card."""
+    sections = [s for s in FakeBackend().sections if s.service != "slack"]
+    async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        cards = [c.service for c in pilot.app.screen.query(ServiceCard)]
+        assert cards == ["github", "jira"]
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        cards = [c.service for c in pilot.app.screen.query(ServiceCard)]
+        assert cards == ["github", "jira", "slack"]
 
 
 class ScriptedDetails(FakeBackend):

@@ -153,7 +153,7 @@ class DashboardScreen(Screen[None]):
         # the layout class from the start: set on resize only, it restyled the whole screen
         self.set_class(self.app.size.width >= WIDE, "-wide")
         with Horizontal(id="cards"):
-            for service in self.zen.health_model.services:
+            for service in self.carded_services():
                 yield ServiceCard(service)
         with Horizontal(id="main"):
             with Vertical(id="panes"):
@@ -181,6 +181,13 @@ class DashboardScreen(Screen[None]):
         self.query_one("#list-prs", ItemList).focus()
 
     # --- layout -----------------------------------------------------------------------------
+
+    def carded_services(self) -> list[str]:
+        """The services with an account or a section in the config, in the health model's
+        order: a card for a service nobody set up (`● slack closed`, `tok -`) said nothing."""
+        zen = self.zen
+        configured = {a.service for a in zen.accounts} | {s.service for s in zen.backend.sections}
+        return [s for s in zen.health_model.services if s in configured]
 
     def pane_ids(self) -> tuple[Pane, ...]:
         """The three panes, then an optional one (the Inbox) only when it has sections."""

@@ -50,6 +50,8 @@ _STATE_RANK = {
     FreshnessState.EMPTY: 3,
 }
 NO_SECTIONS = "no sections configured"
+# The empty pane's one line: what to write, and where the guide says more
+ADD_SECTION = "no sections configured: add [[sections]] (docs/config.md)"
 
 
 class FilterClosed(Message):
@@ -258,7 +260,7 @@ class ItemPane(Vertical):
 
     def on_mount(self) -> None:
         if not self.sections:
-            self._list.empty_text = NO_SECTIONS
+            self._list.empty_text = ADD_SECTION
         self.render_tabs()
         self.refresh_title()
 
@@ -355,8 +357,6 @@ class ItemPane(Vertical):
             style = "bold reverse" if n == self.active else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
-        if not self.sections:
-            text.append(f" {NO_SECTIONS}", style="italic")
         self.query_one(".tabs", Static).update(text)
 
     def refresh_title(self) -> None:
@@ -366,6 +366,8 @@ class ItemPane(Vertical):
         fresh = self.freshness
         badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
+        if not self.sections:  # its list says so, with how to add one: once is enough
+            title = PANE_LABELS[self.pane]
         worst = self.worst_section()
         border = fresh
         if worst is not None:
