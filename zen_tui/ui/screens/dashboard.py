@@ -45,7 +45,7 @@ from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
-from zen_tui.ui.widgets.gateway import ServiceCard
+from zen_tui.ui.widgets.gateway import ServiceCard, breaker_text
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
@@ -333,21 +333,30 @@ class DashboardScreen(Screen[None]):
                 pane.drop_pending(item_id)
                 del self._creating[item_id]
 
-    def refresh_cards(self) -> None:
-        now = self.zen.clock()
+    def refresh_cards(self, now: float | None = None) -> None:
+        """The cards, then the status line, which says the breaker as the card now shows it
+        (`open, 27s left`): the two never disagree, not even for a second."""
+        now = self.zen.clock() if now is None else now
         for card in self.query(ServiceCard):
             card.show(self.zen.health_model.status(card.service), now)
+        self.refresh_status()
 
     def tick(self) -> None:
         """Every second: countdowns; badges age."""
-        self.refresh_cards()
         for pane in self.panes():
             pane.render_tabs()  # each tab's badge ages too
             pane.refresh_title()
-        self.refresh_status()
+        self.refresh_cards(self.zen.clock())
+
+    def breaker_said(self, service: str) -> str:
+        """The breaker as the service's card shows it (drawn from the same model at the same
+        instant): an event or a tick between two redraws cannot make the two disagree."""
+        with suppress(NoMatches):
+            return self.query_one(f"#card-{service}", ServiceCard).breaker_said
+        return breaker_text(self.zen.health_model.status(service), self.zen.clock())
 
     def refresh_status(self) -> None:
-        parts = [self.pane.status_text()]
+        parts = [self.pane.status_text(self.breaker_said)]
         selected = self.pane.selected_count
         if selected:
             parts.append(f"{selected} selected")

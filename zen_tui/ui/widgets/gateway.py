@@ -122,6 +122,7 @@ class ServiceCard(Static):
         super().__init__(id=f"card-{service}")
         self.service = service
         self.breaker = "closed"
+        self.breaker_said = "closed"  # its breaker line as drawn: the status line says the same
         self._shown: tuple[ServiceStatus, float] | None = None
 
     def on_mount(self) -> None:
@@ -135,6 +136,7 @@ class ServiceCard(Static):
         self._shown = (status, now)
         self.update(render_status(status, now, signal_styles(self)))
         self.breaker = status.breaker
+        self.breaker_said = breaker_text(status, now)
         self.set_class(status.breaker == "open", "-open")
         self.set_class(status.breaker == "half-open", "-half-open")
         # the card's line is cut at 24 cells: the whole reason on hover

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from zen_tui.models import (
+    Cause,
     Freshness,
     FreshnessState,
     Item,
@@ -291,10 +292,14 @@ class ItemPane(Vertical):
     def badge(self) -> str:
         """The active section's badge (see section_badge); on the All tab its worst
         section's."""
-        section = self.section
-        if self.showing_all:
-            section = max(self.sections, key=self._trouble)
+        section = self.badge_section()
         return self.section_badge(section) if section else self._no_data()
+
+    def badge_section(self) -> SectionInfo | None:
+        """The section the badge and the status line speak of."""
+        if self.showing_all:
+            return max(self.sections, key=self._trouble)
+        return self.section
 
     def section_badge(self, section: SectionInfo) -> str:
         """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
@@ -395,12 +400,18 @@ class ItemPane(Vertical):
         """What the title and the status line say before a section has any snapshot."""
         return "waiting for data" if self.sections else NO_SECTIONS
 
-    def status_text(self) -> str:
-        """For the status line: `Pull requests: cached 2m (github breaker open until …)`."""
+    def status_text(self, breaker: Callable[[str], str] | None = None) -> str:
+        """For the status line: `Pull requests: cached 2m (github breaker open, 27s left)`.
+        `breaker(service)`: the breaker as its gateway card says it now; it stands in for a
+        breaker reason, whose `until 14:02` / `probe due` came from the engine's clock."""
         fresh = self.freshness
         if fresh is None:
             return f"{PANE_LABELS[self.pane]}: {self._no_data()}"
-        reason = f" ({fresh.reason})" if fresh.reason and fresh.state != "live" else ""
+        why = fresh.reason
+        section = self.badge_section()
+        if breaker is not None and fresh.cause is Cause.BREAKER and section is not None:
+            why = f"{section.service} breaker {breaker(section.service)}"
+        reason = f" ({why})" if why and fresh.state != "live" else ""
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
 
 
