@@ -23,7 +23,9 @@ commands from exec to exit, each against a baseline run in the same rounds.
   default folders, found as for a user who sets no ZEN_TUI_* variable (on Linux through
   XDG_CONFIG_HOME and XDG_DATA_HOME, pointed into the run's temporary folder); and, for
   scale, the stdlib modules such a command needs (FLOOR) against the same, and those with
-  what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum.
+  what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum;
+  and `import msgspec` alone (MSGSPEC), the largest part of the gap between the two. An `act`
+  refused by validation is answered before msgspec, the store and the log load.
 
 Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
 Run: .venv/bin/python benchmarks/startup.py [rounds] [commands]   (about a minute)
@@ -81,6 +83,11 @@ FLOOR_NAME = "stdlib floor: " + FLOOR.replace("import ", "`import ", 1) + "`"
 # own: its modules, its parser, reading the config and the store, writing the answer.
 FLOOR_DESIGN = FLOOR + ", msgspec, pathlib, typing"
 FLOOR_DESIGN_NAME = "structural floor: the stdlib floor + `msgspec, pathlib, typing`"
+# msgspec alone, for scale: what it costs by itself is most of the gap between the two floors
+# (its C module imports typing_extensions with inspect, uuid with platform, decimal), and why
+# a command that reads records cannot come under the 4x goal while they are msgspec Structs.
+MSGSPEC = "import msgspec"
+MSGSPEC_NAME = "`import msgspec` alone"
 
 
 # -- the children -----------------------------------------------------------------------------
@@ -324,6 +331,7 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
     base: list[float] = []
     floor: list[float] = []
     floor_design: list[float] = []
+    msgspec_alone: list[float] = []
     ours: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(rounds):
         for name, argv in commands.items():
@@ -331,9 +339,11 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
             ours[name].append(run_command([*zen, *argv], env) * 1000)
         floor.append(run_command([sys.executable, "-c", FLOOR], env) * 1000)
         floor_design.append(run_command([sys.executable, "-c", FLOOR_DESIGN], env) * 1000)
+        msgspec_alone.append(run_command([sys.executable, "-c", MSGSPEC], env) * 1000)
     figures = [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
     figures.append(figure(FLOOR_NAME, "ms", floor, base, "`python -c pass`"))
     figures.append(figure(FLOOR_DESIGN_NAME, "ms", floor_design, base, "`python -c pass`"))
+    figures.append(figure(MSGSPEC_NAME, "ms", msgspec_alone, base, "`python -c pass`"))
     return figures + measure_list_memory(root, zen, env, rounds)
 
 

@@ -25,6 +25,7 @@ from zen_tui.ui.health_model import HealthModel
 
 if TYPE_CHECKING:
     from zen_tui.simulator.core.world import ServiceSim
+    from zen_tui.simulator.server import SimulatorServer
 
 
 class ManualClock:
@@ -162,3 +163,33 @@ def zen_tui_structs() -> list[type[msgspec.Struct]]:
             if cls.__module__.startswith("zen_tui.") and cls not in found:
                 found.append(cls)
     return found
+
+
+def github_account_toml(base_url: str, *, name: str = "gh", token_env: str = "") -> str:
+    """A config file's `[[accounts]]` table for a GitHub account at `base_url` (the
+    simulator's, in the integration tests), its token read from `token_env` when given."""
+    lines = ["[[accounts]]", f'name = "{name}"', 'service = "github"', f'base_url = "{base_url}"']
+    if token_env:
+        lines.append(f'token_env = "{token_env}"')
+    return "\n".join(lines) + "\n"
+
+
+# The GitHub account's notifications, as an inbox section of a test's config file.
+GITHUB_INBOX = """
+[[sections]]
+pane = "inbox"
+account = "gh"
+title = "GitHub notifications"
+query = "notifications"
+"""
+
+
+def github_config(
+    sim: SimulatorServer, folder: Path, *, token_env: str = "", then: str = ""
+) -> Path:
+    """`folder/config.toml`: the simulator's GitHub account `gh` (github_account_toml),
+    then the tables in `then` (sections, other accounts, gateway settings)."""
+    config = folder / "config.toml"
+    base_url = sim.account("github").base_url
+    config.write_text(github_account_toml(base_url, token_env=token_env) + then, encoding="utf-8")
+    return config

@@ -208,6 +208,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    refusal = _refused_early(args)
+    if refusal is not None:
+        print(f"{PROG}: {refusal}", file=sys.stderr)
+        return 2
     from zen_tui.logs import setup_logging
     from zen_tui.store.notices import reset_disk_full
 
@@ -239,6 +243,17 @@ def _run(args: argparse.Namespace) -> int:
             return init.run(args)
         settings = _load(args, data_dir)
         return _disk_checked(_dispatch, args, settings)
+
+
+def _refused_early(args: argparse.Namespace) -> str | None:
+    """A malformed `zen-tui act`, refused as a usage error is: before the log, the config's
+    full check and the store (act.refused says what it can tell). The demo's accounts are
+    made in the run: its actions are checked there."""
+    if args.command != "act" or args.demo:
+        return None
+    from zen_tui.commands import act
+
+    return act.refused(args)
 
 
 def _demo_dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -364,7 +379,7 @@ def _logger() -> logging.Logger:
 
 
 def _redact(text: str) -> str:
-    from zen_tui.logs import redact
+    from zen_tui.redaction import redact
 
     return redact(text)
 

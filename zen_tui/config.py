@@ -23,6 +23,8 @@ from msgspec.structs import replace
 
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
+    COMMAND_GRACE,
+    COMMAND_GRACE_MAX,
     COMMAND_MODES,
     COMMAND_TIMEOUT,
     DEFAULT_BASE_URLS,
@@ -54,7 +56,7 @@ from zen_tui.gateway.settings import (
     TimeoutSettings,
     default_settings,
 )
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 # The schema (config_schema) is re-exported: callers read every settings name from here.
 __all__ = [
@@ -492,16 +494,32 @@ def _command(t: Table) -> CommandConfig:
         mode=t.get("mode", t.choice(COMMAND_MODES), "background"),
         in_checkout=t.get("in_checkout", t.boolean, False),
         timeout=t.get("timeout", t.duration(positive=True), COMMAND_TIMEOUT),
+        grace=t.get("grace", _grace(t), COMMAND_GRACE),
     )
-    if command.mode == "suspend" and "timeout" in t.data:  # it has the terminal: ctrl+c
-        raise t.error(
-            t.path("timeout"),
-            t.data["timeout"],
-            "only background commands have a timeout",
-            'remove it, or set mode = "background"',
-        )
+    for name in ("timeout", "grace"):
+        if command.mode == "suspend" and name in t.data:  # it has the terminal: ctrl+c
+            raise t.error(
+                t.path(name),
+                t.data[name],
+                f"only background commands have a {name}",
+                'remove it, or set mode = "background"',
+            )
     t.done()
     return command
+
+
+def _grace(t: Table) -> Callable[[Any, str], float]:
+    """A duration from 0 (SIGKILL at once) up to COMMAND_GRACE_MAX."""
+    duration = t.duration()
+
+    def check(value: Any, key: str) -> float:
+        seconds = duration(value, key)
+        if seconds > COMMAND_GRACE_MAX:
+            limit = f"{COMMAND_GRACE_MAX:.0f}s"
+            raise t.error(key, value, f"is longer than {limit}", f'use at most "{limit}"')
+        return seconds
+
+    return check
 
 
 def _key_check(t: Table) -> Callable[[Any, str], str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from zen_tui.logs import redact
+from zen_tui.redaction import redact
 
 DURATION_HELP = 'a number of seconds or a string like "250ms", "30s", "5m", "1h"'
 

@@ -102,6 +102,10 @@ class UiConfig(msgspec.Struct, frozen=True):
 
 COMMAND_MODES = ("background", "suspend")
 COMMAND_TIMEOUT = 600.0  # seconds a background command may run before it is stopped
+COMMAND_GRACE = 3.0  # seconds a stopped command's group has between SIGTERM and SIGKILL
+# The longest grace a config may give: quitting the dashboard waits it out for a command
+# that ignores SIGTERM.
+COMMAND_GRACE_MAX = 60.0
 
 
 class CommandConfig(msgspec.Struct, frozen=True):
@@ -118,6 +122,9 @@ class CommandConfig(msgspec.Struct, frozen=True):
     # Seconds a background command runs before its process group is stopped (SIGTERM, then
     # SIGKILL): a hung `git fetch` does not run for ever. Suspended ones have the terminal.
     timeout: float = COMMAND_TIMEOUT
+    # Seconds its group has between SIGTERM and SIGKILL when it is stopped (timeout, cancel,
+    # quit): a command that saves its work on SIGTERM may need longer.
+    grace: float = COMMAND_GRACE
 
 
 def _default_secret_env() -> dict[str, str]:

@@ -170,6 +170,29 @@ class Message(ItemBase, frozen=True, gc=False):
     reply_count: int = 0
     reactions: tuple[Reaction, ...] = ()
     mentions_me: bool = False
+    latest_reply: str | None = None  # a thread parent's newest reply ts, as Slack says
+    broadcast: bool = False  # a thread reply also sent to the channel (thread_broadcast)
+
+
+class ThreadReply(msgspec.Struct, frozen=True):
+    """A reply a webhook announced: the parent (item id) it went to, the reply's ts and, when
+    the event says so (a thread_broadcast's `root`), the thread's reply count after it."""
+
+    parent_id: str
+    reply_ts: str
+    reply_count: int | None = None
+
+
+def with_reply(parent: Message, reply: ThreadReply) -> Message:
+    """The parent once `reply` is in its thread: one reply more (or the event's count), the
+    reply its latest. A reply not newer than the latest one known (a repeat, or one a listing
+    already counted) changes nothing, so applying it twice is applying it once."""
+    if parent.latest_reply is not None and float(reply.reply_ts) <= float(parent.latest_reply):
+        return parent
+    count = parent.reply_count + 1 if reply.reply_count is None else reply.reply_count
+    return msgspec.structs.replace(
+        parent, reply_count=count, latest_reply=reply.reply_ts, thread_ts=parent.ts
+    )
 
 
 Item = PullRequest | Issue | Message
@@ -267,6 +290,8 @@ class FetchResult(msgspec.Struct, frozen=True):
     """One section's read, as a service client hands it to the sync engine."""
 
     items: list[Item]
+    # When the oldest page was fetched: a later page the cache answered (its stale copy after
+    # a failed request) may be older than the first, and the listing is no newer than that.
     fetched_at: float
     cache: CacheOutcome  # "stale" => served from the gateway's stale cache
     # Why the items are not (all) live: the gateway's error (a GatewayError; typed as its base
@@ -281,6 +306,13 @@ class FetchResult(msgspec.Struct, frozen=True):
     cursor: str | None = None  # delta cursor for the next poll
     poll_interval: float | None = None  # server-requested minimum (GitHub X-Poll-Interval)
     skipped: int = 0  # malformed items left out (each logged); the rest of the page is kept
+    # item id -> when its page was fetched, for the items whose page is newer than
+    # `fetched_at` (services/base.py PageTimes): each row is as old as its own page.
+    fetched: dict[str, float] = msgspec.field(default_factory=dict)
+
+    def fetched_at_of(self, item_id: str) -> float:
+        """When the page this item came on was fetched."""
+        return self.fetched.get(item_id, self.fetched_at)
 
 
 class FileDiff(msgspec.Struct, frozen=True):

@@ -10,6 +10,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
+from tests.helpers import github_config
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.cli import main
 from zen_tui.logs import shutdown_logging
@@ -21,16 +22,8 @@ __all__ = ["memory_keyring"]
 
 @pytest.fixture
 def cli(sim: SimulatorServer, tmp_path: Path, capsys, monkeypatch) -> Iterator[object]:
-    config = tmp_path / "config.toml"
     jira = sim.account("jira")
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-token_env = "ZEN_T_GH"
-
+    others = f"""
 [[accounts]]
 name = "work"
 service = "jira"
@@ -42,7 +35,7 @@ name = "team"
 service = "slack"
 base_url = "{sim.account("slack").base_url}"
 """
-    )
+    config = github_config(sim, tmp_path, token_env="ZEN_T_GH", then=others)
     monkeypatch.delenv("ZEN_T_GH", raising=False)
     pasted: list[str] = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: pasted.pop(0))
@@ -153,3 +146,21 @@ def test_an_exported_token_env_is_pointed_out(
     assert "gh (github): token from $ZEN_T_GH" in out
     code, out, _ = cli("logout", "gh")
     assert "still provides a token" in out
+
+
+def test_logout_without_a_keyring_still_names_the_variable_in_use(
+    cli, sim: SimulatorServer, monkeypatch
+) -> None:
+    """A server without a keyring, the token in `token_env` (docs/login.md: "This suits CI
+    and servers without a keyring"): `auth logout` could only say "set token_env", which is
+    set, and never that the account goes on using it."""
+    monkeypatch.setenv("ZEN_T_GH", sim.account("github").token)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        code, out, err = cli("logout", "gh")
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1 and "no usable OS keyring" in err  # nothing could be checked or deleted
+    assert "$ZEN_T_GH is set and still provides a token; unset it too." in out
+    assert sim.account("github").token not in out + err and "Traceback" not in err

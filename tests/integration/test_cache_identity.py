@@ -20,7 +20,7 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
-from tests.helpers import files_holding
+from tests.helpers import GITHUB_INBOX, files_holding, github_config
 from tests.integration.test_login_takes_effect import deferred, service_sim, without_token
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -186,25 +186,8 @@ async def test_sync_once_as_another_user_shows_none_of_the_first_users_cached_in
     fresh for 5 minutes: the second process's inbox is its user's (empty), not the first
     user's notifications served from the cache file."""
     github = service_sim(sim, "github")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-token_env = "ZEN_T_GH"
-
-[[sections]]
-pane = "inbox"
-account = "gh"
-title = "GitHub notifications"
-query = "notifications"
-
-[gateway.github.cache.listing]
-ttl = "5m"
-"""
-    )
+    listings_kept = '\n[gateway.github.cache.listing]\nttl = "5m"\n'
+    config = github_config(sim, tmp_path, token_env="ZEN_T_GH", then=GITHUB_INBOX + listings_kept)
     data = tmp_path / "data"
     first, second = sim.account("github").token, github.add_user("ada")
 

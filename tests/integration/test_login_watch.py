@@ -1,5 +1,5 @@
 """A login or logout made in a terminal (`zen-tui auth login`/`logout`, a real subprocess)
-while the engine runs takes effect within the engine's login check (SyncEngine._watch_logins),
+while the engine runs takes effect within the engine's login check (SyncEngine._check_logins),
 no restart: on the simulator over real sockets, real SQLite, one keyring file shared by both
 processes (tests/unit/auth/file_keyring.py), with two GitHub users (`me`, and `ada`)."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, github_config
 from tests.integration.test_login_takes_effect import (
     Recorder,
     deferred,
@@ -36,23 +36,17 @@ pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
 
 
-def write_config(sim: SimulatorServer, tmp_path: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-
+OPEN_PRS = """
 [[sections]]
 pane = "prs"
 account = "gh"
 title = "Open pull requests"
 query = "is:pr is:open"
 """
-    )
-    return config
+
+
+def write_config(sim: SimulatorServer, tmp_path: Path) -> Path:
+    return github_config(sim, tmp_path, then=OPEN_PRS)
 
 
 def terminal(config: Path, data: Path, *argv: str, paste: str = "") -> None:

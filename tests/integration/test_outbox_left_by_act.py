@@ -41,7 +41,7 @@ async def test_a_running_sync_sends_what_act_left_pending_once_the_service_is_ba
     sim: SimulatorServer, settings, tmp_path: Path
 ) -> None:
     engine = engine_for(settings)
-    engine.outbox.store_check = 0.2  # 30 s in use; the test need not wait that long
+    engine.store_check = 0.2  # 30 s in use; the test need not wait that long
     await engine.start()
     try:
         await eventually(

@@ -166,6 +166,64 @@ async def test_the_renamed_webhook_renames_stored_rows_and_links_at_once(
     await engine.stop()
 
 
+async def test_a_section_whose_query_names_the_old_repository_shows_its_rows_renamed_too(
+    sim: SimulatorServer, hooked: Settings
+) -> None:
+    """Seen on the dashboard: after the webhook, `Review requested` showed acme/api-v2#17 and
+    the refused `repo:acme/api` section beside it still acme/api#17 (its rows kept from
+    memory, not from the renamed store), so one PR had two names on one screen."""
+    api = SectionConfig("prs", "API", "github", query="repo:acme/api is:pr is:open")
+    engine = await started(github_only(hooked, api), sim)
+    section = next(s for s in engine.sections if s.title == "API")
+    before = engine.snapshot(section.id)
+    assert before is not None and before.items
+    numbers = sorted(i.key.split("#")[1] for i in before.items)
+    github(sim).rename_repo("acme/api", "acme/api-v2")
+
+    def keys() -> set[str]:
+        shown = engine.snapshot(section.id)
+        return {i.key.split("#")[0] for i in shown.items} if shown else set()
+
+    await eventually(lambda: keys() == {"acme/api-v2"}, "the section's rows renamed")
+    shown = engine.snapshot(section.id)
+    assert shown is not None
+    assert sorted(i.key.split("#")[1] for i in shown.items) == numbers  # the same rows, kept
+    assert all(getattr(i, "repo", None) == "acme/api-v2" for i in shown.items)
+    assert all("/acme/api-v2/" in i.url for i in shown.items)
+    assert len({i.id for i in shown.items}) == len(shown.items)
+    await engine.stop()
+
+
+async def test_a_stale_copy_from_before_the_move_does_not_show_the_rows_twice(
+    sim: SimulatorServer, hooked: Settings
+) -> None:
+    """Seen with `zen-tui sync --once` beside the dashboard: after the renamed webhook, with
+    GitHub down, the `repo:acme/api` section said 48 items for its 24 PRs: the gateway's
+    copy from before the move (old names) merged with the rows the webhook had renamed."""
+    api = SectionConfig("prs", "API", "github", query="repo:acme/api is:pr is:open")
+    settings = github_only(hooked, api)
+    engine = await started(settings, sim)
+    section = next(s for s in engine.sections if s.title == "API")
+    before = engine.snapshot(section.id)
+    assert before is not None and before.items
+    github(sim).rename_repo("acme/api", "acme/api-v2")
+
+    def renamed() -> bool:
+        return all(
+            i.key.startswith("acme/api-v2#") for i in engine.store.load_section(section.id)[0]
+        )
+
+    await eventually(renamed, "the stored rows renamed")
+    await engine.stop()
+    sim.set_faults([{"service": "github", "outage": True}])
+    later = engine_for(settings)  # another process on the same data folder, GitHub down
+    shown = (await later.sync_once())[section.id]
+    assert shown.freshness.state is not FreshnessState.LIVE
+    assert len(shown.items) == len(before.items), [i.key for i in shown.items]
+    assert {i.key.split("#")[0] for i in shown.items} == {"acme/api-v2"}
+    await later.stop()
+
+
 # ---- queued actions for a repository that moves under them -----------------------------------
 async def _interleave(sim: SimulatorServer, settings: Settings, seed: int) -> tuple[int, int, int]:
     """(actions queued for a name already moved, actions, renames)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import eventually, files_holding
+from tests.helpers import GITHUB_INBOX, eventually, files_holding, github_config
 from tests.integration.test_cache_identity import cached_settings, inbox_of, secrets_in_store
 from tests.integration.test_login_takes_effect import deferred, service_sim
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
@@ -248,21 +248,7 @@ def test_auth_login_as_another_user_in_a_terminal_empties_what_list_shows(
     """`zen-tui auth login` as ada on a data folder me synced: `zen-tui list` (no network,
     no keyring) shows none of me's items at once, not only after ada's first sync; logging in
     again as ada, or listing without a login change, keeps what is there."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[[accounts]]
-name = "gh"
-service = "github"
-base_url = "{sim.account("github").base_url}"
-
-[[sections]]
-pane = "inbox"
-account = "gh"
-title = "GitHub notifications"
-query = "notifications"
-"""
-    )
+    config = github_config(sim, tmp_path, then=GITHUB_INBOX)
     me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
     base = ["--config", str(config), "--data-dir", str(tmp_path)]
 

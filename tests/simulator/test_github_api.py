@@ -332,11 +332,16 @@ async def test_mutations_emit_webhook_events(
     await gh.post(f"{base}/issues/{pr.number}/comments", json={"body": "hello"})
     await gh.post(f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"})
     await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["ship-it"]})
+    assignees = f"{base}/issues/{pr.number}/assignees"
+    await gh.post(assignees, json={"assignees": ["alice"]})
+    await gh.request("DELETE", assignees, json={"assignees": ["alice"]})
     await gh.put(f"{base}/pulls/{pr.number}/merge")
     assert events == [
         ("issue_comment", "created"),
         ("pull_request_review", "submitted"),
         ("pull_request", "labeled"),
+        ("pull_request", "assigned"),  # a PR's assignees change as `pull_request`, not `issues`
+        ("pull_request", "unassigned"),
         ("pull_request", "closed"),
     ]
 

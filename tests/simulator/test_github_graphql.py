@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tests.simulator.github_helpers import open_pr
+from zen_tui.simulator.core.world import ChangeEvent
+from zen_tui.simulator.github.render import node_id
 from zen_tui.simulator.github.service import GitHubSim
 
 ROW_QUERY = """
@@ -190,3 +192,32 @@ async def test_the_seed_has_a_long_review_history_and_a_team_only_request(gh, si
     mine = await gh.get("/search/issues", params={"q": "is:pr is:open review-requested:@me"})
     urls = {i["html_url"] for i in mine.json()["items"]}
     assert f"https://github.com/{team_only.repo.full_name}/pull/{team_only.number}" in urls
+
+
+DELETE = """
+mutation($id: ID!) { deleteIssue(input: {issueId: $id, clientMutationId: "m1"}) {
+  clientMutationId } }
+"""
+
+
+async def test_delete_issue_mutation_sends_issues_deleted_and_the_issue_is_gone(
+    gh, sim: GitHubSim
+) -> None:
+    events: list[ChangeEvent] = []
+    sim.world.on_change(events.append)
+    issue = next(i for i in sim.state.items if not i.is_pr and i.state == "open")
+    path = f"/repos/{issue.repo.full_name}/issues/{issue.number}"
+    r = await _gql(gh, DELETE, id=node_id("Issue", issue.id))
+    assert r.json() == {"data": {"deleteIssue": {"clientMutationId": "m1"}}}
+    [event] = events
+    assert event.event == "issues" and event.payload["action"] == "deleted"
+    assert event.payload["issue"]["number"] == issue.number
+    gone = await gh.get(path)
+    assert gone.status_code == 410 and gone.json()["message"] == "This issue was deleted"
+    q = f"repo:{issue.repo.full_name} is:issue {issue.title}"
+    found = (await gh.get("/search/issues", params={"q": q})).json()["items"]
+    assert issue.number not in [i["number"] for i in found]
+    pr = open_pr(sim)  # a pull request cannot be deleted
+    r = await _gql(gh, DELETE, id=node_id("PullRequest", pr.id))
+    assert r.status_code == 200 and "Could not resolve" in r.json()["errors"][0]["message"]
+    assert pr in sim.state.items and len(events) == 1

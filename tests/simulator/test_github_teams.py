@@ -46,6 +46,9 @@ async def test_team_request_reaches_me_through_my_team(
     removed = await gh.request("DELETE", path, json={"team_reviewers": ["backend"]})
     assert removed.status_code == 200 and removed.json()["requested_teams"] == []
     assert not await found(gh, "is:pr is:open review-requested:@me", pr)
+    [gone] = [e for e in events if e.payload.get("action") == "review_request_removed"]
+    assert gone.event == "pull_request" and gone.payload["requested_team"]["slug"] == "backend"
+    assert gone.payload["pull_request"]["requested_teams"] == []
 
 
 async def test_unknown_team_or_empty_request_is_422(gh: httpx.AsyncClient, sim: GitHubSim) -> None:

@@ -461,3 +461,27 @@ async def test_search_trails_writes_unless_reconciled(
     assert r.status_code == 400 and "at most 50" in r.json()["errorMessages"][0]
     r = await client.post(f"{API}/search/jql", json={"jql": jql, "reconcileIssues": ["x"]})
     assert r.status_code == 400
+
+
+async def test_delete_issue_204_emits_issue_deleted_and_guards_subtasks(
+    client: httpx.AsyncClient, jira: JiraSim, world: World
+) -> None:
+    events = []
+    world.on_change(events.append)
+    parent, subtask = [i for i in jira.issues.values() if not i.is_subtask][:2]
+    key = parent.key
+    subtask.issuetype, subtask.parent = "10004", key  # the seed makes none: one of its own
+    r = await client.delete(f"{API}/issue/{key}")
+    assert r.status_code == 400 and "deleteSubtasks=true" in r.json()["errorMessages"][0]
+    assert key in jira.issues and not events
+    r = await client.delete(f"{API}/issue/{key}", params={"deleteSubtasks": "true"})
+    assert r.status_code == 204 and r.content == b""
+    assert key not in jira.issues and subtask.key not in jira.issues
+    assert [e.event for e in events] == ["jira:issue_deleted"] * 2
+    assert [e.payload["issue"]["key"] for e in events] == [subtask.key, key]
+    assert events[-1].payload["webhookEvent"] == "jira:issue_deleted"
+    assert (await client.get(f"{API}/issue/{key}")).status_code == 404
+    assert (await client.delete(f"{API}/issue/{key}")).status_code == 404
+    found = await search_all(client, f"key = {key}")
+    assert found == []
+    assert world.counters.mutations[("jira", "delete")] == 1

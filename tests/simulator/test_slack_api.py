@@ -334,3 +334,134 @@ async def test_get_permalink_as_slack_spells_it(client: httpx.AsyncClient, slack
     assert missing == {"ok": False, "error": "message_not_found"}
     nowhere = await call(client, "chat.getPermalink", channel="C000", message_ts=parent)
     assert nowhere == {"ok": False, "error": "channel_not_found"}
+
+
+async def test_update_and_delete_own_messages_with_slack_events(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    channel = busiest(slack)
+    ts = (await call(client, "chat.postMessage", channel=channel, text="typo"))["ts"]
+    events: list = []
+    world.on_change(events.append)
+    updated = await call(client, "chat.update", channel=channel, ts=ts, text="fixed")
+    assert updated["ts"] == ts and updated["message"]["edited"]["user"] == slack.me.id
+    [history] = (await call(client, "conversations.history", channel=channel, limit=1))["messages"]
+    assert history["text"] == "fixed" and history["edited"] == updated["message"]["edited"]
+    changed = events[-1].payload
+    assert changed["subtype"] == "message_changed" and changed["hidden"] is True
+    assert changed["message"]["ts"] == ts and changed["message"]["text"] == "fixed"
+    assert changed["previous_message"]["text"] == "typo"
+    assert float(changed["ts"]) > float(ts)  # the event's own ts, not the message's
+
+    assert await call(client, "chat.delete", channel=channel, ts=ts) == {
+        "ok": True,
+        "channel": channel,
+        "ts": ts,
+    }
+    deleted = events[-1].payload
+    assert deleted["subtype"] == "message_deleted" and deleted["deleted_ts"] == ts
+    assert deleted["channel"] == channel and deleted["ts"] != ts
+    latest = (await call(client, "conversations.history", channel=channel, limit=5))["messages"]
+    assert ts not in [m["ts"] for m in latest]
+    gone = await call(client, "chat.update", channel=channel, ts=ts, text="again")
+    assert gone == {"ok": False, "error": "message_not_found"}
+    assert world.counters.mutations[("slack", "update")] == 1
+    assert world.counters.mutations[("slack", "delete")] == 1
+
+
+async def test_only_the_author_edits_and_a_deleted_parent_leaves_a_tombstone(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    chan = slack.channels[busiest(slack)]
+    theirs = next(m for m in chan.messages.values() if m.user != slack.me.id)
+    for method, refused in (
+        ("chat.update", "cant_update_message"),
+        ("chat.delete", "cant_delete_message"),
+    ):
+        body = await call(client, method, channel=chan.id, ts=theirs.ts, text="mine now")
+        assert body == {"ok": False, "error": refused}
+    parent = next(m for m in chan.messages.values() if m.replies and not m.is_reply)
+    reply = parent.replies[0]
+    events: list = []
+    world.on_change(events.append)
+    with world.lock:
+        slack.delete(chan, parent)
+    assert events[-1].payload["subtype"] == "message_changed"
+    assert events[-1].payload["message"]["subtype"] == "tombstone"
+    thread = await call(client, "conversations.replies", channel=chan.id, ts=parent.ts)
+    assert thread["messages"][0]["text"] == "This message was deleted."
+    assert thread["messages"][1]["ts"] == reply  # the replies stay readable
+    with world.lock:
+        slack.delete(chan, chan.messages[reply])
+    assert events[-1].payload["deleted_ts"] == reply
+    thread = await call(client, "conversations.replies", channel=chan.id, ts=parent.ts)
+    assert reply not in [m["ts"] for m in thread["messages"]]
+
+
+async def test_activity_edits_and_deletes_only_the_authors_own_messages(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    authors = {ts: m.user for c in slack.channels.values() for ts, m in c.messages.items()}
+    events: list = []
+    world.on_change(events.append)
+    for _ in range(300):
+        slack.activity()
+        for e in events[-1:]:
+            if e.event == "message" and e.payload.get("subtype") in (None, "thread_broadcast"):
+                authors[e.payload["ts"]] = e.payload["user"]
+    changed = [e.payload for e in events if e.payload.get("subtype") == "message_changed"]
+    deleted = [e.payload for e in events if e.payload.get("subtype") == "message_deleted"]
+    assert changed and deleted
+    for edit in changed:
+        message = edit["message"]
+        assert message["text"].endswith("(edited)") or message.get("subtype") == "tombstone"
+        assert edit["previous_message"]["user"] == authors[message["ts"]]
+    for gone in deleted:
+        assert gone["previous_message"]["user"] == authors[gone["deleted_ts"]]
+        history = await call(
+            client,
+            "conversations.history",
+            channel=gone["channel"],
+            latest=gone["deleted_ts"],
+            inclusive="true",
+            limit=1,
+        )
+        assert gone["deleted_ts"] not in [m["ts"] for m in history["messages"]]
+
+
+async def test_broadcast_reply_is_in_history_and_its_event_carries_the_root(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """chat.postMessage reply_broadcast: the reply is in the thread and the channel's history
+    (subtype thread_broadcast); its event carries the parent as `root` with the new
+    reply_count / latest_reply, as Slack's Events API does. A plain reply's event is a
+    `message` with thread_ts and parent_user_id, and no message_replied follows."""
+    events = []
+    world.on_change(events.append)
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="parent"))["ts"]
+    plain = await call(client, "chat.postMessage", channel=channel, text="a", thread_ts=parent)
+    loud = await call(
+        client,
+        "chat.postMessage",
+        channel=channel,
+        text="b",
+        thread_ts=parent,
+        reply_broadcast="true",
+    )
+    history = await call(client, "conversations.history", channel=channel, limit=3)
+    assert [m["ts"] for m in history["messages"][:2]] == [loud["ts"], parent]
+    assert history["messages"][0]["subtype"] == "thread_broadcast"
+    assert history["messages"][1]["reply_count"] == 2
+    thread = await call(client, "conversations.replies", channel=channel, ts=parent)
+    assert [m["text"] for m in thread["messages"]] == ["parent", "a", "b"]
+    messages = [e.payload for e in events if e.event == "message"]
+    assert len(messages) == 3  # the parent, two replies: no message_replied
+    assert "subtype" not in messages[1] and messages[1]["thread_ts"] == parent
+    assert messages[1]["parent_user_id"] == slack.me.id and messages[1]["ts"] == plain["ts"]
+    assert messages[2]["subtype"] == "thread_broadcast"
+    root = messages[2]["root"]
+    assert (root["ts"], root["reply_count"], root["latest_reply"]) == (parent, 2, loud["ts"])
+    # a reply "to" the broadcast lands in the parent's thread
+    again = await call(client, "chat.postMessage", channel=channel, text="c", thread_ts=loud["ts"])
+    assert again["message"]["thread_ts"] == parent

@@ -18,7 +18,7 @@ import pytest
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import wait_until
 from zen_tui.config import CommandConfig
-from zen_tui.ui import item_command
+from zen_tui.config_schema import COMMAND_GRACE
 from zen_tui.ui.app import DashboardOptions
 
 from .conftest import WaitForWorkers, make_app, status_line
@@ -117,15 +117,16 @@ async def test_cancel_from_the_palette_stops_the_group_and_keeps_the_last_line(
         assert said in status_line(app)  # the output's last line, as data
         assert (said, "warning") in notes_with_severity(app)  # a toast
         assert not alive(child) and not alive(grand)  # the grandchild too: the group
-        assert took < item_command.GRACE  # SIGTERM was enough: no wait for the grace period
+        assert took < COMMAND_GRACE  # SIGTERM was enough: no wait for the grace period
         assert "after" not in status_line(app)  # the shell went with it: `echo after` never ran
 
 
 async def test_a_command_that_ignores_sigterm_is_killed_at_its_timeout(
-    tmp_path: Path, wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, wait_for_workers: WaitForWorkers
 ) -> None:
-    monkeypatch.setattr(item_command, "GRACE", 0.5)
-    options = DashboardOptions(commands=(command(tmp_path, ignore_term=True, timeout=1.5),))
+    options = DashboardOptions(
+        commands=(command(tmp_path, ignore_term=True, timeout=1.5, grace=0.5),)
+    )
     app = make_app(hostile_backend(), options=options)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
@@ -170,11 +171,8 @@ async def test_a_command_that_ends_by_itself_is_not_stopped_and_leaves_no_entry(
         assert not any("Cancel" in entry for entry in offered(app))
 
 
-async def test_quitting_kills_a_command_that_ignores_sigterm(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(item_command, "GRACE", 0.5)
-    options = DashboardOptions(commands=(command(tmp_path, ignore_term=True),))
+async def test_quitting_kills_a_command_that_ignores_sigterm(tmp_path: Path) -> None:
+    options = DashboardOptions(commands=(command(tmp_path, ignore_term=True, grace=0.5),))
     app = make_app(hostile_backend(), options=options)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()

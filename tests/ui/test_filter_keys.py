@@ -127,3 +127,27 @@ async def test_a_remapped_filter_key_takes_its_burst_too() -> None:
         await pilot.pause()
         box = pilot.app.screen.query_one("#pane-prs", ItemPane).filter_input
         assert box.value == "va/" and backend.submitted == []
+
+
+async def test_esc_in_the_list_clears_a_kept_filter_once_nothing_is_selected() -> None:
+    """Seen in the demo: `/cache` then `enter` kept the filter (as documented), and `esc` in
+    the list, which the guide says clears it, did nothing: only `/` then `esc` did. Now the
+    first `esc` clears the selection, as before, and the next one the kept filter."""
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items = prs(pilot.app)
+        pane = pilot.app.screen.query_one("#pane-prs", ItemPane)
+        every = list(items.rows)
+        last = every[-1]
+        await pilot.press("slash", *last.key, "enter")
+        await pilot.pause()
+        assert items.rows == [last] and items.has_focus
+        await pilot.press("space")  # a selection made under the filter
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not items.selected and items.rows == [last]  # the selection goes first
+        await pilot.press("escape")
+        await pilot.pause()
+        assert items.rows == every and items.filter_text == ""
+        assert not pane.query_one(FilterInput).has_class("-shown") and items.has_focus
+        assert "filter:" not in str(pane.border_subtitle or "")

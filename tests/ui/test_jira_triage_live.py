@@ -367,3 +367,21 @@ async def test_bulk_move_offers_statuses_names_who_cannot_and_reports_per_item(
         rendered = "".join(s.text for s in items._render_row(failed_at, width, items.rich_style))
         assert width < 90 and "✗" in rendered, width
         assert doing[1].title[:8] in rendered, rendered
+
+
+async def test_bulk_move_stops_saying_loading_once_the_statuses_are_offered(
+    stack: DemoStack,
+) -> None:
+    """Seen in the demo: with two Jira issues selected, the status line said `loading the
+    transitions of 2 items…` under the open picker, the whole time it was open (one issue's
+    `t` clears it when its picker opens)."""
+    async with on_jira_section(stack) as (app, pilot, items):
+        items.selected = {row.id for row in items.rows[:2]}
+        await pilot.press("t")
+        picker = await modal(app, PickerModal)
+        assert picker.prompt == "Move 2 issues to"
+        under = str(app.screen_stack[-2].query_one("#status").render())  # the dashboard's
+        assert "loading the transitions" not in under, under
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, PickerModal), "the picker to close")
+        assert "loading the transitions" not in status_line(app)

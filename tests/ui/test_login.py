@@ -207,7 +207,8 @@ async def test_without_a_keyring_the_choices_come_before_any_flow_and_session_ke
             assert len(made) == 1 and isinstance(made[0].store, SessionOnlyStore)
             assert token not in shown(app)
         credential = await KeyringCredentialProvider([GH]).get("gh")
-    assert credential == Credential(token, who="octo")  # the user the login named
+    # the user the login named; this process's alone (never recorded for other processes)
+    assert credential == Credential(token, who="octo", local=True)
 
 
 class WaitingFlow:

@@ -174,3 +174,38 @@ async def test_log_out_in_the_palette_takes_effect_at_once(
         assert not pane_titles(app)["prs"].endswith("live")
         assert before is not None  # recorded once for the other processes: logged out
         assert engine.store.login_state(name) == ("", before[1] + 1)
+
+
+async def test_log_out_without_a_keyring_says_which_login_goes_on(
+    stack: DemoStack, wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen from a terminal on a machine without a keyring, the token in `token_env`: "Log
+    out: gh" said only "could not log out ...: ... or set `token_env` ... and export the
+    token" (both done already), never that the account goes on using the variable."""
+    import keyring
+    import keyring.backends.fail
+
+    token = stack.sim.account("github").token
+    monkeypatch.setenv("ZEN_T_GH", token)
+    accounts = [
+        replace(a, token=None, token_env="ZEN_T_GH") if a.service == "github" else a
+        for a in stack.settings.accounts
+    ]
+    stack.settings = replace(stack.settings, accounts=accounts)
+    name = next(a.name for a in accounts if a.service == "github")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        app = stack.app(as_the_dashboard(stack))
+        async with app.run_test(size=WIDE) as pilot:
+            await wait_until(lambda: all_live(app), "every pane to go live")
+            await pilot.press("ctrl+p", *f"Log out: {name}")
+            await wait_for_workers(pilot)
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ConfirmModal), "the question")
+            await pilot.press("y")
+            await wait_until(lambda: f"could not log out of {name}" in notes(app), "the notice")
+            await wait_until(lambda: "still uses $ZEN_T_GH" in notes(app), "the login in use")
+            assert token not in notes(app)
+    finally:
+        keyring.set_keyring(previous)

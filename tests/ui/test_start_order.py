@@ -5,7 +5,8 @@ In-process: the app calls backend.start() only after it composed a frame of the 
 A fresh interpreter running the real `zen-tui` (CLI main, a config file, accounts logged in
 through the keyring, servers at a loopback port where nothing listens): at the first frame
 neither httpx, nor the gateway, nor a service client, nor the keyring is loaded or built;
-right after it, the pollers run (the first poll's answer, an error, reaches the panes).
+right after it, the pollers run (the first poll's answer, an error, reaches the panes), and
+keyring never loads: the keyring helper process reads the logins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,9 @@ import pytest
 
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import DemoStack, demo_stack, wait_until
-from zen_tui.models import Action
+from zen_tui import paths
+from zen_tui.models import Action, PullRequest
+from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.modals import PickerModal
@@ -53,6 +57,17 @@ ON_DEMAND = (
 # html's 2,000 entities (Slack's text escapes only & < >), the browser itself, the time zone
 # database (asked for by a Jira answer, not by a refused poll).
 LOGIN_ONLY = ("html.entities", "webbrowser", "zoneinfo")
+# ... and what only a user's act on the dashboard uses: saving a query (`s`), opening an item
+# (`o`), a `[[commands]]` entry, a cross-link (`N`, `S`), the help screen (`?`); the demo's
+# set-up, for a demo only.
+ACT_ONLY = (
+    "zen_tui.config_writer",
+    "zen_tui.web_links",
+    "zen_tui.item_commands",
+    "zen_tui.crosslink",
+    "zen_tui.ui.screens.info",
+    "zen_tui.demo",
+)
 
 
 class CountingFrames(ZenApp):
@@ -205,6 +220,7 @@ def test_the_real_start_paints_before_it_loads_the_network(tmp_path: Path) -> No
     assert after["on_demand"] == []  # the Jira client is built and polls without them
     assert after["gateways"] == after["clients"] == ["gh", "work"]
     assert {"httpx", "zen_tui.gateway.gateway", "zen_tui.services.github"} <= set(after["loaded"])
+    assert "keyring" not in after["loaded"]  # the logins were read by the keyring helper
 
 
 SLACK = """
@@ -226,10 +242,109 @@ def test_a_logged_in_start_loads_nothing_only_an_act_needs(tmp_path: Path) -> No
     first polls build every client and still load none of what only an act or a login
     needs."""
     keyring = "tests.unit.auth.logged_in_keyring.LoggedInKeyring"
-    report = start_report(tmp_path, CONFIG + SLACK, keyring, ON_DEMAND + LOGIN_ONLY)
+    report = start_report(tmp_path, CONFIG + SLACK, keyring, ON_DEMAND + LOGIN_ONLY + ACT_ONLY)
     after = report["polled"]
     assert after["polls"] and after["clients"] == ["chat", "gh", "work"]
     assert after["on_demand"] == []
+    assert "keyring" not in after["loaded"]  # nor keyring: the helper process read the logins
+
+
+# Runs the same start, then each act that loads one of ACT_ONLY, noting what is loaded after.
+USES = """
+import asyncio, json, os, sys
+from textual.app import App
+
+ACT_ONLY = {act_only!r}
+seen = {{}}
+
+def loaded():
+    return sorted(m for m in ACT_ONLY if m in sys.modules)
+
+async def ready(pilot):
+    from zen_tui.config import CommandConfig
+    from zen_tui.ui.item_command import prepare
+    from zen_tui.ui.screens.dashboard import DashboardScreen
+
+    app = pilot.app
+    while not (isinstance(app.screen, DashboardScreen) and app.screen.pane.cursor_item):
+        await pilot.pause(0.05)
+    screen = app.screen
+    seen["start"] = loaded()
+    screen.action_open()  # `o`: the stored row's URL is refused (never a browser here)
+    seen["open"] = loaded()
+    section = app.backend.sections[0]
+    screen._query_set(section.id, ("is:pr is:open", True))  # the query dialog's "save"
+    seen["save"] = loaded()
+    item = screen.pane.cursor_item
+    prepare(CommandConfig(key="1", run="echo {{url}}", title="show"), item, {{}})
+    seen["command"] = loaded()
+    await pilot.press("question_mark")  # `?`: the help screen
+    await pilot.pause()
+    seen["help"] = [type(app.screen).__name__, *loaded()]
+    app.exit()
+
+run = App.run
+App.run = lambda app, *a, **k: run(app, headless=True, size=(120, 40), auto_pilot=ready)
+from zen_tui.cli import main
+code = main(sys.argv[1:])
+os.write(1, ("\\n" + json.dumps({{"code": code, **seen}}) + "\\n").encode())
+"""
+
+ROW = PullRequest(
+    id="gh:acme/web#42",
+    account="gh",
+    service="github",
+    key="acme/web#42",
+    title="Speed up exports",
+    url="file:///etc/passwd",
+    updated_at="2026-01-01T00:00:00Z",
+)
+
+
+def test_an_act_loads_what_it_needs_when_used(tmp_path: Path) -> None:
+    """Each module the start leaves out loads when its act is first used (and the act works:
+    the saved query is in the config file). A config with `[[commands]]` loads the command
+    renderer at start (it checks the templates): here there is none, the act builds one."""
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    store = Store.open(paths.store_path(tmp_path / "data"))
+    try:  # a row to open: its URL is not a web page, so `o` refuses it and opens nothing
+        store.save_section("prs:0:gh", [ROW], time.time())
+    finally:
+        store.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    keyring = "tests.unit.auth.logged_in_keyring.LoggedInKeyring"
+    env |= {"PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": keyring}
+    argv = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+    done = subprocess.run(
+        [sys.executable, "-c", USES.format(act_only=ACT_ONLY), *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=90,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0
+    assert seen["start"] == []
+    assert seen["open"] == ["zen_tui.web_links"]
+    assert seen["save"] == ["zen_tui.config_writer", "zen_tui.web_links"]
+    assert seen["command"] == [
+        "zen_tui.config_writer",
+        "zen_tui.item_commands",
+        "zen_tui.web_links",
+    ]
+    assert seen["help"] == [  # the help lists every dialog's keys: their modules load
+        "HelpScreen",
+        "zen_tui.config_writer",
+        "zen_tui.crosslink",
+        "zen_tui.item_commands",
+        "zen_tui.ui.screens.info",
+        "zen_tui.web_links",
+    ]
+    assert 'query = "is:pr is:open"' in config.read_text(encoding="utf-8")
 
 
 @pytest.fixture

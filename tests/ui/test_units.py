@@ -9,7 +9,13 @@ import pytest
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items
 from tests.helpers import github_breaker_opened
-from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
+from zen_tui.gateway.events import (
+    BreakerChanged,
+    QuotaUpdated,
+    RequestDone,
+    RetryEnded,
+    RetryScheduled,
+)
 from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.ui import triage
@@ -119,6 +125,7 @@ def test_health_model_counts_cache_retries_and_errors() -> None:
     s = model.status("github")
     assert (s.retries_in_flight, s.retries_total, s.last_wait) == (1, 1, 2.0)
     model.apply(_done(503, "stale", attempts=2, error="503 after 2 attempts"))
+    model.apply(RetryEnded(service="github", account="gh", method="GET", endpoint="/x", retries=1))
     assert s.retries_in_flight == 0
     assert s.hit_ratio == pytest.approx(2 / 4)
     ep = model.endpoints[("github", "GET", "/repos/{owner}/{repo}/pulls")]

@@ -11,11 +11,14 @@ import random
 import shlex
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tools.demo_stack import wait_until
+from zen_tui.config import load_settings
+from zen_tui.config_reader import parse_duration
 from zen_tui.ui import item_command
 from zen_tui.ui.item_command import Prepared, Running
 
@@ -60,7 +63,7 @@ async def one_round(rng: random.Random, folder: Path) -> None:
     script.write_text(CHILD.format(ignore=ignore, life=life, grand_life=grand_life))
     line = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
     timeout = rng.choice((0.2, 0.6, 30.0))
-    running = Running(Prepared(line, folder, "t on X-1"), timeout, 0.0)
+    running = Running(Prepared(line, folder, "t on X-1"), timeout, 0.0, grace=0.2)
     cancel_at = rng.choice((None, 0.0, rng.uniform(0.0, 0.5)))
 
     async def cancel_later() -> None:
@@ -95,9 +98,47 @@ async def one_round(rng: random.Random, folder: Path) -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 async def test_any_cancel_or_timeout_leaves_no_process_and_one_outcome(
-    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    seed: int, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(item_command, "GRACE", 0.2)
     rng = random.Random(seed)
     for _ in range(8):
         await one_round(rng, tmp_path)
+
+
+# Notes when SIGTERM came (and carries on: it does not stop for it), then sleeps.
+STUBBORN = """
+import signal, time
+def noted(*_):
+    with open("term", "w") as f:
+        f.write(repr(time.time()))
+signal.signal(signal.SIGTERM, noted)
+print("working", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("grace", ["0.5s", "2s"])
+async def test_the_configured_grace_is_what_a_command_ignoring_sigterm_gets(
+    grace: str, tmp_path: Path
+) -> None:
+    """`[[commands]] grace` read from a config file: the real child gets SIGTERM at its
+    timeout and SIGKILL that grace later (it was always 3 s)."""
+    (tmp_path / "child.py").write_text(STUBBORN, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"[[commands]]\nkey = \"Z\"\nrun = '{shlex.quote(sys.executable)} child.py'\n"
+        f'timeout = "0.3s"\ngrace = "{grace}"\n',
+        encoding="utf-8",
+    )
+    [command] = load_settings(config, tmp_path).commands
+    assert command.grace == parse_duration(grace)
+    prepared = Prepared(command.run, tmp_path, "stubborn on X-1")
+    running = Running(prepared, command.timeout, 0.0, grace=command.grace)
+    ended = await asyncio.wait_for(item_command.run_background(running), 20)
+    killed_at = time.time()
+    assert ended.said == (
+        "stubborn on X-1 timed out after 0.3s: killed: it ignored SIGTERM: working"
+    ), ended.said
+    waited = killed_at - float((tmp_path / "term").read_text())
+    assert command.grace <= waited < command.grace + 0.8, waited
+    assert running.pid is not None and live_members(running.pid) == []

@@ -3,6 +3,8 @@ of `credentials` stays cheap and free of cycles.
 
 credentials     Credential, CredentialProvider protocol, Env/Static providers (shared contract)
 keyring_store   KeyringCredentialStore: one JSON blob per account in the OS keyring
+keyring_helper  runs each keyring request in a short-lived helper process (keyring_call)
+keyring_call    the helper: one JSON request on stdin, one answer on stdout (imports keyring)
 provider        KeyringCredentialProvider (env, then keyring, with refresh); effective_base_url
 login           LoginFlow: the CLI's and the UI's entry point; yields states.py states
 device_flow     GitHub device flow (RFC 8628)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.credentials import Credential, SecretRecord
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 log = logging.getLogger(__name__)
 

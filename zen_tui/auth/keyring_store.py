@@ -1,10 +1,17 @@
 """Tokens in the OS keyring: one JSON blob per account under the service name "zen-tui".
 
+Where the calls run: unless keyring is already loaded in this process, each request goes to
+a short-lived helper process (keyring_helper.py runs keyring_call.py, as git runs its
+credential helpers), so the dashboard never loads keyring and its backend (several MiB of
+resident memory: D-Bus, cryptography). The secrets travel through the helper's stdin and
+stdout only. When keyring is loaded here already, the call runs in a daemon thread instead.
+
 Keyring backends are synchronous and can hang (a locked Secret Service over D-Bus), so every
-call runs in its own daemon thread with a timeout (a thread that never returns cannot hold
-up the exit). Any backend failure becomes `KeyringUnavailable`,
-whose message says what to do; the token never appears in it. Every token loaded or saved is
-registered with the log redactor.
+request has a timeout. At the timeout the helper process (and its process group) is killed:
+nothing is left behind. A call in a thread cannot be stopped: the daemon thread stays until
+the backend returns (it cannot hold up the exit). Any backend failure becomes
+`KeyringUnavailable`, whose message says what to do; the token never appears in it. Every
+token loaded or saved is registered with the log redactor.
 """
 
 from __future__ import annotations
@@ -13,19 +20,22 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import keyring
-import keyring.errors
 import msgspec
 
+from zen_tui.auth import keyring_call, keyring_helper
+from zen_tui.auth.keyring_call import Answer
 from zen_tui.gateway.credentials import SecretRecord
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 SERVICE_NAME = "zen-tui"
 DEFAULT_TIMEOUT = 10.0
+READ_WINDOW = 0.02  # seconds a helper read waits for other accounts' reads to join it
 HEADLESS_HELP = (
     "no usable OS keyring; on headless Linux start and unlock a Secret Service "
     "(e.g. `dbus-run-session -- sh`, then `echo -n pw | gnome-keyring-daemon --unlock`), "
@@ -69,33 +79,54 @@ class StoredCredential(SecretRecord, frozen=True):
 
 # Logins the user chose to keep for this run only (no usable keyring): every store in the
 # process reads them first, so the running dashboard's gateways see them; never written out.
+# Only this process sees them: no other zen-tui may take one as the account's login.
 _SESSION: dict[str, StoredCredential] = {}
 
 
 class KeyringCredentialStore:
-    """load/save/delete one StoredCredential per account, each a single keyring call.
-    An account kept for this session only (see SessionOnlyStore) never touches the keyring."""
+    """load/save/delete one StoredCredential per account, each a single keyring request.
+    An account kept for this session only (see SessionOnlyStore) never touches the keyring.
 
-    def __init__(self, service: str = SERVICE_NAME, timeout: float = DEFAULT_TIMEOUT) -> None:
+    `in_process`: True runs the keyring calls in a thread of this process, False in the
+    helper process; None (the default) decides at each call: in this process when keyring is
+    already loaded here (a test set a backend with keyring.set_keyring, a command paid for
+    the import already), else in the helper, so the dashboard never loads keyring at all."""
+
+    def __init__(
+        self,
+        service: str = SERVICE_NAME,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        in_process: bool | None = None,
+        session: dict[str, StoredCredential] | None = None,
+    ) -> None:
         self.service = service
         self.timeout = timeout
+        self.in_process = in_process
+        # The process's session logins (a test gives each simulated process its own).
+        self.session = _SESSION if session is None else session
+
+    def session_only(self, account: str) -> bool:
+        """The account's login is kept in this process's memory only (no keyring entry
+        read): other processes cannot see it."""
+        return account in self.session
 
     async def load(self, account: str) -> StoredCredential | None:
-        if account in _SESSION:
-            return _SESSION[account]
-        text = await self._call(keyring.get_password, self.service, account)
-        return self._parse(account, text)
+        if account in self.session:
+            return self.session[account]
+        answer = await self._ask({"op": "get", "accounts": [account]})
+        return self._parse(account, _value(answer, account))
 
     def load_blocking(self, account: str) -> StoredCredential | None:
         """load() for synchronous start-up code (no event loop): same timeout and errors."""
-        if account in _SESSION:
-            return _SESSION[account]
-        future = _in_daemon_thread(keyring.get_password, self.service, account)
+        if account in self.session:
+            return self.session[account]
+        future, limit = self._submit({"op": "get", "accounts": [account]})
         try:
-            text = future.result(self.timeout)
-        except concurrent.futures.TimeoutError:
+            answer = future.result(limit)
+        except TimeoutError:
             raise _timed_out(self.timeout) from None
-        return self._parse(account, text)
+        return self._parse(account, _value(_checked(answer), account))
 
     def _parse(self, account: str, text: str | None) -> StoredCredential | None:
         if not text:
@@ -114,27 +145,40 @@ class KeyringCredentialStore:
         """One keyring write of the whole blob: a rotated refresh token and its access token
         are replaced together or not at all."""
         _register(stored)
-        if account in _SESSION:  # a refreshed session login stays in the session
-            _SESSION[account] = stored
+        if account in self.session:  # a refreshed session login stays in the session
+            self.session[account] = stored
             return
-        await self._call(keyring.set_password, self.service, account, stored.to_json())
+        await self._ask({"op": "set", "account": account, "blob": stored.to_json()})
 
     async def delete(self, account: str) -> bool:
         """True if an entry was removed, False if there was none."""
-        if _SESSION.pop(account, None) is not None:
+        if self.session.pop(account, None) is not None:
             return True
-        try:
-            await self._call(keyring.delete_password, self.service, account)
-        except _Missing:
-            return False
-        return True
+        answer = await self._ask({"op": "delete", "account": account})
+        return answer.get("deleted") is True
 
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        future = asyncio.wrap_future(_in_daemon_thread(fn, *args))
+    async def _ask(self, request: Answer) -> Answer:
+        """One keyring request, answered within the timeout or KeyringUnavailable."""
+        future, limit = self._submit(request)
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            return _checked(await asyncio.wait_for(asyncio.wrap_future(future), limit))
         except TimeoutError:
             raise _timed_out(self.timeout) from None
+
+    def _submit(self, request: Answer) -> tuple[concurrent.futures.Future[Answer], float | None]:
+        """The request started, and how long to wait for it: in a thread here, the timeout;
+        in the helper, no limit, as the helper's own timeout kills it (then says so)."""
+        request = {**request, "service": self.service}
+        if self._here():
+            return _in_daemon_thread(keyring_call.answer, request), self.timeout
+        if request["op"] == "get":
+            return _READS.read(self.service, request["accounts"][0], self.timeout), None
+        return _in_daemon_thread(_from_helper, request, self.timeout), None
+
+    def _here(self) -> bool:
+        if self.in_process is not None:
+            return self.in_process
+        return "keyring" in sys.modules or not keyring_helper.available()
 
 
 class SessionOnlyStore(KeyringCredentialStore):
@@ -142,7 +186,7 @@ class SessionOnlyStore(KeyringCredentialStore):
 
     async def save(self, account: str, stored: StoredCredential) -> None:
         _register(stored)
-        _SESSION[account] = stored
+        self.session[account] = stored
 
 
 async def keyring_problem(store: KeyringCredentialStore, account: str) -> str | None:
@@ -159,17 +203,69 @@ def _in_daemon_thread(fn: Callable[..., T], *args: Any) -> concurrent.futures.Fu
     """Run one keyring call in its own daemon thread. Not asyncio.to_thread: a backend that
     hangs for good would then block asyncio.run() and interpreter exit on the executor join."""
     future: concurrent.futures.Future[T] = concurrent.futures.Future()
+    _thread(_resolve, [future], fn, *args)
+    return future
 
-    def work() -> None:
-        try:
-            result = _guarded(fn, *args)
-        except BaseException as exc:  # handed to the waiting caller, not lost in the thread
+
+def _thread(target: Callable[..., None], *args: Any) -> None:
+    threading.Thread(target=target, args=args, name="zen-tui-keyring", daemon=True).start()
+
+
+def _resolve(futures: list[concurrent.futures.Future[T]], fn: Callable[..., T], *args: Any) -> None:
+    """fn(*args)'s result or exception, handed to every caller waiting on it."""
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # handed to the waiting callers, not lost in the thread
+        for future in futures:
             _settle(future.set_exception, exc)
-        else:
+    else:
+        for future in futures:
             _settle(future.set_result, result)
 
-    threading.Thread(target=work, name="zen-tui-keyring", daemon=True).start()
-    return future
+
+class _ReadBatches:
+    """Helper reads of one service asked for within READ_WINDOW of each other share one
+    helper process: at the dashboard's start every account's first token lookup (and a Jira
+    login's base URL) costs one interpreter start and one keyring import, not one each.
+    Each caller has its own future, so one that gives up (cancelled) cancels nobody else."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[tuple[str, float], _Batch] = {}
+
+    def read(self, service: str, account: str, timeout: float) -> concurrent.futures.Future[Answer]:
+        future: concurrent.futures.Future[Answer] = concurrent.futures.Future()
+        key = (service, timeout)
+        with self._lock:
+            batch = self._open.get(key)
+            if batch is None:
+                batch = self._open[key] = _Batch()
+                _thread(self._run, key, batch)
+            batch.accounts.add(account)
+            batch.futures.append(future)
+        return future
+
+    def _run(self, key: tuple[str, float], batch: _Batch) -> None:
+        time.sleep(READ_WINDOW)  # the other accounts' reads starting now join this one
+        with self._lock:
+            del self._open[key]
+        service, timeout = key
+        request = {"op": "get", "service": service, "accounts": sorted(batch.accounts)}
+        _resolve(batch.futures, _from_helper, request, timeout)
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.accounts: set[str] = set()
+        self.futures: list[concurrent.futures.Future[Answer]] = []
+
+
+_READS = _ReadBatches()
+
+
+def _from_helper(request: Answer, timeout: float) -> Answer:
+    with _helper_errors(timeout):
+        return keyring_helper.ask(request, timeout)
 
 
 def _settle(setter: Callable[[Any], None], value: Any) -> None:
@@ -178,21 +274,33 @@ def _settle(setter: Callable[[Any], None], value: Any) -> None:
         setter(value)
 
 
-class _Missing(Exception):
-    pass
+def _checked(answer: Answer) -> Answer:
+    """keyring_call's answer, or its error as a secret-free KeyringUnavailable."""
+    error = answer.get("error")
+    if error is None:
+        return answer
+    if error == "no-keyring":
+        raise KeyringUnavailable(HEADLESS_HELP) from None  # nothing chained: a plain line
+    kind = answer.get("kind")
+    kind = kind if isinstance(kind, str) and kind.isidentifier() else "an error"
+    raise KeyringUnavailable(f"the OS keyring failed ({kind}); {HEADLESS_HELP}") from None
 
 
-def _guarded(fn: Callable[..., T], *args: Any) -> T:
-    """Runs in the worker thread; maps backend errors to secret-free ones."""
+def _value(answer: Answer, account: str) -> str | None:
+    values = answer.get("values")
+    text = values.get(account) if isinstance(values, dict) else None
+    return text if isinstance(text, str) else None
+
+
+@contextlib.contextmanager
+def _helper_errors(timeout: float) -> Iterator[None]:
+    """The helper process's failures as KeyringUnavailable, in today's words."""
     try:
-        return fn(*args)
-    except keyring.errors.PasswordDeleteError:
-        raise _Missing() from None
-    except keyring.errors.NoKeyringError:
-        raise KeyringUnavailable(HEADLESS_HELP) from None
-    except (keyring.errors.KeyringError, RuntimeError, OSError) as exc:
-        kind = type(exc).__name__
-        raise KeyringUnavailable(f"the OS keyring failed ({kind}); {HEADLESS_HELP}") from None
+        yield
+    except keyring_helper.HelperTimedOut:
+        raise _timed_out(timeout) from None
+    except keyring_helper.HelperFailed as exc:
+        raise KeyringUnavailable(str(exc)) from None
 
 
 def _timed_out(timeout: float) -> KeyringUnavailable:

@@ -49,7 +49,7 @@ from zen_tui.auth.states import (
 )
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.clock import Clock, SystemClock
-from zen_tui.logs import register_secret
+from zen_tui.redaction import register_secret
 
 log = logging.getLogger(__name__)
 METHODS = {"github": ("device", "token"), "slack": ("oauth", "token"), "jira": ("oauth", "token")}

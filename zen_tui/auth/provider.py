@@ -74,12 +74,14 @@ class EnvCredentialProvider:
         return entry[0] if entry else None
 
 
-def to_credential(stored: StoredCredential) -> Credential:
+def to_credential(stored: StoredCredential, *, local: bool = False) -> Credential:
+    """`local`: a session-only login (Credential.local)."""
     return Credential(
         token=stored.token,
         username=stored.basic_username,
         expires_at=stored.expires_at,
         who=stored.login,
+        local=local,
     )
 
 
@@ -140,7 +142,7 @@ class KeyringCredentialProvider:
             refreshed = await self._refresh_locked(account, stored.token)
             stored = refreshed or stored
         self._handed_out[account] = stored.token
-        return to_credential(stored)
+        return to_credential(stored, local=self.store.session_only(account))
 
     async def refresh(self, account: str) -> Credential | None:
         credential = await self.env.refresh(account)
@@ -156,7 +158,7 @@ class KeyringCredentialProvider:
         if stored is None:
             return None
         self._handed_out[account] = stored.token
-        return to_credential(stored)
+        return to_credential(stored, local=self.store.session_only(account))
 
     async def _existing_login(self, account: str, *, fresh: bool) -> ambient.Found | None:
         """The environment is read every time (cheap); `gh` runs once, or again on refresh."""

@@ -85,11 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     account = _account_of(args.item, settings)
     if account is None:
-        print(
-            f"zen-tui: cannot tell the account of {args.item!r}; item ids look like "
-            "ACCOUNT:KEY (see `zen-tui list ... --json`)",
-            file=sys.stderr,
-        )
+        print(f"zen-tui: {_no_account(args.item)}", file=sys.stderr)
         return 2
     action = Action(
         kind=args.kind, item_id=args.item, account=account.name, params=dict(args.params)
@@ -102,6 +98,75 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     return asyncio.run(_act(one_shot(settings), action))
+
+
+def _no_account(item_id: str) -> str:
+    return (
+        f"cannot tell the account of {item_id!r}; item ids look like "
+        "ACCOUNT:KEY (see `zen-tui list ... --json`)"
+    )
+
+
+class _Given:
+    """The action as the command line gives it, for action_rules.validate (no msgspec)."""
+
+    __slots__ = ("account", "item_id", "kind", "params")
+
+    def __init__(self, kind: str, item_id: str, account: str, params: dict[str, str]) -> None:
+        self.kind, self.item_id, self.account, self.params = kind, item_id, account, params
+
+
+def refused(args: argparse.Namespace) -> str | None:
+    """The one-line refusal `run` would give this command line, found from argv and the
+    config's [[accounts]] names and services alone: before the config is checked in full, the
+    store opens, the log is set up or msgspec loads, so a script's typo is answered about as
+    fast as `--help`. None when the action may be fine or only the full run can tell (no
+    config to read, a config this plain reading does not follow, an action across services):
+    `run` checks it again. With a config the full load would refuse, this refusal comes first,
+    as argparse's usage errors do."""
+    if args.kind in CROSS_VERBS:
+        return None
+    from zen_tui.action_rules import InvalidAction, validate
+
+    name, sep, _ = args.item.partition(":")
+    services = _account_services(args)
+    if services is None:
+        return None
+    service = services.get(name) if sep else None
+    if service is None:
+        return _no_account(args.item)
+    try:
+        validate(_Given(args.kind, args.item, name, dict(args.params)), service)
+    except InvalidAction as exc:
+        return str(exc)
+    return None
+
+
+def _account_services(args: argparse.Namespace) -> dict[str, str] | None:
+    """Account name -> service, as the config's [[accounts]] tables write them (no file: none
+    yet, as for the full load); None when the full load must answer: a named file that is
+    missing or unreadable, TOML that does not parse, accounts not written as name/service
+    strings, a name given twice."""
+    import tomllib
+
+    from zen_tui import paths
+    from zen_tui.action_rules import KINDS
+
+    try:
+        path = paths.config_path(args.config)
+        if not path.exists():
+            return None if paths.config_path_is_explicit(args.config) else {}
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("accounts", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, paths.HomeNotFound):
+        return None
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        return None
+    services = {a.get("name"): a.get("service") for a in raw}
+    if len(services) != len(raw) or not all(
+        isinstance(n, str) and s in KINDS for n, s in services.items()
+    ):
+        return None
+    return services
 
 
 def one_shot(settings: Settings) -> Settings:

@@ -178,21 +178,30 @@ async def logout(account: AccountConfig, store: KeyringCredentialStore) -> tuple
         removed = await store.delete(account.name)
     except KeyringUnavailable as exc:
         _error(str(exc))
+        _note_env(account)  # a server without a keyring: the variable is what it uses
         return 1, False
     print(
         f"Logged out of {account.name}: token removed from the OS keyring."
         if removed
         else f"{account.name} had no token in the OS keyring."
     )
-    if _env_overrides(account):
-        print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
+    _note_env(account)
     return 0, removed
 
 
+def _note_env(account: AccountConfig) -> None:
+    if _env_overrides(account):
+        print(f"Note: ${account.token_env} is set and still provides a token; unset it too.")
+
+
 async def status(settings: Settings, store: KeyringCredentialStore, *, as_json: bool) -> int:
+    import asyncio
+
     from zen_tui.auth.status import login_status
 
-    report = {a.name: await login_status(a, store) for a in settings.accounts}
+    # All at once: the keyring reads started together share one keyring helper process.
+    statuses = await asyncio.gather(*(login_status(a, store) for a in settings.accounts))
+    report = {a.name: entry for a, entry in zip(settings.accounts, statuses, strict=True)}
     if as_json:
         import json
 

@@ -65,7 +65,6 @@ def run_demo(data_dir: Path) -> int:
 
 
 def _open(settings: Settings, demo: bool) -> int:
-    from zen_tui.demo import DEMO_BANNER
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.ui import run_dashboard  # Textual: imported only for the dashboard
     from zen_tui.wiring import build_local, connect, credentials_for
@@ -79,6 +78,11 @@ def _open(settings: Settings, demo: bool) -> int:
         wired, connect=functools.partial(connect, wired, credentials=tokens), role="the dashboard"
     )
     store = engine.store
+    banner: str | None = None
+    if demo:  # the demo's module (the simulator's set-up) loads for a demo only
+        from zen_tui.demo import DEMO_BANNER
+
+        banner = DEMO_BANNER
     try:
         return int(
             run_dashboard(
@@ -87,7 +91,7 @@ def _open(settings: Settings, demo: bool) -> int:
                 keymap=dict(settings.ui.keymap),
                 theme_dirs=theme_dirs(settings),
                 save_setting=store.set_setting,
-                demo_banner=DEMO_BANNER if demo else None,
+                demo_banner=banner,
                 accounts=list(settings.accounts),
                 settings=settings,
             )

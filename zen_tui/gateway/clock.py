@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 
@@ -21,6 +22,11 @@ class Clock(Protocol):
 
     def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
         """Run `callback` once `seconds` have passed: a watchdog, not a wait anyone chose."""
+        ...
+
+    def holding(self) -> contextlib.AbstractContextManager[None]:
+        """Around real work off the event loop (a store call in a thread): real time goes
+        on; virtual time stands still, so a test's clock never runs ahead of that work."""
         ...
 
 
@@ -40,6 +46,9 @@ class SystemClock:
 
     def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
         return asyncio.get_running_loop().call_later(max(0.0, seconds), callback)
+
+    def holding(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 class FakeClock:
@@ -64,6 +73,7 @@ class FakeClock:
         self._sleepers: list[tuple[float, int, asyncio.Future[None], bool]] = []
         self._seq = itertools.count()
         self._ticking = False
+        self._held = 0  # work under way off the loop (`holding`): time does not jump
 
     def time(self) -> float:
         return self._now
@@ -79,6 +89,14 @@ class FakeClock:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
         await self._wait(seconds, alarm=False)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
 
     def call_later(self, seconds: float, callback: Callable[[], object]) -> Cancellable:
         loop = asyncio.get_running_loop()
@@ -102,6 +120,9 @@ class FakeClock:
     def _tick(self, loop: asyncio.AbstractEventLoop, spins: int) -> None:
         if spins > 0:
             loop.call_soon(self._tick, loop, spins - 1)
+            return
+        if self._held:  # a thread's work is under way: look again in a (real) moment
+            loop.call_later(0.001, self._tick, loop, self._SPIN)
             return
         while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
             heapq.heappop(self._sleepers)

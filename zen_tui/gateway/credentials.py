@@ -40,6 +40,9 @@ class Credential(SecretRecord, frozen=True):
     # When the token stops working (epoch seconds), if the login said: the gateway refreshes
     # it before then. Slack says an expired token with HTTP 200 `token_expired`, never a 401.
     expires_at: float | None = None
+    # Seen by this process alone (a login kept for this session only, no keyring entry):
+    # never recorded as the account's login for other processes (store/logins.py).
+    local: bool = False
 
 
 class CredentialProvider(Protocol):

@@ -33,6 +33,14 @@ class RetryScheduled(Event, frozen=True, kw_only=True):
     reason: str  # "503", "ReadTimeout", "429 Retry-After", ...
 
 
+class RetryEnded(Event, frozen=True, kw_only=True):
+    """A call that retried is over: answered, failed, or cancelled while it waited."""
+
+    method: str
+    endpoint: str
+    retries: int  # the RetryScheduled events it published
+
+
 class BreakerChanged(Event, frozen=True, kw_only=True):
     name: str  # the service, or "service:endpoint" for per-endpoint breakers
     old: BreakerState

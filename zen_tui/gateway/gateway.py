@@ -63,6 +63,7 @@ from .events import (
     EventBus,
     QuotaUpdated,
     RequestDone,
+    RetryEnded,
     RetryScheduled,
     WaitingForToken,
 )
@@ -113,6 +114,7 @@ class _Call(msgspec.Struct):
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
     retried: bool = False
+    retries: int = 0  # RetryScheduled events published for this call
 
 
 class _ReadOnce:
@@ -191,6 +193,7 @@ class Gateway:
         self._owner: str | None = None
         self._user: str | None = None  # Fingerprinter.of_user of that login
         self._dropped = False  # the earlier logins' persisted answers deleted (once)
+        self._local = False  # that login is this process's alone (Credential.local)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -402,21 +405,30 @@ class Gateway:
                 return None
             self._owner = owner(self.account, self._fingerprinter.of(credential))
             self._user = self._fingerprinter.of_user(credential)
-            self._drop_cached(self._owner, self._user)  # an earlier login's answers go
+            self._local = credential.local
+            # an earlier login's answers go; a login only this process sees is not recorded
+            self._drop_cached(self._owner, self._user, record=not credential.local)
         return self._owner
 
     async def login(self) -> str | None:
         """The non-secret fingerprint of the user this gateway sends as (identity.py's
-        of_user), None without a login; learning it the first time records it."""
+        of_user), None without a login; learning it the first time records it (unless it
+        is local_login)."""
         return None if await self._login_owner() is None else self._user
 
-    def _drop_cached(self, kept: str | None, user: str | None) -> None:
+    @property
+    def local_login(self) -> bool:
+        """The login learnt (login()) is this process's alone: a session-only one."""
+        return self._local
+
+    def _drop_cached(self, kept: str | None, user: str | None, *, record: bool = True) -> None:
         """Once per gateway: the account's persisted answers but `kept`'s are deleted, and
-        the store told which user it is logged in as."""
+        (`record`) the store told which user it is logged in as."""
         if self._persistent is not None and not self._dropped:
             self._dropped = True
             self._persistent.keep_only(self.account, kept)
-            self._persistent.login_is(self.account, user)
+            if record:
+                self._persistent.login_is(self.account, user)
 
     async def _cached(self, call: _Call) -> GatewayResponse:
         who = await self._login_owner()  # learnt before any call, so expire() can use it
@@ -521,6 +533,11 @@ class Gateway:
         finally:
             if call.retried:
                 self._retries_in_flight -= 1
+                # Also when the call is cancelled mid-wait (a preview the cursor left), which
+                # publishes no RequestDone: the cards count retries in flight from this.
+                self._publish(
+                    RetryEnded, method=call.method, endpoint=call.endpoint, retries=call.retries
+                )
 
     async def _verify_step(self, call: _Call) -> Answer | None:
         assert call.verify is not None
@@ -575,6 +592,7 @@ class Gateway:
             call.retried = True
             self._retries_in_flight += 1
         self._last_retry_wait = wait
+        call.retries += 1
         self._publish(
             RetryScheduled,
             method=call.method,

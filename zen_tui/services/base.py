@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import msgspec
@@ -38,6 +38,7 @@ from zen_tui.models import (
     ItemDetail,
     SectionInfo,
     Service,
+    ThreadReply,
 )
 
 log = logging.getLogger("zen_tui.services")
@@ -150,6 +151,10 @@ class ServiceClient(Protocol):
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]: ...
 
+    def might_list(self, query: str, item: Item) -> bool: ...
+
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]: ...
+
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
 
@@ -178,6 +183,35 @@ class Read(msgspec.Struct, frozen=True):
 
 
 PREVIEW = Read(interactive=True)  # what the user is looking at: the cache may answer
+
+
+class PageTimes:
+    """When each page of a listing was fetched. A page the cache answered (its stale copy
+    after a failed request, or a hit within the TTL) is older than one fetched now, so each
+    row is labelled with its own page's time and the listing with its oldest page's: what is
+    shown never claims to be newer than the data (FetchResult.fetched_at / fetched)."""
+
+    def __init__(self) -> None:
+        self.pages: list[float] = []
+        self._items: dict[str, float] = {}
+
+    def page(self, fetched_at: float) -> None:
+        """A page came: the items noted next are from it."""
+        self.pages.append(fetched_at)
+
+    def note(self, items: Iterable[Item]) -> None:
+        at = self.pages[-1]
+        for item in items:  # a row on two pages: the first, as the listing keeps (dedupe)
+            self._items.setdefault(item.id, at)
+
+    def oldest(self) -> float:
+        return min(self.pages, default=0.0)
+
+    def of(self, items: Iterable[Item]) -> dict[str, float]:
+        """FetchResult.fetched for these items: those whose page is newer than the oldest."""
+        oldest = self.oldest()
+        times = ((i.id, self._items.get(i.id, oldest)) for i in items)
+        return {item_id: at for item_id, at in times if at != oldest}
 
 
 def merge_cache(outcomes: Sequence[CacheOutcome]) -> CacheOutcome:
@@ -303,6 +337,16 @@ class BaseClient:
         self.gateway = gateway
         self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
+
+    def might_list(self, query: str, item: Item) -> bool:
+        """False only when a section with this query can never list `item`, so a webhook
+        delivery of it need not refresh that section. By default any query might."""
+        return True
+
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]:
+        """The thread replies a webhook announces, for their parents' reply counts. None
+        by default (only Slack has threads)."""
+        return []
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed

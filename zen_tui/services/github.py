@@ -39,6 +39,7 @@ from zen_tui.services.base import (
     BaseClient,
     GatewayLike,
     PageGuard,
+    PageTimes,
     Read,
     Response,
     Sleeper,
@@ -281,6 +282,7 @@ class GitHubClient(BaseClient):
         guard = PageGuard(self.service, self.account, path, limit=limit, page_size=size)
         skipped = 0
         gap: GatewayError | None = None  # why part of the query was not read (partial)
+        times = PageTimes()
         while url and len(items) < limit:
             try:
                 resp = await self._get(url, params if url == path else None, path, read)
@@ -295,6 +297,8 @@ class GitHubClient(BaseClient):
             body = resp.json() if resp.status != 204 else []
             page, bad = parse(body)
             items.extend(page)
+            times.page(resp.fetched_at)
+            times.note(page)
             skipped += bad
             gap = gap or self._incomplete(body, path)
             url = resp.links.get("next")
@@ -311,7 +315,8 @@ class GitHubClient(BaseClient):
         items = unique[:limit]
         return FetchResult(
             items=items,
-            fetched_at=first.fetched_at,
+            fetched_at=times.oldest(),
+            fetched=times.of(items),
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=url is None and error is None and len(unique) <= limit,

@@ -121,12 +121,19 @@ def parse_thread(r: Reader, account: str, raw: Any) -> tuple[str, Item] | None:
     return thread_id, Issue(**common, status="unread" if unread else "read")
 
 
+# `issues` actions after which the issue is no longer at its URL (a transfer gives it a new
+# number in another repository, which the next listing shows if it still matches).
+GONE_ACTIONS = frozenset({"deleted", "transferred"})
+
+
 def webhook_items(r: Reader, account: str, event: str, payload: dict[str, Any]) -> list[Item]:
     """pull_request / pull_request_review / issues / issue_comment payload -> the item."""
     repo_obj = r.opt_obj(payload, "repository")
     repo = r.text(repo_obj, "full_name") if repo_obj else None
     if event in ("pull_request", "pull_request_review"):
         return [parse_issue_like(r, account, r.obj(payload, "pull_request"), repo)]
+    if event == "issues" and payload.get("action") in GONE_ACTIONS:
+        return []  # no longer in this repository: the processor removes the row
     if event in ("issues", "issue_comment"):
         return [parse_issue_like(r, account, r.obj(payload, "issue"), repo)]
     return []

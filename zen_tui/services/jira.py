@@ -27,6 +27,7 @@ from zen_tui.services.base import (
     GatewayLike,
     MissingParam,
     PageGuard,
+    PageTimes,
     Read,
     Response,
     Sleeper,
@@ -120,6 +121,7 @@ class JiraClient(BaseClient):
             self.service, self.account, f"{API}/search/jql", limit=limit, page_size=PAGE
         )
         skipped = 0
+        times = PageTimes()
         while not last and len(items) < limit:
             try:
                 resp = await self._search(jql, token, min(PAGE, limit - len(items)), read)
@@ -132,6 +134,8 @@ class JiraClient(BaseClient):
             outcomes.append(resp.cache)
             page_items, bad, token, last = self._page(resp.json())
             items.extend(page_items)
+            times.page(resp.fetched_at)
+            times.note(page_items)
             skipped += bad
             stop = None if last else guard.stop_after(len(page_items) + bad)
             if stop is not None:
@@ -141,7 +145,8 @@ class JiraClient(BaseClient):
         zone = await self.zone() if items else UTC
         return FetchResult(
             items=items[:limit],
-            fetched_at=first.fetched_at,
+            fetched_at=times.oldest(),
+            fetched=times.of(items[:limit]),
             cache=merge_cache(outcomes),
             stale_error=error,
             complete=last and error is None and len(items) <= limit,

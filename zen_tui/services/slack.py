@@ -18,6 +18,7 @@ from zen_tui.models import (
     Message,
     SectionInfo,
     Service,
+    ThreadReply,
 )
 from zen_tui.services.base import (
     AccountInfo,
@@ -26,6 +27,7 @@ from zen_tui.services.base import (
     GatewayLike,
     MissingParam,
     PageGuard,
+    PageTimes,
     Read,
     Response,
     Sleeper,
@@ -65,7 +67,12 @@ TIERS = {
 }
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
+REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Events API `message` subtypes about an existing message: the new version is in `message`.
+CHANGED_SUBTYPES = frozenset({"message_changed", "message_replied"})
+# ...and ones that are no message of their own (Slack marks most `hidden: true`).
+HIDDEN_SUBTYPES = frozenset({"message_deleted"})
 
 
 def channel_refs(query: str) -> list[str] | None:
@@ -300,7 +307,7 @@ class SlackClient(BaseClient):
                     channel = r.obj(raw, "channel")
                     cid = r.text(channel, "id")
                     shown = r.opt_text(channel, "name") or cid
-                pages.items.append(await self._message(raw, cid, shown, endpoint))
+                pages.add(await self._message(raw, cid, shown, endpoint))
             except BadResponse as err:
                 pages.skipped += 1
                 log.warning("%s %s: skipped a malformed item: %s", self.account, endpoint, err)
@@ -334,55 +341,127 @@ class SlackClient(BaseClient):
         return pages.result(limit, None)
 
     async def details(self, item: Item) -> ItemDetail:
-        """The thread's replies (conversations.replies)."""
+        """The thread's replies (conversations.replies, oldest first, page by page: with
+        `limit` at most 15 the newest replies are on the last page)."""
         if not isinstance(item, Message):
             return ItemDetail(item_id=item.id, error="not a Slack message")
-        try:
-            body, resp = await self.call(
-                "conversations.replies",
-                {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": HISTORY_CAP},
-                cache_type="issue_details",
-                interactive=True,
-            )
-        except GatewayError as err:
-            return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+        thread = item.thread_ts or item.ts
+        query = {"channel": item.channel_id, "ts": thread, "limit": HISTORY_CAP}
         r = self.r.at("conversations.replies")
+        raws: dict[str, Any] = {}  # ts -> message: a page repeating the parent adds nothing
+        notes: list[str] = []
+        for page in range(REPLY_PAGES):
+            try:
+                body, resp = await self.call(
+                    "conversations.replies", query, cache_type="issue_details", interactive=True
+                )
+            except GatewayError as err:
+                if not page:
+                    return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+                notes.append(f"later replies not shown: {err}")
+                break
+            note_stale(resp, notes)
+            raws.update((r.text(raw, "ts"), raw) for raw in r.arr(body, "messages"))
+            cursor = _next_cursor(r, body)
+            if not cursor or cursor == query.get("cursor"):  # the end (or a server looping)
+                break
+            query = {**query, "cursor": cursor}
+        else:
+            notes.append(f"the first {len(raws) - 1} replies shown; open the thread in Slack")
         replies = []
-        for raw in r.arr(body, "messages")[1:]:  # the first is the parent itself
-            msg = await self._message(raw, item.channel_id, item.channel, "conversations.replies")
-            replies.append((msg.author, msg.text))
-        stale: list[str] = []
-        note_stale(resp, stale)
+        for ts, raw in sorted(raws.items(), key=lambda pair: float(pair[0])):
+            if r.opt_text(raw, "thread_ts") not in (None, ts):  # not the parent itself
+                msg = await self._message(
+                    raw, item.channel_id, item.channel, "conversations.replies"
+                )
+                replies.append((msg.author, msg.text))
         return ItemDetail(
-            item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(stale) or None
+            item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(notes) or None
         )
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are
-        named from what the client already knows (else shown by id until the next poll)."""
+        named from what the client already knows (else shown by id until the next poll).
+
+        Slack's hidden subtypes are not new messages: `message_changed` carries the edited
+        message (same ts, so it replaces the row), `message_deleted` none (the processor
+        removes the row by its `deleted_ts`); both have a `ts` of their own, which must
+        never become a row."""
         inner = payload.get("event", payload)
-        if (
-            not isinstance(inner, dict)
-            or inner.get("type", event) != "message"
-            or "ts" not in inner
-        ):
+        if not isinstance(inner, dict) or inner.get("type", event) != "message":
+            return []
+        message: Any = inner
+        if inner.get("subtype") in CHANGED_SUBTYPES:
+            message = inner.get("message")
+        elif inner.get("hidden") or inner.get("subtype") in HIDDEN_SUBTYPES:
+            return []
+        if not isinstance(message, dict) or "ts" not in message:
             return []
         r = self.r.at(f"event:{event}")
         cid = r.text(inner, "channel")
         return [
             parse_message(
                 r,
-                inner,
+                message,
                 account=self.account,
                 channel_id=cid,
                 channel=self._channels.get(cid, cid),
-                author=self._names.get(author_id(r, inner), author_id(r, inner)),
+                author=self._names.get(author_id(r, message), author_id(r, message)),
                 me=self._me,
                 team_url=self._team_url,
                 users=self._names,  # names already known; the next poll fills the rest
                 channels=self._channels,
             )
         ]
+
+    def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]:
+        """A reply's `message` event -> the reply, for its parent's count and latest reply,
+        without reading the thread (conversations.replies: 1 a minute outside the Slack
+        Marketplace). Slack sends a plain reply as a `message` with a `thread_ts` of its
+        parent (its docs: `message_replied` arrives that way, without its subtype); a
+        `thread_broadcast` carries the parent as `root`, with the count after it; a
+        `message_replied`, should it come with its subtype, carries the parent itself."""
+        inner = payload.get("event", payload)
+        if not isinstance(inner, dict) or inner.get("type", event) != "message":
+            return []
+        subtype, channel = inner.get("subtype"), inner.get("channel")
+        if subtype == "message_replied":
+            return self._replied(channel, inner.get("message"))
+        if subtype not in (None, "thread_broadcast"):
+            return []
+        ts, thread = inner.get("ts"), inner.get("thread_ts")
+        if not (_is_ts(ts) and _is_ts(thread) and isinstance(channel, str)) or ts == thread:
+            return []
+        root = inner.get("root")
+        count = root.get("reply_count") if isinstance(root, dict) else None
+        known = count if isinstance(count, int) and not isinstance(count, bool) else None
+        return [ThreadReply(f"{self.account}:{channel}:{thread}", str(ts), known)]
+
+    def _replied(self, channel: Any, parent: Any) -> list[ThreadReply]:
+        if not isinstance(parent, dict) or not isinstance(channel, str):
+            return []
+        latest, count = parent.get("latest_reply"), parent.get("reply_count")
+        replies = parent.get("replies")
+        if not _is_ts(latest) and isinstance(replies, list) and replies:
+            latest = replies[-1].get("ts") if isinstance(replies[-1], dict) else None
+        if not (_is_ts(latest) and _is_ts(parent.get("ts")) and isinstance(count, int)):
+            return []
+        return [ThreadReply(f"{self.account}:{channel}:{parent['ts']}", str(latest), count)]
+
+    def might_list(self, query: str, item: Item) -> bool:
+        """A channel section lists its channels' top-level messages only (a thread reply is
+        never in conversations.history, unless it was also sent to the channel); the
+        Mentions search, messages that mention me."""
+        if not isinstance(item, Message):
+            return True
+        refs = channel_refs(query)
+        if refs is None:  # a search: only the mentions one is known to us
+            known = query.strip() in ("", "mentions") and self._me is not None
+            return item.mentions_me or not known
+        if item.thread_ts not in (None, item.ts) and not item.broadcast:
+            return False
+        name = self._channels.get(item.channel_id)
+        return item.channel_id in refs or (name is not None and f"#{name}" in refs)
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -561,7 +640,7 @@ class _Pages:
     def __init__(self) -> None:
         self.items: list[Item] = []
         self.outcomes: list[CacheOutcome] = []
-        self.fetched_at: float | None = None
+        self.times = PageTimes()  # each message is as old as the page it came on
         self.error: GatewayError | None = None  # a page failed: the section ends early
         self.stale: GatewayError | None = None  # a page came from the stale cache
         self.cut = False
@@ -591,19 +670,25 @@ class _Pages:
                 revalidate=read.revalidate,
             )
         except GatewayError as err:
-            if self.fetched_at is None:
+            if not self.times.pages:
                 raise
             self.error = err
             return None
         self.outcomes.append(resp.cache)
         self.stale = self.stale or resp.stale_error
-        self.fetched_at = resp.fetched_at if self.fetched_at is None else self.fetched_at
+        self.times.page(resp.fetched_at)
         return body
+
+    def add(self, item: Item) -> None:
+        """An item of the page read last."""
+        self.items.append(item)
+        self.times.note([item])
 
     def result(self, limit: int, cursor: str | None) -> FetchResult:
         return FetchResult(
             items=self.items[:limit],
-            fetched_at=self.fetched_at or 0.0,
+            fetched_at=self.times.oldest(),
+            fetched=self.times.of(self.items[:limit]),
             cache=merge_cache(self.outcomes),
             stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
@@ -642,6 +727,14 @@ def format_cursor(newest: dict[str, str]) -> str | None:
 def _next_cursor(r: Reader, body: dict[str, Any]) -> str | None:
     meta = r.opt_obj(body, "response_metadata") or {}
     return r.opt_text(meta, "next_cursor") or None
+
+
+def _is_ts(value: Any) -> bool:
+    """A Slack ts ("1512085950.000216"): digits, a dot, digits."""
+    if not isinstance(value, str):
+        return False
+    sec, dot, micro = value.partition(".")
+    return sec.isascii() and sec.isdigit() and (not dot or (micro.isascii() and micro.isdigit()))
 
 
 def _split(key: str) -> tuple[str, str]:

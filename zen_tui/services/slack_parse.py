@@ -129,6 +129,8 @@ def parse_message(
         ts=ts,
         thread_ts=r.opt_text(raw, "thread_ts"),
         reply_count=r.opt_integer(raw, "reply_count") or 0,
+        latest_reply=r.opt_text(raw, "latest_reply"),
+        broadcast=r.opt_text(raw, "subtype") == "thread_broadcast",
         reactions=tuple(_reaction(r, x, me) for x in r.opt_arr(raw, "reactions")),
         mentions_me=bool(me) and me in mentioned_users(raw_text),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 
 import msgspec
@@ -54,11 +54,20 @@ class ItemsMixin(StoreBase):
         with self._lock:
             self._items_writes += 1
 
-    def save_section(self, section_id: str, items: Sequence[Item], fetched_at: float) -> list[Item]:
+    def save_section(
+        self,
+        section_id: str,
+        items: Sequence[Item],
+        fetched_at: float,
+        *,
+        times: Mapping[str, float] | None = None,
+    ) -> list[Item]:
         """A full listing fetched at `fetched_at` becomes the section, in one transaction, under
         the freshness invariant. Returns what the section now holds: the listing's order, with
-        a newer known copy in place of an older one, then rows seen after the listing."""
-        rows = _rows(section_id, items, fetched_at)
+        a newer known copy in place of an older one, then rows seen after the listing.
+        `times`: item id -> its page's fetch time where newer than `fetched_at` (each row is
+        as old as its own page: FetchResult.fetched)."""
+        rows = _rows(section_id, items, fetched_at, times)
         plan = _Plan(rows, list(items))  # what the section shows if the disk is full
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
             plan = _plan(db, section_id, items, rows)
@@ -70,12 +79,19 @@ class ItemsMixin(StoreBase):
         return plan.items
 
     def upsert_items(
-        self, section_id: str, items: Sequence[Item], fetched_at: float, *, touch: bool = True
+        self,
+        section_id: str,
+        items: Sequence[Item],
+        fetched_at: float,
+        *,
+        touch: bool = True,
+        times: Mapping[str, float] | None = None,
     ) -> list[Item]:
         """Add or replace these items (a delta fetch, a webhook); the section's fetched_at
         moves on, unless `touch` is False (a partial listing: the rows it did not read are
-        no fresher than before). Returns the copies kept: never older than one stored."""
-        rows = _rows(section_id, items, fetched_at)
+        no fresher than before). Returns the copies kept: never older than one stored.
+        `times` as for save_section."""
+        rows = _rows(section_id, items, fetched_at, times)
         plan = _Plan(rows, list(items))  # what the section shows if the disk is full
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
             plan = _plan(db, section_id, items, rows)
@@ -86,11 +102,17 @@ class ItemsMixin(StoreBase):
         return plan.items
 
     def reconcile(
-        self, section_id: str, items: Sequence[Item], fetched_at: float, *, full: bool
+        self,
+        section_id: str,
+        items: Sequence[Item],
+        fetched_at: float,
+        *,
+        full: bool,
+        times: Mapping[str, float] | None = None,
     ) -> list[Item]:
         """What save_section (full) or upsert_items would keep, without writing: for a
         listing that is shown but not stored (the gateway's stale copy)."""
-        rows = _rows(section_id, items, fetched_at)
+        rows = _rows(section_id, items, fetched_at, times)
         with self._read() as db:
             plan = _plan(db, section_id, items, rows)
             if full:
@@ -121,15 +143,27 @@ class ItemsMixin(StoreBase):
             ).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
-    def load_section(self, section_id: str) -> tuple[list[Item], float | None]:
-        """Items newest-updated first (ties keep the saved order), and when they were fetched."""
+    def load_section(
+        self, section_id: str, known: Mapping[str, Item] | None = None
+    ) -> tuple[list[Item], float | None]:
+        """Items newest-updated first (ties keep the saved order), and when they were fetched.
+        An item equal to the one of its id in `known` (what the caller already holds) comes
+        back as that object (codec.decode_items)."""
         with self._read() as db:
             fetched_at = _fetched_at(db, section_id)
             rows = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
-            items = _decode_all(r[0] for r in rows)
+            items = _decode_all((r[0] for r in rows), known)
         return items, fetched_at
+
+    def fetched_times(self, section_id: str) -> dict[str, float]:
+        """item id -> when the stored copy of it was fetched (its page's time)."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT item_id, fetched_at FROM items WHERE section_id = ?", (section_id,)
+            )
+            return {item_id: float(at) for item_id, at in rows}
 
     def section_fetched_at(self, section_id: str) -> float | None:
         with self._read() as db:
@@ -223,17 +257,29 @@ def _newest(db: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, _Row]:
     return best
 
 
-def _rows(section_id: str, items: Sequence[Item], fetched_at: float) -> list[_Row]:
+def _rows(
+    section_id: str,
+    items: Sequence[Item],
+    fetched_at: float,
+    times: Mapping[str, float] | None = None,
+) -> list[_Row]:
     # Encoded before the transaction starts, so the write lock is held only for SQLite work.
+    times = times or {}
     return [
-        (section_id, item.id, sort_key(item.updated_at), fetched_at, encode_item(item))
+        (
+            section_id,
+            item.id,
+            sort_key(item.updated_at),
+            times.get(item.id, fetched_at),
+            encode_item(item),
+        )
         for item in items
     ]
 
 
-def _decode_all(texts: Iterable[str]) -> list[Item]:
+def _decode_all(texts: Iterable[str], known: Mapping[str, Item] | None = None) -> list[Item]:
     # An unreadable row (e.g. a kind written by a newer version) is skipped, not a crash.
-    return decode_items(texts, _skipped)
+    return decode_items(texts, _skipped, known)
 
 
 def _skipped(exc: CodecError) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
+from collections.abc import Sequence
 from contextlib import suppress
 
 import msgspec
@@ -31,9 +33,41 @@ class RepoMovesMixin(ItemsMixin):
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
             changed = _move_items(db, before, old, new)
             _move_links(db, before, f"{account}:{new}#", old, new)
+            _remember(db, account, old, new, time.time())
         if changed:
             self._wrote_items()
         return changed
+
+    def repo_moves(self, account: str) -> list[tuple[str, str, float]]:
+        """`account`'s recorded moves, oldest first: (old, new, when). A copy of an answer
+        from before a move (the gateway's stale one) names the old repository; the rows
+        were renamed, so the copy is renamed too (sync/engine.py), else both would show."""
+        with self._lock:
+            row = (
+                self._connection()
+                .execute("SELECT value FROM settings WHERE key = ?", (MOVES_KEY + account,))
+                .fetchone()
+            )
+        return _moves(row[0] if row else None)
+
+
+MOVES_KEY = "repo-moves:"
+KEPT_MOVES = 50  # the newest; an answer older than those has long been replaced
+
+
+def _moves(raw: str | None) -> list[tuple[str, str, float]]:
+    with suppress(ValueError, TypeError, msgspec.DecodeError):
+        return [(str(o), str(n), float(t)) for o, n, t in msgspec.json.decode(raw or "[]")]
+    return []
+
+
+def _remember(db: sqlite3.Connection, account: str, old: str, new: str, at: float) -> None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", (MOVES_KEY + account,)).fetchone()
+    moves = [*_moves(row[0] if row else None), (old, new, at)][-KEPT_MOVES:]
+    db.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+        (MOVES_KEY + account, msgspec.json.encode(moves).decode()),
+    )
 
 
 def _move_items(db: sqlite3.Connection, before: str, old: str, new: str) -> int:
@@ -61,6 +95,17 @@ def _move_items(db: sqlite3.Connection, before: str, old: str, new: str) -> int:
 
 def _raise(exc: CodecError) -> None:
     raise exc
+
+
+def moved_items(items: Sequence[Item], account: str, old: str, new: str) -> list[Item] | None:
+    """`items` (in order) with `account`'s repository `old` renamed `new`, as the store
+    renames its rows (a copy already under the new id wins); None when none names `old`."""
+    before = f"{account}:{old}#".lower()
+    if not any(item.id.lower().startswith(before) for item in items):
+        return None
+    moved = [_renamed(i, old, new) if i.id.lower().startswith(before) else i for i in items]
+    taken = {i.id for i in items}
+    return [m for i, m in zip(items, moved, strict=True) if m is i or m.id not in taken]
 
 
 def _renamed(item: Item, old: str, new: str) -> Item:

@@ -27,13 +27,13 @@ from zen_tui.events import Event
 from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
-from zen_tui.logs import redact
 from zen_tui.models import (
     AccountHealth,
     Action,
     ActionState,
     Cause,
     ConnectionState,
+    FetchResult,
     FreshnessState,
     Issue,
     Item,
@@ -44,8 +44,10 @@ from zen_tui.models import (
     SectionInfo,
     Snapshot,
 )
+from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.moves import moved_items
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -60,6 +62,7 @@ from zen_tui.sync.backend import (
     SectionUpdated,
 )
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
+from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
@@ -93,6 +96,19 @@ KEEP_IF_MISSING = ("check_status", "review_decision", "mergeable", "priority", "
 _UNSET = (None, (), "")  # a field the copy did not carry
 # What only a notifications listing knows: another section's copy of the item keeps them.
 NOTIFICATION_FIELDS = ("thread_id", "unread")
+# Item fields a query may filter on, and the words that show it does (GitHub qualifiers, JQL
+# fields, the Slack "mentions" section): a webhook copy that changes one may leave the section.
+# The state (`is:open`, `statusCategory != Done`) always counts.
+QUERY_FIELDS = {
+    "assignee": ("assignee", "involves"),
+    "assignees": ("assignee", "involves"),
+    "requested_reviewers": ("review-requested",),
+    "labels": ("label",),
+    "draft": ("draft",),
+    "priority": ("priority",),
+    "project": ("project",),
+    "mentions_me": ("mention",),
+}
 # Fields a partly stale poll may lack (GitHub PR rows whose GraphQL part failed).
 KEEP_IF_STALE = (*KEEP_IF_MISSING, "requested_reviewers")
 CREATES_IN = {"create_issue": "issues", "share": "messages"}
@@ -180,7 +196,13 @@ class SyncEngine:
         # a record differing from it was written by another process (`zen-tui auth login`;
         # its generation changes even for a re-login as the same user with a new token)
         self._logins_seen: dict[str, tuple[str, int] | None] = {}
+        # accounts whose login is this process's alone (a session-only login): another
+        # process's record is no change of it, and it is never recorded for the others
+        self._local_logins: set[str] = set()
         self.login_check = LOGIN_CHECK_SECONDS
+        self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
+        self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
+        self._health_lock = threading.Lock()  # a heartbeat save vs the stop's "stopped" mark
         self._unsubscribe = self.bus.subscribe(self._on_event)
         self.webhooks: Webhooks | None = None
         if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
@@ -237,10 +259,24 @@ class SyncEngine:
         kept = self._stored_copy.get(section_id)
         if kept is not None and kept[0] == version:
             return kept[1], kept[2]
-        items, fetched_at = self.store.load_section(section_id)
+        items, fetched_at = self._reread(section_id)
         shown = tuple(items)
         self._stored_copy[section_id] = (version, shown, fetched_at)
         return shown, fetched_at
+
+    def _reread(self, section_id: str) -> tuple[list[Item], float | None]:
+        """store.load_section, handing back the held object (the screen's, the copy kept
+        above) for each item whose stored row did not change: a delta poll's re-read of
+        10,000 items, or a fallback after another process wrote, held a second copy of
+        each (+6.5 MiB) while the screen still showed the first."""
+        held: dict[str, Item] = {}
+        kept = self._stored_copy.get(section_id)
+        if kept is not None:
+            held.update((item.id, item) for item in kept[1])
+        snapshot = self._snapshots.get(section_id)
+        if snapshot is not None:
+            held.update((item.id, item) for item in snapshot.items)
+        return self.store.load_section(section_id, held)
 
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
@@ -385,6 +421,11 @@ class SyncEngine:
             return
         finally:  # what this process wrote (or found) is no other process's login
             self._logins_seen[account] = _seen_after(state, self.store.login_state(account))
+        gateway = self.wired.gateways.get(account)
+        if gateway is not None and gateway.local_login:  # not recorded: nothing dropped
+            self._local_logins.add(account)
+            return
+        self._local_logins.discard(account)
         if before is None or before == (now or ""):
             return
         self._show_stored(account)
@@ -430,7 +471,7 @@ class SyncEngine:
         screen): it is recorded first, so every other running process takes it too."""
         if self.closed or account not in {a.name for a in self.accounts}:
             return
-        if new_login:
+        if new_login and not await self._session_only_change(account):
             self._record_own_login(account)
         if self._network is not None and not self._go.is_set():
             return  # not started: start() builds every account, with the new login
@@ -440,6 +481,21 @@ class SyncEngine:
             await self._rebuild(account)
         if self._running and not self.closed:
             self.outbox.wake()  # what waited for the login (PENDING: "not logged in") goes now
+
+    async def _session_only_change(self, account: str) -> bool:
+        """The login or logout just made here touched this process's session logins alone
+        (keyring_store.SessionOnlyStore): the account's login was one, or is one now. Then
+        no other process's login changed, and none is told to set the account up again."""
+        if account in self._local_logins:  # a login saves into, a logout pops, the session
+            return True
+        credentials = self.wired.credentials
+        if credentials is None:
+            return False
+        try:
+            credential = await credentials.get(account)
+        except Exception:  # no login now (a logout), or an unreadable keyring: others' too
+            return False
+        return credential is not None and credential.local
 
     def _record_own_login(self, account: str) -> None:
         """Bump the account's login record (store/logins.py), before the rebuild reads the
@@ -503,8 +559,7 @@ class SyncEngine:
         self._tasks.append(
             asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
         )
-        self._tasks.append(asyncio.create_task(self._heartbeat(), name="health heartbeat"))
-        self._tasks.append(asyncio.create_task(self._watch_logins(), name="login watch"))
+        self._start_housekeeping()
         self._running = True
         # The receiver needs no client: a delivery for an account not built yet is kept for
         # it (WebhookProcessor._owed_to_unbuilt).
@@ -534,6 +589,7 @@ class SyncEngine:
         if self.webhooks is not None:
             await self.webhooks.stop()
         await self._supervisor.stop()
+        await self.housekeeping.stop()  # its store calls end before the store closes
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -765,6 +821,9 @@ class SyncEngine:
     def shown_ids(self, section_id: str) -> set[str]:
         return {item.id for item in self._shown(section_id)}
 
+    def shown_items(self, section_id: str) -> list[Item]:
+        return self._shown(section_id)
+
     def _shown(self, section_id: str) -> list[Item]:
         snapshot = self._snapshots.get(section_id)
         return list(snapshot.items if snapshot else self._stored(section_id)[0])
@@ -782,8 +841,23 @@ class SyncEngine:
         now = self.wired.clock.time()
         kept = self.store.upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
-        if any(_state(item) != _state(by_id.get(item.id)) for item in kept):
+        query = next((s.query for s in self._sections if s.id == section_id), "")
+        if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
             self.refresh_soon([section_id], full=True)
+
+    def repository_moved(self, account: str, old: str, new: str) -> None:
+        """The store renamed `old`'s rows: what the account's sections show follows at once,
+        freshness unchanged. A section whose query names the old name is refused from now on
+        and keeps these rows (from memory), so without this one PR had two names on screen."""
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.account != account or snapshot is None:
+                continue
+            moved = moved_items(snapshot.items, account, old, new)
+            if moved is not None:
+                self._publish(
+                    section, msgspec.structs.replace(snapshot, items=tuple(moved)), snapshot
+                )
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
@@ -937,7 +1011,7 @@ class SyncEngine:
         if revalidated:
             self._revalidate_next.discard(section_id)
 
-    def _apply_result(self, section: SectionInfo, result: Any, *, delta: bool) -> Snapshot:
+    def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 
@@ -945,13 +1019,18 @@ class SyncEngine:
         merged like a delta, never a replacement: it removes nothing, keeps the cursor and
         the section's age where they were (what it did not read is no newer than that), and
         says why; the next poll, soon, asks again for what it did not read."""
-        at = result.fetched_at
+        at = result.fetched_at  # its oldest page's; each row is as old as its own (times)
+        times = result.fetched
         partial = result.partial
         since = self._confirmed_at(section.id) if partial else None  # before this answer
-        items = self._not_gone(section.id, result.items, at)
+        if since is not None:  # never newer than a page it read (a stale one may be older)
+            since = min(since, at)
+        items = self._not_gone(section.id, result.items, result.fetched_at_of)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
-            stored_items = self.store.load_section(section.id)[0]
-            shown = self.store.reconcile(section.id, items, at, full=not (delta or partial))
+            items = self._as_moved(section.account, items, at)
+            stored_items = self._reread(section.id)[0]
+            full = not (delta or partial)
+            shown = self.store.reconcile(section.id, items, at, full=full, times=times)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -961,22 +1040,30 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            self.store.upsert_items(section.id, items, at, touch=since is None)
-            shown = self.store.load_section(section.id)[0]
+            self.store.upsert_items(section.id, items, at, touch=since is None, times=times)
+            shown = self._reread(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
-            shown = self.store.save_section(section.id, items, at)
+            shown = self.store.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        self._propagate(section.id, shown, at)
+        self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
         return freshness.live(shown, at)
+
+    def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
+        """A copy fetched at `at`, before a repository moved, under its new name, as the
+        store's rows are: else a section showed each of its rows twice, or the old names."""
+        for old, new, moved_at in self.store.repo_moves(account):
+            if at < moved_at:
+                items = moved_items(items, account, old, new) or items
+        return list(items)
 
     def _confirmed_at(self, section_id: str) -> float | None:
         """When the section as a whole was last confirmed (its shown age): what a partial
@@ -988,7 +1075,9 @@ class SyncEngine:
         known = [t for t in times if t is not None]
         return max(known) if known else None
 
-    def _propagate(self, source: str, items: Sequence[Item], at: float) -> None:
+    def _propagate(
+        self, source: str, items: Sequence[Item], at: float, times: dict[str, float]
+    ) -> None:
         """A newer version one section saw replaces the older one other sections show (their
         freshness unchanged): two panes never disagree about an item's state for long."""
         newest = {item.id: item for item in items}
@@ -1002,14 +1091,17 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self.store.upsert_items(section.id, newer, at)
+                kept = self.store.upsert_items(section.id, newer, at, times=times)
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
-    def _not_gone(self, section_id: str, items: Sequence[Item], at: float) -> list[Item]:
-        """Drop items that left the section after `at` (the answer predates their leaving)."""
+    def _not_gone(
+        self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
+    ) -> list[Item]:
+        """Drop items that left the section after their page was fetched (that page predates
+        their leaving)."""
         gone = self._gone.get(section_id, {})
-        return [item for item in items if gone.get(item.id, float("-inf")) < at]
+        return [item for item in items if gone.get(item.id, float("-inf")) < fetched_at(item.id)]
 
     def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
         """A full listing fetched at `at` dropped these; older tombstones are superseded."""
@@ -1139,16 +1231,34 @@ class SyncEngine:
             "webhooks_rejected": sum(n for k, n in rejected.items() if k.startswith(f"{service}:")),
         }
 
-    async def _watch_logins(self) -> None:
-        """Every `login_check` seconds: an account whose login record another process
-        changed (`zen-tui auth login`/`logout` in a terminal) is set up again with it."""
+    def _housekeeping(self) -> Housekeeping:
+        """The periodic store checks, each at its own period on the housekeeping's one
+        timer (sync/housekeeping.py): the outbox's look for what another process left, the
+        login watch, the health heartbeat. They run from start() to stop()."""
+        house = Housekeeping(self.wired.clock)
+        house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
+        house.add("login watch", lambda: self.login_check, self._check_logins)
+        house.add("health heartbeat", HEARTBEAT, self._heartbeat)
+        return house
+
+    def _start_housekeeping(self) -> None:
+        self.housekeeping.start()
+        self._tasks.append(asyncio.create_task(self._learn_built_logins(), name="logins"))
+
+    async def _check_outbox_store(self, house: Housekeeping) -> None:
+        if await house.off_loop(self.outbox.left_elsewhere()):
+            self.outbox.check_store()
+
+    async def _learn_built_logins(self) -> None:
         for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)
             if account not in self._logins_seen and not self.closed:
                 with contextlib.suppress(sqlite3.Error):  # then its next rebuild learns it
                     await self._learn_login(account)  # records its own login: not a change
-        while True:
-            await self.wired.clock.sleep(self.login_check)
-            await self.take_changed_logins()
+
+    async def _check_logins(self, _house: Housekeeping) -> None:
+        """Every `login_check` seconds (a housekeeping chore). On the loop: its reads and
+        `_logins_seen` go with the loop's own login writes."""
+        await self.take_changed_logins()
 
     async def take_changed_logins(self) -> list[str]:
         """One login check: each account another process logged in or out since this one
@@ -1175,22 +1285,33 @@ class SyncEngine:
                 log.warning("could not read %s's login record: %s", account, exc)
                 continue
             if now != seen:
-                log.info("%s: logged in or out elsewhere: setting it up again", account)
                 self._logins_seen[account] = now
+                if account in self._local_logins:  # its session login wins here
+                    log.info("%s: logged in or out elsewhere; this run keeps its own", account)
+                    continue
+                log.info("%s: logged in or out elsewhere: setting it up again", account)
                 changed.append(account)
         return changed
 
-    async def _heartbeat(self) -> None:
+    async def _heartbeat(self, house: Housekeeping) -> None:
         """Re-save every account's health while running, so a record older than a few beats
-        tells `zen-tui health` that its saver is gone or stuck (store/saver.py)."""
-        while True:
-            await self.wired.clock.sleep(HEARTBEAT)
-            self.save_health()
+        tells `zen-tui health` that its saver is gone or stuck (store/saver.py). The records
+        are taken on the loop (the gateways' live state), written off it."""
+        records = self._health_records()
+        await house.off_loop(partial(self._write_health, records))
+
+    def _write_health(self, records: list[tuple[str, dict[str, Any], float]]) -> None:
+        with self._health_lock:  # after the stop's mark, a beat would say the run goes on
+            if self.closed:
+                return
+            for account, data, at in records:
+                self.store.save_health(account, data, at)
 
     def _mark_stopped(self) -> None:
         """The records this run saved last say it stopped (`zen-tui health`: not running
         now). Another process's records are left alone: it may still run."""
-        with contextlib.suppress(sqlite3.Error):  # best effort, like every health save
+        # Best effort, like every health save.
+        with self._health_lock, contextlib.suppress(sqlite3.Error):
             for account, (data, at) in self.store.load_health().items():
                 if data.get("saved_by") == self.outbox.owner:
                     self.store.save_health(account, data | {"stopped": True}, at)
@@ -1201,6 +1322,14 @@ class SyncEngine:
         Each record names this run (`saved_by`, a lease owner id: store/saver.py)."""
         if self.closed:  # the store is closed
             return
+        for name, data, at in self._health_records(account):
+            self.store.save_health(name, data, at)
+
+    def _health_records(
+        self, account: str | None = None
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """What save_health writes: (account, record, when) for one account or all."""
+        out = []
         now = self.wired.clock.time()
         for health in self.health():
             if account is not None and health.account != account:
@@ -1221,7 +1350,8 @@ class SyncEngine:
             data["saved_by"] = self.outbox.owner
             if self.role:
                 data["saver_role"] = self.role
-            self.store.save_health(health.account, data, now)
+            out.append((health.account, data, now))
+        return out
 
 
 async def _drop(gateways: dict[str, Gateway]) -> None:
@@ -1293,6 +1423,22 @@ def _state(item: Item | None) -> str | None:
     if isinstance(item, PullRequest):
         return item.state
     return item.status if isinstance(item, Issue) else None
+
+
+def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
+    """A webhook copy whose state moved, or whose field the section's query filters on
+    changed (unassigned from me, review request removed, label taken off, mention edited
+    out), may no longer match it: only the query can tell, and a delta never drops it."""
+    if _state(new) != _state(old):
+        return True
+    if old is None:
+        return False
+    words = query.casefold()
+    return any(
+        getattr(old, name, None) != getattr(new, name, None)
+        for name, filters in QUERY_FIELDS.items()
+        if any(word in words for word in filters)
+    )
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:

@@ -72,9 +72,10 @@ IDEMPOTENT_KINDS = frozenset(
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
-# How often a running outbox looks in the store for entries it was not told about: the ones
-# another process left there (`zen-tui act` that could not send: offline, breaker open). Only
-# this process's own submits, breakers and retries wake it otherwise. One indexed SELECT.
+# How often a running engine looks in the store for outbox entries it was not told about: the
+# ones another process left there (`zen-tui act` that could not send: offline, breaker open).
+# Only this process's own submits, breakers and retries wake it otherwise. One indexed SELECT,
+# a chore of the engine's housekeeping (sync/housekeeping.py), run off the event loop.
 STORE_CHECK_SECONDS = 30.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
@@ -153,9 +154,9 @@ class Outbox:
         # Per account, when its last "not now" lets it be tried again: a store check skips an
         # account until then (an hour-long rate-limit reset is not re-tried every check).
         self.not_before: dict[str, float] = {}
-        self.store_check = STORE_CHECK_SECONDS
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
+        self._woken = False  # by a submit or a closed breaker: the next replay tries every account
         self._unsubscribe = bus.subscribe(self._on_event)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.attach(clients)
@@ -429,26 +430,49 @@ class Outbox:
         return tally
 
     async def run(self) -> None:
-        """Replay now, then whenever woken (submit, breaker closed) or a retry is due; with
-        none due (or the next one further off), every `store_check` seconds for what other
-        processes left in the store."""
+        """Replay now, then whenever woken (submit, breaker closed), a retry is due, or a
+        store check found entries another process left for an account not waiting for its
+        retry (`left_elsewhere`: an hour-long rate-limit reset on one account must not keep
+        another account's entry waiting for that hour)."""
         self._loop = asyncio.get_running_loop()
-        woken = True  # the first replay, a submit or a closed breaker: try every account
+        self._woken = True  # the first replay: try every account
         while True:
             self._wake.clear()
+            woken, self._woken = self._woken, False
             try:
                 await self.replay(due_only=not woken)
             except Exception:  # keep the replayer alive; the entries stay in the store
                 log.exception("outbox replay failed")
-            woken = await self._sleep(max(0.05, self._next_wake()))
+            await self._sleep(self._next_wake())
 
-    def _next_wake(self) -> float:
-        """Seconds until the earliest retry any account has due, but never longer than
-        `store_check`: an hour-long rate-limit reset on one account must not keep another
-        account's entry, left by another process, waiting for that hour."""
+    def _next_wake(self) -> float | None:
+        """Seconds until the earliest retry any account has due (None: none is)."""
         if self.retry_at is None:
-            return self.store_check
-        return min(self.store_check, self.retry_at - self.now())
+            return None
+        return max(0.05, self.retry_at - self.now())
+
+    def left_elsewhere(self) -> Callable[[], bool]:
+        """The store check, to run off the event loop: are there entries to send now that
+        this outbox was not told about (left by another process)? Taken on the loop: which
+        accounts wait for a retry, which entries are being sent here."""
+        now = self.now()
+        later = {a for a, at in self.not_before.items() if at > now}
+        claimed, accounts = set(self.claimed), set(self.clients)
+        waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+
+        def check() -> bool:
+            return any(
+                e.action.account in accounts
+                and e.action.account not in later
+                and e.id not in claimed
+                for e in self.store.outbox_by_state(*waiting)
+            )
+
+        return check
+
+    def check_store(self) -> None:
+        """A replay of the accounts not waiting for a retry (what `left_elsewhere` found)."""
+        self._wake.set()
 
     async def _sleep(self, seconds: float | None) -> bool:
         """Until woken (True), or until `seconds` pass (None: no limit).
@@ -472,10 +496,15 @@ class Outbox:
         return before is not None and before.state not in (ActionState.DONE, ActionState.FAILED)
 
     def wake(self) -> None:
+        """Replay every account now (a submit, a client built, a breaker closed)."""
         if self._loop is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._wake_all)
         else:
-            self._wake.set()
+            self._wake_all()
+
+    def _wake_all(self) -> None:
+        self._woken = True
+        self._wake.set()
 
     def close(self) -> None:
         self._unsubscribe()

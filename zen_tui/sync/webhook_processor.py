@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo
+from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
+from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 
 if TYPE_CHECKING:
@@ -39,9 +40,13 @@ class WebhookTarget(Protocol):
 
     def shown_ids(self, section_id: str) -> set[str]: ...
 
+    def shown_items(self, section_id: str) -> list[Item]: ...
+
     def apply_items(self, section_id: str, items: list[Item]) -> None: ...
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None: ...
+
+    def repository_moved(self, account: str, old: str, new: str) -> None: ...
 
     def refresh_soon(self, section_ids: Iterable[str], *, full: bool = False) -> None: ...
 
@@ -129,9 +134,10 @@ class WebhookProcessor:
                 self.target.refresh_soon(s.id for s in self._sections(account))
                 continue
             if items:
-                self._place(account, items, partial=row.event in PARTIAL_EVENTS)
+                self._place(account, client, items, partial=partial_payload(row.event, payload))
             else:
                 self._without_items(account, referenced(row.service, row.event, payload))
+            self._replied(account, client.thread_replies(row.event, payload))
 
     def _repository_moved(self, service: str, old: str, new: str) -> None:
         """A renamed or transferred repository: the stored rows and links follow it at once,
@@ -139,6 +145,7 @@ class WebhookProcessor:
         for account, client in self.clients.items():
             if client.service == service:
                 changed = self.store.repo_moved(account, old, new)
+                self.target.repository_moved(account, old, new)
                 log.info("webhook: repository %s is now %s (%d rows renamed)", old, new, changed)
                 self.target.refresh_soon((s.id for s in self._sections(account)), full=True)
 
@@ -172,7 +179,29 @@ class WebhookProcessor:
         if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
             self.target.refresh_soon(showing, full=True)
 
-    def _place(self, account: str, items: list[Item], *, partial: bool = False) -> None:
+    def _replied(self, account: str, replies: list[ThreadReply]) -> None:
+        """A thread reply moves its parent's reply count and latest reply in the sections
+        showing the parent, at once and without reading the thread (a repeated or already
+        listed reply changes nothing: see with_reply)."""
+        if not replies:
+            return
+        ids = {reply.parent_id for reply in replies}
+        for section in self._sections(account):
+            changed: list[Item] = []
+            for parent in self.target.shown_items(section.id):
+                if parent.id not in ids or not isinstance(parent, Message):
+                    continue
+                new = parent
+                for reply in replies:
+                    new = with_reply(new, reply) if reply.parent_id == parent.id else new
+                if new is not parent:
+                    changed.append(new)
+            if changed:
+                self.target.apply_items(section.id, changed)
+
+    def _place(
+        self, account: str, client: ServiceClient, items: list[Item], *, partial: bool = False
+    ) -> None:
         sections = self._sections(account)
         if partial:
             ids = {i.id for i in items}
@@ -189,12 +218,29 @@ class WebhookProcessor:
                 stale.update(section.id for i in here if _left_open(i))
         for item in items:
             if item.id not in placed:  # maybe it belongs in a section now: the query decides
-                stale.update(s.id for s in sections if s.pane == PANE_OF.get(type(item)))
-                stale.update(  # the Inbox holds every kind: its sections of this service
-                    s.id for s in sections if s.pane == "inbox" and s.service == item.service
+                # (the Inbox holds every kind: its sections of this service too), unless the
+                # client knows the query cannot list it (a Slack message in another channel)
+                stale.update(
+                    s.id
+                    for s in sections
+                    if (
+                        s.pane == PANE_OF.get(type(item))
+                        or (s.pane == "inbox" and s.service == item.service)
+                    )
+                    and client.might_list(s.query, item)
                 )
         if stale:
             self.target.refresh_soon(stale)
+
+
+def partial_payload(event: str, payload: dict[str, Any]) -> bool:
+    """The payload carries only part of its item: a Jira comment event's issue, and a GitHub
+    `issue_comment` on a pull request, whose PR comes as an issue (no draft flag, no
+    requested reviewers, no head): storing it would wipe what the row knows."""
+    if event in PARTIAL_EVENTS:
+        return True
+    issue = payload.get("issue")
+    return event == "issue_comment" and isinstance(issue, dict) and "pull_request" in issue
 
 
 class Reference(msgspec.Struct, frozen=True):
@@ -203,8 +249,11 @@ class Reference(msgspec.Struct, frozen=True):
 
 
 def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference | None:
-    """The items an item-less event is about: a deleted Jira issue, a deleted Slack message,
-    the message a Slack reaction or pin is on. None when the payload names none."""
+    """The items an item-less event is about: a deleted Jira issue, a deleted or transferred
+    GitHub issue, a deleted Slack message, the message a Slack reaction or pin is on. None
+    when the payload names none."""
+    if service == "github":
+        return _github_gone(event, payload)
     if service == "jira":
         issue = payload.get("issue")
         key = issue.get("key") if isinstance(issue, dict) else None
@@ -218,6 +267,16 @@ def referenced(service: str, event: str, payload: dict[str, Any]) -> Reference |
     if isinstance(item, dict) and item.get("channel") and item.get("ts"):
         return Reference((f"{item['channel']}:{item['ts']}",))
     return None
+
+
+def _github_gone(event: str, payload: dict[str, Any]) -> Reference | None:
+    """`issues` deleted / transferred: the issue's row goes (key "owner/repo#number")."""
+    issue, repo = payload.get("issue"), payload.get("repository")
+    if event != "issues" or payload.get("action") not in GONE_ACTIONS:
+        return None
+    if not isinstance(issue, dict) or not isinstance(repo, dict):
+        return None
+    return Reference((f"{repo.get('full_name')}#{issue.get('number')}",), deleted=True)
 
 
 def moved_repository(service: str, event: str, payload: dict[str, Any]) -> tuple[str, str] | None:

@@ -31,7 +31,6 @@ def run_dashboard(
     `accounts` feeds the login screen (default: the engine's configured accounts); `settings`
     the `[ui]` options, the custom commands, the repo checkouts and the config file's path."""
     from zen_tui.ui.app import DashboardOptions, ZenApp
-    from zen_tui.ui.screens.info import DEMO_RESULT, INIT_RESULT
 
     app = ZenApp(
         backend,
@@ -44,6 +43,9 @@ def run_dashboard(
         options=DashboardOptions.from_settings(settings) if settings else None,
     )
     result = app.run()
+    # Imported once the app is done: the welcome and help screens load when first shown.
+    from zen_tui.ui.screens.info import DEMO_RESULT, INIT_RESULT
+
     if result == DEMO_RESULT:
         return DEMO_REQUESTED
     if result == INIT_RESULT:

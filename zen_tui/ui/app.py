@@ -366,23 +366,29 @@ class ZenApp(App[str | None]):
         without it: its panes say "not logged in" at once, not at the next restart. A login
         from the environment or `gh` goes on being used: the notice says which."""
         from zen_tui.auth.keyring_store import KeyringCredentialStore, KeyringUnavailable
-        from zen_tui.auth.status import login_status
-        from zen_tui.ui.screens.login import SOURCE_NAMES
 
         try:
             removed = await KeyringCredentialStore().delete(account)
-        except KeyringUnavailable as exc:
-            self.notify(f"could not log out of {account}: {exc}", severity="error")
+        except KeyringUnavailable as exc:  # a machine without one: its variable goes on
+            said = f"could not log out of {account}: {exc}{await self._still_used(account)}"
+            self.notify(said, severity="error")
             return
+        said = f"logged out of {account}" if removed else f"{account} had no stored login"
+        self.notify(said + await self._still_used(account), timeout=10)
+        await self._take_effect(account, new_login=removed)  # none removed: nothing new
+
+    async def _still_used(self, account: str) -> str:
+        """'; it still uses $VAR' (or gh's login) when one outlives a logout, else ''."""
+        from zen_tui.auth.status import login_status
+        from zen_tui.ui.screens.login import SOURCE_NAMES
+
         config = next((a for a in self.accounts if a.name == account), None)
         still = await login_status(config) if config is not None else {}
-        said = f"logged out of {account}" if removed else f"{account} had no stored login"
         source = str(still.get("source") or "")
-        if still.get("logged_in") and source:
-            named = f"${source[4:]}" if source.startswith("env:") else SOURCE_NAMES.get(source)
-            said += f"; it still uses {named or source}"
-        self.notify(said, timeout=10)
-        await self._take_effect(account, new_login=removed)  # none removed: nothing new
+        if not (still.get("logged_in") and source):
+            return ""
+        named = f"${source[4:]}" if source.startswith("env:") else SOURCE_NAMES.get(source)
+        return f"; it still uses {named or source}"
 
     @work(group="login-takes-effect", exit_on_error=False)
     async def _use_login(self, account: str) -> None:

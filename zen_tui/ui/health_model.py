@@ -12,7 +12,13 @@ from typing import Any
 import msgspec
 
 from zen_tui.events import Event
-from zen_tui.gateway.events import BreakerChanged, QuotaUpdated, RequestDone, RetryScheduled
+from zen_tui.gateway.events import (
+    BreakerChanged,
+    QuotaUpdated,
+    RequestDone,
+    RetryEnded,
+    RetryScheduled,
+)
 from zen_tui.models import AccountHealth, ActionState
 from zen_tui.sync.backend import AccountConnection, ActionUpdated
 
@@ -198,8 +204,6 @@ class HealthModel:
             s.revalidations += 1
         elif e.cache in ("miss", "stale"):
             s.cache_misses += 1
-        if e.attempts > 1:
-            s.retries_in_flight = max(0, s.retries_in_flight - (e.attempts - 1))
         key = (e.service, e.method, e.endpoint)
         ep = self.endpoints.get(key) or EndpointStats(e.service, e.method, e.endpoint)
         self.endpoints[key] = ep
@@ -240,6 +244,11 @@ class HealthModel:
         s.retries_in_flight += 1
         s.retries_total += 1
         s.last_wait = e.wait
+
+    def _retry_ended(self, e: RetryEnded) -> None:
+        # Not from RequestDone: a call cancelled while it waited to retry publishes none.
+        s = self.status(e.service)
+        s.retries_in_flight = max(0, s.retries_in_flight - e.retries)
 
     def _breaker(self, e: BreakerChanged) -> None:
         if e.name == e.service:  # per-endpoint breakers go to the log only
@@ -282,6 +291,7 @@ class HealthModel:
 _HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
     RequestDone: HealthModel._request_done,
     RetryScheduled: HealthModel._retry,
+    RetryEnded: HealthModel._retry_ended,
     BreakerChanged: HealthModel._breaker,
     QuotaUpdated: HealthModel._quota,
     ActionUpdated: HealthModel._action,

@@ -5,7 +5,7 @@ module picks the directory (the repo's checkout from `[repos."owner/name"] path`
 the background (output captured, its last line in the status line) or in the terminal the app
 hands over (`App.suspend`), and words the one-line outcome. A background command has a
 timeout (`[[commands]] timeout`) and can be cancelled; either way its whole process group is
-stopped: SIGTERM, then SIGKILL after a grace period.
+stopped: SIGTERM, then SIGKILL after its grace period (`[[commands]] grace`).
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from typing import Any
 import msgspec
 
 from zen_tui.config import CommandConfig
-from zen_tui.item_commands import MissingField, item_fields, render
+from zen_tui.config_schema import COMMAND_GRACE
 from zen_tui.models import Item, format_age
 from zen_tui.text_safety import clean
 
 LAST_LINE = 160  # characters of the command's last output line shown in the status line
-GRACE = 3.0  # seconds a stopped command's group has between SIGTERM and SIGKILL
 KILL_WAIT = 2.0  # seconds to wait for the group to go after SIGKILL (or the output to end)
 POLL = 0.05  # seconds between looks at whether a stopped group is gone
 EXIT_POLL = 0.2  # ... at whether the shell exited while a child it left holds the output
@@ -46,6 +45,9 @@ class Prepared(msgspec.Struct, frozen=True):
 
 def prepare(command: CommandConfig, item: Item, repo_paths: Mapping[str, Path]) -> Prepared:
     """The command line and directory for `item`, or Refused with the reason."""
+    # The templates' renderer loads when a command first runs: many configs have none.
+    from zen_tui.item_commands import MissingField, item_fields, render
+
     fields = item_fields(item, repo_paths)
     label = f"{command.title} on {item.key}"
     repo = fields.get("repo", "")
@@ -67,9 +69,12 @@ class Running:
     """A background command in flight: the dashboard lists it (`ctrl+p` → Cancel) and cancels
     it; `run_background` stops its process group when asked or when its timeout is up."""
 
-    def __init__(self, prepared: Prepared, timeout: float, started: float) -> None:
+    def __init__(
+        self, prepared: Prepared, timeout: float, started: float, grace: float = COMMAND_GRACE
+    ) -> None:
         self.prepared = prepared
         self.timeout = timeout
+        self.grace = grace  # seconds between SIGTERM and SIGKILL when it is stopped
         self.started = started  # the app's clock, to say how long it has run
         self.pid: int | None = None  # its shell's, which leads the process group
         self._cancel = asyncio.Event()
@@ -94,10 +99,10 @@ class Outcome(msgspec.Struct, frozen=True):
 async def run_background(running: Running) -> Outcome:
     """Run it with no terminal in a process group of its own. It ends by itself (done or
     failed with the exit code), or is stopped (cancelled, or its timeout is up): SIGTERM to the
-    whole group, SIGKILL `grace` seconds later to what is left. The last line it printed is
-    kept in every case."""
+    whole group, SIGKILL `running.grace` seconds later to what is left. The last line it
+    printed is kept in every case."""
     prepared = running.prepared
-    grace = GRACE  # read now: tests shorten it
+    grace = running.grace
     try:
         process = await asyncio.create_subprocess_shell(
             prepared.line,

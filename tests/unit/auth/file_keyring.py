@@ -1,11 +1,15 @@
 """A keyring backend kept in a JSON file (path in $ZEN_TEST_KEYRING_FILE), so a test and a
 `zen-tui auth login` subprocess (PYTHON_KEYRING_BACKEND=tests.unit.auth.file_keyring.FileKeyring)
-share one keyring, as two terminals share the OS keyring. Its own module, without pytest."""
+share one keyring, as two terminals share the OS keyring. Its own module, without pytest.
+The variants below fail in the ways a real backend does, for the keyring helper's tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import keyring.backend
@@ -44,3 +48,53 @@ class FileKeyring(keyring.backend.KeyringBackend):
         if entries.pop(f"{service}\0{username}", None) is None:
             raise keyring.errors.PasswordDeleteError("no such entry")
         self._save(entries)
+
+
+def _note(line: str) -> None:
+    """A line in $ZEN_TEST_KEYRING_FILE.log: which process served which call."""
+    with Path(os.environ[ENV] + ".log").open("a") as log:
+        log.write(line + "\n")
+
+
+class CountingFileKeyring(FileKeyring):
+    """FileKeyring that notes the process that served each read."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        _note(f"{os.getpid()} get {username}")
+        return super().get_password(service, username)
+
+
+class BrokenKeyring(FileKeyring):
+    """A backend that fails with the secret in its message (which must not travel on)."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError(f"D-Bus went away while reading {self._entries()}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError(f"D-Bus went away while saving {password}")
+
+
+class StuckKeyring(FileKeyring):
+    """A locked Secret Service that never answers. It notes its pid and that of a process it
+    started (in its process group), then waits: the timeout must take both down."""
+
+    def _stuck(self) -> None:
+        helper = subprocess.Popen(["sleep", "120"])
+        _note(f"stuck {os.getpid()} {helper.pid}")
+        time.sleep(120)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._stuck()
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._stuck()
+
+
+class CrashingKeyring(FileKeyring):
+    """Dies without an answer, its last words (on stderr) quoting the secret."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        sys.stderr.write(f"fatal: lost {password}\n")
+        sys.stderr.flush()
+        os._exit(3)

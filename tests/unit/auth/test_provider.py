@@ -279,3 +279,21 @@ def test_a_slack_user_tokens_rotation_fields_are_read_beside_it_in_authed_user()
         "user-refresh-2",
         NOW + 40000 + 43200,
     )
+
+
+async def test_a_session_only_login_is_handed_out_as_this_process_s_alone(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """Credential.local: the gateway never records it for other processes (store/logins.py);
+    the keyring's login is everyone's. A logout of the session login falls back to it."""
+    from zen_tui.auth.keyring_store import SessionOnlyStore
+
+    session: dict[str, StoredCredential] = {}
+    store = KeyringCredentialStore(session=session)
+    await KeyringCredentialStore(session={}).save("github", StoredCredential("kr", login="me"))
+    p = KeyringCredentialProvider([GITHUB], store=store)
+    assert await p.get("github") == Credential("kr", who="me")
+    await SessionOnlyStore(session=session).save("github", StoredCredential("ss", login="ada"))
+    assert await p.get("github") == Credential("ss", who="ada", local=True)
+    assert await store.delete("github")  # the session's: the keyring's entry stays
+    assert await p.get("github") == Credential("kr", who="me")

@@ -163,3 +163,63 @@ def test_a_created_issues_placeholder_row_takes_no_action_yet() -> None:
     )
     with pytest.raises(NotApplicable, match="OPS-new is still being created"):
         check("transition", [placeholder])
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD)
+def test_a_refusal_found_early_is_the_one_the_full_run_gives(
+    base: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    """act.refused reads argv and the config's [[accounts]] alone (no msgspec, store or log);
+    for every malformed action it refuses, with the very line the full check in `run` prints
+    once the config is loaded, the store opened and the models built."""
+    from zen_tui.cli import parse_args
+    from zen_tui.commands import act
+    from zen_tui.config import load_settings
+
+    args = parse_args([*base, "act", *argv])
+    early = act.refused(args)
+    assert early is not None and message in early
+    settings = load_settings(args.config, tmp_path / "data", must_exist=True)
+    assert act.run(args, settings) == 2
+    assert capsys.readouterr().err == f"zen-tui: {early}\n"
+
+
+def test_a_well_formed_action_is_not_refused_early(base: list[str]) -> None:
+    from zen_tui.cli import parse_args
+    from zen_tui.commands import act
+
+    for argv in (["merge", "gh:acme/api#1"], ["transition", "jr:OPS-1", "to=Done"]):
+        assert act.refused(parse_args([*base, "act", *argv])) is None
+
+
+BROKEN = {
+    "invalid TOML": ("[[accounts]\n", "invalid TOML"),
+    "an unknown service": ('[[accounts]]\nname = "gh"\nservice = "gitlab"\n', "gitlab"),
+    "a name given twice": (
+        '[[accounts]]\nname = "gh"\nservice = "github"\n' * 2,
+        "duplicate account name",
+    ),
+}
+
+
+@pytest.mark.parametrize(("config", "message"), BROKEN.values(), ids=BROKEN.keys())
+def test_a_config_the_early_check_cannot_read_is_left_to_the_full_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str, message: str
+) -> None:
+    """Accounts the plain reading does not follow: no early refusal, the config's own error."""
+    code = main([*cli_args(tmp_path, config), "act", "merge", "gh:garbage"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "item id" not in err, err
+
+
+def test_a_named_config_that_is_missing_is_said_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.toml"
+    code = main(["--config", str(missing), "--data-dir", str(tmp_path), "act", "merge", "gh:x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "file not found" in err, err

@@ -90,6 +90,7 @@ COMMANDS = {
     "health": ["health"],
     "outbox": ["outbox", "list"],
     "act refused": ["act", "approve", "gh:not-an-item-id"],
+    "act usage error": ["act", "aprove", "gh:acme/api#1"],  # argparse: not a kind
 }
 
 
@@ -114,8 +115,13 @@ def test_headless_command_imports_nothing_heavy(
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, 2), done.stderr  # 2: the refused act
     assert report["heavy"] == [], f"{argv} imported {report['heavy']}"
-    if folders == "default" and argv != ["--help"]:  # it used the config and folders given
-        assert (tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log").exists()
+    log = tmp_path / "xdg-data" / "zen-tui" / "logs" / "zen-tui.log"
+    if folders == "default" and argv[0] == "act":  # refused before the log is set up
+        assert not log.exists()
+        if argv == COMMANDS["act refused"]:  # by the account in the default config
+            assert "not a github item id" in done.stderr
+    elif folders == "default" and argv != ["--help"]:  # it used the config and folders given
+        assert log.exists()
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
@@ -138,10 +144,16 @@ UNUSED = {
     # a health record's saver is judged by its pid and host: os.uname(), not socket
     "health": ("socket", "asyncio", "zen_tui.sync.engine"),
     "outbox": ("socket", "zen_tui.sync.engine"),
+    # Refused from argv and the config's account names alone, as a usage error is: no
+    # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
         *("zen_tui.sync.engine", "zen_tui.wiring", "zen_tui.gateway.gateway"),
         *("zen_tui.store.store", "sqlite3"),  # validation opens no store
+        *("msgspec", "zen_tui.config", "zen_tui.models", "zen_tui.store", "zen_tui.logs"),
+        *("logging", "json"),
     ),
+    # argparse's message is redacted (zen_tui.redaction), and that loads no logging
+    "act usage error": ("logging", "zen_tui.logs", "msgspec", "zen_tui.config", "tomllib", "json"),
 }
 # Imports nothing itself (not even json) that a command might be checked for.
 UNUSED_PROBE = """
@@ -172,7 +184,7 @@ OWN_MODULES = {
     "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),
     "health": ("zen_tui.commands.health", "zen_tui.timefmt"),
     "outbox": ("zen_tui.commands.outbox",),
-    "act refused": ("zen_tui.commands.act", "zen_tui.actions"),
+    "act refused": ("zen_tui.commands.act",),  # the rules, zen_tui.action_rules, but no models
 }
 OTHERS = tuple(
     sorted(

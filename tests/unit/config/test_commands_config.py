@@ -13,7 +13,7 @@ import pytest
 from tests.fakes.backend import DEFAULT_SECTIONS, make_items
 from zen_tui.cli import main
 from zen_tui.config import load_settings
-from zen_tui.config_schema import COMMAND_TIMEOUT
+from zen_tui.config_schema import COMMAND_GRACE, COMMAND_TIMEOUT
 from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.item_commands import (
     TemplateError,
@@ -40,6 +40,7 @@ in_checkout = true
 key = "ctrl+d"
 run = "git diff main...{branch}"
 timeout = "1m30s"
+grace = "10s"
 
 [repos."acme/web"]
 path = "~/src/web"
@@ -66,6 +67,8 @@ def test_a_good_config_is_typed(tmp_path: Path) -> None:
     )
     assert diff.timeout == 90.0
     assert checkout.timeout == COMMAND_TIMEOUT == 600.0  # the default: 10 minutes
+    assert diff.grace == 10.0
+    assert checkout.grace == COMMAND_GRACE == 3.0  # the default
     assert settings.repo_paths == {"acme/web": Path.home() / "src" / "web"}
     assert load_settings(None, tmp_path).ui.select_advances is True  # the default
 
@@ -118,6 +121,26 @@ BAD: dict[str, tuple[str, list[str]]] = {
     "timeout on a suspend command": (
         '[[commands]]\nkey = "C"\nrun = "vim"\nmode = "suspend"\ntimeout = "5m"\n',
         ["commands[1].timeout", "only background commands have a timeout", "remove it"],
+    ),
+    "grace not a duration": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ngrace = "a while"\n',
+        ['commands[1].grace = "a while"', "not a valid duration", '"5m"'],
+    ),
+    "grace negative": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ngrace = -1\n',
+        ["commands[1].grace = -1", "not a valid duration"],
+    ),
+    "grace too long": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ngrace = "5m"\n',
+        ['commands[1].grace = "5m"', "is longer than 60s", 'use at most "60s"'],
+    ),
+    "grace not a number": (
+        '[[commands]]\nkey = "C"\nrun = "echo"\ngrace = true\n',
+        ["commands[1].grace = true", "not a valid duration"],
+    ),
+    "grace on a suspend command": (
+        '[[commands]]\nkey = "C"\nrun = "vim"\nmode = "suspend"\ngrace = "5s"\n',
+        ["commands[1].grace", "only background commands have a grace", "remove it"],
     ),
     "same key twice": (
         '[[commands]]\nkey = "C"\nrun = "a"\n[[commands]]\nkey = "C"\nrun = "b"\npane = "prs"\n',

@@ -226,15 +226,15 @@ def test_each_shape_skipped_by_its_substring_test_would_have_matched_nothing() -
     import random
     import re
 
-    from zen_tui import logs
+    from zen_tui import redaction
 
     shapes = [
-        logs._PREFIXED,
-        logs._AUTH_HEADER,
-        logs._FORM_FIELD,
-        logs._QUOTED_FIELD,
-        logs._URL_PASSWORD,
-        logs._COOKIE,
+        redaction._PREFIXED,
+        redaction._AUTH_HEADER,
+        redaction._FORM_FIELD,
+        redaction._QUOTED_FIELD,
+        redaction._URL_PASSWORD,
+        redaction._COOKIE,
     ]
     pieces = [
         *("gh", "ghp_", "github_pat_", "xoxb-", "xoxe.xoxp-", "xapp-", "ATATT", "AUTH"),
@@ -259,9 +259,9 @@ def test_a_plain_log_line_compiles_no_pattern(tmp_path: Path) -> None:
     import sys
 
     probe = (
-        "from zen_tui import logs\n"
+        "from zen_tui import logs, redaction\n"
         "assert logs.redact('zen-tui 0.1.0: health') == 'zen-tui 0.1.0: health'\n"
-        "shapes = [v for v in vars(logs).values() if isinstance(v, logs._Shape)]\n"
+        "shapes = [v for v in vars(redaction).values() if isinstance(v, redaction._Shape)]\n"
         "assert len(shapes) == 6, shapes\n"
         "print(sum(s.compiled is not None for s in shapes))\n"
     )
@@ -339,3 +339,33 @@ def test_a_record_is_written_after_the_file_fills_up(tmp_path: Path) -> None:
     assert (logs / "zen-tui.log.2").read_text() == "backup 1\n"
     assert (logs / f"zen-tui.log.{BACKUP_COUNT}").read_text() == f"backup {BACKUP_COUNT - 1}\n"
     assert not (logs / f"zen-tui.log.{BACKUP_COUNT + 1}").exists()
+
+
+def test_a_secret_registered_before_logging_loads_is_masked_in_the_log(tmp_path: Path) -> None:
+    """zen_tui.redaction needs no `logging`: the config registers a token before the log is
+    set up (and a usage error is redacted without it). A fresh interpreter registers one with
+    logging not loaded, then sets up the log: the file holds *** and never the token."""
+    import subprocess
+    import sys
+
+    secret = "s3cr" + "et-" + BODY36
+    probe = (
+        "import sys\n"
+        "from zen_tui.redaction import redact, register_secret\n"
+        f"register_secret({secret!r})\n"
+        f"assert redact('token ' + {secret!r}) == 'token ***'\n"
+        "assert 'logging' not in sys.modules, 'logging loaded early'\n"
+        "import logging\n"
+        "from pathlib import Path\n"
+        "from zen_tui.logs import setup_logging\n"
+        f"path = setup_logging(Path({str(tmp_path)!r}))\n"
+        f"logging.getLogger('t').warning('sent %s', {secret!r})\n"
+        "logging.shutdown()\n"
+        "print(path)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    text = Path(done.stdout.strip()).read_text(encoding="utf-8")
+    assert "sent ***" in text and secret not in text

@@ -103,3 +103,33 @@ def test_a_revalidation_counts_as_a_hit_and_stale_is_neither() -> None:
     assert (stats.cache_hits, stats.revalidations, stats.cache_misses) == (1, 1, 2)
     assert stats.stale_served == 1
     assert stats.cache_hit_ratio == pytest.approx(0.5)
+
+
+async def test_a_call_cancelled_while_it_waits_to_retry_leaves_no_retry_in_flight(
+    router, make_gateway, bus
+):
+    """The dashboard's card read `retry 6/8` for good after an outage: previews cancelled
+    (the cursor moved on) while their call waited to retry never said they ended."""
+    import asyncio
+
+    from zen_tui.ui.health_model import HealthModel
+
+    model = HealthModel()
+    bus.subscribe(model.apply)
+    router.get("/down").respond(503)
+    gw = make_gateway(settings_for(max_attempts=4))
+    retrying = asyncio.Event()
+    bus.subscribe(lambda e: retrying.set() if isinstance(e, RetryScheduled) else None)
+    task = asyncio.create_task(gw.request("GET", "/down"))
+    await retrying.wait()  # the call sleeps before its second attempt
+    assert model.status("github").retries_in_flight == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert gw.health().retries_in_flight == 0
+    assert model.status("github").retries_in_flight == 0  # main: 1, for as long as it runs
+    with pytest.raises(GatewayError):  # a call that retries to its end still counts as before
+        await gw.request("GET", "/down")
+    s = model.status("github")
+    assert (s.retries_in_flight, s.retries_total) == (0, 4)
+    await gw.aclose()

@@ -47,3 +47,22 @@ async def test_reply_react_and_verify(sim_client) -> None:
     post = act("post", text="deploy at 5")
     assert (await slack.apply(post, idempotency_key="s3")).ok
     assert await slack.verify(post, idempotency_key="s3") is True
+
+
+async def test_a_long_thread_shows_every_reply_up_to_the_newest(sim_client) -> None:
+    """conversations.replies pages (limit <= 15): the newest replies are on the last page."""
+    slack = sim_client("slack")
+    message = next(
+        m
+        for m in (
+            await slack.fetch_section(section("slack", "#general, #design, #incidents"))
+        ).items
+        if not m.reply_count
+    )
+    for n in range(20):
+        action = Action("reply", message.id, "slack", {"text": f"reply {n}"})
+        assert (await slack.apply(action, idempotency_key=f"long-{n}")).ok
+    detail = await slack.details(message)
+    texts = [text for _, text in detail.comments]
+    assert texts == [f"reply {n}" for n in range(20)]
+    assert detail.error is None

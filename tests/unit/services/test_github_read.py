@@ -310,6 +310,15 @@ def test_webhook_payload_becomes_an_item(gh, contracts) -> None:
     assert gh.items_for_webhook("ping", {}) == []
 
 
+def test_a_deleted_or_transferred_issue_is_no_item(gh) -> None:
+    issue = {"number": 3, "title": "t", "html_url": "u", "updated_at": "2026-01-01T00:00:00Z"}
+    payload = {"issue": {**issue, "state": "open"}, "repository": {"full_name": "acme/api"}}
+    assert gh.items_for_webhook("issues", {**payload, "action": "deleted"}) == []
+    assert gh.items_for_webhook("issues", {**payload, "action": "transferred"}) == []
+    [item] = gh.items_for_webhook("issues", {**payload, "action": "edited"})
+    assert item.key == "acme/api#3"
+
+
 def test_unknown_service_is_a_clear_error(make_gateway) -> None:
     with pytest.raises(ValueError, match="unknown service 'gitlab'"):
         make_client(Account("x", "gitlab", API), make_gateway("github"))

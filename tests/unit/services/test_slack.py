@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
-from zen_tui.models import Action, Message
+from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
-from zen_tui.services.slack import SlackClient, channel_refs
+from zen_tui.services.slack import REPLY_PAGES, SlackClient, channel_refs
 
 from .conftest import BASES, Account, body_of, load, section
 
@@ -390,3 +390,178 @@ async def test_bulk_posts_stay_under_one_a_second(slack, router, clock) -> None:
     assert all(r.ok for r in results)
     assert len(sent) == 5
     assert all(b - a >= 1.0 for a, b in pairwise(sent))
+
+
+def test_webhook_edit_is_the_same_message_and_a_delete_is_no_row(slack) -> None:
+    """Slack's hidden subtypes carry a `ts` of their own: never a row of their own."""
+    edited = {"user": "U1", "text": "fixed", "ts": "5.0", "edited": {"user": "U1", "ts": "9.0"}}
+    changed = {
+        "event": {
+            "type": "message",
+            "subtype": "message_changed",
+            "hidden": True,
+            "channel": "C1",
+            "ts": "9.0",
+            "message": {"type": "message", **edited},
+            "previous_message": {"type": "message", "user": "U1", "text": "typo", "ts": "5.0"},
+        }
+    }
+    [item] = slack.items_for_webhook("message", changed)
+    assert item.key == "C1:5.0" and item.text == "fixed" and item.author == "U1"
+    assert item.updated_at > "1970-01-01T00:00:05Z"  # newer than the copy held: it replaces it
+    deleted = {
+        "event": {
+            "type": "message",
+            "subtype": "message_deleted",
+            "hidden": True,
+            "channel": "C1",
+            "ts": "9.5",
+            "deleted_ts": "5.0",
+        }
+    }
+    assert slack.items_for_webhook("message", deleted) == []
+    other = {
+        "event": {"type": "message", "subtype": "x", "hidden": True, "channel": "C1", "ts": "1.0"}
+    }
+    assert slack.items_for_webhook("message", other) == []
+
+
+def thread_message() -> Message:
+    return Message(
+        id="slack:C1:1.0",
+        account="slack",
+        service="slack",
+        key="C1:1.0",
+        title="t",
+        url="",
+        updated_at="",
+        channel="dev",
+        channel_id="C1",
+        text="parent",
+        ts="1.0",
+        thread_ts="1.0",
+    )
+
+
+def replies_page(n: int, *, more: bool = True) -> dict:
+    """Page n of a thread: the parent first (as Slack repeats it), then 2 replies."""
+    parent = {"type": "message", "user": "W1", "text": "parent", "ts": "1.0", "thread_ts": "1.0"}
+    replies = [
+        {
+            "type": "message",
+            "user": "W1",
+            "text": f"r{n}.{k}",
+            "ts": f"{2 + n}.{k}",
+            "thread_ts": "1.0",
+        }
+        for k in (1, 2)
+    ]
+    meta = {"next_cursor": f"page{n + 1}" if more else ""}
+    return {"ok": True, "messages": [parent, *replies], "response_metadata": meta}
+
+
+async def test_a_thread_longer_than_the_page_cap_says_so(slack, router, basics) -> None:
+    pages = (httpx.Response(200, json=replies_page(n)) for n in range(100))
+    route = router.get(f"{API}/conversations.replies").mock(side_effect=lambda r: next(pages))
+    detail = await slack.details(thread_message())
+    assert len(route.calls) == REPLY_PAGES
+    assert [c.request.url.params.get("cursor") for c in route.calls][:3] == [None, "page1", "page2"]
+    texts = [text for _, text in detail.comments]
+    assert len(texts) == 2 * REPLY_PAGES and texts[0] == "r0.1" and "parent" not in texts
+    assert detail.error == f"the first {2 * REPLY_PAGES} replies shown; open the thread in Slack"
+
+
+async def test_a_failing_later_page_keeps_the_replies_read(slack, router, basics) -> None:
+    answers = iter(
+        [
+            httpx.Response(200, json=replies_page(0)),
+            httpx.Response(200, json={"ok": False, "error": "thread_not_found"}),
+        ]
+    )
+    router.get(f"{API}/conversations.replies").mock(side_effect=lambda request: next(answers))
+    detail = await slack.details(thread_message())
+    assert [text for _, text in detail.comments] == ["r0.1", "r0.2"]
+    assert detail.error is not None and detail.error.startswith("later replies not shown")
+
+
+def test_which_sections_might_list_a_webhook_message(slack) -> None:
+    slack._channels["C1"] = "dev"
+    slack._me = "U1"
+
+    def message(channel: str, ts: str = "5.0", thread: str | None = None, me: bool = False):
+        return Message(
+            id=f"slack:{channel}:{ts}",
+            account="slack",
+            service="slack",
+            key=f"{channel}:{ts}",
+            title="t",
+            url="",
+            updated_at="",
+            channel_id=channel,
+            ts=ts,
+            thread_ts=thread,
+            mentions_me=me,
+        )
+
+    assert slack.might_list("#dev, #ops", message("C1"))
+    assert slack.might_list("C1", message("C1", thread="5.0"))  # a thread's parent
+    assert not slack.might_list("#dev", message("C1", thread="4.0"))  # a reply: not in history
+    assert not slack.might_list("#ops", message("C1"))
+    assert not slack.might_list("mentions", message("C9"))
+    assert slack.might_list("mentions", message("C9", me=True))
+    assert slack.might_list("deploy", message("C9"))  # a search: only Slack can tell
+    slack._me = None
+    assert slack.might_list("mentions", message("C9"))  # who "me" is is not known yet
+
+
+def test_thread_replies_from_reply_broadcast_and_replied_events(slack) -> None:
+    """A reply's event names its parent and its ts; a thread_broadcast's root gives the count;
+    a message_replied (with its subtype) the parent's own; anything else, or a malformed
+    ts, none. The broadcast reply is listed by its channel's sections."""
+
+    def event(**fields):
+        return {"event": {"type": "message", "channel": "C1", **fields}}
+
+    plain = event(ts="7.000002", thread_ts="5.000001", text="re")
+    assert slack.thread_replies("message", plain) == [
+        ThreadReply("slack:C1:5.000001", "7.000002", None)
+    ]
+    root = {"ts": "5.000001", "reply_count": 3, "latest_reply": "8.000003"}
+    loud = event(subtype="thread_broadcast", ts="8.000003", thread_ts="5.000001", root=root)
+    assert slack.thread_replies("message", loud) == [
+        ThreadReply("slack:C1:5.000001", "8.000003", 3)
+    ]
+    [item] = slack.items_for_webhook("message", loud)
+    assert item.broadcast and slack.might_list("C1", item)
+    parent = {"ts": "5.000001", "reply_count": 2, "replies": [{"ts": "6.0"}, {"ts": "7.0"}]}
+    replied = event(subtype="message_replied", hidden=True, ts="9.0", message=parent)
+    assert slack.thread_replies("message", replied) == [ThreadReply("slack:C1:5.000001", "7.0", 2)]
+    for other in (
+        event(ts="5.000001", thread_ts="5.000001"),  # the parent itself
+        event(ts="7.0"),  # not in a thread
+        event(ts="7.0", thread_ts="²"),  # not a ts
+        event(subtype="message_changed", ts="9.0", thread_ts="5.0"),
+        {"event": {"type": "reaction_added"}},
+    ):
+        assert slack.thread_replies("message", other) == []
+
+
+def test_with_reply_counts_a_reply_once_and_trusts_a_given_count() -> None:
+    parent = Message(
+        id="a:C1:5.0",
+        account="a",
+        service="slack",
+        key="C1:5.0",
+        title="",
+        url="",
+        updated_at="",
+        channel_id="C1",
+        ts="5.0",
+        reply_count=1,
+        latest_reply="6.0",
+    )
+    once = with_reply(parent, ThreadReply(parent.id, "7.0"))
+    assert (once.reply_count, once.latest_reply, once.thread_ts) == (2, "7.0", "5.0")
+    assert with_reply(once, ThreadReply(parent.id, "7.0")) is once  # a repeat
+    assert with_reply(once, ThreadReply(parent.id, "6.5")) is once  # counted by a listing
+    assert with_reply(once, ThreadReply(parent.id, "9.0", 5)).reply_count == 5

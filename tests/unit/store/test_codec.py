@@ -219,6 +219,11 @@ ACTIONS_STORED_BY_THE_OLD_CODEC = [
 ]
 
 
+# Fields a model gained after those texts were written: a re-encoded item ends with their
+# defaults, everything before them byte for byte as the old codec wrote it.
+ADDED_SINCE: dict[type, str] = {Message: ',"latest_reply":null,"broadcast":false'}
+
+
 @pytest.mark.parametrize(("text", "item"), STORED_BY_THE_OLD_CODEC)
 def test_items_the_old_codec_stored_read_back_and_encode_to_the_same_bytes(
     text: str, item: Item
@@ -226,7 +231,8 @@ def test_items_the_old_codec_stored_read_back_and_encode_to_the_same_bytes(
     back = decode_item(text)
     assert back == item and type(back) is type(item)
     assert isinstance(back.labels if not isinstance(back, Message) else back.reactions, tuple)
-    assert encode_item(item) == text
+    added = ADDED_SINCE.get(type(item), "")
+    assert encode_item(item) == text.removesuffix("}}") + added + "}}"
 
 
 @pytest.mark.parametrize(("text", "action"), ACTIONS_STORED_BY_THE_OLD_CODEC)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from pathlib import Path
 
@@ -127,3 +128,26 @@ def test_items_version_moves_with_every_item_write_and_other_connections(
     other.upsert_items("s", [make_pr(4)], 3.0)
     other.close()
     assert store.items_version() not in seen
+
+
+def test_a_reread_hands_back_the_known_copy_of_each_unchanged_item_randomised(
+    store: Store,
+) -> None:
+    """load_section(known=...) reads the same items as without it, in the same order; an item
+    equal to the known one of its id is that object, any other is the stored copy. Seeded
+    random sections of up to 1,200 rows (more than one decode chunk), random known copies
+    (some equal, some stale, some of items no longer stored)."""
+    for seed in range(30):
+        rng = random.Random(seed)
+        rows = [make_pr(n, title=f"v{rng.randrange(3)}") for n in range(rng.randrange(1200))]
+        store.save_section("prs:0:gh", rows, float(seed))
+        known = {}
+        for n in rng.sample(range(1300), rng.randrange(1300)):
+            kept = make_pr(n, title=f"v{rng.randrange(3)}")
+            known[kept.id] = kept
+        plain = store.load_section("prs:0:gh")[0]
+        reread = store.load_section("prs:0:gh", known)[0]
+        assert reread == plain, seed
+        for item in reread:
+            held = known.get(item.id)
+            assert (item is held) == (held == item), (seed, item.id)

@@ -47,6 +47,20 @@ def test_a_row_a_poll_already_stored_under_the_new_name_wins(store: Store) -> No
     ]
 
 
+def test_moved_items_renames_what_a_section_shows_as_the_store_renames_its_rows() -> None:
+    """The engine renames the rows a section shows in memory with this (sync/engine.py)."""
+    from zen_tui.store.moves import moved_items
+
+    other = make_pr(2, id="gh:octo/app-old#2", key="octo/app-old#2", repo="octo/app-old")
+    polled = make_pr(3, id="gh:octo/app-v2#3", key="octo/app-v2#3", title="from the poll")
+    shown = [make_pr(1), other, make_pr(3), polled]
+    assert moved_items([other], "gh", "octo/app", "octo/app-v2") is None  # nothing to rename
+    moved = moved_items(shown, "gh", "Octo/App", "octo/app-v2")
+    assert moved is not None
+    assert [i.id for i in moved] == ["gh:octo/app-v2#1", other.id, "gh:octo/app-v2#3"]
+    assert moved[2] is polled  # a copy already under the new name wins, as in the store
+
+
 @pytest.mark.parametrize(
     ("action", "changes", "expected"),
     [
@@ -73,3 +87,18 @@ def test_the_repository_webhook_names_the_old_and_the_new_repository(
     assert moved_repository("github", "repository", payload) == expected
     assert moved_repository("github", "issues", payload) is None
     assert moved_repository("jira", "repository", payload) is None
+
+
+def test_moves_are_remembered_per_account_for_copies_from_before_them(store: Store) -> None:
+    assert store.repo_moves("gh") == []
+    store.repo_moved("gh", "octo/app", "octo/app-v2")
+    store.repo_moved("gh", "octo/app-v2", "umbrella/app-v2")
+    store.repo_moved("other", "x/y", "x/z")
+    moves = store.repo_moves("gh")
+    assert [(o, n) for o, n, _ in moves] == [
+        ("octo/app", "octo/app-v2"),
+        ("octo/app-v2", "umbrella/app-v2"),
+    ]
+    assert moves[0][2] <= moves[1][2]
+    store.set_setting("repo-moves:gh", "not json")  # a damaged record is no moves, not a crash
+    assert store.repo_moves("gh") == []

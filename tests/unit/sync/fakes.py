@@ -108,6 +108,9 @@ class FakeClient:
     def keep_resolved(self, sink) -> None:
         """Resolves nothing before a write: nothing to keep."""
 
+    def thread_replies(self, event, payload) -> list:
+        return []  # no threads (as BaseClient says)
+
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         self.verified.append(action.item_id)
         outcome = self.verify_script.pop(0) if self.verify_script else False

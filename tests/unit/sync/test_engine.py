@@ -1,12 +1,13 @@
 """SyncEngine with a fake client and gateway over a real in-memory store."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.fakes.settings import engine_settings
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
-from zen_tui.models import FreshnessState, Issue, SectionInfo
+from zen_tui.models import CacheOutcome, FetchResult, FreshnessState, Issue, SectionInfo
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import FULL_EVERY, SyncEngine
@@ -27,16 +28,11 @@ def issue(n: int, updated: str = "2026-01-01T00:00:00Z", title: str = "t") -> Is
     )
 
 
-@dataclass
-class Result:
-    items: list
-    fetched_at: float
-    cache: str = "miss"
-    stale_error: object = None
-    complete: bool = True
-    partial: bool = False
-    cursor: str | None = None
-    poll_interval: float | None = None
+def Result(
+    items: list, fetched_at: float, cache: CacheOutcome = "miss", **fields: Any
+) -> FetchResult:
+    """A client's answer, its cache outcome a miss unless said."""
+    return FetchResult(list(items), fetched_at, cache, **fields)
 
 
 @dataclass
@@ -48,6 +44,12 @@ class FakeClient:
 
     def keep_resolved(self, sink) -> None:
         """Resolves nothing before a write: nothing to keep."""
+
+    def might_list(self, query, item) -> bool:
+        return True  # any query might list any item (as BaseClient says)
+
+    def thread_replies(self, event, payload) -> list:
+        return []  # no threads (as BaseClient says)
 
     async def fetch_section(
         self, section, *, limit=100, cursor=None, interactive=False, revalidate=False

@@ -28,6 +28,7 @@ async def test_health_is_re_saved_each_heartbeat_and_marked_stopped_at_the_end(
     try:
         for beat in (1, 2, 3):
             await clock.sleep(HEARTBEAT * beat - (clock.time() - start) + 0.5)
+            await eng.housekeeping.settled()  # its write runs off the loop
             data, at = eng.store.load_health()["j"]
             assert at == start + HEARTBEAT * beat  # re-saved on this beat
             assert data["saved_by"] == eng.outbox.owner

@@ -1,17 +1,19 @@
 """A far-off retry on one account (an hour-long rate-limit reset) must not stop the running
-outbox from looking in the store every `store_check` seconds: an entry another process left
-for a different account is sent at the next check, not after that reset. Fake clock, real
-SQLite (two connections to one file, as two processes have), no sleeps."""
+engine's store check (a housekeeping chore, every STORE_CHECK_SECONDS): an entry another
+process left for a different account is sent at the next check, not after that reset. Fake
+clock, real SQLite (two connections to one file, as two processes have), no sleeps."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import CircuitOpen, RateLimited
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
+from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
 
 from .fakes import FakeClient
@@ -22,42 +24,50 @@ def act(account: str, item: str) -> Action:
 
 
 async def test_an_hour_long_reset_on_one_account_does_not_hold_up_another(tmp_path: Path):
-    clock = [1000.0]
-    now = lambda: clock[0]  # noqa: E731
+    clock = FakeClock(1000.0)
     path = tmp_path / "zen.db"
-    running, other = Store.open(path, clock=now), Store.open(path, clock=now)
+    running, other = Store.open(path, clock=clock.time), Store.open(path, clock=clock.time)
     gh, work = FakeClient(account="gh"), FakeClient(account="work")
     gh.script = [RateLimited(service="github", account="gh", retry_at=1000.0 + 3600)] * 99
-    outbox = Outbox(running, {"gh": gh, "work": work}, EventBus(), now=now)
-    elsewhere = Outbox(other, {"gh": FakeClient(), "work": FakeClient()}, EventBus(), now=now)
+    outbox = Outbox(running, {"gh": gh, "work": work}, EventBus(), now=clock.time)
+    elsewhere = Outbox(
+        other, {"gh": FakeClient(), "work": FakeClient()}, EventBus(), now=clock.time
+    )
     outbox.queue([act("gh", "o/r#1")])
-    waits: list[float] = []
-    left: list[str] = []
+    house = Housekeeping(clock)
+    found: list[bool] = []
 
-    async def fake_sleep(seconds: float | None) -> bool:
-        assert seconds is not None
-        waits.append(seconds)
-        if len(waits) == 1:  # `zen-tui act` in another process leaves an entry for `work`
-            left.extend(e.id for e in elsewhere.queue([act("work", "o/r#2")]))
-        if len(waits) == 3:
-            raise asyncio.CancelledError
-        clock[0] += seconds
-        return False  # the time passed: a store check, not a wake
+    async def store_check(house: Housekeeping) -> None:  # as the engine's chore does it
+        found.append(await house.off_loop(outbox.left_elsewhere()))
+        if found[-1]:
+            outbox.check_store()
 
-    outbox._sleep = fake_sleep  # type: ignore[method-assign]
+    house.add("outbox store check", STORE_CHECK_SECONDS, store_check)
+    replayer = asyncio.create_task(outbox.run())
+    house.start()
     try:
-        await asyncio.gather(outbox.run(), return_exceptions=True)
-        assert waits[0] == STORE_CHECK_SECONDS  # not the hour to gh's reset
-        [entry_id] = left
+        await clock.sleep(1.0)
+        assert outbox.retry_at == 1000.0 + 3600  # gh was tried: it waits an hour
+        # `zen-tui act` in another process leaves an entry for `work`
+        [entry_id] = [e.id for e in elsewhere.queue([act("work", "o/r#2")])]
+        await clock.sleep(STORE_CHECK_SECONDS)
+        await house.settled()
+        await clock.sleep(1.0)  # the replay the check asked for
+        assert found == [True]
         sent = running.outbox_get(entry_id)
         assert sent is not None and sent.state is ActionState.DONE
         assert work.applied == [("work:o/r#2", sent.idempotency_key)]
-        assert clock[0] - 1000.0 < 3600  # sent before gh's reset
-        assert waits[1] == STORE_CHECK_SECONDS  # gh's reset is still an hour off
+        assert clock.time() - 1000.0 < 3600  # sent before gh's reset
+        await clock.sleep(STORE_CHECK_SECONDS)
+        await house.settled()
+        assert found == [True, False]  # gh's entry waits for its reset: nothing to do
         [waiting] = running.outbox_by_state(ActionState.PENDING)
         assert waiting.action.account == "gh"
         assert waiting.attempts == 1  # a store check leaves gh alone until its reset
     finally:
+        await house.stop()
+        replayer.cancel()
+        await asyncio.gather(replayer, return_exceptions=True)
         outbox.close()
         elsewhere.close()
         running.close()

@@ -25,9 +25,9 @@ def offline() -> Unavailable:
 class CountingStore(Store):
     loads = 0
 
-    def load_section(self, section_id: str):  # type: ignore[no-untyped-def]
+    def load_section(self, section_id: str, known=None):  # type: ignore[no-untyped-def]
         self.loads += 1
-        return super().load_section(section_id)
+        return super().load_section(section_id, known)
 
 
 def open_counting(path: Path) -> CountingStore:
@@ -64,6 +64,50 @@ async def test_a_live_poll_drops_the_stored_copy(tmp_path: Path) -> None:
     assert eng._stored_copy == {}  # the screen shows the live answer: no reference kept
 
 
+async def test_a_write_by_another_process_rereads_but_keeps_the_unchanged_objects(
+    tmp_path: Path,
+) -> None:
+    """Another connection commits (another zen-tui process): the fallback reads the store
+    again, and hands back the object already shown for every row that did not change, so
+    the section is never held twice; the changed row is the new copy."""
+    path = tmp_path / "zen-tui.db"
+    store, other = open_counting(path), Store.open(path)
+    store.save_section(SECTION.id, [issue(n) for n in range(50)], 10.0)
+    eng = engine(store, FakeClient(answers=[offline()]))
+    shown = eng.load_local()[SECTION.id].items
+    other.upsert_items(SECTION.id, [issue(7, "2026-02-01T00:00:00Z", title="new")], 20.0)
+    await poll(eng)
+    snapshot = eng.snapshot(SECTION.id)
+    assert snapshot is not None and store.loads == 2  # read again: the store changed
+    before = {item.id: item for item in shown}
+    changed = [item for item in snapshot.items if item is not before[item.id]]
+    assert [(item.id, item.title) for item in changed] == [("j:P-7", "new")]
+    other.close()
+    await eng.stop()
+
+
+async def test_a_delta_poll_keeps_the_objects_of_the_rows_it_did_not_change(
+    tmp_path: Path,
+) -> None:
+    """A delta poll stores its few rows and re-reads the section: every other row comes
+    back as the object the screen already holds (not a second copy of the section)."""
+    store = Store.open(tmp_path / "zen-tui.db")
+    client = FakeClient(answers=[Result([issue(n) for n in range(30)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await poll(eng)
+    first = eng.snapshot(SECTION.id)
+    assert first is not None
+    client.answers = [Result([issue(3, "2026-02-01T00:00:00Z", "new")], 20.0, cursor="c2")]
+    await poll(eng)
+    assert client.cursors == [None, "c1"]  # the second poll was a delta
+    second = eng.snapshot(SECTION.id)
+    assert second is not None and second.items == tuple(store.load_section(SECTION.id)[0])
+    before = {item.id: item for item in first.items}
+    changed = [item for item in second.items if item is not before[item.id]]
+    assert [(item.id, item.title) for item in changed] == [("j:P-3", "new")]
+    await eng.stop()
+
+
 async def test_fallbacks_never_show_an_older_stored_copy_randomised(tmp_path: Path) -> None:
     """Seeded random interleavings of writes (through this store, through another
     connection), failed polls and start-up loads: after every failed poll the section shows
@@ -75,7 +119,7 @@ async def test_fallbacks_never_show_an_older_stored_copy_randomised(tmp_path: Pa
         store.save_section(SECTION.id, [issue(0)], 1.0)
         client = FakeClient()
         eng = engine(store, client)
-        eng.load_local()
+        shown = {item.id: item for item in eng.load_local()[SECTION.id].items}
         at = 2.0
         for _ in range(25):
             at += 1.0
@@ -98,5 +142,12 @@ async def test_fallbacks_never_show_an_older_stored_copy_randomised(tmp_path: Pa
                 assert snapshot is not None
                 held = store.load_section(SECTION.id)[0]
                 assert list(snapshot.items) == held, (seed, step)
+                # never two copies of an equal item: the one shown before is handed back
+                for item in snapshot.items:
+                    old = shown.get(item.id)
+                    assert old is None or old != item or old is item, (seed, item.id)
+            current = eng.snapshot(SECTION.id)
+            if current is not None:
+                shown = {item.id: item for item in current.items}
         other.close()
         await eng.stop()

@@ -13,7 +13,7 @@ from zen_tui.gateway.events import EventBus
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
-from zen_tui.sync.webhook_processor import Reference, referenced
+from zen_tui.sync.webhook_processor import Reference, partial_payload, referenced
 from zen_tui.sync.webhooks import WebhookServer
 from zen_tui.sync.wired import Wired
 
@@ -271,3 +271,20 @@ async def test_a_failed_poll_is_retried_on_the_normal_schedule_even_while_delive
     await poller.poll_now(interactive=False)  # back: the safety net again
     assert poller.wait_for == POLLING.max_interval
     store.close()
+
+
+def test_payloads_that_carry_only_part_of_their_item():
+    on_pr = {"issue": {"number": 1, "pull_request": {"url": "x"}}}
+    assert partial_payload("issue_comment", on_pr)  # the PR as an issue: no draft, reviewers
+    assert not partial_payload("issue_comment", {"issue": {"number": 1}})  # a whole issue
+    assert not partial_payload("pull_request", {"pull_request": {"number": 1}})
+    assert partial_payload("comment_created", {"issue": {"key": "P-1"}})
+
+
+def test_a_deleted_or_transferred_github_issue_is_a_deletion():
+    payload = {"issue": {"number": 7}, "repository": {"full_name": "acme/api"}}
+    for action in ("deleted", "transferred"):
+        gone = referenced("github", "issues", {**payload, "action": action})
+        assert gone == Reference(("acme/api#7",), deleted=True)
+    assert referenced("github", "issues", {**payload, "action": "closed"}) is None
+    assert referenced("github", "issue_comment", {**payload, "action": "deleted"}) is None

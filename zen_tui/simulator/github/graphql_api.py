@@ -247,6 +247,19 @@ type RateLimit {
   used: Int!
 }
 
+input DeleteIssueInput {
+  clientMutationId: String
+  issueId: ID!
+}
+
+type DeleteIssuePayload {
+  clientMutationId: String
+}
+
+type Mutation {
+  deleteIssue(input: DeleteIssueInput!): DeleteIssuePayload
+}
+
 type Query {
   rateLimit(dryRun: Boolean = false): RateLimit
   search(
@@ -361,9 +374,12 @@ def _paged(name: str, rows: Callable[[], list[Any]], render: Callable[[Any], Any
 class GraphQLApi:
     """Resolves queries against the simulated GitHub's state; one instance per simulator."""
 
-    def __init__(self, state: GitHubState, me: str) -> None:
+    def __init__(
+        self, state: GitHubState, me: str, on_delete: Callable[[Item], None] | None = None
+    ) -> None:
         self.state = state
         self.me = me
+        self.on_delete = on_delete  # the service's: forget the issue, send the webhook
 
     def run(
         self, query: str, variables: Mapping[str, Any], bucket: Bucket, scale: float
@@ -401,12 +417,27 @@ class GraphQLApi:
             "rateLimit": lambda _info, **_args: rate,
             "search": self._search,
             "viewer": lambda _info: self._actor(self.me),
+            "deleteIssue": self._delete_issue,
         }
         result = execute_sync(SCHEMA, document, root_value=root, variable_values=dict(variables))
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
         return body, cost.points
+
+    # ---- Mutation fields ----
+    def _delete_issue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        """GitHub's deleteIssue: an issue (never a pull request) by its node id."""
+        wanted = str(input["issueId"])
+        item = next(
+            (i for i in self.state.items if not i.is_pr and node_id("Issue", i.id) == wanted),
+            None,
+        )
+        if item is None:
+            raise GraphQLError(f"Could not resolve to a node with the global id of '{wanted}'")
+        if self.on_delete is not None:
+            self.on_delete(item)
+        return {"clientMutationId": input.get("clientMutationId")}
 
     # ---- Query fields ----
     def _search(self, _info: Any, **args: Any) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class GitHubSim(ServiceSim):
         self.other_users: dict[str, str] = {}
         self.state = GitHubState(world.rng, world.clock)
         self.render = Renderer(self.state)
-        self.graphql = GraphQLApi(self.state, ME)
+        self.graphql = GraphQLApi(self.state, ME, on_delete=self._delete_issue)
         self.buckets = {r: Bucket(n, p, world.clock) for r, (n, p) in RESOURCES.items()}
         self._creations: deque[float] = deque()
         self._request_ids = itertools.count(1)
@@ -423,6 +423,13 @@ class GitHubSim(ServiceSim):
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
         self.world.emit("github", event, payload)
 
+    def _delete_issue(self, item: Item) -> None:
+        """GraphQL deleteIssue: the `issues` webhook says `deleted`, carrying the issue."""
+        payload = self.render.issue_event(item, "deleted")
+        self.state.delete_issue(item)
+        self._mutated("delete_issue", item)
+        self._emit("issues", payload)
+
     def _mutated(self, kind: str, item: Item, **record: Any) -> None:
         self.world.counters.mutation("github", kind, item=item.ref, number=item.number, **record)
 
@@ -581,7 +588,10 @@ class GitHubSim(ServiceSim):
 
     def _item(self, ctx: Ctx, pr: bool | None = None) -> Item:
         repo = self._repo(ctx)
-        item = repo.items.get(ctx.int_param("number"))
+        number = ctx.int_param("number")
+        if number in repo.deleted:
+            raise ApiError(410, "This issue was deleted")
+        item = repo.items.get(number)
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
         return item
@@ -682,14 +692,13 @@ class GitHubSim(ServiceSim):
         self.state.set_team_reviewers(item, slugs, adding)
         kind = "review_request" if adding else "review_request_removed"
         self._mutated(kind, item, users=logins, **({"teams": slugs} if slugs else {}))
-        if adding:
-            for login in logins:
-                event = self.render.pr_event(item, "review_requested", reviewer=login)
-                self._emit("pull_request", event)
-            for slug in slugs:
-                self._emit(
-                    "pull_request", self.render.pr_event(item, "review_requested", team=slug)
-                )
+        # One delivery per reviewer, as GitHub sends `review_requested` and, on removal,
+        # `review_request_removed` (each naming its requested_reviewer or requested_team).
+        action = "review_requested" if adding else "review_request_removed"
+        for login in logins:
+            self._emit("pull_request", self.render.pr_event(item, action, reviewer=login))
+        for slug in slugs:
+            self._emit("pull_request", self.render.pr_event(item, action, team=slug))
         return Reply(self.render.pull(item), status=201 if adding else 200)
 
     def merge(self, ctx: Ctx) -> Reply:
@@ -802,6 +811,9 @@ class GitHubSim(ServiceSim):
             self._mutated(action, item, user=login)
             if not item.is_pr:
                 self._emit("issues", self.render.issue_event(item, action, assignee=login))
+                continue
+            event = self.render.pr_event(item, action)  # a PR's: `pull_request` assigned
+            self._emit("pull_request", {**event, "assignee": self.render.user(login)})
         return Reply(self.render.issue(item), status=201 if adding else 200)
 
     def list_comments(self, ctx: Ctx) -> Reply:

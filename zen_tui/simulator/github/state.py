@@ -78,6 +78,7 @@ class Repo:
     items: dict[int, Item] = field(default_factory=dict)
     by_sha: dict[str, Item] = field(default_factory=dict)
     next_number: int = 1
+    deleted: set[int] = field(default_factory=set)  # issue numbers deleted: 410 Gone, as GitHub
     # Where a commit's checks come from: "both" (a commit status and a check run), "actions"
     # (check runs only: GitHub Actions, most repositories) or "statuses" (an external CI).
     checks: str = "both"
@@ -291,6 +292,15 @@ class GitHubState:
         self.items.append(item)
         self.version += 1
         return item
+
+    def delete_issue(self, item: Item) -> None:
+        """Gone from its repository, search and the inbox; its number is never reused."""
+        item.repo.items.pop(item.number, None)
+        item.repo.deleted.add(item.number)
+        self.items.remove(item)
+        self.threads = {k: t for k, t in self.threads.items() if t.item is not item}
+        self.notifications_changed = self.clock()
+        self.version += 1
 
     def _set_head(self, item: Item, sha: str) -> None:
         item.repo.by_sha.pop(item.head_sha, None)

@@ -151,6 +151,7 @@ class JiraSim(ServiceSim):
             ("POST", "/issue", partial(writes.create_issue, self)),
             ("GET", "/issue/{key}", self.get_issue),
             ("PUT", "/issue/{key}", self.edit_issue),
+            ("DELETE", "/issue/{key}", self.delete_issue),
             ("GET", "/issue/{key}/transitions", self.get_transitions),
             ("POST", "/issue/{key}/transitions", self.transition),
             ("GET", "/issue/{key}/comment", self.get_comments),
@@ -729,6 +730,39 @@ class JiraSim(ServiceSim):
                 "issue": render.issue(issue, {"summary", "status", "assignee", "updated"}),
             },
         )
+
+    def delete_issue(self, request: Request, body: Body) -> Response:
+        """204; an issue with subtasks needs `deleteSubtasks=true` (400 otherwise), as Jira."""
+        issue = self._find(request.path_params["key"])
+        if issue is None:
+            return error_collection(404, NOT_FOUND)
+        subtasks = [i for i in self.issues.values() if i.parent == issue.key and i.is_subtask]
+        if subtasks and request.query_params.get("deleteSubtasks", "false").lower() != "true":
+            return error_collection(
+                400,
+                f"The issue '{issue.key}' has subtasks. "
+                "To delete it, set deleteSubtasks=true (the subtasks are deleted too).",
+            )
+        for doomed in [*subtasks, issue]:
+            self.delete(doomed, self.me)
+        self.world.counters.mutation("jira", "delete", key=issue.key, subtasks=len(subtasks))
+        return Response(status_code=204)
+
+    def delete(self, issue: JiraIssue, actor: str) -> None:
+        """Gone, with the links to it; the webhook carries the issue as it was."""
+        render = Renderer(self.site_url, self.users, self.issues)
+        payload = {
+            "timestamp": int(self.world.clock() * 1000),
+            "webhookEvent": "jira:issue_deleted",
+            "issue_event_type_name": "issue_deleted",
+            "user": render.user(actor),
+            "issue": render.issue(issue, None),
+        }
+        del self.issues[issue.key]
+        self.by_id.pop(str(issue.id), None)
+        for other in self.issues.values():
+            other.links = [k for k in other.links if issue.key not in (k.inward, k.outward)]
+        self.world.emit("jira", "jira:issue_deleted", payload)
 
     def assign(self, request: Request, body: Body) -> Response:
         issue = self._find(request.path_params["key"])

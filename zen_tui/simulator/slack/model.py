@@ -50,6 +50,10 @@ class Message:
     replies: list[str] = field(default_factory=list)  # reply ts, ascending (parents only)
     reactions: dict[str, list[str]] = field(default_factory=dict)
     bot_id: str | None = None
+    edited: dict[str, str] | None = None  # {"user", "ts"} once chat.update changed the text
+    # "tombstone": a deleted thread parent whose replies remain; "thread_broadcast": a reply
+    # also sent to the channel (it is in the channel's history as well as in its thread)
+    subtype: str | None = None
 
     @property
     def is_reply(self) -> bool:
@@ -64,6 +68,10 @@ class Message:
         }
         if self.bot_id:
             body["bot_id"] = self.bot_id
+        if self.subtype:
+            body["subtype"] = self.subtype
+        if self.edited:
+            body["edited"] = dict(self.edited)
         if self.thread_ts:
             body["thread_ts"] = self.thread_ts
         if self.replies and channel is not None:
@@ -98,8 +106,16 @@ class Channel:
         self.messages[msg.ts] = msg
         if msg.is_reply and msg.thread_ts is not None:
             self.messages[msg.thread_ts].replies.append(msg.ts)
-        else:
+        if not msg.is_reply or msg.subtype == "thread_broadcast":
             self.timeline.append(ts_us(msg.ts))  # ts are issued in increasing order
+
+    def remove(self, msg: Message) -> None:
+        """Gone from history (a top-level message, a broadcast reply) and from its thread."""
+        del self.messages[msg.ts]
+        if msg.is_reply and msg.thread_ts in self.messages:
+            self.messages[msg.thread_ts].replies.remove(msg.ts)
+        if not msg.is_reply or msg.subtype == "thread_broadcast":
+            self.timeline.remove(ts_us(msg.ts))
 
     def to_json(self, viewer: str) -> dict[str, Any]:
         if self.kind == "im":

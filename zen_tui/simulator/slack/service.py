@@ -58,6 +58,9 @@ ALL_SCOPES = frozenset(
 )
 TEAM_URL = "https://zen-sim.slack.com/"
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100, "post": 60}
+CHANNEL_TYPE = {"public": "channel", "private": "group", "im": "im"}  # an event's channel_type
+TOMBSTONE = "This message was deleted."  # what a deleted thread parent says, as in Slack
+SLACKBOT = "USLACKBOT"
 
 
 class SlackError(Exception):
@@ -119,6 +122,8 @@ class SlackSim(ServiceSim):
             "users.info": Method(self.users_info, 4, "users:read"),
             "users.list": Method(self.users_list, 2, "users:read"),
             "chat.postMessage": Method(self.post_message, "post", "chat:write"),
+            "chat.update": Method(self.update_message, 3, "chat:write"),
+            "chat.delete": Method(self.delete_message, 3, "chat:write"),
             # "Special" limits, hundreds a minute; Slack lists no scope for it.
             "chat.getPermalink": Method(self.get_permalink, 4, None),
             "reactions.add": Method(self.reactions_add, 3, "reactions:write"),
@@ -164,20 +169,28 @@ class SlackSim(ServiceSim):
         return JSONResponse(body, status_code=status)
 
     def activity(self) -> None:
-        """A colleague posts (sometimes mentioning me), replies in a thread, or reacts."""
+        """A colleague posts (sometimes mentioning me), replies in a thread, reacts, or now
+        and then edits or deletes one of their own recent messages."""
         with self.world.lock:
             rng = self.world.rng
             chan = rng.choice([c for c in self.channels.values() if c.kind != "im"])
             author = rng.choice(sorted(chan.members - {self.me.id, self.bot.id}))
             recent = [us_ts(u) for u in chan.timeline[-10:]]
+            theirs = [chan.messages[ts] for ts in recent if chan.messages[ts].user == author]
             roll = rng.random()
-            if roll < 0.25 and recent:
-                self._post(chan, author, "Following up on this.", rng.choice(recent))
+            if roll < 0.25 and recent:  # now and then also sent to the channel
+                thread = rng.choice(recent)
+                self.post(chan, author, "Following up on this.", thread, broadcast=roll < 0.05)
             elif roll < 0.45 and recent:
                 self._react(chan, chan.messages[rng.choice(recent)], author, rng.choice(EMOJI))
+            elif roll >= 0.96 and theirs:
+                self.delete(chan, rng.choice(theirs))
+            elif roll >= 0.9 and theirs:
+                msg = rng.choice(theirs)
+                self.edit(chan, msg, msg.text.removesuffix(" (edited)") + " (edited)")
             else:
                 text = f"<@{self.me.id}> can you take a look?" if roll < 0.7 else "Status update"
-                self._post(chan, author, text, None)
+                self.post(chan, author, text, None)
 
     def _grant(
         self, kind: str, user_id: str, scopes: frozenset[str], ttl: float | None = None
@@ -368,7 +381,8 @@ class SlackSim(ServiceSim):
         if len(text) > 40000:
             raise SlackError("msg_too_long")
         thread = p.get("thread_ts") if p.get("thread_ts") in chan.messages else None
-        msg = self._post(chan, info.user_id, text, thread)
+        broadcast = thread is not None and p.get("reply_broadcast") in ("1", "true", True)
+        msg = self.post(chan, info.user_id, text, thread, broadcast=broadcast)
         self.world.counters.mutation(
             "slack", "message", channel=chan.id, ts=msg.ts, thread_ts=thread
         )
@@ -385,21 +399,107 @@ class SlackSim(ServiceSim):
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
 
-    def _post(self, chan: Channel, author: str, text: str, thread: str | None) -> Message:
-        self._last_us = max(self._last_us + 1, int(self.world.clock() * 1_000_000))
+    def post(
+        self, chan: Channel, author: str, text: str, thread: str | None, *, broadcast: bool = False
+    ) -> Message:
+        """A message (or a reply in `thread`, with `broadcast` also sent to the channel) by
+        `author`; the Events API gets it.
+
+        As Slack's Events API does: a reply is a plain `message` event with `thread_ts` (and
+        `parent_user_id`); a broadcast one has subtype `thread_broadcast` and the parent as
+        `root`, with its reply_count and latest_reply. No `message_replied` is sent: Slack's
+        docs say it arrives without its subtype over the Events API, i.e. as the reply."""
         bot_id = self.bot_id if author == self.bot.id else None
-        msg = Message(us_ts(self._last_us), author, text, thread_ts=thread, bot_id=bot_id)
+        if thread and chan.messages[thread].is_reply:  # a broadcast reply: its own thread
+            thread = chan.messages[thread].thread_ts
+        subtype = "thread_broadcast" if thread and broadcast else None
+        msg = Message(self._next_ts(), author, text, thread, bot_id=bot_id, subtype=subtype)
         if thread:
             chan.messages[thread].thread_ts = thread
         chan.add(msg)
         event = {
-            **msg.to_json(),
+            **msg.to_json(chan if thread else None),
             "channel": chan.id,
             "event_ts": msg.ts,
-            "channel_type": {"public": "channel", "private": "group", "im": "im"}[chan.kind],
+            "channel_type": CHANNEL_TYPE[chan.kind],
         }
+        if subtype and thread:
+            event["root"] = chan.messages[thread].to_json(chan)
         self.world.emit("slack", "message", event)
         return msg
+
+    def update_message(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """chat.update: only the author may change a message's text."""
+        chan, msg = self._own_message(info, p, "cant_update_message")
+        text = p.get("text", "")
+        if not text.strip() and not p.get("blocks"):
+            raise SlackError("no_text")
+        if len(text) > 40000:
+            raise SlackError("msg_too_long")
+        self.edit(chan, msg, text)
+        self.world.counters.mutation("slack", "update", channel=chan.id, ts=msg.ts)
+        return {"channel": chan.id, "ts": msg.ts, "text": text, "message": msg.to_json(chan)}
+
+    def delete_message(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """chat.delete: only the author may delete (a workspace admin too, in Slack)."""
+        chan, msg = self._own_message(info, p, "cant_delete_message")
+        self.delete(chan, msg)
+        self.world.counters.mutation("slack", "delete", channel=chan.id, ts=msg.ts)
+        return {"channel": chan.id, "ts": msg.ts}
+
+    def _own_message(self, info: TokenInfo, p: Params, refused: str) -> tuple[Channel, Message]:
+        chan = self._channel(info, p.get("channel"))
+        msg = chan.messages.get(p.get("ts", ""))
+        if msg is None or msg.subtype == "tombstone":
+            raise SlackError("message_not_found")
+        if msg.user != info.user_id:
+            raise SlackError(refused)
+        return chan, msg
+
+    def edit(self, chan: Channel, msg: Message, text: str) -> None:
+        """The text changes in place (same ts); Events API: a hidden `message_changed`."""
+        before = msg.to_json(chan)
+        event_ts = self._next_ts()
+        msg.text = text
+        msg.edited = {"user": msg.user, "ts": event_ts}
+        self._emit_subtype(
+            chan, "message_changed", event_ts, message=msg.to_json(chan), previous_message=before
+        )
+
+    def delete(self, chan: Channel, msg: Message) -> None:
+        """Gone from history (`message_deleted`); a thread parent with replies becomes
+        Slack's tombstone instead, so the thread stays readable (`message_changed`)."""
+        before = msg.to_json(chan)
+        event_ts = self._next_ts()
+        if msg.replies:
+            msg.text, msg.subtype, msg.user, msg.reactions = TOMBSTONE, "tombstone", SLACKBOT, {}
+            message = msg.to_json(chan)
+            self._emit_subtype(
+                chan, "message_changed", event_ts, message=message, previous_message=before
+            )
+            return
+        chan.remove(msg)
+        self._emit_subtype(
+            chan, "message_deleted", event_ts, deleted_ts=msg.ts, previous_message=before
+        )
+
+    def _next_ts(self) -> str:
+        self._last_us = max(self._last_us + 1, int(self.world.clock() * 1_000_000))
+        return us_ts(self._last_us)
+
+    def _emit_subtype(self, chan: Channel, subtype: str, event_ts: str, **extra: Any) -> None:
+        """A hidden `message` event as Slack sends it: its own ts, the message nested."""
+        event = {
+            "type": "message",
+            "subtype": subtype,
+            "hidden": True,
+            "channel": chan.id,
+            "ts": event_ts,
+            "event_ts": event_ts,
+            "channel_type": CHANNEL_TYPE[chan.kind],
+            **extra,
+        }
+        self.world.emit("slack", "message", event)
 
     def reactions_add(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         chan = self._channel(info, p.get("channel"))

@@ -23,8 +23,6 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from zen_tui import crosslink
-from zen_tui.config_writer import CannotSave, save_section_query
 from zen_tui.models import (
     Action,
     ActionState,
@@ -52,9 +50,9 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
-from zen_tui.web_links import refusal
 
 if TYPE_CHECKING:
+    from zen_tui import crosslink
     from zen_tui.ui.app import ZenApp
 
 
@@ -482,6 +480,8 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
+        from zen_tui.web_links import refusal  # loaded when an item is first opened
+
         account = next((a for a in self.zen.accounts if a.name == item.account), None)
         refused = refusal(item.url, item.service, account.base_url if account else None)
         if refused:  # the URL is the server's: only its own web pages, never file:// & co
@@ -510,7 +510,9 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_clear(self) -> None:
-        self.pane.clear_selection()
+        """The selection first; with none, the filter kept with `enter` (the guide's `esc`)."""
+        if self.pane.selected_count or not self.pane.clear_kept_filter():
+            self.pane.clear_selection()
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
@@ -625,6 +627,9 @@ class DashboardScreen(Screen[None]):
         said = f"{section.title}: query set for this session"
         path = self.zen.options.config_path
         if save and path is not None:
+            # The config writer loads when a query is first saved: most sessions never do.
+            from zen_tui.config_writer import CannotSave, save_section_query
+
             pane_name, index, _account = section_id.split(":", 2)
             try:
                 save_section_query(path, pane_name, int(index), query)
@@ -698,7 +703,9 @@ class DashboardScreen(Screen[None]):
         if any(r.label == prepared.label for r in self._commands_running):  # not twice on one item
             self._say(f"{prepared.label} is still running; {self._cancel_hint()}", "warning")
             return
-        running = item_command.Running(prepared, command.timeout, self.zen.clock())
+        running = item_command.Running(
+            prepared, command.timeout, self.zen.clock(), grace=command.grace
+        )
         self._commands_running.append(running)
         self._say(f"{prepared.label}: running… ({self._cancel_hint()})", notify=False)
         self._run_background(running)
@@ -819,8 +826,11 @@ class DashboardScreen(Screen[None]):
         loading = f"loading the transitions of {self._named(items)}…"
         self._say(loading, notify=False)
         if len(items) > 1:  # by target status, each item by its own transition
-            await self._jira_dialog(lambda: _jira_flows().move_by_status(self, items), items)
-            self._unsay(loading)
+            loaded = partial(self._unsay, loading)
+            await self._jira_dialog(
+                lambda: _jira_flows().move_by_status(self, items, loaded), items
+            )
+            self._unsay(loading)  # the read failed: said, or nothing to clear
             return
         try:
             detail = await self.zen.backend.details(items[0])

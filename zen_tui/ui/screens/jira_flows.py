@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -301,10 +302,14 @@ async def reach(screen: DashboardScreen, items: list[Item]) -> Reach:
     return Reach(ordered, items)
 
 
-async def move_by_status(screen: DashboardScreen, items: list[Item]) -> list[Action]:
+async def move_by_status(
+    screen: DashboardScreen, items: list[Item], loaded: Callable[[], None] = lambda: None
+) -> list[Action]:
     """Pick a target status; the items that can reach it move (each by its own transition),
-    the others are named before anything is sent."""
+    the others are named before anything is sent. `loaded` runs once the statuses are read
+    (the caller's "loading…" note goes, not stays under the picker)."""
     where = await reach(screen, items)
+    loaded()
     if not where.statuses:
         raise NoJira("none of the selected issues has a transition available now")
     labels = [where.label(s) for s in where.statuses]

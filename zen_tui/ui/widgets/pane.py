@@ -181,6 +181,14 @@ class ItemPane(Vertical):
         # `/` are already queued behind it and would run as dashboard keys (`v` approving).
         self.screen.set_focus(box)
 
+    def clear_kept_filter(self) -> bool:
+        """`esc` in the list: a filter kept with `enter` goes (True), as `esc` in its box."""
+        found = self.query(FilterInput)
+        if not found or not found.first().value:
+            return False
+        found.first().action_clear_filter()
+        return True
+
     # --- the filter -------------------------------------------------------------------------
 
     @on(Input.Changed, "FilterInput")
