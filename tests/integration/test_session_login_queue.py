@@ -10,6 +10,7 @@ action with the account's recorded login, the keyring's `me`: this dashboard hel
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyri
     OnItsOwnThread,
     file_keyring,
 )
-from tests.integration.test_session_login_elsewhere import sim, with_session  # noqa: F401
+from tests.integration.test_session_login_elsewhere import with_session
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
@@ -33,6 +34,14 @@ from zen_tui.simulator.server import SimulatorServer
 pytestmark = pytest.mark.timeout(120)
 
 
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A search budget 20 times GitHub's: every step below polls (as in
+    test_session_login_elsewhere)."""
+    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+        yield server
+
+
 def a_pull_to_approve(sim: SimulatorServer) -> tuple[str, str]:
     """(the item id zen-tui names it by, its reviews path) of an open PR not by `me`."""
     github = service_sim(sim, "github")
@@ -41,7 +50,6 @@ def a_pull_to_approve(sim: SimulatorServer) -> tuple[str, str]:
     return f"gh:{pr.ref}", path
 
 
-@pytest.mark.xfail(strict=True, reason="stamped with the keyring's login: sent as `me`")
 @pytest.mark.usefixtures("file_keyring")
 async def test_an_action_queued_under_a_session_login_is_sent_as_its_user_only(
     sim: SimulatorServer, tmp_path: Path
@@ -73,8 +81,10 @@ async def test_an_action_queued_under_a_session_login_is_sent_as_its_user_only(
             )
             entry = here.engine.store.outbox_get(entry_id)
             await eventually(
-                lambda: (e := here.engine.store.outbox_get(entry_id)) is not None
-                and e.state in (ActionState.DONE, ActionState.FAILED),
+                lambda: (
+                    (e := here.engine.store.outbox_get(entry_id)) is not None
+                    and e.state in (ActionState.DONE, ActionState.FAILED)
+                ),
                 "the approve to be settled",
             )
             entry = here.engine.store.outbox_get(entry_id)

@@ -47,6 +47,7 @@ from zen_tui.models import (
 from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
@@ -162,6 +163,7 @@ class SyncEngine:
             now=wired.clock.time,
             accounts=names,
             login_of=self._login_of,
+            stamp_of=self._session_stamp,
         )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
@@ -199,6 +201,9 @@ class SyncEngine:
         # accounts whose login is this process's alone (a session-only login): another
         # process's record is no change of it, and it is never recorded for the others
         self._local_logins: set[str] = set()
+        # account -> the stamp its actions are queued under while its login is a session
+        # one (store/logins.py): sent only as that user, never as the keyring's
+        self._session_stamps: dict[str, str] = {}
         self.login_check = LOGIN_CHECK_SECONDS
         self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
         self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
@@ -403,6 +408,11 @@ class SyncEngine:
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
 
+    def _session_stamp(self, account: str) -> str | None:
+        """What an action queued now is stamped with: the session login's (None: the
+        account's recorded login, the store's default)."""
+        return self._session_stamps.get(account)
+
     async def _login_of(self, account: str) -> str | None:
         """The fingerprint of the login the account's gateway sends as (None: none)."""
         gateway = self.wired.gateways.get(account)
@@ -424,8 +434,11 @@ class SyncEngine:
         gateway = self.wired.gateways.get(account)
         if gateway is not None and gateway.local_login:  # not recorded: nothing dropped
             self._local_logins.add(account)
+            if now:
+                self._session_stamps[account] = session_stamp(now)
             return
         self._local_logins.discard(account)
+        self._session_stamps.pop(account, None)
         if before is None or before == (now or ""):
             return
         self._show_stored(account)
