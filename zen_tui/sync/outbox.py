@@ -156,8 +156,8 @@ class Outbox:
         # account -> the fingerprint of the login its client sends as (Gateway.login): an
         # entry queued under another login is held, never sent as this one (store/logins.py)
         self.login_of = login_of
-        # account -> this process's session-only login stamp (store/logins.py), None when it
-        # sends as the keyring's: what it queues is stamped with the login it was queued under
+        # account -> the login this process sends as, to stamp what it queues with (a session
+        # one's prefixed, store/logins.py); None: the account's recorded login
         self.stamp_of = stamp_of
         self.bus = bus
         self.now = now
@@ -334,14 +334,14 @@ class Outbox:
             return False
         if is_session(queued_by):
             return queued_as(queued_by) != sends_as
-        return self._stamp(account) is not None and queued_by != sends_as
+        return is_session(self._stamp(account)) and queued_by != sends_as
 
     async def _skipped(self, entry: Any) -> bool:
         """Whether replay leaves `entry` alone (_theirs), unclaimed and unblocking."""
         queued_by = getattr(entry, "login", None)
         if self.login_of is None or queued_by is None:
             return False
-        if not is_session(queued_by) and self._stamp(entry.action.account) is None:
+        if not is_session(queued_by) and not is_session(self._stamp(entry.action.account)):
             return False  # the keyring's, here on the keyring's: _held decides, under lease
         try:
             sends_as = await self.login_of(entry.action.account)
