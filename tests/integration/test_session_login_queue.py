@@ -10,8 +10,10 @@ action with the account's recorded login, the keyring's `me`: this dashboard hel
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -22,14 +24,26 @@ from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyri
     OnItsOwnThread,
     file_keyring,
 )
-from tests.integration.test_session_login_elsewhere import with_session
+from tests.integration.test_session_login_elsewhere import (
+    OUT,
+    Logins,
+    Process,
+    checks,
+    never_back,
+    quiet,
+    sends,
+    step,
+    with_session,
+)
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
 from zen_tui.config import load_settings
 from zen_tui.models import Action, ActionState
+from zen_tui.services.markers import html_marker
 from zen_tui.simulator.github.state import ME
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.store import Store
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,3 +109,105 @@ async def test_an_action_queued_under_a_session_login_is_sent_as_its_user_only(
     finally:
         await here.engine.stop()
         await here.recorder.inner.aclose()
+
+
+class Queued(NamedTuple):
+    entry_id: str
+    key: str  # its idempotency key: the hidden marker in the comment's body
+    user: str  # whose login the queuing process sent as then
+
+
+def user_of(logins: Logins, number: int) -> str:
+    """The user of login `number` (its token is fake-token-USER-NUMBER, Logins.credential)."""
+    token = next(t for t, n in logins.login_of.items() if n == number)
+    return token.removeprefix("fake-token-").rsplit("-", 1)[0]
+
+
+async def queue_one(
+    rng: random.Random, logins: Logins, p: Process, refs: list[str], queued: list[Queued]
+) -> None:
+    """`p` queues a comment as the login it sends as now (not while logged out: that one
+    belongs to the next login, store/logins.py): submitted (sent at once), or only queued,
+    as while GitHub is down, for a later replay by either process, after more logins."""
+    now = await sends(p, logins)
+    if now == OUT:
+        return
+    action = Action("comment", f"gh:{rng.choice(refs)}", "gh", {"body": f"q{len(queued)}"})
+    if rng.random() < 0.5:
+        [entry_id] = await p.engine.submit([action])
+    else:
+        [entry_id] = [e.id for e in p.engine.outbox.queue([action])]
+    entry = p.engine.store.outbox_get(entry_id)
+    assert entry is not None
+    queued.append(Queued(entry_id, entry.idempotency_key, user_of(logins, now)))
+
+
+def comments_by(sim: SimulatorServer, key: str) -> list[str]:
+    """The user of each comment the simulator received with this entry's marker."""
+    marker = html_marker(key)
+    log = sim.counters()["mutation_log"]
+    return [m["user"] for m in log if m["kind"] == "comment" and marker in (m.get("body") or "")]
+
+
+def each_once_as_its_user_or_held(
+    sim: SimulatorServer, store: Store, queued: list[Queued], *, settled: bool
+) -> None:
+    """Each queued comment lands at most once, only as its queuer's user; once `settled`,
+    each is DONE (landed once) or waits visibly: its reason says whose login it waits for."""
+    for q in queued:
+        users = comments_by(sim, q.key)
+        assert users in ([], [q.user]), f"{q} landed as {users}"
+        entry = store.outbox_get(q.entry_id)
+        assert entry is not None, f"{q} lost"
+        if not settled or entry.state is ActionState.DONE:
+            assert entry.state is not ActionState.DONE or users == [q.user], q
+            continue
+        assert users == [], f"{q} landed but is {entry.state}"
+        assert entry.state in (ActionState.PENDING, ActionState.FAILED), (q, entry.state)
+        assert entry.reason is not None and "login" in entry.reason, (q, entry.reason)
+
+
+@pytest.mark.usefixtures("file_keyring")
+@pytest.mark.parametrize("seed", range(1, 9))
+async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as_their_user(
+    seed: int, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    """Seeded random keyring logins and logouts (a terminal's or a process's), session-only
+    logins and their logouts, login checks at random moments, and comments queued by either
+    of two running processes as whatever login it sends as then, sent by both outboxes as
+    they go. After every step each comment has landed at most once, only as its queuer's
+    user; at the end, each has landed, or waits with a reason naming the login it needs."""
+    rng = random.Random(seed)
+    settings = load_settings(write_config(sim, tmp_path), tmp_path)
+    logins = Logins(sim, settings)
+    from zen_tui.commands.auth import _record_user
+
+    first = logins.credential("me")
+    logins.in_keyring = logins.last
+    await logins.keyring.save("gh", first)
+    await _record_user(settings, "gh", logins.keyring, changed=True)
+    refs = [i.ref for i in service_sim(sim, "github").state.items][:20]
+    processes = [Process(settings), Process(settings)]
+    queued: list[Queued] = []
+    try:
+        for p in processes:
+            p.engine.login_check = 3600.0  # its checks: this test's own, at random moments
+            await p.engine.start()
+        for _ in range(40):
+            await asyncio.gather(step(rng, logins, processes), *checks(rng, processes))
+            for p in processes:
+                await never_back(p, logins)
+            for _ in range(rng.randrange(3)):
+                await queue_one(rng, logins, rng.choice(processes), refs, queued)
+            if rng.random() < 0.5:
+                await rng.choice(processes).engine.outbox.replay()
+            each_once_as_its_user_or_held(sim, processes[0].engine.store, queued, settled=False)
+        await quiet(logins, processes)
+        for p in processes:
+            await p.engine.outbox.replay()
+        each_once_as_its_user_or_held(sim, processes[0].engine.store, queued, settled=True)
+        assert queued, "nothing was queued"
+    finally:
+        for p in processes:
+            await p.engine.stop()
+            await p.watched.recorder.inner.aclose()
