@@ -23,7 +23,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import decode_action, encode_action
 from zen_tui.store.links import add_link
-from zen_tui.store.logins import WAITS_REASON
+from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
     IdempotencyConflict,
     InvalidTransition,
@@ -225,8 +225,13 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
                 )
             settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
-            # A user retry sends it as the account's current login (a held entry: by choice).
-            retry = current.state is ActionState.FAILED and state is ActionState.PENDING
+            # A user retry sends it as the account's current login (a held entry: by choice);
+            # a session login's keeps its user: no other login may send it (logins.py).
+            retry = (
+                current.state is ActionState.FAILED
+                and state is ActionState.PENDING
+                and not is_session(current.login)
+            )
             db.execute(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
                 " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
