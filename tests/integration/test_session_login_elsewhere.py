@@ -185,7 +185,10 @@ class Logins:
 async def sends(p: Process, logins: Logins) -> int:
     mark = len(p.watched.recorder.seen)
     await p.engine.refresh(None)
-    sent = {a.removeprefix("Bearer ") for a in p.watched.sent_since(mark) if a}
+    # The polls' only: a comment its outbox was sending may finish on the gateway a login
+    # replaced (test_session_login_queue.py queues some).
+    seen = p.watched.recorder.seen[mark:]
+    sent = {a.removeprefix("Bearer ") for path, a in seen if a and not path.endswith("/comments")}
     assert len(sent) <= 1, sent
     return OUT if not sent else logins.login_of[sent.pop()]
 

@@ -36,6 +36,14 @@ HELD_REASON = (
     "held: queued by an earlier login of {account}, not sent as its current one; "
     "retry it to send it as the current login, or delete it"
 )
+# An entry queued under a session-only login (one process's alone, never recorded) is
+# stamped SESSION + its fingerprint: it is sent only as that user, by a process logged in as
+# them; any other process leaves it PENDING (never holds it, never sends it as its own login).
+SESSION = "session:"
+WAITS_REASON = (
+    "queued under a session-only login of {account}: sent only as that user, by the zen-tui "
+    "holding that login or once that user logs in again"
+)
 _SECTION_SCOPE = "section"  # the cursors' scope for sections' delta cursors (sync/engine.py)
 _UNSENT = (ActionState.PENDING, ActionState.UNKNOWN)
 
@@ -112,6 +120,20 @@ class LoginsMixin(ItemsMixin):
         return None if row is None else (str(row[0]), int(row[1]))
 
 
+def session_stamp(fingerprint: str) -> str:
+    """The login an entry queued under a session-only login as `fingerprint` is stamped with."""
+    return SESSION + fingerprint
+
+
+def is_session(stamp: str | None) -> bool:
+    return stamp is not None and stamp.startswith(SESSION)
+
+
+def queued_as(stamp: str) -> str:
+    """The user fingerprint an entry's stamp names (a session one's without its prefix)."""
+    return stamp.removeprefix(SESSION)
+
+
 def account_of_section(section_id: str) -> str:
     """Section ids are f"{pane}:{index}:{account}" (models.SectionConfig)."""
     parts = section_id.split(":", 2)
@@ -149,7 +171,8 @@ def _stamp_unknown(db: sqlite3.Connection, account: str, login: str) -> None:
 def _hold_unsent(db: sqlite3.Connection, account: str, login: str, now: float) -> None:
     """The earlier login's unsent entries become FAILED (a user retry sends them as the
     current login). Their leases stay: a sender holding one checks the login before sending."""
-    held = [i for i, was in _entries_of(db, account) if was != login]
+    # A session login's entries are not an earlier login's: they wait for their own user.
+    held = [i for i, was in _entries_of(db, account) if was != login and not is_session(was)]
     db.executemany(
         "UPDATE outbox SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state IN (?, ?)",
         (

@@ -23,6 +23,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import decode_action, encode_action
 from zen_tui.store.links import add_link
+from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
     IdempotencyConflict,
     InvalidTransition,
@@ -39,6 +40,8 @@ _COLUMNS = (
 CREATED_KEY, CREATED_URL = "created_key", "created_url"
 # The login recorded for the action's account (logins.py), stamped on each entry queued.
 _LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
+# ...unless the queuing process gives its own (a session-only login's stamp, logins.py).
+_STAMP = f"COALESCE(?, {_LOGIN})"
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
@@ -50,10 +53,17 @@ _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
 
 class OutboxMixin(StoreBase):
     def outbox_add(
-        self, action: Action, *, idempotency_key: str | None = None, batch_id: str | None = None
+        self,
+        action: Action,
+        *,
+        idempotency_key: str | None = None,
+        batch_id: str | None = None,
+        login: str | None = None,
     ) -> OutboxEntry:
         """Queue `action` as PENDING. The same key with the same action returns the existing
-        entry (adding twice is harmless); the same key with another action is an error."""
+        entry (adding twice is harmless); the same key with another action is an error.
+        `login`: the queuing process's session-only login stamp (logins.session_stamp);
+        else the entry is stamped with the account's recorded login."""
         import uuid  # here: it loads `platform` (nine regexes), which reading the outbox skips
 
         entry_id = uuid.uuid4().hex
@@ -70,16 +80,18 @@ class OutboxMixin(StoreBase):
                 return existing
             db.execute(
                 "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
-                f" reason, created_at, updated_at, login) VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?,"
-                f" {_LOGIN})",
+                f" reason, created_at, updated_at, login) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?,"
+                f" {_STAMP})",
                 (
                     entry_id,
                     encode_action(action),
                     key,
                     batch_id,
                     ActionState.PENDING,
+                    _waits(action, login),
                     now,
                     now,
+                    login,
                     action.account,
                 ),
             )
@@ -88,10 +100,15 @@ class OutboxMixin(StoreBase):
         return added
 
     def outbox_add_chain(
-        self, steps: list[tuple[Action, str | None]], *, batch_id: str | None = None
+        self,
+        steps: list[tuple[Action, str | None]],
+        *,
+        batch_id: str | None = None,
+        login: str | None = None,
     ) -> list[OutboxEntry]:
         """Queue `steps` ((action, link_from) pairs) in one transaction, each after the one
-        before it: a crash never leaves the first step queued without the rest."""
+        before it: a crash never leaves the first step queued without the rest. `login`: as
+        in outbox_add."""
         import uuid  # here, as in outbox_add: reading the outbox does not load it
 
         now = self._clock()
@@ -103,17 +120,19 @@ class OutboxMixin(StoreBase):
                 db.execute(
                     "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
                     " reason, created_at, updated_at, after_id, link_from, login)"
-                    f" VALUES (?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?, {_LOGIN})",
+                    f" VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, {_STAMP})",
                     (
                         entry_id,
                         encode_action(action),
                         str(uuid.uuid4()),
                         batch_id,
                         ActionState.PENDING,
+                        _waits(action, login),
                         now,
                         now,
                         after,
                         link_from,
+                        login,
                         action.account,
                     ),
                 )
@@ -206,8 +225,13 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is {current.state}; it cannot become {state}"
                 )
             settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
-            # A user retry sends it as the account's current login (a held entry: by choice).
-            retry = current.state is ActionState.FAILED and state is ActionState.PENDING
+            # A user retry sends it as the account's current login (a held entry: by choice);
+            # a session login's keeps its user: no other login may send it (logins.py).
+            retry = (
+                current.state is ActionState.FAILED
+                and state is ActionState.PENDING
+                and not is_session(current.login)
+            )
             db.execute(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
                 " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
@@ -291,6 +315,12 @@ class OutboxMixin(StoreBase):
             for state, n in rows.fetchall():
                 counts[ActionState(state)] = n
         return counts
+
+
+def _waits(action: Action, login: str | None) -> str | None:
+    """A session login's entry says, until it is sent, whose login it waits for: seen in
+    `zen-tui outbox` and the outbox view even after the process holding it is gone."""
+    return None if login is None else WAITS_REASON.format(account=action.account)
 
 
 def _free(entry: OutboxEntry, owner: str, now: float, alive: Callable[[str], bool]) -> bool:

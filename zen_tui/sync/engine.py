@@ -47,6 +47,7 @@ from zen_tui.models import (
 from zen_tui.redaction import redact
 from zen_tui.store import take_recovery_messages
 from zen_tui.store.codec import sort_key
+from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
@@ -162,6 +163,7 @@ class SyncEngine:
             now=wired.clock.time,
             accounts=names,
             login_of=self._login_of,
+            stamp_of=self._stamp,
         )
         self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
         polling = wired.settings.polling
@@ -199,6 +201,11 @@ class SyncEngine:
         # accounts whose login is this process's alone (a session-only login): another
         # process's record is no change of it, and it is never recorded for the others
         self._local_logins: set[str] = set()
+        # account -> the login its actions are queued under (store/logins.py): the one this
+        # process sends as (a session one's with its prefix), not the store's recorded one,
+        # which another process may have changed before this one took it: never sent as
+        # another user than the one whose dashboard queued it
+        self._stamps: dict[str, str] = {}
         self.login_check = LOGIN_CHECK_SECONDS
         self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
         self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
@@ -403,6 +410,11 @@ class SyncEngine:
         if self._running and clients:  # the outbox sends what waited for this client
             self.outbox.wake()
 
+    def _stamp(self, account: str) -> str | None:
+        """What an action queued now is stamped with: the login this process sends as
+        (None: not learnt yet, the account's recorded login, the store's default)."""
+        return self._stamps.get(account)
+
     async def _login_of(self, account: str) -> str | None:
         """The fingerprint of the login the account's gateway sends as (None: none)."""
         gateway = self.wired.gateways.get(account)
@@ -414,6 +426,7 @@ class SyncEngine:
         the store's rows again (none, until this login's first poll)."""
         state = self.store.login_state(account)
         before = None if state is None else state[0]
+        self._stamps.pop(account, None)  # until learnt: the recorded login (the store's)
         try:
             now = await self._login_of(account)
         except Exception as exc:  # its first call says so, with the fix
@@ -424,8 +437,12 @@ class SyncEngine:
         gateway = self.wired.gateways.get(account)
         if gateway is not None and gateway.local_login:  # not recorded: nothing dropped
             self._local_logins.add(account)
+            if now:
+                self._stamps[account] = session_stamp(now)
             return
         self._local_logins.discard(account)
+        if now:  # logged out: the recorded '' (sent by the next login, as before)
+            self._stamps[account] = now
         if before is None or before == (now or ""):
             return
         self._show_stored(account)

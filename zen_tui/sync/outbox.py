@@ -46,7 +46,7 @@ from zen_tui.gateway.errors import (
 from zen_tui.gateway.events import BreakerChanged, RequestDone
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
-from zen_tui.store.logins import HELD_REASON
+from zen_tui.store.logins import HELD_REASON, is_session, queued_as
 from zen_tui.store.outbox import CREATED_KEY, CREATED_URL
 from zen_tui.store.rows import InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
@@ -98,12 +98,21 @@ class ActionClient(Protocol):
 
 class OutboxStore(Protocol):
     def outbox_add(
-        self, action: Action, *, idempotency_key: str | None = None, batch_id: str | None = None
+        self,
+        action: Action,
+        *,
+        idempotency_key: str | None = None,
+        batch_id: str | None = None,
+        login: str | None = None,
     ) -> Any: ...
     def outbox_get(self, entry_id: str) -> Any: ...
     def outbox_merge_params(self, idempotency_key: str, params: Mapping[str, str]) -> Any: ...
     def outbox_add_chain(
-        self, steps: list[tuple[Action, str | None]], *, batch_id: str | None = None
+        self,
+        steps: list[tuple[Action, str | None]],
+        *,
+        batch_id: str | None = None,
+        login: str | None = None,
     ) -> list[Any]: ...
     def outbox_by_state(self, *states: ActionState) -> list[Any]: ...
     def outbox_update(
@@ -137,6 +146,7 @@ class Outbox:
         now: Callable[[], float] = time.time,
         accounts: Collection[str] | None = None,
         login_of: Callable[[str], Awaitable[str | None]] | None = None,
+        stamp_of: Callable[[str], str | None] | None = None,
     ) -> None:
         """`accounts`: the names an action may name (default: the clients'), so actions can
         be queued before the clients are built (the dashboard's first moments)."""
@@ -146,6 +156,9 @@ class Outbox:
         # account -> the fingerprint of the login its client sends as (Gateway.login): an
         # entry queued under another login is held, never sent as this one (store/logins.py)
         self.login_of = login_of
+        # account -> the login this process sends as, to stamp what it queues with (a session
+        # one's prefixed, store/logins.py); None: the account's recorded login
+        self.stamp_of = stamp_of
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
@@ -174,7 +187,10 @@ class Outbox:
         for action in actions:
             self._known(action)
             entry = self.store.outbox_add(
-                action, idempotency_key=str(uuid.uuid4()), batch_id=batch_id
+                action,
+                idempotency_key=str(uuid.uuid4()),
+                batch_id=batch_id,
+                login=self._stamp(action.account),
             )
             self.publish(entry, ActionState.PENDING, None)
             entries.append(entry)
@@ -185,10 +201,15 @@ class Outbox:
         waiting for the one before it (see the module doc)."""
         for action, _ in steps:
             self._known(action)
-        entries = self.store.outbox_add_chain(steps)
+        stamps = {self._stamp(action.account) for action, _ in steps}
+        login = stamps.pop() if len(stamps) == 1 else None  # a chain is one account's
+        entries = self.store.outbox_add_chain(steps, login=login)
         for entry in entries:
             self.publish(entry, ActionState.PENDING, None)
         return entries
+
+    def _stamp(self, account: str) -> str | None:
+        return None if self.stamp_of is None else self.stamp_of(account)
 
     def _known(self, action: Action) -> None:
         known = self.clients if self.accounts is None else self.accounts
@@ -296,11 +317,37 @@ class Outbox:
                 self.publish(current, current.state, current.reason)
             return ActionState.FAILED if current is not None else ActionState.DONE
         queued_by = getattr(current, "login", None)
-        if queued_by is None or sends_as is None or queued_by == sends_as:
+        if self._theirs(current.action.account, queued_by, sends_as):
+            return ActionState.PENDING  # left as it is, for the process logged in as its user
+        if queued_by is None or sends_as is None or queued_as(queued_by) == sends_as:
             return None  # unknown (queued before logins were recorded), or not logged in
         reason = HELD_REASON.format(account=entry.action.account)
         self.mark(entry, ActionState.FAILED, reason)
         return ActionState.FAILED
+
+    def _theirs(self, account: str, queued_by: str | None, sends_as: str | None) -> bool:
+        """Another process's to send, not this one's to send nor to hold: queued under a
+        session-only login of another user than this process sends as, or this process is
+        on a session login and it was queued under the keyring's (whose processes send it,
+        or hold it when that login is replaced: store/logins.py)."""
+        if queued_by is None:
+            return False
+        if is_session(queued_by):
+            return queued_as(queued_by) != sends_as
+        return is_session(self._stamp(account)) and queued_by != sends_as
+
+    async def _skipped(self, entry: Any) -> bool:
+        """Whether replay leaves `entry` alone (_theirs), unclaimed and unblocking."""
+        queued_by = getattr(entry, "login", None)
+        if self.login_of is None or queued_by is None:
+            return False
+        if not is_session(queued_by) and not is_session(self._stamp(entry.action.account)):
+            return False  # the keyring's, here on the keyring's: _held decides, under lease
+        try:
+            sends_as = await self.login_of(entry.action.account)
+        except Exception:  # its login unreadable now: not sent as anyone here
+            return True
+        return self._theirs(entry.action.account, queued_by, sends_as)
 
     def _chained(self, entry: Any) -> tuple[Any, ActionState | None]:
         """A chain step, under its lease: with what the step before it created filled in
@@ -409,6 +456,8 @@ class Outbox:
                 continue
             if entry.id in self.claimed:  # being sent here already (another replay, a bulk)
                 blocked.add(account)  # its account's later entries wait behind it
+                continue
+            if await self._skipped(entry):  # another login's: its later ones need not wait
                 continue
             tried.add(account)
             if self._waiting(entry):  # its step before is not done: others need not wait

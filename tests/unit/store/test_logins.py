@@ -14,7 +14,7 @@ import pytest
 from tests.unit.store.conftest import make_pr
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, schema
-from zen_tui.store.logins import HELD_REASON
+from zen_tui.store.logins import HELD_REASON, WAITS_REASON, session_stamp
 
 NAMES = ["gh", "gh2", "g", "gh.x", "a-gh"]
 
@@ -80,6 +80,28 @@ def test_rows_of_the_earlier_user_go_and_a_retry_takes_the_current_login(store: 
     sent_by_next = store.outbox_get(late.id)
     assert sent_by_next is not None and sent_by_next.state is ActionState.PENDING
     assert sent_by_next.login == "C"  # queued while logged out: the next login's
+
+
+def test_a_session_logins_entry_is_never_held_and_keeps_its_stamp_through_a_retry(
+    store: Store,
+) -> None:
+    """An entry queued under a session-only login is no earlier login's: a keyring switch
+    holds the keyring's entries, not it; it says whose login it waits for; a retry after
+    a real failure keeps its user (never re-stamped as the keyring's)."""
+    store.login_switch("gh", "A")
+    ours = store.outbox_add(
+        Action("comment", "gh:x#1", "gh", {"body": "v"}), login=session_stamp("V")
+    )
+    keyrings = store.outbox_add(Action("comment", "gh:x#1", "gh", {"body": "a"}))
+    assert (ours.login, keyrings.login) == ("session:V", "A")
+    assert ours.reason == WAITS_REASON.format(account="gh") and keyrings.reason is None
+    assert store.login_switch("gh", "B") is True
+    waiting, held = store.outbox_get(ours.id), store.outbox_get(keyrings.id)
+    assert waiting is not None and waiting.state is ActionState.PENDING
+    assert held is not None and held.state is ActionState.FAILED
+    store.outbox_update(ours.id, state=ActionState.FAILED, reason="not found: 404")
+    retried = store.outbox_update(ours.id, state=ActionState.PENDING)
+    assert retried.login == "session:V"
 
 
 def test_a_v6_file_is_migrated_and_a_relogin_bumps_only_the_generation(

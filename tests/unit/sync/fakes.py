@@ -35,7 +35,9 @@ class FakeOutboxStore:
         self.rows: dict[str, Entry] = {}
         self._seq = itertools.count(1)
 
-    def outbox_add(self, action: Action, *, idempotency_key=None, batch_id=None) -> Entry:
+    def outbox_add(
+        self, action: Action, *, idempotency_key=None, batch_id=None, login=None
+    ) -> Entry:
         seq = next(self._seq)
         entry = Entry(f"e{seq}", seq, action, idempotency_key, batch_id)
         self.rows[entry.id] = entry

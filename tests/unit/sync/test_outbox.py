@@ -227,7 +227,7 @@ async def test_retries_back_off_while_the_service_stays_down_and_start_over_afte
 
 async def test_a_chain_naming_an_unknown_account_is_refused_before_anything_is_queued():
     outbox, store, _, events = make()
-    store.outbox_add_chain = lambda steps: [store.outbox_add(a) for a, _ in steps]
+    store.outbox_add_chain = lambda steps, login=None: [store.outbox_add(a) for a, _ in steps]
     bad = [(act(), None), (Action(kind="comment", item_id="x", account="nope"), None)]
     with pytest.raises(ValueError, match="nope"):
         outbox.queue_chain(bad)
@@ -236,7 +236,7 @@ async def test_a_chain_naming_an_unknown_account_is_refused_before_anything_is_q
 
 async def test_a_chain_shows_every_step_pending_at_once():
     outbox, store, _, events = make()
-    store.outbox_add_chain = lambda steps: [store.outbox_add(a) for a, _ in steps]
+    store.outbox_add_chain = lambda steps, login=None: [store.outbox_add(a) for a, _ in steps]
     entries = outbox.queue_chain([(act(item="gh:1"), None), (act(item="gh:2"), None)])
     assert [(e.action_id, e.state) for e in events] == [(x.id, S.PENDING) for x in entries]
     assert {e.service for e in events} == {"github"}  # the pane it belongs to
