@@ -50,6 +50,7 @@ from .errors import (
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
+    LoginUnreadable,
     OffOrigin,
     RateLimited,
     ResponseTooLarge,
@@ -396,9 +397,11 @@ class Gateway:
         if self._owner is None:
             try:
                 credential = await self._credentials.get(self.account)
+            except LoginUnreadable:  # keyring locked: no logout, so nothing is dropped
+                return None
             except AuthExpired:  # no login stored: the send says so, with its fix
                 credential = None
-            except GatewayError:  # keyring locked: no logout, so nothing is dropped
+            except GatewayError:  # no answer about the login: nothing is dropped
                 return None
             if credential is None:  # logged out: no login's answers stay on the disk
                 self._drop_cached(None, None)
