@@ -104,6 +104,15 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
 
     set_lock(tmp_path / "keyring.json", lock)
     engine = deferred(settings)  # the next start finds the keyring locked
+    engine.login_check = 0.05  # the login watch, shortened
+    reconnects: list[str] = []
+    reconnect = engine.reconnect
+
+    async def counted(account: str, *, new_login: bool = False) -> None:
+        reconnects.append(account)
+        await reconnect(account, new_login=new_login)
+
+    engine.reconnect = counted  # type: ignore[method-assign]
     try:
         await engine.start()
         await engine.refresh(None)
@@ -124,6 +133,7 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
         assert engine.store.login_state("gh") == login  # on main: recorded as logged out
         assert cached_answers(tmp_path) == answers
         assert outbox_state(engine, entry) is ActionState.PENDING
+        assert reconnects == []  # nothing read yet: nothing to set up again
 
         # Unlocked: the same engine carries on, with no restart and no new login.
         set_lock(tmp_path / "keyring.json", None)
@@ -134,6 +144,14 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
         await eventually(lambda: outbox_state(engine, entry) is ActionState.DONE, "sent")
         assert comments(sim, "github", body=body) == 1
         assert engine.store.login_state("gh") == login
+        # Read late: the account is built again once (a Jira 3LO login's REST base is read
+        # at the build), by the login watch, and never again.
+        await eventually(lambda: reconnects == ["gh"], "the login watch to set it up again")
+        await engine.refresh(None)
+        assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)
+        for _ in range(3):  # more login checks: nothing more to set up
+            await engine._check_logins(engine.housekeeping)
+        assert reconnects == ["gh"]
     finally:
         await engine.stop()
         shutdown_logging()

@@ -59,6 +59,7 @@ async def test_an_unreadable_login_drops_nothing_and_a_readable_one_is_learnt_la
             await gateway.request("GET", "/user/repos", cache_type="listing")
         assert HEADLESS_HELP in str(caught.value)
     assert store.dropped == [] and store.logins == []  # on main: everything dropped
+    assert not gateway.read_late
 
     keyring.state = "open"  # unlocked: the same gateway learns the login after the hold
     clock.advance(NO_LOGIN_HOLD + 0.01)
@@ -66,6 +67,7 @@ async def test_an_unreadable_login_drops_nothing_and_a_readable_one_is_learnt_la
     assert user is not None
     assert store.logins == [("github:me", user)]
     assert len(store.dropped) == 1 and store.dropped[0][1] is not None  # only older logins'
+    assert gateway.read_late  # the engine builds it again (a Jira 3LO login's REST base)
 
 
 async def test_not_logged_in_still_drops_the_accounts_answers(
@@ -79,6 +81,7 @@ async def test_not_logged_in_still_drops_the_accounts_answers(
         await gateway.request("GET", "/user/repos")
     assert not isinstance(caught.value, LoginUnreadable)
     assert store.dropped == [("github:me", None)] and store.logins == [("github:me", None)]
+    assert not gateway.read_late
 
 
 async def test_the_keyring_providers_failure_reaches_the_gateway_as_unreadable() -> None:
