@@ -89,7 +89,10 @@ def watched_engine(
     runner: str, settings: Settings, recorder: Recorder
 ) -> tuple[SyncEngine, list[str]]:
     """The engine as `runner` builds it, its login check shortened (a change is seen at the
-    next check) and its reconnects counted."""
+    next check) and its reconnects counted once they END: the new pair is in place then, and
+    the panes show the store's rows again (take_changed_logins, no await after it). Counted
+    at their start, a test saw the reconnect before its rebuild, and then the old token or
+    the previous login's panes (still LIVE) — under load only."""
     if runner == "dashboard":
         engine = deferred(settings, recorder)
     else:
@@ -99,8 +102,10 @@ def watched_engine(
     reconnect = engine.reconnect
 
     async def counted(account: str) -> None:
-        reconnects.append(account)
-        await reconnect(account)
+        try:
+            await reconnect(account)
+        finally:  # a failed one ends too: the assertions after it say what went wrong
+            reconnects.append(account)
 
     engine.reconnect = counted  # type: ignore[method-assign]
     return engine, reconnects

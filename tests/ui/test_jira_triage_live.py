@@ -14,7 +14,7 @@ import pytest
 from textual.widgets import Input, OptionList, TextArea
 
 from tools.demo_stack import DemoStack, all_live, demo_stack, wait_until
-from zen_tui.models import Action, Issue
+from zen_tui.models import Action, Issue, Item
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.forms import FormModal, UserPickerModal
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
@@ -103,8 +103,24 @@ def mutations(stack: DemoStack, kind: str, key: str | None = None) -> list[dict[
     ]
 
 
+def placeholders_shown(items: ItemList) -> list[tuple[str, str]]:
+    """Each placeholder row the list takes (its id, and the top row's title just after): the
+    row lives only from the send to the refresh after the create, which under load can both
+    end before a test polling `_pending` looks at it."""
+    shown: list[tuple[str, str]] = []
+    add = items.add_pending
+
+    def recorded(item: Item) -> None:
+        add(item)
+        shown.append((item.id, items.rows[0].title))
+
+    items.add_pending = recorded  # type: ignore[method-assign]
+    return shown
+
+
 async def test_n_creates_an_issue_from_createmeta_with_a_placeholder_row(stack: DemoStack) -> None:
     async with on_jira_section(stack) as (app, pilot, items):
+        shown = placeholders_shown(items)
         await pilot.press("n")
         await pick(app, pilot, "WEB")
         await pick(app, pilot, "Bug")
@@ -125,8 +141,8 @@ async def test_n_creates_an_issue_from_createmeta_with_a_placeholder_row(stack: 
             },
         )
         placeholder = f"{stack.sim.account('jira').name}:WEB"
-        await wait_until(lambda: placeholder in items._pending, "the placeholder row")
-        assert items.rows[0].title == "Checkout button dead"
+        await wait_until(lambda: bool(shown), "the placeholder row")
+        assert shown == [(placeholder, "Checkout button dead")]  # on top
         await wait_until(lambda: outbox_idle(app.backend), "the outbox to go idle")
         created = [i for i in sim_issues(stack).values() if i.summary == "Checkout button dead"]
         assert len(created) == 1
