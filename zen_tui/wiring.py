@@ -22,7 +22,7 @@ from zen_tui.events import EventBus
 from zen_tui.gateway.cache import CachedEntry
 from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
-from zen_tui.gateway.errors import AuthExpired
+from zen_tui.gateway.errors import AuthExpired, LoginUnreadable
 from zen_tui.gateway.identity import Fingerprinter
 from zen_tui.models import SectionInfo
 from zen_tui.paths import cache_key_path
@@ -103,10 +103,10 @@ class ChainedCredentials:
 
 
 class LoginRequired:
-    """The keyring provider, whose misses say how to log in: an account with no token (or an
-    unreadable keyring) gets AuthExpired with 'not logged in' (or the keyring's advice) and
-    the fix, so its panes offer
-    a new login instead of a bare 'no token'."""
+    """The keyring provider, whose misses say how to log in: an account with no token gets
+    AuthExpired with 'not logged in' and the fix, so its panes offer a new login instead of a
+    bare 'no token'; a keyring that cannot be read now gets LoginUnreadable with the
+    keyring's advice: not a logout, so the gateway drops nothing of the account."""
 
     def __init__(self, accounts: list[AccountConfig], inner: CredentialProvider) -> None:
         self.accounts = {a.name: a for a in accounts}
@@ -115,10 +115,10 @@ class LoginRequired:
     async def get(self, account: str) -> Credential | None:
         try:
             credential = await self.inner.get(account)
-        except AuthExpired as exc:  # the keyring cannot be read: keep its advice
-            raise self._expired(account, exc.message) from None
+        except LoginUnreadable as exc:  # the keyring cannot be read: keep its advice
+            raise self._unreadable(account, exc.message) from None
         if credential is None and account in self.accounts:
-            raise self._expired(account, None)
+            raise self._expired(account)
         return credential
 
     async def refresh(self, account: str) -> Credential | None:
@@ -126,7 +126,13 @@ class LoginRequired:
             return None  # a demo token: never look it up in the keyring
         return await self.inner.refresh(account)
 
-    def _expired(self, account: str, advice: str | None) -> AuthExpired:
+    def _unreadable(self, account: str, advice: str) -> LoginUnreadable:
+        config = self.accounts.get(account)
+        service = config.service if config is not None else "unknown"
+        message = f"cannot read the login: {advice}"
+        return LoginUnreadable(service=service, account=account, message=message)
+
+    def _expired(self, account: str) -> AuthExpired:
         config = self.accounts.get(account)
         fix = f"run `zen-tui auth login {account}`"
         if config is not None:
@@ -138,11 +144,9 @@ class LoginRequired:
                 fix += " or set " + " or ".join(f"${n}" for n in names)
             if config.service == "github" and env_vars(config):
                 fix += " or run `gh auth login`"
-        # No token is "not logged in" (never, or logged out on purpose), not "expired"; a
-        # keyring that cannot be read says that, with its advice.
-        message = f"cannot read the login: {advice}" if advice else f"not logged in: {fix}"
+        # No token is "not logged in" (never, or logged out on purpose), not "expired".
         service = config.service if config is not None else "unknown"
-        return AuthExpired(service=service, account=account, message=message)
+        return AuthExpired(service=service, account=account, message=f"not logged in: {fix}")
 
 
 def credentials_for(accounts: list[AccountConfig]) -> CredentialProvider:

@@ -38,7 +38,7 @@ from zen_tui.auth.keyring_store import (
 )
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.credentials import Credential
-from zen_tui.gateway.errors import AuthExpired
+from zen_tui.gateway.errors import LoginUnreadable
 
 log = logging.getLogger(__name__)
 EXPIRY_SKEW = 60.0  # refresh this many seconds before the stated expiry
@@ -191,8 +191,8 @@ class KeyringCredentialProvider:
             except (grants.GrantError, AuthConfigError) as exc:
                 log.warning("token refresh for %s failed: %s", account, exc)
                 return None
-            except KeyringUnavailable as exc:  # refreshed but not saved: the login is lost
-                raise self._auth_error(account, f"{exc}; then log in again") from None
+            except KeyringUnavailable as exc:  # refreshed but not saved: log in again
+                raise self._unreadable(account, f"{exc}; then log in again") from None
 
     async def _run_refresh(self, account: str, stored: StoredCredential) -> StoredCredential | None:
         config = self.accounts.get(account)
@@ -224,16 +224,17 @@ class KeyringCredentialProvider:
         return new
 
     async def _load(self, account: str) -> StoredCredential | None:
-        """The stored login; a broken keyring surfaces as AuthExpired with the fix in it."""
+        """The stored login; a keyring that cannot be read now surfaces as LoginUnreadable
+        with the fix in it: not a logout, so nothing of the account is dropped."""
         try:
             return await self.store.load(account)
         except KeyringUnavailable as exc:
-            raise self._auth_error(account, str(exc)) from None
+            raise self._unreadable(account, str(exc)) from None
 
-    def _auth_error(self, account: str, message: str) -> AuthExpired:
+    def _unreadable(self, account: str, message: str) -> LoginUnreadable:
         config = self.accounts.get(account)
         service = config.service if config is not None else "unknown"
-        return AuthExpired(service=service, account=account, message=message)
+        return LoginUnreadable(service=service, account=account, message=message)
 
     def _expired(self, stored: StoredCredential) -> bool:
         return stored.expires_at is not None and self._now() >= stored.expires_at - EXPIRY_SKEW

@@ -73,6 +73,16 @@ class AuthExpired(GatewayError):
         return self.message or "login expired; log in again"
 
 
+class LoginUnreadable(AuthExpired):
+    """The login could not be read right now (the keyring is locked, has no D-Bus, or did
+    not answer in time): not a logout. An AuthExpired, so a pane offers a login and the
+    outbox waits, but the account's saved sections, items, queued actions and cached answers
+    all stay (a logout drops them): the next read that works carries on with them."""
+
+    def summary(self) -> str:
+        return self.message or "cannot read the login now"
+
+
 class Unavailable(GatewayError):
     """No usable answer: connection refused, timeouts, 5xx after the last retry."""
 

@@ -50,6 +50,7 @@ from .errors import (
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
+    LoginUnreadable,
     OffOrigin,
     RateLimited,
     ResponseTooLarge,
@@ -194,6 +195,7 @@ class Gateway:
         self._user: str | None = None  # Fingerprinter.of_user of that login
         self._dropped = False  # the earlier logins' persisted answers deleted (once)
         self._local = False  # that login is this process's alone (Credential.local)
+        self._unreadable = False  # its login could not be read at some ask (LoginUnreadable)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -396,9 +398,12 @@ class Gateway:
         if self._owner is None:
             try:
                 credential = await self._credentials.get(self.account)
+            except LoginUnreadable:  # keyring locked: no logout, so nothing is dropped
+                self._unreadable = True
+                return None
             except AuthExpired:  # no login stored: the send says so, with its fix
                 credential = None
-            except GatewayError:  # keyring locked: no logout, so nothing is dropped
+            except GatewayError:  # no answer about the login: nothing is dropped
                 return None
             if credential is None:  # logged out: no login's answers stay on the disk
                 self._drop_cached(None, None)
@@ -415,6 +420,13 @@ class Gateway:
         of_user), None without a login; learning it the first time records it (unless it
         is local_login)."""
         return None if await self._login_owner() is None else self._user
+
+    @property
+    def read_late(self) -> bool:
+        """The login was learnt after a keyring that could not be read (LoginUnreadable):
+        this gateway was built without it, so a Jira 3LO login's REST base (read from the
+        keyring at the build) is not in use; the engine builds the account again."""
+        return self._unreadable and self._owner is not None
 
     @property
     def local_login(self) -> bool:

@@ -1276,6 +1276,22 @@ class SyncEngine:
         """Every `login_check` seconds (a housekeeping chore). On the loop: its reads and
         `_logins_seen` go with the loop's own login writes."""
         await self.take_changed_logins()
+        await self._take_logins_read_late()
+
+    async def _take_logins_read_late(self) -> None:
+        """Each account whose gateway could not read the login (a locked keyring) and has
+        read it since is built again once with it, as after a login: a Jira 3LO login's REST
+        base is read at the build. Only a flag is checked here: the polls do the reading, so
+        a keyring that hangs never holds up this chore."""
+        late = [a for a, g in list(self.wired.gateways.items()) if g.read_late]
+        for account in late:
+            log.info("%s: the keyring answers again: setting it up again", account)
+            try:
+                await self.reconnect(account)
+            except Exception:  # keep watching; its panes say why at the next poll
+                log.exception("%s: could not set it up again", account)
+                continue
+            self.refresh_soon(s.id for s in self._sections if s.account == account)
 
     async def take_changed_logins(self) -> list[str]:
         """One login check: each account another process logged in or out since this one

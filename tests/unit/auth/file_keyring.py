@@ -98,3 +98,25 @@ class CrashingKeyring(FileKeyring):
         sys.stderr.write(f"fatal: lost {password}\n")
         sys.stderr.flush()
         os._exit(3)
+
+
+class LockableFileKeyring(FileKeyring):
+    """FileKeyring that a test locks and unlocks from outside, as a user locks the Secret
+    Service: while $ZEN_TEST_KEYRING_FILE.locked exists, every call fails as a locked
+    backend does (KeyringLocked), or, when that file says `hang`, never answers."""
+
+    def _check(self) -> None:
+        lock = Path(os.environ[ENV] + ".locked")
+        if not lock.exists():
+            return
+        if lock.read_text().strip() == "hang":
+            time.sleep(120)  # the helper's timeout kills this process
+        raise keyring.errors.KeyringLocked("the collection is locked")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._check()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._check()
+        super().set_password(service, username, password)

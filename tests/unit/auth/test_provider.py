@@ -17,7 +17,7 @@ from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.provider import KeyringCredentialProvider, effective_base_url
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.credentials import Credential
-from zen_tui.gateway.errors import AuthExpired
+from zen_tui.gateway.errors import LoginUnreadable
 
 NOW = 1_700_000_000.0
 JIRA = AccountConfig("jira", "jira", "https://acme.atlassian.net", token_env="ZEN_T_JIRA")
@@ -182,11 +182,13 @@ async def test_refused_refresh_and_no_refresh_token_give_none(
     assert await store.load("jira") == kept
 
 
-async def test_no_keyring_becomes_auth_expired_with_the_fix(server: TokenServer) -> None:
+async def test_no_keyring_becomes_login_unreadable_with_the_fix(server: TokenServer) -> None:
+    """Not a plain AuthExpired: a keyring that cannot be read is no logout (the gateway drops
+    nothing of the account for it)."""
     previous = keyring.get_keyring()
     keyring.set_keyring(keyring.backends.fail.Keyring())
     try:
-        with pytest.raises(AuthExpired) as info:
+        with pytest.raises(LoginUnreadable) as info:
             await provider(server).get("github")
     finally:
         keyring.set_keyring(previous)
@@ -232,7 +234,7 @@ async def test_a_rotated_pair_that_cannot_be_saved_is_not_used(
         raise keyring.errors.KeyringLocked("collection is locked")
 
     memory_keyring.set_password = refuse  # type: ignore[method-assign]
-    with pytest.raises(AuthExpired, match="log in again") as info:
+    with pytest.raises(LoginUnreadable, match="log in again") as info:
         await p.refresh("jira")
     assert len(server.calls) == 1  # the grant ran; its result was never handed out
     assert "new-access-token-1" not in str(info.value)
