@@ -259,7 +259,9 @@ async def test_two_watchers_end_on_the_last_login_and_never_go_back(
             await w.engine.start()
             assert await on_login(w, world) == 1
         for _ in range(50):
-            await asyncio.gather(change(rng, world, watchers), *checks(rng, watchers))
+            await asyncio.gather(
+                change(rng, world, watchers), *checks(rng, [w.engine for w in watchers])
+            )
             for w in watchers:
                 now = await on_login(w, world)
                 if now == OUT:  # logged out: only by a logout after what it sent before
@@ -306,12 +308,15 @@ async def change(rng: random.Random, world: World, watchers: list[Watched]) -> N
         await by.engine.reconnect("gh", new_login=changed)
 
 
-def checks(rng: random.Random, watchers: list[Watched]) -> list[Awaitable[list[str]]]:
-    """Each watcher's login check, or not, after a random few ticks: beside the change."""
+def checks(
+    rng: random.Random, engines: list[SyncEngine], chance: float = 0.6
+) -> list[Awaitable[list[str]]]:
+    """Each engine's login check, or not (1 - chance), after a random few ticks: beside the
+    change."""
 
-    async def later(w: Watched) -> list[str]:
+    async def later(engine: SyncEngine) -> list[str]:
         for _ in range(rng.randrange(6)):
             await asyncio.sleep(0)
-        return await w.engine.take_changed_logins()
+        return await engine.take_changed_logins()
 
-    return [later(w) for w in watchers if rng.random() < 0.6]
+    return [later(e) for e in engines if rng.random() < chance]

@@ -24,6 +24,7 @@ from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyri
     checks_pass,
     file_keyring,
 )
+from tests.integration.test_relogin_elsewhere import checks as relogin_checks
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.provider import KeyringCredentialProvider
@@ -250,14 +251,20 @@ async def step(rng: random.Random, logins: Logins, processes: list[Process]) -> 
 
 
 def checks(rng: random.Random, processes: list[Process]) -> list[Awaitable[list[str]]]:
-    """Each process's login check, or not, after a random few ticks: beside the change."""
+    return relogin_checks(rng, [p.engine for p in processes], chance=0.7)
 
-    async def later(p: Process) -> list[str]:
-        for _ in range(rng.randrange(6)):
-            await asyncio.sleep(0)
-        return await p.engine.take_changed_logins()
 
-    return [later(p) for p in processes if rng.random() < 0.7]
+async def keyring_login_as_me(sim: SimulatorServer, tmp_path: Path) -> tuple[Settings, Logins]:
+    """The settings, and the keyring holding a first login as `me` that a terminal recorded."""
+    from zen_tui.commands.auth import _record_user
+
+    settings = load_settings(write_config(sim, tmp_path), tmp_path)
+    logins = Logins(sim, settings)
+    first = logins.credential("me")
+    logins.in_keyring = logins.last
+    await logins.keyring.save("gh", first)
+    await _record_user(settings, "gh", logins.keyring, changed=True)
+    return settings, logins
 
 
 async def never_back(p: Process, logins: Logins) -> None:
@@ -301,14 +308,7 @@ async def test_session_and_keyring_logins_interleaved_rebuild_only_on_real_chang
     than it showed before; at a quiet moment and at the end each is on the login it should
     see (its session's, else the keyring's), and a second check finds nothing."""
     rng = random.Random(seed)
-    settings = load_settings(write_config(sim, tmp_path), tmp_path)
-    logins = Logins(sim, settings)
-    from zen_tui.commands.auth import _record_user
-
-    first = logins.credential("me")
-    logins.in_keyring = logins.last
-    await logins.keyring.save("gh", first)
-    await _record_user(settings, "gh", logins.keyring, changed=True)
+    settings, logins = await keyring_login_as_me(sim, tmp_path)
     processes = [Process(settings), Process(settings)]
     try:
         for p in processes:

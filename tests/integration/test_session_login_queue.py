@@ -29,6 +29,7 @@ from tests.integration.test_session_login_elsewhere import (
     Logins,
     Process,
     checks,
+    keyring_login_as_me,
     never_back,
     quiet,
     sends,
@@ -178,14 +179,7 @@ async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as
     they go. After every step each comment has landed at most once, only as its queuer's
     user; at the end, each has landed, or waits with a reason naming the login it needs."""
     rng = random.Random(seed)
-    settings = load_settings(write_config(sim, tmp_path), tmp_path)
-    logins = Logins(sim, settings)
-    from zen_tui.commands.auth import _record_user
-
-    first = logins.credential("me")
-    logins.in_keyring = logins.last
-    await logins.keyring.save("gh", first)
-    await _record_user(settings, "gh", logins.keyring, changed=True)
+    settings, logins = await keyring_login_as_me(sim, tmp_path)
     refs = [i.ref for i in service_sim(sim, "github").state.items][:20]
     processes = [Process(settings), Process(settings)]
     queued: list[Queued] = []
