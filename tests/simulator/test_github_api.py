@@ -227,6 +227,46 @@ async def test_review_rules(gh: httpx.AsyncClient, sim: GitHubSim, world: World)
     assert world.counters.mutations[("github", "review")] == 2
 
 
+async def test_each_users_approval_is_recorded_under_that_user(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World
+) -> None:
+    """A review is the token's user's (GitHub's `user` is the caller), not always `me`."""
+    pr = open_pr(sim)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    events: list[dict[str, Any]] = []
+    world.on_change(lambda change: events.append(change.payload))
+    for login in ("ada", "bob"):
+        token = sim.add_user(login)
+        answer = await gh.post(url, json={"event": "APPROVE"}, headers=as_(token))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["user"]["login"] == login
+    listed = (await gh.get(url)).json()
+    assert [(r["user"]["login"], r["state"]) for r in listed][-2:] == [
+        ("ada", "APPROVED"),
+        ("bob", "APPROVED"),
+    ]
+    reviews = [m for m in world.counters.mutation_log if m["kind"] == "review"]
+    assert [m["user"] for m in reviews] == ["ada", "bob"]
+    assert [e["sender"]["login"] for e in events if "review" in e] == ["ada", "bob"]
+
+
+async def test_the_own_pull_request_rule_is_the_callers(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """ada can't approve ada's PR; `me` can (before, the rule only ever looked at `me`)."""
+    pr = open_pr(sim)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    author = sim.add_user(pr.user)
+    own = await gh.post(url, json={"event": "APPROVE"}, headers=as_(author))
+    assert own.status_code == 422
+    assert own.json()["errors"] == ["Can not approve your own pull request"]
+    assert (await gh.post(url, json={"event": "APPROVE"})).json()["user"]["login"] == "me"
+
+
+def as_(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def test_approving_removes_me_from_requested_reviewers(
     gh: httpx.AsyncClient, sim: GitHubSim
 ) -> None:

@@ -660,11 +660,12 @@ class GitHubSim(ServiceSim):
                 "Unprocessable Entity",
                 [f"Review body is required when event is {event}"],
             )
-        if event in ("APPROVE", "REQUEST_CHANGES") and item.user == ME:
+        # The review is the caller's (the token's user), as on GitHub: so is the own-PR rule.
+        if event in ("APPROVE", "REQUEST_CHANGES") and item.user == ctx.user:
             verb = "approve" if event == "APPROVE" else "request changes on"
             raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
-        review = self.state.add_review(item, ME, text, states.get(event or "", "PENDING"))
-        self._mutated("review", item, event=event or "PENDING", body=text)
+        review = self.state.add_review(item, ctx.user, text, states.get(event or "", "PENDING"))
+        self._mutated("review", item, event=event or "PENDING", body=text, user=ctx.user)
         if review.state != "PENDING":
             self._emit("pull_request_review", self.render.review_event(item, review))
         return Reply(self.render.review(item, review))
