@@ -67,7 +67,9 @@ def test_no_webhook_line_when_they_are_off_and_nothing_was_counted(tmp_path, cap
     assert "webhooks" not in health_text(tmp_path, capsys, enabled=False)
 
 
-def test_only_the_configured_accounts_are_listed(tmp_path, capsys) -> None:
+def test_only_the_configured_accounts_are_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """As the dashboard's cards and health screen: a service with no account in the config
     (here Jira, whose account was removed after a sync saved its record) is not listed."""
     store = Store.open(paths.store_path(tmp_path))
