@@ -311,6 +311,13 @@ class ZenApp(App[str | None]):
         with suppress(NoMatches):  # mounting or tearing down: nothing to age yet
             dashboard.tick()
 
+    def configured_services(self) -> list[str]:
+        """The services with an account or a section in the config, in the health model's
+        order: the ones the gateway cards and the health screen show. A service nobody set
+        up (`● slack closed`, `tok -`, an empty sparkline) said nothing."""
+        configured = {a.service for a in self.accounts} | {s.service for s in self.backend.sections}
+        return [s for s in self.health_model.services if s in configured]
+
     # --- dialogs: one at a time ----------------------------------------------------------
 
     def dialog_up(self) -> bool:
@@ -369,7 +376,8 @@ class ZenApp(App[str | None]):
         if self.dialog_up():  # the health screen would cover the dialog, still taking keys
             self.notify(DIALOG_UP, severity="warning")
         elif not isinstance(self.screen, HealthScreen):
-            self.push_screen(HealthScreen(self.health_model, self.clock))
+            services = self.configured_services()
+            self.push_screen(HealthScreen(self.health_model, self.clock, services))
 
     def action_login(self, account: str | None = None) -> None:
         """The login screen, for `account` when given (else the user picks one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -64,3 +65,23 @@ def test_no_webhook_line_when_they_are_off_and_nothing_was_counted(tmp_path, cap
     store.save_health("gh", {"breaker": "closed"}, 100.0)
     store.close()
     assert "webhooks" not in health_text(tmp_path, capsys, enabled=False)
+
+
+def test_only_the_configured_accounts_are_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the dashboard's cards and health screen: a service with no account in the config
+    (here Jira, whose account was removed after a sync saved its record) is not listed."""
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("old", {"breaker": "open"}, 100.0)  # an account since removed
+    store.close()
+    out = health_text(tmp_path, capsys, enabled=False)
+    assert [line.split(" ")[0] for line in out.splitlines() if not line.startswith(" ")] == [
+        "gh",
+        "team",
+    ]
+    assert "jira" not in out and "old (" not in out
+    config = write_config(tmp_path, enabled=False)
+    assert main(["--config", str(config), "--data-dir", str(tmp_path), "health", "--json"]) == 0
+    accounts = json.loads(capsys.readouterr().out)["accounts"]
+    assert {name: a["service"] for name, a in accounts.items()} == {"gh": "github", "team": "slack"}

@@ -183,11 +183,8 @@ class DashboardScreen(Screen[None]):
     # --- layout -----------------------------------------------------------------------------
 
     def carded_services(self) -> list[str]:
-        """The services with an account or a section in the config, in the health model's
-        order: a card for a service nobody set up (`● slack closed`, `tok -`) said nothing."""
-        zen = self.zen
-        configured = {a.service for a in zen.accounts} | {s.service for s in zen.backend.sections}
-        return [s for s in zen.health_model.services if s in configured]
+        """The services that get a gateway card: the configured ones (as on the health screen)."""
+        return self.zen.configured_services()
 
     def pane_ids(self) -> tuple[Pane, ...]:
         """The three panes, then an optional one (the Inbox) only when it has sections."""

@@ -3,7 +3,7 @@ the breaker transition log and the recent errors. Renders the app's HealthModel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -50,10 +50,18 @@ class HealthScreen(Screen[None]):
     """
     )
 
-    def __init__(self, model: HealthModel, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        model: HealthModel,
+        clock: Callable[[], float],
+        services: Sequence[str] | None = None,
+    ) -> None:
+        """`services`: the ones to show a box for (the app passes its configured services,
+        as the dashboard's cards do); None shows every service the model knows."""
         super().__init__()
         self.model = model
         self.clock = clock
+        self.services = list(model.services if services is None else services)
 
     def compose(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(
@@ -63,7 +71,7 @@ class HealthScreen(Screen[None]):
         table.border_title = "Endpoints (Calls: requests sent · Cached: cache hits, no request)"
         yield table
         with Horizontal(id="sparks"):
-            for service in self.model.services:
+            for service in self.services:
                 with Vertical(classes="spark-box", id=f"box-{service}") as box:
                     box.border_title = plain(service)
                     yield Label("latency", classes="dim")
@@ -101,7 +109,8 @@ class HealthScreen(Screen[None]):
         """Redraw from the model (the app calls it, throttled, when events arrive)."""
         now = self.clock()
         self._fill_table()
-        for service, status in self.model.services.items():
+        for service in self.services:
+            status = self.model.status(service)
             self.query_one(f"#lat-{service}", Sparkline).data = list(status.latencies) or [0.0]
             self.query_one(f"#rate-{service}", Sparkline).data = status.rate_series(now)
             # an account of it not set up yet: `connecting to work…` / `work: not connected (…)`
