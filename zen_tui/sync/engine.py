@@ -573,9 +573,6 @@ class SyncEngine:
         self.outbox.recover()
         self._supervisor.start()
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
-        self._tasks.append(
-            asyncio.create_task(retention.keep_pruned(self.store, self.wired.clock), name="prune")
-        )
         self._start_housekeeping()
         self._running = True
         # The receiver needs no client: a delivery for an account not built yet is kept for
@@ -1251,11 +1248,13 @@ class SyncEngine:
     def _housekeeping(self) -> Housekeeping:
         """The periodic store checks, each at its own period on the housekeeping's one
         timer (sync/housekeeping.py): the outbox's look for what another process left, the
-        login watch, the health heartbeat. They run from start() to stop()."""
+        login watch, the health heartbeat, the retention prune (at the start, then daily).
+        They run from start() to stop()."""
         house = Housekeeping(self.wired.clock)
         house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
         house.add("login watch", lambda: self.login_check, self._check_logins)
         house.add("health heartbeat", HEARTBEAT, self._heartbeat)
+        retention.keep_pruned(house, self.store, self.wired.clock)
         return house
 
     def _start_housekeeping(self) -> None:

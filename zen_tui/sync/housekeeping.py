@@ -1,12 +1,13 @@
 """The running engine's periodic store checks, on one timer.
 
 The outbox's look for entries another process left (`zen-tui act` offline), the watch for a
-login another process recorded (`zen-tui auth login`) and the health heartbeat
-(store/saver.py) each ran on a timer of its own. Here they are chores of one loop: each has
-its own period, a chore that fails is logged once (again only after it recovered) and never
-stops the loop or the other chores, and the blocking part of a chore (SQLite) runs in one
-worker thread (`off_loop`), never on the event loop that draws the dashboard. So this is the
-one place where the engine's periodic store access leaves the event loop.
+login another process recorded (`zen-tui auth login`), the health heartbeat (store/saver.py)
+and the daily retention prune (sync/retention.py) each ran on a timer of its own. Here they
+are chores of one loop: each has its own period, a chore that fails is logged once (again
+only after it recovered) and never stops the loop or the other chores, and the blocking part
+of a chore (SQLite) runs in one worker thread (`off_loop`), never on the event loop that
+draws the dashboard. So this is the one place where the engine's periodic store access
+leaves the event loop.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ Chore = Callable[["Housekeeping"], Awaitable[object]]
 class _Scheduled:
     """One chore and when it is next due (epoch seconds on the loop's clock)."""
 
-    def __init__(self, name: str, every: Callable[[], float], chore: Chore, due: float) -> None:
+    def __init__(
+        self, name: str, every: Callable[[], float], chore: Chore, due: float, at_start: bool
+    ) -> None:
         self.name = name
         self.every = every  # read at each run: a test (or a setting) may shorten it
         self.chore = chore
         self.due = due
+        self.at_start = at_start  # first run at the start, not one period after it
         self.failing = False  # the last run failed: said once, not at every period
         self.running: asyncio.Task[None] | None = None
 
@@ -54,20 +58,33 @@ class Housekeeping:
         self._worker: concurrent.futures.ThreadPoolExecutor | None = None
         self._changed = asyncio.Event()  # a chore was added: the loop's next due may be sooner
 
-    def add(self, name: str, every: float | Callable[[], float], chore: Chore) -> None:
+    def add(
+        self,
+        name: str,
+        every: float | Callable[[], float],
+        chore: Chore,
+        *,
+        at_start: bool = False,
+    ) -> None:
         """Run `chore` every `every` seconds once started, first `every` seconds after the
-        start (or after now, when added to a running loop)."""
+        start (or after now, when added to a running loop); with `at_start`, first at the
+        start itself (the retention prune: a store left to grow while closed is trimmed at
+        once)."""
         period = every if callable(every) else (lambda: every)
-        self._chores.append(_Scheduled(name, period, chore, self.clock.time() + period()))
+        first = 0.0 if at_start else period()
+        self._chores.append(_Scheduled(name, period, chore, self.clock.time() + first, at_start))
         self._changed.set()
 
     def start(self) -> None:
         """Run the chores: each first due one period from now (read now: a test may have
-        shortened it since it was added)."""
+        shortened it since it was added), those added `at_start` begun here and now, so
+        a `settled()` right after the start waits for them."""
         if self._task is None:
             now = self.clock.time()
             for scheduled in self._chores:
                 scheduled.due = now + scheduled.every()
+                if scheduled.at_start:
+                    self._begin(scheduled)
             self._task = asyncio.create_task(self._run(), name="housekeeping")
 
     async def stop(self) -> None:

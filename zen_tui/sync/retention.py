@@ -8,12 +8,13 @@ every webhook delivery id.
 from __future__ import annotations
 
 import logging
-import sqlite3
+from functools import partial
 
 import msgspec
 
 from zen_tui.gateway.clock import Clock
 from zen_tui.store import Store
+from zen_tui.sync.housekeeping import Housekeeping
 
 log = logging.getLogger("zen_tui.sync.retention")
 
@@ -48,11 +49,15 @@ def prune(store: Store, now: float, retention: Retention = DEFAULT_RETENTION) ->
     return pruned
 
 
-async def keep_pruned(store: Store, clock: Clock, retention: Retention = DEFAULT_RETENTION) -> None:
-    """Prune now, then every `retention.every` seconds while running (a task to cancel)."""
-    while True:
-        try:
-            prune(store, clock.time(), retention)
-        except sqlite3.Error as exc:  # busy or read-only: try again next time, keep syncing
-            log.warning("store: pruning failed (%s); next try in %.0f s", exc, retention.every)
-        await clock.sleep(retention.every)
+def keep_pruned(
+    house: Housekeeping, store: Store, clock: Clock, retention: Retention = DEFAULT_RETENTION
+) -> None:
+    """Prune at the housekeeping's start, then every `retention.every` seconds while it runs,
+    in its worker thread (a prune of a big store never holds up the dashboard). A failing
+    prune (a busy or read-only store) is logged once and tried again next period; syncing
+    and the other chores go on."""
+
+    async def chore(house: Housekeeping) -> None:
+        await house.off_loop(partial(prune, store, clock.time(), retention))
+
+    house.add("store prune", retention.every, chore, at_start=True)

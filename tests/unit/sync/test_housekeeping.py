@@ -61,6 +61,30 @@ async def test_a_period_read_at_each_run_takes_effect_after_the_run_due() -> Non
     assert runs == [30.0, 60.0, 61.0, 62.0, 63.0]
 
 
+async def test_a_chore_added_at_start_runs_at_once_then_keeps_its_period() -> None:
+    """The retention prune's schedule: at the start (settled() right after start() waits
+    for it), then each period; one added `at_start` to a running loop runs at once too."""
+    clock = FakeClock(START)
+    house = Housekeeping(clock)
+    prunes: list[float] = []
+    beats: list[float] = []
+    late: list[float] = []
+    house.add("store prune", 100.0, recorder(clock, prunes), at_start=True)
+    house.add("health heartbeat", 60.0, recorder(clock, beats))
+    house.start()
+    try:
+        await house.settled()
+        assert prunes == [0.0] and beats == []
+        await clock.sleep(250.0)
+        house.add("late prune", 100.0, recorder(clock, late), at_start=True)
+        await clock.sleep(150.5)
+    finally:
+        await house.stop()
+    assert prunes == [0.0, 100.0, 200.0, 300.0, 400.0]
+    assert beats == [60.0, 120.0, 180.0, 240.0, 300.0, 360.0]
+    assert late == [250.0, 350.0]
+
+
 async def test_a_failing_chore_is_logged_once_and_stops_no_other(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

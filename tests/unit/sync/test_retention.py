@@ -3,9 +3,10 @@ nothing polls any more and processed webhook ids are pruned at start and daily a
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import random
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.store import HttpCacheRow, Store
 from zen_tui.sync import retention
 from zen_tui.sync.engine import SyncEngine
+from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.retention import DAY, Retention
 from zen_tui.sync.wired import Wired
 
@@ -89,7 +91,9 @@ async def test_a_long_running_store_stays_bounded(tmp_path: Path) -> None:
     clock = FakeClock()
     store = Store.open(db, clock=clock.time)
     work = Workload(store, clock, seed=8)
-    pruner = asyncio.create_task(retention.keep_pruned(store, clock))
+    house = Housekeeping(clock)
+    retention.keep_pruned(house, store, clock)
+    house.start()
     slack = KEEP.every + HOUR
     try:
         for _ in range(90 * 24):
@@ -109,7 +113,7 @@ async def test_a_long_running_store_stays_bounded(tmp_path: Path) -> None:
         rows = sum(count(db, t) for t in ("outbox", "http_cache", "webhook_queue"))
         assert rows < work.written / 3  # without pruning every row written would still be there
     finally:
-        pruner.cancel()
+        await house.stop()
         store.close()
 
 
@@ -141,9 +145,10 @@ async def test_the_engine_prunes_at_start_and_daily_while_running(tmp_path: Path
     settings = engine_settings()
     engine = SyncEngine(Wired(settings, store, EventBus(), clock, {}, {}, [], {}))  # type: ignore[arg-type]
     await engine.start()
-    await asyncio.sleep(0)  # the pruning task's first turn
+    await engine.housekeeping.settled()  # the prune begun at the start
     assert store.outbox_get(old) is None and store.outbox_get(recent) is not None
     await clock.sleep(KEEP.outbox_done + 1.5 * DAY)  # over a week running: a daily prune drops it
+    await engine.housekeeping.settled()
     assert store.outbox_get(recent) is None
     await engine.stop()
 
@@ -183,26 +188,136 @@ def test_the_default_retention_keeps_what_the_guide_promises_and_not_longer(
     store.close()
 
 
-async def test_a_prune_that_fails_is_logged_and_tried_again_next_period(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A busy or read-only store must not stop syncing: the pruner warns and retries."""
-    clock = FakeClock()
-    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+def locking(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[float], list[bool]]:
+    """The store's outbox prune, failing as a locked store while `broken[0]`; `calls` are the
+    times (since the clock's start) it was tried."""
     calls: list[float] = []
+    broken = [True]
     real = store.outbox_prune
+    start = clock.time()
 
     def flaky(done_before: float) -> int:
-        calls.append(clock.time())
-        if len(calls) == 1:
-            raise sqlite3.OperationalError("database is locked")
+        calls.append(clock.time() - start)
+        if broken[0]:
+            raise sqlite3.OperationalError("database is\nlocked")
         return real(done_before)
 
     monkeypatch.setattr(store, "outbox_prune", flaky)
-    with caplog.at_level("WARNING", logger="zen_tui.sync.retention"):
-        pruner = asyncio.create_task(retention.keep_pruned(store, clock))
-        await clock.sleep(KEEP.every + 1)
-        pruner.cancel()
-    assert len(calls) == 2 and calls[1] - calls[0] == KEEP.every
-    assert "pruning failed (database is locked); next try in 86400 s" in caplog.text
+    return calls, broken
+
+
+async def test_the_prune_runs_at_the_start_then_at_its_period_beside_the_other_chores(
+    tmp_path: Path,
+) -> None:
+    """A chore of the housekeeping loop: first at its start (not a day after), then daily,
+    in the housekeeping's worker thread, while a 30 s chore keeps its own period."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    start, threads = clock.time(), set[int]()
+    pruned: list[float] = []
+    real = store.outbox_prune
+
+    def traced(done_before: float) -> int:
+        pruned.append(clock.time() - start)
+        threads.add(threading.get_ident())
+        return real(done_before)
+
+    store.outbox_prune = traced  # type: ignore[method-assign]
+    house, checks = Housekeeping(clock), list[float]()
+
+    async def check(_house: Housekeeping) -> None:
+        checks.append(clock.time() - start)
+
+    house.add("outbox store check", 30.0, check)
+    retention.keep_pruned(house, store, clock)
+    house.start()
+    try:
+        await house.settled()
+        assert pruned == [0.0]  # at the start: before any period has passed
+        await clock.sleep(3 * DAY + 1)
+        await house.settled()
+    finally:
+        await house.stop()
+        store.close()
+    assert pruned == [0.0, DAY, 2 * DAY, 3 * DAY]
+    assert checks == [30.0 * k for k in range(1, int(3 * DAY // 30) + 1)]
+    assert len(threads) == 1 and threading.get_ident() not in threads  # off the event loop
+
+
+async def test_a_failing_prune_is_logged_once_and_stops_no_other_chore(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy or read-only store must not stop syncing: the prune is tried again each day,
+    said once (one line, not every day, no traceback), and the other chores run on time."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    calls, broken = locking(store, clock, monkeypatch)
+    house, beats, start = Housekeeping(clock), list[float](), clock.time()
+
+    async def beat(_house: Housekeeping) -> None:
+        beats.append(clock.time() - start)
+
+    house.add("health heartbeat", 60.0, beat)
+    retention.keep_pruned(house, store, clock)
+    house.start()
+    caplog.set_level(logging.INFO, logger="zen_tui.sync")
+    try:
+        await clock.sleep(2 * DAY + 1)  # three failures: at the start, after one and two days
+        broken[0] = False
+        await clock.sleep(DAY)
+        await house.settled()
+    finally:
+        await house.stop()
+        store.close()
+    assert calls == [0.0, DAY, 2 * DAY, 3 * DAY]
+    assert beats == [60.0 * k for k in range(1, int((3 * DAY + 1) // 60) + 1)]
+    said = [r.getMessage() for r in caplog.records if r.name == "zen_tui.sync.housekeeping"]
+    assert said == [
+        "store prune failed (tried again every 86400 s): database is locked",
+        "store prune works again",
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+async def test_stop_stops_the_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the housekeeping's stop (the engine's stop, before the store closes) no prune
+    runs any more, however long the clock runs on."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    calls, broken = locking(store, clock, monkeypatch)
+    broken[0] = False
+    house = Housekeeping(clock)
+    retention.keep_pruned(house, store, clock)
+    house.start()
+    await clock.sleep(DAY + 1)
+    await house.settled()
+    assert calls == [0.0, DAY]
+    await house.stop()
+    await clock.sleep(5 * DAY)
+    assert calls == [0.0, DAY]
     store.close()
+
+
+async def test_the_engine_has_no_prune_timer_of_its_own(tmp_path: Path) -> None:
+    """The prune is a housekeeping chore: no task of the engine's own runs it, and the
+    engine's stop stops it with the other chores."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    pruned: list[float] = []
+    real = store.outbox_prune
+
+    def traced(done_before: float) -> int:
+        pruned.append(clock.time())
+        return real(done_before)
+
+    store.outbox_prune = traced  # type: ignore[method-assign]
+    engine = SyncEngine(Wired(engine_settings(), store, EventBus(), clock, {}, {}, [], {}))  # type: ignore[arg-type]
+    await engine.start()
+    await engine.housekeeping.settled()
+    assert [t.get_name() for t in engine._tasks if t.get_name() == "prune"] == []
+    assert len(pruned) == 1
+    await engine.stop()
+    await clock.sleep(3 * DAY)
+    assert len(pruned) == 1
