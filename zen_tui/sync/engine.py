@@ -827,9 +827,12 @@ class SyncEngine:
             self.store.clear_cursor(CURSOR_SCOPE, section_id)
 
     async def _refresh_touched(self) -> None:
-        await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of actions land first
-        touched, self._stale_sections = self._stale_sections, set()
-        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
+        # Until none is left: a change that came while this task polled found it running
+        # (refresh_soon starts no second one), so its sections are refreshed in the next turn.
+        while self._stale_sections:
+            await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of changes land
+            touched, self._stale_sections = self._stale_sections, set()
+            await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
 
     # -- webhooks (the processor places items through these) -------------------------------
     def shown_ids(self, section_id: str) -> set[str]:
@@ -943,9 +946,12 @@ class SyncEngine:
             return self._unconnected(section, err)
         previous = self._snapshots.get(section.id)
         cursor = self._cursor(section)
-        # what this poll was asked for when it began; asked while it runs: the next one does it
+        # What this poll was asked for when it began, taken now: asked again while it runs (it
+        # may have left before that change), the request stays for the next poll.
         asked_full = cursor is None and section.id in self._full_next
         revalidate = section.id in self._revalidate_next
+        self._take(section.id, full=asked_full, revalidate=revalidate)
+        honoured = (False, False)
         client = self.wired.clients[section.account]
         poll_interval, soon = None, False
         try:
@@ -968,7 +974,13 @@ class SyncEngine:
             poll_interval = result.poll_interval
             soon = result.partial  # the rest is unread: ask again soon, not after a backoff
             full = asked_full and not soon  # a partial listing is not the full one asked for
-            self._honoured(section.id, full, revalidate and result.cache != "stale")
+            honoured = (full, revalidate and result.cache != "stale")
+        finally:  # what it could not do (failed, partial, a stale copy) the next poll does
+            self._hand_back(
+                section.id,
+                full=asked_full and not honoured[0],
+                revalidate=revalidate and not honoured[1],
+            )
         # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
         # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
         answered = snapshot.freshness.state is FreshnessState.LIVE
@@ -1017,13 +1029,20 @@ class SyncEngine:
             until - self.wired.clock.time(), due
         )
 
-    def _honoured(self, section_id: str, full: bool, revalidated: bool) -> None:
-        """Forget the requests a poll carried out (kept after a failure: the next poll does
-        them; a stale copy means the server was not asked)."""
+    def _take(self, section_id: str, *, full: bool, revalidate: bool) -> None:
+        """A poll takes the requests it carries out; see _hand_back."""
         if full:
             self._full_next.discard(section_id)
-        if revalidated:
+        if revalidate:
             self._revalidate_next.discard(section_id)
+
+    def _hand_back(self, section_id: str, *, full: bool, revalidate: bool) -> None:
+        """The requests a poll took but did not carry out (it failed; a partial listing is not
+        the full one; a stale copy means the server was not asked): the next poll does them."""
+        if full:
+            self._full_next.add(section_id)
+        if revalidate:
+            self._revalidate_next.add(section_id)
 
     def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each

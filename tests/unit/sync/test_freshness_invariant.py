@@ -267,3 +267,28 @@ async def test_a_change_arriving_during_a_poll_is_honoured_by_the_next_poll() ->
     await scheduled  # it began before the change: it may not count as having seen it
     await settle(eng)
     assert client.revalidated == [False, True]
+
+
+async def test_a_change_arriving_while_the_refresh_polls_gets_a_refresh_of_its_own() -> None:
+    """A change (an action landing, a webhook) asks for a refresh while the refresh asked for
+    by the one before is already polling: it must run again for it, not leave the section
+    stale until its next scheduled poll (a notification marked done stayed on screen)."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue
+
+    on_the_wire, release = asyncio.Event(), asyncio.Event()
+
+    class Slow(FakeClient):
+        async def fetch_section(self, section: Any, **kw: Any) -> Any:
+            if not self.revalidated:  # the first refresh's poll waits for the second change
+                on_the_wire.set()
+                await release.wait()
+            return await super().fetch_section(section, **kw)
+
+    client = Slow(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    eng.refresh_soon([SECTION.id], full=True)  # the first change
+    await on_the_wire.wait()
+    eng.refresh_soon([SECTION.id], full=True)  # the second, while that refresh polls
+    release.set()
+    await settle(eng)
+    assert client.revalidated == [True, True]
