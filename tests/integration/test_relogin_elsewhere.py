@@ -124,6 +124,16 @@ def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     shutdown_logging()
 
 
+async def both_polling(here: Watched, other: OnItsOwnThread, token: str) -> Watched:
+    """Start and refresh `here`; wait for `other`'s engine to poll with `token`; that engine."""
+    there = other.watched
+    assert there is not None
+    await here.engine.start()
+    await here.engine.refresh(None)
+    await eventually(lambda: f"Bearer {token}" in there.sent_since(0), "the other's poll")
+    return there
+
+
 async def checks_pass(*watched: Watched, count: int = 5) -> None:
     """Let each engine run `count` more login checks (an event of theirs, not a sleep)."""
     marks = [w.checks for w in watched]
@@ -143,11 +153,7 @@ async def test_a_same_user_relogin_in_one_dashboard_reaches_the_other_running_on
     here = Watched(settings)
     try:
         with OnItsOwnThread(settings) as other:
-            there = other.watched
-            assert there is not None
-            await here.engine.start()
-            await here.engine.refresh(None)
-            await eventually(lambda: f"Bearer {old}" in there.sent_since(0), "the other's poll")
+            there = await both_polling(here, other, old)
             await checks_pass(here, there)
             assert here.reconnects == [] and there.reconnects == []  # nothing changed
 

@@ -21,6 +21,7 @@ from tests.integration.test_login_watch import write_config
 from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyring: a fixture)
     OnItsOwnThread,
     Watched,
+    both_polling,
     checks_pass,
     file_keyring,
 )
@@ -72,11 +73,7 @@ async def test_a_session_only_login_and_a_keyring_one_never_rebuild_each_other(
     here = with_session(settings, session)
     try:
         with OnItsOwnThread(settings) as other:
-            there = other.watched
-            assert there is not None
-            await here.engine.start()
-            await here.engine.refresh(None)
-            await eventually(lambda: f"Bearer {me}" in there.sent_since(0), "the other's poll")
+            there = await both_polling(here, other, me)
 
             account = next(a for a in settings.accounts if a.name == "gh")
             flow = LoginFlow(account, "token", token=ada)  # the login screen's "session" choice
