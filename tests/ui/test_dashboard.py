@@ -311,14 +311,15 @@ async def test_degraded_state_appears_and_clears(backend: FakeBackend) -> None:
         assert prs.has_class("-stale")
         assert prs.tooltip == "github breaker open until 00:00:30"
         card = pilot.app.screen.query_one("#card-github")
-        assert card.has_class("-open")
+        # cards redraw once per frame after a burst of events (coalesced): wait for that frame
+        await eventually(lambda: card.has_class("-open"), "the card to show the open breaker")
         status = str(pilot.app.screen.query_one("#status").render())
         assert "github breaker open" in status
         backend.recover()
         # the pane shows its worst section: wait until both of its sections have recovered
         await eventually(lambda: not prs.has_class("-stale"), "the pane to recover")
         assert str(prs.border_title).endswith("· live")
-        assert not card.has_class("-open")
+        await eventually(lambda: not card.has_class("-open"), "the card to show the breaker closed")
 
 
 async def test_events_published_from_another_thread_arrive(backend: FakeBackend) -> None:
