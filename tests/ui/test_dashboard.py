@@ -47,7 +47,9 @@ async def test_first_paint_is_from_the_local_store() -> None:
     app = make_app(backend)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        assert backend.entered and not backend.started  # start() is still blocked
+        # start() runs in a worker begun after the first frame: wait until it is inside
+        await eventually(lambda: backend.entered, "start() to be called")
+        assert not backend.started  # start() is still blocked
         first_pr = backend.items["prs:0:gh"][0]
         for pane in ("prs", "issues", "messages"):
             assert "local 3h" in str(app_pane(app, pane).border_title)
@@ -56,8 +58,7 @@ async def test_first_paint_is_from_the_local_store() -> None:
         assert first_pr.title[:30] in painted and "local 3h" in painted
         assert not backend.started
         backend.go.set()
-        await pilot.pause()
-        assert backend.started
+        await eventually(lambda: backend.started, "start() to finish once let go")
 
 
 def app_pane(app, pane: str) -> ItemPane:
@@ -596,14 +597,17 @@ async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> Non
 async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
     app = make_app(backend)
     async with app.run_test() as pilot:
-        await pilot.pause()
-        assert backend.started and app.is_running
+        await eventually(lambda: backend.started, "the backend to start (after the first frame)")
+        assert app.is_running
         await pilot.press("slash", "q")  # typed into the filter: not a quit
-        await pilot.pause()
-        assert app.is_running and lst(app).filter_text == "q"
-        await pilot.press("escape", "q")
-        await pilot.pause()
-        assert not app.is_running
+        await eventually(lambda: lst(app).filter_text == "q", "the q to filter the list")
+        assert app.is_running
+        await pilot.press("escape")
+        # the focus goes back to the list a message later (FilterClosed): a `q` that reaches
+        # the app before that is the filter's text, so wait for it as a user sees it
+        await eventually(lambda: app.focused is lst(app), "the list to take the focus back")
+        await pilot.press("q")
+        await eventually(lambda: not app.is_running, "the app to quit")
     assert not backend.started  # unmounting awaited backend.stop()
     assert app.return_code == 0
 

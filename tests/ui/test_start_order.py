@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from tools.demo_stack import DemoStack, demo_stack, wait_until
 from zen_tui import paths
 from zen_tui.models import Action, PullRequest
@@ -96,9 +97,9 @@ async def test_syncing_starts_after_the_first_frame() -> None:
     app = make_app(backend)
     app.__class__ = CountingFrames  # the same app, its frames counted
     backend.app = app  # type: ignore[assignment]
-    async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        assert backend.started
+    async with app.run_test(size=(140, 40)):
+        # started by a worker after the first frame: wait for it, however slow the frame
+        await eventually(lambda: backend.started, "syncing to start")
         assert backend.frames_at_start is not None and backend.frames_at_start >= 1
 
 
