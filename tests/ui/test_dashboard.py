@@ -773,15 +773,20 @@ async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box)
         await pilot.pause()
         for char in key + "bulk-e2e":  # queued together, as one terminal read posts them
             pilot.app.post_message(events.Key("minus" if char == "-" else char, char))
-        await pilot.pause()
-        await pilot.pause()
+
+        def typed() -> str | None:  # the dialog's box text, once the dialog is mounted
+            found = pilot.app.screen.query(TextArea if box == "TextArea" else Input)
+            widget = found.first() if found else None
+            return widget.text if isinstance(widget, TextArea) else getattr(widget, "value", None)
+
+        # the dialog is pushed, composed and focused over several turns: wait for its text
+        await eventually(lambda: typed() == "bulk-e2e", "the burst's text in the dialog")
         widget = pilot.app.screen.query_one(TextArea if box == "TextArea" else Input)
-        assert (widget.text if isinstance(widget, TextArea) else widget.value) == "bulk-e2e"
         assert not [n for n in notes(pilot.app) if "does nothing" in n]  # (b and - are unbound)
         assert pilot.app.screen.focused is widget
         await pilot.press("ctrl+s" if box == "TextArea" else "enter")
-        await pilot.pause()
-        assert backend.submitted and "bulk-e2e" in backend.submitted[0][0].params.values()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
+        assert "bulk-e2e" in backend.submitted[0][0].params.values()
 
 
 async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
