@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import threading
 
@@ -59,6 +60,12 @@ async def test_first_paint_is_from_the_local_store() -> None:
         assert not backend.started
         backend.go.set()
         await eventually(lambda: backend.started, "start() to finish once let go")
+
+
+async def focused_on(app: ZenApp, pane: str) -> None:
+    """Wait until `pane`'s list has the focus: tab moves it after the next frame (the list
+    must be visible first), and a key typed before that goes to the list left behind."""
+    await eventually(lambda: app.focused is lst(app, pane), f"the {pane} list to take the focus")
 
 
 def app_pane(app, pane: str) -> ItemPane:
@@ -213,11 +220,16 @@ async def test_filter_narrows_the_list_and_escape_clears_it(backend: FakeBackend
         await pilot.pause()
         items = lst(pilot.app)
         await pilot.press("slash", *"zen/tui")
-        await pilot.pause()
+        # the box's Input.Changed reaches the list through the pane: wait for the last one
+        await eventually(lambda: items.filter_text == "zen/tui", "the typed filter to apply")
         assert 0 < len(items.rows) < items.total
         assert all("zen/tui" in i.key for i in items.rows)
         assert f"{len(items.rows)}/12" in str(app_pane(pilot.app, "prs").border_title)
-        await pilot.press("enter", "j")  # back in the list, filter kept
+        await pilot.press("enter")  # back in the list, filter kept
+        # the focus goes back a message later: a key that reaches the app before that is
+        # the box's (Textual hands it to the focused box before enter's binding has run)
+        await eventually(lambda: pilot.app.focused is items, "the list to take the focus back")
+        await pilot.press("j")
         assert items.filter_text == "zen/tui"
         await pilot.press("slash", "escape")
         await pilot.pause()
@@ -565,34 +577,39 @@ async def test_a_assigns_me_optimistically_then_done() -> None:
 async def test_a_on_a_message_says_what_it_applies_to(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("tab", "tab", "a")  # the messages pane
-        await pilot.pause()
+        await pilot.press("tab", "tab")  # the messages pane
+        await focused_on(pilot.app, "messages")
+        await pilot.press("a")
+        said = "assign applies to pull requests and issues"
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
         assert backend.submitted == []
-        assert any("assign applies to pull requests and issues" in n for n in notes(pilot.app))
 
 
 async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # on a pull request: not a reply target
-        await pilot.pause()
+        said = "reply applies to Slack messages"
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
         assert not isinstance(pilot.app.screen, EditorModal)
-        assert any("reply applies to Slack messages" in n for n in notes(pilot.app))
         await pilot.press("tab", "tab")
+        await focused_on(pilot.app, "messages")
         target = lst(pilot.app, "messages").cursor_item
         await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, EditorModal)
+        await eventually(lambda: isinstance(pilot.app.screen, EditorModal), "the editor")
         assert item_label(target, FROZEN_NOW) in str(pilot.app.screen.prompt)  # not its raw id
         await pilot.press("ctrl+s")  # empty: refused, the editor stays open
         await pilot.pause()
         assert isinstance(pilot.app.screen, EditorModal) and backend.submitted == []
         await pilot.press(*"on it", "ctrl+s")
-        await pilot.pause()
+        rows = lst(pilot.app, "messages").row_states
+        # the submit is a worker, and its outcome comes back as bus events: wait for "done"
+        await eventually(
+            lambda: target.id in rows and rows[target.id].state is ActionState.DONE, "done"
+        )
         assert isinstance(pilot.app.screen, DashboardScreen)
         assert backend.submitted == [[Action("reply", target.id, "slack", {"body": "on it"})]]
-        row = lst(pilot.app, "messages").row_states[target.id]
-        assert (row.state, row.kind) == (ActionState.DONE, "reply")
+        assert rows[target.id].kind == "reply"
 
 
 async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
@@ -652,8 +669,9 @@ async def test_a_pane_without_sections_says_so_once_and_how_to_add_one() -> None
     async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("tab", "tab")  # to the Messages pane, which has no sections
-        await pilot.pause()
         pane = app_pane(pilot.app, "messages")
+        # the status line follows the focus a message later
+        await eventually(lambda: "no sections configured" in status(pilot.app), "the status")
         body = pane.query_one(ItemList).render_line(0).text
         title = str(pane.border_title)
         tabs = str(pane.query_one(".tabs").render())
@@ -802,3 +820,27 @@ async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
         await pilot.pause()
         line = status(pilot.app)
         assert "cannot ask Jira: rate limited until" in line and "jira: rate" not in line
+
+
+async def test_the_pane_follows_the_focus_whatever_order_focus_events_arrive_in(
+    backend: FakeBackend,
+) -> None:
+    """Two quick tabs focus two lists a frame apart, and their DescendantFocus events bubble
+    up through two panes in no set order: when the older one came last, the screen's pane
+    (what `r`, `a`... act on, and the status line) went back to a pane without the focus,
+    so `tab tab r` refused to reply "to an issue" with the messages list focused. Seeded
+    random focus moves, each followed by stale events: the pane is always the focus's."""
+    rng = random.Random(20261206)
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        dash = pilot.app.screen
+        assert isinstance(dash, DashboardScreen)
+        panes = [p for p in PANES if dash.query(f"#list-{p}")]
+        for _ in range(30):
+            now = rng.choice(panes)
+            dash.set_focus(lst(pilot.app, now))
+            for stale in rng.sample(panes, rng.randint(1, len(panes))):
+                dash.post_message(events.DescendantFocus(lst(pilot.app, stale)))
+            await pilot.pause()  # (handles what was queued on the screen before it: the events)
+            assert pilot.app.focused is lst(pilot.app, now)
+            assert dash.pane_id == now
