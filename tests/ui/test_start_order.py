@@ -486,5 +486,7 @@ async def test_a_jira_form_for_an_account_that_cannot_be_built_says_why(
         await wait_until(lambda: queued in said, "the action said to wait for Jira, and why")
         await pilot.press("h")  # the health screen: Jira's box says why, GitHub's nothing
         await wait_until(lambda: app.screen.query("#box-jira"), "the health screen")
-        assert str(app.screen.query_one("#box-jira").border_subtitle) == why
+        box = app.screen.query_one("#box-jira")
+        # the boxes are mounted first, then drawn from the model (a later turn)
+        await wait_until(lambda: str(box.border_subtitle) == why, "Jira's box to say why")
         assert str(app.screen.query_one("#box-github").border_subtitle) == ""
