@@ -46,6 +46,9 @@ async def open_jira_section(app: ZenApp, pilot: Any) -> ItemList:
     await wait_until(lambda: all_live(app), "every pane to go live")
     await pilot.press("tab")
     items = issues_list(app)
+    # tab moves the focus after the next frame: a key pressed before that reaches the
+    # list left behind, so a test's first key could act on the PRs' row
+    await wait_until(lambda: app.focused is items, "the issues list to take the focus")
     for _ in range(3):
         rows = items.rows
         if rows and rows[0].service == "jira":
