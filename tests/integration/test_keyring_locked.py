@@ -21,6 +21,7 @@ from tests.integration.test_login_takes_effect import (
     deferred,
     outbox_state,
     sections_of,
+    service_sim,
     state_of,
     without_token,
 )
@@ -178,7 +179,7 @@ async def test_a_jira_3lo_login_read_after_the_keyring_unlocks_goes_to_its_cloud
     monkeypatch.setattr(gateway_module, "NO_LOGIN_HOLD", 0.0)
     through_the_helper(monkeypatch)
     settings, account = without_token(settings, "jira")
-    jira = sim.world.services["jira"]
+    jira = service_sim(sim, "jira")
     flow = LoginFlow(account, "oauth", open_browser=FakeBrowser(), wait=10)
     assert isinstance([state async for state in flow.run()][-1], LoggedIn)
     login = await KeyringCredentialStore().load(account.name)
