@@ -22,7 +22,7 @@ from zen_tui.simulator.jira.model import (
     jira_time,
     select_fields,
 )
-from zen_tui.simulator.jira.search import error_collection, page_window
+from zen_tui.simulator.jira.search import error_collection, page_bean, page_window
 
 if TYPE_CHECKING:
     from zen_tui.simulator.jira.service import JiraSim
@@ -120,16 +120,7 @@ def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
     ]
     render = sim._render(request)
     page = [render.project(k) for k in matched[start : start + size]]
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "maxResults": size,
-            "startAt": start,
-            "total": len(matched),
-            "isLast": start + size >= len(matched),
-            "values": page,
-        }
-    )
+    return page_bean(request, start, size, len(matched), page)
 
 
 def project(sim: JiraSim, request: Request, body: Body) -> Response:
@@ -491,13 +482,4 @@ def statuses_search(sim: JiraSim, request: Request, body: Body) -> Response:
         for sid, (name, _, cat_key, _, _) in STATUSES.items()
         if typed in name.lower()
     ]
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "startAt": start,
-            "maxResults": size,
-            "total": len(found),
-            "isLast": start + size >= len(found),
-            "values": found[start : start + size],
-        }
-    )
+    return page_bean(request, start, size, len(found), found[start : start + size])
