@@ -18,38 +18,17 @@ from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import GatewayError, IncompleteResults
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import FetchResult, SectionInfo
-from zen_tui.services import make_client
 from zen_tui.services.github import GitHubClient
-from zen_tui.services.jira import JiraClient
-from zen_tui.services.slack import SlackClient
 from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wired import Wired
 
-from .conftest import BASES, Account, load, section
+from .conftest import BASES, load, section
 from .test_jira import API as JIRA_API
 from .test_jira import issue as jira_issue
-from .test_jira import myself  # noqa: F401 - a fixture the jira one needs
 
 GH = BASES["github"]
 SLACK = BASES["slack"]
-
-
-@pytest.fixture
-def gh(make_gateway) -> GitHubClient:
-    client = make_client(Account("github", "github", GH, user="me"), make_gateway("github"))
-    assert isinstance(client, GitHubClient)
-    return client
-
-
-@pytest.fixture
-def jira(make_gateway, clock, myself) -> JiraClient:  # noqa: F811 - the fixture above
-    return JiraClient(Account("jira", "jira", BASES["jira"]), make_gateway("jira"), clock=clock)
-
-
-@pytest.fixture
-def slack(make_gateway, clock) -> SlackClient:
-    return SlackClient(Account("slack", "slack", SLACK), make_gateway("slack"), clock=clock)
 
 
 def gh_row(n: int) -> dict:

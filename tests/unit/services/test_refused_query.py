@@ -8,26 +8,13 @@ import httpx
 import pytest
 
 from zen_tui.gateway.errors import ApiError, QueryRefused
-from zen_tui.services.github import GitHubClient
-from zen_tui.services.jira import JiraClient
 
-from .conftest import BASES, Account, section
+from .conftest import section
 from .test_jira import API as JIRA_API
 from .test_jira import issue as jira_issue
-from .test_jira import myself  # noqa: F401 - a fixture the jira one needs
 from .test_partial_listings import GH, search_page
 
 SAYS = "The value 'NOPE' does not exist for the field 'project'."
-
-
-@pytest.fixture
-def gh(make_gateway) -> GitHubClient:
-    return GitHubClient(Account("github", "github", GH, user="me"), make_gateway("github"))
-
-
-@pytest.fixture
-def jira(make_gateway, clock, myself) -> JiraClient:  # noqa: F811 - the fixture above
-    return JiraClient(Account("jira", "jira", BASES["jira"]), make_gateway("jira"), clock=clock)
 
 
 async def test_jira_400_on_the_first_page_is_the_query_once(jira, router) -> None:

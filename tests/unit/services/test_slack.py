@@ -11,18 +11,13 @@ from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimit
 from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
-from zen_tui.services.slack import REPLY_PAGES, SlackClient, channel_refs
+from zen_tui.services.slack import REPLY_PAGES, channel_refs
 
-from .conftest import BASES, Account, body_of, load, section
+from .conftest import BASES, body_of, load, section
 
 API = BASES["slack"]
 EX = "slack-api-specs/examples"
 KEY = "sk-1"
-
-
-@pytest.fixture
-def slack(make_gateway, clock) -> SlackClient:
-    return SlackClient(Account("slack", "slack", API), make_gateway("slack"), clock=clock)
 
 
 @pytest.fixture
