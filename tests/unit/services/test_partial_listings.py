@@ -95,14 +95,21 @@ async def test_github_search_timing_out_on_the_simulator_is_partial(sim, sim_cli
     assert {i.id for i in cut.items} < {i.id for i in whole.items}
 
 
-async def test_jira_a_failed_next_page_token_page_makes_the_listing_partial(jira, router) -> None:
+def jira_later_pages_fail(router, status: int, says: str) -> None:
+    """/search/jql answers its first page (A-1, a next page token); a page asked for with the
+    token is `status`, saying `says`."""
+
     def answer(request: httpx.Request) -> httpx.Response:
         if b"nextPageToken" in request.content:
-            return httpx.Response(503, json={"errorMessages": ["down"]})
+            return httpx.Response(status, json={"errorMessages": [says]})
         body = {"issues": [jira_issue("A-1")], "nextPageToken": "t2", "isLast": False}
         return httpx.Response(200, json=body)
 
     router.post(f"{JIRA_API}/search/jql").mock(side_effect=answer)
+
+
+async def test_jira_a_failed_next_page_token_page_makes_the_listing_partial(jira, router) -> None:
+    jira_later_pages_fail(router, 503, "down")
     result = await jira.fetch_section(section("jira", "project = A", pane="issues"))
     assert [i.key for i in result.items] == ["A-1"]
     assert result.partial and "503" in str(result.stale_error)
