@@ -9,6 +9,8 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,27 @@ def watched_engine(
     return engine, reconnects
 
 
+@asynccontextmanager
+async def running_as(
+    token: str, runner: str, config: Path, tmp_path: Path
+) -> AsyncIterator[tuple[SyncEngine, list[str], Recorder, list[str]]]:
+    """`token` logged in from a terminal, then the watched_engine `runner` builds, started and
+    refreshed once, its GitHub sections live: (engine, reconnects, recorder, those sections).
+    Stopped, with the recorder's client, after."""
+    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=token)
+    recorder = Recorder()
+    engine, reconnects = watched_engine(runner, load_settings(config, tmp_path), recorder)
+    try:
+        await engine.start()
+        mine = sections_of(engine, "gh")
+        await engine.refresh(None)
+        assert live_with_items(engine, mine)
+        yield engine, reconnects, recorder, mine
+    finally:
+        await engine.stop()
+        await recorder.inner.aclose()
+
+
 @pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
 async def test_a_terminal_login_and_logout_reach_the_running_engine(
     runner: str, sim: SimulatorServer, tmp_path: Path, file_keyring: None
@@ -115,15 +138,7 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
     """The dashboard builds its accounts at start(), `zen-tui sync` before it (build)."""
     config = write_config(sim, tmp_path)
     me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
-    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=me)
-    recorder = Recorder()
-    settings = load_settings(config, tmp_path)
-    engine, reconnects = watched_engine(runner, settings, recorder)
-    try:
-        await engine.start()
-        mine = sections_of(engine, "gh")
-        await engine.refresh(None)
-        assert live_with_items(engine, mine)
+    async with running_as(me, runner, config, tmp_path) as (engine, reconnects, recorder, mine):
         assert engine.changed_logins() == []  # its own record is not a change
         assert reconnects == []
 
@@ -146,9 +161,6 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
         assert not_logged_in(engine, mine)
         assert f"Bearer {ada}" not in recorder.auth_since(mark, "")
         assert reconnects == ["gh", "gh"]  # never in a loop
-    finally:
-        await engine.stop()
-        await recorder.inner.aclose()
 
 
 @pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
@@ -161,15 +173,7 @@ async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
     config = write_config(sim, tmp_path)
     old, new = sim.account("github").token, "fake-token-me-reissued"
     service_sim(sim, "github").extra_tokens.add(new)  # a second token of `me`
-    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=old)
-    recorder = Recorder()
-    settings = load_settings(config, tmp_path)
-    engine, reconnects = watched_engine(runner, settings, recorder)
-    try:
-        await engine.start()
-        mine = sections_of(engine, "gh")
-        await engine.refresh(None)
-        assert live_with_items(engine, mine)
+    async with running_as(old, runner, config, tmp_path) as (engine, reconnects, recorder, mine):
         with Store.open_in(tmp_path) as other:
             before = other.login_state("gh")
             terminal(config, tmp_path, "login", "gh", "--method", "token", paste=new)
@@ -182,9 +186,6 @@ async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
         assert recorder.auth_since(mark, "") == {f"Bearer {new}"}  # on main: the old one
         assert engine.changed_logins() == []
         assert reconnects == ["gh"]  # exactly one: never in a loop
-    finally:
-        await engine.stop()
-        await recorder.inner.aclose()
 
 
 async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
