@@ -33,6 +33,7 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from zen_tui.simulator.github.dates import BadDate, sort_qualifier
+from zen_tui.simulator.github.query import BadQuery
 from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
 from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review
 
@@ -445,7 +446,7 @@ class GraphQLApi:
         sort, desc = sort_qualifier(query) or ("updated", True)
         try:
             hits = self.state.search(query, sort, desc)[:SEARCH_CAP]
-        except BadDate:
+        except (BadDate, BadQuery):
             raise GraphQLError(f"Invalid search query: {query!r}") from None
         if args["type"] not in ("ISSUE", "ISSUE_ADVANCED"):
             hits = []  # repositories, users and discussions are not simulated
