@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.simulator.test_github_oauth import GRANT, JSON
+from tests.simulator.test_github_oauth import JSON
+from zen_tui.simulator.github.oauth import GRANT
 from zen_tui.simulator.github.query import BadQuery, Node, Term, one_type, parse, words
 from zen_tui.simulator.github.service import MIXED_TYPES, SEARCH_DOCS, GitHubSim
 from zen_tui.simulator.github.state import Item
