@@ -224,3 +224,22 @@ async def test_app_user_token_cannot_mix_issues_and_prs(
     assert prs == expected(sim, lambda i: i.is_pr and i.involves("me") and i.state == "open")
     # the seeded token (an OAuth app's or a PAT's) may still mix them: the union
     assert await numbers(gh, "involves:@me is:open") == issues | prs
+
+
+async def test_app_user_token_graphql_search_of_both_kinds_has_no_nodes(
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: Any
+) -> None:
+    """GitHub's GraphQL reference: such a search answers an empty set of nodes, no error."""
+    token = await app_login(gh, sim, clock)
+    query = "query($q: String!) { search(query: $q, type: ISSUE, first: 50) { nodes {"
+    query += " ... on PullRequest { number } ... on Issue { number } } } }"
+
+    async def nodes(q: str, auth: str) -> list[Any]:
+        body = {"query": query, "variables": {"q": q}}
+        r = await gh.post("/graphql", json=body, headers={"Authorization": f"Bearer {auth}"})
+        assert r.status_code == 200 and "errors" not in r.json(), r.text
+        return list(r.json()["data"]["search"]["nodes"])
+
+    assert await nodes("involves:@me is:open", token) == []
+    assert await nodes("is:pr involves:@me is:open", token) != []
+    assert await nodes("involves:@me is:open", sim.token) != []  # not an App token: both

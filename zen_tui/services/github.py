@@ -243,7 +243,7 @@ class GitHubClient(BaseClient):
         (502/504) on many check rollups at once: then ask for half as many a page, and page
         on with the cursor, rather than show no rows."""
         query = section_query(section)
-        if self._one_kind_only and "pr" not in kinds_named(query):  # an App token's PR rows
+        if self._one_kind_only and "pr" not in kinds_named(query, ("is",)):  # App token
             query = with_terms(query, before=(KIND_QUALIFIER["pr"],))
         query = search_query(query)
         answer, size, after = RowAnswer(), first, None

@@ -75,13 +75,14 @@ def _top_level(parts: list[str]) -> list[int]:
     return out
 
 
-def kinds_named(query: str) -> set[str]:
-    """Which kinds ("issue", "pr") the query keeps to by a positive top-level `is:`/`type:`."""
+def kinds_named(query: str, keys: tuple[str, ...] = ("is", "type")) -> set[str]:
+    """Which kinds ("issue", "pr") the query keeps to by a positive top-level `is:`/`type:`
+    (`keys`: which of the two count; GitHub's rule for App tokens names `is:` only)."""
     found = set()
     parts = words(query)
     for word in (parts[n] for n in _top_level(parts)):
         key, _, value = word.lower().partition(":")
-        if key in ("is", "type") and value in _KIND_VALUES:
+        if key in keys and value in _KIND_VALUES:
             found.add(_KIND_VALUES[value])
     return found
 

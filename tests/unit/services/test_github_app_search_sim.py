@@ -149,6 +149,11 @@ async def test_a_prs_section_naming_type_pr_gets_is_pull_request(
     assert keys(result.items) == expected(sim, lambda i: i.is_pr and mine_open(i))
     assert all(isinstance(i, PullRequest) for i in result.items)
     assert (search_calls(sim, 422), search_calls(sim, 200)) == (1, 1)
+    # the rows' GraphQL search is asked with is:pull-request too: GitHub would answer the
+    # mixed one with no nodes, leaving every row without its checks and review
+    prs_rows = [i for i in result.items if isinstance(i, PullRequest)]
+    assert prs_rows and all(i.check_status is not None for i in prs_rows if i.state == "open")
+    assert result.stale_error is None
 
 
 async def test_a_query_refused_for_its_own_words_still_says_so(

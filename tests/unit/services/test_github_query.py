@@ -72,6 +72,7 @@ def test_kinds_named() -> None:
     assert kinds_named("is:pull-request") == {"pr"}
     assert kinds_named("involves:@me is:open") == set()
     assert kinds_named("(is:pr OR is:issue)") == set()  # inside parentheses: not the whole
+    assert kinds_named("type:pr x", ("is",)) == set()  # GitHub's App-token rule: is: only
 
 
 def test_section_query_of_an_or_query_in_a_pane() -> None:

@@ -388,7 +388,9 @@ class GitHubSim(ServiceSim):
             points = 0
         else:
             bucket = self.buckets["graphql"]
-            answer, points = self.graphql.run(query, variables, bucket, self.world.rate_scale)
+            answer, points = self.graphql.run(
+                query, variables, bucket, self.world.rate_scale, app_user=ctx.app_user
+            )
         if points:
             self.world.counters.spend("github", "graphql", points)
         return Response(
