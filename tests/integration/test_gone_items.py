@@ -372,3 +372,26 @@ async def test_exists_cannot_tell_when_the_whole_service_answers_so(
         assert shown_anywhere(engine, item.account, item.id)
     finally:
         await engine.stop()
+
+
+async def test_an_action_on_a_deleted_github_issue_says_gone_not_update_zen_tui(
+    tmp_path: Path,
+) -> None:
+    """GitHub answers 410 `This issue was deleted`: the comment fails `gone: 410 This issue
+    was deleted` (it said `was removed by the provider; upgrade zen-tui`), the issue leaves
+    every section, and the gateway records no retired endpoint (health showed one)."""
+    vw = world(tmp_path)
+    engine = vw.engine()
+    await engine.start()
+    try:
+        await vw.run_until(lambda: polled(engine), 600)
+        item = shown(engine, "github", "Assigned to me")[0]
+        make_gone(vw, "github_deleted", item, {})
+        await engine.submit([Action("comment", item.id, "github", {"body": "still there?"})])
+        await vw.run_until(lambda: not shown_anywhere(engine, "github", item.id), 60, 1.0)
+        [failed] = engine.store.outbox_by_state(ActionState.FAILED)
+        assert failed.reason == "gone: 410 This issue was deleted"
+        assert not shown_anywhere(engine, "github", item.id)
+        assert engine.wired.gateways["github"].health().deprecations == []
+    finally:
+        await engine.stop()
