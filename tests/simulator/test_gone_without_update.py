@@ -54,7 +54,7 @@ async def search(client: httpx.AsyncClient, sim: GitHubSim, q: str) -> set[int]:
     """The ids of every match (all pages)."""
     found: set[int] = set()
     for page in range(1, 20):
-        params = {"q": q, "per_page": 100, "page": page}
+        params: dict[str, str | int] = {"q": q, "per_page": 100, "page": page}
         r = await client.get("/github/search/issues", params=params, headers=gh_headers(sim))
         assert r.status_code == 200, r.text
         found |= {i["id"] for i in r.json()["items"]}
