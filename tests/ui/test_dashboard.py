@@ -68,6 +68,14 @@ async def focused_on(app: ZenApp, pane: str) -> None:
     await eventually(lambda: app.focused is lst(app, pane), f"the {pane} list to take the focus")
 
 
+def done(rows: dict[str, RowState], item_id: str) -> bool:
+    return item_id in rows and rows[item_id].state is ActionState.DONE
+
+
+def failed(rows: dict[str, RowState], item_id: str) -> bool:
+    return item_id in rows and rows[item_id].state is ActionState.FAILED
+
+
 def app_pane(app, pane: str) -> ItemPane:
     return app.screen.query_one(f"#pane-{pane}", ItemPane)
 
@@ -82,9 +90,9 @@ async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) 
         preview = pilot.app.screen.query_one(Preview)
         assert preview.item_id == items.cursor_item.id
         await pilot.press("tab")
-        await pilot.pause()
-        assert pilot.app.focused is lst(pilot.app, "issues")
-        assert backend.focus == "issues:0:gh"
+        await focused_on(pilot.app, "issues")
+        # the backend hears of it from the focus event, a message after the focus moved
+        await eventually(lambda: backend.focus == "issues:0:gh", "the issues section polled")
         await pilot.press("right_square_bracket")
         assert app_pane(pilot.app, "issues").section.id == "issues:1:jira"
         assert lst(pilot.app, "issues").cursor_item.service == "jira"
@@ -96,9 +104,10 @@ async def test_approve_submits_one_action_and_shows_done_on_the_row(backend) -> 
         await pilot.pause()
         target = lst(pilot.app).rows[1]
         await pilot.press("j", "v")
-        await pilot.pause()
+        rows = lst(pilot.app).row_states
+        await eventually(lambda: done(rows, target.id), "the row to say done (submit worker)")
         assert backend.submitted == [[Action("approve", target.id, "gh", {})]]
-        row = lst(pilot.app).row_states[target.id]
+        row = rows[target.id]
         assert (row.state, row.kind) == (ActionState.DONE, "approve")
 
 
@@ -110,14 +119,13 @@ async def test_label_is_optimistic_then_confirmed() -> None:
         await pilot.press("l")
         assert isinstance(pilot.app.screen, InputModal)
         await pilot.press(*"triaged", "enter")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert backend.submitted == [[Action("add_label", target.id, "gh", {"label": "triaged"})]]
         items = pilot.app.screen.query_one("#list-prs", ItemList)
         assert "triaged" in items.shown(target).labels  # before the outbox confirms
         assert items.row_states[target.id].state == ActionState.PENDING
         backend.complete("a1", backend.submitted[0][0])
-        await pilot.pause()
-        assert items.row_states[target.id].state == ActionState.DONE
+        await eventually(lambda: done(items.row_states, target.id), "the outbox's done")
         assert "triaged" in items.shown(target).labels
 
 
@@ -125,14 +133,15 @@ async def test_failed_action_rolls_back_and_says_why() -> None:
     backend = FakeBackend(fail_kinds={"add_label"})
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
-        target = lst(pilot.app).rows[0]
+        items = lst(pilot.app)  # (read while the dashboard is on top, not the dialog)
+        target = items.rows[0]
         await pilot.press("l", *"wontfix", "enter")
-        await pilot.pause()
-        items = lst(pilot.app)
+        await eventually(lambda: failed(items.row_states, target.id), "the row to say failed")
         assert "wontfix" not in items.shown(target).labels
         row = items.row_states[target.id]
         assert row.state == ActionState.FAILED and row.reason == "422 Validation Failed"
-        assert any("failed: 422 Validation Failed" in n for n in notes(pilot.app))
+        said = "failed: 422 Validation Failed"  # a toast: posted to the app
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the toast")
 
 
 async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
@@ -140,7 +149,7 @@ async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
         await pilot.pause()
         rows = lst(pilot.app).rows
         await pilot.press("space", "space", "j", "space", "a")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert len(backend.submitted) == 1
         expected = [Action("assign", rows[i].id, "gh", {}) for i in (0, 1, 3)]
         assert backend.submitted[0] == expected
@@ -156,7 +165,7 @@ async def test_merge_asks_first(backend: FakeBackend) -> None:
         await pilot.pause()
         assert backend.submitted == []
         await pilot.press("m", "y")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert [a.kind for a in backend.submitted[0]] == ["merge"]
         merged = lst(pilot.app).cursor_item
         assert isinstance(merged, PullRequest) and merged.state == "merged"
@@ -168,7 +177,7 @@ async def test_comment_in_the_editor(backend: FakeBackend) -> None:
         await pilot.press("c")
         assert isinstance(pilot.app.screen, EditorModal)
         await pilot.press(*"LGTM", "ctrl+s")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert backend.submitted[0][0].kind == "comment"
         assert backend.submitted[0][0].params == {"body": "LGTM"}
 
@@ -482,13 +491,13 @@ async def test_a_refused_submit_rolls_back(backend: FakeBackend, monkeypatch) ->
     monkeypatch.setattr(backend, "submit", refuse)
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
-        target = lst(pilot.app).rows[0]
+        items = lst(pilot.app)  # (read while the dashboard is on top, not the dialog)
+        target = items.rows[0]
         await pilot.press("l", *"bug2", "enter")
-        await pilot.pause()
-        items = lst(pilot.app)
+        await eventually(lambda: failed(items.row_states, target.id), "the row to say failed")
         assert "bug2" not in items.shown(target).labels
-        assert items.row_states[target.id].state == ActionState.FAILED
-        assert any("could not queue add_label: outbox is full" in n for n in notes(pilot.app))
+        said = "could not queue add_label: outbox is full"  # a toast: posted to the app
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the toast")
 
 
 async def test_editor_without_editor_env_says_how(backend, monkeypatch) -> None:
@@ -540,7 +549,8 @@ async def test_close_confirmation_names_what_will_happen(backend: FakeBackend) -
         assert isinstance(modal, ConfirmModal)
         assert modal.question == f"Really close {first.key}?"
         await pilot.press("y")
-        await pilot.pause()
+        rows = lst(pilot.app).row_states
+        await eventually(lambda: done(rows, first.id), "the close to be done (submit worker)")
         await pilot.press("x")  # the row shows it closed now: x offers to reopen it
         assert pilot.app.screen.question == f"Really reopen {first.key}?"  # type: ignore[attr-defined]
 
