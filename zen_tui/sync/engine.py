@@ -24,7 +24,13 @@ import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
+from zen_tui.gateway.errors import (
+    ApiError,
+    CircuitOpen,
+    GatewayError,
+    LoginUnreadable,
+    QueryRefused,
+)
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
 from zen_tui.models import (
@@ -86,6 +92,14 @@ T = TypeVar("T")
 log = logging.getLogger("zen_tui.sync.engine")
 
 FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches removed items)
+# ...and one at least this often (seconds), whatever the interval: an item that leaves a
+# section without being updated (access lost, deleted, a channel left) is never returned by a
+# delta query. When the last complete full listing was fetched is kept in the store, so a
+# restart or `zen-tui sync --once` from cron (one poll per process) does not reset it.
+FULL_AFTER = 900.0
+FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full listing was fetched
+# An outbox refusal that may mean the item itself is gone (base.refused's labels): asked.
+GONE_REFUSALS = ("not found:", "gone:")
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
@@ -193,6 +207,7 @@ class SyncEngine:
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._late: asyncio.Task[None] | None = None  # a rebuild of logins read late (one)
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         # account -> the login record (store/logins.py) as this process last saw or wrote it:
@@ -326,9 +341,12 @@ class SyncEngine:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
         try:
             detail: ItemDetail = await client.details(item)
-            return detail
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
+        if detail.missing and await self.confirm_gone(item):
+            why = f"{item.key} is gone, or no longer visible to {item.account}: removed"
+            return msgspec.structs.replace(detail, error=why)
+        return detail
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
@@ -613,8 +631,9 @@ class SyncEngine:
         self._tasks.clear()
         self._started = False
         self._unsubscribe()
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for pending in (self._refresher, self._late):
+            if pending is not None:
+                pending.cancel()
         for task in list(self._sends):  # their entries stay PENDING for the next start
             task.cancel()
         if self._bulk is not None:
@@ -799,6 +818,9 @@ class SyncEngine:
             return
         if not (self._started and isinstance(event, ActionUpdated)):
             return
+        if event.state is ActionState.FAILED and (event.reason or "").startswith(GONE_REFUSALS):
+            self._ask_if_gone(event.account, event.item_id)
+            return
         if event.state is not ActionState.DONE:
             return
         affected = self._affected(event.account, event.item_id, event.kind)
@@ -891,6 +913,81 @@ class SyncEngine:
                     section, msgspec.structs.replace(snapshot, items=tuple(moved)), snapshot
                 )
 
+    # -- items gone without an update (access lost, deleted, a channel left) -------------
+    async def confirm_gone(self, item: Item) -> bool:
+        """A read of the item answered 404/410 (or Slack's not-found): ask the server about
+        the item itself, uncached; only its authoritative "not there" removes it (forget).
+        Any failure of that read (a 5xx, a timeout, a 403 rate limit) removes nothing."""
+        client = self.wired.clients.get(item.account)
+        if client is None or self.closed:
+            return False
+        try:
+            there = await client.exists(item)
+        except Exception:  # a client bug: nothing is removed on it
+            log.exception("could not check whether %s is still there", item.id)
+            return False
+        if there is not False or self.closed:
+            return False
+        log.info("%s: %s is gone or no longer visible: removed", item.account, item.key)
+        self.forget(item.account, [item.id])
+        return True
+
+    def _ask_if_gone(self, account: str, item_id: str) -> None:
+        """An action on the item was refused as not found: is the item itself gone? (In a
+        task of its own: the bus callback that calls this cannot wait.)"""
+        item = self._find_shown(account, item_id) or self.store.find_item(item_id)
+        if item is None or item.account != account:
+            return
+
+        async def ask() -> None:
+            await self.confirm_gone(item)
+
+        task = asyncio.get_running_loop().create_task(ask())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def _find_shown(self, account: str, item_id: str) -> Item | None:
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.account == account and snapshot is not None:
+                found = next((i for i in snapshot.items if i.id == item_id), None)
+                if found is not None:
+                    return found
+        return None
+
+    def forget(
+        self, account: str, item_ids: Iterable[str] = (), prefixes: Iterable[str] = ()
+    ) -> list[str]:
+        """The server said these items (ids, or every id under a prefix: a Slack channel
+        left) are gone for this account: off every section of the account at once, on
+        screen and in the store (another process's next read of it sees them gone), and a
+        listing fetched before now does not bring them back. Each section keeps its
+        freshness. Returns the sections that showed one."""
+        now = self.wired.clock.time()
+        ids, under = set(item_ids), tuple(prefixes)
+        touched = []
+        for section in self._sections:
+            if section.account != account:
+                continue
+            shown = self._shown(section.id)
+            doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
+            if not doomed:
+                continue
+            self.store.remove_items(section.id, sorted(doomed))
+            self._gone.setdefault(section.id, {}).update(dict.fromkeys(doomed, now))
+            if any(i.id in doomed for i in shown):
+                touched.append(section.id)
+                self._drop_shown(section, doomed)
+        return touched
+
+    def _drop_shown(self, section: SectionInfo, doomed: set[str]) -> None:
+        snapshot = self._snapshots.get(section.id)
+        if snapshot is None:  # shown from the store: it is read again
+            self._show_stored(section.account)
+            return
+        kept = tuple(i for i in snapshot.items if i.id not in doomed)
+        self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
+
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
         now = self.wired.clock.time()
@@ -947,12 +1044,23 @@ class SyncEngine:
 
     def _cursor(self, section: SectionInfo) -> str | None:
         """None = a full listing; else ask only for what changed since the stored cursor
-        (which also holds after a restart). Every FULL_EVERY-th poll lists in full."""
+        (which also holds after a restart). Every FULL_EVERY-th poll lists in full, and
+        any poll FULL_AFTER seconds after the last complete full listing."""
         if section.service in CONDITIONAL or section.id in self._full_next:
             return None
         cursor = self.store.get_cursor(CURSOR_SCOPE, section.id)
+        if cursor is None or self._full_due(section.id):
+            return None
         polls = self._polls.get(section.id, 0)
         return None if polls and polls % FULL_EVERY == 0 else cursor
+
+    def _full_due(self, section_id: str) -> bool:
+        raw = self.store.get_cursor(FULL_SCOPE, section_id)
+        try:
+            last = float(raw) if raw else None
+        except ValueError:  # unreadable: list in full, which writes it again
+            last = None
+        return last is None or self.wired.clock.time() - last >= FULL_AFTER
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         try:
@@ -969,6 +1077,7 @@ class SyncEngine:
         honoured = (False, False)
         client = self.wired.clients[section.account]
         poll_interval, soon = None, False
+        started = self.wired.clock.time()
         try:
             result = await client.fetch_section(
                 section,
@@ -983,8 +1092,14 @@ class SyncEngine:
             memory = previous if _in_memory(previous) else None
             snapshot = freshness.degraded(err, memory, self._stored(section.id), section)
             self._until_probe(section, snapshot, err)
+            if isinstance(err, LoginUnreadable):
+                self._rebuild_late_soon(section.account)
         else:
-            snapshot = self._apply_result(section, result, delta=cursor is not None)
+            if result.gone:  # e.g. a Slack channel left: its rows go from every section
+                self.forget(section.account, prefixes=result.gone)
+            snapshot = self._apply_result(
+                section, result, delta=cursor is not None, started=started
+            )
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
             soon = result.partial  # the rest is unread: ask again soon, not after a backoff
@@ -1059,7 +1174,9 @@ class SyncEngine:
         if revalidate:
             self._revalidate_next.add(section_id)
 
-    def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
+    def _apply_result(
+        self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
+    ) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 
@@ -1094,6 +1211,9 @@ class SyncEngine:
             before = {item.id for item in self._shown(section.id)}
             shown = self.store.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
+            if section.service not in CONDITIONAL:  # those always list in full
+                # when the poll began: its pages are as new (or a cache hit, up to its TTL)
+                self.store.set_cursor(FULL_SCOPE, section.id, repr(started))
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
             self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
@@ -1310,6 +1430,16 @@ class SyncEngine:
         `_logins_seen` go with the loop's own login writes."""
         await self.take_changed_logins()
         await self._take_logins_read_late()
+
+    def _rebuild_late_soon(self, account: str) -> None:
+        """A poll found the account's login read late (after a locked keyring) at a gateway
+        that cannot send it (a Jira 3LO login's cloud base is not this build's): build it
+        again now, not at the next login check. One such rebuild at a time."""
+        gateway = self.wired.gateways.get(account)
+        if gateway is None or not gateway.read_late or self.closed:
+            return
+        if self._late is None or self._late.done():
+            self._late = asyncio.get_running_loop().create_task(self._take_logins_read_late())
 
     async def _take_logins_read_late(self) -> None:
         """Each account whose gateway could not read the login (a locked keyring) and has
