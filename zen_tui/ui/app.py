@@ -31,7 +31,7 @@ from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
-from zen_tui.ui.keys import KEY_NAMES, key_char, key_display, name_keys_from_tables
+from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
 from zen_tui.ui.themes import BUNDLED_DIR, DEFAULT_THEME, load_theme_dirs
@@ -101,7 +101,6 @@ class ZenApp(App[str | None]):
         options: DashboardOptions | None = None,
     ) -> None:
         super().__init__()
-        name_keys_from_tables()
         self.options = options or DashboardOptions()
         self.backend = backend
         self.accounts = accounts if accounts is not None else backend.accounts
@@ -230,10 +229,8 @@ class ZenApp(App[str | None]):
     def _check_commands(self) -> None:
         """A custom command whose key a built-in binding (keymap applied) or an earlier
         command already takes is not bound, and the user is told which and why."""
-        self.active_commands = []
-        if not self.options.commands:  # and naming every key would read unicodedata's tables
-            return
         taken = {key_char(k): d for k, d in self._dashboard_keys().items()}
+        self.active_commands = []
         for n, command in enumerate(self.options.commands):
             owner = taken.get(key_char(command.key))
             if owner is not None:
@@ -505,13 +502,13 @@ class ZenApp(App[str | None]):
         keys.update(key_char(self.options.commands[n].key) for n in self.active_commands)
         return keys
 
-    def get_key_display(self, binding: Binding) -> str:
-        """As Textual shows a key, without its unicodedata look-up for the keys `key_display`
-        knows (see zen_tui/ui/keys.py)."""
-        modifiers, key = binding.parse_key()
-        if binding.key_display or modifiers:
-            return super().get_key_display(binding)
-        return key_display(key)
+
+_KEY_NAMES = {
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "question_mark": "?",
+    "slash": "/",
+}
 
 
 def _as_health(screen: object) -> HealthScreen | None:
@@ -525,7 +522,7 @@ def _as_health(screen: object) -> HealthScreen | None:
 
 
 def display_keys(keys: str) -> str:
-    return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+    return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
 def dashboard_bindings() -> list[Binding]:
