@@ -25,7 +25,7 @@ from zen_tui.ui.keys import key_char
 from zen_tui.ui.screens.dashboard import DashboardScreen
 from zen_tui.ui.screens.forms import FormField, FormModal, UserPickerModal
 from zen_tui.ui.screens.health import HealthScreen
-from zen_tui.ui.screens.info import HelpScreen
+from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.screens.modals import (
     ConfirmModal,
@@ -127,6 +127,9 @@ CASES: dict[str, Case] = {
         },
     ),
     "login": Case(LoginScreen, ("L",), {"escape": CLOSES}),
+    "login-token": Case(  # github, then the token method: a hidden box (`c` is text there)
+        LoginScreen, ("L", "enter", "down", "down", "enter"), {"escape": CLOSES}, box="#login-token"
+    ),
     "palette": Case(
         CommandPalette, ("ctrl+p",), {"escape": CLOSES, "enter": CLOSES}, box="CommandInput"
     ),
@@ -355,3 +358,25 @@ async def test_a_jira_form_takes_what_is_typed_as_it_opens() -> None:
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, FormModal)
         assert app.screen.query_one("#field-summary", Input).value == "quit"
+
+
+async def test_every_dashboard_key_on_the_welcome_screen() -> None:
+    """No sections: its own keys (`i` set up, `l` log in, `q` quit) and the app's (`?`
+    help, `h` health, `ctrl+p` palette, each closed by esc); the rest do nothing."""
+    own = {"i", "l", "q", "question_mark", "h", "ctrl+p"}
+    app = make_app(FakeBackend(sections=()), login_flow=ScriptedFlow())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in DASHBOARD_KEYS:
+            if key in own:
+                continue
+            await pilot.press(key)
+            await settle(pilot, 1)
+            assert app.is_running and isinstance(app.screen, WelcomeScreen), key
+        for key in own - {"i", "q"}:  # those two end the app by design
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.is_running and not isinstance(app.screen, WelcomeScreen), key
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, WelcomeScreen), key
