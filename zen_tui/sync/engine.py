@@ -68,7 +68,6 @@ from zen_tui.sync.backend import (
     SectionActivity,
     SectionUpdated,
 )
-from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
@@ -79,6 +78,7 @@ if TYPE_CHECKING:
     from zen_tui.gateway.clock import Cancellable
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
+    from zen_tui.sync.bulk import BulkProcessor, BulkSettings
     from zen_tui.sync.webhook_service import Webhooks
 
     # Builds one account's gateway and service client (wiring.connect): the engine's network
@@ -179,7 +179,8 @@ class SyncEngine:
             login_of=self._login_of,
             stamp_of=self._stamp,
         )
-        self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
+        self._bulk_settings = bulk
+        self._bulk: BulkProcessor | None = None  # built by the first batch (see `bulk`)
         polling = wired.settings.polling
         policy = IntervalPolicy(
             base=polling.default_interval,
@@ -635,7 +636,8 @@ class SyncEngine:
                 pending.cancel()
         for task in list(self._sends):  # their entries stay PENDING for the next start
             task.cancel()
-        self.bulk.cancel()
+        if self._bulk is not None:
+            self._bulk.cancel()
         self.outbox.close()
         try:
             await self.wired.aclose()
@@ -697,6 +699,19 @@ class SyncEngine:
         return trial
 
     # -- Backend: actions ------------------------------------------------------------------
+    @property
+    def bulk(self) -> BulkProcessor:
+        """What sends a batch of actions, built (and its module loaded) by the first batch:
+        a dashboard that only watches never needs it."""
+        if self._bulk is None:
+            from zen_tui.sync.bulk import BulkProcessor
+
+            clock = self.wired.clock
+            self._bulk = BulkProcessor(
+                self.outbox, self._bulk_settings, now=clock.time, sleep=clock.sleep
+            )
+        return self._bulk
+
     async def submit(self, actions: list[Action]) -> list[str]:
         """Queue the actions (in the store at once, even before the clients exist: never
         lost), then send them: now, or once the network part is built."""
