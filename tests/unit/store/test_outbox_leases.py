@@ -153,6 +153,8 @@ CLAIMER = textwrap.dedent(
     for entry_id in ids:
         if store.outbox_claim(entry_id, owner, lease=600, alive=leases.alive) is not None:
             print("won", entry_id, flush=True)
+    print("done", flush=True)
+    sys.stdin.readline()  # stay alive until both are done: a gone owner's lease is free
     """
 )
 
@@ -181,10 +183,14 @@ def test_two_real_processes_claim_each_entry_exactly_once(db_path: Path) -> None
             child.stdin.write("go\n")
             child.stdin.flush()
         won: list[str] = []
+        for child in children:  # both done before either exits (see CLAIMER)
+            assert child.stdout is not None
+            for line in iter(child.stdout.readline, "done\n"):
+                assert line, "a claimer ended before it was done"
+                won.append(line.split()[1])
         for child in children:
-            out, err = child.communicate(timeout=120)
+            _, err = child.communicate("exit\n", timeout=120)
             assert child.returncode == 0, err
-            won += [line.split()[1] for line in out.splitlines() if line.startswith("won")]
         assert sorted(won) == sorted(ids), "an entry was claimed twice, or not at all"
 
 
