@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -549,6 +550,12 @@ DATE_FIELDS: dict[str, Callable[[Item], float | None]] = {
 
 def _who(value: str) -> str:
     return ME if value == "@me" else value
+
+
+def as_caller(query: str, user: str) -> str:
+    """The query with each `@me` qualifier value naming `user`, the caller: GitHub answers
+    `review-requested:@me` with the requests of whoever's token asks."""
+    return query if user == ME else re.sub(r"(?<=:)@me\b", user, query)
 
 
 def _tokens(query: str) -> list[str]:
