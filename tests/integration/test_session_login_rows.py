@@ -6,12 +6,18 @@ requests, so every row names the user whose login fetched it.
 
 Before, the rows a session-only login polled were saved in the shared store under the
 account, as the keyring login's: the other dashboard, `zen-tui list` and the next start
-showed another user's pull requests as their own."""
+showed another user's pull requests as their own. A token exported in one terminal was
+recorded as the account's login (the keyring's rows dropped, its own shown by every
+terminal), and `zen-tui act` there stamped its action with the keyring's login."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +25,7 @@ import pytest
 
 from tests.helpers import github_config
 from tests.integration.test_login_takes_effect import service_sim
+from tests.integration.test_login_watch import REPO
 from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyring: a fixture)
     OnItsOwnThread,
     both_polling,
@@ -47,6 +54,7 @@ from zen_tui.sync.session_rows import RowStores
 from zen_tui.wiring import build_local
 
 pytestmark = pytest.mark.timeout(180)
+FILE_KEYRING = "tests.unit.auth.file_keyring.FileKeyring"
 MINE = """
 [[sections]]
 pane = "prs"
@@ -259,3 +267,72 @@ def test_row_stores_keep_one_session_user_per_account() -> None:
     assert rows.of("gh").load_section("prs:0:gh")[0] == []
     rows.close()
     shared.close()
+
+
+def zen(config: Path, data: Path, *argv: str, env_token: str | None = None) -> str:
+    """A `zen-tui` command in a terminal of its own (its own interpreter, the shared keyring
+    file); `env_token`: exported there as the account's `token_env` (ZEN_T_GH)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    env.pop("ZEN_T_GH", None)
+    env |= {"PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": FILE_KEYRING}
+    if env_token is not None:
+        env["ZEN_T_GH"] = env_token
+    where = ["--config", str(config), "--data-dir", str(data)]
+    done = subprocess.run(
+        [sys.executable, "-m", "zen_tui", *where, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode in (0, 3), done.stdout + done.stderr  # 3: act left it pending
+    return done.stdout
+
+
+def listed_authors(config: Path, data: Path, env_token: str | None = None) -> set[str]:
+    document = json.loads(zen(config, data, "list", "prs", "--json", env_token=env_token))
+    return {i["author"] for s in document["sections"] for i in s["items"]}
+
+
+@pytest.mark.usefixtures("file_keyring")
+async def test_a_terminals_environment_login_keeps_its_rows_and_its_actions_to_itself(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    """One terminal exports ada's token (`token_env`), another uses the keyring's `me`, on
+    one data folder, each running `zen-tui sync --once`, `list` and `act` as separate
+    processes. Each terminal lists its own login's pull requests (the environment's kept
+    for the next run in that environment), never the other's; a comment ada's terminal
+    queued during an outage is not sent by the keyring's `sync` as `me`: it waits, and
+    ada's next `sync` sends it as ada, once."""
+    config = github_config(sim, tmp_path, token_env="ZEN_T_GH", then=MINE)
+    data = tmp_path / "data"
+    github = service_sim(sim, "github")
+    me, ada = sim.account("github").token, "fake-token-ada-env"
+    github.other_users[ada] = "ada"
+    authored_prs(sim, "ada")
+    await KeyringCredentialStore(session={}).save("gh", StoredCredential(me, login="me"))
+
+    await asyncio.to_thread(zen, config, data, "sync", "--once", env_token=ada)
+    await asyncio.to_thread(zen, config, data, "sync", "--once")
+    assert await asyncio.to_thread(listed_authors, config, data) == {"me"}
+    assert await asyncio.to_thread(listed_authors, config, data, ada) == {"ada"}
+
+    ref = next(i.ref for i in github.state.items if i.is_pr and i.state == "open")
+    sim.set_faults([{"service": "github", "outage": True}])
+    queued = "queued in ada's terminal"
+    await asyncio.to_thread(
+        zen, config, data, "act", "comment", f"gh:{ref}", f"body={queued}", env_token=ada
+    )
+    sim.clear_faults()
+
+    def commenters() -> list[str]:
+        log = sim.counters()["mutation_log"]
+        return [m["user"] for m in log if m["kind"] == "comment" and queued in m["body"]]
+
+    await asyncio.to_thread(zen, config, data, "sync", "--once")  # the keyring's: as me
+    assert commenters() == []
+    outbox = json.loads(await asyncio.to_thread(zen, config, data, "outbox", "--json"))
+    assert [e["state"] for e in outbox["entries"]] == ["pending"]  # waits for ada
+    await asyncio.to_thread(zen, config, data, "sync", "--once", env_token=ada)
+    assert commenters() == ["ada"]
+    assert await asyncio.to_thread(listed_authors, config, data) == {"me"}

@@ -424,8 +424,12 @@ class SyncEngine:
 
     def _stamp(self, account: str) -> str | None:
         """What an action queued now is stamped with: the login this process sends as
-        (None: not learnt yet, the account's recorded login, the store's default)."""
-        return self._stamps.get(account)
+        (None: not learnt yet, the account's recorded login, the store's default). Before
+        it is learnt, a token from this environment is known ahead (`zen-tui act`, or an
+        action queued before the dashboard's build): never the recorded keyring login."""
+        learnt = self._stamps.get(account)
+        ahead = self.rows.env_identity(account)
+        return learnt if learnt is not None or ahead is None else session_stamp(ahead)
 
     async def _login_of(self, account: str) -> str | None:
         """The fingerprint of the login the account's gateway sends as (None: none)."""
@@ -537,7 +541,11 @@ class SyncEngine:
     async def _session_only_change(self, account: str) -> bool:
         """The login or logout just made here touched this process's session logins alone
         (keyring_store.SessionOnlyStore): the account's login was one, or is one now. Then
-        no other process's login changed, and none is told to set the account up again."""
+        no other process's login changed, and none is told to set the account up again.
+        Not while a token in this environment wins here: the login went to the keyring (or
+        the session), which this process does not use, and the others must hear of it."""
+        if self.rows.env_identity(account) is not None:
+            return False
         if account in self._local_logins:  # a login saves into, a logout pops, the session
             return True
         credentials = self.wired.credentials

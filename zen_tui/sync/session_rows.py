@@ -70,6 +70,10 @@ class RowStores:
         data = Path(settings.data_dir) if settings.data_dir else None
         return cls(shared, env_identities(settings), data_dir=data, clock=clock)
 
+    def env_identity(self, account: str) -> str | None:
+        """The identity of the login this process's environment gives the account, if any."""
+        return self._env.get(account)
+
     def of(self, account: str) -> Store:
         """The store the account's sections are read from and written to now."""
         identity = self._on.get(account)
