@@ -131,21 +131,25 @@ def files_holding(root: Path, secrets: Iterable[str]) -> list[str]:
     return found
 
 
+def github_breaker_open(half_open_at: float, at: float) -> BreakerChanged:
+    """The event of account gh's github breaker opening at `at`, to probe again at
+    `half_open_at`."""
+    return BreakerChanged(
+        service="github",
+        account="gh",
+        name="github",
+        old="closed",
+        new="open",
+        half_open_at=half_open_at,
+        at=at,
+    )
+
+
 def github_breaker_opened(half_open_at: float, *, at: float | None = None) -> HealthModel:
     """A health model that saw github's breaker open (at `at`, default now), to probe again
     at `half_open_at`."""
     model = HealthModel()
-    model.apply(
-        BreakerChanged(
-            service="github",
-            account="gh",
-            name="github",
-            old="closed",
-            new="open",
-            half_open_at=half_open_at,
-            at=time.time() if at is None else at,
-        )
-    )
+    model.apply(github_breaker_open(half_open_at, time.time() if at is None else at))
     return model
 
 

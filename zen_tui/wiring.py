@@ -32,6 +32,8 @@ from zen_tui.sync.freshness import one_line
 from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     # The request stack (httpx, the auth providers) is imported by `build` and
     # `credentials_for` alone, so a command that only opens the store stays light.
     import httpx
@@ -88,15 +90,17 @@ class ChainedCredentials:
         self.providers = providers
 
     async def get(self, account: str) -> Credential | None:
-        for provider in self.providers:
-            credential = await provider.get(account)
-            if credential is not None:
-                return credential
-        return None
+        return await self._first(lambda provider: provider.get(account))
 
     async def refresh(self, account: str) -> Credential | None:
+        return await self._first(lambda provider: provider.refresh(account))
+
+    async def _first(
+        self, ask: Callable[[CredentialProvider], Awaitable[Credential | None]]
+    ) -> Credential | None:
+        """The answer of the first provider that has one: their order is the precedence."""
         for provider in self.providers:
-            credential = await provider.refresh(account)
+            credential = await ask(provider)
             if credential is not None:
                 return credential
         return None

@@ -3,8 +3,6 @@ smoke set of its everyday calls, each write read back from the simulator's state
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from atlassian import Jira
 
@@ -12,18 +10,7 @@ from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.simulator.server import SimulatorServer
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=12, size=300) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def sim(server: SimulatorServer) -> JiraSim:
-    jira = server.world.services["jira"]
-    assert isinstance(jira, JiraSim)
-    return jira
+SIM_SEED = 12  # the simulator's seed (the server fixture, conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ these tests also pin the v2 surface and the Cloud deployment type."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,18 +15,7 @@ from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.simulator.server import SimulatorServer
 
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=11, size=300) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def sim(server: SimulatorServer) -> JiraSim:
-    jira = server.world.services["jira"]
-    assert isinstance(jira, JiraSim)
-    return jira
+SIM_SEED = 11  # the simulator's seed (the server fixture, conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,26 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
+def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """One keyring file (tests/unit/auth/file_keyring.py) for this process and any other the
+    test starts, the only source of GitHub logins (no GH_TOKEN/GITHUB_TOKEN); after the test,
+    the keyring before it, and logging shut down."""
+    import keyring  # here: only the tests that ask for it load keyring
+
+    from tests.unit.auth.file_keyring import ENV, FileKeyring
+    from zen_tui.logs import shutdown_logging
+
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield
+    keyring.set_keyring(previous)
+    shutdown_logging()
+
+
+@pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
     with SimulatorServer(seed=7, size=300) as server:
         yield server

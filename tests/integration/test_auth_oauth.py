@@ -262,16 +262,8 @@ async def test_gateway_refreshes_a_slack_token_before_it_expires(
     await login(sim, "slack", FakeBrowser())
     first = await stored("slack")
     assert first.expires_at is not None
-    account = sim_account(sim, "slack")
     clock = FakeClock(start=first.expires_at - 3600)
-    gateway = Gateway(
-        account="slack",
-        service="slack",
-        base_url=effective_base_url(account),
-        settings=default_settings("slack"),
-        credentials=KeyringCredentialProvider([account], now=clock.time),
-        clock=clock,
-    )
+    gateway = slack_gateway(sim, clock)
     slack = sim.world.services["slack"]
     try:
         assert (await gateway.request("GET", "/auth.test")).json()["ok"] is True

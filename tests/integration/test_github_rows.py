@@ -4,10 +4,15 @@ requests, and a check run finishing while the PR itself does not change."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
+
+from zen_tui.config import Settings
 from zen_tui.models import FreshnessState, PullRequest
 from zen_tui.simulator.server import SimulatorServer
+from zen_tui.sync.engine import SyncEngine
 
 from .conftest import engine_for
 
@@ -33,6 +38,14 @@ def _ask_me(sim: SimulatorServer, item: Any) -> None:
         _state(sim).set_reviewers(item, [ME], adding=True)
 
 
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[SyncEngine]:
+    """Built on the simulator, not started (each test's _row polls once); stopped after."""
+    engine = engine_for(settings)
+    yield engine
+    await engine.stop()
+
+
 async def _row(engine: Any, key: str) -> PullRequest:
     snapshots = await engine.sync_once()
     for section in engine.sections:
@@ -44,7 +57,7 @@ async def _row(engine: Any, key: str) -> PullRequest:
     raise AssertionError(f"{key} is in no section")
 
 
-async def test_approved_after_more_than_30_reviews_shows_approved(sim, settings) -> None:
+async def test_approved_after_more_than_30_reviews_shows_approved(sim, engine) -> None:
     pr = _open_pr(sim)
     _ask_me(sim, pr)
     with sim.world.lock:
@@ -53,70 +66,54 @@ async def test_approved_after_more_than_30_reviews_shows_approved(sim, settings)
         for n in range(30):  # the approval lands on the second REST page (30 a page)
             state.add_review(pr, "alice", f"comment {n}", "COMMENTED")
         state.add_review(pr, "alice", "", "APPROVED")
-    engine = engine_for(settings)
-    try:
-        row = await _row(engine, pr.ref)
-        assert row.review_decision == "approved"
-        detail = await engine.details(row)
-        assert detail.error is None
-        assert len([r for r in detail.reviews if r[0] == "alice"]) == 32  # every page read
-        assert detail.reviews[31] == ("alice", "APPROVED")
-        assert detail.extra["review_decision"] == "approved"
-    finally:
-        await engine.stop()
+    row = await _row(engine, pr.ref)
+    assert row.review_decision == "approved"
+    detail = await engine.details(row)
+    assert detail.error is None
+    assert len([r for r in detail.reviews if r[0] == "alice"]) == 32  # every page read
+    assert detail.reviews[31] == ("alice", "APPROVED")
+    assert detail.extra["review_decision"] == "approved"
 
 
-async def test_actions_only_repository_shows_its_check_runs(sim, settings) -> None:
+async def test_actions_only_repository_shows_its_check_runs(sim, engine) -> None:
     pr = _open_pr(sim, checks="actions")
     _ask_me(sim, pr)
     with sim.world.lock:
         _state(sim).finish_checks(pr, "failure")
-    engine = engine_for(settings)
-    try:
-        row = await _row(engine, pr.ref)
-        assert row.check_status == "failure"  # from the check run: there is no commit status
-        detail = await engine.details(row)
-        assert detail.checks == (("tests", "failure"),)
-    finally:
-        await engine.stop()
+    row = await _row(engine, pr.ref)
+    assert row.check_status == "failure"  # from the check run: there is no commit status
+    detail = await engine.details(row)
+    assert detail.checks == (("tests", "failure"),)
 
 
-async def test_team_only_request_shows_the_team_and_the_decision(sim, settings) -> None:
+async def test_team_only_request_shows_the_team_and_the_decision(sim, engine) -> None:
     pr = _open_pr(sim)
     with sim.world.lock:
         pr.reviewers.clear()
         pr.reviews.clear()
         _state(sim).set_team_reviewers(pr, ["backend"], adding=True)  # I am in backend
-    engine = engine_for(settings)
-    try:
-        row = await _row(engine, pr.ref)
-        assert row.requested_reviewers == ("acme/backend",)
-        assert row.review_decision == "review_required"
-        detail = await engine.details(row)
-        assert ("acme/backend", "requested") in detail.reviews
-        assert detail.extra["review_decision"] == "review_required"
-    finally:
-        await engine.stop()
+    row = await _row(engine, pr.ref)
+    assert row.requested_reviewers == ("acme/backend",)
+    assert row.review_decision == "review_required"
+    detail = await engine.details(row)
+    assert ("acme/backend", "requested") in detail.reviews
+    assert detail.extra["review_decision"] == "review_required"
 
 
-async def test_a_finished_check_run_changes_the_row_on_the_next_poll(sim, settings) -> None:
+async def test_a_finished_check_run_changes_the_row_on_the_next_poll(sim, engine) -> None:
     pr = _open_pr(sim, checks="actions")
     _ask_me(sim, pr)
     with sim.world.lock:
         _state(sim).finish_checks(pr, "pending")
-    engine = engine_for(settings)
-    try:
-        before = await _row(engine, pr.ref)
-        assert before.check_status == "pending"
-        with sim.world.lock:
-            _state(sim).finish_checks(pr, "success")  # the PR's updated_at does not move
-        after = await _row(engine, pr.ref)
-        assert after.updated_at == before.updated_at
-        assert after.check_status == "success"
-        stored = {i.key: i for i in engine.store.load_section(_section_of(engine, pr.ref))[0]}
-        assert stored[pr.ref].check_status == "success"  # and it is what the store keeps
-    finally:
-        await engine.stop()
+    before = await _row(engine, pr.ref)
+    assert before.check_status == "pending"
+    with sim.world.lock:
+        _state(sim).finish_checks(pr, "success")  # the PR's updated_at does not move
+    after = await _row(engine, pr.ref)
+    assert after.updated_at == before.updated_at
+    assert after.check_status == "success"
+    stored = {i.key: i for i in engine.store.load_section(_section_of(engine, pr.ref))[0]}
+    assert stored[pr.ref].check_status == "success"  # and it is what the store keeps
 
 
 def _section_of(engine: Any, key: str) -> str:

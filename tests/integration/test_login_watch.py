@@ -9,9 +9,10 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-import keyring
 import pytest
 
 from tests.helpers import eventually, github_config
@@ -22,10 +23,8 @@ from tests.integration.test_login_takes_effect import (
     service_sim,
     state_of,
 )
-from tests.unit.auth.file_keyring import ENV, FileKeyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.config import Settings, load_settings
-from zen_tui.logs import shutdown_logging
 from zen_tui.models import FreshnessState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.store import Store
@@ -111,27 +110,35 @@ def watched_engine(
     return engine, reconnects
 
 
-@pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
-async def test_a_terminal_login_and_logout_reach_the_running_engine(
-    runner: str, sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The dashboard builds its accounts at start(), `zen-tui sync` before it (build)."""
-    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
-    monkeypatch.delenv("GH_TOKEN", raising=False)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    config = write_config(sim, tmp_path)
-    me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
-    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=me)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
+@asynccontextmanager
+async def running_as(
+    token: str, runner: str, config: Path, tmp_path: Path
+) -> AsyncIterator[tuple[SyncEngine, list[str], Recorder, list[str]]]:
+    """`token` logged in from a terminal, then the watched_engine `runner` builds, started and
+    refreshed once, its GitHub sections live: (engine, reconnects, recorder, those sections).
+    Stopped, with the recorder's client, after."""
+    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=token)
     recorder = Recorder()
-    settings = load_settings(config, tmp_path)
-    engine, reconnects = watched_engine(runner, settings, recorder)
+    engine, reconnects = watched_engine(runner, load_settings(config, tmp_path), recorder)
     try:
         await engine.start()
         mine = sections_of(engine, "gh")
         await engine.refresh(None)
         assert live_with_items(engine, mine)
+        yield engine, reconnects, recorder, mine
+    finally:
+        await engine.stop()
+        await recorder.inner.aclose()
+
+
+@pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
+async def test_a_terminal_login_and_logout_reach_the_running_engine(
+    runner: str, sim: SimulatorServer, tmp_path: Path, file_keyring: None
+) -> None:
+    """The dashboard builds its accounts at start(), `zen-tui sync` before it (build)."""
+    config = write_config(sim, tmp_path)
+    me, ada = sim.account("github").token, service_sim(sim, "github").add_user("ada")
+    async with running_as(me, runner, config, tmp_path) as (engine, reconnects, recorder, mine):
         assert engine.changed_logins() == []  # its own record is not a change
         assert reconnects == []
 
@@ -154,37 +161,19 @@ async def test_a_terminal_login_and_logout_reach_the_running_engine(
         assert not_logged_in(engine, mine)
         assert f"Bearer {ada}" not in recorder.auth_since(mark, "")
         assert reconnects == ["gh", "gh"]  # never in a loop
-    finally:
-        await engine.stop()
-        await recorder.inner.aclose()
-        keyring.set_keyring(previous)
-        shutdown_logging()
 
 
 @pytest.mark.parametrize("runner", ["dashboard", "zen-tui sync"])
 async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
-    runner: str, sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runner: str, sim: SimulatorServer, tmp_path: Path, file_keyring: None
 ) -> None:
     """`me` logs in again in a terminal with a new token (the old one revoked on github.com):
     the login record's fingerprint (the user) stays, its generation changes, and the running
     engine sends the new token from then on, with one reconnect and the same user's rows."""
-    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
-    monkeypatch.delenv("GH_TOKEN", raising=False)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     config = write_config(sim, tmp_path)
     old, new = sim.account("github").token, "fake-token-me-reissued"
     service_sim(sim, "github").extra_tokens.add(new)  # a second token of `me`
-    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=old)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    recorder = Recorder()
-    settings = load_settings(config, tmp_path)
-    engine, reconnects = watched_engine(runner, settings, recorder)
-    try:
-        await engine.start()
-        mine = sections_of(engine, "gh")
-        await engine.refresh(None)
-        assert live_with_items(engine, mine)
+    async with running_as(old, runner, config, tmp_path) as (engine, reconnects, recorder, mine):
         with Store.open_in(tmp_path) as other:
             before = other.login_state("gh")
             terminal(config, tmp_path, "login", "gh", "--method", "token", paste=new)
@@ -197,15 +186,10 @@ async def test_a_terminal_relogin_as_the_same_user_brings_its_new_token(
         assert recorder.auth_since(mark, "") == {f"Bearer {new}"}  # on main: the old one
         assert engine.changed_logins() == []
         assert reconnects == ["gh"]  # exactly one: never in a loop
-    finally:
-        await engine.stop()
-        await recorder.inner.aclose()
-        keyring.set_keyring(previous)
-        shutdown_logging()
 
 
 async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
-    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim: SimulatorServer, tmp_path: Path, file_keyring: None
 ) -> None:
     """Seeded random interleavings of: another process recording a login (a second SQLite
     connection, as `zen-tui auth login`/`logout` does; sometimes the same user again, with or
@@ -214,9 +198,6 @@ async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
     login), and the engine's check. A check reports the account exactly when the record
     differs from the one it last saw or this process wrote: never twice for one change, never
     for its own write."""
-    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
     config = write_config(sim, tmp_path)
     await KeyringCredentialStore().save("gh", StoredCredential(sim.account("github").token))
     engine = deferred(load_settings(config, tmp_path))  # its own check: 30 s, not in this test
@@ -242,19 +223,14 @@ async def test_each_change_of_another_process_is_taken_once_and_its_own_never(
                     assert engine.changed_logins() == []  # one change: taken once
     finally:
         await engine.stop()
-        keyring.set_keyring(previous)
-        shutdown_logging()
 
 
 async def test_a_terminal_login_landing_while_the_engine_learns_its_own_is_not_lost(
-    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sim: SimulatorServer, tmp_path: Path, file_keyring: None
 ) -> None:
     """A terminal login (same user, new token) that records its generation after this
     process's rebuild read the keyring, but before it read the record back: the engine did
     not take that token, so the next check must still report the change (once)."""
-    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
     config = write_config(sim, tmp_path)
     await KeyringCredentialStore().save("gh", StoredCredential(sim.account("github").token))
     engine = deferred(load_settings(config, tmp_path))  # its own check: 30 s, not in this test
@@ -281,5 +257,3 @@ async def test_a_terminal_login_landing_while_the_engine_learns_its_own_is_not_l
         assert engine.changed_logins() == []
     finally:
         await engine.stop()
-        keyring.set_keyring(previous)
-        shutdown_logging()

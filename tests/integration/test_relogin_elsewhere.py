@@ -11,21 +11,18 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from pathlib import Path
 
-import keyring
 import pytest
 
 from tests.helpers import eventually
 from tests.integration.test_login_takes_effect import Recorder, deferred, service_sim
 from tests.integration.test_login_watch import write_config
-from tests.unit.auth.file_keyring import ENV, FileKeyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
 from zen_tui.config import Settings, load_settings
-from zen_tui.logs import shutdown_logging
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 
@@ -110,18 +107,6 @@ class OnItsOwnThread:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
         assert not self._thread.is_alive(), "the other engine did not stop"
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
-    monkeypatch.delenv("GH_TOKEN", raising=False)
-    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield
-    keyring.set_keyring(previous)
-    shutdown_logging()
 
 
 async def both_polling(here: Watched, other: OnItsOwnThread, token: str) -> Watched:

@@ -18,12 +18,11 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
-from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyring: a fixture)
+from tests.integration.test_relogin_elsewhere import (
     OnItsOwnThread,
     Watched,
     both_polling,
     checks_pass,
-    file_keyring,
 )
 from tests.integration.test_relogin_elsewhere import checks as relogin_checks
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential

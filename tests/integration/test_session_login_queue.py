@@ -20,10 +20,7 @@ import pytest
 from tests.helpers import eventually
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
-from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyring: a fixture)
-    OnItsOwnThread,
-    file_keyring,
-)
+from tests.integration.test_relogin_elsewhere import OnItsOwnThread
 from tests.integration.test_session_login_elsewhere import (
     OUT,
     Logins,

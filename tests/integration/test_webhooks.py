@@ -53,9 +53,30 @@ async def started(
     return engine
 
 
+@pytest.fixture
+async def start_hooked(sim, hooked):
+    """started() on this test's simulator and settings; after the test, the simulator stops
+    delivering and every engine started is stopped (even when an assertion failed)."""
+    engines = []
+
+    async def start(**options) -> SyncEngine:
+        engines.append(await started(hooked, sim, **options))
+        return engines[-1]
+
+    yield start
+    sim.set_webhooks({})
+    for engine in engines:
+        await engine.stop()
+
+
 def first_item(engine, pane, service):
     section = next(s for s in engine.sections if s.pane == pane and s.service == service)
     return section, engine.snapshot(section.id).items[0]
+
+
+def poll_counts(engine):
+    """Each section's polls so far: unchanged across a delivery, no poll brought it."""
+    return {sid: p.polls for sid, p in engine.pollers.items()}
 
 
 def stored(engine, section, item_id):
@@ -71,19 +92,19 @@ async def apply_at_provider(engine, action):
 
 @pytest.mark.parametrize("deferred", [False, True], ids=["built", "built-at-start"])
 async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(
-    sim, hooked, caplog, deferred
+    start_hooked, hooked, caplog, deferred
 ):
     """Also with the gateways and clients built at start(), as the dashboard does."""
     caplog.set_level(logging.DEBUG)
-    engine = await started(hooked, sim, deferred=deferred)
+    engine = await start_hooked(deferred=deferred)
     section, pr = first_item(engine, "prs", "github")
-    polls = {sid: p.polls for sid, p in engine.pollers.items()}
+    polls = poll_counts(engine)
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "hooked"}))
 
     await eventually(lambda: "hooked" in stored(engine, section, pr.id).labels)
     assert "hooked" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
     assert any(isinstance(e, SectionUpdated) and e.section_id == section.id for e in engine.events)
-    assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
+    assert poll_counts(engine) == polls  # no poll did it
     assert engine.webhooks.live(pr.account)
     assert {h.account: h.webhooks_live for h in engine.health()}[pr.account] is True
     poller = engine.pollers[section.id]
@@ -97,24 +118,20 @@ async def test_a_label_applied_at_github_reaches_the_section_without_a_poll(
         assert secret.encode() not in files and secret not in caplog.text
 
 
-async def test_a_github_hook_left_at_its_default_form_content_type_works(sim, hooked, caplog):
+async def test_a_github_hook_left_at_its_default_form_content_type_works(start_hooked, caplog):
     """GitHub's new hooks default to application/x-www-form-urlencoded (payload=<json>)."""
     caplog.set_level(logging.INFO)
-    engine = await started(hooked, sim, github_content_type="form")
-    try:
-        section, pr = first_item(engine, "prs", "github")
-        action = Action("add_label", pr.id, pr.account, {"label": "formed"})
-        await apply_at_provider(engine, action)
-        await eventually(lambda: "formed" in stored(engine, section, pr.id).labels)
-        assert not engine.webhooks.receiver.stats.rejected  # nothing refused on the way
-        assert "could not be applied" not in caplog.text  # applied, not a fallback refresh
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    engine = await start_hooked(github_content_type="form")
+    section, pr = first_item(engine, "prs", "github")
+    action = Action("add_label", pr.id, pr.account, {"label": "formed"})
+    await apply_at_provider(engine, action)
+    await eventually(lambda: "formed" in stored(engine, section, pr.id).labels)
+    assert not engine.webhooks.receiver.stats.rejected  # nothing refused on the way
+    assert "could not be applied" not in caplog.text  # applied, not a fallback refresh
 
 
-async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):
-    engine = await started(hooked, sim)
+async def test_jira_and_slack_deliveries_are_verified_and_applied(start_hooked, sim):
+    engine = await start_hooked()
     dispatcher = webhook_dispatcher(sim.app)
     assert await asyncio.to_thread(dispatcher.verify_slack_url)  # the Request URL handshake
     section, issue = first_item(engine, "issues", "jira")
@@ -131,12 +148,11 @@ async def test_jira_and_slack_deliveries_are_verified_and_applied(sim, hooked):
     await eventually(lambda: engine.webhooks.receiver.stats.accepted.get("slack"))
     await eventually(lambda: engine.store.webhook_pending() == [])
     assert not engine.webhooks.receiver.stats.rejected
-    await engine.stop()
 
 
-async def test_a_forged_signature_is_rejected_and_nothing_is_stored(sim, hooked):
+async def test_a_forged_signature_is_rejected_and_nothing_is_stored(start_hooked):
     forged = dict(SECRETS, github="not-the-secret")
-    engine = await started(hooked, sim, secrets=forged)
+    engine = await start_hooked(secrets=forged)
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "forged"}))
 
@@ -146,11 +162,10 @@ async def test_a_forged_signature_is_rejected_and_nothing_is_stored(sim, hooked)
     assert not engine.webhooks.live(pr.account)  # forged deliveries do not slow polling
     health = {h.account: h for h in engine.health()}[pr.account]
     assert health.webhooks_rejected >= 2 and not health.webhooks_live
-    await engine.stop()
 
 
-async def test_a_redelivery_with_the_same_id_is_processed_once(sim, hooked):
-    engine = await started(hooked, sim)
+async def test_a_redelivery_with_the_same_id_is_processed_once(start_hooked):
+    engine = await start_hooked()
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "once"}))
     await eventually(lambda: "once" in stored(engine, section, pr.id).labels)
@@ -170,7 +185,6 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(sim, hooked):
     await asyncio.sleep(0.1)
     assert engine.webhooks.processor.processed == processed
     assert engine.webhooks.receiver.stats.duplicates == {"github": 1}
-    await engine.stop()
 
 
 def _deliveries(engine):
@@ -190,8 +204,10 @@ def _last_delivery(engine):
     ).fetchone()
 
 
-async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(sim, hooked):
-    engine = await started(hooked, sim)
+async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(
+    start_hooked, sim, hooked
+):
+    engine = await start_hooked()
     engine.webhooks.processor.wake = lambda: None  # the processor never gets to run again
     section, pr = first_item(engine, "prs", "github")
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "later"}))
@@ -211,8 +227,8 @@ async def test_deliveries_queued_before_a_crash_are_applied_on_the_next_start(si
     await again.stop()
 
 
-async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(sim, hooked):
-    engine = await started(hooked, sim)
+async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(start_hooked):
+    engine = await start_hooked()
     # a channel's history (search results carry no reactions, in Slack as here)
     section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
     message = engine.snapshot(section.id).items[0]
@@ -223,7 +239,6 @@ async def test_a_slack_reaction_refreshes_the_channel_in_full_and_shows(sim, hoo
 
     await eventually(reacted)  # a delta poll (oldest=ts) would not have brought the reaction
     assert engine.webhooks.receiver.stats.accepted.get("slack")
-    await engine.stop()
 
 
 def slack_sim_message(sim, item):
@@ -234,253 +249,215 @@ def slack_sim_message(sim, item):
     return slack, chan, chan.messages[ts]
 
 
-async def test_a_slack_edit_and_delete_reach_the_channel_without_a_poll(sim, hooked):
+async def test_a_slack_edit_and_delete_reach_the_channel_without_a_poll(start_hooked, sim):
     """Slack's hidden message_changed / message_deleted events carry a ts of their own: the
     edit replaces the row it is about, the delete removes it, and neither adds a row."""
-    engine = await started(hooked, sim)
-    try:
-        section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
-        shown = engine.snapshot(section.id).items
-        first = shown[0]
-        second = next(i for i in shown[1:] if not i.reply_count)  # gone, not a tombstone
-        polls = {sid: p.polls for sid, p in engine.pollers.items()}
-        world = sim.app.state.world
-        slack, chan, message = slack_sim_message(sim, first)
-        with world.lock:  # a colleague fixes a typo in Slack
-            slack.edit(chan, message, "edited in Slack")
+    engine = await start_hooked()
+    section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+    shown = engine.snapshot(section.id).items
+    first = shown[0]
+    second = next(i for i in shown[1:] if not i.reply_count)  # gone, not a tombstone
+    polls = poll_counts(engine)
+    world = sim.app.state.world
+    slack, chan, message = slack_sim_message(sim, first)
+    with world.lock:  # a colleague fixes a typo in Slack
+        slack.edit(chan, message, "edited in Slack")
 
-        def edited():
-            return next(i for i in engine.snapshot(section.id).items if i.id == first.id).text
+    def edited():
+        return next(i for i in engine.snapshot(section.id).items if i.id == first.id).text
 
-        await eventually(lambda: edited() == "edited in Slack")
-        assert stored(engine, section, first.id).text == "edited in Slack"
-        assert [i.id for i in engine.snapshot(section.id).items] == [i.id for i in shown]
+    await eventually(lambda: edited() == "edited in Slack")
+    assert stored(engine, section, first.id).text == "edited in Slack"
+    assert [i.id for i in engine.snapshot(section.id).items] == [i.id for i in shown]
 
-        slack, chan, message = slack_sim_message(sim, second)
-        with world.lock:
-            slack.delete(chan, message)
-        await eventually(lambda: second.id not in {i.id for i in engine.snapshot(section.id).items})
-        assert second.id not in {i.id for i in engine.store.load_section(section.id)[0]}
-        await eventually(lambda: engine.store.webhook_pending() == [])
-        assert len(engine.snapshot(section.id).items) == len(shown) - 1  # no phantom row
-        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
-        assert engine.webhooks.processor.failed == 0
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    slack, chan, message = slack_sim_message(sim, second)
+    with world.lock:
+        slack.delete(chan, message)
+    await eventually(lambda: second.id not in {i.id for i in engine.snapshot(section.id).items})
+    assert second.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+    await eventually(lambda: engine.store.webhook_pending() == [])
+    assert len(engine.snapshot(section.id).items) == len(shown) - 1  # no phantom row
+    assert poll_counts(engine) == polls  # no poll did it
+    assert engine.webhooks.processor.failed == 0
 
 
-async def test_an_issue_unassigned_elsewhere_leaves_assigned_to_me_without_a_poll(sim, hooked):
+async def test_an_issue_unassigned_elsewhere_leaves_assigned_to_me_without_a_poll(start_hooked):
     """The delivery keeps the issue's status, but it no longer matches `assignee =
     currentUser()`: the section lists again in full (a delta would never drop it)."""
-    engine = await started(hooked, sim)
-    try:
-        section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
-        assert "currentUser()" in section.query
-        issue = engine.snapshot(section.id).items[0]
-        await apply_at_provider(engine, Action("unassign", issue.id, issue.account))
-        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
-        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    engine = await start_hooked()
+    section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
+    assert "currentUser()" in section.query
+    issue = engine.snapshot(section.id).items[0]
+    await apply_at_provider(engine, Action("unassign", issue.id, issue.account))
+    await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+    assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
 
 
-async def test_a_review_request_removed_elsewhere_leaves_review_requested(sim, hooked):
+async def test_a_review_request_removed_elsewhere_leaves_review_requested(start_hooked, sim):
     """GitHub's `review_request_removed` keeps the PR open: the section's query
     (`review-requested:@me`) decides, so it lists again; a label alone lists nothing."""
-    engine = await started(hooked, sim)
-    try:
-        section = next(
-            s for s in engine.sections if s.service == "github" and "review-requested" in s.query
-        )
-        github = sim.app.state.world.services["github"]
-        shown = {i.key: i for i in engine.snapshot(section.id).items}
-        pr = next(
-            i
-            for i in github.state.items
-            if f"{i.repo.full_name}#{i.number}" in shown and i.reviewers == ["me"] and not i.teams
-        )
-        item = shown[f"{pr.repo.full_name}#{pr.number}"]
-        account = sim.account("github")
-        path = f"{account.base_url}/repos/{pr.repo.full_name}/pulls/{pr.number}/requested_reviewers"
-        headers = {"Authorization": f"Bearer {account.token}"}
-        await apply_at_provider(engine, Action("add_label", item.id, item.account, {"label": "x"}))
-        await eventually(lambda: "x" in stored(engine, section, item.id).labels)
-        assert not engine._stale_sections  # the query does not filter on labels
-        async with httpx.AsyncClient() as http:
-            removed = await http.request(
-                "DELETE", path, json={"reviewers": ["me"]}, headers=headers
-            )
-        assert removed.status_code == 200
-        await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    engine = await start_hooked()
+    section = next(
+        s for s in engine.sections if s.service == "github" and "review-requested" in s.query
+    )
+    github = sim.app.state.world.services["github"]
+    shown = {i.key: i for i in engine.snapshot(section.id).items}
+    pr = next(
+        i
+        for i in github.state.items
+        if f"{i.repo.full_name}#{i.number}" in shown and i.reviewers == ["me"] and not i.teams
+    )
+    item = shown[f"{pr.repo.full_name}#{pr.number}"]
+    account = sim.account("github")
+    path = f"{account.base_url}/repos/{pr.repo.full_name}/pulls/{pr.number}/requested_reviewers"
+    headers = {"Authorization": f"Bearer {account.token}"}
+    await apply_at_provider(engine, Action("add_label", item.id, item.account, {"label": "x"}))
+    await eventually(lambda: "x" in stored(engine, section, item.id).labels)
+    assert not engine._stale_sections  # the query does not filter on labels
+    async with httpx.AsyncClient() as http:
+        removed = await http.request("DELETE", path, json={"reviewers": ["me"]}, headers=headers)
+    assert removed.status_code == 200
+    await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
 
 
-async def test_a_jira_issue_deleted_elsewhere_leaves_the_section_without_a_poll(sim, hooked):
-    engine = await started(hooked, sim)
-    try:
-        section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
-        issue = engine.snapshot(section.id).items[0]
-        polls = {sid: p.polls for sid, p in engine.pollers.items()}
-        account = sim.account("jira")
-        async with httpx.AsyncClient(auth=(account.username or "", account.token)) as http:
-            r = await http.delete(f"{account.base_url}/rest/api/3/issue/{issue.key}")
-        assert r.status_code == 204, r.text
-        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
-        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
-        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+async def test_a_jira_issue_deleted_elsewhere_leaves_the_section_without_a_poll(start_hooked, sim):
+    engine = await start_hooked()
+    section = next(s for s in engine.sections if s.service == "jira" and s.pane == "issues")
+    issue = engine.snapshot(section.id).items[0]
+    polls = poll_counts(engine)
+    account = sim.account("jira")
+    async with httpx.AsyncClient(auth=(account.username or "", account.token)) as http:
+        r = await http.delete(f"{account.base_url}/rest/api/3/issue/{issue.key}")
+    assert r.status_code == 204, r.text
+    await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+    assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+    assert poll_counts(engine) == polls  # no poll did it
 
 
-async def test_a_mention_edited_out_in_slack_leaves_mentions(sim, hooked):
-    engine = await started(hooked, sim)
-    try:
-        section = next(s for s in engine.sections if s.service == "slack" and s.query == "mentions")
-        item = next(i for i in engine.snapshot(section.id).items if i.mentions_me)
-        slack, chan, message = slack_sim_message(sim, item)
-        with sim.app.state.world.lock:  # its author takes the mention back
-            slack.edit(chan, message, "never mind")
-        await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+async def test_a_mention_edited_out_in_slack_leaves_mentions(start_hooked, sim):
+    engine = await start_hooked()
+    section = next(s for s in engine.sections if s.service == "slack" and s.query == "mentions")
+    item = next(i for i in engine.snapshot(section.id).items if i.mentions_me)
+    slack, chan, message = slack_sim_message(sim, item)
+    with sim.app.state.world.lock:  # its author takes the mention back
+        slack.edit(chan, message, "never mind")
+    await eventually(lambda: item.id not in {i.id for i in engine.snapshot(section.id).items})
 
 
-async def test_a_comment_on_a_pr_keeps_what_its_issue_shaped_payload_lacks(sim, hooked):
+async def test_a_comment_on_a_pr_keeps_what_its_issue_shaped_payload_lacks(start_hooked):
     """`issue_comment` carries the PR as an issue (no draft flag, no requested reviewers):
     the row keeps them, and the sections showing it ask for the rest (a delta)."""
-    engine = await started(hooked, sim)
-    try:
-        section = next(
-            s for s in engine.sections if s.service == "github" and "review-requested" in s.query
-        )
-        pr = next(i for i in engine.snapshot(section.id).items if i.requested_reviewers)
-        polls = engine.pollers[section.id].polls
-        await apply_at_provider(engine, Action("comment", pr.id, pr.account, {"body": "lgtm"}))
-        await eventually(lambda: any(r[1] == "issue_comment" for r in _deliveries(engine)))
-        await eventually(lambda: engine.store.webhook_pending() == [])  # and applied
-        kept = stored(engine, section, pr.id)
-        assert kept.requested_reviewers == pr.requested_reviewers and kept.draft == pr.draft
-        assert section.id not in engine._full_next  # nothing for the query to decide
-        await eventually(lambda: engine.pollers[section.id].polls > polls)  # asked again
-        assert stored(engine, section, pr.id).requested_reviewers == pr.requested_reviewers
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    engine = await start_hooked()
+    section = next(
+        s for s in engine.sections if s.service == "github" and "review-requested" in s.query
+    )
+    pr = next(i for i in engine.snapshot(section.id).items if i.requested_reviewers)
+    polls = engine.pollers[section.id].polls
+    await apply_at_provider(engine, Action("comment", pr.id, pr.account, {"body": "lgtm"}))
+    await eventually(lambda: any(r[1] == "issue_comment" for r in _deliveries(engine)))
+    await eventually(lambda: engine.store.webhook_pending() == [])  # and applied
+    kept = stored(engine, section, pr.id)
+    assert kept.requested_reviewers == pr.requested_reviewers and kept.draft == pr.draft
+    assert section.id not in engine._full_next  # nothing for the query to decide
+    await eventually(lambda: engine.pollers[section.id].polls > polls)  # asked again
+    assert stored(engine, section, pr.id).requested_reviewers == pr.requested_reviewers
 
 
-async def test_a_github_issue_deleted_elsewhere_leaves_the_section_without_a_poll(sim, hooked):
+async def test_a_github_issue_deleted_elsewhere_leaves_the_section_without_a_poll(
+    start_hooked, sim
+):
     """GitHub's `issues` `deleted` carries the issue as it was: the row goes, never updated."""
-    engine = await started(hooked, sim)
-    try:
-        section = next(s for s in engine.sections if s.service == "github" and s.pane == "issues")
-        issue = engine.snapshot(section.id).items[0]
-        github = sim.app.state.world.services["github"]
-        repo, _, number = issue.key.partition("#")
-        target = next(
-            i for i in github.state.items if i.repo.full_name == repo and i.number == int(number)
+    engine = await start_hooked()
+    section = next(s for s in engine.sections if s.service == "github" and s.pane == "issues")
+    issue = engine.snapshot(section.id).items[0]
+    github = sim.app.state.world.services["github"]
+    repo, _, number = issue.key.partition("#")
+    target = next(
+        i for i in github.state.items if i.repo.full_name == repo and i.number == int(number)
+    )
+    polls = poll_counts(engine)
+    account = sim.account("github")
+    query = "mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }"
+    variables = {"id": node_id("Issue", target.id)}
+    async with httpx.AsyncClient() as http:
+        r = await http.post(
+            f"{account.base_url}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {account.token}"},
         )
-        polls = {sid: p.polls for sid, p in engine.pollers.items()}
-        account = sim.account("github")
-        query = "mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }"
-        variables = {"id": node_id("Issue", target.id)}
-        async with httpx.AsyncClient() as http:
-            r = await http.post(
-                f"{account.base_url}/graphql",
-                json={"query": query, "variables": variables},
-                headers={"Authorization": f"Bearer {account.token}"},
-            )
-        assert "errors" not in r.json(), r.text
-        await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
-        assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
-        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    assert "errors" not in r.json(), r.text
+    await eventually(lambda: issue.id not in {i.id for i in engine.snapshot(section.id).items})
+    assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
+    assert poll_counts(engine) == polls  # no poll did it
 
 
-async def test_slack_messages_refresh_only_the_sections_that_can_list_them(sim, hooked):
+async def test_slack_messages_refresh_only_the_sections_that_can_list_them(start_hooked, sim):
     """A message in a channel no section lists (or a thread reply, which channel history never
     holds) refreshes nothing: in a busy workspace every event polling every Slack section
     would run into the history methods' tier limit."""
-    engine = await started(hooked, sim)
-    try:
-        sections = {s.query: s for s in engine.sections if s.service == "slack"}
-        channel, mentions = sections["#dev"], sections["mentions"]
-        shown = engine.snapshot(channel.id).items[0]
-        slack = sim.app.state.world.services["slack"]
-        other = next(c for c in slack.channels.values() if c.name == "random")
-        dev = next(c for c in slack.channels.values() if c.name == "dev")
-        author = next(u for u in sorted(dev.members) if u not in (slack.me.id, slack.bot.id))
-        polls = {sid: p.polls for sid, p in engine.pollers.items()}
-        world = sim.app.state.world
-        with world.lock:
-            slack.post(other, author, "elsewhere", None)  # a channel no section lists
-            slack.post(dev, author, "in a thread", shown.ts)  # not in #dev's history
-        await eventually(lambda: engine.webhooks.processor.processed >= 3)  # ping + 2
-        await eventually(lambda: engine.store.webhook_pending() == [])
-        assert not engine._stale_sections
-        with world.lock:
-            slack.post(other, author, f"<@{slack.me.id}> look", None)  # for Mentions only
-        await eventually(
-            lambda: any(i.text.endswith("look") for i in engine.snapshot(mentions.id).items)
-        )
-        assert {sid: p.polls for sid, p in engine.pollers.items()} == {
-            **polls,
-            mentions.id: polls[mentions.id] + 1,
-        }
-        with world.lock:
-            slack.post(dev, author, "in #dev", None)
-        await eventually(
-            lambda: any(i.text == "in #dev" for i in engine.snapshot(channel.id).items)
-        )
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    engine = await start_hooked()
+    sections = {s.query: s for s in engine.sections if s.service == "slack"}
+    channel, mentions = sections["#dev"], sections["mentions"]
+    shown = engine.snapshot(channel.id).items[0]
+    slack = sim.app.state.world.services["slack"]
+    other = next(c for c in slack.channels.values() if c.name == "random")
+    dev = next(c for c in slack.channels.values() if c.name == "dev")
+    author = next(u for u in sorted(dev.members) if u not in (slack.me.id, slack.bot.id))
+    polls = poll_counts(engine)
+    world = sim.app.state.world
+    with world.lock:
+        slack.post(other, author, "elsewhere", None)  # a channel no section lists
+        slack.post(dev, author, "in a thread", shown.ts)  # not in #dev's history
+    await eventually(lambda: engine.webhooks.processor.processed >= 3)  # ping + 2
+    await eventually(lambda: engine.store.webhook_pending() == [])
+    assert not engine._stale_sections
+    with world.lock:
+        slack.post(other, author, f"<@{slack.me.id}> look", None)  # for Mentions only
+    await eventually(
+        lambda: any(i.text.endswith("look") for i in engine.snapshot(mentions.id).items)
+    )
+    assert poll_counts(engine) == {
+        **polls,
+        mentions.id: polls[mentions.id] + 1,
+    }
+    with world.lock:
+        slack.post(dev, author, "in #dev", None)
+    await eventually(lambda: any(i.text == "in #dev" for i in engine.snapshot(channel.id).items))
 
 
-async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(sim, hooked):
+async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(start_hooked, sim):
     """A reply's `message` event (thread_ts of the parent) adds one to the parent's reply
     count and makes it a thread, at once, without reading the thread or polling (the history
     methods' 1/min limit); a `thread_broadcast` sets the count its `root` says and lists the
     reply in the channel. A reply seen again, or one a listing already counted, adds nothing."""
-    engine = await started(hooked, sim)
-    try:
-        sections = {s.query: s for s in engine.sections if s.service == "slack"}
-        channel = sections["#dev"]
-        parent = next(i for i in engine.snapshot(channel.id).items if not i.reply_count)
-        slack, chan, message = slack_sim_message(sim, parent)
-        author = next(u for u in sorted(chan.members) if u not in (slack.me.id, slack.bot.id))
-        polls = {sid: p.polls for sid, p in engine.pollers.items()}
-        world = sim.app.state.world
+    engine = await start_hooked()
+    sections = {s.query: s for s in engine.sections if s.service == "slack"}
+    channel = sections["#dev"]
+    parent = next(i for i in engine.snapshot(channel.id).items if not i.reply_count)
+    slack, chan, message = slack_sim_message(sim, parent)
+    author = next(u for u in sorted(chan.members) if u not in (slack.me.id, slack.bot.id))
+    polls = poll_counts(engine)
+    world = sim.app.state.world
 
-        def shown():
-            return next(i for i in engine.snapshot(channel.id).items if i.id == parent.id)
+    def shown():
+        return next(i for i in engine.snapshot(channel.id).items if i.id == parent.id)
 
-        with world.lock:
-            first = slack.post(chan, author, "first reply", parent.ts)
-        await eventually(lambda: shown().reply_count == 1)
-        assert shown().thread_ts == parent.ts and shown().latest_reply == first.ts
-        assert stored(engine, channel, parent.id).reply_count == 1
-        assert {sid: p.polls for sid, p in engine.pollers.items()} == polls  # no poll did it
-        assert first.ts not in {i.ts for i in engine.snapshot(channel.id).items}
+    with world.lock:
+        first = slack.post(chan, author, "first reply", parent.ts)
+    await eventually(lambda: shown().reply_count == 1)
+    assert shown().thread_ts == parent.ts and shown().latest_reply == first.ts
+    assert stored(engine, channel, parent.id).reply_count == 1
+    assert poll_counts(engine) == polls  # no poll did it
+    assert first.ts not in {i.ts for i in engine.snapshot(channel.id).items}
 
-        with world.lock:
-            for n in range(2):
-                slack.post(chan, author, f"reply {n}", parent.ts)
-            loud = slack.post(chan, author, "to the channel too", parent.ts, broadcast=True)
-        await eventually(lambda: shown().reply_count == 4)
-        assert shown().latest_reply == loud.ts
-        # the broadcast is in #dev's history: that section (only) asks for it
-        await eventually(lambda: loud.ts in {i.ts for i in engine.snapshot(channel.id).items})
-        await eventually(lambda: engine.store.webhook_pending() == [])
-        assert shown().reply_count == 4 == len(message.replies)
-        assert engine.webhooks.processor.failed == 0
-    finally:
-        sim.set_webhooks({})
-        await engine.stop()
+    with world.lock:
+        for n in range(2):
+            slack.post(chan, author, f"reply {n}", parent.ts)
+        loud = slack.post(chan, author, "to the channel too", parent.ts, broadcast=True)
+    await eventually(lambda: shown().reply_count == 4)
+    assert shown().latest_reply == loud.ts
+    # the broadcast is in #dev's history: that section (only) asks for it
+    await eventually(lambda: loud.ts in {i.ts for i in engine.snapshot(channel.id).items})
+    await eventually(lambda: engine.store.webhook_pending() == [])
+    assert shown().reply_count == 4 == len(message.replies)
+    assert engine.webhooks.processor.failed == 0

@@ -67,12 +67,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
     got = (await client.get("/_sim/settings")).json()
     assert got == {
         "settings": {
-            "github": {"search_incomplete_rate": 0.0},
+            "github": {"search_incomplete_rate": 0.0, "device_flow_github_app": False},
             "jira": {"search_lag": 0.0, "hidden_projects": ""},
             "slack": {"non_marketplace": False},
         },
         "available": {
-            "github": {"search_incomplete_rate": "float"},
+            "github": {"search_incomplete_rate": "float", "device_flow_github_app": "bool"},
             "jira": {"search_lag": "float", "hidden_projects": "str"},
             "slack": {"non_marketplace": "bool"},
         },

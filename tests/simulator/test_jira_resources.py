@@ -421,3 +421,24 @@ async def test_an_offset_page_is_capped_per_endpoint(
     assert comments.json()["maxResults"] == 1  # at least one
     statuses = await client.get(f"{V3}/statuses/search", params={"maxResults": "5000"})
     assert statuses.json()["maxResults"] == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/project/NOPE",
+        "/project/NOPE/statuses",
+        "/issue/createmeta/NOPE/issuetypes",
+        "/user/assignable/search?project=NOPE",
+        "/user/assignable/multiProjectSearch?projectKeys=NOPE",
+    ],
+)
+async def test_every_project_lookup_says_jiras_404_for_an_unknown_project(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    r = await client.get(V3 + path)
+    assert r.status_code == 404
+    assert r.json() == {
+        "errorMessages": ["No project could be found with key 'NOPE'."],
+        "errors": {},
+    }

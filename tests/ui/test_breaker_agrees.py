@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
-from zen_tui.gateway.events import BreakerChanged
+from tests.helpers import github_breaker_open
 from zen_tui.models import Cause, Freshness, FreshnessState, Snapshot
 from zen_tui.sync.engine import PROBE_DUE
 from zen_tui.ui.app import ZenApp
@@ -25,17 +25,7 @@ class FakeClock:
 
 
 def opened(backend: FakeBackend, at: float, wait: float) -> None:
-    backend.publish(
-        BreakerChanged(
-            service="github",
-            account="gh",
-            name="github",
-            old="closed",
-            new="open",
-            half_open_at=at + wait,
-            at=at,
-        )
-    )
+    backend.publish(github_breaker_open(at + wait, at))
 
 
 def reason(backend: FakeBackend, text: str) -> None:

@@ -143,15 +143,19 @@ async def test_a_command_that_ignores_sigterm_is_killed_at_its_timeout(
         assert not alive(child) and not alive(grand)
 
 
-async def test_quitting_the_dashboard_stops_a_running_command(tmp_path: Path) -> None:
-    options = DashboardOptions(commands=(command(tmp_path),))
-    app = make_app(hostile_backend(), options=options)
+async def quit_while_it_runs(tmp_path: Path, running: CommandConfig) -> None:
+    """Start `running` (Z), quit the dashboard (q): its process group is gone soon after."""
+    app = make_app(hostile_backend(), options=DashboardOptions(commands=(running,)))
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         await pilot.press("Z")
         child, grand = await started(tmp_path)
         await pilot.press("q")
     await wait_until(lambda: not alive(child) and not alive(grand), "the group to go", within=5)
+
+
+async def test_quitting_the_dashboard_stops_a_running_command(tmp_path: Path) -> None:
+    await quit_while_it_runs(tmp_path, command(tmp_path))
 
 
 async def test_a_command_that_ends_by_itself_is_not_stopped_and_leaves_no_entry(
@@ -172,11 +176,4 @@ async def test_a_command_that_ends_by_itself_is_not_stopped_and_leaves_no_entry(
 
 
 async def test_quitting_kills_a_command_that_ignores_sigterm(tmp_path: Path) -> None:
-    options = DashboardOptions(commands=(command(tmp_path, ignore_term=True, grace=0.5),))
-    app = make_app(hostile_backend(), options=options)
-    async with app.run_test(size=(160, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("Z")
-        child, grand = await started(tmp_path)
-        await pilot.press("q")
-    await wait_until(lambda: not alive(child) and not alive(grand), "the group to go", within=5)
+    await quit_while_it_runs(tmp_path, command(tmp_path, ignore_term=True, grace=0.5))

@@ -5,6 +5,11 @@ All (`s` asks which one), that source alone on its tab."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend
@@ -24,6 +29,14 @@ INBOX = (GH, JIRA, SLACK)
 
 def inbox_backend() -> FakeBackend:
     return FakeBackend([*DEFAULT_SECTIONS, *INBOX], items_per_section=6)
+
+
+@asynccontextmanager
+async def inbox_on_screen(backend: FakeBackend, **options: Any) -> AsyncIterator[Pilot[Any]]:
+    """The app on `backend` (make_app `options`), 160x40, its Inbox pane focused: All."""
+    async with make_app(backend, **options).run_test(size=(160, 40)) as pilot:
+        await focus_pane(pilot, "inbox")
+        yield pilot
 
 
 def pane(app) -> ItemPane:
@@ -50,8 +63,7 @@ async def test_brackets_step_through_all_then_each_source_and_back(
     wait_for_workers: WaitForWorkers,
 ) -> None:
     backend = inbox_backend()
-    async with make_app(backend).run_test(size=(160, 40)) as pilot:
-        await focus_pane(pilot, "inbox")
+    async with inbox_on_screen(backend) as pilot:
         app = pilot.app
         everything = ids(merge_newest([backend.items[s.id] for s in INBOX]))
         assert shown(app) == everything and len(everything) == 18
@@ -79,8 +91,7 @@ async def test_a_source_tab_badge_is_its_own_and_names_a_worse_source(
     wait_for_workers: WaitForWorkers,
 ) -> None:
     backend = inbox_backend()
-    async with make_app(backend).run_test(size=(160, 40)) as pilot:
-        await focus_pane(pilot, "inbox")
+    async with inbox_on_screen(backend) as pilot:
         app = pilot.app
         for section in INBOX:  # every source live, then Jira's breaker opens
             live = Freshness(FreshnessState.LIVE, backend.now)
@@ -101,8 +112,7 @@ async def test_R_refreshes_the_tab_on_screen_every_source_on_all(
     wait_for_workers: WaitForWorkers,
 ) -> None:
     backend = inbox_backend()
-    async with make_app(backend).run_test(size=(160, 40)) as pilot:
-        await focus_pane(pilot, "inbox")
+    async with inbox_on_screen(backend) as pilot:
         await pilot.press("R")
         await wait_for_workers(pilot)
         assert sorted(backend.refreshed) == sorted(s.id for s in INBOX)
@@ -116,8 +126,7 @@ async def test_s_on_all_asks_which_source_and_on_a_source_tab_edits_its_own(
     wait_for_workers: WaitForWorkers,
 ) -> None:
     backend = inbox_backend()
-    async with make_app(backend).run_test(size=(160, 40)) as pilot:
-        await focus_pane(pilot, "inbox")
+    async with inbox_on_screen(backend) as pilot:
         app = pilot.app
         await pilot.press("s")
         await wait_for_workers(pilot)
@@ -163,8 +172,7 @@ async def test_L_on_all_logs_in_to_the_source_whose_login_expired(
         AccountConfig("slack", "slack", "https://slack.com/api"),
     ]
     backend = inbox_backend()
-    async with make_app(backend, accounts=accounts).run_test(size=(160, 40)) as pilot:
-        await focus_pane(pilot, "inbox")
+    async with inbox_on_screen(backend, accounts=accounts) as pilot:
         expired = Freshness(FreshnessState.EMPTY, None, "Slack says token_revoked", Cause.AUTH)
         backend.publish(backend._section_event(SLACK, Snapshot((), expired)))
         await wait_for_workers(pilot)

@@ -183,14 +183,19 @@ def start_report(
     tmp_path: Path, config_text: str, keyring: str, on_demand: tuple[str, ...]
 ) -> dict[str, Any]:
     """What the PROBE saw of a real `zen-tui` start with this config and keyring backend."""
-    config = tmp_path / "config.toml"
-    config.write_text(config_text, encoding="utf-8")
+    (tmp_path / "config.toml").write_text(config_text, encoding="utf-8")
+    return run_zen_tui(PROBE.format(network=NETWORK, on_demand=on_demand), tmp_path, keyring)
+
+
+def run_zen_tui(script: str, tmp_path: Path, keyring: str) -> dict[str, Any]:
+    """Run `script` (PROBE, USES: it calls the CLI's main, then prints a JSON line) in a fresh
+    interpreter on tmp_path's config.toml and data dir, with `keyring` as the keyring backend;
+    its JSON line, once both the process and main said 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
     env |= {"PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": keyring}
-    probe = PROBE.format(network=NETWORK, on_demand=on_demand)
-    argv = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+    argv = ["--config", str(tmp_path / "config.toml"), "--data-dir", str(tmp_path / "data")]
     done = subprocess.run(
-        [sys.executable, "-c", probe, *argv],
+        [sys.executable, "-c", script, *argv],
         capture_output=True,
         text=True,
         env=env,
@@ -312,22 +317,8 @@ def test_an_act_loads_what_it_needs_when_used(tmp_path: Path) -> None:
         store.save_section("prs:0:gh", [ROW], time.time())
     finally:
         store.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
     keyring = "tests.unit.auth.logged_in_keyring.LoggedInKeyring"
-    env |= {"PYTHONPATH": str(ROOT), "PYTHON_KEYRING_BACKEND": keyring}
-    argv = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
-    done = subprocess.run(
-        [sys.executable, "-c", USES.format(act_only=ACT_ONLY), *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=90,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["code"] == 0
+    seen = run_zen_tui(USES.format(act_only=ACT_ONLY), tmp_path, keyring)
     assert seen["start"] == []
     assert seen["open"] == ["zen_tui.web_links"]
     assert seen["save"] == ["zen_tui.config_writer", "zen_tui.web_links"]

@@ -17,6 +17,7 @@ from zen_tui.gateway.errors import (
     ApiGone,
     GatewayError,
     IncompleteResults,
+    QueryRefused,
     Unavailable,
 )
 from zen_tui.models import (
@@ -68,6 +69,14 @@ from zen_tui.services.github_parse import (
     split_key,
     webhook_items,
 )
+from zen_tui.services.github_query import (
+    KIND_QUALIFIER,
+    half_missing,
+    kinds_named,
+    merge_kinds,
+    mixed_kinds_refused,
+    with_terms,
+)
 from zen_tui.services.markers import has_html_marker, html_marker
 
 _REPO_QUALIFIER = re.compile(r"(?:^|\s)-?repo:\"?([^\s/\"]+/[^\s\"]+)")
@@ -89,7 +98,18 @@ def section_query(section: SectionInfo) -> str:
     query = section.query.strip() or "involves:@me is:open archived:false"
     if _TYPE_QUALIFIER.search(query) or section.pane not in ("prs", "issues"):
         return query
-    return f"{'is:pr' if section.pane == 'prs' else 'is:issue'} {query}"
+    return with_terms(query, before=("is:pr" if section.pane == "prs" else "is:issue",))
+
+
+def kinds_to_search(section: SectionInfo, query: str) -> list[str]:
+    """The kinds a GitHub App user token must search apart for this section: its pane's, or
+    the one its query names, else both (a section of issues and PRs, e.g. in the inbox)."""
+    if section.pane == "prs":
+        return ["pr"]
+    if section.pane == "issues":
+        return ["issue"]
+    named = kinds_named(query)
+    return sorted(named) if len(named) == 1 else ["issue", "pr"]
 
 
 def is_notifications(section: SectionInfo) -> bool:
@@ -109,6 +129,9 @@ class GitHubClient(BaseClient):
         self._me: str | None = account.user
         self._threads: dict[str, str] = {}  # item key -> notification thread id
         self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
+        # GitHub refused a search mixing issues and PRs (a GitHub App user token): from then on
+        # each kind is searched on its own, without asking the refused way first every poll.
+        self._one_kind_only = False
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -127,8 +150,25 @@ class GitHubClient(BaseClient):
         if is_notifications(section):
             return await self._notifications(section, limit, cursor, read)
         query = section_query(section)
+        if self._one_kind_only:
+            result = await self._by_kind(section, query, limit, cursor, read)
+        else:
+            try:
+                result = await self._search(query, limit, cursor, read)
+            except QueryRefused as err:
+                if not mixed_kinds_refused(err):
+                    raise
+                result = await self._by_kind(section, query, limit, cursor, read)
+            if mixed_kinds_refused(result.stale_error):  # refused, answered from a last copy
+                result = await self._by_kind(section, query, limit, cursor, read)
+        if section.pane != "prs":
+            return result
+        return await self._enrich(section, result, limit, read.interactive)
+
+    async def _search(self, query: str, limit: int, cursor: str | None, read: Read) -> FetchResult:
+        """One search query, every page; `cursor` asks only for what changed since it."""
         if cursor:
-            query += f" updated:>={cursor}"
+            query = with_terms(query, after=(f"updated:>={cursor}",))
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
         try:
             result = await self._paged(
@@ -142,9 +182,30 @@ class GitHubClient(BaseClient):
         if isinstance(refused, ApiError) and refused.status == 422:
             error = query_refused(await self._unsearchable(refused, query))
             result = msgspec.structs.replace(result, stale_error=error)
-        if section.pane != "prs":
-            return result
-        return await self._enrich(section, result, limit, read.interactive)
+        return result
+
+    async def _by_kind(
+        self, section: SectionInfo, query: str, limit: int, cursor: str | None, read: Read
+    ) -> FetchResult:
+        """The section searched once per kind (is:issue, is:pull-request), as a GitHub App
+        user token must, merged newest first. One kind failing leaves the other's rows,
+        marked partial with the reason; a refusal of either is the query's, as always."""
+        self._one_kind_only = True
+        results: list[FetchResult] = []
+        failed: GatewayError | None = None
+        for kind in kinds_to_search(section, query):
+            typed = with_terms(query, before=(KIND_QUALIFIER[kind],))
+            try:
+                results.append(await self._search(typed, limit, cursor, read))
+            except QueryRefused:
+                raise
+            except GatewayError as err:
+                failed = failed or err
+        if not results:
+            assert failed is not None
+            raise failed
+        merged = merge_kinds(results, limit, cursor)
+        return merged if failed is None else half_missing(merged, failed)
 
     async def _enrich(
         self, section: SectionInfo, result: FetchResult, limit: int, interactive: bool
@@ -181,7 +242,10 @@ class GitHubClient(BaseClient):
         """The section's first `first` PR rows from GraphQL search. GitHub can time out
         (502/504) on many check rollups at once: then ask for half as many a page, and page
         on with the cursor, rather than show no rows."""
-        query = search_query(section_query(section))
+        query = section_query(section)
+        if self._one_kind_only and "pr" not in kinds_named(query, ("is",)):  # App token
+            query = with_terms(query, before=(KIND_QUALIFIER["pr"],))
+        query = search_query(query)
         answer, size, after = RowAnswer(), first, None
         while True:
             try:
@@ -330,7 +394,10 @@ class GitHubClient(BaseClient):
         """GitHub's search refuses a `repo:` naming a renamed or transferred repository by
         its old name (422). The repository itself answers at the old name, redirected
         (301): its new name tells the user what to put in the config. `err` as it was when
-        nothing is found (another 422, a repository gone, the check failing)."""
+        nothing is found (another 422, a repository gone, the check failing), or when the
+        refusal is of mixing issues and PRs (nothing to look up)."""
+        if mixed_kinds_refused(err):
+            return err
         for name in dict.fromkeys(_REPO_QUALIFIER.findall(query)):
             try:
                 resp = await self.gateway.request(

@@ -78,26 +78,9 @@ class OutboxMixin(StoreBase):
                         f"({existing.action.kind} on {existing.action.item_id}); use a new key"
                     )
                 return existing
-            db.execute(
-                "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
-                f" reason, created_at, updated_at, login) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?,"
-                f" {_STAMP})",
-                (
-                    entry_id,
-                    encode_action(action),
-                    key,
-                    batch_id,
-                    ActionState.PENDING,
-                    _waits(action, login),
-                    now,
-                    now,
-                    login,
-                    action.account,
-                ),
+            return _insert_pending(
+                db, entry_id, action, key=key, batch_id=batch_id, login=login, now=now
             )
-            added = _fetch(db, "id = ?", entry_id)
-        assert added is not None
-        return added
 
     def outbox_add_chain(
         self,
@@ -117,27 +100,18 @@ class OutboxMixin(StoreBase):
             after: str | None = None
             for action, link_from in steps:
                 entry_id = uuid.uuid4().hex
-                db.execute(
-                    "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
-                    " reason, created_at, updated_at, after_id, link_from, login)"
-                    f" VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, {_STAMP})",
-                    (
-                        entry_id,
-                        encode_action(action),
-                        str(uuid.uuid4()),
-                        batch_id,
-                        ActionState.PENDING,
-                        _waits(action, login),
-                        now,
-                        now,
-                        after,
-                        link_from,
-                        login,
-                        action.account,
-                    ),
+                key = str(uuid.uuid4())
+                entry = _insert_pending(
+                    db,
+                    entry_id,
+                    action,
+                    key=key,
+                    batch_id=batch_id,
+                    login=login,
+                    now=now,
+                    after=after,
+                    link_from=link_from,
                 )
-                entry = _fetch(db, "id = ?", entry_id)
-                assert entry is not None
                 added.append(entry)
                 after = entry_id
         return added
@@ -315,6 +289,44 @@ class OutboxMixin(StoreBase):
             for state, n in rows.fetchall():
                 counts[ActionState(state)] = n
         return counts
+
+
+def _insert_pending(
+    db: sqlite3.Connection,
+    entry_id: str,
+    action: Action,
+    *,
+    key: str,
+    batch_id: str | None,
+    login: str | None,
+    now: float,
+    after: str | None = None,
+    link_from: str | None = None,
+) -> OutboxEntry:
+    """Insert `action` as a PENDING entry (a chain step: after `after`, linked from
+    `link_from`), stamped with `login` or else the account's recorded one; the row as stored."""
+    db.execute(
+        "INSERT INTO outbox (id, action, idempotency_key, batch_id, state, attempts,"
+        " reason, created_at, updated_at, after_id, link_from, login)"
+        f" VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, {_STAMP})",
+        (
+            entry_id,
+            encode_action(action),
+            key,
+            batch_id,
+            ActionState.PENDING,
+            _waits(action, login),
+            now,
+            now,
+            after,
+            link_from,
+            login,
+            action.account,
+        ),
+    )
+    entry = _fetch(db, "id = ?", entry_id)
+    assert entry is not None
+    return entry
 
 
 def _waits(action: Action, login: str | None) -> str | None:

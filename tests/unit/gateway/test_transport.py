@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from zen_tui.auth.provider import EnvCredentialProvider
-from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse
+from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse, Gateway
 from zen_tui.gateway.credentials import Credential
 from zen_tui.gateway.events import ApiDeprecation
 from zen_tui.gateway.settings import TimeoutSettings
@@ -325,31 +325,24 @@ def slack_refusing(*refused: str) -> Any:
     return handle
 
 
+def renewing_slack(make_gateway: Any, handler: Any) -> tuple[Gateway, Rotating]:
+    """A Slack gateway answered by `handler`, its credentials a Rotating (5 renewals)."""
+    creds = Rotating(left=5)
+    gateway = make_gateway(service="slack", account="slack:T1", credentials=creds, handler=handler)
+    return gateway, creds
+
+
 async def test_slack_token_expired_before_any_stated_expiry_is_refreshed_and_resent(
     make_gateway,
 ):
-    creds = Rotating(left=5)
-    gw = make_gateway(
-        settings_for("slack"),
-        service="slack",
-        account="slack:T1",
-        credentials=creds,
-        handler=slack_refusing("tok-0"),
-    )
+    gw, creds = renewing_slack(make_gateway, slack_refusing("tok-0"))
     answers = await asyncio.gather(*(gw.request("GET", "/api/auth.test") for _ in range(3)))
     assert [a.json() for a in answers] == [{"ok": True, "token": "tok-1"}] * 3
     assert creds.refreshes == 1  # concurrent refusals of one token: one refresh
 
 
 async def test_a_renewed_token_refused_too_is_not_refreshed_again(make_gateway):
-    creds = Rotating(left=5)
-    gw = make_gateway(
-        settings_for("slack"),
-        service="slack",
-        account="slack:T1",
-        credentials=creds,
-        handler=slack_refusing("tok-0", "tok-1"),
-    )
+    gw, creds = renewing_slack(make_gateway, slack_refusing("tok-0", "tok-1"))
     for _ in range(3):
         answer = await gw.request("GET", "/api/auth.test")
         assert answer.json() == {"ok": False, "error": "token_expired"}  # log in again
@@ -357,14 +350,8 @@ async def test_a_renewed_token_refused_too_is_not_refreshed_again(make_gateway):
 
 
 async def test_other_slack_errors_and_other_services_refresh_nothing(make_gateway):
-    creds = Rotating(left=5)
-    gw = make_gateway(
-        settings_for("slack"),
-        service="slack",
-        account="slack:T1",
-        credentials=creds,
-        handler=lambda r: httpx.Response(200, json={"ok": False, "error": "channel_not_found"}),
-    )
+    not_found = {"ok": False, "error": "channel_not_found"}
+    gw, creds = renewing_slack(make_gateway, lambda r: httpx.Response(200, json=not_found))
     await gw.request("GET", "/api/conversations.history")
     github = make_gateway(
         credentials=creds,

@@ -16,6 +16,9 @@ from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import SectionInfo
+from zen_tui.services.github import GitHubClient
+from zen_tui.services.jira import JiraClient
+from zen_tui.services.slack import SlackClient
 
 BASES = {
     "github": "https://api.test",
@@ -63,6 +66,37 @@ def make_gateway(clock: FakeClock) -> Iterator[Callable[[str], Gateway]]:
         return gateway
 
     yield factory
+
+
+# ---- a client of each service on that gateway (a module wanting another set-up defines its own)
+
+
+@pytest.fixture
+def gh(make_gateway: Callable[[str], Gateway]) -> GitHubClient:
+    account = Account("github", "github", BASES["github"], user="me")
+    return GitHubClient(account, make_gateway("github"))
+
+
+@pytest.fixture
+def myself(router: respx.MockRouter, contracts: Path) -> respx.Route:
+    """GET /myself from the contract: accountId 5b10..., timeZone Australia/Sydney."""
+    return router.get(f"{BASES['jira']}/rest/api/3/myself").respond(
+        200, json=load(contracts, "jira-cloud-platform/examples/GET_myself.200.json")
+    )
+
+
+@pytest.fixture
+def jira(
+    make_gateway: Callable[[str], Gateway], clock: FakeClock, myself: respx.Route
+) -> JiraClient:
+    account = Account("jira", "jira", BASES["jira"])
+    return JiraClient(account, make_gateway("jira"), clock=clock)
+
+
+@pytest.fixture
+def slack(make_gateway: Callable[[str], Gateway], clock: FakeClock) -> SlackClient:
+    account = Account("slack", "slack", BASES["slack"])
+    return SlackClient(account, make_gateway("slack"), clock=clock)
 
 
 def section(service: str, query: str, pane: str = "prs") -> SectionInfo:

@@ -4,22 +4,12 @@ purpose says so; verify() cannot tell rather than guess when the bound cut its r
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from zen_tui.models import Action, Issue, PullRequest
-from zen_tui.services import make_client
-from zen_tui.services.github import GitHubClient
 
-from .conftest import BASES, Account
+from .conftest import BASES
 
 API = BASES["github"]
-
-
-@pytest.fixture
-def gh(make_gateway) -> GitHubClient:
-    client = make_client(Account("github", "github", API, user="me"), make_gateway("github"))
-    assert isinstance(client, GitHubClient)
-    return client
 
 
 def _paged(router, path: str, pages: list[list[dict]], wrap: str | None = None) -> None:

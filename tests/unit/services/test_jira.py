@@ -23,19 +23,6 @@ EX = "jira-cloud-platform/examples"
 KEY = "jk-1"
 
 
-@pytest.fixture
-def myself(router, contracts):
-    """GET /myself from the contract: accountId 5b10..., timeZone Australia/Sydney."""
-    return router.get(f"{API}/myself").respond(
-        200, json=load(contracts, f"{EX}/GET_myself.200.json")
-    )
-
-
-@pytest.fixture
-def jira(make_gateway, clock, myself) -> JiraClient:
-    return JiraClient(Account("jira", "jira", SITE), make_gateway("jira"), clock=clock)
-
-
 def issue(key: str, updated: str = "2024-05-01T10:20:30.000+0000", **fields) -> dict:
     return {
         "id": "1",

@@ -18,38 +18,17 @@ from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import GatewayError, IncompleteResults
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import FetchResult, SectionInfo
-from zen_tui.services import make_client
 from zen_tui.services.github import GitHubClient
-from zen_tui.services.jira import JiraClient
-from zen_tui.services.slack import SlackClient
 from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.wired import Wired
 
-from .conftest import BASES, Account, load, section
+from .conftest import BASES, load, section
 from .test_jira import API as JIRA_API
 from .test_jira import issue as jira_issue
-from .test_jira import myself  # noqa: F401 - a fixture the jira one needs
 
 GH = BASES["github"]
 SLACK = BASES["slack"]
-
-
-@pytest.fixture
-def gh(make_gateway) -> GitHubClient:
-    client = make_client(Account("github", "github", GH, user="me"), make_gateway("github"))
-    assert isinstance(client, GitHubClient)
-    return client
-
-
-@pytest.fixture
-def jira(make_gateway, clock, myself) -> JiraClient:  # noqa: F811 - the fixture above
-    return JiraClient(Account("jira", "jira", BASES["jira"]), make_gateway("jira"), clock=clock)
-
-
-@pytest.fixture
-def slack(make_gateway, clock) -> SlackClient:
-    return SlackClient(Account("slack", "slack", SLACK), make_gateway("slack"), clock=clock)
 
 
 def gh_row(n: int) -> dict:
@@ -116,14 +95,21 @@ async def test_github_search_timing_out_on_the_simulator_is_partial(sim, sim_cli
     assert {i.id for i in cut.items} < {i.id for i in whole.items}
 
 
-async def test_jira_a_failed_next_page_token_page_makes_the_listing_partial(jira, router) -> None:
+def jira_later_pages_fail(router, status: int, says: str) -> None:
+    """/search/jql answers its first page (A-1, a next page token); a page asked for with the
+    token is `status`, saying `says`."""
+
     def answer(request: httpx.Request) -> httpx.Response:
         if b"nextPageToken" in request.content:
-            return httpx.Response(503, json={"errorMessages": ["down"]})
+            return httpx.Response(status, json={"errorMessages": [says]})
         body = {"issues": [jira_issue("A-1")], "nextPageToken": "t2", "isLast": False}
         return httpx.Response(200, json=body)
 
     router.post(f"{JIRA_API}/search/jql").mock(side_effect=answer)
+
+
+async def test_jira_a_failed_next_page_token_page_makes_the_listing_partial(jira, router) -> None:
+    jira_later_pages_fail(router, 503, "down")
     result = await jira.fetch_section(section("jira", "project = A", pane="issues"))
     assert [i.key for i in result.items] == ["A-1"]
     assert result.partial and "503" in str(result.stale_error)

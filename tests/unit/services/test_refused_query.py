@@ -4,30 +4,15 @@ outage): Jira's 400 on the first /search/jql page, GitHub's 422 on the first sea
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from zen_tui.gateway.errors import ApiError, QueryRefused
-from zen_tui.services.github import GitHubClient
-from zen_tui.services.jira import JiraClient
 
-from .conftest import BASES, Account, section
+from .conftest import section
 from .test_jira import API as JIRA_API
-from .test_jira import issue as jira_issue
-from .test_jira import myself  # noqa: F401 - a fixture the jira one needs
-from .test_partial_listings import GH, search_page
+from .test_partial_listings import GH, jira_later_pages_fail, search_page
 
 SAYS = "The value 'NOPE' does not exist for the field 'project'."
-
-
-@pytest.fixture
-def gh(make_gateway) -> GitHubClient:
-    return GitHubClient(Account("github", "github", GH, user="me"), make_gateway("github"))
-
-
-@pytest.fixture
-def jira(make_gateway, clock, myself) -> JiraClient:  # noqa: F811 - the fixture above
-    return JiraClient(Account("jira", "jira", BASES["jira"]), make_gateway("jira"), clock=clock)
 
 
 async def test_jira_400_on_the_first_page_is_the_query_once(jira, router) -> None:
@@ -42,13 +27,7 @@ async def test_jira_400_on_the_first_page_is_the_query_once(jira, router) -> Non
 
 
 async def test_jira_400_on_a_later_page_is_partial_not_the_query(jira, router) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        if b"nextPageToken" in request.content:
-            return httpx.Response(400, json={"errorMessages": ["The token expired."]})
-        body = {"issues": [jira_issue("A-1")], "nextPageToken": "t2", "isLast": False}
-        return httpx.Response(200, json=body)
-
-    router.post(f"{JIRA_API}/search/jql").mock(side_effect=answer)
+    jira_later_pages_fail(router, 400, "The token expired.")
     result = await jira.fetch_section(section("jira", "project = A", pane="issues"))
     assert [i.key for i in result.items] == ["A-1"] and result.partial
     assert isinstance(result.stale_error, ApiError)

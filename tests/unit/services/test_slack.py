@@ -11,18 +11,13 @@ from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimit
 from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
-from zen_tui.services.slack import REPLY_PAGES, SlackClient, channel_refs
+from zen_tui.services.slack import REPLY_PAGES, channel_refs
 
-from .conftest import BASES, Account, body_of, load, section
+from .conftest import BASES, body_of, load, section
 
 API = BASES["slack"]
 EX = "slack-api-specs/examples"
 KEY = "sk-1"
-
-
-@pytest.fixture
-def slack(make_gateway, clock) -> SlackClient:
-    return SlackClient(Account("slack", "slack", API), make_gateway("slack"), clock=clock)
 
 
 @pytest.fixture
@@ -253,20 +248,7 @@ async def test_details_are_thread_replies(slack, router, basics, contracts) -> N
     replies = load(contracts, f"{EX}/conversations.replies.200.json")
     route = router.get(f"{API}/conversations.replies").respond(200, json=replies)
     await slack.me()
-    msg = Message(
-        id="slack:C1:1.0",
-        account="slack",
-        service="slack",
-        key="C1:1.0",
-        title="t",
-        url="",
-        updated_at="",
-        channel="dev",
-        channel_id="C1",
-        text="parent",
-        ts="1.0",
-        thread_ts="0.5",
-    )
+    msg = thread_message(thread_ts="0.5")
     detail = await slack.details(msg)
     assert route.calls[0].request.url.params["ts"] == "0.5"
     assert detail.body == "parent"
@@ -426,7 +408,8 @@ def test_webhook_edit_is_the_same_message_and_a_delete_is_no_row(slack) -> None:
     assert slack.items_for_webhook("message", other) == []
 
 
-def thread_message() -> Message:
+def thread_message(thread_ts: str = "1.0") -> Message:
+    """A #dev message at ts 1.0: a thread's parent, or with another `thread_ts` a reply in it."""
     return Message(
         id="slack:C1:1.0",
         account="slack",
@@ -439,7 +422,7 @@ def thread_message() -> Message:
         channel_id="C1",
         text="parent",
         ts="1.0",
-        thread_ts="1.0",
+        thread_ts=thread_ts,
     )
 
 

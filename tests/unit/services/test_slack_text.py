@@ -6,10 +6,9 @@ import httpx
 import pytest
 
 from zen_tui.models import Message
-from zen_tui.services.slack import SlackClient
 from zen_tui.services.slack_parse import is_user_id, mentioned_users, render_text
 
-from .conftest import BASES, Account, section
+from .conftest import BASES, section
 
 API = BASES["slack"]
 USERS = {"U1ABCDEFG": "ada", "U2BCDEFGH": "alan"}
@@ -40,11 +39,6 @@ def test_mentioned_users_in_order_once() -> None:
     text = "<@U2BCDEFGH> <@U1ABCDEFG|a> <@U2BCDEFGH> <#C1ABCDEFG>"
     assert mentioned_users(text) == ["U2BCDEFGH", "U1ABCDEFG"]
     assert is_user_id("U2NJDGHAJYM") and not is_user_id("general") and not is_user_id("U1")
-
-
-@pytest.fixture
-def slack(make_gateway, clock) -> SlackClient:
-    return SlackClient(Account("slack", "slack", API), make_gateway("slack"), clock=clock)
 
 
 async def test_search_results_show_names_for_mentions_and_dms(slack, router) -> None:

@@ -187,21 +187,26 @@ class CountingBus(EventBus):
         return counted
 
 
+def no_client_for(account: str, error: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service client of `account` cannot be built (ValueError `error`); the others can."""
+    import zen_tui.services as services
+
+    real = services.make_client
+
+    def make_client(info, gateway, **kw):  # type: ignore[no-untyped-def]
+        if info.name == account:
+            raise ValueError(error)
+        return real(info, gateway, **kw)
+
+    monkeypatch.setattr(services, "make_client", make_client)
+
+
 def test_a_gateway_whose_client_cannot_be_built_is_let_go_at_every_retry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Jira's gateway is built, then its service client fails: the gateway is released (its
     metrics leave the shared bus), at the first build and at each retry alike."""
-    import zen_tui.services as services
-
-    real = services.make_client
-
-    def make_client(account, gateway, **kw):  # type: ignore[no-untyped-def]
-        if account.name == "jira":
-            raise ValueError("jira: site not found")
-        return real(account, gateway, **kw)
-
-    monkeypatch.setattr(services, "make_client", make_client)
+    no_client_for("jira", "jira: site not found", monkeypatch)
     bus = CountingBus()
     wired = build_local(settings_in(tmp_path), bus=bus)
     try:
@@ -222,16 +227,7 @@ def test_a_gateway_whose_client_cannot_be_built_is_let_go_at_every_retry(
 def test_a_headless_build_that_stops_at_one_account_lets_go_of_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import zen_tui.services as services
-
-    real = services.make_client
-
-    def make_client(account, gateway, **kw):  # type: ignore[no-untyped-def]
-        if account.name == "slack":
-            raise ValueError("slack: unknown workspace")
-        return real(account, gateway, **kw)
-
-    monkeypatch.setattr(services, "make_client", make_client)
+    no_client_for("slack", "slack: unknown workspace", monkeypatch)
     bus = CountingBus()
     store = wiring.open_store(settings_in(tmp_path))
     try:

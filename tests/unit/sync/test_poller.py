@@ -131,14 +131,26 @@ class Crash(BaseException):
     """A bug escaping a poll the way a stray cancellation did: past `except Exception`."""
 
 
-def supervised(poll):
+def unchanged(n: int) -> PollOutcome:
+    return PollOutcome(changed=False)
+
+
+def supervised(answer=unchanged):
+    """A supervisor of one poller whose n-th poll (from 1) returns or raises what `answer(n)`
+    does: (supervisor, clock, the (time, why) its section was told, each poll's time)."""
     from zen_tui.sync.poller import PollerSupervisor
 
     bus, clock = EventBus(), FakeClock()
     downs: list[tuple[float, str]] = []
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        return answer(len(calls))
+
     poller = Poller(SECTION, poll, bus, POLICY, clock)
     supervisor = PollerSupervisor([poller], clock, lambda s, why: downs.append((clock.time(), why)))
-    return supervisor, clock, downs
+    return supervisor, clock, downs, calls
 
 
 async def _until(condition, turns: int = 50_000) -> None:
@@ -150,13 +162,7 @@ async def _until(condition, turns: int = 50_000) -> None:
 
 
 async def test_a_killed_poller_task_is_restarted_and_its_section_told():
-    calls: list[float] = []
-
-    async def poll(section, interactive):
-        calls.append(clock.time())
-        return PollOutcome(changed=False)
-
-    supervisor, clock, downs = supervised(poll)
+    supervisor, clock, downs, calls = supervised()
     supervisor.start()
     await _until(lambda: len(calls) == 1)
     killed_at = clock.time()
@@ -170,15 +176,12 @@ async def test_a_killed_poller_task_is_restarted_and_its_section_told():
 
 
 async def test_a_crash_loop_backs_off_and_a_good_poll_resets_it():
-    calls: list[float] = []
-
-    async def poll(section, interactive):
-        calls.append(clock.time())
-        if len(calls) <= 8 or len(calls) == 10:
+    def answer(n: int) -> PollOutcome:
+        if n <= 8 or n == 10:
             raise Crash("boom")
         return PollOutcome(changed=False)
 
-    supervisor, clock, downs = supervised(poll)
+    supervisor, _clock, downs, calls = supervised(answer)
     supervisor.start()
     await _until(lambda: len(calls) == 11)
     gaps = [b - a for a, b in itertools.pairwise(calls)]
@@ -188,15 +191,12 @@ async def test_a_crash_loop_backs_off_and_a_good_poll_resets_it():
 
 
 async def test_a_stray_cancellation_from_inside_a_poll_is_a_failed_poll_not_the_end():
-    calls: list[float] = []
-
-    async def poll(section, interactive):
-        calls.append(clock.time())
-        if len(calls) == 1:
+    def answer(n: int) -> PollOutcome:
+        if n == 1:
             raise asyncio.CancelledError  # what a cancelled shared read used to raise here
         return PollOutcome(changed=True)
 
-    supervisor, clock, downs = supervised(poll)
+    supervisor, _clock, downs, calls = supervised(answer)
     supervisor.start()
     await _until(lambda: len(calls) == 2)
     assert downs == [] and supervisor.restarts == 0  # the same task went on
@@ -205,13 +205,7 @@ async def test_a_stray_cancellation_from_inside_a_poll_is_a_failed_poll_not_the_
 
 
 async def test_stop_ends_every_poller_for_good():
-    calls: list[float] = []
-
-    async def poll(section, interactive):
-        calls.append(clock.time())
-        return PollOutcome(changed=False)
-
-    supervisor, clock, downs = supervised(poll)
+    supervisor, clock, downs, calls = supervised()
     supervisor.start()
     await _until(lambda: len(calls) == 1)
     task = supervisor.tasks[SECTION.id]
@@ -225,13 +219,9 @@ async def test_stop_ends_a_poller_whatever_loop_turn_it_comes_in():
     """Found by the chaos run: stop() at the turn where a poller's wait was winding down its
     timer and waker tasks was swallowed there, so that poller polled on and stop() (and
     engine.stop()) waited for it forever. Every turn of two whole poll cycles is tried."""
-
-    async def poll(section, interactive):
-        return PollOutcome(changed=False)
-
     lost = []
     for turn in range(80):  # one cycle (poll, then a 60 s wait on the fake clock) is ~27 turns
-        supervisor, _clock, _downs = supervised(poll)
+        supervisor, _clock, _downs, _calls = supervised()
         supervisor.start()
         task = supervisor.tasks[SECTION.id]
         for _ in range(turn):

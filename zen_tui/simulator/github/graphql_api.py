@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -33,6 +34,8 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from zen_tui.simulator.github.dates import BadDate, sort_qualifier
+from zen_tui.simulator.github.query import BadQuery, one_type
+from zen_tui.simulator.github.query import parse as parse_query
 from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
 from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review
 
@@ -382,9 +385,16 @@ class GraphQLApi:
         self.on_delete = on_delete  # the service's: forget the issue, send the webhook
 
     def run(
-        self, query: str, variables: Mapping[str, Any], bucket: Bucket, scale: float
+        self,
+        query: str,
+        variables: Mapping[str, Any],
+        bucket: Bucket,
+        scale: float,
+        *,
+        app_user: bool = False,
     ) -> tuple[dict[str, Any], int]:
-        """The JSON answer and the points it spent (0 when it did not run)."""
+        """The JSON answer and the points it spent (0 when it did not run). `app_user`: the
+        token is a GitHub App's user access token (see _search)."""
         try:
             document = parse(query)
         except GraphQLError as err:
@@ -415,7 +425,7 @@ class GraphQLApi:
         }
         root = {
             "rateLimit": lambda _info, **_args: rate,
-            "search": self._search,
+            "search": partial(self._search, app_user=app_user),
             "viewer": lambda _info: self._actor(self.me),
             "deleteIssue": self._delete_issue,
         }
@@ -440,12 +450,16 @@ class GraphQLApi:
         return {"clientMutationId": input.get("clientMutationId")}
 
     # ---- Query fields ----
-    def _search(self, _info: Any, **args: Any) -> dict[str, Any]:
+    def _search(self, _info: Any, *, app_user: bool = False, **args: Any) -> dict[str, Any]:
         query = str(args["query"]).strip()
         sort, desc = sort_qualifier(query) or ("updated", True)
         try:
             hits = self.state.search(query, sort, desc)[:SEARCH_CAP]
-        except BadDate:
+            # GitHub's GraphQL reference (Queries, note on user-to-server GitHub App
+            # requests): a search mixing issues and PRs answers an empty set of nodes.
+            if app_user and not one_type(parse_query(query)):
+                hits = []
+        except (BadDate, BadQuery):
             raise GraphQLError(f"Invalid search query: {query!r}") from None
         if args["type"] not in ("ISSUE", "ISSUE_ADVANCED"):
             hits = []  # repositories, users and discussions are not simulated

@@ -18,11 +18,19 @@ DOCS = "https://docs.github.com/rest"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[Any] | None = None,
+        *,
+        documentation_url: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
+        self.documentation_url = documentation_url  # None: the API's general docs page
 
 
 def no_user_agent() -> Response:
@@ -60,6 +68,7 @@ class Ctx:
     body: Any
     api_base: str
     user: str = "me"  # whose token made the request (see GitHubSim.add_user)
+    app_user: bool = False  # the token is a GitHub App's user access token (ghu_)
 
     def int_param(self, name: str) -> int:
         try:

@@ -101,10 +101,7 @@ class DeviceFlow:
         if code.status == "pending":
             return {"error": "authorization_pending"}
         code.status = "used"
-        token = "gho_" + "".join(
-            self.sim.world.rng.choice(ALPHABET + "0123456789") for _ in range(36)
-        )
-        self.sim.extra_tokens.add(token)
+        token = self.sim.new_device_token()
         self.sim.world.counters.mutation("github", "oauth_token_issued", client_id=code.client_id)
         return {"access_token": token, "token_type": "bearer", "scope": code.scope}
 

@@ -43,6 +43,7 @@ from zen_tui.simulator.github.http import (
     page_params,
     parse_iso,
 )
+from zen_tui.simulator.github.query import BadQuery, one_type, parse
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
     AREAS,
@@ -81,6 +82,21 @@ UNSEARCHABLE = {
     "field": "q",
     "code": "invalid",
 }
+# The same for a query whose only unknown names are people (author:, assignee:, involves:...):
+# GitHub's words as clients record them (e.g. `author:ghost`), with the same resource/field.
+UNSEARCHABLE_USERS = {
+    **UNSEARCHABLE,
+    "message": "The listed users cannot be searched either because the users do not exist "
+    "or you do not have permission to view the users.",
+}
+# GitHub documents (Search issues and pull requests, REST reference) that a request made with a
+# GitHub App's user access token (ghu_...) cannot mix issues and pull requests: a query without
+# `is:issue` or `is:pull-request` gets 422. The body is not documented; this message is the one
+# clients report receiving (octokit's HttpError text in changesets/action#227, dashgit#129).
+MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
+SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
+# A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
+APP_USER_PREFIX = "ghu_"
 
 
 class GitHubSim(ServiceSim):
@@ -89,8 +105,14 @@ class GitHubSim(ServiceSim):
     username = ME
     # search_incomplete_rate: the share of searches that time out server-side and answer
     # `incomplete_results: true` with a subset of the matches (see /_sim/settings).
-    settings: ClassVar[dict[str, type]] = {"search_incomplete_rate": float}
+    # device_flow_github_app: the device flow logs in to a GitHub App rather than an OAuth
+    # app, so its tokens are user access tokens (ghu_), with a GitHub App's limits.
+    settings: ClassVar[dict[str, type]] = {
+        "search_incomplete_rate": float,
+        "device_flow_github_app": bool,
+    }
     search_incomplete_rate = 0.0
+    device_flow_github_app = False
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -253,6 +275,15 @@ class GitHubSim(ServiceSim):
             token == self.token or token in self.extra_tokens or token in self.other_users
         )
 
+    def new_device_token(self) -> str:
+        """A token the device flow hands out: an OAuth app's (gho_), or a GitHub App's user
+        access token (ghu_) when device_flow_github_app is on."""
+        prefix = APP_USER_PREFIX if self.device_flow_github_app else "gho_"
+        alphabet = "BCDFGHJKLMNPQRSTVWXZ0123456789"
+        token = prefix + "".join(self.world.rng.choice(alphabet) for _ in range(36))
+        self.extra_tokens.add(token)
+        return token
+
     def add_user(self, login: str) -> str:
         """A token for another person, `login` (a second user logging in on the machine)."""
         with self.world.lock:
@@ -297,6 +328,7 @@ class GitHubSim(ServiceSim):
             raise ApiError(401, "Bad credentials")
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
         ctx.user = self.other_users.get(token, ME)
+        ctx.app_user = token.startswith(APP_USER_PREFIX)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -357,7 +389,9 @@ class GitHubSim(ServiceSim):
             points = 0
         else:
             bucket = self.buckets["graphql"]
-            answer, points = self.graphql.run(query, variables, bucket, self.world.rate_scale)
+            answer, points = self.graphql.run(
+                query, variables, bucket, self.world.rate_scale, app_user=ctx.app_user
+            )
         if points:
             self.world.counters.spend("github", "graphql", points)
         return Response(
@@ -413,7 +447,10 @@ class GitHubSim(ServiceSim):
         }
 
     def _error(self, exc: ApiError, resource: str) -> Response:
-        body: dict[str, Any] = {"message": exc.message, "documentation_url": DOCS}
+        body: dict[str, Any] = {
+            "message": exc.message,
+            "documentation_url": exc.documentation_url or DOCS,
+        }
         if exc.errors is not None:
             body["errors"] = exc.errors
         headers = self._rate_headers(resource)
@@ -474,8 +511,16 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
-        if self.state.unsearchable(query):
-            raise ApiError(422, "Validation Failed", [UNSEARCHABLE])
+        try:
+            tree = parse(query)
+        except BadQuery:
+            raise invalid("Search", "q", "invalid") from None
+        if ctx.app_user and not one_type(tree):
+            raise ApiError(422, MIXED_TYPES, documentation_url=SEARCH_DOCS)
+        refused = self.state.unsearchable(query)
+        if refused is not None:
+            why = UNSEARCHABLE if refused == "repositories" else UNSEARCHABLE_USERS
+            raise ApiError(422, "Validation Failed", [why])
         sort, desc = ctx.query.get("sort"), ctx.query.get("order", "desc") != "asc"
         if sort is None and (in_query := sort_qualifier(query)) is not None:
             sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given

@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from zen_tui.simulator.github.dates import date_filter
 from zen_tui.simulator.github.files import FileChange, files_for, long_patch, many_files
+from zen_tui.simulator.github.query import Term, compile_tree, parse
 
 ME = "me"
 COLLEAGUES = [
@@ -331,23 +331,31 @@ class GitHubState:
             hits = self._search_cache[key] = self._search(query, sort, desc)
         return hits
 
-    def unsearchable(self, query: str) -> bool:
-        """A `repo:`, `user:` or `org:` qualifier names a repository or owner that does not
-        exist (or that the user may not see): GitHub refuses the whole search with a 422
-        rather than answer it empty."""
+    def unsearchable(self, query: str) -> str | None:
+        """Why GitHub refuses the whole search with a 422 rather than answer it empty: a
+        `repo:`, `user:` or `org:` naming a repository or owner that does not exist (or that
+        the user may not see) -> "repositories"; a person qualifier (`author:`, `assignee:`,
+        `involves:`...) naming a login that does not exist -> "users". None: searchable.
+        A negated qualifier (-repo:x, -author:y) is not checked: GitHub's answer to it is
+        unconfirmed."""
         owners = {r.owner.lower() for r in self.repos.values()}
-        for token in _tokens(query):  # a negated one (-repo:x) is not checked: unconfirmed
-            key, sep, value = token.partition(":")
-            key, value = key.lower(), value.lower()
-            if key == "repo" and sep and value not in self.by_name:
-                return True
-            if key in ("user", "org") and sep and value not in owners:
-                return True
-        return False
+        logins = {u.lower() for u in self.users}
+        why: str | None = None
+        for found in parse(query).terms():
+            key, value = found.key, found.value.lower()
+            if found.negated or not value:
+                continue
+            if key == "repo" and value not in self.by_name:
+                return "repositories"
+            if key in ("user", "org") and value not in owners:
+                return "repositories"
+            if key in PERSON_QUALIFIERS and _missing_login(value, logins):
+                why = "users"
+        return why
 
     def _search(self, query: str, sort: str, desc: bool) -> list[Item]:
-        preds = [p for p in (_predicate(t) for t in _tokens(query)) if p is not None]
-        hits = [i for i in self.items if all(p(i) for p in preds)]
+        test = compile_tree(parse(query), _predicate)
+        hits = [i for i in self.items if test(i)]
         keys: dict[str, Callable[[Item], tuple[float, int]]] = {
             "updated": lambda i: (i.updated, i.id),
             "created": lambda i: (i.created, i.id),
@@ -558,26 +566,34 @@ def as_caller(query: str, user: str) -> str:
     return query if user == ME else re.sub(r"(?<=:)@me\b", user, query)
 
 
-def _tokens(query: str) -> list[str]:
-    """A search query's terms; a quoted value stays one term."""
-    try:
-        return shlex.split(query)
-    except ValueError:  # an unbalanced quote: GitHub reads it word by word
-        return query.split()
+# Qualifiers that name a person: GitHub refuses a search naming a login that does not exist.
+PERSON_QUALIFIERS = (
+    "author",
+    "assignee",
+    "mentions",
+    "commenter",
+    "involves",
+    "review-requested",
+    "user-review-requested",
+    "reviewed-by",
+)
 
 
-def _predicate(token: str) -> Callable[[Item], bool] | None:
+def _missing_login(value: str, logins: set[str]) -> bool:
+    """`value` names a login the simulated GitHub does not have; `@me`, a wildcard, a bot or
+    app (`app/x`) and a team (`org/team`) are not logins to check."""
+    return value != "@me" and value != "*" and "/" not in value and value not in logins
+
+
+def _predicate(term: Term) -> Callable[[Item], bool] | None:
     """One search term -> a filter; unknown qualifiers are ignored, as GitHub does."""
-    negate = token.startswith("-") and ":" in token
-    key, sep, value = token.lstrip("-").partition(":")
-    key = key.lower()
-    if not sep:
-        word = token.lower()
+    if not term.key:
+        word = term.value.lower()
         return lambda i: word in i.title.lower() or word in i.body.lower()
-    pred = _qualifier(key, value)
+    pred = _qualifier(term.key, term.value)
     if pred is None:
         return None
-    return (lambda i: not pred(i)) if negate else pred
+    return (lambda i: not pred(i)) if term.negated else pred
 
 
 def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
@@ -588,7 +604,9 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
     who = _who(value)
     table: dict[str, Callable[[Item], bool]] = {
         "is": lambda i: _is(i, v),
-        "type": lambda i: i.is_pr == (v == "pr"),
+        # type:pr / type:issue; any other value is an issue type (type:Bug), which no
+        # simulated issue has.
+        "type": lambda i: _is(i, v) if v in ("pr", "pull-request", "issue") else False,
         "state": lambda i: i.state == v,
         "author": lambda i: i.user == who,
         "assignee": lambda i: who in i.assignees,
@@ -604,7 +622,8 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
         "repo": lambda i: i.repo.full_name.lower() == v,
         "org": lambda i: i.repo.owner.lower() == v,
         "user": lambda i: i.repo.owner.lower() == v,
-        "label": lambda i: v in (n.lower() for n in i.labels),
+        # label:a,b is either label (GitHub's comma syntax); label:a label:b both.
+        "label": lambda i: any(n.lower() in v.split(",") for n in i.labels),
         "draft": lambda i: i.is_pr and i.draft == (v == "true"),
         "archived": lambda i: v != "true",  # no simulated repo is archived
     }
@@ -614,6 +633,7 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
 def _is(item: Item, value: str) -> bool:
     checks = {
         "pr": item.is_pr,
+        "pull-request": item.is_pr,
         "issue": not item.is_pr,
         "open": item.state == "open",
         "closed": item.state == "closed",

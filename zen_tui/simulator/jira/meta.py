@@ -22,7 +22,7 @@ from zen_tui.simulator.jira.model import (
     jira_time,
     select_fields,
 )
-from zen_tui.simulator.jira.search import error_collection, page_window
+from zen_tui.simulator.jira.search import error_collection, page_bean, page_window
 
 if TYPE_CHECKING:
     from zen_tui.simulator.jira.service import JiraSim
@@ -120,33 +120,30 @@ def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
     ]
     render = sim._render(request)
     page = [render.project(k) for k in matched[start : start + size]]
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "maxResults": size,
-            "startAt": start,
-            "total": len(matched),
-            "isLast": start + size >= len(matched),
-            "values": page,
-        }
-    )
+    return page_bean(request, start, size, len(matched), page)
+
+
+def _no_project(ref: str) -> Response:
+    return error_collection(404, f"No project could be found with key '{ref}'.")
+
+
+def _project_or_404(sim: JiraSim, ref: str) -> str | Response:
+    """The key of the project `ref` (a key or an id) names, or Jira's 404 for it."""
+    key = sim.project_key(ref)
+    return _no_project(ref) if key is None else key
 
 
 def project(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = sim.project_key(request.path_params["key"])
-    if key is None:
-        return error_collection(
-            404, f"No project could be found with key '{request.path_params['key']}'."
-        )
+    key = _project_or_404(sim, request.path_params["key"])
+    if isinstance(key, Response):
+        return key
     return JSONResponse(_project_full(sim, request, key))
 
 
 def project_statuses(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = sim.project_key(request.path_params["key"])
-    if key is None:
-        return error_collection(
-            404, f"No project could be found with key '{request.path_params['key']}'."
-        )
+    key = _project_or_404(sim, request.path_params["key"])
+    if isinstance(key, Response):
+        return key
     render = sim._render(request)
     return JSONResponse(
         [
@@ -263,7 +260,7 @@ def assignable_search(sim: JiraSim, request: Request, body: Body) -> Response:
             404, "Issue does not exist or you do not have permission to see it."
         )
     if project_ref and sim.project_key(project_ref) is None:
-        return error_collection(404, f"No project could be found with key '{project_ref}'.")
+        return _no_project(project_ref)
     return _user_page(sim, request, _users_asked(sim, q))
 
 
@@ -386,11 +383,9 @@ def editmeta(sim: JiraSim, request: Request, body: Body) -> Response:
 
 
 def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
-    key = sim.project_key(request.path_params["project"])
-    if key is None:
-        return error_collection(
-            404, f"No project could be found with key '{request.path_params['project']}'."
-        )
+    key = _project_or_404(sim, request.path_params["project"])
+    if isinstance(key, Response):
+        return key
     render = sim._render(request)
     types = [render.issuetype(t) for t in CREATE_TYPES]
     return JSONResponse({"issueTypes": types, "maxResults": 50, "startAt": 0, "total": len(types)})
@@ -459,7 +454,7 @@ def multi_project_assignable(sim: JiraSim, request: Request, body: Body) -> Resp
         return error_collection(400, "The query parameter 'projectKeys' is required.")
     unknown = [k for k in keys if sim.project_key(k.strip()) is None]
     if unknown:
-        return error_collection(404, f"No project could be found with key '{unknown[0]}'.")
+        return _no_project(unknown[0])
     return _user_page(sim, request, _matching_users(sim, request.query_params.get("query") or ""))
 
 
@@ -491,13 +486,4 @@ def statuses_search(sim: JiraSim, request: Request, body: Body) -> Response:
         for sid, (name, _, cat_key, _, _) in STATUSES.items()
         if typed in name.lower()
     ]
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "startAt": start,
-            "maxResults": size,
-            "total": len(found),
-            "isLast": start + size >= len(found),
-            "values": found[start : start + size],
-        }
-    )
+    return page_bean(request, start, size, len(found), found[start : start + size])

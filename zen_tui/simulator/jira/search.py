@@ -58,6 +58,20 @@ def page_window(request: Request, *, default: int, cap: int) -> tuple[int, int] 
     return max(0, start), min(cap, size)
 
 
+def page_bean(request: Request, start: int, size: int, total: int, values: list[Any]) -> Response:
+    """Jira's PageBean answer: `values`, the page at `start` (`size` at most) of `total`."""
+    return JSONResponse(
+        {
+            "self": str(request.url),
+            "maxResults": size,
+            "startAt": start,
+            "total": total,
+            "isLast": start + size >= total,
+            "values": values,
+        }
+    )
+
+
 TOKEN_TTL = 7 * 86400  # Jira's page tokens expire after 7 days
 
 

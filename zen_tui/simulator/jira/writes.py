@@ -22,7 +22,13 @@ from zen_tui.simulator.jira.model import (
     JiraWorklog,
     duration,
 )
-from zen_tui.simulator.jira.search import api_version, error_collection, page_window, rich_text
+from zen_tui.simulator.jira.search import (
+    api_version,
+    error_collection,
+    page_bean,
+    page_window,
+    rich_text,
+)
 
 if TYPE_CHECKING:
     from zen_tui.simulator.jira.service import JiraSim
@@ -327,16 +333,7 @@ def changelog(sim: JiraSim, request: Request, body: Body) -> Response:
     start, size = window
     render = sim._render(request)
     page = [render.history(h) for h in issue.history[start : start + max(1, size)]]
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "maxResults": size,
-            "startAt": start,
-            "total": len(issue.history),
-            "isLast": start + size >= len(issue.history),
-            "values": page,
-        }
-    )
+    return page_bean(request, start, size, len(issue.history), page)
 
 
 def changelog_expand(render: Any, issue: JiraIssue) -> dict[str, Any]:
