@@ -26,11 +26,7 @@ import pytest
 from tests.helpers import github_config
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import REPO
-from tests.integration.test_relogin_elsewhere import (  # noqa: F401 (file_keyring: a fixture)
-    OnItsOwnThread,
-    both_polling,
-    file_keyring,
-)
+from tests.integration.test_relogin_elsewhere import OnItsOwnThread, both_polling
 from tests.integration.test_session_login_elsewhere import (
     OUT,
     Logins,
@@ -66,7 +62,8 @@ query = "is:pr author:@me"
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's: every step below polls."""
+    """A search budget 20 times GitHub's: every step below polls (as in
+    test_session_login_elsewhere)."""
     with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
         yield server
 

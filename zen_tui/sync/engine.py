@@ -457,7 +457,7 @@ class SyncEngine:
                 self._stamps[account] = session_stamp(now)
                 # its rows are this process's, this user's: none of the shared store's
                 if self.rows.use_local(account, now):
-                    self._rows_changed(account)
+                    self._show_stored(account)
             return
         self._local_logins.discard(account)
         moved = self.rows.use_shared(account)  # the session login's rows go with it
@@ -465,7 +465,7 @@ class SyncEngine:
             self._stamps[account] = now
         if not moved and (before is None or before == (now or "")):
             return
-        self._rows_changed(account)
+        self._show_stored(account)
 
     def _still_recorded(self, account: str, fetched_as: str | None) -> bool:
         """Rows fetched as `fetched_as` may go into the account's store: its own (a login of
@@ -476,13 +476,6 @@ class SyncEngine:
             return True
         recorded = self.store.login_recorded(account)
         return recorded is None or recorded == fetched_as
-
-    def _rows_changed(self, account: str) -> None:
-        """The account's rows are another login's now: its panes show them (none, until its
-        first poll) and that poll comes soon, not at the old login's schedule."""
-        self._show_stored(account)
-        if self._running and not self.closed:
-            self.refresh_soon(s.id for s in self._sections if s.account == account)
 
     def _show_stored(self, account: str) -> None:
         """The account's panes show the store's rows again (after a login change: none,
@@ -677,7 +670,7 @@ class SyncEngine:
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
-        retention.prune(self.store, self.wired.clock.time())
+        retention.prune(self.store, self.wired.clock.time(), rows=self.rows)
         self.outbox.recover()
         await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
         await self.outbox.replay()
@@ -1330,7 +1323,7 @@ class SyncEngine:
         house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
         house.add("login watch", lambda: self.login_check, self._check_logins)
         house.add("health heartbeat", HEARTBEAT, self._heartbeat)
-        retention.keep_pruned(house, self.store, self.wired.clock)
+        retention.keep_pruned(house, self.store, self.wired.clock, rows=self.rows)
         return house
 
     def _start_housekeeping(self) -> None:

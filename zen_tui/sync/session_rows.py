@@ -18,6 +18,7 @@ reasons and delta cursors apart, in a store of the same class (the same freshnes
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -42,6 +43,15 @@ def env_identities(settings: Settings) -> dict[str, str]:
         return {}
     fingerprinter = Fingerprinter.kept_at(cache_key_path(Path(settings.data_dir)))
     return {name: fingerprinter.of_user(credential) for name, credential in found.items()}
+
+
+def _last_written(paths: list[Path]) -> float:
+    """The newest modification time of these files (0: none left)."""
+    times = [0.0]
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            times.append(path.stat().st_mtime)
+    return max(times)
 
 
 class RowStores:
@@ -102,6 +112,26 @@ class RowStores:
         if self._memory is not None:
             self._memory.login_switch(account, None)  # a later session user sees none of it
         return True
+
+    def prune_files(self, before: float) -> int:
+        """Delete the environment logins' files (data_dir/logins/ID.db with its -wal and
+        -shm) last written before `before`, but this process's own; returns how many went.
+        Another process still using one (idle that long) writes on to a deleted file: its
+        rows live until it exits, as a session login's."""
+        if self._data_dir is None:
+            return 0
+        folder = login_rows_path(self._data_dir, "x").parent
+        mine = set(self._env.values()) | set(self._files)
+        gone = 0
+        for db in folder.glob("*.db"):
+            parts = [db, *(db.with_name(db.name + side) for side in ("-wal", "-shm"))]
+            if db.stem in mine or _last_written(parts) >= before:
+                continue
+            for part in parts:
+                with contextlib.suppress(OSError):  # not ours to delete: tried again next time
+                    part.unlink(missing_ok=True)
+            gone += not db.exists()
+        return gone
 
     def close(self) -> None:
         for store in self._files.values():
