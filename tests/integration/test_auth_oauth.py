@@ -114,12 +114,14 @@ async def test_atlassian_3lo_finds_the_cloud_and_rotation_is_persisted(
     assert first.refresh_token and first.basic_username is None
 
     provider = KeyringCredentialProvider([sim_account(sim, "jira")])
-    assert await provider.get("jira") == Credential(
-        first.token, expires_at=first.expires_at, who=first.login
+    assert await provider.get("jira") == Credential(  # with the base it works at
+        first.token, expires_at=first.expires_at, who=first.login, base_url=first.base_url
     )
     fresh = await provider.refresh("jira")
     second = await stored("jira")
-    assert fresh == Credential(second.token, expires_at=second.expires_at, who=second.login)
+    assert fresh == Credential(
+        second.token, expires_at=second.expires_at, who=second.login, base_url=first.base_url
+    )
     assert second.token != first.token
     assert second.refresh_token not in (None, first.refresh_token)
 

@@ -16,17 +16,23 @@ import pytest
 
 from tests.helpers import eventually, github_config
 from tests.integration.test_login_takes_effect import (
+    Recorder,
     comments,
     deferred,
     outbox_state,
     sections_of,
+    service_sim,
     state_of,
+    without_token,
 )
 from tests.integration.test_login_watch import OPEN_PRS
+from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.file_keyring import ENV
 from zen_tui.auth import keyring_store
 from zen_tui.auth.keyring_store import HEADLESS_HELP, KeyringCredentialStore, StoredCredential
-from zen_tui.config import load_settings
+from zen_tui.auth.login import LoginFlow
+from zen_tui.auth.states import LoggedIn
+from zen_tui.config import Settings, load_settings
 from zen_tui.gateway import gateway as gateway_module
 from zen_tui.logs import shutdown_logging
 from zen_tui.models import Action, ActionState, FreshnessState, PullRequest
@@ -34,6 +40,7 @@ from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 
 pytestmark = pytest.mark.timeout(120)
+API = "/rest/api/3"
 HELPER_TIMEOUT = 2.0  # a hanging keyring is given up on after this (the default is 10 s)
 
 
@@ -154,4 +161,75 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
         assert reconnects == ["gh"]
     finally:
         await engine.stop()
+        shutdown_logging()
+
+
+async def test_a_jira_3lo_login_read_after_the_keyring_unlocks_goes_to_its_cloud(
+    sim: SimulatorServer, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same with a Jira OAuth 2.0 (3LO) login: its REST base is the cloud URL
+    (api.atlassian.com/ex/jira/{cloudid}, from accessible-resources at the login, saved with
+    it), which a start with the keyring locked cannot read, so the account is built at the
+    site URL, where Atlassian refuses a 3LO token. Once the keyring answers, the account is
+    built again at its cloud and goes live; no request carries the token to the site URL, and
+    the rotating refresh token is not spent on those refusals (each refresh invalidates the
+    one before it: a refresh the site URL provoked would be the login's last good one)."""
+    monkeypatch.setenv(ENV, str(tmp_path / "keyring.json"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.unit.auth.file_keyring.LockableFileKeyring")
+    monkeypatch.setattr(gateway_module, "NO_LOGIN_HOLD", 0.0)
+    through_the_helper(monkeypatch)
+    settings, account = without_token(settings, "jira")
+    jira = service_sim(sim, "jira")
+    flow = LoginFlow(account, "oauth", open_browser=FakeBrowser(), wait=10)
+    assert isinstance([state async for state in flow.run()][-1], LoggedIn)
+    login = await KeyringCredentialStore().load(account.name)
+    cloud_base = f"{sim.root_url}/jira/ex/jira/{jira.cloud_id}"
+    assert login is not None and login.base_url == cloud_base and login.refresh_token
+
+    first = deferred(settings)  # a run with the keyring open: the rows are saved
+    try:
+        await first.start()
+        mine = sections_of(first, account.name)
+        assert first.wired.gateways[account.name].base_url == cloud_base
+        await first.refresh(None)
+        assert all(state_of(first, s) is FreshnessState.LIVE for s in mine)
+        saved = {s: keys(first, s) for s in mine}
+        assert any(saved.values())
+        record = first.store.login_state(account.name)
+    finally:
+        await first.stop()
+
+    set_lock(tmp_path / "keyring.json", "raise")
+    recorder = Recorder()
+    engine = deferred(settings, recorder)  # its login watch at the default 30 s: not waited for
+    site_path = f"/jira{API}/"  # the site URL's REST paths (the cloud's are /jira/ex/jira/...)
+    try:
+        await engine.start()
+        assert engine.wired.gateways[account.name].base_url != cloud_base  # not readable yet
+        await engine.refresh(None)
+        for section in mine:
+            reason = str(engine.snapshot(section).freshness.reason)  # type: ignore[union-attr]
+            assert reason.startswith("cannot read the login"), reason
+            assert keys(engine, section) == saved[section]
+        assert engine.store.login_state(account.name) == record
+
+        set_lock(tmp_path / "keyring.json", None)
+        mark = len(recorder.seen)
+        await engine.refresh(None)  # the next poll reads the login, sends nothing, and
+        await eventually(  # has the account built again at once
+            lambda: engine.wired.gateways[account.name].base_url == cloud_base,
+            "the account to be built again at its cloud once the keyring answers",
+        )
+        await engine.refresh(None)
+        assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)
+        assert all(shown(engine, s) for s in mine if saved[s])
+        bearer = {path for path, auth in recorder.seen[mark:] if auth.lower().startswith("bearer ")}
+        assert not {p for p in bearer if p.startswith(site_path)}, "3LO token at the site URL"
+        now = await KeyringCredentialStore().load(account.name)
+        assert now is not None and now.refresh_token == login.refresh_token  # not spent
+        assert now.base_url == cloud_base and now.cloud_id == jira.cloud_id
+        assert engine.store.login_state(account.name) == record
+    finally:
+        await engine.stop()
+        await recorder.inner.aclose()
         shutdown_logging()

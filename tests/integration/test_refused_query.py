@@ -141,3 +141,68 @@ async def test_github_search_naming_a_missing_repository_is_the_query_not_an_out
         if s.id != gone.id
     )
     await engine.stop()
+
+
+# Jira's sentences for issue keys and sprints that are no issue's or sprint's (the simulator's
+# jql module names the sources): each a 400, so the section says it and what to fix.
+REFUSED_JQL = [
+    ("key = NOPE-1", "An issue with key 'NOPE-1' does not exist for field 'key'."),
+    (
+        "issue in (ZEN-1, NOPE-1) ORDER BY updated DESC",
+        "An issue with key 'NOPE-1' does not exist for field 'issue'.",
+    ),
+    (
+        'sprint = "No Such Sprint"',
+        "Sprint with name 'No Such Sprint' does not exist or you do not have permission to "
+        "view it.",
+    ),
+    ("project = ZEN AND colour = red", "Field 'colour' does not exist or you do not have"),
+]
+
+
+@pytest.mark.parametrize(("jql", "says"), REFUSED_JQL)
+async def test_jql_naming_no_issue_or_sprint_is_refused_once_with_jiras_reason(
+    sim: SimulatorServer, settings: Settings, jql: str, says: str
+) -> None:
+    bad = SectionConfig("issues", "Bad JQL", "jira", jql=jql)
+    engine = engine_for(with_section(settings, sim, bad))
+    sim.reset_counters()
+    try:
+        first = await engine.sync_once()
+        [section] = [s for s in engine.sections if s.title == "Bad JQL"]
+        for _ in range(3):
+            await engine.refresh(section.id)
+        assert refusals(sim, "jira") == [  # one request per poll: never retried
+            {"service": "jira", "endpoint": "/rest/api/3/search/jql", "status": 400, "count": 4}
+        ]
+        shown = engine.snapshot(section.id)
+        assert shown is not None and shown.freshness.cause is Cause.QUERY
+        reason = str(shown.freshness.reason)
+        assert reason.startswith(f"jira refused the query: {says}"), reason
+        assert reason.endswith("; fix `jql` of section 'Bad JQL' in the config")
+        [jira] = [h for h in engine.health() if h.service == "jira"]
+        assert jira.breaker == "closed"
+        others = [s for s in engine.sections if s.id != section.id]
+        assert all(first[s.id].freshness.state is FreshnessState.LIVE for s in others)
+    finally:
+        await engine.stop()
+
+
+async def test_an_unknown_user_in_jql_lists_what_matches_live(
+    sim: SimulatorServer, settings: Settings
+) -> None:
+    """Jira runs a JQL naming a user it does not know (a warning, not an error), and
+    /search/jql has no field to say so: the section is live with what the rest matches."""
+    odd = SectionConfig("issues", "Odd user", "jira", jql="assignee = nobody_here OR project = WEB")
+    engine = engine_for(with_section(settings, sim, odd))
+    sim.reset_counters()
+    try:
+        shown = await engine.sync_once()
+        [section] = [s for s in engine.sections if s.title == "Odd user"]
+        assert shown[section.id].freshness.state is FreshnessState.LIVE
+        assert shown[section.id].items and all(
+            i.key.startswith("WEB-") for i in shown[section.id].items
+        )
+        assert refusals(sim, "jira") == []
+    finally:
+        await engine.stop()

@@ -482,6 +482,9 @@ async def test_delete_issue_204_emits_issue_deleted_and_guards_subtasks(
     assert events[-1].payload["webhookEvent"] == "jira:issue_deleted"
     assert (await client.get(f"{API}/issue/{key}")).status_code == 404
     assert (await client.delete(f"{API}/issue/{key}")).status_code == 404
-    found = await search_all(client, f"key = {key}")
-    assert found == []
+    gone = await client.post(f"{API}/search/jql", json={"jql": f"key = {key}"})
+    assert gone.status_code == 400  # a deleted issue's key is no issue's: Jira's JQL error
+    assert gone.json()["errorMessages"] == [
+        f"An issue with key '{key}' does not exist for field 'key'."
+    ]
     assert world.counters.mutations[("jira", "delete")] == 1

@@ -18,7 +18,15 @@ from tests.helpers import ManualClock, mounted_client
 from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.jira.jql import JqlError, parse
-from zen_tui.simulator.jira.model import ISSUE_TYPES, PRIORITIES, PROJECTS, STATUSES
+from zen_tui.simulator.jira.model import (
+    ISSUE_TYPES,
+    PRIORITIES,
+    PROJECTS,
+    SPRINTS,
+    STATUSES,
+    JiraIssue,
+    Sprint,
+)
 from zen_tui.simulator.jira.search import jql_vocabulary
 from zen_tui.simulator.jira.service import JiraSim
 
@@ -171,3 +179,145 @@ async def test_a_syntax_error_is_the_one_message_and_says_where(
     r = await search(client, f"{jql} AND project = NOPE" if "\n" in jql else jql)
     assert r.status_code == 400
     assert r.json() == {"errorMessages": [message], "errors": {}}
+
+
+# -- issue keys, sprints and users: Jira's own sentences (see the jql module's docstring) -----
+def no_key(key: str, field: str = "key") -> str:
+    return f"An issue with key '{key}' does not exist for field '{field}'."
+
+
+@pytest.mark.parametrize(
+    ("jql", "messages"),
+    [
+        ("key = NOPE-1", [no_key("NOPE-1")]),
+        ("issuekey = ZEN-99999", [no_key("ZEN-99999", "issuekey")]),
+        (
+            "issue in (ZEN-1, NOPE-1, NOPE-2)",
+            [no_key("NOPE-1", "issue"), no_key("NOPE-2", "issue")],
+        ),
+        ("key = nonsense", ["The issue key 'nonsense' for field 'key' is invalid."]),
+        ("key = 99999999", ["A value with ID '99999999' does not exist for the field 'key'."]),
+        (
+            'sprint = "No Such Sprint"',
+            [
+                "Sprint with name 'No Such Sprint' does not exist or you do not have "
+                "permission to view it."
+            ],
+        ),
+        (
+            "project = NOPE AND key = NOPE-1",
+            [NOPE, no_key("NOPE-1")],  # every problem, in the order written
+        ),
+    ],
+)
+async def test_unknown_issue_key_or_sprint_is_a_400_in_jiras_words(
+    client: httpx.AsyncClient, jql: str, messages: list[str]
+) -> None:
+    r = await search(client, jql)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"errorMessages": messages, "errors": {}}
+
+
+async def test_known_keys_ids_and_sprints_run(client: httpx.AsyncClient, jira: JiraSim) -> None:
+    one, two = sorted(jira.issues.values(), key=lambda i: i.id)[:2]
+    sprint = SPRINTS[next(i.sprint for i in jira.issues.values() if i.sprint is not None)]
+    for jql, expected in (
+        (f"key = {one.key.lower()}", {one.key}),
+        (f"issue in ({one.key}, {two.id})", {one.key, two.key}),
+        (
+            f'sprint = "{sprint.name}"',
+            {i.key for i in jira.issues.values() if i.sprint == sprint.id},
+        ),
+        (f"sprint = {sprint.id}", {i.key for i in jira.issues.values() if i.sprint == sprint.id}),
+    ):
+        r = await client.post(
+            f"{API}/search/jql", json={"jql": jql, "fields": ["key"], "maxResults": 5000}
+        )
+        assert r.status_code == 200, (jql, r.text)
+        assert {i["key"] for i in r.json()["issues"]} == expected, jql
+
+
+async def test_a_hidden_projects_issue_key_does_not_exist(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    ops = next(i for i in jira.issues.values() if i.project == "OPS")
+    jira.hidden_projects = "OPS"
+    r = await search(client, f"key = {ops.key}")
+    assert r.status_code == 400 and r.json()["errorMessages"] == [no_key(ops.key)]
+
+
+async def test_an_unknown_user_is_no_error_the_clause_matches_nothing(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Jira reports a user it does not know as a warning, not an error, and runs the query;
+    /search/jql's answer has no place for warnings: a 200 with what the rest matches."""
+    alone = await search(client, "assignee = nobody_here")
+    assert alone.status_code == 200, alone.text
+    assert alone.json()["issues"] == []
+    either = await client.post(
+        f"{API}/search/jql",
+        json={
+            "jql": "assignee = nobody_here OR project = WEB",
+            "fields": ["key"],
+            "maxResults": 5000,
+        },
+    )
+    assert either.status_code == 200
+    web = {i.key for i in jira.issues.values() if i.project == "WEB"}
+    assert {i["key"] for i in either.json()["issues"]} == web
+    assert set(either.json()) <= {"issues", "isLast", "nextPageToken"}  # no warning field
+
+
+def test_random_key_and_sprint_queries_error_exactly_on_what_does_not_exist(
+    jira: JiraSim,
+) -> None:
+    """Seeded random JQL over real and made-up issue keys, ids and sprints, under each of the
+    key field's three names: the parse fails exactly when one is missing, naming each once,
+    in the order written, in the sentence for its kind."""
+    rng = random.Random(61206)
+    known = jira.known()
+    issues = list(jira.issues.values())
+    sprints = list(SPRINTS.values())
+    for _ in range(300):
+        clauses, wrong = [], []
+        for _ in range(rng.randint(1, 3)):
+            field = rng.choice(["key", "issuekey", "issue", "sprint"])
+            picks = []
+            for _ in range(rng.randint(1, 3)):
+                value, why = _pick(rng, field, issues, sprints)
+                picks.append(f'"{value}"')
+                if why:
+                    wrong.append(why)
+            clauses.append(f"{field} in ({', '.join(picks)})")
+        jql = rng.choice([" AND ", " OR "]).join(clauses)
+        try:
+            parse(jql, now=NOW, me="me", known=known)
+        except JqlError as exc:
+            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
+        else:
+            assert not wrong, jql
+
+
+def _pick(
+    rng: random.Random, field: str, issues: list[JiraIssue], sprints: list[Sprint]
+) -> tuple[str, str]:
+    """A value for `field` and, when it names nothing, the error Jira gives for it."""
+    roll = rng.random()
+    if field == "sprint":
+        if roll < 0.3:
+            name = f"Sprint {rng.randint(100, 999)}"
+            return name, f"Sprint with name '{name}' does not exist or you do not have " + (
+                "permission to view it."
+            )
+        sprint = rng.choice(sprints)
+        return (sprint.name if roll < 0.65 else str(sprint.id)), ""
+    if roll < 0.15:
+        key = f"NOPE-{rng.randint(1, 99)}"
+        return key, f"An issue with key '{key}' does not exist for field '{field}'."
+    if roll < 0.25:
+        number = str(rng.randint(10**8, 10**9))
+        return number, f"A value with ID '{number}' does not exist for the field '{field}'."
+    if roll < 0.3:
+        return "no-key", f"The issue key 'no-key' for field '{field}' is invalid."
+    issue = rng.choice(issues)
+    return (issue.key if roll < 0.8 else str(issue.id)), ""

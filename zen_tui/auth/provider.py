@@ -84,6 +84,7 @@ def to_credential(stored: StoredCredential, *, local: bool = False) -> Credentia
         expires_at=stored.expires_at,
         who=stored.login,
         local=local,
+        base_url=stored.base_url,
     )
 
 

@@ -43,6 +43,10 @@ class Credential(SecretRecord, frozen=True):
     # Seen by this process alone (a login kept for this session only, no keyring entry):
     # never recorded as the account's login for other processes (store/logins.py).
     local: bool = False
+    # The REST base this login works at, when it is not the account's configured one: a Jira
+    # OAuth 2.0 (3LO) login's api.atlassian.com/ex/jira/{cloudid} (Atlassian refuses its
+    # token at the site URL). A gateway built elsewhere must not send it (Gateway.read_late).
+    base_url: str | None = None
 
 
 class CredentialProvider(Protocol):

@@ -196,6 +196,7 @@ class Gateway:
         self._dropped = False  # the earlier logins' persisted answers deleted (once)
         self._local = False  # that login is this process's alone (Credential.local)
         self._unreadable = False  # its login could not be read at some ask (LoginUnreadable)
+        self._elsewhere = False  # its login works at another REST base (Credential.base_url)
         self._cache = ResponseCache(settings.cache, persistent_cache, self._evicted)
         self._flights = SingleFlight()
         self._breakers: dict[str, AsyncBreaker] = {}
@@ -408,6 +409,7 @@ class Gateway:
             if credential is None:  # logged out: no login's answers stay on the disk
                 self._drop_cached(None, None)
                 return None
+            self._elsewhere = _elsewhere(credential, self.base_url)
             self._owner = owner(self.account, self._fingerprinter.of(credential))
             self._user = self._fingerprinter.of_user(credential)
             self._local = credential.local
@@ -426,12 +428,22 @@ class Gateway:
         """The login was learnt after a keyring that could not be read (LoginUnreadable):
         this gateway was built without it, so a Jira 3LO login's REST base (read from the
         keyring at the build) is not in use; the engine builds the account again."""
-        return self._unreadable and self._owner is not None
+        return (self._unreadable or self._elsewhere) and self._owner is not None
 
     @property
     def local_login(self) -> bool:
         """The login learnt (login()) is this process's alone: a session-only one."""
         return self._local
+
+    def _built_elsewhere(self) -> LoginUnreadable:
+        """The login was read (after a locked keyring) but works at another REST base than
+        this gateway's: nothing is sent; the engine's login watch builds the account again
+        with that base (read_late). Not a logout: nothing of the account is dropped."""
+        return LoginUnreadable(
+            service=self.service,
+            account=self.account,
+            message="the login was read late; setting the account up again at its site",
+        )
 
     def _drop_cached(self, kept: str | None, user: str | None, *, record: bool = True) -> None:
         """Once per gateway: the account's persisted answers but `kept`'s are deleted, and
@@ -444,6 +456,8 @@ class Gateway:
 
     async def _cached(self, call: _Call) -> GatewayResponse:
         who = await self._login_owner()  # learnt before any call, so expire() can use it
+        if self._elsewhere:  # never its token at a base that refuses it (and spends a refresh)
+            raise self._built_elsewhere()
         if who is None or not call.cache_type or not self._settings.cache.enabled:
             return await self._fetch(call, None, None)
         if call.method not in _CACHEABLE:
@@ -878,3 +892,9 @@ def _as_answer(response: GatewayResponse) -> Answer:
     import httpx
 
     return Answer(response.status, httpx.Headers(response.headers), response.body, response.url)
+
+
+def _elsewhere(credential: Credential, base_url: str) -> bool:
+    """The credential names a REST base (a Jira 3LO login's cloud URL) that is not this one."""
+    wanted = credential.base_url
+    return wanted is not None and wanted.rstrip("/") != base_url.rstrip("/")

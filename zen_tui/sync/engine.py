@@ -24,7 +24,13 @@ import msgspec
 
 from zen_tui.config import AccountConfig
 from zen_tui.events import Event
-from zen_tui.gateway.errors import ApiError, CircuitOpen, GatewayError, QueryRefused
+from zen_tui.gateway.errors import (
+    ApiError,
+    CircuitOpen,
+    GatewayError,
+    LoginUnreadable,
+    QueryRefused,
+)
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import ScopedLimiter
 from zen_tui.models import (
@@ -197,6 +203,7 @@ class SyncEngine:
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._late: asyncio.Task[None] | None = None  # a rebuild of logins read late (one)
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
         self._rebuilding: dict[str, asyncio.Lock] = {}  # account -> one rebuild at a time
         # account -> the login record (store/logins.py) as this process last saw or wrote it:
@@ -648,8 +655,9 @@ class SyncEngine:
         self._tasks.clear()
         self._started = False
         self._unsubscribe()
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for pending in (self._refresher, self._late):
+            if pending is not None:
+                pending.cancel()
         for task in list(self._sends):  # their entries stay PENDING for the next start
             task.cancel()
         self.bulk.cancel()
@@ -1009,6 +1017,8 @@ class SyncEngine:
             memory = previous if _in_memory(previous) else None
             snapshot = freshness.degraded(err, memory, self._stored(section.id), section)
             self._until_probe(section, snapshot, err)
+            if isinstance(err, LoginUnreadable):
+                self._rebuild_late_soon(section.account)
         else:
             if self._row_epochs.get(section.account, 0) != rows_of or not self._still_recorded(
                 section.account, fetched_as
@@ -1345,6 +1355,16 @@ class SyncEngine:
         `_logins_seen` go with the loop's own login writes."""
         await self.take_changed_logins()
         await self._take_logins_read_late()
+
+    def _rebuild_late_soon(self, account: str) -> None:
+        """A poll found the account's login read late (after a locked keyring) at a gateway
+        that cannot send it (a Jira 3LO login's cloud base is not this build's): build it
+        again now, not at the next login check. One such rebuild at a time."""
+        gateway = self.wired.gateways.get(account)
+        if gateway is None or not gateway.read_late or self.closed:
+            return
+        if self._late is None or self._late.done():
+            self._late = asyncio.get_running_loop().create_task(self._take_logins_read_late())
 
     async def _take_logins_read_late(self) -> None:
         """Each account whose gateway could not read the login (a locked keyring) and has

@@ -6,6 +6,7 @@ gateway must check it first; once the keyring answers, the same gateway learns t
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from zen_tui.auth.keyring_store import HEADLESS_HELP, KeyringUnavailable
@@ -16,7 +17,7 @@ from zen_tui.gateway.errors import AuthExpired, LoginUnreadable
 from zen_tui.gateway.gateway import NO_LOGIN_HOLD
 from zen_tui.wiring import LoginRequired
 
-from .conftest import TOKEN, GatewayFactory
+from .conftest import BASE, TOKEN, GatewayFactory
 from .test_local_login import Recording
 
 ACCOUNT = AccountConfig(name="github:me", service="github", base_url="https://api.github.com")
@@ -102,3 +103,44 @@ async def test_the_keyring_providers_failure_reaches_the_gateway_as_unreadable()
         line.startswith("github: cannot read the login: the OS keyring failed") and "\n" not in line
     )
     assert HEADLESS_HELP in line
+
+
+async def test_a_login_for_another_rest_base_is_never_sent_at_this_one(
+    make_gateway: GatewayFactory,
+) -> None:
+    """A Jira 3LO login works at its cloud URL only (Credential.base_url). A gateway built at
+    the site URL (its login could not be read at the build) sends nothing with it: no 401 to
+    answer with a refresh, which would spend the rotating refresh token. It says the account
+    is being set up again (LoginUnreadable: nothing dropped) and asks for that (read_late)."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(401)
+
+    cloud = "https://api.atlassian.com/ex/jira/c1oud"
+    store = Dropping()
+    gateway = make_gateway(
+        service="jira",
+        account="jira:me",
+        credential=Credential(TOKEN, who="ada", base_url=cloud),
+        handler=handler,
+        persistent_cache=store,
+    )
+    for _ in range(2):
+        with pytest.raises(LoginUnreadable, match="setting the account up again") as caught:
+            await gateway.request("GET", "/rest/api/3/myself")
+        assert TOKEN not in str(caught.value)
+    assert sent == []
+    assert gateway.read_late
+    assert store.logins == [("jira:me", await gateway.login())]  # the login is the account's
+    assert all(owner is not None for _, owner in store.dropped)  # never dropped as a logout
+
+    here = make_gateway(  # the same login at its own base: sent as usual
+        service="jira",
+        account="jira:me",
+        credential=Credential(TOKEN, who="ada", base_url=f"{BASE}/"),
+        handler=lambda request: httpx.Response(200, json={}),
+    )
+    assert (await here.request("GET", "/rest/api/3/myself")).status == 200
+    assert not here.read_late

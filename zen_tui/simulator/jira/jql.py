@@ -1,7 +1,8 @@
 """A bounded subset of JQL for the Jira simulator's /search/jql.
 
-Supported: fields watcher, project, key, status, statusCategory, assignee, reporter, priority,
-labels, issuetype (type), parent, sprint, summary, description, comment, text, created, updated;
+Supported: fields watcher, project, key (issuekey, issue), status, statusCategory, assignee,
+reporter, priority, labels, issuetype (type), parent, sprint, summary, description, comment,
+text, created, updated;
 operators = != IN, NOT IN, IS [NOT] EMPTY, ~ !~ (text), >= > <= < (dates: "yyyy-MM-dd[ HH:mm]",
 -Nw/-Nd/-Nh/-Nm, now(), startOfDay()); AND, OR, NOT and parentheses; currentUser(),
 openSprints(), closedSprints(); ORDER BY <field> [ASC|DESC], ... (at most 7).
@@ -12,6 +13,23 @@ stops the parse and is the one message; a field that does not exist and a value 
 vocabulary lacks ("The value 'NOPE' does not exist for the field 'project'.") are collected, so
 the 400 lists every one of them, in the order they appear. A project the user may not browse
 is not in the vocabulary: Jira answers it exactly as one that does not exist.
+
+Issue keys and sprints are checked too, with Jira's own sentences (errors, so a 400): an issue
+key no visible issue has ("An issue with key 'NOPE-1' does not exist for field 'key'."), for
+`key`, `issuekey` and its alias `issue` alike, naming the field as written; an id ("A value
+with ID '99' ..."); text that is no key ("The issue key 'x' for field 'key' is invalid.");
+a sprint ("Sprint with name 'x' does not exist or you do not have permission to view it.").
+Sources: Jira's IssueIdValidator (jira.jql.clause.issuekey.noissue / invalidissuekey /
+no.value.for.id, all added as errors; its unit test asserts no warnings), and a real server's
+answer quoted by a script that looks for the sprint sentence. The legacy /search turned errors
+into 200 + `warningMessages` under validateQuery=warn; /search/jql has no such switch.
+
+A user Jira does not know (`assignee = nobody_here`) is NOT an error: Jira's user clauses
+report it as a warning ("The value 'nobody_here' does not exist for the field 'assignee'.",
+Atlassian's functional test TestUpgradeTask6137 expects it as a search warning; the legacy
+/search answered 200 with it in `warningMessages`, psss/did#201) and run the query, the clause
+matching nothing. /search/jql's answer (SearchAndReconcileResults) has no field for warnings,
+so the simulator answers 200 with what matches, as that endpoint does.
 
 Functions go only where Atlassian's JQL reference lists them ("Supported fields" and
 "Supported operators" of each function): currentUser() on user fields with = != IN NOT IN,
@@ -38,6 +56,7 @@ EQUALITY = {
     "project",
     "key",
     "issuekey",
+    "issue",
     "status",
     "statuscategory",
     "assignee",
@@ -50,6 +69,8 @@ EQUALITY = {
     "sprint",
 }
 TEXT = {"summary", "description", "comment", "text"}
+KEYS = {"key", "issuekey", "issue"}  # one field, three names (Jira's `issue` is an alias)
+_ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 USERS = {"assignee", "reporter", "watcher"}
 # function -> the fields it may stand in for (Atlassian's "Supported fields")
 FUNCTION_FIELDS = {
@@ -60,7 +81,17 @@ FUNCTION_FIELDS = {
     "closedsprints": {"sprint"},
 }
 DATES = {"created", "updated"}
-ORDERABLE = {"created", "updated", "priority", "key", "issuekey", "status", "summary", "assignee"}
+ORDERABLE = {
+    "created",
+    "updated",
+    "priority",
+    "key",
+    "issuekey",
+    "issue",
+    "status",
+    "summary",
+    "assignee",
+}
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>!=|>=|<=|!~|=|>|<|~)"""
@@ -281,7 +312,13 @@ class _Parser:
     def check(self, name: str, value: str) -> None:
         """A value the field's vocabulary lacks is an error (fields without one take any)."""
         allowed = self.known.get(name)
-        if allowed is not None and value.lower() not in allowed:
+        if allowed is None or value.lower() in allowed:
+            return
+        if name in KEYS:
+            self.errors.append(_no_issue(value, self.label))
+        elif name == "sprint":
+            self.errors.append(_no_sprint(value))
+        else:
             self.errors.append(f"The value '{value}' does not exist for the field '{self.label}'.")
 
     def function(self, name: str, field_name: str) -> Any:
@@ -370,7 +407,26 @@ class _Parser:
         descending = self.accept("desc")
         if not descending:
             self.accept("asc")
-        return ("key" if name == "issuekey" else name), descending
+        return ("key" if name in KEYS else name), descending
+
+
+def _no_issue(value: str, label: str) -> str:
+    """Jira's words for an issue the user cannot see or that does not exist, as its
+    IssueIdValidator adds them (errors, never warnings, so /search/jql answers 400): a missing
+    id, a key of the right shape that no issue has, or text that is no issue key at all. The
+    field is named as the clause wrote it (`issue in (...)` says 'issue')."""
+    if value.isdigit():
+        return f"A value with ID '{value}' does not exist for the field '{label}'."
+    if _ISSUE_KEY.match(value):
+        return f"An issue with key '{value}' does not exist for field '{label}'."
+    return f"The issue key '{value}' for field '{label}' is invalid."
+
+
+def _no_sprint(value: str) -> str:
+    """Jira Software's words for a sprint that does not exist or the user cannot see (seen in
+    a real server's answer to `sprint = "<name>"`); by id, the same sentence with `id`."""
+    by = "id" if value.isdigit() else "name"
+    return f"Sprint with {by} '{value}' does not exist or you do not have permission to view it."
 
 
 # -- predicates over one issue's values -------------------------------------------------------

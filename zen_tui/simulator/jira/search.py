@@ -108,11 +108,21 @@ def project_key(ref: str) -> str | None:
     return ref.upper() if ref.upper() in PROJECTS else ids.get(ref)
 
 
-def jql_vocabulary(projects: Iterable[str]) -> dict[str, frozenset[str]]:
+def jql_vocabulary(
+    projects: Iterable[str], issues: Iterable[JiraIssue] = ()
+) -> dict[str, frozenset[str]]:
     """The values JQL may give each field Jira checks, lower-cased: ids, keys and names, of
-    `projects` only (those the user can browse). Labels, users, sprints and text take any."""
+    `projects` only (those the user can browse), and of `issues` (the visible ones) for the
+    issue-key fields. Labels, users and text take any (an unknown user is only a warning)."""
     types = {v for t_id, (name, *_rest) in ISSUE_TYPES.items() for v in (t_id, name)}
+    visible = set(projects)
+    keys = frozenset(v.lower() for i in issues for v in (i.key, str(i.id)))
+    sprints = frozenset(
+        v.lower() for s in SPRINTS.values() if s.project in visible for v in (str(s.id), s.name)
+    )
     return {
+        **dict.fromkeys(("key", "issuekey", "issue"), keys),
+        "sprint": sprints,
         "project": frozenset(
             v.lower() for k in projects for v in (k, str(10000 + project_index(k)), PROJECTS[k])
         ),
@@ -130,6 +140,7 @@ FIELDS: dict[str, Callable[[JiraIssue], Any]] = {
     "project": lambda i: [i.project, str(10000 + project_index(i.project)), PROJECTS[i.project]],
     "key": lambda i: [i.key, str(i.id)],
     "issuekey": lambda i: [i.key, str(i.id)],
+    "issue": lambda i: [i.key, str(i.id)],
     "status": lambda i: [STATUSES[i.status][0], i.status],
     "statuscategory": lambda i: [
         STATUSES[i.status][4],

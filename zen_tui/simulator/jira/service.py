@@ -416,7 +416,8 @@ class JiraSim(ServiceSim):
 
     def known(self) -> Known:
         """What JQL may name, by field: what the user can see (ids, keys and names)."""
-        return jql_vocabulary(self.visible_projects())
+        visible = [i for i in self.issues.values() if self.browsable(i.project)]
+        return jql_vocabulary(self.visible_projects(), visible)
 
     def _touch(self, issue: JiraIssue) -> None:
         issue.updated = max(self.world.clock(), issue.updated)
