@@ -284,6 +284,9 @@ class ItemDetail(msgspec.Struct, frozen=True):
     history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = msgspec.field(default_factory=dict)  # mergeable, assignee, ...
     error: str | None = None  # why the detail is partial
+    # A read of the item answered 404 / 410 (or Slack's not-found codes): it may be gone, or
+    # no longer visible. Only a hint: the engine asks about the item itself before it acts.
+    missing: bool = False
 
 
 class FetchResult(msgspec.Struct, frozen=True):
@@ -309,6 +312,9 @@ class FetchResult(msgspec.Struct, frozen=True):
     # item id -> when its page was fetched, for the items whose page is newer than
     # `fetched_at` (services/base.py PageTimes): each row is as old as its own page.
     fetched: dict[str, float] = msgspec.field(default_factory=dict)
+    # Item-id prefixes the server said are gone for this account (a Slack channel the user
+    # left: `slack:C123:`): the engine removes every row under them, in every section.
+    gone: tuple[str, ...] = ()
 
     def fetched_at_of(self, item_id: str) -> float:
         """When the page this item came on was fetched."""

@@ -67,14 +67,24 @@ async def test_settings_control_endpoint_get_put_and_errors(
     got = (await client.get("/_sim/settings")).json()
     assert got == {
         "settings": {
-            "github": {"search_incomplete_rate": 0.0, "device_flow_github_app": False},
+            "github": {
+                "search_incomplete_rate": 0.0,
+                "hidden_repos": "",
+                "archived_repos": "",
+                "device_flow_github_app": False,
+            },
             "jira": {"search_lag": 0.0, "hidden_projects": ""},
-            "slack": {"non_marketplace": False},
+            "slack": {"non_marketplace": False, "left_channels": ""},
         },
         "available": {
-            "github": {"search_incomplete_rate": "float", "device_flow_github_app": "bool"},
+            "github": {
+                "search_incomplete_rate": "float",
+                "hidden_repos": "str",
+                "archived_repos": "str",
+                "device_flow_github_app": "bool",
+            },
             "jira": {"search_lag": "float", "hidden_projects": "str"},
-            "slack": {"non_marketplace": "bool"},
+            "slack": {"non_marketplace": "bool", "left_channels": "str"},
         },
     }
     before = await history(client, slack_of(world))

@@ -69,6 +69,11 @@ ACT_ONLY = (
     "zen_tui.demo",
 )
 
+# ... and what only sending a batch of actions or running a `[[commands]]` entry uses (a
+# command's process handling; the bulk sender): loaded by that act (tests/ui/
+# test_item_commands.py, tests/chaos/test_bulk_during_bulk.py run them).
+SEND_OR_RUN_ONLY = ("zen_tui.ui.item_command", "zen_tui.sync.bulk")
+
 
 class CountingFrames(ZenApp):
     frames = 0
@@ -247,7 +252,8 @@ def test_a_logged_in_start_loads_nothing_only_an_act_needs(tmp_path: Path) -> No
     first polls build every client and still load none of what only an act or a login
     needs."""
     keyring = "tests.unit.auth.logged_in_keyring.LoggedInKeyring"
-    report = start_report(tmp_path, CONFIG + SLACK, keyring, ON_DEMAND + LOGIN_ONLY + ACT_ONLY)
+    only_acts = ON_DEMAND + LOGIN_ONLY + ACT_ONLY + SEND_OR_RUN_ONLY
+    report = start_report(tmp_path, CONFIG + SLACK, keyring, only_acts)
     after = report["polled"]
     assert after["polls"] and after["clients"] == ["chat", "gh", "work"]
     assert after["on_demand"] == []

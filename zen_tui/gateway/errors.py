@@ -117,6 +117,13 @@ class ApiGone(ApiError):
     """410: the provider removed this endpoint or API version."""
 
 
+class ItemGone(ApiError):
+    """What was read is not there for this account: Slack's `channel_not_found`,
+    `not_in_channel`, `thread_not_found`, `message_not_found` (HTTP 200 `ok: false`, so no
+    status says it). An answer, never an outage: like a 404, it makes the engine ask about the
+    item itself (ServiceClient.exists) before it removes the item anywhere."""
+
+
 class QueryRefused(ApiError):
     """The server refused a section's own query (Jira's 400 on its JQL, GitHub's 422 on its
     search `q`): the user's words are wrong, not the service. A final answer like any 4xx:

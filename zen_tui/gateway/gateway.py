@@ -724,8 +724,12 @@ class Gateway:
             self._quota_restored(call.scope)
         deprecation = headers.get("deprecation")
         sunset = headers.get("sunset")
-        if deprecation or sunset or response.status_code == 410:
-            self._deprecated(call, sunset, gone=response.status_code == 410)
+        # A 410 for one deleted item (a GitHub issue) retires nothing.
+        retired = response.status_code == 410 and not self._profile.item_deleted(
+            response.status_code, response.content
+        )
+        if deprecation or sunset or retired:
+            self._deprecated(call, sunset, gone=retired)
 
     def _quota_restored(self, scope: str) -> None:
         """Jira reports a quota only on a 429: once its reset passes, the bucket is back at

@@ -104,6 +104,18 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             return False
         return answer.get("error") in _SLACK_REFRESHABLE
 
+    def item_deleted(self, status: int, body: bytes) -> bool:
+        """GitHub's 410 for one deleted issue (`This issue was deleted`): an answer about that
+        item, not an endpoint or API version the service retired (the other 410s)."""
+        if status != 410 or self.name != "github" or b"deleted" not in body:
+            return False
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return False
+        message = answer.get("message") if isinstance(answer, dict) else None
+        return isinstance(message, str) and message.rstrip(".").endswith("was deleted")
+
     def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
         """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit; a GitHub
         GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body)."""

@@ -22,6 +22,7 @@ from zen_tui.gateway.errors import (
     ApiGone,
     BadResponse,
     GatewayError,
+    ItemGone,
     OffOrigin,
     PagingStopped,
     QueryRefused,
@@ -157,6 +158,38 @@ class ServiceClient(Protocol):
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
+    async def exists(self, item: Item) -> bool | None: ...
+
+
+GONE_STATUSES = (404, 410)  # never 403: a rate limit, SSO or an archived repository's write
+
+
+def says_missing(err: BaseException) -> bool:
+    """An answer that the thing read is not there for this account (404, 410, Slack's
+    not-found codes): a hint to ask about the item itself, never a reason to remove it."""
+    if isinstance(err, ItemGone):
+        return True
+    return isinstance(err, ApiError) and err.status in GONE_STATUSES
+
+
+class Notes(list[str]):
+    """A preview's notes (why parts of it are missing), and whether a read of it answered
+    that the item is not there (says_missing): ItemDetail.missing."""
+
+    missing = False
+
+    def failed(self, err: GatewayError) -> None:
+        self.append(str(err))
+        self.missing = self.missing or says_missing(err)
+
+
+def note_failure(errors: list[str], err: GatewayError) -> None:
+    """Note why a read of the preview failed (see Notes)."""
+    if isinstance(errors, Notes):
+        errors.failed(err)
+    else:
+        errors.append(str(err))
+
 
 def note_stale(resp: Response, errors: list[str]) -> None:
     """A preview part the gateway served from its stale copy (the server failed): say why, so
@@ -240,7 +273,11 @@ _REFUSAL_LABELS = {401: "not allowed", 403: "not allowed", 404: "not found", 410
 def refused(err: ApiError) -> ActionResult:
     """A final 4xx on a write: the server said no, resending will not help. Labelled by what
     it means (a 404 is `not found`, not a conflict); 409/422 and the rest are conflicts."""
-    label = _REFUSAL_LABELS.get(err.status or 0, "conflict")
+    label = (
+        "not found"
+        if isinstance(err, ItemGone)
+        else _REFUSAL_LABELS.get(err.status or 0, "conflict")
+    )
     return ActionResult(ok=False, message=err.summary(), conflict=True, label=label)
 
 
@@ -338,6 +375,23 @@ class BaseClient:
         self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
 
+    async def exists(self, item: Item) -> bool | None:
+        """Whether the item is there for this account, asked of the server now (no cache):
+        False only on an authoritative answer that it is not (deleted, or no longer visible);
+        None when it cannot tell (any failure, a service that cannot be asked)."""
+        return None
+
+    async def _gone_if_answers(self, path: str) -> bool | None:
+        """After a 404/410 about an item: False (it is gone) once `path`, this account's own
+        record, answers now; None if that fails too. The not-found was then about the item,
+        not about the account, its login or the API version (GitHub's 410 for a retired
+        one), nor a proxy's 404 in front of the whole API."""
+        try:
+            await self.gateway.request("GET", path, endpoint=path, **PREVIEW.options())
+        except GatewayError:
+            return None
+        return False
+
     def might_list(self, query: str, item: Item) -> bool:
         """False only when a section with this query can never list `item`, so a webhook
         delivery of it need not refresh that section. By default any query might."""
@@ -391,7 +445,7 @@ class BaseClient:
                 **PREVIEW.options(),
             )
         except GatewayError as err:
-            errors.append(str(err))
+            note_failure(errors, err)
             return None
         note_stale(resp, errors)
         return resp.json() if resp.status != 204 else []

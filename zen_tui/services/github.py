@@ -39,6 +39,7 @@ from zen_tui.services.base import (
     AccountInfo,
     BaseClient,
     GatewayLike,
+    Notes,
     PageGuard,
     PageTimes,
     Read,
@@ -47,12 +48,14 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
+    note_failure,
     note_stale,
     param,
     parse_each,
     priority,
     query_refused,
     refused,
+    says_missing,
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.github_graphql import (
@@ -443,12 +446,27 @@ class GitHubClient(BaseClient):
             return ItemDetail(item_id=item.id, error=str(err))
         base = f"/repos/{owner}/{repo}"
         detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
-        errors: list[str] = []
+        errors = Notes()
         parts = [self._comments(base, number, detail, errors)]
         if isinstance(item, PullRequest):
             parts += [self._pr_detail(base, number, detail, errors)]
         await asyncio.gather(*parts)
-        return ItemDetail(**detail, error="; ".join(errors) or None)
+        return ItemDetail(**detail, error="; ".join(errors) or None, missing=errors.missing)
+
+    async def exists(self, item: Item) -> bool | None:
+        """The issue or PR itself, uncached (GET .../issues/{n}): 404 (its repository is not
+        visible to this account any more, or there is no such issue) or 410 (deleted) is
+        False once GET /user answers; anything else (a 403 rate limit, a 5xx, a timeout)
+        cannot tell."""
+        try:
+            owner, repo, number = split_key(item.key)
+        except ValueError:  # a notification about a release, a discussion: not asked
+            return None
+        try:
+            await self._fresh(f"/repos/{owner}/{repo}/issues/{number}")
+        except GatewayError as err:
+            return await self._gone_if_answers("/user") if says_missing(err) else None
+        return True
 
     async def _comments(
         self, base: str, number: int, detail: dict[str, Any], errors: list[str]
@@ -547,7 +565,7 @@ class GitHubClient(BaseClient):
                 revalidate=revalidate,
             )
         except GatewayError as err:
-            errors.append(str(err))
+            note_failure(errors, err)
             return rows if rows.pages else None
         return rows
 

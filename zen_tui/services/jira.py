@@ -22,10 +22,12 @@ from zen_tui.models import (
 )
 from zen_tui.services import adf
 from zen_tui.services.base import (
+    PREVIEW,
     AccountInfo,
     BaseClient,
     GatewayLike,
     MissingParam,
+    Notes,
     PageGuard,
     PageTimes,
     Read,
@@ -209,7 +211,7 @@ class JiraClient(BaseClient):
             del self._written[next(iter(self._written))]
 
     async def details(self, item: Item) -> ItemDetail:
-        errors: list[str] = []
+        errors = Notes()
         detail: dict[str, Any] = {"item_id": item.id, "body": body_of(item)}
         issue = await self._read(f"{API}/issue/{item.key}", errors, _DETAIL_FIELDS)
         if isinstance(issue, dict):
@@ -224,7 +226,26 @@ class JiraClient(BaseClient):
             detail["transitions"] = tuple(
                 r.text(t, "name") for t in r.opt_arr(moves, "transitions")
             )
-        return ItemDetail(**detail, error="; ".join(errors) or None)
+        return ItemDetail(**detail, error="; ".join(errors) or None, missing=errors.missing)
+
+    async def exists(self, item: Item) -> bool | None:
+        """The issue itself, uncached: Jira's 404 ("does not exist or you do not have
+        permission to see it": deleted, moved out of reach, Browse permission gone) is False
+        once GET /myself answers; anything else cannot tell."""
+        path = f"{API}/issue/{item.key}"
+        try:
+            await self.gateway.request(
+                "GET",
+                path,
+                endpoint=self.template(path),
+                params={"fields": "id"},
+                **PREVIEW.options(),
+            )
+        except GatewayError as err:
+            # Only a 404: Jira's 410 is an API it retired, not an issue it deleted.
+            missing = isinstance(err, ApiError) and err.status == 404
+            return await self._gone_if_answers(f"{API}/myself") if missing else None
+        return True
 
     def _comment(self, r: Reader, raw: Any) -> tuple[str, str]:
         author = r.opt_obj(raw, "author") or {}

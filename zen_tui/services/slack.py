@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError
+from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -38,6 +38,7 @@ from zen_tui.services.base import (
     param,
     priority,
     refused,
+    says_missing,
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import zw_keys, zw_marker
@@ -252,16 +253,18 @@ class SlackClient(BaseClient):
             return await self._search(section.query, limit, read)
         pages = _Pages()
         oldest, fallback = parse_cursor(cursor)
-        for channel_id, name in await self.channel_ids(refs):
+        channels = await self.channel_ids(refs)
+        for channel_id, name in channels:
             since = oldest.get(channel_id, fallback)
             await self._history(channel_id, name, since, limit, read, pages)
         messages = [m for m in pages.items if isinstance(m, Message)]
         messages.sort(key=lambda m: float(m.ts), reverse=True)  # newest first across channels
+        pages.name_left(dict(channels))
         pages.items = list(messages)
         for m in messages:
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
-        return pages.result(limit, format_cursor(oldest) or cursor)
+        return pages.result(limit, format_cursor(oldest) or cursor, self.account)
 
     async def _history(
         self,
@@ -357,7 +360,9 @@ class SlackClient(BaseClient):
                 )
             except GatewayError as err:
                 if not page:
-                    return ItemDetail(item_id=item.id, body=item.text, error=str(err))
+                    return ItemDetail(
+                        item_id=item.id, body=item.text, error=str(err), missing=says_missing(err)
+                    )
                 notes.append(f"later replies not shown: {err}")
                 break
             note_stale(resp, notes)
@@ -378,6 +383,21 @@ class SlackClient(BaseClient):
         return ItemDetail(
             item_id=item.id, body=item.text, comments=tuple(replies), error="; ".join(notes) or None
         )
+
+    async def exists(self, item: Item) -> bool | None:
+        """The message's thread, uncached (conversations.replies, one message): Slack's
+        `channel_not_found` / `not_in_channel` (the channel was left, or is private to
+        others now) or `thread_not_found` (deleted) is False; anything else cannot tell."""
+        if not isinstance(item, Message):
+            return None
+        query = {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": 1}
+        try:
+            await self.call("conversations.replies", query, interactive=True)
+        except ItemGone:
+            return False
+        except GatewayError:
+            return None
+        return True
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are
@@ -646,6 +666,12 @@ class _Pages:
         self.cut = False
         self.stop: GatewayError | None = None  # paging cut short (PageGuard): the reason
         self.skipped = 0
+        self.left: dict[str, ItemGone] = {}  # channel id -> why it cannot be read any more
+
+    def name_left(self, names: dict[str, str]) -> None:
+        """Each left channel's reason names it: the pane says which one to fix."""
+        for channel_id, err in self.left.items():
+            err.message = f"#{names.get(channel_id, channel_id)}: {err.message}"
 
     def stopped(self, reason: GatewayError | None) -> bool:
         """Record why a channel's paging ended early; True when it must stop."""
@@ -669,6 +695,14 @@ class _Pages:
                 interactive=read.interactive,
                 revalidate=read.revalidate,
             )
+        except ItemGone as err:
+            if method != "conversations.history":
+                raise
+            # The channel was left (or is private to others now): none of its messages can
+            # be read by this account, which is an answer about them, not a failed page.
+            self.left[str(params["channel"])] = err
+            self.times.page(client.clock.time())  # an answer, as of now
+            return None
         except GatewayError as err:
             if not self.times.pages:
                 raise
@@ -684,18 +718,20 @@ class _Pages:
         self.items.append(item)
         self.times.note([item])
 
-    def result(self, limit: int, cursor: str | None) -> FetchResult:
+    def result(self, limit: int, cursor: str | None, account: str = "") -> FetchResult:
+        left = next(iter(self.left.values()), None)
         return FetchResult(
             items=self.items[:limit],
             fetched_at=self.times.oldest(),
             fetched=self.times.of(self.items[:limit]),
             cache=merge_cache(self.outcomes),
-            stale_error=self.error or self.stop or self.stale,
+            stale_error=self.error or self.stop or self.stale or left,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
             # a page (or a channel) failed, or paging was stopped: the rest is unread
             partial=self.error is not None or self.stop is not None,
             cursor=cursor,
             skipped=self.skipped,
+            gone=tuple(f"{account}:{channel}:" for channel in self.left),
         )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, AuthExpired, GatewayError, RateLimited
+from zen_tui.gateway.errors import ApiError, AuthExpired, GatewayError, ItemGone, RateLimited
 from zen_tui.models import Message, Reaction
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
@@ -21,6 +21,10 @@ _HINTS = {
     "message_not_found": "the message was deleted",
     "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",
 }
+# Codes that say the channel or message is not there for this token (left, private, deleted).
+GONE_CODES = frozenset(
+    {"channel_not_found", "not_in_channel", "thread_not_found", "message_not_found"}
+)
 
 
 def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayError:
@@ -36,7 +40,8 @@ def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayEr
         hint = f"the token needs the {needed} scope; reinstall the app with it"
     else:
         hint = _HINTS.get(code, "see https://api.slack.com/methods/" + method)
-    return ApiError(**ctx, message=f"{method}: {code} ({hint})")
+    kind = ItemGone if code in GONE_CODES else ApiError
+    return kind(**ctx, message=f"{method}: {code} ({hint})")
 
 
 # Slack's mrkdwn references: <@U123>, <@U123|name>, <#C123|dev>, <!here>, <!subteam^S1|@team>,

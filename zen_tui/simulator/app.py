@@ -11,6 +11,7 @@ import hashlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
 from pathlib import Path
@@ -50,9 +51,15 @@ def make_token(seed: int, service: str) -> str:
     return prefix + digest[:36]
 
 
-def create_world(seed: int = 1, size: int = 300, rate_scale: float = 1.0) -> World:
-    """A seeded world with the GitHub, Jira and Slack simulators mounted on it."""
-    world = World(seed=seed, size=size, rate_scale=rate_scale)
+def create_world(
+    seed: int = 1,
+    size: int = 300,
+    rate_scale: float = 1.0,
+    clock: Callable[[], float] = time.time,
+) -> World:
+    """A seeded world with the GitHub, Jira and Slack simulators mounted on it. `clock`: a
+    test's virtual time, so the simulator's windows and timestamps follow it."""
+    world = World(seed=seed, size=size, rate_scale=rate_scale, clock=clock)
     _mount_all(world)
     return world
 

@@ -68,7 +68,6 @@ from zen_tui.sync.backend import (
     SectionActivity,
     SectionUpdated,
 )
-from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
@@ -80,6 +79,7 @@ if TYPE_CHECKING:
     from zen_tui.gateway.clock import Cancellable
     from zen_tui.gateway.gateway import Gateway
     from zen_tui.services.base import ServiceClient
+    from zen_tui.sync.bulk import BulkProcessor, BulkSettings
     from zen_tui.sync.webhook_service import Webhooks
 
     # Builds one account's gateway and service client (wiring.connect): the engine's network
@@ -93,6 +93,14 @@ T = TypeVar("T")
 log = logging.getLogger("zen_tui.sync.engine")
 
 FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches removed items)
+# ...and one at least this often (seconds), whatever the interval: an item that leaves a
+# section without being updated (access lost, deleted, a channel left) is never returned by a
+# delta query. When the last complete full listing was fetched is kept in the store, so a
+# restart or `zen-tui sync --once` from cron (one poll per process) does not reset it.
+FULL_AFTER = 900.0
+FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full listing was fetched
+# An outbox refusal that may mean the item itself is gone (base.refused's labels): asked.
+GONE_REFUSALS = ("not found:", "gone:")
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
@@ -176,7 +184,8 @@ class SyncEngine:
             login_of=self._login_of,
             stamp_of=self._stamp,
         )
-        self.bulk = BulkProcessor(self.outbox, bulk, now=wired.clock.time, sleep=wired.clock.sleep)
+        self._bulk_settings = bulk
+        self._bulk: BulkProcessor | None = None  # built by the first batch (see `bulk`)
         polling = wired.settings.polling
         policy = IntervalPolicy(
             base=polling.default_interval,
@@ -344,9 +353,12 @@ class SyncEngine:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
         try:
             detail: ItemDetail = await client.details(item)
-            return detail
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
+        if detail.missing and await self.confirm_gone(item):
+            why = f"{item.key} is gone, or no longer visible to {item.account}: removed"
+            return msgspec.structs.replace(detail, error=why)
+        return detail
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
@@ -660,7 +672,8 @@ class SyncEngine:
                 pending.cancel()
         for task in list(self._sends):  # their entries stay PENDING for the next start
             task.cancel()
-        self.bulk.cancel()
+        if self._bulk is not None:
+            self._bulk.cancel()
         self.outbox.close()
         try:
             await self.wired.aclose()
@@ -723,6 +736,19 @@ class SyncEngine:
         return trial
 
     # -- Backend: actions ------------------------------------------------------------------
+    @property
+    def bulk(self) -> BulkProcessor:
+        """What sends a batch of actions, built (and its module loaded) by the first batch:
+        a dashboard that only watches never needs it."""
+        if self._bulk is None:
+            from zen_tui.sync.bulk import BulkProcessor
+
+            clock = self.wired.clock
+            self._bulk = BulkProcessor(
+                self.outbox, self._bulk_settings, now=clock.time, sleep=clock.sleep
+            )
+        return self._bulk
+
     async def submit(self, actions: list[Action]) -> list[str]:
         """Queue the actions (in the store at once, even before the clients exist: never
         lost), then send them: now, or once the network part is built."""
@@ -829,6 +855,9 @@ class SyncEngine:
             return
         if not (self._started and isinstance(event, ActionUpdated)):
             return
+        if event.state is ActionState.FAILED and (event.reason or "").startswith(GONE_REFUSALS):
+            self._ask_if_gone(event.account, event.item_id)
+            return
         if event.state is not ActionState.DONE:
             return
         affected = self._affected(event.account, event.item_id, event.kind)
@@ -921,6 +950,81 @@ class SyncEngine:
                     section, msgspec.structs.replace(snapshot, items=tuple(moved)), snapshot
                 )
 
+    # -- items gone without an update (access lost, deleted, a channel left) -------------
+    async def confirm_gone(self, item: Item) -> bool:
+        """A read of the item answered 404/410 (or Slack's not-found): ask the server about
+        the item itself, uncached; only its authoritative "not there" removes it (forget).
+        Any failure of that read (a 5xx, a timeout, a 403 rate limit) removes nothing."""
+        client = self.wired.clients.get(item.account)
+        if client is None or self.closed:
+            return False
+        try:
+            there = await client.exists(item)
+        except Exception:  # a client bug: nothing is removed on it
+            log.exception("could not check whether %s is still there", item.id)
+            return False
+        if there is not False or self.closed:
+            return False
+        log.info("%s: %s is gone or no longer visible: removed", item.account, item.key)
+        self.forget(item.account, [item.id])
+        return True
+
+    def _ask_if_gone(self, account: str, item_id: str) -> None:
+        """An action on the item was refused as not found: is the item itself gone? (In a
+        task of its own: the bus callback that calls this cannot wait.)"""
+        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
+        if item is None or item.account != account:
+            return
+
+        async def ask() -> None:
+            await self.confirm_gone(item)
+
+        task = asyncio.get_running_loop().create_task(ask())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    def _find_shown(self, account: str, item_id: str) -> Item | None:
+        for section in self._sections:
+            snapshot = self._snapshots.get(section.id)
+            if section.account == account and snapshot is not None:
+                found = next((i for i in snapshot.items if i.id == item_id), None)
+                if found is not None:
+                    return found
+        return None
+
+    def forget(
+        self, account: str, item_ids: Iterable[str] = (), prefixes: Iterable[str] = ()
+    ) -> list[str]:
+        """The server said these items (ids, or every id under a prefix: a Slack channel
+        left) are gone for this account: off every section of the account at once, on
+        screen and in the store (another process's next read of it sees them gone), and a
+        listing fetched before now does not bring them back. Each section keeps its
+        freshness. Returns the sections that showed one."""
+        now = self.wired.clock.time()
+        ids, under = set(item_ids), tuple(prefixes)
+        touched = []
+        for section in self._sections:
+            if section.account != account:
+                continue
+            shown = self._shown(section.id)
+            doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
+            if not doomed:
+                continue
+            self._rows(section.id).remove_items(section.id, sorted(doomed))
+            self._gone.setdefault(section.id, {}).update(dict.fromkeys(doomed, now))
+            if any(i.id in doomed for i in shown):
+                touched.append(section.id)
+                self._drop_shown(section, doomed)
+        return touched
+
+    def _drop_shown(self, section: SectionInfo, doomed: set[str]) -> None:
+        snapshot = self._snapshots.get(section.id)
+        if snapshot is None:  # shown from the store: it is read again
+            self._show_stored(section.account)
+            return
+        kept = tuple(i for i in snapshot.items if i.id not in doomed)
+        self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
+
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
         """Items deleted at the provider (a delta poll would never drop them)."""
         now = self.wired.clock.time()
@@ -977,12 +1081,23 @@ class SyncEngine:
 
     def _cursor(self, section: SectionInfo) -> str | None:
         """None = a full listing; else ask only for what changed since the stored cursor
-        (which also holds after a restart). Every FULL_EVERY-th poll lists in full."""
+        (which also holds after a restart). Every FULL_EVERY-th poll lists in full, and
+        any poll FULL_AFTER seconds after the last complete full listing."""
         if section.service in CONDITIONAL or section.id in self._full_next:
             return None
         cursor = self._rows(section.id).get_cursor(CURSOR_SCOPE, section.id)
+        if cursor is None or self._full_due(section.id):
+            return None
         polls = self._polls.get(section.id, 0)
         return None if polls and polls % FULL_EVERY == 0 else cursor
+
+    def _full_due(self, section_id: str) -> bool:
+        raw = self._rows(section_id).get_cursor(FULL_SCOPE, section_id)
+        try:
+            last = float(raw) if raw else None
+        except ValueError:  # unreadable: list in full, which writes it again
+            last = None
+        return last is None or self.wired.clock.time() - last >= FULL_AFTER
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
         try:
@@ -1001,6 +1116,7 @@ class SyncEngine:
         rows_of = self._row_epochs.get(section.account, 0)  # whose rows the fetch is
         fetched_as = self._stamps.get(section.account)  # the login its client sends as
         poll_interval, soon = None, False
+        started = self.wired.clock.time()
         try:
             result = await client.fetch_section(
                 section,
@@ -1027,7 +1143,11 @@ class SyncEngine:
                 # another login's now, recorded by another process): neither stored nor shown
                 # as the new one's; the new login's next poll lists the section.
                 return PollOutcome(changed=False)
-            snapshot = self._apply_result(section, result, delta=cursor is not None)
+            if result.gone:  # e.g. a Slack channel left: its rows go from every section
+                self.forget(section.account, prefixes=result.gone)
+            snapshot = self._apply_result(
+                section, result, delta=cursor is not None, started=started
+            )
             self._until_probe(section, snapshot, result.stale_error)
             poll_interval = result.poll_interval
             soon = result.partial  # the rest is unread: ask again soon, not after a backoff
@@ -1102,7 +1222,9 @@ class SyncEngine:
         if revalidate:
             self._revalidate_next.add(section_id)
 
-    def _apply_result(self, section: SectionInfo, result: FetchResult, *, delta: bool) -> Snapshot:
+    def _apply_result(
+        self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
+    ) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 
@@ -1138,6 +1260,9 @@ class SyncEngine:
             before = {item.id for item in self._shown(section.id)}
             shown = rows.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
+            if section.service not in CONDITIONAL:  # those always list in full
+                # when the poll began: its pages are as new (or a cache hit, up to its TTL)
+                rows.set_cursor(FULL_SCOPE, section.id, repr(started))
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
             rows.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due

@@ -52,7 +52,9 @@ T = TypeVar("T")
 DIALOG_UP = "a dialog is open: answer it or press esc first"
 
 APP_BINDINGS: list[Binding] = [
-    Binding("q", "quit", "Quit", id="quit"),
+    # `leave`, not Textual's `quit`: check_action lets it act on the dashboard only, while
+    # ctrl+q (Textual's own `quit`, a priority binding) still quits from anywhere
+    Binding("q", "leave", "Quit", id="quit"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("h", "health", "Health", id="health"),
     Binding(
@@ -352,6 +354,25 @@ class ZenApp(App[str | None]):
         super().action_command_palette()
 
     # --- app actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`q` quits from the dashboard only. A dialog (a ModalScreen) keeps the app's keys
+        from firing through it already (and the dashboard's footer, dimmed behind it, keeps
+        `q`); a full screen over the dashboard (health) does not, so there `q` is that
+        screen's (back) or nothing, even with its own `q` remapped away."""
+        if action == "leave":
+            screen = self.screen
+            return screen.is_modal or screen is self._dashboard()
+        return True
+
+    def action_leave(self) -> None:
+        self.exit()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's hint says to press ctrl+q, in markup our notify shows as text;
+        name the dashboard's quit key (the keymap applied) as well."""
+        quit_keys = self.key_for("quit")
+        self.notify(f"ctrl+c does not quit: press {quit_keys} on the dashboard, or ctrl+q")
 
     def action_help(self) -> None:
         """Every key; on the dashboard the focused pane's first (its item's actions, moving

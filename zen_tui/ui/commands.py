@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Provider
 from textual.markup import escape
 
 from zen_tui.models import format_age
 from zen_tui.text_safety import clean
-from zen_tui.ui.item_command import Running, seconds
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
+
+if TYPE_CHECKING:
+    from zen_tui.ui.item_command import Running
 
 
 class ZenCommands(Provider):
@@ -80,6 +83,8 @@ class ZenCommands(Provider):
         self, screen: DashboardScreen, running: Running
     ) -> tuple[str, str, Callable[[], object]]:
         """`Cancel: record on acme/web#7`, `running 12s · stopped after 10m`."""
+        from zen_tui.ui.item_command import seconds  # loaded: a command is running
+
         ran = format_age(max(0.0, screen.zen.clock() - running.started))
         limit = seconds(running.timeout)
         where = f"running {ran} · stopped by itself after {limit}"

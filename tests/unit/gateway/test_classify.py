@@ -126,3 +126,26 @@ def test_a_refusal_reads_as_the_servers_own_one_line_reason(body: object, messag
     answer = Answer(400, httpx.Headers(), json.dumps(body).encode(), "https://api.test/x", "Reason")
     error = response_failure(answer, CTX, profile_for("jira"), now=0.0)
     assert isinstance(error, ApiError) and error.message == message
+
+
+@pytest.mark.parametrize(
+    ("service", "message", "item_gone"),
+    [
+        ("github", "This issue was deleted", True),  # one issue: an answer about it
+        ("github", "The requested API version '2020-01-01' is not supported.", False),
+        ("github", "Issues are deleted for nothing here: gone", False),
+        ("jira", "This issue was deleted", False),  # Jira's 410s are retired APIs
+    ],
+)
+def test_a_410_for_one_deleted_github_issue_is_no_retired_api(
+    service: str, message: str, item_gone: bool
+) -> None:
+    """A deleted issue's 410 reads as that (a refusal, label `gone`), never as `update
+    zen-tui`: only the other 410s say the provider removed the endpoint."""
+    body = json.dumps({"message": message}).encode()
+    answer = Answer(410, httpx.Headers(), body, "https://api.test/x", "Gone")
+    error = response_failure(answer, CTX, profile_for(service), now=0.0)
+    assert isinstance(error, ApiError) and error.status == 410
+    assert isinstance(error, ApiGone) is not item_gone
+    if item_gone:
+        assert error.message == message

@@ -7,7 +7,7 @@ from itertools import pairwise
 import httpx
 import pytest
 
-from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
+from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, ItemGone, RateLimited
 from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
@@ -212,7 +212,6 @@ async def test_mentions_section_searches_for_me(slack, router, basics) -> None:
             ApiError,
             "channels:history scope",
         ),
-        ({"ok": False, "error": "channel_not_found"}, ApiError, "channel_not_found"),
         ({"ok": True, "messages": "nope"}, BadResponse, "messages"),
         ({"messages": []}, ApiError, "unknown_error"),
     ],
@@ -222,6 +221,21 @@ async def test_ok_false_mapping(slack, router, basics, body, error, text) -> Non
     with pytest.raises(error) as info:
         await slack.fetch_section(section("slack", "#general"))
     assert text in str(info.value)
+
+
+@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel"])
+async def test_a_channel_left_is_an_answer_about_its_messages_not_a_failed_poll(
+    slack, router, basics, code
+) -> None:
+    """The channel was left (or made private to others): its messages are gone for this
+    account. The listing says so (`gone`, the channel's id prefix) and why, naming it; it is
+    complete, not partial: nothing else was left unread."""
+    router.get(f"{API}/conversations.history").respond(200, json={"ok": False, "error": code})
+    result = await slack.fetch_section(section("slack", "#general"))
+    assert result.items == [] and not result.partial
+    assert result.gone == (f"{slack.account}:C012AB3CD:",)  # #general, in the contract
+    assert isinstance(result.stale_error, ItemGone)
+    assert str(result.stale_error).startswith(f"slack: #general: conversations.history: {code}")
 
 
 async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None:

@@ -15,7 +15,7 @@ from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import SectionInfo
 from zen_tui.store import Store
-from zen_tui.sync.engine import CURSOR_SCOPE, SyncEngine
+from zen_tui.sync.engine import CURSOR_SCOPE, FULL_SCOPE, SyncEngine
 from zen_tui.sync.wired import Wired
 
 from .test_engine import SECTION, FakeGateway, Result, issue, poll
@@ -61,6 +61,7 @@ async def test_a_delivery_before_an_accounts_build_is_never_lost(seed: int) -> N
     built.answers = [Result([issue(1)], 10.0, cursor="cj")]
     await poll(eng)  # j's section shows P-1
     store.set_cursor(CURSOR_SCOPE, LATE.id, "ck")  # k synced in an earlier run
+    store.set_cursor(FULL_SCOPE, LATE.id, repr(eng.wired.clock.time()))  # listed in full then
     late = QuietClient()
     steps = [rng.choice(["deliver", "poll j", "poll k"]) for _ in range(rng.randint(2, 14))]
     steps.insert(rng.randint(0, len(steps)), "build k")

@@ -221,7 +221,7 @@ class Renderer:
             "has_pages": False,
             "forks_count": 3,
             "mirror_url": None,
-            "archived": False,
+            "archived": repo.archived,
             "disabled": False,
             "open_issues_count": open_count,
             "license": None,

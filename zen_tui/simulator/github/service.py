@@ -105,10 +105,16 @@ class GitHubSim(ServiceSim):
     username = ME
     # search_incomplete_rate: the share of searches that time out server-side and answer
     # `incomplete_results: true` with a subset of the matches (see /_sim/settings).
+    # hidden_repos: repositories (comma-separated owner/name) the user lost access to (made
+    # private, removed from the team): 404 for everything under them, out of search and the
+    # inbox. archived_repos: read-only (writes 403), out of `archived:false` searches. Neither
+    # changes an item's `updated_at` or sends a webhook, as on GitHub.
     # device_flow_github_app: the device flow logs in to a GitHub App rather than an OAuth
     # app, so its tokens are user access tokens (ghu_), with a GitHub App's limits.
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
+        "hidden_repos": str,
+        "archived_repos": str,
         "device_flow_github_app": bool,
     }
     search_incomplete_rate = 0.0
@@ -131,6 +137,24 @@ class GitHubSim(ServiceSim):
     # ---- ServiceSim ----
     def seed(self, count: int) -> None:
         self.state.seed(count)
+
+    @property
+    def hidden_repos(self) -> str:
+        return ",".join(r.full_name for r in self.state.repos.values() if r.hidden)
+
+    @hidden_repos.setter
+    def hidden_repos(self, names: str) -> None:
+        with self.world.lock:
+            self.state.set_repo_access(names, hidden=True)
+
+    @property
+    def archived_repos(self) -> str:
+        return ",".join(r.full_name for r in self.state.repos.values() if r.archived)
+
+    @archived_repos.setter
+    def archived_repos(self, names: str) -> None:
+        with self.world.lock:
+            self.state.set_repo_access(names, archived=True)
 
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
@@ -342,6 +366,7 @@ class GitHubSim(ServiceSim):
             moved = self.state.moved_repo(ctx.params)
             if moved is not None:
                 return self._redirect(ctx, moved)
+            self._check_access(ctx, request.method)
             if request.method in ("GET", "HEAD"):
                 return self._read(ctx, handler, resource)
             return self._write(ctx, handler, resource or "core", creates)
@@ -615,6 +640,17 @@ class GitHubSim(ServiceSim):
             self._emit("repository", self.render.repo_event(repo, "renamed", name=old_name))
         if old_owner != owner:
             self._emit("repository", self.render.repo_event(repo, "transferred", owner=old_owner))
+
+    def _check_access(self, ctx: Ctx, method: str) -> None:
+        """A repository the user cannot see is GitHub's 404 (never a 403: GitHub does not say
+        that it exists); an archived one refuses writes with 403."""
+        if "owner" not in ctx.params and "repo_id" not in ctx.params:
+            return
+        repo = self.state.find_repo(ctx.params)
+        if repo is not None and repo.hidden:
+            raise ApiError(404, "Not Found")
+        if repo is not None and repo.archived and method not in ("GET", "HEAD"):
+            raise ApiError(403, "Repository was archived so is read-only.")
 
     # ---- handlers: pulls ----
     def _repo(self, ctx: Ctx) -> Repo:

@@ -83,6 +83,10 @@ class Repo:
     # Where a commit's checks come from: "both" (a commit status and a check run), "actions"
     # (check runs only: GitHub Actions, most repositories) or "statuses" (an external CI).
     checks: str = "both"
+    # The user lost access to it (made private, removed from the team): GitHub answers 404
+    # for everything under it and leaves it out of search and the inbox, with no update.
+    hidden: bool = False
+    archived: bool = False  # read-only: out of `archived:false` searches, writes refused
 
     @property
     def full_name(self) -> str:
@@ -303,6 +307,20 @@ class GitHubState:
         self.notifications_changed = self.clock()
         self.version += 1
 
+    def set_repo_access(
+        self, names: str, *, hidden: bool | None = None, archived: bool | None = None
+    ) -> None:
+        """`names` (comma-separated owner/name) become hidden / archived, every other repository
+        not: nothing about their items changes (no `updated_at`, no webhook), as on GitHub."""
+        wanted = {n.strip().lower() for n in names.split(",") if n.strip()}
+        for repo in self.repos.values():
+            if hidden is not None:
+                repo.hidden = repo.full_name.lower() in wanted
+            if archived is not None:
+                repo.archived = repo.full_name.lower() in wanted
+        self.notifications_changed = self.clock()
+        self.version += 1
+
     def _set_head(self, item: Item, sha: str) -> None:
         item.repo.by_sha.pop(item.head_sha, None)
         item.head_sha = sha
@@ -345,7 +363,7 @@ class GitHubState:
             key, value = found.key, found.value.lower()
             if found.negated or not value:
                 continue
-            if key == "repo" and value not in self.by_name:
+            if key == "repo" and (value not in self.by_name or self.by_name[value].hidden):
                 return "repositories"
             if key in ("user", "org") and value not in owners:
                 return "repositories"
@@ -355,7 +373,7 @@ class GitHubState:
 
     def _search(self, query: str, sort: str, desc: bool) -> list[Item]:
         test = compile_tree(parse(query), _predicate)
-        hits = [i for i in self.items if test(i)]
+        hits = [i for i in self.items if not i.repo.hidden and test(i)]
         keys: dict[str, Callable[[Item], tuple[float, int]]] = {
             "updated": lambda i: (i.updated, i.id),
             "created": lambda i: (i.created, i.id),
@@ -371,6 +389,7 @@ class GitHubState:
             t
             for t in self.threads.values()
             if (show_all or t.unread)
+            and not t.item.repo.hidden
             and (not participating or t.reason in ("mention", "review_requested", "author"))
             and (since is None or t.updated >= since)
             and (before is None or t.updated < before)
@@ -625,7 +644,7 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
         # label:a,b is either label (GitHub's comma syntax); label:a label:b both.
         "label": lambda i: any(n.lower() in v.split(",") for n in i.labels),
         "draft": lambda i: i.is_pr and i.draft == (v == "true"),
-        "archived": lambda i: v != "true",  # no simulated repo is archived
+        "archived": lambda i: i.repo.archived == (v == "true"),
     }
     return table.get(key)
 

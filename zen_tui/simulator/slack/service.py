@@ -88,7 +88,10 @@ class SlackSim(ServiceSim):
     name = "slack"
     prefix = "/slack"
     api_suffix = "/api"  # like slack.com/api: OAuth pages sit beside it under /slack/oauth
-    settings: ClassVar[dict[str, type]] = {"non_marketplace": bool}  # see /_sim/settings
+    # see /_sim/settings; left_channels: channels (comma-separated names or ids) the user has
+    # left: history and replies answer `not_in_channel` (a public one) or `channel_not_found`
+    # (a private one, which the user no longer sees at all), with no event about the messages.
+    settings: ClassVar[dict[str, type]] = {"non_marketplace": bool, "left_channels": str}
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -103,6 +106,7 @@ class SlackSim(ServiceSim):
             self.bot_token: TokenInfo("bot", self.bot.id, ALL_SCOPES - {"search:read"}),
         }
         self.channels: dict[str, Channel] = {}
+        self._left: set[str] = set()  # ids of the channels the user left (left_channels)
         self._last_us = 0
         # The May-2025 rule for non-Marketplace apps: history/replies 1 rpm, limit <= 15.
         self.non_marketplace = False
@@ -258,6 +262,27 @@ class SlackSim(ServiceSim):
         budget = self._budgets.setdefault(key, FixedWindow(per_minute, 60.0, self.world.clock))
         budget.limit = per_minute
         return budget
+
+    @property
+    def left_channels(self) -> str:
+        return ",".join(sorted(self.channels[c].name for c in self._left if c in self.channels))
+
+    @left_channels.setter
+    def left_channels(self, refs: str) -> None:
+        """Leave these channels (names with or without '#', or ids); rejoin every other one
+        left before."""
+        wanted = {r.strip().lstrip("#") for r in refs.split(",") if r.strip()}
+        with self.world.lock:
+            for chan in self.channels.values():
+                if chan.kind == "im":
+                    continue
+                if chan.id in wanted or chan.name in wanted:
+                    if self.me.id in chan.members:
+                        chan.members.discard(self.me.id)
+                        self._left.add(chan.id)
+                elif chan.id in self._left:
+                    chan.members.add(self.me.id)
+                    self._left.discard(chan.id)
 
     def _channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
         chan = self.channels.get(channel_id or "") or next(

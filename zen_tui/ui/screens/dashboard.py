@@ -40,7 +40,7 @@ from zen_tui.models import (
     item_label,
 )
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
-from zen_tui.ui import item_command, messages, triage
+from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
@@ -53,6 +53,7 @@ from zen_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
     from zen_tui import crosslink
+    from zen_tui.ui import item_command
     from zen_tui.ui.app import ZenApp
 
 
@@ -705,6 +706,8 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say(f"{command.title}: this section is empty", "warning")
             return
+        from zen_tui.ui import item_command  # here: only a [[commands]] entry runs one
+
         try:
             prepared = item_command.prepare(command, item, self.zen.options.repo_paths)
         except item_command.Refused as exc:
@@ -728,6 +731,8 @@ class DashboardScreen(Screen[None]):
 
     @work(group="commands", exit_on_error=False)
     async def _run_background(self, running: item_command.Running) -> None:
+        from zen_tui.ui import item_command
+
         try:
             ended = await item_command.run_background(running)
         finally:
@@ -751,6 +756,8 @@ class DashboardScreen(Screen[None]):
             running.cancel()
 
     def _run_in_terminal(self, prepared: item_command.Prepared) -> None:
+        from zen_tui.ui import item_command
+
         try:
             with self.app.suspend():
                 code = item_command.run_in_terminal(prepared)

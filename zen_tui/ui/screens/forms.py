@@ -74,6 +74,9 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         Binding("ctrl+s", "send", "Send", id="editor-send", priority=True),
         Binding("escape", "cancel", "Cancel", id="modal-cancel"),
     ]
+    # The first field, not the scroll box around them (Textual's first focusable): what is
+    # typed as the form opens is that field's text
+    AUTO_FOCUS = "Input, TextArea"
 
     def __init__(self, title: str, fields: list[FormField]) -> None:
         super().__init__()

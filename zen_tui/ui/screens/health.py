@@ -33,7 +33,8 @@ def _ms(value: float | None) -> str:
 
 
 class HealthScreen(Screen[None]):
-    BINDINGS = [Binding("escape,h,H", "app.pop_screen", "Back", id="health-close")]
+    # `q` goes back, as it closes help: the app's `q` (quit) would end the app from here
+    BINDINGS = [Binding("escape,q,h,H", "app.pop_screen", "Back", id="health-close")]
     COMPONENT_CLASSES = set(SIGNAL_CLASSES)
     DEFAULT_CSS = (
         signal_css("HealthScreen")

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-FIRST = ("help", "quit")  # actions shown before all others, on every screen
+FIRST = ("help", "leave")  # actions (`?`, `q`) shown before all others, on every screen
 Shown = tuple[Binding, bool, str]  # binding, enabled, tooltip
 
 
