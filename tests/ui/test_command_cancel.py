@@ -20,6 +20,7 @@ from tools.demo_stack import wait_until
 from zen_tui.config import CommandConfig
 from zen_tui.config_schema import COMMAND_GRACE
 from zen_tui.ui.app import DashboardOptions
+from zen_tui.ui.screens.dashboard import DashboardScreen
 
 from .conftest import WaitForWorkers, make_app, status_line
 from .test_item_commands import hostile_backend
@@ -110,11 +111,14 @@ async def test_cancel_from_the_palette_stops_the_group_and_keeps_the_last_line(
         )
         before = time.monotonic()
         await pilot.press("enter")
-        await wait_until(lambda: not app.screen.running_commands, "the command to end")
+        await wait_until(  # the palette closes first: the dashboard's commands are read then
+            lambda: isinstance(app.screen, DashboardScreen) and not app.screen.running_commands,
+            "the command to end",
+        )
         took = time.monotonic() - before
-        await pilot.pause()
         said = "hang on acme/web#7 cancelled: stopped: [bold red]half way[/] ␛[2J"
-        assert said in status_line(app)  # the output's last line, as data
+        # the output's last line, as data (said by the worker as it ends)
+        await wait_until(lambda: said in status_line(app), "the cancel's line")
         assert (said, "warning") in notes_with_severity(app)  # a toast
         assert not alive(child) and not alive(grand)  # the grandchild too: the group
         assert took < COMMAND_GRACE  # SIGTERM was enough: no wait for the grace period

@@ -42,7 +42,13 @@ async def test_n_makes_one_issue_replies_once_and_both_rows_keep_the_link(
         await wait_until(lambda: all_live(app), "every pane to go live")
         await pilot.press("tab", "tab", "right_square_bracket")  # messages pane, #dev
         messages = app.screen.query_one("#list-messages", ItemList)
-        await wait_until(lambda: isinstance(messages.cursor_item, Message), "a #dev message")
+        # the first tab's messages show at once; `]` moves to #dev a message later
+        await wait_until(
+            lambda: (
+                isinstance(messages.cursor_item, Message) and messages.cursor_item.channel == "dev"
+            ),
+            "a #dev message",
+        )
         message = messages.cursor_item
         assert isinstance(message, Message) and message.channel == "dev"
         await pilot.press("N")
@@ -86,7 +92,13 @@ async def test_s_shares_a_pull_request_to_a_channel_once(stack: DemoStack) -> No
         await pilot.press("S")  # first left: nothing is sent, and the line says so
         await wait_until(lambda: isinstance(app.screen, PickerModal), "the channel picker")
         await pilot.press("escape")
-        await wait_until(lambda: "cancelled: nothing sent" in status_line(app), "the cancel")
+        await wait_until(  # the picker closes first; the dashboard's status line says why
+            lambda: (
+                not isinstance(app.screen, PickerModal)
+                and "cancelled: nothing sent" in status_line(app)
+            ),
+            "the cancel",
+        )
         await pilot.press("S")
         await wait_until(lambda: isinstance(app.screen, PickerModal), "the channel picker")
         picker = app.screen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import threading
 
@@ -47,7 +48,9 @@ async def test_first_paint_is_from_the_local_store() -> None:
     app = make_app(backend)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        assert backend.entered and not backend.started  # start() is still blocked
+        # start() runs in a worker begun after the first frame: wait until it is inside
+        await eventually(lambda: backend.entered, "start() to be called")
+        assert not backend.started  # start() is still blocked
         first_pr = backend.items["prs:0:gh"][0]
         for pane in ("prs", "issues", "messages"):
             assert "local 3h" in str(app_pane(app, pane).border_title)
@@ -56,8 +59,21 @@ async def test_first_paint_is_from_the_local_store() -> None:
         assert first_pr.title[:30] in painted and "local 3h" in painted
         assert not backend.started
         backend.go.set()
-        await pilot.pause()
-        assert backend.started
+        await eventually(lambda: backend.started, "start() to finish once let go")
+
+
+async def focused_on(app: ZenApp, pane: str) -> None:
+    """Wait until `pane`'s list has the focus: tab moves it after the next frame (the list
+    must be visible first), and a key typed before that goes to the list left behind."""
+    await eventually(lambda: app.focused is lst(app, pane), f"the {pane} list to take the focus")
+
+
+def done(rows: dict[str, RowState], item_id: str) -> bool:
+    return item_id in rows and rows[item_id].state is ActionState.DONE
+
+
+def failed(rows: dict[str, RowState], item_id: str) -> bool:
+    return item_id in rows and rows[item_id].state is ActionState.FAILED
 
 
 def app_pane(app, pane: str) -> ItemPane:
@@ -74,9 +90,9 @@ async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) 
         preview = pilot.app.screen.query_one(Preview)
         assert preview.item_id == items.cursor_item.id
         await pilot.press("tab")
-        await pilot.pause()
-        assert pilot.app.focused is lst(pilot.app, "issues")
-        assert backend.focus == "issues:0:gh"
+        await focused_on(pilot.app, "issues")
+        # the backend hears of it from the focus event, a message after the focus moved
+        await eventually(lambda: backend.focus == "issues:0:gh", "the issues section polled")
         await pilot.press("right_square_bracket")
         assert app_pane(pilot.app, "issues").section.id == "issues:1:jira"
         assert lst(pilot.app, "issues").cursor_item.service == "jira"
@@ -88,9 +104,10 @@ async def test_approve_submits_one_action_and_shows_done_on_the_row(backend) -> 
         await pilot.pause()
         target = lst(pilot.app).rows[1]
         await pilot.press("j", "v")
-        await pilot.pause()
+        rows = lst(pilot.app).row_states
+        await eventually(lambda: done(rows, target.id), "the row to say done (submit worker)")
         assert backend.submitted == [[Action("approve", target.id, "gh", {})]]
-        row = lst(pilot.app).row_states[target.id]
+        row = rows[target.id]
         assert (row.state, row.kind) == (ActionState.DONE, "approve")
 
 
@@ -102,14 +119,13 @@ async def test_label_is_optimistic_then_confirmed() -> None:
         await pilot.press("l")
         assert isinstance(pilot.app.screen, InputModal)
         await pilot.press(*"triaged", "enter")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert backend.submitted == [[Action("add_label", target.id, "gh", {"label": "triaged"})]]
         items = pilot.app.screen.query_one("#list-prs", ItemList)
         assert "triaged" in items.shown(target).labels  # before the outbox confirms
         assert items.row_states[target.id].state == ActionState.PENDING
         backend.complete("a1", backend.submitted[0][0])
-        await pilot.pause()
-        assert items.row_states[target.id].state == ActionState.DONE
+        await eventually(lambda: done(items.row_states, target.id), "the outbox's done")
         assert "triaged" in items.shown(target).labels
 
 
@@ -117,14 +133,15 @@ async def test_failed_action_rolls_back_and_says_why() -> None:
     backend = FakeBackend(fail_kinds={"add_label"})
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
-        target = lst(pilot.app).rows[0]
+        items = lst(pilot.app)  # (read while the dashboard is on top, not the dialog)
+        target = items.rows[0]
         await pilot.press("l", *"wontfix", "enter")
-        await pilot.pause()
-        items = lst(pilot.app)
+        await eventually(lambda: failed(items.row_states, target.id), "the row to say failed")
         assert "wontfix" not in items.shown(target).labels
         row = items.row_states[target.id]
         assert row.state == ActionState.FAILED and row.reason == "422 Validation Failed"
-        assert any("failed: 422 Validation Failed" in n for n in notes(pilot.app))
+        said = "failed: 422 Validation Failed"  # a toast: posted to the app
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the toast")
 
 
 async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
@@ -132,7 +149,7 @@ async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
         await pilot.pause()
         rows = lst(pilot.app).rows
         await pilot.press("space", "space", "j", "space", "a")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert len(backend.submitted) == 1
         expected = [Action("assign", rows[i].id, "gh", {}) for i in (0, 1, 3)]
         assert backend.submitted[0] == expected
@@ -148,7 +165,7 @@ async def test_merge_asks_first(backend: FakeBackend) -> None:
         await pilot.pause()
         assert backend.submitted == []
         await pilot.press("m", "y")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert [a.kind for a in backend.submitted[0]] == ["merge"]
         merged = lst(pilot.app).cursor_item
         assert isinstance(merged, PullRequest) and merged.state == "merged"
@@ -160,7 +177,7 @@ async def test_comment_in_the_editor(backend: FakeBackend) -> None:
         await pilot.press("c")
         assert isinstance(pilot.app.screen, EditorModal)
         await pilot.press(*"LGTM", "ctrl+s")
-        await pilot.pause()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert backend.submitted[0][0].kind == "comment"
         assert backend.submitted[0][0].params == {"body": "LGTM"}
 
@@ -212,11 +229,16 @@ async def test_filter_narrows_the_list_and_escape_clears_it(backend: FakeBackend
         await pilot.pause()
         items = lst(pilot.app)
         await pilot.press("slash", *"zen/tui")
-        await pilot.pause()
+        # the box's Input.Changed reaches the list through the pane: wait for the last one
+        await eventually(lambda: items.filter_text == "zen/tui", "the typed filter to apply")
         assert 0 < len(items.rows) < items.total
         assert all("zen/tui" in i.key for i in items.rows)
         assert f"{len(items.rows)}/12" in str(app_pane(pilot.app, "prs").border_title)
-        await pilot.press("enter", "j")  # back in the list, filter kept
+        await pilot.press("enter")  # back in the list, filter kept
+        # the focus goes back a message later: a key that reaches the app before that is
+        # the box's (Textual hands it to the focused box before enter's binding has run)
+        await eventually(lambda: pilot.app.focused is items, "the list to take the focus back")
+        await pilot.press("j")
         assert items.filter_text == "zen/tui"
         await pilot.press("slash", "escape")
         await pilot.pause()
@@ -302,12 +324,11 @@ async def test_unknown_keymap_id_is_reported(backend: FakeBackend) -> None:
 async def test_degraded_state_appears_and_clears(backend: FakeBackend) -> None:
     async with make_app(backend).run_test() as pilot:
         backend.go_live()
-        await pilot.pause()
         prs = app_pane(pilot.app, "prs")
-        assert "· live" in str(prs.border_title)
+        # each section's event reaches the pane through the app (two message hops)
+        await eventually(lambda: "· live" in str(prs.border_title), "the pane to go live")
         backend.go_degraded()
-        await pilot.pause()
-        assert "cached 2m" in str(prs.border_title)
+        await eventually(lambda: "cached 2m" in str(prs.border_title), "the cached badge")
         assert prs.has_class("-stale")
         assert prs.tooltip == "github breaker open until 00:00:30"
         card = pilot.app.screen.query_one("#card-github")
@@ -348,7 +369,9 @@ async def test_outbox_pending_count_follows_action_events(backend: FakeBackend) 
             )
         await pilot.pause()
         assert pilot.app.health_model.status("github").outbox_pending == 1
-        assert "out 1" in str(pilot.app.screen.query_one("#card-github").render())
+        card = pilot.app.screen.query_one("#card-github")
+        # the card redraws once per frame after a burst of events (coalesced): wait for it
+        await eventually(lambda: "out 1" in str(card.render()), "the card to count one")
 
 
 async def test_refresh_and_pause_reach_the_backend(backend: FakeBackend) -> None:
@@ -450,15 +473,15 @@ async def test_event_burst_is_counted_and_health_screen_updates_live(backend) ->
         assert table.row_count == 0
         for _ in range(500):
             backend.go_degraded(("slack",))  # a RequestDone (503) + breaker + section each
-        await pilot.pause()
-        await pilot.pause()
-        assert table.row_count == 1
+        # the health screen redraws once, after the frame that follows the burst
+        await eventually(lambda: table.row_count == 1, "the health screen's endpoint row")
         endpoint = next(iter(pilot.app.health_model.endpoints.values()))
         assert (endpoint.count, endpoint.errors) == (500, 500)
         await pilot.press("escape")
         await pilot.pause()
-        assert "out 0" in str(pilot.app.screen.query_one("#card-slack").render())
-        assert pilot.app.screen.query_one("#card-slack").has_class("-open")
+        card = pilot.app.screen.query_one("#card-slack")
+        await eventually(lambda: card.has_class("-open"), "the card to show the open breaker")
+        assert "out 0" in str(card.render())
 
 
 async def test_a_refused_submit_rolls_back(backend: FakeBackend, monkeypatch) -> None:
@@ -468,13 +491,13 @@ async def test_a_refused_submit_rolls_back(backend: FakeBackend, monkeypatch) ->
     monkeypatch.setattr(backend, "submit", refuse)
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
-        target = lst(pilot.app).rows[0]
+        items = lst(pilot.app)  # (read while the dashboard is on top, not the dialog)
+        target = items.rows[0]
         await pilot.press("l", *"bug2", "enter")
-        await pilot.pause()
-        items = lst(pilot.app)
+        await eventually(lambda: failed(items.row_states, target.id), "the row to say failed")
         assert "bug2" not in items.shown(target).labels
-        assert items.row_states[target.id].state == ActionState.FAILED
-        assert any("could not queue add_label: outbox is full" in n for n in notes(pilot.app))
+        said = "could not queue add_label: outbox is full"  # a toast: posted to the app
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the toast")
 
 
 async def test_editor_without_editor_env_says_how(backend, monkeypatch) -> None:
@@ -526,7 +549,8 @@ async def test_close_confirmation_names_what_will_happen(backend: FakeBackend) -
         assert isinstance(modal, ConfirmModal)
         assert modal.question == f"Really close {first.key}?"
         await pilot.press("y")
-        await pilot.pause()
+        rows = lst(pilot.app).row_states
+        await eventually(lambda: done(rows, first.id), "the close to be done (submit worker)")
         await pilot.press("x")  # the row shows it closed now: x offers to reopen it
         assert pilot.app.screen.question == f"Really reopen {first.key}?"  # type: ignore[attr-defined]
 
@@ -563,47 +587,55 @@ async def test_a_assigns_me_optimistically_then_done() -> None:
 async def test_a_on_a_message_says_what_it_applies_to(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("tab", "tab", "a")  # the messages pane
-        await pilot.pause()
+        await pilot.press("tab", "tab")  # the messages pane
+        await focused_on(pilot.app, "messages")
+        await pilot.press("a")
+        said = "assign applies to pull requests and issues"
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
         assert backend.submitted == []
-        assert any("assign applies to pull requests and issues" in n for n in notes(pilot.app))
 
 
 async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # on a pull request: not a reply target
-        await pilot.pause()
+        said = "reply applies to Slack messages"
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
         assert not isinstance(pilot.app.screen, EditorModal)
-        assert any("reply applies to Slack messages" in n for n in notes(pilot.app))
         await pilot.press("tab", "tab")
+        await focused_on(pilot.app, "messages")
         target = lst(pilot.app, "messages").cursor_item
         await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, EditorModal)
+        await eventually(lambda: isinstance(pilot.app.screen, EditorModal), "the editor")
         assert item_label(target, FROZEN_NOW) in str(pilot.app.screen.prompt)  # not its raw id
         await pilot.press("ctrl+s")  # empty: refused, the editor stays open
         await pilot.pause()
         assert isinstance(pilot.app.screen, EditorModal) and backend.submitted == []
         await pilot.press(*"on it", "ctrl+s")
-        await pilot.pause()
+        rows = lst(pilot.app, "messages").row_states
+        # the submit is a worker, and its outcome comes back as bus events: wait for "done"
+        await eventually(
+            lambda: target.id in rows and rows[target.id].state is ActionState.DONE, "done"
+        )
         assert isinstance(pilot.app.screen, DashboardScreen)
         assert backend.submitted == [[Action("reply", target.id, "slack", {"body": "on it"})]]
-        row = lst(pilot.app, "messages").row_states[target.id]
-        assert (row.state, row.kind) == (ActionState.DONE, "reply")
+        assert rows[target.id].kind == "reply"
 
 
 async def test_q_quits_and_stops_the_backend(backend: FakeBackend) -> None:
     app = make_app(backend)
     async with app.run_test() as pilot:
-        await pilot.pause()
-        assert backend.started and app.is_running
+        await eventually(lambda: backend.started, "the backend to start (after the first frame)")
+        assert app.is_running
         await pilot.press("slash", "q")  # typed into the filter: not a quit
-        await pilot.pause()
-        assert app.is_running and lst(app).filter_text == "q"
-        await pilot.press("escape", "q")
-        await pilot.pause()
-        assert not app.is_running
+        await eventually(lambda: lst(app).filter_text == "q", "the q to filter the list")
+        assert app.is_running
+        await pilot.press("escape")
+        # the focus goes back to the list a message later (FilterClosed): a `q` that reaches
+        # the app before that is the filter's text, so wait for it as a user sees it
+        await eventually(lambda: app.focused is lst(app), "the list to take the focus back")
+        await pilot.press("q")
+        await eventually(lambda: not app.is_running, "the app to quit")
     assert not backend.started  # unmounting awaited backend.stop()
     assert app.return_code == 0
 
@@ -647,8 +679,9 @@ async def test_a_pane_without_sections_says_so_once_and_how_to_add_one() -> None
     async with make_app(FakeBackend(sections)).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("tab", "tab")  # to the Messages pane, which has no sections
-        await pilot.pause()
         pane = app_pane(pilot.app, "messages")
+        # the status line follows the focus a message later
+        await eventually(lambda: "no sections configured" in status(pilot.app), "the status")
         body = pane.query_one(ItemList).render_line(0).text
         title = str(pane.border_title)
         tabs = str(pane.query_one(".tabs").render())
@@ -768,15 +801,20 @@ async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box)
         await pilot.pause()
         for char in key + "bulk-e2e":  # queued together, as one terminal read posts them
             pilot.app.post_message(events.Key("minus" if char == "-" else char, char))
-        await pilot.pause()
-        await pilot.pause()
+
+        def typed() -> str | None:  # the dialog's box text, once the dialog is mounted
+            found = pilot.app.screen.query(TextArea if box == "TextArea" else Input)
+            widget = found.first() if found else None
+            return widget.text if isinstance(widget, TextArea) else getattr(widget, "value", None)
+
+        # the dialog is pushed, composed and focused over several turns: wait for its text
+        await eventually(lambda: typed() == "bulk-e2e", "the burst's text in the dialog")
         widget = pilot.app.screen.query_one(TextArea if box == "TextArea" else Input)
-        assert (widget.text if isinstance(widget, TextArea) else widget.value) == "bulk-e2e"
         assert not [n for n in notes(pilot.app) if "does nothing" in n]  # (b and - are unbound)
         assert pilot.app.screen.focused is widget
         await pilot.press("ctrl+s" if box == "TextArea" else "enter")
-        await pilot.pause()
-        assert backend.submitted and "bulk-e2e" in backend.submitted[0][0].params.values()
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
+        assert "bulk-e2e" in backend.submitted[0][0].params.values()
 
 
 async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
@@ -792,3 +830,27 @@ async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
         await pilot.pause()
         line = status(pilot.app)
         assert "cannot ask Jira: rate limited until" in line and "jira: rate" not in line
+
+
+async def test_the_pane_follows_the_focus_whatever_order_focus_events_arrive_in(
+    backend: FakeBackend,
+) -> None:
+    """Two quick tabs focus two lists a frame apart, and their DescendantFocus events bubble
+    up through two panes in no set order: when the older one came last, the screen's pane
+    (what `r`, `a`... act on, and the status line) went back to a pane without the focus,
+    so `tab tab r` refused to reply "to an issue" with the messages list focused. Seeded
+    random focus moves, each followed by stale events: the pane is always the focus's."""
+    rng = random.Random(20261206)
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        dash = pilot.app.screen
+        assert isinstance(dash, DashboardScreen)
+        panes = [p for p in PANES if dash.query(f"#list-{p}")]
+        for _ in range(30):
+            now = rng.choice(panes)
+            dash.set_focus(lst(pilot.app, now))
+            for stale in rng.sample(panes, rng.randint(1, len(panes))):
+                dash.post_message(events.DescendantFocus(lst(pilot.app, stale)))
+            await pilot.pause()  # (handles what was queued on the screen before it: the events)
+            assert pilot.app.focused is lst(pilot.app, now)
+            assert dash.pane_id == now

@@ -162,8 +162,11 @@ async def test_s_against_the_simulator_bad_jql_then_a_good_one(stack: DemoStack)
         assert next(s for s in engine.sections if s.id == jira.id).query.startswith(
             "statusCategory = Done"
         )
-        rows = app.screen.query_one("#list-issues", ItemList).rows
-        assert rows and {i.status for i in rows} == {"Done"}
+        issues = app.screen.query_one("#list-issues", ItemList)
+        # the new query's rows come from a refresh against the server: wait for them
+        await wait_until(
+            lambda: issues.rows and {i.status for i in issues.rows} == {"Done"}, "Done issues"
+        )
 
         app.screen.query_one("#list-prs", ItemList).focus()  # a GitHub search the server refuses
         await pilot.pause()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets._footer import FooterKey
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.key_footer import KeyFooter
 
@@ -19,6 +20,22 @@ def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
 
 def footer_of(app) -> KeyFooter:
     return app.screen.query_one(KeyFooter)
+
+
+def painted(footer: KeyFooter) -> list[tuple[str, str]]:
+    return [(k.key, k.description) for k in footer.query(FooterKey)]
+
+
+def up_to_date(footer: KeyFooter) -> bool:
+    """The keys on screen are the ones that fit now: no rebuild is still waiting for its
+    frame (the footer recomposes after a refresh, so one frame after what changed)."""
+    return painted(footer) == [(b.key, b.description) for b, _, _ in footer.fitting()]
+
+
+def laid_out(footer: KeyFooter) -> bool:
+    """Its keys are built and placed: the frame after a rebuild has been drawn."""
+    keys = list(footer.query(FooterKey))
+    return bool(keys) and up_to_date(footer) and all(k.region.width > 0 for k in keys)
 
 
 def descriptions(app) -> set[str]:
@@ -59,9 +76,9 @@ async def test_each_pane_lists_only_its_own_actions_with_help_and_quit_first() -
 async def test_help_and_quit_are_painted_at_80_columns() -> None:
     async with make_app(FakeBackend()).run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        await pilot.pause()
-        bottom = pilot.app.export_screenshot().replace("&#160;", " ")
         footer = pilot.app.screen.query_one(KeyFooter)
+        await eventually(lambda: laid_out(footer), "the footer's keys to be built and placed")
+        bottom = pilot.app.export_screenshot().replace("&#160;", " ")
         keys = list(footer.query(FooterKey))
         assert [k.key_display for k in keys[:2]] == ["?", "q"]
         assert all(k.region.right <= 80 and k.region.width > 0 for k in keys[:2])
@@ -87,11 +104,13 @@ async def test_a_remapped_key_shows_under_its_new_key() -> None:
 async def test_the_keys_are_rebuilt_only_when_what_applies_changes() -> None:
     async with make_app(FakeBackend()).run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        await pilot.pause()
         footer = pilot.app.screen.query_one(KeyFooter)
+        await eventually(lambda: laid_out(footer), "the first keys")
         built = list(footer.query(FooterKey))
         await pilot.press("j", "j", "k")  # another pull request: the same actions apply
         await pilot.pause()
+        await eventually(lambda: up_to_date(footer), "the keys of the new cursor item")
         assert list(footer.query(FooterKey)) == built  # the very same widgets
         await focus_pane(pilot, "messages")
+        await eventually(lambda: up_to_date(footer), "the messages pane's keys")
         assert list(footer.query(FooterKey)) != built

@@ -13,6 +13,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
+from tests.helpers import eventually
 from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed
 from zen_tui.config import AccountConfig
@@ -309,9 +310,10 @@ async def test_app_level_notifications_are_data_too() -> None:
     """`could not set up syncing (...): <server text>` is raised by the App, not a screen: the
     toast shows the cleaned text, never parsed as markup."""
     app = make_app(FailingStart())
-    async with app.run_test(size=(200, 40)) as pilot:
-        await app.workers.wait_for_complete()  # the start-up worker that raised
-        await pilot.pause()
+    async with app.run_test(size=(200, 40)):
+        # the start-up worker is started after the first frame, so it may not exist yet:
+        # wait for what it says when it fails, not for the workers running now
+        await eventually(lambda: notes(app), "the start-up failure's notification")
         assert app.is_running
         said = "could not set up syncing (retried by the next poll or R): Validation Failed: [/] "
         assert notes(app) == [said + clean(OSC52)]

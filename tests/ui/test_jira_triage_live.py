@@ -46,6 +46,9 @@ async def open_jira_section(app: ZenApp, pilot: Any) -> ItemList:
     await wait_until(lambda: all_live(app), "every pane to go live")
     await pilot.press("tab")
     items = issues_list(app)
+    # tab moves the focus after the next frame: a key pressed before that reaches the
+    # list left behind, so a test's first key could act on the PRs' row
+    await wait_until(lambda: app.focused is items, "the issues list to take the focus")
     for _ in range(3):
         rows = items.rows
         if rows and rows[0].service == "jira":
@@ -64,14 +67,24 @@ async def on_jira_section(stack: DemoStack) -> AsyncIterator[tuple[ZenApp, Any, 
 
 
 async def modal(app: ZenApp, kind: type) -> Any:
-    await wait_until(lambda: isinstance(app.screen, kind), kind.__name__)
+    """The dialog of `kind` once it is mounted (over several turns after its key)."""
+    await wait_until(lambda: isinstance(app.screen, kind) and app.screen.is_mounted, kind.__name__)
     return app.screen
+
+
+def offered(app: ZenApp, starts: str) -> int | None:
+    """Where the picker on screen offers an option starting with `starts` (None: no picker
+    offering it is on screen yet, such as the previous picker still closing)."""
+    screen = app.screen
+    if not isinstance(screen, PickerModal) or not screen.is_mounted:
+        return None
+    return next((i for i, c in enumerate(screen.choices) if c.startswith(starts)), None)
 
 
 async def pick(app: ZenApp, pilot: Any, starts: str) -> None:
     """In the PickerModal on screen, choose the option starting with `starts`."""
-    screen = await modal(app, PickerModal)
-    at = next(i for i, c in enumerate(screen.choices) if c.startswith(starts))
+    await wait_until(lambda: offered(app, starts) is not None, f"a picker offering {starts!r}")
+    screen, at = app.screen, offered(app, starts)
     screen.query_one(OptionList).highlighted = at
     screen.query_one(OptionList).focus()
     await pilot.press("enter")

@@ -76,7 +76,7 @@ OUTAGE_BREAKER_TIMEOUT = 30.0
 async def _outage_then_recovery(stack: DemoStack, mode: str) -> None:
     clock = JumpClock()
     app = stack.app(SyncEngine(build(stack.settings, clock=clock)))
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=WIDE):
         await wait_until(lambda: all_live(app), "every pane to go live")
         assert breaker_lamps(app)["github"] == "closed"
 
@@ -86,7 +86,8 @@ async def _outage_then_recovery(stack: DemoStack, mode: str) -> None:
             if breaker_lamps(app)["github"] == "open":
                 break
         await wait_until(lambda: breaker_lamps(app)["github"] == "open", "the breaker lamp")
-        await pilot.pause()
+        # the lamp and the pane are redrawn by different messages: wait for the pane too
+        await wait_until(lambda: "cached" in pane_titles(app)["prs"], "the pane's cached badge")
         title = pane_titles(app)["prs"]
         assert title.startswith("Pull requests ") and "cached" in title, title
         assert pane_titles(app)["messages"].endswith("live")  # Slack is unaffected
@@ -156,11 +157,22 @@ def refreshes(app: ZenApp) -> list[str | None]:
     return calls
 
 
-async def open_login(app: ZenApp, pilot, name: str) -> LoginScreen:  # type: ignore[no-untyped-def]
+def token_field_focused(app: ZenApp) -> bool:
+    """The token box is mounted and has the focus: typing goes into it from now on."""
+    found = app.screen.query("#login-token")
+    return bool(found) and app.focused is found.first()
+
+
+async def open_login(app: ZenApp, name: str) -> LoginScreen:
     app.action_login(name)
-    await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
-    await pilot.pause()
+    await wait_until(lambda: login_screen_on(app) is not None, "the login screen's account")
     return app.screen  # type: ignore[return-value]
+
+
+def login_screen_on(app: ZenApp) -> AccountConfig | None:
+    """The account the login screen shows, once it is mounted and has chosen it."""
+    screen = app.screen
+    return screen.account if isinstance(screen, LoginScreen) else None
 
 
 async def test_device_login_shows_the_code_stores_the_token_and_refreshes(
@@ -179,13 +191,13 @@ async def test_device_login_shows_the_code_stores_the_token_and_refreshes(
         await wait_until(lambda: all_live(app), "every pane to go live")
         app.open_url = lambda url, new_tab=True: opened.append(url)  # type: ignore[method-assign]
         calls = refreshes(app)
-        screen = await open_login(app, pilot, "github")
+        screen = await open_login(app, "github")
         await pilot.press("enter")  # device: the default method, highlighted
         await wait_until(lambda: any(isinstance(s, DeviceCodeShown) for s in screen.states), "code")
         shown = next(s for s in screen.states if isinstance(s, DeviceCodeShown))
-        await pilot.pause()
-        text = screen_text(app)
-        assert shown.user_code in text and "login/device" in text
+        # the state arrives from the flow's worker; the screen draws it on a later turn
+        await wait_until(lambda: shown.user_code in screen_text(app), "the code on screen")
+        assert "login/device" in screen_text(app)
         assert opened == [shown.verification_uri]
 
         async with httpx.AsyncClient() as user:  # the user approves in the browser
@@ -218,7 +230,7 @@ async def test_slack_oauth_shows_the_url_and_logs_in(
             threading.Thread(target=browser, args=(url,), daemon=True).start()
 
         app.open_url = open_url  # type: ignore[method-assign]
-        screen = await open_login(app, pilot, "slack")
+        screen = await open_login(app, "slack")
         await pilot.press("enter")  # oauth, the default
         await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
         waiting = next(s for s in screen.states if isinstance(s, WaitingForBrowser))
@@ -236,11 +248,10 @@ async def test_pasted_token_is_never_echoed_and_lands_in_the_keyring(
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
-        screen = await open_login(app, pilot, "github")
+        screen = await open_login(app, "github")
         await pilot.press("down", "enter")  # the second method: token
-        await pilot.pause()
+        await wait_until(lambda: token_field_focused(app), "the token field to take the focus")
         field = screen.query_one("#login-token")
-        assert app.focused is field
         await pilot.press(*token)
         assert field.value == token  # type: ignore[attr-defined]
         assert token not in screen_text(app)  # a password input: bullets only
@@ -265,8 +276,8 @@ async def test_a_refused_token_offers_login_for_that_account(stack: DemoStack) -
         assert "L: log in" in status_line(app)
         assert not isinstance(app.screen, LoginScreen)
         await pilot.press("L")
-        await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
-        assert app.screen.account == account(stack, "github")  # type: ignore[attr-defined]
+        await wait_until(lambda: login_screen_on(app) is not None, "the login screen's account")
+        assert login_screen_on(app) == account(stack, "github")
 
 
 async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
@@ -287,8 +298,10 @@ async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
         await wait_until(lambda: notice in notes(app), "the login notice")
         assert not pane_titles(app)["prs"].endswith("live")
         await pilot.press("L")  # the focused pane is the PRs: GitHub
-        await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
-        await pilot.press("down", "enter", *token, "enter")
+        await wait_until(lambda: login_screen_on(app) is not None, "the login screen's account")
+        await pilot.press("down", "enter")  # the token method
+        await wait_until(lambda: token_field_focused(app), "the token field to take the focus")
+        await pilot.press(*token, "enter")
         await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
         await wait_until(lambda: all_live(app), "the GitHub panes to go live", within=10)
         assert (await KeyringCredentialStore().load("github")).token == token  # type: ignore[union-attr]
@@ -368,8 +381,8 @@ async def test_a_label_during_an_outage_stays_pending_then_lands_once(stack: Dem
         assert ActionState.SENDING in states_of(history, target.id)  # it was tried, and failed
         assert ActionState.DONE not in states_of(history, target.id)
         assert mutations(stack, "label_added", target) == []
-        await pilot.pause()
-        assert "add_label" in app.screen.query_one("#list-prs", ItemList).render_line(0).text
+        prs = app.screen.query_one("#list-prs", ItemList)
+        await wait_until(lambda: "add_label" in prs.render_line(0).text, "the row to say it")
 
         stack.sim.clear_faults()
         await wait_until(
@@ -403,7 +416,7 @@ async def test_the_theme_chosen_in_the_palette_is_used_after_a_restart(stack: De
         await wait_until(lambda: first.theme == "zen-light", "the theme to switch")
         assert first.is_running
         await pilot.press("q")
-        assert not first.is_running  # q quits
+        await wait_until(lambda: not first.is_running, "q to quit the app")
     assert engine.closed  # unmounting stopped the engine and closed its store
 
     second, engine = app_like_the_cli(stack)  # a new engine: the same data dir, a new store

@@ -67,11 +67,13 @@ async def test_palette_offers_log_in_per_account(wait_for_workers: WaitForWorker
         await pilot.press("ctrl+p", *"log in: slack")
         await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, LoginScreen) and screen.account == SLACK
+        # the palette closes, then the login screen is pushed and mounted: wait for its account
+        await wait_until(
+            lambda: isinstance(app.screen, LoginScreen) and app.screen.account == SLACK,
+            "the login screen on slack",
+        )
         await pilot.press("enter")  # oauth, the default for Slack
-        await pilot.pause()
+        await wait_until(lambda: flow.calls, "the flow to start (a worker)")
         assert flow.calls == [("slack", "oauth", None)]
         assert "login failed: GitHub says access_denied" in shown(app)
         await pilot.press("escape")

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from tools.demo_stack import DemoStack, demo_stack, wait_until
 from zen_tui import paths
 from zen_tui.models import Action, PullRequest
@@ -101,9 +102,9 @@ async def test_syncing_starts_after_the_first_frame() -> None:
     app = make_app(backend)
     app.__class__ = CountingFrames  # the same app, its frames counted
     backend.app = app  # type: ignore[assignment]
-    async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        assert backend.started
+    async with app.run_test(size=(140, 40)):
+        # started by a worker after the first frame: wait for it, however slow the frame
+        await eventually(lambda: backend.started, "syncing to start")
         assert backend.frames_at_start is not None and backend.frames_at_start >= 1
 
 
@@ -482,5 +483,7 @@ async def test_a_jira_form_for_an_account_that_cannot_be_built_says_why(
         await wait_until(lambda: queued in said, "the action said to wait for Jira, and why")
         await pilot.press("h")  # the health screen: Jira's box says why, GitHub's nothing
         await wait_until(lambda: app.screen.query("#box-jira"), "the health screen")
-        assert str(app.screen.query_one("#box-jira").border_subtitle) == why
+        box = app.screen.query_one("#box-jira")
+        # the boxes are mounted first, then drawn from the model (a later turn)
+        await wait_until(lambda: str(box.border_subtitle) == why, "Jira's box to say why")
         assert str(app.screen.query_one("#box-github").border_subtitle) == ""

@@ -215,9 +215,13 @@ class DashboardScreen(Screen[None]):
         self.zen.backend.set_paused(paused)
         self.refresh_status()
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        # The pane of the focus now, not of the event's widget: two quick tabs bubble two
+        # events up through two panes in no set order, and when the older one came last the
+        # pane (the actions' target, the status line) went back to a pane without the focus.
+        focused = self.focused
         for pane in self.panes():
-            if event.widget in pane.walk_children() or event.widget is pane:
+            if focused is not None and (focused in pane.walk_children() or focused is pane):
                 self.pane_id = pane.pane
                 self._focus_sections(pane)
                 self.refresh_status()
