@@ -125,6 +125,12 @@ def store_path(data: Path) -> Path:
     return data / "zen-tui.db"
 
 
+def login_rows_path(data: Path, identity: str) -> Path:
+    """The rows kept for one environment login (sync/session_rows.py), named by its keyed
+    fingerprint (gateway/identity.py), never by its token."""
+    return data / "logins" / f"{identity}.db"
+
+
 def cache_key_path(data: Path) -> Path:
     """The install's random key naming logins in the HTTP cache (see gateway/identity.py)."""
     return data / "cache-identity.key"

@@ -30,6 +30,19 @@ async def test_search_review_requested_returns_only_matching_open_prs(
     assert stamps == sorted(stamps, reverse=True)
 
 
+async def test_search_at_me_is_the_tokens_user(gh: httpx.AsyncClient, sim: GitHubSim) -> None:
+    """`author:@me` answers the caller's items, as GitHub does: another user's token gets
+    that user's, never the simulated `me`'s."""
+    sim.other_users["fake-token-ada"] = "ada"
+    sim.state.new_item(sim.state.items[0].repo, "ada", "ada's own", "", is_pr=True)
+    q = {"q": "is:pr author:@me", "per_page": 100}
+    mine = (await gh.get("/search/issues", params=q)).json()["items"]
+    as_ada = {"Authorization": "Bearer fake-token-ada"}
+    adas = (await gh.get("/search/issues", params=q, headers=as_ada)).json()["items"]
+    assert mine and {it["user"]["login"] for it in mine} == {"me"}
+    assert [(it["user"]["login"], it["title"]) for it in adas] == [("ada", "ada's own")]
+
+
 @pytest.mark.parametrize(
     ("query", "check"),
     [

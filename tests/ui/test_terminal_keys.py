@@ -11,12 +11,15 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from zen_tui import paths
+from zen_tui.config import load_settings
 from zen_tui.models import PullRequest
 from zen_tui.store import Store
+from zen_tui.sync.session_rows import RowStores
 
 from .tmux import start_dashboard, tmux
 
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
 )
 
+TOKEN = "not-a-real-token"
 CONFIG = """\
 [[accounts]]
 name = "gh"
@@ -68,16 +72,20 @@ def start(tmp_path: Path) -> tuple[str, Path]:
         number=42,
         branch="ada/exports",
     )
+    # The dashboard's token comes from its environment: it paints that login's own rows
+    # (sync/session_rows.py), found here as it finds them, from the same token.
+    settings = load_settings(tmp_path / "c.toml", data)
     store = Store.open(paths.store_path(data))
+    with mock.patch.dict(os.environ, {"ZEN_TEST_GH_TOKEN": TOKEN}):
+        rows = RowStores.for_settings(store, settings)
     try:
-        store.save_section("prs:0:gh", [pr], time.time())
+        rows.of("gh").save_section("prs:0:gh", [pr], time.time())
     finally:
+        rows.close()
         store.close()
     socket = f"zen-keys-{os.getpid()}-{tmp_path.name}"
     argv = ["--config", str(tmp_path / "c.toml"), "--data-dir", str(data)]
-    start_dashboard(
-        socket, tmp_path, argv, size=(160, 40), env="ZEN_TEST_GH_TOKEN=not-a-real-token"
-    )
+    start_dashboard(socket, tmp_path, argv, size=(160, 40), env=f"ZEN_TEST_GH_TOKEN={TOKEN}")
     return socket, checkout
 
 

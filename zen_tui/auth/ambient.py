@@ -8,10 +8,8 @@ GitHub token must not be sent to a local test server. Tokens never leave in a lo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import shutil
 from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
@@ -66,14 +64,35 @@ def from_env(account: AccountConfig) -> Found | None:
         token = os.environ.get(var, "").strip()
         if token:
             register_secret(token)  # masked in every log line from now on
-            return Found(f"env:{var}", Credential(token=token, username=username))
+            # This process's environment alone (one terminal's export): Credential.local
+            return Found(f"env:{var}", Credential(token=token, username=username, local=True))
     return None
+
+
+def env_credential(account: AccountConfig) -> Credential | None:
+    """The login this process's environment gives the account, as KeyringCredentialProvider
+    .get finds it (its `token_env` variable, else GH_TOKEN and the like): one of this process
+    alone (Credential.local). Cheap: no keyring, no `gh`, no network. None for an account
+    with a token in its config (the demo: that one is used)."""
+    if account.token:
+        return None
+    token = os.environ.get(account.token_env, "").strip() if account.token_env else ""
+    if token:  # as EnvCredentialProvider hands it out
+        register_secret(token)
+        return Credential(token=token, username=account.email, local=True)
+    found = from_env(account)
+    return None if found is None else found.credential
 
 
 async def from_gh_cli(account: AccountConfig) -> Found | None:
     """`gh auth token --hostname HOST`; None when gh is absent, logged out, slow or broken."""
     if account.service != "github" or is_loopback(account.base_url):
         return None
+    # Here, not at the top: `zen-tui list` reads the environment's login (env_credential)
+    # and loads no event loop.
+    import asyncio
+    import shutil
+
     gh = shutil.which(GH_COMMAND)
     if gh is None:
         return None

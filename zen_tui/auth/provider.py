@@ -59,7 +59,9 @@ class EnvCredentialProvider:
         token = os.environ.get(env_var, "").strip()
         if not token:
             return None
-        credential = Credential(token=token, username=username)
+        # The environment is this process's alone (one terminal's export): what it fetches and
+        # queues is kept apart from the keyring's login (Credential.local).
+        credential = Credential(token=token, username=username, local=True)
         self._handed_out[account] = credential
         return credential
 

@@ -58,7 +58,8 @@ async def _run(
     services: dict[str, Service] = {a.name: a.service for a in settings.accounts}
     engine = SyncEngine(build(one_shot))
     try:
-        item = engine.store.find_item(item_id)
+        # the copy its account's login fetched (a token in this environment: its own rows)
+        item = engine.rows.of(item_id.partition(":")[0]).find_item(item_id)
         if item is None:
             raise BadInput(
                 f"{item_id!r} is not in the local store; run `zen-tui sync --once` (or open "

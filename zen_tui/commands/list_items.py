@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from zen_tui.config import Settings
     from zen_tui.models import Freshness, Item, SectionInfo
     from zen_tui.store import Store
+    from zen_tui.sync.session_rows import RowStores
 
 HELP = "print the items of one pane"
 
@@ -31,6 +32,7 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from zen_tui.config import section_infos
     from zen_tui.store import Store
+    from zen_tui.sync.session_rows import RowStores
 
     sections = [s for s in section_infos(settings) if s.pane == args.pane]
     if args.account:
@@ -42,13 +44,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         sections = [s for s in sections if s.account == args.account]
     store = Store.open_in(Path(settings.data_dir))
+    # An account whose token comes from this environment shows that login's rows, never
+    # the shared store's (another login's: sync/session_rows.py)
+    rows = RowStores.for_settings(store, settings)
     try:
         shown = [
-            Shown(s, stored_freshness(store, s.id, settings.sync_command), store) for s in sections
+            Shown(s, stored_freshness(rows.of(s.account), s.id, settings.sync_command), rows)
+            for s in sections
         ]
         write = write_json if args.json else write_text
         write(sys.stdout, args.pane, shown, time.time())
     finally:
+        rows.close()
         store.close()
     return 0
 
@@ -59,15 +66,15 @@ class Shown:
     class: `--help` imports this module, and defining a dataclass or a NamedTuple compiles
     code (the first compile() of a process costs a millisecond)."""
 
-    __slots__ = ("freshness", "section", "store")
+    __slots__ = ("freshness", "rows", "section")
 
-    def __init__(self, section: SectionInfo, freshness: Freshness, store: Store) -> None:
+    def __init__(self, section: SectionInfo, freshness: Freshness, rows: RowStores) -> None:
         self.section = section
         self.freshness = freshness
-        self.store = store
+        self.rows = rows
 
     def items(self) -> Iterator[Item]:
-        return self.store.iter_section(self.section.id)
+        return self.rows.of(self.section.account).iter_section(self.section.id)
 
 
 def stored_freshness(

@@ -36,13 +36,15 @@ HELD_REASON = (
     "held: queued by an earlier login of {account}, not sent as its current one; "
     "retry it to send it as the current login, or delete it"
 )
-# An entry queued under a session-only login (one process's alone, never recorded) is
-# stamped SESSION + its fingerprint: it is sent only as that user, by a process logged in as
-# them; any other process leaves it PENDING (never holds it, never sends it as its own login).
+# An entry queued under a session-only login or an environment token (one process's alone,
+# Credential.local, never recorded) is stamped SESSION + its fingerprint: it is sent only as
+# that user, by a process logged in as them; any other process leaves it PENDING (never holds
+# it, never sends it as its own login).
 SESSION = "session:"
 WAITS_REASON = (
-    "queued under a session-only login of {account}: sent only as that user, by the zen-tui "
-    "holding that login or once that user logs in again"
+    "queued under a login of one zen-tui alone (session-only, or its terminal's environment "
+    "token) of {account}: sent only as that user, by a zen-tui holding that login or once "
+    "that user logs in again"
 )
 _SECTION_SCOPE = "section"  # the cursors' scope for sections' delta cursors (sync/engine.py)
 _UNSENT = (ActionState.PENDING, ActionState.UNKNOWN)

@@ -51,7 +51,7 @@ from zen_tui.models import (
     Snapshot,
 )
 from zen_tui.redaction import redact
-from zen_tui.store import take_recovery_messages
+from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
@@ -72,6 +72,7 @@ from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
+from zen_tui.sync.session_rows import RowStores
 from zen_tui.sync.wired import Wired
 
 if TYPE_CHECKING:
@@ -163,6 +164,10 @@ class SyncEngine:
         self.bus = wired.bus
         self.store = wired.store
         self._sections = list(wired.sections)
+        self._account_of = {s.id: s.account for s in self._sections}
+        # Each account's section rows: the shared store's, or (a login of this process
+        # alone: a session-only one, this environment's token) this process's own
+        self.rows = RowStores.for_settings(self.store, wired.settings, wired.clock.time)
         self._snapshots: dict[str, Snapshot] = {}
         # section -> (the store's items_version, its items, fetched_at) as read last (_stored)
         self._stored_copy: dict[str, tuple[tuple[int, int], tuple[Item, ...], float | None]] = {}
@@ -217,6 +222,9 @@ class SyncEngine:
         # accounts whose login is this process's alone (a session-only login): another
         # process's record is no change of it, and it is never recorded for the others
         self._local_logins: set[str] = set()
+        # account -> a count of the times its rows changed hands (a login change, _show_stored):
+        # a poll that began before one fetched as the earlier login
+        self._row_epochs: dict[str, int] = {}
         # account -> the login its actions are queued under (store/logins.py): the one this
         # process sends as (a session one's with its prefix), not the store's recorded one,
         # which another process may have changed before this one took it: never sent as
@@ -278,7 +286,7 @@ class SyncEngine:
         fail or wait (offline, not logged in) and fall back to the store, and decoding the
         10,000 items the screen already shows a second time held both copies at once
         (+6.4 MiB at the dashboard's peak). Kept only while no poll has replaced it."""
-        version = self.store.items_version()  # before the read: a later write reloads
+        version = self._rows(section_id).items_version()  # before the read: a later write reloads
         kept = self._stored_copy.get(section_id)
         if kept is not None and kept[0] == version:
             return kept[1], kept[2]
@@ -299,7 +307,11 @@ class SyncEngine:
         snapshot = self._snapshots.get(section_id)
         if snapshot is not None:
             held.update((item.id, item) for item in snapshot.items)
-        return self.store.load_section(section_id, held)
+        return self._rows(section_id).load_section(section_id, held)
+
+    def _rows(self, section_id: str) -> Store:
+        """The store the section's rows are read from and written to (session_rows.py)."""
+        return self.rows.of(self._account_of.get(section_id, ""))
 
     def snapshot(self, section_id: str) -> Snapshot | None:
         return self._snapshots.get(section_id)
@@ -431,8 +443,12 @@ class SyncEngine:
 
     def _stamp(self, account: str) -> str | None:
         """What an action queued now is stamped with: the login this process sends as
-        (None: not learnt yet, the account's recorded login, the store's default)."""
-        return self._stamps.get(account)
+        (None: not learnt yet, the account's recorded login, the store's default). Before
+        it is learnt, a token from this environment is known ahead (`zen-tui act`, or an
+        action queued before the dashboard's build): never the recorded keyring login."""
+        learnt = self._stamps.get(account)
+        ahead = self.rows.env_identity(account)
+        return learnt if learnt is not None or ahead is None else session_stamp(ahead)
 
     async def _login_of(self, account: str) -> str | None:
         """The fingerprint of the login the account's gateway sends as (None: none)."""
@@ -458,19 +474,35 @@ class SyncEngine:
             self._local_logins.add(account)
             if now:
                 self._stamps[account] = session_stamp(now)
+                # its rows are this process's, this user's: none of the shared store's
+                if self.rows.use_local(account, now):
+                    self._show_stored(account)
             return
         self._local_logins.discard(account)
+        moved = self.rows.use_shared(account)  # the session login's rows go with it
         if now:  # logged out: the recorded '' (sent by the next login, as before)
             self._stamps[account] = now
-        if before is None or before == (now or ""):
+        if not moved and (before is None or before == (now or "")):
             return
         self._show_stored(account)
 
+    def _still_recorded(self, account: str, fetched_as: str | None) -> bool:
+        """Rows fetched as `fetched_as` may go into the account's store: its own (a login of
+        this process alone), or the shared one while it is recorded as that login's. Checked
+        just before the write, with no await between: another process's login recorded
+        since this one learnt its own (until this one's login check) keeps them out."""
+        if fetched_as is None or self.rows.of(account) is not self.store:
+            return True
+        recorded = self.store.login_recorded(account)
+        return recorded is None or recorded == fetched_as
+
     def _show_stored(self, account: str) -> None:
         """The account's panes show the store's rows again (after a login change: none,
-        until this login's first poll)."""
+        until this login's first poll). A poll the earlier login began is not applied."""
+        self._row_epochs[account] = self._row_epochs.get(account, 0) + 1
         for section in self._sections:
             if section.account == account and not self.closed:
+                self._stored_copy.pop(section.id, None)  # maybe another store's: read again
                 items, fetched_at = self._stored(section.id)
                 shown = freshness.from_local_store(
                     items, fetched_at, self.wired.settings.sync_command
@@ -521,7 +553,11 @@ class SyncEngine:
     async def _session_only_change(self, account: str) -> bool:
         """The login or logout just made here touched this process's session logins alone
         (keyring_store.SessionOnlyStore): the account's login was one, or is one now. Then
-        no other process's login changed, and none is told to set the account up again."""
+        no other process's login changed, and none is told to set the account up again.
+        Not while a token in this environment wins here: the login went to the keyring (or
+        the session), which this process does not use, and the others must hear of it."""
+        if self.rows.env_identity(account) is not None:
+            return False
         if account in self._local_logins:  # a login saves into, a logout pops, the session
             return True
         credentials = self.wired.credentials
@@ -642,6 +678,7 @@ class SyncEngine:
         try:
             await self.wired.aclose()
         finally:  # the store is closed even if a gateway's connections could not be
+            self.rows.close()  # a session login's rows: forgotten
             self.store.close()
 
     async def refresh(self, section_id: str | None = None) -> None:
@@ -654,7 +691,7 @@ class SyncEngine:
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
-        retention.prune(self.store, self.wired.clock.time())
+        retention.prune(self.store, self.wired.clock.time(), rows=self.rows)
         self.outbox.recover()
         await asyncio.gather(*(p.poll_now(interactive=False) for p in self.pollers.values()))
         await self.outbox.replay()
@@ -861,7 +898,7 @@ class SyncEngine:
         self._full_next |= wanted
         self._revalidate_next |= wanted
         for section_id in wanted:
-            self.store.clear_cursor(CURSOR_SCOPE, section_id)
+            self._rows(section_id).clear_cursor(CURSOR_SCOPE, section_id)
 
     async def _refresh_touched(self) -> None:
         # Until none is left: a change that came while this task polled found it running
@@ -893,7 +930,7 @@ class SyncEngine:
             for item in items
         ]
         now = self.wired.clock.time()
-        kept = self.store.upsert_items(section_id, fresh, now)
+        kept = self._rows(section_id).upsert_items(section_id, fresh, now)
         self._republish(section_id, _merge(old, kept), now)
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
@@ -935,7 +972,7 @@ class SyncEngine:
     def _ask_if_gone(self, account: str, item_id: str) -> None:
         """An action on the item was refused as not found: is the item itself gone? (In a
         task of its own: the bus callback that calls this cannot wait.)"""
-        item = self._find_shown(account, item_id) or self.store.find_item(item_id)
+        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
         if item is None or item.account != account:
             return
 
@@ -973,7 +1010,7 @@ class SyncEngine:
             doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
             if not doomed:
                 continue
-            self.store.remove_items(section.id, sorted(doomed))
+            self._rows(section.id).remove_items(section.id, sorted(doomed))
             self._gone.setdefault(section.id, {}).update(dict.fromkeys(doomed, now))
             if any(i.id in doomed for i in shown):
                 touched.append(section.id)
@@ -992,7 +1029,7 @@ class SyncEngine:
         """Items deleted at the provider (a delta poll would never drop them)."""
         now = self.wired.clock.time()
         kept = [item for item in self._shown(section_id) if item.id not in item_ids]
-        self.store.remove_items(section_id, sorted(item_ids))
+        self._rows(section_id).remove_items(section_id, sorted(item_ids))
         self._gone.setdefault(section_id, {}).update(dict.fromkeys(item_ids, now))
         self._republish(section_id, kept, now)
 
@@ -1048,14 +1085,14 @@ class SyncEngine:
         any poll FULL_AFTER seconds after the last complete full listing."""
         if section.service in CONDITIONAL or section.id in self._full_next:
             return None
-        cursor = self.store.get_cursor(CURSOR_SCOPE, section.id)
+        cursor = self._rows(section.id).get_cursor(CURSOR_SCOPE, section.id)
         if cursor is None or self._full_due(section.id):
             return None
         polls = self._polls.get(section.id, 0)
         return None if polls and polls % FULL_EVERY == 0 else cursor
 
     def _full_due(self, section_id: str) -> bool:
-        raw = self.store.get_cursor(FULL_SCOPE, section_id)
+        raw = self._rows(section_id).get_cursor(FULL_SCOPE, section_id)
         try:
             last = float(raw) if raw else None
         except ValueError:  # unreadable: list in full, which writes it again
@@ -1076,6 +1113,8 @@ class SyncEngine:
         self._take(section.id, full=asked_full, revalidate=revalidate)
         honoured = (False, False)
         client = self.wired.clients[section.account]
+        rows_of = self._row_epochs.get(section.account, 0)  # whose rows the fetch is
+        fetched_as = self._stamps.get(section.account)  # the login its client sends as
         poll_interval, soon = None, False
         started = self.wired.clock.time()
         try:
@@ -1089,12 +1128,21 @@ class SyncEngine:
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
+            if self._row_epochs.get(section.account, 0) != rows_of:
+                return PollOutcome(changed=False)  # `previous`: the earlier login's
             memory = previous if _in_memory(previous) else None
             snapshot = freshness.degraded(err, memory, self._stored(section.id), section)
             self._until_probe(section, snapshot, err)
             if isinstance(err, LoginUnreadable):
                 self._rebuild_late_soon(section.account)
         else:
+            if self._row_epochs.get(section.account, 0) != rows_of or not self._still_recorded(
+                section.account, fetched_as
+            ):
+                # Fetched as the login before a switch (its client's; or the shared store is
+                # another login's now, recorded by another process): neither stored nor shown
+                # as the new one's; the new login's next poll lists the section.
+                return PollOutcome(changed=False)
             if result.gone:  # e.g. a Slack channel left: its rows go from every section
                 self.forget(section.account, prefixes=result.gone)
             snapshot = self._apply_result(
@@ -1191,11 +1239,12 @@ class SyncEngine:
         if since is not None:  # never newer than a page it read (a stale one may be older)
             since = min(since, at)
         items = self._not_gone(section.id, result.items, result.fetched_at_of)
+        rows = self._rows(section.id)  # the login's that fetched it (session_rows.py)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             items = self._as_moved(section.account, items, at)
             stored_items = self._reread(section.id)[0]
             full = not (delta or partial)
-            shown = self.store.reconcile(section.id, items, at, full=full, times=times)
+            shown = rows.reconcile(section.id, items, at, full=full, times=times)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -1205,17 +1254,17 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            self.store.upsert_items(section.id, items, at, touch=since is None, times=times)
+            rows.upsert_items(section.id, items, at, touch=since is None, times=times)
             shown = self._reread(section.id)[0]
         else:
             before = {item.id for item in self._shown(section.id)}
-            shown = self.store.save_section(section.id, items, at, times=times)
+            shown = rows.save_section(section.id, items, at, times=times)
             self._left(section.id, before - {item.id for item in shown}, at)
             if section.service not in CONDITIONAL:  # those always list in full
                 # when the poll began: its pages are as new (or a cache hit, up to its TTL)
-                self.store.set_cursor(FULL_SCOPE, section.id, repr(started))
+                rows.set_cursor(FULL_SCOPE, section.id, repr(started))
         if result.cursor and not partial:  # a partial delta asks again from the old cursor
-            self.store.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
+            rows.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
         self._propagate(section.id, shown, at, times)
@@ -1237,7 +1286,7 @@ class SyncEngine:
         """When the section as a whole was last confirmed (its shown age): what a partial
         answer did not read is no newer than this, so the age stays here (never goes back)."""
         shown = self._snapshots.get(section_id)
-        times = [self.store.section_fetched_at(section_id)]
+        times = [self._rows(section_id).section_fetched_at(section_id)]
         if shown is not None and _in_memory(shown):
             times.append(shown.freshness.fetched_at)
         known = [t for t in times if t is not None]
@@ -1259,7 +1308,7 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self.store.upsert_items(section.id, newer, at, times=times)
+                kept = self._rows(section.id).upsert_items(section.id, newer, at, times=times)
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
@@ -1285,7 +1334,8 @@ class SyncEngine:
         if snapshot != previous:
             # Kept so `zen-tui list` can say why the stored items are not fresh.
             live = snapshot.freshness.state is FreshnessState.LIVE
-            self.store.set_section_reason(section.id, None if live else snapshot.freshness.reason)
+            reason = None if live else snapshot.freshness.reason
+            self._rows(section.id).set_section_reason(section.id, reason)
             self.bus.publish(
                 SectionUpdated(
                     service=section.service,
@@ -1408,7 +1458,7 @@ class SyncEngine:
         house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
         house.add("login watch", lambda: self.login_check, self._check_logins)
         house.add("health heartbeat", HEARTBEAT, self._heartbeat)
-        retention.keep_pruned(house, self.store, self.wired.clock)
+        retention.keep_pruned(house, self.store, self.wired.clock, rows=self.rows)
         return house
 
     def _start_housekeeping(self) -> None:

@@ -15,6 +15,7 @@ import msgspec
 from zen_tui.gateway.clock import Clock
 from zen_tui.store import Store
 from zen_tui.sync.housekeeping import Housekeeping
+from zen_tui.sync.session_rows import RowStores
 
 log = logging.getLogger("zen_tui.sync.retention")
 
@@ -30,27 +31,42 @@ class Retention(msgspec.Struct, frozen=True):
     http_unused: float = 7 * DAY
     # Processed webhook delivery ids, kept for dedupe: GitHub allows manual redelivery for days.
     webhook_ids: float = 14 * DAY
+    # The items of an environment token's login (data_dir/logins/ID.db, sync/session_rows.py)
+    # not written this long: a token no longer used (rotated, unset), its items go.
+    login_rows_unused: float = 30 * DAY
     every: float = DAY
 
 
 DEFAULT_RETENTION = Retention()
 
 
-def prune(store: Store, now: float, retention: Retention = DEFAULT_RETENTION) -> dict[str, int]:
-    """Apply the retention once; returns how many rows went per table."""
+def prune(
+    store: Store,
+    now: float,
+    retention: Retention = DEFAULT_RETENTION,
+    rows: RowStores | None = None,
+) -> dict[str, int]:
+    """Apply the retention once; returns how many rows went per table (and, given `rows`,
+    how many environment logins' files: "login_rows")."""
     newest = store.http_newest()
     pruned = {
         "outbox": store.outbox_prune(now - retention.outbox_done),
         "http_cache": store.http_prune(min(now, newest or now) - retention.http_unused),
         "webhook_queue": store.webhook_prune(now - retention.webhook_ids),
     }
+    if rows is not None:
+        pruned["login_rows"] = rows.prune_files(now - retention.login_rows_unused)
     if any(pruned.values()):
         log.info("store: pruned %s", ", ".join(f"{n} {t}" for t, n in pruned.items() if n))
     return pruned
 
 
 def keep_pruned(
-    house: Housekeeping, store: Store, clock: Clock, retention: Retention = DEFAULT_RETENTION
+    house: Housekeeping,
+    store: Store,
+    clock: Clock,
+    retention: Retention = DEFAULT_RETENTION,
+    rows: RowStores | None = None,
 ) -> None:
     """Prune at the housekeeping's start, then every `retention.every` seconds while it runs,
     in its worker thread (a prune of a big store never holds up the dashboard). A failing
@@ -58,6 +74,6 @@ def keep_pruned(
     and the other chores go on."""
 
     async def chore(house: Housekeeping) -> None:
-        await house.off_loop(partial(prune, store, clock.time(), retention))
+        await house.off_loop(partial(prune, store, clock.time(), retention, rows))
 
     house.add("store prune", retention.every, chore, at_start=True)

@@ -39,18 +39,19 @@ async def test_the_documented_order_for_github(
         credential = await KeyringCredentialProvider([GITHUB]).get("gh")
         return credential, (await login_status(GITHUB))["source"]
 
-    assert await seen() == (Credential(stored), "keyring")
+    assert await seen() == (Credential(stored), "keyring")  # not local: every process's
     gh_stub(from_gh)
-    assert await seen() == (Credential(from_gh), "gh")
+    assert await seen() == (Credential(from_gh), "gh")  # gh's login is every terminal's too
+    # The environment is this process's alone (one terminal's export): local
     github_token = fake_token("github-token")
     monkeypatch.setenv("GITHUB_TOKEN", github_token)
-    assert await seen() == (Credential(github_token), "env:GITHUB_TOKEN")
+    assert await seen() == (Credential(github_token, local=True), "env:GITHUB_TOKEN")
     gh_token = fake_token("gh-token")
     monkeypatch.setenv("GH_TOKEN", gh_token)
-    assert await seen() == (Credential(gh_token), "env:GH_TOKEN")
+    assert await seen() == (Credential(gh_token, local=True), "env:GH_TOKEN")
     own = fake_token("own")
     monkeypatch.setenv("ZEN_T_GH", own)
-    assert await seen() == (Credential(own), "env:ZEN_T_GH")
+    assert await seen() == (Credential(own, local=True), "env:ZEN_T_GH")
 
 
 async def test_gh_is_asked_for_the_enterprise_host(
@@ -64,7 +65,7 @@ async def test_gh_is_asked_for_the_enterprise_host(
     assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(token)
     enterprise = fake_token("enterprise")
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", enterprise)
-    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(enterprise)
+    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(enterprise, local=True)
     assert (await login_status(GHES))["source"] == "env:GH_ENTERPRISE_TOKEN"
 
 
@@ -108,8 +109,8 @@ async def test_jira_api_token_needs_the_email_and_slack_token(
     monkeypatch.setenv("JIRA_API_TOKEN", jira)
     monkeypatch.setenv("SLACK_TOKEN", slack)
     provider = KeyringCredentialProvider([JIRA, SLACK])
-    assert await provider.get("work") == Credential(jira, "me@acme.example")
-    assert await provider.get("team") == Credential(slack)
+    assert await provider.get("work") == Credential(jira, "me@acme.example", local=True)
+    assert await provider.get("team") == Credential(slack, local=True)
     assert (await login_status(JIRA))["source"] == "env:JIRA_API_TOKEN"
     assert (await login_status(SLACK))["source"] == "env:SLACK_TOKEN"
     no_email = AccountConfig("work", "jira", "https://acme.atlassian.net")
@@ -155,7 +156,7 @@ async def test_existing_tokens_are_masked_in_logs(
     from_env, from_gh = fake_token("env-masked"), fake_token("gh-masked")
     monkeypatch.setenv("SLACK_TOKEN", from_env)
     gh_stub(from_gh)
-    assert await KeyringCredentialProvider([SLACK]).get("team") == Credential(from_env)
+    assert await KeyringCredentialProvider([SLACK]).get("team") == Credential(from_env, local=True)
     assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(from_gh)
     line = f"sent {from_env} and {from_gh}"
     assert from_env not in redact(line) and from_gh not in redact(line)
@@ -177,3 +178,29 @@ async def test_a_missing_login_names_every_way_to_provide_one(
     with pytest.raises(AuthExpired) as simulated:  # the simulator: only its own login
         await provider.get("sim")
     assert simulated.value.message == "not logged in: run `zen-tui auth login sim`"
+
+
+async def test_env_credential_is_the_one_the_provider_hands_out(
+    memory_keyring: MemoryKeyring, gh_stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ambient.env_credential (read before any keyring or network: the rows of that login
+    are read at the first paint) is the credential the provider hands out, local; gh's
+    login and the keyring's are not this environment's, nor local."""
+    for var in ("GH_TOKEN", "GITHUB_TOKEN", "ZEN_T_GH", "SLACK_TOKEN", "JIRA_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    gh_stub(fake_token("gh"))
+    assert ambient.env_credential(GITHUB) is None
+    from_gh = await KeyringCredentialProvider([GITHUB]).get("gh")
+    assert from_gh is not None and not from_gh.local
+    for var in ("GH_TOKEN", "ZEN_T_GH"):  # the account's own variable wins
+        monkeypatch.setenv(var, fake_token(var))
+        ahead = ambient.env_credential(GITHUB)
+        assert ahead is not None and ahead.local, var
+        assert await KeyringCredentialProvider([GITHUB]).get("gh") == ahead, var
+    monkeypatch.setenv("JIRA_API_TOKEN", fake_token("jira"))
+    ahead = ambient.env_credential(JIRA)
+    assert ahead is not None and ahead.username == "me@acme.example"
+    assert await KeyringCredentialProvider([JIRA]).get("work") == ahead
+    assert ambient.env_credential(SIM) is None  # the simulator never gets a real token
+    demo = AccountConfig("demo", "github", "https://api.github.com", token="demo-token")
+    assert ambient.env_credential(demo) is None  # its own token wins over the environment

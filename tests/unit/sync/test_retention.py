@@ -321,3 +321,37 @@ async def test_the_engine_has_no_prune_timer_of_its_own(tmp_path: Path) -> None:
     await engine.stop()
     await clock.sleep(3 * DAY)
     assert len(pruned) == 1
+
+
+def test_an_environment_logins_rows_unused_for_30_days_go_but_this_processs_own(
+    tmp_path: Path,
+) -> None:
+    """data_dir/logins/ID.db (sync/session_rows.py): a token no longer used leaves its file;
+    the prune deletes one not written for login_rows_unused (with its -wal and -shm), keeps
+    a recent one, and never the one this process's environment login reads."""
+    import os
+
+    from zen_tui.paths import login_rows_path
+    from zen_tui.sync.session_rows import RowStores
+
+    now = 1_800_000_000.0
+    files = {}
+    for name, age in (("old", 31 * DAY), ("recent", 29 * DAY), ("mine", 90 * DAY)):
+        path = login_rows_path(tmp_path, name)
+        Store.open(path).close()
+        wal = path.with_name(path.name + "-wal")
+        wal.write_bytes(b"")
+        for part in (path, wal):
+            os.utime(part, (now - age, now - age))
+        files[name] = path
+    with Store.open(":memory:") as shared:
+        rows = RowStores(shared, {"gh": "mine"}, data_dir=tmp_path)
+        assert retention.prune(shared, now, rows=rows)["login_rows"] == 1
+        assert retention.prune(shared, now, rows=rows)["login_rows"] == 0
+        rows.close()
+    assert sorted(p.name for p in files["old"].parent.iterdir()) == [
+        "mine.db",
+        "mine.db-wal",
+        "recent.db",
+        "recent.db-wal",
+    ]

@@ -55,6 +55,7 @@ from zen_tui.simulator.github.state import (
     Item,
     Repo,
     Thread,
+    as_caller,
 )
 
 if TYPE_CHECKING:  # imported where the routes are made: it imports this module
@@ -550,8 +551,8 @@ class GitHubSim(ServiceSim):
             sort, desc = in_query  # `sort:updated-desc` in q, used when no sort= is given
         if sort not in SORT_KEYS:
             sort = "updated"  # best-match has no meaning here; most recent first
-        try:
-            matches = self.state.search(query, sort, desc)
+        try:  # `@me` is the caller (the token's user), as on GitHub
+            matches = self.state.search(as_caller(query, ctx.user), sort, desc)
         except BadDate:
             raise invalid("Search", "q", "invalid") from None
         incomplete = self._timed_out()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -576,6 +577,12 @@ DATE_FIELDS: dict[str, Callable[[Item], float | None]] = {
 
 def _who(value: str) -> str:
     return ME if value == "@me" else value
+
+
+def as_caller(query: str, user: str) -> str:
+    """The query with each `@me` qualifier value naming `user`, the caller: GitHub answers
+    `review-requested:@me` with the requests of whoever's token asks."""
+    return query if user == ME else re.sub(r"(?<=:)@me\b", user, query)
 
 
 # Qualifiers that name a person: GitHub refuses a search naming a login that does not exist.
