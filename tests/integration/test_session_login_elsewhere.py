@@ -23,6 +23,7 @@ from tests.integration.test_relogin_elsewhere import (
     Watched,
     both_polling,
     checks_pass,
+    steady_login,
 )
 from tests.integration.test_relogin_elsewhere import checks as relogin_checks
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential
@@ -180,16 +181,11 @@ class Logins:
 
 
 async def sends(p: Process, logins: Logins) -> int:
-    mark = len(p.watched.recorder.seen)
-    await p.engine.refresh(None)
     # The polls' only: a comment its outbox was sending may finish on the gateway a login
     # replaced (test_session_login_queue.py queues some).
-    # A poll the engine's own timer started before a rebuild can still finish on the old
-    # gateway, so the refresh may show two tokens; the login it is on is the one its last
-    # request carried (an older token after a newer one would read as going back: caught).
-    seen = p.watched.recorder.seen[mark:]
-    sent = [a.removeprefix("Bearer ") for path, a in seen if a and not path.endswith("/comments")]
-    return OUT if not sent else logins.login_of[sent[-1]]
+    return await steady_login(
+        p.engine, p.watched.recorder, logins.login_of, lambda path: not path.endswith("/comments")
+    )
 
 
 async def step(rng: random.Random, logins: Logins, processes: list[Process]) -> None:
