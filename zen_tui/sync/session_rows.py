@@ -26,7 +26,6 @@ from pathlib import Path
 
 from zen_tui.auth import ambient
 from zen_tui.config import Settings
-from zen_tui.gateway.identity import Fingerprinter
 from zen_tui.paths import cache_key_path, login_rows_path
 from zen_tui.store import Store
 from zen_tui.store.base import Clock
@@ -41,6 +40,10 @@ def env_identities(settings: Settings) -> dict[str, str]:
     found = {a.name: c for a in settings.accounts if (c := ambient.env_credential(a))}
     if not found:
         return {}
+    # Only with a token in this environment: its import (hmac, secrets) costs `zen-tui list`
+    # ~3 ms, and most starts have none.
+    from zen_tui.gateway.identity import Fingerprinter
+
     fingerprinter = Fingerprinter.kept_at(cache_key_path(Path(settings.data_dir)))
     return {name: fingerprinter.of_user(credential) for name, credential in found.items()}
 
