@@ -1,6 +1,6 @@
 """Shared fixtures for the GitHub look-alike tests (ASGITransport, a controllable clock).
 
-Other simulator test modules define their own `world`/`sim`; a module's fixture wins.
+Other simulator test modules define their own `world`/`sim`/`client`; a module's fixture wins.
 """
 
 from __future__ import annotations
@@ -44,3 +44,12 @@ async def gh(world: World, sim: GitHubSim) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://sim/github", headers=headers
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole simulator (every service of the module's `world`), no token."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=build_app(world)), base_url="http://sim"
+    ) as c:
+        yield c

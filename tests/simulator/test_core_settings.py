@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from zen_tui.simulator.app import build_app, create_world
+from zen_tui.simulator.app import create_world
 from zen_tui.simulator.core.scenario import ScenarioError, parse
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.slack.service import SlackSim
@@ -23,14 +22,6 @@ non_marketplace = true
 @pytest.fixture
 def world() -> World:
     return create_world(seed=3, size=2000)
-
-
-@pytest.fixture
-async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=build_app(world)), base_url="http://sim"
-    ) as c:
-        yield c
 
 
 def slack_of(world: World) -> SlackSim:

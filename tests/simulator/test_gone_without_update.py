@@ -8,13 +8,12 @@ item's `updated_at`, so a delta query (`updated:>=`, `updated >=`, `oldest=`) ne
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from zen_tui.simulator.app import JIRA_EMAIL, build_app, create_world
+from zen_tui.simulator.app import JIRA_EMAIL, create_world
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.simulator.jira.service import JiraSim
@@ -24,14 +23,6 @@ from zen_tui.simulator.slack.service import SlackSim
 @pytest.fixture
 def world() -> World:
     return create_world(seed=5, size=300)
-
-
-@pytest.fixture
-async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=build_app(world)), base_url="http://sim"
-    ) as c:
-        yield c
 
 
 def sims(world: World) -> tuple[GitHubSim, JiraSim, SlackSim]:
