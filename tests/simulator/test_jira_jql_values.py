@@ -48,7 +48,9 @@ async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def search(client: httpx.AsyncClient, jql: str) -> httpx.Response:
-    return await client.post(f"{API}/search/jql", json={"jql": jql, "fields": ["key"]})
+    """/search/jql's answer to `jql`: every match on one page, keys only."""
+    body = {"jql": jql, "fields": ["key"], "maxResults": 5000}
+    return await client.post(f"{API}/search/jql", json=body)
 
 
 @pytest.mark.parametrize(
@@ -83,9 +85,7 @@ async def test_known_values_by_key_id_or_name_any_case(
 ) -> None:
     zen = {i.key for i in jira.issues.values() if i.project == "ZEN"}
     for jql in ("project = zen", "project = 10000", 'project = "Zen Core"'):
-        r = await client.post(
-            f"{API}/search/jql", json={"jql": jql, "fields": ["key"], "maxResults": 5000}
-        )
+        r = await search(client, jql)
         assert r.status_code == 200, (jql, r.text)
         assert {i["key"] for i in r.json()["issues"]} == zen, jql
 
@@ -230,9 +230,7 @@ async def test_known_keys_ids_and_sprints_run(client: httpx.AsyncClient, jira: J
         ),
         (f"sprint = {sprint.id}", {i.key for i in jira.issues.values() if i.sprint == sprint.id}),
     ):
-        r = await client.post(
-            f"{API}/search/jql", json={"jql": jql, "fields": ["key"], "maxResults": 5000}
-        )
+        r = await search(client, jql)
         assert r.status_code == 200, (jql, r.text)
         assert {i["key"] for i in r.json()["issues"]} == expected, jql
 
@@ -254,14 +252,7 @@ async def test_an_unknown_user_is_no_error_the_clause_matches_nothing(
     alone = await search(client, "assignee = nobody_here")
     assert alone.status_code == 200, alone.text
     assert alone.json()["issues"] == []
-    either = await client.post(
-        f"{API}/search/jql",
-        json={
-            "jql": "assignee = nobody_here OR project = WEB",
-            "fields": ["key"],
-            "maxResults": 5000,
-        },
-    )
+    either = await search(client, "assignee = nobody_here OR project = WEB")
     assert either.status_code == 200
     web = {i.key for i in jira.issues.values() if i.project == "WEB"}
     assert {i["key"] for i in either.json()["issues"]} == web
