@@ -1010,8 +1010,7 @@ class SyncEngine:
             doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
             if not doomed:
                 continue
-            self._rows(section.id).remove_items(section.id, sorted(doomed))
-            self._gone.setdefault(section.id, {}).update(dict.fromkeys(doomed, now))
+            self._remove_stored(section.id, doomed, now)
             if any(i.id in doomed for i in shown):
                 touched.append(section.id)
                 self._drop_shown(section, doomed)
@@ -1029,9 +1028,14 @@ class SyncEngine:
         """Items deleted at the provider (a delta poll would never drop them)."""
         now = self.wired.clock.time()
         kept = [item for item in self._shown(section_id) if item.id not in item_ids]
+        self._remove_stored(section_id, item_ids, now)
+        self._republish(section_id, kept, now)
+
+    def _remove_stored(self, section_id: str, item_ids: set[str], now: float) -> None:
+        """Off the section's stored rows, and noted as gone at `now`: a listing fetched
+        before then does not bring them back."""
         self._rows(section_id).remove_items(section_id, sorted(item_ids))
         self._gone.setdefault(section_id, {}).update(dict.fromkeys(item_ids, now))
-        self._republish(section_id, kept, now)
 
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
