@@ -111,8 +111,13 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
+def database_files(path: Path) -> list[Path]:
+    """The database file and the side files SQLite may keep beside it (WAL, shm, journal)."""
+    return [path, *(Path(f"{path}{s}") for s in _SIDE_FILES)]
+
+
 def _restrict_permissions(path: Path) -> None:
-    for file in (path, *(Path(f"{path}{s}") for s in _SIDE_FILES)):
+    for file in database_files(path):
         try:
             if file.stat().st_mode & 0o077:
                 file.chmod(0o600)

@@ -29,6 +29,7 @@ from zen_tui.config import Settings
 from zen_tui.paths import cache_key_path, login_rows_path
 from zen_tui.store import Store
 from zen_tui.store.base import Clock
+from zen_tui.store.connection import database_files
 from zen_tui.store.rows import StoreError
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,8 @@ class RowStores:
         return True
 
     def prune_files(self, before: float) -> int:
-        """Delete the environment logins' files (data_dir/logins/ID.db with its -wal and
-        -shm) last written before `before`, but this process's own; returns how many went.
+        """Delete the environment logins' files (data_dir/logins/ID.db with its side files)
+        last written before `before`, but this process's own; returns how many went.
         Another process still using one (idle that long) writes on to a deleted file: its
         rows live until it exits, as a session login's."""
         if self._data_dir is None:
@@ -127,7 +128,7 @@ class RowStores:
         mine = set(self._env.values()) | set(self._files)
         gone = 0
         for db in folder.glob("*.db"):
-            parts = [db, *(db.with_name(db.name + side) for side in ("-wal", "-shm"))]
+            parts = database_files(db)
             if db.stem in mine or _last_written(parts) >= before:
                 continue
             for part in parts:
