@@ -329,11 +329,17 @@ class ZenApp(App[str | None]):
         screen = self.screen
         return isinstance(screen, ModalScreen) and not isinstance(screen, CommandPalette)
 
+    def _dialog_in_the_way(self) -> bool:
+        """A dialog is up: say so; the caller then opens nothing over it."""
+        if self.dialog_up():
+            self.notify(DIALOG_UP, severity="warning")
+            return True
+        return False
+
     def push_dialog(self, screen: Screen[T], callback: Callable[[T | None], Any]) -> bool:
         """Push `screen` unless a dialog is up already (then say so, and push nothing): two
         stacked dialogs answer one and leave the other taking the dashboard's keys."""
-        if self.dialog_up():
-            self.notify(DIALOG_UP, severity="warning")
+        if self._dialog_in_the_way():
             return False
         self.push_screen(screen, callback)
         return True
@@ -341,17 +347,14 @@ class ZenApp(App[str | None]):
     async def ask_dialog(self, screen: Screen[T]) -> T | None:
         """push_dialog for a worker that awaits the answer: None (as if cancelled) when a
         dialog is up already."""
-        if self.dialog_up():
-            self.notify(DIALOG_UP, severity="warning")
+        if self._dialog_in_the_way():
             return None
         return await self.push_screen_wait(screen)
 
     def action_command_palette(self) -> None:
         """Not over a dialog: its commands (log in, log out) would push a second one."""
-        if self.dialog_up():
-            self.notify(DIALOG_UP, severity="warning")
-            return
-        super().action_command_palette()
+        if not self._dialog_in_the_way():
+            super().action_command_palette()
 
     # --- app actions ------------------------------------------------------------------------
 
@@ -394,11 +397,11 @@ class ZenApp(App[str | None]):
     def action_health(self) -> None:
         from zen_tui.ui.screens.health import HealthScreen
 
-        if self.dialog_up():  # the health screen would cover the dialog, still taking keys
-            self.notify(DIALOG_UP, severity="warning")
-        elif not isinstance(self.screen, HealthScreen):
-            services = self.configured_services()
-            self.push_screen(HealthScreen(self.health_model, self.clock, services))
+        # a dialog: the health screen would cover it, still taking keys; here already: no copy
+        if self._dialog_in_the_way() or isinstance(self.screen, HealthScreen):
+            return
+        services = self.configured_services()
+        self.push_screen(HealthScreen(self.health_model, self.clock, services))
 
     def action_login(self, account: str | None = None) -> None:
         """The login screen, for `account` when given (else the user picks one)."""
