@@ -183,14 +183,6 @@ class Notes(list[str]):
         self.missing = self.missing or says_missing(err)
 
 
-def note_failure(errors: list[str], err: GatewayError) -> None:
-    """Note why a read of the preview failed (see Notes)."""
-    if isinstance(errors, Notes):
-        errors.failed(err)
-    else:
-        errors.append(str(err))
-
-
 def note_stale(resp: Response, errors: list[str]) -> None:
     """A preview part the gateway served from its stale copy (the server failed): say why, so
     the preview shows its age instead of passing it off as fresh."""
@@ -429,7 +421,7 @@ class BaseClient:
         """The endpoint a path is counted under (metrics, limits, breakers); ids replaced."""
         return path
 
-    async def _read(self, path: str, errors: list[str], params: QueryParams | None = None) -> Any:
+    async def _read(self, path: str, errors: Notes, params: QueryParams | None = None) -> Any:
         """A GET for a part of the preview, through the issue_details cache (a cursor moved
         back and forth asks the server once); in an outage the last good copy is served and
         why noted in `errors`. A failure is noted there, not raised: the rest of the preview
@@ -445,7 +437,7 @@ class BaseClient:
                 **PREVIEW.options(),
             )
         except GatewayError as err:
-            note_failure(errors, err)
+            errors.failed(err)
             return None
         note_stale(resp, errors)
         return resp.json() if resp.status != 204 else []

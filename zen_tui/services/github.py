@@ -48,7 +48,6 @@ from zen_tui.services.base import (
     checked,
     gone_message,
     merge_cache,
-    note_failure,
     note_stale,
     param,
     parse_each,
@@ -469,7 +468,7 @@ class GitHubClient(BaseClient):
         return True
 
     async def _comments(
-        self, base: str, number: int, detail: dict[str, Any], errors: list[str]
+        self, base: str, number: int, detail: dict[str, Any], errors: Notes
     ) -> None:
         rows = await self._read_all(f"{base}/issues/{number}/comments", errors, COMMENT_PAGES)
         if rows is not None:
@@ -479,7 +478,7 @@ class GitHubClient(BaseClient):
             ) + _cut_note(rows, "comments")
 
     async def _pr_detail(
-        self, base: str, number: int, detail: dict[str, Any], errors: list[str]
+        self, base: str, number: int, detail: dict[str, Any], errors: Notes
     ) -> None:
         pr, reviews = await asyncio.gather(
             self._read(f"{base}/pulls/{number}", errors),
@@ -517,7 +516,7 @@ class GitHubClient(BaseClient):
             owner, repo, number = split_key(item.key)
         except ValueError as err:
             return PullDiff(item.id, error=str(err))
-        errors: list[str] = []
+        errors = Notes()
         path = f"/repos/{owner}/{repo}/pulls/{number}/files"
         rows = await self._read_all(path, errors, FILE_PAGES, revalidate=revalidate)
         if rows is None:
@@ -531,7 +530,7 @@ class GitHubClient(BaseClient):
             cut = f"GitHub lists the first {len(files):,} of {total:,} files"
         return PullDiff(item.id, files, total, cut, "; ".join(errors) or None)
 
-    async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: list[str]) -> None:
+    async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: Notes) -> None:
         """Commit statuses and check runs (GitHub Actions reports only the latter)."""
         statuses, runs = await asyncio.gather(
             self._read_all(f"{base}/commits/{sha}/status", errors, key="statuses"),
@@ -545,7 +544,7 @@ class GitHubClient(BaseClient):
     async def _read_all(
         self,
         path: str,
-        errors: list[str],
+        errors: Notes,
         pages: int | None = None,
         *,
         key: str | None = None,
@@ -565,7 +564,7 @@ class GitHubClient(BaseClient):
                 revalidate=revalidate,
             )
         except GatewayError as err:
-            note_failure(errors, err)
+            errors.failed(err)
             return rows if rows.pages else None
         return rows
 
@@ -577,7 +576,7 @@ class GitHubClient(BaseClient):
         key: str | None,
         *,
         cache_type: str | None = None,
-        errors: list[str] | None = None,
+        errors: Notes | None = None,
         revalidate: bool = False,
     ) -> ListRows:
         """Follow Link rel=next from `path` (100 a page), at most `pages` pages: the one
