@@ -135,7 +135,7 @@ class PullRequest(ItemBase, frozen=True, gc=False):
     mergeable: bool | None = None  # None while GitHub computes it
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
-    body: str = ""
+    body: str | None = ""  # None: left in the store (a dashboard row; see without_body)
     branch: str = ""  # the head branch, from the GraphQL row ("" until it is known)
 
 
@@ -149,7 +149,7 @@ class Issue(ItemBase, frozen=True, gc=False):
     repo: str | None = None  # GitHub only
     number: int | None = None  # GitHub only
     project: str | None = None  # Jira only
-    body: str = ""
+    body: str | None = ""  # None: left in the store (a dashboard row; see without_body)
 
 
 class Reaction(msgspec.Struct, frozen=True, gc=False):
@@ -199,8 +199,30 @@ Item = PullRequest | Issue | Message
 
 
 def body_of(item: Item) -> str:
-    """An item's own long text: a PR's or issue's description, a message's text."""
-    return item.text if isinstance(item, Message) else item.body
+    """An item's own long text: a PR's or issue's description, a message's text. A row
+    whose body was left in the store (None) reads as none: read it whole first
+    (Backend.full_item)."""
+    return item.text if isinstance(item, Message) else item.body or ""
+
+
+def body_left_out(item: Item) -> bool:
+    """A PR's or issue's row that does not hold its body (it is in the store)."""
+    return not isinstance(item, Message) and item.body is None
+
+
+def without_body(item: Item) -> Item:
+    """The row the dashboard holds: a PR or issue without its description (None), which
+    the store keeps and the preview reads when it opens the item. The list never shows a
+    body (nor does the filter match on it), and real descriptions run to kilobytes: 10,000
+    rows held ~1 MiB of them. A message keeps its text (its title is cut from it)."""
+    if isinstance(item, Message) or item.body is None:
+        return item
+    return msgspec.structs.replace(item, body=None)
+
+
+def with_body(item: Item, body: str) -> Item:
+    """A row whose body was left in the store, with the stored one put back."""
+    return msgspec.structs.replace(item, body=body) if body_left_out(item) else item
 
 
 def channel_label(channel: str) -> str:

@@ -41,6 +41,7 @@ from zen_tui.models import (
     Reaction,
     SectionInfo,
     Snapshot,
+    body_of,
 )
 from zen_tui.store import Link, take_recovery_messages
 from zen_tui.sync.backend import (
@@ -345,11 +346,14 @@ class FakeBackend:
     async def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so
 
+    def full_item(self, item: Item) -> Item:
+        return item  # the fake's rows keep their bodies
+
     async def details(self, item: Item) -> ItemDetail:
         if isinstance(item, PullRequest):
             return ItemDetail(
                 item.id,
-                body=item.body,
+                body=body_of(item),
                 checks=(("build", item.check_status or "pending"), ("lint", "success")),
                 reviews=(("grace", "APPROVED"), ("ken", "COMMENTED")),
                 comments=(("linus", "Looks good, one nit."),),
@@ -359,7 +363,7 @@ class FakeBackend:
             transitions = ("To Do", "In Progress", "Done") if item.service == "jira" else ()
             return ItemDetail(
                 item.id,
-                body=item.body,
+                body=body_of(item),
                 comments=(("ada", "I can reproduce this."),),
                 transitions=transitions,
                 extra={"assignee": item.assignee or "unassigned"},

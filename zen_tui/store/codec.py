@@ -22,7 +22,16 @@ from typing import Any, cast
 
 import msgspec
 
-from zen_tui.models import Action, ActionKind, Issue, Item, Message, PullRequest, parse_iso
+from zen_tui.models import (
+    Action,
+    ActionKind,
+    Issue,
+    Item,
+    Message,
+    PullRequest,
+    body_left_out,
+    parse_iso,
+)
 
 CODEC_VERSION = 1
 
@@ -61,6 +70,8 @@ def encode_item(item: Item) -> str:
     tag = _TAGS.get(type(item))
     if tag is None:
         raise CodecError(f"cannot store {type(item).__name__}: not a PullRequest, Issue or Message")
+    if body_left_out(item):  # a stored `null` body would replace the real one: a bug
+        raise CodecError(f"cannot store {item.id} without its body: put the stored one back")
     return _compact({"v": CODEC_VERSION, "type": tag, "data": item})
 
 
@@ -87,6 +98,8 @@ def decode_items(
     texts: Iterable[str],
     skipped: Callable[[CodecError], object],
     known: Mapping[str, Item] | None = None,
+    *,
+    bodies: bool = True,
 ) -> list[Item]:
     """Each readable text's item, in order; each unreadable one is handed to `skipped` (an item
     of a kind written by a newer version, say), not raised. Shared a chunk at a time, so the
@@ -95,15 +108,23 @@ def decode_items(
     `known`: items already held (the section as the screen shows it), by id. A decoded item
     equal to the known one is dropped for it as its chunk ends, so re-reading a section
     whose rows mostly did not change holds one chunk of second copies, not a second copy
-    of every item (6.5 MiB for 10,000 items, at every delta poll's re-read)."""
+    of every item (6.5 MiB for 10,000 items, at every delta poll's re-read).
+
+    `bodies` False: the dashboard's rows, each PR's and issue's body left in the store
+    (models.without_body), dropped as each item is read, so they are never all held."""
     items: list[Item] = []
     chunk: list[Item] = []
     decoder = _items()
     for text in texts:
         try:
-            chunk.append(_decode(decoder, text))
+            item = _decode(decoder, text)
         except CodecError as exc:
             skipped(exc)
+        else:
+            if not bodies and not isinstance(item, Message):
+                # new, seen by nobody yet: setting a field finishes building it (as _share)
+                msgspec.structs.force_setattr(item, "body", None)
+            chunk.append(item)
         if len(chunk) == _CHUNK:
             items += _settle(chunk, known)
             chunk.clear()

@@ -167,7 +167,14 @@ class Backend(Protocol):
         """Queue actions in the outbox (one batch when several). Returns outbox ids."""
         ...
 
-    async def details(self, item: Item) -> ItemDetail: ...
+    def full_item(self, item: Item) -> Item:
+        """The item with its body: the rows a snapshot holds leave PRs' and issues' bodies
+        in the store (models.without_body). For the preview and whatever acts on them."""
+        ...
+
+    async def details(self, item: Item) -> ItemDetail:
+        """The preview's content (the item completed first: its body may be the listing's)."""
+        ...
 
     async def submit_chain(self, steps: list[tuple[Action, str | None]]) -> list[str]:
         """Queue outbox steps that run one after another, each linked to its item when given

@@ -49,6 +49,10 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Snapshot,
+    body_left_out,
+    body_of,
+    with_body,
+    without_body,
 )
 from zen_tui.redaction import redact
 from zen_tui.store import Store, take_recovery_messages
@@ -307,7 +311,7 @@ class SyncEngine:
         snapshot = self._snapshots.get(section_id)
         if snapshot is not None:
             held.update((item.id, item) for item in snapshot.items)
-        return self._rows(section_id).load_section(section_id, held)
+        return self._rows(section_id).load_section(section_id, held, bodies=False)
 
     def _rows(self, section_id: str) -> Store:
         """The store the section's rows are read from and written to (session_rows.py)."""
@@ -346,7 +350,16 @@ class SyncEngine:
         await self._online(account)
         return self.wired.clients.get(account)
 
+    def full_item(self, item: Item) -> Item:
+        """The item with its body, which the rows held in memory leave in the store (see
+        _publish): read from the account's store when the item is opened or acted on."""
+        if not body_left_out(item):
+            return item
+        stored = self.rows.of(item.account).find_item(item.id)
+        return with_body(item, body_of(stored) if stored is not None else "")
+
     async def details(self, item: Item) -> ItemDetail:
+        item = self.full_item(item)  # a GitHub issue's preview body is the listing's
         await self._online(item.account)
         client = self.wired.clients.get(item.account)
         if client is None:
@@ -1168,8 +1181,8 @@ class SyncEngine:
         answered = snapshot.freshness.state is FreshnessState.LIVE
         if answered and self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
+        snapshot = self._publish(section, snapshot, previous)
         changed = previous is None or previous.items != snapshot.items
-        self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account), soon)
 
@@ -1330,7 +1343,14 @@ class SyncEngine:
         gone.update(dict.fromkeys(item_ids, at))
         self._gone[section_id] = gone
 
-    def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
+    def _publish(
+        self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None
+    ) -> Snapshot:
+        """Hold and announce the section's new snapshot, its rows without their bodies: the
+        store keeps those (models.without_body). Returns what was published. Two snapshots
+        then compare on what the rows hold: a body edited alone is noticed by its version
+        (`updated_at`), which GitHub and Jira move on every edit, and taken by the store."""
+        snapshot = _without_bodies(snapshot)
         self._snapshots[section.id] = snapshot
         kept = self._stored_copy.get(section.id)
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
@@ -1348,6 +1368,7 @@ class SyncEngine:
                     snapshot=snapshot,
                 )
             )
+        return snapshot
 
     def _budget(self, account: str) -> Budget | None:
         """The tightest server-reported budget of this account's buckets."""
@@ -1689,6 +1710,18 @@ def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
         for name, filters in QUERY_FIELDS.items()
         if any(word in words for word in filters)
     )
+
+
+def _without_bodies(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with its rows' bodies left in the store; itself when none holds one
+    (the store's rows as read: the same tuple, so the copy kept in _stored_copy stays it)."""
+    if not any(map(_holds_body, snapshot.items)):
+        return snapshot
+    return msgspec.structs.replace(snapshot, items=tuple(map(without_body, snapshot.items)))
+
+
+def _holds_body(item: Item) -> bool:
+    return not isinstance(item, Message) and item.body is not None
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:

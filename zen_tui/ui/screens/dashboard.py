@@ -432,6 +432,8 @@ class DashboardScreen(Screen[None]):
 
     def _load_detail(self, item: Item | None) -> None:
         preview = self.query_one(Preview)
+        if item is not None:  # the row's body is in the store (models.without_body)
+            item = self.zen.backend.full_item(item)
         preview.show(item, None)
         if item is not None:
             self._fetch_detail(item)

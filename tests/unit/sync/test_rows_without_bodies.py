@@ -1,0 +1,129 @@
+"""The rows the engine holds (and the dashboard shows) leave each PR's and issue's body in
+the store (models.without_body): the store keeps it, whoever writes a row back, and the
+preview and `zen-tui list --json` read it from there.
+
+Real SQLite files; scripted client answers."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from tests.unit.sync.test_engine import SECTION, FakeClient, Result, engine, issue, poll
+from zen_tui.models import Issue, body_left_out, body_of, without_body
+from zen_tui.store import Store
+from zen_tui.store.codec import CodecError, encode_item
+from zen_tui.sync.backend import SectionUpdated
+
+
+def described(n: int, body: str, updated: str = "2026-01-01T00:00:00Z") -> Issue:
+    return msgspec.structs.replace(issue(n, updated), body=body)
+
+
+async def test_the_rows_held_have_no_body_and_full_item_reads_it_from_the_store(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "zen-tui.db")
+    store.save_section(SECTION.id, [described(n, f"body {n}") for n in range(3)], 10.0)
+    eng = engine(store, FakeClient())
+    rows = eng.load_local()[SECTION.id].items
+    assert [row.body for row in rows if isinstance(row, Issue)] == [None, None, None]
+    assert [body_of(eng.full_item(row)) for row in rows] == ["body 0", "body 1", "body 2"]
+    await eng.stop()
+
+
+async def test_a_live_answer_is_published_without_bodies_and_stored_with_them(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "zen-tui.db")
+    eng = engine(store, FakeClient(answers=[Result([described(1, "from the listing")], 10.0)]))
+    await poll(eng)
+    snapshot = eng.snapshot(SECTION.id)
+    assert snapshot is not None and all(body_left_out(row) for row in snapshot.items)
+    assert [body_of(i) for i in store.iter_section(SECTION.id)] == ["from the listing"]
+    await eng.stop()
+
+
+async def test_an_edited_body_is_noticed_published_and_read_back(tmp_path: Path) -> None:
+    """GitHub and Jira move `updated_at` on every edit: a poll whose only change is the body
+    publishes the section again, and the store, the preview's read and `list` have the new
+    body."""
+    store = Store.open(tmp_path / "zen-tui.db")
+    client = FakeClient(answers=[Result([described(1, "old text")], 10.0)])
+    eng = engine(store, client)
+    updates: list[SectionUpdated] = []
+    eng.bus.subscribe(lambda e: updates.append(e) if isinstance(e, SectionUpdated) else None)
+    await poll(eng)
+    client.answers = [Result([described(1, "new text", "2026-01-02T00:00:00Z")], 20.0)]
+    await poll(eng)
+    assert len(updates) == 2
+    row = updates[-1].snapshot.items[0]
+    assert body_left_out(row) and body_of(eng.full_item(row)) == "new text"
+    assert [body_of(i) for i in store.iter_section(SECTION.id)] == ["new text"]
+    await eng.stop()
+
+
+async def test_details_are_asked_for_the_item_with_its_body(tmp_path: Path) -> None:
+    """A GitHub issue's preview body is the listing's: the client gets the whole item."""
+    store = Store.open(tmp_path / "zen-tui.db")
+    store.save_section(SECTION.id, [described(1, "the description")], 10.0)
+    client = FakeClient()
+    asked: list[str] = []
+
+    async def details(item: Issue) -> object:
+        from zen_tui.models import ItemDetail
+
+        asked.append(body_of(item))
+        return ItemDetail(item.id, body=body_of(item))
+
+    client.details = details  # type: ignore[attr-defined]
+    eng = engine(store, client)
+    row = eng.load_local()[SECTION.id].items[0]
+    detail = await eng.details(row)
+    assert asked == ["the description"] and detail.body == "the description"
+    await eng.stop()
+
+
+def test_a_row_without_its_body_is_never_encoded() -> None:
+    with pytest.raises(CodecError, match="without its body"):
+        encode_item(without_body(described(1, "text")))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_writing_rows_back_never_changes_a_stored_body_randomised(
+    tmp_path: Path, seed: int
+) -> None:
+    """Random interleavings of whole items and rows (a newer version, an older one, the
+    same one seen later) written through save_section and upsert_items: each stored body is
+    always the one of the last whole copy the store took, never null, never a row's."""
+    rng = random.Random(seed)
+    store = Store.open(tmp_path / f"s{seed}.db")
+    expected: dict[str, str] = {}
+    versions: dict[str, int] = {}
+    for step in range(60):
+        at = 10.0 + step  # each write later than the last: the same version then wins
+        n = rng.randrange(4)
+        version = rng.randint(1, 5)
+        updated = f"2026-01-0{version}T00:00:00Z"
+        whole = described(n, f"body {step}", updated)
+        item = without_body(whole) if rng.random() < 0.5 else whole
+        if rng.random() < 0.3:
+            store.save_section(SECTION.id, [item], at)
+            expected = {k: v for k, v in expected.items() if k == item.id}
+            versions = {k: v for k, v in versions.items() if k == item.id}
+        else:
+            store.upsert_items(SECTION.id, [item], at)
+        taken = version >= versions.get(item.id, 0)
+        if taken:
+            versions[item.id] = version
+            if item is whole:
+                expected[item.id] = whole.body or ""
+            else:
+                expected.setdefault(item.id, "")  # a row never stored before: no body known
+        stored = {i.id: i for i in store.iter_section(SECTION.id)}
+        assert {k: body_of(i) for k, i in stored.items()} == expected, (seed, step)
+        assert all(isinstance(i, Issue) and i.body is not None for i in stored.values())
+    store.close()
