@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import msgspec
 
 from zen_tui.actions import NotApplicable, create_action
-from zen_tui.models import Action, Issue, Item, Message, PullRequest, Service
+from zen_tui.models import Action, Issue, Item, Message, PullRequest, Service, url_of
 
 # What the thread reply says; the outbox fills the placeholders from the created issue.
 REPLY_TEXT = "Filed as <{{created_url}}|{{created_key}}>"
@@ -112,7 +112,7 @@ def share(item: Item, slack_account: str, channel: str, note: str = "") -> Step:
     """Post the item's link (titled `KEY: title`) and a note to a channel or DM, linked."""
     if not channel:
         raise NotApplicable("share needs a channel: #name, a channel id or a DM id")
-    params = {"channel": channel, "url": item.url, "title": f"{item.key}: {item.title}"}
+    params = {"channel": channel, "url": url_of(item), "title": f"{item.key}: {item.title}"}
     if note.strip():
         params["body"] = note.strip()
     return Action("share", item.id, slack_account, params), item.id

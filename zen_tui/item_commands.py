@@ -16,7 +16,7 @@ import string
 from collections.abc import Mapping
 from pathlib import Path
 
-from zen_tui.models import Issue, Item, Message, PullRequest
+from zen_tui.models import Issue, Item, Message, PullRequest, url_of
 
 # The fields a template may name, per pane (what the pane's items carry).
 COMMON_FIELDS = ("key", "url", "title", "account", "service", "id", "path")
@@ -100,7 +100,7 @@ def item_fields(item: Item, repo_paths: Mapping[str, Path]) -> dict[str, str]:
     """Every field the item has a value for ("" = none). `path`: the repo's local checkout."""
     fields = {
         "key": item.key,
-        "url": item.url,
+        "url": url_of(item),
         "title": item.title,
         "account": item.account,
         "service": item.service,

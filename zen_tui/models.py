@@ -116,7 +116,7 @@ class ItemBase(msgspec.Struct, frozen=True, gc=False):
     service: Service
     key: str
     title: str
-    url: str
+    url: str | None  # None: left in the store (a dashboard row; see as_row)
     updated_at: str  # ISO 8601, UTC, as the API gave it (or normalised to it)
     # GitHub notifications only: the thread a row came from, and whether it is unread.
     thread_id: str | None = None
@@ -135,7 +135,7 @@ class PullRequest(ItemBase, frozen=True, gc=False):
     mergeable: bool | None = None  # None while GitHub computes it
     labels: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
-    body: str | None = ""  # None: left in the store (a dashboard row; see without_body)
+    body: str | None = ""  # None: left in the store (a dashboard row; see as_row)
     branch: str = ""  # the head branch, from the GraphQL row ("" until it is known)
 
 
@@ -149,7 +149,7 @@ class Issue(ItemBase, frozen=True, gc=False):
     repo: str | None = None  # GitHub only
     number: int | None = None  # GitHub only
     project: str | None = None  # Jira only
-    body: str | None = ""  # None: left in the store (a dashboard row; see without_body)
+    body: str | None = ""  # None: left in the store (a dashboard row; see as_row)
 
 
 class Reaction(msgspec.Struct, frozen=True, gc=False):
@@ -199,30 +199,56 @@ Item = PullRequest | Issue | Message
 
 
 def body_of(item: Item) -> str:
-    """An item's own long text: a PR's or issue's description, a message's text. A row
-    whose body was left in the store (None) reads as none: read it whole first
-    (Backend.full_item)."""
-    return item.text if isinstance(item, Message) else item.body or ""
+    """An item's own long text: a PR's or issue's description, a message's text."""
+    if isinstance(item, Message):
+        return item.text
+    if item.body is None:
+        raise _not_whole(item)
+    return item.body
 
 
-def body_left_out(item: Item) -> bool:
-    """A PR's or issue's row that does not hold its body (it is in the store)."""
-    return not isinstance(item, Message) and item.body is None
+def url_of(item: Item) -> str:
+    """An item's web page."""
+    if item.url is None:
+        raise _not_whole(item)
+    return item.url
 
 
-def without_body(item: Item) -> Item:
-    """The row the dashboard holds: a PR or issue without its description (None), which
-    the store keeps and the preview reads when it opens the item. The list never shows a
-    body (nor does the filter match on it), and real descriptions run to kilobytes: 10,000
-    rows held ~1 MiB of them. A message keeps its text (its title is cut from it)."""
-    if isinstance(item, Message) or item.body is None:
+def _not_whole(item: Item) -> ValueError:
+    """A row (as_row) where the whole item was needed: a bug, said loudly, never a blank
+    description shown or an empty link sent."""
+    return ValueError(f"{item.id} is a row: read it whole first (Backend.full_item)")
+
+
+def is_row(item: Item) -> bool:
+    """A row as the dashboard holds it: its web URL (and a PR's or issue's description)
+    left in the store (as_row)."""
+    return item.url is None
+
+
+def as_row(item: Item) -> Item:
+    """The item as the dashboard's rows hold it: without the text the list never shows
+    (nor the filter matches on), its web URL and a PR's or issue's description, which the
+    store keeps and are read back when the item is opened or acted on (Backend.full_item).
+    Descriptions run to kilobytes: 10,000 rows held ~2 MiB of the two. A message keeps its
+    text (its title is cut from it, and `N` and `S` quote it)."""
+    if item.url is None:
         return item
-    return msgspec.structs.replace(item, body=None)
+    if isinstance(item, Message):
+        return msgspec.structs.replace(item, url=None)
+    return msgspec.structs.replace(item, url=None, body=None)
 
 
-def with_body(item: Item, body: str) -> Item:
-    """A row whose body was left in the store, with the stored one put back."""
-    return msgspec.structs.replace(item, body=body) if body_left_out(item) else item
+def whole(item: Item, stored: Item | None) -> Item:
+    """A row with what it left in the store put back from `stored` (that item's stored
+    copy; None: not stored, and nothing is known of them); any other item as it is."""
+    if item.url is not None:
+        return item
+    url = "" if stored is None else url_of(stored)
+    if isinstance(item, Message):
+        return msgspec.structs.replace(item, url=url)
+    body = "" if stored is None else body_of(stored)
+    return msgspec.structs.replace(item, url=url, body=body)
 
 
 def channel_label(channel: str) -> str:

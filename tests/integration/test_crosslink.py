@@ -26,11 +26,13 @@ from .conftest import REPO_ROOT, engine_for
 
 
 async def loaded(engine: SyncEngine) -> tuple[Message, crosslink.Target, list[Any]]:
-    """A message of the #dev section, and a GitHub repository the loaded items come from."""
+    """A message of the #dev section, and a GitHub repository the loaded items come from,
+    whole, as the dashboard acts on them (Backend.full_item: its rows leave URLs in the
+    store)."""
     snapshots = await engine.sync_once()
-    items = [i for snap in snapshots.values() for i in snap.items]
+    items = [engine.full_item(i) for snap in snapshots.values() for i in snap.items]
     dev = next(s for s in engine.sections if s.title == "#dev")
-    message = next(i for i in snapshots[dev.id].items if isinstance(i, Message))
+    message = engine.full_item(next(i for i in snapshots[dev.id].items if isinstance(i, Message)))
     target = next(t for t in crosslink.targets(items) if t.service == "github")
     return message, target, items
 

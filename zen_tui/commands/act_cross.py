@@ -117,7 +117,7 @@ async def _permalink(engine: SyncEngine, message: Message) -> str:
         return await asyncio.wait_for(engine.permalink(message), 10.0)
     except Exception as exc:  # offline, breaker open, timed out: the row's own link will do
         print(f"note: no permalink from Slack ({exc}); using {message.url}", file=sys.stderr)
-        return message.url
+        return message.url or ""  # read from the store: whole
 
 
 def _report(entries: list[OutboxEntry]) -> int:

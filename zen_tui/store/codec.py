@@ -29,7 +29,7 @@ from zen_tui.models import (
     Item,
     Message,
     PullRequest,
-    body_left_out,
+    is_row,
     parse_iso,
 )
 
@@ -70,8 +70,8 @@ def encode_item(item: Item) -> str:
     tag = _TAGS.get(type(item))
     if tag is None:
         raise CodecError(f"cannot store {type(item).__name__}: not a PullRequest, Issue or Message")
-    if body_left_out(item):  # a stored `null` body would replace the real one: a bug
-        raise CodecError(f"cannot store {item.id} without its body: put the stored one back")
+    if is_row(item):  # a stored `null` would replace the real URL and description: a bug
+        raise CodecError(f"cannot store the row of {item.id}: put back what it left (whole)")
     return _compact({"v": CODEC_VERSION, "type": tag, "data": item})
 
 
@@ -99,7 +99,7 @@ def decode_items(
     skipped: Callable[[CodecError], object],
     known: Mapping[str, Item] | None = None,
     *,
-    bodies: bool = True,
+    rows: bool = False,
 ) -> list[Item]:
     """Each readable text's item, in order; each unreadable one is handed to `skipped` (an item
     of a kind written by a newer version, say), not raised. Shared a chunk at a time, so the
@@ -110,8 +110,8 @@ def decode_items(
     whose rows mostly did not change holds one chunk of second copies, not a second copy
     of every item (6.5 MiB for 10,000 items, at every delta poll's re-read).
 
-    `bodies` False: the dashboard's rows, each PR's and issue's body left in the store
-    (models.without_body), dropped as each item is read, so they are never all held."""
+    `rows`: each item as the dashboard's rows hold it (models.as_row), what a row leaves
+    in the store dropped as each item is read, so it is never all held at once."""
     items: list[Item] = []
     chunk: list[Item] = []
     decoder = _items()
@@ -121,14 +121,20 @@ def decode_items(
         except CodecError as exc:
             skipped(exc)
         else:
-            if not bodies and not isinstance(item, Message):
-                # new, seen by nobody yet: setting a field finishes building it (as _share)
-                msgspec.structs.force_setattr(item, "body", None)
+            if rows:  # new, seen by nobody yet: setting fields finishes building it (as _share)
+                _leave_in_store(item)
             chunk.append(item)
         if len(chunk) == _CHUNK:
             items += _settle(chunk, known)
             chunk.clear()
     return items + _settle(chunk, known)
+
+
+def _leave_in_store(item: Item) -> None:
+    """as_row without the copy (the item is new: see decode_items)."""
+    msgspec.structs.force_setattr(item, "url", None)
+    if not isinstance(item, Message):
+        msgspec.structs.force_setattr(item, "body", None)
 
 
 def _settle(chunk: list[Item], known: Mapping[str, Item] | None) -> list[Item]:

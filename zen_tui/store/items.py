@@ -16,7 +16,7 @@ from contextlib import suppress
 
 import msgspec
 
-from zen_tui.models import Item, body_left_out, body_of, with_body
+from zen_tui.models import Item, is_row, whole
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
 from zen_tui.store.rows import StoreFull
@@ -144,18 +144,18 @@ class ItemsMixin(StoreBase):
         return None if row is None or row[0] is None else str(row[0])
 
     def load_section(
-        self, section_id: str, known: Mapping[str, Item] | None = None, *, bodies: bool = True
+        self, section_id: str, known: Mapping[str, Item] | None = None, *, rows: bool = False
     ) -> tuple[list[Item], float | None]:
         """Items newest-updated first (ties keep the saved order), and when they were fetched.
         An item equal to the one of its id in `known` (what the caller already holds) comes
-        back as that object (codec.decode_items). `bodies` False: the dashboard's rows, the
-        PRs' and issues' bodies left here (models.without_body)."""
+        back as that object (codec.decode_items). `rows`: as the dashboard's rows hold them,
+        what a row leaves in the store left here (models.as_row)."""
         with self._read() as db:
             fetched_at = _fetched_at(db, section_id)
-            rows = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
+            cursor = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
-            items = decode_items((r[0] for r in rows), _skipped, known, bodies=bodies)
+            items = decode_items((r[0] for r in cursor), _skipped, known, rows=rows)
         return items, fetched_at
 
     def fetched_times(self, section_id: str) -> dict[str, float]:
@@ -221,17 +221,17 @@ def _plan(
             plan.rows.append((section_id, best[1], best[2], best[3], best[4]))
             plan.items.append(kept[0])
         else:
-            if body_left_out(item):  # a dashboard row: the body is the one stored (_rows)
-                row = (*row[:4], encode_item(with_body(item, _body(best))))
+            if is_row(item):  # a dashboard row: what it left is the stored copy's (_rows)
+                row = (*row[:4], encode_item(whole(item, _stored(best))))
             plan.rows.append(row)
             plan.items.append(item)
     return plan
 
 
-def _body(row: _Row | None) -> str:
-    """The stored copy's body ("" when there is none: the row was never written)."""
+def _stored(row: _Row | None) -> Item | None:
+    """The item a stored row holds (None: none stored, or unreadable)."""
     found = _decode_all([row[4]]) if row else []
-    return body_of(found[0]) if found else ""
+    return found[0] if found else None
 
 
 def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan) -> None:
@@ -280,7 +280,7 @@ def _rows(
             item.id,
             sort_key(item.updated_at),
             times.get(item.id, fetched_at),
-            "" if body_left_out(item) else encode_item(item),  # encoded in _plan, with its body
+            "" if is_row(item) else encode_item(item),  # a row's: encoded in _plan, made whole
         )
         for item in items
     ]

@@ -111,7 +111,7 @@ def moved_items(items: Sequence[Item], account: str, old: str, new: str) -> list
 def _renamed(item: Item, old: str, new: str) -> Item:
     """The item with its repository's new name in its id, key, `repo` and web URL."""
     key = new + item.key[len(old) :]
-    url = _web_url(item.url, old, new)
+    url = None if item.url is None else _web_url(item.url, old, new)  # a row's: in the store
     fields: dict[str, object] = {"id": f"{item.account}:{key}", "key": key, "url": url}
     if getattr(item, "repo", None) is not None:
         fields["repo"] = new

@@ -168,8 +168,9 @@ class Backend(Protocol):
         ...
 
     def full_item(self, item: Item) -> Item:
-        """The item with its body: the rows a snapshot holds leave PRs' and issues' bodies
-        in the store (models.without_body). For the preview and whatever acts on them."""
+        """The item whole: a snapshot's rows leave their web URLs and PRs' and issues'
+        descriptions in the store (models.as_row). For the preview and whatever acts on
+        an item (open, copy, a command, a share)."""
         ...
 
     async def details(self, item: Item) -> ItemDetail:

@@ -49,10 +49,9 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Snapshot,
-    body_left_out,
-    body_of,
-    with_body,
-    without_body,
+    as_row,
+    is_row,
+    whole,
 )
 from zen_tui.redaction import redact
 from zen_tui.store import Store, take_recovery_messages
@@ -311,7 +310,7 @@ class SyncEngine:
         snapshot = self._snapshots.get(section_id)
         if snapshot is not None:
             held.update((item.id, item) for item in snapshot.items)
-        return self._rows(section_id).load_section(section_id, held, bodies=False)
+        return self._rows(section_id).load_section(section_id, held, rows=True)
 
     def _rows(self, section_id: str) -> Store:
         """The store the section's rows are read from and written to (session_rows.py)."""
@@ -351,12 +350,11 @@ class SyncEngine:
         return self.wired.clients.get(account)
 
     def full_item(self, item: Item) -> Item:
-        """The item with its body, which the rows held in memory leave in the store (see
-        _publish): read from the account's store when the item is opened or acted on."""
-        if not body_left_out(item):
+        """The item whole: a row held in memory leaves its web URL and description in the
+        store (see _publish), read back when the item is opened or acted on."""
+        if not is_row(item):
             return item
-        stored = self.rows.of(item.account).find_item(item.id)
-        return with_body(item, body_of(stored) if stored is not None else "")
+        return whole(item, self.rows.of(item.account).find_item(item.id))
 
     async def details(self, item: Item) -> ItemDetail:
         item = self.full_item(item)  # a GitHub issue's preview body is the listing's
@@ -1346,11 +1344,11 @@ class SyncEngine:
     def _publish(
         self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None
     ) -> Snapshot:
-        """Hold and announce the section's new snapshot, its rows without their bodies: the
-        store keeps those (models.without_body). Returns what was published. Two snapshots
-        then compare on what the rows hold: a body edited alone is noticed by its version
+        """Hold and announce the section's new snapshot, as rows (models.as_row: their URLs
+        and descriptions left in the store). Returns what was published. Two snapshots then
+        compare on what the rows hold: a description edited alone is noticed by its version
         (`updated_at`), which GitHub and Jira move on every edit, and taken by the store."""
-        snapshot = _without_bodies(snapshot)
+        snapshot = _as_rows(snapshot)
         self._snapshots[section.id] = snapshot
         kept = self._stored_copy.get(section.id)
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
@@ -1712,16 +1710,12 @@ def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
     )
 
 
-def _without_bodies(snapshot: Snapshot) -> Snapshot:
-    """The snapshot with its rows' bodies left in the store; itself when none holds one
-    (the store's rows as read: the same tuple, so the copy kept in _stored_copy stays it)."""
-    if not any(map(_holds_body, snapshot.items)):
+def _as_rows(snapshot: Snapshot) -> Snapshot:
+    """The snapshot's items as rows (models.as_row); itself when they are (the store's rows
+    as read: the same tuple, so the copy kept in _stored_copy stays it)."""
+    if all(map(is_row, snapshot.items)):
         return snapshot
-    return msgspec.structs.replace(snapshot, items=tuple(map(without_body, snapshot.items)))
-
-
-def _holds_body(item: Item) -> bool:
-    return not isinstance(item, Message) and item.body is not None
+    return msgspec.structs.replace(snapshot, items=tuple(map(as_row, snapshot.items)))
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:

@@ -13,7 +13,7 @@ from zen_tui.models import (
     FreshnessState,
     Issue,
     SectionInfo,
-    without_body,
+    as_row,
 )
 from zen_tui.store import Store
 from zen_tui.sync.backend import SectionUpdated
@@ -158,7 +158,7 @@ async def test_errors_degrade_to_memory_then_store_and_publish_the_change():
     await poll(eng)
     snap = eng.snapshot(SECTION.id)
     assert snap.freshness.state is FreshnessState.CACHED and "breaker open" in snap.freshness.reason
-    assert snap.items == (without_body(issue(1)),) and len(updates) == 2
+    assert snap.items == (as_row(issue(1)),) and len(updates) == 2
 
     other = FakeClient(answers=[CircuitOpen(service="jira", account="j")])
     eng2 = engine(store, other)
@@ -239,7 +239,7 @@ async def test_a_killed_poller_is_restarted_and_the_section_says_so_meanwhile():
     down = (await next_update()).snapshot
     assert down.freshness.state is FreshnessState.CACHED
     assert down.freshness.reason == "polling stopped (cancelled); restarting in 1s"
-    assert down.items == (without_body(issue(1)),)  # what it showed, with its age
+    assert down.items == (as_row(issue(1)),)  # what it showed, with its age
     back = (await next_update()).snapshot  # the restarted poller polls again
     assert back.freshness.state is FreshnessState.LIVE
     assert {i.id for i in back.items} == {"j:P-1", "j:P-2"}

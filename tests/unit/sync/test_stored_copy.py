@@ -25,9 +25,9 @@ def offline() -> Unavailable:
 class CountingStore(Store):
     loads = 0
 
-    def load_section(self, section_id: str, known=None, *, bodies=True):  # type: ignore[no-untyped-def]
+    def load_section(self, section_id: str, known=None, *, rows=False):  # type: ignore[no-untyped-def]
         self.loads += 1
-        return super().load_section(section_id, known, bodies=bodies)
+        return super().load_section(section_id, known, rows=rows)
 
 
 def open_counting(path: Path) -> CountingStore:
@@ -101,7 +101,7 @@ async def test_a_delta_poll_keeps_the_objects_of_the_rows_it_did_not_change(
     await poll(eng)
     assert client.cursors == [None, "c1"]  # the second poll was a delta
     second = eng.snapshot(SECTION.id)
-    rows = store.load_section(SECTION.id, bodies=False)[0]
+    rows = store.load_section(SECTION.id, rows=True)[0]
     assert second is not None and second.items == tuple(rows)
     before = {item.id: item for item in first.items}
     changed = [item for item in second.items if item is not before[item.id]]
@@ -141,7 +141,7 @@ async def test_fallbacks_never_show_an_older_stored_copy_randomised(tmp_path: Pa
                 await poll(eng)
                 snapshot = eng.snapshot(SECTION.id)
                 assert snapshot is not None
-                held = store.load_section(SECTION.id, bodies=False)[0]
+                held = store.load_section(SECTION.id, rows=True)[0]
                 assert list(snapshot.items) == held, (seed, step)
                 # never two copies of an equal item: the one shown before is handed back
                 for item in snapshot.items:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from zen_tui import crosslink
 from zen_tui.actions import NotApplicable
-from zen_tui.models import Item, Message
+from zen_tui.models import Item, Message, url_of
 from zen_tui.ui.screens.modals import IssueFormModal, PickerModal
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 
 async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
+    whole = screen.zen.backend.full_item(message)  # the row's link is in the store
+    assert isinstance(whole, Message)
+    message = whole
     loaded = [i for pane in screen.panes() for snap in pane.snapshots.values() for i in snap.items]
     targets = crosslink.targets(loaded)
     if not targets:
@@ -30,7 +33,7 @@ async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
         link = await screen.zen.backend.permalink(message)
     except Exception as exc:  # offline: the row's own link carries over instead
         screen.say(f"no permalink from Slack ({exc}); using the message's link", notify=False)
-        link = message.url
+        link = url_of(message)
     form = IssueFormModal(
         f"New issue from {message.author}'s message",
         targets,
@@ -57,6 +60,7 @@ async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
 
 
 async def share(screen: DashboardScreen, item: Item) -> None:
+    item = screen.zen.backend.full_item(item)  # the row's URL is in the store
     slack = [a.name for a in screen.zen.accounts if a.service == "slack"]
     if not slack:
         screen.say("no Slack account in the config to share to", "warning")

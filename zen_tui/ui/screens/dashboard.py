@@ -38,6 +38,7 @@ from zen_tui.models import (
     SectionInfo,
     body_of,
     item_label,
+    url_of,
 )
 from zen_tui.sync.backend import ActionUpdated, SectionUpdated
 from zen_tui.ui import messages, triage
@@ -432,7 +433,7 @@ class DashboardScreen(Screen[None]):
 
     def _load_detail(self, item: Item | None) -> None:
         preview = self.query_one(Preview)
-        if item is not None:  # the row's body is in the store (models.without_body)
+        if item is not None:  # a row leaves its body and URL in the store (models.as_row)
             item = self.zen.backend.full_item(item)
         preview.show(item, None)
         if item is not None:
@@ -500,17 +501,19 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
+        item = self.zen.backend.full_item(item)  # a row's URL is in the store
+        url = url_of(item)
         from zen_tui.web_links import refusal  # loaded when an item is first opened
 
         account = next((a for a in self.zen.accounts if a.name == item.account), None)
-        refused = refusal(item.url, item.service, account.base_url if account else None)
+        refused = refusal(url, item.service, account.base_url if account else None)
         if refused:  # the URL is the server's: only its own web pages, never file:// & co
             self._say(refused, "warning")
             return
-        if open_in_browser(self.app, item.url):
-            self._say(f"opened {item.url}", notify=False)
+        if open_in_browser(self.app, url):
+            self._say(f"opened {url}", notify=False)
         else:
-            self._say(f"no browser on this console; open {item.url}", notify=False)
+            self._say(f"no browser on this console; open {url}", notify=False)
 
     def action_copy(self, what: str) -> None:
         """`y` the URL, `Y` the number (GitHub) or key (Jira, Slack), of the cursor's item or
@@ -519,7 +522,8 @@ class DashboardScreen(Screen[None]):
         if not items:
             self._say("nothing to copy: this section is empty", "warning")
             return
-        texts = [item.url if what == "url" else copy_id(item) for item in items]
+        full = self.zen.backend.full_item  # a row's URL is in the store
+        texts = [url_of(full(item)) if what == "url" else copy_id(item) for item in items]
         self.app.copy_to_clipboard("\n".join(texts))
         kind = "URLs" if what == "url" else "ids"
         shown = texts[0] if len(texts) == 1 else f"{len(texts)} {kind}"
@@ -714,6 +718,7 @@ class DashboardScreen(Screen[None]):
             return
         from zen_tui.ui import item_command  # here: only a [[commands]] entry runs one
 
+        item = self.zen.backend.full_item(item)  # {url} is in the store
         try:
             prepared = item_command.prepare(command, item, self.zen.options.repo_paths)
         except item_command.Refused as exc:

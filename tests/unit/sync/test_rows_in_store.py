@@ -1,6 +1,7 @@
-"""The rows the engine holds (and the dashboard shows) leave each PR's and issue's body in
-the store (models.without_body): the store keeps it, whoever writes a row back, and the
-preview and `zen-tui list --json` read it from there.
+"""The rows the engine holds (and the dashboard shows) leave each item's web URL and each
+PR's and issue's description in the store (models.as_row): the store keeps them, whoever
+writes a row back, and the preview, whatever acts on an item and `zen-tui list --json` read
+them from there.
 
 Real SQLite files; scripted client answers."""
 
@@ -13,37 +14,37 @@ import msgspec
 import pytest
 
 from tests.unit.sync.test_engine import SECTION, FakeClient, Result, engine, issue, poll
-from zen_tui.models import Issue, body_left_out, body_of, without_body
+from zen_tui.models import Issue, as_row, body_of, is_row
 from zen_tui.store import Store
 from zen_tui.store.codec import CodecError, encode_item
 from zen_tui.sync.backend import SectionUpdated
 
 
 def described(n: int, body: str, updated: str = "2026-01-01T00:00:00Z") -> Issue:
-    return msgspec.structs.replace(issue(n, updated), body=body)
+    return msgspec.structs.replace(issue(n, updated), body=body, url=f"https://x/{body}")
 
 
-async def test_the_rows_held_have_no_body_and_full_item_reads_it_from_the_store(
+async def test_the_rows_held_leave_url_and_body_and_full_item_reads_them_back(
     tmp_path: Path,
 ) -> None:
     store = Store.open(tmp_path / "zen-tui.db")
     store.save_section(SECTION.id, [described(n, f"body {n}") for n in range(3)], 10.0)
     eng = engine(store, FakeClient())
     rows = eng.load_local()[SECTION.id].items
-    assert [row.body for row in rows if isinstance(row, Issue)] == [None, None, None]
-    assert [body_of(eng.full_item(row)) for row in rows] == ["body 0", "body 1", "body 2"]
+    assert [(row.url, row.body) for row in rows if isinstance(row, Issue)] == [(None, None)] * 3
+    assert [eng.full_item(row) for row in rows] == [described(n, f"body {n}") for n in range(3)]
     await eng.stop()
 
 
-async def test_a_live_answer_is_published_without_bodies_and_stored_with_them(
+async def test_a_live_answer_is_published_as_rows_and_stored_whole(
     tmp_path: Path,
 ) -> None:
     store = Store.open(tmp_path / "zen-tui.db")
     eng = engine(store, FakeClient(answers=[Result([described(1, "from the listing")], 10.0)]))
     await poll(eng)
     snapshot = eng.snapshot(SECTION.id)
-    assert snapshot is not None and all(body_left_out(row) for row in snapshot.items)
-    assert [body_of(i) for i in store.iter_section(SECTION.id)] == ["from the listing"]
+    assert snapshot is not None and all(is_row(row) for row in snapshot.items)
+    assert list(store.iter_section(SECTION.id)) == [described(1, "from the listing")]
     await eng.stop()
 
 
@@ -61,7 +62,7 @@ async def test_an_edited_body_is_noticed_published_and_read_back(tmp_path: Path)
     await poll(eng)
     assert len(updates) == 2
     row = updates[-1].snapshot.items[0]
-    assert body_left_out(row) and body_of(eng.full_item(row)) == "new text"
+    assert is_row(row) and body_of(eng.full_item(row)) == "new text"
     assert [body_of(i) for i in store.iter_section(SECTION.id)] == ["new text"]
     await eng.stop()
 
@@ -87,18 +88,19 @@ async def test_details_are_asked_for_the_item_with_its_body(tmp_path: Path) -> N
     await eng.stop()
 
 
-def test_a_row_without_its_body_is_never_encoded() -> None:
-    with pytest.raises(CodecError, match="without its body"):
-        encode_item(without_body(described(1, "text")))
+def test_a_row_is_never_encoded() -> None:
+    with pytest.raises(CodecError, match="the row of j:P-1"):
+        encode_item(as_row(described(1, "text")))
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_writing_rows_back_never_changes_a_stored_body_randomised(
+def test_writing_rows_back_never_changes_a_stored_url_or_body_randomised(
     tmp_path: Path, seed: int
 ) -> None:
     """Random interleavings of whole items and rows (a newer version, an older one, the
-    same one seen later) written through save_section and upsert_items: each stored body is
-    always the one of the last whole copy the store took, never null, never a row's."""
+    same one seen later) written through save_section and upsert_items: each stored URL and
+    body is always the one of the last whole copy the store took, never null, never a
+    row's."""
     rng = random.Random(seed)
     store = Store.open(tmp_path / f"s{seed}.db")
     expected: dict[str, str] = {}
@@ -109,7 +111,7 @@ def test_writing_rows_back_never_changes_a_stored_body_randomised(
         version = rng.randint(1, 5)
         updated = f"2026-01-0{version}T00:00:00Z"
         whole = described(n, f"body {step}", updated)
-        item = without_body(whole) if rng.random() < 0.5 else whole
+        item = as_row(whole) if rng.random() < 0.5 else whole
         if rng.random() < 0.3:
             store.save_section(SECTION.id, [item], at)
             expected = {k: v for k, v in expected.items() if k == item.id}
@@ -125,5 +127,6 @@ def test_writing_rows_back_never_changes_a_stored_body_randomised(
                 expected.setdefault(item.id, "")  # a row never stored before: no body known
         stored = {i.id: i for i in store.iter_section(SECTION.id)}
         assert {k: body_of(i) for k, i in stored.items()} == expected, (seed, step)
-        assert all(isinstance(i, Issue) and i.body is not None for i in stored.values())
+        for i in stored.values():  # the URL and body of one whole copy ("": none known)
+            assert i.url == (f"https://x/{i.body}" if i.body else ""), (seed, step)
     store.close()
