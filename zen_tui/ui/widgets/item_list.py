@@ -139,7 +139,7 @@ class ItemList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id)
         self._all: tuple[Item, ...] = ()
         self._matcher = RowFilter()  # `_all`'s: haystacks and recent matches
-        self._rows: list[Item] = []  # what is shown: `_all` filtered
+        self._rows: Sequence[Item] = ()  # what is shown: `_all` filtered (itself, unfiltered)
         self._index: Sequence[int] = ()  # positions in `_all` of `_rows`, ascending
         self._announced: object = _NOTHING  # the item the last Highlighted named
         self._announcing = False
@@ -158,7 +158,12 @@ class ItemList(ScrollView, can_focus=True):
 
     @property
     def rows(self) -> list[Item]:
-        return self._rows
+        """The items shown, in order (a copy: the list holds `_all` itself, unfiltered)."""
+        return list(self._rows)
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._rows)
 
     @property
     def total(self) -> int:
@@ -195,7 +200,8 @@ class ItemList(ScrollView, can_focus=True):
     def _show(self, index: Sequence[int]) -> None:
         self._index = index
         everything = len(index) == len(self._all)
-        self._rows = list(self._all) if everything else [self._all[n] for n in index]
+        # Unfiltered, the rows are `_all` itself, not a list copy of its 10,000 references.
+        self._rows = self._all if everything else [self._all[n] for n in index]
         self._size_to_rows()
         self.refresh()
 

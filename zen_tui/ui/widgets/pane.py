@@ -367,7 +367,7 @@ class ItemPane(Vertical):
     def refresh_title(self) -> None:
         """Title `Pull requests 12 · live`; border colour and tooltip follow the freshness."""
         items = self._list
-        count = str(items.total) if not items.filter_text else f"{len(items.rows)}/{items.total}"
+        count = str(items.total) if not items.filter_text else f"{items.shown_count}/{items.total}"
         fresh = self.freshness
         badge = self.badge()
         title = f"{PANE_LABELS[self.pane]} {count} · {badge}"
