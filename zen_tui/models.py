@@ -125,7 +125,7 @@ class ItemBase(msgspec.Struct, frozen=True, gc=False):
 
 class PullRequest(ItemBase, frozen=True, gc=False):
     repo: str = ""
-    number: int = 0
+    number: int | None = 0  # None: left in the store (a dashboard row; see as_row)
     author: str = ""
     state: str = "open"  # open | closed | merged
     draft: bool = False
@@ -147,7 +147,7 @@ class Issue(ItemBase, frozen=True, gc=False):
     priority: str | None = None
     labels: tuple[str, ...] = ()
     repo: str | None = None  # GitHub only
-    number: int | None = None  # GitHub only
+    number: int | None = None  # GitHub only (a row's is left in the store: see as_row)
     project: str | None = None  # Jira only
     body: str | None = ""  # None: left in the store (a dashboard row; see as_row)
 
@@ -227,16 +227,16 @@ def is_row(item: Item) -> bool:
 
 
 def as_row(item: Item) -> Item:
-    """The item as the dashboard's rows hold it: without the text the list never shows
-    (nor the filter matches on), its web URL and a PR's or issue's description, which the
-    store keeps and are read back when the item is opened or acted on (Backend.full_item).
-    Descriptions run to kilobytes: 10,000 rows held ~2 MiB of the two. A message keeps its
-    text (its title is cut from it, and `N` and `S` quote it)."""
+    """The item as the dashboard's rows hold it: without what the list never shows (nor
+    the filter matches on): its web URL, a PR's or issue's description and number (its key
+    says it), which the store keeps and are read back when the item is opened or acted on
+    (Backend.full_item). Descriptions run to kilobytes: 10,000 rows held over 2 MiB of the
+    three. A message keeps its text (its title is cut from it, and `N` and `S` quote it)."""
     if item.url is None:
         return item
     if isinstance(item, Message):
         return msgspec.structs.replace(item, url=None)
-    return msgspec.structs.replace(item, url=None, body=None)
+    return msgspec.structs.replace(item, url=None, body=None, number=None)
 
 
 def whole(item: Item, stored: Item | None) -> Item:
@@ -248,7 +248,10 @@ def whole(item: Item, stored: Item | None) -> Item:
     if isinstance(item, Message):
         return msgspec.structs.replace(item, url=url)
     body = "" if stored is None else body_of(stored)
-    return msgspec.structs.replace(item, url=url, body=body)
+    number = stored.number if isinstance(stored, PullRequest | Issue) else None
+    if isinstance(item, PullRequest) and number is None:
+        number = 0  # as a PR without one is
+    return msgspec.structs.replace(item, url=url, body=body, number=number)
 
 
 def channel_label(channel: str) -> str:

@@ -57,7 +57,7 @@ async def test_d_shows_the_diff_as_data_and_d_again_goes_back(stack: DemoStack) 
     app = stack.app(stack.engine())
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: live(app, "prs") and bool(rows(app, "prs")), "the PR pane")
-        pr = rows(app, "prs")[0]
+        pr = app.backend.full_item(rows(app, "prs")[0])  # a row leaves its number stored
         assert isinstance(pr, PullRequest)
         sim_pr = github(stack).state.by_name[pr.repo.lower()].items[pr.number]
         hostile = FileChange(

@@ -336,7 +336,10 @@ def mutations(stack: DemoStack, kind: str, pr: PullRequest) -> list[dict[str, ob
 
 
 def cursor_pr(app: ZenApp) -> PullRequest:
+    """The cursor's PR whole (its row leaves the number in the store: models.as_row)."""
     item = app.screen.query_one("#list-prs", ItemList).cursor_item
+    assert item is not None
+    item = app.backend.full_item(item)
     assert isinstance(item, PullRequest), item
     return item
 

@@ -24,7 +24,7 @@ from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from tools.demo_stack import DemoStack, all_live, demo_stack, pane_titles, wait_until
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
-from zen_tui.models import FreshnessState, Issue
+from zen_tui.models import FreshnessState, Issue, url_of
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen
@@ -102,7 +102,8 @@ async def test_a_jira_3lo_login_in_the_dashboard_fills_its_pane(
         assert stored is not None and stored.method == "oauth" and stored.base_url
         assert "/ex/jira/" in stored.base_url
         assert stored.token not in app.export_screenshot()
-        assert all("/ex/jira/" not in i.url for i in issues_of(app, name))  # links: the site
+        whole = [app.backend.full_item(i) for i in issues_of(app, name)]  # rows: URLs stored
+        assert all("/ex/jira/" not in url_of(i) for i in whole)  # links: the site
 
 
 async def test_a_pasted_github_token_replaces_the_one_in_use(

@@ -7,7 +7,16 @@ from __future__ import annotations
 import asyncio
 
 from tests.fakes.backend import FakeBackend
-from zen_tui.models import Item, ItemDetail, Snapshot, as_row, body_of, is_row, url_of
+from zen_tui.models import (
+    Item,
+    ItemDetail,
+    PullRequest,
+    Snapshot,
+    as_row,
+    body_of,
+    is_row,
+    url_of,
+)
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.ui.widgets.item_list import ItemList
 
@@ -56,12 +65,16 @@ async def test_the_preview_shows_the_description_a_row_left_in_the_store() -> No
         assert "(no description)" not in shown
 
 
-async def test_y_copies_the_url_a_row_left_in_the_store() -> None:
+async def test_y_and_Y_copy_the_url_and_number_a_row_left_in_the_store() -> None:
     backend = RowsBackend()
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         app = pilot.app
         row = app.screen.query_one("#list-prs", ItemList).cursor_item
-        assert row is not None and row.url is None
+        assert isinstance(row, PullRequest) and row.url is None and row.number is None
+        whole = backend.full_item(row)
+        assert isinstance(whole, PullRequest) and whole.number
         await pilot.press("y")
-        assert app.clipboard == url_of(backend.full_item(row)) != ""
+        assert app.clipboard == url_of(whole) != ""
+        await pilot.press("Y")
+        assert app.clipboard == str(whole.number)  # gh pr checkout 123

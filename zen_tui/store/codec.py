@@ -135,6 +135,7 @@ def _leave_in_store(item: Item) -> None:
     msgspec.structs.force_setattr(item, "url", None)
     if not isinstance(item, Message):
         msgspec.structs.force_setattr(item, "body", None)
+        msgspec.structs.force_setattr(item, "number", None)
 
 
 def _settle(chunk: list[Item], known: Mapping[str, Item] | None) -> list[Item]:

@@ -522,8 +522,8 @@ class DashboardScreen(Screen[None]):
         if not items:
             self._say("nothing to copy: this section is empty", "warning")
             return
-        full = self.zen.backend.full_item  # a row's URL is in the store
-        texts = [url_of(full(item)) if what == "url" else copy_id(item) for item in items]
+        items = list(map(self.zen.backend.full_item, items))  # a row's URL, number: stored
+        texts = [url_of(item) if what == "url" else copy_id(item) for item in items]
         self.app.copy_to_clipboard("\n".join(texts))
         kind = "URLs" if what == "url" else "ids"
         shown = texts[0] if len(texts) == 1 else f"{len(texts)} {kind}"
