@@ -18,7 +18,7 @@ from zen_tui import crosslink
 from zen_tui.actions import InvalidAction, NotApplicable, validate
 from zen_tui.commands.act import PENDING, send_within_deadline
 from zen_tui.config import Settings
-from zen_tui.models import ActionState, Item, Message, Service
+from zen_tui.models import ActionState, Item, Message, Service, url_of
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 
@@ -116,8 +116,9 @@ async def _permalink(engine: SyncEngine, message: Message) -> str:
     try:
         return await asyncio.wait_for(engine.permalink(message), 10.0)
     except Exception as exc:  # offline, breaker open, timed out: the row's own link will do
-        print(f"note: no permalink from Slack ({exc}); using {message.url}", file=sys.stderr)
-        return message.url or ""  # read from the store: whole
+        link = url_of(message)  # read from the store: whole
+        print(f"note: no permalink from Slack ({exc}); using {link}", file=sys.stderr)
+        return link
 
 
 def _report(entries: list[OutboxEntry]) -> int:
