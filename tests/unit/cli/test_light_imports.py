@@ -1,6 +1,7 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
 Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the modules
-zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux).
+zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux), nor
+typing_extensions (msgspec loads without it).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -21,8 +22,11 @@ from zen_tui.commands import COMMAND_MODULES
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
 # The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
 # help is sized without shutil (bz2, lzma); the Linux folders are found without platformdirs
-# (tempfile, random).
-NOT_NEEDED = ("logging.handlers", "shutil") + (("platformdirs",) if sys.platform == "linux" else ())
+# (tempfile, random); msgspec loads without typing_extensions (inspect, ast, dis: see
+# zen_tui/_msgspec_typing.py).
+NOT_NEEDED = ("logging.handlers", "shutil", "typing_extensions", "inspect") + (
+    ("platformdirs",) if sys.platform == "linux" else ()
+)
 CONFIG = """
 [[accounts]]
 name = "gh"
