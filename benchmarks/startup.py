@@ -69,12 +69,13 @@ query = "is:pr is:open review-requested:@me"
 
 
 # What a command that reads the config and the store cannot do without, whoever writes it:
-# parse argv, log to a file, read TOML, SQLite, JSON. Its time against `python -c pass` is the
-# floor under the headless commands' ratios. Not in it: what is one way among others to do
-# the job (dataclasses or msgspec for records, pathlib, typing at run time) and what zen-tui
-# does without (logging.handlers: the log rotates in logs.py; shutil for argparse's help width;
-# platformdirs on Linux).
-FLOOR = "import argparse, json, logging, sqlite3, tomllib"
+# parse argv, read TOML, SQLite, JSON. Its time against `python -c pass` is the floor under
+# the headless commands' ratios. Not in it: what is one way among others to do the job
+# (dataclasses or msgspec for records, pathlib, typing at run time) and what zen-tui does
+# without: logging, until a command has something to log (zen_tui/lazy_log.py: `list`,
+# `health` and `outbox` usually have not; ~7 ms), logging.handlers (the log rotates in
+# logs.py), shutil for argparse's help width, platformdirs on Linux.
+FLOOR = "import argparse, json, sqlite3, tomllib"
 FLOOR_NAME = "stdlib floor: " + FLOOR.replace("import ", "`import ", 1) + "`"
 # The floor plus what zen-tui's design puts on every path of these commands: msgspec, whose
 # Structs are the records (config, items, store rows), loaded as zen-tui loads it: without
