@@ -5,7 +5,9 @@ msgspec (whose Structs are zen-tui's records) needs no dependency: its `_utils` 
 `typing`, which has all three on Python >= 3.11 (zen-tui's floor). Found installed (Textual
 depends on it), typing_extensions costs 5-7 ms of every headless command, with the `inspect`,
 `ast` and `dis` it imports. So msgspec is loaded with typing_extensions held unavailable for
-that one import and restored right after: later imports (Textual's) still get it.
+that one import and restored right after: later imports (Textual's) still get it. (While
+held, another thread's first `import typing_extensions` would fail; zen-tui imports msgspec
+with its config, in the main thread, before it starts any.)
 
 `install()` (zen_tui/__init__.py) puts a finder first on sys.meta_path that does this for the
 first `import msgspec` of the process, wherever it happens, so no module has to remember to
