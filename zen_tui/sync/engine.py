@@ -70,7 +70,7 @@ from zen_tui.sync.backend import (
 )
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
-from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
+from zen_tui.sync.outbox import GONE_REFUSALS, STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.session_rows import RowStores
 from zen_tui.sync.wired import Wired
@@ -99,8 +99,6 @@ FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches remove
 # restart or `zen-tui sync --once` from cron (one poll per process) does not reset it.
 FULL_AFTER = 900.0
 FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full listing was fetched
-# An outbox refusal that may mean the item itself is gone (base.refused's labels): asked.
-GONE_REFUSALS = ("not found:", "gone:")
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
@@ -183,6 +181,7 @@ class SyncEngine:
             accounts=names,
             login_of=self._login_of,
             stamp_of=self._stamp,
+            gone=self._gone_target,
         )
         self._attach(wired.clients)
         self._bulk_settings = bulk
@@ -986,11 +985,27 @@ class SyncEngine:
         self.forget(item.account, [item.id])
         return True
 
+    async def _gone_target(self, action: Action) -> str | None:
+        """The outbox's question about an action whose answer was lost: is its item gone?
+        Its key once confirmed (and removed, as confirm_gone does); None if it is there, the
+        server cannot tell, or the action has no item of its own (a create, a share)."""
+        if action.kind == "create" or action.kind in CREATES_IN:
+            return None
+        item = self._item_of(action.account, action.item_id)
+        if item is None or not await self.confirm_gone(item):
+            return None
+        return item.key
+
+    def _item_of(self, account: str, item_id: str) -> Item | None:
+        """The account's item by id: as shown, else as the store holds it."""
+        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
+        return item if item is not None and item.account == account else None
+
     def _ask_if_gone(self, account: str, item_id: str) -> None:
         """An action on the item was refused as not found: is the item itself gone? (In a
         task of its own: the bus callback that calls this cannot wait.)"""
-        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
-        if item is None or item.account != account:
+        item = self._item_of(account, item_id)
+        if item is None:
             return
 
         async def ask() -> None:
