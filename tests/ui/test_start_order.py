@@ -287,7 +287,7 @@ async def ready(pilot):
     section = app.backend.sections[0]
     screen._query_set(section.id, ("is:pr is:open", True))  # the query dialog's "save"
     seen["save"] = loaded()
-    item = screen.pane.cursor_item
+    item = app.backend.full_item(screen.pane.cursor_item)  # as action_run_command reads it
     prepare(CommandConfig(key="1", run="echo {{url}}", title="show"), item, {{}})
     seen["command"] = loaded()
     await pilot.press("question_mark")  # `?`: the help screen
