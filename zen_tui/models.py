@@ -221,8 +221,8 @@ def _not_whole(item: Item) -> ValueError:
 
 
 def is_row(item: Item) -> bool:
-    """A row as the dashboard holds it: its web URL (and a PR's or issue's description)
-    left in the store (as_row)."""
+    """A row as the dashboard holds it: its web URL (and a PR's or issue's description and
+    number) left in the store (as_row)."""
     return item.url is None
 
 
