@@ -37,7 +37,12 @@ async def sync_without_demo_tokens(settings: Settings) -> dict[str, Snapshot]:
     """One sync of every section, each token coming from token_env or the keyring."""
     engine = engine_for(without_demo_tokens(settings))
     try:
-        return await engine.sync_once()
+        snaps = await engine.sync_once()
+        # whole, as the dashboard acts on them: its rows leave their URLs in the store
+        return {
+            sid: msgspec.structs.replace(snap, items=tuple(map(engine.full_item, snap.items)))
+            for sid, snap in snaps.items()
+        }
     finally:
         await engine.stop()
 

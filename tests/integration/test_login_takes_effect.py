@@ -29,7 +29,7 @@ from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
 from zen_tui.config import AccountConfig, Settings
 from zen_tui.logs import setup_logging, shutdown_logging
-from zen_tui.models import Action, ActionState, FreshnessState, Item, PullRequest
+from zen_tui.models import Action, ActionState, FreshnessState, Item, PullRequest, url_of
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build, build_local, connect
@@ -143,7 +143,8 @@ async def test_a_jira_3lo_login_is_used_at_once_and_the_queued_comment_lands_onc
         assert any(engine.snapshot(s).items for s in mine)  # type: ignore[union-attr]
         paths = {path for path, _ in recorder.seen if path.startswith("/jira/ex/jira/")}
         assert any(p.endswith("/search/jql") for p in paths), paths
-        browse = [i.url for s in mine for i in engine.snapshot(s).items]  # type: ignore[union-attr]
+        shown = [i for s in mine for i in engine.snapshot(s).items]  # type: ignore[union-attr]
+        browse = [url_of(engine.full_item(i)) for i in shown]  # rows: their URLs are stored
         assert browse and all("/ex/jira/" not in url for url in browse)  # links: the site
         await asyncio.sleep(0.3)  # a second send would have been woken by now
         assert comments(sim, "jira", key=key) == 1
