@@ -44,6 +44,7 @@ from zen_tui.gateway.errors import (
     Unavailable,
 )
 from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
@@ -279,7 +280,10 @@ class Outbox:
         if taken is None:
             return self._elsewhere(entry)
         try:
-            return await self._send(self.clients[entry.action.account], taken)
+            # One write from here: if a new login replaces its client's gateway meanwhile,
+            # the old one still lets it finish, its checks (verify) included.
+            with write_under_way():
+                return await self._send(self.clients[entry.action.account], taken)
         except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
             return self._elsewhere(entry)  # the lease, a login switch held it): not sent
         finally:
