@@ -1,4 +1,4 @@
-"""Which calls belong to a write already under way: a gateway replaced by a new login
+"""Which calls belong to a write under way: a gateway replaced by a new login
 (Gateway.retire) lets those finish, reads included (a write's check whether it already
 applied, a transition's lookup before it is sent), and refuses every other read."""
 
@@ -8,21 +8,35 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-# Copied into the tasks a write starts (asyncio copies the context), so a write's parts
-# that run side by side count as part of it too.
-_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("zen_tui_writing", default=False)
+
+class _Write:
+    """One write, open while its `with write_under_way()` block runs."""
+
+    open = True
+
+
+# asyncio copies the context into each task created inside the block: a write's parts run
+# side by side (gather) count as part of it. So does any other task started there (a
+# refresh an event asked for), which is why the write itself is kept, not a flag: once the
+# block ends it is closed, and such a task's reads are reads like any other.
+_WRITE: contextvars.ContextVar[_Write | None] = contextvars.ContextVar(
+    "zen_tui_write", default=None
+)
 
 
 @contextlib.contextmanager
 def write_under_way() -> Iterator[None]:
     """Every gateway call made inside is part of one write (an outbox send, a bulk batch)."""
-    token = _WRITING.set(True)
+    write = _Write()
+    token = _WRITE.set(write)
     try:
         yield
     finally:
-        _WRITING.reset(token)
+        write.open = False
+        _WRITE.reset(token)
 
 
 def writing() -> bool:
-    """The running call is part of a write under way."""
-    return _WRITING.get()
+    """The running call is part of a write still under way."""
+    write = _WRITE.get()
+    return write is not None and write.open

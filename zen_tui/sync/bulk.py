@@ -161,7 +161,8 @@ class BulkProcessor:
 
         account = batch[0].action.account
         try:  # per-item progress is published below, as each result is recorded
-            # One write (outbox.send's note): its lookups and queue polls finish where it began.
+            # One write (Outbox._apply's note): its lookups and queue polls finish on the
+            # gateway it began on, should a new login replace it meanwhile.
             with failures(self.outbox.bus, account) as troubles, write_under_way():
                 results = await client.bulk_apply(
                     [e.action for e in batch], [e.idempotency_key for e in batch], _ignore

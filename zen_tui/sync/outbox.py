@@ -280,10 +280,7 @@ class Outbox:
         if taken is None:
             return self._elsewhere(entry)
         try:
-            # One write from here: if a new login replaces its client's gateway meanwhile,
-            # the old one still lets it finish, its checks (verify) included.
-            with write_under_way():
-                return await self._send(self.clients[entry.action.account], taken)
+            return await self._send(self.clients[entry.action.account], taken)
         except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
             return self._elsewhere(entry)  # the lease, a login switch held it): not sent
         finally:
@@ -385,7 +382,10 @@ class Outbox:
         """None = go on and (re)send; else the outcome to record without sending."""
         with failures(self.bus, entry.action.account) as troubles:
             try:
-                applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+                with write_under_way():  # see _apply
+                    applied = await client.verify(
+                        entry.action, idempotency_key=entry.idempotency_key
+                    )
             except BadResponse as err:  # the check itself was garbled: stay unknown, re-check
                 return Outcome(ActionState.UNKNOWN, f"could not verify yet: {reason_for(err)}")
             except GatewayError as err:
@@ -402,7 +402,10 @@ class Outbox:
 
     async def _apply(self, client: ActionClient, entry: Any) -> Outcome:
         try:
-            result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
+            # One write: if a new login replaces its client's gateway meanwhile, the old one
+            # still lets it finish, the reads it makes included (writing.py).
+            with write_under_way():
+                result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
         except GatewayError as err:
             return after_send_error(err)
         except Exception as err:  # a client bug must not kill the replayer
