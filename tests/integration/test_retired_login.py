@@ -312,3 +312,38 @@ async def test_after_each_random_login_change_no_read_carries_an_earlier_token(
     finally:
         await engine.stop()
         await wire.inner.aclose()
+
+
+async def test_a_preview_read_under_way_is_read_again_as_the_new_login(
+    sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    """The preview of a thread is being read when the login changes: the user gets the new
+    login's answer, no error, and nothing more is read with the old token."""
+    settings = slack_only(settings)
+    store = KeyringCredentialStore()
+    old = sim.account("slack").token
+    await store.save(ACCOUNT, StoredCredential(old, login="me"))
+    wire = Wire()
+    engine = deferred(settings, wire)
+    marks = committed(engine, wire)
+    await engine.start()
+    try:
+        dev = dev_section(engine)
+        await engine.refresh(dev)
+        message = next(i for i in engine.snapshot(dev).items if isinstance(i, Message))  # type: ignore[union-attr]
+        sim.set_faults(
+            [{"service": "slack", "endpoint": "*conversations.replies", "latency_ms": 300}]
+        )
+        start = len(wire.sent)
+        reading = asyncio.ensure_future(engine.details(message))
+        await wire.until(lambda: wire.count(old, "GET", "conversations.replies", start) == 1)
+        new = await log_in(sim, store)
+        await engine.reconnect(ACCOUNT, new_login=True)
+        [mark] = marks
+        detail = await reading
+        assert detail.error is None and detail.item_id == message.id
+        assert wire.count(new, "GET", "conversations.replies", mark) == 1  # on main: 0
+        assert wire.old_reads_after(mark, {old}) == []
+    finally:
+        await engine.stop()
+        await wire.inner.aclose()

@@ -79,6 +79,33 @@ async def test_a_write_under_way_reads_what_it_needs_on_a_retired_gateway(
     assert seen == ["/repos/o/r/issues/1/comments", "/a", "/b"]
 
 
+async def test_a_task_a_write_started_reads_as_itself_once_the_write_is_over(
+    make_gateway: GatewayFactory,
+) -> None:
+    """asyncio copies the context into a task started inside the write (a refresh that the
+    write's ActionUpdated asks for): it is no part of the write once the write is over."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={})
+
+    gateway = make_gateway(handler=handler)
+    await gateway.retire()
+    go = asyncio.Event()
+
+    async def later_poll() -> None:
+        await go.wait()
+        await gateway.request("GET", "/poll")
+
+    with write_under_way():
+        polling = asyncio.ensure_future(later_poll())
+    go.set()
+    with pytest.raises(LoginReplaced):  # on the first cut (a flag): sent with the old token
+        await polling
+    assert seen == []
+
+
 async def test_a_read_waiting_to_retry_at_retire_sends_no_more_attempts(
     make_gateway: GatewayFactory, recorder: Recorder
 ) -> None:
