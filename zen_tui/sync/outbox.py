@@ -294,6 +294,10 @@ class Outbox:
         held = await self._held(entry)
         if held is not None:
             return held
+        # The account's client now, not the one when the entry was claimed: a login that
+        # changed while _held read the login is sent as (its old gateway finishes only the
+        # writes begun on it, Gateway.retire).
+        client = self.clients.get(entry.action.account, client)
         if entry.state is ActionState.UNKNOWN:
             outcome = await self._verify(client, entry)
             if outcome is not None:
