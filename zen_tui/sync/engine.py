@@ -1131,6 +1131,19 @@ class SyncEngine:
         return last is None or self.wired.clock.time() - last >= FULL_AFTER
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        """One poll; begun again as the new login if a new login replaced the account's
+        client while it ran (_replaced), once the rebuild that did so has ended (its login
+        learnt), so a refresh still ends with an answer, the new login's."""
+        for _ in range(REREADS):
+            outcome = await self._poll_once(section, interactive)
+            if outcome is not None:
+                return outcome
+            async with self._rebuilding.setdefault(section.account, asyncio.Lock()):
+                pass
+        self.refresh_soon([section.id])  # logins changing that fast: a while later
+        return PollOutcome(changed=False)
+
+    async def _poll_once(self, section: SectionInfo, interactive: bool) -> PollOutcome | None:
         try:
             await self._online(section.account)
         except Exception as err:  # this account could not be built: say why, retry later
@@ -1158,7 +1171,7 @@ class SyncEngine:
             )
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if self._replaced(section, client):
-                return PollOutcome(changed=False)
+                return None
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             if self._row_epochs.get(section.account, 0) != rows_of:
@@ -1170,7 +1183,7 @@ class SyncEngine:
                 self._rebuild_late_soon(section.account)
         else:
             if self._replaced(section, client):
-                return PollOutcome(changed=False)
+                return None
             if self._row_epochs.get(section.account, 0) != rows_of or not self._still_recorded(
                 section.account, fetched_as
             ):
@@ -1208,11 +1221,10 @@ class SyncEngine:
         """A new login replaced the client this poll began with: its old gateway refused
         the reads it had left (LoginReplaced), so what came is part of an answer, or none,
         and partly the old login's. Neither stored nor shown, nor said as an error: the
-        section polls again soon, as the new login (its requests stay asked, _hand_back)."""
+        section polls again as the new login (_poll; its requests stay asked, _hand_back)."""
         if self.wired.clients.get(section.account) is client or self.closed:
             return False
         log.info("%s: the login changed during its poll; polling again as the new one", section.id)
-        self.refresh_soon([section.id])
         return True
 
     def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
