@@ -204,17 +204,14 @@ async def test_a_poll_under_way_sends_no_read_with_the_old_token_after_a_login_c
         new = await log_in(sim, store)
         await engine.reconnect(ACCOUNT, new_login=True)  # what the login screen's app does
         [mark] = marks
-        await polling
+        await polling  # the refresh ends with the new login's whole listing
+        assert wire.count(new, "GET", "conversations.history", mark) >= pages
+        assert state_of(engine, dev) is FreshnessState.LIVE
         await eventually(
             lambda: outbox_state(engine, entry) is ActionState.DONE,
             "the reply begun with the old token to finish",
         )
-        await eventually(
-            lambda: wire.count(new, "GET", "conversations.history", mark) >= pages,
-            "the section to be polled again, every page, as the new login",
-        )
         sim.clear_faults()
-        await eventually(lambda: state_of(engine, dev) is FreshnessState.LIVE, "live again")
 
         assert wire.old_reads_after(mark, {old}) == []  # on main: the poll's last pages
         assert wire.count(old, "GET", "conversations.history", start) == 2  # begun, then cut
