@@ -116,6 +116,7 @@ class _Call(msgspec.Struct):
     revalidate: bool = False
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
+    sent_at: float | None = None  # when the last attempt went out: the answer is as new
     retried: bool = False
     retries: int = 0  # RetryScheduled events published for this call
 
@@ -514,7 +515,10 @@ class Gateway:
         entry = self._cache.get(cache_type, key) if cache_type and key else None
         call.validators = _validators(entry)
         response = await self._send(call)
-        now = self._clock.time()
+        # As of when the request went out, not when the answer came: an answer in flight may
+        # have been made before a change seen meanwhile (an item gone), and must not pass for
+        # newer evidence than that change, neither here nor from the cache later.
+        now = self._clock.time() if call.sent_at is None else call.sent_at
         if response.status_code == 304 and entry is not None and cache_type and key:
             entry = refreshed(entry, response.headers, now)
             self._cache.put(cache_type, key, entry)
@@ -665,6 +669,7 @@ class Gateway:
         self._refuse_if_replaced(call)
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
+        call.sent_at = self._clock.time()
         try:
             response = await self._http()[1].send(
                 call.method,

@@ -71,7 +71,7 @@ from zen_tui.sync.backend import (
 )
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
-from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
+from zen_tui.sync.outbox import GONE_REFUSALS, STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.session_rows import RowStores
 from zen_tui.sync.wired import Wired
@@ -100,8 +100,6 @@ FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches remove
 # restart or `zen-tui sync --once` from cron (one poll per process) does not reset it.
 FULL_AFTER = 900.0
 FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full listing was fetched
-# An outbox refusal that may mean the item itself is gone (base.refused's labels): asked.
-GONE_REFUSALS = ("not found:", "gone:")
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
@@ -187,7 +185,9 @@ class SyncEngine:
             accounts=names,
             login_of=self._login_of,
             stamp_of=self._stamp,
+            gone=self._gone_target,
         )
+        self._attach(wired.clients)
         self._bulk_settings = bulk
         self._bulk: BulkProcessor | None = None  # built by the first batch (see `bulk`)
         polling = wired.settings.polling
@@ -215,6 +215,9 @@ class SyncEngine:
         # section -> item -> when it left (a deletion, or a listing without it): a listing
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
+        # ...and section -> id prefix -> when every item under it left (a Slack channel left):
+        # also those a poll in flight brings that the section did not show
+        self._gone_under: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._late: asyncio.Task[None] | None = None  # a rebuild of logins read late (one)
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
@@ -547,10 +550,22 @@ class SyncEngine:
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
+        self._attach(clients)
         self._failed.pop(account, None)
         if not self._unbuilt():
             self._network = None
         return old
+
+    def _attach(self, clients: dict[str, ServiceClient]) -> None:
+        """Each client may read what its account's sections hold (BaseClient.keep_stored)."""
+        for account, client in clients.items():
+            keep = getattr(client, "keep_stored", None)  # a client that never asks has none
+            if keep is not None:
+                keep(partial(self._held, account))
+
+    def _held(self, account: str) -> list[Item]:
+        """What the account's sections show (or, not shown yet, what the store holds)."""
+        return [i for s in self._sections if s.account == account for i in self._shown(s.id)]
 
     async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         """After a login: build the account's gateway and service client again, so the new
@@ -758,6 +773,7 @@ class SyncEngine:
         poller.section = trial
         self._sections = [trial if s.id == section_id else s for s in self._sections]
         self._gone.pop(section_id, None)  # tombstones of the old query's items
+        self._gone_under.pop(section_id, None)
         self._full_next.add(section_id)
         self._revalidate_next.add(section_id)
         await poller.poll_now(interactive=True)
@@ -996,11 +1012,27 @@ class SyncEngine:
         self.forget(item.account, [item.id])
         return True
 
+    async def _gone_target(self, action: Action) -> str | None:
+        """The outbox's question about an action whose answer was lost: is its item gone?
+        Its key once confirmed (and removed, as confirm_gone does); None if it is there, the
+        server cannot tell, or the action has no item of its own (a create, a share)."""
+        if action.kind == "create" or action.kind in CREATES_IN:
+            return None
+        item = self._item_of(action.account, action.item_id)
+        if item is None or not await self.confirm_gone(item):
+            return None
+        return item.key
+
+    def _item_of(self, account: str, item_id: str) -> Item | None:
+        """The account's item by id: as shown, else as the store holds it."""
+        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
+        return item if item is not None and item.account == account else None
+
     def _ask_if_gone(self, account: str, item_id: str) -> None:
         """An action on the item was refused as not found: is the item itself gone? (In a
         task of its own: the bus callback that calls this cannot wait.)"""
-        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
-        if item is None or item.account != account:
+        item = self._item_of(account, item_id)
+        if item is None:
             return
 
         async def ask() -> None:
@@ -1033,6 +1065,8 @@ class SyncEngine:
         for section in self._sections:
             if section.account != account:
                 continue
+            if under:
+                self._gone_under.setdefault(section.id, {}).update(dict.fromkeys(under, now))
             shown = self._shown(section.id)
             doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
             if not doomed:
@@ -1045,8 +1079,11 @@ class SyncEngine:
 
     def _drop_shown(self, section: SectionInfo, doomed: set[str]) -> None:
         snapshot = self._snapshots.get(section.id)
-        if snapshot is None:  # shown from the store: it is read again
-            self._show_stored(section.account)
+        if snapshot is None:  # shown from the store: it is read again. Not _show_stored: a
+            # login change, which would drop the answers of the account's polls in flight
+            items, fetched_at = self._stored(section.id)
+            stored = freshness.from_local_store(items, fetched_at, self.wired.settings.sync_command)
+            self._publish(section, stored, None)
             return
         kept = tuple(i for i in snapshot.items if i.id not in doomed)
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
@@ -1374,15 +1411,23 @@ class SyncEngine:
         self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
     ) -> list[Item]:
         """Drop items that left the section after their page was fetched (that page predates
-        their leaving)."""
+        their leaving), one by one or all under a prefix (a Slack channel left)."""
         gone = self._gone.get(section_id, {})
-        return [item for item in items if gone.get(item.id, float("-inf")) < fetched_at(item.id)]
+        under = self._gone_under.get(section_id, {})
+
+        def left_at(item_id: str) -> float:
+            prefixes = (t for p, t in under.items() if item_id.startswith(p))
+            return max(gone.get(item_id, float("-inf")), *prefixes, float("-inf"))
+
+        return [item for item in items if left_at(item.id) < fetched_at(item.id)]
 
     def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
         """A full listing fetched at `at` dropped these; older tombstones are superseded."""
         gone = {k: t for k, t in self._gone.get(section_id, {}).items() if t >= at}
         gone.update(dict.fromkeys(item_ids, at))
         self._gone[section_id] = gone
+        under = {p: t for p, t in self._gone_under.get(section_id, {}).items() if t >= at}
+        self._gone_under[section_id] = under
 
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self._snapshots[section.id] = snapshot
