@@ -101,7 +101,7 @@ async def test_a_task_a_write_started_reads_as_itself_once_the_write_is_over(
     with write_under_way():
         polling = asyncio.ensure_future(later_poll())
     go.set()
-    with pytest.raises(LoginReplaced):  # on the first cut (a flag): sent with the old token
+    with pytest.raises(LoginReplaced):  # a plain flag, copied into the task, would send it
         await polling
     assert seen == []
 
