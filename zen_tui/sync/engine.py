@@ -28,6 +28,7 @@ from zen_tui.gateway.errors import (
     ApiError,
     CircuitOpen,
     GatewayError,
+    LoginReplaced,
     LoginUnreadable,
     QueryRefused,
 )
@@ -105,6 +106,9 @@ FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full l
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
+# A read asked again through the account's new client after a login replaced its client
+# meanwhile (SyncEngine._as_current), at most this many times.
+REREADS = 3
 AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
@@ -353,20 +357,36 @@ class SyncEngine:
         return self.wired.clients.get(account)
 
     def full_item(self, item: Item) -> Item:
-        """The item whole: a row held in memory leaves its web URL and description in the
-        store (see _publish), read back when the item is opened or acted on."""
+        """The item whole: a row held in memory leaves its web URL, description and number
+        in the store (see _publish), read back when the item is opened or acted on."""
         if not is_row(item):
             return item
         return whole(item, self.rows.of(item.account).find_item(item.id))
 
+    async def _as_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
+        """`read` of the account's client, once more of the new one if a new login replaced
+        that client meanwhile: the old one's gateway refused the rest (LoginReplaced), and
+        what it did read was the old login's. The user sees the new login's answer, never
+        the refusal. A few tries at most: logins do not change that fast."""
+        for left in reversed(range(REREADS)):
+            client = self.wired.clients.get(account)
+            try:
+                answer = await read(client)
+            except LoginReplaced:
+                if left and self.wired.clients.get(account) is not client:
+                    continue
+                raise  # not after a swap (or too many of them): said as any refusal
+            if not left or self.wired.clients.get(account) is client:
+                return answer
+        raise AssertionError("unreachable: the last try returns or raises")
+
     async def details(self, item: Item) -> ItemDetail:
         item = self.full_item(item)  # a GitHub issue's preview body is the listing's
         await self._online(item.account)
-        client = self.wired.clients.get(item.account)
-        if client is None:
+        if self.wired.clients.get(item.account) is None:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
         try:
-            detail: ItemDetail = await client.details(item)
+            detail: ItemDetail = await self._as_current(item.account, lambda c: c.details(item))
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
         if detail.missing and await self.confirm_gone(item):
@@ -378,11 +398,12 @@ class SyncEngine:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
         await self._online(item.account)
         client = self.wired.clients.get(item.account)
-        reader = getattr(client, "diff", None)
-        if reader is None:
+        if getattr(client, "diff", None) is None:
             return PullDiff(item.id, error=f"{item.key}: no diff for this kind of item")
         try:
-            diff: PullDiff = await reader(item, revalidate=revalidate)
+            diff: PullDiff = await self._as_current(
+                item.account, lambda c: c.diff(item, revalidate=revalidate)
+            )
             return diff
         except GatewayError as err:
             return PullDiff(item.id, error=freshness.reason_for(err))
@@ -532,9 +553,11 @@ class SyncEngine:
 
     def _adopt(
         self, account: str, gateways: dict[str, Gateway], clients: dict[str, ServiceClient]
-    ) -> None:
+    ) -> Gateway | None:
         """Put an account's built gateway and client in place (the outbox, the pollers and
-        the webhook receiver read them from these dicts at each call)."""
+        the webhook receiver read them from these dicts at each call); the gateway they
+        replace, if any."""
+        old = self.wired.gateways.get(account)
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
@@ -542,6 +565,7 @@ class SyncEngine:
         self._failed.pop(account, None)
         if not self._unbuilt():
             self._network = None
+        return old
 
     def _attach(self, clients: dict[str, ServiceClient]) -> None:
         """Each client may read what its account's sections hold (BaseClient.keep_stored)."""
@@ -626,13 +650,15 @@ class SyncEngine:
                 self._failed[account] = why
                 self._settled([account])
             return
-        old = self.wired.gateways.get(account)
-        self._adopt(account, gateways, clients)
+        old = self._adopt(account, gateways, clients)
+        if old is not None and old is not gateways[account]:
+            # In the same step as the swap (retire sets its flag before any await): from
+            # here the old gateway starts no read with the old token, a poll's next page
+            # included; a write under way on it finishes.
+            await old.retire()
         await self._learn_login(account)
         self._settled([account])
         log.info("%s set up again after a login", account)
-        if old is not None and old is not gateways[account]:
-            await old.retire()
 
     async def start(self) -> None:
         """Run the outbox, the pollers and the webhook receiver at once, and build the
@@ -744,9 +770,11 @@ class SyncEngine:
             raise QueryRejected("the query is empty")
         trial = msgspec.structs.replace(poller.section, query=text)
         await self._online(trial.account)
-        client = self.wired.clients[trial.account]
         try:
-            await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
+            await self._as_current(
+                trial.account,
+                lambda c: c.fetch_section(trial, limit=1, interactive=True, revalidate=True),
+            )
         except QueryRefused as err:  # the query itself: its words, e.g. the JQL parse error
             raise QueryRejected(freshness.reason_for(err) or str(err)) from None
         except ApiError as err:  # the server said no to something else (403, ...)
@@ -843,20 +871,20 @@ class SyncEngine:
     async def permalink(self, message: Message) -> str:
         """The message's web link from Slack (chat.getPermalink)."""
         await self._online(message.account)
-        read = getattr(self.wired.clients.get(message.account), "permalink", None)
-        if read is None:
+        if getattr(self.wired.clients.get(message.account), "permalink", None) is None:
             raise ValueError(f"{message.account} is not a Slack account")
-        link: str = await read(message.channel_id, message.ts)
+        link: str = await self._as_current(
+            message.account, lambda c: c.permalink(message.channel_id, message.ts)
+        )
         return link
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, '#name' / '@person') the Slack account can post to."""
         # The services stay unimported here (`zen-tui act` loads no HTTP stack to refuse).
         await self._online(account)
-        read = getattr(self.wired.clients.get(account), "share_targets", None)
-        if read is None:
+        if getattr(self.wired.clients.get(account), "share_targets", None) is None:
             raise ValueError(f"{account} is not a Slack account")
-        found: list[tuple[str, str]] = await read()
+        found: list[tuple[str, str]] = await self._as_current(account, lambda c: c.share_targets())
         return found
 
     async def relist_landed(self, entries: list[Any]) -> None:
@@ -982,11 +1010,10 @@ class SyncEngine:
         """A read of the item answered 404/410 (or Slack's not-found): ask the server about
         the item itself, uncached; only its authoritative "not there" removes it (forget).
         Any failure of that read (a 5xx, a timeout, a 403 rate limit) removes nothing."""
-        client = self.wired.clients.get(item.account)
-        if client is None or self.closed:
+        if self.wired.clients.get(item.account) is None or self.closed:
             return False
         try:
-            there = await client.exists(item)
+            there = await self._as_current(item.account, lambda c: c.exists(item))
         except Exception:  # a client bug: nothing is removed on it
             log.exception("could not check whether %s is still there", item.id)
             return False
@@ -1152,6 +1179,19 @@ class SyncEngine:
         return last is None or self.wired.clock.time() - last >= FULL_AFTER
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        """One poll; begun again as the new login if a new login replaced the account's
+        client while it ran (_replaced), once the rebuild that did so has ended (its login
+        learnt), so a refresh still ends with an answer, the new login's."""
+        for _ in range(REREADS):
+            outcome = await self._poll_once(section, interactive)
+            if outcome is not None:
+                return outcome
+            async with self._rebuilding.setdefault(section.account, asyncio.Lock()):
+                pass
+        self.refresh_soon([section.id])  # logins changing that fast: a while later
+        return PollOutcome(changed=False)
+
+    async def _poll_once(self, section: SectionInfo, interactive: bool) -> PollOutcome | None:
         try:
             await self._online(section.account)
         except Exception as err:  # this account could not be built: say why, retry later
@@ -1178,6 +1218,8 @@ class SyncEngine:
                 revalidate=revalidate,
             )
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
+            if self._replaced(section, client):
+                return None
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             if self._row_epochs.get(section.account, 0) != rows_of:
@@ -1188,6 +1230,8 @@ class SyncEngine:
             if isinstance(err, LoginUnreadable):
                 self._rebuild_late_soon(section.account)
         else:
+            if self._replaced(section, client):
+                return None
             if self._row_epochs.get(section.account, 0) != rows_of or not self._still_recorded(
                 section.account, fetched_as
             ):
@@ -1220,6 +1264,16 @@ class SyncEngine:
         changed = previous is None or previous.items != snapshot.items
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account), soon)
+
+    def _replaced(self, section: SectionInfo, client: ServiceClient) -> bool:
+        """A new login replaced the client this poll began with: its old gateway refused
+        the reads it had left (LoginReplaced), so what came is part of an answer, or none,
+        and partly the old login's. Neither stored nor shown, nor said as an error: the
+        section polls again as the new login (_poll; its requests stay asked, _hand_back)."""
+        if self.wired.clients.get(section.account) is client or self.closed:
+            return False
+        log.info("%s: the login changed during its poll; polling again as the new one", section.id)
+        return True
 
     def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
         """The pane keeps what it shows and says why it is not fresh; its next poll (or the

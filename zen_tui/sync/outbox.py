@@ -46,6 +46,7 @@ from zen_tui.gateway.errors import (
     Unavailable,
 )
 from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
@@ -301,6 +302,10 @@ class Outbox:
         held = await self._held(entry)
         if held is not None:
             return held
+        # The account's client now, not the one when the entry was claimed: a login that
+        # changed while _held read the login is sent as (its old gateway finishes only the
+        # writes begun on it, Gateway.retire).
+        client = self.clients.get(entry.action.account, client)
         unknown = entry.state is ActionState.UNKNOWN  # sent before: it may have landed
         if unknown:
             outcome = await self._verify(client, entry)
@@ -392,7 +397,10 @@ class Outbox:
         """None = go on and (re)send; else the outcome to record without sending."""
         with failures(self.bus, entry.action.account) as troubles:
             try:
-                applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+                with write_under_way():  # see _apply
+                    applied = await client.verify(
+                        entry.action, idempotency_key=entry.idempotency_key
+                    )
             except BadResponse as err:  # the check itself was garbled: stay unknown, re-check
                 return Outcome(ActionState.UNKNOWN, f"could not verify yet: {reason_for(err)}")
             except GatewayError as err:
@@ -431,7 +439,10 @@ class Outbox:
 
     async def _apply(self, client: ActionClient, entry: Any) -> Outcome:
         try:
-            result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
+            # One write: if a new login replaces its client's gateway meanwhile, the old one
+            # still lets it finish, the reads it makes included (writing.py).
+            with write_under_way():
+                result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
         except GatewayError as err:
             return after_send_error(err)
         except Exception as err:  # a client bug must not kill the replayer
