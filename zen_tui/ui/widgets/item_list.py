@@ -181,7 +181,8 @@ class ItemList(ScrollView, can_focus=True):
         current = self.cursor_item
         self._all = (*self._pending.values(), *self._base) if self._pending else self._base
         self._matcher = RowFilter(self._all)  # its haystacks: at the first filter keystroke
-        self.selected &= {i.id for i in self._all}
+        if self.selected:  # else no set of every id (10,000 of them) at each new snapshot
+            self.selected &= {i.id for i in self._all}
         self._show(self._matcher.match(self._filter))
         keep = current.id if current else None
         index = next((n for n, i in enumerate(self._rows) if i.id == keep), 0) if keep else 0

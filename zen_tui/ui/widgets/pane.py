@@ -269,7 +269,8 @@ class ItemPane(Vertical):
         """Store a section's snapshot; True when it is the one on screen."""
         self.snapshots[section_id] = snapshot
         if self.merged:  # the All tab's count: an item in two sections counts once
-            self._all_count = len(merge_newest([s.items for s in self.snapshots.values()]))
+            # by id, as merge_newest keeps them, without sorting every item for a count
+            self._all_count = len({i.id for s in self.snapshots.values() for i in s.items})
         self.activity.pop(section_id, None)  # the refresh has its answer: retrying is over
         self.render_tabs()
         if section_id not in {s.id for s in self.shown_sections()}:
