@@ -130,3 +130,33 @@ def test_writing_rows_back_never_changes_a_stored_url_or_body_randomised(
         for i in stored.values():  # the URL and body of one whole copy ("": none known)
             assert i.url == (f"https://x/{i.body}" if i.body else ""), (seed, step)
     store.close()
+
+
+async def test_list_json_prints_what_the_rows_left_in_the_store(tmp_path: Path) -> None:
+    """`zen-tui list --json` reads the store: after the engine showed the section as rows
+    (and wrote one back, a newer copy's row), it prints each item's URL and description."""
+    import io
+    import json
+    import time
+    from types import SimpleNamespace
+
+    from zen_tui.commands.list_items import Shown, stored_freshness, write_json
+
+    store = Store.open(tmp_path / "zen-tui.db")
+    client = FakeClient(answers=[Result([described(1, "first"), described(2, "second")], 10.0)])
+    eng = engine(store, client)
+    await poll(eng)
+    snapshot = eng.snapshot(SECTION.id)
+    assert snapshot is not None and all(map(is_row, snapshot.items))
+    newer = msgspec.structs.replace(snapshot.items[0], updated_at="2026-01-05T00:00:00Z")
+    store.upsert_items(SECTION.id, [newer], 20.0)  # a row written back (as _propagate does)
+    out = io.StringIO()
+    rows = SimpleNamespace(of=lambda account: store)
+    shown = Shown(SECTION, stored_freshness(store, SECTION.id), rows)  # type: ignore[arg-type]
+    write_json(out, "issues", [shown], time.time())
+    items = json.loads(out.getvalue())["sections"][0]["items"]
+    assert {(i["key"], i["body"], i["url"]) for i in items} == {
+        ("P-1", "first", "https://x/first"),
+        ("P-2", "second", "https://x/second"),
+    }
+    await eng.stop()
