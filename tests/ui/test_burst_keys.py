@@ -230,6 +230,24 @@ async def test_keys_after_a_dialog_closes_act_on_the_dashboard(
     assert found is None
 
 
+@pytest.mark.parametrize(
+    "keys",
+    [
+        ["c", "h", "i", "ctrl+s", "j"],  # a comment written and sent, then down
+        ["l", "b", "u", "g", "enter", "j"],  # a label
+        ["shift+tab", "e", "down", "enter", "j"],  # a reaction picked on a message
+        ["ctrl+p", "r", "e", "escape", "j"],  # the palette searched, then left
+        ["question_mark", "q", "tab", "j"],  # help closed with its own `q`
+    ],
+    ids=["comment", "label", "react", "palette", "help"],
+)
+async def test_a_whole_dialog_in_one_burst(
+    keys: list[str], wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opened, answered and left in one burst, then a key for the dashboard."""
+    assert await differs(keys, wait_for_workers, monkeypatch) is None
+
+
 # --- every dashboard key, then one more -------------------------------------------------------
 
 
