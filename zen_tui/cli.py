@@ -16,10 +16,10 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from zen_tui import __version__, paths
-from zen_tui.commands import COMMAND_MODULES, Command
+from zen_tui import __version__, lazy_log, paths
+from zen_tui.commands import COMMAND_MODULES, LOGS_WHEN_USED, Command
 from zen_tui.text_safety import SafeWriter
 
 # The config, the store and the log setup load when a command runs, not for `--help` or a
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from zen_tui.config import Settings
     from zen_tui.store.rows import DiskFull, StoreRecovered
 
+_T = TypeVar("_T")
 PROG = "zen-tui"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -212,24 +213,19 @@ def _run(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"{PROG}: {refusal}", file=sys.stderr)
         return 2
-    from zen_tui.logs import setup_logging
     from zen_tui.store.notices import reset_disk_full
-
-    log = _logger()
 
     data_dir = paths.data_dir(args.data_dir)
     reset_disk_full()  # this command's own state (tests run several in one process)
-    try:
-        private = paths.secure_data_dir(data_dir)
-        setup_logging(data_dir, args.log_level or "INFO")
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write logs in {data_dir}: {exc.strerror or exc}; "
-            "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
-        ) from None
-    log.info("zen-tui %s: %s", __version__, args.command)
+    private = _writable(data_dir, paths.secure_data_dir)
+    if args.command in LOGS_WHEN_USED and not args.demo:
+        _drop_earlier_log()
+        lazy_log.set_up_when_used(lambda: _start_log(args, data_dir))
+    else:
+        lazy_log.set_up_when_used(None)
+        _start_log(args, data_dir)
     for warning in private:  # checked at every start: fixed above, or said once here
-        log.warning("%s", warning)
+        _logger().warning("%s", warning)
         _warn(warning)
     with store_notices_on_stderr(headless=args.command != "dashboard"):
         if args.demo and args.command != "simulate":
@@ -243,6 +239,34 @@ def _run(args: argparse.Namespace) -> int:
             return init.run(args)
         settings = _load(args, data_dir)
         return _disk_checked(_dispatch, args, settings)
+
+
+def _start_log(args: argparse.Namespace, data_dir: Path) -> None:
+    """Set up the log file and log the run's first line (for a command of LOGS_WHEN_USED,
+    when it first logs: its first record follows this line)."""
+    from zen_tui.logs import setup_logging
+
+    _writable(data_dir, lambda folder: setup_logging(folder, args.log_level or "INFO"))
+    _logger().info("zen-tui %s: %s", __version__, args.command)
+
+
+def _writable(data_dir: Path, write: Callable[[Path], _T]) -> _T:
+    """write(data_dir); an OSError is bad input: the folder cannot hold the data and log."""
+    try:
+        return write(data_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write logs in {data_dir}: {exc.strerror or exc}; "
+            "pass --data-dir or set ZEN_TUI_DATA_DIR to a writable folder"
+        ) from None
+
+
+def _drop_earlier_log() -> None:
+    """The log file an earlier run in this process set up (tests run several): this run's
+    records go to its own data folder's, set up when the first comes."""
+    logs = sys.modules.get("zen_tui.logs")
+    if logs is not None:
+        logs.shutdown_logging()
 
 
 def _refused_early(args: argparse.Namespace) -> str | None:
@@ -315,7 +339,10 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run zen-tui; returns the exit status (the console script passes it to sys.exit)."""
     with safe_output():
-        return _main(argv)
+        try:
+            return _main(argv)
+        finally:  # no record came (an unexpected error logs one): no setup for this run's log
+            lazy_log.set_up_when_used(None)
 
 
 @contextmanager
@@ -373,9 +400,9 @@ def _is(exc: Exception, module: str, name: str) -> bool:
 
 
 def _logger() -> logging.Logger:
-    import logging  # with the log file's setup, not for `--help`
+    from zen_tui.lazy_log import get_logger  # `logging` loads with the log file, when used
 
-    return logging.getLogger("zen_tui.cli")
+    return get_logger("zen_tui.cli")
 
 
 def _redact(text: str) -> str:

@@ -219,3 +219,24 @@ async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
     assert set(r.json()["issues"][0]["fields"]) == {"summary"}
     picked = await client.get(f"{API}/issue/picker", params={"query": keys[0]})
     assert picked.json()["sections"][0]["issues"][0]["key"] == keys[0]
+
+
+# The queries of Atlassian's parse example whose errors the simulated JQL has: a syntax error,
+# an operator a text field does not take, a field that does not exist. (Its others use
+# properties, CHANGED and a non-list `in`, which the simulator does not read.)
+PARSE_EXAMPLE_QUERIES = ("invalid query", "summary = test", "universe = 42")
+
+
+@pytest.mark.parametrize("jql", PARSE_EXAMPLE_QUERIES)
+async def test_jql_errors_are_in_jiras_words(
+    client: httpx.AsyncClient, examples: Path, jql: str
+) -> None:
+    """/search/jql refuses each with the very errorMessages Jira's parse answer lists for it
+    (the example of POST /rest/api/3/jql/parse in Atlassian's spec)."""
+    request = example(examples, "POST_jql_parse.request.json")
+    answer = example(examples, "POST_jql_parse.200.json")
+    assert jql in request["queries"]
+    wanted = next(q["errors"] for q in answer["queries"] if q["query"] == jql)
+    r = await client.post(f"{API}/search/jql", json={"jql": jql})
+    assert r.status_code == 400
+    assert r.json() == {"errorMessages": wanted, "errors": {}}

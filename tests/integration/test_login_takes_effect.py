@@ -28,6 +28,7 @@ from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.login import LoginFlow
 from zen_tui.auth.states import LoggedIn
 from zen_tui.config import AccountConfig, Settings
+from zen_tui.gateway.writing import write_under_way
 from zen_tui.logs import setup_logging, shutdown_logging
 from zen_tui.models import Action, ActionState, FreshnessState, Item, PullRequest
 from zen_tui.simulator.server import SimulatorServer
@@ -280,10 +281,11 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
 async def test_the_old_and_the_new_gateway_spend_a_rotating_refresh_token_once(
     sim: SimulatorServer, settings: Settings, memory_keyring: MemoryKeyring, seed: int
 ) -> None:
-    """After a rebuild, a call still running on the retired gateway and one on the new one
-    both meet the expired 3LO token (seeded random offsets): they share one credentials
-    provider, so one refresh runs and both calls succeed; two would spend the single-use
-    refresh token twice and the loser would be refused (invalid_grant)."""
+    """After a rebuild, a write still under way on the retired gateway (its check, a GET:
+    the only calls a retired gateway still sends) and a read on the new one both meet the
+    expired 3LO token (seeded random offsets): they share one credentials provider, so one
+    refresh runs and both calls succeed; two would spend the single-use refresh token twice
+    and the loser would be refused (invalid_grant)."""
     rng = random.Random(seed)
     settings, account = without_token(settings, "jira")
     jira = service_sim(sim, "jira")
@@ -302,7 +304,10 @@ async def test_the_old_and_the_new_gateway_spend_a_rotating_refresh_token_once(
 
         async def me(gateway: Any) -> int:
             await asyncio.sleep(rng.choice((0, 0, 0.001, 0.003)))
-            return int((await gateway.request("GET", "/rest/api/3/myself")).status)
+            if gateway is new:
+                return int((await gateway.request("GET", "/rest/api/3/myself")).status)
+            with write_under_way():  # a write begun before the login changed finishes
+                return int((await gateway.request("GET", "/rest/api/3/myself")).status)
 
         assert list(await asyncio.gather(me(old), me(new))) == [200, 200]
         second = await KeyringCredentialStore().load(account.name)

@@ -221,3 +221,31 @@ async def test_delete_issue_mutation_sends_issues_deleted_and_the_issue_is_gone(
     r = await _gql(gh, DELETE, id=node_id("PullRequest", pr.id))
     assert r.status_code == 200 and "Could not resolve" in r.json()["errors"][0]["message"]
     assert pr in sim.state.items and len(events) == 1
+
+
+async def test_at_me_in_a_graphql_search_is_the_viewer(gh, sim: GitHubSim) -> None:
+    """`@me` is whoever's token asks, in GraphQL as in REST search; so is `viewer`."""
+    token = sim.add_user("alice")
+    headers = {"Authorization": f"Bearer {token}"}
+    query = """query($q: String!) { viewer { login }
+      search(query: $q, type: ISSUE, first: 100) { issueCount nodes {
+        ... on PullRequest { number repository { nameWithOwner } } } } }"""
+    for q, check in [
+        ("is:pr is:open author:@me", lambda i: i.user == "alice"),
+        ("is:pr is:open user-review-requested:@me", lambda i: "alice" in i.reviewers),
+    ]:
+        body = (
+            await gh.post("/graphql", json={"query": query, "variables": {"q": q}}, headers=headers)
+        ).json()
+        assert body["data"]["viewer"] == {"login": "alice"}
+        got = {
+            (n["repository"]["nameWithOwner"], n["number"]) for n in body["data"]["search"]["nodes"]
+        }
+        want = {
+            (i.repo.full_name, i.number)
+            for i in sim.state.items
+            if i.is_pr and i.state == "open" and check(i)
+        }
+        assert want and got == want, q
+        rest = await gh.get("/search/issues", params={"q": q, "per_page": 100}, headers=headers)
+        assert rest.json()["total_count"] == body["data"]["search"]["issueCount"]

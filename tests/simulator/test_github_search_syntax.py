@@ -122,6 +122,41 @@ async def test_search_reads_advanced_syntax_like_github(
     assert await numbers(gh, query) == want
 
 
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ("no:label", lambda i: not i.labels),
+        ("no:assignee is:issue", lambda i: not i.assignees and not i.is_pr),
+        (
+            "is:open no:label no:assignee",
+            lambda i: i.state == "open" and not i.labels + i.assignees,
+        ),
+        ("no:label OR label:bug", lambda i: not i.labels or "bug" in i.labels),
+        # no simulated item has a milestone or a project: these narrow nothing
+        ("is:pr no:milestone", lambda i: i.is_pr),
+        ("is:issue no:project", lambda i: not i.is_pr),
+        # GitHub's docs: a `-` does not work on a missing-metadata qualifier; it is ignored here
+        ("is:pr -no:label", lambda i: i.is_pr),
+    ],
+)
+async def test_no_narrows_to_items_missing_that_metadata(
+    gh: httpx.AsyncClient, sim: GitHubSim, query: str, check: Check
+) -> None:
+    """GitHub's "Search by missing metadata": `no:label`, `no:milestone`, `no:assignee`,
+    `no:project`."""
+    want = expected(sim, check)
+    assert want, f"the seed has nothing for {query!r}: the test would prove nothing"
+    assert await numbers(gh, query) == want
+
+
+async def test_no_label_and_no_assignee_leave_items_out(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    every = await numbers(gh, "is:open")
+    assert await numbers(gh, "is:open no:label") < every
+    assert await numbers(gh, "is:open no:assignee") < every
+
+
 async def test_not_excludes_a_word(gh: httpx.AsyncClient, sim: GitHubSim) -> None:
     word = sim.state.items[0].title.split()[0].lower()
     both = await numbers(gh, "is:open")

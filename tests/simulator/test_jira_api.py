@@ -145,7 +145,7 @@ async def test_status_text_and_labels_clauses(client: httpx.AsyncClient, jira: J
         ("", "Unbounded JQL"),
         ("ORDER BY updated DESC", "Unbounded JQL"),
         ("colour = red", "Field 'colour' does not exist"),
-        ("project = ", "Expecting a value"),
+        ("project = ", "Expecting either a value, list or function before the end"),
         ('updated >= "last tuesday"', "Date value"),
         ("status ~ open", "operator '~' is not supported"),
     ],

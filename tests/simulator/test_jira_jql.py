@@ -68,8 +68,8 @@ def test_order_by_fields_and_directions() -> None:
             "Field 'fixVersion' does not exist or you do not have permission to view it.",
         ),
         ("project = ZEN ORDER BY colour", "Field 'colour' does not exist"),
-        ("project = ZEN AND", "Expecting a field name but reached the end."),
-        ("project == ZEN", "Expecting a value but got '='"),
+        ("project = ZEN AND", "Expecting a field name at the end of the query."),
+        ("project == ZEN", "Expecting either a value, list or function but got '='"),
         ("assignee = membersOf(x)", "function 'membersOf' is not supported"),
         ("project = ZEN ORDER BY a, b, c", "Field 'a' does not exist"),
     ],
@@ -139,3 +139,72 @@ def test_a_quoted_value_stays_one_value(value: str) -> None:
     assert query.where is not None and query.order == []
     assert query.where({"project": [value]}) is True
     assert query.where({"project": ["ZEN"], "summary": value}) is False
+
+
+# Jira's own sentences for JQL it cannot parse (Jira's parser tests; the operator one is also
+# the example answer of POST /rest/api/3/jql/parse in Atlassian's spec), with the position of
+# the token to blame, counted from 1, or none at the end of the query.
+OPERATORS = (
+    "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS'"
+    " and 'IS NOT'."
+)
+
+
+@pytest.mark.parametrize(
+    ("jql", "message"),
+    [
+        ("a", f"Expecting operator before the end of the query. {OPERATORS}"),
+        ("a blah >", f"Expecting operator but got 'blah'. {OPERATORS} (line 1, character 3)"),
+        ("a=", "Expecting either a value, list or function before the end of the query."),
+        (
+            "a=!",
+            "Expecting either a value, list or function but got '!'. You must surround '!' in"
+            " quotation marks to use it as a value. (line 1, character 3)",
+        ),
+        ("a=b c=d", "Expecting either 'OR' or 'AND' but got 'c'. (line 1, character 5)"),
+        ("a=b !c=d", "Expecting either 'OR' or 'AND' but got '!'. (line 1, character 5)"),
+        ("a = b and", "Expecting a field name at the end of the query."),
+        (
+            ", a = b",
+            "Expecting a field name but got ','. You must surround ',' in quotation marks to use"
+            " it as a field name. (line 1, character 1)",
+        ),
+        ("(a=b and c = d", "Expecting ')' before the end of the query."),
+        ("a =b order", "Expecting 'by' before the end of the query."),
+        ("a =b order summary", "Expecting 'by' but got 'summary'. (line 1, character 12)"),
+        ("a =b order by", "Expecting a field name at the end of the query."),
+        (
+            "a =b order by asc",
+            "Expecting a field name but got 'asc'. You must surround 'asc' in quotation marks to"
+            " use it as a field name. (line 1, character 15)",
+        ),
+        (
+            "a =b order by key blah",
+            "Expecting either 'ASC' or 'DESC' but got 'blah'. (line 1, character 19)",
+        ),
+        ("a =b order by key desc b", "Expecting ',' but got 'b'. (line 1, character 24)"),
+        (
+            "comment ~ 'test",
+            "The quoted string 'test' has not been completed. (line 1, character 11)",
+        ),
+        ("comment ~ '", "The quoted string has not been completed. (line 1, character 11)"),
+        (
+            'priority="test\nword',
+            "The quoted string 'test word' has not been completed. (line 1, character 10)",
+        ),
+        (
+            "mine{www = qwwr",
+            "The character '{' is a reserved JQL character. You must enclose it in a string or"
+            " use the escape '\\u007b' instead. (line 1, character 5)",
+        ),
+        (
+            "minewww# = qwwr",
+            "The character '#' is a reserved JQL character. You must enclose it in a string or"
+            " use the escape '\\u0023' instead. (line 1, character 8)",
+        ),
+    ],
+)
+def test_syntax_errors_are_in_jiras_words(jql: str, message: str) -> None:
+    with pytest.raises(JqlError) as err:
+        parse(jql, now=NOW, me="x")
+    assert err.value.messages == (f"Error in the JQL Query: {message}",)

@@ -163,11 +163,15 @@ def test_without_a_vocabulary_any_value_parses() -> None:
         ),
         (
             "project = ZEN AND\n  status = = Done",
-            "Error in the JQL Query: Expecting a value but got '='. (line 2, character 12)",
+            "Error in the JQL Query: Expecting either a value, list or function but got '='."
+            " You must surround '=' in quotation marks to use it as a value."
+            " (line 2, character 12)",
         ),
         (
             "project ZEN",
-            "Error in the JQL Query: Expecting an operator but got 'ZEN'. (line 1, character 9)",
+            "Error in the JQL Query: Expecting operator but got 'ZEN'. The valid operators are"
+            " '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
+            " (line 1, character 9)",
         ),
     ],
 )

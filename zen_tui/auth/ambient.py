@@ -8,15 +8,15 @@ GitHub token must not be sent to a local test server. Tokens never leave in a lo
 
 from __future__ import annotations
 
-import logging
 import os
 from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
 from zen_tui.gateway.credentials import Credential, SecretRecord
+from zen_tui.lazy_log import get_logger
 from zen_tui.redaction import register_secret
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 GH_COMMAND = "gh"  # looked up on PATH; tests point PATH at a stub
 GH_TIMEOUT = 3.0  # seconds: `gh auth token` reads a file or its keyring; never wait long

@@ -4,7 +4,8 @@ Each `zen_tui/commands/<module>.py` is the one place for its command (the `Comma
 below): its one-line `HELP`, its `arguments` and its `run`, which returns the process exit
 status (0 ok, 1 failure, 2 bad input). `args` holds the global options (config, data_dir,
 demo, log_level) and the command's own. Print user output on stdout, one-line errors on
-stderr; log details with `logging` (they go to the log file, redacted).
+stderr; log details with `logging` (they go to the log file, redacted), or, in a command of
+LOGS_WHEN_USED and the modules it runs, with `zen_tui.lazy_log.get_logger`.
 
 The CLI imports a command's module when the command line names it, and every command module
 for `zen-tui --help` (which lists them all) or a line it cannot read without argparse (a
@@ -35,6 +36,11 @@ COMMAND_MODULES: dict[str, str] = {
     "outbox": "outbox",
     "webhooks": "webhooks",
 }
+
+# Commands that only read or tidy the store: every record they log goes through zen-tui's own
+# loggers (zen_tui.lazy_log), no library's, so their log file is set up when they first log
+# (a run with nothing to say loads no `logging`, ~7 ms). The others set it up at start.
+LOGS_WHEN_USED = frozenset({"list", "health", "outbox"})
 
 
 @runtime_checkable

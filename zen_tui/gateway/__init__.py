@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the names as type checkers see them; _HOMES is the runtime 
     from .errors import CircuitOpen as CircuitOpen
     from .errors import DeadlineExceeded as DeadlineExceeded
     from .errors import GatewayError as GatewayError
+    from .errors import LoginReplaced as LoginReplaced
     from .errors import RateLimited as RateLimited
     from .errors import Unavailable as Unavailable
     from .gateway import Gateway as Gateway
@@ -45,6 +46,7 @@ _HOMES = {
         "CircuitOpen",
         "DeadlineExceeded",
         "GatewayError",
+        "LoginReplaced",
         "RateLimited",
         "Unavailable",
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -126,8 +127,20 @@ def _server_message(response: Answer) -> str:
         if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
             text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
     text = " ".join(text.split())
-    cut = MESSAGE_MAX - 3
-    return (text[:cut] + "...") if len(text) > MESSAGE_MAX else (text or response.reason_phrase)
+    return _shortened(text) if len(text) > MESSAGE_MAX else (text or response.reason_phrase)
+
+
+# Where Jira's JQL syntax error puts the blame, at the end of its sentence ("Expecting operator
+# but got 'x'. The valid operators are ... (line 1, character 9)").
+_POSITION = re.compile(r" \(line \d+, character \d+\)$")
+
+
+def _shortened(text: str) -> str:
+    """`text` cut to MESSAGE_MAX; a JQL error's closing position is kept, as it says where
+    in the query the mistake is (its list of valid operators alone runs to 100 characters)."""
+    found = _POSITION.search(text)
+    tail = found.group(0) if found else ""
+    return text[: MESSAGE_MAX - 3 - len(tail)] + "..." + tail
 
 
 def _github_reason(error: object) -> str:

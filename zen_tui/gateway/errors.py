@@ -83,6 +83,16 @@ class LoginUnreadable(AuthExpired):
         return self.message or "cannot read the login now"
 
 
+class LoginReplaced(GatewayError):
+    """A read refused by a gateway that a new login replaced (Gateway.retire): it would
+    carry the old token. Nothing was sent. Not a failure of the service (no breaker, no
+    retry, no RequestDone); the caller drops what it was reading and reads it again through
+    the account's new gateway (the engine does so for polls and previews)."""
+
+    def summary(self) -> str:
+        return self.message or "the login changed while this was read; read again"
+
+
 class Unavailable(GatewayError):
     """No usable answer: connection refused, timeouts, 5xx after the last retry."""
 

@@ -50,6 +50,7 @@ from .errors import (
     CircuitOpen,
     DeadlineExceeded,
     GatewayError,
+    LoginReplaced,
     LoginUnreadable,
     OffOrigin,
     RateLimited,
@@ -76,6 +77,7 @@ from .profiles import profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
+from .writing import writing
 
 # httpx and the client built on it (transport.py) load at the first request or cached answer,
 # pybreaker (which loads tornado when installed) with the first breaker: building the gateways
@@ -114,6 +116,7 @@ class _Call(msgspec.Struct):
     revalidate: bool = False
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
+    sent_at: float | None = None  # when the last attempt went out: the answer is as new
     retried: bool = False
     retries: int = 0  # RetryScheduled events published for this call
 
@@ -273,11 +276,14 @@ class Gateway:
             deadline=Deadline.start(self._clock, self._budget(priority, total_timeout)),
             revalidate=revalidate,
         )
+        self._refuse_if_replaced(call)
         started = self._clock.monotonic()
         self._active += 1
         try:
             self._check_origin(call)
             response = await self._cached(call)
+        except LoginReplaced:  # nothing failed: the caller reads again, as the new login
+            raise
         except GatewayError as err:
             self._done(call, started, err.status, "bypass", str(err))
             log.info("%s", err.detail())
@@ -289,6 +295,21 @@ class Gateway:
         error = str(response.stale_error) if response.stale_error else None
         self._done(call, started, response.status, response.cache, error)
         return response
+
+    def _refuse_if_replaced(self, call: _Call) -> None:
+        """Once a new login replaced this gateway (retire), it starts no read with the old
+        token, from its cache or on the wire: a poll or a preview already under way stops
+        there, quietly, and the new gateway reads again. A write (and each call a write
+        under way makes, its checks included: writing.py) still finishes here."""
+        if not self._retired or writing() or not self._profile.reads(call.method, call.path):
+            return
+        raise LoginReplaced(
+            service=self.service,
+            account=self.account,
+            method=call.method,
+            endpoint=call.endpoint,
+            attempt=call.attempts,
+        )
 
     def _check_origin(self, call: _Call) -> None:
         """Refuse before any request is built: the credential stays with the account's API."""
@@ -348,10 +369,13 @@ class Gateway:
             await self._built[0].aclose()
 
     async def retire(self) -> None:
-        """This gateway was replaced by a new one (a new login, another base URL): the calls
-        running on it finish here, with its connections, which close as soon as none runs.
-        A call that still comes (a client mid-way through a multi-call read or write) opens
-        its own and closes them after. Its metrics stop now: health reads the new gateway."""
+        """This gateway was replaced by a new one (a new login, another base URL). From now
+        on it starts no read (LoginReplaced, see _refuse_if_replaced): not a new call, not
+        the next page of a poll, not the next attempt of a read waiting to retry. A write
+        under way finishes here, with its connections, which close as soon as no call runs
+        (a write's late call opens its own and closes them after). Its metrics stop now:
+        health reads the new gateway. The flag is set before the first await, so the caller
+        that swapped the new gateway in retires this one in the same step."""
         self._retired = True
         self.metrics.close()
         if not self._active:
@@ -478,6 +502,8 @@ class Gateway:
                 response, shared = await call.deadline.bound(flight, expired)
             else:
                 response, shared = await self._flights.run(key, fetch)
+        except LoginReplaced:  # the old login's copy is no answer either
+            raise
         except GatewayError as err:
             entry = self._cache.get(call.cache_type, key)
             if call.allow_stale and entry is not None:
@@ -489,7 +515,10 @@ class Gateway:
         entry = self._cache.get(cache_type, key) if cache_type and key else None
         call.validators = _validators(entry)
         response = await self._send(call)
-        now = self._clock.time()
+        # As of when the request went out, not when the answer came: an answer in flight may
+        # have been made before a change seen meanwhile (an item gone), and must not pass for
+        # newer evidence than that change, neither here nor from the cache later.
+        now = self._clock.time() if call.sent_at is None else call.sent_at
         if response.status_code == 304 and entry is not None and cache_type and key:
             entry = refreshed(entry, response.headers, now)
             self._cache.put(cache_type, key, entry)
@@ -542,6 +571,7 @@ class Gateway:
 
         async def attempt(number: int) -> Answer:
             call.attempts = number
+            self._refuse_if_replaced(call)  # after a backoff: before the breaker sees it
             return await send(call)
 
         verify = partial(self._verify_step, call) if call.verify else None
@@ -633,8 +663,13 @@ class Gateway:
     async def _wire(self, call: _Call) -> Answer:
         import httpx
 
+        # Again here, at the wire: a read that began before the login changed may have
+        # waited since (for a rate-limit token, the login's refresh). Inside the breaker,
+        # which counts this as no failure (it is not an Unavailable).
+        self._refuse_if_replaced(call)
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
+        call.sent_at = self._clock.time()
         try:
             response = await self._http()[1].send(
                 call.method,

@@ -16,6 +16,7 @@ from zen_tui.models import parse_iso
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Slack Web API method -> its published rate tier (Slack limits each method per minute by
 # tier: 1+, 20+, 50+, 100+); unknown methods use "default".
@@ -70,6 +71,18 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             api_method = path.rstrip("/").rsplit("/", 1)[-1]
             return api_method.rsplit(".", 1)[-1] in _SLACK_READ_VERBS
         return False
+
+    def reads(self, method: str, path: str) -> bool:
+        """Only reads, changing nothing: what a gateway replaced by a new login refuses to
+        start (Gateway.retire). GET and the like; GitHub's GraphQL queries, Slack's read
+        methods and Jira's issue search, which are POSTs."""
+        if method.upper() in _READING:
+            return True
+        if method.upper() != "POST":
+            return False
+        if self.name == "jira":
+            return path.rstrip("/").endswith("/search/jql")
+        return self.idempotent(method, path)  # GitHub GraphQL, Slack read methods
 
     def creates(self, method: str, path: str) -> bool:
         """Counts against the content-creation window: a write, but not a GraphQL query."""

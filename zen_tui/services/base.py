@@ -366,6 +366,7 @@ class BaseClient:
         self.gateway = gateway
         self.clock: Sleeper = clock or _RealClock()
         self._keep: Callable[[str, Mapping[str, str]], object] | None = None
+        self._stored: Callable[[], Iterable[Item]] = tuple
 
     async def exists(self, item: Item) -> bool | None:
         """Whether the item is there for this account, asked of the server now (no cache):
@@ -398,6 +399,12 @@ class BaseClient:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed
         by idempotency key, so verify() can still tell after a crash."""
         self._keep = sink
+
+    def keep_stored(self, source: Callable[[], Iterable[Item]]) -> None:
+        """What this account's sections hold (on screen, else in the store), read only when
+        the client asks: what the server no longer lists may still be known from it (Slack:
+        a private channel the user left, by its stored messages)."""
+        self._stored = source
 
     def resolved(self, idempotency_key: str, params: Mapping[str, str]) -> None:
         """Record params resolved for a write; call it BEFORE the write is sent."""

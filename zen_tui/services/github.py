@@ -133,6 +133,8 @@ class GitHubClient(BaseClient):
         self._known: dict[str, dict[str, Any]] = {}  # PR key -> its last GraphQL row fields
         # GitHub refused a search mixing issues and PRs (a GitHub App user token): from then on
         # each kind is searched on its own, without asking the refused way first every poll.
+        # It is this token's rule: a new login builds the account's client again (wiring's
+        # connect, again=True), which asks the mixed way first.
         self._one_kind_only = False
 
     # ---- reading ---------------------------------------------------------------------------

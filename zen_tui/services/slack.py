@@ -175,6 +175,8 @@ class SlackClient(BaseClient):
                 out.append((ref, self._channels.get(ref, ref)))
             elif ref[1:] in by_name:
                 out.append((by_name[ref[1:]], ref[1:]))
+            elif (recalled := self._recalled(ref[1:])) is not None:
+                out.append((recalled, ref[1:]))  # its history says whether it can be read
             else:
                 raise ApiError(
                     service="slack",
@@ -183,6 +185,20 @@ class SlackClient(BaseClient):
                     message=f"channel {ref} not found (check the name, or join it in Slack)",
                 )
         return out
+
+    def _recalled(self, name: str) -> str | None:
+        """The id of a channel conversations.list no longer lists, from this account's stored
+        messages in it: a private channel the user left (Slack lists only the private channels
+        one is in, so its name leads nowhere in a process that never listed it). Not a channel
+        listed under another name: renamed, the config's name is wrong, its messages are not
+        gone. Kept as known, so later polls in this process ask its history too."""
+        for item in self._stored():
+            if isinstance(item, Message) and item.channel == name and item.channel_id:
+                if item.channel_id in self._channels:  # listed, as another name now
+                    return None
+                self._channels[item.channel_id] = name
+                return item.channel_id
+        return None
 
     async def _load_channels(self) -> None:
         r = self.r.at("conversations.list")

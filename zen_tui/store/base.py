@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from zen_tui.lazy_log import get_logger
 from zen_tui.store import notices
 from zen_tui.store.rows import DiskFull, StoreError, StoreFull, StoreRecovered
 
-log = logging.getLogger("zen_tui.store")
+log = get_logger("zen_tui.store")
 _SQLITE_FULL = 13
 
 Clock = Callable[[], float]

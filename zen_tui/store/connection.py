@@ -9,18 +9,18 @@ verified against the server before any resend.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import time
 from pathlib import Path
 
+from zen_tui.lazy_log import get_logger
 from zen_tui.paths import PRIVATE_DIR, make_private
 from zen_tui.store import notices
 from zen_tui.store.rows import StoreError, StoreRecovered, StoreTooNew
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 BUSY_TIMEOUT_S = 5.0
 # SQLite's page cache, per connection (its default: 2 MiB). The store is read in full once

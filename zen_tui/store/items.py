@@ -9,19 +9,19 @@ about: a row seen after the listing was fetched (a webhook's copy, say) is kept.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 
 import msgspec
 
+from zen_tui.lazy_log import get_logger
 from zen_tui.models import Item
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
 from zen_tui.store.rows import StoreFull
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 _CHUNK = 500  # ids per IN (...) query: under SQLite's bound-variable limit
 
 _UPSERT = (

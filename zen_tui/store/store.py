@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 from zen_tui import paths
+from zen_tui.lazy_log import get_logger
 from zen_tui.store.base import Clock
 from zen_tui.store.connection import open_database
 from zen_tui.store.items import ItemsMixin
@@ -16,7 +16,7 @@ from zen_tui.store.moves import RepoMovesMixin
 from zen_tui.store.outbox import OutboxMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
 
-log = logging.getLogger("zen_tui.store")
+log = get_logger("zen_tui.store")
 
 
 class Store(

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from zen_tui.gateway.errors import GatewayError
+from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import ActionState
 from zen_tui.sync.freshness import reason_for
 from zen_tui.sync.outbox import Outbox, Outcome, after_send_error, failures
@@ -160,7 +161,9 @@ class BulkProcessor:
 
         account = batch[0].action.account
         try:  # per-item progress is published below, as each result is recorded
-            with failures(self.outbox.bus, account) as troubles:
+            # One write (Outbox._apply's note): its lookups and queue polls finish on the
+            # gateway it began on, should a new login replace it meanwhile.
+            with failures(self.outbox.bus, account) as troubles, write_under_way():
                 results = await client.bulk_apply(
                     [e.action for e in batch], [e.idempotency_key for e in batch], _ignore
                 )

@@ -28,6 +28,7 @@ from zen_tui.gateway.errors import (
     ApiError,
     CircuitOpen,
     GatewayError,
+    LoginReplaced,
     LoginUnreadable,
     QueryRefused,
 )
@@ -70,7 +71,7 @@ from zen_tui.sync.backend import (
 )
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
-from zen_tui.sync.outbox import STORE_CHECK_SECONDS, Outbox
+from zen_tui.sync.outbox import GONE_REFUSALS, STORE_CHECK_SECONDS, Outbox
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.session_rows import RowStores
 from zen_tui.sync.wired import Wired
@@ -99,11 +100,12 @@ FULL_EVERY = 10  # every Nth poll of a section is a full listing (catches remove
 # restart or `zen-tui sync --once` from cron (one poll per process) does not reset it.
 FULL_AFTER = 900.0
 FULL_SCOPE = "full-listing"  # cursors table: section id -> when its last full listing was fetched
-# An outbox refusal that may mean the item itself is gone (base.refused's labels): asked.
-GONE_REFUSALS = ("not found:", "gone:")
 # Services whose unchanged listings revalidate for free (ETag -> 304, no quota) always list in
 # full: a changed delta query would be a new URL, a cache miss that spends quota.
 CONDITIONAL = frozenset({"github"})
+# A read asked again through the account's new client after a login replaced its client
+# meanwhile (SyncEngine._as_current), at most this many times.
+REREADS = 3
 AFTER_ACTION_DELAY = 1.0  # seconds between an applied action and the refresh that shows it
 CURSOR_SCOPE = "section"
 MAIN_SCOPE = {"github": "core"}  # the bucket `health` shows per service; else "default"
@@ -183,7 +185,9 @@ class SyncEngine:
             accounts=names,
             login_of=self._login_of,
             stamp_of=self._stamp,
+            gone=self._gone_target,
         )
+        self._attach(wired.clients)
         self._bulk_settings = bulk
         self._bulk: BulkProcessor | None = None  # built by the first batch (see `bulk`)
         polling = wired.settings.polling
@@ -211,6 +215,9 @@ class SyncEngine:
         # section -> item -> when it left (a deletion, or a listing without it): a listing
         # fetched before that moment is older evidence and may not bring the item back
         self._gone: dict[str, dict[str, float]] = {}
+        # ...and section -> id prefix -> when every item under it left (a Slack channel left):
+        # also those a poll in flight brings that the section did not show
+        self._gone_under: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._late: asyncio.Task[None] | None = None  # a rebuild of logins read late (one)
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
@@ -346,13 +353,29 @@ class SyncEngine:
         await self._online(account)
         return self.wired.clients.get(account)
 
+    async def _as_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
+        """`read` of the account's client, once more of the new one if a new login replaced
+        that client meanwhile: the old one's gateway refused the rest (LoginReplaced), and
+        what it did read was the old login's. The user sees the new login's answer, never
+        the refusal. A few tries at most: logins do not change that fast."""
+        for left in reversed(range(REREADS)):
+            client = self.wired.clients.get(account)
+            try:
+                answer = await read(client)
+            except LoginReplaced:
+                if left and self.wired.clients.get(account) is not client:
+                    continue
+                raise  # not after a swap (or too many of them): said as any refusal
+            if not left or self.wired.clients.get(account) is client:
+                return answer
+        raise AssertionError("unreachable: the last try returns or raises")
+
     async def details(self, item: Item) -> ItemDetail:
         await self._online(item.account)
-        client = self.wired.clients.get(item.account)
-        if client is None:
+        if self.wired.clients.get(item.account) is None:
             return ItemDetail(item.id, error=f"no account named {item.account!r} in the config")
         try:
-            detail: ItemDetail = await client.details(item)
+            detail: ItemDetail = await self._as_current(item.account, lambda c: c.details(item))
         except GatewayError as err:
             return ItemDetail(item.id, error=freshness.reason_for(err))
         if detail.missing and await self.confirm_gone(item):
@@ -364,11 +387,12 @@ class SyncEngine:
         """A pull request's changed files and patches (only GitHub has a diff to show)."""
         await self._online(item.account)
         client = self.wired.clients.get(item.account)
-        reader = getattr(client, "diff", None)
-        if reader is None:
+        if getattr(client, "diff", None) is None:
             return PullDiff(item.id, error=f"{item.key}: no diff for this kind of item")
         try:
-            diff: PullDiff = await reader(item, revalidate=revalidate)
+            diff: PullDiff = await self._as_current(
+                item.account, lambda c: c.diff(item, revalidate=revalidate)
+            )
             return diff
         except GatewayError as err:
             return PullDiff(item.id, error=freshness.reason_for(err))
@@ -518,15 +542,30 @@ class SyncEngine:
 
     def _adopt(
         self, account: str, gateways: dict[str, Gateway], clients: dict[str, ServiceClient]
-    ) -> None:
+    ) -> Gateway | None:
         """Put an account's built gateway and client in place (the outbox, the pollers and
-        the webhook receiver read them from these dicts at each call)."""
+        the webhook receiver read them from these dicts at each call); the gateway they
+        replace, if any."""
+        old = self.wired.gateways.get(account)
         self.wired.gateways.update(gateways)
         self.wired.clients.update(clients)
         self.outbox.attach(clients)
+        self._attach(clients)
         self._failed.pop(account, None)
         if not self._unbuilt():
             self._network = None
+        return old
+
+    def _attach(self, clients: dict[str, ServiceClient]) -> None:
+        """Each client may read what its account's sections hold (BaseClient.keep_stored)."""
+        for account, client in clients.items():
+            keep = getattr(client, "keep_stored", None)  # a client that never asks has none
+            if keep is not None:
+                keep(partial(self._held, account))
+
+    def _held(self, account: str) -> list[Item]:
+        """What the account's sections show (or, not shown yet, what the store holds)."""
+        return [i for s in self._sections if s.account == account for i in self._shown(s.id)]
 
     async def reconnect(self, account: str, *, new_login: bool = False) -> None:
         """After a login: build the account's gateway and service client again, so the new
@@ -600,13 +639,15 @@ class SyncEngine:
                 self._failed[account] = why
                 self._settled([account])
             return
-        old = self.wired.gateways.get(account)
-        self._adopt(account, gateways, clients)
+        old = self._adopt(account, gateways, clients)
+        if old is not None and old is not gateways[account]:
+            # In the same step as the swap (retire sets its flag before any await): from
+            # here the old gateway starts no read with the old token, a poll's next page
+            # included; a write under way on it finishes.
+            await old.retire()
         await self._learn_login(account)
         self._settled([account])
         log.info("%s set up again after a login", account)
-        if old is not None and old is not gateways[account]:
-            await old.retire()
 
     async def start(self) -> None:
         """Run the outbox, the pollers and the webhook receiver at once, and build the
@@ -718,9 +759,11 @@ class SyncEngine:
             raise QueryRejected("the query is empty")
         trial = msgspec.structs.replace(poller.section, query=text)
         await self._online(trial.account)
-        client = self.wired.clients[trial.account]
         try:
-            await client.fetch_section(trial, limit=1, interactive=True, revalidate=True)
+            await self._as_current(
+                trial.account,
+                lambda c: c.fetch_section(trial, limit=1, interactive=True, revalidate=True),
+            )
         except QueryRefused as err:  # the query itself: its words, e.g. the JQL parse error
             raise QueryRejected(freshness.reason_for(err) or str(err)) from None
         except ApiError as err:  # the server said no to something else (403, ...)
@@ -730,6 +773,7 @@ class SyncEngine:
         poller.section = trial
         self._sections = [trial if s.id == section_id else s for s in self._sections]
         self._gone.pop(section_id, None)  # tombstones of the old query's items
+        self._gone_under.pop(section_id, None)
         self._full_next.add(section_id)
         self._revalidate_next.add(section_id)
         await poller.poll_now(interactive=True)
@@ -816,20 +860,20 @@ class SyncEngine:
     async def permalink(self, message: Message) -> str:
         """The message's web link from Slack (chat.getPermalink)."""
         await self._online(message.account)
-        read = getattr(self.wired.clients.get(message.account), "permalink", None)
-        if read is None:
+        if getattr(self.wired.clients.get(message.account), "permalink", None) is None:
             raise ValueError(f"{message.account} is not a Slack account")
-        link: str = await read(message.channel_id, message.ts)
+        link: str = await self._as_current(
+            message.account, lambda c: c.permalink(message.channel_id, message.ts)
+        )
         return link
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         """(conversation id, '#name' / '@person') the Slack account can post to."""
         # The services stay unimported here (`zen-tui act` loads no HTTP stack to refuse).
         await self._online(account)
-        read = getattr(self.wired.clients.get(account), "share_targets", None)
-        if read is None:
+        if getattr(self.wired.clients.get(account), "share_targets", None) is None:
             raise ValueError(f"{account} is not a Slack account")
-        found: list[tuple[str, str]] = await read()
+        found: list[tuple[str, str]] = await self._as_current(account, lambda c: c.share_targets())
         return found
 
     async def relist_landed(self, entries: list[Any]) -> None:
@@ -955,11 +999,10 @@ class SyncEngine:
         """A read of the item answered 404/410 (or Slack's not-found): ask the server about
         the item itself, uncached; only its authoritative "not there" removes it (forget).
         Any failure of that read (a 5xx, a timeout, a 403 rate limit) removes nothing."""
-        client = self.wired.clients.get(item.account)
-        if client is None or self.closed:
+        if self.wired.clients.get(item.account) is None or self.closed:
             return False
         try:
-            there = await client.exists(item)
+            there = await self._as_current(item.account, lambda c: c.exists(item))
         except Exception:  # a client bug: nothing is removed on it
             log.exception("could not check whether %s is still there", item.id)
             return False
@@ -969,11 +1012,27 @@ class SyncEngine:
         self.forget(item.account, [item.id])
         return True
 
+    async def _gone_target(self, action: Action) -> str | None:
+        """The outbox's question about an action whose answer was lost: is its item gone?
+        Its key once confirmed (and removed, as confirm_gone does); None if it is there, the
+        server cannot tell, or the action has no item of its own (a create, a share)."""
+        if action.kind == "create" or action.kind in CREATES_IN:
+            return None
+        item = self._item_of(action.account, action.item_id)
+        if item is None or not await self.confirm_gone(item):
+            return None
+        return item.key
+
+    def _item_of(self, account: str, item_id: str) -> Item | None:
+        """The account's item by id: as shown, else as the store holds it."""
+        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
+        return item if item is not None and item.account == account else None
+
     def _ask_if_gone(self, account: str, item_id: str) -> None:
         """An action on the item was refused as not found: is the item itself gone? (In a
         task of its own: the bus callback that calls this cannot wait.)"""
-        item = self._find_shown(account, item_id) or self.rows.of(account).find_item(item_id)
-        if item is None or item.account != account:
+        item = self._item_of(account, item_id)
+        if item is None:
             return
 
         async def ask() -> None:
@@ -1006,6 +1065,8 @@ class SyncEngine:
         for section in self._sections:
             if section.account != account:
                 continue
+            if under:
+                self._gone_under.setdefault(section.id, {}).update(dict.fromkeys(under, now))
             shown = self._shown(section.id)
             doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
             if not doomed:
@@ -1018,8 +1079,11 @@ class SyncEngine:
 
     def _drop_shown(self, section: SectionInfo, doomed: set[str]) -> None:
         snapshot = self._snapshots.get(section.id)
-        if snapshot is None:  # shown from the store: it is read again
-            self._show_stored(section.account)
+        if snapshot is None:  # shown from the store: it is read again. Not _show_stored: a
+            # login change, which would drop the answers of the account's polls in flight
+            items, fetched_at = self._stored(section.id)
+            stored = freshness.from_local_store(items, fetched_at, self.wired.settings.sync_command)
+            self._publish(section, stored, None)
             return
         kept = tuple(i for i in snapshot.items if i.id not in doomed)
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
@@ -1104,6 +1168,19 @@ class SyncEngine:
         return last is None or self.wired.clock.time() - last >= FULL_AFTER
 
     async def _poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
+        """One poll; begun again as the new login if a new login replaced the account's
+        client while it ran (_replaced), once the rebuild that did so has ended (its login
+        learnt), so a refresh still ends with an answer, the new login's."""
+        for _ in range(REREADS):
+            outcome = await self._poll_once(section, interactive)
+            if outcome is not None:
+                return outcome
+            async with self._rebuilding.setdefault(section.account, asyncio.Lock()):
+                pass
+        self.refresh_soon([section.id])  # logins changing that fast: a while later
+        return PollOutcome(changed=False)
+
+    async def _poll_once(self, section: SectionInfo, interactive: bool) -> PollOutcome | None:
         try:
             await self._online(section.account)
         except Exception as err:  # this account could not be built: say why, retry later
@@ -1130,6 +1207,8 @@ class SyncEngine:
                 revalidate=revalidate,
             )
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
+            if self._replaced(section, client):
+                return None
             if not isinstance(err, GatewayError):
                 log.exception("fetching %s failed", section.id)
             if self._row_epochs.get(section.account, 0) != rows_of:
@@ -1140,6 +1219,8 @@ class SyncEngine:
             if isinstance(err, LoginUnreadable):
                 self._rebuild_late_soon(section.account)
         else:
+            if self._replaced(section, client):
+                return None
             if self._row_epochs.get(section.account, 0) != rows_of or not self._still_recorded(
                 section.account, fetched_as
             ):
@@ -1172,6 +1253,16 @@ class SyncEngine:
         self._publish(section, snapshot, previous)
         self.save_health(section.account)
         return PollOutcome(changed, poll_interval, self._budget(section.account), soon)
+
+    def _replaced(self, section: SectionInfo, client: ServiceClient) -> bool:
+        """A new login replaced the client this poll began with: its old gateway refused
+        the reads it had left (LoginReplaced), so what came is part of an answer, or none,
+        and partly the old login's. Neither stored nor shown, nor said as an error: the
+        section polls again as the new login (_poll; its requests stay asked, _hand_back)."""
+        if self.wired.clients.get(section.account) is client or self.closed:
+            return False
+        log.info("%s: the login changed during its poll; polling again as the new one", section.id)
+        return True
 
     def _unconnected(self, section: SectionInfo, err: Exception) -> PollOutcome:
         """The pane keeps what it shows and says why it is not fresh; its next poll (or the
@@ -1320,15 +1411,23 @@ class SyncEngine:
         self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
     ) -> list[Item]:
         """Drop items that left the section after their page was fetched (that page predates
-        their leaving)."""
+        their leaving), one by one or all under a prefix (a Slack channel left)."""
         gone = self._gone.get(section_id, {})
-        return [item for item in items if gone.get(item.id, float("-inf")) < fetched_at(item.id)]
+        under = self._gone_under.get(section_id, {})
+
+        def left_at(item_id: str) -> float:
+            prefixes = (t for p, t in under.items() if item_id.startswith(p))
+            return max(gone.get(item_id, float("-inf")), *prefixes, float("-inf"))
+
+        return [item for item in items if left_at(item.id) < fetched_at(item.id)]
 
     def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
         """A full listing fetched at `at` dropped these; older tombstones are superseded."""
         gone = {k: t for k, t in self._gone.get(section_id, {}).items() if t >= at}
         gone.update(dict.fromkeys(item_ids, at))
         self._gone[section_id] = gone
+        under = {p: t for p, t in self._gone_under.get(section_id, {}).items() if t >= at}
+        self._gone_under[section_id] = under
 
     def _publish(self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self._snapshots[section.id] = snapshot

@@ -36,14 +36,17 @@ import msgspec
 
 from zen_tui.events import Event, EventBus
 from zen_tui.gateway.errors import (
+    ApiError,
     AuthExpired,
     BadResponse,
     CircuitOpen,
     GatewayError,
+    ItemGone,
     RateLimited,
     Unavailable,
 )
 from zen_tui.gateway.events import BreakerChanged, RequestDone
+from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
@@ -72,6 +75,8 @@ IDEMPOTENT_KINDS = frozenset(
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
+# The refusal labels (services/base.refused) that may mean the action's item itself is gone.
+GONE_REFUSALS = ("not found:", "gone:")
 # How often a running engine looks in the store for outbox entries it was not told about: the
 # ones another process left there (`zen-tui act` that could not send: offline, breaker open).
 # Only this process's own submits, breakers and retries wake it otherwise. One indexed SELECT,
@@ -147,6 +152,7 @@ class Outbox:
         accounts: Collection[str] | None = None,
         login_of: Callable[[str], Awaitable[str | None]] | None = None,
         stamp_of: Callable[[str], str | None] | None = None,
+        gone: Callable[[Action], Awaitable[str | None]] | None = None,
     ) -> None:
         """`accounts`: the names an action may name (default: the clients'), so actions can
         be queued before the clients are built (the dashboard's first moments)."""
@@ -159,6 +165,9 @@ class Outbox:
         # account -> the login this process sends as, to stamp what it queues with (a session
         # one's prefixed, store/logins.py); None: the account's recorded login
         self.stamp_of = stamp_of
+        # an action's item, asked about now: its key once the server says it is gone (the
+        # engine's confirm_gone, which also removes it), else None (there, or cannot tell)
+        self.gone = gone
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
@@ -293,7 +302,12 @@ class Outbox:
         held = await self._held(entry)
         if held is not None:
             return held
-        if entry.state is ActionState.UNKNOWN:
+        # The account's client now, not the one when the entry was claimed: a login that
+        # changed while _held read the login is sent as (its old gateway finishes only the
+        # writes begun on it, Gateway.retire).
+        client = self.clients.get(entry.action.account, client)
+        unknown = entry.state is ActionState.UNKNOWN  # sent before: it may have landed
+        if unknown:
             outcome = await self._verify(client, entry)
             if outcome is not None:
                 self.mark(entry, outcome.state, outcome.reason)
@@ -301,6 +315,8 @@ class Outbox:
                 return outcome.state
         self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
+        if unknown and (outcome.reason or "").startswith(GONE_REFUSALS):
+            outcome = await self._gone_since(entry) or outcome  # gone after the lost answer
         self.mark(entry, outcome.state, outcome.reason)
         self.note(outcome, entry.action.account)
         return outcome.state
@@ -381,24 +397,52 @@ class Outbox:
         """None = go on and (re)send; else the outcome to record without sending."""
         with failures(self.bus, entry.action.account) as troubles:
             try:
-                applied = await client.verify(entry.action, idempotency_key=entry.idempotency_key)
+                with write_under_way():  # see _apply
+                    applied = await client.verify(
+                        entry.action, idempotency_key=entry.idempotency_key
+                    )
             except BadResponse as err:  # the check itself was garbled: stay unknown, re-check
                 return Outcome(ActionState.UNKNOWN, f"could not verify yet: {reason_for(err)}")
             except GatewayError as err:
-                return _transient(err, ActionState.UNKNOWN) or Outcome(
+                transient = _transient(err, ActionState.UNKNOWN)
+                if transient is None and _missing(err):
+                    transient = await self._gone_since(entry)
+                return transient or Outcome(
                     ActionState.FAILED, f"could not verify: {reason_for(err)}"
                 )
         if applied is True:
             return Outcome(ActionState.DONE, "already applied (verified)")
         if applied is None and troubles:  # "cannot tell" only because the service is down now
             return Outcome(ActionState.UNKNOWN, f"could not verify yet: {troubles[-1].error}")
+        if applied is None:  # cannot tell: is that because the item itself is gone?
+            gone = await self._gone_since(entry)
+            if gone is not None:
+                return gone
         if applied is None and entry.action.kind not in IDEMPOTENT_KINDS:
             return Outcome(ActionState.FAILED, "outcome unknown, check manually")
         return None
 
+    async def _gone_since(self, entry: Any) -> Outcome | None:
+        """The entry was sent and its answer lost, and now its item reads as not there: once
+        the server confirms the item is gone, the entry ends FAILED saying so, never sent
+        again (nothing left to send it to). None: the item is there, or cannot tell."""
+        if self.gone is None:
+            return None
+        try:
+            key = await self.gone(entry.action)
+        except Exception:  # a bug in the check: the entry goes on as before
+            log.exception("could not ask whether outbox entry %s's item is gone", entry.id)
+            return None
+        if key is None:
+            return None
+        return Outcome(ActionState.FAILED, gone_after_send(entry.action, key))
+
     async def _apply(self, client: ActionClient, entry: Any) -> Outcome:
         try:
-            result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
+            # One write: if a new login replaces its client's gateway meanwhile, the old one
+            # still lets it finish, the reads it makes included (writing.py).
+            with write_under_way():
+                result = await client.apply(entry.action, idempotency_key=entry.idempotency_key)
         except GatewayError as err:
             return after_send_error(err)
         except Exception as err:  # a client bug must not kill the replayer
@@ -595,6 +639,15 @@ class Outbox:
         )
 
 
+def gone_after_send(action: Action, key: str) -> str:
+    """The one line an action ends with when its item went while its outcome was unknown."""
+    kind = action.kind.replace("_", " ")
+    return (
+        f"gone: {key} is gone, or no longer visible to {action.account}; "
+        f"whether the {kind} took effect before it went cannot be known"
+    )
+
+
 def fill(params: Mapping[str, str], created: Mapping[str, str]) -> dict[str, str]:
     """The params whose `{{created_key}}` / `{{created_url}}` placeholders the step before
     has answered, filled in (plain replacement: user text is never a format string)."""
@@ -634,6 +687,12 @@ def _failed(event: RequestDone) -> bool:
     """A call that got no usable answer: network error, breaker open, 5xx or 429."""
     status = event.status
     return status is None or status >= 500 or status == 429
+
+
+def _missing(err: GatewayError) -> bool:
+    """A read answered that the thing is not there (services/base.says_missing's rule, kept
+    here so the outbox loads no service code)."""
+    return isinstance(err, ItemGone) or (isinstance(err, ApiError) and err.status in (404, 410))
 
 
 def _transient(err: GatewayError, state: ActionState) -> Outcome | None:

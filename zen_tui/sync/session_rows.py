@@ -19,20 +19,20 @@ reasons and delta cursors apart, in a store of the same class (the same freshnes
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from zen_tui.auth import ambient
 from zen_tui.config import Settings
+from zen_tui.lazy_log import get_logger
 from zen_tui.paths import cache_key_path, login_rows_path
 from zen_tui.store import Store
 from zen_tui.store.base import Clock
 from zen_tui.store.connection import database_files
 from zen_tui.store.rows import StoreError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def env_identities(settings: Settings) -> dict[str, str]:

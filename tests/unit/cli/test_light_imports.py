@@ -1,6 +1,7 @@
 """Headless commands load only what they use: no Textual, Rich, Click, Pygments, httpx or
 Starlette for `--help`, `list --json`, `health`, `outbox` and a refused `act`, nor the modules
-zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux).
+zen-tui has its own light code for (logging.handlers, shutil; platformdirs on Linux), nor
+typing_extensions (msgspec loads without it).
 
 Each runs in a fresh interpreter (a module imported by another test would hide a regression),
 through the real `main`, and reports what `sys.modules` holds when it returns.
@@ -16,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.commands import COMMAND_MODULES
+from zen_tui.commands import COMMAND_MODULES, LOGS_WHEN_USED
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
 # The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
 # help is sized without shutil (bz2, lzma); the Linux folders are found without platformdirs
-# (tempfile, random).
-NOT_NEEDED = ("logging.handlers", "shutil") + (("platformdirs",) if sys.platform == "linux" else ())
+# (tempfile, random); msgspec loads without typing_extensions (inspect, ast, dis: see
+# zen_tui/_msgspec_typing.py).
+NOT_NEEDED = ("logging.handlers", "shutil", "typing_extensions", "inspect") + (
+    ("platformdirs",) if sys.platform == "linux" else ()
+)
 CONFIG = """
 [[accounts]]
 name = "gh"
@@ -121,10 +125,14 @@ def test_headless_command_imports_nothing_heavy(
         if argv == COMMANDS["act refused"]:  # by the account in the default config
             assert "not a github item id" in done.stderr
     elif folders == "default" and argv != ["--help"]:  # it used the config and folders given
-        assert log.exists()
+        assert (tmp_path / "xdg-data" / "zen-tui" / "zen-tui.db").exists()
+        # list, health, outbox: nothing to log (their log file is set up when they first log)
+        assert log.exists() == (argv[0] not in LOGS_WHEN_USED)
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
+# `list`, `health` and `outbox` log nothing on these runs: no logging (zen_tui.lazy_log).
+NO_LOG = ("logging", "zen_tui.logs")
 UNUSED = {
     "help": (
         *("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
@@ -142,10 +150,11 @@ UNUSED = {
         "getpass",
         "shlex",
         "socket",
+        *NO_LOG,
     ),
     # a health record's saver is judged by its pid and host: os.uname(), not socket
-    "health": ("socket", "asyncio", "zen_tui.sync.engine"),
-    "outbox": ("socket", "zen_tui.sync.engine"),
+    "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG),
+    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG),
     # Refused from argv and the config's account names alone, as a usage error is: no
     # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
@@ -240,18 +249,40 @@ def test_a_command_that_reads_no_item_builds_no_decoder(tmp_path: Path, name: st
 
 
 def test_a_command_rotates_its_full_log_without_logging_handlers(tmp_path: Path) -> None:
-    """`zen-tui health` with its log at the size limit: the old log moves to .1, the
-    command's lines start a new one, and logging.handlers never loaded."""
+    """`zen-tui health` with its log at the size limit and something to log (its store file
+    was unreadable, and is moved aside): the log is set up at that first record, the old log
+    moves to .1, the command's lines start a new one with its start line, and
+    logging.handlers never loaded."""
     from zen_tui.logs import MAX_BYTES
 
     env = headless_env(tmp_path)
     logs = tmp_path / "data" / "logs"
     logs.mkdir(parents=True)
     (logs / "zen-tui.log").write_text("x" * (MAX_BYTES - 10) + "\n", encoding="utf-8")
+    (tmp_path / "data" / "zen-tui.db").write_bytes(b"not a database, " * 64)
     assert loaded_by(["health"], NOT_NEEDED, env) == []
     assert (logs / "zen-tui.log.1").stat().st_size == MAX_BYTES - 9
     lines = [json.loads(line) for line in (logs / "zen-tui.log").read_text().splitlines()]
     assert lines[0]["message"].endswith(": health"), lines
+    assert "the local store was unreadable" in lines[1]["message"], lines
+
+
+def test_a_command_with_nothing_to_log_loads_no_logging_and_writes_no_line(
+    tmp_path: Path,
+) -> None:
+    """`list`, `health` and `outbox` set up their log when they first log: a run with nothing
+    to say leaves the log as it was (no start line) and loads neither logging nor the log
+    module; every other command still writes its start line at once."""
+    env = headless_env(tmp_path)
+    log = tmp_path / "data" / "logs" / "zen-tui.log"
+    for argv in (["list", "prs", "--json"], ["health"], ["outbox", "list"]):
+        assert loaded_by(argv, ("logging", "zen_tui.logs", "zen_tui.lazy_log"), env) == [
+            "zen_tui.lazy_log"
+        ]
+        assert not log.exists(), argv
+    assert loaded_by(["init", "--yes"], ("logging",), env) == ["logging"]  # refused: it exists
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["message"].endswith(": init"), lines
 
 
 @pytest.mark.parametrize("package", ["zen_tui.gateway", "zen_tui.store"])

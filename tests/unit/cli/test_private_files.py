@@ -4,6 +4,7 @@ says how to fix them when that is not possible."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 from pathlib import Path
@@ -12,8 +13,10 @@ import pytest
 
 from zen_tui import paths
 from zen_tui.cli import main
+from zen_tui.config import Settings
+from zen_tui.lazy_log import get_logger
 
-from .conftest import cli_args
+from .conftest import cli_args, stand_in
 
 
 @pytest.fixture
@@ -48,22 +51,36 @@ def test_a_loose_data_folder_is_made_private_at_start(
     assert "warning" not in capsys.readouterr().err  # fixed quietly
 
 
-def test_a_new_data_folder_is_private_whatever_the_umask(argv: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("logs", [False, True], ids=["nothing logged", "logs"])
+def test_a_new_data_folder_is_private_whatever_the_umask(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logs: bool
+) -> None:
+    """`outbox` sets up its log file when it first logs (zen_tui.lazy_log): with nothing to
+    log there is none; made then, it is private like the folders made at start."""
+    if logs:
+
+        def noted(args: argparse.Namespace, settings: Settings) -> int:
+            get_logger("zen_tui.test").warning("noted")
+            return 0
+
+        stand_in(monkeypatch, "outbox", noted)
     old = os.umask(0o022)
     try:
         main([*argv, "outbox"])
     finally:
         os.umask(old)
     data = tmp_path / "data"
-    assert (mode(data), mode(paths.log_dir(data)), mode(paths.log_file(data))) == (
-        0o700,
-        0o700,
-        0o600,
-    )
+    assert (mode(data), mode(paths.log_dir(data))) == (0o700, 0o700)
+    assert paths.log_file(data).exists() == logs
+    if logs:
+        assert mode(paths.log_file(data)) == 0o600
 
 
 def test_what_cannot_be_fixed_is_warned_once_with_the_fix(
-    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+    argv: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = tmp_path / "data"
     loose_data_folder(data)

@@ -89,3 +89,27 @@ async def test_approving_my_own_pr_says_why_github_refused(sim_client) -> None:
     result = await gh.apply(approve, idempotency_key="sim-own-1")
     assert not result.ok
     assert "Can not approve your own pull request" in result.message
+
+
+async def test_sections_asking_for_missing_metadata(sim, sim_client) -> None:
+    """GitHub's `no:` qualifiers reach the simulator as written and narrow the rows there: an
+    issues section of unassigned issues, a PR section of unlabelled PRs (rows enriched by the
+    GraphQL search of the same query), and one that ORs `no:label` with a label."""
+    gh = sim_client("github")
+    items = sim.world.services["github"].state.items
+    cases = [
+        ("issues", "is:open no:assignee", lambda i: not i.is_pr and not i.assignees),
+        ("prs", "is:open no:label", lambda i: i.is_pr and not i.labels),
+        (
+            "issues",
+            "is:open (no:label OR label:bug)",
+            lambda i: not i.is_pr and (not i.labels or "bug" in i.labels),
+        ),
+    ]
+    for pane, query, check in cases:
+        want = {(i.repo.full_name, i.number) for i in items if i.state == "open" and check(i)}
+        every = {(i.repo.full_name, i.number) for i in items if i.state == "open"}
+        assert want and want < every, f"the seed cannot tell {query!r} apart"
+        result = await gh.fetch_section(section("github", query, pane=pane), limit=1000)
+        assert {(i.repo, i.number) for i in result.items} == want, query
+        assert result.stale_error is None

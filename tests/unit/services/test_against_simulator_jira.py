@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from zen_tui.gateway.errors import QueryRefused
 from zen_tui.models import Action, Issue
+from zen_tui.sync.freshness import reason_for
 
 from .conftest import section
 
@@ -114,3 +118,19 @@ async def test_the_preview_reads_through_the_cache_also_during_an_outage(sim_cli
     finally:
         sim.clear_faults()
     assert preview_reads(sim) == before + 2
+
+
+@pytest.mark.parametrize("word", ["ZEN", "averyveryverylongwordwhereanoperatorwasdue"])
+async def test_a_jql_syntax_error_says_where_in_jiras_words(sim_client, word: str) -> None:
+    """The simulator answers a JQL syntax error as Jira does (its operator sentence lists the
+    twelve valid operators, then the position); the section's reason keeps Jira's words and,
+    however long they are, where in the query the mistake is."""
+    jira = sim_client("jira")
+    with pytest.raises(QueryRefused) as info:
+        await jira.fetch_section(section("jira", f"project {word} = ZEN", pane="issues"))
+    reason = reason_for(info.value)
+    assert reason is not None and reason.startswith(
+        f"jira refused the query: Error in the JQL Query: Expecting operator but got '{word}'."
+    )
+    assert reason.endswith(" (line 1, character 9)")
+    assert len(info.value.message) <= 200

@@ -143,3 +143,30 @@ async def test_rows_follow_random_changes_poll_after_poll(sim, gh, clock) -> Non
             assert row.review_decision == _expected_decision(truth.reviews), row.key
             teams = {f"acme/{t}" for t in truth.teams}
             assert set(row.requested_reviewers) == set(truth.reviewers) | teams, row.key
+
+
+async def test_another_users_rows_are_theirs(sim, clock) -> None:
+    """Logged in as someone other than the simulator's `me`: the PR pane's `author:@me` rows
+    get their checks and review from the GraphQL search, which reads `@me` as that user."""
+    acc = sim.account("github")
+    token = sim.world.services["github"].add_user("carol")
+    gateway = Gateway(
+        account=acc.name,
+        service="github",
+        base_url=acc.base_url,
+        settings=default_settings("github"),
+        credentials=StaticCredentialProvider({acc.name: Credential(token)}),
+        clock=clock,
+    )
+    try:
+        client = make_client(acc, gateway, clock=clock)
+        result = await client.fetch_section(section("github", "is:open author:@me"), limit=50)
+    finally:
+        await gateway.aclose()
+    prs = [i for i in result.items if isinstance(i, PullRequest)]
+    assert prs and all(_sim_pr(sim, p.key).user == "carol" for p in prs)
+    for pr in prs:
+        truth = _sim_pr(sim, pr.key)
+        assert pr.check_status == truth.check_state, pr.key
+        assert pr.review_decision == review_decision_of(truth).lower(), pr.key
+    assert result.stale_error is None

@@ -37,7 +37,7 @@ from zen_tui.simulator.github.dates import BadDate, sort_qualifier
 from zen_tui.simulator.github.query import BadQuery, one_type
 from zen_tui.simulator.github.query import parse as parse_query
 from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
-from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review
+from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review, as_caller
 
 if TYPE_CHECKING:
     from zen_tui.simulator.github.http import Bucket
@@ -392,9 +392,12 @@ class GraphQLApi:
         scale: float,
         *,
         app_user: bool = False,
+        user: str | None = None,
     ) -> tuple[dict[str, Any], int]:
         """The JSON answer and the points it spent (0 when it did not run). `app_user`: the
-        token is a GitHub App's user access token (see _search)."""
+        token is a GitHub App's user access token (see _search). `user`: whose token asks
+        (default the simulated user): `viewer`, and `@me` in a search, are that person."""
+        viewer = user or self.me
         try:
             document = parse(query)
         except GraphQLError as err:
@@ -425,8 +428,8 @@ class GraphQLApi:
         }
         root = {
             "rateLimit": lambda _info, **_args: rate,
-            "search": partial(self._search, app_user=app_user),
-            "viewer": lambda _info: self._actor(self.me),
+            "search": partial(self._search, app_user=app_user, viewer=viewer),
+            "viewer": lambda _info: self._actor(viewer),
             "deleteIssue": self._delete_issue,
         }
         result = execute_sync(SCHEMA, document, root_value=root, variable_values=dict(variables))
@@ -450,11 +453,14 @@ class GraphQLApi:
         return {"clientMutationId": input.get("clientMutationId")}
 
     # ---- Query fields ----
-    def _search(self, _info: Any, *, app_user: bool = False, **args: Any) -> dict[str, Any]:
+    def _search(
+        self, _info: Any, *, app_user: bool = False, viewer: str, **args: Any
+    ) -> dict[str, Any]:
         query = str(args["query"]).strip()
         sort, desc = sort_qualifier(query) or ("updated", True)
-        try:
-            hits = self.state.search(query, sort, desc)[:SEARCH_CAP]
+        try:  # `@me` is the viewer, as in REST search (GitHub docs, "Understanding the search
+            # syntax", "Queries with usernames": `@me` is the person viewing the results)
+            hits = self.state.search(as_caller(query, viewer), sort, desc)[:SEARCH_CAP]
             # GitHub's GraphQL reference (Queries, note on user-to-server GitHub App
             # requests): a search mixing issues and PRs answers an empty set of nodes.
             if app_user and not one_type(parse_query(query)):

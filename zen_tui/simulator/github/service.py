@@ -415,7 +415,12 @@ class GitHubSim(ServiceSim):
         else:
             bucket = self.buckets["graphql"]
             answer, points = self.graphql.run(
-                query, variables, bucket, self.world.rate_scale, app_user=ctx.app_user
+                query,
+                variables,
+                bucket,
+                self.world.rate_scale,
+                app_user=ctx.app_user,
+                user=ctx.user,
             )
         if points:
             self.world.counters.spend("github", "graphql", points)

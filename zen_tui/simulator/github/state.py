@@ -609,6 +609,8 @@ def _predicate(term: Term) -> Callable[[Item], bool] | None:
     if not term.key:
         word = term.value.lower()
         return lambda i: word in i.title.lower() or word in i.body.lower()
+    if term.key == "no":
+        return None if term.negated else MISSING.get(term.value.lower())
     pred = _qualifier(term.key, term.value)
     if pred is None:
         return None
@@ -647,6 +649,19 @@ def _qualifier(key: str, value: str) -> Callable[[Item], bool] | None:
         "archived": lambda i: i.repo.archived == (v == "true"),
     }
     return table.get(key)
+
+
+# `no:` narrows to items missing that metadata (GitHub's docs, "Searching issues and pull
+# requests", "Search by missing metadata": labels, milestones, assignees, projects). The docs
+# add that a leading `-` "does not work" for these qualifiers; what GitHub does with `-no:label`
+# is not documented, so the simulator ignores such a term. Simulated items never have a
+# milestone (rendered `null`) or a project, so `no:milestone` and `no:project` match them all.
+MISSING: dict[str, Callable[[Item], bool]] = {
+    "label": lambda i: not i.labels,
+    "assignee": lambda i: not i.assignees,
+    "milestone": lambda _i: True,
+    "project": lambda _i: True,
+}
 
 
 def _is(item: Item, value: str) -> bool:

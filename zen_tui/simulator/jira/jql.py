@@ -95,8 +95,25 @@ ORDERABLE = {
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>!=|>=|<=|!~|=|>|<|~)"""
-    r"""|(?P<punct>[(),])|(?P<word>[^\s"'(),=!<>~]+))"""
+    r"""|(?P<punct>[(),!])|(?P<word>[^\s"'(),=!<>~]+))"""
 )
+# Jira's words for a JQL it cannot parse, each beginning "Error in the JQL Query: " and, when a
+# token is to blame, ending with where it starts. Sources: Atlassian's REST spec (the example
+# answer of POST /rest/api/3/jql/parse, vendored in tests/contracts: the operator sentence), and
+# Jira's own parser tests and real answers quoted in public code for the others. A sentence
+# "before the end of the query" (or "at the end", for a field name) names no position.
+SYNTAX = "Error in the JQL Query: "
+VALID_OPERATORS = (
+    " The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN',"
+    " 'IS' and 'IS NOT'."
+)
+END_FIELD = f"{SYNTAX}Expecting a field name at the end of the query."
+END_OPERATOR = f"{SYNTAX}Expecting operator before the end of the query.{VALID_OPERATORS}"
+END_VALUE = f"{SYNTAX}Expecting either a value, list or function before the end of the query."
+# Characters JQL reserves that no syntax uses: outside quotes they are an error (Jira's parser
+# tests: '{', '}', '#'; the rest from Atlassian's "Reserved characters" list). `+` is left out,
+# as the simulator reads `+1d` as a relative date; `.`, `[`, `]` as not confirmed.
+RESERVED = frozenset("{}#*/%$@?;|^")
 _RELATIVE = re.compile(r"^([+-]?)(\d+)([wdhm])$")
 _UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
@@ -149,6 +166,8 @@ def tokenize(jql: str) -> list[_Tok]:
         kind = match.lastgroup or "word"
         text = match.group(kind)
         at = _position(jql, match.start(kind))
+        if kind == "word" and (bad := next((c for c in text if c in RESERVED), None)):
+            raise JqlError(_reserved(bad) + _position(jql, match.start(kind) + text.index(bad)))
         if kind == "str":
             kind, text = "str", re.sub(r"\\(.)", r"\1", text[1:-1])
         tokens.append(_Tok(kind, text, at))
@@ -157,11 +176,28 @@ def tokenize(jql: str) -> list[_Tok]:
 
 
 def _unreadable(rest: str) -> str:
-    """Why the tokenizer stopped at the start of `rest` (a quote never closed, else a
-    character that cannot start a token)."""
-    if rest[:1] in "\"'":
-        return f"Error in the JQL Query: The quoted string '{rest[1:]}' has not been completed."
-    return f"Error in the JQL Query: the character '{rest[:1]}' is not expected."
+    """Why the tokenizer stopped at the start of `rest`: a quote never closed (every other
+    character starts a token). Jira shows the string's line breaks as spaces."""
+    text = " ".join(rest[1:].split("\n"))
+    if not text:
+        return f"{SYNTAX}The quoted string has not been completed."
+    return f"{SYNTAX}The quoted string '{text}' has not been completed."
+
+
+def _reserved(char: str) -> str:
+    return (
+        f"{SYNTAX}The character '{char}' is a reserved JQL character. You must enclose it in a"
+        f" string or use the escape '\\u{ord(char):04x}' instead."
+    )
+
+
+def _got(expecting: str, tok: _Tok, hint: str = "") -> JqlError:
+    """Jira's sentence for the wrong token where `expecting` was due."""
+    return JqlError(f"{SYNTAX}Expecting {expecting} but got '{tok.text}'.{hint}{tok.at}")
+
+
+def _quote_it(tok: _Tok, use: str) -> str:
+    return f" You must surround '{tok.text}' in quotation marks to use it as {use}."
 
 
 class _Parser:
@@ -178,10 +214,11 @@ class _Parser:
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
-    def next(self, expecting: str) -> _Tok:
+    def next(self, at_end: str) -> _Tok:
+        """The next token; `at_end`: Jira's message when the query has none left."""
         tok = self.peek()
         if tok is None:
-            raise JqlError(f"Error in the JQL Query: Expecting {expecting} but reached the end.")
+            raise JqlError(at_end)
         self.i += 1
         return tok
 
@@ -193,11 +230,9 @@ class _Parser:
         return False
 
     def expect_punct(self, char: str) -> None:
-        tok = self.next(f"'{char}'")
+        tok = self.next(f"{SYNTAX}Expecting '{char}' before the end of the query.")
         if tok.text != char or tok.kind != "punct":
-            raise JqlError(
-                f"Error in the JQL Query: Expecting '{char}' but got '{tok.text}'.{tok.at}"
-            )
+            raise _got(f"'{char}'", tok)
 
     # -- grammar --------------------------------------------------------------------------
     def parse(self) -> Query:
@@ -206,7 +241,7 @@ class _Parser:
         order = self.order_by()
         extra = self.peek()
         if extra is not None:
-            raise JqlError(f"Error in the JQL Query: unexpected '{extra.text}'.{extra.at}")
+            raise _got("either 'OR' or 'AND'", extra)
         if self.errors:
             raise JqlError(*dict.fromkeys(self.errors))  # each once, in order
         return Query(where, order)
@@ -236,12 +271,10 @@ class _Parser:
         return self.clause()
 
     def clause(self) -> Predicate:
-        tok = self.next("a field name")
+        tok = self.next(END_FIELD)
         name = tok.text.lower()
         if tok.kind not in ("word", "str") or name in KEYWORDS:
-            raise JqlError(
-                f"Error in the JQL Query: Expecting a field name but got '{tok.text}'.{tok.at}"
-            )
+            raise _got("a field name", tok, _quote_it(tok, "a field name"))
         if name not in EQUALITY | TEXT | DATES:
             self.errors.append(
                 f"Field '{tok.text}' does not exist or you do not have permission to view it."
@@ -263,7 +296,7 @@ class _Parser:
         return self.comparison(name, op)
 
     def operator(self) -> str:
-        tok = self.next("an operator")
+        tok = self.next(END_OPERATOR)
         if tok.kind == "op":
             return tok.text
         word = tok.word()
@@ -273,9 +306,7 @@ class _Parser:
             return "in"
         if word == "not" and self.accept("in"):
             return "not in"
-        raise JqlError(
-            f"Error in the JQL Query: Expecting an operator but got '{tok.text}'.{tok.at}"
-        )
+        raise _got("operator", tok, VALID_OPERATORS)
 
     def skip_operand(self, op: str) -> None:
         """Read past the operand of a clause on an unknown field: its syntax still counts."""
@@ -290,18 +321,17 @@ class _Parser:
             self.value("")
 
     def value(self, name: str) -> Any:
-        tok = self.next("a value")
+        tok = self.next(END_VALUE)
         if tok.kind == "str":
             self.check(name, tok.text)
             return tok.text
         if tok.kind != "word" or tok.word() in KEYWORDS - {"empty", "null"}:
-            raise JqlError(
-                f"Error in the JQL Query: Expecting a value but got '{tok.text}'.{tok.at}"
-            )
+            raise _got("either a value, list or function", tok, _quote_it(tok, "a value"))
         nxt = self.peek()
         if nxt is not None and nxt.kind == "punct" and nxt.text == "(":
             self.i += 1
-            while (arg := self.next("')'")).text != ")" or arg.kind != "punct":
+            end = f"{SYNTAX}Expecting ')' before the end of the query."
+            while (arg := self.next(end)).text != ")" or arg.kind != "punct":
                 pass  # arguments are skipped: no supported function takes any
             return self.function(tok.text, name) if name else None  # "": an unknown field
         if tok.word() in ("empty", "null"):
@@ -387,8 +417,9 @@ class _Parser:
     def order_by(self) -> list[tuple[str, bool]]:
         if not self.accept("order"):
             return []
-        if not self.accept("by"):
-            raise JqlError("Error in the JQL Query: Expecting 'by' after 'order'.")
+        by = self.next(f"{SYNTAX}Expecting 'by' before the end of the query.")
+        if by.word() != "by":
+            raise _got("'by'", by)
         order = [self.order_item()]
         while (tok := self.peek()) is not None and tok.text == ",":
             self.i += 1
@@ -398,15 +429,19 @@ class _Parser:
         return order
 
     def order_item(self) -> tuple[str, bool]:
-        tok = self.next("a field name")
+        tok = self.next(END_FIELD)
+        if tok.kind not in ("word", "str") or tok.word() in KEYWORDS:
+            raise _got("a field name", tok, _quote_it(tok, "a field name"))
         name = tok.text.lower()
         if name not in ORDERABLE:
             self.errors.append(
                 f"Field '{tok.text}' does not exist or you do not have permission to view it."
             )
         descending = self.accept("desc")
-        if not descending:
-            self.accept("asc")
+        direction = descending or self.accept("asc")
+        after = self.peek()
+        if after is not None and after.text != ",":  # what may follow: a direction, a comma
+            raise _got("','" if direction else "either 'ASC' or 'DESC'", after)
         return ("key" if name in KEYS else name), descending
 
 

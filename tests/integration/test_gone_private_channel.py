@@ -1,0 +1,233 @@
+"""A private Slack channel named by `#name` that the user has left, seen by a process that never
+listed it: Slack's conversations.list (types=private_channel) lists only the private channels
+the user is in, so its name no longer leads to its id, and conversations.history on that id
+answers `channel_not_found`. The whole simulator on virtual time, the real engine and SQLite
+store; a new engine on the same store is a new process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from msgspec.structs import replace
+
+from zen_tui.config import SectionConfig
+from zen_tui.models import FreshnessState, Message
+from zen_tui.sync.engine import SyncEngine
+
+from .gone_world import VirtualWorld
+
+LEADS = "#leads"  # one of the simulator's private channels; the user is in it at the start
+TITLES = [LEADS, "dev and leads"]  # the two sections that list #leads
+STEPS = ["leave", "rejoin", "rejoin", "poll", "refresh", "overlap", "time"]
+LISTING_TTL = 30.0  # a section's listing may be answered from the cache this long
+
+
+def world(tmp_path: Path, seed: int = 7) -> VirtualWorld:
+    vw = VirtualWorld(tmp_path, seed=seed)
+    leads = SectionConfig("messages", LEADS, "slack", channels=(LEADS,))
+    both = SectionConfig("messages", "dev and leads", "slack", channels=("#dev", LEADS))
+    vw.settings = replace(vw.settings, sections=[*vw.settings.sections, leads, both])
+    return vw
+
+
+def section_of(engine: SyncEngine, title: str) -> str:
+    return next(s.id for s in engine.sections if s.title == title)
+
+
+def stored_in(engine: SyncEngine, title: str, channel: str) -> list[Message]:
+    items = engine.store.load_section(section_of(engine, title))[0]
+    return [i for i in items if isinstance(i, Message) and i.channel_id == channel]
+
+
+def leads_id(vw: VirtualWorld) -> str:
+    return next(c.id for c in vw.slack.channels.values() if c.name == LEADS[1:])
+
+
+async def stored_by_a_first_process(vw: VirtualWorld) -> str:
+    """A process that lists #leads (the user is in it) and stores its messages; stopped. A
+    day passes: its cached conversations.list (5 min) is long expired."""
+    first = vw.engine()
+    try:
+        await first.sync_once()
+        assert stored_in(first, LEADS, leads_id(vw)), "the simulator's #leads has messages"
+    finally:
+        await first.stop()
+    await vw.clock.sleep(86400)
+    return leads_id(vw)
+
+
+async def test_a_left_private_channel_unknown_by_name_drops_its_stored_messages(
+    tmp_path: Path,
+) -> None:
+    """Before: the new process could not find #leads by name (`channel #leads not found`) and
+    kept its stored messages, and the #dev part of the section unpolled, forever. Now the id is
+    taken from the stored messages, history answers channel_not_found, the channel's messages
+    leave every section of the account, and each section says which channel and why."""
+    vw = world(tmp_path)
+    channel = await stored_by_a_first_process(vw)
+    vw.set("slack", left_channels=LEADS[1:])
+    second = vw.engine()
+    try:
+        await second.sync_once()
+        for title in (LEADS, "dev and leads"):
+            assert stored_in(second, title, channel) == []
+            snapshot = second.snapshot(section_of(second, title))
+            assert snapshot is not None
+            assert not any(getattr(i, "channel_id", "") == channel for i in snapshot.items)
+            reason = snapshot.freshness.reason or ""
+            assert reason.startswith(f"{LEADS}: conversations.history: channel_not_found"), reason
+        both = second.snapshot(section_of(second, "dev and leads"))
+        assert both is not None and any(getattr(i, "channel", "") == "dev" for i in both.items)
+    finally:
+        await second.stop()
+
+
+async def test_a_private_channel_still_readable_keeps_its_messages(tmp_path: Path) -> None:
+    """Still in #leads: a new process lists it by name as before (nothing removed), and one
+    whose #leads was renamed (still readable under its new name) keeps the stored messages:
+    the name in the config is wrong, the messages are not gone."""
+    vw = world(tmp_path)
+    channel = await stored_by_a_first_process(vw)
+    second = vw.engine()
+    try:
+        kept = stored_in(second, LEADS, channel)
+        await second.sync_once()
+        snapshot = second.snapshot(section_of(second, LEADS))
+        assert snapshot is not None and snapshot.freshness.state is FreshnessState.LIVE
+        assert len(stored_in(second, LEADS, channel)) >= len(kept) > 0
+    finally:
+        await second.stop()
+    vw.slack.channels[channel].name = "leads-renamed"
+    await vw.clock.sleep(86400)  # the second's cached conversations.list has expired
+    third = vw.engine()
+    try:
+        await third.sync_once()
+        snapshot = third.snapshot(section_of(third, LEADS))
+        assert snapshot is not None
+        assert "channel #leads not found" in (snapshot.freshness.reason or "")
+        assert stored_in(third, LEADS, channel)  # not gone: readable, only renamed
+    finally:
+        await third.stop()
+
+
+async def test_seeded_interleavings_never_bring_a_left_channels_messages_back(
+    tmp_path: Path,
+) -> None:
+    """Seeded random interleavings, in a process that never listed #leads: leaving and
+    rejoining #leads, polls (some answered from the 30 s listing cache), refreshes that ask
+    the server, refreshes of both #leads sections at once with the channel left between
+    their starts (an answer fetched before the leaving may land after the other's), time
+    passing. Invariant, checked after every step: while the user is out of #leads, once the
+    server was asked after the leaving, no section shows or stores a #leads message (a
+    stale answer never brings one back); after a rejoin, a refresh lists them again."""
+    for seed in range(12):
+        rng = random.Random(seed)
+        vw = world(tmp_path / str(seed))
+        channel = await stored_by_a_first_process(vw)
+        gate = HistoryGate(vw.app, channel)
+        vw.app = gate  # type: ignore[assignment]  # any ASGI app serves
+        engine = vw.engine()
+        state = {"left": False, "left_at": 0.0, "asked": False}
+
+        def leave(vw: VirtualWorld = vw, state: dict[str, Any] = state) -> None:
+            if not state["left"]:
+                vw.set("slack", left_channels=LEADS[1:])
+                state.update(left=True, left_at=vw.clock.time(), asked=False)
+
+        try:
+            for _ in range(30):
+                step = rng.choice(STEPS)
+                if step == "leave":
+                    leave()
+                elif step == "rejoin" and state["left"]:
+                    vw.set("slack", left_channels="")
+                    state["left"] = False
+                elif step == "poll":  # maybe a cache hit: asks only past the listing's TTL
+                    began = vw.clock.time()
+                    await engine.sync_once()
+                    if began >= float(state["left_at"]) + LISTING_TTL:
+                        state["asked"] = bool(state["left"])
+                elif step == "refresh":
+                    await engine.refresh(section_of(engine, rng.choice(TITLES)))
+                    state["asked"] = bool(state["left"])
+                elif step == "overlap":
+                    await overlapping_refreshes(vw, engine, gate, rng, leave)
+                    state["asked"] = True
+                else:
+                    await vw.clock.sleep(rng.uniform(1, 120))
+                if state["left"] and state["asked"]:
+                    for title in TITLES:
+                        assert stored_in(engine, title, channel) == [], (seed, step, title)
+                        snap = engine.snapshot(section_of(engine, title))
+                        shown = [] if snap is None else snap.items
+                        assert not any(getattr(i, "channel_id", "") == channel for i in shown)
+            vw.set("slack", left_channels="")
+            await vw.clock.sleep(1)  # a listing fetched after the leaving was noted
+            await engine.refresh()
+            assert stored_in(engine, LEADS, channel), f"seed {seed}: rejoined, listed again"
+        finally:
+            await engine.stop()
+
+
+class HistoryGate:
+    """An ASGI wrapper around the simulator: once armed, the next conversations.history answer
+    about `channel` is computed at once (the server's state then) and held back until
+    `released`: a poll answer in flight."""
+
+    def __init__(self, app: Any, channel: str) -> None:
+        self.app = app
+        self.channel = f"channel={channel}".encode()
+        self.armed = False
+        self.holding = asyncio.Event()
+        self.released = asyncio.Event()
+
+    def arm(self) -> None:
+        self.armed, self.holding, self.released = True, asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        held = (
+            self.armed
+            and scope.get("path", "").endswith("/conversations.history")
+            and self.channel in scope.get("query_string", b"")
+        )
+        if not held:
+            await self.app(scope, receive, send)
+            return
+        self.armed = False
+        messages: list[Any] = []
+
+        async def keep(message: Any) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        self.holding.set()
+        await self.released.wait()
+        for message in messages:
+            await send(message)
+
+
+async def overlapping_refreshes(
+    vw: VirtualWorld,
+    engine: SyncEngine,
+    gate: HistoryGate,
+    rng: random.Random,
+    leave: Callable[[], None],
+) -> None:
+    """A refresh of one #leads section fetches #leads' history (the user still in it, or
+    not) and its answer is held in flight; the user leaves; the other section refreshes and
+    finds the channel gone; then the held answer lands, after the removal."""
+    first, second = rng.sample(TITLES, 2)
+    gate.arm()
+    held = asyncio.ensure_future(engine.refresh(section_of(engine, first)))
+    await gate.holding.wait()
+    leave()
+    await vw.clock.sleep(rng.choice([0.0, 0.5, 5.0]))
+    await engine.refresh(section_of(engine, second))
+    await vw.clock.sleep(rng.choice([0.0, 0.5, 5.0]))  # the held answer comes in later still
+    gate.released.set()
+    await held
