@@ -31,6 +31,7 @@ from zen_tui.sync.backend import Backend, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.key_gate import KeyGate, gated
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import BusEvent, for_dashboard
 from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS, DashboardScreen
@@ -124,6 +125,14 @@ class ZenApp(App[str | None]):
         self.active_commands: list[int] = []  # [[commands]] entries bound (no clash)
         self._health_dirty = False
         self._cards_pending = False
+        self.key_gate = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        """A key of a burst waits until the one before it has settled (see key_gate)."""
+        if gated(event):
+            await self.key_gate.take(event)
+        else:
+            await super().on_event(event)
 
     def notify(
         self,
@@ -479,14 +488,6 @@ class ZenApp(App[str | None]):
         for section in self.backend.sections:
             if section.account == account:
                 self._refresh_section(section.id)
-
-    def on_key(self, event: events.Key) -> None:
-        """A key that bubbled up unhandled while a text dialog is open was typed in the burst
-        that opened it (dispatched to the dashboard first): it is the dialog's text. Runs
-        before App's own key handling, which would drop it (prevent_default skips that)."""
-        take = getattr(self.screen, "take_early_key", None)
-        if take is not None:
-            take(event)
 
     @work(group="refresh", exit_on_error=False)
     async def _refresh_section(self, section_id: str) -> None:

@@ -49,7 +49,7 @@ from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.gateway import ServiceCard, breaker_text
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
-from zen_tui.ui.widgets.pane import FilterInput, ItemPane
+from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
@@ -542,7 +542,9 @@ class DashboardScreen(Screen[None]):
     def action_pane(self, delta: int) -> None:
         panes = self.pane_ids()
         self.pane_id = panes[(panes.index(self.pane_id) + delta) % len(panes)]
-        self.call_after_refresh(self.pane.focus_list)  # once its list is visible
+        # Now, not after the repaint that shows it (narrow): the next key of a burst goes to
+        # the focus this leaves (zen_tui.ui.key_gate), and `tab j` moved the old list.
+        self.pane.focus_list()
 
     def action_section(self, delta: int) -> None:
         self.pane.switch_section(delta)
@@ -556,10 +558,6 @@ class DashboardScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.pane.open_filter()
-
-    def _is_filter_key(self, key: str) -> bool:
-        keys = self.zen.keymap.get("filter", "slash")
-        return key_char(key) in {key_char(k) for k in keys.split(",")}
 
     @work(group="refresh", exit_on_error=False)
     async def action_refresh(self) -> None:
@@ -1046,30 +1044,12 @@ class DashboardScreen(Screen[None]):
     # --- unknown keys -----------------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        # A burst of keys (a fast typist, a paste, tmux send-keys) is all dispatched to the
-        # list before the app runs the filter key's binding, so `/cv` ran `c` (comment) and
-        # `v` (approve) as dashboard keys. Here, on the way up and in order, the filter key
-        # opens the box at once and what follows it in the burst is the box's text.
-        if isinstance(self.focused, FilterInput) and event.is_printable and event.character:
-            event.stop()  # (what the box gets itself it stops: this came from the list)
-            event.prevent_default()
-            self.focused.insert_text_at_cursor(event.character)
-            return
-        if self._is_filter_key(event.key) and not isinstance(self.focused, Input):
-            event.stop()
-            event.prevent_default()
-            self.action_filter()
-            return
+        # (A key typed right after `c` or `l` in one burst is the dialog's text: the key gate
+        # hands it to the dialog once it is up, it never comes here.)
         if not event.is_printable or isinstance(self.focused, Input):
             return
         if key_char(event.key) not in self.zen.bound_keys():
-            # Said once the keys before it ran: typed right after `c` or `l`, it is the
-            # dialog's text (ZenApp.on_key gives it there), not a key that does nothing.
-            self.app.call_later(self._unknown_key, event.key)
-
-    def _unknown_key(self, key: str) -> None:
-        if self.app.screen is self:
-            self._say(f"{key!r} does nothing here: press ? for the keys", "warning")
+            self._say(f"{event.key!r} does nothing here: press ? for the keys", "warning")
 
 
 # What asks for a triage action's input first; the answer is discarded (a worker, for the

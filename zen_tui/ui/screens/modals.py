@@ -11,9 +11,8 @@ import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -34,24 +33,6 @@ _CSS = """
 """
 
 
-def catch_early_keys(screen: ModalScreen[Any], event: events.Key, box: Input | TextArea) -> bool:
-    """Keys typed in the same burst as the key that opened the dialog (a fast typist, a
-    paste) were already on their way to the dashboard, or reach the dialog before its focus
-    lands on the box (Textual focuses on the next turn), and were dropped: `chello` opened
-    the editor empty. They are the box's text (what the box gets itself, it stops: a key
-    that comes here came from elsewhere). True = taken."""
-    if not event.is_printable or not event.character:
-        return False
-    event.stop()
-    event.prevent_default()
-    screen.set_focus(box)
-    if isinstance(box, Input):
-        box.insert_text_at_cursor(event.character)
-    else:
-        box.insert(event.character)
-    return True
-
-
 class InputModal(ModalScreen[str | None]):
     DEFAULT_CSS = _CSS.format(name="InputModal")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
@@ -64,12 +45,6 @@ class InputModal(ModalScreen[str | None]):
         with Vertical():
             yield Label(plain(self.prompt, multiline=True))  # prompts quote item keys: data
             yield Input(placeholder=clean(self.placeholder))
-
-    def on_key(self, event: events.Key) -> None:
-        self.take_early_key(event)
-
-    def take_early_key(self, event: events.Key) -> bool:
-        return catch_early_keys(self, event, self.query_one(Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -102,12 +77,6 @@ class EditorModal(ModalScreen[str | None]):
                 with_markup(self.prompt, "   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
             )
             yield TextArea(self.text)
-
-    def on_key(self, event: events.Key) -> None:
-        self.take_early_key(event)
-
-    def take_early_key(self, event: events.Key) -> bool:
-        return catch_early_keys(self, event, self.query_one(TextArea))
 
     def action_send(self) -> None:
         text = self.query_one(TextArea).text.strip()

@@ -138,7 +138,8 @@ class ItemPane(Vertical):
         self._list.clear_selection()
 
     def focus_list(self) -> None:
-        self._list.focus()
+        # Now (`focus()` waits for the app's next turn): see open_filter
+        self.screen.set_focus(self._list)
 
     def shows(self, item_list: ItemList) -> bool:
         return item_list is self._list

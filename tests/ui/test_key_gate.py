@@ -1,0 +1,97 @@
+"""The key gate (zen_tui.ui.key_gate) on a bare Textual app: what it relies on, pinned, and
+that a walk that cannot end holds the keys a moment only. The dashboard's own bursts are in
+test_burst_keys.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widget import Widget
+
+from zen_tui.ui import key_gate
+from zen_tui.ui.key_gate import KeyGate, gated
+
+
+class Logged(Widget, can_focus=True):
+    """A focusable leaf, and (can_focus off) a container: each logs the keys it handles."""
+
+    def __init__(self, *children: Widget, id: str, focusable: bool = True) -> None:
+        super().__init__(*children, id=id)
+        self.can_focus = focusable
+
+    def on_key(self, event: events.Key) -> None:
+        log = self.app.log_of_keys  # type: ignore[attr-defined]
+        log.append(f"{self.id}:{event.key}")
+
+
+class Bare(App[None]):
+    """Two leaves in one container; `a` moves the focus from the first to the second."""
+
+    BINDINGS = [Binding("a", "move", "Move")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log_of_keys: list[str] = []
+        self.gate = KeyGate(self, super().on_event)
+        self.all_in = asyncio.Event()  # set once the app has seen `expected` keys
+        self.expected = 3
+
+    def compose(self) -> ComposeResult:
+        yield Logged(Logged(id="first"), Logged(id="second"), id="box", focusable=False)
+
+    def on_mount(self) -> None:
+        self.screen.set_focus(self.query_one("#first"))
+
+    async def on_event(self, event: events.Event) -> None:
+        if gated(event):
+            await self.gate.take(event)
+        else:
+            await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        self.log_of_keys.append(f"app:{event.key}")
+        if sum(entry.startswith("app:") for entry in self.log_of_keys) == self.expected:
+            self.all_in.set()
+
+    def action_move(self) -> None:
+        self.screen.set_focus(self.query_one("#second"))
+
+
+async def test_a_burst_goes_key_by_key_through_the_whole_path() -> None:
+    """What the gate relies on (Textual's message queues are handled in order, a key bubbles
+    to the parent's queue once the child handled it), pinned on a bare app: each key goes
+    all the way up before the next is handed out, to where the one before left the focus."""
+    app = Bare()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for key in "bab":
+            app.post_message(events.Key(key, key))
+        await pilot.pause()
+        assert app.log_of_keys == [
+            *("first:b", "box:b", "app:b"),
+            *("first:a", "box:a", "app:a"),  # its binding moves the focus...
+            *("second:b", "box:b", "app:b"),  # ...so the next key goes to the second leaf
+        ]
+
+
+async def test_a_key_whose_path_closed_under_it_holds_the_next_one_a_moment_only(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A walk that can never end (a node's queue dropped its callback) holds the rest of the
+    burst for MAX_HOLD at most, then the keys go on, in order, and it is logged."""
+    monkeypatch.setattr(key_gate, "MAX_HOLD", 0.05)
+    app = Bare()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        box = app.query_one("#box")
+        monkeypatch.setattr(box, "call_later", lambda *_args, **_kw: True)  # dropped
+        for key in "bab":
+            app.post_message(events.Key(key, key))
+        await asyncio.wait_for(app.all_in.wait(), timeout=10)
+        logged = app.log_of_keys
+    assert logged[-3:] == ["second:b", "box:b", "app:b"]  # after `a`'s move, still in order
+    assert "did not settle" in caplog.text
