@@ -59,6 +59,7 @@ from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
+from zen_tui.store.notices import disk_full_seen
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -1446,8 +1447,12 @@ class SyncEngine:
         """Hold and announce the section's new snapshot, as rows (models.as_row: their URLs
         and descriptions left in the store). Returns what was published. Two snapshots then
         compare on what the rows hold: a description edited alone is noticed by its version
-        (`updated_at`), which GitHub and Jira move on every edit, and taken by the store."""
-        snapshot = _as_rows(snapshot)
+        (`updated_at`), which GitHub and Jira move on every edit, and taken by the store.
+        Once the disk filled, what comes stays whole: the store could not take what a row
+        leaves to it (the listing is shown from memory, not saved), so full_item would find
+        nothing to put back (`o` opened "", the preview showed no description)."""
+        if not disk_full_seen():
+            snapshot = _as_rows(snapshot)
         self._snapshots[section.id] = snapshot
         kept = self._stored_copy.get(section.id)
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
