@@ -9,12 +9,25 @@ import asyncio
 import httpx
 import pytest
 
-from zen_tui.gateway import LoginReplaced
+from zen_tui.gateway import Gateway, LoginReplaced
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.profiles import profile_for
 from zen_tui.gateway.writing import write_under_way, writing
 
 from .conftest import GatewayFactory, Recorder, settings_for
+
+
+async def retired_recording(make_gateway: GatewayFactory) -> tuple[Gateway, list[str]]:
+    """A retired gateway whose server answers 200 `{}`, and the paths it was sent."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={})
+
+    gateway = make_gateway(handler=handler)
+    await gateway.retire()
+    return gateway, seen
 
 
 async def test_a_call_running_at_retire_finishes_then_the_connections_close(
@@ -60,14 +73,7 @@ async def test_a_write_under_way_reads_what_it_needs_on_a_retired_gateway(
 ) -> None:
     """A write's check whether it already applied (verify) and a transition's lookup are
     reads, but part of the write: they finish where it began."""
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
-        return httpx.Response(200, json={})
-
-    gateway = make_gateway(handler=handler)
-    await gateway.retire()
+    gateway, seen = await retired_recording(make_gateway)
     assert not writing()
     with write_under_way():
         assert writing()
@@ -84,14 +90,7 @@ async def test_a_task_a_write_started_reads_as_itself_once_the_write_is_over(
 ) -> None:
     """asyncio copies the context into a task started inside the write (a refresh that the
     write's ActionUpdated asks for): it is no part of the write once the write is over."""
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
-        return httpx.Response(200, json={})
-
-    gateway = make_gateway(handler=handler)
-    await gateway.retire()
+    gateway, seen = await retired_recording(make_gateway)
     go = asyncio.Event()
 
     async def later_poll() -> None:
