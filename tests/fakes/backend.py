@@ -11,8 +11,8 @@ the UI submits is recorded in `submitted` (one list per `submit` call). No Textu
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from msgspec.structs import replace
 
@@ -53,6 +53,7 @@ from zen_tui.sync.backend import (
 )
 from zen_tui.sync.backend import SectionUpdated as SectionUpdated
 
+T = TypeVar("T")
 FROZEN_NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z: snapshots never depend on the real clock
 
 DEFAULT_SECTIONS = (
@@ -345,6 +346,9 @@ class FakeBackend:
 
     async def service_client(self, account: str) -> Any:
         return None  # no services behind the fake: Jira forms say so
+
+    async def read_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
+        return await read(await self.service_client(account))
 
     def full_item(self, item: Item) -> Item:
         return item  # the fake's rows keep their bodies

@@ -112,6 +112,33 @@ async def test_an_unconfirmed_send_whose_item_is_still_there_goes_on_as_before(
         await engine.stop()
 
 
+async def test_a_deleted_issues_410_cut_short_says_gone_never_upgrade_zen_tui(
+    tmp_path: Path,
+) -> None:
+    """GitHub's `410 This issue was deleted` arrives with its body cut in half (unreadable):
+    the comment fails `gone: 410 Gone` and the issue leaves every section. Before, an
+    unreadable 410 counted as a retired API: the action ended `... was removed by the
+    provider; upgrade zen-tui ...` and health listed the endpoint as retired."""
+    vw = world(tmp_path)
+    engine = vw.engine()
+    await engine.start()
+    try:
+        await vw.run_until(lambda: polled(engine), 600)
+        item = shown(engine, "github", "Assigned to me")[0]
+        make_gone(vw, "github_deleted", item, {})
+        action = Action("comment", item.id, "github", {"body": "cut 410"})
+        vw.app.state.faults.set_rules(parse_rules([CUT_ANSWER]))
+        await engine.submit([action])
+        await vw.run_until(lambda: entry_of(engine, action).state is ActionState.FAILED, 60, 0.5)
+        vw.app.state.faults.clear()
+        assert entry_of(engine, action).reason == "gone: 410 Gone"
+        await vw.run_until(lambda: not shown_anywhere(engine, "github", item.id), 60, 1.0)
+        assert engine.wired.gateways["github"].health().deprecations == []
+        assert entry_of(engine, action).attempts == 1
+    finally:
+        await engine.stop()
+
+
 @pytest.mark.parametrize("seed", range(10))
 async def test_seeded_interleavings_of_lost_answers_and_items_going(
     tmp_path: Path, seed: int
@@ -166,6 +193,7 @@ async def test_seeded_interleavings_of_lost_answers_and_items_going(
             assert entry.state in (ActionState.DONE, ActionState.FAILED), (seed, entry)
             reason = entry.reason or ""
             assert "outcome unknown" not in reason, (seed, reason)
+            assert "upgrade zen-tui" not in reason, (seed, reason)  # a cut 410 retires nothing
             if action.kind == "comment":
                 assert landed(sim, action) <= 1, (seed, action)
             if reason == gone_after_send(action, item.key):

@@ -96,7 +96,7 @@ def response_failure(
         return AttemptFailed(server, "status", str(status), retry_at)
     if status == 401:
         return AuthExpired(**common)
-    if status == 410 and not profile.item_deleted(status, response.content):
+    if profile.api_retired(status, response.content):
         return ApiGone(
             **common,
             message=f"{ctx.method} {ctx.endpoint} is gone (removed by {ctx.service}); "

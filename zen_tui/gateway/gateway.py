@@ -759,10 +759,8 @@ class Gateway:
             self._quota_restored(call.scope)
         deprecation = headers.get("deprecation")
         sunset = headers.get("sunset")
-        # A 410 for one deleted item (a GitHub issue) retires nothing.
-        retired = response.status_code == 410 and not self._profile.item_deleted(
-            response.status_code, response.content
-        )
+        # A 410 for one deleted item (a GitHub issue), or one unreadable, retires nothing.
+        retired = self._profile.api_retired(response.status_code, response.content)
         if deprecation or sunset or retired:
             self._deprecated(call, sunset, gone=retired)
 

@@ -129,6 +129,19 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         message = answer.get("message") if isinstance(answer, dict) else None
         return isinstance(message, str) and message.rstrip(".").endswith("was deleted")
 
+    def api_retired(self, status: int, body: bytes) -> bool:
+        """A 410 whose readable answer says an endpoint or API version is gone (GitHub's and
+        Jira's retired APIs answer in JSON). An unreadable one (a body cut short, a proxy's
+        page) is no evidence of that: it stays a plain 410, as a deleted item answers, so the
+        engine asks about the item itself and nobody is told to upgrade zen-tui wrongly."""
+        if status != 410 or self.item_deleted(status, body):
+            return False
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return False
+        return isinstance(answer, dict)
+
     def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
         """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit; a GitHub
         GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body)."""

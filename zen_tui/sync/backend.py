@@ -7,9 +7,9 @@ UI tests may use a fake. No Textual import here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -29,6 +29,8 @@ from zen_tui.models import (
     format_age,
 )
 from zen_tui.store.rows import Link
+
+T = TypeVar("T")
 
 
 class SectionUpdated(Event, frozen=True, kw_only=True):
@@ -216,6 +218,11 @@ class Backend(Protocol):
     async def service_client(self, account: str) -> Any:
         """The account's service client (reads for triage forms), or None; waits for the
         network part the dashboard builds after its first paint."""
+        ...
+
+    async def read_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
+        """`read` of the account's service client, asked again of the new one when a login
+        replaced it meanwhile (never refused as `the login changed`): the forms' reads."""
         ...
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:

@@ -357,6 +357,12 @@ class SyncEngine:
         await self._online(account)
         return self.wired.clients.get(account)
 
+    async def read_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
+        """A triage form's read of the account's client, made as the login it has now: a
+        form opened before a login change reads through the new client (_as_current)."""
+        await self._online(account)
+        return await self._as_current(account, read)
+
     def full_item(self, item: Item) -> Item:
         """The item whole: a row held in memory leaves its web URL, description and number
         in the store (see _publish), read back when the item is opened or acted on."""

@@ -149,3 +149,22 @@ def test_a_410_for_one_deleted_github_issue_is_no_retired_api(
     assert isinstance(error, ApiGone) is not item_gone
     if item_gone:
         assert error.message == message
+
+
+@pytest.mark.parametrize("service", ["github", "jira"])
+@pytest.mark.parametrize(
+    "message", ["This issue was deleted", "The requested API version '1' is not supported."]
+)
+def test_an_unreadable_410_is_no_retired_api(service: str, message: str) -> None:
+    """A 410 whose body is cut short (or empty, or a proxy's HTML) is no evidence that the
+    endpoint was retired: a plain 410 (label `gone`, the item asked about), never `update
+    zen-tui`. Only a readable answer counts as retired."""
+    whole = json.dumps({"message": message, "documentation_url": "https://docs"}).encode()
+    for body in (whole[: len(whole) // 2], b"", b"<html>Gone</html>"):
+        answer = Answer(410, httpx.Headers(), body, "https://api.test/x", "Gone")
+        error = response_failure(answer, CTX, profile_for(service), now=0.0)
+        assert type(error) is ApiError, body
+        assert (error.status, error.message) == (410, "Gone")
+    whole_answer = Answer(410, httpx.Headers(), whole, "https://api.test/x", "Gone")
+    retired = response_failure(whole_answer, CTX, profile_for(service), now=0.0)
+    assert isinstance(retired, ApiGone) is not (message.endswith("deleted") and service == "github")

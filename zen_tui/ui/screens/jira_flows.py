@@ -1,7 +1,8 @@
 """The dashboard's Jira triage dialogs: create (createmeta), edit fields (editmeta), assign
 to anyone (user search as you type), link, edit/delete own comments, history, and the move
 of a selection by target status. Each ends in outbox Actions the dashboard queues (with the
-row's optimistic look), or in the preview (history). Reads go to the account's JiraClient.
+row's optimistic look), or in the preview (history). Reads go to the account's JiraClient,
+the one it has when each is made (JiraReads).
 
 Functions, not methods: each takes the DashboardScreen and runs in one of its workers, so a
 dialog can await the next one (push_screen_wait).
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from msgspec.structs import replace
@@ -31,14 +33,30 @@ if TYPE_CHECKING:
 
 SKIP_ON_CREATE = {"project", "issuetype", "summary", "description", "reporter", "assignee"}
 ASKED_ON_CREATE = ("priority", "labels", "duedate")  # optional ones the form also offers
+T = TypeVar("T")
 
 
 class NoJira(Exception):
     """No Jira account or client to ask; the text says what to do."""
 
 
-async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
-    """The account's client. Opened while that account (not another one) is still being
+class JiraReads:
+    """A form's reads of one Jira account. Each is made of the client the account has when
+    it is made, and made again of the new one if a login replaced it meanwhile (the
+    engine's re-read, Backend.read_current): a form opened before a login change reads as
+    the new login, never refused with `the login changed while this was read`."""
+
+    def __init__(self, screen: DashboardScreen, account: str) -> None:
+        self._backend = screen.zen.backend
+        self._account = account
+
+    async def __call__(self, read: Callable[[JiraClient], Awaitable[T]]) -> T:
+        answer: T = await self._backend.read_current(self._account, read)
+        return answer
+
+
+async def client_for(screen: DashboardScreen, account: str) -> JiraReads:
+    """The account's reads. Opened while that account (not another one) is still being
     built, the form says it is connecting and waits for it; if its build failed, the form
     says why while it is tried again, and refuses (the reason, one line) if it fails again."""
     screen.say_connection(account)
@@ -50,7 +68,7 @@ async def client_for(screen: DashboardScreen, account: str) -> JiraClient:
 
     if not isinstance(client, JiraClient):
         raise NoJira(f"{account} is not a Jira account this dashboard can reach")
-    return client
+    return JiraReads(screen, account)
 
 
 async def ask(screen: DashboardScreen, modal: Any) -> Any:
@@ -86,25 +104,25 @@ async def create_issue(screen: DashboardScreen) -> Action | None:
         account = await ask(screen, PickerModal("Create a Jira issue with", accounts))
         if account is None:
             return None
-    client = await client_for(screen, account)
-    project = await _pick_project(screen, client, item)
+    jira = await client_for(screen, account)
+    project = await _pick_project(screen, jira, item)
     if project is None:
         return None
-    types = await client.creating.issue_types(project)
+    types = await jira(lambda c: c.creating.issue_types(project))
     names = [name for _, name in types]
     name = await ask(screen, PickerModal(f"Issue type in {project}", names))
     if name is None:
         return None
     type_id = next(tid for tid, n in types if n == name)
-    fields = await client.creating.fields(project, type_id)
+    fields = await jira(lambda c: c.creating.fields(project, type_id))
     values = await ask(screen, FormModal(f"New {name} in {project}", _create_form(fields)))
     if values is None:
         return None
     return _create_action(account, project, name, values, fields)
 
 
-async def _pick_project(screen: DashboardScreen, client: JiraClient, item: Item | None) -> Any:
-    projects = await client.creating.projects()
+async def _pick_project(screen: DashboardScreen, jira: JiraReads, item: Item | None) -> Any:
+    projects = await jira(lambda c: c.creating.projects())
     if not projects:
         raise NoJira("this Jira account sees no project to create issues in")
     current = item.project if isinstance(item, Issue) and item.service == "jira" else None
@@ -172,8 +190,8 @@ def placeholder(action: Action, site: str) -> Issue:
 async def edit_fields(screen: DashboardScreen, item: Item) -> Action | None:
     """The form of editmeta's summary/priority/labels/due date, with today's values; only
     what changed is sent."""
-    client = await client_for(screen, item.account)
-    form = await client.editing.edit_fields(item.key)
+    jira = await client_for(screen, item.account)
+    form = await jira(lambda c: c.editing.edit_fields(item.key))
     if not form:
         raise NoJira(f"Jira offers none of summary/priority/labels/due date on {item.key}")
     fields = [_field(spec, now) for spec, now in form]
@@ -190,10 +208,10 @@ async def edit_fields(screen: DashboardScreen, item: Item) -> Action | None:
 
 async def assign_to(screen: DashboardScreen, items: list[Item]) -> list[Action]:
     first = items[0]
-    client = await client_for(screen, first.account)
+    jira = await client_for(screen, first.account)
 
     async def search(query: str) -> list[tuple[str, str]]:
-        return await client.editing.assignable(first.key, query)
+        return await jira(lambda c: c.editing.assignable(first.key, query))
 
     n = first.key if len(items) == 1 else f"{len(items)} issues"
     picked = await ask(screen, UserPickerModal(f"Assign {n} to", search))
@@ -205,8 +223,8 @@ async def assign_to(screen: DashboardScreen, items: list[Item]) -> list[Action]:
 
 
 async def link_issue(screen: DashboardScreen, items: list[Item]) -> list[Action]:
-    client = await client_for(screen, items[0].account)
-    types = await client.editing.link_types()
+    jira = await client_for(screen, items[0].account)
+    types = await jira(lambda c: c.editing.link_types())
     if not types:
         raise NoJira("this Jira has no issue link types")
     n = items[0].key if len(items) == 1 else f"{len(items)} issues"
@@ -231,8 +249,8 @@ async def link_issue(screen: DashboardScreen, items: list[Item]) -> list[Action]
 
 
 async def edit_comment(screen: DashboardScreen, item: Item) -> Action | None:
-    client = await client_for(screen, item.account)
-    mine = await client.editing.my_comments(item.key)
+    jira = await client_for(screen, item.account)
+    mine = await jira(lambda c: c.editing.my_comments(item.key))
     if not mine:
         raise NoJira(f"you have no comment on {item.key} to edit")
     lines = [_first_line(c.text) for c in mine]
@@ -262,8 +280,8 @@ def _first_line(text: str, width: int = 60) -> str:
 
 async def history(screen: DashboardScreen, item: Item) -> Any:
     """The item's detail with its changelog, for the preview."""
-    client = await client_for(screen, item.account)
-    changes = await client.editing.history(item.key)
+    jira = await client_for(screen, item.account)
+    changes = await jira(lambda c: c.editing.history(item.key))
     detail = await screen.zen.backend.details(item)
     return replace(detail, history=tuple((c.when, c.who, c.what) for c in changes))
 
@@ -292,14 +310,19 @@ async def reach(screen: DashboardScreen, items: list[Item]) -> Reach:
     for item in items:
         by_account.setdefault(item.account, []).append(item)
     for account, group in by_account.items():
-        client = await client_for(screen, account)
-        moves = await client.available_moves([i.key for i in group])
+        jira = await client_for(screen, account)
+        keys = [i.key for i in group]
+        moves = await jira(partial(_moves, keys=keys))
         for item in group:
             for _, _, to in moves.get(item.key, []):
                 if to and item not in statuses.setdefault(to, []):
                     statuses[to].append(item)
     ordered = dict(sorted(statuses.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     return Reach(ordered, items)
+
+
+async def _moves(client: JiraClient, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
+    return await client.available_moves(keys)
 
 
 async def move_by_status(
