@@ -29,7 +29,9 @@ report it as a warning ("The value 'nobody_here' does not exist for the field 'a
 Atlassian's functional test TestUpgradeTask6137 expects it as a search warning; the legacy
 /search answered 200 with it in `warningMessages`, psss/did#201) and run the query, the clause
 matching nothing. /search/jql's answer (SearchAndReconcileResults) has no field for warnings,
-so the simulator answers 200 with what matches, as that endpoint does.
+so the simulator answers 200 with what matches, as that endpoint does. POST /jql/parse
+(`validate`) is where such a warning shows: the same parser, its findings sorted into errors
+and warnings by the validation mode.
 
 Functions go only where Atlassian's JQL reference lists them ("Supported fields" and
 "Supported operators" of each function): currentUser() on user fields with = != IN NOT IN,
@@ -200,14 +202,29 @@ def _quote_it(tok: _Tok, use: str) -> str:
     return f" You must surround '{tok.text}' in quotation marks to use it as {use}."
 
 
+# What a validation finding is: "error" (a field that does not exist, an issue key, a
+# sprint), "value" (a value a checked field lacks: an error to a search, a warning to
+# /jql/parse under validation=warn, as the spec's example answers `project = INVALID`), or
+# "user" (a user Jira does not know: always a warning).
+ERROR, VALUE, USER = "error", "value", "user"
+
+
 class _Parser:
-    def __init__(self, jql: str, now: float, me: str, known: Known | None = None) -> None:
+    def __init__(
+        self,
+        jql: str,
+        now: float,
+        me: str,
+        known: Known | None = None,
+        people: Collection[str] | None = None,
+    ) -> None:
         self.toks = tokenize(jql)
         self.i = 0
         self.now = now
         self.me = me
         self.known: Known = known or {}
-        self.errors: list[str] = []  # validation errors, all reported together
+        self.people = people  # the users JQL may name, lower-cased; None: any
+        self.found: list[tuple[str, str]] = []  # (kind, message), all reported together
         self.label = ""  # the clause's field as written: Jira's messages quote it so
 
     # -- token helpers --------------------------------------------------------------------
@@ -236,14 +253,21 @@ class _Parser:
 
     # -- grammar --------------------------------------------------------------------------
     def parse(self) -> Query:
+        """The query, as a search runs it: every finding but an unknown user is an error."""
+        query = self.run()
+        errors = [message for kind, message in self.found if kind != USER]
+        if errors:
+            raise JqlError(*dict.fromkeys(errors))  # each once, in order
+        return query
+
+    def run(self) -> Query:
+        """The query; a syntax error raises, validation findings are left in `found`."""
         tok = self.peek()
         where = None if tok is None or tok.word() == "order" else self.or_expr()
         order = self.order_by()
         extra = self.peek()
         if extra is not None:
             raise _got("either 'OR' or 'AND'", extra)
-        if self.errors:
-            raise JqlError(*dict.fromkeys(self.errors))  # each once, in order
         return Query(where, order)
 
     def or_expr(self) -> Predicate:
@@ -276,9 +300,7 @@ class _Parser:
         if tok.kind not in ("word", "str") or name in KEYWORDS:
             raise _got("a field name", tok, _quote_it(tok, "a field name"))
         if name not in EQUALITY | TEXT | DATES:
-            self.errors.append(
-                f"Field '{tok.text}' does not exist or you do not have permission to view it."
-            )
+            self.found.append((ERROR, _no_field(tok.text)))
             self.skip_operand(self.operator())
             return lambda v: False
         self.label = tok.text
@@ -290,10 +312,26 @@ class _Parser:
         if op in ("in", "not in"):
             ahead = self.peek()
             opens = ahead is not None and ahead.kind == "punct" and ahead.text == "("
-            values = self.value_list(name) if opens else [self.value(name)]  # IN openSprints()
+            values = self.value_list(name) if opens else [self.single(name, op)]
             inside = _any_equal(name, values)
             return (lambda v: _present(v, name) and not inside(v)) if op == "not in" else inside
         return self.comparison(name, op)
+
+    def single(self, name: str, op: str) -> Any:
+        """IN's operand without a list: a function (IN openSprints()) or, for Jira, an error
+        (the words of the spec's /jql/parse example for `summary in test`)."""
+        tok, after = self.peek(), self.toks[self.i + 1 : self.i + 2]
+        value = self.value(name)
+        function = bool(after) and after[0].kind == "punct" and after[0].text == "("
+        if tok is not None and not function:
+            self.found.append(
+                (
+                    ERROR,
+                    f"Operator '{op}' does not support the non-list value '\"{tok.text}\"'"
+                    f" for field '{self.label}'.",
+                )
+            )
+        return value
 
     def operator(self) -> str:
         tok = self.next(END_OPERATOR)
@@ -340,16 +378,21 @@ class _Parser:
         return tok.text
 
     def check(self, name: str, value: str) -> None:
-        """A value the field's vocabulary lacks is an error (fields without one take any)."""
+        """A value the field's vocabulary lacks is a finding (fields without one take any);
+        a user nobody is, a warning."""
+        if name in USERS:
+            if self.people is not None and value.lower() not in self.people:
+                self.found.append((USER, _no_value(value, self.label)))
+            return
         allowed = self.known.get(name)
         if allowed is None or value.lower() in allowed:
             return
         if name in KEYS:
-            self.errors.append(_no_issue(value, self.label))
+            self.found.append((ERROR, _no_issue(value, self.label)))
         elif name == "sprint":
-            self.errors.append(_no_sprint(value))
+            self.found.append((ERROR, _no_sprint(value)))
         else:
-            self.errors.append(f"The value '{value}' does not exist for the field '{self.label}'.")
+            self.found.append((VALUE, _no_value(value, self.label)))
 
     def function(self, name: str, field_name: str) -> Any:
         low = name.lower()
@@ -434,15 +477,21 @@ class _Parser:
             raise _got("a field name", tok, _quote_it(tok, "a field name"))
         name = tok.text.lower()
         if name not in ORDERABLE:
-            self.errors.append(
-                f"Field '{tok.text}' does not exist or you do not have permission to view it."
-            )
+            self.found.append((ERROR, _no_field(tok.text)))
         descending = self.accept("desc")
         direction = descending or self.accept("asc")
         after = self.peek()
         if after is not None and after.text != ",":  # what may follow: a direction, a comma
             raise _got("','" if direction else "either 'ASC' or 'DESC'", after)
         return ("key" if name in KEYS else name), descending
+
+
+def _no_field(name: str) -> str:
+    return f"Field '{name}' does not exist or you do not have permission to view it."
+
+
+def _no_value(value: str, label: str) -> str:
+    return f"The value '{value}' does not exist for the field '{label}'."
 
 
 def _no_issue(value: str, label: str) -> str:
@@ -522,11 +571,48 @@ def _date_compare(name: str, op: str, bound: float) -> Predicate:
 
 
 def parse(
-    jql: str, *, now: float, me: str, bounded: bool = True, known: Known | None = None
+    jql: str,
+    *,
+    now: float,
+    me: str,
+    bounded: bool = True,
+    known: Known | None = None,
+    people: Collection[str] | None = None,
 ) -> Query:
     """Parse `jql`; with `bounded`, a query without any restriction is rejected as Jira does;
-    with `known`, a value outside a field's vocabulary is Jira's "does not exist" error."""
-    query = _Parser(jql or "", now, me, known).parse()
+    with `known`, a value outside a field's vocabulary is Jira's "does not exist" error.
+    `people` is accepted for a like call to `validate`: an unknown user is never an error."""
+    query = _Parser(jql or "", now, me, known, people).parse()
     if bounded and query.where is None:
         raise JqlError(UNBOUNDED)
     return query
+
+
+VALIDATIONS = ("strict", "warn", "none")
+
+
+def validate(
+    jql: str,
+    mode: str,
+    *,
+    now: float,
+    me: str,
+    known: Known | None = None,
+    people: Collection[str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """What POST /jql/parse says of `jql` under `mode` (one of VALIDATIONS): (errors,
+    warnings). A syntax error is the one error in every mode; `none` checks nothing else;
+    `strict` reports a missing value as an error, `warn` as a warning (the spec's example
+    answer: `project = INVALID` warned, `universe = 42` an error); an unknown user is a
+    warning in both. An unbounded query is fine here: only a search refuses it."""
+    try:
+        parser = _Parser(jql or "", now, me, known, people)
+        parser.run()
+    except JqlError as exc:
+        return list(exc.messages), []
+    if mode == "none":
+        return [], []
+    demoted = {USER, VALUE} if mode == "warn" else {USER}
+    errors = [m for kind, m in parser.found if kind not in demoted]
+    warnings = [m for kind, m in parser.found if kind in demoted]
+    return list(dict.fromkeys(errors)), list(dict.fromkeys(warnings))

@@ -32,7 +32,7 @@ from zen_tui.simulator.jira import fields as jira_fields
 from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
 from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
-from zen_tui.simulator.jira.jql import JqlError, Known, parse
+from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, validate
 from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
@@ -148,6 +148,7 @@ class JiraSim(ServiceSim):
             ("GET", "/search", self.removed),
             ("POST", "/search", self.removed),
             ("POST", "/search/approximate-count", self.count),
+            ("POST", "/jql/parse", self.parse_jql),
             ("POST", "/issue", partial(writes.create_issue, self)),
             ("GET", "/issue/{key}", self.get_issue),
             ("PUT", "/issue/{key}", self.edit_issue),
@@ -461,7 +462,40 @@ class JiraSim(ServiceSim):
         return JSONResponse(result)
 
     def _parsing(self) -> dict[str, Any]:
-        return {"now": self.world.clock(), "me": self.me, "known": self.known()}
+        return {
+            "now": self.world.clock(),
+            "me": self.me,
+            "known": self.known(),
+            "people": self.people(),
+        }
+
+    def people(self) -> frozenset[str]:
+        """The users JQL may name, lower-cased: account ids, emails and display names."""
+        return frozenset(
+            v.lower() for u in self.users.values() for v in (u.account_id, u.email, u.display_name)
+        )
+
+    def parse_jql(self, request: Request, body: Body) -> Response:
+        """POST /jql/parse: each query's errors and warnings under `validation` (strict by
+        default). The syntax tree (`structure`) is not simulated: the answer leaves it out."""
+        mode = request.query_params.get("validation", "strict")
+        if mode not in VALIDATIONS:
+            return error_collection(
+                400, f"Invalid validation mode '{mode}'. Use one of: strict, warn, none."
+            )
+        queries = body.get("queries") if isinstance(body, dict) else None
+        if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
+            return error_collection(400, "The request body must list the JQL queries to parse.")
+        answers = []
+        for jql in queries:
+            errors, warnings = validate(jql, mode, **self._parsing())
+            answer: dict[str, Any] = {"query": jql}
+            if errors:
+                answer["errors"] = errors
+            if warnings:
+                answer["warnings"] = warnings
+            answers.append(answer)
+        return JSONResponse({"queries": answers})
 
     def removed(self, request: Request, body: Body) -> Response:
         return error_collection(410, REMOVED)

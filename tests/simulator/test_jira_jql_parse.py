@@ -1,0 +1,137 @@
+"""The Jira simulator's POST /rest/api/3/jql/parse, as Atlassian's REST spec documents it.
+
+Each query comes back with its `errors` and `warnings` under `validation` (strict, the
+default; warn; none). The spec's example answer (tests/contracts/jira-cloud-platform/examples/
+POST_jql_parse.200.json) is the source of the words and of which finding is which: a syntax
+error, an unknown field and an unsupported operator are errors; `project = INVALID` is a
+warning (under warn). A user Jira does not know is a warning, as Jira's user clauses report it.
+Before this the path was Jira's JSON 404 (unrouted).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import ManualClock, mounted_client
+from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
+from zen_tui.simulator.core.world import World
+from zen_tui.simulator.jira.jql import validate
+from zen_tui.simulator.jira.service import JiraSim
+
+EXAMPLES = Path(__file__).parents[1] / "contracts" / "jira-cloud-platform" / "examples"
+BOBB = "The value 'bobb' does not exist for the field 'assignee'."
+
+
+@pytest.fixture
+def jira() -> JiraSim:
+    world = World(seed=7, size=1000, clock=ManualClock(NOW))
+    sim = JiraSim(world, TOKEN, "me@example.com")
+    world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
+    async with mounted_client(jira, headers=basic()) as c:
+        yield c
+
+
+async def parsed(
+    client: httpx.AsyncClient, queries: list[str], mode: str | None = None
+) -> list[dict[str, Any]]:
+    params = {} if mode is None else {"validation": mode}
+    resp = await client.post(f"{API}/jql/parse", params=params, json={"queries": queries})
+    assert resp.status_code == 200, resp.text
+    answers: list[dict[str, Any]] = resp.json()["queries"]
+    return answers
+
+
+async def test_unknown_user_is_a_warning_in_jiras_words(client: httpx.AsyncClient) -> None:
+    (answer,) = await parsed(client, ['assignee = "bobb" ORDER BY updated DESC'], "warn")
+    assert answer == {"query": 'assignee = "bobb" ORDER BY updated DESC', "warnings": [BOBB]}
+    # strict reports it as a warning too: the search runs it, matching nothing
+    (strict,) = await parsed(client, ['assignee = "bobb"'])
+    assert strict.get("warnings") == [BOBB] and "errors" not in strict
+    search = {"jql": 'assignee = "bobb"', "fields": ["key"]}
+    resp = await client.post(f"{API}/search/jql", json=search)
+    assert resp.status_code == 200 and resp.json()["issues"] == []
+
+
+async def test_known_users_and_functions_are_clean(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    someone = next(u for u in jira.users.values() if u.account_id != jira.me)
+    queries = [
+        f"assignee = {someone.account_id}",
+        f'reporter in ("{someone.email}", currentUser())',
+        "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC",
+        "assignee is EMPTY",
+    ]
+    answers = await parsed(client, queries, "warn")
+    assert answers == [{"query": q} for q in queries]
+
+
+async def test_the_specs_example_queries_get_the_specs_findings(
+    client: httpx.AsyncClient,
+) -> None:
+    """The spec's example: same errors and warnings, in its words, under warn (its
+    `structure` is not simulated, and its first query's startOfMonth() is not supported)."""
+    request = json.loads((EXAMPLES / "POST_jql_parse.request.json").read_text())
+    expected = json.loads((EXAMPLES / "POST_jql_parse.200.json").read_text())["queries"]
+    answers = await parsed(client, request["queries"][2:], "warn")
+    for got, want in zip(answers, expected[2:], strict=True):
+        assert got.get("errors") == want.get("errors"), want["query"]
+        assert got.get("warnings") == want.get("warnings"), want["query"]
+
+
+async def test_strict_makes_a_missing_value_an_error_and_none_checks_only_syntax(
+    client: httpx.AsyncClient,
+) -> None:
+    queries = ["project = INVALID", "universe = 42", 'assignee = "bobb"', "invalid query"]
+    strict = await parsed(client, queries, "strict")
+    assert strict[0] == {
+        "query": "project = INVALID",
+        "errors": ["The value 'INVALID' does not exist for the field 'project'."],
+    }
+    none = await parsed(client, queries, "none")
+    assert [a.get("errors") for a in none] == [None, None, None, strict[3]["errors"]]
+    assert all("warnings" not in a for a in none)
+
+
+async def test_every_finding_is_listed_in_order(client: httpx.AsyncClient) -> None:
+    (answer,) = await parsed(
+        client, ['assignee = bobb AND project = NOPE AND universe = 1 AND reporter = "x y"'], "warn"
+    )
+    assert answer["errors"] == [
+        "Field 'universe' does not exist or you do not have permission to view it."
+    ]
+    assert answer["warnings"] == [
+        BOBB,
+        "The value 'NOPE' does not exist for the field 'project'.",
+        "The value 'x y' does not exist for the field 'reporter'.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "body"),
+    [("loose", {"queries": ["project = ZEN"]}), ("warn", {"queries": "project = ZEN"})],
+)
+async def test_bad_requests_are_a_400(
+    client: httpx.AsyncClient, mode: str, body: dict[str, Any]
+) -> None:
+    resp = await client.post(f"{API}/jql/parse", params={"validation": mode}, json=body)
+    assert resp.status_code == 400 and resp.json()["errorMessages"]
+
+
+def test_an_unknown_user_is_no_search_error() -> None:
+    """validate() and a search share one parser: the search's 400 leaves the user out."""
+    errors, warnings = validate(
+        "assignee = bobb", "strict", now=NOW, me="me", known={}, people=frozenset({"ann"})
+    )
+    assert (errors, warnings) == ([], [BOBB])
