@@ -366,6 +366,10 @@ class FetchResult(msgspec.Struct, frozen=True):
     # Item-id prefixes the server said are gone for this account (a Slack channel the user
     # left: `slack:C123:`): the engine removes every row under them, in every section.
     gone: tuple[str, ...] = ()
+    # Why a full, live listing is empty, in the server's words (Jira's warning on the JQL:
+    # "no issues; Jira says: The value 'bobb' does not exist for the field 'assignee'.");
+    # the engine shows it as the section's reason while the section stays empty.
+    note: str | None = None
 
     def fetched_at_of(self, item_id: str) -> float:
         """When the page this item came on was fetched."""

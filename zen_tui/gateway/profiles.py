@@ -75,13 +75,13 @@ class ServiceProfile(msgspec.Struct, frozen=True):
     def reads(self, method: str, path: str) -> bool:
         """Only reads, changing nothing: what a gateway replaced by a new login refuses to
         start (Gateway.retire). GET and the like; GitHub's GraphQL queries, Slack's read
-        methods and Jira's issue search, which are POSTs."""
+        methods and Jira's issue search and JQL check, which are POSTs."""
         if method.upper() in _READING:
             return True
         if method.upper() != "POST":
             return False
         if self.name == "jira":
-            return path.rstrip("/").endswith("/search/jql")
+            return path.rstrip("/").endswith(("/search/jql", "/jql/parse"))
         return self.idempotent(method, path)  # GitHub GraphQL, Slack read methods
 
     def creates(self, method: str, path: str) -> bool:

@@ -53,6 +53,7 @@ from zen_tui.services.jira_parse import (
     zone_of,
 )
 from zen_tui.services.markers import strip_zw, zw_keys, zw_marker
+from zen_tui.text_safety import clean
 
 if TYPE_CHECKING:
     # Creating, editing and bulk-moving issues load when the user first does one: polling
@@ -86,6 +87,9 @@ class JiraClient(BaseClient):
         # in every search's reconcileIssues, so the refresh after a write shows it.
         self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
         self._written: dict[int, None] = {}  # the last RECONCILE_MAX written ids, in order
+        # JQL -> what Jira says of it, asked once when its search first came back empty
+        # (/search/jql has no warnings: an unknown user silently matches nothing)
+        self._verdicts: dict[str, str | None] = {}
 
     @cached_property
     def creating(self) -> JiraCreate:
@@ -112,7 +116,8 @@ class JiraClient(BaseClient):
     ) -> FetchResult:
         """The section's JQL (searches are POSTs, never cached: each one asks the server)."""
         read = Read(interactive, revalidate)
-        jql = with_cursor(section.query.strip() or DEFAULT_JQL, cursor)
+        query = section.query.strip() or DEFAULT_JQL
+        jql = with_cursor(query, cursor)
         items: list[Item] = []
         outcomes: list[CacheOutcome] = []
         first: Response | None = None
@@ -145,6 +150,10 @@ class JiraClient(BaseClient):
                 break
         assert first is not None
         zone = await self.zone() if items else UTC
+        note = None
+        if not items and error is None and not skipped:
+            # a delta finding nothing is normal: only a full listing asks (the verdict cached)
+            note = self._verdicts.get(query) if cursor else await self._verdict(query)
         return FetchResult(
             items=items[:limit],
             fetched_at=times.oldest(),
@@ -155,7 +164,31 @@ class JiraClient(BaseClient):
             partial=error is not None,  # a page failed or paging stopped: the rest is unread
             cursor=cursor_of([i.updated_at for i in items], zone) or cursor,
             skipped=skipped,
+            note=note,
         )
+
+    async def _verdict(self, jql: str) -> str | None:
+        """What Jira says of a query whose search found nothing, asked at most once per
+        query: /jql/parse's warnings and errors (validation=warn), else None. A failed ask
+        is no error: the section stays empty, as it would without it."""
+        if jql in self._verdicts:
+            return self._verdicts[jql]
+        self._verdicts[jql] = None  # asked once, whatever comes back
+        try:
+            resp = await self.gateway.request(
+                "POST",
+                f"{API}/jql/parse",
+                endpoint=f"{API}/jql/parse",
+                params={"validation": "warn"},
+                json={"queries": [jql]},
+                idempotency_key=f"jqlparse:{hashlib.sha256(jql.encode()).hexdigest()[:16]}",
+            )
+            said = _findings(resp.json())
+        except GatewayError:
+            return None
+        if said:
+            self._verdicts[jql] = f"no issues; Jira says: {said}"
+        return self._verdicts[jql]
 
     async def _search(self, jql: str, token: str | None, size: int, read: Read) -> Response:
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
@@ -447,6 +480,23 @@ class JiraClient(BaseClient):
             for i, res in zip(others, rest, strict=True):
                 results[i] = res
         return results
+
+
+def _findings(body: Any) -> str:
+    """The warnings and errors of /jql/parse's one answer, as one line of plain text (a
+    server's words: data, never markup or terminal control); "" for none or another shape."""
+    queries = body.get("queries") if isinstance(body, dict) else None
+    answer = queries[0] if isinstance(queries, list) and queries else None
+    if not isinstance(answer, dict):
+        return ""
+    said = [
+        str(m).strip()
+        for key in ("warnings", "errors")
+        if isinstance(answer.get(key), list)
+        for m in answer[key]
+        if str(m).strip()
+    ]
+    return clean(" ".join(dict.fromkeys(said)))
 
 
 def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:

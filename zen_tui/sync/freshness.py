@@ -98,8 +98,12 @@ def cause_for(error: BaseException | None) -> Cause | None:
     return Cause.OFFLINE if isinstance(error, Unavailable) else Cause.SERVER
 
 
-def live(items: Sequence[Item], fetched_at: float) -> Snapshot:
-    return Snapshot(tuple(items), Freshness(FreshnessState.LIVE, fetched_at))
+def live(items: Sequence[Item], fetched_at: float, note: str | None = None) -> Snapshot:
+    """A live answer; `note`: the server's word on why it is empty (FetchResult.note), kept
+    only while it is (a section that fills drops it)."""
+    return Snapshot(
+        tuple(items), Freshness(FreshnessState.LIVE, fetched_at, None if items else note)
+    )
 
 
 def cached(

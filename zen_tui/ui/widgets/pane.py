@@ -278,8 +278,7 @@ class ItemPane(Vertical):
             self.refresh_title()  # another tab: the title names the pane's worst one
             return False
         self._list.set_items(self.shown_items())
-        empty = snapshot.freshness.state == FreshnessState.EMPTY
-        self._list.empty_text = (snapshot.freshness.reason or "empty") if empty else "no items"
+        self._list.empty_text = _empty_text(snapshot.freshness)
         self.refresh_title()
         return True
 
@@ -415,6 +414,16 @@ class ItemPane(Vertical):
             why = f"{section.service} breaker {breaker(section.service)}"
         reason = f" ({why})" if why and fresh.state != "live" else ""
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
+
+
+def _empty_text(fresh: Freshness) -> str:
+    """What an empty list says: why there is no data; a live one's note (the server's word
+    on an empty query: "no issues; Jira says: ..."), else "no items"."""
+    if fresh.state == FreshnessState.EMPTY:
+        return fresh.reason or "empty"
+    if fresh.state == FreshnessState.LIVE and fresh.reason:
+        return fresh.reason
+    return "no items"
 
 
 _WORST = (FreshnessState.LIVE, FreshnessState.CACHED, FreshnessState.LOCAL, FreshnessState.EMPTY)
