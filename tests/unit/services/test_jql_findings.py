@@ -26,6 +26,13 @@ def test_terminal_control_in_the_servers_words_is_made_visible() -> None:
     assert "\x1b" not in said and "\n" not in said and "red" in said
 
 
+def test_a_long_answer_is_cut_as_a_refused_querys_reason_is() -> None:
+    said = _findings({"queries": [{"query": "q", "warnings": [BOBB] * 10}]})
+    assert said == BOBB  # each message once
+    said = _findings({"queries": [{"query": "q", "warnings": [f"{n} {BOBB}" for n in range(9)]}]})
+    assert len(said) == 200 and said.endswith("...")
+
+
 @pytest.mark.parametrize(
     "body",
     [
