@@ -11,6 +11,7 @@ a section with issues never asks.
 from __future__ import annotations
 
 import httpx
+import pytest
 from msgspec.structs import replace
 
 from zen_tui.config import SectionConfig, Settings
@@ -79,14 +80,13 @@ async def test_a_section_with_issues_never_asks(sim: SimulatorServer, settings: 
     await engine.stop()
 
 
+@pytest.mark.parametrize("status", [500, 404])
 async def test_a_failed_ask_leaves_the_section_empty_not_failed(
-    sim: SimulatorServer, settings: Settings
+    sim: SimulatorServer, settings: Settings, status: int
 ) -> None:
-    """The simulator's fault injection makes /jql/parse answer 500: no error, no reason."""
-    rule = {"service": "jira", "endpoint": "*/jql/parse", "error_rate": 1.0, "statuses": [500]}
-    async with httpx.AsyncClient() as control:
-        r = await control.post(f"{sim.root_url}/_sim/faults", json=rule)
-    assert r.status_code == 200, r.text
+    """The simulator's fault injection makes /jql/parse fail (a server error, retried and
+    tripping the breaker; a refusal): no error, no reason."""
+    await fail_parse(sim, status)
     engine = engine_for(only_jira(settings, sim, 'assignee = "bobb"'))
     [section] = engine.sections
     await engine.refresh(section.id)
@@ -95,3 +95,28 @@ async def test_a_failed_ask_leaves_the_section_empty_not_failed(
     assert shown.freshness.state is FreshnessState.LIVE and shown.freshness.reason is None
     assert parse_calls(sim) >= 1  # it was asked, and failed
     await engine.stop()
+
+
+async def test_a_failed_ask_is_asked_again_once_jira_answers(
+    sim: SimulatorServer, settings: Settings
+) -> None:
+    """A failed check is not kept as "nothing to say": the next empty listing asks again
+    (a refusal here: a server error would open the breaker for the whole account)."""
+    await fail_parse(sim, 404)
+    engine = engine_for(only_jira(settings, sim, 'assignee = "bobb"'))
+    [section] = engine.sections
+    await engine.refresh(section.id)
+    assert engine.snapshot(section.id).freshness.reason is None  # type: ignore[union-attr]
+    async with httpx.AsyncClient() as control:
+        assert (await control.delete(f"{sim.root_url}/_sim/faults")).status_code == 200
+    await engine.refresh(section.id)
+    shown = engine.snapshot(section.id)
+    assert shown is not None and shown.freshness.reason == BOBB
+    await engine.stop()
+
+
+async def fail_parse(sim: SimulatorServer, status: int) -> None:
+    rule = {"service": "jira", "endpoint": "*/jql/parse", "error_rate": 1.0, "statuses": [status]}
+    async with httpx.AsyncClient() as control:
+        r = await control.post(f"{sim.root_url}/_sim/faults", json=rule)
+    assert r.status_code == 200, r.text

@@ -171,10 +171,11 @@ class JiraClient(BaseClient):
     async def _verdict(self, jql: str) -> str | None:
         """What Jira says of a query whose search found nothing, asked at most once per
         query: /jql/parse's warnings and errors (validation=warn), else None. A failed ask
-        is no error: the section stays empty, as it would without it."""
+        is no error: the section stays empty, as it would without it, and the next empty
+        full listing asks again (a server down for a while must not hide the warning)."""
         if jql in self._verdicts:
             return self._verdicts[jql]
-        self._verdicts[jql] = None  # asked once, whatever comes back
+        self._verdicts[jql] = None  # one ask at a time: polls meanwhile see "nothing to say"
         try:
             resp = await self.gateway.request(
                 "POST",
@@ -186,6 +187,7 @@ class JiraClient(BaseClient):
             )
             said = _findings(resp.json())
         except GatewayError:
+            del self._verdicts[jql]
             return None
         if said:
             self._verdicts[jql] = f"no issues; Jira says: {said}"
