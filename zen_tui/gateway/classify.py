@@ -127,7 +127,7 @@ def _server_message(response: Answer) -> str:
         if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
             text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
     text = " ".join(text.split())
-    return _shortened(text) if len(text) > MESSAGE_MAX else (text or response.reason_phrase)
+    return shortened(text) or response.reason_phrase
 
 
 # Where Jira's JQL syntax error puts the blame, at the end of its sentence ("Expecting operator
@@ -135,9 +135,12 @@ def _server_message(response: Answer) -> str:
 _POSITION = re.compile(r" \(line \d+, character \d+\)$")
 
 
-def _shortened(text: str) -> str:
-    """`text` cut to MESSAGE_MAX; a JQL error's closing position is kept, as it says where
-    in the query the mistake is (its list of valid operators alone runs to 100 characters)."""
+def shortened(text: str) -> str:
+    """`text` cut to MESSAGE_MAX, if longer; a JQL error's closing position is kept, as it
+    says where in the query the mistake is (its list of valid operators alone runs to 100
+    characters)."""
+    if len(text) <= MESSAGE_MAX:
+        return text
     found = _POSITION.search(text)
     tail = found.group(0) if found else ""
     return text[: MESSAGE_MAX - 3 - len(tail)] + "..." + tail

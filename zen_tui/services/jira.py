@@ -8,7 +8,7 @@ from datetime import UTC, tzinfo
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
-from zen_tui.gateway.classify import MESSAGE_MAX
+from zen_tui.gateway.classify import shortened
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.models import (
     Action,
@@ -487,8 +487,8 @@ class JiraClient(BaseClient):
 
 def _findings(body: Any) -> str:
     """The warnings and errors of /jql/parse's one answer, as one line of plain text (a
-    server's words: data, never markup or terminal control), at most MESSAGE_MAX characters
-    as a refused query's reason is; "" for none or another shape."""
+    server's words: data, never markup or terminal control), cut as a refused query's
+    reason is (shortened); "" for none or another shape."""
     queries = body.get("queries") if isinstance(body, dict) else None
     answer = queries[0] if isinstance(queries, list) and queries else None
     if not isinstance(answer, dict):
@@ -501,7 +501,7 @@ def _findings(body: Any) -> str:
         if str(m).strip()
     ]
     text = clean(" ".join(" ".join(dict.fromkeys(said)).split()))
-    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
+    return shortened(text)
 
 
 def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:
