@@ -88,23 +88,24 @@ def predating(db: sqlite3.Connection, section_id: str, rows: Sequence[Row]) -> s
     found = db.execute(
         "SELECT key, prefix, gone_at FROM gone WHERE gone_at >= ?", (oldest,)
     ).fetchall()
-    if oldest > floor and not found:  # the common case: an answer newer than all of it
+    if oldest >= floor and not found:  # the common case: an answer newer than all of it
         return set()
     exact = {key: float(at) for key, prefix, at in found if not prefix}
     under = [(key, float(at)) for key, prefix, at in found if prefix]
-    held = _held(db, section_id, [row[1] for row in rows if row[3] <= floor])
+    held = _held(db, section_id, [row[1] for row in rows if row[3] < floor])
     out = set()
     for _, item_id, _, fetched_at, _ in rows:
         left = max(
             [exact.get(item_id, float("-inf"))] + [t for p, t in under if item_id.startswith(p)]
         )
-        if fetched_at <= left or (fetched_at <= floor and item_id not in held):
+        # A listing's floor is strict: an answer sent at the same instant may follow it
+        if fetched_at <= left or (fetched_at < floor and item_id not in held):
             out.add(item_id)
     return out
 
 
 def _floor(db: sqlite3.Connection, section_id: str) -> float:
-    """Copies fetched at or before this add no item to the section."""
+    """Copies fetched before this add no item to the section."""
     listed_at = db.execute(
         "SELECT listed_at FROM sections WHERE section_id = ?", (section_id,)
     ).fetchone()
