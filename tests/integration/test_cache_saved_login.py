@@ -25,7 +25,8 @@ from tests.integration.test_login_takes_effect import deferred, service_sim, wit
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
 from zen_tui.auth.provider import KeyringCredentialProvider
-from zen_tui.config import Settings
+from zen_tui.commands.auth import _record_user
+from zen_tui.config import AccountConfig, Settings
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.cache import owner
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
@@ -86,6 +87,21 @@ def session_engine(settings: Settings, account: str, token: str, wire: Validator
     return engine
 
 
+async def keyring_login(
+    settings: Settings, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, AccountConfig]:
+    """GitHub's account logged in as `me` in the keyring; its `token_env` (unset) is how a
+    run gets a token from the environment instead."""
+    settings, account = without_token(settings, "github")
+    account = replace(account, token_env=TOKEN_ENV)
+    settings = replace(
+        settings, accounts=[account if a.name == account.name else a for a in settings.accounts]
+    )
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    await KeyringCredentialStore().save(account.name, StoredCredential(sim.account("github").token))
+    return settings, account
+
+
 @pytest.mark.parametrize("temporary", ["environment", "session"])
 async def test_a_temporary_login_keeps_the_keyring_logins_cache_for_its_return(
     sim: SimulatorServer,
@@ -95,15 +111,8 @@ async def test_a_temporary_login_keeps_the_keyring_logins_cache_for_its_return(
     monkeypatch: pytest.MonkeyPatch,
     temporary: str,
 ) -> None:
-    settings, account = without_token(settings, "github")
-    account = replace(account, token_env=TOKEN_ENV)
-    settings = replace(
-        settings, accounts=[account if a.name == account.name else a for a in settings.accounts]
-    )
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    settings, account = await keyring_login(settings, sim, monkeypatch)
     ada = service_sim(sim, "github").add_user("ada")
-    await KeyringCredentialStore().save(account.name, StoredCredential(sim.account("github").token))
-
     keyring_run = Validators()
     await poll_once(deferred(settings, keyring_run))  # the keyring's login fills its cache
     etags_of_keyring = {etag for _p, _s, etag in keyring_run.seen if etag}
@@ -128,6 +137,37 @@ async def test_a_temporary_login_keeps_the_keyring_logins_cache_for_its_return(
     assert revalidated and revalidated <= etags_of_keyring  # on main: none, all downloaded
     assert sim.counters()["not_modified"].get("github", 0) - before >= len(revalidated)
     assert owners(tmp_path, account.name) == {saved}  # the temporary login's entries went
+
+
+@pytest.mark.parametrize("change", ["logout", "login"])
+async def test_a_logout_or_login_in_a_terminal_drops_the_replaced_logins_cache_at_once(
+    sim: SimulatorServer,
+    settings: Settings,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+) -> None:
+    """`zen-tui auth logout` (or `auth login` as someone else) while no zen-tui runs: the
+    keyring login's cached answers go then, not only when a zen-tui next reads the keyring,
+    so an environment login run before that keeps none of a login that is gone."""
+    settings, account = await keyring_login(settings, sim, monkeypatch)
+    await poll_once(deferred(settings, Validators()))
+    (saved,) = owners(tmp_path, account.name)
+
+    keyring = KeyringCredentialStore()
+    if change == "logout":
+        await keyring.delete(account.name)
+    else:
+        ada = service_sim(sim, "github").add_user("ada")
+        await keyring.save(account.name, StoredCredential(ada, login="ada"))
+    await _record_user(settings, account.name, keyring, changed=True)  # as `zen-tui auth` does
+    assert owners(tmp_path, account.name) == set()  # on main: the replaced login's stay
+
+    monkeypatch.setenv(TOKEN_ENV, service_sim(sim, "github").add_user("bob"))
+    await poll_once(deferred(settings, Validators()))
+    assert saved not in owners(tmp_path, account.name)
+    assert len(owners(tmp_path, account.name)) == 1  # the environment login's own
 
 
 # ---- many login switches, seeded: the retention rule's invariants --------------------------
