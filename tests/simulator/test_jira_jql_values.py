@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.simulator.jira_helpers import API, NOW
-from zen_tui.simulator.jira.jql import JqlError, parse
+from zen_tui.simulator.jira.jql import JqlError, Known, parse
 from zen_tui.simulator.jira.model import (
     ISSUE_TYPES,
     PRIORITIES,
@@ -124,12 +124,7 @@ def test_random_queries_error_exactly_on_unknown_values() -> None:
                 picks.append(f'"{value}"')
             clauses.append(f"{field} in ({', '.join(picks)})")
         jql = " AND ".join(clauses)
-        try:
-            parse(jql, now=NOW, me="me", known=known)
-        except JqlError as exc:
-            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
-        else:
-            assert not wrong, jql
+        fails_exactly_on(jql, wrong, known)
 
 
 def test_without_a_vocabulary_any_value_parses() -> None:
@@ -270,12 +265,18 @@ def test_random_key_and_sprint_queries_error_exactly_on_what_does_not_exist(
                     wrong.append(why)
             clauses.append(f"{field} in ({', '.join(picks)})")
         jql = rng.choice([" AND ", " OR "]).join(clauses)
-        try:
-            parse(jql, now=NOW, me="me", known=known)
-        except JqlError as exc:
-            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
-        else:
-            assert not wrong, jql
+        fails_exactly_on(jql, wrong, known)
+
+
+def fails_exactly_on(jql: str, wrong: list[str], known: Known) -> None:
+    """The parse of `jql` fails exactly when `wrong` names something, and then says each of
+    `wrong` once, in the order written."""
+    try:
+        parse(jql, now=NOW, me="me", known=known)
+    except JqlError as exc:
+        assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
+    else:
+        assert not wrong, jql
 
 
 def _pick(
