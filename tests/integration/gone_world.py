@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.integration.helpers import running
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
 from zen_tui.gateway import FakeClock
@@ -74,12 +75,9 @@ class VirtualWorld:
         """`engine` (a new one if none) started and given up to 10 virtual minutes for every
         poller's first poll; stopped on the way out, whatever happened inside."""
         started = self.engine() if engine is None else engine
-        await started.start()
-        try:
+        async with running(started):
             await self.run_until(lambda: polled(started), 600)
             yield started
-        finally:
-            await started.stop()
 
     async def run_until(self, done: Callable[[], bool], limit: float, step: float = 5.0) -> float:
         """Let virtual time pass (the engine's pollers run) until `done()`; returns the

@@ -11,12 +11,16 @@ from zen_tui.sync.engine import SyncEngine
 
 
 @contextlib.asynccontextmanager
-async def running(engine: SyncEngine, transport: httpx.AsyncBaseTransport) -> AsyncIterator[None]:
+async def running(
+    engine: SyncEngine, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[None]:
     """`engine` started; on the way out, whatever happened inside, stopped and `transport`
-    (the loopback one a test's recording wire wraps: no gateway closes it) closed."""
+    (if given: the loopback one a test's recording wire wraps, which no gateway closes)
+    closed."""
     await engine.start()
     try:
         yield
     finally:
         await engine.stop()
-        await transport.aclose()
+        if transport is not None:
+            await transport.aclose()

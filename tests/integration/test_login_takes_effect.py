@@ -236,8 +236,7 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
     # naming no user would be another login, its queued comments held (store/logins.py).
     await store.save(account.name, StoredCredential(sim.account("github").token, login="me"))
     engine = SyncEngine(build(settings))
-    await engine.start()
-    try:
+    async with running(engine):
         await engine.refresh(None)
         prs: list[Item] = [
             item
@@ -271,8 +270,6 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
         failed = engine.store.outbox_by_state(ActionState.FAILED)
         assert not failed, [e.reason for e in failed]
         assert [comments(sim, "github", body=b) for b in bodies] == [1] * len(bodies)
-    finally:
-        await engine.stop()
 
 
 @pytest.mark.parametrize("seed", range(8))
