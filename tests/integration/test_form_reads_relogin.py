@@ -88,10 +88,12 @@ async def test_create_reads_as_the_new_login_after_a_change_in_its_pickers(
     in the `create` action (on main: `the login changed while this was read`)."""
     engine, wire, store, name = await logged_in(sim, settings)
     tokens: list[str] = []
-    marks: list[int] = []
+    starts: list[int] = []  # the wire before each login change: its requests may carry either
+    marks: list[int] = []  # the wire once it is taken: from here on, only the new token
 
     async def answer(modal: Any) -> Any:
         if isinstance(modal, PickerModal):
+            starts.append(len(wire.seen))
             tokens.append(await relogin(engine, sim, store, name))
             marks.append(len(wire.seen))
             return modal.choices[0]
@@ -103,7 +105,7 @@ async def test_create_reads_as_the_new_login_after_a_change_in_its_pickers(
         assert action is not None and action.kind == "create"
         assert action.params["summary"] == "made across two logins"
         assert len(tokens) == 2  # both pickers were answered, a login change in each
-        ends = [*marks[1:], len(wire.seen)]
+        ends = [*starts[1:], len(wire.seen)]  # a login's reads end where the next change starts
         for token, mark, end in zip(tokens, marks, ends, strict=True):
             assert tokens_since(wire, mark, end) == {token}  # only the new login read
 
