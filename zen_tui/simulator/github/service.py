@@ -111,7 +111,10 @@ class GitHubSim(ServiceSim):
     # changes an item's `updated_at` or sends a webhook, as on GitHub.
     # device_flow_github_app: the device flow logs in to a GitHub App rather than an OAuth
     # app, so its tokens are user access tokens (ghu_), with a GitHub App's limits.
+    # deleted_users: logins (comma-separated) whose accounts were deleted: what they wrote
+    # answers with `user: null` (REST) and `author: null` (GraphQL).
     settings: ClassVar[dict[str, type]] = {
+        "deleted_users": str,
         "search_incomplete_rate": float,
         "hidden_repos": str,
         "archived_repos": str,
@@ -155,6 +158,15 @@ class GitHubSim(ServiceSim):
     def archived_repos(self, names: str) -> None:
         with self.world.lock:
             self.state.set_repo_access(names, archived=True)
+
+    @property
+    def deleted_users(self) -> str:
+        return ",".join(sorted(self.state.deleted_users))
+
+    @deleted_users.setter
+    def deleted_users(self, logins: str) -> None:
+        with self.world.lock:
+            self.state.set_deleted_users(logins)
 
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
