@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -244,6 +245,32 @@ async def test_json_body_writes_and_invalid_json(
         "/chat.postMessage", content=b"[1]", headers={"Content-Type": "application/json"}
     )
     assert r.json() == {"ok": False, "error": "invalid_json"}
+
+
+async def test_a_json_body_without_a_charset_is_taken_with_a_warning(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """Slack answers `ok: true` with `warning: missing_charset` (and the code and a "[WARN]"
+    message in response_metadata) to JSON sent as plain `application/json`; a form body that
+    names a charset gets `superfluous_charset`; the rest get no warning."""
+    channel = busiest(slack)
+    plain = await client.post("/chat.postMessage", json={"channel": channel, "text": "a"})
+    body = plain.json()
+    assert body["ok"] is True and body["message"]["text"] == "a"
+    assert body["warning"] == "missing_charset"
+    assert body["response_metadata"]["warnings"] == ["missing_charset"]
+    assert body["response_metadata"]["messages"][0].startswith("[WARN] ")
+    utf8 = {"Content-Type": "application/json; charset=utf-8"}
+    named = await client.post(
+        "/chat.postMessage", content=json.dumps({"channel": channel, "text": "b"}), headers=utf8
+    )
+    assert named.json()["ok"] is True and "warning" not in named.json()
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    listed = await client.post("/conversations.list", content="limit=2", headers=form)
+    meta = listed.json()["response_metadata"]
+    assert listed.json()["warning"] == "superfluous_charset" and meta["next_cursor"]
+    assert "warning" not in await call(client, "conversations.list", limit=2)
+    assert slack.warned == {"missing_charset": 1, "superfluous_charset": 1}
 
 
 def test_seeding_is_fast_and_mentions_me() -> None:

@@ -66,6 +66,8 @@ TIERS = {
     "chat.getPermalink": "special",
     "reactions.add": "tier3",
 }
+# A JSON body names its charset: without one Slack answers `warning: missing_charset`.
+JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
@@ -99,6 +101,7 @@ class SlackClient(BaseClient):
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
         self._channels: dict[str, str] = {}  # channel id -> name
+        self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -115,7 +118,9 @@ class SlackClient(BaseClient):
         revalidate: bool = False,
     ) -> tuple[dict[str, Any], Response]:
         """One Web API call; ok:false becomes the matching GatewayError."""
-        kwargs: dict[str, Any] = {"json": params} if write else {"params": params}
+        kwargs: dict[str, Any] = (
+            {"json": params, "headers": JSON_UTF8} if write else {"params": params}
+        )
         try:
             resp: Response = await self.gateway.request(
                 "POST" if write else "GET",
@@ -138,7 +143,18 @@ class SlackClient(BaseClient):
         body = self.r.at(method).root(raw)
         if body.get("ok") is not True:
             raise slack_error(body, account=self.account, method=method)
+        self._note_warnings(method, body)
         return body, resp
+
+    def _note_warnings(self, method: str, body: dict[str, Any]) -> None:
+        """Slack's `warning` on an `ok: true` answer (comma-separated codes: a deprecated
+        method or argument, a charset): logged once per method and code, so what Slack
+        announces this way is seen before it becomes an error, without a line per poll."""
+        for code in str(body.get("warning") or "").split(","):
+            code = code.strip()
+            if code and (method, code) not in self._warned:
+                self._warned.add((method, code))
+                log.warning("%s %s: Slack warns %s", self.account, method, code)
 
     async def me(self) -> str:
         """My user id (auth.test, cached as user_info); also learns the team URL."""

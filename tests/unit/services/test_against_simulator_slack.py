@@ -66,3 +66,21 @@ async def test_a_long_thread_shows_every_reply_up_to_the_newest(sim_client) -> N
     texts = [text for _, text in detail.comments]
     assert texts == [f"reply {n}" for n in range(20)]
     assert detail.error is None
+
+
+async def test_writes_name_their_charset_so_slack_takes_them_without_a_warning(
+    sim, sim_client, caplog
+) -> None:
+    """Slack answers a JSON body without a charset `ok: true, warning: missing_charset`;
+    the client's writes (reply, react, post) name utf-8, and draw no warning."""
+    slack_sim = sim.world.services["slack"]
+    slack_sim.warned.clear()
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    for n, (kind, params) in enumerate(
+        [("reply", {"text": "charset"}), ("react", {"name": "tada"}), ("post", {"text": "x"})]
+    ):
+        action = Action(kind=kind, item_id=message.id, account="slack", params=params)  # type: ignore[arg-type]
+        assert (await slack.apply(action, idempotency_key=f"cs{n}")).ok
+    assert slack_sim.warned == {}
+    assert "Slack warns" not in caplog.text
