@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
-from zen_tui.simulator.core.world import World
+from zen_tui.simulator.core.world import ChangeEvent, World
 from zen_tui.simulator.slack.service import SlackSim, TokenInfo
 
 USER_TOKEN = "sim-user-token"
@@ -492,3 +492,24 @@ async def test_broadcast_reply_is_in_history_and_its_event_carries_the_root(
     # a reply "to" the broadcast lands in the parent's thread
     again = await call(client, "chat.postMessage", channel=channel, text="c", thread_ts=loud["ts"])
     assert again["message"]["thread_ts"] == parent
+
+
+async def test_an_integrations_post_is_a_bot_message_without_a_user(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """An incoming webhook's or CI bot's post, as Slack sends it: subtype `bot_message`,
+    `username` and `bot_id`, no `user`; users.info does not know the bot id."""
+    channel = busiest(slack)
+    events: list[ChangeEvent] = []
+    slack.world.on_change(events.append)
+    msg = slack.integration_post(channel, "ci-bot", "Build #12 failed")
+    history = await call(client, "conversations.history", channel=channel, limit=1)
+    [newest] = history["messages"]
+    assert newest["ts"] == msg.ts and "user" not in newest
+    assert newest["subtype"] == "bot_message" and newest["username"] == "ci-bot"
+    assert newest["bot_id"].startswith("B")
+    unknown = await call(client, "users.info", user=newest["bot_id"])
+    assert unknown == {"ok": False, "error": "user_not_found"}
+    [event] = [e.payload for e in events]
+    assert event["subtype"] == "bot_message" and "user" not in event
+    assert event["channel"] == channel

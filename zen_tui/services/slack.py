@@ -49,6 +49,7 @@ from zen_tui.services.slack_parse import (
     mentioned_users,
     parse_message,
     permalink,
+    posted_as,
     slack_error,
 )
 
@@ -254,7 +255,7 @@ class SlackClient(BaseClient):
             account=self.account,
             channel_id=channel_id,
             channel=channel,
-            author=await self.user_name(author_id(r, raw)),
+            author=posted_as(r, raw) or await self.user_name(author_id(r, raw)),
             me=self._me,
             team_url=self._team_url,
             users=self._names,
@@ -458,7 +459,8 @@ class SlackClient(BaseClient):
                 account=self.account,
                 channel_id=cid,
                 channel=self._channels.get(cid, cid),
-                author=self._names.get(author_id(r, message), author_id(r, message)),
+                author=posted_as(r, message)
+                or self._names.get(author_id(r, message), author_id(r, message)),
                 me=self._me,
                 team_url=self._team_url,
                 users=self._names,  # names already known; the next poll fills the rest

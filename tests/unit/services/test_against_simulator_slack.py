@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from zen_tui.models import Action, Message
 
 from .conftest import section
@@ -84,3 +86,19 @@ async def test_writes_name_their_charset_so_slack_takes_them_without_a_warning(
         assert (await slack.apply(action, idempotency_key=f"cs{n}")).ok
     assert slack_sim.warned == {}
     assert "Slack warns" not in caplog.text
+
+
+async def test_an_integrations_post_shows_the_name_it_posted_as(sim, sim_client) -> None:
+    """A CI bot's `bot_message` has no `user`: its row, its event's row and its thread say
+    the name it posted under, not its bot id (which users.info does not know)."""
+    slack_sim = sim.world.services["slack"]
+    events: list[Any] = []
+    slack_sim.world.on_change(events.append)
+    posted = slack_sim.integration_post("#dev", "ci-bot", "Build #12 failed")
+    slack = sim_client("slack")
+    rows = (await slack.fetch_section(section("slack", "#dev"), limit=5)).items
+    [row] = [m for m in rows if isinstance(m, Message) and m.ts == posted.ts]
+    assert row.author == "ci-bot" and row.text == "Build #12 failed"
+    [event] = [e.payload for e in events if e.payload.get("ts") == posted.ts]
+    [pushed] = slack.items_for_webhook("message", event)
+    assert isinstance(pushed, Message) and pushed.author == "ci-bot"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -439,6 +440,22 @@ class SlackSim(ServiceSim):
         if msg.is_reply:
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
+
+    def integration_post(self, channel: str, name: str, text: str) -> Message:
+        """A post by an integration (an incoming webhook, a CI bot) called `name` in `channel`
+        (an id or a name): Slack's `bot_message`, with `username` and a `bot_id` but no
+        `user`, which users.info does not know (`user_not_found`); the Events API gets it."""
+        with self.world.lock:
+            chan = self._channel(TokenInfo("user", self.me.id, ALL_SCOPES), channel)
+            bot_id = "B" + hashlib.sha1(name.encode()).hexdigest()[:10].upper()
+            msg = Message(
+                self._next_ts(), "", text, bot_id=bot_id, subtype="bot_message", username=name
+            )
+            chan.add(msg)
+            event = {**msg.to_json(), "channel": chan.id, "event_ts": msg.ts}
+            event["channel_type"] = CHANNEL_TYPE[chan.kind]
+            self.world.emit("slack", "message", event)
+            return msg
 
     def post(
         self, chan: Channel, author: str, text: str, thread: str | None, *, broadcast: bool = False
