@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
+from zen_tui.gateway.profiles import slack_scope
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -55,7 +56,7 @@ from zen_tui.services.slack_parse import (
 
 log = logging.getLogger("zen_tui.services")
 
-# Rate-limit scope of each method = its documented tier.
+# Each method's documented rate tier: the rate of its own bucket (see slack_scope).
 TIERS = {
     "auth.test": "special",
     "conversations.list": "tier2",
@@ -127,7 +128,7 @@ class SlackClient(BaseClient):
                 "POST" if write else "GET",
                 f"/{method}",
                 endpoint=method,
-                scope=TIERS.get(method, "default"),
+                scope=slack_scope(method, TIERS.get(method, "default")),
                 cache_type=cache_type,
                 priority=priority(interactive or write),
                 allow_stale=not write,

@@ -250,11 +250,11 @@ async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None
     body = {"ok": True, "messages": [{"ts": "1.0", "user": "W1", "text": "x"}]}
     router.get(f"{API}/conversations.history").respond(200, json=body)
     await slack.fetch_section(section("slack", "#general"))
-    assert scopes == {
-        "/auth.test": "special",
-        "/conversations.list": "tier2",
-        "/conversations.history": "tier3",
-        "/users.info": "tier4",
+    assert scopes == {  # each method its own bucket, at its tier's rate
+        "/auth.test": "special:auth.test",
+        "/conversations.list": "tier2:conversations.list",
+        "/conversations.history": "tier3:conversations.history",
+        "/users.info": "tier4:users.info",
     }
 
 
