@@ -106,3 +106,13 @@ async def test_a_deleted_account_reads_as_a_null_user_everywhere_it_wrote(
     assert None in [r["author"] for r in node["latestOpinionatedReviews"]["nodes"]]
     await client.put("/_sim/settings", json={"github": {"deleted_users": ""}})
     assert (await gh.get(f"{base}/pulls/{pr.number}")).json()["user"]["login"] == author
+
+
+async def test_the_notifications_poll_interval_grows_under_load(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """GitHub's X-Poll-Interval is 60 s and may grow under load: the setting raises it."""
+    assert (await gh.get("/notifications")).headers["x-poll-interval"] == "60"
+    r = await client.put("/_sim/settings", json={"github": {"poll_interval": 180}})
+    assert r.status_code == 200, r.text
+    assert (await gh.get("/notifications")).headers["x-poll-interval"] == "180"
