@@ -2,7 +2,8 @@
 decoded by the client as it is: one such answer must not cost a row or a whole preview.
 
 The variants come from the vendored GitHub REST schemas (tests/contracts/SOURCES.md), applied
-to GitHub's own examples, not from the simulator: the two were written by the same hands."""
+to GitHub's own examples, and Jira's own example is read as Atlassian wrote it: not from the
+simulator, as the two were written by the same hands."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from zen_tui.models import PullRequest
+from zen_tui.models import Issue, PullRequest
 from zen_tui.services import make_client
 from zen_tui.services.github import GitHubClient
 
@@ -134,3 +135,26 @@ async def test_a_deleted_accounts_review_and_comment_show_as_ghost(sim, sim_clie
     assert ("ghost", "left a note") in (detail.comments or ())
     assert ("ghost", "CHANGES_REQUESTED") in (detail.reviews or ())
     assert detail.extra["review_decision"] == "changes_requested"
+
+
+async def test_jiras_own_issue_example_decodes_in_the_preview(jira, router, contracts) -> None:
+    """Atlassian's OpenAPI example of GET /issue/{key} gives `fields.comment` as a bare list
+    of comments, where Jira answers a page of them (`{"comments": [...]}`): both are read;
+    the list failed the whole preview ("field 'comment' has type list")."""
+    jira_api = f"{BASES['jira']}/rest/api/3"
+    example = "jira-cloud-platform/examples"
+    router.get(f"{jira_api}/issue/EX-1").respond(
+        200, json=load(contracts, f"{example}/GET_issue_issueIdOrKey.200.json")
+    )
+    router.get(f"{jira_api}/issue/EX-1/transitions").respond(
+        200, json=load(contracts, f"{example}/GET_issue_issueIdOrKey_transitions.200.json")
+    )
+    item = Issue(
+        id="jira:EX-1", account="jira", service="jira", key="EX-1", title="", url="", updated_at=""
+    )
+    detail = await jira.details(item)
+    assert detail.error is None
+    assert detail.body == "Main order flow broken"
+    [(author, text)] = detail.comments
+    assert author == "Mia Krystof" and text.startswith("Lorem ipsum dolor sit amet")
+    assert detail.transitions == ("Close Issue", "QA Review")
