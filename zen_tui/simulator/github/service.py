@@ -116,12 +116,12 @@ class GitHubSim(ServiceSim):
     # poll_interval: the X-Poll-Interval notifications answer with (seconds; GitHub raises it
     # from 60 under load, and a client must not poll faster).
     settings: ClassVar[dict[str, type]] = {
-        "deleted_users": str,
-        "poll_interval": int,
         "search_incomplete_rate": float,
         "hidden_repos": str,
         "archived_repos": str,
         "device_flow_github_app": bool,
+        "deleted_users": str,
+        "poll_interval": int,
     }
     search_incomplete_rate = 0.0
     poll_interval = POLL_INTERVAL
