@@ -50,8 +50,8 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Snapshot,
-    as_row,
     is_row,
+    item_label,
     whole,
 )
 from zen_tui.redaction import redact
@@ -59,7 +59,6 @@ from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
-from zen_tui.store.notices import disk_full_seen
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -69,6 +68,7 @@ from zen_tui.sync.backend import (
     Activity,
     Backend,
     NotConnected,
+    NotStored,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -359,10 +359,19 @@ class SyncEngine:
 
     def full_item(self, item: Item) -> Item:
         """The item whole: a row held in memory leaves its web URL, description and number
-        in the store (see _publish), read back when the item is opened or acted on."""
+        in the store (see _publish), read back when the item is opened or acted on. A row
+        whose item the store lost since (another process's full listing dropped it, a
+        repository renamed there, its login's rows cleared) raises NotStored, and the
+        sections showing it list again in full: that stores it again, or takes it away."""
         if not is_row(item):
             return item
-        return whole(item, self.rows.of(item.account).find_item(item.id))
+        stored = self.rows.of(item.account).find_item(item.id)
+        if stored is None:
+            log.info("%s: %s is shown but not stored: listed again", item.account, item.key)
+            showing = [s.id for s in self._sections if item.id in self.shown_ids(s.id)]
+            self.refresh_soon(showing, full=True)
+            raise NotStored(item_label(item))
+        return whole(item, stored)
 
     async def _as_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
         """`read` of the account's client, once more of the new one if a new login replaced
@@ -984,7 +993,7 @@ class SyncEngine:
             for item in items
         ]
         now = self.wired.clock.time()
-        kept = self._rows(section_id).upsert_items(section_id, fresh, now)
+        kept = self._rows(section_id).upsert_items(section_id, fresh, now, rows=True)
         self._republish(section_id, _merge(old, kept), now)
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
@@ -1342,7 +1351,7 @@ class SyncEngine:
             items = self._as_moved(section.account, items, at)
             stored_items = self._reread(section.id)[0]
             full = not (delta or partial)
-            shown = rows.reconcile(section.id, items, at, full=full, times=times)
+            shown = rows.reconcile(section.id, items, at, full=full, times=times, rows=True)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -1352,10 +1361,12 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            rows.upsert_items(section.id, items, at, touch=since is None, times=times)
-            shown = self._reread(section.id)[0]
+            kept = rows.upsert_items(
+                section.id, items, at, touch=since is None, times=times, rows=True
+            )
+            shown = _with_unsaved(self._reread(section.id)[0], kept)
         else:
-            shown = rows.save_section(section.id, items, at, times=times)
+            shown = rows.save_section(section.id, items, at, times=times, rows=True)
             if section.service not in CONDITIONAL:  # those always list in full
                 # when the poll began: its pages are as new (or a cache hit, up to its TTL)
                 rows.set_cursor(FULL_SCOPE, section.id, repr(started))
@@ -1404,22 +1415,22 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self._rows(section.id).upsert_items(section.id, newer, at, times=times)
+                kept = self._rows(section.id).upsert_items(
+                    section.id, newer, at, times=times, rows=True
+                )
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
 
     def _publish(
         self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None
     ) -> Snapshot:
-        """Hold and announce the section's new snapshot, as rows (models.as_row: their URLs
-        and descriptions left in the store). Returns what was published. Two snapshots then
-        compare on what the rows hold: a description edited alone is noticed by its version
-        (`updated_at`), which GitHub and Jira move on every edit, and taken by the store.
-        Once the disk filled, what comes stays whole: the store could not take what a row
-        leaves to it (the listing is shown from memory, not saved), so full_item would find
-        nothing to put back (`o` opened "", the preview showed no description)."""
-        if not disk_full_seen():
-            snapshot = _as_rows(snapshot)
+        """Hold and announce the section's new snapshot. Returns what was published. Its items
+        are rows (models.as_row: their URLs and descriptions left in the store) where the store
+        holds them, whole where it does not: each store write gives them back so (its `rows`),
+        whole when it did not happen (the disk full, the gateway's stale copy), for full_item
+        would find nothing to put back (`o` opened "", the preview showed no description).
+        Two snapshots compare on what the rows hold: a description edited alone is noticed by
+        its version (`updated_at`), which GitHub and Jira move on every edit."""
         self._snapshots[section.id] = snapshot
         kept = self._stored_copy.get(section.id)
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
@@ -1781,12 +1792,11 @@ def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
     )
 
 
-def _as_rows(snapshot: Snapshot) -> Snapshot:
-    """The snapshot's items as rows (models.as_row); itself when they are (the store's rows
-    as read: the same tuple, so the copy kept in _stored_copy stays it)."""
-    if all(map(is_row, snapshot.items)):
-        return snapshot
-    return msgspec.structs.replace(snapshot, items=tuple(map(as_row, snapshot.items)))
+def _with_unsaved(stored: list[Item], kept: Sequence[Item]) -> list[Item]:
+    """The section as re-read after a delta was upserted, with the delta's items the write
+    did not take (the disk full: kept whole) merged in: else they were not shown at all."""
+    unsaved = [item for item in kept if not is_row(item)]
+    return _merge(stored, unsaved) if unsaved else stored
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:
