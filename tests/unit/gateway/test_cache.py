@@ -211,22 +211,43 @@ def test_a_304_keeps_the_validators_it_does_not_repeat_and_takes_the_ones_it_sen
     assert (new.etag, new.last_modified, new.body) == ('"v2"', "Tue, 02 Jan 2024", b"[]")
 
 
-def test_read_through_promotes_a_hit_and_a_miss_takes_no_slot() -> None:
-    loads: list[str] = []
-
-    class CountingDisk(DictPersistentCache):
-        def load(self, key: str) -> CachedEntry | None:
-            loads.append(key)
-            return super().load(key)
-
-    disk = CountingDisk()
+def test_read_through_gives_a_slot_to_a_hit_and_none_to_a_miss() -> None:
+    disk = DictPersistentCache()
     one = CacheSettings(types={"t": CacheTypeSettings(ttl=60, maxsize=1)})
     cache = ResponseCache(one, disk)
     disk.entries["a"] = make_entry(200, {}, b"a", 1.0)
-    assert cache.get("t", "a") is not None and cache.get("t", "a") is not None
-    assert loads == ["a"]  # the second read came from memory
+    assert cache.get("t", "a") == cache.get("t", "a") == disk.entries["a"]  # body included
     assert cache.get("t", "missing") is None
     assert cache.keys("t") == ["a"]  # a miss did not push the one real entry out
+
+
+def test_memory_keeps_no_body_of_a_persisted_entry() -> None:
+    # Each listing page a session fetched was held twice (memory and disk): 15 MiB at a
+    # 10,000-item first sync. Memory keeps the slot; the body is read back when needed.
+    disk = DictPersistentCache()
+    cache = ResponseCache(CacheSettings(types={"t": CacheTypeSettings(ttl=60)}), disk)
+    entry = make_entry(200, {"ETag": ETAG}, b"x" * 100_000, 1.0)
+    cache.put("t", "a", entry)
+    held = cache._cache("t")["a"]
+    assert held.body == b"" and held.etag == ETAG
+    assert cache.get("t", "a") == entry and cache._cache("t")["a"].body == b""
+
+
+def test_a_slot_whose_entry_left_the_disk_is_a_miss() -> None:
+    # Another login's entries are dropped on disk (keep_only): memory never serves them.
+    disk = DictPersistentCache()
+    cache = ResponseCache(CacheSettings(types={"t": CacheTypeSettings(ttl=60)}), disk)
+    cache.put("t", "gh@old GET /x", make_entry(200, {}, b"old", 1.0))
+    disk.keep_only("gh", "gh@new")
+    assert cache.get("t", "gh@old GET /x") is None
+    assert cache.keys("t") == []
+
+
+def test_without_a_disk_memory_keeps_the_whole_entry() -> None:
+    cache = ResponseCache(CacheSettings(types={"t": CacheTypeSettings(ttl=60)}))
+    entry = make_entry(200, {}, b"body", 1.0)
+    cache.put("t", "a", entry)
+    assert cache.get("t", "a") == entry
 
 
 def test_an_entry_is_fresh_for_less_than_its_ttl() -> None:
