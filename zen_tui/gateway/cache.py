@@ -42,10 +42,12 @@ class PersistentCache(Protocol):
 
     def save(self, key: str, entry: CachedEntry) -> None: ...
 
-    def keep_only(self, account: str, owner: str | None) -> None:
-        """Drop the account's entries that `owner` (its current login) did not fetch; all of
-        them when it has no login (None). Called once per gateway, when it learns its login:
-        the store also drops what an earlier login saved (store/logins.py)."""
+    def keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
+        """Drop the account's entries but those `owner` (its current login) fetched; all of
+        them when it has no login (None). A `local` login (Credential.local: one process's
+        alone) keeps the account's saved login's entries too, for its user's return; any
+        other login becomes the saved one. Called once per gateway, when it learns its
+        login: the store also drops what an earlier login saved (store/logins.py)."""
         ...
 
     def login_is(self, account: str, login: str | None) -> None:

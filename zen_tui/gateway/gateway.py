@@ -436,8 +436,9 @@ class Gateway:
             self._owner = owner(self.account, self._fingerprinter.of(credential))
             self._user = self._fingerprinter.of_user(credential)
             self._local = credential.local
-            # an earlier login's answers go; a login only this process sees is not recorded
-            self._drop_cached(self._owner, self._user, record=not credential.local)
+            # an earlier login's answers go; a login only this process sees is not recorded,
+            # and leaves the saved login's answers for its return
+            self._drop_cached(self._owner, self._user, local=credential.local)
         return self._owner
 
     async def login(self) -> str | None:
@@ -468,13 +469,14 @@ class Gateway:
             message="the login was read late; setting the account up again at its site",
         )
 
-    def _drop_cached(self, kept: str | None, user: str | None, *, record: bool = True) -> None:
-        """Once per gateway: the account's persisted answers but `kept`'s are deleted, and
-        (`record`) the store told which user it is logged in as."""
+    def _drop_cached(self, kept: str | None, user: str | None, *, local: bool = False) -> None:
+        """Once per gateway: the account's persisted answers but `kept`'s (and, for a `local`
+        login, the saved login's) are deleted, and (unless `local`) the store told which user
+        it is logged in as."""
         if self._persistent is not None and not self._dropped:
             self._dropped = True
-            self._persistent.keep_only(self.account, kept)
-            if record:
+            self._persistent.keep_only(self.account, kept, local=local)
+            if not local:
                 self._persistent.login_is(self.account, user)
 
     async def _cached(self, call: _Call) -> GatewayResponse:

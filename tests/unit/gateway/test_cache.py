@@ -34,7 +34,8 @@ class DictPersistentCache:
     def save(self, key: str, entry: CachedEntry) -> None:
         self.entries[key] = entry
 
-    def keep_only(self, account: str, owner: str | None) -> None:
+    def keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
+        # No saved login here (store/records.py keeps it for a local login): owner's alone.
         for key in [k for k in self.entries if k.startswith(f"{account}@")]:
             if owner is None or not key.startswith(f"{owner} "):
                 del self.entries[key]
