@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from tests.helpers import eventually
+from tests.integration.helpers import running
 from zen_tui.commands import list_items
 from zen_tui.config import SectionConfig, Settings, WebhookConfig
 from zen_tui.gateway.events import RequestDone
@@ -75,8 +76,7 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
             else None
         )
     )
-    await engine.start()
-    try:
+    async with running(engine):
         await eventually(lambda: all(_live(engine, s.id) for s in engine.sections))
         engine.set_paused(True)  # only webhooks and what they schedule change sections now
         server = engine.webhooks.server  # type: ignore[union-attr]
@@ -125,8 +125,6 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
         # before the change; only the later scheduled polls were answered from the cache.
         assert all(e.cache in ("miss", "revalidated") for e in searches[before:refreshed])
         assert searches[before:refreshed] and any(e.cache == "hit" for e in searches[refreshed:])
-    finally:
-        await engine.stop()
 
 
 def _live(engine: SyncEngine, section_id: str) -> bool:

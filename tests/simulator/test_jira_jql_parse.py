@@ -11,35 +11,18 @@ Before this the path was Jira's JSON 404 (unrouted).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import ManualClock, mounted_client
-from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
-from zen_tui.simulator.core.world import World
+from tests.simulator.jira_helpers import API, NOW
 from zen_tui.simulator.jira.jql import validate
 from zen_tui.simulator.jira.service import JiraSim
 
 EXAMPLES = Path(__file__).parents[1] / "contracts" / "jira-cloud-platform" / "examples"
 BOBB = "The value 'bobb' does not exist for the field 'assignee'."
-
-
-@pytest.fixture
-def jira() -> JiraSim:
-    world = World(seed=7, size=1000, clock=ManualClock(NOW))
-    sim = JiraSim(world, TOKEN, "me@example.com")
-    world.add(sim)
-    return sim
-
-
-@pytest.fixture
-async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    async with mounted_client(jira, headers=basic()) as c:
-        yield c
 
 
 async def parsed(
@@ -52,19 +35,19 @@ async def parsed(
     return answers
 
 
-async def test_unknown_user_is_a_warning_in_jiras_words(client: httpx.AsyncClient) -> None:
-    (answer,) = await parsed(client, ['assignee = "bobb" ORDER BY updated DESC'], "warn")
+async def test_unknown_user_is_a_warning_in_jiras_words(jira_client: httpx.AsyncClient) -> None:
+    (answer,) = await parsed(jira_client, ['assignee = "bobb" ORDER BY updated DESC'], "warn")
     assert answer == {"query": 'assignee = "bobb" ORDER BY updated DESC', "warnings": [BOBB]}
     # strict reports it as a warning too: the search runs it, matching nothing
-    (strict,) = await parsed(client, ['assignee = "bobb"'])
+    (strict,) = await parsed(jira_client, ['assignee = "bobb"'])
     assert strict.get("warnings") == [BOBB] and "errors" not in strict
     search = {"jql": 'assignee = "bobb"', "fields": ["key"]}
-    resp = await client.post(f"{API}/search/jql", json=search)
+    resp = await jira_client.post(f"{API}/search/jql", json=search)
     assert resp.status_code == 200 and resp.json()["issues"] == []
 
 
 async def test_known_users_and_functions_are_clean(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     someone = next(u for u in jira.users.values() if u.account_id != jira.me)
     queries = [
@@ -73,40 +56,42 @@ async def test_known_users_and_functions_are_clean(
         "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC",
         "assignee is EMPTY",
     ]
-    answers = await parsed(client, queries, "warn")
+    answers = await parsed(jira_client, queries, "warn")
     assert answers == [{"query": q} for q in queries]
 
 
 async def test_the_specs_example_queries_get_the_specs_findings(
-    client: httpx.AsyncClient,
+    jira_client: httpx.AsyncClient,
 ) -> None:
     """The spec's example: same errors and warnings, in its words, under warn (its
     `structure` is not simulated, and its first query's startOfMonth() is not supported)."""
     request = json.loads((EXAMPLES / "POST_jql_parse.request.json").read_text())
     expected = json.loads((EXAMPLES / "POST_jql_parse.200.json").read_text())["queries"]
-    answers = await parsed(client, request["queries"][2:], "warn")
+    answers = await parsed(jira_client, request["queries"][2:], "warn")
     for got, want in zip(answers, expected[2:], strict=True):
         assert got.get("errors") == want.get("errors"), want["query"]
         assert got.get("warnings") == want.get("warnings"), want["query"]
 
 
 async def test_strict_makes_a_missing_value_an_error_and_none_checks_only_syntax(
-    client: httpx.AsyncClient,
+    jira_client: httpx.AsyncClient,
 ) -> None:
     queries = ["project = INVALID", "universe = 42", 'assignee = "bobb"', "invalid query"]
-    strict = await parsed(client, queries, "strict")
+    strict = await parsed(jira_client, queries, "strict")
     assert strict[0] == {
         "query": "project = INVALID",
         "errors": ["The value 'INVALID' does not exist for the field 'project'."],
     }
-    none = await parsed(client, queries, "none")
+    none = await parsed(jira_client, queries, "none")
     assert [a.get("errors") for a in none] == [None, None, None, strict[3]["errors"]]
     assert all("warnings" not in a for a in none)
 
 
-async def test_every_finding_is_listed_in_order(client: httpx.AsyncClient) -> None:
+async def test_every_finding_is_listed_in_order(jira_client: httpx.AsyncClient) -> None:
     (answer,) = await parsed(
-        client, ['assignee = bobb AND project = NOPE AND universe = 1 AND reporter = "x y"'], "warn"
+        jira_client,
+        ['assignee = bobb AND project = NOPE AND universe = 1 AND reporter = "x y"'],
+        "warn",
     )
     assert answer["errors"] == [
         "Field 'universe' does not exist or you do not have permission to view it."
@@ -123,9 +108,9 @@ async def test_every_finding_is_listed_in_order(client: httpx.AsyncClient) -> No
     [("loose", {"queries": ["project = ZEN"]}), ("warn", {"queries": "project = ZEN"})],
 )
 async def test_bad_requests_are_a_400(
-    client: httpx.AsyncClient, mode: str, body: dict[str, Any]
+    jira_client: httpx.AsyncClient, mode: str, body: dict[str, Any]
 ) -> None:
-    resp = await client.post(f"{API}/jql/parse", params={"validation": mode}, json=body)
+    resp = await jira_client.post(f"{API}/jql/parse", params={"validation": mode}, json=body)
     assert resp.status_code == 400 and resp.json()["errorMessages"]
 
 

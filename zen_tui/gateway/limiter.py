@@ -218,8 +218,17 @@ class ScopedLimiter:
         self.window = SlidingWindow(*mutation_window, clock) if mutation_window else None
 
     def bucket(self, scope: str) -> AdaptiveLimiter:
+        """The scope's bucket. A scope `family:member` (Slack's `tier3:reactions.add`) has a
+        bucket of its own at the family's configured rate, unless configured itself: Slack
+        limits each method separately, at its tier's rate, so one method's 429 pauses only
+        that method."""
         if scope not in self._buckets:
-            rate, period = self._config.get(scope) or self._config.get("default", (10.0, 1.0))
+            family = scope.split(":", 1)[0]
+            rate, period = (
+                self._config.get(scope)
+                or self._config.get(family)
+                or self._config.get("default", (10.0, 1.0))
+            )
             self._buckets[scope] = AdaptiveLimiter(rate, period, self._clock)
         return self._buckets[scope]
 

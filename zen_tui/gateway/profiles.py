@@ -18,8 +18,8 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Slack Web API method -> its published rate tier (Slack limits each method per minute by
-# tier: 1+, 20+, 50+, 100+); unknown methods use "default".
+# Slack Web API method -> its published rate tier (Slack limits each method per minute, at
+# its tier's rate: 1+, 20+, 50+, 100+); unknown methods use "default" (see slack_scope).
 _SLACK_TIERS = {
     "conversations.list": "tier2",
     "conversations.history": "tier3",
@@ -58,7 +58,8 @@ class ServiceProfile(msgspec.Struct, frozen=True):
                 return "graphql"  # its own budget, in points (x-ratelimit-resource: graphql)
             return "search" if path.startswith("/search/") else "core"
         if self.name == "slack":
-            return _SLACK_TIERS.get(path.rstrip("/").rsplit("/", 1)[-1], "default")
+            api_method = path.rstrip("/").rsplit("/", 1)[-1]
+            return slack_scope(api_method, _SLACK_TIERS.get(api_method, "default"))
         return "default"
 
     def idempotent(self, method: str, path: str) -> bool:
@@ -191,6 +192,12 @@ PROFILES: dict[str, ServiceProfile] = {
     ),
     "slack": ServiceProfile(name="slack", request_id_header="x-slack-req-id"),
 }
+
+
+def slack_scope(api_method: str, tier: str) -> str:
+    """A Slack method's rate-limit scope: its own bucket (Slack limits each method per app
+    and workspace) at its tier's configured rate ("tier3:conversations.history")."""
+    return f"{tier}:{api_method}"
 
 
 def is_graphql(path: str) -> bool:

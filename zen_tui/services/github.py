@@ -70,6 +70,7 @@ from zen_tui.services.github_parse import (
     parse_thread,
     split_key,
     webhook_items,
+    writer,
 )
 from zen_tui.services.github_query import (
     KIND_QUALIFIER,
@@ -476,7 +477,7 @@ class GitHubClient(BaseClient):
         if rows is not None:
             r = self.r.at("/repos/{owner}/{repo}/issues/{number}/comments")
             detail["comments"] = tuple(
-                (r.text(r.obj(c, "user"), "login"), r.opt_text(c, "body") or "") for c in rows
+                (writer(r, c), r.opt_text(c, "body") or "") for c in rows
             ) + _cut_note(rows, "comments")
 
     async def _pr_detail(
@@ -501,7 +502,7 @@ class GitHubClient(BaseClient):
                 await self._checks(base, sha, detail, errors)
         if reviews is not None:
             r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/reviews")
-            pairs = tuple((r.text(r.obj(v, "user"), "login"), r.text(v, "state")) for v in reviews)
+            pairs = tuple((writer(r, v), r.text(v, "state")) for v in reviews)
             detail["reviews"] = pairs + tuple((who, "requested") for who in requested)
             extra["review_decision"] = review_decision(pairs) or (
                 "review_required" if requested else ""

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
+from zen_tui.gateway.profiles import slack_scope
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -49,12 +50,13 @@ from zen_tui.services.slack_parse import (
     mentioned_users,
     parse_message,
     permalink,
+    posted_as,
     slack_error,
 )
 
 log = logging.getLogger("zen_tui.services")
 
-# Rate-limit scope of each method = its documented tier.
+# Each method's documented rate tier: the rate of its own bucket (see slack_scope).
 TIERS = {
     "auth.test": "special",
     "conversations.list": "tier2",
@@ -66,6 +68,8 @@ TIERS = {
     "chat.getPermalink": "special",
     "reactions.add": "tier3",
 }
+# A JSON body names its charset: without one Slack answers `warning: missing_charset`.
+JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
@@ -99,6 +103,7 @@ class SlackClient(BaseClient):
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
         self._channels: dict[str, str] = {}  # channel id -> name
+        self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -115,13 +120,15 @@ class SlackClient(BaseClient):
         revalidate: bool = False,
     ) -> tuple[dict[str, Any], Response]:
         """One Web API call; ok:false becomes the matching GatewayError."""
-        kwargs: dict[str, Any] = {"json": params} if write else {"params": params}
+        kwargs: dict[str, Any] = (
+            {"json": params, "headers": JSON_UTF8} if write else {"params": params}
+        )
         try:
             resp: Response = await self.gateway.request(
                 "POST" if write else "GET",
                 f"/{method}",
                 endpoint=method,
-                scope=TIERS.get(method, "default"),
+                scope=slack_scope(method, TIERS.get(method, "default")),
                 cache_type=cache_type,
                 priority=priority(interactive or write),
                 allow_stale=not write,
@@ -138,7 +145,18 @@ class SlackClient(BaseClient):
         body = self.r.at(method).root(raw)
         if body.get("ok") is not True:
             raise slack_error(body, account=self.account, method=method)
+        self._note_warnings(method, body)
         return body, resp
+
+    def _note_warnings(self, method: str, body: dict[str, Any]) -> None:
+        """Slack's `warning` on an `ok: true` answer (comma-separated codes: a deprecated
+        method or argument, a charset): logged once per method and code, so what Slack
+        announces this way is seen before it becomes an error, without a line per poll."""
+        for code in str(body.get("warning") or "").split(","):
+            code = code.strip()
+            if code and (method, code) not in self._warned:
+                self._warned.add((method, code))
+                log.warning("%s %s: Slack warns %s", self.account, method, code)
 
     async def me(self) -> str:
         """My user id (auth.test, cached as user_info); also learns the team URL."""
@@ -238,7 +256,7 @@ class SlackClient(BaseClient):
             account=self.account,
             channel_id=channel_id,
             channel=channel,
-            author=await self.user_name(author_id(r, raw)),
+            author=posted_as(r, raw) or await self.user_name(author_id(r, raw)),
             me=self._me,
             team_url=self._team_url,
             users=self._names,
@@ -442,7 +460,8 @@ class SlackClient(BaseClient):
                 account=self.account,
                 channel_id=cid,
                 channel=self._channels.get(cid, cid),
-                author=self._names.get(author_id(r, message), author_id(r, message)),
+                author=posted_as(r, message)
+                or self._names.get(author_id(r, message), author_id(r, message)),
                 me=self._me,
                 team_url=self._team_url,
                 users=self._names,  # names already known; the next poll fills the rest

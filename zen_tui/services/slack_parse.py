@@ -150,6 +150,16 @@ def author_id(r: Reader, raw: Any) -> str:
     return r.opt_text(raw, "user") or r.opt_text(raw, "bot_id") or ""
 
 
+def posted_as(r: Reader, raw: Any) -> str | None:
+    """The name an integration's post (Slack's `bot_message`: no `user`) was sent under:
+    its `username`, else its bot profile's name. None for a person's message, whose name
+    comes from users.info (which knows no bot ids: `user_not_found`)."""
+    if r.opt_text(raw, "user"):
+        return None
+    profile = r.opt_obj(raw, "bot_profile") or {}
+    return r.opt_text(raw, "username") or r.opt_text(profile, "name")
+
+
 def display_name(r: Reader, user: dict[str, Any]) -> str:
     profile = r.opt_obj(user, "profile") or {}
     return (

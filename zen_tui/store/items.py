@@ -4,7 +4,9 @@ The freshness invariant lives here, so every writer (a poll, a webhook, another 
 `zen-tui sync`) obeys it: a stored item is never replaced by an older version of itself.
 A copy's version is its `updated_at`; between copies of the same version, the one the server
 gave later (its row's `fetched_at`) wins. A full listing removes only the items it has evidence
-about: a row seen after the listing was fetched (a webhook's copy, say) is kept.
+about: a row seen after the listing was fetched (a webhook's copy, say) is kept. And a copy
+fetched before its item left (gone, or not in a newer full listing) never brings it back
+(store/gone.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import msgspec
 
 from zen_tui.lazy_log import get_logger
 from zen_tui.models import Item, is_row, whole
+from zen_tui.store import gone
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
 from zen_tui.store.rows import StoreFull
@@ -75,6 +78,7 @@ class ItemsMixin(StoreBase):
             db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
             db.executemany(_UPSERT, plan.rows)
             db.execute(_TOUCH, (section_id, fetched_at))
+            gone.listed(db, section_id, fetched_at)
         self._wrote_items()
         return plan.items
 
@@ -125,6 +129,21 @@ class ItemsMixin(StoreBase):
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
                 ((section_id, item_id) for item_id in item_ids),
             )
+        self._wrote_items()
+
+    def forget_items(
+        self, item_ids: Iterable[str] = (), prefixes: Iterable[str] = (), *, at: float
+    ) -> None:
+        """The server said these items (and every item under these id prefixes: a Slack
+        channel left) are gone, as learnt at `at`: off every section, and a copy fetched at or
+        before `at` never brings one back, whichever process fetched it (store/gone.py)."""
+        ids, under = sorted(set(item_ids)), sorted(set(prefixes))
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
+            db.executemany("DELETE FROM items WHERE item_id = ?", ((i,) for i in ids))
+            db.executemany(
+                "DELETE FROM items WHERE substr(item_id, 1, ?) = ?", ((len(p), p) for p in under)
+            )
+            gone.record(db, ids, under, at)
         self._wrote_items()
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
@@ -218,7 +237,10 @@ def _plan(
     """The freshness invariant applied to incoming rows (each carries its fetch time)."""
     plan = _Plan()
     held = _newest(db, [row[1] for row in rows])
+    left = gone.predating(db, section_id, rows)
     for item, row in zip(items, rows, strict=True):
+        if item.id in left:  # fetched before it left: older evidence than its leaving
+            continue
         best = held.get(item.id)
         kept = _decode_all([best[4]]) if best and best[2:4] > row[2:4] else []
         if best and kept:  # a newer version (or the same one seen later) is already known

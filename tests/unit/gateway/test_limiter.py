@@ -131,6 +131,22 @@ def test_a_new_report_moves_the_reset_and_a_past_reset_is_ignored() -> None:
     assert (bucket.max_rate, bucket.time_period) == (50.0, 1.0)
 
 
+def test_a_family_scope_has_its_own_bucket_at_the_familys_rate() -> None:
+    """`tier3:conversations.history` and `tier3:reactions.add` (Slack limits each method at
+    its tier's rate): separate buckets, the `tier3` rate unless one is configured itself,
+    `default` for an unconfigured family; pausing one leaves the others."""
+    clock = FakeClock()
+    config = {"tier3": (50.0, 60.0), "tier3:reactions.add": (5.0, 60.0), "default": (7.0, 1.0)}
+    limiter = ScopedLimiter(config, clock)
+    history, replies = (limiter.bucket(f"tier3:conversations.{m}") for m in ("history", "replies"))
+    assert history is not replies and history.gauge().capacity == 50.0
+    assert limiter.bucket("tier3:reactions.add").gauge().capacity == 5.0
+    assert limiter.bucket("special:auth.test").gauge().capacity == 7.0
+    limiter.pause_until("tier3:conversations.history", clock.time() + 60.0)
+    assert history.wait_time() == near(60)
+    assert replies.wait_time() == 0 and limiter.bucket("tier3").wait_time() == 0
+
+
 async def test_sliding_window_caps_starts_per_window() -> None:
     clock = FakeClock()
     window = SlidingWindow(2, 60, clock)
@@ -184,6 +200,7 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     router.get("/search/issues").respond(200, json={})
     router.get("/repos").respond(200, json={})
     router.post("/api/conversations.history").respond(200, json={"ok": True})
+    router.post("/api/conversations.replies").respond(200, json={"ok": True})
     gh = make_gateway()
     await gh.request("GET", "/search/issues")
     await gh.request("GET", "/repos")
@@ -193,8 +210,11 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     assert gh.health().buckets["search"].capacity == 30
     slack = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
     await slack.request("POST", "/api/conversations.history")
+    await slack.request("POST", "/api/conversations.replies")
     buckets = slack.health().buckets
-    assert buckets["tier3"].tokens == 49 and buckets["tier2"].tokens == 20
+    assert buckets["tier3:conversations.history"].tokens == 49
+    assert buckets["tier3:conversations.replies"].tokens == 49  # per method, not per tier
+    assert buckets["tier3:conversations.history"].capacity == 50 == buckets["tier3"].capacity
 
 
 async def test_the_fake_clock_is_not_needed_for_real_waits() -> None:

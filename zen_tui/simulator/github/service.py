@@ -111,13 +111,20 @@ class GitHubSim(ServiceSim):
     # changes an item's `updated_at` or sends a webhook, as on GitHub.
     # device_flow_github_app: the device flow logs in to a GitHub App rather than an OAuth
     # app, so its tokens are user access tokens (ghu_), with a GitHub App's limits.
+    # deleted_users: logins (comma-separated) whose accounts were deleted: what they wrote
+    # answers with `user: null` (REST) and `author: null` (GraphQL).
+    # poll_interval: the X-Poll-Interval notifications answer with (seconds; GitHub raises it
+    # from 60 under load, and a client must not poll faster).
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
         "hidden_repos": str,
         "archived_repos": str,
         "device_flow_github_app": bool,
+        "deleted_users": str,
+        "poll_interval": int,
     }
     search_incomplete_rate = 0.0
+    poll_interval = POLL_INTERVAL
     device_flow_github_app = False
 
     def __init__(self, world: World, token: str) -> None:
@@ -155,6 +162,15 @@ class GitHubSim(ServiceSim):
     def archived_repos(self, names: str) -> None:
         with self.world.lock:
             self.state.set_repo_access(names, archived=True)
+
+    @property
+    def deleted_users(self) -> str:
+        return ",".join(sorted(self.state.deleted_users))
+
+    @deleted_users.setter
+    def deleted_users(self, logins: str) -> None:
+        with self.world.lock:
+            self.state.set_deleted_users(logins)
 
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
@@ -962,7 +978,7 @@ class GitHubSim(ServiceSim):
         if ctx.user != ME:  # the seeded threads are ME's inbox, not another person's
             threads = []
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
-        reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
+        reply.headers["x-poll-interval"] = str(max(1, self.poll_interval))
         reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES
         reply.last_modified = self.state.notifications_changed
         return reply

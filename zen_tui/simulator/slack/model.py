@@ -54,18 +54,20 @@ class Message:
     # "tombstone": a deleted thread parent whose replies remain; "thread_broadcast": a reply
     # also sent to the channel (it is in the channel's history as well as in its thread)
     subtype: str | None = None
+    # An integration's post (an incoming webhook, a legacy bot): Slack's `bot_message`, with
+    # the name it posted as and its bot_id, and no `user` (`user` here is "").
+    username: str | None = None
 
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
     def to_json(self, channel: Channel | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": "message",
-            "user": self.user,
-            "text": self.text,
-            "ts": self.ts,
-        }
+        body: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text}
+        if self.username is not None:
+            del body["user"]
+            body["username"] = self.username
+        body["ts"] = self.ts
         if self.bot_id:
             body["bot_id"] = self.bot_id
         if self.subtype:

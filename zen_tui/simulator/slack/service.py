@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -111,6 +113,7 @@ class SlackSim(ServiceSim):
         # The May-2025 rule for non-Marketplace apps: history/replies 1 rpm, limit <= 15.
         self.non_marketplace = False
         self._budgets: dict[str, FixedWindow] = {}
+        self.warned: Counter[str] = Counter()  # the warnings answered, by code
         ids = {
             "team_id": self.team_id,
             "app_id": self.app_id,
@@ -223,9 +226,23 @@ class SlackSim(ServiceSim):
                     return self.rate_limited_response(budget.retry_after())
                 self.world.counters.spend("slack", f"tier{method.tier}")
                 body = {"ok": True, **method.run(info, params)}
+                self._warn(body, charset_warning(request))
             except SlackError as exc:
                 body = exc.body
         return JSONResponse(body, headers=headers)
+
+    def _warn(self, body: dict[str, Any], warning: tuple[str, str] | None) -> None:
+        """A request Slack took but would have sent otherwise: `ok: true` all the same, with
+        the `warning` code (a comma-separated string) and, in `response_metadata`, the codes
+        and Slack's "[WARN] ..." messages beside any `next_cursor`."""
+        if warning is None:
+            return
+        code, message = warning
+        self.warned[code] += 1
+        body["warning"] = code
+        meta = body.setdefault("response_metadata", {})
+        meta.setdefault("warnings", []).append(code)
+        meta.setdefault("messages", []).append(f"[WARN] {message}")
 
     def _auth(self, request: Request, params: Params, method: Method) -> TokenInfo:
         if "token" in request.query_params:
@@ -424,6 +441,22 @@ class SlackSim(ServiceSim):
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
 
+    def integration_post(self, channel: str, name: str, text: str) -> Message:
+        """A post by an integration (an incoming webhook, a CI bot) called `name` in `channel`
+        (an id or a name): Slack's `bot_message`, with `username` and a `bot_id` but no
+        `user`, which users.info does not know (`user_not_found`); the Events API gets it."""
+        with self.world.lock:
+            chan = self._channel(TokenInfo("user", self.me.id, ALL_SCOPES), channel)
+            bot_id = "B" + hashlib.sha1(name.encode()).hexdigest()[:10].upper()
+            msg = Message(
+                self._next_ts(), "", text, bot_id=bot_id, subtype="bot_message", username=name
+            )
+            chan.add(msg)
+            event = {**msg.to_json(), "channel": chan.id, "event_ts": msg.ts}
+            event["channel_type"] = CHANNEL_TYPE[chan.kind]
+            self.world.emit("slack", "message", event)
+            return msg
+
     def post(
         self, chan: Channel, author: str, text: str, thread: str | None, *, broadcast: bool = False
     ) -> Message:
@@ -584,6 +617,28 @@ async def _params(request: Request) -> Params:
         return await request_params(request)
     except ValueError:
         raise SlackError("invalid_json") from None
+
+
+def charset_warning(request: Request) -> tuple[str, str] | None:
+    """What Slack says of a POST body's declared charset: a JSON body must name one
+    (`missing_charset`), a form body need not (`superfluous_charset`)."""
+    if request.method != "POST":
+        return None
+    kind, _, rest = request.headers.get("content-type", "").partition(";")
+    has_charset = "charset=" in rest.lower()
+    if kind.strip().lower() == "application/json" and not has_charset:
+        return (
+            "missing_charset",
+            "A Content-Type HTTP header was presented but did not declare a charset, "
+            "such as a 'utf-8'",
+        )
+    if kind.strip().lower() == "application/x-www-form-urlencoded" and has_charset:
+        return (
+            "superfluous_charset",
+            "A Content-Type HTTP header was presented with a charset this method does not "
+            "need; leave it out",
+        )
+    return None
 
 
 def _limit(p: Params, *, default: int, cap: int, key: str = "limit") -> int:
