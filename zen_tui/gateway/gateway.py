@@ -37,7 +37,6 @@ from .cache import (
     cache_key,
     make_entry,
     owner,
-    refreshed,
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
@@ -522,8 +521,7 @@ class Gateway:
         # newer evidence than that change, neither here nor from the cache later.
         now = self._clock.time() if call.sent_at is None else call.sent_at
         if response.status_code == 304 and entry is not None and cache_type and key:
-            entry = refreshed(entry, response.headers, now)
-            self._cache.put(cache_type, key, entry)
+            entry = self._cache.revalidated(cache_type, key, entry, response.headers, now)
             return self._from_entry(call, entry, "revalidated")
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
