@@ -7,6 +7,7 @@ gone on the server lingers for N minutes" means can be measured, not guessed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -107,3 +108,35 @@ def shown_anywhere(engine: SyncEngine, account: str, item_id: str) -> list[str]:
         if on_screen or stored:
             out.append(section.id)
     return out
+
+
+class AnswerGate:
+    """An ASGI wrapper around the simulator: once armed, the next request `match` accepts
+    (given the ASGI scope) is answered at once (the server's state then) and held back until
+    `released`: a poll answer in flight."""
+
+    def __init__(self, app: Any, match: Callable[[Any], bool]) -> None:
+        self.app = app
+        self.match = match
+        self.armed = False
+        self.holding = asyncio.Event()
+        self.released = asyncio.Event()
+
+    def arm(self) -> None:
+        self.armed, self.holding, self.released = True, asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not (self.armed and self.match(scope)):
+            await self.app(scope, receive, send)
+            return
+        self.armed = False
+        messages: list[Any] = []
+
+        async def keep(message: Any) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        self.holding.set()
+        await self.released.wait()
+        for message in messages:
+            await send(message)

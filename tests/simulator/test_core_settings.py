@@ -65,6 +65,8 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "device_flow_github_app": False,
                 "deleted_users": "",
                 "poll_interval": 60,
+                "link_last": True,
+                "empty_lists_no_content": False,
             },
             "jira": {
                 "search_lag": 0.0,
@@ -72,7 +74,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "burst_per_minute": 600,
                 "issue_writes_per_minute": 20,
             },
-            "slack": {"non_marketplace": False, "left_channels": ""},
+            "slack": {
+                "non_marketplace": False,
+                "left_channels": "",
+                "archived_channels": "",
+                "short_page_rate": 0.0,
+            },
         },
         "available": {
             "github": {
@@ -82,6 +89,8 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "device_flow_github_app": "bool",
                 "deleted_users": "str",
                 "poll_interval": "int",
+                "link_last": "bool",
+                "empty_lists_no_content": "bool",
             },
             "jira": {
                 "search_lag": "float",
@@ -89,7 +98,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "burst_per_minute": "int",
                 "issue_writes_per_minute": "int",
             },
-            "slack": {"non_marketplace": "bool", "left_channels": "str"},
+            "slack": {
+                "non_marketplace": "bool",
+                "left_channels": "str",
+                "archived_channels": "str",
+                "short_page_rate": "float",
+            },
         },
     }
     before = await history(client, slack_of(world))

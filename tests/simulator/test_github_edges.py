@@ -116,3 +116,46 @@ async def test_the_notifications_poll_interval_grows_under_load(
     r = await client.put("/_sim/settings", json={"github": {"poll_interval": 180}})
     assert r.status_code == 200, r.text
     assert (await gh.get("/notifications")).headers["x-poll-interval"] == "180"
+
+
+async def test_link_headers_may_leave_out_last_and_next_still_leads_to_the_end(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """GitHub omits rel="last" where it cannot compute it: `link_last: false` does so."""
+    r = await client.put("/_sim/settings", json={"github": {"link_last": False}})
+    assert r.status_code == 200, r.text
+    params: dict[str, str] | None = {"q": "is:open", "per_page": "7"}
+    url, seen, pages = "/search/issues", 0, 0
+    total = 0
+    while url:
+        answer = await gh.get(url, params=params)
+        assert 'rel="last"' not in answer.headers.get("link", "")
+        total = answer.json()["total_count"]
+        seen += len(answer.json()["items"])
+        pages += 1
+        nxt = answer.links.get("next")
+        url, params = (nxt["url"].removeprefix(str(gh.base_url)) if nxt else ""), None
+    assert pages > 1 and seen == min(total, 1000)
+    await client.put("/_sim/settings", json={"github": {"link_last": True}})
+    assert 'rel="last"' in (await gh.get("/search/issues?q=is:open&per_page=7")).headers["link"]
+
+
+async def test_empty_lists_may_answer_no_content(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """`empty_lists_no_content`: a list with nothing on its page is 204 with no body, as
+    GitHub's contributors list of an empty repository; a non-empty page and a search
+    (an object) are unchanged."""
+    pr = open_pr(sim)
+    base = f"/repos/{pr.repo.full_name}"
+    far = await gh.get(f"{base}/pulls", params={"page": 999})
+    assert far.status_code == 200 and far.json() == []
+    r = await client.put("/_sim/settings", json={"github": {"empty_lists_no_content": True}})
+    assert r.status_code == 200, r.text
+    empty = await gh.get(f"{base}/pulls", params={"page": 999})
+    assert empty.status_code == 204 and empty.content == b""
+    assert "x-ratelimit-remaining" in empty.headers
+    full = await gh.get(f"{base}/pulls")
+    assert full.status_code == 200 and full.json()
+    nothing = await gh.get("/search/issues", params={"q": "is:open nosuchwordanywhere"})
+    assert nothing.status_code == 200 and nothing.json()["items"] == []

@@ -57,20 +57,25 @@ async def test_known_users_and_functions_are_clean(
         "assignee is EMPTY",
     ]
     answers = await parsed(jira_client, queries, "warn")
-    assert answers == [{"query": q} for q in queries]
+    assert [{k: v for k, v in a.items() if k != "structure"} for a in answers] == [
+        {"query": q} for q in queries
+    ]
+    assert all("structure" in a for a in answers)  # clean: its syntax tree, as Jira answers
 
 
 async def test_the_specs_example_queries_get_the_specs_findings(
     jira_client: httpx.AsyncClient,
 ) -> None:
-    """The spec's example: same errors and warnings, in its words, under warn (its
-    `structure` is not simulated, and its first query's startOfMonth() is not supported)."""
+    """The spec's example: same errors and warnings, in its words, under warn, and, as there,
+    no `structure` beside them (its first two queries use CHANGED, lastCommentedBy and entity
+    properties, which the simulator does not read)."""
     request = json.loads((EXAMPLES / "POST_jql_parse.request.json").read_text())
     expected = json.loads((EXAMPLES / "POST_jql_parse.200.json").read_text())["queries"]
     answers = await parsed(jira_client, request["queries"][2:], "warn")
     for got, want in zip(answers, expected[2:], strict=True):
         assert got.get("errors") == want.get("errors"), want["query"]
         assert got.get("warnings") == want.get("warnings"), want["query"]
+        assert "structure" not in got and "structure" not in want, want["query"]
 
 
 async def test_strict_makes_a_missing_value_an_error_and_none_checks_only_syntax(
@@ -120,3 +125,107 @@ def test_an_unknown_user_is_no_search_error() -> None:
         "assignee = bobb", "strict", now=NOW, me="me", known={}, people=frozenset({"ann"})
     )
     assert (errors, warnings) == ([], [BOBB])
+
+
+FIELD = {"name": "status", "encodedName": "status"}
+
+
+async def test_a_clean_query_comes_with_its_syntax_tree(jira_client: httpx.AsyncClient) -> None:
+    """The spec's JqlQuery as its example writes it: one clause as it is, clauses joined by
+    AND/OR as a CompoundClause (AND binding tighter, one level per run of the same
+    operator), NOT as a compound of one; a field and a value by name as written and quoted
+    only where JQL needs it; a list, a function, EMPTY; ORDER BY's direction when given."""
+    jql = (
+        'project = ZEN AND (status in ("In Progress", Done) OR assignee = currentUser())'
+        " AND NOT labels is EMPTY AND summary ~ 'a \"b\"' ORDER BY updated DESC, key"
+    )
+    (answer,) = await parsed(jira_client, [jql], "warn")
+    assert answer == {
+        "query": jql,
+        "structure": {
+            "where": {
+                "operator": "and",
+                "clauses": [
+                    {
+                        "field": {"name": "project", "encodedName": "project"},
+                        "operator": "=",
+                        "operand": {"value": "ZEN", "encodedValue": "ZEN"},
+                    },
+                    {
+                        "operator": "or",
+                        "clauses": [
+                            {
+                                "field": FIELD,
+                                "operator": "in",
+                                "operand": {
+                                    "values": [
+                                        {
+                                            "value": "In Progress",
+                                            "encodedValue": '"In Progress"',
+                                        },
+                                        {"value": "Done", "encodedValue": "Done"},
+                                    ],
+                                    "encodedOperand": '("In Progress", Done)',
+                                },
+                            },
+                            {
+                                "field": {"name": "assignee", "encodedName": "assignee"},
+                                "operator": "=",
+                                "operand": {
+                                    "function": "currentUser",
+                                    "arguments": [],
+                                    "encodedOperand": "currentUser()",
+                                },
+                            },
+                        ],
+                    },
+                    {
+                        "operator": "not",
+                        "clauses": [
+                            {
+                                "field": {"name": "labels", "encodedName": "labels"},
+                                "operator": "is",
+                                "operand": {"keyword": "empty"},
+                            }
+                        ],
+                    },
+                    {
+                        "field": {"name": "summary", "encodedName": "summary"},
+                        "operator": "~",
+                        "operand": {"value": 'a "b"', "encodedValue": '"a \\"b\\""'},
+                    },
+                ],
+            },
+            "orderBy": {
+                "fields": [
+                    {"field": {"name": "updated", "encodedName": "updated"}, "direction": "desc"},
+                    {"field": {"name": "key", "encodedName": "key"}},
+                ]
+            },
+        },
+    }
+
+
+async def test_the_tree_has_no_where_without_clauses_and_none_beside_findings(
+    jira_client: httpx.AsyncClient,
+) -> None:
+    """ORDER BY alone: only `orderBy`. A query with a warning or an error: no tree (the
+    spec's example). Under validation=none nothing is checked: the tree comes back. `!~`,
+    which the spec's FieldValueClause has no operator for: no tree rather than a wrong one."""
+    queries = ["ORDER BY created ASC", 'assignee = "bobb"', "summary !~ x", "project = NOPE"]
+    warned = await parsed(jira_client, queries, "warn")
+    assert warned[0]["structure"] == {
+        "orderBy": {
+            "fields": [{"field": {"name": "created", "encodedName": "created"}, "direction": "asc"}]
+        }
+    }
+    assert [("structure" in a, bool(a.get("warnings"))) for a in warned[1:]] == [
+        (False, True),
+        (False, False),
+        (False, True),
+    ]
+    unchecked = await parsed(jira_client, queries[3:], "none")
+    assert unchecked[0]["structure"]["where"]["operand"] == {
+        "value": "NOPE",
+        "encodedValue": "NOPE",
+    }

@@ -513,3 +513,54 @@ async def test_an_integrations_post_is_a_bot_message_without_a_user(
     [event] = [e.payload for e in events]
     assert event["subtype"] == "bot_message" and "user" not in event
     assert event["channel"] == channel
+
+
+async def test_archived_channels_listed_as_such_readable_and_refuse_posts(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """archived_channels: `is_archived: true`; conversations.list leaves them out only
+    when asked to (`exclude_archived`); history still reads; chat.postMessage answers
+    `is_archived` (Slack's error for it)."""
+    chan = slack.channels[busiest(slack)]
+    slack.archived_channels = f"#{chan.name}"
+    assert slack.archived_channels == chan.name
+
+    async def listed(**extra: object) -> dict[str, dict]:
+        body = await call(client, "conversations.list", limit=1000, **extra)
+        return {c["id"]: c for c in body["channels"]}
+
+    assert (await listed())[chan.id]["is_archived"] is True
+    assert chan.id not in await listed(exclude_archived="true")
+    assert chan.id in await listed(exclude_archived="false")
+    history = await call(client, "conversations.history", channel=chan.id)
+    assert history["ok"] is True and history["messages"]
+    before = len(chan.timeline)
+    posted = await call(client, "chat.postMessage", channel=chan.id, text="hello?")
+    assert posted == {"ok": False, "error": "is_archived"}
+    assert len(chan.timeline) == before  # nothing posted
+    slack.archived_channels = ""
+    assert (await call(client, "chat.postMessage", channel=chan.id, text="back"))["ok"] is True
+
+
+async def test_short_pages_keep_a_cursor_and_every_item_comes_once_in_order(
+    client: httpx.AsyncClient, slack: SlackSim, clock: ManualClock
+) -> None:
+    """short_page_rate: pages bring fewer than `limit` items mid-collection, the cursor still
+    points on, and following it reads every message exactly once, in order; over seeds."""
+    chan = busiest(slack)
+    full = await call(client, "conversations.history", channel=chan, limit=999)
+    want = [m["ts"] for m in full["messages"]]
+    slack.short_page_rate = 0.7
+    for _ in range(10):
+        got: list[str] = []
+        shorts, cursor = 0, ""
+        while True:
+            clock.now += 2  # within history's Tier 3 (50 a minute)
+            body = await call(client, "conversations.history", channel=chan, limit=7, cursor=cursor)
+            got += [m["ts"] for m in body["messages"]]
+            cursor = body["response_metadata"]["next_cursor"]
+            if not cursor:
+                break
+            shorts += len(body["messages"]) < 7
+            assert body["messages"] and body["has_more"] is True
+        assert got == want and shorts > 0

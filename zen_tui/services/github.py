@@ -47,6 +47,7 @@ from zen_tui.services.base import (
     Sleeper,
     checked,
     gone_message,
+    list_json,
     merge_cache,
     note_stale,
     param,
@@ -363,7 +364,7 @@ class GitHubClient(BaseClient):
             first = first or resp
             outcomes.append(resp.cache)
             error = error or resp.stale_error
-            body = resp.json() if resp.status != 204 else []
+            body = list_json(resp)
             page, bad = parse(body)
             items.extend(page)
             times.page(resp.fetched_at)
@@ -606,7 +607,7 @@ class GitHubClient(BaseClient):
             )
             if errors is not None:
                 note_stale(resp, errors)
-            body = resp.json() if resp.status != 204 else []
+            body = list_json(resp)
             r = self.r.at(_template(path))
             rows.extend(r.arr(r.root(body), key) if key else r.root_list(body))
             rows.pages += 1
@@ -734,7 +735,7 @@ class GitHubClient(BaseClient):
             resp = await self.gateway.request(
                 "GET", url, endpoint=_template(f"{base}/issues"), params=params
             )
-            for issue in self.r.root_list(resp.json()):
+            for issue in self.r.root_list(list_json(resp)):
                 if has_html_marker(self.r.opt_text(issue, "body") or "", key):
                     self._record_created(key, base, issue)
                     return True
@@ -879,7 +880,7 @@ class GitHubClient(BaseClient):
         return await self.gateway.request("GET", url, endpoint=endpoint, params=params)
 
     def _page_has_marker(self, resp: Response, key: str) -> bool:
-        comments = self.r.root_list(resp.json())
+        comments = self.r.root_list(list_json(resp))
         return any(has_html_marker(self.r.opt_text(c, "body") or "", key) for c in comments)
 
     async def _fresh(self, path: str) -> Any:

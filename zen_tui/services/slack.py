@@ -7,6 +7,8 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from msgspec.structs import replace
+
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
 from zen_tui.gateway.profiles import slack_scope
 from zen_tui.models import (
@@ -103,6 +105,7 @@ class SlackClient(BaseClient):
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
         self._channels: dict[str, str] = {}  # channel id -> name
+        self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
         self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -219,18 +222,32 @@ class SlackClient(BaseClient):
         return None
 
     async def _load_channels(self) -> None:
+        """Every channel's name, archived ones too: a section naming an archived channel
+        still reads it (Slack keeps its history readable; only posting there is refused)."""
         r = self.r.at("conversations.list")
-        async for ch in self._conversations("public_channel,private_channel", "project_list"):
-            self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
+        channels = self._conversations(
+            "public_channel,private_channel", "project_list", exclude_archived=False
+        )
+        async for ch in channels:
+            cid = r.text(ch, "id")
+            self._channels[cid] = r.opt_text(ch, "name") or cid
+            if r.opt_bool(ch, "is_archived"):
+                self._archived.add(cid)
+            else:
+                self._archived.discard(cid)
 
-    async def _conversations(self, types: str, cache_type: str | None = None) -> AsyncIterator[Any]:
-        """Every conversation of `types` (conversations.list, page by page; a cursor seen
-        twice ends it rather than looping). Without a cache type it is an interactive read."""
+    async def _conversations(
+        self, types: str, cache_type: str | None = None, *, exclude_archived: bool = True
+    ) -> AsyncIterator[Any]:
+        """Every conversation of `types` (conversations.list, page by page, to an empty
+        next_cursor: a page may be short, even empty, mid-list; a cursor seen twice ends it
+        rather than looping). Without a cache type it is an interactive read."""
         r = self.r.at("conversations.list")
         cursor: str | None = None
         seen: set[str] = set()
+        archived = "true" if exclude_archived else "false"
         while True:
-            params: dict[str, Any] = {"types": types, "exclude_archived": "true", "limit": 200}
+            params: dict[str, Any] = {"types": types, "exclude_archived": archived, "limit": 200}
             if cursor:
                 params["cursor"] = cursor
             interactive = cache_type is None
@@ -298,7 +315,13 @@ class SlackClient(BaseClient):
         for m in messages:
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
-        return pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        result = pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        archived = [f"#{name}" for cid, name in channels if cid in self._archived]
+        if not archived:
+            return result
+        # Why an archived channel's section may stay empty (shown only while it is).
+        note = f"{', '.join(archived)} archived in Slack: read-only, no new messages"
+        return replace(result, note=note)
 
     async def _history(
         self,
@@ -537,7 +560,7 @@ class SlackClient(BaseClient):
             cid = r.text(ch, "id")
             if r.opt_bool(ch, "is_im"):
                 direct.append((cid, "@" + await self.user_name(r.opt_text(ch, "user") or "")))
-            elif r.opt_bool(ch, "is_member") is not False:
+            elif r.opt_bool(ch, "is_member") is not False and not r.opt_bool(ch, "is_archived"):
                 name = r.opt_text(ch, "name") or cid
                 self._channels[cid] = name
                 channels.append((cid, "#" + name))

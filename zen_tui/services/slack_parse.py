@@ -16,7 +16,7 @@ _AUTH = {"invalid_auth", "token_revoked", "token_expired", "not_authed", "accoun
 _HINTS = {
     "channel_not_found": "check the channel name or id in the section, and that you can see it",
     "not_in_channel": "join the channel in Slack first",
-    "is_archived": "the channel is archived",
+    "is_archived": "the channel is archived: read-only until someone unarchives it in Slack",
     "thread_not_found": "the thread was deleted",
     "message_not_found": "the message was deleted",
     "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",

@@ -32,7 +32,7 @@ from zen_tui.simulator.jira import fields as jira_fields
 from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
 from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
-from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, validate
+from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, parsed
 from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
@@ -523,7 +523,7 @@ class JiraSim(ServiceSim):
 
     def parse_jql(self, request: Request, body: Body) -> Response:
         """POST /jql/parse: each query's errors and warnings under `validation` (strict by
-        default). The syntax tree (`structure`) is not simulated: the answer leaves it out."""
+        default), and the syntax tree (`structure`) of one that has neither (jql.parsed)."""
         mode = request.query_params.get("validation", "strict")
         if mode not in VALIDATIONS:
             return error_collection(
@@ -532,15 +532,7 @@ class JiraSim(ServiceSim):
         queries = body.get("queries") if isinstance(body, dict) else None
         if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
             return error_collection(400, "The request body must list the JQL queries to parse.")
-        answers = []
-        for jql in queries:
-            errors, warnings = validate(jql, mode, **self._parsing())
-            answer: dict[str, Any] = {"query": jql}
-            if errors:
-                answer["errors"] = errors
-            if warnings:
-                answer["warnings"] = warnings
-            answers.append(answer)
+        answers = [parsed(jql, mode, **self._parsing()) for jql in queries]
         return JSONResponse({"queries": answers})
 
     def removed(self, request: Request, body: Body) -> Response:

@@ -101,6 +101,7 @@ class Channel:
     created: int
     members: set[str]
     im_user: str | None = None
+    archived: bool = False  # read-only: history readable, posts refused (`is_archived`)
     messages: dict[str, Message] = field(default_factory=dict)
     timeline: list[int] = field(default_factory=list)  # top-level message us, ascending
 
@@ -140,7 +141,7 @@ class Channel:
             "is_mpim": False,
             "is_private": self.kind == "private",
             "created": self.created,
-            "is_archived": False,
+            "is_archived": self.archived,
             "is_general": self.name == "general",
             "unlinked": 0,
             "is_shared": False,
