@@ -68,7 +68,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "link_last": True,
                 "empty_lists_no_content": False,
             },
-            "jira": {"search_lag": 0.0, "hidden_projects": ""},
+            "jira": {
+                "search_lag": 0.0,
+                "hidden_projects": "",
+                "burst_per_minute": 600,
+                "issue_writes_per_minute": 20,
+            },
             "slack": {
                 "non_marketplace": False,
                 "left_channels": "",
@@ -87,7 +92,12 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "link_last": "bool",
                 "empty_lists_no_content": "bool",
             },
-            "jira": {"search_lag": "float", "hidden_projects": "str"},
+            "jira": {
+                "search_lag": "float",
+                "hidden_projects": "str",
+                "burst_per_minute": "int",
+                "issue_writes_per_minute": "int",
+            },
             "slack": {
                 "non_marketplace": "bool",
                 "left_channels": "str",

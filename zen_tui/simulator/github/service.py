@@ -194,7 +194,7 @@ class GitHubSim(ServiceSim):
             headers=self._rate_headers("core"),
         )
 
-    def rate_limited_response(self, retry_after: float) -> Response:
+    def rate_limited_response(self, retry_after: float, reason: str = "") -> Response:
         """A secondary limit: 429 with the core bucket's headers (remaining > 0). GitHub's
         secondary limits may carry no retry-after at all (then its docs say: wait >= 60 s, not
         until x-ratelimit-reset, which is the primary window); `retry_after` 0 sends none."""

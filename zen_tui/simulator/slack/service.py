@@ -171,7 +171,7 @@ class SlackSim(ServiceSim):
         """Anything else (`/api/` without a method, a typo): Slack's own answer, not a 404 page."""
         return JSONResponse({"ok": False, "error": "unknown_method"})
 
-    def rate_limited_response(self, retry_after: float) -> Response:
+    def rate_limited_response(self, retry_after: float, reason: str = "") -> Response:
         return JSONResponse(
             {"ok": False, "error": "ratelimited"},
             status_code=429,
