@@ -6,6 +6,13 @@ the server (a timeout after sending, or a crash while SENDING). An UNKNOWN entry
 with `client.verify()` before any resend. Transient failures (breaker open, rate limited,
 offline, login expired) leave the entry PENDING and schedule a replay.
 
+Order: an entry left waiting holds back its account's later entries, so they land in the
+order made. A wait on a limit narrower than the account (RateLimited.scope: one Jira
+issue's writes, one endpoint, one Slack method) holds back only its item's later entries;
+an item's actions keep their order, while other items need no order among themselves
+(chains say so where one does, below). The gateway refuses, without a request, another
+item's entry that meets the same paused limit.
+
 Every writer is safe with the others: several processes (a dashboard, `zen-tui sync --once`,
 `zen-tui act`) may send from one data folder. Each entry is claimed in the store (a lease
 naming this process, store/leases.py) before it is verified or sent and released after, so
