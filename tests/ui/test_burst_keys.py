@@ -23,7 +23,7 @@ from textual.widgets import Input, OptionList, TextArea
 
 from tests.fakes.backend import FakeBackend
 from tools.demo_stack import wait_until
-from zen_tui.models import Item, ItemDetail
+from zen_tui.models import Item, ItemDetail, SectionInfo
 from zen_tui.ui import key_gate
 from zen_tui.ui.app import ZenApp, dashboard_bindings
 from zen_tui.ui.keys import key_char
@@ -370,6 +370,10 @@ class HeldReads(FakeBackend):
             raise RuntimeError(self.fail)
         return await super().details(item)
 
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        await self.answer.wait()
+        return await super().set_query(section_id, query)
+
 
 ON_JIRA = ["tab", "right_square_bracket"]  # the issues pane, on its Jira tab
 
@@ -440,6 +444,26 @@ async def test_a_read_that_takes_too_long_holds_the_keys_a_while_only(
         assert (sent.kind, sent.params["transition"]) == ("transition", "In Progress")
         transitioned = items.rows[0].id  # the item under the cursor when `t` was pressed
         assert sent.item_id == transitioned
+
+
+async def test_keys_after_enter_in_the_query_dialog_wait_for_the_servers_check(
+    wait_for_workers: WaitForWorkers,
+) -> None:
+    """`s enter j`: the server checks the query before the dialog closes; the `j` waits for
+    that, then moves down the list (it was typed into the query while the server was asked)."""
+    backend = HeldReads()
+    app = make_app(backend, login_flow=ScriptedFlow())
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, wait_for_workers)
+        backend.answer.clear()
+        for key in ("s", "enter", "j"):
+            app.post_message(key_event(key))
+        await pilot.pause()
+        backend.answer.set()
+        await settle(pilot, wait_for_workers)
+        assert backend.queries == [("prs:0:gh", "review-requested:@me")]
+        items = app.screen.query_one("#list-prs", ItemList)
+        assert app.screen is dashboard(app) and app.focused is items and items.cursor == 1
 
 
 def click_events(x: int, y: int) -> list[events.MouseEvent]:

@@ -226,8 +226,8 @@ class KeyGate:
         n = len(self._held)
         log.warning("a dialog did not open in %.1f s: %d held keys go on", MAX_OPENING, n)
         self._app.notify(
-            f"still waiting for the server: the {n} key(s) typed meanwhile went to the screen "
-            "on view; what opens later takes the keys typed after it",
+            f"still waiting for the server after {MAX_OPENING:g} s: the {n} key(s) typed "
+            "meanwhile go to the screen on view; the dialog, once open, takes the keys after it",
             severity="warning",
         )
         self._opening_moved()
