@@ -26,7 +26,8 @@ commands from exec to exit, each against a baseline run in the same rounds.
   what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum;
   and `import msgspec` alone (MSGSPEC), the largest part of the gap between the two; msgspec
   as zen-tui loads it, without typing_extensions. An `act` refused by validation is answered
-  before msgspec, the store and the log load.
+  before msgspec, the store and the log load. The floors run as the console script runs a
+  store-only command: the garbage collector off, everything frozen before exit.
 
 Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
 Run: .venv/bin/python benchmarks/startup.py [rounds] [commands]   (about a minute)
@@ -75,8 +76,13 @@ query = "is:pr is:open review-requested:@me"
 # without: logging, until a command has something to log (zen_tui/lazy_log.py: `list`,
 # `health` and `outbox` usually have not; ~7 ms), logging.handlers (the log rotates in
 # logs.py), shutil for argparse's help width, platformdirs on Linux.
-FLOOR = "import argparse, json, sqlite3, tomllib"
-FLOOR_NAME = "stdlib floor: " + FLOOR.replace("import ", "`import ", 1) + "`"
+# Run as the console script runs a store-only command (zen_tui/console.py): the garbage
+# collector off from the start, everything frozen before exit; whoever writes such a command
+# can make that choice, so the floors make it too.
+FLOOR_IMPORTS = "import argparse, json, sqlite3, tomllib"
+COLLECTOR_OFF, FROZEN_AT_EXIT = "import gc; gc.disable(); ", "; gc.freeze()"
+FLOOR = COLLECTOR_OFF + FLOOR_IMPORTS + FROZEN_AT_EXIT
+FLOOR_NAME = f"stdlib floor: `{FLOOR_IMPORTS}`, collector off"
 # The floor plus what zen-tui's design puts on every path of these commands: msgspec, whose
 # Structs are the records (config, items, store rows), loaded as zen-tui loads it: without
 # typing_extensions (zen_tui/_msgspec_typing.py; with it, inspect, ast and dis come too, 5-7 ms
@@ -86,13 +92,15 @@ FLOOR_NAME = "stdlib floor: " + FLOOR.replace("import ", "`import ", 1) + "`"
 # costs above it is zen-tui's own: its modules, its parser, reading the config and the store,
 # writing the answer.
 WITHOUT_TE = "import sys; sys.modules['typing_extensions'] = None; "
-FLOOR_DESIGN = WITHOUT_TE + FLOOR + ", msgspec, pathlib, typing"
+FLOOR_DESIGN = (
+    COLLECTOR_OFF + WITHOUT_TE + FLOOR_IMPORTS + ", msgspec, pathlib, typing" + FROZEN_AT_EXIT
+)
 FLOOR_DESIGN_NAME = "structural floor: the stdlib floor + `msgspec, pathlib, typing`"
 # msgspec alone, for scale: what it costs by itself (as zen-tui loads it) is most of the gap
 # between the two floors, and why a command that reads records cannot come under the 4x goal
 # while they are msgspec Structs.
-MSGSPEC = WITHOUT_TE + "import msgspec"
-MSGSPEC_NAME = "`import msgspec` alone, without typing_extensions"
+MSGSPEC = COLLECTOR_OFF + WITHOUT_TE + "import msgspec" + FROZEN_AT_EXIT
+MSGSPEC_NAME = "`import msgspec` alone, without typing_extensions, collector off"
 
 
 # -- the children -----------------------------------------------------------------------------

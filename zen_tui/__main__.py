@@ -1,7 +1,5 @@
 """`python -m zen_tui`: the same as the `zen-tui` console script."""
 
-import sys
+from zen_tui.console import run
 
-from zen_tui.cli import main
-
-sys.exit(main())
+run()

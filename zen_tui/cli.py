@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from zen_tui import __version__, lazy_log, paths
-from zen_tui.commands import COMMAND_MODULES, LOGS_WHEN_USED, Command
+from zen_tui import __version__, console, lazy_log, paths
+from zen_tui.commands import COMMAND_MODULES, STORE_ONLY, Command
 from zen_tui.text_safety import SafeWriter
 
 # The config, the store and the log setup load when a command runs, not for `--help` or a
@@ -218,10 +218,11 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = paths.data_dir(args.data_dir)
     reset_disk_full()  # this command's own state (tests run several in one process)
     private = _writable(data_dir, paths.secure_data_dir)
-    if args.command in LOGS_WHEN_USED and not args.demo:
+    if args.command in STORE_ONLY and not args.demo:
         _drop_earlier_log()
         lazy_log.set_up_when_used(lambda: _start_log(args, data_dir))
     else:
+        console.resume_collection()  # runs long, or makes cycles (asyncio, httpx)
         lazy_log.set_up_when_used(None)
         _start_log(args, data_dir)
     for warning in private:  # checked at every start: fixed above, or said once here
@@ -242,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _start_log(args: argparse.Namespace, data_dir: Path) -> None:
-    """Set up the log file and log the run's first line (for a command of LOGS_WHEN_USED,
+    """Set up the log file and log the run's first line (for a command of STORE_ONLY,
     when it first logs: its first record follows this line)."""
     from zen_tui.logs import setup_logging
 

@@ -74,8 +74,8 @@ class StoreCache:
             )
         )
 
-    def keep_only(self, account: str, owner: str | None) -> None:
-        self.store.http_keep_only(account, owner)
+    def keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
+        self.store.http_keep_only(account, owner, local=local)
 
     def login_is(self, account: str, login: str | None) -> None:
         # The saved sections and queued actions of an earlier user go (or are held) too.

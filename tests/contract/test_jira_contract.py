@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -240,3 +241,146 @@ async def test_jql_errors_are_in_jiras_words(
     r = await client.post(f"{API}/search/jql", json={"jql": jql})
     assert r.status_code == 400
     assert r.json() == {"errorMessages": wanted, "errors": {}}
+
+
+def parse_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec's components, with one fix to JqlQueryClause: it says both `anyOf` (one of
+    the clause schemas) and `additionalProperties: false` without `properties`, which in JSON
+    Schema refuses every property, so no clause, the spec's own example's either, could pass
+    (test_the_specs_clause_schema_refuses_its_own_example). Only that keyword goes."""
+    components = json.loads(json.dumps(spec["components"]))
+    del components["schemas"]["JqlQueryClause"]["additionalProperties"]
+    return components
+
+
+def check_parsed(components: dict[str, Any], instance: Any) -> None:
+    schema = {"$ref": "#/components/schemas/ParsedJqlQueries", "components": components}
+    jsonschema.Draft7Validator(schema).validate(instance)
+
+
+def test_the_specs_clause_schema_refuses_its_own_example(
+    spec: dict[str, Any], examples: Path
+) -> None:
+    answer = example(examples, "POST_jql_parse.200.json")
+    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+        check(spec, "ParsedJqlQueries", answer)
+    check_parsed(parse_schema(spec), answer)  # whole once that one keyword goes
+
+
+# The forms the simulator's JQL reads: each clean query comes back with its syntax tree.
+CLEAN_QUERIES = (
+    "project = ZEN ORDER BY updated DESC",
+    'status in ("In Progress", Done) AND assignee = currentUser()',
+    "NOT (labels is EMPTY OR priority != High) AND created >= -7d ORDER BY created ASC, key",
+    "sprint in openSprints() AND summary ~ 'login page'",
+    "assignee = EMPTY OR reporter in (currentUser()) OR updated < now()",
+    "ORDER BY priority",
+)
+
+
+async def test_jql_parse_answers_match_the_spec(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    """POST /jql/parse's answer (ParsedJqlQueries), its `structure` (JqlQuery) included,
+    against the spec's schemas: every clean query's tree, and the findings of the others."""
+    components = parse_schema(spec)
+    queries = [*CLEAN_QUERIES, "project = NOPE", "universe = 42", "invalid query"]
+    for mode in ("strict", "warn", "none"):
+        r = await client.post(
+            f"{API}/jql/parse", params={"validation": mode}, json={"queries": queries}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        check_parsed(components, body)
+        trees = [q.get("structure") for q in body["queries"][: len(CLEAN_QUERIES)]]
+        assert all(trees), (mode, body)
+
+
+VALUES = ("ZEN", "Done", "In Progress", 'say "hi"', "back\\slash", "empty", "x-1", "")
+
+
+def random_clause(rng: random.Random, depth: int) -> str:
+    """A clause of the JQL the simulator reads, any field, any value (validation=none checks
+    no vocabulary): equality, text, date; AND, OR, NOT and parentheses."""
+    if depth and rng.random() < 0.4:
+        parts = [random_clause(rng, depth - 1) for _ in range(rng.randint(2, 3))]
+        joined = f" {rng.choice(['AND', 'OR'])} ".join(parts)
+        return rng.choice([f"({joined})", f"NOT ({joined})", joined])
+    kind = rng.choice(["equal", "list", "empty", "text", "date", "me"])
+    field = rng.choice(["project", "status", "labels", "priority", "parent"])
+    value = jql_string(rng.choice(VALUES))
+    if kind == "equal":
+        return f"{field} {rng.choice(['=', '!='])} {value}"
+    if kind == "list":
+        values = ", ".join(jql_string(v) for v in rng.sample(VALUES, rng.randint(1, 3)))
+        return f"{field} {rng.choice(['in', 'NOT IN'])} ({values})"
+    if kind == "empty":
+        return f"{field} {rng.choice(['is', 'IS NOT', '='])} {rng.choice(['EMPTY', 'null'])}"
+    if kind == "text":
+        return f"{rng.choice(['summary', 'text', 'comment'])} ~ {value}"
+    if kind == "date":
+        bound = rng.choice(["-7d", "now()", "startOfDay()", '"2026-01-02"'])
+        return f"{rng.choice(['created', 'updated'])} {rng.choice(['>=', '<', '>'])} {bound}"
+    return f"{rng.choice(['assignee', 'reporter'])} in (currentUser(), {value})"
+
+
+def jql_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def rendered(tree: dict[str, Any]) -> str:
+    """JQL written back from a `structure` with its encoded names, values and operands."""
+    where = tree.get("where")
+    text = "" if where is None else rendered_clause(where)
+    order = tree.get("orderBy", {}).get("fields", [])
+    if order:
+        fields = [f"{o['field']['encodedName']} {o.get('direction', '')}".strip() for o in order]
+        text += " ORDER BY " + ", ".join(fields)
+    return text.strip()
+
+
+def rendered_clause(clause: dict[str, Any]) -> str:
+    if "clauses" in clause:
+        parts = [rendered_clause(c) for c in clause["clauses"]]
+        if clause["operator"] == "not":
+            return f"NOT ({parts[0]})"
+        return "(" + f" {clause['operator'].upper()} ".join(parts) + ")"
+    operand = clause["operand"]
+    written = (
+        "EMPTY"
+        if "keyword" in operand
+        else operand.get("encodedOperand") or operand["encodedValue"]
+    )
+    return f"{clause['field']['encodedName']} {clause['operator']} {written}"
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_random_queries_get_a_tree_the_spec_takes_and_that_reads_back_randomised(
+    client: httpx.AsyncClient, spec: dict[str, Any], seed: int
+) -> None:
+    """Random queries of every form the simulator reads: each answer passes the spec's
+    schemas, and the JQL written back from its tree's encoded parts (encodedName,
+    encodedValue, encodedOperand: "can be used directly in a JQL query", the spec says)
+    parses to the very same tree."""
+    rng = random.Random(seed)
+    queries = []
+    for _ in range(25):
+        where = random_clause(rng, 3) if rng.random() < 0.9 else ""
+        order = rng.sample(["updated", "created", "key", "priority"], rng.randint(0, 2))
+        by = ", ".join(f"{o} {rng.choice(['', 'ASC', 'desc'])}".strip() for o in order)
+        queries.append(f"{where} ORDER BY {by}" if by else where or "ORDER BY key")
+    r = await client.post(
+        f"{API}/jql/parse", params={"validation": "none"}, json={"queries": queries}
+    )
+    assert r.status_code == 200, r.text
+    check_parsed(parse_schema(spec), r.json())
+    for answer in r.json()["queries"]:
+        tree = answer["structure"]
+        again = await client.post(
+            f"{API}/jql/parse", params={"validation": "none"}, json={"queries": [rendered(tree)]}
+        )
+        assert again.json()["queries"][0].get("structure") == tree, (
+            answer["query"],
+            rendered(tree),
+        )

@@ -7,12 +7,15 @@ gone on the server lingers for N minutes" means can be measured, not guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.integration.helpers import running
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
 from zen_tui.gateway import FakeClock
@@ -68,6 +71,15 @@ class VirtualWorld:
         """A `/_sim/settings` switch (hidden_repos, hidden_projects, left_channels, ...)."""
         sim_settings.apply(self.world, {service: values})
 
+    @contextlib.asynccontextmanager
+    async def polling(self, engine: SyncEngine | None = None) -> AsyncIterator[SyncEngine]:
+        """`engine` (a new one if none) started and given up to 10 virtual minutes for every
+        poller's first poll; stopped on the way out, whatever happened inside."""
+        started = self.engine() if engine is None else engine
+        async with running(started):
+            await self.run_until(lambda: polled(started), 600)
+            yield started
+
     async def run_until(self, done: Callable[[], bool], limit: float, step: float = 5.0) -> float:
         """Let virtual time pass (the engine's pollers run) until `done()`; returns the
         seconds it took, or inf past `limit`."""
@@ -77,6 +89,11 @@ class VirtualWorld:
                 return float("inf")
             await self.clock.sleep(step)
         return self.clock.time() - start
+
+
+def polled(engine: SyncEngine) -> bool:
+    """Every poller has polled at least once and its section has a snapshot."""
+    return all(p.polls > 0 and engine.snapshot(s) is not None for s, p in engine.pollers.items())
 
 
 def shown_anywhere(engine: SyncEngine, account: str, item_id: str) -> list[str]:
@@ -91,3 +108,35 @@ def shown_anywhere(engine: SyncEngine, account: str, item_id: str) -> list[str]:
         if on_screen or stored:
             out.append(section.id)
     return out
+
+
+class AnswerGate:
+    """An ASGI wrapper around the simulator: once armed, the next request `match` accepts
+    (given the ASGI scope) is answered at once (the server's state then) and held back until
+    `released`: a poll answer in flight."""
+
+    def __init__(self, app: Any, match: Callable[[Any], bool]) -> None:
+        self.app = app
+        self.match = match
+        self.armed = False
+        self.holding = asyncio.Event()
+        self.released = asyncio.Event()
+
+    def arm(self) -> None:
+        self.armed, self.holding, self.released = True, asyncio.Event(), asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not (self.armed and self.match(scope)):
+            await self.app(scope, receive, send)
+            return
+        self.armed = False
+        messages: list[Any] = []
+
+        async def keep(message: Any) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        self.holding.set()
+        await self.released.wait()
+        for message in messages:
+            await send(message)

@@ -21,6 +21,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.helpers import GITHUB_INBOX, files_holding, github_config
+from tests.integration.helpers import running
 from tests.integration.test_login_takes_effect import deferred, service_sim, without_token
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -103,8 +104,7 @@ async def test_a_login_as_another_user_never_sees_the_first_users_cached_reads(
     await keyring.save(account, StoredCredential(first))
     wire = Validators()
     engine = deferred(settings, wire)
-    await engine.start()
-    try:
+    async with running(engine, wire.inner):
         await engine.refresh(None)
         assert await me_of(engine, account) == "me"
         assert inbox_of(engine), "the simulated user's inbox is seeded"
@@ -120,9 +120,6 @@ async def test_a_login_as_another_user_never_sees_the_first_users_cached_reads(
         sent = {s for _p, s, _e in wire.seen[mark:] if s}
         assert not sent & etags_of_first, "the first user's ETags went out for the second"
         assert any(p == "/github/notifications" for p, _s, _e in wire.seen[mark:])
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()
     assert files_holding(tmp_path, [first, second]) == []
     assert secrets_in_store(tmp_path, [first, second]) == []
 

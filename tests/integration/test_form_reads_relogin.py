@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.helpers import running
 from tests.integration.test_login_takes_effect import (
     Recorder,
     deferred,
@@ -49,16 +50,16 @@ class FormScreen(SimpleNamespace):
         pass
 
 
-async def started(
+async def logged_in(
     sim: SimulatorServer, settings: Settings
 ) -> tuple[SyncEngine, Recorder, KeyringCredentialStore, str]:
+    """An engine on the Jira account, its login the keyring's, over a recording wire (not
+    started)."""
     settings, account = without_token(settings, "jira")
     store = KeyringCredentialStore()
     await store.save(account.name, StoredCredential(sim.account("jira").token, login="me"))
     wire = Recorder()
-    engine = deferred(settings, wire)
-    await engine.start()
-    return engine, wire, store, account.name
+    return deferred(settings, wire), wire, store, account.name
 
 
 async def relogin(
@@ -85,29 +86,28 @@ async def test_create_reads_as_the_new_login_after_a_change_in_its_pickers(
     """The login changes while the project picker is open, and again while the issue-type
     one is: the issue types, then the fields, are read as the new login, and the form ends
     in the `create` action (on main: `the login changed while this was read`)."""
-    engine, wire, store, name = await started(sim, settings)
+    engine, wire, store, name = await logged_in(sim, settings)
     tokens: list[str] = []
-    marks: list[int] = []
+    starts: list[int] = []  # the wire before each login change: its requests may carry either
+    marks: list[int] = []  # the wire once it is taken: from here on, only the new token
 
     async def answer(modal: Any) -> Any:
         if isinstance(modal, PickerModal):
+            starts.append(len(wire.seen))
             tokens.append(await relogin(engine, sim, store, name))
             marks.append(len(wire.seen))
             return modal.choices[0]
         assert isinstance(modal, FormModal)
         return {"summary": "made across two logins"}
 
-    try:
+    async with running(engine, wire.inner):
         action = await jira_flows.create_issue(FormScreen(engine, answer))  # type: ignore[arg-type]
         assert action is not None and action.kind == "create"
         assert action.params["summary"] == "made across two logins"
         assert len(tokens) == 2  # both pickers were answered, a login change in each
-        ends = [*marks[1:], len(wire.seen)]
+        ends = [*starts[1:], len(wire.seen)]  # a login's reads end where the next change starts
         for token, mark, end in zip(tokens, marks, ends, strict=True):
             assert tokens_since(wire, mark, end) == {token}  # only the new login read
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()
 
 
 async def test_assign_searches_as_the_new_login_after_a_change_while_typing(
@@ -115,7 +115,7 @@ async def test_assign_searches_as_the_new_login_after_a_change_while_typing(
 ) -> None:
     """The assignee picker searches as the user types: after a login change its search
     answers from the new login (on main it raised `the login changed while this was read`)."""
-    engine, wire, store, name = await started(sim, settings)
+    engine, wire, store, name = await logged_in(sim, settings)
     found: list[list[tuple[str, str]]] = []
 
     async def answer(modal: Any) -> Any:
@@ -127,13 +127,10 @@ async def test_assign_searches_as_the_new_login_after_a_change_while_typing(
         assert tokens_since(wire, mark) == {token}
         return found[-1][0]
 
-    try:
+    async with running(engine, wire.inner):
         key = sorted(service_sim(sim, "jira").issues)[0]
         item = Issue(f"{name}:{key}", name, "jira", key, "x", "", "2026-01-01T00:00:00Z")
         screen = FormScreen(engine, answer)
         actions = await jira_flows.assign_to(screen, [item])  # type: ignore[arg-type]
         assert found[0] and found[1] == found[0]  # the same people, as the new login
         assert [a.params["account_id"] for a in actions] == [found[1][0][0]]
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 
 from tests.helpers import eventually
+from tests.integration.helpers import running
 from zen_tui.commands import list_items
 from zen_tui.config import SectionConfig, Settings, WebhookConfig
 from zen_tui.gateway.events import RequestDone
@@ -75,8 +76,7 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
             else None
         )
     )
-    await engine.start()
-    try:
+    async with running(engine):
         await eventually(lambda: all(_live(engine, s.id) for s in engine.sections))
         engine.set_paused(True)  # only webhooks and what they schedule change sections now
         server = engine.webhooks.server  # type: ignore[union-attr]
@@ -125,8 +125,6 @@ async def test_a_pr_closed_upstream_stays_closed_after_cache_hit_polls(
         # before the change; only the later scheduled polls were answered from the cache.
         assert all(e.cache in ("miss", "revalidated") for e in searches[before:refreshed])
         assert searches[before:refreshed] and any(e.cache == "hit" for e in searches[refreshed:])
-    finally:
-        await engine.stop()
 
 
 def _live(engine: SyncEngine, section_id: str) -> bool:
@@ -152,6 +150,7 @@ async def test_a_jira_issue_moved_to_done_by_an_own_action_leaves_the_section(
     engine, section, events = await _jira_engine(settings)
     try:
         issue = engine.snapshot(section.id).items[0]  # type: ignore[union-attr]
+        whole = engine.full_item(issue)  # read now: once it leaves, the store has it no more
         [action_id] = await engine.submit(
             [Action("transition", issue.id, issue.account, {"transition": "Done"})]
         )
@@ -169,7 +168,7 @@ async def test_a_jira_issue_moved_to_done_by_an_own_action_leaves_the_section(
         assert issue.id not in {i.id for i in engine.store.load_section(section.id)[0]}
         client = engine.wired.clients[issue.account]
         # the server says Done: only Reopen is offered (the row read whole, as engine.details)
-        detail = await client.details(engine.full_item(issue))
+        detail = await client.details(whole)
         assert "Done" not in detail.transitions
     finally:
         await engine.stop()

@@ -18,7 +18,7 @@ from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.outbox import gone_after_send
 
 from .gone_world import VirtualWorld, shown_anywhere
-from .test_gone_items import make_gone, polled, shown, world
+from .test_gone_items import make_gone, shown, world
 
 # The comment is applied, but its answer comes back cut in half: the outcome is unknown.
 CUT_ANSWER = {"service": "github", "method": "POST", "endpoint": "*", "truncated_rate": 1.0}
@@ -67,10 +67,7 @@ async def test_an_unconfirmed_send_whose_item_went_ends_saying_so_and_is_never_r
     end `gone: acme/x#N is gone, or no longer visible to github; whether the ... took effect
     before it went cannot be known`, sent once only, and the item leaves every section."""
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         item = shown(engine, "github", "Assigned to me")[0]
         params = {"body": f"seen {kind} {way}"} if kind == "comment" else {"label": LABEL}
         action = Action(kind, item.id, "github", params)
@@ -88,8 +85,6 @@ async def test_an_unconfirmed_send_whose_item_went_ends_saying_so_and_is_never_r
         assert entry_of(engine, action).state is ActionState.FAILED
         assert entry_of(engine, action).attempts == 1
         assert landed(sim, action) == 1
-    finally:
-        await engine.stop()
 
 
 async def test_an_unconfirmed_send_whose_item_is_still_there_goes_on_as_before(
@@ -98,18 +93,13 @@ async def test_an_unconfirmed_send_whose_item_is_still_there_goes_on_as_before(
     """The item is there (only the check of a comment could not tell): no gone line; a comment
     found by its marker is done, once."""
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         item = shown(engine, "github", "Assigned to me")[0]
         action = Action("comment", item.id, "github", {"body": "still here"})
         await sent_unknown(vw, engine, action)
         await vw.run_until(lambda: entry_of(engine, action).state is ActionState.DONE, 300, 1.0)
         assert landed(sim_item(vw, item), action) == 1
         assert shown_anywhere(engine, "github", item.id)
-    finally:
-        await engine.stop()
 
 
 async def test_a_deleted_issues_410_cut_short_says_gone_never_upgrade_zen_tui(
@@ -120,10 +110,7 @@ async def test_a_deleted_issues_410_cut_short_says_gone_never_upgrade_zen_tui(
     unreadable 410 counted as a retired API: the action ended `... was removed by the
     provider; upgrade zen-tui ...` and health listed the endpoint as retired."""
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         item = shown(engine, "github", "Assigned to me")[0]
         make_gone(vw, "github_deleted", item, {})
         action = Action("comment", item.id, "github", {"body": "cut 410"})
@@ -135,8 +122,6 @@ async def test_a_deleted_issues_410_cut_short_says_gone_never_upgrade_zen_tui(
         await vw.run_until(lambda: not shown_anywhere(engine, "github", item.id), 60, 1.0)
         assert engine.wired.gateways["github"].health().deprecations == []
         assert entry_of(engine, action).attempts == 1
-    finally:
-        await engine.stop()
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -151,12 +136,9 @@ async def test_seeded_interleavings_of_lost_answers_and_items_going(
     applied; none ends `outcome unknown` or stays waiting once the faults are gone."""
     rng = random.Random(seed)
     vw = world(tmp_path, seed=200 + seed)
-    engine = vw.engine()
-    await engine.start()
     actions: list[tuple[Action, Item, Any]] = []
     gone: set[str] = set()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         issues = shown(engine, "github", "Assigned to me")
         sims = {i.id: sim_item(vw, i) for i in issues}  # kept: a deleted one leaves the repo
         for step in range(20):
@@ -202,8 +184,6 @@ async def test_seeded_interleavings_of_lost_answers_and_items_going(
                 assert not shown_anywhere(engine, "github", item.id)
             elif reason.startswith("not found:") and action.kind == "comment":
                 assert landed(sim, action) == 0, (seed, entry)
-    finally:
-        await engine.stop()
 
 
 def gone_repos(gone: set[str]) -> set[str]:

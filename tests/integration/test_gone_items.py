@@ -101,10 +101,6 @@ def pick(engine: SyncEngine, rng: random.Random, service: str, title: str = "") 
     return rng.choice(items) if items else None
 
 
-def polled(engine: SyncEngine) -> bool:
-    return all(p.polls > 0 and engine.snapshot(s) is not None for s, p in engine.pollers.items())
-
-
 def off_everywhere(engine: SyncEngine, items: Iterable[Item]) -> bool:
     return all(not shown_anywhere(engine, i.account, i.id) for i in items)
 
@@ -120,10 +116,7 @@ async def test_an_item_gone_on_the_server_is_off_every_section_within_the_bound(
     channel's messages forever."""
     rng = random.Random(f"{way}:{phase}")
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         await vw.clock.sleep(rng.uniform(0, 7200))
         item = pick(engine, rng, service_of(way), "#dev" if way == "slack_left" else "")
         if way == "github_deleted":
@@ -136,8 +129,6 @@ async def test_an_item_gone_on_the_server_is_off_every_section_within_the_bound(
             gone = [i for i in shown(engine, "slack") if getattr(i, "channel_id", "") == channel]
         took = await vw.run_until(lambda: off_everywhere(engine, gone), BOUND, STEP)
         assert took <= BOUND, (way, item.key)
-    finally:
-        await engine.stop()
 
 
 async def test_an_archived_repository_leaves_archived_false_and_stays_elsewhere(
@@ -146,10 +137,7 @@ async def test_an_archived_repository_leaves_archived_false_and_stays_elsewhere(
     """Archived is not gone: its items leave an `archived:false` section within the bound
     but stay in the others, and reading one (it is still there) removes nothing."""
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         section = next(s for s in engine.sections if s.title == ARCHIVED_FALSE)
         mine = {i.id for i in shown(engine, "github", "Assigned to me")}
         item = next(i for i in shown(engine, "github", ARCHIVED_FALSE) if i.id in mine)
@@ -161,8 +149,6 @@ async def test_an_archived_repository_leaves_archived_false_and_stays_elsewhere(
         )
         assert gone <= BOUND
         assert shown_anywhere(engine, "github", item.id)  # still assigned to me: still shown
-    finally:
-        await engine.stop()
 
 
 async def test_sync_once_from_cron_lists_in_full_within_the_bound(tmp_path: Path) -> None:
@@ -202,10 +188,7 @@ async def test_a_preview_that_finds_the_item_gone_removes_it_everywhere_at_once(
     poll; in the store too, so another process's next read does not show it either."""
     rng = random.Random(way)
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         title = {"github_deleted": "Assigned to me", "slack_left": "#dev"}.get(way, "")
         item = pick(engine, rng, service_of(way), title)
         assert item is not None and shown_anywhere(engine, item.account, item.id)
@@ -215,8 +198,6 @@ async def test_a_preview_that_finds_the_item_gone_removes_it_everywhere_at_once(
         assert detail.error is not None and "no longer visible" in detail.error
         assert not shown_anywhere(engine, item.account, item.id)
         assert {s: p.polls for s, p in engine.pollers.items()} == polls  # no poll did it
-    finally:
-        await engine.stop()
     other = vw.engine()  # another process on the same store
     try:
         assert all(item.id not in {i.id for i in s.items} for s in other.load_local().values())
@@ -232,10 +213,7 @@ async def test_an_action_refused_as_not_found_removes_the_item_after_asking(
     A comment refused 403 (an archived repository) removes nothing."""
     rng = random.Random(3)
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         issues = shown(engine, "github", "Assigned to me")
         hidden, archived = (
             issues[0],
@@ -251,8 +229,6 @@ async def test_an_action_refused_as_not_found_removes_the_item_after_asking(
         failed = engine.store.outbox_by_state(ActionState.FAILED)
         assert {e.action.item_id for e in failed} == {hidden.id, archived.id}
         assert shown_anywhere(engine, "github", archived.id)  # 403: not gone
-    finally:
-        await engine.stop()
 
 
 TRANSIENT: list[dict[str, object]] = [
@@ -293,9 +269,7 @@ async def test_transient_errors_never_remove_an_item_and_gone_ones_leave_within_
 
     monkeypatch.setattr(engine, "forget", checked_forget)
     left: dict[str, list[str]] = {"github": [], "archived": [], "jira": [], "slack": []}
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling(engine):
         for _ in range(30):
             await random_step(vw, engine, rng, left)
         vw.app.state.faults.clear()
@@ -304,8 +278,6 @@ async def test_transient_errors_never_remove_an_item_and_gone_ones_leave_within_
         ]
         took = await vw.run_until(lambda: off_everywhere(engine, gone_items), BOUND, STEP)
         assert took <= BOUND, [i.key for i in gone_items if shown_anywhere(engine, i.account, i.id)]
-    finally:
-        await engine.stop()
 
 
 async def random_step(
@@ -381,10 +353,7 @@ async def test_an_action_on_a_deleted_github_issue_says_gone_not_update_zen_tui(
     was deleted` (it said `was removed by the provider; upgrade zen-tui`), the issue leaves
     every section, and the gateway records no retired endpoint (health showed one)."""
     vw = world(tmp_path)
-    engine = vw.engine()
-    await engine.start()
-    try:
-        await vw.run_until(lambda: polled(engine), 600)
+    async with vw.polling() as engine:
         item = shown(engine, "github", "Assigned to me")[0]
         make_gone(vw, "github_deleted", item, {})
         await engine.submit([Action("comment", item.id, "github", {"body": "still there?"})])
@@ -393,5 +362,3 @@ async def test_an_action_on_a_deleted_github_issue_says_gone_not_update_zen_tui(
         assert failed.reason == "gone: 410 This issue was deleted"
         assert not shown_anywhere(engine, "github", item.id)
         assert engine.wired.gateways["github"].health().deprecations == []
-    finally:
-        await engine.stop()

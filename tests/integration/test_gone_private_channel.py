@@ -19,7 +19,7 @@ from zen_tui.config import SectionConfig
 from zen_tui.models import FreshnessState, Message
 from zen_tui.sync.engine import SyncEngine
 
-from .gone_world import VirtualWorld
+from .gone_world import AnswerGate, VirtualWorld
 
 LEADS = "#leads"  # one of the simulator's private channels; the user is in it at the start
 TITLES = [LEADS, "dev and leads"]  # the two sections that list #leads
@@ -129,7 +129,7 @@ async def test_seeded_interleavings_never_bring_a_left_channels_messages_back(
         rng = random.Random(seed)
         vw = world(tmp_path / str(seed))
         channel = await stored_by_a_first_process(vw)
-        gate = HistoryGate(vw.app, channel)
+        gate = history_gate(vw.app, channel)
         vw.app = gate  # type: ignore[assignment]  # any ASGI app serves
         engine = vw.engine()
         state = {"left": False, "left_at": 0.0, "asked": False}
@@ -174,47 +174,21 @@ async def test_seeded_interleavings_never_bring_a_left_channels_messages_back(
             await engine.stop()
 
 
-class HistoryGate:
-    """An ASGI wrapper around the simulator: once armed, the next conversations.history answer
-    about `channel` is computed at once (the server's state then) and held back until
-    `released`: a poll answer in flight."""
+def history_gate(app: Any, channel: str) -> AnswerGate:
+    """Holds the next conversations.history answer about `channel`."""
+    query = f"channel={channel}".encode()
 
-    def __init__(self, app: Any, channel: str) -> None:
-        self.app = app
-        self.channel = f"channel={channel}".encode()
-        self.armed = False
-        self.holding = asyncio.Event()
-        self.released = asyncio.Event()
+    def history(scope: Any) -> bool:
+        path = scope.get("path", "")
+        return path.endswith("/conversations.history") and query in scope.get("query_string", b"")
 
-    def arm(self) -> None:
-        self.armed, self.holding, self.released = True, asyncio.Event(), asyncio.Event()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        held = (
-            self.armed
-            and scope.get("path", "").endswith("/conversations.history")
-            and self.channel in scope.get("query_string", b"")
-        )
-        if not held:
-            await self.app(scope, receive, send)
-            return
-        self.armed = False
-        messages: list[Any] = []
-
-        async def keep(message: Any) -> None:
-            messages.append(message)
-
-        await self.app(scope, receive, keep)
-        self.holding.set()
-        await self.released.wait()
-        for message in messages:
-            await send(message)
+    return AnswerGate(app, history)
 
 
 async def overlapping_refreshes(
     vw: VirtualWorld,
     engine: SyncEngine,
-    gate: HistoryGate,
+    gate: AnswerGate,
     rng: random.Random,
     leave: Callable[[], None],
 ) -> None:

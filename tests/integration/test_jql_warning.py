@@ -58,6 +58,15 @@ async def test_a_valid_empty_query_asks_once_and_says_nothing_more(
     jql = 'project = ZEN AND summary ~ "qqzzxx" ORDER BY updated DESC'
     engine = engine_for(only_jira(settings, sim, jql))
     [section] = engine.sections
+    async with httpx.AsyncClient() as control:  # what the client is answered: its tree
+        jira = sim.account("jira")
+        r = await control.post(
+            f"{jira.base_url}{PARSE}",
+            params={"validation": "warn"},
+            json={"queries": [jql]},
+            auth=(jira.username or "", jira.token),
+        )
+    assert r.status_code == 200 and set(r.json()["queries"][0]) == {"query", "structure"}
     sim.reset_counters()
     for _poll in range(3):
         await engine.refresh(section.id)

@@ -22,6 +22,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.helpers import eventually, files_holding
+from tests.integration.helpers import running
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -186,8 +187,7 @@ async def test_a_new_token_replaces_the_one_in_use(
     await store.save(account.name, StoredCredential(old_token))
     recorder = Recorder()
     engine = deferred(settings, recorder)
-    await engine.start()
-    try:
+    async with running(engine, recorder.inner):
         mine = sections_of(engine, account.name)
         await engine.refresh(None)
         assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)
@@ -205,9 +205,6 @@ async def test_a_new_token_replaces_the_one_in_use(
         assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)
         assert engine.wired.gateways[account.name] is not old_gateway
         assert old_gateway._built is None  # retired: its connections are closed
-    finally:
-        await engine.stop()
-        await recorder.inner.aclose()
 
 
 def another_valid_token(sim: SimulatorServer, service: str) -> str:
@@ -239,8 +236,7 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
     # naming no user would be another login, its queued comments held (store/logins.py).
     await store.save(account.name, StoredCredential(sim.account("github").token, login="me"))
     engine = SyncEngine(build(settings))
-    await engine.start()
-    try:
+    async with running(engine):
         await engine.refresh(None)
         prs: list[Item] = [
             item
@@ -274,8 +270,6 @@ async def test_comments_sent_across_token_switches_land_exactly_once(
         failed = engine.store.outbox_by_state(ActionState.FAILED)
         assert not failed, [e.reason for e in failed]
         assert [comments(sim, "github", body=b) for b in bodies] == [1] * len(bodies)
-    finally:
-        await engine.stop()
 
 
 @pytest.mark.parametrize("seed", range(8))

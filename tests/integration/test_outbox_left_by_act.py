@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from tests.helpers import eventually
+from tests.integration.helpers import running
 from zen_tui.models import ActionState, FreshnessState
 from zen_tui.simulator.server import SimulatorServer
 
@@ -42,8 +43,7 @@ async def test_a_running_sync_sends_what_act_left_pending_once_the_service_is_ba
 ) -> None:
     engine = engine_for(settings)
     engine.store_check = 0.2  # 30 s in use; the test need not wait that long
-    await engine.start()
-    try:
+    async with running(engine):
         await eventually(
             lambda: all(
                 (s := engine.snapshot(section.id)) is not None
@@ -69,5 +69,3 @@ async def test_a_running_sync_sends_what_act_left_pending_once_the_service_is_ba
             "the running outbox to send the entry act left",
         )
         assert sim.counters()["mutations"].get("github:label_added") == 1  # once
-    finally:
-        await engine.stop()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
+from tests.integration.helpers import running
 from tests.integration.test_login_takes_effect import deferred, service_sim, without_token
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -70,8 +71,7 @@ async def test_a_new_login_tries_the_mixed_search_again(
     await store.save(account.name, StoredCredential(app_token(sim), login="me"))
     searches = Searches()
     engine = deferred(settings, searches)
-    await engine.start()
-    try:
+    async with running(engine, searches.inner):
         await engine.refresh(None)
         mixed, refused = searches.since(0)
         assert mixed == 0 and refused >= 1, "the app token's mixed search was refused"
@@ -90,6 +90,3 @@ async def test_a_new_login_tries_the_mixed_search_again(
             assert mixed >= 1 and refused == 0
         else:  # another app token: refused once again, then per kind
             assert mixed == 0 and refused >= 1
-    finally:
-        await engine.stop()
-        await searches.inner.aclose()

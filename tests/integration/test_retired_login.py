@@ -24,6 +24,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.helpers import eventually
+from tests.integration.helpers import running
 from tests.integration.test_login_takes_effect import (
     Recorder,
     another_valid_token,
@@ -173,8 +174,7 @@ async def test_a_poll_under_way_sends_no_read_with_the_old_token_after_a_login_c
     wire = Wire()
     engine = deferred(settings, wire)
     marks = committed(engine, wire)
-    await engine.start()
-    try:
+    async with running(engine, wire.inner):
         dev = dev_section(engine)
         await engine.refresh(dev)  # after the poll at start
         listed = len(wire.sent)
@@ -220,9 +220,6 @@ async def test_a_poll_under_way_sends_no_read_with_the_old_token_after_a_login_c
         assert said == []  # the refused pages: no error on the pane, not a degraded section
         gateway = engine.wired.gateways[ACCOUNT]
         assert gateway.breaker_state() == "closed" and gateway.health().errors == 0
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -248,10 +245,9 @@ async def test_after_each_random_login_change_no_read_carries_an_earlier_token(
     wire = Wire()
     engine = deferred(settings, wire)
     marks = committed(engine, wire)
-    await engine.start()
     texts: list[str] = []
     entries: list[str] = []
-    try:
+    async with running(engine, wire.inner):
         dev = dev_section(engine)
         await engine.refresh(dev)
         targets = [i for i in engine.snapshot(dev).items if isinstance(i, Message)]  # type: ignore[union-attr]
@@ -306,9 +302,6 @@ async def test_after_each_random_login_change_no_read_carries_an_earlier_token(
         assert not failed, [e.reason for e in failed]
         assert [landed(sim, text) for text in texts] == [1] * len(texts)
         assert all(outbox_state(engine, e) is ActionState.DONE for e in entries)
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()
 
 
 async def test_a_preview_read_under_way_is_read_again_as_the_new_login(
@@ -323,8 +316,7 @@ async def test_a_preview_read_under_way_is_read_again_as_the_new_login(
     wire = Wire()
     engine = deferred(settings, wire)
     marks = committed(engine, wire)
-    await engine.start()
-    try:
+    async with running(engine, wire.inner):
         dev = dev_section(engine)
         await engine.refresh(dev)
         message = next(i for i in engine.snapshot(dev).items if isinstance(i, Message))  # type: ignore[union-attr]
@@ -341,6 +333,3 @@ async def test_a_preview_read_under_way_is_read_again_as_the_new_login(
         assert detail.error is None and detail.item_id == message.id
         assert wire.count(new, "GET", "conversations.replies", mark) == 1  # on main: 0
         assert wire.old_reads_after(mark, {old}) == []
-    finally:
-        await engine.stop()
-        await wire.inner.aclose()

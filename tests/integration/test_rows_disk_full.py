@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.helpers import eventually
+from tests.integration.helpers import running
 from zen_tui.config import Settings
 from zen_tui.models import Issue, Message, PullRequest, body_of, url_of
 from zen_tui.simulator.server import SimulatorServer
@@ -35,8 +36,7 @@ async def test_rows_shown_while_the_disk_is_full_are_whole_when_acted_on(
         db = store._connection()
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         db.execute(f"PRAGMA max_page_count = {pages}")
-    await engine.start()
-    try:
+    async with running(engine):
 
         def shown() -> list[PullRequest | Issue | Message]:
             return [i for s in engine.sections for i in engine._shown(s.id)]
@@ -51,5 +51,3 @@ async def test_rows_shown_while_the_disk_is_full_are_whole_when_acted_on(
                 assert whole.number and item.key.endswith(f"#{whole.number}")
         bodies = [body_of(engine.full_item(i)) for i in items if not isinstance(i, Message)]
         assert any(bodies)  # the simulator's descriptions, not all left blank
-    finally:
-        await engine.stop()

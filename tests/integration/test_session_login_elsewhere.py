@@ -9,8 +9,9 @@ check), each keeps sending its own login, and a real keyring login still reaches
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -248,15 +249,40 @@ def checks(rng: random.Random, processes: list[Process]) -> list[Awaitable[list[
 
 async def keyring_login_as_me(sim: SimulatorServer, tmp_path: Path) -> tuple[Settings, Logins]:
     """The settings, and the keyring holding a first login as `me` that a terminal recorded."""
-    from zen_tui.commands.auth import _record_user
-
     settings = load_settings(write_config(sim, tmp_path), tmp_path)
     logins = Logins(sim, settings)
+    await first_keyring_login(settings, logins)
+    return settings, logins
+
+
+async def first_keyring_login(settings: Settings, logins: Logins) -> None:
+    """The keyring holds a first login as `me`, recorded as a terminal's `auth login` does."""
+    from zen_tui.commands.auth import _record_user
+
     first = logins.credential("me")
     logins.in_keyring = logins.last
     await logins.keyring.save("gh", first)
     await _record_user(settings, "gh", logins.keyring, changed=True)
-    return settings, logins
+
+
+@contextlib.asynccontextmanager
+async def two_processes(
+    settings: Settings, each_started: Callable[[Process], Awaitable[None]] | None = None
+) -> AsyncIterator[list[Process]]:
+    """Two processes on `settings`, started one after the other (`each_started(p)` before the
+    next starts), their login checks left to the test; stopped, recorders closed, after."""
+    processes = [Process(settings), Process(settings)]
+    try:
+        for p in processes:
+            p.engine.login_check = 3600.0  # its checks: this test's own, at random moments
+            await p.engine.start()
+            if each_started is not None:
+                await each_started(p)
+        yield processes
+    finally:
+        for p in processes:
+            await p.engine.stop()
+            await p.watched.recorder.inner.aclose()
 
 
 async def never_back(p: Process, logins: Logins) -> None:
@@ -301,12 +327,7 @@ async def test_session_and_keyring_logins_interleaved_rebuild_only_on_real_chang
     see (its session's, else the keyring's), and a second check finds nothing."""
     rng = random.Random(seed)
     settings, logins = await keyring_login_as_me(sim, tmp_path)
-    processes = [Process(settings), Process(settings)]
-    try:
-        for p in processes:
-            p.engine.login_check = 3600.0  # its checks: this test's own, at random moments
-            await p.engine.start()
-            await never_back(p, logins)
+    async with two_processes(settings, lambda p: never_back(p, logins)) as processes:
         for _ in range(60):
             await asyncio.gather(step(rng, logins, processes), *checks(rng, processes))
             for p in processes:
@@ -314,7 +335,3 @@ async def test_session_and_keyring_logins_interleaved_rebuild_only_on_real_chang
             if rng.random() < 0.3:
                 await quiet(logins, processes)
         await quiet(logins, processes)
-    finally:
-        for p in processes:
-            await p.engine.stop()
-            await p.watched.recorder.inner.aclose()

@@ -31,6 +31,7 @@ from tests.integration.test_session_login_elsewhere import (
     quiet,
     sends,
     step,
+    two_processes,
     with_session,
 )
 from zen_tui.auth.keyring_store import KeyringCredentialStore, SessionOnlyStore, StoredCredential
@@ -183,12 +184,8 @@ async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as
     rng = random.Random(seed)
     settings, logins = await keyring_login_as_me(sim, tmp_path)
     refs = [i.ref for i in service_sim(sim, "github").state.items][:20]
-    processes = [Process(settings), Process(settings)]
     queued: list[Queued] = []
-    try:
-        for p in processes:
-            p.engine.login_check = 3600.0  # its checks: this test's own, at random moments
-            await p.engine.start()
+    async with two_processes(settings) as processes:
         for _ in range(40):
             await asyncio.gather(step(rng, logins, processes), *checks(rng, processes))
             for p in processes:
@@ -203,7 +200,3 @@ async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as
             await p.engine.outbox.replay()
         each_once_as_its_user_or_held(sim, processes[0].engine.store, queued, settled=True)
         assert queued, "nothing was queued"
-    finally:
-        for p in processes:
-            await p.engine.stop()
-            await p.watched.recorder.inner.aclose()

@@ -32,8 +32,10 @@ from tests.integration.test_session_login_elsewhere import (
     Logins,
     Process,
     checks,
+    first_keyring_login,
     sends,
     step,
+    two_processes,
     with_session,
 )
 from tests.integration.test_session_login_queue import user_of
@@ -189,21 +191,12 @@ async def test_interleaved_session_and_keyring_logins_never_show_anothers_rows(
     fetched, and each process shows only rows of the login it sends as; at quiet moments and
     at the end, the store holds only the keyring login's rows, and a new process starting
     on the data folder paints none of a session login's."""
-    from zen_tui.commands.auth import _record_user
-
     rng = random.Random(seed)
     settings = settings_for(sim, tmp_path)
     logins = OneUserEach(sim, settings)
-    first = logins.credential("me")
-    logins.in_keyring = logins.last
-    await logins.keyring.save("gh", first)
-    await _record_user(settings, "gh", logins.keyring, changed=True)
-    processes = [Process(settings), Process(settings)]
-    section = processes[0].engine.sections[0].id
-    try:
-        for p in processes:
-            p.engine.login_check = 3600.0  # its checks: this test's own, at random moments
-            await p.engine.start()
+    await first_keyring_login(settings, logins)
+    async with two_processes(settings) as processes:
+        section = processes[0].engine.sections[0].id
         for _ in range(40):
             await asyncio.gather(step(rng, logins, processes), *checks(rng, processes))
             for p in processes:
@@ -213,10 +206,6 @@ async def test_interleaved_session_and_keyring_logins_never_show_anothers_rows(
             if rng.random() < 0.3:
                 await quiet_and_stored(logins, processes, settings, section)
         await quiet_and_stored(logins, processes, settings, section)
-    finally:
-        for p in processes:
-            await p.engine.stop()
-            await p.watched.recorder.inner.aclose()
     fresh = SyncEngine(build_local(settings))  # the next start: its first paint
     try:
         painted = fresh.load_local()[section].items

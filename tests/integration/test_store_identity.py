@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import GITHUB_INBOX, eventually, files_holding, github_config
+from tests.integration.helpers import running
 from tests.integration.test_cache_identity import cached_settings, inbox_of, secrets_in_store
 from tests.integration.test_login_takes_effect import deferred, service_sim
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
@@ -87,14 +88,11 @@ async def test_a_login_as_another_user_drops_the_first_users_rows_and_holds_its_
     first = sim.account("github").token
     await keyring.save(account, StoredCredential(first, login="me"))
     engine = deferred(settings)
-    await engine.start()
-    try:
+    async with running(engine):
         await engine.refresh(None)
         assert inbox_of(engine), "me's inbox is seeded"
         pr = await a_pull_request(engine, account)
         inbox = next(s.id for s in engine.sections if s.query == "notifications")
-    finally:
-        await engine.stop()
     with Store.open(tmp_path / "zen-tui.db") as store:
         assert store.load_section(inbox)[0] and store.get_cursor(CURSOR_SCOPE, inbox)
         queued = store.outbox_add(Action("comment", pr.id, account, {"body": "by me"}))
@@ -102,8 +100,7 @@ async def test_a_login_as_another_user_drops_the_first_users_rows_and_holds_its_
     second = github.add_user("ada")
     await keyring.save(account, StoredCredential(second, login="ada"))  # as a login does
     engine = deferred(settings)
-    await engine.start()
-    try:
+    async with running(engine):
         await engine._connected(account)  # its build ran
         # ada has no notifications: an inbox row would be me's. On main: kept until a poll.
         assert engine.store.load_section(inbox)[0] == []
@@ -120,8 +117,6 @@ async def test_a_login_as_another_user_drops_the_first_users_rows_and_holds_its_
         await engine.outbox.replay()
         expected = {"by ada": "ada", "by me": "ada"}
         await eventually(lambda: comments_by(sim) == expected, "both comments, as ada")
-    finally:
-        await engine.stop()
     assert files_holding(tmp_path, [first, second]) == []
     assert secrets_in_store(tmp_path, [first, second]) == []
 
@@ -137,21 +132,15 @@ async def test_another_process_built_as_another_user_empties_what_list_shows(
     keyring = KeyringCredentialStore()
     await keyring.save(account, StoredCredential(sim.account("github").token, login="me"))
     first = deferred(settings)
-    await first.start()
-    try:
+    async with running(first):
         await first.refresh(None)
         assert saved_rows(first.store, first, account)
         await keyring.save(account, StoredCredential(github.add_user("ada"), login="ada"))
         second = deferred(settings)  # its own store connection, its own key-file read
-        await second.start()
-        try:
+        async with running(second):
             await second._connected(account)
             with Store.open(tmp_path / "zen-tui.db") as listing:  # as `zen-tui list` opens it
                 assert saved_rows(listing, second, account) == []
-        finally:
-            await second.stop()
-    finally:
-        await first.stop()
 
 
 async def test_the_same_user_with_a_new_token_keeps_its_rows_and_queue(
@@ -164,8 +153,7 @@ async def test_the_same_user_with_a_new_token_keeps_its_rows_and_queue(
     keyring = KeyringCredentialStore()
     await keyring.save(account, StoredCredential(sim.account("github").token, login="me"))
     engine = deferred(settings)
-    await engine.start()
-    try:
+    async with running(engine):
         await engine.refresh(None)
         rows = saved_rows(engine.store, engine, account)
         pr = await a_pull_request(engine, account)
@@ -179,8 +167,6 @@ async def test_the_same_user_with_a_new_token_keeps_its_rows_and_queue(
         done = engine.store.outbox_get(queued.id)
         assert done is not None and done.state is ActionState.DONE
         assert comments_by(sim)["kept"] == "me"
-    finally:
-        await engine.stop()
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -1,6 +1,8 @@
-"""Shared fixtures for the GitHub look-alike tests (ASGITransport, a controllable clock).
+"""Shared fixtures for the simulator tests (ASGITransport, a controllable clock).
 
-Other simulator test modules define their own `world`/`sim`/`client`; a module's fixture wins.
+GitHub: `clock`, `world`, `sim`, `gh`; the whole simulator: `client`. Jira: `jira` (a site alone
+at the Jira tests' NOW) and `jira_client` (Basic auth on the module's `jira`). Other simulator
+test modules define their own `world`/`sim`/`jira`/`client`; a module's fixture wins.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.helpers import ManualClock
+from tests.helpers import ManualClock, mounted_client
 from tests.simulator.github_helpers import START
+from tests.simulator.jira_helpers import EMAIL, NOW, TOKEN, basic
 from zen_tui.simulator.app import build_app, make_token
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.github.service import GitHubSim
+from zen_tui.simulator.jira.service import JiraSim
 
 
 @pytest.fixture
@@ -52,4 +56,20 @@ async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=build_app(world)), base_url="http://sim"
     ) as c:
+        yield c
+
+
+@pytest.fixture
+def jira() -> JiraSim:
+    """A Jira site alone in its own world (seed 7, 300 Jira issues), the clock at NOW."""
+    world = World(seed=7, size=1000, clock=ManualClock(NOW))
+    sim = JiraSim(world, TOKEN, EMAIL)
+    world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def jira_client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
+    """The module's `jira` mounted in memory, as its seeded user (Basic auth)."""
+    async with mounted_client(jira, headers=basic()) as c:
         yield c

@@ -63,9 +63,23 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "hidden_repos": "",
                 "archived_repos": "",
                 "device_flow_github_app": False,
+                "deleted_users": "",
+                "poll_interval": 60,
+                "link_last": True,
+                "empty_lists_no_content": False,
             },
-            "jira": {"search_lag": 0.0, "hidden_projects": ""},
-            "slack": {"non_marketplace": False, "left_channels": ""},
+            "jira": {
+                "search_lag": 0.0,
+                "hidden_projects": "",
+                "burst_per_minute": 600,
+                "issue_writes_per_minute": 20,
+            },
+            "slack": {
+                "non_marketplace": False,
+                "left_channels": "",
+                "archived_channels": "",
+                "short_page_rate": 0.0,
+            },
         },
         "available": {
             "github": {
@@ -73,9 +87,23 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "hidden_repos": "str",
                 "archived_repos": "str",
                 "device_flow_github_app": "bool",
+                "deleted_users": "str",
+                "poll_interval": "int",
+                "link_last": "bool",
+                "empty_lists_no_content": "bool",
             },
-            "jira": {"search_lag": "float", "hidden_projects": "str"},
-            "slack": {"non_marketplace": "bool", "left_channels": "str"},
+            "jira": {
+                "search_lag": "float",
+                "hidden_projects": "str",
+                "burst_per_minute": "int",
+                "issue_writes_per_minute": "int",
+            },
+            "slack": {
+                "non_marketplace": "bool",
+                "left_channels": "str",
+                "archived_channels": "str",
+                "short_page_rate": "float",
+            },
         },
     }
     before = await history(client, slack_of(world))

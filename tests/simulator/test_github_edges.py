@@ -67,3 +67,95 @@ async def test_api_versions_known_pass_unknown_410(gh: httpx.AsyncClient) -> Non
     gone = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
     assert gone.status_code == 410
     assert "2019-01-01" in gone.json()["message"] and "documentation_url" in gone.json()
+
+
+async def test_a_deleted_account_reads_as_a_null_user_everywhere_it_wrote(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """GitHub answers `user: null` (REST) and `author: null` (GraphQL) for what a deleted
+    account wrote (the schemas' nullable-simple-user); nothing of it changes or notifies."""
+    pr = open_pr(sim)
+    base = f"/repos/{pr.repo.full_name}"
+    await gh.post(f"{base}/issues/{pr.number}/comments", json={"body": "before"})
+    author = pr.user
+    pr.comments[-1].user = author  # the PR's author wrote a comment, a colleague a review
+    await gh.post(f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"})
+    reviewer = pr.reviews[-1].user = next(u for u in sim.state.users if u not in (author, "me"))
+    gone = ",".join(sorted((author, reviewer)))
+    before = (await gh.get(f"{base}/pulls/{pr.number}")).json()
+    r = await client.put("/_sim/settings", json={"github": {"deleted_users": gone}})
+    assert r.status_code == 200, r.text
+    assert (await client.get("/_sim/settings")).json()["settings"]["github"][
+        "deleted_users"
+    ] == gone
+    pull = (await gh.get(f"{base}/pulls/{pr.number}")).json()
+    assert pull["user"] is None and pull["updated_at"] == before["updated_at"]
+    comments = (await gh.get(f"{base}/issues/{pr.number}/comments")).json()
+    assert comments[-1]["user"] is None
+    reviews = (await gh.get(f"{base}/pulls/{pr.number}/reviews")).json()
+    assert reviews[-1]["user"] is None
+    query = (
+        "query($q: String!) { search(query: $q, type: ISSUE, first: 100) { nodes { "
+        "... on PullRequest { number author { login } "
+        "latestOpinionatedReviews(first: 10) { nodes { author { login } } } } } } }"
+    )
+    q = f"repo:{pr.repo.full_name} is:pr author:{author}"
+    answer = (await gh.post("/graphql", json={"query": query, "variables": {"q": q}})).json()
+    [node] = [n for n in answer["data"]["search"]["nodes"] if n["number"] == pr.number]
+    assert node["author"] is None
+    assert None in [r["author"] for r in node["latestOpinionatedReviews"]["nodes"]]
+    await client.put("/_sim/settings", json={"github": {"deleted_users": ""}})
+    assert (await gh.get(f"{base}/pulls/{pr.number}")).json()["user"]["login"] == author
+
+
+async def test_the_notifications_poll_interval_grows_under_load(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """GitHub's X-Poll-Interval is 60 s and may grow under load: the setting raises it."""
+    assert (await gh.get("/notifications")).headers["x-poll-interval"] == "60"
+    r = await client.put("/_sim/settings", json={"github": {"poll_interval": 180}})
+    assert r.status_code == 200, r.text
+    assert (await gh.get("/notifications")).headers["x-poll-interval"] == "180"
+
+
+async def test_link_headers_may_leave_out_last_and_next_still_leads_to_the_end(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """GitHub omits rel="last" where it cannot compute it: `link_last: false` does so."""
+    r = await client.put("/_sim/settings", json={"github": {"link_last": False}})
+    assert r.status_code == 200, r.text
+    params: dict[str, str] | None = {"q": "is:open", "per_page": "7"}
+    url, seen, pages = "/search/issues", 0, 0
+    total = 0
+    while url:
+        answer = await gh.get(url, params=params)
+        assert 'rel="last"' not in answer.headers.get("link", "")
+        total = answer.json()["total_count"]
+        seen += len(answer.json()["items"])
+        pages += 1
+        nxt = answer.links.get("next")
+        url, params = (nxt["url"].removeprefix(str(gh.base_url)) if nxt else ""), None
+    assert pages > 1 and seen == min(total, 1000)
+    await client.put("/_sim/settings", json={"github": {"link_last": True}})
+    assert 'rel="last"' in (await gh.get("/search/issues?q=is:open&per_page=7")).headers["link"]
+
+
+async def test_empty_lists_may_answer_no_content(
+    gh: httpx.AsyncClient, client: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """`empty_lists_no_content`: a list with nothing on its page is 204 with no body, as
+    GitHub's contributors list of an empty repository; a non-empty page and a search
+    (an object) are unchanged."""
+    pr = open_pr(sim)
+    base = f"/repos/{pr.repo.full_name}"
+    far = await gh.get(f"{base}/pulls", params={"page": 999})
+    assert far.status_code == 200 and far.json() == []
+    r = await client.put("/_sim/settings", json={"github": {"empty_lists_no_content": True}})
+    assert r.status_code == 200, r.text
+    empty = await gh.get(f"{base}/pulls", params={"page": 999})
+    assert empty.status_code == 204 and empty.content == b""
+    assert "x-ratelimit-remaining" in empty.headers
+    full = await gh.get(f"{base}/pulls")
+    assert full.status_code == 200 and full.json()
+    nothing = await gh.get("/search/issues", params={"q": "is:open nosuchwordanywhere"})
+    assert nothing.status_code == 200 and nothing.json()["items"] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,13 +10,10 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
+from tests.simulator.jira_helpers import API, EMAIL, NOW, TOKEN, basic
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.jira.service import JiraSim
 
-API = "/rest/api/3"
-EMAIL = "me@example.com"
-TOKEN = "sim-jira-token"
-NOW = 1_790_000_000.0
 ADF = {
     "type": "doc",
     "version": 1,
@@ -40,10 +36,6 @@ def jira(world: World) -> JiraSim:
     sim = JiraSim(world, TOKEN, EMAIL)
     world.add(sim)
     return sim
-
-
-def basic(email: str = EMAIL, token: str = TOKEN) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()}
 
 
 @pytest.fixture

@@ -11,35 +11,18 @@ Before this the path was Jira's JSON 404 (unrouted).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import ManualClock, mounted_client
-from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
-from zen_tui.simulator.core.world import World
+from tests.simulator.jira_helpers import API, NOW
 from zen_tui.simulator.jira.jql import validate
 from zen_tui.simulator.jira.service import JiraSim
 
 EXAMPLES = Path(__file__).parents[1] / "contracts" / "jira-cloud-platform" / "examples"
 BOBB = "The value 'bobb' does not exist for the field 'assignee'."
-
-
-@pytest.fixture
-def jira() -> JiraSim:
-    world = World(seed=7, size=1000, clock=ManualClock(NOW))
-    sim = JiraSim(world, TOKEN, "me@example.com")
-    world.add(sim)
-    return sim
-
-
-@pytest.fixture
-async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    async with mounted_client(jira, headers=basic()) as c:
-        yield c
 
 
 async def parsed(
@@ -52,19 +35,19 @@ async def parsed(
     return answers
 
 
-async def test_unknown_user_is_a_warning_in_jiras_words(client: httpx.AsyncClient) -> None:
-    (answer,) = await parsed(client, ['assignee = "bobb" ORDER BY updated DESC'], "warn")
+async def test_unknown_user_is_a_warning_in_jiras_words(jira_client: httpx.AsyncClient) -> None:
+    (answer,) = await parsed(jira_client, ['assignee = "bobb" ORDER BY updated DESC'], "warn")
     assert answer == {"query": 'assignee = "bobb" ORDER BY updated DESC', "warnings": [BOBB]}
     # strict reports it as a warning too: the search runs it, matching nothing
-    (strict,) = await parsed(client, ['assignee = "bobb"'])
+    (strict,) = await parsed(jira_client, ['assignee = "bobb"'])
     assert strict.get("warnings") == [BOBB] and "errors" not in strict
     search = {"jql": 'assignee = "bobb"', "fields": ["key"]}
-    resp = await client.post(f"{API}/search/jql", json=search)
+    resp = await jira_client.post(f"{API}/search/jql", json=search)
     assert resp.status_code == 200 and resp.json()["issues"] == []
 
 
 async def test_known_users_and_functions_are_clean(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     someone = next(u for u in jira.users.values() if u.account_id != jira.me)
     queries = [
@@ -73,40 +56,47 @@ async def test_known_users_and_functions_are_clean(
         "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC",
         "assignee is EMPTY",
     ]
-    answers = await parsed(client, queries, "warn")
-    assert answers == [{"query": q} for q in queries]
+    answers = await parsed(jira_client, queries, "warn")
+    assert [{k: v for k, v in a.items() if k != "structure"} for a in answers] == [
+        {"query": q} for q in queries
+    ]
+    assert all("structure" in a for a in answers)  # clean: its syntax tree, as Jira answers
 
 
 async def test_the_specs_example_queries_get_the_specs_findings(
-    client: httpx.AsyncClient,
+    jira_client: httpx.AsyncClient,
 ) -> None:
-    """The spec's example: same errors and warnings, in its words, under warn (its
-    `structure` is not simulated, and its first query's startOfMonth() is not supported)."""
+    """The spec's example: same errors and warnings, in its words, under warn, and, as there,
+    no `structure` beside them (its first two queries use CHANGED, lastCommentedBy and entity
+    properties, which the simulator does not read)."""
     request = json.loads((EXAMPLES / "POST_jql_parse.request.json").read_text())
     expected = json.loads((EXAMPLES / "POST_jql_parse.200.json").read_text())["queries"]
-    answers = await parsed(client, request["queries"][2:], "warn")
+    answers = await parsed(jira_client, request["queries"][2:], "warn")
     for got, want in zip(answers, expected[2:], strict=True):
         assert got.get("errors") == want.get("errors"), want["query"]
         assert got.get("warnings") == want.get("warnings"), want["query"]
+        assert "structure" not in got and "structure" not in want, want["query"]
 
 
 async def test_strict_makes_a_missing_value_an_error_and_none_checks_only_syntax(
-    client: httpx.AsyncClient,
+    jira_client: httpx.AsyncClient,
 ) -> None:
     queries = ["project = INVALID", "universe = 42", 'assignee = "bobb"', "invalid query"]
-    strict = await parsed(client, queries, "strict")
+    strict = await parsed(jira_client, queries, "strict")
     assert strict[0] == {
         "query": "project = INVALID",
         "errors": ["The value 'INVALID' does not exist for the field 'project'."],
     }
-    none = await parsed(client, queries, "none")
+    none = await parsed(jira_client, queries, "none")
     assert [a.get("errors") for a in none] == [None, None, None, strict[3]["errors"]]
     assert all("warnings" not in a for a in none)
 
 
-async def test_every_finding_is_listed_in_order(client: httpx.AsyncClient) -> None:
+async def test_every_finding_is_listed_in_order(jira_client: httpx.AsyncClient) -> None:
     (answer,) = await parsed(
-        client, ['assignee = bobb AND project = NOPE AND universe = 1 AND reporter = "x y"'], "warn"
+        jira_client,
+        ['assignee = bobb AND project = NOPE AND universe = 1 AND reporter = "x y"'],
+        "warn",
     )
     assert answer["errors"] == [
         "Field 'universe' does not exist or you do not have permission to view it."
@@ -123,9 +113,9 @@ async def test_every_finding_is_listed_in_order(client: httpx.AsyncClient) -> No
     [("loose", {"queries": ["project = ZEN"]}), ("warn", {"queries": "project = ZEN"})],
 )
 async def test_bad_requests_are_a_400(
-    client: httpx.AsyncClient, mode: str, body: dict[str, Any]
+    jira_client: httpx.AsyncClient, mode: str, body: dict[str, Any]
 ) -> None:
-    resp = await client.post(f"{API}/jql/parse", params={"validation": mode}, json=body)
+    resp = await jira_client.post(f"{API}/jql/parse", params={"validation": mode}, json=body)
     assert resp.status_code == 400 and resp.json()["errorMessages"]
 
 
@@ -135,3 +125,107 @@ def test_an_unknown_user_is_no_search_error() -> None:
         "assignee = bobb", "strict", now=NOW, me="me", known={}, people=frozenset({"ann"})
     )
     assert (errors, warnings) == ([], [BOBB])
+
+
+FIELD = {"name": "status", "encodedName": "status"}
+
+
+async def test_a_clean_query_comes_with_its_syntax_tree(jira_client: httpx.AsyncClient) -> None:
+    """The spec's JqlQuery as its example writes it: one clause as it is, clauses joined by
+    AND/OR as a CompoundClause (AND binding tighter, one level per run of the same
+    operator), NOT as a compound of one; a field and a value by name as written and quoted
+    only where JQL needs it; a list, a function, EMPTY; ORDER BY's direction when given."""
+    jql = (
+        'project = ZEN AND (status in ("In Progress", Done) OR assignee = currentUser())'
+        " AND NOT labels is EMPTY AND summary ~ 'a \"b\"' ORDER BY updated DESC, key"
+    )
+    (answer,) = await parsed(jira_client, [jql], "warn")
+    assert answer == {
+        "query": jql,
+        "structure": {
+            "where": {
+                "operator": "and",
+                "clauses": [
+                    {
+                        "field": {"name": "project", "encodedName": "project"},
+                        "operator": "=",
+                        "operand": {"value": "ZEN", "encodedValue": "ZEN"},
+                    },
+                    {
+                        "operator": "or",
+                        "clauses": [
+                            {
+                                "field": FIELD,
+                                "operator": "in",
+                                "operand": {
+                                    "values": [
+                                        {
+                                            "value": "In Progress",
+                                            "encodedValue": '"In Progress"',
+                                        },
+                                        {"value": "Done", "encodedValue": "Done"},
+                                    ],
+                                    "encodedOperand": '("In Progress", Done)',
+                                },
+                            },
+                            {
+                                "field": {"name": "assignee", "encodedName": "assignee"},
+                                "operator": "=",
+                                "operand": {
+                                    "function": "currentUser",
+                                    "arguments": [],
+                                    "encodedOperand": "currentUser()",
+                                },
+                            },
+                        ],
+                    },
+                    {
+                        "operator": "not",
+                        "clauses": [
+                            {
+                                "field": {"name": "labels", "encodedName": "labels"},
+                                "operator": "is",
+                                "operand": {"keyword": "empty"},
+                            }
+                        ],
+                    },
+                    {
+                        "field": {"name": "summary", "encodedName": "summary"},
+                        "operator": "~",
+                        "operand": {"value": 'a "b"', "encodedValue": '"a \\"b\\""'},
+                    },
+                ],
+            },
+            "orderBy": {
+                "fields": [
+                    {"field": {"name": "updated", "encodedName": "updated"}, "direction": "desc"},
+                    {"field": {"name": "key", "encodedName": "key"}},
+                ]
+            },
+        },
+    }
+
+
+async def test_the_tree_has_no_where_without_clauses_and_none_beside_findings(
+    jira_client: httpx.AsyncClient,
+) -> None:
+    """ORDER BY alone: only `orderBy`. A query with a warning or an error: no tree (the
+    spec's example). Under validation=none nothing is checked: the tree comes back. `!~`,
+    which the spec's FieldValueClause has no operator for: no tree rather than a wrong one."""
+    queries = ["ORDER BY created ASC", 'assignee = "bobb"', "summary !~ x", "project = NOPE"]
+    warned = await parsed(jira_client, queries, "warn")
+    assert warned[0]["structure"] == {
+        "orderBy": {
+            "fields": [{"field": {"name": "created", "encodedName": "created"}, "direction": "asc"}]
+        }
+    }
+    assert [("structure" in a, bool(a.get("warnings"))) for a in warned[1:]] == [
+        (False, True),
+        (False, False),
+        (False, True),
+    ]
+    unchecked = await parsed(jira_client, queries[3:], "none")
+    assert unchecked[0]["structure"]["where"]["operand"] == {
+        "value": "NOPE",
+        "encodedValue": "NOPE",
+    }

@@ -9,15 +9,12 @@ exists). Before this, `project = NOPE` was a 200 with no issues.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.helpers import ManualClock, mounted_client
-from tests.simulator.test_jira_api import API, NOW, TOKEN, basic
-from zen_tui.simulator.core.world import World
-from zen_tui.simulator.jira.jql import JqlError, parse
+from tests.simulator.jira_helpers import API, NOW
+from zen_tui.simulator.jira.jql import JqlError, Known, parse
 from zen_tui.simulator.jira.model import (
     ISSUE_TYPES,
     PRIORITIES,
@@ -31,20 +28,6 @@ from zen_tui.simulator.jira.search import jql_vocabulary
 from zen_tui.simulator.jira.service import JiraSim
 
 NOPE = "The value 'NOPE' does not exist for the field 'project'."
-
-
-@pytest.fixture
-def jira() -> JiraSim:
-    world = World(seed=7, size=1000, clock=ManualClock(NOW))
-    sim = JiraSim(world, TOKEN, "me@example.com")
-    world.add(sim)
-    return sim
-
-
-@pytest.fixture
-async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    async with mounted_client(jira, headers=basic()) as c:
-        yield c
 
 
 async def search(client: httpx.AsyncClient, jql: str) -> httpx.Response:
@@ -68,53 +51,53 @@ async def search(client: httpx.AsyncClient, jql: str) -> httpx.Response:
     ],
 )
 async def test_unknown_value_or_field_is_a_400_listing_each(
-    client: httpx.AsyncClient, jql: str, messages: list[str]
+    jira_client: httpx.AsyncClient, jql: str, messages: list[str]
 ) -> None:
-    r = await search(client, jql)
+    r = await search(jira_client, jql)
     assert r.status_code == 400, r.text
     assert r.json() == {"errorMessages": messages, "errors": {}}
 
 
-async def test_count_endpoint_answers_the_same(client: httpx.AsyncClient) -> None:
-    r = await client.post(f"{API}/search/approximate-count", json={"jql": "project = NOPE"})
+async def test_count_endpoint_answers_the_same(jira_client: httpx.AsyncClient) -> None:
+    r = await jira_client.post(f"{API}/search/approximate-count", json={"jql": "project = NOPE"})
     assert r.status_code == 400 and r.json()["errorMessages"] == [NOPE]
 
 
 async def test_known_values_by_key_id_or_name_any_case(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     zen = {i.key for i in jira.issues.values() if i.project == "ZEN"}
     for jql in ("project = zen", "project = 10000", 'project = "Zen Core"'):
-        r = await search(client, jql)
+        r = await search(jira_client, jql)
         assert r.status_code == 200, (jql, r.text)
         assert {i["key"] for i in r.json()["issues"]} == zen, jql
 
 
 async def test_hidden_project_answers_as_if_it_did_not_exist(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     """Browse permission lost on OPS: its JQL is refused with the message a missing project
     gets, its issues leave every search and read, and it leaves the project list."""
     ops = next(i for i in jira.issues.values() if i.project == "OPS")
     jira.hidden_projects = "ops"
-    hidden = await search(client, "project = OPS")
-    missing = await search(client, "project = NOPE")
+    hidden = await search(jira_client, "project = OPS")
+    missing = await search(jira_client, "project = NOPE")
     assert hidden.status_code == missing.status_code == 400
     assert hidden.json() == {
         "errorMessages": ["The value 'OPS' does not exist for the field 'project'."],
         "errors": {},
     }
-    r = await client.post(
+    r = await jira_client.post(
         f"{API}/search/jql", json={"jql": "updated >= -3650d", "maxResults": 5000}
     )
     assert str(ops.id) not in {i["id"] for i in r.json()["issues"]}
-    assert (await client.get(f"{API}/issue/{ops.key}")).status_code == 404
-    listed = {p["key"] for p in (await client.get(f"{API}/project")).json()}
+    assert (await jira_client.get(f"{API}/issue/{ops.key}")).status_code == 404
+    listed = {p["key"] for p in (await jira_client.get(f"{API}/project")).json()}
     assert listed == set(PROJECTS) - {"OPS"}
-    gone = await client.get(f"{API}/project/OPS")
+    gone = await jira_client.get(f"{API}/project/OPS")
     assert gone.json()["errorMessages"] == ["No project could be found with key 'OPS'."]
     jira.hidden_projects = ""  # permission back: the same JQL runs again
-    assert (await search(client, "project = OPS")).status_code == 200
+    assert (await search(jira_client, "project = OPS")).status_code == 200
 
 
 def test_random_queries_error_exactly_on_unknown_values() -> None:
@@ -141,12 +124,7 @@ def test_random_queries_error_exactly_on_unknown_values() -> None:
                 picks.append(f'"{value}"')
             clauses.append(f"{field} in ({', '.join(picks)})")
         jql = " AND ".join(clauses)
-        try:
-            parse(jql, now=NOW, me="me", known=known)
-        except JqlError as exc:
-            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
-        else:
-            assert not wrong, jql
+        fails_exactly_on(jql, wrong, known)
 
 
 def test_without_a_vocabulary_any_value_parses() -> None:
@@ -176,11 +154,11 @@ def test_without_a_vocabulary_any_value_parses() -> None:
     ],
 )
 async def test_a_syntax_error_is_the_one_message_and_says_where(
-    client: httpx.AsyncClient, jql: str, message: str
+    jira_client: httpx.AsyncClient, jql: str, message: str
 ) -> None:
     """Jira stops at a syntax error (a value check after it is not reported) and says where,
     counting lines and characters from 1."""
-    r = await search(client, f"{jql} AND project = NOPE" if "\n" in jql else jql)
+    r = await search(jira_client, f"{jql} AND project = NOPE" if "\n" in jql else jql)
     assert r.status_code == 400
     assert r.json() == {"errorMessages": [message], "errors": {}}
 
@@ -215,14 +193,16 @@ def no_key(key: str, field: str = "key") -> str:
     ],
 )
 async def test_unknown_issue_key_or_sprint_is_a_400_in_jiras_words(
-    client: httpx.AsyncClient, jql: str, messages: list[str]
+    jira_client: httpx.AsyncClient, jql: str, messages: list[str]
 ) -> None:
-    r = await search(client, jql)
+    r = await search(jira_client, jql)
     assert r.status_code == 400, r.text
     assert r.json() == {"errorMessages": messages, "errors": {}}
 
 
-async def test_known_keys_ids_and_sprints_run(client: httpx.AsyncClient, jira: JiraSim) -> None:
+async def test_known_keys_ids_and_sprints_run(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
     one, two = sorted(jira.issues.values(), key=lambda i: i.id)[:2]
     sprint = SPRINTS[next(i.sprint for i in jira.issues.values() if i.sprint is not None)]
     for jql, expected in (
@@ -234,29 +214,29 @@ async def test_known_keys_ids_and_sprints_run(client: httpx.AsyncClient, jira: J
         ),
         (f"sprint = {sprint.id}", {i.key for i in jira.issues.values() if i.sprint == sprint.id}),
     ):
-        r = await search(client, jql)
+        r = await search(jira_client, jql)
         assert r.status_code == 200, (jql, r.text)
         assert {i["key"] for i in r.json()["issues"]} == expected, jql
 
 
 async def test_a_hidden_projects_issue_key_does_not_exist(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     ops = next(i for i in jira.issues.values() if i.project == "OPS")
     jira.hidden_projects = "OPS"
-    r = await search(client, f"key = {ops.key}")
+    r = await search(jira_client, f"key = {ops.key}")
     assert r.status_code == 400 and r.json()["errorMessages"] == [no_key(ops.key)]
 
 
 async def test_an_unknown_user_is_no_error_the_clause_matches_nothing(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     """Jira reports a user it does not know as a warning, not an error, and runs the query;
     /search/jql's answer has no place for warnings: a 200 with what the rest matches."""
-    alone = await search(client, "assignee = nobody_here")
+    alone = await search(jira_client, "assignee = nobody_here")
     assert alone.status_code == 200, alone.text
     assert alone.json()["issues"] == []
-    either = await search(client, "assignee = nobody_here OR project = WEB")
+    either = await search(jira_client, "assignee = nobody_here OR project = WEB")
     assert either.status_code == 200
     web = {i.key for i in jira.issues.values() if i.project == "WEB"}
     assert {i["key"] for i in either.json()["issues"]} == web
@@ -285,12 +265,18 @@ def test_random_key_and_sprint_queries_error_exactly_on_what_does_not_exist(
                     wrong.append(why)
             clauses.append(f"{field} in ({', '.join(picks)})")
         jql = rng.choice([" AND ", " OR "]).join(clauses)
-        try:
-            parse(jql, now=NOW, me="me", known=known)
-        except JqlError as exc:
-            assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
-        else:
-            assert not wrong, jql
+        fails_exactly_on(jql, wrong, known)
+
+
+def fails_exactly_on(jql: str, wrong: list[str], known: Known) -> None:
+    """The parse of `jql` fails exactly when `wrong` names something, and then says each of
+    `wrong` once, in the order written."""
+    try:
+        parse(jql, now=NOW, me="me", known=known)
+    except JqlError as exc:
+        assert list(exc.messages) == list(dict.fromkeys(wrong)), jql
+    else:
+        assert not wrong, jql
 
 
 def _pick(

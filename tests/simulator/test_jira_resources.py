@@ -4,7 +4,6 @@ mutation log, the changelog and webhooks, create/edit validation, pickers and JQ
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,14 +11,12 @@ import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
+from tests.simulator.jira_helpers import EMAIL, NOW, TOKEN, basic
 from zen_tui.simulator.core.world import ChangeEvent, World
 from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.service import JiraSim
 
 V3, V2 = "/rest/api/3", "/rest/api/2"
-EMAIL, TOKEN = "me@example.com", "sim-jira-token"
-NOW = 1_790_000_000.0
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()}
 
 
 @pytest.fixture
@@ -43,7 +40,7 @@ def events(world: World) -> list[ChangeEvent]:
 
 @pytest.fixture
 async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    async with mounted_client(jira, headers=AUTH) as c:
+    async with mounted_client(jira, headers=basic()) as c:
         yield c
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
-from zen_tui.simulator.core.world import World
+from zen_tui.simulator.core.world import ChangeEvent, World
 from zen_tui.simulator.slack.service import SlackSim, TokenInfo
 
 USER_TOKEN = "sim-user-token"
@@ -246,6 +247,32 @@ async def test_json_body_writes_and_invalid_json(
     assert r.json() == {"ok": False, "error": "invalid_json"}
 
 
+async def test_a_json_body_without_a_charset_is_taken_with_a_warning(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """Slack answers `ok: true` with `warning: missing_charset` (and the code and a "[WARN]"
+    message in response_metadata) to JSON sent as plain `application/json`; a form body that
+    names a charset gets `superfluous_charset`; the rest get no warning."""
+    channel = busiest(slack)
+    plain = await client.post("/chat.postMessage", json={"channel": channel, "text": "a"})
+    body = plain.json()
+    assert body["ok"] is True and body["message"]["text"] == "a"
+    assert body["warning"] == "missing_charset"
+    assert body["response_metadata"]["warnings"] == ["missing_charset"]
+    assert body["response_metadata"]["messages"][0].startswith("[WARN] ")
+    utf8 = {"Content-Type": "application/json; charset=utf-8"}
+    named = await client.post(
+        "/chat.postMessage", content=json.dumps({"channel": channel, "text": "b"}), headers=utf8
+    )
+    assert named.json()["ok"] is True and "warning" not in named.json()
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    listed = await client.post("/conversations.list", content="limit=2", headers=form)
+    meta = listed.json()["response_metadata"]
+    assert listed.json()["warning"] == "superfluous_charset" and meta["next_cursor"]
+    assert "warning" not in await call(client, "conversations.list", limit=2)
+    assert slack.warned == {"missing_charset": 1, "superfluous_charset": 1}
+
+
 def test_seeding_is_fast_and_mentions_me() -> None:
     world = World(seed=1, size=10_000)
     sim = SlackSim(world, USER_TOKEN)
@@ -465,3 +492,75 @@ async def test_broadcast_reply_is_in_history_and_its_event_carries_the_root(
     # a reply "to" the broadcast lands in the parent's thread
     again = await call(client, "chat.postMessage", channel=channel, text="c", thread_ts=loud["ts"])
     assert again["message"]["thread_ts"] == parent
+
+
+async def test_an_integrations_post_is_a_bot_message_without_a_user(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """An incoming webhook's or CI bot's post, as Slack sends it: subtype `bot_message`,
+    `username` and `bot_id`, no `user`; users.info does not know the bot id."""
+    channel = busiest(slack)
+    events: list[ChangeEvent] = []
+    slack.world.on_change(events.append)
+    msg = slack.integration_post(channel, "ci-bot", "Build #12 failed")
+    history = await call(client, "conversations.history", channel=channel, limit=1)
+    [newest] = history["messages"]
+    assert newest["ts"] == msg.ts and "user" not in newest
+    assert newest["subtype"] == "bot_message" and newest["username"] == "ci-bot"
+    assert newest["bot_id"].startswith("B")
+    unknown = await call(client, "users.info", user=newest["bot_id"])
+    assert unknown == {"ok": False, "error": "user_not_found"}
+    [event] = [e.payload for e in events]
+    assert event["subtype"] == "bot_message" and "user" not in event
+    assert event["channel"] == channel
+
+
+async def test_archived_channels_listed_as_such_readable_and_refuse_posts(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """archived_channels: `is_archived: true`; conversations.list leaves them out only
+    when asked to (`exclude_archived`); history still reads; chat.postMessage answers
+    `is_archived` (Slack's error for it)."""
+    chan = slack.channels[busiest(slack)]
+    slack.archived_channels = f"#{chan.name}"
+    assert slack.archived_channels == chan.name
+
+    async def listed(**extra: object) -> dict[str, dict]:
+        body = await call(client, "conversations.list", limit=1000, **extra)
+        return {c["id"]: c for c in body["channels"]}
+
+    assert (await listed())[chan.id]["is_archived"] is True
+    assert chan.id not in await listed(exclude_archived="true")
+    assert chan.id in await listed(exclude_archived="false")
+    history = await call(client, "conversations.history", channel=chan.id)
+    assert history["ok"] is True and history["messages"]
+    before = len(chan.timeline)
+    posted = await call(client, "chat.postMessage", channel=chan.id, text="hello?")
+    assert posted == {"ok": False, "error": "is_archived"}
+    assert len(chan.timeline) == before  # nothing posted
+    slack.archived_channels = ""
+    assert (await call(client, "chat.postMessage", channel=chan.id, text="back"))["ok"] is True
+
+
+async def test_short_pages_keep_a_cursor_and_every_item_comes_once_in_order(
+    client: httpx.AsyncClient, slack: SlackSim, clock: ManualClock
+) -> None:
+    """short_page_rate: pages bring fewer than `limit` items mid-collection, the cursor still
+    points on, and following it reads every message exactly once, in order; over seeds."""
+    chan = busiest(slack)
+    full = await call(client, "conversations.history", channel=chan, limit=999)
+    want = [m["ts"] for m in full["messages"]]
+    slack.short_page_rate = 0.7
+    for _ in range(10):
+        got: list[str] = []
+        shorts, cursor = 0, ""
+        while True:
+            clock.now += 2  # within history's Tier 3 (50 a minute)
+            body = await call(client, "conversations.history", channel=chan, limit=7, cursor=cursor)
+            got += [m["ts"] for m in body["messages"]]
+            cursor = body["response_metadata"]["next_cursor"]
+            if not cursor:
+                break
+            shorts += len(body["messages"]) < 7
+            assert body["messages"] and body["has_more"] is True
+        assert got == want and shorts > 0

@@ -5,7 +5,7 @@ below): its one-line `HELP`, its `arguments` and its `run`, which returns the pr
 status (0 ok, 1 failure, 2 bad input). `args` holds the global options (config, data_dir,
 demo, log_level) and the command's own. Print user output on stdout, one-line errors on
 stderr; log details with `logging` (they go to the log file, redacted), or, in a command of
-LOGS_WHEN_USED and the modules it runs, with `zen_tui.lazy_log.get_logger`.
+STORE_ONLY and the modules it runs, with `zen_tui.lazy_log.get_logger`.
 
 The CLI imports a command's module when the command line names it, and every command module
 for `zen-tui --help` (which lists them all) or a line it cannot read without argparse (a
@@ -37,10 +37,12 @@ COMMAND_MODULES: dict[str, str] = {
     "webhooks": "webhooks",
 }
 
-# Commands that only read or tidy the store: every record they log goes through zen-tui's own
-# loggers (zen_tui.lazy_log), no library's, so their log file is set up when they first log
-# (a run with nothing to say loads no `logging`, ~7 ms). The others set it up at start.
-LOGS_WHEN_USED = frozenset({"list", "health", "outbox"})
+# Commands that only read or tidy the store (unless run with --demo): no network, no event
+# loop, work bounded by the store. Every record they log goes through zen-tui's own loggers
+# (zen_tui.lazy_log), no library's, so their log file is set up when they first log (a run
+# with nothing to say loads no `logging`, ~7 ms); and they run to the end with the garbage
+# collector off (zen_tui/console.py). The others set the log up, and the collector on, at start.
+STORE_ONLY = frozenset({"list", "health", "outbox"})
 
 
 @runtime_checkable

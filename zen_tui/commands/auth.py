@@ -69,11 +69,15 @@ async def _record_user(
     saved rows go at once, so `zen-tui list` never shows them as this login's, and what that
     user queued is held; when the keyring `changed` (a login, a logout that removed a token)
     the record's generation goes up once, so a running dashboard takes the new token even
-    for the same user. Best effort: the login itself succeeded; the next build does it."""
+    for the same user. The login it replaced loses its cached HTTP answers at once, so a
+    temporary login (the environment's) started before any zen-tui reads the keyring does not
+    keep them as the saved login's (store/records.py). Best effort: the login itself
+    succeeded; the next build does it."""
     from pathlib import Path
 
     from zen_tui.auth.keyring_store import KeyringUnavailable
     from zen_tui.auth.provider import to_credential
+    from zen_tui.gateway.cache import owner
     from zen_tui.gateway.identity import Fingerprinter
     from zen_tui.paths import cache_key_path
     from zen_tui.store import Store, StoreError
@@ -81,11 +85,14 @@ async def _record_user(
     data = Path(settings.data_dir)
     try:
         stored = await store.load(name)
-        user = None
+        user = cached = None
         if stored is not None:
-            user = Fingerprinter.kept_at(cache_key_path(data)).of_user(to_credential(stored))
+            fingerprinter = Fingerprinter.kept_at(cache_key_path(data))
+            user = fingerprinter.of_user(to_credential(stored))
+            cached = owner(name, fingerprinter.of(to_credential(stored)))
         with Store.open_in(data) as local:
             local.login_switch(name, user, new_login=changed)
+            local.http_keep_only(name, cached, local=store.session_only(name))
     except (StoreError, OSError, KeyringUnavailable) as exc:
         import logging  # not at the top: `zen-tui --help` imports this module
 

@@ -37,7 +37,6 @@ from .cache import (
     cache_key,
     make_entry,
     owner,
-    refreshed,
 )
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
@@ -114,6 +113,9 @@ class _Call(msgspec.Struct):
     queue_wait: float  # longest wait for a rate-limit token
     deadline: Deadline  # the whole call's time budget
     revalidate: bool = False
+    # Limits the call meets besides its scope's, each a scope (Jira's per endpoint and
+    # method, per issue written): a 429 naming one pauses that one alone.
+    narrower: tuple[str, ...] = ()
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
     sent_at: float | None = None  # when the last attempt went out: the answer is as new
@@ -268,6 +270,7 @@ class Gateway:
             headers=headers,
             cache_type=cache_type,
             scope=scope or self._profile.scope_for(method, path),
+            narrower=self._profile.narrower_scopes(method, path, endpoint or path),
             priority=priority,
             idempotency_key=idempotency_key,
             verify=verify,
@@ -437,8 +440,9 @@ class Gateway:
             self._owner = owner(self.account, self._fingerprinter.of(credential))
             self._user = self._fingerprinter.of_user(credential)
             self._local = credential.local
-            # an earlier login's answers go; a login only this process sees is not recorded
-            self._drop_cached(self._owner, self._user, record=not credential.local)
+            # an earlier login's answers go; a login only this process sees is not recorded,
+            # and leaves the saved login's answers for its return
+            self._drop_cached(self._owner, self._user, local=credential.local)
         return self._owner
 
     async def login(self) -> str | None:
@@ -469,13 +473,14 @@ class Gateway:
             message="the login was read late; setting the account up again at its site",
         )
 
-    def _drop_cached(self, kept: str | None, user: str | None, *, record: bool = True) -> None:
-        """Once per gateway: the account's persisted answers but `kept`'s are deleted, and
-        (`record`) the store told which user it is logged in as."""
+    def _drop_cached(self, kept: str | None, user: str | None, *, local: bool = False) -> None:
+        """Once per gateway: the account's persisted answers but `kept`'s (and, for a `local`
+        login, the saved login's) are deleted, and (unless `local`) the store told which user
+        it is logged in as."""
         if self._persistent is not None and not self._dropped:
             self._dropped = True
-            self._persistent.keep_only(self.account, kept)
-            if record:
+            self._persistent.keep_only(self.account, kept, local=local)
+            if not local:
                 self._persistent.login_is(self.account, user)
 
     async def _cached(self, call: _Call) -> GatewayResponse:
@@ -520,8 +525,7 @@ class Gateway:
         # newer evidence than that change, neither here nor from the cache later.
         now = self._clock.time() if call.sent_at is None else call.sent_at
         if response.status_code == 304 and entry is not None and cache_type and key:
-            entry = refreshed(entry, response.headers, now)
-            self._cache.put(cache_type, key, entry)
+            entry = self._cache.revalidated(cache_type, key, entry, response.headers, now)
             return self._from_entry(call, entry, "revalidated")
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
@@ -690,13 +694,13 @@ class Gateway:
             raise transport_failure(exc, ctx) from None
         if response.moved is not None:
             self._remember_move(call, response.moved)
-        self._observe(call, response)
+        limited = self._observe(call, response)
         failure = response_failure(response, ctx, self._profile, self._clock.time())
         if failure is None:
             return response
         if isinstance(failure, AttemptFailed):
             if failure.kind == "rate_limit" and failure.retry_at is not None:
-                self._limiter.pause_until(call.scope, failure.retry_at)
+                self._limiter.pause_until(limited, failure.retry_at)
             raise failure
         raise failure
 
@@ -714,11 +718,14 @@ class Gateway:
         return CallContext(self.service, self.account, call.method, call.endpoint, call.attempts)
 
     async def _take_token(self, call: _Call) -> None:
-        bucket = self._limiter.bucket(call.scope)
+        """A token of each scope the call meets, the narrowest first (one paused by its own
+        429 holds the call before it spends the account's)."""
         try:
-            if not bucket.try_take():
-                self._publish(WaitingForToken, scope=call.scope, wait=bucket.wait_time())
-                await bucket.take(call.priority, self._queue_wait(call))
+            for scope in (*call.narrower, call.scope):
+                bucket = self._limiter.bucket(scope)
+                if not bucket.try_take():
+                    self._publish(WaitingForToken, scope=scope, wait=bucket.wait_time())
+                    await bucket.take(call.priority, self._queue_wait(call))
             window = self._limiter.window
             if window is not None and self._profile.creates(call.method, call.path):
                 await window.take(self._queue_wait(call))
@@ -730,11 +737,16 @@ class Gateway:
         """A token that would come after the call's budget ran out fails it now."""
         return min(call.queue_wait, call.deadline.remaining())
 
-    def _observe(self, call: _Call, response: Answer) -> None:
+    def _observe(self, call: _Call, response: Answer) -> str:
+        """Take in what the answer says of limits; returns the scope a rate limit in it
+        pauses (the call's, or the narrower one a Jira 429's RateLimit-Reason names)."""
         # One pass over the raw pairs: lower-case keys, cheap lookups (Headers.get scans a list).
         raw = response.headers.raw
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-        quota = self._profile.quota(headers)
+        limited = self._profile.refused_scope(headers, call.scope, call.narrower)
+        # Figures of a narrower limit (one endpoint's, one issue's) are no budget of the
+        # account's, by which the sync engine paces its polls: the pause alone covers them.
+        quota = self._profile.quota(headers) if limited == call.scope else None
         if quota is not None:
             scope = quota.scope or call.scope
             bucket = self._limiter.observe(
@@ -763,6 +775,7 @@ class Gateway:
         retired = self._profile.api_retired(response.status_code, response.content)
         if deprecation or sunset or retired:
             self._deprecated(call, sunset, gone=retired)
+        return limited
 
     def _quota_restored(self, scope: str) -> None:
         """Jira reports a quota only on a 429: once its reset passes, the bucket is back at

@@ -127,6 +127,17 @@ class AdaptiveLimiter:
     def pause_for(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
 
+    def idle(self) -> bool:
+        """As a new bucket would be: nothing spent, paused, queued or reported."""
+        self._drain()
+        return (
+            not self._queue
+            and not self._bucket.level
+            and self._paused_until <= self._clock.monotonic()
+            and self._adapted_until is None
+            and self.remaining is None
+        )
+
     def tokens(self) -> float:
         self._drain()
         return max(0.0, self._bucket.capacity - self._bucket.level)
@@ -198,6 +209,11 @@ class SlidingWindow:
         return self._clock.monotonic() - start
 
 
+# Member scopes (`family:member`) kept before idle ones are dropped: Jira's `issue:ZEN-12`
+# is one per issue written, which over a long session would grow without end.
+MAX_MEMBERS = 256
+
+
 class ScopedLimiter:
     """One adaptive bucket per scope (per account: each gateway has its own), plus a window."""
 
@@ -218,10 +234,28 @@ class ScopedLimiter:
         self.window = SlidingWindow(*mutation_window, clock) if mutation_window else None
 
     def bucket(self, scope: str) -> AdaptiveLimiter:
+        """The scope's bucket. A scope `family:member` (Slack's `tier3:reactions.add`) has a
+        bucket of its own at the family's configured rate, unless configured itself: Slack
+        limits each method separately, at its tier's rate, so one method's 429 pauses only
+        that method."""
         if scope not in self._buckets:
-            rate, period = self._config.get(scope) or self._config.get("default", (10.0, 1.0))
+            self._forget_idle_members()
+            family = scope.split(":", 1)[0]
+            rate, period = (
+                self._config.get(scope)
+                or self._config.get(family)
+                or self._config.get("default", (10.0, 1.0))
+            )
             self._buckets[scope] = AdaptiveLimiter(rate, period, self._clock)
         return self._buckets[scope]
+
+    def _forget_idle_members(self) -> None:
+        """Past MAX_MEMBERS member buckets, drop the idle ones: one made again is the same."""
+        members = [s for s in self._buckets if ":" in s and s not in self._config]
+        if len(members) >= MAX_MEMBERS:
+            for scope in members:
+                if self._buckets[scope].idle():
+                    del self._buckets[scope]
 
     def gauges(self) -> dict[str, BucketGauge]:
         return {scope: b.gauge() for scope, b in self._buckets.items()}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import email.utils
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -18,8 +19,8 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Slack Web API method -> its published rate tier (Slack limits each method per minute by
-# tier: 1+, 20+, 50+, 100+); unknown methods use "default".
+# Slack Web API method -> its published rate tier (Slack limits each method per minute, at
+# its tier's rate: 1+, 20+, 50+, 100+); unknown methods use "default" (see slack_scope).
 _SLACK_TIERS = {
     "conversations.list": "tier2",
     "conversations.history": "tier3",
@@ -28,6 +29,16 @@ _SLACK_TIERS = {
     "reactions.add": "tier3",
     "search.messages": "tier2",
 }
+
+# Jira's RateLimit-Reason -> the family of the scope it limits (Atlassian's guide): a burst
+# limit is one endpoint and HTTP method, a per-issue limit the writes to one issue. The
+# quotas (jira-quota-global-based, jira-quota-tenant-based), the older jira-cost-based and
+# any reason not known here limit the whole account: its own scope.
+_JIRA_REASONS = {"jira-burst-based": "burst", "jira-per-issue-on-write": "issue"}
+
+# A Jira issue named in a REST path, by key (ZEN-12) or id; not /issue/picker, createmeta...
+_JIRA_ISSUE = re.compile(r"(/rest/api/[^/]+/issue/)([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")
+_KEY = r"\1{key}"  # an endpoint of one issue names the template, as the Jira client does
 
 # Slack errors (HTTP 200, ok:false) a refreshed token may fix.
 _SLACK_REFRESHABLE = frozenset({"token_expired"})
@@ -58,8 +69,30 @@ class ServiceProfile(msgspec.Struct, frozen=True):
                 return "graphql"  # its own budget, in points (x-ratelimit-resource: graphql)
             return "search" if path.startswith("/search/") else "core"
         if self.name == "slack":
-            return _SLACK_TIERS.get(path.rstrip("/").rsplit("/", 1)[-1], "default")
+            api_method = path.rstrip("/").rsplit("/", 1)[-1]
+            return slack_scope(api_method, _SLACK_TIERS.get(api_method, "default"))
         return "default"
+
+    def narrower_scopes(self, method: str, path: str, endpoint: str) -> tuple[str, ...]:
+        """The limits a call meets besides its scope's, each a scope of its own: Jira's
+        burst limit per endpoint and method ("burst:POST /rest/api/3/search/jql") and, for
+        a write to one issue, that issue's writes ("issue:ZEN-12")."""
+        if self.name != "jira":
+            return ()
+        burst = f"burst:{method.upper()} {_JIRA_ISSUE.sub(_KEY, endpoint)}"
+        found = _JIRA_ISSUE.search(path)
+        if found is None or self.reads(method, path):
+            return (burst,)
+        return (burst, f"issue:{found.group(2).upper()}")
+
+    def refused_scope(self, headers: Mapping[str, str], scope: str, narrower: Sequence[str]) -> str:
+        """The scope a rate-limited answer pauses: the one of `narrower` its limit names
+        (Jira's RateLimit-Reason, lower-case `headers`), else the call's own `scope`."""
+        reason = headers.get("ratelimit-reason") or headers.get("x-beta-ratelimit-reason")
+        family = _JIRA_REASONS.get((reason or "").strip().lower())
+        if self.name != "jira" or family is None:
+            return scope
+        return next((s for s in narrower if s.startswith(f"{family}:")), scope)
 
     def idempotent(self, method: str, path: str) -> bool:
         """Safe to send twice. Slack reads are POSTs too, so its read methods count."""
@@ -191,6 +224,12 @@ PROFILES: dict[str, ServiceProfile] = {
     ),
     "slack": ServiceProfile(name="slack", request_id_header="x-slack-req-id"),
 }
+
+
+def slack_scope(api_method: str, tier: str) -> str:
+    """A Slack method's rate-limit scope: its own bucket (Slack limits each method per app
+    and workspace) at its tier's configured rate ("tier3:conversations.history")."""
+    return f"{tier}:{api_method}"
 
 
 def is_graphql(path: str) -> bool:

@@ -447,7 +447,7 @@ class BaseClient:
             errors.failed(err)
             return None
         note_stale(resp, errors)
-        return resp.json() if resp.status != 204 else []
+        return list_json(resp)
 
     async def _send(
         self,
@@ -521,6 +521,13 @@ class BaseClient:
 
 
 NO_CONTENT = frozenset({204, 205})
+
+
+def list_json(resp: Response) -> Any:
+    """A list read's JSON, where 204 No Content means nothing listed: GitHub answers some
+    lists that way (its pagination guide; the contributors of an empty repository) and a
+    page without a body is then an empty page, not a malformed answer."""
+    return [] if resp.status == 204 else resp.json()
 
 
 def answered(resp: Response) -> Response:

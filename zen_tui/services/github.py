@@ -47,6 +47,7 @@ from zen_tui.services.base import (
     Sleeper,
     checked,
     gone_message,
+    list_json,
     merge_cache,
     note_stale,
     param,
@@ -70,6 +71,7 @@ from zen_tui.services.github_parse import (
     parse_thread,
     split_key,
     webhook_items,
+    writer,
 )
 from zen_tui.services.github_query import (
     KIND_QUALIFIER,
@@ -362,7 +364,7 @@ class GitHubClient(BaseClient):
             first = first or resp
             outcomes.append(resp.cache)
             error = error or resp.stale_error
-            body = resp.json() if resp.status != 204 else []
+            body = list_json(resp)
             page, bad = parse(body)
             items.extend(page)
             times.page(resp.fetched_at)
@@ -476,7 +478,7 @@ class GitHubClient(BaseClient):
         if rows is not None:
             r = self.r.at("/repos/{owner}/{repo}/issues/{number}/comments")
             detail["comments"] = tuple(
-                (r.text(r.obj(c, "user"), "login"), r.opt_text(c, "body") or "") for c in rows
+                (writer(r, c), r.opt_text(c, "body") or "") for c in rows
             ) + _cut_note(rows, "comments")
 
     async def _pr_detail(
@@ -501,7 +503,7 @@ class GitHubClient(BaseClient):
                 await self._checks(base, sha, detail, errors)
         if reviews is not None:
             r = self.r.at("/repos/{owner}/{repo}/pulls/{number}/reviews")
-            pairs = tuple((r.text(r.obj(v, "user"), "login"), r.text(v, "state")) for v in reviews)
+            pairs = tuple((writer(r, v), r.text(v, "state")) for v in reviews)
             detail["reviews"] = pairs + tuple((who, "requested") for who in requested)
             extra["review_decision"] = review_decision(pairs) or (
                 "review_required" if requested else ""
@@ -605,7 +607,7 @@ class GitHubClient(BaseClient):
             )
             if errors is not None:
                 note_stale(resp, errors)
-            body = resp.json() if resp.status != 204 else []
+            body = list_json(resp)
             r = self.r.at(_template(path))
             rows.extend(r.arr(r.root(body), key) if key else r.root_list(body))
             rows.pages += 1
@@ -733,7 +735,7 @@ class GitHubClient(BaseClient):
             resp = await self.gateway.request(
                 "GET", url, endpoint=_template(f"{base}/issues"), params=params
             )
-            for issue in self.r.root_list(resp.json()):
+            for issue in self.r.root_list(list_json(resp)):
                 if has_html_marker(self.r.opt_text(issue, "body") or "", key):
                     self._record_created(key, base, issue)
                     return True
@@ -878,7 +880,7 @@ class GitHubClient(BaseClient):
         return await self.gateway.request("GET", url, endpoint=endpoint, params=params)
 
     def _page_has_marker(self, resp: Response, key: str) -> bool:
-        comments = self.r.root_list(resp.json())
+        comments = self.r.root_list(list_json(resp))
         return any(has_html_marker(self.r.opt_text(c, "body") or "", key) for c in comments)
 
     async def _fresh(self, path: str) -> Any:

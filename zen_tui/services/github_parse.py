@@ -45,6 +45,12 @@ def _login(r: Reader, obj: dict[str, Any], key: str) -> str | None:
     return None if user is None else r.text(user, "login")
 
 
+def writer(r: Reader, obj: dict[str, Any]) -> str:
+    """Who wrote a comment or review: GitHub answers `user: null` once that account is
+    deleted, and its pages call such a writer "ghost" (as the GraphQL rows do)."""
+    return _login(r, obj, "user") or "ghost"
+
+
 def _identity(account: str, repo: str, number: int) -> dict[str, Any]:
     """The fields that name an issue or PR, the same whichever endpoint it came from."""
     key = f"{repo}#{number}"

@@ -254,7 +254,7 @@ class JiraClient(BaseClient):
             r = self.r.at(f"{API}/issue/{{key}}")
             fields = r.opt_obj(issue, "fields") or {}
             detail["body"] = strip_zw(adf.to_text(fields.get("description")))
-            comments = r.opt_arr(r.opt_obj(fields, "comment") or {}, "comments")
+            comments = _embedded_comments(r, fields)
             detail["comments"] = tuple(self._comment(r, c) for c in comments)
         moves = await self._read(f"{API}/issue/{item.key}/transitions", errors)
         if isinstance(moves, dict):
@@ -514,3 +514,12 @@ def _template(path: str) -> str:
     if len(parts) > 5 and parts[4] == "issue":
         parts[5] = "{key}"
     return "/".join(parts)
+
+
+def _embedded_comments(r: Reader, fields: dict[str, Any]) -> list[Any]:
+    """An issue's `comment` field: a page of comments (`{"comments": [...], "total": ...}`,
+    what Jira sends), or the bare list Atlassian's own OpenAPI example shows for
+    GET /issue/{key}; either way the comments, not a failed preview."""
+    if isinstance(fields.get("comment"), list):
+        return r.opt_arr(fields, "comment")
+    return r.opt_arr(r.opt_obj(fields, "comment") or {}, "comments")

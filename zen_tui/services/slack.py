@@ -7,7 +7,10 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from msgspec.structs import replace
+
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
+from zen_tui.gateway.profiles import slack_scope
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -49,12 +52,13 @@ from zen_tui.services.slack_parse import (
     mentioned_users,
     parse_message,
     permalink,
+    posted_as,
     slack_error,
 )
 
 log = logging.getLogger("zen_tui.services")
 
-# Rate-limit scope of each method = its documented tier.
+# Each method's documented rate tier: the rate of its own bucket (see slack_scope).
 TIERS = {
     "auth.test": "special",
     "conversations.list": "tier2",
@@ -66,6 +70,8 @@ TIERS = {
     "chat.getPermalink": "special",
     "reactions.add": "tier3",
 }
+# A JSON body names its charset: without one Slack answers `warning: missing_charset`.
+JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
@@ -99,6 +105,8 @@ class SlackClient(BaseClient):
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
         self._channels: dict[str, str] = {}  # channel id -> name
+        self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
+        self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -115,13 +123,15 @@ class SlackClient(BaseClient):
         revalidate: bool = False,
     ) -> tuple[dict[str, Any], Response]:
         """One Web API call; ok:false becomes the matching GatewayError."""
-        kwargs: dict[str, Any] = {"json": params} if write else {"params": params}
+        kwargs: dict[str, Any] = (
+            {"json": params, "headers": JSON_UTF8} if write else {"params": params}
+        )
         try:
             resp: Response = await self.gateway.request(
                 "POST" if write else "GET",
                 f"/{method}",
                 endpoint=method,
-                scope=TIERS.get(method, "default"),
+                scope=slack_scope(method, TIERS.get(method, "default")),
                 cache_type=cache_type,
                 priority=priority(interactive or write),
                 allow_stale=not write,
@@ -138,7 +148,18 @@ class SlackClient(BaseClient):
         body = self.r.at(method).root(raw)
         if body.get("ok") is not True:
             raise slack_error(body, account=self.account, method=method)
+        self._note_warnings(method, body)
         return body, resp
+
+    def _note_warnings(self, method: str, body: dict[str, Any]) -> None:
+        """Slack's `warning` on an `ok: true` answer (comma-separated codes: a deprecated
+        method or argument, a charset): logged once per method and code, so what Slack
+        announces this way is seen before it becomes an error, without a line per poll."""
+        for code in str(body.get("warning") or "").split(","):
+            code = code.strip()
+            if code and (method, code) not in self._warned:
+                self._warned.add((method, code))
+                log.warning("%s %s: Slack warns %s", self.account, method, code)
 
     async def me(self) -> str:
         """My user id (auth.test, cached as user_info); also learns the team URL."""
@@ -201,18 +222,32 @@ class SlackClient(BaseClient):
         return None
 
     async def _load_channels(self) -> None:
+        """Every channel's name, archived ones too: a section naming an archived channel
+        still reads it (Slack keeps its history readable; only posting there is refused)."""
         r = self.r.at("conversations.list")
-        async for ch in self._conversations("public_channel,private_channel", "project_list"):
-            self._channels[r.text(ch, "id")] = r.opt_text(ch, "name") or r.text(ch, "id")
+        channels = self._conversations(
+            "public_channel,private_channel", "project_list", exclude_archived=False
+        )
+        async for ch in channels:
+            cid = r.text(ch, "id")
+            self._channels[cid] = r.opt_text(ch, "name") or cid
+            if r.opt_bool(ch, "is_archived"):
+                self._archived.add(cid)
+            else:
+                self._archived.discard(cid)
 
-    async def _conversations(self, types: str, cache_type: str | None = None) -> AsyncIterator[Any]:
-        """Every conversation of `types` (conversations.list, page by page; a cursor seen
-        twice ends it rather than looping). Without a cache type it is an interactive read."""
+    async def _conversations(
+        self, types: str, cache_type: str | None = None, *, exclude_archived: bool = True
+    ) -> AsyncIterator[Any]:
+        """Every conversation of `types` (conversations.list, page by page, to an empty
+        next_cursor: a page may be short, even empty, mid-list; a cursor seen twice ends it
+        rather than looping). Without a cache type it is an interactive read."""
         r = self.r.at("conversations.list")
         cursor: str | None = None
         seen: set[str] = set()
+        archived = "true" if exclude_archived else "false"
         while True:
-            params: dict[str, Any] = {"types": types, "exclude_archived": "true", "limit": 200}
+            params: dict[str, Any] = {"types": types, "exclude_archived": archived, "limit": 200}
             if cursor:
                 params["cursor"] = cursor
             interactive = cache_type is None
@@ -238,7 +273,7 @@ class SlackClient(BaseClient):
             account=self.account,
             channel_id=channel_id,
             channel=channel,
-            author=await self.user_name(author_id(r, raw)),
+            author=posted_as(r, raw) or await self.user_name(author_id(r, raw)),
             me=self._me,
             team_url=self._team_url,
             users=self._names,
@@ -280,7 +315,13 @@ class SlackClient(BaseClient):
         for m in messages:
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
-        return pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        result = pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        archived = [f"#{name}" for cid, name in channels if cid in self._archived]
+        if not archived:
+            return result
+        # Why an archived channel's section may stay empty (shown only while it is).
+        note = f"{', '.join(archived)} archived in Slack: read-only, no new messages"
+        return replace(result, note=note)
 
     async def _history(
         self,
@@ -442,7 +483,8 @@ class SlackClient(BaseClient):
                 account=self.account,
                 channel_id=cid,
                 channel=self._channels.get(cid, cid),
-                author=self._names.get(author_id(r, message), author_id(r, message)),
+                author=posted_as(r, message)
+                or self._names.get(author_id(r, message), author_id(r, message)),
                 me=self._me,
                 team_url=self._team_url,
                 users=self._names,  # names already known; the next poll fills the rest
@@ -518,7 +560,7 @@ class SlackClient(BaseClient):
             cid = r.text(ch, "id")
             if r.opt_bool(ch, "is_im"):
                 direct.append((cid, "@" + await self.user_name(r.opt_text(ch, "user") or "")))
-            elif r.opt_bool(ch, "is_member") is not False:
+            elif r.opt_bool(ch, "is_member") is not False and not r.opt_bool(ch, "is_archived"):
                 name = r.opt_text(ch, "name") or cid
                 self._channels[cid] = name
                 channels.append((cid, "#" + name))

@@ -16,7 +16,7 @@ _AUTH = {"invalid_auth", "token_revoked", "token_expired", "not_authed", "accoun
 _HINTS = {
     "channel_not_found": "check the channel name or id in the section, and that you can see it",
     "not_in_channel": "join the channel in Slack first",
-    "is_archived": "the channel is archived",
+    "is_archived": "the channel is archived: read-only until someone unarchives it in Slack",
     "thread_not_found": "the thread was deleted",
     "message_not_found": "the message was deleted",
     "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",
@@ -148,6 +148,16 @@ def _reaction(r: Reader, raw: Any, me: str | None) -> Reaction:
 
 def author_id(r: Reader, raw: Any) -> str:
     return r.opt_text(raw, "user") or r.opt_text(raw, "bot_id") or ""
+
+
+def posted_as(r: Reader, raw: Any) -> str | None:
+    """The name an integration's post (Slack's `bot_message`: no `user`) was sent under:
+    its `username`, else its bot profile's name. None for a person's message, whose name
+    comes from users.info (which knows no bot ids: `user_not_found`)."""
+    if r.opt_text(raw, "user"):
+        return None
+    profile = r.opt_obj(raw, "bot_profile") or {}
+    return r.opt_text(raw, "username") or r.opt_text(profile, "name")
 
 
 def display_name(r: Reader, user: dict[str, Any]) -> str:

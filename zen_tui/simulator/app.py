@@ -145,7 +145,8 @@ class FaultMiddleware:
             await asyncio.sleep(decision.hang_seconds)
             await sim.error_response(504, "Gateway Timeout (simulated hang)")(scope, receive, send)
         elif kind == "rate_limit":
-            await sim.rate_limited_response(decision.retry_after)(scope, receive, send)
+            limited = sim.rate_limited_response(decision.retry_after, decision.reason)
+            await limited(scope, receive, send)
         elif kind == "error":
             await sim.error_response(decision.status, "simulated server error")(
                 scope, receive, send

@@ -4,7 +4,9 @@ The freshness invariant lives here, so every writer (a poll, a webhook, another 
 `zen-tui sync`) obeys it: a stored item is never replaced by an older version of itself.
 A copy's version is its `updated_at`; between copies of the same version, the one the server
 gave later (its row's `fetched_at`) wins. A full listing removes only the items it has evidence
-about: a row seen after the listing was fetched (a webhook's copy, say) is kept.
+about: a row seen after the listing was fetched (a webhook's copy, say) is kept. And a copy
+fetched before its item left (gone, or not in a newer full listing) never brings it back
+(store/gone.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from contextlib import suppress
 import msgspec
 
 from zen_tui.lazy_log import get_logger
-from zen_tui.models import Item, is_row, whole
+from zen_tui.models import Item, as_row, is_row, whole
+from zen_tui.store import gone
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
 from zen_tui.store.rows import StoreFull
@@ -61,22 +64,26 @@ class ItemsMixin(StoreBase):
         fetched_at: float,
         *,
         times: Mapping[str, float] | None = None,
+        rows: bool = False,
     ) -> list[Item]:
         """A full listing fetched at `fetched_at` becomes the section, in one transaction, under
         the freshness invariant. Returns what the section now holds: the listing's order, with
         a newer known copy in place of an older one, then rows seen after the listing.
         `times`: item id -> its page's fetch time where newer than `fetched_at` (each row is
-        as old as its own page: FetchResult.fetched)."""
-        rows = _rows(section_id, items, fetched_at, times)
-        plan = _Plan(rows, list(items))  # what the section shows if the disk is full
-        with suppress(StoreFull), self._write() as db:  # derived data: best effort
-            plan = _plan(db, section_id, items, rows)
-            _seen_later(db, section_id, fetched_at, plan)
-            db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
-            db.executemany(_UPSERT, plan.rows)
-            db.execute(_TOUCH, (section_id, fetched_at))
+        as old as its own page: FetchResult.fetched). `rows`: see _held."""
+        plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
+        written = False  # the disk full: not written, and the section shows `items`
+        with suppress(StoreFull):  # derived data: best effort
+            with self._write() as db:
+                plan = _plan(db, section_id, items, plan.rows)
+                _seen_later(db, section_id, fetched_at, plan)
+                db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
+                db.executemany(_UPSERT, plan.rows)
+                db.execute(_TOUCH, (section_id, fetched_at))
+                gone.listed(db, section_id, fetched_at)
+            written = True
         self._wrote_items()
-        return plan.items
+        return _held(plan.items, written, rows)
 
     def upsert_items(
         self,
@@ -86,20 +93,23 @@ class ItemsMixin(StoreBase):
         *,
         touch: bool = True,
         times: Mapping[str, float] | None = None,
+        rows: bool = False,
     ) -> list[Item]:
         """Add or replace these items (a delta fetch, a webhook); the section's fetched_at
         moves on, unless `touch` is False (a partial listing: the rows it did not read are
         no fresher than before). Returns the copies kept: never older than one stored.
-        `times` as for save_section."""
-        rows = _rows(section_id, items, fetched_at, times)
-        plan = _Plan(rows, list(items))  # what the section shows if the disk is full
-        with suppress(StoreFull), self._write() as db:  # derived data: best effort
-            plan = _plan(db, section_id, items, rows)
-            db.executemany(_UPSERT, plan.rows)
-            if touch:
-                db.execute(_TOUCH, (section_id, fetched_at))
+        `times` and `rows` as for save_section."""
+        plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
+        written = False  # the disk full: not written, and the copies kept are `items`
+        with suppress(StoreFull):  # derived data: best effort
+            with self._write() as db:
+                plan = _plan(db, section_id, items, plan.rows)
+                db.executemany(_UPSERT, plan.rows)
+                if touch:
+                    db.execute(_TOUCH, (section_id, fetched_at))
+            written = True
         self._wrote_items()
-        return plan.items
+        return _held(plan.items, written, rows)
 
     def reconcile(
         self,
@@ -109,15 +119,20 @@ class ItemsMixin(StoreBase):
         *,
         full: bool,
         times: Mapping[str, float] | None = None,
+        rows: bool = False,
     ) -> list[Item]:
         """What save_section (full) or upsert_items would keep, without writing: for a
-        listing that is shown but not stored (the gateway's stale copy)."""
-        rows = _rows(section_id, items, fetched_at, times)
+        listing that is shown but not stored (the gateway's stale copy). `rows`: each item
+        the store holds at its version (or a newer one) as a row (models.as_row); one it does
+        not hold, never stored or older there, stays whole: the store has nothing to give
+        back for it (a stale listing of items the store never saw showed them blank)."""
         with self._read() as db:
-            plan = _plan(db, section_id, items, rows)
+            plan = _plan(db, section_id, items, _rows(section_id, items, fetched_at, times))
             if full:
                 _seen_later(db, section_id, fetched_at, plan)
-        return plan.items
+        if not rows:
+            return plan.items
+        return [as_row(i) if i.id in plan.stored else i for i in plan.items]
 
     def remove_items(self, section_id: str, item_ids: Sequence[str]) -> None:
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
@@ -125,6 +140,21 @@ class ItemsMixin(StoreBase):
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
                 ((section_id, item_id) for item_id in item_ids),
             )
+        self._wrote_items()
+
+    def forget_items(
+        self, item_ids: Iterable[str] = (), prefixes: Iterable[str] = (), *, at: float
+    ) -> None:
+        """The server said these items (and every item under these id prefixes: a Slack
+        channel left) are gone, as learnt at `at`: off every section, and a copy fetched at or
+        before `at` never brings one back, whichever process fetched it (store/gone.py)."""
+        ids, under = sorted(set(item_ids)), sorted(set(prefixes))
+        with suppress(StoreFull), self._write() as db:  # derived data: best effort
+            db.executemany("DELETE FROM items WHERE item_id = ?", ((i,) for i in ids))
+            db.executemany(
+                "DELETE FROM items WHERE substr(item_id, 1, ?) = ?", ((len(p), p) for p in under)
+            )
+            gone.record(db, ids, under, at)
         self._wrote_items()
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
@@ -210,6 +240,16 @@ class ItemsMixin(StoreBase):
 class _Plan(msgspec.Struct):
     rows: list[_Row] = msgspec.field(default_factory=list)  # what to write
     items: list[Item] = msgspec.field(default_factory=list)  # what the section shows of them
+    # Ids of `items` the store already holds at their version or a newer one (before writing)
+    stored: set[str] = msgspec.field(default_factory=set)
+
+
+def _held(items: list[Item], written: bool, rows: bool) -> list[Item]:
+    """A write's items as the caller holds them. `rows` (the engine's): as the dashboard's
+    rows (models.as_row) once written, their URLs and descriptions read back from the store
+    (Backend.full_item); whole when the write did not happen (the disk full), for the store
+    has nothing to give back for them then."""
+    return list(map(as_row, items)) if rows and written else items
 
 
 def _plan(
@@ -218,13 +258,19 @@ def _plan(
     """The freshness invariant applied to incoming rows (each carries its fetch time)."""
     plan = _Plan()
     held = _newest(db, [row[1] for row in rows])
+    left = gone.predating(db, section_id, rows)
     for item, row in zip(items, rows, strict=True):
+        if item.id in left:  # fetched before it left: older evidence than its leaving
+            continue
         best = held.get(item.id)
         kept = _decode_all([best[4]]) if best and best[2:4] > row[2:4] else []
         if best and kept:  # a newer version (or the same one seen later) is already known
             plan.rows.append((section_id, best[1], best[2], best[3], best[4]))
             plan.items.append(kept[0])
+            plan.stored.add(item.id)
         else:
+            if best and best[2] >= row[2]:  # its version is stored (seen earlier)
+                plan.stored.add(item.id)
             if is_row(item):  # a dashboard row: what it left is the stored copy's (_rows)
                 row = (*row[:4], encode_item(whole(item, _stored(best))))
             plan.rows.append(row)
@@ -251,6 +297,7 @@ def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan)
         if kept:
             plan.rows.append((section_id, item_id, key, fetched_at, data))
             plan.items.append(kept[0])
+            plan.stored.add(item_id)
 
 
 def _newest(db: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, _Row]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from contextlib import suppress
 from typing import Any
 
@@ -11,6 +12,9 @@ from zen_tui.store.rows import HttpCacheRow, StoreFull, WebhookRow
 
 # Never persisted even if a caller passes them in: credentials and session cookies.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# A settings key + account: the login (account@fingerprint, never a token) last learnt from
+# a saved place (the keyring, `gh`), whose cached answers a temporary login leaves alone.
+_SAVED_LOGIN = "http_cache.saved_login:"
 
 
 class HttpCacheMixin(StoreBase):
@@ -30,18 +34,27 @@ class HttpCacheMixin(StoreBase):
         key, status, headers, body, etag, last_modified, fetched_at = row
         return HttpCacheRow(key, status, json.loads(headers), body, etag, last_modified, fetched_at)
 
-    def http_keep_only(self, account: str, owner: str | None) -> None:
-        """Delete `account`'s cached answers but those under `owner` (account@login; None:
-        all of them): what an earlier login fetched, and keys from before logins were named."""
-        kept = f"{owner} " if owner else "\n"  # no key begins with a newline
+    def http_keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
+        """Delete `account`'s cached answers but those of the logins it may still use:
+        `owner` (account@login: its current one; None: logged out) and, when that login is
+        `local` (one process's alone: a token in its environment, a session-only login), the
+        account's saved login, whose entries wait for its return. Any other login becomes
+        the saved one (None: none is), so the one it replaced goes, as do the temporary
+        logins' and keys from before logins were named. Read and delete are one transaction:
+        a login saved meanwhile by another process is never dropped by a stale read."""
         with suppress(StoreFull), self._write() as db:
+            saved = _saved_login(db, account, owner, local=local)
+            kept = [f"{who} " if who else "\n" for who in (owner, saved)]  # no key begins "\n"
             # Key ranges (the primary key's index): "acct@" .. "acct@\uffff" is ["acct@",
             # "acctA"), '@' + 1 being 'A'; legacy keys "acct " likewise up to "acct!".
             db.execute(
                 "DELETE FROM http_cache"
                 " WHERE ((key >= ? AND key < ?) OR (key >= ? AND key < ?))"
-                " AND substr(key, 1, ?) != ?",
-                (f"{account}@", f"{account}A", f"{account} ", f"{account}!", len(kept), kept),
+                " AND substr(key, 1, ?) != ? AND substr(key, 1, ?) != ?",
+                (
+                    *(f"{account}@", f"{account}A", f"{account} ", f"{account}!"),
+                    *(len(kept[0]), kept[0], len(kept[1]), kept[1]),
+                ),
             )
 
     def http_put(self, row: HttpCacheRow) -> None:
@@ -74,6 +87,23 @@ class HttpCacheMixin(StoreBase):
         with self._lock:
             row = self._connection().execute("SELECT MAX(fetched_at) FROM http_cache").fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+
+def _saved_login(
+    db: sqlite3.Connection, account: str, owner: str | None, *, local: bool
+) -> str | None:
+    """The account's saved login (account@login) whose cached answers stay besides `owner`'s:
+    for a `local` login, the one recorded; otherwise `owner` is recorded as it (None: the
+    record goes) and no other stays."""
+    key = _SAVED_LOGIN + account
+    if local:
+        row = db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+    if owner is None:
+        db.execute("DELETE FROM settings WHERE key = ?", (key,))
+    else:
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, owner))
+    return None
 
 
 class CursorsMixin(StoreBase):

@@ -163,6 +163,26 @@ def _v7_login_generations(db: sqlite3.Connection) -> None:
     )
 
 
+def _v8_gone(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- What left, for every process on the file (store/gone.py): an item the server said
+        -- is gone (or every item under an id prefix: a Slack channel left) since `gone_at`...
+        CREATE TABLE gone (
+            key TEXT NOT NULL,
+            prefix INTEGER NOT NULL,
+            gone_at REAL NOT NULL,
+            PRIMARY KEY (key, prefix)
+        );
+        CREATE INDEX gone_by_time ON gone (gone_at);
+        -- ...and when the section's newest full listing was fetched: what it did not list had
+        -- left the section by then
+        ALTER TABLE sections ADD COLUMN listed_at REAL
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
@@ -171,6 +191,7 @@ MIGRATIONS: list[Migration] = [
     _v5_outbox_chains_and_links,
     _v6_logins,
     _v7_login_generations,
+    _v8_gone,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

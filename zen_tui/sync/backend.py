@@ -33,6 +33,20 @@ from zen_tui.store.rows import Link
 T = TypeVar("T")
 
 
+@dataclass
+class NotStored(Exception):
+    """A row on screen (models.as_row) whose whole item the store no longer holds, so its
+    URL and description are unknown: another zen-tui's listing dropped or renamed it, or its
+    login's rows were cleared. Never shown blank, never an empty link opened: its section is
+    listed again (which stores it, or takes it off the screen) and the user told so."""
+
+    label: str  # how a person names the item (models.item_label)
+
+    def __str__(self) -> str:
+        why = "is not in the local store: refreshing its section; try again in a moment"
+        return f"{self.label} {why}"
+
+
 class SectionUpdated(Event, frozen=True, kw_only=True):
     """A section has a new snapshot (after a poll, a webhook, or an optimistic action)."""
 
@@ -172,7 +186,8 @@ class Backend(Protocol):
     def full_item(self, item: Item) -> Item:
         """The item whole: a snapshot's rows leave their web URLs and PRs' and issues'
         descriptions in the store (models.as_row). For the preview and whatever acts on
-        an item (open, copy, a command, a share)."""
+        an item (open, copy, a command, a share). Raises NotStored for a row whose item the
+        store no longer holds (and has its sections listed again)."""
         ...
 
     async def details(self, item: Item) -> ItemDetail:

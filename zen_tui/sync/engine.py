@@ -5,7 +5,7 @@ Freshness invariant: what a section shows is never older than what zen-tui has s
 made because something changed (a webhook, an own action landing, the user's refresh) asks the
 server instead of a fresh cache entry (`revalidate`); the store keeps the newer copy of every
 item (zen_tui.store.items); and an item that left a section is not brought back by a listing
-fetched before it left (`_gone`).
+fetched before it left, whichever process fetched it (zen_tui.store.gone).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Snapshot,
-    as_row,
     is_row,
+    item_label,
     whole,
 )
 from zen_tui.redaction import redact
@@ -59,7 +59,6 @@ from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
-from zen_tui.store.notices import disk_full_seen
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -69,6 +68,7 @@ from zen_tui.sync.backend import (
     Activity,
     Backend,
     NotConnected,
+    NotStored,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -216,12 +216,6 @@ class SyncEngine:
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
         self._revalidate_next: set[str] = set()  # next poll may not be answered from the cache
-        # section -> item -> when it left (a deletion, or a listing without it): a listing
-        # fetched before that moment is older evidence and may not bring the item back
-        self._gone: dict[str, dict[str, float]] = {}
-        # ...and section -> id prefix -> when every item under it left (a Slack channel left):
-        # also those a poll in flight brings that the section did not show
-        self._gone_under: dict[str, dict[str, float]] = {}
         self._refresher: asyncio.Task[None] | None = None
         self._late: asyncio.Task[None] | None = None  # a rebuild of logins read late (one)
         self._sends: set[asyncio.Task[None]] = set()  # queued before the clients existed
@@ -365,10 +359,19 @@ class SyncEngine:
 
     def full_item(self, item: Item) -> Item:
         """The item whole: a row held in memory leaves its web URL, description and number
-        in the store (see _publish), read back when the item is opened or acted on."""
+        in the store (see _publish), read back when the item is opened or acted on. A row
+        whose item the store lost since (another process's full listing dropped it, a
+        repository renamed there, its login's rows cleared) raises NotStored, and the
+        sections showing it list again in full: that stores it again, or takes it away."""
         if not is_row(item):
             return item
-        return whole(item, self.rows.of(item.account).find_item(item.id))
+        stored = self.rows.of(item.account).find_item(item.id)
+        if stored is None:
+            log.info("%s: %s is shown but not stored: listed again", item.account, item.key)
+            showing = [s.id for s in self._sections if item.id in self.shown_ids(s.id)]
+            self.refresh_soon(showing, full=True)
+            raise NotStored(item_label(item))
+        return whole(item, stored)
 
     async def _as_current(self, account: str, read: Callable[[Any], Awaitable[T]]) -> T:
         """`read` of the account's client, once more of the new one if a new login replaced
@@ -790,8 +793,6 @@ class SyncEngine:
             raise QueryRejected(f"could not check the query ({err}); try again later") from None
         poller.section = trial
         self._sections = [trial if s.id == section_id else s for s in self._sections]
-        self._gone.pop(section_id, None)  # tombstones of the old query's items
-        self._gone_under.pop(section_id, None)
         self._full_next.add(section_id)
         self._revalidate_next.add(section_id)
         await poller.poll_now(interactive=True)
@@ -992,7 +993,7 @@ class SyncEngine:
             for item in items
         ]
         now = self.wired.clock.time()
-        kept = self._rows(section_id).upsert_items(section_id, fresh, now)
+        kept = self._rows(section_id).upsert_items(section_id, fresh, now, rows=True)
         self._republish(section_id, _merge(old, kept), now)
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
@@ -1075,22 +1076,17 @@ class SyncEngine:
         """The server said these items (ids, or every id under a prefix: a Slack channel
         left) are gone for this account: off every section of the account at once, on
         screen and in the store (another process's next read of it sees them gone), and a
-        listing fetched before now does not bring them back. Each section keeps its
-        freshness. Returns the sections that showed one."""
-        now = self.wired.clock.time()
+        listing fetched before now does not bring them back, in this process or another
+        (store/gone.py). Each section keeps its freshness. Returns the sections that showed
+        one."""
         ids, under = set(item_ids), tuple(prefixes)
+        mine = [s for s in self._sections if s.account == account]
+        shown = {s.id: self._shown(s.id) for s in mine}  # before the store forgets them
+        self.rows.of(account).forget_items(ids, under, at=self.wired.clock.time())
         touched = []
-        for section in self._sections:
-            if section.account != account:
-                continue
-            if under:
-                self._gone_under.setdefault(section.id, {}).update(dict.fromkeys(under, now))
-            shown = self._shown(section.id)
-            doomed = ids | {i.id for i in shown if under and i.id.startswith(under)}
-            if not doomed:
-                continue
-            self._remove_stored(section.id, doomed, now)
-            if any(i.id in doomed for i in shown):
+        for section in mine:
+            doomed = ids | {i.id for i in shown[section.id] if under and i.id.startswith(under)}
+            if any(i.id in doomed for i in shown[section.id]):
                 touched.append(section.id)
                 self._drop_shown(section, doomed)
         return touched
@@ -1107,17 +1103,12 @@ class SyncEngine:
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
 
     def remove_items(self, section_id: str, item_ids: set[str]) -> None:
-        """Items deleted at the provider (a delta poll would never drop them)."""
+        """Items deleted at the provider (a delta poll would never drop them): gone from the
+        store as forget() has them, so a listing fetched before now does not bring them back."""
         now = self.wired.clock.time()
         kept = [item for item in self._shown(section_id) if item.id not in item_ids]
-        self._remove_stored(section_id, item_ids, now)
+        self._rows(section_id).forget_items(item_ids, at=now)
         self._republish(section_id, kept, now)
-
-    def _remove_stored(self, section_id: str, item_ids: set[str], now: float) -> None:
-        """Off the section's stored rows, and noted as gone at `now`: a listing fetched
-        before then does not bring them back."""
-        self._rows(section_id).remove_items(section_id, sorted(item_ids))
-        self._gone.setdefault(section_id, {}).update(dict.fromkeys(item_ids, now))
 
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
@@ -1344,20 +1335,23 @@ class SyncEngine:
         A partial answer (part of the query unread: a page failed, a search timed out) is
         merged like a delta, never a replacement: it removes nothing, keeps the cursor and
         the section's age where they were (what it did not read is no newer than that), and
-        says why; the next poll, soon, asks again for what it did not read."""
+        says why; the next poll, soon, asks again for what it did not read.
+
+        What left before a row's page was fetched (gone, or not in a newer full listing, known
+        by this process or another) the store drops as it takes the rows (store/gone.py)."""
         at = result.fetched_at  # its oldest page's; each row is as old as its own (times)
         times = result.fetched
         partial = result.partial
         since = self._confirmed_at(section.id) if partial else None  # before this answer
         if since is not None:  # never newer than a page it read (a stale one may be older)
             since = min(since, at)
-        items = self._not_gone(section.id, result.items, result.fetched_at_of)
+        items = result.items
         rows = self._rows(section.id)  # the login's that fetched it (session_rows.py)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
             items = self._as_moved(section.account, items, at)
             stored_items = self._reread(section.id)[0]
             full = not (delta or partial)
-            shown = rows.reconcile(section.id, items, at, full=full, times=times)
+            shown = rows.reconcile(section.id, items, at, full=full, times=times, rows=True)
             if delta or partial:  # the store holds the last full picture; the answer a part
                 shown = _merge(stored_items, shown)
             # A part it could not refresh (a PR's checks, say) keeps what the store showed.
@@ -1367,12 +1361,12 @@ class SyncEngine:
                 return freshness.partial(shown, at if since is None else since, result.stale_error)
             return freshness.cached(shown, at, result.stale_error)
         if delta or partial:
-            rows.upsert_items(section.id, items, at, touch=since is None, times=times)
-            shown = self._reread(section.id)[0]
+            kept = rows.upsert_items(
+                section.id, items, at, touch=since is None, times=times, rows=True
+            )
+            shown = _with_unsaved(self._reread(section.id)[0], kept)
         else:
-            before = {item.id for item in self._shown(section.id)}
-            shown = rows.save_section(section.id, items, at, times=times)
-            self._left(section.id, before - {item.id for item in shown}, at)
+            shown = rows.save_section(section.id, items, at, times=times, rows=True)
             if section.service not in CONDITIONAL:  # those always list in full
                 # when the poll began: its pages are as new (or a cache hit, up to its TTL)
                 rows.set_cursor(FULL_SCOPE, section.id, repr(started))
@@ -1421,44 +1415,22 @@ class SyncEngine:
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
             if newer:
-                kept = self._rows(section.id).upsert_items(section.id, newer, at, times=times)
+                kept = self._rows(section.id).upsert_items(
+                    section.id, newer, at, times=times, rows=True
+                )
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)
-
-    def _not_gone(
-        self, section_id: str, items: Sequence[Item], fetched_at: Callable[[str], float]
-    ) -> list[Item]:
-        """Drop items that left the section after their page was fetched (that page predates
-        their leaving), one by one or all under a prefix (a Slack channel left)."""
-        gone = self._gone.get(section_id, {})
-        under = self._gone_under.get(section_id, {})
-
-        def left_at(item_id: str) -> float:
-            prefixes = (t for p, t in under.items() if item_id.startswith(p))
-            return max(gone.get(item_id, float("-inf")), *prefixes, float("-inf"))
-
-        return [item for item in items if left_at(item.id) < fetched_at(item.id)]
-
-    def _left(self, section_id: str, item_ids: set[str], at: float) -> None:
-        """A full listing fetched at `at` dropped these; older tombstones are superseded."""
-        gone = {k: t for k, t in self._gone.get(section_id, {}).items() if t >= at}
-        gone.update(dict.fromkeys(item_ids, at))
-        self._gone[section_id] = gone
-        under = {p: t for p, t in self._gone_under.get(section_id, {}).items() if t >= at}
-        self._gone_under[section_id] = under
 
     def _publish(
         self, section: SectionInfo, snapshot: Snapshot, previous: Snapshot | None
     ) -> Snapshot:
-        """Hold and announce the section's new snapshot, as rows (models.as_row: their URLs
-        and descriptions left in the store). Returns what was published. Two snapshots then
-        compare on what the rows hold: a description edited alone is noticed by its version
-        (`updated_at`), which GitHub and Jira move on every edit, and taken by the store.
-        Once the disk filled, what comes stays whole: the store could not take what a row
-        leaves to it (the listing is shown from memory, not saved), so full_item would find
-        nothing to put back (`o` opened "", the preview showed no description)."""
-        if not disk_full_seen():
-            snapshot = _as_rows(snapshot)
+        """Hold and announce the section's new snapshot. Returns what was published. Its items
+        are rows (models.as_row: their URLs and descriptions left in the store) where the store
+        holds them, whole where it does not: each store write gives them back so (its `rows`),
+        whole when it did not happen (the disk full, the gateway's stale copy), for full_item
+        would find nothing to put back (`o` opened "", the preview showed no description).
+        Two snapshots compare on what the rows hold: a description edited alone is noticed by
+        its version (`updated_at`), which GitHub and Jira move on every edit."""
         self._snapshots[section.id] = snapshot
         kept = self._stored_copy.get(section.id)
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
@@ -1820,12 +1792,11 @@ def _may_have_left(query: str, old: Item | None, new: Item) -> bool:
     )
 
 
-def _as_rows(snapshot: Snapshot) -> Snapshot:
-    """The snapshot's items as rows (models.as_row); itself when they are (the store's rows
-    as read: the same tuple, so the copy kept in _stored_copy stays it)."""
-    if all(map(is_row, snapshot.items)):
-        return snapshot
-    return msgspec.structs.replace(snapshot, items=tuple(map(as_row, snapshot.items)))
+def _with_unsaved(stored: list[Item], kept: Sequence[Item]) -> list[Item]:
+    """The section as re-read after a delta was upserted, with the delta's items the write
+    did not take (the disk full: kept whole) merged in: else they were not shown at all."""
+    unsaved = [item for item in kept if not is_row(item)]
+    return _merge(stored, unsaved) if unsaved else stored
 
 
 def _keep_known(old: Item | None, new: Item, names: tuple[str, ...] = KEEP_IF_MISSING) -> Item:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui.commands import COMMAND_MODULES, LOGS_WHEN_USED
+from zen_tui.commands import COMMAND_MODULES, STORE_ONLY
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
 # The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
@@ -127,7 +127,7 @@ def test_headless_command_imports_nothing_heavy(
     elif folders == "default" and argv != ["--help"]:  # it used the config and folders given
         assert (tmp_path / "xdg-data" / "zen-tui" / "zen-tui.db").exists()
         # list, health, outbox: nothing to log (their log file is set up when they first log)
-        assert log.exists() == (argv[0] not in LOGS_WHEN_USED)
+        assert log.exists() == (argv[0] not in STORE_ONLY)
 
 
 # What each command does not need, beyond HEAVY: the modules a script would wait for.

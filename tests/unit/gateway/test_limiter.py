@@ -11,7 +11,13 @@ from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Priority, RateLimited
 from zen_tui.gateway.events import QuotaUpdated, WaitingForToken
-from zen_tui.gateway.limiter import AdaptiveLimiter, ScopedLimiter, SlidingWindow, TokenTimeout
+from zen_tui.gateway.limiter import (
+    MAX_MEMBERS,
+    AdaptiveLimiter,
+    ScopedLimiter,
+    SlidingWindow,
+    TokenTimeout,
+)
 
 from .conftest import near, settings_for
 
@@ -131,6 +137,22 @@ def test_a_new_report_moves_the_reset_and_a_past_reset_is_ignored() -> None:
     assert (bucket.max_rate, bucket.time_period) == (50.0, 1.0)
 
 
+def test_a_family_scope_has_its_own_bucket_at_the_familys_rate() -> None:
+    """`tier3:conversations.history` and `tier3:reactions.add` (Slack limits each method at
+    its tier's rate): separate buckets, the `tier3` rate unless one is configured itself,
+    `default` for an unconfigured family; pausing one leaves the others."""
+    clock = FakeClock()
+    config = {"tier3": (50.0, 60.0), "tier3:reactions.add": (5.0, 60.0), "default": (7.0, 1.0)}
+    limiter = ScopedLimiter(config, clock)
+    history, replies = (limiter.bucket(f"tier3:conversations.{m}") for m in ("history", "replies"))
+    assert history is not replies and history.gauge().capacity == 50.0
+    assert limiter.bucket("tier3:reactions.add").gauge().capacity == 5.0
+    assert limiter.bucket("special:auth.test").gauge().capacity == 7.0
+    limiter.pause_until("tier3:conversations.history", clock.time() + 60.0)
+    assert history.wait_time() == near(60)
+    assert replies.wait_time() == 0 and limiter.bucket("tier3").wait_time() == 0
+
+
 async def test_sliding_window_caps_starts_per_window() -> None:
     clock = FakeClock()
     window = SlidingWindow(2, 60, clock)
@@ -184,6 +206,7 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     router.get("/search/issues").respond(200, json={})
     router.get("/repos").respond(200, json={})
     router.post("/api/conversations.history").respond(200, json={"ok": True})
+    router.post("/api/conversations.replies").respond(200, json={"ok": True})
     gh = make_gateway()
     await gh.request("GET", "/search/issues")
     await gh.request("GET", "/repos")
@@ -193,8 +216,11 @@ async def test_scopes_are_derived_per_service(router, make_gateway):
     assert gh.health().buckets["search"].capacity == 30
     slack = make_gateway(settings_for("slack"), service="slack", account="slack:T1")
     await slack.request("POST", "/api/conversations.history")
+    await slack.request("POST", "/api/conversations.replies")
     buckets = slack.health().buckets
-    assert buckets["tier3"].tokens == 49 and buckets["tier2"].tokens == 20
+    assert buckets["tier3:conversations.history"].tokens == 49
+    assert buckets["tier3:conversations.replies"].tokens == 49  # per method, not per tier
+    assert buckets["tier3:conversations.history"].capacity == 50 == buckets["tier3"].capacity
 
 
 async def test_the_fake_clock_is_not_needed_for_real_waits() -> None:
@@ -391,3 +417,92 @@ async def test_window_takers_that_lose_the_race_leave_at_their_deadline() -> Non
     results = await asyncio.gather(*(window.take(15) for _ in range(3)), return_exceptions=True)
     assert sorted(isinstance(r, TokenTimeout) for r in results) == [False, True, True]
     assert clock.monotonic() - start == near(10)
+
+
+# FakeClock starts at 2023-11-14T22:13:20Z: the reset is 40 s away, Retry-After 60 s.
+JIRA_429 = {
+    "retry-after": "60",
+    "x-ratelimit-remaining": "0",
+    "x-ratelimit-reset": "2023-11-14T22:14Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("reason", "paused"),
+    [
+        ("jira-burst-based", "burst:PUT /rest/api/3/issue/{key}/assignee"),
+        ("jira-per-issue-on-write", "issue:ZEN-1"),
+        ("jira-quota-global-based", "default"),
+        ("jira-quota-tenant-based", "default"),
+        ("jira-cost-based", "default"),
+        (None, "default"),  # no reason: the whole account, as before
+    ],
+)
+async def test_a_jira_429_pauses_the_scope_its_reason_names(
+    router, make_gateway, clock, reason, paused
+):
+    """Atlassian's guide: burst = one endpoint and method, per-issue = writes to one issue,
+    quotas = the account. The 429's figures are the refused limit's: they become the
+    account's budget (which paces polls) only when the account is what it paused."""
+    headers = {**JIRA_429, **({"RateLimit-Reason": reason} if reason else {})}
+    router.put("/rest/api/3/issue/ZEN-1/assignee").respond(429, headers=headers)
+    gw = make_gateway(settings_for("jira", max_attempts=1), service="jira", account="jira")
+    with pytest.raises(RateLimited):
+        await gw.request(
+            "PUT", "/rest/api/3/issue/ZEN-1/assignee", endpoint="/rest/api/3/issue/{key}/assignee"
+        )
+    waits = {s: gw._limiter.bucket(s).wait_time() for s in gw.health().buckets}
+    assert {s for s, w in waits.items() if w > 0} == {paused}
+    assert waits[paused] == near(60)
+    reported = {s for s, g in gw.health().buckets.items() if g.remaining is not None}
+    assert reported == ({"default"} if paused == "default" else set())
+
+
+async def test_a_jira_call_meets_its_endpoint_s_and_its_issue_s_scopes(router, make_gateway):
+    router.route().respond(200, json={})
+    gw = make_gateway(settings_for("jira"), service="jira", account="jira")
+    await gw.request(
+        "POST", "/rest/api/3/issue/ZEN-1/comment", endpoint="/rest/api/3/issue/{key}/comment"
+    )
+    await gw.request("GET", "/rest/api/3/issue/ZEN-1")  # a read: no issue scope; templated
+    await gw.request("POST", "/rest/api/3/search/jql")  # a POST that only reads
+    assert set(gw.health().buckets) == {
+        "default",
+        "burst:POST /rest/api/3/issue/{key}/comment",
+        "issue:ZEN-1",
+        "burst:GET /rest/api/3/issue/{key}",
+        "burst:POST /rest/api/3/search/jql",
+    }
+    assert gw.health().buckets["default"].tokens == 7  # the account's, spent by each
+
+
+async def test_the_beta_reason_is_read_and_a_per_issue_one_without_an_issue_is_the_account(
+    router, make_gateway
+):
+    beta = {**JIRA_429, "X-Beta-RateLimit-Reason": "jira-burst-based"}
+    router.get("/rest/api/3/myself").respond(429, headers=beta)
+    per_issue = {**JIRA_429, "RateLimit-Reason": "jira-per-issue-on-write"}
+    router.post("/rest/api/3/bulk/issues/transition").respond(429, headers=per_issue)
+    gw = make_gateway(settings_for("jira", max_attempts=1), service="jira", account="jira")
+    with pytest.raises(RateLimited):
+        await gw.request("GET", "/rest/api/3/myself")
+    assert gw._limiter.bucket("burst:GET /rest/api/3/myself").wait_time() == near(60)
+    assert gw._limiter.bucket("default").wait_time() == 0
+    with pytest.raises(RateLimited):  # names no one issue: the account waits
+        await gw.request("POST", "/rest/api/3/bulk/issues/transition")
+    assert gw._limiter.bucket("default").wait_time() == near(60)
+
+
+def test_idle_member_buckets_are_forgotten_past_the_cap() -> None:
+    """One `issue:KEY` bucket per issue written would grow for good: past the cap, idle
+    member buckets go (one made again is the same); busy, paused and configured ones stay."""
+    clock = FakeClock()
+    limiter = ScopedLimiter({"default": (10.0, 1.0), "issue:KEEP-1": (1.0, 60.0)}, clock)
+    limiter.pause_until("issue:PAUSED-1", clock.time() + 60)
+    assert limiter.bucket("issue:BUSY-1").try_take()
+    for n in range(MAX_MEMBERS + 10):
+        limiter.bucket(f"issue:IDLE-{n}")
+    kept = set(limiter.gauges())
+    assert {"default", "issue:KEEP-1", "issue:PAUSED-1", "issue:BUSY-1"} <= kept
+    assert len(kept) <= MAX_MEMBERS + 4
+    assert limiter.bucket("issue:PAUSED-1").wait_time() == near(60)

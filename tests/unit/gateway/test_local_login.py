@@ -23,7 +23,7 @@ class Recording:
     def save(self, key: str, entry: CachedEntry) -> None:
         pass
 
-    def keep_only(self, account: str, owner: str | None) -> None:
+    def keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
         pass
 
     def login_is(self, account: str, login: str | None) -> None:

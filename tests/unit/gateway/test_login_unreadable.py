@@ -44,7 +44,7 @@ class Dropping(Recording):
         super().__init__()
         self.dropped: list[tuple[str, str | None]] = []
 
-    def keep_only(self, account: str, owner: str | None) -> None:
+    def keep_only(self, account: str, owner: str | None, *, local: bool = False) -> None:
         self.dropped.append((account, owner))
 
 

@@ -14,7 +14,7 @@ from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
-from zen_tui.gateway.settings import RetrySettings, default_settings
+from zen_tui.gateway.settings import GatewaySettings, RetrySettings, default_settings
 from zen_tui.models import SectionInfo
 from zen_tui.services.github import GitHubClient
 from zen_tui.services.jira import JiraClient
@@ -127,6 +127,28 @@ def sim() -> Iterator[Any]:
         yield server
 
 
+def sim_gateway(
+    sim: Any,
+    service: str,
+    *,
+    token: str | None = None,
+    settings: GatewaySettings | None = None,
+    clock: FakeClock | None = None,
+) -> Gateway:
+    """A real Gateway to the simulator's `service` account, logged in as its user (or with
+    `token`), on `settings` (the defaults if none) and `clock`; the caller closes it."""
+    acc = sim.account(service)
+    username = acc.username if service == "jira" else None  # Jira: Basic email:token
+    return Gateway(
+        account=acc.name,
+        service=service,
+        base_url=acc.base_url,
+        settings=settings or default_settings(service),
+        credentials=StaticCredentialProvider({acc.name: Credential(token or acc.token, username)}),
+        clock=clock,
+    )
+
+
 @pytest.fixture
 async def sim_client(sim: Any, clock: FakeClock) -> Any:
     """make_client(service) over a real Gateway to the simulator; the client paces on `clock`."""
@@ -135,17 +157,9 @@ async def sim_client(sim: Any, clock: FakeClock) -> Any:
     gateways: list[Gateway] = []
 
     def factory(service: str) -> Any:
-        acc = sim.account(service)
-        username = acc.username if service == "jira" else None  # Jira: Basic email:token
-        gateway = Gateway(
-            account=acc.name,
-            service=service,
-            base_url=acc.base_url,
-            settings=default_settings(service),
-            credentials=StaticCredentialProvider({acc.name: Credential(acc.token, username)}),
-        )
+        gateway = sim_gateway(sim, service)
         gateways.append(gateway)
-        return make_client(acc, gateway, clock=clock)
+        return make_client(sim.account(service), gateway, clock=clock)
 
     yield factory
     for gateway in gateways:

@@ -113,3 +113,15 @@ async def test_sections_asking_for_missing_metadata(sim, sim_client) -> None:
         result = await gh.fetch_section(section("github", query, pane=pane), limit=1000)
         assert {(i.repo, i.number) for i in result.items} == want, query
         assert result.stale_error is None
+
+
+async def test_notifications_carry_the_servers_poll_interval(sim, sim_client) -> None:
+    """The interval GitHub asks for under load reaches the poller (which never polls faster)."""
+    github = sim.world.services["github"]
+    github.poll_interval = 240
+    try:
+        gh = sim_client("github")
+        notes = await gh.fetch_section(section("github", "notifications", pane="issues"))
+    finally:
+        github.poll_interval = 60
+    assert notes.poll_interval == 240

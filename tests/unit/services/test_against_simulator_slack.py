@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from zen_tui.models import Action, Message
 
 from .conftest import section
@@ -66,3 +68,37 @@ async def test_a_long_thread_shows_every_reply_up_to_the_newest(sim_client) -> N
     texts = [text for _, text in detail.comments]
     assert texts == [f"reply {n}" for n in range(20)]
     assert detail.error is None
+
+
+async def test_writes_name_their_charset_so_slack_takes_them_without_a_warning(
+    sim, sim_client, caplog
+) -> None:
+    """Slack answers a JSON body without a charset `ok: true, warning: missing_charset`;
+    the client's writes (reply, react, post) name utf-8, and draw no warning."""
+    slack_sim = sim.world.services["slack"]
+    slack_sim.warned.clear()
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    for n, (kind, params) in enumerate(
+        [("reply", {"text": "charset"}), ("react", {"name": "tada"}), ("post", {"text": "x"})]
+    ):
+        action = Action(kind=kind, item_id=message.id, account="slack", params=params)  # type: ignore[arg-type]
+        assert (await slack.apply(action, idempotency_key=f"cs{n}")).ok
+    assert slack_sim.warned == {}
+    assert "Slack warns" not in caplog.text
+
+
+async def test_an_integrations_post_shows_the_name_it_posted_as(sim, sim_client) -> None:
+    """A CI bot's `bot_message` has no `user`: its row, its event's row and its thread say
+    the name it posted under, not its bot id (which users.info does not know)."""
+    slack_sim = sim.world.services["slack"]
+    events: list[Any] = []
+    slack_sim.world.on_change(events.append)
+    posted = slack_sim.integration_post("#dev", "ci-bot", "Build #12 failed")
+    slack = sim_client("slack")
+    rows = (await slack.fetch_section(section("slack", "#dev"), limit=5)).items
+    [row] = [m for m in rows if isinstance(m, Message) and m.ts == posted.ts]
+    assert row.author == "ci-bot" and row.text == "Build #12 failed"
+    [event] = [e.payload for e in events if e.payload.get("ts") == posted.ts]
+    [pushed] = slack.items_for_webhook("message", event)
+    assert isinstance(pushed, Message) and pushed.author == "ci-bot"

@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 
 from zen_tui.gateway import Gateway
-from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.errors import QueryRefused
-from zen_tui.gateway.settings import default_settings
 from zen_tui.models import PullRequest
 from zen_tui.services.github import GitHubClient
 from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.simulator.github.state import Item as SimItem
 
-from .conftest import section
+from .conftest import section, sim_gateway
 
 Check = Callable[[SimItem], bool]
 
@@ -36,16 +34,9 @@ async def client_for(sim: Any) -> AsyncIterator[Callable[[str], GitHubClient]]:
     gateways: list[Gateway] = []
 
     def make(token: str) -> GitHubClient:
-        acc = sim.account("github")
-        gateway = Gateway(
-            account=acc.name,
-            service="github",
-            base_url=acc.base_url,
-            settings=default_settings("github"),
-            credentials=StaticCredentialProvider({acc.name: Credential(token)}),
-        )
+        gateway = sim_gateway(sim, "github", token=token)
         gateways.append(gateway)
-        return GitHubClient(acc, gateway)
+        return GitHubClient(sim.account("github"), gateway)
 
     yield make
     for gateway in gateways:

@@ -8,13 +8,13 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from zen_tui.gateway import Gateway
-from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import CacheTypeSettings, default_settings
 from zen_tui.models import Issue, PullRequest
 from zen_tui.services import make_client
 from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.simulator.github.state import Item
+
+from .conftest import sim_gateway
 
 
 def _github(sim: Any) -> GitHubSim:
@@ -87,13 +87,8 @@ async def test_diff_is_cached_then_revalidated_with_etags(sim: Any) -> None:
     acc = sim.account("github")
     settings = default_settings("github")
     types = settings.cache.types | {"issue_details": CacheTypeSettings(ttl=0.0, maxsize=100)}
-    gateway = Gateway(
-        account=acc.name,
-        service="github",
-        base_url=acc.base_url,
-        settings=replace(settings, cache=replace(settings.cache, types=types)),
-        credentials=StaticCredentialProvider({acc.name: Credential(acc.token)}),
-    )
+    cached = replace(settings, cache=replace(settings.cache, types=types))
+    gateway = sim_gateway(sim, "github", settings=cached)
     try:
         gh = make_client(acc, gateway)
         item = next(i for i in _github(sim).state.items if i.is_pr and i.seeded_files is None)

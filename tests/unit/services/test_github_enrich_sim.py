@@ -7,15 +7,13 @@ from typing import Any
 
 import pytest
 
-from zen_tui.gateway import FakeClock, Gateway
-from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
-from zen_tui.gateway.settings import default_settings
+from zen_tui.gateway import FakeClock
 from zen_tui.models import PullRequest
 from zen_tui.services import make_client
 from zen_tui.services.github import GitHubClient
 from zen_tui.simulator.github.graphql_api import review_decision as review_decision_of
 
-from .conftest import section
+from .conftest import section, sim_gateway
 
 TTL_PASSED = 120.0  # past the listing and issue_details TTLs: the next read revalidates
 
@@ -23,16 +21,8 @@ TTL_PASSED = 120.0  # past the listing and issue_details TTLs: the next read rev
 @pytest.fixture
 async def gh(sim: Any, clock: FakeClock) -> AsyncIterator[GitHubClient]:
     """A client whose gateway cache runs on the fake clock, so tests can expire it."""
-    acc = sim.account("github")
-    gateway = Gateway(
-        account=acc.name,
-        service="github",
-        base_url=acc.base_url,
-        settings=default_settings("github"),
-        credentials=StaticCredentialProvider({acc.name: Credential(acc.token)}),
-        clock=clock,
-    )
-    client = make_client(acc, gateway, clock=clock)
+    gateway = sim_gateway(sim, "github", clock=clock)
+    client = make_client(sim.account("github"), gateway, clock=clock)
     assert isinstance(client, GitHubClient)
     yield client
     await gateway.aclose()
@@ -150,14 +140,7 @@ async def test_another_users_rows_are_theirs(sim, clock) -> None:
     get their checks and review from the GraphQL search, which reads `@me` as that user."""
     acc = sim.account("github")
     token = sim.world.services["github"].add_user("carol")
-    gateway = Gateway(
-        account=acc.name,
-        service="github",
-        base_url=acc.base_url,
-        settings=default_settings("github"),
-        credentials=StaticCredentialProvider({acc.name: Credential(token)}),
-        clock=clock,
-    )
+    gateway = sim_gateway(sim, "github", token=token, clock=clock)
     try:
         client = make_client(acc, gateway, clock=clock)
         result = await client.fetch_section(section("github", "is:open author:@me"), limit=50)

@@ -54,3 +54,19 @@ def test_the_pane_says_a_live_sections_note_else_no_items() -> None:
     assert _empty_text(Freshness(FreshnessState.LIVE, 1.0, note)) == note
     assert _empty_text(Freshness(FreshnessState.LIVE, 1.0)) == "no items"
     assert _empty_text(Freshness(FreshnessState.EMPTY, None, "offline")) == "offline"
+
+
+def test_the_syntax_tree_of_a_clean_query_says_nothing() -> None:
+    """Jira answers a clean query with its syntax tree (`structure`, of the spec's example
+    answer, its strings and all): no finding, so nothing is said, and the tree's words
+    ("test", "urgent", ...) are never taken for one. Beside findings, only they count."""
+    import json
+    from pathlib import Path
+
+    examples = Path(__file__).parents[2] / "contracts" / "jira-cloud-platform" / "examples"
+    answer = json.loads((examples / "POST_jql_parse.200.json").read_text())
+    clean = answer["queries"][0]
+    assert "structure" in clean and not clean.get("errors") and not clean.get("warnings")
+    assert _findings({"queries": [clean]}) == ""
+    warned = {**clean, "warnings": [BOBB]}
+    assert _findings({"queries": [warned]}) == BOBB

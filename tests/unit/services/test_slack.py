@@ -250,11 +250,11 @@ async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None
     body = {"ok": True, "messages": [{"ts": "1.0", "user": "W1", "text": "x"}]}
     router.get(f"{API}/conversations.history").respond(200, json=body)
     await slack.fetch_section(section("slack", "#general"))
-    assert scopes == {
-        "/auth.test": "special",
-        "/conversations.list": "tier2",
-        "/conversations.history": "tier3",
-        "/users.info": "tier4",
+    assert scopes == {  # each method its own bucket, at its tier's rate
+        "/auth.test": "special:auth.test",
+        "/conversations.list": "tier2:conversations.list",
+        "/conversations.history": "tier3:conversations.history",
+        "/users.info": "tier4:users.info",
     }
 
 
@@ -562,3 +562,20 @@ def test_with_reply_counts_a_reply_once_and_trusts_a_given_count() -> None:
     assert with_reply(once, ThreadReply(parent.id, "7.0")) is once  # a repeat
     assert with_reply(once, ThreadReply(parent.id, "6.5")) is once  # counted by a listing
     assert with_reply(once, ThreadReply(parent.id, "9.0", 5)).reply_count == 5
+
+
+async def test_slack_warnings_on_ok_answers_are_logged_once_per_method(
+    slack, router, basics, caplog
+) -> None:
+    """`ok: true` with `warning` (comma-separated codes): the answer is used, each code
+    logged once per method, not on every poll."""
+    body = {"ok": True, "messages": [], "has_more": False, "warning": "method_deprecated,x"}
+    router.get(f"{API}/conversations.history").respond(200, json=body)
+    for _ in range(3):
+        result = await slack.fetch_section(section("slack", "#general"), revalidate=True)
+        assert result.items == []
+    lines = [r.getMessage() for r in caplog.records if "Slack warns" in r.getMessage()]
+    assert lines == [
+        "slack conversations.history: Slack warns method_deprecated",
+        "slack conversations.history: Slack warns x",
+    ]

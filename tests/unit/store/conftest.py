@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ManualClock
-from zen_tui.models import Issue, Message, PullRequest, Reaction
+from zen_tui.models import Issue, Item, Message, PullRequest, Reaction
 from zen_tui.store import Store, take_recovery_messages
+from zen_tui.store.codec import encode_item, sort_key
 
 
 @pytest.fixture
@@ -90,6 +92,22 @@ def make_message(ts: str = "1512085950.000216") -> Message:
         reactions=(Reaction("eyes", 2, me=True), Reaction("+1", 1)),
         mentions_me=True,
     )
+
+
+def write_old_row(path: Path, section_id: str, item: Item, fetched_at: float) -> None:
+    """A section row as an older schema's zen-tui wrote it (the v1 columns, which every
+    version has): today's writes read tables an old file does not have yet."""
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(
+            "INSERT INTO items (section_id, item_id, sort_key, fetched_at, data)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (section_id, item.id, sort_key(item.updated_at), fetched_at, encode_item(item)),
+        )
+        db.execute(
+            "INSERT INTO sections (section_id, fetched_at) VALUES (?, ?)", (section_id, fetched_at)
+        )
+    db.close()
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.store.conftest import make_pr
+from tests.unit.store.conftest import make_pr, write_old_row
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, schema
 from zen_tui.store.logins import HELD_REASON, WAITS_REASON, session_stamp
@@ -113,8 +113,8 @@ def test_a_v6_file_is_migrated_and_a_relogin_bumps_only_the_generation(
     path = tmp_path / "z.db"
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:6])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", 6)
-    with Store.open(path) as old:
-        old.save_section("p:0:gh", [make_pr(1, account="gh")], 1.0)
+    Store.open(path).close()
+    write_old_row(path, "p:0:gh", make_pr(1, account="gh"), 1.0)
     db = sqlite3.connect(path)  # the row v6's login_switch wrote (no generation column)
     db.execute("INSERT INTO logins (account, fingerprint) VALUES ('gh', 'user-A')")
     db.commit()

@@ -1,4 +1,5 @@
-"""Real processes on one real file: kill -9 mid-write, and concurrent readers and writers."""
+"""Real processes on one real file: kill -9 mid-write, concurrent readers and writers, and
+an item one process learns is gone staying gone for the other."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from zen_tui.models import ActionState
 from zen_tui.store import Store
+
+from .conftest import make_pr
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -127,3 +131,41 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(db_path: Path
         assert len(entries) == 200
         assert len({e.seq for e in entries}) == 200
         assert {e.idempotency_key.split("-")[0] for e in entries} == {"a", "b"}
+
+
+def test_a_gone_learnt_in_another_process_drops_an_answer_requested_before(
+    db_path: Path,
+) -> None:
+    """Two real processes and their own wall clocks: the child learns the PR is gone (at its
+    time.time()) while the parent's answer, requested before, is in flight; that answer lands
+    without the PR. One the parent requests after the child's gone brings it back."""
+    pr = make_pr(1)
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from zen_tui.store import Store
+        with Store.open(sys.argv[1]) as store:
+            at = time.time()
+            store.forget_items([sys.argv[2]], at=at)
+            print(repr(at))
+        """
+    )
+    with Store.open(db_path) as mine:
+        mine.save_section("s", [pr], time.time())
+        requested = time.time()  # the parent's poll goes out; its answer is in flight
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(db_path), pr.id],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=60,
+            check=True,
+        )
+        learnt = float(out.stdout)
+        assert requested < learnt and mine.load_section("s")[0] == []
+        assert mine.save_section("s", [pr], requested) == []
+        assert mine.upsert_items("s", [pr], requested) == []
+        assert mine.load_section("s")[0] == []
+        again = time.time()
+        assert again > learnt
+        assert mine.upsert_items("s", [pr], again) == [pr]

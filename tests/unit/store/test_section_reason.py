@@ -10,6 +10,8 @@ import pytest
 from zen_tui.models import Message
 from zen_tui.store import Store, schema
 
+from .conftest import write_old_row
+
 
 def test_a_v2_file_gains_the_reason_column_and_keeps_its_sections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -17,8 +19,8 @@ def test_a_v2_file_gains_the_reason_column_and_keeps_its_sections(
     path = tmp_path / "z.db"
     monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:2])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    with Store.open(path) as store:
-        store.save_section("s1", [_msg()], 5.0)
+    Store.open(path).close()
+    write_old_row(path, "s1", _msg(), 5.0)
     monkeypatch.undo()
     with Store.open(path) as store:
         assert store.section_reason("s1") is None

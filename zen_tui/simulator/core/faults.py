@@ -38,6 +38,9 @@ class FaultRule:
     truncated_rate: float = 0.0  # share whose real body is cut in half
     rate_limit_rate: float = 0.0  # share answered with the service's own 429 (a storm at 1.0)
     retry_after: float = 5.0  # 0: GitHub's 429 says no retry-after (a secondary limit may not)
+    # The limit a 429 names, where the service names one: Jira's RateLimit-Reason
+    # (jira-burst-based when empty; jira-per-issue-on-write, jira-quota-global-based, ...).
+    rate_limit_reason: str = ""
     outage: bool = False  # every matching request fails (see outage_mode)
     outage_mode: str = "503"  # "503" | "reset"
     # Added to every matching response (RFC 9745 / RFC 8594), as a service does before it
@@ -77,6 +80,10 @@ class FaultRule:
             raise FaultRuleError(
                 "fault rule latency_ms, jitter_ms, hang_seconds, retry_after must be >= 0"
             )
+        if not _header_text(self.rate_limit_reason):
+            raise FaultRuleError(
+                'fault rule rate_limit_reason: give header text, e.g. "jira-quota-global-based"'
+            )
         if not all(_header_text(v) for v in (self.deprecation, self.sunset)):
             raise FaultRuleError(
                 'fault rule deprecation/sunset: give header text, e.g. "@1767225600" or '
@@ -111,6 +118,7 @@ class Decision:
     status: int = 0
     hang_seconds: float = 0.0
     retry_after: float = 0.0
+    reason: str = ""  # the limit a rate_limit names (FaultRule.rate_limit_reason)
     rules: list[FaultRule] = field(default_factory=list)
 
 
@@ -188,6 +196,7 @@ class FaultEngine:
                 decision.status = self._rng.choice(rule.statuses) if kind == "error" else 0
                 decision.hang_seconds = rule.hang_seconds
                 decision.retry_after = rule.retry_after
+                decision.reason = rule.rate_limit_reason
                 return
 
 

@@ -171,8 +171,9 @@ class ServiceSim(ABC):
         team_id, api_app_id, authed_users); empty when it wraps no envelope."""
         return {}
 
-    def rate_limited_response(self, retry_after: float) -> Response:
-        """The 429 this service sends (fault injection uses it). Override for headers."""
+    def rate_limited_response(self, retry_after: float, reason: str = "") -> Response:
+        """The 429 this service sends (fault injection uses it). Override for headers.
+        `reason`: which limit refused, for a service whose 429 names one (Jira)."""
         return JSONResponse(
             {"message": "rate limited"},
             status_code=429,

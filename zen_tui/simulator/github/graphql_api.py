@@ -476,6 +476,10 @@ class GraphQLApi:
         return {**out, **counts, "issueCount": len(hits)}
 
     # ---- objects ----
+    def _author(self, login: str) -> dict[str, Any] | None:
+        """An `author`: null once the account is deleted, as GitHub answers."""
+        return None if login in self.state.deleted_users else self._actor(login)
+
     def _actor(self, login: str) -> dict[str, Any]:
         uid = self.state.users.get(login, 0)
         return {
@@ -508,7 +512,7 @@ class GraphQLApi:
             "url": f"{HTML}/{repo.full_name}/{'pull' if item.is_pr else 'issues'}/{item.number}",
             "createdAt": iso(item.created),
             "updatedAt": iso(item.updated),
-            "author": self._actor(item.user),
+            "author": self._author(item.user),
             "repository": {
                 "id": node_id("Repository", repo.id),
                 "name": repo.name,
@@ -555,7 +559,7 @@ class GraphQLApi:
     def _review(self, review: Review) -> dict[str, Any]:
         return {
             "id": node_id("PullRequestReview", review.id),
-            "author": self._actor(review.user),
+            "author": self._author(review.user),
             "body": review.body,
             "state": review.state,
             "submittedAt": iso(review.submitted),

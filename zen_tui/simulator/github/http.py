@@ -157,8 +157,17 @@ def page_params(ctx: Ctx, default: int = 30) -> tuple[int, int]:
 
 
 def link_header(
-    ctx: Ctx, path: str, query: dict[str, str], page: int, per_page: int, total: int
+    ctx: Ctx,
+    path: str,
+    query: dict[str, str],
+    page: int,
+    per_page: int,
+    total: int,
+    *,
+    with_last: bool = True,
 ) -> dict[str, str]:
+    """GitHub's Link header; `with_last` False leaves rel="last" out, as GitHub does where it
+    cannot compute the last page (its pagination guide): a client must follow `next` alone."""
     last = max(1, -(-total // per_page))
     if last == 1 and page == 1:
         return {}
@@ -171,7 +180,8 @@ def link_header(
         parts.append(f'<{url(min(page - 1, last))}>; rel="prev"')
     if page < last:
         parts.append(f'<{url(page + 1)}>; rel="next"')
-        parts.append(f'<{url(last)}>; rel="last"')
+        if with_last:
+            parts.append(f'<{url(last)}>; rel="last"')
     if page > 1:
         parts.append(f'<{url(1)}>; rel="first"')
     return {"link": ", ".join(parts)} if parts else {}

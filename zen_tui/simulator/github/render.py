@@ -77,6 +77,11 @@ class Renderer:
             cached = self._cache[("user", self.api_base, login)] = self._user(login)
         return cached
 
+    def author(self, login: str) -> dict[str, Any] | None:
+        """Who wrote an issue, PR, comment or review: null once that account is deleted (the
+        schema's nullable-simple-user; GitHub's web pages show "ghost")."""
+        return None if login in self.state.deleted_users else self.user(login)
+
     def _user(self, login: str) -> dict[str, Any]:
         api = f"{self.api_base}/users/{login}"
         uid = self.state.users.get(login, 0)
@@ -252,7 +257,7 @@ class Renderer:
             "node_id": node_id("Issue", item.id),
             "number": item.number,
             "title": item.title,
-            "user": self.user(item.user),
+            "user": self.author(item.user),
             "labels": [self.label(item.repo, n) for n in item.labels],
             "state": item.state,
             "locked": False,
@@ -390,7 +395,7 @@ class Renderer:
         out = {
             "id": review.id,
             "node_id": node_id("PullRequestReview", review.id),
-            "user": self.user(review.user),
+            "user": self.author(review.user),
             "body": review.body,
             "state": review.state,
             "commit_id": review.commit_id,
@@ -411,7 +416,7 @@ class Renderer:
             "url": api,
             "html_url": f"{self._html(item)}#issuecomment-{comment.id}",
             "body": comment.body,
-            "user": self.user(comment.user),
+            "user": self.author(comment.user),
             "created_at": iso(comment.created),
             "updated_at": iso(comment.updated),
             "issue_url": f"{self.repo_url(item.repo)}/issues/{item.number}",

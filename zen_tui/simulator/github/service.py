@@ -111,13 +111,29 @@ class GitHubSim(ServiceSim):
     # changes an item's `updated_at` or sends a webhook, as on GitHub.
     # device_flow_github_app: the device flow logs in to a GitHub App rather than an OAuth
     # app, so its tokens are user access tokens (ghu_), with a GitHub App's limits.
+    # deleted_users: logins (comma-separated) whose accounts were deleted: what they wrote
+    # answers with `user: null` (REST) and `author: null` (GraphQL).
+    # poll_interval: the X-Poll-Interval notifications answer with (seconds; GitHub raises it
+    # from 60 under load, and a client must not poll faster).
+    # link_last: False leaves rel="last" out of every Link header, as GitHub does where it
+    # cannot compute the last page; only `next` leads on.
+    # empty_lists_no_content: a list read with nothing on its page answers 204 No Content
+    # with no body rather than `[]`, as GitHub's contributors list does for an empty
+    # repository (its pagination guide warns that some endpoints answer 204).
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
         "hidden_repos": str,
         "archived_repos": str,
         "device_flow_github_app": bool,
+        "deleted_users": str,
+        "poll_interval": int,
+        "link_last": bool,
+        "empty_lists_no_content": bool,
     }
     search_incomplete_rate = 0.0
+    link_last = True
+    empty_lists_no_content = False
+    poll_interval = POLL_INTERVAL
     device_flow_github_app = False
 
     def __init__(self, world: World, token: str) -> None:
@@ -156,6 +172,15 @@ class GitHubSim(ServiceSim):
         with self.world.lock:
             self.state.set_repo_access(names, archived=True)
 
+    @property
+    def deleted_users(self) -> str:
+        return ",".join(sorted(self.state.deleted_users))
+
+    @deleted_users.setter
+    def deleted_users(self, logins: str) -> None:
+        with self.world.lock:
+            self.state.set_deleted_users(logins)
+
     def routes(self) -> list[BaseRoute]:
         from zen_tui.simulator.github.oauth import DeviceFlow
 
@@ -169,7 +194,7 @@ class GitHubSim(ServiceSim):
             headers=self._rate_headers("core"),
         )
 
-    def rate_limited_response(self, retry_after: float) -> Response:
+    def rate_limited_response(self, retry_after: float, reason: str = "") -> Response:
         """A secondary limit: 429 with the core bucket's headers (remaining > 0). GitHub's
         secondary limits may carry no retry-after at all (then its docs say: wait >= 60 s, not
         until x-ratelimit-reset, which is the primary window); `retry_after` 0 sends none."""
@@ -373,6 +398,8 @@ class GitHubSim(ServiceSim):
 
     def _read(self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str | None) -> Response:
         reply = handler(ctx)
+        if self.empty_lists_no_content and reply.status == 200 and reply.body == []:
+            reply.status, reply.body = 204, None  # no content rather than [] (see settings)
         body = dump(reply.body)
         etag = '"' + hashlib.sha1(body + ctx.api_base.encode()).hexdigest() + '"'
         headers = {"etag": etag, **reply.headers}
@@ -387,6 +414,8 @@ class GitHubSim(ServiceSim):
         if resource is not None:
             self._spend(resource)
         headers.update(self._rate_headers(resource))
+        if reply.body is None:
+            return Response(status_code=reply.status, headers=headers)
         return Response(body, reply.status, headers=headers, media_type="application/json")
 
     def _write(
@@ -570,7 +599,9 @@ class GitHubSim(ServiceSim):
         items = [self.render.search_item(i) for i in capped[start : start + per_page]]
         # The next page must keep the order asked for: GitHub's links carry sort and order.
         keep: dict[str, str] = {k: ctx.query[k] for k in ("q", "sort", "order") if k in ctx.query}
-        link = link_header(ctx, "/search/issues", keep, page, per_page, len(capped))
+        link = link_header(
+            ctx, "/search/issues", keep, page, per_page, len(capped), with_last=self.link_last
+        )
         body = {
             "total_count": total,
             "incomplete_results": incomplete,
@@ -962,7 +993,7 @@ class GitHubSim(ServiceSim):
         if ctx.user != ME:  # the seeded threads are ME's inbox, not another person's
             threads = []
         reply = self._paged(ctx, threads, "/notifications", self.render.thread, default=50)
-        reply.headers["x-poll-interval"] = str(POLL_INTERVAL)
+        reply.headers["x-poll-interval"] = str(max(1, self.poll_interval))
         reply.headers["x-accepted-oauth-scopes"] = NOTIFICATION_SCOPES
         reply.last_modified = self.state.notifications_changed
         return reply
@@ -1008,4 +1039,5 @@ class GitHubSim(ServiceSim):
         start = (page - 1) * per_page
         body = [render(r) for r in rows[start : start + per_page]]
         keep = {k: v for k, v in ctx.query.items() if k not in ("page", "per_page")}
-        return Reply(body, headers=link_header(ctx, path, keep, page, per_page, len(rows)))
+        links = link_header(ctx, path, keep, page, per_page, len(rows), with_last=self.link_last)
+        return Reply(body, headers=links)

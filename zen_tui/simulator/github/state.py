@@ -201,6 +201,9 @@ class GitHubState:
         self.moved: dict[str, int] = {}
         self.items: list[Item] = []
         self.threads: dict[str, Thread] = {}
+        # Logins whose accounts were deleted: GitHub's REST answers give what they wrote
+        # (issues, PRs, comments, reviews) `user: null`, GraphQL `author: null`.
+        self.deleted_users: frozenset[str] = frozenset()
         self._ids = 1000
         self.version = 0  # bumped on every change; renderers and search cache by it
         self._search_cache: dict[tuple[str, str, bool, int], list[Item]] = {}
@@ -319,6 +322,12 @@ class GitHubState:
             if archived is not None:
                 repo.archived = repo.full_name.lower() in wanted
         self.notifications_changed = self.clock()
+        self.version += 1
+
+    def set_deleted_users(self, logins: str) -> None:
+        """`logins` (comma-separated) deleted their accounts; every other one is back. Nothing
+        they wrote changes its `updated_at` or sends a webhook, as on GitHub."""
+        self.deleted_users = frozenset(n.strip() for n in logins.split(",") if n.strip())
         self.version += 1
 
     def _set_head(self, item: Item, sha: str) -> None:

@@ -30,8 +30,9 @@ Atlassian's functional test TestUpgradeTask6137 expects it as a search warning; 
 /search answered 200 with it in `warningMessages`, psss/did#201) and run the query, the clause
 matching nothing. /search/jql's answer (SearchAndReconcileResults) has no field for warnings,
 so the simulator answers 200 with what matches, as that endpoint does. POST /jql/parse
-(`validate`) is where such a warning shows: the same parser, its findings sorted into errors
-and warnings by the validation mode.
+(`validate`, `parsed`) is where such a warning shows: the same parser, its findings sorted
+into errors and warnings by the validation mode, and a clean query's syntax tree (`structure`)
+built as it parses, in the shapes of the spec's JqlQuery schemas.
 
 Functions go only where Atlassian's JQL reference lists them ("Supported fields" and
 "Supported operators" of each function): currentUser() on user fields with = != IN NOT IN,
@@ -136,10 +137,16 @@ class JqlError(ValueError):
 Known = Mapping[str, Collection[str]]
 
 
+Tree = dict[str, Any]  # a part of /jql/parse's `structure` (the spec's JqlQuery schemas)
+Node = tuple[Predicate, Tree]  # a clause: how it matches, and its syntax tree
+
+
 @dataclass
 class Query:
     where: Predicate | None
     order: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    # /jql/parse's `structure` (JqlQuery); None where the spec's schemas cannot say it
+    structure: Tree | None = None
 
 
 @dataclass
@@ -226,6 +233,8 @@ class _Parser:
         self.people = people  # the users JQL may name, lower-cased; None: any
         self.found: list[tuple[str, str]] = []  # (kind, message), all reported together
         self.label = ""  # the clause's field as written: Jira's messages quote it so
+        self.operand: Tree = {}  # the syntax tree of the operand value() last read
+        self.sayable = True  # False: a form the spec's schemas have no word for (`!~`)
 
     # -- token helpers --------------------------------------------------------------------
     def peek(self) -> _Tok | None:
@@ -264,50 +273,65 @@ class _Parser:
         """The query; a syntax error raises, validation findings are left in `found`."""
         tok = self.peek()
         where = None if tok is None or tok.word() == "order" else self.or_expr()
-        order = self.order_by()
+        order, order_tree = self.order_by()
         extra = self.peek()
         if extra is not None:
             raise _got("either 'OR' or 'AND'", extra)
-        return Query(where, order)
+        structure: Tree = {} if where is None else {"where": where[1]}
+        if order_tree:
+            structure["orderBy"] = {"fields": order_tree}
+        test = None if where is None else where[0]
+        return Query(test, order, structure if self.sayable else None)
 
-    def or_expr(self) -> Predicate:
+    def or_expr(self) -> Node:
         parts = [self.and_expr()]
         while self.accept("or"):
             parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else (lambda v: any(p(v) for p in parts))
+        tests = [p for p, _ in parts]
+        return _compound("or", parts, lambda v: any(p(v) for p in tests))
 
-    def and_expr(self) -> Predicate:
+    def and_expr(self) -> Node:
         parts = [self.term()]
         while self.accept("and"):
             parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda v: all(p(v) for p in parts))
+        tests = [p for p, _ in parts]
+        return _compound("and", parts, lambda v: all(p(v) for p in tests))
 
-    def term(self) -> Predicate:
+    def term(self) -> Node:
         if self.accept("not"):
-            inner = self.term()
-            return lambda v: not inner(v)
+            inner, tree = self.term()
+            return (lambda v: not inner(v)), {"operator": "not", "clauses": [tree]}
         tok = self.peek()
         if tok is not None and tok.kind == "punct" and tok.text == "(":
             self.i += 1
-            inner = self.or_expr()
+            node = self.or_expr()
             self.expect_punct(")")
-            return inner
+            return node
         return self.clause()
 
-    def clause(self) -> Predicate:
+    def clause(self) -> Node:
         tok = self.next(END_FIELD)
         name = tok.text.lower()
         if tok.kind not in ("word", "str") or name in KEYWORDS:
             raise _got("a field name", tok, _quote_it(tok, "a field name"))
         if name not in EQUALITY | TEXT | DATES:
             self.found.append((ERROR, _no_field(tok.text)))
-            self.skip_operand(self.operator())
-            return lambda v: False
-        self.label = tok.text
-        op = self.operator()
+            op = self.operator()
+            self.skip_operand(op)
+            test: Predicate = _nothing
+        else:
+            self.label = tok.text
+            op = self.operator()
+            test = self.clause_test(name, op)
+        self.sayable &= op != "!~"  # FieldValueClause's operators have no `!~`
+        return test, {"field": _field_tree(tok.text), "operator": op, "operand": self.operand}
+
+    def clause_test(self, name: str, op: str) -> Predicate:
+        """The clause after its field and operator; its operand's tree left in `operand`."""
         if op in ("is", "is not"):
             if not (self.accept("empty") or self.accept("null")):
                 raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
+            self.operand = dict(EMPTY_OPERAND)
             return _empty(name, negate=op == "is not")
         if op in ("in", "not in"):
             ahead = self.peek()
@@ -351,6 +375,7 @@ class _Parser:
         if op in ("is", "is not"):
             if not (self.accept("empty") or self.accept("null")):
                 raise JqlError("Error in the JQL Query: Expecting EMPTY or NULL after IS.")
+            self.operand = dict(EMPTY_OPERAND)
             return
         ahead = self.peek()
         if ahead is not None and ahead.kind == "punct" and ahead.text == "(":
@@ -359,7 +384,9 @@ class _Parser:
             self.value("")
 
     def value(self, name: str) -> Any:
+        """The operand's value (its tree in `operand`)."""
         tok = self.next(END_VALUE)
+        self.operand = {"value": tok.text, "encodedValue": encoded(tok.text)}
         if tok.kind == "str":
             self.check(name, tok.text)
             return tok.text
@@ -369,10 +396,14 @@ class _Parser:
         if nxt is not None and nxt.kind == "punct" and nxt.text == "(":
             self.i += 1
             end = f"{SYNTAX}Expecting ')' before the end of the query."
+            args = []
             while (arg := self.next(end)).text != ")" or arg.kind != "punct":
-                pass  # arguments are skipped: no supported function takes any
+                if arg.text != "," or arg.kind != "punct":  # no supported function takes any
+                    args.append(arg.text)
+            self.operand = _function_tree(tok.text, args)
             return self.function(tok.text, name) if name else None  # "": an unknown field
         if tok.word() in ("empty", "null"):
+            self.operand = dict(EMPTY_OPERAND)
             return None
         self.check(name, tok.text)
         return tok.text
@@ -416,10 +447,13 @@ class _Parser:
     def value_list(self, name: str) -> list[Any]:
         self.expect_punct("(")
         values = [self.value(name)]
+        trees = [self.operand]
         while (tok := self.peek()) is not None and tok.text == "," and tok.kind == "punct":
             self.i += 1
             values.append(self.value(name))
+            trees.append(self.operand)
         self.expect_punct(")")
+        self.operand = {"values": trees, "encodedOperand": _encoded_list(trees)}
         return values
 
     def comparison(self, name: str, op: str) -> Predicate:
@@ -457,21 +491,22 @@ class _Parser:
             "or a period format e.g. '-5d', '4w 2d'."
         )
 
-    def order_by(self) -> list[tuple[str, bool]]:
+    def order_by(self) -> tuple[list[tuple[str, bool]], list[Tree]]:
+        """(field, descending) of each ORDER BY field, and its JqlQueryOrderByClauseElement."""
         if not self.accept("order"):
-            return []
+            return [], []
         by = self.next(f"{SYNTAX}Expecting 'by' before the end of the query.")
         if by.word() != "by":
             raise _got("'by'", by)
-        order = [self.order_item()]
+        items = [self.order_item()]
         while (tok := self.peek()) is not None and tok.text == ",":
             self.i += 1
-            order.append(self.order_item())
-        if len(order) > 7:
+            items.append(self.order_item())
+        if len(items) > 7:
             raise JqlError("The ORDER BY clause can't contain more than 7 fields.")
-        return order
+        return [order for order, _ in items], [tree for _, tree in items]
 
-    def order_item(self) -> tuple[str, bool]:
+    def order_item(self) -> tuple[tuple[str, bool], Tree]:
         tok = self.next(END_FIELD)
         if tok.kind not in ("word", "str") or tok.word() in KEYWORDS:
             raise _got("a field name", tok, _quote_it(tok, "a field name"))
@@ -483,7 +518,51 @@ class _Parser:
         after = self.peek()
         if after is not None and after.text != ",":  # what may follow: a direction, a comma
             raise _got("','" if direction else "either 'ASC' or 'DESC'", after)
-        return ("key" if name in KEYS else name), descending
+        tree: Tree = {"field": _field_tree(tok.text)}
+        if direction:  # only as written (the spec's example: `updated DESC` says "desc")
+            tree["direction"] = "desc" if descending else "asc"
+        return (("key" if name in KEYS else name), descending), tree
+
+
+# The syntax tree's parts, as the spec's schemas name them (CompoundClause, FieldValueClause,
+# JqlQueryField, ValueOperand, ListOperand, FunctionOperand, KeywordOperand) and its example
+# answer writes them: a field and a value by name as written and as JQL would quote them.
+EMPTY_OPERAND: Tree = {"keyword": "empty"}  # EMPTY and NULL alike (the schema's one keyword)
+_PLAIN = re.compile(r"""^[^\s"'(),=!<>~\[\]+{}#*/%$@?;|^]+$""")
+
+
+def encoded(text: str) -> str:
+    """`text` as it can be written in a JQL query: as it is, or quoted (with `"` and `\\`
+    escaped) when it holds a space or a character JQL reserves, or is a JQL word."""
+    if _PLAIN.match(text) and text.lower() not in KEYWORDS:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _field_tree(name: str) -> Tree:
+    return {"name": name, "encodedName": encoded(name)}
+
+
+def _function_tree(name: str, args: list[str]) -> Tree:
+    written = ", ".join(map(encoded, args))
+    return {"function": name, "arguments": args, "encodedOperand": f"{name}({written})"}
+
+
+def _encoded_list(values: list[Tree]) -> str:
+    parts = [v.get("encodedValue") or v.get("encodedOperand") or "EMPTY" for v in values]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _compound(operator: str, parts: list[Node], test: Predicate) -> Node:
+    """One clause as it is; several joined by `operator` (a CompoundClause)."""
+    if len(parts) == 1:
+        return parts[0]
+    return test, {"operator": operator, "clauses": [tree for _, tree in parts]}
+
+
+def _nothing(v: Values) -> bool:
+    """A clause on a field that does not exist (an error, unless validation=none)."""
+    return False
 
 
 def _no_field(name: str) -> str:
@@ -605,14 +684,39 @@ def validate(
     `strict` reports a missing value as an error, `warn` as a warning (the spec's example
     answer: `project = INVALID` warned, `universe = 42` an error); an unknown user is a
     warning in both. An unbounded query is fine here: only a search refuses it."""
+    answer = parsed(jql, mode, now=now, me=me, known=known, people=people)
+    return list(answer.get("errors", [])), list(answer.get("warnings", []))
+
+
+def parsed(
+    jql: str,
+    mode: str,
+    *,
+    now: float,
+    me: str,
+    known: Known | None = None,
+    people: Collection[str] | None = None,
+) -> dict[str, Any]:
+    """POST /jql/parse's answer for one query (the spec's ParsedJqlQuery): the query, its
+    `errors` and `warnings` (see validate), each only when there is one, and its syntax tree
+    (`structure`, a JqlQuery) when there is neither, as the spec's example answers: its two
+    clean queries carry one, its warned and refused ones none. A query using `!~`, which the
+    spec's FieldValueClause has no operator for, comes back without one too."""
+    answer: dict[str, Any] = {"query": jql}
     try:
         parser = _Parser(jql or "", now, me, known, people)
-        parser.run()
+        query = parser.run()
     except JqlError as exc:
-        return list(exc.messages), []
-    if mode == "none":
-        return [], []
+        answer["errors"] = list(exc.messages)
+        return answer
+    found = [] if mode == "none" else parser.found
     demoted = {USER, VALUE} if mode == "warn" else {USER}
-    errors = [m for kind, m in parser.found if kind not in demoted]
-    warnings = [m for kind, m in parser.found if kind in demoted]
-    return list(dict.fromkeys(errors)), list(dict.fromkeys(warnings))
+    errors = list(dict.fromkeys(m for kind, m in found if kind not in demoted))
+    warnings = list(dict.fromkeys(m for kind, m in found if kind in demoted))
+    if errors:
+        answer["errors"] = errors
+    if warnings:
+        answer["warnings"] = warnings
+    if not found and query.structure is not None:
+        answer["structure"] = query.structure
+    return answer

@@ -32,7 +32,7 @@ from zen_tui.simulator.jira import fields as jira_fields
 from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
 from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
-from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, validate
+from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, parsed
 from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
@@ -78,7 +78,13 @@ PUBLIC = {"/serverInfo"}  # Jira answers these without credentials
 class JiraSim(ServiceSim):
     name = "jira"
     prefix = "/jira"
-    burst_per_minute = 600  # requests per minute per account, times world.rate_scale
+    # Jira's three limits, each with its own scope (Atlassian's rate-limiting guide), each
+    # 429 naming its own in RateLimit-Reason: a burst budget per endpoint and HTTP method
+    # (jira-burst-based), a write budget per issue (jira-per-issue-on-write), and for OAuth
+    # (3LO) traffic an hourly points quota for the tenant (jira-quota-tenant-based). All
+    # times world.rate_scale; Atlassian publishes no figures for the first two.
+    burst_per_minute = 600  # requests per minute per endpoint and method
+    issue_writes_per_minute = 20  # writes per minute to one issue
     # OAuth (3LO) traffic also spends an hourly points quota: 1 per call + 1 per issue returned.
     points_per_hour = 100_000
     # Seconds a change takes to reach the search index (real Jira: eventually consistent;
@@ -91,6 +97,8 @@ class JiraSim(ServiceSim):
     settings: ClassVar[dict[str, type]] = {  # see /_sim/settings
         "search_lag": float,
         "hidden_projects": str,
+        "burst_per_minute": int,
+        "issue_writes_per_minute": int,
     }
 
     def __init__(self, world: World, token: str, email: str) -> None:
@@ -108,7 +116,8 @@ class JiraSim(ServiceSim):
         self.by_id: dict[str, JiraIssue] = {}
         self.tasks: dict[str, BulkTask] = {}
         self.site_url = "http://127.0.0.1/jira"
-        self.budget = FixedWindow(self.burst_per_minute, 60.0, world.clock)
+        self.bursts: dict[str, FixedWindow] = {}  # "GET /issue/{key}" -> its burst budget
+        self.issue_writes: dict[str, FixedWindow] = {}  # issue key -> its write budget
         self.quota = FixedWindow(self.points_per_hour, 3600.0, world.clock)
         self._next_comment = 900000
         self.index = SearchIndex()
@@ -133,7 +142,11 @@ class JiraSim(ServiceSim):
         anything else under /rest/ (agile, removed APIs) gets Jira's JSON 404."""
         table = self._table()
         routes: list[BaseRoute] = [
-            Route(f"/rest/api/{version}{path}", self._wrap(fn, public=path in PUBLIC), methods=[m])
+            Route(
+                f"/rest/api/{version}{path}",
+                self._wrap(fn, f"{m} {path}", public=path in PUBLIC),
+                methods=[m],
+            )
             for version in ("3", "2", "latest")
             for m, path, fn in table
         ]
@@ -227,18 +240,20 @@ class JiraSim(ServiceSim):
         return endpoint
 
     def rate_limited_response(
-        self, retry_after: float, reason: str = "jira-burst-based", limit: int | None = None
+        self, retry_after: float, reason: str = "", limit: int | None = None
     ) -> Response:
+        """Jira's 429: Retry-After, the reset, and which limit refused (`reason`; a fault
+        rule names none: a burst limit, the commonest)."""
         reset = datetime.fromtimestamp(
             math.ceil((self.world.clock() + retry_after) / 60) * 60, UTC
         ).strftime("%Y-%m-%dT%H:%MZ")
         headers = {
             "Retry-After": str(max(1, math.ceil(retry_after))),
             "X-RateLimit-Reset": reset,
-            "X-RateLimit-Limit": str(limit or self.budget.limit),
+            "X-RateLimit-Limit": str(limit or self._scaled(self.burst_per_minute)),
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-NearLimit": "true",
-            "RateLimit-Reason": reason,
+            "RateLimit-Reason": reason or "jira-burst-based",
             "X-ARequestId": uuid.uuid4().hex,
         }
         return error_collection(429, "Rate limit exceeded.", headers=headers)
@@ -314,16 +329,21 @@ class JiraSim(ServiceSim):
 
     # -- plumbing ---------------------------------------------------------------------------
     def _wrap(
-        self, handler: Handler, *, public: bool = False
+        self, handler: Handler, name: str, *, public: bool = False
     ) -> Callable[[Request], Awaitable[Response]]:
+        """`name`: the endpoint and method ("POST /search/jql"), whose burst budget a call
+        spends (the same for v2, v3 and latest)."""
+
         async def endpoint(request: Request) -> Response:
-            response = await self._serve(request, handler, public)
+            response = await self._serve(request, handler, name, public)
             response.headers["X-ARequestId"] = uuid.uuid4().hex
             return response
 
         return endpoint
 
-    async def _serve(self, request: Request, handler: Handler, public: bool = False) -> Response:
+    async def _serve(
+        self, request: Request, handler: Handler, name: str, public: bool = False
+    ) -> Response:
         if self._authenticate(request) is None and not (public and _anonymous(request)):
             return error_collection(
                 401,
@@ -347,13 +367,16 @@ class JiraSim(ServiceSim):
             if not isinstance(body, dict):
                 return error_collection(400, "Request body is not valid JSON; send a JSON object.")
         with self.world.lock:
-            self.budget.limit = max(1, int(self.burst_per_minute * self.world.rate_scale))
-            self.quota.limit = max(1, int(self.points_per_hour * self.world.rate_scale))
+            self.quota.limit = self._scaled(self.points_per_hour)
             oauth = self._is_oauth(request)
             if oauth and self.quota.remaining <= 0:
                 return self._quota_exceeded()
-            if not self.budget.take():
-                return self.rate_limited_response(self.budget.retry_after())
+            burst = self._budget(self.bursts, name, self.burst_per_minute)
+            if not burst.take():
+                return self.rate_limited_response(burst.retry_after(), limit=burst.limit)
+            refused = self._issue_write_refused(request)
+            if refused is not None:
+                return refused
             self.world.counters.spend("jira", "requests")
             self.site_url = _site(request)
             response = handler(request, body)
@@ -362,9 +385,32 @@ class JiraSim(ServiceSim):
                 self.quota.take(cost)
                 self.world.counters.spend("jira", "points", cost)
                 response.headers.update(self._quota_headers())
-            if self.budget.remaining < self.budget.limit * 0.2:
+            if burst.remaining < burst.limit * 0.2:
                 response.headers["X-RateLimit-NearLimit"] = "true"
             return response
+
+    def _scaled(self, figure: int) -> int:
+        return max(1, int(figure * self.world.rate_scale))
+
+    def _budget(self, budgets: dict[str, FixedWindow], key: str, per_minute: int) -> FixedWindow:
+        """`key`'s one-minute budget, at today's figure (settings and rate_scale may change)."""
+        budget = budgets.setdefault(key, FixedWindow(per_minute, 60.0, self.world.clock))
+        budget.limit = self._scaled(per_minute)
+        return budget
+
+    def _issue_write_refused(self, request: Request) -> Response | None:
+        """A write to one issue (any change under /issue/{key}) over that issue's budget:
+        Jira's per-issue 429, which says nothing of writes to other issues or of reads."""
+        ref = request.path_params.get("key")
+        if request.method == "GET" or ref is None:
+            return None
+        issue = self._find(ref)
+        key = issue.key if issue is not None else ref.upper()
+        budget = self._budget(self.issue_writes, key, self.issue_writes_per_minute)
+        if budget.take():
+            return None
+        reason = "jira-per-issue-on-write"
+        return self.rate_limited_response(budget.retry_after(), reason, budget.limit)
 
     def _is_oauth(self, request: Request) -> bool:
         scheme, _, cred = request.headers.get("authorization", "").partition(" ")
@@ -477,7 +523,7 @@ class JiraSim(ServiceSim):
 
     def parse_jql(self, request: Request, body: Body) -> Response:
         """POST /jql/parse: each query's errors and warnings under `validation` (strict by
-        default). The syntax tree (`structure`) is not simulated: the answer leaves it out."""
+        default), and the syntax tree (`structure`) of one that has neither (jql.parsed)."""
         mode = request.query_params.get("validation", "strict")
         if mode not in VALIDATIONS:
             return error_collection(
@@ -486,15 +532,7 @@ class JiraSim(ServiceSim):
         queries = body.get("queries") if isinstance(body, dict) else None
         if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries):
             return error_collection(400, "The request body must list the JQL queries to parse.")
-        answers = []
-        for jql in queries:
-            errors, warnings = validate(jql, mode, **self._parsing())
-            answer: dict[str, Any] = {"query": jql}
-            if errors:
-                answer["errors"] = errors
-            if warnings:
-                answer["warnings"] = warnings
-            answers.append(answer)
+        answers = [parsed(jql, mode, **self._parsing()) for jql in queries]
         return JSONResponse({"queries": answers})
 
     def removed(self, request: Request, body: Body) -> Response:

@@ -54,18 +54,20 @@ class Message:
     # "tombstone": a deleted thread parent whose replies remain; "thread_broadcast": a reply
     # also sent to the channel (it is in the channel's history as well as in its thread)
     subtype: str | None = None
+    # An integration's post (an incoming webhook, a legacy bot): Slack's `bot_message`, with
+    # the name it posted as and its bot_id, and no `user` (`user` here is "").
+    username: str | None = None
 
     @property
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
     def to_json(self, channel: Channel | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": "message",
-            "user": self.user,
-            "text": self.text,
-            "ts": self.ts,
-        }
+        body: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text}
+        if self.username is not None:
+            del body["user"]
+            body["username"] = self.username
+        body["ts"] = self.ts
         if self.bot_id:
             body["bot_id"] = self.bot_id
         if self.subtype:
@@ -99,6 +101,7 @@ class Channel:
     created: int
     members: set[str]
     im_user: str | None = None
+    archived: bool = False  # read-only: history readable, posts refused (`is_archived`)
     messages: dict[str, Message] = field(default_factory=dict)
     timeline: list[int] = field(default_factory=list)  # top-level message us, ascending
 
@@ -138,7 +141,7 @@ class Channel:
             "is_mpim": False,
             "is_private": self.kind == "private",
             "created": self.created,
-            "is_archived": False,
+            "is_archived": self.archived,
             "is_general": self.name == "general",
             "unlinked": 0,
             "is_shared": False,

@@ -78,5 +78,5 @@ def _match(
         "ts": msg.ts,
         "type": "message",
         "user": msg.user,
-        "username": users[msg.user].name if msg.user in users else "",
+        "username": users[msg.user].name if msg.user in users else msg.username or "",
     }

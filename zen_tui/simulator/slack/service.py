@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -91,7 +93,18 @@ class SlackSim(ServiceSim):
     # see /_sim/settings; left_channels: channels (comma-separated names or ids) the user has
     # left: history and replies answer `not_in_channel` (a public one) or `channel_not_found`
     # (a private one, which the user no longer sees at all), with no event about the messages.
-    settings: ClassVar[dict[str, type]] = {"non_marketplace": bool, "left_channels": str}
+    # archived_channels: channels (names or ids) archived: `is_archived: true`, left out of
+    # conversations.list with `exclude_archived=true`, history still readable, posting
+    # answers `is_archived`. short_page_rate: the share of pages (conversations.list,
+    # .history, .replies, users.list) that bring fewer than `limit` items while next_cursor
+    # still points on, which Slack's pagination guide says a client must expect.
+    settings: ClassVar[dict[str, type]] = {
+        "non_marketplace": bool,
+        "left_channels": str,
+        "archived_channels": str,
+        "short_page_rate": float,
+    }
+    short_page_rate = 0.0
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -111,6 +124,7 @@ class SlackSim(ServiceSim):
         # The May-2025 rule for non-Marketplace apps: history/replies 1 rpm, limit <= 15.
         self.non_marketplace = False
         self._budgets: dict[str, FixedWindow] = {}
+        self.warned: Counter[str] = Counter()  # the warnings answered, by code
         ids = {
             "team_id": self.team_id,
             "app_id": self.app_id,
@@ -157,7 +171,7 @@ class SlackSim(ServiceSim):
         """Anything else (`/api/` without a method, a typo): Slack's own answer, not a 404 page."""
         return JSONResponse({"ok": False, "error": "unknown_method"})
 
-    def rate_limited_response(self, retry_after: float) -> Response:
+    def rate_limited_response(self, retry_after: float, reason: str = "") -> Response:
         return JSONResponse(
             {"ok": False, "error": "ratelimited"},
             status_code=429,
@@ -177,7 +191,9 @@ class SlackSim(ServiceSim):
         and then edits or deletes one of their own recent messages."""
         with self.world.lock:
             rng = self.world.rng
-            chan = rng.choice([c for c in self.channels.values() if c.kind != "im"])
+            chan = rng.choice(
+                [c for c in self.channels.values() if c.kind != "im" and not c.archived]
+            )
             author = rng.choice(sorted(chan.members - {self.me.id, self.bot.id}))
             recent = [us_ts(u) for u in chan.timeline[-10:]]
             theirs = [chan.messages[ts] for ts in recent if chan.messages[ts].user == author]
@@ -223,9 +239,23 @@ class SlackSim(ServiceSim):
                     return self.rate_limited_response(budget.retry_after())
                 self.world.counters.spend("slack", f"tier{method.tier}")
                 body = {"ok": True, **method.run(info, params)}
+                self._warn(body, charset_warning(request))
             except SlackError as exc:
                 body = exc.body
         return JSONResponse(body, headers=headers)
+
+    def _warn(self, body: dict[str, Any], warning: tuple[str, str] | None) -> None:
+        """A request Slack took but would have sent otherwise: `ok: true` all the same, with
+        the `warning` code (a comma-separated string) and, in `response_metadata`, the codes
+        and Slack's "[WARN] ..." messages beside any `next_cursor`."""
+        if warning is None:
+            return
+        code, message = warning
+        self.warned[code] += 1
+        body["warning"] = code
+        meta = body.setdefault("response_metadata", {})
+        meta.setdefault("warnings", []).append(code)
+        meta.setdefault("messages", []).append(f"[WARN] {message}")
 
     def _auth(self, request: Request, params: Params, method: Method) -> TokenInfo:
         if "token" in request.query_params:
@@ -284,6 +314,27 @@ class SlackSim(ServiceSim):
                     chan.members.add(self.me.id)
                     self._left.discard(chan.id)
 
+    @property
+    def archived_channels(self) -> str:
+        return ",".join(sorted(c.name for c in self.channels.values() if c.archived))
+
+    @archived_channels.setter
+    def archived_channels(self, refs: str) -> None:
+        """Archive these channels (names with or without '#', or ids); unarchive the rest.
+        Neither sends an event: Slack's channel_archive is not simulated."""
+        wanted = {r.strip().lstrip("#") for r in refs.split(",") if r.strip()}
+        with self.world.lock:
+            for chan in self.channels.values():
+                chan.archived = chan.kind != "im" and (chan.id in wanted or chan.name in wanted)
+
+    def _page_size(self, limit: int, *, least: int = 1) -> int:
+        """`limit`, or for a short page (short_page_rate) fewer: between `least` and
+        limit - 1. The next cursor then starts where this page stopped."""
+        rng = self.world.rng
+        if limit > least and self.short_page_rate and rng.random() < self.short_page_rate:
+            return rng.randint(least, limit - 1)
+        return limit
+
     def _channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
         chan = self.channels.get(channel_id or "") or next(
             (c for c in self.channels.values() if c.name == (channel_id or "").lstrip("#")), None
@@ -316,12 +367,16 @@ class SlackSim(ServiceSim):
             if c.kind in wanted and (c.kind == "public" or info.user_id in c.members)
         ]
         start = _cursor_offset(p.get("cursor"), "offset")
-        limit = _limit(p, default=100, cap=1000)
-        page = visible[start : start + limit]
-        more = start + limit < len(visible)
+        size = self._page_size(_limit(p, default=100, cap=1000), least=0)
+        page = visible[start : start + size]
+        more = start + size < len(visible)
+        if p.get("exclude_archived") in ("1", "true"):
+            # Slack takes the page first and leaves archived channels out of it after, so
+            # a page may be short (or empty) mid-list.
+            page = [c for c in page if not c.archived]
         return {
             "channels": [c.to_json(info.user_id) for c in page],
-            "response_metadata": {"next_cursor": _cursor("offset", start + limit) if more else ""},
+            "response_metadata": {"next_cursor": _cursor("offset", start + size) if more else ""},
         }
 
     def history(self, info: TokenInfo, p: Params) -> dict[str, Any]:
@@ -337,7 +392,7 @@ class SlackSim(ServiceSim):
             boundary = _cursor_offset(p.get("cursor"), "next_ts")
             stamps = [u for u in stamps if u <= boundary]
         stamps.reverse()  # newest first
-        limit = self._history_limit(p)
+        limit = self._page_size(self._history_limit(p))
         page, rest = stamps[:limit], stamps[limit:]
         return {
             "messages": [chan.messages[us_ts(u)].to_json(chan) for u in page],
@@ -369,7 +424,7 @@ class SlackSim(ServiceSim):
         if p.get("cursor"):
             boundary = _cursor_offset(p.get("cursor"), "next_ts")
             stamps = [u for u in stamps if u >= boundary]
-        limit = self._history_limit(p)
+        limit = self._page_size(self._history_limit(p))
         page, rest = stamps[:limit], stamps[limit:]
         messages = [chan.messages[us_ts(u)].to_json(chan) for u in page]
         if messages and messages[0]["ts"] == parent.ts and info.kind == "user":
@@ -390,7 +445,7 @@ class SlackSim(ServiceSim):
     def users_list(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         users = list(self.users.values())
         start = _cursor_offset(p.get("cursor"), "offset")
-        limit = _limit(p, default=100, cap=1000)
+        limit = self._page_size(_limit(p, default=100, cap=1000))
         more = start + limit < len(users)
         return {
             "members": [user_json(u, self.team_id) for u in users[start : start + limit]],
@@ -400,6 +455,8 @@ class SlackSim(ServiceSim):
 
     def post_message(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         chan = self._member_channel(info, p.get("channel"))
+        if chan.archived:
+            raise SlackError("is_archived")
         text = p.get("text", "")
         if not text.strip() and not p.get("blocks"):
             raise SlackError("no_text")
@@ -423,6 +480,22 @@ class SlackSim(ServiceSim):
         if msg.is_reply:
             link += f"?thread_ts={msg.thread_ts}&cid={chan.id}"
         return {"channel": chan.id, "permalink": link}
+
+    def integration_post(self, channel: str, name: str, text: str) -> Message:
+        """A post by an integration (an incoming webhook, a CI bot) called `name` in `channel`
+        (an id or a name): Slack's `bot_message`, with `username` and a `bot_id` but no
+        `user`, which users.info does not know (`user_not_found`); the Events API gets it."""
+        with self.world.lock:
+            chan = self._channel(TokenInfo("user", self.me.id, ALL_SCOPES), channel)
+            bot_id = "B" + hashlib.sha1(name.encode()).hexdigest()[:10].upper()
+            msg = Message(
+                self._next_ts(), "", text, bot_id=bot_id, subtype="bot_message", username=name
+            )
+            chan.add(msg)
+            event = {**msg.to_json(), "channel": chan.id, "event_ts": msg.ts}
+            event["channel_type"] = CHANNEL_TYPE[chan.kind]
+            self.world.emit("slack", "message", event)
+            return msg
 
     def post(
         self, chan: Channel, author: str, text: str, thread: str | None, *, broadcast: bool = False
@@ -584,6 +657,28 @@ async def _params(request: Request) -> Params:
         return await request_params(request)
     except ValueError:
         raise SlackError("invalid_json") from None
+
+
+def charset_warning(request: Request) -> tuple[str, str] | None:
+    """What Slack says of a POST body's declared charset: a JSON body must name one
+    (`missing_charset`), a form body need not (`superfluous_charset`)."""
+    if request.method != "POST":
+        return None
+    kind, _, rest = request.headers.get("content-type", "").partition(";")
+    has_charset = "charset=" in rest.lower()
+    if kind.strip().lower() == "application/json" and not has_charset:
+        return (
+            "missing_charset",
+            "A Content-Type HTTP header was presented but did not declare a charset, "
+            "such as a 'utf-8'",
+        )
+    if kind.strip().lower() == "application/x-www-form-urlencoded" and has_charset:
+        return (
+            "superfluous_charset",
+            "A Content-Type HTTP header was presented with a charset this method does not "
+            "need; leave it out",
+        )
+    return None
 
 
 def _limit(p: Params, *, default: int, cap: int, key: str = "limit") -> int:

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 
 async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
-    whole = screen.zen.backend.full_item(message)  # the row's link is in the store
-    assert isinstance(whole, Message)
-    message = whole
+    whole = screen.whole([message])  # the row's link is in the store
+    if whole is None:
+        return
+    assert isinstance(whole[0], Message)
+    message = whole[0]
     loaded = [i for pane in screen.panes() for snap in pane.snapshots.values() for i in snap.items]
     targets = crosslink.targets(loaded)
     if not targets:
@@ -60,7 +62,10 @@ async def issue_from_message(screen: DashboardScreen, message: Message) -> None:
 
 
 async def share(screen: DashboardScreen, item: Item) -> None:
-    item = screen.zen.backend.full_item(item)  # the row's URL is in the store
+    whole = screen.whole([item])  # the row's URL is in the store
+    if whole is None:
+        return
+    item = whole[0]
     slack = [a.name for a in screen.zen.accounts if a.service == "slack"]
     if not slack:
         screen.say("no Slack account in the config to share to", "warning")

@@ -28,6 +28,7 @@ from zen_tui.models import (
     ActionState,
     Cause,
     Freshness,
+    FreshnessState,
     Issue,
     Item,
     ItemDetail,
@@ -40,7 +41,7 @@ from zen_tui.models import (
     item_label,
     url_of,
 )
-from zen_tui.sync.backend import ActionUpdated, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, NotStored, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.key_gate import keys_wait
@@ -144,6 +145,7 @@ class DashboardScreen(Screen[None]):
         self._creating: dict[str, tuple[ItemPane, float | None]] = {}
         # item -> what I sent that its preview shows before the server's copy has it
         self._mine: dict[str, list[tuple[str, str, str]]] = {}
+        self._unstored: str | None = None  # the item the preview says is not stored yet
         self._commands_running: list[item_command.Running] = []  # background [[commands]] in flight
 
     @property
@@ -243,6 +245,11 @@ class DashboardScreen(Screen[None]):
                 pane.clear_overrides(keep=self._open_items | older)
         self._arrived(section_id, fetched)
         self.refresh_status()
+        # The preview said "not stored": listed again, what a live listing shows is stored
+        # (or it is gone). Not on a failed poll's snapshot: that would ask again, and again.
+        live = snapshot.freshness.state is FreshnessState.LIVE
+        if live and any(item.id == self._unstored for item in snapshot.items):
+            self._load_detail(self.pane.cursor_item)
 
     def on_section_updated(self, message: messages.SectionUpdated) -> None:
         event = message.event
@@ -434,16 +441,34 @@ class DashboardScreen(Screen[None]):
 
     def _load_detail(self, item: Item | None) -> None:
         preview = self.query_one(Preview)
+        self._unstored = None
         if item is not None:  # a row leaves its body and URL in the store (models.as_row)
-            item = self.zen.backend.full_item(item)
+            try:
+                item = self.zen.backend.full_item(item)
+            except NotStored as exc:  # never a blank preview: why, until it is stored
+                self._unstored = item.id
+                preview.show(item, not_stored_detail(item, exc))
+                return
         preview.show(item, None)
         if item is not None:
             self._fetch_detail(item)
+
+    def whole(self, items: list[Item]) -> list[Item] | None:
+        """`items` read whole (Backend.full_item: a row leaves its URL, description and
+        number in the store) to act on; None, and why on the status line, when one is not in
+        the local store: never an empty link opened, copied or handed to a command."""
+        try:
+            return [self.zen.backend.full_item(item) for item in items]
+        except NotStored as exc:
+            self._say(str(exc), "warning")
+            return None
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def _fetch_detail(self, item: Item) -> None:
         try:
             detail = await self.zen.backend.details(item)
+        except NotStored as exc:  # the store lost it since it was read whole
+            detail = not_stored_detail(item, exc)
         except Exception as exc:  # show what we have and why the rest is missing
             detail = ItemDetail(item.id, body=body_of(item), error=str(exc))
         self.post_message(DetailLoaded(item.id, detail))
@@ -502,7 +527,10 @@ class DashboardScreen(Screen[None]):
         if item is None:
             self._say("nothing to open: this section is empty", "warning")
             return
-        item = self.zen.backend.full_item(item)  # a row's URL is in the store
+        whole = self.whole([item])  # a row's URL is in the store
+        if whole is None:
+            return
+        item = whole[0]
         url = url_of(item)
         from zen_tui.web_links import refusal  # loaded when an item is first opened
 
@@ -523,8 +551,10 @@ class DashboardScreen(Screen[None]):
         if not items:
             self._say("nothing to copy: this section is empty", "warning")
             return
-        items = list(map(self.zen.backend.full_item, items))  # a row's URL, number: stored
-        texts = [url_of(item) if what == "url" else copy_id(item) for item in items]
+        whole = self.whole(items)  # a row's URL, number: stored
+        if whole is None:
+            return
+        texts = [url_of(item) if what == "url" else copy_id(item) for item in whole]
         self.app.copy_to_clipboard("\n".join(texts))
         kind = "URLs" if what == "url" else "ids"
         shown = texts[0] if len(texts) == 1 else f"{len(texts)} {kind}"
@@ -717,7 +747,10 @@ class DashboardScreen(Screen[None]):
             return
         from zen_tui.ui import item_command  # here: only a [[commands]] entry runs one
 
-        item = self.zen.backend.full_item(item)  # {url} is in the store
+        whole = self.whole([item])  # {url} is in the store
+        if whole is None:
+            return
+        item = whole[0]
         try:
             prepared = item_command.prepare(command, item, self.zen.options.repo_paths)
         except item_command.Refused as exc:
@@ -1129,3 +1162,9 @@ def _crosslink_flows() -> ModuleType:
     from zen_tui.ui.screens import crosslink_flows
 
     return crosslink_flows
+
+
+def not_stored_detail(item: Item, exc: NotStored) -> ItemDetail:
+    """The preview of a row whose item the store does not hold (NotStored): what the row
+    shows, and why the description is missing, never "(no description)"."""
+    return ItemDetail(item.id, body="(the description shows once it is stored)", error=str(exc))
