@@ -506,3 +506,20 @@ def test_idle_member_buckets_are_forgotten_past_the_cap() -> None:
     assert {"default", "issue:KEEP-1", "issue:PAUSED-1", "issue:BUSY-1"} <= kept
     assert len(kept) <= MAX_MEMBERS + 4
     assert limiter.bucket("issue:PAUSED-1").wait_time() == near(60)
+
+
+async def test_a_token_a_sliver_away_comes_on_a_fake_clock_at_today_s_epoch() -> None:
+    """Near 2026 one float step of epoch seconds is 2.4e-7 s: a bucket draining 3 tokens a
+    minute can leave a wait shorter than that, and a FakeClock sleep that did not move time
+    at all had the limiter ask again forever (a test hung, its schedule by chance)."""
+    clock = FakeClock(start=1_796_578_700.35)
+    limiter = AdaptiveLimiter(3.0, 60.0, clock)
+    for _ in range(3):
+        assert limiter.try_take()
+    clock.advance(20.0 - 1e-7)  # a token is due in less than one float step
+    before = clock.monotonic()
+    await asyncio.wait_for(limiter.take(Priority.BACKGROUND, 60.0), timeout=5.0)
+    assert clock.monotonic() - before < 1e-6
+    start = clock.time()
+    await clock.sleep(1e-9)
+    assert clock.time() > start

@@ -191,13 +191,13 @@ async def test_random_scoped_and_account_429s_keep_every_promise(
         jira_sim.issue_writes_per_minute = rng.choice((1, 2, 3))
         made: dict[str, list[str]] = defaultdict(list)  # issue key -> bodies, as made
         queued, quota_seen = [], False
-        for step in range(rng.randint(15, 30)):
-            if rng.random() < 0.5:
+        for step in range(rng.randint(20, 30)):
+            if rng.random() < 0.7:
                 issue = rng.choice(targets)
                 body = f"rnd{seed}-{issue.key}-{step}"
                 made[issue.key].append(body)
                 queued += outbox.queue([comment(issue, body)])
-            if rng.random() < 0.15:  # a quota 429 on every write for a while
+            if step >= 12 and rng.random() < 0.15:  # a quota 429 on every write, a while
                 sim.set_faults([{**QUOTA, "rate_limit_reason": "jira-quota-global-based"}])
                 quota_seen = True  # the account may be paused from now on, past Retry-After
             elif rng.random() < 0.3:
