@@ -523,3 +523,26 @@ async def test_a_token_a_sliver_away_comes_on_a_fake_clock_at_today_s_epoch() ->
     start = clock.time()
     await clock.sleep(1e-9)
     assert clock.time() > start
+
+
+async def test_a_rate_limited_error_names_the_narrower_limit_it_pauses(router, make_gateway):
+    """The outbox holds back only what a pause covers (sync/outbox.py): the error says
+    which. A Slack method's 429 pauses that method ("tier...:chat.postMessage"), on the 429
+    and on the refusal without a request that follows; GitHub's pauses the account (None)."""
+    router.post("/api/chat.postMessage").respond(429, headers={"Retry-After": "120"})
+    router.get("/repos/a/b/issues").respond(
+        429, headers={"Retry-After": "120", "x-ratelimit-remaining": "0"}
+    )
+    slack = make_gateway(
+        settings_for("slack", max_server_wait=5.0), service="slack", account="slack:T1"
+    )
+    for _ in range(2):  # the 429, then the local refusal while paused
+        with pytest.raises(RateLimited) as limited:
+            await slack.request("POST", "/api/chat.postMessage")
+        assert (limited.value.scope or "").endswith(":chat.postMessage")
+    assert router.routes[0].call_count == 1
+    github = make_gateway(settings_for("github", max_server_wait=5.0))
+    for _ in range(2):
+        with pytest.raises(RateLimited) as limited:
+            await github.request("GET", "/repos/a/b/issues")
+        assert limited.value.scope is None
