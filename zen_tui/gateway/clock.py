@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -111,7 +112,12 @@ class FakeClock:
         self, loop: asyncio.AbstractEventLoop, seconds: float, *, alarm: bool
     ) -> asyncio.Future[None]:
         future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._sleepers, (self._now + seconds, next(self._seq), future, alarm))
+        due = self._now + seconds
+        if seconds > 0 and due <= self._now:
+            # Shorter than one float step at this epoch (2.4e-7 s near 2026): without moving
+            # time at all, a limiter asking for that last sliver would ask again forever.
+            due = math.nextafter(self._now, math.inf)
+        heapq.heappush(self._sleepers, (due, next(self._seq), future, alarm))
         if not self._ticking and not alarm:
             self._ticking = True
             loop.call_soon(self._tick, loop, self._SPIN)

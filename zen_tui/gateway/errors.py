@@ -59,7 +59,14 @@ class CircuitOpen(GatewayError):
         return f"breaker open{when}"
 
 
+@dataclass(eq=False, kw_only=True)
 class RateLimited(GatewayError):
+    # The narrower limit the pause holds (a Jira issue's writes "issue:ZEN-12", one endpoint
+    # and method "burst:POST ...", a Slack method "tier3:chat.postMessage"); None: the whole
+    # account (a quota, a reason not known, GitHub's limits). The outbox holds back only
+    # what a narrower pause covers (sync/outbox.py).
+    scope: str | None = None
+
     def summary(self) -> str:
         if self.retry_at is None:
             return "rate limited"

@@ -69,7 +69,7 @@ from .events import (
     WaitingForToken,
 )
 from .identity import PROCESS, Fingerprinter
-from .limiter import Priority, ScopedLimiter, TokenTimeout
+from .limiter import Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .profiles import profile_for
@@ -699,8 +699,11 @@ class Gateway:
         if failure is None:
             return response
         if isinstance(failure, AttemptFailed):
-            if failure.kind == "rate_limit" and failure.retry_at is not None:
-                self._limiter.pause_until(limited, failure.retry_at)
+            if failure.kind == "rate_limit":
+                if failure.retry_at is not None:
+                    self._limiter.pause_until(limited, failure.retry_at)
+                if isinstance(failure.error, RateLimited):
+                    failure.error.scope = member_scope(limited)
             raise failure
         raise failure
 
@@ -720,17 +723,22 @@ class Gateway:
     async def _take_token(self, call: _Call) -> None:
         """A token of each scope the call meets, the narrowest first (one paused by its own
         429 holds the call before it spends the account's)."""
+        waiting: str | None = None  # the scope whose token is awaited (None: the window)
         try:
-            for scope in (*call.narrower, call.scope):
-                bucket = self._limiter.bucket(scope)
+            for waiting in (*call.narrower, call.scope):
+                bucket = self._limiter.bucket(waiting)
                 if not bucket.try_take():
-                    self._publish(WaitingForToken, scope=scope, wait=bucket.wait_time())
+                    self._publish(WaitingForToken, scope=waiting, wait=bucket.wait_time())
                     await bucket.take(call.priority, self._queue_wait(call))
+            waiting = None
             window = self._limiter.window
             if window is not None and self._profile.creates(call.method, call.path):
                 await window.take(self._queue_wait(call))
         except TokenTimeout as exc:
-            raise RateLimited(**self._context(call).kw(), retry_at=exc.retry_at) from None
+            scope = None if waiting is None else member_scope(waiting)
+            raise RateLimited(
+                **self._context(call).kw(), retry_at=exc.retry_at, scope=scope
+            ) from None
 
     @staticmethod
     def _queue_wait(call: _Call) -> float:

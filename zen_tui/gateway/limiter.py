@@ -214,6 +214,13 @@ class SlidingWindow:
 MAX_MEMBERS = 256
 
 
+def member_scope(scope: str) -> str | None:
+    """`scope` when it is a member of a family (`issue:ZEN-12`, `burst:POST ...`, a Slack
+    method's `tier3:chat.postMessage`): a limit narrower than the account's; else None (the
+    account's own budget: Jira's `default`, GitHub's `core`, `search`, `graphql`)."""
+    return scope if ":" in scope else None
+
+
 class ScopedLimiter:
     """One adaptive bucket per scope (per account: each gateway has its own), plus a window."""
 

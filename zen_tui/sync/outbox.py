@@ -6,6 +6,13 @@ the server (a timeout after sending, or a crash while SENDING). An UNKNOWN entry
 with `client.verify()` before any resend. Transient failures (breaker open, rate limited,
 offline, login expired) leave the entry PENDING and schedule a replay.
 
+Order: an entry left waiting holds back its account's later entries, so they land in the
+order made. A wait on a limit narrower than the account (RateLimited.scope: one Jira
+issue's writes, one endpoint, one Slack method) holds back only its item's later entries;
+an item's actions keep their order, while other items need no order among themselves
+(chains say so where one does, below). The gateway refuses, without a request, another
+item's entry that meets the same paused limit.
+
 Every writer is safe with the others: several processes (a dashboard, `zen-tui sync --once`,
 `zen-tui act`) may send from one data folder. Each entry is claimed in the store (a lease
 naming this process, store/leases.py) before it is verified or sent and released after, so
@@ -75,6 +82,7 @@ IDEMPOTENT_KINDS = frozenset(
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0
+_WAITS = (ActionState.PENDING, ActionState.UNKNOWN)  # states an entry waits in to be sent
 # The refusal labels (services/base.refused) that may mean the action's item itself is gone.
 GONE_REFUSALS = ("not found:", "gone:")
 # How often a running engine looks in the store for outbox entries it was not told about: the
@@ -139,6 +147,9 @@ class Outcome(msgspec.Struct, frozen=True):
     state: ActionState
     reason: str | None = None
     retry_at: float | None = None  # for PENDING: when to try again
+    # For a wait: the narrower limit that holds it (RateLimited.scope: one Jira issue's
+    # writes, one endpoint, one Slack method), so only its item waits; None: the account.
+    scope: str | None = None
 
 
 class Outbox:
@@ -176,6 +187,10 @@ class Outbox:
         # Per account, when its last "not now" lets it be tried again: a store check skips an
         # account until then (an hour-long rate-limit reset is not re-tried every check).
         self.not_before: dict[str, float] = {}
+        # The same per (account, item) whose entry waits on a narrower limit (Outcome.scope):
+        # that item's later entries wait behind it, the account's others go on.
+        self.item_not_before: dict[tuple[str, str], float] = {}
+        self._narrow: dict[str, str] = {}  # entry id -> the narrower limit its send met
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
         self._woken = False  # by a submit or a closed breaker: the next replay tries every account
@@ -311,14 +326,19 @@ class Outbox:
             outcome = await self._verify(client, entry)
             if outcome is not None:
                 self.mark(entry, outcome.state, outcome.reason)
-                self.note(outcome, entry.action.account)
-                return outcome.state
+                return self._noted(entry, outcome)
         self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
         if unknown and (outcome.reason or "").startswith(GONE_REFUSALS):
             outcome = await self._gone_since(entry) or outcome  # gone after the lost answer
         self.mark(entry, outcome.state, outcome.reason)
-        self.note(outcome, entry.action.account)
+        return self._noted(entry, outcome)
+
+    def _noted(self, entry: Any, outcome: Outcome) -> ActionState:
+        """Schedule the retry `outcome` asks for; remember a narrower limit it waits on."""
+        self.note(outcome, entry.action.account, entry.action.item_id)
+        if outcome.scope is not None and outcome.state in _WAITS:
+            self._narrow[entry.id] = outcome.scope
         return outcome.state
 
     async def _held(self, entry: Any) -> ActionState | None:
@@ -482,21 +502,28 @@ class Outbox:
     # -- replay ---------------------------------------------------------------------------
     async def replay(self, *, due_only: bool = False) -> dict[ActionState, int]:
         """Send everything PENDING/UNKNOWN in order; an account that hits a transient error
-        keeps its later entries waiting so they stay in order. `due_only` (a store check):
-        leave out the accounts whose retry time has not come. SENDING entries are listed
-        too: one another process is sending keeps its account's later entries waiting (else
-        they overtake it), and one whose sender died is verified and finished here."""
+        keeps its later entries waiting so they stay in order. A wait on a narrower limit
+        (Outcome.scope: one Jira issue's writes, one endpoint, one Slack method) keeps only
+        that item's later entries waiting: the account's other items go on, and those that
+        meet the same paused limit are refused by the gateway without a request. `due_only`
+        (a store check): leave out the accounts and items whose retry time has not come.
+        SENDING entries are listed too: one another process is sending keeps its account's
+        later entries waiting (else they overtake it), and one whose sender died is verified
+        and finished here."""
         now = self.now()
         later = {a: at for a, at in self.not_before.items() if at > now} if due_only else {}
+        items_later = (
+            {i: at for i, at in self.item_not_before.items() if at > now} if due_only else {}
+        )
         # Due times are noted afresh by this replay's sends; a past one kept would spin the
         # run loop (wake, still blocked, wake at once) until the blocked account recovers.
-        self.retry_at = min(later.values(), default=None)
+        self.retry_at = min((*later.values(), *items_later.values()), default=None)
         blocked, tried = set(later), set(later)
+        held, tried_items = set(items_later), set(items_later)
         tally: dict[ActionState, int] = {}
-        waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
-        for entry in self.store.outbox_by_state(*waiting):
-            account = entry.action.account
-            if account in blocked or account not in self.clients:
+        for entry in self.store.outbox_by_state(*_WAITS, ActionState.SENDING):
+            account, item = entry.action.account, (entry.action.account, entry.action.item_id)
+            if account in blocked or item in held or account not in self.clients:
                 continue
             if entry.id in self.claimed:  # being sent here already (another replay, a bulk)
                 blocked.add(account)  # its account's later entries wait behind it
@@ -504,23 +531,39 @@ class Outbox:
             if await self._skipped(entry):  # another login's: its later ones need not wait
                 continue
             tried.add(account)
+            tried_items.add(item)
             if self._waiting(entry):  # its step before is not done: others need not wait
                 self.note(Outcome(ActionState.PENDING))
                 continue
-            self.claimed.add(entry.id)
-            try:
-                state = await self.send(self.store.outbox_get(entry.id) or entry)
-            finally:
-                self.claimed.discard(entry.id)
+            state, narrow = await self._replay_one(entry)
             tally[state] = tally.get(state, 0) + 1
-            if state in (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING):
-                blocked.add(account)  # later entries wait behind it (also in another process)
+            if state not in (*_WAITS, ActionState.SENDING):
+                continue
+            # later entries wait behind it (also in another process): its item's alone when
+            # it waits on a narrower limit, an item's actions staying in the order made
+            if narrow:
+                held.add(item)
+            else:
+                blocked.add(account)
         for account in tried - blocked:
             self.not_before.pop(account, None)
-        if not blocked:
+        for item in tried_items - held:
+            self.item_not_before.pop(item, None)
+        if not blocked and not held:
             self.retry_at = None
             self._backoff = RETRY_MIN
         return tally
+
+    async def _replay_one(self, entry: Any) -> tuple[ActionState, bool]:
+        """Send one entry for replay: its new state, and whether a wait it is left in is on
+        a narrower limit than its account's."""
+        self.claimed.add(entry.id)
+        self._narrow.pop(entry.id, None)
+        try:
+            state = await self.send(self.store.outbox_get(entry.id) or entry)
+        finally:
+            self.claimed.discard(entry.id)
+        return state, self._narrow.pop(entry.id, None) is not None
 
     async def run(self) -> None:
         """Replay now, then whenever woken (submit, breaker closed), a retry is due, or a
@@ -550,15 +593,16 @@ class Outbox:
         accounts wait for a retry, which entries are being sent here."""
         now = self.now()
         later = {a for a, at in self.not_before.items() if at > now}
+        items_later = {i for i, at in self.item_not_before.items() if at > now}
         claimed, accounts = set(self.claimed), set(self.clients)
-        waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 
         def check() -> bool:
             return any(
                 e.action.account in accounts
                 and e.action.account not in later
+                and (e.action.account, e.action.item_id) not in items_later
                 and e.id not in claimed
-                for e in self.store.outbox_by_state(*waiting)
+                for e in self.store.outbox_by_state(*_WAITS, ActionState.SENDING)
             )
 
         return check
@@ -604,13 +648,17 @@ class Outbox:
         leases.forget(self.owner)  # leases left behind are free for the next outbox
 
     # -- helpers ----------------------------------------------------------------------------
-    def note(self, outcome: Outcome, account: str | None = None) -> None:
-        if outcome.state not in (ActionState.PENDING, ActionState.UNKNOWN):
+    def note(self, outcome: Outcome, account: str | None = None, item: str | None = None) -> None:
+        """Schedule a retry for a wait: the account's, or `item`'s alone when the wait is on
+        a narrower limit (Outcome.scope)."""
+        if outcome.state not in _WAITS:
             return
         at = outcome.retry_at if outcome.retry_at is not None else self.now() + self._backoff
         self._backoff = min(RETRY_MAX, self._backoff * 2)
         self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
-        if account is not None:
+        if account is not None and item is not None and outcome.scope is not None:
+            self.item_not_before[(account, item)] = at
+        elif account is not None:
             self.not_before[account] = at
 
     def _on_event(self, event: Event) -> None:
@@ -697,7 +745,9 @@ def _missing(err: GatewayError) -> bool:
 
 def _transient(err: GatewayError, state: ActionState) -> Outcome | None:
     """Errors that mean "not now": the entry keeps `state` and is retried later."""
-    if isinstance(err, CircuitOpen | RateLimited | AuthExpired | Unavailable):
+    if isinstance(err, RateLimited):
+        return Outcome(state, reason_for(err), err.retry_at, err.scope)
+    if isinstance(err, CircuitOpen | AuthExpired | Unavailable):
         return Outcome(state, reason_for(err), err.retry_at)
     return None
 

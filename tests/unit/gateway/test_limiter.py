@@ -506,3 +506,43 @@ def test_idle_member_buckets_are_forgotten_past_the_cap() -> None:
     assert {"default", "issue:KEEP-1", "issue:PAUSED-1", "issue:BUSY-1"} <= kept
     assert len(kept) <= MAX_MEMBERS + 4
     assert limiter.bucket("issue:PAUSED-1").wait_time() == near(60)
+
+
+async def test_a_token_a_sliver_away_comes_on_a_fake_clock_at_today_s_epoch() -> None:
+    """Near 2026 one float step of epoch seconds is 2.4e-7 s: a bucket draining 3 tokens a
+    minute can leave a wait shorter than that, and a FakeClock sleep that did not move time
+    at all had the limiter ask again forever (a test hung, its schedule by chance)."""
+    clock = FakeClock(start=1_796_578_700.35)
+    limiter = AdaptiveLimiter(3.0, 60.0, clock)
+    for _ in range(3):
+        assert limiter.try_take()
+    clock.advance(20.0 - 1e-7)  # a token is due in less than one float step
+    before = clock.monotonic()
+    await asyncio.wait_for(limiter.take(Priority.BACKGROUND, 60.0), timeout=5.0)
+    assert clock.monotonic() - before < 1e-6
+    start = clock.time()
+    await clock.sleep(1e-9)
+    assert clock.time() > start
+
+
+async def test_a_rate_limited_error_names_the_narrower_limit_it_pauses(router, make_gateway):
+    """The outbox holds back only what a pause covers (sync/outbox.py): the error says
+    which. A Slack method's 429 pauses that method ("tier...:chat.postMessage"), on the 429
+    and on the refusal without a request that follows; GitHub's pauses the account (None)."""
+    router.post("/api/chat.postMessage").respond(429, headers={"Retry-After": "120"})
+    router.get("/repos/a/b/issues").respond(
+        429, headers={"Retry-After": "120", "x-ratelimit-remaining": "0"}
+    )
+    slack = make_gateway(
+        settings_for("slack", max_server_wait=5.0), service="slack", account="slack:T1"
+    )
+    for _ in range(2):  # the 429, then the local refusal while paused
+        with pytest.raises(RateLimited) as limited:
+            await slack.request("POST", "/api/chat.postMessage")
+        assert (limited.value.scope or "").endswith(":chat.postMessage")
+    assert router.routes[0].call_count == 1
+    github = make_gateway(settings_for("github", max_server_wait=5.0))
+    for _ in range(2):
+        with pytest.raises(RateLimited) as limited:
+            await github.request("GET", "/repos/a/b/issues")
+        assert limited.value.scope is None

@@ -114,3 +114,36 @@ async def test_a_retry_that_fails_again_waits_for_its_new_time_not_a_busy_loop(
     finally:
         outbox.close()
         store.close()
+
+
+async def test_an_item_waiting_on_its_own_limit_holds_up_neither_check_nor_its_account(
+    tmp_path: Path,
+):
+    """A wait on a narrower limit (one Jira issue's writes) holds only that item: the store
+    check does not wake the replayer for its entries before their retry, but an entry for
+    another item of the same account, left by another process, is found and sent."""
+    clock = FakeClock(1000.0)
+    path = tmp_path / "zen.db"
+    running, other = Store.open(path, clock=clock.time), Store.open(path, clock=clock.time)
+    work = FakeClient(service="jira", account="work")
+    work.script = [
+        RateLimited(service="jira", account="work", retry_at=1000.0 + 3600, scope="issue:ZEN-1")
+    ]
+    outbox = Outbox(running, {"work": work}, EventBus(), now=clock.time)
+    elsewhere = Outbox(other, {"work": FakeClient()}, EventBus(), now=clock.time)
+    first, second = outbox.queue([act("work", "ZEN-1"), act("work", "ZEN-1")])
+    await outbox.replay()
+    assert outbox.item_not_before == {("work", "work:ZEN-1"): 1000.0 + 3600}
+    assert "work" not in outbox.not_before  # the account is not held
+    assert not outbox.left_elsewhere()()  # only ZEN-1's, which wait for their retry
+    [entry] = elsewhere.queue([act("work", "ZEN-2")])
+    assert outbox.left_elsewhere()()
+    await outbox.replay(due_only=True)  # the replay the check asks for
+    assert [running.outbox_get(e.id).state for e in (first, second, entry)] == [
+        ActionState.PENDING,
+        ActionState.PENDING,  # behind ZEN-1's first, in the order made
+        ActionState.DONE,
+    ]
+    assert work.applied == [("work:ZEN-2", entry.idempotency_key)]
+    running.close()
+    other.close()
