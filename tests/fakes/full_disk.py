@@ -19,7 +19,7 @@ def fill(store: Store) -> None:
     db = store._connection()
     pages = db.execute("PRAGMA page_count").fetchone()[0]
     db.execute(f"PRAGMA max_page_count = {pages}")
-    n = 0
+    n = db.execute("SELECT COUNT(*) FROM gone WHERE key LIKE '~%'").fetchone()[0]  # filled
     while True:
         n += 1
         try:
