@@ -250,6 +250,7 @@ class ItemsMixin(StoreBase):
             order = [
                 r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
             ]
+            hidden = _hidden(db, section_id, self._gone_unwritten)
         for start in range(0, len(order), chunk):
             ids = order[start : start + chunk]
             marks = ",".join("?" * len(ids))
@@ -257,19 +258,26 @@ class ItemsMixin(StoreBase):
                 found = dict(
                     db.execute(f"SELECT rowid, data FROM items WHERE rowid IN ({marks})", ids)
                 )
-            yield from _decode_all(found[i] for i in ids if i in found)
+            items = _decode_all(found[i] for i in ids if i in found)
+            yield from (item for item in items if item.id not in hidden)
 
     def find_item(self, item_id: str) -> Item | None:
-        """The newest copy of an item (latest version, then latest fetched), in any section."""
+        """The newest copy of an item (latest version, then latest fetched), in any section;
+        none fetched before it left while the disk was full (its rows not deleted then)."""
         with self._lock:
-            row = (
+            rows = (
                 self._connection()
                 .execute(
-                    "SELECT data FROM items WHERE item_id = ?"
-                    " ORDER BY sort_key DESC, fetched_at DESC LIMIT 1",
+                    "SELECT data, fetched_at FROM items WHERE item_id = ?"
+                    " ORDER BY sort_key DESC, fetched_at DESC",
                     (item_id,),
                 )
-                .fetchone()
+                .fetchall()
+            )  # one copy per section at most: never a statement left open
+            unrecorded = self._gone_unwritten
+            row = next(
+                (r for r in rows if not (unrecorded and unrecorded.hides(item_id, float(r[1])))),
+                None,
             )
         found = _decode_all([row[0]]) if row else []
         return found[0] if found else None

@@ -103,3 +103,16 @@ def test_the_unrecorded_are_bounded_as_the_records_are(
     assert other.upsert_items("b", [pr(2)], 13.0) == []  # the floor was written too
     other.close()
     store.close()
+
+
+def test_every_read_leaves_out_what_left_while_the_disk_was_full(db_path: Path) -> None:
+    """The rows could not be deleted: load_section, iter_section (`zen-tui list`) and
+    find_item (a row's whole copy, a cross-link) read them as if the store had recorded it."""
+    store = Store.open(db_path)
+    store.save_section("a", [pr(1), pr(2)], 5.0)
+    full_disk.fill(store)
+    store.forget_items([pr(1).id], at=20.0)
+    assert shown(store, "a") == [pr(2).id]
+    assert ids(list(store.iter_section("a"))) == [pr(2).id]
+    assert store.find_item(pr(1).id) is None and store.find_item(pr(2).id) == pr(2)
+    store.close()
