@@ -9,6 +9,7 @@ what was typed into boxes, what was sent, what was said) must be the same.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -21,13 +22,18 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, TextArea
 
 from tests.fakes.backend import FakeBackend
+from tools.demo_stack import wait_until
+from zen_tui.models import Item, ItemDetail, SectionInfo
+from zen_tui.ui import key_gate
 from zen_tui.ui.app import ZenApp, dashboard_bindings
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.screens.dashboard import DashboardScreen
+from zen_tui.ui.screens.modals import PickerModal
+from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import ScriptedFlow, WaitForWorkers, make_app
+from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes
 
 pytestmark = pytest.mark.timeout(300)
 WIDE, NARROW = (140, 40), (80, 30)
@@ -39,12 +45,10 @@ CHARS = {"slash": "/", "enter": "\r"}
 DASHBOARD_KEYS = sorted(
     {k.strip() for b in dashboard_bindings() for k in b.key.split(",")} | {"ctrl+c"}
 )
-# Keys whose dialog a worker opens after a read from the server: the gate does not wait for
-# it (key_gate's docstring), so whether the next key of a burst finds the dialog depends on
-# how soon the read answers. On the PR pane only `S` (the share targets) opens one; on the
-# other panes the Jira and Slack keys do too (`t`'s transitions, `E`'s fields, `N`'s form).
-OPENED_AFTER_A_READ = {"S"}
-OPENED_AFTER_A_READ_ELSEWHERE = {"t", "E", "A", "i", "C", "H", "N"}
+# Keys whose dialog a worker opens after a read from the server: the gate waits for it too
+# (key_gate's openings; test_burst_after_a_read.py has each over the simulator). Here the
+# FakeBackend's reads answer at once, or refuse (no Jira client behind it: `E` says so).
+OPENED_AFTER_A_READ = {"S", "t", "E", "A", "i", "C", "H", "N"}
 
 
 def key_event(key: str) -> events.Key:
@@ -303,7 +307,7 @@ async def test_every_dashboard_key_then_j_in_one_burst_as_slowly(
     in the same burst: `j` acts where the key left the focus (the next list, a dialog's box,
     the palette, the list `esc` or `enter` went back to). In the box every key that types a
     character is text like any other: a few of them stand for the rest there."""
-    keys = [k for k in DASHBOARD_KEYS if k not in OPENED_AFTER_A_READ and k != "q"]
+    keys = [k for k in DASHBOARD_KEYS if k != "q"]
     if before:
         keys = [k for k in keys if not text(k)] + ["j", "slash", "space", "question_mark"]
     keys.append("q")  # last: from the list it quits
@@ -317,15 +321,15 @@ async def test_every_dashboard_key_then_j_in_one_burst_as_slowly(
 
 # --- random bursts ----------------------------------------------------------------------------
 
-# What the random sequences are made of: the dashboard's keys (less the ones a read opens a
-# dialog for, the palette, whose search answers in its own time, and `q`, which would end
-# most runs early), the dialogs' own keys, and text; the keys that move the focus or open or
-# close something more often than the rest.
-LEFT_OUT = OPENED_AFTER_A_READ | OPENED_AFTER_A_READ_ELSEWHERE | {"ctrl+p", "q"}
+# What the random sequences are made of: the dashboard's keys (less the palette, whose search
+# answers in its own time, and `q`, which would end most runs early), the dialogs' own keys,
+# and text; the keys that move the focus or open or close something more often than the rest.
+LEFT_OUT = {"ctrl+p", "q"}
 MOVERS = ["tab", "shift+tab", "slash", "enter", "escape", "c", "l", "s", "question_mark", "h"]
 RANDOM_KEYS = [
     *(k for k in DASHBOARD_KEYS if k not in LEFT_OUT),
     *MOVERS * 3,
+    *sorted(OPENED_AFTER_A_READ),
     *("y", "n", "ctrl+s", "b", "w", "down", "backspace"),
 ]
 # Seeds run in groups: one group in every run (about 10 s), more with `make soak` (-m slow)
@@ -345,3 +349,158 @@ async def test_random_keys_in_one_burst_do_what_they_do_typed_slowly(
         if said is not None:
             found.append(f"seed {seed}: {said}")
     assert found == []
+
+
+# --- a dialog opened after a read: the read fails, takes too long; a click in the burst -------
+
+
+class HeldReads(FakeBackend):
+    """A FakeBackend whose item reads (`t`'s transitions, the preview's) answer only while
+    `answer` is set (cleared: they wait for it), and fail if `fail` says why."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.answer.set()
+        self.fail = ""
+
+    async def details(self, item: Item) -> ItemDetail:
+        await self.answer.wait()
+        if self.fail:
+            raise RuntimeError(self.fail)
+        return await super().details(item)
+
+    async def set_query(self, section_id: str, query: str) -> SectionInfo:
+        await self.answer.wait()
+        return await super().set_query(section_id, query)
+
+
+ON_JIRA = ["tab", "right_square_bracket"]  # the issues pane, on its Jira tab
+
+
+async def on_jira(backend: FakeBackend, pilot: Pilot[Any], waiting: WaitForWorkers) -> ItemList:
+    await settle(pilot, waiting)
+    for key in ON_JIRA:
+        await press(pilot, key, waiting)
+    items = pilot.app.screen.query_one("#list-issues", ItemList)
+    assert items.cursor_item is not None and items.cursor_item.service == "jira"
+    return items
+
+
+async def test_a_read_that_fails_lets_the_held_keys_go_to_the_list_after_saying_why(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`t j j` in one burst, and the transitions cannot be read: the `j`s wait for the read,
+    then move the list's cursor (where they go typed slowly once the error is said), after
+    the error is said, none lost."""
+    backend = HeldReads()
+    backend.fail = "jira: 503 Service Unavailable"
+    app = make_app(backend, login_flow=ScriptedFlow())
+    async with app.run_test(size=WIDE) as pilot:
+        items = await on_jira(backend, pilot, wait_for_workers)
+        cursor_when_said: list[int] = []
+        notify = app.notify
+
+        def said(message: str, **kwargs: Any) -> None:
+            if "cannot load the transitions" in message:
+                cursor_when_said.append(items.cursor)
+            notify(message, **kwargs)
+
+        monkeypatch.setattr(app, "notify", said)
+        backend.answer.clear()
+        for key in ("t", "j", "j"):
+            app.post_message(key_event(key))
+        await pilot.pause()  # every key handed out that the gate lets out now
+        backend.answer.set()  # the server answers: an error
+        await settle(pilot, wait_for_workers)
+        assert cursor_when_said == [0]  # the `j`s were held while the read was out...
+        assert items.cursor == 2  # ...and then went to the list, both
+        assert app.screen is dashboard(app) and app.focused is items
+        assert app.key_gate.settled
+
+
+async def test_a_read_that_takes_too_long_holds_the_keys_a_while_only(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transitions take longer than MAX_OPENING: the held keys go on to the list, and a
+    notification says why; the picker, once the read answers, takes the keys typed after it
+    appeared."""
+    monkeypatch.setattr(key_gate, "MAX_OPENING", 0.2, raising=False)  # (fails below if none)
+    backend = HeldReads()
+    app = make_app(backend, login_flow=ScriptedFlow())
+    async with app.run_test(size=WIDE) as pilot:
+        items = await on_jira(backend, pilot, wait_for_workers)
+        backend.answer.clear()
+        for key in ("t", "j", "j"):
+            app.post_message(key_event(key))
+        await wait_until(lambda: "still waiting for the server" in " ".join(notes(app)), "it")
+        await wait_until(lambda: app.key_gate.settled, "the held keys to go")
+        assert items.cursor == 2 and app.screen is dashboard(app)
+        backend.answer.set()
+        await wait_until(lambda: isinstance(app.screen, PickerModal), "the picker")
+        for key in ("down", "enter"):
+            await press(pilot, key, wait_for_workers)
+        [[sent]] = backend.submitted
+        assert (sent.kind, sent.params["transition"]) == ("transition", "In Progress")
+        transitioned = items.rows[0].id  # the item under the cursor when `t` was pressed
+        assert sent.item_id == transitioned
+
+
+async def test_keys_after_enter_in_the_query_dialog_wait_for_the_servers_check(
+    wait_for_workers: WaitForWorkers,
+) -> None:
+    """`s enter j`: the server checks the query before the dialog closes; the `j` waits for
+    that, then moves down the list (it was typed into the query while the server was asked)."""
+    backend = HeldReads()
+    app = make_app(backend, login_flow=ScriptedFlow())
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot, wait_for_workers)
+        backend.answer.clear()
+        for key in ("s", "enter", "j"):
+            app.post_message(key_event(key))
+        await pilot.pause()
+        backend.answer.set()
+        await settle(pilot, wait_for_workers)
+        assert backend.queries == [("prs:0:gh", "review-requested:@me")]
+        items = app.screen.query_one("#list-prs", ItemList)
+        assert app.screen is dashboard(app) and app.focused is items and items.cursor == 1
+
+
+def click_events(x: int, y: int) -> list[events.MouseEvent]:
+    """A mouse button's press and release at (x, y), as the terminal driver posts them."""
+    kinds: list[type[events.MouseEvent]] = [events.MouseDown, events.MouseUp]
+    return [
+        kind(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y) for kind in kinds
+    ]
+
+
+async def test_a_click_in_a_burst_lands_on_the_dialog_the_keys_before_it_opened(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`t` then a click on the picker's second choice, in one burst: the click waits for
+    the picker as the keys do, and picks what it picks clicked slowly."""
+    found = []
+    at = (0, 0)  # where the picker's second choice is: found by the slow run, the first
+    for burst in (False, True):
+        backend = FakeBackend()
+        app = make_app(backend, login_flow=ScriptedFlow())
+        async with app.run_test(size=WIDE) as pilot:
+            items = await on_jira(backend, pilot, wait_for_workers)
+            if burst:
+                app.post_message(key_event("t"))
+                for event in click_events(*at):
+                    app.post_message(event)
+                await settle(pilot, wait_for_workers)
+            else:
+                await press(pilot, "t", wait_for_workers)
+                options = app.screen.query_one(OptionList)
+                inside = options.content_region
+                at = (inside.x + 2, inside.y + 1)  # its second line
+                for event in click_events(*at):
+                    app.post_message(event)
+                await settle(pilot, wait_for_workers)
+            sent = [(a.kind, a.item_id, a.params) for b in backend.submitted for a in b]
+            found.append((sent, items.cursor, type(app.screen).__name__))
+    slow, fast = found
+    assert slow[0] == [("transition", slow[0][0][1], {"transition": "In Progress"})]  # clicked
+    assert fast == slow

@@ -5,15 +5,18 @@ test_burst_keys.py."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.screen import ModalScreen
 from textual.widget import Widget
+from textual.worker import Worker
 
 from zen_tui.ui import key_gate
-from zen_tui.ui.key_gate import KeyGate, gated
+from zen_tui.ui.key_gate import KeyGate, gated, keys_wait
 
 
 class Logged(Widget, can_focus=True):
@@ -95,3 +98,62 @@ async def test_a_key_whose_path_closed_under_it_holds_the_next_one_a_moment_only
         logged = app.log_of_keys
     assert logged[-3:] == ["second:b", "box:b", "app:b"]  # after `a`'s move, still in order
     assert "did not settle" in caplog.text
+
+
+# --- openings: a key whose screen a worker pushes after an await ------------------------------
+
+
+class Asked(ModalScreen[None]):
+    """The dialog an opening pushes: one focusable leaf, which logs the keys it takes."""
+
+    def compose(self) -> ComposeResult:
+        yield Logged(id="dialog")
+
+
+class Opener(Bare):
+    """`o` starts an opening: a worker that lets `turns` loop turns go by (a read), then
+    pushes the dialog (`push`) or ends without one (the read failed)."""
+
+    BINDINGS = [Binding("o", "open", "Open")]
+
+    def __init__(self, turns: int, push: bool) -> None:
+        super().__init__()
+        self.key_gate = self.gate  # where keys_wait looks for the app's gate
+        self.turns, self.push = turns, push
+
+    def action_open(self) -> None:
+        self._open()
+
+    @keys_wait
+    def _open(self) -> Worker[None]:
+        return self.run_worker(self._read_then_ask(), exit_on_error=False)
+
+    async def _read_then_ask(self) -> None:
+        for _ in range(self.turns):
+            await asyncio.sleep(0)
+        if self.push:
+            self.push_screen(Asked())
+            self.key_gate.asked(self.screen)
+
+
+@pytest.mark.parametrize("seed", range(40))
+async def test_keys_after_an_opening_go_where_it_left_the_focus_however_long_it_reads(
+    seed: int,
+) -> None:
+    """Whether the read answers before the key after `o` is handed out or long after, and
+    whether a dialog comes of it or not, the keys after `o` go in order to the dialog, or
+    (none came) to the leaf that had the focus."""
+    rng = random.Random(seed)
+    push = rng.random() < 0.7
+    app = Opener(turns=rng.choice([0, 1, 3, 10, 50, 200]), push=push)
+    after = rng.choices("bcd", k=rng.randint(1, 5))
+    app.expected = 1 + len(after)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for key in ["o", *after]:
+            app.post_message(events.Key(key, key))
+        await asyncio.wait_for(app.all_in.wait(), timeout=10)
+        await pilot.pause()
+        logged = [entry for entry in app.log_of_keys if not entry.startswith(("app:", "box:"))]
+    where = "dialog" if push else "first"
+    assert logged == ["first:o", *(f"{where}:{key}" for key in after)], (seed, push)

@@ -351,6 +351,7 @@ class ZenApp(App[str | None]):
         if self._dialog_in_the_way():
             return False
         self.push_screen(screen, callback)
+        self.key_gate.asked(screen)  # pushed by an opening's worker: the keys go to it now
         return True
 
     async def ask_dialog(self, screen: Screen[T]) -> T | None:
@@ -358,7 +359,9 @@ class ZenApp(App[str | None]):
         dialog is up already."""
         if self._dialog_in_the_way():
             return None
-        return await self.push_screen_wait(screen)
+        answer = self.push_screen(screen, wait_for_dismiss=True)
+        self.key_gate.asked(screen)
+        return await answer
 
     def action_command_palette(self) -> None:
         """Not over a dialog: its commands (log in, log out) would push a second one."""

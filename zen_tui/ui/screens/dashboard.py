@@ -44,6 +44,7 @@ from zen_tui.models import (
 from zen_tui.sync.backend import ActionUpdated, NotStored, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
+from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
 from zen_tui.ui.safe import plain
@@ -882,6 +883,7 @@ class DashboardScreen(Screen[None]):
         modal = PickerModal("React with", list(triage.REACTIONS))
         self.zen.push_dialog(modal, self._then(command, items))
 
+    @keys_wait
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
         # The read may wait for a rate-limit token (up to 30 s under a 429 storm): say so
@@ -920,12 +922,14 @@ class DashboardScreen(Screen[None]):
 
     # --- across services: an issue from a message (N), a share to Slack (S) -----------------
 
+    @keys_wait
     @work(group="crosslink", exit_on_error=False)
     async def _ask_issue(self, command: str, items: list[Item]) -> None:
         message = items[0]
         assert isinstance(message, Message)  # triage.check said so
         await _crosslink_flows().issue_from_message(self, message)
 
+    @keys_wait
     @work(group="crosslink", exit_on_error=False)
     async def _ask_share(self, command: str, items: list[Item]) -> None:
         await _crosslink_flows().share(self, items[0])
@@ -991,6 +995,7 @@ class DashboardScreen(Screen[None]):
     def action_create_issue(self) -> None:
         self._create_issue()
 
+    @keys_wait
     @work(group="jira-dialog", exclusive=True, exit_on_error=False)
     async def _create_issue(self) -> None:
         action = await self._dialog(lambda: _jira_flows().create_issue(self))
@@ -1002,6 +1007,7 @@ class DashboardScreen(Screen[None]):
         self._creating[action.item_id] = (pane, None)
         self._submit([action])
 
+    @keys_wait
     @work(group="jira-dialog", exclusive=True, exit_on_error=False)
     async def _ask_jira(self, command: str, items: list[Item]) -> None:
         flows: dict[str, Callable[[], Any]] = {

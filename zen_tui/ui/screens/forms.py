@@ -18,8 +18,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
+from textual.worker import Worker
 
 from zen_tui.text_safety import clean
+from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
 from zen_tui.ui.screens.modals import _CSS
 
@@ -158,7 +160,11 @@ class UserPickerModal(ModalScreen[tuple[str, str] | None]):
             yield OptionList(id="user-results")
 
     def on_mount(self) -> None:
-        self._search("", 0.0)
+        self._everyone()
+
+    @keys_wait  # keys typed before the first list is in wait for it (`A down enter`)
+    def _everyone(self) -> Worker[None]:
+        return self._search("", 0.0)
 
     @on(Input.Changed, "#user-query")
     def _typed(self, event: Input.Changed) -> None:

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label, OptionList, Select, TextArea
 
 from zen_tui.crosslink import Target
 from zen_tui.text_safety import clean
+from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
 
 _CSS = """
@@ -193,6 +194,7 @@ class QueryModal(ModalScreen[tuple[str, bool] | None]):
         else:
             self._run(text, save)
 
+    @keys_wait  # keys typed after `enter` wait for the server's word (closed, or an error)
     @work(exclusive=True, group="query", exit_on_error=False)
     async def _run(self, text: str, save: bool) -> None:
         self._error("asking the server…")
