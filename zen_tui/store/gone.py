@@ -21,12 +21,17 @@ Bounded: a gone record is kept KEEP seconds after the newest one (an answer is i
 seconds; one fetched that much earlier is a stale page), and at most MAX_RECORDS of them. A
 record forgotten still counts through the floor (the newest time of those forgotten), which
 applies to every section as `listed_at` does: a copy fetched before it adds no item.
+
+The disk full: a gone record is written best effort, as all item data is, so one learnt while
+the disk is full is not written. This process then holds it (`Unrecorded`), as long as it
+stays unwritten and within the same bound, filters with it by the same rule (`predates`),
+and writes it once the disk frees; other processes learn it only then.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 KEEP = 3600.0  # seconds a gone record is kept after a newer one is written
 MAX_RECORDS = 10_000  # gone records kept at most (the newest)
@@ -40,13 +45,20 @@ Row = tuple[str, str, float, float, str]
 def record(db: sqlite3.Connection, ids: Iterable[str], prefixes: Iterable[str], at: float) -> None:
     """These items (and every item under these id prefixes) are gone as of `at`; a record
     already newer stays. Older records beyond the bound are forgotten into the floor."""
-    marks = [(key, 0, at) for key in ids] + [(key, 1, at) for key in prefixes]
+    _record(db, dict.fromkeys(ids, at), dict.fromkeys(prefixes, at))
+
+
+def _record(db: sqlite3.Connection, exact: Mapping[str, float], under: Mapping[str, float]) -> None:
+    marks = [(key, 0, at) for key, at in exact.items()]
+    marks += [(key, 1, at) for key, at in under.items()]
+    if not marks:
+        return
     db.executemany(
         "INSERT INTO gone (key, prefix, gone_at) VALUES (?, ?, ?)"
         " ON CONFLICT (key, prefix) DO UPDATE SET gone_at = MAX(gone_at, excluded.gone_at)",
         marks,
     )
-    _prune(db, at - KEEP)
+    _prune(db, max(at for _, _, at in marks) - KEEP)
 
 
 def _prune(db: sqlite3.Connection, before: float) -> None:
@@ -60,11 +72,16 @@ def _prune(db: sqlite3.Connection, before: float) -> None:
     if newest is None:
         return
     db.execute("DELETE FROM gone WHERE gone_at <= ?", (cut,))
+    _raise_floor(db, float(newest))
+
+
+def _raise_floor(db: sqlite3.Connection, at: float) -> None:
+    """The floor is now at least `at` (it never goes back)."""
     db.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
         " SET value = CASE WHEN CAST(value AS REAL) < CAST(excluded.value AS REAL)"
         " THEN excluded.value ELSE value END",
-        (FLOOR_KEY, repr(float(newest))),
+        (FLOOR_KEY, repr(at)),
     )
 
 
@@ -78,9 +95,15 @@ def listed(db: sqlite3.Connection, section_id: str, at: float) -> None:
     )
 
 
-def predating(db: sqlite3.Connection, section_id: str, rows: Sequence[Row]) -> set[str]:
+def predating(
+    db: sqlite3.Connection,
+    section_id: str,
+    rows: Sequence[Row],
+    unrecorded: Unrecorded | None = None,
+) -> set[str]:
     """The ids of incoming rows fetched before their item left: at or before a gone record
-    of it, or (an item the section does not hold) before the section's floor."""
+    of it (written, or `unrecorded`: held by this process while the disk is full), or (an
+    item the section does not hold) before the section's floor."""
     if not rows:
         return set()
     oldest = min(row[3] for row in rows)
@@ -88,20 +111,96 @@ def predating(db: sqlite3.Connection, section_id: str, rows: Sequence[Row]) -> s
     found = db.execute(
         "SELECT key, prefix, gone_at FROM gone WHERE gone_at >= ?", (oldest,)
     ).fetchall()
-    if oldest >= floor and not found:  # the common case: an answer newer than all of it
+    exact: dict[str, float] = {}
+    under: dict[str, float] = {}
+    for key, prefix, at in found:
+        _keep_newest(under if prefix else exact, key, float(at))
+    if unrecorded:
+        for key, at in unrecorded.exact.items():
+            _keep_newest(exact, key, at)
+        for key, at in unrecorded.under.items():
+            _keep_newest(under, key, at)
+        floor = max(floor, unrecorded.floor)
+    if oldest >= floor and not exact and not under:  # the common case: newer than all of it
         return set()
-    exact = {key: float(at) for key, prefix, at in found if not prefix}
-    under = [(key, float(at)) for key, prefix, at in found if prefix]
     held = _held(db, section_id, [row[1] for row in rows if row[3] < floor])
     out = set()
     for _, item_id, _, fetched_at, _ in rows:
-        left = max(
-            [exact.get(item_id, float("-inf"))] + [t for p, t in under if item_id.startswith(p)]
-        )
         # A listing's floor is strict: an answer sent at the same instant may follow it
-        if fetched_at <= left or (fetched_at < floor and item_id not in held):
+        if predates(fetched_at, item_id, exact, under) or (
+            fetched_at < floor and item_id not in held
+        ):
             out.add(item_id)
     return out
+
+
+def predates(
+    fetched_at: float, item_id: str, exact: Mapping[str, float], under: Mapping[str, float]
+) -> bool:
+    """The rule: a copy fetched at or before its item's newest gone (of the item itself, or
+    of an id prefix it falls under: a Slack channel left) is older evidence than the gone."""
+    left = max(
+        [exact.get(item_id, float("-inf"))] + [t for p, t in under.items() if item_id.startswith(p)]
+    )
+    return fetched_at <= left
+
+
+def _keep_newest(marks: dict[str, float], key: str, at: float) -> None:
+    if at > marks.get(key, float("-inf")):
+        marks[key] = at
+
+
+class Unrecorded:
+    """Gone records this process learnt but could not write (the disk full), held in memory
+    until written: the same rule (`predates`) and the same bound as the table's (KEEP after
+    the newest, at most MAX_RECORDS; the times of those forgotten raise `floor`)."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, float] = {}
+        self.under: dict[str, float] = {}
+        self.floor = float("-inf")
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.under) or self.floor > float("-inf")
+
+    def add(self, ids: Iterable[str], prefixes: Iterable[str], at: float) -> None:
+        for key in ids:
+            _keep_newest(self.exact, key, at)
+        for key in prefixes:
+            _keep_newest(self.under, key, at)
+        self._prune(at - KEEP)
+
+    def hides(self, item_id: str, fetched_at: float) -> bool:
+        """A stored copy (not deleted: the disk was full) fetched before the item left."""
+        return predates(fetched_at, item_id, self.exact, self.under)
+
+    def write(self, db: sqlite3.Connection) -> None:
+        """Into the store, as forget_items would have: the rows fetched before each gone off
+        every section, the records, the floor. Held until the transaction commits (clear)."""
+        db.executemany(
+            "DELETE FROM items WHERE item_id = ? AND fetched_at <= ?", self.exact.items()
+        )
+        db.executemany(
+            "DELETE FROM items WHERE substr(item_id, 1, ?) = ? AND fetched_at <= ?",
+            ((len(p), p, at) for p, at in self.under.items()),
+        )
+        _record(db, self.exact, self.under)
+        if self.floor > float("-inf"):
+            _raise_floor(db, self.floor)
+
+    def clear(self) -> None:
+        self.exact.clear()
+        self.under.clear()
+        self.floor = float("-inf")
+
+    def _prune(self, before: float) -> None:
+        """As the table's _prune: the records at or before `before`, and the oldest beyond
+        MAX_RECORDS, are forgotten into the floor."""
+        times = sorted([*self.exact.values(), *self.under.values()], reverse=True)
+        cut = before if len(times) <= MAX_RECORDS else max(before, times[MAX_RECORDS])
+        for marks in (self.exact, self.under):
+            for key in [k for k, at in marks.items() if at <= cut]:
+                self.floor = max(self.floor, marks.pop(key))
 
 
 def _floor(db: sqlite3.Connection, section_id: str) -> float:

@@ -42,6 +42,29 @@ _Row = tuple[str, str, float, float, str]  # section_id, item_id, sort_key, fetc
 
 class ItemsMixin(StoreBase):
     _items_writes = 0  # writes to sections' items through this store (see items_version)
+    _gone_unwritten: gone.Unrecorded | None = None  # see _unrecorded
+
+    @property
+    def _unrecorded(self) -> gone.Unrecorded:
+        """What left that the store could not record (the disk full): this process obeys it
+        from memory until it is written (store/gone.py)."""
+        if self._gone_unwritten is None:
+            self._gone_unwritten = gone.Unrecorded()
+        return self._gone_unwritten
+
+    def _record_unrecorded(self) -> None:
+        """Before each items write: what left while the disk was full, written now if it can
+        be (then no longer held in memory), else still held."""
+        with self._lock:  # no gone is added between the write and the clear
+            unrecorded = self._unrecorded
+            if not unrecorded:
+                return
+            with suppress(StoreFull):  # still full: held, and tried again on the next write
+                with self._write() as db:
+                    unrecorded.write(db)
+                unrecorded.clear()  # committed: the store obeys it from now on
+                self._wrote_items()
+                log.info("what left while the disk was full is recorded now")
 
     def items_version(self) -> tuple[int, int]:
         """Changes whenever what load_section reads may have changed: an item write through
@@ -71,12 +94,13 @@ class ItemsMixin(StoreBase):
         a newer known copy in place of an older one, then rows seen after the listing.
         `times`: item id -> its page's fetch time where newer than `fetched_at` (each row is
         as old as its own page: FetchResult.fetched). `rows`: see _held."""
+        self._record_unrecorded()
         plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
         written = False  # the disk full: not written, and the section shows `items`
         with suppress(StoreFull):  # derived data: best effort
             with self._write() as db:
-                plan = _plan(db, section_id, items, plan.rows)
-                _seen_later(db, section_id, fetched_at, plan)
+                plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
+                _seen_later(db, section_id, fetched_at, plan, self._gone_unwritten)
                 db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
                 db.executemany(_UPSERT, plan.rows)
                 db.execute(_TOUCH, (section_id, fetched_at))
@@ -99,11 +123,12 @@ class ItemsMixin(StoreBase):
         moves on, unless `touch` is False (a partial listing: the rows it did not read are
         no fresher than before). Returns the copies kept: never older than one stored.
         `times` and `rows` as for save_section."""
+        self._record_unrecorded()
         plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
         written = False  # the disk full: not written, and the copies kept are `items`
         with suppress(StoreFull):  # derived data: best effort
             with self._write() as db:
-                plan = _plan(db, section_id, items, plan.rows)
+                plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
                 db.executemany(_UPSERT, plan.rows)
                 if touch:
                     db.execute(_TOUCH, (section_id, fetched_at))
@@ -127,14 +152,16 @@ class ItemsMixin(StoreBase):
         not hold, never stored or older there, stays whole: the store has nothing to give
         back for it (a stale listing of items the store never saw showed them blank)."""
         with self._read() as db:
-            plan = _plan(db, section_id, items, _rows(section_id, items, fetched_at, times))
+            rows_in = _rows(section_id, items, fetched_at, times)
+            plan = _plan(db, section_id, items, rows_in, self._gone_unwritten)
             if full:
-                _seen_later(db, section_id, fetched_at, plan)
+                _seen_later(db, section_id, fetched_at, plan, self._gone_unwritten)
         if not rows:
             return plan.items
         return [as_row(i) if i.id in plan.stored else i for i in plan.items]
 
     def remove_items(self, section_id: str, item_ids: Sequence[str]) -> None:
+        self._record_unrecorded()
         with suppress(StoreFull), self._write() as db:  # derived data: best effort
             db.executemany(
                 "DELETE FROM items WHERE section_id = ? AND item_id = ?",
@@ -147,14 +174,22 @@ class ItemsMixin(StoreBase):
     ) -> None:
         """The server said these items (and every item under these id prefixes: a Slack
         channel left) are gone, as learnt at `at`: off every section, and a copy fetched at or
-        before `at` never brings one back, whichever process fetched it (store/gone.py)."""
+        before `at` never brings one back, whichever process fetched it (store/gone.py).
+        The disk full, it is not written (best effort, as all item data): this process holds
+        it instead, obeys it as the store would, and writes it once the disk frees."""
         ids, under = sorted(set(item_ids)), sorted(set(prefixes))
-        with suppress(StoreFull), self._write() as db:  # derived data: best effort
-            db.executemany("DELETE FROM items WHERE item_id = ?", ((i,) for i in ids))
-            db.executemany(
-                "DELETE FROM items WHERE substr(item_id, 1, ?) = ?", ((len(p), p) for p in under)
-            )
-            gone.record(db, ids, under, at)
+        self._record_unrecorded()
+        with self._lock:
+            try:
+                with self._write() as db:
+                    db.executemany("DELETE FROM items WHERE item_id = ?", ((i,) for i in ids))
+                    db.executemany(
+                        "DELETE FROM items WHERE substr(item_id, 1, ?) = ?",
+                        ((len(p), p) for p in under),
+                    )
+                    gone.record(db, ids, under, at)
+            except StoreFull:
+                self._unrecorded.add(ids, under, at)
         self._wrote_items()
 
     def set_section_reason(self, section_id: str, reason: str | None) -> None:
@@ -186,10 +221,13 @@ class ItemsMixin(StoreBase):
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
             items = decode_items((r[0] for r in cursor), _skipped, known, rows=rows)
+            hidden = _hidden(db, section_id, self._gone_unwritten)
             # A whole section streamed through the page cache, which now holds the scan's
             # last pages (the cache's size: connection.CACHE_KIB), of no use to the point
             # reads and small writes that follow: given back (0.5 MiB of the dashboard's peak).
             db.execute("PRAGMA shrink_memory")
+        if hidden:  # gone while the disk was full: its rows could not be deleted
+            items = [item for item in items if item.id not in hidden]
         return items, fetched_at
 
     def fetched_times(self, section_id: str) -> dict[str, float]:
@@ -212,6 +250,7 @@ class ItemsMixin(StoreBase):
             order = [
                 r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
             ]
+            hidden = _hidden(db, section_id, self._gone_unwritten)
         for start in range(0, len(order), chunk):
             ids = order[start : start + chunk]
             marks = ",".join("?" * len(ids))
@@ -219,19 +258,26 @@ class ItemsMixin(StoreBase):
                 found = dict(
                     db.execute(f"SELECT rowid, data FROM items WHERE rowid IN ({marks})", ids)
                 )
-            yield from _decode_all(found[i] for i in ids if i in found)
+            items = _decode_all(found[i] for i in ids if i in found)
+            yield from (item for item in items if item.id not in hidden)
 
     def find_item(self, item_id: str) -> Item | None:
-        """The newest copy of an item (latest version, then latest fetched), in any section."""
+        """The newest copy of an item (latest version, then latest fetched), in any section;
+        none fetched before it left while the disk was full (its rows not deleted then)."""
         with self._lock:
-            row = (
+            rows = (
                 self._connection()
                 .execute(
-                    "SELECT data FROM items WHERE item_id = ?"
-                    " ORDER BY sort_key DESC, fetched_at DESC LIMIT 1",
+                    "SELECT data, fetched_at FROM items WHERE item_id = ?"
+                    " ORDER BY sort_key DESC, fetched_at DESC",
                     (item_id,),
                 )
-                .fetchone()
+                .fetchall()
+            )  # one copy per section at most: never a statement left open
+            unrecorded = self._gone_unwritten
+            row = next(
+                (r for r in rows if not (unrecorded and unrecorded.hides(item_id, float(r[1])))),
+                None,
             )
         found = _decode_all([row[0]]) if row else []
         return found[0] if found else None
@@ -253,12 +299,17 @@ def _held(items: list[Item], written: bool, rows: bool) -> list[Item]:
 
 
 def _plan(
-    db: sqlite3.Connection, section_id: str, items: Sequence[Item], rows: list[_Row]
+    db: sqlite3.Connection,
+    section_id: str,
+    items: Sequence[Item],
+    rows: list[_Row],
+    unrecorded: gone.Unrecorded | None,
 ) -> _Plan:
-    """The freshness invariant applied to incoming rows (each carries its fetch time)."""
+    """The freshness invariant applied to incoming rows (each carries its fetch time).
+    `unrecorded`: what left that the store could not record (the disk full)."""
     plan = _Plan()
-    held = _newest(db, [row[1] for row in rows])
-    left = gone.predating(db, section_id, rows)
+    held = _newest(db, [row[1] for row in rows], unrecorded)
+    left = gone.predating(db, section_id, rows, unrecorded)
     for item, row in zip(items, rows, strict=True):
         if item.id in left:  # fetched before it left: older evidence than its leaving
             continue
@@ -284,8 +335,15 @@ def _stored(row: _Row | None) -> Item | None:
     return found[0] if found else None
 
 
-def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan) -> None:
-    """A full listing fetched at `at` says nothing about rows seen after it: they stay."""
+def _seen_later(
+    db: sqlite3.Connection,
+    section_id: str,
+    at: float,
+    plan: _Plan,
+    unrecorded: gone.Unrecorded | None,
+) -> None:
+    """A full listing fetched at `at` says nothing about rows seen after it: they stay (not
+    one gone while the disk was full, its row not deleted then)."""
     listed = {row[1] for row in plan.rows}
     later = db.execute(
         "SELECT item_id, sort_key, fetched_at, data FROM items"
@@ -293,6 +351,8 @@ def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan)
         (section_id, at),
     ).fetchall()
     for item_id, key, fetched_at, data in later:
+        if unrecorded and unrecorded.hides(item_id, fetched_at):
+            continue
         kept = [] if item_id in listed else _decode_all([data])
         if kept:
             plan.rows.append((section_id, item_id, key, fetched_at, data))
@@ -300,8 +360,11 @@ def _seen_later(db: sqlite3.Connection, section_id: str, at: float, plan: _Plan)
             plan.stored.add(item_id)
 
 
-def _newest(db: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, _Row]:
-    """The newest stored copy of each item, in any section: (version, fetched_at) highest."""
+def _newest(
+    db: sqlite3.Connection, item_ids: Sequence[str], unrecorded: gone.Unrecorded | None = None
+) -> dict[str, _Row]:
+    """The newest stored copy of each item, in any section: (version, fetched_at) highest;
+    none fetched before its item left while the disk was full (`unrecorded`)."""
     best: dict[str, _Row] = {}
     for start in range(0, len(item_ids), _CHUNK):
         chunk = item_ids[start : start + _CHUNK]
@@ -311,6 +374,8 @@ def _newest(db: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, _Row]:
             f" WHERE item_id IN ({marks})"  # only placeholders are interpolated
         )
         for section_id, item_id, key, fetched_at, data in db.execute(query, chunk):
+            if unrecorded and unrecorded.hides(item_id, fetched_at):
+                continue
             old = best.get(item_id)
             if old is None or (key, fetched_at) > old[2:4]:
                 best[item_id] = (section_id, item_id, key, fetched_at, data)
@@ -344,6 +409,17 @@ def _decode_all(texts: Iterable[str], known: Mapping[str, Item] | None = None) -
 
 def _skipped(exc: CodecError) -> None:
     log.warning("local store: skipped an item: %s", exc)
+
+
+def _hidden(
+    db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None
+) -> set[str]:
+    """The section's stored items fetched before they left while the disk was full (their
+    rows could not be deleted then): not shown, as if the store had recorded it."""
+    if not unrecorded:
+        return set()
+    rows = db.execute("SELECT item_id, fetched_at FROM items WHERE section_id = ?", (section_id,))
+    return {item_id for item_id, at in rows if unrecorded.hides(item_id, float(at))}
 
 
 def _fetched_at(db: sqlite3.Connection, section_id: str) -> float | None:

@@ -1,0 +1,41 @@
+"""A full disk for a real SQLite store, as the disk-full tests make one (PRAGMA max_page_count
+on the store's own connection: a write needing a new page gets a real SQLITE_FULL), with the
+gone table's pages packed too: else a record of a few bytes fits the free room of a page a
+real full disk would refuse to extend (its WAL), and a gone could still be written."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from zen_tui.store import Store
+
+FREE = 10**6  # pages: room again
+
+
+def fill(store: Store) -> None:
+    """The file capped at its size; filler gone records (keys no item has, sorting after every
+    id, shorter than any, at time 0: forgotten into a floor of 0 by the next real write)
+    fill the gone table's last pages until SQLite refuses one."""
+    db = store._connection()
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages}")
+    n = db.execute("SELECT COUNT(*) FROM gone WHERE key LIKE '~%'").fetchone()[0]  # filled
+    while True:
+        n += 1
+        try:
+            db.execute("INSERT INTO gone (key, prefix, gone_at) VALUES (?, 0, 0)", (f"~{n:x}",))
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != 13:  # not SQLITE_FULL
+                raise
+            return
+
+
+def free(store: Store) -> None:
+    store._connection().execute(f"PRAGMA max_page_count = {FREE}")
+
+
+def recorded(store: Store) -> set[str]:
+    """The keys of the gone records written (the filler left out)."""
+    with store._read() as db:
+        rows = db.execute("SELECT key FROM gone WHERE key NOT LIKE '~%'").fetchall()
+    return {row[0] for row in rows}
