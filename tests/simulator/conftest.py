@@ -1,8 +1,9 @@
 """Shared fixtures for the simulator tests (ASGITransport, a controllable clock).
 
-GitHub: `clock`, `world`, `sim`, `gh`; the whole simulator: `client`. Jira: `jira` (a site alone
-at the Jira tests' NOW) and `jira_client` (Basic auth on the module's `jira`). Other simulator
-test modules define their own `world`/`sim`/`jira`/`client`; a module's fixture wins.
+GitHub: `clock`, `world`, `sim`, `gh`; the whole simulator: `client`. Jira: `jira` (a site
+alone on `jira_clock`, at the Jira tests' NOW) and `jira_client` (Basic auth on the module's
+`jira`). Other simulator test modules define their own `world`/`sim`/`jira`/`client`; a
+module's fixture wins.
 """
 
 from __future__ import annotations
@@ -60,9 +61,15 @@ async def client(world: World) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def jira() -> JiraSim:
-    """A Jira site alone in its own world (seed 7, 300 Jira issues), the clock at NOW."""
-    world = World(seed=7, size=1000, clock=ManualClock(NOW))
+def jira_clock() -> ManualClock:
+    """The `jira` site's clock, at NOW."""
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def jira(jira_clock: ManualClock) -> JiraSim:
+    """A Jira site alone in its own world (seed 7, 300 Jira issues), on `jira_clock`."""
+    world = World(seed=7, size=1000, clock=jira_clock)
     sim = JiraSim(world, TOKEN, EMAIL)
     world.add(sim)
     return sim

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,3 +46,34 @@ def cli_args(tmp_path: Path, config: str = ONE_GITHUB) -> list[str]:
     cfg = tmp_path / "c.toml"
     cfg.write_text(config, encoding="utf-8")
     return ["--data-dir", str(tmp_path / "data"), "--config", str(cfg)]
+
+
+# A one-account config with one section, for the commands run in a fresh interpreter.
+HEADLESS_CONFIG = """
+[[accounts]]
+name = "gh"
+service = "github"
+
+[[sections]]
+pane = "prs"
+title = "Review requested"
+account = "gh"
+query = "is:pr is:open review-requested:@me"
+"""
+
+
+def headless_env(tmp_path: Path, *, default_folders: bool = False) -> dict[str, str]:
+    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path:
+    named by ZEN_TUI_CONFIG and ZEN_TUI_DATA_DIR, or (`default_folders`, Linux) found in the
+    default folders under XDG_CONFIG_HOME and XDG_DATA_HOME, as a user without them runs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
+    if default_folders:
+        (tmp_path / "xdg-config" / "zen-tui").mkdir(parents=True)
+        (tmp_path / "xdg-config" / "zen-tui" / "config.toml").write_text(
+            HEADLESS_CONFIG, encoding="utf-8"
+        )
+        xdg = {"XDG_CONFIG_HOME": "xdg-config", "XDG_DATA_HOME": "xdg-data"}
+        return env | {name: str(tmp_path / folder) for name, folder in xdg.items()}
+    config = tmp_path / "config.toml"
+    config.write_text(HEADLESS_CONFIG, encoding="utf-8")
+    return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}

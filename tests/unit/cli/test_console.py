@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,17 +17,8 @@ from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, make_items
 from zen_tui import console, paths
 from zen_tui.store import Store
 
-CONFIG = """
-[[accounts]]
-name = "gh"
-service = "github"
+from .conftest import headless_env
 
-[[sections]]
-pane = "prs"
-title = "Review requested"
-account = "gh"
-query = "is:pr is:open"
-"""
 # Counts the collections that start while the command runs; atexit handlers run after
 # console.run froze what was alive, before the interpreter's last collection.
 PROBE = """
@@ -53,13 +43,6 @@ CONSOLE = "from zen_tui.console import run\nstarted.clear()\nrun()\n"
 PLAIN_MAIN = "import zen_tui\nstarted.clear()\nfrom zen_tui.cli import main\nsys.exit(main())\n"
 
 
-def env_for(tmp_path: Path) -> dict[str, str]:
-    config = tmp_path / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
-    return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
-
-
 def run_probe(
     tmp_path: Path, argv: list[str], *, entry: str = CONSOLE, stand_in: str = ""
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
@@ -68,7 +51,7 @@ def run_probe(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
         text=True,
-        env=env_for(tmp_path),
+        env=headless_env(tmp_path),
         timeout=60,
         check=False,
     )

@@ -10,7 +10,6 @@ through the real `main`, and reports what `sys.modules` holds when it returns.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from zen_tui.commands import COMMAND_MODULES, STORE_ONLY
+
+from .conftest import headless_env
 
 HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn")
 # The log file rotates without logging.handlers (socket, pickle, queue, struct); argparse's
@@ -27,17 +28,6 @@ HEAVY = ("textual", "rich", "click", "pygments", "httpx", "starlette", "uvicorn"
 NOT_NEEDED = ("logging.handlers", "shutil", "typing_extensions", "inspect") + (
     ("platformdirs",) if sys.platform == "linux" else ()
 )
-CONFIG = """
-[[accounts]]
-name = "gh"
-service = "github"
-
-[[sections]]
-pane = "prs"
-title = "Review requested"
-account = "gh"
-query = "is:pr is:open review-requested:@me"
-"""
 PROBE = """
 import json, sys
 from zen_tui.cli import main
@@ -45,21 +35,6 @@ code = main(sys.argv[1:])
 heavy = sorted(n for n in {heavy!r} if n in sys.modules)
 print("\\n" + json.dumps({{"code": code, "heavy": heavy}}))
 """
-
-
-def headless_env(tmp_path: Path, *, default_folders: bool = False) -> dict[str, str]:
-    """This environment without ZEN_TUI_*, pointing at a one-account config under tmp_path:
-    named by ZEN_TUI_CONFIG and ZEN_TUI_DATA_DIR, or (`default_folders`, Linux) found in the
-    default folders under XDG_CONFIG_HOME and XDG_DATA_HOME, as a user without them runs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEN_TUI_")}
-    if default_folders:
-        (tmp_path / "xdg-config" / "zen-tui").mkdir(parents=True)
-        (tmp_path / "xdg-config" / "zen-tui" / "config.toml").write_text(CONFIG, encoding="utf-8")
-        xdg = {"XDG_CONFIG_HOME": "xdg-config", "XDG_DATA_HOME": "xdg-data"}
-        return env | {name: str(tmp_path / folder) for name, folder in xdg.items()}
-    config = tmp_path / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
 
 
 def loaded_late(setup: str, late: tuple[str, ...]) -> list[str]:
