@@ -26,9 +26,10 @@ The disk full: a gone record is written best effort, as all item data is, so one
 the disk is full is not written. This process then holds it (`Unrecorded`), as long as it
 stays unwritten and within the same bound, filters with it by the same rule (`predates`),
 and writes it once the disk frees; other processes learn it only then.
-A full listing not written is held the same way (the section's newest one: when fetched, the
-ids it kept), for the rows it left out are still in the store and a copy fetched before it
-would otherwise add one of them back.
+A full listing not written is held too (the section's newest: when fetched, the ids it
+kept), until a listing as new is written: the rows it left out are still in the store, and a
+copy fetched before it would otherwise add one of them back. It is never written on its own
+(the store's snapshot stays whole); other processes learn it from the next listing written.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def predating(
             _keep_newest(under, key, at)
         floor = max(floor, unrecorded.floor)
     # A full listing taken with the disk full: the store still holds what it left out
-    listed_at, listed_ids = (unrecorded.listings if unrecorded else {}).get(
+    listed_at, listed_ids = ({} if unrecorded is None else unrecorded.listings).get(
         section_id, (float("-inf"), frozenset())
     )
     if oldest >= max(floor, listed_at) and not exact and not under:  # the common case
@@ -173,10 +174,13 @@ class Unrecorded:
         self.listings: dict[str, tuple[float, frozenset[str]]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.exact or self.under or self.listings) or self.floor > float("-inf")
+        """Holds gone records to write (the listings are not written: see `listed`)."""
+        return bool(self.exact or self.under) or self.floor > float("-inf")
 
     def listed(self, section_id: str, at: float, item_ids: Iterable[str]) -> None:
-        """A full listing of the section fetched at `at`, keeping `item_ids`, not written."""
+        """A full listing of the section fetched at `at`, keeping `item_ids`, not written.
+        Held until a listing as new is written (`written`), never written itself: the store
+        keeps its snapshot whole rather than half a listing."""
         if at >= self.listings.get(section_id, (float("-inf"), frozenset()))[0]:
             self.listings[section_id] = (at, frozenset(item_ids))
 
@@ -208,22 +212,16 @@ class Unrecorded:
         _record(db, self.exact, self.under)
         if self.floor > float("-inf"):
             _raise_floor(db, self.floor)
-        for section_id, (at, kept) in self.listings.items():
-            older = db.execute(
-                "SELECT item_id FROM items WHERE section_id = ? AND fetched_at < ?",
-                (section_id, at),
-            ).fetchall()
-            db.executemany(
-                "DELETE FROM items WHERE section_id = ? AND item_id = ?",
-                ((section_id, r[0]) for r in older if r[0] not in kept),
-            )
-            listed(db, section_id, at)
 
     def clear(self) -> None:
         self.exact.clear()
         self.under.clear()
         self.floor = float("-inf")
-        self.listings.clear()
+
+    def written(self, section_id: str, at: float) -> None:
+        """A full listing of the section fetched at `at` was written: one held as old goes."""
+        if self.listings.get(section_id, (at, frozenset()))[0] <= at:
+            self.listings.pop(section_id, None)
 
     def _prune(self, before: float) -> None:
         """As the table's _prune: the records at or before `before`, and the oldest beyond

@@ -107,6 +107,7 @@ class ItemsMixin(StoreBase):
                     db.execute(_TOUCH, (section_id, fetched_at))
                     gone.listed(db, section_id, fetched_at)
                 written = True
+                self._unrecorded.written(section_id, fetched_at)
             except StoreFull:  # held: an older copy adds nothing it left out (gone.py)
                 self._unrecorded.listed(section_id, fetched_at, (r[1] for r in plan.rows))
         self._wrote_items()
@@ -354,7 +355,7 @@ def _seen_later(
         (section_id, at),
     ).fetchall()
     for item_id, key, fetched_at, data in later:
-        if unrecorded and unrecorded.hides(item_id, fetched_at, section_id):
+        if unrecorded is not None and unrecorded.hides(item_id, fetched_at, section_id):
             continue
         kept = [] if item_id in listed else _decode_all([data])
         if kept:
@@ -422,7 +423,7 @@ def _hidden(
     if not unrecorded:
         return set()
     rows = db.execute("SELECT item_id, fetched_at FROM items WHERE section_id = ?", (section_id,))
-    return {item_id for item_id, at in rows if unrecorded.hides(item_id, float(at), section_id)}
+    return {item_id for item_id, at in rows if unrecorded.hides(item_id, float(at))}
 
 
 def _fetched_at(db: sqlite3.Connection, section_id: str) -> float | None:
