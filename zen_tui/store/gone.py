@@ -26,6 +26,10 @@ The disk full: a gone record is written best effort, as all item data is, so one
 the disk is full is not written. This process then holds it (`Unrecorded`), as long as it
 stays unwritten and within the same bound, filters with it by the same rule (`predates`),
 and writes it once the disk frees; other processes learn it only then.
+A full listing not written is held too (the section's newest: when fetched, the ids it
+kept), until a listing as new is written: the rows it left out are still in the store, and a
+copy fetched before it would otherwise add one of them back. It is never written on its own
+(the store's snapshot stays whole); other processes learn it from the next listing written.
 """
 
 from __future__ import annotations
@@ -121,14 +125,20 @@ def predating(
         for key, at in unrecorded.under.items():
             _keep_newest(under, key, at)
         floor = max(floor, unrecorded.floor)
-    if oldest >= floor and not exact and not under:  # the common case: newer than all of it
+    # A full listing taken with the disk full: the store still holds what it left out
+    listed_at, listed_ids = ({} if unrecorded is None else unrecorded.listings).get(
+        section_id, (float("-inf"), frozenset())
+    )
+    if oldest >= max(floor, listed_at) and not exact and not under:  # the common case
         return set()
     held = _held(db, section_id, [row[1] for row in rows if row[3] < floor])
     out = set()
     for _, item_id, _, fetched_at, _ in rows:
         # A listing's floor is strict: an answer sent at the same instant may follow it
-        if predates(fetched_at, item_id, exact, under) or (
-            fetched_at < floor and item_id not in held
+        if (
+            predates(fetched_at, item_id, exact, under)
+            or (fetched_at < floor and item_id not in held)
+            or (fetched_at < listed_at and item_id not in listed_ids)
         ):
             out.add(item_id)
     return out
@@ -159,9 +169,20 @@ class Unrecorded:
         self.exact: dict[str, float] = {}
         self.under: dict[str, float] = {}
         self.floor = float("-inf")
+        # section -> its newest full listing not written (when fetched, the ids it kept):
+        # what it left out stays in the store, yet an older copy brings none of it back
+        self.listings: dict[str, tuple[float, frozenset[str]]] = {}
 
     def __bool__(self) -> bool:
+        """Holds gone records to write (the listings are not written: see `listed`)."""
         return bool(self.exact or self.under) or self.floor > float("-inf")
+
+    def listed(self, section_id: str, at: float, item_ids: Iterable[str]) -> None:
+        """A full listing of the section fetched at `at`, keeping `item_ids`, not written.
+        Held until a listing as new is written (`written`), never written itself: the store
+        keeps its snapshot whole rather than half a listing."""
+        if at >= self.listings.get(section_id, (float("-inf"), frozenset()))[0]:
+            self.listings[section_id] = (at, frozenset(item_ids))
 
     def add(self, ids: Iterable[str], prefixes: Iterable[str], at: float) -> None:
         for key in ids:
@@ -170,8 +191,12 @@ class Unrecorded:
             _keep_newest(self.under, key, at)
         self._prune(at - KEEP)
 
-    def hides(self, item_id: str, fetched_at: float) -> bool:
-        """A stored copy (not deleted: the disk was full) fetched before the item left."""
+    def hides(self, item_id: str, fetched_at: float, section_id: str | None = None) -> bool:
+        """A stored copy (not deleted: the disk was full) fetched before the item left (or,
+        in `section_id`, before a listing of it that left the item out)."""
+        listing = self.listings.get(section_id) if section_id is not None else None
+        if listing is not None and fetched_at < listing[0] and item_id not in listing[1]:
+            return True
         return predates(fetched_at, item_id, self.exact, self.under)
 
     def write(self, db: sqlite3.Connection) -> None:
@@ -192,6 +217,11 @@ class Unrecorded:
         self.exact.clear()
         self.under.clear()
         self.floor = float("-inf")
+
+    def written(self, section_id: str, at: float) -> None:
+        """A full listing of the section fetched at `at` was written: one held as old goes."""
+        if self.listings.get(section_id, (at, frozenset()))[0] <= at:
+            self.listings.pop(section_id, None)
 
     def _prune(self, before: float) -> None:
         """As the table's _prune: the records at or before `before`, and the oldest beyond

@@ -97,15 +97,19 @@ class ItemsMixin(StoreBase):
         self._record_unrecorded()
         plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
         written = False  # the disk full: not written, and the section shows `items`
-        with suppress(StoreFull):  # derived data: best effort
-            with self._write() as db:
-                plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
-                _seen_later(db, section_id, fetched_at, plan, self._gone_unwritten)
-                db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
-                db.executemany(_UPSERT, plan.rows)
-                db.execute(_TOUCH, (section_id, fetched_at))
-                gone.listed(db, section_id, fetched_at)
-            written = True
+        with self._lock:  # no listing is held after the write that records it
+            try:  # derived data: best effort
+                with self._write() as db:
+                    plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
+                    _seen_later(db, section_id, fetched_at, plan, self._gone_unwritten)
+                    db.execute("DELETE FROM items WHERE section_id = ?", (section_id,))
+                    db.executemany(_UPSERT, plan.rows)
+                    db.execute(_TOUCH, (section_id, fetched_at))
+                    gone.listed(db, section_id, fetched_at)
+                written = True
+                self._unrecorded.written(section_id, fetched_at)
+            except StoreFull:  # held: an older copy adds nothing it left out (gone.py)
+                self._unrecorded.listed(section_id, fetched_at, (r[1] for r in plan.rows))
         self._wrote_items()
         return _held(plan.items, written, rows)
 
@@ -351,7 +355,7 @@ def _seen_later(
         (section_id, at),
     ).fetchall()
     for item_id, key, fetched_at, data in later:
-        if unrecorded and unrecorded.hides(item_id, fetched_at):
+        if unrecorded is not None and unrecorded.hides(item_id, fetched_at, section_id):
             continue
         kept = [] if item_id in listed else _decode_all([data])
         if kept:

@@ -5,9 +5,11 @@ channel's prefix too), writes it once the disk frees, and then holds it no longe
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.fakes import full_disk
@@ -26,6 +28,11 @@ def _fresh_notices() -> Iterator[None]:
 
 def pr(n: int, version: int = 0) -> PullRequest:
     return make_pr(n, updated_at=f"2024-05-01T10:{version:02d}:00Z")
+
+
+def big(item: PullRequest) -> PullRequest:
+    """A copy too large for the room a full disk leaves (its write is refused)."""
+    return msgspec.structs.replace(item, body="x" * 50_000)
 
 
 def ids(items: Sequence[Item]) -> list[str]:
@@ -115,4 +122,63 @@ def test_every_read_leaves_out_what_left_while_the_disk_was_full(db_path: Path) 
     assert shown(store, "a") == [pr(2).id]
     assert ids(list(store.iter_section("a"))) == [pr(2).id]
     assert store.find_item(pr(1).id) is None and store.find_item(pr(2).id) == pr(2)
+    store.close()
+
+
+def test_a_listing_taken_with_the_disk_full_keeps_an_older_answer_from_adding(
+    db_path: Path,
+) -> None:
+    """A full listing at 10 leaves PR 1 out while the disk is full (the store still holds the
+    row of 5, its snapshot kept whole): an answer fetched before 10 lands after it and does
+    not bring PR 1 back, as with a listing the store wrote, until a listing as new is."""
+    store = Store.open(db_path)
+    store.save_section("a", [pr(1), pr(2)], 5.0)
+    full_disk.fill(store)
+    assert ids(store.save_section("a", [big(pr(2))], 10.0)) == [pr(2).id]
+    assert store.load_section("a")[1] == 5.0  # not written
+    assert store.upsert_items("a", [pr(1, 1)], 8.0) == []
+    assert pr(1).id not in ids(store.save_section("a", [pr(1), pr(2)], 7.0))
+    assert store.reconcile("a", [pr(1)], 9.0, full=True) == []
+    assert store.upsert_items("a", [pr(1, 2)], 11.0) == [pr(1, 2)]  # fetched after: back
+    full_disk.free(store)
+    assert store.upsert_items("a", [pr(1, 3)], 9.0) == []  # held until a listing is written
+    store.save_section("a", [pr(2, 1)], 12.0)
+    assert not store._unrecorded.listings
+    other = Store.open(db_path)  # another process obeys the listing written
+    assert other.upsert_items("a", [pr(1, 4)], 11.0) == []
+    other.close()
+    store.close()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_older_answers_never_add_what_a_listing_left_out_disk_full_or_not(
+    db_path: Path, seed: int
+) -> None:
+    """Seeded: a listing at a random time leaves some PRs out, with the disk full or not;
+    answers fetched before it (deltas, stale and full listings, in a random order) never
+    bring one of those back into what the store returns (or shows, once written)."""
+    rng = random.Random(seed)
+    store = Store.open(db_path)
+    everyone = [pr(n) for n in range(8)]
+    store.save_section("a", everyone, 1.0)
+    full = rng.random() < 0.7
+    if full:
+        full_disk.fill(store)
+    at = rng.uniform(10.0, 20.0)
+    listed = [big(item) for item in rng.sample(everyone, rng.randint(0, 7))]
+    left = {item.id for item in everyone} - set(ids(listed))
+    store.save_section("a", listed, at)
+    for _ in range(rng.randint(1, 6)):
+        answer = rng.sample(everyone, rng.randint(1, 8))
+        older = rng.uniform(1.5, at - 0.01)
+        kind = rng.choice(["delta", "listing", "stale"])
+        if kind == "delta":
+            got = store.upsert_items("a", answer, older)
+        elif kind == "listing":
+            got = store.save_section("a", answer, older)
+        else:
+            got = store.reconcile("a", answer, older, full=rng.random() < 0.5)
+        assert not left & set(ids(got)), (kind, older, at)
+        if not full:  # (with the disk full, the store's snapshot of 1.0 as it was)
+            assert not left & set(shown(store, "a"))
     store.close()
