@@ -121,6 +121,9 @@ class ResponseCache:
         self._persistent = persistent
         self._on_evict = on_evict or (lambda _type: None)
         self._caches: dict[str, Cache[str, _Held]] = {}
+        # key -> when expire() made it stale: an answer to a request sent before then may
+        # predate the change (an own write) and is stored stale (see _as_of_expiry).
+        self._expired: dict[str, float] = {}
 
     def type_settings(self, cache_type: str) -> CacheTypeSettings:
         try:
@@ -150,6 +153,7 @@ class ResponseCache:
         return entry
 
     def put(self, cache_type: str, key: str, entry: CachedEntry) -> None:
+        entry = self._as_of_expiry(cache_type, key, entry)
         self._cache(cache_type)[key] = _Held.of(entry)
         if self._persistent is not None:
             self._persistent.save(key, entry)
@@ -162,15 +166,38 @@ class ResponseCache:
         that entry's: the body is unchanged, and packing it again at each poll cost 70 ms per
         15 MiB of listing pages on the event loop."""
         new = refreshed(entry, headers, now)
+        kept = self._as_of_expiry(cache_type, key, new)
         cache = self._cache(cache_type)
         held: _Held | None = cache.get(key)
         if held is not None and held.meta == _bodiless(entry):
-            cache[key] = _Held(_bodiless(new), held.packed)
+            cache[key] = _Held(_bodiless(kept), held.packed)
         else:  # evicted or replaced meanwhile: memory takes this one afresh
-            cache[key] = _Held.of(new)
+            cache[key] = _Held.of(kept)
         if self._persistent is not None:
-            self._persistent.save(key, new)
+            self._persistent.save(key, kept)
         return new
+
+    def expire(self, cache_type: str, key: str, now: float) -> None:
+        """Make `key`'s entry stale as of `now` (its copy stays, as the fallback during an
+        outage), and any answer to a request sent before `now` stored stale too: one still
+        in flight may have been made before the change that called for this."""
+        self._expired[key] = now
+        entry = self.get(cache_type, key)
+        if entry is not None:
+            aged = min(entry.fetched_at, now - self.type_settings(cache_type).ttl)
+            self.put(cache_type, key, msgspec.structs.replace(entry, fetched_at=aged))
+
+    def _as_of_expiry(self, cache_type: str, key: str, entry: CachedEntry) -> CachedEntry:
+        """`entry` as it may be stored: stale if its request went out before the key was
+        expired; an answer sent after that is fresh evidence, and the mark goes."""
+        at = self._expired.get(key)
+        if at is None:
+            return entry
+        if entry.fetched_at >= at:
+            del self._expired[key]
+            return entry
+        aged = min(entry.fetched_at, at - self.type_settings(cache_type).ttl)
+        return msgspec.structs.replace(entry, fetched_at=aged)
 
     def is_fresh(self, cache_type: str, entry: CachedEntry, now: float) -> bool:
         return now - entry.fetched_at < self.type_settings(cache_type).ttl

@@ -356,11 +356,7 @@ class Gateway:
         if self._owner is None:  # no read or write yet: nothing this login cached is in play
             return
         key = cache_key(self._owner, "GET", self._absolute(path), params)
-        entry = self._cache.get(cache_type, key)
-        if entry is not None:
-            ttl = self._cache.type_settings(cache_type).ttl
-            aged = min(entry.fetched_at, self._clock.time() - ttl)
-            self._cache.put(cache_type, key, msgspec.structs.replace(entry, fetched_at=aged))
+        self._cache.expire(cache_type, key, self._clock.time())
 
     def breaker_state(self, endpoint: str | None = None) -> BreakerState:
         breaker = self._breakers.get(self._breaker_name(endpoint or ""))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from zen_tui.gateway import Unavailable
 
@@ -82,3 +83,37 @@ async def test_a_revalidation_never_rides_on_a_read_that_began_before_it(make_ga
     old = await before
     assert answered.json() == {"state": "closed"} and answered.cache == "miss"
     assert old.json() == {"state": "open"}
+
+
+@pytest.mark.parametrize("answer", [304, 200])
+async def test_an_answer_sent_before_an_expire_is_stored_stale(router, make_gateway, clock, answer):
+    """expire(): an own write changed what the entry says. A read already in flight (a
+    poll) was sent before the write: its answer, a 304 or a 200, may be the old state and
+    must not pass for fresh, or the next read is a hit showing what the write changed."""
+    gate, polled_sent = asyncio.Event(), asyncio.Event()
+    sent: list[float] = []
+
+    async def server(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.time())
+        if len(sent) == 2:  # the poll: its answer comes once the write landed
+            polled_sent.set()
+            await gate.wait()
+            if answer == 304:
+                return httpx.Response(304, headers={"ETag": ETAG})
+        return httpx.Response(200, json={"state": "open"}, headers={"ETag": ETAG})
+
+    router.get("/issue/1").mock(side_effect=server)
+    gw = make_gateway()
+    await gw.request("GET", "/issue/1", cache_type="issue_details")
+    clock.advance(31)  # stale: the poll asks the server
+    poll = asyncio.create_task(gw.request("GET", "/issue/1", cache_type="issue_details"))
+    await polled_sent.wait()
+    clock.advance(1)
+    gw.expire("issue_details", "/issue/1")  # the write landed after the poll was sent
+    gate.set()
+    polled = await poll
+    assert polled.json() == {"state": "open"}  # its answer, as of when it was sent
+    after = await gw.request("GET", "/issue/1", cache_type="issue_details")
+    assert after.cache != "hit" and len(sent) == 3
+    again = await gw.request("GET", "/issue/1", cache_type="issue_details")
+    assert again.cache == "hit"  # an answer sent after the write is fresh again
