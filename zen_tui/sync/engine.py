@@ -1725,11 +1725,19 @@ def build_error(error: BaseException) -> str:
 
 def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:
     """The bucket `health` shows: the main scope once the server reported on it, else any
-    scope the server reported on (e.g. GitHub search), else the main/first one."""
+    scope the server reported on (e.g. GitHub search), else the client-side bucket nearest
+    empty (Slack reports no budget and limits each method in a bucket of its own: the
+    `default` one no call spends would stand full), the main one while none is spent."""
     ordered = [buckets[main]] if main in buckets else []
     ordered += [g for scope, g in sorted(buckets.items()) if scope != main]
     reported = [g for g in ordered if g.remaining is not None]
-    return (reported or ordered or [None])[0]
+    if reported:
+        return reported[0]
+    return min(ordered, key=_fill, default=None)  # the first of the emptiest: main on a tie
+
+
+def _fill(gauge: Any) -> float:
+    return float(gauge.tokens / gauge.capacity) if gauge.capacity else 1.0
 
 
 async def _in_daemon_thread(fn: Callable[[], T]) -> T:
