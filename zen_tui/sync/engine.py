@@ -1071,18 +1071,24 @@ class SyncEngine:
         return None
 
     def forget(
-        self, account: str, item_ids: Iterable[str] = (), prefixes: Iterable[str] = ()
+        self,
+        account: str,
+        item_ids: Iterable[str] = (),
+        prefixes: Iterable[str] = (),
+        *,
+        at: float | None = None,
     ) -> list[str]:
         """The server said these items (ids, or every id under a prefix: a Slack channel
         left) are gone for this account: off every section of the account at once, on
         screen and in the store (another process's next read of it sees them gone), and a
         listing fetched before now does not bring them back, in this process or another
-        (store/gone.py). Each section keeps its freshness. Returns the sections that showed
-        one."""
+        (store/gone.py). `at`: when it was learnt, if before now (a webhook's delivery, as
+        received). Each section keeps its freshness. Returns the sections that showed one."""
         ids, under = set(item_ids), tuple(prefixes)
         mine = [s for s in self._sections if s.account == account]
         shown = {s.id: self._shown(s.id) for s in mine}  # before the store forgets them
-        self.rows.of(account).forget_items(ids, under, at=self.wired.clock.time())
+        learnt = self.wired.clock.time() if at is None else at
+        self.rows.of(account).forget_items(ids, under, at=learnt)
         touched = []
         for section in mine:
             doomed = ids | {i.id for i in shown[section.id] if under and i.id.startswith(under)}

@@ -299,6 +299,7 @@ class Outbox:
     async def send(self, entry: Any) -> ActionState:
         """Claim one entry and drive it as far as it can go now. Returns its new state
         (SENDING: another process holds it)."""
+        self._narrow.pop(entry.id, None)  # this send decides anew what the entry waits on
         taken = self.claim(entry)
         if taken is None:
             return self._elsewhere(entry)
@@ -496,6 +497,8 @@ class Outbox:
             log.warning("%s", err)
             return self.store.outbox_get(entry.id) or entry
         entry_now = updated if updated is not None else entry
+        if state not in (*_WAITS, ActionState.SENDING):  # final: it waits on nothing now
+            self._narrow.pop(entry.id, None)
         self.publish(entry_now, state, reason, progress)
         return entry_now
 
@@ -521,7 +524,8 @@ class Outbox:
         blocked, tried = set(later), set(later)
         held, tried_items = set(items_later), set(items_later)
         tally: dict[ActionState, int] = {}
-        for entry in self.store.outbox_by_state(*_WAITS, ActionState.SENDING):
+        listed = self.store.outbox_by_state(*_WAITS, ActionState.SENDING)
+        for entry in listed:
             account, item = entry.action.account, (entry.action.account, entry.action.item_id)
             if account in blocked or item in held or account not in self.clients:
                 continue
@@ -545,6 +549,9 @@ class Outbox:
                 held.add(item)
             else:
                 blocked.add(account)
+        # Entries finished elsewhere (another process) wait on nothing here now.
+        waiting = {e.id for e in listed} | self.claimed
+        self._narrow = {k: v for k, v in self._narrow.items() if k in waiting}
         for account in tried - blocked:
             self.not_before.pop(account, None)
         for item in tried_items - held:
@@ -558,7 +565,6 @@ class Outbox:
         """Send one entry for replay: its new state, and whether a wait it is left in is on
         a narrower limit than its account's."""
         self.claimed.add(entry.id)
-        self._narrow.pop(entry.id, None)
         try:
             state = await self.send(self.store.outbox_get(entry.id) or entry)
         finally:

@@ -44,7 +44,14 @@ class WebhookTarget(Protocol):
 
     def apply_items(self, section_id: str, items: list[Item]) -> None: ...
 
-    def remove_items(self, section_id: str, item_ids: set[str]) -> None: ...
+    def forget(
+        self,
+        account: str,
+        item_ids: Iterable[str] = (),
+        prefixes: Iterable[str] = (),
+        *,
+        at: float | None = None,
+    ) -> list[str]: ...
 
     def repository_moved(self, account: str, old: str, new: str) -> None: ...
 
@@ -136,7 +143,8 @@ class WebhookProcessor:
             if items:
                 self._place(account, client, items, partial=partial_payload(row.event, payload))
             else:
-                self._without_items(account, referenced(row.service, row.event, payload))
+                ref = referenced(row.service, row.event, payload)
+                self._without_items(account, ref, row.received_at)
             self._replied(account, client.thread_replies(row.event, payload))
 
     def _repository_moved(self, service: str, old: str, new: str) -> None:
@@ -165,19 +173,22 @@ class WebhookProcessor:
     def _sections(self, account: str) -> list[SectionInfo]:
         return [s for s in self.target.sections if s.account == account]
 
-    def _without_items(self, account: str, ref: Reference | None) -> None:
-        """A deletion leaves the sections at once; another event about a shown item (a Slack
-        reaction) refreshes them; an event naming nothing refreshes the whole account."""
+    def _without_items(self, account: str, ref: Reference | None, received_at: float) -> None:
+        """A deletion is gone as of when the delivery came (the engine's forget: off the
+        sections showing it at once, and recorded even if none does, so a poll answer
+        requested before then never adds it, here or in another process); another event
+        about a shown item (a Slack reaction) refreshes them; one naming nothing refreshes
+        the whole account."""
         sections = self._sections(account)
         if ref is None:
             self.target.refresh_soon(s.id for s in sections)
             return
         ids = {f"{account}:{key}" for key in ref.keys}
+        if ref.deleted:
+            self.target.forget(account, ids, at=received_at)
+            return
         showing = [s.id for s in sections if ids & self.target.shown_ids(s.id)]
-        for section_id in showing if ref.deleted else ():
-            self.target.remove_items(section_id, ids)
-        if not ref.deleted:  # e.g. a reaction: the item's `updated` did not move
-            self.target.refresh_soon(showing, full=True)
+        self.target.refresh_soon(showing, full=True)  # e.g. a reaction: `updated` did not move
 
     def _replied(self, account: str, replies: list[ThreadReply]) -> None:
         """A thread reply moves its parent's reply count and latest reply in the sections

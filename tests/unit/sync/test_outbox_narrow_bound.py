@@ -1,0 +1,103 @@
+"""The outbox's memory of which entries wait on a narrower limit (a Jira issue's writes) is
+bounded by the entries still waiting: a send by any path (a replay, a bulk send) decides it
+anew, and an entry that reaches a final state leaves it. Before, a bulk send that met a
+scoped 429 and later finished outside a replay stayed in it for the session. Fake clock,
+real SQLite, seeded random schedules of bulk sends and replays."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.errors import RateLimited
+from zen_tui.gateway.events import EventBus
+from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.sync.outbox import Outbox
+
+from .fakes import FakeClient, Result
+
+WAITING = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+
+
+def act(n: int) -> Action:
+    return Action(kind="comment", item_id=f"work:ZEN-{n}", account="work", params={})
+
+
+def scoped_429(clock: FakeClock, n: int) -> RateLimited:
+    return RateLimited(
+        service="jira", account="work", retry_at=clock.time() + 60, scope=f"issue:ZEN-{n}"
+    )
+
+
+def still_waiting(outbox: Outbox, entries: list[Any]) -> set[str]:
+    return {e.id for e in entries if outbox.store.outbox_get(e.id).state in WAITING}
+
+
+async def test_bulk_sends_that_met_a_scoped_429_and_then_finish_leave_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(1000.0)
+    store = Store.open(tmp_path / "zen.db", clock=clock.time)
+    work = FakeClient(service="jira", account="work")
+    clients: dict[str, Any] = {"work": work}
+    outbox = Outbox(store, clients, EventBus(), now=clock.time)
+    try:
+        entries = outbox.queue([act(1), act(2), act(3)])
+        work.script = [scoped_429(clock, 1), scoped_429(clock, 2), Result(True)]
+        for entry in entries:  # as the bulk processor sends one by one (bulk._one_by_one)
+            await outbox.send(entry)
+        assert set(outbox._narrow) == {entries[0].id, entries[1].id}
+        clock.advance(61)
+        work.script = [Result(True), Result(False, "no", conflict=True)]
+        for entry in entries[:2]:  # sent again by the bulk path, not a replay: final now
+            await outbox.send(store.outbox_get(entry.id))
+        assert still_waiting(outbox, entries) == set()
+        assert outbox._narrow == {}, "finished entries stayed remembered"
+    finally:
+        outbox.close()
+        store.close()
+
+
+async def test_random_sends_and_replays_remember_only_entries_still_waiting(
+    tmp_path: Path,
+) -> None:
+    remembered = 0  # steps after which some entry waited on a narrower limit
+    for seed in range(20):
+        rng = random.Random(seed)
+        clock = FakeClock(1000.0)
+        store = Store.open(tmp_path / f"zen{seed}.db", clock=clock.time)
+        work = FakeClient(service="jira", account="work")
+        clients: dict[str, Any] = {"work": work}
+        outbox = Outbox(store, clients, EventBus(), now=clock.time)
+        entries: list[Any] = []
+        try:
+            for _ in range(40):
+                if rng.random() < 0.4:
+                    entries += outbox.queue([act(rng.randint(1, 4))])
+                n = rng.randint(1, 4)
+                work.script = [
+                    rng.choice([scoped_429(clock, n), Result(True), Result(False, "x", None, True)])
+                    for _ in range(6)
+                ]
+                waiting = [e for e in entries if e.id in still_waiting(outbox, entries)]
+                if waiting and rng.random() < 0.6:  # a bulk send of some
+                    for entry in rng.sample(waiting, rng.randint(1, len(waiting))):
+                        await outbox.send(store.outbox_get(entry.id))
+                else:
+                    await outbox.replay(due_only=rng.random() < 0.5)
+                assert set(outbox._narrow) <= still_waiting(outbox, entries), f"seed {seed}"
+                remembered += bool(outbox._narrow)
+                clock.advance(rng.choice((0.0, 5.0, 61.0)))
+            work.script = []
+            for _ in range(len(entries) + 2):  # calm: everything finishes
+                await outbox.replay()
+                clock.advance(61.0)
+            assert still_waiting(outbox, entries) == set(), f"seed {seed}"
+            assert outbox._narrow == {}, f"seed {seed}"
+        finally:
+            outbox.close()
+            store.close()
+    assert remembered >= 20  # the schedules did leave entries waiting on their own limit
