@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,32 @@ async def sim_client(sim: Any, clock: FakeClock) -> Any:
     yield factory
     for gateway in gateways:
         await gateway.aclose()
+
+
+@contextmanager
+def jira_on_virtual_time(sim: Any) -> Iterator[FakeClock]:
+    """One virtual clock for the client and the module's simulator, its Jira budgets fresh (the
+    tests before spent from them); afterwards its faults cleared, its budgets back to the
+    class's figures and its own clock back."""
+    clock = FakeClock(start=time.time())
+    jira = sim.world.services["jira"]
+    real, sim.world.clock = sim.world.clock, clock.time
+    with sim.world.lock:
+        jira.bursts.clear()
+        jira.issue_writes.clear()
+    yield clock
+    sim.clear_faults()
+    for name in ("burst_per_minute", "issue_writes_per_minute"):
+        vars(jira).pop(name, None)
+    sim.world.clock = real
+
+
+@asynccontextmanager
+async def jira_ending_at_long_waits(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
+    """A Jira client to the simulator on `clock` whose call ends at a 429 with a Retry-After
+    past 5 s: the pause that 429 set is what the rate-limit tests look at."""
+    settings = default_settings("jira")
+    settings = replace(settings, retry=replace(settings.retry, max_server_wait=5.0))
+    gateway = sim_gateway(sim, "jira", settings=settings, clock=clock)
+    yield JiraClient(sim.account("jira"), gateway, clock=clock)
+    await gateway.aclose()

@@ -5,46 +5,30 @@ client pauses what the 429 names, no more. Against the simulator, on one virtual
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.errors import RateLimited
-from zen_tui.gateway.settings import default_settings
 from zen_tui.models import Action, Issue
 from zen_tui.services.jira import API, JiraClient
 
-from .conftest import section, sim_gateway
+from .conftest import jira_ending_at_long_waits, jira_on_virtual_time, section
 
 
 @pytest.fixture
 def clock(sim: Any) -> Iterator[FakeClock]:
-    """The client's and the simulator's time; fresh Jira budgets, as they were afterwards."""
-    clock = FakeClock(start=time.time())
-    jira = sim.world.services["jira"]
-    real, sim.world.clock = sim.world.clock, clock.time
-    with sim.world.lock:  # the module's simulator: the tests before spent from these
-        jira.bursts.clear()
-        jira.issue_writes.clear()
-    yield clock
-    sim.clear_faults()
-    for name in ("burst_per_minute", "issue_writes_per_minute"):
-        vars(jira).pop(name, None)  # back to the class's figure
-    sim.world.clock = real
+    """The client's and the simulator's time; fresh Jira budgets."""
+    with jira_on_virtual_time(sim) as clock:
+        yield clock
 
 
 @pytest.fixture
 async def jira(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
-    settings = default_settings("jira")
-    # A 429 whose Retry-After is past 5 s ends the call: the pause it set is what is tested.
-    settings = replace(settings, retry=replace(settings.retry, max_server_wait=5.0))
-    gateway = sim_gateway(sim, "jira", settings=settings, clock=clock)
-    yield JiraClient(sim.account("jira"), gateway, clock=clock)
-    await gateway.aclose()
+    async with jira_ending_at_long_waits(sim, clock) as client:
+        yield client
 
 
 def comment(issue: Issue, text: str) -> Action:

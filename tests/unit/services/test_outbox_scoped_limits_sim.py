@@ -7,25 +7,22 @@ real store, on one virtual clock."""
 from __future__ import annotations
 
 import random
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.events import EventBus
-from zen_tui.gateway.settings import default_settings
 from zen_tui.models import Action, ActionState, Issue
 from zen_tui.services.jira import JiraClient
 from zen_tui.simulator.jira import adf
 from zen_tui.store import Store
 from zen_tui.sync.outbox import Outbox
 
-from .conftest import section, sim_gateway
+from .conftest import jira_ending_at_long_waits, jira_on_virtual_time, section
 
 S = ActionState
 MARK = "\u2060"  # where the hidden idempotency marker a comment carries begins
@@ -35,27 +32,14 @@ QUOTA = {"service": "jira", "method": "POST", "rate_limit_rate": 1.0, "retry_aft
 @pytest.fixture
 def clock(sim: Any) -> Iterator[FakeClock]:
     """The client's, the store's and the simulator's time; fresh Jira budgets."""
-    clock = FakeClock(start=time.time())
-    jira = sim.world.services["jira"]
-    real, sim.world.clock = sim.world.clock, clock.time
-    with sim.world.lock:
-        jira.bursts.clear()
-        jira.issue_writes.clear()
-    yield clock
-    sim.clear_faults()
-    for name in ("burst_per_minute", "issue_writes_per_minute"):
-        vars(jira).pop(name, None)
-    sim.world.clock = real
+    with jira_on_virtual_time(sim) as clock:
+        yield clock
 
 
 @pytest.fixture
 async def jira(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
-    settings = default_settings("jira")
-    # A 429 whose Retry-After is past 5 s ends the call: the outbox's wait is what is tested.
-    settings = replace(settings, retry=replace(settings.retry, max_server_wait=5.0))
-    gateway = sim_gateway(sim, "jira", settings=settings, clock=clock)
-    yield JiraClient(sim.account("jira"), gateway, clock=clock)
-    await gateway.aclose()
+    async with jira_ending_at_long_waits(sim, clock) as client:
+        yield client
 
 
 @pytest.fixture
