@@ -1108,14 +1108,6 @@ class SyncEngine:
         kept = tuple(i for i in snapshot.items if i.id not in doomed)
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
 
-    def remove_items(self, section_id: str, item_ids: set[str]) -> None:
-        """Items deleted at the provider (a delta poll would never drop them): gone from the
-        store as forget() has them, so a listing fetched before now does not bring them back."""
-        now = self.wired.clock.time()
-        kept = [item for item in self._shown(section_id) if item.id not in item_ids]
-        self._rows(section_id).forget_items(item_ids, at=now)
-        self._republish(section_id, kept, now)
-
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
         self._publish(section, freshness.live(items, at), self._snapshots.get(section_id))

@@ -234,7 +234,7 @@ async def test_an_older_listing_neither_reverts_nor_resurrects() -> None:
     eng = engine(Store.open(":memory:"), client)
     await poll(eng)
     eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "webhook")])  # at 1.7e9
-    eng.remove_items(SECTION.id, {"j:P-2"})  # deleted at the provider
+    eng.forget(SECTION.account, {"j:P-2"})  # deleted at the provider
     client.answers = [Result([issue(1), issue(2)], 15.0, cache="hit")]  # fetched before both
     await poll(eng)
     shown = eng.snapshot(SECTION.id)

@@ -185,7 +185,7 @@ async def github_rounds(seed: int, monkeypatch: pytest.MonkeyPatch) -> Invariant
             server.touch(number, title=f"t{step}")
         elif op == "delete":  # gone upstream; its deletion event reaches the engine
             del server.issues[number]
-            engine.remove_items(OPEN.id, {f"gh:o/r#{number}"})
+            engine.forget(OPEN.account, {f"gh:o/r#{number}"})
         elif op == "advance":
             clock.advance(rng.choice([1.0, 30.0]))
         else:
@@ -337,7 +337,7 @@ async def delta_rounds(seed: int) -> Invariant:
         elif op == "delete" and len(server.issues) > 1:
             number = rng.choice(sorted(server.issues))
             del server.issues[number]
-            engine.remove_items(SECTION.id, {f"j:P-{number}"})
+            engine.forget(SECTION.account, {f"j:P-{number}"})
         elif op in ("poll", "cut"):
             server.fail_from = rng.randint(1, 3) if op == "cut" else None
             await engine.pollers[SECTION.id].poll_now(interactive=False)
