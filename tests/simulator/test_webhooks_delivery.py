@@ -185,17 +185,12 @@ def test_slack_event_envelope_signature_and_schema(
     assert envelope["event"]["type"] == "message" and envelope["authed_users"] == [slack.me.id]
 
 
-def test_redelivery_after_a_failing_target_keeps_ids(
+def test_a_slack_retry_keeps_its_event_id_and_is_signed_afresh(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
-    receiver.script = {"/github": [500, 200], "/slack": [503, 200]}
-    world.emit("github", "issues", {"action": "closed"})
+    receiver.script = {"/slack": [503, 200]}
     world.emit("slack", "message", {"type": "message", "event_ts": "1.000001", "text": "x"})
     assert dispatcher.wait_idle()
-    gh = receiver.for_service("github")
-    assert len(gh) == 2
-    assert gh[0][0]["X-GitHub-Delivery"] == gh[1][0]["X-GitHub-Delivery"]
-    assert gh[0][1] == gh[1][1]
     first, retry = receiver.for_service("slack")
     assert "X-Slack-Retry-Num" not in first[0]
     assert retry[0]["X-Slack-Retry-Num"] == "1" and retry[0]["X-Slack-Retry-Reason"] == "http_error"
@@ -203,7 +198,42 @@ def test_redelivery_after_a_failing_target_keeps_ids(
     assert retry[0]["X-Slack-Signature"] == expected_slack(
         SECRETS["slack"], retry[0]["X-Slack-Request-Timestamp"], retry[1]
     )
-    assert world.counters.webhooks_delivered == {"github": 1, "slack": 1}
+    assert world.counters.webhooks_delivered == {"slack": 1}
+
+
+def test_github_never_resends_a_failed_delivery_by_itself_only_on_redeliver(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    """GitHub's docs: "GitHub does not automatically redeliver failed deliveries"; its
+    Redeliver button sends the same delivery (same X-GitHub-Delivery, same body)."""
+    receiver.script = {"/github": [500, 200]}
+    world.emit("github", "issues", {"action": "closed"})
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("github")
+    assert dispatcher.dropped == 1 and world.counters.webhooks_delivered == {}
+    delivery_id = headers["X-GitHub-Delivery"]
+    assert dispatcher.recent() == [delivery_id]
+
+    assert dispatcher.redeliver(delivery_id) and not dispatcher.redeliver("no-such-id")
+    assert dispatcher.wait_idle()
+    again = receiver.for_service("github")[1]
+    assert again[0]["X-GitHub-Delivery"] == delivery_id and again[1] == body
+    assert again[0]["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
+    assert world.counters.webhooks_delivered == {"github": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "attempts"), [(401, 1), (404, 1), (413, 1), (429, 3), (409, 3), (503, 3)]
+)
+def test_jira_retries_only_the_answers_its_policy_names(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver, status: int, attempts: int
+) -> None:
+    """Jira Cloud retries on 408, 409, 425, 429, 5xx or a failed connection, not on a 4xx
+    refusal such as a bad signature."""
+    receiver.script = {"/jira": [status]}
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+    assert dispatcher.wait_idle()
+    assert len(receiver.for_service("jira")) == attempts
 
 
 def test_retries_are_bounded_then_dropped(
@@ -254,14 +284,14 @@ def test_removing_a_target_drops_its_pending_retries(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
     dispatcher.backoff = (0.5,)
-    receiver.script = {"/github": [500, 200]}
-    world.emit("github", "issues", {"action": "opened"})
+    receiver.script = {"/slack": [500, 200]}
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.000003", "text": "z"})
     deadline = time.monotonic() + 5
-    while not receiver.for_service("github") and time.monotonic() < deadline:
+    while not receiver.for_service("slack") and time.monotonic() < deadline:
         time.sleep(0.01)  # until the first attempt has failed; its retry waits 0.5 s
-    dispatcher.targets = {k: v for k, v in dispatcher.targets.items() if k != "github"}
+    dispatcher.targets = {k: v for k, v in dispatcher.targets.items() if k != "slack"}
     assert dispatcher.wait_idle()
-    assert len(receiver.for_service("github")) == 1 and dispatcher.dropped == 1
+    assert len(receiver.for_service("slack")) == 1 and dispatcher.dropped == 1
     world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
     assert dispatcher.wait_idle() and len(receiver.for_service("jira")) == 1  # thread alive
 

@@ -201,8 +201,27 @@ async def webhooks(request: Request) -> Response:
             "targets": {name: url for name, (url, _secret) in dispatcher.targets.items()},
             "delivered": request.app.state.world.counters.snapshot()["webhooks_delivered"],
             "dropped": dispatcher.dropped,
+            "github_recent": dispatcher.recent()[-20:],
         }
     )
+
+
+async def redeliver(request: Request) -> Response:
+    """POST {"id": "<X-GitHub-Delivery>"}: GitHub's Redeliver button (GitHub never resends a
+    failed delivery by itself)."""
+    from zen_tui.simulator.app import webhook_dispatcher
+
+    dispatcher = webhook_dispatcher(request.app)
+    try:
+        body = await _json(request)
+    except FaultRuleError as exc:
+        return _bad(str(exc))
+    delivery_id = body.get("id") if isinstance(body, dict) else None
+    if dispatcher is None or not isinstance(delivery_id, str):
+        return _bad('send {"id": "<a GitHub delivery id from GET /_sim/webhooks>"}')
+    if not dispatcher.redeliver(delivery_id):
+        return JSONResponse({"error": f"no GitHub delivery {delivery_id!r}"}, status_code=404)
+    return JSONResponse({"redelivered": delivery_id}, status_code=202)
 
 
 async def service_settings(request: Request) -> Response:
@@ -231,5 +250,6 @@ def control_routes() -> list[BaseRoute]:
         Route("/seed", info, methods=["GET"]),
         Route("/rate_scale", rate_scale, methods=["PUT"]),
         Route("/webhooks", webhooks, methods=["GET", "PUT", "DELETE"]),
+        Route("/webhooks/redeliver", redeliver, methods=["POST"]),
         Route("/settings", service_settings, methods=["GET", "PUT"]),
     ]

@@ -13,7 +13,10 @@
 
 Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
 and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
-slower than `timeout`) is retried after each delay in `backoff`, then dropped.
+slower than `timeout`) is retried after each delay in `backoff`, then dropped, as each service
+does it: Slack retries any failure; Jira only a refused or timed-out connection and 408, 409,
+425, 429 or 5xx; GitHub never by itself ("GitHub does not automatically redeliver failed
+deliveries"): only its Redeliver button (`redeliver`) sends a delivery again, same id and body.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from zen_tui.simulator.core.world import ChangeEvent, World
 HOOK_ID = "424242"
 CONTENT_TYPES = ("json", "form")  # a GitHub hook's config.content_type
 NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
+# Jira Cloud's retry policy: these answers (and 5xx, a refused or timed-out connection) only
+JIRA_RETRIED = frozenset({408, 409, 425, 429})
+RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
 
@@ -99,6 +105,7 @@ class WebhookDispatcher:
         self._busy = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._recent: dict[str, _Delivery] = {}  # GitHub's "Recent Deliveries", by id
         world.on_change(self._on_change)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -183,15 +190,15 @@ class WebhookDispatcher:
                 if delivery is None:
                     return
                 self._busy += 1
-            ok, reason = False, "unknown_error"
+            status, reason = None, "unknown_error"
             try:
-                ok, reason = self._send(delivery)
+                status, reason = self._send(delivery)
             except Exception:  # never let one bad delivery end the thread
                 log.exception("simulator: webhook delivery to %s failed", delivery.service)
             finally:
                 with self._cond:
                     self._busy -= 1
-                    self._after(delivery, ok, reason)
+                    self._after(delivery, status, reason)
                     self._cond.notify_all()
 
     def _next_due(self) -> _Delivery | None:
@@ -203,10 +210,16 @@ class WebhookDispatcher:
             self._cond.wait(wait)
         return None
 
-    def _after(self, delivery: _Delivery, ok: bool, reason: str) -> None:
-        if ok:
+    def _after(self, delivery: _Delivery, status: int | None, reason: str) -> None:
+        if delivery.service == "github":
+            self._remember(delivery)
+        if status is not None and 200 <= status < 300:
             self.world.counters.webhook(delivery.service)
-        elif delivery.attempt < len(self.backoff) and reason != NO_TARGET:
+        elif (
+            delivery.attempt < len(self.backoff)
+            and reason != NO_TARGET
+            and retried(delivery.service, status)
+        ):
             delivery.due = time.monotonic() + self.backoff[delivery.attempt]
             delivery.attempt += 1
             delivery.last_reason = reason
@@ -214,16 +227,41 @@ class WebhookDispatcher:
         else:
             self.dropped += 1
 
-    def _send(self, delivery: _Delivery) -> tuple[bool, str]:
-        """POST once; (delivered, retry reason)."""
+    def _remember(self, delivery: _Delivery) -> None:
+        self._recent.pop(delivery.delivery_id, None)
+        self._recent[delivery.delivery_id] = delivery
+        while len(self._recent) > RECENT:
+            del self._recent[next(iter(self._recent))]
+
+    def redeliver(self, delivery_id: str) -> bool:
+        """GitHub's Redeliver button: the delivery sent again, same id and body, freshly
+        signed. False when no GitHub delivery has that id."""
+        with self._cond:
+            sent = self._recent.get(delivery_id)
+            if sent is None:
+                return False
+            again = _Delivery(
+                time.monotonic(), next(self._seq), "github", sent.event, sent.body, delivery_id
+            )
+            heapq.heappush(self._heap, again)
+            self._cond.notify_all()
+        return True
+
+    def recent(self) -> list[str]:
+        """The ids of the GitHub deliveries sent so far (oldest first), for `redeliver`."""
+        with self._cond:
+            return list(self._recent)
+
+    def _send(self, delivery: _Delivery) -> tuple[int | None, str]:
+        """POST once; (the answer's status or None, retry reason)."""
         target = self.targets.get(delivery.service)  # targets may be replaced at runtime
         if target is None:
-            return False, NO_TARGET
+            return None, NO_TARGET
         url, secret = target
         body, content_type = self._wire(delivery)
         headers = self._headers(delivery, secret, body, content_type)
         status, _, reason = self._post(url, body, headers)
-        return status is not None and 200 <= status < 300, reason
+        return status, reason
 
     def _wire(self, d: _Delivery) -> tuple[bytes, str]:
         """The bytes sent and their type: GitHub's `form` hooks wrap the JSON in `payload=`."""
@@ -321,3 +359,13 @@ class WebhookDispatcher:
                 headers["X-Slack-Retry-Num"] = str(d.attempt)
                 headers["X-Slack-Retry-Reason"] = d.last_reason
         return headers
+
+
+def retried(service: str, status: int | None) -> bool:
+    """Whether the service sends a failed delivery again by itself (`status` None: the
+    connection was refused or timed out)."""
+    if service == "github":
+        return False
+    if service == "jira":
+        return status is None or status in JIRA_RETRIED or status >= 500
+    return True
