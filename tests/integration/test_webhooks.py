@@ -8,6 +8,7 @@ import httpx
 import msgspec
 import pytest
 
+from tests.fakes import full_disk
 from tests.helpers import eventually
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
@@ -185,6 +186,29 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(start_hooked):
     await asyncio.sleep(0.1)
     assert engine.webhooks.processor.processed == processed
     assert engine.webhooks.receiver.stats.duplicates == {"github": 1}
+
+
+async def test_a_github_delivery_the_full_disk_refused_is_fetched_by_a_refresh(
+    start_hooked, sim, caplog
+):
+    """The receiver answers 500 when it cannot save a verified delivery (here a real
+    SQLITE_FULL). GitHub never sends a failed delivery again by itself, so the sections
+    of the service ask the server instead, at once, not at the safety-net poll."""
+    engine = await start_hooked()
+    section, pr = first_item(engine, "prs", "github")
+    await eventually(lambda: engine.webhooks.receiver.stats.accepted.get("github"))  # ping
+    full_disk.fill(engine.store)
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "unsaved"}))
+
+    def shown():
+        return "unsaved" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
+
+    await eventually(shown, "the label, fetched by a refresh")
+    assert engine.webhooks.receiver.stats.rejected == {"github: 503": 1}
+    assert sim.app.state.webhooks.dropped == 1  # GitHub gave it up
+    assert "cannot save the delivery: disk full" in caplog.text
+    assert "Traceback" not in caplog.text  # a full disk is one line, not a crash report
+    full_disk.free(engine.store)
 
 
 def _deliveries(engine):

@@ -111,9 +111,17 @@ class WebhookProcessor:
             self.processed += 1
         return len(rows)
 
-    def _refresh_service(self, service: str) -> None:
+    def _refresh_service(self, service: str, *, full: bool = False) -> None:
         accounts = {a for a, c in self.clients.items() if c.service == service}
-        self.target.refresh_soon(s.id for s in self.target.sections if s.account in accounts)
+        sections = (s.id for s in self.target.sections if s.account in accounts)
+        self.target.refresh_soon(sections, full=full)
+
+    def unsaved(self, service: str) -> None:
+        """A verified delivery the receiver could not save: what it said (a deletion, an item
+        leaving a query, anything) is listed in full from the server instead, at once. GitHub
+        never resends it by itself; Jira and Slack would, but only minutes later, or never."""
+        self._owed_to_unbuilt(service)
+        self._refresh_service(service, full=True)
 
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:

@@ -41,7 +41,12 @@ class Webhooks:
         self.store = store
         self.processor = WebhookProcessor(store, clients, target)
         self.receiver = WebhookReceiver(
-            config, store, secrets=secrets, clock=clock, on_delivery=self._delivered
+            config,
+            store,
+            secrets=secrets,
+            clock=clock,
+            on_delivery=self._delivered,
+            on_unsaved=self.processor.unsaved,
         )
         self.server = WebhookServer(self.receiver)
 

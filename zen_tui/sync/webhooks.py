@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
+from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_limits import ReceiverLimits, RepeatFilter, bounded_protocol, fitted
 from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
 
@@ -63,7 +64,8 @@ class BodyTooSlow(Exception):
 
 
 class WebhookReceiver:
-    """The ASGI app and its state. `on_delivery(service)` runs after each new queued event."""
+    """The ASGI app and its state. `on_delivery(service)` runs after each new queued event,
+    `on_unsaved(service)` after a verified one the store could not save (refused 5xx)."""
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class WebhookReceiver:
         secrets: Mapping[str, str],
         clock: Callable[[], float],
         on_delivery: Callable[[str], None] = lambda service: None,
+        on_unsaved: Callable[[str], None] = lambda service: None,
         limits: ReceiverLimits | None = None,
     ) -> None:
         self.config = config
@@ -81,6 +84,7 @@ class WebhookReceiver:
         self.secrets = dict(secrets)
         self.clock = clock
         self.on_delivery = on_delivery
+        self.on_unsaved = on_unsaved
         self.stats = WebhookStats()
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
 
@@ -132,9 +136,15 @@ class WebhookReceiver:
         # resent under a fresh id must still be recognised as the same one.
         digest = hashlib.sha256(body).hexdigest()
         stored = delivery.document or body  # the JSON a GitHub form delivery carried
-        new = self.store.webhook_enqueue(
-            service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
-        )
+        try:
+            new = self.store.webhook_enqueue(
+                service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
+            )
+        except Exception as err:  # a 5xx: Jira and Slack retry it, GitHub never resends it,
+            self.on_unsaved(service)  # so what it said is fetched from the server instead
+            if not isinstance(err, StoreFull):
+                raise
+            return self._reject(service, Rejected(503, "cannot save the delivery: disk full"))
         if not new:
             self.stats.add(self.stats.duplicates, service)
             log.info("webhook %s: delivery %s seen before, ignored", service, delivery.delivery_id)

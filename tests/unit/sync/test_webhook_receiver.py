@@ -199,10 +199,13 @@ async def test_an_internal_error_is_500_and_the_receiver_keeps_working(receiver,
         return real(*args, **kwargs)
 
     store.webhook_enqueue = flaky
+    unsaved = []
+    receiver.on_unsaved = unsaved.append
     async with client(receiver) as http:
         broken = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
         retried = await http.post("/webhooks/github", content=BODY, headers=github(BODY))
-    assert broken.status_code == 500  # the provider retries; the retry is kept
+    assert broken.status_code == 500  # Jira and Slack retry; a redelivery is kept
+    assert unsaved == ["github"]  # and the sections ask the server (GitHub never resends)
     assert retried.status_code == 202
     assert len(store.webhook_pending()) == 1
 
