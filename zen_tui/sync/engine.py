@@ -50,6 +50,7 @@ from zen_tui.models import (
     PullRequest,
     SectionInfo,
     Snapshot,
+    as_row,
     is_row,
     item_label,
     whole,
@@ -982,10 +983,12 @@ class SyncEngine:
         snapshot = self._snapshots.get(section_id)
         return list(snapshot.items if snapshot else self._stored(section_id)[0])
 
-    def apply_items(self, section_id: str, items: list[Item]) -> None:
+    def apply_items(self, section_id: str, items: list[Item], *, derived: bool = False) -> None:
         """Webhook copies of items this section shows: store them (an older copy than the one
         held is not taken) and publish the section. A copy whose state moved may have left the
-        section's query: the section re-runs it in full."""
+        section's query: the section re-runs it in full. A payload's copy of the shown version
+        that says otherwise asks the server; a `derived` one (the shown copy with a thread
+        reply counted) is known to be newer, though its `updated_at` did not move."""
         old = self._shown(section_id)
         by_id = {item.id: item for item in old}
         fresh = [
@@ -998,6 +1001,8 @@ class SyncEngine:
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
             self.refresh_soon([section_id], full=True)
+        elif not derived and any(_undated_change(by_id.get(i.id), i) for i in fresh):
+            self.refresh_soon([section_id])
 
     def repository_moved(self, account: str, old: str, new: str) -> None:
         """The store renamed `old`'s rows: what the account's sections show follows at once,
@@ -1768,6 +1773,15 @@ def _merge(old: Sequence[Item], new: Sequence[Item]) -> list[Item]:
         if held is None or _version(item) >= _version(held):
             by_id[item.id] = item
     return sorted(by_id.values(), key=_version, reverse=True)
+
+
+def _undated_change(old: Item | None, new: Item) -> bool:
+    """Two copies of one version that say different things: `updated_at` counts whole seconds
+    (GitHub), so two changes within one second share it, and their deliveries may come in
+    either order. Which copy is the newer one only the server can tell."""
+    if old is None or _version(old) != _version(new):
+        return False
+    return as_row(old) != as_row(new)
 
 
 def _version(item: Item) -> float:

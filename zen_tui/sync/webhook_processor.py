@@ -42,7 +42,7 @@ class WebhookTarget(Protocol):
 
     def shown_items(self, section_id: str) -> list[Item]: ...
 
-    def apply_items(self, section_id: str, items: list[Item]) -> None: ...
+    def apply_items(self, section_id: str, items: list[Item], *, derived: bool = False) -> None: ...
 
     def forget(
         self,
@@ -216,7 +216,7 @@ class WebhookProcessor:
                 if new is not parent:
                     changed.append(new)
             if changed:
-                self.target.apply_items(section.id, changed)
+                self.target.apply_items(section.id, changed, derived=True)
 
     def _place(
         self, account: str, client: ServiceClient, items: list[Item], *, partial: bool = False

@@ -292,3 +292,23 @@ async def test_a_change_arriving_while_the_refresh_polls_gets_a_refresh_of_its_o
     release.set()
     await settle(eng)
     assert client.revalidated == [True, True]
+
+
+async def test_two_webhook_copies_of_one_second_that_differ_ask_the_server() -> None:
+    """GitHub's `updated_at` counts whole seconds: two changes within one second give copies
+    of one version, and their deliveries may come in either order. The later-applied copy is
+    shown (the same version seen later wins), so the server is asked which one is current;
+    the same copy again (a redelivery) asks nothing."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1, title="x")], 10.0)])
+    eng = engine(Store.open(":memory:"), client)
+    await poll(eng)
+    eng.apply_items(SECTION.id, [issue(1, title="x")])  # the same copy: nothing to ask
+    await settle(eng)
+    assert client.revalidated == [False]
+    eng.apply_items(SECTION.id, [issue(1, title="y")])  # same second, says otherwise
+    client.answers = [Result([issue(1, title="x")], eng.wired.clock.time() + 1)]
+    await settle(eng)
+    assert client.revalidated == [False, True]
+    assert [i.title for i in eng.snapshot(SECTION.id).items] == ["x"]  # type: ignore[union-attr]
