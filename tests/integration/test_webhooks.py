@@ -201,7 +201,8 @@ async def test_a_github_delivery_the_full_disk_refused_is_fetched_by_a_refresh(
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "unsaved"}))
 
     def shown():
-        return "unsaved" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
+        item = next(i for i in engine.snapshot(section.id).items if i.id == pr.id)
+        return "unsaved" in item.labels
 
     await eventually(shown, "the label, fetched by a refresh")
     assert engine.webhooks.receiver.stats.rejected == {"github: 503": 1}

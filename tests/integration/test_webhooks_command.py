@@ -4,8 +4,9 @@ import json
 
 from zen_tui import paths
 from zen_tui.cli import main
-from zen_tui.store import Store
+from zen_tui.store import Store, leases
 
+NOW = 1_800_000_000.0
 SAVED = {
     "accepted": {"github": 3},
     "duplicates": {"github": 1},
@@ -69,3 +70,26 @@ def test_counters_saved_under_made_up_names_are_never_printed(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["last_run"]["rejected"] == {"unknown: 404": 6, "github: 401": 4}
     assert report["last_run"]["accepted"] == {"github": 1}
+
+
+def test_port_0_shows_the_port_the_running_receiver_took(tmp_path, capsys, monkeypatch):
+    """`port = 0` picks a free port at each start: the URLs are the running process's (its
+    saved record), and without one the report says there is no URL to register yet."""
+    config = tmp_path / "zen.toml"
+    config.write_text("[webhooks]\nenabled = true\nport = 0\n")
+    base = ["--data-dir", str(tmp_path), "--config", str(config), "webhooks"]
+    assert main(base) == 0
+    assert "port 0: a free port at each start" in capsys.readouterr().out
+
+    owner = leases.new_owner()  # `zen-tui sync`: this process, running
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("github", {"webhooks": {**SAVED, "port": 41234}, "saved_by": owner}, NOW)
+    store.close()
+    monkeypatch.setattr("zen_tui.commands.webhooks._now", lambda: NOW + 5)
+    assert main([*base, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["port"] == 41234 and report["saver_running"] is True
+    assert report["endpoints"]["github"]["url"] == "http://127.0.0.1:41234/webhooks/github"
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "POST http://127.0.0.1:41234/webhooks/github" in out and "port 0" not in out

@@ -67,14 +67,17 @@ def build_report(
     # The same rule and words as `zen-tui health` (store/saver.py): is its saver still running?
     running = record is not None and at is not None and saver_running(record, at, now)
     saver = {k: record[k] for k in ("saved_by", "saver_role") if k in record} if record else {}
+    # `port = 0` picks a free port at each start: the one to register is the running one's
+    listening = last.get("port") if running and last is not None else None
+    port = listening if config.port == 0 and isinstance(listening, int) else config.port
     return {
         "enabled": config.enabled,
         "host": config.host,
-        "port": config.port,
+        "port": port,
         "loopback": is_loopback(config.host),
         "endpoints": {
             s: {
-                "url": f"http://{host}:{config.port}/webhooks/{s}",
+                "url": f"http://{host}:{port}/webhooks/{s}",
                 "secret_env": config.secret_env.get(s),
                 "secret_set": config.secret(s) is not None,
             }
@@ -96,6 +99,8 @@ def print_text(report: dict[str, Any], now: float) -> None:
     else:
         where = f"{report['host']}:{report['port']}"
         print(f"webhooks: on, at {where} while `zen-tui dashboard` or `zen-tui sync` runs")
+    if report["port"] == 0:
+        print("  port 0: a free port at each start, so no URL to register; set [webhooks] port")
     if report["loopback"]:
         print("  loopback only: the providers reach it only through a tunnel to this port")
     for service, e in report["endpoints"].items():
