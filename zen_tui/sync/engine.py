@@ -1776,10 +1776,11 @@ def _merge(old: Sequence[Item], new: Sequence[Item]) -> list[Item]:
 
 
 def _undated_change(old: Item | None, new: Item) -> bool:
-    """Two copies of one version that say different things: `updated_at` counts whole seconds
-    (GitHub), so two changes within one second share it, and their deliveries may come in
-    either order. Which copy is the newer one only the server can tell."""
-    if old is None or _version(old) != _version(new):
+    """Two GitHub copies of one version that say different things: its `updated_at` counts
+    whole seconds, so two changes within one second share it, and their deliveries may come
+    in either order. Which copy is the newer one only the server can tell. (Jira's `updated`
+    counts milliseconds and a Slack edit's `ts` microseconds: there, same version, same copy.)"""
+    if old is None or new.service != "github" or _version(old) != _version(new):
         return False
     return as_row(old) != as_row(new)
 

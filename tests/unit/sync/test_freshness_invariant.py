@@ -298,17 +298,23 @@ async def test_two_webhook_copies_of_one_second_that_differ_ask_the_server() -> 
     """GitHub's `updated_at` counts whole seconds: two changes within one second give copies
     of one version, and their deliveries may come in either order. The later-applied copy is
     shown (the same version seen later wins), so the server is asked which one is current;
-    the same copy again (a redelivery) asks nothing."""
+    the same copy again (a redelivery) asks nothing, nor does a Jira copy (milliseconds)."""
     from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
 
-    client = FakeClient(answers=[Result([issue(1, title="x")], 10.0)])
+    def github(title: str) -> Any:  # the engine tells the services apart by `service`
+        return replace(issue(1, title=title), service="github")
+
+    client = FakeClient(answers=[Result([github("x")], 10.0)])
     eng = engine(Store.open(":memory:"), client)
     await poll(eng)
-    eng.apply_items(SECTION.id, [issue(1, title="x")])  # the same copy: nothing to ask
+    eng.apply_items(SECTION.id, [github("x")])  # the same copy: nothing to ask
     await settle(eng)
     assert client.revalidated == [False]
-    eng.apply_items(SECTION.id, [issue(1, title="y")])  # same second, says otherwise
-    client.answers = [Result([issue(1, title="x")], eng.wired.clock.time() + 1)]
+    eng.apply_items(SECTION.id, [github("y")])  # same second, says otherwise
+    client.answers = [Result([github("x")], eng.wired.clock.time() + 1)]
     await settle(eng)
     assert client.revalidated == [False, True]
     assert [i.title for i in eng.snapshot(SECTION.id).items] == ["x"]  # type: ignore[union-attr]
+    eng.apply_items(SECTION.id, [issue(1, title="z")])  # Jira: a later copy of its own
+    await settle(eng)
+    assert client.revalidated == [False, True]
