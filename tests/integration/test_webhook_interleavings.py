@@ -27,7 +27,8 @@ from .test_webhooks import SECRETS, started
 
 hooked = test_webhooks.hooked  # the fixture: webhooks on, the secrets in the environment
 
-SEEDS = range(20)
+SEEDS = range(4)  # every suite; the soak (`make soak`) plays SOAK_SEEDS too
+SOAK_SEEDS = range(4, 40)
 CHANGES = 10  # per seed
 
 
@@ -184,12 +185,21 @@ def github_truth(engine: SyncEngine, deliveries: list[Captured]) -> dict[str, se
 async def test_each_delivery_applies_once_and_nothing_shown_goes_back(
     sim, hooked, recorder, monkeypatch
 ):
+    await play_seeds(SEEDS, sim, hooked, recorder, monkeypatch)
+
+
+@pytest.mark.slow
+async def test_each_delivery_applies_once_over_many_seeds(sim, hooked, recorder, monkeypatch):
+    await play_seeds(SOAK_SEEDS, sim, hooked, recorder, monkeypatch)
+
+
+async def play_seeds(seeds: range, sim, hooked, recorder, monkeypatch) -> None:
     monkeypatch.setattr("zen_tui.sync.engine.AFTER_ACTION_DELAY", 0.01)
     engine = await started(hooked, sim)
     sim.set_webhooks({s: (f"{recorder.url}/{s}", SECRETS[s]) for s in SECRETS})
     dispatcher = sim.app.state.webhooks
     try:
-        for seed in SEEDS:
+        for seed in seeds:
             engine.webhooks.receiver.stats = type(engine.webhooks.receiver.stats)()
             recorder.got.clear()
             make_changes(engine, sim, random.Random(-seed))

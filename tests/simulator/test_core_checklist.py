@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -49,17 +48,15 @@ def test_tour_slows_slack_then_everything_recovers_and_repeats() -> None:
     assert runner.status()["active"] == ["slow Slack"]
 
 
-def test_a_10000_item_world_seeds_fast_with_the_documented_split() -> None:
-    started = time.perf_counter()
+def test_a_10000_item_world_seeds_with_the_documented_split() -> None:
+    # No wall-clock bound: a loaded 2-core machine fails one for nothing (speed: benchmarks/).
     world = create_world(seed=1, size=10_000)
     build_app(world)
-    elapsed = time.perf_counter() - started
     github, jira, slack = (world.services[n] for n in ("github", "jira", "slack"))
     assert len(github.state.items) == 5000  # type: ignore[attr-defined]
     assert len(jira.issues) == 3000  # type: ignore[attr-defined]
     messages = sum(len(c.messages) for c in slack.channels.values())  # type: ignore[attr-defined]
     assert messages == 2000
-    assert elapsed < 5.0, f"seeding 10,000 items took {elapsed:.2f} s"
 
 
 @pytest.fixture

@@ -409,13 +409,12 @@ async def test_check_status_for_pr_head(gh: httpx.AsyncClient, sim: GitHubSim) -
     assert runs.json()["total_count"] == 1
 
 
-def test_seed_5000_items_under_two_seconds() -> None:
+def test_a_world_of_10000_seeds_5000_github_items() -> None:
+    # No time limit here: on a loaded 2-core machine a wall-clock bound fails for nothing
+    # (speed targets live in benchmarks/).
     world = World(seed=3, size=10_000)
-    started = time.perf_counter()
     world.add(GitHubSim(world, "t"))
-    elapsed = time.perf_counter() - started
     assert len(world.services["github"].state.items) == 5000  # type: ignore[attr-defined]
-    assert elapsed < 2.0
 
 
 def test_same_seed_same_world() -> None:

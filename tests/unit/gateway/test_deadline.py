@@ -288,7 +288,9 @@ async def test_a_slowloris_server_is_cut_off_by_the_deadline_on_the_real_clock(
         await gw.request("GET", "/drip", priority=INTERACTIVE)
     elapsed = time.monotonic() - started
     await gw.aclose()
-    assert 0.45 <= elapsed < 2.0  # a 1 s read timeout alone would never have fired
+    # The deadline ended it: not before 0.5 s, and not by the read timeout, which the drip
+    # never lets fire (the bound is loose: a loaded machine can starve the loop a while).
+    assert 0.45 <= elapsed < 30.0
 
 
 async def test_a_watchdog_cancelled_after_it_came_due_does_not_fire() -> None:
