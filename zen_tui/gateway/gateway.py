@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from zen_tui.timefmt import local_time
+
 from .answer import JSON, Answer, BodyTooLarge, QueryParams, RedirectRefused
 from .cache import (
     CachedEntry,
@@ -72,7 +74,7 @@ from .identity import PROCESS, Fingerprinter
 from .limiter import CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
-from .profiles import profile_for
+from .profiles import PointsQuota, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -223,6 +225,7 @@ class Gateway:
         self._told_capacity: dict[str, float] = {}
         self._points_cost = CostMeter()  # what a read spends of the points quota
         self._points_unreadable = False  # its headers came unreadable (said once)
+        self._points_near: float | None = None  # the reset of the window said to be near
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
         self._active = 0  # request() calls running now
@@ -805,6 +808,8 @@ class Gateway:
                     problem,
                 )
             return
+        if points.near_limit:
+            self._near_points_limit(points)
         reads = self._profile.reads(call.method, call.path)
         endpoint = call.endpoint if reads else None
         self._points_cost.observe(endpoint, points.remaining, points.reset_at)
@@ -825,6 +830,21 @@ class Gateway:
             limit=gauge.limit,
             remaining=points.remaining,
             reset_at=points.reset_at,
+        )
+
+    def _near_points_limit(self, points: PointsQuota) -> None:
+        """Once a window: why this account's polls now come slower (Jira's NearLimit: under
+        20 % of the quota left; the pacing itself follows `remaining`)."""
+        said = self._points_near
+        if said is not None and abs(points.reset_at - said) <= CostMeter.SAME_WINDOW:
+            return
+        self._points_near = points.reset_at
+        log.info(
+            "%s: Jira's hourly points quota is nearly spent (%s left); reads are paced to "
+            "last until it resets at %s",
+            self.account,
+            points.remaining,
+            local_time(points.reset_at, now=self._clock.time()),
         )
 
     def _quota_restored(self, scope: str) -> None:

@@ -207,3 +207,16 @@ async def test_api_token_answers_without_the_headers_make_no_points_bucket(
         await gw.request("GET", "/rest/api/3/myself")
     assert "points" not in gw.health().buckets
     assert not [r for r in caplog.records if "Beta" in r.getMessage()]
+
+
+async def test_near_the_limit_is_said_once_a_window(router, make_gateway, clock, caplog) -> None:
+    near_limit = {**beta(15), "X-Beta-RateLimit-NearLimit": "true"}
+    router.get("/rest/api/3/myself").respond(200, json={}, headers=near_limit)
+    gw = make_gateway(settings_for("jira"), service="jira", account="jira")
+    with caplog.at_level(logging.INFO, logger="zen_tui.gateway"):
+        for _ in range(3):
+            await gw.request("GET", "/rest/api/3/myself")
+        clock.advance(3600)  # the next window (t counts from now again), near its end too
+        await gw.request("GET", "/rest/api/3/myself")
+    said = [r.getMessage() for r in caplog.records if "nearly spent" in r.getMessage()]
+    assert len(said) == 2 and "15 left" in said[0]
