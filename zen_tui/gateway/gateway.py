@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from zen_tui.timefmt import local_time
+
 from .answer import JSON, Answer, BodyTooLarge, QueryParams, RedirectRefused
 from .cache import (
     CachedEntry,
@@ -69,10 +71,10 @@ from .events import (
     WaitingForToken,
 )
 from .identity import PROCESS, Fingerprinter
-from .limiter import Priority, ScopedLimiter, TokenTimeout, member_scope
+from .limiter import CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
-from .profiles import profile_for
+from .profiles import PointsQuota, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -93,6 +95,9 @@ _CACHEABLE = frozenset({"GET", "HEAD"})
 # check interval, the same bound as a terminal login reaching a running dashboard.
 NO_LOGIN_HOLD = 30.0
 MAX_MOVES = 1000  # permanent redirects remembered per gateway
+# The scope of Jira's hourly points quota (its beta Beta-RateLimit headers, OAuth traffic
+# only): reads spend from it, writes do not, so what its pacing leaves is there for them.
+POINTS = "points"
 
 
 class _Call(msgspec.Struct):
@@ -218,6 +223,9 @@ class Gateway:
         self._moved: dict[str, str] = {}
         # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
         self._told_capacity: dict[str, float] = {}
+        self._points_cost = CostMeter()  # what a read spends of the points quota
+        self._points_unreadable = False  # its headers came unreadable (said once)
+        self._points_near: float | None = None  # the reset of the window said to be near
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
         self._active = 0  # request() calls running now
@@ -720,8 +728,11 @@ class Gateway:
         """A token of each scope the call meets, the narrowest first (one paused by its own
         429 holds the call before it spends the account's)."""
         waiting: str | None = None  # the scope whose token is awaited (None: the window)
+        scopes = (*call.narrower, call.scope)
+        if self._limiter.has(POINTS) and self._profile.reads(call.method, call.path):
+            scopes += (POINTS,)  # reads are paced to make the points quota last: not writes
         try:
-            for waiting in (*call.narrower, call.scope):
+            for waiting in scopes:
                 bucket = self._limiter.bucket(waiting)
                 if not bucket.try_take():
                     self._publish(WaitingForToken, scope=waiting, wait=bucket.wait_time())
@@ -773,6 +784,7 @@ class Gateway:
             )
         else:
             self._quota_restored(call.scope)
+        self._observe_points(call, headers)
         deprecation = headers.get("deprecation")
         sunset = headers.get("sunset")
         # A 410 for one deleted item (a GitHub issue), or one unreadable, retires nothing.
@@ -780,6 +792,60 @@ class Gateway:
         if deprecation or sunset or retired:
             self._deprecated(call, sunset, gone=retired)
         return limited
+
+    def _observe_points(self, call: _Call, headers: Mapping[str, str]) -> None:
+        """Jira's points quota, reported on every answer to OAuth traffic: the `points`
+        bucket follows it (reads only: at most safety x remaining / cost calls until the
+        reset), and the engine paces its polls by it (health's buckets). Headers that came
+        but could not be read change nothing and are said once: they are a beta."""
+        points, problem = self._profile.points_quota(headers, self._clock.time())
+        if points is None:
+            if problem is not None and not self._points_unreadable:
+                self._points_unreadable = True
+                log.warning(
+                    "%s: %s; the hourly points quota is not followed (429s still are)",
+                    self.account,
+                    problem,
+                )
+            return
+        if points.near_limit:
+            self._near_points_limit(points)
+        reads = self._profile.reads(call.method, call.path)
+        endpoint = call.endpoint if reads else None
+        self._points_cost.observe(endpoint, points.remaining, points.reset_at)
+        bucket = self._limiter.observe(
+            POINTS,
+            points.limit,
+            points.remaining,
+            points.reset_at,
+            adaptive=self._settings.rate_limit.adaptive,
+            cost=self._points_cost.per_read(),
+        )
+        gauge = bucket.gauge()
+        self._publish(
+            QuotaUpdated,
+            scope=POINTS,
+            tokens=gauge.tokens,
+            capacity=gauge.capacity,
+            limit=gauge.limit,
+            remaining=points.remaining,
+            reset_at=points.reset_at,
+        )
+
+    def _near_points_limit(self, points: PointsQuota) -> None:
+        """Once a window: why this account's polls now come slower (Jira's NearLimit: under
+        20 % of the quota left; the pacing itself follows `remaining`)."""
+        said = self._points_near
+        if said is not None and abs(points.reset_at - said) <= CostMeter.SAME_WINDOW:
+            return
+        self._points_near = points.reset_at
+        log.info(
+            "%s: Jira's hourly points quota is nearly spent (%s left); reads are paced to "
+            "last until it resets at %s",
+            self.account,
+            points.remaining,
+            local_time(points.reset_at, now=self._clock.time()),
+        )
 
     def _quota_restored(self, scope: str) -> None:
         """Jira reports a quota only on a 429: once its reset passes, the bucket is back at

@@ -40,6 +40,8 @@ class BucketGauge(msgspec.Struct, frozen=True):
     limit: int | None = None  # server-reported
     remaining: int | None = None
     reset_at: float | None = None
+    # Where the server counts in points (Jira's hourly quota): about what one read costs.
+    cost: float | None = None
 
 
 class LeakyBucket:
@@ -76,6 +78,7 @@ class AdaptiveLimiter:
         "_paused_until",
         "_queue",
         "_seq",
+        "cost",
         "limit",
         "remaining",
         "reset_at",
@@ -92,6 +95,7 @@ class AdaptiveLimiter:
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
+        self.cost: float | None = None
 
     @property
     def max_rate(self) -> float:
@@ -143,7 +147,9 @@ class AdaptiveLimiter:
         return max(0.0, self._bucket.capacity - self._bucket.level)
 
     def gauge(self) -> BucketGauge:
-        return BucketGauge(self.tokens(), self.max_rate, self.limit, self.remaining, self.reset_at)
+        return BucketGauge(
+            self.tokens(), self.max_rate, self.limit, self.remaining, self.reset_at, self.cost
+        )
 
     def wait_time(self, position: int = 0) -> float:
         """Seconds until the waiter at `position` in the queue could take a token."""
@@ -267,6 +273,10 @@ class ScopedLimiter:
     def gauges(self) -> dict[str, BucketGauge]:
         return {scope: b.gauge() for scope, b in self._buckets.items()}
 
+    def has(self, scope: str) -> bool:
+        """The scope has a bucket already (configured, spent from or reported on)."""
+        return scope in self._buckets
+
     def observe(
         self,
         scope: str,
@@ -275,15 +285,53 @@ class ScopedLimiter:
         reset_at: float | None,
         *,
         adaptive: bool = True,
+        cost: float | None = None,
     ) -> AdaptiveLimiter:
-        """Record what the server reported; if adaptive, spend at most safety * remaining."""
+        """Record what the server reported; if adaptive, spend at most safety * remaining.
+        `cost`: what one call spends of it, where the server counts in points (a token is
+        one call): the bucket then holds safety * remaining / cost calls."""
         bucket = self.bucket(scope)
         bucket.limit = limit if limit is not None else bucket.limit
         bucket.remaining = remaining
         bucket.reset_at = reset_at
+        bucket.cost = cost
         if adaptive and remaining is not None and reset_at is not None:
-            bucket.adapt(max(1.0, remaining * self._safety), reset_at)
+            bucket.adapt(max(1.0, remaining * self._safety / max(cost or 1.0, 1.0)), reset_at)
         return bucket
 
     def pause_until(self, scope: str, retry_at: float) -> None:
         self.bucket(scope).pause_for(retry_at - self._clock.time())
+
+
+class CostMeter:
+    """What a read costs of a points quota, learnt from the remaining the server reports
+    after each call: its drop since the answer before, in the same window, is what that call
+    spent (and whatever else spent from the quota meanwhile: other calls in flight, other
+    users of the app on the site, so the figure errs on the dear side). Kept per endpoint,
+    smoothed; `per_read` is the dearest endpoint's, so polling is paced by its searches, not
+    by the cheap reads of a preview between them."""
+
+    WEIGHT = 0.3  # of a new sample in the running figure
+    SAME_WINDOW = 60.0  # seconds two reported resets may differ and still be one window
+    MAX_ENDPOINTS = 64
+
+    def __init__(self) -> None:
+        self._last: tuple[int, float] | None = None  # (remaining, reset_at) last reported
+        self._costs: dict[str, float] = {}
+
+    def observe(self, endpoint: str | None, remaining: int, reset_at: float) -> None:
+        """A report after a call to `endpoint` (None: a write, which costs the base alone
+        and says nothing of what reads cost)."""
+        last, self._last = self._last, (remaining, reset_at)
+        if last is None or endpoint is None or abs(reset_at - last[1]) > self.SAME_WINDOW:
+            return
+        spent = last[0] - remaining
+        if spent <= 0:  # answers that crossed each other: the later one counts it all
+            return
+        old = self._costs.pop(endpoint, None)
+        if old is None and len(self._costs) >= self.MAX_ENDPOINTS:
+            self._costs.pop(next(iter(self._costs)))
+        self._costs[endpoint] = spent if old is None else old + self.WEIGHT * (spent - old)
+
+    def per_read(self) -> float | None:
+        return max(self._costs.values(), default=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -54,6 +55,16 @@ class Quota(msgspec.Struct, frozen=True):
     limit: int | None
     remaining: int | None
     reset_at: float | None  # epoch seconds
+
+
+class PointsQuota(msgspec.Struct, frozen=True):
+    """Jira's hourly points quota as its beta headers report it (Beta-RateLimit, and
+    Beta-RateLimit-Policy while anything is left): what one answer said."""
+
+    remaining: int  # r: points left in this window
+    reset_at: float  # epoch seconds: now + t (else X-Beta-RateLimit-Reset)
+    limit: int | None  # the policy's q; Jira stops sending the policy once r is 0
+    near_limit: bool  # X-Beta-RateLimit-NearLimit: under 20 % of the quota left
 
 
 class ServiceProfile(msgspec.Struct, frozen=True):
@@ -134,6 +145,40 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             limit=_int(headers.get("x-ratelimit-limit")),
             remaining=remaining,
             reset_at=reset_at,
+        )
+
+    def points_quota(
+        self, headers: Mapping[str, str], now: float
+    ) -> tuple[PointsQuota | None, str | None]:
+        """Jira's points quota from the beta headers (lower-case `headers`), and what was
+        wrong with them if they came but could not be read: (quota, None), (None, problem),
+        or (None, None) when none came (API-token traffic, other services). Never raises:
+        the headers are a beta, their shape may change."""
+        if self.name != "jira":
+            return None, None
+        said = headers.get("beta-ratelimit")
+        if said is None:
+            return None, None
+        items = [
+            (r, name, params)
+            for name, params in rate_limit_items(said)
+            if (r := _count(params.get("r"))) is not None
+        ]
+        if not items:
+            return None, f"Beta-RateLimit {_shown(said)} names no remaining r="
+        # Several policies: the one that runs out first (least left per second) governs.
+        remaining, name, params = min(items, key=lambda i: i[0] / max(_seconds(i[2]), 1.0))
+        reset_at = _reset_at(params, headers, now)
+        if reset_at is None:
+            return None, f"Beta-RateLimit {_shown(said)} says no reset (t=) in the future"
+        return (
+            PointsQuota(
+                remaining=remaining,
+                reset_at=reset_at,
+                limit=_policy_quota(headers.get("beta-ratelimit-policy"), name),
+                near_limit=headers.get("x-beta-ratelimit-nearlimit", "").strip().lower() == "true",
+            ),
+            None,
         )
 
     def token_refused(self, status: int, body: bytes) -> bool:
@@ -267,6 +312,67 @@ def parse_reset(value: str | None) -> float | None:
         pass
     parsed = parse_iso(value)
     return parsed.timestamp() if parsed else None
+
+
+def rate_limit_items(value: str) -> list[tuple[str, dict[str, str]]]:
+    """An IETF RateLimit-draft field (`"tenant-app-quota";r=17842;t=2107`, items separated by
+    commas) as (name, {param: value}) pairs, read leniently: spaces anywhere around `;`, `,`
+    and `=`, quoted or bare names and values, case-blind parameter names; an item without a
+    name is named "". Nothing here raises: what cannot be read is left out."""
+    items = []
+    for raw in value.split(","):
+        parts = [p.strip() for p in raw.split(";")]
+        name = "" if "=" in parts[0] else _unquote(parts.pop(0))
+        params = {}
+        for part in parts:
+            key, eq, val = part.partition("=")
+            if eq and key.strip():
+                params[key.strip().lower()] = _unquote(val)
+        if name or params:
+            items.append((name, params))
+    return items
+
+
+def _unquote(value: str) -> str:
+    return value.strip().strip('"').strip()
+
+
+def _count(value: str | None) -> int | None:
+    """A non-negative whole number of points or seconds (`2107`, `2107.0`); else None."""
+    try:
+        number = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number >= 0 else None
+
+
+def _seconds(params: Mapping[str, str]) -> float:
+    t = _count(params.get("t"))
+    return float(t) if t is not None else math.inf
+
+
+def _reset_at(params: Mapping[str, str], headers: Mapping[str, str], now: float) -> float | None:
+    """now + t; without a readable t, X-Beta-RateLimit-Reset if it is still ahead (Jira
+    was seen sending the start of the window there instead)."""
+    t = _count(params.get("t"))
+    if t is not None:
+        return now + t
+    reset = parse_reset(headers.get("x-beta-ratelimit-reset"))
+    return reset if reset is not None and reset > now else None
+
+
+def _policy_quota(value: str | None, name: str) -> int | None:
+    """q of the policy `name` in Beta-RateLimit-Policy (of its only policy if none is named)."""
+    policies = rate_limit_items(value or "")
+    named = [params for n, params in policies if n == name]
+    if not named and len(policies) == 1:
+        named = [policies[0][1]]
+    return _count(named[0].get("q")) if named else None
+
+
+def _shown(value: str) -> str:
+    """A server's header as a log line may quote it: short, control characters escaped."""
+    return repr(value[:80] + ("..." if len(value) > 80 else ""))
 
 
 def _int(value: str | None) -> int | None:

@@ -1454,12 +1454,13 @@ class SyncEngine:
         return snapshot
 
     def _budget(self, account: str) -> Budget | None:
-        """The tightest server-reported budget of this account's buckets."""
+        """The tightest server-reported budget of this account's buckets. One counted in
+        points (Jira's hourly quota) says what a read costs of it: a poll spends that."""
         gateway = self.wired.gateways[account]
         pollers = sum(1 for s in self._sections if s.account == account)
         now = self.wired.clock.time()
         budgets = [
-            Budget(g.remaining, g.reset_at, pollers=pollers)
+            Budget(g.remaining, g.reset_at, pollers=pollers, calls_per_poll=g.cost or 1.0)
             for g in gateway.health().buckets.values()
             if g.remaining is not None and g.reset_at is not None and g.reset_at > now
         ]

@@ -25,7 +25,7 @@ class Budget(msgspec.Struct, frozen=True):
     remaining: int
     reset_at: float  # epoch seconds
     pollers: int = 1  # pollers sharing this budget
-    calls_per_poll: float = 1.0
+    calls_per_poll: float = 1.0  # in the budget's unit: requests, or points (Jira)
 
 
 def budget_floor(budget: Budget | None, now: float, safety: float = 0.9) -> float:

@@ -179,9 +179,10 @@ def jira_on_virtual_time(sim: Any) -> Iterator[FakeClock]:
     with sim.world.lock:
         jira.bursts.clear()
         jira.issue_writes.clear()
+        jira.quota.used = 0  # the points quota follows the world's clock: now this one
     yield clock
     sim.clear_faults()
-    for name in ("burst_per_minute", "issue_writes_per_minute"):
+    for name in ("burst_per_minute", "issue_writes_per_minute", "points_per_hour"):
         vars(jira).pop(name, None)
     sim.world.clock = real
 

@@ -8,19 +8,24 @@ from collections.abc import Callable
 
 class FixedWindow:
     """`limit` requests per `window` seconds; the window restarts at the first request after it
-    ends. Not locked: callers hold the world lock."""
+    ends, or, `aligned`, at each multiple of `window` on the clock (Jira's hourly points quota
+    resets on the hour: its `t` counts down to it). Not locked: callers hold the world lock."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float], *, aligned: bool = False
+    ) -> None:
         self.limit = max(1, limit)
         self.window = window
         self._clock = clock
+        self._aligned = aligned
         self._start = -math.inf
         self.used = 0
 
     def _roll(self) -> float:
         now = self._clock()
-        if now - self._start >= self.window:
-            self._start, self.used = now, 0
+        if not 0 <= now - self._start < self.window:  # over, or the clock was set back
+            start = math.floor(now / self.window) * self.window if self._aligned else now
+            self._start, self.used = start, 0
         return now
 
     def take(self, amount: int = 1) -> bool:

@@ -85,7 +85,8 @@ class JiraSim(ServiceSim):
     # times world.rate_scale; Atlassian publishes no figures for the first two.
     burst_per_minute = 600  # requests per minute per endpoint and method
     issue_writes_per_minute = 20  # writes per minute to one issue
-    # OAuth (3LO) traffic also spends an hourly points quota: 1 per call + 1 per issue returned.
+    # OAuth (3LO) traffic also spends an hourly points quota, reset on the hour: 1 per call,
+    # plus 1 per object a read returns (an issue, a comment); a write costs the 1 alone.
     points_per_hour = 100_000
     # Seconds a change takes to reach the search index (real Jira: eventually consistent;
     # `reconcileIssues` reads through it). 0 = searches see every change at once.
@@ -99,6 +100,7 @@ class JiraSim(ServiceSim):
         "hidden_projects": str,
         "burst_per_minute": int,
         "issue_writes_per_minute": int,
+        "points_per_hour": int,
     }
 
     def __init__(self, world: World, token: str, email: str) -> None:
@@ -118,7 +120,8 @@ class JiraSim(ServiceSim):
         self.site_url = "http://127.0.0.1/jira"
         self.bursts: dict[str, FixedWindow] = {}  # "GET /issue/{key}" -> its burst budget
         self.issue_writes: dict[str, FixedWindow] = {}  # issue key -> its write budget
-        self.quota = FixedWindow(self.points_per_hour, 3600.0, world.clock)
+        # On the world's clock as it is at each call (a test may set it), reset on the hour.
+        self.quota = FixedWindow(self.points_per_hour, 3600.0, lambda: world.clock(), aligned=True)
         self._next_comment = 900000
         self.index = SearchIndex()
 
@@ -259,14 +262,21 @@ class JiraSim(ServiceSim):
         return error_collection(429, "Rate limit exceeded.", headers=headers)
 
     def _quota_headers(self) -> dict[str, str]:
-        """The beta IETF-style headers Jira sends to OAuth apps under the points model."""
-        left = max(1, math.ceil(self.quota.reset_at - self.world.clock()))
-        headers = {
-            "Beta-RateLimit-Policy": f'"tenant-app-quota";q={self.quota.limit};w=3600',
-            "Beta-RateLimit": f'"tenant-app-quota";r={self.quota.remaining};t={left}',
-        }
-        if self.quota.remaining < self.quota.limit * 0.2:
+        """The beta IETF-style headers Jira sends to OAuth apps under the points model, as
+        observed (developer community, 2026-03): `t` counts down to the hour; below 20 % left
+        NearLimit and the reason come too; once nothing is left the Policy header is no longer
+        sent, and X-Beta-RateLimit-Reset names the reset instead."""
+        remaining, reset_at = self.quota.remaining, self.quota.reset_at
+        left = max(1, math.ceil(reset_at - self.world.clock()))
+        headers = {"Beta-RateLimit": f'"tenant-app-quota";r={remaining};t={left}'}
+        if remaining > 0:
+            headers["Beta-RateLimit-Policy"] = f'"tenant-app-quota";q={self.quota.limit};w=3600'
+        else:
+            stamp = datetime.fromtimestamp(reset_at, UTC).strftime("%Y-%m-%dT%H:%MZ")
+            headers["X-Beta-RateLimit-Reset"] = stamp
+        if remaining < self.quota.limit * 0.2:
             headers["X-Beta-RateLimit-NearLimit"] = "true"
+            headers["X-Beta-RateLimit-Reason"] = "jira-quota-tenant-based"
         return headers
 
     def error_response(self, status: int, message: str) -> Response:
@@ -380,7 +390,7 @@ class JiraSim(ServiceSim):
             self.world.counters.spend("jira", "requests")
             self.site_url = _site(request)
             response = handler(request, body)
-            if oauth:
+            if oauth:  # reads name the objects they returned (request.state.objects)
                 cost = 1 + getattr(request.state, "objects", 0)
                 self.quota.take(cost)
                 self.world.counters.spend("jira", "points", cost)
@@ -558,6 +568,7 @@ class JiraSim(ServiceSim):
         wanted = select_fields(request.query_params.getlist("fields"), default_all=True)
         render = self._render(request)
         result = render.issue(issue, wanted)
+        request.state.objects = 1  # points-based quota: the issue returned
         expand = {e.strip() for e in request.query_params.get("expand", "").split(",")}
         if "renderedFields" in expand:
             result["renderedFields"] = {
@@ -758,6 +769,7 @@ class JiraSim(ServiceSim):
         ordered = issue.comments[::-1] if q.get("orderBy") == "-created" else issue.comments
         render = self._render(request)
         page = [render.comment(issue, c) for c in ordered[start : start + size]]
+        request.state.objects = len(page)  # points-based quota: the comments returned
         total = len(issue.comments)
         return JSONResponse(
             {
