@@ -4,6 +4,14 @@ Jira transitions go through the client's bulk API (one call per transition per b
 queue polls inside the client); everything else is sent one by one through the outbox with
 bounded concurrency, content-creating writes spaced to stay under GitHub's secondary limit
 (<= 80 a minute). Progress per item is published as ActionUpdated(progress=(done, total)).
+
+A selection waits as a replay does (outbox.Holds): an entry left waiting holds back the
+later entries of its item when the wait is on a narrower limit (a Jira issue's writes, one
+endpoint, one Slack method), of its whole account otherwise; the rest of the selection goes
+on. An item's entries are sent one after another, in the order made (never two at once, so
+none goes out while the one before it meets a 429), and none before an earlier entry of its
+item still waiting outside the selection; different items go concurrently. An entry held
+back stays PENDING (UNKNOWN: verified first), unsent, for the replayer.
 """
 
 from __future__ import annotations
@@ -20,7 +28,15 @@ from zen_tui.gateway.errors import GatewayError
 from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import ActionState
 from zen_tui.sync.freshness import reason_for
-from zen_tui.sync.outbox import Outbox, Outcome, after_send_error, failures
+from zen_tui.sync.outbox import (
+    Holds,
+    Outbox,
+    Outcome,
+    Sent,
+    after_send_error,
+    failures,
+    item_of,
+)
 
 # Writes that create content count against GitHub's 80/min secondary limit.
 CONTENT_CREATING = frozenset({"comment", "approve", "request_changes", "reply", "post"})
@@ -130,32 +146,46 @@ class BulkProcessor:
 
     # -- processing ------------------------------------------------------------------------
     async def process(self, entries: Sequence[Any]) -> None:
-        """Send a selection now; entries are claimed so the replayer leaves them alone."""
+        """Send a selection now; entries are claimed so the replayer leaves them alone until
+        this is done with each (sent, or held back by a wait: Holds, for the whole selection)."""
         self.outbox.claimed.update(e.id for e in entries)
         progress = _Progress(len(entries))
         try:
+            holds = Holds(items=await self.outbox.earlier_waits(entries))
             for batch in batches(entries, self.settings.batch_size):
                 client = self.outbox.clients[batch[0].action.account]
                 if batch[0].action.kind == "transition" and str(client.service) == "jira":
-                    await self._jira_bulk(client, batch, progress)
+                    await self._jira_bulk(client, batch, progress, holds)
                 else:
-                    await self._one_by_one(batch, progress)
+                    await self._one_by_one(batch, progress, holds)
         finally:
             self.outbox.claimed.difference_update(e.id for e in entries)
         self.outbox.wake()  # anything left pending goes to the replayer's schedule
 
-    async def _jira_bulk(self, client: Any, batch: list[Any], progress: _Progress) -> None:
+    async def _jira_bulk(
+        self, client: Any, batch: list[Any], progress: _Progress, holds: Holds
+    ) -> None:
+        for entry in [e for e in batch if holds.holds(e)]:
+            self._left(entry, progress)
+        batch = [e for e in batch if not holds.holds(e)]
         taken = [e for e in map(self.outbox.claim, batch) if e is not None]
         for _ in range(len(batch) - len(taken)):  # another process is sending those
             progress.step()
+        scope: str | None = None
         try:
             if taken:
-                await self._jira_bulk_send(client, taken, progress)
+                scope = await self._jira_bulk_send(client, taken, progress)
         finally:
             for entry in taken:
                 self.outbox.release(entry)
+                now = self.outbox.store.outbox_get(entry.id)
+                if now is not None:  # one call for all: each waits as the call's answer said
+                    holds.after(entry, Sent(now.state, scope))
 
-    async def _jira_bulk_send(self, client: Any, batch: list[Any], progress: _Progress) -> None:
+    async def _jira_bulk_send(
+        self, client: Any, batch: list[Any], progress: _Progress
+    ) -> str | None:
+        """Send the batch in one bulk call; the narrower limit a failed call waits on."""
         for entry in batch:
             self.outbox.mark(entry, ActionState.SENDING, None, attempt=True)
 
@@ -172,29 +202,51 @@ class BulkProcessor:
             for entry in batch:
                 self.outbox.mark(entry, outcome.state, outcome.reason, progress=progress.step())
             self.outbox.note(outcome)
-            return
+            return outcome.scope
         for entry, result in zip(batch, results, strict=True):
             state, reason = _judge(result, bool(troubles))
             self.outbox.mark(entry, state, reason, progress=progress.step())
             if state is ActionState.PENDING:
                 self.outbox.note(Outcome(state, reason))
+        return None  # a result failed while the account had trouble: which limit, unknown
 
-    async def _one_by_one(self, batch: list[Any], progress: _Progress) -> None:
+    async def _one_by_one(self, batch: list[Any], progress: _Progress, holds: Holds) -> None:
+        """Each item's entries in order, one at a time; items side by side, at most
+        `concurrency` sends at once. A wait holds back what Holds says, the rest goes on."""
         gate = asyncio.Semaphore(self.settings.concurrency)
 
         async def one(entry: Any) -> None:
             async with gate:
+                if holds.holds(entry):  # checked again: a wait met while this one queued
+                    self._left(entry, progress)
+                    return
                 if entry.action.kind in CONTENT_CREATING:
                     await self.pacer.wait()
                 try:
-                    state = await self.outbox.send(entry)
+                    sent = await self.outbox.send_scoped(entry)
                 except Exception as err:  # never lose the others of the batch
-                    state = ActionState.UNKNOWN
-                    self.outbox.mark(entry, state, reason_for(err))
+                    sent = Sent(ActionState.UNKNOWN)
+                    self.outbox.mark(entry, sent.state, reason_for(err))
+                holds.after(entry, sent)
+                self.outbox.claimed.discard(entry.id)  # a replay may take it from here
                 latest = self.outbox.store.outbox_get(entry.id) or entry
-                self.outbox.publish(latest, state, latest.reason, progress.step())
+                self.outbox.publish(latest, sent.state, latest.reason, progress.step())
 
-        await asyncio.gather(*(one(e) for e in batch))
+        async def lane(entries: list[Any]) -> None:
+            for entry in entries:
+                await one(entry)
+
+        lanes: dict[tuple[str, str], list[Any]] = {}
+        for entry in sorted(batch, key=lambda e: e.seq):
+            lanes.setdefault(item_of(entry), []).append(entry)
+        await asyncio.gather(*(lane(entries) for entries in lanes.values()))
+
+    def _left(self, entry: Any, progress: _Progress) -> None:
+        """An entry a wait holds back: left as it is (PENDING, or UNKNOWN to be verified)
+        for the replayer, unsent; counted in the selection's progress."""
+        self.outbox.claimed.discard(entry.id)
+        latest = self.outbox.store.outbox_get(entry.id) or entry
+        self.outbox.publish(latest, ActionState(latest.state), latest.reason, progress.step())
 
 
 def _judge(result: Any, troubled: bool) -> tuple[ActionState, str | None]:

@@ -11,7 +11,8 @@ order made. A wait on a limit narrower than the account (RateLimited.scope: one 
 issue's writes, one endpoint, one Slack method) holds back only its item's later entries;
 an item's actions keep their order, while other items need no order among themselves
 (chains say so where one does, below). The gateway refuses, without a request, another
-item's entry that meets the same paused limit.
+item's entry that meets the same paused limit. A replay and a bulk selection (sync/bulk.py)
+hold back by this one rule (Holds).
 
 Every writer is safe with the others: several processes (a dashboard, `zen-tui sync --once`,
 `zen-tui act`) may send from one data folder. Each entry is claimed in the store (a lease
@@ -152,6 +153,41 @@ class Outcome(msgspec.Struct, frozen=True):
     scope: str | None = None
 
 
+class Sent(msgspec.Struct, frozen=True):
+    """What one send left an entry in: its state, and for a wait the narrower limit that
+    holds it (Outcome.scope), None for the account's."""
+
+    state: ActionState
+    scope: str | None = None
+
+
+def item_of(entry: Any) -> tuple[str, str]:
+    return (entry.action.account, entry.action.item_id)
+
+
+class Holds:
+    """What the waits met in one run of sends (a replay, a bulk) hold back: the accounts
+    whose later entries wait (an account-wide wait, or an entry being sent elsewhere), and
+    the items whose later entries wait (a wait on a narrower limit: one Jira issue's writes,
+    one endpoint, one Slack method). The same rule for every path that sends."""
+
+    def __init__(self, accounts: Iterable[str] = (), items: Iterable[tuple[str, str]] = ()) -> None:
+        self.accounts = set(accounts)
+        self.items = set(items)
+
+    def holds(self, entry: Any) -> bool:
+        return entry.action.account in self.accounts or item_of(entry) in self.items
+
+    def after(self, entry: Any, sent: Sent) -> None:
+        """Hold back what `entry`'s send leaves waiting behind it (nothing once final)."""
+        if sent.state not in (*_WAITS, ActionState.SENDING):
+            return
+        if sent.scope is not None:
+            self.items.add(item_of(entry))
+        else:
+            self.accounts.add(entry.action.account)
+
+
 class Outbox:
     def __init__(
         self,
@@ -190,7 +226,6 @@ class Outbox:
         # The same per (account, item) whose entry waits on a narrower limit (Outcome.scope):
         # that item's later entries wait behind it, the account's others go on.
         self.item_not_before: dict[tuple[str, str], float] = {}
-        self._narrow: dict[str, str] = {}  # entry id -> the narrower limit its send met
         self._backoff = RETRY_MIN
         self._wake = asyncio.Event()
         self._woken = False  # by a submit or a closed breaker: the next replay tries every account
@@ -299,25 +334,28 @@ class Outbox:
     async def send(self, entry: Any) -> ActionState:
         """Claim one entry and drive it as far as it can go now. Returns its new state
         (SENDING: another process holds it)."""
-        self._narrow.pop(entry.id, None)  # this send decides anew what the entry waits on
+        return (await self.send_scoped(entry)).state
+
+    async def send_scoped(self, entry: Any) -> Sent:
+        """`send`, also saying what a wait the entry is left in holds back (Holds.after)."""
         taken = self.claim(entry)
         if taken is None:
-            return self._elsewhere(entry)
+            return Sent(self._elsewhere(entry))
         try:
             return await self._send(self.clients[entry.action.account], taken)
         except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
-            return self._elsewhere(entry)  # the lease, a login switch held it): not sent
+            return Sent(self._elsewhere(entry))  # the lease, a login switch held it): not sent
         finally:
             self.release(taken)
 
-    async def _send(self, client: ActionClient, entry: Any) -> ActionState:
+    async def _send(self, client: ActionClient, entry: Any) -> Sent:
         if getattr(entry, "after_id", None) is not None:
             entry, waiting = self._chained(entry)
             if waiting is not None:
-                return waiting
+                return Sent(waiting)
         held = await self._held(entry)
         if held is not None:
-            return held
+            return Sent(held)
         # The account's client now, not the one when the entry was claimed: a login that
         # changed while _held read the login is sent as (its old gateway finishes only the
         # writes begun on it, Gateway.retire).
@@ -335,12 +373,10 @@ class Outbox:
         self.mark(entry, outcome.state, outcome.reason)
         return self._noted(entry, outcome)
 
-    def _noted(self, entry: Any, outcome: Outcome) -> ActionState:
-        """Schedule the retry `outcome` asks for; remember a narrower limit it waits on."""
+    def _noted(self, entry: Any, outcome: Outcome) -> Sent:
+        """Schedule the retry `outcome` asks for; say the narrower limit a wait is on."""
         self.note(outcome, entry.action.account, entry.action.item_id)
-        if outcome.scope is not None and outcome.state in _WAITS:
-            self._narrow[entry.id] = outcome.scope
-        return outcome.state
+        return Sent(outcome.state, outcome.scope if outcome.state in _WAITS else None)
 
     async def _held(self, entry: Any) -> ActionState | None:
         """FAILED when the entry was queued under another login than the one its client
@@ -497,8 +533,6 @@ class Outbox:
             log.warning("%s", err)
             return self.store.outbox_get(entry.id) or entry
         entry_now = updated if updated is not None else entry
-        if state not in (*_WAITS, ActionState.SENDING):  # final: it waits on nothing now
-            self._narrow.pop(entry.id, None)
         self.publish(entry_now, state, reason, progress)
         return entry_now
 
@@ -521,55 +555,66 @@ class Outbox:
         # Due times are noted afresh by this replay's sends; a past one kept would spin the
         # run loop (wake, still blocked, wake at once) until the blocked account recovers.
         self.retry_at = min((*later.values(), *items_later.values()), default=None)
-        blocked, tried = set(later), set(later)
-        held, tried_items = set(items_later), set(items_later)
+        holds = Holds(later, items_later)
+        tried, tried_items = set(later), set(items_later)
         tally: dict[ActionState, int] = {}
         listed = self.store.outbox_by_state(*_WAITS, ActionState.SENDING)
         for entry in listed:
-            account, item = entry.action.account, (entry.action.account, entry.action.item_id)
-            if account in blocked or item in held or account not in self.clients:
+            account = entry.action.account
+            if holds.holds(entry) or account not in self.clients:
                 continue
             if entry.id in self.claimed:  # being sent here already (another replay, a bulk)
-                blocked.add(account)  # its account's later entries wait behind it
+                holds.accounts.add(account)  # its account's later entries wait behind it
                 continue
             if await self._skipped(entry):  # another login's: its later ones need not wait
                 continue
             tried.add(account)
-            tried_items.add(item)
+            tried_items.add(item_of(entry))
             if self._waiting(entry):  # its step before is not done: others need not wait
                 self.note(Outcome(ActionState.PENDING))
                 continue
-            state, narrow = await self._replay_one(entry)
-            tally[state] = tally.get(state, 0) + 1
-            if state not in (*_WAITS, ActionState.SENDING):
-                continue
+            sent = await self._replay_one(entry)
+            tally[sent.state] = tally.get(sent.state, 0) + 1
             # later entries wait behind it (also in another process): its item's alone when
             # it waits on a narrower limit, an item's actions staying in the order made
-            if narrow:
-                held.add(item)
-            else:
-                blocked.add(account)
-        # Entries finished elsewhere (another process) wait on nothing here now.
-        waiting = {e.id for e in listed} | self.claimed
-        self._narrow = {k: v for k, v in self._narrow.items() if k in waiting}
-        for account in tried - blocked:
+            holds.after(entry, sent)
+        for account in tried - holds.accounts:
             self.not_before.pop(account, None)
-        for item in tried_items - held:
+        # A due time past holds nothing back (its item's entries may have finished in a bulk
+        # or elsewhere, never tried here): forgotten, the memory stays as large as the waits.
+        past = {item for item, at in self.item_not_before.items() if at <= now}
+        for item in (tried_items - holds.items) | past:
             self.item_not_before.pop(item, None)
-        if not blocked and not held:
+        if not holds.accounts and not holds.items:
             self.retry_at = None
             self._backoff = RETRY_MIN
         return tally
 
-    async def _replay_one(self, entry: Any) -> tuple[ActionState, bool]:
-        """Send one entry for replay: its new state, and whether a wait it is left in is on
-        a narrower limit than its account's."""
+    async def earlier_waits(self, entries: Collection[Any]) -> set[tuple[str, str]]:
+        """The items of `entries` (a bulk's) with an earlier entry, not among them, still
+        waiting to be sent here: those items are held back so that entry goes first, an
+        item's actions landing in the order made. As in replay, an entry another login's
+        or waiting for its chain's step before holds nothing back."""
+        ids = {e.id for e in entries}
+        first: dict[tuple[str, str], int] = {}
+        for entry in entries:
+            first[item_of(entry)] = min(entry.seq, first.get(item_of(entry), entry.seq))
+        found: set[tuple[str, str]] = set()
+        for entry in self.store.outbox_by_state(*_WAITS, ActionState.SENDING):
+            item = item_of(entry)
+            if entry.id in ids or item in found or entry.seq > first.get(item, -1):
+                continue
+            if not self._waiting(entry) and not await self._skipped(entry):
+                found.add(item)
+        return found
+
+    async def _replay_one(self, entry: Any) -> Sent:
+        """Send one entry for replay, claimed here while it is sent."""
         self.claimed.add(entry.id)
         try:
-            state = await self.send(self.store.outbox_get(entry.id) or entry)
+            return await self.send_scoped(self.store.outbox_get(entry.id) or entry)
         finally:
             self.claimed.discard(entry.id)
-        return state, self._narrow.pop(entry.id, None) is not None
 
     async def run(self) -> None:
         """Replay now, then whenever woken (submit, breaker closed), a retry is due, or a

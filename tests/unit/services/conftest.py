@@ -191,8 +191,18 @@ def jira_on_virtual_time(sim: Any) -> Iterator[FakeClock]:
 async def jira_ending_at_long_waits(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
     """A Jira client to the simulator on `clock` whose call ends at a 429 with a Retry-After
     past 5 s: the pause that 429 set is what the rate-limit tests look at."""
-    settings = default_settings("jira")
+    async with ending_at_long_waits(sim, clock, "jira") as client:
+        yield client
+
+
+@asynccontextmanager
+async def ending_at_long_waits(sim: Any, clock: FakeClock, service: str) -> AsyncIterator[Any]:
+    """`service`'s client to the simulator on `clock`, its calls ending at a 429 with a
+    Retry-After past 5 s (see jira_ending_at_long_waits)."""
+    from zen_tui.services import make_client
+
+    settings = default_settings(service)
     settings = replace(settings, retry=replace(settings.retry, max_server_wait=5.0))
-    gateway = sim_gateway(sim, "jira", settings=settings, clock=clock)
-    yield JiraClient(sim.account("jira"), gateway, clock=clock)
+    gateway = sim_gateway(sim, service, settings=settings, clock=clock)
+    yield make_client(sim.account(service), gateway, clock=clock)
     await gateway.aclose()

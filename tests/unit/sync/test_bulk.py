@@ -1,4 +1,8 @@
-from zen_tui.gateway.errors import CircuitOpen
+import asyncio
+
+import pytest
+
+from zen_tui.gateway.errors import CircuitOpen, RateLimited
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated
@@ -6,6 +10,8 @@ from zen_tui.sync.bulk import BulkProcessor, BulkSettings, Pacer, batches
 from zen_tui.sync.outbox import Outbox
 
 from .fakes import FakeClient, FakeOutboxStore
+
+S = ActionState
 
 
 class Clock:
@@ -156,3 +162,79 @@ async def test_a_bulk_item_whose_lease_was_taken_over_leaves_the_others_reported
     assert [store.rows[e.id].state for e in entries[1:]] == [ActionState.DONE] * 2
     done = [(e.action_id, e.progress) for e in events if e.state is ActionState.DONE]
     assert done == [(entries[1].id, (2, 3)), (entries[2].id, (3, 3))]
+
+
+def comments(*items: str) -> list[Action]:
+    return [Action("comment", f"jira:{item}", "jira", {"body": "x"}) for item in items]
+
+
+@pytest.mark.parametrize("scope", [None, "issue:P-1"])
+async def test_a_wait_in_a_selection_holds_its_account_or_its_item_as_a_replay_does(scope):
+    """One send at a time: P-1's first comment meets a 429. On the whole account (no scope)
+    the account's later comments stay pending, unsent; on P-1's writes alone, only P-1's
+    second waits and P-2's goes. The other account's label goes either way."""
+    bulk, clients, store, events, _ = setup(BulkSettings(concurrency=1))
+    limited = RateLimited(service="jira", account="jira", retry_at=500.0, scope=scope)
+    clients["jira"].script = [limited]
+    label = Action("add_label", "gh:o/r#1", "gh", {"label": "x"})
+    entries = bulk.outbox.queue([*comments("P-1", "P-2", "P-1"), label])
+    await bulk.process(entries)
+    got = [store.rows[e.id].state for e in entries]
+    if scope is None:
+        assert got == [S.PENDING, S.PENDING, S.PENDING, S.DONE]
+        assert clients["jira"].applied == []  # nothing after the account's 429 was sent
+    else:
+        assert got == [S.PENDING, S.DONE, S.PENDING, S.DONE]
+        assert [item for item, _ in clients["jira"].applied] == ["jira:P-2"]
+    assert [e.progress for e in events if e.progress][-1] == (4, 4)
+    assert not bulk.outbox.claimed
+
+
+async def test_an_item_s_comments_in_a_selection_go_one_after_another():
+    """Four sends at once, but never two of one item: P-1's second goes after its first
+    answered, and not at all when that one waits on P-1's own limit."""
+    bulk, clients, store, _, _ = setup(BulkSettings(concurrency=4))
+    in_flight: dict[str, int] = {}
+    most: dict[str, int] = {}
+    plain = clients["jira"].apply
+
+    async def apply(action, *, idempotency_key):
+        in_flight[action.item_id] = in_flight.get(action.item_id, 0) + 1
+        most[action.item_id] = max(most.get(action.item_id, 0), in_flight[action.item_id])
+        await asyncio.sleep(0)
+        try:
+            return await plain(action, idempotency_key=idempotency_key)
+        finally:
+            in_flight[action.item_id] -= 1
+
+    clients["jira"].apply = apply
+    entries = bulk.outbox.queue(comments("P-1", "P-1", "P-2", "P-1", "P-2"))
+    await bulk.process(entries)
+    assert {store.rows[e.id].state for e in entries} == {S.DONE}
+    assert most == {"jira:P-1": 1, "jira:P-2": 1}
+    for item in ("jira:P-1", "jira:P-2"):  # each item's in the order made
+        made = [e.idempotency_key for e in entries if e.action.item_id == item]
+        assert [k for i, k in clients["jira"].applied if i == item] == made
+
+
+async def test_a_selection_leaves_an_item_waiting_behind_its_earlier_action():
+    """P-1's comment queued before the selection still waits (a 429 on P-1's writes): the
+    selection's P-1 action stays pending for the replayer, which sends them in order."""
+    bulk, clients, store, _, clock = setup()
+    outbox = bulk.outbox
+    clients["jira"].script = [
+        RateLimited(service="jira", account="jira", retry_at=60.0, scope="issue:P-1")
+    ]
+    [earlier] = outbox.queue(comments("P-1"))
+    await outbox.replay()
+    assert store.rows[earlier.id].state is S.PENDING
+    later = outbox.queue(comments("P-1", "P-2"))
+    await bulk.process(later)
+    assert [store.rows[e.id].state for e in later] == [S.PENDING, S.DONE]
+    clock.t = 61.0
+    await outbox.replay(due_only=True)
+    assert [item for item, _ in clients["jira"].applied] == ["jira:P-2", "jira:P-1", "jira:P-1"]
+    assert [k for _, k in clients["jira"].applied][1:] == [
+        earlier.idempotency_key,
+        later[0].idempotency_key,
+    ]

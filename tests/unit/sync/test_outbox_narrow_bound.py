@@ -1,8 +1,9 @@
-"""The outbox's memory of which entries wait on a narrower limit (a Jira issue's writes) is
-bounded by the entries still waiting: a send by any path (a replay, a bulk send) decides it
-anew, and an entry that reaches a final state leaves it. Before, a bulk send that met a
-scoped 429 and later finished outside a replay stayed in it for the session. Fake clock,
-real SQLite, seeded random schedules of bulk sends and replays."""
+"""The outbox's memory of the items waiting on a narrower limit (a Jira issue's writes: their
+due times, item_not_before) is bounded by the waits still to come: a replay forgets an item
+tried there that no longer waits and any due time past, whichever path (a replay, a bulk
+send) finished its entries. Before, a bulk send that met a scoped 429 and later finished
+outside a replay stayed remembered for the session. Fake clock, real SQLite, seeded random
+schedules of bulk sends and replays."""
 
 from __future__ import annotations
 
@@ -49,13 +50,14 @@ async def test_bulk_sends_that_met_a_scoped_429_and_then_finish_leave_nothing_be
         work.script = [scoped_429(clock, 1), scoped_429(clock, 2), Result(True)]
         for entry in entries:  # as the bulk processor sends one by one (bulk._one_by_one)
             await outbox.send(entry)
-        assert set(outbox._narrow) == {entries[0].id, entries[1].id}
+        assert set(outbox.item_not_before) == {("work", "work:ZEN-1"), ("work", "work:ZEN-2")}
         clock.advance(61)
         work.script = [Result(True), Result(False, "no", conflict=True)]
         for entry in entries[:2]:  # sent again by the bulk path, not a replay: final now
             await outbox.send(store.outbox_get(entry.id))
         assert still_waiting(outbox, entries) == set()
-        assert outbox._narrow == {}, "finished entries stayed remembered"
+        await outbox.replay(due_only=True)  # nothing to send: the store check's replay
+        assert outbox.item_not_before == {}, "finished entries stayed remembered"
     finally:
         outbox.close()
         store.close()
@@ -88,15 +90,16 @@ async def test_random_sends_and_replays_remember_only_entries_still_waiting(
                         await outbox.send(store.outbox_get(entry.id))
                 else:
                     await outbox.replay(due_only=rng.random() < 0.5)
-                assert set(outbox._narrow) <= still_waiting(outbox, entries), f"seed {seed}"
-                remembered += bool(outbox._narrow)
+                    past = [at for at in outbox.item_not_before.values() if at <= clock.time()]
+                    assert not past, f"seed {seed}: a due time past is still remembered"
+                remembered += bool(outbox.item_not_before)
                 clock.advance(rng.choice((0.0, 5.0, 61.0)))
             work.script = []
             for _ in range(len(entries) + 2):  # calm: everything finishes
                 await outbox.replay()
                 clock.advance(61.0)
             assert still_waiting(outbox, entries) == set(), f"seed {seed}"
-            assert outbox._narrow == {}, f"seed {seed}"
+            assert outbox.item_not_before == {}, f"seed {seed}"
         finally:
             outbox.close()
             store.close()
