@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.test_github_contract import assert_valid, rest_schema
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import START, open_pr
 from zen_tui.simulator.core.world import World
@@ -211,6 +212,25 @@ async def test_merge_rules_405_409_200(gh: httpx.AsyncClient, sim: GitHubSim, wo
     assert (await gh.put(url, json={"sha": pr.head_sha})).status_code == 405
     merges = [m for m in world.counters.mutation_log if m["kind"] == "merge"]
     assert [m["item"] for m in merges] == [pr.ref]
+
+
+async def test_merge_by_a_method_the_repository_turns_off_is_405_with_why(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, contracts: Any
+) -> None:
+    """A repository that allows only squash merges refuses the default `merge` with 405 and
+    says so (the message clients show), and merges by squash; nothing merged before."""
+    sim.merge_methods = "squash"
+    pr = open_pr(sim, mergeable=True)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/merge"
+    r = await gh.put(url, json={"sha": pr.head_sha})
+    assert r.status_code == 405
+    assert r.json()["message"] == "Merge commits are not allowed on this repository."
+    assert_valid(rest_schema(contracts, "basic-error"), r.json())
+    rebase = await gh.put(url, json={"merge_method": "rebase"})
+    assert rebase.json()["message"] == "Rebase merges are not allowed on this repository."
+    assert not [m for m in world.counters.mutation_log if m["kind"] == "merge"]
+    r = await gh.put(url, json={"sha": pr.head_sha, "merge_method": "squash"})
+    assert (r.status_code, r.json()["merged"]) == (200, True)
 
 
 async def test_mergeable_is_null_while_computing(

@@ -635,7 +635,7 @@ class GitHubClient(BaseClient):
             raise gone_message(err, f"GitHub {err.endpoint}") from None
         except ApiError as err:
             if action.kind == "merge" and err.status == 405:
-                return ActionResult(ok=False, message="not mergeable", conflict=True)
+                return ActionResult(ok=False, message=_not_mergeable(err), conflict=True)
             if action.kind == "merge" and err.status == 409:
                 return ActionResult(ok=False, message="head moved; review again", conflict=True)
             return refused(err)
@@ -669,7 +669,12 @@ class GitHubClient(BaseClient):
         elif kind in ("assign", "unassign"):
             who = p.get("assignee") or await self.me()
             method = "POST" if kind == "assign" else "DELETE"
-            await self._send(method, f"{base}/issues/{number}/assignees", {"assignees": [who]}, key)
+            path = f"{base}/issues/{number}/assignees"
+            resp = await self._send(method, path, {"assignees": [who]}, key)
+            if kind == "assign" and not self._assigned(resp, who):
+                return ActionResult(
+                    ok=False, message=_unassignable(who, base), conflict=True, label="not allowed"
+                )
         elif kind in ("close", "reopen"):
             state = "closed" if kind == "close" else "open"
             await self._send("PATCH", f"{base}/issues/{number}", {"state": state}, key)
@@ -683,6 +688,14 @@ class GitHubClient(BaseClient):
         else:
             return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
         return ActionResult(ok=True, message=f"{kind} done")
+
+    def _assigned(self, resp: Response, who: str) -> bool:
+        """Whether the issue GitHub answered with has `who` among its assignees: it silently
+        leaves out a user who cannot be assigned (no access to the repository), or anyone
+        when the token's user lacks push access, and still answers 201."""
+        r = self.r.at("/repos/{owner}/{repo}/issues/{number}/assignees")
+        logins = {r.text(u, "login").lower() for u in r.opt_arr(r.root(resp.json()), "assignees")}
+        return who.lower() in logins
 
     # ---- creating an issue (from a Slack message: the item is the message) -------------------
 
@@ -970,6 +983,27 @@ def _repo_base(repo: str) -> str:
     if not _REPO.fullmatch(repo):
         raise ValueError(f"repo {repo!r} is not OWNER/NAME, e.g. acme/api")
     return f"/repos/{repo}"
+
+
+def _not_mergeable(err: ApiError) -> str:
+    """GitHub's 405 says why: a merge method the repository turns off ("Merge commits are not
+    allowed on this repository."), a protected branch's rule ("At least 1 approving review is
+    required ..."), or conflicts ("Pull Request is not mergeable"). The first is the user's
+    to fix with another merge_method, so it says how."""
+    why = (err.message or "").rstrip(".")
+    if not why or why.lower() == "pull request is not mergeable":
+        return "not mergeable"
+    if why.endswith("not allowed on this repository"):
+        why += "; merge with another merge_method (merge, squash, rebase)"
+    return f"not mergeable: {why}"
+
+
+def _unassignable(who: str, base: str) -> str:
+    repo = base.removeprefix("/repos/")
+    return (
+        f"GitHub did not assign {who}: only users with access to {repo} can be assigned, "
+        "and only by someone with push access"
+    )
 
 
 def _dedupe(items: list[Item]) -> list[Item]:

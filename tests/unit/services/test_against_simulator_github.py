@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.simulator.github_helpers import open_pr
 from zen_tui.models import Action, PullRequest
 
 from .conftest import section
@@ -125,3 +126,45 @@ async def test_notifications_carry_the_servers_poll_interval(sim, sim_client) ->
     finally:
         github.poll_interval = 60
     assert notes.poll_interval == 240
+
+
+async def test_merge_refused_by_the_repositorys_merge_methods_says_so(sim, sim_client) -> None:
+    """A repository that allows only squash merges answers the default merge with 405 and
+    GitHub's reason: the failure says it and how to fix it, not a bare "not mergeable"
+    (the PR itself may be fine)."""
+    github = sim.world.services["github"]
+    github.merge_methods = "squash"
+    try:
+        gh = sim_client("github")
+        pr = open_pr(github, mergeable=True)
+        item_id = f"github:{pr.repo.full_name}#{pr.number}"
+        merge = Action(kind="merge", item_id=item_id, account="github")
+        refused = await gh.apply(merge, idempotency_key="sim-mm1")
+        squash = Action("merge", item_id, "github", {"merge_method": "squash"})
+        merged = await gh.apply(squash, idempotency_key="sim-mm2")
+    finally:
+        github.merge_methods = "merge,squash,rebase"
+    assert (refused.ok, refused.conflict) == (False, True)
+    assert "Merge commits are not allowed on this repository" in refused.message
+    assert "squash" in refused.message
+    assert merged.ok, merged.message
+
+
+async def test_an_assignee_github_silently_ignores_is_a_failure(sim, sim_client) -> None:
+    """GitHub answers 201 with the issue whether or not it assigned anyone: a user who cannot
+    be assigned is left out without an error. The action must fail saying so, not report
+    "assign done" for an issue nobody was assigned to; a user it did assign is done."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    issue = next(i for i in github.state.items if not i.is_pr and i.state == "open")
+    item_id = f"github:{issue.repo.full_name}#{issue.number}"
+    stranger = Action("assign", item_id, "github", {"assignee": "no-such-collaborator"})
+    result = await gh.apply(stranger, idempotency_key="sim-as1")
+    assert (result.ok, result.conflict, result.label) == (False, True, "not allowed")
+    assert "did not assign no-such-collaborator" in result.message
+    assert "no-such-collaborator" not in issue.assignees
+    colleague = next(u for u in github.state.users if u not in issue.assignees)
+    assign = Action("assign", item_id, "github", {"assignee": colleague})
+    done = await gh.apply(assign, idempotency_key="sim-as2")
+    assert done.ok, done.message
+    assert colleague in issue.assignees

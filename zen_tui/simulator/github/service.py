@@ -97,6 +97,12 @@ MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
+# PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
+MERGE_REFUSALS = {
+    "merge": "Merge commits are not allowed on this repository.",
+    "squash": "Squash merges are not allowed on this repository.",
+    "rebase": "Rebase merges are not allowed on this repository.",
+}
 
 
 class GitHubSim(ServiceSim):
@@ -120,6 +126,9 @@ class GitHubSim(ServiceSim):
     # empty_lists_no_content: a list read with nothing on its page answers 204 No Content
     # with no body rather than `[]`, as GitHub's contributors list does for an empty
     # repository (its pagination guide warns that some endpoints answer 204).
+    # merge_methods: the merge methods (comma-separated: merge, squash, rebase) the
+    # repositories allow; a merge by another one answers 405 with GitHub's reason ("Merge
+    # commits are not allowed on this repository."), as a repository's settings make it.
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
         "hidden_repos": str,
@@ -129,10 +138,12 @@ class GitHubSim(ServiceSim):
         "poll_interval": int,
         "link_last": bool,
         "empty_lists_no_content": bool,
+        "merge_methods": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
     empty_lists_no_content = False
+    merge_methods = "merge,squash,rebase"
     poll_interval = POLL_INTERVAL
     device_flow_github_app = False
 
@@ -824,8 +835,10 @@ class GitHubSim(ServiceSim):
         item = self._item(ctx, pr=True)
         body = obj(ctx.body)
         method = body.get("merge_method", "merge")
-        if method not in ("merge", "squash", "rebase"):
+        if method not in MERGE_REFUSALS:
             raise invalid("PullRequest", "merge_method", "invalid")
+        if method not in self.merge_methods.replace(" ", "").split(","):
+            raise ApiError(405, MERGE_REFUSALS[method])
         self.state.settle_mergeable(item)
         if item.state != "open" or item.merged or item.mergeable is not True or item.draft:
             raise ApiError(405, "Pull Request is not mergeable")
