@@ -537,3 +537,29 @@ def test_activity_opens_prs_with_whole_titles(sim: GitHubSim) -> None:
     opened = [i.title for i in sim.state.items[before:]]
     assert opened and not any("(live)" in t for t in opened)
     assert all(not t.rstrip().endswith((" to", " in", " of")) for t in opened), opened
+
+
+async def test_a_repository_with_issues_turned_off_answers_410_for_its_issues(
+    gh: httpx.AsyncClient, sim: GitHubSim, contracts: Any
+) -> None:
+    """Issues turned off (a fork's default): creating, listing or reading an issue there is
+    410 "Issues are disabled for this repo" (GitHub's basic-error), its PRs answer as before,
+    and the repository says has_issues false."""
+    issue = next(i for i in sim.state.items if not i.is_pr)
+    repo = issue.repo.full_name
+    pr = next(i for i in sim.state.items if i.is_pr and i.repo is issue.repo)
+    sim.issues_disabled_repos = repo
+    answers = [
+        await gh.post(f"/repos/{repo}/issues", json={"title": "from Slack"}),
+        await gh.get(f"/repos/{repo}/issues"),
+        await gh.get(f"/repos/{repo}/issues/{issue.number}"),
+        await gh.get(f"/repos/{repo}/issues/{issue.number}/comments"),
+    ]
+    for r in answers:
+        assert (r.status_code, r.json()["message"]) == (410, "Issues are disabled for this repo")
+        assert_valid(rest_schema(contracts, "basic-error"), r.json())
+    assert (await gh.get(f"/repos/{repo}/pulls/{pr.number}")).status_code == 200
+    assert (await gh.get(f"/repos/{repo}/issues/{pr.number}")).status_code == 200
+    assert (await gh.get(f"/repos/{repo}")).json()["has_issues"] is False
+    sim.issues_disabled_repos = ""
+    assert (await gh.get(f"/repos/{repo}/issues/{issue.number}")).status_code == 200

@@ -40,6 +40,9 @@ _JIRA_REASONS = {"jira-burst-based": "burst", "jira-per-issue-on-write": "issue"
 _JIRA_ISSUE = re.compile(r"(/rest/api/[^/]+/issue/)([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")
 _KEY = r"\1{key}"  # an endpoint of one issue names the template, as the Jira client does
 
+# How GitHub's 410s about content end (see ServiceProfile.content_gone).
+_GITHUB_CONTENT_GONE = ("was deleted", "disabled for this repo")
+
 # Slack errors (HTTP 200, ok:false) a refreshed token may fix.
 _SLACK_REFRESHABLE = frozenset({"token_expired"})
 
@@ -150,24 +153,26 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             return False
         return answer.get("error") in _SLACK_REFRESHABLE
 
-    def item_deleted(self, status: int, body: bytes) -> bool:
-        """GitHub's 410 for one deleted issue (`This issue was deleted`): an answer about that
-        item, not an endpoint or API version the service retired (the other 410s)."""
-        if status != 410 or self.name != "github" or b"deleted" not in body:
+    def content_gone(self, status: int, body: bytes) -> bool:
+        """GitHub's 410 about content, not an endpoint or API version the service retired
+        (the other 410s): one deleted issue (`This issue was deleted`), or a repository with
+        issues turned off in its settings (`Issues are disabled for this repo`, a fork's
+        default), which answers its issue endpoints so."""
+        if status != 410 or self.name != "github":
             return False
         try:
             answer = json.loads(body)
         except ValueError:
             return False
         message = answer.get("message") if isinstance(answer, dict) else None
-        return isinstance(message, str) and message.rstrip(".").endswith("was deleted")
+        return isinstance(message, str) and message.rstrip(".").endswith(_GITHUB_CONTENT_GONE)
 
     def api_retired(self, status: int, body: bytes) -> bool:
         """A 410 whose readable answer says an endpoint or API version is gone (GitHub's and
         Jira's retired APIs answer in JSON). An unreadable one (a body cut short, a proxy's
         page) is no evidence of that: it stays a plain 410, as a deleted item answers, so the
         engine asks about the item itself and nobody is told to upgrade zen-tui wrongly."""
-        if status != 410 or self.item_deleted(status, body):
+        if status != 410 or self.content_gone(status, body):
             return False
         try:
             answer = json.loads(body)

@@ -132,6 +132,7 @@ def test_a_refusal_reads_as_the_servers_own_one_line_reason(body: object, messag
     ("service", "message", "item_gone"),
     [
         ("github", "This issue was deleted", True),  # one issue: an answer about it
+        ("github", "Issues are disabled for this repo", True),  # the repository's settings
         ("github", "The requested API version '2020-01-01' is not supported.", False),
         ("github", "Issues are deleted for nothing here: gone", False),
         ("jira", "This issue was deleted", False),  # Jira's 410s are retired APIs

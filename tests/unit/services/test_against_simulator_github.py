@@ -168,3 +168,25 @@ async def test_an_assignee_github_silently_ignores_is_a_failure(sim, sim_client)
     done = await gh.apply(assign, idempotency_key="sim-as2")
     assert done.ok, done.message
     assert colleague in issue.assignees
+
+
+async def test_issues_turned_off_is_the_repositorys_refusal_not_a_retired_api(
+    sim, sim_client
+) -> None:
+    """A repository with issues turned off (a fork's default) answers 410 "Issues are
+    disabled for this repo". That is about the repository, not an API GitHub removed: the
+    issue a Slack message asks for fails saying so, and nobody is told to upgrade zen-tui
+    (the account's health lists no retired endpoint)."""
+    github = sim.world.services["github"]
+    repo = next(iter(github.state.repos.values())).full_name
+    github.issues_disabled_repos = repo
+    try:
+        gh = sim_client("github")
+        create = Action("create_issue", "slack:C1/1.2", "github", {"repo": repo, "title": "t"})
+        result = await gh.apply(create, idempotency_key="sim-off1")
+    finally:
+        github.issues_disabled_repos = ""
+    assert (result.ok, result.conflict) == (False, True)
+    assert "Issues are disabled for this repo" in result.message
+    assert "upgrade" not in result.message
+    assert gh.gateway.health().deprecations == []

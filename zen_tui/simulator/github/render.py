@@ -219,7 +219,7 @@ class Renderer:
             "stargazers_count": 42,
             "watchers_count": 42,
             "language": "Python",
-            "has_issues": True,
+            "has_issues": repo.has_issues,
             "has_projects": True,
             "has_downloads": True,
             "has_wiki": False,

@@ -97,6 +97,7 @@ MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
+ISSUES_DISABLED = "Issues are disabled for this repo"
 # PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
 MERGE_REFUSALS = {
     "merge": "Merge commits are not allowed on this repository.",
@@ -126,6 +127,9 @@ class GitHubSim(ServiceSim):
     # empty_lists_no_content: a list read with nothing on its page answers 204 No Content
     # with no body rather than `[]`, as GitHub's contributors list does for an empty
     # repository (its pagination guide warns that some endpoints answer 204).
+    # issues_disabled_repos: repositories (comma-separated) with issues turned off in their
+    # settings (a fork's default): listing, creating or reading an issue there answers 410
+    # "Issues are disabled for this repo"; its pull requests answer as before.
     # merge_methods: the merge methods (comma-separated: merge, squash, rebase) the
     # repositories allow; a merge by another one answers 405 with GitHub's reason ("Merge
     # commits are not allowed on this repository."), as a repository's settings make it.
@@ -139,6 +143,7 @@ class GitHubSim(ServiceSim):
         "link_last": bool,
         "empty_lists_no_content": bool,
         "merge_methods": str,
+        "issues_disabled_repos": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
@@ -182,6 +187,15 @@ class GitHubSim(ServiceSim):
     def archived_repos(self, names: str) -> None:
         with self.world.lock:
             self.state.set_repo_access(names, archived=True)
+
+    @property
+    def issues_disabled_repos(self) -> str:
+        return ",".join(r.full_name for r in self.state.repos.values() if not r.has_issues)
+
+    @issues_disabled_repos.setter
+    def issues_disabled_repos(self, names: str) -> None:
+        with self.world.lock:
+            self.state.set_repo_access(names, no_issues=True)
 
     @property
     def deleted_users(self) -> str:
@@ -723,7 +737,16 @@ class GitHubSim(ServiceSim):
         item = repo.items.get(number)
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
+        if not item.is_pr:
+            self._issues_enabled(repo)
         return item
+
+    @staticmethod
+    def _issues_enabled(repo: Repo) -> None:
+        """A repository with issues turned off answers its issue endpoints 410 (not 404: the
+        repository is there), in these words (octokit users match on them)."""
+        if not repo.has_issues:
+            raise ApiError(410, ISSUES_DISABLED)
 
     def list_pulls(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
@@ -855,6 +878,7 @@ class GitHubSim(ServiceSim):
     # ---- handlers: issues ----
     def list_issues(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
+        self._issues_enabled(repo)
         state = self._listed_state(ctx, "Issue")
         creator = ctx.query.get("creator")
         items = [
@@ -873,6 +897,7 @@ class GitHubSim(ServiceSim):
 
     def create_issue(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
+        self._issues_enabled(repo)
         body = obj(ctx.body)
         title = body.get("title")
         if not isinstance(title, str) or not title.strip():
