@@ -16,6 +16,10 @@ import msgspec
 from zen_tui.models import parse_iso
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# GitHub's wait after a rate limit that names no time (its docs: >= 1 minute), doubled for
+# each one after it in a row, up to SILENT_LIMIT_MAX (see ServiceProfile.silent_limit).
+SILENT_LIMIT_WAIT = 60.0
+SILENT_LIMIT_MAX = 16 * 60.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -209,7 +213,17 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             if reset is not None:
                 return reset
         # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
-        return now + 60.0 if self.name == "github" else None
+        return now + SILENT_LIMIT_WAIT if self.name == "github" else None
+
+    def silent_limit(self, headers: Mapping[str, str]) -> bool:
+        """A GitHub rate limit that says nothing of when to come back: no retry-after, budget
+        left (a secondary limit). Its docs: wait at least a minute, and if it goes on, an
+        exponentially longer time between tries (the gateway doubles it, SILENT_LIMIT_MAX)."""
+        return (
+            self.name == "github"
+            and "retry-after" not in headers
+            and headers.get("x-ratelimit-remaining") != "0"
+        )
 
 
 PROFILES: dict[str, ServiceProfile] = {
