@@ -642,7 +642,7 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: repositories ----
     def get_repo(self, ctx: Ctx) -> Reply:
-        return Reply(self.render.repo(self._repo(ctx)))
+        return Reply(self.render.full_repo(self._repo(ctx)))
 
     def update_repo(self, ctx: Ctx) -> Reply:
         """PATCH a repository: only `name` changes here (a rename: the old name redirects)."""
@@ -652,7 +652,7 @@ class GitHubSim(ServiceSim):
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
                 raise invalid("Repository", "name", "invalid")
             self._move(repo, repo.owner, name)
-        return Reply(self.render.repo(repo))
+        return Reply(self.render.full_repo(repo))
 
     def transfer_repo(self, ctx: Ctx) -> Reply:
         """POST …/transfer {"new_owner", "new_name"?}: 202, as GitHub (which finishes it later;
@@ -665,7 +665,7 @@ class GitHubSim(ServiceSim):
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
             raise invalid("Repository", "new_name", "invalid")
         self._move(repo, owner, name)
-        return Reply(self.render.repo(repo), status=202)
+        return Reply(self.render.full_repo(repo), status=202)
 
     def rename_repo(self, full_name: str, new_full_name: str) -> None:
         """For tests and the demo: move `owner/name` to `new_owner/new_name` (a rename, a
