@@ -832,7 +832,8 @@ class GitHubClient(BaseClient):
             return await self._merged(base, number)
         if kind in ("add_label", "remove_label"):
             labels = await self._fresh_all(f"{base}/issues/{number}/labels")
-            present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
+            names = {self.r.text(lab, "name").lower() for lab in labels}  # GitHub ignores case
+            present = param(action, "label").lower() in names
             return present if kind == "add_label" else not present
         if kind in ("mark_read", "mark_done"):
             return await self._thread_check(kind, self._thread_of(action))
@@ -842,8 +843,8 @@ class GitHubClient(BaseClient):
         if kind in ("close", "reopen"):
             return self.r.text(issue, "state") == ("closed" if kind == "close" else "open")
         if kind in ("assign", "unassign"):
-            who = p.get("assignee") or await self.me()
-            logins = {self.r.text(u, "login") for u in self.r.opt_arr(issue, "assignees")}
+            who = (p.get("assignee") or await self.me()).lower()  # logins ignore case
+            logins = {self.r.text(u, "login").lower() for u in self.r.opt_arr(issue, "assignees")}
             return (who in logins) if kind == "assign" else (who not in logins)
         return None
 

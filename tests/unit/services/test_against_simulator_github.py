@@ -190,3 +190,21 @@ async def test_issues_turned_off_is_the_repositorys_refusal_not_a_retired_api(
     assert "Issues are disabled for this repo" in result.message
     assert "upgrade" not in result.message
     assert gh.gateway.health().deprecations == []
+
+
+async def test_verify_of_a_label_matches_its_name_whatever_the_case(sim, sim_client) -> None:
+    """GitHub's label names ignore case: adding "BUG" where "bug" exists applies "bug", and
+    DELETE .../labels/BUG removes it. verify() must read them the same way: a label present
+    as "bug" is there for an add or remove of "BUG" (a remove the outbox took as done
+    after a lost answer would leave the label on)."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    issue = next(i for i in github.state.items if not i.is_pr and "bug" in i.labels)
+    item_id = f"github:{issue.repo.full_name}#{issue.number}"
+    add = Action("add_label", item_id, "github", {"label": "BUG"})
+    remove = Action("remove_label", item_id, "github", {"label": "BUG"})
+    assert await gh.verify(add, idempotency_key="sim-lc1") is True
+    assert await gh.verify(remove, idempotency_key="sim-lc2") is False
+    assert (await gh.apply(remove, idempotency_key="sim-lc2")).ok
+    assert "bug" not in issue.labels
+    assert await gh.verify(remove, idempotency_key="sim-lc2") is True
