@@ -818,14 +818,14 @@ class GitHubClient(BaseClient):
         if kind == "comment" and not p.get("review"):
             return await self._comment_has_marker(f"{base}/issues/{number}/comments", key)
         if kind in ("approve", "request_changes", "comment"):
-            me = await self.me()
+            me = (await self.me()).lower()
             reviews = await self._fresh_all(f"{base}/pulls/{number}/reviews")
             for review in reviews:
-                login = self.r.text(self.r.obj(review, "user"), "login")
+                mine = writer(self.r, review).lower() == me  # `user: null`: a deleted account
                 if kind == "comment":
                     if has_html_marker(self.r.opt_text(review, "body") or "", key):
                         return True
-                elif login == me and self.r.text(review, "state") == _REVIEW_STATES[kind]:
+                elif mine and self.r.text(review, "state") == _REVIEW_STATES[kind]:
                     return True
             return None if reviews.cut else False  # past the bound: cannot tell
         if kind == "merge":

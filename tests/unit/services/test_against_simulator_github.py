@@ -208,3 +208,23 @@ async def test_verify_of_a_label_matches_its_name_whatever_the_case(sim, sim_cli
     assert (await gh.apply(remove, idempotency_key="sim-lc2")).ok
     assert "bug" not in issue.labels
     assert await gh.verify(remove, idempotency_key="sim-lc2") is True
+
+
+async def test_verify_of_a_review_reads_past_a_deleted_users_review(sim, sim_client) -> None:
+    """A review by an account since deleted answers `user: null` (GitHub shows "ghost"):
+    verify() reads past it to mine, as the preview does, rather than failing on it (the
+    outbox would then never learn that my approval is there)."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    pr = open_pr(github)
+    github.state.users.setdefault("leaver", len(github.state.users) + 1)
+    github.state.add_review(pr, "leaver", "lgtm", "APPROVED")
+    github.deleted_users = "leaver"
+    try:
+        approve = Action("approve", f"github:{pr.repo.full_name}#{pr.number}", "github")
+        before = await gh.verify(approve, idempotency_key="sim-gh1")
+        assert (await gh.apply(approve, idempotency_key="sim-gh1")).ok
+        after = await gh.verify(approve, idempotency_key="sim-gh1")
+    finally:
+        github.deleted_users = ""
+    assert (before, after) == (False, True)
