@@ -317,7 +317,14 @@ class GitHubClient(BaseClient):
         params["all"] = "true" if "all" in words else "false"
         if cursor:
             params["since"] = cursor
-        return await self._paged("/notifications", params, limit, read, self._thread_page, cursor)
+        try:
+            result = await self._paged(
+                "/notifications", params, limit, read, self._thread_page, cursor
+            )
+        except ApiError as err:
+            raise _classic_only(err) or err from None
+        refused = _classic_only(result.stale_error)  # the same, answered from a last copy
+        return msgspec.structs.replace(result, stale_error=refused) if refused else result
 
     def _thread_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/notifications")
@@ -984,6 +991,26 @@ def _repo_base(repo: str) -> str:
     if not _REPO.fullmatch(repo):
         raise ValueError(f"repo {repo!r} is not OWNER/NAME, e.g. acme/api")
     return f"/repos/{repo}"
+
+
+# GitHub's 403 for a token of a type an endpoint does not take (a fine-grained PAT, a GitHub
+# App's token): what its notifications endpoints answer to anything but a classic token.
+_TOKEN_TYPE_REFUSED = ("by personal access token", "by integration")
+_CLASSIC_ONLY = (
+    "GitHub's notifications take only a classic token (a personal access token (classic) or "
+    "an OAuth app's), not a fine-grained token or a GitHub App login: log in with one that "
+    "has the notifications scope, or search here instead, e.g. involves:@me"
+)
+
+
+def _classic_only(err: BaseException | None) -> QueryRefused | None:
+    """A notifications read refused for the token's type, as the section's query (it cannot
+    work under this login), saying what can; None for any other answer."""
+    if not isinstance(err, ApiError) or err.status != 403:
+        return None
+    if not (err.message or "").rstrip(".").endswith(_TOKEN_TYPE_REFUSED):
+        return None
+    return query_refused(dataclasses.replace(err, message=_CLASSIC_ONLY))
 
 
 def _not_mergeable(err: ApiError) -> str:

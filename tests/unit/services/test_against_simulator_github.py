@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from tests.simulator.github_helpers import open_pr
-from zen_tui.models import Action, PullRequest
+import pytest
 
-from .conftest import section
+from tests.simulator.github_helpers import open_pr
+from zen_tui.gateway.errors import QueryRefused
+from zen_tui.models import Action, PullRequest
+from zen_tui.services import make_client
+
+from .conftest import section, sim_gateway
 
 
 async def test_sections_details_and_notifications(sim_client) -> None:
@@ -228,3 +232,25 @@ async def test_verify_of_a_review_reads_past_a_deleted_users_review(sim, sim_cli
     finally:
         github.deleted_users = ""
     assert (before, after) == (False, True)
+
+
+async def test_notifications_under_a_token_github_refuses_there_say_what_to_do(
+    sim, sim_client
+) -> None:
+    """GitHub's notifications take only a classic token: under a fine-grained PAT the Inbox's
+    `notifications` section gets a 403 for the token type. That is the section's query not
+    working with this login (a QueryRefused, so the pane says which config key to change),
+    saying why and what works, not a bare "403 Resource not accessible by personal access
+    token". A search section works under the same token."""
+    github = sim.world.services["github"]
+    gateway = sim_gateway(sim, "github", token=github.add_fine_grained_token())
+    try:
+        gh = make_client(sim.account("github"), gateway)
+        with pytest.raises(QueryRefused) as refused:
+            await gh.fetch_section(section("github", "notifications", pane="issues"))
+        found = await gh.fetch_section(section("github", "involves:@me is:open", pane="issues"))
+    finally:
+        await gateway.aclose()
+    assert refused.value.status == 403
+    assert "classic" in refused.value.message and "involves:@me" in refused.value.message
+    assert found.items

@@ -69,6 +69,7 @@ class Ctx:
     api_base: str
     user: str = "me"  # whose token made the request (see GitHubSim.add_user)
     app_user: bool = False  # the token is a GitHub App's user access token (ghu_)
+    fine_grained: bool = False  # the token is a fine-grained personal access token
 
     def int_param(self, name: str) -> int:
         try:

@@ -97,6 +97,16 @@ MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
+FINE_GRAINED_PREFIX = "github_pat_"
+# The notifications API takes only a classic token (a PAT or an OAuth app's): GitHub's docs
+# say its endpoints "only support authentication using a personal access token (classic)";
+# others get GitHub's usual 403 for a token type refused (GitHub Support, quoted in
+# gitify-app/gitify#1492; community discussion 214486).
+NOT_FOR_FINE_GRAINED = "Resource not accessible by personal access token"
+NOT_FOR_APPS = "Resource not accessible by integration"
+NOTIFICATIONS_DOCS = (
+    "https://docs.github.com/rest/activity/notifications#about-github-notifications"
+)
 ISSUES_DISABLED = "Issues are disabled for this repo"
 # PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
 MERGE_REFUSALS = {
@@ -358,6 +368,14 @@ class GitHubSim(ServiceSim):
         self.extra_tokens.add(token)
         return token
 
+    def add_fine_grained_token(self) -> str:
+        """A fine-grained personal access token of ME (github_pat_...): repositories and
+        search as a classic one, but no notifications (see NOT_FOR_FINE_GRAINED)."""
+        with self.world.lock:
+            token = f"{FINE_GRAINED_PREFIX}{len(self.extra_tokens):02d}SIM"
+            self.extra_tokens.add(token)
+        return token
+
     def add_user(self, login: str) -> str:
         """A token for another person, `login` (a second user logging in on the machine)."""
         with self.world.lock:
@@ -403,6 +421,7 @@ class GitHubSim(ServiceSim):
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
         ctx.user = self.other_users.get(token, ME)
         ctx.app_user = token.startswith(APP_USER_PREFIX)
+        ctx.fine_grained = token.startswith(FINE_GRAINED_PREFIX)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -1019,7 +1038,15 @@ class GitHubSim(ServiceSim):
         return item
 
     # ---- handlers: notifications ----
+    @staticmethod
+    def _classic_only(ctx: Ctx) -> None:
+        """Notifications refuse a GitHub App's user token and a fine-grained PAT: 403."""
+        if ctx.app_user or ctx.fine_grained:
+            why = NOT_FOR_APPS if ctx.app_user else NOT_FOR_FINE_GRAINED
+            raise ApiError(403, why, documentation_url=NOTIFICATIONS_DOCS)
+
     def list_notifications(self, ctx: Ctx) -> Reply:
+        self._classic_only(ctx)
         show_all = ctx.query.get("all", "false") == "true"
         participating = ctx.query.get("participating", "false") == "true"
         threads = self.state.threads_for(
@@ -1037,6 +1064,7 @@ class GitHubSim(ServiceSim):
         return reply
 
     def mark_all_read(self, ctx: Ctx) -> Reply:
+        self._classic_only(ctx)
         body = obj(ctx.body)
         at = parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
         count = self.state.mark_all_read(at)
@@ -1044,6 +1072,7 @@ class GitHubSim(ServiceSim):
         return Reply(None, status=205, headers={"x-accepted-oauth-scopes": NOTIFICATION_SCOPES})
 
     def _thread(self, ctx: Ctx) -> Thread:
+        self._classic_only(ctx)
         thread = self.state.threads.get(ctx.params["thread_id"])
         if thread is None:
             raise ApiError(404, "Not Found")
