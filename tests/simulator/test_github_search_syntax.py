@@ -308,3 +308,34 @@ async def test_notifications_take_only_a_classic_token(
         assert answers[0].headers["x-ratelimit-remaining"] != "0"
         assert (await gh.get("/user", headers=auth)).status_code == 200
     assert (await gh.get("/notifications")).status_code == 200
+
+
+async def test_a_fine_grained_token_without_a_writes_permission_is_told_which(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """A fine-grained token may write only what its permissions allow: a write it lacks
+    them for is 403 "Resource not accessible by personal access token", and the
+    x-accepted-github-permissions header names the sets that would do ("; " between them).
+    What it holds goes through; reads need nothing here."""
+    pr = next(i for i in sim.state.items if i.is_pr and i.state == "open" and i.user != "me")
+    base = f"/repos/{pr.repo.full_name}"
+    auth = {"Authorization": f"Bearer {sim.add_fine_grained_token('issues=write')}"}
+    reviews = len(pr.reviews)
+    review = await gh.post(
+        f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"}, headers=auth
+    )
+    assert (review.status_code, review.json()["message"]) == (
+        403,
+        "Resource not accessible by personal access token",
+    )
+    assert review.headers["x-accepted-github-permissions"] == "pull_requests=write"
+    assert len(pr.reviews) == reviews
+    comment = await gh.post(
+        f"{base}/issues/{pr.number}/comments", json={"body": "hi"}, headers=auth
+    )
+    assert comment.status_code == 201
+    none = {"Authorization": f"Bearer {sim.add_fine_grained_token('contents=write')}"}
+    label = await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["x"]}, headers=none)
+    assert label.status_code == 403
+    assert label.headers["x-accepted-github-permissions"] == "issues=write; pull_requests=write"
+    assert (await gh.get(f"{base}/pulls/{pr.number}", headers=none)).status_code == 200

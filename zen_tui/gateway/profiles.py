@@ -44,6 +44,9 @@ _JIRA_REASONS = {"jira-burst-based": "burst", "jira-per-issue-on-write": "issue"
 _JIRA_ISSUE = re.compile(r"(/rest/api/[^/]+/issue/)([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")
 _KEY = r"\1{key}"  # an endpoint of one issue names the template, as the Jira client does
 
+# One permission of x-accepted-github-permissions ("issues=write").
+_PERMISSION = re.compile(r"\b[a-z_]{1,40}=(?:read|write|admin)\b")
+
 # How GitHub's 410s about content end (see ServiceProfile.content_gone).
 _GITHUB_CONTENT_GONE = ("was deleted", "disabled for this repo")
 
@@ -214,6 +217,18 @@ class ServiceProfile(msgspec.Struct, frozen=True):
                 return reset
         # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
         return now + SILENT_LIMIT_WAIT if self.name == "github" else None
+
+    def refusal_hint(self, status: int, headers: Mapping[str, str]) -> str:
+        """What fixes a GitHub 403 for a fine-grained token or a GitHub App: the permissions
+        the endpoint takes, from x-accepted-github-permissions ("issues=write;
+        pull_requests=write": either will do), as " (the token needs issues=write or
+        pull_requests=write)"; "" when there is none. Only well-formed names are kept."""
+        if self.name != "github" or status != 403:
+            return ""
+        accepted = headers.get("x-accepted-github-permissions") or ""
+        sets = [" and ".join(_PERMISSION.findall(one)) for one in accepted.split(";")]
+        wanted = " or ".join(one for one in sets if one)
+        return f" (the token needs {wanted})" if wanted else ""
 
     def silent_limit(self, headers: Mapping[str, str]) -> bool:
         """A GitHub rate limit that says nothing of when to come back: no retry-after, budget

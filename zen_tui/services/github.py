@@ -995,7 +995,7 @@ def _repo_base(repo: str) -> str:
 
 # GitHub's 403 for a token of a type an endpoint does not take (a fine-grained PAT, a GitHub
 # App's token): what its notifications endpoints answer to anything but a classic token.
-_TOKEN_TYPE_REFUSED = ("by personal access token", "by integration")
+_TOKEN_TYPE_REFUSED = re.compile(r"Resource not accessible by (personal access token|integration)")
 _CLASSIC_ONLY = (
     "GitHub's notifications take only a classic token (a personal access token (classic) or "
     "an OAuth app's), not a fine-grained token or a GitHub App login: log in with one that "
@@ -1008,7 +1008,7 @@ def _classic_only(err: BaseException | None) -> QueryRefused | None:
     work under this login), saying what can; None for any other answer."""
     if not isinstance(err, ApiError) or err.status != 403:
         return None
-    if not (err.message or "").rstrip(".").endswith(_TOKEN_TYPE_REFUSED):
+    if not _TOKEN_TYPE_REFUSED.match(err.message or ""):
         return None
     return query_refused(dataclasses.replace(err, message=_CLASSIC_ONLY))
 

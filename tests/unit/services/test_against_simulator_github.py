@@ -254,3 +254,24 @@ async def test_notifications_under_a_token_github_refuses_there_say_what_to_do(
     assert refused.value.status == 403
     assert "classic" in refused.value.message and "involves:@me" in refused.value.message
     assert found.items
+
+
+async def test_a_write_a_fine_grained_token_may_not_do_says_which_permission(
+    sim, sim_client
+) -> None:
+    """GitHub's 403 "Resource not accessible by personal access token" says nothing of how to
+    fix it; its x-accepted-github-permissions header does. The failed action names the
+    permission to add to the token."""
+    github = sim.world.services["github"]
+    gateway = sim_gateway(sim, "github", token=github.add_fine_grained_token("issues=write"))
+    try:
+        gh = make_client(sim.account("github"), gateway)
+        pr = open_pr(github)
+        approve = Action("approve", f"github:{pr.repo.full_name}#{pr.number}", "github")
+        result = await gh.apply(approve, idempotency_key="sim-fg1")
+    finally:
+        await gateway.aclose()
+    assert (result.ok, result.label) == (False, "not allowed")
+    assert result.message == (
+        "403 Resource not accessible by personal access token (the token needs pull_requests=write)"
+    )

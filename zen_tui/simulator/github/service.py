@@ -104,6 +104,26 @@ FINE_GRAINED_PREFIX = "github_pat_"
 # gitify-app/gitify#1492; community discussion 214486).
 NOT_FOR_FINE_GRAINED = "Resource not accessible by personal access token"
 NOT_FOR_APPS = "Resource not accessible by integration"
+# The repository permissions a fine-grained token needs for each write (GitHub's "Permissions
+# required for fine-grained personal access tokens"); alternatives separated by "; ", as in
+# GitHub's x-accepted-github-permissions header (changelog 2023-08-10).
+ISSUE_OR_PR = "issues=write; pull_requests=write"
+PULLS = "pull_requests=write"
+ALL_GRANTS = "issues=write,pull_requests=write,contents=write,administration=write"
+WRITE_GRANTS = {
+    "create_review": PULLS,
+    "requested_reviewers": PULLS,
+    "update_pull": PULLS,
+    "merge": "contents=write",
+    "create_issue": "issues=write",
+    "update_issue": ISSUE_OR_PR,
+    "add_labels": ISSUE_OR_PR,
+    "remove_label": ISSUE_OR_PR,
+    "assignees": ISSUE_OR_PR,
+    "create_comment": ISSUE_OR_PR,
+    "update_repo": "administration=write",
+    "transfer_repo": "administration=write",
+}
 NOTIFICATIONS_DOCS = (
     "https://docs.github.com/rest/activity/notifications#about-github-notifications"
 )
@@ -165,6 +185,7 @@ class GitHubSim(ServiceSim):
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
         self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
+        self.fine_grained: dict[str, frozenset[str]] = {}  # github_pat_ token -> permissions
         # Other people's tokens: token -> login. Their /user is theirs, their inbox their own
         # (empty: the seeded notifications are ME's), as two logins on one machine see.
         self.other_users: dict[str, str] = {}
@@ -368,12 +389,15 @@ class GitHubSim(ServiceSim):
         self.extra_tokens.add(token)
         return token
 
-    def add_fine_grained_token(self) -> str:
-        """A fine-grained personal access token of ME (github_pat_...): repositories and
-        search as a classic one, but no notifications (see NOT_FOR_FINE_GRAINED)."""
+    def add_fine_grained_token(self, grants: str = ALL_GRANTS) -> str:
+        """A fine-grained personal access token of ME (github_pat_...) with the repository
+        permissions `grants` ("issues=write,pull_requests=write"): reads and search as a
+        classic token; a write its grants lack answers 403 naming the permissions it takes
+        (x-accepted-github-permissions); no notifications (see NOT_FOR_FINE_GRAINED)."""
         with self.world.lock:
             token = f"{FINE_GRAINED_PREFIX}{len(self.extra_tokens):02d}SIM"
             self.extra_tokens.add(token)
+            self.fine_grained[token] = frozenset(g.strip() for g in grants.split(",") if g)
         return token
 
     def add_user(self, login: str) -> str:
@@ -421,7 +445,7 @@ class GitHubSim(ServiceSim):
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
         ctx.user = self.other_users.get(token, ME)
         ctx.app_user = token.startswith(APP_USER_PREFIX)
-        ctx.fine_grained = token.startswith(FINE_GRAINED_PREFIX)
+        ctx.grants = self.fine_grained.get(token)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -465,6 +489,7 @@ class GitHubSim(ServiceSim):
     def _write(
         self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str, creates: bool
     ) -> Response:
+        self._granted(ctx, WRITE_GRANTS.get(handler.__name__))
         if creates:
             self._secondary_check()
         self._spend(resource)
@@ -475,6 +500,17 @@ class GitHubSim(ServiceSim):
         return Response(
             dump(reply.body), reply.status, headers=headers, media_type="application/json"
         )
+
+    @staticmethod
+    def _granted(ctx: Ctx, needs: str | None) -> None:
+        """A fine-grained token without any of the permission sets a write takes: 403, and
+        x-accepted-github-permissions says which would do (sets apart by "; ")."""
+        if ctx.grants is None or needs is None:
+            return
+        if any(set(one.split(",")) <= ctx.grants for one in needs.split("; ")):
+            return
+        headers = {"x-accepted-github-permissions": needs}
+        raise ApiError(403, NOT_FOR_FINE_GRAINED, headers=headers)
 
     def _graphql(self, ctx: Ctx) -> Response:
         """POST /graphql: always 200 once authenticated; errors travel in the body."""
@@ -556,7 +592,7 @@ class GitHubSim(ServiceSim):
         }
         if exc.errors is not None:
             body["errors"] = exc.errors
-        headers = self._rate_headers(resource)
+        headers = {**self._rate_headers(resource), **exc.headers}
         if isinstance(exc, SecondaryLimit):
             headers["retry-after"] = str(exc.retry_after)
         return JSONResponse(body, status_code=exc.status, headers=headers)
