@@ -69,3 +69,59 @@ async def test_answers_validate_against_githubkit_models(setup, model: str, path
     resp = await gh.get(url)
     assert resp.status_code == 200, resp.text
     pydantic.TypeAdapter(_model(model)).validate_python(resp.json())
+
+
+READS = [
+    ("list[DiffEntry]", "{repo}/pulls/{n}/files"),
+    ("list[Issue]", "{repo}/issues?state=all"),
+    ("FullRepository", "{repo}"),
+]
+
+
+@pytest.mark.parametrize(("model", "path"), READS, ids=[c[0] for c in READS])
+async def test_more_reads_validate_against_githubkit_models(setup, model: str, path: str) -> None:
+    """The other reads the client makes: a PR's files (diff), a repository's issues (verify
+    of create_issue), the repository (a renamed one's new name)."""
+    gh, pr = setup
+    resp = await gh.get(path.format(repo=f"/repos/{pr.repo.full_name}", n=pr.number))
+    assert resp.status_code == 200, resp.text
+    pydantic.TypeAdapter(_model(model)).validate_python(resp.json())
+
+
+async def test_thread_validates_against_githubkit_model(setup) -> None:
+    gh, _pr = setup
+    [first, *_] = (await gh.get("/notifications?all=true")).json()
+    resp = await gh.get(f"/notifications/threads/{first['id']}")
+    pydantic.TypeAdapter(models.Thread).validate_python(resp.json())
+
+
+async def test_write_answers_validate_against_githubkit_models(setup) -> None:
+    """Every write the triage actions send, its answer as the current description types
+    it: review (200), comment (201), labels added (200) and removed (200, the labels left),
+    assignees (201 / 200, the issue), state change (200, the issue), issue created (201),
+    merge (200); and the error bodies a refusal carries."""
+    gh, pr = setup
+    base = f"/repos/{pr.repo.full_name}"
+    n = pr.number
+    pr.mergeable, pr.draft = True, False  # so the merge goes through, then 405s
+    writes: list[tuple[str, int, Any]] = [
+        ("PullRequestReview", 200, gh.post(f"{base}/pulls/{n}/reviews", json={"event": "APPROVE"})),
+        ("IssueComment", 201, gh.post(f"{base}/issues/{n}/comments", json={"body": "hi"})),
+        ("list[Label]", 200, gh.post(f"{base}/issues/{n}/labels", json={"labels": ["x"]})),
+        ("list[Label]", 200, gh.delete(f"{base}/issues/{n}/labels/x")),
+        ("Issue", 201, gh.post(f"{base}/issues/{n}/assignees", json={"assignees": ["alice"]})),
+        (
+            "Issue",
+            200,
+            gh.request("DELETE", f"{base}/issues/{n}/assignees", json={"assignees": ["alice"]}),
+        ),
+        ("Issue", 201, gh.post(f"{base}/issues", json={"title": "t", "body": "b"})),
+        ("PullRequestMergeResult", 200, gh.put(f"{base}/pulls/{n}/merge")),
+        ("BasicError", 405, gh.put(f"{base}/pulls/{n}/merge")),  # merged already
+        ("ValidationError", 422, gh.get("/search/issues")),
+        ("Issue", 200, gh.patch(f"{base}/issues/{n}", json={"state": "closed"})),
+    ]
+    for model, status, sending in writes:
+        resp = await sending
+        assert resp.status_code == status, (model, resp.text)
+        pydantic.TypeAdapter(_model(model)).validate_python(resp.json())

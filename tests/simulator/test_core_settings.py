@@ -67,6 +67,8 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "poll_interval": 60,
                 "link_last": True,
                 "empty_lists_no_content": False,
+                "merge_methods": "merge,squash,rebase",
+                "issues_disabled_repos": "",
             },
             "jira": {
                 "search_lag": 0.0,
@@ -91,6 +93,8 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "poll_interval": "int",
                 "link_last": "bool",
                 "empty_lists_no_content": "bool",
+                "merge_methods": "str",
+                "issues_disabled_repos": "str",
             },
             "jira": {
                 "search_lag": "float",

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.test_github_contract import assert_valid, rest_schema
 from tests.helpers import ManualClock
 from tests.simulator.github_helpers import START, open_pr
 from zen_tui.simulator.core.world import World
@@ -211,6 +212,25 @@ async def test_merge_rules_405_409_200(gh: httpx.AsyncClient, sim: GitHubSim, wo
     assert (await gh.put(url, json={"sha": pr.head_sha})).status_code == 405
     merges = [m for m in world.counters.mutation_log if m["kind"] == "merge"]
     assert [m["item"] for m in merges] == [pr.ref]
+
+
+async def test_merge_by_a_method_the_repository_turns_off_is_405_with_why(
+    gh: httpx.AsyncClient, sim: GitHubSim, world: World, contracts: Any
+) -> None:
+    """A repository that allows only squash merges refuses the default `merge` with 405 and
+    says so (the message clients show), and merges by squash; nothing merged before."""
+    sim.merge_methods = "squash"
+    pr = open_pr(sim, mergeable=True)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/merge"
+    r = await gh.put(url, json={"sha": pr.head_sha})
+    assert r.status_code == 405
+    assert r.json()["message"] == "Merge commits are not allowed on this repository."
+    assert_valid(rest_schema(contracts, "basic-error"), r.json())
+    rebase = await gh.put(url, json={"merge_method": "rebase"})
+    assert rebase.json()["message"] == "Rebase merges are not allowed on this repository."
+    assert not [m for m in world.counters.mutation_log if m["kind"] == "merge"]
+    r = await gh.put(url, json={"sha": pr.head_sha, "merge_method": "squash"})
+    assert (r.status_code, r.json()["merged"]) == (200, True)
 
 
 async def test_mergeable_is_null_while_computing(
@@ -516,3 +536,29 @@ def test_activity_opens_prs_with_whole_titles(sim: GitHubSim) -> None:
     opened = [i.title for i in sim.state.items[before:]]
     assert opened and not any("(live)" in t for t in opened)
     assert all(not t.rstrip().endswith((" to", " in", " of")) for t in opened), opened
+
+
+async def test_a_repository_with_issues_turned_off_answers_410_for_its_issues(
+    gh: httpx.AsyncClient, sim: GitHubSim, contracts: Any
+) -> None:
+    """Issues turned off (a fork's default): creating, listing or reading an issue there is
+    410 "Issues are disabled for this repo" (GitHub's basic-error), its PRs answer as before,
+    and the repository says has_issues false."""
+    issue = next(i for i in sim.state.items if not i.is_pr)
+    repo = issue.repo.full_name
+    pr = next(i for i in sim.state.items if i.is_pr and i.repo is issue.repo)
+    sim.issues_disabled_repos = repo
+    answers = [
+        await gh.post(f"/repos/{repo}/issues", json={"title": "from Slack"}),
+        await gh.get(f"/repos/{repo}/issues"),
+        await gh.get(f"/repos/{repo}/issues/{issue.number}"),
+        await gh.get(f"/repos/{repo}/issues/{issue.number}/comments"),
+    ]
+    for r in answers:
+        assert (r.status_code, r.json()["message"]) == (410, "Issues are disabled for this repo")
+        assert_valid(rest_schema(contracts, "basic-error"), r.json())
+    assert (await gh.get(f"/repos/{repo}/pulls/{pr.number}")).status_code == 200
+    assert (await gh.get(f"/repos/{repo}/issues/{pr.number}")).status_code == 200
+    assert (await gh.get(f"/repos/{repo}")).json()["has_issues"] is False
+    sim.issues_disabled_repos = ""
+    assert (await gh.get(f"/repos/{repo}/issues/{issue.number}")).status_code == 200

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.contract.test_github_contract import assert_valid, rest_schema
 from tests.simulator.test_github_oauth import JSON
 from zen_tui.simulator.github.oauth import GRANT
 from zen_tui.simulator.github.query import BadQuery, Node, Term, one_type, parse, words
@@ -278,3 +279,63 @@ async def test_app_user_token_graphql_search_of_both_kinds_has_no_nodes(
     assert await nodes("involves:@me is:open", token) == []
     assert await nodes("is:pr involves:@me is:open", token) != []
     assert await nodes("involves:@me is:open", sim.token) != []  # not an App token: both
+
+
+async def test_notifications_take_only_a_classic_token(
+    gh: httpx.AsyncClient, sim: GitHubSim, clock: Any, contracts: Any
+) -> None:
+    """GitHub's notifications endpoints "only support authentication using a personal access
+    token (classic)": a GitHub App's user token and a fine-grained PAT get a 403 (GitHub's
+    wording for a token type refused), for the list, a thread and marking; everything else
+    answers them as before. The seeded (classic) token reads the inbox."""
+    refused = {
+        await app_login(gh, sim, clock): "Resource not accessible by integration",
+        sim.add_fine_grained_token(): "Resource not accessible by personal access token",
+    }
+    thread = next(iter(sim.state.threads))
+    for token, message in refused.items():
+        auth = {"Authorization": f"Bearer {token}"}
+        answers = [
+            await gh.get("/notifications", headers=auth),
+            await gh.get(f"/notifications/threads/{thread}", headers=auth),
+            await gh.patch(f"/notifications/threads/{thread}", headers=auth),
+            await gh.put("/notifications", headers=auth),
+        ]
+        for r in answers:
+            assert (r.status_code, r.json()["message"]) == (403, message)
+            assert_valid(rest_schema(contracts, "basic-error"), r.json())
+        assert "x-ratelimit-remaining" in answers[0].headers  # a refusal, not a rate limit
+        assert answers[0].headers["x-ratelimit-remaining"] != "0"
+        assert (await gh.get("/user", headers=auth)).status_code == 200
+    assert (await gh.get("/notifications")).status_code == 200
+
+
+async def test_a_fine_grained_token_without_a_writes_permission_is_told_which(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """A fine-grained token may write only what its permissions allow: a write it lacks
+    them for is 403 "Resource not accessible by personal access token", and the
+    x-accepted-github-permissions header names the sets that would do ("; " between them).
+    What it holds goes through; reads need nothing here."""
+    pr = next(i for i in sim.state.items if i.is_pr and i.state == "open" and i.user != "me")
+    base = f"/repos/{pr.repo.full_name}"
+    auth = {"Authorization": f"Bearer {sim.add_fine_grained_token('issues=write')}"}
+    reviews = len(pr.reviews)
+    review = await gh.post(
+        f"{base}/pulls/{pr.number}/reviews", json={"event": "APPROVE"}, headers=auth
+    )
+    assert (review.status_code, review.json()["message"]) == (
+        403,
+        "Resource not accessible by personal access token",
+    )
+    assert review.headers["x-accepted-github-permissions"] == "pull_requests=write"
+    assert len(pr.reviews) == reviews
+    comment = await gh.post(
+        f"{base}/issues/{pr.number}/comments", json={"body": "hi"}, headers=auth
+    )
+    assert comment.status_code == 201
+    none = {"Authorization": f"Bearer {sim.add_fine_grained_token('contents=write')}"}
+    label = await gh.post(f"{base}/issues/{pr.number}/labels", json={"labels": ["x"]}, headers=none)
+    assert label.status_code == 403
+    assert label.headers["x-accepted-github-permissions"] == "issues=write; pull_requests=write"
+    assert (await gh.get(f"{base}/pulls/{pr.number}", headers=none)).status_code == 200

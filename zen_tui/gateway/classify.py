@@ -102,7 +102,8 @@ def response_failure(
             message=f"{ctx.method} {ctx.endpoint} is gone (removed by {ctx.service}); "
             "update zen-tui or report it",
         )
-    return ApiError(**common, message=_server_message(response))
+    hint = profile.refusal_hint(status, headers)
+    return ApiError(**common, message=_server_message(response) + hint)
 
 
 # Long enough for GitHub's search refusal (157 characters) or two of Jira's JQL errors whole.

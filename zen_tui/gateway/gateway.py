@@ -74,7 +74,7 @@ from .identity import PROCESS, Fingerprinter
 from .limiter import CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
-from .profiles import PointsQuota, profile_for
+from .profiles import SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT, PointsQuota, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -221,6 +221,8 @@ class Gateway:
         self._deprecations: dict[str, str] = {}
         # URL -> where a 301/308 said it lives now (a renamed repository); oldest dropped first
         self._moved: dict[str, str] = {}
+        # scope -> (GitHub rate limits in a row that named no time, when the last one came)
+        self._silent_limits: dict[str, tuple[int, float]] = {}
         # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
         self._told_capacity: dict[str, float] = {}
         self._points_cost = CostMeter()  # what a read spends of the points quota
@@ -701,15 +703,35 @@ class Gateway:
         limited = self._observe(call, response)
         failure = response_failure(response, ctx, self._profile, self._clock.time())
         if failure is None:
+            self._silent_limits.pop(call.scope, None)
             return response
         if isinstance(failure, AttemptFailed):
             if failure.kind == "rate_limit":
+                self._silent_limit(call, limited, failure, response.headers)
                 if failure.retry_at is not None:
                     self._limiter.pause_until(limited, failure.retry_at)
                 if isinstance(failure.error, RateLimited):
                     failure.error.scope = member_scope(limited)
             raise failure
         raise failure
+
+    def _silent_limit(
+        self, call: _Call, scope: str, failure: AttemptFailed, headers: Mapping[str, str]
+    ) -> None:
+        """GitHub's docs for a rate limit that names no time: wait a minute, and while it
+        goes on, exponentially longer. The n-th such answer in a row on `scope` (none usable
+        between) waits 60 s * 2^(n-1), at most SILENT_LIMIT_MAX. Answers to calls sent
+        before the last one came (a bulk's calls in flight together) are that same limit."""
+        if not self._profile.silent_limit(headers):
+            return
+        streak, seen_at = self._silent_limits.get(scope, (0, float("-inf")))
+        sent_at = self._clock.time() if call.sent_at is None else call.sent_at
+        if sent_at > seen_at:
+            streak += 1
+            self._silent_limits[scope] = (streak, self._clock.time())
+        if streak > 1 and failure.retry_at is not None:
+            wait = min(SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT * 2 ** (streak - 1))
+            failure.retry_at = failure.error.retry_at = self._clock.time() + wait
 
     def _remember_move(self, call: _Call, moved: str) -> None:
         """A 301/308: later calls to this URL go straight to where it moved (one request

@@ -17,6 +17,10 @@ import msgspec
 from zen_tui.models import parse_iso
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# GitHub's wait after a rate limit that names no time (its docs: >= 1 minute), doubled for
+# each one after it in a row, up to SILENT_LIMIT_MAX (see ServiceProfile.silent_limit).
+SILENT_LIMIT_WAIT = 60.0
+SILENT_LIMIT_MAX = 16 * 60.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -40,6 +44,12 @@ _JIRA_REASONS = {"jira-burst-based": "burst", "jira-per-issue-on-write": "issue"
 # A Jira issue named in a REST path, by key (ZEN-12) or id; not /issue/picker, createmeta...
 _JIRA_ISSUE = re.compile(r"(/rest/api/[^/]+/issue/)([A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")
 _KEY = r"\1{key}"  # an endpoint of one issue names the template, as the Jira client does
+
+# One permission of x-accepted-github-permissions ("issues=write").
+_PERMISSION = re.compile(r"\b[a-z_]{1,40}=(?:read|write|admin)\b")
+
+# How GitHub's 410s about content end (see ServiceProfile.content_gone).
+_GITHUB_CONTENT_GONE = ("was deleted", "disabled for this repo")
 
 # Slack errors (HTTP 200, ok:false) a refreshed token may fix.
 _SLACK_REFRESHABLE = frozenset({"token_expired"})
@@ -195,24 +205,26 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             return False
         return answer.get("error") in _SLACK_REFRESHABLE
 
-    def item_deleted(self, status: int, body: bytes) -> bool:
-        """GitHub's 410 for one deleted issue (`This issue was deleted`): an answer about that
-        item, not an endpoint or API version the service retired (the other 410s)."""
-        if status != 410 or self.name != "github" or b"deleted" not in body:
+    def content_gone(self, status: int, body: bytes) -> bool:
+        """GitHub's 410 about content, not an endpoint or API version the service retired
+        (the other 410s): one deleted issue (`This issue was deleted`), or a repository with
+        issues turned off in its settings (`Issues are disabled for this repo`, a fork's
+        default), which answers its issue endpoints so."""
+        if status != 410 or self.name != "github":
             return False
         try:
             answer = json.loads(body)
         except ValueError:
             return False
         message = answer.get("message") if isinstance(answer, dict) else None
-        return isinstance(message, str) and message.rstrip(".").endswith("was deleted")
+        return isinstance(message, str) and message.rstrip(".").endswith(_GITHUB_CONTENT_GONE)
 
     def api_retired(self, status: int, body: bytes) -> bool:
         """A 410 whose readable answer says an endpoint or API version is gone (GitHub's and
         Jira's retired APIs answer in JSON). An unreadable one (a body cut short, a proxy's
         page) is no evidence of that: it stays a plain 410, as a deleted item answers, so the
         engine asks about the item itself and nobody is told to upgrade zen-tui wrongly."""
-        if status != 410 or self.item_deleted(status, body):
+        if status != 410 or self.content_gone(status, body):
             return False
         try:
             answer = json.loads(body)
@@ -249,7 +261,29 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             if reset is not None:
                 return reset
         # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
-        return now + 60.0 if self.name == "github" else None
+        return now + SILENT_LIMIT_WAIT if self.name == "github" else None
+
+    def refusal_hint(self, status: int, headers: Mapping[str, str]) -> str:
+        """What fixes a GitHub 403 for a fine-grained token or a GitHub App: the permissions
+        the endpoint takes, from x-accepted-github-permissions ("issues=write;
+        pull_requests=write": either will do), as " (the token needs issues=write or
+        pull_requests=write)"; "" when there is none. Only well-formed names are kept."""
+        if self.name != "github" or status != 403:
+            return ""
+        accepted = headers.get("x-accepted-github-permissions") or ""
+        sets = [" and ".join(_PERMISSION.findall(one)) for one in accepted.split(";")]
+        wanted = " or ".join(one for one in sets if one)
+        return f" (the token needs {wanted})" if wanted else ""
+
+    def silent_limit(self, headers: Mapping[str, str]) -> bool:
+        """A GitHub rate limit that says nothing of when to come back: no retry-after, budget
+        left (a secondary limit). Its docs: wait at least a minute, and if it goes on, an
+        exponentially longer time between tries (the gateway doubles it, SILENT_LIMIT_MAX)."""
+        return (
+            self.name == "github"
+            and "retry-after" not in headers
+            and headers.get("x-ratelimit-remaining") != "0"
+        )
 
 
 PROFILES: dict[str, ServiceProfile] = {

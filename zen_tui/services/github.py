@@ -317,7 +317,14 @@ class GitHubClient(BaseClient):
         params["all"] = "true" if "all" in words else "false"
         if cursor:
             params["since"] = cursor
-        return await self._paged("/notifications", params, limit, read, self._thread_page, cursor)
+        try:
+            result = await self._paged(
+                "/notifications", params, limit, read, self._thread_page, cursor
+            )
+        except ApiError as err:
+            raise _classic_only(err) or err from None
+        refused = _classic_only(result.stale_error)  # the same, answered from a last copy
+        return msgspec.structs.replace(result, stale_error=refused) if refused else result
 
     def _thread_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/notifications")
@@ -635,7 +642,7 @@ class GitHubClient(BaseClient):
             raise gone_message(err, f"GitHub {err.endpoint}") from None
         except ApiError as err:
             if action.kind == "merge" and err.status == 405:
-                return ActionResult(ok=False, message="not mergeable", conflict=True)
+                return ActionResult(ok=False, message=_not_mergeable(err), conflict=True)
             if action.kind == "merge" and err.status == 409:
                 return ActionResult(ok=False, message="head moved; review again", conflict=True)
             return refused(err)
@@ -669,7 +676,12 @@ class GitHubClient(BaseClient):
         elif kind in ("assign", "unassign"):
             who = p.get("assignee") or await self.me()
             method = "POST" if kind == "assign" else "DELETE"
-            await self._send(method, f"{base}/issues/{number}/assignees", {"assignees": [who]}, key)
+            path = f"{base}/issues/{number}/assignees"
+            resp = await self._send(method, path, {"assignees": [who]}, key)
+            if kind == "assign" and not self._assigned(resp, who):
+                return ActionResult(
+                    ok=False, message=_unassignable(who, base), conflict=True, label="not allowed"
+                )
         elif kind in ("close", "reopen"):
             state = "closed" if kind == "close" else "open"
             await self._send("PATCH", f"{base}/issues/{number}", {"state": state}, key)
@@ -683,6 +695,14 @@ class GitHubClient(BaseClient):
         else:
             return ActionResult(ok=False, message=f"GitHub cannot {kind}", conflict=True)
         return ActionResult(ok=True, message=f"{kind} done")
+
+    def _assigned(self, resp: Response, who: str) -> bool:
+        """Whether the issue GitHub answered with has `who` among its assignees: it silently
+        leaves out a user who cannot be assigned (no access to the repository), or anyone
+        when the token's user lacks push access, and still answers 201."""
+        r = self.r.at("/repos/{owner}/{repo}/issues/{number}/assignees")
+        logins = {r.text(u, "login").lower() for u in r.opt_arr(r.root(resp.json()), "assignees")}
+        return who.lower() in logins
 
     # ---- creating an issue (from a Slack message: the item is the message) -------------------
 
@@ -805,21 +825,22 @@ class GitHubClient(BaseClient):
         if kind == "comment" and not p.get("review"):
             return await self._comment_has_marker(f"{base}/issues/{number}/comments", key)
         if kind in ("approve", "request_changes", "comment"):
-            me = await self.me()
+            me = (await self.me()).lower()
             reviews = await self._fresh_all(f"{base}/pulls/{number}/reviews")
             for review in reviews:
-                login = self.r.text(self.r.obj(review, "user"), "login")
+                mine = writer(self.r, review).lower() == me  # `user: null`: a deleted account
                 if kind == "comment":
                     if has_html_marker(self.r.opt_text(review, "body") or "", key):
                         return True
-                elif login == me and self.r.text(review, "state") == _REVIEW_STATES[kind]:
+                elif mine and self.r.text(review, "state") == _REVIEW_STATES[kind]:
                     return True
             return None if reviews.cut else False  # past the bound: cannot tell
         if kind == "merge":
             return await self._merged(base, number)
         if kind in ("add_label", "remove_label"):
             labels = await self._fresh_all(f"{base}/issues/{number}/labels")
-            present = param(action, "label") in {self.r.text(lab, "name") for lab in labels}
+            names = {self.r.text(lab, "name").lower() for lab in labels}  # GitHub ignores case
+            present = param(action, "label").lower() in names
             return present if kind == "add_label" else not present
         if kind in ("mark_read", "mark_done"):
             return await self._thread_check(kind, self._thread_of(action))
@@ -829,8 +850,8 @@ class GitHubClient(BaseClient):
         if kind in ("close", "reopen"):
             return self.r.text(issue, "state") == ("closed" if kind == "close" else "open")
         if kind in ("assign", "unassign"):
-            who = p.get("assignee") or await self.me()
-            logins = {self.r.text(u, "login") for u in self.r.opt_arr(issue, "assignees")}
+            who = (p.get("assignee") or await self.me()).lower()  # logins ignore case
+            logins = {self.r.text(u, "login").lower() for u in self.r.opt_arr(issue, "assignees")}
             return (who in logins) if kind == "assign" else (who not in logins)
         return None
 
@@ -970,6 +991,47 @@ def _repo_base(repo: str) -> str:
     if not _REPO.fullmatch(repo):
         raise ValueError(f"repo {repo!r} is not OWNER/NAME, e.g. acme/api")
     return f"/repos/{repo}"
+
+
+# GitHub's 403 for a token of a type an endpoint does not take (a fine-grained PAT, a GitHub
+# App's token): what its notifications endpoints answer to anything but a classic token.
+_TOKEN_TYPE_REFUSED = re.compile(r"Resource not accessible by (personal access token|integration)")
+_CLASSIC_ONLY = (
+    "GitHub's notifications take only a classic token (a personal access token (classic) or "
+    "an OAuth app's), not a fine-grained token or a GitHub App login: log in with one that "
+    "has the notifications scope, or search here instead, e.g. involves:@me"
+)
+
+
+def _classic_only(err: BaseException | None) -> QueryRefused | None:
+    """A notifications read refused for the token's type, as the section's query (it cannot
+    work under this login), saying what can; None for any other answer."""
+    if not isinstance(err, ApiError) or err.status != 403:
+        return None
+    if not _TOKEN_TYPE_REFUSED.match(err.message or ""):
+        return None
+    return query_refused(dataclasses.replace(err, message=_CLASSIC_ONLY))
+
+
+def _not_mergeable(err: ApiError) -> str:
+    """GitHub's 405 says why: a merge method the repository turns off ("Merge commits are not
+    allowed on this repository."), a protected branch's rule ("At least 1 approving review is
+    required ..."), or conflicts ("Pull Request is not mergeable"). The first is the user's
+    to fix with another merge_method, so it says how."""
+    why = (err.message or "").rstrip(".")
+    if not why or why.lower() == "pull request is not mergeable":
+        return "not mergeable"
+    if why.endswith("not allowed on this repository"):
+        why += "; merge with another merge_method (merge, squash, rebase)"
+    return f"not mergeable: {why}"
+
+
+def _unassignable(who: str, base: str) -> str:
+    repo = base.removeprefix("/repos/")
+    return (
+        f"GitHub did not assign {who}: only users with access to {repo} can be assigned, "
+        "and only by someone with push access"
+    )
 
 
 def _dedupe(items: list[Item]) -> list[Item]:

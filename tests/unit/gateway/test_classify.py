@@ -132,6 +132,7 @@ def test_a_refusal_reads_as_the_servers_own_one_line_reason(body: object, messag
     ("service", "message", "item_gone"),
     [
         ("github", "This issue was deleted", True),  # one issue: an answer about it
+        ("github", "Issues are disabled for this repo", True),  # the repository's settings
         ("github", "The requested API version '2020-01-01' is not supported.", False),
         ("github", "Issues are deleted for nothing here: gone", False),
         ("jira", "This issue was deleted", False),  # Jira's 410s are retired APIs
@@ -168,3 +169,39 @@ def test_an_unreadable_410_is_no_retired_api(service: str, message: str) -> None
     whole_answer = Answer(410, httpx.Headers(), whole, "https://api.test/x", "Gone")
     retired = response_failure(whole_answer, CTX, profile_for(service), now=0.0)
     assert isinstance(retired, ApiGone) is not (message.endswith("deleted") and service == "github")
+
+
+@pytest.mark.parametrize(
+    ("service", "status", "accepted", "hint"),
+    [
+        ("github", 403, "pull_requests=write", " (the token needs pull_requests=write)"),
+        (
+            "github",
+            403,
+            "issues=write; pull_requests=write",
+            " (the token needs issues=write or pull_requests=write)",
+        ),
+        (
+            "github",
+            403,
+            "contents=read,metadata=read",
+            " (the token needs contents=read and metadata=read)",
+        ),
+        ("github", 403, "\x1b[31m<b>x</b>; issues=write\x07", " (the token needs issues=write)"),
+        ("github", 403, "nonsense", ""),
+        ("github", 404, "issues=write", ""),  # a 404 may be real: no hint on it
+        ("jira", 403, "issues=write", ""),
+    ],
+)
+def test_a_github_403_names_the_permissions_the_endpoint_takes(
+    service: str, status: int, accepted: str, hint: str
+) -> None:
+    """x-accepted-github-permissions (GitHub changelog 2023-08-10: sets of permissions, any
+    one of which will do, apart by ";") becomes what the refusal tells the user to add; only
+    well-formed names are kept (server text never reaches the terminal as control codes)."""
+    body = json.dumps({"message": "Resource not accessible by personal access token"}).encode()
+    headers = httpx.Headers({"x-accepted-github-permissions": accepted})
+    answer = Answer(status, headers, body, "https://api.test/x", "Forbidden")
+    error = response_failure(answer, CTX, profile_for(service), now=0.0)
+    assert isinstance(error, ApiError)
+    assert error.message == "Resource not accessible by personal access token" + hint

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from zen_tui.models import Action, PullRequest
+import pytest
 
-from .conftest import section
+from tests.simulator.github_helpers import open_pr
+from zen_tui.gateway.errors import QueryRefused
+from zen_tui.models import Action, PullRequest
+from zen_tui.services import make_client
+
+from .conftest import section, sim_gateway
 
 
 async def test_sections_details_and_notifications(sim_client) -> None:
@@ -125,3 +130,148 @@ async def test_notifications_carry_the_servers_poll_interval(sim, sim_client) ->
     finally:
         github.poll_interval = 60
     assert notes.poll_interval == 240
+
+
+async def test_merge_refused_by_the_repositorys_merge_methods_says_so(sim, sim_client) -> None:
+    """A repository that allows only squash merges answers the default merge with 405 and
+    GitHub's reason: the failure says it and how to fix it, not a bare "not mergeable"
+    (the PR itself may be fine)."""
+    github = sim.world.services["github"]
+    github.merge_methods = "squash"
+    try:
+        gh = sim_client("github")
+        pr = open_pr(github, mergeable=True)
+        item_id = f"github:{pr.repo.full_name}#{pr.number}"
+        merge = Action(kind="merge", item_id=item_id, account="github")
+        refused = await gh.apply(merge, idempotency_key="sim-mm1")
+        squash = Action("merge", item_id, "github", {"merge_method": "squash"})
+        merged = await gh.apply(squash, idempotency_key="sim-mm2")
+    finally:
+        github.merge_methods = "merge,squash,rebase"
+    assert (refused.ok, refused.conflict) == (False, True)
+    assert "Merge commits are not allowed on this repository" in refused.message
+    assert "squash" in refused.message
+    assert merged.ok, merged.message
+
+
+async def test_an_assignee_github_silently_ignores_is_a_failure(sim, sim_client) -> None:
+    """GitHub answers 201 with the issue whether or not it assigned anyone: a user who cannot
+    be assigned is left out without an error. The action must fail saying so, not report
+    "assign done" for an issue nobody was assigned to; a user it did assign is done."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    issue = next(i for i in github.state.items if not i.is_pr and i.state == "open")
+    item_id = f"github:{issue.repo.full_name}#{issue.number}"
+    stranger = Action("assign", item_id, "github", {"assignee": "no-such-collaborator"})
+    result = await gh.apply(stranger, idempotency_key="sim-as1")
+    assert (result.ok, result.conflict, result.label) == (False, True, "not allowed")
+    assert "did not assign no-such-collaborator" in result.message
+    assert "no-such-collaborator" not in issue.assignees
+    colleague = next(u for u in github.state.users if u not in issue.assignees)
+    assign = Action("assign", item_id, "github", {"assignee": colleague})
+    done = await gh.apply(assign, idempotency_key="sim-as2")
+    assert done.ok, done.message
+    assert colleague in issue.assignees
+
+
+async def test_issues_turned_off_is_the_repositorys_refusal_not_a_retired_api(
+    sim, sim_client
+) -> None:
+    """A repository with issues turned off (a fork's default) answers 410 "Issues are
+    disabled for this repo". That is about the repository, not an API GitHub removed: the
+    issue a Slack message asks for fails saying so, and nobody is told to upgrade zen-tui
+    (the account's health lists no retired endpoint)."""
+    github = sim.world.services["github"]
+    repo = next(iter(github.state.repos.values())).full_name
+    github.issues_disabled_repos = repo
+    try:
+        gh = sim_client("github")
+        create = Action("create_issue", "slack:C1/1.2", "github", {"repo": repo, "title": "t"})
+        result = await gh.apply(create, idempotency_key="sim-off1")
+    finally:
+        github.issues_disabled_repos = ""
+    assert (result.ok, result.conflict) == (False, True)
+    assert "Issues are disabled for this repo" in result.message
+    assert "upgrade" not in result.message
+    assert gh.gateway.health().deprecations == []
+
+
+async def test_verify_of_a_label_matches_its_name_whatever_the_case(sim, sim_client) -> None:
+    """GitHub's label names ignore case: adding "BUG" where "bug" exists applies "bug", and
+    DELETE .../labels/BUG removes it. verify() must read them the same way: a label present
+    as "bug" is there for an add or remove of "BUG" (a remove the outbox took as done
+    after a lost answer would leave the label on)."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    issue = next(i for i in github.state.items if not i.is_pr and "bug" in i.labels)
+    item_id = f"github:{issue.repo.full_name}#{issue.number}"
+    add = Action("add_label", item_id, "github", {"label": "BUG"})
+    remove = Action("remove_label", item_id, "github", {"label": "BUG"})
+    assert await gh.verify(add, idempotency_key="sim-lc1") is True
+    assert await gh.verify(remove, idempotency_key="sim-lc2") is False
+    assert (await gh.apply(remove, idempotency_key="sim-lc2")).ok
+    assert "bug" not in issue.labels
+    assert await gh.verify(remove, idempotency_key="sim-lc2") is True
+
+
+async def test_verify_of_a_review_reads_past_a_deleted_users_review(sim, sim_client) -> None:
+    """A review by an account since deleted answers `user: null` (GitHub shows "ghost"):
+    verify() reads past it to mine, as the preview does, rather than failing on it (the
+    outbox would then never learn that my approval is there)."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    pr = open_pr(github)
+    github.state.users.setdefault("leaver", len(github.state.users) + 1)
+    github.state.add_review(pr, "leaver", "lgtm", "APPROVED")
+    github.deleted_users = "leaver"
+    try:
+        approve = Action("approve", f"github:{pr.repo.full_name}#{pr.number}", "github")
+        before = await gh.verify(approve, idempotency_key="sim-gh1")
+        assert (await gh.apply(approve, idempotency_key="sim-gh1")).ok
+        after = await gh.verify(approve, idempotency_key="sim-gh1")
+    finally:
+        github.deleted_users = ""
+    assert (before, after) == (False, True)
+
+
+async def test_notifications_under_a_token_github_refuses_there_say_what_to_do(
+    sim, sim_client
+) -> None:
+    """GitHub's notifications take only a classic token: under a fine-grained PAT the Inbox's
+    `notifications` section gets a 403 for the token type. That is the section's query not
+    working with this login (a QueryRefused, so the pane says which config key to change),
+    saying why and what works, not a bare "403 Resource not accessible by personal access
+    token". A search section works under the same token."""
+    github = sim.world.services["github"]
+    gateway = sim_gateway(sim, "github", token=github.add_fine_grained_token())
+    try:
+        gh = make_client(sim.account("github"), gateway)
+        with pytest.raises(QueryRefused) as refused:
+            await gh.fetch_section(section("github", "notifications", pane="issues"))
+        found = await gh.fetch_section(section("github", "involves:@me is:open", pane="issues"))
+    finally:
+        await gateway.aclose()
+    assert refused.value.status == 403
+    assert "classic" in refused.value.message and "involves:@me" in refused.value.message
+    assert found.items
+
+
+async def test_a_write_a_fine_grained_token_may_not_do_says_which_permission(
+    sim, sim_client
+) -> None:
+    """GitHub's 403 "Resource not accessible by personal access token" says nothing of how to
+    fix it; its x-accepted-github-permissions header does. The failed action names the
+    permission to add to the token."""
+    github = sim.world.services["github"]
+    gateway = sim_gateway(sim, "github", token=github.add_fine_grained_token("issues=write"))
+    try:
+        gh = make_client(sim.account("github"), gateway)
+        pr = open_pr(github)
+        approve = Action("approve", f"github:{pr.repo.full_name}#{pr.number}", "github")
+        result = await gh.apply(approve, idempotency_key="sim-fg1")
+    finally:
+        await gateway.aclose()
+    assert (result.ok, result.label) == (False, "not allowed")
+    assert result.message == (
+        "403 Resource not accessible by personal access token (the token needs pull_requests=write)"
+    )

@@ -64,7 +64,9 @@ def act(kind: str, **params: str) -> Action:
     ],
 )
 async def test_action_request_shape(gh, router, action, method, path, body) -> None:
-    route = router.route(method=method, url=f"{REPO}{path}").respond(200, json={})
+    # An issue answer names its assignees: an assign GitHub ignored is a failure (below).
+    issue = {"assignees": [{"login": "al"}, {"login": "me"}]}
+    route = router.route(method=method, url=f"{REPO}{path}").respond(200, json=issue)
     result = await gh.apply(action, idempotency_key=KEY)
     assert result.ok, result.message
     request = route.calls[0].request

@@ -25,12 +25,14 @@ class ApiError(Exception):
         errors: list[Any] | None = None,
         *,
         documentation_url: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.errors = errors
         self.documentation_url = documentation_url  # None: the API's general docs page
+        self.headers = headers or {}  # sent with the error (x-accepted-github-permissions)
 
 
 def no_user_agent() -> Response:
@@ -69,6 +71,13 @@ class Ctx:
     api_base: str
     user: str = "me"  # whose token made the request (see GitHubSim.add_user)
     app_user: bool = False  # the token is a GitHub App's user access token (ghu_)
+    # A fine-grained personal access token's permissions ("issues=write", ...); None: the
+    # token is not a fine-grained one.
+    grants: frozenset[str] | None = None
+
+    @property
+    def fine_grained(self) -> bool:
+        return self.grants is not None
 
     def int_param(self, name: str) -> int:
         try:

@@ -151,6 +151,16 @@ class Renderer:
             cached = self._cache[("repo", self.api_base, repo.id)] = self._repo(repo)
         return cached
 
+    def full_repo(self, repo: Repo) -> dict[str, Any]:
+        """GET/PATCH /repos/{owner}/{repo}: a `full-repository`, which has fields the
+        webhook's repository may not carry (its schema allows no others)."""
+        return {
+            **self.repo(repo),
+            "has_discussions": False,
+            "subscribers_count": 7,
+            "network_count": 3,
+        }
+
     def _repo(self, repo: Repo) -> dict[str, Any]:
         """A full repository: valid as REST `repository` and as the webhook repository."""
         api = self.repo_url(repo)
@@ -219,7 +229,7 @@ class Renderer:
             "stargazers_count": 42,
             "watchers_count": 42,
             "language": "Python",
-            "has_issues": True,
+            "has_issues": repo.has_issues,
             "has_projects": True,
             "has_downloads": True,
             "has_wiki": False,

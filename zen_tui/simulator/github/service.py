@@ -97,6 +97,43 @@ MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
+FINE_GRAINED_PREFIX = "github_pat_"
+# The notifications API takes only a classic token (a PAT or an OAuth app's): GitHub's docs
+# say its endpoints "only support authentication using a personal access token (classic)";
+# others get GitHub's usual 403 for a token type refused (GitHub Support, quoted in
+# gitify-app/gitify#1492; community discussion 214486).
+NOT_FOR_FINE_GRAINED = "Resource not accessible by personal access token"
+NOT_FOR_APPS = "Resource not accessible by integration"
+# The repository permissions a fine-grained token needs for each write (GitHub's "Permissions
+# required for fine-grained personal access tokens"); alternatives separated by "; ", as in
+# GitHub's x-accepted-github-permissions header (changelog 2023-08-10).
+ISSUE_OR_PR = "issues=write; pull_requests=write"
+PULLS = "pull_requests=write"
+ALL_GRANTS = "issues=write,pull_requests=write,contents=write,administration=write"
+WRITE_GRANTS = {
+    "create_review": PULLS,
+    "requested_reviewers": PULLS,
+    "update_pull": PULLS,
+    "merge": "contents=write",
+    "create_issue": "issues=write",
+    "update_issue": ISSUE_OR_PR,
+    "add_labels": ISSUE_OR_PR,
+    "remove_label": ISSUE_OR_PR,
+    "assignees": ISSUE_OR_PR,
+    "create_comment": ISSUE_OR_PR,
+    "update_repo": "administration=write",
+    "transfer_repo": "administration=write",
+}
+NOTIFICATIONS_DOCS = (
+    "https://docs.github.com/rest/activity/notifications#about-github-notifications"
+)
+ISSUES_DISABLED = "Issues are disabled for this repo"
+# PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
+MERGE_REFUSALS = {
+    "merge": "Merge commits are not allowed on this repository.",
+    "squash": "Squash merges are not allowed on this repository.",
+    "rebase": "Rebase merges are not allowed on this repository.",
+}
 
 
 class GitHubSim(ServiceSim):
@@ -120,6 +157,12 @@ class GitHubSim(ServiceSim):
     # empty_lists_no_content: a list read with nothing on its page answers 204 No Content
     # with no body rather than `[]`, as GitHub's contributors list does for an empty
     # repository (its pagination guide warns that some endpoints answer 204).
+    # issues_disabled_repos: repositories (comma-separated) with issues turned off in their
+    # settings (a fork's default): listing, creating or reading an issue there answers 410
+    # "Issues are disabled for this repo"; its pull requests answer as before.
+    # merge_methods: the merge methods (comma-separated: merge, squash, rebase) the
+    # repositories allow; a merge by another one answers 405 with GitHub's reason ("Merge
+    # commits are not allowed on this repository."), as a repository's settings make it.
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
         "hidden_repos": str,
@@ -129,16 +172,20 @@ class GitHubSim(ServiceSim):
         "poll_interval": int,
         "link_last": bool,
         "empty_lists_no_content": bool,
+        "merge_methods": str,
+        "issues_disabled_repos": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
     empty_lists_no_content = False
+    merge_methods = "merge,squash,rebase"
     poll_interval = POLL_INTERVAL
     device_flow_github_app = False
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
         self.extra_tokens: set[str] = set()  # issued by the device flow (github_oauth)
+        self.fine_grained: dict[str, frozenset[str]] = {}  # github_pat_ token -> permissions
         # Other people's tokens: token -> login. Their /user is theirs, their inbox their own
         # (empty: the seeded notifications are ME's), as two logins on one machine see.
         self.other_users: dict[str, str] = {}
@@ -171,6 +218,15 @@ class GitHubSim(ServiceSim):
     def archived_repos(self, names: str) -> None:
         with self.world.lock:
             self.state.set_repo_access(names, archived=True)
+
+    @property
+    def issues_disabled_repos(self) -> str:
+        return ",".join(r.full_name for r in self.state.repos.values() if not r.has_issues)
+
+    @issues_disabled_repos.setter
+    def issues_disabled_repos(self, names: str) -> None:
+        with self.world.lock:
+            self.state.set_repo_access(names, no_issues=True)
 
     @property
     def deleted_users(self) -> str:
@@ -333,6 +389,17 @@ class GitHubSim(ServiceSim):
         self.extra_tokens.add(token)
         return token
 
+    def add_fine_grained_token(self, grants: str = ALL_GRANTS) -> str:
+        """A fine-grained personal access token of ME (github_pat_...) with the repository
+        permissions `grants` ("issues=write,pull_requests=write"): reads and search as a
+        classic token; a write its grants lack answers 403 naming the permissions it takes
+        (x-accepted-github-permissions); no notifications (see NOT_FOR_FINE_GRAINED)."""
+        with self.world.lock:
+            token = f"{FINE_GRAINED_PREFIX}{len(self.extra_tokens):02d}SIM"
+            self.extra_tokens.add(token)
+            self.fine_grained[token] = frozenset(g.strip() for g in grants.split(",") if g)
+        return token
+
     def add_user(self, login: str) -> str:
         """A token for another person, `login` (a second user logging in on the machine)."""
         with self.world.lock:
@@ -378,6 +445,7 @@ class GitHubSim(ServiceSim):
         ctx = Ctx(request, dict(request.path_params), dict(request.query_params), None, "")
         ctx.user = self.other_users.get(token, ME)
         ctx.app_user = token.startswith(APP_USER_PREFIX)
+        ctx.grants = self.fine_grained.get(token)
         ctx.api_base = api_base(request)
         self.render.api_base = ctx.api_base
         if raw:
@@ -421,6 +489,7 @@ class GitHubSim(ServiceSim):
     def _write(
         self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str, creates: bool
     ) -> Response:
+        self._granted(ctx, WRITE_GRANTS.get(handler.__name__))
         if creates:
             self._secondary_check()
         self._spend(resource)
@@ -431,6 +500,17 @@ class GitHubSim(ServiceSim):
         return Response(
             dump(reply.body), reply.status, headers=headers, media_type="application/json"
         )
+
+    @staticmethod
+    def _granted(ctx: Ctx, needs: str | None) -> None:
+        """A fine-grained token without any of the permission sets a write takes: 403, and
+        x-accepted-github-permissions says which would do (sets apart by "; ")."""
+        if ctx.grants is None or needs is None:
+            return
+        if any(set(one.split(",")) <= ctx.grants for one in needs.split("; ")):
+            return
+        headers = {"x-accepted-github-permissions": needs}
+        raise ApiError(403, NOT_FOR_FINE_GRAINED, headers=headers)
 
     def _graphql(self, ctx: Ctx) -> Response:
         """POST /graphql: always 200 once authenticated; errors travel in the body."""
@@ -512,7 +592,7 @@ class GitHubSim(ServiceSim):
         }
         if exc.errors is not None:
             body["errors"] = exc.errors
-        headers = self._rate_headers(resource)
+        headers = {**self._rate_headers(resource), **exc.headers}
         if isinstance(exc, SecondaryLimit):
             headers["retry-after"] = str(exc.retry_after)
         return JSONResponse(body, status_code=exc.status, headers=headers)
@@ -617,7 +697,7 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: repositories ----
     def get_repo(self, ctx: Ctx) -> Reply:
-        return Reply(self.render.repo(self._repo(ctx)))
+        return Reply(self.render.full_repo(self._repo(ctx)))
 
     def update_repo(self, ctx: Ctx) -> Reply:
         """PATCH a repository: only `name` changes here (a rename: the old name redirects)."""
@@ -627,7 +707,7 @@ class GitHubSim(ServiceSim):
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
                 raise invalid("Repository", "name", "invalid")
             self._move(repo, repo.owner, name)
-        return Reply(self.render.repo(repo))
+        return Reply(self.render.full_repo(repo))
 
     def transfer_repo(self, ctx: Ctx) -> Reply:
         """POST …/transfer {"new_owner", "new_name"?}: 202, as GitHub (which finishes it later;
@@ -640,7 +720,7 @@ class GitHubSim(ServiceSim):
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
             raise invalid("Repository", "new_name", "invalid")
         self._move(repo, owner, name)
-        return Reply(self.render.repo(repo), status=202)
+        return Reply(self.render.full_repo(repo), status=202)
 
     def rename_repo(self, full_name: str, new_full_name: str) -> None:
         """For tests and the demo: move `owner/name` to `new_owner/new_name` (a rename, a
@@ -712,7 +792,16 @@ class GitHubSim(ServiceSim):
         item = repo.items.get(number)
         if item is None or (pr is True and not item.is_pr):
             raise ApiError(404, "Not Found")
+        if not item.is_pr:
+            self._issues_enabled(repo)
         return item
+
+    @staticmethod
+    def _issues_enabled(repo: Repo) -> None:
+        """A repository with issues turned off answers its issue endpoints 410 (not 404: the
+        repository is there), in these words (octokit users match on them)."""
+        if not repo.has_issues:
+            raise ApiError(410, ISSUES_DISABLED)
 
     def list_pulls(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
@@ -824,8 +913,10 @@ class GitHubSim(ServiceSim):
         item = self._item(ctx, pr=True)
         body = obj(ctx.body)
         method = body.get("merge_method", "merge")
-        if method not in ("merge", "squash", "rebase"):
+        if method not in MERGE_REFUSALS:
             raise invalid("PullRequest", "merge_method", "invalid")
+        if method not in self.merge_methods.replace(" ", "").split(","):
+            raise ApiError(405, MERGE_REFUSALS[method])
         self.state.settle_mergeable(item)
         if item.state != "open" or item.merged or item.mergeable is not True or item.draft:
             raise ApiError(405, "Pull Request is not mergeable")
@@ -842,6 +933,7 @@ class GitHubSim(ServiceSim):
     # ---- handlers: issues ----
     def list_issues(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
+        self._issues_enabled(repo)
         state = self._listed_state(ctx, "Issue")
         creator = ctx.query.get("creator")
         items = [
@@ -860,6 +952,7 @@ class GitHubSim(ServiceSim):
 
     def create_issue(self, ctx: Ctx) -> Reply:
         repo = self._repo(ctx)
+        self._issues_enabled(repo)
         body = obj(ctx.body)
         title = body.get("title")
         if not isinstance(title, str) or not title.strip():
@@ -981,7 +1074,15 @@ class GitHubSim(ServiceSim):
         return item
 
     # ---- handlers: notifications ----
+    @staticmethod
+    def _classic_only(ctx: Ctx) -> None:
+        """Notifications refuse a GitHub App's user token and a fine-grained PAT: 403."""
+        if ctx.app_user or ctx.fine_grained:
+            why = NOT_FOR_APPS if ctx.app_user else NOT_FOR_FINE_GRAINED
+            raise ApiError(403, why, documentation_url=NOTIFICATIONS_DOCS)
+
     def list_notifications(self, ctx: Ctx) -> Reply:
+        self._classic_only(ctx)
         show_all = ctx.query.get("all", "false") == "true"
         participating = ctx.query.get("participating", "false") == "true"
         threads = self.state.threads_for(
@@ -999,6 +1100,7 @@ class GitHubSim(ServiceSim):
         return reply
 
     def mark_all_read(self, ctx: Ctx) -> Reply:
+        self._classic_only(ctx)
         body = obj(ctx.body)
         at = parse_iso(body["last_read_at"]) if body.get("last_read_at") else self.world.clock()
         count = self.state.mark_all_read(at)
@@ -1006,6 +1108,7 @@ class GitHubSim(ServiceSim):
         return Reply(None, status=205, headers={"x-accepted-oauth-scopes": NOTIFICATION_SCOPES})
 
     def _thread(self, ctx: Ctx) -> Thread:
+        self._classic_only(ctx)
         thread = self.state.threads.get(ctx.params["thread_id"])
         if thread is None:
             raise ApiError(404, "Not Found")

@@ -87,6 +87,8 @@ class Repo:
     # for everything under it and leaves it out of search and the inbox, with no update.
     hidden: bool = False
     archived: bool = False  # read-only: out of `archived:false` searches, writes refused
+    # Issues turned off in its settings (a fork's default): its issue endpoints answer 410.
+    has_issues: bool = True
 
     @property
     def full_name(self) -> str:
@@ -311,16 +313,24 @@ class GitHubState:
         self.version += 1
 
     def set_repo_access(
-        self, names: str, *, hidden: bool | None = None, archived: bool | None = None
+        self,
+        names: str,
+        *,
+        hidden: bool | None = None,
+        archived: bool | None = None,
+        no_issues: bool | None = None,
     ) -> None:
-        """`names` (comma-separated owner/name) become hidden / archived, every other repository
-        not: nothing about their items changes (no `updated_at`, no webhook), as on GitHub."""
+        """`names` (comma-separated owner/name) become hidden / archived / without issues,
+        every other repository not: nothing about their items changes (no `updated_at`, no
+        webhook), as on GitHub."""
         wanted = {n.strip().lower() for n in names.split(",") if n.strip()}
         for repo in self.repos.values():
             if hidden is not None:
                 repo.hidden = repo.full_name.lower() in wanted
             if archived is not None:
                 repo.archived = repo.full_name.lower() in wanted
+            if no_issues is not None:
+                repo.has_issues = repo.full_name.lower() not in wanted
         self.notifications_changed = self.clock()
         self.version += 1
 
