@@ -75,6 +75,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "hidden_projects": "",
                 "burst_per_minute": 600,
                 "issue_writes_per_minute": 20,
+                "points_per_hour": 100_000,
             },
             "slack": {
                 "non_marketplace": False,
@@ -101,6 +102,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "hidden_projects": "str",
                 "burst_per_minute": "int",
                 "issue_writes_per_minute": "int",
+                "points_per_hour": "int",
             },
             "slack": {
                 "non_marketplace": "bool",
