@@ -579,3 +579,41 @@ async def test_slack_warnings_on_ok_answers_are_logged_once_per_method(
         "slack conversations.history: Slack warns method_deprecated",
         "slack conversations.history: Slack warns x",
     ]
+
+
+# ---- rate limits said in the body ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "headers", "wait"),
+    [
+        ("reactions.add", "ratelimited", {"Retry-After": "30"}, 30.0),
+        ("chat.postMessage", "rate_limited", {}, 60.0),  # no time said: the tier's minute
+    ],
+)
+async def test_an_ok_false_rate_limit_pauses_the_method_as_a_429_does(
+    slack, router, clock, method, code, headers, wait
+) -> None:
+    """Slack's method references list `ratelimited` (and chat.postMessage `rate_limited`)
+    among their ok:false codes, which come with HTTP 200. Before: RateLimited with no time,
+    no pause; the next call went straight back to the server. Now the gateway takes it for
+    the method's limit: until the time, nothing of that method is sent (the outbox waits
+    on that scope), other methods go on, and after it the method is asked again."""
+    limited = {"ok": False, "error": code}
+    route = router.post(f"{API}/{method}").respond(200, json=limited, headers=headers)
+    other = router.get(f"{API}/users.info").respond(200, json={"ok": True, "user": {"id": "U1"}})
+    start = clock.time()
+    with pytest.raises(RateLimited) as raised:
+        await slack.call(method, {"channel": "C1"}, write=True)
+    sent = route.call_count
+    assert raised.value.retry_at == pytest.approx(start + wait, abs=1.0)
+    assert raised.value.scope == f"{'tier3' if method == 'reactions.add' else 'special'}:{method}"
+    with pytest.raises(RateLimited):
+        await slack.call(method, {"channel": "C1"}, write=True)
+    assert route.call_count == sent, "sent again before the time Slack gave"
+    await slack.call("users.info", {"user": "U1"})  # another method is not held
+    assert other.call_count == 1
+    await clock.sleep(wait + 1 - (clock.time() - start))
+    route.respond(200, json={"ok": True, "channel": "C1", "ts": "1.0"})
+    body, _ = await slack.call(method, {"channel": "C1"}, write=True)
+    assert body["ok"] is True and route.call_count == sent + 1
