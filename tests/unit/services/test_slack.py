@@ -617,3 +617,48 @@ async def test_an_ok_false_rate_limit_pauses_the_method_as_a_429_does(
     route.respond(200, json={"ok": True, "channel": "C1", "ts": "1.0"})
     body, _ = await slack.call(method, {"channel": "C1"}, write=True)
     assert body["ok"] is True and route.call_count == sent + 1
+
+
+async def test_archive_events_touch_only_the_sections_naming_the_channel(
+    slack, router, basics
+) -> None:
+    """group_archive (a private channel) and channel_unarchive as Slack's Events API sends
+    them: known at once, and only a channel section naming the channel (by id or by name)
+    is touched; an event of another kind, or without a channel, is none of this."""
+    router.get(f"{API}/conversations.history").respond(200, json={"ok": True, "messages": []})
+    await slack.fetch_section(section("slack", "#general"))  # learns the channel names
+    archived = slack.state_from_webhook(
+        "group_archive",
+        {"event": {"type": "group_archive", "channel": "C012AB3CD", "event_ts": "1.0"}},
+    )
+    assert archived is not None
+    assert [q for q in ("#general", "C012AB3CD #x", "#random", "mentions") if archived(q)] == [
+        "#general",
+        "C012AB3CD #x",
+    ]
+    result = await slack.fetch_section(section("slack", "#general"), cursor="C012AB3CD=9.0")
+    assert result.note == "#general archived in Slack: read-only, no new messages"
+    unarchived = slack.state_from_webhook(
+        "channel_unarchive", {"type": "channel_unarchive", "channel": "C012AB3CD"}
+    )
+    assert unarchived is not None and unarchived("#general")
+    result = await slack.fetch_section(section("slack", "#general"), cursor="C012AB3CD=9.0")
+    assert result.note is None
+    message = {"event": {"type": "message", "channel": "C012AB3CD", "ts": "1.0"}}
+    assert slack.state_from_webhook("message", message) is None
+    nameless = {"event": {"type": "channel_archive"}}
+    assert slack.state_from_webhook("channel_archive", nameless) is None
+
+
+async def test_a_full_listing_of_channel_ids_does_not_need_the_channel_list(slack, router) -> None:
+    """A section naming channels by id never needed conversations.list (channels:read):
+    read again for the archived state at a full listing, it may fail (here a missing scope)
+    and the history is read all the same."""
+    router.get(f"{API}/auth.test").respond(200, json={"ok": True, "user_id": "U1", "url": ""})
+    refused = {"ok": False, "error": "missing_scope", "needed": "channels:read"}
+    listing = router.get(f"{API}/conversations.list").respond(200, json=refused)
+    body = {"ok": True, "messages": [{"ts": "1.0", "user": "", "text": "x"}]}
+    router.get(f"{API}/conversations.history").respond(200, json=body)
+    result = await slack.fetch_section(section("slack", "C012AB3CD"))
+    assert listing.called and [m.ts for m in result.items] == ["1.0"]
+    assert result.stale_error is None and result.note is None

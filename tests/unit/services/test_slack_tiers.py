@@ -29,9 +29,9 @@ def methods_named() -> set[str]:
     found: set[str] = set()
     for rel in CALLERS:
         for node in ast.walk(ast.parse((ROOT / rel).read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if METHOD.match(node.value):
-                    found.add(node.value.lstrip("/"))
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and METHOD.match(text):
+                found.add(text.lstrip("/"))
     return found
 
 
@@ -85,5 +85,6 @@ async def test_each_call_the_client_makes_uses_the_gateway_s_scope_at_the_served
     assert {path.lstrip("/") for path in scopes} == set(SLACK_TIERS)  # all of them called
     for path, scope in scopes.items():
         name = path.lstrip("/")
-        assert scope == profile_for("slack").scope_for("POST", path) == f"{SLACK_TIERS[name]}:{name}"
+        gateway_scope = profile_for("slack").scope_for("POST", path)
+        assert scope == gateway_scope == f"{SLACK_TIERS[name]}:{name}"
         assert sim_tier(served[name].tier) == SLACK_TIERS[name], name
