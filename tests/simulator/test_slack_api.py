@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 
 from tests.helpers import ManualClock, mounted_client
+from zen_tui.simulator.core.webhooks import WebhookDispatcher
 from zen_tui.simulator.core.world import ChangeEvent, World
+from zen_tui.simulator.slack.model import us_ts
 from zen_tui.simulator.slack.service import SlackSim, TokenInfo
 
 USER_TOKEN = "sim-user-token"
@@ -564,3 +568,71 @@ async def test_short_pages_keep_a_cursor_and_every_item_comes_once_in_order(
             shorts += len(body["messages"]) < 7
             assert body["messages"] and body["has_more"] is True
         assert got == want and shorts > 0
+
+
+# What Slack's event reference shows of each (docs.slack.dev/reference/events/channel_archive,
+# channel_unarchive, group_archive, group_unarchive, and the SDK's types of them): the
+# channel, who did it, and the event_ts every event carries (the Events API envelope's
+# schema requires it, tests/contracts/slack-api-specs/events-api).
+ARCHIVE_EVENT_KEYS = {"type", "channel", "user", "event_ts"}
+
+
+def wrapper_schema(contracts: Path) -> dict:
+    path = contracts / "slack-api-specs/events-api/slack_common_event_wrapper_schema.json"
+    return json.loads(path.read_text())
+
+
+async def test_archiving_and_unarchiving_send_slack_events_in_the_envelope(
+    slack: SlackSim, contracts: Path
+) -> None:
+    """channel_archive / channel_unarchive for a public channel, group_archive /
+    group_unarchive for a private one I am in; none for a private one I left (Slack tells
+    its members only) and none when the state does not change. Each envelope validates
+    against Slack's wrapper schema."""
+    public = slack.channels[busiest(slack)]
+    private = next(c for c in slack.channels.values() if c.kind == "private")
+    gone = next(c for c in slack.channels.values() if c.kind == "private" and c is not private)
+    slack.left_channels = gone.name
+    events: list[ChangeEvent] = []
+    slack.world.on_change(events.append)
+    slack.archived_channels = f"#{public.name},{private.id},{gone.name}"
+    slack.archived_channels = f"#{public.name},{private.id},{gone.name}"  # no change: no event
+    slack.archived_channels = ""
+    got = [(e.event, e.payload["channel"]) for e in events]
+    assert got == [
+        ("channel_archive", public.id),
+        ("group_archive", private.id),
+        ("channel_unarchive", public.id),
+        ("group_unarchive", private.id),
+    ]
+    hooks = WebhookDispatcher(slack.world, {})
+    schema = wrapper_schema(contracts)
+    for change in events:
+        assert set(change.payload) == ARCHIVE_EVENT_KEYS
+        assert change.payload["type"] == change.event
+        assert change.payload["user"] in slack.users
+        envelope = hooks.slack_envelope(change)
+        jsonschema.Draft7Validator(schema).validate(envelope)
+        assert envelope["event"] == change.payload and envelope["team_id"] == slack.team_id
+    stamps = [float(e.payload["event_ts"]) for e in events]
+    assert stamps == sorted(set(stamps))  # distinct, in order
+
+
+async def test_reactions_add_in_an_archived_channel_answers_is_archived(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """reactions.add's reference lists `is_archived` ("Channel specified has been
+    archived"): nothing is added and no reaction_added is sent; unarchived, it adds again."""
+    chan = slack.channels[busiest(slack)]
+    ts = us_ts(chan.timeline[-1])
+    slack.archived_channels = chan.name
+    events: list[ChangeEvent] = []
+    slack.world.on_change(events.append)
+    body = await call(client, "reactions.add", channel=chan.id, name="tada", timestamp=ts)
+    assert body == {"ok": False, "error": "is_archived"}
+    assert slack.me.id not in chan.messages[ts].reactions.get("tada", [])
+    assert events == []
+    slack.archived_channels = ""
+    body = await call(client, "reactions.add", channel=chan.id, name="tada", timestamp=ts)
+    assert body["ok"] is True
+    assert [e.event for e in events] == ["channel_unarchive", "reaction_added"]

@@ -24,15 +24,22 @@ SILENT_LIMIT_MAX = 16 * 60.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Slack Web API method -> its published rate tier (Slack limits each method per minute, at
-# its tier's rate: 1+, 20+, 50+, 100+); unknown methods use "default" (see slack_scope).
-_SLACK_TIERS = {
+# Slack Web API method -> its documented rate tier, from each method's reference page
+# ("Rate Limits"): Tier 1-4 allow 1+, 20+, 50+, 100+ a minute; "special" methods have limits
+# of their own (auth.test and chat.getPermalink hundreds a minute, chat.postMessage about one
+# message a second per channel). The one table for the gateway and the Slack client (which
+# must not name a tier of its own): every method zen-tui calls is here (tested); any other
+# uses "default" (see slack_scope).
+SLACK_TIERS = {
+    "auth.test": "special",
     "conversations.list": "tier2",
     "conversations.history": "tier3",
     "conversations.replies": "tier3",
     "users.info": "tier4",
-    "reactions.add": "tier3",
     "search.messages": "tier2",
+    "chat.postMessage": "special",
+    "chat.getPermalink": "special",
+    "reactions.add": "tier3",
 }
 
 # Jira's RateLimit-Reason -> the family of the scope it limits (Atlassian's guide): a burst
@@ -53,6 +60,15 @@ _GITHUB_CONTENT_GONE = ("was deleted", "disabled for this repo")
 
 # Slack errors (HTTP 200, ok:false) a refreshed token may fix.
 _SLACK_REFRESHABLE = frozenset({"token_expired"})
+
+# Slack's ok:false codes for a rate limit. Every method's reference lists `ratelimited`
+# ("Refer to the Retry-After header for when to retry"), chat.postMessage's also
+# `rate_limited` ("Application has posted too many messages"), as codes of an ok:false body,
+# which Slack's other errors send with HTTP 200: a limit said that way is one all the same.
+_SLACK_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+
+# Slack's tiers are per-minute budgets: a refusal naming no time waits out the minute.
+_SLACK_WINDOW = 60.0
 
 # Slack Web API methods whose last name part is one of these only read (users.info, ...).
 _SLACK_READ_VERBS = frozenset({"history", "replies", "list", "info", "messages", "test"})
@@ -91,7 +107,7 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             return "search" if path.startswith("/search/") else "core"
         if self.name == "slack":
             api_method = path.rstrip("/").rsplit("/", 1)[-1]
-            return slack_scope(api_method, _SLACK_TIERS.get(api_method, "default"))
+            return slack_method_scope(api_method)
         return "default"
 
     def narrower_scopes(self, method: str, path: str, endpoint: str) -> tuple[str, ...]:
@@ -197,13 +213,7 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         token revoked or rotated elsewhere, a skewed clock). A refresh may fix it."""
         if self.name != "slack" or status != 200 or b"token_expired" not in body:
             return False
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            return False
-        if not isinstance(answer, dict) or answer.get("ok") is not False:
-            return False
-        return answer.get("error") in _SLACK_REFRESHABLE
+        return _slack_error(body) in _SLACK_REFRESHABLE
 
     def content_gone(self, status: int, body: bytes) -> bool:
         """GitHub's 410 about content, not an endpoint or API version the service retired
@@ -234,9 +244,12 @@ class ServiceProfile(msgspec.Struct, frozen=True):
 
     def is_rate_limited(self, status: int, headers: Mapping[str, str], body: bytes) -> bool:
         """429 anywhere; a GitHub 403 that is really a primary or secondary rate limit; a GitHub
-        GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body)."""
+        GraphQL 200 whose errors say RATE_LIMITED (GraphQL reports its limit in the body); a
+        Slack 200 whose ok:false says `ratelimited` or `rate_limited` (its error codes)."""
         if status == 429:
             return True
+        if status == 200 and self.name == "slack":
+            return b"limited" in body and _slack_error(body) in _SLACK_RATE_LIMITED
         if status == 200:
             graphql = self.name == "github" and headers.get("x-ratelimit-resource") == "graphql"
             return graphql and b'"RATE_LIMITED"' in body
@@ -251,7 +264,8 @@ class ServiceProfile(msgspec.Struct, frozen=True):
 
         GitHub's reset is the primary window's end: it applies only when remaining is 0. A
         GitHub 429 with budget left is a secondary limit (wait >= 60 s, its docs say); Jira's
-        429 reset names the limit that refused."""
+        429 reset names the limit that refused. A Slack limit naming no time (an ok:false
+        `ratelimited` without Retry-After) waits out its tier's minute."""
         after = parse_retry_after(headers.get("retry-after"), now)
         if after is not None:
             return after
@@ -261,7 +275,9 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             if reset is not None:
                 return reset
         # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
-        return now + SILENT_LIMIT_WAIT if self.name == "github" else None
+        if self.name == "github":
+            return now + SILENT_LIMIT_WAIT
+        return now + _SLACK_WINDOW if self.name == "slack" else None
 
     def refusal_hint(self, status: int, headers: Mapping[str, str]) -> str:
         """What fixes a GitHub 403 for a fine-grained token or a GitHub App: the permissions
@@ -309,6 +325,23 @@ def slack_scope(api_method: str, tier: str) -> str:
     """A Slack method's rate-limit scope: its own bucket (Slack limits each method per app
     and workspace) at its tier's configured rate ("tier3:conversations.history")."""
     return f"{tier}:{api_method}"
+
+
+def slack_method_scope(api_method: str) -> str:
+    """`api_method`'s scope at its documented tier (SLACK_TIERS), else at "default"."""
+    return slack_scope(api_method, SLACK_TIERS.get(api_method, "default"))
+
+
+def _slack_error(body: bytes) -> str | None:
+    """The `error` code of a Slack `ok: false` answer; None for anything else."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict) or answer.get("ok") is not False:
+        return None
+    error = answer.get("error")
+    return error if isinstance(error, str) else None
 
 
 def is_graphql(path: str) -> bool:

@@ -156,6 +156,10 @@ class ServiceClient(Protocol):
 
     def thread_replies(self, event: str, payload: dict[str, Any]) -> list[ThreadReply]: ...
 
+    def state_from_webhook(
+        self, event: str, payload: dict[str, Any]
+    ) -> Callable[[str], bool] | None: ...
+
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None: ...
 
     async def exists(self, item: Item) -> bool | None: ...
@@ -394,6 +398,14 @@ class BaseClient:
         """The thread replies a webhook announces, for their parents' reply counts. None
         by default (only Slack has threads)."""
         return []
+
+    def state_from_webhook(
+        self, event: str, payload: dict[str, Any]
+    ) -> Callable[[str], bool] | None:
+        """A webhook about no item but the state of what a section reads (Slack: a channel
+        archived), taken in by the client: which section queries it touches (they refresh);
+        None when the event is not one (by default none is)."""
+        return None
 
     def keep_resolved(self, sink: Callable[[str, Mapping[str, str]], object]) -> None:
         """Where to persist what a write resolved before it is sent (the outbox's store), keyed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from typing import Any
 from msgspec.structs import replace
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
-from zen_tui.gateway.profiles import slack_scope
+from zen_tui.gateway.profiles import slack_method_scope
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -46,6 +47,7 @@ from zen_tui.services.base import (
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack_parse import (
+    ChannelArchived,
     author_id,
     display_name,
     is_user_id,
@@ -58,18 +60,6 @@ from zen_tui.services.slack_parse import (
 
 log = logging.getLogger("zen_tui.services")
 
-# Each method's documented rate tier: the rate of its own bucket (see slack_scope).
-TIERS = {
-    "auth.test": "special",
-    "conversations.list": "tier2",
-    "conversations.history": "tier3",
-    "conversations.replies": "tier3",
-    "users.info": "tier4",
-    "search.messages": "tier2",
-    "chat.postMessage": "special",
-    "chat.getPermalink": "special",
-    "reactions.add": "tier3",
-}
 # A JSON body names its charset: without one Slack answers `warning: missing_charset`.
 JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
@@ -80,6 +70,14 @@ _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 CHANGED_SUBTYPES = frozenset({"message_changed", "message_replied"})
 # ...and ones that are no message of their own (Slack marks most `hidden: true`).
 HIDDEN_SUBTYPES = frozenset({"message_deleted"})
+# Events API events that archive (True) or unarchive (False) a channel: `channel_*` for a
+# public one, `group_*` for a private one (sent to its members).
+ARCHIVE_EVENTS = {
+    "channel_archive": True,
+    "group_archive": True,
+    "channel_unarchive": False,
+    "group_unarchive": False,
+}
 
 
 def channel_refs(query: str) -> list[str] | None:
@@ -131,7 +129,7 @@ class SlackClient(BaseClient):
                 "POST" if write else "GET",
                 f"/{method}",
                 endpoint=method,
-                scope=slack_scope(method, TIERS.get(method, "default")),
+                scope=slack_method_scope(method),
                 cache_type=cache_type,
                 priority=priority(interactive or write),
                 allow_stale=not write,
@@ -221,6 +219,14 @@ class SlackClient(BaseClient):
                 return item.channel_id
         return None
 
+    async def _reload_channels(self) -> None:
+        """A full listing reads the channels' state (archived?) again, from the cache while
+        fresh (5 min): conversations.list is Tier 2, and a revalidating read is one a change
+        asked for (a webhook, an own action), which events say themselves. Not reading it
+        fails nothing: the histories are read all the same, the state stays as last known."""
+        with contextlib.suppress(GatewayError):
+            await self._load_channels()
+
     async def _load_channels(self) -> None:
         """Every channel's name, archived ones too: a section naming an archived channel
         still reads it (Slack keeps its history readable; only posting there is refused)."""
@@ -304,6 +310,8 @@ class SlackClient(BaseClient):
             return await self._search(section.query, limit, read)
         pages = _Pages()
         oldest, fallback = parse_cursor(cursor)
+        if cursor is None and not revalidate:
+            await self._reload_channels()
         channels = await self.channel_ids(refs)
         for channel_id, name in channels:
             since = oldest.get(channel_id, fallback)
@@ -538,8 +546,34 @@ class SlackClient(BaseClient):
             return item.mentions_me or not known
         if item.thread_ts not in (None, item.ts) and not item.broadcast:
             return False
-        name = self._channels.get(item.channel_id)
-        return item.channel_id in refs or (name is not None and f"#{name}" in refs)
+        return self._names_channel(refs, item.channel_id)
+
+    def _names_channel(self, refs: list[str], channel_id: str) -> bool:
+        """The section's channel refs (`channel_refs`) name this channel, by id or name."""
+        name = self._channels.get(channel_id)
+        return channel_id in refs or (name is not None and f"#{name}" in refs)
+
+    def state_from_webhook(
+        self, event: str, payload: dict[str, Any]
+    ) -> Callable[[str], bool] | None:
+        """A channel archived or unarchived (`channel_archive`, `group_unarchive`, ...):
+        known at once, so the sections naming it say so (or no longer) at their next poll,
+        without waiting for a full listing to read conversations.list again. Returns which
+        section queries that touches; None for any other event."""
+        inner = payload.get("event", payload)
+        if not isinstance(inner, dict):
+            return None
+        archived = ARCHIVE_EVENTS.get(str(inner.get("type") or event))
+        channel = inner.get("channel")
+        if archived is None or not isinstance(channel, str) or not channel:
+            return None
+        if archived:
+            self._archived.add(channel)
+        else:
+            self._archived.discard(channel)
+        return lambda query: (
+            (refs := channel_refs(query)) is not None and self._names_channel(refs, channel)
+        )
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -572,10 +606,11 @@ class SlackClient(BaseClient):
         channel, ts = _split(self.key_of(action.item_id))
         p = action.params
         verify = self.verifier(action, idempotency_key)
+        target = (p.get("channel") if action.kind != "react" else None) or channel
         try:
             if action.kind in ("reply", "post"):
                 body: dict[str, Any] = {
-                    "channel": p.get("channel") or channel,
+                    "channel": target,
                     "text": p.get("text", p.get("body", "")) + zw_marker(idempotency_key),
                 }
                 if action.kind == "reply":
@@ -593,15 +628,33 @@ class SlackClient(BaseClient):
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
         except MissingParam as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
+        except ChannelArchived as err:
+            return self._refused_archived(target, err)
         except ApiError as err:
             return refused(err)
         return ActionResult(ok=True, message=f"{action.kind} done")
+
+    def _refused_archived(self, channel: str, err: ChannelArchived) -> ActionResult:
+        """Slack's `is_archived`: the channel is known archived from now on (its sections
+        say so at their next poll), and the action fails for good, saying why: resending
+        cannot help until someone unarchives it."""
+        self._archived.add(channel)
+        name = self._channels.get(channel)
+        where = f"#{name}" if name else channel
+        return ActionResult(
+            ok=False,
+            message=f"{where} is archived in Slack, read-only until someone unarchives it "
+            f"({err.endpoint}: is_archived); not sent",
+            conflict=True,
+            label="read-only",
+        )
 
     # ---- sharing an item of another service (the action's item is that item) ---------------
 
     async def _share(self, action: Action, key: str) -> ActionResult:
         """chat.postMessage of the item's link (and the user's note) to a channel or DM; the
         posted message is recorded (resolved) so both rows can show the link."""
+        channel = action.params.get("channel", "")
         try:
             channel = await self._conversation(param(action, "channel"))
             payload = {"channel": channel, "text": share_text(action) + zw_marker(key)}
@@ -614,6 +667,8 @@ class SlackClient(BaseClient):
             )
         except MissingParam as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
+        except ChannelArchived as err:
+            return self._refused_archived(channel, err)
         except ApiError as err:
             return refused(err)
         r = self.r.at("chat.postMessage")

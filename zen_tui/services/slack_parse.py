@@ -7,16 +7,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from zen_tui.gateway.errors import ApiError, AuthExpired, GatewayError, ItemGone, RateLimited
+from zen_tui.gateway.errors import ApiError, AuthExpired, GatewayError, ItemGone
 from zen_tui.models import Message, Reaction
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
 
+ARCHIVED = "is_archived"  # a write in an archived channel (chat.postMessage, reactions.add)
 _AUTH = {"invalid_auth", "token_revoked", "token_expired", "not_authed", "account_inactive"}
 _HINTS = {
     "channel_not_found": "check the channel name or id in the section, and that you can see it",
     "not_in_channel": "join the channel in Slack first",
-    "is_archived": "the channel is archived: read-only until someone unarchives it in Slack",
+    ARCHIVED: "the channel is archived: read-only until someone unarchives it in Slack",
     "thread_not_found": "the thread was deleted",
     "message_not_found": "the message was deleted",
     "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",
@@ -27,20 +28,25 @@ GONE_CODES = frozenset(
 )
 
 
+class ChannelArchived(ApiError):
+    """Slack's `is_archived`: the channel is archived, read-only. A write there is refused
+    until someone unarchives it in Slack; resending it meanwhile cannot help."""
+
+
 def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayError:
-    """ok:false -> AuthExpired / RateLimited / ApiError with Slack's code and what to do."""
+    """ok:false -> AuthExpired / ChannelArchived / ItemGone / ApiError with Slack's code and
+    what to do. (A `ratelimited` one never comes here: the gateway takes it for a rate limit,
+    ServiceProfile.is_rate_limited, and pauses the method's bucket as for a 429.)"""
     code = str(body.get("error") or "unknown_error")
     ctx: dict[str, Any] = {"service": "slack", "account": account, "endpoint": method}
     if code in _AUTH:
         return AuthExpired(**ctx, message=f"Slack says {code}; log in to the workspace again")
-    if code == "ratelimited":
-        return RateLimited(**ctx, message=f"{method} rate limited")
     if code == "missing_scope":
         needed = body.get("needed") or "a scope this token lacks"
         hint = f"the token needs the {needed} scope; reinstall the app with it"
     else:
         hint = _HINTS.get(code, "see https://api.slack.com/methods/" + method)
-    kind = ItemGone if code in GONE_CODES else ApiError
+    kind = ItemGone if code in GONE_CODES else ChannelArchived if code == ARCHIVED else ApiError
     return kind(**ctx, message=f"{method}: {code} ({hint})")
 
 

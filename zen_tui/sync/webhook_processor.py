@@ -136,7 +136,8 @@ class WebhookProcessor:
             if client.service != row.service:
                 continue
             try:
-                items = client.items_for_webhook(row.event, payload)
+                touches = client.state_from_webhook(row.event, payload)
+                items = [] if touches else client.items_for_webhook(row.event, payload)
             except Exception as err:  # an unexpected payload: refresh instead, never stop
                 self.failed += 1
                 log.warning(
@@ -147,6 +148,9 @@ class WebhookProcessor:
                     err,
                 )
                 self.target.refresh_soon(s.id for s in self._sections(account))
+                continue
+            if touches:  # e.g. a Slack channel archived: the sections reading it say so
+                self.target.refresh_soon(s.id for s in self._sections(account) if touches(s.query))
                 continue
             if items:
                 self._place(account, client, items, partial=partial_payload(row.event, payload))

@@ -205,3 +205,29 @@ def test_a_github_403_names_the_permissions_the_endpoint_takes(
     error = response_failure(answer, CTX, profile_for(service), now=0.0)
     assert isinstance(error, ApiError)
     assert error.message == "Resource not accessible by personal access token" + hint
+
+
+@pytest.mark.parametrize(
+    ("body", "limited"),
+    [
+        ({"ok": False, "error": "ratelimited"}, True),  # every method's reference lists it
+        ({"ok": False, "error": "rate_limited"}, True),  # chat.postMessage's too
+        ({"ok": False, "error": "is_archived"}, False),  # a refusal, no limit
+        ({"ok": True, "messages": [{"text": "we got ratelimited"}]}, False),  # content
+        ({"ok": True, "error": "ratelimited"}, False),  # not an ok:false answer
+    ],
+)
+def test_a_slack_200_is_a_rate_limit_only_when_its_ok_false_code_says_so(
+    body: dict[str, object], limited: bool
+) -> None:
+    slack = profile_for("slack")
+    content = json.dumps(body).encode()
+    assert slack.is_rate_limited(200, {}, content) is limited
+    assert profile_for("jira").is_rate_limited(200, {}, content) is False
+
+
+def test_a_slack_rate_limit_naming_no_time_waits_out_the_tier_minute() -> None:
+    """Slack's tiers are per-minute budgets; with a Retry-After, that time."""
+    slack = profile_for("slack")
+    assert slack.server_retry_at(200, {}, 1000.0) == 1060.0
+    assert slack.server_retry_at(429, {"retry-after": "7"}, 1000.0) == 1007.0

@@ -579,3 +579,86 @@ async def test_slack_warnings_on_ok_answers_are_logged_once_per_method(
         "slack conversations.history: Slack warns method_deprecated",
         "slack conversations.history: Slack warns x",
     ]
+
+
+# ---- rate limits said in the body ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "code", "headers", "wait"),
+    [
+        ("reactions.add", "ratelimited", {"Retry-After": "30"}, 30.0),
+        ("chat.postMessage", "rate_limited", {}, 60.0),  # no time said: the tier's minute
+    ],
+)
+async def test_an_ok_false_rate_limit_pauses_the_method_as_a_429_does(
+    slack, router, clock, method, code, headers, wait
+) -> None:
+    """Slack's method references list `ratelimited` (and chat.postMessage `rate_limited`)
+    among their ok:false codes, which come with HTTP 200. Before: RateLimited with no time,
+    no pause; the next call went straight back to the server. Now the gateway takes it for
+    the method's limit: until the time, nothing of that method is sent (the outbox waits
+    on that scope), other methods go on, and after it the method is asked again."""
+    limited = {"ok": False, "error": code}
+    route = router.post(f"{API}/{method}").respond(200, json=limited, headers=headers)
+    other = router.get(f"{API}/users.info").respond(200, json={"ok": True, "user": {"id": "U1"}})
+    start = clock.time()
+    with pytest.raises(RateLimited) as raised:
+        await slack.call(method, {"channel": "C1"}, write=True)
+    sent = route.call_count
+    assert raised.value.retry_at == pytest.approx(start + wait, abs=1.0)
+    assert raised.value.scope == f"{'tier3' if method == 'reactions.add' else 'special'}:{method}"
+    with pytest.raises(RateLimited):
+        await slack.call(method, {"channel": "C1"}, write=True)
+    assert route.call_count == sent, "sent again before the time Slack gave"
+    await slack.call("users.info", {"user": "U1"})  # another method is not held
+    assert other.call_count == 1
+    await clock.sleep(wait + 1 - (clock.time() - start))
+    route.respond(200, json={"ok": True, "channel": "C1", "ts": "1.0"})
+    body, _ = await slack.call(method, {"channel": "C1"}, write=True)
+    assert body["ok"] is True and route.call_count == sent + 1
+
+
+async def test_archive_events_touch_only_the_sections_naming_the_channel(
+    slack, router, basics
+) -> None:
+    """group_archive (a private channel) and channel_unarchive as Slack's Events API sends
+    them: known at once, and only a channel section naming the channel (by id or by name)
+    is touched; an event of another kind, or without a channel, is none of this."""
+    router.get(f"{API}/conversations.history").respond(200, json={"ok": True, "messages": []})
+    await slack.fetch_section(section("slack", "#general"))  # learns the channel names
+    archived = slack.state_from_webhook(
+        "group_archive",
+        {"event": {"type": "group_archive", "channel": "C012AB3CD", "event_ts": "1.0"}},
+    )
+    assert archived is not None
+    assert [q for q in ("#general", "C012AB3CD #x", "#random", "mentions") if archived(q)] == [
+        "#general",
+        "C012AB3CD #x",
+    ]
+    result = await slack.fetch_section(section("slack", "#general"), cursor="C012AB3CD=9.0")
+    assert result.note == "#general archived in Slack: read-only, no new messages"
+    unarchived = slack.state_from_webhook(
+        "channel_unarchive", {"type": "channel_unarchive", "channel": "C012AB3CD"}
+    )
+    assert unarchived is not None and unarchived("#general")
+    result = await slack.fetch_section(section("slack", "#general"), cursor="C012AB3CD=9.0")
+    assert result.note is None
+    message = {"event": {"type": "message", "channel": "C012AB3CD", "ts": "1.0"}}
+    assert slack.state_from_webhook("message", message) is None
+    nameless = {"event": {"type": "channel_archive"}}
+    assert slack.state_from_webhook("channel_archive", nameless) is None
+
+
+async def test_a_full_listing_of_channel_ids_does_not_need_the_channel_list(slack, router) -> None:
+    """A section naming channels by id never needed conversations.list (channels:read):
+    read again for the archived state at a full listing, it may fail (here a missing scope)
+    and the history is read all the same."""
+    router.get(f"{API}/auth.test").respond(200, json={"ok": True, "user_id": "U1", "url": ""})
+    refused = {"ok": False, "error": "missing_scope", "needed": "channels:read"}
+    listing = router.get(f"{API}/conversations.list").respond(200, json=refused)
+    body = {"ok": True, "messages": [{"ts": "1.0", "user": "", "text": "x"}]}
+    router.get(f"{API}/conversations.history").respond(200, json=body)
+    result = await slack.fetch_section(section("slack", "C012AB3CD"))
+    assert listing.called and [m.ts for m in result.items] == ["1.0"]
+    assert result.stale_error is None and result.note is None

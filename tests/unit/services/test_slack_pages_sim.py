@@ -5,14 +5,19 @@ channels (listed with `is_archived`, still readable, a post refused with `is_arc
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from zen_tui.gateway import FakeClock
 from zen_tui.models import Action, Message
+from zen_tui.services import make_client
 
-from .conftest import section
+from .conftest import section, sim_gateway
+
+NOTE = "#dev archived in Slack: read-only, no new messages"
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +87,39 @@ async def test_an_archived_channel_in_a_section_stays_listed_read_only(
     after = await client.fetch_section(query, limit=50)
     assert [m.id for m in after.items] == [m.id for m in before.items]
     assert after.complete and after.stale_error is None and after.gone == ()
-    assert after.note == "#dev archived in Slack: read-only, no new messages"
+    assert after.note == NOTE
     targets = await client.share_targets()
     assert ("#dev" not in [label for _, label in targets]) and targets
     message = after.items[0]
     assert isinstance(message, Message) and message.channel_id == dev.id
     reply = Action(kind="reply", item_id=message.id, account="slack", params={"text": "hi"})
     result = await client.apply(reply, idempotency_key="archived-1")
-    assert not result.ok and result.conflict
-    assert "\n" not in result.message and "channel is archived" in result.message
+    assert not result.ok and result.conflict and result.label == "read-only"
+    assert result.message == (
+        "#dev is archived in Slack, read-only until someone unarchives it "
+        "(chat.postMessage: is_archived); not sent"
+    )
+
+
+async def test_a_full_listing_learns_an_archive_once_the_channel_list_copy_expires(
+    sim, slack_sim
+) -> None:
+    """No event came (webhooks off): a running client learns the channel was archived from
+    conversations.list's `is_archived`, read again at a full listing once its cached copy
+    (5 minutes) expired, and learns the unarchive the same way. Before: it read the list
+    only when a name was new to it, so it never learned either."""
+    clock = FakeClock(start=time.time())
+    gateway = sim_gateway(sim, "slack", clock=clock)
+    client = make_client(sim.account("slack"), gateway, clock=clock)
+    query = section("slack", "#dev", pane="messages")
+    try:
+        assert (await client.fetch_section(query, limit=5)).note is None
+        slack_sim.archived_channels = "dev"
+        assert (await client.fetch_section(query, limit=5)).note is None  # the cached list
+        await clock.sleep(301)
+        assert (await client.fetch_section(query, limit=5)).note == NOTE
+        slack_sim.archived_channels = ""
+        await clock.sleep(301)
+        assert (await client.fetch_section(query, limit=5)).note is None
+    finally:
+        await gateway.aclose()

@@ -113,6 +113,9 @@ class FakeClient:
     def thread_replies(self, event, payload) -> list:
         return []  # no threads (as BaseClient says)
 
+    def state_from_webhook(self, event, payload) -> None:
+        return None  # no state of its own in webhooks (as BaseClient says)
+
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
         self.verified.append(action.item_id)
         outcome = self.verify_script.pop(0) if self.verify_script else False

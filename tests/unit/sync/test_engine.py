@@ -58,6 +58,9 @@ class FakeClient:
     def thread_replies(self, event, payload) -> list:
         return []  # no threads (as BaseClient says)
 
+    def state_from_webhook(self, event, payload) -> None:
+        return None  # no state of its own in webhooks (as BaseClient says)
+
     async def fetch_section(
         self, section, *, limit=100, cursor=None, interactive=False, revalidate=False
     ):

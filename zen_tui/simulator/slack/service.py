@@ -59,7 +59,9 @@ ALL_SCOPES = frozenset(
     }
 )
 TEAM_URL = "https://zen-sim.slack.com/"
-TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100, "post": 60}
+# "special": auth.test and chat.getPermalink ("hundreds of requests per minute", their
+# references say; the floor of that here); "post": chat.postMessage, per channel.
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100, "special": 100, "post": 60}
 CHANNEL_TYPE = {"public": "channel", "private": "group", "im": "im"}  # an event's channel_type
 TOMBSTONE = "This message was deleted."  # what a deleted thread parent says, as in Slack
 SLACKBOT = "USLACKBOT"
@@ -133,7 +135,7 @@ class SlackSim(ServiceSim):
         }
         self.oauth = SlackOAuth(world.clock, ids, self._grant)
         self.methods: dict[str, Method] = {
-            "auth.test": Method(self.auth_test, 4, None),
+            "auth.test": Method(self.auth_test, "special", None),
             "conversations.list": Method(self.conversations_list, 2, "channels:read"),
             "conversations.history": Method(self.history, 3, "channels:history"),
             "conversations.replies": Method(self.replies, 3, "channels:history"),
@@ -142,8 +144,8 @@ class SlackSim(ServiceSim):
             "chat.postMessage": Method(self.post_message, "post", "chat:write"),
             "chat.update": Method(self.update_message, 3, "chat:write"),
             "chat.delete": Method(self.delete_message, 3, "chat:write"),
-            # "Special" limits, hundreds a minute; Slack lists no scope for it.
-            "chat.getPermalink": Method(self.get_permalink, 4, None),
+            # Slack lists no scope for it.
+            "chat.getPermalink": Method(self.get_permalink, "special", None),
             "reactions.add": Method(self.reactions_add, 3, "reactions:write"),
             "search.messages": Method(self.search, 2, "search:read"),
         }
@@ -321,11 +323,31 @@ class SlackSim(ServiceSim):
     @archived_channels.setter
     def archived_channels(self, refs: str) -> None:
         """Archive these channels (names with or without '#', or ids); unarchive the rest.
-        Neither sends an event: Slack's channel_archive is not simulated."""
+        Each change sends its Events API event, as Slack does (archive_event)."""
         wanted = {r.strip().lstrip("#") for r in refs.split(",") if r.strip()}
         with self.world.lock:
             for chan in self.channels.values():
-                chan.archived = chan.kind != "im" and (chan.id in wanted or chan.name in wanted)
+                archived = chan.kind != "im" and (chan.id in wanted or chan.name in wanted)
+                if archived != chan.archived:
+                    chan.archived = archived
+                    self.archive_event(chan)
+
+    def archive_event(self, chan: Channel) -> None:
+        """`channel_archive` / `channel_unarchive` for a public channel, `group_archive` /
+        `group_unarchive` for a private one, sent only to its members (Slack's event
+        reference: {type, channel, user, event_ts}); `user` is who did it, here the
+        channel's creator."""
+        if chan.kind == "private" and self.me.id not in chan.members:
+            return  # Slack tells a private channel's members only
+        kind = "channel" if chan.kind == "public" else "group"
+        name = f"{kind}_{'archive' if chan.archived else 'unarchive'}"
+        event = {
+            "type": name,
+            "channel": chan.id,
+            "user": sorted(chan.members)[0],
+            "event_ts": self._next_ts(),
+        }
+        self.world.emit("slack", name, event)
 
     def _page_size(self, limit: int, *, least: int = 1) -> int:
         """`limit`, or for a short page (short_page_rate) fewer: between `least` and
@@ -601,6 +623,8 @@ class SlackSim(ServiceSim):
 
     def reactions_add(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         chan = self._channel(info, p.get("channel"))
+        if chan.archived:
+            raise SlackError("is_archived")  # reactions.add's reference lists it
         name = p.get("name", "").strip(":")
         if not p.get("timestamp"):
             raise SlackError("no_item_specified")
