@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,6 +55,26 @@ def wait_for_workers() -> WaitForWorkers:
         await pilot.pause()  # the messages the workers posted
 
     return wait
+
+
+def quiet(app: ZenApp) -> bool:
+    """No node of the app (of any screen) has a message waiting to be handled."""
+    nodes = [app, *(n for s in app.screen_stack for n in s.walk_children(with_self=True))]
+    return all(node.message_queue_size == 0 for node in nodes)
+
+
+async def until_quiet(pilot: Pilot[Any], within: float = 120.0) -> None:
+    """Pause until no node has a message waiting. One pilot.pause() waits for what each node
+    had queued when it began; a message handled then that bubbles on (a list's Highlighted
+    on its way to the screen) lands in a queue already passed, and is left to Textual's
+    idle guess (process against wall-clock time), which a loaded machine fools. The bound
+    is only against a test that hangs: each pause here ends once the queues it saw drain."""
+    deadline = time.monotonic() + within
+    await pilot.pause()
+    while pilot.app.is_running and not quiet(pilot.app):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the app's queues were still busy after {within:.0f}s")
+        await pilot.pause()
 
 
 def status_line(app: ZenApp) -> str:

@@ -33,7 +33,7 @@ from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes
+from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes, until_quiet
 
 pytestmark = pytest.mark.timeout(300)
 WIDE, NARROW = (140, 40), (80, 30)
@@ -115,10 +115,17 @@ def outcome(app: ZenApp, recorded: Recorded) -> dict[str, object]:
 
 
 async def settle(pilot: Pilot[Any], wait_for_workers: WaitForWorkers) -> None:
-    """The keys' actions, then the workers they started and what those posted (if any)."""
-    await pilot.pause()
-    if any(w.group != "backend" and w.is_running for w in pilot.app.workers):
+    """The keys' actions, every one through the gate, then the workers they started and
+    what those posted (if any), until no node has a message left to handle. Waits on that
+    state, not on Textual's idle guess: on a loaded machine the guess came back with half a
+    burst still held, and its outcome was compared with the slow run's."""
+    app = pilot.app
+    assert isinstance(app, ZenApp)
+    await pilot.pause()  # the keys posted have reached the gate
+    await wait_until(lambda: not app.is_running or app.key_gate.settled, "the keys", within=120)
+    if any(w.group != "backend" and w.is_running for w in app.workers):
         await wait_for_workers(pilot)
+    await until_quiet(pilot)
 
 
 async def press(pilot: Pilot[Any], key: str, wait_for_workers: WaitForWorkers) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from typing import Any
 
 import pytest
 from textual import events
@@ -98,6 +100,37 @@ async def test_a_key_whose_path_closed_under_it_holds_the_next_one_a_moment_only
         logged = app.log_of_keys
     assert logged[-3:] == ["second:b", "box:b", "app:b"]  # after `a`'s move, still in order
     assert "did not settle" in caplog.text
+
+
+def slowly(handler: Any, each: float) -> Any:
+    """`handler`, taking `each` seconds of the loop's time first (a machine too loaded to
+    keep up: each node on a key's path is slow to handle it)."""
+
+    def slow(self: Any, event: events.Key) -> None:
+        time.sleep(each)  # blocks the loop, as a starved process's handler would
+        handler(self, event)
+
+    return slow
+
+
+async def test_a_slow_walk_holds_the_next_key_until_it_ends(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key whose walk takes longer than MAX_HOLD, each step of it less, is slow, not stuck:
+    the next key waits for it (it went after MAX_HOLD, to the leaf `a` was moving away from)."""
+    monkeypatch.setattr(key_gate, "MAX_HOLD", 0.3)
+    for node in (Logged, Bare):  # the leaf, its container, the app: 0.36 s in all
+        monkeypatch.setattr(node, "on_key", slowly(node.on_key, 0.12))
+    app = Bare()
+    app.expected = 2
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for key in "ab":
+            app.post_message(events.Key(key, key))
+        await asyncio.wait_for(app.all_in.wait(), timeout=30)
+        logged = app.log_of_keys
+    assert logged == [*("first:a", "box:a", "app:a"), *("second:b", "box:b", "app:b")]
+    assert "did not settle" not in caplog.text
 
 
 # --- openings: a key whose screen a worker pushes after an await ------------------------------

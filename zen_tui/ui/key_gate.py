@@ -65,7 +65,10 @@ from textual.worker import Worker, WorkerError
 log = logging.getLogger(__name__)
 
 # A walk whose callback was dropped (a node closed under it) must not hold the keys forever:
-# after this long the next key goes anyway, as it would without the gate.
+# when it has gone no hop further for this long, the next key goes anyway, as it would
+# without the gate. A walk that still moves is waited for however long it takes: on a
+# loaded machine one key's walk may take seconds, and letting the next key out before it
+# ends hands that key to where the focus was before (`tab j`: the old list's cursor moved).
 MAX_HOLD = 1.0
 PASSES = 2  # the key, then what its binding posted along the same path (see above)
 # How long keys wait for an opening's dialog: a read held up by a rate limit may take 30 s,
@@ -131,6 +134,7 @@ class KeyGate:
         self._turn = 0  # counts the keys let out: a late walk of an earlier one is ignored
         self._busy = False
         self._timer_turn = -1  # the turn the hold timer was set for
+        self._hops = 0  # counts the walks' steps: a walk that moves is not stuck
         self._openings: set[Opening] = set()
         self._watching: set[asyncio.Task[None]] = set()  # each opening's worker, to its end
         self._parked: Timer | None = None  # the bound on a wait for openings (MAX_OPENING)
@@ -261,6 +265,7 @@ class KeyGate:
         """Queue the next hop on path[at]: it runs once that node has handled what it had."""
         if turn != self._turn:
             return  # released by the timer already
+        self._hops += 1
         for n in range(at, len(path)):
             if path[n].call_later(self._walk, turn, path, n + 1, passes, screen):
                 return
@@ -270,9 +275,14 @@ class KeyGate:
             return
         stack = self._app.screen_stack  # (empty while the app shuts down)
         now = stack[-1] if stack else screen
-        if now is not screen and now.call_later(self._app.call_later, self._release, turn):
+        if now is not screen and now.call_later(self._last_hop, turn):
             return  # once the new screen has composed and mounted, then the app's turn
         self._app.call_later(self._release, turn)  # (False only when the app is closing)
+
+    def _last_hop(self, turn: int) -> None:
+        """The new screen has mounted: the app's turn, then the key has settled."""
+        self._hops += 1
+        self._app.call_later(self._release, turn)
 
     def _target(self, event: events.Event, screen: Screen[Any]) -> DOMNode:
         """Where App.on_event hands the event: a click to the widget under the pointer, a key
@@ -293,13 +303,18 @@ class KeyGate:
     def _arm_timer(self) -> None:
         if self._timer_turn != self._turn:
             self._timer_turn = self._turn
-            turn = self._turn
+            self._hold(self._turn, self._hops)
 
-            async def expire() -> None:
-                if turn == self._turn and self._busy:
-                    log.warning(
-                        "a key did not settle in %.1f s: the next one goes anyway", MAX_HOLD
-                    )
-                    await self._release(turn)
+    def _hold(self, turn: int, hops: int) -> None:
+        """In MAX_HOLD, the key `turn` is let go if its walk has gone no hop past `hops`."""
 
-            self._app.set_timer(MAX_HOLD, expire)
+        async def expire() -> None:
+            if turn != self._turn or not self._busy:
+                return
+            if self._hops != hops:  # slow (a loaded machine), not stuck: it goes on
+                self._hold(turn, self._hops)
+                return
+            log.warning("a key did not settle in %.1f s: the next one goes anyway", MAX_HOLD)
+            await self._release(turn)
+
+        self._app.set_timer(MAX_HOLD, expire)
