@@ -233,7 +233,9 @@ class Unrecorded:
 
     def write(self, db: sqlite3.Connection) -> None:
         """Into the store, as forget_items would have: the rows fetched before each gone off
-        every section, the records, the floor. Held until the transaction commits (clear)."""
+        every section, the records, the floor; then each full listing held, as save_section
+        would have (its rows are `rows`, which the caller writes: store/items.py). Held
+        until the transaction commits (clear)."""
         db.executemany(
             "DELETE FROM items WHERE item_id = ? AND fetched_at <= ?", self.exact.items()
         )

@@ -254,6 +254,11 @@ class ItemsMixin(StoreBase):
         reader of 10,000 items holds one chunk in memory (and the lock only while reading one).
         """
         with self._read() as db:
+            held = _visible_held(db, section_id, self._gone_unwritten)
+        if held:  # copies the full disk refused, in memory: read whole, as load_section does
+            yield from self.load_section(section_id)[0]
+            return
+        with self._read() as db:
             order = [
                 r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
             ]

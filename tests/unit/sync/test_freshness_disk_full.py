@@ -190,3 +190,20 @@ async def test_freshness_never_goes_back_whatever_the_disk_does_randomised(
     assert not store._unrecorded
     await eng.stop()
     store.close()
+
+
+def test_every_read_of_the_store_gives_back_what_the_full_disk_refused(tmp_path: Path) -> None:
+    """load_section, iter_section (`zen-tui list`), find_item (a row's whole copy) and the
+    section's age all read a copy the disk refused as if written: none goes back."""
+    store = Store.open(tmp_path / "zen-tui.db")
+    store.save_section(SECTION.id, [copy(1, 0), copy(2, 0)], 10.0)
+    full_disk.fill(store)
+    store.upsert_items(SECTION.id, [copy(1, 1), copy(3, 0)], 20.0)
+    newest = versions([copy(1, 1), copy(2, 0), copy(3, 0)])
+    assert versions(store.load_section(SECTION.id)[0]) == newest
+    assert versions(list(store.iter_section(SECTION.id))) == newest
+    assert store.find_item("j:P-1") == copy(1, 1)
+    assert store.section_fetched_at(SECTION.id) == 20.0
+    with full_disk.on_disk(store) as written:  # the file: not written
+        assert written.find_item("j:P-1") == copy(1, 0)
+    store.close()
