@@ -53,8 +53,9 @@ class ItemsMixin(StoreBase):
         return self._gone_unwritten
 
     def _record_unrecorded(self) -> None:
-        """Before each items write: what left while the disk was full, written now if it can
-        be (then no longer held in memory), else still held."""
+        """Before each items write: what left while the disk was full, and the copies and
+        listings it did not take, written now if they can be (then no longer held in memory),
+        else still held."""
         with self._lock:  # no gone is added between the write and the clear
             unrecorded = self._unrecorded
             if not unrecorded:
@@ -65,7 +66,7 @@ class ItemsMixin(StoreBase):
                     _write_held(db, unrecorded)
                 unrecorded.clear()  # committed: the store obeys it from now on
                 self._wrote_items()
-                log.info("what left while the disk was full is recorded now")
+                log.info("what the full disk could not take is written now")
 
     def items_version(self) -> tuple[int, int]:
         """Changes whenever what load_section reads may have changed: an item write through
