@@ -39,3 +39,11 @@ def recorded(store: Store) -> set[str]:
     with store._read() as db:
         rows = db.execute("SELECT key FROM gone WHERE key NOT LIKE '~%'").fetchall()
     return {row[0] for row in rows}
+
+
+def on_disk(store: Store) -> Store:
+    """The same file opened again, as another process reads it: what was written, none of
+    the copies `store` holds in memory while the disk is full. Closed by the caller."""
+    with store._read() as db:
+        path = db.execute("PRAGMA database_list").fetchone()[2]
+    return Store.open(path)

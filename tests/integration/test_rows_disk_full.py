@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes import full_disk
 from tests.helpers import eventually
 from tests.integration.helpers import running
 from zen_tui.config import Settings
@@ -43,7 +44,8 @@ async def test_rows_shown_while_the_disk_is_full_are_whole_when_acted_on(
 
         await eventually(lambda: len(shown()) > 0 and notices.disk_full_seen())
         items = shown()
-        assert not any(engine.store.find_item(i.id) for i in items)  # nothing was stored
+        with full_disk.on_disk(engine.store) as written:
+            assert not any(written.find_item(i.id) for i in items)  # nothing was stored
         for item in items:
             whole = engine.full_item(item)
             assert url_of(whole).startswith("http"), item.id  # before: "" (nothing stored)

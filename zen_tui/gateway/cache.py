@@ -8,10 +8,11 @@ freshness is computed here from `fetched_at`.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
@@ -35,6 +36,15 @@ class CachedEntry(msgspec.Struct):
     etag: str | None
     last_modified: str | None
     fetched_at: float
+
+
+class Sent(NamedTuple):
+    """When a request went out (or expire() was called): its clock reading, then its place
+    among the cache's sends and expire()s, so two at one clock reading (a coarse clock, a
+    virtual one) still compare in the order they happened."""
+
+    at: float
+    seq: int
 
 
 class PersistentCache(Protocol):
@@ -121,9 +131,15 @@ class ResponseCache:
         self._persistent = persistent
         self._on_evict = on_evict or (lambda _type: None)
         self._caches: dict[str, Cache[str, _Held]] = {}
-        # key -> when expire() made it stale: an answer to a request sent before then may
-        # predate the change (an own write) and is stored stale (see _as_of_expiry).
-        self._expired: dict[str, float] = {}
+        self._order = itertools.count(1)  # Sent.seq
+        # key -> when expire() last made it stale, and the type's TTL: an answer to a request
+        # sent before then may predate the change (an own write) and is stored stale (see
+        # _as_of_expiry). Kept a TTL long: an answer sent before it is stale by then anyway.
+        self._expired: dict[str, tuple[Sent, float]] = {}
+
+    def sent(self, now: float) -> Sent:
+        """A request goes out now: its place in the order of sends and expire()s."""
+        return Sent(now, next(self._order))
 
     def type_settings(self, cache_type: str) -> CacheTypeSettings:
         try:
@@ -149,55 +165,77 @@ class ResponseCache:
             return None
         entry = self._persistent.load(key)
         if entry is not None:
-            cache[key] = _Held.of(entry)
+            cache[key] = _Held.of(entry, Sent(entry.fetched_at, 0))
         return entry
 
-    def put(self, cache_type: str, key: str, entry: CachedEntry) -> None:
-        entry = self._as_of_expiry(cache_type, key, entry)
-        self._cache(cache_type)[key] = _Held.of(entry)
+    def put(self, cache_type: str, key: str, entry: CachedEntry, sent: Sent | None = None) -> None:
+        """Store the answer to a request `sent` then (None: just now). Never over the answer
+        to a later request (older evidence: it may say what a change since undid)."""
+        sent = sent or self.sent(entry.fetched_at)
+        cache = self._cache(cache_type)
+        held: _Held | None = cache.get(key)
+        if held is not None and sent < held.sent:
+            return
+        entry = self._as_of_expiry(cache_type, key, entry, sent)
+        cache[key] = _Held.of(entry, sent)
         if self._persistent is not None:
             self._persistent.save(key, entry)
 
     def revalidated(
-        self, cache_type: str, key: str, entry: CachedEntry, headers: Mapping[str, str], now: float
+        self,
+        cache_type: str,
+        key: str,
+        entry: CachedEntry,
+        headers: Mapping[str, str],
+        now: float,
+        sent: Sent | None = None,
     ) -> CachedEntry:
-        """A 304 confirmed `entry` (as get() gave it before the request): stored refreshed
-        (see refreshed()) and returned. Memory keeps the body it packed, if its copy is still
-        that entry's: the body is unchanged, and packing it again at each poll cost 70 ms per
-        15 MiB of listing pages on the event loop."""
+        """A 304 to a request `sent` then (None: at `now`) confirmed `entry` (as get() gave
+        it before the request): stored refreshed (see refreshed(); as put() stores) and
+        returned. Memory keeps the body it packed, if its copy is still that entry's: the
+        body is unchanged, and packing it again at each poll cost 70 ms per 15 MiB of
+        listing pages on the event loop."""
+        sent = sent or self.sent(now)
         new = refreshed(entry, headers, now)
-        kept = self._as_of_expiry(cache_type, key, new)
         cache = self._cache(cache_type)
         held: _Held | None = cache.get(key)
+        if held is not None and sent < held.sent:  # a later request's answer is held
+            return new
+        kept = self._as_of_expiry(cache_type, key, new, sent)
         if held is not None and held.meta == _bodiless(entry):
-            cache[key] = _Held(_bodiless(kept), held.packed)
+            cache[key] = _Held(_bodiless(kept), held.packed, sent)
         else:  # evicted or replaced meanwhile: memory takes this one afresh
-            cache[key] = _Held.of(kept)
+            cache[key] = _Held.of(kept, sent)
         if self._persistent is not None:
             self._persistent.save(key, kept)
         return new
 
     def expire(self, cache_type: str, key: str, now: float) -> None:
         """Make `key`'s entry stale as of `now` (its copy stays, as the fallback during an
-        outage), and any answer to a request sent before `now` stored stale too: one still
-        in flight may have been made before the change that called for this."""
-        self._expired[key] = now
+        outage), and any answer to a request sent before this call stored stale too: one
+        still in flight may have been made before the change that called for this."""
+        ttl = self.type_settings(cache_type).ttl
+        for old in [k for k, (at, t) in self._expired.items() if at.at + t <= now]:
+            del self._expired[old]  # any answer sent before it is stale by now anyway
+        self._expired[key] = (self.sent(now), ttl)
         entry = self.get(cache_type, key)
-        if entry is not None:
-            aged = min(entry.fetched_at, now - self.type_settings(cache_type).ttl)
-            self.put(cache_type, key, msgspec.structs.replace(entry, fetched_at=aged))
+        if entry is None:
+            return
+        held: _Held = self._cache(cache_type)[key]  # get() left it in memory
+        aged = _stale_by(entry, now, ttl)
+        self._cache(cache_type)[key] = _Held(_bodiless(aged), held.packed, held.sent)
+        if self._persistent is not None:
+            self._persistent.save(key, aged)
 
-    def _as_of_expiry(self, cache_type: str, key: str, entry: CachedEntry) -> CachedEntry:
+    def _as_of_expiry(
+        self, cache_type: str, key: str, entry: CachedEntry, sent: Sent
+    ) -> CachedEntry:
         """`entry` as it may be stored: stale if its request went out before the key was
-        expired; an answer sent after that is fresh evidence, and the mark goes."""
-        at = self._expired.get(key)
-        if at is None:
+        last expired. The mark stays: another answer sent before it may still land."""
+        mark = self._expired.get(key)
+        if mark is None or sent > mark[0]:
             return entry
-        if entry.fetched_at >= at:
-            del self._expired[key]
-            return entry
-        aged = min(entry.fetched_at, at - self.type_settings(cache_type).ttl)
-        return msgspec.structs.replace(entry, fetched_at=aged)
+        return _stale_by(entry, mark[0].at, self.type_settings(cache_type).ttl)
 
     def is_fresh(self, cache_type: str, entry: CachedEntry, now: float) -> bool:
         return now - entry.fetched_at < self.type_settings(cache_type).ttl
@@ -217,10 +255,11 @@ class _Held(msgspec.Struct, frozen=True):
 
     meta: CachedEntry  # body b""
     packed: bytes
+    sent: Sent  # when its request went out (read from disk: its fetched_at, first in order)
 
     @classmethod
-    def of(cls, entry: CachedEntry) -> _Held:
-        return cls(_bodiless(entry), zlib.compress(entry.body, _PACK_LEVEL))
+    def of(cls, entry: CachedEntry, sent: Sent) -> _Held:
+        return cls(_bodiless(entry), zlib.compress(entry.body, _PACK_LEVEL), sent)
 
     def unpacked(self) -> CachedEntry:
         return msgspec.structs.replace(self.meta, body=zlib.decompress(self.packed))
@@ -228,6 +267,11 @@ class _Held(msgspec.Struct, frozen=True):
 
 # zlib's fastest level: 12x on the simulator's listing JSON (level 6: 18x at twice the time).
 _PACK_LEVEL = 1
+
+
+def _stale_by(entry: CachedEntry, at: float, ttl: float) -> CachedEntry:
+    """`entry`, stale from `at` on (no fresher than it was)."""
+    return msgspec.structs.replace(entry, fetched_at=min(entry.fetched_at, at - ttl))
 
 
 def _bodiless(entry: CachedEntry) -> CachedEntry:
@@ -252,6 +296,11 @@ class SingleFlight:
 
     def in_flight(self, key: str) -> bool:
         return key in self._flights
+
+    def leave(self, key: str) -> None:
+        """Callers from now on start a fresh fetch for `key`: the one under way may bring
+        what was true before a change (expire()); its callers still get it."""
+        self._flights.pop(key, None)
 
     def waiters(self, key: str) -> int:
         """Callers waiting on the fetch for `key` now (0 when none is under way)."""

@@ -35,6 +35,7 @@ from .cache import (
     CachedEntry,
     PersistentCache,
     ResponseCache,
+    Sent,
     SingleFlight,
     cache_key,
     make_entry,
@@ -123,7 +124,7 @@ class _Call(msgspec.Struct):
     narrower: tuple[str, ...] = ()
     validators: dict[str, str] = msgspec.field(default_factory=dict)  # for a stale cached entry
     attempts: int = 0
-    sent_at: float | None = None  # when the last attempt went out: the answer is as new
+    sent: Sent | None = None  # when the last attempt went out: the answer is as new
     retried: bool = False
     retries: int = 0  # RetryScheduled events published for this call
 
@@ -367,6 +368,7 @@ class Gateway:
             return
         key = cache_key(self._owner, "GET", self._absolute(path), params)
         self._cache.expire(cache_type, key, self._clock.time())
+        self._flights.leave(key)  # a read from now on never rides on one sent before
 
     def breaker_state(self, endpoint: str | None = None) -> BreakerState:
         breaker = self._breakers.get(self._breaker_name(endpoint or ""))
@@ -529,17 +531,17 @@ class Gateway:
         # As of when the request went out, not when the answer came: an answer in flight may
         # have been made before a change seen meanwhile (an item gone), and must not pass for
         # newer evidence than that change, neither here nor from the cache later.
-        now = self._clock.time() if call.sent_at is None else call.sent_at
+        sent = call.sent or self._cache.sent(self._clock.time())
+        now = sent.at
         if response.status_code == 304 and entry is not None and cache_type and key:
-            entry = self._cache.revalidated(cache_type, key, entry, response.headers, now)
+            entry = self._cache.revalidated(cache_type, key, entry, response.headers, now, sent)
             return self._from_entry(call, entry, "revalidated")
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
             outcome = "miss"
             if response.status_code == 200:
-                self._cache.put(
-                    cache_type, key, make_entry(200, response.headers, response.content, now)
-                )
+                entry = make_entry(200, response.headers, response.content, now)
+                self._cache.put(cache_type, key, entry, sent)
         return GatewayResponse(
             status=response.status_code,
             headers=response.headers,
@@ -679,7 +681,7 @@ class Gateway:
         self._refuse_if_replaced(call)
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
-        call.sent_at = self._clock.time()
+        call.sent = self._cache.sent(self._clock.time())
         try:
             response = await self._http()[1].send(
                 call.method,

@@ -27,9 +27,12 @@ the disk is full is not written. This process then holds it (`Unrecorded`), as l
 stays unwritten and within the same bound, filters with it by the same rule (`predates`),
 and writes it once the disk frees; other processes learn it only then.
 A full listing not written is held too (the section's newest: when fetched, the ids it
-kept), until a listing as new is written: the rows it left out are still in the store, and a
-copy fetched before it would otherwise add one of them back. It is never written on its own
-(the store's snapshot stays whole); other processes learn it from the next listing written.
+kept): the rows it left out are still in the store, and a copy fetched before it would
+otherwise add one of them back, or a re-read show them again. So are the item copies no write
+took (a delta's, a listing's, a webhook's: `rows`), newest per section and item: every read
+gives them back as if stored, or a delta polled after the disk freed, re-reading the older
+stored copies, showed an item as it was before the disk filled. All of it is written at the
+first write the disk takes again (the listing with its rows: the snapshot stays whole).
 """
 
 from __future__ import annotations
@@ -172,17 +175,46 @@ class Unrecorded:
         # section -> its newest full listing not written (when fetched, the ids it kept):
         # what it left out stays in the store, yet an older copy brings none of it back
         self.listings: dict[str, tuple[float, frozenset[str]]] = {}
+        # section -> item id -> its newest copy not written (see `keep`)
+        self.rows: dict[str, dict[str, Row]] = {}
+        # section -> the newest time a write not taken would have moved its fetched_at to
+        self.touched: dict[str, float] = {}
 
     def __bool__(self) -> bool:
-        """Holds gone records to write (the listings are not written: see `listed`)."""
-        return bool(self.exact or self.under) or self.floor > float("-inf")
+        """Holds anything to write."""
+        held = self.exact or self.under or self.listings or self.rows or self.touched
+        return bool(held) or self.floor > float("-inf")
 
     def listed(self, section_id: str, at: float, item_ids: Iterable[str]) -> None:
         """A full listing of the section fetched at `at`, keeping `item_ids`, not written.
-        Held until a listing as new is written (`written`), never written itself: the store
-        keeps its snapshot whole rather than half a listing."""
+        Held until a listing as new is written (`written`, or `write` with its rows)."""
         if at >= self.listings.get(section_id, (float("-inf"), frozenset()))[0]:
             self.listings[section_id] = (at, frozenset(item_ids))
+
+    def keep(self, section_id: str, rows: Iterable[Row], touched: float | None) -> None:
+        """Copies a write did not take (the disk full), each kept unless a copy held of it
+        is newer (version, then fetch time: the store's rule); `touched`: the section's
+        fetched_at that write would have moved on to (None: it would not)."""
+        held = self.rows.setdefault(section_id, {})
+        for row in rows:
+            old = held.get(row[1])
+            if row[4] and (old is None or row[2:4] >= old[2:4]):  # "": a row never made whole
+                held[row[1]] = row
+        if touched is not None:
+            self.touched[section_id] = max(touched, self.touched.get(section_id, touched))
+
+    def copies(self, item_ids: Iterable[str]) -> list[Row]:
+        """The held copies of these items, in every section."""
+        wanted = set(item_ids)
+        return [row for held in self.rows.values() for i, row in held.items() if i in wanted]
+
+    def forgot(self, ids: Iterable[str], prefixes: Iterable[str], at: float) -> None:
+        """The store recorded these gone as of `at` (forget_items): held copies fetched at or
+        before then go with the rows it deleted."""
+        exact, under = dict.fromkeys(ids, at), dict.fromkeys(prefixes, at)
+        for held in self.rows.values():
+            for item_id in [i for i, row in held.items() if predates(row[3], i, exact, under)]:
+                del held[item_id]
 
     def add(self, ids: Iterable[str], prefixes: Iterable[str], at: float) -> None:
         for key in ids:
@@ -201,7 +233,9 @@ class Unrecorded:
 
     def write(self, db: sqlite3.Connection) -> None:
         """Into the store, as forget_items would have: the rows fetched before each gone off
-        every section, the records, the floor. Held until the transaction commits (clear)."""
+        every section, the records, the floor; then each full listing held, as save_section
+        would have (its rows are `rows`, which the caller writes: store/items.py). Held
+        until the transaction commits (clear)."""
         db.executemany(
             "DELETE FROM items WHERE item_id = ? AND fetched_at <= ?", self.exact.items()
         )
@@ -212,11 +246,16 @@ class Unrecorded:
         _record(db, self.exact, self.under)
         if self.floor > float("-inf"):
             _raise_floor(db, self.floor)
+        for section_id, (at, kept) in self.listings.items():
+            _write_listing(db, section_id, at, kept)
 
     def clear(self) -> None:
         self.exact.clear()
         self.under.clear()
         self.floor = float("-inf")
+        self.listings.clear()
+        self.rows.clear()
+        self.touched.clear()
 
     def written(self, section_id: str, at: float) -> None:
         """A full listing of the section fetched at `at` was written: one held as old goes."""
@@ -231,6 +270,17 @@ class Unrecorded:
         for marks in (self.exact, self.under):
             for key in [k for k, at in marks.items() if at <= cut]:
                 self.floor = max(self.floor, marks.pop(key))
+
+
+def _write_listing(
+    db: sqlite3.Connection, section_id: str, at: float, kept: frozenset[str]
+) -> None:
+    """A full listing fetched at `at` that kept `kept`, written late (its rows are the
+    held copies, written with it): the rows fetched before it that it left out go."""
+    rows = db.execute("SELECT item_id, fetched_at FROM items WHERE section_id = ?", (section_id,))
+    left = [(section_id, i) for i, fetched in rows.fetchall() if fetched < at and i not in kept]
+    db.executemany("DELETE FROM items WHERE section_id = ? AND item_id = ?", left)
+    listed(db, section_id, at)
 
 
 def _floor(db: sqlite3.Connection, section_id: str) -> float:

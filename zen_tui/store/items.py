@@ -53,8 +53,9 @@ class ItemsMixin(StoreBase):
         return self._gone_unwritten
 
     def _record_unrecorded(self) -> None:
-        """Before each items write: what left while the disk was full, written now if it can
-        be (then no longer held in memory), else still held."""
+        """Before each items write: what left while the disk was full, and the copies and
+        listings it did not take, written now if they can be (then no longer held in memory),
+        else still held."""
         with self._lock:  # no gone is added between the write and the clear
             unrecorded = self._unrecorded
             if not unrecorded:
@@ -62,9 +63,10 @@ class ItemsMixin(StoreBase):
             with suppress(StoreFull):  # still full: held, and tried again on the next write
                 with self._write() as db:
                     unrecorded.write(db)
+                    _write_held(db, unrecorded)
                 unrecorded.clear()  # committed: the store obeys it from now on
                 self._wrote_items()
-                log.info("what left while the disk was full is recorded now")
+                log.info("what the full disk could not take is written now")
 
     def items_version(self) -> tuple[int, int]:
         """Changes whenever what load_section reads may have changed: an item write through
@@ -110,6 +112,7 @@ class ItemsMixin(StoreBase):
                 self._unrecorded.written(section_id, fetched_at)
             except StoreFull:  # held: an older copy adds nothing it left out (gone.py)
                 self._unrecorded.listed(section_id, fetched_at, (r[1] for r in plan.rows))
+                self._unrecorded.keep(section_id, plan.rows, fetched_at)
         self._wrote_items()
         return _held(plan.items, written, rows)
 
@@ -130,13 +133,16 @@ class ItemsMixin(StoreBase):
         self._record_unrecorded()
         plan = _Plan(_rows(section_id, items, fetched_at, times), list(items))
         written = False  # the disk full: not written, and the copies kept are `items`
-        with suppress(StoreFull):  # derived data: best effort
-            with self._write() as db:
-                plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
-                db.executemany(_UPSERT, plan.rows)
-                if touch:
-                    db.execute(_TOUCH, (section_id, fetched_at))
-            written = True
+        with self._lock:  # nothing held is written between the failure and the keep
+            try:  # derived data: best effort
+                with self._write() as db:
+                    plan = _plan(db, section_id, items, plan.rows, self._gone_unwritten)
+                    db.executemany(_UPSERT, plan.rows)
+                    if touch:
+                        db.execute(_TOUCH, (section_id, fetched_at))
+                written = True
+            except StoreFull:  # held, read back as if stored, written once the disk frees
+                self._unrecorded.keep(section_id, plan.rows, fetched_at if touch else None)
         self._wrote_items()
         return _held(plan.items, written, rows)
 
@@ -192,6 +198,7 @@ class ItemsMixin(StoreBase):
                         ((len(p), p) for p in under),
                     )
                     gone.record(db, ids, under, at)
+                self._unrecorded.forgot(ids, under, at)
             except StoreFull:
                 self._unrecorded.add(ids, under, at)
         self._wrote_items()
@@ -220,18 +227,15 @@ class ItemsMixin(StoreBase):
         back as that object (codec.decode_items). `rows`: as the dashboard's rows hold them,
         what a row leaves in the store left here (models.as_row)."""
         with self._read() as db:
-            fetched_at = _fetched_at(db, section_id)
-            cursor = db.execute(f"SELECT data FROM items {_IN_ORDER}", (section_id,))
+            fetched_at = _fetched_at(db, section_id, self._gone_unwritten)
             # Decoded as the cursor streams: the encoded texts are never all held at once
             # (5 MB for 10,000 items, on top of the items, at the dashboard's start-up peak).
-            items = decode_items((r[0] for r in cursor), _skipped, known, rows=rows)
-            hidden = _hidden(db, section_id, self._gone_unwritten)
+            texts = _texts(db, section_id, self._gone_unwritten)
+            items = decode_items(texts, _skipped, known, rows=rows)
             # A whole section streamed through the page cache, which now holds the scan's
             # last pages (the cache's size: connection.CACHE_KIB), of no use to the point
             # reads and small writes that follow: given back (0.5 MiB of the dashboard's peak).
             db.execute("PRAGMA shrink_memory")
-        if hidden:  # gone while the disk was full: its rows could not be deleted
-            items = [item for item in items if item.id not in hidden]
         return items, fetched_at
 
     def fetched_times(self, section_id: str) -> dict[str, float]:
@@ -244,12 +248,17 @@ class ItemsMixin(StoreBase):
 
     def section_fetched_at(self, section_id: str) -> float | None:
         with self._read() as db:
-            return _fetched_at(db, section_id)
+            return _fetched_at(db, section_id, self._gone_unwritten)
 
     def iter_section(self, section_id: str, chunk: int = 500) -> Iterator[Item]:
         """The section's items in load_section's order, decoded `chunk` rows at a time, so a
         reader of 10,000 items holds one chunk in memory (and the lock only while reading one).
         """
+        with self._read() as db:
+            held = _visible_held(db, section_id, self._gone_unwritten)
+        if held:  # copies the full disk refused, in memory: read whole, as load_section does
+            yield from self.load_section(section_id)[0]
+            return
         with self._read() as db:
             order = [
                 r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
@@ -268,22 +277,9 @@ class ItemsMixin(StoreBase):
     def find_item(self, item_id: str) -> Item | None:
         """The newest copy of an item (latest version, then latest fetched), in any section;
         none fetched before it left while the disk was full (its rows not deleted then)."""
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT data, fetched_at FROM items WHERE item_id = ?"
-                    " ORDER BY sort_key DESC, fetched_at DESC",
-                    (item_id,),
-                )
-                .fetchall()
-            )  # one copy per section at most: never a statement left open
-            unrecorded = self._gone_unwritten
-            row = next(
-                (r for r in rows if not (unrecorded and unrecorded.hides(item_id, float(r[1])))),
-                None,
-            )
-        found = _decode_all([row[0]]) if row else []
+        with self._read() as db:
+            row = _newest(db, [item_id], self._gone_unwritten).get(item_id)
+        found = _decode_all([row[4]]) if row else []
         return found[0] if found else None
 
 
@@ -350,11 +346,13 @@ def _seen_later(
     one gone while the disk was full, its row not deleted then)."""
     listed = {row[1] for row in plan.rows}
     later = db.execute(
-        "SELECT item_id, sort_key, fetched_at, data FROM items"
+        "SELECT section_id, item_id, sort_key, fetched_at, data FROM items"
         " WHERE section_id = ? AND fetched_at > ? ORDER BY sort_key DESC, rowid",
         (section_id, at),
     ).fetchall()
-    for item_id, key, fetched_at, data in later:
+    held = {} if unrecorded is None else unrecorded.rows.get(section_id, {})
+    later = _with_held(later, [row for row in held.values() if row[3] > at])
+    for _, item_id, key, fetched_at, data in later:
         if unrecorded is not None and unrecorded.hides(item_id, fetched_at, section_id):
             continue
         kept = [] if item_id in listed else _decode_all([data])
@@ -377,12 +375,15 @@ def _newest(
             "SELECT section_id, item_id, sort_key, fetched_at, data FROM items"
             f" WHERE item_id IN ({marks})"  # only placeholders are interpolated
         )
-        for section_id, item_id, key, fetched_at, data in db.execute(query, chunk):
-            if unrecorded and unrecorded.hides(item_id, fetched_at):
+        found: list[_Row] = db.execute(query, chunk).fetchall()
+        if unrecorded:  # the copies the disk did not take, as if stored
+            found += unrecorded.copies(chunk)
+        for row in found:
+            if unrecorded and unrecorded.hides(row[1], row[3]):
                 continue
-            old = best.get(item_id)
-            if old is None or (key, fetched_at) > old[2:4]:
-                best[item_id] = (section_id, item_id, key, fetched_at, data)
+            old = best.get(row[1])
+            if old is None or row[2:4] > old[2:4]:
+                best[row[1]] = row
     return best
 
 
@@ -418,15 +419,73 @@ def _skipped(exc: CodecError) -> None:
 def _hidden(
     db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None
 ) -> set[str]:
-    """The section's stored items fetched before they left while the disk was full (their
-    rows could not be deleted then): not shown, as if the store had recorded it."""
+    """The section's stored items fetched before they left while the disk was full (gone,
+    or out of a full listing not written: their rows could not be deleted then): not shown,
+    as if the store had recorded it."""
     if not unrecorded:
         return set()
     rows = db.execute("SELECT item_id, fetched_at FROM items WHERE section_id = ?", (section_id,))
-    return {item_id for item_id, at in rows if unrecorded.hides(item_id, float(at))}
+    return {i for i, at in rows if unrecorded.hides(i, float(at), section_id)}
 
 
-def _fetched_at(db: sqlite3.Connection, section_id: str) -> float | None:
+def _texts(
+    db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None
+) -> Iterator[str]:
+    """The encoded items the section holds, in load_section's order, as if the disk had
+    taken every write: the copies it did not take in place of older stored ones (or added),
+    and none gone meanwhile whose row could not be deleted."""
+    hidden = _hidden(db, section_id, unrecorded)
+    held = _visible_held(db, section_id, unrecorded)
+    if not held:  # the common case: streamed, never all held at once
+        cursor = db.execute(f"SELECT item_id, data FROM items {_IN_ORDER}", (section_id,))
+        return (data for item_id, data in cursor if item_id not in hidden)
+    query = f"SELECT section_id, item_id, sort_key, fetched_at, data FROM items {_IN_ORDER}"
+    stored = [row for row in db.execute(query, (section_id,)) if row[1] not in hidden]
+    return (row[4] for row in _with_held(stored, held))
+
+
+def _visible_held(
+    db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None
+) -> list[_Row]:
+    """The section's copies the disk did not take that the store would keep if written now:
+    none fetched before its item left (gone, or out of a newer listing)."""
+    rows = [] if unrecorded is None else list(unrecorded.rows.get(section_id, {}).values())
+    left = gone.predating(db, section_id, rows, unrecorded)
+    return [row for row in rows if row[1] not in left]
+
+
+def _with_held(stored: Sequence[_Row], held: Sequence[_Row]) -> list[_Row]:
+    """Stored rows (newest-updated first) with each held copy in place of an older one of its
+    item, or added: by version, ties as saved (held ones added after)."""
+    newer = {row[1]: row for row in held}
+    merged = []
+    for row in stored:
+        copy = newer.pop(row[1], None)
+        merged.append(copy if copy is not None and copy[2:4] > row[2:4] else row)
+    merged += newer.values()
+    return sorted(merged, key=lambda row: -row[2])  # stable
+
+
+def _write_held(db: sqlite3.Connection, unrecorded: gone.Unrecorded) -> None:
+    """The copies the disk did not take, written as upsert_items would have (never over a
+    newer one, none fetched before its item left), and the sections' fetch times."""
+    for section_id, held in unrecorded.rows.items():
+        items = {item.id: item for item in _decode_all(row[4] for row in held.values())}
+        rows = [row for row in held.values() if row[1] in items]  # an unreadable one: skipped
+        plan = _plan(db, section_id, [items[row[1]] for row in rows], rows, unrecorded)
+        db.executemany(_UPSERT, plan.rows)
+    for section_id, at in unrecorded.touched.items():
+        db.execute(_TOUCH, (section_id, at))
+
+
+def _fetched_at(
+    db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None = None
+) -> float | None:
+    """When the section was fetched, a write the disk did not take counted in."""
     row = db.execute("SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,))
     found = row.fetchone()
-    return None if found is None else found[0]
+    at: float | None = None if found is None else found[0]
+    touched = None if unrecorded is None else unrecorded.touched.get(section_id)
+    if touched is None:
+        return at
+    return touched if at is None else max(at, touched)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import full_disk
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.models import Issue
@@ -63,8 +64,12 @@ def test_a_full_store_keeps_what_it_had_and_says_so_once(
     with Store.open(db_path) as store:
         for n in range(2, 6):  # derived data: the write is dropped, nothing raises
             store.save_section("s", [issue(n) for n in range(n * 50, n * 50 + 50)], float(n))
-        items, fetched_at = store.load_section("s")
-        assert [i.key for i in items] == ["o/r#1"] and fetched_at == 1.0
+        items, fetched_at = store.load_section("s")  # the newest listing, held in memory
+        assert [i.key for i in items] == [f"o/r#{n}" for n in range(250, 300)]
+        assert fetched_at == 5.0
+        with full_disk.on_disk(store) as written:  # the file: as it was
+            items, fetched_at = written.load_section("s")
+            assert [i.key for i in items] == ["o/r#1"] and fetched_at == 1.0
         assert notices.disk_full_seen()
         [message] = notices.take_recovery_messages()  # said once, not per failed write
         assert message.startswith(f"disk full: cannot write {db_path}")
@@ -78,7 +83,8 @@ def test_space_freed_means_writes_work_again(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(store_module, "open_database", filled())
     with Store.open(tmp_path / "zen-tui.db") as store:
         store.save_section("s", [issue(n) for n in range(60)], 1.0)
-        assert store.load_section("s") == ([], None)
+        with full_disk.on_disk(store) as written:
+            assert written.load_section("s") == ([], None)
         store._connection().execute("PRAGMA max_page_count = 1000000")  # space again
         store.save_section("s", [issue(1)], 2.0)
         assert [i.key for i in store.load_section("s")[0]] == ["o/r#1"]

@@ -130,18 +130,24 @@ def test_a_listing_taken_with_the_disk_full_keeps_an_older_answer_from_adding(
 ) -> None:
     """A full listing at 10 leaves PR 1 out while the disk is full (the store still holds the
     row of 5, its snapshot kept whole): an answer fetched before 10 lands after it and does
-    not bring PR 1 back, as with a listing the store wrote, until a listing as new is."""
+    not bring PR 1 back, as with a listing the store wrote. The disk frees: the listing is
+    written, with the copies held (PR 1 fetched again at 11), and every process obeys it."""
     store = Store.open(db_path)
     store.save_section("a", [pr(1), pr(2)], 5.0)
     full_disk.fill(store)
     assert ids(store.save_section("a", [big(pr(2))], 10.0)) == [pr(2).id]
-    assert store.load_section("a")[1] == 5.0  # not written
+    with full_disk.on_disk(store) as written:
+        assert written.load_section("a")[1] == 5.0  # not written
     assert store.upsert_items("a", [pr(1, 1)], 8.0) == []
     assert pr(1).id not in ids(store.save_section("a", [pr(1), pr(2)], 7.0))
-    assert store.reconcile("a", [pr(1)], 9.0, full=True) == []
+    assert ids(store.reconcile("a", [pr(1)], 9.0, full=True)) == [pr(2).id]  # seen at 10
     assert store.upsert_items("a", [pr(1, 2)], 11.0) == [pr(1, 2)]  # fetched after: back
-    full_disk.free(store)
-    assert store.upsert_items("a", [pr(1, 3)], 9.0) == []  # held until a listing is written
+    full_disk.free(store)  # the next write writes what was held: the listing, P1 from 11
+    assert store.upsert_items("a", [pr(3)], 9.0) == []  # fetched before the listing
+    assert not store._unrecorded
+    with full_disk.on_disk(store) as written:
+        assert set(shown(written, "a")) == {pr(1).id, pr(2).id}
+        assert written.upsert_items("a", [pr(4)], 9.5) == []  # it obeys the listing too
     store.save_section("a", [pr(2, 1)], 12.0)
     assert not store._unrecorded.listings
     other = Store.open(db_path)  # another process obeys the listing written

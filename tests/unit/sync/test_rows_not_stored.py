@@ -22,6 +22,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.fakes import full_disk
 from tests.unit.sync.test_engine import SECTION, FakeClient, Result, engine, issue, poll
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Issue, Item, body_of, is_row, url_of
@@ -102,7 +103,8 @@ async def test_a_delta_the_full_disk_refused_is_shown_whole(tmp_path: Path) -> N
     big = msgspec.structs.replace(described(2), body="x" * 20_000)  # needs new pages
     client.answers = [Result([big], 20.0, cursor="c2")]
     await poll(eng)
-    assert notices.disk_full_seen() and store.find_item("j:P-2") is None
+    with full_disk.on_disk(store) as written:
+        assert notices.disk_full_seen() and written.find_item("j:P-2") is None
     by_id = {item.id: item for item in shown(eng)}
     assert set(by_id) == {"j:P-1", "j:P-2"}
     assert body_of(eng.full_item(by_id["j:P-2"])) == "x" * 20_000
