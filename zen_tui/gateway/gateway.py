@@ -727,7 +727,7 @@ class Gateway:
         if not self._profile.silent_limit(headers):
             return
         streak, seen_at = self._silent_limits.get(scope, (0, float("-inf")))
-        sent_at = self._clock.time() if call.sent_at is None else call.sent_at
+        sent_at = self._clock.time() if call.sent is None else call.sent.at
         if sent_at > seen_at:
             streak += 1
             self._silent_limits[scope] = (streak, self._clock.time())
