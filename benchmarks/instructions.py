@@ -83,7 +83,9 @@ def modules_of_list(zen: list[str], env: dict[str, str]) -> list[str]:
         "before = set(sys.modules)\n"
         "from zen_tui.cli import main\n"
         "main(sys.argv[1:])\n"
-        "print(' '.join(m for m in sys.modules if m not in before), file=sys.stderr)\n"
+        "new = [m for m in sys.modules if m not in before]\n"
+        # a stand-in (zen_tui._httpx_cli's) has no spec: importing its name loads the real one
+        "print(' '.join(m for m in new if sys.modules[m].__spec__), file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
