@@ -85,12 +85,14 @@ def modules_of_list(zen: list[str], env: dict[str, str]) -> list[str]:
         "main(sys.argv[1:])\n"
         "new = [m for m in sys.modules if m not in before]\n"
         # a stand-in (zen_tui._httpx_cli's) has no spec: importing its name loads the real one
-        "print(' '.join(m for m in new if sys.modules[m].__spec__), file=sys.stderr)\n"
+        "print(' '.join(m for m in new if getattr(sys.modules[m], '__spec__', None)),"
+        " file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
     )
-    done.check_returncode()
+    if done.returncode:
+        raise RuntimeError(f"`zen-tui {' '.join(LIST)}` failed: {done.stderr[-500:]}")
     loaded = done.stderr.split()
     floor = subprocess.run(
         [sys.executable, "-c", FLOOR_DESIGN + "; print(' '.join(sys.modules))"],
