@@ -317,9 +317,19 @@ def measure_paint(root: Path, rounds: int) -> list[object]:
     ]
 
 
-def measure_commands(root: Path, rounds: int) -> list[object]:
+HEADLESS = {
+    "`zen-tui --help`": ["--help"],
+    "`zen-tui list prs --json`, 10 items": ["list", "prs", "--json"],
+    "`zen-tui health`": ["health"],
+    "`zen-tui outbox`": ["outbox"],
+    "`zen-tui act` refused by validation": ["act", "approve", "github:not-an-id"],
+}
+
+
+def headless_setup(root: Path) -> tuple[list[str], dict[str, str]]:
+    """The headless commands' world in `root`: a store of 10 items and the config, found as
+    for a user with no ZEN_TUI_* variable. Returns how to run `zen-tui` and its environment."""
     from local_store import make_store
-    from results import figure
 
     data = root / "ten"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZEN_TUI_", "XDG_", KEYRING))}
@@ -334,13 +344,14 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
     config.write_text(CONFIG, encoding="utf-8")
     script = Path(sys.executable).with_name("zen-tui")  # what a user runs, when installed
     zen = [str(script)] if script.exists() else [sys.executable, "-m", "zen_tui"]
-    commands = {
-        "`zen-tui --help`": ["--help"],
-        "`zen-tui list prs --json`, 10 items": ["list", "prs", "--json"],
-        "`zen-tui health`": ["health"],
-        "`zen-tui outbox`": ["outbox"],
-        "`zen-tui act` refused by validation": ["act", "approve", "github:not-an-id"],
-    }
+    return zen, env
+
+
+def measure_commands(root: Path, rounds: int) -> list[object]:
+    from results import figure
+
+    zen, env = headless_setup(root)
+    commands = HEADLESS
     base: list[float] = []
     floor: list[float] = []
     floor_design: list[float] = []
