@@ -72,7 +72,7 @@ from .events import (
     WaitingForToken,
 )
 from .identity import PROCESS, Fingerprinter
-from .limiter import CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
+from .limiter import BucketGauge, CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .profiles import SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT, PointsQuota, profile_for
@@ -788,24 +788,8 @@ class Gateway:
         quota = self._profile.quota(headers) if limited == call.scope else None
         if quota is not None:
             scope = quota.scope or call.scope
-            bucket = self._limiter.observe(
-                scope,
-                quota.limit,
-                quota.remaining,
-                quota.reset_at,
-                adaptive=self._settings.rate_limit.adaptive,
-            )
-            gauge = bucket.gauge()
+            gauge = self._follow_quota(scope, quota.limit, quota.remaining, quota.reset_at)
             self._told_capacity[scope] = gauge.capacity
-            self._publish(
-                QuotaUpdated,
-                scope=scope,
-                tokens=gauge.tokens,
-                capacity=gauge.capacity,
-                limit=quota.limit,
-                remaining=quota.remaining,
-                reset_at=quota.reset_at,
-            )
         else:
             self._quota_restored(call.scope)
         self._observe_points(call, headers)
@@ -837,24 +821,35 @@ class Gateway:
         reads = self._profile.reads(call.method, call.path)
         endpoint = call.endpoint if reads else None
         self._points_cost.observe(endpoint, points.remaining, points.reset_at)
+        cost = self._points_cost.per_read()
+        self._follow_quota(POINTS, points.limit, points.remaining, points.reset_at, cost=cost)
+
+    def _follow_quota(
+        self,
+        scope: str,
+        limit: int | None,
+        remaining: int | None,
+        reset_at: float | None,
+        *,
+        cost: float | None = None,
+    ) -> BucketGauge:
+        """`scope`'s bucket follows what the server reported (see ScopedLimiter.observe), and
+        the cards are told."""
+        adaptive = self._settings.rate_limit.adaptive
         bucket = self._limiter.observe(
-            POINTS,
-            points.limit,
-            points.remaining,
-            points.reset_at,
-            adaptive=self._settings.rate_limit.adaptive,
-            cost=self._points_cost.per_read(),
+            scope, limit, remaining, reset_at, adaptive=adaptive, cost=cost
         )
         gauge = bucket.gauge()
         self._publish(
             QuotaUpdated,
-            scope=POINTS,
+            scope=scope,
             tokens=gauge.tokens,
             capacity=gauge.capacity,
-            limit=gauge.limit,
-            remaining=points.remaining,
-            reset_at=points.reset_at,
+            limit=limit,
+            remaining=remaining,
+            reset_at=reset_at,
         )
+        return gauge
 
     def _near_points_limit(self, points: PointsQuota) -> None:
         """Once a window: why this account's polls now come slower (Jira's NearLimit: under
