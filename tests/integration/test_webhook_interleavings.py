@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 
+from tests.helpers import loopback_http
 from tests.unit.sync.test_freshness_invariant import Watch, settle
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
@@ -70,13 +70,8 @@ def recorder() -> Iterator[Recorder]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_http(Handler) as state.url:
+        yield state
 
 
 def resent(delivery: Captured, rng: random.Random) -> Captured:

@@ -7,17 +7,17 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import jsonschema
 import pytest
 
+from tests.helpers import loopback_http
 from zen_tui.simulator.core.webhooks import WebhookDispatcher, hub_signature, slack_signature
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.github.service import GitHubSim
@@ -82,13 +82,8 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
+    with loopback_http(Handler) as state.url:
+        yield state
 
 
 @pytest.fixture
