@@ -25,7 +25,7 @@ from zen_tui.ui.app import ZenApp
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import LONG_LIVED, outbox_idle
+from .conftest import LONG_LIVED, outbox_idle, until_quiet
 from .test_burst_keys import describe, key_event
 
 pytestmark = pytest.mark.timeout(300)
@@ -94,7 +94,7 @@ async def settle(pilot: Pilot[Any]) -> None:
     assert isinstance(app, ZenApp)
     await pilot.pause()
     await wait_until(lambda: idle(app), "the app to be idle")
-    await pilot.pause()
+    await until_quiet(pilot)  # not Textual's idle guess, which a loaded machine fools
 
 
 def timeless(value: object) -> object:
