@@ -17,7 +17,7 @@ from tests.fakes.backend import FakeBackend
 from zen_tui.auth.states import DeviceCodeShown
 from zen_tui.config import AccountConfig
 
-from .conftest import ScriptedFlow, make_app
+from .conftest import ScriptedFlow, make_app, until_quiet
 
 WIDE = (140, 40)
 
@@ -34,13 +34,24 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def scenario(backend: FakeBackend, step: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
     async def run_before(pilot: Pilot) -> None:
-        await pilot.pause()
+        await until_quiet(pilot)
         getattr(backend, step)()
-        await pilot.pause()
+        await until_quiet(pilot)
         if keys:
             await pilot.press(*keys)
-        await pilot.pause()
-        await pilot.pause()
+        await until_quiet(pilot)
+
+    return run_before
+
+
+def pressing(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """Press keys, then wait until every message they caused is handled: snap_compare's own
+    `press` leaves that to one pause, which a loaded machine outruns."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await until_quiet(pilot)
+        await pilot.press(*keys)
+        await until_quiet(pilot)
 
     return run_before
 
@@ -72,12 +83,11 @@ def test_health_screen(snap_compare) -> None:
     backend = FakeBackend()
 
     async def run_before(pilot: Pilot) -> None:
-        await pilot.pause()
+        await until_quiet(pilot)
         backend.go_live()
         backend.go_degraded(("jira",))
         await pilot.press("h")
-        await pilot.pause()
-        await pilot.pause()
+        await until_quiet(pilot)
 
     assert snap_compare(make_app(backend), terminal_size=WIDE, run_before=run_before)
 
@@ -85,11 +95,11 @@ def test_health_screen(snap_compare) -> None:
 def test_help_screen(snap_compare) -> None:
     backend = FakeBackend()
     app = make_app(backend)
-    assert snap_compare(app, terminal_size=(100, 40), press=["question_mark"])
+    assert snap_compare(app, terminal_size=(100, 40), run_before=pressing("question_mark"))
 
 
 def test_welcome_screen(snap_compare) -> None:
-    assert snap_compare(make_app(FakeBackend(sections=())))
+    assert snap_compare(make_app(FakeBackend(sections=())), run_before=pressing())
 
 
 def test_light_theme(snap_compare) -> None:
@@ -100,7 +110,7 @@ def test_light_theme(snap_compare) -> None:
 
 def test_login_from_the_welcome_screen(snap_compare) -> None:
     """No accounts configured: `l` offers the public services; choosing one lists methods."""
-    assert snap_compare(make_app(FakeBackend(sections=())), press=["l", "enter"])
+    assert snap_compare(make_app(FakeBackend(sections=())), run_before=pressing("l", "enter"))
 
 
 def test_login_device_code(snap_compare) -> None:
@@ -113,10 +123,9 @@ def test_login_device_code(snap_compare) -> None:
     )
 
     async def run_before(pilot: Pilot) -> None:
-        await pilot.pause()
+        await until_quiet(pilot)
         pilot.app.open_url = lambda url, new_tab=True: None  # type: ignore[method-assign]
         await pilot.press("L", "enter")
-        await pilot.pause()
-        await pilot.pause()
+        await until_quiet(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
