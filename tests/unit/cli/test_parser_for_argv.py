@@ -46,17 +46,18 @@ def test_every_command_line_parses_as_with_every_command(monkeypatch: pytest.Mon
     monkeypatch.setenv("COLUMNS", "100")  # one width for both parsers' help and usage
     rng = random.Random(12)
     parsed = narrowed = 0
-    for _ in range(1500):
+    full = build_parser()  # parse_args keeps nothing between lines: one for them all
+    for _ in range(500):
         argv = rng.choices(WORDS, k=rng.randint(0, 6))
         if rng.random() < 0.5:  # most lines a user types name a command early
             argv.insert(rng.randint(0, min(2, len(argv))), rng.choice(list(COMMAND_MODULES)))
-        expected = outcome(build_parser(), argv)
+        expected = outcome(full, argv)
         lean = build_parser(argv)
         assert outcome(lean, argv) == expected, argv
         parsed += expected[0] == "parsed"
         narrowed += len(commands_of(lean)) < len(COMMAND_MODULES)
     # The draw reaches real commands, not only errors, and the lean parsers, not only full ones.
-    assert parsed > 150 and narrowed > 500
+    assert parsed > 45 and narrowed > 170
 
 
 def commands_of(parser: argparse.ArgumentParser) -> list[str]:
