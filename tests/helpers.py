@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import msgspec
+import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -27,6 +28,14 @@ from zen_tui.ui.health_model import HealthModel
 if TYPE_CHECKING:
     from zen_tui.simulator.core.world import ServiceSim
     from zen_tui.simulator.server import SimulatorServer
+
+
+def seeds(every_run: Iterable[int], soak: Iterable[int]) -> list[object]:
+    """The seeds of a randomised test: `every_run` in each suite, `soak` only with `make soak`
+    (pytest -m slow). For tests whose seeds cost 10-40 s each on a loaded 2-core machine: CI
+    runs the whole suite in 10 minutes, the soak runs every seed."""
+    runs = [pytest.param(seed) for seed in every_run]
+    return runs + [pytest.param(seed, marks=pytest.mark.slow) for seed in soak]
 
 
 class ManualClock:

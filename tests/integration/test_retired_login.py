@@ -23,7 +23,7 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
-from tests.helpers import eventually
+from tests.helpers import eventually, seeds
 from tests.integration.helpers import running
 from tests.integration.test_login_takes_effect import (
     Recorder,
@@ -236,7 +236,7 @@ async def test_a_poll_under_way_sends_no_read_with_the_old_token_after_a_login_c
         assert gateway.breaker_state() == "closed" and gateway.health().errors == 0
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", seeds(every_run=(0, 1), soak=(2, 3)))
 async def test_after_each_random_login_change_no_read_carries_an_earlier_token(
     sim: SimulatorServer,
     settings: Settings,

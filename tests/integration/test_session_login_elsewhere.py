@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, seeds
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
 from tests.integration.test_relogin_elsewhere import (
@@ -314,7 +314,7 @@ async def quiet(logins: Logins, processes: list[Process]) -> None:
 
 
 @pytest.mark.usefixtures("file_keyring")
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", seeds(every_run=(1,), soak=(2, 3, 4)))
 async def test_session_and_keyring_logins_interleaved_rebuild_only_on_real_changes(
     seed: int, sim: SimulatorServer, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import seeds
 from zen_tui.ui.app import ZenApp, all_bindings
 from zen_tui.ui.screens.dashboard import DashboardScreen
 
@@ -29,8 +30,6 @@ pytestmark = pytest.mark.timeout(300)
 
 # Seeds 1 and 3 found the health screen's `q` quitting the app; they run in every suite, the
 # rest (about 20 s each on a loaded 2-core machine) with `make soak`.
-EVERY_RUN = (1, 3)
-SEEDS = [pytest.param(s, marks=() if s in EVERY_RUN else pytest.mark.slow) for s in range(6)]
 KEYS_PER_RUN = 150
 BOUND = sorted({k.strip() for b in all_bindings() for k in b.key.split(",")})
 OTHERS = [
@@ -94,7 +93,7 @@ async def press_random(app: ZenApp, pilot: Pilot[Any], rng: random.Random, log: 
     await pilot.pause()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", seeds(every_run=(1, 3), soak=(0, 2, 4, 5)))
 async def test_random_keys_never_end_the_app_or_raise(
     seed: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
