@@ -26,9 +26,12 @@ simulate: $(STAMP)
 ## The test suite CI runs, on 4 workers (pytest-xdist; each test has its own tmp_path and
 ## ephemeral ports). 4 on 2 cores: about half the suite's time is waiting (subprocesses,
 ## sockets, the 12 s chaos run), which more workers than cores overlap. Soak runs are
-## excluded: see `make soak`.
+## excluded: see `make soak`. Bytecode is written even where PYTHONDONTWRITEBYTECODE is set:
+## zen_tui compiled once first, and pytest keeps the test modules it rewrites; else each worker
+## and every zen-tui a test starts compiles them all again (about 20 s of CPU per worker).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 4 --dist worksteal
+	$(BIN)/python -m compileall -q zen_tui tools tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 4 --dist worksteal
 
 ## The same suite on one worker: output in order, and `--pdb` works.
 test-serial: $(STAMP)
