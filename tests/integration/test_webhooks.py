@@ -486,3 +486,31 @@ async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(start
     await eventually(lambda: engine.store.webhook_pending() == [])
     assert shown().reply_count == 4 == len(message.replies)
     assert engine.webhooks.processor.failed == 0
+
+
+async def test_a_github_delivery_too_big_to_read_is_fetched_by_a_refresh(sim, hooked):
+    """A body over max_body_bytes is refused unread (413: it cannot be verified, nothing in
+    it is used), and GitHub never sends it again; the change it carried reaches the section
+    by a refresh of the service's sections from the server, at once, though every poller
+    is paused (not at the safety-net poll)."""
+    config = msgspec.structs.replace(hooked.webhooks, max_body_bytes=1024)
+    engine = await started(msgspec.structs.replace(hooked, webhooks=config), sim)
+    receiver = engine.webhooks.receiver
+    # Each one refreshes (the unit tests hold the limit): the ping's refresh is no answer here.
+    receiver.limits = msgspec.structs.replace(receiver.limits, unread_refresh_seconds=0)
+    try:
+        section, pr = first_item(engine, "prs", "github")
+        stats = receiver.stats
+        await eventually(lambda: stats.rejected.get("github: 413"), "the ping, refused")
+        await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "big"}))
+
+        def shown():
+            item = next(i for i in engine.snapshot(section.id).items if i.id == pr.id)
+            return "big" in item.labels
+
+        await eventually(shown, "the label, fetched by a refresh")
+        assert stats.rejected == {"github: 413": 2} and not stats.accepted
+        assert engine.store.webhook_pending() == []  # nothing of the body was kept
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
