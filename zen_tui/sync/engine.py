@@ -1382,7 +1382,7 @@ class SyncEngine:
             return freshness.partial(shown, at if since is None else since, result.stale_error)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error)
-        return freshness.live(shown, at, result.note)
+        return freshness.live(shown, at, result.note, result.read_only)
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the
