@@ -42,12 +42,14 @@ BACKLOG = 128
 
 
 class WebhookStats(msgspec.Struct):
-    """What `health` shows: deliveries accepted, duplicates, rejections by reason."""
+    """What `health` shows: deliveries accepted, duplicates, rejections by reason, all since
+    `started_at` (this receiver's start: the counters are in memory, never carried over)."""
 
     accepted: dict[str, int] = msgspec.field(default_factory=dict)  # per service
     duplicates: dict[str, int] = msgspec.field(default_factory=dict)
     rejected: dict[str, int] = msgspec.field(default_factory=dict)  # per "service: status"
     last_at: dict[str, float] = msgspec.field(default_factory=dict)  # last verified delivery
+    started_at: float | None = None  # when the counting began (Webhooks.start)
 
     def add(self, counter: dict[str, int], key: str) -> None:
         counter[key] = counter.get(key, 0) + 1
@@ -58,6 +60,7 @@ class WebhookStats(msgspec.Struct):
             "duplicates": dict(self.duplicates),
             "rejected": dict(self.rejected),
             "last_at": dict(self.last_at),
+            "started_at": self.started_at,
         }
 
 
