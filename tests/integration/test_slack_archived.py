@@ -170,6 +170,10 @@ async def test_a_section_with_messages_says_its_channel_is_archived(tmp_path: Pa
         assert snapshot is not None and snapshot.freshness.state is FreshnessState.LIVE
         assert snapshot.freshness.reason is None  # the empty-section note: not with rows
         assert reason(engine, "#quiet") is None  # not archived, still empty
+        # A delivery placing a message in the section (the processor's apply_items, as for
+        # another channel of it) says nothing of the channels: the section still says it.
+        engine.apply_items(section_of(engine, "#dev only"), [snapshot.items[0]], derived=True)
+        assert read_only("#dev only") == dev_note
         vw.set("slack", archived_channels="")
         hooks.deliver("channel_unarchive")
         assert await vw.run_until(lambda: read_only("#dev only") is None, 30, 0.5) < 30

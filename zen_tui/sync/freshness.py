@@ -114,17 +114,25 @@ def live(
 
 
 def cached(
-    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+    items: Sequence[Item],
+    fetched_at: float | None,
+    error: BaseException | None,
+    read_only: str | None = None,
 ) -> Snapshot:
-    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason_for(error), cause_for(error))
-    return Snapshot(tuple(items), fresh)
+    reason, cause = reason_for(error), cause_for(error)
+    return Snapshot(
+        tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    )
 
 
 PARTIAL = "partial"
 
 
 def partial(
-    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+    items: Sequence[Item],
+    fetched_at: float | None,
+    error: BaseException | None,
+    read_only: str | None = None,
 ) -> Snapshot:
     """A listing that did not read the whole query, merged into what was shown: not live,
     aged from when the section was last confirmed whole, and saying it is partial."""
@@ -132,7 +140,8 @@ def partial(
     if not reason.startswith(PARTIAL):
         reason = f"{PARTIAL}: {reason}"
     cause = cause_for(error) or Cause.PAGING
-    return Snapshot(tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause))
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    return Snapshot(tuple(items), fresh)
 
 
 def local(
