@@ -15,10 +15,7 @@ from tests.helpers import eventually
 from zen_tui.models import (
     Action,
     ActionState,
-    Freshness,
-    FreshnessState,
     PullRequest,
-    Snapshot,
     item_label,
 )
 from zen_tui.sync.backend import ActionUpdated
@@ -875,10 +872,8 @@ async def test_a_read_only_section_says_so_with_rows_on_screen(backend: FakeBack
         backend.go_live()
         pane = app_pane(pilot.app, "messages")
         await eventually(lambda: "· live" in str(pane.border_title), "the pane to go live")
-        rows = backend.items[section.id]
-        assert rows  # the note is about a section with rows
-        fresh = Freshness(FreshnessState.LIVE, backend.now, read_only=archived)
-        backend.bus.publish(backend._section_event(section, Snapshot(rows, fresh)))
+        assert backend.items[section.id]  # the note is about a section with rows
+        backend.go_read_only(section.title, archived)
         tabs = pilot.app.screen.query_one("#pane-messages .tabs")
         await eventually(lambda: "live · read-only" in str(tabs.render()), "the tab's badge")
         assert "read-only" not in str(pane.border_title)  # the active tab is Mentions
@@ -891,6 +886,6 @@ async def test_a_read_only_section_says_so_with_rows_on_screen(backend: FakeBack
         assert "\x1b" not in str(pane.tooltip)
         status = str(pilot.app.screen.query_one("#status").render())
         assert clean(archived) in status
-        backend.go_live(traffic=False)  # unarchived: the next live answer says nothing
+        backend.go_read_only(section.title, None)  # unarchived: the next answer says nothing
         await eventually(lambda: not pane.has_class("-read-only"), "the style to go")
         assert str(pane.border_title).endswith("· live")
