@@ -142,7 +142,9 @@ class WebhookConfig(_Uncompared, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8790  # the simulator's default is 8765
     secret_env: dict[str, str] = msgspec.field(default_factory=_default_secret_env)
-    max_body_bytes: int = 1_048_576
+    # GitHub sends deliveries of up to 25 MB (larger ones not at all); Jira and Slack
+    # publish no cap, their events are far smaller. 25 MiB covers either reading of "MB".
+    max_body_bytes: int = 26_214_400
     replay_window: float = 300.0  # older signed timestamps are rejected as replays
     # Secrets held in memory (the demo generates its own); never in a config file or repr.
     secrets: dict[str, str] = msgspec.field(default_factory=dict)

@@ -67,6 +67,9 @@ class Freshness(msgspec.Struct, frozen=True):
     fetched_at: float | None = None  # epoch seconds of the data shown
     reason: str | None = None  # why not live: "breaker open until 14:02", "offline", ...
     cause: Cause | None = None  # the same, typed: set where the freshness is derived
+    # Why the section's source takes no writes, whatever its rows ("#dev archived in Slack:
+    # read-only, no new messages"): the pane says so beside its badge, rows or none.
+    read_only: str | None = None
 
     def age(self, now: float | None = None) -> float | None:
         if self.fetched_at is None:
@@ -370,6 +373,8 @@ class FetchResult(msgspec.Struct, frozen=True):
     # "no issues; Jira says: The value 'bobb' does not exist for the field 'assignee'.");
     # the engine shows it as the section's reason while the section stays empty.
     note: str | None = None
+    # Why the query's source takes no writes, rows or none (a Slack channel archived).
+    read_only: str | None = None
 
     def fetched_at_of(self, item_id: str) -> float:
         """When the page this item came on was fetched."""

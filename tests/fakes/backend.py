@@ -411,6 +411,17 @@ class FakeBackend:
         if traffic:
             self._traffic()
 
+    def go_read_only(
+        self,
+        title: str = "#incidents",
+        why: str | None = "#incidents archived in Slack: read-only, no new messages",
+    ) -> None:
+        """The section titled `title` live with its rows, its source taking no writes for
+        `why` (a Slack channel archived); None: writable again."""
+        s = next(s for s in self._sections if s.title == title)
+        fresh = Freshness(FreshnessState.LIVE, self.now, read_only=why)
+        self.bus.publish(self._section_event(s, Snapshot(self.items[s.id], fresh)))
+
     def go_degraded(self, services: Iterable[str] = ("github", "jira")) -> None:
         """Breakers open on `services`: their sections fall back to cached data with a reason."""
         down = set(services)

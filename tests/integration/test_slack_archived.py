@@ -146,3 +146,34 @@ async def test_a_reply_queued_to_an_archived_channel_fails_once_saying_why(
         await vw.run_until(lambda: ended(engine, again), 60, 0.5)
         assert engine.store.outbox_get(again).state is ActionState.DONE
         assert len(dev.messages) == before + 1
+
+
+async def test_a_section_with_messages_says_its_channel_is_archived(tmp_path: Path) -> None:
+    """#dev has messages, so the empty-section note never shows; its section's freshness
+    says read-only from the archive event's refresh on, rows kept, and no longer after the
+    unarchive. The other sections do not."""
+    vw = world(tmp_path)
+    dev_note = "#dev archived in Slack: read-only, no new messages"
+
+    def read_only(title: str) -> str | None:
+        snapshot = engine.snapshot(section_of(engine, title))
+        assert snapshot is not None and snapshot.items
+        return snapshot.freshness.read_only
+
+    async with vw.polling() as engine:
+        hooks = Deliveries(vw, engine)
+        assert read_only("#dev only") is None
+        vw.set("slack", archived_channels="dev")
+        hooks.deliver("channel_archive")
+        assert await vw.run_until(lambda: read_only("#dev only") == dev_note, 30, 0.5) < 30
+        snapshot = engine.snapshot(section_of(engine, "#dev only"))
+        assert snapshot is not None and snapshot.freshness.state is FreshnessState.LIVE
+        assert snapshot.freshness.reason is None  # the empty-section note: not with rows
+        assert reason(engine, "#quiet") is None  # not archived, still empty
+        # A delivery placing a message in the section (the processor's apply_items, as for
+        # another channel of it) says nothing of the channels: the section still says it.
+        engine.apply_items(section_of(engine, "#dev only"), [snapshot.items[0]], derived=True)
+        assert read_only("#dev only") == dev_note
+        vw.set("slack", archived_channels="")
+        hooks.deliver("channel_unarchive")
+        assert await vw.run_until(lambda: read_only("#dev only") is None, 30, 0.5) < 30

@@ -2,6 +2,7 @@
 engine's receiver; the store and the section update without a poll."""
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from tests.fakes import full_disk
 from tests.helpers import eventually
+from zen_tui.cli import main
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
 from zen_tui.simulator.app import webhook_dispatcher
@@ -486,3 +488,79 @@ async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(start
     await eventually(lambda: engine.store.webhook_pending() == [])
     assert shown().reply_count == 4 == len(message.replies)
     assert engine.webhooks.processor.failed == 0
+
+
+async def test_a_github_delivery_too_big_to_read_is_fetched_by_a_refresh(sim, hooked):
+    """A body over max_body_bytes is refused unread (413: it cannot be verified, nothing in
+    it is used), and GitHub never sends it again; the change it carried reaches the section
+    by a refresh of the service's sections from the server, at once, though every poller
+    is paused (not at the safety-net poll)."""
+    config = msgspec.structs.replace(hooked.webhooks, max_body_bytes=1024)
+    engine = await started(msgspec.structs.replace(hooked, webhooks=config), sim)
+    receiver = engine.webhooks.receiver
+    # Each one refreshes (the unit tests hold the limit): the ping's refresh is no answer here.
+    receiver.limits = msgspec.structs.replace(receiver.limits, unread_refresh_seconds=0)
+    try:
+        section, pr = first_item(engine, "prs", "github")
+        stats = receiver.stats
+        await eventually(lambda: stats.rejected.get("github: 413"), "the ping, refused")
+        await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "big"}))
+
+        def shown():
+            item = next(i for i in engine.snapshot(section.id).items if i.id == pr.id)
+            return "big" in item.labels
+
+        await eventually(shown, "the label, fetched by a refresh")
+        assert stats.rejected == {"github: 413": 2} and not stats.accepted
+        assert engine.store.webhook_pending() == []  # nothing of the body was kept
+    finally:
+        sim.set_webhooks({})
+        await engine.stop()
+
+
+async def test_counters_are_this_receivers_since_it_started_across_a_restart(
+    sim, hooked, tmp_path, capsys
+):
+    """The counters are the running receiver's, since it started, and are labelled so; a
+    delivery the previous run accepted but had not applied (it stopped first) is applied by
+    this one and counted as left by an earlier run, not as one of this run's."""
+    first = await started(hooked, sim)
+    try:
+        stats = first.webhooks.receiver.stats
+        await eventually(lambda: stats.accepted.get("github") == 1, "the ping")
+        await eventually(lambda: not first.store.webhook_pending(), "the ping applied")
+        first.webhooks.processor.drain_batch = lambda: 0  # stops before applying the next
+        _, pr = first_item(first, "prs", "github")
+        await apply_at_provider(first, Action("add_label", pr.id, pr.account, {"label": "x"}))
+        await eventually(lambda: stats.accepted.get("github") == 2, "the label's delivery")
+        assert len(first.store.webhook_pending()) == 1
+    finally:
+        sim.set_webhooks({})
+        await first.stop()
+
+    second = await started(hooked, sim)  # the same data folder: the same store
+    try:
+        hooks = second.webhooks
+        await eventually(lambda: hooks.receiver.stats.accepted.get("github") == 1, "a ping")
+        await eventually(lambda: not second.store.webhook_pending(), "the queue applied")
+        second.save_health()
+        saved = hooks.health()
+        assert saved["accepted"] == {"github": 1}  # this run's: the new ping
+        assert saved["carried_over"] == 1 and saved["processed"] == 2
+        assert saved["started_at"] == hooks.receiver.stats.started_at
+
+        config = tmp_path / "zen.toml"
+        config.write_text("[webhooks]\nenabled = true\n")
+        base = ["--data-dir", str(hooked.data_dir), "--config", str(config), "webhooks"]
+        assert main([*base, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["last_run"]["accepted"] == {"github": 1}
+        assert report["last_run"]["carried_over"] == 1
+        assert main(base) == 0
+        out = capsys.readouterr().out
+        assert "since the receiver started at " in out
+        assert "1 accepted, 0 duplicates, 0 rejected" in out
+        assert "2 applied (1 of them queued by an earlier run)" in out
+    finally:
+        sim.set_webhooks({})
+        await second.stop()

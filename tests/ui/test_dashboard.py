@@ -12,8 +12,14 @@ from textual import events
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually
-from zen_tui.models import Action, ActionState, PullRequest, item_label
+from zen_tui.models import (
+    Action,
+    ActionState,
+    PullRequest,
+    item_label,
+)
 from zen_tui.sync.backend import ActionUpdated
+from zen_tui.text_safety import clean
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import PANES, DashboardScreen
 from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, PickerModal
@@ -854,3 +860,32 @@ async def test_the_pane_follows_the_focus_whatever_order_focus_events_arrive_in(
             await pilot.pause()  # (handles what was queued on the screen before it: the events)
             assert pilot.app.focused is lst(pilot.app, now)
             assert dash.pane_id == now
+
+
+async def test_a_read_only_section_says_so_with_rows_on_screen(backend: FakeBackend) -> None:
+    """A Slack channel archived while its section shows messages: the section's tab, and the
+    pane's title, border title colour, tooltip and status line once it is on screen, say
+    read-only, in the server's words taken as data; a live answer without it clears it."""
+    archived = "#[red]inc\x1b[2Jidents archived in Slack: read-only, no new messages"
+    section = next(s for s in backend.sections if s.title == "#incidents")
+    async with make_app(backend).run_test(size=(160, 40)) as pilot:
+        backend.go_live()
+        pane = app_pane(pilot.app, "messages")
+        await eventually(lambda: "· live" in str(pane.border_title), "the pane to go live")
+        assert backend.items[section.id]  # the note is about a section with rows
+        backend.go_read_only(section.title, archived)
+        tabs = pilot.app.screen.query_one("#pane-messages .tabs")
+        await eventually(lambda: "live · read-only" in str(tabs.render()), "the tab's badge")
+        assert "read-only" not in str(pane.border_title)  # the active tab is Mentions
+        await pilot.press("tab", "tab")
+        await focused_on(pilot.app, "messages")
+        await pilot.press("right_square_bracket")  # to the #incidents tab
+        await eventually(lambda: pane.has_class("-read-only"), "the read-only style")
+        assert str(pane.border_title).endswith("· live · read-only")
+        assert str(pane.tooltip) == clean(archived)  # data: no markup, no escape
+        assert "\x1b" not in str(pane.tooltip)
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert clean(archived) in status
+        backend.go_read_only(section.title, None)  # unarchived: the next answer says nothing
+        await eventually(lambda: not pane.has_class("-read-only"), "the style to go")
+        assert str(pane.border_title).endswith("· live")

@@ -32,10 +32,15 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-def scenario(backend: FakeBackend, step: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+def scenario(
+    backend: FakeBackend, steps: str | tuple[str, ...], *keys: str
+) -> Callable[[Pilot], Awaitable[None]]:
+    """The backend's `steps` (its methods, in order), then the `keys`."""
+
     async def run_before(pilot: Pilot) -> None:
         await until_quiet(pilot)
-        getattr(backend, step)()
+        for step in (steps,) if isinstance(steps, str) else steps:
+            getattr(backend, step)()
         await until_quiet(pilot)
         if keys:
             await pilot.press(*keys)
@@ -71,6 +76,17 @@ def test_degraded(snap_compare) -> None:
     backend = FakeBackend()
     app = make_app(backend)
     assert snap_compare(app, terminal_size=WIDE, run_before=scenario(backend, "go_degraded"))
+
+
+def test_read_only(snap_compare) -> None:
+    """A Slack section with rows whose channel is archived, on screen: its tab and the
+    pane's title say read-only (the title in the theme's warning colour)."""
+    backend = FakeBackend()
+    app = make_app(backend)
+    keys = ("tab", "tab", "right_square_bracket")  # the Messages pane, its #incidents tab
+    assert snap_compare(
+        app, terminal_size=WIDE, run_before=scenario(backend, ("go_live", "go_read_only"), *keys)
+    )
 
 
 def test_offline(snap_compare) -> None:

@@ -134,8 +134,10 @@ def webhook_line(h: dict[str, Any], now: float) -> str:
     if h.get("saved_at") is not None and not h.get("saver_running", True):
         state = "not live (nothing is running to receive them)"
     port = f" on port {hooks['port']}" if hooks.get("port") else " (not listening)"
+    started = hooks.get("started_at")
+    since = f" since {_when(started, now)}:" if isinstance(started, (int, float)) else ""
     return (
-        f"{state}{port}; {hooks.get('accepted', {}).get(service, 0)} accepted, "
+        f"{state}{port};{since} {hooks.get('accepted', {}).get(service, 0)} accepted, "
         f"{hooks.get('duplicates', {}).get(service, 0)} duplicates, "
         f"{sum(rejected.values())} rejected{f' ({why})' if why else ''}, "
         f"last {_when(hooks.get('last_at', {}).get(service), now)}"

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 HELP = "show webhook URLs to register, secrets set, queue and counters"
 PENDING_LIMIT = 100_000
-_OTHER_FIELDS = ("processed", "port")  # the rest of what Webhooks.health() saves
+# the rest of what Webhooks.health() saves
+_OTHER_FIELDS = ("processed", "carried_over", "started_at", "port")
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -114,9 +115,25 @@ def print_text(report: dict[str, Any], now: float) -> None:
         return
     counts = ", ".join(f"{_total(last[k])} {k}" for k in ("accepted", "duplicates", "rejected"))
     age = now - report["saved_at"]
-    print(f"last run ({saved_text(report['saver'], age, report['saver_running'])}): {counts}")
+    saved = saved_text(report["saver"], age, report["saver_running"])
+    print(f"{counted_since(last, now)} ({saved}): {counts}")
     for reason, count in sorted(last["rejected"].items()):
         print(f"  rejected {reason}: {count}")
+    applied, earlier = last.get("processed"), last.get("carried_over")
+    if isinstance(applied, int):
+        of_them = f" ({earlier} of them queued by an earlier run)" if earlier else ""
+        print(f"  {applied} applied{of_them}")
+
+
+def counted_since(saved: dict[str, Any], now: float) -> str:
+    """The counters' period: the receiver's, from its start (a record from before that was
+    saved says only "last run")."""
+    from zen_tui.timefmt import local_time
+
+    started = saved.get("started_at")
+    if not isinstance(started, (int, float)) or isinstance(started, bool):
+        return "last run"
+    return f"since the receiver started at {local_time(started, now=now)}"
 
 
 def known_keys(saved: dict[str, Any]) -> dict[str, Any]:

@@ -327,9 +327,10 @@ class SlackClient(BaseClient):
         archived = [f"#{name}" for cid, name in channels if cid in self._archived]
         if not archived:
             return result
-        # Why an archived channel's section may stay empty (shown only while it is).
+        # Why an archived channel's section may stay empty, and, rows or none, that a reply
+        # or reaction there will be refused.
         note = f"{', '.join(archived)} archived in Slack: read-only, no new messages"
-        return replace(result, note=note)
+        return replace(result, note=note, read_only=note)
 
     async def _history(
         self,

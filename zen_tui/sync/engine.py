@@ -1115,7 +1115,10 @@ class SyncEngine:
 
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
-        self._publish(section, freshness.live(items, at), self._snapshots.get(section_id))
+        previous = self._snapshots.get(section_id)
+        # A delivery about rows says nothing of the source: one of its channels stays archived
+        read_only = previous.freshness.read_only if previous else None
+        self._publish(section, freshness.live(items, at, read_only=read_only), previous)
 
     # -- what a running poll is doing ------------------------------------------------------
     async def _tracked_poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
@@ -1361,8 +1364,10 @@ class SyncEngine:
             stored = {item.id: item for item in stored_items}
             shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
             if partial:
-                return freshness.partial(shown, at if since is None else since, result.stale_error)
-            return freshness.cached(shown, at, result.stale_error)
+                return freshness.partial(
+                    shown, at if since is None else since, result.stale_error, result.read_only
+                )
+            return freshness.cached(shown, at, result.stale_error, result.read_only)
         if delta or partial:
             kept = rows.upsert_items(
                 section.id, items, at, touch=since is None, times=times, rows=True
@@ -1379,10 +1384,12 @@ class SyncEngine:
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
         self._propagate(section.id, shown, at, times)
         if partial:
-            return freshness.partial(shown, at if since is None else since, result.stale_error)
+            return freshness.partial(
+                shown, at if since is None else since, result.stale_error, result.read_only
+            )
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
-            return freshness.cached(shown, at, result.stale_error)
-        return freshness.live(shown, at, result.note)
+            return freshness.cached(shown, at, result.stale_error, result.read_only)
+        return freshness.live(shown, at, result.note, result.read_only)
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the

@@ -98,26 +98,41 @@ def cause_for(error: BaseException | None) -> Cause | None:
     return Cause.OFFLINE if isinstance(error, Unavailable) else Cause.SERVER
 
 
-def live(items: Sequence[Item], fetched_at: float, note: str | None = None) -> Snapshot:
+def live(
+    items: Sequence[Item],
+    fetched_at: float,
+    note: str | None = None,
+    read_only: str | None = None,
+) -> Snapshot:
     """A live answer; `note`: the server's word on why it is empty (FetchResult.note), kept
-    only while it is (a section that fills drops it)."""
+    only while it is (a section that fills drops it); `read_only` (FetchResult.read_only)
+    is kept rows or none."""
+    reason = None if items else note
     return Snapshot(
-        tuple(items), Freshness(FreshnessState.LIVE, fetched_at, None if items else note)
+        tuple(items), Freshness(FreshnessState.LIVE, fetched_at, reason, read_only=read_only)
     )
 
 
 def cached(
-    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+    items: Sequence[Item],
+    fetched_at: float | None,
+    error: BaseException | None,
+    read_only: str | None = None,
 ) -> Snapshot:
-    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason_for(error), cause_for(error))
-    return Snapshot(tuple(items), fresh)
+    reason, cause = reason_for(error), cause_for(error)
+    return Snapshot(
+        tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    )
 
 
 PARTIAL = "partial"
 
 
 def partial(
-    items: Sequence[Item], fetched_at: float | None, error: BaseException | None
+    items: Sequence[Item],
+    fetched_at: float | None,
+    error: BaseException | None,
+    read_only: str | None = None,
 ) -> Snapshot:
     """A listing that did not read the whole query, merged into what was shown: not live,
     aged from when the section was last confirmed whole, and saying it is partial."""
@@ -125,7 +140,8 @@ def partial(
     if not reason.startswith(PARTIAL):
         reason = f"{PARTIAL}: {reason}"
     cause = cause_for(error) or Cause.PAGING
-    return Snapshot(tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause))
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    return Snapshot(tuple(items), fresh)
 
 
 def local(
@@ -160,7 +176,9 @@ def fallback(
     empty."""
     if memory is not None and memory.freshness.fetched_at is not None:
         fetched_at = memory.freshness.fetched_at
-        fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause)
+        # what the last answer said of the source still holds as far as we know
+        read_only = memory.freshness.read_only
+        fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
         return Snapshot(tuple(memory.items), fresh)
     items, stored_at = stored
     if stored_at is not None:

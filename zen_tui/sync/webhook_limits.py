@@ -6,6 +6,8 @@
   is never the idle one), or is itself closed when every connection is mid-request. Idle
   connections can then never use up the process's file descriptors, which would stop it
   accepting anything.
+- `BodyBudget`: at most `max_buffered_bytes` of request bodies held at once, across
+  connections (each body is capped on its own too, by `max_body_bytes`).
 - `RepeatFilter`: at most `burst` log lines with the same text per `window` seconds per
   logger; the next line after a dropped run says how many were dropped. Installed on the
   loggers a flood writes to, so it cannot rotate the log history away.
@@ -16,10 +18,11 @@ The body's own deadline is applied where it is read (webhooks.read_capped).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -38,6 +41,12 @@ class ReceiverLimits(msgspec.Struct, frozen=True):
     body_seconds: float = 30.0  # to read the whole body once the head is in
     keep_alive_seconds: int = 5  # an idle connection after an answer is closed after this
     max_header_bytes: int = 16_384
+    # Bodies held in memory at once, across connections: one may be as large as
+    # max_body_bytes (GitHub sends up to 25 MB), but not 200 of them at once.
+    max_buffered_bytes: int = 64 * 1024 * 1024
+    # A delivery too big to read refreshes its service at most this often (anyone can send
+    # big bodies; each refresh lists the service's sections from its API).
+    unread_refresh_seconds: float = 60.0
 
 
 def fitted(limits: ReceiverLimits, backlog: int) -> ReceiverLimits:
@@ -132,6 +141,33 @@ class _BoundedH11(H11Protocol):
             "the longest-idle one" if victim is not self else "a new one (all are busy)",
         )
         victim.transport.close()
+
+
+class BodyBudget:
+    """The bytes of request bodies held in memory at once. `hold()` gives one request a
+    `take(n)` that says whether `n` more bytes fit; whatever it took is given back when the
+    request is done with its body."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[Callable[[int], bool]]:
+        taken = 0
+
+        def take(size: int) -> bool:
+            nonlocal taken
+            if self.held + size > self.limit:
+                return False
+            self.held += size
+            taken += size
+            return True
+
+        try:
+            yield take
+        finally:
+            self.held -= taken
 
 
 class RepeatFilter(logging.Filter):

@@ -69,7 +69,9 @@ class WebhookProcessor:
         self.store = store
         self.clients = clients  # account -> service client
         self.target = target
-        self.processed = 0
+        self.processed = 0  # applied since `since`, `carried_over` of them received before
+        self.carried_over = 0  # queued by an earlier run (it stopped before applying them)
+        self.since: float | None = None
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
 
@@ -109,6 +111,8 @@ class WebhookProcessor:
                 self._refresh_service(row.service)
             self.store.webhook_done(row.id)
             self.processed += 1
+            if self.since is not None and row.received_at < self.since:
+                self.carried_over += 1
         return len(rows)
 
     def _refresh_service(self, service: str, *, full: bool = False) -> None:

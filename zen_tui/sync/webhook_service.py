@@ -54,7 +54,9 @@ class Webhooks:
         self.processor.wake()
 
     async def start(self) -> list[asyncio.Task[None]]:
-        """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel."""
+        """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel.
+        The counters (receiver and processor) count from here."""
+        self.receiver.stats.started_at = self.processor.since = self.clock()
         services = sorted(set(self._service_of.values()))
         for service in (s for s in services if s not in self.receiver.secrets):
             env = self.receiver.config.secret_env.get(service)
@@ -76,4 +78,9 @@ class Webhooks:
 
     def health(self) -> dict[str, Any]:
         stats = self.receiver.stats.as_dict()
-        return stats | {"processed": self.processor.processed, "port": self.server.port}
+        processor = self.processor
+        return stats | {
+            "processed": processor.processed,
+            "carried_over": processor.carried_over,
+            "port": self.server.port,
+        }

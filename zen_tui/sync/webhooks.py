@@ -26,7 +26,13 @@ from starlette.routing import Route
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
 from zen_tui.store.rows import StoreFull
-from zen_tui.sync.webhook_limits import ReceiverLimits, RepeatFilter, bounded_protocol, fitted
+from zen_tui.sync.webhook_limits import (
+    BodyBudget,
+    ReceiverLimits,
+    RepeatFilter,
+    bounded_protocol,
+    fitted,
+)
 from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
 
 log = logging.getLogger("zen_tui.sync.webhooks")
@@ -36,12 +42,14 @@ BACKLOG = 128
 
 
 class WebhookStats(msgspec.Struct):
-    """What `health` shows: deliveries accepted, duplicates, rejections by reason."""
+    """What `health` shows: deliveries accepted, duplicates, rejections by reason, all since
+    `started_at` (this receiver's start: the counters are in memory, never carried over)."""
 
     accepted: dict[str, int] = msgspec.field(default_factory=dict)  # per service
     duplicates: dict[str, int] = msgspec.field(default_factory=dict)
     rejected: dict[str, int] = msgspec.field(default_factory=dict)  # per "service: status"
     last_at: dict[str, float] = msgspec.field(default_factory=dict)  # last verified delivery
+    started_at: float | None = None  # when the counting began (Webhooks.start)
 
     def add(self, counter: dict[str, int], key: str) -> None:
         counter[key] = counter.get(key, 0) + 1
@@ -52,6 +60,7 @@ class WebhookStats(msgspec.Struct):
             "duplicates": dict(self.duplicates),
             "rejected": dict(self.rejected),
             "last_at": dict(self.last_at),
+            "started_at": self.started_at,
         }
 
 
@@ -59,13 +68,19 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodiesTooLarge(Exception):
+    """This body does not fit beside the others being read (ReceiverLimits.max_buffered_bytes)."""
+
+
 class BodyTooSlow(Exception):
     pass
 
 
 class WebhookReceiver:
-    """The ASGI app and its state. `on_delivery(service)` runs after each new queued event,
-    `on_unsaved(service)` after a verified one the store could not save (refused 5xx)."""
+    """The ASGI app and its state. `on_delivery(service)` runs after each new queued event;
+    `on_unsaved(service)` when what a delivery said is lost to us: a verified one the store
+    could not save (refused 5xx), or one too big to read (at most once per service per
+    `limits.unread_refresh_seconds`)."""
 
     def __init__(
         self,
@@ -86,6 +101,9 @@ class WebhookReceiver:
         self.on_delivery = on_delivery
         self.on_unsaved = on_unsaved
         self.stats = WebhookStats()
+        # a single body of max_body_bytes always fits
+        self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
+        self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
 
     async def receive(self, request: Request) -> Response:
@@ -108,14 +126,25 @@ class WebhookReceiver:
             env = self.config.secret_env.get(service)
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
-        try:
-            body = await read_capped(request, self.config.max_body_bytes, self.limits.body_seconds)
-        except BodyTooLarge:
-            limit = self.config.max_body_bytes
-            return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
-        except BodyTooSlow:
-            seconds = self.limits.body_seconds
-            return self._reject(service, Rejected(408, f"body not received within {seconds:g} s"))
+        with self.bodies.hold() as take:
+            try:
+                body = await read_capped(
+                    request, self.config.max_body_bytes, self.limits.body_seconds, take
+                )
+            except BodyTooLarge:
+                self._refresh_unread(service)
+                limit = self.config.max_body_bytes
+                return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
+            except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
+                self._refresh_unread(service)
+                return self._reject(service, Rejected(503, "too many large bodies at once"))
+            except BodyTooSlow:
+                seconds = self.limits.body_seconds
+                why = f"body not received within {seconds:g} s"
+                return self._reject(service, Rejected(408, why))
+            return self._verified(service, request, body, secret)
+
+    def _verified(self, service: str, request: Request, body: bytes, secret: str) -> Response:
         verdict = check(
             service,
             request.headers,
@@ -130,6 +159,19 @@ class WebhookReceiver:
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
         return self._queue(service, verdict, body)
+
+    def _refresh_unread(self, service: str) -> None:
+        """A delivery to a configured path that was refused unread (too big): it cannot be
+        verified, so nothing in it is used, but a real one carried a change (GitHub never
+        resends it), so the service's sections ask the server, at most once per
+        `unread_refresh_seconds`: anyone can send big bodies, and each refresh costs API
+        calls. A clock set back does not hold the next one off."""
+        now, last = self.clock(), self._unread_at.get(service)
+        if last is not None and 0 <= now - last < self.limits.unread_refresh_seconds:
+            return
+        self._unread_at[service] = now
+        log.info("webhook %s: a delivery too big to read; refreshing from the server", service)
+        self.on_unsaved(service)
 
     def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
         # The body digest too: the delivery id header is not signed, so a captured delivery
@@ -160,9 +202,15 @@ class WebhookReceiver:
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
 
 
-async def read_capped(request: Request, limit: int, seconds: float = 30.0) -> bytes:
-    """The raw body, refusing (before reading it all) anything over `limit` bytes, and a
-    body still incomplete after `seconds` (a sender trickling bytes holds a connection)."""
+async def read_capped(
+    request: Request,
+    limit: int,
+    seconds: float = 30.0,
+    take: Callable[[int], bool] = lambda size: True,
+) -> bytes:
+    """The raw body, refusing (before reading it all) anything over `limit` bytes, a body
+    still incomplete after `seconds` (a sender trickling bytes holds a connection), and a
+    chunk `take` (a BodyBudget's) says does not fit beside the bodies being read."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
@@ -173,6 +221,8 @@ async def read_capped(request: Request, limit: int, seconds: float = 30.0) -> by
                 size += len(chunk)
                 if size > limit:
                     raise BodyTooLarge
+                if not take(len(chunk)):
+                    raise BodiesTooLarge
                 chunks.append(chunk)
     except TimeoutError:
         raise BodyTooSlow from None

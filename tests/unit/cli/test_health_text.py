@@ -60,6 +60,21 @@ def test_each_account_shows_its_services_webhook_counters(tmp_path, capsys) -> N
     leases.forget(owner)
 
 
+def test_the_counters_say_since_when_they_count(tmp_path, capsys) -> None:
+    """A record from a receiver that says when it started: its counts are from then on
+    (an older record, above, says nothing of a period)."""
+    from zen_tui.timefmt import local_time
+
+    now = time.time()
+    started = now - 3600
+    store = Store.open(paths.store_path(tmp_path))
+    store.save_health("gh", {"breaker": "closed", "webhooks": HOOKS | {"started_at": started}}, now)
+    store.close()
+    out = health_text(tmp_path, capsys, enabled=True)
+    since = local_time(started, now=now)
+    assert f"on port 8790; since {since}: 3 accepted, 1 duplicates, 3 rejected" in out
+
+
 def test_no_webhook_line_when_they_are_off_and_nothing_was_counted(tmp_path, capsys) -> None:
     store = Store.open(paths.store_path(tmp_path))
     store.save_health("gh", {"breaker": "closed"}, 100.0)

@@ -220,3 +220,14 @@ def test_a_refused_query_says_the_servers_words_and_which_setting_to_fix() -> No
     assert freshness.degraded(err, None, ([], None)).freshness.reason == (
         f"jira refused the query: {said}"
     )
+
+
+def test_read_only_is_kept_with_rows_and_by_a_fallback_to_them():
+    """Unlike the empty-section note, a read-only source is said with rows too, and a failed
+    poll that falls back to the rows in memory keeps saying it."""
+    why = "#dev archived in Slack: read-only, no new messages"
+    live = freshness.live([ITEM], 100.0, note=why, read_only=why)
+    assert live.freshness.reason is None and live.freshness.read_only == why
+    down = freshness.degraded(Unavailable(service="slack", account="s"), live, ([], None))
+    assert down.freshness.state is FreshnessState.CACHED and down.freshness.read_only == why
+    assert freshness.live([ITEM], 100.0).freshness.read_only is None

@@ -44,6 +44,7 @@ PANE_LABELS: dict[str, str] = {
 MERGED_PANES = ("inbox",)
 ALL_TAB = "All"
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
+READ_ONLY = "read-only"  # the badge's word for a section whose source takes no writes
 _STATE_RANK = {
     FreshnessState.LIVE: 0,
     FreshnessState.CACHED: 1,
@@ -84,6 +85,7 @@ class ItemPane(Vertical):
     ItemPane:focus-within { border: round $primary; }
     ItemPane.-stale { border: round $warning; }
     ItemPane.-empty { border: round $error; }
+    ItemPane.-read-only { border-title-color: $warning; }
     ItemPane .tabs { height: 1; color: $text-muted; }
     ItemPane FilterInput { display: none; height: 1; border: none; padding: 0 1; }
     ItemPane FilterInput:focus { border: none; background: $boost; }
@@ -304,19 +306,35 @@ class ItemPane(Vertical):
 
     def section_badge(self, section: SectionInfo) -> str:
         """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
-        what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`."""
+        what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`;
+        `· read-only` after it while the source takes no writes (a Slack channel archived)."""
         snap = self.snapshots.get(section.id)
         fresh = snap.freshness if snap else None
         now = self.clock()
         badge = fresh.badge(now) if fresh else "waiting for data"
         activity = self.activity.get(section.id)
         doing = activity.label(now) if activity else ""
-        if not doing:
-            return badge
-        age = fresh.age(now) if fresh else None
-        if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
-            badge = f"{format_age(age)} old"
-        return f"{doing} · {badge}"
+        if doing:
+            age = fresh.age(now) if fresh else None
+            if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
+                badge = f"{format_age(age)} old"
+            badge = f"{doing} · {badge}"
+        return f"{badge} · {READ_ONLY}" if self._read_only(section.id) else badge
+
+    def _read_only(self, section_id: str) -> bool:
+        snap = self.snapshots.get(section_id)
+        return snap is not None and snap.freshness.read_only is not None
+
+    def read_only(self) -> str | None:
+        """Why a section of this pane takes no writes: the active one's, else (on the All
+        tab) the first such section's, its title before it."""
+        shown = self.sections if self.showing_all else [self.section] if self.section else []
+        for section in shown:
+            snap = self.snapshots.get(section.id)
+            why = snap.freshness.read_only if snap else None
+            if why:
+                return f"{section.title}: {why}" if self.showing_all else why
+        return None
 
     def _trouble(self, section: SectionInfo) -> tuple[int, int]:
         """How bad a section looks: its freshness (live < cached < local < empty), then
@@ -385,7 +403,13 @@ class ItemPane(Vertical):
         subtitle = plain(f"filter: {items.filter_text}" if items.filter_text else "")
         if subtitle != self.border_subtitle:  # each keystroke, not only when the count changes
             self.border_subtitle = subtitle
-        tooltip = plain((fresh.reason if fresh else None) or badge)  # a server's words: data
+        read_only = self.read_only()
+        self.set_class(read_only is not None, "-read-only")
+        badged = {s.id for s in (self.badge_section(), worst) if s is not None}
+        if read_only is not None and not any(map(self._read_only, badged)):
+            title += f" · {READ_ONLY}"  # the All tab: its read-only section is not the worst
+        why = fresh.reason if fresh and fresh.state != FreshnessState.LIVE else None
+        tooltip = plain(why or read_only or (fresh.reason if fresh else None) or badge)
         if tooltip != self.tooltip:
             self.tooltip = tooltip
         wanted = "-live"
@@ -413,6 +437,9 @@ class ItemPane(Vertical):
         if breaker is not None and fresh.cause is Cause.BREAKER and section is not None:
             why = f"{section.service} breaker {breaker(section.service)}"
         reason = f" ({why})" if why and fresh.state != "live" else ""
+        read_only = self.read_only()
+        if not reason and read_only:
+            reason = f" ({read_only})"
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
 
 
