@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +26,14 @@ from zen_tui.store import Store
 from zen_tui.sync.bulk import BulkProcessor, BulkSettings
 from zen_tui.sync.outbox import Outbox
 
-from .conftest import ending_at_long_waits, jira_ending_at_long_waits, jira_on_virtual_time
-from .test_outbox_scoped_limits_sim import Spy, bodies, comment, issues, states
+from ..conftest import ending_at_long_waits
+from .conftest import comment
+from .test_outbox_scoped_limits_sim import Spy, bodies, issues, states
 
 S = ActionState
 # Content-creating writes unspaced: an item's actions could then go side by side (the
 # spacing under GitHub's 80 a minute is not what is tested here).
 UNSPACED = BulkSettings(create_per_minute=1e9)
-
-
-@pytest.fixture
-def clock(sim: Any) -> Iterator[FakeClock]:
-    with jira_on_virtual_time(sim) as clock:  # the simulator's world on this clock too
-        yield clock
-
-
-@pytest.fixture
-async def jira(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
-    async with jira_ending_at_long_waits(sim, clock) as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,34 +5,17 @@ client pauses what the 429 names, no more. Against the simulator, on one virtual
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.errors import RateLimited
-from zen_tui.models import Action, Issue
+from zen_tui.models import Issue
 from zen_tui.services.jira import API, JiraClient
 
-from .conftest import jira_ending_at_long_waits, jira_on_virtual_time, section
-
-
-@pytest.fixture
-def clock(sim: Any) -> Iterator[FakeClock]:
-    """The client's and the simulator's time; fresh Jira budgets."""
-    with jira_on_virtual_time(sim) as clock:
-        yield clock
-
-
-@pytest.fixture
-async def jira(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
-    async with jira_ending_at_long_waits(sim, clock) as client:
-        yield client
-
-
-def comment(issue: Issue, text: str) -> Action:
-    return Action(kind="comment", item_id=issue.id, account="jira", params={"body": text})
+from ..conftest import section
+from .conftest import comment
 
 
 async def two_issues(jira: JiraClient) -> tuple[Issue, Issue]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +16,18 @@ import pytest
 
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.events import EventBus
-from zen_tui.models import Action, ActionState, Issue
+from zen_tui.models import ActionState, Issue
 from zen_tui.services.jira import JiraClient
 from zen_tui.simulator.jira import adf
 from zen_tui.store import Store
 from zen_tui.sync.outbox import Outbox
 
-from .conftest import jira_ending_at_long_waits, jira_on_virtual_time, section
+from ..conftest import section
+from .conftest import comment
 
 S = ActionState
 MARK = "\u2060"  # where the hidden idempotency marker a comment carries begins
 QUOTA = {"service": "jira", "method": "POST", "rate_limit_rate": 1.0, "retry_after": 30}
-
-
-@pytest.fixture
-def clock(sim: Any) -> Iterator[FakeClock]:
-    """The client's, the store's and the simulator's time; fresh Jira budgets."""
-    with jira_on_virtual_time(sim) as clock:
-        yield clock
-
-
-@pytest.fixture
-async def jira(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
-    async with jira_ending_at_long_waits(sim, clock) as client:
-        yield client
 
 
 @pytest.fixture
@@ -56,10 +44,6 @@ async def issues(jira: JiraClient, n: int) -> list[Issue]:
     found = [i for i in (await jira.fetch_section(query, limit=n + 2)).items]
     assert all(isinstance(i, Issue) for i in found) and len(found) >= n
     return found[:n]  # type: ignore[return-value]
-
-
-def comment(issue: Issue, text: str) -> Action:
-    return Action(kind="comment", item_id=issue.id, account="jira", params={"body": text})
 
 
 def bodies(sim: Any, issue: Issue, tag: str) -> list[str]:
