@@ -159,8 +159,7 @@ class Renderer:
         merge methods its settings allow (optional in the description: `merge_settings`
         False leaves them out)."""
         allowed = {
-            f"allow_{name}": method in repo.merge_methods
-            for method, name in MERGE_FIELDS.items()
+            f"allow_{name}": method in repo.merge_methods for method, name in MERGE_FIELDS.items()
         }
         return {
             **self.repo(repo),

@@ -48,8 +48,8 @@ from zen_tui.simulator.github.query import BadQuery, one_type, parse
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
     AREAS,
-    MERGE_METHODS,
     COLLEAGUES,
+    MERGE_METHODS,
     TEAMS,
     TOPICS,
     Comment,

@@ -67,7 +67,8 @@ AREAS = ["the sync loop", "the login page", "the cache", "webhooks", "the CLI", 
 DAY = 86400.0
 # Per seeded repository, in turn: where its checks come from (see Repo.checks).
 REPO_CHECKS = ("both", "actions", "both", "statuses")
-MERGE_METHODS = ("merge", "squash", "rebase")  # GitHub's order, as its merge button lists them
+# The merge methods, in GitHub's order (as its merge button lists them).
+MERGE_METHODS: tuple[str, ...] = ("merge", "squash", "rebase")
 
 
 @dataclass
