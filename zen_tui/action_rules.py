@@ -32,6 +32,9 @@ class Kind:
         return [n for group in self.required for n in group] + list(self.optional)
 
 
+# GitHub's merge methods, in its order (the merge button's, and the default pick: the first
+# one a repository allows).
+MERGE_METHODS = ("merge", "squash", "rebase")
 _BODY = Kind(required=(("body",),))
 _OPT_BODY = Kind(optional=("body",))
 _LABEL = Kind(required=(("label",),))
@@ -44,7 +47,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "comment": Kind(required=(("body",),), optional=("review",)),
         "merge": Kind(
             optional=("merge_method", "sha"),
-            choices={"merge_method": ("merge", "squash", "rebase")},
+            choices={"merge_method": MERGE_METHODS},
         ),
         "add_label": _LABEL,
         "remove_label": _LABEL,

@@ -403,6 +403,15 @@ class PullDiff(msgspec.Struct, frozen=True):
     error: str | None = None  # why the diff is missing or partial
 
 
+class MergeMethods(msgspec.Struct, frozen=True):
+    """The merge methods a pull request's repository allows, in GitHub's order (merge,
+    squash, rebase). `allowed` None: the repository does not say (GitHub left its allow_*
+    fields out) or could not be read (`error` says why); any may then be refused (405)."""
+
+    allowed: tuple[str, ...] | None = None
+    error: str | None = None
+
+
 # An account's gateway and client: built, being built, or the last build failed.
 ConnectionState = Literal["connecting", "connected", "failed"]
 

@@ -21,10 +21,16 @@ pydantic = pytest.importorskip("pydantic")
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+def sim() -> GitHubSim:
     world = World(seed=7, size=400)
     sim = GitHubSim(world, make_token(7, "github"))
     world.add(sim)
+    return sim
+
+
+@pytest.fixture
+async def setup(sim: GitHubSim) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    world = sim.world
     pr = next(i for i in sim.state.items if i.is_pr and i.state == "open" and i.user != "me")
     sim.state.set_team_reviewers(pr, ["frontend"], adding=True)
     sim.state.add_review(pr, "alice", "fine", "APPROVED")
@@ -125,3 +131,25 @@ async def test_write_answers_validate_against_githubkit_models(setup) -> None:
         resp = await sending
         assert resp.status_code == status, (model, resp.text)
         pydantic.TypeAdapter(_model(model)).validate_python(resp.json())
+
+
+async def test_merge_settings_of_the_repository_as_the_description_types_them(
+    setup, sim: GitHubSim
+) -> None:
+    """The repository's allow_merge_commit / allow_squash_merge / allow_rebase_merge, which
+    the client reads to merge by a method the repository allows: present, typed and named as
+    `full-repository` has them (optional there: left out, the answer is still valid)."""
+    gh, pr = setup
+    name = pr.repo.full_name  # the PR's repository allows squash only; the others all three
+    sim.merge_methods = f"{name}=squash;merge,squash,rebase"
+    answer = (await gh.get(f"/repos/{name}")).json()
+    repo = pydantic.TypeAdapter(models.FullRepository).validate_python(answer)
+    assert (repo.allow_merge_commit, repo.allow_squash_merge, repo.allow_rebase_merge) == (
+        False,
+        True,
+        False,
+    )
+    sim.merge_settings_shown = False
+    answer = (await gh.get(f"/repos/{name}")).json()
+    pydantic.TypeAdapter(models.FullRepository).validate_python(answer)
+    assert not {"allow_merge_commit", "allow_squash_merge", "allow_rebase_merge"} & set(answer)

@@ -35,6 +35,7 @@ from zen_tui.models import (
     Issue,
     Item,
     ItemDetail,
+    MergeMethods,
     Message,
     PullDiff,
     PullRequest,
@@ -246,6 +247,10 @@ class FakeBackend:
         self.focus: str | None = None
         self.focus_more: tuple[str, ...] = ()  # the other sections on screen (the Inbox's All)
         self.started = False
+        # repository ('acme/api') -> the merge methods it allows; one not listed allows
+        # merge commits only (so `m` asks its old "Really merge …?"); merge_reads: asked of.
+        self.merge_settings: dict[str, MergeMethods] = {}
+        self.merge_reads: list[str] = []
         self._next_id = 0
         self._health = {svc: self._default_health(svc) for svc in _SERVICES}
 
@@ -332,6 +337,11 @@ class FakeBackend:
 
     async def share_targets(self, account: str) -> list[tuple[str, str]]:
         return [("C1", "#dev"), ("C2", "#ops"), ("D1", "@ada")]
+
+    async def merge_methods(self, item: Item) -> MergeMethods:
+        repo = item.key.rpartition("#")[0]
+        self.merge_reads.append(repo)
+        return self.merge_settings.get(repo, MergeMethods(("merge",)))
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         patch = "@@ -1,2 +1,2 @@\n-old line\n+new line\n context"

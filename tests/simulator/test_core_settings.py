@@ -68,6 +68,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "link_last": True,
                 "empty_lists_no_content": False,
                 "merge_methods": "merge,squash,rebase",
+                "merge_settings_shown": True,
                 "issues_disabled_repos": "",
             },
             "jira": {
@@ -95,6 +96,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "link_last": "bool",
                 "empty_lists_no_content": "bool",
                 "merge_methods": "str",
+                "merge_settings_shown": "bool",
                 "issues_disabled_repos": "str",
             },
             "jira": {

@@ -233,6 +233,39 @@ async def test_merge_by_a_method_the_repository_turns_off_is_405_with_why(
     assert (r.status_code, r.json()["merged"]) == (200, True)
 
 
+async def test_the_repository_says_which_merge_methods_it_allows(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """allow_merge_commit / allow_squash_merge / allow_rebase_merge follow merge_methods, one
+    repository at a time, and change its ETag; merge_settings_shown off leaves them out."""
+    api, web = (r.full_name for r in list(sim.state.repos.values())[:2])
+    fields = ("allow_merge_commit", "allow_squash_merge", "allow_rebase_merge")
+
+    async def allowed(name: str) -> tuple[Any, ...]:
+        body = (await gh.get(f"/repos/{name}")).json()
+        return tuple(body.get(f) for f in fields)
+
+    assert await allowed(api) == (True, True, True)
+    before = (await gh.get(f"/repos/{api}")).headers["etag"]
+    sim.merge_methods = f"rebase,squash;{api}=squash"
+    assert await allowed(api) == (False, True, False)
+    assert await allowed(web) == (False, True, True)
+    assert (await gh.get(f"/repos/{api}")).headers["etag"] != before
+    assert sim.merge_methods.split(";")[0] == f"{api}=squash"
+    sim.merge_settings_shown = False
+    assert await allowed(api) == (None, None, None)
+
+
+@pytest.mark.parametrize("spec", ["", "fast", "merge,fast", "acme/api="])
+def test_merge_methods_setting_refuses_what_github_cannot_be(sim: GitHubSim, spec: str) -> None:
+    """Every repository allows at least one of the three (GitHub's settings insist)."""
+    from zen_tui.simulator.core.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="use some of merge, squash, rebase"):
+        sim.merge_methods = spec
+    assert sim.merge_methods == "merge,squash,rebase"
+
+
 async def test_mergeable_is_null_while_computing(
     gh: httpx.AsyncClient, sim: GitHubSim, clock: ManualClock
 ) -> None:

@@ -45,6 +45,7 @@ ON_MESSAGES = ["tab", "tab"]
 AFTER_A_READ = [
     ("transition", ON_JIRA, ["t", "down", "enter", "j"]),
     ("transition-left", ON_JIRA, ["t", "escape", "j"]),
+    ("merge-left", [], ["m", "escape", "j"]),  # the repository's merge methods read first
     ("bulk-move", [*ON_JIRA, "space", "space"], ["t", "down", "enter", "y", "j"]),
     ("edit-fields", ON_JIRA, ["E", "x", "y", "ctrl+s", "j"]),
     ("assign-to", ON_JIRA, ["A", "down", "enter", "j"]),

@@ -12,12 +12,7 @@ from textual import events
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually
-from zen_tui.models import (
-    Action,
-    ActionState,
-    PullRequest,
-    item_label,
-)
+from zen_tui.models import Action, ActionState, MergeMethods, PullRequest, item_label
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.app import ZenApp
@@ -166,7 +161,7 @@ async def test_merge_asks_first(backend: FakeBackend) -> None:
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
         await pilot.press("m")
-        assert isinstance(pilot.app.screen, ConfirmModal)
+        await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
         await pilot.press("n")
         await pilot.pause()
         assert backend.submitted == []
@@ -175,6 +170,41 @@ async def test_merge_asks_first(backend: FakeBackend) -> None:
         assert [a.kind for a in backend.submitted[0]] == ["merge"]
         merged = lst(pilot.app).cursor_item
         assert isinstance(merged, PullRequest) and merged.state == "merged"
+
+
+@pytest.mark.parametrize(
+    ("said", "offered", "note"),
+    [
+        (MergeMethods(("squash", "rebase")), ["squash", "rebase"], "allows squash, rebase"),
+        (MergeMethods(), ["merge", "squash", "rebase"], "it does not say"),
+        (
+            MergeMethods(error="github: offline"),
+            ["merge", "squash", "rebase"],
+            "cannot read its settings: github: offline",
+        ),
+    ],
+    ids=["several", "not-said", "unreadable"],
+)
+async def test_merge_offers_what_the_repository_allows(
+    backend: FakeBackend, said: MergeMethods, offered: list[str], note: str
+) -> None:
+    """Several methods, or none known: a picker (no confirm on top), the first highlighted,
+    saying why when the repository's settings are not known."""
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        pr = lst(pilot.app).cursor_item
+        assert isinstance(pr, PullRequest)
+        backend.merge_settings[pr.repo] = said
+        await pilot.press("m")
+        await eventually(lambda: isinstance(pilot.app.screen, PickerModal), "the picker")
+        picker = pilot.app.screen
+        assert isinstance(picker, PickerModal)
+        assert [c.partition(":")[0] for c in picker.choices] == offered
+        assert note in picker.prompt and backend.merge_reads == [pr.repo]
+        await pilot.press("enter")
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
+        [[merge]] = backend.submitted
+        assert merge.params == {"merge_method": offered[0]}
 
 
 async def test_comment_in_the_editor(backend: FakeBackend) -> None:

@@ -9,6 +9,7 @@ from textual.command import CommandPalette
 from textual.screen import ModalScreen
 
 from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from zen_tui.models import Item, ItemDetail
 from zen_tui.ui.app import DIALOG_UP, ZenApp
 from zen_tui.ui.screens.modals import ConfirmModal, PickerModal
@@ -30,7 +31,7 @@ async def test_the_palette_does_not_open_over_a_confirm(backend: FakeBackend) ->
     async with app.run_test() as pilot:
         await pilot.pause()
         await pilot.press("m")  # "Really merge …?"
-        assert isinstance(app.screen, ConfirmModal)
+        await eventually(lambda: isinstance(app.screen, ConfirmModal), "a confirm")
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert not any(isinstance(s, CommandPalette) for s in app.screen_stack)

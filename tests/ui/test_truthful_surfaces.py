@@ -36,7 +36,7 @@ async def test_cancelling_a_merge_says_nothing_was_sent(backend: FakeBackend) ->
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("m")
-        assert isinstance(pilot.app.screen, ConfirmModal)
+        await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
         await pilot.press("n")
         await pilot.pause()
         assert backend.submitted == []
@@ -176,6 +176,7 @@ async def test_the_merge_confirmation_names_its_keys(backend: FakeBackend) -> No
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("m")
+        await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
         modal = pilot.app.screen
         assert isinstance(modal, ConfirmModal)
         shown = str(modal.query_one(Label).render())

@@ -64,6 +64,16 @@ def test_merge_refuses_a_merged_pr() -> None:
         triage.check("merge", [merged])
 
 
+def test_a_merge_is_built_by_the_method_asked_and_no_other() -> None:
+    """The method comes from the repository's settings (ui/screens/merge_flow): never a
+    silent default, which GitHub refuses where merge commits are off."""
+    [action] = triage.build("merge", [PRS[0]], "squash")
+    assert action.params == {"merge_method": "squash"}
+    for bad in ("", "fast"):
+        with pytest.raises(triage.NotApplicable, match="merge by one of merge, squash, rebase"):
+            triage.build("merge", [PRS[0]], bad)
+
+
 def test_close_toggles_to_reopen_on_closed_items() -> None:
     closed = msgspec.structs.replace(GH_ISSUES[0], status="closed")
     assert triage.build("close", [closed])[0].kind == "reopen"

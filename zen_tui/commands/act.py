@@ -28,7 +28,7 @@ from zen_tui.action_kinds import ACTION_KINDS
 # and the validation when the command runs, not for `zen-tui --help`.
 if TYPE_CHECKING:
     from zen_tui.config import AccountConfig, Settings
-    from zen_tui.models import Action, ActionState
+    from zen_tui.models import Action, ActionState, MergeMethods
     from zen_tui.store import OutboxEntry, Store
     from zen_tui.sync.engine import SyncEngine
 
@@ -190,9 +190,14 @@ async def _act(settings: Settings, action: Action) -> int:
 
     engine = SyncEngine(build(settings))
     try:
+        open_until = breaker_open_until(engine.store, action.account)
+        if action.kind == "merge" and open_until is None:  # by a method the repository allows
+            refusal, action = await _merge_method(engine, action)
+            if refusal:
+                print(f"zen-tui: {refusal}", file=sys.stderr)
+                return 2
         [entry] = engine.outbox.queue([action])  # in the store before anything is sent
         service = next(a.service for a in settings.accounts if a.name == action.account)
-        open_until = breaker_open_until(engine.store, action.account)
         if open_until is not None:  # the service is down: queue and answer, send nothing
             err = CircuitOpen(service=service, account=action.account, retry_at=open_until)
             _settle(engine, entry, ActionState.PENDING, reason_for(err))
@@ -213,6 +218,50 @@ async def _act(settings: Settings, action: Action) -> int:
         return 1
     print(f"pending {action.kind} on {action.item_id}{reason} (kept in the outbox)")
     return PENDING
+
+
+async def _merge_method(engine: SyncEngine, action: Action) -> tuple[str | None, Action]:
+    """A merge by a method its repository allows: without merge_method=, the one it allows,
+    or the first it allows in GitHub's order (merge, squash, rebase), as the dashboard's
+    picker offers first (said on stderr); with one it turns off, why not (refused before
+    anything is queued). Not known (the repository does not say, or no answer within
+    SEND_DEADLINE): the action as given, and GitHub's 405 says why if it refuses."""
+    from msgspec.structs import replace
+
+    repo = action.item_id.partition(":")[2].rpartition("#")[0]
+    methods = await _merge_methods(engine, action)
+    allowed = methods.allowed
+    given = action.params.get("merge_method")
+    if given is not None:
+        if allowed is None or given in allowed:
+            return None, action
+        use = f"use merge_method={allowed[0]}"
+        return f"merge_method={given}: {repo} allows only {', '.join(allowed)}; {use}", action
+    if allowed is None:
+        why = f"cannot read its settings: {methods.error}" if methods.error else "it does not say"
+        print(f"zen-tui: merging by GitHub's default (merge): {repo}: {why}", file=sys.stderr)
+        return None, action
+    if len(allowed) == 1:
+        said = f"the one method {repo} allows"
+    else:
+        said = f"the first {repo} allows of {', '.join(allowed)} (merge_method= picks another)"
+    print(f"zen-tui: merging by {allowed[0]}, {said}", file=sys.stderr)
+    return None, replace(action, params={**action.params, "merge_method": allowed[0]})
+
+
+async def _merge_methods(engine: SyncEngine, action: Action) -> MergeMethods:
+    """What the PR's repository allows, read within SEND_DEADLINE."""
+    import asyncio
+
+    from zen_tui.models import MergeMethods
+
+    key = action.item_id.partition(":")[2]
+    try:
+        read = engine.read_current(action.account, lambda c: c.merge_methods(key))
+        methods: MergeMethods = await asyncio.wait_for(read, SEND_DEADLINE)
+    except Exception as exc:  # not connected, no answer in time
+        return MergeMethods(error=str(exc) or type(exc).__name__)
+    return methods
 
 
 def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: str | None) -> None:

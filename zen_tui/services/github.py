@@ -28,6 +28,7 @@ from zen_tui.models import (
     FileDiff,
     Item,
     ItemDetail,
+    MergeMethods,
     PullDiff,
     PullRequest,
     SectionInfo,
@@ -86,6 +87,8 @@ from zen_tui.services.markers import has_html_marker, html_marker
 _REPO_QUALIFIER = re.compile(r"(?:^|\s)-?repo:\"?([^\s/\"]+/[^\s\"]+)")
 _TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue))(\s|$)")
 _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
+# A merge method -> the repository's field saying it is allowed (full-repository), in order.
+_MERGE_FIELDS = {"merge": "merge_commit", "squash": "squash_merge", "rebase": "rebase_merge"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
 PER_PAGE = 100
 LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)
@@ -541,6 +544,35 @@ class GitHubClient(BaseClient):
             cut = f"GitHub lists the first {len(files):,} of {total:,} files"
         return PullDiff(item.id, files, total, cut, "; ".join(errors) or None)
 
+    async def merge_methods(self, key: str) -> MergeMethods:
+        """The merge methods the repository of the PR `key` ('owner/repo#12') allows (GET
+        /repos/{owner}/{repo}, cached and revalidated with its ETag like the preview's
+        reads). GitHub's description has allow_merge_commit, allow_squash_merge and
+        allow_rebase_merge as optional and says nothing of when: a repository that leaves
+        any out does not say (allowed None)."""
+        try:
+            owner, repo, _number = split_key(key)
+        except ValueError as err:
+            return MergeMethods(error=str(err))
+        path = f"/repos/{owner}/{repo}"
+        try:
+            resp = await self.gateway.request(
+                "GET",
+                path,
+                endpoint="/repos/{owner}/{repo}",
+                cache_type="issue_details",
+                allow_stale=True,
+                **PREVIEW.options(),
+            )
+            r = self.r.at("/repos/{owner}/{repo}")
+            body = r.root(resp.json())
+            flags = [r.opt_bool(body, f"allow_{field}") for field in _MERGE_FIELDS.values()]
+        except GatewayError as err:  # an outage, a refusal, a malformed answer
+            return MergeMethods(error=err.summary())
+        if None in flags or not any(flags):  # not said (or said impossibly: none allowed)
+            return MergeMethods()
+        return MergeMethods(tuple(m for m, on in zip(_MERGE_FIELDS, flags, strict=True) if on))
+
     async def _checks(self, base: str, sha: str, detail: dict[str, Any], errors: Notes) -> None:
         """Commit statuses and check runs (GitHub Actions reports only the latter)."""
         statuses, runs = await asyncio.gather(
@@ -642,6 +674,8 @@ class GitHubClient(BaseClient):
             raise gone_message(err, f"GitHub {err.endpoint}") from None
         except ApiError as err:
             if action.kind == "merge" and err.status == 405:
+                if _method_refused(err):  # its settings changed since they were read
+                    self.gateway.expire("issue_details", f"/repos/{owner}/{repo}")
                 return ActionResult(ok=False, message=_not_mergeable(err), conflict=True)
             if action.kind == "merge" and err.status == 409:
                 return ActionResult(ok=False, message="head moved; review again", conflict=True)
@@ -1013,6 +1047,11 @@ def _classic_only(err: BaseException | None) -> QueryRefused | None:
     return query_refused(dataclasses.replace(err, message=_CLASSIC_ONLY))
 
 
+def _method_refused(err: ApiError) -> bool:
+    """GitHub's 405 for a merge method the repository's settings turn off."""
+    return (err.message or "").rstrip(".").endswith("not allowed on this repository")
+
+
 def _not_mergeable(err: ApiError) -> str:
     """GitHub's 405 says why: a merge method the repository turns off ("Merge commits are not
     allowed on this repository."), a protected branch's rule ("At least 1 approving review is
@@ -1021,7 +1060,7 @@ def _not_mergeable(err: ApiError) -> str:
     why = (err.message or "").rstrip(".")
     if not why or why.lower() == "pull request is not mergeable":
         return "not mergeable"
-    if why.endswith("not allowed on this repository"):
+    if _method_refused(err):
         why += "; merge with another merge_method (merge, squash, rebase)"
     return f"not mergeable: {why}"
 

@@ -22,6 +22,7 @@ from zen_tui.models import (
     ConnectionState,
     Item,
     ItemDetail,
+    MergeMethods,
     Message,
     PullDiff,
     SectionInfo,
@@ -213,6 +214,11 @@ class Backend(Protocol):
 
     async def diff(self, item: Item, *, revalidate: bool = False) -> PullDiff:
         """A pull request's changed files and patches, for the preview's diff view."""
+        ...
+
+    async def merge_methods(self, item: Item) -> MergeMethods:
+        """The merge methods a pull request's repository allows (only GitHub's say), or
+        why they are not known."""
         ...
 
     def connected(self, account: str | None = None) -> bool:

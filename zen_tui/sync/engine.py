@@ -45,6 +45,7 @@ from zen_tui.models import (
     Issue,
     Item,
     ItemDetail,
+    MergeMethods,
     Message,
     PullDiff,
     PullRequest,
@@ -418,6 +419,20 @@ class SyncEngine:
             return diff
         except GatewayError as err:
             return PullDiff(item.id, error=freshness.reason_for(err))
+
+    async def merge_methods(self, item: Item) -> MergeMethods:
+        """The merge methods the PR's repository allows, read by its account's client."""
+        try:
+            await self._online(item.account)
+        except NotConnected as err:
+            return MergeMethods(error=str(err))
+        client = self.wired.clients.get(item.account)
+        if getattr(client, "merge_methods", None) is None:
+            return MergeMethods(error=f"{item.key}: not a pull request of a GitHub account")
+        methods: MergeMethods = await self._as_current(
+            item.account, lambda c: c.merge_methods(item.key)
+        )
+        return methods
 
     # -- Backend: lifecycle ----------------------------------------------------------------
     async def _online(self, account: str | None = None) -> None:

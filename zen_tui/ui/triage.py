@@ -10,7 +10,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from zen_tui.actions import CHECKS, SINGLE, NotApplicable, check, split_labels
+from zen_tui.actions import CHECKS, MERGE_METHODS, SINGLE, NotApplicable, check, split_labels
 from zen_tui.models import (
     Action,
     ActionKind,
@@ -61,8 +61,10 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "transition", {"transition": value}
     elif command == "react":
         kind, params = "react", {"name": value}
-    elif command == "merge":
-        kind, params = "merge", {"merge_method": "merge"}
+    elif command == "merge":  # by the method the repository allows (ui/screens/merge_flow)
+        if value not in MERGE_METHODS:
+            raise NotApplicable(f"merge by one of {', '.join(MERGE_METHODS)}, not {value!r}")
+        kind, params = "merge", {"merge_method": value}
     elif command == "mark_read":
         kind, params = "mark_read", {"thread_id": item.thread_id or ""}
     elif command == "mark_done":

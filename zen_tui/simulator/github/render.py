@@ -20,6 +20,8 @@ from zen_tui.simulator.github.state import (
 )
 
 HTML = "https://github.com"
+# A repository's merge settings: the method -> its allow_* field (full-repository).
+MERGE_FIELDS = {"merge": "merge_commit", "squash": "squash_merge", "rebase": "rebase_merge"}
 # Issue fields a pull request object shares (the rest are PR-specific).
 PR_FROM_ISSUE = (
     "html_url",
@@ -151,14 +153,20 @@ class Renderer:
             cached = self._cache[("repo", self.api_base, repo.id)] = self._repo(repo)
         return cached
 
-    def full_repo(self, repo: Repo) -> dict[str, Any]:
+    def full_repo(self, repo: Repo, *, merge_settings: bool = True) -> dict[str, Any]:
         """GET/PATCH /repos/{owner}/{repo}: a `full-repository`, which has fields the
-        webhook's repository may not carry (its schema allows no others)."""
+        webhook's repository may not carry (its schema allows no others), among them the
+        merge methods its settings allow (optional in the description: `merge_settings`
+        False leaves them out)."""
+        allowed = {
+            f"allow_{name}": method in repo.merge_methods for method, name in MERGE_FIELDS.items()
+        }
         return {
             **self.repo(repo),
             "has_discussions": False,
             "subscribers_count": 7,
             "network_count": 3,
+            **(allowed if merge_settings else {}),
         }
 
     def _repo(self, repo: Repo) -> dict[str, Any]:

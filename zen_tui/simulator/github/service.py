@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from zen_tui.simulator.core.settings import SettingsError
 from zen_tui.simulator.core.world import ServiceSim, World
 from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
 from zen_tui.simulator.github.files import MAX_FILES
@@ -48,6 +49,7 @@ from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
     AREAS,
     COLLEAGUES,
+    MERGE_METHODS,
     TEAMS,
     TOPICS,
     Comment,
@@ -161,8 +163,13 @@ class GitHubSim(ServiceSim):
     # settings (a fork's default): listing, creating or reading an issue there answers 410
     # "Issues are disabled for this repo"; its pull requests answer as before.
     # merge_methods: the merge methods (comma-separated: merge, squash, rebase) the
-    # repositories allow; a merge by another one answers 405 with GitHub's reason ("Merge
-    # commits are not allowed on this repository."), as a repository's settings make it.
+    # repositories allow, for all of them or per repository (`squash;acme/api=merge,rebase`,
+    # GitHubState.set_merge_methods); the repository says so (allow_merge_commit,
+    # allow_squash_merge, allow_rebase_merge) and a merge by another one answers 405 with
+    # GitHub's reason ("Merge commits are not allowed on this repository.").
+    # merge_settings_shown: False leaves those three fields out of the repository, as
+    # GitHub's description allows (they are optional there, with no word on when): a client
+    # cannot tell the methods then, only the 405 can.
     settings: ClassVar[dict[str, type]] = {
         "search_incomplete_rate": float,
         "hidden_repos": str,
@@ -173,12 +180,13 @@ class GitHubSim(ServiceSim):
         "link_last": bool,
         "empty_lists_no_content": bool,
         "merge_methods": str,
+        "merge_settings_shown": bool,
         "issues_disabled_repos": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
     empty_lists_no_content = False
-    merge_methods = "merge,squash,rebase"
+    merge_settings_shown = True
     poll_interval = POLL_INTERVAL
     device_flow_github_app = False
 
@@ -227,6 +235,23 @@ class GitHubSim(ServiceSim):
     def issues_disabled_repos(self, names: str) -> None:
         with self.world.lock:
             self.state.set_repo_access(names, no_issues=True)
+
+    @property
+    def merge_methods(self) -> str:
+        """The methods each repository allows, written as the setting takes them."""
+        with self.world.lock:
+            repos = list(self.state.repos.values())
+        if len({r.merge_methods for r in repos}) <= 1:  # the same for all: written once
+            return ",".join(repos[0].merge_methods if repos else MERGE_METHODS)
+        return ";".join(f"{r.full_name}={','.join(r.merge_methods)}" for r in repos)
+
+    @merge_methods.setter
+    def merge_methods(self, spec: str) -> None:
+        with self.world.lock:
+            try:
+                self.state.set_merge_methods(spec)
+            except ValueError as err:
+                raise SettingsError(f"settings: github.merge_methods: {err}") from None
 
     @property
     def deleted_users(self) -> str:
@@ -697,7 +722,10 @@ class GitHubSim(ServiceSim):
 
     # ---- handlers: repositories ----
     def get_repo(self, ctx: Ctx) -> Reply:
-        return Reply(self.render.full_repo(self._repo(ctx)))
+        return Reply(self._full_repo(self._repo(ctx)))
+
+    def _full_repo(self, repo: Repo) -> dict[str, Any]:
+        return self.render.full_repo(repo, merge_settings=self.merge_settings_shown)
 
     def update_repo(self, ctx: Ctx) -> Reply:
         """PATCH a repository: only `name` changes here (a rename: the old name redirects)."""
@@ -707,7 +735,7 @@ class GitHubSim(ServiceSim):
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
                 raise invalid("Repository", "name", "invalid")
             self._move(repo, repo.owner, name)
-        return Reply(self.render.full_repo(repo))
+        return Reply(self._full_repo(repo))
 
     def transfer_repo(self, ctx: Ctx) -> Reply:
         """POST …/transfer {"new_owner", "new_name"?}: 202, as GitHub (which finishes it later;
@@ -720,7 +748,7 @@ class GitHubSim(ServiceSim):
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
             raise invalid("Repository", "new_name", "invalid")
         self._move(repo, owner, name)
-        return Reply(self.render.full_repo(repo), status=202)
+        return Reply(self._full_repo(repo), status=202)
 
     def rename_repo(self, full_name: str, new_full_name: str) -> None:
         """For tests and the demo: move `owner/name` to `new_owner/new_name` (a rename, a
@@ -915,7 +943,7 @@ class GitHubSim(ServiceSim):
         method = body.get("merge_method", "merge")
         if method not in MERGE_REFUSALS:
             raise invalid("PullRequest", "merge_method", "invalid")
-        if method not in self.merge_methods.replace(" ", "").split(","):
+        if method not in item.repo.merge_methods:
             raise ApiError(405, MERGE_REFUSALS[method])
         self.state.settle_mergeable(item)
         if item.state != "open" or item.merged or item.mergeable is not True or item.draft:

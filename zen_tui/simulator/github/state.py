@@ -67,6 +67,8 @@ AREAS = ["the sync loop", "the login page", "the cache", "webhooks", "the CLI", 
 DAY = 86400.0
 # Per seeded repository, in turn: where its checks come from (see Repo.checks).
 REPO_CHECKS = ("both", "actions", "both", "statuses")
+# The merge methods, in GitHub's order (as its merge button lists them).
+MERGE_METHODS: tuple[str, ...] = ("merge", "squash", "rebase")
 
 
 @dataclass
@@ -89,10 +91,22 @@ class Repo:
     archived: bool = False  # read-only: out of `archived:false` searches, writes refused
     # Issues turned off in its settings (a fork's default): its issue endpoints answer 410.
     has_issues: bool = True
+    # The merge methods its settings allow, in GitHub's order (merge, squash, rebase): the
+    # repository's allow_merge_commit / allow_squash_merge / allow_rebase_merge.
+    merge_methods: tuple[str, ...] = MERGE_METHODS
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+
+def _merge_methods(text: str) -> tuple[str, ...]:
+    wanted = {m.strip() for m in text.split(",") if m.strip()}
+    unknown = wanted - set(MERGE_METHODS)
+    if unknown or not wanted:
+        what = f"unknown {', '.join(sorted(unknown))}" if unknown else "none given"
+        raise ValueError(f"merge methods: {what}; use some of {', '.join(MERGE_METHODS)}")
+    return tuple(m for m in MERGE_METHODS if m in wanted)
 
 
 @dataclass
@@ -332,6 +346,23 @@ class GitHubState:
             if no_issues is not None:
                 repo.has_issues = repo.full_name.lower() not in wanted
         self.notifications_changed = self.clock()
+        self.version += 1
+
+    def set_merge_methods(self, spec: str) -> None:
+        """`spec`: `;`-separated entries, each `owner/name=methods` for one repository or
+        bare `methods` for every repository not named; methods are comma-separated (merge,
+        squash, rebase), e.g. `squash` or `merge,squash,rebase;acme/api=squash`. Raises
+        ValueError, saying what is wrong, before anything changes."""
+        default, named = MERGE_METHODS, {}
+        for entry in [e.strip() for e in spec.split(";") if e.strip()] or [""]:
+            name, sep, methods = entry.rpartition("=")
+            allowed = _merge_methods(methods)
+            if sep:
+                named[name.strip().lower()] = allowed
+            else:
+                default = allowed
+        for repo in self.repos.values():
+            repo.merge_methods = named.get(repo.full_name.lower(), default)
         self.version += 1
 
     def set_deleted_users(self, logins: str) -> None:

@@ -845,14 +845,14 @@ class DashboardScreen(Screen[None]):
         else:
             ask(self, command, items)
 
-    def _named(self, items: list[Item]) -> str:
+    def named(self, items: list[Item]) -> str:
         """`3 items`, or the one item as a person names it (a message: channel and time)."""
         return f"{len(items)} items" if len(items) > 1 else item_label(items[0], self.zen.clock())
 
     def _ask_text(self, command: str, items: list[Item]) -> None:
         from zen_tui.ui.screens.modals import EditorModal, InputModal  # with TextArea: on use
 
-        n = self._named(items)
+        n = self.named(items)
         if command == "label":
             modal: Any = InputModal(f"Add a label to {n}", "e.g. bug")
         else:
@@ -862,8 +862,8 @@ class DashboardScreen(Screen[None]):
     def _ask_confirm(self, command: str, items: list[Item]) -> None:
         from zen_tui.ui.screens.modals import ConfirmModal
 
-        verb = command if command == "merge" else close_verb(items)
-        n = self._named(items)
+        verb = close_verb(items)
+        n = self.named(items)
         modal = ConfirmModal(f"Really {verb} {n}?")
 
         def answered(yes: bool | None) -> None:
@@ -887,7 +887,7 @@ class DashboardScreen(Screen[None]):
     @work(group="transition", exit_on_error=False)
     async def _ask_transition(self, command: str, items: list[Item]) -> None:
         # The read may wait for a rate-limit token (up to 30 s under a 429 storm): say so
-        loading = f"loading the transitions of {self._named(items)}…"
+        loading = f"loading the transitions of {self.named(items)}…"
         self._say(loading, notify=False)
         if len(items) > 1:  # by target status, each item by its own transition
             loaded = partial(self._unsay, loading)
@@ -899,21 +899,36 @@ class DashboardScreen(Screen[None]):
         try:
             detail = await self.zen.backend.details(items[0])
         except Exception as exc:
-            self._say(f"cannot load the transitions of {self._named(items[:1])}: {exc}", "error")
+            self._say(f"cannot load the transitions of {self.named(items[:1])}: {exc}", "error")
             return
         if not detail.transitions and detail.error:  # not fetched: say why, not "none"
             self._say(
-                f"cannot load the transitions of {self._named(items[:1])}: {detail.error}", "error"
+                f"cannot load the transitions of {self.named(items[:1])}: {detail.error}", "error"
             )
             return
         if not detail.transitions:
-            self._say(f"no transitions available for {self._named(items[:1])}", "warning")
+            self._say(f"no transitions available for {self.named(items[:1])}", "warning")
             return
         from zen_tui.ui.screens.modals import PickerModal
 
-        modal = PickerModal(f"Move {self._named(items[:1])} to", list(detail.transitions))
+        modal = PickerModal(f"Move {self.named(items[:1])} to", list(detail.transitions))
         self._unsay(loading)
         self.zen.push_dialog(modal, self._then(command, items))
+
+    @keys_wait
+    @work(group="merge", exit_on_error=False)
+    async def _ask_merge(self, command: str, items: list[Item]) -> None:
+        # the repositories' merge settings first: GitHub refuses a method one turned off
+        loading = f"reading which merge methods {self.named(items)} may use…"
+        self._say(loading, notify=False)
+
+        def answered(actions: list[Action] | None) -> None:
+            if actions is None:
+                self._cancelled(command, self.named(items))
+            else:
+                self.queue_actions(items, actions)
+
+        await _merge_flow().merge(self, items, partial(self._unsay, loading), answered)
 
     def _unsay(self, note: str) -> None:
         """Clear a progress note once its wait is over, unless something else was said since."""
@@ -962,7 +977,7 @@ class DashboardScreen(Screen[None]):
             if value:
                 self._send(command, items, value)
             else:
-                self._cancelled(command, self._named(items))
+                self._cancelled(command, self.named(items))
 
         return done
 
@@ -1097,7 +1112,7 @@ _ASK: dict[str, Callable[[DashboardScreen, str, list[Item]], object]] = {
     "label": DashboardScreen._ask_text,
     "comment": DashboardScreen._ask_text,
     "reply": DashboardScreen._ask_text,
-    "merge": DashboardScreen._ask_confirm,
+    "merge": DashboardScreen._ask_merge,
     "close": DashboardScreen._ask_confirm,
     "react": DashboardScreen._ask_reaction,
     "transition": DashboardScreen._ask_transition,
@@ -1155,6 +1170,13 @@ def _jira_flows() -> ModuleType:
     from zen_tui.ui.screens import jira_flows
 
     return jira_flows
+
+
+def _merge_flow() -> ModuleType:
+    """The merge dialogs, loaded when `m` is first pressed (as the Jira ones)."""
+    from zen_tui.ui.screens import merge_flow
+
+    return merge_flow
 
 
 def _crosslink_flows() -> ModuleType:
