@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -90,6 +91,27 @@ def outbox_idle(engine: object) -> bool:
     assert isinstance(engine, SyncEngine)
     waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
     return not engine.outbox.claimed and not engine.store.outbox_by_state(*waiting)
+
+
+@asynccontextmanager
+async def polls_held(engine: object) -> AsyncIterator[None]:
+    """No section polls while held (a poll begun already ends first): what the server lists
+    cannot change under keys typed meanwhile. The polls asked for meanwhile (the refresh an
+    applied action asks for) run once it ends."""
+    assert isinstance(engine, SyncEngine)
+    async with AsyncExitStack() as held:
+        for poller in engine.pollers.values():
+            await held.enter_async_context(poller._lock)  # each poll takes it (Poller.poll_now)
+        yield
+
+
+def refreshes_idle(engine: object) -> bool:
+    """No refresh an applied action asked for (SyncEngine.refresh_soon) waits or runs: what
+    it fetched is published (a create's placeholder row goes with it). outbox_idle holds
+    before: the engine hears of an action's end as the outbox records it, in the same turn."""
+    assert isinstance(engine, SyncEngine)
+    refresher = engine._refresher
+    return not engine._stale_sections and (refresher is None or refresher.done())
 
 
 def notes(app: ZenApp) -> list[str]:
