@@ -154,7 +154,9 @@ class SharedPauses:
             self._streaks[scope] = (pause.step, pause.recorded_at)
         left = pause.left(now)
         if left > 0 and self._limiter.bucket(scope).pause_for(left):
-            log.info("%s: %r is rate limited for %.0f s more, as stored", self._account, scope, left)
+            log.info(
+                "%s: %r is rate limited for %.0f s more, as stored", self._account, scope, left
+            )
             self._paused(scope)
 
     def _failed(self, what: str, exc: Exception) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from zen_tui.lazy_log import get_logger
-from zen_tui.models import RatePause
+from zen_tui.models import PAUSE_MAX, RatePause
 from zen_tui.store.base import StoreBase
 from zen_tui.store.rows import StoreFull
 
@@ -84,13 +84,16 @@ class PausesMixin(StoreBase):
             self._pause_writes += gone
 
     def rate_pauses_prune(self, over_before: float) -> int:
-        """Delete the pauses over before `over_before`, and any row whose end is no number
-        (nothing could obey it); returns how many went."""
+        """Delete the pauses over before `over_before`, and the rows no gateway obeys whose
+        times say they never will be over (no numbers, longer than PAUSE_MAX, ending before
+        they began): returns how many went."""
         with self._write() as db:
             return db.execute(
-                "DELETE FROM rate_pauses"
-                " WHERE typeof(until) NOT IN ('integer', 'real') OR until < ?",
-                (over_before,),
+                "DELETE FROM rate_pauses WHERE until < ?"
+                " OR typeof(until) NOT IN ('integer', 'real')"
+                " OR typeof(recorded_at) NOT IN ('integer', 'real')"
+                " OR NOT until - recorded_at BETWEEN 0 AND ?",
+                (over_before, PAUSE_MAX),
             ).rowcount
 
 
