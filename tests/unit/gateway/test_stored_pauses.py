@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.unit.gateway.conftest import near, settings_for
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.errors import RateLimited
@@ -27,6 +26,8 @@ from zen_tui.simulator.core.faults import FaultRule
 from zen_tui.store import Store
 from zen_tui.sync import retention
 from zen_tui.wiring import StorePauses
+
+from .conftest import near, settings_for
 
 ACCOUNT = "gh"
 WAIT = 3600.0  # a call's token wait and budget: long enough to sit out any pause here
