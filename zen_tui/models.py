@@ -15,6 +15,7 @@ and every structs.fields() call would compile and evaluate each hint anew (85 fo
 ~0.6 ms of `zen-tui list`). A method returning its own class names it in quotes.
 """
 
+import math
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -437,3 +438,47 @@ class AccountHealth(msgspec.Struct, frozen=True):
     # `connection_error` (one line, no secret). Not connected: the figures are a new gateway's.
     connection: ConnectionState = "connected"
     connection_error: str | None = None
+
+
+# The longest rate-limit pause a stored row may ask for. No limit these services document
+# lasts longer than an hour (GitHub's primary window, Jira's hourly quota; GitHub's doubling
+# secondary wait stops at 16 minutes): a longer one is a damaged row, not a server's answer.
+PAUSE_MAX = 24 * 3600.0
+
+
+class RatePause(msgspec.Struct, frozen=True):
+    """A rate-limit pause as the store keeps it, so it outlives the process that met it and
+    holds every process on the data folder: no request of `account`'s `scope` goes out
+    before `until`. GitHub's docs ask a client to keep waiting, and warn that requests sent
+    while limited may get the integration banned: a restart must not start over."""
+
+    account: str
+    service: str
+    scope: str  # the limiter's bucket: "core", "search", "tier3:chat.postMessage", ...
+    until: float  # epoch seconds: when the server said requests may go again
+    recorded_at: float  # epoch seconds, by the wall clock of the process that met it
+    reason: str  # one line for `zen-tui health`: "HTTP 429 Retry-After", ...
+    # GitHub's secondary limits that named no time, in a row on this scope: each waits twice
+    # as long as the last, and the count goes on after a restart (0: not such a limit)
+    step: int = 0
+
+    @property
+    def length(self) -> float:
+        """How long the server asked to wait, from when it was met."""
+        return self.until - self.recorded_at
+
+    def left(self, now: float) -> float:
+        """Seconds of the pause left at wall time `now`: never more than its length (a
+        clock set back since it was met must not make it last longer than asked), 0 once
+        over."""
+        return max(0.0, min(self.until - now, self.length))
+
+    def problem(self) -> str | None:
+        """What makes the row unusable (a damaged file, another program's write), or None."""
+        if not all(map(math.isfinite, (self.until, self.recorded_at))):
+            return "its times are not numbers"
+        if not 0 < self.length <= PAUSE_MAX:
+            return f"it lasts {self.length:.0f} s (at most {PAUSE_MAX:.0f} s is believed)"
+        if self.step < 0:
+            return f"its step {self.step} is negative"
+        return None

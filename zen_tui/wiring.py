@@ -24,7 +24,7 @@ from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.credentials import Credential, CredentialProvider, StaticCredentialProvider
 from zen_tui.gateway.errors import AuthExpired, LoginUnreadable
 from zen_tui.gateway.identity import Fingerprinter
-from zen_tui.models import SectionInfo
+from zen_tui.models import RatePause, SectionInfo
 from zen_tui.paths import cache_key_path
 from zen_tui.store import HttpCacheRow, Store
 from zen_tui.store.rows import StoreFull
@@ -81,6 +81,26 @@ class StoreCache:
         # The saved sections and queued actions of an earlier user go (or are held) too.
         with suppress(StoreFull):  # then the next process to learn the login does it
             self.store.login_switch(account, login)
+
+
+class StorePauses:
+    """The gateways' rate-limit pauses (gateway/pauses.py) kept in the store, where every
+    process on the data folder and the next start find them (store/pauses.py)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def version(self) -> object:
+        return self.store.pauses_version()
+
+    def load(self, account: str) -> list[RatePause]:
+        return self.store.rate_pauses(account)
+
+    def save(self, pause: RatePause) -> None:
+        self.store.save_rate_pause(pause)
+
+    def ended(self, account: str, scope: str, now: float) -> None:
+        self.store.end_rate_pause(account, scope, now)
 
 
 class ChainedCredentials:
@@ -268,6 +288,7 @@ def connect(
             wired.credentials = credentials_for(settings.accounts)
         credentials = wired.credentials
     cache = StoreCache(wired.store)
+    pauses = StorePauses(wired.store)
     fingerprinter = Fingerprinter.kept_at(cache_key_path(Path(settings.data_dir)))
     gateways: dict[str, Gateway] = {}
     clients: dict[str, ServiceClient] = {}
@@ -288,6 +309,7 @@ def connect(
                 transport=transport,
                 persistent_cache=cache,
                 fingerprinter=fingerprinter,
+                pauses=pauses,
             )
             client = make_client(account, gateway, clock=wired.clock)
         except Exception as exc:  # this account's alone: the others still sync

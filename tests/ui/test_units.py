@@ -204,6 +204,30 @@ def test_card_shows_countdown_to_half_open() -> None:
     assert gauge(5, 10, 4) == "▰▰▱▱"
 
 
+def _quota(scope: str, paused_until: float | None = None, service: str = "github") -> QuotaUpdated:
+    return QuotaUpdated(
+        service=service,
+        account="a",
+        scope=scope,
+        tokens=5,
+        capacity=10,
+        paused_until=paused_until,
+    )
+
+
+def test_card_shows_a_rate_limit_pause_and_how_long_is_left() -> None:
+    model = HealthModel()
+    for scope in ("core", "search", "graphql"):
+        model.apply(_quota(scope))
+    model.apply(_quota("graphql", paused_until=100.0 + 14 * 60))  # a stored one, at the build
+    text = render_status(model.status("github"), now=100.0).plain
+    assert "core   ▰▰▰▱▱▱ 5" in text  # the first line as ever
+    assert "graphq paused 14m" in text  # the paused one takes the second line
+    assert "paused" not in render_status(model.status("github"), now=100.0 + 15 * 60).plain
+    model.apply(_quota("tier3:chat.postMessage", paused_until=160.0, service="slack"))
+    assert "tok paused 1m" in render_status(model.status("slack"), now=100.0).plain
+
+
 # --- themes ----------------------------------------------------------------------------------
 
 

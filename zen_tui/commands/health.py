@@ -1,6 +1,6 @@
 """`zen-tui health [--json]`: per account, the gateway health saved by the last sync run,
-with the outbox counts as they are now, and the webhook counters when webhooks are on.
-Reads the store only. Exit status 0.
+with the outbox counts and the rate-limit pauses as they are now, and the webhook counters
+when webhooks are on. Reads the store only. Exit status 0.
 
 Each record says how old it is and whether its saver (a dashboard or `zen-tui sync`) still
 runs (store/saver.py). A live state (webhooks live, a half-open countdown) is shown only
@@ -19,6 +19,7 @@ from zen_tui.timefmt import local_time
 # imports every command module for its HELP and arguments).
 if TYPE_CHECKING:
     from zen_tui.config import Settings
+    from zen_tui.models import RatePause
 
 HELP = "show each account's breaker, rate budget, cache and outbox"
 
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         saved = store.load_health()
         waiting = store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = store.outbox_by_state(ActionState.FAILED)
+        pauses = store.rate_pauses()
     finally:
         store.close()
     now = _now()
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report[account.name] = {"service": account.service, **data, **_age(data, at, now)} | {
             "outbox_pending": sum(1 for e in waiting if e.action.account == account.name),
             "outbox_failed": sum(1 for e in failed if e.action.account == account.name),
+            "paused": _paused(pauses, account.name, account.service, now),
         }
     if args.json:
         import json
@@ -71,6 +74,22 @@ def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
     if not running and data.get("webhooks_live"):
         out |= {"webhooks_live": False, "webhooks_live_when_saved": True}
     return out
+
+
+def _paused(pauses: list[RatePause], account: str, service: str, now: float) -> list[Any]:
+    """The account's rate-limit pauses still running, as its gateways obey them whichever
+    process met them (gateway/pauses.py): scope, end, seconds left, what the server said."""
+    from zen_tui.text_safety import clean
+
+    out = []
+    for p in pauses:
+        left = p.left(now)
+        if p.account == account and p.service == service and not p.problem() and left > 0:
+            scope, reason = clean(p.scope), clean(p.reason)  # stored text: never control
+            out.append(
+                {"scope": scope, "until": now + left, "left": round(left, 1), "reason": reason}
+            )
+    return sorted(out, key=lambda p: p["scope"])
 
 
 def _header(name: str, h: dict[str, Any], now: float) -> str:
@@ -104,9 +123,20 @@ def print_text(
             print(f"{_header(name, h, now)}:")
             for line in _lines(h, now):
                 print(f"  {line}")
+        for p in h.get("paused", []):
+            print(f"  {pause_line(p, now)}")
         print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
         if webhooks or h.get("webhooks"):
             print(f"  webhooks  {webhook_line(h, now)}")
+
+
+def pause_line(p: dict[str, Any], now: float) -> str:
+    """`paused    core: 14m left (until 12:34:56), HTTP 429, a secondary limit ...`: no
+    request of the scope goes out before then, from any zen-tui on this data folder."""
+    from zen_tui.models import format_age
+
+    left = format_age(p["left"])
+    return f"paused    {p['scope']}: {left} left (until {_when(p['until'], now)}), {p['reason']}"
 
 
 def _not_connected(h: dict[str, Any]) -> str:

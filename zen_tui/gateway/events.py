@@ -55,6 +55,7 @@ class QuotaUpdated(Event, frozen=True, kw_only=True):
     limit: int | None = None  # server-reported
     remaining: int | None = None
     reset_at: float | None = None  # epoch seconds
+    paused_until: float | None = None  # epoch seconds: a rate limit's pause of the scope
 
 
 class WaitingForToken(Event, frozen=True, kw_only=True):

@@ -75,6 +75,7 @@ from .identity import PROCESS, Fingerprinter
 from .limiter import BucketGauge, CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
+from .pauses import PauseBook, SharedPauses
 from .profiles import SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT, PointsQuota, profile_for
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
@@ -185,7 +186,10 @@ class Gateway:
         transport: httpx.AsyncBaseTransport | None = None,
         persistent_cache: PersistentCache | None = None,
         fingerprinter: Fingerprinter | None = None,
+        pauses: PauseBook | None = None,
     ) -> None:
+        """`pauses`: where rate-limit pauses are kept for every process and the next start
+        (gateway/pauses.py); the gateway starts with what is left of its account's."""
         self.account = account
         self.service = service
         self._settings = settings
@@ -224,6 +228,9 @@ class Gateway:
         self._moved: dict[str, str] = {}
         # scope -> (GitHub rate limits in a row that named no time, when the last one came)
         self._silent_limits: dict[str, tuple[int, float]] = {}
+        self._pauses = SharedPauses(
+            pauses, account, service, self._clock, self._limiter, self._silent_limits, self._paused
+        )
         # scope -> the bucket capacity the last QuotaUpdated reported (see _quota_restored)
         self._told_capacity: dict[str, float] = {}
         self._points_cost = CostMeter()  # what a read spends of the points quota
@@ -238,6 +245,7 @@ class Gateway:
             (self._retry_step, self._breaker_step, self._deadline_step, self._limiter_step),
             self._wire,
         )
+        self._pauses.take_stored()  # no request before a stored pause of the account ends
 
     # ---- public API -------------------------------------------------------------------
 
@@ -706,12 +714,15 @@ class Gateway:
         failure = response_failure(response, ctx, self._profile, self._clock.time())
         if failure is None:
             self._silent_limits.pop(call.scope, None)
+            self._pauses.succeeded((call.scope, *call.narrower))
             return response
         if isinstance(failure, AttemptFailed):
             if failure.kind == "rate_limit":
-                self._silent_limit(call, limited, failure, response.headers)
+                silent = self._silent_limit(call, limited, failure, response.headers)
                 if failure.retry_at is not None:
-                    self._limiter.pause_until(limited, failure.retry_at)
+                    if self._limiter.pause_until(limited, failure.retry_at):
+                        self._paused(limited)
+                    self._pauses.record(limited, failure.retry_at, silent or _said(failure))
                 if isinstance(failure.error, RateLimited):
                     failure.error.scope = member_scope(limited)
             raise failure
@@ -719,13 +730,15 @@ class Gateway:
 
     def _silent_limit(
         self, call: _Call, scope: str, failure: AttemptFailed, headers: Mapping[str, str]
-    ) -> None:
+    ) -> str | None:
         """GitHub's docs for a rate limit that names no time: wait a minute, and while it
         goes on, exponentially longer. The n-th such answer in a row on `scope` (none usable
         between) waits 60 s * 2^(n-1), at most SILENT_LIMIT_MAX. Answers to calls sent
-        before the last one came (a bulk's calls in flight together) are that same limit."""
+        before the last one came (a bulk's calls in flight together) are that same limit.
+        The count is kept with the stored pause, so it goes on after a restart. Returns the
+        pause's reason for `zen-tui health` (None: not such a limit)."""
         if not self._profile.silent_limit(headers):
-            return
+            return None
         streak, seen_at = self._silent_limits.get(scope, (0, float("-inf")))
         sent_at = self._clock.time() if call.sent is None else call.sent.at
         if sent_at > seen_at:
@@ -734,6 +747,8 @@ class Gateway:
         if streak > 1 and failure.retry_at is not None:
             wait = min(SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT * 2 ** (streak - 1))
             failure.retry_at = failure.error.retry_at = self._clock.time() + wait
+        status = failure.reason.split()[0]
+        return f"HTTP {status}, a secondary limit naming no wait ({streak} in a row)"
 
     def _remember_move(self, call: _Call, moved: str) -> None:
         """A 301/308: later calls to this URL go straight to where it moved (one request
@@ -751,6 +766,7 @@ class Gateway:
     async def _take_token(self, call: _Call) -> None:
         """A token of each scope the call meets, the narrowest first (one paused by its own
         429 holds the call before it spends the account's)."""
+        self._pauses.take_stored()  # another process's pause holds this call too
         waiting: str | None = None  # the scope whose token is awaited (None: the window)
         scopes = (*call.narrower, call.scope)
         if self._limiter.has(POINTS) and self._profile.reads(call.method, call.path):
@@ -848,6 +864,7 @@ class Gateway:
             limit=limit,
             remaining=remaining,
             reset_at=reset_at,
+            paused_until=gauge.paused_until,
         )
         return gauge
 
@@ -866,6 +883,20 @@ class Gateway:
             local_time(points.reset_at, now=self._clock.time()),
         )
 
+    def _paused(self, scope: str) -> None:
+        """A rate limit paused `scope` (or paused it longer): the cards are told until when."""
+        gauge = self._limiter.bucket(scope).gauge()
+        self._publish(
+            QuotaUpdated,
+            scope=scope,
+            tokens=gauge.tokens,
+            capacity=gauge.capacity,
+            limit=gauge.limit,
+            remaining=gauge.remaining,
+            reset_at=gauge.reset_at,
+            paused_until=gauge.paused_until,
+        )
+
     def _quota_restored(self, scope: str) -> None:
         """Jira reports a quota only on a 429: once its reset passes, the bucket is back at
         its configured rate, and nothing else would tell the cards (they stayed at
@@ -877,7 +908,13 @@ class Gateway:
         if gauge.capacity == told:
             return
         self._told_capacity[scope] = gauge.capacity
-        self._publish(QuotaUpdated, scope=scope, tokens=gauge.tokens, capacity=gauge.capacity)
+        self._publish(
+            QuotaUpdated,
+            scope=scope,
+            tokens=gauge.tokens,
+            capacity=gauge.capacity,
+            paused_until=gauge.paused_until,
+        )
 
     def _deprecated(self, call: _Call, sunset: str | None, *, gone: bool) -> None:
         what = f"{call.method} {call.endpoint}"
@@ -985,6 +1022,13 @@ def compose(steps: Sequence[Step], last: Send) -> Send:
     for step in reversed(steps):
         send = partial(step, send=send)
     return send
+
+
+def _said(failure: AttemptFailed) -> str:
+    """What a rate limit naming its wait said, for `zen-tui health`: "HTTP 429 Retry-After",
+    "HTTP 403 until the quota resets" (failure.reason is "429 Retry-After", "403 reset")."""
+    status, _, how = failure.reason.partition(" ")
+    return f"HTTP {status} " + ("until the quota resets" if how == "reset" else how)
 
 
 def _too_large(ctx: CallContext, exc: BodyTooLarge) -> ResponseTooLarge:

@@ -42,6 +42,7 @@ class BucketGauge(msgspec.Struct, frozen=True):
     reset_at: float | None = None
     # Where the server counts in points (Jira's hourly quota): about what one read costs.
     cost: float | None = None
+    paused_until: float | None = None  # epoch seconds: a rate limit's pause, while it lasts
 
 
 class LeakyBucket:
@@ -128,8 +129,18 @@ class AdaptiveLimiter:
         self.set_rate(max_rate, window)
         self._adapted_until = reset_at
 
-    def pause_for(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+    def pause_for(self, seconds: float) -> bool:
+        """No token for `seconds` (a pause already longer stays); True if it is longer now."""
+        until = self._clock.monotonic() + seconds
+        if until <= self._paused_until + 1e-6:  # the same pause seen again (the store's copy)
+            return False
+        self._paused_until = until
+        return True
+
+    def paused_until(self) -> float | None:
+        """When the pause ends, in epoch seconds (None: not paused)."""
+        left = self._paused_until - self._clock.monotonic()
+        return self._clock.time() + left if left > 0 else None
 
     def idle(self) -> bool:
         """As a new bucket would be: nothing spent, paused, queued or reported."""
@@ -148,7 +159,13 @@ class AdaptiveLimiter:
 
     def gauge(self) -> BucketGauge:
         return BucketGauge(
-            self.tokens(), self.max_rate, self.limit, self.remaining, self.reset_at, self.cost
+            self.tokens(),
+            self.max_rate,
+            self.limit,
+            self.remaining,
+            self.reset_at,
+            self.cost,
+            self.paused_until(),
         )
 
     def wait_time(self, position: int = 0) -> float:
@@ -299,8 +316,9 @@ class ScopedLimiter:
             bucket.adapt(max(1.0, remaining * self._safety / max(cost or 1.0, 1.0)), reset_at)
         return bucket
 
-    def pause_until(self, scope: str, retry_at: float) -> None:
-        self.bucket(scope).pause_for(retry_at - self._clock.time())
+    def pause_until(self, scope: str, retry_at: float) -> bool:
+        """No token of `scope` before `retry_at` (epoch); True if its pause is longer now."""
+        return self.bucket(scope).pause_for(retry_at - self._clock.time())
 
 
 class CostMeter:

@@ -183,6 +183,29 @@ def _v8_gone(db: sqlite3.Connection) -> None:
     )
 
 
+def _v9_rate_pauses(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- Rate-limit pauses (store/pauses.py): no request of the account's scope goes out
+        -- before `until`, in any process on the file, nor after a restart. `recorded_at` caps
+        -- a pause at its length if the clock is set back, `step` carries GitHub's doubling
+        -- wait for secondary limits that name no time.
+        CREATE TABLE rate_pauses (
+            account TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            service TEXT NOT NULL,
+            until REAL NOT NULL,
+            recorded_at REAL NOT NULL,
+            reason TEXT NOT NULL,
+            step INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (account, scope)
+        );
+        CREATE INDEX rate_pauses_by_until ON rate_pauses (until)
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
@@ -192,6 +215,7 @@ MIGRATIONS: list[Migration] = [
     _v6_logins,
     _v7_login_generations,
     _v8_gone,
+    _v9_rate_pauses,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,6 +14,7 @@ from zen_tui.store.links import LinksMixin
 from zen_tui.store.logins import LoginsMixin
 from zen_tui.store.moves import RepoMovesMixin
 from zen_tui.store.outbox import OutboxMixin
+from zen_tui.store.pauses import PausesMixin
 from zen_tui.store.records import CursorsMixin, HealthMixin, HttpCacheMixin, WebhooksMixin
 
 log = get_logger("zen_tui.store")
@@ -29,6 +30,7 @@ class Store(
     CursorsMixin,
     WebhooksMixin,
     HealthMixin,
+    PausesMixin,
 ):
     """Used from one thread at a time (calls are serialised by a lock); several processes may
     open the same file. Check `recovered` after opening: it says if a bad file was moved aside.

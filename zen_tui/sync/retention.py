@@ -13,6 +13,7 @@ from functools import partial
 import msgspec
 
 from zen_tui.gateway.clock import Clock
+from zen_tui.gateway.pauses import STEP_KEPT
 from zen_tui.store import Store
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.session_rows import RowStores
@@ -34,6 +35,8 @@ class Retention(msgspec.Struct, frozen=True):
     # The items of an environment token's login (data_dir/logins/ID.db, sync/session_rows.py)
     # not written this long: a token no longer used (rotated, unset), its items go.
     login_rows_unused: float = 30 * DAY
+    # A rate-limit pause, once over, kept for its step (GitHub's doubling wait) this long.
+    rate_pauses: float = STEP_KEPT
     every: float = DAY
 
 
@@ -53,6 +56,7 @@ def prune(
         "outbox": store.outbox_prune(now - retention.outbox_done),
         "http_cache": store.http_prune(min(now, newest or now) - retention.http_unused),
         "webhook_queue": store.webhook_prune(now - retention.webhook_ids),
+        "rate_pauses": store.rate_pauses_prune(now - retention.rate_pauses),
     }
     if rows is not None:
         pruned["login_rows"] = rows.prune_files(now - retention.login_rows_unused)

@@ -36,6 +36,11 @@ class ScopeQuota(msgspec.Struct):
     limit: int | None = None
     remaining: int | None = None
     reset_at: float | None = None
+    paused_until: float | None = None  # a rate limit's pause (this run's, or a stored one)
+
+    def paused_for(self, now: float) -> float:
+        """Seconds the scope stays paused (0: not paused)."""
+        return max(0.0, (self.paused_until or now) - now)
 
 
 SCOPE_ORDER = ("core", "default", "search", "graphql")  # a fixed order: cards never flip
@@ -74,6 +79,12 @@ class ServiceStatus(msgspec.Struct):
         once every account of the service is connected."""
         waiting = sorted(self.unconnected.values(), key=lambda c: (c.state != "failed", c.account))
         return waiting[0].describe() if waiting else ""
+
+    def pause(self, now: float) -> tuple[str, float] | None:
+        """The scope paused longest now and its seconds left (None: nothing is paused)."""
+        paused = [(q.paused_for(now), name) for name, q in self.quotas.items()]
+        left, name = max(paused, default=(0.0, ""))
+        return (name, left) if left > 0 else None
 
     def scopes(self) -> list[tuple[str, ScopeQuota]]:
         """The reported buckets in a fixed order (GitHub: core, then search, then graphql)."""
@@ -264,7 +275,9 @@ class HealthModel:
         An update without server figures (the quota was restored after its reset) clears
         them."""
         s = self.status(e.service)
-        s.quotas[e.scope] = ScopeQuota(e.tokens, e.capacity, e.limit, e.remaining, e.reset_at)
+        s.quotas[e.scope] = ScopeQuota(
+            e.tokens, e.capacity, e.limit, e.remaining, e.reset_at, e.paused_until
+        )
         head = s.scopes()[0][1]
         s.tokens, s.capacity = head.tokens, head.capacity
         s.remaining, s.reset_at = head.remaining, head.reset_at

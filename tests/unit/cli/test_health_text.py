@@ -100,3 +100,30 @@ def test_only_the_configured_accounts_are_listed(
     assert main(["--config", str(config), "--data-dir", str(tmp_path), "health", "--json"]) == 0
     accounts = json.loads(capsys.readouterr().out)["accounts"]
     assert {name: a["service"] for name, a in accounts.items()} == {"gh": "github", "team": "slack"}
+
+
+def test_a_stored_rate_limit_pause_shows_with_the_time_left(tmp_path, capsys, monkeypatch):
+    """A pause another zen-tui met (or one before a restart) holds every process on the data
+    folder: `health` says so from the store, whatever the saved record says."""
+    from zen_tui.commands import health
+    from zen_tui.models import RatePause
+
+    now = 1_700_000_000.0
+    monkeypatch.setattr(health, "_now", lambda: now)
+    seed(tmp_path, now - 30)
+    store = Store.open(paths.store_path(tmp_path))
+    for pause in (
+        RatePause(
+            "gh", "github", "core", now + 14 * 60 + 5, now - 60, "HTTP 429 \x1b[2JRetry-After"
+        ),
+        RatePause("gh", "github", "search", now - 1, now - 61, "HTTP 429 Retry-After"),  # over
+        RatePause("team", "slack", "tier3:chat.postMessage", now + 30, now, "HTTP 429 Retry-After"),
+    ):
+        store.save_rate_pause(pause)
+    store.close()
+    out = health_text(tmp_path, capsys, enabled=False)
+    gh, team = out.split("team (slack)")
+    [line] = [line for line in gh.splitlines() if "paused" in line]
+    assert line.startswith("  paused    core: 14m left (until ")
+    assert line.endswith("), HTTP 429 \u241b[2JRetry-After")  # its ESC made visible
+    assert "  paused    tier3:chat.postMessage: 30s left" in team

@@ -183,6 +183,7 @@ def test_the_default_retention_keeps_what_the_guide_promises_and_not_longer(
             "outbox": 1,
             "http_cache": 1,
             "webhook_queue": 0,
+            "rate_pauses": 0,
         }
     assert store.outbox_get(ids[0]) is None and store.outbox_get(ids[1]) is not None
     assert store.http_get("/u1") is None and store.http_get("/u2") is not None

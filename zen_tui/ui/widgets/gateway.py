@@ -63,7 +63,7 @@ def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -
         text.append(breaker_text(s, now) + "\n", style=colour if s.breaker != "closed" else "")
     scopes = s.scopes()
     if len(scopes) > 1:  # GitHub: core and search (and graphql) each have their own budget
-        for name, quota in scopes[:2]:
+        for name, quota in _shown_scopes(scopes, now):
             text.append(scope_line(name, quota, now) + "\n")
     else:
         _tok_and_srv(text, s, now)
@@ -82,7 +82,10 @@ def render_status(s: ServiceStatus, now: float, signals: Signals = NO_SIGNALS) -
 
 
 def _tok_and_srv(text: Text, s: ServiceStatus, now: float) -> None:
-    if s.tokens is not None and s.capacity:
+    pause = s.pause(now)
+    if pause is not None:  # a rate limit's pause: no request before it ends, tokens or not
+        text.append(f"tok paused {format_age(pause[1])}\n")
+    elif s.tokens is not None and s.capacity:
         n = whole(s.tokens)
         text.append(f"tok {gauge(n, s.capacity)} {n}/{s.capacity:.0f}\n")
     else:
@@ -96,9 +99,22 @@ def _tok_and_srv(text: Text, s: ServiceStatus, now: float) -> None:
         text.append(f"srv {s.remaining} left{reset}\n")
 
 
+def _shown_scopes(scopes: list[tuple[str, ScopeQuota]], now: float) -> list[tuple[str, ScopeQuota]]:
+    """The first two scopes; a paused one further down takes the second line (a pause is
+    what the card must not hide)."""
+    shown = scopes[:2]
+    paused = [kv for kv in scopes[2:] if kv[1].paused_for(now) > 0]
+    if paused and shown[1][1].paused_for(now) <= 0:
+        shown[1] = paused[0]
+    return shown
+
+
 def scope_line(name: str, q: ScopeQuota, now: float) -> str:
     """`search ▰▰▰▰▰▱ 27 42s`: the server's remaining quota when it reported one (bar of
-    remaining/limit), else the client bucket's whole tokens; then the time to its reset."""
+    remaining/limit), else the client bucket's whole tokens; then the time to its reset.
+    `core   paused 14m` while a rate limit pauses it."""
+    if q.paused_for(now) > 0:
+        return f"{name[:6]:<6} paused {format_age(q.paused_for(now))}"
     if q.remaining is not None and q.limit and (q.reset_at is None or q.reset_at > now):
         value, full = q.remaining, float(q.limit)
     else:
