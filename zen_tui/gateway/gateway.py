@@ -856,6 +856,18 @@ class Gateway:
             scope, limit, remaining, reset_at, adaptive=adaptive, cost=cost
         )
         gauge = bucket.gauge()
+        self._tell_cards(scope, gauge, limit, remaining, reset_at)
+        return gauge
+
+    def _tell_cards(
+        self,
+        scope: str,
+        gauge: BucketGauge,
+        limit: int | None = None,
+        remaining: int | None = None,
+        reset_at: float | None = None,
+    ) -> None:
+        """The cards hear of `scope`'s bucket, with the server's figures where given."""
         self._publish(
             QuotaUpdated,
             scope=scope,
@@ -866,7 +878,6 @@ class Gateway:
             reset_at=reset_at,
             paused_until=gauge.paused_until,
         )
-        return gauge
 
     def _near_points_limit(self, points: PointsQuota) -> None:
         """Once a window: why this account's polls now come slower (Jira's NearLimit: under
@@ -886,16 +897,7 @@ class Gateway:
     def _paused(self, scope: str) -> None:
         """A rate limit paused `scope` (or paused it longer): the cards are told until when."""
         gauge = self._limiter.bucket(scope).gauge()
-        self._publish(
-            QuotaUpdated,
-            scope=scope,
-            tokens=gauge.tokens,
-            capacity=gauge.capacity,
-            limit=gauge.limit,
-            remaining=gauge.remaining,
-            reset_at=gauge.reset_at,
-            paused_until=gauge.paused_until,
-        )
+        self._tell_cards(scope, gauge, gauge.limit, gauge.remaining, gauge.reset_at)
 
     def _quota_restored(self, scope: str) -> None:
         """Jira reports a quota only on a 429: once its reset passes, the bucket is back at
@@ -908,13 +910,7 @@ class Gateway:
         if gauge.capacity == told:
             return
         self._told_capacity[scope] = gauge.capacity
-        self._publish(
-            QuotaUpdated,
-            scope=scope,
-            tokens=gauge.tokens,
-            capacity=gauge.capacity,
-            paused_until=gauge.paused_until,
-        )
+        self._tell_cards(scope, gauge)
 
     def _deprecated(self, call: _Call, sunset: str | None, *, gone: bool) -> None:
         what = f"{call.method} {call.endpoint}"
