@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from msgspec.structs import replace
 
+from tests.helpers import seeds
 from zen_tui.config import SectionConfig
 from zen_tui.models import Action, ActionState, Item, Message
 from zen_tui.simulator.core.faults import parse_rules
@@ -240,7 +241,7 @@ TRANSIENT: list[dict[str, object]] = [
 ]
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", seeds(every_run=range(6), soak=range(6, 16)))
 async def test_transient_errors_never_remove_an_item_and_gone_ones_leave_within_the_bound(
     tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
