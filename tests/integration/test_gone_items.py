@@ -106,8 +106,15 @@ def off_everywhere(engine: SyncEngine, items: Iterable[Item]) -> bool:
     return all(not shown_anywhere(engine, i.account, i.id) for i in items)
 
 
-@pytest.mark.parametrize("way", WAYS)
-@pytest.mark.parametrize("phase", [0, 1, 2])
+# Each way in one phase in every suite (the phases taking turns), all of them with make soak.
+WAYS_IN_PHASES = [
+    pytest.param(way, phase, marks=() if phase == n % 3 else pytest.mark.slow)
+    for n, way in enumerate(WAYS)
+    for phase in (0, 1, 2)
+]
+
+
+@pytest.mark.parametrize(("way", "phase"), WAYS_IN_PHASES)
 async def test_an_item_gone_on_the_server_is_off_every_section_within_the_bound(
     tmp_path: Path, way: str, phase: int
 ) -> None:

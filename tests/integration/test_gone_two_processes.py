@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import seeds
 from zen_tui.models import Item
 from zen_tui.sync.engine import SyncEngine
 
@@ -126,7 +127,7 @@ def steps(step: str, rng: random.Random) -> list[str]:
     return ["hold", *hide, "learn", rng.choice(["time", "poll", "learn", "unhide"]), "release"]
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", seeds(every_run=range(6), soak=range(6, 16)))
 async def test_seeded_interleavings_across_two_processes_never_go_back(
     tmp_path: Path, seed: int
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, seeds
 from zen_tui.config import SectionConfig, Settings, WebhookConfig
 from zen_tui.gateway import Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
@@ -291,7 +291,7 @@ async def _interleave(sim: SimulatorServer, settings: Settings, seed: int) -> tu
     return stale, len(ids), renames
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", seeds(every_run=range(4), soak=range(4, 8)))
 async def test_queued_actions_survive_renames_exactly_once(
     sim: SimulatorServer, settings: Settings, seed: int
 ) -> None:

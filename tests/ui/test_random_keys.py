@@ -28,8 +28,9 @@ from .conftest import ScriptedFlow, make_app
 
 pytestmark = pytest.mark.timeout(300)
 
-# Seeds 1 and 3 found the health screen's `q` quitting the app; they run in every suite, the
-# rest (about 20 s each on a loaded 2-core machine) with `make soak`.
+# Seeds 1 and 3 found the health screen's `q` quitting the app (since tested on its own in
+# test_dialog_keys.py); seed 1 runs in every suite, the rest (about 20-30 s each on a loaded
+# 2-core machine) with `make soak`.
 KEYS_PER_RUN = 150
 BOUND = sorted({k.strip() for b in all_bindings() for k in b.key.split(",")})
 OTHERS = [
@@ -93,7 +94,7 @@ async def press_random(app: ZenApp, pilot: Pilot[Any], rng: random.Random, log: 
     await pilot.pause()
 
 
-@pytest.mark.parametrize("seed", seeds(every_run=(1, 3), soak=(0, 2, 4, 5)))
+@pytest.mark.parametrize("seed", seeds(every_run=(1,), soak=(0, 2, 3, 4, 5)))
 async def test_random_keys_never_end_the_app_or_raise(
     seed: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
