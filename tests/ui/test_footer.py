@@ -10,7 +10,7 @@ from tests.helpers import eventually
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.key_footer import KeyFooter
 
-from .conftest import make_app
+from .conftest import make_app, until_quiet
 
 
 def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
@@ -103,7 +103,7 @@ async def test_a_remapped_key_shows_under_its_new_key() -> None:
 
 async def test_the_keys_are_rebuilt_only_when_what_applies_changes() -> None:
     async with make_app(FakeBackend()).run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
+        await until_quiet(pilot)  # the first items shown and highlighted: what applies is set
         footer = pilot.app.screen.query_one(KeyFooter)
         await eventually(lambda: laid_out(footer), "the first keys")
         built = list(footer.query(FooterKey))
