@@ -19,6 +19,7 @@ import msgspec
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
+from zen_tui.store.rows import StoreFull
 
 if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
@@ -89,6 +90,8 @@ class WebhookProcessor:
                     await asyncio.sleep(0)  # a long backlog must not freeze the dashboard
                 if applied:
                     self.target.save_health()
+            except StoreFull:  # the store said why, in one line: no crash report beside it
+                log.warning("webhooks: queued deliveries stay queued until the disk has room")
             except Exception:  # e.g. the store failing: keep the rows, try on the next wake
                 log.exception("webhooks: applying queued deliveries failed")
             await self._wake.wait()

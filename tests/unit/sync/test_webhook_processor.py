@@ -11,6 +11,7 @@ from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.store import Store
+from zen_tui.store.rows import StoreFull
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, partial_payload, referenced
@@ -159,6 +160,36 @@ async def test_pending_deliveries_are_applied_after_a_restart(tmp_path):
     assert store.load_section(SECTION.id)[0][0].title == "from the queue"
     assert store.webhook_pending() == []
     assert not store.webhook_enqueue("jira", "before-crash", "x", b"{}", 1.0)  # still deduped
+    store.close()
+
+
+async def test_a_full_disk_while_applying_is_one_line_and_the_deliveries_stay_queued(
+    tmp_path, caplog, monkeypatch
+):
+    """The disk fills while queued deliveries are applied: marking one done raises StoreFull,
+    which the store has already said in one line. The processor adds no traceback, and the
+    rows wait for the next wake once there is room (seen once in a loaded full run)."""
+    store = Store.open(tmp_path / "zen.db")
+    eng, _ = await listed(store, issue(1))
+    enqueue(store, "d1", issue={"n": 1, "title": "while full"})
+
+    def done_on_a_full_disk(row_id: int) -> None:
+        raise StoreFull("disk full: cannot write zen.db")
+
+    monkeypatch.setattr(store, "webhook_done", done_on_a_full_disk)
+    processor = eng.webhooks.processor
+    running = asyncio.create_task(processor.run())
+    async with asyncio.timeout(5):
+        while "stay queued" not in caplog.text:  # noqa: ASYNC110 (the loop under test runs)
+            await asyncio.sleep(0)
+    assert "Traceback" not in caplog.text
+    assert [row.delivery_id for row in store.webhook_pending()] == ["d1"]
+    monkeypatch.undo()  # room on the disk again
+    processor.wake()
+    async with asyncio.timeout(5):
+        while store.webhook_pending():  # noqa: ASYNC110
+            await asyncio.sleep(0)
+    running.cancel()
     store.close()
 
 
