@@ -412,6 +412,10 @@ class MergeMethods(msgspec.Struct, frozen=True):
     allowed: tuple[str, ...] | None = None
     error: str | None = None
 
+    def unknown_why(self) -> str:
+        """Why `allowed` is not known, as the picker and `zen-tui act` say it."""
+        return f"cannot read its settings: {self.error}" if self.error else "it does not say"
+
 
 # An account's gateway and client: built, being built, or the last build failed.
 ConnectionState = Literal["connecting", "connected", "failed"]

@@ -238,7 +238,7 @@ async def _merge_method(engine: SyncEngine, action: Action) -> tuple[str | None,
         use = f"use merge_method={allowed[0]}"
         return f"merge_method={given}: {repo} allows only {', '.join(allowed)}; {use}", action
     if allowed is None:
-        why = f"cannot read its settings: {methods.error}" if methods.error else "it does not say"
+        why = methods.unknown_why()
         print(f"zen-tui: merging by GitHub's default (merge): {repo}: {why}", file=sys.stderr)
         return None, action
     if len(allowed) == 1:

@@ -124,9 +124,8 @@ def _prompt(screen: DashboardScreen, repo: str, group: list[Item], answer: Merge
     what = screen.named(group)
     if answer.allowed is not None:
         return f"Merge {what} by ({repo} allows {', '.join(answer.allowed)})"
-    why = f"cannot read its settings: {answer.error}" if answer.error else "it does not say"
     return (
-        f"Merge {what} by\n({repo}: {why}; which it allows: "
+        f"Merge {what} by\n({repo}: {answer.unknown_why()}; which it allows: "
         "GitHub refuses one it turned off, saying so)"
     )
 
