@@ -15,6 +15,7 @@ from zen_tui.cli import main
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
 from zen_tui.simulator.app import webhook_dispatcher
+from zen_tui.simulator.core.webhooks import GITHUB_PAYLOAD_CAP
 from zen_tui.simulator.github.render import node_id
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
@@ -488,6 +489,33 @@ async def test_a_slack_thread_reply_moves_its_parents_count_without_a_poll(start
     await eventually(lambda: engine.store.webhook_pending() == [])
     assert shown().reply_count == 4 == len(message.replies)
     assert engine.webhooks.processor.failed == 0
+
+
+async def test_a_github_event_over_githubs_payload_cap_is_not_sent_and_arrives_by_polling(
+    start_hooked, sim
+):
+    """GitHub does not deliver an event whose payload is over 25 MB: nothing reaches the
+    receiver (no 413, nothing to refresh on), so the change arrives with the section's next
+    poll. Every payload GitHub does send fits the default max_body_bytes. (The cap is
+    lowered to 1 byte here: a 25 MB pull request cannot be made through the API.)"""
+    assert WebhookConfig().max_body_bytes >= GITHUB_PAYLOAD_CAP
+    engine = await start_hooked()
+    section, pr = first_item(engine, "prs", "github")
+    stats = engine.webhooks.receiver.stats
+    await eventually(lambda: stats.accepted.get("github"), "the ping")
+    dispatcher = webhook_dispatcher(sim.app)
+    dispatcher.github_payload_cap = 1
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "huge"}))
+    assert await asyncio.to_thread(dispatcher.wait_idle)
+    assert dispatcher.too_large >= 1 and dispatcher.dropped == 0
+
+    def labels():
+        return next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
+
+    assert stats.accepted == {"github": 1} and not stats.rejected  # nothing came
+    assert "huge" not in labels() and not engine._stale_sections  # nor asked for a refresh
+    await engine.pollers[section.id].poll_now(interactive=False)
+    assert "huge" in labels()
 
 
 async def test_a_github_delivery_too_big_to_read_is_fetched_by_a_refresh(sim, hooked):

@@ -18,7 +18,12 @@ import jsonschema
 import pytest
 
 from tests.helpers import loopback_http
-from zen_tui.simulator.core.webhooks import WebhookDispatcher, hub_signature, slack_signature
+from zen_tui.simulator.core.webhooks import (
+    WebhookDispatcher,
+    github_json,
+    hub_signature,
+    slack_signature,
+)
 from zen_tui.simulator.core.world import World
 from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.simulator.jira.service import JiraSim
@@ -215,6 +220,34 @@ def test_github_never_resends_a_failed_delivery_by_itself_only_on_redeliver(
     assert again[0]["X-GitHub-Delivery"] == delivery_id and again[1] == body
     assert again[0]["X-Hub-Signature-256"] == expected_hub(SECRETS["github"], body)
     assert world.counters.webhooks_delivered == {"github": 1}
+
+
+def test_a_github_event_over_the_payload_cap_is_never_delivered(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    """GitHub's docs: "Payloads are capped at 25 MB. If an event generates a larger payload,
+    GitHub will not deliver a payload for that webhook event." Nothing is sent, so there is
+    nothing to redeliver; Jira and Slack publish no such cap. (A small cap here: 25 MiB of
+    JSON would only make the test slow.)"""
+    assert dispatcher.github_payload_cap == 25 * 1024 * 1024  # the default: GitHub's cap
+    dispatcher.github_payload_cap = 2_000
+    world.emit("github", "issues", {"action": "edited", "issue": {"body": "x" * 2_000}})
+    world.emit("github", "issues", {"action": "labeled", "issue": {"body": "small"}})
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "x", "body": "y" * 3_000})
+    assert dispatcher.wait_idle()
+    [(headers, body)] = receiver.for_service("github")
+    assert json.loads(body)["action"] == "labeled"
+    assert dispatcher.too_large == 1 and dispatcher.dropped == 0
+    assert dispatcher.recent() == [headers["X-GitHub-Delivery"]]  # the big one: not listed
+    assert len(receiver.for_service("jira")) == 1
+    assert world.counters.webhooks_delivered == {"github": 1, "jira": 1}
+
+    dispatcher.github_content_type = "form"  # the cap is on the payload, not the form
+    exact = github_json({"action": "edited", "pad": ""})
+    fits = {"action": "edited", "pad": "z" * (2_000 - len(exact))}
+    world.emit("github", "issues", fits)
+    assert dispatcher.wait_idle()
+    assert len(receiver.for_service("github")) == 2 and dispatcher.too_large == 1
 
 
 @pytest.mark.parametrize(

@@ -201,6 +201,7 @@ async def webhooks(request: Request) -> Response:
             "targets": {name: url for name, (url, _secret) in dispatcher.targets.items()},
             "delivered": request.app.state.world.counters.snapshot()["webhooks_delivered"],
             "dropped": dispatcher.dropped,
+            "too_large": dispatcher.too_large,  # GitHub events over its cap: never sent
             "github_recent": dispatcher.recent()[-20:],
         }
     )

@@ -17,6 +17,12 @@ slower than `timeout`) is retried after each delay in `backoff`, then dropped, a
 does it: Slack retries any failure; Jira only a refused or timed-out connection and 408, 409,
 425, 429 or 5xx; GitHub never by itself ("GitHub does not automatically redeliver failed
 deliveries"): only its Redeliver button (`redeliver`) sends a delivery again, same id and body.
+
+GitHub caps payloads at 25 MB: "If an event generates a larger payload, GitHub will not
+deliver a payload for that webhook event" (docs.github.com, webhooks/webhook-events-and-
+payloads). Such an event is not sent at all, so it is in no Recent Deliveries list and cannot
+be redelivered; the receiver only learns of the change by asking the API. `github_payload_cap`
+is the larger reading of "25 MB" (MiB), so a receiver sized for it takes whatever GitHub sends.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ NO_TARGET = "no_target"  # the service's target was removed while a delivery wai
 # Jira Cloud's retry policy: these answers (and 5xx, a refused or timed-out connection) only
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
+GITHUB_PAYLOAD_CAP = 25 * 1024 * 1024  # bytes of JSON; a larger event is never delivered
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
 
@@ -98,6 +105,8 @@ class WebhookDispatcher:
         self.timeout = timeout
         self.clock = clock
         self.dropped = 0  # deliveries given up after the last retry
+        self.github_payload_cap = GITHUB_PAYLOAD_CAP
+        self.too_large = 0  # GitHub events never delivered: their payload was over the cap
         self.github_content_type = "json"  # "form": as GitHub sends for its default hook
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
@@ -154,6 +163,16 @@ class WebhookDispatcher:
         if change.service not in self.targets:
             return
         body = self._body(change)
+        if change.service == "github" and len(body) > self.github_payload_cap:
+            with self._cond:
+                self.too_large += 1
+            log.info(
+                "simulator: GitHub %s payload of %d bytes is over the %d-byte cap: not delivered",
+                change.event,
+                len(body),
+                self.github_payload_cap,
+            )
+            return
         delivery = _Delivery(
             time.monotonic(), next(self._seq), change.service, change.event, body, str(uuid.uuid4())
         )
