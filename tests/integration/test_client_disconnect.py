@@ -74,7 +74,14 @@ def test_the_simulator_logs_one_line_when_a_client_hangs_up() -> None:
 async def test_the_webhook_receiver_logs_one_line_when_a_sender_hangs_up() -> None:
     store = Store.open(":memory:")
     config = WebhookConfig(enabled=True, port=0)
-    receiver = WebhookReceiver(config, store, secrets={"github": "s3cret-value"}, clock=lambda: 0.0)
+    refreshed: list[str] = []
+    receiver = WebhookReceiver(
+        config,
+        store,
+        secrets={"github": "s3cret-value"},
+        clock=lambda: 0.0,
+        on_unsaved=refreshed.append,
+    )
     server = WebhookServer(receiver)
     assert await server.start() and server.port is not None
     headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-1"}
@@ -90,6 +97,8 @@ async def test_the_webhook_receiver_logs_one_line_when_a_sender_hangs_up() -> No
         store.close()
     assert records.tracebacks() == []
     assert [line for line in records.lines() if "webhook" in line] == [
-        "webhook github: sender disconnected before the body arrived"
+        "webhook github: sender disconnected before the body arrived;"
+        " its sections refresh from the server"
     ]
     assert receiver.stats.accepted == {}
+    assert refreshed == ["github"]  # what it carried is asked of the server (GitHub never resends)

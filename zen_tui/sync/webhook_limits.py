@@ -44,8 +44,9 @@ class ReceiverLimits(msgspec.Struct, frozen=True):
     # Bodies held in memory at once, across connections: one may be as large as
     # max_body_bytes (GitHub sends up to 25 MB), but not 200 of them at once.
     max_buffered_bytes: int = 64 * 1024 * 1024
-    # A delivery too big to read refreshes its service at most this often (anyone can send
-    # big bodies; each refresh lists the service's sections from its API).
+    # A delivery whose body could not be read (too big, too slow, the sender gone) refreshes
+    # its service at most this often (anyone can send such bodies; each refresh lists the
+    # service's sections from its API).
     unread_refresh_seconds: float = 60.0
 
 

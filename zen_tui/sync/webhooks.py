@@ -79,8 +79,8 @@ class BodyTooSlow(Exception):
 class WebhookReceiver:
     """The ASGI app and its state. `on_delivery(service)` runs after each new queued event;
     `on_unsaved(service)` when what a delivery said is lost to us: a verified one the store
-    could not save (refused 5xx), or one too big to read (at most once per service per
-    `limits.unread_refresh_seconds`)."""
+    could not save (refused 5xx), or one whose body could not be read (too big, too slow,
+    the sender gone: at most once per service per `limits.unread_refresh_seconds`)."""
 
     def __init__(
         self,
@@ -113,9 +113,6 @@ class WebhookReceiver:
             return self._reject(UNKNOWN, Rejected(404, f"unknown service: post to {paths}"))
         try:
             return await self._receive(service, request)
-        except ClientDisconnect:  # the sender hung up mid-body: normal, and it will retry
-            log.info("webhook %s: sender disconnected before the body arrived", service)
-            return Response(status_code=400)  # never sent: nobody is listening
         except Exception:  # a bug must not take the receiver down; the sender will retry
             log.exception("webhook %s: unexpected error", service)
             return self._reject(service, Rejected(500, "internal error (see the log)"))
@@ -132,16 +129,19 @@ class WebhookReceiver:
                     request, self.config.max_body_bytes, self.limits.body_seconds, take
                 )
             except BodyTooLarge:
-                self._refresh_unread(service)
                 limit = self.config.max_body_bytes
-                return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
+                why = f"body over max_body_bytes ({limit})"
+                return self._reject(service, Rejected(413, why), self._refresh_unread(service))
             except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
-                self._refresh_unread(service)
-                return self._reject(service, Rejected(503, "too many large bodies at once"))
+                why = "too many large bodies at once"
+                return self._reject(service, Rejected(503, why), self._refresh_unread(service))
             except BodyTooSlow:
-                seconds = self.limits.body_seconds
-                why = f"body not received within {seconds:g} s"
-                return self._reject(service, Rejected(408, why))
+                why = f"body not received within {self.limits.body_seconds:g} s"
+                return self._reject(service, Rejected(408, why), self._refresh_unread(service))
+            except ClientDisconnect:  # the sender hung up mid-body: a network fault, or it
+                note = self._refresh_unread(service)  # gave up waiting (GitHub after 10 s)
+                log.info("webhook %s: sender disconnected before the body arrived%s", service, note)
+                return Response(status_code=400)  # never sent: nobody is listening
             return self._verified(service, request, body, secret)
 
     def _verified(self, service: str, request: Request, body: bytes, secret: str) -> Response:
@@ -160,18 +160,20 @@ class WebhookReceiver:
             return JSONResponse({"challenge": verdict.challenge})
         return self._queue(service, verdict, body)
 
-    def _refresh_unread(self, service: str) -> None:
-        """A delivery to a configured path that was refused unread (too big): it cannot be
-        verified, so nothing in it is used, but a real one carried a change (GitHub never
-        resends it), so the service's sections ask the server, at most once per
-        `unread_refresh_seconds`: anyone can send big bodies, and each refresh costs API
-        calls. A clock set back does not hold the next one off."""
+    def _refresh_unread(self, service: str) -> str:
+        """A delivery to a configured path whose headers came but whose body could not be
+        read (too big, no room beside the others, too slow, the sender gone mid-body): it
+        cannot be verified, so nothing in it is used, but a real one carried a change (GitHub
+        never resends it), so the service's sections ask the server, at most once per
+        `unread_refresh_seconds`: anyone can send such bodies, and each refresh costs API
+        calls. A clock set back does not hold the next one off. Returns what the caller's
+        log line adds: that the sections refresh, or "" when one did so recently."""
         now, last = self.clock(), self._unread_at.get(service)
         if last is not None and 0 <= now - last < self.limits.unread_refresh_seconds:
-            return
+            return ""
         self._unread_at[service] = now
-        log.info("webhook %s: a delivery too big to read; refreshing from the server", service)
         self.on_unsaved(service)
+        return "; its sections refresh from the server"
 
     def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
         # The body digest too: the delivery id header is not signed, so a captured delivery
@@ -195,10 +197,12 @@ class WebhookReceiver:
         self.on_delivery(service)
         return PlainTextResponse("queued", status_code=202)
 
-    def _reject(self, service: str, rejected: Rejected) -> Response:
-        """`service` is one of SERVICES or UNKNOWN, never a name taken from the request."""
+    def _reject(self, service: str, rejected: Rejected, note: str = "") -> Response:
+        """`service` is one of SERVICES or UNKNOWN, never a name taken from the request;
+        `note` is added to the log line, not to the answer."""
         self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
-        log.warning("webhook %s rejected (%d): %s", service, rejected.status, rejected.reason)
+        status, reason = rejected.status, rejected.reason
+        log.warning("webhook %s rejected (%d): %s%s", service, status, reason, note)
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
 
 

@@ -91,7 +91,9 @@ async def test_a_silent_connection_is_closed(server: WebhookServer) -> None:
     writer.close()
 
 
-async def test_a_trickled_body_is_408(server: WebhookServer) -> None:
+async def test_a_trickled_body_is_408_and_refreshes_its_service(server: WebhookServer) -> None:
+    refreshed: list[str] = []
+    server.receiver.on_unsaved = refreshed.append
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     head = (
         "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
@@ -103,6 +105,7 @@ async def test_a_trickled_body_is_408(server: WebhookServer) -> None:
     answer = await closed_by_server(reader)
     writer.close()
     assert answer.startswith(b"HTTP/1.1 408") and b"not received within 0.3 s" in answer
+    assert refreshed == ["github"]  # the delivery is lost: its sections ask the server
 
 
 async def test_an_idle_keep_alive_connection_is_closed_after_its_answer(

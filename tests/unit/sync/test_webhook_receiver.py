@@ -321,3 +321,94 @@ async def test_bodies_read_at_once_share_one_memory_budget(store):
     assert refreshed == ["github"]
     assert after.status_code == 202
     assert receiver.bodies.held == 0
+
+
+async def asgi_post(receiver, path: str, chunks: list[bytes], *, then: str) -> int:
+    """POST `chunks` of a body promised longer (the signed headers of BODY) straight to the
+    ASGI app; after them the sender goes quiet (`then="hang"`) or hangs up ("disconnect")."""
+    headers = {k.lower(): v for k, v in github(BODY).items()}
+    headers["content-length"] = str(len(BODY))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8790),
+    }
+    pending = list(chunks)
+    quiet = asyncio.Event()  # never set: a sender that stopped sending
+
+    async def receive():
+        if pending:
+            return {"type": "http.request", "body": pending.pop(0), "more_body": True}
+        if then == "hang":
+            await quiet.wait()
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    await receiver.app(scope, receive, send)
+    return sent[0]["status"]
+
+
+async def test_a_body_too_slow_or_cut_off_refreshes_its_service_throttled_like_an_oversize_one(
+    store, caplog
+):
+    """A delivery whose headers came but whose body did not (408: too slow; the sender hung
+    up mid-body) is lost like one too big to read: GitHub never sends it again. So it makes
+    the service's sections ask the server too, sharing the big bodies' throttle: once per
+    service per `unread_refresh_seconds`, however the bodies failed. One log line each."""
+    from zen_tui.sync.webhook_limits import ReceiverLimits
+
+    caplog.set_level(logging.INFO, "zen_tui.sync.webhooks")
+    now = [NOW]
+    refreshed: list[str] = []
+    config = WebhookConfig(enabled=True, max_body_bytes=2048)
+    receiver = WebhookReceiver(
+        config,
+        store,
+        secrets=SECRETS,
+        clock=lambda: now[0],
+        on_unsaved=refreshed.append,
+        limits=ReceiverLimits(body_seconds=0.01),
+    )
+    gap = receiver.limits.unread_refresh_seconds
+    part = [BODY[:5]]
+    assert await asgi_post(receiver, "/webhooks/github", part, then="hang") == 408
+    assert refreshed == ["github"]
+    assert await asgi_post(receiver, "/webhooks/github", part, then="disconnect") == 400
+    assert await asgi_post(receiver, "/webhooks/github", [], then="disconnect") == 400
+    assert refreshed == ["github"]  # within the gap: no second refresh
+    assert await asgi_post(receiver, "/webhooks/slack", part, then="disconnect") == 400
+    assert refreshed == ["github", "slack"]  # per service
+    now[0] += gap
+    assert await asgi_post(receiver, "/webhooks/github", part, then="disconnect") == 400
+    assert refreshed == ["github", "slack", "github"]
+    big = b"{" + b" " * 4096 + b"}"
+    async with client(receiver) as http:  # an oversize one shares the throttle
+        answer = await http.post("/webhooks/github", content=big, headers=github(big))
+    assert answer.status_code == 413 and refreshed == ["github", "slack", "github"]
+    now[0] += gap
+    assert await asgi_post(receiver, "/webhooks/github", part, then="hang") == 408
+    assert refreshed == ["github", "slack", "github", "github"]
+    # Jira has no secret here: its path is refused before any body is read.
+    assert await asgi_post(receiver, "/webhooks/jira", part, then="disconnect") == 404
+    assert len(refreshed) == 4 and store.webhook_pending() == [] and receiver.bodies.held == 0
+    lines = [r.getMessage() for r in caplog.records]
+    assert "Traceback" not in caplog.text and all("\n" not in line for line in lines)
+    assert lines[0] == (
+        "webhook github rejected (408): body not received within 0.01 s;"
+        " its sections refresh from the server"
+    )
+    assert lines[1] == "webhook github: sender disconnected before the body arrived"
+    assert receiver.stats.rejected == {"github: 408": 2, "github: 413": 1, "jira: 404": 1}
