@@ -47,3 +47,37 @@ def on_disk(store: Store) -> Store:
     with store._read() as db:
         path = db.execute("PRAGMA database_list").fetchone()[2]
     return Store.open(path)
+
+
+class _NoRoom:
+    """A store's connection with no room on the disk at all: every write is refused with
+    SQLite's own SQLITE_FULL error (the store's `_write` turns it into StoreFull, saying
+    "disk full" once), reads go through. `fill` refuses only writes needing a new page, so
+    a small one (a delivery's done mark, a short row) can still fit there."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.lstrip().upper().startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")):
+            full = sqlite3.OperationalError("database or disk is full")
+            full.sqlite_errorcode = 13  # SQLITE_FULL, as SQLite sets it
+            raise full
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def no_room(store: Store) -> None:
+    """Every write refused until `room` (see _NoRoom)."""
+    db = store._connection()
+    if not isinstance(db, _NoRoom):
+        store._db = _NoRoom(db)  # type: ignore[assignment]
+
+
+def room(store: Store) -> None:
+    """Writes work again after `no_room`."""
+    db = store._connection()
+    if isinstance(db, _NoRoom):
+        store._db = db.db

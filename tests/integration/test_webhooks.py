@@ -215,6 +215,37 @@ async def test_a_github_delivery_the_full_disk_refused_is_fetched_by_a_refresh(
     full_disk.free(engine.store)
 
 
+async def test_deliveries_a_full_disk_kept_queued_are_applied_once_it_has_room(
+    start_hooked, caplog
+):
+    """A delivery queued, then the disk full when the processor marks it applied: it stays
+    queued, and once the disk has room the processor's own timer applies the queue, with
+    no further delivery to wake it (the engine's clock; real time here: the first retry
+    comes a second later)."""
+    caplog.set_level(logging.INFO, "zen_tui.sync.webhooks")
+    engine = await start_hooked()
+    hooks = engine.webhooks
+    section, pr = first_item(engine, "prs", "github")
+    await eventually(lambda: hooks.receiver.stats.accepted.get("github"), "the ping")
+    await eventually(lambda: not engine.store.webhook_pending(), "the ping applied")
+    wake = hooks.processor.wake
+    hooks.processor.wake = lambda: None  # queued, not applied yet
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "kept"}))
+    await eventually(lambda: hooks.receiver.stats.accepted.get("github") == 2, "the label")
+    full_disk.no_room(engine.store)
+    try:
+        hooks.processor.wake = wake
+        wake()
+        await eventually(lambda: "stay queued" in caplog.text, "the warning")
+        assert len(engine.store.webhook_pending()) == 1
+    finally:
+        full_disk.room(engine.store)
+    await eventually(lambda: not engine.store.webhook_pending(), "the queue applied by the timer")
+    assert "kept" in next(i for i in engine.snapshot(section.id).items if i.id == pr.id).labels
+    assert "kept" in stored(engine, section, pr.id).labels
+    assert caplog.text.count("stay queued") == 1 and "Traceback" not in caplog.text
+
+
 def _deliveries(engine):
     """(delivery id, event) of every GitHub delivery in the queue, done or not."""
     db = engine.store._connection()

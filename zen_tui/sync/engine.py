@@ -262,7 +262,7 @@ class SyncEngine:
             self.wired.clients,
             services,
             self,
-            self.wired.clock.time,
+            self.wired.clock,
             live_window=WEBHOOK_LIVE_FOR * self.wired.settings.polling.max_interval,
         )
 

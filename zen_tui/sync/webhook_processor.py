@@ -3,7 +3,8 @@ items_for_webhook) -> every section that shows them; marks each delivery done.
 
 Whatever cannot be placed cheaply (a new item, a deletion, an event that carries no item, an
 item that left the open state) makes the account's matching sections refresh instead.
-Deliveries left pending by a crash are applied on the next start (the queue is in SQLite).
+Deliveries left pending by a crash are applied on the next start (the queue is in SQLite);
+those a full disk kept queued, on a timer that backs off until the store takes writes again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
@@ -31,6 +33,10 @@ NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing a
 # Their payloads carry only part of the issue: refresh the sections showing it instead.
 PARTIAL_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 PANE_OF = {PullRequest: "prs", Issue: "issues", Message: "messages"}
+# A full disk keeps deliveries queued: they are tried again after FULL_RETRY_FIRST seconds,
+# the wait doubling to FULL_RETRY_MAX while it stays full (a delivery arriving tries at once).
+FULL_RETRY_FIRST = 1.0
+FULL_RETRY_MAX = 60.0
 
 
 class WebhookTarget(Protocol):
@@ -65,36 +71,72 @@ class WebhookTarget(Protocol):
 
 class WebhookProcessor:
     def __init__(
-        self, store: Store, clients: Mapping[str, ServiceClient], target: WebhookTarget
+        self,
+        store: Store,
+        clients: Mapping[str, ServiceClient],
+        target: WebhookTarget,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.clients = clients  # account -> service client
         self.target = target
+        self.clock = clock or SystemClock()  # the full-disk retry's timer
         self.processed = 0  # applied since `since`, `carried_over` of them received before
         self.carried_over = 0  # queued by an earlier run (it stopped before applying them)
         self.since: float | None = None
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
+        # (row id, delivery id) of rows applied whose done mark a full disk refused: the
+        # retry only marks them, so each is applied once
+        self._unmarked: set[tuple[int, str]] = set()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        """Apply what is pending (including what a previous run left), then wait for more."""
+        """Apply what is pending (including what a previous run left), then wait for more.
+        While a full disk keeps deliveries queued they are tried again on a timer, backing
+        off, and at each new delivery; said once when the disk fills, once when it has room."""
+        wait: float | None = None  # the disk is full: the time to the next try
         while True:
             self._wake.clear()
-            try:
-                applied = 0
-                while batch := self.drain_batch():
-                    applied += batch
-                    await asyncio.sleep(0)  # a long backlog must not freeze the dashboard
-                if applied:
-                    self.target.save_health()
-            except StoreFull:  # the store said why, in one line: no crash report beside it
+            if not await self._apply_pending():
+                if wait is not None:
+                    log.info("webhooks: the disk has room again; queued deliveries applied")
+                wait = None
+                await self._wake.wait()
+                continue
+            if wait is None:  # the store said "disk full" in one line: no crash report beside it
                 log.warning("webhooks: queued deliveries stay queued until the disk has room")
-            except Exception:  # e.g. the store failing: keep the rows, try on the next wake
-                log.exception("webhooks: applying queued deliveries failed")
-            await self._wake.wait()
+            wait = FULL_RETRY_FIRST if wait is None else min(2 * wait, FULL_RETRY_MAX)
+            await self._woken_or_after(wait)
+
+    async def _apply_pending(self) -> bool:
+        """Apply what is pending; True when a full disk stopped it (the rest stay queued)."""
+        try:
+            applied = 0
+            while batch := self.drain_batch():
+                applied += batch
+                await asyncio.sleep(0)  # a long backlog must not freeze the dashboard
+            if applied:
+                self.target.save_health()
+        except StoreFull:
+            return True
+        except Exception:  # e.g. the store failing: keep the rows, try on the next wake
+            log.exception("webhooks: applying queued deliveries failed")
+        return False
+
+    async def _woken_or_after(self, seconds: float) -> None:
+        """Until the next delivery wakes the processor, or `seconds` on its clock."""
+        waits = [
+            asyncio.ensure_future(self.clock.sleep(seconds)),
+            asyncio.ensure_future(self._wake.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     def drain(self) -> int:
         """Apply every pending delivery; returns how many."""
@@ -104,19 +146,28 @@ class WebhookProcessor:
         return count
 
     def drain_batch(self) -> int:
-        """Apply up to BATCH pending deliveries, oldest first; returns how many."""
+        """Apply up to BATCH pending deliveries, oldest first, marking each done; returns how
+        many. A full disk refusing a mark raises StoreFull: that row was applied (it is not
+        applied again, only marked, by the next call), the rest were not."""
         rows = self.store.webhook_pending(BATCH)
         for row in rows:
-            try:
-                self._apply(row)
-            except Exception:  # a bug must not replay forever: refresh, mark done
-                log.exception("webhook %s %s could not be applied", row.service, row.event)
-                self._refresh_service(row.service)
+            key = (row.id, row.delivery_id)
+            if key not in self._unmarked:
+                self._apply_counted(row)
+                self._unmarked.add(key)
             self.store.webhook_done(row.id)
-            self.processed += 1
-            if self.since is not None and row.received_at < self.since:
-                self.carried_over += 1
+            self._unmarked.discard(key)
         return len(rows)
+
+    def _apply_counted(self, row: WebhookRow) -> None:
+        try:
+            self._apply(row)
+        except Exception:  # a bug must not replay forever: refresh, mark done
+            log.exception("webhook %s %s could not be applied", row.service, row.event)
+            self._refresh_service(row.service)
+        self.processed += 1
+        if self.since is not None and row.received_at < self.since:
+            self.carried_over += 1
 
     def _refresh_service(self, service: str, *, full: bool = False) -> None:
         accounts = {a for a, c in self.clients.items() if c.service == service}

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from zen_tui.config import WebhookConfig
+from zen_tui.gateway.clock import Clock
 from zen_tui.store import Store
 from zen_tui.sync.webhook_processor import WebhookProcessor, WebhookTarget
 from zen_tui.sync.webhook_verify import SERVICES
@@ -28,7 +29,7 @@ class Webhooks:
         clients: Mapping[str, ServiceClient],
         services: Mapping[str, str],
         target: WebhookTarget,
-        clock: Callable[[], float],
+        clock: Clock,
         *,
         live_window: float,
         environ: Mapping[str, str] | None = None,
@@ -39,12 +40,12 @@ class Webhooks:
         # built) may not hold them all yet
         self._service_of: dict[str, str] = dict(services)
         self.store = store
-        self.processor = WebhookProcessor(store, clients, target)
+        self.processor = WebhookProcessor(store, clients, target, clock)
         self.receiver = WebhookReceiver(
             config,
             store,
             secrets=secrets,
-            clock=clock,
+            clock=clock.time,
             on_delivery=self._delivered,
             on_unsaved=self.processor.unsaved,
         )
@@ -56,7 +57,7 @@ class Webhooks:
     async def start(self) -> list[asyncio.Task[None]]:
         """Serve (if any secret is set) and apply pending deliveries; the tasks to cancel.
         The counters (receiver and processor) count from here."""
-        self.receiver.stats.started_at = self.processor.since = self.clock()
+        self.receiver.stats.started_at = self.processor.since = self.clock.time()
         services = sorted(set(self._service_of.values()))
         for service in (s for s in services if s not in self.receiver.secrets):
             env = self.receiver.config.secret_env.get(service)
@@ -74,7 +75,7 @@ class Webhooks:
     def live(self, account: str) -> bool:
         """A verified delivery for this account's service arrived within the live window."""
         last = self.receiver.stats.last_at.get(self._service_of.get(account, ""))
-        return last is not None and self.clock() - last <= self.live_window
+        return last is not None and self.clock.time() - last <= self.live_window
 
     def health(self) -> dict[str, Any]:
         stats = self.receiver.stats.as_dict()

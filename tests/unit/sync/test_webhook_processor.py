@@ -168,7 +168,9 @@ async def test_a_full_disk_while_applying_is_one_line_and_the_deliveries_stay_qu
 ):
     """The disk fills while queued deliveries are applied: marking one done raises StoreFull,
     which the store has already said in one line. The processor adds no traceback, and the
-    rows wait for the next wake once there is room (seen once in a loaded full run)."""
+    rows stay queued; a delivery arriving once there is room applies them at once (seen
+    once in a loaded full run; the timer that applies them without one:
+    test_webhook_full_disk_retry.py)."""
     store = Store.open(tmp_path / "zen.db")
     eng, _ = await listed(store, issue(1))
     enqueue(store, "d1", issue={"n": 1, "title": "while full"})
