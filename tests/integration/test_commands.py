@@ -233,8 +233,13 @@ def test_an_act_held_behind_an_earlier_unsent_one_says_so(sim, settings, capsys)
     assert "pending add_label" in out and "of one zen-tui alone" not in out, out
     assert f"waits behind 1 earlier action of {github} not sent yet" in out, out
     assert "(first add_label on " in out and "server error 503" in out, out
+    from zen_tui.commands import outbox, sync
+
+    outbox.run(argparse.Namespace(outbox_command=None, json=False), settings)
+    first, second = capsys.readouterr().out.splitlines()
+    assert "server error 503" in first and "waits behind" not in first, first
+    assert "(0 attempts, " in second and "waits behind 1 earlier action" in second, second
     sim.clear_faults()
-    from zen_tui.commands import sync
 
     sync.run(argparse.Namespace(once=True), settings)
     assert (labels_added(sim, "first"), labels_added(sim, "second")) == (1, 1)

@@ -184,6 +184,7 @@ def one_shot(settings: Settings) -> Settings:
 async def _act(settings: Settings, action: Action) -> int:
     from zen_tui.gateway.errors import CircuitOpen
     from zen_tui.models import ActionState
+    from zen_tui.store.outbox import HOLDS_LATER, held_behind
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.sync.freshness import reason_for
     from zen_tui.wiring import build
@@ -205,12 +206,13 @@ async def _act(settings: Settings, action: Action) -> int:
             await send_within_deadline(engine, entry)
             await engine.relist_landed([entry])  # `list` shows the server's state after it
         entry = engine.store.outbox_get(entry.id)
-        held = None if entry is None or open_until else _held_behind(engine.store, entry)
+        waiting = engine.store.outbox_by_state(*HOLDS_LATER)
+        held = None if entry is None or open_until else held_behind(entry, waiting)
     finally:
         await engine.stop()
     assert entry is not None
     said = entry.reason and entry.reason != f"{action.kind} done"  # not `add_label done` again
-    reason = held or (f": {entry.reason}" if said else "")
+    reason = f": {held}" if held else f": {entry.reason}" if said else ""
     if entry.state is ActionState.DONE:
         print(f"applied {action.kind} on {action.item_id}{reason}")
         return 0
@@ -263,33 +265,6 @@ async def _merge_methods(engine: SyncEngine, action: Action) -> MergeMethods:
     except Exception as exc:  # not connected, no answer in time
         return MergeMethods(error=str(exc) or type(exc).__name__)
     return methods
-
-
-def _held_behind(store: Store, entry: OutboxEntry) -> str | None:
-    """Why an entry this run never tried still waits: an earlier entry of its account is not
-    sent yet (its transient error holds the account's later ones, which go in order). None
-    when it was tried or nothing is before it. Its stored reason (a session login's note)
-    would not say why."""
-    from zen_tui.models import ActionState
-
-    if entry.state is not ActionState.PENDING or entry.attempts:
-        return None
-    waiting = ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING
-    account = entry.action.account
-    earlier = [
-        e
-        for e in store.outbox_by_state(*waiting)
-        if e.seq < entry.seq and e.action.account == account
-    ]
-    if not earlier:
-        return None
-    first = earlier[0]
-    why = f": {first.reason}" if first.reason else ""
-    count = "1 earlier action" if len(earlier) == 1 else f"{len(earlier)} earlier actions"
-    return (
-        f": waits behind {count} of {account} not sent yet, sent in order "
-        f"(first {first.action.kind} on {first.action.item_id}{why})"
-    )
 
 
 def _settle(engine: SyncEngine, entry: OutboxEntry, state: ActionState, reason: str | None) -> None:
