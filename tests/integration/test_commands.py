@@ -217,3 +217,29 @@ def test_act_against_a_hang_answers_at_its_deadline_and_verifies_later(
 
     sync.run(argparse.Namespace(once=True), settings)
     assert labels_added(sim, "hung") == 1
+
+
+def test_an_act_held_behind_an_earlier_unsent_one_says_so(sim, settings, capsys):
+    """Seen in an end-to-end run: in an outage, a second `act` on the same account sent
+    nothing (its account's earlier entry, failing first, keeps the later ones waiting, in
+    order) and said only the stored note of its login (`queued under a login of one zen-tui
+    alone ...`), not why it was not sent."""
+    sim.set_faults([{"service": "github", "outage": True}])
+    assert act.run(label_args(sim, "first"), settings) == act.PENDING
+    capsys.readouterr()
+    assert act.run(label_args(sim, "second"), settings) == act.PENDING
+    out = capsys.readouterr().out
+    github = sim.account("github").name
+    assert "pending add_label" in out and "of one zen-tui alone" not in out, out
+    assert f"waits behind 1 earlier action of {github} not sent yet" in out, out
+    assert "(first add_label on " in out and "server error 503" in out, out
+    from zen_tui.commands import outbox, sync
+
+    outbox.run(argparse.Namespace(outbox_command=None, json=False), settings)
+    first, second = capsys.readouterr().out.splitlines()
+    assert "server error 503" in first and "waits behind" not in first, first
+    assert "(0 attempts, " in second and "waits behind 1 earlier action" in second, second
+    sim.clear_faults()
+
+    sync.run(argparse.Namespace(once=True), settings)
+    assert (labels_added(sim, "first"), labels_added(sim, "second")) == (1, 1)

@@ -184,6 +184,7 @@ def one_shot(settings: Settings) -> Settings:
 async def _act(settings: Settings, action: Action) -> int:
     from zen_tui.gateway.errors import CircuitOpen
     from zen_tui.models import ActionState
+    from zen_tui.store.outbox import HOLDS_LATER, held_behind
     from zen_tui.sync.engine import SyncEngine
     from zen_tui.sync.freshness import reason_for
     from zen_tui.wiring import build
@@ -205,11 +206,13 @@ async def _act(settings: Settings, action: Action) -> int:
             await send_within_deadline(engine, entry)
             await engine.relist_landed([entry])  # `list` shows the server's state after it
         entry = engine.store.outbox_get(entry.id)
+        waiting = engine.store.outbox_by_state(*HOLDS_LATER)
+        held = None if entry is None or open_until else held_behind(entry, waiting)
     finally:
         await engine.stop()
     assert entry is not None
     said = entry.reason and entry.reason != f"{action.kind} done"  # not `add_label done` again
-    reason = f": {entry.reason}" if said else ""
+    reason = f": {held}" if held else f": {entry.reason}" if said else ""
     if entry.state is ActionState.DONE:
         print(f"applied {action.kind} on {action.item_id}{reason}")
         return 0

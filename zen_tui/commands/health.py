@@ -174,6 +174,17 @@ def webhook_line(h: dict[str, Any], now: float) -> str:
     )
 
 
+def _quota(bucket: dict[str, Any], now: float) -> str:
+    """The server's last word on this budget. Once its window has ended, the count it gave is
+    of the window before: a new quota began (as the dashboard's card says), not "27 left"."""
+    remaining, reset_at = bucket.get("remaining"), bucket.get("reset_at")
+    if remaining is None:
+        return ""
+    if isinstance(reset_at, (int, float)) and reset_at <= now:
+        return f"; quota reset at {_when(reset_at, now)} (a new window since)"
+    return f"; quota {remaining} left, resets {_when(reset_at, now)}"
+
+
 def _lines(h: dict[str, Any], now: float) -> list[str]:
     # A half-open countdown only means something while the saver runs to probe.
     running = h.get("saver_running", True)
@@ -181,9 +192,7 @@ def _lines(h: dict[str, Any], now: float) -> list[str]:
     lines = [f"breaker   {h.get('breaker')}{half if running else ' when saved'}"]
     buckets = h.get("buckets") or {"": h}
     for scope, b in sorted(buckets.items()):
-        quota = ""
-        if b.get("remaining") is not None:
-            quota = f"; quota {b['remaining']} left, resets {_when(b.get('reset_at'), now)}"
+        quota = _quota(b, now)
         name = f"{scope}: " if scope else ""
         when = "" if running else " when saved"
         lines.append(

@@ -68,9 +68,12 @@ def _list(store: Store, *, json_out: bool) -> int:
         return 0
     if not entries:
         print("outbox empty: nothing pending or failed")
+    from zen_tui.store.outbox import held_behind
+
     now = time.time()
     for e in entries:
-        reason = f": {e.reason}" if e.reason else ""
+        why = held_behind(e, entries) or e.reason
+        reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
         print(
             f"{e.id[:12]}  {e.state:<8} {e.action.kind} on {e.action.item_id}"

@@ -329,6 +329,34 @@ def _insert_pending(
     return entry
 
 
+HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)  # not sent yet
+
+
+def held_behind(entry: OutboxEntry, entries: list[OutboxEntry]) -> str | None:
+    """Why `entry`, never tried, still waits: an earlier entry of its account among `entries`
+    (the outbox, in order) is not sent yet, and an account's actions go in order (the sync's
+    replay keeps the later ones waiting behind one that met a transient error). None when it
+    was tried or nothing waits before it. Its stored reason (a session login's note) would
+    not say why."""
+    if entry.state is not ActionState.PENDING or entry.attempts:
+        return None
+    account = entry.action.account
+    earlier = [
+        e
+        for e in entries
+        if e.seq < entry.seq and e.action.account == account and e.state in HOLDS_LATER
+    ]
+    if not earlier:
+        return None
+    first = earlier[0]
+    why = f": {first.reason}" if first.reason else ""
+    count = "1 earlier action" if len(earlier) == 1 else f"{len(earlier)} earlier actions"
+    return (
+        f"waits behind {count} of {account} not sent yet, sent in order "
+        f"(first {first.action.kind} on {first.action.item_id}{why})"
+    )
+
+
 def _waits(action: Action, login: str | None) -> str | None:
     """A session login's entry says, until it is sent, whose login it waits for: seen in
     `zen-tui outbox` and the outbox view even after the process holding it is gone."""

@@ -148,3 +148,19 @@ def test_ages_read_as_a_person_says_them() -> None:
         "1h",
         "2d",
     ]
+
+
+def test_a_quota_whose_window_has_ended_reads_as_reset_not_as_its_old_count(
+    tmp_path, capsys, now
+) -> None:
+    """Seen in an end-to-end run: `quota 27 left, resets 23:44:47` shown at 23:45:20."""
+    bucket = {"tokens": 24, "capacity": 24, "remaining": 27, "reset_at": SAVED + 60}
+    seed(tmp_path, None, buckets={"search": bucket})
+    now[0] = SAVED + 5
+    assert "search: 24/24 tokens; quota 27 left, resets " in health_text(
+        tmp_path, capsys, enabled=True
+    )
+    now[0] = SAVED + 61
+    out = gh(health_text(tmp_path, capsys, enabled=True))
+    assert "quota 27 left" not in out
+    assert "; quota reset at " in out and "(a new window since)" in out
