@@ -271,3 +271,47 @@ async def test_a_gzip_bomb_is_capped_on_its_decoded_size(tmp_path: Path, token: 
     assert len(bomb) < MB
     assert "larger than 8 MB" in (snapshot.freshness.reason or "")
     assert snapshot.items == ()
+
+
+# ---- a body nested too deeply for any JSON decoder ----------------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (200, "bad response: malformed JSON from /search/issues (nested too deeply)"),
+        (403, "403 Forbidden"),  # the server's own message is unreadable: the HTTP reason
+        (410, "410 Gone"),  # not taken for a retired API (which says so in readable JSON)
+    ],
+)
+async def test_an_answer_nested_too_deeply_is_a_bad_response_and_the_items_stay(
+    tmp_path: Path, token: str, status: int, reason: str
+) -> None:
+    """json.loads raises RecursionError, no ValueError, on it: it got past every parse."""
+    mode = {"deep": False}
+
+    def answer(n: int) -> Answer:
+        if mode["deep"]:
+            return Answer(status, {"Content-Type": "application/json"}, DEEP)
+        return page([issue(1)])
+
+    data = tmp_path / "data"
+    log_file = setup_logging(data, "DEBUG")
+    try:
+        with hostile_server(scripted({SEARCH: answer})) as api:
+            engine, first = await sync(settings_for(api, token, data))
+            assert [i.key for i in first.items] == ["o/r#1"]
+            mode["deep"] = True
+            [refused] = (await engine.sync_once()).values()
+            await engine.wired.aclose()
+    finally:
+        shutdown_logging()
+    assert refused.freshness.state is not FreshnessState.LIVE
+    assert reason in (refused.freshness.reason or "")
+    assert [i.key for i in refused.items] == ["o/r#1"]  # the last good answer stays shown
+    stored, _ = engine.wired.store.load_section(engine.wired.sections[0].id)
+    assert [i.key for i in stored] == ["o/r#1"]
+    logged = log_file.read_text(encoding="utf-8")
+    assert "Traceback" not in logged and "RecursionError" not in logged

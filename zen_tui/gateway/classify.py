@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from zen_tui.json_input import loads
 
 from .answer import Answer
 from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
@@ -113,7 +114,7 @@ MESSAGE_MAX = 200
 def _server_message(response: Answer) -> str:
     """The server's own one-line reason (GitHub message, Jira errorMessages, Slack error)."""
     try:
-        body = json.loads(response.content)
+        body = loads(response.content)
     except ValueError:
         return response.reason_phrase or "request failed"
     text = ""

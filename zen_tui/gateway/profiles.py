@@ -7,13 +7,13 @@ layers (retry, limiter, transport) stay generic.
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 
 import msgspec
 
+from zen_tui.json_input import loads
 from zen_tui.models import parse_iso
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -223,7 +223,7 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         if status != 410 or self.name != "github":
             return False
         try:
-            answer = json.loads(body)
+            answer = loads(body)
         except ValueError:
             return False
         message = answer.get("message") if isinstance(answer, dict) else None
@@ -237,7 +237,7 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         if status != 410 or self.content_gone(status, body):
             return False
         try:
-            answer = json.loads(body)
+            answer = loads(body)
         except ValueError:
             return False
         return isinstance(answer, dict)
@@ -335,7 +335,7 @@ def slack_method_scope(api_method: str) -> str:
 def _slack_error(body: bytes) -> str | None:
     """The `error` code of a Slack `ok: false` answer; None for anything else."""
     try:
-        answer = json.loads(body)
+        answer = loads(body)
     except ValueError:
         return None
     if not isinstance(answer, dict) or answer.get("ok") is not False:

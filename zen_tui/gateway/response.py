@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
+
+from zen_tui.json_input import loads
 
 from .errors import BadResponse, GatewayError
 from .events import BreakerState, CacheOutcome
@@ -28,8 +29,8 @@ class GatewayResponse(msgspec.Struct):
 
     def json(self) -> Any:
         try:
-            return jsonlib.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return loads(self.body)
+        except ValueError as exc:  # UnicodeDecodeError and NestedTooDeeply too
             raise BadResponse(
                 service=self.service,
                 account=self.account,

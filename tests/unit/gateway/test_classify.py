@@ -8,10 +8,11 @@ import httpx
 import msgspec
 import pytest
 
-from zen_tui.gateway import ApiError, ApiGone, AuthExpired, Unavailable
+from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse, Unavailable
 from zen_tui.gateway.answer import Answer
 from zen_tui.gateway.classify import CallContext, response_failure, transport_failure
 from zen_tui.gateway.profiles import profile_for
+from zen_tui.gateway.response import GatewayResponse
 from zen_tui.gateway.retry import AttemptFailed
 
 CTX = CallContext(service="github", account="gh", method="POST", endpoint="/issues", attempt=1)
@@ -231,3 +232,36 @@ def test_a_slack_rate_limit_naming_no_time_waits_out_the_tier_minute() -> None:
     slack = profile_for("slack")
     assert slack.server_retry_at(200, {}, 1000.0) == 1060.0
     assert slack.server_retry_at(429, {"retry-after": "7"}, 1000.0) == 1007.0
+
+
+def _deep(**fields: object) -> bytes:
+    """A JSON object holding `fields`, then a list nested past any JSON decoder's stack."""
+    depth = 100_000
+    return json.dumps(fields).encode()[:-1] + b', "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+DEEP = _deep(
+    ok=False, error="ratelimited token_expired", message="This issue was deleted"
+)  # every word a parse of the body looks for
+
+
+@pytest.mark.parametrize(("service", "status"), [("jira", 400), ("github", 410), ("slack", 400)])
+def test_a_refusal_nested_too_deeply_reads_as_the_status_reason(service: str, status: int) -> None:
+    """json.loads raises RecursionError on it, no ValueError: it got past every parse."""
+    answer = Answer(status, httpx.Headers(), DEEP, "https://api.test/x", "Reason")
+    error = response_failure(answer, CTX, profile_for(service), now=0.0)
+    assert type(error) is ApiError  # a 410 too: no retired API, no deleted issue said
+    assert (error.status, error.message) == (status, "Reason")
+
+
+def test_a_slack_200_nested_too_deeply_is_no_rate_limit_and_no_expired_token() -> None:
+    slack = profile_for("slack")
+    assert slack.is_rate_limited(200, {}, DEEP) is False
+    assert slack.token_refused(200, DEEP) is False
+
+
+def test_an_answer_nested_too_deeply_is_a_bad_response() -> None:
+    answer = GatewayResponse(200, {}, DEEP, "https://api.test/x", "miss", 0.0, endpoint="/x")
+    with pytest.raises(BadResponse) as info:
+        answer.json()
+    assert info.value.message == "malformed JSON from /x (nested too deeply)"
