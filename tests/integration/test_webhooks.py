@@ -4,6 +4,7 @@ engine's receiver; the store and the section update without a poll."""
 import asyncio
 import json
 import logging
+import time
 
 import httpx
 import msgspec
@@ -19,7 +20,7 @@ from zen_tui.simulator.core.webhooks import GITHUB_PAYLOAD_CAP
 from zen_tui.simulator.github.render import node_id
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.webhook_verify import hub_signature
+from zen_tui.sync.webhook_verify import hub_signature, slack_signature
 
 from .conftest import engine_for
 
@@ -623,3 +624,72 @@ async def test_counters_are_this_receivers_since_it_started_across_a_restart(
     finally:
         sim.set_webhooks({})
         await second.stop()
+
+
+# ---- a hostile body, signed: refused with a reason, nothing after it lost ----------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # deeper than any JSON decoder's stack
+
+
+def signed_headers(service: str, body: bytes) -> dict[str, str]:
+    """What each provider sends with a delivery of `body`, signed with its secret."""
+    if service == "slack":
+        ts = str(int(time.time()))
+        return {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": slack_signature(SECRETS["slack"], ts, body),
+        }
+    if service == "jira":
+        return {
+            "X-Hub-Signature": hub_signature(SECRETS["jira"], body),
+            "X-Atlassian-Webhook-Identifier": "deep-1",
+        }
+    return {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": "deep-1",
+        "X-Hub-Signature-256": hub_signature(SECRETS["github"], body),
+        "Content-Type": "application/json",
+    }
+
+
+def a_change_elsewhere(engine, service):
+    """A change made at `service` (its delivery follows) and the test that it was applied."""
+    if service == "github":
+        section, pr = first_item(engine, "prs", "github")
+        action = Action("add_label", pr.id, pr.account, {"label": "after-deep"})
+        return action, lambda: "after-deep" in stored(engine, section, pr.id).labels
+    if service == "jira":
+        section, issue = first_item(engine, "issues", "jira")
+        action = Action("assign", issue.id, issue.account)
+        return action, lambda: stored(engine, section, issue.id).updated_at != issue.updated_at
+    section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+    message = engine.snapshot(section.id).items[0]
+
+    def reacted():
+        return any(r.name == "tada" for r in stored(engine, section, message.id).reactions)
+
+    return Action("react", message.id, message.account, {"name": "tada"}), reacted
+
+
+@pytest.mark.parametrize("service", ["github", "jira", "slack"])
+async def test_a_signed_body_nested_too_deeply_is_400_and_the_next_delivery_applies(
+    start_hooked, caplog, service
+):
+    """Found end to end: json.loads raised RecursionError (no ValueError) on it, so the
+    receiver answered 500 "internal error" and logged a traceback."""
+    caplog.set_level(logging.INFO)
+    engine = await start_hooked()
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            engine.webhooks.server.url(service), content=DEEP, headers=signed_headers(service, DEEP)
+        )
+    assert (answer.status_code, answer.text) == (400, "body is nested too deeply")
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == [f"webhook {service} rejected (400): body is nested too deeply"]
+    assert not [r for r in caplog.records if r.exc_info] and "Traceback" not in caplog.text
+    assert engine.webhooks.receiver.stats.rejected == {f"{service}: 400": 1}
+
+    action, applied = a_change_elsewhere(engine, service)
+    await apply_at_provider(engine, action)
+    await eventually(applied)
+    assert engine.webhooks.receiver.stats.accepted.get(service)

@@ -10,7 +10,6 @@ those a full disk kept queued, on a timer that backs off until the store takes w
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.json_input import loads
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
@@ -185,7 +185,19 @@ class WebhookProcessor:
         if row.event in NO_CHANGE_EVENTS:
             return
         self._owed_to_unbuilt(row.service)
-        payload = json.loads(row.body)
+        try:
+            payload = loads(row.body)
+        except ValueError as err:  # the receiver read it, from a shallower stack: a document
+            self.failed += 1  # nested near the limit can be too deep here; refresh instead
+            log.warning(
+                "webhook %s %s (%s): cannot read the body (%s); refreshing",
+                row.service,
+                row.event,
+                row.delivery_id,
+                err,
+            )
+            self._refresh_service(row.service)
+            return
         moved = moved_repository(row.service, row.event, payload)
         if moved is not None:
             self._repository_moved(row.service, *moved)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
+
+from zen_tui.json_input import NestedTooDeeply, loads
 
 SERVICES = ("github", "jira", "slack")
 # Every other path is counted (and logged) under this one name, so the counters keep a fixed
@@ -92,8 +93,10 @@ def parse(service: str, headers: Mapping[str, str], body: bytes) -> Accepted | R
     if isinstance(document, Rejected):
         return document
     try:
-        payload = json.loads(document)
-    except (ValueError, UnicodeDecodeError) as err:
+        payload = loads(document)
+    except NestedTooDeeply:
+        return Rejected(400, "body is nested too deeply")
+    except ValueError as err:  # UnicodeDecodeError too
         return Rejected(400, f"body is not JSON ({type(err).__name__})")
     if not isinstance(payload, dict):
         return Rejected(400, f"body is JSON {type(payload).__name__}, not an object")

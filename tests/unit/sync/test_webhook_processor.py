@@ -3,6 +3,7 @@ refreshes for what cannot be placed, restart, and pollers backing off while webh
 
 import asyncio
 import json
+import logging
 
 import msgspec
 
@@ -99,6 +100,29 @@ async def test_an_unknown_item_an_unnamed_deletion_or_an_unreadable_payload_refr
     await eng._refresher  # one refresh for the whole burst
     assert len(client.cursors) == 2
     assert [i.id for i in eng.snapshot(SECTION.id).items] == ["j:P-9"]
+
+
+async def test_a_queued_body_nested_too_deeply_here_is_one_line_and_a_refresh(caplog):
+    """The receiver parsed it, but the processor reads it again from a deeper stack: a
+    document nested near the limit can be too deep there. A warning and a refresh, the rest
+    of the batch applied, no traceback."""
+    caplog.set_level(logging.INFO)
+    store = Store.open(":memory:")
+    eng, _ = await listed(store, issue(1))
+    deep = b'{"issue": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert store.webhook_enqueue("jira", "deep", "jira:issue_updated", deep, 0.0)
+    enqueue(store, "d2", issue={"n": 1, "title": "renamed"})
+    assert eng.webhooks.processor.drain() == 2
+    assert eng.webhooks.processor.failed == 1 and store.webhook_pending() == []
+    assert [i.title for i in store.load_section(SECTION.id)[0]] == ["renamed"]
+    assert eng._stale_sections == {SECTION.id}
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == [
+        "webhook jira jira:issue_updated (deep): cannot read the body (nested too deeply);"
+        " refreshing"
+    ]
+    assert not [r for r in caplog.records if r.exc_info]
+    eng._refresher.cancel()
 
 
 async def test_a_deleted_issue_leaves_the_section_at_once():

@@ -115,6 +115,29 @@ def test_slack_url_verification_carries_the_challenge():
     assert isinstance(verdict, Accepted) and verdict.challenge == "abc123"
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000  # past any JSON decoder's stack
+
+
+@pytest.mark.parametrize(
+    ("service", "headers", "body"),
+    [
+        ("github", {"x-github-event": "issues"}, DEEP),
+        ("jira", {}, b'{"webhookEvent": "x", "deep": ' + DEEP + b"}"),
+        ("slack", {}, DEEP),
+        # a GitHub hook left at its form content type carries the JSON in `payload`
+        (
+            "github",
+            {"x-github-event": "issues", "content-type": "application/x-www-form-urlencoded"},
+            b"payload=" + b"%5B" * 100_000 + b"%5D" * 100_000,
+        ),
+    ],
+    ids=["github", "jira", "slack", "github-form"],
+)
+def test_a_body_nested_too_deeply_is_400(service, headers, body):
+    """json.loads raises RecursionError on it, no ValueError: it was a 500 and a traceback."""
+    assert parse(service, headers, body) == Rejected(400, "body is nested too deeply")
+
+
 def test_slack_accepts_exactly_five_minutes_and_rejects_anything_older():
     # Slack: reject a request whose timestamp is *more than* five minutes from local time.
     headers = {"x-slack-signature": SLACK_VECTOR, "x-slack-request-timestamp": SLACK_TS}
