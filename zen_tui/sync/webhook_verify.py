@@ -101,12 +101,21 @@ def parse(service: str, headers: Mapping[str, str], body: bytes) -> Accepted | R
     if not isinstance(payload, dict):
         return Rejected(400, f"body is JSON {type(payload).__name__}, not an object")
     if service == "slack" and payload.get("type") == "url_verification":
-        return Accepted("", "url_verification", payload, str(payload.get("challenge", "")))
+        return _challenge(payload)
     event = _event(service, headers, payload)
     if not event:
         return Rejected(400, "no event name (x-github-event header / webhookEvent / event.type)")
     carried = None if document is body else document
     return Accepted(_delivery_id(service, headers, payload, body), event, payload, None, carried)
+
+
+def _challenge(payload: dict[str, Any]) -> Accepted | Rejected:
+    """Slack's url_verification, answered with its `challenge`; Slack always sends one (a
+    string), so a body without it is not Slack's and gets no 200."""
+    challenge = payload.get("challenge")
+    if not isinstance(challenge, str) or not challenge:
+        return Rejected(400, "url_verification without a challenge")
+    return Accepted("", "url_verification", payload, challenge)
 
 
 def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:

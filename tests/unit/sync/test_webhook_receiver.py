@@ -128,6 +128,19 @@ async def test_slack_url_verification_and_replay_window(receiver, store):
     assert [r.delivery_id for r in store.webhook_pending()] == ["Ev9"]
 
 
+async def test_a_slack_url_verification_without_a_challenge_is_400(receiver, store, caplog):
+    """It was answered 200 {"challenge": ""}: Slack always sends one, so this is no handshake."""
+    caplog.set_level(logging.WARNING, "zen_tui.sync.webhooks")
+    body = json.dumps({"token": "t", "type": "url_verification"}).encode()
+    async with client(receiver) as http:
+        answer = await http.post("/webhooks/slack", content=body, headers=slack(body))
+    assert (answer.status_code, answer.text) == (400, "url_verification without a challenge")
+    assert [r.getMessage() for r in caplog.records] == [
+        "webhook slack rejected (400): url_verification without a challenge"
+    ]
+    assert store.webhook_pending() == [] and receiver.woken == []
+
+
 async def test_unconfigured_and_unknown_services_are_404(receiver, store):
     body = b'{"webhookEvent":"jira:issue_updated"}'
     async with client(receiver) as http:

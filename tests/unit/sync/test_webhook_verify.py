@@ -115,6 +115,17 @@ def test_slack_url_verification_carries_the_challenge():
     assert isinstance(verdict, Accepted) and verdict.challenge == "abc123"
 
 
+@pytest.mark.parametrize("challenge", [None, "", 42, ["abc"]])
+def test_slack_url_verification_without_a_challenge_is_400(challenge):
+    """Slack always sends its challenge, a string (api.slack.com/events/url_verification):
+    a body without one is not Slack's handshake, and gets no 200."""
+    fields = {"token": "t", "type": "url_verification"}
+    if challenge is not None:
+        fields["challenge"] = challenge
+    verdict = parse("slack", {}, json.dumps(fields).encode())
+    assert verdict == Rejected(400, "url_verification without a challenge")
+
+
 DEEP = b"[" * 100_000 + b"]" * 100_000  # past any JSON decoder's stack
 
 
