@@ -20,6 +20,7 @@ from zen_tui.auth.browser import Browser, try_open
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed, SlowedDown
 from zen_tui.gateway.clock import Clock, SystemClock
 from zen_tui.gateway.credentials import SecretRecord
+from zen_tui.json_input import loads
 from zen_tui.web_links import refusal
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class DeviceFlow:
             response = await self.http.post(
                 self.root_url + path, data=form, headers={"Accept": "application/json"}
             )
-            body = response.json()
+            body = loads(response.content)  # NestedTooDeeply is a ValueError too
         except httpx.HTTPError as exc:
             return {"error": "network", "error_description": type(exc).__name__}
         except ValueError:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from zen_tui.auth.endpoints import AtlassianEndpoints, OAuthApp, SlackEndpoints
+from zen_tui.json_input import loads
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -39,7 +40,7 @@ async def _post(http: httpx.AsyncClient, what: str, url: str, **kwargs: Any) -> 
         why = f"cannot reach {url}" if refused is None else f"{url}: {refused}"
         raise GrantError(f"{what}: {why} ({type(exc).__name__})") from None
     try:
-        body = response.json()
+        body = loads(response.content)  # a document nested too deeply is a ValueError too
     except ValueError:
         body = None
     if not isinstance(body, dict):
@@ -87,7 +88,7 @@ async def atlassian_sites(
             ep.resources,
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
         )
-        sites = response.json() if response.status_code == 200 else None
+        sites = loads(response.content) if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         sites = None
     if not isinstance(sites, list):

@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from zen_tui.json_input import loads
+
 log = logging.getLogger(__name__)
 
 MODULE = "zen_tui.auth.keyring_call"
@@ -104,7 +106,7 @@ def _decode(out: bytes, err: bytes, status: int) -> Answer:
     """The answer is the last line of stdout (a backend may print before it)."""
     lines = out.decode(errors="replace").strip().splitlines()
     with contextlib.suppress(IndexError, ValueError):
-        answer = json.loads(lines[-1])
+        answer = loads(lines[-1])  # a line nested too deeply is a ValueError too
         if isinstance(answer, dict):
             return answer
     # Its stderr goes to the log only (the log masks every known secret), never to the user.

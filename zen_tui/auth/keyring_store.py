@@ -31,6 +31,7 @@ import msgspec
 from zen_tui.auth import keyring_call, keyring_helper
 from zen_tui.auth.keyring_call import Answer
 from zen_tui.gateway.credentials import SecretRecord
+from zen_tui.json_input import loads
 from zen_tui.redaction import register_secret
 
 SERVICE_NAME = "zen-tui"
@@ -70,7 +71,7 @@ class StoredCredential(SecretRecord, frozen=True):
 
     @classmethod
     def from_json(cls, text: str) -> StoredCredential:
-        data = json.loads(text)
+        data = loads(text)
         if not isinstance(data, dict) or not isinstance(data.get("token"), str):
             raise ValueError("not a zen-tui credential")
         known = set(cls.__struct_fields__)

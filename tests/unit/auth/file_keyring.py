@@ -100,6 +100,15 @@ class CrashingKeyring(FileKeyring):
         os._exit(3)
 
 
+class DeepLineKeyring(FileKeyring):
+    """Dies with a last stdout line that is JSON nested past any decoder's stack."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        sys.stdout.write("\n" + "[" * 100_000 + "]" * 100_000 + "\n")
+        sys.stdout.flush()
+        os._exit(3)
+
+
 class LockableFileKeyring(FileKeyring):
     """FileKeyring that a test locks and unlocks from outside, as a user locks the Secret
     Service: while $ZEN_TEST_KEYRING_FILE.locked exists, every call fails as a locked

@@ -145,3 +145,23 @@ async def test_a_verification_uri_off_githubs_web_host_is_never_shown_or_opened(
         states = [state async for state in flow.run()]
     assert states[0] == DeviceCodeShown("WDJB-MJHT", "https://github.com/login/device", 900)
     assert opened == ["https://github.com/login/device"]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/login/device/code", "GitHub did not return a device code (bad_response)"),
+        ("/login/oauth/access_token", "GitHub returned no token (bad_response)"),
+    ],
+)
+async def test_an_answer_nested_too_deeply_fails_the_login_clearly(path: str, reason: str) -> None:
+    """json.loads raises RecursionError on it, no ValueError: the login crashed with it."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == path:
+            return httpx.Response(200, content=deep)
+        return httpx.Response(200, json=CODE)
+
+    states = await run(httpx.MockTransport(handler), FakeClock())
+    assert states[-1] == LoginFailed(reason)

@@ -225,6 +225,19 @@ async def test_a_helper_that_dies_says_so_and_its_last_words_reach_only_the_mask
     assert "the keyring helper said: fatal: lost" in text and SECRET not in text
 
 
+async def test_a_last_line_nested_too_deeply_is_no_answer_and_no_traceback(
+    backend: Backend,
+) -> None:
+    """The answer is the helper's last stdout line: one json.loads cannot read (RecursionError,
+    no ValueError) is no answer, as any other unreadable line."""
+    backend("DeepLineKeyring")
+    with pytest.raises(KeyringUnavailable) as info:
+        await helper_store().save("gh", BLOB)
+    assert str(info.value) == (
+        "the keyring helper process exited with status 3 and no answer; see the log file"
+    )
+
+
 def test_the_helper_runs_with_the_callers_environment_and_not_the_current_folder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

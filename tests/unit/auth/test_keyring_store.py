@@ -85,8 +85,11 @@ async def test_a_hanging_keyring_times_out_with_advice() -> None:
         keyring.set_keyring(previous)
 
 
-async def test_a_foreign_entry_is_reported_with_the_fix(memory_keyring: MemoryKeyring) -> None:
-    keyring.set_password(SERVICE_NAME, "github", "not json")
+@pytest.mark.parametrize("entry", ["not json", "[" * 100_000 + "]" * 100_000], ids=["text", "deep"])
+async def test_a_foreign_entry_is_reported_with_the_fix(
+    memory_keyring: MemoryKeyring, entry: str
+) -> None:
+    keyring.set_password(SERVICE_NAME, "github", entry)
     with pytest.raises(KeyringUnavailable, match="zen-tui auth logout github"):
         await KeyringCredentialStore().load("github")
 
