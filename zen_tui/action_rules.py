@@ -208,11 +208,11 @@ def _check_values(action: Proposed) -> None:
             f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"
         )
     if "fields" in p:
-        import json  # only for this parameter: a refused `act` need not load it
+        from zen_tui.json_input import loads  # only here: a refused `act` need not load json
 
         try:
-            ok = isinstance(json.loads(p["fields"]), dict)
-        except ValueError:
+            ok = isinstance(loads(p["fields"]), dict)
+        except ValueError:  # NestedTooDeeply too
             ok = False
         if not ok:
             raise InvalidAction('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')

@@ -3,13 +3,13 @@ marker in the description so verify() can find an issue that was created before 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from zen_tui.actions import split_labels
+from zen_tui.json_input import loads
 from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import Applied, MissingParam, param, priority
@@ -43,8 +43,8 @@ def fields_from_params(params: dict[str, str]) -> dict[str, Any]:
     raw = params.get("fields")
     if raw:
         try:
-            given: Any = json.loads(raw)
-        except ValueError:
+            given: Any = loads(raw)
+        except ValueError:  # NestedTooDeeply too
             given = None
         if not isinstance(given, dict):
             raise MissingParam('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')

@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import msgspec
 
+from zen_tui.json_input import decoded, loads
 from zen_tui.models import (
     Action,
     ActionKind,
@@ -167,12 +168,12 @@ def _read(decoder: msgspec.json.Decoder[Any], text: str, what: str) -> Any:
     or NaN) is read by json.loads and then typed the same way, so no stored row is lost."""
     try:
         try:
-            return decoder.decode(text)
+            return decoded(decoder.decode, text)
         except msgspec.ValidationError:
             raise
         except msgspec.DecodeError:
-            return msgspec.convert(json.loads(text), decoder.type)
-    except (ValueError, TypeError) as exc:  # msgspec's errors and json's are ValueErrors
+            return msgspec.convert(loads(text), decoder.type)
+    except (ValueError, TypeError) as exc:  # msgspec's, json's and NestedTooDeeply
         raise CodecError(f"unreadable stored {what}: {exc}") from None
 
 

@@ -33,6 +33,7 @@ def base(tmp_path: Path) -> list[str]:
     return cli_args(tmp_path, CONFIG)
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # past json.loads' stack: RecursionError
 BAD = [
     (["merge", "github:garbage"], "cannot tell the account"),
     (["merge", "gh:garbage"], "not a github item id"),
@@ -55,6 +56,7 @@ BAD = [
     (["create", "jr:OPS", "summary=x"], "create needs issuetype=VALUE"),
     (["create", "jr:OPS", "summary=x", "issuetype=Task", "duedate=31.1.2027"], "YYYY-MM-DD"),
     (["create", "jr:OPS", "summary=x", "issuetype=Task", "fields=[1]"], "JSON object"),
+    (["create", "jr:OPS", "summary=x", "issuetype=Task", f"fields={DEEP}"], "JSON object"),
     (["create", "gh:acme/api", "summary=x", "issuetype=Task"], "github items do not take create"),
 ]
 

@@ -82,6 +82,15 @@ def test_unreadable_items_raise_codec_error(text: str) -> None:
         decode_item(text)
 
 
+def test_a_row_nested_too_deeply_is_a_codec_error_not_a_recursion_error() -> None:
+    """A row another program wrote (the store is a file): skipping an unknown field that is
+    nested past the stack raised RecursionError, no ValueError, through every read."""
+    deep = "[" * 100_000 + "]" * 100_000
+    for decode, kind in ((decode_item, "pr"), (decode_action, "action")):
+        with pytest.raises(CodecError, match="nested too deeply"):
+            decode(f'{{"v": 1, "type": "{kind}", "data": {{"later": {deep}}}}}')
+
+
 def test_encoding_a_non_item_is_refused() -> None:
     with pytest.raises(CodecError, match="not a PullRequest"):
         encode_item(Reaction("x", 1))  # type: ignore[arg-type]
