@@ -29,14 +29,31 @@ def to_text(node: Any) -> str:
     return "".join(parts).strip()
 
 
-def _walk(node: Any, out: list[str]) -> None:
-    if isinstance(node, list):
-        for child in node:
-            _walk(child, out)
-        return
-    if not isinstance(node, dict):
-        return
-    kind = node.get("type")
+_BLOCK_END = object()  # on the stack after a block's content: end the block's line there
+
+
+def _walk(root: Any, out: list[str]) -> None:
+    """Depth first, on a stack of its own rather than Python's: a description nested as deep
+    as json.loads still reads (~1000 levels) would otherwise overflow a few frames further
+    down, here, and fail the whole page with RecursionError."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
+            if out and not out[-1].endswith("\n"):
+                out.append("\n")
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            _inline(node, kind, out)
+            if kind in _BLOCKS:
+                stack.append(_BLOCK_END)
+            stack.append(node.get("content"))
+
+
+def _inline(node: dict[str, Any], kind: Any, out: list[str]) -> None:
+    """The text a node holds itself (its children are walked after it)."""
     if kind == "text" and isinstance(node.get("text"), str):
         out.append(node["text"])
     elif kind == "hardBreak":
@@ -47,9 +64,6 @@ def _walk(node: Any, out: list[str]) -> None:
     elif kind in _ATOMS:
         attrs = node.get("attrs")
         out.append(_ATOMS[kind](attrs) if isinstance(attrs, dict) else "")
-    _walk(node.get("content"), out)
-    if kind in _BLOCKS and out and not out[-1].endswith("\n"):
-        out.append("\n")
 
 
 def _date(attrs: dict[str, Any]) -> str:

@@ -174,6 +174,55 @@ def test_adf_to_text(contracts) -> None:
     assert adf.to_text(None) == ""
 
 
+def _text(text: str) -> dict[str, object]:
+    return {"type": "text", "text": text}
+
+
+def _node(kind: str, *content: dict[str, object], **attrs: str) -> dict[str, object]:
+    return {"type": kind, "content": list(content), **({"attrs": attrs} if attrs else {})}
+
+
+def test_adf_to_text_ends_each_block_with_a_line_and_reads_inline_atoms() -> None:
+    doc = _node(
+        "doc",
+        _node("heading", _text("Title")),
+        _node(
+            "paragraph",
+            _text("Hi "),
+            {"type": "mention", "attrs": {"id": "u1", "text": "@Ann"}},
+            _text(", see"),
+            {"type": "hardBreak"},
+            {"type": "inlineCard", "attrs": {"url": "https://x.test/1"}},
+            {"type": "status", "attrs": {"text": "DONE"}},
+            {"type": "date", "attrs": {"timestamp": "1700000000000"}},
+        ),
+        _node(
+            "bulletList",
+            _node("listItem", _node("paragraph", _text("one"))),
+            _node(
+                "listItem",
+                _node("paragraph", _text("two")),
+                _node("bulletList", _node("listItem", _text("in"))),
+            ),
+        ),
+        _node("rule"),
+        {"type": "blockCard", "attrs": {"url": "https://x.test/2"}},
+        {"type": "mention", "attrs": {"id": "u2"}},
+    )
+    assert adf.to_text(doc) == (
+        "Title\nHi @Ann, see\nhttps://x.test/1[DONE]2023-11-14\none\ntwo\nin\nhttps://x.test/2\n@u2"
+    )
+
+
+def test_adf_nested_deeper_than_the_stack_still_reads() -> None:
+    """A description nested just under what json.loads reads (~1000 levels) overflowed the
+    recursive walk, which runs a few frames further down: RecursionError failed the page."""
+    doc: dict[str, object] = _text("deep down")
+    for _ in range(5_000):
+        doc = _node("paragraph", doc)
+    assert adf.to_text(doc) == "deep down"
+
+
 # ---- actions --------------------------------------------------------------------------------
 
 
