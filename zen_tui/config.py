@@ -21,6 +21,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from zen_tui import toml_input
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
     COMMAND_GRACE,
@@ -614,7 +615,7 @@ def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False
             )
         return parse_settings({}, file=None, data_dir=data_dir)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_input.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"invalid TOML: {exc}",

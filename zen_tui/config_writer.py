@@ -17,6 +17,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from zen_tui import toml_input
+
 _SECTIONS_HEADER = re.compile(r"^\s*\[\[\s*sections\s*\]\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
 QUERY_KEYS = ("query", "jql", "channels")
@@ -30,7 +32,7 @@ def save_section_query(path: Path, pane: str, index: int, query: str) -> str:
     """Write `query` as the `index`-th (0-based) `pane` section's query; the key written."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        data = toml_input.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise CannotSave(f"cannot read {path}: {exc}") from None
     sections = data.get("sections")
@@ -87,7 +89,7 @@ def _check(
 ) -> None:
     """The new file must parse, and differ from the old one in that value only."""
     try:
-        new = tomllib.loads(new_text)
+        new = toml_input.loads(new_text)
     except tomllib.TOMLDecodeError:
         raise CannotSave(_by_hand(path, "the edit would not parse")) from None
     wanted = copy.deepcopy(old)

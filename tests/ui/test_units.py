@@ -246,6 +246,7 @@ def test_bundled_themes_load() -> None:
         ('name = "x"\nprimary = "#fff"\ncolour = "red"\n', "unknown key 'colour'"),
         ('name = "x"\nprimary = "nope"\n', "is not a colour"),
         ('name = "x"\nprimary = "#fff"\ndark = "yes"\n', '"dark" must be true or false'),
+        pytest.param("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply", id="deep"),
     ],
 )
 def test_bad_theme_files_name_file_and_problem(tmp_path: Path, text: str, needle: str) -> None:

@@ -149,14 +149,14 @@ def _account_services(args: argparse.Namespace) -> dict[str, str] | None:
     strings, a name given twice."""
     import tomllib
 
-    from zen_tui import paths
+    from zen_tui import paths, toml_input
     from zen_tui.action_rules import KINDS
 
     try:
         path = paths.config_path(args.config)
         if not path.exists():
             return None if paths.config_path_is_explicit(args.config) else {}
-        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("accounts", [])
+        raw = toml_input.loads(path.read_text(encoding="utf-8")).get("accounts", [])
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, paths.HomeNotFound):
         return None
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):

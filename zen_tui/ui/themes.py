@@ -14,6 +14,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from zen_tui import toml_input
+
 # Inside the package, so a wheel (`pip install .`) ships them (package-data in pyproject).
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "themes"
 DEFAULT_THEME = "zen-dark"
@@ -58,7 +60,7 @@ class ThemeError(ValueError):
 
 def load_theme(path: Path) -> Theme:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = toml_input.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ThemeError(f"theme {path}: cannot read it ({exc}); fix the TOML syntax") from None
     return theme_from_dict(data, str(path))

@@ -17,6 +17,10 @@ JIRA = '[[accounts]]\nname = "jr"\nservice = "jira"\nbase_url = "https://x.atlas
 # (config text, fragments the one-line message must contain)
 CASES: dict[str, tuple[str, list[str]]] = {
     "syntax": ('[[accounts]]\nname = "gh\n', ["invalid TOML", "line 2", "fix the syntax"]),
+    "nested past the parser's stack": (
+        "x = " + "[" * 5000 + "]" * 5000 + "\n",
+        ["invalid TOML", "nested too deeply", "fix the syntax"],
+    ),
     "unknown top-level key": (
         "acounts = []\n",
         ["acounts = []", "unknown key", 'did you mean "accounts"'],

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zen_tui import toml_input
 from zen_tui.simulator.core import settings
 from zen_tui.simulator.core.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
 from zen_tui.simulator.core.world import World
@@ -102,7 +103,7 @@ def resolve(name_or_path: str | Path) -> Path:
 def load_path(name_or_path: str | Path) -> Scenario:
     path = resolve(name_or_path)
     try:
-        return parse(tomllib.loads(path.read_text(encoding="utf-8")), source=str(path))
+        return parse(toml_input.loads(path.read_text(encoding="utf-8")), source=str(path))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
 
