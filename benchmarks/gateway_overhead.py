@@ -1,17 +1,23 @@
 """Gateway overhead: the same sequential GETs, raw httpx vs through the Gateway (cache off).
 
-A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms. Raw and gateway requests
-alternate one by one, so load from other processes hits both sides alike. The verdict uses the
-median of paired differences (robust to scheduler stalls); the plain means are printed too.
-Target: the gateway adds < 10% at 1 ms server latency. Also prints its CPU cost per request.
+A loopback HTTP/1.1 server in a thread answers each GET after ~1 ms, with the headers GitHub
+sends (its rate-limit figures among them, which the gateway follows on every answer). Raw and
+gateway requests alternate one by one, so load from other processes hits both sides alike. The
+verdict uses the median of paired differences (robust to scheduler stalls); the plain means are
+printed too. Target: the gateway adds < 10% at 1 ms server latency. Also prints its CPU cost
+per request. The gateway is built as zen-tui builds one (wiring.connect), its rate-limit pauses
+shared through a store on disk; only its cache is off.
 Run: python benchmarks/gateway_overhead.py [requests_per_side]
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -30,9 +36,39 @@ from results import count_arg, figure, record
 from zen_tui.gateway import Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
 from zen_tui.gateway.settings import CacheSettings, RateLimitSettings, default_settings
+from zen_tui.store import Store
+from zen_tui.wiring import StorePauses
 
 SERVER_DELAY = 0.001
 TARGET = 1.10
+ROOT = Path(__file__).resolve().parents[1]
+# What api.github.com answered to a REST GET, as recorded by octokit/fixtures (vendored for the
+# contract tests, tests/contracts/SOURCES.md): its header fields, the framing ones left out.
+RECORDED = ROOT / "tests/contracts/octokit-fixtures/search-issues/normalized-fixture.json"
+LIMIT = 15_000  # GitHub's hourly REST budget for an Enterprise Cloud organisation's apps
+_spent = itertools.count(1)
+
+
+def _recorded_headers() -> dict[str, str]:
+    recorded = json.loads(RECORDED.read_text(encoding="utf-8"))[0]["headers"]
+    return {k: str(v) for k, v in recorded.items() if k not in ("content-length", "connection")}
+
+
+GITHUB_HEADERS = _recorded_headers()
+
+
+def _github_headers() -> dict[str, str]:
+    """GitHub's headers with live rate-limit figures (the recording's are placeholders): the
+    budget goes down by one per answer and resets within the hour, as GitHub's does. It starts
+    again before half of it is spent: the gateway would rightly slow down near its end."""
+    spent = next(_spent) % (LIMIT // 2)
+    return GITHUB_HEADERS | {
+        "x-ratelimit-limit": str(LIMIT),
+        "x-ratelimit-remaining": str(LIMIT - spent),
+        "x-ratelimit-used": str(spent),
+        "x-ratelimit-reset": str(int(time.time()) + 3600),
+        "x-ratelimit-resource": "core",
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -43,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         time.sleep(SERVER_DELAY)
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        for name, value in _github_headers().items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
         self.wfile.write(self.body)
@@ -58,7 +95,9 @@ def _start_server() -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def _gateway(base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> Gateway:
+def _gateway(
+    base_url: str, store: Store, transport: httpx.AsyncBaseTransport | None = None
+) -> Gateway:
     settings = replace(
         default_settings("github"),
         cache=CacheSettings(enabled=False),
@@ -71,6 +110,7 @@ def _gateway(base_url: str, transport: httpx.AsyncBaseTransport | None = None) -
         settings=settings,
         credentials=StaticCredentialProvider({"bench": Credential("bench-token")}),
         transport=transport,
+        pauses=StorePauses(store),  # as wiring.connect builds it: checked before each request
     )
 
 
@@ -111,9 +151,9 @@ async def _paired(
     return raw_t, gw_t
 
 
-async def _loopback(base_url: str, n: int) -> tuple[list[float], list[float]]:
+async def _loopback(base_url: str, store: Store, n: int) -> tuple[list[float], list[float]]:
     async with httpx.AsyncClient(base_url=base_url) as client:
-        gateway = _gateway(base_url)
+        gateway = _gateway(base_url, store)
         try:
             return await _paired(
                 partial(_raw_get, client),
@@ -124,11 +164,13 @@ async def _loopback(base_url: str, n: int) -> tuple[list[float], list[float]]:
             await gateway.aclose()
 
 
-async def _cpu_only(n: int) -> tuple[float, float]:
+async def _cpu_only(store: Store, n: int) -> tuple[float, float]:
     """The gateway's own CPU cost: both sides on an in-process transport, CPU time."""
-    mock = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    mock = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"ok": True}, headers=_github_headers())
+    )
     async with httpx.AsyncClient(base_url="http://bench", transport=mock) as client:
-        gateway = _gateway("http://bench", transport=mock)
+        gateway = _gateway("http://bench", store, transport=mock)
         raw_t, gw_t = await _paired(
             partial(_raw_get, client),
             partial(gateway.request, "GET", PATH, endpoint=TEMPLATE),
@@ -142,11 +184,15 @@ async def _cpu_only(n: int) -> tuple[float, float]:
 def main() -> int:
     n = count_arg(sys.argv, 500, "requests")
     server, base_url = _start_server()
-    try:
-        raw_t, gw_t = asyncio.run(_loopback(base_url, n))
-        cpu_raw, cpu_gw = asyncio.run(_cpu_only(2000))
-    finally:
-        server.shutdown()
+    # A store on disk, as the app's: the pauses' check before each request reads it.
+    with tempfile.TemporaryDirectory(prefix="zen-bench-") as folder:
+        store = Store.open(Path(folder) / "zen-tui.db")
+        try:
+            raw_t, gw_t = asyncio.run(_loopback(base_url, store, n))
+            cpu_raw, cpu_gw = asyncio.run(_cpu_only(store, 2000))
+        finally:
+            server.shutdown()
+            store.close()
     raw, gw = statistics.fmean(raw_t), statistics.fmean(gw_t)
     raw_med, gw_med = statistics.median(raw_t), statistics.median(gw_t)
     added = statistics.median(g - r for g, r in zip(gw_t, raw_t, strict=True))  # paired

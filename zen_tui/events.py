@@ -31,24 +31,27 @@ class EventBus:
     """Synchronous fan-out. Thread-safe subscribe/publish; a failing subscriber is isolated."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        # Replaced whole (never changed in place) under the lock: a publish reads it without
+        # the lock or a copy, and sees the subscribers of one moment. The gateway publishes
+        # two events per request.
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._lock = threading.Lock()
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         with self._lock:
-            self._subscribers.append(fn)
+            self._subscribers = (*self._subscribers, fn)
 
         def unsubscribe() -> None:
             with self._lock:
                 if fn in self._subscribers:
-                    self._subscribers.remove(fn)
+                    kept = list(self._subscribers)
+                    kept.remove(fn)
+                    self._subscribers = tuple(kept)
 
         return unsubscribe
 
     def publish(self, event: Event) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for fn in subscribers:
+        for fn in self._subscribers:
             try:
                 fn(event)
             except Exception:  # a broken observer must never break a request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -75,11 +76,16 @@ def tls_refusal(exc: BaseException) -> str | None:
 
 
 def response_failure(
-    response: Answer, ctx: CallContext, profile: ServiceProfile, now: float
+    response: Answer,
+    ctx: CallContext,
+    profile: ServiceProfile,
+    now: float,
+    headers: Mapping[str, str] | None = None,
 ) -> AttemptFailed | GatewayError | None:
-    """None for a usable answer (2xx, 304); else a retryable failure or a final error."""
+    """None for a usable answer (2xx, 304); else a retryable failure or a final error.
+    `headers`: the answer's fields by lower-case name, when the caller has read them."""
     status = response.status_code
-    headers = response.headers
+    headers = response.headers if headers is None else headers
     usable = 200 <= status < 300 or status == 304
     if usable and not (
         status == 200 and profile.is_rate_limited(status, headers, response.content)

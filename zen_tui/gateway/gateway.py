@@ -97,6 +97,9 @@ _CACHEABLE = frozenset({"GET", "HEAD"})
 # check interval, the same bound as a terminal login reaching a running dashboard.
 NO_LOGIN_HOLD = 30.0
 MAX_MOVES = 1000  # permanent redirects remembered per gateway
+# URLs whose absolute form is remembered per gateway: httpx takes ~4 URL parses and a urljoin
+# to resolve one, the largest part of the gateway's own cost per request when done each time.
+MAX_ABSOLUTES = 1000
 # The scope of Jira's hourly points quota (its beta Beta-RateLimit headers, OAuth traffic
 # only): reads spend from it, writes do not, so what its pacing leaves is there for them.
 POINTS = "points"
@@ -226,6 +229,7 @@ class Gateway:
         self._deprecations: dict[str, str] = {}
         # URL -> where a 301/308 said it lives now (a renamed repository); oldest dropped first
         self._moved: dict[str, str] = {}
+        self._absolutes: dict[str, str] = {}  # url as given -> _absolute(url); oldest dropped
         # scope -> (GitHub rate limits in a row that named no time, when the last one came)
         self._silent_limits: dict[str, tuple[int, float]] = {}
         self._pauses = SharedPauses(
@@ -693,7 +697,7 @@ class Gateway:
         try:
             response = await self._http()[1].send(
                 call.method,
-                self._moved.get(self._absolute(call.url), call.url),
+                self._moved.get(self._absolute(call.url), call.url) if self._moved else call.url,
                 headers=headers,
                 params=call.params,
                 json=call.json,
@@ -710,15 +714,16 @@ class Gateway:
             raise transport_failure(exc, ctx) from None
         if response.moved is not None:
             self._remember_move(call, response.moved)
-        limited = self._observe(call, response)
-        failure = response_failure(response, ctx, self._profile, self._clock.time())
+        fields = _fields(response)
+        limited = self._observe(call, response, fields)
+        failure = response_failure(response, ctx, self._profile, self._clock.time(), fields)
         if failure is None:
             self._silent_limits.pop(call.scope, None)
             self._pauses.succeeded((call.scope, *call.narrower))
             return response
         if isinstance(failure, AttemptFailed):
             if failure.kind == "rate_limit":
-                silent = self._silent_limit(call, limited, failure, response.headers)
+                silent = self._silent_limit(call, limited, failure, fields)
                 if failure.retry_at is not None:
                     if self._limiter.pause_until(limited, failure.retry_at):
                         self._paused(limited)
@@ -755,9 +760,7 @@ class Gateway:
         instead of two). Cache keys keep the URL asked for, so expire() still finds them."""
         old = self._absolute(call.url).partition("?")[0]
         if old != moved:
-            if len(self._moved) >= MAX_MOVES:
-                self._moved.pop(next(iter(self._moved)))
-            self._moved[old] = moved
+            _remember(self._moved, old, moved, MAX_MOVES)
             log.info("%s: %s moved permanently", self.account, call.endpoint)
 
     def _context(self, call: _Call) -> CallContext:
@@ -792,12 +795,10 @@ class Gateway:
         """A token that would come after the call's budget ran out fails it now."""
         return min(call.queue_wait, call.deadline.remaining())
 
-    def _observe(self, call: _Call, response: Answer) -> str:
-        """Take in what the answer says of limits; returns the scope a rate limit in it
-        pauses (the call's, or the narrower one a Jira 429's RateLimit-Reason names)."""
-        # One pass over the raw pairs: lower-case keys, cheap lookups (Headers.get scans a list).
-        raw = response.headers.raw
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    def _observe(self, call: _Call, response: Answer, headers: Mapping[str, str]) -> str:
+        """Take in what the answer says of limits (`headers`: its fields, see _fields);
+        returns the scope a rate limit in it pauses (the call's, or the narrower one a Jira
+        429's RateLimit-Reason names)."""
         limited = self._profile.refused_scope(headers, call.scope, call.narrower)
         # Figures of a narrower limit (one endpoint's, one issue's) are no budget of the
         # account's, by which the sync engine paces its polls: the pause alone covers them.
@@ -994,13 +995,19 @@ class Gateway:
 
     def _absolute(self, url: str) -> str:
         """The URL a request to `url` goes to: relative ones under the base URL's path, as
-        httpx's client resolves them (its base_url always ends in "/")."""
-        import httpx
+        httpx's client resolves them (its base_url always ends in "/"). Remembered: the base
+        URL never changes, and the same paths are asked for again and again (polls)."""
+        absolute = self._absolutes.get(url)
+        if absolute is None:
+            import httpx
 
-        parsed = httpx.URL(url)
-        if parsed.is_relative_url:
-            return str(self._http()[0].base_url.join(url.lstrip("/")))
-        return str(parsed)
+            parsed = httpx.URL(url)
+            if parsed.is_relative_url:
+                absolute = str(self._http()[0].base_url.join(url.lstrip("/")))
+            else:
+                absolute = str(parsed)
+            _remember(self._absolutes, url, absolute, MAX_ABSOLUTES)
+        return absolute
 
 
 Send = Callable[[_Call], Awaitable[Answer]]
@@ -1018,6 +1025,21 @@ def compose(steps: Sequence[Step], last: Send) -> Send:
     for step in reversed(steps):
         send = partial(step, send=send)
     return send
+
+
+def _remember(kept: dict[str, str], key: str, value: str, most: int) -> None:
+    """kept[key] = value, the oldest entry dropped first once `most` are kept."""
+    if key not in kept and len(kept) >= most:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
+
+
+def _fields(response: Answer) -> dict[str, str]:
+    """The answer's header fields by lower-case name, read in one pass over the raw pairs,
+    for every look-up the gateway makes in them (httpx's Headers.get scans its list each
+    time: a GitHub answer has over 20 fields)."""
+    raw = response.headers.raw
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _said(failure: AttemptFailed) -> str:

@@ -238,8 +238,9 @@ class Sender:
         first, moved, permanent = request.url, None, True
         for _hop in range(MAX_REDIRECTS + 1):
             answer = await self._once(request)
-            location = answer.headers.get("location")
-            if answer.status_code not in _REDIRECTS or not location:
+            redirect = answer.status_code in _REDIRECTS
+            location = answer.headers.get("location") if redirect else None
+            if not location:
                 return msgspec.structs.replace(answer, moved=moved) if moved else answer
             target = request.url.join(location)
             if not within_base(self._base_url, str(target)):

@@ -73,16 +73,20 @@ def test_every_status_from_100_to_599_gets_its_one_outcome(service: str) -> None
             assert outcome.status == status
 
 
-def test_a_rate_limit_names_what_the_server_said_to_wait_for() -> None:
+@pytest.mark.parametrize("fields", [False, True], ids=["its headers", "fields given"])
+def test_a_rate_limit_names_what_the_server_said_to_wait_for(fields: bool) -> None:
+    """Alike whether classify reads the answer's headers or is given its fields by
+    lower-case name (the gateway reads them once per answer)."""
     github = profile_for("github")
-    told = httpx.Headers({"retry-after": "30"})
-    reset = httpx.Headers({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "2000000000"})
+    told = httpx.Headers({"Retry-After": "30"})
+    reset = httpx.Headers({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2000000000"})
     for status, headers, reason, retry_at in (
         (429, told, "429 Retry-After", 1030.0),
         (403, reset, "403 reset", 2_000_000_000.0),
     ):
         answer = Answer(status, headers, b"{}", "https://api.test/x")
-        failure = response_failure(answer, CTX, github, now=1000.0)
+        given = {k.lower(): v for k, v in headers.items()} if fields else None
+        failure = response_failure(answer, CTX, github, now=1000.0, headers=given)
         assert isinstance(failure, AttemptFailed)
         assert (failure.kind, failure.reason, failure.retry_at) == ("rate_limit", reason, retry_at)
 
