@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,22 @@ def _no_existing_logins(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr("zen_tui.auth.ambient.GH_COMMAND", "zen-tui-test-no-gh")
     monkeypatch.setattr("zen_tui.auth.keyring_store._SESSION", {})  # session-only logins
+
+
+@pytest.fixture(autouse=True)
+def _no_store_notices_between_tests() -> Iterator[None]:
+    """The store's notices are process-wide (zen_tui/store/notices.py). A "disk full" one a
+    test left pending was printed on stderr by the next CLI command run in that worker, in
+    another test (test_auth_cli's login, which wants a silent stderr, flaked so under
+    xdist), and a disk-full state left set makes a later engine keep its rows whole. Each
+    test starts and ends with no notice pending and that state forgotten."""
+    _forget_store_notices()
+    yield
+    _forget_store_notices()
+
+
+def _forget_store_notices() -> None:
+    notices = sys.modules.get("zen_tui.store.notices")
+    if notices is not None:  # not loaded: nothing can be pending
+        notices.take_recovery_messages()
+        notices.reset_disk_full()

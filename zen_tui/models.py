@@ -421,6 +421,14 @@ class MergeMethods(msgspec.Struct, frozen=True):
 ConnectionState = Literal["connecting", "connected", "failed"]
 
 
+class ScopePause(msgspec.Struct, frozen=True):
+    """A scope of an account a rate-limit pause holds now, as its card shows it."""
+
+    until: float  # epoch seconds
+    tokens: float  # the scope's client-side bucket
+    capacity: float
+
+
 class AccountHealth(msgspec.Struct, frozen=True):
     account: str
     service: str
@@ -442,6 +450,9 @@ class AccountHealth(msgspec.Struct, frozen=True):
     # `connection_error` (one line, no secret). Not connected: the figures are a new gateway's.
     connection: ConnectionState = "connected"
     connection_error: str | None = None
+    # scope -> its rate-limit pause in force: the gateway's, or (not built yet) the pause a
+    # new gateway would start with, read from the store (an earlier run's, another process's)
+    paused: dict[str, ScopePause] = msgspec.field(default_factory=dict)
 
 
 # The longest rate-limit pause a stored row may ask for. No limit these services document
@@ -476,6 +487,13 @@ class RatePause(msgspec.Struct, frozen=True):
         clock set back since it was met must not make it last longer than asked), 0 once
         over."""
         return max(0.0, min(self.until - now, self.length))
+
+    def holds(self, account: str, service: str, now: float) -> float:
+        """Seconds of the pause left at `now` for `account` of `service`, as a gateway of it
+        obeys the row: 0 if it is another's, over, or unusable (`problem`)."""
+        if self.account != account or self.service != service or self.problem():
+            return 0.0
+        return self.left(now)
 
     def problem(self) -> str | None:
         """What makes the row unusable (a damaged file, another program's write), or None."""

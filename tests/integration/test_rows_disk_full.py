@@ -6,10 +6,6 @@ shown from memory: its rows must keep what the store could not, or `o` opens "",
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tests.fakes import full_disk
 from tests.helpers import eventually
 from tests.integration.helpers import running
@@ -19,13 +15,6 @@ from zen_tui.simulator.server import SimulatorServer
 from zen_tui.store import notices
 
 from .conftest import engine_for
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()  # process-wide: neither taken from nor left to another test
-    yield
-    notices.reset_disk_full()
 
 
 async def test_rows_shown_while_the_disk_is_full_are_whole_when_acted_on(

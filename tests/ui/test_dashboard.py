@@ -919,3 +919,28 @@ async def test_a_read_only_section_says_so_with_rows_on_screen(backend: FakeBack
         backend.go_read_only(section.title, None)  # unarchived: the next answer says nothing
         await eventually(lambda: not pane.has_class("-read-only"), "the style to go")
         assert str(pane.border_title).endswith("· live")
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+async def test_a_read_only_section_with_a_blank_reason_says_so_everywhere(
+    backend: FakeBackend, blank: str
+) -> None:
+    """The source gave a reason, but a blank one: the section still takes no writes. The tab's
+    badge, the title, the style and the status line all say read-only (the badge used to say
+    it while the title's style and the status line, asking `if why`, did not)."""
+    section = next(s for s in backend.sections if s.title == "#incidents")
+    async with make_app(backend).run_test(size=(160, 40)) as pilot:
+        backend.go_live()
+        pane = app_pane(pilot.app, "messages")
+        await eventually(lambda: "· live" in str(pane.border_title), "the pane to go live")
+        backend.go_read_only(section.title, blank)
+        tabs = pilot.app.screen.query_one("#pane-messages .tabs")
+        await eventually(lambda: "live · read-only" in str(tabs.render()), "the tab's badge")
+        await pilot.press("tab", "tab")
+        await focused_on(pilot.app, "messages")
+        await pilot.press("right_square_bracket")  # to the #incidents tab
+        await eventually(lambda: pane.has_class("-read-only"), "the read-only style")
+        assert str(pane.border_title).endswith("· live · read-only")
+        assert str(pane.tooltip) == "read-only"
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert status.endswith("Messages: live · read-only"), status  # the word once

@@ -83,8 +83,8 @@ def _paused(pauses: list[RatePause], account: str, service: str, now: float) -> 
 
     out = []
     for p in pauses:
-        left = p.left(now)
-        if p.account == account and p.service == service and not p.problem() and left > 0:
+        left = p.holds(account, service, now)
+        if left > 0:
             scope, reason = clean(p.scope), clean(p.reason)  # stored text: never control
             out.append(
                 {"scope": scope, "until": now + left, "left": round(left, 1), "reason": reason}

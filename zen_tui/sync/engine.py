@@ -49,6 +49,8 @@ from zen_tui.models import (
     Message,
     PullDiff,
     PullRequest,
+    RatePause,
+    ScopePause,
     SectionInfo,
     Snapshot,
     as_row,
@@ -1521,6 +1523,7 @@ class SyncEngine:
                     outbox_pending=sum(1 for e in waiting if e.action.account == account),
                     outbox_failed=sum(1 for e in failed if e.action.account == account),
                     **self._webhook_health(account, h.service),
+                    paused=_paused_scopes(h.buckets),
                 )
             )
         return out
@@ -1530,12 +1533,15 @@ class SyncEngine:
         client-side buckets, nothing counted), with the outbox as the store holds it."""
         waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
         failed = self.store.outbox_by_state(ActionState.FAILED)
+        stored = self.store.rate_pauses()
         out = []
         for account in self.wired.settings.accounts:
             name, service = account.name, account.service
             connection = self.connection(name)
             buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
-            gauges = ScopedLimiter(buckets, self.wired.clock).gauges()
+            limiter = ScopedLimiter(buckets, self.wired.clock)
+            _take_stored(limiter, stored, name, service, self.wired.clock.time())
+            gauges = limiter.gauges()
             gauge = _headline_bucket(gauges, MAIN_SCOPE.get(service, "default"))
             out.append(
                 AccountHealth(
@@ -1556,6 +1562,7 @@ class SyncEngine:
                     **self._webhook_health(name, service),
                     connection=connection.state,
                     connection_error=connection.reason,
+                    paused=_paused_scopes(gauges),
                 )
             )
         return out
@@ -1712,6 +1719,7 @@ class SyncEngine:
             if account is not None and health.account != account:
                 continue
             data = msgspec.structs.asdict(health)
+            del data["paused"]  # `zen-tui health` reads the pauses as the store has them now
             built = self.wired.gateways.get(health.account)
             if built is not None:
                 gateway = built.health()
@@ -1754,6 +1762,26 @@ def _headline_bucket(buckets: dict[str, Any], main: str) -> Any:
     if reported:
         return reported[0]
     return min(ordered, key=_fill, default=None)  # the first of the emptiest: main on a tie
+
+
+def _take_stored(
+    limiter: ScopedLimiter, stored: list[RatePause], account: str, service: str, now: float
+) -> None:
+    """Pause `limiter` as a new gateway of the account would start (gateway/pauses.py): by
+    what is left of each stored pause of its own (another run's, another process's)."""
+    for pause in stored:
+        left = pause.holds(account, service, now)
+        if left > 0:
+            limiter.bucket(pause.scope).pause_for(left)
+
+
+def _paused_scopes(gauges: dict[str, Any]) -> dict[str, ScopePause]:
+    """The scopes a rate-limit pause holds now, for the cards' first paint."""
+    return {
+        scope: ScopePause(g.paused_until, g.tokens, g.capacity)
+        for scope, g in gauges.items()
+        if g.paused_until is not None
+    }
 
 
 def _fill(gauge: Any) -> float:

@@ -185,6 +185,7 @@ class HealthModel:
             s.revalidations += h.revalidations
             s.outbox_pending += h.outbox_pending
             s.outbox_failed += h.outbox_failed
+            self._seed_pauses(s, h)
             self._connection(
                 AccountConnection(
                     service=h.service,
@@ -193,6 +194,16 @@ class HealthModel:
                     reason=h.connection_error,
                 )
             )
+
+    @staticmethod
+    def _seed_pauses(s: ServiceStatus, h: AccountHealth) -> None:
+        """The account's rate-limit pauses, a stored one too before its gateway is built:
+        shown from the first paint (the gateway tells of them only once built). Of two
+        accounts of a service, the longer pause of a scope is shown."""
+        for scope, pause in h.paused.items():
+            known = s.quotas.get(scope)
+            if known is None or (known.paused_until or 0.0) < pause.until:
+                s.quotas[scope] = ScopeQuota(pause.tokens, pause.capacity, paused_until=pause.until)
 
     def apply(self, event: Event) -> bool:
         handler = _HANDLERS.get(type(event))

@@ -14,7 +14,6 @@ import pytest
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
 from zen_tui.logs import shutdown_logging
-from zen_tui.store import take_recovery_messages
 
 ONE_GITHUB = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 
@@ -24,7 +23,6 @@ def _isolate(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("ZEN_TUI_CONFIG", raising=False)
     monkeypatch.delenv("ZEN_TUI_DATA_DIR", raising=False)
     level = logging.getLogger().level
-    take_recovery_messages()  # process-wide notices left by other tests
     yield
     shutdown_logging()
     logging.getLogger().setLevel(level)

@@ -5,7 +5,7 @@ sections stay shown from memory, "disk full" is said once, headless commands exi
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,16 +30,6 @@ def filled(extra_pages: int = 0) -> Callable[[Path | str], tuple[sqlite3.Connect
         return db, recovered
 
     return open_full
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()
-    notices.take_recovery_messages()
-    yield
-    # Process-wide: a later test in this worker would find it set (the engine then keeps
-    # its rows whole, as it does once the disk filled).
-    notices.reset_disk_full()
 
 
 def issue(n: int) -> Issue:

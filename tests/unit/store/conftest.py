@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import ManualClock
 from zen_tui.models import Issue, Item, Message, PullRequest, Reaction
-from zen_tui.store import Store, take_recovery_messages
+from zen_tui.store import Store
 from zen_tui.store.codec import encode_item, sort_key
 
 
@@ -108,10 +108,3 @@ def write_old_row(path: Path, section_id: str, item: Item, fetched_at: float) ->
             "INSERT INTO sections (section_id, fetched_at) VALUES (?, ?)", (section_id, fetched_at)
         )
     db.close()
-
-
-@pytest.fixture(autouse=True)
-def _drain_recovery_notices() -> Iterator[None]:
-    """Recovery notices are process-wide; leave none behind for later tests."""
-    yield
-    take_recovery_messages()

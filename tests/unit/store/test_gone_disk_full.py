@@ -6,7 +6,7 @@ channel's prefix too), writes it once the disk frees, and then holds it no longe
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
@@ -17,13 +17,6 @@ from zen_tui.models import Item, PullRequest
 from zen_tui.store import Store, gone, notices
 
 from .conftest import make_message, make_pr
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()  # process-wide: neither taken from nor left to another test
-    yield
-    notices.reset_disk_full()
 
 
 def pr(n: int, version: int = 0) -> PullRequest:

@@ -22,15 +22,8 @@ from tests.fakes import full_disk
 from tests.unit.sync.test_engine import SECTION, FakeClient, Result, engine, issue, poll
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.models import Issue, Item
-from zen_tui.store import Store, notices
+from zen_tui.store import Store
 from zen_tui.sync.engine import SyncEngine
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()  # process-wide: neither taken from nor left to another test
-    yield
-    notices.reset_disk_full()
 
 
 def copy(n: int, version: int) -> Issue:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,13 +18,6 @@ from zen_tui.gateway.clock import FakeClock
 from zen_tui.models import Issue
 from zen_tui.store import Store, notices
 from zen_tui.sync.engine import SyncEngine
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()  # process-wide: neither taken from nor left to another test
-    yield
-    notices.reset_disk_full()
 
 
 class HeldClient(FakeClient):

@@ -16,7 +16,6 @@ Real SQLite files (one a second connection, as another process has); scripted cl
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -41,13 +40,6 @@ def described(n: int, updated: str = "2026-01-01T00:00:00Z") -> Issue:
 def stale(items: list[Issue], at: float, **fields: object) -> object:
     err = CircuitOpen(service="jira", account="j")
     return Result(items, at, cache="stale", stale_error=err, **fields)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notices() -> Iterator[None]:
-    notices.reset_disk_full()  # process-wide: neither taken from nor left to another test
-    yield
-    notices.reset_disk_full()
 
 
 def shown(eng: SyncEngine) -> tuple[Item, ...]:

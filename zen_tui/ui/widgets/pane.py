@@ -319,20 +319,24 @@ class ItemPane(Vertical):
             if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
                 badge = f"{format_age(age)} old"
             badge = f"{doing} · {badge}"
-        return f"{badge} · {READ_ONLY}" if self._read_only(section.id) else badge
+        return f"{badge} · {READ_ONLY}" if self._read_only(section.id) is not None else badge
 
-    def _read_only(self, section_id: str) -> bool:
+    def _read_only(self, section_id: str) -> str | None:
+        """Why the section's source takes no writes; None: it takes them. The badge, the
+        title, the style and the status line all ask here, so they never disagree: a reason
+        there but blank still means read-only (the source said so), said as the badge says
+        it."""
         snap = self.snapshots.get(section_id)
-        return snap is not None and snap.freshness.read_only is not None
+        why = snap.freshness.read_only if snap else None
+        return None if why is None else why.strip() or READ_ONLY
 
     def read_only(self) -> str | None:
         """Why a section of this pane takes no writes: the active one's, else (on the All
         tab) the first such section's, its title before it."""
         shown = self.sections if self.showing_all else [self.section] if self.section else []
         for section in shown:
-            snap = self.snapshots.get(section.id)
-            why = snap.freshness.read_only if snap else None
-            if why:
+            why = self._read_only(section.id)
+            if why is not None:
                 return f"{section.title}: {why}" if self.showing_all else why
         return None
 
@@ -406,7 +410,7 @@ class ItemPane(Vertical):
         read_only = self.read_only()
         self.set_class(read_only is not None, "-read-only")
         badged = {s.id for s in (self.badge_section(), worst) if s is not None}
-        if read_only is not None and not any(map(self._read_only, badged)):
+        if read_only is not None and all(self._read_only(s) is None for s in badged):
             title += f" · {READ_ONLY}"  # the All tab: its read-only section is not the worst
         why = fresh.reason if fresh and fresh.state != FreshnessState.LIVE else None
         tooltip = plain(why or read_only or (fresh.reason if fresh else None) or badge)
@@ -438,7 +442,7 @@ class ItemPane(Vertical):
             why = f"{section.service} breaker {breaker(section.service)}"
         reason = f" ({why})" if why and fresh.state != "live" else ""
         read_only = self.read_only()
-        if not reason and read_only:
+        if not reason and read_only not in (None, READ_ONLY):  # the badge says the word
             reason = f" ({read_only})"
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
 
