@@ -7,8 +7,9 @@ commands from exec to exit, each against a baseline run in the same rounds.
   so interpreter start and imports count on both sides. The first paint is the first frame
   Textual hands its driver (what a terminal would show) once the screen shows the items:
   the dashboard with its pane holding all the stored rows, the bare app with its tables
-  filled. The dashboard child runs what a user runs: `zen-tui` through the CLI's main (argv,
-  logging, the config file), with a GitHub, a Jira and a Slack account logged in through the
+  filled. The dashboard child runs what a user runs: the `zen-tui` console script
+  (zen_tui/console.py: the garbage collector's choices, the CLI's main, argv, logging, the
+  config file), with a GitHub, a Jira and a Slack account logged in through the
   keyring (a benchmark backend, bench_keyring) and pollers on; their servers refuse at once
   (127.0.0.1:9), so no network. Only App.run is wrapped, to run headless and report.
 - "Settled": the same children until Textual's pilot finds the process idle (every thread),
@@ -137,7 +138,8 @@ def child_zen(data_dir: Path, rows: int, polls: bool = False) -> None:
     """`zen-tui --config DATA/config.toml --data-dir DATA`, headless, reporting its first
     paint: the dashboard showing the stored items; with `polls`, its peak RSS once every
     section has its first poll's answer. Textual is loaded before the first paint either way;
-    wrapping its App.run first changes nothing zen-tui does."""
+    wrapping its App.run first changes nothing zen-tui does (loading it here, with the
+    collector on, costs zen-tui a little: the console script loads it with it off)."""
     from textual.app import App
 
     run = App.run
@@ -171,9 +173,11 @@ def child_zen(data_dir: Path, rows: int, polls: bool = False) -> None:
 
     App.run = headless  # type: ignore[method-assign,assignment]
     _report_first_frame(dashboard_shown)
-    from zen_tui.cli import main
+    # The console script, as `zen-tui` runs it (its collector choices: zen_tui/console.py)
+    from zen_tui.console import run as zen_tui
 
-    main(["--config", str(data_dir / "config.toml"), "--data-dir", str(data_dir)])
+    sys.argv = ["zen-tui", "--config", str(data_dir / "config.toml"), "--data-dir", str(data_dir)]
+    zen_tui()
 
 
 def peak_rss_kib() -> int:

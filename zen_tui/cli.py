@@ -222,7 +222,8 @@ def _run(args: argparse.Namespace) -> int:
         _drop_earlier_log()
         lazy_log.set_up_when_used(lambda: _start_log(args, data_dir))
     else:
-        console.resume_collection()  # runs long, or makes cycles (asyncio, httpx)
+        if args.command != "dashboard" or args.demo:  # the dashboard: at its first frame
+            console.resume_collection()  # runs long, or makes cycles (asyncio, httpx)
         lazy_log.set_up_when_used(None)
         _start_log(args, data_dir)
     for warning in private:  # checked at every start: fixed above, or said once here

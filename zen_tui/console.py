@@ -10,9 +10,11 @@ down. It finds nothing to free either time, and for a command that reads the sto
 (`list`, `health`, `outbox`: about 40 ms) that walking is about a fifth of its time. So:
 
 - the console script starts with the collector off;
-- a command that runs long or makes reference cycles as it goes (the dashboard, `sync`,
-  `webhooks`, `act`, anything with asyncio or httpx, any `--demo`) turns it back on as it
-  starts (`resume_collection`, called by the CLI), freezing what start-up built first;
+- a command that runs long or makes reference cycles as it goes (`sync`, `webhooks`, `act`,
+  anything with asyncio or httpx, any `--demo`) turns it back on as it starts
+  (`resume_collection`, called by the CLI), freezing what start-up built first; the
+  dashboard once its first frame is out (commands/dashboard.py), so that nothing walks what
+  its start builds (Textual, the UI, the engine, the first screen) before the user sees it;
 - at exit, everything still alive is frozen before the interpreter's last collection, which
   then has nothing to walk. Module teardown still frees it all and `atexit` handlers (the log's
   flush) still run: only the walk is skipped.
@@ -28,6 +30,8 @@ import gc
 import sys
 from typing import NoReturn
 
+from zen_tui.collector import resume_collection as resume_collection  # the CLI's, the tests'
+
 
 def run() -> NoReturn:
     gc.disable()
@@ -36,12 +40,3 @@ def run() -> NoReturn:
     status = main()
     gc.freeze()  # the interpreter's last collection: nothing left to walk
     sys.exit(status)
-
-
-def resume_collection() -> None:
-    """Turn the collector back on for a command that runs long, what start-up built frozen
-    first (never walked again). A no-op where it is on: in a process the console script did
-    not start (tests calling cli.main), or when resumed already."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()

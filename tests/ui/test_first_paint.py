@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.fakes.backend import FakeBackend
+from zen_tui.ui.app import ZenApp
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput
 
@@ -41,3 +42,49 @@ async def test_the_filter_haystacks_are_built_at_the_first_keystroke_not_at_load
         await pilot.press("escape")  # cleared: every row back, in the same order
         await pilot.pause()
         assert len(items.rows) == items.total
+
+
+async def test_a_theme_set_before_the_start_styles_as_one_switched_to() -> None:
+    """The configured theme is in place before the first parse (no second parse of every
+    stylesheet): the same classes, CSS variables and ANSI colours as switching to it."""
+    from textual.filter import ANSIToTruecolor
+
+    def looks(app: ZenApp) -> tuple[object, ...]:
+        (ansi,) = (f for f in app._filters if isinstance(f, ANSIToTruecolor))
+        return app.theme, sorted(app.classes), app.stylesheet._variables, ansi._terminal_theme
+
+    preset = make_app(FakeBackend(), theme="zen-light")
+    parses = []
+    reparse = preset.stylesheet.reparse
+    preset.stylesheet.reparse = lambda: parses.append(1) or reparse()  # type: ignore[method-assign]
+    async with preset.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        started = looks(preset)
+    switched = make_app(FakeBackend())
+    async with switched.run_test(size=(140, 40)) as pilot:
+        switched.theme = "zen-light"
+        await pilot.pause()
+        assert started == looks(switched)
+    assert parses == []  # the variables were right at the first parse
+
+
+async def test_the_panes_are_styled_once_with_their_classes(monkeypatch) -> None:
+    """Each pane has its border's class and the focused one `-focused` from the start: none
+    is restyled after mounting for a class (a restyle of the pane and its list)."""
+    from zen_tui.ui.widgets.pane import ItemPane
+
+    restyled: list[str] = []
+    update = ItemPane.update_node_styles
+
+    def counted(self: ItemPane, animate: bool = True) -> None:
+        restyled.append(self.pane)
+        update(self, animate)
+
+    monkeypatch.setattr(ItemPane, "update_node_styles", counted)
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        panes = list(pilot.app.screen.query(ItemPane))
+        assert [p.has_class("-focused") for p in panes] == [True, False, False]
+        badges = [[c for c in ("-live", "-stale", "-empty") if p.has_class(c)] for p in panes]
+        assert all(len(b) == 1 for b in badges), badges
+    assert restyled == []

@@ -108,6 +108,16 @@ async def test_syncing_starts_after_the_first_frame() -> None:
         assert backend.frames_at_start is not None and backend.frames_at_start >= 1
 
 
+async def test_the_first_frame_hook_runs_once_the_first_frame_is_out() -> None:
+    """What the dashboard command hands the app to call then (the collector comes back)."""
+    frames_then: list[int] = []
+    app = make_app(FakeBackend(), first_frame=lambda: frames_then.append(app.frames))
+    app.__class__ = CountingFrames
+    async with app.run_test(size=(140, 40)):
+        await eventually(lambda: frames_then, "the first frame's hook")
+        assert frames_then[0] >= 1
+
+
 CONFIG = """
 [[accounts]]
 name = "gh"

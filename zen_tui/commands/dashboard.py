@@ -30,10 +30,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     DEMO_REQUESTED and we rerun against an in-process simulator; choosing "set up" returns
     INIT_REQUESTED: `zen-tui init` asks its questions in the terminal, then the UI reopens
     with the config it wrote."""
+    from zen_tui.collector import resume_collection
     from zen_tui.ui import DEMO_REQUESTED, INIT_REQUESTED
 
     demo = bool(args.demo)
     code = _open(settings, demo)
+    resume_collection()  # on from here whatever happened (done at the first frame)
     if code == DEMO_REQUESTED and not demo:
         return run_demo(Path(settings.data_dir))
     if code == INIT_REQUESTED and not demo:
@@ -94,10 +96,21 @@ def _open(settings: Settings, demo: bool) -> int:
                 demo_banner=banner,
                 accounts=list(settings.accounts),
                 settings=settings,
+                first_frame=_first_frame,
             )
         )
     finally:
         _shutdown(engine)
+
+
+def _first_frame() -> None:
+    """The console script keeps the collector off through the dashboard's start (Textual,
+    the UI, the engine, the first screen: ~a fifth of its time went to walking what it
+    built, which lives until exit); on with all that frozen once the first frame is out. A
+    no-op where the collector is on (zen_tui/console.py)."""
+    from zen_tui.collector import resume_after_start
+
+    resume_after_start()
 
 
 def theme_dirs(settings: Settings) -> list[Path]:

@@ -25,11 +25,13 @@ def run_dashboard(
     demo_banner: str | None = None,
     accounts: list[AccountConfig] | None = None,
     settings: Settings | None = None,
+    first_frame: Callable[[], None] | None = None,
 ) -> int:
     """Run the dashboard until the user quits. 0 on quit, DEMO_REQUESTED for the demo,
     INIT_REQUESTED for `zen-tui init`.
     `accounts` feeds the login screen (default: the engine's configured accounts); `settings`
-    the `[ui]` options, the custom commands, the repo checkouts and the config file's path."""
+    the `[ui]` options, the custom commands, the repo checkouts and the config file's path;
+    `first_frame` is called once the first screen is painted."""
     from zen_tui.ui.app import DashboardOptions, ZenApp
 
     app = ZenApp(
@@ -41,6 +43,7 @@ def run_dashboard(
         demo_banner=demo_banner,
         accounts=accounts,
         options=DashboardOptions.from_settings(settings) if settings else None,
+        first_frame=first_frame,
     )
     result = app.run()
     # Imported once the app is done: the welcome and help screens load when first shown.

@@ -102,8 +102,10 @@ class ZenApp(App[str | None]):
         accounts: list[AccountConfig] | None = None,
         login_flow: FlowFactory | None = None,
         options: DashboardOptions | None = None,
+        first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        self._first_frame = first_frame  # called once the first screen is painted
         self.options = options or DashboardOptions()
         self.backend = backend
         self.accounts = accounts if accounts is not None else backend.accounts
@@ -119,6 +121,7 @@ class ZenApp(App[str | None]):
         self._problems: list[str] = []
         self.user_themes: set[str] = set()
         self._load_themes([BUNDLED_DIR, *(theme_dirs or [])])
+        self._preset_theme()
         self._unsubscribe: Callable[[], None] | None = None
         self._user_keymap = dict(keymap or {})
         self.keymap: dict[str, str] = {}  # binding id -> keys, the user's entries that apply
@@ -163,7 +166,26 @@ class ZenApp(App[str | None]):
             self.register_theme(t)
             self.user_themes.add(t.name)
 
+    def _preset_theme(self) -> None:
+        """The wanted theme in place before the stylesheet is first parsed, as setting
+        `theme` would place it (its watcher's classes, variables and ANSI filter), without
+        the watcher: set once the app runs, it parsed every stylesheet a second time and
+        restyled the app (~25 ms of the first paint). A theme that is not known is left to
+        _apply_theme, which says so."""
+        name = self._wanted_theme
+        if name not in self.available_themes:
+            return
+        self.set_reactive(App.theme, name)  # Textual's documented way: no watcher
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.set_class(True, f"-theme-{name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)  # an internal: a light theme's ANSI
+
     def on_mount(self) -> None:
+        if self._first_frame is not None:
+            self.call_after_refresh(self._first_frame)
         self._apply_theme()
         self._apply_keymap()
         self.health_model.seed(self.backend.health())
@@ -211,7 +233,8 @@ class ZenApp(App[str | None]):
             )
             name = DEFAULT_THEME
         self._saved_theme = name
-        self.theme = name
+        if self.theme != name:
+            self.theme = name
         self.theme_changed_signal.subscribe(self, self._persist_theme)
 
     def _persist_theme(self, theme: Theme) -> None:

@@ -171,6 +171,8 @@ class DashboardScreen(Screen[None]):
                     item_pane.snapshots.update(
                         (s.id, initial[s.id]) for s in sections if s.id in initial
                     )
+                    item_pane.preset_classes()
+                    item_pane.set_class(pane == self.pane_id, "-focused", update=False)
                     yield item_pane
             yield Preview(self.zen.clock)
         yield Static(id="status")
@@ -179,9 +181,9 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self._bind_commands()
         for sid, snap in self.zen.initial_snapshots.items():
-            self.apply_snapshot(sid, snap)
+            self.apply_snapshot(sid, snap, status=False)
         self._load_links()
-        self.refresh_cards()
+        self.refresh_cards()  # the status line (and the footer's keys) once, for them all
         self.watch_pane_id(self.pane_id)
         self.query_one("#list-prs", ItemList).focus()
 
@@ -233,7 +235,9 @@ class DashboardScreen(Screen[None]):
 
     # --- state from events ------------------------------------------------------------------
 
-    def apply_snapshot(self, section_id: str, snapshot: Any) -> None:
+    def apply_snapshot(self, section_id: str, snapshot: Any, status: bool = True) -> None:
+        """Show a section's snapshot; `status`: the status line too (the mount's first
+        snapshots leave it to one refresh after them all)."""
         fetched = snapshot.freshness.fetched_at
         self._landed = {
             i: at for i, at in self._landed.items() if fetched is None or fetched - at < LANDED_KEEP
@@ -244,7 +248,8 @@ class DashboardScreen(Screen[None]):
                 pane.update_snapshot(section_id, snapshot)
                 pane.clear_overrides(keep=self._open_items | older)
         self._arrived(section_id, fetched)
-        self.refresh_status()
+        if status:
+            self.refresh_status()
         # The preview said "not stored": listed again, what a live listing shows is stored
         # (or it is gone). Not on a failed poll's snapshot: that would ask again, and again.
         live = snapshot.freshness.state is FreshnessState.LIVE

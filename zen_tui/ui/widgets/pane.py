@@ -416,14 +416,20 @@ class ItemPane(Vertical):
         tooltip = plain(why or read_only or (fresh.reason if fresh else None) or badge)
         if tooltip != self.tooltip:
             self.tooltip = tooltip
-        wanted = "-live"
-        if border is not None and border.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
-            wanted = "-stale"
-        elif border is not None and border.state == FreshnessState.EMPTY:
-            wanted = "-empty"
+        wanted = _badge_class(border)
         if not self.has_class(wanted):  # restyling the pane is costly: only on a change
             self.remove_class(*_BADGE_CLASSES)
             self.add_class(wanted)
+
+    def preset_classes(self) -> None:
+        """Before mounting: the border's class (as refresh_title sets it) and the read-only
+        one, so the first styling pass has them instead of a restyle of the pane after it."""
+        worst = self.worst_section()
+        border = self.freshness
+        if worst is not None and worst.id in self.snapshots:
+            border = self.snapshots[worst.id].freshness
+        self.add_class(_badge_class(border), update=False)  # styled when mounted
+        self.set_class(self.read_only() is not None, "-read-only", update=False)
 
     def _no_data(self) -> str:
         """What the title and the status line say before a section has any snapshot."""
@@ -445,6 +451,15 @@ class ItemPane(Vertical):
         if not reason and read_only not in (None, READ_ONLY):  # the badge says the word
             reason = f" ({read_only})"
         return f"{PANE_LABELS[self.pane]}: {self.badge()}{reason}"
+
+
+def _badge_class(border: Freshness | None) -> str:
+    """The pane's border class for the freshness its border shows."""
+    if border is not None and border.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
+        return "-stale"
+    if border is not None and border.state == FreshnessState.EMPTY:
+        return "-empty"
+    return "-live"
 
 
 def _empty_text(fresh: Freshness) -> str:
