@@ -49,6 +49,7 @@ from zen_tui.sync.backend import (
     AccountConnection,
     ActionUpdated,
     LinkAdded,
+    OutboxCounted,
     PollerChanged,
     QueryRejected,
 )
@@ -252,6 +253,7 @@ class FakeBackend:
         self.merge_settings: dict[str, MergeMethods] = {}
         self.merge_reads: list[str] = []
         self._next_id = 0
+        self._outbox: dict[str, tuple[str, ActionState]] = {}  # action id -> account, state
         self._health = {svc: self._default_health(svc) for svc in _SERVICES}
 
     # --- the Backend protocol -------------------------------------------------------------
@@ -526,6 +528,22 @@ class FakeBackend:
                 kind=action.kind,
                 state=state,
                 reason=reason,
+                at=self.now,
+            )
+        )
+        self._count_outbox(action_id, action.account, service, state)
+
+    def _count_outbox(self, action_id: str, account: str, service: str, state: ActionState) -> None:
+        """As the engine: the account's outbox figures after each change (OutboxCounted)."""
+        self._outbox[action_id] = (account, state)
+        mine = [s for a, s in self._outbox.values() if a == account]
+        waiting = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+        self.bus.publish(
+            OutboxCounted(
+                service=service,
+                account=account,
+                pending=sum(1 for s in mine if s in waiting),
+                failed=mine.count(ActionState.FAILED),
                 at=self.now,
             )
         )

@@ -13,7 +13,7 @@ from textual import events
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually
 from zen_tui.models import Action, ActionState, MergeMethods, PullRequest, item_label
-from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.backend import OutboxCounted
 from zen_tui.text_safety import clean
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.dashboard import PANES, DashboardScreen
@@ -389,25 +389,17 @@ async def test_events_published_from_another_thread_arrive(backend: FakeBackend)
         await eventually(lambda: "cached" in str(pane.border_title), "the cached badge")
 
 
-async def test_outbox_pending_count_follows_action_events(backend: FakeBackend) -> None:
+async def test_outbox_card_shows_the_figures_the_engine_read(backend: FakeBackend) -> None:
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
-        for state in (ActionState.PENDING, ActionState.SENDING):
-            backend.publish(
-                ActionUpdated(
-                    service="github",
-                    account="gh",
-                    action_id="x1",
-                    item_id="gh:zen/tui#1",
-                    kind="merge",
-                    state=state,
-                )
-            )
+        backend.publish(OutboxCounted(service="github", account="gh", pending=1, failed=0))
         await pilot.pause()
         assert pilot.app.health_model.status("github").outbox_pending == 1
         card = pilot.app.screen.query_one("#card-github")
         # the card redraws once per frame after a burst of events (coalesced): wait for it
         await eventually(lambda: "out 1" in str(card.render()), "the card to count one")
+        backend.publish(OutboxCounted(service="github", account="gh", pending=0, failed=2))
+        await eventually(lambda: "out 0 ✗2" in str(card.render()), "the card to say the store")
 
 
 async def test_refresh_and_pause_reach_the_backend(backend: FakeBackend) -> None:

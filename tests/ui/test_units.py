@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items
+from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items, with_health
 from tests.helpers import github_breaker_opened
 from zen_tui.gateway.events import (
     BreakerChanged,
@@ -17,7 +17,7 @@ from zen_tui.gateway.events import (
     RetryScheduled,
 )
 from zen_tui.models import Action, ActionState
-from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.ui import triage
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.themes import BUNDLED_DIR, ThemeError, load_theme, load_theme_dirs
@@ -169,6 +169,8 @@ def test_health_model_breakers_quota_and_outbox() -> None:
     )
     gh = model.status("github")
     assert (gh.tokens, gh.capacity, gh.remaining) == (5, 10, 42)
+    # the store's figures per account (OutboxCounted), summed per service; an action's
+    # events count nothing: the engine reads the figures after each
     for state in (ActionState.PENDING, ActionState.SENDING, ActionState.FAILED):
         model.apply(
             ActionUpdated(
@@ -180,7 +182,14 @@ def test_health_model_breakers_quota_and_outbox() -> None:
                 state=state,
             )
         )
-    assert (gh.outbox_pending, gh.outbox_failed) == (0, 1)
+    assert (gh.outbox_pending, gh.outbox_failed) == (0, 0)
+    model.apply(OutboxCounted(service="github", account="gh", pending=3, failed=1))
+    model.apply(OutboxCounted(service="github", account="gh2", pending=2, failed=0))
+    model.apply(OutboxCounted(service="jira", account="j", pending=5, failed=5))
+    assert (gh.outbox_pending, gh.outbox_failed) == (5, 1)
+    model.apply(OutboxCounted(service="github", account="gh", pending=0, failed=2))
+    assert (gh.outbox_pending, gh.outbox_failed) == (2, 2)  # replaced, not added
+    assert (jira.outbox_pending, jira.outbox_failed) == (5, 5)
 
 
 def test_rate_series_buckets_requests_per_second() -> None:
@@ -195,6 +204,18 @@ def test_seed_starts_from_backend_health() -> None:
     model = HealthModel()
     model.seed(FakeBackend().health())
     assert model.status("slack").capacity == 50.0
+
+
+def test_seeded_outbox_figures_are_replaced_by_the_engines_not_added_to() -> None:
+    backend = FakeBackend()
+    with_health(backend, "github", outbox_pending=4, outbox_failed=1)
+    model = HealthModel()
+    model.seed(backend.health())
+    gh = model.status("github")
+    assert (gh.outbox_pending, gh.outbox_failed) == (4, 1)
+    account = next(h.account for h in backend.health() if h.service == "github")
+    model.apply(OutboxCounted(service="github", account=account, pending=0, failed=2))
+    assert (gh.outbox_pending, gh.outbox_failed) == (0, 2)
 
 
 def test_card_shows_countdown_to_half_open() -> None:

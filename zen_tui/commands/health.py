@@ -29,14 +29,13 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from zen_tui.models import ActionState
     from zen_tui.store import Store
+    from zen_tui.store.outbox import NO_FIGURES
 
     store = Store.open_in(Path(settings.data_dir))
     try:
         saved = store.load_health()
-        waiting = store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
-        failed = store.outbox_by_state(ActionState.FAILED)
+        outbox = store.outbox_figures()
         pauses = store.rate_pauses()
     finally:
         store.close()
@@ -45,8 +44,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for account in settings.accounts:
         data, at = saved.get(account.name, ({}, None))
         report[account.name] = {"service": account.service, **data, **_age(data, at, now)} | {
-            "outbox_pending": sum(1 for e in waiting if e.action.account == account.name),
-            "outbox_failed": sum(1 for e in failed if e.action.account == account.name),
+            "outbox_pending": outbox.get(account.name, NO_FIGURES).pending,
+            "outbox_failed": outbox.get(account.name, NO_FIGURES).failed,
             "paused": _paused(pauses, account.name, account.service, now),
         }
     if args.json:

@@ -197,6 +197,26 @@ def _actions() -> msgspec.json.Decoder[_ActionDoc]:
     return msgspec.json.Decoder(_ActionDoc)
 
 
+class _AccountOnly(msgspec.Struct):
+    account: str
+
+
+class _AccountDoc(msgspec.Struct):
+    data: _AccountOnly
+
+
+@cache
+def _accounts() -> msgspec.json.Decoder[_AccountDoc]:
+    return msgspec.json.Decoder(_AccountDoc)
+
+
+def account_of(text: str) -> str:
+    """The account of a stored action, the rest of it left unread: the outbox's figures
+    (store/outbox.py) count every waiting entry after each change."""
+    doc: _AccountDoc = _read(_accounts(), text, "action")
+    return doc.data.account
+
+
 def encode_action(action: Action) -> str:
     # json.dumps' default separators, as actions were always stored (they are few and small).
     return json.dumps({"v": CODEC_VERSION, "data": msgspec.to_builtins(action)})

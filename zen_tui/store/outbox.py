@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from msgspec.structs import replace
 
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
-from zen_tui.store.codec import decode_action, encode_action
+from zen_tui.store.codec import account_of, decode_action, encode_action
 from zen_tui.store.links import add_link
 from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
@@ -45,10 +45,21 @@ _STAMP = f"COALESCE(?, {_LOGIN})"
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
+HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)  # not sent yet
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
 }
+
+
+class OutboxFigures(NamedTuple):
+    """One account's outbox as `zen-tui health` and the dashboard's gateway cards count it."""
+
+    pending: int  # not sent yet: pending, unknown (verified before any resend), being sent
+    failed: int  # failed, until retried or cleared
+
+
+NO_FIGURES = OutboxFigures(0, 0)
 
 
 class OutboxMixin(StoreBase):
@@ -281,6 +292,28 @@ class OutboxMixin(StoreBase):
         with self._write() as db:
             return db.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount
 
+    def outbox_figures(self) -> dict[str, OutboxFigures]:
+        """Per account with any: its entries not sent yet and its failed ones. One indexed
+        read of those rows alone (done ones are left out), each row's account alone decoded:
+        cheap enough for a running engine to ask after every change of its outbox."""
+        wanted = (*HOLDS_LATER, ActionState.FAILED)
+        with self._lock:
+            rows = self._connection().execute(
+                f"SELECT action, state FROM outbox WHERE state IN ({', '.join('?' * len(wanted))})",
+                [str(s) for s in wanted],
+            )
+            found = rows.fetchall()
+        pending: dict[str, int] = {}
+        failed: dict[str, int] = {}
+        for action, state in found:
+            tally = failed if state == ActionState.FAILED else pending
+            account = account_of(action)
+            tally[account] = tally.get(account, 0) + 1
+        return {
+            account: OutboxFigures(pending.get(account, 0), failed.get(account, 0))
+            for account in pending.keys() | failed.keys()
+        }
+
     def outbox_counts(self) -> dict[ActionState, int]:
         """Entries per state, every state present (zero when none)."""
         counts = dict.fromkeys(ActionState, 0)
@@ -327,9 +360,6 @@ def _insert_pending(
     entry = _fetch(db, "id = ?", entry_id)
     assert entry is not None
     return entry
-
-
-HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)  # not sent yet
 
 
 def held_behind(entry: OutboxEntry, entries: list[OutboxEntry]) -> str | None:

@@ -107,6 +107,16 @@ class ActionUpdated(Event, frozen=True, kw_only=True):
     progress: tuple[int, int] | None = None  # (done, total) for a bulk batch
 
 
+class OutboxCounted(Event, frozen=True, kw_only=True):
+    """An account's outbox as the store holds it now (store.outbox_figures): its entries not
+    sent yet and its failed ones. Published by a running engine after each change of its
+    outbox and when its store check finds another process's (`zen-tui act`, `zen-tui outbox
+    retry`); an account's figures only when they changed, every account's at the start."""
+
+    pending: int
+    failed: int
+
+
 class LinkAdded(Event, frozen=True, kw_only=True):
     """A cross-link was stored (an issue made from a message, an item shared to Slack): both
     rows and the preview show it."""

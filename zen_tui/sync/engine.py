@@ -63,6 +63,7 @@ from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
+from zen_tui.store.outbox import NO_FIGURES
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -80,6 +81,7 @@ from zen_tui.sync.backend import (
 from zen_tui.sync.housekeeping import Housekeeping
 from zen_tui.sync.interval import Budget, IntervalPolicy
 from zen_tui.sync.outbox import GONE_REFUSALS, STORE_CHECK_SECONDS, Outbox
+from zen_tui.sync.outbox_tally import OutboxTally
 from zen_tui.sync.poller import Poller, PollerSupervisor, PollOutcome
 from zen_tui.sync.session_rows import RowStores
 from zen_tui.sync.wired import Wired
@@ -196,6 +198,8 @@ class SyncEngine:
             gone=self._gone_target,
         )
         self._attach(wired.clients)
+        # the outbox figures the gateway cards show, read from the store (outbox_tally.py)
+        self.tally = OutboxTally(self.store, self.bus, self._services)
         self._bulk_settings = bulk
         self._bulk: BulkProcessor | None = None  # built by the first batch (see `bulk`)
         polling = wired.settings.polling
@@ -248,6 +252,12 @@ class SyncEngine:
         if connect is None:  # else at start() (_start_webhooks), after the dashboard's first paint
             self._make_webhooks()
 
+    def _services(self) -> dict[str, str]:
+        """account -> its service: the configured accounts (their clients may not be built
+        yet) and any given clients."""
+        services: dict[str, str] = {a.name: a.service for a in self.wired.settings.accounts}
+        return services | {name: c.service for name, c in self.wired.clients.items()}
+
     def _make_webhooks(self) -> None:
         hooks = self.wired.settings.webhooks
         if not hooks.enabled:
@@ -255,9 +265,7 @@ class SyncEngine:
         # The receiver's server stack (uvicorn, Starlette) is imported only when it runs.
         from zen_tui.sync.webhook_service import Webhooks
 
-        # Configured accounts (their clients may not be built yet) and any given clients.
-        services = {a.name: a.service for a in self.wired.settings.accounts}
-        services |= {name: client.service for name, client in self.wired.clients.items()}
+        services = self._services()
         self.webhooks = Webhooks(
             hooks,
             self.store,
@@ -702,6 +710,7 @@ class SyncEngine:
                 await self._connected()
             return
         self._started = True
+        self.tally.start()
         self._go.set()
         deferred = self._network is not None
         building = asyncio.ensure_future(self._connected()) if deferred else None
@@ -730,6 +739,7 @@ class SyncEngine:
         # No await before `closed`: no save of ours can follow and say the run goes on.
         self._mark_stopped()
         self.closed = True
+        self.tally.stop()
         for building in list(self._building.values()):  # a thread may run on; what it
             building.cancel()  # builds is dropped
         for timer in self._reason_timers.values():
@@ -936,6 +946,7 @@ class SyncEngine:
             return
         if not (self._started and isinstance(event, ActionUpdated)):
             return
+        self.tally.changed()  # the gateway cards' outbox figures, read again
         if event.state is ActionState.FAILED and (event.reason or "").startswith(GONE_REFUSALS):
             self._ask_if_gone(event.account, event.item_id)
             return
@@ -1498,8 +1509,7 @@ class SyncEngine:
         return [built.get(h.account, h) for h in self._unconnected_health()]
 
     def _built_health(self) -> list[AccountHealth]:
-        waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
-        failed = self.store.outbox_by_state(ActionState.FAILED)
+        outbox = self.store.outbox_figures()
         out = []
         # In the config's order: the deferred builds finish (and fill the dict) in any order.
         rank = {a.name: i for i, a in enumerate(self.wired.settings.accounts)}
@@ -1520,8 +1530,8 @@ class SyncEngine:
                     cache_hits=h.cache_hits,
                     cache_misses=h.cache_misses,
                     revalidations=h.revalidations,
-                    outbox_pending=sum(1 for e in waiting if e.action.account == account),
-                    outbox_failed=sum(1 for e in failed if e.action.account == account),
+                    outbox_pending=outbox.get(account, NO_FIGURES).pending,
+                    outbox_failed=outbox.get(account, NO_FIGURES).failed,
                     **self._webhook_health(account, h.service),
                     paused=_paused_scopes(h.buckets),
                 )
@@ -1531,8 +1541,7 @@ class SyncEngine:
     def _unconnected_health(self) -> list[AccountHealth]:
         """Before the gateways exist: what new ones would report (breakers closed, full
         client-side buckets, nothing counted), with the outbox as the store holds it."""
-        waiting = self.store.outbox_by_state(ActionState.PENDING, ActionState.UNKNOWN)
-        failed = self.store.outbox_by_state(ActionState.FAILED)
+        outbox = self.store.outbox_figures()
         stored = self.store.rate_pauses()
         out = []
         for account in self.wired.settings.accounts:
@@ -1557,8 +1566,8 @@ class SyncEngine:
                     cache_hits=0,
                     cache_misses=0,
                     revalidations=0,
-                    outbox_pending=sum(1 for e in waiting if e.action.account == name),
-                    outbox_failed=sum(1 for e in failed if e.action.account == name),
+                    outbox_pending=outbox.get(name, NO_FIGURES).pending,
+                    outbox_failed=outbox.get(name, NO_FIGURES).failed,
                     **self._webhook_health(name, service),
                     connection=connection.state,
                     connection_error=connection.reason,
@@ -1606,6 +1615,8 @@ class SyncEngine:
     async def _check_outbox_store(self, house: Housekeeping) -> None:
         if await house.off_loop(self.outbox.left_elsewhere()):
             self.outbox.check_store()
+        # what another process changed (`zen-tui act`, `zen-tui outbox retry` or `clear`)
+        self.tally.check(await house.off_loop(self.store.outbox_figures))
 
     async def _learn_built_logins(self) -> None:
         for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)

@@ -19,12 +19,11 @@ from zen_tui.gateway.events import (
     RetryEnded,
     RetryScheduled,
 )
-from zen_tui.models import AccountHealth, ActionState
-from zen_tui.sync.backend import AccountConnection, ActionUpdated
+from zen_tui.models import AccountHealth
+from zen_tui.sync.backend import AccountConnection, OutboxCounted
 
 SPARK_POINTS = 60  # latency samples / rate buckets kept per service
 RATE_BUCKET = 5.0  # seconds per request-rate bucket
-_FINAL = (ActionState.DONE, ActionState.FAILED)
 
 
 class ScopeQuota(msgspec.Struct):
@@ -66,7 +65,7 @@ class ServiceStatus(msgspec.Struct):
     cache_hits: int = 0
     cache_misses: int = 0
     revalidations: int = 0
-    outbox_pending: int = 0
+    outbox_pending: int = 0  # the store's figures, summed over the service's accounts
     outbox_failed: int = 0
     latencies: deque[float] = msgspec.field(default_factory=lambda: deque(maxlen=SPARK_POINTS))
     rate: dict[int, int] = msgspec.field(default_factory=dict)  # bucket index -> requests
@@ -164,7 +163,7 @@ class HealthModel:
         self.endpoints: dict[tuple[str, str, str], EndpointStats] = {}
         self.breaker_log: deque[BreakerTransition] = deque(maxlen=50)
         self.errors: deque[ErrorRecord] = deque(maxlen=50)
-        self._open_actions: dict[str, str] = {}  # action id -> service, while not final
+        self._outbox: dict[str, OutboxCounted] = {}  # account -> its outbox, as last said
 
     def status(self, service: str) -> ServiceStatus:
         if service not in self.services:
@@ -183,8 +182,14 @@ class HealthModel:
             s.cache_hits += h.cache_hits
             s.cache_misses += h.cache_misses
             s.revalidations += h.revalidations
-            s.outbox_pending += h.outbox_pending
-            s.outbox_failed += h.outbox_failed
+            self._outbox_counted(
+                OutboxCounted(
+                    service=h.service,
+                    account=h.account,
+                    pending=h.outbox_pending,
+                    failed=h.outbox_failed,
+                )
+            )
             self._seed_pauses(s, h)
             self._connection(
                 AccountConnection(
@@ -300,16 +305,17 @@ class HealthModel:
         else:
             s.unconnected[e.account] = e
 
-    def _action(self, e: ActionUpdated) -> None:
-        s = self.status(e.service)
-        if e.state in _FINAL:
-            if self._open_actions.pop(e.action_id, None) is not None:
-                s.outbox_pending = max(0, s.outbox_pending - 1)
-            if e.state == ActionState.FAILED:
-                s.outbox_failed += 1
-        elif e.action_id not in self._open_actions:
-            self._open_actions[e.action_id] = e.service
-            s.outbox_pending += 1
+    def _outbox_counted(self, e: OutboxCounted) -> None:
+        """An account's outbox as the store holds it (the engine reads it after each change,
+        another process's too): never counted here from ActionUpdated events, which miss
+        what another process did and what was queued before the start-up figures."""
+        old = self._outbox.get(e.account)
+        self._outbox[e.account] = e
+        for service in {e.service, old.service if old is not None else e.service}:
+            s = self.status(service)
+            mine = [c for c in self._outbox.values() if c.service == service]
+            s.outbox_pending = sum(c.pending for c in mine)
+            s.outbox_failed = sum(c.failed for c in mine)
 
 
 _HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
@@ -318,6 +324,6 @@ _HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
     RetryEnded: HealthModel._retry_ended,
     BreakerChanged: HealthModel._breaker,
     QuotaUpdated: HealthModel._quota,
-    ActionUpdated: HealthModel._action,
+    OutboxCounted: HealthModel._outbox_counted,
     AccountConnection: HealthModel._connection,
 }

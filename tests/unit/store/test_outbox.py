@@ -102,6 +102,18 @@ def test_counts_include_every_state(store: Store) -> None:
     assert store.outbox_counts() == {PENDING: 2, SENDING: 0, UNKNOWN: 0, DONE: 1, FAILED: 2}
 
 
+def test_figures_per_account_count_what_is_not_sent_yet_and_what_failed(store: Store) -> None:
+    assert store.outbox_figures() == {}
+    mine = [store.outbox_add(action(n)) for n in range(6)]
+    theirs = store.outbox_add(Action("comment", "work:ZEN-1", "work", {"body": "x" * 500}))
+    for entry, state in zip(mine, (SENDING, UNKNOWN, DONE, FAILED, FAILED), strict=False):
+        store.outbox_update(entry.id, state=state)
+    store.outbox_update(theirs.id, state=FAILED)
+    # pending, sending and unknown are not sent yet; done ones are not counted
+    assert store.outbox_figures() == {"gh": (3, 2), "work": (0, 1)}
+    assert store.outbox_figures()["gh"].pending == 3
+
+
 def test_same_key_same_action_returns_the_existing_entry(store: Store) -> None:
     first = store.outbox_add(action(), idempotency_key="k")
     again = store.outbox_add(action(), idempotency_key="k", batch_id="other")

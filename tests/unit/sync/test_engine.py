@@ -73,6 +73,9 @@ class FakeClient:
 
 
 class FakeGateway:
+    def __init__(self, service: str = "jira") -> None:
+        self.service = service
+
     async def login(self) -> str | None:  # one user throughout: nothing is ever held
         return "one-user"
 
@@ -83,7 +86,7 @@ class FakeGateway:
             buckets={},
             breaker="closed",
             half_open_at=None,
-            service="jira",
+            service=self.service,
             retries_total=0,
             cache_hits=0,
             cache_misses=0,
