@@ -3,6 +3,9 @@ always first (issue 14 part 3), and rebuilds only when that list changes (first-
 
 from __future__ import annotations
 
+import pytest
+from textual.app import App
+from textual.dom import DOMNode
 from textual.widget import Widget
 
 from tests.fakes.backend import FakeBackend
@@ -127,3 +130,31 @@ async def test_the_keys_are_rebuilt_only_when_what_applies_changes() -> None:
         await focus_pane(pilot, "messages")
         await eventually(lambda: up_to_date(footer), "the messages pane's keys")
         assert key_widgets(footer) != built
+
+
+async def test_a_key_is_styled_once_it_is_mounted_not_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Setting a new FooterKey's `compact` styled it twice before it was mounted (compact on
+    first touch, then not): a tenth of the first paint. Its words stay spaced all the same."""
+    early: list[DOMNode] = []
+    update_styles = App.update_styles
+
+    def spy(app: App[object], node: DOMNode, animate: bool = True) -> None:
+        if type(node).__name__ == "FooterKey" and not node.is_attached:
+            early.append(node)
+        update_styles(app, node, animate)
+
+    monkeypatch.setattr(App, "update_styles", spy)
+    async with make_app(FakeBackend()).run_test(size=(120, 30)) as pilot:
+        await until_quiet(pilot)
+        footer = footer_of(pilot.app)
+        await eventually(lambda: laid_out(footer), "the first keys")
+        await focus_pane(pilot, "messages")  # a rebuild
+        await eventually(lambda: laid_out(footer), "the messages pane's keys")
+        keys = key_widgets(footer)
+        assert early == []
+        assert not any(k.has_class("-compact") for k in keys)
+        assert (
+            str(keys[0].render()) == " ? Help "
+        )  # spaced, as Footer spaces its keys

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from rich.text import Text
+from textual.content import Content
+from textual.widgets import Static
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FakeBackend, make_items, with_health
 from tests.helpers import github_breaker_opened
@@ -20,6 +23,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.ui import triage
 from zen_tui.ui.health_model import HealthModel
+from zen_tui.ui.safe import _same, show
 from zen_tui.ui.themes import BUNDLED_DIR, ThemeError, load_theme, load_theme_dirs
 from zen_tui.ui.widgets.gateway import gauge, render_status
 from zen_tui.ui.widgets.row_filter import filter_rows, haystack
@@ -298,3 +302,28 @@ def test_filter_matches_every_word_case_insensitively_and_narrows() -> None:
     assert narrower == filter_rows(hays, "zen/tui bug")
     assert all("bug" in items[n].labels or "bug" in items[n].title.lower() for n in narrower)
     assert filter_rows(hays, "") == list(range(200))
+
+
+# --- redraws -----------------------------------------------------------------------------
+
+
+def test_show_skips_a_repeat_but_not_a_change_of_style() -> None:
+    static = Static(first := Content("3 live"))
+    show(static, Content("3 live"))
+    assert static.content is first  # nothing to redraw
+    show(static, restyled := Content.styled("3 live", "bold"))  # Content's == says equal
+    assert static.content is restyled
+
+
+@pytest.mark.parametrize(
+    ("other", "same"),
+    [
+        (Text("3 live"), True),
+        (Text("3 live", style="bold"), False),
+        (Text("3 live", no_wrap=True), False),
+        (Text.assemble("3 ", ("live", "green")), False),
+        (Content("3 live"), False),
+    ],
+)
+def test_text_is_the_same_only_with_the_same_styles(other: Text | Content, same: bool) -> None:
+    assert _same(Text("3 live"), other) is same  # what a card (rich Text) redraws on

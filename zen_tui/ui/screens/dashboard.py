@@ -47,7 +47,7 @@ from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.keys import key_char
 from zen_tui.ui.messages import DetailLoaded
-from zen_tui.ui.safe import plain
+from zen_tui.ui.safe import plain, show
 from zen_tui.ui.widgets.gateway import ServiceCard, breaker_text
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
@@ -386,7 +386,7 @@ class DashboardScreen(Screen[None]):
             parts.append(f"{self.zen.key_for('login')}: log in")
         if self._last_message and self._message_pane == self.pane_id:
             parts.append(self._last_message)
-        self.query_one("#status", Static).update(plain(" · ".join(parts)))  # data: never markup
+        show(self.query_one("#status", Static), plain(" · ".join(parts)))  # data: never markup
         self.query_one(KeyFooter).update_keys()  # the item under the cursor may take others
 
     def say_connection(self, account: str) -> None:

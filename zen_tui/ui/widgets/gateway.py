@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from zen_tui.models import format_age
 from zen_tui.ui.health_model import ScopeQuota, ServiceStatus
+from zen_tui.ui.safe import show
 from zen_tui.ui.signals import (
     BAD,
     NO_SIGNALS,
@@ -150,7 +151,7 @@ class ServiceCard(Static):
 
     def show(self, status: ServiceStatus, now: float) -> None:
         self._shown = (status, now)
-        self.update(render_status(status, now, signal_styles(self)))
+        show(self, render_status(status, now, signal_styles(self)))  # each tick: often the same
         self.breaker = status.breaker
         self.breaker_said = breaker_text(status, now)
         self.set_class(status.breaker == "open", "-open")

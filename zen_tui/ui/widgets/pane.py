@@ -30,7 +30,7 @@ from zen_tui.models import (
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.backend import Activity
 from zen_tui.text_safety import clean
-from zen_tui.ui.safe import plain
+from zen_tui.ui.safe import plain, show
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 
 PANE_LABELS: dict[str, str] = {
@@ -385,7 +385,7 @@ class ItemPane(Vertical):
             style = "bold reverse" if n == self.active else ""
             text.append(f" {clean(section.title)}{count} ", style=style)
             text.append(" ")
-        self.query_one(".tabs", Static).update(text)
+        show(self.query_one(".tabs", Static), text)  # each tick redraws it: often the same
 
     def refresh_title(self) -> None:
         """Title `Pull requests 12 · live`; border colour and tooltip follow the freshness."""
