@@ -155,6 +155,4 @@ async def test_a_key_is_styled_once_it_is_mounted_not_before(
         keys = key_widgets(footer)
         assert early == []
         assert not any(k.has_class("-compact") for k in keys)
-        assert (
-            str(keys[0].render()) == " ? Help "
-        )  # spaced, as Footer spaces its keys
+        assert str(keys[0].render()) == " ? Help "  # spaced, as Footer spaces its keys
