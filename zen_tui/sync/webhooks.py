@@ -28,6 +28,7 @@ from zen_tui.store import Store
 from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_limits import (
     BodyBudget,
+    BodyDeadlines,
     ReceiverLimits,
     RepeatFilter,
     bounded_protocol,
@@ -103,6 +104,7 @@ class WebhookReceiver:
         self.stats = WebhookStats()
         # a single body of max_body_bytes always fits
         self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
+        self.deadlines = BodyDeadlines(self.limits.body_seconds)
         self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
 
@@ -126,39 +128,41 @@ class WebhookReceiver:
             env = self.config.secret_env.get(service)
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
-        with self.bodies.hold() as take:
-            try:
-                body = await read_capped(
-                    request, self.config.max_body_bytes, self.limits.body_seconds, take
-                )
-            except BodyTooLarge:
-                self._refresh_unread(service)
-                limit = self.config.max_body_bytes
-                return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
-            except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
-                self._refresh_unread(service)
-                return self._reject(service, Rejected(503, "too many large bodies at once"))
-            except BodyTooSlow:
-                seconds = self.limits.body_seconds
-                why = f"body not received within {seconds:g} s"
-                return self._reject(service, Rejected(408, why))
+        try:
+            body = await read_capped(
+                request, self.config.max_body_bytes, self.bodies, self.deadlines
+            )
+        except BodyTooLarge:
+            self._refresh_unread(service)
+            limit = self.config.max_body_bytes
+            return self._reject(service, Rejected(413, f"body over max_body_bytes ({limit})"))
+        except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
+            self._refresh_unread(service)
+            return self._reject(service, Rejected(503, "too many large bodies at once"))
+        except BodyTooSlow:
+            why = f"body not received within {self.deadlines.seconds:g} s"
+            return self._reject(service, Rejected(408, why))
+        try:
             return self._verified(service, request, body, secret)
+        finally:
+            self.bodies.give_back(len(body))
 
     def _verified(self, service: str, request: Request, body: bytes, secret: str) -> Response:
+        now = self.clock()  # when it was received, for all that follows
         verdict = check(
             service,
             request.headers,
             body,
             secret,
-            now=self.clock(),
+            now=now,
             replay_window=self.config.replay_window,
         )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
-        self.stats.last_at[service] = self.clock()
+        self.stats.last_at[service] = now
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
-        return self._queue(service, verdict, body)
+        return self._queue(service, verdict, body, now)
 
     def _refresh_unread(self, service: str) -> None:
         """A delivery to a configured path that was refused unread (too big): it cannot be
@@ -173,14 +177,14 @@ class WebhookReceiver:
         log.info("webhook %s: a delivery too big to read; refreshing from the server", service)
         self.on_unsaved(service)
 
-    def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
+    def _queue(self, service: str, delivery: Accepted, body: bytes, now: float) -> Response:
         # The body digest too: the delivery id header is not signed, so a captured delivery
         # resent under a fresh id must still be recognised as the same one.
         digest = hashlib.sha256(body).hexdigest()
         stored = delivery.document or body  # the JSON a GitHub form delivery carried
         try:
             new = self.store.webhook_enqueue(
-                service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
+                service, delivery.delivery_id, delivery.event, stored, now, digest=digest
             )
         except Exception as err:  # a 5xx: Jira and Slack retry it, GitHub never resends it,
             self.on_unsaved(service)  # so what it said is fetched from the server instead
@@ -203,29 +207,31 @@ class WebhookReceiver:
 
 
 async def read_capped(
-    request: Request,
-    limit: int,
-    seconds: float = 30.0,
-    take: Callable[[int], bool] = lambda size: True,
+    request: Request, limit: int, budget: BodyBudget, deadlines: BodyDeadlines
 ) -> bytes:
     """The raw body, refusing (before reading it all) anything over `limit` bytes, a body
-    still incomplete after `seconds` (a sender trickling bytes holds a connection), and a
-    chunk `take` (a BodyBudget's) says does not fit beside the bodies being read."""
+    still incomplete at its deadline (a sender trickling bytes holds a connection), and a
+    chunk that does not fit in `budget` beside the bodies being read. The body's bytes stay
+    taken from `budget`: the caller gives them back when done with it."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks, size = [], 0
+    task = deadlines.start()
     try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge
-                if not take(len(chunk)):
-                    raise BodiesTooLarge
-                chunks.append(chunk)
-    except TimeoutError:
-        raise BodyTooSlow from None
+        async for chunk in request.stream():
+            if size + len(chunk) > limit:
+                raise BodyTooLarge
+            if not budget.take(len(chunk)):
+                raise BodiesTooLarge
+            size += len(chunk)
+            chunks.append(chunk)
+    except BaseException as exc:
+        budget.give_back(size)
+        if deadlines.finish(task, isinstance(exc, asyncio.CancelledError)):
+            raise BodyTooSlow from None
+        raise
+    deadlines.finish(task, False)
     return b"".join(chunks)
 
 
