@@ -34,9 +34,18 @@ from zen_tui.sync.webhook_limits import (
     bounded_protocol,
     fitted,
 )
-from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
+from zen_tui.sync.webhook_verify import (
+    READ_HEADERS,
+    SERVICES,
+    UNKNOWN,
+    Accepted,
+    Rejected,
+    check,
+)
 
 log = logging.getLogger("zen_tui.sync.webhooks")
+# The headers a delivery is read by (its length, and what the checks read), by raw name.
+_READ = {name.encode(): name for name in READ_HEADERS | {"content-length"}}
 # Connections waiting to be accepted; asyncio also accepts at most this many in one go, so it
 # bounds how far over the connection cap the open files can get before the cap acts.
 BACKLOG = 128
@@ -128,9 +137,10 @@ class WebhookReceiver:
             env = self.config.secret_env.get(service)
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
+        headers = read_headers(request)
         try:
             body = await read_capped(
-                request, self.config.max_body_bytes, self.bodies, self.deadlines
+                request, headers, self.config.max_body_bytes, self.bodies, self.deadlines
             )
         except BodyTooLarge:
             self._refresh_unread(service)
@@ -143,15 +153,17 @@ class WebhookReceiver:
             why = f"body not received within {self.deadlines.seconds:g} s"
             return self._reject(service, Rejected(408, why))
         try:
-            return self._verified(service, request, body, secret)
+            return self._verified(service, headers, body, secret)
         finally:
             self.bodies.give_back(len(body))
 
-    def _verified(self, service: str, request: Request, body: bytes, secret: str) -> Response:
+    def _verified(
+        self, service: str, headers: dict[str, str], body: bytes, secret: str
+    ) -> Response:
         now = self.clock()  # when it was received, for all that follows
         verdict = check(
             service,
-            request.headers,
+            headers,
             body,
             secret,
             now=now,
@@ -206,14 +218,30 @@ class WebhookReceiver:
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
 
 
+def read_headers(request: Request) -> dict[str, str]:
+    """The headers a delivery is read by, decoded once: a lookup in Starlette's Headers
+    scans and decodes the whole list (some 4,000 instructions; a delivery needs five). The
+    first of a repeated header counts, as there."""
+    found: dict[str, str] = {}
+    for raw, value in request.scope["headers"]:
+        name = _READ.get(raw)
+        if name is not None and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
 async def read_capped(
-    request: Request, limit: int, budget: BodyBudget, deadlines: BodyDeadlines
+    request: Request,
+    headers: dict[str, str],
+    limit: int,
+    budget: BodyBudget,
+    deadlines: BodyDeadlines,
 ) -> bytes:
     """The raw body, refusing (before reading it all) anything over `limit` bytes, a body
     still incomplete at its deadline (a sender trickling bytes holds a connection), and a
     chunk that does not fit in `budget` beside the bodies being read. The body's bytes stay
     taken from `budget`: the caller gives them back when done with it."""
-    declared = request.headers.get("content-length", "")
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks, size = [], 0
