@@ -32,30 +32,10 @@ class StoreBase:
                 self._db.close()
                 self._db = None
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One committed transaction: durable once the block exits (see connection.py).
-
-        BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock
-        upgrading a read to a write; the busy timeout makes the second one wait.
-        """
-        with self._lock:
-            db = self._connection()
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    if db.in_transaction:  # SQLite already rolled back after SQLITE_FULL
-                        db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_FULL:
-                    raise
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise self._full(db) from None
+    def _write(self) -> _Write:
+        """One committed transaction: `with self._write() as db:`, durable once the block
+        exits (see connection.py). A disk-full error in it is StoreFull (said once)."""
+        return _Write(self)
 
     def _full(self, db: sqlite3.Connection) -> StoreFull:
         """Say "disk full" once per process (log and notice), then raise it each time."""
@@ -80,3 +60,57 @@ class StoreBase:
         if self._db is None:
             raise StoreError("the local store is closed; open it again with Store.open(path)")
         return self._db
+
+
+class _Write:
+    """StoreBase._write's transaction. BEGIN IMMEDIATE takes the write lock up front, so two
+    processes never deadlock upgrading a read to a write; the busy timeout makes the second
+    one wait. A class rather than a @contextmanager generator: every webhook delivery is one
+    of these, and the generator's machinery cost more than the rest of the write's Python."""
+
+    __slots__ = ("_db", "_store")
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        lock = self._store._lock
+        lock.acquire()
+        try:
+            self._db = db = self._store._connection()
+            db.execute("BEGIN IMMEDIATE")
+        except BaseException as exc:
+            try:
+                self._if_full(exc)
+            finally:
+                lock.release()
+            raise
+        return db
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        db = self._db
+        try:
+            if error is None:
+                db.execute("COMMIT")
+                return
+            if db.in_transaction:  # SQLite already rolled back after SQLITE_FULL
+                db.execute("ROLLBACK")
+            self._if_full(error)  # else the block's own error goes on
+        except sqlite3.Error as exc:
+            self._if_full(exc)
+            raise
+        finally:
+            self._store._lock.release()
+
+    def _if_full(self, exc: BaseException) -> None:
+        """Raise StoreFull (said once) in place of SQLite's disk-full error."""
+        if isinstance(exc, sqlite3.Error) and _is_full(exc):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise self._store._full(self._db) from None
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL

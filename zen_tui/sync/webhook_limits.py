@@ -8,21 +8,21 @@
   accepting anything.
 - `BodyBudget`: at most `max_buffered_bytes` of request bodies held at once, across
   connections (each body is capped on its own too, by `max_body_bytes`).
+- `BodyDeadlines`: a body must be read within `body_seconds` (one timer for all reads).
 - `RepeatFilter`: at most `burst` log lines with the same text per `window` seconds per
   logger; the next line after a dropped run says how many were dropped. Installed on the
   loggers a flood writes to, so it cannot rotate the log history away.
 
-The body's own deadline is applied where it is read (webhooks.read_capped).
+Bodies are read, within both, by webhooks.read_capped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -80,14 +80,19 @@ class _BoundedH11(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
-        self.idle_since = time.monotonic()
+        # The next request head is due by `_head_by` (loop time), moved on as the connection
+        # opens and after each answer. One timer per connection checks it, not one per
+        # request: when it fires early it waits on to the deadline it finds. A timer set and
+        # cancelled per delivery cost more CPU than anything else the bounds do.
+        self._head_by = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self.idle_since = self.loop.time()
 
     # uvicorn's own override narrows asyncio.Protocol's BaseTransport to Transport (mypy
     # reports it there too); this one repeats uvicorn's signature.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self._arm(self.loop.time())
         if len(self.connections) > self.limits.max_connections:
             self._make_room()
 
@@ -96,36 +101,31 @@ class _BoundedH11(H11Protocol):
         return self.transport is not None and not self.transport.is_closing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
-
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.busy():  # a whole request head arrived: the body has its own deadline
-            self._disarm()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self.idle_since = time.monotonic()
+        self.idle_since = now = self.loop.time()
         if not self.transport.is_closing() and not self.busy():
-            self._arm()  # the next request's head must come in time too
+            self._arm(now)  # the next request's head must come in time too
 
     def busy(self) -> bool:
         return self.cycle is not None and not self.cycle.response_complete
 
-    def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.limits.header_seconds, self._too_slow)
+    def _arm(self, now: float) -> None:
+        self._head_by = now + self.limits.header_seconds
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._head_by, self._head_due)
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
-        if not self.busy() and not self.transport.is_closing():
-            self.transport.close()
+    def _head_due(self) -> None:
+        self._timer = None
+        if self.loop.time() < self._head_by:  # armed again since this timer was set
+            self._timer = self.loop.call_at(self._head_by, self._head_due)
+        elif not self.busy() and not self.transport.is_closing():
+            self.transport.close()  # (busy: the head came; the body has its own deadline)
 
     def _make_room(self) -> None:
         """Over the cap: close the longest-idle other connection, else this new one."""
@@ -145,30 +145,71 @@ class _BoundedH11(H11Protocol):
 
 
 class BodyBudget:
-    """The bytes of request bodies held in memory at once. `hold()` gives one request a
-    `take(n)` that says whether `n` more bytes fit; whatever it took is given back when the
-    request is done with its body."""
+    """The bytes of request bodies held in memory at once: `take(n)` says whether `n` more
+    fit (and holds them); whoever took bytes gives them back when done with the body."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.held = 0
 
-    @contextlib.contextmanager
-    def hold(self) -> Iterator[Callable[[int], bool]]:
-        taken = 0
+    def take(self, size: int) -> bool:
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
 
-        def take(size: int) -> bool:
-            nonlocal taken
-            if self.held + size > self.limit:
-                return False
-            self.held += size
-            taken += size
-            return True
+    def give_back(self, size: int) -> None:
+        self.held -= size
 
-        try:
-            yield take
-        finally:
-            self.held -= taken
+
+class BodyDeadlines:
+    """Each body being read must be complete `seconds` after its reading began, else its task
+    is cancelled, as asyncio.timeout would, and `finish` says the deadline ended it. One timer
+    serves every read: a timer set and cancelled per delivery (asyncio.timeout's) cost more
+    CPU than the rest of reading a small body. The reads are kept in start order, which is
+    deadline order (one `seconds` for all), so the timer only looks at the oldest."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._reading: dict[asyncio.Task[Any], tuple[float, int]] = {}  # -> (due, cancelling)
+        self._expired: dict[asyncio.Task[Any], int] = {}  # cancelled by us -> cancelling before
+        self._timer: asyncio.TimerHandle | None = None
+        # The timer's loop: one set in a loop since closed never fires, so a read in another
+        # loop (a receiver serving a second asyncio.run) sets its own.
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> asyncio.Task[Any]:
+        """The current task begins reading a body; call `finish(task, ...)` whatever happens."""
+        task = asyncio.current_task()
+        assert task is not None  # read_capped runs in the request's task
+        loop = task.get_loop()
+        due = loop.time() + self.seconds
+        self._reading[task] = (due, task.cancelling())
+        if self._timer is None or self._timer_loop is not loop:
+            self._timer, self._timer_loop = loop.call_at(due, self._expire), loop
+        return task
+
+    def finish(self, task: asyncio.Task[Any], cancelled: bool) -> bool:
+        """True when the deadline ended the read (`cancelled`: it ended in CancelledError, and
+        no one else asked to cancel the task). Our cancel is taken back either way."""
+        if self._reading.pop(task, None) is not None:
+            return False
+        cancelling = self._expired.pop(task, None)
+        if cancelling is None:
+            return False
+        return task.uncancel() <= cancelling and cancelled
+
+    def _expire(self) -> None:
+        self._timer = None
+        while self._reading:
+            task, (due, cancelling) = next(iter(self._reading.items()))
+            loop = task.get_loop()
+            if due > loop.time():
+                self._timer, self._timer_loop = loop.call_at(due, self._expire), loop
+                return
+            del self._reading[task]
+            self._expired[task] = cancelling
+            task.cancel()
 
 
 class RepeatFilter(logging.Filter):

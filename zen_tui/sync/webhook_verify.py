@@ -27,6 +27,19 @@ SIGNATURE_HEADER = {
     "slack": "x-slack-signature",
 }
 DELIVERY_HEADER = {"github": "x-github-delivery", "jira": "x-atlassian-webhook-identifier"}
+EVENT_HEADER = "x-github-event"  # GitHub's event name (Jira and Slack name it in the body)
+TIMESTAMP_HEADER = "x-slack-request-timestamp"
+CONTENT_TYPE = "content-type"
+# Every header the checks read: a caller may pass only these (the receiver does).
+READ_HEADERS = frozenset(
+    (
+        *SIGNATURE_HEADER.values(),
+        *DELIVERY_HEADER.values(),
+        EVENT_HEADER,
+        TIMESTAMP_HEADER,
+        CONTENT_TYPE,
+    )
+)
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -73,9 +86,9 @@ def verify_signature(
         return Rejected(401, f"missing {header} header")
     if service != "slack":
         return None if same(hub_signature(secret, body), given) else _bad(header)
-    ts = headers.get("x-slack-request-timestamp", "")
+    ts = headers.get(TIMESTAMP_HEADER, "")
     if not ts.isdigit():
-        return Rejected(401, "missing or non-numeric x-slack-request-timestamp header")
+        return Rejected(401, f"missing or non-numeric {TIMESTAMP_HEADER} header")
     if not same(slack_signature(secret, ts, body), given):
         return _bad(header)
     if abs(now - int(ts)) > replay_window:
@@ -121,7 +134,7 @@ def _challenge(payload: dict[str, Any]) -> Accepted | Rejected:
 def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
     """The JSON text of the delivery. A GitHub hook left at its default content type (`form`)
     sends `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    content_type = headers.get(CONTENT_TYPE, "").split(";", 1)[0].strip().lower()
     if service != "github" or content_type != "application/x-www-form-urlencoded":
         return body
     try:
@@ -136,7 +149,7 @@ def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | 
 
 def _event(service: str, headers: Mapping[str, str], payload: dict[str, Any]) -> str:
     if service == "github":
-        return headers.get("x-github-event", "")
+        return headers.get(EVENT_HEADER, "")
     if service == "jira":
         return str(payload.get("webhookEvent") or "")
     inner = payload.get("event")

@@ -28,14 +28,24 @@ from zen_tui.store import Store
 from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_limits import (
     BodyBudget,
+    BodyDeadlines,
     ReceiverLimits,
     RepeatFilter,
     bounded_protocol,
     fitted,
 )
-from zen_tui.sync.webhook_verify import SERVICES, UNKNOWN, Accepted, Rejected, check
+from zen_tui.sync.webhook_verify import (
+    READ_HEADERS,
+    SERVICES,
+    UNKNOWN,
+    Accepted,
+    Rejected,
+    check,
+)
 
 log = logging.getLogger("zen_tui.sync.webhooks")
+# The headers a delivery is read by (its length, and what the checks read), by raw name.
+_READ = {name.encode(): name for name in READ_HEADERS | {"content-length"}}
 # Connections waiting to be accepted; asyncio also accepts at most this many in one go, so it
 # bounds how far over the connection cap the open files can get before the cap acts.
 BACKLOG = 128
@@ -103,6 +113,7 @@ class WebhookReceiver:
         self.stats = WebhookStats()
         # a single body of max_body_bytes always fits
         self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
+        self.deadlines = BodyDeadlines(self.limits.body_seconds)
         self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
 
@@ -123,42 +134,48 @@ class WebhookReceiver:
             env = self.config.secret_env.get(service)
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
-        with self.bodies.hold() as take:
-            try:
-                body = await read_capped(
-                    request, self.config.max_body_bytes, self.limits.body_seconds, take
-                )
-            except BodyTooLarge:
-                limit = self.config.max_body_bytes
-                why = f"body over max_body_bytes ({limit})"
-                return self._reject(service, Rejected(413, why), self._refresh_unread(service))
-            except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
-                why = "too many large bodies at once"
-                return self._reject(service, Rejected(503, why), self._refresh_unread(service))
-            except BodyTooSlow:
-                why = f"body not received within {self.limits.body_seconds:g} s"
-                return self._reject(service, Rejected(408, why), self._refresh_unread(service))
-            except ClientDisconnect:  # the sender hung up mid-body: a network fault, or it
-                note = self._refresh_unread(service)  # gave up waiting (GitHub after 10 s)
-                log.info("webhook %s: sender disconnected before the body arrived%s", service, note)
-                return Response(status_code=400)  # never sent: nobody is listening
-            return self._verified(service, request, body, secret)
+        headers = read_headers(request)
+        try:
+            body = await read_capped(
+                request, headers, self.config.max_body_bytes, self.bodies, self.deadlines
+            )
+        except BodyTooLarge:
+            limit = self.config.max_body_bytes
+            why = f"body over max_body_bytes ({limit})"
+            return self._reject(service, Rejected(413, why), self._refresh_unread(service))
+        except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
+            why = "too many large bodies at once"
+            return self._reject(service, Rejected(503, why), self._refresh_unread(service))
+        except BodyTooSlow:
+            why = f"body not received within {self.deadlines.seconds:g} s"
+            return self._reject(service, Rejected(408, why), self._refresh_unread(service))
+        except ClientDisconnect:  # the sender hung up mid-body: a network fault, or it
+            note = self._refresh_unread(service)  # gave up waiting (GitHub after 10 s)
+            log.info("webhook %s: sender disconnected before the body arrived%s", service, note)
+            return Response(status_code=400)  # never sent: nobody is listening
+        try:
+            return self._verified(service, headers, body, secret)
+        finally:
+            self.bodies.give_back(len(body))
 
-    def _verified(self, service: str, request: Request, body: bytes, secret: str) -> Response:
+    def _verified(
+        self, service: str, headers: dict[str, str], body: bytes, secret: str
+    ) -> Response:
+        now = self.clock()  # when it was received, for all that follows
         verdict = check(
             service,
-            request.headers,
+            headers,
             body,
             secret,
-            now=self.clock(),
+            now=now,
             replay_window=self.config.replay_window,
         )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
-        self.stats.last_at[service] = self.clock()
+        self.stats.last_at[service] = now
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
-        return self._queue(service, verdict, body)
+        return self._queue(service, verdict, body, now)
 
     def _refresh_unread(self, service: str) -> str:
         """A delivery to a configured path whose headers came but whose body could not be
@@ -175,14 +192,14 @@ class WebhookReceiver:
         self.on_unsaved(service)
         return "; its sections refresh from the server"
 
-    def _queue(self, service: str, delivery: Accepted, body: bytes) -> Response:
+    def _queue(self, service: str, delivery: Accepted, body: bytes, now: float) -> Response:
         # The body digest too: the delivery id header is not signed, so a captured delivery
         # resent under a fresh id must still be recognised as the same one.
         digest = hashlib.sha256(body).hexdigest()
         stored = delivery.document or body  # the JSON a GitHub form delivery carried
         try:
             new = self.store.webhook_enqueue(
-                service, delivery.delivery_id, delivery.event, stored, self.clock(), digest=digest
+                service, delivery.delivery_id, delivery.event, stored, now, digest=digest
             )
         except Exception as err:  # a 5xx: Jira and Slack retry it, GitHub never resends it,
             self.on_unsaved(service)  # so what it said is fetched from the server instead
@@ -206,30 +223,48 @@ class WebhookReceiver:
         return PlainTextResponse(rejected.reason, status_code=rejected.status)
 
 
+def read_headers(request: Request) -> dict[str, str]:
+    """The headers a delivery is read by, decoded once: a lookup in Starlette's Headers
+    scans and decodes the whole list (some 4,000 instructions; a delivery needs five). The
+    first of a repeated header counts, as there."""
+    found: dict[str, str] = {}
+    for raw, value in request.scope["headers"]:
+        name = _READ.get(raw)
+        if name is not None and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
 async def read_capped(
     request: Request,
+    headers: dict[str, str],
     limit: int,
-    seconds: float = 30.0,
-    take: Callable[[int], bool] = lambda size: True,
+    budget: BodyBudget,
+    deadlines: BodyDeadlines,
 ) -> bytes:
     """The raw body, refusing (before reading it all) anything over `limit` bytes, a body
-    still incomplete after `seconds` (a sender trickling bytes holds a connection), and a
-    chunk `take` (a BodyBudget's) says does not fit beside the bodies being read."""
-    declared = request.headers.get("content-length", "")
+    still incomplete at its deadline (a sender trickling bytes holds a connection), and a
+    chunk that does not fit in `budget` beside the bodies being read. The body's bytes stay
+    taken from `budget`: the caller gives them back when done with it."""
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks, size = [], 0
+    task = deadlines.start()
     try:
-        async with asyncio.timeout(seconds):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge
-                if not take(len(chunk)):
-                    raise BodiesTooLarge
-                chunks.append(chunk)
-    except TimeoutError:
-        raise BodyTooSlow from None
+        async for chunk in request.stream():
+            if size + len(chunk) > limit:
+                raise BodyTooLarge
+            if not budget.take(len(chunk)):
+                raise BodiesTooLarge
+            size += len(chunk)
+            chunks.append(chunk)
+    except BaseException as exc:
+        budget.give_back(size)
+        if deadlines.finish(task, isinstance(exc, asyncio.CancelledError)):
+            raise BodyTooSlow from None
+        raise
+    deadlines.finish(task, False)
     return b"".join(chunks)
 
 

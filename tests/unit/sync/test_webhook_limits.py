@@ -1,12 +1,13 @@
 """The receiver's bounds over real sockets on 127.0.0.1: a request head must arrive in time,
-a body too, idle connections are capped (the longest-idle one goes), and repeated log lines
-are rate-limited."""
+a body too (each by its own deadline, though one timer serves them all), idle connections are
+capped (the longest-idle one goes), and repeated log lines are rate-limited."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,7 @@ from msgspec.structs import replace
 from tests.helpers import ManualClock
 from zen_tui.config import WebhookConfig
 from zen_tui.store import Store
-from zen_tui.sync.webhook_limits import ReceiverLimits, RepeatFilter, fitted
+from zen_tui.sync.webhook_limits import BodyDeadlines, ReceiverLimits, RepeatFilter, fitted
 from zen_tui.sync.webhook_verify import hub_signature
 from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer
 
@@ -58,11 +59,11 @@ async def patient_server() -> AsyncIterator[WebhookServer]:
         yield server
 
 
-def signed(delivery: str) -> dict[str, str]:
+def signed(delivery: str, body: bytes = BODY) -> dict[str, str]:
     return {
         "X-GitHub-Event": "issues",
         "X-GitHub-Delivery": delivery,
-        "X-Hub-Signature-256": hub_signature(SECRET, BODY),
+        "X-Hub-Signature-256": hub_signature(SECRET, body),
     }
 
 
@@ -91,16 +92,21 @@ async def test_a_silent_connection_is_closed(server: WebhookServer) -> None:
     writer.close()
 
 
+def request(delivery: str, body: bytes = BODY, *, cut: int | None = None) -> bytes:
+    """The raw request; `cut`: only that many bytes of the body (the rest never sent)."""
+    head = (
+        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in signed(delivery, body).items())
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body[:cut]
+
+
 async def test_a_trickled_body_is_408_and_refreshes_its_service(server: WebhookServer) -> None:
     refreshed: list[str] = []
     server.receiver.on_unsaved = refreshed.append
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    head = (
-        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
-        + "".join(f"{k}: {v}\r\n" for k, v in signed("slow").items())
-        + f"Content-Length: {len(BODY)}\r\n\r\n"
-    )
-    writer.write(head.encode() + BODY[:5])
+    writer.write(request("slow", cut=5))
     await writer.drain()
     answer = await closed_by_server(reader)
     writer.close()
@@ -108,20 +114,73 @@ async def test_a_trickled_body_is_408_and_refreshes_its_service(server: WebhookS
     assert refreshed == ["github"]  # the delivery is lost: its sections ask the server
 
 
+async def test_each_trickled_body_has_its_own_deadline(server: WebhookServer) -> None:
+    """The timer serving every body read fires at the oldest one's deadline; a read begun
+    later is not cut off then, but at its own (never early, whatever the load)."""
+
+    async def trickle(delivery: str) -> tuple[bytes, float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        began = time.monotonic()
+        writer.write(request(delivery, cut=5))
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        writer.close()
+        return answer, time.monotonic() - began
+
+    first = asyncio.create_task(trickle("first"))
+    await asyncio.sleep(0.2)
+    (early, _), (late, waited) = await asyncio.gather(first, trickle("second"))
+    assert early.startswith(b"HTTP/1.1 408") and late.startswith(b"HTTP/1.1 408")
+    assert waited >= LIMITS.body_seconds
+
+
+async def test_a_cancel_from_elsewhere_during_a_body_read_stays_a_cancel() -> None:
+    """Only the deadline's own cancel is a slow body (as with asyncio.timeout): a server
+    shutting down mid-read is not answered 408."""
+    deadlines = BodyDeadlines(30.0)
+    reading = asyncio.Event()
+
+    async def read() -> bool:
+        task = deadlines.start()
+        try:
+            reading.set()
+            await asyncio.Event().wait()  # a body that never comes
+        except asyncio.CancelledError:
+            return deadlines.finish(task, cancelled=True)
+        return False
+
+    task = asyncio.create_task(read())
+    await reading.wait()
+    task.cancel()
+    assert await task is False  # not the deadline's
+
+
 async def test_an_idle_keep_alive_connection_is_closed_after_its_answer(
     server: WebhookServer,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    head = (
-        "POST /webhooks/github HTTP/1.1\r\nHost: x\r\n"
-        + "".join(f"{k}: {v}\r\n" for k, v in signed("k").items())
-        + f"Content-Length: {len(BODY)}\r\n\r\n"
-    )
-    writer.write(head.encode() + BODY)
+    writer.write(request("k"))
     await writer.drain()
     answer = await closed_by_server(reader)  # answered, then closed while idle
     writer.close()
     assert answer.startswith(b"HTTP/1.1 202")
+
+
+async def test_a_connection_whose_heads_each_come_in_time_stays_open_past_the_deadline() -> None:
+    """The head deadline counts from the connection's last answer, not from its opening:
+    a sender delivering every quarter second is never cut off (6 requests: 1.5 s of a 1 s
+    deadline)."""
+    async with running(replace(LIMITS, header_seconds=1.0)) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        for n in range(6):
+            body = json.dumps({"action": "labeled", "issue": {"number": n}}).encode()
+            writer.write(request(f"steady-{n}", body))
+            await writer.drain()
+            status = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert status.startswith(b"HTTP/1.1 202"), (n, status)
+            length = int(status.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            await asyncio.sleep(0.25)
+        writer.close()
 
 
 async def test_over_the_cap_the_longest_idle_connection_goes_and_a_delivery_still_lands(
