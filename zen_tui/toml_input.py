@@ -1,5 +1,6 @@
-"""TOML a person wrote (the config, a theme, a simulator scenario), read so that nesting too
-deep for the parser is invalid TOML like any other.
+"""TOML a person wrote (the config, a theme), read so that nesting too deep for the parser is
+invalid TOML like any other (the simulator reads its scenarios the same way, with its own
+copy: it shares no code with the client).
 
 tomllib recurses once per level of nested arrays and inline tables: `x = [[[[...` a few
 thousand deep raises RecursionError, which is no TOMLDecodeError, so each caller's "fix the

@@ -10,10 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from zen_tui import toml_input
 from zen_tui.simulator.core import settings
 from zen_tui.simulator.core.faults import FaultRuleError, parse_rules
-from zen_tui.simulator.core.scenario import ScenarioError, parse
+from zen_tui.simulator.core.scenario import ScenarioError, loads_toml, parse
 
 
 def _bad(message: str) -> JSONResponse:
@@ -92,7 +91,7 @@ async def scenario(request: Request) -> Response:
             if not isinstance(source, str):
                 raise FaultRuleError(f"give text: {usage}")
             if "toml" in body:
-                runner.load(parse(toml_input.loads(source)))
+                runner.load(parse(loads_toml(source)))
             else:
                 runner.load_path(source)
         except (FaultRuleError, ScenarioError, tomllib.TOMLDecodeError) as exc:

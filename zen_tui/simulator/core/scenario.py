@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zen_tui import toml_input
 from zen_tui.simulator.core import settings
 from zen_tui.simulator.core.faults import FaultEngine, FaultRule, FaultRuleError, parse_rules
 from zen_tui.simulator.core.world import World
@@ -100,10 +99,19 @@ def resolve(name_or_path: str | Path) -> Path:
     )
 
 
+def loads_toml(text: str) -> dict[str, Any]:
+    """tomllib.loads; nesting past its stack (`x = [[[[…`) is a TOMLDecodeError, not a
+    RecursionError. The simulator's own (it shares no code with the client it checks)."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("nested too deeply (arrays or inline tables)") from None
+
+
 def load_path(name_or_path: str | Path) -> Scenario:
     path = resolve(name_or_path)
     try:
-        return parse(toml_input.loads(path.read_text(encoding="utf-8")), source=str(path))
+        return parse(loads_toml(path.read_text(encoding="utf-8")), source=str(path))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
 
