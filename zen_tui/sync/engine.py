@@ -15,7 +15,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -63,7 +63,7 @@ from zen_tui.store import Store, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
-from zen_tui.store.outbox import NO_FIGURES
+from zen_tui.store.outbox import NO_FIGURES, OutboxFigures
 from zen_tui.store.rows import Link, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
@@ -1503,13 +1503,13 @@ class SyncEngine:
 
     # -- health ----------------------------------------------------------------------------
     def health(self) -> list[AccountHealth]:
+        outbox = self.store.outbox_figures()  # read once for the built and the unbuilt
         if self._network is None:
-            return self._built_health()
-        built = {h.account: h for h in self._built_health()}  # some accounts may be built
-        return [built.get(h.account, h) for h in self._unconnected_health()]
+            return self._built_health(outbox)
+        built = {h.account: h for h in self._built_health(outbox)}  # some may be built
+        return [built.get(h.account, h) for h in self._unconnected_health(outbox)]
 
-    def _built_health(self) -> list[AccountHealth]:
-        outbox = self.store.outbox_figures()
+    def _built_health(self, outbox: Mapping[str, OutboxFigures]) -> list[AccountHealth]:
         out = []
         # In the config's order: the deferred builds finish (and fill the dict) in any order.
         rank = {a.name: i for i, a in enumerate(self.wired.settings.accounts)}
@@ -1538,10 +1538,9 @@ class SyncEngine:
             )
         return out
 
-    def _unconnected_health(self) -> list[AccountHealth]:
+    def _unconnected_health(self, outbox: Mapping[str, OutboxFigures]) -> list[AccountHealth]:
         """Before the gateways exist: what new ones would report (breakers closed, full
         client-side buckets, nothing counted), with the outbox as the store holds it."""
-        outbox = self.store.outbox_figures()
         stored = self.store.rate_pauses()
         out = []
         for account in self.wired.settings.accounts:
