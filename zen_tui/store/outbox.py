@@ -42,10 +42,11 @@ CREATED_KEY, CREATED_URL = "created_key", "created_url"
 _LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
 # ...unless the queuing process gives its own (a session-only login's stamp, logins.py).
 _STAMP = f"COALESCE(?, {_LOGIN})"
+# Not sent yet: an account's later entries wait behind these (sent in order).
+HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
-_CLAIMABLE = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+_CLAIMABLE = HOLDS_LATER
 INTERRUPTED = "interrupted while sending; will verify before any resend"
-HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)  # not sent yet
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),

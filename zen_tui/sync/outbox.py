@@ -58,7 +58,7 @@ from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
-from zen_tui.store.outbox import CREATED_KEY, CREATED_URL
+from zen_tui.store.outbox import CREATED_KEY, CREATED_URL, HOLDS_LATER
 from zen_tui.store.rows import InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
@@ -558,7 +558,7 @@ class Outbox:
         holds = Holds(later, items_later)
         tried, tried_items = set(later), set(items_later)
         tally: dict[ActionState, int] = {}
-        listed = self.store.outbox_by_state(*_WAITS, ActionState.SENDING)
+        listed = self.store.outbox_by_state(*HOLDS_LATER)
         for entry in listed:
             account = entry.action.account
             if holds.holds(entry) or account not in self.clients:
@@ -600,7 +600,7 @@ class Outbox:
         for entry in entries:
             first[item_of(entry)] = min(entry.seq, first.get(item_of(entry), entry.seq))
         found: set[tuple[str, str]] = set()
-        for entry in self.store.outbox_by_state(*_WAITS, ActionState.SENDING):
+        for entry in self.store.outbox_by_state(*HOLDS_LATER):
             item = item_of(entry)
             if entry.id in ids or item in found or entry.seq > first.get(item, -1):
                 continue
@@ -653,7 +653,7 @@ class Outbox:
                 and e.action.account not in later
                 and (e.action.account, e.action.item_id) not in items_later
                 and e.id not in claimed
-                for e in self.store.outbox_by_state(*_WAITS, ActionState.SENDING)
+                for e in self.store.outbox_by_state(*HOLDS_LATER)
             )
 
         return check
