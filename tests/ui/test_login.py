@@ -42,6 +42,9 @@ def test_needs_login_and_error_dedupe() -> None:
     assert not needs_login(None)
     assert dedupe_errors("jira: 429; jira: 429; jira: 429") == "jira: 429"
     assert dedupe_errors("a; b; a") == "a; b"
+    said = "github: breaker open; github: server error 503; github: breaker open until 02:46:40"
+    assert dedupe_errors(said) == "github: server error 503; github: breaker open until 02:46:40"
+    assert dedupe_errors("jira: 429; jira: 4290") == "jira: 429; jira: 4290"  # words, not text
 
 
 async def test_welcome_l_opens_login_with_the_public_services() -> None:

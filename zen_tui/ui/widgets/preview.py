@@ -215,5 +215,8 @@ class Preview(VerticalScroll):
 
 def dedupe_errors(error: str) -> str:
     """The services join one error per failed sub-request with "; "; an outage fails them all
-    the same way, so say each distinct reason once."""
-    return "; ".join(dict.fromkeys(part.strip() for part in error.split("; ") if part.strip()))
+    the same way, so say each distinct reason once. A reason that another one says more of
+    goes too: the call that opens a breaker says "github: breaker open", the ones after it
+    "github: breaker open until 14:02:05"."""
+    parts = dict.fromkeys(part.strip() for part in error.split("; ") if part.strip())
+    return "; ".join(p for p in parts if not any(o.startswith(p + " ") for o in parts))
