@@ -237,6 +237,8 @@ class KeyringCredentialProvider:
     def _unreadable(self, account: str, message: str) -> LoginUnreadable:
         config = self.accounts.get(account)
         service = config.service if config is not None else "unknown"
+        if config is not None and config.token_env:  # the login meant to be used is not there
+            message = f"${config.token_env} (its token_env) is not set or empty; {message}"
         return LoginUnreadable(service=service, account=account, message=message)
 
     def _expired(self, stored: StoredCredential) -> bool:

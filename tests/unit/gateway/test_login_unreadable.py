@@ -105,6 +105,30 @@ async def test_the_keyring_providers_failure_reaches_the_gateway_as_unreadable()
     assert HEADLESS_HELP in line
 
 
+async def test_an_empty_token_env_is_named_beside_the_unreadable_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`token_env` set in the config, its variable empty (a failed `$(pass …)`): the keyring
+    is asked next and cannot be read. Its advice alone ("or set `token_env` … and export the
+    token") would send the user to what they already did: the line names the empty variable."""
+    from zen_tui.auth.keyring_store import KeyringCredentialStore
+    from zen_tui.auth.provider import KeyringCredentialProvider
+
+    class LockedStore(KeyringCredentialStore):
+        async def load(self, account: str) -> None:
+            raise KeyringUnavailable(HEADLESS_HELP)
+
+    monkeypatch.setenv("ZEN_TEST_GH_TOKEN", " ")
+    account = AccountConfig(
+        name="gh", service="github", base_url=ACCOUNT.base_url, token_env="ZEN_TEST_GH_TOKEN"
+    )
+    chain = LoginRequired([account], KeyringCredentialProvider([account], store=LockedStore()))
+    with pytest.raises(LoginUnreadable) as caught:
+        await chain.get("gh")
+    line = str(caught.value)
+    assert "$ZEN_TEST_GH_TOKEN (its token_env) is not set or empty; " + HEADLESS_HELP in line
+
+
 async def test_a_login_for_another_rest_base_is_never_sent_at_this_one(
     make_gateway: GatewayFactory,
 ) -> None:
