@@ -44,6 +44,7 @@ from zen_tui.config_schema import (
     UiConfig,
     WebhookConfig,
     inbox_section,
+    is_loopback_url,
     section_infos,
 )
 from zen_tui.gateway.settings import (
@@ -166,10 +167,34 @@ def _account(t: Table) -> AccountConfig:
 
 
 def _url_check(t: Table) -> Callable[[Any, str], str]:
+    """An http(s) URL the account's token may be sent to: no user or password in it (a
+    secret in the config file, and in every message that names the URL), and plain http only
+    to this machine (the simulator, an SSH tunnel's end): elsewhere it sends the token in
+    clear text to anyone on the way."""
+
     def check(value: Any, key: str) -> str:
         url = t.string(value, key)
         if not re.match(r"^https?://[^\s/]+", url):
             raise t.error(key, value, "not an http(s) URL", 'use e.g. "https://api.github.com"')
+        scheme, rest = url.split("://", 1)
+        where = rest.split("/", 1)[0]
+        if "@" in where:  # shown without what precedes the @: it may be a password
+            shown = f"{scheme}://***@{rest.split('@', 1)[1]}"
+            raise t.error(
+                key,
+                shown,
+                "holds a user name or password",
+                "tokens never go in the config: remove it and set token_env or run "
+                "`zen-tui auth login`",
+            )
+        if scheme == "http" and not is_loopback_url(url):
+            raise t.error(
+                key,
+                value,
+                "plain http to another machine would send your token unencrypted",
+                "use https:// (http only for localhost, 127.0.0.1 or ::1: the simulator, "
+                "an SSH tunnel)",
+            )
         return url
 
     return check

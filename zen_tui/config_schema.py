@@ -36,6 +36,24 @@ POLICIES: tuple[EvictionPolicy, ...] = ("lru", "lfu", "fifo")
 DEFAULT_SECTION_LIMIT = 50
 
 
+def is_loopback_host(host: str) -> bool:
+    """This machine: `localhost`, 127.0.0.0/8 or ::1 (the simulator, a tunnel's end)."""
+    if host == "localhost":
+        return True
+    import ipaddress  # loaded with pathlib already (urllib.parse): no cost
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
 # ---------------------------------------------------------------------------------------------
 # Typed settings
 

@@ -12,6 +12,7 @@ import os
 from urllib.parse import urlsplit
 
 from zen_tui.config import AccountConfig
+from zen_tui.config_schema import is_loopback_url
 from zen_tui.gateway.credentials import Credential, SecretRecord
 from zen_tui.lazy_log import get_logger
 from zen_tui.redaction import register_secret
@@ -29,11 +30,6 @@ class Found(SecretRecord, frozen=True):
     credential: Credential
 
 
-def is_loopback(base_url: str) -> bool:
-    host = urlsplit(base_url).hostname or ""
-    return host in ("127.0.0.1", "localhost", "::1")
-
-
 def github_host(base_url: str) -> str:
     """The host `gh` knows the login by: github.com for api.github.com, else the GHES host."""
     host = urlsplit(base_url).hostname or ""
@@ -43,7 +39,7 @@ def github_host(base_url: str) -> str:
 def env_vars(account: AccountConfig) -> tuple[str, ...]:
     """The environment variables other tools use for this account's service, in order; none
     for an account on a loopback address (the simulator)."""
-    if is_loopback(account.base_url):
+    if is_loopback_url(account.base_url):
         return ()
     if account.service == "github":
         if github_host(account.base_url) == "github.com":
@@ -57,7 +53,7 @@ def env_vars(account: AccountConfig) -> tuple[str, ...]:
 
 
 def from_env(account: AccountConfig) -> Found | None:
-    if is_loopback(account.base_url):
+    if is_loopback_url(account.base_url):
         return None
     username = account.email if account.service == "jira" else None
     for var in env_vars(account):
@@ -86,7 +82,7 @@ def env_credential(account: AccountConfig) -> Credential | None:
 
 async def from_gh_cli(account: AccountConfig) -> Found | None:
     """`gh auth token --hostname HOST`; None when gh is absent, logged out, slow or broken."""
-    if account.service != "github" or is_loopback(account.base_url):
+    if account.service != "github" or is_loopback_url(account.base_url):
         return None
     # Here, not at the top: `zen-tui list` reads the environment's login (env_credential)
     # and loads no event loop.

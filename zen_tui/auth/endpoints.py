@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from zen_tui.config_schema import is_loopback_url
 from zen_tui.gateway.credentials import SecretRecord
 
 GITHUB_SCOPE = "repo read:org notifications"
@@ -68,11 +69,6 @@ class OAuthApp(SecretRecord, frozen=True):
     client_secret: str | None = None
 
 
-def is_loopback(base_url: str) -> bool:
-    host = urlsplit(base_url).hostname or ""
-    return host in ("127.0.0.1", "::1", "localhost")
-
-
 def oauth_app(service: str, base_url: str) -> OAuthApp:
     """The client id (and Atlassian's secret) from the environment; placeholders for the
     simulator; AuthConfigError naming the variable otherwise."""
@@ -82,7 +78,7 @@ def oauth_app(service: str, base_url: str) -> OAuthApp:
     secret_var = CLIENT_SECRET_ENV.get(service)
     client_id = os.environ.get(id_var, "").strip()
     secret = os.environ.get(secret_var, "").strip() if secret_var else None
-    if is_loopback(base_url):
+    if is_loopback_url(base_url):
         client_id = client_id or SIMULATOR_CLIENT_ID
         secret = secret or (SIMULATOR_CLIENT_SECRET if secret_var else None)
     if not client_id:

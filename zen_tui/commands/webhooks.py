@@ -55,9 +55,9 @@ def build_report(
     saved: dict[str, tuple[dict[str, Any], float]],
     now: float,
 ) -> dict[str, Any]:
+    from zen_tui.config_schema import is_loopback_host
     from zen_tui.store.saver import saver_running
     from zen_tui.sync.webhook_verify import SERVICES  # hashlib: only when this command runs
-    from zen_tui.sync.webhooks import is_loopback
 
     config = settings.webhooks
     host = f"[{config.host}]" if ":" in config.host else config.host
@@ -75,7 +75,7 @@ def build_report(
         "enabled": config.enabled,
         "host": config.host,
         "port": port,
-        "loopback": is_loopback(config.host),
+        "loopback": is_loopback_host(config.host),
         "endpoints": {
             s: {
                 "url": f"http://{host}:{port}/webhooks/{s}",

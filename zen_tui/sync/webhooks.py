@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import ipaddress
 import logging
 import socket
 from collections.abc import Callable, Generator, Mapping
@@ -24,6 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from zen_tui.config import WebhookConfig
+from zen_tui.config_schema import is_loopback_host
 from zen_tui.store import Store
 from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_limits import (
@@ -299,7 +299,7 @@ class WebhookServer:
     async def start(self) -> bool:
         """Bind and serve; False (logged as one line) when the address cannot be used."""
         host, port = self.receiver.config.host, self.receiver.config.port
-        if not is_loopback(host):
+        if not is_loopback_host(host):
             log.warning("webhooks: listening on %s, reachable from other machines", host)
         try:
             self._sock = bind(host, port)
@@ -358,15 +358,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url_host(host: str) -> str:

@@ -118,6 +118,14 @@ CASES: dict[str, tuple[str, list[str]]] = {
         '[[accounts]]\nname = "gh"\nservice = "github"\nbase_url = "api.github.com"\n',
         ['accounts[1].base_url = "api.github.com"', "not an http(s) URL"],
     ),
+    "plain http to another machine": (
+        GH + 'base_url = "http://ghe.example.com/api/v3"\n',
+        ['base_url = "http://ghe.example.com/api/v3"', "unencrypted", "use https://"],
+    ),
+    "plain http to a host named like loopback": (
+        GH + 'base_url = "http://127.0.0.1.example.com"\n',
+        ["unencrypted", "use https://"],
+    ),
     "email on github": (
         GH + 'email = "me@example.com"\n',
         ['accounts[1].email = "me@example.com"', "only used by jira"],
@@ -243,6 +251,34 @@ def test_a_token_pasted_as_token_env_is_not_echoed(
     assert "accounts[1].token_env" in err
     assert "looks like a token" in err
     assert token not in err
+
+
+def test_a_password_in_base_url_is_refused_and_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, err = run_config(tmp_path, GH + 'base_url = "https://me:hunter2@ghe.example.com"\n', capsys)
+    assert rc == 2 and err.count("\n") == 1
+    assert 'accounts[1].base_url = "https://***@ghe.example.com"' in err
+    assert "user name or password" in err and "token_env" in err
+    assert "hunter2" not in err and "me:" not in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8765/github",
+        "http://localhost:9/jira",
+        "http://[::1]:9",
+        "http://127.3.0.1",
+    ],
+)
+def test_plain_http_to_this_machine_is_taken(url: str, tmp_path: Path) -> None:
+    """The simulator and an SSH tunnel's end: nothing leaves the machine."""
+    from zen_tui.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text(GH + f'base_url = "{url}"\n', encoding="utf-8")
+    assert load_settings(config, tmp_path).accounts[0].base_url == url.rstrip("/")
 
 
 def test_missing_explicit_config_file_is_an_error(

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from zen_tui.config import WebhookConfig
+from zen_tui.config_schema import is_loopback_host as is_loopback
 from zen_tui.store import Store
 from zen_tui.sync.webhook_verify import hub_signature, slack_signature
-from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer, bind, is_loopback
+from zen_tui.sync.webhooks import WebhookReceiver, WebhookServer, bind
 
 SECRETS = {"github": "gh-secret-value", "slack": "slack-secret-value"}
 NOW = 1_700_000_000.0
