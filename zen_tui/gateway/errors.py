@@ -100,8 +100,13 @@ class LoginReplaced(GatewayError):
         return self.message or "the login changed while this was read; read again"
 
 
+@dataclass(eq=False, kw_only=True)
 class Unavailable(GatewayError):
     """No usable answer: connection refused, timeouts, 5xx after the last retry."""
+
+    # Every attempt failed while connecting (refused, no route, DNS, TLS): not a byte of the
+    # request went out, so the server cannot have applied it (a write needs no check first).
+    nothing_sent: bool = False
 
     def summary(self) -> str:
         return self.message or "offline"

@@ -9,7 +9,7 @@ from typing import Literal, TypeVar
 
 from .clock import Clock
 from .deadline import Deadline
-from .errors import DeadlineExceeded, GatewayError
+from .errors import DeadlineExceeded, GatewayError, Unavailable
 from .settings import RetrySettings
 
 T = TypeVar("T")
@@ -67,18 +67,20 @@ async def with_retries(
     deadline: Deadline | None = None,
 ) -> T:
     attempt = 1
+    sent = False  # some attempt may have reached the server
     while True:
         try:
             return await attempt_fn(attempt)
         except AttemptFailed as failed:
+            sent = sent or failed.kind != "connect"
             last = attempt >= policy.settings.max_attempts
             if last or not policy.may_retry(failed, idempotent, keyed):
-                raise failed.error from None
+                raise _said(failed.error, sent) from None
             wait = policy.wait(failed, attempt, clock.time())
             if failed.retry_at is not None and wait > policy.settings.max_server_wait:
-                raise failed.error from None  # fail fast; the caller reschedules
+                raise _said(failed.error, sent) from None  # fail fast; the caller reschedules
             if deadline is not None and not deadline.allows(wait):
-                raise out_of_time(failed, attempt, deadline) from None
+                raise _said(out_of_time(failed, attempt, deadline), sent) from None
             if failed.outcome_unknown and not idempotent and verify:
                 applied = await verify()
                 if applied is not None:
@@ -86,6 +88,14 @@ async def with_retries(
             on_retry(attempt, wait, failed.reason)
             await clock.sleep(wait)
             attempt += 1
+
+
+def _said(error: GatewayError, sent: bool) -> GatewayError:
+    """The error the call ends with, saying whether any attempt may have reached the server
+    (a write that never did is known not applied: no check before sending it again)."""
+    if isinstance(error, Unavailable) and error.status is None:
+        error.nothing_sent = not sent
+    return error
 
 
 def out_of_time(failed: AttemptFailed, attempt: int, deadline: Deadline) -> GatewayError:

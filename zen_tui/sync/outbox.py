@@ -805,8 +805,9 @@ def _transient(err: GatewayError, state: ActionState) -> Outcome | None:
 
 def after_send_error(err: GatewayError) -> Outcome:
     """What a failed send means for its entry: unknown, pending or failed."""
-    # No status: the request may have reached the server (timeout, dropped connection).
-    if isinstance(err, Unavailable) and err.status is None:
+    # No status: the request may have reached the server (timeout, dropped connection),
+    # unless every attempt failed to connect (offline): then it is plainly still to send.
+    if isinstance(err, Unavailable) and err.status is None and not err.nothing_sent:
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
     if isinstance(err, BadResponse):
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")

@@ -42,4 +42,4 @@ def test_keyword_only_constructor_one_line_message_and_named_repr(cls: type) -> 
 def test_deadline_exceeded_keeps_its_budget() -> None:
     err = errors.DeadlineExceeded(service="jira", account="j", budget=2.5)
     assert err.budget == 2.5 and str(err) == "jira: gave up after 2.5s"
-    assert repr(err).endswith("message='', budget=2.5)")
+    assert repr(err).endswith("message='', nothing_sent=False, budget=2.5)")

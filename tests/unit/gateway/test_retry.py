@@ -134,6 +134,28 @@ async def test_connect_errors_are_retried_even_for_post(router, make_gateway):
     assert (response.status, route.call_count) == (201, 2)
 
 
+async def test_a_write_that_never_connected_is_known_not_sent(router, make_gateway):
+    """Offline (every attempt refused at connect): not a byte went out, so the outbox need not
+    check the server before sending it again. One attempt that may have reached the server
+    (a keyed POST's read timeout) makes the outcome unknown, whatever the last attempt was."""
+    route = router.post("/issues").mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(Unavailable) as offline:
+        await make_gateway(settings_for(max_attempts=3)).request("POST", "/issues", json={})
+    assert route.call_count == 3 and offline.value.nothing_sent
+
+    route.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused")]
+    with pytest.raises(Unavailable) as maybe:
+        await make_gateway(settings_for(max_attempts=2)).request(
+            "POST", "/issues", json={}, idempotency_key="k0"
+        )
+    assert not maybe.value.nothing_sent
+
+    router.post("/pulls").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(Unavailable) as timed_out:
+        await make_gateway().request("POST", "/pulls", json={})
+    assert not timed_out.value.nothing_sent
+
+
 async def test_keyed_post_awaits_verify_before_resending(router, make_gateway):
     route = router.post("/issues")
     route.side_effect = [httpx.ReadTimeout("slow"), httpx.Response(201, json={"id": 2})]

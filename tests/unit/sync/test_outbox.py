@@ -81,6 +81,23 @@ async def test_timeout_after_send_becomes_unknown_and_is_verified_not_resent():
     assert client.verified == ["gh:o/r#1"]
 
 
+async def test_offline_send_stays_pending_and_is_resent_without_a_check():
+    """Every attempt refused at connect: nothing reached the server, so the entry is still
+    plainly to send (pending, which a user may still cancel), not 'unknown'."""
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act("comment")])
+    offline = Unavailable(service="github", account="gh", message="offline: cannot connect")
+    offline.nothing_sent = True
+    client.script = [offline]
+    await outbox.replay()
+    entry = store.rows[a.id]
+    assert entry.state is S.PENDING and entry.attempts == 1
+    assert "cannot connect" in entry.reason and "verify" not in entry.reason
+    await outbox.replay()
+    assert store.rows[a.id].state is S.DONE and client.verified == []
+    assert client.applied == [("gh:o/r#1", a.idempotency_key)]
+
+
 async def test_unknown_verified_false_is_resent_once():
     outbox, store, client, _ = make()
     [a] = outbox.queue([act("comment")])
