@@ -112,6 +112,23 @@ def test_conversations_list_iterates_to_the_empty_cursor(
     assert {"general", "dev", "secret-project"} <= named
 
 
+def test_an_archived_channel_reads_but_takes_no_post(client: WebClient, slack: SlackSim) -> None:
+    """slack_sdk sends booleans as "1"/"0" (exclude_archived=True); an archived channel is
+    listed `is_archived` unless excluded, its history is readable, a post is `is_archived`."""
+    design = channel(slack, "design")
+    slack.archived_channels = "design"
+    try:
+        every = [c["id"] for page in client.conversations_list(limit=100) for c in page["channels"]]
+        listed = client.conversations_list(exclude_archived=True, limit=100)["channels"]
+        history = client.conversations_history(channel=design.id)["messages"]
+        refused = error_of(client.chat_postMessage, channel=design.id, text="too late")
+    finally:
+        slack.archived_channels = ""
+    assert design.id in every and design.id not in [c["id"] for c in listed]
+    assert len(history) == len(design.timeline)
+    assert refused.response["error"] == "is_archived"
+
+
 def test_history_pages_newest_first_to_the_end(client: WebClient, slack: SlackSim) -> None:
     ops = channel(slack, "ops")
     pages = [page.data for page in client.conversations_history(channel=ops.id, limit=2)]
@@ -142,6 +159,12 @@ def test_thread_replies_page_through_a_long_thread(
     assert all(m["thread_ts"] == parent for page in pages for m in page["messages"])
     threaded = [m for m in mutations(server, "message") if m["thread_ts"] == parent]
     assert [m["ts"] for m in threaded] == posted
+    # reply_broadcast=True goes as a JSON true: the reply is also sent to the channel
+    shared = client.chat_postMessage(
+        channel=dev.id, text="also to the channel", thread_ts=parent, reply_broadcast=True
+    )["ts"]
+    [top] = client.conversations_history(channel=dev.id, limit=1)["messages"]
+    assert (top["ts"], top["subtype"], top["thread_ts"]) == (shared, "thread_broadcast", parent)
 
 
 def test_users_info_and_users_list(client: WebClient, slack: SlackSim) -> None:
