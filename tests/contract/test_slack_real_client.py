@@ -10,11 +10,14 @@ Slack's own reading of the Events API's request signing."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -22,6 +25,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from tests.helpers import ManualClock, loopback_http
@@ -409,6 +414,75 @@ def test_a_fault_429_is_retried_after_its_retry_after(
     assert retrying.users_info(user=slack.me.id)["user"]["id"] == slack.me.id
     [slept] = virtual_sleep.slept
     assert 3 <= slept < 4
+
+
+# ---- OAuth v2 with PKCE, and token rotation as slack_sdk does it ------------------------------
+
+REDIRECT = "http://127.0.0.1:40123/slack/callback"
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 appendix B
+
+
+def consent_code(server: SimulatorServer) -> str:
+    """The user allows a PKCE install (user scopes only, as a desktop app gets) on the
+    simulator's consent page; the code its redirect carries."""
+    digest = hashlib.sha256(VERIFIER.encode()).digest()
+    params = {
+        "client_id": "123.456",
+        "user_scope": "channels:read,channels:history,search:read",
+        "redirect_uri": REDIRECT,
+        "state": "st",
+        "code_challenge": base64.urlsafe_b64encode(digest).decode().rstrip("="),
+        "code_challenge_method": "S256",
+    }
+    with httpx.Client(base_url=server.root_url + "/slack") as http:
+        assert http.get("/oauth/v2/authorize", params=params).status_code == 200
+        allowed = http.post("/oauth/v2/authorize", data={**params, "decision": "allow"})
+    [code] = parse_qs(urlsplit(allowed.headers["location"]).query)["code"]
+    return code
+
+
+def test_a_pkce_install_and_its_rotation_through_slack_sdk(
+    server: SimulatorServer, slack: SlackSim, api_url: str
+) -> None:
+    """oauth.v2.access (slack_sdk sends client_id and secret as HTTP Basic: a public client
+    has none) gives the user token with its rotation fields in `authed_user`, where
+    slack_sdk's Installation and TokenRotator read them; the rotated token works, and the
+    refresh token it replaced is spent."""
+    anonymous = WebClient(base_url=api_url)
+    installed = anonymous.oauth_v2_access(
+        client_id="123.456",
+        client_secret="",
+        code=consent_code(server),
+        redirect_uri=REDIRECT,
+        code_verifier=VERIFIER,
+    )
+    user = installed["authed_user"]
+    installation = Installation(
+        user_id=user["id"],
+        team_id=installed["team"]["id"],
+        user_token=user["access_token"],
+        user_scopes=user["scope"],
+        user_refresh_token=user["refresh_token"],
+        user_token_expires_in=user["expires_in"],
+    )
+    assert (user["id"], user["token_type"], user["expires_in"]) == (slack.me.id, "user", 43200)
+    rotator = TokenRotator(client_id="123.456", client_secret="", client=anonymous)
+    due = 24 * 60  # rotate what expires within a day: the 12-hour token now
+    rotated = rotator.perform_token_rotation(
+        installation=installation, minutes_before_expiration=due
+    )
+    assert rotated is not None and rotated.user_token != installation.user_token
+    assert rotated.user_refresh_token != installation.user_refresh_token
+    me = WebClient(token=rotated.user_token, base_url=api_url).auth_test()
+    assert me["user_id"] == slack.me.id
+    again = error_of(
+        anonymous.oauth_v2_access,
+        client_id="123.456",
+        client_secret="",
+        grant_type="refresh_token",
+        refresh_token=installation.user_refresh_token,
+    )
+    assert again.response["error"] == "invalid_refresh_token"
 
 
 # ---- Events API signing ----------------------------------------------------------------------
