@@ -66,6 +66,9 @@ HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <=
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Any Slack id a `channel` parameter may hold (C.., G.., D.., a user's U..): upper case.
+# Channel names are lower case ("lowercase letters, numbers, hyphens, and underscores").
+_ANY_ID = re.compile(r"^[A-Z0-9]+$")
 # Events API `message` subtypes about an existing message: the new version is in `message`.
 CHANGED_SUBTYPES = frozenset({"message_changed", "message_replied"})
 # ...and ones that are no message of their own (Slack marks most `hidden: true`).
@@ -610,6 +613,7 @@ class SlackClient(BaseClient):
         target = (p.get("channel") if action.kind != "react" else None) or channel
         try:
             if action.kind in ("reply", "post"):
+                target = await self._conversation(target)  # its id: verify reads its history
                 body: dict[str, Any] = {
                     "channel": target,
                     "text": p.get("text", p.get("body", "")) + zw_marker(idempotency_key),
@@ -682,10 +686,12 @@ class SlackClient(BaseClient):
         self.resolved(key, {"created_key": f"{channel}:{ts}", "created_url": url})
 
     async def _conversation(self, ref: str) -> str:
-        """'#dev' -> its id (conversations.list); an id as it is."""
-        if not ref.startswith("#"):
+        """'#dev' or 'dev' -> its id (conversations.list); an id as it is. Only
+        chat.postMessage takes a channel name: conversations.history, which verify reads,
+        answers `channel_not_found` for one, so a name is made an id before either."""
+        if _ANY_ID.match(ref):
             return ref
-        [(channel_id, _)] = await self.channel_ids([ref])
+        [(channel_id, _)] = await self.channel_ids(["#" + ref.removeprefix("#")])
         return channel_id
 
     async def _shared(self, action: Action, key: str) -> bool | None:
@@ -729,7 +735,8 @@ class SlackClient(BaseClient):
             query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}
             return await self._find_marker("conversations.replies", query, key)
         if action.kind == "post":
-            query = {"channel": action.params.get("channel") or channel, "limit": HISTORY_CAP}
+            target = await self._conversation(action.params.get("channel") or channel)
+            query = {"channel": target, "limit": HISTORY_CAP}
             return await self._find_marker("conversations.history", query, key)
         return None
 

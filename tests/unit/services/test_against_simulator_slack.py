@@ -102,3 +102,39 @@ async def test_an_integrations_post_shows_the_name_it_posted_as(sim, sim_client)
     [event] = [e.payload for e in events if e.payload.get("ts") == posted.ts]
     [pushed] = slack.items_for_webhook("message", event)
     assert isinstance(pushed, Message) and pushed.author == "ci-bot"
+
+
+async def test_a_post_to_a_named_channel_is_looked_up_there_by_its_id(sim, sim_client) -> None:
+    """chat.postMessage takes a channel name, conversations.history only an ID (a name is
+    `channel_not_found` there): a post with `channel=#ops` (or `ops`) is sent to #ops, and
+    looked up before a resend in #ops's history by its ID, not left "cannot tell"."""
+    slack = sim_client("slack")
+    ops = next(c for c in sim.world.services["slack"].channels.values() if c.name == "ops")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    for n, name in enumerate(("#ops", "ops")):
+        post = Action("post", message.id, "slack", {"text": f"to {name}", "channel": name})
+        key = f"named-{n}"
+        assert await slack.verify(post, idempotency_key=key) is False
+        assert (await slack.apply(post, idempotency_key=key)).ok
+        assert await slack.verify(post, idempotency_key=key) is True
+        assert any(m.text.startswith(f"to {name}") for m in ops.messages.values())
+
+
+async def test_a_post_refused_in_a_named_archived_channel_marks_that_channel(
+    sim, sim_client
+) -> None:
+    """`is_archived` for a post with `channel=#ops`: #ops is known archived by its id, so its
+    section says so at its next poll, which reads no channel list (a cursor is given)."""
+    slack_sim = sim.world.services["slack"]
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev, #ops"))).items[0]
+    slack_sim.archived_channels = "ops"
+    try:
+        post = Action("post", message.id, "slack", {"text": "too late", "channel": "#ops"})
+        refused = await slack.apply(post, idempotency_key="archived-named")
+        assert not refused.ok and refused.label == "read-only"
+        assert "#ops is archived in Slack" in refused.message
+        polled = await slack.fetch_section(section("slack", "#ops"), cursor="1.0")
+    finally:
+        slack_sim.archived_channels = ""
+    assert polled.read_only == "#ops archived in Slack: read-only, no new messages"

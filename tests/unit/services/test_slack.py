@@ -73,7 +73,18 @@ async def test_history_contract_maps_to_messages(slack, router, basics, contract
     assert basics.call_count == 2  # ...and never again
 
 
-async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics) -> None:
+# How a last page may say it is the last: Slack's pagination guide names an empty, null or
+# missing next_cursor (slack_sdk's iteration stops on each too).
+LAST_PAGE_ENDS = [
+    {"response_metadata": {"next_cursor": ""}},
+    {"response_metadata": {"next_cursor": None}},
+    {"response_metadata": {}},
+    {},
+]
+
+
+@pytest.mark.parametrize("end", LAST_PAGE_ENDS)
+async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics, end) -> None:
     pages = iter(
         [
             {
@@ -81,11 +92,7 @@ async def test_cursor_pagination_until_empty_next_cursor(slack, router, basics) 
                 "messages": [{"ts": "2.0", "text": "b", "user": "W1"}],
                 "response_metadata": {"next_cursor": "c2"},
             },
-            {
-                "ok": True,
-                "messages": [{"ts": "1.0", "text": "a", "user": "W1"}],
-                "response_metadata": {"next_cursor": ""},
-            },
+            {"ok": True, "messages": [{"ts": "1.0", "text": "a", "user": "W1"}], **end},
         ]
     )
     route = router.get(f"{API}/conversations.history").mock(

@@ -357,10 +357,15 @@ class SlackSim(ServiceSim):
             return rng.randint(least, limit - 1)
         return limit
 
-    def _channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
-        chan = self.channels.get(channel_id or "") or next(
-            (c for c in self.channels.values() if c.name == (channel_id or "").lstrip("#")), None
-        )
+    def _channel(self, info: TokenInfo, ref: str | None, *, by_name: bool = False) -> Channel:
+        """The conversation `ref` names: its ID, as every method takes it, or, `by_name`, its
+        name too (with or without '#'): chat.postMessage's `channel` is "an encoded ID, or a
+        name", the other methods' a conversation ID, which a name is not (channel_not_found
+        in Slack, so a client that sends a name where an ID belongs fails here as there)."""
+        chan = self.channels.get(ref or "")
+        if chan is None and by_name:
+            name = (ref or "").lstrip("#")
+            chan = next((c for c in self.channels.values() if c.name == name), None)
         if chan is None or (chan.kind != "public" and info.user_id not in chan.members):
             raise SlackError("channel_not_found")
         return chan
@@ -428,8 +433,10 @@ class SlackSim(ServiceSim):
             return _limit(p, default=15, cap=15)
         return _limit(p, default=100, cap=999)
 
-    def _member_channel(self, info: TokenInfo, channel_id: str | None) -> Channel:
-        chan = self._channel(info, channel_id)
+    def _member_channel(
+        self, info: TokenInfo, ref: str | None, *, by_name: bool = False
+    ) -> Channel:
+        chan = self._channel(info, ref, by_name=by_name)
         if info.user_id not in chan.members:
             raise SlackError("not_in_channel")
         return chan
@@ -476,7 +483,7 @@ class SlackSim(ServiceSim):
         }
 
     def post_message(self, info: TokenInfo, p: Params) -> dict[str, Any]:
-        chan = self._member_channel(info, p.get("channel"))
+        chan = self._member_channel(info, p.get("channel"), by_name=True)
         if chan.archived:
             raise SlackError("is_archived")
         text = p.get("text", "")
@@ -508,7 +515,7 @@ class SlackSim(ServiceSim):
         (an id or a name): Slack's `bot_message`, with `username` and a `bot_id` but no
         `user`, which users.info does not know (`user_not_found`); the Events API gets it."""
         with self.world.lock:
-            chan = self._channel(TokenInfo("user", self.me.id, ALL_SCOPES), channel)
+            chan = self._channel(TokenInfo("user", self.me.id, ALL_SCOPES), channel, by_name=True)
             bot_id = "B" + hashlib.sha1(name.encode()).hexdigest()[:10].upper()
             msg = Message(
                 self._next_ts(), "", text, bot_id=bot_id, subtype="bot_message", username=name
