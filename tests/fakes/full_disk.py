@@ -49,31 +49,51 @@ def on_disk(store: Store) -> Store:
     return Store.open(path)
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
 class _NoRoom:
     """A store's connection with no room on the disk at all: every write is refused with
     SQLite's own SQLITE_FULL error (the store's `_write` turns it into StoreFull, saying
     "disk full" once), reads go through. `fill` refuses only writes needing a new page, so
-    a small one (a delivery's done mark, a short row) can still fit there."""
+    a small one (a delivery's done mark, a short row) can still fit there. `at_commit`: as a
+    real full disk in WAL mode refuses them, the transaction and its writes go through (they
+    are in SQLite's page cache) and the COMMIT of one that wrote is refused (the log cannot
+    grow)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, *, at_commit: bool = False) -> None:
         self.db = db
+        self.at_commit = at_commit
+        self.wrote = False  # at_commit: the open transaction has written
 
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-        if sql.lstrip().upper().startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")):
-            full = sqlite3.OperationalError("database or disk is full")
-            full.sqlite_errorcode = 13  # SQLITE_FULL, as SQLite sets it
-            raise full
+        word = sql.lstrip().upper()
+        if not self.at_commit:
+            if word.startswith(("BEGIN IMMEDIATE", *_WRITES)):
+                raise _full()
+        elif word.startswith(_WRITES):
+            self.wrote = True
+        elif word.startswith("BEGIN") or word.rstrip() == "ROLLBACK":  # not ROLLBACK TO
+            self.wrote = False
+        elif word.startswith("COMMIT") and self.wrote:
+            raise _full()
         return self.db.execute(sql, *args)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.db, name)
 
 
-def no_room(store: Store) -> None:
+def _full() -> sqlite3.OperationalError:
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = 13  # SQLITE_FULL, as SQLite sets it
+    return full
+
+
+def no_room(store: Store, *, at_commit: bool = False) -> None:
     """Every write refused until `room` (see _NoRoom)."""
     db = store._connection()
     if not isinstance(db, _NoRoom):
-        store._db = _NoRoom(db)  # type: ignore[assignment]
+        store._db = _NoRoom(db, at_commit=at_commit)  # type: ignore[assignment]
 
 
 def room(store: Store) -> None:

@@ -68,11 +68,12 @@ def _list(store: Store, *, json_out: bool) -> int:
         return 0
     if not entries:
         print("outbox empty: nothing pending or failed")
-    from zen_tui.store.outbox import held_behind
+    from zen_tui.store.outbox import held_reasons
 
     now = time.time()
+    held = held_reasons(entries)
     for e in entries:
-        why = held_behind(e, entries) or e.reason
+        why = held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
         print(

@@ -25,6 +25,21 @@ class StoreBase:
         self._lock = threading.RLock()
         self._clock = clock
         self.recovered = recovered
+        self._unit: _Unit | None = None  # the atomic() block open now, if any
+
+    def atomic(self) -> _Unit:
+        """`with store.atomic():` every write through this store in the block (each _write,
+        whichever part of the store makes it) commits together, or none does: one SQLite
+        transaction. A disk-full error anywhere in it (a write, or the commit) rolls all back
+        and is raised as StoreFull at the block's end, also when the write that met it was
+        best effort (it held its data in memory and went on); a later write in the block is
+        refused at once rather than committed on its own. Any error leaving the block undoes
+        it all; a write's other error caught in the block undoes that write alone. Blocks do
+        not nest. Writes to another Store (another file) are not part of it."""
+        return _Unit(self)
+
+    def _rolled_back(self) -> None:
+        """An atomic() block was undone: what was read inside it may be gone (ItemsMixin)."""
 
     def close(self) -> None:
         with self._lock:
@@ -50,6 +65,9 @@ class StoreBase:
         """A consistent snapshot across several SELECTs."""
         with self._lock:
             db = self._connection()
+            if self._unit is not None and db.in_transaction:  # an atomic() block's, seen as is
+                yield db
+                return
             db.execute("BEGIN")
             try:
                 yield db
@@ -68,7 +86,7 @@ class _Write:
     one wait. A class rather than a @contextmanager generator: every webhook delivery is one
     of these, and the generator's machinery cost more than the rest of the write's Python."""
 
-    __slots__ = ("_db", "_store")
+    __slots__ = ("_db", "_store", "_unit")
 
     def __init__(self, store: StoreBase) -> None:
         self._store = store
@@ -76,8 +94,11 @@ class _Write:
     def __enter__(self) -> sqlite3.Connection:
         lock = self._store._lock
         lock.acquire()
+        self._unit = unit = self._store._unit  # under the lock: this thread's block, if any
         try:
             self._db = db = self._store._connection()
+            if unit is not None:
+                return unit.enter_write(db)
             db.execute("BEGIN IMMEDIATE")
         except BaseException as exc:
             try:
@@ -91,6 +112,12 @@ class _Write:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: object
     ) -> None:
         db = self._db
+        if self._unit is not None:
+            try:
+                self._unit.exit_write(db, error)
+            finally:
+                self._store._lock.release()
+            return
         try:
             if error is None:
                 db.execute("COMMIT")
@@ -106,10 +133,101 @@ class _Write:
 
     def _if_full(self, exc: BaseException) -> None:
         """Raise StoreFull (said once) in place of SQLite's disk-full error."""
-        if isinstance(exc, sqlite3.Error) and _is_full(exc):
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise self._store._full(self._db) from None
+        _if_full(self._store, self._db, exc)
+
+
+class _Unit:
+    """StoreBase.atomic's transaction. Each _write in it is a savepoint of it: a write's own
+    error undoes that write alone; a disk-full one undoes the whole block (SQLite may already
+    have) and fails it. Holds the store's lock throughout, so no other thread's write lands
+    in it."""
+
+    __slots__ = ("_db", "_store", "failed")
+
+    def __init__(self, store: StoreBase) -> None:
+        self._store = store
+        self.failed = False  # a disk-full error undid the block: it ends raising StoreFull
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._unit is not None:
+                raise StoreError("atomic() blocks do not nest")
+            self._db = db = store._connection()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                _if_full(store, db, exc)
+                raise
+        except BaseException:
+            store._lock.release()
+            raise
+        store._unit = self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
+        store, db = self._store, self._db
+        store._unit = None
+        try:
+            if error is None and not self.failed:
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self._undo()
+                    _if_full(store, db, exc)
+                    raise
+                return
+            self._undo()
+            if error is not None:
+                _if_full(store, db, error)  # else the block's own error goes on
+            else:
+                raise store._full(db)
+        finally:
+            store._lock.release()
+
+    def enter_write(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        if not self.failed:
+            try:
+                db.execute("SAVEPOINT zen_write")
+                return db
+            except sqlite3.Error as exc:
+                if not _is_full(exc):
+                    raise
+                self.failed = True
+                self._undo()
+        raise self._store._full(db)  # committed alone it would break the all-or-nothing
+
+    def exit_write(self, db: sqlite3.Connection, error: BaseException | None) -> None:
+        try:
+            if error is None:
+                db.execute("RELEASE zen_write")
+                return
+            if not (isinstance(error, sqlite3.Error) and _is_full(error)):
+                if db.in_transaction:
+                    db.execute("ROLLBACK TO zen_write")
+                    db.execute("RELEASE zen_write")
+                return  # the write's own error goes on
+        except sqlite3.Error as exc:
+            if not _is_full(exc):
+                raise
+        self.failed = True
+        self._undo()
+        raise self._store._full(db) from None
+
+    def _undo(self) -> None:
+        if self._db.in_transaction:  # SQLite may have rolled back after SQLITE_FULL
+            self._db.execute("ROLLBACK")
+        self._store._rolled_back()
+
+
+def _if_full(store: StoreBase, db: sqlite3.Connection, exc: BaseException) -> None:
+    """Raise StoreFull (said once) in place of SQLite's disk-full error."""
+    if isinstance(exc, sqlite3.Error) and _is_full(exc):
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise store._full(db) from None
 
 
 def _is_full(exc: sqlite3.Error) -> bool:

@@ -58,8 +58,8 @@ class ItemsMixin(StoreBase):
         else still held."""
         with self._lock:  # no gone is added between the write and the clear
             unrecorded = self._unrecorded
-            if not unrecorded:
-                return
+            if not unrecorded or self._unit is not None:  # an atomic() block may be undone
+                return  # after the clear: the next write outside one writes them
             with suppress(StoreFull):  # still full: held, and tried again on the next write
                 with self._write() as db:
                     unrecorded.write(db)
@@ -75,6 +75,9 @@ class ItemsMixin(StoreBase):
         with self._lock:
             elsewhere = self._connection().execute("PRAGMA data_version").fetchone()[0]
         return self._items_writes, int(elsewhere)
+
+    def _rolled_back(self) -> None:
+        self._wrote_items()  # what load_section read inside the block may be gone
 
     def _wrote_items(self) -> None:
         """After an item write commits (never before: a reader that sees the new version

@@ -25,6 +25,7 @@ from zen_tui.models import (
     MergeMethods,
     Message,
     PullDiff,
+    ScopePause,
     SectionInfo,
     Snapshot,
     format_age,
@@ -115,6 +116,15 @@ class OutboxCounted(Event, frozen=True, kw_only=True):
 
     pending: int
     failed: int
+
+
+class PausesStored(Event, frozen=True, kw_only=True):
+    """The rate-limit pauses the store holds for an account whose gateway is not built yet
+    (scope -> what its card shows), as a new gateway of it would obey them. Published by a
+    running engine's store check when another process stored one (a built gateway takes it
+    before its next request and tells of it itself: QuotaUpdated)."""
+
+    paused: dict[str, ScopePause]
 
 
 class LinkAdded(Event, frozen=True, kw_only=True):

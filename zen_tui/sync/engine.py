@@ -33,7 +33,7 @@ from zen_tui.gateway.errors import (
     QueryRefused,
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
-from zen_tui.gateway.limiter import ScopedLimiter
+from zen_tui.gateway.limiter import BucketGauge, ScopedLimiter
 from zen_tui.models import (
     AccountHealth,
     Action,
@@ -74,6 +74,7 @@ from zen_tui.sync.backend import (
     Backend,
     NotConnected,
     NotStored,
+    PausesStored,
     QueryRejected,
     SectionActivity,
     SectionUpdated,
@@ -245,6 +246,8 @@ class SyncEngine:
         self._stamps: dict[str, str] = {}
         self.login_check = LOGIN_CHECK_SECONDS
         self.store_check = STORE_CHECK_SECONDS  # the outbox's look for what others left
+        self._pauses_seen: object = None  # the store's pauses_version at the last check
+        self._pauses_said: dict[str, dict[str, float]] = {}  # account -> scope -> until
         self.housekeeping = self._housekeeping()  # the periodic store checks, one timer
         self._health_lock = threading.Lock()  # a heartbeat save vs the stop's "stopped" mark
         self._unsubscribe = self.bus.subscribe(self._on_event)
@@ -1546,10 +1549,7 @@ class SyncEngine:
         for account in self.wired.settings.accounts:
             name, service = account.name, account.service
             connection = self.connection(name)
-            buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
-            limiter = ScopedLimiter(buckets, self.wired.clock)
-            _take_stored(limiter, stored, name, service, self.wired.clock.time())
-            gauges = limiter.gauges()
+            gauges = self._stored_gauges(stored, name, service)
             gauge = _headline_bucket(gauges, MAIN_SCOPE.get(service, "default"))
             out.append(
                 AccountHealth(
@@ -1574,6 +1574,15 @@ class SyncEngine:
                 )
             )
         return out
+
+    def _stored_gauges(
+        self, stored: list[RatePause], account: str, service: str
+    ) -> dict[str, BucketGauge]:
+        """The buckets of a new gateway of the account: full, but for the stored pauses."""
+        buckets = self.wired.settings.gateway_for(service).rate_limit.buckets
+        limiter = ScopedLimiter(buckets, self.wired.clock)
+        _take_stored(limiter, stored, account, service, self.wired.clock.time())
+        return limiter.gauges()
 
     def _webhooks_live(self, account: str) -> bool:
         """Deliveries keep this account fresh: the receiver listens, a verified one came
@@ -1602,6 +1611,7 @@ class SyncEngine:
         They run from start() to stop()."""
         house = Housekeeping(self.wired.clock)
         house.add("outbox store check", lambda: self.store_check, self._check_outbox_store)
+        house.add("pause store check", lambda: self.store_check, self._check_pauses_store)
         house.add("login watch", lambda: self.login_check, self._check_logins)
         house.add("health heartbeat", HEARTBEAT, self._heartbeat)
         retention.keep_pruned(house, self.store, self.wired.clock, rows=self.rows)
@@ -1616,6 +1626,25 @@ class SyncEngine:
             self.outbox.check_store()
         # what another process changed (`zen-tui act`, `zen-tui outbox retry` or `clear`)
         self.tally.check(await house.off_loop(self.store.outbox_figures))
+
+    async def _check_pauses_store(self, house: Housekeeping) -> None:
+        """A rate-limit pause another process stored (`zen-tui sync` meeting GitHub's limit)
+        for an account whose gateway is not built yet reaches its card now, not once the
+        gateway is built. Read only when the store says something changed (pauses_version)."""
+        version = await house.off_loop(self.store.pauses_version)
+        if version == self._pauses_seen:
+            return
+        stored = await house.off_loop(self.store.rate_pauses)
+        self._pauses_seen = version
+        for account in self.wired.settings.accounts:
+            name, service = account.name, account.service
+            if name in self.wired.gateways:  # it tells of its own (QuotaUpdated)
+                continue
+            paused = _paused_scopes(self._stored_gauges(stored, name, service))
+            ends = {scope: pause.until for scope, pause in paused.items()}
+            if ends and ends != self._pauses_said.get(name):
+                self._pauses_said[name] = ends
+                self.bus.publish(PausesStored(service=service, account=name, paused=paused))
 
     async def _learn_built_logins(self) -> None:
         for account in list(self.wired.gateways):  # built before start() (`zen-tui sync`)

@@ -86,9 +86,6 @@ class WebhookProcessor:
         self.since: float | None = None
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
-        # (row id, delivery id) of rows applied whose done mark a full disk refused: the
-        # retry only marks them, so each is applied once
-        self._unmarked: set[tuple[int, str]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -147,24 +144,37 @@ class WebhookProcessor:
 
     def drain_batch(self) -> int:
         """Apply up to BATCH pending deliveries, oldest first, marking each done; returns how
-        many. A full disk refusing a mark raises StoreFull: that row was applied (it is not
-        applied again, only marked, by the next call), the rest were not."""
+        many. A delivery's store writes and its done mark are one transaction (Store.atomic),
+        so each is applied to the store once, whatever stops it: a full disk refusing any of
+        them raises StoreFull with none written (that row and the rest stay queued, applied
+        whole by a later call), a process stopping before the commit leaves the row queued
+        for the next one. What applying does besides (the sections shown, refreshes asked,
+        rows of a login kept in another file: session_rows.py) is made again with the same
+        result (a copy no newer than the held one changes nothing), so nothing needs
+        remembering in memory between tries."""
         rows = self.store.webhook_pending(BATCH)
         for row in rows:
-            key = (row.id, row.delivery_id)
-            if key not in self._unmarked:
-                self._apply_counted(row)
-                self._unmarked.add(key)
-            self.store.webhook_done(row.id)
-            self._unmarked.discard(key)
+            failed = self.failed
+            try:
+                with self.store.atomic():
+                    self._apply_logged(row)
+                    self.store.webhook_done(row.id)
+            except BaseException:
+                self.failed = failed  # counted once, when it is applied for good
+                raise
+            self._counted(row)
         return len(rows)
 
-    def _apply_counted(self, row: WebhookRow) -> None:
+    def _apply_logged(self, row: WebhookRow) -> None:
         try:
             self._apply(row)
+        except StoreFull:  # not applied: tried again, whole, once the disk has room
+            raise
         except Exception:  # a bug must not replay forever: refresh, mark done
             log.exception("webhook %s %s could not be applied", row.service, row.event)
             self._refresh_service(row.service)
+
+    def _counted(self, row: WebhookRow) -> None:
         self.processed += 1
         if self.since is not None and row.received_at < self.since:
             self.carried_over += 1

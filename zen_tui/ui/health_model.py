@@ -19,8 +19,8 @@ from zen_tui.gateway.events import (
     RetryEnded,
     RetryScheduled,
 )
-from zen_tui.models import AccountHealth
-from zen_tui.sync.backend import AccountConnection, OutboxCounted
+from zen_tui.models import AccountHealth, ScopePause
+from zen_tui.sync.backend import AccountConnection, OutboxCounted, PausesStored
 
 SPARK_POINTS = 60  # latency samples / rate buckets kept per service
 RATE_BUCKET = 5.0  # seconds per request-rate bucket
@@ -190,7 +190,7 @@ class HealthModel:
                     failed=h.outbox_failed,
                 )
             )
-            self._seed_pauses(s, h)
+            self._seed_pauses(s, h.paused)
             self._connection(
                 AccountConnection(
                     service=h.service,
@@ -201,11 +201,12 @@ class HealthModel:
             )
 
     @staticmethod
-    def _seed_pauses(s: ServiceStatus, h: AccountHealth) -> None:
+    def _seed_pauses(s: ServiceStatus, paused: dict[str, ScopePause]) -> None:
         """The account's rate-limit pauses, a stored one too before its gateway is built:
-        shown from the first paint (the gateway tells of them only once built). Of two
-        accounts of a service, the longer pause of a scope is shown."""
-        for scope, pause in h.paused.items():
+        shown from the first paint (the gateway tells of them only once built), and as
+        another process stores one (PausesStored). Of two accounts of a service, the longer
+        pause of a scope is shown."""
+        for scope, pause in paused.items():
             known = s.quotas.get(scope)
             if known is None or (known.paused_until or 0.0) < pause.until:
                 s.quotas[scope] = ScopeQuota(pause.tokens, pause.capacity, paused_until=pause.until)
@@ -305,6 +306,9 @@ class HealthModel:
         else:
             s.unconnected[e.account] = e
 
+    def _pauses_stored(self, e: PausesStored) -> None:
+        self._seed_pauses(self.status(e.service), e.paused)
+
     def _outbox_counted(self, e: OutboxCounted) -> None:
         """An account's outbox as the store holds it (the engine reads it after each change,
         another process's too): never counted here from ActionUpdated events, which miss
@@ -325,5 +329,6 @@ _HANDLERS: dict[type[Event], Callable[[HealthModel, Any], None]] = {
     BreakerChanged: HealthModel._breaker,
     QuotaUpdated: HealthModel._quota,
     OutboxCounted: HealthModel._outbox_counted,
+    PausesStored: HealthModel._pauses_stored,
     AccountConnection: HealthModel._connection,
 }

@@ -108,8 +108,9 @@ async def test_queued_deliveries_are_applied_by_the_timer_once_the_disk_has_room
 ):
     """No delivery comes after the disk fills: only the timer can apply the queue. It tries
     again after 1 s, 2 s, 4 s... (at most FULL_RETRY_MAX apart), says so once, applies
-    each delivery once when there is room (the first was applied before its done mark was
-    refused: it is only marked), says that once, and then waits without a timer."""
+    each delivery once when there is room (none before: a delivery and its done mark are
+    one transaction, which the full disk refuses), says that once, and then waits without
+    a timer."""
     caplog.set_level(logging.INFO, "zen_tui.sync.webhooks")
     w = await world(tmp_path, monkeypatch)
     enqueue(w.store, "d1", issue={"n": 1, "title": "one", "updated": "2026-03-02T00:00:01Z"})
@@ -122,8 +123,8 @@ async def test_queued_deliveries_are_applied_by_the_timer_once_the_disk_has_room
         assert [t - start for t in w.tries] == [0, 1, 3, 7, 15, 31, 63, 123, 183]
         assert FULL_RETRY_FIRST == 1 and FULL_RETRY_MAX == 60
         assert [r.delivery_id for r in w.store.webhook_pending()] == ["d1", "d2"]
-        assert w.applied == {"d1": 1}  # shown (held in memory), its mark refused
-        assert w.titles()["j:P-1"] == "one"
+        assert w.applied == {}  # its transaction refused at the start
+        assert w.titles()["j:P-1"] == "t"  # as listed
         full_disk.room(w.store)
         await w.clock.sleep(60)
         assert w.store.webhook_pending() == []
