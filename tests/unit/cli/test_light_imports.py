@@ -165,6 +165,17 @@ def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> 
     assert loaded_by(COMMANDS[name], UNUSED[name], env) == []
 
 
+@pytest.mark.parametrize("name", ["list", "health", "outbox"])
+def test_a_command_run_again_on_the_same_config_loads_no_toml_parser(
+    tmp_path: Path, name: str
+) -> None:
+    """The config's parse is kept (zen_tui/config_cache.py): tomllib, whose import compiles a
+    dozen regular expressions, loads on the first run only."""
+    env = headless_env(tmp_path, default_folders=sys.platform == "linux")
+    assert loaded_by(COMMANDS[name], ("tomllib",), env) == ["tomllib"]
+    assert loaded_by(COMMANDS[name], ("tomllib",), env) == []
+
+
 # Modules each headless command runs, of those some command loads: none of the others.
 OWN_MODULES = {
     "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),
