@@ -19,11 +19,9 @@ only save time, never change what a run does or says.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,6 +49,8 @@ def lookup(file: Path | None, text: str) -> dict[str, Any] | None:
         return None
     try:
         with open(file, encoding="utf-8") as cached:
+            import json  # here: `act` reads no other JSON, and loads none with no cache file
+
             entry = json.load(cached)
     except (OSError, ValueError, RecursionError):  # missing, unreadable, not JSON, too deep
         return None
@@ -69,6 +69,8 @@ def store(file: Path | None, text: str, parsed: dict[str, Any]) -> None:
     """Keep `parsed` as the parse of `text` in `file`, if JSON gives it back exactly."""
     if file is None or _holds_a_secret(text):
         return
+    import json
+
     entry = {"format": FORMAT, "parser": PARSER, "source": text, "parsed": parsed}
     try:
         payload = json.dumps(entry, ensure_ascii=False)
@@ -102,6 +104,8 @@ def _holds_a_secret(text: str) -> bool:
 
 def _write(file: Path, payload: str) -> None:
     """Replace `file` by `payload` whole (a reader sees the old file or the new), private."""
+    import threading
+
     file.parent.mkdir(parents=True, exist_ok=True, mode=paths.PRIVATE_DIR)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)  # left by a killed run that had this pid
