@@ -604,7 +604,8 @@ def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -
 
 def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False) -> Settings:
     """Read and check the config at `path`. A missing file means no accounts yet, unless
-    `must_exist` (the user named the file explicitly), when it is a ConfigError."""
+    `must_exist` (the user named the file explicitly), when it is a ConfigError. The parse of
+    a text read before comes from zen_tui.config_cache; it is checked here all the same."""
     if path is None or not path.exists():
         if must_exist and path is not None:
             raise ConfigError(
