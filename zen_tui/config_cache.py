@@ -62,7 +62,19 @@ def lookup(file: Path | None, text: str) -> dict[str, Any] | None:
     ):
         return None
     parsed = entry.get("parsed")
-    return parsed if isinstance(parsed, dict) else None
+    try:
+        return parsed if isinstance(parsed, dict) and _toml_types(parsed) else None
+    except RecursionError:
+        return None
+
+
+def _toml_types(value: Any) -> bool:
+    """Only what tomllib makes that JSON holds: a damaged file's null is no parse of ours."""
+    if isinstance(value, dict):
+        return all(_toml_types(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_toml_types(v) for v in value)
+    return isinstance(value, str | int | float)  # bool is an int
 
 
 def store(file: Path | None, text: str, parsed: dict[str, Any]) -> None:

@@ -127,6 +127,7 @@ UNUSABLE: dict[str, Callable[[str], str]] = {
     "another format": lambda text: _entry_for(text, format=2),
     "another Python": lambda text: _entry_for(text, parser="cpython 3.99.0"),
     "parse not a table": lambda text: _entry_for(text, parsed=[]),
+    "a null in the parse": lambda text: _entry_for(text, parsed={"accounts": [None]}),
     "nested past the JSON reader's stack": lambda _text: "[" * 100_000 + "]" * 100_000,
     "an int too long to read": lambda _text: "1" * 5000,
     "not UTF-8": lambda _text: "\udcff",  # written as the byte 0xff below
