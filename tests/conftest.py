@@ -38,6 +38,19 @@ def _no_existing_logins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test keeps the config's parse (zen_tui/config_cache.py) in a folder of its own,
+    never in the developer's cache folder, nor one another test left a parse in: through
+    $ZEN_TUI_CACHE_DIR, and $XDG_CACHE_HOME for the commands run in a child process with
+    the ZEN_TUI_* variables taken out (tests/unit/cli/conftest.py: headless_env)."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setenv("ZEN_TUI_CACHE_DIR", str(folder / "zen-tui"))
+
+
+@pytest.fixture(autouse=True)
 def _no_store_notices_between_tests() -> Iterator[None]:
     """The store's notices are process-wide (zen_tui/store/notices.py). A "disk full" one a
     test left pending was printed on stderr by the next CLI command run in that worker, in

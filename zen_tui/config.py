@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from msgspec.structs import replace
 
-from zen_tui import toml_input
+from zen_tui import config_cache
 from zen_tui.config_reader import ConfigError, Table, parse_duration
 from zen_tui.config_schema import (
     COMMAND_GRACE,
@@ -630,7 +629,8 @@ def parse_settings(data: dict[str, Any], *, file: Path | None, data_dir: Path) -
 
 def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False) -> Settings:
     """Read and check the config at `path`. A missing file means no accounts yet, unless
-    `must_exist` (the user named the file explicitly), when it is a ConfigError."""
+    `must_exist` (the user named the file explicitly), when it is a ConfigError. The parse of
+    a text read before comes from zen_tui.config_cache; it is checked here all the same."""
     if path is None or not path.exists():
         if must_exist and path is not None:
             raise ConfigError(
@@ -639,21 +639,43 @@ def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False
                 allowed="check the path given to --config or $ZEN_TUI_CONFIG",
             )
         return parse_settings({}, file=None, data_dir=data_dir)
+    text = _read(path)
+    cache = config_cache.cache_file()
+    data = config_cache.lookup(cache, text)
+    if data is not None:  # the same text as last time: its parse, without loading tomllib
+        return parse_settings(data, file=path, data_dir=data_dir)
+    data = _parse_toml(text, path)
+    settings = parse_settings(data, file=path, data_dir=data_dir)
+    config_cache.store(cache, text, data)  # only a config that passed every check
+    return settings
+
+
+def _read(path: Path) -> str:
     try:
-        data = toml_input.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"invalid TOML: {exc}",
-            file=path,
-            allowed="fix the syntax at that line (see https://toml.io)",
-        ) from None
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"cannot read the file: {exc.__class__.__name__}: {exc}",
             file=path,
             allowed="check that it is a readable UTF-8 text file",
         ) from None
-    return parse_settings(data, file=path, data_dir=data_dir)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """tomllib's parse of the config's `text`: loaded here, on a cache miss only (its
+    import compiles a dozen regular expressions, a fifth of a headless command)."""
+    import tomllib
+
+    from zen_tui import toml_input
+
+    try:
+        return toml_input.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"invalid TOML: {exc}",
+            file=path,
+            allowed="fix the syntax at that line (see https://toml.io)",
+        ) from None
 
 
 def register_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> None:

@@ -2,8 +2,9 @@
 
 Precedence, first wins: the command-line flag, then the environment variable, then the
 platform folder: on Linux the XDG Base Directory one ($XDG_CONFIG_HOME/zen-tui, else
-~/.config/zen-tui; $XDG_DATA_HOME/zen-tui, else ~/.local/share/zen-tui), elsewhere
-platformdirs'.
+~/.config/zen-tui; $XDG_DATA_HOME/zen-tui, else ~/.local/share/zen-tui; $XDG_CACHE_HOME/zen-tui,
+else ~/.cache/zen-tui), elsewhere platformdirs'. The cache folder has no flag: it holds only
+what can be made again (zen_tui/config_cache.py), so only $ZEN_TUI_CACHE_DIR moves it.
 
 Why Linux is computed here: platformdirs costs ~7 ms to import (tempfile, random, its
 platform classes), a sixth of `zen-tui --help`, for two lines of rules. It stays the one
@@ -23,6 +24,7 @@ from typing import Literal
 APP_NAME = "zen-tui"
 CONFIG_ENV = "ZEN_TUI_CONFIG"
 DATA_DIR_ENV = "ZEN_TUI_DATA_DIR"
+CACHE_DIR_ENV = "ZEN_TUI_CACHE_DIR"
 CONFIG_FILE_NAME = "config.toml"
 LOG_FILE_NAME = "zen-tui.log"
 
@@ -64,16 +66,29 @@ def data_dir(
     return _platform_dir("data", env)
 
 
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """`$ZEN_TUI_CACHE_DIR` > the platform cache dir (HomeNotFound where Linux has no home)."""
+    env = os.environ if environ is None else environ
+    explicit = _explicit(None, CACHE_DIR_ENV, env)
+    if explicit is not None:
+        return explicit
+    return _platform_dir("cache", env)
+
+
 class HomeNotFound(RuntimeError):
     """Neither $HOME nor the user database gives an absolute home folder (Linux)."""
 
 
 # XDG variable and default under the home folder, for each kind of folder we use.
-_XDG = {"config": ("XDG_CONFIG_HOME", ".config"), "data": ("XDG_DATA_HOME", ".local/share")}
+_XDG = {
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+}
 
 
-def _platform_dir(kind: Literal["config", "data"], env: Mapping[str, str]) -> Path:
-    """The user's config or data folder for zen-tui on this platform."""
+def _platform_dir(kind: Literal["config", "data", "cache"], env: Mapping[str, str]) -> Path:
+    """The user's config, data or cache folder for zen-tui on this platform."""
     if sys.platform == "linux" and not _maybe_android(env):
         variable, default = _XDG[kind]
         base = env.get(variable, "")
@@ -84,6 +99,8 @@ def _platform_dir(kind: Literal["config", "data"], env: Mapping[str, str]) -> Pa
 
     if kind == "config":
         return platformdirs.user_config_path(APP_NAME, appauthor=False)
+    if kind == "cache":
+        return platformdirs.user_cache_path(APP_NAME, appauthor=False)
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 

@@ -147,18 +147,23 @@ def _account_services(args: argparse.Namespace) -> dict[str, str] | None:
     yet, as for the full load); None when the full load must answer: a named file that is
     missing or unreadable, TOML that does not parse, accounts not written as name/service
     strings, a name given twice."""
-    import tomllib
-
-    from zen_tui import paths, toml_input
+    from zen_tui import config_cache, paths
     from zen_tui.action_rules import KINDS
 
     try:
         path = paths.config_path(args.config)
         if not path.exists():
             return None if paths.config_path_is_explicit(args.config) else {}
-        raw = toml_input.loads(path.read_text(encoding="utf-8")).get("accounts", [])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, paths.HomeNotFound):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, paths.HomeNotFound):
         return None
+    # The parse the last full load kept (zen_tui/config_cache.py), else tomllib's.
+    doc = config_cache.lookup(config_cache.cache_file(), text)
+    if doc is None:
+        doc = _parsed(text)
+    if doc is None:
+        return None
+    raw = doc.get("accounts", [])
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
         return None
     services = {a.get("name"): a.get("service") for a in raw}
@@ -167,6 +172,17 @@ def _account_services(args: argparse.Namespace) -> dict[str, str] | None:
     ):
         return None
     return services
+
+
+def _parsed(text: str) -> dict[str, Any] | None:
+    import tomllib
+
+    from zen_tui import toml_input
+
+    try:
+        return toml_input.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def one_shot(settings: Settings) -> Settings:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zen_tui import paths
+from zen_tui import config_cache, paths
 from zen_tui.actions import InvalidAction, create_action, validate
 from zen_tui.cli import main
 from zen_tui.models import Action
@@ -188,6 +188,9 @@ def test_a_refusal_found_early_is_the_one_the_full_run_gives(
     settings = load_settings(args.config, tmp_path / "data", must_exist=True)
     assert act.run(args, settings) == 2
     assert capsys.readouterr().err == f"zen-tui: {early}\n"
+    # The full load kept the config's parse (zen_tui/config_cache.py): read from it, the same.
+    assert config_cache.lookup(config_cache.cache_file(), args.config.read_text()) is not None
+    assert act.refused(args) == early
 
 
 def test_a_well_formed_action_is_not_refused_early(base: list[str]) -> None:

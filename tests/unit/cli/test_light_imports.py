@@ -165,6 +165,19 @@ def test_headless_command_loads_only_what_it_uses(tmp_path: Path, name: str) -> 
     assert loaded_by(COMMANDS[name], UNUSED[name], env) == []
 
 
+@pytest.mark.parametrize("name", ["list", "health", "outbox", "act refused"])
+def test_a_command_on_a_config_read_before_loads_no_toml_parser(tmp_path: Path, name: str) -> None:
+    """The config's parse is kept (zen_tui/config_cache.py): tomllib, whose import compiles a
+    dozen regular expressions, loads only where the config's text is new. `act` reads the
+    account names from the kept parse too (it keeps none itself: it checks no more)."""
+    env = headless_env(tmp_path, default_folders=sys.platform == "linux")
+    first = loaded_by(COMMANDS[name], ("tomllib",), env)
+    assert first == ["tomllib"]
+    if name == "act refused":
+        assert loaded_by(COMMANDS["health"], ("tomllib",), env) == ["tomllib"]
+    assert loaded_by(COMMANDS[name], ("tomllib",), env) == []
+
+
 # Modules each headless command runs, of those some command loads: none of the others.
 OWN_MODULES = {
     "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),

@@ -31,6 +31,14 @@ def test_data_dir_precedence(tmp_path: Path) -> None:
     assert paths.data_dir(None, _unset()) == platformdirs.user_data_path("zen-tui", appauthor=False)
 
 
+def test_cache_dir_precedence(tmp_path: Path) -> None:
+    environ = {"ZEN_TUI_CACHE_DIR": str(tmp_path / "env")}
+    assert paths.cache_dir(environ) == tmp_path / "env"
+    default = platformdirs.user_cache_path("zen-tui", appauthor=False)
+    assert paths.cache_dir(_unset()) == default
+    assert paths.cache_dir(_unset() | {"ZEN_TUI_CACHE_DIR": ""}) == default  # empty = unset
+
+
 def _unset() -> dict[str, str]:
     """This process's environment without ZEN_TUI_*: what platformdirs reads (HOME, XDG_*),
     so both sides see the same home even where $HOME is not the user database's (CI)."""
@@ -68,24 +76,28 @@ def _set(monkeypatch: pytest.MonkeyPatch, name: str, value: str | None) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _platformdirs_paths() -> tuple[Path, Path]:
+def _platformdirs_paths() -> tuple[Path, Path, Path]:
     config = platformdirs.user_config_path("zen-tui", appauthor=False) / "config.toml"
-    return config, platformdirs.user_data_path("zen-tui", appauthor=False)
+    data = platformdirs.user_data_path("zen-tui", appauthor=False)
+    return config, data, platformdirs.user_cache_path("zen-tui", appauthor=False)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="zen-tui computes only the Linux folders")
 @pytest.mark.parametrize("home", HOME_VALUES)
 def test_linux_folders_are_platformdirs_own(monkeypatch: pytest.MonkeyPatch, home: str) -> None:
     """paths computes the Linux folders without platformdirs (its import is a sixth of
-    `--help`): for every combination of HOME, XDG_CONFIG_HOME and XDG_DATA_HOME above, the
-    answers are platformdirs' (HOME unset or relative: both read the user database)."""
+    `--help`): for every combination of HOME, XDG_CONFIG_HOME and XDG_DATA_HOME above (and
+    XDG_CACHE_HOME, one value each), the answers are platformdirs' (HOME unset or relative:
+    both read the user database)."""
     _set(monkeypatch, "HOME", home)
+    monkeypatch.delenv("ZEN_TUI_CACHE_DIR")  # the tests' own (tests/conftest.py)
     for config_home in XDG_VALUES:
-        for data_home in XDG_VALUES:
+        for data_home, cache_home in zip(XDG_VALUES, [*XDG_VALUES[1:], XDG_VALUES[0]], strict=True):
             _set(monkeypatch, "XDG_CONFIG_HOME", config_home)
             _set(monkeypatch, "XDG_DATA_HOME", data_home)
-            ours = paths.config_path(), paths.data_dir()
-            assert ours == _platformdirs_paths(), (home, config_home, data_home)
+            _set(monkeypatch, "XDG_CACHE_HOME", cache_home)
+            ours = paths.config_path(), paths.data_dir(), paths.cache_dir()
+            assert ours == _platformdirs_paths(), (home, config_home, data_home, cache_home)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="zen-tui computes only the Linux folders")
@@ -108,11 +120,14 @@ def test_linux_folders_without_a_usable_home(
     _set(monkeypatch, "HOME", home)
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", "/xdg/data")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/xdg/cache")
+    monkeypatch.delenv("ZEN_TUI_CACHE_DIR")  # the tests' own (tests/conftest.py)
     if pw_dir is not None and pw_dir.startswith("/"):
-        assert (paths.config_path(), paths.data_dir()) == _platformdirs_paths()
+        assert (paths.config_path(), paths.data_dir(), paths.cache_dir()) == _platformdirs_paths()
         return
     with pytest.raises(RuntimeError):
         _platformdirs_paths()
     with pytest.raises(paths.HomeNotFound, match="set HOME or XDG_CONFIG_HOME"):
         paths.config_path()
     assert paths.data_dir() == Path("/xdg/data/zen-tui")  # the variable is enough
+    assert paths.cache_dir() == Path("/xdg/cache/zen-tui")
