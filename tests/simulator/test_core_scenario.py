@@ -130,6 +130,9 @@ def test_missing_and_invalid_files_are_clear(tmp_path: Path) -> None:
     broken.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")  # past tomllib's recursion
     with pytest.raises(ScenarioError, match=r"not valid TOML.*nested too deeply"):
         load_path(broken)
+    broken.write_text("seed = " + "1" * 5000 + "\n")  # past int()'s digit limit
+    with pytest.raises(ScenarioError, match=r"not valid TOML.*integer longer than Python reads"):
+        load_path(broken)
     bad_rule = tmp_path / "bad.toml"
     bad_rule.write_text("[[faults]]\nerror_rate = 3\n")
     with pytest.raises(ScenarioError, match=r"bad\.toml: fault rule #0"):

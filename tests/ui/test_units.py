@@ -272,6 +272,7 @@ def test_bundled_themes_load() -> None:
         ('name = "x"\nprimary = "nope"\n', "is not a colour"),
         ('name = "x"\nprimary = "#fff"\ndark = "yes"\n', '"dark" must be true or false'),
         pytest.param("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply", id="deep"),
+        pytest.param("x = " + "7" * 5000 + "\n", "integer longer than", id="long-int"),
     ],
 )
 def test_bad_theme_files_name_file_and_problem(tmp_path: Path, text: str, needle: str) -> None:

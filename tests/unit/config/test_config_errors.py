@@ -21,6 +21,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "x = " + "[" * 5000 + "]" * 5000 + "\n",
         ["invalid TOML", "nested too deeply", "fix the syntax"],
     ),
+    "an integer past int()'s digit limit": (
+        "[polling]\nmin_interval = " + "9" * 5000 + "\n",
+        ["invalid TOML", "an integer longer than 4300 digits", "fix the syntax"],
+    ),
     "unknown top-level key": (
         "acounts = []\n",
         ["acounts = []", "unknown key", 'did you mean "accounts"'],

@@ -106,6 +106,10 @@ def loads_toml(text: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except RecursionError:
         raise tomllib.TOMLDecodeError("nested too deeply (arrays or inline tables)") from None
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError:  # int()'s digit limit, which tomllib lets out as a plain ValueError
+        raise tomllib.TOMLDecodeError("an integer longer than Python reads") from None
 
 
 def load_path(name_or_path: str | Path) -> Scenario:
