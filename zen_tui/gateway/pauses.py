@@ -13,7 +13,8 @@ So each pause a gateway applies is written to the store (PauseBook: the store's 
 in the composition root, as the persistent cache's does) before its next request, with its
 end in wall time (monotonic time means nothing to the next process), when it was met, and
 GitHub's doubling step. A new gateway applies what is left of each; a running one takes
-another process's before each request, reading only when the store says something changed.
+another process's before each request, reading only when the store says something changed
+(store/pauses.py: another process's write is seen within PAUSES_RECHECK, 50 ms).
 """
 
 from __future__ import annotations

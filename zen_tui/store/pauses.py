@@ -3,10 +3,10 @@
 A gateway that meets a rate limit records it here (gateway/pauses.py) before its next
 request; a gateway built later, in this process or another, starts with what is left of it,
 and a running one takes another process's before each request (`pauses_version` says when
-to look: SQLite's data_version, bumped by any other connection's commit, and this store's
-own writes of pauses). Rows are small (one per account and limited scope) and go once
-they are over: a success on the scope deletes its row, and the retention prune deletes those
-over for an hour (sync/retention.py).
+to look: this store's own writes of pauses at once, and SQLite's data_version, bumped by any
+other connection's commit, read at most every PAUSES_RECHECK seconds). Rows are small (one
+per account and limited scope) and go once they are over: a success on the scope deletes its
+row, and the retention prune deletes those over for an hour (sync/retention.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ from zen_tui.store.base import StoreBase
 from zen_tui.store.rows import StoreFull
 
 log = get_logger("zen_tui.store")
+
+# How often `pauses_version` asks SQLite whether another connection committed (its
+# data_version). The question is a query (a read lock taken and let go: two syscalls, the GIL
+# let go twice, for another thread to take), and gateways ask before every request: it was
+# in every GET's path (benchmarks/gateway_overhead.py). Between
+# asks, another process's new pause reaches this one's requests up to this late: far less
+# than an API call's round trip, so a request sent then is as one already on the wire when
+# that 429 came, which no process can hold back either. Polls and actions spaced further
+# apart than this still ask before each request; this store's own writes count at once.
+PAUSES_RECHECK = 0.05
 
 _COLUMNS = ("account", "service", "scope", "until", "recorded_at", "reason", "step")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM rate_pauses"
@@ -42,14 +52,21 @@ _UPSERT = (
 
 class PausesMixin(StoreBase):
     _pause_writes = 0  # pauses written through this store (see pauses_version)
+    # SQLite's data_version as last read, and when (the store's clock); None: never read
+    _elsewhere: tuple[int, float] | None = None
 
     def pauses_version(self) -> tuple[int, int]:
-        """Changes whenever the pauses may have: a pause written through this store, or a
-        commit on the file by any other connection. Cheap (no table is read): a gateway
-        asks before each request and reads the pauses only when it changed."""
+        """Changes whenever the pauses may have: a pause written through this store (at
+        once), or a commit on the file by any other connection (seen within PAUSES_RECHECK
+        seconds). Cheap (no table is read, and mostly no query): a gateway asks before each
+        request and reads the pauses only when it changed."""
+        now = self._clock()
         with self._lock:
-            elsewhere = self._connection().execute("PRAGMA data_version").fetchone()[0]
-            return self._pause_writes, int(elsewhere)
+            seen = self._elsewhere
+            if seen is None or not seen[1] <= now < seen[1] + PAUSES_RECHECK:  # or set back
+                version = self._connection().execute("PRAGMA data_version").fetchone()[0]
+                seen = self._elsewhere = (int(version), now)
+            return self._pause_writes, seen[0]
 
     def rate_pauses(self, account: str | None = None) -> list[RatePause]:
         """The stored pauses (of `account`, or all), over or not. A row that cannot be read
