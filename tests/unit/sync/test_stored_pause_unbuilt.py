@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.unit.sync.test_deferred_network import settings_in
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.models import RatePause
+from zen_tui.paths import store_path
 from zen_tui.store import Store
 from zen_tui.sync.backend import PausesStored
 from zen_tui.sync.engine import SyncEngine
@@ -40,7 +41,10 @@ async def test_a_pause_stored_by_another_process_reaches_an_unbuilt_accounts_car
 ) -> None:
     clock = FakeClock()
     settings = settings_in(tmp_path)
-    wired = build_local(settings, clock=clock)
+    # The store on the same virtual clock: it reads another connection's commits at most every
+    # PAUSES_RECHECK seconds of it (store/pauses.py)
+    store = Store.open(store_path(Path(settings.data_dir)), clock=clock.time)
+    wired = build_local(settings, store=store, clock=clock)
     engine = SyncEngine(wired, connect=functools.partial(no_github, wired))
     engine.set_paused(True)  # no poll spends a token
     model = HealthModel()  # as the dashboard: seeded, then fed the bus
