@@ -59,7 +59,7 @@ from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
 from zen_tui.store.outbox import CREATED_KEY, CREATED_URL, HOLDS_LATER
-from zen_tui.store.rows import InvalidTransition, LeaseHeld
+from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
 
@@ -343,8 +343,10 @@ class Outbox:
             return Sent(self._elsewhere(entry))
         try:
             return await self._send(self.clients[entry.action.account], taken)
-        except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
-            return Sent(self._elsewhere(entry))  # the lease, a login switch held it): not sent
+        # Lost before sending (a verify that outlived the lease, a login switch held it, the
+        # user cancelled it once the lease ran out): not sent.
+        except (LeaseHeld, InvalidTransition, EntryGone):
+            return Sent(self._elsewhere(entry))
         finally:
             self.release(taken)
 
@@ -522,12 +524,13 @@ class Outbox:
         strict: bool = False,
     ) -> Any:
         """Record a new state, only while this outbox holds the entry's lease: a lost lease
-        is logged (the new holder decides now), or raised with `strict` (before a send)."""
+        (or an entry cancelled once it ran out) is logged (the new holder decides now), or
+        raised with `strict` (before a send)."""
         try:
             updated = self.store.outbox_update(
                 entry.id, state=state, reason=reason, attempt=attempt, owner=self.owner
             )
-        except LeaseHeld as err:
+        except (LeaseHeld, EntryGone) as err:
             if strict:
                 raise
             log.warning("%s", err)
