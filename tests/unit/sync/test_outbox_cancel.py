@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,24 +191,40 @@ async def test_the_entries_held_behind_a_cancelled_one_are_sent(tmp_path: Path) 
     close(box)
 
 
-async def test_a_cancel_once_the_senders_lease_ran_out_stops_its_send(tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["reading its login", "marking it sending"])
+async def test_a_cancel_once_the_senders_lease_ran_out_stops_its_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
     """A sender that outlived its lease between its claim and its send (a login read that
-    hung) finds the entry cancelled meanwhile: it is not sent, and the replay ends well."""
+    hung) finds the entry cancelled meanwhile by another process (there, or in the moment
+    before its SENDING write): it is not sent, and the replay ends well."""
     path, server, rng = tmp_path / "z.db", Cancels(ManualClock(1000.0)), random.Random(0)
     other = Store.open(path, clock=server.clock)
     cancelled: list[str] = []
 
-    async def hung_login(_account: str) -> str | None:
+    def cancel_elsewhere() -> None:
         server.clock.now += LEASE_SECONDS + 1  # the sender still runs: only its time ran out
         cancelled.extend(e.id for e in other.outbox_cancel(entry.id, alive=leases.alive)[0])
+
+    async def login_of(_account: str) -> str | None:
+        if when == "reading its login":
+            cancel_elsewhere()
         return None
 
     bus = EventBus()
     clients = {"gh": FlakyClient(server, rng, "gh", bus)}
     store = Store.open(path, clock=server.clock)
-    box = Outbox(store, clients, bus, now=server.clock, login_of=hung_login)
+    box = Outbox(store, clients, bus, now=server.clock, login_of=login_of)
     server.calm = True
     [entry] = box.queue([Action("add_label", "gh:o/r#1", "gh", {})])
+    update = store.outbox_update
+
+    def just_before(entry_id: str, **change: Any) -> Any:
+        if when == "marking it sending" and change["state"] is S.SENDING:
+            cancel_elsewhere()  # the other process's write lands first
+        return update(entry_id, **change)
+
+    monkeypatch.setattr(store, "outbox_update", just_before)
     await box.replay()
     assert cancelled == [entry.id]
     assert server.applied == [] and store.outbox_by_state() == []
