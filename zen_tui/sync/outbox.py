@@ -94,6 +94,9 @@ STORE_CHECK_SECONDS = 30.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
 LEASE_SECONDS = 600.0
+# Why an action a send here found gone from the outbox was not sent: another process took it
+# out (`zen-tui outbox cancel`, or `clear` of a failed one). Its row rolls back (FAILED).
+TAKEN_OUT = "not sent: taken out of the outbox (`zen-tui outbox cancel` or `clear`)"
 
 
 class ActionClient(Protocol):
@@ -321,11 +324,12 @@ class Outbox:
         self.store.outbox_release(entry.id, self.owner)
 
     def _elsewhere(self, entry: Any) -> ActionState:
-        """`entry` could not be claimed: its state now, or SENDING while another process
+        """`entry` could not be claimed: its state now (FAILED when it was taken out of the
+        outbox: a done one is pruned only days later), or SENDING while another process
         holds it (a retry is scheduled in case that process dies)."""
         current = self.store.outbox_get(entry.id)
         if current is None or current.state in (ActionState.DONE, ActionState.FAILED):
-            return ActionState.DONE if current is None else ActionState(current.state)
+            return ActionState.FAILED if current is None else ActionState(current.state)
         log.info("outbox entry %s is being sent by another zen-tui process", entry.id)
         self.note(Outcome(ActionState.PENDING))
         return ActionState.SENDING
@@ -382,7 +386,8 @@ class Outbox:
 
     async def _held(self, entry: Any) -> ActionState | None:
         """FAILED when the entry was queued under another login than the one its client
-        sends as (learning that login may itself hold it, see store/logins.py); else None."""
+        sends as (learning that login may itself hold it, see store/logins.py), or was taken
+        out of the outbox meanwhile; else None."""
         if self.login_of is None:
             return None
         sends_as = await self.login_of(entry.action.account)
@@ -390,7 +395,7 @@ class Outbox:
         if current is None or current.state is ActionState.FAILED:
             if current is not None:
                 self.publish(current, current.state, current.reason)
-            return ActionState.FAILED if current is not None else ActionState.DONE
+            return ActionState.FAILED
         queued_by = getattr(current, "login", None)
         if self._theirs(current.action.account, queued_by, sends_as):
             return ActionState.PENDING  # left as it is, for the process logged in as its user
@@ -718,6 +723,14 @@ class Outbox:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, BreakerChanged) and event.new == "closed":
             self.wake()
+
+    def latest(self, entry: Any) -> tuple[Any, ActionState, str | None]:
+        """The entry as the store holds it now, its state and reason: FAILED (TAKEN_OUT)
+        when it is no longer there."""
+        current = self.store.outbox_get(entry.id)
+        if current is None:
+            return entry, ActionState.FAILED, TAKEN_OUT
+        return current, ActionState(current.state), current.reason
 
     def publish(
         self,

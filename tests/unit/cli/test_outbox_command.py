@@ -200,3 +200,24 @@ def test_cancel_all_pending_leaves_the_rest(base, ids, tmp_path, capsys) -> None
 def test_cancel_needs_a_target(base, ids, capsys) -> None:
     code, _, err = cli(capsys, *base, "outbox", "cancel")
     assert code == 2 and "--all-pending" in err and "Traceback" not in err
+
+
+def test_act_says_its_action_was_cancelled_from_another_terminal(
+    base, tmp_path, capsys, monkeypatch
+) -> None:
+    """`zen-tui act` sends what waits before its action first; cancelled meanwhile from
+    another terminal, its action is said not sent (before: an assertion's traceback)."""
+    from zen_tui.commands import act
+
+    async def cancelled_while_sending(engine, entry) -> None:
+        with Store.open(paths.store_path(tmp_path / "data")) as other:
+            assert other.outbox_cancel(entry.id, alive=leases.alive).cancelled
+
+    monkeypatch.setattr(act, "send_within_deadline", cancelled_while_sending)
+    code, out, err = cli(capsys, *base, "act", "add_label", "gh:a/b#1", "label=x")
+    assert (code, out) == (1, "")
+    assert err == (
+        "failed add_label on gh:a/b#1: not sent: taken out of the outbox"
+        " (`zen-tui outbox cancel` or `clear`)\n"
+    )
+    assert states(tmp_path) == {}

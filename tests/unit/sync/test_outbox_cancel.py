@@ -27,9 +27,11 @@ from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, leases
-from zen_tui.sync.outbox import LEASE_SECONDS, Outbox
+from zen_tui.sync.backend import ActionUpdated
+from zen_tui.sync.bulk import BulkProcessor
+from zen_tui.sync.outbox import LEASE_SECONDS, TAKEN_OUT, Outbox
 
-from .fakes import Result
+from .fakes import FakeClient, Result
 from .test_outbox_invariants import ACCOUNTS, FlakyClient, Server, Watch, close
 
 S = ActionState
@@ -228,5 +230,33 @@ async def test_a_cancel_once_the_senders_lease_ran_out_stops_its_send(
     await box.replay()
     assert cancelled == [entry.id]
     assert server.applied == [] and store.outbox_by_state() == []
+    close(box)
+    other.close()
+
+
+async def test_a_bulk_says_an_item_cancelled_midway_was_not_sent(tmp_path: Path) -> None:
+    """A selection being sent, one item at a time; the user cancels one not sent yet (the
+    wrong selection): its row is told FAILED, not sent, never "done" (before: DONE, as if
+    a missing entry had been sent and pruned), and the others go on."""
+    path = tmp_path / "z.db"
+    other = Store.open(path)
+    client, bus = FakeClient(), EventBus()
+    plain = client.apply
+
+    async def apply(action: Action, *, idempotency_key: str) -> Result:
+        if action.item_id == "gh:o/r#1":  # while the first is sent
+            assert other.outbox_cancel(entries[2].id, alive=leases.alive).cancelled
+        return await plain(action, idempotency_key=idempotency_key)
+
+    client.apply = apply  # type: ignore[method-assign]
+    said: list[ActionUpdated] = []
+    bus.subscribe(lambda e: said.append(e) if isinstance(e, ActionUpdated) else None)
+    box = Outbox(Store.open(path), {"gh": client}, bus)
+    entries = box.queue([Action("add_label", f"gh:o/r#{n}", "gh", {}) for n in (1, 2, 3)])
+    await BulkProcessor(box).process(entries)
+    assert [item for item, _ in client.applied] == ["gh:o/r#1", "gh:o/r#2"]
+    last = [(e.state, e.reason) for e in said if e.action_id == entries[2].id][-1]
+    assert last == (S.FAILED, TAKEN_OUT)
+    assert S.DONE not in {e.state for e in said if e.action_id == entries[2].id}
     close(box)
     other.close()
