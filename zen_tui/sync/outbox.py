@@ -221,6 +221,9 @@ class Outbox:
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
+        # The entries whose rows this outbox last said are open (pending, unknown, being
+        # sent): the store check tells those rows when another process ended one.
+        self.shown: dict[str, Any] = {}
         self.owner = leases.new_owner()  # names this outbox in the leases it takes
         self.retry_at: float | None = None
         # Per account, when its last "not now" lets it be tried again: a store check skips an
@@ -666,6 +669,26 @@ class Outbox:
 
         return check
 
+    def ended_elsewhere(self) -> Callable[[], list[tuple[Any, ActionState, str | None]]]:
+        """The store check, to run off the event loop: the entries whose rows this outbox
+        last said are open that the store holds as ended, by another process: sent (done),
+        failed, or taken out of the outbox (`zen-tui outbox cancel`). Each as `latest`
+        says it, for `tell`."""
+        shown = list(self.shown.values())
+
+        def check() -> list[tuple[Any, ActionState, str | None]]:
+            ended = (self.latest(entry) for entry in shown)
+            return [e for e in ended if e[1] in (ActionState.DONE, ActionState.FAILED)]
+
+        return check
+
+    def tell(self, ended: Iterable[tuple[Any, ActionState, str | None]]) -> None:
+        """On the loop: what `ended_elsewhere` found, published for the rows still shown
+        open (one this process ended meanwhile has said so itself)."""
+        for entry, state, reason in ended:
+            if entry.id in self.shown:
+                self.publish(entry, state, reason)
+
     def check_store(self) -> None:
         """A replay of the accounts not waiting for a retry (what `left_elsewhere` found)."""
         self._wake.set()
@@ -739,6 +762,10 @@ class Outbox:
         reason: str | None,
         progress: tuple[int, int] | None = None,
     ) -> None:
+        if state in (*_WAITS, ActionState.SENDING):
+            self.shown[entry.id] = entry
+        else:
+            self.shown.pop(entry.id, None)
         client = self.clients.get(entry.action.account)
         self.bus.publish(
             ActionUpdated(

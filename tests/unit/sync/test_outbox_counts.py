@@ -27,9 +27,9 @@ from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, leases
 from zen_tui.store.outbox import OutboxFigures
-from zen_tui.sync.backend import OutboxCounted
+from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.outbox import Outbox
+from zen_tui.sync.outbox import TAKEN_OUT, Outbox
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.widgets.gateway import render_status
 
@@ -237,6 +237,46 @@ async def test_a_cancel_in_another_process_reaches_the_card_at_the_store_check(
         await world.engine._check_outbox_store(world.engine.housekeeping)
         await world.settle()
         world.check("the cancel, at the store check")
+    finally:
+        await world.engine.stop()
+        world.elsewhere.close()
+        world.other.close()
+
+
+async def test_the_rows_of_actions_another_process_ended_are_told_at_the_store_check(
+    tmp_path: Path,
+) -> None:
+    """Queued here while the service was out of reach (their rows say pending), one is
+    cancelled and one sent by other processes: the store check tells their rows (the
+    dashboard rolls a cancelled one back), once; before, they said pending until a restart."""
+    world = World(tmp_path / "zen.db", random.Random(0))
+    told: list[tuple[str, ActionState, str | None]] = []
+
+    def hear(e: Event) -> None:
+        if isinstance(e, ActionUpdated):
+            told.append((e.action_id, e.state, e.reason))
+
+    world.engine.bus.subscribe(hear)
+    await world.engine.start()
+    try:
+        await world.settle()
+        world.clients["gh"].fate = "down"
+        await world.engine.submit([action("gh", n) for n in (1, 2, 3)])
+        await world.settle()
+        wrong, sent, waits = world.other.outbox_by_state(S.PENDING)[-3:]
+        assert world.other.outbox_cancel(wrong.id, alive=leases.alive).cancelled
+        taken = world.elsewhere.claim(sent)  # `zen-tui act` sends it
+        world.elsewhere.mark(taken, S.DONE, "add_label done")
+        world.elsewhere.release(taken)
+        told.clear()
+        await world.engine._check_outbox_store(world.engine.housekeeping)
+        await world.settle()
+        assert (wrong.id, S.FAILED, TAKEN_OUT) in told
+        assert (sent.id, S.DONE, "add_label done") in told
+        assert waits.id not in {i for i, s, _ in told if s in (S.DONE, S.FAILED)}
+        told.clear()
+        await world.engine._check_outbox_store(world.engine.housekeeping)
+        assert not [t for t in told if t[0] in (wrong.id, sent.id)]  # said once
     finally:
         await world.engine.stop()
         world.elsewhere.close()
