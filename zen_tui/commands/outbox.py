@@ -237,9 +237,9 @@ def _refusal(entry: OutboxEntry, stop: OutboxEntry, services: dict[str, str]) ->
         stop.state is ActionState.SENDING and (holder is None or not leases.alive(holder))
     ):
         return (
-            f"{what} cannot be cancelled: it may already have reached {server} (its send was "
-            f"cut off before an answer came), so it is checked there and resent only if it "
-            f"did not land; {undo}"
+            f"{what} cannot be cancelled: it may already have reached {server} (no clear "
+            f"answer came back), so it is checked there and resent only if it did not land; "
+            f"{undo}"
         )
     by = leases.describe(holder) if holder else "a zen-tui"
     return (
