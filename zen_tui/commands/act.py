@@ -226,7 +226,11 @@ async def _act(settings: Settings, action: Action) -> int:
         held = None if entry is None or open_until else held_behind(entry, waiting)
     finally:
         await engine.stop()
-    assert entry is not None
+    if entry is None:  # cancelled from another terminal while it waited behind earlier ones
+        from zen_tui.sync.outbox import TAKEN_OUT
+
+        print(f"failed {action.kind} on {action.item_id}: {TAKEN_OUT}", file=sys.stderr)
+        return 1
     said = entry.reason and entry.reason != f"{action.kind} done"  # not `add_label done` again
     reason = f": {held}" if held else f": {entry.reason}" if said else ""
     if entry.state is ActionState.DONE:

@@ -1,9 +1,12 @@
-"""`zen-tui outbox [list|retry ID|clear --failed|clear ID] [--json]`: the queued actions.
+"""`zen-tui outbox [list|retry ID|clear --failed|clear ID|cancel ID|cancel --all-pending]`.
 
 `list` (the default) shows pending, unknown and failed entries with their reasons. Failed
 entries stay until handled (they count in `health`): `retry` queues one again (the next
-`zen-tui sync` or the dashboard sends it), `clear` forgets failed ones. Reads and writes the
-store only, no network. Exit status: 0 ok, 2 for an id that matches no (failed) entry.
+`zen-tui sync` or the dashboard sends it), `clear` forgets failed ones. `cancel` takes back
+a pending entry before it is sent (with the steps chained after it), never one that may
+have reached the server (unknown, sending, or being sent by a zen-tui right now); on a
+failed entry it does what `clear` does. Reads and writes the store only, no network. Exit
+status: 0 ok, 1 when a cancel is refused, 2 for an id that matches no entry it acts on.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ if TYPE_CHECKING:
     from zen_tui.config import Settings
     from zen_tui.store import OutboxEntry, Store
 
-HELP = "list queued/failed actions, retry or clear them"
+HELP = "list queued/failed actions, retry, clear or cancel them"
+# How the refusals name the server an action goes to.
+SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -39,6 +44,12 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     which = verb("clear", "forget failed entries").add_mutually_exclusive_group(required=True)
     which.add_argument("--failed", action="store_true", help="every failed entry")
     which.add_argument("entry", metavar="ID", nargs="?", help="one failed entry")
+    cancel = verb("cancel", "take back a pending entry before it is sent")
+    which = cancel.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--all-pending", action="store_true", help="every pending entry no zen-tui is sending"
+    )
+    which.add_argument("entry", metavar="ID", nargs="?", help="one pending (or failed) entry")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,6 +62,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _retry(store, args.entry)
         if verb == "clear":
             return _clear(store, None if args.failed else args.entry)
+        if verb == "cancel":
+            services = {a.name: SERVICE_NAMES[a.service] for a in settings.accounts}
+            if args.all_pending:
+                return _cancel_pending(store, services)
+            return _cancel(store, args.entry, services)
         return _list(store, json_out=args.json)
     finally:
         store.close()
@@ -99,15 +115,18 @@ def entry_json(e: OutboxEntry) -> dict[str, Any]:
     }
 
 
-def _find(store: Store, prefix: str) -> OutboxEntry | None:
-    """The failed entry whose id starts with `prefix` (ids are shown cut to 12 characters)."""
+def _find(store: Store, prefix: str, *, failed: bool = True) -> OutboxEntry | None:
+    """The failed entry (`failed=False`: the entry, in any state) whose id starts with
+    `prefix` (ids are shown cut to 12 characters)."""
     from zen_tui.models import ActionState
 
-    found = [e for e in store.outbox_by_state(ActionState.FAILED) if e.id.startswith(prefix)]
+    states = (ActionState.FAILED,) if failed else ()
+    found = [e for e in store.outbox_by_state(*states) if e.id.startswith(prefix)]
     if len(found) == 1 and prefix:
         return found[0]
-    what = "several failed entries" if found else "no failed entry"
-    print(f"zen-tui: {what} match {prefix!r}; see `zen-tui outbox` for the ids", file=sys.stderr)
+    kind = "failed " if failed else ""
+    what = f"several {kind}entries match" if found else f"no {kind}entry matches"
+    print(f"zen-tui: {what} {prefix!r}; see `zen-tui outbox` for the ids", file=sys.stderr)
     return None
 
 
@@ -135,3 +154,96 @@ def _clear(store: Store, prefix: str | None) -> int:
     store.outbox_delete_failed(entry.id)
     print(f"cleared: {entry.action.kind} on {entry.action.item_id}")
     return 0
+
+
+def _cancel(store: Store, prefix: str, services: dict[str, str]) -> int:
+    from zen_tui.models import ActionState
+    from zen_tui.store import leases
+
+    entry = _find(store, prefix, failed=False)
+    if entry is None:
+        return 2
+    if entry.state is ActionState.FAILED:  # nothing will send it: forgotten, as `clear` does
+        if store.outbox_delete_failed(entry.id):
+            print(f"cleared: {_what(entry)} had failed, so it was not going to be sent")
+            return 0
+        entry = store.outbox_get(entry.id) or entry  # retried meanwhile: cancelled below
+    done = store.outbox_cancel(entry.id, alive=leases.alive)
+    if done.stopped_by is not None:
+        print(f"zen-tui: {_refusal(entry, done.stopped_by, services)}", file=sys.stderr)
+        return 1
+    if not done.cancelled:
+        print(f"zen-tui: {_what(entry)} is no longer in the outbox", file=sys.stderr)
+        return 2
+    _say_cancelled(done.cancelled)
+    return 0
+
+
+def _cancel_pending(store: Store, services: dict[str, str]) -> int:
+    """Every pending entry, each with the steps chained after it; those a zen-tui is
+    sending right now are left, each said why."""
+    from zen_tui.models import ActionState
+    from zen_tui.store import leases
+
+    gone: set[str] = set()
+    refused = 0
+    for entry in store.outbox_by_state(ActionState.PENDING):
+        if entry.id in gone:  # cancelled with the step before it
+            continue
+        done = store.outbox_cancel(entry.id, alive=leases.alive)
+        gone.update(e.id for e in done.cancelled)
+        if done.stopped_by is not None:
+            refused += 1
+            print(f"zen-tui: {_refusal(entry, done.stopped_by, services)}", file=sys.stderr)
+        elif done.cancelled:
+            _say_cancelled(done.cancelled)
+    if not gone and not refused:
+        print("nothing pending to cancel")
+    return 1 if refused else 0
+
+
+def _what(entry: OutboxEntry) -> str:
+    return f"{entry.action.kind} on {entry.action.item_id}"
+
+
+def _say_cancelled(cancelled: list[OutboxEntry]) -> None:
+    first, *chained = cancelled
+    also = ""
+    if chained:
+        steps = "the step" if len(chained) == 1 else f"the {len(chained)} steps"
+        also = f" and {steps} chained after it ({', '.join(map(_what, chained))})"
+    print(f"cancelled: {_what(first)}{also}; never sent")
+
+
+def _refusal(entry: OutboxEntry, stop: OutboxEntry, services: dict[str, str]) -> str:
+    """One line: why `entry` cannot be cancelled (`stop`: it, or a step chained after it,
+    says why) and what to do instead."""
+    from zen_tui.models import ActionState
+    from zen_tui.store import leases
+
+    server = services.get(stop.action.account, "the server")
+    what = _what(stop)
+    if stop.id != entry.id:
+        what = f"{what}, chained after {_what(entry)} and cancelled with it,"
+    undo = f"if you do not want it, undo it on {server} once `zen-tui outbox` no longer lists it"
+    if stop.state is ActionState.DONE:
+        return f"{what} cannot be cancelled: it was already sent; undo it on {server}"
+    if stop.state is ActionState.FAILED:
+        return (
+            f"{what} failed meanwhile, so nothing will send it; "
+            f"`zen-tui outbox clear {stop.id[:12]}` forgets it"
+        )
+    holder = stop.lease_owner
+    if stop.state is ActionState.UNKNOWN or (
+        stop.state is ActionState.SENDING and (holder is None or not leases.alive(holder))
+    ):
+        return (
+            f"{what} cannot be cancelled: it may already have reached {server} (no clear "
+            f"answer came back), so it is checked there and resent only if it did not land; "
+            f"{undo}"
+        )
+    by = leases.describe(holder) if holder else "a zen-tui"
+    return (
+        f"{what} cannot be cancelled: it is being sent to {server} right now (by {by}); "
+        f"try again in a moment if it is still pending, else {undo}"
+    )

@@ -9,6 +9,11 @@ owner and expiry, taken by a compare-and-set UPDATE whose row count says who won
 is sent, and released after. A lease whose owner is gone or whose time ran out is free; an
 entry its dead owner left SENDING becomes UNKNOWN on the way, so it is verified before any
 resend. An update naming an owner is refused while another live owner holds the lease.
+
+The user may cancel a PENDING entry (never sent, or each try failed in a way known not to
+have applied): it is deleted, with the steps chained after it, in one transaction that
+takes it only while it is still PENDING and no live sender holds its lease. A sender marks
+an entry SENDING, under its lease, before it sends: so a cancel and a send never both win.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from zen_tui.store.codec import account_of, decode_action, encode_action
 from zen_tui.store.links import add_link
 from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
+    EntryGone,
     IdempotencyConflict,
     InvalidTransition,
     LeaseHeld,
@@ -61,6 +67,16 @@ class OutboxFigures(NamedTuple):
 
 
 NO_FIGURES = OutboxFigures(0, 0)
+
+
+class Cancel(NamedTuple):
+    """What `outbox_cancel` did: the entries it deleted (the one asked for, then the steps
+    chained after it), or the entry that stopped it (that one or a step after it: not
+    PENDING, or leased to a live sender), then nothing was deleted. Both empty: no such
+    entry."""
+
+    cancelled: list[OutboxEntry]
+    stopped_by: OutboxEntry | None = None
 
 
 class OutboxMixin(StoreBase):
@@ -199,7 +215,9 @@ class OutboxMixin(StoreBase):
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
-                raise StoreError(f"no outbox entry {entry_id!r}; it may have been pruned")
+                raise EntryGone(
+                    f"no outbox entry {entry_id!r}; it was cancelled or cleared, or pruned"
+                )
             if owner is not None and current.lease_owner != owner:
                 raise LeaseHeld(
                     f"outbox entry {entry_id} is no longer leased to this process (its lease "
@@ -292,6 +310,29 @@ class OutboxMixin(StoreBase):
             where, params = f"{where} AND id = ?", [*params, entry_id]
         with self._write() as db:
             return db.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount
+
+    def outbox_cancel(self, entry_id: str, *, alive: Callable[[str], bool]) -> Cancel:
+        """Delete a PENDING entry and the steps chained after it (they wait for what it
+        would create), all or none: each must still be PENDING and leased to no live
+        sender (`alive`: leases.alive), checked and deleted in one write transaction, each
+        row by a compare-and-set DELETE. The entries held behind it then go on."""
+        now = self._clock()
+        with self._write() as db:
+            current = _fetch(db, "id = ?", entry_id)
+            if current is None:
+                return Cancel([])
+            going = [current, *_chained_after(db, entry_id)]
+            for entry in going:
+                if entry.state is not ActionState.PENDING or _leased(entry, now, alive):
+                    return Cancel([], entry)
+            for entry in going:
+                gone = db.execute(
+                    "DELETE FROM outbox WHERE id = ? AND state = ? AND lease_owner IS ?",
+                    (entry.id, str(ActionState.PENDING), entry.lease_owner),
+                ).rowcount
+                if gone != 1:  # cannot happen under BEGIN IMMEDIATE: undo all, say so
+                    raise StoreError(f"outbox entry {entry.id} changed while being cancelled")
+            return Cancel(going)
 
     def outbox_figures(self) -> dict[str, OutboxFigures]:
         """Per account with any: its entries not sent yet and its failed ones. One indexed
@@ -410,12 +451,29 @@ def _waits(action: Action, login: str | None) -> str | None:
 
 def _free(entry: OutboxEntry, owner: str, now: float, alive: Callable[[str], bool]) -> bool:
     """Whether `owner` may take this entry's lease now."""
-    holder = entry.lease_owner
-    if holder is None:
-        return True
-    if holder == owner:  # ours: re-entrant, except a send of ours still in flight
+    if entry.lease_owner == owner:  # ours: re-entrant, except a send of ours still in flight
         return entry.state is not ActionState.SENDING
-    return entry.lease_until is None or entry.lease_until < now or not alive(holder)
+    return not _leased(entry, now, alive)
+
+
+def _leased(entry: OutboxEntry, now: float, alive: Callable[[str], bool]) -> bool:
+    """Whether a live sender holds this entry's lease now (one whose process is gone, or
+    whose time ran out, holds nothing)."""
+    holder = entry.lease_owner
+    if holder is None or entry.lease_until is None or entry.lease_until < now:
+        return False
+    return alive(holder)
+
+
+def _chained_after(db: sqlite3.Connection, entry_id: str) -> list[OutboxEntry]:
+    """The chain steps waiting, directly or through others, for `entry_id`, in order."""
+    rows = db.execute(
+        "WITH RECURSIVE later(id) AS (SELECT id FROM outbox WHERE after_id = ?"
+        " UNION SELECT outbox.id FROM outbox JOIN later ON outbox.after_id = later.id)"
+        f" SELECT {_COLUMNS} FROM outbox WHERE id IN later ORDER BY seq",
+        (entry_id,),
+    )
+    return [_entry(r) for r in rows.fetchall()]
 
 
 def _fetch(db: sqlite3.Connection, where: str, value: str) -> OutboxEntry | None:

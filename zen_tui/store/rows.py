@@ -30,6 +30,11 @@ class LeaseHeld(StoreError):
     """Another live process holds this outbox entry's lease: it is sending or verifying it."""
 
 
+class EntryGone(StoreError):
+    """The outbox entry is no longer there: the user cancelled or cleared it (or it was
+    pruned, done). Nothing may be sent for it."""
+
+
 class IdempotencyConflict(StoreError):
     """An idempotency key already used by a different action."""
 

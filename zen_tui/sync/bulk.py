@@ -229,8 +229,8 @@ class BulkProcessor:
                     self.outbox.mark(entry, sent.state, reason_for(err))
                 holds.after(entry, sent)
                 self.outbox.claimed.discard(entry.id)  # a replay may take it from here
-                latest = self.outbox.store.outbox_get(entry.id) or entry
-                self.outbox.publish(latest, sent.state, latest.reason, progress.step())
+                latest, _, reason = self.outbox.latest(entry)
+                self.outbox.publish(latest, sent.state, reason, progress.step())
 
         async def lane(entries: list[Any]) -> None:
             for entry in entries:
@@ -245,8 +245,7 @@ class BulkProcessor:
         """An entry a wait holds back: left as it is (PENDING, or UNKNOWN to be verified)
         for the replayer, unsent; counted in the selection's progress."""
         self.outbox.claimed.discard(entry.id)
-        latest = self.outbox.store.outbox_get(entry.id) or entry
-        self.outbox.publish(latest, ActionState(latest.state), latest.reason, progress.step())
+        self.outbox.publish(*self.outbox.latest(entry), progress.step())
 
 
 def _judge(result: Any, troubled: bool) -> tuple[ActionState, str | None]:

@@ -1624,6 +1624,8 @@ class SyncEngine:
     async def _check_outbox_store(self, house: Housekeeping) -> None:
         if await house.off_loop(self.outbox.left_elsewhere()):
             self.outbox.check_store()
+        # the rows of what another process ended: sent, or cancelled (`zen-tui outbox cancel`)
+        self.outbox.tell(await house.off_loop(self.outbox.ended_elsewhere()))
         # what another process changed (`zen-tui act`, `zen-tui outbox retry` or `clear`)
         self.tally.check(await house.off_loop(self.store.outbox_figures))
 

@@ -59,7 +59,7 @@ from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
 from zen_tui.store.outbox import CREATED_KEY, CREATED_URL, HOLDS_LATER
-from zen_tui.store.rows import InvalidTransition, LeaseHeld
+from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
 
@@ -94,6 +94,9 @@ STORE_CHECK_SECONDS = 30.0
 # A send is bounded by the gateway's timeouts, retries and queue deadline (well under this);
 # another process takes a lease over earlier only when its holder is gone.
 LEASE_SECONDS = 600.0
+# Why an action a send here found gone from the outbox was not sent: another process took it
+# out (`zen-tui outbox cancel`, or `clear` of a failed one). Its row rolls back (FAILED).
+TAKEN_OUT = "not sent: taken out of the outbox (`zen-tui outbox cancel` or `clear`)"
 
 
 class ActionClient(Protocol):
@@ -218,6 +221,9 @@ class Outbox:
         self.bus = bus
         self.now = now
         self.claimed: set[str] = set()  # entry ids being sent right now (by us or by bulk)
+        # The entries whose rows this outbox last said are open (pending, unknown, being
+        # sent): the store check tells those rows when another process ended one.
+        self.shown: dict[str, Any] = {}
         self.owner = leases.new_owner()  # names this outbox in the leases it takes
         self.retry_at: float | None = None
         # Per account, when its last "not now" lets it be tried again: a store check skips an
@@ -321,11 +327,12 @@ class Outbox:
         self.store.outbox_release(entry.id, self.owner)
 
     def _elsewhere(self, entry: Any) -> ActionState:
-        """`entry` could not be claimed: its state now, or SENDING while another process
+        """`entry` could not be claimed: its state now (FAILED when it was taken out of the
+        outbox: a done one is pruned only days later), or SENDING while another process
         holds it (a retry is scheduled in case that process dies)."""
         current = self.store.outbox_get(entry.id)
         if current is None or current.state in (ActionState.DONE, ActionState.FAILED):
-            return ActionState.DONE if current is None else ActionState(current.state)
+            return ActionState.FAILED if current is None else ActionState(current.state)
         log.info("outbox entry %s is being sent by another zen-tui process", entry.id)
         self.note(Outcome(ActionState.PENDING))
         return ActionState.SENDING
@@ -343,8 +350,10 @@ class Outbox:
             return Sent(self._elsewhere(entry))
         try:
             return await self._send(self.clients[entry.action.account], taken)
-        except (LeaseHeld, InvalidTransition):  # lost before sending (a verify that outlived
-            return Sent(self._elsewhere(entry))  # the lease, a login switch held it): not sent
+        # Lost before sending (a verify that outlived the lease, a login switch held it, the
+        # user cancelled it once the lease ran out): not sent.
+        except (LeaseHeld, InvalidTransition, EntryGone):
+            return Sent(self._elsewhere(entry))
         finally:
             self.release(taken)
 
@@ -380,7 +389,8 @@ class Outbox:
 
     async def _held(self, entry: Any) -> ActionState | None:
         """FAILED when the entry was queued under another login than the one its client
-        sends as (learning that login may itself hold it, see store/logins.py); else None."""
+        sends as (learning that login may itself hold it, see store/logins.py), or was taken
+        out of the outbox meanwhile; else None."""
         if self.login_of is None:
             return None
         sends_as = await self.login_of(entry.action.account)
@@ -388,7 +398,7 @@ class Outbox:
         if current is None or current.state is ActionState.FAILED:
             if current is not None:
                 self.publish(current, current.state, current.reason)
-            return ActionState.FAILED if current is not None else ActionState.DONE
+            return ActionState.FAILED
         queued_by = getattr(current, "login", None)
         if self._theirs(current.action.account, queued_by, sends_as):
             return ActionState.PENDING  # left as it is, for the process logged in as its user
@@ -522,12 +532,13 @@ class Outbox:
         strict: bool = False,
     ) -> Any:
         """Record a new state, only while this outbox holds the entry's lease: a lost lease
-        is logged (the new holder decides now), or raised with `strict` (before a send)."""
+        (or an entry cancelled once it ran out) is logged (the new holder decides now), or
+        raised with `strict` (before a send)."""
         try:
             updated = self.store.outbox_update(
                 entry.id, state=state, reason=reason, attempt=attempt, owner=self.owner
             )
-        except LeaseHeld as err:
+        except (LeaseHeld, EntryGone) as err:
             if strict:
                 raise
             log.warning("%s", err)
@@ -658,6 +669,26 @@ class Outbox:
 
         return check
 
+    def ended_elsewhere(self) -> Callable[[], list[tuple[Any, ActionState, str | None]]]:
+        """The store check, to run off the event loop: the entries whose rows this outbox
+        last said are open that the store holds as ended, by another process: sent (done),
+        failed, or taken out of the outbox (`zen-tui outbox cancel`). Each as `latest`
+        says it, for `tell`."""
+        shown = list(self.shown.values())
+
+        def check() -> list[tuple[Any, ActionState, str | None]]:
+            ended = (self.latest(entry) for entry in shown)
+            return [e for e in ended if e[1] in (ActionState.DONE, ActionState.FAILED)]
+
+        return check
+
+    def tell(self, ended: Iterable[tuple[Any, ActionState, str | None]]) -> None:
+        """On the loop: what `ended_elsewhere` found, published for the rows still shown
+        open (one this process ended meanwhile has said so itself)."""
+        for entry, state, reason in ended:
+            if entry.id in self.shown:
+                self.publish(entry, state, reason)
+
     def check_store(self) -> None:
         """A replay of the accounts not waiting for a retry (what `left_elsewhere` found)."""
         self._wake.set()
@@ -716,6 +747,14 @@ class Outbox:
         if isinstance(event, BreakerChanged) and event.new == "closed":
             self.wake()
 
+    def latest(self, entry: Any) -> tuple[Any, ActionState, str | None]:
+        """The entry as the store holds it now, its state and reason: FAILED (TAKEN_OUT)
+        when it is no longer there."""
+        current = self.store.outbox_get(entry.id)
+        if current is None:
+            return entry, ActionState.FAILED, TAKEN_OUT
+        return current, ActionState(current.state), current.reason
+
     def publish(
         self,
         entry: Any,
@@ -723,6 +762,10 @@ class Outbox:
         reason: str | None,
         progress: tuple[int, int] | None = None,
     ) -> None:
+        if state in (*_WAITS, ActionState.SENDING):
+            self.shown[entry.id] = entry
+        else:
+            self.shown.pop(entry.id, None)
         client = self.clients.get(entry.action.account)
         self.bus.publish(
             ActionUpdated(

@@ -1,4 +1,5 @@
-"""`zen-tui outbox`: list queued/failed entries, retry or clear failed ones (store only)."""
+"""`zen-tui outbox`: list queued/failed entries, retry or clear failed ones, cancel pending
+ones (store only)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store
+from zen_tui.store import Store, leases
 
 from .conftest import cli_args
 
@@ -90,7 +91,8 @@ def test_clear_one_then_all_failed_keeps_pending(base, ids, tmp_path, capsys) ->
 def test_unknown_or_not_failed_id_exits_2(base, ids, tmp_path, capsys, verb) -> None:
     for bad in ("nope", ids["pending"]):
         code, out, err = cli(capsys, *base, "outbox", verb, bad)
-        assert code == 2 and out == "" and "no failed entry match" in err
+        assert code == 2 and out == ""
+        assert f"zen-tui: no failed entry matches {bad!r}; see `zen-tui outbox`" in err
     assert len(states(tmp_path)) == 3
 
 
@@ -102,3 +104,120 @@ def test_clear_needs_a_target(base, ids, capsys) -> None:
 def test_empty_outbox(base, capsys) -> None:
     code, out, _ = cli(capsys, *base, "outbox")
     assert code == 0 and out.startswith("outbox empty")
+
+
+def test_cancel_takes_back_a_pending_entry_by_prefix(base, ids, tmp_path, capsys) -> None:
+    code, out, err = cli(capsys, *base, "outbox", "cancel", ids["pending"][:12])
+    assert (code, out, err) == (0, "cancelled: close on gh:a/b#1; never sent\n", "")
+    assert set(states(tmp_path)) == {ids["failed2"], ids["failed3"]}
+    code, out, _ = cli(capsys, *base, "health", "--json")
+    assert json.loads(out)["accounts"]["gh"]["outbox_pending"] == 0
+    code, _, err = cli(capsys, *base, "outbox", "cancel", ids["pending"][:12])
+    assert code == 2 and "no entry matches" in err
+
+
+def test_cancel_takes_the_steps_chained_after_it(base, tmp_path, capsys) -> None:
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        first, _ = store.outbox_add_chain(
+            [(Action("comment", f"gh:a/b#{n}", "gh", {"body": "x"}), None) for n in (1, 2)]
+        )
+    code, out, _ = cli(capsys, *base, "outbox", "cancel", first.id)
+    assert code == 0 and out == (
+        "cancelled: comment on gh:a/b#1 and the step chained after it (comment on gh:a/b#2);"
+        " never sent\n"
+    )
+    assert states(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        (ActionState.UNKNOWN, "it may already have reached GitHub"),
+        (ActionState.SENDING, "it is being sent to GitHub right now (by pid "),
+        (ActionState.DONE, "it was already sent; undo it on GitHub"),
+    ],
+)
+def test_cancel_refuses_what_may_have_reached_the_server(
+    base, ids, tmp_path, capsys, state, says
+) -> None:
+    owner = leases.new_owner()  # a live sender of this process
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        store.outbox_claim(ids["pending"], owner, lease=600, alive=leases.alive)
+        store.outbox_update(ids["pending"], state=state, reason="timeout", owner=owner)
+    try:
+        code, out, err = cli(capsys, *base, "outbox", "cancel", ids["pending"])
+    finally:
+        leases.forget(owner)
+    assert code == 1 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"zen-tui: close on gh:a/b#1 cannot be cancelled: {says}")
+    assert "Traceback" not in err
+    if state is not ActionState.DONE:
+        assert err.rstrip().endswith("once `zen-tui outbox` no longer lists it")
+    assert ids["pending"] in states(tmp_path)
+
+
+def test_cancel_refuses_a_pending_entry_a_live_sender_holds(base, ids, tmp_path, capsys) -> None:
+    owner = leases.new_owner()  # claimed, about to be sent: still pending
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        store.outbox_claim(ids["pending"], owner, lease=600, alive=leases.alive)
+    try:
+        code, _, err = cli(capsys, *base, "outbox", "cancel", ids["pending"])
+        assert code == 1 and "being sent to GitHub right now (by pid " in err
+        assert "try again in a moment if it is still pending" in err
+        code, _, err = cli(capsys, *base, "outbox", "cancel", "--all-pending")
+        assert code == 1 and "being sent to GitHub right now" in err
+        assert states(tmp_path)[ids["pending"]] == "pending"
+    finally:
+        leases.forget(owner)  # its process is gone: its lease holds nothing
+    code, out, _ = cli(capsys, *base, "outbox", "cancel", ids["pending"])
+    assert code == 0 and out.startswith("cancelled: close on gh:a/b#1")
+
+
+def test_cancel_on_a_failed_entry_forgets_it_as_clear_does(base, ids, tmp_path, capsys) -> None:
+    code, out, _ = cli(capsys, *base, "outbox", "cancel", ids["failed2"])
+    assert code == 0
+    assert out == "cleared: add_label on gh:a/b#2 had failed, so it was not going to be sent\n"
+    assert set(states(tmp_path)) == {ids["pending"], ids["failed3"]}
+
+
+def test_cancel_all_pending_leaves_the_rest(base, ids, tmp_path, capsys) -> None:
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        more = store.outbox_add(Action("reopen", "gh:a/b#4", "gh"))
+        lost = store.outbox_add(Action("close", "gh:a/b#5", "gh"))
+        store.outbox_update(lost.id, state=ActionState.UNKNOWN, reason="timeout")
+    code, out, err = cli(capsys, *base, "outbox", "cancel", "--all-pending")
+    assert code == 0 and err == ""
+    assert out.splitlines() == [
+        "cancelled: close on gh:a/b#1; never sent",
+        "cancelled: reopen on gh:a/b#4; never sent",
+    ]
+    assert more.id not in states(tmp_path)
+    assert set(states(tmp_path)) == {ids["failed2"], ids["failed3"], lost.id}
+    code, out, _ = cli(capsys, *base, "outbox", "cancel", "--all-pending")
+    assert (code, out) == (0, "nothing pending to cancel\n")
+
+
+def test_cancel_needs_a_target(base, ids, capsys) -> None:
+    code, _, err = cli(capsys, *base, "outbox", "cancel")
+    assert code == 2 and "--all-pending" in err and "Traceback" not in err
+
+
+def test_act_says_its_action_was_cancelled_from_another_terminal(
+    base, tmp_path, capsys, monkeypatch
+) -> None:
+    """`zen-tui act` sends what waits before its action first; cancelled meanwhile from
+    another terminal, its action is said not sent (before: an assertion's traceback)."""
+    from zen_tui.commands import act
+
+    async def cancelled_while_sending(engine, entry) -> None:
+        with Store.open(paths.store_path(tmp_path / "data")) as other:
+            assert other.outbox_cancel(entry.id, alive=leases.alive).cancelled
+
+    monkeypatch.setattr(act, "send_within_deadline", cancelled_while_sending)
+    code, out, err = cli(capsys, *base, "act", "add_label", "gh:a/b#1", "label=x")
+    assert (code, out) == (1, "")
+    assert err == (
+        "failed add_label on gh:a/b#1: not sent: taken out of the outbox"
+        " (`zen-tui outbox cancel` or `clear`)\n"
+    )
+    assert states(tmp_path) == {}

@@ -1,10 +1,10 @@
 """The gateway cards' outbox figures are the store's, whatever happens to the outbox and
 whoever does it: seeded random sequences on a running engine over a real SQLite file, with
-a second connection to the file as the other processes (`zen-tui act`, `zen-tui outbox retry`
-and `clear`). After each step the card, drawn from the health model the dashboard keeps (seeded
-from engine.health() at the start, then fed the bus), says what the store holds, for each
-service. Virtual time; the engine's store check (a housekeeping chore every 30 s) is run at
-once after another process's step.
+a second connection to the file as the other processes (`zen-tui act`, `zen-tui outbox
+retry`, `clear` and `cancel`). After each step the card, drawn from the health model the
+dashboard keeps (seeded from engine.health() at the start, then fed the bus), says what the
+store holds, for each service. Virtual time; the engine's store check (a housekeeping chore
+every 30 s) is run at once after another process's step.
 
 The card once counted ActionUpdated events on top of the start-up figures: entries queued
 before the start were counted twice and taken off once (`out 4` over an empty outbox), and
@@ -25,17 +25,18 @@ from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store
+from zen_tui.store import Store, leases
 from zen_tui.store.outbox import OutboxFigures
-from zen_tui.sync.backend import OutboxCounted
+from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.sync.engine import SyncEngine
-from zen_tui.sync.outbox import Outbox
+from zen_tui.sync.outbox import TAKEN_OUT, Outbox
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.widgets.gateway import render_status
 
 from .fakes import FakeClient, Result
 from .outbox_engine import (
     ACCOUNTS,
+    NOT_SENT,
     account_figures,
     action,
     card_figures,
@@ -46,7 +47,7 @@ from .outbox_engine import (
 S = ActionState
 FATES = ("ok", "fail", "down")  # how a client's sends end: done, failed, not now (breaker)
 OWN = ("queue", "batch", "send")  # this engine's own changes
-ELSEWHERE = ("act", "act_sent", "retry", "clear", "clear_all")  # another process's
+ELSEWHERE = ("act", "act_sent", "retry", "clear", "clear_all", "cancel")  # another process's
 STEPS = 30
 
 
@@ -137,6 +138,9 @@ class World:
             self.other.outbox_delete_failed(rng.choice(failed).id)
         elif kind == "clear_all":  # `zen-tui outbox clear --failed`
             self.other.outbox_delete_failed()
+        elif kind == "cancel" and (waiting := self.other.outbox_by_state(*NOT_SENT)):
+            # `zen-tui outbox cancel ID` (refused, and nothing changes, unless PENDING)
+            self.other.outbox_cancel(rng.choice(waiting).id, alive=leases.alive)
         await self.settle()
         if kind in ELSEWHERE:  # the engine's store check finds it
             await self.engine._check_outbox_store(self.engine.housekeeping)
@@ -206,6 +210,73 @@ async def test_a_store_checks_older_read_is_read_again_never_published(tmp_path:
         world.engine.tally.check(world.other.outbox_figures())
         await world.settle()
         assert said == [("gh", *account_figures(world.engine.store, "gh"))]
+    finally:
+        await world.engine.stop()
+        world.elsewhere.close()
+        world.other.close()
+
+
+async def test_a_cancel_in_another_process_reaches_the_card_at_the_store_check(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path / "zen.db", random.Random(0))
+    await world.engine.start()
+    try:
+        await world.settle()
+        world.clients["gh"].fate = "down"  # queued while the service is out of reach
+        await world.engine.submit([action("gh", 1), action("gh", 2)])
+        await world.settle()
+        before = store_figures(world.engine.store, "github")
+        world.check("two actions waiting")
+        wrong = world.other.outbox_by_state(S.PENDING)[-1]
+        assert world.other.outbox_cancel(wrong.id, alive=leases.alive).cancelled
+        pending, failed = before
+        assert store_figures(world.engine.store, "github") == (pending - 1, failed)
+        drawn = render_status(world.model.status("github"), world.clock.time())
+        assert card_figures(str(drawn)) == before  # not told yet: another process's change
+        await world.engine._check_outbox_store(world.engine.housekeeping)
+        await world.settle()
+        world.check("the cancel, at the store check")
+    finally:
+        await world.engine.stop()
+        world.elsewhere.close()
+        world.other.close()
+
+
+async def test_the_rows_of_actions_another_process_ended_are_told_at_the_store_check(
+    tmp_path: Path,
+) -> None:
+    """Queued here while the service was out of reach (their rows say pending), one is
+    cancelled and one sent by other processes: the store check tells their rows (the
+    dashboard rolls a cancelled one back), once; before, they said pending until a restart."""
+    world = World(tmp_path / "zen.db", random.Random(0))
+    told: list[tuple[str, ActionState, str | None]] = []
+
+    def hear(e: Event) -> None:
+        if isinstance(e, ActionUpdated):
+            told.append((e.action_id, e.state, e.reason))
+
+    world.engine.bus.subscribe(hear)
+    await world.engine.start()
+    try:
+        await world.settle()
+        world.clients["gh"].fate = "down"
+        await world.engine.submit([action("gh", n) for n in (1, 2, 3)])
+        await world.settle()
+        wrong, sent, waits = world.other.outbox_by_state(S.PENDING)[-3:]
+        assert world.other.outbox_cancel(wrong.id, alive=leases.alive).cancelled
+        taken = world.elsewhere.claim(sent)  # `zen-tui act` sends it
+        world.elsewhere.mark(taken, S.DONE, "add_label done")
+        world.elsewhere.release(taken)
+        told.clear()
+        await world.engine._check_outbox_store(world.engine.housekeeping)
+        await world.settle()
+        assert (wrong.id, S.FAILED, TAKEN_OUT) in told
+        assert (sent.id, S.DONE, "add_label done") in told
+        assert waits.id not in {i for i, s, _ in told if s in (S.DONE, S.FAILED)}
+        told.clear()
+        await world.engine._check_outbox_store(world.engine.housekeeping)
+        assert not [t for t in told if t[0] in (wrong.id, sent.id)]  # said once
     finally:
         await world.engine.stop()
         world.elsewhere.close()

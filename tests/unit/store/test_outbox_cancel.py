@@ -1,0 +1,167 @@
+"""Cancelling an outbox entry (`zen-tui outbox cancel`): a PENDING entry no live sender holds
+goes, with the steps chained after it, in one compare-and-set; anything that may have
+reached the server, or that a live sender holds, stays. The randomised interleavings with
+real senders are in tests/unit/sync/test_outbox_cancel.py."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ManualClock, seeds
+from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.store.outbox import Cancel, held_behind
+from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
+
+from .test_outbox_leases import LEASE, comment, everyone_alive, nobody_alive
+
+S = ActionState
+
+
+def label(n: int, account: str = "gh") -> Action:
+    return Action("add_label", f"{account}:o/r#{n}", account, {"label": "x"})
+
+
+def test_a_pending_entry_is_cancelled_and_is_gone(store: Store) -> None:
+    entry = store.outbox_add(label(1))
+    done = store.outbox_cancel(entry.id, alive=everyone_alive)
+    assert done == Cancel([entry])
+    assert store.outbox_get(entry.id) is None
+    assert store.outbox_figures() == {}
+    assert store.outbox_cancel(entry.id, alive=everyone_alive) == Cancel([])  # gone: nothing
+
+
+@pytest.mark.parametrize("state", [S.UNKNOWN, S.SENDING, S.DONE, S.FAILED])
+def test_an_entry_that_is_not_pending_stays(store: Store, state: ActionState) -> None:
+    entry = store.outbox_add(label(1))
+    store.outbox_update(entry.id, state=state, reason="left so")
+    done = store.outbox_cancel(entry.id, alive=nobody_alive)
+    assert done.cancelled == [] and done.stopped_by is not None
+    assert done.stopped_by.id == entry.id and done.stopped_by.state is state
+    assert store.outbox_get(entry.id) is not None
+
+
+def test_a_pending_entry_a_live_sender_holds_stays_until_its_lease_is_free(
+    store: Store, clock: ManualClock
+) -> None:
+    """Between its claim and marking it SENDING a sender still sees PENDING: the lease is
+    what says it is about to send it."""
+    entry = store.outbox_add(label(1))
+    store.outbox_claim(entry.id, "sender", lease=LEASE, alive=everyone_alive)
+    done = store.outbox_cancel(entry.id, alive=everyone_alive)
+    assert done.cancelled == [] and done.stopped_by is not None
+    assert done.stopped_by.lease_owner == "sender"
+    store.outbox_release(entry.id, "sender")  # the send met an open breaker: still pending
+    assert [e.id for e in store.outbox_cancel(entry.id, alive=everyone_alive).cancelled] == [
+        entry.id
+    ]
+    assert store.outbox_get(entry.id) is None
+
+
+def test_a_lease_whose_sender_is_gone_or_whose_time_ran_out_holds_nothing(
+    store: Store, clock: ManualClock
+) -> None:
+    dead, late = store.outbox_add(label(1)), store.outbox_add(label(2))
+    store.outbox_claim(dead.id, "gone", lease=LEASE, alive=everyone_alive)
+    assert len(store.outbox_cancel(dead.id, alive=nobody_alive).cancelled) == 1
+    store.outbox_claim(late.id, "slow", lease=LEASE, alive=everyone_alive)
+    clock.now += LEASE + 1
+    assert len(store.outbox_cancel(late.id, alive=everyone_alive).cancelled) == 1
+    # the sender that outlived its lease can no longer write a state: never SENDING
+    with pytest.raises(EntryGone, match="cancelled or cleared"):
+        store.outbox_update(late.id, state=S.SENDING, attempt=True, owner="slow")
+
+
+def test_a_chain_is_cancelled_with_the_steps_after_it_all_or_none(store: Store) -> None:
+    first, second, third = store.outbox_add_chain(
+        [(comment(1), None), (comment(2), "gh:o/r#1"), (comment(3), None)]
+    )
+    store.outbox_claim(third.id, "sender", lease=LEASE, alive=everyone_alive)
+    done = store.outbox_cancel(first.id, alive=everyone_alive)
+    assert done.cancelled == [] and done.stopped_by is not None
+    assert done.stopped_by.id == third.id  # one step held: none of them goes
+    assert len(store.outbox_by_state(S.PENDING)) == 3
+    store.outbox_release(third.id, "sender")
+    assert [e.id for e in store.outbox_cancel(second.id, alive=everyone_alive).cancelled] == [
+        second.id,
+        third.id,
+    ]  # a later step: it and those after it, the step before stays
+    assert [e.id for e in store.outbox_by_state()] == [first.id]
+
+
+def test_the_later_entries_held_behind_a_cancelled_one_are_free(store: Store) -> None:
+    first, later = store.outbox_add(label(1)), store.outbox_add(label(2))
+    other = store.outbox_add(label(3, "gh2"))
+    assert held_behind(later, store.outbox_by_state()) is not None
+    store.outbox_cancel(first.id, alive=everyone_alive)
+    left = store.outbox_by_state()
+    assert [e.id for e in left] == [later.id, other.id]
+    assert held_behind(later, left) is None
+
+
+@pytest.mark.parametrize("block", seeds(every_run=(0,), soak=range(1, 8)))
+def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
+    db_path: Path, clock: ManualClock, block: int
+) -> None:
+    """Random claims, sends, settles, releases, time and cancels over two connections (a
+    sending process, the user's `zen-tui outbox cancel`), against a model: a cancel wins
+    exactly when the entry is PENDING and no live lease holds it; a send (SENDING under
+    the lease) never follows a cancel that won, and a cancel never follows a send."""
+    for seed in range(block * 15, block * 15 + 15):
+        rng = random.Random(seed)
+        path = db_path.with_name(f"c{seed}.db")
+        sender, user = Store.open(path, clock=clock), Store.open(path, clock=clock)
+        ids = [sender.outbox_add(label(n)).id for n in range(4)]
+        model: dict[str, ActionState | None] = dict.fromkeys(ids, S.PENDING)  # None: cancelled
+        held: dict[str, float] = {}  # entry -> lease until, the sender's
+        for step in range(200):
+            entry_id, move = rng.choice(ids), rng.random()
+            where = f"seed {seed} step {step}"
+            if move < 0.3:
+                live = entry_id in held and held[entry_id] >= clock.now
+                free = model[entry_id] is S.PENDING and not live
+                done = user.outbox_cancel(entry_id, alive=everyone_alive)
+                assert bool(done.cancelled) == free, f"{where}: cancel {done}, model {model}"
+                if free:
+                    model[entry_id] = None
+            elif move < 0.55:
+                state = model[entry_id]
+                taken = sender.outbox_claim(entry_id, "s", lease=30, alive=everyone_alive)
+                # not there, settled, or our own send in flight: not claimed
+                in_flight = state is S.SENDING and entry_id in held
+                assert (taken is None) == (state in (None, S.DONE, S.FAILED) or in_flight), where
+                if taken is not None:
+                    held[entry_id] = clock.now + 30
+                    model[entry_id] = taken.state  # a SENDING let go: UNKNOWN, verified first
+                    assert state is not S.SENDING or taken.state is S.UNKNOWN, where
+            elif move < 0.75 and entry_id in held:  # the gate before a send
+                try:
+                    now = sender.outbox_update(entry_id, state=S.SENDING, owner="s")
+                except EntryGone:
+                    assert model[entry_id] is None, f"{where}: gone but not cancelled"
+                    continue
+                except (InvalidTransition, LeaseHeld):  # settled: its lease went with it
+                    continue
+                assert model[entry_id] is not None, f"{where}: sent after a cancel"
+                model[entry_id] = now.state
+            elif move < 0.85 and entry_id in held:
+                settle = rng.choice((S.DONE, S.FAILED, S.PENDING))
+                try:
+                    sender.outbox_update(entry_id, state=settle, owner="s")
+                except (InvalidTransition, LeaseHeld, EntryGone):
+                    continue
+                model[entry_id] = settle
+                if settle is not S.PENDING:  # settled: the store let its lease go
+                    held.pop(entry_id)
+            elif move < 0.95:
+                sender.outbox_release(entry_id, "s")
+                held.pop(entry_id, None)
+            else:
+                clock.now += rng.choice([1, 29, 31])
+            stored = {e.id: e.state for e in user.outbox_by_state()}
+            assert stored == {k: v for k, v in model.items() if v is not None}, where
+        sender.close()
+        user.close()
