@@ -13,12 +13,13 @@ import pytest
 CONTRACTS = Path(__file__).resolve().parent / "contracts"
 
 # The cyclic collector's first threshold for the test processes (CPython's default: 700).
-# A Textual app allocates many short-lived containers per frame, and at 700 the collector ran
-# over a thousand times in a six-test UI file, 10% of its CPU; at 20,000 it runs about 150
-# times, 3% (tests/ui/test_filter_keys.py: 9.6 s of CPU against 8.9 s). When it runs is all
-# this changes: every cycle is still collected (at the latest in pytest's collections at the
-# end), an unraisable exception found then still fails the run, and the tests that look for
-# what a collection reports collect first (test_chaos). The processes tests start keep 700.
+# A Textual app allocates many short-lived containers a frame: at 700 the collector ran about
+# 4,600 times in tests/ui/test_hostile_text.py with test_truthful_surfaces.py, 6.1-6.5 s of
+# their 29.6-31.5 s of CPU; at 20,000, about 220 times, 2.1-2.4 s of 25.0-27.6 s (two paired
+# runs). Non-UI tests gain less (0 to 6%); 100,000 saved little more. When it runs is all this
+# changes: every cycle is still collected (the fixture below collects in each worker's last
+# test), and the tests that look for what a collection reports collect first (test_chaos).
+# The processes the tests start keep CPython's default.
 GC_FIRST_THRESHOLD = 20_000
 
 
