@@ -9,7 +9,7 @@ usage or config error is redacted before it is printed, and neither should wait 
 from __future__ import annotations
 
 import re
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without threading (store/base.py)
 from collections.abc import Callable
 
 MASK = "***"
@@ -78,7 +78,7 @@ _COOKIE = _Shape(
 )
 
 _secrets: set[str] = set()
-_secrets_lock = threading.Lock()
+_secrets_lock = allocate_lock()
 
 
 def register_secret(value: str | None) -> None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
+
+# threading's RLock and Lock are these (threading.RLock() makes a _thread.RLock, and
+# threading.Lock is allocate_lock): taken from _thread, a store-only command (`list`, `health`,
+# `outbox`), which starts no thread, does not load threading and _weakrefset (~3 M
+# instructions, a millisecond) for its locks.
+from _thread import RLock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -22,7 +27,7 @@ class StoreBase:
         self, db: sqlite3.Connection, recovered: StoreRecovered | None, clock: Clock
     ) -> None:
         self._db: sqlite3.Connection | None = db
-        self._lock = threading.RLock()
+        self._lock = RLock()
         self._clock = clock
         self.recovered = recovered
         self._unit: _Unit | None = None  # the atomic() block open now, if any

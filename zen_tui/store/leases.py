@@ -12,11 +12,11 @@ outboxes in one process (tests open several engines one after another).
 from __future__ import annotations
 
 import os
-import threading
 import uuid
+from _thread import allocate_lock  # threading.Lock itself, without threading (see base.py)
 
 _live_tokens: set[str] = set()  # owners in this process that have not been closed
-_lock = threading.Lock()
+_lock = allocate_lock()
 
 
 def new_owner() -> str:

@@ -8,7 +8,7 @@ nobody took is printed by the CLI when the command ends, so a notice is never lo
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without threading (see base.py)
 from collections.abc import Callable
 
 from zen_tui.store.rows import DiskFull, StoreRecovered
@@ -16,7 +16,7 @@ from zen_tui.store.rows import DiskFull, StoreRecovered
 Notice = StoreRecovered | DiskFull
 Listener = Callable[[Notice], None]
 
-_lock = threading.Lock()
+_lock = allocate_lock()
 _pending: list[Notice] = []
 _listener: Listener | None = None
 _disk_full = False

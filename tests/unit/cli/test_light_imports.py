@@ -108,6 +108,8 @@ def test_headless_command_imports_nothing_heavy(
 # What each command does not need, beyond HEAVY: the modules a script would wait for.
 # `list`, `health` and `outbox` log nothing on these runs: no logging (zen_tui.lazy_log).
 NO_LOG = ("logging", "zen_tui.logs")
+# They start no thread: their locks (the store's, the notices', the secrets') are _thread's.
+NO_THREADS = ("threading", "_weakrefset")
 UNUSED = {
     "help": (
         *("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
@@ -126,10 +128,11 @@ UNUSED = {
         "shlex",
         "socket",
         *NO_LOG,
+        *NO_THREADS,
     ),
     # a health record's saver is judged by its pid and host: os.uname(), not socket
-    "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG),
-    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG),
+    "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS),
+    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS),
     # Refused from argv and the config's account names alone, as a usage error is: no
     # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
