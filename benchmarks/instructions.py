@@ -48,12 +48,17 @@ from startup import (  # noqa: E402  (after the path above)
 
 COUNTED = re.compile(r"I\s+refs:\s+([\d,]+)")
 VALGRIND = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+# Address-space randomisation off (util-linux's setarch): with it on, the same command's count
+# moved by up to ~3 M between runs (addresses differ, and with them memory's layout and what
+# is hashed by identity), more than most modules --modules weighs; off, repeated runs of a
+# command agreed within ~0.05 M.
+NO_ASLR = ["setarch", "-R"] if shutil.which("setarch") else []
 
 
 def instructions(argv: list[str], env: dict[str, str]) -> float:
     """Millions of instructions `argv` executes, start to exit (valgrind's cachegrind)."""
     done = subprocess.run(
-        [*VALGRIND, *argv],
+        [*NO_ASLR, *VALGRIND, *argv],
         env=env | {"PYTHONHASHSEED": "0"},
         cwd=ROOT,  # `-c` code imports zen_tui from this tree, as the script does when installed
         capture_output=True,
