@@ -46,7 +46,11 @@ def render() -> str:
     on_dashboard = [b for b in everything if b.id in dashboard_ids]
     elsewhere = [b for b in everything if b.id not in dashboard_ids]
     lines = [START, "", "On the dashboard:", "", *table(on_dashboard), ""]
-    lines += ["In dialogs, help, health, login and the welcome screen:", "", *table(elsewhere)]
+    lines += [
+        "In dialogs, help, health, the outbox view, login and the welcome screen:",
+        "",
+        *table(elsewhere),
+    ]
     return "\n".join([*lines, "", END])
 
 

@@ -44,7 +44,8 @@ from zen_tui.models import (
     Snapshot,
     body_of,
 )
-from zen_tui.store import Link, take_recovery_messages
+from zen_tui.store import Link, OutboxEntry, Store, outbox_words, take_recovery_messages
+from zen_tui.store.outbox_words import Said, Where
 from zen_tui.sync.backend import (
     AccountConnection,
     ActionUpdated,
@@ -255,6 +256,9 @@ class FakeBackend:
         self._next_id = 0
         self._outbox: dict[str, tuple[str, ActionState]] = {}  # action id -> account, state
         self._health = {svc: self._default_health(svc) for svc in _SERVICES}
+        # The outbox view's entries: a real store's outbox when a test gives one (no
+        # sender: its entries stay as the test put them), else none.
+        self.outbox_store: Store | None = None
 
     # --- the Backend protocol -------------------------------------------------------------
 
@@ -392,6 +396,22 @@ class FakeBackend:
 
     def health(self) -> list[AccountHealth]:
         return list(self._health.values())
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        return [] if self.outbox_store is None else outbox_words.listed(self.outbox_store)
+
+    def outbox_retry(self, entry_id: str) -> Said:
+        assert self.outbox_store is not None, "the view lists no entry without a store"
+        return outbox_words.retry(self.outbox_store, entry_id)
+
+    def outbox_clear(self, entry: OutboxEntry) -> Said:
+        assert self.outbox_store is not None, "the view lists no entry without a store"
+        return outbox_words.clear(self.outbox_store, entry)
+
+    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+        assert self.outbox_store is not None, "the view lists no entry without a store"
+        services = {s.account: outbox_words.SERVICE_NAMES[s.service] for s in self._sections}
+        return outbox_words.cancel(self.outbox_store, entry, services, where)
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:
         """A query containing a word of `refuse_queries` is refused as a server would."""

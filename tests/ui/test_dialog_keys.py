@@ -372,8 +372,9 @@ async def test_a_jira_form_takes_what_is_typed_as_it_opens() -> None:
 
 async def test_every_dashboard_key_on_the_welcome_screen() -> None:
     """No sections: its own keys (`i` set up, `l` log in, `q` quit) and the app's (`?`
-    help, `h` health, `ctrl+p` palette, each closed by esc); the rest do nothing."""
-    own = {"i", "l", "q", "question_mark", "h", "ctrl+p"}
+    help, `h` health, `O` outbox, `ctrl+p` palette, each closed by esc); the rest do
+    nothing."""
+    own = {"i", "l", "q", "question_mark", "h", "O", "ctrl+p"}
     app = make_app(FakeBackend(sections=()), login_flow=ScriptedFlow())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

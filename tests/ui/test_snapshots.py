@@ -8,14 +8,20 @@ Regenerate with `pytest tests/ui/test_snapshots.py --snapshot-update` and look a
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.fakes.backend import FakeBackend
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
+from tests.ui.test_outbox_view import HOSTILE, label
 from zen_tui.auth.states import DeviceCodeShown
 from zen_tui.config import AccountConfig
+from zen_tui.models import ActionState
+from zen_tui.store import Store
+from zen_tui.store.outbox import INTERRUPTED
 
 from .conftest import ScriptedFlow, make_app, until_quiet
 
@@ -145,3 +151,24 @@ def test_login_device_code(snap_compare) -> None:
         await until_quiet(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_outbox_view(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One entry of each state the view lists (the failed one's reason hostile: shown as
+    text), the cursor on the unknown one."""
+    ids = iter(range(0xA1, 0xFF))
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(ids) << 100))  # fixed ids
+    store = Store.open(tmp_path / "zen.db", clock=lambda: FROZEN_NOW - 42)
+    failed = store.outbox_add(label(1))
+    store.outbox_update(failed.id, state=ActionState.FAILED, reason=HOSTILE, attempt=True)
+    unknown = store.outbox_add(label(2))
+    store.outbox_update(unknown.id, state=ActionState.UNKNOWN, reason=INTERRUPTED)
+    store.outbox_add(label(3))
+    store.outbox_add(label(4, "jira"))
+    backend = FakeBackend()
+    backend.outbox_store = store
+    try:
+        app = make_app(backend)
+        assert snap_compare(app, terminal_size=(120, 16), run_before=pressing("O", "down"))
+    finally:
+        store.close()

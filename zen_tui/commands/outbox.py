@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zen_tui.config import Settings
     from zen_tui.store import OutboxEntry, Store
+    from zen_tui.store.outbox_words import Said
 
 HELP = "list queued/failed actions, retry, clear or cancel them"
-# How the refusals name the server an action goes to.
-SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -63,6 +61,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if verb == "clear":
             return _clear(store, None if args.failed else args.entry)
         if verb == "cancel":
+            from zen_tui.store.outbox_words import SERVICE_NAMES
+
             services = {a.name: SERVICE_NAMES[a.service] for a in settings.accounts}
             if args.all_pending:
                 return _cancel_pending(store, services)
@@ -73,29 +73,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(store: Store, *, json_out: bool) -> int:
-    from zen_tui.models import ActionState
+    from zen_tui.store import outbox_words
 
-    shown = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
-    entries = store.outbox_by_state(*shown)
+    entries = outbox_words.listed(store)
     if json_out:
         import json
 
         print(json.dumps({"entries": [entry_json(e) for e in entries]}, indent=2))
         return 0
     if not entries:
-        print("outbox empty: nothing pending or failed")
-    from zen_tui.store.outbox import held_reasons
-
-    now = time.time()
-    held = held_reasons(entries)
-    for e in entries:
-        why = held.get(e.id) or e.reason
-        reason = f": {why}" if why else ""
-        age = int(now - e.updated_at)
-        print(
-            f"{e.id[:12]}  {e.state:<8} {e.action.kind} on {e.action.item_id}"
-            f" ({e.attempts} attempts, {age}s ago){reason}"
-        )
+        print(outbox_words.EMPTY)
+    for line in outbox_words.lines(entries):
+        print(line)
     return 0
 
 
@@ -131,59 +120,52 @@ def _find(store: Store, prefix: str, *, failed: bool = True) -> OutboxEntry | No
 
 
 def _retry(store: Store, prefix: str) -> int:
+    from zen_tui.store import outbox_words
+
     entry = _find(store, prefix)
     if entry is None:
         return 2
-    from zen_tui.models import ActionState
-
-    store.outbox_update(entry.id, state=ActionState.PENDING, reason="retry asked by the user")
-    print(
-        f"queued again: {entry.action.kind} on {entry.action.item_id}; "
-        "`zen-tui sync --once` or the dashboard sends it"
-    )
-    return 0
+    said = outbox_words.retry(store, entry.id)
+    if said.code == 0:
+        said = said._replace(line=f"{said.line}; `zen-tui sync --once` or the dashboard sends it")
+    return _say(said)
 
 
 def _clear(store: Store, prefix: str | None) -> int:
+    from zen_tui.store import outbox_words
+
     if prefix is None:
         print(f"cleared {store.outbox_delete_failed()} failed entries")
         return 0
     entry = _find(store, prefix)
     if entry is None:
         return 2
-    store.outbox_delete_failed(entry.id)
-    print(f"cleared: {entry.action.kind} on {entry.action.item_id}")
-    return 0
+    return _say(outbox_words.clear(store, entry))
 
 
 def _cancel(store: Store, prefix: str, services: dict[str, str]) -> int:
-    from zen_tui.models import ActionState
-    from zen_tui.store import leases
+    from zen_tui.store import outbox_words
 
     entry = _find(store, prefix, failed=False)
     if entry is None:
         return 2
-    if entry.state is ActionState.FAILED:  # nothing will send it: forgotten, as `clear` does
-        if store.outbox_delete_failed(entry.id):
-            print(f"cleared: {_what(entry)} had failed, so it was not going to be sent")
-            return 0
-        entry = store.outbox_get(entry.id) or entry  # retried meanwhile: cancelled below
-    done = store.outbox_cancel(entry.id, alive=leases.alive)
-    if done.stopped_by is not None:
-        print(f"zen-tui: {_refusal(entry, done.stopped_by, services)}", file=sys.stderr)
-        return 1
-    if not done.cancelled:
-        print(f"zen-tui: {_what(entry)} is no longer in the outbox", file=sys.stderr)
-        return 2
-    _say_cancelled(done.cancelled)
-    return 0
+    return _say(outbox_words.cancel(store, entry, services, outbox_words.Where.cli()))
+
+
+def _say(said: Said) -> int:
+    """The line on stdout when done, else on stderr; the exit status."""
+    if said.code == 0:
+        print(said.line)
+    else:
+        print(f"zen-tui: {said.line}", file=sys.stderr)
+    return said.code
 
 
 def _cancel_pending(store: Store, services: dict[str, str]) -> int:
     """Every pending entry, each with the steps chained after it; those a zen-tui is
     sending right now are left, each said why."""
     from zen_tui.models import ActionState
-    from zen_tui.store import leases
+    from zen_tui.store import leases, outbox_words
 
     gone: set[str] = set()
     refused = 0
@@ -194,56 +176,10 @@ def _cancel_pending(store: Store, services: dict[str, str]) -> int:
         gone.update(e.id for e in done.cancelled)
         if done.stopped_by is not None:
             refused += 1
-            print(f"zen-tui: {_refusal(entry, done.stopped_by, services)}", file=sys.stderr)
+            line = outbox_words.refusal(entry, done.stopped_by, services, outbox_words.Where.cli())
+            print(f"zen-tui: {line}", file=sys.stderr)
         elif done.cancelled:
-            _say_cancelled(done.cancelled)
+            print(outbox_words.cancelled(done.cancelled))
     if not gone and not refused:
         print("nothing pending to cancel")
     return 1 if refused else 0
-
-
-def _what(entry: OutboxEntry) -> str:
-    return f"{entry.action.kind} on {entry.action.item_id}"
-
-
-def _say_cancelled(cancelled: list[OutboxEntry]) -> None:
-    first, *chained = cancelled
-    also = ""
-    if chained:
-        steps = "the step" if len(chained) == 1 else f"the {len(chained)} steps"
-        also = f" and {steps} chained after it ({', '.join(map(_what, chained))})"
-    print(f"cancelled: {_what(first)}{also}; never sent")
-
-
-def _refusal(entry: OutboxEntry, stop: OutboxEntry, services: dict[str, str]) -> str:
-    """One line: why `entry` cannot be cancelled (`stop`: it, or a step chained after it,
-    says why) and what to do instead."""
-    from zen_tui.models import ActionState
-    from zen_tui.store import leases
-
-    server = services.get(stop.action.account, "the server")
-    what = _what(stop)
-    if stop.id != entry.id:
-        what = f"{what}, chained after {_what(entry)} and cancelled with it,"
-    undo = f"if you do not want it, undo it on {server} once `zen-tui outbox` no longer lists it"
-    if stop.state is ActionState.DONE:
-        return f"{what} cannot be cancelled: it was already sent; undo it on {server}"
-    if stop.state is ActionState.FAILED:
-        return (
-            f"{what} failed meanwhile, so nothing will send it; "
-            f"`zen-tui outbox clear {stop.id[:12]}` forgets it"
-        )
-    holder = stop.lease_owner
-    if stop.state is ActionState.UNKNOWN or (
-        stop.state is ActionState.SENDING and (holder is None or not leases.alive(holder))
-    ):
-        return (
-            f"{what} cannot be cancelled: it may already have reached {server} (no clear "
-            f"answer came back), so it is checked there and resent only if it did not land; "
-            f"{undo}"
-        )
-    by = leases.describe(holder) if holder else "a zen-tui"
-    return (
-        f"{what} cannot be cancelled: it is being sent to {server} right now (by {by}); "
-        f"try again in a moment if it is still pending, else {undo}"
-    )

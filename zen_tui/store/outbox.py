@@ -208,10 +208,13 @@ class OutboxMixin(StoreBase):
         reason: str | None = None,
         attempt: bool = False,
         owner: str | None = None,
+        only_from: ActionState | None = None,
     ) -> OutboxEntry:
         """Move an entry to `state`; `reason` replaces the old one (None clears it);
         `attempt=True` counts one more send attempt. With `owner`, LeaseHeld is raised unless
-        `owner` holds the entry's lease (else another process may be deciding its state)."""
+        `owner` holds the entry's lease (else another process may be deciding its state).
+        With `only_from`, InvalidTransition unless the entry is in that state now (a user's
+        retry of a failed entry, which another process may have retried meanwhile)."""
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
@@ -223,6 +226,8 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is no longer leased to this process (its lease "
                     "ran out or was released); it was left to whoever holds it now"
                 )
+            if only_from is not None and current.state is not only_from:
+                raise InvalidTransition(f"outbox entry {entry_id} is {current.state} now")
             allowed = _ALLOWED_FROM.get(current.state)
             if allowed is not None and state not in allowed:
                 raise InvalidTransition(

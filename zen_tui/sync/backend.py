@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -30,7 +30,10 @@ from zen_tui.models import (
     Snapshot,
     format_age,
 )
-from zen_tui.store.rows import Link
+from zen_tui.store.rows import Link, OutboxEntry
+
+if TYPE_CHECKING:  # the outbox view's words load with it, not with every command
+    from zen_tui.store.outbox_words import Said, Where
 
 T = TypeVar("T")
 
@@ -270,6 +273,23 @@ class Backend(Protocol):
         """Run `query` (GitHub search, JQL, Slack channels or search) for the section on the
         server; if it answers, the section uses it from now on (this session) and is listed
         again. Raises QueryRejected with the server's error otherwise."""
+        ...
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """The outbox entries not done, as `zen-tui outbox` lists them (the outbox view)."""
+        ...
+
+    def outbox_retry(self, entry_id: str) -> Said:
+        """Queue a failed entry again (and send it soon); what was done, in one line."""
+        ...
+
+    def outbox_clear(self, entry: OutboxEntry) -> Said:
+        """Forget a failed entry."""
+        ...
+
+    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+        """Take back a pending entry (with the steps chained after it), or say why not in
+        `where`'s words; the rows showing it pending are rolled back."""
         ...
 
     def health(self) -> list[AccountHealth]: ...

@@ -59,12 +59,13 @@ from zen_tui.models import (
     whole,
 )
 from zen_tui.redaction import redact
-from zen_tui.store import Store, take_recovery_messages
+from zen_tui.store import Store, outbox_words, take_recovery_messages
 from zen_tui.store.codec import sort_key
 from zen_tui.store.logins import session_stamp
 from zen_tui.store.moves import moved_items
 from zen_tui.store.outbox import NO_FIGURES, OutboxFigures
-from zen_tui.store.rows import Link, StoreError
+from zen_tui.store.outbox_words import Said, Where
+from zen_tui.store.rows import Link, OutboxEntry, StoreError
 from zen_tui.store.saver import HEARTBEAT
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
@@ -902,6 +903,37 @@ class SyncEngine:
         else:
             await self.outbox.replay()
             await self.relist_landed(entries)
+
+    # --- the outbox view: the store calls and words `zen-tui outbox` uses (outbox_words) ---
+
+    def outbox_entries(self) -> list[OutboxEntry]:
+        return outbox_words.listed(self.store)
+
+    def outbox_retry(self, entry_id: str) -> Said:
+        """Queued again and sent now (this engine's outbox is woken), not at its next turn."""
+        said = outbox_words.retry(self.store, entry_id)
+        self._outbox_changed()
+        if said.code == 0:
+            self.outbox.wake()
+        return said
+
+    def outbox_clear(self, entry: OutboxEntry) -> Said:
+        said = outbox_words.clear(self.store, entry)
+        self._outbox_changed()
+        return said
+
+    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+        names = outbox_words.SERVICE_NAMES
+        services = {a: names.get(s, s) for a, s in self._services().items()}
+        said = outbox_words.cancel(self.store, entry, services, where)
+        self._outbox_changed()
+        return said
+
+    def _outbox_changed(self) -> None:
+        """The gateway cards' figures read again, and the rows of this process's entries
+        taken out (a cancel, with the steps chained after it) told so: rolled back."""
+        self.tally.changed()
+        self.outbox.tell(self.outbox.ended_elsewhere()())
 
     def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
         """The cross-links stored for these items (all when None), from the local store."""

@@ -27,7 +27,7 @@ from textual.theme import Theme
 from zen_tui.config import AccountConfig, CommandConfig, Settings
 from zen_tui.events import Event
 from zen_tui.models import Snapshot
-from zen_tui.sync.backend import Backend, SectionUpdated
+from zen_tui.sync.backend import ActionUpdated, Backend, OutboxCounted, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
 from zen_tui.ui.health_model import HealthModel
@@ -44,6 +44,7 @@ from zen_tui.ui.widgets.pane import FilterInput
 if TYPE_CHECKING:
     from zen_tui.ui.screens.health import HealthScreen
     from zen_tui.ui.screens.login import FlowFactory, LoginOutcome
+    from zen_tui.ui.screens.outbox import OutboxScreen
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("q", "leave", "Quit", id="quit"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("h", "health", "Health", id="health"),
+    Binding("O", "outbox", "Outbox", id="outbox", show=False),
     Binding(
         "ctrl+p", "command_palette", "Palette", id="command-palette", priority=True, show=False
     ),
@@ -128,6 +130,7 @@ class ZenApp(App[str | None]):
         self.active_commands: list[int] = []  # [[commands]] entries bound (no clash)
         self._health_dirty = False
         self._cards_pending = False
+        self._outbox_pending = False
         self.key_gate = KeyGate(self, super().on_event)
 
     async def on_event(self, event: events.Event) -> None:
@@ -321,6 +324,10 @@ class ZenApp(App[str | None]):
         top = stack[-1] if stack else None  # none while quitting
         if changed and _as_health(top) is not None:
             self.call_after_refresh(self._refresh_health)
+        outbox = isinstance(event, ActionUpdated | OutboxCounted)
+        if outbox and _as_outbox(top) is not None and not self._outbox_pending:
+            self._outbox_pending = True  # a burst of sends: one read of the outbox
+            self.call_after_refresh(self._refresh_outbox)
 
     def _flush_cards(self) -> None:
         self._cards_pending = False
@@ -333,6 +340,12 @@ class ZenApp(App[str | None]):
         if self._health_dirty and health is not None:
             self._health_dirty = False
             health.update_view()
+
+    def _refresh_outbox(self) -> None:
+        self._outbox_pending = False
+        view = _as_outbox(self.screen)
+        if view is not None:
+            view.update_view()
 
     def _dashboard(self) -> DashboardScreen | None:
         dash = self._dash
@@ -437,6 +450,14 @@ class ZenApp(App[str | None]):
             return
         services = self.configured_services()
         self.push_screen(HealthScreen(self.health_model, self.clock, services))
+
+    def action_outbox(self) -> None:
+        """The outbox view (over the dashboard or the health screen), as action_health."""
+        from zen_tui.ui.screens.outbox import OutboxScreen
+
+        if self._dialog_in_the_way() or isinstance(self.screen, OutboxScreen):
+            return
+        self.push_screen(OutboxScreen(self))
 
     def action_login(self, account: str | None = None) -> None:
         """The login screen, for `account` when given (else the user picks one)."""
@@ -572,6 +593,15 @@ def _as_health(screen: object) -> HealthScreen | None:
     return found
 
 
+def _as_outbox(screen: object) -> OutboxScreen | None:
+    """`screen` if it is the outbox view (its module loaded only once it first opens)."""
+    module = sys.modules.get("zen_tui.ui.screens.outbox")
+    found: OutboxScreen | None = None
+    if module is not None and isinstance(screen, module.OutboxScreen):
+        found = screen
+    return found
+
+
 def display_keys(keys: str) -> str:
     return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
 
@@ -595,6 +625,7 @@ def all_bindings() -> list[Binding]:
         PickerModal,
         QueryModal,
     )
+    from zen_tui.ui.screens.outbox import OutboxScreen
 
     dialogs = (
         EditorModal,
@@ -605,6 +636,7 @@ def all_bindings() -> list[Binding]:
         QueryModal,
         HelpScreen,
         HealthScreen,
+        OutboxScreen,
         LoginScreen,
     )
     seen = {b.id for b in dashboard_bindings()}

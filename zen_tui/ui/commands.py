@@ -57,6 +57,13 @@ class ZenCommands(Provider):
                 partial(app.run_action, "health"),
             )
         )
+        found.append(
+            (
+                "Outbox",
+                "actions not sent yet and failed ones: retry, cancel, clear",
+                partial(app.run_action, "outbox"),
+            )
+        )
         found.append(("Help: keys", "every binding with its id", partial(app.run_action, "help")))
         for account in zen.accounts if zen is not None else ():
             where = escape(clean(f"{account.service} · {account.base_url}"))  # help is markup

@@ -87,6 +87,24 @@ def test_failed_may_only_be_retried(store: Store, target: ActionState) -> None:
     assert retried.state is PENDING
 
 
+@pytest.mark.parametrize("now", [PENDING, SENDING, UNKNOWN])
+def test_a_user_retry_takes_only_an_entry_still_failed(store: Store, now: ActionState) -> None:
+    """The outbox view's `r` on a line read before another process retried it (now being
+    sent, say): set back to PENDING, a send in flight could be made again."""
+    entry = store.outbox_add(action())
+    store.outbox_update(entry.id, state=FAILED, reason="502")
+    store.outbox_update(entry.id, state=PENDING)  # `zen-tui outbox retry` elsewhere
+    if now is not PENDING:
+        store.outbox_update(entry.id, state=now, reason="on its way")
+    with pytest.raises(InvalidTransition, match=f"is {now} now"):
+        store.outbox_update(entry.id, state=PENDING, only_from=FAILED)
+    kept = store.outbox_get(entry.id)
+    assert kept is not None and (kept.state, kept.reason) == (
+        now,
+        None if now is PENDING else "on its way",
+    )
+
+
 def test_updating_a_missing_entry_is_a_clear_error(store: Store) -> None:
     with pytest.raises(StoreError, match="no outbox entry 'nope'"):
         store.outbox_update("nope", state=DONE)

@@ -1,0 +1,271 @@
+"""The outbox view (`O`): the entries `zen-tui outbox` lists, on a real SQLite store, with the
+same words; retry, cancel and clear the one under the cursor; read again when the engine says
+the outbox changed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList, Static
+
+from tests.fakes.backend import FROZEN_NOW, FakeBackend
+from tests.unit.sync.fakes import Result
+from tests.unit.sync.outbox_engine import outbox_engine
+from zen_tui.gateway.clock import SystemClock
+from zen_tui.gateway.errors import CircuitOpen
+from zen_tui.models import Action, ActionState
+from zen_tui.store import Store
+from zen_tui.store.outbox import INTERRUPTED
+from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines
+from zen_tui.store.rows import OutboxEntry
+from zen_tui.sync.backend import ActionUpdated, OutboxCounted
+from zen_tui.sync.outbox import TAKEN_OUT
+from zen_tui.ui.app import ZenApp
+from zen_tui.ui.screens.outbox import OutboxScreen
+
+from .conftest import make_app, notes, outbox_idle, until_quiet
+
+pytestmark = pytest.mark.timeout(60)
+HOSTILE = "[bold]x[/] \x1b[31mred [@click=app.quit]y[/]"
+
+
+def label(n: int, account: str = "gh") -> Action:
+    return Action(kind="add_label", item_id=f"{account}:zen/tui#{n}", account=account, params={})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """Entries updated 30 s before the app's frozen clock: `30s ago` in every line."""
+    opened = Store.open(tmp_path / "zen.db", clock=lambda: FROZEN_NOW - 30)
+    yield opened
+    opened.close()
+
+
+def seed(store: Store) -> dict[str, OutboxEntry]:
+    """One entry in each state the view lists, in this order."""
+    failed = store.outbox_add(label(1))
+    store.outbox_update(failed.id, state=ActionState.FAILED, reason="422 no such label")
+    unknown = store.outbox_add(label(2))
+    store.outbox_update(unknown.id, state=ActionState.UNKNOWN, reason=INTERRUPTED)
+    pending = store.outbox_add(label(3))  # held behind the unknown one
+    jira = store.outbox_add(label(4, "jira"))
+    return {"failed": failed, "unknown": unknown, "pending": pending, "jira": jira}
+
+
+@asynccontextmanager
+async def outbox_view(store: Store) -> AsyncIterator[tuple[ZenApp, Pilot[Any]]]:
+    backend = FakeBackend()
+    backend.outbox_store = store
+    app = make_app(backend)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("O")
+        await until_quiet(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+        yield app, pilot
+
+
+def shown(app: ZenApp) -> list[str]:
+    listing = app.screen.query_one(OptionList)
+    if not listing.display:
+        return []
+    return [str(listing.get_option_at_index(n).prompt) for n in range(listing.option_count)]
+
+
+async def select(pilot: Pilot[Any], entry: OutboxEntry) -> None:
+    view = pilot.app.screen
+    assert isinstance(view, OutboxScreen)
+    while (now := view.selected()) is not None and now.id != entry.id:
+        await pilot.press("down")
+    assert now is not None
+
+
+def last_note(app: ZenApp) -> str:
+    return notes(app)[-1]
+
+
+async def test_it_lists_what_zen_tui_outbox_lists_with_the_same_words(store: Store) -> None:
+    entries = seed(store)
+    done = store.outbox_add(label(5))
+    store.outbox_update(done.id, state=ActionState.DONE)  # done: not listed
+    async with outbox_view(store) as (app, _):
+        listed = store.outbox_by_state(*(s for s in ActionState if s is not ActionState.DONE))
+        assert shown(app) == lines(listed, FROZEN_NOW)
+        failed, unknown, pending, jira = shown(app)
+        assert failed.startswith(f"{entries['failed'].id[:12]}  failed ")
+        assert "add_label on gh:zen/tui#1 (0 attempts, 30s ago): 422 no such label" in failed
+        assert unknown.endswith(f": {INTERRUPTED}")
+        assert "waits behind 1 earlier action of gh not sent yet" in pending
+        assert jira.endswith("add_label on jira:zen/tui#4 (0 attempts, 30s ago)")
+
+
+async def test_retry_queues_a_failed_entry_again_and_the_list_says_so(store: Store) -> None:
+    entries = seed(store)
+    async with outbox_view(store) as (app, pilot):
+        await select(pilot, entries["failed"])
+        await pilot.press("r")
+        await until_quiet(pilot)
+        now = store.outbox_get(entries["failed"].id)
+        assert now is not None and now.state is ActionState.PENDING
+        assert now.reason == RETRY_REASON
+        assert last_note(app) == "queued again: add_label on gh:zen/tui#1"
+        assert shown(app)[0].startswith(f"{now.id[:12]}  pending  ")  # read again at once
+
+        await pilot.press("r")  # pending now: nothing to retry, and it says why
+        await until_quiet(pilot)
+        assert "is pending, not failed: only a failed entry is retried" in last_note(app)
+
+
+async def test_cancel_takes_back_a_pending_entry(store: Store) -> None:
+    entries = seed(store)
+    async with outbox_view(store) as (app, pilot):
+        await select(pilot, entries["jira"])
+        await pilot.press("x")
+        await until_quiet(pilot)
+        assert store.outbox_get(entries["jira"].id) is None
+        assert last_note(app) == "cancelled: add_label on jira:zen/tui#4; never sent"
+        assert not any("jira:zen/tui#4" in line for line in shown(app))
+        assert len(shown(app)) == 3
+
+
+async def test_cancel_of_an_unknown_entry_is_refused_in_one_line(store: Store) -> None:
+    entries = seed(store)
+    async with outbox_view(store) as (app, pilot):
+        await select(pilot, entries["unknown"])
+        await pilot.press("x")
+        await until_quiet(pilot)
+        now = store.outbox_get(entries["unknown"].id)
+        assert now is not None and now.state is ActionState.UNKNOWN  # left as it was
+        said = last_note(app)
+        assert "\n" not in said
+        assert said.startswith(
+            "add_label on gh:zen/tui#2 cannot be cancelled: it may already have reached GitHub"
+        )
+        assert said.endswith("undo it on GitHub once the outbox view no longer lists it")
+        assert app.screen.query_one(OptionList).highlighted == 1  # the cursor stays on it
+
+
+async def test_clear_forgets_a_failed_entry_and_only_a_failed_one(store: Store) -> None:
+    entries = seed(store)
+    async with outbox_view(store) as (app, pilot):
+        await select(pilot, entries["pending"])
+        await pilot.press("c")
+        await until_quiet(pilot)
+        assert store.outbox_get(entries["pending"].id) is not None
+        assert last_note(app) == (
+            "add_label on gh:zen/tui#3 is not failed now: only a failed entry is cleared"
+        )
+        await select(pilot, entries["failed"])
+        await pilot.press("c")
+        await until_quiet(pilot)
+        assert store.outbox_get(entries["failed"].id) is None
+        assert last_note(app) == "cleared: add_label on gh:zen/tui#1"
+        assert len(shown(app)) == 3
+
+
+async def test_an_empty_outbox_says_so(store: Store) -> None:
+    async with outbox_view(store) as (app, pilot):
+        empty = app.screen.query_one("#outbox-empty", Static)
+        assert empty.display and str(empty.render()) == EMPTY
+        assert shown(app) == []
+        await pilot.press("r", "x", "c")
+        await until_quiet(pilot)
+        assert notes(app)[-3:] == ["the outbox is empty: nothing to act on"] * 3
+        await pilot.press("escape")
+        await until_quiet(pilot)
+        assert not isinstance(app.screen, OutboxScreen)
+
+
+async def test_it_is_read_again_when_the_engine_says_the_outbox_changed(store: Store) -> None:
+    async with outbox_view(store) as (app, pilot):
+        store.outbox_add(label(1))  # `zen-tui act` in another terminal
+        await until_quiet(pilot)
+        assert shown(app) == []  # nothing said yet: not read again
+        backend = app.backend
+        assert isinstance(backend, FakeBackend)
+        backend.bus.publish(OutboxCounted(service="github", account="gh", pending=1, failed=0))
+        await until_quiet(pilot)
+        assert len(shown(app)) == 1
+        assert not app.screen.query_one("#outbox-empty").display
+
+
+async def test_server_text_is_shown_as_text(store: Store) -> None:
+    entry = store.outbox_add(label(1))
+    store.outbox_update(entry.id, state=ActionState.FAILED, reason=HOSTILE)
+    async with outbox_view(store) as (app, pilot):
+        (line,) = shown(app)
+        assert "[bold]x[/]" in line and "[@click=app.quit]y[/]" in line
+        assert "\x1b" not in line and "red" in line
+        await pilot.press("r")
+        await until_quiet(pilot)
+        assert app.is_running
+        assert "\x1b" not in "".join(shown(app))
+
+
+async def test_the_palette_opens_it(store: Store) -> None:
+    backend = FakeBackend()
+    backend.outbox_store = store
+    app = make_app(backend)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("ctrl+p", *"Outbox")
+        await until_quiet(pilot)
+        await pilot.press("enter")
+        await until_quiet(pilot)
+        assert isinstance(app.screen, OutboxScreen)
+
+
+async def test_a_retried_entry_is_sent_by_the_running_engine_and_leaves_the_list(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "zen.db"
+    engine = outbox_engine(path, SystemClock())
+    failed = engine.store.outbox_add(label(1))
+    engine.store.outbox_update(failed.id, state=ActionState.FAILED, reason="502 bad gateway")
+    engine.wired.clients["gh"].script = [Result(True)]  # type: ignore[attr-defined]
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("O")
+        await until_quiet(pilot)
+        assert len(shown(app)) == 1
+        await pilot.press("r")
+        while not outbox_idle(engine) or app._outbox_pending:
+            await until_quiet(pilot)
+        assert engine.store.outbox_get(failed.id).state is ActionState.DONE  # type: ignore[union-attr]
+        assert shown(app) == []  # read again on the engine's events, no key pressed
+        assert app.screen.query_one("#outbox-empty").display
+
+
+async def test_a_cancel_rolls_back_the_row_of_an_action_this_dashboard_queued(
+    tmp_path: Path,
+) -> None:
+    engine = outbox_engine(tmp_path / "zen.db", SystemClock())
+    client = engine.wired.clients["gh"]
+    shut = CircuitOpen(service="github", account="gh", retry_at=time.time() + 3600)
+    client.script = [shut, shut]  # type: ignore[attr-defined]
+    told: list[ActionUpdated] = []
+    engine.bus.subscribe(lambda e: told.append(e) if isinstance(e, ActionUpdated) else None)
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        (entry_id,) = await engine.submit([label(1)])
+        deadline = time.monotonic() + 30
+        while len(client.script) == 2 or engine.outbox.claimed:  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline, "the send was never tried"
+            await until_quiet(pilot)
+        assert told[-1].state is ActionState.PENDING  # the row says `add_label … pending`
+        await pilot.press("O")
+        await until_quiet(pilot)
+        await pilot.press("x")
+        await until_quiet(pilot)
+        assert engine.store.outbox_get(entry_id) is None
+        assert (told[-1].action_id, told[-1].state) == (entry_id, ActionState.FAILED)
+        assert told[-1].reason == TAKEN_OUT  # the row rolls back
+        assert shown(app) == []
