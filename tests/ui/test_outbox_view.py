@@ -173,6 +173,7 @@ async def test_an_empty_outbox_says_so(store: Store) -> None:
     async with outbox_view(store) as (app, pilot):
         empty = app.screen.query_one("#outbox-empty", Static)
         assert empty.display and str(empty.render()) == EMPTY
+        assert empty.border_title == "Outbox: actions not sent yet and failed ones"  # titled
         assert shown(app) == []
         await pilot.press("r", "x", "c")
         await until_quiet(pilot)

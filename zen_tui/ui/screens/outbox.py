@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from zen_tui.ui.app import ZenApp
 
 LISTING = "the outbox view"
+TITLE = "Outbox: actions not sent yet and failed ones"
 
 
 class OutboxScreen(Screen[None]):
@@ -33,7 +34,9 @@ class OutboxScreen(Screen[None]):
     ]
     DEFAULT_CSS = """
     OutboxScreen #outbox-entries { height: 1fr; border: round $foreground 30%; }
-    OutboxScreen #outbox-empty { height: 1fr; padding: 1 2; color: $text-muted; }
+    OutboxScreen #outbox-empty {
+        height: 1fr; padding: 1 2; color: $text-muted; border: round $foreground 30%;
+    }
     """
 
     def __init__(self, zen: ZenApp) -> None:
@@ -43,9 +46,10 @@ class OutboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         entries = OptionList(id="outbox-entries")
-        entries.border_title = "Outbox: actions not sent yet and failed ones"
+        empty = Static(plain(EMPTY), id="outbox-empty")
+        entries.border_title = empty.border_title = TITLE  # the same box, empty or not
         yield entries
-        yield Static(plain(EMPTY), id="outbox-empty")
+        yield empty
         yield Footer()
 
     def on_mount(self) -> None:
