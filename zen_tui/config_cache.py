@@ -116,10 +116,10 @@ def _holds_a_secret(text: str) -> bool:
 
 def _write(file: Path, payload: str) -> None:
     """Replace `file` by `payload` whole (a reader sees the old file or the new), private."""
-    import threading
+    import _thread  # threading's get_ident, without loading threading on the headless path
 
     file.parent.mkdir(parents=True, exist_ok=True, mode=paths.PRIVATE_DIR)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.{_thread.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)  # left by a killed run that had this pid
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, paths.PRIVATE_FILE)
     try:
