@@ -169,8 +169,10 @@ class BulkProcessor:
             self._left(entry, progress)
         batch = [e for e in batch if not holds.holds(e)]
         taken = [e for e in map(self.outbox.claim, batch) if e is not None]
-        for _ in range(len(batch) - len(taken)):  # another process is sending those
-            progress.step()
+        sent = {e.id for e in taken}
+        for entry in batch:
+            if entry.id not in sent:  # another process sends it, or it was taken out
+                self._said(entry, self.outbox.unclaimed_state(entry), progress)
         scope: str | None = None
         try:
             if taken:
@@ -228,9 +230,7 @@ class BulkProcessor:
                     sent = Sent(ActionState.UNKNOWN)
                     self.outbox.mark(entry, sent.state, reason_for(err))
                 holds.after(entry, sent)
-                self.outbox.claimed.discard(entry.id)  # a replay may take it from here
-                latest, _, reason = self.outbox.latest(entry)
-                self.outbox.publish(latest, sent.state, reason, progress.step())
+                self._said(entry, sent.state, progress)
 
         async def lane(entries: list[Any]) -> None:
             for entry in entries:
@@ -240,6 +240,13 @@ class BulkProcessor:
         for entry in sorted(batch, key=lambda e: e.seq):
             lanes.setdefault(item_of(entry), []).append(entry)
         await asyncio.gather(*(lane(entries) for entries in lanes.values()))
+
+    def _said(self, entry: Any, state: ActionState, progress: _Progress) -> None:
+        """Done with `entry` here: its row says `state` (with the store's reason), counted in
+        the selection's progress; a replay may take it from here."""
+        self.outbox.claimed.discard(entry.id)
+        latest, _, reason = self.outbox.latest(entry)
+        self.outbox.publish(latest, state, reason, progress.step())
 
     def _left(self, entry: Any, progress: _Progress) -> None:
         """An entry a wait holds back: left as it is (PENDING, or UNKNOWN to be verified)

@@ -326,7 +326,7 @@ class Outbox:
     def release(self, entry: Any) -> None:
         self.store.outbox_release(entry.id, self.owner)
 
-    def _elsewhere(self, entry: Any) -> ActionState:
+    def unclaimed_state(self, entry: Any) -> ActionState:
         """`entry` could not be claimed: its state now (FAILED when it was taken out of the
         outbox: a done one is pruned only days later), or SENDING while another process
         holds it (a retry is scheduled in case that process dies)."""
@@ -347,13 +347,13 @@ class Outbox:
         """`send`, also saying what a wait the entry is left in holds back (Holds.after)."""
         taken = self.claim(entry)
         if taken is None:
-            return Sent(self._elsewhere(entry))
+            return Sent(self.unclaimed_state(entry))
         try:
             return await self._send(self.clients[entry.action.account], taken)
         # Lost before sending (a verify that outlived the lease, a login switch held it, the
         # user cancelled it once the lease ran out): not sent.
         except (LeaseHeld, InvalidTransition, EntryGone):
-            return Sent(self._elsewhere(entry))
+            return Sent(self.unclaimed_state(entry))
         finally:
             self.release(taken)
 

@@ -164,6 +164,26 @@ async def test_a_bulk_item_whose_lease_was_taken_over_leaves_the_others_reported
     assert done == [(entries[1].id, (2, 3)), (entries[2].id, (3, 3))]
 
 
+async def test_a_jira_bulk_item_it_cannot_claim_still_gets_its_row_event():
+    """Of a selection's transitions, one was cancelled (taken out of the outbox) and one is
+    another process's to send: the bulk call goes without them, and each still gets its
+    event with the selection's progress, as one sent one by one does (the dashboard's batch
+    summary waits for an outcome per item: with only a step of the count it never came)."""
+    from msgspec.structs import replace
+
+    bulk, clients, store, events, _ = setup()
+    entries = bulk.outbox.queue(transitions(4))
+    del store.rows[entries[1].id]  # `zen-tui outbox cancel` from another terminal
+    store.rows[entries[2].id] = replace(store.rows[entries[2].id], lease_owner="another")
+    await bulk.process(entries)
+    assert [len(call) for call in clients["jira"].bulk_calls] == [2]
+    said = {e.action_id: (e.state, e.reason, e.progress) for e in events if e.progress}
+    assert set(said) == {e.id for e in entries}
+    assert said[entries[1].id][0] is S.FAILED and "taken out" in str(said[entries[1].id][1])
+    assert said[entries[2].id][0] is S.SENDING  # the other process's to finish
+    assert sorted(p for _, _, p in said.values()) == [(n, 4) for n in range(1, 5)]
+
+
 def comments(*items: str) -> list[Action]:
     return [Action("comment", f"jira:{item}", "jira", {"body": "x"}) for item in items]
 
