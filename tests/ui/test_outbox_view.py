@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
+from tests.helpers import eventually
 from tests.unit.sync.fakes import Result
 from tests.unit.sync.outbox_engine import outbox_engine
 from zen_tui.gateway.clock import SystemClock
@@ -22,7 +23,7 @@ from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
 from zen_tui.store.outbox import INTERRUPTED
-from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines
+from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines, listed
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.sync.outbox import TAKEN_OUT
@@ -88,6 +89,22 @@ async def select(pilot: Pilot[Any], entry: OutboxEntry) -> None:
 
 def last_note(app: ZenApp) -> str:
     return notes(app)[-1]
+
+
+async def test_the_ages_move_on_while_the_view_is_open(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`30s ago` reads `90s ago` a minute later, with no outbox event meanwhile."""
+    import zen_tui.ui.screens.outbox as view
+
+    monkeypatch.setattr(view, "AGE_TICK", 0.02)
+    seed(store)
+    async with outbox_view(store) as (app, _):
+        assert all("30s ago" in line for line in shown(app))
+        app.clock = lambda: FROZEN_NOW + 60
+        later = lines(listed(store), FROZEN_NOW + 60)
+        assert later != shown(app)
+        await eventually(lambda: shown(app) == later, "the lines' ages to move on")
 
 
 async def test_it_lists_what_zen_tui_outbox_lists_with_the_same_words(store: Store) -> None:

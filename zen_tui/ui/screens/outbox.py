@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 LISTING = "the outbox view"
 TITLE = "Outbox: actions not sent yet and failed ones"
+AGE_TICK = 1.0  # seconds between redraws of the entries' ages
 
 
 class OutboxScreen(Screen[None]):
@@ -54,6 +55,17 @@ class OutboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.update_view()
+        self.set_interval(AGE_TICK, self._age_lines)
+
+    def _age_lines(self) -> None:
+        """The lines again from the entries read last (no store read): their "30s ago" moves
+        on while the view is open; a line redrawn only when its text changed."""
+        listing = self.query_one(OptionList)
+        entries = list(self.entries.values())
+        for entry, line in zip(entries, lines(entries, self.zen.clock()), strict=True):
+            prompt = plain(line)
+            if str(listing.get_option(entry.id).prompt) != str(prompt):
+                listing.replace_option_prompt(entry.id, prompt)
 
     def update_view(self) -> None:
         """Read the outbox again (the app calls it when the engine says it changed); the
