@@ -306,7 +306,7 @@ def test_ok_false_is_http_200_with_slacks_error_code(
     assert missing.response["ok"] is False
     anonymous = WebClient(base_url=api_url)  # no token at all
     assert error_of(anonymous.auth_test).response["error"] == "not_authed"
-    forged = WebClient(token="xoxp-not-a-token", base_url=api_url)
+    forged = WebClient(token="fake-token-not-issued", base_url=api_url)
     assert error_of(forged.auth_test).response["error"] == "invalid_auth"
     dev = channel(slack, "dev")
     slack.left_channels = "dev"
@@ -320,7 +320,7 @@ def test_ok_false_is_http_200_with_slacks_error_code(
 def test_missing_scope_names_needed_and_provided(
     server: SimulatorServer, slack: SlackSim, api_url: str
 ) -> None:
-    token = "xoxp-read-only-for-the-contract-test"
+    token = "fake-read-only-token-for-tests"
     scopes = frozenset({"channels:read", "channels:history"})
     slack.tokens[token] = TokenInfo("user", slack.me.id, scopes)
     reader = WebClient(token=token, base_url=api_url)
