@@ -87,6 +87,13 @@ async def select(pilot: Pilot[Any], entry: OutboxEntry) -> None:
     assert now is not None
 
 
+async def press_on(pilot: Pilot[Any], entry: OutboxEntry, key: str) -> None:
+    """`key` with `entry` under the cursor, and what it does settled."""
+    await select(pilot, entry)
+    await pilot.press(key)
+    await until_quiet(pilot)
+
+
 def last_note(app: ZenApp) -> str:
     return notes(app)[-1]
 
@@ -125,9 +132,7 @@ async def test_it_lists_what_zen_tui_outbox_lists_with_the_same_words(store: Sto
 async def test_retry_queues_a_failed_entry_again_and_the_list_says_so(store: Store) -> None:
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
-        await select(pilot, entries["failed"])
-        await pilot.press("r")
-        await until_quiet(pilot)
+        await press_on(pilot, entries["failed"], "r")
         now = store.outbox_get(entries["failed"].id)
         assert now is not None and now.state is ActionState.PENDING
         assert now.reason == RETRY_REASON
@@ -142,9 +147,7 @@ async def test_retry_queues_a_failed_entry_again_and_the_list_says_so(store: Sto
 async def test_cancel_takes_back_a_pending_entry(store: Store) -> None:
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
-        await select(pilot, entries["jira"])
-        await pilot.press("x")
-        await until_quiet(pilot)
+        await press_on(pilot, entries["jira"], "x")
         assert store.outbox_get(entries["jira"].id) is None
         assert last_note(app) == "cancelled: add_label on jira:zen/tui#4; never sent"
         assert not any("jira:zen/tui#4" in line for line in shown(app))
@@ -154,9 +157,7 @@ async def test_cancel_takes_back_a_pending_entry(store: Store) -> None:
 async def test_cancel_of_an_unknown_entry_is_refused_in_one_line(store: Store) -> None:
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
-        await select(pilot, entries["unknown"])
-        await pilot.press("x")
-        await until_quiet(pilot)
+        await press_on(pilot, entries["unknown"], "x")
         now = store.outbox_get(entries["unknown"].id)
         assert now is not None and now.state is ActionState.UNKNOWN  # left as it was
         said = last_note(app)
@@ -171,16 +172,12 @@ async def test_cancel_of_an_unknown_entry_is_refused_in_one_line(store: Store) -
 async def test_clear_forgets_a_failed_entry_and_only_a_failed_one(store: Store) -> None:
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
-        await select(pilot, entries["pending"])
-        await pilot.press("c")
-        await until_quiet(pilot)
+        await press_on(pilot, entries["pending"], "c")
         assert store.outbox_get(entries["pending"].id) is not None
         assert last_note(app) == (
             "add_label on gh:zen/tui#3 is not failed now: only a failed entry is cleared"
         )
-        await select(pilot, entries["failed"])
-        await pilot.press("c")
-        await until_quiet(pilot)
+        await press_on(pilot, entries["failed"], "c")
         assert store.outbox_get(entries["failed"].id) is None
         assert last_note(app) == "cleared: add_label on gh:zen/tui#1"
         assert len(shown(app)) == 3
