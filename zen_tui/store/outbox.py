@@ -50,6 +50,8 @@ _LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
 _STAMP = f"COALESCE(?, {_LOGIN})"
 # Not sent yet: an account's later entries wait behind these (sent in order).
 HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+# Not done: what `zen-tui outbox`, the outbox view and the cards' figures count.
+NOT_DONE = (*HOLDS_LATER, ActionState.FAILED)
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = HOLDS_LATER
 INTERRUPTED = "interrupted while sending; will verify before any resend"
@@ -343,11 +345,11 @@ class OutboxMixin(StoreBase):
         """Per account with any: its entries not sent yet and its failed ones. One indexed
         read of those rows alone (done ones are left out), each row's account alone decoded:
         cheap enough for a running engine to ask after every change of its outbox."""
-        wanted = (*HOLDS_LATER, ActionState.FAILED)
+        marks = ", ".join("?" * len(NOT_DONE))
         with self._lock:
             rows = self._connection().execute(
-                f"SELECT action, state FROM outbox WHERE state IN ({', '.join('?' * len(wanted))})",
-                [str(s) for s in wanted],
+                f"SELECT action, state FROM outbox WHERE state IN ({marks})",
+                [str(s) for s in NOT_DONE],
             )
             found = rows.fetchall()
         pending: dict[str, int] = {}

@@ -10,11 +10,9 @@ import time
 from typing import NamedTuple
 
 from zen_tui.models import ActionState
-from zen_tui.store.outbox import OutboxMixin, held_reasons
+from zen_tui.store.outbox import NOT_DONE, OutboxMixin, held_reasons
 from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
 
-# The entries listed: every one not done (done ones are pruned in time).
-LISTED = (ActionState.PENDING, ActionState.SENDING, ActionState.UNKNOWN, ActionState.FAILED)
 EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
 # How the refusals name the server an action goes to.
@@ -51,8 +49,8 @@ def what(entry: OutboxEntry) -> str:
 
 
 def listed(store: OutboxMixin) -> list[OutboxEntry]:
-    """The entries not done, in the order they were queued."""
-    return store.outbox_by_state(*LISTED)
+    """The entries not done (done ones are pruned in time), in the order they were queued."""
+    return store.outbox_by_state(*NOT_DONE)
 
 
 def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
