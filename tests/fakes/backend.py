@@ -410,7 +410,7 @@ class FakeBackend:
 
     def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
         assert self.outbox_store is not None, "the view lists no entry without a store"
-        services = {s.account: outbox_words.SERVICE_NAMES[s.service] for s in self._sections}
+        services = outbox_words.servers({s.account: s.service for s in self._sections})
         return outbox_words.cancel(self.outbox_store, entry, services, where)
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:

@@ -61,9 +61,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if verb == "clear":
             return _clear(store, None if args.failed else args.entry)
         if verb == "cancel":
-            from zen_tui.store.outbox_words import SERVICE_NAMES
+            from zen_tui.store.outbox_words import servers
 
-            services = {a.name: SERVICE_NAMES[a.service] for a in settings.accounts}
+            services = servers({a.name: a.service for a in settings.accounts})
             if args.all_pending:
                 return _cancel_pending(store, services)
             return _cancel(store, args.entry, services)

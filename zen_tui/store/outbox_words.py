@@ -7,6 +7,7 @@ command prints the lines, the view shows them (as data, never markup) and its no
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from zen_tui.models import ActionState
@@ -17,6 +18,11 @@ EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
 # How the refusals name the server an action goes to.
 SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
+
+
+def servers(services: Mapping[str, str]) -> dict[str, str]:
+    """account -> its server's name as the refusals say it, from account -> service."""
+    return {account: SERVICE_NAMES.get(service, service) for account, service in services.items()}
 
 
 class Said(NamedTuple):

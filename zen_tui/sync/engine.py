@@ -923,9 +923,8 @@ class SyncEngine:
         return said
 
     def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
-        names = outbox_words.SERVICE_NAMES
-        services = {a: names.get(s, s) for a, s in self._services().items()}
-        said = outbox_words.cancel(self.store, entry, services, where)
+        servers = outbox_words.servers(self._services())
+        said = outbox_words.cancel(self.store, entry, servers, where)
         self._outbox_changed()
         return said
 
