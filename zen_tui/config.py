@@ -663,7 +663,7 @@ def _read(path: Path) -> str:
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     """tomllib's parse of the config's `text`: loaded here, on a cache miss only (its
-    import compiles a dozen regular expressions, a fifth of a headless command)."""
+    import compiles a dozen regular expressions: ~5% of a headless command)."""
     import tomllib
 
     from zen_tui import toml_input
