@@ -18,7 +18,7 @@ import httpx
 
 from zen_tui.auth.browser import Browser, try_open
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed, SlowedDown
-from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.clock import Clock, SystemClock, sleep_unless
 from zen_tui.gateway.credentials import SecretRecord
 from zen_tui.json_input import loads
 from zen_tui.web_links import refusal
@@ -132,13 +132,7 @@ class DeviceFlow:
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep `seconds`; True if cancelled meanwhile."""
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        stopper = asyncio.ensure_future(self._cancelled.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
+        await sleep_unless(self.clock.sleep, seconds, self._cancelled)
         return self._cancelled.is_set()
 
     async def _post(self, path: str, form: dict[str, str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import heapq
 import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Protocol
 
 
@@ -29,6 +29,26 @@ class Clock(Protocol):
         """Around real work off the event loop (a store call in a thread): real time goes
         on; virtual time stands still, so a test's clock never runs ahead of that work."""
         ...
+
+
+async def sleep_unless(
+    sleep: Callable[[float], Awaitable[None]], seconds: float, event: asyncio.Event
+) -> bool:
+    """`sleep(seconds)` (a Clock's) unless `event` is set first: True when it was (woken).
+
+    Both waits are cancelled and waited for before it returns, with asyncio.wait, not
+    `suppress(CancelledError): await task`: that also swallowed a cancel aimed at the caller
+    when it came while a wait wound down, and a stop() then waited forever for a loop that
+    went on."""
+    sleeper = asyncio.ensure_future(sleep(seconds))
+    waker = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        waker.cancel()
+        await asyncio.wait({sleeper, waker})
+    return waker in done
 
 
 class Cancellable(Protocol):

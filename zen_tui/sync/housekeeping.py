@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from zen_tui.gateway.clock import Clock
+from zen_tui.gateway.clock import Clock, sleep_unless
 from zen_tui.redaction import redact
 
 log = logging.getLogger("zen_tui.sync.housekeeping")
@@ -148,13 +148,7 @@ class Housekeeping:
         if due is None:
             await self._changed.wait()
             return
-        added = asyncio.ensure_future(self._changed.wait())
-        sleep = asyncio.ensure_future(self.clock.sleep(due - self.clock.time()))
-        try:
-            await asyncio.wait({added, sleep}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            added.cancel()
-            sleep.cancel()
+        await sleep_unless(self.clock.sleep, due - self.clock.time(), self._changed)
 
     async def _run_one(self, scheduled: _Scheduled) -> None:
         """One run of a chore: a failure is logged once (the same chore failing again says

@@ -12,6 +12,7 @@ from typing import Protocol
 import msgspec
 
 from zen_tui.events import EventBus
+from zen_tui.gateway.clock import sleep_unless
 from zen_tui.models import SectionInfo
 from zen_tui.sync.backend import PollerChanged
 from zen_tui.sync.interval import Budget, IntervalPolicy, constrain, next_interval
@@ -185,18 +186,7 @@ class Poller:
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep `seconds` unless woken first. True = woken (re-check), False = timer ran out."""
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
-            # asyncio.wait, not `suppress(CancelledError): await task`: that also swallowed a
-            # cancel aimed at this task if it came while a helper wound down, and stop() then
-            # waited forever for a poller that went on polling.
-            await asyncio.wait({sleeper, waker})
-        return waker in done
+        return await sleep_unless(self.clock.sleep, seconds, self._wake)
 
 
 def _being_cancelled() -> bool:

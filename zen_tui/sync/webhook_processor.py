@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
-from zen_tui.gateway.clock import Clock, SystemClock
+from zen_tui.gateway.clock import Clock, SystemClock, sleep_unless
 from zen_tui.json_input import loads
 from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, ThreadReply, with_reply
 from zen_tui.services.github_parse import GONE_ACTIONS
@@ -106,7 +106,7 @@ class WebhookProcessor:
             if wait is None:  # the store said "disk full" in one line: no crash report beside it
                 log.warning("webhooks: queued deliveries stay queued until the disk has room")
             wait = FULL_RETRY_FIRST if wait is None else min(2 * wait, FULL_RETRY_MAX)
-            await self._woken_or_after(wait)
+            await sleep_unless(self.clock.sleep, wait, self._wake)  # or a new delivery's wake
 
     async def _apply_pending(self) -> bool:
         """Apply what is pending; True when a full disk stopped it (the rest stay queued)."""
@@ -122,18 +122,6 @@ class WebhookProcessor:
         except Exception:  # e.g. the store failing: keep the rows, try on the next wake
             log.exception("webhooks: applying queued deliveries failed")
         return False
-
-    async def _woken_or_after(self, seconds: float) -> None:
-        """Until the next delivery wakes the processor, or `seconds` on its clock."""
-        waits = [
-            asyncio.ensure_future(self.clock.sleep(seconds)),
-            asyncio.ensure_future(self._wake.wait()),
-        ]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
 
     def drain(self) -> int:
         """Apply every pending delivery; returns how many."""
