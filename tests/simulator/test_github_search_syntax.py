@@ -6,6 +6,7 @@ issues and pull requests (422, as GitHub's REST reference documents)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -339,3 +340,43 @@ async def test_a_fine_grained_token_without_a_writes_permission_is_told_which(
     assert label.status_code == 403
     assert label.headers["x-accepted-github-permissions"] == "issues=write; pull_requests=write"
     assert (await gh.get(f"{base}/pulls/{pr.number}", headers=none)).status_code == 200
+
+
+# ---- GitHub's limits on one search: query length, the first 1,000 results -------------------
+
+
+async def test_a_query_longer_than_256_characters_is_validation_failed(
+    gh: httpx.AsyncClient, contracts: Path
+) -> None:
+    """GitHub refuses a `q` of more than 256 characters (its REST reference), in the words
+    clients record: 422 Validation Failed, the reason in `errors`. 256 still answers."""
+    words = " ".join(["is:open"] * 40)  # 319 characters
+    at_limit = words[:256].rstrip(":nepoi ")  # whole words only
+    assert len(at_limit) <= 256
+    assert (await gh.get("/search/issues", params={"q": at_limit})).status_code == 200
+    r = await gh.get("/search/issues", params={"q": words})
+    assert r.status_code == 422
+    assert_valid(rest_schema(contracts, "validation-error"), r.json())
+    assert r.json()["errors"] == [
+        {
+            "message": "The search is longer than 256 characters.",
+            "resource": "Search",
+            "field": "q",
+            "code": "invalid",
+        }
+    ]
+
+
+async def test_no_page_reaches_past_the_first_1000_results(
+    gh: httpx.AsyncClient, contracts: Path
+) -> None:
+    """A page starting within the first 1,000 results answers (empty past the matches); one
+    starting at or past it is GitHub's 422 (basic-error shape), whatever the page size."""
+    for per_page, served, refused in ((100, 10, 11), (30, 34, 35)):
+        params = {"q": "is:open", "per_page": str(per_page)}
+        ok = await gh.get("/search/issues", params={**params, "page": str(served)})
+        assert ok.status_code == 200, ok.text
+        past = await gh.get("/search/issues", params={**params, "page": str(refused)})
+        assert past.status_code == 422
+        assert_valid(rest_schema(contracts, "basic-error"), past.json())
+        assert past.json()["message"] == "Only the first 1000 search results are available"

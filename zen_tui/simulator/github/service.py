@@ -25,7 +25,7 @@ from zen_tui.simulator.core.settings import SettingsError
 from zen_tui.simulator.core.world import ServiceSim, World
 from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
 from zen_tui.simulator.github.files import MAX_FILES
-from zen_tui.simulator.github.graphql_api import GraphQLApi
+from zen_tui.simulator.github.graphql_api import SEARCH_CAP, GraphQLApi
 from zen_tui.simulator.github.http import (
     DOCS,
     ApiError,
@@ -97,6 +97,18 @@ UNSEARCHABLE_USERS = {
 # clients report receiving (octokit's HttpError text in changesets/action#227, dashgit#129).
 MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
+# GitHub's search limits (REST reference "Search", "Limitations on query length" and "About
+# search"): a `q` of more than 256 characters is refused, in the words clients report getting
+# (release-it#1147, git-pr-release#103, tagpr#177: 422 Validation Failed with this error);
+# and no page reaches past the first 1,000 results (422, microsoft/vscode#93983 records it).
+MAX_QUERY = 256
+TOO_LONG = {
+    "message": f"The search is longer than {MAX_QUERY} characters.",
+    "resource": "Search",
+    "field": "q",
+    "code": "invalid",
+}
+PAST_THE_CAP = f"Only the first {SEARCH_CAP} search results are available"
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
 FINE_GRAINED_PREFIX = "github_pat_"
@@ -675,6 +687,8 @@ class GitHubSim(ServiceSim):
         query = ctx.query.get("q", "").strip()
         if not query:
             raise invalid("Search", "q")
+        if len(query) > MAX_QUERY:
+            raise ApiError(422, "Validation Failed", [TOO_LONG], documentation_url=SEARCH_DOCS)
         try:
             tree = parse(query)
         except BadQuery:
@@ -698,9 +712,11 @@ class GitHubSim(ServiceSim):
         if incomplete:  # what the search found before its time ran out: any of the matches
             matches = [m for m in matches if self.world.rng.random() < 0.5]
         page, per_page = page_params(ctx)
-        total = len(matches)
-        capped = matches[:1000]
         start = (page - 1) * per_page
+        if start >= SEARCH_CAP:
+            raise ApiError(422, PAST_THE_CAP, documentation_url=SEARCH_DOCS)
+        total = len(matches)
+        capped = matches[:SEARCH_CAP]
         items = [self.render.search_item(i) for i in capped[start : start + per_page]]
         # The next page must keep the order asked for: GitHub's links carry sort and order.
         keep: dict[str, str] = {k: ctx.query[k] for k in ("q", "sort", "order") if k in ctx.query}
