@@ -76,10 +76,13 @@ from zen_tui.services.github_parse import (
 )
 from zen_tui.services.github_query import (
     KIND_QUALIFIER,
+    MAX_QUERY,
+    changed_since,
     half_missing,
     kinds_named,
     merge_kinds,
     mixed_kinds_refused,
+    too_long,
     with_terms,
 )
 from zen_tui.services.markers import has_html_marker, html_marker
@@ -175,9 +178,26 @@ class GitHubClient(BaseClient):
         return await self._enrich(section, result, limit, read.interactive)
 
     async def _search(self, query: str, limit: int, cursor: str | None, read: Read) -> FetchResult:
-        """One search query, every page; `cursor` asks only for what changed since it."""
-        if cursor:
-            query = with_terms(query, after=(f"updated:>={cursor}",))
+        """One search query, every page; `cursor` asks only for what changed since it. The
+        cursor's term can take a query near GitHub's longest (MAX_QUERY) past it, which GitHub
+        refuses: then the query is asked whole and the rows older than the cursor dropped,
+        rather than the section's query shown refused although the user's query is fine."""
+        if not cursor:
+            return await self._query(query, limit, None, read)
+        delta = with_terms(query, after=(f"updated:>={cursor}",))
+        if len(delta) <= MAX_QUERY:  # GitHub may count otherwise: its refusal says so too
+            try:
+                result = await self._query(delta, limit, cursor, read)
+            except QueryRefused as err:
+                if not too_long(err):
+                    raise
+            else:
+                if not too_long(result.stale_error):
+                    return result
+        return changed_since(await self._query(query, limit, cursor, read), cursor)
+
+    async def _query(self, query: str, limit: int, cursor: str | None, read: Read) -> FetchResult:
+        """Every page of one search `q` as given; 422 is the query's refusal."""
         params = {"q": query, "per_page": min(PER_PAGE, max(1, limit)), "sort": "updated"}
         try:
             result = await self._paged(
@@ -412,6 +432,11 @@ class GitHubClient(BaseClient):
         (301): its new name tells the user what to put in the config. `err` as it was when
         nothing is found (another 422, a repository gone, the check failing), or when the
         refusal is of mixing issues and PRs (nothing to look up)."""
+        if too_long(err):  # what was sent (zen-tui's own terms in it), and what to do
+            said = (err.message or "").rstrip(".")
+            sent = f"{len(query)} characters sent, with zen-tui's own terms"
+            fix = "shorten the section's query (config)"
+            return dataclasses.replace(err, message=f"{said} ({sent}): {fix}")
         if mixed_kinds_refused(err):
             return err
         for name in dict.fromkeys(_REPO_QUALIFIER.findall(query)):

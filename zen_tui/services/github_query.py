@@ -24,6 +24,9 @@ from zen_tui.gateway.errors import ApiError
 from zen_tui.models import FetchResult
 from zen_tui.services.base import merge_cache
 
+# The longest search `q` GitHub takes (REST reference "Search", "Limitations on query
+# length"); a longer one is 422 Validation Failed.
+MAX_QUERY = 256
 _OWNERSHIP = re.compile(r"-?(repo|org|user):", re.IGNORECASE)
 # The qualifier GitHub names for each kind, as its note on App user tokens spells them.
 KIND_QUALIFIER = {"issue": "is:issue", "pr": "is:pull-request"}
@@ -95,6 +98,28 @@ def mixed_kinds_refused(err: Exception | None) -> bool:
         return False
     text = err.message or ""
     return "is:issue" in text and "is:pull-request" in text
+
+
+def too_long(err: Exception | None) -> bool:
+    """GitHub's 422 for a search `q` longer than it takes ("The search is longer than 256
+    characters.", as clients record it)."""
+    if not isinstance(err, ApiError) or err.status != 422:
+        return False
+    return "search is longer than" in (err.message or "")
+
+
+def changed_since(result: FetchResult, cursor: str) -> FetchResult:
+    """What a search for the rows updated since `cursor` answers, from the whole search sorted
+    newest update first: its rows from the cursor on. All of those were read (complete) once
+    a row older than the cursor was."""
+    items = [i for i in result.items if (i.updated_at or "") >= cursor]
+    return msgspec.structs.replace(
+        result,
+        items=items,
+        fetched={i.id: result.fetched[i.id] for i in items if i.id in result.fetched},
+        complete=result.complete or len(items) < len(result.items),
+        cursor=max((i.updated_at for i in items if i.updated_at), default=None) or cursor,
+    )
 
 
 def merge_kinds(results: list[FetchResult], limit: int, cursor: str | None) -> FetchResult:

@@ -4,13 +4,14 @@ outage): Jira's 400 on the first /search/jql page, GitHub's 422 on the first sea
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from zen_tui.gateway.errors import ApiError, QueryRefused
 
 from .conftest import section
 from .test_jira import API as JIRA_API
-from .test_partial_listings import GH, jira_later_pages_fail, search_page
+from .test_partial_listings import GH, ISSUES, jira_later_pages_fail, search_page
 
 SAYS = "The value 'NOPE' does not exist for the field 'project'."
 
@@ -58,3 +59,25 @@ async def test_github_search_answering_fine_is_untouched(gh, router) -> None:
     router.get(f"{GH}/search/issues").mock(return_value=search_page([1]))
     result = await gh.fetch_section(section("github", "is:open", pane="issues"))
     assert [i.key for i in result.items] == ["o/r#1"]
+
+
+async def test_github_delta_refused_as_too_long_is_the_whole_query_since_the_cursor(
+    gh, router
+) -> None:
+    """GitHub may count a query's length otherwise than its characters (clients report
+    refusals under 256): a delta refused as too long is asked again without the cursor's
+    term, and only the rows updated since the cursor kept, not the section refused."""
+    too_long = {"message": "The search is longer than 256 characters.", "code": "invalid"}
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.params["q"])
+        if "updated:>=" in request.url.params["q"]:
+            return httpx.Response(422, json={"message": "Validation Failed", "errors": [too_long]})
+        return search_page([5, 4, 3, 2])
+
+    router.get(f"{GH}/search/issues").mock(side_effect=answer)
+    result = await gh.fetch_section(ISSUES, cursor="2026-01-01T00:00:03Z")
+    assert [i.key for i in result.items] == ["o/r#5", "o/r#4", "o/r#3"]
+    assert result.complete and result.stale_error is None
+    assert sent == ["is:issue is:open updated:>=2026-01-01T00:00:03Z", "is:issue is:open"]
