@@ -842,11 +842,14 @@ class GitHubClient(BaseClient):
                 raise
 
     async def _remove_label(self, base: str, number: int, label: str, key: str) -> None:
+        """DELETE the label. GitHub's 404 saying `Label does not exist` (not on the issue) is
+        what was wanted; its plain 404 `Not Found` is the issue or repository not there or
+        no longer visible to the user, which removed nothing: a refusal."""
         try:
             path = f"{base}/issues/{number}/labels/{quote(label, safe='')}"
             await self._send("DELETE", path, None, key)
         except ApiError as err:
-            if err.status != 404:  # 404: the label is not there, which is what we wanted
+            if err.status != 404 or not (err.message or "").startswith(_LABEL_ABSENT):
                 raise
 
     def template(self, path: str) -> str:
@@ -1070,6 +1073,11 @@ def _classic_only(err: BaseException | None) -> QueryRefused | None:
     if not _TOKEN_TYPE_REFUSED.match(err.message or ""):
         return None
     return query_refused(dataclasses.replace(err, message=_CLASSIC_ONLY))
+
+
+# GitHub's 404 message for a label the issue does not have (clients log it, e.g.
+# googleapis/repo-automation-bots#1084); a repository or issue not there is "Not Found".
+_LABEL_ABSENT = "Label does not exist"
 
 
 def _method_refused(err: ApiError) -> bool:

@@ -111,6 +111,15 @@ async def test_removing_an_absent_label_is_ok(gh, router) -> None:
     assert (await gh.apply(act("remove_label", label="bug"), idempotency_key=KEY)).ok
 
 
+async def test_removing_a_label_from_an_issue_not_there_is_refused(gh, router) -> None:
+    """GitHub's plain 404 (the issue or its repository not there, or not visible to the user
+    any more) removed nothing: not `done`, but the refusal, said."""
+    router.delete(f"{REPO}/issues/5/labels/bug").respond(404, json={"message": "Not Found"})
+    result = await gh.apply(act("remove_label", label="bug"), idempotency_key=KEY)
+    assert not result.ok and result.conflict
+    assert "404" in result.message and "Not Found" in result.message
+
+
 async def test_bad_item_key_is_a_clear_failure(gh) -> None:
     action = Action(kind="close", item_id="github:nonsense", account="github")
     result = await gh.apply(action, idempotency_key=KEY)
