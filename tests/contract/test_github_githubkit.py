@@ -159,6 +159,38 @@ async def test_merge_settings_of_the_repository_as_the_description_types_them(
     assert not {"allow_merge_commit", "allow_squash_merge", "allow_rebase_merge"} & set(answer)
 
 
+VERSIONED = [
+    ("{repo}/issues/{n}", "assignee"),
+    ("{repo}/pulls/{n}", "assignee"),
+    ("{repo}/pulls/{n}", "merge_commit_sha"),
+    ("{repo}/pulls", "merge_commit_sha"),
+    ("/search/issues?q=is:open", "assignee"),
+    ("{repo}", "has_downloads"),
+    ("/rate_limit", "rate"),
+]
+
+
+@pytest.mark.parametrize(("path", "field"), VERSIONED)
+async def test_fields_version_2026_03_10_removed_are_gone_only_there(
+    setup, path: str, field: str
+) -> None:
+    """GitHub's breaking changes of 2026-03-10 take these fields out of its answers; 2022-11-28
+    (what zen-tui asks for, and what a request naming no version gets) still has them. Each
+    answer says which version it is (x-github-api-version-selected)."""
+    gh, pr = setup
+    url = path.format(repo=f"/repos/{pr.repo.full_name}", n=pr.number)
+
+    def fields(answer: Any) -> set[str]:
+        first = answer["items"][0] if "items" in answer else answer
+        return set(first[0] if isinstance(first, list) else first)
+
+    new = await gh.get(url)
+    assert new.headers["x-github-api-version-selected"] == "2026-03-10"
+    old = await gh.get(url, headers={"X-GitHub-Api-Version": "2022-11-28"})
+    assert old.headers["x-github-api-version-selected"] == "2022-11-28"
+    assert field not in fields(new.json()) and field in fields(old.json())
+
+
 # ---- every refusal zen-tui can get, as the current description documents it ----------------
 
 _REST = "githubkit_schemas.v2026_03_10.rest"

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 DOCS = "https://docs.github.com/rest"
+DEFAULT_VERSION = "2022-11-28"  # what GitHub answers a request naming no version as
 
 
 class ApiError(Exception):
@@ -69,6 +70,7 @@ class Ctx:
     query: dict[str, str]
     body: Any
     api_base: str
+    api_version: str = DEFAULT_VERSION  # the request's X-GitHub-Api-Version
     user: str = "me"  # whose token made the request (see GitHubSim.add_user)
     app_user: bool = False  # the token is a GitHub App's user access token (ghu_)
     # A fine-grained personal access token's permissions ("issues=write", ...); None: the
@@ -132,6 +134,30 @@ def bearer(header: str | None) -> str | None:
 def api_base(request: Request) -> str:
     root = str(request.base_url).rstrip("/")
     return root + str(request.scope.get("root_path", ""))
+
+
+# What REST API version 2026-03-10 took out of the answers the simulator gives (GitHub's
+# "Breaking changes" page, version 2026-03-10): issues' and PRs' singular `assignee` (the
+# `assignees` array says it), PRs' `merge_commit_sha`, repositories' `has_downloads` and
+# `use_squash_pr_title_as_default`, and /rate_limit's `rate` (`resources.core` says it).
+VERSION_2026 = "2026-03-10"
+_GONE_IN_2026 = frozenset({"merge_commit_sha", "has_downloads", "use_squash_pr_title_as_default"})
+
+
+def as_of(body: Any, version: str, *, top: bool = True) -> Any:
+    """`body` as API `version` answers it: the fields a later version removed left out."""
+    if version < VERSION_2026:
+        return body
+    if isinstance(body, list):
+        return [as_of(b, version, top=False) for b in body]
+    if not isinstance(body, dict):
+        return body
+    gone = set(_GONE_IN_2026)
+    if "assignees" in body:
+        gone.add("assignee")
+    if top and "resources" in body:
+        gone.add("rate")
+    return {k: as_of(v, version, top=False) for k, v in body.items() if k not in gone}
 
 
 def dump(body: Any) -> bytes:

@@ -27,13 +27,16 @@ from zen_tui.simulator.github.dates import SORT_KEYS, BadDate, sort_qualifier
 from zen_tui.simulator.github.files import MAX_FILES
 from zen_tui.simulator.github.graphql_api import SEARCH_CAP, GraphQLApi
 from zen_tui.simulator.github.http import (
+    DEFAULT_VERSION,
     DOCS,
+    VERSION_2026,
     ApiError,
     Bucket,
     Ctx,
     Reply,
     SecondaryLimit,
     api_base,
+    as_of,
     bearer,
     dump,
     invalid,
@@ -63,7 +66,7 @@ from zen_tui.simulator.github.state import (
 if TYPE_CHECKING:  # imported where the routes are made: it imports this module
     from zen_tui.simulator.github.oauth import DeviceFlow
 
-API_VERSIONS = {"2022-11-28", "2026-03-10"}
+API_VERSIONS = {DEFAULT_VERSION, VERSION_2026}
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
@@ -457,9 +460,13 @@ class GitHubSim(ServiceSim):
                 return no_user_agent()
             raw = await request.body()
             try:
-                return self._handle(request, raw, handler, resource, creates)
+                response = self._handle(request, raw, handler, resource, creates)
             except ApiError as exc:
-                return self._error(exc, resource or "core")
+                response = self._error(exc, resource or "core")
+            version = request.headers.get("x-github-api-version") or DEFAULT_VERSION
+            if version in API_VERSIONS:  # GitHub says which version answered
+                response.headers["x-github-api-version-selected"] = version
+            return response
 
         return endpoint
 
@@ -484,6 +491,7 @@ class GitHubSim(ServiceSim):
         ctx.app_user = token.startswith(APP_USER_PREFIX)
         ctx.grants = self.fine_grained.get(token)
         ctx.api_base = api_base(request)
+        ctx.api_version = version or DEFAULT_VERSION
         self.render.api_base = ctx.api_base
         if raw:
             try:
@@ -505,7 +513,7 @@ class GitHubSim(ServiceSim):
         reply = handler(ctx)
         if self.empty_lists_no_content and reply.status == 200 and reply.body == []:
             reply.status, reply.body = 204, None  # no content rather than [] (see settings)
-        body = dump(reply.body)
+        body = dump(as_of(reply.body, ctx.api_version))
         etag = '"' + hashlib.sha1(body + ctx.api_base.encode()).hexdigest() + '"'
         headers = {"etag": etag, **reply.headers}
         headers["cache-control"] = (
@@ -534,9 +542,8 @@ class GitHubSim(ServiceSim):
         headers = {**reply.headers, **self._rate_headers(resource)}
         if reply.body is None:
             return Response(status_code=reply.status, headers=headers)
-        return Response(
-            dump(reply.body), reply.status, headers=headers, media_type="application/json"
-        )
+        body = dump(as_of(reply.body, ctx.api_version))
+        return Response(body, reply.status, headers=headers, media_type="application/json")
 
     @staticmethod
     def _granted(ctx: Ctx, needs: str | None) -> None:
@@ -617,7 +624,7 @@ class GitHubSim(ServiceSim):
             "x-ratelimit-reset": str(reset),
             "x-ratelimit-resource": name,
             "x-github-media-type": "github.v3; format=json",
-            "x-github-api-version-selected": "2022-11-28",
+            "x-github-api-version-selected": DEFAULT_VERSION,  # the endpoint sets the asked one
             "x-github-request-id": f"{next(self._request_ids):08X}:SIM",
             "x-oauth-scopes": "notifications, read:org, repo",
         }
