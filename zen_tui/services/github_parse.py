@@ -45,6 +45,16 @@ def _login(r: Reader, obj: dict[str, Any], key: str) -> str | None:
     return None if user is None else r.text(user, "login")
 
 
+def _assignee(r: Reader, issue: dict[str, Any]) -> str | None:
+    """The issue's first assignee, from `assignees`: REST API version 2026-03-10 removed the
+    singular `assignee` (GitHub's breaking changes), which 2022-11-28 still sends (the same
+    login) and which an answer without `assignees` (a webhook's older payload) falls back to."""
+    if "assignees" not in issue:
+        return _login(r, issue, "assignee")
+    logins = _names(r, issue, "assignees", "login")
+    return logins[0] if logins else None
+
+
 def writer(r: Reader, obj: dict[str, Any]) -> str:
     """Who wrote a comment or review: GitHub answers `user: null` once that account is
     deleted, and its pages call such a writer "ghost" (as the GraphQL rows do)."""
@@ -79,7 +89,7 @@ def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None)
     }
     pr = r.opt_obj(raw, "pull_request")
     if pr is None and "head" not in raw:
-        return Issue(**common, status=r.text(raw, "state"), assignee=_login(r, raw, "assignee"))
+        return Issue(**common, status=r.text(raw, "state"), assignee=_assignee(r, raw))
     merged = bool((pr and r.opt_text(pr, "merged_at")) or r.opt_text(raw, "merged_at"))
     return PullRequest(
         **common,

@@ -14,6 +14,7 @@ import pytest
 
 from tests.contract.test_github_githubkit import operations, placeholders
 from zen_tui.gateway.gateway import Gateway
+from zen_tui.gateway.profiles import PROFILES
 from zen_tui.models import Action, Item, PullRequest
 
 from .conftest import section
@@ -141,3 +142,21 @@ async def test_every_request_is_an_operation_of_the_current_description(
         "repos.get_combined_status_for_ref",
         "checks.list_for_ref",
     }, sorted(seen)
+
+
+async def test_issues_read_as_version_2026_03_10_answers_them(sim, sim_client, monkeypatch) -> None:
+    """REST API version 2026-03-10 removed the singular `assignee` (its breaking changes): an
+    issue's assignee is read from `assignees`, as both versions answer it, so asking for the
+    newer version loses nobody."""
+    monkeypatch.setitem(PROFILES["github"].default_headers, "X-GitHub-Api-Version", "2026-03-10")
+    state = sim.world.services["github"].state
+    assigned = {
+        f"{i.repo.full_name}#{i.number}": i.assignees[0]
+        for i in state.items
+        if not i.is_pr and i.state == "open" and i.assignees
+    }
+    assert assigned
+    gh = sim_client("github")
+    issues = await gh.fetch_section(section("github", "is:open", pane="issues"), limit=1000)
+    read = {i.key: i.assignee for i in issues.items if i.key in assigned}
+    assert read and read == {key: assigned[key] for key in read}
