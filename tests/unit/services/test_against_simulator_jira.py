@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from zen_tui.gateway.errors import QueryRefused
@@ -88,6 +89,18 @@ async def test_bulk_transition_one_call_plus_polls(sim_client, sim) -> None:
     # either done, refused with the reason, or left to per-item verification.
     assert results[0].ok or not results[0].conflict
     assert all(r.ok or r.message for r in results)
+
+
+async def test_a_bulk_refusal_says_jiras_reason(sim_client, sim) -> None:
+    """Jira's bulk API answers a 400 with BulkOperationErrorResponse ({"errors": [{"message"}]},
+    not ErrorCollection): each action's result carries that message, not a bare "Bad Request"."""
+    jira = sim_client("jira")
+    issue = (await jira.fetch_section(section("jira", ""))).items[0]
+    ghost = msgspec.structs.replace(issue, id="jira:NOPE-404", key="NOPE-404")
+    moves = [act(i, "transition", transition="Done") for i in (issue, ghost)]
+    results = await jira.bulk_apply(moves, ["g0", "g1"], lambda done, total: None)
+    wanted = "Some of the issues in the issueIdsOrKeys are not valid"
+    assert [(r.ok, wanted in r.message) for r in results] == [(False, True)] * 2
 
 
 def preview_reads(sim) -> int:
