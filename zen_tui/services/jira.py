@@ -130,9 +130,13 @@ class JiraClient(BaseClient):
         )
         skipped = 0
         times = PageTimes()
+        # One list for every page of this search, as Jira asks: an action applied while
+        # the pages come in joins the next search's
+        reconcile = list(self._written)
         while not last and len(items) < limit:
             try:
-                resp = await self._search(jql, token, min(PAGE, limit - len(items)), read)
+                size = min(PAGE, limit - len(items))
+                resp = await self._search(jql, token, size, read, reconcile)
             except GatewayError as err:
                 if first is None:
                     raise
@@ -193,12 +197,14 @@ class JiraClient(BaseClient):
             self._verdicts[jql] = f"no issues; Jira says: {said}"
         return self._verdicts[jql]
 
-    async def _search(self, jql: str, token: str | None, size: int, read: Read) -> Response:
+    async def _search(
+        self, jql: str, token: str | None, size: int, read: Read, reconcile: list[int]
+    ) -> Response:
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
-        if self._written:  # the same list on every page, as Jira asks
-            body["reconcileIssues"] = list(self._written)
+        if reconcile:
+            body["reconcileIssues"] = reconcile
         digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
         try:
             return await self.gateway.request(
