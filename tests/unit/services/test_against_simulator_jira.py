@@ -147,3 +147,45 @@ async def test_a_jql_syntax_error_says_where_in_jiras_words(sim_client, word: st
     )
     assert reason.endswith(" (line 1, character 9)")
     assert len(info.value.message) <= 200
+
+
+# Each write zen-tui sends, as (kind, params, the endpoint glob and method it is sent to).
+WRITES = [
+    ("comment", {"body": "x"}, "*/issue/*/comment", "POST"),
+    ("transition", {"transition": "Start Progress"}, "*/issue/*/transitions", "POST"),
+    ("unassign", {}, "*/issue/*/assignee", "PUT"),
+    ("edit", {"summary": "renamed"}, "*/issue/*", "PUT"),
+]
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 413, 422])
+@pytest.mark.parametrize(("kind", "params", "endpoint", "method"), WRITES)
+async def test_each_documented_refusal_of_a_write_is_one_final_outcome(
+    sim_client, sim, kind, params, endpoint, method, status
+) -> None:
+    """A write Jira refuses with a status its spec lists for it (400 bad input, 403, 404, 409
+    conflicting update, 413 per-issue limit, 422 configuration): the action ends refused with
+    Jira's reason, after ONE request (a refusal is never resent), and nothing is raised."""
+    jira = sim_client("jira")
+    todo = "project = ZEN AND status = 'To Do' ORDER BY key ASC"
+    issue = (await jira.fetch_section(section("jira", todo))).items[0]
+    sim.set_faults(
+        [
+            {
+                "service": "jira",
+                "endpoint": endpoint,
+                "method": method,
+                "error_rate": 1.0,
+                "statuses": [status],
+            }
+        ]
+    )
+    sim.reset_counters()
+    try:
+        result = await jira.apply(act(issue, kind, **params), idempotency_key=f"{kind}{status}")
+    finally:
+        sim.clear_faults()
+    assert (result.ok, result.conflict) == (False, True)
+    assert str(status) in result.message and "simulated server error" in result.message
+    refused = [c["count"] for c in sim.counters()["requests"] if c["status"] == status]
+    assert refused == [1], sim.counters()["requests"]
