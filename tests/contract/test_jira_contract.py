@@ -495,6 +495,12 @@ async def test_every_answer_zen_tui_can_get_is_documented(
         documented(spec, operations, method, path, r)
         statuses.add(r.status_code)
     assert statuses == {200, 201, 204, 400, 401, 404}
+    jira.bulk_change = False  # without the global bulk change permission: 403
+    for method, options in (("GET", {"params": {"issueIdsOrKeys": key}}), ("POST", {"json": task})):
+        r = await client.request(method, f"{API}/bulk/issues/transition", **options)
+        assert r.status_code == 403
+        documented(spec, operations, method, f"{API}/bulk/issues/transition", r)
+    jira.bulk_change = True
     # the bulk task's progress, to the end
     submitted = await client.post(f"{API}/bulk/issues/transition", json=task)
     for _ in range(3):

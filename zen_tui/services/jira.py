@@ -470,16 +470,23 @@ class JiraClient(BaseClient):
         moves = [i for i, a in enumerate(actions) if a.kind == "transition"]
         others = [i for i, a in enumerate(actions) if a.kind != "transition"]
         results: list[ActionResult] = [ActionResult(ok=False)] * len(actions)
-        done_before = 0
+        done_before = shown = 0
 
         def report(done: int, _total: int) -> None:
-            progress(min(len(actions), done_before + done), len(actions))
+            nonlocal shown  # never backwards: a bulk move redone one by one counts anew
+            shown = max(shown, min(len(actions), done_before + done))
+            progress(shown, len(actions))
 
         if moves:
             from zen_tui.services.jira_bulk import BulkTransitions
 
             bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
-            for i, res in zip(moves, await bulk.run(report), strict=True):
+            moved = await bulk.run(report)
+            if bulk.no_bulk_change:  # 403, nothing submitted: each issue moved on its own
+                moved = await super().bulk_apply(
+                    [actions[i] for i in moves], [keys[i] for i in moves], report
+                )
+            for i, res in zip(moves, moved, strict=True):
                 results[i] = res
             done_before = len(moves)
         if others:

@@ -189,3 +189,35 @@ async def test_each_documented_refusal_of_a_write_is_one_final_outcome(
     assert str(status) in result.message and "simulated server error" in result.message
     refused = [c["count"] for c in sim.counters()["requests"] if c["status"] == status]
     assert refused == [1], sim.counters()["requests"]
+
+
+async def test_without_the_bulk_change_permission_a_bulk_move_goes_one_by_one(
+    sim_client, sim
+) -> None:
+    """Jira's bulk API needs the global "Make bulk changes" permission: without it both of its
+    endpoints answer 403. The issues' own transitions need only the project's: the selection
+    is moved one issue at a time, not refused whole."""
+    jira = sim_client("jira")
+    todo = "status = 'To Do' ORDER BY key ASC"
+    issues = (await jira.fetch_section(section("jira", todo), limit=3)).items
+    assert len(issues) == 3
+    service = sim.world.services["jira"]
+    service.bulk_change = False
+    sim.reset_counters()
+    seen: list[tuple[int, int]] = []
+    try:
+        results = await jira.bulk_apply(
+            [act(i, "transition", transition="Start Progress") for i in issues],
+            [f"nb{n}" for n in range(3)],
+            lambda done, total: seen.append((done, total)),
+        )
+    finally:
+        service.bulk_change = True
+    assert [r.ok for r in results] == [True] * 3, results
+    assert [service.issues[i.key].status for i in issues] == ["3"] * 3  # In Progress
+    assert seen[-1] == (3, 3) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # the lookup's 403 and the submit's: the two bulk requests; then the issues' own
+    refused = [
+        (c["endpoint"], c["count"]) for c in sim.counters()["requests"] if c["status"] == 403
+    ]
+    assert refused == [("/rest/api/3/bulk/issues/transition", 2)], refused

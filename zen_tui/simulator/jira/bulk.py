@@ -20,11 +20,16 @@ NOT_A_TASK = {
 }
 
 
-def bulk_error(message: str) -> JSONResponse:
-    """The 400 of /bulk/issues/transition (GET and POST): not Jira's ErrorCollection but
-    BulkOperationErrorResponse, `{"errors": [{"message": ...}]}` (Atlassian's spec, schema and
-    example)."""
-    return JSONResponse({"errors": [{"message": message}]}, status_code=400)
+def bulk_error(message: str, status: int = 400) -> JSONResponse:
+    """The 400 (and 403) of /bulk/issues/transition (GET and POST): not Jira's ErrorCollection
+    but BulkOperationErrorResponse, `{"errors": [{"message": ...}]}` (Atlassian's spec, schema
+    and example)."""
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+
+
+# The 403 of both bulk endpoints without the global permission they need (the spec: "Global
+# bulk change permission"); the wording is the simulator's own.
+NO_BULK_CHANGE = "You do not have the global 'Make bulk changes' permission."
 
 
 @dataclass

@@ -33,6 +33,7 @@ from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
 from zen_tui.simulator.jira.bulk import (
     BULK_MAX,
+    NO_BULK_CHANGE,
     NOT_A_TASK,
     BulkTask,
     available_transitions,
@@ -102,9 +103,14 @@ class JiraSim(ServiceSim):
     # every search and read, and JQL naming them is a 400 that does not tell them from a
     # project that does not exist (as Jira answers).
     hidden_projects = ""
+    # Whether the user holds Jira's global "Make bulk changes" permission, which both bulk
+    # transition endpoints need; without it they answer 403 (the issues' own transitions
+    # still work: that is a project permission of its own).
+    bulk_change = True
     settings: ClassVar[dict[str, type]] = {  # see /_sim/settings
         "search_lag": float,
         "hidden_projects": str,
+        "bulk_change": bool,
         "burst_per_minute": int,
         "issue_writes_per_minute": int,
         "points_per_hour": int,
@@ -907,6 +913,8 @@ class JiraSim(ServiceSim):
 
     # -- bulk -------------------------------------------------------------------------------
     def bulk_transition(self, request: Request, body: Body) -> Response:
+        if not self.bulk_change:
+            return bulk_error(NO_BULK_CHANGE, 403)
         inputs = body.get("bulkTransitionInputs")
         if not isinstance(inputs, list) or not inputs:
             return bulk_error("bulkTransitionInputs must be a non-empty list.")
@@ -926,6 +934,8 @@ class JiraSim(ServiceSim):
         return JSONResponse({"taskId": task.id}, status_code=201)
 
     def bulk_available(self, request: Request, body: Body) -> Response:
+        if not self.bulk_change:
+            return bulk_error(NO_BULK_CHANGE, 403)
         refs = [r for r in request.query_params.get("issueIdsOrKeys", "").split(",") if r.strip()]
         if not refs or len(refs) > BULK_MAX:
             return bulk_error(
