@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from atlassian import Jira
+from requests import HTTPError
 
 from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.service import JiraSim
@@ -71,3 +72,24 @@ def test_writes(client: Jira, sim: JiraSim, server: SimulatorServer) -> None:
     assert fields[:4] == ["status", "assignee", "summary", "Link"]
     kinds = [m["kind"] for m in server.world.counters.mutation_log if m.get("key") == key]
     assert kinds == ["comment", "comment_edit", "transition", "assign", "edit", "link", "worklog"]
+
+
+def test_enhanced_jql_pages_and_refusals(client: Jira, sim: JiraSim) -> None:
+    """/rest/api/3/search/jql paged by nextPageToken to isLast; myself; and Jira's refusals as
+    the library raises them: the JQL's own words (400), an issue out of reach (404)."""
+    keys, token = [], None
+    while True:
+        page = client.enhanced_jql("project = WEB ORDER BY key ASC", "summary", token, limit=4)
+        keys += [i["key"] for i in page["issues"]]
+        if page["isLast"]:
+            break
+        token = page["nextPageToken"]
+    web = [i.key for i in sim.issues.values() if i.project == "WEB"]
+    assert keys == sorted(web, key=lambda k: int(k[4:])) and len(web) > 4
+    assert client.myself()["accountId"] == sim.me
+    with pytest.raises(HTTPError) as err:
+        client.enhanced_jql("universe = 42", limit=5)
+    assert err.value.response.status_code == 400 and "universe" in str(err.value)
+    with pytest.raises(HTTPError) as err:
+        client.get_issue("NOPE-1")
+    assert err.value.response.status_code == 404

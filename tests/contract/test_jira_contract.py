@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,145 @@ async def test_random_queries_get_a_tree_the_spec_takes_and_that_reads_back_rand
             answer["query"],
             rendered(tree),
         )
+
+
+# ---- every answer zen-tui can get from the operations the spec's paths describe -------------
+
+
+@pytest.fixture(scope="module")
+def operations(contracts: Path) -> dict[str, Any]:
+    return json.loads((contracts / "jira-cloud-platform/paths.json").read_text())["paths"]
+
+
+def operation(operations: dict[str, Any], method: str, path: str) -> tuple[str, dict[str, Any]]:
+    """The spec's path template `path` falls under, and its operation for `method`."""
+    for template, ops in operations.items():
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path) and method.lower() in ops:
+            return template, ops[method.lower()]
+    raise AssertionError(f"{method} {path}: not an operation of the spec")
+
+
+# Statuses Jira may send on any operation (rate limiting, a resource limit): not listed per
+# operation; their bodies are ErrorCollections (test_errors_are_error_collections).
+ANY_OPERATION = {429, 503}
+
+
+def documented(
+    spec: dict[str, Any], operations: dict[str, Any], method: str, path: str, r: httpx.Response
+) -> None:
+    """`r` is an answer the spec documents for `method path`: its status listed (or one of
+    ANY_OPERATION), its body the schema given for that status, else (errors without a schema)
+    Jira's ErrorCollection, else (204) empty."""
+    template, op = operation(operations, method, path)
+    status = str(r.status_code)
+    assert status in op["responses"] or r.status_code in ANY_OPERATION, (
+        f"{method} {template}: {status} is not documented ({sorted(op['responses'])}): {r.text}"
+    )
+    content = op["responses"].get(status, {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema") or None
+    if schema is not None:
+        jsonschema.Draft7Validator({**schema, "components": spec["components"]}).validate(r.json())
+    elif r.status_code >= 400:
+        check(spec, "ErrorCollection", r.json())
+    else:
+        assert r.content == b"", (method, template, status, r.text)
+
+
+async def test_every_answer_zen_tui_can_get_is_documented(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], operations: dict[str, Any]
+) -> None:
+    """Each request zen-tui makes to an operation of the spec's paths (services/jira*.py), and
+    the refusals it can meet there (bad input, nothing found, a wrong token), answered by the
+    simulator: each status is one the operation lists, each body the schema listed for it."""
+    key, other = key_in(jira, "10000"), key_in(jira, "3")
+    note = await client.post(f"{API}/issue/{other}/comment", json={"body": adf.from_text("x")})
+    comment = f"{API}/issue/{other}/comment/{note.json()['id']}"
+    task = {"bulkTransitionInputs": [{"selectedIssueIdsOrKeys": [key], "transitionId": "11"}]}
+    fields = {"fields": ["summary", "status", "updated"], "maxResults": 2}
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"{API}/search/jql", {"json": {"jql": "project = ZEN", **fields}}),
+        ("POST", f"{API}/search/jql", {"json": {"jql": "project = ZEN", "nextPageToken": "x"}}),
+        ("POST", f"{API}/search/jql", {"json": {"jql": "universe = 42"}}),
+        ("POST", f"{API}/search/jql", {"json": {"jql": "order by key"}}),  # unbounded
+        ("GET", f"{API}/issue/{other}", {"params": {"fields": "description,comment"}}),
+        ("GET", f"{API}/issue/{other}", {"params": {"fields": "status,assignee,issuelinks"}}),
+        ("GET", f"{API}/issue/NOPE-1", {"params": {"fields": "id"}}),
+        ("GET", f"{API}/issue/{other}/transitions", {}),
+        ("GET", f"{API}/issue/NOPE-1/transitions", {}),
+        ("POST", f"{API}/issue/{key}/transitions", {"json": {"transition": {"id": "999"}}}),
+        ("POST", f"{API}/issue/NOPE-1/transitions", {"json": {"transition": {"id": "11"}}}),
+        ("POST", f"{API}/issue/{key}/transitions", {"json": {"transition": {"id": "11"}}}),
+        ("GET", f"{API}/issue/{key}/comment", {"params": {"orderBy": "-created"}}),
+        ("GET", f"{API}/issue/NOPE-1/comment", {}),
+        ("POST", f"{API}/issue/{key}/comment", {"json": {"body": adf.from_text("hi")}}),
+        ("POST", f"{API}/issue/{key}/comment", {"json": {"body": "plain text, not ADF"}}),
+        ("POST", f"{API}/issue/NOPE-1/comment", {"json": {"body": adf.from_text("hi")}}),
+        ("GET", comment, {}),
+        ("PUT", comment, {"json": {"body": adf.from_text("edited")}}),
+        ("PUT", comment, {"json": {"body": "plain"}}),
+        ("PUT", f"{API}/issue/{key}/comment/424242", {"json": {"body": adf.from_text("x")}}),
+        ("DELETE", comment, {}),
+        ("DELETE", comment, {}),  # gone now
+        ("GET", comment, {}),
+        ("PUT", f"{API}/issue/{key}/assignee", {"json": {"accountId": jira.me}}),
+        ("PUT", f"{API}/issue/{key}/assignee", {"json": {"accountId": None}}),
+        ("PUT", f"{API}/issue/{key}/assignee", {"json": {"accountId": "nobody"}}),
+        ("PUT", f"{API}/issue/NOPE-1/assignee", {"json": {"accountId": None}}),
+        ("PUT", f"{API}/issue/{key}", {"json": {"fields": {"labels": ["a"]}}}),
+        ("PUT", f"{API}/issue/{key}", {"json": {"fields": {"description": "not ADF"}}}),
+        ("PUT", f"{API}/issue/{key}", {"json": {"fields": {"colour": "red"}}}),
+        ("PUT", f"{API}/issue/NOPE-1", {"json": {"fields": {"labels": []}}}),
+        ("GET", f"{API}/issue/{key}/editmeta", {}),
+        ("GET", f"{API}/issue/NOPE-1/editmeta", {}),
+        ("GET", f"{API}/issue/{key}/changelog", {"params": {"startAt": 0, "maxResults": 100}}),
+        ("GET", f"{API}/issue/NOPE-1/changelog", {}),
+        ("GET", f"{API}/user/assignable/search", {"params": {"issueKey": key, "query": "a"}}),
+        ("GET", f"{API}/user/assignable/search", {"params": {"query": "a"}}),
+        ("GET", f"{API}/user/assignable/search", {"params": {"issueKey": "NOPE-1", "query": ""}}),
+        ("GET", f"{API}/bulk/issues/transition", {"params": {"issueIdsOrKeys": key}}),
+        ("GET", f"{API}/bulk/issues/transition", {"params": {"issueIdsOrKeys": "NOPE-1"}}),
+        ("POST", f"{API}/bulk/issues/transition", {"json": {"bulkTransitionInputs": []}}),
+        ("POST", f"{API}/bulk/issues/transition", {"json": task}),
+        ("GET", f"{API}/myself", {}),
+        ("GET", f"{API}/myself", {"headers": {"Authorization": "Bearer wrong"}}),
+        ("POST", f"{API}/search/jql", {"json": {"jql": "x"}, "headers": {"Authorization": "x"}}),
+    ]
+    statuses = set()
+    for method, path, options in cases:
+        r = await client.request(method, path, **options)
+        documented(spec, operations, method, path, r)
+        statuses.add(r.status_code)
+    assert statuses == {200, 201, 204, 400, 401, 404}
+    jira.bulk_change = False  # without the global bulk change permission: 403
+    for method, options in (("GET", {"params": {"issueIdsOrKeys": key}}), ("POST", {"json": task})):
+        r = await client.request(method, f"{API}/bulk/issues/transition", **options)
+        assert r.status_code == 403
+        documented(spec, operations, method, f"{API}/bulk/issues/transition", r)
+    jira.bulk_change = True
+    # the bulk task's progress, to the end
+    submitted = await client.post(f"{API}/bulk/issues/transition", json=task)
+    for _ in range(3):
+        r = await client.get(f"{API}/bulk/queue/{submitted.json()['taskId']}")
+        documented(spec, operations, "GET", f"{API}/bulk/queue/1", r)
+
+
+def test_the_bulk_queue_example_400_is_not_its_own_schema(
+    spec: dict[str, Any], operations: dict[str, Any]
+) -> None:
+    """GET /bulk/queue/{taskId}'s 400: the spec's schema is BulkOperationErrorResponse, its
+    example an ErrorCollection (with a stray Java Optional). The simulator sends the example,
+    what Jira was recorded sending; the client reads either shape (test_classify)."""
+    _, op = operation(operations, "GET", f"{API}/bulk/queue/1")
+    answer = op["responses"]["400"]["content"]["application/json"]
+    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+        check(spec, "BulkOperationErrorResponse", json.loads(answer["example"]))
+
+
+async def test_an_unknown_bulk_task_is_the_specs_400(
+    client: httpx.AsyncClient, operations: dict[str, Any]
+) -> None:
+    _, op = operation(operations, "GET", f"{API}/bulk/queue/1")
+    example = json.loads(op["responses"]["400"]["content"]["application/json"]["example"])
+    r = await client.get(f"{API}/bulk/queue/424242")
+    assert (r.status_code, r.json()) == (400, example)

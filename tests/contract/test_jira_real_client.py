@@ -6,6 +6,7 @@ these tests also pin the v2 surface and the Cloud deployment type."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -206,3 +207,72 @@ def test_issue_link_worklog_remote_link(
     assert kinds == ["link", "worklog", "remotelink"]
     history = client.issue(blocker, expand="changelog").raw["changelog"]["histories"]
     assert [h["items"][0]["field"] for h in history] == ["Link", "timespent", "RemoteIssueLink"]
+
+
+@pytest.mark.parametrize("use_post", [False, True])
+def test_enhanced_search_pages_by_next_page_token(
+    client: JIRA, sim: JiraSim, use_post: bool
+) -> None:
+    """/search/jql as pycontribs pages it (GET and POST): nextPageToken from each page into the
+    next, until isLast; every OPS issue once, in the order asked, with the fields asked."""
+    jql, keys, token, pages = "project = OPS ORDER BY key ASC", [], None, 0
+    while True:
+        page = client.enhanced_search_issues(
+            jql,
+            nextPageToken=token,
+            maxResults=3,
+            fields="summary",
+            json_result=True,
+            use_post=use_post,
+        )
+        assert isinstance(page, dict) and "total" not in page  # the enhanced search has none
+        keys += [i["key"] for i in page["issues"]]
+        assert all(set(i["fields"]) == {"summary"} for i in page["issues"])
+        pages += 1
+        if page["isLast"]:
+            assert "nextPageToken" not in page
+            break
+        token = page["nextPageToken"]
+    ops = sorted(
+        (i.key for i in sim.issues.values() if i.project == "OPS"), key=lambda k: int(k[4:])
+    )
+    assert keys == ops and pages == -(-len(ops) // 3)
+
+
+def test_refusals_reach_a_real_client_as_jira_words_them(
+    client: JIRA, server: SimulatorServer
+) -> None:
+    """What pycontribs meets when Jira says no: the JQL's own error (400), an issue out of
+    reach (404), a wrong token (401), and a rate limit (429) with Retry-After and the reset."""
+    with pytest.raises(JIRAError) as err:
+        client.enhanced_search_issues("universe = 42", json_result=True, maxResults=5)
+    assert err.value.status_code == 400 and "universe" in err.value.text
+    with pytest.raises(JIRAError) as err:
+        client.issue("NOPE-1")
+    assert err.value.status_code == 404
+    account = server.account("jira")
+    assert account.username is not None
+    wrong = JIRA(
+        server=account.base_url,
+        basic_auth=(account.username, "wrong"),
+        get_server_info=False,
+        max_retries=0,
+    )
+    with pytest.raises(JIRAError) as err:
+        wrong.myself()
+    assert err.value.status_code == 401
+    hasty = JIRA(  # reads serverInfo: Cloud, so the enhanced search is there
+        server=account.base_url, basic_auth=(account.username, account.token), max_retries=0
+    )
+    server.set_faults(
+        [{"service": "jira", "endpoint": "*/search/jql", "rate_limit_rate": 1.0, "retry_after": 30}]
+    )
+    try:
+        with pytest.raises(JIRAError) as err:
+            hasty.enhanced_search_issues("project = OPS", json_result=True, maxResults=5)
+    finally:
+        server.clear_faults()
+    assert err.value.status_code == 429 and err.value.response is not None
+    headers = err.value.response.headers
+    assert headers["Retry-After"] == "30" and headers["RateLimit-Reason"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", headers["X-RateLimit-Reset"])

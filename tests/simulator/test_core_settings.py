@@ -74,6 +74,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
             "jira": {
                 "search_lag": 0.0,
                 "hidden_projects": "",
+                "bulk_change": True,
                 "burst_per_minute": 600,
                 "issue_writes_per_minute": 20,
                 "points_per_hour": 100_000,
@@ -102,6 +103,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
             "jira": {
                 "search_lag": "float",
                 "hidden_projects": "str",
+                "bulk_change": "bool",
                 "burst_per_minute": "int",
                 "issue_writes_per_minute": "int",
                 "points_per_hour": "int",

@@ -408,6 +408,24 @@ async def test_an_offset_page_that_is_not_a_whole_number_is_a_400(
         assert r.json()["errorMessages"] == ["startAt and maxResults must be whole numbers."]
 
 
+@pytest.mark.parametrize("path", ["/project/search", "/statuses/search"])
+async def test_a_page_bean_names_its_next_page_until_the_last(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """PageBean*: `nextPage`, "the URL of the next page" while there is one; following it
+    from the first page reads every entry once, the same as counting startAt."""
+    url, seen, pages = f"{V3}{path}", [], 0
+    separator = "&" if "?" in url else "?"
+    url += f"{separator}maxResults=1"
+    while url:
+        page = (await client.get(url)).json()
+        seen += page["values"]
+        pages += 1
+        assert ("nextPage" in page) is not page["isLast"]
+        url = page.get("nextPage", "")
+    assert pages == len(seen) == page["total"] > 1
+
+
 async def test_an_offset_page_is_capped_per_endpoint(
     client: httpx.AsyncClient, jira: JiraSim
 ) -> None:

@@ -132,8 +132,11 @@ def _server_message(response: Answer) -> str:
         errors = body.get("errors")  # Jira: per-field reasons (create, edit)
         if not text and isinstance(errors, dict) and errors:
             text = "; ".join(f"{name}: {why}" for name, why in errors.items())
-        if text and isinstance(errors, list) and errors:  # GitHub 422: the reasons themselves
-            text = f"{text}: " + "; ".join(_github_reason(e) for e in errors[:3])
+        if isinstance(errors, list) and errors:
+            # GitHub 422: a message, then the reasons themselves; Jira's bulk API (its
+            # BulkOperationErrorResponse): the reasons alone, [{"message": ...}]
+            reasons = "; ".join(_github_reason(e) for e in errors[:3])
+            text = f"{text}: {reasons}" if text else reasons
     text = " ".join(text.split())
     return shortened(text) or response.reason_phrase
 

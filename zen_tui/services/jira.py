@@ -130,9 +130,13 @@ class JiraClient(BaseClient):
         )
         skipped = 0
         times = PageTimes()
+        # One list for every page of this search, as Jira asks: an action applied while
+        # the pages come in joins the next search's
+        reconcile = list(self._written)
         while not last and len(items) < limit:
             try:
-                resp = await self._search(jql, token, min(PAGE, limit - len(items)), read)
+                size = min(PAGE, limit - len(items))
+                resp = await self._search(jql, token, size, read, reconcile)
             except GatewayError as err:
                 if first is None:
                     raise
@@ -193,12 +197,14 @@ class JiraClient(BaseClient):
             self._verdicts[jql] = f"no issues; Jira says: {said}"
         return self._verdicts[jql]
 
-    async def _search(self, jql: str, token: str | None, size: int, read: Read) -> Response:
+    async def _search(
+        self, jql: str, token: str | None, size: int, read: Read, reconcile: list[int]
+    ) -> Response:
         body: dict[str, Any] = {"jql": jql, "fields": FIELDS, "maxResults": size}
         if token:
             body["nextPageToken"] = token
-        if self._written:  # the same list on every page, as Jira asks
-            body["reconcileIssues"] = list(self._written)
+        if reconcile:
+            body["reconcileIssues"] = reconcile
         digest = hashlib.sha256(f"{jql}|{token}".encode()).hexdigest()[:16]
         try:
             return await self.gateway.request(
@@ -464,16 +470,23 @@ class JiraClient(BaseClient):
         moves = [i for i, a in enumerate(actions) if a.kind == "transition"]
         others = [i for i, a in enumerate(actions) if a.kind != "transition"]
         results: list[ActionResult] = [ActionResult(ok=False)] * len(actions)
-        done_before = 0
+        done_before = shown = 0
 
         def report(done: int, _total: int) -> None:
-            progress(min(len(actions), done_before + done), len(actions))
+            nonlocal shown  # never backwards: a bulk move redone one by one counts anew
+            shown = max(shown, min(len(actions), done_before + done))
+            progress(shown, len(actions))
 
         if moves:
             from zen_tui.services.jira_bulk import BulkTransitions
 
             bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
-            for i, res in zip(moves, await bulk.run(report), strict=True):
+            moved = await bulk.run(report)
+            if bulk.no_bulk_change:  # 403, nothing submitted: each issue moved on its own
+                moved = await super().bulk_apply(
+                    [actions[i] for i in moves], [keys[i] for i in moves], report
+                )
+            for i, res in zip(moves, moved, strict=True):
                 results[i] = res
             done_before = len(moves)
         if others:

@@ -32,6 +32,10 @@ class BulkTransitions:
         self.keys = keys
         self.issue_keys = [client.key_of(a.item_id) for a in actions]
         self.r = Reader("jira", client.account)
+        # Jira's 403 to the first bulk request: no global "Make bulk changes" permission,
+        # nothing submitted; the caller moves the issues one by one instead.
+        self.no_bulk_change = False
+        self._submitted = False  # a bulk POST was taken
 
     @classmethod
     def for_keys(cls, client: JiraClient, issue_keys: list[str]) -> BulkTransitions:
@@ -45,6 +49,7 @@ class BulkTransitions:
         return await self._available()
 
     async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
+        """Each action's result; none to rely on when no_bulk_change is set after it."""
         results: list[ActionResult | None] = [None] * len(self.actions)
         try:
             available = await self._available()
@@ -65,6 +70,8 @@ class BulkTransitions:
             for start in range(0, len(members), MAX_PER_CALL):
                 chunk = members[start : start + MAX_PER_CALL]
                 outcome = await self._submit(transition_id, chunk, done, progress)
+                if self.no_bulk_change:
+                    return []
                 for i in chunk:
                     results[i] = outcome
                     self.client.wrote(self.issue_keys[i])  # reconciled in the next searches
@@ -76,7 +83,9 @@ class BulkTransitions:
         try:
             return await self._available_bulk()
         except ApiError as err:
-            if err.status not in (404, 405, 501):
+            # missing (404, 405, 501), or refused without the global bulk change permission
+            # (403): the issues' own transitions tell the same
+            if err.status not in (403, 404, 405, 501):
                 raise
         return await self._available_per_project()
 
@@ -144,12 +153,14 @@ class BulkTransitions:
                 json=body,
                 idempotency_key=f"bulk:{ikey}",
             )
+            self._submitted = True
             r = self.r.at(f"{API}/bulk/issues/transition")
             task = r.opt_scalar(r.root(resp.json()), "taskId")
             if not task:
                 raise r.fail("no taskId in the bulk transition answer")
             return await self._wait(task, len(chunk), done, progress)
         except ApiError as err:
+            self.no_bulk_change = err.status == 403 and not self._submitted
             return refused(err)
         except GatewayError as err:
             return ActionResult(ok=False, message=str(err))

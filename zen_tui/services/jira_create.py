@@ -23,6 +23,10 @@ API = "/rest/api/3"
 CREATED_WITHIN = "-7d"  # how far back verify() looks for an issue this action created
 # Fields the create form and `act create` take by name, and how each is sent.
 SIMPLE_FIELDS = ("priority", "labels", "duedate", "parent")
+# Projects, issue types and create-screen fields come a page at a time (project/search and
+# createmeta: 50 by default); pages are read until the list ends, LIST_MAX entries at most.
+PAGE_ASKED = 50
+LIST_MAX = 1000
 
 
 class CreateField(msgspec.Struct, frozen=True):
@@ -80,26 +84,44 @@ class JiraCreate:
         return resp.json()
 
     async def projects(self) -> list[tuple[str, str]]:
-        """(key, name) of the projects the user can see (GET /project/search)."""
-        r = self.client.r.at(f"{API}/project/search")
-        body = r.root(await self._get(f"{API}/project/search", f"{API}/project/search"))
-        return [(r.text(p, "key"), r.opt_text(p, "name") or "") for p in r.arr(body, "values")]
+        """(key, name) of the projects the user can see (GET /project/search, every page)."""
+        endpoint = f"{API}/project/search"
+        r = self.client.r.at(endpoint)
+        found = await self._every(endpoint, endpoint, "values")
+        return [(r.text(p, "key"), r.opt_text(p, "name") or "") for p in found]
 
     async def issue_types(self, project: str) -> list[tuple[str, str]]:
-        """(id, name) of the issue types `project` can create (createmeta)."""
+        """(id, name) of the issue types `project` can create (createmeta, every page)."""
         endpoint = f"{API}/issue/createmeta/{{project}}/issuetypes"
         r = self.client.r.at(endpoint)
-        body = r.root(await self._get(f"{API}/issue/createmeta/{project}/issuetypes", endpoint))
-        return [(str(r.opt_scalar(t, "id")), r.text(t, "name")) for t in r.arr(body, "issueTypes")]
+        path = f"{API}/issue/createmeta/{project}/issuetypes"
+        found = await self._every(path, endpoint, "issueTypes")
+        return [(str(r.opt_scalar(t, "id")), r.text(t, "name")) for t in found]
+
+    async def _every(self, path: str, endpoint: str, name: str) -> list[Any]:
+        """Every entry of an offset-paged list (`name` holds each page's): Jira's pages may be
+        shorter than asked, so page on until `total` is reached, `isLast` says so or a page
+        comes back empty; LIST_MAX at most."""
+        r = self.client.r.at(endpoint)
+        found: list[Any] = []
+        while len(found) < LIST_MAX:
+            params = {"startAt": len(found), "maxResults": PAGE_ASKED}
+            body = r.root(await self._get(path, endpoint, params))
+            page = r.arr(body, name)
+            found.extend(page)
+            total = r.opt_integer(body, "total")
+            if not page or r.opt_bool(body, "isLast") or len(found) >= (total or LIST_MAX):
+                break
+        return found[:LIST_MAX]
 
     async def fields(self, project: str, type_id: str) -> list[CreateField]:
-        """The create screen's fields for one issue type (createmeta), in Jira's order."""
+        """The create screen's fields for one issue type (createmeta, every page), in Jira's
+        order."""
         endpoint = f"{API}/issue/createmeta/{{project}}/issuetypes/{{id}}"
         r = self.client.r.at(endpoint)
         path = f"{API}/issue/createmeta/{project}/issuetypes/{type_id}"
-        body = r.root(await self._get(path, endpoint))
         out = []
-        for f in r.arr(body, "fields"):
+        for f in await self._every(path, endpoint, "fields"):
             schema = r.opt_obj(f, "schema") or {}
             allowed = tuple(
                 r.opt_text(v, "name") or r.opt_text(v, "value") or ""

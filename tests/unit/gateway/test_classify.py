@@ -110,6 +110,12 @@ def test_a_refusal_without_a_json_body_reads_as_the_status_reason() -> None:
             "summary: required; priority: unknown",
         ),
         ({"ok": False, "error": "channel_not_found"}, "channel_not_found"),  # Slack
+        # Jira's bulk API: BulkOperationErrorResponse, the reasons alone (Atlassian's example)
+        (
+            {"errors": [{"message": "Some of the issues in the issueIdsOrKeys are not valid"}]},
+            "Some of the issues in the issueIdsOrKeys are not valid",
+        ),
+        ({"errors": [{"message": "a"}, {"message": "b"}]}, "a; b"),
         # Jira lists every problem of a JQL: all of them, on one line
         (
             {

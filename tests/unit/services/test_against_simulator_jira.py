@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from zen_tui.gateway.errors import QueryRefused
@@ -90,6 +91,18 @@ async def test_bulk_transition_one_call_plus_polls(sim_client, sim) -> None:
     assert all(r.ok or r.message for r in results)
 
 
+async def test_a_bulk_refusal_says_jiras_reason(sim_client, sim) -> None:
+    """Jira's bulk API answers a 400 with BulkOperationErrorResponse ({"errors": [{"message"}]},
+    not ErrorCollection): each action's result carries that message, not a bare "Bad Request"."""
+    jira = sim_client("jira")
+    issue = (await jira.fetch_section(section("jira", ""))).items[0]
+    ghost = msgspec.structs.replace(issue, id="jira:NOPE-404", key="NOPE-404")
+    moves = [act(i, "transition", transition="Done") for i in (issue, ghost)]
+    results = await jira.bulk_apply(moves, ["g0", "g1"], lambda done, total: None)
+    wanted = "Some of the issues in the issueIdsOrKeys are not valid"
+    assert [(r.ok, wanted in r.message) for r in results] == [(False, True)] * 2
+
+
 def preview_reads(sim) -> int:
     """GETs the simulator answered for an issue's preview: the issue and its transitions."""
     return sum(
@@ -134,3 +147,77 @@ async def test_a_jql_syntax_error_says_where_in_jiras_words(sim_client, word: st
     )
     assert reason.endswith(" (line 1, character 9)")
     assert len(info.value.message) <= 200
+
+
+# Each write zen-tui sends, as (kind, params, the endpoint glob and method it is sent to).
+WRITES = [
+    ("comment", {"body": "x"}, "*/issue/*/comment", "POST"),
+    ("transition", {"transition": "Start Progress"}, "*/issue/*/transitions", "POST"),
+    ("unassign", {}, "*/issue/*/assignee", "PUT"),
+    ("edit", {"summary": "renamed"}, "*/issue/*", "PUT"),
+]
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 413, 422])
+@pytest.mark.parametrize(("kind", "params", "endpoint", "method"), WRITES)
+async def test_each_documented_refusal_of_a_write_is_one_final_outcome(
+    sim_client, sim, kind, params, endpoint, method, status
+) -> None:
+    """A write Jira refuses with a status its spec lists for it (400 bad input, 403, 404, 409
+    conflicting update, 413 per-issue limit, 422 configuration): the action ends refused with
+    Jira's reason, after ONE request (a refusal is never resent), and nothing is raised."""
+    jira = sim_client("jira")
+    todo = "project = ZEN AND status = 'To Do' ORDER BY key ASC"
+    issue = (await jira.fetch_section(section("jira", todo))).items[0]
+    sim.set_faults(
+        [
+            {
+                "service": "jira",
+                "endpoint": endpoint,
+                "method": method,
+                "error_rate": 1.0,
+                "statuses": [status],
+            }
+        ]
+    )
+    sim.reset_counters()
+    try:
+        result = await jira.apply(act(issue, kind, **params), idempotency_key=f"{kind}{status}")
+    finally:
+        sim.clear_faults()
+    assert (result.ok, result.conflict) == (False, True)
+    assert str(status) in result.message and "simulated server error" in result.message
+    refused = [c["count"] for c in sim.counters()["requests"] if c["status"] == status]
+    assert refused == [1], sim.counters()["requests"]
+
+
+async def test_without_the_bulk_change_permission_a_bulk_move_goes_one_by_one(
+    sim_client, sim
+) -> None:
+    """Jira's bulk API needs the global "Make bulk changes" permission: without it both of its
+    endpoints answer 403. The issues' own transitions need only the project's: the selection
+    is moved one issue at a time, not refused whole."""
+    jira = sim_client("jira")
+    todo = "status = 'To Do' ORDER BY key ASC"
+    issues = (await jira.fetch_section(section("jira", todo), limit=3)).items
+    assert len(issues) == 3
+    service = sim.world.services["jira"]
+    service.bulk_change = False
+    sim.reset_counters()
+    seen: list[tuple[int, int]] = []
+    try:
+        results = await jira.bulk_apply(
+            [act(i, "transition", transition="Start Progress") for i in issues],
+            [f"nb{n}" for n in range(3)],
+            lambda done, total: seen.append((done, total)),
+        )
+    finally:
+        service.bulk_change = True
+    assert [r.ok for r in results] == [True] * 3, results
+    assert [service.issues[i.key].status for i in issues] == ["3"] * 3  # In Progress
+    assert seen[-1] == (3, 3) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # the lookup's 403 and the submit's: the two bulk requests; then the issues' own
+    refused = [
+        (c["endpoint"], c["count"]) for c in sim.counters()["requests"] if c["status"] == 403
+    ]
+    assert refused == [("/rest/api/3/bulk/issues/transition", 2)], refused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 
 import httpx
@@ -532,3 +533,22 @@ async def test_written_issues_are_reconciled_on_every_page_at_most_50(jira, rout
     first, second = (body_of(c) for c in route.calls[2:4])
     assert first["reconcileIssues"] == second["reconcileIssues"]
     assert first["reconcileIssues"] == list(range(20011, 20061))
+
+
+async def test_a_write_while_paging_leaves_the_listings_reconcile_list_alone(jira, router) -> None:
+    """A write that lands while a listing is between pages (the outbox runs beside the poll)
+    joins the next listing's reconcileIssues, not this one's second page: Jira asks for the
+    same list on every page of one search."""
+    jira.wrote("A-1", "101")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "nextPageToken" not in json.loads(request.content):
+            jira.wrote("B-1", "202")  # an action applied meanwhile
+            return httpx.Response(200, json={"issues": [issue("A-1")], "nextPageToken": "t2"})
+        return httpx.Response(200, json={"issues": [issue("A-2")], "isLast": True})
+
+    route = router.post(f"{API}/search/jql").mock(side_effect=answer)
+    await jira.fetch_section(section("jira", "project = A"))
+    assert [body_of(c)["reconcileIssues"] for c in route.calls] == [[101], [101]]
+    await jira.fetch_section(section("jira", "project = A"))
+    assert body_of(route.calls[-1])["reconcileIssues"] == [101, 202]

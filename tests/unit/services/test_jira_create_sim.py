@@ -37,6 +37,24 @@ async def test_create_issue_from_createmeta_with_adf_body(sim_client, sim) -> No
     assert await jira.creating.find("OPS", "create-1") == key
 
 
+async def test_projects_types_and_fields_are_read_to_the_last_page(sim_client, monkeypatch) -> None:
+    """project/search and createmeta answer a page at a time (startAt, maxResults, total or
+    isLast): pages smaller than the lists still give every project, type and field, the
+    required ones too (on main only the first page was read: a site with more than 50
+    create-screen fields lost the rest, required ones included)."""
+    jira = sim_client("jira")
+    projects = await jira.creating.projects()
+    types = await jira.creating.issue_types("OPS")
+    fields = await jira.creating.fields("OPS", "10002")
+    assert len(projects) == 4 and len(types) > 2 and len(fields) > 3
+    monkeypatch.setattr("zen_tui.simulator.jira.meta.PROJECT_PAGE_MAX", 1)
+    monkeypatch.setattr("zen_tui.simulator.jira.meta.CREATEMETA_PAGE", 2)
+    jira = sim_client("jira")  # a fresh gateway: nothing cached
+    assert await jira.creating.projects() == projects
+    assert await jira.creating.issue_types("OPS") == types
+    assert await jira.creating.fields("OPS", "10002") == fields
+
+
 async def test_create_action_applies_then_verifies_and_refusals_are_conflicts(
     sim_client, sim
 ) -> None:

@@ -6,9 +6,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.responses import JSONResponse
+
 from zen_tui.simulator.jira.model import STATUSES, JiraIssue, jira_time
 
 BULK_MAX = 1000
+# Jira's 400 for a task id that is no bulk task (the example of GET /bulk/queue/{taskId}'s 400
+# in Atlassian's spec, verbatim: an ErrorCollection with a stray Java Optional in it)
+NOT_A_TASK = {
+    "errorMessages": ["The task associated with this taskId is not a bulk operation task"],
+    "errors": {},
+    "httpStatusCode": {"empty": False, "present": True},
+}
+
+
+def bulk_error(message: str, status: int = 400) -> JSONResponse:
+    """The 400 (and 403) of /bulk/issues/transition (GET and POST): not Jira's ErrorCollection
+    but BulkOperationErrorResponse, `{"errors": [{"message": ...}]}` (Atlassian's spec, schema
+    and example)."""
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+
+
+# The 403 of both bulk endpoints without the global permission they need (the spec: "Global
+# bulk change permission"); the wording is the simulator's own.
+NO_BULK_CHANGE = "You do not have the global 'Make bulk changes' permission."
 
 
 @dataclass

@@ -103,11 +103,14 @@ def projects(sim: JiraSim, request: Request, body: Body) -> Response:
     return JSONResponse(out)
 
 
+PROJECT_PAGE_MAX = 100  # project/search's greatest page
+
+
 def project_search(sim: JiraSim, request: Request, body: Body) -> Response:
     q = request.query_params
     query = (q.get("query") or "").lower()
     keys = {k.upper() for k in q.getlist("keys")}
-    window = page_window(request, default=50, cap=100)
+    window = page_window(request, default=50, cap=PROJECT_PAGE_MAX)
     if isinstance(window, Response):
         return window
     start, size = window
@@ -387,8 +390,7 @@ def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
     if isinstance(key, Response):
         return key
     render = sim._render(request)
-    types = [render.issuetype(t) for t in CREATE_TYPES]
-    return JSONResponse({"issueTypes": types, "maxResults": 50, "startAt": 0, "total": len(types)})
+    return _createmeta_page(request, "issueTypes", [render.issuetype(t) for t in CREATE_TYPES])
 
 
 def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
@@ -399,7 +401,23 @@ def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
             404, "The project or issue type does not exist, or is not available to you."
         )
     found = jira_fields.create_fields(sim._render(request), key, type_id)
-    return JSONResponse({"fields": found, "maxResults": 50, "startAt": 0, "total": len(found)})
+    return _createmeta_page(request, "fields", found)
+
+
+# createmeta answers a page (startAt, maxResults: default 50). The spec states no greatest page
+# size, so the default is also the cap here: a caller that reads only the first page misses
+# what a site with many issue types or create-screen fields lists after it.
+CREATEMETA_PAGE = 50
+
+
+def _createmeta_page(request: Request, name: str, values: list[Any]) -> Response:
+    """A page of createmeta (PageOfCreateMetaIssueTypes / ...WithField): `name` holds it."""
+    window = page_window(request, default=CREATEMETA_PAGE, cap=CREATEMETA_PAGE)
+    if isinstance(window, Response):
+        return window
+    start, size = window
+    page = values[start : start + size]
+    return JSONResponse({name: page, "maxResults": size, "startAt": start, "total": len(values)})
 
 
 def bulk_fetch(sim: JiraSim, request: Request, body: Body) -> Response:

@@ -59,17 +59,20 @@ def page_window(request: Request, *, default: int, cap: int) -> tuple[int, int] 
 
 
 def page_bean(request: Request, start: int, size: int, total: int, values: list[Any]) -> Response:
-    """Jira's PageBean answer: `values`, the page at `start` (`size` at most) of `total`."""
-    return JSONResponse(
-        {
-            "self": str(request.url),
-            "maxResults": size,
-            "startAt": start,
-            "total": total,
-            "isLast": start + size >= total,
-            "values": values,
-        }
-    )
+    """Jira's PageBean answer: `values`, the page at `start` (`size` at most) of `total`;
+    `nextPage`, the next page's URL, while there is one (the spec's PageBean* schemas), which
+    some clients follow instead of counting startAt (atlassian-python-api on Cloud)."""
+    body: dict[str, Any] = {
+        "self": str(request.url),
+        "maxResults": size,
+        "startAt": start,
+        "total": total,
+        "isLast": start + size >= total,
+        "values": values,
+    }
+    if not body["isLast"]:
+        body["nextPage"] = str(request.url.include_query_params(startAt=start + size))
+    return JSONResponse(body)
 
 
 TOKEN_TTL = 7 * 86400  # Jira's page tokens expire after 7 days

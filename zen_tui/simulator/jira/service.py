@@ -31,7 +31,15 @@ from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira import fields as jira_fields
 from zen_tui.simulator.jira import meta as jira_meta
 from zen_tui.simulator.jira import writes as jira_writes
-from zen_tui.simulator.jira.bulk import BULK_MAX, BulkTask, available_transitions, progress
+from zen_tui.simulator.jira.bulk import (
+    BULK_MAX,
+    NO_BULK_CHANGE,
+    NOT_A_TASK,
+    BulkTask,
+    available_transitions,
+    bulk_error,
+    progress,
+)
 from zen_tui.simulator.jira.jql import VALIDATIONS, JqlError, Known, parse, parsed
 from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
@@ -95,9 +103,14 @@ class JiraSim(ServiceSim):
     # every search and read, and JQL naming them is a 400 that does not tell them from a
     # project that does not exist (as Jira answers).
     hidden_projects = ""
+    # Whether the user holds Jira's global "Make bulk changes" permission, which both bulk
+    # transition endpoints need; without it they answer 403 (the issues' own transitions
+    # still work: that is a project permission of its own).
+    bulk_change = True
     settings: ClassVar[dict[str, type]] = {  # see /_sim/settings
         "search_lag": float,
         "hidden_projects": str,
+        "bulk_change": bool,
         "burst_per_minute": int,
         "issue_writes_per_minute": int,
         "points_per_hour": int,
@@ -900,40 +913,44 @@ class JiraSim(ServiceSim):
 
     # -- bulk -------------------------------------------------------------------------------
     def bulk_transition(self, request: Request, body: Body) -> Response:
+        if not self.bulk_change:
+            return bulk_error(NO_BULK_CHANGE, 403)
         inputs = body.get("bulkTransitionInputs")
         if not isinstance(inputs, list) or not inputs:
-            return error_collection(400, "bulkTransitionInputs must be a non-empty list.")
+            return bulk_error("bulkTransitionInputs must be a non-empty list.")
         parsed: list[tuple[list[str], str]] = []
         for item in inputs:
             ids = item.get("selectedIssueIdsOrKeys") if isinstance(item, dict) else None
             tid = item.get("transitionId") if isinstance(item, dict) else None
             if not isinstance(ids, list) or not ids or not tid:
-                return error_collection(
-                    400, "Each input needs selectedIssueIdsOrKeys (a list) and transitionId."
+                return bulk_error(
+                    "Each input needs selectedIssueIdsOrKeys (a list) and transitionId."
                 )
             parsed.append(([str(x) for x in ids], str(tid)))
         if sum(len(ids) for ids, _ in parsed) > BULK_MAX:
-            return error_collection(400, f"You can transition at most {BULK_MAX} issues at once.")
+            return bulk_error(f"You can transition at most {BULK_MAX} issues at once.")
         task = BulkTask(str(10000 + len(self.tasks)), self.me, parsed, self.world.clock())
         self.tasks[task.id] = task
         return JSONResponse({"taskId": task.id}, status_code=201)
 
     def bulk_available(self, request: Request, body: Body) -> Response:
+        if not self.bulk_change:
+            return bulk_error(NO_BULK_CHANGE, 403)
         refs = [r for r in request.query_params.get("issueIdsOrKeys", "").split(",") if r.strip()]
         if not refs or len(refs) > BULK_MAX:
-            return error_collection(
-                400, f"issueIdsOrKeys must list 1 to {BULK_MAX} comma-separated issue ids or keys."
+            return bulk_error(
+                f"issueIdsOrKeys must list 1 to {BULK_MAX} comma-separated issue ids or keys."
             )
         found = {ref: self._find(ref.strip()) for ref in refs}
         missing = [ref for ref, issue in found.items() if issue is None]
         if missing:
-            return error_collection(400, f"Issues not found: {', '.join(missing)}.")
+            return bulk_error("Some of the issues in the issueIdsOrKeys are not valid")
         return JSONResponse(available_transitions([i for i in found.values() if i]))
 
     def bulk_progress(self, request: Request, body: Body) -> Response:
         task = self.tasks.get(request.path_params["task"])
         if task is None:
-            return error_collection(404, "Task not found.")
+            return JSONResponse(NOT_A_TASK, status_code=400)
         task.polls += 1
         # One step per poll or per elapsed second, whichever is further along.
         step = max(task.polls - 1, int(self.world.clock() - task.created))
