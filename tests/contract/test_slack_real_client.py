@@ -207,6 +207,21 @@ def test_search_messages_pages_by_number_and_needs_a_user_token(
     assert error_of(bot.search_messages, query="x").response["error"] == "not_allowed_token_type"
 
 
+def test_search_messages_by_cursor_as_slack_sdk_iterates_it(
+    client: WebClient, slack: SlackSim
+) -> None:
+    """With `cursor=*` search.messages pages by cursor: slack_sdk's iteration follows each
+    `response_metadata.next_cursor` and stops at the empty one, through the same matches
+    as numbered pages give."""
+    first = client.search_messages(query="deploy green", count=2, sort="timestamp", cursor="*")
+    pages = [page.data for page in first]
+    assert len(pages) >= 2 and pages[-1]["response_metadata"]["next_cursor"] == ""
+    assert all(page["response_metadata"]["next_cursor"] for page in pages[:-1])
+    by_cursor = [(m["channel"]["id"], m["ts"]) for p in pages for m in p["messages"]["matches"]]
+    every = client.search_messages(query="deploy green", count=100, sort="timestamp")
+    assert by_cursor == [(m["channel"]["id"], m["ts"]) for m in every["messages"]["matches"]]
+
+
 # ---- writing, read back from the simulator --------------------------------------------------
 
 

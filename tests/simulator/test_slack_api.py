@@ -223,6 +223,55 @@ async def test_search_messages_pages_and_user_token_rule(
     assert (await client.get("/auth.test", headers=bot)).json()["bot_id"] == slack.bot_id
 
 
+async def search_by_cursor(client: httpx.AsyncClient, query: str, **params: object) -> list:
+    """Every page of a cursor-paged search.messages (`*` first), as the list of answers."""
+    answers, cursor = [], "*"
+    while cursor:
+        answers.append(await call(client, "search.messages", query=query, cursor=cursor, **params))
+        cursor = answers[-1]["response_metadata"]["next_cursor"]
+    return answers
+
+
+async def test_search_messages_pages_by_cursor_to_an_empty_next_cursor(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """Slack's reference: `cursor=*` first, then each `next_cursor`; "" ends it."""
+    mention = f"<@{slack.me.id}>"
+    numbered = await call(client, "search.messages", query=mention, count=100)
+    answers = await search_by_cursor(client, mention, count=5)
+    seen = [(m["channel"]["id"], m["ts"]) for a in answers for m in a["messages"]["matches"]]
+    everything = [(m["channel"]["id"], m["ts"]) for m in numbered["messages"]["matches"]]
+    assert seen == everything and len(answers) == -(-len(seen) // 5) > 2
+    assert [float(ts) for _, ts in seen] == sorted((float(ts) for _, ts in seen), reverse=True)
+    assert all(a["response_metadata"]["next_cursor"] for a in answers[:-1])
+    ascending = await search_by_cursor(client, mention, count=7, sort_dir="asc")
+    assert [(m["channel"]["id"], m["ts"]) for a in ascending for m in a["messages"]["matches"]] == (
+        everything[::-1]
+    )
+    bad = await call(client, "search.messages", query=mention, cursor="bm90IG91cnM=")
+    assert bad == {"ok": False, "error": "invalid_cursor"}
+
+
+async def test_a_new_match_shifts_numbered_pages_but_not_cursor_pages(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """A mention posted while a client pages (newest first) pushes every match one place
+    down: page 2 by number repeats page 1's last match; the cursor goes on after it."""
+    mention = f"<@{slack.me.id}>"
+    first = await call(client, "search.messages", query=mention, count=5, cursor="*")
+    page_one = [m["ts"] for m in first["messages"]["matches"]]
+    chan = slack.channels[busiest(slack)]
+    author = next(iter(sorted(chan.members - {slack.me.id, slack.bot.id})))
+    with world.lock:
+        slack.post(chan, author, f"{mention} one more", None)
+    by_number = await call(client, "search.messages", query=mention, count=5, page=2)
+    assert by_number["messages"]["matches"][0]["ts"] == page_one[-1]
+    cursor = first["response_metadata"]["next_cursor"]
+    by_cursor = await call(client, "search.messages", query=mention, count=5, cursor=cursor)
+    after = [m["ts"] for m in by_cursor["messages"]["matches"]]
+    assert not set(after) & set(page_one) and float(after[0]) < float(page_one[-1])
+
+
 async def test_bot_token_cannot_read_my_private_conversations(
     client: httpx.AsyncClient, slack: SlackSim
 ) -> None:

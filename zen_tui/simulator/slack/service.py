@@ -39,7 +39,13 @@ from zen_tui.simulator.slack.model import (
     user_json,
 )
 from zen_tui.simulator.slack.oauth import SlackOAuth
-from zen_tui.simulator.slack.search import find, result_page
+from zen_tui.simulator.slack.search import (
+    cursor_after,
+    cursor_start,
+    find,
+    hit_key,
+    result_page,
+)
 
 Params = dict[str, str]
 ALL_SCOPES = frozenset(
@@ -667,6 +673,8 @@ class SlackSim(ServiceSim):
         )
 
     def search(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """search.messages, paged by number (`page`) or, given `cursor` (`*` first), by
+        cursor: then `response_metadata.next_cursor` leads on, "" on the last page."""
         query = p.get("query", "")
         if not query.strip():
             raise SlackError("no_query")
@@ -675,11 +683,22 @@ class SlackSim(ServiceSim):
             page = max(1, int(p.get("page") or 1))
         except ValueError:
             raise SlackError("invalid_arguments") from None
+        descending = p.get("sort_dir", "desc") != "asc"
         hits = find(self.channels.values(), self.users, info.user_id, query)
-        hits.sort(key=lambda h: ts_us(h[1].ts), reverse=p.get("sort_dir", "desc") != "asc")
+        hits.sort(key=hit_key, reverse=descending)
+        cursor = p.get("cursor")
+        if not cursor:
+            found = result_page(hits, count, (page - 1) * count, self.users, self.team_id)
+            return {"query": query, "messages": found}
+        start = cursor_start(hits, cursor, descending=descending)
+        if start is None:
+            raise SlackError("invalid_cursor")
+        end = start + count
+        more = cursor_after(hits[end - 1]) if end < len(hits) else ""
         return {
             "query": query,
-            "messages": result_page(hits, count, page, self.users, self.team_id),
+            "messages": result_page(hits, count, start, self.users, self.team_id),
+            "response_metadata": {"next_cursor": more},
         }
 
 
