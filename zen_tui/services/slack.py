@@ -386,30 +386,35 @@ class SlackClient(BaseClient):
         return len(raws)
 
     async def _search(self, query: str, limit: int, read: Read) -> FetchResult:
+        """search.messages by cursor (`*` first, then each `next_cursor`; Slack's reference),
+        newest first, to an empty next_cursor. Numbered pages shift when a mention arrives
+        while we page (the next page repeats the last match); a cursor goes on after the
+        last match given. A cursor seen twice ends it, as does a page guard's limit."""
         terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
         pages = _Pages()
-        page = 1
         size = min(100, limit)
         guard = PageGuard(
             self.service, self.account, "search.messages", limit=limit, page_size=size
         )
-        while len(pages.items) < limit:
-            params = {"query": terms, "sort": "timestamp", "count": size, "page": page}
+        cursor: str = "*"
+        seen: set[str] = set()
+        while True:
+            params = {"query": terms, "sort": "timestamp", "count": size, "cursor": cursor}
             body = await pages.call(self, "search.messages", params, read)
             if body is None:
                 break
             r = self.r.at("search.messages")
-            found = r.obj(body, "messages")
-            matches = r.opt_arr(found, "matches")
+            matches = r.opt_arr(r.obj(body, "messages"), "matches")
             await self._messages(matches, pages, None, "", "search.messages")
-            paging = r.opt_obj(found, "paging") or {}
-            if page >= (r.opt_integer(paging, "pages") or 1):
+            cursor = _next_cursor(r, body) or ""
+            if not cursor or cursor in seen:  # the end (or a server looping)
+                break
+            if len(pages.items) >= limit:
+                pages.cut = True
                 break
             if pages.stopped(guard.stop_after(len(matches))):
                 break
-            page += 1
-        else:
-            pages.cut = True
+            seen.add(cursor)
         return pages.result(limit, None)
 
     async def details(self, item: Item) -> ItemDetail:
