@@ -231,9 +231,7 @@ async def test_a_search_cursor_seen_before_ends_it(slack, router, basics) -> Non
 
 
 async def test_search_stops_at_the_limit_and_says_it_was_cut(slack, router, basics) -> None:
-    route = router.get(f"{API}/search.messages").respond(
-        200, json=search_answer("1.0", "more")
-    )
+    route = router.get(f"{API}/search.messages").respond(200, json=search_answer("1.0", "more"))
     result = await slack.fetch_section(section("slack", "deploy"), limit=1)
     assert route.call_count == 1 and route.calls[0].request.url.params["count"] == "1"
     assert not result.complete

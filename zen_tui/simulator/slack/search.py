@@ -68,8 +68,11 @@ def cursor_start(hits: list[Hit], cursor: str, *, descending: bool) -> int | Non
         return None
     if kind != "search":
         return None
-    past = (lambda k: k < boundary) if descending else (lambda k: k > boundary)
-    return next((i for i, hit in enumerate(hits) if past(hit_key(hit))), len(hits))
+    for i, hit in enumerate(hits):
+        key = hit_key(hit)
+        if (key < boundary) if descending else (key > boundary):
+            return i
+    return len(hits)
 
 
 def result_page(
