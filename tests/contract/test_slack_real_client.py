@@ -488,6 +488,13 @@ def test_a_pkce_install_and_its_rotation_through_slack_sdk(
     )
     assert rotated is not None and rotated.user_token != installation.user_token
     assert rotated.user_refresh_token != installation.user_refresh_token
+    # Slack's shapes for rotating tokens, before and after: slack_sdk keeps them as given.
+    for token, refresh in (
+        (installation.user_token, installation.user_refresh_token),
+        (rotated.user_token, rotated.user_refresh_token),
+    ):
+        assert token and token.startswith("xoxe.xoxp-1-")
+        assert refresh and refresh.startswith("xoxe-1-")
     me = WebClient(token=rotated.user_token, base_url=api_url).auth_test()
     assert me["user_id"] == slack.me.id
     again = error_of(

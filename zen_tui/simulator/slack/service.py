@@ -38,7 +38,7 @@ from zen_tui.simulator.slack.model import (
     us_ts,
     user_json,
 )
-from zen_tui.simulator.slack.oauth import SlackOAuth
+from zen_tui.simulator.slack.oauth import SlackOAuth, rotating_token
 from zen_tui.simulator.slack.search import (
     cursor_after,
     cursor_start,
@@ -223,8 +223,14 @@ class SlackSim(ServiceSim):
     def _grant(
         self, kind: str, user_id: str, scopes: frozenset[str], ttl: float | None = None
     ) -> str:
-        """Register an OAuth-issued token (expiring after `ttl` seconds, if given)."""
-        token = ("xoxp-" if kind == "user" else "xoxb-") + uuid.uuid4().hex
+        """Register an OAuth-issued token (expiring after `ttl` seconds, if given): a
+        rotating one in Slack's shape for those (`xoxe.xoxp-1-…`, `xoxe.xoxb-1-…`), a
+        long-lived one as `xoxp-…` / `xoxb-…`."""
+        prefix = "xoxp-" if kind == "user" else "xoxb-"
+        if ttl is None:
+            token = prefix + uuid.uuid4().hex
+        else:
+            token = rotating_token(f"xoxe.{prefix}1-", self.team_id, user_id)
         expires_at = None if ttl is None else self.world.clock() + ttl
         self.tokens[token] = TokenInfo(kind, user_id, scopes, expires_at)
         return token
