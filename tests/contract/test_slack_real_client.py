@@ -267,6 +267,7 @@ def test_a_channel_name_is_taken_by_chat_post_message_only(
         (client.conversations_history, {}),
         (client.conversations_replies, {"ts": ts}),
         (client.reactions_add, {"timestamp": ts, "name": "eyes"}),
+        (client.reactions_remove, {"timestamp": ts, "name": "eyes"}),
         (client.chat_getPermalink, {"message_ts": ts}),
         (client.chat_update, {"ts": ts, "text": "renamed"}),
         (client.chat_delete, {"ts": ts}),
@@ -307,6 +308,31 @@ def test_reaction_added_once_and_read_back(
         "channel": ops.id,
         "ts": ts,
         "name": "eyes",
+    }
+
+
+def test_reaction_removed_once_and_read_back(
+    client: WebClient, slack: SlackSim, server: SimulatorServer
+) -> None:
+    """reactions.remove through slack_sdk: my reaction is gone from the message (read back
+    with conversations.replies too); a second remove is Slack's `no_reaction`."""
+    ops = channel(slack, "ops")
+    ts = us_ts(ops.timeline[1])
+    assert client.reactions_add(channel=ops.id, timestamp=ts, name="tada")["ok"]
+    assert client.reactions_remove(channel=ops.id, timestamp=ts, name="tada")["ok"]
+    assert slack.me.id not in ops.messages[ts].reactions.get("tada", [])
+    [read] = client.conversations_replies(channel=ops.id, ts=ts, limit=1)["messages"]
+    assert all(
+        slack.me.id not in r["users"] for r in read.get("reactions", []) if r["name"] == "tada"
+    )
+    twice = error_of(client.reactions_remove, channel=ops.id, timestamp=ts, name="tada")
+    assert twice.response["error"] == "no_reaction"
+    assert mutations(server, "unreaction")[-1] == {
+        "service": "slack",
+        "kind": "unreaction",
+        "channel": ops.id,
+        "ts": ts,
+        "name": "tada",
     }
 
 

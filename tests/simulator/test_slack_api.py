@@ -685,3 +685,51 @@ async def test_reactions_add_in_an_archived_channel_answers_is_archived(
     body = await call(client, "reactions.add", channel=chan.id, name="tada", timestamp=ts)
     assert body["ok"] is True
     assert [e.event for e in events] == ["channel_unarchive", "reaction_added"]
+
+
+async def test_reactions_remove_takes_back_only_my_reaction(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """reactions.remove (its reference): my reaction goes, a colleague's with the same emoji
+    stays, `reaction_removed` is sent; again, it is `no_reaction`."""
+    chan = slack.channels[busiest(slack)]
+    ts = us_ts(chan.timeline[-1])
+    colleague = next(iter(sorted(chan.members - {slack.me.id, slack.bot.id})))
+    with world.lock:
+        slack._react(chan, chan.messages[ts], colleague, "rocket")
+    assert (await call(client, "reactions.add", channel=chan.id, name="rocket", timestamp=ts))["ok"]
+    events: list[ChangeEvent] = []
+    world.on_change(events.append)
+    body = await call(client, "reactions.remove", channel=chan.id, name=":rocket:", timestamp=ts)
+    assert body == {"ok": True}
+    assert chan.messages[ts].reactions["rocket"] == [colleague]
+    [event] = events
+    assert event.event == "reaction_removed" and event.payload["type"] == "reaction_removed"
+    assert (event.payload["user"], event.payload["reaction"]) == (slack.me.id, "rocket")
+    assert event.payload["item"] == {"type": "message", "channel": chan.id, "ts": ts}
+    again = await call(client, "reactions.remove", channel=chan.id, name="rocket", timestamp=ts)
+    assert again == {"ok": False, "error": "no_reaction"}
+    thread = await call(client, "conversations.replies", channel=chan.id, ts=ts, limit=1)
+    [reaction] = [r for r in thread["messages"][0]["reactions"] if r["name"] == "rocket"]
+    assert reaction["users"] == [colleague] and reaction["count"] == 1
+    assert world.counters.mutations[("slack", "unreaction")] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"name": "eyes"}, "no_item_specified"),
+        ({"name": "eyes", "timestamp": "yesterday"}, "bad_timestamp"),
+        ({"name": "eyes", "timestamp": "1.000001"}, "message_not_found"),
+        ({"name": "not an emoji", "timestamp": None}, "invalid_name"),
+        ({"name": "eyes", "timestamp": None, "channel": "CNOPE0000"}, "channel_not_found"),
+    ],
+)
+async def test_reactions_remove_errors_as_its_reference_lists_them(
+    client: httpx.AsyncClient, slack: SlackSim, params: dict, error: str
+) -> None:
+    chan = slack.channels[busiest(slack)]
+    args = {"channel": chan.id, **params}
+    if "timestamp" in args and args["timestamp"] is None:
+        args["timestamp"] = us_ts(chan.timeline[-1])
+    assert await call(client, "reactions.remove", **args) == {"ok": False, "error": error}
