@@ -615,7 +615,8 @@ class SlackClient(BaseClient):
         channel, ts = _split(self.key_of(action.item_id))
         p = action.params
         verify = self.verifier(action, idempotency_key)
-        target = (p.get("channel") if action.kind != "react" else None) or channel
+        reacting = action.kind in ("react", "unreact")  # on the item's own message
+        target = (None if reacting else p.get("channel")) or channel
         try:
             if action.kind in ("reply", "post"):
                 target = await self._conversation(target)  # its id: verify reads its history
@@ -632,8 +633,11 @@ class SlackClient(BaseClient):
                     idempotency_key=idempotency_key,
                     verify=verify,
                 )
-            elif action.kind == "react":
-                await self._react(channel, ts, param(action, "name", "reaction"), idempotency_key)
+            elif reacting:
+                name = param(action, "name", "reaction")
+                await self._react(
+                    channel, ts, name, idempotency_key, remove=action.kind == "unreact"
+                )
             else:
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
         except MissingParam as err:
@@ -712,12 +716,16 @@ class SlackClient(BaseClient):
             found=lambda message: self._record_post(key, channel, r.text(message, "ts")),
         )
 
-    async def _react(self, channel: str, ts: str, name: str, key: str) -> None:
+    async def _react(self, channel: str, ts: str, name: str, key: str, *, remove: bool) -> None:
+        """reactions.add, or reactions.remove to take my reaction back; Slack's answer that
+        it is so already (`already_reacted`, `no_reaction`) counts as done."""
+        method = "reactions.remove" if remove else "reactions.add"
+        done = "no_reaction" if remove else "already_reacted"
         payload = {"channel": channel, "timestamp": ts, "name": name.strip(":")}
         try:
-            await self.call("reactions.add", payload, write=True, idempotency_key=key)
+            await self.call(method, payload, write=True, idempotency_key=key)
         except ApiError as err:
-            if "already_reacted" not in err.message:
+            if done not in err.message:
                 raise
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
@@ -733,8 +741,9 @@ class SlackClient(BaseClient):
             return None
 
     async def _check(self, action: Action, key: str, channel: str, ts: str) -> bool | None:
-        if action.kind == "react":
-            return await self._reacted(channel, ts, action.params)
+        if action.kind in ("react", "unreact"):
+            reacted = await self._reacted(channel, ts, action.params)
+            return reacted if action.kind == "react" else not reacted
         if action.kind == "reply":
             thread = action.params.get("thread_ts") or ts
             query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}

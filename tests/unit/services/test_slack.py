@@ -346,6 +346,24 @@ async def test_react_and_already_reacted(slack, router, contracts) -> None:
     assert body_of(route.calls[0]) == {"channel": "C1", "timestamp": "100.5", "name": "eyes"}
 
 
+async def test_unreact_removes_my_reaction_and_no_reaction_is_done(
+    slack, router, contracts
+) -> None:
+    """reactions.remove; Slack's `no_reaction` (it is gone already) counts as done, as
+    `already_reacted` does for react; any other refusal is one."""
+    answers = iter([{"ok": True}, {"ok": False, "error": "no_reaction"}])
+    route = router.post(f"{API}/reactions.remove").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(answers))
+    )
+    for _ in range(2):
+        result = await slack.apply(act("unreact", name=":eyes:"), idempotency_key=KEY)
+        assert result.ok
+    assert body_of(route.calls[0]) == {"channel": "C1", "timestamp": "100.5", "name": "eyes"}
+    route.mock(return_value=httpx.Response(200, json={"ok": False, "error": "invalid_name"}))
+    refused = await slack.apply(act("unreact", name="x y"), idempotency_key=KEY)
+    assert not refused.ok and "invalid_name" in refused.message
+
+
 async def test_post_error_is_a_final_refusal(slack, router) -> None:
     router.post(f"{API}/chat.postMessage").respond(200, json={"ok": False, "error": "is_archived"})
     result = await slack.apply(act("reply", text="x"), idempotency_key=KEY)
@@ -374,6 +392,8 @@ async def test_verify_reaction_reads_the_message(slack, router, basics) -> None:
     )
     assert await slack.verify(act("react", name="eyes"), idempotency_key=KEY) is True
     assert await slack.verify(act("react", name="tada"), idempotency_key=KEY) is False
+    assert await slack.verify(act("unreact", name="eyes"), idempotency_key=KEY) is False
+    assert await slack.verify(act("unreact", name="tada"), idempotency_key=KEY) is True
     assert route.calls[0].request.url.params["ts"] == "100.5"
 
 
