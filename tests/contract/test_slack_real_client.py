@@ -184,7 +184,8 @@ def test_users_info_and_users_list(client: WebClient, slack: SlackSim) -> None:
 def test_search_messages_pages_by_number_and_needs_a_user_token(
     client: WebClient, slack: SlackSim, api_url: str
 ) -> None:
-    """search.messages pages by `page` (its `paging.pages` says how many), not by cursor."""
+    """Without `cursor`, search.messages pages by `page` (its `paging.pages` says how many);
+    with one it pages by cursor (the next test)."""
     first = client.search_messages(query="deploy green", count=2, sort="timestamp")
     paging = first["messages"]["paging"]
     assert (paging["count"], paging["page"]) == (2, 1) and paging["pages"] >= 2
