@@ -21,6 +21,7 @@ ActionKind = Literal[
     "mark_done",
     "reply",
     "react",
+    "unreact",  # Slack: take back my reaction (reactions.remove)
     "post",
     "create_issue",  # GitHub, from an item of another service (a Slack message)
     "share",  # Slack: post an item of another service to a channel or DM

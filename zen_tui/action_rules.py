@@ -90,6 +90,7 @@ KINDS: dict[str, dict[str, Kind]] = {
         "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
         "post": Kind(required=(("body", "text"),), optional=("channel",)),
         "react": Kind(required=(("name", "reaction"),)),
+        "unreact": Kind(required=(("name", "reaction"),)),
         "share": Kind(required=(("channel",), ("url",)), optional=("title", "body")),
     },
 }

@@ -45,10 +45,14 @@ class _Shape:
 
 
 # Known token shapes; the prefix is kept so a log still says which kind of token it was.
+# Slack's rotating tokens (`xoxe.xoxp-1-…`, `xoxe.xoxb-1-…`, refresh `xoxe-1-…`) carry an
+# opaque base64 body: masked to its end even if it holds `+` or `/`, which would otherwise
+# end the match and leave the rest of the token in the text.
 _PREFIXED = _Shape(
     ("gh", "github_pat_", "xox", "xapp-", "ATATT"),
     r"(?<![A-Za-z0-9])"  # not inside a word, but "TOKEN_ghp_..." still counts
-    r"(gh[opusr]_|github_pat_|xoxe\.xoxp-|xox[abpre]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,}",
+    r"(?:(xoxe\.xox[bp]-|xoxe-)[A-Za-z0-9_\-=.+/]{4,}"
+    r"|(gh[opusr]_|github_pat_|xox[abpr]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,})",
 )
 # Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
 _AUTH_HEADER = _Shape(
@@ -101,7 +105,7 @@ def redact(text: str) -> str:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, MASK)
-    text = _PREFIXED.sub(lambda m: m.group(1) + MASK, text)
+    text = _PREFIXED.sub(lambda m: (m.group(1) or m.group(2)) + MASK, text)
     text = _AUTH_HEADER.sub(_auth_sub, text)
     text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
     text = _QUOTED_FIELD.sub(lambda m: f"{m.group(1)}{m.group(3)}{MASK}{m.group(3)}", text)

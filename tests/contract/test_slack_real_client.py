@@ -184,7 +184,8 @@ def test_users_info_and_users_list(client: WebClient, slack: SlackSim) -> None:
 def test_search_messages_pages_by_number_and_needs_a_user_token(
     client: WebClient, slack: SlackSim, api_url: str
 ) -> None:
-    """search.messages pages by `page` (its `paging.pages` says how many), not by cursor."""
+    """Without `cursor`, search.messages pages by `page` (its `paging.pages` says how many);
+    with one it pages by cursor (the next test)."""
     first = client.search_messages(query="deploy green", count=2, sort="timestamp")
     paging = first["messages"]["paging"]
     assert (paging["count"], paging["page"]) == (2, 1) and paging["pages"] >= 2
@@ -205,6 +206,21 @@ def test_search_messages_pages_by_number_and_needs_a_user_token(
     assert paging["total"] == len(expected)
     bot = WebClient(token=slack.bot_token, base_url=api_url)
     assert error_of(bot.search_messages, query="x").response["error"] == "not_allowed_token_type"
+
+
+def test_search_messages_by_cursor_as_slack_sdk_iterates_it(
+    client: WebClient, slack: SlackSim
+) -> None:
+    """With `cursor=*` search.messages pages by cursor: slack_sdk's iteration follows each
+    `response_metadata.next_cursor` and stops at the empty one, through the same matches
+    as numbered pages give."""
+    first = client.search_messages(query="deploy green", count=2, sort="timestamp", cursor="*")
+    pages = [page.data for page in first]
+    assert len(pages) >= 2 and pages[-1]["response_metadata"]["next_cursor"] == ""
+    assert all(page["response_metadata"]["next_cursor"] for page in pages[:-1])
+    by_cursor = [(m["channel"]["id"], m["ts"]) for p in pages for m in p["messages"]["matches"]]
+    every = client.search_messages(query="deploy green", count=100, sort="timestamp")
+    assert by_cursor == [(m["channel"]["id"], m["ts"]) for m in every["messages"]["matches"]]
 
 
 # ---- writing, read back from the simulator --------------------------------------------------
@@ -252,6 +268,7 @@ def test_a_channel_name_is_taken_by_chat_post_message_only(
         (client.conversations_history, {}),
         (client.conversations_replies, {"ts": ts}),
         (client.reactions_add, {"timestamp": ts, "name": "eyes"}),
+        (client.reactions_remove, {"timestamp": ts, "name": "eyes"}),
         (client.chat_getPermalink, {"message_ts": ts}),
         (client.chat_update, {"ts": ts, "text": "renamed"}),
         (client.chat_delete, {"ts": ts}),
@@ -292,6 +309,31 @@ def test_reaction_added_once_and_read_back(
         "channel": ops.id,
         "ts": ts,
         "name": "eyes",
+    }
+
+
+def test_reaction_removed_once_and_read_back(
+    client: WebClient, slack: SlackSim, server: SimulatorServer
+) -> None:
+    """reactions.remove through slack_sdk: my reaction is gone from the message (read back
+    with conversations.replies too); a second remove is Slack's `no_reaction`."""
+    ops = channel(slack, "ops")
+    ts = us_ts(ops.timeline[1])
+    assert client.reactions_add(channel=ops.id, timestamp=ts, name="tada")["ok"]
+    assert client.reactions_remove(channel=ops.id, timestamp=ts, name="tada")["ok"]
+    assert slack.me.id not in ops.messages[ts].reactions.get("tada", [])
+    [read] = client.conversations_replies(channel=ops.id, ts=ts, limit=1)["messages"]
+    assert all(
+        slack.me.id not in r["users"] for r in read.get("reactions", []) if r["name"] == "tada"
+    )
+    twice = error_of(client.reactions_remove, channel=ops.id, timestamp=ts, name="tada")
+    assert twice.response["error"] == "no_reaction"
+    assert mutations(server, "unreaction")[-1] == {
+        "service": "slack",
+        "kind": "unreaction",
+        "channel": ops.id,
+        "ts": ts,
+        "name": "tada",
     }
 
 
@@ -473,6 +515,13 @@ def test_a_pkce_install_and_its_rotation_through_slack_sdk(
     )
     assert rotated is not None and rotated.user_token != installation.user_token
     assert rotated.user_refresh_token != installation.user_refresh_token
+    # Slack's shapes for rotating tokens, before and after: slack_sdk keeps them as given.
+    for token, refresh in (
+        (installation.user_token, installation.user_refresh_token),
+        (rotated.user_token, rotated.user_refresh_token),
+    ):
+        assert token and token.startswith("xoxe.xoxp-1-")
+        assert refresh and refresh.startswith("xoxe-1-")
     me = WebClient(token=rotated.user_token, base_url=api_url).auth_test()
     assert me["user_id"] == slack.me.id
     again = error_of(

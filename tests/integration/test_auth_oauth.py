@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 from tests.helpers import files_holding
@@ -56,7 +57,7 @@ async def test_slack_pkce_login(sim: SimulatorServer, memory_keyring: MemoryKeyr
     assert browser.callback is not None and "close this tab" in browser.callback.text
     assert isinstance(states[-1], LoggedIn) and states[-1].username
     blob = await stored("slack")
-    assert blob.token.startswith("xoxp-") and blob.method == "oauth"
+    assert blob.token.startswith("xoxe.xoxp-1-") and blob.method == "oauth"  # rotating
     assert blob.refresh_token and blob.expires_at  # PKCE installs rotate
 
 
@@ -79,7 +80,7 @@ async def test_a_forged_redirect_does_not_abort_the_login_in_progress(
     states = await login(sim, "slack", browser)
     assert browser.forged is not None and browser.forged.status_code == 400
     assert isinstance(states[-1], LoggedIn), states[-1]
-    assert (await stored("slack")).token.startswith("xoxp-")
+    assert (await stored("slack")).token.startswith("xoxe.xoxp-1-")
 
 
 async def test_denied_in_the_browser(sim: SimulatorServer, memory_keyring: MemoryKeyring) -> None:
@@ -213,6 +214,33 @@ async def test_no_token_reaches_the_log_file(
         assert secret and secret not in text
     assert client_secret not in text
     assert files_holding(tmp_path, [client_secret]) == []
+
+
+async def test_no_rotated_slack_token_reaches_the_log(
+    sim: SimulatorServer, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    """Slack's rotating tokens (`xoxe.xoxp-1-…`, refresh `xoxe-1-…`) through a login, a
+    refresh and a refresh Slack refuses (a stale copy's spent refresh token), logged at
+    DEBUG: none of them in any file, the refusal's code in the log."""
+    setup_logging(tmp_path, "DEBUG")
+    try:
+        await login(sim, "slack", FakeBrowser())
+        first = await stored("slack")
+        provider = KeyringCredentialProvider([sim_account(sim, "slack")])
+        await provider.get("slack")
+        await provider.refresh("slack")
+        second = await stored("slack")
+        stale = msgspec.structs.replace(first, expires_at=0.0)  # another process's old copy
+        await KeyringCredentialStore().save("slack", stale)
+        assert await provider.refresh("slack") is None
+    finally:
+        shutdown_logging()
+    assert first.token.startswith("xoxe.xoxp-1-") and second.token.startswith("xoxe.xoxp-1-")
+    assert first.refresh_token and first.refresh_token.startswith("xoxe-1-")
+    text = "".join(p.read_text() for p in (tmp_path / "logs").glob("zen-tui.log*"))
+    assert "refreshed the slack token" in text and "invalid_refresh_token" in text
+    tokens = (first.token, first.refresh_token, second.token, second.refresh_token)
+    assert files_holding(tmp_path, tokens) == []
 
 
 async def test_cancel_while_waiting_for_the_browser(sim: SimulatorServer) -> None:

@@ -223,6 +223,55 @@ async def test_search_messages_pages_and_user_token_rule(
     assert (await client.get("/auth.test", headers=bot)).json()["bot_id"] == slack.bot_id
 
 
+async def search_by_cursor(client: httpx.AsyncClient, query: str, **params: object) -> list:
+    """Every page of a cursor-paged search.messages (`*` first), as the list of answers."""
+    answers, cursor = [], "*"
+    while cursor:
+        answers.append(await call(client, "search.messages", query=query, cursor=cursor, **params))
+        cursor = answers[-1]["response_metadata"]["next_cursor"]
+    return answers
+
+
+async def test_search_messages_pages_by_cursor_to_an_empty_next_cursor(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """Slack's reference: `cursor=*` first, then each `next_cursor`; "" ends it."""
+    mention = f"<@{slack.me.id}>"
+    numbered = await call(client, "search.messages", query=mention, count=100)
+    answers = await search_by_cursor(client, mention, count=5)
+    seen = [(m["channel"]["id"], m["ts"]) for a in answers for m in a["messages"]["matches"]]
+    everything = [(m["channel"]["id"], m["ts"]) for m in numbered["messages"]["matches"]]
+    assert seen == everything and len(answers) == -(-len(seen) // 5) > 2
+    assert [float(ts) for _, ts in seen] == sorted((float(ts) for _, ts in seen), reverse=True)
+    assert all(a["response_metadata"]["next_cursor"] for a in answers[:-1])
+    ascending = await search_by_cursor(client, mention, count=7, sort_dir="asc")
+    assert [(m["channel"]["id"], m["ts"]) for a in ascending for m in a["messages"]["matches"]] == (
+        everything[::-1]
+    )
+    bad = await call(client, "search.messages", query=mention, cursor="bm90IG91cnM=")
+    assert bad == {"ok": False, "error": "invalid_cursor"}
+
+
+async def test_a_new_match_shifts_numbered_pages_but_not_cursor_pages(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """A mention posted while a client pages (newest first) pushes every match one place
+    down: page 2 by number repeats page 1's last match; the cursor goes on after it."""
+    mention = f"<@{slack.me.id}>"
+    first = await call(client, "search.messages", query=mention, count=5, cursor="*")
+    page_one = [m["ts"] for m in first["messages"]["matches"]]
+    chan = slack.channels[busiest(slack)]
+    author = next(iter(sorted(chan.members - {slack.me.id, slack.bot.id})))
+    with world.lock:
+        slack.post(chan, author, f"{mention} one more", None)
+    by_number = await call(client, "search.messages", query=mention, count=5, page=2)
+    assert by_number["messages"]["matches"][0]["ts"] == page_one[-1]
+    cursor = first["response_metadata"]["next_cursor"]
+    by_cursor = await call(client, "search.messages", query=mention, count=5, cursor=cursor)
+    after = [m["ts"] for m in by_cursor["messages"]["matches"]]
+    assert not set(after) & set(page_one) and float(after[0]) < float(page_one[-1])
+
+
 async def test_bot_token_cannot_read_my_private_conversations(
     client: httpx.AsyncClient, slack: SlackSim
 ) -> None:
@@ -636,3 +685,51 @@ async def test_reactions_add_in_an_archived_channel_answers_is_archived(
     body = await call(client, "reactions.add", channel=chan.id, name="tada", timestamp=ts)
     assert body["ok"] is True
     assert [e.event for e in events] == ["channel_unarchive", "reaction_added"]
+
+
+async def test_reactions_remove_takes_back_only_my_reaction(
+    client: httpx.AsyncClient, slack: SlackSim, world: World
+) -> None:
+    """reactions.remove (its reference): my reaction goes, a colleague's with the same emoji
+    stays, `reaction_removed` is sent; again, it is `no_reaction`."""
+    chan = slack.channels[busiest(slack)]
+    ts = us_ts(chan.timeline[-1])
+    colleague = next(iter(sorted(chan.members - {slack.me.id, slack.bot.id})))
+    with world.lock:
+        slack._react(chan, chan.messages[ts], colleague, "rocket")
+    assert (await call(client, "reactions.add", channel=chan.id, name="rocket", timestamp=ts))["ok"]
+    events: list[ChangeEvent] = []
+    world.on_change(events.append)
+    body = await call(client, "reactions.remove", channel=chan.id, name=":rocket:", timestamp=ts)
+    assert body == {"ok": True}
+    assert chan.messages[ts].reactions["rocket"] == [colleague]
+    [event] = events
+    assert event.event == "reaction_removed" and event.payload["type"] == "reaction_removed"
+    assert (event.payload["user"], event.payload["reaction"]) == (slack.me.id, "rocket")
+    assert event.payload["item"] == {"type": "message", "channel": chan.id, "ts": ts}
+    again = await call(client, "reactions.remove", channel=chan.id, name="rocket", timestamp=ts)
+    assert again == {"ok": False, "error": "no_reaction"}
+    thread = await call(client, "conversations.replies", channel=chan.id, ts=ts, limit=1)
+    [reaction] = [r for r in thread["messages"][0]["reactions"] if r["name"] == "rocket"]
+    assert reaction["users"] == [colleague] and reaction["count"] == 1
+    assert world.counters.mutations[("slack", "unreaction")] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"name": "eyes"}, "no_item_specified"),
+        ({"name": "eyes", "timestamp": "yesterday"}, "bad_timestamp"),
+        ({"name": "eyes", "timestamp": "1.000001"}, "message_not_found"),
+        ({"name": "not an emoji", "timestamp": None}, "invalid_name"),
+        ({"name": "eyes", "timestamp": None, "channel": "CNOPE0000"}, "channel_not_found"),
+    ],
+)
+async def test_reactions_remove_errors_as_its_reference_lists_them(
+    client: httpx.AsyncClient, slack: SlackSim, params: dict, error: str
+) -> None:
+    chan = slack.channels[busiest(slack)]
+    args = {"channel": chan.id, **params}
+    if "timestamp" in args and args["timestamp"] is None:
+        args["timestamp"] = us_ts(chan.timeline[-1])
+    assert await call(client, "reactions.remove", **args) == {"ok": False, "error": error}

@@ -78,7 +78,7 @@ async def test_pkce_exchange_gives_a_working_user_token(
     assert user["token_type"] == "user" and user["id"] == slack.me.id
     # A user token's rotation fields sit beside it in authed_user, as Slack's SDKs read them
     # (bolt-python async_oauth_flow: user_refresh_token = authed_user["refresh_token"]).
-    assert user["expires_in"] == 43200 and user["refresh_token"].startswith("sim-slack-r-")
+    assert user["expires_in"] == 43200 and user["refresh_token"].startswith("xoxe-1-")
     assert "refresh_token" not in body and "expires_in" not in body
     r = await client.get(
         "/api/search.messages",
@@ -113,7 +113,29 @@ async def test_without_pkce_a_client_secret_is_required(client: httpx.AsyncClien
     )
     body = r.json()
     assert body["ok"] is True and body["token_type"] == "bot" and body["bot_user_id"]
-    assert "refresh_token" not in body
+    assert "refresh_token" not in body and body["access_token"].startswith("xoxb-")
+
+
+async def test_rotating_tokens_have_slacks_shapes(client: httpx.AsyncClient) -> None:
+    """Slack's token-rotation guide: a rotating token is `xoxe.xoxb-1-…` (bot) or
+    `xoxe.xoxp-1-…` (user), 12 hours long, its refresh token `xoxe-1-…`, each body opaque
+    base64; a refresh gives the same shapes again."""
+    query = await authorize(client, scope="chat:write")
+    body = await access(client, code=query["code"][0], code_verifier=VERIFIER)
+    user = body["authed_user"]
+    shapes = {
+        "xoxe.xoxb-1-": body["access_token"],
+        "xoxe.xoxp-1-": user["access_token"],
+        "xoxe-1-": body["refresh_token"],
+    }
+    assert user["refresh_token"].startswith("xoxe-1-") and body["expires_in"] == 43200
+    for prefix, token in shapes.items():
+        assert token.startswith(prefix) and token[len(prefix) :].isalnum(), token
+        opaque = base64.b64decode(token[len(prefix) :] + "==").decode()
+        assert opaque.startswith("2-T")  # team, user and a secret, dash-separated
+    renewed = await access(client, grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert renewed["access_token"].startswith("xoxe.xoxb-1-")
+    assert renewed["refresh_token"].startswith("xoxe-1-") and renewed["expires_in"] == 43200
 
 
 async def test_refresh_rotation_and_denied_consent(client: httpx.AsyncClient) -> None:
@@ -123,7 +145,8 @@ async def test_refresh_rotation_and_denied_consent(client: httpx.AsyncClient) ->
     # A refresh answers with the one renewed token at the top level (python-slack-sdk's
     # TokenRotator reads token_type == "user", access_token, refresh_token, expires_in there).
     assert refreshed["ok"] is True and refreshed["token_type"] == "user"
-    assert refreshed["access_token"].startswith("xoxp-") and refreshed["expires_in"] == 43200
+    assert refreshed["access_token"].startswith("xoxe.xoxp-1-")
+    assert refreshed["expires_in"] == 43200
     assert refreshed["refresh_token"] != first and "access_token" not in refreshed["authed_user"]
     reused = await access(client, grant_type="refresh_token", refresh_token=first)
     assert reused == {"ok": False, "error": "invalid_refresh_token"}

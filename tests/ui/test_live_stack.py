@@ -237,8 +237,9 @@ async def test_slack_oauth_shows_the_url_and_logs_in(
         assert browser.opened == [waiting.url] and "/oauth/v2/authorize" in waiting.url
         assert isinstance(screen.states[-1], LoggedIn)
         stored = await KeyringCredentialStore().load("slack")
-        assert stored is not None and stored.token.startswith("xoxp-")
-        assert stored.token not in screen_text(app) and all(stored.token not in t for t in seen)
+        assert stored is not None and stored.token.startswith("xoxe.xoxp-1-")  # it rotates
+        for secret in (stored.token, stored.refresh_token):
+            assert secret and secret not in screen_text(app) and all(secret not in t for t in seen)
 
 
 async def test_pasted_token_is_never_echoed_and_lands_in_the_keyring(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from msgspec.structs import replace
 from rich.text import Text
 from textual.content import Content
 from textual.widgets import Static
@@ -19,7 +20,7 @@ from zen_tui.gateway.events import (
     RetryEnded,
     RetryScheduled,
 )
-from zen_tui.models import Action, ActionState
+from zen_tui.models import Action, ActionState, Reaction
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.ui import triage
 from zen_tui.ui.health_model import HealthModel
@@ -100,6 +101,22 @@ def test_optimistic_views() -> None:
     ]
     again = triage.optimistic(rocket, Action("react", MSGS[0].id, "slack", {"name": "rocket"}))
     assert again == rocket  # already mine
+    back = triage.optimistic(rocket, Action("unreact", MSGS[0].id, "slack", {"name": "rocket"}))
+    assert back == MSGS[0]  # my one reaction taken back: gone from the row
+
+
+def test_choosing_my_own_reaction_again_takes_it_back() -> None:
+    """As in Slack: `e` with an emoji every selected message has from me removes it; a
+    selection where some lack it adds it (to those), never removing from the rest."""
+    mine = replace(MSGS[0], reactions=(Reaction("eyes", 3, me=True), Reaction("tada", 1)))
+    other = replace(MSGS[1], reactions=(Reaction("eyes", 2, me=True),))
+    [back] = triage.build("react", [mine], "eyes")
+    assert back == Action("unreact", mine.id, "slack", {"name": "eyes"})
+    assert [a.kind for a in triage.build("react", [mine, other], "eyes")] == ["unreact"] * 2
+    assert [a.kind for a in triage.build("react", [mine, MSGS[2]], "eyes")] == ["react"] * 2
+    assert triage.build("react", [mine], "tada")[0].kind == "react"  # someone else's tada
+    shown = triage.optimistic(mine, back)
+    assert shown.reactions == (Reaction("eyes", 2, me=False), Reaction("tada", 1))
 
 
 # --- health model ----------------------------------------------------------------------------

@@ -386,30 +386,35 @@ class SlackClient(BaseClient):
         return len(raws)
 
     async def _search(self, query: str, limit: int, read: Read) -> FetchResult:
+        """search.messages by cursor (`*` first, then each `next_cursor`; Slack's reference),
+        newest first, to an empty next_cursor. Numbered pages shift when a mention arrives
+        while we page (the next page repeats the last match); a cursor goes on after the
+        last match given. A cursor seen twice ends it, as does a page guard's limit."""
         terms = f"<@{self._me}>" if query.strip() in ("", "mentions") else query
         pages = _Pages()
-        page = 1
         size = min(100, limit)
         guard = PageGuard(
             self.service, self.account, "search.messages", limit=limit, page_size=size
         )
-        while len(pages.items) < limit:
-            params = {"query": terms, "sort": "timestamp", "count": size, "page": page}
+        cursor: str = "*"
+        seen: set[str] = set()
+        while True:
+            params = {"query": terms, "sort": "timestamp", "count": size, "cursor": cursor}
             body = await pages.call(self, "search.messages", params, read)
             if body is None:
                 break
             r = self.r.at("search.messages")
-            found = r.obj(body, "messages")
-            matches = r.opt_arr(found, "matches")
+            matches = r.opt_arr(r.obj(body, "messages"), "matches")
             await self._messages(matches, pages, None, "", "search.messages")
-            paging = r.opt_obj(found, "paging") or {}
-            if page >= (r.opt_integer(paging, "pages") or 1):
+            cursor = _next_cursor(r, body) or ""
+            if not cursor or cursor in seen:  # the end (or a server looping)
+                break
+            if len(pages.items) >= limit:
+                pages.cut = True
                 break
             if pages.stopped(guard.stop_after(len(matches))):
                 break
-            page += 1
-        else:
-            pages.cut = True
+            seen.add(cursor)
         return pages.result(limit, None)
 
     async def details(self, item: Item) -> ItemDetail:
@@ -610,7 +615,8 @@ class SlackClient(BaseClient):
         channel, ts = _split(self.key_of(action.item_id))
         p = action.params
         verify = self.verifier(action, idempotency_key)
-        target = (p.get("channel") if action.kind != "react" else None) or channel
+        reacting = action.kind in ("react", "unreact")  # on the item's own message
+        target = (None if reacting else p.get("channel")) or channel
         try:
             if action.kind in ("reply", "post"):
                 target = await self._conversation(target)  # its id: verify reads its history
@@ -627,8 +633,11 @@ class SlackClient(BaseClient):
                     idempotency_key=idempotency_key,
                     verify=verify,
                 )
-            elif action.kind == "react":
-                await self._react(channel, ts, param(action, "name", "reaction"), idempotency_key)
+            elif reacting:
+                name = param(action, "name", "reaction")
+                await self._react(
+                    channel, ts, name, idempotency_key, remove=action.kind == "unreact"
+                )
             else:
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
         except MissingParam as err:
@@ -707,12 +716,16 @@ class SlackClient(BaseClient):
             found=lambda message: self._record_post(key, channel, r.text(message, "ts")),
         )
 
-    async def _react(self, channel: str, ts: str, name: str, key: str) -> None:
+    async def _react(self, channel: str, ts: str, name: str, key: str, *, remove: bool) -> None:
+        """reactions.add, or reactions.remove to take my reaction back; Slack's answer that
+        it is so already (`already_reacted`, `no_reaction`) counts as done."""
+        method = "reactions.remove" if remove else "reactions.add"
+        done = "no_reaction" if remove else "already_reacted"
         payload = {"channel": channel, "timestamp": ts, "name": name.strip(":")}
         try:
-            await self.call("reactions.add", payload, write=True, idempotency_key=key)
+            await self.call(method, payload, write=True, idempotency_key=key)
         except ApiError as err:
-            if "already_reacted" not in err.message:
+            if done not in err.message:
                 raise
 
     async def verify(self, action: Action, *, idempotency_key: str) -> bool | None:
@@ -728,8 +741,9 @@ class SlackClient(BaseClient):
             return None
 
     async def _check(self, action: Action, key: str, channel: str, ts: str) -> bool | None:
-        if action.kind == "react":
-            return await self._reacted(channel, ts, action.params)
+        if action.kind in ("react", "unreact"):
+            reacted = await self._reacted(channel, ts, action.params)
+            return reacted if action.kind == "react" else not reacted
         if action.kind == "reply":
             thread = action.params.get("thread_ts") or ts
             query = {"channel": channel, "ts": thread, "limit": HISTORY_CAP}

@@ -80,6 +80,7 @@ IDEMPOTENT_KINDS = frozenset(
         "delete_comment",
         "mark_read",
         "react",
+        "unreact",
     }
 )
 RETRY_MIN, RETRY_MAX = 2.0, 60.0

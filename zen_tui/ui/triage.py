@@ -40,7 +40,14 @@ def build(command: str, items: list[Item], value: str = "") -> list[Action]:
     check(command, items)
     if command in SINGLE:  # a form across services: zen_tui.crosslink builds its steps
         raise NotApplicable(f"{command} is sent from its form, as outbox steps")
+    if command == "react" and items and all(_mine(item, value) for item in items):
+        command = "unreact"  # as in Slack, choosing my own reaction again takes it back
     return [_action(command, item, value) for item in items]
+
+
+def _mine(item: Item, name: str) -> bool:
+    """The message already shows my reaction `name` (a mixed selection adds it instead)."""
+    return isinstance(item, Message) and any(r.name == name and r.me for r in item.reactions)
 
 
 def _action(command: str, item: Item, value: str) -> Action:
@@ -61,6 +68,8 @@ def _action(command: str, item: Item, value: str) -> Action:
         kind, params = "transition", {"transition": value}
     elif command == "react":
         kind, params = "react", {"name": value}
+    elif command == "unreact":
+        kind, params = "unreact", {"name": value}
     elif command == "merge":  # by the method the repository allows (ui/screens/merge_flow)
         if value not in MERGE_METHODS:
             raise NotApplicable(f"merge by one of {', '.join(MERGE_METHODS)}, not {value!r}")
@@ -106,14 +115,25 @@ def _optimistic_message(item: Message, action: Action) -> Message:
     if action.kind == "reply":
         return replace(item, reply_count=item.reply_count + 1)
     name = action.params.get("name")
-    if action.kind != "react" or not name:
+    if action.kind not in ("react", "unreact") or not name:
         return item
     old = next((r for r in item.reactions if r.name == name), None)
+    if action.kind == "unreact":
+        return _unreacted(item, old)
     if old is not None and old.me:
         return item  # already mine: reacting again changes nothing
     mine = Reaction(name, (old.count if old else 0) + 1, me=True)
     others = tuple(r for r in item.reactions if r.name != name)
     return replace(item, reactions=(*others, mine) if old is None else _swap(item, old, mine))
+
+
+def _unreacted(item: Message, old: Reaction | None) -> Message:
+    """My reaction taken back: one fewer, gone at none; not mine, nothing changes."""
+    if old is None or not old.me:
+        return item
+    if old.count <= 1:
+        return replace(item, reactions=tuple(r for r in item.reactions if r is not old))
+    return replace(item, reactions=_swap(item, old, Reaction(old.name, old.count - 1, me=False)))
 
 
 def _swap(item: Message, old: Reaction, new: Reaction) -> tuple[Reaction, ...]:

@@ -48,6 +48,8 @@ BAD = [
     (["add_label", "gh:acme/api#1"], "add_label needs label=VALUE"),
     (["transition", "jr:OPS-1"], "transition needs transition=VALUE"),
     (["react", "sl:C01:1700000000.000100"], "react needs name=VALUE"),
+    (["unreact", "sl:C01:1700000000.000100"], "unreact needs name=VALUE"),
+    (["unreact", "gh:acme/api#1", "name=eyes"], "github items do not take unreact"),
     (["close", "gh:acme/api#1", "bogus=1"], "close does not take 'bogus'"),
     (["merge", "gh:acme/api#1", "merge_method=fast"], "use one of: merge, squash, rebase"),
     (["create", "jr:OPS-1", "summary=x", "issuetype=Task"], "use jr:PROJECT, e.g. OPS"),
@@ -90,6 +92,7 @@ GOOD = [
     ("jira", Action("create", "jr:OPS", "jr", {"summary": "s", "issuetype": "Task"})),
     ("slack", Action("reply", "sl:C024BE91L:1700000000.000100", "sl", {"text": "ok"})),
     ("slack", Action("react", "sl:C01:1.2", "sl", {"reaction": "eyes"})),
+    ("slack", Action("unreact", "sl:C01:1.2", "sl", {"name": "eyes"})),
 ]
 
 

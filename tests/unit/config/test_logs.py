@@ -39,6 +39,7 @@ def prefixed_tokens() -> dict[str, str]:
         "xoxp": "xoxp-" + "-".join(["1234567890", "0987654321", "1111", BODY36]),
         "xoxe": "xoxe-1-" + BODY36 + "Zz9",
         "xoxe.xoxp": "xoxe.xoxp-1-" + BODY36,
+        "xoxe.xoxb": "xoxe.xoxb-1-" + BODY36,
         "xapp": "xapp-1-A0123456789-1234567890-" + BODY36,
         "ATATT": "ATATT" + "3xFfGF0" + BODY36 + "=ABCD1234",
     }
@@ -59,6 +60,18 @@ def test_prefixed_tokens_are_masked_anywhere_in_text(name: str) -> None:
         assert MASK in out
     # The kind of token stays visible for debugging.
     assert redact(token).startswith(token.split("-")[0].split("_")[0][:3])
+
+
+@pytest.mark.parametrize("prefix", ["xoxe.xoxp-1-", "xoxe.xoxb-1-", "xoxe-1-"])
+def test_a_rotating_slack_token_is_masked_to_its_end(prefix: str) -> None:
+    """Slack's rotating tokens end in opaque base64: a `+` or `/` in it must not end the
+    mask and leave the token's tail in the text."""
+    tail = "Zm9v+YmFy/" + BODY36
+    token = prefix + "MS0y" + tail
+    for text in (f"token {token} expired", f"Authorization: Bearer {token}", f"'{token}'"):
+        out = redact(text)
+        assert "YmFy" not in out and BODY36 not in out, out
+    assert redact(f"got {token} back") == f"got {prefix.removesuffix('1-')}{MASK} back"
 
 
 def test_authorization_header_values() -> None:
@@ -237,7 +250,8 @@ def test_each_shape_skipped_by_its_substring_test_would_have_matched_nothing() -
         redaction._COOKIE,
     ]
     pieces = [
-        *("gh", "ghp_", "github_pat_", "xoxb-", "xoxe.xoxp-", "xapp-", "ATATT", "AUTH"),
+        *("gh", "ghp_", "github_pat_", "xoxb-", "xoxe.xoxp-", "xoxe-", "xapp-", "ATATT"),
+        *("AUTH", "+", "/"),
         *("Authorization", "author\u0131zation", "AUTHOR\u0130ZATION", "Bearer ", "basic "),
         *("token ", "Set-Cookie", "COOK\u0130E", "coo\u212aie", "b'", "aB3", "1234"),
         *("code", "pa\u017fsword", "access_token", "=", "?", "&", '"', "'", ":", " ", "\n"),

@@ -45,6 +45,12 @@ async def test_reply_react_and_verify(sim_client) -> None:
     assert (await slack.apply(react, idempotency_key="s2")).ok
     assert (await slack.apply(react, idempotency_key="s2")).ok  # already_reacted is fine
     assert await slack.verify(react, idempotency_key="s2") is True
+    unreact = act("unreact", name="eyes")
+    assert await slack.verify(unreact, idempotency_key="s4") is False
+    assert (await slack.apply(unreact, idempotency_key="s4")).ok
+    assert (await slack.apply(unreact, idempotency_key="s4")).ok  # no_reaction is fine
+    assert await slack.verify(unreact, idempotency_key="s4") is True
+    assert await slack.verify(react, idempotency_key="s2") is False
 
     post = act("post", text="deploy at 5")
     assert (await slack.apply(post, idempotency_key="s3")).ok

@@ -132,10 +132,15 @@ def test_a_large_limit_gets_the_pages_it_needs() -> None:
 
 
 async def test_endless_empty_search_pages_stop(slack, router, basics) -> None:
+    cursors = iter(range(10**9))
     route = router.get(f"{API}/search.messages").mock(
         side_effect=lambda request: httpx.Response(
             200,
-            json={"ok": True, "messages": {"matches": [], "paging": {"pages": 10**9}}},
+            json={
+                "ok": True,
+                "messages": {"matches": []},
+                "response_metadata": {"next_cursor": f"c{next(cursors)}"},
+            },
         )
     )
     result = await slack.fetch_section(section("slack", "anything"))
@@ -175,34 +180,66 @@ async def test_unknown_channel_name_is_a_clear_error(slack, router, basics) -> N
         await slack.fetch_section(section("slack", "#nope"))
 
 
-async def test_search_messages_is_page_based(slack, router, basics, contracts) -> None:
+def search_answer(ts: str, next_cursor: str | None, **paging: int) -> dict:
+    """A search.messages answer of one match; `next_cursor` None: no response_metadata."""
+    match = {"ts": ts, "text": ts, "user": "W1", "channel": {"id": "C9", "name": "x"}}
+    body: dict = {"ok": True, "messages": {"matches": [match], "paging": paging}}
+    if next_cursor is not None:
+        body["response_metadata"] = {"next_cursor": next_cursor}
+    return body
+
+
+async def test_search_messages_pages_by_cursor(slack, router, basics, contracts) -> None:
     page1 = load(contracts, f"{EX}/search.messages.200.json")
-    page1["messages"]["paging"] = {"count": 2, "total": 3, "page": 1, "pages": 2}
-    page2 = {
-        "ok": True,
-        "messages": {
-            "matches": [
-                {"ts": "3.0", "text": "third", "user": "W1", "channel": {"id": "C9", "name": "x"}}
-            ],
-            "paging": {"count": 2, "total": 3, "page": 2, "pages": 2},
-        },
-    }
-    pages = iter([page1, page2])
+    page1["response_metadata"] = {"next_cursor": "c2"}
+    pages = iter([page1, search_answer("3.0", "")])
     route = router.get(f"{API}/search.messages").mock(
         side_effect=lambda request: httpx.Response(200, json=next(pages))
     )
     result = await slack.fetch_section(section("slack", "meaning of life"))
-    assert [c.request.url.params["page"] for c in route.calls] == ["1", "2"]
-    assert route.calls[0].request.url.params["query"] == "meaning of life"
-    assert len(result.items) == 3
+    params = [c.request.url.params for c in route.calls]
+    assert [p["cursor"] for p in params] == ["*", "c2"]  # Slack's reference: `*` first
+    assert all("page" not in p for p in params)
+    assert params[0]["query"] == "meaning of life"
+    assert len(result.items) == 3 and result.complete
     first = result.items[0]
     assert first.url == "https://hitchhikers.slack.com/archives/C12345678/p1508284197000015"
     assert isinstance(first, Message) and first.channel == "general"
 
 
+@pytest.mark.parametrize("end", ["", None], ids=["empty", "missing"])
+async def test_search_ends_at_the_cursor_not_the_page_count(slack, router, basics, end) -> None:
+    """An empty or missing next_cursor is the end, whatever `paging.pages` says."""
+    route = router.get(f"{API}/search.messages").respond(
+        200, json=search_answer("1.0", end, page=1, pages=5)
+    )
+    await slack.fetch_section(section("slack", "deploy"))
+    assert route.call_count == 1
+
+
+async def test_a_search_cursor_seen_before_ends_it(slack, router, basics) -> None:
+    """A server handing back a cursor it gave before would be read forever."""
+    answers = iter([search_answer("2.0", "a"), search_answer("1.0", "b")])
+    route = router.get(f"{API}/search.messages").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=next(answers, search_answer("0.5", "a"))
+        )
+    )
+    result = await slack.fetch_section(section("slack", "deploy"))
+    assert [c.request.url.params["cursor"] for c in route.calls] == ["*", "a", "b"]
+    assert len(result.items) == 3
+
+
+async def test_search_stops_at_the_limit_and_says_it_was_cut(slack, router, basics) -> None:
+    route = router.get(f"{API}/search.messages").respond(200, json=search_answer("1.0", "more"))
+    result = await slack.fetch_section(section("slack", "deploy"), limit=1)
+    assert route.call_count == 1 and route.calls[0].request.url.params["count"] == "1"
+    assert not result.complete
+
+
 async def test_mentions_section_searches_for_me(slack, router, basics) -> None:
     route = router.get(f"{API}/search.messages").respond(
-        200, json={"ok": True, "messages": {"matches": [], "paging": {"pages": 1}}}
+        200, json={"ok": True, "messages": {"matches": []}, "response_metadata": {}}
     )
     await slack.fetch_section(section("slack", "mentions"))
     assert route.calls[0].request.url.params["query"] == "<@U012AB3CDE>"
@@ -309,6 +346,24 @@ async def test_react_and_already_reacted(slack, router, contracts) -> None:
     assert body_of(route.calls[0]) == {"channel": "C1", "timestamp": "100.5", "name": "eyes"}
 
 
+async def test_unreact_removes_my_reaction_and_no_reaction_is_done(
+    slack, router, contracts
+) -> None:
+    """reactions.remove; Slack's `no_reaction` (it is gone already) counts as done, as
+    `already_reacted` does for react; any other refusal is one."""
+    answers = iter([{"ok": True}, {"ok": False, "error": "no_reaction"}])
+    route = router.post(f"{API}/reactions.remove").mock(
+        side_effect=lambda request: httpx.Response(200, json=next(answers))
+    )
+    for _ in range(2):
+        result = await slack.apply(act("unreact", name=":eyes:"), idempotency_key=KEY)
+        assert result.ok
+    assert body_of(route.calls[0]) == {"channel": "C1", "timestamp": "100.5", "name": "eyes"}
+    route.mock(return_value=httpx.Response(200, json={"ok": False, "error": "invalid_name"}))
+    refused = await slack.apply(act("unreact", name="x y"), idempotency_key=KEY)
+    assert not refused.ok and "invalid_name" in refused.message
+
+
 async def test_post_error_is_a_final_refusal(slack, router) -> None:
     router.post(f"{API}/chat.postMessage").respond(200, json={"ok": False, "error": "is_archived"})
     result = await slack.apply(act("reply", text="x"), idempotency_key=KEY)
@@ -337,6 +392,8 @@ async def test_verify_reaction_reads_the_message(slack, router, basics) -> None:
     )
     assert await slack.verify(act("react", name="eyes"), idempotency_key=KEY) is True
     assert await slack.verify(act("react", name="tada"), idempotency_key=KEY) is False
+    assert await slack.verify(act("unreact", name="eyes"), idempotency_key=KEY) is False
+    assert await slack.verify(act("unreact", name="tada"), idempotency_key=KEY) is True
     assert route.calls[0].request.url.params["ts"] == "100.5"
 
 

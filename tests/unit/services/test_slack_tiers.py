@@ -80,6 +80,8 @@ async def test_each_call_the_client_makes_uses_the_gateway_s_scope_at_the_served
     react = Action(kind="react", item_id=message.id, account="slack", params={"name": "eyes"})
     assert (await client.apply(reply, idempotency_key="tiers-1")).ok
     assert (await client.apply(react, idempotency_key="tiers-2")).ok
+    unreact = Action(kind="unreact", item_id=message.id, account="slack", params=react.params)
+    assert (await client.apply(unreact, idempotency_key="tiers-3")).ok
 
     served = sim.world.services["slack"].methods
     assert {path.lstrip("/") for path in scopes} == set(SLACK_TIERS)  # all of them called

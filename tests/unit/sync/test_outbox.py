@@ -121,6 +121,19 @@ async def test_unverifiable_non_idempotent_fails_but_idempotent_is_resent():
     assert store.rows[lab.id].state is S.DONE and [i for i, _ in client.applied] == ["gh:2"]
 
 
+@pytest.mark.parametrize("kind", ["react", "unreact"])
+async def test_an_unverifiable_reaction_or_its_removal_is_resent(kind: str):
+    """Adding a reaction twice, or taking it back twice, ends the same (Slack answers
+    already_reacted / no_reaction): an entry whose outcome cannot be told is sent again."""
+    outbox, store, client, _ = make()
+    [entry] = outbox.queue([act(kind, item="sl:C1:1.5", name="eyes")])
+    store.outbox_update(entry.id, state=S.SENDING)
+    outbox.recover()
+    client.verify_script = [None]
+    await outbox.replay()
+    assert store.rows[entry.id].state is S.DONE and [i for i, _ in client.applied] == ["sl:C1:1.5"]
+
+
 async def test_conflict_and_4xx_fail_with_reason():
     outbox, store, client, _ = make()
     a, b = outbox.queue([act("merge", item="gh:1"), act("close", item="gh:2")])

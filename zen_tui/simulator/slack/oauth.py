@@ -3,8 +3,10 @@
 
 With a `code_challenge` at authorize, the exchange needs the matching `code_verifier` and no
 client secret (a public client); such installs get rotating tokens (`expires_in` + a
-single-use `refresh_token`). Without PKCE, `client_secret` is required. Errors are HTTP 200
-ok:false like every Slack method.
+single-use `refresh_token`), shaped as Slack's are: `xoxe.xoxp-1-…` / `xoxe.xoxb-1-…`
+for the 12-hour tokens (`expires_in` 43200) and `xoxe-1-…` for the refresh token (Slack's
+"Using token rotation" guide). Without PKCE, `client_secret` is required and the tokens are
+the long-lived `xoxp-…` / `xoxb-…`. Errors are HTTP 200 ok:false like every Slack method.
 
 Where Slack puts the rotation fields (as Slack's own SDKs read them: bolt-python
 `slack_bolt/oauth/async_oauth_flow.py` and python-slack-sdk
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from zen_tui.simulator.core.oauth import ConsentFlow, Grant, new_secret, request_params
+from zen_tui.simulator.core.oauth import ConsentFlow, Grant, request_params
 
 # (kind, user_id, scopes, ttl seconds or None) -> token
 Granter = Callable[[str, str, frozenset[str], float | None], str]
@@ -51,6 +54,15 @@ def s256(verifier: str) -> str:
     """RFC 7636 S256: BASE64URL(SHA256(verifier)) without padding."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def rotating_token(prefix: str, team_id: str, user_id: str) -> str:
+    """A token of Slack's token rotation: `prefix` (`xoxe.xoxp-1-`, `xoxe.xoxb-1-`, `xoxe-1-`
+    for a refresh token) and an opaque base64 body, unpadded, as Slack's token-rotation guide
+    and the tokens seen in the wild show (their body decodes to dash-separated ids and hex:
+    only letters and digits come out, never `+`, `/` or `=`)."""
+    body = f"2-{team_id}-{user_id}-{uuid.uuid4().int % 10**13}-{uuid.uuid4().hex}"
+    return prefix + base64.b64encode(body.encode()).decode().rstrip("=")
 
 
 def _scopes(text: str | None) -> frozenset[str]:
@@ -145,7 +157,7 @@ class SlackOAuth:
     def _rotation(self, kind: str, scopes: frozenset[str], rotating: bool) -> dict[str, object]:
         if not rotating:
             return {}
-        refresh = new_secret("sim-slack-r-")
+        refresh = rotating_token("xoxe-1-", self.ids["team_id"], self.ids["user_id"])
         self.refresh[refresh] = _Rotating(kind, scopes)
         return {"refresh_token": refresh, "expires_in": TOKEN_TTL}
 

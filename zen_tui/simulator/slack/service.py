@@ -38,8 +38,14 @@ from zen_tui.simulator.slack.model import (
     us_ts,
     user_json,
 )
-from zen_tui.simulator.slack.oauth import SlackOAuth
-from zen_tui.simulator.slack.search import find, result_page
+from zen_tui.simulator.slack.oauth import SlackOAuth, rotating_token
+from zen_tui.simulator.slack.search import (
+    cursor_after,
+    cursor_start,
+    find,
+    hit_key,
+    result_page,
+)
 
 Params = dict[str, str]
 ALL_SCOPES = frozenset(
@@ -147,6 +153,7 @@ class SlackSim(ServiceSim):
             # Slack lists no scope for it.
             "chat.getPermalink": Method(self.get_permalink, "special", None),
             "reactions.add": Method(self.reactions_add, 3, "reactions:write"),
+            "reactions.remove": Method(self.reactions_remove, 2, "reactions:write"),
             "search.messages": Method(self.search, 2, "search:read"),
         }
 
@@ -217,8 +224,14 @@ class SlackSim(ServiceSim):
     def _grant(
         self, kind: str, user_id: str, scopes: frozenset[str], ttl: float | None = None
     ) -> str:
-        """Register an OAuth-issued token (expiring after `ttl` seconds, if given)."""
-        token = ("xoxp-" if kind == "user" else "xoxb-") + uuid.uuid4().hex
+        """Register an OAuth-issued token (expiring after `ttl` seconds, if given): a
+        rotating one in Slack's shape for those (`xoxe.xoxp-1-…`, `xoxe.xoxb-1-…`), a
+        long-lived one as `xoxp-…` / `xoxb-…`."""
+        prefix = "xoxp-" if kind == "user" else "xoxb-"
+        if ttl is None:
+            token = prefix + uuid.uuid4().hex
+        else:
+            token = rotating_token(f"xoxe.{prefix}1-", self.team_id, user_id)
         expires_at = None if ttl is None else self.world.clock() + ttl
         self.tokens[token] = TokenInfo(kind, user_id, scopes, expires_at)
         return token
@@ -632,32 +645,62 @@ class SlackSim(ServiceSim):
         chan = self._channel(info, p.get("channel"))
         if chan.archived:
             raise SlackError("is_archived")  # reactions.add's reference lists it
-        name = p.get("name", "").strip(":")
-        if not p.get("timestamp"):
-            raise SlackError("no_item_specified")
-        msg = chan.messages.get(p["timestamp"])
-        if msg is None:
-            raise SlackError("message_not_found")
-        if not name or not name.replace("_", "").replace("+", "").replace("-", "").isalnum():
-            raise SlackError("invalid_name")
+        msg, name = self._reaction_target(chan, p)
         if info.user_id in msg.reactions.get(name, []):
             raise SlackError("already_reacted")
         self._react(chan, msg, info.user_id, name)
         self.world.counters.mutation("slack", "reaction", channel=chan.id, ts=msg.ts, name=name)
         return {}
 
+    def reactions_remove(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """reactions.remove (Tier 2): the caller's own reaction only; `no_reaction` when the
+        message has no such reaction of theirs. Its reference lists no `is_archived`."""
+        chan = self._channel(info, p.get("channel"))
+        msg, name = self._reaction_target(chan, p)
+        users = msg.reactions.get(name, [])
+        if info.user_id not in users:
+            raise SlackError("no_reaction")
+        users.remove(info.user_id)
+        if not users:
+            del msg.reactions[name]
+        self._emit_reaction("reaction_removed", chan, msg, info.user_id, name)
+        self.world.counters.mutation("slack", "unreaction", channel=chan.id, ts=msg.ts, name=name)
+        return {}
+
+    def _reaction_target(self, chan: Channel, p: Params) -> tuple[Message, str]:
+        """The message and emoji name of a reactions.add/remove call, or the error both
+        references give: no_item_specified, bad_timestamp, message_not_found, invalid_name."""
+        stamp = p.get("timestamp")
+        if not stamp:
+            raise SlackError("no_item_specified")
+        try:
+            ts_us(stamp)
+        except ValueError:
+            raise SlackError("bad_timestamp") from None
+        msg = chan.messages.get(stamp)
+        if msg is None:
+            raise SlackError("message_not_found")
+        name = p.get("name", "").strip(":")
+        if not name or not name.replace("_", "").replace("+", "").replace("-", "").isalnum():
+            raise SlackError("invalid_name")
+        return msg, name
+
     def _react(self, chan: Channel, msg: Message, user: str, name: str) -> None:
         users = msg.reactions.setdefault(name, [])
         if user in users:
             return
         users.append(user)
+        self._emit_reaction("reaction_added", chan, msg, user, name)
+
+    def _emit_reaction(self, kind: str, chan: Channel, msg: Message, user: str, name: str) -> None:
+        """The Events API's `reaction_added` / `reaction_removed`: who, which emoji, on what."""
         now = us_ts(max(self._last_us, int(self.world.clock() * 1_000_000)))
         item = {"type": "message", "channel": chan.id, "ts": msg.ts}
         self.world.emit(
             "slack",
-            "reaction_added",
+            kind,
             {
-                "type": "reaction_added",
+                "type": kind,
                 "user": user,
                 "reaction": name,
                 "item_user": msg.user,
@@ -667,6 +710,8 @@ class SlackSim(ServiceSim):
         )
 
     def search(self, info: TokenInfo, p: Params) -> dict[str, Any]:
+        """search.messages, paged by number (`page`) or, given `cursor` (`*` first), by
+        cursor: then `response_metadata.next_cursor` leads on, "" on the last page."""
         query = p.get("query", "")
         if not query.strip():
             raise SlackError("no_query")
@@ -675,11 +720,22 @@ class SlackSim(ServiceSim):
             page = max(1, int(p.get("page") or 1))
         except ValueError:
             raise SlackError("invalid_arguments") from None
+        descending = p.get("sort_dir", "desc") != "asc"
         hits = find(self.channels.values(), self.users, info.user_id, query)
-        hits.sort(key=lambda h: ts_us(h[1].ts), reverse=p.get("sort_dir", "desc") != "asc")
+        hits.sort(key=hit_key, reverse=descending)
+        cursor = p.get("cursor")
+        if not cursor:
+            found = result_page(hits, count, (page - 1) * count, self.users, self.team_id)
+            return {"query": query, "messages": found}
+        start = cursor_start(hits, cursor, descending=descending)
+        if start is None:
+            raise SlackError("invalid_cursor")
+        end = start + count
+        more = cursor_after(hits[end - 1]) if end < len(hits) else ""
         return {
             "query": query,
-            "messages": result_page(hits, count, page, self.users, self.team_id),
+            "messages": result_page(hits, count, start, self.users, self.team_id),
+            "response_metadata": {"next_cursor": more},
         }
 
 
