@@ -65,3 +65,39 @@ def test_health_text_shows_a_deprecation_warning(sim, settings, capsys) -> None:
     assert any(x.startswith("  warning   GET /search/issues is deprecated") for x in block), out
     others = out.split(f"{github} (github)", 1)[0] + "\n".join(lines[len(block) :])
     assert "warning" not in others  # only the service whose responses said so
+
+
+def test_a_refused_token_from_token_env_says_to_fix_that_variable(
+    sim, settings, capsys, monkeypatch, file_keyring
+) -> None:
+    """A token from `token_env` beats any `zen-tui auth login`, so when Jira (401) or Slack
+    (HTTP 200 `invalid_auth`) refuses it, "log in again" cannot help: the sections and the
+    outbox name the variable to fix instead, and never print the token."""
+    from msgspec.structs import replace
+
+    from zen_tui.commands import act
+
+    env = {"jira": "ZEN_T_JIRA", "slack": "ZEN_T_SLACK"}
+    bogus = {"jira": "ATATT-not-a-real-one", "slack": "xoxp-0000-not-a-real-one"}
+    accounts = [
+        replace(a, token=None, token_env=env[a.service]) if a.service in env else a
+        for a in settings.accounts
+    ]
+    for service, var in env.items():
+        monkeypatch.setenv(var, bogus[service])
+    settings = replace(settings, accounts=accounts)
+    assert sync.run(argparse.Namespace(once=True), settings) == sync.DEGRADED
+    out = capsys.readouterr().out
+    for service, var in env.items():
+        [account] = [a.name for a in accounts if a.service == service]
+        lines = [line for line in out.splitlines() if f"[{account}]" in line]
+        assert lines and f"the token in ${var} was refused" in lines[0], out
+        assert "log in" not in "\n".join(lines)
+    assert "(401)" in out and "(Slack says invalid_auth)" in out
+    [jira] = [a.name for a in accounts if a.service == "jira"]
+    key = sorted(sim.world.services["jira"].issues)[0]
+    queued = argparse.Namespace(kind="comment", item=f"{jira}:{key}", params={"body": "hi"})
+    act.run(queued, settings)
+    said = capsys.readouterr()
+    assert "the token in $ZEN_T_JIRA was refused (401); set a working one there" in said.out
+    assert not any(token in out + said.out + said.err for token in bogus.values())

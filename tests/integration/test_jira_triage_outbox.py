@@ -67,7 +67,8 @@ def build(sim, account: str, kind: str, key: str, n: int) -> Action:
         params = {"summary": f"edited {n}", "labels": f"r{n}"}
     elif kind == "assign":
         other = sorted(u for u in j.users if u != j.me and u != j.issues[key].assignee)[0]
-        params = {"account_id": other}
+        # by id (the dashboard's picker) or by name (`zen-tui act`), resolved before sending
+        params = {"account_id": other} if n % 2 else {"display_name": j.users[other].display_name}
     elif kind == "link":
         target = next(k for k in sorted(j.issues) if k != key)
         params = {"type": "Relates", "target": target}
@@ -144,3 +145,25 @@ def test_act_verbs_on_the_simulator(sim, settings, capsys):
     err = capsys.readouterr().err
     assert "no issue link type 'Nonsense'; use one of: Blocks" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_act_assign_by_display_name_assigns_that_user(sim, settings, capsys):
+    """`zen-tui act assign KEY display_name=...` (account ids are opaque to a person at the
+    command line) assigns the one assignable user of that name, never me instead; a name
+    matching no one is refused, saying who matched, and nothing is written."""
+    account = sim.account("jira").name
+    j = jira(sim)
+    key = next(k for k in sorted(j.issues) if j.issues[k].assignee == j.me)
+    someone = next(u for u in sorted(j.users) if u != j.me)
+    name = j.users[someone].display_name
+
+    assert act.run(args(account, "assign", key, display_name=name.upper()), settings) == 0
+    assert j.issues[key].assignee == someone
+    capsys.readouterr()
+
+    before = landed(sim, "assign", key)
+    assert act.run(args(account, "assign", key, display_name=name.split()[0]), settings) == 1
+    err = capsys.readouterr().err
+    assert f"no user assignable to {key} named {name.split()[0]!r} (matching: {name})" in err
+    assert "account_id=ID" in err
+    assert landed(sim, "assign", key) == before and j.issues[key].assignee == someone

@@ -206,3 +206,32 @@ async def test_an_unknown_user_in_jql_lists_what_matches_live(
         assert refusals(sim, "jira") == []
     finally:
         await engine.stop()
+
+
+@pytest.mark.parametrize(
+    "jql",
+    [
+        'project = ZEN AND text !~ "sort order by date" ORDER BY updated DESC',
+        "project = ZEN AND summary !~ 'in order by noon' ORDER BY key ASC",
+        'project = ZEN AND summary !~ "\\"in order by noon\\""',
+    ],
+)
+async def test_jql_quoting_order_by_stays_live_on_its_delta_polls(
+    sim: SimulatorServer, settings: Settings, jql: str
+) -> None:
+    """`order by` inside a quoted value is the value, not the query's ORDER BY: the delta
+    polls (which AND `updated >=` in before the ORDER BY) send JQL Jira takes, as the first
+    full poll did, instead of cutting the value in two and blaming the section's `jql`."""
+    quoted = SectionConfig("issues", "Quoted", "jira", jql=jql)
+    engine = engine_for(with_section(settings, sim, quoted))
+    sim.reset_counters()
+    try:
+        first = await engine.sync_once()
+        [section] = [s for s in engine.sections if s.title == "Quoted"]
+        assert first[section.id].items
+        for _ in range(2):  # the delta polls, with the cursor the first one kept
+            shown = (await engine.sync_once())[section.id]
+            assert shown.freshness.state is FreshnessState.LIVE, shown.freshness.reason
+        assert refusals(sim, "jira") == []
+    finally:
+        await engine.stop()

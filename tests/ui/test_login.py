@@ -279,3 +279,18 @@ async def test_the_screen_says_which_login_is_in_use(monkeypatch: pytest.MonkeyP
         await pilot.press("escape")
         app.action_login("slack")
         await wait_until(lambda: "slack has no login yet" in shown(app), "no source")
+
+
+async def test_a_refused_token_from_the_environment_is_named_not_login_again() -> None:
+    """A token from an environment variable beats any login: the notice names the variable,
+    never "press L to log in again" (a login would change nothing)."""
+    backend = FakeBackend()
+    app = make_app(backend, accounts=[GH, SLACK])
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        section = backend.sections[0]  # prs, account gh
+        said = "the token in $GH_TOKEN was refused (401); set a working one there"
+        refused = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, said, AUTH)
+        backend.publish(backend._section_event(section, Snapshot([], refused)))
+        await pilot.pause()
+        assert [n for n in notes(app) if n.startswith("gh: ")] == [f"gh: {said}"]

@@ -61,7 +61,8 @@ def from_env(account: AccountConfig) -> Found | None:
         if token:
             register_secret(token)  # masked in every log line from now on
             # This process's environment alone (one terminal's export): Credential.local
-            return Found(f"env:{var}", Credential(token=token, username=username, local=True))
+            found = Credential(token=token, username=username, local=True, env=var)
+            return Found(f"env:{var}", found)
     return None
 
 
@@ -75,7 +76,7 @@ def env_credential(account: AccountConfig) -> Credential | None:
     token = os.environ.get(account.token_env, "").strip() if account.token_env else ""
     if token:  # as EnvCredentialProvider hands it out
         register_secret(token)
-        return Credential(token=token, username=account.email, local=True)
+        return Credential(token=token, username=account.email, local=True, env=account.token_env)
     found = from_env(account)
     return None if found is None else found.credential
 

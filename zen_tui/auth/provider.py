@@ -61,7 +61,7 @@ class EnvCredentialProvider:
             return None
         # The environment is this process's alone (one terminal's export): what it fetches and
         # queues is kept apart from the keyring's login (Credential.local).
-        credential = Credential(token=token, username=username, local=True)
+        credential = Credential(token=token, username=username, local=True, env=env_var)
         self._handed_out[account] = credential
         return credential
 

@@ -47,6 +47,9 @@ class Credential(SecretRecord, frozen=True):
     # OAuth 2.0 (3LO) login's api.atlassian.com/ex/jira/{cloudid} (Atlassian refuses its
     # token at the site URL). A gateway built elsewhere must not send it (Gateway.read_late).
     base_url: str | None = None
+    # The environment variable it was read from (`token_env`, GH_TOKEN, ...), if any: a token
+    # the server refuses is fixed there, as the variable beats any `zen-tui auth login`.
+    env: str | None = None
 
 
 class CredentialProvider(Protocol):

@@ -79,6 +79,14 @@ class AuthExpired(GatewayError):
     def summary(self) -> str:
         return self.message or "login expired; log in again"
 
+    def from_env(self, variable: str) -> None:
+        """The refused token came from the environment variable `variable`, which beats any
+        login (`zen-tui auth login` cannot fix it): say so, and where to fix it."""
+        if type(self) is not AuthExpired or self.message.startswith("the token in $"):
+            return  # a login that cannot be read is no refusal; or said already
+        said = self.message.split(";")[0] if self.message else f"{self.status or 401}"
+        self.message = f"the token in ${variable} was refused ({said}); set a working one there"
+
 
 class LoginUnreadable(AuthExpired):
     """The login could not be read right now (the keyring is locked, has no D-Bus, or did

@@ -311,6 +311,7 @@ class Gateway:
         except LoginReplaced:  # nothing failed: the caller reads again, as the new login
             raise
         except GatewayError as err:
+            self.refused_login(err)
             self._done(call, started, err.status, "bypass", str(err))
             log.info("%s", err.detail())
             raise
@@ -318,9 +319,18 @@ class Gateway:
             self._active -= 1
             if self._retired and not self._active:
                 await self._close_http()
+        self.refused_login(response.stale_error)
         error = str(response.stale_error) if response.stale_error else None
         self._done(call, started, response.status, response.cache, error)
         return response
+
+    def refused_login(self, err: BaseException | None) -> None:
+        """A refused token from an environment variable says so, and to fix it there: the
+        usual "log in again" cannot help, as the variable beats any login. The clients call
+        it too for a refusal only they can read (Slack's HTTP 200 `invalid_auth`)."""
+        env = self._built[1].env if self._built is not None else None
+        if env and isinstance(err, AuthExpired):
+            err.from_env(env)
 
     def _refuse_if_replaced(self, call: _Call) -> None:
         """Once a new login replaced this gateway (retire), it starts no read with the old

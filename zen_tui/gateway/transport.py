@@ -109,6 +109,11 @@ class AccountAuth(httpx.Auth):
         self._credential: Credential | None = None
         self._refresh_lock = asyncio.Lock()
 
+    @property
+    def env(self) -> str | None:
+        """The environment variable the token in use came from, if it did."""
+        return self._credential.env if self._credential is not None else None
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         raise RuntimeError("AccountAuth is async only; the gateway uses httpx.AsyncClient")
 
@@ -205,6 +210,11 @@ class Sender:
         self._max_body = max_body  # None: no cap (tests); the gateway always sets one
         self._refused = refused
         self._base_url = base_url if base_url is not None else str(client.base_url)
+
+    @property
+    def env(self) -> str | None:
+        """The environment variable the token sent came from, if it did."""
+        return self._auth.env
 
     async def send(
         self,

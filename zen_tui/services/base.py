@@ -96,6 +96,8 @@ class GatewayLike(Protocol):
 
     def expire(self, cache_type: str, path: str, params: QueryParams | None = None) -> None: ...
 
+    def refused_login(self, err: BaseException | None) -> None: ...
+
 
 class AccountInfo(Protocol):
     @property

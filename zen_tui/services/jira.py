@@ -84,6 +84,7 @@ class JiraClient(BaseClient):
         self._me: str | None = account.user  # config may name the accountId
         self._zone: tzinfo | None = None
         self._targets: dict[str, str] = {}  # idempotency key -> status a transition leads to
+        self._assignees: dict[str, str] = {}  # idempotency key -> accountId a name resolved to
         # Jira's search is eventually consistent: the ids of issues zen-tui wrote lately go
         # in every search's reconcileIssues, so the refresh after a write shows it.
         self._ids: dict[str, int] = {}  # issue key -> numeric id, as searches returned it
@@ -393,7 +394,7 @@ class JiraClient(BaseClient):
             body: Any = {"transition": {"id": found[0]}}
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):
-            who = (p.get("account_id") or await self.me()) if action.kind == "assign" else None
+            who = await self._assignee(action, ikey, key) if action.kind == "assign" else None
             await self._send("PUT", f"{API}/issue/{key}/assignee", {"accountId": who}, ikey)
         elif action.kind == "comment":
             text = p.get("body", "") + zw_marker(ikey)
@@ -402,6 +403,28 @@ class JiraClient(BaseClient):
         else:
             return ActionResult(ok=False, message=f"Jira cannot {action.kind}", conflict=True)
         return ActionResult(ok=True, message=f"{action.kind} done")
+
+    async def _assignee(self, action: Action, ikey: str, key: str) -> str:
+        """The accountId an assign names: `account_id`, else the one user assignable to the
+        issue whose display name is `display_name` (`zen-tui act assign ... display_name=Ada
+        Lovelace`: account ids are opaque), else me. A name matching no one, or several,
+        is refused with who matched: assigning someone else (or me) instead would be wrong."""
+        p = action.params
+        name = p.get("display_name", "").strip()
+        if p.get("account_id") or not name:
+            return p.get("account_id") or await self.me()
+        users = await self.editing.assignable(key, name)
+        named = [uid for uid, shown in users if shown.strip().casefold() == name.casefold()]
+        if len(named) != 1:
+            near = ", ".join(sorted({shown for _, shown in users if shown})) or "none"
+            what = "no user" if not named else f"{len(named)} users"
+            raise MissingParam(
+                f"{what} assignable to {key} named {name!r} (matching: {near}); "
+                "give the exact display name, or account_id=ID"
+            )
+        self._assignees[ikey] = named[0]
+        self.resolved(ikey, {"account_id": named[0]})  # verify() after a crash reads it
+        return named[0]
 
     def template(self, path: str) -> str:
         return _template(path)
@@ -442,7 +465,10 @@ class JiraClient(BaseClient):
             current = r.opt_text(assignee, "accountId") if assignee else None
             if action.kind == "unassign":
                 return current is None
-            return current == (action.params.get("account_id") or await self.me())
+            wanted = self._assignees.get(ikey) or action.params.get("account_id")
+            if not wanted and action.params.get("display_name"):
+                return None  # never resolved to an id: nothing to compare with
+            return current == (wanted or await self.me())
         return None
 
     async def _fields(self, key: str, fields: str) -> dict[str, Any]:

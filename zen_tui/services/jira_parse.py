@@ -22,7 +22,13 @@ FIELDS = [
     "description",
 ]
 CURSOR_FORMAT = "%Y-%m-%d %H:%M"
-_ORDER_BY = re.compile(r"\s+ORDER\s+BY\s+", re.IGNORECASE)
+# A JQL string literal (double- or single-quoted, `\\` escaping the next character) or the
+# ORDER BY keyword: ORDER BY counts only outside a literal, so `text ~ "order by date"` keeps
+# its value whole.
+_ORDER_BY = re.compile(
+    r""" "(?:[^"\\]|\\.)*" | '(?:[^'\\]|\\.)*' | (?P<order>\bORDER\s+BY\b) """,
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
 
 
 def parse_issue(r: Reader, account: str, site: str, raw: Any) -> Issue:
@@ -103,11 +109,18 @@ def with_cursor(jql: str, cursor: str | None) -> str:
     """AND `updated >= "cursor"` into the JQL, keeping its ORDER BY at the end."""
     if not cursor:
         return jql
-    parts = _ORDER_BY.split(jql, maxsplit=1)
-    where = parts[0].strip()
+    where, order = split_order_by(jql)
     clause = f"updated >= {jql_string(cursor)}"
     where = f"({where}) AND {clause}" if where else clause
-    return f"{where} ORDER BY {parts[1]}" if len(parts) == 2 else where
+    return f"{where} ORDER BY {order}" if order is not None else where
+
+
+def split_order_by(jql: str) -> tuple[str, str | None]:
+    """(the restriction, what follows its ORDER BY, or None without one), each stripped."""
+    found = next((m for m in _ORDER_BY.finditer(jql) if m.group("order")), None)
+    if found is None:
+        return jql.strip(), None
+    return jql[: found.start()].strip(), jql[found.end() :].strip()
 
 
 def resolve_transition(name: str, moves: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:

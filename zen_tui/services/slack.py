@@ -148,7 +148,9 @@ class SlackClient(BaseClient):
             return {"ok": True}, resp  # the gateway's verify found the write already applied
         body = self.r.at(method).root(raw)
         if body.get("ok") is not True:
-            raise slack_error(body, account=self.account, method=method)
+            refusal = slack_error(body, account=self.account, method=method)
+            self.gateway.refused_login(refusal)
+            raise refusal
         self._note_warnings(method, body)
         return body, resp
 

@@ -47,7 +47,10 @@ def reason_for(error: BaseException | None) -> str | None:
         return None
     if not isinstance(error, GatewayError):
         return f"internal error: {type(error).__name__}: {error}".strip()
-    where = f" on {error.method} {error.endpoint}".rstrip() if error.endpoint else ""
+    # Where it failed, unless the summary says so already (Slack's "conversations.history:
+    # not_in_channel (...)" names its method; it has no HTTP method to add either).
+    place = " ".join(p for p in (error.method, error.endpoint) if p)
+    where = f" on {place}" if place and error.endpoint not in error.summary() else ""
     if isinstance(error, QueryRefused):  # the server's words, not where it said them
         return f"{error.service} {error.summary()}"
     own_words = CircuitOpen | RateLimited | AuthExpired | ApiGone | BadResponse | DeadlineExceeded

@@ -45,13 +45,16 @@ async def test_the_documented_order_for_github(
     # The environment is this process's alone (one terminal's export): local
     github_token = fake_token("github-token")
     monkeypatch.setenv("GITHUB_TOKEN", github_token)
-    assert await seen() == (Credential(github_token, local=True), "env:GITHUB_TOKEN")
+    assert await seen() == (
+        Credential(github_token, local=True, env="GITHUB_TOKEN"),
+        "env:GITHUB_TOKEN",
+    )
     gh_token = fake_token("gh-token")
     monkeypatch.setenv("GH_TOKEN", gh_token)
-    assert await seen() == (Credential(gh_token, local=True), "env:GH_TOKEN")
+    assert await seen() == (Credential(gh_token, local=True, env="GH_TOKEN"), "env:GH_TOKEN")
     own = fake_token("own")
     monkeypatch.setenv("ZEN_T_GH", own)
-    assert await seen() == (Credential(own, local=True), "env:ZEN_T_GH")
+    assert await seen() == (Credential(own, local=True, env="ZEN_T_GH"), "env:ZEN_T_GH")
 
 
 async def test_gh_is_asked_for_the_enterprise_host(
@@ -65,7 +68,9 @@ async def test_gh_is_asked_for_the_enterprise_host(
     assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(token)
     enterprise = fake_token("enterprise")
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", enterprise)
-    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(enterprise, local=True)
+    assert await KeyringCredentialProvider([GHES]).get("corp") == Credential(
+        enterprise, local=True, env="GH_ENTERPRISE_TOKEN"
+    )
     assert (await login_status(GHES))["source"] == "env:GH_ENTERPRISE_TOKEN"
 
 
@@ -109,8 +114,10 @@ async def test_jira_api_token_needs_the_email_and_slack_token(
     monkeypatch.setenv("JIRA_API_TOKEN", jira)
     monkeypatch.setenv("SLACK_TOKEN", slack)
     provider = KeyringCredentialProvider([JIRA, SLACK])
-    assert await provider.get("work") == Credential(jira, "me@acme.example", local=True)
-    assert await provider.get("team") == Credential(slack, local=True)
+    assert await provider.get("work") == Credential(
+        jira, "me@acme.example", local=True, env="JIRA_API_TOKEN"
+    )
+    assert await provider.get("team") == Credential(slack, local=True, env="SLACK_TOKEN")
     assert (await login_status(JIRA))["source"] == "env:JIRA_API_TOKEN"
     assert (await login_status(SLACK))["source"] == "env:SLACK_TOKEN"
     no_email = AccountConfig("work", "jira", "https://acme.atlassian.net")
@@ -156,7 +163,9 @@ async def test_existing_tokens_are_masked_in_logs(
     from_env, from_gh = fake_token("env-masked"), fake_token("gh-masked")
     monkeypatch.setenv("SLACK_TOKEN", from_env)
     gh_stub(from_gh)
-    assert await KeyringCredentialProvider([SLACK]).get("team") == Credential(from_env, local=True)
+    assert await KeyringCredentialProvider([SLACK]).get("team") == Credential(
+        from_env, local=True, env="SLACK_TOKEN"
+    )
     assert await KeyringCredentialProvider([GITHUB]).get("gh") == Credential(from_gh)
     line = f"sent {from_env} and {from_gh}"
     assert from_env not in redact(line) and from_gh not in redact(line)

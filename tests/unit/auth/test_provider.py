@@ -84,7 +84,9 @@ async def test_env_token_beats_the_keyring(
     p = provider(server)
     assert await p.get("jira") == Credential("old-access-token-1", expires_at=NOW + 3600)
     monkeypatch.setenv("ZEN_T_JIRA", "env-token-123")
-    assert await p.get("jira") == Credential("env-token-123", local=True)  # this process's
+    assert await p.get("jira") == Credential(
+        "env-token-123", local=True, env="ZEN_T_JIRA"
+    )  # this process's
     assert await p.refresh("jira") is None  # the env token is what the user chose
     assert server.calls == []
 

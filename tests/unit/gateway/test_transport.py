@@ -139,10 +139,12 @@ async def test_env_credential_provider(monkeypatch) -> None:
     assert await provider.get("gh") is None
     assert await provider.get("unknown") is None
     monkeypatch.setenv("ZEN_JIRA", "t1")
-    assert await provider.get("jira:site") == Credential("t1", "me@x", local=True)
+    assert await provider.get("jira:site") == Credential("t1", "me@x", local=True, env="ZEN_JIRA")
     assert await provider.refresh("jira:site") is None  # same token: nothing new to try
     monkeypatch.setenv("ZEN_JIRA", "t2")
-    assert await provider.refresh("jira:site") == Credential("t2", "me@x", local=True)
+    assert await provider.refresh("jira:site") == Credential(
+        "t2", "me@x", local=True, env="ZEN_JIRA"
+    )
     assert "t2" not in repr(Credential("t2"))
 
 

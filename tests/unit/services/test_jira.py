@@ -114,6 +114,13 @@ async def test_delta_cursor_is_anded_into_the_jql(jira, router) -> None:
 def test_jql_helpers() -> None:
     assert with_cursor("", "2024-01-01 00:00") == 'updated >= "2024-01-01 00:00"'
     assert with_cursor("a = b order by x", None) == "a = b order by x"
+    # ORDER BY inside a quoted value (either quote, escaped quotes within) is the value's
+    assert with_cursor('t ~ "a \\" order by b" ORDER BY c', "2024-01-01 00:00") == (
+        '(t ~ "a \\" order by b") AND updated >= "2024-01-01 00:00" ORDER BY c'
+    )
+    assert with_cursor("t ~ 'x order by y'", "2024-01-01 00:00") == (
+        "(t ~ 'x order by y') AND updated >= \"2024-01-01 00:00\""
+    )
     assert cursor_of(["2024-01-01T00:00:59Z", "", "2023-12-31T23:00:00Z"]) == "2024-01-01 00:00"
     west = zone_of("America/Los_Angeles")
     assert cursor_of(["2024-01-01T00:00:00Z"], west) == "2023-12-31 16:00"

@@ -231,3 +231,20 @@ def test_read_only_is_kept_with_rows_and_by_a_fallback_to_them():
     down = freshness.degraded(Unavailable(service="slack", account="s"), live, ([], None))
     assert down.freshness.state is FreshnessState.CACHED and down.freshness.read_only == why
     assert freshness.live([ITEM], 100.0).freshness.read_only is None
+
+
+def test_a_reason_names_where_it_failed_once():
+    """Slack's ok:false reason already names its method (and has no HTTP method): the pane
+    said `... (join the channel in Slack first) on  conversations.history`."""
+    from zen_tui.services.slack_parse import slack_error
+
+    gone = slack_error(
+        {"ok": False, "error": "not_in_channel"}, account="sl", method="conversations.history"
+    )
+    assert freshness.reason_for(gone) == (
+        "conversations.history: not_in_channel (join the channel in Slack first)"
+    )
+    refused = ApiError(
+        service="jira", account="j", method="PUT", endpoint="/issue/{key}", message="400 nope"
+    )
+    assert freshness.reason_for(refused) == "400 nope on PUT /issue/{key}"

@@ -628,6 +628,9 @@ class DashboardScreen(Screen[None]):
             said = (  # an account logged out on purpose has not "expired"
                 f"not logged in; press {key} to log in"
                 if reason.startswith("not logged in")
+                # a token from the environment beats a login: the fix is in the variable
+                else reason
+                if reason.startswith("the token in $")
                 else f"login expired; press {key} to log in again"
             )
             self.notify(
