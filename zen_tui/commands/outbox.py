@@ -109,11 +109,16 @@ def _find(store: Store, prefix: str, *, failed: bool = True) -> OutboxEntry | No
     `prefix` (ids are shown cut to 12 characters)."""
     from zen_tui.models import ActionState
 
+    kind = "failed " if failed else ""
+    if not prefix.strip():  # '' would match every entry: "several" would not say what is wrong
+        print(
+            f"zen-tui: give a {kind}entry's id; see `zen-tui outbox` for the ids", file=sys.stderr
+        )
+        return None
     states = (ActionState.FAILED,) if failed else ()
     found = [e for e in store.outbox_by_state(*states) if e.id.startswith(prefix)]
-    if len(found) == 1 and prefix:
+    if len(found) == 1:
         return found[0]
-    kind = "failed " if failed else ""
     what = f"several {kind}entries match" if found else f"no {kind}entry matches"
     print(f"zen-tui: {what} {prefix!r}; see `zen-tui outbox` for the ids", file=sys.stderr)
     return None

@@ -221,3 +221,13 @@ def test_act_says_its_action_was_cancelled_from_another_terminal(
         " (`zen-tui outbox cancel` or `clear`)\n"
     )
     assert states(tmp_path) == {}
+
+
+@pytest.mark.parametrize("verb", ["retry", "clear", "cancel"])
+def test_an_empty_id_asks_for_one_and_touches_nothing(base, ids, tmp_path, capsys, verb) -> None:
+    # '' is a prefix of every id: it used to read "several entries match ''"
+    for blank in ("", "  "):
+        code, out, err = cli(capsys, *base, "outbox", verb, blank)
+        assert code == 2 and out == ""
+        assert "entry's id; see `zen-tui outbox` for the ids" in err and "several" not in err
+    assert len(states(tmp_path)) == 3
