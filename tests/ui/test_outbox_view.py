@@ -22,11 +22,11 @@ from zen_tui.gateway.clock import SystemClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
-from zen_tui.store.outbox import INTERRUPTED
+from zen_tui.store.outbox import INTERRUPTED, LANDED_BEFORE_CANCEL
 from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines, listed
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
-from zen_tui.sync.outbox import TAKEN_OUT
+from zen_tui.sync.outbox import DROPPED, TAKEN_OUT
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.outbox import OutboxScreen
 
@@ -154,18 +154,21 @@ async def test_cancel_takes_back_a_pending_entry(store: Store) -> None:
         assert len(shown(app)) == 3
 
 
-async def test_cancel_of_an_unknown_entry_is_refused_in_one_line(store: Store) -> None:
+async def test_cancel_of_an_unknown_entry_drops_it_instead_of_a_resend(store: Store) -> None:
+    """Its answer was lost: cancelled, it is checked and never resent (store/outbox.py);
+    listed until that check, which ends it."""
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
         await press_on(pilot, entries["unknown"], "x")
         now = store.outbox_get(entries["unknown"].id)
-        assert now is not None and now.state is ActionState.UNKNOWN  # left as it was
+        assert now is not None and now.state is ActionState.UNKNOWN  # kept for its check
+        assert now.cancel_asked is not None
         said = last_note(app)
         assert "\n" not in said
         assert said.startswith(
-            "add_label on gh:zen/tui#2 cannot be cancelled: it may already have reached GitHub"
+            "cancel asked: add_label on gh:zen/tui#2 may already have reached GitHub"
         )
-        assert said.endswith("undo it on GitHub once the outbox view no longer lists it")
+        assert said.endswith("else it stays sent (then undo it on GitHub)")
         assert app.screen.query_one(OptionList).highlighted == 1  # the cursor stays on it
 
 
@@ -284,3 +287,35 @@ async def test_a_cancel_rolls_back_the_row_of_an_action_this_dashboard_queued(
         assert (told[-1].action_id, told[-1].state) == (entry_id, ActionState.FAILED)
         assert told[-1].reason == TAKEN_OUT  # the row rolls back
         assert shown(app) == []
+
+
+@pytest.mark.parametrize("landed", [True, False])
+async def test_an_unknown_entry_cancelled_elsewhere_is_checked_never_resent_and_told(
+    tmp_path: Path, landed: bool
+) -> None:
+    """`zen-tui outbox cancel` on an entry whose answer was lost; the dashboard's engine
+    then checks it at the server: landed, it ends sent and the dashboard says it had landed
+    (undo it there); not landed, it is dropped, never sent, and the dashboard says so."""
+    engine = outbox_engine(tmp_path / "zen.db", SystemClock())
+    entry = engine.store.outbox_add(label(1))
+    engine.store.outbox_update(entry.id, state=ActionState.UNKNOWN, reason=INTERRUPTED)
+    with Store.open(tmp_path / "zen.db") as other:  # another terminal
+        assert other.outbox_cancel(entry.id, alive=lambda _: False).checking is not None
+    client = engine.wired.clients["gh"]
+    client.verify_script = [landed]  # type: ignore[attr-defined]
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        while not outbox_idle(engine) or app._outbox_pending:
+            await until_quiet(pilot)
+        await until_quiet(pilot)
+        assert client.applied == []  # type: ignore[attr-defined]  # never resent
+        now = engine.store.outbox_get(entry.id)
+        if landed:
+            assert now is not None and now.state is ActionState.DONE
+            assert last_note(app) == (
+                f"add_label on zen/tui#1 was sent: already applied (verified); "
+                f"{LANDED_BEFORE_CANCEL}"
+            )
+        else:
+            assert now is None
+            assert last_note(app) == f"add_label on zen/tui#1 failed: {DROPPED}"

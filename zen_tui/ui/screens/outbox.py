@@ -30,7 +30,7 @@ class OutboxScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,O", "app.pop_screen", "Back", id="outbox-close"),
         Binding("r", "retry", "Retry failed", id="outbox-retry"),
-        Binding("x", "cancel", "Cancel pending", id="outbox-cancel"),
+        Binding("x", "cancel", "Cancel", id="outbox-cancel"),
         Binding("c", "clear", "Clear failed", id="outbox-clear"),
     ]
     DEFAULT_CSS = """
