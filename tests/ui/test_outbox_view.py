@@ -25,7 +25,7 @@ from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
 from zen_tui.store.outbox import INTERRUPTED, LANDED_BEFORE_CANCEL
-from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines, listed
+from zen_tui.store.outbox_words import CHECKED, EMPTY, RETRY_REASON, lines, listed
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.sync.outbox import DROPPED, TAKEN_OUT
@@ -179,6 +179,7 @@ async def test_cancel_of_an_unknown_entry_drops_it_instead_of_a_resend(store: St
             "cancel asked: add_label on gh:zen/tui#2 may already have reached GitHub"
         )
         assert said.endswith("else it stays sent (then undo it on GitHub)")
+        assert shown(app)[1].endswith(f": {CHECKED}")  # read again: its line says so
         assert app.screen.query_one(OptionList).highlighted == 1  # the cursor stays on it
 
 

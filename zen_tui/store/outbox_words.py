@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from zen_tui.models import ActionState
-from zen_tui.store.outbox import NOT_DONE, OutboxMixin, held_reasons
+from zen_tui.store.outbox import HOLDS_LATER, NOT_DONE, OutboxMixin, held_reasons
 from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
 
 EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
+# Why an entry cancelled while it may have reached the server (unknown) is still listed.
+CHECKED = "cancel asked: checked at the server, never resent: dropped if it had not landed"
 # How the refusals name the server an action goes to.
 SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
 
@@ -61,12 +63,14 @@ def listed(store: OutboxMixin) -> list[OutboxEntry]:
 
 def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
     """One line per entry: id, state, what, attempts, age and why it waits or failed (an
-    entry held behind an earlier one of its account says so, not its stored reason)."""
+    entry held behind an earlier one of its account says so, not its stored reason; one
+    cancelled while it may have reached the server says what happens to it)."""
     now = time.time() if now is None else now
     held = held_reasons(entries)
     found = []
     for e in entries:
-        why = held.get(e.id) or e.reason
+        asked = e.cancel_asked is not None and e.state in HOLDS_LATER
+        why = CHECKED if asked else held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
         found.append(

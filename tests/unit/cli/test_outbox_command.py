@@ -11,7 +11,7 @@ import pytest
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store, leases
+from zen_tui.store import Store, leases, outbox_words
 
 from .conftest import cli_args
 
@@ -175,6 +175,10 @@ def test_cancel_of_an_unknown_entry_drops_it_instead_of_a_resend(
         entry = store.outbox_get(ids["pending"])
     assert entry is not None and entry.state is ActionState.UNKNOWN
     assert entry.cancel_asked is not None
+    code, out, _ = cli(capsys, *base, "outbox")  # listed until its check, saying so
+    (line,) = [n for n in out.splitlines() if n.startswith(ids["pending"][:12])]
+    assert "unknown  close on gh:a/b#1 (0 attempts, " in line
+    assert line.endswith(f"s ago): {outbox_words.CHECKED}")
 
 
 def test_cancel_refuses_a_pending_entry_a_live_sender_holds(base, ids, tmp_path, capsys) -> None:
