@@ -10,6 +10,7 @@ the UI submits is recorded in `submitted` (one list per `submit` call). No Textu
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
@@ -400,18 +401,21 @@ class FakeBackend:
     def outbox_entries(self) -> list[OutboxEntry]:
         return [] if self.outbox_store is None else outbox_words.listed(self.outbox_store)
 
-    def outbox_retry(self, entry_id: str) -> Said:
-        assert self.outbox_store is not None, "the view lists no entry without a store"
-        return outbox_words.retry(self.outbox_store, entry_id)
+    # Off the event loop, as the engine writes them (SyncEngine._outbox_write).
 
-    def outbox_clear(self, entry: OutboxEntry) -> Said:
+    async def outbox_retry(self, entry_id: str) -> Said:
         assert self.outbox_store is not None, "the view lists no entry without a store"
-        return outbox_words.clear(self.outbox_store, entry)
+        return await asyncio.to_thread(outbox_words.retry, self.outbox_store, entry_id)
 
-    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+    async def outbox_clear(self, entry: OutboxEntry) -> Said:
+        assert self.outbox_store is not None, "the view lists no entry without a store"
+        return await asyncio.to_thread(outbox_words.clear, self.outbox_store, entry)
+
+    async def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
         assert self.outbox_store is not None, "the view lists no entry without a store"
         services = outbox_words.servers({s.account: s.service for s in self._sections})
-        return outbox_words.cancel(self.outbox_store, entry, services, where)
+        cancel = outbox_words.cancel
+        return await asyncio.to_thread(cancel, self.outbox_store, entry, services, where)
 
     async def set_query(self, section_id: str, query: str) -> SectionInfo:
         """A query containing a word of `refuse_queries` is refused as a server would."""

@@ -4,6 +4,8 @@ the outbox changed."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,13 +24,13 @@ from zen_tui.gateway.clock import SystemClock
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
-from zen_tui.store.outbox import INTERRUPTED
-from zen_tui.store.outbox_words import EMPTY, RETRY_REASON, lines, listed
+from zen_tui.store.outbox import INTERRUPTED, LANDED_BEFORE_CANCEL
+from zen_tui.store.outbox_words import CHECKED, EMPTY, RETRY_REASON, lines, listed
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
-from zen_tui.sync.outbox import TAKEN_OUT
+from zen_tui.sync.outbox import DROPPED, TAKEN_OUT
 from zen_tui.ui.app import ZenApp
-from zen_tui.ui.screens.outbox import OutboxScreen
+from zen_tui.ui.screens.outbox import ACTING, OutboxScreen
 
 from .conftest import make_app, notes, outbox_idle, until_quiet
 
@@ -90,7 +92,16 @@ async def select(pilot: Pilot[Any], entry: OutboxEntry) -> None:
 async def press_on(pilot: Pilot[Any], entry: OutboxEntry, key: str) -> None:
     """`key` with `entry` under the cursor, and what it does settled."""
     await select(pilot, entry)
-    await pilot.press(key)
+    await press_acting(pilot, key)
+
+
+async def press_acting(pilot: Pilot[Any], *keys: str) -> None:
+    """`keys` (retry, cancel, clear), and what they do settled: their workers (the store
+    written off the event loop) done, and what those then posted handled."""
+    await pilot.press(*keys)
+    await until_quiet(pilot)
+    while busy := [w for w in pilot.app.workers if w.group == ACTING and w.is_running]:
+        await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
     await until_quiet(pilot)
 
 
@@ -139,8 +150,7 @@ async def test_retry_queues_a_failed_entry_again_and_the_list_says_so(store: Sto
         assert last_note(app) == "queued again: add_label on gh:zen/tui#1"
         assert shown(app)[0].startswith(f"{now.id[:12]}  pending  ")  # read again at once
 
-        await pilot.press("r")  # pending now: nothing to retry, and it says why
-        await until_quiet(pilot)
+        await press_acting(pilot, "r")  # pending now: nothing to retry, and it says why
         assert "is pending, not failed: only a failed entry is retried" in last_note(app)
 
 
@@ -154,18 +164,22 @@ async def test_cancel_takes_back_a_pending_entry(store: Store) -> None:
         assert len(shown(app)) == 3
 
 
-async def test_cancel_of_an_unknown_entry_is_refused_in_one_line(store: Store) -> None:
+async def test_cancel_of_an_unknown_entry_drops_it_instead_of_a_resend(store: Store) -> None:
+    """Its answer was lost: cancelled, it is checked and never resent (store/outbox.py);
+    listed until that check, which ends it."""
     entries = seed(store)
     async with outbox_view(store) as (app, pilot):
         await press_on(pilot, entries["unknown"], "x")
         now = store.outbox_get(entries["unknown"].id)
-        assert now is not None and now.state is ActionState.UNKNOWN  # left as it was
+        assert now is not None and now.state is ActionState.UNKNOWN  # kept for its check
+        assert now.cancel_asked is not None
         said = last_note(app)
         assert "\n" not in said
         assert said.startswith(
-            "add_label on gh:zen/tui#2 cannot be cancelled: it may already have reached GitHub"
+            "cancel asked: add_label on gh:zen/tui#2 may already have reached GitHub"
         )
-        assert said.endswith("undo it on GitHub once the outbox view no longer lists it")
+        assert said.endswith("else it stays sent (then undo it on GitHub)")
+        assert shown(app)[1].endswith(f": {CHECKED}")  # read again: its line says so
         assert app.screen.query_one(OptionList).highlighted == 1  # the cursor stays on it
 
 
@@ -189,8 +203,7 @@ async def test_an_empty_outbox_says_so(store: Store) -> None:
         assert empty.display and str(empty.render()) == EMPTY
         assert empty.border_title == "Outbox: actions not sent yet and failed ones"  # titled
         assert shown(app) == []
-        await pilot.press("r", "x", "c")
-        await until_quiet(pilot)
+        await press_acting(pilot, "r", "x", "c")
         assert notes(app)[-3:] == ["the outbox is empty: nothing to act on"] * 3
         await pilot.press("escape")
         await until_quiet(pilot)
@@ -217,8 +230,7 @@ async def test_server_text_is_shown_as_text(store: Store) -> None:
         (line,) = shown(app)
         assert "[bold]x[/]" in line and "[@click=app.quit]y[/]" in line
         assert "\x1b" not in line and "red" in line
-        await pilot.press("r")
-        await until_quiet(pilot)
+        await press_acting(pilot, "r")
         assert app.is_running
         assert "\x1b" not in "".join(shown(app))
 
@@ -278,9 +290,128 @@ async def test_a_cancel_rolls_back_the_row_of_an_action_this_dashboard_queued(
         assert told[-1].state is ActionState.PENDING  # the row says `add_label … pending`
         await pilot.press("O")
         await until_quiet(pilot)
-        await pilot.press("x")
-        await until_quiet(pilot)
+        await press_acting(pilot, "x")
         assert engine.store.outbox_get(entry_id) is None
         assert (told[-1].action_id, told[-1].state) == (entry_id, ActionState.FAILED)
         assert told[-1].reason == TAKEN_OUT  # the row rolls back
         assert shown(app) == []
+
+
+SAID = {  # what each key says of a failed entry
+    "c": "cleared: add_label on gh:zen/tui#1",
+    "x": "cleared: add_label on gh:zen/tui#1 had failed, so it was not going to be sent",
+    "r": "queued again: add_label on gh:zen/tui#1",
+}
+
+
+@pytest.mark.parametrize("key", ["c", "x", "r"])
+async def test_the_view_answers_keys_while_another_process_holds_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """Another process (a second connection to the real SQLite file) holds the write lock
+    (BEGIN IMMEDIATE) when a key acts on an entry: the write waits for it off the event
+    loop while the view answers keys (its cursor moves); once the lock is let go the write
+    lands and says so as before. Before, the write waited on the event loop for up to the
+    busy timeout: the dashboard froze, and here the test's own release could not run."""
+    import zen_tui.store.connection as connection
+
+    # longer than the keys below take on a loaded machine: the wait ends by the release
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_S", 20.0)
+    path = tmp_path / "zen.db"
+    engine = outbox_engine(path, SystemClock())
+    first, second = (engine.store.outbox_add(label(n)) for n in (1, 2))
+    for entry in (first, second):  # failed: nothing sends them meanwhile
+        engine.store.outbox_update(entry.id, state=ActionState.FAILED, reason="502")
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("O")
+        await until_quiet(pilot)
+        view = app.screen
+        assert isinstance(view, OutboxScreen) and len(shown(app)) == 2
+        said = len(notes(app))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process's write under way
+        try:
+            await pilot.press(key)
+            await until_quiet(pilot)
+            await pilot.press("down")  # the view answers while the write waits
+            await until_quiet(pilot)
+            assert (now := view.selected()) is not None and now.id == second.id
+            assert any(w.group == ACTING and w.is_running for w in app.workers)
+            assert len(notes(app)) == said  # nothing said before it is done
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await press_acting(pilot)  # the write lands once the lock is free
+        assert last_note(app) == SAID[key]
+        now = engine.store.outbox_get(first.id)
+        if key == "r":  # queued again (and sent at once by the engine)
+            assert now is not None and now.state is not ActionState.FAILED
+        else:
+            assert now is None
+            assert len(shown(app)) == 1  # the view read again
+
+
+@pytest.mark.parametrize("landed", [True, False])
+async def test_an_unknown_entry_cancelled_elsewhere_is_checked_never_resent_and_told(
+    tmp_path: Path, landed: bool
+) -> None:
+    """`zen-tui outbox cancel` on an entry whose answer was lost; the dashboard's engine
+    then checks it at the server: landed, it ends sent and the dashboard says it had landed
+    (undo it there); not landed, it is dropped, never sent, and the dashboard says so."""
+    engine = outbox_engine(tmp_path / "zen.db", SystemClock())
+    entry = engine.store.outbox_add(label(1))
+    engine.store.outbox_update(entry.id, state=ActionState.UNKNOWN, reason=INTERRUPTED)
+    with Store.open(tmp_path / "zen.db") as other:  # another terminal
+        assert other.outbox_cancel(entry.id, alive=lambda _: False).checking is not None
+    client = engine.wired.clients["gh"]
+    client.verify_script = [landed]  # type: ignore[attr-defined]
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        while not outbox_idle(engine) or app._outbox_pending:
+            await until_quiet(pilot)
+        await until_quiet(pilot)
+        assert client.applied == []  # type: ignore[attr-defined]  # never resent
+        now = engine.store.outbox_get(entry.id)
+        if landed:
+            assert now is not None and now.state is ActionState.DONE
+            assert last_note(app) == (
+                f"add_label on zen/tui#1 was sent: already applied (verified); "
+                f"{LANDED_BEFORE_CANCEL}"
+            )
+        else:
+            assert now is None
+            assert last_note(app) == f"add_label on zen/tui#1 failed: {DROPPED}"
+
+
+async def test_a_write_the_lock_holds_past_the_busy_timeout_says_so_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other process keeps the write lock past the busy timeout: one warning saying the
+    store was busy and to try again, the entry as it was, the view still open."""
+    import zen_tui.store.connection as connection
+
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_S", 0.1)
+    path = tmp_path / "zen.db"
+    engine = outbox_engine(path, SystemClock())
+    entry = engine.store.outbox_add(label(1))
+    engine.store.outbox_update(entry.id, state=ActionState.FAILED, reason="502")
+    app = make_app(engine)  # type: ignore[arg-type]
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("O")
+        await until_quiet(pilot)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await press_acting(pilot, "c")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert last_note(app) == (
+            "clear of add_label on gh:zen/tui#1 not done: the local store said database is"
+            " locked; try again"
+        )
+        assert engine.store.outbox_get(entry.id) is not None
+        assert isinstance(app.screen, OutboxScreen) and len(shown(app)) == 1

@@ -3,10 +3,12 @@
 `list` (the default) shows pending, unknown and failed entries with their reasons. Failed
 entries stay until handled (they count in `health`): `retry` queues one again (the next
 `zen-tui sync` or the dashboard sends it), `clear` forgets failed ones. `cancel` takes back
-a pending entry before it is sent (with the steps chained after it), never one that may
-have reached the server (unknown, sending, or being sent by a zen-tui right now); on a
-failed entry it does what `clear` does. Reads and writes the store only, no network. Exit
-status: 0 ok, 1 when a cancel is refused, 2 for an id that matches no entry it acts on.
+a pending entry before it is sent (with the steps chained after it); an unknown one (it
+may have reached the server) is marked to be dropped instead of resent: never sent again,
+it ends done if the next check finds it landed, else it is dropped. Refused while a
+zen-tui is sending or checking it right now; on a failed entry it does what `clear` does.
+Reads and writes the store only, no network. Exit status: 0 ok, 1 when a cancel is
+refused, 2 for an id that matches no entry it acts on.
 """
 
 from __future__ import annotations
@@ -42,12 +44,18 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     which = verb("clear", "forget failed entries").add_mutually_exclusive_group(required=True)
     which.add_argument("--failed", action="store_true", help="every failed entry")
     which.add_argument("entry", metavar="ID", nargs="?", help="one failed entry")
-    cancel = verb("cancel", "take back a pending entry before it is sent")
+    cancel = verb(
+        "cancel",
+        "take back a pending entry before it is sent; an unknown one is checked at the "
+        "server and dropped instead of resent (done if it had landed)",
+    )
     which = cancel.add_mutually_exclusive_group(required=True)
     which.add_argument(
         "--all-pending", action="store_true", help="every pending entry no zen-tui is sending"
     )
-    which.add_argument("entry", metavar="ID", nargs="?", help="one pending (or failed) entry")
+    which.add_argument(
+        "entry", metavar="ID", nargs="?", help="one pending or unknown (or failed) entry"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

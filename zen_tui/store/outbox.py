@@ -14,6 +14,13 @@ The user may cancel a PENDING entry (never sent, or each try failed in a way kno
 have applied): it is deleted, with the steps chained after it, in one transaction that
 takes it only while it is still PENDING and no live sender holds its lease. A sender marks
 an entry SENDING, under its lease, before it sends: so a cancel and a send never both win.
+
+An UNKNOWN entry (or a SENDING one whose sender is gone) may already have reached the
+server: a cancel of it, under the same rule, marks it `cancel_asked` (the steps chained
+after it, never sent, are deleted). It is then never marked SENDING again (outbox_update
+refuses), so never resent: its sender's check still runs, and it ends DONE if the action
+had landed (its reason saying it landed before the cancel), else it is dropped
+(outbox_drop, under the sender's lease), or FAILED when the check cannot tell.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from zen_tui.store.rows import (
 
 _COLUMNS = (
     "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at,"
-    " lease_owner, lease_until, after_id, link_from, login"
+    " lease_owner, lease_until, after_id, link_from, login, cancel_asked"
 )
 # What a creating step reports (through outbox_merge_params) for the steps chained after it.
 CREATED_KEY, CREATED_URL = "created_key", "created_url"
@@ -54,7 +61,11 @@ HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
 NOT_DONE = (*HOLDS_LATER, ActionState.FAILED)
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = HOLDS_LATER
+# States a cancelled entry is dropped from once its sender knows it is not on the server.
+_WAITS = (ActionState.PENDING, ActionState.UNKNOWN)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
+# Added to the reason of a cancelled entry that the check found had landed (it ends DONE).
+LANDED_BEFORE_CANCEL = "it had already landed when it was cancelled: undo it there if unwanted"
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
@@ -74,11 +85,14 @@ NO_FIGURES = OutboxFigures(0, 0)
 class Cancel(NamedTuple):
     """What `outbox_cancel` did: the entries it deleted (the one asked for, then the steps
     chained after it), or the entry that stopped it (that one or a step after it: not
-    PENDING, or leased to a live sender), then nothing was deleted. Both empty: no such
-    entry."""
+    PENDING, or leased to a live sender), then nothing was deleted. Both empty, and no
+    `checking`: no such entry. `checking`: the entry asked for, which may have reached the
+    server, marked to be dropped after the check there instead of resent (`cancelled` then
+    holds only the steps chained after it)."""
 
     cancelled: list[OutboxEntry]
     stopped_by: OutboxEntry | None = None
+    checking: OutboxEntry | None = None
 
 
 class OutboxMixin(StoreBase):
@@ -230,6 +244,13 @@ class OutboxMixin(StoreBase):
                 )
             if only_from is not None and current.state is not only_from:
                 raise InvalidTransition(f"outbox entry {entry_id} is {current.state} now")
+            if state is ActionState.SENDING and current.cancel_asked is not None:
+                raise InvalidTransition(
+                    f"outbox entry {entry_id} was cancelled: it is checked, never sent again"
+                )
+            landed = state is ActionState.DONE and current.state is not ActionState.DONE
+            if landed and current.cancel_asked is not None:  # told once, with what it said
+                reason = f"{reason}; {LANDED_BEFORE_CANCEL}" if reason else LANDED_BEFORE_CANCEL
             allowed = _ALLOWED_FROM.get(current.state)
             if allowed is not None and state not in allowed:
                 raise InvalidTransition(
@@ -238,15 +259,14 @@ class OutboxMixin(StoreBase):
             settled = state in (ActionState.DONE, ActionState.FAILED)  # nothing left to send
             # A user retry sends it as the account's current login (a held entry: by choice);
             # a session login's keeps its user: no other login may send it (logins.py).
-            retry = (
-                current.state is ActionState.FAILED
-                and state is ActionState.PENDING
-                and not is_session(current.login)
-            )
+            retried = current.state is ActionState.FAILED and state is ActionState.PENDING
+            retry = retried and not is_session(current.login)
+            # A retried entry is wanted again: a cancel asked before it failed no longer holds.
             db.execute(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + ?, updated_at = ?,"
                 " lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,"
                 " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
+                " cancel_asked = CASE WHEN ? THEN NULL ELSE cancel_asked END,"
                 f" login = CASE WHEN ? THEN {_LOGIN} ELSE login END WHERE id = ?",
                 (
                     str(state),
@@ -255,6 +275,7 @@ class OutboxMixin(StoreBase):
                     self._clock(),
                     settled,
                     settled,
+                    retried,
                     retry,
                     current.action.account,
                     entry_id,
@@ -322,16 +343,28 @@ class OutboxMixin(StoreBase):
         """Delete a PENDING entry and the steps chained after it (they wait for what it
         would create), all or none: each must still be PENDING and leased to no live
         sender (`alive`: leases.alive), checked and deleted in one write transaction, each
-        row by a compare-and-set DELETE. The entries held behind it then go on."""
+        row by a compare-and-set DELETE. The entries held behind it then go on.
+
+        The entry asked for may instead be one that may have reached the server (UNKNOWN, or
+        SENDING with its sender gone), leased to no live sender: it is marked cancel_asked
+        by a compare-and-set UPDATE (Cancel.checking), the steps after it deleted as above;
+        its next check decides how it ends (the module doc)."""
         now = self._clock()
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
                 return Cancel([])
-            going = [current, *_chained_after(db, entry_id)]
-            for entry in going:
-                if entry.state is not ActionState.PENDING or _leased(entry, now, alive):
+            later = _chained_after(db, entry_id)
+            for entry in (current, *later):
+                takes = entry.state is ActionState.PENDING or (
+                    entry is current and _may_have_landed(entry, alive)
+                )
+                if not takes or _leased(entry, now, alive):
                     return Cancel([], entry)
+            checking = None if current.state is ActionState.PENDING else current
+            going = later if checking else [current, *later]
+            if checking is not None:
+                checking = _ask_cancel(db, checking, now)
             for entry in going:
                 gone = db.execute(
                     "DELETE FROM outbox WHERE id = ? AND state = ? AND lease_owner IS ?",
@@ -339,7 +372,31 @@ class OutboxMixin(StoreBase):
                 ).rowcount
                 if gone != 1:  # cannot happen under BEGIN IMMEDIATE: undo all, say so
                     raise StoreError(f"outbox entry {entry.id} changed while being cancelled")
-            return Cancel(going)
+            return Cancel(going, None, checking)
+
+    def outbox_drop(self, entry_id: str, owner: str) -> OutboxEntry:
+        """Delete an entry the user cancelled (cancel_asked) that its sender, `owner`, found
+        had not landed (or never sent): the entry as it was. LeaseHeld unless `owner` holds
+        its lease; InvalidTransition unless it is such an entry, still waiting to be sent."""
+        with self._write() as db:
+            current = _fetch(db, "id = ?", entry_id)
+            if current is None:
+                raise EntryGone(f"no outbox entry {entry_id!r}; it was cleared, or pruned")
+            if current.lease_owner != owner:
+                raise LeaseHeld(
+                    f"outbox entry {entry_id} is no longer leased to this process; it was "
+                    "left to whoever holds it now"
+                )
+            if current.cancel_asked is None or current.state not in _WAITS:
+                raise InvalidTransition(
+                    f"outbox entry {entry_id} is {current.state}, not cancelled while waiting"
+                )
+            db.execute(
+                "DELETE FROM outbox WHERE id = ? AND state = ? AND lease_owner = ?"
+                " AND cancel_asked IS NOT NULL",
+                (entry_id, str(current.state), owner),
+            )
+            return current
 
     def outbox_figures(self) -> dict[str, OutboxFigures]:
         """Per account with any: its entries not sent yet and its failed ones. One indexed
@@ -470,6 +527,28 @@ def _leased(entry: OutboxEntry, now: float, alive: Callable[[str], bool]) -> boo
     if holder is None or entry.lease_until is None or entry.lease_until < now:
         return False
     return alive(holder)
+
+
+def _may_have_landed(entry: OutboxEntry, alive: Callable[[str], bool]) -> bool:
+    """Sent before, its outcome not known: UNKNOWN, or SENDING by a sender that is gone."""
+    if entry.state is ActionState.UNKNOWN:
+        return True
+    holder = entry.lease_owner
+    return entry.state is ActionState.SENDING and (holder is None or not alive(holder))
+
+
+def _ask_cancel(db: sqlite3.Connection, entry: OutboxEntry, now: float) -> OutboxEntry:
+    """Mark `entry` cancel_asked (the first time asked is kept), only while nobody changed
+    its state or lease since it was read (compare-and-set)."""
+    won = db.execute(
+        "UPDATE outbox SET cancel_asked = COALESCE(cancel_asked, ?), updated_at = ?"
+        " WHERE id = ? AND state = ? AND lease_owner IS ?",
+        (now, now, entry.id, str(entry.state), entry.lease_owner),
+    ).rowcount
+    marked = _fetch(db, "id = ?", entry.id)
+    if won != 1 or marked is None:  # cannot happen under BEGIN IMMEDIATE: undo all, say so
+        raise StoreError(f"outbox entry {entry.id} changed while being cancelled")
+    return marked
 
 
 def _chained_after(db: sqlite3.Connection, entry_id: str) -> list[OutboxEntry]:

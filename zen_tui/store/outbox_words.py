@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from zen_tui.models import ActionState
-from zen_tui.store.outbox import NOT_DONE, OutboxMixin, held_reasons
+from zen_tui.store.outbox import HOLDS_LATER, NOT_DONE, OutboxMixin, held_reasons
 from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
 
 EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
+# Why an entry cancelled while it may have reached the server (unknown) is still listed.
+CHECKED = "cancel asked: checked at the server, never resent: dropped if it had not landed"
 # How the refusals name the server an action goes to.
 SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
 
@@ -61,12 +63,14 @@ def listed(store: OutboxMixin) -> list[OutboxEntry]:
 
 def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
     """One line per entry: id, state, what, attempts, age and why it waits or failed (an
-    entry held behind an earlier one of its account says so, not its stored reason)."""
+    entry held behind an earlier one of its account says so, not its stored reason; one
+    cancelled while it may have reached the server says what happens to it)."""
     now = time.time() if now is None else now
     held = held_reasons(entries)
     found = []
     for e in entries:
-        why = held.get(e.id) or e.reason
+        asked = e.cancel_asked is not None and e.state in HOLDS_LATER
+        why = CHECKED if asked else held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
         found.append(
@@ -101,7 +105,8 @@ def clear(store: OutboxMixin, entry: OutboxEntry) -> Said:
 def cancel(store: OutboxMixin, entry: OutboxEntry, services: dict[str, str], where: Where) -> Said:
     """Take back a pending entry before it is sent, with the steps chained after it, or
     say why not (`services`: account -> the server's name). A failed one is forgotten, as
-    `clear` does: nothing will send it."""
+    `clear` does: nothing will send it. One that may have reached the server (unknown) is
+    never resent: checked there, it ends sent if it had landed, else it is dropped."""
     from zen_tui.store import leases  # here: it loads uuid (and platform), a listing does not
 
     if entry.state is ActionState.FAILED:
@@ -111,6 +116,9 @@ def cancel(store: OutboxMixin, entry: OutboxEntry, services: dict[str, str], whe
     done = store.outbox_cancel(entry.id, alive=leases.alive)
     if done.stopped_by is not None:
         return Said(1, refusal(entry, done.stopped_by, services, where))
+    if done.checking is not None:
+        server = services.get(entry.action.account, "the server")
+        return Said(0, checking(done.checking, done.cancelled, server))
     if not done.cancelled:
         return Said(2, f"{what(entry)} is no longer in the outbox")
     return Said(0, cancelled(done.cancelled))
@@ -118,11 +126,24 @@ def cancel(store: OutboxMixin, entry: OutboxEntry, services: dict[str, str], whe
 
 def cancelled(entries: list[OutboxEntry]) -> str:
     first, *chained = entries
-    also = ""
-    if chained:
-        steps = "the step" if len(chained) == 1 else f"the {len(chained)} steps"
-        also = f" and {steps} chained after it ({', '.join(map(what, chained))})"
+    also = f" and {_steps(chained)}" if chained else ""
     return f"cancelled: {what(first)}{also}; never sent"
+
+
+def checking(entry: OutboxEntry, chained: list[OutboxEntry], server: str) -> str:
+    """One line: the cancel of an entry that may have reached `server` was taken (with the
+    steps chained after it, cancelled outright), and how it ends."""
+    also = f"; {_steps(chained)} cancelled, never sent" if chained else ""
+    return (
+        f"cancel asked: {what(entry)} may already have reached {server} (no clear answer "
+        f"came back), so it is checked there and never resent: dropped if it had not "
+        f"landed, else it stays sent (then undo it on {server}){also}"
+    )
+
+
+def _steps(chained: list[OutboxEntry]) -> str:
+    steps = "the step" if len(chained) == 1 else f"the {len(chained)} steps"
+    return f"{steps} chained after it ({', '.join(map(what, chained))})"
 
 
 def refusal(entry: OutboxEntry, stop: OutboxEntry, services: dict[str, str], where: Where) -> str:
@@ -141,16 +162,17 @@ def refusal(entry: OutboxEntry, stop: OutboxEntry, services: dict[str, str], whe
         forget = where.clear.replace("{id}", short_id(stop))
         return f"{said} failed meanwhile, so nothing will send it; {forget} forgets it"
     holder = stop.lease_owner
-    if stop.state is ActionState.UNKNOWN or (
-        stop.state is ActionState.SENDING and (holder is None or not leases.alive(holder))
-    ):
+    sender_gone = holder is None or not leases.alive(holder)
+    # a step chained after it (the entry asked for is checked instead: see `checking`)
+    if stop.state in (ActionState.UNKNOWN, ActionState.SENDING) and sender_gone:
         return (
             f"{said} cannot be cancelled: it may already have reached {server} (no clear "
             f"answer came back), so it is checked there and resent only if it did not land; "
             f"{undo}"
         )
     by = leases.describe(holder) if holder else "a zen-tui"
+    doing = "checked on" if stop.state is ActionState.UNKNOWN else "sent to"
     return (
-        f"{said} cannot be cancelled: it is being sent to {server} right now (by {by}); "
-        f"try again in a moment if it is still pending, else {undo}"
+        f"{said} cannot be cancelled: it is being {doing} {server} right now (by {by}); "
+        f"try again in a moment if it is still {stop.state}, else {undo}"
     )

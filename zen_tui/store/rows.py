@@ -93,6 +93,9 @@ class OutboxEntry(msgspec.Struct, frozen=True):
     after_id: str | None = None  # a chain step: sent only once this entry is DONE
     link_from: str | None = None  # what it creates is linked to this item (see links.py)
     login: str | None = None  # the account's login when queued (logins.py); None: unknown
+    # When the user cancelled it while it may have reached the server: dropped after the
+    # check there instead of resent (store/outbox.py); None: no cancel asked.
+    cancel_asked: float | None = None
 
 
 class Link(msgspec.Struct, frozen=True):

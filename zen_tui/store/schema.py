@@ -206,6 +206,18 @@ def _v9_rate_pauses(db: sqlite3.Connection) -> None:
     )
 
 
+def _v10_outbox_cancel_asked(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- When the user cancelled an entry that may have reached the server (unknown): it is
+        -- checked there once more, then ends sent if it had landed, else is dropped, never
+        -- resent (store/outbox.py). NULL: no cancel asked.
+        ALTER TABLE outbox ADD COLUMN cancel_asked REAL
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
@@ -216,6 +228,7 @@ MIGRATIONS: list[Migration] = [
     _v7_login_generations,
     _v8_gone,
     _v9_rate_pauses,
+    _v10_outbox_cancel_asked,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -279,17 +279,21 @@ class Backend(Protocol):
         """The outbox entries not done, as `zen-tui outbox` lists them (the outbox view)."""
         ...
 
-    def outbox_retry(self, entry_id: str) -> Said:
+    # The three below write the store off the event loop: another process's write lock
+    # (its busy timeout) must not freeze the dashboard meanwhile.
+
+    async def outbox_retry(self, entry_id: str) -> Said:
         """Queue a failed entry again (and send it soon); what was done, in one line."""
         ...
 
-    def outbox_clear(self, entry: OutboxEntry) -> Said:
+    async def outbox_clear(self, entry: OutboxEntry) -> Said:
         """Forget a failed entry."""
         ...
 
-    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
-        """Take back a pending entry (with the steps chained after it), or say why not in
-        `where`'s words; the rows showing it pending are rolled back."""
+    async def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+        """Take back a pending entry (with the steps chained after it), or one that may
+        have reached the server (checked there, never resent), or say why not in `where`'s
+        words; the rows showing it pending are rolled back."""
         ...
 
     def health(self) -> list[AccountHealth]: ...

@@ -909,30 +909,32 @@ class SyncEngine:
     def outbox_entries(self) -> list[OutboxEntry]:
         return outbox_words.listed(self.store)
 
-    def outbox_retry(self, entry_id: str) -> Said:
+    async def outbox_retry(self, entry_id: str) -> Said:
         """Queued again and sent now (this engine's outbox is woken), not at its next turn."""
-        said = outbox_words.retry(self.store, entry_id)
-        self._outbox_changed()
+        said = await self._outbox_write(partial(outbox_words.retry, self.store, entry_id))
         if said.code == 0:
             self.outbox.wake()
         return said
 
-    def outbox_clear(self, entry: OutboxEntry) -> Said:
-        said = outbox_words.clear(self.store, entry)
-        self._outbox_changed()
-        return said
+    async def outbox_clear(self, entry: OutboxEntry) -> Said:
+        return await self._outbox_write(partial(outbox_words.clear, self.store, entry))
 
-    def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
+    async def outbox_cancel(self, entry: OutboxEntry, where: Where) -> Said:
         servers = outbox_words.servers(self._services())
-        said = outbox_words.cancel(self.store, entry, servers, where)
-        self._outbox_changed()
-        return said
+        cancel = partial(outbox_words.cancel, self.store, entry, servers, where)
+        return await self._outbox_write(cancel)
 
-    def _outbox_changed(self) -> None:
-        """The gateway cards' figures read again, and the rows of this process's entries
-        taken out (a cancel, with the steps chained after it) told so: rolled back."""
+    async def _outbox_write(self, write: Callable[[], Said]) -> Said:
+        """One of the outbox view's writes, in the housekeeping's store worker: another
+        process holding the write lock (up to the busy timeout) keeps the dashboard drawn
+        and answering meanwhile. Then the gateway cards' figures are read again, and the
+        rows of this process's entries taken out (a cancel, with the steps chained after
+        it) told so: rolled back."""
+        house = self.housekeeping
+        said = await house.off_loop(write)
         self.tally.changed()
-        self.outbox.tell(self.outbox.ended_elsewhere()())
+        self.outbox.tell(await house.off_loop(self.outbox.ended_elsewhere()))
+        return said
 
     def links(self, item_ids: Iterable[str] | None = None) -> dict[str, list[Link]]:
         """The cross-links stored for these items (all when None), from the local store."""

@@ -105,7 +105,8 @@ class Housekeeping:
 
     async def off_loop(self, fn: Callable[[], T]) -> T:
         """fn() (a store read or write) in the housekeeping worker: one thread, so the
-        chores' store calls never overlap each other nor hold up the event loop."""
+        chores' store calls never overlap each other nor hold up the event loop. The
+        outbox view's writes (retry, cancel, clear: SyncEngine._outbox_write) run here too."""
         if self._worker is None:
             self._worker = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="zen-tui-housekeeping"

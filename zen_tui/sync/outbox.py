@@ -98,6 +98,13 @@ LEASE_SECONDS = 600.0
 # Why an action a send here found gone from the outbox was not sent: another process took it
 # out (`zen-tui outbox cancel`, or `clear` of a failed one). Its row rolls back (FAILED).
 TAKEN_OUT = "not sent: taken out of the outbox (`zen-tui outbox cancel` or `clear`)"
+# How an entry the user cancelled while it may have reached the server ends when the check
+# there says it did not land (it is dropped, never resent), or cannot tell.
+DROPPED = "not sent again: cancelled, and the check found it had not landed"
+CANCELLED_UNTOLD = (
+    "cancelled, but whether it had already landed cannot be told: check there, "
+    "and undo it if it did"
+)
 
 
 class ActionClient(Protocol):
@@ -146,6 +153,7 @@ class OutboxStore(Protocol):
         self, entry_id: str, owner: str, *, lease: float, alive: Callable[[str], bool]
     ) -> Any: ...
     def outbox_release(self, entry_id: str, owner: str) -> None: ...
+    def outbox_drop(self, entry_id: str, owner: str) -> Any: ...
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -376,12 +384,25 @@ class Outbox:
             if outcome is not None:
                 self.mark(entry, outcome.state, outcome.reason)
                 return self._noted(entry, outcome)
+        if _cancel_asked(entry):  # the user cancelled it, and it is not on the server
+            return self._drop(entry)
         self.mark(entry, ActionState.SENDING, None, attempt=True, strict=True)
         outcome = await self._apply(client, entry)
         if unknown and (outcome.reason or "").startswith(GONE_REFUSALS):
             outcome = await self._gone_since(entry) or outcome  # gone after the lost answer
         self.mark(entry, outcome.state, outcome.reason)
         return self._noted(entry, outcome)
+
+    def _drop(self, entry: Any) -> Sent:
+        """A cancelled entry found not on the server: deleted under its lease, never sent;
+        its row is told so (rolled back, as for a cancel of a pending one)."""
+        try:
+            dropped = self.store.outbox_drop(entry.id, self.owner)
+        except (LeaseHeld, EntryGone, InvalidTransition) as err:  # the new holder decides
+            log.warning("%s", err)
+            return Sent(self.unclaimed_state(entry))
+        self.publish(dropped, ActionState.FAILED, DROPPED)
+        return Sent(ActionState.FAILED)
 
     def _noted(self, entry: Any, outcome: Outcome) -> Sent:
         """Schedule the retry `outcome` asks for; say the narrower limit a wait is on."""
@@ -486,6 +507,8 @@ class Outbox:
             gone = await self._gone_since(entry)
             if gone is not None:
                 return gone
+        if applied is None and _cancel_asked(entry):  # neither resent nor said not landed
+            return Outcome(ActionState.FAILED, CANCELLED_UNTOLD)
         if applied is None and entry.action.kind not in IDEMPOTENT_KINDS:
             return Outcome(ActionState.FAILED, "outcome unknown, check manually")
         return None
@@ -545,7 +568,9 @@ class Outbox:
             log.warning("%s", err)
             return self.store.outbox_get(entry.id) or entry
         entry_now = updated if updated is not None else entry
-        self.publish(entry_now, state, reason, progress)
+        # the store's reason: one that landed after a cancel says so (store/outbox.py)
+        said = getattr(updated, "reason", reason)
+        self.publish(entry_now, state, said, progress)
         return entry_now
 
     # -- replay ---------------------------------------------------------------------------
@@ -780,6 +805,11 @@ class Outbox:
                 progress=progress,
             )
         )
+
+
+def _cancel_asked(entry: Any) -> bool:
+    """The user cancelled it while it may have reached the server (store/outbox.py)."""
+    return getattr(entry, "cancel_asked", None) is not None
 
 
 def gone_after_send(action: Action, key: str) -> str:

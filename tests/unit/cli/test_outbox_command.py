@@ -11,7 +11,7 @@ import pytest
 from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store, leases
+from zen_tui.store import Store, leases, outbox_words
 
 from .conftest import cli_args
 
@@ -132,7 +132,7 @@ def test_cancel_takes_the_steps_chained_after_it(base, tmp_path, capsys) -> None
 @pytest.mark.parametrize(
     ("state", "says"),
     [
-        (ActionState.UNKNOWN, "it may already have reached GitHub"),
+        (ActionState.UNKNOWN, "it is being checked on GitHub right now (by pid "),
         (ActionState.SENDING, "it is being sent to GitHub right now (by pid "),
         (ActionState.DONE, "it was already sent; undo it on GitHub"),
     ],
@@ -154,6 +154,31 @@ def test_cancel_refuses_what_may_have_reached_the_server(
     if state is not ActionState.DONE:
         assert err.rstrip().endswith("once `zen-tui outbox` no longer lists it")
     assert ids["pending"] in states(tmp_path)
+
+
+def test_cancel_of_an_unknown_entry_drops_it_instead_of_a_resend(
+    base, ids, tmp_path, capsys
+) -> None:
+    """Its answer was lost and no zen-tui is checking it now: the cancel is taken, the
+    entry stays listed (checked at the next send: it ends sent if it had landed, else it
+    is dropped), and is never sent again."""
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        store.outbox_update(ids["pending"], state=ActionState.UNKNOWN, reason="timeout")
+    code, out, err = cli(capsys, *base, "outbox", "cancel", ids["pending"][:12])
+    assert (code, err) == (0, "")
+    assert out == (
+        "cancel asked: close on gh:a/b#1 may already have reached GitHub (no clear answer"
+        " came back), so it is checked there and never resent: dropped if it had not"
+        " landed, else it stays sent (then undo it on GitHub)\n"
+    )
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        entry = store.outbox_get(ids["pending"])
+    assert entry is not None and entry.state is ActionState.UNKNOWN
+    assert entry.cancel_asked is not None
+    code, out, _ = cli(capsys, *base, "outbox")  # listed until its check, saying so
+    (line,) = [n for n in out.splitlines() if n.startswith(ids["pending"][:12])]
+    assert "unknown  close on gh:a/b#1 (0 attempts, " in line
+    assert line.endswith(f"s ago): {outbox_words.CHECKED}")
 
 
 def test_cancel_refuses_a_pending_entry_a_live_sender_holds(base, ids, tmp_path, capsys) -> None:

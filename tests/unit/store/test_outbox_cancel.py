@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ManualClock, seeds
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
-from zen_tui.store.outbox import Cancel, held_behind
+from zen_tui.store.outbox import LANDED_BEFORE_CANCEL, Cancel, held_behind
 from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
 
 from .test_outbox_leases import LEASE, comment, everyone_alive, nobody_alive
@@ -34,14 +34,82 @@ def test_a_pending_entry_is_cancelled_and_is_gone(store: Store) -> None:
     assert store.outbox_cancel(entry.id, alive=everyone_alive) == Cancel([])  # gone: nothing
 
 
-@pytest.mark.parametrize("state", [S.UNKNOWN, S.SENDING, S.DONE, S.FAILED])
-def test_an_entry_that_is_not_pending_stays(store: Store, state: ActionState) -> None:
+@pytest.mark.parametrize("state", [S.DONE, S.FAILED])
+def test_an_entry_that_is_done_or_failed_stays(store: Store, state: ActionState) -> None:
     entry = store.outbox_add(label(1))
     store.outbox_update(entry.id, state=state, reason="left so")
     done = store.outbox_cancel(entry.id, alive=nobody_alive)
-    assert done.cancelled == [] and done.stopped_by is not None
+    assert done.cancelled == [] and done.stopped_by is not None and done.checking is None
     assert done.stopped_by.id == entry.id and done.stopped_by.state is state
     assert store.outbox_get(entry.id) is not None
+
+
+@pytest.mark.parametrize("state", [S.UNKNOWN, S.SENDING])
+def test_an_entry_that_may_have_landed_is_marked_never_to_be_sent_again(
+    store: Store, clock: ManualClock, state: ActionState
+) -> None:
+    """Unknown, or sending by a sender that is gone: marked cancel_asked, kept for its
+    check; never SENDING again, whoever holds it; DONE says it landed before the cancel."""
+    entry = store.outbox_add(label(1))
+    store.outbox_claim(entry.id, "gone", lease=LEASE, alive=everyone_alive)
+    store.outbox_update(entry.id, state=state, reason="timeout", owner="gone")
+    done = store.outbox_cancel(entry.id, alive=nobody_alive)
+    assert done.cancelled == [] and done.stopped_by is None and done.checking is not None
+    assert done.checking.cancel_asked == clock.now and done.checking.state is state
+    clock.now += 5
+    again = store.outbox_cancel(entry.id, alive=nobody_alive).checking
+    assert again is not None and again.cancel_asked == clock.now - 5  # the first ask kept
+    taken = store.outbox_claim(entry.id, "next", lease=LEASE, alive=nobody_alive)
+    assert taken is not None and taken.state is S.UNKNOWN
+    with pytest.raises(InvalidTransition, match="was cancelled"):
+        store.outbox_update(entry.id, state=S.SENDING, attempt=True, owner="next")
+    landed = store.outbox_update(entry.id, state=S.DONE, reason="already applied", owner="next")
+    assert landed.reason == f"already applied; {LANDED_BEFORE_CANCEL}"
+
+
+def test_a_cancelled_entry_found_not_landed_is_dropped_by_its_sender_alone(store: Store) -> None:
+    entry, other = store.outbox_add(label(1)), store.outbox_add(label(2))
+    store.outbox_update(entry.id, state=S.UNKNOWN, reason="timeout")
+    store.outbox_claim(entry.id, "s", lease=LEASE, alive=everyone_alive)
+    with pytest.raises(InvalidTransition, match="not cancelled"):  # no cancel asked
+        store.outbox_drop(entry.id, "s")
+    store.outbox_release(entry.id, "s")
+    assert store.outbox_cancel(entry.id, alive=everyone_alive).checking is not None
+    with pytest.raises(LeaseHeld):  # only under its sender's lease
+        store.outbox_drop(entry.id, "s")
+    store.outbox_claim(entry.id, "s", lease=LEASE, alive=everyone_alive)
+    assert store.outbox_drop(entry.id, "s").id == entry.id
+    assert [e.id for e in store.outbox_by_state()] == [other.id]
+
+
+def test_a_retry_of_a_cancelled_entry_that_failed_wants_it_sent_again(store: Store) -> None:
+    entry = store.outbox_add(label(1))
+    store.outbox_update(entry.id, state=S.UNKNOWN, reason="timeout")
+    store.outbox_cancel(entry.id, alive=everyone_alive)
+    store.outbox_update(entry.id, state=S.FAILED, reason="cannot tell")
+    again = store.outbox_update(entry.id, state=S.PENDING, only_from=S.FAILED)
+    assert again.cancel_asked is None
+    assert store.outbox_update(entry.id, state=S.SENDING).state is S.SENDING
+
+
+def test_an_unknown_entry_a_live_sender_checks_stays_unmarked(store: Store) -> None:
+    entry = store.outbox_add(label(1))
+    store.outbox_update(entry.id, state=S.UNKNOWN, reason="timeout")
+    store.outbox_claim(entry.id, "sender", lease=LEASE, alive=everyone_alive)
+    done = store.outbox_cancel(entry.id, alive=everyone_alive)
+    assert done.checking is None and done.stopped_by is not None
+    assert store.outbox_get(entry.id).cancel_asked is None  # type: ignore[union-attr]
+
+
+def test_a_cancel_of_an_unknown_chain_step_takes_the_steps_after_it_at_once(
+    store: Store,
+) -> None:
+    first, second = store.outbox_add_chain([(comment(1), None), (comment(2), "gh:o/r#1")])
+    store.outbox_update(first.id, state=S.UNKNOWN, reason="timeout")
+    done = store.outbox_cancel(first.id, alive=everyone_alive)
+    assert done.checking is not None and done.checking.id == first.id
+    assert [e.id for e in done.cancelled] == [second.id]
+    assert [e.id for e in store.outbox_by_state()] == [first.id]
 
 
 def test_a_pending_entry_a_live_sender_holds_stays_until_its_lease_is_free(
@@ -117,16 +185,24 @@ def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
         ids = [sender.outbox_add(label(n)).id for n in range(4)]
         model: dict[str, ActionState | None] = dict.fromkeys(ids, S.PENDING)  # None: cancelled
         held: dict[str, float] = {}  # entry -> lease until, the sender's
+        asked: set[str] = set()  # cancelled while they may have landed: never SENDING again
         for step in range(200):
             entry_id, move = rng.choice(ids), rng.random()
             where = f"seed {seed} step {step}"
             if move < 0.3:
-                live = entry_id in held and held[entry_id] >= clock.now
-                free = model[entry_id] is S.PENDING and not live
+                state, live = model[entry_id], entry_id in held and held[entry_id] >= clock.now
+                free = state is S.PENDING and not live
+                # unknown, or sending with no holder (everyone is alive here): checked
+                marks = not live and (
+                    state is S.UNKNOWN or (state is S.SENDING and entry_id not in held)
+                )
                 done = user.outbox_cancel(entry_id, alive=everyone_alive)
                 assert bool(done.cancelled) == free, f"{where}: cancel {done}, model {model}"
+                assert (done.checking is not None) == marks, f"{where}: {done}, model {model}"
                 if free:
                     model[entry_id] = None
+                if marks:
+                    asked.add(entry_id)
             elif move < 0.55:
                 state = model[entry_id]
                 taken = sender.outbox_claim(entry_id, "s", lease=30, alive=everyone_alive)
@@ -146,16 +222,28 @@ def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
                 except (InvalidTransition, LeaseHeld):  # settled: its lease went with it
                     continue
                 assert model[entry_id] is not None, f"{where}: sent after a cancel"
+                assert entry_id not in asked, f"{where}: sent after a cancel asked"
                 model[entry_id] = now.state
             elif move < 0.85 and entry_id in held:
-                settle = rng.choice((S.DONE, S.FAILED, S.PENDING))
+                settle = rng.choice((S.DONE, S.FAILED, S.PENDING, S.UNKNOWN))
                 try:
-                    sender.outbox_update(entry_id, state=settle, owner="s")
+                    now = sender.outbox_update(entry_id, state=settle, owner="s")
                 except (InvalidTransition, LeaseHeld, EntryGone):
                     continue
+                landed = entry_id in asked and settle is S.DONE and model[entry_id] is not S.DONE
+                assert landed == (LANDED_BEFORE_CANCEL in (now.reason or "")), where
                 model[entry_id] = settle
-                if settle is not S.PENDING:  # settled: the store let its lease go
+                if settle in (S.DONE, S.FAILED):  # settled: the store let its lease go
                     held.pop(entry_id)
+            elif move < 0.88 and entry_id in held:  # the check found it had not landed
+                try:
+                    sender.outbox_drop(entry_id, "s")
+                except (InvalidTransition, LeaseHeld, EntryGone):
+                    assert entry_id not in asked or model[entry_id] not in (S.PENDING, S.UNKNOWN)
+                    continue
+                assert entry_id in asked, f"{where}: dropped with no cancel asked"
+                model[entry_id] = None
+                held.pop(entry_id)
             elif move < 0.95:
                 sender.outbox_release(entry_id, "s")
                 held.pop(entry_id, None)

@@ -3,14 +3,18 @@ sending from the same real SQLite file (as other processes: one connection each,
 claim path and leases), whatever the interleaving. tests/unit/store/test_outbox_cancel.py
 pins the store's rule; here the senders are real Outboxes over a flaky service (answers
 lost, garbled, the service down, rate-limited), some of them dying mid-send, and the user
-cancels at random moments, also in the window between a sender's claim and its send.
+cancels at random moments, also in the window between a sender's claim and its send, and
+also entries whose answer was lost (unknown: cancelled as "drop instead of resend").
 
 After every schedule:
-- the server never saw an entry after a cancel of it won, nor one twice; a cancel never won
-  on an entry that had reached the server; a PENDING entry never had (what a cancel trusts);
-- every entry is exactly one of: cancelled (and gone from the store), or in the store;
-- with the service healthy again, every entry not cancelled is sent exactly once, in order
-  per account: nothing waits forever behind a cancelled one.
+- the server never saw an entry after a cancel of it won (pending: taken out; unknown:
+  marked), nor one twice; a cancel never took out an entry that had reached the server; a
+  PENDING entry never had (what a cancel trusts);
+- every entry is exactly one of: cancelled (and gone from the store), marked and then
+  dropped (gone: it had not landed, told so), or in the store; a marked one that is done
+  had landed before the cancel, and says so (in the store and on its row);
+- with the service healthy again, every entry not cancelled nor dropped is sent exactly
+  once, in order per account: nothing waits forever behind a cancelled one.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, leases
+from zen_tui.store.outbox import LANDED_BEFORE_CANCEL
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.bulk import BulkProcessor
-from zen_tui.sync.outbox import LEASE_SECONDS, TAKEN_OUT, Outbox
+from zen_tui.sync.outbox import DROPPED, LEASE_SECONDS, TAKEN_OUT, Outbox
 
 from .fakes import FakeClient, Result
 from .test_outbox_invariants import ACCOUNTS, FlakyClient, Server, Watch, close
@@ -42,10 +47,11 @@ class Cancels(Server):
 
     def __init__(self, clock: ManualClock) -> None:
         super().__init__(clock)
-        self.cancelled: set[str] = set()  # idempotency keys
+        self.cancelled: set[str] = set()  # idempotency keys, taken out
+        self.asked: dict[str, str] = {}  # key -> id, cancelled while unknown: checked
 
     def land(self, key: str) -> None:
-        if key in self.cancelled:
+        if key in self.cancelled or key in self.asked:
             self.violations.append(f"{key} sent after its cancel")
         super().land(key)
 
@@ -67,13 +73,19 @@ def sender(path: Path, server: Cancels, rng: random.Random, watch: Watch) -> Out
 
 
 async def user(path: Path, server: Cancels, rng: random.Random, ids: list[str]) -> None:
-    """`zen-tui outbox cancel ID` now and then, on any entry, until cancelled."""
+    """`zen-tui outbox cancel ID` now and then, on any entry (often an unknown one), until
+    cancelled."""
     store = Store.open(path, clock=server.clock)
     try:
         while True:
             for _ in range(rng.randint(0, 8)):
                 await asyncio.sleep(0)
-            done = store.outbox_cancel(rng.choice(ids), alive=leases.alive)
+            # any entry, or (as often) one the listing shows unknown: the answer was lost
+            unknown = [e.id for e in store.outbox_by_state(S.UNKNOWN)]
+            pick = rng.choice(unknown if unknown and rng.random() < 0.5 else ids)
+            done = store.outbox_cancel(pick, alive=leases.alive)
+            if done.checking is not None:
+                server.asked[done.checking.idempotency_key] = done.checking.id
             for entry in done.cancelled:
                 key = entry.idempotency_key
                 if key in server.applied or key in server.uncertain:
@@ -99,18 +111,32 @@ async def chaos(path: Path, server: Cancels, rng: random.Random, watch: Watch) -
     server.clock.now += rng.choice((1.0, 10.0, 100.0))
 
 
-def check(store: Store, server: Cancels, keys: dict[str, str], where: str) -> None:
+def check(store: Store, server: Cancels, keys: dict[str, str], watch: Watch, where: str) -> None:
     """The promises that hold at any moment between schedules."""
     assert not server.violations, f"{where}: {server.violations}"
     left = {e.idempotency_key: e for e in store.outbox_by_state()}
-    cancelled = server.cancelled
+    cancelled, asked = server.cancelled, set(server.asked)
     assert not (set(left) & cancelled), f"{where}: cancelled yet in the store"
-    assert set(left) | cancelled == set(keys), f"{where}: an entry went without a cancel"
+    dropped = asked - set(left)
+    assert set(left) | cancelled | dropped == set(keys), f"{where}: went without a cancel"
+    assert not (dropped & set(server.applied)), f"{where}: dropped, yet it had landed"
+    for key in dropped:
+        row = watch.last[server.asked[key]]
+        assert (row.state, row.reason) == (S.FAILED, DROPPED), f"{where}: {key} said {row}"
     pending = {k for k, e in left.items() if e.state is S.PENDING}
     assert not (pending & set(server.applied)), f"{where}: PENDING but it reached the server"
+    for key in asked & set(left):
+        entry = left[key]
+        assert entry.cancel_asked is not None, f"{where}: {key} lost its cancel"
+        if entry.state is S.DONE:  # the check found it had landed: it says so
+            assert key in server.applied, f"{where}: {key} done yet not landed"
+            assert LANDED_BEFORE_CANCEL in (entry.reason or ""), f"{where}: {entry.reason}"
+            said = watch.last[entry.id]
+            assert said.reason is not None and LANDED_BEFORE_CANCEL in said.reason, where
 
 
-async def one_round(path: Path, seed: int) -> None:
+async def one_round(path: Path, seed: int) -> set[str]:
+    """One seeded round; how the cancels of unknown entries in it ended (landed, dropped)."""
     rng = random.Random(seed)
     server, watch = Cancels(ManualClock(1000.0)), Watch()
     first = sender(path, server, rng, watch)
@@ -133,7 +159,7 @@ async def one_round(path: Path, seed: int) -> None:
         for n in range(rng.randint(1, 4)):
             await chaos(path, server, rng, watch)
             with Store.open(path, clock=server.clock) as store:
-                check(store, server, keys, f"seed {seed} schedule {n}")
+                check(store, server, keys, watch, f"seed {seed} schedule {n}")
     finally:
         canceller.cancel()
         await asyncio.gather(canceller, return_exceptions=True)
@@ -143,7 +169,7 @@ async def one_round(path: Path, seed: int) -> None:
     last.recover()
     for _ in range(len(entries) + 1):  # each replay gets at least one entry per account further
         await last.replay()
-    check(last.store, server, keys, f"seed {seed} at the end")  # type: ignore[arg-type]
+    check(last.store, server, keys, watch, f"seed {seed} at the end")  # type: ignore[arg-type]
     states = {e.idempotency_key: e.state for e in last.store.outbox_by_state()}
     close(last)
     assert set(states.values()) <= {S.DONE}, f"seed {seed}: left {states}"
@@ -152,14 +178,17 @@ async def one_round(path: Path, seed: int) -> None:
         queued = [k for k, a in keys.items() if a == account and k in states]
         landed = [k for k in server.applied if keys[k] == account]
         assert landed == queued, f"seed {seed}: {account} applied out of order"
+    return {"landed" if key in states else "dropped" for key in server.asked}
 
 
 @pytest.mark.parametrize("block", seeds(every_run=(0,), soak=range(1, 10)))
 async def test_a_cancel_and_a_send_never_both_win_whatever_the_interleaving(
     tmp_path: Path, block: int
 ) -> None:
+    ended: set[str] = set()
     for seed in range(block * 25, block * 25 + 25):
-        await one_round(tmp_path / f"z{seed}.db", seed)
+        ended |= await one_round(tmp_path / f"z{seed}.db", seed)
+    assert ended == {"landed", "dropped"}  # the schedules met both ends of such a cancel
 
 
 class Down(FlakyClient):

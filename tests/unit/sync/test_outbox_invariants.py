@@ -115,10 +115,12 @@ class Watch:
 
     def __init__(self) -> None:
         self.states: dict[str, list[ActionState]] = defaultdict(list)
+        self.last: dict[str, ActionUpdated] = {}  # per entry, the last event published
 
     def __call__(self, event: object) -> None:
         if isinstance(event, ActionUpdated):
             self.states[event.action_id].append(event.state)
+            self.last[event.action_id] = event
 
     def changed_after_done(self) -> dict[str, list[ActionState]]:
         return {

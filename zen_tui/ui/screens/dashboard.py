@@ -41,6 +41,7 @@ from zen_tui.models import (
     item_label,
     url_of,
 )
+from zen_tui.store.outbox import LANDED_BEFORE_CANCEL
 from zen_tui.sync.backend import ActionUpdated, NotStored, SectionUpdated
 from zen_tui.ui import messages, triage
 from zen_tui.ui.browser import open_in_browser
@@ -298,9 +299,11 @@ class DashboardScreen(Screen[None]):
                 self._batches.remove(batch)
                 self._say(batch.summary(), "error" if batch.failed() else "information")
             return
+        key = event.item_id.split(":", 1)[-1]
         if event.state == ActionState.FAILED:
-            key = event.item_id.split(":", 1)[-1]
             self._say(f"{event.kind} on {key} failed: {event.reason or 'unknown error'}", "error")
+        elif LANDED_BEFORE_CANCEL in (event.reason or ""):  # the user thought it taken back
+            self._say(f"{event.kind} on {key} was sent: {event.reason}", "warning")
         elif event.progress is None or event.progress[0] == event.progress[1]:
             self._say(f"{event.kind} done", "information", notify=False)
 

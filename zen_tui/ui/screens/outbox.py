@@ -5,6 +5,7 @@ Every line is data (an item id, a server's reason): shown as plain content, neve
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -13,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from zen_tui.store.outbox_words import EMPTY, Said, Where, lines
-from zen_tui.store.rows import OutboxEntry
+from zen_tui.store.outbox_words import EMPTY, Said, Where, lines, what
+from zen_tui.store.rows import OutboxEntry, StoreError
 from zen_tui.ui.safe import plain, show
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 LISTING = "the outbox view"
 TITLE = "Outbox: actions not sent yet and failed ones"
 AGE_TICK = 1.0  # seconds between redraws of the entries' ages
+ACTING = "outbox-act"  # the workers of retry, cancel and clear (the app's)
 
 
 class OutboxScreen(Screen[None]):
@@ -30,7 +32,7 @@ class OutboxScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,O", "app.pop_screen", "Back", id="outbox-close"),
         Binding("r", "retry", "Retry failed", id="outbox-retry"),
-        Binding("x", "cancel", "Cancel pending", id="outbox-cancel"),
+        Binding("x", "cancel", "Cancel", id="outbox-cancel"),
         Binding("c", "clear", "Clear failed", id="outbox-clear"),
     ]
     DEFAULT_CSS = """
@@ -97,20 +99,30 @@ class OutboxScreen(Screen[None]):
         return self.entries.get(listing.get_option_at_index(at).id or "")
 
     def _act(self, do: str) -> None:
+        """`do` on the entry under the cursor, in a worker: the backend writes the store off
+        the event loop (another process's write lock may hold it for its busy timeout).
+        The app's worker, not the view's: leaving the view meanwhile still says the end."""
         entry = self.selected()
         if entry is None:
             self.zen.notify("the outbox is empty: nothing to act on")
             return
+        self.zen.run_worker(self._acted(do, entry), group=ACTING, exit_on_error=False)
+
+    async def _acted(self, do: str, entry: OutboxEntry) -> None:
         backend = self.zen.backend
-        if do == "retry":
-            said = backend.outbox_retry(entry.id)
-        elif do == "clear":
-            said = backend.outbox_clear(entry)
-        else:
-            clear = f"pressing {self.zen.key_for('outbox-clear')} in {LISTING}"
-            said = backend.outbox_cancel(entry, Where(LISTING, clear))
+        try:
+            if do == "retry":
+                said = await backend.outbox_retry(entry.id)
+            elif do == "clear":
+                said = await backend.outbox_clear(entry)
+            else:
+                clear = f"pressing {self.zen.key_for('outbox-clear')} in {LISTING}"
+                said = await backend.outbox_cancel(entry, Where(LISTING, clear))
+        except (sqlite3.Error, StoreError) as exc:  # nothing changed: it can be pressed again
+            said = Said(1, f"{do} of {what(entry)} not done: the local store said {exc}; try again")
         self._say(said)
-        self.update_view()
+        if self.is_attached:  # else the view was left meanwhile
+            self.update_view()
 
     def _say(self, said: Said) -> None:
         if said.code == 0:
