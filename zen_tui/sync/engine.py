@@ -1444,7 +1444,8 @@ class SyncEngine:
             rows.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        self._propagate(section.id, shown, at, times)
+        if not result.summaries:
+            self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(
                 shown, at if since is None else since, result.stale_error, result.read_only
