@@ -243,3 +243,29 @@ def test_an_act_held_behind_an_earlier_unsent_one_says_so(sim, settings, capsys)
 
     sync.run(argparse.Namespace(once=True), settings)
     assert (labels_added(sim, "first"), labels_added(sim, "second")) == (1, 1)
+
+
+def test_act_refused_as_gone_takes_the_item_out_of_list(sim, settings, capsys):
+    """`act` on an issue deleted since the last sync: GitHub answers 410, the action fails
+    saying so, and the issue, confirmed gone, leaves the store at once: `list` no longer
+    shows it as open (before, it stayed until a later sync's listing left it out)."""
+    from zen_tui.commands import list_items, sync
+
+    assert sync.run(argparse.Namespace(once=True), settings) == 0
+    capsys.readouterr()
+    listed = argparse.Namespace(pane="issues", json=True, account=None)
+
+    def issue_ids() -> set[str]:
+        list_items.run(listed, settings)
+        sections = json.loads(capsys.readouterr().out)["sections"]
+        return {i["id"] for s in sections for i in s["items"]}
+
+    item_id = sorted(issue_ids())[0]
+    state = sim.world.services["github"].state
+    name, _, number = item_id.partition(":")[2].rpartition("#")
+    state.delete_issue(state.by_name[name.lower()].items[int(number)])
+
+    args = argparse.Namespace(kind="comment", item=item_id, params={"body": "still there?"})
+    assert act.run(args, settings) == 1
+    assert "gone: 410" in capsys.readouterr().err
+    assert item_id not in issue_ids()

@@ -959,17 +959,26 @@ class SyncEngine:
 
     async def relist_landed(self, entries: list[Any]) -> None:
         """Not running (`zen-tui act`): the sections the applied actions affect re-run their
-        query now (in full, revalidated), so the store and `list` show the server's state."""
+        query now (in full, revalidated), so the store and `list` show the server's state.
+        An action refused as not found asks about its item, as a running engine does
+        (_on_event): one confirmed gone leaves the store, not only a later sync's listing."""
         wanted: set[str] = set()
+        gone: list[Item] = []
         for entry in entries:
             now = self.store.outbox_get(entry.id) or entry
+            action = entry.action
             if now.state is ActionState.DONE:
-                action = entry.action
                 wanted |= self._affected(action.account, action.item_id, action.kind)
                 wanted |= self._created_in(action.account, action.kind)
+            elif now.state is ActionState.FAILED and (now.reason or "").startswith(GONE_REFUSALS):
+                item = self._item_of(action.account, action.item_id)
+                gone += [item] if item is not None else []
         self._full_next |= wanted
         self._revalidate_next |= wanted
-        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
+        await asyncio.gather(
+            *(self.pollers[s].poll_now(interactive=True) for s in wanted),
+            *(self.confirm_gone(item) for item in gone),
+        )
 
     def _on_event(self, event: Event) -> None:
         """An applied action changed an item: the sections it may have entered or left re-run
