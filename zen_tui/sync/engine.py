@@ -1067,7 +1067,10 @@ class SyncEngine:
             for item in items
         ]
         now = self.wired.clock.time()
-        kept = self._rows(section_id).upsert_items(section_id, fresh, now, rows=True)
+        # Rows, not the query: a section whose last poll failed keeps its age (here and in
+        # the store) and its reason; only a live one stays live on deliveries.
+        live = self._live(section_id)
+        kept = self._rows(section_id).upsert_items(section_id, fresh, now, touch=live, rows=True)
         self._republish(section_id, _merge(old, kept), now)
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
@@ -1184,11 +1187,22 @@ class SyncEngine:
         kept = tuple(i for i in snapshot.items if i.id not in doomed)
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
 
+    def _live(self, section_id: str) -> bool:
+        shown = self._snapshots.get(section_id)
+        return shown is not None and shown.freshness.state is FreshnessState.LIVE
+
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
+        """Deliveries' rows in the section: live (as of `at`) if it was, else as it was (a
+        refused query, an open breaker, a copy from the store: its reason and age stay)."""
         section = next(s for s in self._sections if s.id == section_id)
         previous = self._snapshots.get(section_id)
+        if previous is None:  # not shown yet: the store's copy, as old as it is
+            previous = freshness.stored((), self._stored(section_id)[1])
+        if previous.freshness.state is not FreshnessState.LIVE:
+            self._publish(section, Snapshot(tuple(items), previous.freshness), previous)
+            return
         # A delivery about rows says nothing of the source: one of its channels stays archived
-        read_only = previous.freshness.read_only if previous else None
+        read_only = previous.freshness.read_only
         self._publish(section, freshness.live(items, at, read_only=read_only), previous)
 
     # -- what a running poll is doing ------------------------------------------------------
