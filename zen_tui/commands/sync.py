@@ -85,6 +85,9 @@ async def _forever(settings: Settings) -> int:
     engine.bus.subscribe(show)
     try:
         await engine.start()
+        # said in the log alone, a receiver that could not listen went unnoticed here
+        for problem in engine.webhooks.problems if engine.webhooks else ():
+            print(f"zen-tui: warning: webhooks: {problem}", file=sys.stderr, flush=True)
         await asyncio.Event().wait()  # until Ctrl-C
     finally:
         await engine.stop()

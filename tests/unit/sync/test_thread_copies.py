@@ -5,8 +5,8 @@ commented between the two polls); that section's own next poll brings the change
 
 from __future__ import annotations
 
-from tests.unit.sync.test_engine import FakeClient, FakeGateway, Result
 from tests.fakes.settings import engine_settings
+from tests.unit.sync.test_engine import FakeClient, FakeGateway, Result
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Issue, PullRequest, SectionInfo
@@ -69,7 +69,8 @@ async def test_a_newer_thread_does_not_overwrite_the_issue_or_pr_another_section
         number=2,
         **COMMON,
     )
-    # The threads, as the GitHub client hands them (test_inbox_sim: summaries=True): a newer version, with what a thread knows.
+    # The threads, as the GitHub client hands them (test_inbox_sim: summaries=True): a newer
+    # version, with what a thread knows.
     thread_issue = Issue(
         id="gh:o/r#1",
         key="o/r#1",
