@@ -1510,9 +1510,9 @@ class SyncEngine:
                 for item in snapshot.items
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
-            if newer:
+            if newer:  # rows, not the section's query: its age stays (touch=False)
                 kept = self._rows(section.id).upsert_items(
-                    section.id, newer, at, times=times, rows=True
+                    section.id, newer, at, touch=False, times=times, rows=True
                 )
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)

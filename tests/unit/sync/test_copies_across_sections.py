@@ -1,13 +1,19 @@
-"""A GitHub notification is a thread about an issue or PR, not the item: its subject has a
-title and the thread's time, but no state, author, labels or assignee. Its copy must not
-replace the fuller copy another section shows, even when the thread is newer (a colleague
-commented between the two polls); that section's own next poll brings the change."""
+"""A newer copy of an item one section saw replaces the older copy other sections show
+(engine._propagate), with two limits:
+
+- A GitHub notification is a thread about an issue or PR, not the item: its subject has a
+  title and the thread's time, but no state, author, labels or assignee. Its copy must not
+  replace the fuller copy another section shows, even when the thread is newer (a colleague
+  commented between the two polls); that section's own next poll brings the change.
+- A row refreshed from another section is not the section's query answered: the section's
+  age (in memory and in the store) stays where its own last listing put it."""
 
 from __future__ import annotations
 
 from tests.fakes.settings import engine_settings
 from tests.unit.sync.test_engine import FakeClient, FakeGateway, Result
 from zen_tui.gateway.clock import FakeClock
+from zen_tui.gateway.errors import QueryRefused
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Issue, PullRequest, SectionInfo
 from zen_tui.store import Store
@@ -29,8 +35,10 @@ class ByQuery(FakeClient):
         return await super().fetch_section(section, **kwargs)
 
 
-def wired(store: Store, client: FakeClient) -> SyncEngine:
-    sections = [ASSIGNED, MINE, INBOX]
+def wired(
+    store: Store, client: FakeClient, sections: list[SectionInfo] | None = None
+) -> SyncEngine:
+    sections = sections or [ASSIGNED, MINE, INBOX]
     wire = Wired(
         engine_settings(),
         store,
@@ -115,3 +123,33 @@ async def test_a_newer_thread_does_not_overwrite_the_issue_or_pr_another_section
     assert store.load_section(MINE.id)[0][0].state == "merged"
     # The inbox still shows its threads, unread
     assert all(i.unread for i in eng.snapshot(INBOX.id).items)
+
+
+async def test_a_row_from_another_section_does_not_make_a_section_younger():
+    """`All PRs` refused since its first listing (at 10): `Mine` lists a newer copy of a PR
+    both show, at 500. The row moves on in `All PRs`; its age stays at 10, its reason too.
+    Before, the store's age moved to 500: `zen-tui list` said `local 1m` for a listing
+    GitHub had refused for half an hour."""
+    every = SectionInfo("prs:1:gh", "prs", "All PRs", "gh", "github", "repo:o/r")
+    pr = PullRequest(id="gh:o/r#2", key="o/r#2", title="p", updated_at=OLD, author="me", **COMMON)
+    newer = PullRequest(
+        id="gh:o/r#2", key="o/r#2", title="q", updated_at=NEW, author="me", **COMMON
+    )
+    refused = QueryRefused(service="github", account="gh", status=422, message="no such repo")
+    client = ByQuery(service="github")
+    client.by_query = {
+        every.query: [Result([pr], 10.0), refused],
+        MINE.query: [Result([newer], 500.0)],
+    }
+    store = Store.open(":memory:")
+    eng = wired(store, client, [every, MINE])
+    await eng.pollers[every.id].poll_now(interactive=False)
+    await eng.pollers[every.id].poll_now(interactive=False)
+    before = eng.snapshot(every.id).freshness
+    await eng.pollers[MINE.id].poll_now(interactive=False)
+
+    after = eng.snapshot(every.id)
+    assert [i.title for i in after.items] == ["q"]  # the row moved on
+    assert after.freshness == before and before.fetched_at == 10.0 and before.reason
+    items, fetched_at = store.load_section(every.id)
+    assert [i.title for i in items] == ["q"] and fetched_at == 10.0
