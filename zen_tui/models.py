@@ -374,6 +374,10 @@ class FetchResult(msgspec.Struct, frozen=True):
     # "no issues; Jira says: The value 'bobb' does not exist for the field 'assignee'.");
     # the engine shows it as the section's reason while the section stays empty.
     note: str | None = None
+    # The items are summaries of items, not the items (a GitHub notification thread: its
+    # subject's title and the thread's time, no state, author or labels): newer or not,
+    # they never replace another section's copy (the engine's _propagate).
+    summaries: bool = False
     # Why the query's source takes no writes, rows or none (a Slack channel archived).
     read_only: str | None = None
 

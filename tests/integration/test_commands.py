@@ -243,3 +243,62 @@ def test_an_act_held_behind_an_earlier_unsent_one_says_so(sim, settings, capsys)
 
     sync.run(argparse.Namespace(once=True), settings)
     assert (labels_added(sim, "first"), labels_added(sim, "second")) == (1, 1)
+
+
+def test_act_refused_as_gone_takes_the_item_out_of_list(sim, settings, capsys):
+    """`act` on an issue deleted since the last sync: GitHub answers 410, the action fails
+    saying so, and the issue, confirmed gone, leaves the store at once: `list` no longer
+    shows it as open (before, it stayed until a later sync's listing left it out)."""
+    from zen_tui.commands import list_items, sync
+
+    assert sync.run(argparse.Namespace(once=True), settings) == 0
+    capsys.readouterr()
+    listed = argparse.Namespace(pane="issues", json=True, account=None)
+
+    def issue_ids() -> set[str]:
+        list_items.run(listed, settings)
+        sections = json.loads(capsys.readouterr().out)["sections"]
+        return {i["id"] for s in sections for i in s["items"]}
+
+    item_id = sorted(issue_ids())[0]
+    state = sim.world.services["github"].state
+    name, _, number = item_id.partition(":")[2].rpartition("#")
+    state.delete_issue(state.by_name[name.lower()].items[int(number)])
+
+    args = argparse.Namespace(kind="comment", item=item_id, params={"body": "still there?"})
+    assert act.run(args, settings) == 1
+    assert "gone: 410" in capsys.readouterr().err
+    assert item_id not in issue_ids()
+
+
+async def test_sync_says_on_stderr_when_its_webhook_receiver_cannot_listen(sim, settings, capsys):
+    """Webhooks on, the port taken (another zen-tui, any server): `zen-tui sync` polls as
+    usual and says so at start, on stderr; before, one log line alone said it, and the
+    terminal showed nothing while no delivery could ever arrive."""
+    import asyncio
+
+    import msgspec
+
+    from zen_tui.commands import sync
+    from zen_tui.config_schema import WebhookConfig
+    from zen_tui.sync.webhooks import bind
+
+    busy = bind("127.0.0.1", 0)
+    port = busy.getsockname()[1]
+    hooks = WebhookConfig(enabled=True, port=port, secrets={"github": "s3cret"})
+    run = asyncio.create_task(sync._forever(msgspec.structs.replace(settings, webhooks=hooks)))
+    err = ""
+    try:
+        for _ in range(400):  # until it has started (bounded: 20 s)
+            err += capsys.readouterr().err
+            if "webhooks" in err or run.done():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+        busy.close()
+    line = f"zen-tui: warning: webhooks: cannot listen on 127.0.0.1:{port} ("
+    assert line in err and "set [webhooks] port; polling as usual" in err
+    assert "no secret for jira" in err  # a service with an account and no secret: refused
+    assert "s3cret" not in err

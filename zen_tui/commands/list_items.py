@@ -154,16 +154,20 @@ def item_json(item: Item) -> dict[str, Any]:
 
 def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
     from zen_tui.models import Message, item_label
+    from zen_tui.text_safety import clean
 
     if not shown:
         out.write(f"no {pane} sections in the config\n")
     for part in shown:
         fresh = part.freshness
-        reason = f" ({fresh.reason})" if fresh.reason else ""
-        out.write(f"== {part.section.title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
+        reason = f" ({clean(fresh.reason)})" if fresh.reason else ""
+        title = clean(part.section.title)
+        out.write(f"== {title} [{part.section.account}] {fresh.badge(now)}{reason}\n")
         for item in part.items():
             # a message's label (`#random 2026-11-28 02:55:41 UTC`) is wider than a key's
             width = 40 if isinstance(item, Message) else 28
-            out.write(
-                f"  {item_label(item, now):<{width}} {item_state(item):<12} {item.title[:70]}\n"
-            )
+            # One line per item: server text is cleaned as one line, so a newline or CR in a
+            # title cannot start a line that reads as another item (stdout's own cleaning
+            # keeps newlines, as it cannot tell them from the ones written here).
+            label, state = clean(item_label(item, now)), clean(item_state(item))
+            out.write(f"  {label:<{width}} {state:<12} {clean(item.title)[:70]}\n")

@@ -85,6 +85,9 @@ async def _forever(settings: Settings) -> int:
     engine.bus.subscribe(show)
     try:
         await engine.start()
+        # said in the log alone, a receiver that could not listen went unnoticed here
+        for problem in engine.webhooks.problems if engine.webhooks else ():
+            print(f"zen-tui: warning: webhooks: {problem}", file=sys.stderr, flush=True)
         await asyncio.Event().wait()  # until Ctrl-C
     finally:
         await engine.stop()
@@ -92,11 +95,14 @@ async def _forever(settings: Settings) -> int:
 
 
 def line(section: SectionInfo, snap: Snapshot, now: float, same_as: str | None = None) -> str:
+    from zen_tui.text_safety import clean
+
     reason = f" ({snap.freshness.reason})" if snap.freshness.reason else ""
     if same_as is not None:
         reason = f" (same reason as {same_as})"
     stamp = local_time(now)
-    return (
+    # one line per section: a newline in a server's message cannot start a forged one
+    return clean(
         f"{stamp} {section.title} [{section.account}]: {len(snap.items)} items, "
         f"{snap.freshness.badge(now)}{reason}"
     )

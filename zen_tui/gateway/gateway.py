@@ -1054,9 +1054,15 @@ def _fields(response: Answer) -> dict[str, str]:
 
 def _said(failure: AttemptFailed) -> str:
     """What a rate limit naming its wait said, for `zen-tui health`: "HTTP 429 Retry-After",
-    "HTTP 403 until the quota resets" (failure.reason is "429 Retry-After", "403 reset")."""
+    "HTTP 403 until the quota resets" (failure.reason is "429 Retry-After", "403 reset").
+    A 200 said it in its body (GitHub's GraphQL errors, RATE_LIMITED): named so, as "HTTP
+    200" reads as no limit at all."""
     status, _, how = failure.reason.partition(" ")
-    return f"HTTP {status} " + ("until the quota resets" if how == "reset" else how)
+    said = f"HTTP {status}"
+    if status.startswith("2"):
+        github = failure.error.service == "github"
+        said = "GraphQL RATE_LIMITED" if github else "rate limited in the answer's body"
+    return f"{said} " + ("until the quota resets" if how == "reset" else how)
 
 
 def _too_large(ctx: CallContext, exc: BodyTooLarge) -> ResponseTooLarge:

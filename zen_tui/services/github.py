@@ -347,7 +347,10 @@ class GitHubClient(BaseClient):
         except ApiError as err:
             raise _classic_only(err) or err from None
         refused = _classic_only(result.stale_error)  # the same, answered from a last copy
-        return msgspec.structs.replace(result, stale_error=refused) if refused else result
+        # threads, not the issues and PRs themselves: see FetchResult.summaries
+        return msgspec.structs.replace(
+            result, stale_error=refused or result.stale_error, summaries=True
+        )
 
     def _thread_page(self, body: Any) -> tuple[list[Item], int]:
         r = self.r.at("/notifications")

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from zen_tui.models import ActionState
 from zen_tui.store.outbox import HOLDS_LATER, NOT_DONE, OutboxMixin, held_reasons
 from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
+from zen_tui.text_safety import clean
 
 EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
@@ -73,8 +74,10 @@ def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
         why = CHECKED if asked else held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
+        # cleaned as one line: a newline in a server's message cannot start a forged entry
         found.append(
-            f"{short_id(e)}  {e.state:<8} {what(e)} ({e.attempts} attempts, {age}s ago){reason}"
+            clean(f"{short_id(e)}  {e.state:<8} {what(e)} ({e.attempts} attempts, {age}s ago)")
+            + clean(reason)
         )
     return found
 

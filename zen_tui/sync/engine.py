@@ -961,17 +961,26 @@ class SyncEngine:
 
     async def relist_landed(self, entries: list[Any]) -> None:
         """Not running (`zen-tui act`): the sections the applied actions affect re-run their
-        query now (in full, revalidated), so the store and `list` show the server's state."""
+        query now (in full, revalidated), so the store and `list` show the server's state.
+        An action refused as not found asks about its item, as a running engine does
+        (_on_event): one confirmed gone leaves the store, not only a later sync's listing."""
         wanted: set[str] = set()
+        gone: list[Item] = []
         for entry in entries:
             now = self.store.outbox_get(entry.id) or entry
+            action = entry.action
             if now.state is ActionState.DONE:
-                action = entry.action
                 wanted |= self._affected(action.account, action.item_id, action.kind)
                 wanted |= self._created_in(action.account, action.kind)
+            elif now.state is ActionState.FAILED and (now.reason or "").startswith(GONE_REFUSALS):
+                item = self._item_of(action.account, action.item_id)
+                gone += [item] if item is not None else []
         self._full_next |= wanted
         self._revalidate_next |= wanted
-        await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in wanted))
+        await asyncio.gather(
+            *(self.pollers[s].poll_now(interactive=True) for s in wanted),
+            *(self.confirm_gone(item) for item in gone),
+        )
 
     def _on_event(self, event: Event) -> None:
         """An applied action changed an item: the sections it may have entered or left re-run
@@ -1060,7 +1069,10 @@ class SyncEngine:
             for item in items
         ]
         now = self.wired.clock.time()
-        kept = self._rows(section_id).upsert_items(section_id, fresh, now, rows=True)
+        # Rows, not the query: a section whose last poll failed keeps its age (here and in
+        # the store) and its reason; only a live one stays live on deliveries.
+        live = self._live(section_id)
+        kept = self._rows(section_id).upsert_items(section_id, fresh, now, touch=live, rows=True)
         self._republish(section_id, _merge(old, kept), now)
         query = next((s.query for s in self._sections if s.id == section_id), "")
         if any(_may_have_left(query, by_id.get(item.id), item) for item in kept):
@@ -1177,11 +1189,22 @@ class SyncEngine:
         kept = tuple(i for i in snapshot.items if i.id not in doomed)
         self._publish(section, msgspec.structs.replace(snapshot, items=kept), snapshot)
 
+    def _live(self, section_id: str) -> bool:
+        shown = self._snapshots.get(section_id)
+        return shown is not None and shown.freshness.state is FreshnessState.LIVE
+
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
+        """Deliveries' rows in the section: live (as of `at`) if it was, else as it was (a
+        refused query, an open breaker, a copy from the store: its reason and age stay)."""
         section = next(s for s in self._sections if s.id == section_id)
         previous = self._snapshots.get(section_id)
+        if previous is None:  # not shown yet: the store's copy, as old as it is
+            previous = freshness.stored((), self._stored(section_id)[1])
+        if previous.freshness.state is not FreshnessState.LIVE:
+            self._publish(section, Snapshot(tuple(items), previous.freshness), previous)
+            return
         # A delivery about rows says nothing of the source: one of its channels stays archived
-        read_only = previous.freshness.read_only if previous else None
+        read_only = previous.freshness.read_only
         self._publish(section, freshness.live(items, at, read_only=read_only), previous)
 
     # -- what a running poll is doing ------------------------------------------------------
@@ -1446,7 +1469,8 @@ class SyncEngine:
             rows.set_cursor(CURSOR_SCOPE, section.id, result.cursor)
         if not partial:  # else the periodic full listing stays due
             self._polls[section.id] = self._polls.get(section.id, 0) + 1
-        self._propagate(section.id, shown, at, times)
+        if not result.summaries:
+            self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(
                 shown, at if since is None else since, result.stale_error, result.read_only
@@ -1488,9 +1512,9 @@ class SyncEngine:
                 for item in snapshot.items
                 if item.id in newest and _version(newest[item.id]) > _version(item)
             ]
-            if newer:
+            if newer:  # rows, not the section's query: its age stays (touch=False)
                 kept = self._rows(section.id).upsert_items(
-                    section.id, newer, at, times=times, rows=True
+                    section.id, newer, at, touch=False, times=times, rows=True
                 )
                 items_now = tuple(_merge(snapshot.items, kept))
                 self._publish(section, msgspec.structs.replace(snapshot, items=items_now), snapshot)

@@ -28,7 +28,7 @@ from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, SectionInfo, Snapshot
 from zen_tui.sync.backend import Activity
 from zen_tui.sync.stored import from_local_store as from_local_store
-from zen_tui.sync.stored import stored
+from zen_tui.sync.stored import stored as stored
 
 # RetryScheduled reasons for a server that asked us to wait ("429 Retry-After", "403 reset"),
 # as opposed to a failure being retried ("503", "ReadTimeout").

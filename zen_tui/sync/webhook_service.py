@@ -50,6 +50,8 @@ class Webhooks:
             on_unsaved=self.processor.unsaved,
         )
         self.server = WebhookServer(self.receiver)
+        # What start() found wrong, one line each (logged; `zen-tui sync` prints them too)
+        self.problems: list[str] = []
 
     def _delivered(self, service: str) -> None:
         self.processor.wake()
@@ -62,11 +64,12 @@ class Webhooks:
         for service in (s for s in services if s not in self.receiver.secrets):
             env = self.receiver.config.secret_env.get(service)
             where = f"${env} is not set" if env else f"[webhooks.secret_env] has no {service}"
-            log.warning(
-                "webhooks: no secret for %s (%s); its deliveries are refused", service, where
-            )
+            self.problems.append(f"no secret for {service} ({where}); its deliveries are refused")
+            log.warning("webhooks: %s", self.problems[-1])
         if self.receiver.secrets and await self.server.start():
             log.info("webhooks: listening on %s", self.server.url("{github,jira,slack}"))
+        elif self.server.failure is not None:
+            self.problems.append(f"{self.server.failure}; polling as usual")
         return [asyncio.create_task(self.processor.run(), name="webhook processor")]
 
     async def stop(self) -> None:

@@ -282,6 +282,7 @@ class WebhookServer:
     def __init__(self, receiver: WebhookReceiver) -> None:
         self.receiver = receiver
         self.port: int | None = None
+        self.failure: str | None = None  # why start() could not listen, in one line
         self._server: _QuietServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
@@ -304,12 +305,9 @@ class WebhookServer:
         try:
             self._sock = bind(host, port)
         except OSError as err:
-            log.error(
-                "webhooks: cannot listen on %s:%d (%s); set [webhooks] port",
-                host,
-                port,
-                err.strerror or err,
-            )
+            why = err.strerror or err
+            self.failure = f"cannot listen on {host}:{port} ({why}); set [webhooks] port"
+            log.error("webhooks: %s", self.failure)
             return False
         self.port = self._sock.getsockname()[1]
         self.repeats.install()

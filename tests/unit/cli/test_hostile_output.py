@@ -168,3 +168,49 @@ def test_list_messages_bytes_on_stdout(hostile_dir: list[str]) -> None:
     assert b"\xc2\x9b" not in done.stdout  # U+009B, the 8-bit CSI, in UTF-8
     assert "\u202e".encode() not in done.stdout
     assert "␛]52;c;".encode() in done.stdout
+
+
+def test_list_prints_one_line_per_item(tmp_path: Path, capsys) -> None:
+    """A newline or CR in server text cannot start a line that reads as another item (or as
+    the section's header): `list` prints each item, and each reason, on a line of its own."""
+    forged = "real title\n  o/r#2                        open         forged\r== Fake [gh] live"
+    (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")
+    store = Store.open(paths.store_path(tmp_path / "data"))
+    try:
+        pr = PullRequest(
+            id="gh:o/r#1",
+            account="gh",
+            service="github",
+            key="o/r#1",
+            title=forged,
+            url="https://github.com/x",
+            updated_at="2026-01-01T00:00Z",
+        )
+        store.save_section("prs:0:gh", [pr], time.time())
+        store.set_section_reason("prs:0:gh", "server error\n== Fake [gh] live")
+    finally:
+        store.close()
+    main(
+        ["--config", str(tmp_path / "c.toml"), "--data-dir", str(tmp_path / "data"), "list", "prs"]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2, lines  # the header and the one item
+    assert lines[0].startswith("== Review") and "server error == Fake" in lines[0]
+    assert lines[1].startswith("  o/r#1 ") and "real title   o/r#2" in lines[1]
+
+
+def test_outbox_prints_one_line_per_entry(hostile_dir: list[str], capsys) -> None:
+    """The failed entry's reason (a server's message with a CR in it) stays on its line."""
+    main([*hostile_dir, "outbox"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].split()[1] == "failed", lines
+
+
+def test_sync_prints_one_line_per_section() -> None:
+    from zen_tui.commands.sync import line
+    from zen_tui.models import Freshness, FreshnessState, SectionInfo, Snapshot
+
+    section = SectionInfo("prs:0:gh", "prs", "Review\nrequested", "gh", "github")
+    why = "github refused the query: no\r10:00:00 UTC Fake [gh]: 3 items, live"
+    snap = Snapshot((), Freshness(FreshnessState.LOCAL, time.time(), why))
+    assert len(line(section, snap, time.time()).splitlines()) == 1

@@ -316,3 +316,23 @@ async def test_random_pauses_restarts_and_expiries_keep_to_what_the_server_asked
             assert until is None or until <= asked + 0.01, (seed, op)
     for proc in procs:
         await proc.stop()
+
+
+async def test_a_graphql_limit_in_the_answers_body_is_said_so_not_as_http_200(path, clock):
+    """GitHub's GraphQL says its points are spent in a 200's errors (RATE_LIMITED). The
+    stored pause, which `zen-tui health` shows, said `HTTP 200 until the quota resets`."""
+    world = create_world(seed=7, size=40, rate_scale=0.0002, clock=clock.time)  # 1 point/h
+    sim = Sim(clock)
+    sim.app = build_app(world, clock=clock.time)
+    sim.github = world.services["github"]
+    query = {"query": "{ rateLimit { cost remaining } }"}
+    spender = Process(sim, path, clock)  # spends the hour's one point
+    await spender.gateway.request("POST", "/graphql", json=query, scope="graphql")
+    await spender.stop()
+    process = Process(sim, path, clock)  # knows nothing of it: GitHub says so
+    with pytest.raises(RateLimited):
+        await process.gateway.request("POST", "/graphql", json=query, scope="graphql")
+    [row] = process.store.rate_pauses(ACCOUNT)
+    assert row.scope == "graphql"
+    assert row.reason == "GraphQL RATE_LIMITED until the quota resets"
+    await process.stop()

@@ -23,6 +23,8 @@ async def test_notification_rows_carry_thread_and_unread(sim: Any, sim_client: A
     threads = sim.world.services["github"].state.threads
     found = await gh.fetch_section(section("github", "notifications all", pane="inbox"))
     assert found.items
+    assert found.summaries  # threads: never a fuller copy for other sections (engine)
+    assert not (await gh.fetch_section(section("github", "is:open"))).summaries
     for item in found.items:
         thread = threads[item.thread_id]
         assert item.unread == thread.unread

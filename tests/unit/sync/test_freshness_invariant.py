@@ -22,7 +22,7 @@ from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
-from zen_tui.models import Action, ActionKind, SectionInfo
+from zen_tui.models import Action, ActionKind, FreshnessState, SectionInfo
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
@@ -318,3 +318,32 @@ async def test_two_webhook_copies_of_one_second_that_differ_ask_the_server() -> 
     eng.apply_items(SECTION.id, [issue(1, title="z")])  # Jira: a later copy of its own
     await settle(eng)
     assert client.revalidated == [False, True]
+
+
+async def test_a_delivery_keeps_a_failing_section_as_it_was_not_live() -> None:
+    """A webhook copy of one row says nothing of the section's query: a section whose last
+    poll failed (refused, breaker open, rate limited, logged out) stays as it was, reason and
+    age and all, with the row updated. Before, one delivery made it `live` and moved its age
+    to now, in memory and in the store (`zen-tui sync` printed "53 items, live" for a query
+    GitHub had refused for 18 minutes, and `list` said "local 20s")."""
+    from zen_tui.gateway.errors import QueryRefused
+
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    refused = QueryRefused(service="jira", account="j", status=400, message="no such project")
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0), refused])
+    store = Store.open(":memory:")
+    eng = engine(store, client)
+    await poll(eng)
+    await poll(eng)
+    before = eng.snapshot(SECTION.id).freshness  # type: ignore[union-attr]
+    assert before.state is not FreshnessState.LIVE and before.reason
+    stored_at = store.load_section(SECTION.id)[1]
+
+    eng.wired.clock.advance(600)  # type: ignore[attr-defined]
+    eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "webhook")])
+    after = eng.snapshot(SECTION.id)
+    assert after is not None and after.freshness == before
+    assert [i.title for i in after.items if i.id == "j:P-1"] == ["webhook"]
+    assert store.load_section(SECTION.id)[1] == stored_at  # the section's age did not move
+    assert [i.title for i in store.load_section(SECTION.id)[0] if i.id == "j:P-1"] == ["webhook"]
