@@ -5,7 +5,7 @@ their gateways over one real SQLite store, in seeded random order: fresh hits, m
 entries revalidated with a 304 or replaced by a 200, evictions from a small cache, the data
 changing on the server, gateways restarted on the same file, concurrent reads sharing a
 flight. Every answer a login gets is its own user's, and per path never older than one it
-already got.
+already got; and no token is in any file the store left.
 """
 
 from __future__ import annotations
@@ -106,6 +106,9 @@ async def _play(seed: int, make_gateway: Any, clock: FakeClock, db: Path) -> Non
                 raise AssertionError(
                     f"seed {seed}, step {len(steps)}: {error}; last steps: {' '.join(steps[-10:])}"
                 ) from error
+    files = [p for p in db.parent.iterdir() if p.is_file()]  # the store, its WAL, the key
+    for file in files:
+        assert b"token-" not in file.read_bytes(), f"seed {seed}: a token in {file.name}"
 
 
 @pytest.mark.parametrize("seed", seeds(every_run=range(6), soak=range(6, 200)))
