@@ -70,6 +70,7 @@ class AsyncBreaker:
         self._on_change = on_change
         self._books = _ClockedStorage(clock)
         self._probes = 0
+        self._turn = 0  # one more at each change of state: which answers are still news
         self._cb = pybreaker.CircuitBreaker(
             fail_max=settings.failure_threshold,
             reset_timeout=settings.timeout,
@@ -108,6 +109,7 @@ class AsyncBreaker:
         if new == pybreaker.STATE_OPEN and opened_at is not None:
             half_open_at = opened_at.timestamp() + self._settings.timeout
         if old != new:
+            self._turn += 1
             self._on_change(_state(old), _state(new), half_open_at)
 
     async def call(
@@ -129,16 +131,38 @@ class AsyncBreaker:
             self._cb.half_open()
             raw = pybreaker.STATE_HALF_OPEN
         if raw != pybreaker.STATE_HALF_OPEN:
-            with self._cb.calling():
-                return await fn()
+            return await self._counted(fn)
         if self._probes >= self._settings.max_half_open:
             raise open_error(message="breaker half-open, probes busy")
         self._probes += 1
         try:
-            with self._cb.calling():
-                return await fn()
+            return await self._counted(fn)
         finally:
             self._probes -= 1
+
+    async def _counted(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Run `fn` and give its answer to the books in the state that admitted it.
+
+        pybreaker's `calling()` would judge the answer by the state the call entered, however
+        long it took: a call sent while closed that fails after another call tripped the
+        breaker opened it again (a new countdown nobody heard of), and a probe that succeeds
+        after another probe failed closed an open breaker. So an answer counts only while the
+        breaker is still in the state (the same turn of it) that let the call through: later
+        it is old news. A cancelled call is no answer at all (pybreaker would count it a
+        success: it is no server failure), so it counts for nothing.
+        """
+        turn = self._turn
+        try:
+            result = await fn()
+        except Exception:  # a cancel is a BaseException: it goes by uncounted
+            if turn == self._turn:
+                with self._cb.calling():
+                    raise
+            raise
+        if turn == self._turn:
+            with self._cb.calling():
+                pass
+        return result
 
 
 def _state(name: str) -> BreakerState:

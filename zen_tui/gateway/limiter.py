@@ -308,6 +308,8 @@ class ScopedLimiter:
         `cost`: what one call spends of it, where the server counts in points (a token is
         one call): the bucket then holds safety * remaining / cost calls."""
         bucket = self.bucket(scope)
+        if _older(remaining, reset_at, bucket):
+            return bucket
         bucket.limit = limit if limit is not None else bucket.limit
         bucket.remaining = remaining
         bucket.reset_at = reset_at
@@ -319,6 +321,25 @@ class ScopedLimiter:
     def pause_until(self, scope: str, retry_at: float) -> bool:
         """No token of `scope` before `retry_at` (epoch); True if its pause is longer now."""
         return self.bucket(scope).pause_for(retry_at - self._clock.time())
+
+
+# Two reports whose resets are this close speak of one window (Jira's reset is now + whole
+# seconds, so it wobbles by one).
+SAME_RESET = 1.0
+
+
+def _older(remaining: int | None, reset_at: float | None, bucket: AdaptiveLimiter) -> bool:
+    """A report of more remaining than the bucket has heard, for the same window: the answer
+    of an earlier call that crossed a later one on the way (within a window the server's
+    count only goes down). Taken in, it would hand back calls the server has counted."""
+    return (
+        remaining is not None
+        and reset_at is not None
+        and bucket.remaining is not None
+        and bucket.reset_at is not None
+        and abs(reset_at - bucket.reset_at) <= SAME_RESET
+        and remaining > bucket.remaining
+    )
 
 
 class CostMeter:

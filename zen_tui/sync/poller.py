@@ -58,6 +58,7 @@ class Poller:
         self.polls = 0
         self._lock = asyncio.Lock()  # one poll at a time, whoever asks
         self._begun = 0  # polls begun so far: lets queued callers share one follow-up poll
+        self._completed = 0  # the number (in _begun's count) of the last poll that ended
         self._wake = asyncio.Event()
         self._last: PollOutcome | None = None
         self._previous_wait = 0.0
@@ -72,9 +73,12 @@ class Poller:
         """
         wanted = self._begun + 1  # the first poll to begin after this call
         async with self._lock:
-            if self._begun >= wanted:  # another caller's poll began after ours: it will do
+            # Another caller's poll began after ours and ended: it will do. One whose caller
+            # gave up mid-way (cancelled) read nothing, so it does not count.
+            if self._completed >= wanted:
                 return
             self._begun += 1
+            number = self._begun
             try:
                 outcome = await self._poll(self.section, interactive)
             except asyncio.CancelledError:
@@ -90,8 +94,12 @@ class Poller:
                 log.exception("poll of %s failed", self.section.id)
                 outcome = PollOutcome(changed=False)
             self.polls += 1
+            self._completed = number
             self._last = outcome
             self._reschedule(outcome)
+            # The loop may be asleep until a later time set by an earlier poll (an
+            # X-Poll-Interval since gone): it looks at the new one.
+            self._wake.set()
 
     async def run(self) -> None:
         """Poll at once, then forever at the adaptive interval (cancel the task to stop)."""

@@ -219,3 +219,81 @@ async def test_after_a_failed_probe_the_next_round_still_sends_at_most_max_half_
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert len(sent) == 3  # one probe in this round
     assert sum(isinstance(r, CircuitOpen) for r in results) == 2
+
+
+def _parked(answers: list[asyncio.Future[int]]):
+    """A handler whose requests each wait for the status the test sets on their future."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        answer = asyncio.get_running_loop().create_future()
+        answers.append(answer)
+        return httpx.Response(await answer, json={})
+
+    return handler
+
+
+async def _turns(n: int = 30) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def test_a_late_failure_of_a_call_sent_while_closed_keeps_the_countdown(
+    make_gateway, clock, recorder
+):
+    """Two calls on the wire, threshold 1: the first failure opens the breaker; the second,
+    sent before it opened, fails later. That is old news: pybreaker re-opened the breaker
+    with a new countdown no event told of, so the card said "probe due" while calls were
+    refused for 30 s more (found by test_breaker_interleavings.py)."""
+    answers: list[asyncio.Future[int]] = []
+    gw = make_gateway(_settings(failure_threshold=1, timeout=30.0), handler=_parked(answers))
+    calls = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(2)]
+    await _turns()
+    answers[0].set_result(503)
+    await _turns()
+    opened_at = clock.time() + 30.0
+    clock.advance(10)
+    answers[1].set_result(503)
+    await asyncio.gather(*calls, return_exceptions=True)
+    assert gw.health().half_open_at == near(opened_at)
+    [change] = recorder.of(BreakerChanged)
+    assert change.half_open_at == near(opened_at)
+
+
+async def test_a_probe_that_succeeds_after_another_failed_leaves_the_breaker_open(
+    make_gateway, clock, recorder
+):
+    answers: list[asyncio.Future[int]] = []
+    settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0, max_half_open=2)
+    gw = make_gateway(settings, handler=_parked(answers))
+    tripping = asyncio.create_task(gw.request("GET", "/p"))
+    await _turns()
+    answers[0].set_result(503)
+    await asyncio.gather(tripping, return_exceptions=True)
+    clock.advance(5)
+    probes = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(2)]
+    await _turns()
+    answers[1].set_result(503)  # this probe fails: open again
+    await _turns()
+    answers[2].set_result(200)  # sent in the round that just ended: it closes nothing
+    await asyncio.gather(*probes, return_exceptions=True)
+    assert gw.health().breaker == "open"
+    moves = [(e.old, e.new) for e in recorder.of(BreakerChanged)]
+    assert moves == [("closed", "open"), ("open", "half-open"), ("half-open", "open")]
+
+
+async def test_a_cancelled_probe_does_not_close_the_breaker(make_gateway, clock):
+    """Nobody answered it: pybreaker counted the CancelledError (no server failure) a success,
+    so a preview the cursor left closed a half-open breaker."""
+    answers: list[asyncio.Future[int]] = []
+    settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0)
+    gw = make_gateway(settings, handler=_parked(answers))
+    tripping = asyncio.create_task(gw.request("GET", "/p"))
+    await _turns()
+    answers[0].set_result(503)
+    await asyncio.gather(tripping, return_exceptions=True)
+    clock.advance(5)
+    probe = asyncio.create_task(gw.request("GET", "/p"))
+    await _turns()
+    probe.cancel()
+    await asyncio.gather(probe, return_exceptions=True)
+    assert gw.health().breaker == "half-open"

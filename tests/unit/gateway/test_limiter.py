@@ -137,6 +137,20 @@ def test_a_new_report_moves_the_reset_and_a_past_reset_is_ignored() -> None:
     assert (bucket.max_rate, bucket.time_period) == (50.0, 1.0)
 
 
+def test_an_older_report_of_the_same_window_hands_back_no_calls() -> None:
+    """Answers that cross on the way: the one of an earlier call (more remaining, the same
+    reset) lands last. It raised the bucket back (10 -> 40 remaining: 27 calls more) and the
+    server refused what it had already counted (found by test_budget_interleavings.py)."""
+    clock = FakeClock()
+    limiter = ScopedLimiter({"core": (50.0, 1.0)}, clock)
+    reset = clock.time() + 100.0
+    limiter.observe("core", 5000, 10, reset)
+    bucket = limiter.observe("core", 5000, 40, reset)
+    assert (bucket.remaining, bucket.max_rate) == (10, near(9))
+    bucket = limiter.observe("core", 5000, 40, reset + 60.0)  # the next window: taken in
+    assert (bucket.remaining, bucket.max_rate) == (40, near(36))
+
+
 def test_a_family_scope_has_its_own_bucket_at_the_familys_rate() -> None:
     """`tier3:conversations.history` and `tier3:reactions.add` (Slack limits each method at
     its tier's rate): separate buckets, the `tier3` rate unless one is configured itself,

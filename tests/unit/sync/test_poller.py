@@ -271,3 +271,62 @@ async def test_a_week_of_partial_answers_keeps_polling_at_the_plain_interval():
     await asyncio.gather(task, return_exceptions=True)
     gaps = [b - a for a, b in itertools.pairwise(calls)]
     assert len(gaps) >= 1_099 and max(gaps) <= policy.maximum
+
+
+async def test_a_refresh_queued_behind_a_poll_whose_caller_gave_up_gets_its_own_poll():
+    """Two callers queue behind a running poll; the first one's poll begins, then its caller
+    gives up (a cancelled worker): that poll read nothing, so the refresh behind it polls
+    instead of returning with nothing new (found by test_poller_interleavings.py)."""
+    bus, clock = EventBus(), FakeClock()
+    answered: list[int] = []
+    gates: list[asyncio.Event] = []
+
+    async def poll(section, interactive):
+        gates.append(asyncio.Event())
+        await gates[-1].wait()
+        answered.append(len(gates))
+        return PollOutcome(changed=False)
+
+    async def turns():
+        for _ in range(10):
+            await asyncio.sleep(0)
+
+    poller = Poller(SECTION, poll, bus, POLICY, clock)
+    running = asyncio.create_task(poller.poll_now())
+    await turns()
+    given_up = asyncio.create_task(poller.poll_now())
+    refresh = asyncio.create_task(poller.poll_now())  # e.g. the user pressed R
+    await turns()
+    gates[0].set()  # the running poll ends; the first queued caller's poll begins
+    await turns()
+    given_up.cancel()
+    await turns()
+    assert not refresh.done()  # it polls: a poll of its own has begun
+    gates[-1].set()
+    await asyncio.gather(running, refresh)
+    assert answered == [1, 3]
+
+
+async def test_a_refresh_that_brings_the_next_poll_forward_wakes_the_loop():
+    """The loop's poll said X-Poll-Interval 300; a refresh's poll, without it, set the next
+    poll 60 s on. The loop slept on to 300 s (found by test_poller_interleavings.py)."""
+    bus, clock = EventBus(), FakeClock()
+    calls: list[float] = []
+
+    async def poll(section, interactive):
+        calls.append(clock.time())
+        return PollOutcome(changed=True, poll_interval=300 if len(calls) == 1 else None)
+
+    poller = Poller(SECTION, poll, bus, POLICY, clock)
+    with clock.holding():  # time moves only when the test moves it
+        task = asyncio.create_task(poller.run())
+        for _ in range(40):
+            await asyncio.sleep(0)
+        await poller.poll_now()  # at 0: the next poll is due at 60
+        clock.advance(60)
+        for _ in range(40):
+            await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    start = calls[0]
+    assert [c - start for c in calls] == [0, 0, 60]
