@@ -1178,6 +1178,13 @@ class SyncEngine:
     def _republish(self, section_id: str, items: list[Item], at: float) -> None:
         section = next(s for s in self._sections if s.id == section_id)
         previous = self._snapshots.get(section_id)
+        if previous is not None and previous.freshness.state is not FreshnessState.LIVE:
+            # A delivery brings the items it names, not the listing: a section its last poll
+            # could not read (the API down, a stale copy, the login expired) keeps saying so,
+            # its age included, instead of turning "live" on a colleague's one change.
+            kept = msgspec.structs.replace(previous, items=tuple(items))
+            self._publish(section, kept, previous)
+            return
         # A delivery about rows says nothing of the source: one of its channels stays archived
         read_only = previous.freshness.read_only if previous else None
         self._publish(section, freshness.live(items, at, read_only=read_only), previous)
