@@ -81,6 +81,43 @@ def app_pane(app, pane: str) -> ItemPane:
     return app.screen.query_one(f"#pane-{pane}", ItemPane)
 
 
+def list_rows(app, pane: str) -> int:
+    """The rows of the pane's list a user sees (0: hidden, or squeezed to nothing)."""
+    items = lst(app, pane)
+    return items.region.height if items.display and app_pane(app, pane).display else 0
+
+
+def cards_shown(app) -> bool:
+    return bool(app.screen.query_one("#cards").region.height)
+
+
+@pytest.mark.parametrize(
+    ("size", "cards", "others"),
+    [
+        ((60, 15), False, True),
+        ((100, 10), False, False),
+        ((80, 24), True, True),
+        ((140, 20), True, True),
+    ],
+)
+async def test_a_short_terminal_keeps_rows_of_the_focused_list(
+    backend: FakeBackend, size: tuple[int, int], cards: bool, others: bool
+) -> None:
+    # At 60x15 the gateway cards (5 rows) left the focused pane its border alone: no row of
+    # the list showed, and j moved a cursor nobody could see. Wide (140x20), the three panes
+    # shared the height evenly: a row or two each; now the others stack, as when narrow.
+    async with make_app(backend).run_test(size=size) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert list_rows(app, "prs") >= 3, app.export_screenshot()
+        assert cards_shown(app) is cards
+        assert app_pane(app, "issues").region.height == (3 if others else 0)
+        await pilot.press("tab")  # a pane left out is still reached, and shown
+        await focused_on(app, "issues")
+        await pilot.pause()
+        assert list_rows(app, "issues") >= 3 and list_rows(app, "prs") == 0
+
+
 async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
