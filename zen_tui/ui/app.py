@@ -466,7 +466,8 @@ class ZenApp(App[str | None]):
         if isinstance(self.screen, LoginScreen):
             return  # already here: not a second copy, and no notice
         flow = self.login_flow or ui_flow
-        screen = LoginScreen(self.accounts, account=account, flow_factory=flow)
+        copy_key = self.key_for("login-copy-url")
+        screen = LoginScreen(self.accounts, account=account, flow_factory=flow, copy_key=copy_key)
         self.push_dialog(screen, self._logged_in)
 
     def _logged_in(self, outcome: LoginOutcome | None) -> None:
