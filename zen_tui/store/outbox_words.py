@@ -69,9 +69,8 @@ def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
         why = held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
-        found.append(
-            f"{short_id(e)}  {e.state:<8} {what(e)} ({e.attempts} attempts, {age}s ago){reason}"
-        )
+        tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
+        found.append(f"{short_id(e)}  {e.state:<8} {what(e)} ({tries}, {age}s ago){reason}")
     return found
 
 
