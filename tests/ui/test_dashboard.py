@@ -356,6 +356,27 @@ async def test_screen_state_is_reactive_the_view_follows(backend: FakeBackend) -
         assert dash.has_class("-show-preview") and dash.query_one("#preview").display
 
 
+async def test_esc_closes_the_narrow_preview_after_the_selection(backend: FakeBackend) -> None:
+    # Narrow, `enter` opened the preview beside the list and `esc` did nothing: only a
+    # second `enter` closed it. esc clears the selection first, then closes the preview.
+    async with make_app(backend).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        dash = pilot.app.screen
+        preview = dash.query_one("#preview")
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert preview.display and lst(pilot.app).selected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert preview.display and not lst(pilot.app).selected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not preview.display
+        await pilot.press("enter")  # opens it again, not closes (the state followed)
+        await pilot.pause()
+        assert preview.display
+
+
 async def test_command_palette_runs_a_triage_action(
     backend: FakeBackend, wait_for_workers: WaitForWorkers
 ) -> None:

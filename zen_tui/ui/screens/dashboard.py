@@ -605,9 +605,14 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_clear(self) -> None:
-        """The selection first; with none, the filter kept with `enter` (the guide's `esc`)."""
-        if self.pane.selected_count or not self.pane.clear_kept_filter():
-            self.pane.clear_selection()
+        """The selection first; with none, the filter kept with `enter` (the guide's `esc`);
+        with neither, the preview `enter` opened beside a narrow list (esc did nothing there:
+        only `enter` again closed it)."""
+        pane = self.pane
+        if pane.selected_count:
+            pane.clear_selection()
+        elif not pane.clear_kept_filter() and not self.has_class("-wide"):
+            self.preview_shown = False
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:
