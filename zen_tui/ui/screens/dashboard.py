@@ -51,7 +51,7 @@ from zen_tui.ui.safe import plain, show
 from zen_tui.ui.widgets.gateway import ServiceCard, breaker_text
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
-from zen_tui.ui.widgets.pane import ItemPane
+from zen_tui.ui.widgets.pane import ItemPane, SelectionFiltered
 from zen_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
@@ -339,6 +339,9 @@ class DashboardScreen(Screen[None]):
         elif event.progress is None or event.progress[0] == event.progress[1]:
             self._say(f"{event.kind} done", "information", notify=False)
 
+    def on_selection_filtered(self, _message: SelectionFiltered) -> None:
+        self.refresh_status()
+
     def on_link_added(self, _message: messages.LinkAdded) -> None:
         with suppress(NoMatches):
             self._load_links()
@@ -410,7 +413,11 @@ class DashboardScreen(Screen[None]):
         parts = [self.pane.status_text(self.breaker_said)]
         selected = self.pane.selected_count
         if selected:
-            parts.append(f"{selected} selected")
+            # the selection acts on rows the filter hides too: say so, or `l` on "2 items"
+            # with two other rows on screen labels what nobody sees
+            hidden = self.pane.selected_hidden
+            also = f", {hidden} hidden by the filter" if hidden else ""
+            parts.append(f"{selected} selected{also}")
         if self.paused:
             parts.append("polling paused (p)")
         waiting = self._connection_text()

@@ -283,6 +283,14 @@ class ItemList(ScrollView, can_focus=True):
         item = self.cursor_item
         return [item] if item else []
 
+    @property
+    def selected_hidden(self) -> int:
+        """Selected items the filter leaves out: a bulk action still takes them."""
+        if not self.selected or len(self._rows) == len(self._all):
+            return 0
+        shown = {item.id for item in self._rows}
+        return sum(1 for item in self._all if item.id in self.selected and item.id not in shown)
+
     def toggle_selected(self) -> None:
         item = self.cursor_item
         if item is None:
