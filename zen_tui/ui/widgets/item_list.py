@@ -94,10 +94,11 @@ def _fit(text: str, width: int) -> str:
 
 
 def badge_text(row: RowState, room: int) -> str:
-    """A row's action badge in at most `room` cells, its state mark always whole: what is
-    cut first is the failure reason (the status line has all of it), then the action's
-    name. (Cut from the end, `add_label ✓ done` and `add_label … pending` both came out
-    `add_label …` in a 120-column terminal.)"""
+    """A row's action badge in at most `room` cells, its state always shown: what goes first
+    is the failure reason (the status line has all of it), then the state's word (its sign
+    stays: `…` not sent yet, `?` unknown, `✓` done, `✗` failed), then the end of the action's
+    name. (Cut from the end, `add_label ✓ done` and `add_label ✗ failed` both came out
+    `add_label …`, as a pending one did, in a 120-column terminal.)"""
     mark = _STATE_MARK[row.state]
     short = f" {row.kind} {mark}"
     text = short
@@ -109,8 +110,9 @@ def badge_text(row: RowState, room: int) -> str:
         return _fit(text, room)
     if len(short) <= room:
         return short
-    kind_room = room - len(mark) - 2  # the two spaces
-    return f" {_fit(row.kind, kind_room)} {mark}" if kind_room >= len("ab…") else f" {mark}"
+    kind_room = max(1, room - 3)  # the two spaces and the sign
+    kind = row.kind if len(row.kind) <= kind_room else _fit(row.kind, kind_room)
+    return f" {kind} {mark[0]}"
 
 
 class ItemList(ScrollView, can_focus=True):
