@@ -81,6 +81,43 @@ def app_pane(app, pane: str) -> ItemPane:
     return app.screen.query_one(f"#pane-{pane}", ItemPane)
 
 
+def list_rows(app, pane: str) -> int:
+    """The rows of the pane's list a user sees (0: hidden, or squeezed to nothing)."""
+    items = lst(app, pane)
+    return items.region.height if items.display and app_pane(app, pane).display else 0
+
+
+def cards_shown(app) -> bool:
+    return bool(app.screen.query_one("#cards").region.height)
+
+
+@pytest.mark.parametrize(
+    ("size", "cards", "others"),
+    [
+        ((60, 15), False, True),
+        ((100, 10), False, False),
+        ((80, 24), True, True),
+        ((140, 20), True, True),
+    ],
+)
+async def test_a_short_terminal_keeps_rows_of_the_focused_list(
+    backend: FakeBackend, size: tuple[int, int], cards: bool, others: bool
+) -> None:
+    # At 60x15 the gateway cards (5 rows) left the focused pane its border alone: no row of
+    # the list showed, and j moved a cursor nobody could see. Wide (140x20), the three panes
+    # shared the height evenly: a row or two each; now the others stack, as when narrow.
+    async with make_app(backend).run_test(size=size) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert list_rows(app, "prs") >= 3, app.export_screenshot()
+        assert cards_shown(app) is cards
+        assert app_pane(app, "issues").region.height == (3 if others else 0)
+        await pilot.press("tab")  # a pane left out is still reached, and shown
+        await focused_on(app, "issues")
+        await pilot.pause()
+        assert list_rows(app, "issues") >= 3 and list_rows(app, "prs") == 0
+
+
 async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) -> None:
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
@@ -128,6 +165,24 @@ async def test_label_is_optimistic_then_confirmed() -> None:
         backend.complete("a1", backend.submitted[0][0])
         await eventually(lambda: done(items.row_states, target.id), "the outbox's done")
         assert "triaged" in items.shown(target).labels
+
+
+async def test_a_narrow_row_says_whether_its_action_is_pending_or_done() -> None:
+    # At 120 columns the PR pane's badge has 12 cells: cut from the end, `add_label … pending`
+    # and `add_label ✓ done` both showed `add_label …`. The state's sign is kept whole.
+    backend = FakeBackend(auto_complete=False)
+    async with make_app(backend).run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        items = lst(pilot.app)
+        target = items.rows[0]
+        await pilot.press("l", *"triaged", "enter")
+        await eventually(lambda: backend.submitted, "the submit (a worker)")
+        await pilot.pause()
+        assert items.render_line(0).text.rstrip().endswith(" add_label …")
+        backend.complete("a1", backend.submitted[0][0])
+        await eventually(lambda: done(items.row_states, target.id), "the outbox's done")
+        await pilot.pause()
+        assert items.render_line(0).text.rstrip().endswith(" add_label ✓")
 
 
 async def test_failed_action_rolls_back_and_says_why() -> None:
@@ -299,6 +354,27 @@ async def test_screen_state_is_reactive_the_view_follows(backend: FakeBackend) -
         assert not backend.paused
         assert [p for p in PANES if app_pane(pilot.app, p).has_class("-focused")] == ["issues"]
         assert dash.has_class("-show-preview") and dash.query_one("#preview").display
+
+
+async def test_esc_closes_the_narrow_preview_after_the_selection(backend: FakeBackend) -> None:
+    # Narrow, `enter` opened the preview beside the list and `esc` did nothing: only a
+    # second `enter` closed it. esc clears the selection first, then closes the preview.
+    async with make_app(backend).run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        dash = pilot.app.screen
+        preview = dash.query_one("#preview")
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert preview.display and lst(pilot.app).selected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert preview.display and not lst(pilot.app).selected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not preview.display
+        await pilot.press("enter")  # opens it again, not closes (the state followed)
+        await pilot.pause()
+        assert preview.display
 
 
 async def test_command_palette_runs_a_triage_action(

@@ -15,7 +15,7 @@ from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.pane import FilterInput, ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import make_app
+from .conftest import make_app, status_line
 
 
 class CountingDetails(FakeBackend):
@@ -151,3 +151,27 @@ async def test_esc_in_the_list_clears_a_kept_filter_once_nothing_is_selected() -
         assert items.rows == every and items.filter_text == ""
         assert not pane.query_one(FilterInput).has_class("-shown") and items.has_focus
         assert "filter:" not in str(pane.border_subtitle or "")
+
+
+async def test_the_status_line_says_how_many_selected_rows_the_filter_hides() -> None:
+    # Seen in the demo: two PRs selected, then `/metrics` showed two other PRs, and `l` asked
+    # "Add a label to 2 items" with the status line saying only "2 selected": the label
+    # would go to the two rows nobody could see. The selection still acts on them; the
+    # status line now says they are hidden, as the filter is typed.
+    async with make_app(FakeBackend()).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        items = prs(pilot.app)
+        first, second, last = items.rows[0], items.rows[1], items.rows[-1]
+        await pilot.press("space", "space")
+        await pilot.pause()
+        assert "· 2 selected" in status_line(pilot.app)
+        assert "hidden" not in status_line(pilot.app)
+        await pilot.press("slash", *last.key)
+        await pilot.pause()
+        assert items.rows == [last]
+        assert "· 2 selected, 2 hidden by the filter" in status_line(pilot.app)
+        await pilot.press("escape")  # the filter cleared: every row shows again
+        await pilot.pause()
+        assert "· 2 selected" in status_line(pilot.app)
+        assert "hidden" not in status_line(pilot.app)
+        assert [i.id for i in items.selected_items()] == [first.id, second.id]

@@ -238,9 +238,12 @@ class WaitingFlow:
         self.cancelled.set()
 
 
-async def test_enter_twice_starts_one_device_flow_and_c_copies_the_one_line_url() -> None:
+@pytest.mark.parametrize(("keymap", "key"), [({}, "c"), ({"login-copy-url": "w"}, "w")])
+async def test_enter_twice_starts_one_device_flow_and_c_copies_the_one_line_url(
+    keymap: dict[str, str], key: str
+) -> None:
     flow = WaitingFlow()
-    app = make_app(FakeBackend(), accounts=[GH], login_flow=flow)
+    app = make_app(FakeBackend(), accounts=[GH], login_flow=flow, keymap=keymap)
     copied: list[str] = []
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign,assignment]
     app.open_url = lambda url, **_: None  # type: ignore[method-assign]
@@ -253,7 +256,10 @@ async def test_enter_twice_starts_one_device_flow_and_c_copies_the_one_line_url(
         assert flow.calls == 1
         url = app.screen.query_one("#login-url", Static)
         assert url.region.height == 1 and len(WaitingFlow.URL) > url.region.width
-        await pilot.press("c")
+        # what the key copies, under its key now: "(c copies it)" after the code read as
+        # the code, and a remapped key was still called c
+        assert f"({key} copies the address)" in shown(app)
+        await pilot.press(key)
         assert copied == [WaitingFlow.URL]
         assert "copied the login URL" in notes(app)
         await pilot.press("escape")

@@ -29,7 +29,8 @@ from zen_tui.store.outbox_words import CHECKED, EMPTY, RETRY_REASON, lines, list
 from zen_tui.store.rows import OutboxEntry
 from zen_tui.sync.backend import ActionUpdated, OutboxCounted
 from zen_tui.sync.outbox import DROPPED, TAKEN_OUT
-from zen_tui.ui.app import ZenApp
+from zen_tui.ui.app import ZenApp, quit_question
+from zen_tui.ui.screens.modals import ConfirmModal
 from zen_tui.ui.screens.outbox import ACTING, OutboxScreen
 
 from .conftest import make_app, notes, outbox_idle, until_quiet
@@ -415,3 +416,45 @@ async def test_a_write_the_lock_holds_past_the_busy_timeout_says_so_and_changes_
         )
         assert engine.store.outbox_get(entry.id) is not None
         assert isinstance(app.screen, OutboxScreen) and len(shown(app)) == 1
+
+
+async def test_q_with_actions_not_sent_asks_first_and_ctrl_q_does_not(store: Store) -> None:
+    # Seen in the demo: an approve queued while GitHub was down, then `q`: zen-tui closed
+    # at once, and the demo's world (its outbox) went with it, the approve never sent.
+    failed = store.outbox_add(label(1))
+    store.outbox_update(failed.id, state=ActionState.FAILED, reason="422 no such label")
+    backend = FakeBackend()
+    backend.outbox_store = store
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("q")  # a failed entry alone: nothing would be sent, no question
+        assert app.return_code == 0 and not app.is_running
+    store.outbox_add(label(2))
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("q")
+        await until_quiet(pilot)
+        assert isinstance(app.screen, ConfirmModal) and app.is_running
+        question = app.screen.question
+        assert question.startswith("1 action is not sent yet; they stay in the outbox")
+        await pilot.press("n")
+        await until_quiet(pilot)
+        assert app.is_running and not isinstance(app.screen, ConfirmModal)
+        await pilot.press("q", "y")
+        await until_quiet(pilot)
+        assert not app.is_running
+    app = make_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("ctrl+q")
+        await until_quiet(pilot)
+        assert not app.is_running
+
+
+def test_the_demo_says_its_unsent_actions_go_with_it() -> None:
+    assert quit_question(2, demo=True) == (
+        "2 actions are not sent yet; the demo's simulated world ends with it, so they will "
+        "never be sent. Quit now?"
+    )

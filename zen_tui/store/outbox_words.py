@@ -74,10 +74,10 @@ def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
         why = CHECKED if asked else held.get(e.id) or e.reason
         reason = f": {why}" if why else ""
         age = int(now - e.updated_at)
+        tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
         # cleaned as one line: a newline in a server's message cannot start a forged entry
         found.append(
-            clean(f"{short_id(e)}  {e.state:<8} {what(e)} ({e.attempts} attempts, {age}s ago)")
-            + clean(reason)
+            clean(f"{short_id(e)}  {e.state:<8} {what(e)} ({tries}, {age}s ago)") + clean(reason)
         )
     return found
 

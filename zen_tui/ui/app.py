@@ -27,6 +27,7 @@ from textual.theme import Theme
 from zen_tui.config import AccountConfig, CommandConfig, Settings
 from zen_tui.events import Event
 from zen_tui.models import Snapshot
+from zen_tui.store.outbox import HOLDS_LATER
 from zen_tui.sync.backend import ActionUpdated, Backend, OutboxCounted, SectionUpdated
 from zen_tui.text_safety import clean
 from zen_tui.ui.commands import ZenCommands
@@ -417,7 +418,24 @@ class ZenApp(App[str | None]):
         return True
 
     def action_leave(self) -> None:
-        self.exit()
+        """Quit; with actions not sent yet, first ask (the user may think they went out).
+        ctrl+q quits without asking."""
+        from zen_tui.ui.screens.modals import ConfirmModal
+
+        try:
+            unsent = [e for e in self.backend.outbox_entries() if e.state in HOLDS_LATER]
+        except Exception as exc:  # the store unreadable: quitting must still work
+            log.warning("could not read the outbox before quitting: %s", exc)
+            unsent = []
+        if not unsent:
+            self.exit()
+            return
+        question = quit_question(len(unsent), demo=bool(self.demo_banner))
+        self.push_dialog(ConfirmModal(question), self._quit_if)
+
+    def _quit_if(self, yes: bool | None) -> None:
+        if yes:
+            self.exit()
 
     def action_help_quit(self) -> None:
         """ctrl+c: Textual's hint says to press ctrl+q, in markup our notify shows as text;
@@ -466,7 +484,8 @@ class ZenApp(App[str | None]):
         if isinstance(self.screen, LoginScreen):
             return  # already here: not a second copy, and no notice
         flow = self.login_flow or ui_flow
-        screen = LoginScreen(self.accounts, account=account, flow_factory=flow)
+        copy_key = self.key_for("login-copy-url")
+        screen = LoginScreen(self.accounts, account=account, flow_factory=flow, copy_key=copy_key)
         self.push_dialog(screen, self._logged_in)
 
     def _logged_in(self, outcome: LoginOutcome | None) -> None:
@@ -647,3 +666,16 @@ def all_bindings() -> list[Binding]:
                 seen.add(b.id)
                 found.append(b)
     return found
+
+
+def quit_question(unsent: int, *, demo: bool) -> str:
+    """What `q` asks when actions are not sent yet: where they go once zen-tui is closed."""
+    what = "1 action is" if unsent == 1 else f"{unsent} actions are"
+    if demo:
+        fate = "the demo's simulated world ends with it, so they will never be sent"
+    else:
+        fate = (
+            "they stay in the outbox (`zen-tui outbox` lists them) and go out when zen-tui "
+            "next runs with the same login"
+        )
+    return f"{what} not sent yet; {fate}. Quit now?"

@@ -228,3 +228,19 @@ def test_random_updates_follow_the_state_rules_seeded(store: Store, clock: Manua
         assert (entry.state, entry.attempts, entry.updated_at) == model[entry_id], step
         if entry.state in (ActionState.DONE, ActionState.FAILED):
             assert (entry.lease_owner, entry.lease_until) == (None, None), step
+
+
+def test_the_listing_counts_one_attempt_in_the_singular(store: Store, clock: ManualClock) -> None:
+    from zen_tui.store.outbox_words import lines
+
+    entries = [store.outbox_add(action(n)) for n in (1, 2, 3)]
+    store.outbox_update(entries[1].id, state=SENDING, attempt=True)
+    for _ in range(2):
+        store.outbox_update(entries[2].id, state=SENDING, attempt=True)
+        store.outbox_update(entries[2].id, state=PENDING)
+    listed = lines([store.outbox_get(e.id) for e in entries], clock.now)  # type: ignore[misc]
+    assert [line.split(" (", 1)[1].split(",")[0] for line in listed] == [
+        "0 attempts",
+        "1 attempt",  # was "1 attempts" (zen-tui outbox, the outbox view)
+        "2 attempts",
+    ]

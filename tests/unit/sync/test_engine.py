@@ -172,6 +172,25 @@ async def test_errors_degrade_to_memory_then_store_and_publish_the_change():
     assert eng2.snapshot(SECTION.id).freshness.state is FreshnessState.LOCAL
 
 
+async def test_a_delivery_to_a_section_its_poll_could_not_read_keeps_it_stale():
+    # Seen in the demo: Slack down, a colleague's reply delivered by webhook, and Mentions
+    # said "live" (age 0) for a minute over a listing its last poll never refreshed.
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0)])
+    eng = engine(Store.open(":memory:"), client)
+    await poll(eng)
+    client.answers = [CircuitOpen(service="jira", account="j", retry_at=2_000_000_000)]
+    await poll(eng)
+    down = eng.snapshot(SECTION.id)
+    eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "webhook")])
+    shown = eng.snapshot(SECTION.id)
+    assert [i.title for i in shown.items] == ["webhook", "t"]  # the change is shown
+    assert shown.freshness == down.freshness  # CACHED since 10.0, breaker open: as before
+    client.answers = [Result([issue(1, "2026-02-01T00:00:00Z", "webhook")], 20.0)]
+    await poll(eng)
+    eng.apply_items(SECTION.id, [issue(2, "2026-02-02T00:00:00Z", "again")])
+    assert eng.snapshot(SECTION.id).freshness.state is FreshnessState.LIVE  # live stays live
+
+
 async def test_stale_gateway_copy_is_cached_not_written_back():
     store = Store.open(":memory:")
     err = CircuitOpen(service="jira", account="j")

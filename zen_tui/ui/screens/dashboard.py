@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import events, on, work
 from textual.app import ComposeResult, SuspendNotSupported
@@ -52,10 +52,12 @@ from zen_tui.ui.safe import plain, show
 from zen_tui.ui.widgets.gateway import ServiceCard, breaker_text
 from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.key_footer import KeyFooter
-from zen_tui.ui.widgets.pane import ItemPane
+from zen_tui.ui.widgets.pane import ItemPane, SelectionFiltered
 from zen_tui.ui.widgets.preview import Preview
 
 if TYPE_CHECKING:
+    from textual.geometry import Size
+
     from zen_tui import crosslink
     from zen_tui.ui import item_command
     from zen_tui.ui.app import ZenApp
@@ -124,6 +126,32 @@ def needs_login(fresh: Freshness | None) -> bool:
     return fresh is not None and fresh.cause is Cause.AUTH
 
 
+# A short terminal drops what stands around the focused list before the list itself: it keeps
+# LIST_ROWS rows while there is room. The rows the rest takes (app.tcss): the gateway cards
+# 5, the status line and footer 2, each pane's border 2 and tab row 1.
+LIST_ROWS = 3
+CARDS_ROWS = 5
+PANE_ROWS = 3
+BARS_ROWS = 2
+
+
+class Layout(NamedTuple):
+    """What a terminal of some height leaves out, so the focused list keeps its rows."""
+
+    stacked: bool  # wide: the panes not focused shrink to their title bars, as when narrow
+    no_cards: bool  # the gateway cards go (the status line still says the section's state)
+    no_others: bool  # the other panes' title bars go too (`tab` still reaches them)
+
+
+def short_layout(height: int, panes: int) -> Layout:
+    """The layout for `height` rows and `panes` panes. At 15 rows the cards alone left the
+    focused list no row at all; wide, the panes share the height evenly, so each needs its
+    list's rows (else they stack first)."""
+    needs = BARS_ROWS + PANE_ROWS * panes + LIST_ROWS  # stacked, without the cards
+    shared = BARS_ROWS + CARDS_ROWS + (PANE_ROWS + LIST_ROWS) * panes  # wide, evenly
+    return Layout(height < shared, height < needs + CARDS_ROWS, height < needs)
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(TRIAGE_BINDINGS)
 
@@ -156,8 +184,8 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         backend = self.zen.backend
-        # the layout class from the start: set on resize only, it restyled the whole screen
-        self.set_class(self.app.size.width >= WIDE, "-wide")
+        # the layout classes from the start: set on resize only, it restyled the whole screen
+        self._fit(self.app.size)
         with Horizontal(id="cards"):
             for service in self.carded_services():
                 yield ServiceCard(service)
@@ -200,7 +228,14 @@ class DashboardScreen(Screen[None]):
         return (*PANES, *(p for p in OPTIONAL_PANES if p in configured))
 
     def on_resize(self, event: events.Resize) -> None:
-        self.set_class(event.size.width >= WIDE, "-wide")
+        self._fit(event.size)
+
+    def _fit(self, size: Size) -> None:
+        layout = short_layout(size.height, len(self.pane_ids()))
+        self.set_class(size.width >= WIDE, "-wide")
+        self.set_class(layout.stacked, "-stacked")
+        self.set_class(layout.no_cards, "-no-cards")
+        self.set_class(layout.no_others, "-no-others")
 
     def panes(self) -> list[ItemPane]:
         if not self._panes:  # queried once: events call this often
@@ -307,6 +342,9 @@ class DashboardScreen(Screen[None]):
         elif event.progress is None or event.progress[0] == event.progress[1]:
             self._say(f"{event.kind} done", "information", notify=False)
 
+    def on_selection_filtered(self, _message: SelectionFiltered) -> None:
+        self.refresh_status()
+
     def on_link_added(self, _message: messages.LinkAdded) -> None:
         with suppress(NoMatches):
             self._load_links()
@@ -378,7 +416,11 @@ class DashboardScreen(Screen[None]):
         parts = [self.pane.status_text(self.breaker_said)]
         selected = self.pane.selected_count
         if selected:
-            parts.append(f"{selected} selected")
+            # the selection acts on rows the filter hides too: say so, or `l` on "2 items"
+            # with two other rows on screen labels what nobody sees
+            hidden = self.pane.selected_hidden
+            also = f", {hidden} hidden by the filter" if hidden else ""
+            parts.append(f"{selected} selected{also}")
         if self.paused:
             parts.append("polling paused (p)")
         waiting = self._connection_text()
@@ -573,9 +615,14 @@ class DashboardScreen(Screen[None]):
         self.refresh_status()
 
     def action_clear(self) -> None:
-        """The selection first; with none, the filter kept with `enter` (the guide's `esc`)."""
-        if self.pane.selected_count or not self.pane.clear_kept_filter():
-            self.pane.clear_selection()
+        """The selection first; with none, the filter kept with `enter` (the guide's `esc`);
+        with neither, the preview `enter` opened beside a narrow list (esc did nothing there:
+        only `enter` again closed it)."""
+        pane = self.pane
+        if pane.selected_count:
+            pane.clear_selection()
+        elif not pane.clear_kept_filter() and not self.has_class("-wide"):
+            self.preview_shown = False
         self.refresh_status()
 
     def action_pane(self, delta: int) -> None:

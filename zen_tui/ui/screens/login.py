@@ -111,8 +111,10 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         *,
         account: str | None = None,
         flow_factory: FlowFactory = ui_flow,
+        copy_key: str = "c",
     ) -> None:
         super().__init__()
+        self.copy_key = copy_key  # the key copying the URL (the keymap may move it from c)
         self.configured = bool(accounts)
         self.accounts = accounts or list(DEFAULT_ACCOUNTS)
         self.preselected = account
@@ -314,7 +316,9 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         if isinstance(state, DeviceCodeShown):
             self._open(state.verification_uri, from_server=True)
             text = Text.assemble(  # the server's code: Text (not markup), cleaned
-                "Enter this code at the address below (c copies it):\n\n    ",
+                # `c` copies the address, not the code: "(c copies it)" read as the code
+                f"Enter this code at the address below ({self.copy_key} copies the address):"
+                "\n\n    ",
                 (clean(state.user_code), "bold reverse"),
                 f"\n\nwaiting for your approval (expires in {state.expires_in / 60:.0f} min)",
             )
@@ -323,7 +327,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         elif isinstance(state, WaitingForBrowser):
             opened = self._open(state.url)
             lead = "waiting for the browser" if opened else "open this URL on this machine"
-            self._state(Text(f"{lead} (c copies it):"))
+            self._state(Text(f"{lead} ({self.copy_key} copies it):"))
             self._show_url(state.url)
         elif isinstance(state, SlowedDown):
             self.notify(f"the server asked to poll every {state.interval:.0f}s")

@@ -93,6 +93,28 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
+def badge_text(row: RowState, room: int) -> str:
+    """A row's action badge in at most `room` cells, its state always shown: what goes first
+    is the failure reason (the status line has all of it), then the state's word (its sign
+    stays: `…` not sent yet, `?` unknown, `✓` done, `✗` failed), then the end of the action's
+    name. (Cut from the end, `add_label ✓ done` and `add_label ✗ failed` both came out
+    `add_label …`, as a pending one did, in a 120-column terminal.)"""
+    mark = _STATE_MARK[row.state]
+    short = f" {row.kind} {mark}"
+    text = short
+    if row.state == ActionState.FAILED and row.reason:
+        text += f": {clean(row.reason)[:30]}"
+    if len(text) <= room:
+        return text
+    if len(short) + len(": x…") <= room:
+        return _fit(text, room)
+    if len(short) <= room:
+        return short
+    kind_room = max(1, room - 3)  # the two spaces and the sign
+    kind = row.kind if len(row.kind) <= kind_room else _fit(row.kind, kind_room)
+    return f" {kind} {mark[0]}"
+
+
 class ItemList(ScrollView, can_focus=True):
     """Rows of items with a cursor, a multi-selection, a filter and per-row action state."""
 
@@ -263,6 +285,14 @@ class ItemList(ScrollView, can_focus=True):
         item = self.cursor_item
         return [item] if item else []
 
+    @property
+    def selected_hidden(self) -> int:
+        """Selected items the filter leaves out: a bulk action still takes them."""
+        if not self.selected or len(self._rows) == len(self._all):
+            return 0
+        shown = {item.id for item in self._rows}
+        return sum(1 for item in self._all if item.id in self.selected and item.id not in shown)
+
     def toggle_selected(self) -> None:
         item = self.cursor_item
         if item is None:
@@ -379,9 +409,7 @@ class ItemList(ScrollView, can_focus=True):
             row += self.get_component_rich_style("item-list--cursor")
         style = base + row
         mark = "● " if item.id in self.selected else "  "
-        badge, badge_style = self._badge(item.id)
-        if len(badge) > max(12, width // 5):  # a long failure reason never eats the title
-            badge = _fit(badge, max(12, width // 5))  # (the status line has all of it)
+        badge, badge_style = self._badge(item.id, max(12, width // 5))
         key_w = min(22, max(8, width // 4))
         meta_w = min(34, max(0, width // 3))
         title_w = max(0, width - 2 - key_w - meta_w - len(badge) - 2)
@@ -405,15 +433,12 @@ class ItemList(ScrollView, can_focus=True):
     def _linked(self, item: Item) -> str:
         return LINK_MARK if item.id in self.linked else ""
 
-    def _badge(self, item_id: str) -> tuple[str, Style]:
+    def _badge(self, item_id: str, room: int) -> tuple[str, Style]:
         row = self.row_states.get(item_id)
         if row is None:
             return "", Style()
         klass = {ActionState.DONE: "done", ActionState.FAILED: "failed"}.get(row.state, "pending")
-        text = f" {row.kind} {_STATE_MARK[row.state]}"
-        if row.state == ActionState.FAILED and row.reason:
-            text += f": {clean(row.reason)[:30]}"
-        return text, self._part(klass)
+        return badge_text(row, room), self._part(klass)
 
     def _part(self, name: str) -> Style:
         """A component's colours without its background, to lay over the row's. (Textual's

@@ -60,6 +60,11 @@ class FilterClosed(Message):
     """The filter was cleared with escape: its pane takes the focus back to the list."""
 
 
+class SelectionFiltered(Message):
+    """The filter changed while rows are selected: the status line says how many it hides
+    (the selection still acts on them)."""
+
+
 class FilterInput(Input):
     """The pane's `/` filter: filters as you type; enter keeps it, escape clears it."""
 
@@ -125,6 +130,10 @@ class ItemPane(Vertical):
     @property
     def selected_count(self) -> int:
         return len(self._list.selected)
+
+    @property
+    def selected_hidden(self) -> int:
+        return self._list.selected_hidden
 
     def selected_items(self) -> list[Item]:
         """The selection, or the item under the cursor when nothing is selected."""
@@ -202,6 +211,8 @@ class ItemPane(Vertical):
         event.stop()
         self._list.set_filter(event.value)
         self.refresh_title()
+        if self._list.selected:
+            self.post_message(SelectionFiltered())
 
     @on(Input.Submitted, "FilterInput")
     def _filter_kept(self, event: Input.Submitted) -> None:
