@@ -877,7 +877,7 @@ class _Pages:
 
 def share_text(action: Action) -> str:
     """The shared message: the user's note, then the item as a link titled by its title."""
-    param(action, "url")
+    param(action, "url")  # none: MissingParam, the action refused saying so
     return with_link(action.params.get("body", "").strip(), action.params, "\n")
 
 
