@@ -87,8 +87,9 @@ KINDS: dict[str, dict[str, Kind]] = {
         "delete_comment": Kind(required=(("comment_id",),)),
     },
     "slack": {
-        "reply": Kind(required=(("body", "text"),), optional=("thread_ts",)),
-        "post": Kind(required=(("body", "text"),), optional=("channel",)),
+        # url= (and title=): a link after the text (an issue made from the message)
+        "reply": Kind(required=(("body", "text"),), optional=("thread_ts", "url", "title")),
+        "post": Kind(required=(("body", "text"),), optional=("channel", "url", "title")),
         "react": Kind(required=(("name", "reaction"),)),
         "unreact": Kind(required=(("name", "reaction"),)),
         "share": Kind(required=(("channel",), ("url",)), optional=("title", "body")),

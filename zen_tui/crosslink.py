@@ -18,8 +18,10 @@ import msgspec
 from zen_tui.actions import NotApplicable, create_action
 from zen_tui.models import Action, Issue, Item, Message, PullRequest, Service, url_of
 
-# What the thread reply says; the outbox fills the placeholders from the created issue.
-REPLY_TEXT = "Filed as <{{created_url}}|{{created_key}}>"
+# What the thread reply says, "Filed as" and a link to the issue titled by its key; the outbox
+# fills the placeholders from the created issue. The link is the Slack client's to make
+# (`url`, `title`): the body is sent as typed text, its < > shown as they are.
+REPLY = {"body": "Filed as", "url": "{{created_url}}", "title": "{{created_key}}"}
 TITLE_MAX = 120
 JIRA_TYPE = "Task"  # the issue type a Jira issue from a message gets unless one is named
 Step = tuple[Action, str | None]  # (action, the item what it creates is linked to)
@@ -103,7 +105,7 @@ def issue_from_message(
         "reply",
         message.id,
         message.account,
-        {"body": REPLY_TEXT, "thread_ts": message.thread_ts or message.ts},
+        {**REPLY, "thread_ts": message.thread_ts or message.ts},
     )
     return [(create, message.id), (reply, None)]
 

@@ -94,7 +94,8 @@ async def test_share_posts_the_link_to_a_channel_and_links_both(sim, settings) -
         if entry.idempotency_key in zw_keys(m.text)
     ]
     assert len(posted) == 1
-    assert posted[0].text.startswith(f"look <here>\n<{item.url}|{item.key}: ")  # note as typed
+    # the note escaped, so Slack shows it as typed; then the item's link
+    assert posted[0].text.startswith(f"look &lt;here&gt;\n<{item.url}|{item.key}: ")
     assert [lk.other_id for lk in links] == [f"{slack}:{channel}:{posted[0].ts}"]
 
 

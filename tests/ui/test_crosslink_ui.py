@@ -151,7 +151,7 @@ async def test_the_form_sends_the_chain_and_the_row_shows_its_link(
         [[create, reply]] = backend.chains
         assert (create.kind, create.item_id) == ("create_issue", message.id)
         assert create.params["title"] and "fake.slack.com" in create.params["body"]
-        assert reply.kind == "reply" and "{{created_url}}" in reply.params["body"]
+        assert reply.kind == "reply" and reply.params["url"] == "{{created_url}}"
         lst = app.screen.query_one("#list-messages", ItemList)
         assert message.id in lst.linked
         assert LINK_MARK.strip() in str(lst.render_line(0).text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from msgspec.structs import replace
@@ -50,7 +50,9 @@ from zen_tui.services.slack_parse import (
     ChannelArchived,
     author_id,
     display_name,
+    from_typed,
     is_user_id,
+    link,
     mentioned_users,
     parse_message,
     permalink,
@@ -624,7 +626,8 @@ class SlackClient(BaseClient):
                 target = await self._conversation(target)  # its id: verify reads its history
                 body: dict[str, Any] = {
                     "channel": target,
-                    "text": p.get("text", p.get("body", "")) + zw_marker(idempotency_key),
+                    "text": with_link(p.get("text", p.get("body", "")), p, " ")
+                    + zw_marker(idempotency_key),
                 }
                 if action.kind == "reply":
                     body["thread_ts"] = p.get("thread_ts") or ts
@@ -872,17 +875,22 @@ class _Pages:
         )
 
 
-def escape(text: str) -> str:
-    """Slack's mrkdwn control characters, as Slack asks them to be escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def share_text(action: Action) -> str:
     """The shared message: the user's note, then the item as a link titled by its title."""
-    url, title = param(action, "url"), action.params.get("title") or action.params["url"]
-    link = f"<{url}|{escape(title).replace('|', '¦')}>"
-    note = action.params.get("body", "").strip()
-    return f"{note}\n{link}" if note else link
+    param(action, "url")  # none: MissingParam, the action refused saying so
+    return with_link(action.params.get("body", "").strip(), action.params, "\n")
+
+
+def with_link(typed: str, params: Mapping[str, str], sep: str) -> str:
+    """A message's text: what the user typed, shown in Slack as typed (`from_typed`), then,
+    given a `url`, a link to it titled by `title` (the share's item; an issue made from a
+    message, in the reply that says so)."""
+    text = from_typed(typed)
+    url = params.get("url")
+    if not url:
+        return text
+    ref = link(url, params.get("title") or url)
+    return f"{text}{sep}{ref}" if text else ref
 
 
 def parse_cursor(cursor: str | None) -> tuple[dict[str, str], str | None]:

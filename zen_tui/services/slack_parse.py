@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +55,12 @@ def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayEr
 _REF = re.compile(r"<([@#!]?)([^<>|]+)(?:\|([^<>]*))?>")
 _USER_REF = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{6,}$")
+# What typed text may keep as Slack reads it: a mention of a person or a link to a channel
+# by id, as the page above writes them (no label). A terminal has no mention picker, so
+# typing <@U0123ABCD> is the one way to mention someone, and nobody types it meaning the
+# characters. Nothing else survives: <!here>, <!channel>, <!everyone>, <!subteam^…> notify
+# many people, and <url|label> hides where a link goes.
+_KEPT_REF = re.compile(r"<(?:@[UW][A-Z0-9]{2,}|#[CG][A-Z0-9]{2,})>")
 # Slack escapes exactly these three in message text (the page above, "Escaping text"); a
 # user's typed "&copy;" arrives as "&amp;copy;". One pass, so "&amp;lt;" becomes "&lt;".
 # (Not html.unescape: it knows 2,000 other entities and loads them, 0.3 MiB, for nothing.)
@@ -68,10 +74,12 @@ def mentioned_users(text: str) -> list[str]:
 
 
 def render_text(text: str, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
-    """mrkdwn references -> what Slack shows: @name, #channel, @here, link text; unescaped."""
+    """mrkdwn references -> what Slack shows: @name, #channel, @here, link text; the text
+    around them and their labels unescaped (names from users.info are plain: kept as they are)."""
 
     def one(m: re.Match[str]) -> str:
-        sigil, target, label = m.group(1), m.group(2), m.group(3)
+        sigil, target = m.group(1), m.group(2)
+        label = unescape(m.group(3) or "")
         if sigil == "@":
             return "@" + (label or users.get(target) or target)
         if sigil == "#":
@@ -80,14 +88,50 @@ def render_text(text: str, users: Mapping[str, str], channels: Mapping[str, str]
             if label:
                 return label if label.startswith("@") or "^" in target else f"@{label}"
             return "@" + target.split("^", 1)[0]
-        return label or target
+        return label or unescape(target)
 
-    return unescape(_REF.sub(one, text))
+    return _around(_REF, text, inside=one, outside=unescape)
+
+
+def from_typed(text: str) -> str:
+    """What a person typed -> message text Slack shows as typed: & < > escaped, so nothing
+    typed becomes a control sequence (a broadcast, a hidden link); only a mention <@U…> or a
+    channel link <#C…> by id is kept, so that it works (`_KEPT_REF`)."""
+    return _around(_KEPT_REF, text, inside=lambda m: m.group(), outside=escape)
+
+
+def escape(text: str) -> str:
+    """& < > as Slack asks them escaped in message text (all of it: no reference survives)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def unescape(text: str) -> str:
     """Slack's &amp; &lt; &gt; back to & < > (nothing else is escaped)."""
     return _ESCAPED.sub(lambda m: _UNESCAPED[m.group(1)], text)
+
+
+def link(url: str, label: str) -> str:
+    """<url|label>, a link Slack shows as its label. Both escaped; a `|` would end the URL
+    (percent-encoded, as a URL may write it) or the label early (shown as ¦)."""
+    return f"<{escape(url).replace('|', '%7C')}|{escape(label).replace('|', '¦')}>"
+
+
+def _around(
+    pattern: re.Pattern[str],
+    text: str,
+    *,
+    inside: Callable[[re.Match[str]], str],
+    outside: Callable[[str], str],
+) -> str:
+    """`text` with each match of `pattern` through `inside` and the text between through
+    `outside`: one pass, so what one makes is never read again by the other."""
+    out: list[str] = []
+    end = 0
+    for m in pattern.finditer(text):
+        out += (outside(text[end : m.start()]), inside(m))
+        end = m.end()
+    out.append(outside(text[end:]))
+    return "".join(out)
 
 
 def is_user_id(name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from zen_tui.models import Action, Message
+from zen_tui.services.markers import strip_zw, zw_keys
 
 from .conftest import section
 
@@ -144,3 +145,36 @@ async def test_a_post_refused_in_a_named_archived_channel_marks_that_channel(
     finally:
         slack_sim.archived_channels = ""
     assert polled.read_only == "#ops archived in Slack: read-only, no new messages"
+
+
+async def test_typed_text_is_sent_escaped_and_reads_back_as_typed(sim, sim_client) -> None:
+    """Slack's "Escaping text": & < > are escaped in what is sent, so the simulator (which keeps
+    text as given, as Slack does) stores `&lt;` for a typed `<`; a typed broadcast is text, a
+    mention by id stays one; read back, the thread shows what was typed."""
+    slack = sim_client("slack")
+    slack_sim = sim.world.services["slack"]
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    assert isinstance(message, Message)
+    me = slack_sim.me.id
+    typed = f"a < b && c > d; &lt; <!here> <!channel> <https://x.test|docs> cc <@{me}>"
+    reply = Action("reply", message.id, "slack", {"text": typed})
+    assert (await slack.apply(reply, idempotency_key="typed-reply")).ok
+    link = {"url": "https://x.test/?a=1&b=2", "title": "R&D <notes>"}
+    post = Action("post", message.id, "slack", {"text": "see <this>", **link})
+    assert (await slack.apply(post, idempotency_key="typed-post")).ok
+
+    channel = slack_sim.channels[message.channel_id]
+    stored = {
+        key: strip_zw(m.text)
+        for m in channel.messages.values()
+        for key in zw_keys(m.text)
+        if key.startswith("typed-")
+    }
+    assert stored == {
+        "typed-reply": "a &lt; b &amp;&amp; c &gt; d; &amp;lt; &lt;!here&gt; &lt;!channel&gt; "
+        f"&lt;https://x.test|docs&gt; cc <@{me}>",
+        "typed-post": "see &lt;this&gt; <https://x.test/?a=1&amp;b=2|R&amp;D &lt;notes&gt;>",
+    }
+    name = await slack.user_name(me)
+    detail = await slack.details(message)
+    assert typed.replace(f"<@{me}>", f"@{name}") in [text for _, text in detail.comments]
