@@ -85,7 +85,8 @@ def test_no_secret_in_a_log_line(make, caplog: pytest.LogCaptureFixture) -> None
 def test_the_repr_shows_the_other_fields() -> None:
     assert (
         repr(Credential(TOKEN, "me@x"))
-        == "Credential(username='me@x', who=None, expires_at=None, local=False, base_url=None)"
+        == "Credential(username='me@x', who=None, expires_at=None, local=False, base_url=None,"
+        " env=None)"
     )
     text = repr(demo_account())
     assert text.startswith("AccountConfig(name='gh', service='github', base_url=")
