@@ -63,9 +63,13 @@ def seed(store: Store) -> dict[str, OutboxEntry]:
 
 
 @asynccontextmanager
-async def outbox_view(store: Store) -> AsyncIterator[tuple[ZenApp, Pilot[Any]]]:
-    backend = FakeBackend()
-    backend.outbox_store = store
+async def outbox_view(source: Store | Any) -> AsyncIterator[tuple[ZenApp, Pilot[Any]]]:
+    """The dashboard with its outbox view open, over a store (a fake backend reading it) or
+    a real engine (`outbox_engine`)."""
+    backend = source
+    if isinstance(source, Store):
+        backend = FakeBackend()
+        backend.outbox_store = source
     app = make_app(backend)
     async with app.run_test(size=(140, 30)) as pilot:
         await until_quiet(pilot)
@@ -257,11 +261,7 @@ async def test_a_retried_entry_is_sent_by_the_running_engine_and_leaves_the_list
     failed = engine.store.outbox_add(label(1))
     engine.store.outbox_update(failed.id, state=ActionState.FAILED, reason="502 bad gateway")
     engine.wired.clients["gh"].script = [Result(True)]  # type: ignore[attr-defined]
-    app = make_app(engine)  # type: ignore[arg-type]
-    async with app.run_test(size=(140, 30)) as pilot:
-        await until_quiet(pilot)
-        await pilot.press("O")
-        await until_quiet(pilot)
+    async with outbox_view(engine) as (app, pilot):
         assert len(shown(app)) == 1
         await pilot.press("r")
         while not outbox_idle(engine) or app._outbox_pending:
@@ -323,11 +323,7 @@ async def test_the_view_answers_keys_while_another_process_holds_the_write_lock(
     first, second = (engine.store.outbox_add(label(n)) for n in (1, 2))
     for entry in (first, second):  # failed: nothing sends them meanwhile
         engine.store.outbox_update(entry.id, state=ActionState.FAILED, reason="502")
-    app = make_app(engine)  # type: ignore[arg-type]
-    async with app.run_test(size=(140, 30)) as pilot:
-        await until_quiet(pilot)
-        await pilot.press("O")
-        await until_quiet(pilot)
+    async with outbox_view(engine) as (app, pilot):
         view = app.screen
         assert isinstance(view, OutboxScreen) and len(shown(app)) == 2
         said = len(notes(app))
@@ -398,11 +394,7 @@ async def test_a_write_the_lock_holds_past_the_busy_timeout_says_so_and_changes_
     engine = outbox_engine(path, SystemClock())
     entry = engine.store.outbox_add(label(1))
     engine.store.outbox_update(entry.id, state=ActionState.FAILED, reason="502")
-    app = make_app(engine)  # type: ignore[arg-type]
-    async with app.run_test(size=(140, 30)) as pilot:
-        await until_quiet(pilot)
-        await pilot.press("O")
-        await until_quiet(pilot)
+    async with outbox_view(engine) as (app, pilot):
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         try:
