@@ -60,8 +60,11 @@ KINDS: dict[str, dict[str, Kind]] = {
         "mark_done": Kind(optional=("thread_id",)),
     },
     "jira": {
-        # transition= / name= picks a transition by name; to= the one leading to a status
-        "transition": Kind(required=(("transition", "name", "to"),)),
+        # transition= / name= picks a transition by name; to= the one leading to a status;
+        # resolution= and fields= (JSON) fill what its screen requires
+        "transition": Kind(
+            required=(("transition", "name", "to"),), optional=("resolution", "fields")
+        ),
         "assign": Kind(optional=("account_id", "display_name")),
         "unassign": _PLAIN,
         "comment": _BODY,

@@ -326,6 +326,17 @@ class ActionResult(msgspec.Struct, frozen=True):
     label: str = "conflict"  # what kind of final failure, as the reason starts: `not found: …`
 
 
+class ScreenField(msgspec.Struct, frozen=True):
+    """A field a Jira transition's screen requires (Get transitions, transitions.fields):
+    `allowed` holds its allowedValues' names, `ref` how a value names one ("name" for a
+    resolution or a version, "value" for a custom field's option, "" for a bare string)."""
+
+    key: str
+    name: str
+    allowed: tuple[str, ...] = ()
+    ref: str = "name"
+
+
 class ItemDetail(msgspec.Struct, frozen=True):
     """The preview pane's content, fetched on demand."""
 
@@ -335,6 +346,8 @@ class ItemDetail(msgspec.Struct, frozen=True):
     reviews: tuple[tuple[str, str], ...] = ()  # (author, state)
     comments: tuple[tuple[str, str], ...] = ()  # (author, text)
     transitions: tuple[str, ...] = ()  # Jira: names available now
+    # Jira: transition name -> the fields its screen requires (none: not in the map)
+    screens: dict[str, tuple[ScreenField, ...]] = msgspec.field(default_factory=dict)
     # Jira changelog, when asked for (H): (when, who, what); None = not asked
     history: tuple[tuple[str, str, str], ...] | None = None
     extra: dict[str, str] = msgspec.field(default_factory=dict)  # mergeable, assignee, ...

@@ -107,11 +107,25 @@ def test_comment_add_update_delete(client: JIRA, sim: JiraSim, server: Simulator
 def test_transition_issue_by_name(client: JIRA, sim: JiraSim, server: SimulatorServer) -> None:
     key = key_where(sim, "3", skip=1)
     names = {t["name"] for t in client.transitions(key)}
-    assert names == {"Request Review", "Done", "Stop Progress"}
+    assert names == {"Request Review", "Done", "Stop Progress", "Resolve"}
     client.transition_issue(key, "Done")
     issue = sim.issues[key]
     assert issue.status == "10002" and issue.resolution == "10000"
     assert client.issue(key).fields.resolution.name == "Done"
+    assert len(mutations(server, "transition", key)) == 1
+
+
+def test_transition_with_a_required_resolution(
+    client: JIRA, sim: JiraSim, server: SimulatorServer
+) -> None:
+    """The jira library's transition_issue(..., resolution=...) sends it in `fields`, as the
+    Resolve screen requires; without it the simulator answers Jira's 400."""
+    key = key_where(sim, "3", skip=2)
+    with pytest.raises(JIRAError) as err:
+        client.transition_issue(key, "Resolve")
+    assert err.value.status_code == 400 and "Resolution is required" in err.value.text
+    client.transition_issue(key, "Resolve", resolution={"name": "Won't Do"})
+    assert client.issue(key).fields.resolution.name == "Won't Do"
     assert len(mutations(server, "transition", key)) == 1
 
 

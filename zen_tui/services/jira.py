@@ -17,6 +17,7 @@ from zen_tui.models import (
     FetchResult,
     Item,
     ItemDetail,
+    ScreenField,
     SectionInfo,
     Service,
     body_of,
@@ -47,9 +48,13 @@ from zen_tui.services.jira_parse import (
     FIELDS,
     cursor_of,
     describe_move,
+    match_allowed,
     not_available,
     parse_issue,
     pick_move,
+    screen_fields,
+    screen_refusal,
+    transition_fields,
     with_cursor,
     zone_of,
 )
@@ -68,6 +73,8 @@ PAGE = 100
 RECONCILE_MAX = 50  # reconcileIssues takes at most 50 issue ids
 EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
+# Transitions with their screens' fields: what a transition must set (resolution, ...)
+_SCREENS = {"expand": "transitions.fields"}
 
 
 class JiraClient(BaseClient):
@@ -263,12 +270,13 @@ class JiraClient(BaseClient):
             detail["body"] = strip_zw(adf.to_text(fields.get("description")))
             comments = _embedded_comments(r, fields)
             detail["comments"] = tuple(self._comment(r, c) for c in comments)
-        moves = await self._read(f"{API}/issue/{item.key}/transitions", errors)
+        moves = await self._read(f"{API}/issue/{item.key}/transitions", errors, _SCREENS)
         if isinstance(moves, dict):
             r = self.r.at(f"{API}/issue/{{key}}/transitions")
-            detail["transitions"] = tuple(
-                r.text(t, "name") for t in r.opt_arr(moves, "transitions")
-            )
+            offered = r.opt_arr(moves, "transitions")
+            detail["transitions"] = tuple(r.text(t, "name") for t in offered)
+            needs = {r.text(t, "name"): screen_fields(r, t) for t in offered}
+            detail["screens"] = {name: fields for name, fields in needs.items() if fields}
         return ItemDetail(**detail, error="; ".join(errors) or None, missing=errors.missing)
 
     async def exists(self, item: Item) -> bool | None:
@@ -330,15 +338,22 @@ class JiraClient(BaseClient):
 
     async def transitions(self, key: str) -> list[tuple[str, str, str]]:
         """(id, name, target status name) of each transition available now."""
+        return [move for move, _ in await self.screened_transitions(key)]
+
+    async def screened_transitions(
+        self, key: str
+    ) -> list[tuple[tuple[str, str, str], tuple[ScreenField, ...]]]:
+        """Each transition available now with the fields its screen requires (one read)."""
         resp = await self.gateway.request(
             "GET",
             f"{API}/issue/{key}/transitions",
             endpoint=f"{API}/issue/{{key}}/transitions",
+            params=_SCREENS,
             priority=priority(True),  # read for an own action: someone is waiting on it
         )
         r = self.r.at(f"{API}/issue/{{key}}/transitions")
         return [
-            (str(r.opt_scalar(t, "id")), r.text(t, "name"), _name(r, t))
+            ((str(r.opt_scalar(t, "id")), r.text(t, "name"), _name(r, t)), screen_fields(r, t))
             for t in r.arr(r.root(resp.json()), "transitions")
         ]
 
@@ -369,7 +384,7 @@ class JiraClient(BaseClient):
         finally:  # the write may have landed: the next preview asks the server again
             self.wrote(key)  # and the next search reads through the index for it
             self.gateway.expire("issue_details", f"{API}/issue/{key}", _DETAIL_FIELDS)
-            self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions")
+            self.gateway.expire("issue_details", f"{API}/issue/{key}/transitions", _SCREENS)
             self.gateway.expire("issue_details", f"{API}/issue/{key}/editmeta")
 
     async def _write(self, action: Action, ikey: str, key: str) -> ActionResult:
@@ -386,12 +401,19 @@ class JiraClient(BaseClient):
         if action.kind in EDIT_KINDS:
             return ActionResult(ok=True, message=await self.editing.write(action, ikey, key))
         if action.kind == "transition":
-            moves = await self.transitions(key)
-            found = pick_move(action.params, moves)
+            screens = await self.screened_transitions(key)
+            found = pick_move(action.params, [move for move, _ in screens])
             if found is None:
-                return not_available(describe_move(action.params), moves)
+                return not_available(describe_move(action.params), [m for m, _ in screens])
+            needs = dict(screens)[found]
+            fields = match_allowed(transition_fields(p), needs)
+            refused_here = screen_refusal(found[1], needs, fields)
+            if refused_here is not None:  # nothing sent: Jira would answer 400
+                return refused_here
             self.remember_target(ikey, found)
             body: Any = {"transition": {"id": found[0]}}
+            if fields:
+                body["fields"] = fields
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):
             who = await self._assignee(action, ikey, key) if action.kind == "assign" else None
@@ -493,8 +515,9 @@ class JiraClient(BaseClient):
         self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]
     ) -> list[ActionResult]:
         """Transitions go through Jira's bulk API; anything else one by one."""
-        moves = [i for i, a in enumerate(actions) if a.kind == "transition"]
-        others = [i for i, a in enumerate(actions) if a.kind != "transition"]
+        # Jira's bulk transition sets no field: a move carrying some goes one by one
+        moves = [i for i, a in enumerate(actions) if a.kind == "transition" and not _sets(a)]
+        others = sorted(set(range(len(actions))) - set(moves))
         results: list[ActionResult] = [ActionResult(ok=False)] * len(actions)
         done_before = shown = 0
 
@@ -541,6 +564,11 @@ def _findings(body: Any) -> str:
     ]
     text = clean(" ".join(" ".join(dict.fromkeys(said)).split()))
     return shortened(text)
+
+
+def _sets(action: Action) -> bool:
+    """Whether a transition sets fields (resolution=, fields=) as it moves."""
+    return bool(action.params.get("resolution") or action.params.get("fields"))
 
 
 def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from zen_tui.models import ActionResult, Issue, parse_iso
+from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
@@ -157,3 +158,72 @@ def not_available(name: str, moves: list[tuple[str, str, str]]) -> ActionResult:
     return ActionResult(
         ok=False, message=f"transition {name!r} not available; available: {names}", conflict=True
     )
+
+
+def screen_fields(r: Reader, transition: Any) -> tuple[ScreenField, ...]:
+    """The fields a transition's screen requires and has no default for (its `fields`, from
+    expand=transitions.fields): what a POST .../transitions must set, or Jira answers 400."""
+    found: list[ScreenField] = []
+    for key, meta in (r.opt_obj(transition, "fields") or {}).items():
+        if not isinstance(meta, dict) or not meta.get("required") or meta.get("hasDefaultValue"):
+            continue
+        values = [v for v in meta.get("allowedValues") or () if isinstance(v, dict | str)]
+        ref = next(
+            (k for k in ("name", "value") if any(isinstance(v, dict) and k in v for v in values)),
+            "",
+        )
+        allowed = tuple(str(v.get(ref, "")) if isinstance(v, dict) else v for v in values)
+        found.append(ScreenField(str(key), str(meta.get("name") or key), allowed, ref))
+    return tuple(found)
+
+
+def transition_fields(params: dict[str, str]) -> dict[str, Any]:
+    """The `fields` a transition action sets: `fields` (a JSON object) and resolution=NAME."""
+    from zen_tui.services.jira_create import fields_from_params
+
+    fields = fields_from_params({"fields": params.get("fields", "")})
+    if params.get("resolution"):
+        fields["resolution"] = {"name": params["resolution"]}
+    return fields
+
+
+def screen_refusal(
+    name: str, needs: tuple[ScreenField, ...], fields: dict[str, Any]
+) -> ActionResult | None:
+    """Why a transition cannot be sent with these fields, before anything is sent: a required
+    field left out, or a value its allowedValues do not hold. None when it may go."""
+    problems: list[str] = []
+    for need in needs:
+        given = fields.get(need.key)
+        chosen = given.get(need.ref) if isinstance(given, dict) and need.ref else given
+        if given is not None and (not need.allowed or chosen in need.allowed):
+            continue
+        problems.append(_describe_need(need, given is not None and chosen))
+    if not problems:
+        return None
+    return ActionResult(ok=False, message=f'"{name}" needs {"; ".join(problems)}', conflict=True)
+
+
+def _describe_need(need: ScreenField, wrong: object) -> str:
+    what = need.key if need.name.casefold() == need.key.casefold() else f"{need.key} ({need.name})"
+    bad = f" ({wrong!r} is not allowed)" if wrong else ""
+    values = f" (one of: {', '.join(need.allowed)})" if need.allowed else ""
+    if need.key == "resolution":
+        return f"{what}{values}{bad}; add resolution=NAME"
+    sample = {need.ref: "..."} if need.ref else "..."
+    return f"{what}{values}{bad}; add fields='{json.dumps({need.key: sample})}'"
+
+
+def match_allowed(fields: dict[str, Any], needs: tuple[ScreenField, ...]) -> dict[str, Any]:
+    """`fields` with each named value spelt as the server does (resolution=fixed -> Fixed):
+    the names are matched ignoring case, as a person types them."""
+    out = dict(fields)
+    for need in needs:
+        given = out.get(need.key)
+        if not (isinstance(given, dict) and need.ref and isinstance(given.get(need.ref), str)):
+            continue
+        wanted = given[need.ref].strip().casefold()
+        exact = next((a for a in need.allowed if a.casefold() == wanted), None)
+        if exact is not None:
+            out[need.key] = {**given, need.ref: exact}
+    return out

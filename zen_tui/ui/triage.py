@@ -20,10 +20,20 @@ from zen_tui.models import (
     Message,
     PullRequest,
     Reaction,
+    ScreenField,
     is_action_kind,
 )
 
-__all__ = ["CHECKS", "DIALOGS", "REACTIONS", "NotApplicable", "build", "check", "optimistic"]
+__all__ = [
+    "CHECKS",
+    "DIALOGS",
+    "REACTIONS",
+    "NotApplicable",
+    "build",
+    "check",
+    "optimistic",
+    "screen_params",
+]
 
 ME = "@me"  # shown on the row until the refresh brings the account's real login
 
@@ -198,3 +208,23 @@ def with_mine(detail: ItemDetail, mine: list[tuple[str, str, str]]) -> ItemDetai
 
 
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")
+
+
+def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dict[str, str]:
+    """The transition params for the values picked for its screen's fields: resolution=NAME,
+    any other field in fields= (JSON), each value named as its allowedValues name it."""
+    import json
+
+    params: dict[str, str] = {}
+    others: dict[str, object] = {}
+    for need in needs:
+        if need.key not in chosen:
+            continue
+        if need.key == "resolution":
+            params["resolution"] = chosen[need.key]
+        else:
+            value = chosen[need.key]
+            others[need.key] = {need.ref: value} if need.ref else value
+    if others:
+        params["fields"] = json.dumps(others)
+    return params

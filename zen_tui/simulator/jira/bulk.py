@@ -77,7 +77,8 @@ def progress(task: BulkTask) -> dict[str, Any]:
 
 
 def available_transitions(issues: list[JiraIssue]) -> dict[str, Any]:
-    """Issues grouped by the transitions open to them (one workflow here, so by status)."""
+    """Issues grouped by the transitions open to them (one workflow here, so by status): only
+    those needing no field update, as Jira documents (a transition with a screen is left out)."""
     groups: dict[str, list[JiraIssue]] = {}
     for issue in issues:
         groups.setdefault(issue.status, []).append(issue)
@@ -92,7 +93,7 @@ def available_transitions(issues: list[JiraIssue]) -> dict[str, Any]:
                         "transitionName": t.name,
                         "to": {"statusId": int(t.to), "statusName": STATUSES[t.to][0]},
                     }
-                    for t in members[0].transitions()
+                    for t in members[0].transitions(screenless=True)
                 ],
             }
             for members in groups.values()

@@ -24,6 +24,9 @@ class Transition:
     name: str
     to: str  # status id
     sources: frozenset[str]
+    # The fields its screen requires (a "Resolve Issue" screen asks for the resolution):
+    # POST .../transitions must set them in `fields`, and bulk transitions never offer it.
+    screen: tuple[str, ...] = ()
 
 
 WORKFLOW = (
@@ -33,6 +36,7 @@ WORKFLOW = (
     Transition("41", "Back to In Progress", "3", frozenset({"10001"})),
     Transition("51", "Stop Progress", "10000", frozenset({"3"})),
     Transition("61", "Reopen", "10000", frozenset({"10002"})),
+    Transition("71", "Resolve", "10002", frozenset({"3", "10001"}), ("resolution",)),
 )
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
 # issue type id -> (name, subtask, hierarchy level)
@@ -50,7 +54,7 @@ LINK_TYPES = {
     "10002": ("Duplicate", "is duplicated by", "duplicates"),
     "10003": ("Relates", "relates to", "relates to"),
 }
-RESOLUTIONS = {"10000": "Done", "10001": "Won't Do"}
+RESOLUTIONS = {"10000": "Done", "10001": "Won't Do", "10002": "Fixed", "10003": "Duplicate"}
 SPRINT_FIELD = "customfield_10020"
 FLAGGED_FIELD = "customfield_10021"
 IMPEDIMENT = {"id": "10019", "value": "Impediment"}  # the Flagged field's only option
@@ -170,8 +174,10 @@ class JiraIssue:
     watchers: list[str] = field(default_factory=list)  # account ids added explicitly
     text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
-    def transitions(self) -> list[Transition]:
-        return [t for t in WORKFLOW if self.status in t.sources]
+    def transitions(self, screenless: bool = False) -> list[Transition]:
+        """The transitions open now; `screenless`, only those needing no field (what a bulk
+        transition, or a colleague's move in the background, can take)."""
+        return [t for t in WORKFLOW if self.status in t.sources and not (screenless and t.screen)]
 
     def watching(self) -> set[str]:
         """Who watches it: the reporter and every commenter (Jira's auto-watch defaults), and
@@ -309,17 +315,33 @@ class Renderer:
             "self": f"{self.api}/issueLinkType/{type_id}",
         }
 
-    def transition(self, t: Transition) -> dict[str, Any]:
-        return {
+    def transition(self, t: Transition, with_fields: bool = False) -> dict[str, Any]:
+        """One transition; with `expand=transitions.fields`, its screen's fields too."""
+        body: dict[str, Any] = {
             "id": t.id,
             "name": t.name,
             "to": self.status(t.to),
-            "hasScreen": False,
+            "hasScreen": bool(t.screen),
             "isGlobal": False,
             "isInitial": False,
             "isAvailable": True,
             "isConditional": False,
             "isLooped": False,
+        }
+        if with_fields:
+            body["fields"] = {f: self.screen_field(f) for f in t.screen}
+        return body
+
+    def screen_field(self, field_id: str) -> dict[str, Any]:
+        """A transition screen's field (FieldMetadata): only the resolution is ever on one."""
+        return {
+            "required": True,
+            "schema": {"type": "resolution", "system": "resolution"},
+            "name": "Resolution",
+            "key": field_id,
+            "hasDefaultValue": False,
+            "operations": ["set"],
+            "allowedValues": [self.resolution(r) for r in RESOLUTIONS],
         }
 
     def comment(self, issue: JiraIssue, c: JiraComment) -> dict[str, Any]:

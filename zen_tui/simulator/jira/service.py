@@ -45,6 +45,7 @@ from zen_tui.simulator.jira.model import (
     FLAGGED_FIELD,
     PRIORITIES,
     PROJECTS,
+    RESOLUTIONS,
     STATUSES,
     JiraComment,
     JiraHistory,
@@ -57,6 +58,7 @@ from zen_tui.simulator.jira.model import (
     select_fields,
 )
 from zen_tui.simulator.jira.oauth import AtlassianOAuth
+from zen_tui.simulator.jira.screens import screen_values
 from zen_tui.simulator.jira.search import (
     SearchIndex,
     api_version,
@@ -308,8 +310,9 @@ class JiraSim(ServiceSim):
                 self._create(actor, assignee=self.me if rng.random() < 0.5 else actor)
                 return
             issue = self.issues[rng.choice(list(self.issues))]
-            if roll < 0.6 and issue.transitions():
-                self._apply_transition(issue, rng.choice(issue.transitions()).id, actor)
+            if roll < 0.6 and issue.transitions(screenless=True):
+                moves = issue.transitions(screenless=True)
+                self._apply_transition(issue, rng.choice(moves).id, actor)
             else:
                 line = rng.choice(["Any update here?", "Reproduced on staging.", "Merged a fix."])
                 self._comment(issue, actor, adf.from_text(line))
@@ -599,8 +602,9 @@ class JiraSim(ServiceSim):
             result["schema"] = {f.id: f.schema for f in jira_fields.FIELDS}
         if "editmeta" in expand:
             result["editmeta"] = jira_fields.editmeta(render, issue.project)
-        if "transitions" in expand:
-            result["transitions"] = [render.transition(t) for t in issue.transitions()]
+        if "transitions" in expand or "transitions.fields" in expand:
+            with_fields = "transitions.fields" in expand
+            result["transitions"] = [render.transition(t, with_fields) for t in issue.transitions()]
         if "changelog" in expand:
             result["changelog"] = jira_writes.changelog_expand(render, issue)
         return JSONResponse(result)
@@ -736,7 +740,9 @@ class JiraSim(ServiceSim):
         if issue is None:
             return error_collection(404, NOT_FOUND)
         render = self._render(request)
-        items = [render.transition(t) for t in issue.transitions()]
+        expand = {e.strip() for e in request.query_params.get("expand", "").split(",")}
+        with_fields = "transitions.fields" in expand
+        items = [render.transition(t, with_fields) for t in issue.transitions()]
         return JSONResponse({"expand": "transitions", "transitions": items})
 
     def transition(self, request: Request, body: Body) -> Response:
@@ -751,11 +757,20 @@ class JiraSim(ServiceSim):
         )
         if not tid:
             return error_collection(400, errors={"transition": "Transition id is required."})
-        if not self._apply_transition(issue, tid, self.me):
+        chosen = next((t for t in issue.transitions() if t.id == tid), None)
+        if chosen is None:
             return error_collection(400, f"Transition id '{tid}' is not valid for this issue.")
+        values, errors = screen_values(chosen, body.get("fields"))
+        if errors:
+            return error_collection(400, errors=errors)
+        self._apply_transition(issue, tid, self.me, values.get("resolution"))
         return Response(status_code=204)
 
-    def _apply_transition(self, issue: JiraIssue, tid: str, actor: str) -> bool:
+    def _apply_transition(
+        self, issue: JiraIssue, tid: str, actor: str, resolution: str | None = None
+    ) -> bool:
+        """Move the issue; a transition to Done sets `resolution` (its screen's), else the
+        workflow's own post function sets "Done" (and a move out of Done clears it)."""
         chosen = next((t for t in issue.transitions() if t.id == tid), None)
         if chosen is None:
             return False
@@ -763,9 +778,11 @@ class JiraSim(ServiceSim):
         issue.status = chosen.to
         changes: list[tuple[str, Any, Any]] = [("status", before, STATUSES[chosen.to][0])]
         done = STATUSES[chosen.to][2] == "done"
-        if done != (issue.resolution is not None):  # Jira resolves on Done, clears on reopen
-            changes.append(("resolution", None if done else "Done", "Done" if done else None))
-            issue.resolution = "10000" if done else None
+        chosen_res = (resolution or "10000") if done else None
+        if chosen_res != issue.resolution:  # Jira resolves on Done, clears on reopen
+            shown = RESOLUTIONS.get(issue.resolution or ""), RESOLUTIONS.get(chosen_res or "")
+            changes.append(("resolution", *shown))
+            issue.resolution = chosen_res
             issue.resolved = self.world.clock() if done else None
         self._mutated("transition", issue, changes, actor)
         return True
@@ -968,12 +985,17 @@ class JiraSim(ServiceSim):
                 issue = self._find(ref)
                 if issue is None:
                     task.invalid += 1
-                elif self._apply_transition(issue, tid, self.me):
+                elif self._bulk_movable(issue, tid) and self._apply_transition(issue, tid, self.me):
                     task.processed.append(issue.id)
                 else:
                     task.failed[str(issue.id)] = [
                         f"Transition id '{tid}' is not valid for this issue."
                     ]
+
+    def _bulk_movable(self, issue: JiraIssue, tid: str) -> bool:
+        """Bulk transitions set no fields: a transition with a screen is not offered by
+        GET /bulk/issues/transition, and fails here like any other unavailable one."""
+        return any(t.id == tid for t in issue.transitions(screenless=True))
 
 
 def _site(request: Request) -> str:

@@ -13,6 +13,7 @@ from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from msgspec.structs import replace
 from textual import events, on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
@@ -36,6 +37,7 @@ from zen_tui.models import (
     Pane,
     PullDiff,
     PullRequest,
+    ScreenField,
     SectionInfo,
     body_of,
     item_label,
@@ -971,7 +973,46 @@ class DashboardScreen(Screen[None]):
 
         modal = PickerModal(f"Move {self.named(items[:1])} to", list(detail.transitions))
         self._unsay(loading)
-        self.zen.push_dialog(modal, self._then(command, items))
+        self.zen.push_dialog(modal, self._then_screen(command, items, detail.screens))
+
+    def _then_screen(
+        self, command: str, items: list[Item], screens: dict[str, tuple[ScreenField, ...]]
+    ) -> Callable[[str | None], None]:
+        """After the transition is picked: the fields its screen requires, if any, are asked
+        for before anything is queued (Jira refuses the transition without them)."""
+        plain = self._then(command, items)
+
+        def picked(name: str | None) -> None:
+            if name and screens.get(name):
+                self._ask_screen(command, items, name, screens[name])
+            else:
+                plain(name)
+
+        return picked
+
+    @keys_wait
+    @work(group="transition", exit_on_error=False)
+    async def _ask_screen(
+        self, command: str, items: list[Item], name: str, needs: tuple[ScreenField, ...]
+    ) -> None:
+        from zen_tui.ui.screens.modals import PickerModal
+
+        chosen: dict[str, str] = {}
+        for need in needs:
+            if not need.allowed:  # free text (a comment, a date): no list to pick from
+                self._say(
+                    f'"{name}" needs {need.name}; give it with `zen-tui act transition '
+                    f"{items[0].id} transition=NAME fields=JSON` (see docs/cli.md)",
+                    "warning",
+                )
+                return
+            prompt = f'"{name}" on {self.named(items)} needs {need.name}'
+            value = await self.zen.ask_dialog(PickerModal(prompt, list(need.allowed)))
+            if value is None:
+                self._cancelled(command, self.named(items))
+                return
+            chosen[need.key] = value
+        self._send(command, items, name, triage.screen_params(needs, chosen))
 
     @keys_wait
     @work(group="merge", exit_on_error=False)
@@ -1039,8 +1080,13 @@ class DashboardScreen(Screen[None]):
 
         return done
 
-    def _send(self, command: str, items: list[Item], value: str) -> None:
-        actions = triage.build(command, items, value)
+    def _send(
+        self, command: str, items: list[Item], value: str, extra: dict[str, str] | None = None
+    ) -> None:
+        actions = [
+            replace(a, params={**a.params, **extra}) if extra else a
+            for a in triage.build(command, items, value)
+        ]
         for action in actions:  # what I wrote shows in the preview until the server's copy has it
             added = triage.mine_in_preview(action, value)
             if added is not None:

@@ -1,0 +1,94 @@
+"""A Jira transition's screen fields (Get transitions, expand=transitions.fields): which ones
+the client must set, how a refusal names them with their allowed values, and the preview's
+map of them for the dashboard's picker; against the simulator's Resolve (resolution)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zen_tui.models import Action, Issue, ScreenField
+from zen_tui.services.fields import Reader
+from zen_tui.services.jira_parse import match_allowed, screen_fields, screen_refusal
+from zen_tui.simulator.jira.service import JiraSim
+
+from .conftest import section
+
+TEAM = {
+    "required": True,
+    "name": "Team",
+    "schema": {"type": "option", "custom": "select", "customId": 10050},
+    "allowedValues": [{"id": "1", "value": "Core"}, {"id": "2", "value": "Web"}],
+}
+
+
+def parsed(fields: dict[str, Any]) -> tuple[ScreenField, ...]:
+    return screen_fields(Reader("jira", "jira"), {"id": "5", "name": "Close", "fields": fields})
+
+
+def test_only_required_fields_without_a_default_are_needed() -> None:
+    found = parsed(
+        {
+            "customfield_10050": TEAM,
+            "comment": {"required": False, "name": "Comment"},
+            "fixVersions": {"required": True, "hasDefaultValue": True, "name": "Fix versions"},
+            "colour": {"required": True, "name": "Colour", "allowedValues": ["red", "blue"]},
+        }
+    )
+    assert found == (
+        ScreenField("customfield_10050", "Team", ("Core", "Web"), "value"),
+        ScreenField("colour", "Colour", ("red", "blue"), ""),
+    )
+
+
+def test_a_refusal_names_each_missing_field_and_how_to_give_it() -> None:
+    needs = parsed({"customfield_10050": TEAM})
+    refusal = screen_refusal("Close", needs, {})
+    assert refusal is not None and refusal.conflict and not refusal.ok
+    assert refusal.message == (
+        '"Close" needs customfield_10050 (Team) (one of: Core, Web); '
+        'add fields=\'{"customfield_10050": {"value": "..."}}\''
+    )
+    given = match_allowed({"customfield_10050": {"value": "web"}}, needs)
+    assert given == {"customfield_10050": {"value": "Web"}}  # spelt as the server does
+    assert screen_refusal("Close", needs, given) is None
+
+
+async def test_apply_refuses_before_sending_and_sends_the_resolution(
+    sim: Any, sim_client: Any
+) -> None:
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Progress" ORDER BY key'))
+    item = next(i for i in found.items if isinstance(i, Issue))
+    detail = await client.details(item)
+    assert "Resolve" in detail.transitions and "Done" in detail.transitions
+    [need] = detail.screens["Resolve"]
+    assert (need.key, need.allowed) == ("resolution", ("Done", "Won't Do", "Fixed", "Duplicate"))
+    assert "Done" not in detail.screens  # no screen: nothing to ask
+
+    sent = sim.world.counters.mutations.get(("jira", "transition"), 0)
+    bare = Action("transition", item.id, item.account, {"transition": "Resolve"})
+    result = await client.apply(bare, idempotency_key="screen-1")
+    assert not result.ok and result.conflict
+    assert result.message.startswith('"Resolve" needs resolution (one of: Done, Won')
+    assert sim.world.counters.mutations.get(("jira", "transition"), 0) == sent  # none sent
+
+    params = {"transition": "Resolve", "resolution": "FIXED"}
+    resolved = Action("transition", item.id, item.account, params)
+    assert (await client.apply(resolved, idempotency_key="screen-2")).ok
+    issue = jira.issues[item.key]
+    assert (issue.status, issue.resolution) == ("10002", "10002")
+    assert await client.verify(resolved, idempotency_key="screen-2") is True
+
+
+async def test_a_batch_with_fields_moves_one_by_one(sim: Any, sim_client: Any) -> None:
+    """Jira's bulk transition sets no field (its listing leaves such transitions out)."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Review" ORDER BY key'))
+    items = [i for i in found.items if isinstance(i, Issue)][:2]
+    params = {"transition": "Resolve", "resolution": "Duplicate"}
+    actions = [Action("transition", i.id, i.account, params) for i in items]
+    results = await client.bulk_apply(actions, ["b-1", "b-2"], lambda done, total: None)
+    assert all(r.ok for r in results), results
+    assert all(jira.issues[i.key].resolution == "10003" for i in items)
