@@ -170,7 +170,7 @@ async def test_reads_are_paced_by_the_quota_and_writes_are_not(
     points = gw.health().buckets["points"]
     assert (points.limit, points.remaining, points.reset_at) == (100, 80, near(clock.time() + 1000))
     assert points.cost == 10  # learnt from the drop
-    assert points.capacity == near(80 * 0.9 / 10)  # calls: what 90 % of the quota pays for
+    assert points.capacity == 7  # whole calls: what 90 % of the quota pays for (7.2)
     quota = recorder.of(QuotaUpdated)[-1]
     assert (quota.scope, quota.limit, quota.remaining) == ("points", 100, 80)
     while gw.health().buckets["points"].tokens >= 1:
