@@ -149,7 +149,10 @@ class AdaptiveLimiter:
         if self._adapted_until is not None and abs(reset_at - self._adapted_until) <= SAME_RESET:
             allowance = min(allowance, self._allowance)
         self._allowance = allowance
-        self.set_rate(self._allowance, window)
+        # Empty: the report counts the calls made so far (those in flight are taken off
+        # above); a bucket still holding them would count them twice.
+        self._drain()
+        self._bucket = LeakyBucket(allowance, window, self._clock)
         self._adapted_until = reset_at
 
     def settle(self) -> None:

@@ -320,14 +320,27 @@ def test_a_bucket_never_lends_more_than_its_capacity_plus_what_drained(seed: int
 
 
 def test_a_new_rate_starts_from_what_the_old_rate_drained() -> None:
-    # Tokens freed at the old pace before a quota report stay free; losing them would stall
-    # calls that the server's budget allows.
+    # Tokens freed at the old pace stay free; losing them would stall calls that the
+    # server's budget allows.
     clock = FakeClock()
     bucket = AdaptiveLimiter(10, 1, clock)
     assert sum(bucket.try_take() for _ in range(10)) == 10
     clock.advance(0.5)  # 5 tokens drained at 10/s
-    bucket.adapt(30, clock.time() + 1.0)  # 30 more this second, 10 of them in flight: 20/s
-    assert bucket.tokens() == near(15)
+    bucket.set_rate(20, 1)
+    clock.advance(0.5)  # the configured window (10 a second) lets calls go again
+    assert bucket.tokens() == near(10)  # the bucket drained at 20/s; the window allows 10
+
+
+def test_a_report_counts_the_calls_it_saw_once() -> None:
+    # The calls answered are in the server's remaining; those in flight may not be: the
+    # allowance is what the report allows less those, all of it free at once.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(10, 1, clock)
+    assert sum(bucket.try_take() for _ in range(10)) == 10
+    for _ in range(4):
+        bucket.settle()  # answered: counted in the report
+    bucket.adapt(30, clock.time() + 1.0)  # 6 still in flight
+    assert bucket.tokens() == near(24) and bucket.max_rate == 24
 
 
 @pytest.mark.parametrize("seed", range(10))
