@@ -718,6 +718,7 @@ class Gateway:
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         call.sent = self._cache.sent(self._clock.time())
+        answered = False
         try:
             response = await self._http()[1].send(
                 call.method,
@@ -727,6 +728,7 @@ class Gateway:
                 json=call.json,
                 data=call.data,
             )
+            answered = True
         except BodyTooLarge as exc:
             raise _too_large(ctx, exc) from None
         except RedirectRefused as exc:
@@ -736,8 +738,8 @@ class Gateway:
             raise ApiError(**ctx.kw(), message=message) from None
         except httpx.TransportError as exc:
             raise transport_failure(exc, ctx) from None
-        finally:  # answered: its report below counts it, if the server did
-            _settle(call)
+        finally:  # answered: its report below counts it; else it may count until the reset
+            _settle(call, answered=answered)
         if response.moved is not None:
             self._remember_move(call, response.moved)
         fields = _fields(response)
@@ -1114,10 +1116,10 @@ def _validators(entry: CachedEntry | None) -> dict[str, str]:
     return headers
 
 
-def _settle(call: _Call) -> None:
+def _settle(call: _Call, *, answered: bool = True) -> None:
     """The buckets `call` took tokens of hear that it is in flight no more."""
     for bucket in call.held:
-        bucket.settle()
+        bucket.settle(answered=answered)
     call.held.clear()
 
 

@@ -89,6 +89,7 @@ class AdaptiveLimiter:
         "cost",
         "in_flight",
         "limit",
+        "lost",
         "remaining",
         "reset_at",
     )
@@ -104,6 +105,7 @@ class AdaptiveLimiter:
         self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
         self._seq = itertools.count()
         self.in_flight = 0  # calls sent whose answer has not come: the server may not count
+        self.lost = 0  # calls sent whose answer never came (cancelled, timed out): until a reset
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
@@ -126,6 +128,7 @@ class AdaptiveLimiter:
             self._adapted_until = None
             self._bucket = LeakyBucket(*self._configured, self._clock)
             self._starts.clear()
+            self.lost = 0
         window = self._configured[1]
         now = self._clock.monotonic()
         while self._starts and now - self._starts[0] >= window:
@@ -145,7 +148,7 @@ class AdaptiveLimiter:
         window = reset_at - self._clock.time()
         if window <= 0:
             return
-        allowance = max(0, calls - self.in_flight)
+        allowance = max(0, calls - self.in_flight - self.lost)
         if self._adapted_until is not None and abs(reset_at - self._adapted_until) <= SAME_RESET:
             allowance = min(allowance, self._allowance)
         self._allowance = allowance
@@ -155,9 +158,12 @@ class AdaptiveLimiter:
         self._bucket = LeakyBucket(allowance, window, self._clock)
         self._adapted_until = reset_at
 
-    def settle(self) -> None:
-        """A call that took a token has its answer (or never went out)."""
+    def settle(self, *, answered: bool = True) -> None:
+        """A call that took a token has its answer, or never went out; or (not `answered`)
+        went out and will have none: the server may have counted it, until its reset."""
         self.in_flight = max(0, self.in_flight - 1)
+        if not answered:
+            self.lost += 1
 
     def _left(self) -> int:
         """Calls the server's window still allows (call after _drain)."""
@@ -207,6 +213,7 @@ class AdaptiveLimiter:
             and not self._bucket.level
             and not self._starts
             and not self.in_flight
+            and not self.lost
             and self._paused_until <= self._clock.monotonic()
             and self._adapted_until is None
             and self.remaining is None
