@@ -72,7 +72,15 @@ from .events import (
     WaitingForToken,
 )
 from .identity import PROCESS, Fingerprinter
-from .limiter import BucketGauge, CostMeter, Priority, ScopedLimiter, TokenTimeout, member_scope
+from .limiter import (
+    AdaptiveLimiter,
+    BucketGauge,
+    CostMeter,
+    Priority,
+    ScopedLimiter,
+    TokenTimeout,
+    member_scope,
+)
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .pauses import PauseBook, SharedPauses
@@ -131,6 +139,9 @@ class _Call(msgspec.Struct):
     sent: Sent | None = None  # when the last attempt went out: the answer is as new
     retried: bool = False
     retries: int = 0  # RetryScheduled events published for this call
+    # Buckets this attempt took a token of, until its answer comes: in flight, the server
+    # may not have counted it in the budget it reports meanwhile.
+    held: list[AdaptiveLimiter] = msgspec.field(default_factory=list)
 
 
 class _ReadOnce:
@@ -656,8 +667,11 @@ class Gateway:
         return await call.deadline.bound(partial(send, call), partial(self._expired, call, None))
 
     async def _limiter_step(self, call: _Call, send: Send) -> Answer:
-        await self._take_token(call)
-        return await send(call)
+        try:
+            await self._take_token(call)
+            return await send(call)
+        finally:  # an attempt that never reached the wire (or failed there) is in flight no more
+            _settle(call)
 
     def _budget(self, priority: Priority, total_timeout: float | None) -> float:
         if total_timeout is not None:
@@ -704,6 +718,7 @@ class Gateway:
         ctx = self._context(call)
         headers = {**(call.headers or {}), **call.validators}
         call.sent = self._cache.sent(self._clock.time())
+        answered = False
         try:
             response = await self._http()[1].send(
                 call.method,
@@ -713,6 +728,7 @@ class Gateway:
                 json=call.json,
                 data=call.data,
             )
+            answered = True
         except BodyTooLarge as exc:
             raise _too_large(ctx, exc) from None
         except RedirectRefused as exc:
@@ -722,6 +738,8 @@ class Gateway:
             raise ApiError(**ctx.kw(), message=message) from None
         except httpx.TransportError as exc:
             raise transport_failure(exc, ctx) from None
+        finally:  # answered: its report below counts it; else it may count until the reset
+            _settle(call, answered=answered)
         if response.moved is not None:
             self._remember_move(call, response.moved)
         fields = _fields(response)
@@ -790,6 +808,7 @@ class Gateway:
                 if not bucket.try_take():
                     self._publish(WaitingForToken, scope=waiting, wait=bucket.wait_time())
                     await bucket.take(call.priority, self._queue_wait(call))
+                call.held.append(bucket)
             waiting = None
             window = self._limiter.window
             if window is not None and self._profile.creates(call.method, call.path):
@@ -1095,6 +1114,13 @@ def _validators(entry: CachedEntry | None) -> dict[str, str]:
     if entry.last_modified:
         headers["If-Modified-Since"] = entry.last_modified
     return headers
+
+
+def _settle(call: _Call, *, answered: bool = True) -> None:
+    """The buckets `call` took tokens of hear that it is in flight no more."""
+    for bucket in call.held:
+        bucket.settle(answered=answered)
+    call.held.clear()
 
 
 async def _verified(

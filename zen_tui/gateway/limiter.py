@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 from collections import deque
 from enum import IntEnum
 
@@ -69,18 +70,26 @@ class LeakyBucket:
 
 
 class AdaptiveLimiter:
-    """A leaky bucket whose rate can change and which can be paused until a reset."""
+    """A leaky bucket whose rate can change and which can be paused until a reset, capped by
+    the calls the server's window allows: never more than `configured` calls in any period
+    (the server's window may start at any moment), and after a report, until its reset, no
+    more than what it allowed (`adapt`). The leaky bucket alone would let a full bucket go
+    at once and then refill as much again before the window ends: twice the budget."""
 
     __slots__ = (
         "_adapted_until",
+        "_allowance",
         "_bucket",
         "_clock",
         "_configured",
         "_paused_until",
         "_queue",
         "_seq",
+        "_starts",
         "cost",
+        "in_flight",
         "limit",
+        "lost",
         "remaining",
         "reset_at",
     )
@@ -90,9 +99,13 @@ class AdaptiveLimiter:
         self._configured = (max_rate, time_period)
         self._bucket = LeakyBucket(max_rate, time_period, clock)
         self._adapted_until: float | None = None  # epoch; the header-derived rate holds until
+        self._allowance = 0  # calls left until _adapted_until (while adapted)
+        self._starts: deque[float] = deque()  # monotonic: calls of the configured windows
         self._paused_until = 0.0  # monotonic
         self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
         self._seq = itertools.count()
+        self.in_flight = 0  # calls sent whose answer has not come: the server may not count
+        self.lost = 0  # calls sent whose answer never came (cancelled, timed out): until a reset
         self.limit: int | None = None
         self.remaining: int | None = None
         self.reset_at: float | None = None
@@ -114,20 +127,70 @@ class AdaptiveLimiter:
             # bucket applies, empty.
             self._adapted_until = None
             self._bucket = LeakyBucket(*self._configured, self._clock)
+            self._starts.clear()
+            self.lost = 0
+        window = self._configured[1]
+        now = self._clock.monotonic()
+        while self._starts and now - self._starts[0] >= window:
+            self._starts.popleft()
 
     def set_rate(self, max_rate: float, time_period: float) -> None:
         self._drain()
         self._bucket = LeakyBucket(max_rate, time_period, self._clock, self._bucket.level)
 
-    def adapt(self, max_rate: float, reset_at: float) -> None:
-        """Follow a server-reported quota until `reset_at` (epoch), then the configured rate."""
+    def adapt(self, calls: int, reset_at: float) -> None:
+        """Until `reset_at` (epoch), at most `calls` more, less those in flight (the server
+        may not have counted them yet); bursts as the bucket allows, the rest refilling
+        evenly until the reset. Then the configured rate. A later report of the same window
+        lowers what is left, never raises it: each report's bound holds (90 % of 11 is 9,
+        and after one call 90 % of 10 is 9 again). A reset already past says nothing of the
+        window now running (an answer that came late): it changes nothing."""
         window = reset_at - self._clock.time()
-        if window <= 0:  # already reset: nothing to follow
-            self._adapted_until = None
-            self.set_rate(*self._configured)
+        if window <= 0:
             return
-        self.set_rate(max_rate, window)
+        allowance = max(0, calls - self.in_flight - self.lost)
+        if self._adapted_until is not None and abs(reset_at - self._adapted_until) <= SAME_RESET:
+            allowance = min(allowance, self._allowance)
+        self._allowance = allowance
+        # Empty: the report counts the calls made so far (those in flight are taken off
+        # above); a bucket still holding them would count them twice.
+        self._drain()
+        self._bucket = LeakyBucket(allowance, window, self._clock)
         self._adapted_until = reset_at
+
+    def settle(self, *, answered: bool = True) -> None:
+        """A call that took a token has its answer, or never went out; or (not `answered`)
+        went out and will have none: the server may have counted it, until its reset."""
+        self.in_flight = max(0, self.in_flight - 1)
+        if not answered:
+            self.lost += 1
+
+    def _left(self) -> int:
+        """Calls the server's window still allows (call after _drain)."""
+        if self._adapted_until is not None:
+            return self._allowance
+        return max(1, math.floor(self._configured[0])) - len(self._starts)
+
+    def _window_wait(self, position: int) -> float:
+        """Seconds until the window allows the waiter at `position` (call after _drain)."""
+        beyond = position + 1 - self._left()
+        if beyond <= 0:
+            return 0.0
+        if self._adapted_until is not None:
+            return self._adapted_until - self._clock.time()
+        if beyond > len(self._starts):  # after calls queued ahead, which go no sooner than now
+            return self._configured[1]
+        # The configured window: the `beyond`-th oldest call must leave it first.
+        oldest = self._starts[beyond - 1]
+        return oldest + self._configured[1] - self._clock.monotonic()
+
+    def _spend(self) -> None:
+        self._bucket.level += 1
+        self.in_flight += 1
+        if self._adapted_until is not None:
+            self._allowance -= 1
+        else:
+            self._starts.append(self._clock.monotonic())
 
     def pause_for(self, seconds: float) -> bool:
         """No token for `seconds` (a pause already longer stays); True if it is longer now."""
@@ -143,19 +206,23 @@ class AdaptiveLimiter:
         return self._clock.time() + left if left > 0 else None
 
     def idle(self) -> bool:
-        """As a new bucket would be: nothing spent, paused, queued or reported."""
+        """As a new bucket would be: nothing spent, in flight, paused, queued or reported."""
         self._drain()
         return (
             not self._queue
             and not self._bucket.level
+            and not self._starts
+            and not self.in_flight
+            and not self.lost
             and self._paused_until <= self._clock.monotonic()
             and self._adapted_until is None
             and self.remaining is None
         )
 
     def tokens(self) -> float:
+        """Calls that may go now: what the bucket holds, within what the window allows."""
         self._drain()
-        return max(0.0, self._bucket.capacity - self._bucket.level)
+        return max(0.0, min(self._bucket.capacity - self._bucket.level, self._left()))
 
     def gauge(self) -> BucketGauge:
         return BucketGauge(
@@ -174,13 +241,14 @@ class AdaptiveLimiter:
         pause = self._paused_until - self._clock.monotonic()
         bucket = self._bucket
         needed = bucket.level + position + 1 - bucket.capacity
-        return max(pause, needed / bucket.rate if needed > 0 else 0.0, 0.0)
+        bucket_wait = needed / bucket.rate if needed > 0 else 0.0
+        return max(pause, bucket_wait, self._window_wait(position), 0.0)
 
     def try_take(self) -> bool:
         """Take a token now if nobody queues and one is ready (the common case)."""
         if self._queue or self.wait_time() > 0:
             return False
-        self._bucket.level += 1
+        self._spend()
         return True
 
     async def take(self, priority: Priority, deadline: float) -> float:
@@ -195,7 +263,7 @@ class AdaptiveLimiter:
                 position = self._queue.index(ticket)
                 wait = self.wait_time(position)
                 if wait <= 0:  # room for everyone ahead of us and for us
-                    self._bucket.level += 1
+                    self._spend()
                     return self._clock.monotonic() - start
                 remaining = deadline - (self._clock.monotonic() - start)
                 if wait > remaining:
@@ -304,9 +372,9 @@ class ScopedLimiter:
         adaptive: bool = True,
         cost: float | None = None,
     ) -> AdaptiveLimiter:
-        """Record what the server reported; if adaptive, spend at most safety * remaining.
-        `cost`: what one call spends of it, where the server counts in points (a token is
-        one call): the bucket then holds safety * remaining / cost calls."""
+        """Record what the server reported; if adaptive, spend at most safety * remaining
+        until the reset, less the calls in flight. `cost`: what one call spends of it, where
+        the server counts in points (a token is one call): safety * remaining / cost calls."""
         bucket = self.bucket(scope)
         if _older(remaining, reset_at, bucket):
             return bucket
@@ -315,7 +383,8 @@ class ScopedLimiter:
         bucket.reset_at = reset_at
         bucket.cost = cost
         if adaptive and remaining is not None and reset_at is not None:
-            bucket.adapt(max(1.0, remaining * self._safety / max(cost or 1.0, 1.0)), reset_at)
+            calls = math.floor(remaining * self._safety / max(cost or 1.0, 1.0) + 1e-9)
+            bucket.adapt(calls, reset_at)
         return bucket
 
     def pause_until(self, scope: str, retry_at: float) -> bool:

@@ -34,8 +34,11 @@ class Server:
     window: int
     used: Counter[int] = field(default_factory=Counter)  # calls counted per window
     refused: Counter[int] = field(default_factory=Counter)  # calls past the quota
+    arrived: Counter[int] = field(default_factory=Counter)  # calls received per window
+    # Each report as the client gets it: (window, remaining, calls of the window by then).
+    reports: list[tuple[int, int, int]] = field(default_factory=list)
     answers: list[tuple[asyncio.Future[None], httpx.Response]] = field(default_factory=list)
-    prompt: bool = False  # answer at once (while time moves) instead of when the test says
+    prompt: bool = False  # answer at once instead of when the test says
 
     def window_of(self, now: float) -> int:
         return math.floor(now / self.window)
@@ -44,6 +47,7 @@ class Server:
         # The server counts the call when it arrives; its answer leaves when the test says.
         w = self.window_of(self.clock.time())
         reset = (w + 1) * self.window
+        self.arrived[w] += 1
         if self.used[w] >= self.limit:
             self.refused[w] += 1
             response = self._answer(403, 0, reset, {"message": "API rate limit exceeded"})
@@ -54,6 +58,8 @@ class Server:
             release = asyncio.get_running_loop().create_future()
             self.answers.append((release, response))
             await release
+        remaining = int(response.headers["x-ratelimit-remaining"])
+        self.reports.append((w, remaining, self.arrived[w]))  # the gateway reads it next
         return response
 
     def _answer(self, status: int, remaining: int, reset: int, body: object) -> httpx.Response:
@@ -64,6 +70,14 @@ class Server:
             "x-ratelimit-resource": "core",
         }
         return httpx.Response(status, json=body, headers=headers)
+
+    def past_reports(self, safety: float) -> list[str]:
+        """Reports after which more calls came in their window than safety x remaining."""
+        return [
+            f"window {w}: {self.arrived[w] - then} calls after a report of {left} left"
+            for w, left, then in self.reports
+            if self.arrived[w] - then > math.floor(left * safety + 1e-9)
+        ]
 
     def parked(self) -> list[asyncio.Future[None]]:
         return [f for f, _ in self.answers if not f.done()]
@@ -100,16 +114,19 @@ async def _play(seed: int, make_gateway: Any, clock: FakeClock) -> None:
                     rng.choice(parked).set_result(None)
                     heard = heard or [clock.time()]
                 await _turns()
-        else:  # the answers on their way land in any order, then time moves on
-            rng.shuffle(parked)
-            for release in parked:
-                release.set_result(None)
-            heard = heard or ([clock.time()] if parked else [])
+        else:  # time moves on: the answers on their way land first, or stay out (slow server)
+            slow = rng.random() < 0.5
+            if not slow:
+                rng.shuffle(parked)
+                for release in parked:
+                    release.set_result(None)
+                heard = heard or ([clock.time()] if parked else [])
             jump = rng.choice((1.0, server.window / 4, float(server.window)))
-            steps.append(f"+{jump:g}s")
+            steps.append(f"+{jump:g}s{' slow' if slow else ''}")
             # Through the clock's own sleep, so every wait due meanwhile ends at its time
-            # (a token waiter sends when it would have); meanwhile the server answers at once.
-            server.prompt = True
+            # (a token waiter sends when it would have); meanwhile a prompt server answers at
+            # once, a slow one holds those answers too, still counting the calls it received.
+            server.prompt = not slow
             await clock.sleep(jump)
             server.prompt = False
         if heard:
@@ -120,6 +137,8 @@ async def _play(seed: int, make_gateway: Any, clock: FakeClock) -> None:
                 f"{server.window}s in windows {over} (budget heard in window {learnt - 1}); "
                 f"last steps: {' '.join(steps[-15:])}"
             )
+        past = server.past_reports(settings.rate_limit.safety_factor)
+        assert not past, f"seed {seed}: {past[:3]}; last steps: {' '.join(steps[-15:])}"
     for release in server.parked():
         release.set_result(None)
     for call in calls:

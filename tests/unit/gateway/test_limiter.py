@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 
 import httpx
@@ -105,7 +106,9 @@ def test_set_rate_changes_the_drain_rate() -> None:
     bucket = AdaptiveLimiter(10, 1, clock)
     assert sum(bucket.try_take() for _ in range(10)) == 10  # full
     bucket.set_rate(2, 1)
-    assert bucket.wait_time() == near(0.5)
+    # The bucket's next token is 0.5 s away, but 10 calls in the last second fill the
+    # configured window (10 a second) until the first of them leaves it.
+    assert bucket.wait_time() == near(1.0)
     clock.advance(1)
     assert bucket.tokens() == near(2)
 
@@ -116,7 +119,7 @@ def test_adapted_rate_holds_until_the_reset_then_the_configured_rate_returns() -
     limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)
     bucket = limiter.observe("default", 600, 0, clock.time() + 60.0)
     assert (bucket.max_rate, bucket.time_period) == (1.0, near(60))
-    assert bucket.try_take() and not bucket.try_take()
+    assert not bucket.try_take()  # none left: the server would refuse it until the reset
     clock.advance(30)  # mid-window: still the header's pace
     limiter.observe("default", None, None, None)  # an ordinary answer, no quota headers
     assert bucket.max_rate == 1.0 and bucket.wait_time() == near(30)
@@ -133,8 +136,10 @@ def test_a_new_report_moves_the_reset_and_a_past_reset_is_ignored() -> None:
     bucket = limiter.observe("core", 5000, 20, clock.time() + 100.0)  # a fresh window
     clock.advance(50)
     assert bucket.max_rate == near(18) and bucket.time_period == near(100)
-    limiter.observe("core", 5000, 0, clock.time() - 1.0)  # stale reset: use the configured rate
-    assert (bucket.max_rate, bucket.time_period) == (50.0, 1.0)
+    # A late answer of a window already over says nothing of the one running: the configured
+    # 50/s it once brought back would spend past this window's 20.
+    limiter.observe("core", 5000, 0, clock.time() - 1.0)
+    assert bucket.max_rate == near(18) and bucket.time_period == near(100)
 
 
 def test_an_older_report_of_the_same_window_hands_back_no_calls() -> None:
@@ -315,14 +320,27 @@ def test_a_bucket_never_lends_more_than_its_capacity_plus_what_drained(seed: int
 
 
 def test_a_new_rate_starts_from_what_the_old_rate_drained() -> None:
-    # Tokens freed at the old pace before a quota report stay free; losing them would stall
-    # calls that the server's budget allows.
+    # Tokens freed at the old pace stay free; losing them would stall calls that the
+    # server's budget allows.
     clock = FakeClock()
     bucket = AdaptiveLimiter(10, 1, clock)
     assert sum(bucket.try_take() for _ in range(10)) == 10
     clock.advance(0.5)  # 5 tokens drained at 10/s
     bucket.set_rate(20, 1)
-    assert bucket.tokens() == near(15)
+    clock.advance(0.5)  # the configured window (10 a second) lets calls go again
+    assert bucket.tokens() == near(10)  # the bucket drained at 20/s; the window allows 10
+
+
+def test_a_report_counts_the_calls_it_saw_once() -> None:
+    # The calls answered are in the server's remaining; those in flight may not be: the
+    # allowance is what the report allows less those, all of it free at once.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(10, 1, clock)
+    assert sum(bucket.try_take() for _ in range(10)) == 10
+    for _ in range(4):
+        bucket.settle()  # answered: counted in the report
+    bucket.adapt(30, clock.time() + 1.0)  # 6 still in flight
+    assert bucket.tokens() == near(24) and bucket.max_rate == 24
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -353,12 +371,15 @@ async def test_a_sliding_window_admits_limit_starts_per_window_and_waits_no_long
 
 
 def test_a_quota_that_resets_within_a_second_is_still_followed() -> None:
-    # Remaining 0, reset in half a second: one call in that half second, not the configured 10/s.
+    # Remaining 0, reset in half a second: not the configured 10/s, and no call at all before
+    # the reset (the server would refuse it), then the configured rate.
     clock = FakeClock()
     limiter = ScopedLimiter({"default": (10.0, 1.0)}, clock)
     bucket = limiter.observe("default", 5000, 0, clock.time() + 0.5)
     assert (bucket.max_rate, bucket.time_period) == (1.0, near(0.5))
-    assert bucket.try_take() and not bucket.try_take()
+    assert not bucket.try_take() and bucket.wait_time() == near(0.5)
+    clock.advance(0.5)
+    assert bucket.try_take()
 
 
 def test_a_rate_below_one_call_per_period_still_admits_one_call_per_period() -> None:
@@ -373,8 +394,9 @@ def test_a_rate_below_one_call_per_period_still_admits_one_call_per_period() -> 
 async def test_queued_takers_each_spend_one_token_in_priority_order_and_report_their_wait(
     seed: int,
 ) -> None:
-    """A burst of random-priority callers on an empty bucket: the k-th token past capacity is
-    granted exactly k / rate later (each waiter spends one token, no more), interactive
+    """A burst of random-priority callers on an empty bucket: the k-th token is granted once
+    the window lets it, `period * (k // capacity)` later (a bucket refilling within the
+    period would send up to twice its count in one: each waiter spends one token), interactive
     callers go first, each reports the seconds it waited, and one that cannot be served
     within its deadline leaves at once with the time its token would come."""
     rng = random.Random(seed)
@@ -392,16 +414,20 @@ async def test_queued_takers_each_spend_one_token_in_priority_order_and_report_t
     n = rng.randint(capacity + 3, capacity + 12)
     priorities = [rng.choice(list(Priority)) for _ in range(n)]
     await asyncio.gather(*(take(p) for p in priorities))
-    rate = capacity / period
     for k, (at, _, waited) in enumerate(granted):
-        assert at == pytest.approx(max(0, k - capacity + 1) / rate, abs=1e-6)
+        assert at == pytest.approx(period * (k // capacity), abs=1e-6)
         assert waited == pytest.approx(at, abs=1e-6)
-    queued = [p for at, p, _ in granted if at > 0]
-    assert queued == sorted(queued)  # every waiting interactive caller before any background
+    # Every waiting interactive caller before any background (or at the same moment).
+    queued = {p: [at for at, q, _ in granted if at > 0 and q is p] for p in Priority}
+    assert max(queued[Priority.INTERACTIVE], default=0) <= min(
+        queued[Priority.BACKGROUND], default=math.inf
+    )
+    while bucket.try_take():  # the window's last calls
+        pass
     before = (clock.time(), len(clock.sleeps))
     with pytest.raises(TokenTimeout) as info:
-        await bucket.take(Priority.INTERACTIVE, deadline=0.5 / rate)
-    assert info.value.retry_at == near(before[0] + 1 / rate)
+        await bucket.take(Priority.INTERACTIVE, deadline=0.5 * period)
+    assert info.value.retry_at == near(before[0] + period)
     assert (clock.time(), len(clock.sleeps)) == before  # left without waiting
 
 
@@ -530,7 +556,7 @@ async def test_a_token_a_sliver_away_comes_on_a_fake_clock_at_today_s_epoch() ->
     limiter = AdaptiveLimiter(3.0, 60.0, clock)
     for _ in range(3):
         assert limiter.try_take()
-    clock.advance(20.0 - 1e-7)  # a token is due in less than one float step
+    clock.advance(60.0 - 1e-7)  # a token is due in less than one float step
     before = clock.monotonic()
     await asyncio.wait_for(limiter.take(Priority.BACKGROUND, 60.0), timeout=5.0)
     assert clock.monotonic() - before < 1e-6

@@ -170,7 +170,7 @@ async def test_reads_are_paced_by_the_quota_and_writes_are_not(
     points = gw.health().buckets["points"]
     assert (points.limit, points.remaining, points.reset_at) == (100, 80, near(clock.time() + 1000))
     assert points.cost == 10  # learnt from the drop
-    assert points.capacity == near(80 * 0.9 / 10)  # calls: what 90 % of the quota pays for
+    assert points.capacity == 7  # whole calls: what 90 % of the quota pays for (7.2)
     quota = recorder.of(QuotaUpdated)[-1]
     assert (quota.scope, quota.limit, quota.remaining) == ("points", 100, 80)
     while gw.health().buckets["points"].tokens >= 1:
@@ -180,8 +180,10 @@ async def test_reads_are_paced_by_the_quota_and_writes_are_not(
     assert paced.value.scope is None  # the account's quota, not one endpoint's
     assert paced.value.retry_at is not None and paced.value.retry_at > clock.time() + 60
     start = clock.time()
-    await gw.request("POST", "/rest/api/3/issue/ZEN-1/comment")  # a triage write: at once
-    assert comment.call_count == 1 and clock.time() == start
+    await gw.request("POST", "/rest/api/3/issue/ZEN-1/comment")  # a triage write: not paced
+    # by the points quota (an hour away); at most the second the reads above spent of the
+    # account's 10 calls a second.
+    assert comment.call_count == 1 and clock.time() - start <= 1.0
 
 
 async def test_unreadable_headers_are_said_once_and_change_nothing(
