@@ -149,13 +149,20 @@ class AdaptiveLimiter:
         if window <= 0:
             return
         allowance = max(0, calls - self.in_flight - self.lost)
-        if self._adapted_until is not None and abs(reset_at - self._adapted_until) <= SAME_RESET:
+        same = self._adapted_until is not None and abs(reset_at - self._adapted_until) <= SAME_RESET
+        if same:
             allowance = min(allowance, self._allowance)
         self._allowance = allowance
-        # Empty: the report counts the calls made so far (those in flight are taken off
-        # above); a bucket still holding them would count them twice.
         self._drain()
-        self._bucket = LeakyBucket(allowance, window, self._clock)
+        # The allowance is the bound; the bucket paces it: a burst of at most the configured
+        # bucket's size, then the rest evenly until the reset. Its level carries over from a
+        # report of the same window (each answer brings one: a fresh, empty bucket at each
+        # would let a burst through per answer and spend the window's allowance early, the
+        # polls then stopped until the reset). It counts no call against the budget (the
+        # allowance does), so carrying it counts nothing twice.
+        burst = max(1.0, min(float(allowance), self._configured[0]))
+        level = self._bucket.level if same else 0.0
+        self._bucket = LeakyBucket(burst, window * burst / max(allowance, 1), self._clock, level)
         self._adapted_until = reset_at
 
     def settle(self, *, answered: bool = True) -> None:

@@ -333,9 +333,10 @@ def test_a_new_rate_starts_from_what_the_old_rate_drained() -> None:
 
 def test_a_report_counts_the_calls_it_saw_once() -> None:
     # The calls answered are in the server's remaining; those in flight may not be: the
-    # allowance is what the report allows less those, all of it free at once.
+    # allowance is what the report allows less those, all of it free at once (it is less
+    # than the configured bucket's size, the largest burst).
     clock = FakeClock()
-    bucket = AdaptiveLimiter(10, 1, clock)
+    bucket = AdaptiveLimiter(30, 1, clock)
     assert sum(bucket.try_take() for _ in range(10)) == 10
     for _ in range(4):
         bucket.settle()  # answered: counted in the report
@@ -586,3 +587,24 @@ async def test_a_rate_limited_error_names_the_narrower_limit_it_pauses(router, m
         with pytest.raises(RateLimited) as limited:
             await github.request("GET", "/repos/a/b/issues")
         assert limited.value.scope is None
+
+
+def test_reports_of_one_window_pace_its_allowance_to_the_reset() -> None:
+    # Each answer brings a report: the bucket's level carries over within the window, so the
+    # allowance is spread to the reset (a burst of the configured size at most), not spent
+    # at the first answers with the polls then stopped until the reset.
+    clock = FakeClock()
+    bucket = AdaptiveLimiter(5, 1, clock)
+    reset = clock.time() + 100.0
+    sent: list[float] = []
+    remaining = 50
+    while clock.time() < reset - 0.5:
+        if bucket.try_take():
+            sent.append(clock.time())
+            bucket.settle()
+            remaining -= 1
+            bucket.adapt(remaining, reset)
+        clock.advance(0.5)
+    assert len(sent) <= 50  # the bound
+    assert sent[-1] >= reset - 10.0  # still polling near the reset
+    assert sum(1 for s in sent if s < clock.time() - 50) <= 30  # not all early
