@@ -1,59 +1,35 @@
 """Jira simulator: transitions with a screen (Resolve requires the resolution), as Jira's
-Get transitions (expand=transitions.fields), Transition issue and bulk transitions document."""
+Get transitions (expand=transitions.fields), Transition issue and bulk transitions document.
+On conftest's `jira` site (seed 7) and its `jira_client`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
-from tests.helpers import ManualClock, mounted_client
-from tests.simulator.jira_helpers import API, EMAIL, NOW, TOKEN, basic
-from zen_tui.simulator.core.world import World
+from tests.helpers import ManualClock
+from tests.simulator.jira_helpers import API
 from zen_tui.simulator.jira.service import JiraSim
 
 RESOLVE = "71"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
-
-
-@pytest.fixture
-def world(clock: ManualClock) -> World:
-    return World(seed=7, size=1000, clock=clock)
-
-
-@pytest.fixture
-def jira(world: World) -> JiraSim:
-    sim = JiraSim(world, TOKEN, EMAIL)
-    world.add(sim)
-    return sim
-
-
-@pytest.fixture
-async def client(jira: JiraSim) -> AsyncIterator[httpx.AsyncClient]:
-    async with mounted_client(jira, headers=basic()) as c:
-        yield c
 
 
 def in_progress(jira: JiraSim, n: int = 1) -> list[str]:
     return [i.key for i in jira.issues.values() if i.status == "3"][:n]
 
 
-def post(client: httpx.AsyncClient, key: str, body: dict) -> object:
-    return client.post(f"{API}/issue/{key}/transitions", json=body)
+def post(jira_client: httpx.AsyncClient, key: str, body: dict) -> object:
+    return jira_client.post(f"{API}/issue/{key}/transitions", json=body)
 
 
 async def test_expand_fields_lists_the_required_resolution_and_its_values(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_progress(jira)
-    plain = (await client.get(f"{API}/issue/{key}/transitions")).json()["transitions"]
+    plain = (await jira_client.get(f"{API}/issue/{key}/transitions")).json()["transitions"]
     assert all("fields" not in t for t in plain)  # only with the expand
-    r = await client.get(f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"})
+    r = await jira_client.get(
+        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
+    )
     moves = {t["id"]: t for t in r.json()["transitions"]}
     assert moves["31"]["hasScreen"] is False and moves["31"]["fields"] == {}
     resolve = moves[RESOLVE]
@@ -68,57 +44,61 @@ async def test_expand_fields_lists_the_required_resolution_and_its_values(
 
 
 async def test_missing_required_field_is_400_errors_and_nothing_moves(
-    client: httpx.AsyncClient, jira: JiraSim, world: World
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_progress(jira)
-    r = await post(client, key, {"transition": {"id": RESOLVE}})
+    r = await post(jira_client, key, {"transition": {"id": RESOLVE}})
     assert r.status_code == 400
     assert r.json() == {"errorMessages": [], "errors": {"resolution": "Resolution is required."}}
     r = await post(
-        client, key, {"transition": {"id": RESOLVE}, "fields": {"resolution": {"name": "Nope"}}}
+        jira_client,
+        key,
+        {"transition": {"id": RESOLVE}, "fields": {"resolution": {"name": "Nope"}}},
     )
     assert r.status_code == 400 and "resolution" in r.json()["errors"]
     assert jira.issues[key].status == "3" and jira.issues[key].resolution is None
-    assert world.counters.mutations.get(("jira", "transition"), 0) == 0
+    assert jira.world.counters.mutations.get(("jira", "transition"), 0) == 0
 
 
 async def test_resolution_by_name_or_id_is_set_and_shown_on_the_issue(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     by_name, by_id = in_progress(jira, 2)
     body = {"transition": {"id": RESOLVE}, "fields": {"resolution": {"name": "fixed"}}}
-    assert (await post(client, by_name, body)).status_code == 204
+    assert (await post(jira_client, by_name, body)).status_code == 204
     body = {"transition": {"id": RESOLVE}, "fields": {"resolution": {"id": "10003"}}}
-    assert (await post(client, by_id, body)).status_code == 204
+    assert (await post(jira_client, by_id, body)).status_code == 204
     for key, name in ((by_name, "Fixed"), (by_id, "Duplicate")):
-        fields = (await client.get(f"{API}/issue/{key}")).json()["fields"]
+        fields = (await jira_client.get(f"{API}/issue/{key}")).json()["fields"]
         assert fields["status"]["name"] == "Done"
         assert fields["resolution"]["name"] == name and fields["resolutiondate"]
 
 
 async def test_a_field_the_screen_lacks_cannot_be_set(
-    client: httpx.AsyncClient, jira: JiraSim
+    jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_progress(jira)
     body = {"transition": {"id": "31"}, "fields": {"resolution": {"name": "Fixed"}}}
-    r = await post(client, key, body)
+    r = await post(jira_client, key, body)
     assert r.status_code == 400 and "cannot be set" in r.json()["errors"]["resolution"]
     assert jira.issues[key].status == "3"
     # the screenless Done still resolves as before (its post function: "Done")
-    assert (await post(client, key, {"transition": {"id": "31"}})).status_code == 204
+    assert (await post(jira_client, key, {"transition": {"id": "31"}})).status_code == 204
     assert jira.issues[key].resolution == "10000"
 
 
 async def test_bulk_leaves_screen_transitions_out_and_fails_them(
-    client: httpx.AsyncClient, jira: JiraSim, clock: ManualClock
+    jira_client: httpx.AsyncClient, jira: JiraSim, jira_clock: ManualClock
 ) -> None:
     keys = in_progress(jira, 2)
-    r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)})
+    r = await jira_client.get(
+        f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)}
+    )
     [group] = r.json()["availableTransitions"]
     assert "Resolve" not in {t["transitionName"] for t in group["transitions"]}
     payload = {"bulkTransitionInputs": [{"selectedIssueIdsOrKeys": keys, "transitionId": RESOLVE}]}
-    task = (await client.post(f"{API}/bulk/issues/transition", json=payload)).json()["taskId"]
-    clock.now += 3
-    state = (await client.get(f"{API}/bulk/queue/{task}")).json()
+    task = (await jira_client.post(f"{API}/bulk/issues/transition", json=payload)).json()["taskId"]
+    jira_clock.now += 3
+    state = (await jira_client.get(f"{API}/bulk/queue/{task}")).json()
     assert state["status"] == "FAILED" and len(state["failedAccessibleIssues"]) == 2
     assert all(jira.issues[k].status == "3" for k in keys)
