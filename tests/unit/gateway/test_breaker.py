@@ -259,17 +259,22 @@ async def test_a_late_failure_of_a_call_sent_while_closed_keeps_the_countdown(
     assert change.half_open_at == near(opened_at)
 
 
+async def _half_open(gw, answers: list[asyncio.Future[int]], clock) -> None:
+    """One 503 opens the breaker (failure_threshold=1), then its 5 s timeout passes."""
+    tripping = asyncio.create_task(gw.request("GET", "/p"))
+    await _turns()
+    answers[0].set_result(503)
+    await asyncio.gather(tripping, return_exceptions=True)
+    clock.advance(5)
+
+
 async def test_a_probe_that_succeeds_after_another_failed_leaves_the_breaker_open(
     make_gateway, clock, recorder
 ):
     answers: list[asyncio.Future[int]] = []
     settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0, max_half_open=2)
     gw = make_gateway(settings, handler=_parked(answers))
-    tripping = asyncio.create_task(gw.request("GET", "/p"))
-    await _turns()
-    answers[0].set_result(503)
-    await asyncio.gather(tripping, return_exceptions=True)
-    clock.advance(5)
+    await _half_open(gw, answers, clock)
     probes = [asyncio.create_task(gw.request("GET", "/p")) for _ in range(2)]
     await _turns()
     answers[1].set_result(503)  # this probe fails: open again
@@ -287,11 +292,7 @@ async def test_a_cancelled_probe_does_not_close_the_breaker(make_gateway, clock)
     answers: list[asyncio.Future[int]] = []
     settings = _settings(failure_threshold=1, success_threshold=1, timeout=5.0)
     gw = make_gateway(settings, handler=_parked(answers))
-    tripping = asyncio.create_task(gw.request("GET", "/p"))
-    await _turns()
-    answers[0].set_result(503)
-    await asyncio.gather(tripping, return_exceptions=True)
-    clock.advance(5)
+    await _half_open(gw, answers, clock)
     probe = asyncio.create_task(gw.request("GET", "/p"))
     await _turns()
     probe.cancel()
