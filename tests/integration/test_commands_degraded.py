@@ -78,7 +78,7 @@ def test_a_refused_token_from_token_env_says_to_fix_that_variable(
     from zen_tui.commands import act
 
     env = {"jira": "ZEN_T_JIRA", "slack": "ZEN_T_SLACK"}
-    bogus = {"jira": "ATATT-not-a-real-one", "slack": "xoxp-0000-not-a-real-one"}
+    bogus = {"jira": "not-a-jira-token", "slack": "not-a-slack-token"}
     accounts = [
         replace(a, token=None, token_env=env[a.service]) if a.service in env else a
         for a in settings.accounts
