@@ -85,7 +85,7 @@ class AdaptiveLimiter:
         "_paused_until",
         "_queue",
         "_seq",
-        "_starts",
+        "_window",
         "cost",
         "in_flight",
         "limit",
@@ -100,7 +100,8 @@ class AdaptiveLimiter:
         self._bucket = LeakyBucket(max_rate, time_period, clock)
         self._adapted_until: float | None = None  # epoch; the header-derived rate holds until
         self._allowance = 0  # calls left until _adapted_until (while adapted)
-        self._starts: deque[float] = deque()  # monotonic: calls of the configured windows
+        # calls of the configured windows: at most its count in any period
+        self._window = SlidingWindow(max(1, math.floor(max_rate)), time_period, clock)
         self._paused_until = 0.0  # monotonic
         self._queue: list[tuple[int, int]] = []  # waiters sorted by (priority, arrival)
         self._seq = itertools.count()
@@ -127,12 +128,8 @@ class AdaptiveLimiter:
             # bucket applies, empty.
             self._adapted_until = None
             self._bucket = LeakyBucket(*self._configured, self._clock)
-            self._starts.clear()
+            self._window.clear()
             self.lost = 0
-        window = self._configured[1]
-        now = self._clock.monotonic()
-        while self._starts and now - self._starts[0] >= window:
-            self._starts.popleft()
 
     def set_rate(self, max_rate: float, time_period: float) -> None:
         self._drain()
@@ -176,20 +173,15 @@ class AdaptiveLimiter:
         """Calls the server's window still allows (call after _drain)."""
         if self._adapted_until is not None:
             return self._allowance
-        return max(1, math.floor(self._configured[0])) - len(self._starts)
+        return self._window.left()
 
     def _window_wait(self, position: int) -> float:
         """Seconds until the window allows the waiter at `position` (call after _drain)."""
-        beyond = position + 1 - self._left()
-        if beyond <= 0:
+        if self._adapted_until is None:
+            return self._window.wait_time(position)
+        if position < self._allowance:
             return 0.0
-        if self._adapted_until is not None:
-            return self._adapted_until - self._clock.time()
-        if beyond > len(self._starts):  # after calls queued ahead, which go no sooner than now
-            return self._configured[1]
-        # The configured window: the `beyond`-th oldest call must leave it first.
-        oldest = self._starts[beyond - 1]
-        return oldest + self._configured[1] - self._clock.monotonic()
+        return self._adapted_until - self._clock.time()
 
     def _spend(self) -> None:
         self._bucket.level += 1
@@ -197,7 +189,7 @@ class AdaptiveLimiter:
         if self._adapted_until is not None:
             self._allowance -= 1
         else:
-            self._starts.append(self._clock.monotonic())
+            self._window.record()
 
     def pause_for(self, seconds: float) -> bool:
         """No token for `seconds` (a pause already longer stays); True if it is longer now."""
@@ -218,7 +210,7 @@ class AdaptiveLimiter:
         return (
             not self._queue
             and not self._bucket.level
-            and not self._starts
+            and self._window.empty()
             and not self.in_flight
             and not self.lost
             and self._paused_until <= self._clock.monotonic()
@@ -289,13 +281,39 @@ class SlidingWindow:
         self._clock = clock
         self._starts: deque[float] = deque()
 
-    def wait_time(self) -> float:
+    def _expire(self) -> float:
         now = self._clock.monotonic()
         while self._starts and now - self._starts[0] >= self.window:
             self._starts.popleft()
-        if len(self._starts) < self.limit:
+        return now
+
+    def left(self) -> int:
+        """Starts the window allows now."""
+        self._expire()
+        return self.limit - len(self._starts)
+
+    def empty(self) -> bool:
+        self._expire()
+        return not self._starts
+
+    def clear(self) -> None:
+        self._starts.clear()
+
+    def record(self) -> None:
+        """A start now (the caller checked wait_time)."""
+        self._starts.append(self._clock.monotonic())
+
+    def wait_time(self, position: int = 0) -> float:
+        """Seconds until the window allows a start for the waiter at `position` (0: the
+        next start; n: after n others queued ahead, which go no sooner than now)."""
+        now = self._expire()
+        beyond = position + 1 - (self.limit - len(self._starts))
+        if beyond <= 0:
             return 0.0
-        return self._starts[0] + self.window - now
+        if beyond > len(self._starts):
+            return self.window
+        # the `beyond`-th oldest start must leave the window first
+        return self._starts[beyond - 1] + self.window - now
 
     async def take(self, deadline: float) -> float:
         start = self._clock.monotonic()
@@ -303,7 +321,7 @@ class SlidingWindow:
             if wait > deadline - (self._clock.monotonic() - start):
                 raise TokenTimeout(self._clock.time() + wait)
             await self._clock.sleep(wait)
-        self._starts.append(self._clock.monotonic())
+        self.record()
         return self._clock.monotonic() - start
 
 
