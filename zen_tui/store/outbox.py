@@ -20,7 +20,8 @@ server: a cancel of it, under the same rule, marks it `cancel_asked` (the steps 
 after it, never sent, are deleted). It is then never marked SENDING again (outbox_update
 refuses), so never resent: its sender's check still runs, and it ends DONE if the action
 had landed (its reason saying it landed before the cancel), else it is dropped
-(outbox_drop, under the sender's lease), or FAILED when the check cannot tell.
+(outbox_drop, under the sender's lease: kept in `outbox_dropped` to say so), or FAILED when
+the check cannot tell. outbox_cancels_ended lists the first two ends.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from zen_tui.store.codec import account_of, decode_action, encode_action
 from zen_tui.store.links import add_link
 from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
+    CancelEnded,
     EntryGone,
     IdempotencyConflict,
     InvalidTransition,
@@ -66,6 +68,13 @@ _WAITS = (ActionState.PENDING, ActionState.UNKNOWN)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
 # Added to the reason of a cancelled entry that the check found had landed (it ends DONE).
 LANDED_BEFORE_CANCEL = "it had already landed when it was cancelled: undo it there if unwanted"
+# How a cancelled entry ends when the check says it had not landed (dropped, never resent),
+# or cannot tell (FAILED, its sender says).
+DROPPED = "not sent again: cancelled, and the check found it had not landed"
+CANCELLED_UNTOLD = (
+    "cancelled, but whether it had already landed cannot be told: check there, "
+    "and undo it if it did"
+)
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
@@ -316,10 +325,12 @@ class OutboxMixin(StoreBase):
             return _fetch(db, "id = ?", current.id)
 
     def outbox_prune(self, done_before: float) -> int:
-        """Delete DONE entries last updated before this time; FAILED ones stay until handled."""
+        """Delete DONE entries last updated before this time, and the dropped ones
+        (outbox_drop) dropped before it; FAILED ones stay until handled."""
         with self._write() as db:
+            dropped = db.execute("DELETE FROM outbox_dropped WHERE dropped_at < ?", (done_before,))
             # Not one a step chained after it still waits for: it holds what that step needs.
-            return db.execute(
+            done = db.execute(
                 "DELETE FROM outbox WHERE state = ? AND updated_at < ? AND id NOT IN"
                 " (SELECT after_id FROM outbox WHERE after_id IS NOT NULL AND state NOT IN (?, ?))",
                 (
@@ -328,7 +339,8 @@ class OutboxMixin(StoreBase):
                     str(ActionState.DONE),
                     str(ActionState.FAILED),
                 ),
-            ).rowcount
+            )
+            return dropped.rowcount + done.rowcount
 
     def outbox_delete_failed(self, entry_id: str | None = None) -> int:
         """Forget FAILED entries (all, or just `entry_id`); returns how many went. Other states
@@ -376,8 +388,9 @@ class OutboxMixin(StoreBase):
 
     def outbox_drop(self, entry_id: str, owner: str) -> OutboxEntry:
         """Delete an entry the user cancelled (cancel_asked) that its sender, `owner`, found
-        had not landed (or never sent): the entry as it was. LeaseHeld unless `owner` holds
-        its lease; InvalidTransition unless it is such an entry, still waiting to be sent."""
+        had not landed (or never sent), keeping in `outbox_dropped` that it was (DROPPED),
+        in the same transaction: the entry as it was. LeaseHeld unless `owner` holds its
+        lease; InvalidTransition unless it is such an entry, still waiting to be sent."""
         with self._write() as db:
             current = _fetch(db, "id = ?", entry_id)
             if current is None:
@@ -392,11 +405,32 @@ class OutboxMixin(StoreBase):
                     f"outbox entry {entry_id} is {current.state}, not cancelled while waiting"
                 )
             db.execute(
-                "DELETE FROM outbox WHERE id = ? AND state = ? AND lease_owner = ?"
-                " AND cancel_asked IS NOT NULL",
-                (entry_id, str(current.state), owner),
+                "INSERT INTO outbox_dropped (id, seq, action, attempts, reason, created_at,"
+                " cancel_asked, dropped_at) SELECT id, seq, action, attempts, ?, created_at,"
+                " cancel_asked, ? FROM outbox WHERE id = ?",
+                (DROPPED, self._clock(), entry_id),
             )
+            db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
             return current
+
+    def outbox_cancels_ended(self) -> list[CancelEnded]:
+        """How the cancels of entries that may have reached the server ended, once checked
+        there: landed (DONE, cancel_asked) or dropped (outbox_drop), in queued order; until
+        pruned (outbox_prune). One read of each, the done ones by the index of the entries a
+        cancel was asked of (`+state`: not the state's index, every done entry of the last
+        days)."""
+        query = (  # a landed one's end is its last update (DONE is never left)
+            "SELECT id, seq, action, attempts, reason, created_at, updated_at, cancel_asked, 1"
+            " FROM outbox WHERE +state = ? AND cancel_asked IS NOT NULL UNION ALL"
+            " SELECT id, seq, action, attempts, reason, created_at, dropped_at, cancel_asked, 0"
+            " FROM outbox_dropped ORDER BY 2"
+        )
+        with self._lock:
+            rows = self._connection().execute(query, (str(ActionState.DONE),)).fetchall()
+        return [
+            CancelEnded(i, seq, decode_action(a), n, why, made, ended, asked, bool(landed))
+            for i, seq, a, n, why, made, ended, asked, landed in rows
+        ]
 
     def outbox_figures(self) -> dict[str, OutboxFigures]:
         """Per account with any: its entries not sent yet and its failed ones. One indexed

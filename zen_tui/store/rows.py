@@ -98,6 +98,23 @@ class OutboxEntry(msgspec.Struct, frozen=True):
     cancel_asked: float | None = None
 
 
+class CancelEnded(msgspec.Struct, frozen=True):
+    """How the cancel of an entry that may have reached the server (cancel_asked) ended,
+    once the check there told: `landed` (it had landed before the cancel: the entry is
+    done, its reason says so), or not (it was dropped, never sent again). Listed by
+    `zen-tui outbox` until pruned with the done entries."""
+
+    id: str
+    seq: int
+    action: Action
+    attempts: int
+    reason: str | None
+    created_at: float
+    ended_at: float
+    cancel_asked: float
+    landed: bool
+
+
 class Link(msgspec.Struct, frozen=True):
     """One cross-link as seen from one of its ends: the item at the other end."""
 

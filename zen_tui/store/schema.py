@@ -218,6 +218,31 @@ def _v10_outbox_cancel_asked(db: sqlite3.Connection) -> None:
     )
 
 
+def _v11_outbox_dropped(db: sqlite3.Connection) -> None:
+    _execute_all(
+        db,
+        """
+        -- The entries cancelled while they may have reached the server (cancel_asked) that
+        -- the check there found had not landed: taken out of the outbox, never sent, and
+        -- kept here so `zen-tui outbox` can say how the cancel ended (store/outbox.py).
+        -- Pruned with the done entries, by `dropped_at`.
+        CREATE TABLE outbox_dropped (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            cancel_asked REAL NOT NULL,
+            dropped_at REAL NOT NULL
+        );
+        CREATE INDEX outbox_dropped_by_time ON outbox_dropped (dropped_at);
+        -- The few entries a cancel was asked of, found without reading every done one.
+        CREATE INDEX outbox_cancel_asked ON outbox (seq) WHERE cancel_asked IS NOT NULL
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _v1_core,
     _v2_webhooks_and_health,
@@ -229,6 +254,7 @@ MIGRATIONS: list[Migration] = [
     _v8_gone,
     _v9_rate_pauses,
     _v10_outbox_cancel_asked,
+    _v11_outbox_dropped,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -58,7 +58,13 @@ from zen_tui.gateway.writing import write_under_way
 from zen_tui.models import Action, ActionResult, ActionState, Service
 from zen_tui.store import leases
 from zen_tui.store.logins import HELD_REASON, is_session, queued_as
-from zen_tui.store.outbox import CREATED_KEY, CREATED_URL, HOLDS_LATER
+from zen_tui.store.outbox import (
+    CANCELLED_UNTOLD,
+    CREATED_KEY,
+    CREATED_URL,
+    DROPPED,
+    HOLDS_LATER,
+)
 from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
 from zen_tui.sync.backend import ActionUpdated, LinkAdded
 from zen_tui.sync.freshness import reason_for
@@ -98,13 +104,6 @@ LEASE_SECONDS = 600.0
 # Why an action a send here found gone from the outbox was not sent: another process took it
 # out (`zen-tui outbox cancel`, or `clear` of a failed one). Its row rolls back (FAILED).
 TAKEN_OUT = "not sent: taken out of the outbox (`zen-tui outbox cancel` or `clear`)"
-# How an entry the user cancelled while it may have reached the server ends when the check
-# there says it did not land (it is dropped, never resent), or cannot tell.
-DROPPED = "not sent again: cancelled, and the check found it had not landed"
-CANCELLED_UNTOLD = (
-    "cancelled, but whether it had already landed cannot be told: check there, "
-    "and undo it if it did"
-)
 
 
 class ActionClient(Protocol):

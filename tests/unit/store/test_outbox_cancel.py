@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ManualClock, seeds
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store
-from zen_tui.store.outbox import LANDED_BEFORE_CANCEL, Cancel, held_behind
+from zen_tui.store.outbox import DROPPED, LANDED_BEFORE_CANCEL, Cancel, held_behind
 from zen_tui.store.rows import EntryGone, InvalidTransition, LeaseHeld
 
 from .test_outbox_leases import LEASE, comment, everyone_alive, nobody_alive
@@ -80,6 +80,38 @@ def test_a_cancelled_entry_found_not_landed_is_dropped_by_its_sender_alone(store
     store.outbox_claim(entry.id, "s", lease=LEASE, alive=everyone_alive)
     assert store.outbox_drop(entry.id, "s").id == entry.id
     assert [e.id for e in store.outbox_by_state()] == [other.id]
+
+
+def test_how_a_cancel_ended_is_kept_until_pruned_with_the_done_entries(
+    store: Store, clock: ManualClock
+) -> None:
+    """A cancelled entry that landed (done) and one dropped are listed as ended, in queued
+    order, the dropped one saying why; the prune of done entries takes both when their end
+    is older than its time, not before."""
+    landed, waiting, dropped = (store.outbox_add(label(n)) for n in (1, 2, 3))
+    for entry in (landed, waiting, dropped):
+        store.outbox_update(entry.id, state=S.UNKNOWN, reason="timeout", attempt=True)
+        store.outbox_cancel(entry.id, alive=nobody_alive)
+    asked = clock.now
+    clock.now += 10
+    for entry in (dropped, landed):
+        store.outbox_claim(entry.id, "s", lease=LEASE, alive=everyone_alive)
+    store.outbox_drop(dropped.id, "s")
+    clock.now += 10
+    store.outbox_update(landed.id, state=S.DONE, reason="already applied", owner="s")
+    ended = store.outbox_cancels_ended()
+    assert [(c.id, c.landed, c.ended_at, c.cancel_asked, c.attempts) for c in ended] == [
+        (landed.id, True, clock.now, asked, 1),
+        (dropped.id, False, clock.now - 10, asked, 1),
+    ]
+    assert [c.reason for c in ended] == [f"already applied; {LANDED_BEFORE_CANCEL}", DROPPED]
+    assert ended[1].action == dropped.action
+    assert store.outbox_prune(clock.now - 10) == 0  # dropped at clock.now - 10: not before
+    assert store.outbox_prune(clock.now - 5) == 1
+    assert [c.id for c in store.outbox_cancels_ended()] == [landed.id]
+    assert store.outbox_prune(clock.now + 1) == 1
+    assert store.outbox_cancels_ended() == []
+    assert [e.id for e in store.outbox_by_state()] == [waiting.id]
 
 
 def test_a_retry_of_a_cancelled_entry_that_failed_wants_it_sent_again(store: Store) -> None:
@@ -186,6 +218,7 @@ def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
         model: dict[str, ActionState | None] = dict.fromkeys(ids, S.PENDING)  # None: cancelled
         held: dict[str, float] = {}  # entry -> lease until, the sender's
         asked: set[str] = set()  # cancelled while they may have landed: never SENDING again
+        dropped: set[str] = set()  # asked, then found not landed: listed so, never as done
         for step in range(200):
             entry_id, move = rng.choice(ids), rng.random()
             where = f"seed {seed} step {step}"
@@ -244,6 +277,7 @@ def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
                 assert entry_id in asked, f"{where}: dropped with no cancel asked"
                 model[entry_id] = None
                 held.pop(entry_id)
+                dropped.add(entry_id)
             elif move < 0.95:
                 sender.outbox_release(entry_id, "s")
                 held.pop(entry_id, None)
@@ -251,5 +285,9 @@ def test_claims_and_cancels_over_two_connections_follow_the_rule_seeded(
                 clock.now += rng.choice([1, 29, 31])
             stored = {e.id: e.state for e in user.outbox_by_state()}
             assert stored == {k: v for k, v in model.items() if v is not None}, where
+            # how each cancel of one that may have landed ended, as `zen-tui outbox` lists it
+            ended = {c.id: c.landed for c in user.outbox_cancels_ended()}
+            landed = {i: True for i in asked if model[i] is S.DONE}
+            assert ended == landed | dict.fromkeys(dropped, False), where
         sender.close()
         user.close()
