@@ -1,14 +1,17 @@
 """`zen-tui outbox [list|retry ID|clear --failed|clear ID|cancel ID|cancel --all-pending]`.
 
-`list` (the default) shows pending, unknown and failed entries with their reasons. Failed
-entries stay until handled (they count in `health`): `retry` queues one again (the next
-`zen-tui sync` or the dashboard sends it), `clear` forgets failed ones. `cancel` takes back
-a pending entry before it is sent (with the steps chained after it); an unknown one (it
-may have reached the server) is marked to be dropped instead of resent: never sent again,
-it ends done if the next check finds it landed, else it is dropped. Refused while a
-zen-tui is sending or checking it right now; on a failed entry it does what `clear` does.
-Reads and writes the store only, no network. Exit status: 0 ok, 1 when a cancel is
-refused, 2 for an id that matches no entry it acts on.
+`list` (the default) shows pending, unknown and failed entries with their reasons, then
+how the cancels of unknown entries ended (done: it had landed; dropped: it had not) until
+they are pruned with the done entries. Failed entries stay until handled (they count in
+`health`): `retry` queues one again (the next `zen-tui sync` or the dashboard sends it),
+`clear` forgets failed ones. `cancel` takes back a pending entry before it is sent (with
+the steps chained after it); an unknown one (it may have reached the server) is marked to
+be dropped instead of resent: never sent again, it ends done if the next check finds it
+landed, else it is dropped. Refused while a zen-tui is sending or checking it right now;
+on a failed entry it does what `clear` does. `cancel --all-pending` does so for every
+entry not sent yet, pending and unknown, and counts each kind apart. Reads and writes the
+store only, no network. Exit status: 0 ok, 1 when a cancel is refused, 2 for an id that
+matches no entry it acts on.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from zen_tui.config import Settings
     from zen_tui.store import OutboxEntry, Store
     from zen_tui.store.outbox_words import Said
+    from zen_tui.store.rows import CancelEnded
 
 HELP = "list queued/failed actions, retry, clear or cancel them"
 
@@ -35,7 +39,10 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     def verb(name: str, help_text: str) -> argparse.ArgumentParser:
         return verbs.add_parser(name, parents=[common], help=help_text)
 
-    verb("list", "pending, unknown and failed entries (the default)").add_argument(
+    verb(
+        "list",
+        "pending, unknown and failed entries, and how cancels of unknown ones ended (the default)",
+    ).add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
     )
     verb("retry", "queue a failed entry again").add_argument(
@@ -51,7 +58,11 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     )
     which = cancel.add_mutually_exclusive_group(required=True)
     which.add_argument(
-        "--all-pending", action="store_true", help="every pending entry no zen-tui is sending"
+        "--all-pending",
+        action="store_true",
+        help="every entry not sent yet that no zen-tui is sending: pending ones are taken "
+        "back; unknown ones (they may have landed already) are asked to cancel, checked at "
+        "the server at the next send",
     )
     which.add_argument(
         "entry", metavar="ID", nargs="?", help="one pending or unknown (or failed) entry"
@@ -84,23 +95,45 @@ def _list(store: Store, *, json_out: bool) -> int:
     from zen_tui.store import outbox_words
 
     entries = outbox_words.listed(store)
+    ended = store.outbox_cancels_ended()
     if json_out:
         import json
 
-        print(json.dumps({"entries": [entry_json(e) for e in entries]}, indent=2))
+        out = {
+            "entries": [entry_json(e) for e in entries],
+            "cancels_ended": [ended_json(c) for c in ended],
+        }
+        print(json.dumps(out, indent=2))  # escapes every control character a server sent
         return 0
-    if not entries:
+    if not entries and not ended:
         print(outbox_words.EMPTY)
-    for line in outbox_words.lines(entries):
+    for line in [*outbox_words.lines(entries), *outbox_words.ended_lines(ended)]:
         print(line)
     return 0
 
 
 def entry_json(e: OutboxEntry) -> dict[str, Any]:
+    """An entry not done; `cancel`: where a cancel of it stands (outbox_words.cancel_outcome:
+    null, "checking", "cannot_tell"), asked at `cancel_asked`."""
+    from zen_tui.store import outbox_words
+
+    return _json(e, str(e.state), e.updated_at) | {"cancel": outbox_words.cancel_outcome(e)}
+
+
+def ended_json(c: CancelEnded) -> dict[str, Any]:
+    """An ended cancel: state "done" and cancel "landed" (it had landed before the cancel),
+    or state "dropped" and cancel "not_landed" (never sent again)."""
+    from zen_tui.store import outbox_words
+
+    state = outbox_words.ended_state(c)
+    return _json(c, state, c.ended_at) | {"cancel": "landed" if c.landed else "not_landed"}
+
+
+def _json(e: OutboxEntry | CancelEnded, state: str, updated: float) -> dict[str, Any]:
     a = e.action
     return {
         "id": e.id,
-        "state": str(e.state),
+        "state": state,
         "kind": a.kind,
         "item_id": a.item_id,
         "account": a.account,
@@ -108,7 +141,8 @@ def entry_json(e: OutboxEntry) -> dict[str, Any]:
         "attempts": e.attempts,
         "reason": e.reason,
         "created_at": e.created_at,
-        "updated_at": e.updated_at,
+        "updated_at": updated,
+        "cancel_asked": e.cancel_asked,
     }
 
 
@@ -175,24 +209,36 @@ def _say(said: Said) -> int:
 
 
 def _cancel_pending(store: Store, services: dict[str, str]) -> int:
-    """Every pending entry, each with the steps chained after it; those a zen-tui is
-    sending right now are left, each said why."""
-    from zen_tui.models import ActionState
-    from zen_tui.store import leases, outbox_words
+    """Every entry not sent yet (outbox_words.cancel_all), one line each (a refusal on
+    stderr), then one line counting apart the pending ones taken back and the unknown ones
+    asked to cancel (they may have landed already)."""
+    from zen_tui.store import outbox_words
 
-    gone: set[str] = set()
-    refused = 0
-    for entry in store.outbox_by_state(ActionState.PENDING):
-        if entry.id in gone:  # cancelled with the step before it
+    taken = asked = refused = 0
+    for entry, done in outbox_words.cancel_all(store):
+        said = outbox_words.told(entry, done, services, outbox_words.Where.cli())
+        if said.code == 2:  # gone meanwhile (sent and dropped, or cancelled elsewhere)
             continue
-        done = store.outbox_cancel(entry.id, alive=leases.alive)
-        gone.update(e.id for e in done.cancelled)
-        if done.stopped_by is not None:
-            refused += 1
-            line = outbox_words.refusal(entry, done.stopped_by, services, outbox_words.Where.cli())
-            print(f"zen-tui: {line}", file=sys.stderr)
-        elif done.cancelled:
-            print(outbox_words.cancelled(done.cancelled))
-    if not gone and not refused:
-        print("nothing pending to cancel")
+        _say(said)
+        refused += said.code == 1
+        asked += done.checking is not None
+        taken += len(done.cancelled)
+    print(_cancelled_all(taken, asked, refused))
     return 1 if refused else 0
+
+
+def _cancelled_all(taken: int, asked: int, refused: int) -> str:
+    if not taken and not asked and not refused:
+        return "nothing pending or unknown to cancel"
+    said = [f"{taken} pending cancelled, never sent"]
+    if asked:
+        each = "it" if asked == 1 else "each"
+        said.append(
+            f"{asked} unknown asked to cancel: {each} may have landed already, so {each} is"
+            " checked at its server at the next send (`zen-tui sync --once` or the dashboard),"
+            f" dropped if it had not landed, never resent; `zen-tui outbox` says how {each}"
+            " ended"
+        )
+    if refused:
+        said.append(f"{refused} left as {'it was' if refused == 1 else 'they were'} (said above)")
+    return "; ".join(said)

@@ -11,8 +11,15 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from zen_tui.models import ActionState
-from zen_tui.store.outbox import HOLDS_LATER, NOT_DONE, OutboxMixin, held_reasons
-from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
+from zen_tui.store.outbox import (
+    CANCELLED_UNTOLD,
+    HOLDS_LATER,
+    NOT_DONE,
+    Cancel,
+    OutboxMixin,
+    held_reasons,
+)
+from zen_tui.store.rows import CancelEnded, EntryGone, InvalidTransition, OutboxEntry
 from zen_tui.text_safety import clean
 
 EMPTY = "outbox empty: nothing pending or failed"
@@ -48,12 +55,12 @@ class Where(NamedTuple):
         return Where("`zen-tui outbox`", "`zen-tui outbox clear {id}`")
 
 
-def short_id(entry: OutboxEntry) -> str:
+def short_id(entry: OutboxEntry | CancelEnded) -> str:
     """Ids are shown cut to 12 characters (a unique prefix is enough to name one)."""
     return entry.id[:12]
 
 
-def what(entry: OutboxEntry) -> str:
+def what(entry: OutboxEntry | CancelEnded) -> str:
     return f"{entry.action.kind} on {entry.action.item_id}"
 
 
@@ -62,24 +69,75 @@ def listed(store: OutboxMixin) -> list[OutboxEntry]:
     return store.outbox_by_state(*NOT_DONE)
 
 
+def cancel_outcome(entry: OutboxEntry) -> str | None:
+    """Where the cancel of a listed entry that may have reached the server stands: "checking"
+    (it waits for the check there), "cannot_tell" (it failed: whether it had landed is not
+    known); None when no cancel was asked. How the others ended: outbox_cancels_ended."""
+    if entry.cancel_asked is None:
+        return None
+    return "checking" if entry.state in HOLDS_LATER else "cannot_tell"
+
+
 def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
     """One line per entry: id, state, what, attempts, age and why it waits or failed (an
     entry held behind an earlier one of its account says so, not its stored reason; one
-    cancelled while it may have reached the server says what happens to it)."""
+    cancelled while it may have reached the server says what happens to it, or that
+    whether it had landed cannot be told)."""
     now = time.time() if now is None else now
     held = held_reasons(entries)
     found = []
     for e in entries:
-        asked = e.cancel_asked is not None and e.state in HOLDS_LATER
-        why = CHECKED if asked else held.get(e.id) or e.reason
-        reason = f": {why}" if why else ""
-        age = int(now - e.updated_at)
-        tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
-        # cleaned as one line: a newline in a server's message cannot start a forged entry
-        found.append(
-            clean(f"{short_id(e)}  {e.state:<8} {what(e)} ({tries}, {age}s ago)") + clean(reason)
-        )
+        why = held.get(e.id) or e.reason
+        asked = cancel_outcome(e)
+        if asked == "checking":
+            why = CHECKED
+        elif asked == "cannot_tell" and why != CANCELLED_UNTOLD:  # its check failed so
+            why = f"{CANCELLED_UNTOLD} ({why or 'no reason given'})"
+        found.append(_line(e, str(e.state), e.updated_at, why, now))
     return found
+
+
+def ended_state(ended: CancelEnded) -> str:
+    """The state an ended cancel's entry is listed in: done (it landed), or dropped."""
+    return str(ActionState.DONE) if ended.landed else "dropped"
+
+
+def ended_lines(ended: list[CancelEnded], now: float | None = None) -> list[str]:
+    """One line per ended cancel, as `lines` says an entry: `done` with why it is (it had
+    landed when the cancel came, the server's answer with it), or `dropped` (it had not:
+    never sent again)."""
+    now = time.time() if now is None else now
+    return [_line(c, ended_state(c), c.ended_at, c.reason, now) for c in ended]
+
+
+def _line(
+    e: OutboxEntry | CancelEnded, state: str, updated: float, why: str | None, now: float
+) -> str:
+    reason = f": {why}" if why else ""
+    tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
+    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {int(now - updated)}s ago)"
+    # cleaned as one line: a newline in a server's message cannot start a forged entry
+    return clean(head) + clean(reason)
+
+
+def cancel_all(store: OutboxMixin) -> list[tuple[OutboxEntry, Cancel]]:
+    """`zen-tui outbox cancel --all-pending`: cancel every entry not sent yet, each with the
+    steps chained after it; one that may have reached the server (unknown, or left sending
+    by a zen-tui that is gone) is asked to cancel (Cancel.checking: checked there, dropped
+    if it had not landed). One a zen-tui is sending or checking right now is left
+    (Cancel.stopped_by), as is one already asked. Each entry tried, with what its cancel
+    did, in queued order."""
+    from zen_tui.store import leases  # as in `cancel`
+
+    gone: set[str] = set()
+    tried = []
+    for entry in store.outbox_by_state(*HOLDS_LATER):
+        if entry.id in gone or entry.cancel_asked is not None:  # with a step before, or asked
+            continue
+        done = store.outbox_cancel(entry.id, alive=leases.alive)
+        gone.update(e.id for e in done.cancelled)
+        tried.append((entry, done))
+    return tried
 
 
 def retry(store: OutboxMixin, entry_id: str) -> Said:
@@ -116,7 +174,12 @@ def cancel(store: OutboxMixin, entry: OutboxEntry, services: dict[str, str], whe
         if store.outbox_delete_failed(entry.id):
             return Said(0, f"cleared: {what(entry)} had failed, so it was not going to be sent")
         entry = store.outbox_get(entry.id) or entry  # retried meanwhile: cancelled below
-    done = store.outbox_cancel(entry.id, alive=leases.alive)
+    return told(entry, store.outbox_cancel(entry.id, alive=leases.alive), services, where)
+
+
+def told(entry: OutboxEntry, done: Cancel, services: dict[str, str], where: Where) -> Said:
+    """What the cancel of `entry` did (`done`), in one line: taken back, asked (it may have
+    reached the server), refused (1), or no longer there (2)."""
     if done.stopped_by is not None:
         return Said(1, refusal(entry, done.stopped_by, services, where))
     if done.checking is not None:

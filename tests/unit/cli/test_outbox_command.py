@@ -4,6 +4,7 @@ ones (store only)."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from zen_tui import paths
 from zen_tui.cli import main
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, leases, outbox_words
+from zen_tui.store.outbox import CANCELLED_UNTOLD, DROPPED, LANDED_BEFORE_CANCEL
+from zen_tui.text_safety import clean
 
 from .conftest import cli_args
 
@@ -205,21 +208,137 @@ def test_cancel_on_a_failed_entry_forgets_it_as_clear_does(base, ids, tmp_path, 
     assert set(states(tmp_path)) == {ids["pending"], ids["failed3"]}
 
 
-def test_cancel_all_pending_leaves_the_rest(base, ids, tmp_path, capsys) -> None:
+def test_cancel_all_pending_takes_back_pending_ones_and_asks_unknown_ones(
+    base, ids, tmp_path, capsys
+) -> None:
+    """Pending entries are taken back; an unknown one, or one left sending by a zen-tui
+    that is gone (both may have landed already), is asked to cancel: kept for its check,
+    counted apart. Failed ones are left to `clear`."""
+    owner = leases.new_owner()
     with Store.open(paths.store_path(tmp_path / "data")) as store:
         more = store.outbox_add(Action("reopen", "gh:a/b#4", "gh"))
         lost = store.outbox_add(Action("close", "gh:a/b#5", "gh"))
         store.outbox_update(lost.id, state=ActionState.UNKNOWN, reason="timeout")
+        left = store.outbox_add(Action("reopen", "gh:a/b#6", "gh"))
+        store.outbox_claim(left.id, owner, lease=600, alive=leases.alive)
+        store.outbox_update(left.id, state=ActionState.SENDING, owner=owner)
+    leases.forget(owner)  # its sender is gone mid-send
     code, out, err = cli(capsys, *base, "outbox", "cancel", "--all-pending")
     assert code == 0 and err == ""
+    asked = (
+        "cancel asked: {} may already have reached GitHub (no clear answer came back), so it"
+        " is checked there and never resent: dropped if it had not landed, else it stays sent"
+        " (then undo it on GitHub)"
+    )
     assert out.splitlines() == [
         "cancelled: close on gh:a/b#1; never sent",
         "cancelled: reopen on gh:a/b#4; never sent",
+        asked.format("close on gh:a/b#5"),
+        asked.format("reopen on gh:a/b#6"),
+        "2 pending cancelled, never sent; 2 unknown asked to cancel: each may have landed"
+        " already, so each is checked at its server at the next send (`zen-tui sync --once`"
+        " or the dashboard), dropped if it had not landed, never resent; `zen-tui outbox`"
+        " says how each ended",
     ]
     assert more.id not in states(tmp_path)
-    assert set(states(tmp_path)) == {ids["failed2"], ids["failed3"], lost.id}
-    code, out, _ = cli(capsys, *base, "outbox", "cancel", "--all-pending")
-    assert (code, out) == (0, "nothing pending to cancel\n")
+    assert states(tmp_path) == {
+        ids["failed2"]: "failed",
+        ids["failed3"]: "failed",
+        lost.id: "unknown",
+        left.id: "sending",
+    }
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        assert all(store.outbox_get(e.id).cancel_asked for e in (lost, left))  # type: ignore[union-attr]
+    code, out, _ = cli(capsys, *base, "outbox", "cancel", "--all-pending")  # asked already
+    assert (code, out) == (0, "nothing pending or unknown to cancel\n")
+
+
+def test_cancel_all_pending_says_what_it_had_to_leave(base, ids, tmp_path, capsys) -> None:
+    """An unknown entry a live zen-tui is checking right now stays, said on stderr (exit
+    1); the pending one is cancelled; the count says both."""
+    owner = leases.new_owner()  # a live sender of this process
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        lost = store.outbox_add(Action("close", "gh:a/b#5", "gh"))
+        store.outbox_claim(lost.id, owner, lease=600, alive=leases.alive)
+        store.outbox_update(lost.id, state=ActionState.UNKNOWN, reason="timeout", owner=owner)
+    try:
+        code, out, err = cli(capsys, *base, "outbox", "cancel", "--all-pending")
+    finally:
+        leases.forget(owner)
+    assert code == 1
+    assert out.splitlines() == [
+        "cancelled: close on gh:a/b#1; never sent",
+        "1 pending cancelled, never sent; 1 left as it was (said above)",
+    ]
+    assert err.startswith("zen-tui: close on gh:a/b#5 cannot be cancelled: it is being checked")
+    assert states(tmp_path)[lost.id] == "unknown"
+
+
+def test_the_listing_says_how_the_cancel_of_an_unknown_entry_ended(
+    base, ids, tmp_path, capsys
+) -> None:
+    """Four unknown entries cancelled: one still waits for its check, one had landed (done,
+    with the server's answer, its controls made visible), one had not (dropped), one's check
+    could not tell (failed). The text and the JSON say each; done and dropped ones after the
+    entries not done, until pruned."""
+    hostile = "applied \x1b[2J\nforged  pending  close on gh:a/b#9"
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        store.outbox_delete_failed()
+        store.outbox_cancel(ids["pending"], alive=leases.alive)
+        found = {}
+        for n, end in enumerate(("waits", "landed", "dropped", "untold"), start=5):
+            e = store.outbox_add(Action("close", f"gh:a/b#{n}", "gh"))
+            store.outbox_update(e.id, state=ActionState.UNKNOWN, reason="timeout", attempt=True)
+            assert store.outbox_cancel(e.id, alive=leases.alive).checking is not None
+            store.outbox_claim(e.id, "s", lease=600, alive=leases.alive)
+            found[end] = e.id
+        store.outbox_update(found["landed"], state=ActionState.DONE, reason=hostile, owner="s")
+        store.outbox_drop(found["dropped"], "s")
+        store.outbox_update(
+            found["untold"], state=ActionState.FAILED, reason="could not verify: 403", owner="s"
+        )
+    code, out, _ = cli(capsys, *base, "outbox")
+    assert code == 0
+    said = [line.split(": ", 1) for line in out.splitlines()]
+    assert [head.split()[:2] for head, _ in said] == [
+        [found["waits"][:12], "unknown"],
+        [found["untold"][:12], "failed"],
+        [found["landed"][:12], "done"],
+        [found["dropped"][:12], "dropped"],
+    ]
+    assert [why for _, why in said] == [
+        outbox_words.CHECKED,
+        f"{CANCELLED_UNTOLD} (could not verify: 403)",
+        clean(f"{hostile}; {LANDED_BEFORE_CANCEL}"),  # its controls made visible
+        DROPPED,
+    ]
+    assert "\x1b" not in out and "\n" not in said[2][1]  # the newline forged no entry
+    code, out, _ = cli(capsys, *base, "outbox", "--json")
+    listing = json.loads(out)
+    assert [(e["id"], e["state"], e["cancel"]) for e in listing["entries"]] == [
+        (found["waits"], "unknown", "checking"),
+        (found["untold"], "failed", "cannot_tell"),
+    ]
+    assert [(e["id"], e["state"], e["cancel"]) for e in listing["cancels_ended"]] == [
+        (found["landed"], "done", "landed"),
+        (found["dropped"], "dropped", "not_landed"),
+    ]
+    landed, dropped = listing["cancels_ended"]
+    assert landed["reason"] == f"{hostile}; {LANDED_BEFORE_CANCEL}" and "\x1b" not in out
+    assert dropped["reason"] == DROPPED and dropped["attempts"] == 1
+    assert all(e["cancel_asked"] for e in [*listing["entries"], *listing["cancels_ended"]])
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        store.outbox_prune(time.time() + 1)
+    code, out, _ = cli(capsys, *base, "outbox", "--json")
+    assert json.loads(out)["cancels_ended"] == []
+
+
+def test_the_listing_of_an_entry_with_no_cancel_says_none(base, ids, capsys) -> None:
+    code, out, _ = cli(capsys, *base, "outbox", "--json")
+    listing = json.loads(out)
+    assert code == 0
+    assert {(e["cancel"], e["cancel_asked"]) for e in listing["entries"]} == {(None, None)}
+    assert listing["cancels_ended"] == []
 
 
 def test_cancel_needs_a_target(base, ids, capsys) -> None:

@@ -4,7 +4,9 @@ claim path and leases), whatever the interleaving. tests/unit/store/test_outbox_
 pins the store's rule; here the senders are real Outboxes over a flaky service (answers
 lost, garbled, the service down, rate-limited), some of them dying mid-send, and the user
 cancels at random moments, also in the window between a sender's claim and its send, and
-also entries whose answer was lost (unknown: cancelled as "drop instead of resend").
+also entries whose answer was lost (unknown: cancelled as "drop instead of resend"), one
+entry at a time or all at once (`cancel --all-pending`: pending ones taken back, unknown
+ones asked), and queues more actions as it goes (another terminal's `zen-tui act`).
 
 After every schedule:
 - the server never saw an entry after a cancel of it won (pending: taken out; unknown:
@@ -13,6 +15,8 @@ After every schedule:
 - every entry is exactly one of: cancelled (and gone from the store), marked and then
   dropped (gone: it had not landed, told so), or in the store; a marked one that is done
   had landed before the cancel, and says so (in the store and on its row);
+- `zen-tui outbox` says how each such cancel ended: `done` (landed) exactly for those that
+  had landed, `dropped` exactly for those that had not, never one for the other;
 - with the service healthy again, every entry not cancelled nor dropped is sent exactly
   once, in order per account: nothing waits forever behind a cancelled one.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +35,8 @@ from tests.helpers import ManualClock, seeds
 from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
-from zen_tui.store import Store, leases
-from zen_tui.store.outbox import LANDED_BEFORE_CANCEL
+from zen_tui.store import Store, leases, outbox_words
+from zen_tui.store.outbox import LANDED_BEFORE_CANCEL, Cancel
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.bulk import BulkProcessor
 from zen_tui.sync.outbox import DROPPED, LEASE_SECONDS, TAKEN_OUT, Outbox
@@ -49,6 +54,7 @@ class Cancels(Server):
         super().__init__(clock)
         self.cancelled: set[str] = set()  # idempotency keys, taken out
         self.asked: dict[str, str] = {}  # key -> id, cancelled while unknown: checked
+        self.asked_by: dict[str, str] = {}  # key -> "one" (cancel ID) or "all" (--all-pending)
 
     def land(self, key: str) -> None:
         if key in self.cancelled or key in self.asked:
@@ -72,27 +78,55 @@ def sender(path: Path, server: Cancels, rng: random.Random, watch: Watch) -> Out
     return Outbox(store, clients, bus, now=server.clock, login_of=login_of)
 
 
-async def user(path: Path, server: Cancels, rng: random.Random, ids: list[str]) -> None:
-    """`zen-tui outbox cancel ID` now and then, on any entry (often an unknown one), until
-    cancelled."""
+async def user(
+    path: Path, server: Cancels, rng: random.Random, keys: dict[str, str], ids: list[str]
+) -> None:
+    """`zen-tui outbox cancel ID` now and then, on any entry (often an unknown one), or
+    `cancel --all-pending`, or `zen-tui act` queueing one more (into `keys`, key ->
+    account, and `ids`), until cancelled."""
     store = Store.open(path, clock=server.clock)
     try:
         while True:
             for _ in range(rng.randint(0, 8)):
                 await asyncio.sleep(0)
-            # any entry, or (as often) one the listing shows unknown: the answer was lost
+            move = rng.random()
+            if move < 0.1 and len(ids) < 12:
+                entry = store.outbox_add(action(rng, len(ids)), idempotency_key=uuid.uuid4().hex)
+                keys[entry.idempotency_key] = entry.action.account
+                ids.append(entry.id)
+                continue
+            # the listing shows an entry unknown (its answer was lost): cancelled as often
             unknown = [e.id for e in store.outbox_by_state(S.UNKNOWN)]
+            if move < 0.3 and (unknown or rng.random() < 0.2):  # else: little left to ask
+                for _, done in outbox_words.cancel_all(store):
+                    took(server, done, "all")
+                continue
             pick = rng.choice(unknown if unknown and rng.random() < 0.5 else ids)
-            done = store.outbox_cancel(pick, alive=leases.alive)
-            if done.checking is not None:
-                server.asked[done.checking.idempotency_key] = done.checking.id
-            for entry in done.cancelled:
-                key = entry.idempotency_key
-                if key in server.applied or key in server.uncertain:
-                    server.violations.append(f"{key} cancelled after it reached the server")
-                server.cancelled.add(key)
+            took(server, store.outbox_cancel(pick, alive=leases.alive), "one")
     finally:
         store.close()
+
+
+def took(server: Cancels, done: Cancel, how: str) -> None:
+    """What a cancel (`how`: of one entry, or of all) took: an entry asked to cancel is
+    never to land after; one taken back must not have reached the server."""
+    if done.checking is not None:
+        server.asked[done.checking.idempotency_key] = done.checking.id
+        server.asked_by[done.checking.idempotency_key] = how
+    for entry in done.cancelled:
+        key = entry.idempotency_key
+        if key in server.applied or key in server.uncertain:
+            server.violations.append(f"{key} cancelled after it reached the server")
+        server.cancelled.add(key)
+
+
+def action(rng: random.Random, n: int) -> Action:
+    return Action(
+        rng.choice(("comment", "add_label")),
+        f"gh:o/r#{n}",
+        rng.choice(ACCOUNTS),
+        {"label": "x", "body": f"n{n}"},
+    )
 
 
 async def chaos(path: Path, server: Cancels, rng: random.Random, watch: Watch) -> None:
@@ -125,6 +159,15 @@ def check(store: Store, server: Cancels, keys: dict[str, str], watch: Watch, whe
         assert (row.state, row.reason) == (S.FAILED, DROPPED), f"{where}: {key} said {row}"
     pending = {k for k, e in left.items() if e.state is S.PENDING}
     assert not (pending & set(server.applied)), f"{where}: PENDING but it reached the server"
+    # how the listing says each cancel ended (nothing is pruned here): exactly the landed
+    # ones done, exactly the dropped ones dropped
+    key_of = {i: k for k, i in server.asked.items()}
+    ended = {
+        key_of.get(c.id, c.id): outbox_words.ended_state(c) for c in store.outbox_cancels_ended()
+    }
+    done_asked = {k for k in asked & set(left) if left[k].state is S.DONE}
+    assert ended == dict.fromkeys(done_asked, "done") | dict.fromkeys(dropped, "dropped"), where
+    assert all(k in server.applied for k, said in ended.items() if said == "done"), where
     for key in asked & set(left):
         entry = left[key]
         assert entry.cancel_asked is not None, f"{where}: {key} lost its cancel"
@@ -135,26 +178,20 @@ def check(store: Store, server: Cancels, keys: dict[str, str], watch: Watch, whe
             assert said.reason is not None and LANDED_BEFORE_CANCEL in said.reason, where
 
 
-async def one_round(path: Path, seed: int) -> set[str]:
-    """One seeded round; how the cancels of unknown entries in it ended (landed, dropped)."""
+async def one_round(path: Path, seed: int) -> set[tuple[str, str]]:
+    """One seeded round; how the cancels of unknown entries in it ended (landed, dropped),
+    each with how it was asked (of one entry, or of all)."""
     rng = random.Random(seed)
     server, watch = Cancels(ManualClock(1000.0)), Watch()
     first = sender(path, server, rng, watch)
-    entries = first.queue(
-        Action(
-            rng.choice(("comment", "add_label")),
-            f"gh:o/r#{n}",
-            rng.choice(ACCOUNTS),
-            {"label": "x", "body": f"n{n}"},
-        )
-        for n in range(6)
-    )
+    entries = first.queue(action(rng, n) for n in range(6))
     if rng.random() < 0.5:  # a chain: a cancel of its first step takes the second too
         steps = [(Action("comment", f"gh:o/r#{n}", "gh", {"body": "c"}), None) for n in (7, 8)]
         entries += first.queue_chain(steps)
     close(first)
     keys = {e.idempotency_key: e.action.account for e in entries}
-    canceller = asyncio.ensure_future(user(path, server, rng, [e.id for e in entries]))
+    ids = [e.id for e in entries]
+    canceller = asyncio.ensure_future(user(path, server, rng, keys, ids))
     try:
         for n in range(rng.randint(1, 4)):
             await chaos(path, server, rng, watch)
@@ -167,7 +204,7 @@ async def one_round(path: Path, seed: int) -> set[str]:
     server.calm = True
     last = sender(path, server, rng, watch)
     last.recover()
-    for _ in range(len(entries) + 1):  # each replay gets at least one entry per account further
+    for _ in range(len(keys) + 1):  # each replay gets at least one entry per account further
         await last.replay()
     check(last.store, server, keys, watch, f"seed {seed} at the end")  # type: ignore[arg-type]
     states = {e.idempotency_key: e.state for e in last.store.outbox_by_state()}
@@ -178,17 +215,20 @@ async def one_round(path: Path, seed: int) -> set[str]:
         queued = [k for k, a in keys.items() if a == account and k in states]
         landed = [k for k in server.applied if keys[k] == account]
         assert landed == queued, f"seed {seed}: {account} applied out of order"
-    return {"landed" if key in states else "dropped" for key in server.asked}
+    return {(server.asked_by[k], "landed" if k in states else "dropped") for k in server.asked}
 
 
 @pytest.mark.parametrize("block", seeds(every_run=(0,), soak=range(1, 10)))
 async def test_a_cancel_and_a_send_never_both_win_whatever_the_interleaving(
     tmp_path: Path, block: int
 ) -> None:
-    ended: set[str] = set()
+    ended: set[tuple[str, str]] = set()
     for seed in range(block * 25, block * 25 + 25):
         ended |= await one_round(tmp_path / f"z{seed}.db", seed)
-    assert ended == {"landed", "dropped"}  # the schedules met both ends of such a cancel
+    # the schedules met both ends of such a cancel, and such cancels asked of one entry
+    # and of all (`--all-pending`)
+    assert {end for _, end in ended} == {"landed", "dropped"}
+    assert {how for how, _ in ended} == {"one", "all"}
 
 
 class Down(FlakyClient):
