@@ -230,7 +230,9 @@ def _cancel_pending(store: Store, services: dict[str, str]) -> int:
 def _cancelled_all(taken: int, asked: int, refused: int) -> str:
     if not taken and not asked and not refused:
         return "nothing pending or unknown to cancel"
-    said = [f"{taken} pending cancelled, never sent"]
+    # A count of none is left out, unless nothing else was done (a refusal alone still says
+    # that no pending entry was taken back).
+    said = [f"{taken} pending cancelled, never sent"] if taken or not asked else []
     if asked:
         each = "it" if asked == 1 else "each"
         said.append(

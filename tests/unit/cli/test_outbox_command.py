@@ -274,6 +274,20 @@ def test_cancel_all_pending_says_what_it_had_to_leave(base, ids, tmp_path, capsy
     assert states(tmp_path)[lost.id] == "unknown"
 
 
+@pytest.mark.parametrize(
+    ("taken", "asked", "refused", "starts"),
+    [
+        (0, 1, 0, "1 unknown asked to cancel: it may have landed"),
+        (2, 0, 0, "2 pending cancelled, never sent"),
+        (0, 0, 1, "0 pending cancelled, never sent; 1 left as it was"),
+    ],
+)
+def test_the_count_line_leaves_out_a_count_of_none(taken, asked, refused, starts) -> None:
+    from zen_tui.commands.outbox import _cancelled_all
+
+    assert _cancelled_all(taken, asked, refused).startswith(starts)
+
+
 def test_the_listing_says_how_the_cancel_of_an_unknown_entry_ended(
     base, ids, tmp_path, capsys
 ) -> None:
