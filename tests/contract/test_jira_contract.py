@@ -213,6 +213,21 @@ async def test_client_resources_match_the_swagger(
     check(spec, "ErrorCollection", missing.json())
 
 
+async def test_bulk_transitions_pages_carry_the_documented_cursors(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of GET /bulk/issues/transition between others carries both cursors, as strings,
+    and nothing the schema (additionalProperties: false) leaves out."""
+    monkeypatch.setattr("zen_tui.simulator.jira.bulk.TRANSITION_GROUPS_PAGE", 1)
+    keys = ",".join(key_in(jira, status) for status in ("10000", "3", "10002"))
+    first = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": keys})
+    params = {"issueIdsOrKeys": keys, "startingAfter": first.json()["startingAfter"]}
+    middle = (await client.get(f"{API}/bulk/issues/transition", params=params)).json()
+    assert isinstance(middle["startingAfter"], str) and isinstance(middle["endingBefore"], str)
+    for body in (first.json(), middle):
+        check(spec, "BulkTransitionGetAvailableTransitions", body)
+
+
 async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
     client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
 ) -> None:

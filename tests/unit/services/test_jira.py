@@ -431,6 +431,64 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
     assert results[1].conflict and "not available" in results[1].message
 
 
+def group(keys: list[str], name: str = "Done") -> dict:
+    move = {"transitionId": 31, "transitionName": name, "to": {"statusName": name}}
+    return {"issues": keys, "transitions": [move]}
+
+
+async def test_bulk_lookup_follows_the_cursor_to_the_last_page(jira, router) -> None:
+    """GET /bulk/issues/transition pages by cursor: each answer's startingAfter is sent back
+    (with the same issues) until an answer has none."""
+    pages = [
+        {"availableTransitions": [group(["C-1"])], "startingAfter": "p2"},
+        {"availableTransitions": [group(["C-2"])], "startingAfter": "p3", "endingBefore": "p1"},
+        {"availableTransitions": [group(["C-3"], "Close")], "endingBefore": "p2"},
+    ]
+    listing = router.get(f"{API}/bulk/issues/transition").mock(
+        side_effect=[httpx.Response(200, json=page) for page in pages]
+    )
+    moves = await jira.available_moves(["C-3", "C-1", "C-2"])
+    assert {k: [m[1] for m in v] for k, v in moves.items()} == {
+        "C-1": ["Done"],
+        "C-2": ["Done"],
+        "C-3": ["Close"],
+    }
+    sent = [dict(call.request.url.params) for call in listing.calls]
+    assert sent == [
+        {"issueIdsOrKeys": "C-1,C-2,C-3"},
+        {"issueIdsOrKeys": "C-1,C-2,C-3", "startingAfter": "p2"},
+        {"issueIdsOrKeys": "C-1,C-2,C-3", "startingAfter": "p3"},
+    ]
+
+
+@pytest.mark.parametrize("cursors", [["same", "same"], ["a", "b"]])
+async def test_a_bulk_lookup_cursor_that_never_ends_fails_saying_so(jira, router, cursors) -> None:
+    """A cursor that comes back (or pages that list nothing new, yet name a next page) would
+    be followed for ever: the lookup stops at the first page that lists no new issue, and
+    nothing is moved on half a listing."""
+    turn = iter(range(1000))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = next(turn)
+        if n > 20:  # a client that kept following: fail the test rather than hang
+            return httpx.Response(400, json={"errors": [{"message": "followed too long"}]})
+        page = {"availableTransitions": [group(["C-1", "C-2"])]}
+        return httpx.Response(200, json={**page, "startingAfter": cursors[n % 2]})
+
+    listing = router.get(f"{API}/bulk/issues/transition").mock(side_effect=answer)
+    post = router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "1"})
+    with pytest.raises(BadResponse, match="page cursor never ends: page 2 lists no issue"):
+        await jira.available_moves(["C-1", "C-2"])
+    assert listing.call_count == 2
+    results = await jira.bulk_apply(
+        [act("transition", k, transition="Done") for k in ("C-1", "C-2")],
+        ["a", "b"],
+        lambda d, t: None,
+    )
+    assert [("cursor never ends" in r.message, r.ok) for r in results] == [(True, False)] * 2
+    assert not post.called
+
+
 async def test_bulk_without_the_lookup_endpoint_resolves_per_project(
     jira, router, contracts
 ) -> None:
