@@ -9,6 +9,7 @@ from typing import Any
 
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
+from zen_tui.services.base import MissingParam
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
 
@@ -185,6 +186,17 @@ def transition_fields(params: dict[str, str]) -> dict[str, Any]:
     if params.get("resolution"):
         fields["resolution"] = {"name": params["resolution"]}
     return fields
+
+
+def asked_resolution(params: dict[str, str]) -> dict[str, Any]:
+    """The resolution a transition action sets ({"name": ...} or {"id": ...}, from
+    resolution=NAME or `fields`), or {} for none (or `fields` that are no JSON object: such an
+    action was refused before it was sent)."""
+    try:
+        asked = transition_fields(params).get("resolution")
+    except MissingParam:
+        return {}
+    return asked if isinstance(asked, dict) else {}
 
 
 def screen_refusal(

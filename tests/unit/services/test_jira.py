@@ -569,6 +569,29 @@ async def test_a_transitions_target_is_kept_before_the_post_and_verified_after_a
     )
 
 
+@pytest.mark.parametrize(
+    ("asked", "now", "landed"),
+    [
+        ({"resolution": "fixed"}, {"id": "10002", "name": "Fixed"}, True),  # any case
+        ({"resolution": "Fixed"}, {"id": "10001", "name": "Won't Do"}, False),
+        ({"resolution": "Fixed"}, None, False),
+        ({"fields": '{"resolution": {"id": "10002"}}'}, {"id": "10002", "name": "Fixed"}, True),
+        ({"fields": '{"resolution": {"id": 10002}}'}, {"id": "10001", "name": "Won't Do"}, False),
+        ({}, {"id": "10001", "name": "Won't Do"}, True),  # none asked: any will do
+    ],
+)
+async def test_a_transition_that_set_a_resolution_is_verified_by_it_too(
+    jira, router, asked, now, landed
+) -> None:
+    """In the status the transition leads to, but with another resolution (someone else
+    resolved the issue meanwhile) is not the transition landing as asked."""
+    router.get(f"{API}/issue/AB-7").respond(
+        200, json={"fields": {"status": {"name": "Done"}, "resolution": now}}
+    )
+    move = act("transition", transition="Resolve", to="Done", **asked)
+    assert await jira.verify(move, idempotency_key=KEY) is landed
+
+
 async def test_written_issues_are_reconciled_on_every_page_at_most_50(jira, router) -> None:
     """reconcileIssues: the ids of the last 50 issues zen-tui wrote, the same list on each
     page (the spec: 'should be consistent with each paginated request across pages')."""
