@@ -228,6 +228,30 @@ async def test_bulk_transitions_pages_carry_the_documented_cursors(
         check(spec, "BulkTransitionGetAvailableTransitions", body)
 
 
+async def test_offset_pages_end_where_their_schemas_say(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    """The client's one startAt paging loop (jira_parse.offset_pages) ends a PageBean (the
+    changelog) at its isLast and a createmeta page at its total: createmeta's pages carry no
+    isLast, and their total counts all pages (PageBean's counts "the items returned"). The
+    simulator's createmeta answers are those schemas' (GET issue/createmeta/{project}/
+    issuetypes answers PageOfCreateMetaIssueTypes, .../issuetypes/{id}
+    PageOfCreateMetaIssueTypeWithField)."""
+    schemas = spec["components"]["schemas"]
+    for name in ("PageOfCreateMetaIssueTypes", "PageOfCreateMetaIssueTypeWithField"):
+        fields = schemas[name]["properties"]
+        assert "isLast" not in fields
+        assert fields["total"]["description"] == "The total number of items in all pages."
+    bean = schemas["PageBeanChangelog"]["properties"]
+    assert bean["isLast"]["description"] == "Whether this is the last page."
+    assert bean["total"]["description"] == "The number of items returned."
+    types = await client.get(f"{API}/issue/createmeta/OPS/issuetypes", params={"maxResults": 2})
+    check(spec, "PageOfCreateMetaIssueTypes", types.json())
+    assert types.json()["total"] > len(types.json()["issueTypes"]) == 2
+    bug = await client.get(f"{API}/issue/createmeta/OPS/issuetypes/10002")
+    check(spec, "PageOfCreateMetaIssueTypeWithField", bug.json())
+
+
 async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
     client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
 ) -> None:

@@ -640,3 +640,83 @@ async def test_a_write_while_paging_leaves_the_listings_reconcile_list_alone(jir
     assert [body_of(c)["reconcileIssues"] for c in route.calls] == [[101], [101]]
     await jira.fetch_section(section("jira", "project = A"))
     assert body_of(route.calls[-1])["reconcileIssues"] == [101, 202]
+
+
+# ---- offset pages: the changelog (PageBean) and createmeta (PageOfCreateMeta*) -------------
+
+
+def history(n: int) -> dict:
+    item = {"field": "labels", "fromString": f"l{n}", "toString": f"l{n + 1}"}
+    return {
+        "author": {"displayName": "Mia"},
+        "created": f"2024-05-01T10:{n:02d}:00.000+0000",
+        "items": [item],
+    }
+
+
+def pages_of(route, bodies: list[dict]) -> list[dict]:
+    """Answer `bodies` in turn; the query params of each request, as they come."""
+    asked: list[dict] = []
+    answers = iter(bodies)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        return httpx.Response(200, json=next(answers, {"values": [], "issueTypes": []}))
+
+    route.mock(side_effect=answer)
+    return asked
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [
+        {"isLast": False},  # PageBean: isLast decides
+        {"total": 5},  # no isLast: the total of all pages does
+        {},  # neither: on to an empty page
+    ],
+)
+async def test_the_changelog_is_read_to_the_end_its_page_says(jira, router, ends) -> None:
+    """Pages shorter than asked (Jira caps maxResults) and the end told by isLast, else by the
+    total, else by an empty page: a changelog without isLast was cut after its first page."""
+    route = router.get(f"{API}/issue/AB-7/changelog")
+    last = {**ends, "isLast": True} if "isLast" in ends else ends
+    asked = pages_of(
+        route,
+        [
+            {"values": [history(0), history(1)], **ends},
+            {"values": [history(2), history(3)], **ends},
+            {"values": [history(4)], **last},
+        ],
+    )
+    changes = await jira.editing.history("AB-7")
+    assert [c.what for c in changes] == [f"labels: l{n} -> l{n + 1}" for n in (4, 3, 2, 1, 0)]
+    starts = [a["startAt"] for a in asked]
+    assert starts == (["0", "2", "4", "5"] if not ends else ["0", "2", "4"])
+
+
+async def test_createmeta_pages_end_at_their_total_and_a_pagebean_at_its_is_last(
+    jira, router
+) -> None:
+    """createmeta documents no isLast, only the total of all pages; project/search is a
+    PageBean, whose isLast decides (its total is documented as the items returned)."""
+    types = router.get(f"{API}/issue/createmeta/OPS/issuetypes")
+    asked = pages_of(
+        types,
+        [
+            {"issueTypes": [{"id": "1", "name": "Bug"}], "startAt": 0, "total": 2},
+            {"issueTypes": [{"id": "2", "name": "Task"}], "startAt": 1, "total": 2},
+        ],
+    )
+    assert await jira.creating.issue_types("OPS") == [("1", "Bug"), ("2", "Task")]
+    assert [a["startAt"] for a in asked] == ["0", "1"]  # no third request: the total is read
+
+    projects = router.get(f"{API}/project/search")
+    asked = pages_of(
+        projects,
+        [
+            {"values": [{"key": "OPS", "name": "Ops"}], "total": 1, "isLast": False},
+            {"values": [{"key": "WEB", "name": "Web"}], "total": 1, "isLast": True},
+        ],
+    )
+    assert await jira.creating.projects() == [("OPS", "Ops"), ("WEB", "Web")]
+    assert [a["startAt"] for a in asked] == ["0", "1"]

@@ -390,7 +390,11 @@ def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
     if isinstance(key, Response):
         return key
     render = sim._render(request)
-    return _createmeta_page(request, "issueTypes", [render.issuetype(t) for t in CREATE_TYPES])
+    # IssueTypeIssueCreateMetadata: an issue type's fields without untranslatedName, which
+    # that schema (additionalProperties: false) leaves out
+    types = [render.issuetype(t) for t in CREATE_TYPES]
+    shown = [{k: v for k, v in t.items() if k != "untranslatedName"} for t in types]
+    return _createmeta_page(request, "issueTypes", shown)
 
 
 def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
