@@ -457,7 +457,6 @@ class JiraClient(BaseClient):
         return await checked(self._check(action, idempotency_key, key))
 
     async def _check(self, action: Action, ikey: str, key: str) -> bool | None:
-        p = action.params
         if action.kind == "create":
             created = await self.creating.find(key, ikey)
             if created is not None:
@@ -488,7 +487,8 @@ class JiraClient(BaseClient):
             # A transition whose screen set the resolution landed as asked only with that
             # resolution: in the right status with another (someone else resolved it, as
             # Won't Do say) it did not, and sending it again is what tells the user so.
-            return _same_resolution(r, r.opt_obj(fields, "resolution"), asked_resolution(p))
+            asked = asked_resolution(action.params)
+            return _same_resolution(r, r.opt_obj(fields, "resolution"), asked)
         if action.kind in ("assign", "unassign"):
             assignee = r.opt_obj(fields, "assignee")
             current = r.opt_text(assignee, "accountId") if assignee else None

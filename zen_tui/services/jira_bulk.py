@@ -125,10 +125,10 @@ class BulkTransitions:
         endpoint = f"{API}/bulk/issues/transition"
         r = self.r.at(endpoint)
         params: dict[str, Any] = {"issueIdsOrKeys": asked}
-        listed: set[str] = set()
+        wanted, listed = set(chunk), set[str]()
         for pages in itertools.count(1):
             body = r.root(await self._get(endpoint, params))
-            fresh = self._collect(body, found) & set(chunk) - listed
+            fresh = (self._collect(body, found) & wanted) - listed
             after = r.opt_scalar(body, "startingAfter")
             if not after:
                 return
