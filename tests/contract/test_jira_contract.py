@@ -213,6 +213,45 @@ async def test_client_resources_match_the_swagger(
     check(spec, "ErrorCollection", missing.json())
 
 
+async def test_bulk_transitions_pages_carry_the_documented_cursors(
+    client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of GET /bulk/issues/transition between others carries both cursors, as strings,
+    and nothing the schema (additionalProperties: false) leaves out."""
+    monkeypatch.setattr("zen_tui.simulator.jira.bulk.TRANSITION_GROUPS_PAGE", 1)
+    keys = ",".join(key_in(jira, status) for status in ("10000", "3", "10002"))
+    first = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": keys})
+    params = {"issueIdsOrKeys": keys, "startingAfter": first.json()["startingAfter"]}
+    middle = (await client.get(f"{API}/bulk/issues/transition", params=params)).json()
+    assert isinstance(middle["startingAfter"], str) and isinstance(middle["endingBefore"], str)
+    for body in (first.json(), middle):
+        check(spec, "BulkTransitionGetAvailableTransitions", body)
+
+
+async def test_offset_pages_end_where_their_schemas_say(
+    client: httpx.AsyncClient, spec: dict[str, Any]
+) -> None:
+    """The client's one startAt paging loop (jira_parse.offset_pages) ends a PageBean (the
+    changelog) at its isLast and a createmeta page at its total: createmeta's pages carry no
+    isLast, and their total counts all pages (PageBean's counts "the items returned"). The
+    simulator's createmeta answers are those schemas' (GET issue/createmeta/{project}/
+    issuetypes answers PageOfCreateMetaIssueTypes, .../issuetypes/{id}
+    PageOfCreateMetaIssueTypeWithField)."""
+    schemas = spec["components"]["schemas"]
+    for name in ("PageOfCreateMetaIssueTypes", "PageOfCreateMetaIssueTypeWithField"):
+        fields = schemas[name]["properties"]
+        assert "isLast" not in fields
+        assert fields["total"]["description"] == "The total number of items in all pages."
+    bean = schemas["PageBeanChangelog"]["properties"]
+    assert bean["isLast"]["description"] == "Whether this is the last page."
+    assert bean["total"]["description"] == "The number of items returned."
+    types = await client.get(f"{API}/issue/createmeta/OPS/issuetypes", params={"maxResults": 2})
+    check(spec, "PageOfCreateMetaIssueTypes", types.json())
+    assert types.json()["total"] > len(types.json()["issueTypes"]) == 2
+    bug = await client.get(f"{API}/issue/createmeta/OPS/issuetypes/10002")
+    check(spec, "PageOfCreateMetaIssueTypeWithField", bug.json())
+
+
 async def test_bulkfetch_and_picker_are_not_read_as_issue_keys(
     client: httpx.AsyncClient, jira: JiraSim, spec: dict[str, Any]
 ) -> None:

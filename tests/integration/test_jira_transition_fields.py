@@ -66,3 +66,50 @@ async def test_the_fields_survive_lost_answers_and_crashes(sim, settings):
         assert params.items() <= done.action.params.items(), what
         assert landed(sim, "transition", key) == 1, what
         assert j.issues[key].resolution == ("10002", "10003")[n % 2], what
+
+
+RESOLVE_AS_FIXED = {"transition": "Resolve", "resolution": "fixed"}
+
+
+async def crash_mid_send(sim, settings, key: str, params: dict[str, str], how: str) -> str:
+    """Queue the transition, send it once under fault `how` and die mid-send (the store
+    keeps it SENDING); the entry's id."""
+    account = sim.account("jira").name
+    engine = engine_for(settings)
+    [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
+    sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
+    await first_try(engine, entry, killed=True, dies_after=0.5)
+    await engine.stop()
+    sim.clear_faults()
+    return entry.id
+
+
+async def test_a_replay_checks_the_resolution_not_only_the_status(sim, settings):
+    """Resolve as Fixed: the process dies mid-send and the request never reached Jira
+    (reset); meanwhile a colleague resolves the issue as Won't Do.
+    It is Done, where Resolve leads, but not as asked: the replay must not call it done. It
+    sends it again and ends with Jira's answer (Resolve is not offered from Done); the
+    colleague's resolution stays."""
+    j = jira(sim)
+    colleague = next(u for u in sorted(j.users) if u != j.me)
+    key = in_progress(sim)[0]
+    entry_id = await crash_mid_send(sim, settings, key, RESOLVE_AS_FIXED, "reset")
+    assert j.issues[key].status == "3"  # nothing landed
+    j._apply_transition(j.issues[key], "71", colleague, "10001")  # Resolve as Won't Do
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.FAILED, done
+    assert "'Resolve' not available" in (done.reason or ""), done.reason
+    assert landed(sim, "transition", key) == 0
+    assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10001")
+
+
+async def test_a_replay_finds_the_asked_resolution_once_it_landed(sim, settings):
+    """The same crash where the send did land (its answer cut): the replay reads the asked
+    resolution, in any case, and ends DONE, sent once."""
+    j = jira(sim)
+    key = in_progress(sim)[0]
+    entry_id = await crash_mid_send(sim, settings, key, RESOLVE_AS_FIXED, "truncated")
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.DONE, done.reason
+    assert landed(sim, "transition", key) == 1
+    assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10002")

@@ -369,6 +369,59 @@ async def test_bulk_available_transitions_grouped_by_status(
     }
 
 
+def sixty_over_every_status(jira: JiraSim) -> list[str]:
+    """60 issue keys, 15 in each of the workflow's four statuses (four transition groups)."""
+    by_status: dict[str, list[str]] = {}
+    for issue in sorted(jira.issues.values(), key=lambda i: i.id):
+        by_status.setdefault(issue.status, []).append(issue.key)
+    assert len(by_status) == 4
+    return [key for keys in by_status.values() for key in keys[:15]]
+
+
+async def test_bulk_available_transitions_page_by_workflow_not_by_issue(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Jira delivers 50 workflows (transition groups) a page: 60 issues in four groups are one
+    page, with no cursor either way."""
+    keys = sixty_over_every_status(jira)
+    r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)})
+    body = r.json()
+    assert set(body) == {"availableTransitions"}
+    listed = [k for g in body["availableTransitions"] for k in g["issues"]]
+    assert len(body["availableTransitions"]) == 4 and sorted(listed) == sorted(keys)
+
+
+async def test_bulk_available_transitions_pages_by_cursor(
+    client: httpx.AsyncClient, jira: JiraSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With fewer groups a page than there are (1 here), `startingAfter` leads page by page to
+    the last (which has none), `endingBefore` back to the one before; a cursor the site never
+    gave, or both at once, is the bulk API's 400."""
+    monkeypatch.setattr("zen_tui.simulator.jira.bulk.TRANSITION_GROUPS_PAGE", 1)
+    keys = sixty_over_every_status(jira)
+    asked = {"issueIdsOrKeys": ",".join(keys)}
+    pages, params = [], dict(asked)
+    while True:
+        r = await client.get(f"{API}/bulk/issues/transition", params=params)
+        assert r.status_code == 200, r.text
+        pages.append(r.json())
+        if "startingAfter" not in pages[-1]:
+            break
+        params = {**asked, "startingAfter": pages[-1]["startingAfter"]}
+    assert len(pages) == 4 and all(len(p["availableTransitions"]) == 1 for p in pages)
+    assert "endingBefore" not in pages[0] and all("endingBefore" in p for p in pages[1:])
+    listed = [k for p in pages for g in p["availableTransitions"] for k in g["issues"]]
+    assert sorted(listed) == sorted(keys)  # each issue once
+    back = {**asked, "endingBefore": pages[-1]["endingBefore"]}
+    assert (await client.get(f"{API}/bulk/issues/transition", params=back)).json() == pages[-2]
+    for wrong in (
+        {**asked, "startingAfter": "bm90LW91cnM"},
+        {**asked, "startingAfter": pages[0]["startingAfter"], "endingBefore": back["endingBefore"]},
+    ):
+        r = await client.get(f"{API}/bulk/issues/transition", params=wrong)
+        assert r.status_code == 400 and r.json()["errors"][0]["message"]
+
+
 BAD_BODIES = [
     b"[]",
     b'"x"',

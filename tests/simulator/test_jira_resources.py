@@ -438,6 +438,20 @@ async def test_an_offset_page_is_capped_per_endpoint(
     assert statuses.json()["maxResults"] == 200
 
 
+async def test_createmeta_refuses_more_than_its_documented_200_a_page(
+    client: httpx.AsyncClient,
+) -> None:
+    """Both createmeta operations document maxResults at most 200, and a 400 beyond (the
+    spec's example body, with its stray Java Optional)."""
+    for path in ("/issue/createmeta/OPS/issuetypes", "/issue/createmeta/OPS/issuetypes/10002"):
+        assert (await client.get(V3 + path, params={"maxResults": "200"})).status_code == 200
+        r = await client.get(V3 + path, params={"maxResults": "201"})
+        assert r.status_code == 400
+        assert r.json()["errorMessages"] == [
+            "Parameter 'maxResults' must not exceed the limit '200'"
+        ]
+
+
 @pytest.mark.parametrize(
     "path",
     [

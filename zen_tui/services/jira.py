@@ -46,6 +46,7 @@ from zen_tui.services.base import (
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_parse import (
     FIELDS,
+    asked_resolution,
     cursor_of,
     describe_move,
     match_allowed,
@@ -475,13 +476,19 @@ class JiraClient(BaseClient):
             comments = r.opt_arr(r.root(resp.json()), "comments")
             bodies = [adf.to_text(c.get("body")) for c in comments if isinstance(c, dict)]
             return any(ikey in zw_keys(text) for text in bodies)
-        fields = await self._fields(key, "status,assignee")
+        fields = await self._fields(key, "status,assignee,resolution")
         r = self.r.at(f"{API}/issue/{{key}}")
         if action.kind == "transition":
             target = self._targets.get(ikey) or action.params.get("to")
             if not target:
                 return None
-            return (_name(r, fields, "status") or "").casefold() == target.casefold()
+            if (_name(r, fields, "status") or "").casefold() != target.casefold():
+                return False
+            # A transition whose screen set the resolution landed as asked only with that
+            # resolution: in the right status with another (someone else resolved it, as
+            # Won't Do say) it did not, and sending it again is what tells the user so.
+            asked = asked_resolution(action.params)
+            return _same_resolution(r, r.opt_obj(fields, "resolution"), asked)
         if action.kind in ("assign", "unassign"):
             assignee = r.opt_obj(fields, "assignee")
             current = r.opt_text(assignee, "accountId") if assignee else None
@@ -569,6 +576,17 @@ def _findings(body: Any) -> str:
 def _sets(action: Action) -> bool:
     """Whether a transition sets fields (resolution=, fields=) as it moves."""
     return bool(action.params.get("resolution") or action.params.get("fields"))
+
+
+def _same_resolution(r: Reader, current: dict[str, Any] | None, asked: dict[str, Any]) -> bool:
+    """Whether the issue's resolution is the one a transition asked for (by id, or by name in
+    any case, as Jira takes either); asking none, any resolution will do."""
+    if "id" in asked:
+        return current is not None and r.opt_scalar(current, "id") == str(asked["id"])
+    if "name" in asked:
+        shown = (r.opt_text(current, "name") or "") if current else ""
+        return shown.casefold() == str(asked["name"]).strip().casefold()
+    return True
 
 
 def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -105,24 +106,47 @@ class BulkTransitions:
         return found
 
     async def _available_bulk(self) -> dict[str, list[tuple[str, str, str]]]:
-        """Issue key -> its transitions, from GET /bulk/issues/transition (paged by cursor)."""
+        """Issue key -> its transitions, from GET /bulk/issues/transition (1,000 issues a
+        call, each call's answer paged by cursor)."""
         found: dict[str, list[tuple[str, str, str]]] = {}
         wanted = sorted(set(self.issue_keys))
         for start in range(0, len(wanted), MAX_PER_CALL):
-            chunk = ",".join(wanted[start : start + MAX_PER_CALL])
-            params: dict[str, Any] = {"issueIdsOrKeys": chunk}
-            while True:
-                body = await self._get(f"{API}/bulk/issues/transition", params)
-                self._collect(body, found)
-                after = self.r.opt_scalar(body, "startingAfter") if isinstance(body, dict) else None
-                if not after or after == params.get("startingAfter"):
-                    break
-                params = {"issueIdsOrKeys": chunk, "startingAfter": after}
+            await self._lookup(wanted[start : start + MAX_PER_CALL], found)
         return found
 
-    def _collect(self, body: Any, found: dict[str, list[tuple[str, str, str]]]) -> None:
+    async def _lookup(self, chunk: list[str], found: dict[str, list[tuple[str, str, str]]]) -> None:
+        """Every page of one call: Jira delivers 50 workflows a page; an answer's
+        `startingAfter` is sent back for the next page and the last page has none (the spec's
+        BulkTransitionGetAvailableTransitions). A workflow's issues are listed once, so each
+        page before the last must list an issue asked for and not listed yet: one that does
+        not means the cursor would never end, and the lookup fails saying so (at most one page
+        per issue asked), rather than go round or move issues on half the listing."""
+        asked = ",".join(chunk)
+        endpoint = f"{API}/bulk/issues/transition"
+        r = self.r.at(endpoint)
+        params: dict[str, Any] = {"issueIdsOrKeys": asked}
+        wanted, listed = set(chunk), set[str]()
+        for pages in itertools.count(1):
+            body = r.root(await self._get(endpoint, params))
+            fresh = (self._collect(body, found) & wanted) - listed
+            after = r.opt_scalar(body, "startingAfter")
+            if not after:
+                return
+            if not fresh:
+                raise r.fail(
+                    f"the transitions listing's page cursor never ends: page {pages} lists "
+                    "no issue not listed before, yet names a next page"
+                )
+            listed |= fresh
+            params = {"issueIdsOrKeys": asked, "startingAfter": after}
+
+    def _collect(
+        self, body: dict[str, Any], found: dict[str, list[tuple[str, str, str]]]
+    ) -> set[str]:
+        """Add a page's groups to `found`; the issue keys the page lists."""
         r = self.r.at(f"{API}/bulk/issues/transition")
-        for group in r.arr(r.root(body), "availableTransitions"):
+        keys: set[str] = set()
+        for group in r.arr(body, "availableTransitions"):
             moves = [
                 (
                     str(r.opt_scalar(t, "transitionId")),
@@ -133,6 +157,8 @@ class BulkTransitions:
             ]
             for key in r.opt_arr(group, "issues"):
                 found[str(key)] = moves
+                keys.add(str(key))
+        return keys
 
     async def _submit(
         self, transition_id: str, chunk: list[int], done: int, progress: Callable[[int, int], None]

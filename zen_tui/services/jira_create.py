@@ -13,7 +13,7 @@ from zen_tui.json_input import loads
 from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import Applied, MissingParam, param, priority
-from zen_tui.services.jira_parse import jql_string
+from zen_tui.services.jira_parse import jql_string, offset_pages
 from zen_tui.services.markers import zw_keys, zw_marker
 
 if TYPE_CHECKING:
@@ -99,20 +99,13 @@ class JiraCreate:
         return [(str(r.opt_scalar(t, "id")), r.text(t, "name")) for t in found]
 
     async def _every(self, path: str, endpoint: str, name: str) -> list[Any]:
-        """Every entry of an offset-paged list (`name` holds each page's): Jira's pages may be
-        shorter than asked, so page on until `total` is reached, `isLast` says so or a page
-        comes back empty; LIST_MAX at most."""
+        """Every entry of an offset-paged list (`name` holds each page's), LIST_MAX at most."""
+
+        async def page(params: dict[str, int]) -> Any:
+            return await self._get(path, endpoint, params)
+
         r = self.client.r.at(endpoint)
-        found: list[Any] = []
-        while len(found) < LIST_MAX:
-            params = {"startAt": len(found), "maxResults": PAGE_ASKED}
-            body = r.root(await self._get(path, endpoint, params))
-            page = r.arr(body, name)
-            found.extend(page)
-            total = r.opt_integer(body, "total")
-            if not page or r.opt_bool(body, "isLast") or len(found) >= (total or LIST_MAX):
-                break
-        return found[:LIST_MAX]
+        return await offset_pages(page, r, name, size=PAGE_ASKED, most=LIST_MAX)
 
     async def fields(self, project: str, type_id: str) -> list[CreateField]:
         """The create screen's fields for one issue type (createmeta, every page), in Jira's

@@ -16,6 +16,7 @@ from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import MissingParam, answered, param, priority
 from zen_tui.services.jira_create import CreateField, fields_from_params
+from zen_tui.services.jira_parse import offset_pages
 from zen_tui.services.markers import strip_zw
 
 if TYPE_CHECKING:
@@ -138,26 +139,23 @@ class JiraEdit:
         return [c for c in await self.comments(key) if c.author_id == me]
 
     async def history(self, key: str, limit: int = 200) -> list[Change]:
-        """The issue's changelog, newest first (GET issue/{key}/changelog, paged)."""
+        """The issue's changelog, newest first (GET issue/{key}/changelog, paged; `limit`
+        histories read at most, their changes cut to `limit`)."""
         endpoint = f"{API}/issue/{{key}}/changelog"
+
+        async def page(params: dict[str, int]) -> Any:
+            return await self._get(f"{API}/issue/{key}/changelog", endpoint, params)
+
         r = self.client.r.at(endpoint)
         changes: list[Change] = []
-        start = 0
-        while len(changes) < limit:
-            params = {"startAt": start, "maxResults": 100}
-            body = r.root(await self._get(f"{API}/issue/{key}/changelog", endpoint, params))
-            values = r.arr(body, "values")
-            for h in values:
-                who = r.opt_text(r.opt_obj(h, "author") or {}, "displayName") or "someone"
-                when = r.opt_text(h, "created") or ""
-                for item in r.opt_arr(h, "items"):
-                    field = r.opt_text(item, "field") or "?"
-                    old = r.opt_text(item, "fromString") or "-"
-                    new = r.opt_text(item, "toString") or "-"
-                    changes.append(Change(when, who, f"{field}: {old} -> {new}"))
-            start += len(values)
-            if not values or r.opt_bool(body, "isLast") is not False:
-                break
+        for h in await offset_pages(page, r, "values", size=100, most=limit):
+            who = r.opt_text(r.opt_obj(h, "author") or {}, "displayName") or "someone"
+            when = r.opt_text(h, "created") or ""
+            for item in r.opt_arr(h, "items"):
+                field = r.opt_text(item, "field") or "?"
+                old = r.opt_text(item, "fromString") or "-"
+                new = r.opt_text(item, "toString") or "-"
+                changes.append(Change(when, who, f"{field}: {old} -> {new}"))
         changes.reverse()  # Jira pages oldest first; within one second, keep that order
         changes.sort(key=lambda c: _epoch(c.when), reverse=True)
         return changes[:limit]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
+from zen_tui.services.base import MissingParam
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import strip_zw
 
@@ -187,6 +189,17 @@ def transition_fields(params: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
+def asked_resolution(params: dict[str, str]) -> dict[str, Any]:
+    """The resolution a transition action sets ({"name": ...} or {"id": ...}, from
+    resolution=NAME or `fields`), or {} for none (or `fields` that are no JSON object: such an
+    action was refused before it was sent)."""
+    try:
+        asked = transition_fields(params).get("resolution")
+    except MissingParam:
+        return {}
+    return asked if isinstance(asked, dict) else {}
+
+
 def screen_refusal(
     name: str, needs: tuple[ScreenField, ...], fields: dict[str, Any]
 ) -> ActionResult | None:
@@ -227,3 +240,37 @@ def match_allowed(fields: dict[str, Any], needs: tuple[ScreenField, ...]) -> dic
         if exact is not None:
             out[need.key] = {**given, need.ref: exact}
     return out
+
+
+async def offset_pages(
+    fetch: Callable[[dict[str, int]], Awaitable[Any]], r: Reader, name: str, *, size: int, most: int
+) -> list[Any]:
+    """Every entry of a list Jira pages by startAt (`name` holds each page's), `most` at most,
+    in the server's order; `fetch` GETs one page with the params given. One loop for both
+    shapes the client reads, as each documents its end (Atlassian's OpenAPI):
+
+    - PageBean* (the changelog, project/search): `isLast`, "Whether this is the last page",
+      decides; its `total` is documented only as "The number of items returned", so it is
+      not read where `isLast` is sent.
+    - PageOfCreateMeta* (createmeta's issue types and fields): no `isLast`; `total`, "The
+      total number of items in all pages", ends it once that many have come.
+
+    With neither field, paging goes on to the first empty page (one request more than needed,
+    never a list cut short); an empty page always ends it. Jira may send fewer entries than
+    asked (it caps maxResults per endpoint), so each page starts after what came."""
+    found: list[Any] = []
+    while len(found) < most:
+        body = r.root(await fetch({"startAt": len(found), "maxResults": size}))
+        page = r.arr(body, name)
+        found.extend(page)
+        if not page or _last_page(r, body, len(found)):
+            break
+    return found[:most]
+
+
+def _last_page(r: Reader, body: dict[str, Any], read: int) -> bool:
+    is_last = r.opt_bool(body, "isLast")
+    if is_last is not None:
+        return is_last
+    total = r.opt_integer(body, "total")
+    return total is not None and read >= total

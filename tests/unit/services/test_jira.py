@@ -431,6 +431,64 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
     assert results[1].conflict and "not available" in results[1].message
 
 
+def group(keys: list[str], name: str = "Done") -> dict:
+    move = {"transitionId": 31, "transitionName": name, "to": {"statusName": name}}
+    return {"issues": keys, "transitions": [move]}
+
+
+async def test_bulk_lookup_follows_the_cursor_to_the_last_page(jira, router) -> None:
+    """GET /bulk/issues/transition pages by cursor: each answer's startingAfter is sent back
+    (with the same issues) until an answer has none."""
+    pages = [
+        {"availableTransitions": [group(["C-1"])], "startingAfter": "p2"},
+        {"availableTransitions": [group(["C-2"])], "startingAfter": "p3", "endingBefore": "p1"},
+        {"availableTransitions": [group(["C-3"], "Close")], "endingBefore": "p2"},
+    ]
+    listing = router.get(f"{API}/bulk/issues/transition").mock(
+        side_effect=[httpx.Response(200, json=page) for page in pages]
+    )
+    moves = await jira.available_moves(["C-3", "C-1", "C-2"])
+    assert {k: [m[1] for m in v] for k, v in moves.items()} == {
+        "C-1": ["Done"],
+        "C-2": ["Done"],
+        "C-3": ["Close"],
+    }
+    sent = [dict(call.request.url.params) for call in listing.calls]
+    assert sent == [
+        {"issueIdsOrKeys": "C-1,C-2,C-3"},
+        {"issueIdsOrKeys": "C-1,C-2,C-3", "startingAfter": "p2"},
+        {"issueIdsOrKeys": "C-1,C-2,C-3", "startingAfter": "p3"},
+    ]
+
+
+@pytest.mark.parametrize("cursors", [["same", "same"], ["a", "b"]])
+async def test_a_bulk_lookup_cursor_that_never_ends_fails_saying_so(jira, router, cursors) -> None:
+    """A cursor that comes back (or pages that list nothing new, yet name a next page) would
+    be followed for ever: the lookup stops at the first page that lists no new issue, and
+    nothing is moved on half a listing."""
+    turn = iter(range(1000))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = next(turn)
+        if n > 20:  # a client that kept following: fail the test rather than hang
+            return httpx.Response(400, json={"errors": [{"message": "followed too long"}]})
+        page = {"availableTransitions": [group(["C-1", "C-2"])]}
+        return httpx.Response(200, json={**page, "startingAfter": cursors[n % 2]})
+
+    listing = router.get(f"{API}/bulk/issues/transition").mock(side_effect=answer)
+    post = router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "1"})
+    with pytest.raises(BadResponse, match="page cursor never ends: page 2 lists no issue"):
+        await jira.available_moves(["C-1", "C-2"])
+    assert listing.call_count == 2
+    results = await jira.bulk_apply(
+        [act("transition", k, transition="Done") for k in ("C-1", "C-2")],
+        ["a", "b"],
+        lambda d, t: None,
+    )
+    assert [("cursor never ends" in r.message, r.ok) for r in results] == [(True, False)] * 2
+    assert not post.called
+
+
 async def test_bulk_without_the_lookup_endpoint_resolves_per_project(
     jira, router, contracts
 ) -> None:
@@ -511,6 +569,29 @@ async def test_a_transitions_target_is_kept_before_the_post_and_verified_after_a
     )
 
 
+@pytest.mark.parametrize(
+    ("asked", "now", "landed"),
+    [
+        ({"resolution": "fixed"}, {"id": "10002", "name": "Fixed"}, True),  # any case
+        ({"resolution": "Fixed"}, {"id": "10001", "name": "Won't Do"}, False),
+        ({"resolution": "Fixed"}, None, False),
+        ({"fields": '{"resolution": {"id": "10002"}}'}, {"id": "10002", "name": "Fixed"}, True),
+        ({"fields": '{"resolution": {"id": 10002}}'}, {"id": "10001", "name": "Won't Do"}, False),
+        ({}, {"id": "10001", "name": "Won't Do"}, True),  # none asked: any will do
+    ],
+)
+async def test_a_transition_that_set_a_resolution_is_verified_by_it_too(
+    jira, router, asked, now, landed
+) -> None:
+    """In the status the transition leads to, but with another resolution (someone else
+    resolved the issue meanwhile) is not the transition landing as asked."""
+    router.get(f"{API}/issue/AB-7").respond(
+        200, json={"fields": {"status": {"name": "Done"}, "resolution": now}}
+    )
+    move = act("transition", transition="Resolve", to="Done", **asked)
+    assert await jira.verify(move, idempotency_key=KEY) is landed
+
+
 async def test_written_issues_are_reconciled_on_every_page_at_most_50(jira, router) -> None:
     """reconcileIssues: the ids of the last 50 issues zen-tui wrote, the same list on each
     page (the spec: 'should be consistent with each paginated request across pages')."""
@@ -559,3 +640,83 @@ async def test_a_write_while_paging_leaves_the_listings_reconcile_list_alone(jir
     assert [body_of(c)["reconcileIssues"] for c in route.calls] == [[101], [101]]
     await jira.fetch_section(section("jira", "project = A"))
     assert body_of(route.calls[-1])["reconcileIssues"] == [101, 202]
+
+
+# ---- offset pages: the changelog (PageBean) and createmeta (PageOfCreateMeta*) -------------
+
+
+def history(n: int) -> dict:
+    item = {"field": "labels", "fromString": f"l{n}", "toString": f"l{n + 1}"}
+    return {
+        "author": {"displayName": "Mia"},
+        "created": f"2024-05-01T10:{n:02d}:00.000+0000",
+        "items": [item],
+    }
+
+
+def pages_of(route, bodies: list[dict]) -> list[dict]:
+    """Answer `bodies` in turn; the query params of each request, as they come."""
+    asked: list[dict] = []
+    answers = iter(bodies)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(dict(request.url.params))
+        return httpx.Response(200, json=next(answers, {"values": [], "issueTypes": []}))
+
+    route.mock(side_effect=answer)
+    return asked
+
+
+@pytest.mark.parametrize(
+    "ends",
+    [
+        {"isLast": False},  # PageBean: isLast decides
+        {"total": 5},  # no isLast: the total of all pages does
+        {},  # neither: on to an empty page
+    ],
+)
+async def test_the_changelog_is_read_to_the_end_its_page_says(jira, router, ends) -> None:
+    """Pages shorter than asked (Jira caps maxResults) and the end told by isLast, else by the
+    total, else by an empty page: a changelog without isLast was cut after its first page."""
+    route = router.get(f"{API}/issue/AB-7/changelog")
+    last = {**ends, "isLast": True} if "isLast" in ends else ends
+    asked = pages_of(
+        route,
+        [
+            {"values": [history(0), history(1)], **ends},
+            {"values": [history(2), history(3)], **ends},
+            {"values": [history(4)], **last},
+        ],
+    )
+    changes = await jira.editing.history("AB-7")
+    assert [c.what for c in changes] == [f"labels: l{n} -> l{n + 1}" for n in (4, 3, 2, 1, 0)]
+    starts = [a["startAt"] for a in asked]
+    assert starts == (["0", "2", "4", "5"] if not ends else ["0", "2", "4"])
+
+
+async def test_createmeta_pages_end_at_their_total_and_a_pagebean_at_its_is_last(
+    jira, router
+) -> None:
+    """createmeta documents no isLast, only the total of all pages; project/search is a
+    PageBean, whose isLast decides (its total is documented as the items returned)."""
+    types = router.get(f"{API}/issue/createmeta/OPS/issuetypes")
+    asked = pages_of(
+        types,
+        [
+            {"issueTypes": [{"id": "1", "name": "Bug"}], "startAt": 0, "total": 2},
+            {"issueTypes": [{"id": "2", "name": "Task"}], "startAt": 1, "total": 2},
+        ],
+    )
+    assert await jira.creating.issue_types("OPS") == [("1", "Bug"), ("2", "Task")]
+    assert [a["startAt"] for a in asked] == ["0", "1"]  # no third request: the total is read
+
+    projects = router.get(f"{API}/project/search")
+    asked = pages_of(
+        projects,
+        [
+            {"values": [{"key": "OPS", "name": "Ops"}], "total": 1, "isLast": False},
+            {"values": [{"key": "WEB", "name": "Web"}], "total": 1, "isLast": True},
+        ],
+    )
+    assert await jira.creating.projects() == [("OPS", "Ops"), ("WEB", "Web")]
+    assert [a["startAt"] for a in asked] == ["0", "1"]

@@ -53,6 +53,29 @@ def test_a_refusal_names_each_missing_field_and_how_to_give_it() -> None:
     assert screen_refusal("Close", needs, given) is None
 
 
+def test_a_free_text_field_is_refused_naming_it_with_the_fields_json_to_give() -> None:
+    """A required field with no allowedValues (a date, a line of text) has no picker: the
+    refusal names it (key and name) and shows the fields=JSON that sets it, which `zen-tui
+    act transition ... fields=JSON` takes as is."""
+    needs = parsed(
+        {
+            "customfield_10040": {"required": True, "name": "Fixed on", "schema": {"type": "date"}},
+            "customfield_10041": {"required": True, "name": "Root cause"},
+        }
+    )
+    assert needs == (
+        ScreenField("customfield_10040", "Fixed on", (), ""),
+        ScreenField("customfield_10041", "Root cause", (), ""),
+    )
+    refusal = screen_refusal("Close", needs, {"customfield_10041": "cache"})
+    assert refusal is not None and refusal.conflict
+    assert refusal.message == (
+        '"Close" needs customfield_10040 (Fixed on); add fields=\'{"customfield_10040": "..."}\''
+    )
+    given = {"customfield_10040": "2026-12-07", "customfield_10041": "cache"}
+    assert screen_refusal("Close", needs, given) is None
+
+
 async def test_apply_refuses_before_sending_and_sends_the_resolution(
     sim: Any, sim_client: Any
 ) -> None:

@@ -3,6 +3,9 @@ listing (GET /bulk/issues/transition)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,26 +79,80 @@ def progress(task: BulkTask) -> dict[str, Any]:
     return body
 
 
-def available_transitions(issues: list[JiraIssue]) -> dict[str, Any]:
-    """Issues grouped by the transitions open to them (one workflow here, so by status): only
-    those needing no field update, as Jira documents (a transition with a screen is left out)."""
+# GET /bulk/issues/transition answers a page of workflows at a time, "delivering 50 workflows
+# at a time" (Atlassian's description of the operation), paged by two cursors: the request's
+# `startingAfter` / `endingBefore`, the answer's fields of the same names (the spec's
+# BulkTransitionGetAvailableTransitions). The spec calls them only "the start cursor" and
+# "the end cursor"; here, as the names read, the answer's `startingAfter` is given back as
+# `startingAfter` for the page after this one (absent on the last page), its `endingBefore`
+# as `endingBefore` for the page before (absent on the first). Cursors are opaque.
+TRANSITION_GROUPS_PAGE = 50
+
+
+class BadCursor(ValueError):
+    """A startingAfter / endingBefore this site never gave out."""
+
+
+def available_transitions(
+    issues: list[JiraIssue], starting_after: str | None = None, ending_before: str | None = None
+) -> dict[str, Any]:
+    """A page of the issues grouped by the transitions open to them (one workflow here, so by
+    status): only those needing no field update, as Jira documents (a transition with a screen
+    is left out). The groups come in the workflow's status order, TRANSITION_GROUPS_PAGE a
+    page. Raises BadCursor."""
     groups: dict[str, list[JiraIssue]] = {}
-    for issue in issues:
+    for issue in sorted(issues, key=lambda i: _rank(i.status)):
         groups.setdefault(issue.status, []).append(issue)
+    ordered = list(groups)
+    ranks = [_rank(key) for key in ordered]
+    if starting_after is not None:
+        first = bisect.bisect_right(ranks, _rank(_decode(starting_after)))
+        end = first + TRANSITION_GROUPS_PAGE
+    elif ending_before is not None:
+        end = bisect.bisect_left(ranks, _rank(_decode(ending_before)))
+        first = max(0, end - TRANSITION_GROUPS_PAGE)
+    else:
+        first, end = 0, TRANSITION_GROUPS_PAGE
+    end = min(end, len(ordered))
+    page = ordered[first:end]
+    body: dict[str, Any] = {"availableTransitions": [_group(groups[key]) for key in page]}
+    if page and end < len(ordered):
+        body["startingAfter"] = _encode(page[-1])
+    if page and first > 0:
+        body["endingBefore"] = _encode(page[0])
+    return body
+
+
+def _group(members: list[JiraIssue]) -> dict[str, Any]:
     return {
-        "availableTransitions": [
+        "isTransitionsFiltered": False,
+        "issues": [i.key for i in members],
+        "transitions": [
             {
-                "isTransitionsFiltered": False,
-                "issues": [i.key for i in members],
-                "transitions": [
-                    {
-                        "transitionId": int(t.id),
-                        "transitionName": t.name,
-                        "to": {"statusId": int(t.to), "statusName": STATUSES[t.to][0]},
-                    }
-                    for t in members[0].transitions(screenless=True)
-                ],
+                "transitionId": int(t.id),
+                "transitionName": t.name,
+                "to": {"statusId": int(t.to), "statusName": STATUSES[t.to][0]},
             }
-            for members in groups.values()
-        ]
+            for t in members[0].transitions(screenless=True)
+        ],
     }
+
+
+def _rank(status: str) -> int:
+    """A group's place in the listing (its status's place in the workflow)."""
+    return list(STATUSES).index(status)
+
+
+def _encode(key: str) -> str:
+    return base64.urlsafe_b64encode(f"workflow-group:{key}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error):
+        raise BadCursor(cursor) from None
+    kind, _, key = raw.partition(":")
+    if kind != "workflow-group" or key not in STATUSES:
+        raise BadCursor(cursor)
+    return key

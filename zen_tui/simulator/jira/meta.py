@@ -390,7 +390,11 @@ def createmeta_types(sim: JiraSim, request: Request, body: Body) -> Response:
     if isinstance(key, Response):
         return key
     render = sim._render(request)
-    return _createmeta_page(request, "issueTypes", [render.issuetype(t) for t in CREATE_TYPES])
+    # IssueTypeIssueCreateMetadata: an issue type's fields without untranslatedName, which
+    # that schema (additionalProperties: false) leaves out
+    types = [render.issuetype(t) for t in CREATE_TYPES]
+    shown = [{k: v for k, v in t.items() if k != "untranslatedName"} for t in types]
+    return _createmeta_page(request, "issueTypes", shown)
 
 
 def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
@@ -404,18 +408,28 @@ def createmeta_fields(sim: JiraSim, request: Request, body: Body) -> Response:
     return _createmeta_page(request, "fields", found)
 
 
-# createmeta answers a page (startAt, maxResults: default 50). The spec states no greatest page
-# size, so the default is also the cap here: a caller that reads only the first page misses
-# what a site with many issue types or create-screen fields lists after it.
+# createmeta answers a page (startAt, maxResults: default 50, at most 200, as Atlassian's spec
+# gives both operations; more is a 400, whose example body this is, verbatim). Jira may send
+# fewer than asked: this site sends CREATEMETA_PAGE at most, so a caller that reads only the
+# first page misses what a site with many issue types or create-screen fields lists after it.
 CREATEMETA_PAGE = 50
+CREATEMETA_MAX = 200
+TOO_MANY = {
+    "errorMessages": ["Parameter 'maxResults' must not exceed the limit '200'"],
+    "errors": {},
+    "httpStatusCode": {"empty": False, "present": True},
+}
 
 
 def _createmeta_page(request: Request, name: str, values: list[Any]) -> Response:
     """A page of createmeta (PageOfCreateMetaIssueTypes / ...WithField): `name` holds it."""
-    window = page_window(request, default=CREATEMETA_PAGE, cap=CREATEMETA_PAGE)
+    window = page_window(request, default=50, cap=CREATEMETA_MAX + 1)
     if isinstance(window, Response):
         return window
-    start, size = window
+    start, asked = window
+    if asked > CREATEMETA_MAX:
+        return JSONResponse(TOO_MANY, status_code=400)
+    size = min(asked, CREATEMETA_PAGE)
     page = values[start : start + size]
     return JSONResponse({name: page, "maxResults": size, "startAt": start, "total": len(values)})
 

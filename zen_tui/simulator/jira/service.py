@@ -35,6 +35,7 @@ from zen_tui.simulator.jira.bulk import (
     BULK_MAX,
     NO_BULK_CHANGE,
     NOT_A_TASK,
+    BadCursor,
     BulkTask,
     available_transitions,
     bulk_error,
@@ -962,7 +963,15 @@ class JiraSim(ServiceSim):
         missing = [ref for ref, issue in found.items() if issue is None]
         if missing:
             return bulk_error("Some of the issues in the issueIdsOrKeys are not valid")
-        return JSONResponse(available_transitions([i for i in found.values() if i]))
+        q = request.query_params
+        after, before = q.get("startingAfter"), q.get("endingBefore")
+        if after is not None and before is not None:
+            return bulk_error("Give startingAfter or endingBefore, not both.")
+        try:
+            page = available_transitions([i for i in found.values() if i], after, before)
+        except BadCursor:
+            return bulk_error("The pagination cursor is not valid.")
+        return JSONResponse(page)
 
     def bulk_progress(self, request: Request, body: Body) -> Response:
         task = self.tasks.get(request.path_params["task"])
