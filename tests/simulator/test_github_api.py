@@ -352,12 +352,6 @@ async def test_bad_token_401(gh: httpx.AsyncClient) -> None:
     }
 
 
-async def test_unknown_api_version_410(gh: httpx.AsyncClient) -> None:
-    r = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
-    assert r.status_code == 410
-    assert "2019-01-01" in r.json()["message"]
-
-
 async def test_unknown_repo_404(gh: httpx.AsyncClient) -> None:
     r = await gh.get("/repos/acme/nope/pulls/1")
     assert r.status_code == 404

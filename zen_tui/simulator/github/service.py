@@ -67,6 +67,30 @@ if TYPE_CHECKING:  # imported where the routes are made: it imports this module
     from zen_tui.simulator.github.oauth import DeviceFlow
 
 API_VERSIONS = {DEFAULT_VERSION, VERSION_2026}
+# GitHub's answer to an X-GitHub-Api-Version it does not serve. One it never had (a typo,
+# `v3`): 400 Bad Request "and a message about the version not being supported" (docs,
+# "Troubleshooting the REST API", "Not a supported version"); one past its end of support
+# ("closed down", GitHub's `closed_versions` here): 410 Gone (docs, "API Versions"). The 400's
+# body is GitHub's as clients record it: `message` "Bad Request", the reason as one string in
+# `errors` (expipiplus1/update-nix-fetchgit#79; with `"status": "400"` beside it, as newer
+# answers carry). The 410's body is not documented: the same words, with its own status.
+_VERSION_REFUSED = (
+    'The version you specified in the "X-GitHub-API-Version" request header, "{asked}", is '
+    "not a supported version. The following versions are currently supported: {supported}."
+)
+
+
+def version_refused(asked: str, supported: list[str]) -> str:
+    """GitHub's reason, the supported versions newest first as an English list."""
+    named = [f'"{v}"' for v in supported]
+    if named:
+        named[0] += " (most recent)"
+    if len(named) > 2:
+        named[-1] = "and " + named[-1]
+        return _VERSION_REFUSED.format(asked=asked, supported=", ".join(named))
+    return _VERSION_REFUSED.format(asked=asked, supported=" and ".join(named))
+
+
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
@@ -182,6 +206,8 @@ class GitHubSim(ServiceSim):
     # GitHubState.set_merge_methods); the repository says so (allow_merge_commit,
     # allow_squash_merge, allow_rebase_merge) and a merge by another one answers 405 with
     # GitHub's reason ("Merge commits are not allowed on this repository.").
+    # closed_versions: REST API versions (comma-separated) GitHub has closed down: a request
+    # naming one answers 410 Gone (a version it never had: 400), see _VERSION_REFUSED.
     # merge_settings_shown: False leaves those three fields out of the repository, as
     # GitHub's description allows (they are optional there, with no word on when): a client
     # cannot tell the methods then, only the 405 can.
@@ -197,6 +223,7 @@ class GitHubSim(ServiceSim):
         "merge_methods": str,
         "merge_settings_shown": bool,
         "issues_disabled_repos": str,
+        "closed_versions": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
@@ -204,6 +231,7 @@ class GitHubSim(ServiceSim):
     merge_settings_shown = True
     poll_interval = POLL_INTERVAL
     device_flow_github_app = False
+    closed_versions = ""
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -464,8 +492,10 @@ class GitHubSim(ServiceSim):
             except ApiError as exc:
                 response = self._error(exc, resource or "core")
             version = request.headers.get("x-github-api-version") or DEFAULT_VERSION
-            if version in API_VERSIONS:  # GitHub says which version answered
+            if version in self._served():  # GitHub says which version answered
                 response.headers["x-github-api-version-selected"] = version
+            elif "x-github-api-version-selected" in response.headers:  # none did
+                del response.headers["x-github-api-version-selected"]
             return response
 
         return endpoint
@@ -479,8 +509,8 @@ class GitHubSim(ServiceSim):
         creates: bool,
     ) -> Response:
         version = request.headers.get("x-github-api-version")
-        if version is not None and version not in API_VERSIONS:
-            raise ApiError(410, f"The requested API version '{version}' is not supported.")
+        if version is not None:
+            self._check_version(version)
         token = bearer(request.headers.get("authorization"))
         if token is None:
             raise ApiError(401, "Requires authentication")
@@ -508,6 +538,25 @@ class GitHubSim(ServiceSim):
             if request.method in ("GET", "HEAD"):
                 return self._read(ctx, handler, resource)
             return self._write(ctx, handler, resource or "core", creates)
+
+    def _served(self) -> list[str]:
+        """The API versions answered, newest first: all but those closed down."""
+        closed = {v.strip() for v in self.closed_versions.split(",")}
+        return sorted(API_VERSIONS - closed, reverse=True)
+
+    def _check_version(self, version: str) -> None:
+        """A version GitHub never had: 400; one it closed down (`closed_versions`): 410 Gone."""
+        served = self._served()
+        if version in served:
+            return
+        status = 410 if version in API_VERSIONS else 400
+        raise ApiError(
+            status,
+            "Gone" if status == 410 else "Bad Request",
+            version_refused(version, served),
+            documentation_url=DOCS,
+            extra={"status": str(status)},
+        )
 
     def _read(self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str | None) -> Response:
         reply = handler(ctx)
@@ -636,6 +685,7 @@ class GitHubSim(ServiceSim):
         }
         if exc.errors is not None:
             body["errors"] = exc.errors
+        body.update(exc.extra)
         headers = {**self._rate_headers(resource), **exc.headers}
         if isinstance(exc, SecondaryLimit):
             headers["retry-after"] = str(exc.retry_after)
