@@ -3,13 +3,18 @@ simulator (virtual time): each ends what it touches once, saying what is wrong a
 
 - The REST API version zen-tui pins closed down (410 Gone, GitHub's "API Versions"): every
   section and every queued action says so, nothing is retried, no breaker opens.
+- A review while the user has one started and not submitted on that pull request (one
+  pending review per person, 422): the action fails saying what to do; once the user has
+  done it, retrying the entry lands the review.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from zen_tui.models import Action, ActionState
+from zen_tui.services.github import PENDING_REVIEW
 from zen_tui.sync.engine import SyncEngine
 
 from .gone_world import VirtualWorld
@@ -67,3 +72,34 @@ async def test_a_closed_down_api_version_says_update_and_is_never_retried(
         assert gateway.breaker_state() == "closed"
         warnings = [w for w in gateway.health().deprecations if CLOSED in w]
         assert len(warnings) == 1, gateway.health().deprecations
+
+
+async def test_a_review_under_a_leftover_pending_one_fails_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """Before, the simulator took the approval (GitHub refuses it) and the entry ended done."""
+    vw = VirtualWorld(tmp_path)
+    async with vw.polling() as engine:
+        item = next(i for i in shown(engine, "github") if i.key in pull_requests(vw))
+        pr = pull_requests(vw)[item.key]
+        draft = vw.github.state.add_review(pr, "me", "half-written", "PENDING")  # the web's
+
+        action = Action("approve", item.id, "github")
+        await engine.submit([action])
+        await vw.run_until(lambda: entry_of(engine, action).state is ActionState.FAILED, 600)
+        entry = entry_of(engine, action)
+        assert (entry.state, entry.reason) == (ActionState.FAILED, f"conflict: {PENDING_REVIEW}")
+        assert answered(vw, 422, "/reviews") == 1  # sent once: a final answer
+        assert [r.state for r in pr.reviews if r.user == "me"] == ["PENDING"]
+
+        pr.reviews.remove(draft)  # the user discards it on github.com
+        await engine.outbox_retry(entry.id)
+        await vw.run_until(lambda: entry_of(engine, action).state is ActionState.DONE, 600)
+        assert entry_of(engine, action).state is ActionState.DONE
+        assert [r.state for r in pr.reviews if r.user == "me"] == ["APPROVED"]
+
+
+def pull_requests(vw: VirtualWorld) -> dict[str, Any]:
+    """The simulator's open pull requests not the user's own, by key."""
+    items = vw.github.state.items
+    return {f"{i.repo.full_name}#{i.number}": i for i in items if i.is_pr and i.user != "me"}

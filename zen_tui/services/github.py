@@ -707,6 +707,8 @@ class GitHubClient(BaseClient):
                 return ActionResult(ok=False, message=_not_mergeable(err), conflict=True)
             if action.kind == "merge" and err.status == 409:
                 return ActionResult(ok=False, message="head moved; review again", conflict=True)
+            if err.status == 422 and _ONE_PENDING in (err.message or ""):
+                return ActionResult(ok=False, message=PENDING_REVIEW, conflict=True)
             return refused(err)
 
     async def _write(self, action: Action, key: str, base: str, number: int) -> ActionResult:
@@ -1081,6 +1083,17 @@ def _classic_only(err: BaseException | None) -> QueryRefused | None:
 # GitHub's 404 message for a label the issue does not have (clients log it, e.g.
 # googleapis/repo-automation-bots#1084); a repository or issue not there is "Not Found".
 _LABEL_ABSENT = "Label does not exist"
+
+
+# GitHub's 422 for a review while the same person has one started and not submitted on the
+# pull request (one pending review per person: see the simulator's ONE_PENDING_REVIEW); only
+# they can submit or discard it, and the web's "Start a review" leaves one behind.
+_ONE_PENDING = "can only have one pending review per pull request"
+PENDING_REVIEW = (
+    "you have a review of this pull request started and not submitted (on github.com?), and "
+    "GitHub takes no other review of yours there until it is: submit or discard it there, "
+    "then retry this one (`r` in the outbox view, or `zen-tui outbox retry`)"
+)
 
 
 def _method_refused(err: ApiError) -> bool:

@@ -169,6 +169,11 @@ NOTIFICATIONS_DOCS = (
     "https://docs.github.com/rest/activity/notifications#about-github-notifications"
 )
 ISSUES_DISABLED = "Issues are disabled for this repo"
+# A person may have one pending (started, not submitted) review per pull request: creating
+# another review of any kind, submitted or not, is 422 with this reason while it is there
+# (GitHub's words as clients record them: max-sixty/tend#1171, checked live with a COMMENT
+# event; github/app#3371; microsoft/vscode-pull-request-github#1317 for one started on the web).
+ONE_PENDING_REVIEW = "User can only have one pending review per pull request"
 # PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
 MERGE_REFUSALS = {
     "merge": "Merge commits are not allowed on this repository.",
@@ -972,6 +977,8 @@ class GitHubSim(ServiceSim):
         if event in ("APPROVE", "REQUEST_CHANGES") and item.user == ctx.user:
             verb = "approve" if event == "APPROVE" else "request changes on"
             raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
+        if any(r.user == ctx.user and r.state == "PENDING" for r in item.reviews):
+            raise ApiError(422, "Unprocessable Entity", [ONE_PENDING_REVIEW])
         review = self.state.add_review(item, ctx.user, text, states.get(event or "", "PENDING"))
         self._mutated("review", item, event=event or "PENDING", body=text, user=ctx.user)
         if review.state != "PENDING":
