@@ -80,6 +80,7 @@ from zen_tui.services.github_query import (
     changed_since,
     half_missing,
     kinds_named,
+    length_refusal,
     merge_kinds,
     mixed_kinds_refused,
     too_long,
@@ -275,6 +276,8 @@ class GitHubClient(BaseClient):
         if self._one_kind_only and "pr" not in kinds_named(query, ("is",)):  # App token
             query = with_terms(query, before=(KIND_QUALIFIER["pr"],))
         query = search_query(query)
+        if len(query) > MAX_QUERY:  # GitHub's search takes none longer, GraphQL's as REST's
+            return RowAnswer(), self._rows_error(length_refusal(query, sent=False))
         answer, size, after = RowAnswer(), first, None
         while True:
             try:
@@ -315,13 +318,20 @@ class GitHubClient(BaseClient):
     def _partial(self, answer: RowAnswer, missing: int, total: int) -> GatewayError:
         """GraphQL errors on a 200: what did not come back, and GitHub's first reason."""
         what = f"{missing} of {total} PR rows not refreshed" if total else "PR rows not refreshed"
+        return self._rows_error(answer.errors[0], what, status=200)
+
+    def _rows_error(
+        self, why: str, what: str = "PR rows not refreshed", *, status: int | None = None
+    ) -> ApiError:
+        """Why the PR rows' GraphQL search left rows as they were (`status` 200: GitHub said
+        so in the answer; None: it was not asked)."""
         return ApiError(
             service="github",
             account=self.account,
             method="POST",
             endpoint="/graphql",
-            status=200,
-            message=f"GraphQL: {what}: {answer.errors[0]}",
+            status=status,
+            message=f"GraphQL: {what}: {why}",
         )
 
     def _search_page(self, body: Any) -> tuple[list[Item], int]:
@@ -436,10 +446,7 @@ class GitHubClient(BaseClient):
         nothing is found (another 422, a repository gone, the check failing), or when the
         refusal is of mixing issues and PRs (nothing to look up)."""
         if too_long(err):  # what was sent (zen-tui's own terms in it), and what to do
-            said = (err.message or "").rstrip(".")
-            sent = f"{len(query)} characters sent, with zen-tui's own terms"
-            fix = "shorten the section's query (config)"
-            return dataclasses.replace(err, message=f"{said} ({sent}): {fix}")
+            return dataclasses.replace(err, message=length_refusal(query, err.message or ""))
         if mixed_kinds_refused(err):
             return err
         for name in dict.fromkeys(_REPO_QUALIFIER.findall(query)):

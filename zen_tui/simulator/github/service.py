@@ -47,7 +47,13 @@ from zen_tui.simulator.github.http import (
     page_params,
     parse_iso,
 )
-from zen_tui.simulator.github.query import BadQuery, one_type, parse
+from zen_tui.simulator.github.query import (
+    MAX_QUERY,
+    TOO_LONG_MESSAGE,
+    BadQuery,
+    one_type,
+    parse,
+)
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
     AREAS,
@@ -125,12 +131,10 @@ UNSEARCHABLE_USERS = {
 MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # GitHub's search limits (REST reference "Search", "Limitations on query length" and "About
-# search"): a `q` of more than 256 characters is refused, in the words clients report getting
-# (release-it#1147, git-pr-release#103, tagpr#177: 422 Validation Failed with this error);
-# and no page reaches past the first 1,000 results (422, microsoft/vscode#93983 records it).
-MAX_QUERY = 256
+# search"): a `q` of more than 256 characters is refused (query.MAX_QUERY); and no page
+# reaches past the first 1,000 results (422, microsoft/vscode#93983 records it).
 TOO_LONG = {
-    "message": f"The search is longer than {MAX_QUERY} characters.",
+    "message": TOO_LONG_MESSAGE,
     "resource": "Search",
     "field": "q",
     "code": "invalid",
