@@ -70,6 +70,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "merge_methods": "merge,squash,rebase",
                 "merge_settings_shown": True,
                 "issues_disabled_repos": "",
+                "closed_versions": "",
             },
             "jira": {
                 "search_lag": 0.0,
@@ -99,6 +100,7 @@ async def test_settings_control_endpoint_get_put_and_errors(
                 "merge_methods": "str",
                 "merge_settings_shown": "bool",
                 "issues_disabled_repos": "str",
+                "closed_versions": "str",
             },
             "jira": {
                 "search_lag": "float",

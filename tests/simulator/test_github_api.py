@@ -329,6 +329,32 @@ async def test_the_own_pull_request_rule_is_the_callers(
     assert (await gh.post(url, json={"event": "APPROVE"})).json()["user"]["login"] == "me"
 
 
+async def test_one_pending_review_per_person_per_pull_request(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """A review started and not submitted (no `event`, as the web's "Start a review") blocks
+    every other review of the same person there, submitted or not: 422 saying so; another
+    person's reviews, and the same person's on another PR, go on."""
+    pr, other = [i for i in sim.state.items if i.is_pr and i.user != "me"][:2]
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    started = await gh.post(url, json={"body": "draft"})
+    assert started.status_code == 200 and started.json()["state"] == "PENDING"
+    for event in ({"event": "APPROVE"}, {"event": "COMMENT", "body": "x"}, {}):
+        refused = await gh.post(url, json=event)
+        assert refused.status_code == 422, event
+        assert refused.json()["message"] == "Unprocessable Entity"
+        assert refused.json()["errors"] == [
+            "User can only have one pending review per pull request"
+        ]
+    ada = await gh.post(
+        url, json={"event": "COMMENT", "body": "y"}, headers=as_(sim.add_user("ada"))
+    )
+    assert ada.status_code == 200
+    there = f"/repos/{other.repo.full_name}/pulls/{other.number}/reviews"
+    assert (await gh.post(there, json={"event": "COMMENT", "body": "z"})).status_code == 200
+    assert [r.state for r in pr.reviews if r.user == "me"] == ["PENDING"]
+
+
 def as_(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -350,12 +376,6 @@ async def test_bad_token_401(gh: httpx.AsyncClient) -> None:
         "message": "Bad credentials",
         "documentation_url": r.json()["documentation_url"],
     }
-
-
-async def test_unknown_api_version_410(gh: httpx.AsyncClient) -> None:
-    r = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
-    assert r.status_code == 410
-    assert "2019-01-01" in r.json()["message"]
 
 
 async def test_unknown_repo_404(gh: httpx.AsyncClient) -> None:

@@ -60,13 +60,46 @@ async def test_thread_marked_done_leaves_the_inbox_until_new_activity(
     assert fresh[0]["subject"]["title"] == pr.title and fresh[0]["unread"] is True
 
 
-async def test_api_versions_known_pass_unknown_410(gh: httpx.AsyncClient) -> None:
+# GitHub's reason for a version it does not serve, as clients record it
+# (expipiplus1/update-nix-fetchgit#79), with the versions the simulator serves.
+NOT_SUPPORTED = (
+    'The version you specified in the "X-GitHub-API-Version" request header, "{}", is not a '
+    'supported version. The following versions are currently supported: "2026-03-10" (most '
+    'recent) and "2022-11-28".'
+)
+
+
+async def test_api_versions_known_pass_one_never_released_is_400(gh: httpx.AsyncClient) -> None:
+    """GitHub's docs ("Troubleshooting the REST API"): a version that does not exist is 400
+    Bad Request with a message about the version not being supported."""
     for version in ("2022-11-28", "2026-03-10"):
         r = await gh.get("/user", headers={"X-GitHub-Api-Version": version})
         assert r.status_code == 200, version
-    gone = await gh.get("/user", headers={"X-GitHub-Api-Version": "2019-01-01"})
-    assert gone.status_code == 410
-    assert "2019-01-01" in gone.json()["message"] and "documentation_url" in gone.json()
+        assert r.headers["x-github-api-version-selected"] == version
+    for version in ("2019-01-01", "v3"):
+        refused = await gh.get("/user", headers={"X-GitHub-Api-Version": version})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "message": "Bad Request",
+            "errors": NOT_SUPPORTED.format(version),
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "400",
+        }
+        assert "x-github-api-version-selected" not in refused.headers
+
+
+async def test_a_closed_down_version_is_410_gone(gh: httpx.AsyncClient, sim: GitHubSim) -> None:
+    """GitHub's docs ("API Versions"): past its end of support a version answers 410 Gone,
+    every endpoint alike, and the versions still served go on answering."""
+    sim.closed_versions = "2022-11-28"
+    for path in ("/user", "/search/issues?q=is:open", "/notifications"):
+        gone = await gh.get(path, headers={"X-GitHub-Api-Version": "2022-11-28"})
+        assert gone.status_code == 410, path
+        assert gone.json()["status"] == "410"
+        assert '"2022-11-28", is not a supported version' in gone.json()["errors"]
+        assert '"2026-03-10" (most recent).' in gone.json()["errors"]
+    newer = await gh.get("/user", headers={"X-GitHub-Api-Version": "2026-03-10"})
+    assert newer.status_code == 200
 
 
 async def test_a_deleted_account_reads_as_a_null_user_everywhere_it_wrote(

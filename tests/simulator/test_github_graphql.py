@@ -91,6 +91,34 @@ async def test_errors_come_back_as_200_with_what_could_be_resolved(gh, sim: GitH
     assert "exceeds the `first` limit of 100 records" in too_many.json()["errors"][0]["message"]
 
 
+SEARCH = "query($q: String!) { search(query: $q, type: ISSUE, first: 5) { issueCount nodes {"
+SEARCH += " ... on PullRequest { number } } pageInfo { hasNextPage endCursor } } }"
+
+
+async def test_a_search_longer_than_256_characters_is_refused(gh) -> None:
+    """GitHub's docs: search queries longer than 256 characters are not supported (REST and
+    GraphQL alike); 256 still runs."""
+    longest = ("is:pr " * 43)[:256]
+    assert (await _gql(gh, SEARCH, q=longest)).json()["data"]["search"]["nodes"]
+    body = (await _gql(gh, SEARCH, q=longest + "x")).json()
+    assert body["data"] is None or body["data"]["search"] is None
+    assert body["errors"][0]["message"] == "The search is longer than 256 characters."
+    assert body["errors"][0]["path"] == ["search"]
+
+
+async def test_issue_count_counts_every_match_past_the_first_1000(gh, monkeypatch) -> None:
+    """GitHub's reference: issueCount is the total; the nodes reach only the first 1,000."""
+    monkeypatch.setattr("zen_tui.simulator.github.graphql_api.SEARCH_CAP", 7)
+    first = (await _gql(gh, SEARCH, q="is:pr")).json()["data"]["search"]
+    assert first["issueCount"] > 7
+    after = first["pageInfo"]["endCursor"]
+    query = SEARCH.replace("first: 5)", "first: 5, after: $after)").replace(
+        "$q: String!)", "$q: String!, $after: String)"
+    )
+    rest = (await _gql(gh, query, q="is:pr", after=after)).json()["data"]["search"]
+    assert len(first["nodes"]) + len(rest["nodes"]) == 7 and not rest["pageInfo"]["hasNextPage"]
+
+
 async def test_exhausted_points_answer_rate_limited(gh, sim: GitHubSim) -> None:
     sim.buckets["graphql"].used = 5000
     resp = await _gql(gh, "{ rateLimit { remaining } }")

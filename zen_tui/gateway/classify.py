@@ -11,7 +11,15 @@ import msgspec
 from zen_tui.json_input import loads
 
 from .answer import Answer
-from .errors import ApiError, ApiGone, AuthExpired, GatewayError, RateLimited, Unavailable
+from .errors import (
+    ApiError,
+    ApiGone,
+    AuthExpired,
+    GatewayError,
+    RateLimited,
+    Unavailable,
+    VersionRefused,
+)
 from .profiles import ServiceProfile, parse_retry_after
 from .retry import AttemptFailed, FailureKind
 
@@ -103,6 +111,9 @@ def response_failure(
         return AttemptFailed(server, "status", str(status), retry_at)
     if status == 401:
         return AuthExpired(**common)
+    refusal = profile.version_refusal(status, response.content)
+    if refusal is not None:
+        return VersionRefused(**common, message=refusal)
     if profile.api_retired(status, response.content):
         return ApiGone(
             **common,

@@ -147,6 +147,16 @@ class ApiGone(ApiError):
     """410: the provider removed this endpoint or API version."""
 
 
+class VersionRefused(ApiGone):
+    """The service does not serve the API version zen-tui pins (GitHub's X-GitHub-Api-Version:
+    400 for one it never had, 410 Gone once it closed it down). Every call fails alike until
+    zen-tui is updated: a final answer, never retried, counted by no breaker, and no sign
+    that the item read is gone. The message says so whole (ServiceProfile.version_refusal)."""
+
+    def summary(self) -> str:
+        return self.message
+
+
 class ItemGone(ApiError):
     """What was read is not there for this account: Slack's `channel_not_found`,
     `not_in_channel`, `thread_not_found`, `message_not_found` (HTTP 200 `ok: false`, so no

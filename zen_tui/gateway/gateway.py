@@ -84,7 +84,13 @@ from .limiter import (
 from .metrics import MetricsRegistry
 from .origin import UNKNOWN_ORIGIN, origin_of, within_base
 from .pauses import PauseBook, SharedPauses
-from .profiles import SILENT_LIMIT_MAX, SILENT_LIMIT_WAIT, PointsQuota, profile_for
+from .profiles import (
+    SILENT_LIMIT_MAX,
+    SILENT_LIMIT_WAIT,
+    VERSION_HEADER,
+    PointsQuota,
+    profile_for,
+)
 from .response import GatewayHealth, GatewayResponse
 from .retry import AttemptFailed, RetryPolicy, with_retries
 from .settings import GatewaySettings
@@ -841,9 +847,13 @@ class Gateway:
         self._observe_points(call, headers)
         deprecation = headers.get("deprecation")
         sunset = headers.get("sunset")
+        # The API version refused: one warning for every endpoint (each answers so).
+        refusal = self._profile.version_refusal(response.status_code, response.content)
         # A 410 for one deleted item (a GitHub issue), or one unreadable, retires nothing.
         retired = self._profile.api_retired(response.status_code, response.content)
-        if deprecation or sunset or retired:
+        if refusal is not None:
+            self._warn(VERSION_HEADER, refusal)
+        elif deprecation or sunset or retired:
             self._deprecated(call, sunset, gone=retired)
         return limited
 
@@ -948,10 +958,14 @@ class Gateway:
             message = f"{what} is gone (410); update zen-tui"
         else:
             message = f"{what} is deprecated" + (f", sunset {sunset}" if sunset else "")
-        if self._deprecations.get(call.endpoint) != message:
-            self._deprecations[call.endpoint] = message
+        self._warn(call.endpoint, message)
+
+    def _warn(self, endpoint: str, message: str) -> None:
+        """Once per message: the log, `zen-tui health` and the cards hear what is retired."""
+        if self._deprecations.get(endpoint) != message:
+            self._deprecations[endpoint] = message
             log.warning("%s: %s", self.service, message)
-            self._publish(ApiDeprecation, endpoint=call.endpoint, message=message)
+            self._publish(ApiDeprecation, endpoint=endpoint, message=message)
 
     # ---- helpers ----------------------------------------------------------------------
 

@@ -58,6 +58,9 @@ _KEY = r"\1{key}"  # an endpoint of one issue names the template, as the Jira cl
 # One permission of x-accepted-github-permissions ("issues=write").
 _PERMISSION = re.compile(r"\b[a-z_]{1,40}=(?:read|write|admin)\b")
 
+# The header naming the REST API version GitHub answers as (its docs, "API Versions").
+VERSION_HEADER = "X-GitHub-Api-Version"
+
 # How GitHub's 410s about content end (see ServiceProfile.content_gone).
 _GITHUB_CONTENT_GONE = ("was deleted", "disabled for this repo")
 
@@ -232,6 +235,31 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         message = answer.get("message") if isinstance(answer, dict) else None
         return isinstance(message, str) and message.rstrip(".").endswith(_GITHUB_CONTENT_GONE)
 
+    def version_refusal(self, status: int, body: bytes) -> str | None:
+        """What to tell the user when GitHub refuses the REST API version this profile pins:
+        400 for a version it never had, 410 Gone for one it closed down (its docs,
+        "Troubleshooting the REST API" and "API Versions"); its reason names the version
+        ('... request header, "2022-11-28", is not a supported version ...'). None for any
+        other answer, a 410 about one deleted issue included."""
+        version = self.default_headers.get(VERSION_HEADER)
+        if version is None or status not in (400, 410):
+            return None
+        try:
+            answer = loads(body)
+        except ValueError:
+            return None
+        if not isinstance(answer, dict):
+            return None
+        said = f"{answer.get('message')} {answer.get('errors')}"
+        if f'"{version}"' not in said or "version" not in said.lower():
+            return None
+        how = "no longer supports" if status == 410 else "does not support"
+        code = "410 Gone" if status == 410 else "400 Bad Request"
+        return (
+            f"GitHub {how} REST API version {version} ({code}), the one this zen-tui is "
+            "built for: update zen-tui"
+        )
+
     def api_retired(self, status: int, body: bytes) -> bool:
         """A 410 whose readable answer says an endpoint or API version is gone (GitHub's and
         Jira's retired APIs answer in JSON). An unreadable one (a body cut short, a proxy's
@@ -310,7 +338,7 @@ PROFILES: dict[str, ServiceProfile] = {
         name="github",
         default_headers={
             "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
+            VERSION_HEADER: "2022-11-28",
         },
         request_id_header="x-github-request-id",
         mutation_window=(80, 60.0),

@@ -26,6 +26,7 @@ from zen_tui.gateway.errors import (
     OffOrigin,
     PagingStopped,
     QueryRefused,
+    VersionRefused,
 )
 from zen_tui.gateway.limiter import Priority
 from zen_tui.gateway.origin import origin_of, within_base
@@ -175,6 +176,8 @@ def says_missing(err: BaseException) -> bool:
     not-found codes): a hint to ask about the item itself, never a reason to remove it."""
     if isinstance(err, ItemGone):
         return True
+    if isinstance(err, VersionRefused):  # every read answers so: no word on the item
+        return False
     return isinstance(err, ApiError) and err.status in GONE_STATUSES
 
 
@@ -286,7 +289,10 @@ def query_refused(err: ApiError) -> QueryRefused:
 
 
 def gone_message(err: ApiGone, what: str) -> ApiGone:
-    """Rewrite a 410 so it says which endpoint went away and what to do."""
+    """Rewrite a 410 so it says which endpoint went away and what to do (a refused API
+    version says so in its own words already: no endpoint went away)."""
+    if isinstance(err, VersionRefused):
+        return err
     err.message = (
         f"{what} ({err.endpoint or 'endpoint'}) was removed by the provider; "
         "upgrade zen-tui to a version that uses the current API"

@@ -80,6 +80,7 @@ from zen_tui.services.github_query import (
     changed_since,
     half_missing,
     kinds_named,
+    length_refusal,
     merge_kinds,
     mixed_kinds_refused,
     too_long,
@@ -275,6 +276,8 @@ class GitHubClient(BaseClient):
         if self._one_kind_only and "pr" not in kinds_named(query, ("is",)):  # App token
             query = with_terms(query, before=(KIND_QUALIFIER["pr"],))
         query = search_query(query)
+        if len(query) > MAX_QUERY:  # GitHub's search takes none longer, GraphQL's as REST's
+            return RowAnswer(), self._rows_error(length_refusal(query, sent=False))
         answer, size, after = RowAnswer(), first, None
         while True:
             try:
@@ -315,13 +318,20 @@ class GitHubClient(BaseClient):
     def _partial(self, answer: RowAnswer, missing: int, total: int) -> GatewayError:
         """GraphQL errors on a 200: what did not come back, and GitHub's first reason."""
         what = f"{missing} of {total} PR rows not refreshed" if total else "PR rows not refreshed"
+        return self._rows_error(answer.errors[0], what, status=200)
+
+    def _rows_error(
+        self, why: str, what: str = "PR rows not refreshed", *, status: int | None = None
+    ) -> ApiError:
+        """Why the PR rows' GraphQL search left rows as they were (`status` 200: GitHub said
+        so in the answer; None: it was not asked)."""
         return ApiError(
             service="github",
             account=self.account,
             method="POST",
             endpoint="/graphql",
-            status=200,
-            message=f"GraphQL: {what}: {answer.errors[0]}",
+            status=status,
+            message=f"GraphQL: {what}: {why}",
         )
 
     def _search_page(self, body: Any) -> tuple[list[Item], int]:
@@ -436,10 +446,7 @@ class GitHubClient(BaseClient):
         nothing is found (another 422, a repository gone, the check failing), or when the
         refusal is of mixing issues and PRs (nothing to look up)."""
         if too_long(err):  # what was sent (zen-tui's own terms in it), and what to do
-            said = (err.message or "").rstrip(".")
-            sent = f"{len(query)} characters sent, with zen-tui's own terms"
-            fix = "shorten the section's query (config)"
-            return dataclasses.replace(err, message=f"{said} ({sent}): {fix}")
+            return dataclasses.replace(err, message=length_refusal(query, err.message or ""))
         if mixed_kinds_refused(err):
             return err
         for name in dict.fromkeys(_REPO_QUALIFIER.findall(query)):
@@ -707,6 +714,8 @@ class GitHubClient(BaseClient):
                 return ActionResult(ok=False, message=_not_mergeable(err), conflict=True)
             if action.kind == "merge" and err.status == 409:
                 return ActionResult(ok=False, message="head moved; review again", conflict=True)
+            if err.status == 422 and _ONE_PENDING in (err.message or ""):
+                return ActionResult(ok=False, message=PENDING_REVIEW, conflict=True)
             return refused(err)
 
     async def _write(self, action: Action, key: str, base: str, number: int) -> ActionResult:
@@ -1081,6 +1090,17 @@ def _classic_only(err: BaseException | None) -> QueryRefused | None:
 # GitHub's 404 message for a label the issue does not have (clients log it, e.g.
 # googleapis/repo-automation-bots#1084); a repository or issue not there is "Not Found".
 _LABEL_ABSENT = "Label does not exist"
+
+
+# GitHub's 422 for a review while the same person has one started and not submitted on the
+# pull request (one pending review per person: see the simulator's ONE_PENDING_REVIEW); only
+# they can submit or discard it, and the web's "Start a review" leaves one behind.
+_ONE_PENDING = "can only have one pending review per pull request"
+PENDING_REVIEW = (
+    "you have a review of this pull request started and not submitted (on github.com?), and "
+    "GitHub takes no other review of yours there until it is: submit or discard it there, "
+    "then retry this one (`r` in the outbox view, or `zen-tui outbox retry`)"
+)
 
 
 def _method_refused(err: ApiError) -> bool:

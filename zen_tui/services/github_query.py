@@ -108,6 +108,18 @@ def too_long(err: Exception | None) -> bool:
     return "search is longer than" in (err.message or "")
 
 
+def length_refusal(query: str, said: str = "", *, sent: bool = True) -> str:
+    """Why a search `q` past GitHub's longest (MAX_QUERY) gets nothing, and what fixes it: its
+    refusal (`said`; else its limit, when zen-tui asks nothing it would refuse), how long the
+    query was with zen-tui's own terms (a pane's `is:pr`, a sort), and where to shorten it."""
+    said = (said or f"The search is longer than {MAX_QUERY} characters").rstrip(".")
+    how = "sent" if sent else "not sent"
+    return (
+        f"{said} ({len(query)} characters {how}, with zen-tui's own terms): "
+        "shorten the section's query (config)"
+    )
+
+
 def changed_since(result: FetchResult, cursor: str) -> FetchResult:
     """What a search for the rows updated since `cursor` answers, from the whole search sorted
     newest update first: its rows from the cursor on. All of those were read (complete) once

@@ -11,6 +11,7 @@ import pytest
 from zen_tui.gateway import ApiError, ApiGone, AuthExpired, BadResponse, Unavailable
 from zen_tui.gateway.answer import Answer
 from zen_tui.gateway.classify import CallContext, response_failure, transport_failure
+from zen_tui.gateway.errors import VersionRefused
 from zen_tui.gateway.profiles import profile_for
 from zen_tui.gateway.response import GatewayResponse
 from zen_tui.gateway.retry import AttemptFailed
@@ -180,6 +181,52 @@ def test_an_unreadable_410_is_no_retired_api(service: str, message: str) -> None
     whole_answer = Answer(410, httpx.Headers(), whole, "https://api.test/x", "Gone")
     retired = response_failure(whole_answer, CTX, profile_for(service), now=0.0)
     assert isinstance(retired, ApiGone) is not (message.endswith("deleted") and service == "github")
+
+
+# GitHub's answer to an X-GitHub-Api-Version it does not serve (expipiplus1/update-nix-fetchgit#79).
+def _version_body(version: str, status: int) -> bytes:
+    reason = (
+        f'The version you specified in the "X-GitHub-API-Version" request header, "{version}", '
+        "is not a supported version. The following versions are currently supported: "
+        '"2026-03-10" (most recent).'
+    )
+    message = "Gone" if status == 410 else "Bad Request"
+    return json.dumps({"message": message, "errors": reason, "status": str(status)}).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (400, "GitHub does not support REST API version 2022-11-28 (400 Bad Request)"),
+        (410, "GitHub no longer supports REST API version 2022-11-28 (410 Gone)"),
+    ],
+)
+def test_the_pinned_api_version_refused_says_update_zen_tui(status: int, said: str) -> None:
+    """GitHub's 400 for a version it never had, its 410 for one it closed down: one line
+    saying which version and what to do, never `400 Bad Request` or `endpoint removed`."""
+    answer = Answer(status, httpx.Headers(), _version_body("2022-11-28", status), "u", "R")
+    error = response_failure(answer, CTX, profile_for("github"), now=0.0)
+    assert isinstance(error, VersionRefused) and error.status == status
+    assert str(error) == f"github: {said}, the one this zen-tui is built for: update zen-tui"
+
+
+@pytest.mark.parametrize(
+    ("service", "status", "body"),
+    [
+        ("github", 400, _version_body("2026-03-10", 400)),  # a version zen-tui does not send
+        ("github", 400, b'{"message": "Problems parsing JSON"}'),
+        ("github", 422, _version_body("2022-11-28", 400)),  # no version refusal's status
+        ("github", 400, b"<html>2022-11-28 version</html>"),  # a proxy's page
+        ("jira", 400, _version_body("2022-11-28", 400)),  # Jira pins no version header
+    ],
+)
+def test_only_a_refusal_of_the_pinned_version_reads_as_one(
+    service: str, status: int, body: bytes
+) -> None:
+    answer = Answer(status, httpx.Headers(), body, "https://api.test/x", "Reason")
+    ctx = msgspec.structs.replace(CTX, service=service)
+    error = response_failure(answer, ctx, profile_for(service), now=0.0)
+    assert type(error) is ApiError
 
 
 @pytest.mark.parametrize(

@@ -54,3 +54,23 @@ async def test_a_query_too_long_by_itself_is_refused_saying_how_to_fix_it(sim_cl
     assert message.startswith("Validation Failed: The search is longer than 256 characters (")
     assert "characters sent, with zen-tui's own terms" in message
     assert message.endswith("shorten the section's query (config)")
+
+
+async def test_pr_rows_past_the_limit_are_not_asked_and_the_section_says_why(
+    sim, sim_client
+) -> None:
+    """A PR section's GraphQL search (for its rows' reviews and checks) is its query with
+    zen-tui's `is:pr` and `sort:updated-desc`: 263 characters here, where REST's 245 pass.
+    GitHub takes no search over 256 characters, in GraphQL as in REST: the rows are listed,
+    the search for their fields is not sent, and the section says why and what to do."""
+    gh = sim_client("github")
+    asked = sim.world.counters.requests
+    before = asked[("github", "/graphql", 200)]
+    result = await gh.fetch_section(section("github", NEAR_THE_LIMIT), limit=100)
+    assert result.items and all(i.state == "open" for i in result.items)
+    assert asked[("github", "/graphql", 200)] == before
+    assert str(result.stale_error) == (
+        "github: GraphQL: PR rows not refreshed: The search is longer than 256 characters "
+        "(263 characters not sent, with zen-tui's own terms): shorten the section's query "
+        "(config)"
+    )

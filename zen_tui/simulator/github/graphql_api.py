@@ -34,7 +34,7 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from zen_tui.simulator.github.dates import BadDate, sort_qualifier
-from zen_tui.simulator.github.query import BadQuery, one_type
+from zen_tui.simulator.github.query import MAX_QUERY, TOO_LONG_MESSAGE, BadQuery, one_type
 from zen_tui.simulator.github.query import parse as parse_query
 from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
 from zen_tui.simulator.github.state import TEAMS, GitHubState, Item, Review, as_caller
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 100  # GitHub: `first`/`last` may not exceed 100 on any connection
 MAX_NODES = 500_000  # GitHub refuses a query that could return more nodes than this
-SEARCH_CAP = 1000  # search returns at most 1,000 results, as the REST search does
+SEARCH_CAP = 1000  # search reaches at most 1,000 results (GraphQL reference: Query.search)
 
 SDL = """
 scalar DateTime
@@ -457,10 +457,12 @@ class GraphQLApi:
         self, _info: Any, *, app_user: bool = False, viewer: str, **args: Any
     ) -> dict[str, Any]:
         query = str(args["query"]).strip()
+        if len(query) > MAX_QUERY:  # how GraphQL says so is not documented: REST's words
+            raise GraphQLError(TOO_LONG_MESSAGE)
         sort, desc = sort_qualifier(query) or ("updated", True)
         try:  # `@me` is the viewer, as in REST search (GitHub docs, "Understanding the search
             # syntax", "Queries with usernames": `@me` is the person viewing the results)
-            hits = self.state.search(as_caller(query, viewer), sort, desc)[:SEARCH_CAP]
+            hits = self.state.search(as_caller(query, viewer), sort, desc)
             # GitHub's GraphQL reference (Queries, note on user-to-server GitHub App
             # requests): a search mixing issues and PRs answers an empty set of nodes.
             if app_user and not one_type(parse_query(query)):
@@ -469,7 +471,9 @@ class GraphQLApi:
             raise GraphQLError(f"Invalid search query: {query!r}") from None
         if args["type"] not in ("ISSUE", "ISSUE_ADVANCED"):
             hits = []  # repositories, users and discussions are not simulated
-        out = connection("search", hits, self._item, args)
+        # `issueCount` counts every match; the nodes reach only the first 1,000 (GitHub's
+        # GraphQL reference, SearchResultItemConnection).
+        out = connection("search", hits[:SEARCH_CAP], self._item, args)
         counts = dict.fromkeys(
             ("codeCount", "discussionCount", "repositoryCount", "userCount", "wikiCount"), 0
         )

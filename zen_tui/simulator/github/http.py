@@ -23,10 +23,11 @@ class ApiError(Exception):
         self,
         status: int,
         message: str,
-        errors: list[Any] | None = None,
+        errors: list[Any] | str | None = None,
         *,
         documentation_url: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -34,6 +35,7 @@ class ApiError(Exception):
         self.errors = errors
         self.documentation_url = documentation_url  # None: the API's general docs page
         self.headers = headers or {}  # sent with the error (x-accepted-github-permissions)
+        self.extra = extra or {}  # more fields of the body (the version refusal's `status`)
 
 
 def no_user_agent() -> Response:

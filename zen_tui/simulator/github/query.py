@@ -25,6 +25,12 @@ OWNERSHIP = ("repo", "org", "user")
 OPERATORS = ("AND", "OR", "NOT")
 MAX_OPERATORS = 5
 MAX_DEPTH = 5
+# "Queries longer than 256 characters are not supported" when searching across GitHub (docs,
+# "Troubleshooting search queries"; REST reference "Search", "Limitations on query length"),
+# REST and GraphQL search alike; refused in the words clients report for REST (release-it#1147,
+# git-pr-release#103, tagpr#177: 422 Validation Failed with this error).
+MAX_QUERY = 256
+TOO_LONG_MESSAGE = f"The search is longer than {MAX_QUERY} characters."
 
 T = TypeVar("T")
 

@@ -47,7 +47,13 @@ from zen_tui.simulator.github.http import (
     page_params,
     parse_iso,
 )
-from zen_tui.simulator.github.query import BadQuery, one_type, parse
+from zen_tui.simulator.github.query import (
+    MAX_QUERY,
+    TOO_LONG_MESSAGE,
+    BadQuery,
+    one_type,
+    parse,
+)
 from zen_tui.simulator.github.render import Renderer
 from zen_tui.simulator.github.state import (
     AREAS,
@@ -67,6 +73,30 @@ if TYPE_CHECKING:  # imported where the routes are made: it imports this module
     from zen_tui.simulator.github.oauth import DeviceFlow
 
 API_VERSIONS = {DEFAULT_VERSION, VERSION_2026}
+# GitHub's answer to an X-GitHub-Api-Version it does not serve. One it never had (a typo,
+# `v3`): 400 Bad Request "and a message about the version not being supported" (docs,
+# "Troubleshooting the REST API", "Not a supported version"); one past its end of support
+# ("closed down", GitHub's `closed_versions` here): 410 Gone (docs, "API Versions"). The 400's
+# body is GitHub's as clients record it: `message` "Bad Request", the reason as one string in
+# `errors` (expipiplus1/update-nix-fetchgit#79; with `"status": "400"` beside it, as newer
+# answers carry). The 410's body is not documented: the same words, with its own status.
+_VERSION_REFUSED = (
+    'The version you specified in the "X-GitHub-API-Version" request header, "{asked}", is '
+    "not a supported version. The following versions are currently supported: {supported}."
+)
+
+
+def version_refused(asked: str, supported: list[str]) -> str:
+    """GitHub's reason, the supported versions newest first as an English list."""
+    named = [f'"{v}"' for v in supported]
+    if named:
+        named[0] += " (most recent)"
+    if len(named) > 2:
+        named[-1] = "and " + named[-1]
+        return _VERSION_REFUSED.format(asked=asked, supported=", ".join(named))
+    return _VERSION_REFUSED.format(asked=asked, supported=" and ".join(named))
+
+
 RESOURCES = {"core": (5000, 3600.0), "search": (30, 60.0), "graphql": (5000, 3600.0)}
 SECONDARY_LIMIT = 80  # content-creating requests per minute
 POLL_INTERVAL = 60
@@ -101,12 +131,10 @@ UNSEARCHABLE_USERS = {
 MIXED_TYPES = "Query must include 'is:issue' or 'is:pull-request'"
 SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests"
 # GitHub's search limits (REST reference "Search", "Limitations on query length" and "About
-# search"): a `q` of more than 256 characters is refused, in the words clients report getting
-# (release-it#1147, git-pr-release#103, tagpr#177: 422 Validation Failed with this error);
-# and no page reaches past the first 1,000 results (422, microsoft/vscode#93983 records it).
-MAX_QUERY = 256
+# search"): a `q` of more than 256 characters is refused (query.MAX_QUERY); and no page
+# reaches past the first 1,000 results (422, microsoft/vscode#93983 records it).
 TOO_LONG = {
-    "message": f"The search is longer than {MAX_QUERY} characters.",
+    "message": TOO_LONG_MESSAGE,
     "resource": "Search",
     "field": "q",
     "code": "invalid",
@@ -145,6 +173,11 @@ NOTIFICATIONS_DOCS = (
     "https://docs.github.com/rest/activity/notifications#about-github-notifications"
 )
 ISSUES_DISABLED = "Issues are disabled for this repo"
+# A person may have one pending (started, not submitted) review per pull request: creating
+# another review of any kind, submitted or not, is 422 with this reason while it is there
+# (GitHub's words as clients record them: max-sixty/tend#1171, checked live with a COMMENT
+# event; github/app#3371; microsoft/vscode-pull-request-github#1317 for one started on the web).
+ONE_PENDING_REVIEW = "User can only have one pending review per pull request"
 # PUT .../merge by a method the repository's settings turn off: 405, GitHub's own words.
 MERGE_REFUSALS = {
     "merge": "Merge commits are not allowed on this repository.",
@@ -182,6 +215,8 @@ class GitHubSim(ServiceSim):
     # GitHubState.set_merge_methods); the repository says so (allow_merge_commit,
     # allow_squash_merge, allow_rebase_merge) and a merge by another one answers 405 with
     # GitHub's reason ("Merge commits are not allowed on this repository.").
+    # closed_versions: REST API versions (comma-separated) GitHub has closed down: a request
+    # naming one answers 410 Gone (a version it never had: 400), see _VERSION_REFUSED.
     # merge_settings_shown: False leaves those three fields out of the repository, as
     # GitHub's description allows (they are optional there, with no word on when): a client
     # cannot tell the methods then, only the 405 can.
@@ -197,6 +232,7 @@ class GitHubSim(ServiceSim):
         "merge_methods": str,
         "merge_settings_shown": bool,
         "issues_disabled_repos": str,
+        "closed_versions": str,
     }
     search_incomplete_rate = 0.0
     link_last = True
@@ -204,6 +240,7 @@ class GitHubSim(ServiceSim):
     merge_settings_shown = True
     poll_interval = POLL_INTERVAL
     device_flow_github_app = False
+    closed_versions = ""
 
     def __init__(self, world: World, token: str) -> None:
         super().__init__(world, token)
@@ -464,8 +501,10 @@ class GitHubSim(ServiceSim):
             except ApiError as exc:
                 response = self._error(exc, resource or "core")
             version = request.headers.get("x-github-api-version") or DEFAULT_VERSION
-            if version in API_VERSIONS:  # GitHub says which version answered
+            if version in self._served():  # GitHub says which version answered
                 response.headers["x-github-api-version-selected"] = version
+            elif "x-github-api-version-selected" in response.headers:  # none did
+                del response.headers["x-github-api-version-selected"]
             return response
 
         return endpoint
@@ -479,8 +518,8 @@ class GitHubSim(ServiceSim):
         creates: bool,
     ) -> Response:
         version = request.headers.get("x-github-api-version")
-        if version is not None and version not in API_VERSIONS:
-            raise ApiError(410, f"The requested API version '{version}' is not supported.")
+        if version is not None:
+            self._check_version(version)
         token = bearer(request.headers.get("authorization"))
         if token is None:
             raise ApiError(401, "Requires authentication")
@@ -508,6 +547,25 @@ class GitHubSim(ServiceSim):
             if request.method in ("GET", "HEAD"):
                 return self._read(ctx, handler, resource)
             return self._write(ctx, handler, resource or "core", creates)
+
+    def _served(self) -> list[str]:
+        """The API versions answered, newest first: all but those closed down."""
+        closed = {v.strip() for v in self.closed_versions.split(",")}
+        return sorted(API_VERSIONS - closed, reverse=True)
+
+    def _check_version(self, version: str) -> None:
+        """A version GitHub never had: 400; one it closed down (`closed_versions`): 410 Gone."""
+        served = self._served()
+        if version in served:
+            return
+        status = 410 if version in API_VERSIONS else 400
+        raise ApiError(
+            status,
+            "Gone" if status == 410 else "Bad Request",
+            version_refused(version, served),
+            documentation_url=DOCS,
+            extra={"status": str(status)},
+        )
 
     def _read(self, ctx: Ctx, handler: Callable[[Ctx], Reply], resource: str | None) -> Response:
         reply = handler(ctx)
@@ -636,6 +694,7 @@ class GitHubSim(ServiceSim):
         }
         if exc.errors is not None:
             body["errors"] = exc.errors
+        body.update(exc.extra)
         headers = {**self._rate_headers(resource), **exc.headers}
         if isinstance(exc, SecondaryLimit):
             headers["retry-after"] = str(exc.retry_after)
@@ -922,6 +981,8 @@ class GitHubSim(ServiceSim):
         if event in ("APPROVE", "REQUEST_CHANGES") and item.user == ctx.user:
             verb = "approve" if event == "APPROVE" else "request changes on"
             raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
+        if any(r.user == ctx.user and r.state == "PENDING" for r in item.reviews):
+            raise ApiError(422, "Unprocessable Entity", [ONE_PENDING_REVIEW])
         review = self.state.add_review(item, ctx.user, text, states.get(event or "", "PENDING"))
         self._mutated("review", item, event=event or "PENDING", body=text, user=ctx.user)
         if review.state != "PENDING":
