@@ -16,7 +16,7 @@ from zen_tui.models import Action
 from zen_tui.services import adf
 from zen_tui.services.base import MissingParam, answered, param, priority
 from zen_tui.services.jira_create import CreateField, fields_from_params
-from zen_tui.services.jira_parse import offset_pages
+from zen_tui.services.jira_parse import tail_pages
 from zen_tui.services.markers import strip_zw
 
 if TYPE_CHECKING:
@@ -139,8 +139,8 @@ class JiraEdit:
         return [c for c in await self.comments(key) if c.author_id == me]
 
     async def history(self, key: str, limit: int = 200) -> list[Change]:
-        """The issue's changelog, newest first (GET issue/{key}/changelog, paged; `limit`
-        histories read at most, their changes cut to `limit`)."""
+        """The issue's changelog, newest first (GET issue/{key}/changelog, paged oldest
+        first: its newest `limit` histories are read, their changes cut to `limit`)."""
         endpoint = f"{API}/issue/{{key}}/changelog"
 
         async def page(params: dict[str, int]) -> Any:
@@ -148,7 +148,7 @@ class JiraEdit:
 
         r = self.client.r.at(endpoint)
         changes: list[Change] = []
-        for h in await offset_pages(page, r, "values", size=100, most=limit):
+        for h in await tail_pages(page, r, "values", size=100, most=limit):
             who = r.opt_text(r.opt_obj(h, "author") or {}, "displayName") or "someone"
             when = r.opt_text(h, "created") or ""
             for item in r.opt_arr(h, "items"):

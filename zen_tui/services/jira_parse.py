@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -249,9 +250,9 @@ async def offset_pages(
     in the server's order; `fetch` GETs one page with the params given. One loop for both
     shapes the client reads, as each documents its end (Atlassian's OpenAPI):
 
-    - PageBean* (the changelog, project/search): `isLast`, "Whether this is the last page",
-      decides; its `total` is documented only as "The number of items returned", so it is
-      not read where `isLast` is sent.
+    - PageBean* (project/search; the changelog's newest are `tail_pages`): `isLast`, "Whether
+      this is the last page", decides; its `total` is documented only as "The number of
+      items returned", so it is not read where `isLast` is sent.
     - PageOfCreateMeta* (createmeta's issue types and fields): no `isLast`; `total`, "The
       total number of items in all pages", ends it once that many have come.
 
@@ -266,6 +267,51 @@ async def offset_pages(
         if not page or _last_page(r, body, len(found)):
             break
     return found[:most]
+
+
+async def tail_pages(
+    fetch: Callable[[dict[str, int]], Awaitable[Any]], r: Reader, name: str, *, size: int, most: int
+) -> list[Any]:
+    """The LAST `most` entries of a list Jira pages by startAt, oldest first (the changelog:
+    "sorted by date, starting from the oldest"), in the server's order. `offset_pages` would
+    read the first `most`: on a long history the oldest changes, the newest left out.
+
+    The first page's `total` says where the tail starts. PageBean documents `total` as "The
+    number of items returned", yet its own example counts every page (startAt 2, two values,
+    total 5), so it is only where to jump: the tail is read on to the page its `isLast` ends,
+    and unless at least `most` came from the jump (a total too high), every page after the
+    first is read instead. Without a total, every page is (the newest are the last)."""
+    first = r.root(await fetch({"startAt": 0, "maxResults": size}))
+    head = r.arr(first, name)
+    if not head or _last_page(r, first, len(head)):
+        return head[-most:]
+    total = r.opt_integer(first, "total")
+    if total is not None and total - most > len(head):
+        tail = await _pages_from(fetch, r, name, total - most, [], size=size, most=most)
+        if len(tail) >= most:
+            return tail
+    return await _pages_from(fetch, r, name, len(head), head, size=size, most=most)
+
+
+async def _pages_from(
+    fetch: Callable[[dict[str, int]], Awaitable[Any]],
+    r: Reader,
+    name: str,
+    start: int,
+    kept: list[Any],
+    *,
+    size: int,
+    most: int,
+) -> list[Any]:
+    """`kept` and every entry from `start` on to the last page, the last `most` of them."""
+    tail = deque(kept, maxlen=most)
+    while True:
+        body = r.root(await fetch({"startAt": start, "maxResults": size}))
+        page = r.arr(body, name)
+        tail.extend(page)
+        start += len(page)
+        if not page or _last_page(r, body, start):
+            return list(tail)
 
 
 def _last_page(r: Reader, body: dict[str, Any], read: int) -> bool:

@@ -694,6 +694,33 @@ async def test_the_changelog_is_read_to_the_end_its_page_says(jira, router, ends
     assert starts == (["0", "2", "4", "5"] if not ends else ["0", "2", "4"])
 
 
+@pytest.mark.parametrize(
+    ("total", "starts"),
+    [
+        (9, [0, 6, 8]),  # the count of all pages (as the spec's example has it): jump there
+        (7, [0, 4, 6, 8]),  # too low (grown since): on from the jump to the page isLast ends
+        (20, [0, 17, 2, 4, 6, 8]),  # too high: nothing there, so every page after the first
+        (None, [0, 2, 4, 6, 8]),  # none: every page
+    ],
+)
+async def test_the_changelog_read_is_its_newest_entries(jira, router, total, starts) -> None:
+    """GET changelog pages oldest first: `history(limit=3)` of nine entries is the newest
+    three, whatever PageBean's oddly documented `total` claims; it was the oldest three."""
+    entries = [history(n) for n in range(9)]
+    asked: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["startAt"])
+        asked.append(start)
+        page = {"startAt": start, "isLast": start + 2 >= 9, "values": entries[start : start + 2]}
+        return httpx.Response(200, json=page if total is None else {**page, "total": total})
+
+    router.get(f"{API}/issue/AB-7/changelog").mock(side_effect=answer)
+    changes = await jira.editing.history("AB-7", limit=3)
+    assert [c.what for c in changes] == [f"labels: l{n} -> l{n + 1}" for n in (8, 7, 6)]
+    assert asked == starts
+
+
 async def test_createmeta_pages_end_at_their_total_and_a_pagebean_at_its_is_last(
     jira, router
 ) -> None:

@@ -127,6 +127,21 @@ async def test_history_lists_the_changes_newest_first(sim_client, sim) -> None:
     assert all(c.who for c in changes)
 
 
+async def test_a_long_history_reads_its_newest_changes(sim_client, sim) -> None:
+    """Over 200 histories (the simulator pages 100 at most, oldest first, as Jira): the
+    newest 200 are read, the latest change first; it was the oldest 200, the latest missing."""
+    jira = sim_client("jira")
+    key = sorted(issues(sim))[6]
+    service = sim.world.services["jira"]
+    before = len(issues(sim)[key].history)
+    for n in range(250 - before):
+        service._mutated("edit", issues(sim)[key], [("labels", f"l{n}", f"l{n + 1}")])
+    changes = await jira.editing.history(key)
+    whats = [c.what for c in changes]
+    assert len(whats) == 200 and whats[0] == f"labels: l{249 - before} -> l{250 - before}"
+    assert "labels: l0 -> l1" not in whats  # the oldest 50 histories are left out
+
+
 async def test_bulk_move_by_status_uses_each_issues_own_transition(sim_client, sim) -> None:
     """`to=STATUS` resolves per issue: In Progress and In Review both reach Done (one bulk
     call for their shared transition id), To Do cannot and is refused by name."""
