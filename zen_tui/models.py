@@ -329,12 +329,16 @@ class ActionResult(msgspec.Struct, frozen=True):
 class ScreenField(msgspec.Struct, frozen=True):
     """A field a Jira transition's screen requires (Get transitions, transitions.fields):
     `allowed` holds its allowedValues' names, `ref` how a value names one ("name" for a
-    resolution or a version, "value" for a custom field's option, "" for a bare string)."""
+    resolution or a version, "value" for a custom field's option, "" for a bare string),
+    `ids` their ids in the same order ("" where one has none: Jira takes {"id": ...} too),
+    `many` whether it holds a list (schema type "array": fix versions, a multi-select)."""
 
     key: str
     name: str
     allowed: tuple[str, ...] = ()
     ref: str = "name"
+    ids: tuple[str, ...] = ()
+    many: bool = False
 
 
 class ItemDetail(msgspec.Struct, frozen=True):

@@ -7,6 +7,7 @@ import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, tzinfo
+from itertools import zip_longest
 from typing import Any
 
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
@@ -176,7 +177,9 @@ def screen_fields(r: Reader, transition: Any) -> tuple[ScreenField, ...]:
             "",
         )
         allowed = tuple(str(v.get(ref, "")) if isinstance(v, dict) else v for v in values)
-        found.append(ScreenField(str(key), str(meta.get("name") or key), allowed, ref))
+        ids = tuple(str(v.get("id") or "") if isinstance(v, dict) else "" for v in values)
+        many = (r.opt_obj(meta, "schema") or {}).get("type") == "array"
+        found.append(ScreenField(str(key), str(meta.get("name") or key), allowed, ref, ids, many))
     return tuple(found)
 
 
@@ -209,38 +212,68 @@ def screen_refusal(
     problems: list[str] = []
     for need in needs:
         given = fields.get(need.key)
-        chosen = given.get(need.ref) if isinstance(given, dict) and need.ref else given
-        if given is not None and (not need.allowed or chosen in need.allowed):
+        if given is None:
+            problems.append(_describe_need(need, None))
             continue
-        problems.append(_describe_need(need, given is not None and chosen))
+        wrong = next((v for v in _values(given) if not _allows(need, v)), None)
+        if wrong is not None or (need.allowed and not _values(given)):
+            problems.append(_describe_need(need, wrong))
     if not problems:
         return None
     return ActionResult(ok=False, message=f'"{name}" needs {"; ".join(problems)}', conflict=True)
 
 
-def _describe_need(need: ScreenField, wrong: object) -> str:
+def _values(given: Any) -> list[Any]:
+    """The values a field is given: each of a list (fix versions, a multi-select), or one."""
+    return given if isinstance(given, list) else [given]
+
+
+def _allows(need: ScreenField, value: Any) -> bool:
+    """Whether the field's allowedValues hold `value`, named by id or by name (value, for an
+    option): Jira takes either, as Atlassian's examples do (doTransition's resolution
+    {"name": "Fixed"}; createIssue's priority, versions and components {"id": ...}). An id
+    is what Jira reads when both are given."""
+    if not need.allowed:
+        return True
+    if isinstance(value, dict) and "id" in value and any(need.ids):
+        return str(value["id"]) in need.ids
+    chosen = value.get(need.ref) if isinstance(value, dict) and need.ref else value
+    return chosen in need.allowed
+
+
+def _describe_need(need: ScreenField, wrong: Any) -> str:
     what = need.key if need.name.casefold() == need.key.casefold() else f"{need.key} ({need.name})"
-    bad = f" ({wrong!r} is not allowed)" if wrong else ""
-    values = f" (one of: {', '.join(need.allowed)})" if need.allowed else ""
+    by_id = isinstance(wrong, dict) and "id" in wrong and any(need.ids)
+    shown = wrong.get("id" if by_id else need.ref) if isinstance(wrong, dict) else wrong
+    bad = f" ({'id ' if by_id else ''}{shown!r} is not allowed)" if wrong is not None else ""
+    names = [f"{a} (id {i})" if by_id and i else a for a, i in zip_longest(need.allowed, need.ids)]
+    values = f" (one of: {', '.join(names)})" if need.allowed else ""
     if need.key == "resolution":
         return f"{what}{values}{bad}; add resolution=NAME"
-    sample = {need.ref: "..."} if need.ref else "..."
+    sample: Any = {need.ref: "..."} if need.ref else "..."
+    sample = [sample] if need.many else sample
     return f"{what}{values}{bad}; add fields='{json.dumps({need.key: sample})}'"
 
 
 def match_allowed(fields: dict[str, Any], needs: tuple[ScreenField, ...]) -> dict[str, Any]:
     """`fields` with each named value spelt as the server does (resolution=fixed -> Fixed):
-    the names are matched ignoring case, as a person types them."""
+    the names are matched ignoring case, as a person types them; ids are left as given."""
     out = dict(fields)
     for need in needs:
         given = out.get(need.key)
-        if not (isinstance(given, dict) and need.ref and isinstance(given.get(need.ref), str)):
-            continue
-        wanted = given[need.ref].strip().casefold()
-        exact = next((a for a in need.allowed if a.casefold() == wanted), None)
-        if exact is not None:
-            out[need.key] = {**given, need.ref: exact}
+        if isinstance(given, list):
+            out[need.key] = [_spelt(need, v) for v in given]
+        elif given is not None:
+            out[need.key] = _spelt(need, given)
     return out
+
+
+def _spelt(need: ScreenField, value: Any) -> Any:
+    if not (isinstance(value, dict) and need.ref and isinstance(value.get(need.ref), str)):
+        return value
+    wanted = value[need.ref].strip().casefold()
+    exact = next((a for a in need.allowed if a.casefold() == wanted), None)
+    return value if exact is None else {**value, need.ref: exact}
 
 
 async def offset_pages(

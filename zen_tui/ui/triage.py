@@ -212,7 +212,8 @@ REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")
 
 def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dict[str, str]:
     """The transition params for the values picked for its screen's fields: resolution=NAME,
-    any other field in fields= (JSON), each value named as its allowedValues name it."""
+    any other field in fields= (JSON), each value named as its allowedValues name it (in a
+    list for a field holding many: fix versions, a multi-select)."""
     import json
 
     params: dict[str, str] = {}
@@ -224,7 +225,8 @@ def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dic
             params["resolution"] = chosen[need.key]
         else:
             value = chosen[need.key]
-            others[need.key] = {need.ref: value} if need.ref else value
+            one: object = {need.ref: value} if need.ref else value
+            others[need.key] = [one] if need.many else one  # a list field takes a list
     if others:
         params["fields"] = json.dumps(others)
     return params

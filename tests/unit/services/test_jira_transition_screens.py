@@ -10,6 +10,7 @@ from zen_tui.models import Action, Issue, ScreenField
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_parse import match_allowed, screen_fields, screen_refusal
 from zen_tui.simulator.jira.service import JiraSim
+from zen_tui.ui.triage import screen_params
 
 from .conftest import section
 
@@ -35,8 +36,8 @@ def test_only_required_fields_without_a_default_are_needed() -> None:
         }
     )
     assert found == (
-        ScreenField("customfield_10050", "Team", ("Core", "Web"), "value"),
-        ScreenField("colour", "Colour", ("red", "blue"), ""),
+        ScreenField("customfield_10050", "Team", ("Core", "Web"), "value", ("1", "2")),
+        ScreenField("colour", "Colour", ("red", "blue"), "", ("", "")),
     )
 
 
@@ -51,6 +52,45 @@ def test_a_refusal_names_each_missing_field_and_how_to_give_it() -> None:
     given = match_allowed({"customfield_10050": {"value": "web"}}, needs)
     assert given == {"customfield_10050": {"value": "Web"}}  # spelt as the server does
     assert screen_refusal("Close", needs, given) is None
+
+
+FIX_VERSIONS = {
+    "required": True,
+    "name": "Fix versions",
+    "schema": {"type": "array", "items": "version", "system": "fixVersions"},
+    "allowedValues": [{"id": "10100", "name": "1.0"}, {"id": "10101", "name": "2.0"}],
+}
+
+
+def test_an_allowed_value_may_be_given_by_id_as_jira_takes_it() -> None:
+    """Jira takes an allowed value by id as well as by name (or value, for an option): the
+    check takes either and refuses an id the allowedValues do not hold, listing the ids."""
+    needs = parsed({"customfield_10050": TEAM})
+    for given in ({"id": "2"}, {"id": 2}, {"value": "Core"}, {"id": "1", "value": "ignored"}):
+        assert screen_refusal("Close", needs, {"customfield_10050": given}) is None, given
+    refusal = screen_refusal("Close", needs, {"customfield_10050": {"id": "9"}})
+    assert refusal is not None and refusal.conflict
+    assert refusal.message == (
+        '"Close" needs customfield_10050 (Team) (one of: Core (id 1), Web (id 2)) '
+        '(id \'9\' is not allowed); add fields=\'{"customfield_10050": {"value": "..."}}\''
+    )
+
+
+def test_a_list_field_takes_each_of_its_values_by_name_or_id() -> None:
+    """A field holding many (fix versions: schema type array) is given a list; every value
+    in it must be allowed, and the refusal shows a list to give. It was refused whatever it
+    held (a list is no allowed name)."""
+    needs = parsed({"fixVersions": FIX_VERSIONS})
+    assert needs[0].many
+    given = match_allowed({"fixVersions": [{"name": "2.0"}, {"id": "10100"}]}, needs)
+    assert screen_refusal("Close", needs, given) is None
+    for wrong in ([{"name": "3.0"}], [{"name": "1.0"}, {"id": "1"}], []):
+        refusal = screen_refusal("Close", needs, {"fixVersions": wrong})
+        assert refusal is not None, wrong
+        assert refusal.message.endswith('add fields=\'{"fixVersions": [{"name": "..."}]}\'')
+    assert screen_params(needs, {"fixVersions": "2.0"}) == {
+        "fields": '{"fixVersions": [{"name": "2.0"}]}'
+    }
 
 
 def test_a_free_text_field_is_refused_naming_it_with_the_fields_json_to_give() -> None:
@@ -102,6 +142,22 @@ async def test_apply_refuses_before_sending_and_sends_the_resolution(
     issue = jira.issues[item.key]
     assert (issue.status, issue.resolution) == ("10002", "10002")
     assert await client.verify(resolved, idempotency_key="screen-2") is True
+
+
+async def test_a_resolution_given_by_id_is_sent_and_lands(sim: Any, sim_client: Any) -> None:
+    """`act transition ... fields='{"resolution": {"id": "10003"}}'`: Jira (and the simulator)
+    take a resolution by id; the client's check refused it, matching names only."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Progress" ORDER BY key'))
+    item = [i for i in found.items if isinstance(i, Issue)][-1]
+    params = {"transition": "Resolve", "fields": '{"resolution": {"id": "10003"}}'}
+    by_id = Action("transition", item.id, item.account, params)
+    result = await client.apply(by_id, idempotency_key="screen-id-1")
+    assert result.ok, result.message
+    issue = jira.issues[item.key]
+    assert (issue.status, issue.resolution) == ("10002", "10003")
+    assert await client.verify(by_id, idempotency_key="screen-id-1") is True
 
 
 async def test_a_batch_with_fields_moves_one_by_one(sim: Any, sim_client: Any) -> None:
