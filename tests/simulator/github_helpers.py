@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from zen_tui.models import PullRequest
 from zen_tui.simulator.github.service import GitHubSim
+from zen_tui.simulator.github.state import Item
 
 START = 1_800_000_000.0  # the GitHub tests' clock starts here
 
@@ -15,3 +17,19 @@ def open_pr(sim: GitHubSim, **want: Any) -> Any:
         if usable and all(getattr(item, k) == v for k, v in want.items()):
             return item
     raise AssertionError(f"no seeded open PR with {want}")
+
+
+def pr_item(item: Item) -> PullRequest:
+    """The client's PullRequest for the simulator's `item` (account "github")."""
+    key = f"{item.repo.full_name}#{item.number}"
+    return PullRequest(
+        id=f"github:{key}",
+        account="github",
+        service="github",
+        key=key,
+        title=item.title,
+        url="",
+        updated_at="2026-01-01T00:00:00Z",
+        repo=item.repo.full_name,
+        number=item.number,
+    )

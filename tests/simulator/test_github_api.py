@@ -355,6 +355,48 @@ async def test_one_pending_review_per_person_per_pull_request(
     assert [r.state for r in pr.reviews if r.user == "me"] == ["PENDING"]
 
 
+PENDING_QUERY = """query($q: String!) { search(query: $q, type: ISSUE, first: 100) { nodes {
+  ... on PullRequest { number reviewDecision
+    reviews(first: 100) { nodes { author { login } state submittedAt } }
+    latestReviews(first: 100) { nodes { author { login } state } } } } } }"""
+
+
+async def test_a_pending_review_is_shown_only_to_its_author(
+    gh: httpx.AsyncClient, sim: GitHubSim
+) -> None:
+    """GitHub shows a review started and not submitted only to its author ("pending and only
+    visible to you", "Reviewing proposed changes in a pull request"): REST's list and
+    GraphQL's `reviews` hold the reader's own (PENDING, not submitted) and no one else's;
+    the latest reviews and the decision, everyone's, count none."""
+    pr = open_pr(sim)
+    url = f"/repos/{pr.repo.full_name}/pulls/{pr.number}/reviews"
+    ada = as_(sim.add_user("ada"))
+    assert (await gh.post(url, json={"body": "ada's draft"}, headers=ada)).status_code == 200
+    assert (await gh.post(url, json={"body": "my draft"})).status_code == 200
+    before = [(r.user, r.state) for r in pr.reviews if r.state != "PENDING"]
+
+    for headers, me, other in (({}, "me", "ada"), (ada, "ada", "me")):
+        listed = (await gh.get(url, params={"per_page": 100}, headers=headers)).json()
+        pending = [r for r in listed if r["state"] == "PENDING"]
+        assert [r["user"]["login"] for r in pending] == [me]
+        assert "submitted_at" not in pending[0]
+        assert [(r["user"]["login"], r["state"]) for r in listed if r not in pending] == before
+
+        q = f"repo:{pr.repo.full_name} is:pr is:open"
+        body = (
+            await gh.post(
+                "/graphql", json={"query": PENDING_QUERY, "variables": {"q": q}}, headers=headers
+            )
+        ).json()
+        node = next(n for n in body["data"]["search"]["nodes"] if n.get("number") == pr.number)
+        shown = [(r["author"]["login"], r["state"]) for r in node["reviews"]["nodes"]]
+        assert (me, "PENDING") in shown and (other, "PENDING") not in shown
+        assert all(
+            r["submittedAt"] is None for r in node["reviews"]["nodes"] if r["state"] == "PENDING"
+        )
+        assert all(r["state"] != "PENDING" for r in node["latestReviews"]["nodes"])
+
+
 def as_(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -1035,7 +1035,9 @@ def _run_state(r: Reader, run: dict[str, Any]) -> str:
 
 
 def review_decision(reviews: tuple[tuple[str, str], ...]) -> str | None:
-    """GitHub's rule of thumb: each reviewer's latest state counts; any change request wins."""
+    """GitHub's rule of thumb: each reviewer's latest state counts; any change request wins.
+    A PENDING review (started, not submitted: the list holds only the reader's own, GitHub
+    shows it to no one else) is no review yet: the decision is everyone's, not the reader's."""
     latest: dict[str, str] = {}
     for author, state in reviews:
         if state in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
@@ -1045,7 +1047,7 @@ def review_decision(reviews: tuple[tuple[str, str], ...]) -> str | None:
         return "changes_requested"
     if "APPROVED" in states:
         return "approved"
-    return "review_required" if reviews else None
+    return "review_required" if any(state != "PENDING" for _, state in reviews) else None
 
 
 def _template(path: str) -> str:

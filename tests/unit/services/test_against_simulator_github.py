@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.simulator.github_helpers import open_pr
+from tests.simulator.github_helpers import open_pr, pr_item
 from zen_tui.gateway.errors import QueryRefused
 from zen_tui.models import Action, PullRequest
 from zen_tui.services import make_client
@@ -232,6 +232,31 @@ async def test_verify_of_a_review_reads_past_a_deleted_users_review(sim, sim_cli
     finally:
         github.deleted_users = ""
     assert (before, after) == (False, True)
+
+
+async def test_the_preview_shows_no_one_elses_pending_review(sim, sim_client) -> None:
+    """Another person's review started and not submitted is not shown (GitHub shows it to its
+    author only), nor does it make the PR "review required"; my own is shown as PENDING but
+    is no review yet either: the decision is everyone's. Both were listed before, and the
+    other's made an unreviewed PR look reviewed."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    pr = open_pr(github)
+    saved = pr.reviews[:], pr.reviewers[:], pr.teams[:]
+    pr.reviews.clear()
+    pr.reviewers.clear()
+    pr.teams.clear()
+    try:
+        github.state.users.setdefault("ada", len(github.state.users) + 1)
+        github.state.add_review(pr, "ada", "half done", "PENDING")
+        detail = await gh.details(pr_item(pr))
+        assert detail.reviews == () and detail.extra["review_decision"] == ""
+        github.state.add_review(pr, "me", "mine, half done", "PENDING")
+        detail = await sim_client("github").details(pr_item(pr))  # a client with no cache
+        assert detail.reviews == (("me", "PENDING"),)
+        assert detail.extra["review_decision"] == ""
+    finally:
+        pr.reviews[:], pr.reviewers[:], pr.teams[:] = saved
 
 
 async def test_notifications_under_a_token_github_refuses_there_say_what_to_do(

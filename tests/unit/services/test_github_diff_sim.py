@@ -8,11 +8,11 @@ from typing import Any
 
 from msgspec.structs import replace
 
+from tests.simulator.github_helpers import pr_item
 from zen_tui.gateway.settings import CacheTypeSettings, default_settings
-from zen_tui.models import Issue, PullRequest
+from zen_tui.models import Issue
 from zen_tui.services import make_client
 from zen_tui.simulator.github.service import GitHubSim
-from zen_tui.simulator.github.state import Item
 
 from .conftest import sim_gateway
 
@@ -23,26 +23,11 @@ def _github(sim: Any) -> GitHubSim:
     return found
 
 
-def _pr(item: Item) -> PullRequest:
-    key = f"{item.repo.full_name}#{item.number}"
-    return PullRequest(
-        id=f"github:{key}",
-        account="github",
-        service="github",
-        key=key,
-        title=item.title,
-        url="",
-        updated_at="2026-01-01T00:00:00Z",
-        repo=item.repo.full_name,
-        number=item.number,
-    )
-
-
 async def test_diff_reads_every_file_with_its_patch(sim: Any, sim_client: Any) -> None:
     gh = sim_client("github")
     state = _github(sim).state
     item = next(i for i in state.items if i.is_pr and i.seeded_files is None)
-    diff = await gh.diff(_pr(item))
+    diff = await gh.diff(pr_item(item))
     assert diff.error is None and diff.cut is None
     assert [f.filename for f in diff.files] == [f.filename for f in item.files]
     assert [f.patch for f in diff.files] == [f.patch for f in item.files]
@@ -51,7 +36,7 @@ async def test_diff_reads_every_file_with_its_patch(sim: Any, sim_client: Any) -
 async def test_diff_of_3050_files_says_github_lists_3000(sim: Any, sim_client: Any) -> None:
     gh = sim_client("github")
     huge = next(i for i in _github(sim).state.items if i.seeded_files and len(i.files) > 3000)
-    diff = await gh.diff(_pr(huge))
+    diff = await gh.diff(pr_item(huge))
     assert len(diff.files) == 3000 and diff.total_files == 3050
     assert diff.cut == "GitHub lists the first 3,000 of 3,050 files"
 
@@ -59,7 +44,7 @@ async def test_diff_of_3050_files_says_github_lists_3000(sim: Any, sim_client: A
 async def test_diff_keeps_files_without_a_patch(sim: Any, sim_client: Any) -> None:
     gh = sim_client("github")
     item = next(i for i in _github(sim).state.items if i.seeded_files and len(i.files) < 3000)
-    diff = await gh.diff(_pr(item))
+    diff = await gh.diff(pr_item(item))
     by_name = {f.filename: f for f in diff.files}
     assert by_name["data/fixtures.json"].patch is None
     assert by_name["data/fixtures.json"].additions > 20_000
@@ -92,9 +77,9 @@ async def test_diff_is_cached_then_revalidated_with_etags(sim: Any) -> None:
     try:
         gh = make_client(acc, gateway)
         item = next(i for i in _github(sim).state.items if i.is_pr and i.seeded_files is None)
-        first = await gh.diff(_pr(item))
+        first = await gh.diff(pr_item(item))
         spent = _github(sim).buckets["core"].used
-        second = await gh.diff(_pr(item))
+        second = await gh.diff(pr_item(item))
         assert second.files == first.files
         assert gateway.health().revalidations >= 1
         assert _github(sim).buckets["core"].used == spent  # a 304 spends no quota

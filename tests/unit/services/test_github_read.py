@@ -307,6 +307,7 @@ def test_review_decision_latest_state_per_reviewer_counts() -> None:
     assert review_decision((("a", "APPROVED"), ("b", "CHANGES_REQUESTED"))) == "changes_requested"
     assert review_decision((("a", "COMMENTED"),)) == "review_required"
     assert review_decision(()) is None
+    assert review_decision((("me", "PENDING"),)) is None  # not submitted: no review yet
 
 
 def test_webhook_payload_becomes_an_item(gh, contracts) -> None:

@@ -473,7 +473,7 @@ class GraphQLApi:
             hits = []  # repositories, users and discussions are not simulated
         # `issueCount` counts every match; the nodes reach only the first 1,000 (GitHub's
         # GraphQL reference, SearchResultItemConnection).
-        out = connection("search", hits[:SEARCH_CAP], self._item, args)
+        out = connection("search", hits[:SEARCH_CAP], partial(self._item, viewer=viewer), args)
         counts = dict.fromkeys(
             ("codeCount", "discussionCount", "repositoryCount", "userCount", "wikiCount"), 0
         )
@@ -506,7 +506,7 @@ class GraphQLApi:
             "url": f"https://github.com/orgs/acme/teams/{slug}",
         }
 
-    def _item(self, item: Item) -> dict[str, Any]:
+    def _item(self, item: Item, *, viewer: str) -> dict[str, Any]:
         repo = item.repo
         common = {
             "id": node_id("PullRequest" if item.is_pr else "Issue", item.id),
@@ -528,13 +528,16 @@ class GraphQLApi:
         }
         if not item.is_pr:
             return {**common, "__typename": "Issue", "state": item.state.upper()}
-        return {**common, **self._pull(item)}
+        return {**common, **self._pull(item, viewer)}
 
     def _label(self, item: Item, name: str) -> dict[str, Any]:
         ident, color = item.repo.labels.get(name, (0, "ededed"))
         return {"id": node_id("Label", ident), "name": name, "color": color}
 
-    def _pull(self, item: Item) -> dict[str, Any]:
+    def _pull(self, item: Item, viewer: str) -> dict[str, Any]:
+        """A pull request as `viewer` sees it: `reviews` holds their own pending review (as
+        REST's list does), which no other person is shown; the latest reviews and the
+        decision, the same for everyone, count submitted reviews only."""
         self.state.settle_mergeable(item)
         review = self._review
         return {
@@ -547,7 +550,7 @@ class GraphQLApi:
             "mergeable": {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[item.mergeable],
             "mergeStateStatus": _merge_state(item),
             "reviewDecision": review_decision(item),
-            "reviews": _paged("reviews", lambda: _submitted(item), review),
+            "reviews": _paged("reviews", lambda: item.reviews_seen_by(viewer), review),
             "latestReviews": _paged("latestReviews", lambda: _latest(item), review),
             "latestOpinionatedReviews": _paged(
                 "latestOpinionatedReviews", lambda: _latest(item, _OPINIONS), review
@@ -566,7 +569,7 @@ class GraphQLApi:
             "author": self._author(review.user),
             "body": review.body,
             "state": review.state,
-            "submittedAt": iso(review.submitted),
+            "submittedAt": None if review.state == "PENDING" else iso(review.submitted),
         }
 
     def _request(self, who: tuple[str, str]) -> dict[str, Any]:

@@ -957,7 +957,8 @@ class GitHubSim(ServiceSim):
     def list_reviews(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)
         path = f"/repositories/{item.repo.id}/pulls/{item.number}/reviews"
-        return self._paged(ctx, item.reviews, path, lambda r: self.render.review(item, r))
+        seen = item.reviews_seen_by(ctx.user)
+        return self._paged(ctx, seen, path, lambda r: self.render.review(item, r))
 
     def create_review(self, ctx: Ctx) -> Reply:
         item = self._item(ctx, pr=True)

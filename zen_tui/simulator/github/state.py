@@ -166,6 +166,12 @@ class Item:
     def files(self) -> list[FileChange]:
         return self.seeded_files if self.seeded_files is not None else files_for(self.head_sha)
 
+    def reviews_seen_by(self, viewer: str) -> list[Review]:
+        """The reviews `viewer` is shown: the submitted ones and their own pending one, never
+        another person's (GitHub docs, "Reviewing proposed changes in a pull request": before
+        you submit your review, its comments "are pending and only visible to you")."""
+        return [r for r in self.reviews if r.state != "PENDING" or r.user == viewer]
+
     @property
     def statuses(self) -> bool:
         """Whether the head commit has a commit status (the combined status's `statuses`)."""
