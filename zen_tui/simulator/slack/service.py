@@ -195,6 +195,12 @@ class SlackSim(ServiceSim):
         body = {"ok": False, "error": code, "response_metadata": {"messages": [message]}}
         return JSONResponse(body, status_code=status)
 
+    def refusal_response(self, code: str) -> Response:
+        """HTTP 200 `{"ok": false, "error": code}`: how Slack reports most failures, an
+        invalid token, a channel not found, an internal error alike."""
+        body = {"ok": False, "error": code}
+        return JSONResponse(body, headers={"X-Slack-Req-Id": uuid.uuid4().hex})
+
     def activity(self) -> None:
         """A colleague posts (sometimes mentioning me), replies in a thread, reacts, or now
         and then edits or deletes one of their own recent messages."""
