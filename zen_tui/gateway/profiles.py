@@ -218,6 +218,16 @@ class ServiceProfile(msgspec.Struct, frozen=True):
             return False
         return _slack_error(body) in _SLACK_REFRESHABLE
 
+    def refused_in_body(self, status: int, body: bytes) -> str | None:
+        """The error code of an answer that refuses in its body what its status calls a
+        success: Slack's HTTP 200 `{"ok": false, "error": "invalid_auth"}`, how Slack reports
+        most failures. None for any other answer. The gateway counts it as a failed call
+        (RequestDone.error, as a 4xx is) and hands it on unchanged: what it means (log in
+        again, a channel gone, ...) is the Slack client's to say."""
+        if self.name != "slack" or status != 200 or b'"error"' not in body:
+            return None
+        return _slack_error(body)
+
     def content_gone(self, status: int, body: bytes) -> bool:
         """GitHub's 410 about content, not an endpoint or API version the service retired
         (the other 410s): one deleted issue (`This issue was deleted`), or a repository with
