@@ -28,8 +28,9 @@ _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 # ("Rate Limits"): Tier 1-4 allow 1+, 20+, 50+, 100+ a minute; "special" methods have limits
 # of their own (auth.test and chat.getPermalink hundreds a minute, chat.postMessage about one
 # message a second per channel). The one table for the gateway and the Slack client (which
-# must not name a tier of its own): every method zen-tui calls is here (tested); any other
-# uses "default" (see slack_scope).
+# must not name a tier of its own): every method zen-tui calls is here, at the tier Slack's
+# own list gives (tests/contracts/slack-api-specs/rate-tiers, tested); any other uses
+# "default" (see slack_scope).
 SLACK_TIERS = {
     "auth.test": "special",
     "conversations.list": "tier2",
@@ -40,9 +41,7 @@ SLACK_TIERS = {
     "chat.postMessage": "special",
     "chat.getPermalink": "special",
     "reactions.add": "tier3",
-    # Tier 2 as remembered from its reference page (not shown by the docs searched here);
-    # the lower of the two tiers it could be, so a wrong guess paces it slower, not faster.
-    "reactions.remove": "tier2",
+    "reactions.remove": "tier2",  # not reactions.add's tier 3
 }
 
 # Jira's RateLimit-Reason -> the family of the scope it limits (Atlassian's guide): a burst
