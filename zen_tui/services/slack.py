@@ -783,14 +783,17 @@ class SlackClient(BaseClient):
         return None
 
     async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
-        """The message's reactions, read as the first entry of conversations.replies."""
+        """The message's reactions, from conversations.replies. Its `ts` may name a thread's
+        reply, but the answer is the thread (the parent first): the message is the one of
+        that ts, which `oldest` = `latest` = ts, `inclusive`, brings to the first page.
+        Gone (or not found): no reaction of mine."""
         me = await self.me()
         name = params.get("name", params.get("reaction", "")).strip(":")
-        query = {"channel": channel, "ts": ts, "limit": 1}
-        body, _ = await self.call("conversations.replies", query)
+        query = {"channel": channel, "ts": ts, "oldest": ts, "latest": ts, "inclusive": "true"}
+        body, _ = await self.call("conversations.replies", {**query, "limit": 2})
         r = self.r.at("conversations.replies")
-        messages = r.arr(body, "messages")
-        reactions = r.opt_arr(messages[0], "reactions") if messages else []
+        message = next((m for m in r.arr(body, "messages") if r.opt_text(m, "ts") == ts), None)
+        reactions = r.opt_arr(message, "reactions") if message is not None else []
         return any(r.text(x, "name") == name and me in r.opt_arr(x, "users") for x in reactions)
 
 

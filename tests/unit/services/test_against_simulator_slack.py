@@ -178,3 +178,28 @@ async def test_typed_text_is_sent_escaped_and_reads_back_as_typed(sim, sim_clien
     name = await slack.user_name(me)
     detail = await slack.details(message)
     assert typed.replace(f"<@{me}>", f"@{name}") in [text for _, text in detail.comments]
+
+
+async def test_a_reaction_on_a_thread_reply_is_verified_on_that_reply(sim, sim_client) -> None:
+    """A reply (a mention in a thread, found by the Mentions search) is reacted to by its own
+    ts; conversations.replies answers with its thread, the parent first: the check reads the
+    reply's reactions, not the parent's."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    svc = sim.world.services["slack"]
+    with sim.world.lock:
+        chan = svc.channels[message.channel_id]
+        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
+        reply = svc.post(chan, author, "a reply", message.ts)
+        svc._react(chan, chan.messages[message.ts], svc.me.id, "eyes")  # the parent's, mine
+    reply_id = message.id.removesuffix(message.ts) + reply.ts
+
+    def act(kind: str) -> Action:
+        return Action(kind=kind, item_id=reply_id, account="slack", params={"name": "eyes"})  # type: ignore[arg-type]
+
+    assert await slack.verify(act("react"), idempotency_key="r1") is False  # not the parent's
+    assert (await slack.apply(act("react"), idempotency_key="r1")).ok
+    assert await slack.verify(act("react"), idempotency_key="r1") is True
+    with sim.world.lock:
+        chan.messages[message.ts].reactions.pop("eyes")  # the parent has none of mine now
+    assert await slack.verify(act("unreact"), idempotency_key="r2") is False  # the reply has
