@@ -66,6 +66,9 @@ log = logging.getLogger("zen_tui.services")
 JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
+# chat.postMessage's `text`: Slack truncates a message past 40,000 characters (its reference),
+# which would cut off the hidden marker at the end that verify looks for (a resend: twice).
+TEXT_MAX = 40_000
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # Any Slack id a `channel` parameter may hold (C.., G.., D.., a user's U..): upper case.
@@ -623,12 +626,10 @@ class SlackClient(BaseClient):
         target = (None if reacting else p.get("channel")) or channel
         try:
             if action.kind in ("reply", "post"):
+                text = with_link(p.get("text", p.get("body", "")), p, " ")
+                text = postable(text + zw_marker(idempotency_key))
                 target = await self._conversation(target)  # its id: verify reads its history
-                body: dict[str, Any] = {
-                    "channel": target,
-                    "text": with_link(p.get("text", p.get("body", "")), p, " ")
-                    + zw_marker(idempotency_key),
-                }
+                body: dict[str, Any] = {"channel": target, "text": text}
                 if action.kind == "reply":
                     body["thread_ts"] = p.get("thread_ts") or ts
                 await self.call(
@@ -645,7 +646,7 @@ class SlackClient(BaseClient):
                 )
             else:
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ChannelArchived as err:
             return self._refused_archived(target, err)
@@ -675,8 +676,9 @@ class SlackClient(BaseClient):
         posted message is recorded (resolved) so both rows can show the link."""
         channel = action.params.get("channel", "")
         try:
+            text = postable(share_text(action) + zw_marker(key))
             channel = await self._conversation(param(action, "channel"))
-            payload = {"channel": channel, "text": share_text(action) + zw_marker(key)}
+            payload = {"channel": channel, "text": text}
             body, _ = await self.call(
                 "chat.postMessage",
                 payload,
@@ -684,7 +686,7 @@ class SlackClient(BaseClient):
                 idempotency_key=key,
                 verify=self.verifier(action, key),
             )
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ChannelArchived as err:
             return self._refused_archived(channel, err)
@@ -876,6 +878,23 @@ class _Pages:
             skipped=self.skipped,
             gone=tuple(f"{account}:{channel}:" for channel in self.left),
         )
+
+
+class TooLong(ValueError):
+    """A message longer than Slack takes (TEXT_MAX): refused before it is sent."""
+
+
+def postable(text: str) -> str:
+    """`text` as chat.postMessage sends it, or TooLong saying by how much to shorten it: the
+    count is of what is sent (Slack's escaping of &, <, >, a link, the hidden marker), so
+    what was typed may be a little shorter than the limit and still too long."""
+    if len(text) > TEXT_MAX:
+        raise TooLong(
+            f"message too long for Slack: {len(text):,} characters as sent (with the "
+            f"escaping, link and hidden marker zen-tui adds), at most {TEXT_MAX:,}; shorten "
+            f"it by {len(text) - TEXT_MAX:,} (Slack would cut the rest off)"
+        )
+    return text
 
 
 def share_text(action: Action) -> str:

@@ -203,3 +203,35 @@ async def test_a_reaction_on_a_thread_reply_is_verified_on_that_reply(sim, sim_c
     with sim.world.lock:
         chan.messages[message.ts].reactions.pop("eyes")  # the parent has none of mine now
     assert await slack.verify(act("unreact"), idempotency_key="r2") is False  # the reply has
+
+
+async def test_a_message_slack_would_cut_short_is_refused_before_sending(sim_client) -> None:
+    """Slack truncates a message past 40,000 characters (chat.postMessage's reference), which
+    would cut off the hidden marker verify looks for. Counted as sent (escaped, the marker
+    added): refused with by how much to shorten it, and nothing goes out; one that fits goes."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    sent: list[str] = []
+    real = slack.gateway.request
+
+    async def spy(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(path)
+        return await real(method, path, **kwargs)
+
+    slack.gateway.request = spy
+    typed = "a&b " * 8_000  # 32,000 typed; & is sent as &amp;: 64,000, and the marker
+    for kind, params in (("reply", {"text": typed}), ("post", {"text": typed})):
+        action = Action(kind, message.id, "slack", params)  # type: ignore[arg-type]
+        refused = await slack.apply(action, idempotency_key=f"long-{kind}")
+        assert not refused.ok and refused.conflict
+        assert (
+            "too long for Slack: 64,0" in refused.message
+            and "shorten it by 24,0" in refused.message
+        )
+    share = Action(
+        "share", message.id, "slack", {"url": "https://x.test", "body": typed, "channel": "#dev"}
+    )  # type: ignore[arg-type]
+    assert "too long for Slack" in (await slack.apply(share, idempotency_key="long-share")).message
+    assert "/chat.postMessage" not in sent
+    fits = Action("reply", message.id, "slack", {"text": "x" * 39_000})  # type: ignore[arg-type]
+    assert (await slack.apply(fits, idempotency_key="long-fits")).ok
