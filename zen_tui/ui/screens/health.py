@@ -172,4 +172,4 @@ def error_status(status: int | None, *, stale: bool = False) -> str:
     ok:false, its error code beside it)."""
     if status is None:
         return "-"
-    return f"{status} stale" if stale else str(status)
+    return f"{status} stale" if stale and status < 400 else str(status)
