@@ -466,19 +466,20 @@ class SlackClient(BaseClient):
         )
 
     async def exists(self, item: Item) -> bool | None:
-        """The message's thread, uncached (conversations.replies, one message): Slack's
+        """The message itself, uncached (conversations.replies by its own ts): Slack's
         `channel_not_found` / `not_in_channel` (the channel was left, or is private to
-        others now) or `thread_not_found` (deleted) is False; anything else cannot tell."""
+        others now) or `thread_not_found` (deleted), or a thread that no longer has it (a
+        deleted reply), is False; anything else cannot tell. (A thread parent deleted with
+        replies left is Slack's tombstone, still there.)"""
         if not isinstance(item, Message):
             return None
-        query = {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": 1}
         try:
-            await self.call("conversations.replies", query, interactive=True)
+            found = await self._thread_message(item.channel_id, item.ts, interactive=True)
         except ItemGone:
             return False
         except GatewayError:
             return None
-        return True
+        return None if found is _UNDECIDED else found is not None
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are
@@ -750,6 +751,8 @@ class SlackClient(BaseClient):
     async def _check(self, action: Action, key: str, channel: str, ts: str) -> bool | None:
         if action.kind in ("react", "unreact"):
             reacted = await self._reacted(channel, ts, action.params)
+            if reacted is None:
+                return None
             return reacted if action.kind == "react" else not reacted
         if action.kind == "reply":
             thread = action.params.get("thread_ts") or ts
@@ -784,19 +787,39 @@ class SlackClient(BaseClient):
             query = {**query, "cursor": cursor}
         return None
 
-    async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
-        """The message's reactions, from conversations.replies. Its `ts` may name a thread's
-        reply, but the answer is the thread (the parent first): the message is the one of
-        that ts, which `oldest` = `latest` = ts, `inclusive`, brings to the first page.
-        Gone (or not found): no reaction of mine."""
+    async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool | None:
+        """The message's reactions include mine of that name; None: cannot tell."""
         me = await self.me()
         name = params.get("name", params.get("reaction", "")).strip(":")
-        query = {"channel": channel, "ts": ts, "oldest": ts, "latest": ts, "inclusive": "true"}
-        body, _ = await self.call("conversations.replies", {**query, "limit": 2})
+        message = await self._thread_message(channel, ts)
+        if message is _UNDECIDED:
+            return None
         r = self.r.at("conversations.replies")
-        message = next((m for m in r.arr(body, "messages") if r.opt_text(m, "ts") == ts), None)
         reactions = r.opt_arr(message, "reactions") if message is not None else []
         return any(r.text(x, "name") == name and me in r.opt_arr(x, "users") for x in reactions)
+
+    async def _thread_message(self, channel: str, ts: str, *, interactive: bool = False) -> Any:
+        """The message of `ts` as conversations.replies gives it; None when the answer has
+        none (deleted), _UNDECIDED when paging stopped first. Its `ts` may name a thread's
+        reply, but the answer is the thread (the parent first): `oldest` = `latest` = ts,
+        `inclusive`, bring the message to the first page, if Slack pages as asked (a page
+        may come short: the next is read, as for any listing)."""
+        r = self.r.at("conversations.replies")
+        bounds = {"oldest": ts, "latest": ts, "inclusive": "true", "limit": 2}
+        query: dict[str, Any] = {"channel": channel, "ts": ts, **bounds}
+        for _ in range(VERIFY_PAGES):
+            body, _ = await self.call("conversations.replies", query, interactive=interactive)
+            for message in r.arr(body, "messages"):
+                if r.opt_text(message, "ts") == ts:
+                    return message
+            cursor = _next_cursor(r, body)
+            if not cursor or cursor == query.get("cursor"):
+                return None
+            query = {**query, "cursor": cursor}
+        return _UNDECIDED
+
+
+_UNDECIDED = object()  # SlackClient._thread_message read as far as it may, without an answer
 
 
 class _Pages:

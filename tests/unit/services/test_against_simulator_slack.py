@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec.structs import replace
+
 from zen_tui.models import Action, Message
 from zen_tui.services.markers import strip_zw, zw_keys
 
@@ -235,3 +237,28 @@ async def test_a_message_slack_would_cut_short_is_refused_before_sending(sim_cli
     assert "/chat.postMessage" not in sent
     fits = Action("reply", message.id, "slack", {"text": "x" * 39_000})  # type: ignore[arg-type]
     assert (await slack.apply(fits, idempotency_key="long-fits")).ok
+
+
+async def test_a_deleted_thread_reply_is_gone_while_its_thread_stays(sim, sim_client) -> None:
+    """exists() asks about the message itself: a reply deleted from a thread that goes on is
+    gone (its thread was asked before, which said it existed); the parent still is."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    svc = sim.world.services["slack"]
+    with sim.world.lock:
+        chan = svc.channels[message.channel_id]
+        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
+        kept = svc.post(chan, author, "a reply that stays", message.ts)
+        gone = svc.post(chan, author, "a reply deleted", message.ts)
+    replies = {
+        m.ts: replace(
+            message, id=message.id.removesuffix(message.ts) + m.ts, ts=m.ts, thread_ts=message.ts
+        )
+        for m in (kept, gone)
+    }
+    assert await slack.exists(replies[gone.ts]) is True
+    with sim.world.lock:
+        svc.delete(chan, chan.messages[gone.ts])
+    assert await slack.exists(replies[gone.ts]) is False
+    assert await slack.exists(replies[kept.ts]) is True
+    assert await slack.exists(message) is True
