@@ -73,6 +73,7 @@ def test_latency_fixed_plus_jitter() -> None:
         ({"colour": "red"}, "unknown fault rule key"),
         ({"ok_false_rate": 1.0}, 'set service = "slack"'),  # GitHub, Jira: no ok:false
         ({"service": "slack", "ok_false_errors": []}, "give Slack error codes"),
+        ({"service": "slack", "ok_false_errors": "invalid_auth"}, "give a list"),
         ({"service": "slack", "ok_false_errors": ["Bad Code\x1b"]}, "give Slack error codes"),
     ],
 )

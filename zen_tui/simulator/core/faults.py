@@ -76,7 +76,12 @@ class FaultRule:
         if "statuses" in values:
             values["statuses"] = tuple(int(s) for s in values["statuses"])
         if "ok_false_errors" in values:
-            values["ok_false_errors"] = tuple(values["ok_false_errors"])
+            codes = values["ok_false_errors"]
+            if not isinstance(codes, list | tuple):
+                raise FaultRuleError(
+                    f'fault rule ok_false_errors={codes!r}: give a list, e.g. ["invalid_auth"]'
+                )
+            values["ok_false_errors"] = tuple(codes)
         rule = cls(**values)
         rule.validate()
         return rule
