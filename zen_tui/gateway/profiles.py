@@ -69,6 +69,14 @@ _SLACK_REFRESHABLE = frozenset({"token_expired"})
 # which Slack's other errors send with HTTP 200: a limit said that way is one all the same.
 _SLACK_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 
+# Slack's ok:false codes for a failure on its side, as every method's reference describes
+# them: `internal_error` ("likely due to a transient issue on our end"), `fatal_error` ("a
+# catastrophic error"; both: "It's possible some aspect of the operation succeeded"),
+# `service_unavailable` ("The service is temporarily unavailable"). Sent with HTTP 200, they
+# are what a 5xx is. (Not `request_timeout`: "the POST data was either missing or
+# truncated", about the request; nor the auth codes, which mean log in again.)
+_SLACK_SERVER_FAILED = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+
 # Slack's tiers are per-minute budgets: a refusal naming no time waits out the minute.
 _SLACK_WINDOW = 60.0
 
@@ -226,6 +234,13 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         if self.name != "slack" or status != 200 or b'"error"' not in body:
             return None
         return _slack_error(body)
+
+    def failed_server_side(self, status: int, body: bytes) -> str | None:
+        """The code of an HTTP 200 that says the server failed (Slack's `internal_error`,
+        `fatal_error`, `service_unavailable`): handled as a 5xx is, retried when safe and
+        counted by the breaker. None for any other answer."""
+        code = self.refused_in_body(status, body)
+        return code if code in _SLACK_SERVER_FAILED else None
 
     def content_gone(self, status: int, body: bytes) -> bool:
         """GitHub's 410 about content, not an endpoint or API version the service retired
