@@ -71,6 +71,10 @@ def test_latency_fixed_plus_jitter() -> None:
         ({"jitter": "gauss"}, "uniform"),
         ({"statuses": [200]}, "400 and 599"),
         ({"colour": "red"}, "unknown fault rule key"),
+        ({"ok_false_rate": 1.0}, 'set service = "slack"'),  # GitHub, Jira: no ok:false
+        ({"service": "slack", "ok_false_errors": []}, "give Slack error codes"),
+        ({"service": "slack", "ok_false_errors": "invalid_auth"}, "give a list"),
+        ({"service": "slack", "ok_false_errors": ["Bad Code\x1b"]}, "give Slack error codes"),
     ],
 )
 def test_bad_rules_say_what_is_wrong(rule: dict, message: str) -> None:
@@ -83,6 +87,26 @@ async def test_error_rate_one_gives_service_shaped_error(client: httpx.AsyncClie
     r = await client.get("/github/user")
     assert r.status_code == 502
     assert set(r.json()) == {"message", "documentation_url"}  # GitHub's basic-error
+
+
+async def test_ok_false_rate_answers_slack_s_http_200_refusal(world: World) -> None:
+    """Slack's way of failing: HTTP 200 with ok:false and the code, one of the rule's."""
+    from zen_tui.simulator.slack.service import SlackSim
+
+    world.add(SlackSim(world, TOKEN))
+    transport = httpx.ASGITransport(app=build_app(world))
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim", headers=headers) as c:
+        rule = {"service": "slack", "endpoint": "/api/auth.test", "ok_false_rate": 1.0}
+        codes = ["invalid_auth", "fatal_error"]
+        await put_faults(c, rule | {"ok_false_errors": codes})
+        answers = [await c.post("/slack/api/auth.test") for _ in range(20)]
+        assert {r.status_code for r in answers} == {200}
+        assert {r.json()["error"] for r in answers} == set(codes)
+        assert all(r.json()["ok"] is False and r.headers["x-slack-req-id"] for r in answers)
+        assert (await c.post("/slack/api/users.info", data={"user": "U1"})).json()["error"] == (
+            "user_not_found"  # another method: served as Slack serves it
+        )
 
 
 async def test_outage_503_then_clear(client: httpx.AsyncClient) -> None:

@@ -396,6 +396,29 @@ async def test_replies_cursor_paging_keeps_thread_order(
     assert history["messages"][0]["reply_count"] == 5  # replies stay out of the history
 
 
+async def test_replies_take_oldest_and_latest_inclusive_only_when_asked(
+    client: httpx.AsyncClient, slack: SlackSim
+) -> None:
+    """conversations.replies' `inclusive`, as its reference (and history's) says: messages
+    at `oldest` or `latest` are in the results only with it."""
+    channel = busiest(slack)
+    parent = (await call(client, "chat.postMessage", channel=channel, text="thread"))["ts"]
+    replies = [
+        (await call(client, "chat.postMessage", channel=channel, text=f"r{n}", thread_ts=parent))[
+            "ts"
+        ]
+        for n in range(3)
+    ]
+    bounds = {"channel": channel, "ts": parent, "oldest": replies[0], "latest": replies[2]}
+    between = await call(client, "conversations.replies", **bounds)
+    assert [m["text"] for m in between["messages"]] == ["r1"]
+    both = await call(client, "conversations.replies", **bounds, inclusive="true")
+    assert [m["text"] for m in both["messages"]] == ["r0", "r1", "r2"]
+    one = {"channel": channel, "ts": replies[1], "oldest": replies[1], "latest": replies[1]}
+    exact = await call(client, "conversations.replies", **one, inclusive="true")
+    assert [m["ts"] for m in exact["messages"]] == [replies[1]]  # a reply by its ts
+
+
 async def test_get_permalink_as_slack_spells_it(client: httpx.AsyncClient, slack: SlackSim) -> None:
     channel = busiest(slack)
     parent = (await call(client, "chat.postMessage", channel=channel, text="parent"))["ts"]

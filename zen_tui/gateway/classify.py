@@ -94,21 +94,18 @@ def response_failure(
     `headers`: the answer's fields by lower-case name, when the caller has read them."""
     status = response.status_code
     headers = response.headers if headers is None else headers
-    usable = 200 <= status < 300 or status == 304
-    if usable and not (
-        status == 200 and profile.is_rate_limited(status, headers, response.content)
-    ):
+    limited = profile.is_rate_limited(status, headers, response.content)
+    failed = profile.failed_server_side(status, response.content)  # Slack's 200 internal_error
+    if (200 <= status < 300 or status == 304) and not limited and failed is None:
         return None
     common = {**ctx.kw(), "status": status, "request_id": profile.request_id(headers)}
-    if profile.is_rate_limited(status, headers, response.content):
+    if limited:
         retry_at = profile.server_retry_at(status, headers, now)
         error = RateLimited(**common, retry_at=retry_at)
         how = "Retry-After" if "retry-after" in headers else "reset"
         return AttemptFailed(error, "rate_limit", f"{status} {how}", retry_at)
-    if status == 408 or status >= 500:
-        retry_at = parse_retry_after(headers.get("retry-after"), now)
-        server = Unavailable(**common, retry_at=retry_at, message=f"server error {status}")
-        return AttemptFailed(server, "status", str(status), retry_at)
+    if status == 408 or status >= 500 or failed is not None:
+        return _server_failed(common, parse_retry_after(headers.get("retry-after"), now), failed)
     if status == 401:
         return AuthExpired(**common)
     refusal = profile.version_refusal(status, response.content)
@@ -122,6 +119,20 @@ def response_failure(
         )
     hint = profile.refusal_hint(status, headers)
     return ApiError(**common, message=_server_message(response) + hint)
+
+
+def _server_failed(
+    common: dict[str, Any], retry_at: float | None, code: str | None
+) -> AttemptFailed:
+    """A 5xx or 408, or a 200 whose body says the server failed (`code`): retried when
+    safe, counted by the breaker."""
+    status = common["status"]
+    if code is None:
+        error = Unavailable(**common, retry_at=retry_at, message=f"server error {status}")
+        return AttemptFailed(error, "status", str(status), retry_at)
+    said = f"{shortened(code)} (failed on the server's side)"
+    error = Unavailable(**common, retry_at=retry_at, message=said)
+    return AttemptFailed(error, "status", f"{status} {shortened(code)}", retry_at)
 
 
 # Long enough for GitHub's search refusal (157 characters) or two of Jira's JQL errors whole.

@@ -41,7 +41,7 @@ from .cache import (
     make_entry,
     owner,
 )
-from .classify import CallContext, response_failure, transport_failure
+from .classify import CallContext, response_failure, shortened, transport_failure
 from .clock import Clock, SystemClock
 from .credentials import Credential, CredentialProvider
 from .deadline import Deadline
@@ -337,9 +337,19 @@ class Gateway:
             if self._retired and not self._active:
                 await self._close_http()
         self.refused_login(response.stale_error)
-        error = str(response.stale_error) if response.stale_error else None
-        self._done(call, started, response.status, response.cache, error)
+        self._done(call, started, response.status, response.cache, self._answer_error(response))
         return response
+
+    def _answer_error(self, response: GatewayResponse) -> str | None:
+        """What failed about an answer the caller gets: the error a stale copy stands in for,
+        or the error code of a body that refuses (Slack's ok:false; a cache hit asked
+        nothing, so it is no failed call). Server text, cut short; shown as data."""
+        if response.stale_error is not None:
+            return str(response.stale_error)
+        if response.cache == "hit":
+            return None
+        code = self._profile.refused_in_body(response.status, response.body)
+        return None if code is None else f"{self.service}: {shortened(code)}"
 
     def refused_login(self, err: BaseException | None) -> None:
         """A refused token from an environment variable says so, and to fix it there: the

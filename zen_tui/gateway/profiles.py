@@ -28,8 +28,9 @@ _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 # ("Rate Limits"): Tier 1-4 allow 1+, 20+, 50+, 100+ a minute; "special" methods have limits
 # of their own (auth.test and chat.getPermalink hundreds a minute, chat.postMessage about one
 # message a second per channel). The one table for the gateway and the Slack client (which
-# must not name a tier of its own): every method zen-tui calls is here (tested); any other
-# uses "default" (see slack_scope).
+# must not name a tier of its own): every method zen-tui calls is here, at the tier Slack's
+# own list gives (tests/contracts/slack-api-specs/rate-tiers, tested); any other uses
+# "default" (see slack_scope).
 SLACK_TIERS = {
     "auth.test": "special",
     "conversations.list": "tier2",
@@ -40,9 +41,7 @@ SLACK_TIERS = {
     "chat.postMessage": "special",
     "chat.getPermalink": "special",
     "reactions.add": "tier3",
-    # Tier 2 as remembered from its reference page (not shown by the docs searched here);
-    # the lower of the two tiers it could be, so a wrong guess paces it slower, not faster.
-    "reactions.remove": "tier2",
+    "reactions.remove": "tier2",  # not reactions.add's tier 3
 }
 
 # Jira's RateLimit-Reason -> the family of the scope it limits (Atlassian's guide): a burst
@@ -72,6 +71,14 @@ _SLACK_REFRESHABLE = frozenset({"token_expired"})
 # `rate_limited` ("Application has posted too many messages"), as codes of an ok:false body,
 # which Slack's other errors send with HTTP 200: a limit said that way is one all the same.
 _SLACK_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+
+# Slack's ok:false codes for a failure on its side, as every method's reference describes
+# them: `internal_error` ("likely due to a transient issue on our end"), `fatal_error` ("a
+# catastrophic error"; both: "It's possible some aspect of the operation succeeded"),
+# `service_unavailable` ("The service is temporarily unavailable"). Sent with HTTP 200, they
+# are what a 5xx is. (Not `request_timeout`: "the POST data was either missing or
+# truncated", about the request; nor the auth codes, which mean log in again.)
+_SLACK_SERVER_FAILED = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
 # Slack's tiers are per-minute budgets: a refusal naming no time waits out the minute.
 _SLACK_WINDOW = 60.0
@@ -220,6 +227,23 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         if self.name != "slack" or status != 200 or b"token_expired" not in body:
             return False
         return _slack_error(body) in _SLACK_REFRESHABLE
+
+    def refused_in_body(self, status: int, body: bytes) -> str | None:
+        """The error code of an answer that refuses in its body what its status calls a
+        success: Slack's HTTP 200 `{"ok": false, "error": "invalid_auth"}`, how Slack reports
+        most failures. None for any other answer. The gateway counts it as a failed call
+        (RequestDone.error, as a 4xx is) and hands it on unchanged: what it means (log in
+        again, a channel gone, ...) is the Slack client's to say."""
+        if self.name != "slack" or status != 200 or b'"error"' not in body:
+            return None
+        return _slack_error(body)
+
+    def failed_server_side(self, status: int, body: bytes) -> str | None:
+        """The code of an HTTP 200 that says the server failed (Slack's `internal_error`,
+        `fatal_error`, `service_unavailable`): handled as a 5xx is, retried when safe and
+        counted by the breaker. None for any other answer."""
+        code = self.refused_in_body(status, body)
+        return code if code in _SLACK_SERVER_FAILED else None
 
     def content_gone(self, status: int, body: bytes) -> bool:
         """GitHub's 410 about content, not an endpoint or API version the service retired

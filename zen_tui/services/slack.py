@@ -66,6 +66,9 @@ log = logging.getLogger("zen_tui.services")
 JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 HISTORY_CAP = 15  # non-Marketplace apps: conversations.history/replies limit <= 15
 VERIFY_PAGES = 10  # pages scanned for a marker before answering "cannot tell"
+# chat.postMessage's `text`: Slack truncates a message past 40,000 characters (its reference),
+# which would cut off the hidden marker at the end that verify looks for (a resend: twice).
+TEXT_MAX = 40_000
 REPLY_PAGES = 7  # a thread's pages read for its detail view: about 100 replies
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # Any Slack id a `channel` parameter may hold (C.., G.., D.., a user's U..): upper case.
@@ -463,19 +466,20 @@ class SlackClient(BaseClient):
         )
 
     async def exists(self, item: Item) -> bool | None:
-        """The message's thread, uncached (conversations.replies, one message): Slack's
+        """The message itself, uncached (conversations.replies by its own ts): Slack's
         `channel_not_found` / `not_in_channel` (the channel was left, or is private to
-        others now) or `thread_not_found` (deleted) is False; anything else cannot tell."""
+        others now) or `thread_not_found` (deleted), or a thread that no longer has it (a
+        deleted reply), is False; anything else cannot tell. (A thread parent deleted with
+        replies left is Slack's tombstone, still there.)"""
         if not isinstance(item, Message):
             return None
-        query = {"channel": item.channel_id, "ts": item.thread_ts or item.ts, "limit": 1}
         try:
-            await self.call("conversations.replies", query, interactive=True)
+            found = await self._thread_message(item.channel_id, item.ts, interactive=True)
         except ItemGone:
             return False
         except GatewayError:
             return None
-        return True
+        return None if found is _UNDECIDED else found is not None
 
     def items_for_webhook(self, event: str, payload: dict[str, Any]) -> list[Item]:
         """An Events API `message` event -> the message. Synchronous: people and channels are
@@ -623,12 +627,10 @@ class SlackClient(BaseClient):
         target = (None if reacting else p.get("channel")) or channel
         try:
             if action.kind in ("reply", "post"):
+                text = with_link(p.get("text", p.get("body", "")), p, " ")
+                text = postable(text + zw_marker(idempotency_key))
                 target = await self._conversation(target)  # its id: verify reads its history
-                body: dict[str, Any] = {
-                    "channel": target,
-                    "text": with_link(p.get("text", p.get("body", "")), p, " ")
-                    + zw_marker(idempotency_key),
-                }
+                body: dict[str, Any] = {"channel": target, "text": text}
                 if action.kind == "reply":
                     body["thread_ts"] = p.get("thread_ts") or ts
                 await self.call(
@@ -645,7 +647,7 @@ class SlackClient(BaseClient):
                 )
             else:
                 return ActionResult(ok=False, message=f"Slack cannot {action.kind}", conflict=True)
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ChannelArchived as err:
             return self._refused_archived(target, err)
@@ -675,8 +677,9 @@ class SlackClient(BaseClient):
         posted message is recorded (resolved) so both rows can show the link."""
         channel = action.params.get("channel", "")
         try:
+            text = postable(share_text(action) + zw_marker(key))
             channel = await self._conversation(param(action, "channel"))
-            payload = {"channel": channel, "text": share_text(action) + zw_marker(key)}
+            payload = {"channel": channel, "text": text}
             body, _ = await self.call(
                 "chat.postMessage",
                 payload,
@@ -684,7 +687,7 @@ class SlackClient(BaseClient):
                 idempotency_key=key,
                 verify=self.verifier(action, key),
             )
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ChannelArchived as err:
             return self._refused_archived(channel, err)
@@ -748,6 +751,8 @@ class SlackClient(BaseClient):
     async def _check(self, action: Action, key: str, channel: str, ts: str) -> bool | None:
         if action.kind in ("react", "unreact"):
             reacted = await self._reacted(channel, ts, action.params)
+            if reacted is None:
+                return None
             return reacted if action.kind == "react" else not reacted
         if action.kind == "reply":
             thread = action.params.get("thread_ts") or ts
@@ -782,16 +787,39 @@ class SlackClient(BaseClient):
             query = {**query, "cursor": cursor}
         return None
 
-    async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool:
-        """The message's reactions, read as the first entry of conversations.replies."""
+    async def _reacted(self, channel: str, ts: str, params: dict[str, str]) -> bool | None:
+        """The message's reactions include mine of that name; None: cannot tell."""
         me = await self.me()
         name = params.get("name", params.get("reaction", "")).strip(":")
-        query = {"channel": channel, "ts": ts, "limit": 1}
-        body, _ = await self.call("conversations.replies", query)
+        message = await self._thread_message(channel, ts)
+        if message is _UNDECIDED:
+            return None
         r = self.r.at("conversations.replies")
-        messages = r.arr(body, "messages")
-        reactions = r.opt_arr(messages[0], "reactions") if messages else []
+        reactions = r.opt_arr(message, "reactions") if message is not None else []
         return any(r.text(x, "name") == name and me in r.opt_arr(x, "users") for x in reactions)
+
+    async def _thread_message(self, channel: str, ts: str, *, interactive: bool = False) -> Any:
+        """The message of `ts` as conversations.replies gives it; None when the answer has
+        none (deleted), _UNDECIDED when paging stopped first. Its `ts` may name a thread's
+        reply, but the answer is the thread (the parent first): `oldest` = `latest` = ts,
+        `inclusive`, bring the message to the first page, if Slack pages as asked (a page
+        may come short: the next is read, as for any listing)."""
+        r = self.r.at("conversations.replies")
+        bounds = {"oldest": ts, "latest": ts, "inclusive": "true", "limit": 2}
+        query: dict[str, Any] = {"channel": channel, "ts": ts, **bounds}
+        for _ in range(VERIFY_PAGES):
+            body, _ = await self.call("conversations.replies", query, interactive=interactive)
+            for message in r.arr(body, "messages"):
+                if r.opt_text(message, "ts") == ts:
+                    return message
+            cursor = _next_cursor(r, body)
+            if not cursor or cursor == query.get("cursor"):
+                return None
+            query = {**query, "cursor": cursor}
+        return _UNDECIDED
+
+
+_UNDECIDED = object()  # SlackClient._thread_message read as far as it may, without an answer
 
 
 class _Pages:
@@ -873,6 +901,23 @@ class _Pages:
             skipped=self.skipped,
             gone=tuple(f"{account}:{channel}:" for channel in self.left),
         )
+
+
+class TooLong(ValueError):
+    """A message longer than Slack takes (TEXT_MAX): refused before it is sent."""
+
+
+def postable(text: str) -> str:
+    """`text` as chat.postMessage sends it, or TooLong saying by how much to shorten it: the
+    count is of what is sent (Slack's escaping of &, <, >, a link, the hidden marker), so
+    what was typed may be a little shorter than the limit and still too long."""
+    if len(text) > TEXT_MAX:
+        raise TooLong(
+            f"message too long for Slack: {len(text):,} characters as sent (with the "
+            f"escaping, link and hidden marker zen-tui adds), at most {TEXT_MAX:,}; shorten "
+            f"it by {len(text) - TEXT_MAX:,} (Slack would cut the rest off)"
+        )
+    return text
 
 
 def share_text(action: Action) -> str:

@@ -21,6 +21,7 @@ _HINTS = {
     "thread_not_found": "the thread was deleted",
     "message_not_found": "the message was deleted",
     "not_allowed_token_type": "search.messages needs a user token (xoxp), not a bot token",
+    "msg_too_long": "the message is longer than Slack takes (40,000 characters): shorten it",
 }
 # Codes that say the channel or message is not there for this token (left, private, deleted).
 GONE_CODES = frozenset(

@@ -151,6 +151,8 @@ class FaultMiddleware:
             await sim.error_response(decision.status, "simulated server error")(
                 scope, receive, send
             )
+        elif kind == "ok_false":
+            await sim.refusal_response(decision.code)(scope, receive, send)
         elif kind == "malformed":
             body = b'{"simulated": "malformed", "items": [{"id": 1,, '
             await Response(body, 200, media_type="application/json")(scope, receive, send)

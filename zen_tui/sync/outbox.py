@@ -876,11 +876,19 @@ def _transient(err: GatewayError, state: ActionState) -> Outcome | None:
     return None
 
 
+def _may_have_applied(err: Unavailable) -> bool:
+    """No status: the request may have reached the server (timeout, dropped connection),
+    unless every attempt failed to connect (offline): then it is plainly still to send. A 2xx
+    saying the server failed (Slack's HTTP 200 `internal_error`, whose reference says part of
+    it may have been done) is as unknown as no answer."""
+    if err.status is None:
+        return not err.nothing_sent
+    return 200 <= err.status < 300
+
+
 def after_send_error(err: GatewayError) -> Outcome:
     """What a failed send means for its entry: unknown, pending or failed."""
-    # No status: the request may have reached the server (timeout, dropped connection),
-    # unless every attempt failed to connect (offline): then it is plainly still to send.
-    if isinstance(err, Unavailable) and err.status is None and not err.nothing_sent:
+    if isinstance(err, Unavailable) and _may_have_applied(err):
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")
     if isinstance(err, BadResponse):
         return Outcome(ActionState.UNKNOWN, f"{reason_for(err)}; will verify before resending")

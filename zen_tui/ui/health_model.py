@@ -136,6 +136,9 @@ class ErrorRecord(msgspec.Struct, frozen=True):
     attempts: int
     error: str
     repeats: int = 1  # how many times this same failure happened (the last one's `at`)
+    # Served from the stale cache (its `status` is the copy's): not a 2xx that refused in
+    # its body (Slack's HTTP 200 ok:false), nor a limit said so (Slack's 200 `ratelimited`).
+    stale: bool = False
 
     def same_as(self, other: ErrorRecord) -> bool:
         return (
@@ -254,6 +257,7 @@ class HealthModel:
                     e.status,
                     e.attempts,
                     e.error or f"HTTP {e.status}",
+                    stale=e.cache == "stale",
                 )
             )
 

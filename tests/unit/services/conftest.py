@@ -16,6 +16,7 @@ from msgspec.structs import replace
 
 from zen_tui.gateway import FakeClock, Gateway
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
+from zen_tui.gateway.events import EventBus
 from zen_tui.gateway.settings import GatewaySettings, RetrySettings, default_settings
 from zen_tui.models import SectionInfo
 from zen_tui.services.github import GitHubClient
@@ -136,9 +137,11 @@ def sim_gateway(
     token: str | None = None,
     settings: GatewaySettings | None = None,
     clock: FakeClock | None = None,
+    bus: EventBus | None = None,
 ) -> Gateway:
     """A real Gateway to the simulator's `service` account, logged in as its user (or with
-    `token`), on `settings` (the defaults if none) and `clock`; the caller closes it."""
+    `token`), on `settings` (the defaults if none), `clock` and `bus` (its events); the
+    caller closes it."""
     acc = sim.account(service)
     username = acc.username if service == "jira" else None  # Jira: Basic email:token
     return Gateway(
@@ -148,6 +151,7 @@ def sim_gateway(
         settings=settings or default_settings(service),
         credentials=StaticCredentialProvider({acc.name: Credential(token or acc.token, username)}),
         clock=clock,
+        bus=bus,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec.structs import replace
+
 from zen_tui.models import Action, Message
 from zen_tui.services.markers import strip_zw, zw_keys
 
@@ -178,3 +180,85 @@ async def test_typed_text_is_sent_escaped_and_reads_back_as_typed(sim, sim_clien
     name = await slack.user_name(me)
     detail = await slack.details(message)
     assert typed.replace(f"<@{me}>", f"@{name}") in [text for _, text in detail.comments]
+
+
+async def test_a_reaction_on_a_thread_reply_is_verified_on_that_reply(sim, sim_client) -> None:
+    """A reply (a mention in a thread, found by the Mentions search) is reacted to by its own
+    ts; conversations.replies answers with its thread, the parent first: the check reads the
+    reply's reactions, not the parent's."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    svc = sim.world.services["slack"]
+    with sim.world.lock:
+        chan = svc.channels[message.channel_id]
+        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
+        reply = svc.post(chan, author, "a reply", message.ts)
+        svc._react(chan, chan.messages[message.ts], svc.me.id, "eyes")  # the parent's, mine
+    reply_id = message.id.removesuffix(message.ts) + reply.ts
+
+    def act(kind: str) -> Action:
+        return Action(kind=kind, item_id=reply_id, account="slack", params={"name": "eyes"})  # type: ignore[arg-type]
+
+    assert await slack.verify(act("react"), idempotency_key="r1") is False  # not the parent's
+    assert (await slack.apply(act("react"), idempotency_key="r1")).ok
+    assert await slack.verify(act("react"), idempotency_key="r1") is True
+    with sim.world.lock:
+        chan.messages[message.ts].reactions.pop("eyes")  # the parent has none of mine now
+    assert await slack.verify(act("unreact"), idempotency_key="r2") is False  # the reply has
+
+
+async def test_a_message_slack_would_cut_short_is_refused_before_sending(sim_client) -> None:
+    """Slack truncates a message past 40,000 characters (chat.postMessage's reference), which
+    would cut off the hidden marker verify looks for. Counted as sent (escaped, the marker
+    added): refused with by how much to shorten it, and nothing goes out; one that fits goes."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    sent: list[str] = []
+    real = slack.gateway.request
+
+    async def spy(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(path)
+        return await real(method, path, **kwargs)
+
+    slack.gateway.request = spy
+    typed = "a&b " * 8_000  # 32,000 typed; & is sent as &amp;: 64,000, and the marker
+    for kind, params in (("reply", {"text": typed}), ("post", {"text": typed})):
+        action = Action(kind, message.id, "slack", params)  # type: ignore[arg-type]
+        refused = await slack.apply(action, idempotency_key=f"long-{kind}")
+        assert not refused.ok and refused.conflict
+        assert (
+            "too long for Slack: 64,0" in refused.message
+            and "shorten it by 24,0" in refused.message
+        )
+    share = Action(
+        "share", message.id, "slack", {"url": "https://x.test", "body": typed, "channel": "#dev"}
+    )  # type: ignore[arg-type]
+    assert "too long for Slack" in (await slack.apply(share, idempotency_key="long-share")).message
+    assert "/chat.postMessage" not in sent
+    fits = Action("reply", message.id, "slack", {"text": "x" * 39_000})  # type: ignore[arg-type]
+    assert (await slack.apply(fits, idempotency_key="long-fits")).ok
+
+
+async def test_a_deleted_thread_reply_is_gone_while_its_thread_stays(sim, sim_client) -> None:
+    """exists() asks about the message itself: a reply deleted from a thread that goes on is
+    gone (its thread was asked before, which said it existed); the parent still is."""
+    slack = sim_client("slack")
+    message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
+    svc = sim.world.services["slack"]
+    with sim.world.lock:
+        chan = svc.channels[message.channel_id]
+        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
+        kept = svc.post(chan, author, "a reply that stays", message.ts)
+        gone = svc.post(chan, author, "a reply deleted", message.ts)
+    replies = {
+        m.ts: replace(
+            message, id=message.id.removesuffix(message.ts) + m.ts, ts=m.ts, thread_ts=message.ts
+        )
+        for m in (kept, gone)
+    }
+    assert await slack.exists(replies[gone.ts]) is True
+    with sim.world.lock:
+        svc.delete(chan, chan.messages[gone.ts])
+    assert await slack.exists(replies[gone.ts]) is False
+    assert await slack.exists(replies[kept.ts]) is True
+    assert await slack.exists(message) is True

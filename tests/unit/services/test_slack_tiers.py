@@ -8,6 +8,7 @@ that tier. Before, the gateway and the client each had a table, and they disagre
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from .conftest import section
 ROOT = Path(zen_tui.__file__).parent
 # Where zen-tui names a Slack Web API method: the client, its parser, the login's identity.
 CALLERS = ("services/slack.py", "services/slack_parse.py", "auth/identity.py")
+# Slack's documented tiers of the methods zen-tui calls (and the simulator serves), with source.
+TIERS_EXCERPT = "slack-api-specs/rate-tiers/method-tiers.json"
 METHOD = re.compile(r"^/?(auth|conversations|users|chat|reactions|search)\.[a-z][A-Za-z]*$")
 
 
@@ -51,6 +54,35 @@ def test_every_tier_has_a_budget() -> None:
 
 def sim_tier(tier: int | str) -> str:
     return f"tier{tier}" if isinstance(tier, int) else "special"  # "post": per channel
+
+
+def documented_tiers(contracts: Path) -> dict[str, str]:
+    """Slack's documented tier of each method, as the copied excerpt names it ("Tier2",
+    "SpecialTier_auth_test"), in the table's terms ("tier2", "special")."""
+    excerpt = json.loads((contracts / TIERS_EXCERPT).read_text())
+    return {
+        method: "special" if name.startswith("SpecialTier_") else name.lower()
+        for method, name in excerpt["tiers"].items()
+    }
+
+
+def test_each_method_has_the_tier_slack_documents_and_the_simulator_serves_it(
+    contracts: Path,
+) -> None:
+    """A tier written from memory (reactions.remove's was) is checked against Slack's own
+    list: a wrong one paces a method faster than Slack allows, or needlessly slower. The
+    simulator limits every method it serves at its documented tier too."""
+    from zen_tui.simulator.core.world import World
+    from zen_tui.simulator.slack.service import SlackSim
+
+    documented = documented_tiers(contracts)
+    assert set(SLACK_TIERS) <= set(documented)  # the excerpt covers every method called
+    for method, tier in SLACK_TIERS.items():
+        assert tier == documented[method], method
+    served = SlackSim(World(seed=1, size=10), "token").methods
+    assert set(served) - {"oauth.v2.access"} <= set(documented)
+    for method, served_at in served.items():
+        assert sim_tier(served_at.tier) == documented[method], method
 
 
 async def test_each_call_the_client_makes_uses_the_gateway_s_scope_at_the_served_tier(

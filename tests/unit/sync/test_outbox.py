@@ -81,6 +81,21 @@ async def test_timeout_after_send_becomes_unknown_and_is_verified_not_resent():
     assert client.verified == ["gh:o/r#1"]
 
 
+async def test_a_200_saying_the_server_failed_partway_is_verified_not_resent():
+    """Slack's HTTP 200 `internal_error` (the gateway's Unavailable, status 200): its
+    reference says part of the call may have been done, so, as after a timeout, the entry
+    is checked before anything is sent again; a 5xx stays pending (above)."""
+    outbox, store, client, _ = make()
+    [a] = outbox.queue([act("comment")])
+    failed = Unavailable(service="slack", account="gh", status=200, message="internal_error")
+    client.script = [failed]
+    await outbox.replay()
+    assert store.rows[a.id].state is S.UNKNOWN and "verify" in store.rows[a.id].reason
+    client.verify_script = [True]
+    await outbox.replay()
+    assert store.rows[a.id].state is S.DONE and client.applied == []
+
+
 async def test_offline_send_stays_pending_and_is_resent_without_a_check():
     """Every attempt refused at connect: nothing reached the server, so the entry is still
     plainly to send (pending, which a user may still cancel), not 'unknown'."""

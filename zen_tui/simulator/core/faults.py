@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import fnmatch
 import random
+import re
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # Fault kinds, in the order their probabilities are tried for one request.
-KINDS = ("outage", "reset", "hang", "rate_limit", "error", "malformed", "truncated")
+KINDS = (
+    "outage",
+    "reset",
+    "hang",
+    "rate_limit",
+    "error",
+    "ok_false",
+    "malformed",
+    "truncated",
+)
+# Slack's error codes, as its method references spell them: lower case, digits, underscores.
+_SLACK_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 class FaultRuleError(ValueError):
@@ -31,6 +43,10 @@ class FaultRule:
     jitter_ms: float = 0.0  # uniform: U(0, jitter_ms); exponential: mean jitter_ms
     error_rate: float = 0.0  # share of requests answered with one of `statuses`
     statuses: tuple[int, ...] = (500,)
+    # Slack only: share answered HTTP 200 `{"ok": false, "error": <one of ok_false_errors>}`,
+    # the way Slack reports most failures (invalid_auth, channel_not_found, internal_error...).
+    ok_false_rate: float = 0.0
+    ok_false_errors: tuple[str, ...] = ("internal_error",)
     hang_rate: float = 0.0  # share of requests held for `hang_seconds` (beyond client timeouts)
     hang_seconds: float = 60.0
     reset_rate: float = 0.0  # share of connections aborted mid-response
@@ -59,12 +75,26 @@ class FaultRule:
         values = dict(data)
         if "statuses" in values:
             values["statuses"] = tuple(int(s) for s in values["statuses"])
+        if "ok_false_errors" in values:
+            codes = values["ok_false_errors"]
+            if not isinstance(codes, list | tuple):
+                raise FaultRuleError(
+                    f'fault rule ok_false_errors={codes!r}: give a list, e.g. ["invalid_auth"]'
+                )
+            values["ok_false_errors"] = tuple(codes)
         rule = cls(**values)
         rule.validate()
         return rule
 
     def validate(self) -> None:
-        for name in ("error_rate", "hang_rate", "reset_rate", "malformed_rate", "truncated_rate"):
+        for name in (
+            "error_rate",
+            "hang_rate",
+            "reset_rate",
+            "malformed_rate",
+            "truncated_rate",
+            "ok_false_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise FaultRuleError(f"fault rule {name}={value}: must be between 0 and 1")
@@ -91,6 +121,20 @@ class FaultRule:
             )
         if not self.statuses or any(not 400 <= s <= 599 for s in self.statuses):
             raise FaultRuleError("fault rule statuses: give HTTP error codes between 400 and 599")
+        self._validate_ok_false()
+
+    def _validate_ok_false(self) -> None:
+        codes = self.ok_false_errors
+        if not codes or not all(isinstance(c, str) and _SLACK_CODE.match(c) for c in codes):
+            raise FaultRuleError(
+                'fault rule ok_false_errors: give Slack error codes, e.g. ["invalid_auth", '
+                '"channel_not_found"] (lower case, digits and underscores)'
+            )
+        if self.ok_false_rate > 0 and self.service != "slack":
+            raise FaultRuleError(
+                "fault rule ok_false_rate: only Slack answers HTTP 200 with ok:false; "
+                'set service = "slack"'
+            )
 
     def matches(self, service: str, method: str, path: str) -> bool:
         return (
@@ -106,6 +150,7 @@ class FaultRule:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["statuses"] = list(self.statuses)
+        data["ok_false_errors"] = list(self.ok_false_errors)
         return data
 
 
@@ -119,6 +164,7 @@ class Decision:
     hang_seconds: float = 0.0
     retry_after: float = 0.0
     reason: str = ""  # the limit a rate_limit names (FaultRule.rate_limit_reason)
+    code: str = ""  # the error code an ok_false answer names (FaultRule.ok_false_errors)
     rules: list[FaultRule] = field(default_factory=list)
 
 
@@ -186,6 +232,7 @@ class FaultEngine:
             "hang": rule.hang_rate,
             "rate_limit": rule.rate_limit_rate,
             "error": rule.error_rate,
+            "ok_false": rule.ok_false_rate,
             "malformed": rule.malformed_rate,
             "truncated": rule.truncated_rate,
         }
@@ -197,6 +244,8 @@ class FaultEngine:
                 decision.hang_seconds = rule.hang_seconds
                 decision.retry_after = rule.retry_after
                 decision.reason = rule.rate_limit_reason
+                if kind == "ok_false":
+                    decision.code = self._rng.choice(rule.ok_false_errors)
                 return
 
 

@@ -185,5 +185,10 @@ class ServiceSim(ABC):
         Slack ok:false). Fault injection uses it."""
         return JSONResponse({"message": message}, status_code=status)
 
+    def refusal_response(self, code: str) -> Response:
+        """An HTTP 200 whose body refuses the request with error `code` (Slack's ok:false;
+        fault rules allow it for Slack only). Others have no such answer: their error."""
+        return self.error_response(500, code)
+
     def activity(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Make one change as if a colleague did it (the optional activity generator)."""

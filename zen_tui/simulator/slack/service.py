@@ -195,6 +195,12 @@ class SlackSim(ServiceSim):
         body = {"ok": False, "error": code, "response_metadata": {"messages": [message]}}
         return JSONResponse(body, status_code=status)
 
+    def refusal_response(self, code: str) -> Response:
+        """HTTP 200 `{"ok": false, "error": code}`: how Slack reports most failures, an
+        invalid token, a channel not found, an internal error alike."""
+        body = {"ok": False, "error": code}
+        return JSONResponse(body, headers={"X-Slack-Req-Id": uuid.uuid4().hex})
+
     def activity(self) -> None:
         """A colleague posts (sometimes mentioning me), replies in a thread, reacts, or now
         and then edits or deletes one of their own recent messages."""
@@ -421,13 +427,8 @@ class SlackSim(ServiceSim):
 
     def history(self, info: TokenInfo, p: Params) -> dict[str, Any]:
         chan = self._member_channel(info, p.get("channel"))
-        low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
-        inclusive = p.get("inclusive") in ("1", "true")
-        stamps = [
-            u
-            for u in chan.timeline
-            if (low <= u if inclusive else low < u) and (u <= high if inclusive else u < high)
-        ]
+        within = _window(p)
+        stamps = [u for u in chan.timeline if within(u)]
         if p.get("cursor"):
             boundary = _cursor_offset(p.get("cursor"), "next_ts")
             stamps = [u for u in stamps if u <= boundary]
@@ -461,8 +462,8 @@ class SlackSim(ServiceSim):
             raise SlackError("thread_not_found")
         parent = chan.messages[msg.thread_ts] if msg.is_reply and msg.thread_ts else msg
         stamps = [ts_us(parent.ts)] + [ts_us(r) for r in parent.replies]
-        low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
-        stamps = [u for u in stamps if low <= u <= high]
+        within = _window(p)  # `inclusive` as for the history: both references say so
+        stamps = [u for u in stamps if within(u)]
         if p.get("cursor"):
             boundary = _cursor_offset(p.get("cursor"), "next_ts")
             stamps = [u for u in stamps if u >= boundary]
@@ -786,6 +787,16 @@ def _range(p: Params, bad_low: str, bad_high: str) -> tuple[int, int]:
     except ValueError:
         raise SlackError(bad_high) from None
     return low, high
+
+
+def _window(p: Params) -> Callable[[int], bool]:
+    """Whether a ts (in microseconds) is between `oldest` and `latest`: the bounds
+    themselves only with `inclusive` ("Include messages with oldest or latest timestamps in
+    results. Ignored unless either timestamp is specified": history's and replies' own)."""
+    low, high = _range(p, "invalid_ts_oldest", "invalid_ts_latest")
+    if p.get("inclusive") in ("1", "true"):
+        return lambda u: low <= u <= high
+    return lambda u: low < u < high
 
 
 def _cursor(kind: str, value: int) -> str:

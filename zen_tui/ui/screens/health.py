@@ -156,7 +156,7 @@ def error_lines(text: Text, e: ErrorRecord, now: float, bad: Style) -> None:
     """Two lines per error, short parts first, as the box cuts each line at its width: the
     status, how often and when (the last time) fit even at 80 columns; then where, the call
     and the message, which is what gets cut."""
-    text.append(error_status(e.status), style=bad)
+    text.append(error_status(e.status, stale=e.stale), style=bad)
     if e.repeats > 1:  # the same failure again: counted, the time is the last one's
         text.append(f" x{e.repeats}")
     text.append(f" {local_time(e.at, now=now)}\n", style="dim")
@@ -166,9 +166,10 @@ def error_lines(text: Text, e: ErrorRecord, now: float, bad: Style) -> None:
     text.append(f"{clean(e.error)}\n", style=bad)
 
 
-def error_status(status: int | None) -> str:
-    """A failed call that still answered 2xx/3xx was served from the stale cache: say so
-    rather than print a bare 200 beside the error."""
+def error_status(status: int | None, *, stale: bool = False) -> str:
+    """A failed call served from the stale cache says so rather than print a bare 200 beside
+    the error. Another 2xx was the answer itself, refusing in its body (Slack's HTTP 200
+    ok:false, its error code beside it)."""
     if status is None:
         return "-"
-    return f"{status} stale" if status < 400 else str(status)
+    return f"{status} stale" if stale and status < 400 else str(status)
