@@ -16,13 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.worker import Worker
 
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
+from zen_tui.ui.screens.dialog import AnswerInput, Dialog
 from zen_tui.ui.screens.modals import _CSS
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -59,7 +59,7 @@ def canonical(field: FormField, value: str) -> str:
     return next((c for c in field.choices if c.casefold() == value.casefold()), value)
 
 
-class FormModal(ModalScreen[dict[str, str] | None]):
+class FormModal(Dialog[dict[str, str] | None]):
     """Fields top to bottom; ctrl+s sends (every field checked first), escape cancels.
     Dismisses with {field id: value} of every field (empty string = left empty)."""
 
@@ -134,7 +134,7 @@ class FormModal(ModalScreen[dict[str, str] | None]):
 Search = Callable[[str], Awaitable[list[tuple[str, str]]]]
 
 
-class UserPickerModal(ModalScreen[tuple[str, str] | None]):
+class UserPickerModal(Dialog[tuple[str, str] | None]):
     """Type to search (the server is asked once typing pauses); enter takes the highlighted
     user (or the first). Dismisses with (account id, display name)."""
 
@@ -156,7 +156,7 @@ class UserPickerModal(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.prompt, multiline=True))
-            yield Input(placeholder="type a name or email", id="user-query")
+            yield AnswerInput(placeholder="type a name or email", id="user-query")
             yield OptionList(id="user-results")
 
     def on_mount(self) -> None:
