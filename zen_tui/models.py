@@ -329,12 +329,15 @@ class ActionResult(msgspec.Struct, frozen=True):
 class ScreenField(msgspec.Struct, frozen=True):
     """A field a Jira transition's screen requires (Get transitions, transitions.fields):
     `allowed` holds its allowedValues' names, `ref` how a value names one ("name" for a
-    resolution or a version, "value" for a custom field's option, "" for a bare string)."""
+    resolution or a version, "value" for a custom field's option, "" for a bare string),
+    `kind` its schema's type ("string", "number", "date", ...; "richtext" for a string Jira's
+    v3 takes as a document: a textarea, the description; "" when not said)."""
 
     key: str
     name: str
     allowed: tuple[str, ...] = ()
     ref: str = "name"
+    kind: str = ""
 
 
 class ItemDetail(msgspec.Struct, frozen=True):
