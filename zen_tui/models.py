@@ -331,14 +331,21 @@ class ScreenField(msgspec.Struct, frozen=True):
     `allowed` holds its allowedValues' names, `ref` how a value names one ("name" for a
     resolution or a version, "value" for a custom field's option, "" for a bare string),
     `ids` their ids in the same order ("" where one has none: Jira takes {"id": ...} too),
-    `many` whether it holds a list (schema type "array": fix versions, a multi-select)."""
+    `kind` its schema's type ("string", "number", "date", "array" for a list: fix versions, a
+    multi-select; "richtext" for a string Jira's v3 takes as a document: a textarea, the
+    description; "" when not said)."""
 
     key: str
     name: str
     allowed: tuple[str, ...] = ()
     ref: str = "name"
     ids: tuple[str, ...] = ()
-    many: bool = False
+    kind: str = ""
+
+    @property
+    def many(self) -> bool:
+        """Whether it holds a list (its value is sent as one)."""
+        return self.kind == "array"
 
 
 class ItemDetail(msgspec.Struct, frozen=True):

@@ -1,4 +1,5 @@
-"""Jira simulator: transitions with a screen (Resolve requires the resolution), as Jira's
+"""Jira simulator: transitions with a screen (Resolve requires the resolution, Defer the due
+date, a field typed in with no allowedValues), as Jira's
 Get transitions (expand=transitions.fields), Transition issue and bulk transitions document.
 On conftest's `jira` site (seed 7) and its `jira_client`."""
 
@@ -11,10 +12,15 @@ from tests.simulator.jira_helpers import API
 from zen_tui.simulator.jira.service import JiraSim
 
 RESOLVE = "71"
+DEFER = "81"  # In Review -> To Do, requires the due date
 
 
 def in_progress(jira: JiraSim, n: int = 1) -> list[str]:
     return [i.key for i in jira.issues.values() if i.status == "3"][:n]
+
+
+def in_review(jira: JiraSim, n: int = 1) -> list[str]:
+    return [i.key for i in jira.issues.values() if i.status == "10001"][:n]
 
 
 def post(jira_client: httpx.AsyncClient, key: str, body: dict) -> object:
@@ -102,3 +108,34 @@ async def test_bulk_leaves_screen_transitions_out_and_fails_them(
     state = (await jira_client.get(f"{API}/bulk/queue/{task}")).json()
     assert state["status"] == "FAILED" and len(state["failedAccessibleIssues"]) == 2
     assert all(jira.issues[k].status == "3" for k in keys)
+
+
+async def test_defer_requires_a_due_date_typed_in_with_no_values_to_pick(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    [key] = in_review(jira)
+    r = await jira_client.get(
+        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
+    )
+    defer = {t["id"]: t for t in r.json()["transitions"]}[DEFER]
+    assert defer["name"] == "Defer" and defer["hasScreen"] and defer["to"]["name"] == "To Do"
+    field = defer["fields"]["duedate"]
+    assert field["required"] is True and field["name"] == "Due date"
+    assert field["schema"] == {"type": "date", "system": "duedate"}
+    assert "allowedValues" not in field  # typed in: nothing to pick from
+    before = jira.issues[key].duedate
+
+    for fields, error in (
+        ({}, "Due date is required."),
+        ({"duedate": "31.01.2027"}, "Error parsing date string: use yyyy-MM-dd."),
+    ):
+        r = await post(jira_client, key, {"transition": {"id": DEFER}, "fields": fields})
+        assert r.status_code == 400 and r.json()["errors"] == {"duedate": error}
+    assert (jira.issues[key].status, jira.issues[key].duedate) == ("10001", before)
+
+    body = {"transition": {"id": DEFER}, "fields": {"duedate": "2027-01-31"}}
+    assert (await post(jira_client, key, body)).status_code == 204
+    fields = (await jira_client.get(f"{API}/issue/{key}")).json()["fields"]
+    assert fields["status"]["name"] == "To Do" and fields["duedate"] == "2027-01-31"
+    last = jira.issues[key].history[-1].items
+    assert ("duedate", before, "2027-01-31") in last and last[0][0] == "status"

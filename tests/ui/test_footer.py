@@ -1,5 +1,6 @@
 """The dashboard's footer shows the keys that apply to the focused pane's item, with `?` and `q`
-always first (issue 14 part 3), and rebuilds only when that list changes (first-paint cost)."""
+always first (issue 14 part 3), and rebuilds only when that list changes (first-paint cost).
+Over a dialog, the dialog's own footer lists the keys that work in it instead."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from textual.widget import Widget
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
+from zen_tui.ui.screens.modals import InputModal
 from zen_tui.ui.widgets.item_list import ItemList
 from zen_tui.ui.widgets.key_footer import KeyFooter
 
-from .conftest import make_app, until_quiet
+from .conftest import ScriptedFlow, make_app, until_quiet
+from .test_dialog_keys import CASES, open_case
 
 
 def footer_keys(app) -> list[tuple[str, str]]:  # (key as shown, description)
@@ -156,3 +159,53 @@ async def test_a_key_is_styled_once_it_is_mounted_not_before(
         assert early == []
         assert not any(k.has_class("-compact") for k in keys)
         assert str(keys[0].render()) == " ? Help "  # spaced, as Footer spaces its keys
+
+
+# --- over a dialog: its own keys, not the dashboard's behind it -------------------------------
+
+# Each dialog (test_dialog_keys' table), the keys its footer lists: the ones that work in it
+DIALOG_KEYS: dict[str, list[tuple[str, str]]] = {
+    "confirm": [("y", "Yes"), ("n", "No")],
+    "label": [("⏎", "OK"), ("esc", "Cancel")],
+    "comment": [("^e", "$EDITOR"), ("^s", "Send"), ("esc", "Cancel")],
+    "query": [("⏎", "OK"), ("^s", "Save"), ("esc", "Cancel")],
+    "react": [("⏎", "Pick"), ("esc", "Cancel")],
+    "issue-form": [("^s", "Create"), ("esc", "Cancel")],
+    "jira-form": [("^s", "Send"), ("esc", "Cancel")],
+    "user-picker": [("⏎", "OK"), ("esc", "Cancel")],
+    "help": [("esc", "Close")],
+    "login": [("⏎", "Pick"), ("esc", "Cancel"), ("c", "Copy URL")],
+}
+
+
+def bottom_line(app) -> str:
+    """The terminal's last line as drawn: whichever footer is on top."""
+    return list(app.screen._compositor.render_strips())[-1].text
+
+
+@pytest.mark.parametrize("name", list(DIALOG_KEYS))
+async def test_a_dialog_shows_its_own_keys_over_the_dashboards(name: str) -> None:
+    case = CASES[name]
+    app = make_app(FakeBackend(), login_flow=ScriptedFlow())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until_quiet(pilot)
+        await open_case(app, pilot, case)
+        footer = footer_of(app)
+        await eventually(lambda: laid_out(footer), "the dialog's footer")
+        assert footer_keys(app) == DIALOG_KEYS[name]
+        shown = " ".join(bottom_line(app).split())
+        assert shown == " ".join(f"{k} {d}" for k, d in DIALOG_KEYS[name])  # not `? Help`
+
+
+async def test_a_dialogs_footer_shows_a_remapped_key_under_its_new_key() -> None:
+    app = make_app(FakeBackend(), keymap={"modal-cancel": "ctrl+g", "input-ok": "ctrl+o"})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until_quiet(pilot)
+        await pilot.press("l")  # the label's InputModal
+        await until_quiet(pilot)
+        footer = footer_of(app)
+        await eventually(lambda: laid_out(footer), "the dialog's footer")
+        assert footer_keys(app) == [("^o", "OK"), ("^g", "Cancel")]
+        await pilot.press("ctrl+g")
+        await until_quiet(pilot)
+        assert not isinstance(app.screen, InputModal)

@@ -1,17 +1,23 @@
 """A transition whose screen requires a field, in the dashboard over the real stack: after
 the transition is picked, a picker of the field's allowed values (the simulator's Resolve
-asks for the resolution) comes before anything is queued; the value travels with the action
-and lands in Jira; escape on it queues nothing."""
+asks for the resolution), or a form for a field typed in (its Defer asks for the due date,
+checked as a date) comes before anything is queued; the value travels with the action and
+lands in Jira; escape on either queues nothing."""
 
 from __future__ import annotations
 
 import pytest
+from msgspec.structs import replace
+from textual.widgets import Input, Label, OptionList
 
+from tests.fakes.backend import FakeBackend
+from tests.helpers import eventually
 from tools.demo_stack import DemoStack, wait_until
-from zen_tui.models import Issue
+from zen_tui.models import Issue, Item, ItemDetail, ScreenField
+from zen_tui.ui.screens.forms import FormModal
 from zen_tui.ui.screens.modals import PickerModal
 
-from .conftest import outbox_idle, status_line
+from .conftest import make_app, outbox_idle, status_line, until_quiet
 from .test_jira_triage_live import modal, mutations, on_jira_section, pick, sim_issues, stack
 
 pytestmark = pytest.mark.timeout(90)
@@ -62,3 +68,110 @@ async def test_escape_on_the_field_picker_queues_nothing(stack: DemoStack) -> No
         assert "nothing sent" in status_line(app)
         assert outbox_idle(app.backend) and not mutations(stack, "transition", target.key)
         assert issue.status == "3"
+
+
+async def ask_for_the_due_date(app, pilot, stack: DemoStack, items) -> tuple[Issue, FormModal]:
+    """`t` on the cursor issue, put In Review (where Defer is offered), and Defer picked."""
+    target = items.cursor_item
+    assert isinstance(target, Issue)
+    issue = sim_issues(stack)[target.key]
+    issue.status, issue.duedate = "10001", None
+    await pilot.press("t")
+    await pick(app, pilot, "Defer")
+    form = await modal(app, FormModal)
+    return target, form
+
+
+async def test_t_asks_for_a_required_due_date_checks_it_then_sends_it(stack: DemoStack) -> None:
+    async with on_jira_section(stack) as (app, pilot, items):
+        target, form = await ask_for_the_due_date(app, pilot, stack, items)
+        issue = sim_issues(stack)[target.key]
+        assert form.title_text == f'"Defer" on {target.key} needs'
+        assert [(f.id, f.label, f.kind, f.required) for f in form.fields] == [
+            ("duedate", "Due date", "date", True)
+        ]
+        await pilot.press(*"31.01.2027", "enter")  # enter on the last field sends: refused
+        error = form.query_one("#error-duedate", Label)
+        await wait_until(lambda: error.display, "the date's problem under it")
+        assert str(error.render()) == "Due date: use YYYY-MM-DD, e.g. 2027-01-31"
+        assert app.screen is form and not mutations(stack, "transition", target.key)
+        form.query_one("#field-duedate", Input).value = ""
+        await pilot.press(*"2027-01-31", "enter")
+        await wait_until(
+            lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
+            "the transition to land",
+        )
+        assert (issue.status, issue.duedate) == ("10000", "2027-01-31")
+        assert len(mutations(stack, "transition", target.key)) == 1
+
+
+async def test_escape_on_the_due_date_form_queues_nothing(stack: DemoStack) -> None:
+    async with on_jira_section(stack) as (app, pilot, items):
+        target, _form = await ask_for_the_due_date(app, pilot, stack, items)
+        await pilot.press(*"2027-01-31", "escape")
+        await wait_until(lambda: "cancelled" in status_line(app), "the cancel to be said")
+        assert "nothing sent" in status_line(app)
+        assert outbox_idle(app.backend) and not mutations(stack, "transition", target.key)
+        assert sim_issues(stack)[target.key].status == "10001"
+
+
+# --- over the FakeBackend: a screen with a pick, a number, and a field that cannot be typed ----
+
+RESOLUTION = ScreenField("resolution", "Resolution", ("Done", "Fixed"), "name", kind="resolution")
+ESTIMATE = ScreenField("customfield_10060", "Estimate", (), "", kind="number")
+APPROVER = ScreenField("customfield_10070", "Approver", (), "", kind="user")
+
+
+def with_screen(backend: FakeBackend, needs: tuple[ScreenField, ...]) -> FakeBackend:
+    """The FakeBackend's Jira issues, their Done requiring `needs`."""
+    details = backend.details
+
+    async def screened(item: Item) -> ItemDetail:
+        return replace(await details(item), screens={"Done": needs})
+
+    backend.details = screened  # type: ignore[method-assign]
+    return backend
+
+
+async def transition_to_done(pilot, backend: FakeBackend) -> None:
+    await until_quiet(pilot)
+    await pilot.press("tab", "right_square_bracket", "t")  # the issues pane, its Jira tab
+    await until_quiet(pilot)
+    assert isinstance(pilot.app.screen, PickerModal)
+    await pilot.press("down", "down", "enter")  # Done
+    await until_quiet(pilot)
+
+
+async def test_a_pick_then_a_typed_number_go_together_as_fields_json() -> None:
+    backend = with_screen(FakeBackend(), (RESOLUTION, ESTIMATE))
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await transition_to_done(pilot, backend)
+        await pick_choice(pilot, "Fixed")  # the resolution first
+        form = pilot.app.screen
+        assert isinstance(form, FormModal) and [f.kind for f in form.fields] == ["number"]
+        await pilot.press(*"2.5", "ctrl+s")
+        await eventually(lambda: backend.submitted, "the transition queued")
+    [[action]] = backend.submitted
+    assert action.params == {
+        "transition": "Done",
+        "resolution": "Fixed",
+        "fields": '{"customfield_10060": 2.5}',
+    }
+
+
+async def test_a_field_that_cannot_be_typed_points_to_the_cli_and_sends_nothing() -> None:
+    backend = with_screen(FakeBackend(), (ESTIMATE, APPROVER))
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await transition_to_done(pilot, backend)
+        await eventually(lambda: "needs Approver" in status_line(pilot.app), "the reason")
+        assert "fields=JSON" in status_line(pilot.app)
+        assert not isinstance(pilot.app.screen, FormModal | PickerModal)  # nothing half-asked
+    assert backend.submitted == []
+
+
+async def pick_choice(pilot, choice: str) -> None:
+    picker = pilot.app.screen
+    assert isinstance(picker, PickerModal)
+    picker.query_one(OptionList).highlighted = picker.choices.index(choice)
+    await pilot.press("enter")
+    await until_quiet(pilot)

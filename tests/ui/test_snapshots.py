@@ -120,6 +120,24 @@ def test_help_screen(snap_compare) -> None:
     assert snap_compare(app, terminal_size=(100, 40), run_before=pressing("question_mark"))
 
 
+def test_help_screen_small(snap_compare) -> None:
+    """At 40x10 each binding's id goes under its action (the Action column was dropped)."""
+    app = make_app(FakeBackend())
+    assert snap_compare(app, terminal_size=(40, 10), run_before=pressing("question_mark"))
+
+
+def test_confirm_dialog(snap_compare) -> None:
+    """A dialog's own footer (y Yes, n No) covers the dashboard's keys behind it."""
+    app = make_app(FakeBackend())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=pressing("x"))
+
+
+def test_label_dialog(snap_compare) -> None:
+    """The one-line answer's footer: enter and escape, as the keymap names them."""
+    app = make_app(FakeBackend())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=pressing("l", *"bug"))
+
+
 def test_welcome_screen(snap_compare) -> None:
     assert snap_compare(make_app(FakeBackend(sections=())), run_before=pressing())
 

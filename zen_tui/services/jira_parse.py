@@ -178,9 +178,25 @@ def screen_fields(r: Reader, transition: Any) -> tuple[ScreenField, ...]:
         )
         allowed = tuple(str(v.get(ref, "")) if isinstance(v, dict) else v for v in values)
         ids = tuple(str(v.get("id") or "") if isinstance(v, dict) else "" for v in values)
-        many = (r.opt_obj(meta, "schema") or {}).get("type") == "array"
-        found.append(ScreenField(str(key), str(meta.get("name") or key), allowed, ref, ids, many))
+        name = str(meta.get("name") or key)
+        kind = _schema_kind(meta.get("schema"))
+        found.append(ScreenField(str(key), name, allowed, ref, ids, kind))
     return tuple(found)
+
+
+RICH_TEXT = {"description", "environment"}  # system string fields v3 takes as ADF documents
+
+
+def _schema_kind(schema: object) -> str:
+    """A screen field's schema type (FieldMetadata.schema.type); "richtext" for the strings
+    Jira's v3 takes only as a document (a textarea custom field, the description)."""
+    if not isinstance(schema, dict):
+        return ""
+    kind = str(schema.get("type") or "")
+    custom, system = str(schema.get("custom") or ""), str(schema.get("system") or "")
+    if kind == "string" and (custom.endswith(":textarea") or system in RICH_TEXT):
+        return "richtext"
+    return kind
 
 
 def transition_fields(params: dict[str, str]) -> dict[str, Any]:

@@ -409,8 +409,8 @@ class ZenApp(App[str | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`q` quits from the dashboard only. A dialog (a ModalScreen) keeps the app's keys
-        from firing through it already (and the dashboard's footer, dimmed behind it, keeps
-        `q`); a full screen over the dashboard (health) does not, so there `q` is that
+        from firing through it already (and its own footer covers the dashboard's, which
+        lists `q`); a full screen over the dashboard (health) does not, so there `q` is that
         screen's (back) or nothing, even with its own `q` remapped away."""
         if action == "leave":
             screen = self.screen
@@ -633,6 +633,7 @@ def dashboard_bindings() -> list[Binding]:
 
 def all_bindings() -> list[Binding]:
     """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
+    from zen_tui.ui.screens.dialog import AnswerInput, PickList
     from zen_tui.ui.screens.health import HealthScreen
     from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
     from zen_tui.ui.screens.login import LoginScreen
@@ -647,6 +648,8 @@ def all_bindings() -> list[Binding]:
     from zen_tui.ui.screens.outbox import OutboxScreen
 
     dialogs = (
+        AnswerInput,  # a dialog's one-line answer and pick list: their `enter`
+        PickList,
         EditorModal,
         InputModal,
         ConfirmModal,

@@ -6,6 +6,7 @@ a dashboard command into outbox Actions and the row's optimistic look.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from msgspec.structs import replace
@@ -28,7 +29,9 @@ __all__ = [
     "CHECKS",
     "DIALOGS",
     "REACTIONS",
+    "TYPED_KINDS",
     "NotApplicable",
+    "as_number",
     "build",
     "check",
     "optimistic",
@@ -210,10 +213,30 @@ def with_mine(detail: ItemDetail, mine: list[tuple[str, str, str]]) -> ItemDetai
 REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")
 
 
+# The screen fields with no list of values the dashboard asks for as typed text (a form,
+# forms.problem checking each by its kind); any other (a user, an array, a document) is left to
+# `zen-tui act ... fields=JSON`.
+TYPED_KINDS = frozenset({"string", "number", "date"})
+
+
+def as_number(text: str) -> int | float | None:
+    """A number field's value as Jira's JSON takes it (3, 2.5), or None if `text` is none."""
+    try:
+        return int(text)  # whole, however long (through a float it would be rounded)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None  # nan, inf: no JSON number
+
+
 def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dict[str, str]:
-    """The transition params for the values picked for its screen's fields: resolution=NAME,
-    any other field in fields= (JSON), each value named as its allowedValues name it (in a
-    list for a field holding many: fix versions, a multi-select)."""
+    """The transition params for the values given for its screen's fields: resolution=NAME,
+    any other field in fields= (JSON, as `zen-tui act ... fields=JSON` takes it), a picked
+    value named as its allowedValues name it (in a list for a field holding many: fix
+    versions, a multi-select), a number as a JSON number."""
     import json
 
     params: dict[str, str] = {}
@@ -221,12 +244,16 @@ def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dic
     for need in needs:
         if need.key not in chosen:
             continue
+        value = chosen[need.key]
         if need.key == "resolution":
-            params["resolution"] = chosen[need.key]
-        else:
-            value = chosen[need.key]
+            params["resolution"] = value
+        elif need.allowed:
             one: object = {need.ref: value} if need.ref else value
             others[need.key] = [one] if need.many else one  # a list field takes a list
+        elif need.kind == "number":
+            others[need.key] = as_number(value)
+        else:
+            others[need.key] = value
     if others:
         params["fields"] = json.dumps(others)
     return params

@@ -36,9 +36,34 @@ def test_only_required_fields_without_a_default_are_needed() -> None:
         }
     )
     assert found == (
-        ScreenField("customfield_10050", "Team", ("Core", "Web"), "value", ("1", "2")),
-        ScreenField("colour", "Colour", ("red", "blue"), "", ("", "")),
+        ScreenField("customfield_10050", "Team", ("Core", "Web"), "value", ("1", "2"), "option"),
+        ScreenField("colour", "Colour", ("red", "blue"), "", ("", "")),  # no schema: kind unsaid
     )
+
+
+def test_a_free_text_field_keeps_its_schema_type_a_document_is_richtext() -> None:
+    """What the dashboard asks for by type: FieldMetadata.schema.type; a textarea (or the
+    description) is a string v3 takes only as a document, so it is told apart."""
+
+    def meta(name: str, **schema: Any) -> dict[str, Any]:
+        return {"required": True, "name": name, "schema": schema, "operations": ["set"]}
+
+    found = parsed(
+        {
+            "duedate": meta("Due date", type="date", system="duedate"),
+            "customfield_10060": meta("Estimate", type="number", custom="x:float"),
+            "customfield_10061": meta("Reason", type="string", custom="x:textfield"),
+            "customfield_10062": meta("Notes", type="string", custom="x:textarea"),
+            "environment": meta("Environment", type="string", system="environment"),
+        }
+    )
+    assert [(f.key, f.allowed, f.ref, f.kind) for f in found] == [
+        ("duedate", (), "", "date"),
+        ("customfield_10060", (), "", "number"),
+        ("customfield_10061", (), "", "string"),
+        ("customfield_10062", (), "", "richtext"),
+        ("environment", (), "", "richtext"),
+    ]
 
 
 def test_a_refusal_names_each_missing_field_and_how_to_give_it() -> None:
@@ -104,7 +129,7 @@ def test_a_free_text_field_is_refused_naming_it_with_the_fields_json_to_give() -
         }
     )
     assert needs == (
-        ScreenField("customfield_10040", "Fixed on", (), ""),
+        ScreenField("customfield_10040", "Fixed on", (), "", kind="date"),
         ScreenField("customfield_10041", "Root cause", (), ""),
     )
     refusal = screen_refusal("Close", needs, {"customfield_10041": "cache"})

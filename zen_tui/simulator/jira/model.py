@@ -37,6 +37,8 @@ WORKFLOW = (
     Transition("51", "Stop Progress", "10000", frozenset({"3"})),
     Transition("61", "Reopen", "10000", frozenset({"10002"})),
     Transition("71", "Resolve", "10002", frozenset({"3", "10001"}), ("resolution",)),
+    # back from review with a date to pick it up by: a required field with no values to pick
+    Transition("81", "Defer", "10000", frozenset({"10001"}), ("duedate",)),
 )
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
 # issue type id -> (name, subtask, hierarchy level)
@@ -333,7 +335,17 @@ class Renderer:
         return body
 
     def screen_field(self, field_id: str) -> dict[str, Any]:
-        """A transition screen's field (FieldMetadata): only the resolution is ever on one."""
+        """A transition screen's field (FieldMetadata): the resolution, with its values, or
+        the due date, a date typed in (no allowedValues, as Jira leaves them out then)."""
+        if field_id == "duedate":
+            return {
+                "required": True,
+                "schema": {"type": "date", "system": "duedate"},
+                "name": "Due date",
+                "key": field_id,
+                "hasDefaultValue": False,
+                "operations": ["set"],
+            }
         return {
             "required": True,
             "schema": {"type": "resolution", "system": "resolution"},

@@ -1,8 +1,10 @@
 """Jira transition screens: the fields a POST .../transitions must set for a transition that
-has one (a "Resolve" screen requires the resolution), and the 400 when they are missing."""
+has one (a "Resolve" screen requires the resolution, a "Defer" one the due date), and the 400
+when they are missing or malformed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from zen_tui.simulator.jira.model import RESOLUTIONS, Transition
@@ -38,4 +40,21 @@ def screen_values(t: Transition, fields: Any) -> tuple[dict[str, str], dict[str,
                 errors["resolution"] = "Specify a valid resolution (by id or name)."
             else:
                 values["resolution"] = found
+    if "duedate" in t.screen:
+        due = given.get("duedate")
+        if due is None:
+            errors["duedate"] = "Due date is required."
+        elif not is_date(due):
+            errors["duedate"] = "Error parsing date string: use yyyy-MM-dd."
+        else:
+            values["duedate"] = due
     return values, errors
+
+
+def is_date(value: Any) -> bool:
+    """A yyyy-MM-dd date (a due date set by an edit or on a transition's screen)."""
+    try:
+        datetime.strptime(str(value), "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True

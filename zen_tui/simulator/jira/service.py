@@ -59,7 +59,7 @@ from zen_tui.simulator.jira.model import (
     select_fields,
 )
 from zen_tui.simulator.jira.oauth import AtlassianOAuth
-from zen_tui.simulator.jira.screens import screen_values
+from zen_tui.simulator.jira.screens import is_date, screen_values
 from zen_tui.simulator.jira.search import (
     SearchIndex,
     api_version,
@@ -665,7 +665,7 @@ class JiraSim(ServiceSim):
             errors["summary"] = "You must specify a summary of the issue."
         if "labels" in fields and not isinstance(fields["labels"], list):
             errors["labels"] = "labels must be a list of strings."
-        if fields.get("duedate") is not None and not _is_date(fields["duedate"]):
+        if fields.get("duedate") is not None and not is_date(fields["duedate"]):
             errors["duedate"] = "Error parsing date string: use yyyy-MM-dd."
         for role in ("assignee", "reporter"):
             if role in fields and not self._account(fields[role])[0]:
@@ -764,20 +764,32 @@ class JiraSim(ServiceSim):
         values, errors = screen_values(chosen, body.get("fields"))
         if errors:
             return error_collection(400, errors=errors)
-        self._apply_transition(issue, tid, self.me, values.get("resolution"))
+        self._apply_transition(
+            issue, tid, self.me, values.get("resolution"), duedate=values.get("duedate")
+        )
         return Response(status_code=204)
 
     def _apply_transition(
-        self, issue: JiraIssue, tid: str, actor: str, resolution: str | None = None
+        self,
+        issue: JiraIssue,
+        tid: str,
+        actor: str,
+        resolution: str | None = None,
+        *,
+        duedate: str | None = None,
     ) -> bool:
         """Move the issue; a transition to Done sets `resolution` (its screen's), else the
-        workflow's own post function sets "Done" (and a move out of Done clears it)."""
+        workflow's own post function sets "Done" (and a move out of Done clears it). A screen's
+        `duedate` is set with the move, in the same changelog entry."""
         chosen = next((t for t in issue.transitions() if t.id == tid), None)
         if chosen is None:
             return False
         before = STATUSES[issue.status][0]
         issue.status = chosen.to
         changes: list[tuple[str, Any, Any]] = [("status", before, STATUSES[chosen.to][0])]
+        if duedate is not None:
+            changes.append(("duedate", issue.duedate, duedate))
+            issue.duedate = duedate
         done = STATUSES[chosen.to][2] == "done"
         chosen_res = (resolution or "10000") if done else None
         if chosen_res != issue.resolution:  # Jira resolves on Done, clears on reopen
@@ -1032,11 +1044,3 @@ def _priority_id(value: Any) -> str | None:
 
 def _anonymous(request: Request) -> bool:
     return not request.headers.get("authorization")
-
-
-def _is_date(value: Any) -> bool:
-    try:
-        datetime.strptime(str(value), "%Y-%m-%d")
-    except ValueError:
-        return False
-    return True

@@ -995,23 +995,38 @@ class DashboardScreen(Screen[None]):
     async def _ask_screen(
         self, command: str, items: list[Item], name: str, needs: tuple[ScreenField, ...]
     ) -> None:
+        """A picker for each field with allowed values, then one form of the free-text ones
+        (a date, a number, a text: each checked by its schema type); escape on any of them
+        sends nothing."""
+        from zen_tui.ui.screens.forms import FormModal, screen_field
         from zen_tui.ui.screens.modals import PickerModal
 
+        n = self.named(items)
+        typed = [need for need in needs if not need.allowed]
+        unaskable = [need for need in typed if need.kind not in triage.TYPED_KINDS]
+        if unaskable:  # a user, a list, a document: no box to type it in
+            self._say(
+                f'"{name}" needs {unaskable[0].name}; give it with `zen-tui act transition '
+                f"{items[0].id} transition=NAME fields=JSON` (see docs/cli.md)",
+                "warning",
+            )
+            return
         chosen: dict[str, str] = {}
         for need in needs:
-            if not need.allowed:  # free text (a comment, a date): no list to pick from
-                self._say(
-                    f'"{name}" needs {need.name}; give it with `zen-tui act transition '
-                    f"{items[0].id} transition=NAME fields=JSON` (see docs/cli.md)",
-                    "warning",
-                )
+            if need.allowed:
+                prompt = f'"{name}" on {n} needs {need.name}'
+                value = await self.zen.ask_dialog(PickerModal(prompt, list(need.allowed)))
+                if value is None:
+                    self._cancelled(command, n)
+                    return
+                chosen[need.key] = value
+        if typed:
+            form = FormModal(f'"{name}" on {n} needs', [screen_field(t) for t in typed])
+            values = await self.zen.ask_dialog(form)
+            if values is None:
+                self._cancelled(command, n)
                 return
-            prompt = f'"{name}" on {self.named(items)} needs {need.name}'
-            value = await self.zen.ask_dialog(PickerModal(prompt, list(need.allowed)))
-            if value is None:
-                self._cancelled(command, self.named(items))
-                return
-            chosen[need.key] = value
+            chosen.update(values)
         self._send(command, items, name, triage.screen_params(needs, chosen))
 
     @keys_wait

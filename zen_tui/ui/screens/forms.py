@@ -10,20 +10,23 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import msgspec
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.worker import Worker
 
+from zen_tui.models import ScreenField
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
+from zen_tui.ui.screens.dialog import AnswerInput, Dialog
 from zen_tui.ui.screens.modals import _CSS
+from zen_tui.ui.triage import as_number
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SEARCH_PAUSE = 0.15  # seconds of no typing before the user search asks the server
@@ -31,7 +34,8 @@ SEARCH_PAUSE = 0.15  # seconds of no typing before the user search asks the serv
 
 class FormField(msgspec.Struct, frozen=True):
     """One field of a form. `choices` (allowed values from the server) are checked on send,
-    ignoring case; `kind` "date" takes YYYY-MM-DD; `multiline` is a text area."""
+    ignoring case; `kind` "date" takes YYYY-MM-DD, "number" a number; `multiline` is a text
+    area."""
 
     id: str
     label: str
@@ -47,11 +51,33 @@ def problem(field: FormField, value: str) -> str | None:
     """Why `value` cannot be sent for `field`, in one line; None when it can."""
     if not value:
         return f"{field.label} is required" if field.required else None
-    if field.kind == "date" and not _DATE.fullmatch(value):
-        return f"{field.label}: use YYYY-MM-DD, e.g. 2027-01-31 (empty clears it)"
+    if field.kind == "date" and not _is_date(value):
+        clears = "" if field.required else " (empty clears it)"
+        return f"{field.label}: use YYYY-MM-DD, e.g. 2027-01-31{clears}"
+    if field.kind == "number" and as_number(value) is None:
+        return f"{field.label}: use a number, e.g. 3 or 2.5"
     if field.choices and value.casefold() not in {c.casefold() for c in field.choices}:
         return f"{field.label}: use one of {', '.join(field.choices)}"
     return None
+
+
+def _is_date(value: str) -> bool:
+    """YYYY-MM-DD, and a day the calendar has (2027-02-30 is refused here, not by Jira)."""
+    try:
+        return bool(_DATE.fullmatch(value)) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+HINTS = {"date": "YYYY-MM-DD", "number": "a number, e.g. 3 or 2.5"}
+
+
+def screen_field(need: ScreenField) -> FormField:
+    """A field a Jira transition's screen requires, with no values to pick from, as a form
+    field: required, checked by its schema type (a date, a number, a text)."""
+    return FormField(
+        need.key, need.name, required=True, kind=need.kind, hint=HINTS.get(need.kind, "")
+    )
 
 
 def canonical(field: FormField, value: str) -> str:
@@ -59,7 +85,7 @@ def canonical(field: FormField, value: str) -> str:
     return next((c for c in field.choices if c.casefold() == value.casefold()), value)
 
 
-class FormModal(ModalScreen[dict[str, str] | None]):
+class FormModal(Dialog[dict[str, str] | None]):
     """Fields top to bottom; ctrl+s sends (every field checked first), escape cancels.
     Dismisses with {field id: value} of every field (empty string = left empty)."""
 
@@ -69,6 +95,8 @@ class FormModal(ModalScreen[dict[str, str] | None]):
     FormModal > Vertical { width: 72; }
     FormModal VerticalScroll { height: auto; max-height: 30; }
     FormModal Label.field { margin: 0; }
+    FormModal Label.error { margin: 0; color: $error; display: none; }
+    FormModal Label.error.-shown { display: block; }
     FormModal TextArea { height: 6; }
     """
     )
@@ -96,6 +124,7 @@ class FormModal(ModalScreen[dict[str, str] | None]):
                         yield TextArea(f.value, id=f"field-{f.id}")
                     else:
                         yield Input(f.value, placeholder=clean(hint), id=f"field-{f.id}")
+                    yield Label("", id=f"error-{f.id}", classes="error")  # what is wrong
 
     def values(self) -> dict[str, str]:
         out = {}
@@ -108,14 +137,27 @@ class FormModal(ModalScreen[dict[str, str] | None]):
         return out
 
     def action_send(self) -> None:
+        """Every field checked: each one's problem under it, the first bad one focused."""
         values = self.values()
-        for f in self.fields:
-            why = problem(f, values[f.id])
-            if why:
-                self.notify(why, severity="warning")
-                self.query_one(f"#field-{f.id}").focus()
-                return
+        bad = [f for f in self.fields if self._show_problem(f, problem(f, values[f.id]))]
+        if bad:
+            self.query_one(f"#field-{bad[0].id}").focus()
+            return
         self.dismiss(values)
+
+    def _show_problem(self, field: FormField, why: str | None) -> bool:
+        label = self.query_one(f"#error-{field.id}", Label)
+        label.update(plain(why or ""))  # a server's field name and values: data
+        label.set_class(bool(why), "-shown")
+        return bool(why)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _edited(self, event: Input.Changed | TextArea.Changed) -> None:
+        """A field edited: its problem goes until the next send checks it again."""
+        field = next((f for f in self.fields if f"field-{f.id}" == event.control.id), None)
+        if field is not None:
+            self._show_problem(field, None)
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -134,7 +176,7 @@ class FormModal(ModalScreen[dict[str, str] | None]):
 Search = Callable[[str], Awaitable[list[tuple[str, str]]]]
 
 
-class UserPickerModal(ModalScreen[tuple[str, str] | None]):
+class UserPickerModal(Dialog[tuple[str, str] | None]):
     """Type to search (the server is asked once typing pauses); enter takes the highlighted
     user (or the first). Dismisses with (account id, display name)."""
 
@@ -156,7 +198,7 @@ class UserPickerModal(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.prompt, multiline=True))
-            yield Input(placeholder="type a name or email", id="user-query")
+            yield AnswerInput(placeholder="type a name or email", id="user-query")
             yield OptionList(id="user-results")
 
     def on_mount(self) -> None:

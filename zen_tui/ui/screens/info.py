@@ -2,22 +2,83 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from zen_tui.text_safety import clean
+from zen_tui.ui.screens.dialog import Dialog
 
 DEMO_RESULT = "demo"  # ZenApp's return value when the user asks for the demo
 INIT_RESULT = "init"  # ... and for `zen-tui init` (run in the terminal once the UI is closed)
 
 
-class HelpScreen(ModalScreen[None]):
-    """Every binding with its id (the name to use in the keymap) and its current keys."""
+HEADERS = ("Keys", "Action", "Binding id (keymap)")
+ACTION_MIN = 12  # the Action column's least width beside the other two (else stacked)
+GAPS = 6  # each of the three columns' padding, one cell either side
+Row = tuple[str, str, str]  # (binding id, keys, description)
+
+
+class KeyTable:
+    """The help's rows laid out for the width they are drawn at. With room: keys, action and
+    binding id side by side. Without (a 40-column terminal: the keys and ids, never wrapped,
+    squeezed the Action column out of Rich's table): two columns, each binding's id under
+    its action, the keys folded if they must. Every column keeps one width throughout, so the
+    sections' tables line up under one header."""
+
+    def __init__(self, rows: list[Row], *, first: int = 0, pane: str = "") -> None:
+        self.rows, self.first, self.pane = rows, first, pane
+        self.keys_width = max([cell_len(HEADERS[0]), *(cell_len(clean(k)) for _, k, _ in rows)])
+        self.ids_width = max([cell_len(HEADERS[2]), *(cell_len(clean(i)) for i, _, _ in rows)])
+
+    def wide(self, width: int) -> bool:
+        return width >= self.keys_width + self.ids_width + ACTION_MIN + GAPS
+
+    def sections(self) -> list[tuple[str, list[Row]]]:
+        """(heading, rows): the focused pane's keys first, when the help was opened there."""
+        if not self.first:
+            return [("", self.rows)]
+        return [
+            (f"On {self.pane}", self.rows[: self.first]),
+            ("Everything else", self.rows[self.first :]),
+        ]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        yield self._table([], width, header=True)
+        for heading, rows in self.sections():
+            if heading and rows:
+                yield Text(" " + clean(heading), style="bold underline")  # the pane's name
+            yield self._table(rows, width)
+
+    def _table(self, rows: list[Row], width: int, *, header: bool = False) -> Table:
+        table = Table(box=None, expand=True, header_style="bold", show_header=header)
+        if self.wide(width):
+            table.add_column(HEADERS[0], style="bold", no_wrap=True, width=self.keys_width)
+            table.add_column(HEADERS[1], ratio=1)
+            table.add_column(HEADERS[2], style="dim", no_wrap=True, width=self.ids_width)
+            for binding_id, keys, description in rows:  # the user's keys, a command's title
+                table.add_row(Text(clean(keys)), Text(clean(description)), Text(clean(binding_id)))
+            return table
+        keys_width = min(self.keys_width, width // 3)  # long keys fold, the action keeps room
+        table.add_column(HEADERS[0], style="bold", overflow="fold", width=keys_width)
+        table.add_column(f"{HEADERS[1]} · binding id", ratio=1, overflow="fold")
+        for binding_id, keys, description in rows:
+            stacked = Text(clean(description))
+            stacked.append("\n" + clean(binding_id), style="dim")
+            table.add_row(Text(clean(keys)), stacked)
+        return table
+
+
+class HelpScreen(Dialog[None]):
+    """Every binding with its id (the name to use in the keymap) and its current keys, in a
+    box that scrolls; narrow, each id under its action (KeyTable)."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -27,25 +88,16 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss_help", "Close", id="help-close")]
 
-    def __init__(self, rows: list[tuple[str, str, str]], *, first: int = 0, pane: str = "") -> None:
+    def __init__(self, rows: list[Row], *, first: int = 0, pane: str = "") -> None:
         super().__init__()
         self.rows = rows  # (id, keys, description)
         self.first = first  # the first rows are the focused pane's keys ...
         self.pane = pane  # ... and this is the pane
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, expand=True, header_style="bold")
-        table.add_column("Keys", style="bold", no_wrap=True)
-        table.add_column("Action")
-        table.add_column("Binding id (keymap)", style="dim", no_wrap=True)
-        for n, (binding_id, keys, description) in enumerate(self.rows):  # the user's keys
-            if self.first and n in (0, self.first):
-                heading = f"On {self.pane}" if n == 0 else "Everything else"
-                table.add_row(Text(heading, style="bold underline"), end_section=False)
-            table.add_row(Text(clean(keys)), Text(clean(description)), Text(clean(binding_id)))
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys · esc closes · remap by id in the config keymap"
-            yield Static(table)
+            yield Static(KeyTable(self.rows, first=self.first, pane=self.pane))
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,6 +33,7 @@ from zen_tui.config import AccountConfig
 from zen_tui.text_safety import clean
 from zen_tui.ui.browser import open_in_browser
 from zen_tui.ui.safe import plain
+from zen_tui.ui.screens.dialog import AnswerInput, Dialog, PickList
 from zen_tui.web_links import refusal
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class LoginOutcome(msgspec.Struct, frozen=True):
     username: str | None
 
 
-class LoginScreen(ModalScreen[LoginOutcome | None]):
+class LoginScreen(Dialog[LoginOutcome | None]):
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
     LoginScreen > Vertical {
@@ -135,11 +135,11 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             box.border_title = "Log in · esc cancels"
             if not self.configured:
                 yield Label("No accounts in the config yet; log in to a public service:")
-            yield OptionList(*self._account_options(), id="login-accounts")
+            yield PickList(*self._account_options(), id="login-accounts")
             yield Static(id="login-source")
-            yield OptionList(id="login-methods")
-            yield OptionList(*self._keyring_options(), id="login-keyring")
-            yield Input(password=True, placeholder="paste the token, enter", id="login-token")
+            yield PickList(id="login-methods")
+            yield PickList(*self._keyring_options(), id="login-keyring")
+            yield AnswerInput(password=True, placeholder="paste the token, enter", id="login-token")
             yield Static(id="login-state")
             yield Static(id="login-url")
 

@@ -16,13 +16,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, TextArea
+from textual.widgets import Input, Label, Select, TextArea
 
 from zen_tui.crosslink import Target
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
+from zen_tui.ui.screens.dialog import AnswerInput, Dialog, PickList
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -34,7 +34,7 @@ _CSS = """
 """
 
 
-class InputModal(ModalScreen[str | None]):
+class InputModal(Dialog[str | None]):
     DEFAULT_CSS = _CSS.format(name="InputModal")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
 
@@ -45,7 +45,7 @@ class InputModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.prompt, multiline=True))  # prompts quote item keys: data
-            yield Input(placeholder=clean(self.placeholder))
+            yield AnswerInput(placeholder=clean(self.placeholder))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -58,7 +58,7 @@ class InputModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class EditorModal(ModalScreen[str | None]):
+class EditorModal(Dialog[str | None]):
     """A TextArea; ctrl+s sends, ctrl+e opens $EDITOR on the text, escape cancels."""
 
     DEFAULT_CSS = _CSS.format(name="EditorModal") + "EditorModal TextArea { height: 10; }"
@@ -107,7 +107,7 @@ class EditorModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(Dialog[bool]):
     DEFAULT_CSS = _CSS.format(name="ConfirmModal")
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm-yes"),
@@ -127,7 +127,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(Dialog[str | None]):
     DEFAULT_CSS = _CSS.format(name="PickerModal") + "PickerModal OptionList { height: auto; }"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
 
@@ -138,16 +138,16 @@ class PickerModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.prompt, multiline=True))
-            yield OptionList(*(plain(c) for c in self.choices))  # a server's names: data
+            yield PickList(*(plain(c) for c in self.choices))  # a server's names: data
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_option_list_option_selected(self, event: PickList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class QueryModal(ModalScreen[tuple[str, bool] | None]):
+class QueryModal(Dialog[tuple[str, bool] | None]):
     """A section's server query, edited in place: `enter` runs it for this session, `ctrl+s`
     runs it and saves it to the config. The server checks it first (`check` raises with its
     error): the error stays in the dialog, and the old query with the section."""
@@ -178,7 +178,7 @@ class QueryModal(ModalScreen[tuple[str, bool] | None]):
             yield Label(
                 with_markup(self.prompt, f"\n[dim]enter run for this session · {save} · esc[/]")
             )
-            yield Input(value=self.query_text)
+            yield AnswerInput(value=self.query_text)
             yield Label("", id="query-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -212,7 +212,7 @@ class QueryModal(ModalScreen[tuple[str, bool] | None]):
         self.dismiss(None)
 
 
-class IssueFormModal(ModalScreen[tuple[Target, str, str, str] | None]):
+class IssueFormModal(Dialog[tuple[Target, str, str, str] | None]):
     """One form for an issue made from a message: where (a GitHub repository or a Jira
     project), the title and the body, filled in from the message, and a Jira project's issue
     type; ctrl+s creates it. Dismisses with (target, title, body, issue type)."""
