@@ -414,6 +414,7 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
         json={
             "availableTransitions": [
                 {
+                    "isTransitionsFiltered": False,  # Done is all the workflow offers them
                     "issues": ["C-1", "C-2"],
                     "transitions": [{"transitionId": 5, "transitionName": "Done"}],
                 }
