@@ -219,7 +219,9 @@ async def test_bulk_transitions_pages_carry_the_documented_cursors(
     """A page of GET /bulk/issues/transition between others carries both cursors, as strings,
     and nothing the schema (additionalProperties: false) leaves out."""
     monkeypatch.setattr("zen_tui.simulator.jira.bulk.TRANSITION_GROUPS_PAGE", 1)
-    keys = ",".join(key_in(jira, status) for status in ("10000", "3", "10002"))
+    # one issue in each of three projects: three workflows, three pages of one
+    picked = {i.project: i.key for i in sorted(jira.issues.values(), key=lambda i: -i.id)}
+    keys = ",".join(list(picked.values())[:3])
     first = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": keys})
     params = {"issueIdsOrKeys": keys, "startingAfter": first.json()["startingAfter"]}
     middle = (await client.get(f"{API}/bulk/issues/transition", params=params)).json()

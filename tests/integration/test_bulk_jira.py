@@ -51,3 +51,48 @@ async def test_bulk_transition_of_200_jira_issues(big_sim, tmp_path):
     assert sum(r["count"] for r in polls) >= 1, calls
     assert not others, f"per-issue calls made: {others}"
     assert [p for p in progress if p][-1] == (200, 200)
+
+
+async def test_a_bulk_move_sends_the_issues_off_their_workflows_common_list_one_by_one(tmp_path):
+    """Jira's transitions lookup lists per workflow only the transitions common to all the
+    issues asked. A move of issues in mixed statuses within one workflow (To Do and In Review
+    both reach In Progress, by different transitions; In Progress cannot) has none in common:
+    those issues go one by one, each by its own transition or refused by name, while a
+    workflow whose issues share the move takes one bulk call. Outbox rows in SQLite."""
+    with SimulatorServer(seed=7, size=300) as sim:
+        jira = sim.world.services["jira"]
+        account = sim.account("jira").name
+        by: dict[tuple[str, str], list[str]] = {}
+        for issue in sorted(jira.issues.values(), key=lambda i: i.id):
+            by.setdefault((issue.project, issue.status), []).append(issue.key)
+        mixed_in, shared_in = "ZEN", "OPS"
+        todo, review, doing = (by[(mixed_in, s)][:2] for s in ("10000", "10001", "3"))
+        shared = by[(shared_in, "10001")][:3]
+        keys = todo + review + doing + shared
+        engine = engine_for(fast(demo_settings(sim.accounts, tmp_path)))
+        progress = []
+        engine.bus.subscribe(
+            lambda e: progress.append(e.progress) if isinstance(e, ActionUpdated) else None
+        )
+        sim.reset_counters()
+        to = {"to": "In Progress"}
+        ids = await engine.submit(
+            [Action("transition", f"{account}:{k}", account, to) for k in keys]
+        )
+        rows = {k: engine.store.outbox_get(i) for k, i in zip(keys, ids, strict=True)}
+        await engine.stop()
+        calls = [r for r in sim.counters()["requests"] if r["service"] == "jira"]
+        moved = {k: jira.issues[k].status for k in keys}
+
+    assert all(rows[k].state is ActionState.DONE for k in todo + review + shared), rows
+    assert all(moved[k] == "3" for k in todo + review + shared)
+    for key in doing:  # refused by name, not moved, not silently skipped
+        assert rows[key].state is ActionState.FAILED
+        assert "transition 'to In Progress' not available" in rows[key].reason
+    bulk = [r for r in calls if r["endpoint"].endswith("/bulk/issues/transition")]
+    assert sum(r["count"] for r in bulk if r["status"] == 201) == 1, calls  # OPS's three
+    own = [
+        r for r in calls if r["endpoint"].endswith("/transitions") and "bulk" not in r["endpoint"]
+    ]
+    assert sum(r["count"] for r in own if r["status"] == 204) == len(todo + review), calls
+    assert [p for p in progress if p][-1] == (len(keys), len(keys))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -353,14 +354,39 @@ async def test_activity_changes_state_as_a_colleague(
     assert len(fresh) >= created
 
 
-async def test_bulk_available_transitions_grouped_by_status(
+async def test_bulk_available_transitions_one_entry_per_workflow_with_the_common_transitions(
     client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
-    keys = [pick(jira, "10000"), pick(jira, "10002")]
-    r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)})
-    groups = r.json()["availableTransitions"]
-    by_issue = {g["issues"][0]: {t["transitionName"] for t in g["transitions"]} for g in groups}
-    assert by_issue == {keys[0]: {"Start Progress"}, keys[1]: {"Reopen"}}
+    """Jira groups the answer by workflow (one per project here), each entry listing only the
+    transitions common to all its issues and needing no field; `isTransitionsFiltered` says
+    some open to one of them were left out (the spec's IssueBulkTransitionForWorkflow)."""
+    project = next(iter(jira.issues.values())).project
+
+    def key(status: str) -> str:
+        return next(
+            i.key for i in jira.issues.values() if (i.project, i.status) == (project, status)
+        )
+
+    async def entries(*keys: str) -> list[dict[str, Any]]:
+        params = {"issueIdsOrKeys": ",".join(keys)}
+        r = await client.get(f"{API}/bulk/issues/transition", params=params)
+        assert r.status_code == 200, r.text
+        return list(r.json()["availableTransitions"])
+
+    def names(entry: dict[str, Any]) -> set[str]:
+        return {t["transitionName"] for t in entry["transitions"]}
+
+    doing, review, todo = key("3"), key("10001"), key("10000")
+    [both] = await entries(doing, review)  # one workflow: one entry for the two
+    assert sorted(both["issues"]) == sorted([doing, review])
+    assert names(both) == {"Done"}  # "Resolve" asks for a field; the rest are not shared
+    assert both["isTransitionsFiltered"] is True
+    [mixed] = await entries(todo, doing)
+    assert names(mixed) == set() and mixed["isTransitionsFiltered"] is True
+    [alone] = await entries(todo)  # all of its workflow's open transitions are listed
+    assert names(alone) == {"Start Progress"} and alone["isTransitionsFiltered"] is False
+    other = next(i.key for i in jira.issues.values() if i.project != project)
+    assert len(await entries(todo, other)) == 2  # two projects: two workflows
     r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": "NOPE-1"})
     # Jira's bulk API refuses in its own shape (BulkOperationErrorResponse), not ErrorCollection
     assert r.status_code == 400
@@ -369,21 +395,21 @@ async def test_bulk_available_transitions_grouped_by_status(
     }
 
 
-def sixty_over_every_status(jira: JiraSim) -> list[str]:
-    """60 issue keys, 15 in each of the workflow's four statuses (four transition groups)."""
-    by_status: dict[str, list[str]] = {}
+def sixty_over_every_project(jira: JiraSim) -> list[str]:
+    """60 issue keys, 15 in each of the four projects (four workflows)."""
+    by_project: dict[str, list[str]] = {}
     for issue in sorted(jira.issues.values(), key=lambda i: i.id):
-        by_status.setdefault(issue.status, []).append(issue.key)
-    assert len(by_status) == 4
-    return [key for keys in by_status.values() for key in keys[:15]]
+        by_project.setdefault(issue.project, []).append(issue.key)
+    assert len(by_project) == 4
+    return [key for keys in by_project.values() for key in keys[:15]]
 
 
 async def test_bulk_available_transitions_page_by_workflow_not_by_issue(
     client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
-    """Jira delivers 50 workflows (transition groups) a page: 60 issues in four groups are one
-    page, with no cursor either way."""
-    keys = sixty_over_every_status(jira)
+    """Jira delivers 50 workflows a page: 60 issues in four workflows are one page, with no
+    cursor either way."""
+    keys = sixty_over_every_project(jira)
     r = await client.get(f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)})
     body = r.json()
     assert set(body) == {"availableTransitions"}
@@ -394,11 +420,11 @@ async def test_bulk_available_transitions_page_by_workflow_not_by_issue(
 async def test_bulk_available_transitions_pages_by_cursor(
     client: httpx.AsyncClient, jira: JiraSim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With fewer groups a page than there are (1 here), `startingAfter` leads page by page to
+    """With fewer workflows a page than there are (1 here), `startingAfter` leads page by page to
     the last (which has none), `endingBefore` back to the one before; a cursor the site never
     gave, or both at once, is the bulk API's 400."""
     monkeypatch.setattr("zen_tui.simulator.jira.bulk.TRANSITION_GROUPS_PAGE", 1)
-    keys = sixty_over_every_status(jira)
+    keys = sixty_over_every_project(jira)
     asked = {"issueIdsOrKeys": ",".join(keys)}
     pages, params = [], dict(asked)
     while True:

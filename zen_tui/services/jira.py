@@ -537,11 +537,19 @@ class JiraClient(BaseClient):
             from zen_tui.services.jira_bulk import BulkTransitions
 
             bulk = BulkTransitions(self, [actions[i] for i in moves], [keys[i] for i in moves])
-            moved = await bulk.run(report)
-            if bulk.no_bulk_change:  # 403, nothing submitted: each issue moved on its own
-                moved = await super().bulk_apply(
-                    [actions[i] for i in moves], [keys[i] for i in moves], report
+            moved = await bulk.run(report) or [ActionResult(ok=False)] * len(moves)
+            # 403, nothing submitted: each issue moved on its own; else those whose move is
+            # not among their workflow's common transitions (this issue's own may have it)
+            alone = list(range(len(moves))) if bulk.no_bulk_change else bulk.one_by_one
+            if alone:
+                base = len(moves) - len(alone)  # the bulk part's count, reported already
+                again = await super().bulk_apply(
+                    [actions[moves[j]] for j in alone],
+                    [keys[moves[j]] for j in alone],
+                    lambda done, total: report(base + done, total),
                 )
+                for j, res in zip(alone, again, strict=True):
+                    moved[j] = res
             for i, res in zip(moves, moved, strict=True):
                 results[i] = res
             done_before = len(moves)

@@ -36,6 +36,12 @@ class BulkTransitions:
         # Jira's 403 to the first bulk request: no global "Make bulk changes" permission,
         # nothing submitted; the caller moves the issues one by one instead.
         self.no_bulk_change = False
+        # The lookup lists per workflow only the transitions common to all its issues asked:
+        # where it says some were left out (isTransitionsFiltered) for several issues, an
+        # issue's own may be more. Such issues' keys; and the actions (indexes) whose move is
+        # not in their common list, left by run() for the caller to send one by one.
+        self.partial: set[str] = set()
+        self.one_by_one: list[int] = []
         self._submitted = False  # a bulk POST was taken
 
     @classmethod
@@ -46,11 +52,18 @@ class BulkTransitions:
         return found
 
     async def available(self) -> dict[str, list[tuple[str, str, str]]]:
-        """Issue key -> the transitions (id, name, target status) it offers now."""
-        return await self._available()
+        """Issue key -> the transitions (id, name, target status) it offers now (needing no
+        field, as a bulk move sets none): an issue whose workflow's common list may leave
+        some of its own out is asked on its own."""
+        found = await self._available()
+        for key in sorted(self.partial):
+            screens = await self.client.screened_transitions(key)
+            found[key] = [move for move, fields in screens if not fields]
+        return found
 
     async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
-        """Each action's result; none to rely on when no_bulk_change is set after it."""
+        """Each action's result, but for those left in one_by_one (for the caller to send one
+        by one); none to rely on when no_bulk_change is set after it."""
         results: list[ActionResult | None] = [None] * len(self.actions)
         try:
             available = await self._available()
@@ -60,7 +73,9 @@ class BulkTransitions:
         for i, action in enumerate(self.actions):
             moves = available.get(self.issue_keys[i], [])
             found = pick_move(action.params, moves)
-            if found is None:
+            if found is None and self.issue_keys[i] in self.partial:
+                self.one_by_one.append(i)  # maybe open to this issue alone: no bulk move
+            elif found is None:
                 results[i] = not_available(describe_move(action.params), moves)
             else:
                 self.client.remember_target(self.keys[i], found)
@@ -143,10 +158,15 @@ class BulkTransitions:
     def _collect(
         self, body: dict[str, Any], found: dict[str, list[tuple[str, str, str]]]
     ) -> set[str]:
-        """Add a page's groups to `found`; the issue keys the page lists."""
+        """Add a page's groups (one per workflow) to `found`, and to `partial` the issues of a
+        group of several whose list says it is filtered; the issue keys the page lists."""
         r = self.r.at(f"{API}/bulk/issues/transition")
         keys: set[str] = set()
         for group in r.arr(body, "availableTransitions"):
+            members = [str(key) for key in r.opt_arr(group, "issues")]
+            # without the flag, as good as filtered: moving one by one is never wrong
+            if len(set(members)) > 1 and r.opt_bool(group, "isTransitionsFiltered") is not False:
+                self.partial.update(members)
             moves = [
                 (
                     str(r.opt_scalar(t, "transitionId")),
@@ -155,9 +175,9 @@ class BulkTransitions:
                 )
                 for t in r.opt_arr(group, "transitions")
             ]
-            for key in r.opt_arr(group, "issues"):
-                found[str(key)] = moves
-                keys.add(str(key))
+            for key in members:
+                found[key] = moves
+                keys.add(key)
         return keys
 
     async def _submit(

@@ -62,9 +62,10 @@ async def test_transition_comment_assign_verify(sim_client) -> None:
 
 async def test_bulk_transition_one_call_plus_polls(sim_client, sim) -> None:
     jira = sim_client("jira")
-    issues = (
-        await jira.fetch_section(section("jira", "project = ZEN ORDER BY key ASC"), limit=12)
-    ).items
+    # one workflow, one status: the lookup's common transitions are each issue's own
+    todo = "project = ZEN AND status = 'To Do' ORDER BY key ASC"
+    issues = (await jira.fetch_section(section("jira", todo), limit=12)).items
+    assert len(issues) > 1
     target = (await jira.details(issues[0])).transitions[0]
     sim.reset_counters()
     seen: list[tuple[int, int]] = []

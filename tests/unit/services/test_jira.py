@@ -414,6 +414,7 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
         json={
             "availableTransitions": [
                 {
+                    "isTransitionsFiltered": False,  # Done is all the workflow offers them
                     "issues": ["C-1", "C-2"],
                     "transitions": [{"transitionId": 5, "transitionName": "Done"}],
                 }
@@ -429,6 +430,37 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
     )
     assert results[0].conflict and "failed" in results[0].message
     assert results[1].conflict and "not available" in results[1].message
+
+
+@pytest.mark.parametrize("flag", [True, None, False])
+async def test_a_move_off_a_workflow_s_common_list_goes_on_its_own_unless_none_was_left_out(
+    jira, router, flag
+) -> None:
+    """Jira lists per workflow only the transitions all its issues share. When it says some
+    were left out (isTransitionsFiltered; or does not say), an issue asking for another may
+    have it on its own: it is moved one by one, by its own transition. When it says none was
+    left out, the move is open to none of them: refused by name, nothing more asked."""
+    entry = group(["C-1", "C-2"])
+    if flag is not None:
+        entry["isTransitionsFiltered"] = flag
+    router.get(f"{API}/bulk/issues/transition").respond(200, json={"availableTransitions": [entry]})
+    router.post(f"{API}/bulk/issues/transition").respond(201, json={"taskId": "7"})
+    done = {"status": "COMPLETE", "processedAccessibleIssues": [1], "totalIssueCount": 1}
+    router.get(f"{API}/bulk/queue/7").respond(200, json=done)
+    start = {"id": "11", "name": "Start", "to": {"name": "In Progress"}}
+    own = router.get(f"{API}/issue/C-2/transitions").respond(200, json={"transitions": [start]})
+    moved = router.post(f"{API}/issue/C-2/transitions").respond(204)
+    results = await jira.bulk_apply(
+        [act("transition", "C-1", transition="Done"), act("transition", "C-2", transition="Start")],
+        ["a", "b"],
+        lambda d, t: None,
+    )
+    assert results[0].ok
+    if flag is False:
+        assert results[1].conflict and "'Start' not available" in results[1].message
+        assert not own.called and not moved.called
+    else:
+        assert results[1].ok and body_of(moved.calls[0]) == {"transition": {"id": "11"}}
 
 
 def group(keys: list[str], name: str = "Done") -> dict:

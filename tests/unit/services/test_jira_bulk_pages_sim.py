@@ -1,5 +1,5 @@
 """A bulk move's transitions lookup read to its last page, against the simulator: Jira's
-GET /bulk/issues/transition delivers its workflows (transition groups) a page at a time, by
+GET /bulk/issues/transition delivers its workflows (one per project here) a page at a time, by
 cursor; a client that read only the first page would find no transition for the issues of the
 later pages and refuse to move them."""
 
@@ -43,7 +43,8 @@ async def test_a_bulk_move_of_60_issues_reads_every_page_of_the_lookup(
     account = sim.account("jira").name
     keys = sorted(jira.issues, key=lambda k: jira.issues[k].id)[:60]
     before = {k: jira.issues[k].status for k in keys}
-    assert set(before.values()) == set(TARGET)  # four groups: four pages of one
+    assert set(before.values()) == set(TARGET)
+    assert len({jira.issues[k].project for k in keys}) == 4  # four workflows: four pages of one
     client = sim_client("jira")
     sim.reset_counters()
 

@@ -143,8 +143,9 @@ async def test_a_long_history_reads_its_newest_changes(sim_client, sim) -> None:
 
 
 async def test_bulk_move_by_status_uses_each_issues_own_transition(sim_client, sim) -> None:
-    """`to=STATUS` resolves per issue: In Progress and In Review both reach Done (one bulk
-    call for their shared transition id), To Do cannot and is refused by name."""
+    """`to=STATUS` resolves per issue: In Progress and In Review both reach Done, To Do
+    cannot and is refused by name. Where the three share a workflow, its entry in the bulk
+    lookup lists no transition common to all: the lookup asks each issue on its own."""
     jira = sim_client("jira")
     j = issues(sim)
     doing = next(k for k in sorted(j) if j[k].status == "3")

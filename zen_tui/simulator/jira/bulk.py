@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from zen_tui.simulator.jira.model import STATUSES, JiraIssue, jira_time
+from zen_tui.simulator.jira.model import PROJECTS, STATUSES, JiraIssue, jira_time
 
 BULK_MAX = 1000
 # Jira's 400 for a task id that is no bulk task (the example of GET /bulk/queue/{taskId}'s 400
@@ -96,13 +96,15 @@ class BadCursor(ValueError):
 def available_transitions(
     issues: list[JiraIssue], starting_after: str | None = None, ending_before: str | None = None
 ) -> dict[str, Any]:
-    """A page of the issues grouped by the transitions open to them (one workflow here, so by
-    status): only those needing no field update, as Jira documents (a transition with a screen
-    is left out). The groups come in the workflow's status order, TRANSITION_GROUPS_PAGE a
-    page. Raises BadCursor."""
+    """A page of the issues grouped by workflow, one entry per workflow (the spec's
+    IssueBulkTransitionForWorkflow): its issues and only "the transitions that are common
+    among the issues within that workflow and do not involve any additional field updates"
+    (Atlassian's description of the operation). Each project here runs its own copy of the
+    one workflow (as a team-managed project does), so a workflow is a project. The entries come
+    in project order, TRANSITION_GROUPS_PAGE a page. Raises BadCursor."""
     groups: dict[str, list[JiraIssue]] = {}
-    for issue in sorted(issues, key=lambda i: _rank(i.status)):
-        groups.setdefault(issue.status, []).append(issue)
+    for issue in sorted(issues, key=lambda i: _rank(i.project)):
+        groups.setdefault(issue.project, []).append(issue)
     ordered = list(groups)
     ranks = [_rank(key) for key in ordered]
     if starting_after is not None:
@@ -124,8 +126,18 @@ def available_transitions(
 
 
 def _group(members: list[JiraIssue]) -> dict[str, Any]:
+    """One workflow's entry: the transitions every member has open now and none needing a
+    field. `isTransitionsFiltered` ("whether all the transitions of this workflow are
+    available in the transitions list or not", the spec) is true when a transition open to
+    some member is left out: not shared by all, or asking for a field."""
+    common = [
+        t
+        for t in members[0].transitions(screenless=True)
+        if all(t in m.transitions(screenless=True) for m in members[1:])
+    ]
+    open_to_any = {t for m in members for t in m.transitions()}
     return {
-        "isTransitionsFiltered": False,
+        "isTransitionsFiltered": open_to_any != set(common),
         "issues": [i.key for i in members],
         "transitions": [
             {
@@ -133,18 +145,18 @@ def _group(members: list[JiraIssue]) -> dict[str, Any]:
                 "transitionName": t.name,
                 "to": {"statusId": int(t.to), "statusName": STATUSES[t.to][0]},
             }
-            for t in members[0].transitions(screenless=True)
+            for t in common
         ],
     }
 
 
-def _rank(status: str) -> int:
-    """A group's place in the listing (its status's place in the workflow)."""
-    return list(STATUSES).index(status)
+def _rank(project: str) -> int:
+    """A workflow's place in the listing (its project's place among the site's projects)."""
+    return list(PROJECTS).index(project)
 
 
 def _encode(key: str) -> str:
-    return base64.urlsafe_b64encode(f"workflow-group:{key}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(f"workflow:{key}".encode()).decode().rstrip("=")
 
 
 def _decode(cursor: str) -> str:
@@ -153,6 +165,6 @@ def _decode(cursor: str) -> str:
     except (ValueError, binascii.Error):
         raise BadCursor(cursor) from None
     kind, _, key = raw.partition(":")
-    if kind != "workflow-group" or key not in STATUSES:
+    if kind != "workflow" or key not in PROJECTS:
         raise BadCursor(cursor)
     return key
