@@ -26,6 +26,7 @@ from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import (
     ApiError,
+    BadResponse,
     CircuitOpen,
     GatewayError,
     LoginReplaced,
@@ -1308,6 +1309,7 @@ class SyncEngine:
                 interactive=interactive,
                 revalidate=revalidate,
             )
+            _refuse_unreadable(section, result)
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if self._replaced(section, client):
                 return None
@@ -1907,6 +1909,18 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
 
     threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
     return await done
+
+
+def _refuse_unreadable(section: SectionInfo, result: FetchResult) -> None:
+    """An answer whose every item was malformed (each skipped and logged) is no listing: as
+    one, it emptied the section and called it live. It fails like a garbled body, so the
+    section keeps its rows and says why. Some items readable: those are the answer."""
+    if result.skipped and not result.items:
+        raise BadResponse(
+            service=section.service,
+            account=section.account,
+            message=f"all {result.skipped} items the server sent were malformed (see the log)",
+        )
 
 
 def _in_memory(snapshot: Snapshot | None) -> bool:
