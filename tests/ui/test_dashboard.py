@@ -1012,3 +1012,21 @@ async def test_a_read_only_section_with_a_blank_reason_says_so_everywhere(
         assert str(pane.tooltip) == "read-only"
         status = str(pilot.app.screen.query_one("#status").render())
         assert status.endswith("Messages: live · read-only"), status  # the word once
+
+
+@pytest.mark.parametrize(
+    ("keymap", "key", "names"),
+    [
+        ({"approve": "a"}, "a", ("Approve (approve)", "Assign me (assign)")),
+        ({"merge": "j"}, "j", ("Down (cursor-down)", "Merge (merge)")),
+        ({"quit": "ctrl+q", "help": "ctrl+q"}, "ctrl+q", ("Quit (quit)", "Help (help)")),
+    ],
+)
+async def test_a_keymap_giving_one_key_to_two_bindings_is_reported(
+    backend: FakeBackend, keymap: dict[str, str], key: str, names: tuple[str, str]
+) -> None:
+    """One of the two can never run from that key: said at start, as an unknown id is."""
+    async with make_app(backend, keymap=keymap).run_test() as pilot:
+        await pilot.pause()
+        [note] = [n for n in notes(pilot.app) if "keymap:" in n]
+        assert f"key {key!r}" in note and all(name in note for name in names)
