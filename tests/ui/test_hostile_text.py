@@ -337,3 +337,19 @@ async def test_fuzz_rows_and_preview_with_random_hostile_mixes() -> None:
             await pilot.pause()
             assert_inert(app)
         assert app.is_running and backend.submitted == []
+
+
+def test_the_preview_lays_out_a_bounded_part_of_a_huge_body() -> None:
+    """A 4 MB body (a broken or hostile server; GitHub's cap is 65,536 characters) was
+    wrapped whole at every paint: the dashboard stopped answering keys for minutes."""
+    from zen_tui.ui.widgets.preview import BODY_CHARS, COMMENT_CHARS, render_detail
+
+    item = Issue("gh:o/r#1", "gh", "github", "o/r#1", "t", url="", updated_at="")
+    body = "start " + "x" * 4_000_000
+    huge = ItemDetail(item.id, body=body, comments=(("ann", "c" * 100_000), ("bo", "ok")))
+    for detail in (huge, None):  # shown, and from the listing while the details load
+        shown = render_detail(replace(item, body=body), detail).plain
+        assert shown.count("x") < BODY_CHARS and "start " in shown
+        assert f"… {len(body) - BODY_CHARS:,} more characters not shown here" in shown
+    shown = render_detail(item, huge).plain
+    assert COMMENT_CHARS <= shown.count("c") <= COMMENT_CHARS + 10 and "bo: ok" in shown
