@@ -353,3 +353,30 @@ def test_the_preview_lays_out_a_bounded_part_of_a_huge_body() -> None:
         assert f"… {len(body) - BODY_CHARS:,} more characters not shown here" in shown
     shown = render_detail(item, huge).plain
     assert COMMENT_CHARS <= shown.count("c") <= COMMENT_CHARS + 10 and "bo: ok" in shown
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["修复缓存层中的超时问题并添加更多的测试用例以及文档", "zero\u200bwidth\u200d e\u0301 mix"],
+    ids=["wide", "zero-width"],
+)
+async def test_wide_and_zero_width_titles_keep_the_rows_columns(title: str) -> None:
+    """Titles were cut by character count: 23 CJK characters took 46 cells and pushed the
+    row's state, assignee and labels off screen; zero-width ones shifted them left."""
+    from rich.cells import cell_len
+
+    from zen_tui.ui.widgets.item_list import ItemList, meta
+
+    backend = FakeBackend()
+    plain, *rest = backend.items["prs:0:gh"]
+    backend.items["prs:0:gh"] = (plain, replace(rest[0], title=title), *rest[1:])
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        rows = pilot.app.screen.query_one("#list-prs", ItemList)
+        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1)]
+        starts = []
+        for line, item in zip(lines, rows.rows[:2], strict=True):
+            at = line.index(meta(item)[:8])
+            starts.append(cell_len(line[:at]))
+        assert starts[0] == starts[1], lines
+        assert cell_len(lines[1]) == cell_len(lines[0]) == rows.scrollable_content_region.width
