@@ -333,3 +333,16 @@ async def test_an_answer_nested_too_deeply_is_a_bad_response_and_the_items_stay(
     assert [i.key for i in stored] == ["o/r#1"]
     logged = log_file.read_text(encoding="utf-8")
     assert "Traceback" not in logged and "RecursionError" not in logged
+
+
+async def test_a_web_page_instead_of_json_says_so(tmp_path: Path, token: str) -> None:
+    """A proxy's or a sign-in page's HTML (a hotel wifi, an expired VPN, a base_url naming
+    the website) read `malformed JSON from /search/issues (Expecting value: line 1 column 1
+    (char 0))`: true, but no hint of what is in the way."""
+    page_html = Answer(200, {"Content-Type": "text/html; charset=utf-8"}, b"<html>Sign in</html>")
+    with hostile_server(scripted({SEARCH: lambda n: page_html})) as api:
+        engine, snapshot = await sync(settings_for(api, token, tmp_path))
+        await engine.wired.aclose()
+    reason = snapshot.freshness.reason or ""
+    assert "/search/issues answered a web page (text/html), not JSON" in reason, reason
+    assert "base_url" in reason and "Expecting value" not in reason

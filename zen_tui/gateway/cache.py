@@ -91,14 +91,13 @@ def make_entry(status: int, headers: Mapping[str, str], body: bytes, now: float)
     )
 
 
-def keepable(headers: Mapping[str, str], body: bytes) -> bool:
-    """Whether an answer may be kept: a JSON one only if it is whole JSON. A body cut short
-    or garbled (a proxy, a connection its length did not catch) under the real answer's
-    ETag, once kept, failed every read within its TTL, and after it the server's 304 (the
-    ETag is the data's) confirmed it again, until the data changed. Checked for structure
-    only (msgspec's skip, a fifteenth of a parse): the caller parses it anyway."""
-    if "json" not in headers.get("content-type", "").lower():
-        return True
+def keepable(body: bytes) -> bool:
+    """Whether an answer may be kept: only whole JSON, what every cached read asks for. A
+    body cut short or garbled (a proxy, a connection its length did not catch) under the
+    real answer's ETag, once kept, failed every read within its TTL, and after it the
+    server's 304 (the ETag is the data's) confirmed it again, until the data changed; a
+    proxy's or sign-in page's HTML failed them for the TTL. Checked for structure only
+    (msgspec's skip, a fifteenth of a parse): the caller parses it anyway."""
     try:
         decoded(_structure, body)
     except ValueError:  # msgspec's DecodeError, NestedTooDeeply

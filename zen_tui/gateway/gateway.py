@@ -573,7 +573,7 @@ class Gateway:
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
             outcome = "miss"
-            if response.status_code == 200 and keepable(response.headers, response.content):
+            if response.status_code == 200 and keepable(response.content):
                 entry = make_entry(200, response.headers, response.content, now)
                 self._cache.put(cache_type, key, entry, sent)
         return GatewayResponse(

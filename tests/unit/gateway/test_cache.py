@@ -111,11 +111,16 @@ async def test_persistent_cache_makes_a_new_gateway_revalidate(router, make_gate
 
 
 @pytest.mark.parametrize(
-    "garbled",
-    [b'{"items": [{"id": 1}, {"id"', b'{"items": [{"id": 1,, ', b"<html>502 Bad Gateway</html>"],
-    ids=["cut short", "garbled", "not json"],
+    ("garbled", "kind"),
+    [
+        (b'{"items": [{"id": 1}, {"id"', "application/json"),
+        (b'{"items": [{"id": 1,, ', "application/json"),
+        (b"<html>502 Bad Gateway</html>", "application/json"),
+        (b"<html>Sign in to the wifi</html>", "text/html"),
+    ],
+    ids=["cut short", "garbled", "not json", "a web page"],
 )
-async def test_a_garbled_json_answer_is_not_kept(make_gateway, clock, garbled: bytes):
+async def test_a_garbled_json_answer_is_not_kept(make_gateway, clock, garbled: bytes, kind: str):
     """A body cut short or garbled (a proxy, a connection its length did not catch) under
     the real answer's ETag was kept: every read within its TTL failed on it, and after, the
     server's 304 (the ETag is the data's) confirmed it again, until the data changed."""
@@ -125,7 +130,7 @@ async def test_a_garbled_json_answer_is_not_kept(make_gateway, clock, garbled: b
     def server(request: httpx.Request) -> httpx.Response:
         sent.append(request.headers.get("If-None-Match"))
         if len(sent) == 1:
-            headers = {"ETag": ETAG, "Content-Type": "application/json"}
+            headers = {"ETag": ETAG, "Content-Type": kind}
             return httpx.Response(200, content=garbled, headers=headers)
         if request.headers.get("If-None-Match") == ETAG:
             return httpx.Response(304, headers={"ETag": ETAG})
