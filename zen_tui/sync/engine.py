@@ -1309,7 +1309,8 @@ class SyncEngine:
                 interactive=interactive,
                 revalidate=revalidate,
             )
-            _refuse_unreadable(section, result)
+            if cursor is None:  # a listing in full: what it lacks leaves the section
+                _refuse_unreadable(section, result)
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if self._replaced(section, client):
                 return None
@@ -1912,9 +1913,11 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
 
 
 def _refuse_unreadable(section: SectionInfo, result: FetchResult) -> None:
-    """An answer whose every item was malformed (each skipped and logged) is no listing: as
-    one, it emptied the section and called it live. It fails like a garbled body, so the
-    section keeps its rows and says why. Some items readable: those are the answer."""
+    """A full listing whose every item was malformed (each skipped and logged) is no
+    listing: as one, it emptied the section and called it live. It fails like a garbled
+    body, so the section keeps its rows and says why. Some items readable: those are the
+    answer. (A delta removes nothing: an empty one is harmless, and failing it kept the
+    section `cached` at each poll while the malformed item stayed the newest.)"""
     if result.skipped and not result.items:
         raise BadResponse(
             service=section.service,
