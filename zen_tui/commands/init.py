@@ -129,7 +129,8 @@ def github_api_url(typed: str) -> str:
     url = typed.rstrip("/")
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or parts.path or not host or host.startswith("api."):
+    as_typed = parts.path or parts.query or parts.fragment or host.startswith("api.")
+    if parts.scheme not in ("http", "https") or not host or as_typed:
         return url  # the config loader says what is wrong with one that is not a URL
     if host in ("github.com", "www.github.com"):
         return GITHUB_API
