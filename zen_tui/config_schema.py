@@ -48,6 +48,20 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def listen_advice(err: OSError, host: str, port: str) -> str | None:
+    """What to change when an address cannot be listened on, `host` and `port` naming the
+    settings, when it is not "another port" (the callers' own advice, which they gave for
+    these too): the host when it is no address of this machine, a port above 1023 when a
+    low one needs privileges."""
+    import errno
+
+    if err.errno == errno.EADDRNOTAVAIL:
+        return f"not an address of this machine: set {host} to one of its own (127.0.0.1: loopback)"
+    if err.errno == errno.EACCES:
+        return f"ports below 1024 need privileges: set {port} above 1023 (0 = any free port)"
+    return None
+
+
 def is_loopback_url(url: str) -> bool:
     from urllib.parse import urlsplit
 

@@ -238,6 +238,24 @@ async def test_an_item_with_a_null_title_is_skipped_not_its_page(
     assert "skipped a malformed item: bad response: missing field 'title'" in caplog.text
 
 
+async def test_an_answer_of_only_malformed_items_keeps_the_rows_and_is_not_live(
+    tmp_path: Path, token: str
+) -> None:
+    """Every item unreadable (an API change the parser does not know, a garbling proxy) is
+    no listing: the section was emptied and said `live`, as if nothing were assigned."""
+    good = [issue(1), issue(2), issue(3)]
+    garbled = [{**i, "title": None} for i in good]
+    answers = {SEARCH: lambda n: page(good if n == 1 else garbled)}
+    with hostile_server(scripted(answers)) as api:
+        engine, first = await sync(settings_for(api, token, tmp_path))
+        [second] = (await engine.sync_once()).values()
+        await engine.wired.aclose()
+    assert first.freshness.state is FreshnessState.LIVE
+    assert sorted(i.key for i in second.items) == ["o/r#1", "o/r#2", "o/r#3"]
+    assert second.freshness.state is not FreshnessState.LIVE
+    assert "all 3 items the server sent were malformed" in (second.freshness.reason or "")
+
+
 # ---- point 9: cookies are secrets too ---------------------------------------------------------
 
 
@@ -315,3 +333,16 @@ async def test_an_answer_nested_too_deeply_is_a_bad_response_and_the_items_stay(
     assert [i.key for i in stored] == ["o/r#1"]
     logged = log_file.read_text(encoding="utf-8")
     assert "Traceback" not in logged and "RecursionError" not in logged
+
+
+async def test_a_web_page_instead_of_json_says_so(tmp_path: Path, token: str) -> None:
+    """A proxy's or a sign-in page's HTML (a hotel wifi, an expired VPN, a base_url naming
+    the website) read `malformed JSON from /search/issues (Expecting value: line 1 column 1
+    (char 0))`: true, but no hint of what is in the way."""
+    page_html = Answer(200, {"Content-Type": "text/html; charset=utf-8"}, b"<html>Sign in</html>")
+    with hostile_server(scripted({SEARCH: lambda n: page_html})) as api:
+        engine, snapshot = await sync(settings_for(api, token, tmp_path))
+        await engine.wired.aclose()
+    reason = snapshot.freshness.reason or ""
+    assert "/search/issues answered a web page (text/html), not JSON" in reason, reason
+    assert "base_url" in reason and "Expecting value" not in reason

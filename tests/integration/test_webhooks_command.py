@@ -93,3 +93,17 @@ def test_port_0_shows_the_port_the_running_receiver_took(tmp_path, capsys, monke
     assert main(base) == 0
     out = capsys.readouterr().out
     assert "POST http://127.0.0.1:41234/webhooks/github" in out and "port 0" not in out
+
+
+def test_the_demo_says_its_dashboard_runs_its_own_receiver(tmp_path, capsys):
+    """`--demo webhooks` read no config, yet told to set `enabled` in it and listed the
+    config's secret variables as NOT SET, while the demo dashboard runs webhooks on its own
+    (a free loopback port, secrets made per session) and headless demo commands none."""
+    base = ["--data-dir", str(tmp_path), "--demo", "webhooks"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "in the config" not in out and "NOT SET" not in out and "8790" not in out
+    assert "`zen-tui --demo`" in out and "generated" in out
+    assert main([*base, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["demo"] is True and report["endpoints"] == {}

@@ -1012,3 +1012,34 @@ async def test_a_read_only_section_with_a_blank_reason_says_so_everywhere(
         assert str(pane.tooltip) == "read-only"
         status = str(pilot.app.screen.query_one("#status").render())
         assert status.endswith("Messages: live · read-only"), status  # the word once
+
+
+@pytest.mark.parametrize(
+    ("keymap", "key", "names"),
+    [
+        ({"approve": "a"}, "a", ("Approve (approve)", "Assign me (assign)")),
+        ({"merge": "j"}, "j", ("Down (cursor-down)", "Merge (merge)")),
+        ({"quit": "ctrl+q", "help": "ctrl+q"}, "ctrl+q", ("Quit (quit)", "Help (help)")),
+    ],
+)
+async def test_a_keymap_giving_one_key_to_two_bindings_is_reported(
+    backend: FakeBackend, keymap: dict[str, str], key: str, names: tuple[str, str]
+) -> None:
+    """One of the two can never run from that key: said at start, as an unknown id is."""
+    async with make_app(backend, keymap=keymap).run_test() as pilot:
+        await pilot.pause()
+        [note] = [n for n in notes(pilot.app) if "keymap:" in n]
+        assert f"key {key!r}" in note and all(name in note for name in names)
+
+
+def test_the_example_configs_keymap_lines_name_real_binding_ids() -> None:
+    """Its `# down = ...` was no binding id: uncommented, it was refused at start-up."""
+    from pathlib import Path
+
+    import zen_tui
+    from zen_tui.ui.app import all_bindings
+
+    text = (Path(zen_tui.__file__).parent / "example-config.toml").read_text(encoding="utf-8")
+    block = text.split("[ui.keymap]", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    named = [line.lstrip("# ").split("=")[0].strip() for line in block if "=" in line]
+    assert named and set(named) <= {b.id for b in all_bindings()}, named

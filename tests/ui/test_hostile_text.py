@@ -337,3 +337,46 @@ async def test_fuzz_rows_and_preview_with_random_hostile_mixes() -> None:
             await pilot.pause()
             assert_inert(app)
         assert app.is_running and backend.submitted == []
+
+
+def test_the_preview_lays_out_a_bounded_part_of_a_huge_body() -> None:
+    """A 4 MB body (a broken or hostile server; GitHub's cap is 65,536 characters) was
+    wrapped whole at every paint: the dashboard stopped answering keys for minutes."""
+    from zen_tui.ui.widgets.preview import BODY_CHARS, COMMENT_CHARS, render_detail
+
+    item = Issue("gh:o/r#1", "gh", "github", "o/r#1", "t", url="", updated_at="")
+    body = "start " + "x" * 4_000_000
+    huge = ItemDetail(item.id, body=body, comments=(("ann", "c" * 100_000), ("bo", "ok")))
+    for detail in (huge, None):  # shown, and from the listing while the details load
+        shown = render_detail(replace(item, body=body), detail).plain
+        assert shown.count("x") < BODY_CHARS and "start " in shown
+        assert f"… {len(body) - BODY_CHARS:,} more characters not shown here" in shown
+    shown = render_detail(item, huge).plain
+    assert COMMENT_CHARS <= shown.count("c") <= COMMENT_CHARS + 10 and "bo: ok" in shown
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["修复缓存层中的超时问题并添加更多的测试用例以及文档", "zero\u200bwidth\u200d e\u0301 mix"],
+    ids=["wide", "zero-width"],
+)
+async def test_wide_and_zero_width_titles_keep_the_rows_columns(title: str) -> None:
+    """Titles were cut by character count: 23 CJK characters took 46 cells and pushed the
+    row's state, assignee and labels off screen; zero-width ones shifted them left."""
+    from rich.cells import cell_len
+
+    from zen_tui.ui.widgets.item_list import ItemList, meta
+
+    backend = FakeBackend()
+    plain, *rest = backend.items["prs:0:gh"]
+    backend.items["prs:0:gh"] = (plain, replace(rest[0], title=title), *rest[1:])
+    async with make_app(backend).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        rows = pilot.app.screen.query_one("#list-prs", ItemList)
+        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1)]
+        starts = []
+        for line, item in zip(lines, rows.rows[:2], strict=True):
+            at = line.index(meta(item)[:8])
+            starts.append(cell_len(line[:at]))
+        assert starts[0] == starts[1], lines
+        assert cell_len(lines[1]) == cell_len(lines[0]) == rows.scrollable_content_region.width

@@ -26,6 +26,7 @@ PROG = "zen-tui"
 GITHUB_API = "https://api.github.com"
 Ask = Callable[[str], str]
 HELP = "write a starter config (asks a few questions, or --yes)"
+WHERE = "pass --config with a file in a folder you can write"
 
 
 class Answers:
@@ -72,6 +73,9 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
     except InitError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a folder that cannot be made or written: say which, no traceback
+        print(f"{PROG}: cannot write {path}: {exc.strerror or exc}; {WHERE}", file=sys.stderr)
+        return 1
     except (EOFError, KeyboardInterrupt):
         print(f"\n{PROG}: init cancelled; nothing written", file=sys.stderr)
         return 1
@@ -107,11 +111,32 @@ def ask_all(args: argparse.Namespace, ask: Ask) -> Answers:
     slack_default = "y" if guess.slack else "n"
     slack = _ask(ask, f"Add Slack mentions? (y/n) [{slack_default}]: ", slack_default)
     return Answers(
-        github_url=None if github == "-" else github,
+        github_url=None if github == "-" else github_api_url(github),
         jira_url=None if jira == "-" else jira,
         jira_email=None if email in (None, "-") else email,
         slack=slack.lower().startswith("y"),
     )
+
+
+def github_api_url(typed: str) -> str:
+    """The REST API's URL for what was typed at "GitHub API URL": the address a browser
+    shows is what people have at hand, and the config took it as the API (every call then
+    met github.com's web pages). github.com's API is api.github.com, a GHE.com one's
+    api.SUBDOMAIN.ghe.com, a GitHub Enterprise Server's HOST/api/v3 (GitHub's REST docs).
+    A URL with a path (an API URL, the simulator's) is taken as it is."""
+    from urllib.parse import urlsplit
+
+    url = typed.rstrip("/")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    as_typed = parts.path or parts.query or parts.fragment or host.startswith("api.")
+    if parts.scheme not in ("http", "https") or not host or as_typed:
+        return url  # the config loader says what is wrong with one that is not a URL
+    if host in ("github.com", "www.github.com"):
+        return GITHUB_API
+    if host.endswith(".ghe.com"):
+        return f"{parts.scheme}://api.{parts.netloc}"
+    return f"{url}/api/v3"
 
 
 def _ask(ask: Ask, prompt: str, default: str) -> str:

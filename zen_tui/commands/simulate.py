@@ -77,8 +77,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ScenarioError as exc:
         return _fail(f"bad scenario: {exc}")
     except OSError as exc:
-        return _fail(
-            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
-            "pick another --port (0 = any free port)"
-        )
+        from zen_tui.config_schema import listen_advice
+
+        advice = listen_advice(exc, "--host", "--port") or "pick another --port (0 = any free port)"
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; {advice}")
     return 0

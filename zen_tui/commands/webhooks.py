@@ -25,9 +25,25 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+DEMO_NOTE = (
+    "webhooks (demo): `zen-tui --demo` (the dashboard) runs a receiver of its own on a free "
+    "loopback port, with secrets generated for the session and kept in memory only: its "
+    "simulator delivers there, so nothing is registered or set. The headless `--demo` "
+    "commands (this one too) only poll."
+)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from zen_tui.store import Store
 
+    if settings.demo:  # no config read: its [webhooks] and secret variables are not the demo's
+        if args.json:
+            import json
+
+            print(json.dumps({"demo": True, "enabled": False, "endpoints": {}, "note": DEMO_NOTE}))
+        else:
+            print(DEMO_NOTE)
+        return 0
     store = Store.open_in(Path(settings.data_dir))
     try:
         pending = len(store.webhook_pending(limit=PENDING_LIMIT))
@@ -72,6 +88,7 @@ def build_report(
     listening = last.get("port") if running and last is not None else None
     port = listening if config.port == 0 and isinstance(listening, int) else config.port
     return {
+        "demo": False,
         "enabled": config.enabled,
         "host": config.host,
         "port": port,

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 import msgspec
 from cachetools import Cache, FIFOCache, LFUCache, LRUCache
 
+from zen_tui.json_input import decoded
+
 from .settings import CacheSettings, CacheTypeSettings, EvictionPolicy
 
 T = TypeVar("T")
@@ -87,6 +89,24 @@ def make_entry(status: int, headers: Mapping[str, str], body: bytes, now: float)
         last_modified=kept.get("last-modified"),
         fetched_at=now,
     )
+
+
+def keepable(body: bytes) -> bool:
+    """Whether an answer may be kept: only whole JSON, what every cached read asks for. A
+    body cut short or garbled (a proxy, a connection its length did not catch) under the
+    real answer's ETag, once kept, failed every read within its TTL, and after it the
+    server's 304 (the ETag is the data's) confirmed it again, until the data changed; a
+    proxy's or sign-in page's HTML failed them for the TTL. Checked for structure only
+    (msgspec's skip, a fifteenth of a parse): the caller parses it anyway."""
+    try:
+        decoded(_structure, body)
+    except ValueError:  # msgspec's DecodeError, NestedTooDeeply
+        return False
+    return True
+
+
+def _structure(body: bytes) -> object:
+    return msgspec.json.decode(body, type=msgspec.Raw)
 
 
 def refreshed(entry: CachedEntry, headers: Mapping[str, str], now: float) -> CachedEntry:

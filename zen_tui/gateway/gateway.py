@@ -38,6 +38,7 @@ from .cache import (
     Sent,
     SingleFlight,
     cache_key,
+    keepable,
     make_entry,
     owner,
 )
@@ -588,7 +589,7 @@ class Gateway:
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
             outcome = "miss"
-            if response.status_code == 200:
+            if response.status_code == 200 and keepable(response.content):
                 entry = make_entry(200, response.headers, response.content, now)
                 self._cache.put(cache_type, key, entry, sent)
         return GatewayResponse(

@@ -36,8 +36,20 @@ class GatewayResponse(msgspec.Struct):
                 account=self.account,
                 endpoint=self.endpoint,
                 status=self.status,
-                message=f"malformed JSON from {self.endpoint or 'the server'} ({exc})",
+                message=self._not_json(exc),
             ) from None
+
+    def _not_json(self, exc: ValueError) -> str:
+        """Why the body is not the JSON asked for; a web page (a proxy's, a sign-in page's, a
+        base_url naming the website) said as one, since the parser's words do not say it."""
+        where = self.endpoint or "the server"
+        kind = self.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind in ("text/html", "application/xhtml+xml"):
+            return (
+                f"{where} answered a web page ({kind}), not JSON: a proxy or sign-in page in "
+                "the way, or a base_url naming the website instead of the API?"
+            )
+        return f"malformed JSON from {where} ({exc})"
 
     @property
     def links(self) -> dict[str, str]:

@@ -26,6 +26,7 @@ from zen_tui.config import AccountConfig
 from zen_tui.events import Event
 from zen_tui.gateway.errors import (
     ApiError,
+    BadResponse,
     CircuitOpen,
     GatewayError,
     LoginReplaced,
@@ -1308,6 +1309,8 @@ class SyncEngine:
                 interactive=interactive,
                 revalidate=revalidate,
             )
+            if cursor is None:  # a listing in full: what it lacks leaves the section
+                _refuse_unreadable(section, result)
         except Exception as err:  # GatewayError, or a client bug: degrade, never crash
             if self._replaced(section, client):
                 return None
@@ -1907,6 +1910,20 @@ async def _in_daemon_thread(fn: Callable[[], T]) -> T:
 
     threading.Thread(target=run, name="zen-tui-connect", daemon=True).start()
     return await done
+
+
+def _refuse_unreadable(section: SectionInfo, result: FetchResult) -> None:
+    """A full listing whose every item was malformed (each skipped and logged) is no
+    listing: as one, it emptied the section and called it live. It fails like a garbled
+    body, so the section keeps its rows and says why. Some items readable: those are the
+    answer. (A delta removes nothing: an empty one is harmless, and failing it kept the
+    section `cached` at each poll while the malformed item stayed the newest.)"""
+    if result.skipped and not result.items:
+        raise BadResponse(
+            service=section.service,
+            account=section.account,
+            message=f"all {result.skipped} items the server sent were malformed (see the log)",
+        )
 
 
 def _in_memory(snapshot: Snapshot | None) -> bool:

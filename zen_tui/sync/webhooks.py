@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from zen_tui.config import WebhookConfig
-from zen_tui.config_schema import is_loopback_host
+from zen_tui.config_schema import is_loopback_host, listen_advice
 from zen_tui.store import Store
 from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_limits import (
@@ -306,7 +306,10 @@ class WebhookServer:
             self._sock = bind(host, port)
         except OSError as err:
             why = err.strerror or err
-            self.failure = f"cannot listen on {host}:{port} ({why}); set [webhooks] port"
+            advice = listen_advice(err, "[webhooks] host", "[webhooks] port")
+            self.failure = (
+                f"cannot listen on {host}:{port} ({why}); {advice or 'set [webhooks] port'}"
+            )
             log.error("webhooks: %s", self.failure)
             return False
         self.port = self._sock.getsockname()[1]

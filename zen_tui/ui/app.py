@@ -262,7 +262,27 @@ class ZenApp(App[str | None]):
             )
         self.keymap = {k: v for k, v in self._user_keymap.items() if k in known}
         self.set_keymap(self.keymap)
+        self._check_keymap_clashes()
         self._check_commands()
+
+    def _check_keymap_clashes(self) -> None:
+        """A key the keymap gives to a second dashboard binding (`approve = "a"`, where
+        Assign me is): only one of them runs from it, the other silently never. Keys the
+        built-in bindings share by design (esc: the selection, then the filter) are not the
+        user's to fix, so only a clash with a remapped binding is said."""
+        owners: dict[str, list[Binding]] = {}
+        for b in _bindings_together():
+            for key in self.keymap.get(b.id or "", b.key).split(","):
+                owners.setdefault(key_char(key), []).append(b)
+        for key, clash in owners.items():
+            if len(clash) > 1 and any(b.id in self.keymap for b in clash):
+                both = " and ".join(f"{b.description} ({b.id})" for b in clash)
+                self.notify(
+                    f"keymap: key {key!r} is given to {both}: only one can run from it; "
+                    "give the other another key in [ui.keymap]",
+                    severity="warning",
+                    timeout=15,
+                )
 
     def _check_commands(self) -> None:
         """A custom command whose key a built-in binding (keymap applied) or an earlier
@@ -627,7 +647,13 @@ def display_keys(keys: str) -> str:
 
 def dashboard_bindings() -> list[Binding]:
     """The bindings active on the dashboard (the keys that do something there)."""
-    found = [*ItemList.BINDINGS, *TRIAGE_BINDINGS, *APP_BINDINGS, *FilterInput.BINDINGS]
+    return [*_bindings_together(), *[b for b in FilterInput.BINDINGS if isinstance(b, Binding)]]
+
+
+def _bindings_together() -> list[Binding]:
+    """The dashboard's bindings that are active at once (the item list's, the screen's, the
+    app's); the filter's own apply only while typing in it."""
+    found = [*ItemList.BINDINGS, *TRIAGE_BINDINGS, *APP_BINDINGS]
     return [b for b in found if isinstance(b, Binding)]
 
 

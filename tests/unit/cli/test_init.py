@@ -120,3 +120,40 @@ def test_the_welcome_screens_set_up_runs_init_and_reopens_with_its_config(
     assert dashboard.run(args, empty) == 0
     assert opened == [[], ["Review requested", "My PRs", "Assigned issues"]]
     assert f"Wrote a starter config to {config}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("typed", "api"),
+    [
+        ("https://github.com", "https://api.github.com"),
+        ("https://github.com/", "https://api.github.com"),
+        ("https://ghe.acme.example", "https://ghe.acme.example/api/v3"),
+        ("https://acme.ghe.com", "https://api.acme.ghe.com"),
+        ("https://ghe.acme.example/api/v3", "https://ghe.acme.example/api/v3"),
+        ("https://api.github.com", "https://api.github.com"),
+    ],
+)
+def test_a_github_web_address_is_asked_as_its_api(
+    init, monkeypatch: pytest.MonkeyPatch, typed: str, api: str
+) -> None:
+    """ "GitHub API URL": the address a browser shows was written as the API's, so every call
+    met github.com's web pages."""
+    config, run = init
+    answers = iter([typed, "-", "n"])
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    code, _, err = run()
+    assert code == 0, err
+    [github] = load_settings(config, config.parent, must_exist=True).accounts
+    assert github.base_url == api
+
+
+def test_a_config_folder_that_cannot_be_made_is_one_line(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = blocker / "conf" / "config.toml"  # under a file: no folder can be made there
+    code = main(["--config", str(config), "--data-dir", str(tmp_path / "d"), "init", "--yes"])
+    err = capsys.readouterr().err
+    shutdown_logging()
+    assert code == 1 and err.startswith(f"zen-tui: cannot write {config}: ")
+    assert "unexpected error" not in err and "pass --config" in err
+    assert len(err.strip().splitlines()) == 1

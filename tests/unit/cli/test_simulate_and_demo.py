@@ -96,6 +96,17 @@ def test_simulate_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "pick another --port" in err and "Traceback" not in err
 
 
+def test_simulate_on_an_address_not_of_this_machine_names_the_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """192.0.2.1 (TEST-NET-1) is no address here: it said "pick another --port"."""
+    rc = main(["--data-dir", str(tmp_path), "simulate", "--host", "192.0.2.1", "--size", "5"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert "not an address of this machine: set --host to one of its own" in err
+    assert "pick another --port" not in err
+
+
 def test_simulate_bad_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tmp_path / "bad.toml"
     scenario.write_text("this is = = not toml")

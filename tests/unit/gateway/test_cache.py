@@ -16,6 +16,7 @@ from msgspec.structs import replace
 from zen_tui.gateway import CachedEntry, FakeClock, Unavailable
 from zen_tui.gateway.cache import ResponseCache, SingleFlight, cache_key, make_entry, refreshed
 from zen_tui.gateway.credentials import Credential
+from zen_tui.gateway.errors import BadResponse
 from zen_tui.gateway.events import CacheEvicted
 from zen_tui.gateway.settings import CacheSettings, CacheTypeSettings
 from zen_tui.store import Store
@@ -107,6 +108,44 @@ async def test_persistent_cache_makes_a_new_gateway_revalidate(router, make_gate
     response = await restarted.request("GET", "/repos/o/r", cache_type="listing")
     assert route.calls[1].request.headers["If-None-Match"] == ETAG
     assert (response.cache, response.json()) == ("revalidated", {"id": 7})
+
+
+@pytest.mark.parametrize(
+    ("garbled", "kind"),
+    [
+        (b'{"items": [{"id": 1}, {"id"', "application/json"),
+        (b'{"items": [{"id": 1,, ', "application/json"),
+        (b"<html>502 Bad Gateway</html>", "application/json"),
+        (b"<html>Sign in to the wifi</html>", "text/html"),
+    ],
+    ids=["cut short", "garbled", "not json", "a web page"],
+)
+async def test_a_garbled_json_answer_is_not_kept(make_gateway, clock, garbled: bytes, kind: str):
+    """A body cut short or garbled (a proxy, a connection its length did not catch) under
+    the real answer's ETag was kept: every read within its TTL failed on it, and after, the
+    server's 304 (the ETag is the data's) confirmed it again, until the data changed."""
+    good = {"items": [{"id": 1}, {"id": 2}]}
+    sent: list[str | None] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("If-None-Match"))
+        if len(sent) == 1:
+            headers = {"ETag": ETAG, "Content-Type": kind}
+            return httpx.Response(200, content=garbled, headers=headers)
+        if request.headers.get("If-None-Match") == ETAG:
+            return httpx.Response(304, headers={"ETag": ETAG})
+        return httpx.Response(200, json=good, headers={"ETag": ETAG})
+
+    gw = make_gateway(handler=server)
+    first = await gw.request("GET", "/search", cache_type="listing")
+    with pytest.raises(BadResponse):
+        first.json()
+    clock.advance(1)  # inside the TTL: asked again, not a hit of the garbled copy
+    assert (await gw.request("GET", "/search", cache_type="listing")).json() == good
+    clock.advance(31)  # past it: the good copy's ETag is revalidated
+    again = await gw.request("GET", "/search", cache_type="listing")
+    assert (again.cache, again.json()) == ("revalidated", good)
+    assert sent == [None, None, ETAG]
 
 
 async def test_allow_stale_returns_the_stale_entry_with_the_error(router, make_gateway, clock):

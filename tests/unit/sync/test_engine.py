@@ -312,3 +312,24 @@ async def test_set_query_checks_with_the_server_then_lists_the_new_query_in_full
     client.answers = [Result([], 30.0, cursor="c9")]
     await poll(eng)  # the pollers go on with the new query
     assert client.asked[-1][0] == "status = Done"
+
+
+async def test_only_malformed_items_fail_a_full_listing_not_a_delta():
+    """A full listing whose every item was malformed would empty the section as `live`: it
+    fails instead. A delta poll removes nothing, so an empty one is harmless; failing it
+    kept the section `cached` at every delta while the one malformed issue stayed newest."""
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1), issue(2)], 10.0, cursor="c1")])
+    eng = engine(store, client)
+    await poll(eng)
+    client.answers = [Result([], 20.0, skipped=1)]  # the delta's one item was malformed
+    await poll(eng)
+    snap = eng.snapshot(SECTION.id)
+    assert client.cursors == [None, "c1"]
+    assert snap.freshness.state is FreshnessState.LIVE and len(snap.items) == 2
+    client.answers = [Result([], 30.0, skipped=2)]
+    await eng.refresh(SECTION.id)  # the user's refresh: in full
+    snap = eng.snapshot(SECTION.id)
+    assert client.cursors[-1] is None
+    assert snap.freshness.state is not FreshnessState.LIVE and len(snap.items) == 2
+    assert "all 2 items the server sent were malformed" in (snap.freshness.reason or "")

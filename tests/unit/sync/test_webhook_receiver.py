@@ -252,6 +252,9 @@ async def test_a_non_loopback_host_is_warned_about(store, caplog):
     assert await server.start() is False
     assert "listening on 192.0.2.1, reachable from other machines" in caplog.text
     assert "cannot listen on 192.0.2.1:0" in caplog.text
+    # the host is what to change, not the port (it said "set [webhooks] port")
+    assert "not an address of this machine: set [webhooks] host" in caplog.text
+    assert "set [webhooks] port" not in caplog.text
 
 
 async def test_an_oversize_delivery_on_a_configured_path_refreshes_its_service_once_a_minute(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import msgspec
 from msgspec.structs import replace
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -86,11 +87,14 @@ def _meta(item: Item) -> str:
 
 
 def _fit(text: str, width: int) -> str:
+    """`text` in exactly `width` cells: cut with `…`, or padded. Counted in cells, not
+    characters: a CJK character takes two, a zero-width joiner or combining accent none (by
+    characters, a CJK title pushed the row's other columns off screen)."""
     if width <= 0:
         return ""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
 
 
 def badge_text(row: RowState, room: int) -> str:
@@ -104,7 +108,7 @@ def badge_text(row: RowState, room: int) -> str:
     text = short
     if row.state == ActionState.FAILED and row.reason:
         text += f": {clean(row.reason)[:30]}"
-    if len(text) <= room:
+    if cell_len(text) <= room:
         return text
     if len(short) + len(": x…") <= room:
         return _fit(text, room)
@@ -412,7 +416,7 @@ class ItemList(ScrollView, can_focus=True):
         badge, badge_style = self._badge(item.id, max(12, width // 5))
         key_w = min(22, max(8, width // 4))
         meta_w = min(34, max(0, width // 3))
-        title_w = max(0, width - 2 - key_w - meta_w - len(badge) - 2)
+        title_w = max(0, width - 2 - key_w - meta_w - cell_len(badge) - 2)
         key_style, meta_style = self._part("key"), self._part("meta")
         segments = [  # Segments are never parsed as markup; clean() stops terminal escapes
             Segment(mark, style),

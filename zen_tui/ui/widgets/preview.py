@@ -42,6 +42,11 @@ from zen_tui.ui.widgets.diff_view import DIFF_CLASSES, diff_css, render_diff
 
 _STATUS_SIGNAL = {"success": OK, "failure": BAD, "pending": WARN}
 GOOD_COPIES = 200  # complete previews kept for an outage (most recently shown first)
+# How much of a body (and of each comment) the preview lays out. Wrapping costs ~3 us a
+# character at each paint: a 4 MB body (a hostile or broken server; GitHub caps bodies at
+# 65,536 characters) held the dashboard for minutes, and even GitHub's cap took 0.2 s.
+BODY_CHARS = 16_000
+COMMENT_CHARS = 4_000
 
 
 def render_detail(
@@ -67,22 +72,38 @@ def render_detail(
         text.append("\n")
     if detail is None:  # what the listing already told us, until the rest arrives
         text.append("loading…\n\n", style="italic dim")
-        text.append(clean(body_of(item) or "(no description)", multiline=True) + "\n")
+        _body(text, body_of(item), signals)
         return text
     if detail.error:
         text.append(f"partial: {clean(dedupe_errors(detail.error))}\n\n", style=signals[WARN])
-    text.append(clean(detail.body or "(no description)", multiline=True) + "\n")
+    _body(text, detail.body, signals)
     if detail.extra.get("mergeable"):
         text.append(f"\nmergeable: {clean(str(detail.extra['mergeable']))}\n")
     _section(text, "Checks", [f"{n}: {s}" for n, s in detail.checks], signals)
     _section(text, "Reviews", [f"{a}: {s}" for a, s in detail.reviews], signals)
     title = "Thread" if isinstance(item, Message) else "Comments"
-    _section(text, title, [f"{a}: {t}" for a, t in detail.comments], signals)
+    comments = [f"{a}: {cut(t, COMMENT_CHARS)[0]}" for a, t in detail.comments]
+    _section(text, title, comments, signals)
     _section(text, "Transitions (t)", list(detail.transitions), signals)
     if detail.history is not None:
         lines = [f"{history_time(when, now)} {who}: {what}" for when, who, what in detail.history]
         _section(text, "History (newest first)", lines or ["no changes recorded"], signals)
     return text
+
+
+def _body(text: Text, body: str | None, signals: Signals) -> None:
+    shown, left = cut(body or "(no description)", BODY_CHARS)
+    text.append(clean(shown, multiline=True) + "\n")
+    if left:
+        more = f"… {left:,} more characters not shown here: open it in the browser to read them"
+        text.append(f"{more}\n", style=signals[WARN])
+
+
+def cut(text: str, limit: int) -> tuple[str, int]:
+    """At most `limit` characters of `text` (a cut one ends in `…`), and how many are left."""
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit] + "…", len(text) - limit
 
 
 def history_time(when: str, now: float | None) -> str:
