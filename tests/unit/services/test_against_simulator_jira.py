@@ -65,6 +65,8 @@ async def test_bulk_transition_one_call_plus_polls(sim_client, sim) -> None:
     # one workflow, one status: the lookup's common transitions are each issue's own
     todo = "project = ZEN AND status = 'To Do' ORDER BY key ASC"
     issues = (await jira.fetch_section(section("jira", todo), limit=12)).items
+    # Half of them: the module shares one simulator, and later tests need a To Do issue.
+    issues = issues[: len(issues) // 2]
     assert len(issues) > 1
     target = (await jira.details(issues[0])).transitions[0]
     sim.reset_counters()
