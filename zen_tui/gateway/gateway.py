@@ -339,8 +339,10 @@ class Gateway:
         """A refused token from an environment variable says so, and to fix it there: the
         usual "log in again" cannot help, as the variable beats any login. The clients call
         it too for a refusal only they can read (Slack's HTTP 200 `invalid_auth`)."""
+        if not isinstance(err, AuthExpired):  # first: every call asks, nearly all with None
+            return
         env = self._built[1].env if self._built is not None else None
-        if env and isinstance(err, AuthExpired):
+        if env:
             err.from_env(env)
 
     def _refuse_if_replaced(self, call: _Call) -> None:
