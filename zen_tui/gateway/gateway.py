@@ -44,7 +44,7 @@ from .cache import (
 from .classify import CallContext, response_failure, transport_failure
 from .clock import Clock, SystemClock
 from .credentials import Credential, CredentialProvider
-from .deadline import Deadline
+from .deadline import Deadline, Watch
 from .errors import (
     ApiError,
     AuthExpired,
@@ -251,6 +251,7 @@ class Gateway:
         self._points_cost = CostMeter()  # what a read spends of the points quota
         self._points_unreadable = False  # its headers came unreadable (said once)
         self._points_near: float | None = None  # the reset of the window said to be near
+        self._watch = Watch(self._clock)  # one timer for the deadlines of all its calls
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
         self._active = 0  # request() calls running now
@@ -310,7 +311,9 @@ class Gateway:
             verify=verify,
             allow_stale=allow_stale,
             queue_wait=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
-            deadline=Deadline.start(self._clock, self._budget(priority, total_timeout)),
+            deadline=Deadline.start(
+                self._clock, self._budget(priority, total_timeout), self._watch
+            ),
             revalidate=revalidate,
         )
         self._refuse_if_replaced(call)
