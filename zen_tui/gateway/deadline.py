@@ -61,12 +61,14 @@ class Watch:
         if self._timer is not None:
             self._timer.cancel()
         self._timer_at = at
-        self._timer = self._clock.call_later(at - self._clock.monotonic(), self._ring)
+        self._timer = self._clock.call_later(at - self._clock.monotonic(), partial(self._ring, at))
 
-    def _ring(self) -> None:
+    def _ring(self, rang_at: float) -> None:
+        if rang_at != self._timer_at:  # a timer replaced since (one left on an old loop)
+            return
+        self._timer, self._timer_at = None, math.inf
         # Due: what ends by the time this timer was set for (not by monotonic() now, which
         # a fake clock's rounding may put a hair before it: a bound would then never fire).
-        rang_at, self._timer, self._timer_at = self._timer_at, None, math.inf
         due = [key for key, (at, _) in self._bounds.items() if at <= rang_at]
         for key in due:
             self._bounds.pop(key)[1]()

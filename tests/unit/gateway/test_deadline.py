@@ -399,3 +399,25 @@ async def test_calls_one_after_another_set_the_shared_timer_once(
     with pytest.raises(DeadlineExceeded):
         await longer
     assert clock.monotonic() - started == pytest.approx(59.0)
+
+
+def test_the_shared_timer_is_set_again_on_a_new_event_loop() -> None:
+    """A gateway used by one asyncio.run, then another (a CLI command's, a test's): the timer
+    the first loop held never rings once that loop is gone, so the second sets its own."""
+    clock = SystemClock()
+    watch = Watch(clock)
+
+    async def bounded(budget: float, answer_after: float) -> str:
+        async def answer() -> str:
+            await asyncio.sleep(answer_after)
+            return "answered"
+
+        try:
+            return await Deadline.start(clock, budget, watch).bound(answer, TimeoutError)
+        except TimeoutError:
+            return "cut off"
+
+    assert asyncio.run(bounded(0.05, 0)) == "answered"  # its timer, due in 50 ms, is left
+    started = time.monotonic()
+    assert asyncio.run(bounded(0.2, 10)) == "cut off"
+    assert time.monotonic() - started < 5  # at its own deadline (loose: a loaded machine)
