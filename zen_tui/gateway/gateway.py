@@ -1072,8 +1072,22 @@ def _fields(response: Answer) -> dict[str, str]:
     """The answer's header fields by lower-case name, read in one pass over the raw pairs,
     for every look-up the gateway makes in them (httpx's Headers.get scans its list each
     time: a GitHub answer has over 20 fields)."""
-    raw = response.headers.raw
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    names = _FIELD_NAMES
+    return {names.get(k) or _field_name(k): v.decode("latin-1") for k, v in response.headers.raw}
+
+
+# Raw header name -> its lower-case str: a server sends the same twenty-odd names in every
+# answer, and decoding and lowering each again was a third of reading them (two new strings
+# a field, each hashed again for the dict). Bounded: a server's names are not ours to count.
+_FIELD_NAMES: dict[bytes, str] = {}
+MAX_FIELD_NAMES = 512
+
+
+def _field_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_FIELD_NAMES) < MAX_FIELD_NAMES:
+        _FIELD_NAMES[raw] = name
+    return name
 
 
 def _said(failure: AttemptFailed) -> str:
