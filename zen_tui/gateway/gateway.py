@@ -747,7 +747,7 @@ class Gateway:
             _settle(call, answered=answered)
         if response.moved is not None:
             self._remember_move(call, response.moved)
-        fields = _fields(response)
+        fields = response.fields
         limited = self._observe(call, response, fields)
         failure = response_failure(response, ctx, self._profile, self._clock.time(), fields)
         if failure is None:
@@ -830,7 +830,7 @@ class Gateway:
         return min(call.queue_wait, call.deadline.remaining())
 
     def _observe(self, call: _Call, response: Answer, headers: Mapping[str, str]) -> str:
-        """Take in what the answer says of limits (`headers`: its fields, see _fields);
+        """Take in what the answer says of limits (`headers`: its fields, Answer.fields);
         returns the scope a rate limit in it pauses (the call's, or the narrower one a Jira
         429's RateLimit-Reason names)."""
         limited = self._profile.refused_scope(headers, call.scope, call.narrower)
@@ -1066,28 +1066,6 @@ def _remember(kept: dict[str, str], key: str, value: str, most: int) -> None:
     if key not in kept and len(kept) >= most:
         kept.pop(next(iter(kept)))
     kept[key] = value
-
-
-def _fields(response: Answer) -> dict[str, str]:
-    """The answer's header fields by lower-case name, read in one pass over the raw pairs,
-    for every look-up the gateway makes in them (httpx's Headers.get scans its list each
-    time: a GitHub answer has over 20 fields)."""
-    names = _FIELD_NAMES
-    return {names.get(k) or _field_name(k): v.decode("latin-1") for k, v in response.headers.raw}
-
-
-# Raw header name -> its lower-case str: a server sends the same twenty-odd names in every
-# answer, and decoding and lowering each again was a third of reading them (two new strings
-# a field, each hashed again for the dict). Bounded: a server's names are not ours to count.
-_FIELD_NAMES: dict[bytes, str] = {}
-MAX_FIELD_NAMES = 512
-
-
-def _field_name(raw: bytes) -> str:
-    name = raw.decode("latin-1").lower()
-    if len(_FIELD_NAMES) < MAX_FIELD_NAMES:
-        _FIELD_NAMES[raw] = name
-    return name
 
 
 def _said(failure: AttemptFailed) -> str:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import zen_tui.gateway.gateway as gateway_module
+import zen_tui.gateway.transport as transport_module
 
 from .conftest import BASE, GatewayFactory
 
@@ -77,8 +78,8 @@ async def test_header_names_are_read_once_each_and_the_ones_kept_are_bounded(
     """An answer's field names are decoded and lowered once per name, not per answer; a
     server sending ever new names fills the memory of them only up to MAX_FIELD_NAMES, and
     its figures are read right all the same, whatever the case of their names."""
-    monkeypatch.setattr(gateway_module, "_FIELD_NAMES", {})
-    monkeypatch.setattr(gateway_module, "MAX_FIELD_NAMES", 4)
+    monkeypatch.setattr(transport_module, "_FIELD_NAMES", {})
+    monkeypatch.setattr(transport_module, "MAX_FIELD_NAMES", 4)
     sent = iter(range(1000))
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -91,4 +92,4 @@ async def test_header_names_are_read_once_each_and_the_ones_kept_are_bounded(
     for n in range(6):
         await gw.request("GET", "/repos/o/r/pulls")
         assert gw.health().buckets["core"].remaining == 4000 - n
-    assert len(gateway_module._FIELD_NAMES) == 4
+    assert len(transport_module._FIELD_NAMES) == 4
