@@ -54,3 +54,6 @@ class Answer(msgspec.Struct, frozen=True):
     url: str
     reason_phrase: str = ""
     moved: str | None = None
+    # The header fields by lower-case name, read once (transport.header_fields) for every
+    # look-up made in them: the body's cap, the rate-limit figures, the classification.
+    fields: Mapping[str, str] = msgspec.field(default_factory=dict)

@@ -45,7 +45,7 @@ from .cache import (
 from .classify import CallContext, response_failure, shortened, transport_failure
 from .clock import Clock, SystemClock
 from .credentials import Credential, CredentialProvider
-from .deadline import Deadline
+from .deadline import Deadline, Watch
 from .errors import (
     ApiError,
     AuthExpired,
@@ -258,6 +258,7 @@ class Gateway:
         self._points_cost = CostMeter()  # what a read spends of the points quota
         self._points_unreadable = False  # its headers came unreadable (said once)
         self._points_near: float | None = None  # the reset of the window said to be near
+        self._watch = Watch(self._clock)  # one timer for the deadlines of all its calls
         self._retries_in_flight = 0
         self._last_retry_wait: float | None = None
         self._active = 0  # request() calls running now
@@ -317,7 +318,9 @@ class Gateway:
             verify=verify,
             allow_stale=allow_stale,
             queue_wait=self._settings.rate_limit.queue_deadline if deadline is None else deadline,
-            deadline=Deadline.start(self._clock, self._budget(priority, total_timeout)),
+            deadline=Deadline.start(
+                self._clock, self._budget(priority, total_timeout), self._watch
+            ),
             revalidate=revalidate,
         )
         self._refuse_if_replaced(call)
@@ -356,8 +359,10 @@ class Gateway:
         """A refused token from an environment variable says so, and to fix it there: the
         usual "log in again" cannot help, as the variable beats any login. The clients call
         it too for a refusal only they can read (Slack's HTTP 200 `invalid_auth`)."""
+        if not isinstance(err, AuthExpired):  # first: every call asks, nearly all with None
+            return
         env = self._built[1].env if self._built is not None else None
-        if env and isinstance(err, AuthExpired):
+        if env:
             err.from_env(env)
 
     def _refuse_if_replaced(self, call: _Call) -> None:
@@ -759,7 +764,7 @@ class Gateway:
             _settle(call, answered=answered)
         if response.moved is not None:
             self._remember_move(call, response.moved)
-        fields = _fields(response)
+        fields = response.fields
         limited = self._observe(call, response, fields)
         failure = response_failure(response, ctx, self._profile, self._clock.time(), fields)
         if failure is None:
@@ -842,7 +847,7 @@ class Gateway:
         return min(call.queue_wait, call.deadline.remaining())
 
     def _observe(self, call: _Call, response: Answer, headers: Mapping[str, str]) -> str:
-        """Take in what the answer says of limits (`headers`: its fields, see _fields);
+        """Take in what the answer says of limits (`headers`: its fields, Answer.fields);
         returns the scope a rate limit in it pauses (the call's, or the narrower one a Jira
         429's RateLimit-Reason names)."""
         limited = self._profile.refused_scope(headers, call.scope, call.narrower)
@@ -1086,14 +1091,6 @@ def _remember(kept: dict[str, str], key: str, value: str, most: int) -> None:
     if key not in kept and len(kept) >= most:
         kept.pop(next(iter(kept)))
     kept[key] = value
-
-
-def _fields(response: Answer) -> dict[str, str]:
-    """The answer's header fields by lower-case name, read in one pass over the raw pairs,
-    for every look-up the gateway makes in them (httpx's Headers.get scans its list each
-    time: a GitHub answer has over 20 fields)."""
-    raw = response.headers.raw
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
 
 
 def _said(failure: AttemptFailed) -> str:

@@ -8,6 +8,7 @@ a request is built, so an `Authorization` header can never reach another origin.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -27,6 +28,9 @@ def _has_dot_segment(path: str) -> bool:
     return any(seg in (".", "..") for seg in path.split("/"))
 
 
+# Remembered: a pure function of two strings, asked before every request (the gateway's
+# check), and polls ask about the same few paths again and again.
+@lru_cache(maxsize=1024)
 def within_base(base_url: str, url: str) -> bool:
     """True when sending the account's credential to `url` stays inside `base_url`."""
     parts = urlsplit(url.strip())

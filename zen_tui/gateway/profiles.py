@@ -138,9 +138,11 @@ class ServiceProfile(msgspec.Struct, frozen=True):
     def refused_scope(self, headers: Mapping[str, str], scope: str, narrower: Sequence[str]) -> str:
         """The scope a rate-limited answer pauses: the one of `narrower` its limit names
         (Jira's RateLimit-Reason, lower-case `headers`), else the call's own `scope`."""
+        if self.name != "jira":  # first: asked of every answer
+            return scope
         reason = headers.get("ratelimit-reason") or headers.get("x-beta-ratelimit-reason")
         family = _JIRA_REASONS.get((reason or "").strip().lower())
-        if self.name != "jira" or family is None:
+        if family is None:
             return scope
         return next((s for s in narrower if s.startswith(f"{family}:")), scope)
 

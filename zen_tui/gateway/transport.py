@@ -65,10 +65,32 @@ def build_client(
     )
 
 
-async def read_capped(response: httpx.Response, limit: int | None) -> bytes:
+def header_fields(headers: httpx.Headers) -> dict[str, str]:
+    """The header fields by lower-case name, read in one pass over the raw pairs, for every
+    look-up made in them (httpx's Headers.get scans its list each time: a GitHub answer has
+    over 20 fields)."""
+    names = _FIELD_NAMES
+    return {names.get(k) or _field_name(k): v.decode("latin-1") for k, v in headers.raw}
+
+
+# Raw header name -> its lower-case str: a server sends the same twenty-odd names in every
+# answer, and decoding and lowering each again was a third of reading them (two new strings
+# a field, each hashed again for the dict). Bounded: a server's names are not ours to count.
+_FIELD_NAMES: dict[bytes, str] = {}
+MAX_FIELD_NAMES = 512
+
+
+def _field_name(raw: bytes) -> str:
+    name = raw.decode("latin-1").lower()
+    if len(_FIELD_NAMES) < MAX_FIELD_NAMES:
+        _FIELD_NAMES[raw] = name
+    return name
+
+
+async def read_capped(response: httpx.Response, limit: int | None, declared: str = "") -> bytes:
     """Read the (decoded) body, at most `limit` bytes: a 60 MB answer or a gzip bomb is cut
-    off as it streams instead of being held whole in memory."""
-    declared = response.headers.get("content-length", "")
+    off as it streams instead of being held whole in memory. `declared`: its Content-Length
+    field (the caller has read the fields already)."""
     size = int(declared) if declared.isdigit() else None
     cap = float("inf") if limit is None else limit
     try:
@@ -278,11 +300,13 @@ class Sender:
 
     async def _once(self, request: httpx.Request) -> Answer:
         response = await self._client.send(request, auth=self._auth, stream=True)
-        body = await read_capped(response, self._max_body)
+        fields = header_fields(response.headers)
+        body = await read_capped(response, self._max_body, fields.get("content-length", ""))
         return Answer(
             response.status_code,
             response.headers,
             body,
             str(response.url),
             response.reason_phrase,
+            fields=fields,
         )

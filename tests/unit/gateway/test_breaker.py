@@ -298,3 +298,21 @@ async def test_a_cancelled_probe_does_not_close_the_breaker(make_gateway, clock)
     probe.cancel()
     await asyncio.gather(probe, return_exceptions=True)
     assert gw.health().breaker == "half-open"
+
+
+async def test_a_success_between_failures_starts_the_count_again(router, make_gateway):
+    """Consecutive failures trip it: a success resets pybreaker's count. (A success with no
+    failure counted skips pybreaker's books, having nothing to reset: this one must not.)"""
+    answers = iter([503, 503, 200, 503, 503, 200, 503, 503, 503])
+    router.get("/repos").mock(side_effect=lambda _request: httpx.Response(next(answers)))
+    gw = make_gateway(_settings(failure_threshold=3))
+    for _round in range(2):
+        for _ in range(2):
+            with pytest.raises(Unavailable):
+                await gw.request("GET", "/repos")
+        assert (await gw.request("GET", "/repos")).status == 200
+        assert gw.health().breaker == "closed"
+    for _ in range(3):
+        with pytest.raises(Unavailable):
+            await gw.request("GET", "/repos")
+    assert gw.health().breaker == "open"

@@ -25,7 +25,7 @@ from zen_tui.gateway import (
     Unavailable,
 )
 from zen_tui.gateway.credentials import Credential, StaticCredentialProvider
-from zen_tui.gateway.deadline import Deadline
+from zen_tui.gateway.deadline import Deadline, Watch
 from zen_tui.gateway.events import EventBus, RequestDone
 from zen_tui.gateway.settings import BreakerSettings, DeadlineSettings, TimeoutSettings
 from zen_tui.sync.freshness import reason_for
@@ -336,3 +336,88 @@ async def test_an_answer_that_swallowed_the_deadline_stands_and_leaves_no_cancel
     assert await Deadline.start(clock, 5).bound(stubborn, expired) == "answered anyway"
     task = asyncio.current_task()
     assert task is not None and task.cancelling() == 0
+
+
+async def test_one_timer_watches_every_call_and_each_ends_at_its_own_deadline() -> None:
+    """The gateway's calls share one timer (Watch): whatever order they start and end in,
+    each running call is cut off at its own deadline, none that ended is, and none late."""
+    rng = random.Random(11)
+    clock = FakeClock()
+    watch = Watch(clock)
+
+    async def call(budget: float, answer_after: float) -> float:
+        """When it ended: cut off (positive) or answered (negative)."""
+        try:
+            await Deadline.start(clock, budget, watch).bound(
+                lambda: clock.sleep(answer_after), TimeoutError
+            )
+        except TimeoutError:
+            return clock.monotonic()
+        return -clock.monotonic()
+
+    for _round in range(20):
+        calls, starts = [], []
+        for _ in range(rng.randint(1, 8)):
+            budget, answer_after = rng.uniform(0.5, 60), rng.uniform(0.1, 60)
+            starts.append((clock.monotonic(), budget, answer_after))
+            calls.append(asyncio.create_task(call(budget, answer_after)))
+            await clock.sleep(rng.uniform(0, 5))
+        ended = await asyncio.gather(*calls)
+        for n, (start, budget, answer_after) in enumerate(starts):
+            if answer_after < budget:
+                assert ended[n] == pytest.approx(-(start + answer_after)), n
+            else:
+                assert ended[n] == pytest.approx(start + budget), n
+
+
+async def test_calls_one_after_another_set_the_shared_timer_once(
+    make_gateway, clock, monkeypatch
+) -> None:
+    """What makes it cheaper: a timer per attempt, set and cancelled at each answer, was a
+    tenth of the gateway's own cost per request (benchmarks/gateway_overhead.py)."""
+    set_for: list[float] = []
+    call_later = clock.call_later
+
+    def counting(seconds: float, callback):
+        set_for.append(seconds)
+        return call_later(seconds, callback)
+
+    monkeypatch.setattr(clock, "call_later", counting)
+    gw = make_gateway(handler=lambda request: httpx.Response(200, json={}))
+    for _ in range(5):
+        await gw.request("GET", "/repos/o/r/pulls", total_timeout=30.0)
+        clock.advance(1.0)
+    assert len(set_for) == 1, set_for
+    # a shorter budget that starts while a longer one runs moves the timer to its own end
+    hang = make_gateway(handler=hanging(clock, []), account="github:other")
+    longer = asyncio.create_task(hang.request("GET", "/slow", total_timeout=60.0))
+    await clock.sleep(1.0)
+    started = clock.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        await hang.request("GET", "/slow", total_timeout=2.0)
+    assert clock.monotonic() - started == pytest.approx(2.0)
+    with pytest.raises(DeadlineExceeded):
+        await longer
+    assert clock.monotonic() - started == pytest.approx(59.0)
+
+
+def test_the_shared_timer_is_set_again_on_a_new_event_loop() -> None:
+    """A gateway used by one asyncio.run, then another (a CLI command's, a test's): the timer
+    the first loop held never rings once that loop is gone, so the second sets its own."""
+    clock = SystemClock()
+    watch = Watch(clock)
+
+    async def bounded(budget: float, answer_after: float) -> str:
+        async def answer() -> str:
+            await asyncio.sleep(answer_after)
+            return "answered"
+
+        try:
+            return await Deadline.start(clock, budget, watch).bound(answer, TimeoutError)
+        except TimeoutError:
+            return "cut off"
+
+    assert asyncio.run(bounded(0.05, 0)) == "answered"  # its timer, due in 50 ms, is left
+    started = time.monotonic()
+    assert asyncio.run(bounded(0.2, 10)) == "cut off"
+    assert time.monotonic() - started < 5  # at its own deadline (loose: a loaded machine)

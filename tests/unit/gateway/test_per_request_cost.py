@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import zen_tui.gateway.gateway as gateway_module
+import zen_tui.gateway.transport as transport_module
 
 from .conftest import BASE, GatewayFactory
 
@@ -69,3 +70,26 @@ async def test_the_resolved_urls_kept_are_bounded_and_stay_right(
     seen.clear()
     answer = await gw.request("GET", "/old")  # resolved again: still straight to the move
     assert (answer.url, seen) == (f"{BASE}/new", [f"{BASE}/new"])
+
+
+async def test_header_names_are_read_once_each_and_the_ones_kept_are_bounded(
+    make_gateway: GatewayFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer's field names are decoded and lowered once per name, not per answer; a
+    server sending ever new names fills the memory of them only up to MAX_FIELD_NAMES, and
+    its figures are read right all the same, whatever the case of their names."""
+    monkeypatch.setattr(transport_module, "_FIELD_NAMES", {})
+    monkeypatch.setattr(transport_module, "MAX_FIELD_NAMES", 4)
+    sent = iter(range(1000))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        n = next(sent)
+        headers = {f"X-Noise-{n}": "1", "X-RateLimit-Remaining": str(4000 - n)}
+        headers |= {"X-RateLimit-Limit": "5000", "x-ratelimit-reset": "1700003600"}
+        return httpx.Response(200, json={}, headers=headers)
+
+    gw = make_gateway(handler=answer)
+    for n in range(6):
+        await gw.request("GET", "/repos/o/r/pulls")
+        assert gw.health().buckets["core"].remaining == 4000 - n
+    assert len(transport_module._FIELD_NAMES) == 4
