@@ -35,6 +35,7 @@ from zen_tui.services.base import (
     Read,
     Response,
     Sleeper,
+    TooLong,
     checked,
     gone_message,
     merge_cache,
@@ -43,6 +44,7 @@ from zen_tui.services.base import (
     priority,
     refused,
     says_missing,
+    within,
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import zw_keys, zw_marker
@@ -903,21 +905,17 @@ class _Pages:
         )
 
 
-class TooLong(ValueError):
-    """A message longer than Slack takes (TEXT_MAX): refused before it is sent."""
-
-
 def postable(text: str) -> str:
     """`text` as chat.postMessage sends it, or TooLong saying by how much to shorten it: the
     count is of what is sent (Slack's escaping of &, <, >, a link, the hidden marker), so
     what was typed may be a little shorter than the limit and still too long."""
-    if len(text) > TEXT_MAX:
-        raise TooLong(
-            f"message too long for Slack: {len(text):,} characters as sent (with the "
-            f"escaping, link and hidden marker zen-tui adds), at most {TEXT_MAX:,}; shorten "
-            f"it by {len(text) - TEXT_MAX:,} (Slack would cut the rest off)"
-        )
-    return text
+    return within(
+        text,
+        TEXT_MAX,
+        "message too long for Slack",
+        "with the escaping, link and hidden marker zen-tui adds",
+        " (Slack would cut the rest off)",
+    )
 
 
 def share_text(action: Action) -> str:
