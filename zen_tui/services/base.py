@@ -271,24 +271,6 @@ def param(action: Action, *names: str) -> str:
 _REFUSAL_LABELS = {401: "not allowed", 403: "not allowed", 404: "not found", 410: "gone"}
 
 
-class TooLong(ValueError):
-    """Text longer than a service takes (a Slack message, a GitHub issue's body): refused
-    before it is sent, saying by how much to shorten it."""
-
-
-def within(text: str, limit: int, what: str, adds: str = "", after: str = "") -> str:
-    """`text`, or TooLong: "`what`: N characters as sent (`adds`), at most `limit`; shorten
-    it by M`after`". The count is of what goes out (code points, as the services count), so
-    `adds` says what zen-tui put in besides what was typed (a hidden marker, escaping)."""
-    if len(text) > limit:
-        added = f" ({adds})" if adds else ""
-        raise TooLong(
-            f"{what}: {len(text):,} characters as sent{added}, at most {limit:,}; "
-            f"shorten it by {len(text) - limit:,}{after}"
-        )
-    return text
-
-
 def refused(err: ApiError) -> ActionResult:
     """A final 4xx on a write: the server said no, resending will not help. Labelled by what
     it means (a 404 is `not found`, not a conflict); 409/422 and the rest are conflicts."""

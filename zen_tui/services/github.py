@@ -20,6 +20,9 @@ from zen_tui.gateway.errors import (
     QueryRefused,
     Unavailable,
 )
+from zen_tui.lengths import GITHUB_BODY_MAX as BODY_MAX
+from zen_tui.lengths import GITHUB_TITLE_MAX as TITLE_MAX
+from zen_tui.lengths import within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -57,7 +60,6 @@ from zen_tui.services.base import (
     query_refused,
     refused,
     says_missing,
-    within,
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.github_graphql import (
@@ -95,11 +97,7 @@ _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 # A merge method -> the repository's field saying it is allowed (full-repository), in order.
 _MERGE_FIELDS = {"merge": "merge_commit", "squash": "squash_merge", "rebase": "rebase_merge"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
-# What GitHub takes (its 422 Validation Failed otherwise, as clients report it: "body is too
-# long (maximum is 65536 characters)" for an issue, "Body is too long ..." for a comment,
-# "title is too long (maximum is 256 characters)"): refused before sending, counted as sent.
-BODY_MAX = 65_536
-TITLE_MAX = 256
+# What GitHub takes (lengths.py) is counted as sent: the hidden marker is part of a body.
 _MARKER_ADDED = "with the hidden marker zen-tui adds"
 PER_PAGE = 100
 LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)

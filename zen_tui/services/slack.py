@@ -12,6 +12,7 @@ from msgspec.structs import replace
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
 from zen_tui.gateway.profiles import slack_method_scope
+from zen_tui.lengths import TooLong, within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -35,7 +36,6 @@ from zen_tui.services.base import (
     Read,
     Response,
     Sleeper,
-    TooLong,
     checked,
     gone_message,
     merge_cache,
@@ -44,7 +44,6 @@ from zen_tui.services.base import (
     priority,
     refused,
     says_missing,
-    within,
 )
 from zen_tui.services.fields import Reader
 from zen_tui.services.markers import zw_keys, zw_marker
