@@ -111,7 +111,7 @@ def test_an_issue_title_github_would_refuse_is_refused_before_queueing() -> None
     """GitHub takes a title of at most 256 characters (422 past it); a Jira summary is not
     held to GitHub's limit."""
     params = {"repo": "a/b", "title": "t" * 257}
-    with pytest.raises(InvalidAction, match="title too long for GitHub: 257 .* shorten it by 1"):
+    with pytest.raises(InvalidAction, match=r"title too long for GitHub: 257 .* shorten it by 1"):
         validate(Action("create_issue", "sl:C01:1.2", "gh", params), "github")
     validate(Action("comment", "jr:OPS-1", "jr", {"body": "x" * 70_000}), "jira")
 
