@@ -149,7 +149,7 @@ def validate(action: Proposed, service: str) -> None:
             f"use one of: {', '.join(kinds_for(service))}"
         )
     _check_key(action, service)  # after the kind: the key's shape depends on it (create)
-    _check_params(action, kind)
+    _check_params(action, kind, service)
 
 
 def _check_key(action: Proposed, service: str) -> None:
@@ -170,7 +170,7 @@ def _check_key(action: Proposed, service: str) -> None:
         )
 
 
-def _check_params(action: Proposed, kind: Kind) -> None:
+def _check_params(action: Proposed, kind: Kind, service: str) -> None:
     p = action.params
     unknown = sorted(set(p) - set(kind.names()))
     if unknown:
@@ -188,15 +188,17 @@ def _check_params(action: Proposed, kind: Kind) -> None:
                 f"{name}={p[name]!r} is not valid for {action.kind}; use one of: "
                 f"{', '.join(allowed)}"
             )
-    _check_values(action)
+    _check_values(action, service)
 
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 
 
-def _check_values(action: Proposed) -> None:
+def _check_values(action: Proposed, service: str) -> None:
     """Values whose shape is known before the server sees them."""
     p = action.params
+    if service == "github" and action.kind in ("comment", "create_issue") and not p.get("review"):
+        _check_lengths(p)
     if action.kind == "edit" and not p:
         raise InvalidAction(
             "edit needs at least one of summary=, priority=, labels=, duedate=, fields= "
@@ -221,3 +223,16 @@ def _check_values(action: Proposed) -> None:
             ok = False
         if not ok:
             raise InvalidAction('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')
+
+
+def _check_lengths(p: dict[str, str]) -> None:
+    """An issue's title, an issue's or a comment's body longer than GitHub takes (422):
+    refused before it is queued. The client counts again as sent, with the hidden marker it
+    adds (services/github.py); a review's body is not known to have GitHub's limit."""
+    from zen_tui.lengths import GITHUB_BODY_MAX, GITHUB_TITLE_MAX, TooLong, within
+
+    try:
+        within(p.get("title", ""), GITHUB_TITLE_MAX, "title too long for GitHub")
+        within(p.get("body", ""), GITHUB_BODY_MAX, "body too long for GitHub")
+    except TooLong as err:
+        raise InvalidAction(str(err)) from None

@@ -274,3 +274,24 @@ async def test_a_cut_off_answer_is_verified_not_resent(sim, settings) -> None:
     assert len(thread_replies(sim, message)) == 1
     posts = [m for m in sim.counters()["mutation_log"] if m["kind"] == "message"]
     assert len(posts) == 2  # the reply and the share, once each
+
+
+async def test_an_issue_body_github_would_refuse_fails_before_sending(sim, settings) -> None:
+    """GitHub takes an issue body of at most 65,536 characters (422 past it): one longer,
+    counted with the hidden marker zen-tui adds, is refused before the POST, the outbox
+    entry failed saying by how much to shorten it; the reply after it is never sent."""
+    engine = engine_for(settings)
+    message, target, _ = await loaded(engine)
+    github = sim.world.services["github"]
+    before = len(github.state.items)
+    steps = crosslink.issue_from_message(message, target, "long", "x" * 70_000)
+    ids = await engine.submit_chain(steps)
+    create, reply = (engine.store.outbox_get(i) for i in ids)
+    await engine.stop()
+
+    assert create is not None and create.state == ActionState.FAILED
+    reason = create.reason or ""
+    assert "issue body too long for GitHub: 70,0" in reason, reason
+    assert "at most 65,536; shorten it by 4,5" in reason and "hidden marker" in reason
+    assert reply is not None and reply.state != ActionState.DONE
+    assert len(github.state.items) == before and not thread_replies(sim, message)

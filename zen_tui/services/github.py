@@ -20,6 +20,9 @@ from zen_tui.gateway.errors import (
     QueryRefused,
     Unavailable,
 )
+from zen_tui.lengths import GITHUB_BODY_MAX as BODY_MAX
+from zen_tui.lengths import GITHUB_TITLE_MAX as TITLE_MAX
+from zen_tui.lengths import within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -94,6 +97,8 @@ _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 # A merge method -> the repository's field saying it is allowed (full-repository), in order.
 _MERGE_FIELDS = {"merge": "merge_commit", "squash": "squash_merge", "rebase": "rebase_merge"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
+# What GitHub takes (lengths.py) is counted as sent: the hidden marker is part of a body.
+_MARKER_ADDED = "with the hidden marker zen-tui adds"
 PER_PAGE = 100
 LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)
 ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to 100 PRs
@@ -703,7 +708,7 @@ class GitHubClient(BaseClient):
         try:
             owner, repo, number = split_key(self.key_of(action.item_id))
             return await self._write(action, idempotency_key, f"/repos/{owner}/{repo}", number)
-        except ValueError as err:  # a malformed key or a missing parameter: final
+        except ValueError as err:  # a malformed key, a missing parameter, too long: final
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiGone as err:
             raise gone_message(err, f"GitHub {err.endpoint}") from None
@@ -731,6 +736,7 @@ class GitHubClient(BaseClient):
             await self._send("POST", f"{base}/pulls/{number}/reviews", payload, key, verify)
         elif kind == "comment":
             body = f"{p.get('body', '')}\n\n{html_marker(key)}".strip()
+            within(body, BODY_MAX, "comment too long for GitHub", _MARKER_ADDED)
             await self._send(
                 "POST", f"{base}/issues/{number}/comments", {"body": body}, key, verify
             )
@@ -782,14 +788,15 @@ class GitHubClient(BaseClient):
         for; what was created is recorded (resolved) for the steps chained after it."""
         try:
             base = _repo_base(param(action, "repo"))
+            text = f"{action.params.get('body', '')}\n\n{html_marker(key)}".strip()
             payload = {
-                "title": param(action, "title"),
-                "body": f"{action.params.get('body', '')}\n\n{html_marker(key)}".strip(),
+                "title": within(param(action, "title"), TITLE_MAX, "title too long for GitHub"),
+                "body": within(text, BODY_MAX, "issue body too long for GitHub", _MARKER_ADDED),
             }
             resp = await self._send(
                 "POST", f"{base}/issues", payload, key, self.verifier(action, key)
             )
-        except ValueError as err:  # a missing parameter or a malformed repo: final
+        except ValueError as err:  # a missing parameter, a malformed repo, too long: final
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiGone as err:
             raise gone_message(err, f"GitHub {err.endpoint}") from None

@@ -12,6 +12,7 @@ from msgspec.structs import replace
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
 from zen_tui.gateway.profiles import slack_method_scope
+from zen_tui.lengths import TooLong, within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -903,21 +904,17 @@ class _Pages:
         )
 
 
-class TooLong(ValueError):
-    """A message longer than Slack takes (TEXT_MAX): refused before it is sent."""
-
-
 def postable(text: str) -> str:
     """`text` as chat.postMessage sends it, or TooLong saying by how much to shorten it: the
     count is of what is sent (Slack's escaping of &, <, >, a link, the hidden marker), so
     what was typed may be a little shorter than the limit and still too long."""
-    if len(text) > TEXT_MAX:
-        raise TooLong(
-            f"message too long for Slack: {len(text):,} characters as sent (with the "
-            f"escaping, link and hidden marker zen-tui adds), at most {TEXT_MAX:,}; shorten "
-            f"it by {len(text) - TEXT_MAX:,} (Slack would cut the rest off)"
-        )
-    return text
+    return within(
+        text,
+        TEXT_MAX,
+        "message too long for Slack",
+        "with the escaping, link and hidden marker zen-tui adds",
+        " (Slack would cut the rest off)",
+    )
 
 
 def share_text(action: Action) -> str:

@@ -60,6 +60,10 @@ BAD = [
     (["create", "jr:OPS", "summary=x", "issuetype=Task", "fields=[1]"], "JSON object"),
     (["create", "jr:OPS", "summary=x", "issuetype=Task", f"fields={DEEP}"], "JSON object"),
     (["create", "gh:acme/api", "summary=x", "issuetype=Task"], "github items do not take create"),
+    (
+        ["comment", "gh:acme/api#1", "body=" + "é" * 70_000],  # characters, not bytes
+        "body too long for GitHub: 70,000 characters as sent, at most 65,536; shorten it by 4,464",
+    ),
 ]
 
 
@@ -90,6 +94,8 @@ GOOD = [
     ("jira", Action("comment", "jr:OPS_2-9", "jr", {"body": "hi"})),
     ("jira", create_action("jr", "OPS", "Bug", "crash", "text", {"labels": ["x"]})),
     ("jira", Action("create", "jr:OPS", "jr", {"summary": "s", "issuetype": "Task"})),
+    ("github", Action("comment", "gh:a/b#3", "gh", {"body": "é" * 65_536})),
+    ("github", Action("create_issue", "sl:C01:1.2", "gh", {"repo": "a/b", "title": "t" * 256})),
     ("slack", Action("reply", "sl:C024BE91L:1700000000.000100", "sl", {"text": "ok"})),
     ("slack", Action("react", "sl:C01:1.2", "sl", {"reaction": "eyes"})),
     ("slack", Action("unreact", "sl:C01:1.2", "sl", {"name": "eyes"})),
@@ -99,6 +105,15 @@ GOOD = [
 @pytest.mark.parametrize(("service", "action"), GOOD)
 def test_well_formed_actions_pass(service: str, action: Action) -> None:
     validate(action, service)
+
+
+def test_an_issue_title_github_would_refuse_is_refused_before_queueing() -> None:
+    """GitHub takes a title of at most 256 characters (422 past it); a Jira summary is not
+    held to GitHub's limit."""
+    params = {"repo": "a/b", "title": "t" * 257}
+    with pytest.raises(InvalidAction, match=r"title too long for GitHub: 257 .* shorten it by 1"):
+        validate(Action("create_issue", "sl:C01:1.2", "gh", params), "github")
+    validate(Action("comment", "jr:OPS-1", "jr", {"body": "x" * 70_000}), "jira")
 
 
 def test_empty_required_value_is_missing() -> None:

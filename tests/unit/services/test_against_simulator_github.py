@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.simulator.github_helpers import open_pr, pr_item
@@ -172,6 +174,53 @@ async def test_an_assignee_github_silently_ignores_is_a_failure(sim, sim_client)
     done = await gh.apply(assign, idempotency_key="sim-as2")
     assert done.ok, done.message
     assert colleague in issue.assignees
+
+
+async def test_text_past_githubs_limits_is_refused_before_sending(sim, sim_client) -> None:
+    """GitHub refuses (422) an issue or comment body past 65,536 characters and an issue
+    title past 256. Counted as sent (the hidden marker added, characters not bytes): refused
+    saying by how much to shorten it, nothing sent; text that fits goes."""
+    github = sim.world.services["github"]
+    gh = sim_client("github")
+    issue = next(i for i in github.state.items if not i.is_pr and i.state == "open")
+    item_id = f"github:{issue.repo.full_name}#{issue.number}"
+    sent: list[str] = []
+    real = gh.gateway.request
+
+    async def spy(method: str, path: str, **kwargs: Any) -> Any:
+        sent.append(f"{method} {path}")
+        return await real(method, path, **kwargs)
+
+    gh.gateway.request = spy
+    repo = issue.repo.full_name
+    refusals = [
+        (
+            Action("comment", item_id, "github", {"body": "é" * 65_520}),
+            "comment too long for GitHub: 65,545",
+        ),
+        (
+            Action("create_issue", "slack:C1/1.2", "github", {"repo": repo, "title": "t" * 257}),
+            "title too long for GitHub: 257 characters as sent, at most 256; shorten it by 1",
+        ),
+        (
+            Action(
+                "create_issue",
+                "slack:C1/1.2",
+                "github",
+                {"repo": repo, "title": "t", "body": "é" * 65_520},
+            ),
+            "issue body too long for GitHub: 65,545 characters as sent (with the hidden marker",
+        ),
+    ]
+    for n, (action, says) in enumerate(refusals):
+        result = await gh.apply(action, idempotency_key=f"long-{n}")
+        assert not result.ok and result.conflict, result
+        assert says in result.message and "Validation Failed" not in result.message, result
+    assert not [s for s in sent if s.startswith("POST")], sent
+    comments = len(issue.comments)
+    fits = Action("comment", item_id, "github", {"body": "é" * 65_000})
+    assert (await gh.apply(fits, idempotency_key="long-fits")).ok
+    assert len(issue.comments) == comments + 1
 
 
 async def test_issues_turned_off_is_the_repositorys_refusal_not_a_retired_api(

@@ -140,6 +140,20 @@ TOO_LONG = {
     "code": "invalid",
 }
 PAST_THE_CAP = f"Only the first {SEARCH_CAP} search results are available"
+# What GitHub takes in an issue or comment (its validation errors, as clients report them:
+# PyGithub#1906, renovatebot/renovate#2032, jmikedupont2/ai-ticket#51, DavyJonesLocker/
+# party_foul#122): a body of at most 65,536 characters, a title of at most 256; longer is 422
+# Validation Failed naming the field. An issue's errors say `custom`, a comment's
+# `unprocessable` on the field `data`, each in its own words (the comment's capitalised).
+BODY_MAX = 65_536
+TITLE_MAX = 256
+
+
+def too_long(resource: str, field_name: str, code: str, message: str) -> ApiError:
+    error = {"resource": resource, "code": code, "field": field_name, "message": message}
+    return ApiError(422, "Validation Failed", [error])
+
+
 # A GitHub App's user-to-server token starts ghu_ (GitHub changelog 2021-03-31, token formats).
 APP_USER_PREFIX = "ghu_"
 FINE_GRAINED_PREFIX = "github_pat_"
@@ -1070,10 +1084,51 @@ class GitHubSim(ServiceSim):
         title = body.get("title")
         if not isinstance(title, str) or not title.strip():
             raise invalid("Issue", "title")
-        item = self.state.new_item(repo, ME, title, body.get("body") or "", is_pr=False)
+        text = body.get("body") or ""
+        if len(title) > TITLE_MAX:
+            raise too_long(
+                "Issue", "title", "custom", f"title is too long (maximum is {TITLE_MAX} characters)"
+            )
+        if len(text) > BODY_MAX:
+            raise too_long(
+                "Issue", "body", "custom", f"body is too long (maximum is {BODY_MAX} characters)"
+            )
+        assignees, labels = self._create_extras(body)
+        item = self.state.new_item(repo, ME, title, text, is_pr=False)
+        # Labels that do not exist yet are made (grey, no description), as adding one does.
+        self.state.add_labels(item, labels)
+        self.state.set_assignees(item, assignees, adding=True)
         self._mutated("issue_opened", item, body=item.body)
         self._emit("issues", self.render.issue_event(item, "opened"))
         return Reply(self.render.issue(item), status=201)
+
+    def _create_extras(self, body: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """A new issue's assignees (`assignees`, or the deprecated `assignee`) and labels
+        (names, or `{"name": ...}`). GitHub's REST reference: only a user with push access
+        sets them, silently dropped otherwise (the simulated user has push access to every
+        repository); a login that cannot be assigned is 422 `invalid` naming it, the whole
+        issue refused (microsoft/vscode-pull-request-github#1868: "Value notauser cannot be
+        set for field assignees")."""
+        logins = body.get("assignees")
+        if logins is None:
+            logins = [body["assignee"]] if body.get("assignee") else []
+        if not isinstance(logins, list) or not all(isinstance(u, str) for u in logins):
+            raise invalid("Issue", "assignees", "invalid")
+        for login in logins:
+            if login not in self.state.users or login in self.state.deleted_users:
+                error = {
+                    "value": login,
+                    "resource": "Issue",
+                    "field": "assignees",
+                    "code": "invalid",
+                }
+                raise ApiError(422, "Validation Failed", [error])
+        names = body.get("labels") or []
+        if isinstance(names, list):
+            names = [n.get("name") if isinstance(n, dict) else n for n in names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise invalid("Issue", "labels", "invalid")
+        return logins, names
 
     def get_issue(self, ctx: Ctx) -> Reply:
         return Reply(self.render.issue(self._item(ctx)))
@@ -1156,6 +1211,9 @@ class GitHubSim(ServiceSim):
         text = obj(ctx.body).get("body")
         if not isinstance(text, str) or not text.strip():
             raise invalid("IssueComment", "body")
+        if len(text) > BODY_MAX:
+            why = f"Body is too long (maximum is {BODY_MAX} characters)"
+            raise too_long("IssueComment", "data", "unprocessable", why)
         # The token's user writes it, as on GitHub (another login's comment is that person's).
         comment: Comment = self.state.add_comment(item, ctx.user, text)
         self._mutated("comment", item, body=text, comment_id=comment.id, user=ctx.user)
