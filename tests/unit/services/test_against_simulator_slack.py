@@ -182,6 +182,15 @@ async def test_typed_text_is_sent_escaped_and_reads_back_as_typed(sim, sim_clien
     assert typed.replace(f"<@{me}>", f"@{name}") in [text for _, text in detail.comments]
 
 
+def _replies(sim: Any, message: Any, *texts: str) -> list[Any]:
+    """Replies posted in `message`'s thread by one of its channel's members (not me)."""
+    svc = sim.world.services["slack"]
+    with sim.world.lock:
+        chan = svc.channels[message.channel_id]
+        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
+        return [svc.post(chan, author, text, message.ts) for text in texts]
+
+
 async def test_a_reaction_on_a_thread_reply_is_verified_on_that_reply(sim, sim_client) -> None:
     """A reply (a mention in a thread, found by the Mentions search) is reacted to by its own
     ts; conversations.replies answers with its thread, the parent first: the check reads the
@@ -189,10 +198,9 @@ async def test_a_reaction_on_a_thread_reply_is_verified_on_that_reply(sim, sim_c
     slack = sim_client("slack")
     message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
     svc = sim.world.services["slack"]
+    (reply,) = _replies(sim, message, "a reply")
+    chan = svc.channels[message.channel_id]
     with sim.world.lock:
-        chan = svc.channels[message.channel_id]
-        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
-        reply = svc.post(chan, author, "a reply", message.ts)
         svc._react(chan, chan.messages[message.ts], svc.me.id, "eyes")  # the parent's, mine
     reply_id = message.id.removesuffix(message.ts) + reply.ts
 
@@ -245,11 +253,8 @@ async def test_a_deleted_thread_reply_is_gone_while_its_thread_stays(sim, sim_cl
     slack = sim_client("slack")
     message = (await slack.fetch_section(section("slack", "#dev"))).items[0]
     svc = sim.world.services["slack"]
-    with sim.world.lock:
-        chan = svc.channels[message.channel_id]
-        author = next(iter(sorted(chan.members - {svc.me.id, svc.bot.id})))
-        kept = svc.post(chan, author, "a reply that stays", message.ts)
-        gone = svc.post(chan, author, "a reply deleted", message.ts)
+    kept, gone = _replies(sim, message, "a reply that stays", "a reply deleted")
+    chan = svc.channels[message.channel_id]
     replies = {
         m.ts: replace(
             message, id=message.id.removesuffix(message.ts) + m.ts, ts=m.ts, thread_ts=message.ts

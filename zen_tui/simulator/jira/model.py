@@ -337,22 +337,18 @@ class Renderer:
     def screen_field(self, field_id: str) -> dict[str, Any]:
         """A transition screen's field (FieldMetadata): the resolution, with its values, or
         the due date, a date typed in (no allowedValues, as Jira leaves them out then)."""
-        if field_id == "duedate":
-            return {
-                "required": True,
-                "schema": {"type": "date", "system": "duedate"},
-                "name": "Due date",
-                "key": field_id,
-                "hasDefaultValue": False,
-                "operations": ["set"],
-            }
-        return {
+        common = {
             "required": True,
-            "schema": {"type": "resolution", "system": "resolution"},
-            "name": "Resolution",
             "key": field_id,
             "hasDefaultValue": False,
             "operations": ["set"],
+        }
+        if field_id == "duedate":
+            return {**common, "schema": {"type": "date", "system": "duedate"}, "name": "Due date"}
+        return {
+            **common,
+            "schema": {"type": "resolution", "system": "resolution"},
+            "name": "Resolution",
             "allowedValues": [self.resolution(r) for r in RESOLUTIONS],
         }
 
