@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from zen_tui.models import ActionState
+from zen_tui.models import ActionState, format_age
 from zen_tui.store.outbox import (
     CANCELLED_UNTOLD,
     HOLDS_LATER,
@@ -129,7 +129,10 @@ def _line(
 ) -> str:
     reason = f": {why}" if why else ""
     tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
-    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {int(now - updated)}s ago)"
+    # 14m, 3h, 2d: as the badges and `zen-tui health` say ages (not saver.age_text, which
+    # loads leases: a listing does not); a clock a little behind reads 0s
+    age = format_age(max(0.0, now - updated))
+    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {age} ago)"
     # cleaned as one line: a newline in a server's message cannot start a forged entry
     return clean(head) + clean(reason)
 
