@@ -211,6 +211,13 @@ def test_act_against_a_hang_answers_at_its_deadline_and_verifies_later(
     assert time.monotonic() - started < 3.0
     out = capsys.readouterr().out
     assert "no answer within 1 s; will verify before resending" in out, out
+    # in the state `zen-tui outbox` lists it in (it said `pending`, the outbox `unknown`)
+    from zen_tui.commands import outbox
+
+    outbox.run(argparse.Namespace(outbox_command=None, json=False), settings)
+    [listed] = capsys.readouterr().out.splitlines()
+    assert listed.split()[1] == "unknown", listed
+    assert out.startswith("unknown add_label on ") and "(kept in the outbox)" in out, out
 
     sim.clear_faults()
     from zen_tui.commands import sync

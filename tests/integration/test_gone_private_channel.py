@@ -205,3 +205,33 @@ async def overlapping_refreshes(
     await vw.clock.sleep(rng.choice([0.0, 0.5, 5.0]))  # the held answer comes in later still
     gate.released.set()
     await held
+
+
+async def test_a_section_of_left_channels_only_says_why_it_is_empty_not_cached(
+    tmp_path: Path,
+) -> None:
+    """Seen end to end: after the user left #dev, its section showed `0 · cached 5s`, as if
+    rows were kept. Slack's `not_in_channel` is an answer about the channel, as of now: the
+    section is live with no rows and says which channel and why (the empty list shows it);
+    a section that still has a channel it can read keeps its rows from it."""
+    vw = world(tmp_path)
+    dev = SectionConfig("messages", "#dev", "slack", channels=("#dev",))
+    vw.settings = replace(vw.settings, sections=[*vw.settings.sections, dev])
+    first = vw.engine()
+    try:
+        await first.sync_once()
+        assert first.store.load_section(section_of(first, "#dev"))[0], "#dev has messages"
+        vw.set("slack", left_channels="dev")
+        await vw.clock.sleep(86400)  # past every cached listing
+        await first.sync_once()
+        snapshot = first.snapshot(section_of(first, "#dev"))
+        assert snapshot is not None and snapshot.items == ()
+        fresh = snapshot.freshness
+        assert fresh.state is FreshnessState.LIVE and fresh.badge() == "live", fresh
+        reason = fresh.reason or ""
+        assert reason.startswith("#dev: conversations.history: not_in_channel"), reason
+        assert "join the channel in Slack first" in reason, reason
+        both = first.snapshot(section_of(first, "dev and leads"))  # #leads is still readable
+        assert both is not None and both.items
+    finally:
+        await first.stop()

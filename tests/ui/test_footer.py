@@ -111,6 +111,25 @@ async def test_help_and_quit_are_painted_at_80_columns() -> None:
         assert len(keys) > 4 and all(k.region.right <= 80 for k in keys)
 
 
+WELCOME_KEYS = ["? Help", "q Quit", "i Set up a config", "l Log in", "d Run the demo", "h Health"]
+
+
+@pytest.mark.parametrize(("width", "shown"), [(80, 6), (60, 4), (20, 2)])
+async def test_the_welcome_screen_leaves_keys_out_whole_never_cut(width: int, shown: int) -> None:
+    """At 80 columns Textual's own footer cut a key (`h Heal▏^p Palette`); the welcome
+    screen's footer leaves out what does not fit whole, `?` and `q` first and always there."""
+    async with make_app(FakeBackend(sections=())).run_test(size=(width, 24)) as pilot:
+        await until_quiet(pilot)
+        app = pilot.app
+        assert type(app.screen).__name__ == "WelcomeScreen"
+        keys = lambda: list(app.screen.query("FooterKey"))  # noqa: E731  whichever footer
+        await eventually(lambda: all(k.region.width for k in keys()), "the footer's keys")
+        bottom = " ".join(bottom_line(app).split())
+        assert [k for k in map(drawn, keys()) if k not in bottom] == [], bottom  # none cut
+        assert [drawn(k) for k in keys()] == WELCOME_KEYS[:shown]
+        assert bottom.startswith(" ".join(WELCOME_KEYS[:shown]))  # then a scrollbar, if any
+
+
 async def test_a_remapped_key_shows_under_its_new_key() -> None:
     app = make_app(FakeBackend(), keymap={"approve": "A"})
     async with app.run_test(size=(160, 30)) as pilot:

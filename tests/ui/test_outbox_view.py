@@ -117,7 +117,7 @@ def last_note(app: ZenApp) -> str:
 async def test_the_ages_move_on_while_the_view_is_open(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`30s ago` reads `90s ago` a minute later, with no outbox event meanwhile."""
+    """`30s ago` reads `1m ago` a minute later, with no outbox event meanwhile."""
     import zen_tui.ui.screens.outbox as view
 
     monkeypatch.setattr(view, "AGE_TICK", 0.02)

@@ -1,8 +1,9 @@
 """`zen-tui act KIND ITEM_ID [KEY=VALUE ...]`: queue a triage action in the outbox and try to
 send it now (with anything queued before it, in order).
 
-Exit status: 0 applied, 3 pending (offline, breaker open, rate limited, or outcome unknown:
-the next `zen-tui sync` or the dashboard sends/verifies it), 1 failed (reason printed),
+Exit status: 0 applied, 3 pending (offline, breaker open, rate limited), or unknown (sent,
+no clear answer: said `unknown`, as `zen-tui outbox` lists it): the next `zen-tui sync` or
+the dashboard sends/verifies it; 1 failed (reason printed),
 2 bad input (unknown account, malformed item id, a kind the service does not take, a
 missing, unknown or invalid parameter; checked before anything is queued).
 
@@ -239,7 +240,9 @@ async def _act(settings: Settings, action: Action) -> int:
     if entry.state is ActionState.FAILED:
         print(f"failed {action.kind} on {action.item_id}{reason}", file=sys.stderr)
         return 1
-    print(f"pending {action.kind} on {action.item_id}{reason} (kept in the outbox)")
+    from zen_tui.store.outbox_words import kept, what
+
+    print(kept(entry, what(entry), reason))  # in the state `zen-tui outbox` lists it in
     return PENDING
 
 

@@ -19,6 +19,7 @@ from zen_tui.actions import InvalidAction, NotApplicable, validate
 from zen_tui.commands.act import PENDING, send_within_deadline
 from zen_tui.config import Settings
 from zen_tui.models import ActionState, Item, Message, Service, url_of
+from zen_tui.store.outbox_words import kept
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.wiring import build
 
@@ -134,6 +135,6 @@ def _report(entries: list[OutboxEntry]) -> int:
             print(f"failed {action.kind} from {action.item_id}{reason}", file=sys.stderr)
             worst = 1
         else:
-            print(f"pending {action.kind} from {action.item_id}{reason} (kept in the outbox)")
+            print(kept(entry, f"{action.kind} from {action.item_id}", reason))
             worst = worst or PENDING
     return worst

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from zen_tui.sync.session_rows import RowStores
 
 HELP = "print the items of one pane"
+TITLE_CELLS = 70  # a title's most cells in the text output (cut with `…`)
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -153,6 +154,7 @@ def item_json(item: Item) -> dict[str, Any]:
 
 
 def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
+    from zen_tui.cells import cut, pad
     from zen_tui.models import Message, item_label
     from zen_tui.text_safety import clean
 
@@ -170,4 +172,7 @@ def write_text(out: TextIO, pane: str, shown: list[Shown], now: float) -> None:
             # title cannot start a line that reads as another item (stdout's own cleaning
             # keeps newlines, as it cannot tell them from the ones written here).
             label, state = clean(item_label(item, now)), clean(item_state(item))
-            out.write(f"  {label:<{width}} {state:<12} {clean(item.title)[:70]}\n")
+            # padded and cut in terminal cells: a CJK character takes two (by characters, a
+            # Chinese title or channel name pushed the columns after it out of line)
+            said = cut(clean(item.title), TITLE_CELLS)
+            out.write(f"  {pad(label, width)} {pad(state, 12)} {said}\n")

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from zen_tui.models import ActionState
+from zen_tui.models import ActionState, format_age
 from zen_tui.store.outbox import (
     CANCELLED_UNTOLD,
     HOLDS_LATER,
@@ -64,6 +64,20 @@ def what(entry: OutboxEntry | CancelEnded) -> str:
     return f"{entry.action.kind} on {entry.action.item_id}"
 
 
+def state_word(entry: OutboxEntry) -> str:
+    """The state an entry not done is listed in (`pending`, `sending`, `unknown`, `failed`):
+    `act` answers with the same word, so an entry it sent without a clear answer is not
+    called pending there and unknown here."""
+    return str(entry.state)
+
+
+def kept(entry: OutboxEntry, did: str, reason: str) -> str:
+    """How `act` answers for an entry it leaves in the outbox, in its listed state: e.g.
+    `unknown add_label on ...: no answer ... (kept in the outbox)`; `did` is what the
+    entry is said of, as `what` says it (`act` across services says `from`, not `on`)."""
+    return f"{state_word(entry)} {did}{reason} (kept in the outbox)"
+
+
 def listed(store: OutboxMixin) -> list[OutboxEntry]:
     """The entries not done (done ones are pruned in time), in the order they were queued."""
     return store.outbox_by_state(*NOT_DONE)
@@ -93,7 +107,7 @@ def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
             why = CHECKED
         elif asked == "cannot_tell" and why != CANCELLED_UNTOLD:  # its check failed so
             why = f"{CANCELLED_UNTOLD} ({why or 'no reason given'})"
-        found.append(_line(e, str(e.state), e.updated_at, why, now))
+        found.append(_line(e, state_word(e), e.updated_at, why, now))
     return found
 
 
@@ -115,7 +129,10 @@ def _line(
 ) -> str:
     reason = f": {why}" if why else ""
     tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
-    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {int(now - updated)}s ago)"
+    # 14m, 3h, 2d: as the badges and `zen-tui health` say ages (not saver.age_text, which
+    # loads leases: a listing does not); a clock a little behind reads 0s
+    age = format_age(max(0.0, now - updated))
+    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {age} ago)"
     # cleaned as one line: a newline in a server's message cannot start a forged entry
     return clean(head) + clean(reason)
 

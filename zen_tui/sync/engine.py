@@ -29,6 +29,7 @@ from zen_tui.gateway.errors import (
     BadResponse,
     CircuitOpen,
     GatewayError,
+    ItemGone,
     LoginReplaced,
     LoginUnreadable,
     QueryRefused,
@@ -1478,6 +1479,12 @@ class SyncEngine:
             return freshness.partial(
                 shown, at if since is None else since, result.stale_error, result.read_only
             )
+        left = result.stale_error
+        if isinstance(left, ItemGone) and not shown:
+            # Every channel it reads was left (Slack's not_in_channel): an answer as of now
+            # that nothing is there for this account, not old rows kept (`cached`); the
+            # empty list says which channel and why.
+            return freshness.live(shown, at, freshness.reason_for(left), result.read_only)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error, result.read_only)
         return freshness.live(shown, at, result.note, result.read_only)

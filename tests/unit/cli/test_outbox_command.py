@@ -68,6 +68,25 @@ def test_list_shows_entries_with_reasons(base, ids, capsys) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("age", "said"),
+    [
+        (0, "0s ago"),
+        (59, "59s ago"),
+        (891, "14m ago"),
+        (3 * 3600 + 5, "3h ago"),
+        (2 * 86400, "2d ago"),
+    ],
+)
+def test_list_says_ages_as_people_read_them(base, ids, tmp_path, age, said) -> None:
+    """As `zen-tui health` says a record's age (`saved 1h ago`), not `891s ago`."""
+    with Store.open(paths.store_path(tmp_path / "data")) as store:
+        entries = outbox_words.listed(store)
+    for entry in entries:
+        [line] = outbox_words.lines([entry], now=entry.updated_at + age)
+        assert f" attempt, {said})" in line or f" attempts, {said})" in line, line
+
+
 def test_retry_by_prefix_queues_again(base, ids, tmp_path, capsys) -> None:
     code, out, _ = cli(capsys, *base, "outbox", "retry", ids["failed2"][:12])
     assert code == 0 and out.startswith("queued again: add_label on gh:a/b#2")

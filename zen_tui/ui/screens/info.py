@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from zen_tui.text_safety import clean
 from zen_tui.ui.screens.dialog import Dialog
+from zen_tui.ui.widgets.key_footer import KeyFooter
 
 DEMO_RESULT = "demo"  # ZenApp's return value when the user asks for the demo
 INIT_RESULT = "init"  # ... and for `zen-tui init` (run in the terminal once the UI is closed)
@@ -140,7 +141,7 @@ class WelcomeScreen(Screen[None]):
         with Vertical() as box:
             box.border_title = "zen-tui · log in or run the demo"
             yield Static(Text.from_markup(WELCOME))
-        yield Footer()
+        yield KeyFooter()  # a key that does not fit is left out whole (Footer cut `h Heal`)
 
     def action_demo(self) -> None:
         self.app.exit(DEMO_RESULT)

@@ -19,7 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-FIRST = ("help", "leave")  # actions (`?`, `q`) shown before all others, on every screen
+# actions (`?`, `q`) shown before all others, on every screen (the welcome screen's `q`
+# quits outright: there is no dashboard to leave)
+FIRST = ("help", "leave", "app.quit")
 Shown = tuple[Binding, bool, str]  # binding, enabled, tooltip
 
 
