@@ -228,3 +228,23 @@ async def test_a_dialogs_footer_shows_a_remapped_key_under_its_new_key() -> None
         await pilot.press("ctrl+g")
         await until_quiet(pilot)
         assert not isinstance(app.screen, InputModal)
+
+
+@pytest.mark.parametrize(("key", "screen"), [("O", "OutboxScreen"), ("h", "HealthScreen")])
+async def test_the_outbox_and_health_screens_leave_keys_out_whole_never_cut(
+    key: str, screen: str
+) -> None:
+    """At 80 columns Textual's own footer cut the outbox view's keys (`h Healt▏^p Palette`):
+    these screens have the dashboard's footer, which leaves out what does not fit whole."""
+    backend = FakeBackend()
+    async with make_app(backend).run_test(size=(80, 24)) as pilot:
+        backend.go_live()
+        await until_quiet(pilot)
+        await pilot.press(key)
+        app = pilot.app
+        await eventually(lambda: type(app.screen).__name__ == screen, screen)
+        keys = lambda: list(app.screen.query("FooterKey"))  # noqa: E731  whichever footer
+        await eventually(lambda: keys() and all(k.region.width for k in keys()), "its keys")
+        bottom = " ".join(bottom_line(app).split())
+        assert [k for k in map(drawn, keys()) if k not in bottom] == [], bottom  # none cut
+        assert all(k.region.right <= 80 for k in keys())

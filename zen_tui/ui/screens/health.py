@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 
 from zen_tui.text_safety import clean
 from zen_tui.timefmt import local_time
@@ -26,6 +26,7 @@ from zen_tui.ui.signals import (
     signal_css,
     signal_styles,
 )
+from zen_tui.ui.widgets.key_footer import KeyFooter
 
 
 def _ms(value: float | None) -> str:
@@ -86,7 +87,7 @@ class HealthScreen(Screen[None]):
             errors = Static(id="errors")
             errors.border_title = "Recent errors"
             yield errors
-        yield Footer()
+        yield KeyFooter()  # a key that does not fit is left out whole (Footer cut one)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

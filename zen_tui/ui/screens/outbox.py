@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from zen_tui.store.outbox_words import EMPTY, Said, Where, lines, what
 from zen_tui.store.rows import OutboxEntry, StoreError
 from zen_tui.ui.safe import plain, show
+from zen_tui.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from zen_tui.ui.app import ZenApp
@@ -53,7 +54,7 @@ class OutboxScreen(Screen[None]):
         entries.border_title = empty.border_title = TITLE  # the same box, empty or not
         yield entries
         yield empty
-        yield Footer()
+        yield KeyFooter()  # a key that does not fit is left out whole (Footer cut `h Healt`)
 
     def on_mount(self) -> None:
         self.update_view()
