@@ -14,6 +14,7 @@ import pytest
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
 from zen_tui.logs import shutdown_logging
+from zen_tui.models import PullRequest
 
 ONE_GITHUB = '[[accounts]]\nname = "gh"\nservice = "github"\n'
 
@@ -75,3 +76,15 @@ def headless_env(tmp_path: Path, *, default_folders: bool = False) -> dict[str, 
     config = tmp_path / "config.toml"
     config.write_text(HEADLESS_CONFIG, encoding="utf-8")
     return env | {"ZEN_TUI_CONFIG": str(config), "ZEN_TUI_DATA_DIR": str(tmp_path / "data")}
+
+
+def gh_pr(key: str, **fields: object) -> PullRequest:
+    """A pull request of the `gh` account (HEADLESS_CONFIG's and ONE_GITHUB's), as the store
+    keeps it; `fields` over plain defaults."""
+    plain: dict[str, object] = {
+        "title": "t",
+        "url": "https://github.com/x",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    given = plain | fields
+    return PullRequest(id=f"gh:{key}", account="gh", service="github", key=key, **given)  # type: ignore[arg-type]

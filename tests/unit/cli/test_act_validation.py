@@ -12,7 +12,7 @@ from zen_tui.cli import main
 from zen_tui.models import Action
 from zen_tui.store import Store
 
-from .conftest import cli_args
+from .conftest import cli_args, gh_pr
 
 CONFIG = """
 [[accounts]]
@@ -122,18 +122,10 @@ def test_empty_required_value_is_missing() -> None:
 
 
 def test_every_action_the_dashboard_builds_passes_the_same_rules() -> None:
-    from zen_tui.models import Issue, Message, PullRequest
+    from zen_tui.models import Issue, Message
     from zen_tui.ui import triage  # pure module: no Textual import
 
-    pr = PullRequest(
-        id="gh:acme/api#7",
-        account="gh",
-        service="github",
-        key="acme/api#7",
-        title="t",
-        url="u",
-        updated_at="2026-01-01T00:00:00Z",
-    )
+    pr = gh_pr("acme/api#7", url="u")
     issue = Issue(
         id="jr:OPS-7",
         account="jr",

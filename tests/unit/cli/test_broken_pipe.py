@@ -11,6 +11,8 @@ from zen_tui.config import load_settings, section_infos
 from zen_tui.models import PullRequest
 from zen_tui.store import Store
 
+from .conftest import gh_pr
+
 CONFIG = """
 [[accounts]]
 name = "gh"
@@ -53,13 +55,5 @@ def test_reader_closing_early_is_quiet(tmp_path: Path) -> None:
 
 
 def _pr(n: int) -> PullRequest:
-    key = f"acme/api#{n + 1}"
-    return PullRequest(
-        id=f"gh:{key}",
-        account="gh",
-        service="github",
-        key=key,
-        title=f"change number {n} " + "x" * 60,
-        url=f"https://x/{n}",
-        updated_at="2026-01-01T00:00:00Z",
-    )
+    title = f"change number {n} " + "x" * 60
+    return gh_pr(f"acme/api#{n + 1}", title=title, url=f"https://x/{n}")

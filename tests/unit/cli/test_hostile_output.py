@@ -18,6 +18,8 @@ from zen_tui.cli import main
 from zen_tui.models import Action, ActionState, Issue, Message, PullRequest
 from zen_tui.store import Store
 
+from .conftest import gh_pr
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HOSTILE = " | ".join(ALL)
 CONFIG = """\
@@ -177,15 +179,7 @@ def test_list_prints_one_line_per_item(tmp_path: Path, capsys) -> None:
     (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")
     store = Store.open(paths.store_path(tmp_path / "data"))
     try:
-        pr = PullRequest(
-            id="gh:o/r#1",
-            account="gh",
-            service="github",
-            key="o/r#1",
-            title=forged,
-            url="https://github.com/x",
-            updated_at="2026-01-01T00:00Z",
-        )
+        pr = gh_pr("o/r#1", title=forged, updated_at="2026-01-01T00:00Z")
         store.save_section("prs:0:gh", [pr], time.time())
         store.set_section_reason("prs:0:gh", "server error\n== Fake [gh] live")
     finally:

@@ -14,7 +14,7 @@ from zen_tui.cli import main
 from zen_tui.models import PullRequest
 from zen_tui.store import Store
 
-from .conftest import HEADLESS_CONFIG, cli_args
+from .conftest import HEADLESS_CONFIG, cli_args, gh_pr
 
 TITLE_CELLS = 70  # list_items.TITLE_CELLS, as documented
 
@@ -27,17 +27,7 @@ TITLES = [
 
 
 def pr(n: int, title: str, state: str) -> PullRequest:
-    key = f"o/r#{n}"
-    return PullRequest(
-        id=f"gh:{key}",
-        account="gh",
-        service="github",
-        key=key,
-        title=title,
-        url="https://github.com/x",
-        updated_at="2026-01-01T00:00Z",
-        state=state,
-    )
+    return gh_pr(f"o/r#{n}", title=title, updated_at="2026-01-01T00:00Z", state=state)
 
 
 def test_columns_line_up_in_cells_with_cjk_titles(tmp_path: Path, capsys) -> None:

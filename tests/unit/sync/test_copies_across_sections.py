@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.fakes.settings import engine_settings
 from tests.unit.sync.test_engine import FakeClient, FakeGateway, Result
 from zen_tui.gateway.clock import FakeClock
@@ -25,6 +27,12 @@ MINE = SectionInfo("prs:0:gh", "prs", "Mine", "gh", "github", "author:@me")
 INBOX = SectionInfo("inbox:0:gh", "inbox", "GitHub notifications", "gh", "github", "notifications")
 COMMON = {"account": "gh", "service": "github", "url": "u"}
 OLD, NEW = "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"
+
+
+def on_o_r(kind: type[Issue] | type[PullRequest], number: int, **fields: Any) -> Any:
+    """Issue or pull request `number` of o/r, as the GitHub client hands it."""
+    key = f"o/r#{number}"
+    return kind(id=f"gh:{key}", key=key, repo="o/r", number=number, **COMMON, **fields)
 
 
 class ByQuery(FakeClient):
@@ -53,55 +61,18 @@ def wired(
 
 
 async def test_a_newer_thread_does_not_overwrite_the_issue_or_pr_another_section_shows():
-    issue = Issue(
-        id="gh:o/r#1",
-        key="o/r#1",
-        title="t",
-        updated_at=OLD,
-        status="open",
-        assignee="me",
-        labels=("bug",),
-        repo="o/r",
-        number=1,
-        **COMMON,
+    issue = on_o_r(
+        Issue, 1, title="t", updated_at=OLD, status="open", assignee="me", labels=("bug",)
     )
-    pr = PullRequest(
-        id="gh:o/r#2",
-        key="o/r#2",
-        title="p",
-        updated_at=OLD,
-        state="merged",
-        author="me",
-        labels=("wip",),
-        repo="o/r",
-        number=2,
-        **COMMON,
+    pr = on_o_r(
+        PullRequest, 2, title="p", updated_at=OLD, state="merged", author="me", labels=("wip",)
     )
     # The threads, as the GitHub client hands them (test_inbox_sim: summaries=True): a newer
     # version, with what a thread knows.
-    thread_issue = Issue(
-        id="gh:o/r#1",
-        key="o/r#1",
-        title="t",
-        updated_at=NEW,
-        status="unread",
-        thread_id="7",
-        unread=True,
-        repo="o/r",
-        number=1,
-        **COMMON,
+    thread_issue = on_o_r(
+        Issue, 1, title="t", updated_at=NEW, status="unread", thread_id="7", unread=True
     )
-    thread_pr = PullRequest(
-        id="gh:o/r#2",
-        key="o/r#2",
-        title="p",
-        updated_at=NEW,
-        thread_id="8",
-        unread=True,
-        repo="o/r",
-        number=2,
-        **COMMON,
-    )
+    thread_pr = on_o_r(PullRequest, 2, title="p", updated_at=NEW, thread_id="8", unread=True)
     client = ByQuery(service="github")
     client.by_query = {
         ASSIGNED.query: [Result([issue], 10.0)],
@@ -131,10 +102,8 @@ async def test_a_row_from_another_section_does_not_make_a_section_younger():
     Before, the store's age moved to 500: `zen-tui list` said `local 1m` for a listing
     GitHub had refused for half an hour."""
     every = SectionInfo("prs:1:gh", "prs", "All PRs", "gh", "github", "repo:o/r")
-    pr = PullRequest(id="gh:o/r#2", key="o/r#2", title="p", updated_at=OLD, author="me", **COMMON)
-    newer = PullRequest(
-        id="gh:o/r#2", key="o/r#2", title="q", updated_at=NEW, author="me", **COMMON
-    )
+    pr = on_o_r(PullRequest, 2, title="p", updated_at=OLD, author="me")
+    newer = on_o_r(PullRequest, 2, title="q", updated_at=NEW, author="me")
     refused = QueryRefused(service="github", account="gh", status=422, message="no such repo")
     client = ByQuery(service="github")
     client.by_query = {
