@@ -318,6 +318,11 @@ async def offset_pages(
     return found[:most]
 
 
+# Pages a tail read (tail_pages) reads at most: 1,000 of the changelog's 100 entries are more
+# changes than an issue gathers; more means a list that never ends.
+TAIL_PAGES_MAX = 1_000
+
+
 async def tail_pages(
     fetch: Callable[[dict[str, int]], Awaitable[Any]], r: Reader, name: str, *, size: int, most: int
 ) -> list[Any]:
@@ -352,15 +357,18 @@ async def _pages_from(
     size: int,
     most: int,
 ) -> list[Any]:
-    """`kept` and every entry from `start` on to the last page, the last `most` of them."""
+    """`kept` and every entry from `start` on to the last page, the last `most` of them.
+    Read to the end, so bounded by TAIL_PAGES_MAX: a server that never marks a page last
+    (one ignoring startAt, say) fails the read saying so rather than keep it going."""
     tail = deque(kept, maxlen=most)
-    while True:
+    for _ in range(TAIL_PAGES_MAX):
         body = r.root(await fetch({"startAt": start, "maxResults": size}))
         page = r.arr(body, name)
         tail.extend(page)
         start += len(page)
         if not page or _last_page(r, body, start):
             return list(tail)
+    raise r.fail(f"the pages of '{name}' never end: {TAIL_PAGES_MAX} read, none marked last")
 
 
 def _last_page(r: Reader, body: dict[str, Any], read: int) -> bool:

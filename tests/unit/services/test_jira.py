@@ -753,6 +753,21 @@ async def test_the_changelog_read_is_its_newest_entries(jira, router, total, sta
     assert asked == starts
 
 
+async def test_a_changelog_whose_pages_never_end_fails_saying_so(jira, router, monkeypatch) -> None:
+    """A server that ignores startAt and never marks a page last (the same page, isLast
+    false, for ever) kept the history's tail read going: it stops at its bound, saying why."""
+    from zen_tui.services import jira_parse
+
+    monkeypatch.setattr(jira_parse, "TAIL_PAGES_MAX", 5)
+    page = {"startAt": 0, "isLast": False, "values": [history(0), history(1)]}
+    route = router.get(f"{API}/issue/AB-7/changelog").mock(
+        return_value=httpx.Response(200, json=page)
+    )
+    with pytest.raises(BadResponse, match="pages of 'values' never end: 5 read"):
+        await jira.editing.history("AB-7", limit=3)
+    assert route.call_count == 6  # the first page, then the bound's five
+
+
 async def test_createmeta_pages_end_at_their_total_and_a_pagebean_at_its_is_last(
     jira, router
 ) -> None:
