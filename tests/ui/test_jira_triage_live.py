@@ -398,3 +398,37 @@ async def test_bulk_move_stops_saying_loading_once_the_statuses_are_offered(
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, PickerModal), "the picker to close")
         assert "loading the transitions" not in status_line(app)
+
+
+async def test_bulk_move_of_a_mixed_selection_offers_what_each_issue_offers(
+    stack: DemoStack,
+) -> None:
+    """Issues of several workflows and statuses: the picker offers what each issue's own
+    transitions reach (as when each was asked on its own), read by a bulk lookup per status
+    the rows show rather than a request per issue."""
+    from zen_tui.simulator.jira.model import STATUSES
+    from zen_tui.ui.screens.jira_flows import Reach
+
+    async with on_jira_section(stack) as (app, pilot, items):
+        jira = sim_issues(stack)
+        chosen = [row for row in items.rows if row.service == "jira"]
+        assert len({jira[i.key].status for i in chosen}) >= 3, "a mixed selection"
+        assert len({jira[i.key].project for i in chosen}) >= 2, "several workflows"
+        reach: dict[str, list[Item]] = {}
+        for item in chosen:
+            for t in jira[item.key].transitions(screenless=True):
+                reach.setdefault(STATUSES[t.to][0], []).append(item)
+        ordered = dict(sorted(reach.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+        expected = [Reach(ordered, chosen).label(s) for s in ordered]
+        items.selected = {i.id for i in chosen}
+        stack.sim.reset_counters()
+        await pilot.press("t")
+        picker = await modal(app, PickerModal)
+        assert picker.prompt == f"Move {len(chosen)} issues to"
+        assert picker.choices == expected
+        lookups = sum(
+            r["count"]
+            for r in stack.sim.counters()["requests"]
+            if r["endpoint"].endswith("/bulk/issues/transition")
+        )
+        assert lookups == len({i.status for i in chosen if isinstance(i, Issue)})

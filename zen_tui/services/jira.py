@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, tzinfo
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ from zen_tui.text_safety import clean
 if TYPE_CHECKING:
     # Creating, editing and bulk-moving issues load when the user first does one: polling
     # never needs them (0.4 MiB of the dashboard's resident memory).
+    from zen_tui.services.jira_bulk import Moves
     from zen_tui.services.jira_create import JiraCreate
     from zen_tui.services.jira_edit import JiraEdit
 
@@ -76,6 +77,7 @@ EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 # Transitions with their screens' fields: what a transition must set (resolution, ...)
 _SCREENS = {"expand": "transitions.fields"}
+_UNAVAILABLE = {"includeUnavailableTransitions": "true"}
 
 
 class JiraClient(BaseClient):
@@ -345,18 +347,31 @@ class JiraClient(BaseClient):
         self, key: str
     ) -> list[tuple[tuple[str, str, str], tuple[ScreenField, ...]]]:
         """Each transition available now with the fields its screen requires (one read)."""
+        r, listed = await self._transitions(key, _SCREENS)
+        return [(_move(r, t), screen_fields(r, t)) for t in listed]
+
+    async def unconditional_moves(self, key: str) -> list[tuple[str, str, str]] | None:
+        """The transitions needing no field the issue has now, when none of its workflow's
+        transitions from where it is has a condition (each issue in its status and workflow
+        then has the same); None when one has (open to some issues there, not to others).
+        One read, the transitions failing a condition included (Jira hides them otherwise)."""
+        r, listed = await self._transitions(key, {**_SCREENS, **_UNAVAILABLE})
+        if any(
+            r.opt_bool(t, "isConditional") or r.opt_bool(t, "isAvailable") is False for t in listed
+        ):
+            return None
+        return [_move(r, t) for t in listed if not screen_fields(r, t)]
+
+    async def _transitions(self, key: str, params: dict[str, str]) -> tuple[Reader, list[Any]]:
         resp = await self.gateway.request(
             "GET",
             f"{API}/issue/{key}/transitions",
             endpoint=f"{API}/issue/{{key}}/transitions",
-            params=_SCREENS,
+            params=params,
             priority=priority(True),  # read for an own action: someone is waiting on it
         )
         r = self.r.at(f"{API}/issue/{{key}}/transitions")
-        return [
-            ((str(r.opt_scalar(t, "id")), r.text(t, "name"), _name(r, t)), screen_fields(r, t))
-            for t in r.arr(r.root(resp.json()), "transitions")
-        ]
+        return r, r.arr(r.root(resp.json()), "transitions")
 
     def remember_target(self, idempotency_key: str, move: tuple[str, str, str]) -> None:
         """The status a transition (id, name, target) leads to, so verify() can tell whether
@@ -511,12 +526,15 @@ class JiraClient(BaseClient):
         r = self.r.at(f"{API}/issue/{{key}}")
         return r.opt_obj(r.root(resp.json()), "fields") or {}
 
-    async def available_moves(self, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
-        """Issue key -> its transitions (id, name, target status) now, in one bulk lookup
-        (or one per project where the bulk API is missing): what a bulk move can offer."""
+    async def available_moves(
+        self, keys: list[str], statuses: Mapping[str, str] | None = None
+    ) -> Moves:
+        """Each issue's transitions (id, name, target status) now, what a bulk move can
+        offer: one bulk lookup per status in `statuses` (each issue's as last seen), or each
+        issue's own where the lookup is refused (BulkTransitions.available)."""
         from zen_tui.services.jira_bulk import BulkTransitions
 
-        return await BulkTransitions.for_keys(self, keys).available()
+        return await BulkTransitions.for_keys(self, keys, statuses).available()
 
     async def bulk_apply(
         self, actions: list[Action], keys: list[str], progress: Callable[[int, int], None]
@@ -595,6 +613,11 @@ def _same_resolution(r: Reader, current: dict[str, Any] | None, asked: dict[str,
         shown = (r.opt_text(current, "name") or "") if current else ""
         return shown.casefold() == str(asked["name"]).strip().casefold()
     return True
+
+
+def _move(r: Reader, transition: Any) -> tuple[str, str, str]:
+    """A transition as (id, name, target status name)."""
+    return str(r.opt_scalar(transition, "id")), r.text(transition, "name"), _name(r, transition)
 
 
 def _name(r: Reader, obj: dict[str, Any], key: str = "to") -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from zen_tui.gateway.answer import JSON
@@ -19,9 +19,29 @@ if TYPE_CHECKING:
     from zen_tui.services.jira import JiraClient
 
 API = "/rest/api/3"
-MAX_PER_CALL = 1000
+MAX_PER_CALL = 1000  # issues a bulk lookup or move takes (Atlassian's description of both)
+# The lookup's answers that leave the issues' own transitions to tell: missing (404, 405,
+# 501), or refused without the global bulk change permission (403).
+LOOKUP_REFUSED = (403, 404, 405, 501)
 FINAL = {"COMPLETE", "FAILED", "CANCELLED", "DEAD"}
 POLL_FIRST, POLL_MAX, POLL_LIMIT = 0.5, 8.0, 600.0  # seconds
+
+
+class Moves(NamedTuple):
+    """Issue key -> its transitions (id, name, target status); `note`, why they were read
+    one issue at a time ("" when the bulk lookup answered)."""
+
+    by_key: dict[str, list[tuple[str, str, str]]]
+    note: str = ""
+
+
+def _slow_note(err: ApiError) -> str:
+    why = (
+        "refused (no global 'Make bulk changes' permission?)"
+        if err.status == 403
+        else f"not on this site (HTTP {err.status})"
+    )
+    return f"Jira's bulk transitions lookup {why}: each issue's transitions were read on its own"
 
 
 class BulkTransitions:
@@ -41,25 +61,64 @@ class BulkTransitions:
         # issue's own may be more. Such issues' keys; and the actions (indexes) whose move is
         # not in their common list, left by run() for the caller to send one by one.
         self.partial: set[str] = set()
+        self.filtered: list[tuple[list[str], list[tuple[str, str, str]]]] = []  # their groups
         self.one_by_one: list[int] = []
+        self.statuses: dict[str, str] = {}  # issue key -> status as last seen (for_keys)
         self._submitted = False  # a bulk POST was taken
 
     @classmethod
-    def for_keys(cls, client: JiraClient, issue_keys: list[str]) -> BulkTransitions:
-        """For the lookup only (available()): no actions to run."""
+    def for_keys(
+        cls, client: JiraClient, issue_keys: list[str], statuses: Mapping[str, str] | None = None
+    ) -> BulkTransitions:
+        """For the lookup only (available()): no actions to run; `statuses`, each issue's
+        status as last seen (the lookup is asked per status: see available())."""
         found = cls(client, [], [])
         found.issue_keys = list(issue_keys)
+        found.statuses = dict(statuses or {})
         return found
 
-    async def available(self) -> dict[str, list[tuple[str, str, str]]]:
-        """Issue key -> the transitions (id, name, target status) it offers now (needing no
-        field, as a bulk move sets none): an issue whose workflow's common list may leave
-        some of its own out is asked on its own."""
-        found = await self._available()
-        for key in sorted(self.partial):
-            screens = await self.client.screened_transitions(key)
-            found[key] = [move for move, fields in screens if not fields]
-        return found
+    async def available(self) -> Moves:
+        """Each issue's transitions now needing no field (as a bulk move sets none).
+
+        Jira's lookup lists per workflow only the transitions common to all the issues asked
+        in it, so issues in different statuses would share only what every status offers:
+        it is asked once per status (issues in one status and workflow have the same
+        transitions, but for conditions), and a workflow's entry saying some were left out
+        is checked on one of its issues (unconditional_moves) before standing for all of
+        them; failing that, its issues are asked one by one, as where the lookup is refused.
+        """
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        try:
+            for keys in self._by_status():
+                await self._available_bulk(keys, found)
+        except ApiError as err:
+            if err.status not in LOOKUP_REFUSED:
+                raise
+            return Moves({k: await self._own(k) for k in self.issue_keys}, _slow_note(err))
+        for members, common in self.filtered:
+            if not await self._stands_for_all(members[0], common):
+                for key in members:
+                    found[key] = await self._own(key)
+        return Moves(found)
+
+    def _by_status(self) -> list[list[str]]:
+        groups: dict[str, list[str]] = {}
+        for key in self.issue_keys:
+            groups.setdefault(self.statuses.get(key, ""), []).append(key)
+        return list(groups.values())
+
+    async def _stands_for_all(self, key: str, common: list[tuple[str, str, str]]) -> bool:
+        """Whether a filtered entry's common list is each of its issues' own: one of them has
+        exactly that (none needing no field left out) and no transition with a condition.
+        An empty list is never taken: an issue moved since its status was seen may be in it."""
+        if not common:
+            return False
+        own = await self.client.unconditional_moves(key)
+        return own is not None and {m[0] for m in own} == {m[0] for m in common}
+
+    async def _own(self, key: str) -> list[tuple[str, str, str]]:
+        """One issue's own transitions needing no field (one read)."""
+        return [move for move, fields in await self.client.screened_transitions(key) if not fields]
 
     async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
         """Each action's result, but for those left in one_by_one (for the caller to send one
@@ -96,14 +155,14 @@ class BulkTransitions:
         return [r or ActionResult(ok=False) for r in results]
 
     async def _available(self) -> dict[str, list[tuple[str, str, str]]]:
+        found: dict[str, list[tuple[str, str, str]]] = {}
         try:
-            return await self._available_bulk()
+            await self._available_bulk(self.issue_keys, found)
         except ApiError as err:
-            # missing (404, 405, 501), or refused without the global bulk change permission
-            # (403): the issues' own transitions tell the same
-            if err.status not in (403, 404, 405, 501):
+            if err.status not in LOOKUP_REFUSED:
                 raise
-        return await self._available_per_project()
+            return await self._available_per_project()
+        return found
 
     async def _available_per_project(self) -> dict[str, list[tuple[str, str, str]]]:
         """Without the bulk lookup: one issue per project stands for its project.
@@ -120,14 +179,14 @@ class BulkTransitions:
             found[key] = sample[project]
         return found
 
-    async def _available_bulk(self) -> dict[str, list[tuple[str, str, str]]]:
-        """Issue key -> its transitions, from GET /bulk/issues/transition (1,000 issues a
-        call, each call's answer paged by cursor)."""
-        found: dict[str, list[tuple[str, str, str]]] = {}
-        wanted = sorted(set(self.issue_keys))
+    async def _available_bulk(
+        self, keys: list[str], found: dict[str, list[tuple[str, str, str]]]
+    ) -> None:
+        """Add the issues' transitions to `found`, from GET /bulk/issues/transition (at most
+        1,000 issues a call, Jira's documented limit; each call's answer paged by cursor)."""
+        wanted = sorted(set(keys))
         for start in range(0, len(wanted), MAX_PER_CALL):
             await self._lookup(wanted[start : start + MAX_PER_CALL], found)
-        return found
 
     async def _lookup(self, chunk: list[str], found: dict[str, list[tuple[str, str, str]]]) -> None:
         """Every page of one call: Jira delivers 50 workflows a page; an answer's
@@ -165,8 +224,7 @@ class BulkTransitions:
         for group in r.arr(body, "availableTransitions"):
             members = [str(key) for key in r.opt_arr(group, "issues")]
             # without the flag, as good as filtered: moving one by one is never wrong
-            if len(set(members)) > 1 and r.opt_bool(group, "isTransitionsFiltered") is not False:
-                self.partial.update(members)
+            filtered = r.opt_bool(group, "isTransitionsFiltered") is not False
             moves = [
                 (
                     str(r.opt_scalar(t, "transitionId")),
@@ -175,6 +233,9 @@ class BulkTransitions:
                 )
                 for t in r.opt_arr(group, "transitions")
             ]
+            if len(set(members)) > 1 and filtered:
+                self.partial.update(members)
+                self.filtered.append((members, moves))
             for key in members:
                 found[key] = moves
                 keys.add(key)

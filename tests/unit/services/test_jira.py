@@ -479,7 +479,7 @@ async def test_bulk_lookup_follows_the_cursor_to_the_last_page(jira, router) -> 
     listing = router.get(f"{API}/bulk/issues/transition").mock(
         side_effect=[httpx.Response(200, json=page) for page in pages]
     )
-    moves = await jira.available_moves(["C-3", "C-1", "C-2"])
+    moves = (await jira.available_moves(["C-3", "C-1", "C-2"])).by_key
     assert {k: [m[1] for m in v] for k, v in moves.items()} == {
         "C-1": ["Done"],
         "C-2": ["Done"],
@@ -794,3 +794,92 @@ async def test_createmeta_pages_end_at_their_total_and_a_pagebean_at_its_is_last
     )
     assert await jira.creating.projects() == [("OPS", "Ops"), ("WEB", "Web")]
     assert [a["startAt"] for a in asked] == ["0", "1"]
+
+
+def transition(tid: str, name: str, to: str, **flags: object) -> dict:
+    """One transition of GET .../transitions (IssueTransition), as Jira lists it."""
+    base = {"isAvailable": True, "isConditional": False, "hasScreen": False}
+    return {"id": tid, "name": name, "to": {"name": to}, **base, **flags}
+
+
+@pytest.mark.parametrize(
+    ("own", "one_by_one"),
+    [
+        ([transition("31", "Done", "Done")], False),  # the entry's list is each issue's own
+        ([transition("31", "Done", "Done", isConditional=True)], True),  # a condition
+        ([transition("31", "Done", "Done"), transition("41", "Back", "Open")], True),  # more
+        ([transition("31", "Done", "Done"), transition("9", "Hide", "X", isAvailable=False)], True),
+    ],
+)
+async def test_a_filtered_entry_of_one_status_is_checked_on_one_of_its_issues(
+    jira, router, own, one_by_one
+) -> None:
+    """Asked per status, a workflow's entry saying some transitions were left out stands for
+    all its issues when one of them has exactly its list and nothing with a condition (so the
+    others, in the same status and workflow, have the same); else each is asked."""
+    entry = {**group(["C-1", "C-2", "C-3"]), "isTransitionsFiltered": True}
+    router.get(f"{API}/bulk/issues/transition").respond(200, json={"availableTransitions": [entry]})
+    theirs = router.get(url__regex=rf"{API}/issue/C-\d/transitions").respond(
+        200, json={"transitions": own}
+    )
+    moves = await jira.available_moves(
+        ["C-1", "C-2", "C-3"], dict.fromkeys(["C-1", "C-2", "C-3"], "Open")
+    )
+    asked = [call.request.url.path.split("/")[-2] for call in theirs.calls]
+    assert asked == (["C-1", "C-1", "C-2", "C-3"] if one_by_one else ["C-1"])
+    assert dict(theirs.calls[0].request.url.params)["includeUnavailableTransitions"] == "true"
+    done = [("31", "Done", "Done")]
+    if not one_by_one:
+        assert moves.by_key == dict.fromkeys(["C-1", "C-2", "C-3"], done)
+
+
+async def test_the_lookup_is_asked_per_status_at_most_1000_issues_a_call(jira, router) -> None:
+    """Jira's lookup lists per workflow the transitions common to all its issues asked: one
+    call per status shown (unknown: one more), each of at most 1,000 keys, its documented
+    limit. An entry of one issue, or saying nothing was left out, is taken as it is."""
+    many = [f"C-{n}" for n in range(1, 1002)]
+    shown = {**dict.fromkeys(many, "Open"), "D-1": "Done"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        keys = request.url.params["issueIdsOrKeys"].split(",")
+        entry = {**group(keys), "isTransitionsFiltered": False}
+        return httpx.Response(200, json={"availableTransitions": [entry]})
+
+    listing = router.get(f"{API}/bulk/issues/transition").mock(side_effect=answer)
+    own = router.get(url__regex=rf"{API}/issue/.+/transitions").respond(200, json={})
+    moves = await jira.available_moves([*many, "D-1", "E-1"], shown)
+    sent = [call.request.url.params["issueIdsOrKeys"].split(",") for call in listing.calls]
+    assert [len(keys) for keys in sent] == [1000, 1, 1, 1]
+    assert sorted(k for keys in sent[:2] for k in keys) == sorted(many)
+    assert sent[2:] == [["D-1"], ["E-1"]]
+    assert len(moves.by_key) == 1003 and not own.called and not moves.note
+
+
+@pytest.mark.parametrize(
+    ("status", "said"), [(403, "refused (no global 'Make bulk changes'"), (405, "HTTP 405")]
+)
+async def test_a_refused_lookup_reads_each_issue_on_its_own_and_says_so(
+    jira, router, status, said
+) -> None:
+    """Without the lookup (refused without the bulk change permission, or missing), each
+    issue's own transitions are read (one issue no longer stands for its project: in another
+    status it has others), and the picker is told why it took a read per issue."""
+    router.get(f"{API}/bulk/issues/transition").respond(
+        status, json={"errors": [{"message": "no"}]}
+    )
+    own = {
+        "C-1": [transition("11", "Start", "In Progress")],
+        "C-2": [transition("31", "Done", "Done")],
+    }
+    theirs = router.get(url__regex=rf"{API}/issue/C-\d/transitions").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={"transitions": own[request.url.path.split("/")[-2]]}
+        )
+    )
+    moves = await jira.available_moves(["C-1", "C-2"], {"C-1": "To Do", "C-2": "In Progress"})
+    assert moves.by_key == {
+        "C-1": [("11", "Start", "In Progress")],
+        "C-2": [("31", "Done", "Done")],
+    }
+    assert theirs.call_count == 2
+    assert said in moves.note and "each issue's transitions were read on its own" in moves.note

@@ -48,7 +48,7 @@ async def test_a_bulk_move_of_60_issues_reads_every_page_of_the_lookup(
     client = sim_client("jira")
     sim.reset_counters()
 
-    moves = await client.available_moves(keys)
+    moves = (await client.available_moves(keys)).by_key
     assert lookups(sim) == 4
     assert {k: {m[0] for m in v} for k, v in moves.items()} == {
         k: {t.id for t in jira.issues[k].transitions(screenless=True)} for k in keys

@@ -151,7 +151,7 @@ async def test_bulk_move_by_status_uses_each_issues_own_transition(sim_client, s
     doing = next(k for k in sorted(j) if j[k].status == "3")
     review = next(k for k in sorted(j) if j[k].status == "10001")
     todo = next(k for k in sorted(j) if j[k].status == "10000")
-    moves = await jira.available_moves([doing, review, todo])
+    moves = (await jira.available_moves([doing, review, todo])).by_key
     assert {to for _, _, to in moves[todo]} == {"In Progress"}
     assert "Done" in {to for _, _, to in moves[doing]} & {to for _, _, to in moves[review]}
 

@@ -28,6 +28,7 @@ from zen_tui.ui.screens.modals import ConfirmModal, EditorModal, InputModal, Pic
 
 if TYPE_CHECKING:
     from zen_tui.services.jira import JiraClient
+    from zen_tui.services.jira_bulk import Moves
     from zen_tui.services.jira_create import CreateField
     from zen_tui.ui.screens.dashboard import DashboardScreen
 
@@ -294,6 +295,7 @@ class Reach(msgspec.Struct, frozen=True):
 
     statuses: dict[str, list[Item]]
     items: list[Item]
+    note: str = ""  # why the transitions were read the slow way, if they were
 
     def label(self, status: str) -> str:
         can = self.statuses[status]
@@ -304,25 +306,28 @@ class Reach(msgspec.Struct, frozen=True):
 
 
 async def reach(screen: DashboardScreen, items: list[Item]) -> Reach:
-    """Each item's own transitions (one bulk lookup per account), grouped by target status."""
+    """Each item's own transitions (per account, one bulk lookup per status the rows show),
+    grouped by target status."""
     statuses: dict[str, list[Item]] = {}
     by_account: dict[str, list[Item]] = {}
+    notes: list[str] = []
     for item in items:
         by_account.setdefault(item.account, []).append(item)
     for account, group in by_account.items():
         jira = await client_for(screen, account)
-        keys = [i.key for i in group]
-        moves = await jira(partial(_moves, keys=keys))
+        shown = {i.key: i.status for i in group if isinstance(i, Issue)}
+        moves = await jira(partial(_moves, keys=[i.key for i in group], statuses=shown))
+        notes += [moves.note] if moves.note and moves.note not in notes else []
         for item in group:
-            for _, _, to in moves.get(item.key, []):
+            for _, _, to in moves.by_key.get(item.key, []):
                 if to and item not in statuses.setdefault(to, []):
                     statuses[to].append(item)
     ordered = dict(sorted(statuses.items(), key=lambda kv: (-len(kv[1]), kv[0])))
-    return Reach(ordered, items)
+    return Reach(ordered, items, "; ".join(notes))
 
 
-async def _moves(client: JiraClient, keys: list[str]) -> dict[str, list[tuple[str, str, str]]]:
-    return await client.available_moves(keys)
+async def _moves(client: JiraClient, keys: list[str], statuses: dict[str, str]) -> Moves:
+    return await client.available_moves(keys, statuses)
 
 
 async def move_by_status(
@@ -333,6 +338,8 @@ async def move_by_status(
     (the caller's "loading…" note goes, not stays under the picker)."""
     where = await reach(screen, items)
     loaded()
+    if where.note:
+        screen.say(where.note, "warning")
     if not where.statuses:
         raise NoJira("none of the selected issues has a transition available now")
     labels = [where.label(s) for s in where.statuses]
