@@ -220,7 +220,8 @@ def test_issue_link_worklog_remote_link(
     kinds = [m["kind"] for m in server.world.counters.mutation_log if m.get("key") == blocker]
     assert kinds == ["link", "worklog", "remotelink"]
     history = client.issue(blocker, expand="changelog").raw["changelog"]["histories"]
-    assert [h["items"][0]["field"] for h in history] == ["Link", "timespent", "RemoteIssueLink"]
+    # the newest first (expand=changelog: "sorted by date, starting from the most recent")
+    assert [h["items"][0]["field"] for h in history] == ["RemoteIssueLink", "timespent", "Link"]
 
 
 @pytest.mark.parametrize("use_post", [False, True])

@@ -227,6 +227,29 @@ async def test_colleague_activity_shows_in_the_changelog_not_the_mutation_log(
     assert expanded["changelog"]["total"] == len(moved[0].history)
 
 
+async def test_expand_changelog_gives_the_latest_100_histories_newest_first(
+    client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """GET issue's `expand=changelog`: "recent updates ... sorted by date, starting from the
+    most recent" (Atlassian's spec, tests/contracts/jira-cloud-platform/paths.json), the
+    latest 100 (reported; not in the spec), `total` counting all; GET .../changelog still
+    pages them all, the oldest first. It gave every history, the oldest first."""
+    key = a_key(jira)
+    issue = jira.issues[key]
+    before = len(issue.history)
+    for n in range(150):
+        jira._mutated("edit", issue, [("labels", f"l{n}", f"l{n + 1}")])
+    expanded = (await client.get(f"{V3}/issue/{key}", params={"expand": "changelog"})).json()
+    log = expanded["changelog"]
+    assert (log["startAt"], log["maxResults"], log["total"]) == (0, 100, before + 150)
+    labels = [h["items"][0]["toString"] for h in log["histories"]]
+    assert labels == [f"l{n}" for n in range(150, 50, -1)]
+    ids = [int(h["id"]) for h in log["histories"]]
+    assert ids == sorted(ids, reverse=True)
+    paged = (await client.get(f"{V3}/issue/{key}/changelog")).json()
+    assert [int(h["id"]) for h in paged["values"]] == sorted(int(h["id"]) for h in paged["values"])
+
+
 async def test_links_and_worklogs_both_sides(
     client: httpx.AsyncClient, jira: JiraSim, events: list[ChangeEvent]
 ) -> None:

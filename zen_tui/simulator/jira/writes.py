@@ -336,14 +336,22 @@ def changelog(sim: JiraSim, request: Request, body: Body) -> Response:
     return page_bean(request, start, size, len(issue.history), page)
 
 
+# `expand=changelog` on GET issue "returns a list of recent updates to an issue, sorted by
+# date, starting from the most recent" (Atlassian's spec, the operation's `expand`): newest
+# first, unlike GET .../changelog ("starting from the oldest"). How many: not in the spec;
+# reported as the most recent 100, with no way to page (pycontribs/jira#911; Atlassian's
+# JRACLOUD-67458, cited in estuary/connectors#2523), `total` counting them all.
+EXPANDED_HISTORIES = 100
+
+
 def changelog_expand(render: Any, issue: JiraIssue) -> dict[str, Any]:
-    """`expand=changelog` on GET issue: the histories, oldest first."""
-    histories = [render.history(h) for h in issue.history]
+    """`expand=changelog` on GET issue: the latest EXPANDED_HISTORIES histories, newest first."""
+    latest = issue.history[::-1][:EXPANDED_HISTORIES]
     return {
         "startAt": 0,
-        "maxResults": len(histories),
-        "total": len(histories),
-        "histories": histories,
+        "maxResults": len(latest),
+        "total": len(issue.history),
+        "histories": [render.history(h) for h in latest],
     }
 
 
