@@ -400,15 +400,18 @@ async def test_bulk_move_stops_saying_loading_once_the_statuses_are_offered(
         assert "loading the transitions" not in status_line(app)
 
 
+@pytest.mark.parametrize("bulk_change", [True, False])
 async def test_bulk_move_of_a_mixed_selection_offers_what_each_issue_offers(
-    stack: DemoStack,
+    stack: DemoStack, bulk_change: bool
 ) -> None:
     """Issues of several workflows and statuses: the picker offers what each issue's own
     transitions reach (as when each was asked on its own), read by a bulk lookup per status
-    the rows show rather than a request per issue."""
+    the rows show rather than a request per issue; without the global bulk change permission
+    (the lookup's 403), each issue is read on its own and the status line says why."""
     from zen_tui.simulator.jira.model import STATUSES
     from zen_tui.ui.screens.jira_flows import Reach
 
+    stack.sim.world.services["jira"].bulk_change = bulk_change
     async with on_jira_section(stack) as (app, pilot, items):
         jira = sim_issues(stack)
         chosen = [row for row in items.rows if row.service == "jira"]
@@ -426,9 +429,16 @@ async def test_bulk_move_of_a_mixed_selection_offers_what_each_issue_offers(
         picker = await modal(app, PickerModal)
         assert picker.prompt == f"Move {len(chosen)} issues to"
         assert picker.choices == expected
-        lookups = sum(
-            r["count"]
-            for r in stack.sim.counters()["requests"]
-            if r["endpoint"].endswith("/bulk/issues/transition")
-        )
-        assert lookups == len({i.status for i in chosen if isinstance(i, Issue)})
+        sent: dict[str, int] = {}
+        for r in stack.sim.counters()["requests"]:
+            sent[r["endpoint"]] = r["count"] + sent.get(r["endpoint"], 0)
+        lookups = sent.get("/rest/api/3/bulk/issues/transition", 0)
+        own = sent.get("/rest/api/3/issue/{key}/transitions", 0)
+        note = "bulk transitions lookup refused (no global 'Make bulk changes'"
+        under = str(app.screen_stack[-2].query_one("#status").render())  # the dashboard's
+        if bulk_change:
+            assert lookups == len({i.status for i in chosen if isinstance(i, Issue)})
+            assert own < len(chosen) and note not in under
+        else:  # refused at the first status asked
+            assert (lookups, own) == (1, len(chosen))
+            assert note in under, under
