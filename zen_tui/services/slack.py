@@ -111,6 +111,10 @@ class SlackClient(BaseClient):
         self._me: str | None = None
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
+        # A read (fetch_section, details) counts up; user id -> the read Slack refused its
+        # users.info in (user_not_found...): asked once per read, again at the next one.
+        self._reads = 0
+        self._unnamed: dict[str, int] = {}
         self._channels: dict[str, str] = {}  # channel id -> name
         self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
         self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
@@ -180,18 +184,24 @@ class SlackClient(BaseClient):
         return self._me
 
     async def user_name(self, user_id: str) -> str:
+        """The person's display name (users.info, kept for the process); their id while
+        Slack refuses it (`user_not_found`, `user_not_visible`). A refusal is kept for the
+        read under way only: a user just created is named at the next one."""
         if not user_id:
             return ""
-        if user_id not in self._names:
-            try:
-                body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
-            except ApiError:
-                self._names[user_id] = user_id  # unknown or deleted user: show the id
-            else:
-                self._names[user_id] = display_name(
-                    self.r.at("users.info"), self.r.obj(body, "user")
-                )
-        return self._names[user_id]
+        if user_id in self._names:
+            return self._names[user_id]
+        if self._unnamed.get(user_id) == self._reads:
+            return user_id
+        try:
+            body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
+        except ApiError:
+            self._unnamed[user_id] = self._reads
+            return user_id
+        self._unnamed.pop(user_id, None)
+        name = display_name(self.r.at("users.info"), self.r.obj(body, "user"))
+        self._names[user_id] = name
+        return name
 
     async def channel_ids(self, refs: list[str]) -> list[tuple[str, str]]:
         """'#dev' / 'C123' -> (id, name), names from conversations.list (project_list cache)."""
@@ -315,6 +325,7 @@ class SlackClient(BaseClient):
         channel never hides another's older news.
         """
         await self.me()
+        self._reads += 1
         refs = channel_refs(section.query)
         read = Read(interactive, revalidate)
         if refs is None:
@@ -430,6 +441,7 @@ class SlackClient(BaseClient):
         `limit` at most 15 the newest replies are on the last page)."""
         if not isinstance(item, Message):
             return ItemDetail(item_id=item.id, error="not a Slack message")
+        self._reads += 1
         thread = item.thread_ts or item.ts
         query = {"channel": item.channel_id, "ts": thread, "limit": HISTORY_CAP}
         r = self.r.at("conversations.replies")
@@ -606,6 +618,7 @@ class SlackClient(BaseClient):
         """(conversation id, label) for the share picker: channels I am in as '#name', then my
         direct messages as '@person' (conversations.list, names from users.info)."""
         r = self.r.at("conversations.list")
+        self._reads += 1
         channels: list[tuple[str, str]] = []
         direct: list[tuple[str, str]] = []
         async for ch in self._conversations("public_channel,private_channel,im"):
