@@ -340,19 +340,22 @@ class SlackClient(BaseClient):
             await self._history(channel_id, name, since, limit, read, pages)
         messages = [m for m in pages.items if isinstance(m, Message)]
         messages.sort(key=lambda m: float(m.ts), reverse=True)  # newest first across channels
-        pages.name_left(dict(channels))
         pages.items = list(messages)
         for m in messages:
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
         result = pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        left_out, left_why = pages.left_said(dict(channels))
         archived = [f"#{name}" for cid, name in channels if cid in self._archived]
-        if not archived:
-            return result
         # Why an archived channel's section may stay empty, and, rows or none, that a reply
         # or reaction there will be refused.
-        note = f"{', '.join(archived)} archived in Slack: read-only, no new messages"
-        return replace(result, note=note, read_only=note)
+        read_only = (
+            f"{', '.join(archived)} archived in Slack: read-only, no new messages"
+            if archived
+            else None
+        )
+        note = "; ".join(n for n in (left_why, read_only) if n) or None
+        return replace(result, note=note, read_only=read_only, left_out=left_out)
 
     async def _history(
         self,
@@ -850,10 +853,16 @@ class _Pages:
         self.skipped = 0
         self.left: dict[str, ItemGone] = {}  # channel id -> why it cannot be read any more
 
-    def name_left(self, names: dict[str, str]) -> None:
-        """Each left channel's reason names it: the pane says which one to fix."""
-        for channel_id, err in self.left.items():
-            err.message = f"#{names.get(channel_id, channel_id)}: {err.message}"
+    def left_said(self, names: dict[str, str]) -> tuple[str | None, str | None]:
+        """The channels left, by name (`names`: id -> name): short, for beside the badge
+        ("#dev left"), and with Slack's code and its fix, for the reason ("#dev left:
+        conversations.history: not_in_channel (join the channel in Slack first)"); None,
+        None when none was. Names are server text: shown as data, cleaned where shown."""
+        if not self.left:
+            return None, None
+        shown = {cid: f"#{names.get(cid, cid)}" for cid in self.left}
+        why = "; ".join(f"{shown[cid]} left: {err.summary()}" for cid, err in self.left.items())
+        return f"{', '.join(shown.values())} left", why
 
     def stopped(self, reason: GatewayError | None) -> bool:
         """Record why a channel's paging ended early; True when it must stop."""
@@ -901,13 +910,13 @@ class _Pages:
         self.times.note([item])
 
     def result(self, limit: int, cursor: str | None, account: str = "") -> FetchResult:
-        left = next(iter(self.left.values()), None)
+        """The pages as one answer; a channel left is no failure (see left_said)."""
         return FetchResult(
             items=self.items[:limit],
             fetched_at=self.times.oldest(),
             fetched=self.times.of(self.items[:limit]),
             cache=merge_cache(self.outcomes),
-            stale_error=self.error or self.stop or self.stale or left,
+            stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
             # a page (or a channel) failed, or paging was stopped: the rest is unread
             partial=self.error is not None or self.stop is not None,
