@@ -5,7 +5,8 @@ gateway kept the refusal) nor for the rest of the process (the client did). Each
 Slack gave is counted once as a failed call, and a read asks once per person.
 
 Against the simulator: a fault rule makes users.info answer `user_not_found`, then the
-rule is lifted, as when Slack finds the user."""
+rule is lifted, as when Slack finds the user; a channel left answers `not_in_channel` until
+the user is back in it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from zen_tui.events import EventBus
 from zen_tui.gateway import FakeClock
 from zen_tui.models import Message
 from zen_tui.services.slack_parse import is_user_id
+from zen_tui.simulator.core import settings as sim_settings
 from zen_tui.ui.health_model import HealthModel
 
 from .conftest import section, sim_gateway
@@ -78,3 +80,23 @@ async def test_a_user_slack_did_not_find_is_named_at_the_next_read(
     assert after.count == 2 * len(unnamed)  # each person asked again, and found
     assert after.errors == failed.errors  # each refusal counted once, none again
     assert client.gateway.health().errors == failed.errors
+
+
+async def test_a_channel_rejoined_is_read_at_the_next_read(
+    sim: Any, watched: tuple[Any, HealthModel]
+) -> None:
+    """`not_in_channel` was kept as #dev's history page (the listing's 30 s): a user back
+    in the channel (invited, or joined) still read it as left. The next read reads it."""
+    client, model = watched
+    dev = section("slack", "#dev", pane="messages")
+    sim_settings.apply(sim.world, {"slack": {"left_channels": "dev"}})
+    try:
+        left = await client.fetch_section(dev)
+        assert left.items == [] and left.left_out == "#dev left"
+        sim_settings.apply(sim.world, {"slack": {"left_channels": ""}})  # back in #dev
+        back = await client.fetch_section(dev)  # no revalidation: a kept refusal answers it
+    finally:
+        sim_settings.apply(sim.world, {"slack": {"left_channels": ""}})
+    assert back.items and back.left_out is None and not back.gone
+    history = model.endpoints[("slack", "GET", "conversations.history")]
+    assert history.errors == 1  # the one refusal Slack gave, counted once
