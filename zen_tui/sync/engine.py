@@ -1454,9 +1454,15 @@ class SyncEngine:
             shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
             if partial:
                 return freshness.partial(
-                    shown, at if since is None else since, result.stale_error, result.read_only
+                    shown,
+                    at if since is None else since,
+                    result.stale_error,
+                    result.read_only,
+                    result.left_out,
                 )
-            return freshness.cached(shown, at, result.stale_error, result.read_only)
+            return freshness.cached(
+                shown, at, result.stale_error, result.read_only, result.left_out
+            )
         if delta or partial:
             kept = rows.upsert_items(
                 section.id, items, at, touch=since is None, times=times, rows=True
@@ -1475,10 +1481,16 @@ class SyncEngine:
             self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(
-                shown, at if since is None else since, result.stale_error, result.read_only
+                shown,
+                at if since is None else since,
+                result.stale_error,
+                result.read_only,
+                result.left_out,
             )
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
-            return freshness.cached(shown, at, result.stale_error, result.read_only)
+            return freshness.cached(
+                shown, at, result.stale_error, result.read_only, result.left_out
+            )
         # A channel left (Slack's not_in_channel) is an answer as of now, not old rows kept:
         # live, rows or none, saying which channel and why (result.left_out, result.note).
         return freshness.live(shown, at, result.note, result.read_only, result.left_out)

@@ -132,11 +132,13 @@ def cached(
     fetched_at: float | None,
     error: BaseException | None,
     read_only: str | None = None,
+    left_out: str | None = None,
 ) -> Snapshot:
+    """The rows kept (or a part read) when the read failed, for the error's reason; what the
+    answer said of its source (`read_only`, `left_out`: a Slack channel left) is kept."""
     reason, cause = reason_for(error), cause_for(error)
-    return Snapshot(
-        tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
-    )
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only, left_out)
+    return Snapshot(tuple(items), fresh)
 
 
 PARTIAL = "partial"
@@ -147,14 +149,16 @@ def partial(
     fetched_at: float | None,
     error: BaseException | None,
     read_only: str | None = None,
+    left_out: str | None = None,
 ) -> Snapshot:
     """A listing that did not read the whole query, merged into what was shown: not live,
-    aged from when the section was last confirmed whole, and saying it is partial."""
+    aged from when the section was last confirmed whole, and saying it is partial (and, as
+    cached() does, what it said of its source)."""
     reason = reason_for(error) or "a part of the listing was not read"
     if not reason.startswith(PARTIAL):
         reason = f"{PARTIAL}: {reason}"
     cause = cause_for(error) or Cause.PAGING
-    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only, left_out)
     return Snapshot(tuple(items), fresh)
 
 
