@@ -458,6 +458,17 @@ class FakeBackend:
         fresh = Freshness(FreshnessState.LIVE, self.now, read_only=why)
         self.bus.publish(self._section_event(s, Snapshot(self.items[s.id], fresh)))
 
+    def go_left(self, title: str, left_out: str | None, why: str | None) -> None:
+        """The section titled `title` read live, with its rows, as the engine says it when one
+        of its Slack channels was left (`left_out`, "#dev left"; `why`: Slack's code and its
+        fix); None: nothing left out."""
+        from zen_tui.sync import freshness
+
+        s = next(s for s in self._sections if s.title == title)
+        self.bus.publish(
+            self._section_event(s, freshness.live(self.items[s.id], self.now, why, None, left_out))
+        )
+
     def go_degraded(self, services: Iterable[str] = ("github", "jira")) -> None:
         """Breakers open on `services`: their sections fall back to cached data with a reason."""
         down = set(services)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from msgspec.structs import replace
 
+from zen_tui.commands import list_items
 from zen_tui.config import SectionConfig
 from zen_tui.models import FreshnessState, Message
 from zen_tui.sync.engine import SyncEngine
@@ -80,7 +83,8 @@ async def test_a_left_private_channel_unknown_by_name_drops_its_stored_messages(
             assert snapshot is not None
             assert not any(getattr(i, "channel_id", "") == channel for i in snapshot.items)
             reason = snapshot.freshness.reason or ""
-            assert reason.startswith(f"{LEADS}: conversations.history: channel_not_found"), reason
+            said = f"{LEADS} left: conversations.history: channel_not_found"
+            assert reason.startswith(said), reason
         both = second.snapshot(section_of(second, "dev and leads"))
         assert both is not None and any(getattr(i, "channel", "") == "dev" for i in both.items)
     finally:
@@ -229,9 +233,46 @@ async def test_a_section_of_left_channels_only_says_why_it_is_empty_not_cached(
         fresh = snapshot.freshness
         assert fresh.state is FreshnessState.LIVE and fresh.badge() == "live", fresh
         reason = fresh.reason or ""
-        assert reason.startswith("#dev: conversations.history: not_in_channel"), reason
+        assert reason.startswith("#dev left: conversations.history: not_in_channel"), reason
         assert "join the channel in Slack first" in reason, reason
         both = first.snapshot(section_of(first, "dev and leads"))  # #leads is still readable
         assert both is not None and both.items
     finally:
         await first.stop()
+
+
+async def test_a_section_with_one_channel_left_is_live_for_the_rest_saying_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seen end to end: `dev and leads` after the user left #leads read `cached 5s` with
+    #leads' reason, as if its rows were kept from before, though #dev was read live. It is
+    live for what it read (#dev's messages), `#leads left` beside its badge and, in its
+    reason, Slack's code and what to do; `zen-tui list messages` says so from the store."""
+    vw = world(tmp_path)
+    engine = vw.engine()
+    try:
+        await engine.sync_once()
+        vw.set("slack", left_channels=LEADS[1:])
+        await vw.clock.sleep(86400)  # past every cached listing
+        await engine.sync_once()
+        both = engine.snapshot(section_of(engine, "dev and leads"))
+        assert both is not None and both.items
+        # A delivery placing a message in it (as a webhook's) says nothing of its channels
+        engine.apply_items(section_of(engine, "dev and leads"), [both.items[0]], derived=True)
+        again = engine.snapshot(section_of(engine, "dev and leads"))
+        assert again is not None and again.freshness.left_out == f"{LEADS} left"
+    finally:
+        await engine.stop()
+    assert {i.channel for i in both.items if isinstance(i, Message)} == {"dev"}
+    fresh = both.freshness
+    assert fresh.state is FreshnessState.LIVE and fresh.badge() == "live", fresh
+    assert fresh.left_out == f"{LEADS} left"
+    said = f"{LEADS} left: conversations.history: channel_not_found (check the channel name"
+    assert (fresh.reason or "").startswith(said), fresh.reason
+
+    assert list_items.run(Namespace(pane="messages", json=False, account=None), vw.settings) == 0
+    heads = [line for line in capsys.readouterr().out.splitlines() if line.startswith("==")]
+    [head] = [line for line in heads if line.startswith("== dev and leads ")]
+    assert f"(last sync: {said}" in head, head
+    [dev] = [line for line in heads if line.startswith("== #dev ")]
+    assert "last sync" not in dev, dev  # a section with nothing left out says nothing

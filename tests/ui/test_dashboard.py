@@ -989,6 +989,38 @@ async def test_a_read_only_section_says_so_with_rows_on_screen(backend: FakeBack
         assert str(pane.border_title).endswith("· live")
 
 
+async def test_a_section_with_a_channel_left_is_live_saying_which(backend: FakeBackend) -> None:
+    """A Slack section reading two channels, one of them left: its badge said `cached` with
+    the left channel's reason, as if all its rows were old. It is `live` for what it read,
+    `#…left` beside the badge (tab, title), and why in the tooltip and status line; the
+    channel's name is server text, shown as data (no markup, no escape); a live answer with
+    nothing left out clears it."""
+    hostile = "#[red]de\x1b[2Jv"
+    left, why = f"{hostile} left", f"{hostile} left: conversations.history: not_in_channel"
+    section = next(s for s in backend.sections if s.title == "#incidents")
+    async with make_app(backend).run_test(size=(160, 40)) as pilot:
+        backend.go_live()
+        pane = app_pane(pilot.app, "messages")
+        await eventually(lambda: "· live" in str(pane.border_title), "the pane to go live")
+        assert backend.items[section.id]  # rows from the channel still read
+        backend.go_left(section.title, left, why)
+        tabs = pilot.app.screen.query_one("#pane-messages .tabs")
+        await eventually(lambda: f"live · {clean(left)}" in str(tabs.render()), "the tab's badge")
+        await pilot.press("tab", "tab")
+        await focused_on(pilot.app, "messages")
+        await pilot.press("right_square_bracket")  # to the #incidents tab
+        # (the title is kept as markup: its `[` escaped, shown as typed)
+        await eventually(lambda: str(pane.border_title).endswith("␛[2Jv left"), "the title")
+        title = str(pane.border_title)
+        assert "· live · #" in title and "cached" not in title and pane.has_class("-live")
+        assert str(pane.tooltip) == clean(why)  # data: no markup, no escape
+        status = str(pilot.app.screen.query_one("#status").render())
+        assert f"Messages: live · {clean(left)} ({clean(why)})" in status, status
+        assert "\x1b" not in status + str(tabs.render()) + str(pane.border_title)
+        backend.go_left(section.title, None, None)  # rejoined: the next answer says nothing
+        await eventually(lambda: str(pane.border_title).endswith("· live"), "the note to go")
+
+
 @pytest.mark.parametrize("blank", ["", "  "])
 async def test_a_read_only_section_with_a_blank_reason_says_so_everywhere(
     backend: FakeBackend, blank: str

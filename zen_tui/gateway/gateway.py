@@ -555,7 +555,7 @@ class Gateway:
         if call.method not in _CACHEABLE:
             return await self._fetch(call, None, None)
         key = cache_key(who, call.method, self._absolute(call.url), call.params)
-        entry = self._cache.get(call.cache_type, key)
+        entry = self._kept(call.cache_type, key)
         now = self._clock.time()
         if entry and not call.revalidate and self._cache.is_fresh(call.cache_type, entry, now):
             return self._from_entry(call, entry, "hit")
@@ -573,14 +573,36 @@ class Gateway:
         except LoginReplaced:  # the old login's copy is no answer either
             raise
         except GatewayError as err:
-            entry = self._cache.get(call.cache_type, key)
+            entry = self._kept(call.cache_type, key)
             if call.allow_stale and entry is not None:
                 return self._from_entry(call, entry, "stale", err)
             raise
         return msgspec.structs.replace(response, cache="hit") if shared else response
 
+    def _kept(self, cache_type: str, key: str) -> CachedEntry | None:
+        """The cached answer under `key`, unless it is a refusal (see _keeps): one an earlier
+        zen-tui kept (up to an hour, users.info's) is no answer to serve or fall back on."""
+        entry = self._cache.get(cache_type, key)
+        if entry is None or self._profile.refused_in_body(entry.status, entry.body) is None:
+            return entry
+        return None
+
+    def _keeps(self, response: Answer) -> bool:
+        """Whether an answer is data the cache may keep: a 200 of whole JSON (keepable) that
+        refuses nothing in its body. Slack's HTTP 200 `{"ok": false, "error": ...}` is no
+        data: each code its reference lists says what is wrong now, and what fixes it
+        (`user_not_found` for a user just created, `channel_not_found` or `not_in_channel`
+        until the user is invited or joins, `missing_scope` until the app is reinstalled,
+        `invalid_auth`, `token_revoked` until a new login), so none is permanent; kept, it
+        answered every read for its type's TTL after the fix (an hour for users.info).
+        Each read asks again, and a failed call is counted once per answer Slack gave. (Its
+        rate-limit and server-side codes never come here: they fail the attempt.)"""
+        if response.status_code != 200 or not keepable(response.content):
+            return False
+        return self._profile.refused_in_body(200, response.content) is None
+
     async def _fetch(self, call: _Call, cache_type: str | None, key: str | None) -> GatewayResponse:
-        entry = self._cache.get(cache_type, key) if cache_type and key else None
+        entry = self._kept(cache_type, key) if cache_type and key else None
         call.validators = _validators(entry)
         response = await self._send(call)
         # As of when the request went out, not when the answer came: an answer in flight may
@@ -594,7 +616,7 @@ class Gateway:
         outcome: CacheOutcome = "bypass"
         if cache_type and key:
             outcome = "miss"
-            if response.status_code == 200 and keepable(response.content):
+            if self._keeps(response):
                 entry = make_entry(200, response.headers, response.content, now)
                 self._cache.put(cache_type, key, entry, sent)
         return GatewayResponse(

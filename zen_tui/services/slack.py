@@ -111,6 +111,10 @@ class SlackClient(BaseClient):
         self._me: str | None = None
         self._team_url = ""
         self._names: dict[str, str] = {}  # user id -> display name
+        # A read (fetch_section, details) counts up; user id -> the read Slack refused its
+        # users.info in (user_not_found...): asked once per read, again at the next one.
+        self._reads = 0
+        self._unnamed: dict[str, int] = {}
         self._channels: dict[str, str] = {}  # channel id -> name
         self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
         self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
@@ -180,18 +184,24 @@ class SlackClient(BaseClient):
         return self._me
 
     async def user_name(self, user_id: str) -> str:
+        """The person's display name (users.info, kept for the process); their id while
+        Slack refuses it (`user_not_found`, `user_not_visible`). A refusal is kept for the
+        read under way only: a user just created is named at the next one."""
         if not user_id:
             return ""
-        if user_id not in self._names:
-            try:
-                body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
-            except ApiError:
-                self._names[user_id] = user_id  # unknown or deleted user: show the id
-            else:
-                self._names[user_id] = display_name(
-                    self.r.at("users.info"), self.r.obj(body, "user")
-                )
-        return self._names[user_id]
+        if user_id in self._names:
+            return self._names[user_id]
+        if self._unnamed.get(user_id) == self._reads:
+            return user_id
+        try:
+            body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
+        except ApiError:
+            self._unnamed[user_id] = self._reads
+            return user_id
+        self._unnamed.pop(user_id, None)
+        name = display_name(self.r.at("users.info"), self.r.obj(body, "user"))
+        self._names[user_id] = name
+        return name
 
     async def channel_ids(self, refs: list[str]) -> list[tuple[str, str]]:
         """'#dev' / 'C123' -> (id, name), names from conversations.list (project_list cache)."""
@@ -315,6 +325,7 @@ class SlackClient(BaseClient):
         channel never hides another's older news.
         """
         await self.me()
+        self._reads += 1
         refs = channel_refs(section.query)
         read = Read(interactive, revalidate)
         if refs is None:
@@ -329,19 +340,22 @@ class SlackClient(BaseClient):
             await self._history(channel_id, name, since, limit, read, pages)
         messages = [m for m in pages.items if isinstance(m, Message)]
         messages.sort(key=lambda m: float(m.ts), reverse=True)  # newest first across channels
-        pages.name_left(dict(channels))
         pages.items = list(messages)
         for m in messages:
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
         result = pages.result(limit, format_cursor(oldest) or cursor, self.account)
+        left_out, left_why = pages.left_said(dict(channels))
         archived = [f"#{name}" for cid, name in channels if cid in self._archived]
-        if not archived:
-            return result
         # Why an archived channel's section may stay empty, and, rows or none, that a reply
         # or reaction there will be refused.
-        note = f"{', '.join(archived)} archived in Slack: read-only, no new messages"
-        return replace(result, note=note, read_only=note)
+        read_only = (
+            f"{', '.join(archived)} archived in Slack: read-only, no new messages"
+            if archived
+            else None
+        )
+        note = "; ".join(n for n in (left_why, read_only) if n) or None
+        return replace(result, note=note, read_only=read_only, left_out=left_out)
 
     async def _history(
         self,
@@ -430,6 +444,7 @@ class SlackClient(BaseClient):
         `limit` at most 15 the newest replies are on the last page)."""
         if not isinstance(item, Message):
             return ItemDetail(item_id=item.id, error="not a Slack message")
+        self._reads += 1
         thread = item.thread_ts or item.ts
         query = {"channel": item.channel_id, "ts": thread, "limit": HISTORY_CAP}
         r = self.r.at("conversations.replies")
@@ -606,6 +621,7 @@ class SlackClient(BaseClient):
         """(conversation id, label) for the share picker: channels I am in as '#name', then my
         direct messages as '@person' (conversations.list, names from users.info)."""
         r = self.r.at("conversations.list")
+        self._reads += 1
         channels: list[tuple[str, str]] = []
         direct: list[tuple[str, str]] = []
         async for ch in self._conversations("public_channel,private_channel,im"):
@@ -837,10 +853,16 @@ class _Pages:
         self.skipped = 0
         self.left: dict[str, ItemGone] = {}  # channel id -> why it cannot be read any more
 
-    def name_left(self, names: dict[str, str]) -> None:
-        """Each left channel's reason names it: the pane says which one to fix."""
-        for channel_id, err in self.left.items():
-            err.message = f"#{names.get(channel_id, channel_id)}: {err.message}"
+    def left_said(self, names: dict[str, str]) -> tuple[str | None, str | None]:
+        """The channels left, by name (`names`: id -> name): short, for beside the badge
+        ("#dev left"), and with Slack's code and its fix, for the reason ("#dev left:
+        conversations.history: not_in_channel (join the channel in Slack first)"); None,
+        None when none was. Names are server text: shown as data, cleaned where shown."""
+        if not self.left:
+            return None, None
+        shown = {cid: f"#{names.get(cid, cid)}" for cid in self.left}
+        why = "; ".join(f"{shown[cid]} left: {err.summary()}" for cid, err in self.left.items())
+        return f"{', '.join(shown.values())} left", why
 
     def stopped(self, reason: GatewayError | None) -> bool:
         """Record why a channel's paging ended early; True when it must stop."""
@@ -888,13 +910,13 @@ class _Pages:
         self.times.note([item])
 
     def result(self, limit: int, cursor: str | None, account: str = "") -> FetchResult:
-        left = next(iter(self.left.values()), None)
+        """The pages as one answer; a channel left is no failure (see left_said)."""
         return FetchResult(
             items=self.items[:limit],
             fetched_at=self.times.oldest(),
             fetched=self.times.of(self.items[:limit]),
             cache=merge_cache(self.outcomes),
-            stale_error=self.error or self.stop or self.stale or left,
+            stale_error=self.error or self.stop or self.stale,
             complete=not self.cut and self.error is None and len(self.items) <= limit,
             # a page (or a channel) failed, or paging was stopped: the rest is unread
             partial=self.error is not None or self.stop is not None,

@@ -29,7 +29,6 @@ from zen_tui.gateway.errors import (
     BadResponse,
     CircuitOpen,
     GatewayError,
-    ItemGone,
     LoginReplaced,
     LoginUnreadable,
     QueryRefused,
@@ -1205,9 +1204,8 @@ class SyncEngine:
         if previous.freshness.state is not FreshnessState.LIVE:
             self._publish(section, Snapshot(tuple(items), previous.freshness), previous)
             return
-        # A delivery about rows says nothing of the source: one of its channels stays archived
-        read_only = previous.freshness.read_only
-        self._publish(section, freshness.live(items, at, read_only=read_only), previous)
+        # A delivery about rows says nothing of the source: a channel stays archived, or left
+        self._publish(section, freshness.live_again(items, at, previous.freshness), previous)
 
     # -- what a running poll is doing ------------------------------------------------------
     async def _tracked_poll(self, section: SectionInfo, interactive: bool) -> PollOutcome:
@@ -1456,9 +1454,15 @@ class SyncEngine:
             shown = [_keep_known(stored.get(item.id), item, KEEP_IF_STALE) for item in shown]
             if partial:
                 return freshness.partial(
-                    shown, at if since is None else since, result.stale_error, result.read_only
+                    shown,
+                    at if since is None else since,
+                    result.stale_error,
+                    result.read_only,
+                    result.left_out,
                 )
-            return freshness.cached(shown, at, result.stale_error, result.read_only)
+            return freshness.cached(
+                shown, at, result.stale_error, result.read_only, result.left_out
+            )
         if delta or partial:
             kept = rows.upsert_items(
                 section.id, items, at, touch=since is None, times=times, rows=True
@@ -1477,17 +1481,19 @@ class SyncEngine:
             self._propagate(section.id, shown, at, times)
         if partial:
             return freshness.partial(
-                shown, at if since is None else since, result.stale_error, result.read_only
+                shown,
+                at if since is None else since,
+                result.stale_error,
+                result.read_only,
+                result.left_out,
             )
-        left = result.stale_error
-        if isinstance(left, ItemGone) and not shown:
-            # Every channel it reads was left (Slack's not_in_channel): an answer as of now
-            # that nothing is there for this account, not old rows kept (`cached`); the
-            # empty list says which channel and why.
-            return freshness.live(shown, at, freshness.reason_for(left), result.read_only)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
-            return freshness.cached(shown, at, result.stale_error, result.read_only)
-        return freshness.live(shown, at, result.note, result.read_only)
+            return freshness.cached(
+                shown, at, result.stale_error, result.read_only, result.left_out
+            )
+        # A channel left (Slack's not_in_channel) is an answer as of now, not old rows kept:
+        # live, rows or none, saying which channel and why (result.left_out, result.note).
+        return freshness.live(shown, at, result.note, result.read_only, result.left_out)
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the
@@ -1544,9 +1550,11 @@ class SyncEngine:
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
             del self._stored_copy[section.id]
         if snapshot != previous:
-            # Kept so `zen-tui list` can say why the stored items are not fresh.
-            live = snapshot.freshness.state is FreshnessState.LIVE
-            reason = None if live else snapshot.freshness.reason
+            # Kept so `zen-tui list` can say why the stored items are not fresh, or (live)
+            # what the source left out: a Slack channel left.
+            fresh = snapshot.freshness
+            live = fresh.state is FreshnessState.LIVE and fresh.left_out is None
+            reason = None if live else fresh.reason
             self._rows(section.id).set_section_reason(section.id, reason)
             self.bus.publish(
                 SectionUpdated(

@@ -106,14 +106,25 @@ def live(
     fetched_at: float,
     note: str | None = None,
     read_only: str | None = None,
+    left_out: str | None = None,
 ) -> Snapshot:
     """A live answer; `note`: the server's word on why it is empty (FetchResult.note), kept
-    only while it is (a section that fills drops it); `read_only` (FetchResult.read_only)
-    is kept rows or none."""
-    reason = None if items else note
-    return Snapshot(
-        tuple(items), Freshness(FreshnessState.LIVE, fetched_at, reason, read_only=read_only)
+    only while it is (a section that fills drops it), or on what it left out; `read_only`
+    (FetchResult.read_only) and `left_out` (FetchResult.left_out: a Slack channel left) are
+    kept rows or none."""
+    reason = note if left_out is not None or not items else None
+    fresh = Freshness(
+        FreshnessState.LIVE, fetched_at, reason, read_only=read_only, left_out=left_out
     )
+    return Snapshot(tuple(items), fresh)
+
+
+def live_again(items: Sequence[Item], fetched_at: float, was: Freshness) -> Snapshot:
+    """A live section's rows changed by a delivery (a webhook), as of `fetched_at`: it says
+    nothing of the source, so what the last listing said of it stays (a channel archived,
+    one left, and why)."""
+    note = was.reason if was.left_out is not None else None
+    return live(items, fetched_at, note, was.read_only, was.left_out)
 
 
 def cached(
@@ -121,11 +132,13 @@ def cached(
     fetched_at: float | None,
     error: BaseException | None,
     read_only: str | None = None,
+    left_out: str | None = None,
 ) -> Snapshot:
+    """The rows kept (or a part read) when the read failed, for the error's reason; what the
+    answer said of its source (`read_only`, `left_out`: a Slack channel left) is kept."""
     reason, cause = reason_for(error), cause_for(error)
-    return Snapshot(
-        tuple(items), Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
-    )
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only, left_out)
+    return Snapshot(tuple(items), fresh)
 
 
 PARTIAL = "partial"
@@ -136,14 +149,16 @@ def partial(
     fetched_at: float | None,
     error: BaseException | None,
     read_only: str | None = None,
+    left_out: str | None = None,
 ) -> Snapshot:
     """A listing that did not read the whole query, merged into what was shown: not live,
-    aged from when the section was last confirmed whole, and saying it is partial."""
+    aged from when the section was last confirmed whole, and saying it is partial (and, as
+    cached() does, what it said of its source)."""
     reason = reason_for(error) or "a part of the listing was not read"
     if not reason.startswith(PARTIAL):
         reason = f"{PARTIAL}: {reason}"
     cause = cause_for(error) or Cause.PAGING
-    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+    fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only, left_out)
     return Snapshot(tuple(items), fresh)
 
 
@@ -180,8 +195,10 @@ def fallback(
     if memory is not None and memory.freshness.fetched_at is not None:
         fetched_at = memory.freshness.fetched_at
         # what the last answer said of the source still holds as far as we know
-        read_only = memory.freshness.read_only
-        fresh = Freshness(FreshnessState.CACHED, fetched_at, reason, cause, read_only)
+        was = memory.freshness
+        fresh = Freshness(
+            FreshnessState.CACHED, fetched_at, reason, cause, was.read_only, was.left_out
+        )
         return Snapshot(tuple(memory.items), fresh)
     items, stored_at = stored
     if stored_at is not None:

@@ -7,7 +7,7 @@ from itertools import pairwise
 import httpx
 import pytest
 
-from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, ItemGone, RateLimited
+from zen_tui.gateway.errors import ApiError, AuthExpired, BadResponse, RateLimited
 from zen_tui.models import Action, Message, ThreadReply, with_reply
 from zen_tui.services.base import MAX_EMPTY_PAGES, MAX_PAGES, PageGuard
 from zen_tui.services.markers import zw_keys, zw_marker
@@ -278,8 +278,9 @@ async def test_a_channel_left_is_an_answer_about_its_messages_not_a_failed_poll(
     result = await slack.fetch_section(section("slack", "#general"))
     assert result.items == [] and not result.partial
     assert result.gone == (f"{slack.account}:C012AB3CD:",)  # #general, in the contract
-    assert isinstance(result.stale_error, ItemGone)
-    assert str(result.stale_error).startswith(f"slack: #general: conversations.history: {code}")
+    assert result.stale_error is None  # an answer: nothing failed
+    assert result.left_out == "#general left"  # beside the badge
+    assert (result.note or "").startswith(f"#general left: conversations.history: {code} (")
 
 
 async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None:

@@ -233,6 +233,27 @@ def test_read_only_is_kept_with_rows_and_by_a_fallback_to_them():
     assert freshness.live([ITEM], 100.0).freshness.read_only is None
 
 
+def test_a_channel_left_is_said_with_rows_by_a_delivery_and_by_a_fallback_to_them():
+    """A Slack channel left (FetchResult.left_out) is said with rows, as live, and why (the
+    note) with it; a delivery's rows (live_again), a failed poll's fallback to the rows in
+    memory and a read cut short keep saying it; an answer that leaves nothing out says
+    nothing."""
+    why = "#dev left: conversations.history: not_in_channel (join the channel in Slack first)"
+    live = freshness.live([ITEM], 100.0, note=why, left_out="#dev left")
+    fresh = live.freshness
+    assert (fresh.state, fresh.reason, fresh.left_out) == (FreshnessState.LIVE, why, "#dev left")
+    again = freshness.live_again([ITEM], 120.0, fresh).freshness
+    assert (again.fetched_at, again.reason, again.left_out) == (120.0, why, "#dev left")
+    down = freshness.degraded(Unavailable(service="slack", account="s"), live, ([], None))
+    assert down.freshness.state is FreshnessState.CACHED and down.freshness.left_out == "#dev left"
+    cut = Unavailable(service="slack", account="s")  # another channel's page failed
+    for kept in (freshness.cached, freshness.partial):
+        assert kept([ITEM], 100.0, cut, None, "#dev left").freshness.left_out == "#dev left"
+    plain = freshness.live([ITEM], 100.0, note="no messages")
+    assert (plain.freshness.reason, plain.freshness.left_out) == (None, None)
+    assert freshness.live_again([ITEM], 120.0, plain.freshness).freshness.reason is None
+
+
 def test_a_reason_names_where_it_failed_once():
     """Slack's ok:false reason already names its method (and has no HTTP method): the pane
     said `... (join the channel in Slack first) on  conversations.history`."""

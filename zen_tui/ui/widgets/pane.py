@@ -318,7 +318,8 @@ class ItemPane(Vertical):
     def section_badge(self, section: SectionInfo) -> str:
         """`live`, `cached 2m`; while the refresh retries or waits, that first and the age of
         what is shown beside it: `retrying 2/4 · 40s old`, `waiting for rate limit 12s · …`;
-        `· read-only` after it while the source takes no writes (a Slack channel archived)."""
+        then what the source left out (`· #dev left`: a Slack channel the user left, the rest
+        read live), and `· read-only` while it takes no writes (a Slack channel archived)."""
         snap = self.snapshots.get(section.id)
         fresh = snap.freshness if snap else None
         now = self.clock()
@@ -330,6 +331,8 @@ class ItemPane(Vertical):
             if fresh is not None and fresh.state is FreshnessState.LIVE and age is not None:
                 badge = f"{format_age(age)} old"
             badge = f"{doing} · {badge}"
+        if fresh is not None and fresh.left_out is not None:  # channel names: server text
+            badge = f"{badge} · {clean(fresh.left_out)}"
         return f"{badge} · {READ_ONLY}" if self._read_only(section.id) is not None else badge
 
     def _read_only(self, section_id: str) -> str | None:
@@ -457,7 +460,8 @@ class ItemPane(Vertical):
         section = self.badge_section()
         if breaker is not None and fresh.cause is Cause.BREAKER and section is not None:
             why = f"{section.service} breaker {breaker(section.service)}"
-        reason = f" ({why})" if why and fresh.state != "live" else ""
+        said = fresh.state != "live" or fresh.left_out is not None  # live: what it left out
+        reason = f" ({why})" if why and said else ""
         read_only = self.read_only()
         if not reason and read_only not in (None, READ_ONLY):  # the badge says the word
             reason = f" ({read_only})"
