@@ -44,20 +44,31 @@ class _Shape:
         return self.compiled.sub(repl, text)
 
 
+def _not_in_a_word(word: str) -> str:
+    """A lookbehind: not right after a `word` character (so `barcode=7` is not a `code=`),
+    or right after an escape that stands for another character: `\\n`, `\\x1b`, `\\u2028`
+    (a repr, a JSON string, a bytes repr of text) or `%0A` (a URL): there the letter before
+    the secret is the escape's, and the secret starts a word of its own."""
+    return (
+        rf"(?:(?<![{word}])|(?<=\\[nrt])|(?<=\\x[0-9A-Fa-f]{{2}})"
+        r"|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
+    )
+
+
 # Known token shapes; the prefix is kept so a log still says which kind of token it was.
 # Slack's rotating tokens (`xoxe.xoxp-1-…`, `xoxe.xoxb-1-…`, refresh `xoxe-1-…`) carry an
 # opaque base64 body: masked to its end even if it holds `+` or `/`, which would otherwise
 # end the match and leave the rest of the token in the text.
 _PREFIXED = _Shape(
     ("gh", "github_pat_", "xox", "xapp-", "ATATT"),
-    r"(?<![A-Za-z0-9])"  # not inside a word, but "TOKEN_ghp_..." still counts
-    r"(?:(xoxe\.xox[bp]-|xoxe-)[A-Za-z0-9_\-=.+/]{4,}"
+    _not_in_a_word("A-Za-z0-9")  # not inside a word, but "TOKEN_ghp_..." still counts
+    + r"(?:(xoxe\.xox[bp]-|xoxe-)[A-Za-z0-9_\-=.+/]{4,}"
     r"|(gh[opusr]_|github_pat_|xox[abpr]-|xapp-|ATATT)[A-Za-z0-9_\-=.]{4,})",
 )
 # Authorization: Bearer|Basic|token <value>, in headers, JSON and Python reprs.
 _AUTH_HEADER = _Shape(
     ("author",),  # no "i" or "s": re.IGNORECASE matches U+0131 and U+017F to them
-    r"""(\bauthorization(?:["']?\s*[:=]|["']\s*,)\s*["']?)"""
+    rf"""({_not_in_a_word("A-Za-z0-9_")}authorization(?:["']?\s*[:=]|["']\s*,)\s*["']?)"""
     r"""(?:(bearer|basic|token)\s+)?([^\s"',;})\]]+)""",
     re.IGNORECASE,
 )
@@ -66,10 +77,15 @@ _OAUTH_FIELDS = (
     "|password|client_assertion"
 )
 # ?code=...&access_token=... in URLs and form bodies.
-_FORM_FIELD = _Shape(("=",), rf"(^|[?&;\s])({_OAUTH_FIELDS})=([^&\s\"'#]+)", re.IGNORECASE)
-# "access_token": "..." in JSON, 'access_token': '...' in reprs.
+_FORM_FIELD = _Shape(
+    ("=",), rf"{_not_in_a_word('A-Za-z0-9_')}({_OAUTH_FIELDS})=([^&\s\"'#]+)", re.IGNORECASE
+)
+# "access_token": "..." in JSON, 'access_token': '...' in reprs, \"access_token\": \"...\"
+# in JSON held in a JSON string.
 _QUOTED_FIELD = _Shape(
-    ('"', "'"), rf"""(["']({_OAUTH_FIELDS})["']\s*:\s*)(["'])(.*?)(?<!\\)\3""", re.IGNORECASE
+    ('"', "'"),
+    rf"""(\\?["']({_OAUTH_FIELDS})\\?["']\s*:\s*)(\\?["'])(.*?)(?<!\\)\3""",
+    re.IGNORECASE,
 )
 # https://user:password@host
 _URL_PASSWORD = _Shape(("://",), r"(://[^/\s:@]+:)([^/\s@]+)(@)")
@@ -77,7 +93,8 @@ _URL_PASSWORD = _Shape(("://",), r"(://[^/\s:@]+:)([^/\s@]+)(@)")
 # header pairs at DEBUG, e.g. (b'Set-Cookie', b'session=...; Path=/')) and JSON.
 _COOKIE = _Shape(
     ("cook",),
-    r"""(\b(?:set-)?cookie(?:["']?\s*[:=]|["']\s*,)\s*b?["']?)([^"'\r\n]+)""",
+    rf"""({_not_in_a_word("A-Za-z0-9_")}(?:set-)?cookie(?:["']?\s*[:=]|["']\s*,)\s*b?["']?)"""
+    r"""([^"'\r\n]+)""",
     re.IGNORECASE,
 )
 
@@ -107,7 +124,7 @@ def redact(text: str) -> str:
         text = text.replace(secret, MASK)
     text = _PREFIXED.sub(lambda m: (m.group(1) or m.group(2)) + MASK, text)
     text = _AUTH_HEADER.sub(_auth_sub, text)
-    text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}={MASK}", text)
+    text = _FORM_FIELD.sub(lambda m: f"{m.group(1)}={MASK}", text)
     text = _QUOTED_FIELD.sub(lambda m: f"{m.group(1)}{m.group(3)}{MASK}{m.group(3)}", text)
     text = _COOKIE.sub(lambda m: f"{m.group(1)}{MASK}", text)
     return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)

@@ -329,16 +329,13 @@ class OutboxMixin(StoreBase):
         (outbox_drop) dropped before it; FAILED ones stay until handled."""
         with self._write() as db:
             dropped = db.execute("DELETE FROM outbox_dropped WHERE dropped_at < ?", (done_before,))
-            # Not one a step chained after it still waits for: it holds what that step needs.
+            # Not one a step chained after it still needs: it holds what that step is filled
+            # from. A failed step needs it too: `zen-tui outbox retry` queues it again, and
+            # without the step before it, it would fail at once ("the step before it is gone").
             done = db.execute(
                 "DELETE FROM outbox WHERE state = ? AND updated_at < ? AND id NOT IN"
-                " (SELECT after_id FROM outbox WHERE after_id IS NOT NULL AND state NOT IN (?, ?))",
-                (
-                    str(ActionState.DONE),
-                    done_before,
-                    str(ActionState.DONE),
-                    str(ActionState.FAILED),
-                ),
+                " (SELECT after_id FROM outbox WHERE after_id IS NOT NULL AND state != ?)",
+                (str(ActionState.DONE), done_before, str(ActionState.DONE)),
             )
             return dropped.rowcount + done.rowcount
 

@@ -10,6 +10,7 @@ import json
 import logging
 import logging.handlers
 import os
+import random
 import stat
 from pathlib import Path
 
@@ -383,3 +384,68 @@ def test_a_secret_registered_before_logging_loads_is_masked_in_the_log(tmp_path:
     assert done.returncode == 0, done.stderr
     text = Path(done.stdout.strip()).read_text(encoding="utf-8")
     assert "sent ***" in text and secret not in text
+
+
+# What may stand next to a secret in a log line: separators, quotes, brackets, and the
+# characters a repr, json.dumps or a bytes repr turns into escapes (`\n`, `\x1b`, `\u2028`).
+_BESIDE = [*" \t\r\n:;,.=()[]{}<>|/#!*'\"", "\x1b", "\x00", "\u2028", "\u00e9"]
+_RENDER = {
+    "as is": str,
+    "repr": repr,
+    "json": json.dumps,
+    "bytes repr": lambda text: repr(text.encode()),
+}
+
+
+def _percent(text: str) -> str:
+    return "".join(f"%{b:02X}" for b in text.encode())
+
+
+def _secret_lines(rng: random.Random) -> list[tuple[str, str]]:
+    """(a text holding one secret of each known shape, the secret's part that must go)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    body = "".join(rng.choice(alphabet) for _ in range(36))
+    lines = [(token.replace(BODY36, body), body) for token in prefixed_tokens().values()]
+    field = rng.choice(["code", "access_token", "refresh_token", "client_secret", "device_code"])
+    lines += [
+        (f"Authorization: Bearer {body}", body),
+        (f"{field}={body}", body),
+        (f'"{field}": "{body}"', body),
+        (f"Set-Cookie: session={body}; Path=/", body),
+        (f"https://me:{body}@proxy:8080/x", body),
+    ]
+    return lines
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_secret_survives_whatever_stands_beside_it_or_renders_it(seed: int) -> None:
+    """Every known shape, between random separators and escapes, as is or rendered the ways
+    a log line renders text (repr, json, a bytes repr, percent-encoded): redact leaves no
+    part of the secret. Before, a token right after an escape (`'x:\\nghp_...'`, a repr of
+    two lines; `%3Aghp_...`) was left whole: the letter before it read as part of a word."""
+    rng = random.Random(seed)
+    for _ in range(60):
+        for line, secret in _secret_lines(rng):
+            before = "".join(rng.choices(_BESIDE, k=rng.randint(0, 3)))
+            after = "".join(rng.choices(_BESIDE, k=rng.randint(0, 3)))
+            texts = [render(before + line + after) for render in _RENDER.values()]
+            texts.append(f"?q={_percent(before)}{line}{_percent(after)}")  # a URL's query
+            for text in texts:
+                assert secret not in redact(text), (seed, text)
+
+
+def test_a_secret_after_an_escape_or_a_separator_is_masked() -> None:
+    """The first texts the randomised test above found left whole (seed 0), and their kin."""
+    secret = "2yW4Acq9GFz6Y1t9" + "EwL56nGisiWgNZq6ITZM"  # built here: no token-like literal
+    token = "ghp_" + secret
+    for text in (
+        repr(f"\r\r{token}{{\r"),  # '\r\rghp_...'
+        f"?q=%3A{token}",
+        repr(f"\nAuthorization: Bearer {secret}"),
+        f"['grant_type=x', 'access_token={secret}']",
+        json.dumps(json.dumps({"refresh_token": secret})),
+    ):
+        assert secret not in redact(text), text
+    assert redact("error_code=42 barcode=7 user_code=WDJB-MJHT") == (
+        "error_code=42 barcode=7 user_code=WDJB-MJHT"
+    )

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.settings import engine_settings
+from tests.helpers import seeds
 from zen_tui.gateway.clock import FakeClock
 from zen_tui.gateway.events import EventBus
-from zen_tui.models import Action, ActionState
-from zen_tui.store import HttpCacheRow, Store
+from zen_tui.models import Action, ActionState, RatePause
+from zen_tui.store import HttpCacheRow, OutboxEntry, Store
 from zen_tui.sync import retention
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.housekeeping import Housekeeping
@@ -24,6 +25,7 @@ from zen_tui.sync.retention import DAY, Retention
 from zen_tui.sync.wired import Wired
 
 HOUR = 3600.0
+HOURS = 20 * 24  # past every retention (webhook ids: 14 days)
 KEEP = Retention()
 
 
@@ -363,3 +365,158 @@ def test_an_environment_logins_rows_unused_for_30_days_go_but_this_processs_own(
         "recent.db",
         "recent.db-wal",
     ]
+
+
+class Lifetimes:
+    """A random outbox life over a real SQLite file, for the retention's two promises: chains
+    (create, then reply with its link) and single actions that land, fail, are retried or
+    cleared by the user, or are cancelled while their outcome is unknown (then dropped);
+    webhook deliveries processed or still queued; rate-limit pauses met and ended."""
+
+    OWNER = "test-host/1/1"
+
+    def __init__(self, store: Store, clock: FakeClock, rng: random.Random) -> None:
+        self.store, self.clock, self.rng = store, clock, rng
+        self._n = 0
+
+    def _action(self) -> Action:
+        self._n += 1
+        return action(self._n)
+
+    def queue(self) -> None:
+        if self.rng.random() < 0.4:
+            steps = [(self._action(), None) for _ in range(self.rng.randint(2, 3))]
+            self.store.outbox_add_chain(steps)
+        else:
+            self.store.outbox_add(self._action())
+
+    def settle(self, moves: int) -> None:
+        """Entries not done move on as a sender or the user would move them."""
+        waiting = self.store.outbox_by_state(
+            ActionState.PENDING, ActionState.UNKNOWN, ActionState.FAILED
+        )
+        for picked in self.rng.sample(waiting, min(moves, len(waiting))):
+            entry = self.store.outbox_get(picked.id)  # as it is now: a move above changed it
+            if entry is not None:
+                self._move(entry)
+
+    def _move(self, entry: OutboxEntry) -> None:
+        rng = self.rng
+        if entry.state is ActionState.FAILED:  # the user: `zen-tui outbox retry` or `clear`
+            if rng.random() < 0.5:
+                self.store.outbox_update(entry.id, state=ActionState.PENDING)
+            else:
+                self.store.outbox_delete_failed(entry.id)
+            return
+        before = self.store.outbox_get(entry.after_id) if entry.after_id else None
+        if before is not None and before.state is ActionState.FAILED:  # as Outbox._chained
+            self.store.outbox_update(entry.id, state=ActionState.FAILED)
+            return
+        if before is not None and before.state is not ActionState.DONE:
+            return  # a later step waits for the one before it
+        fate = rng.choices(["done", "failed", "unknown", "drop"], [70, 15, 10, 5])[0]
+        if fate == "drop" and entry.state is ActionState.UNKNOWN and entry.after_id is None:
+            self.store.outbox_cancel(entry.id, alive=lambda owner: False)
+            self.store.outbox_claim(entry.id, self.OWNER, lease=60.0, alive=lambda o: False)
+            self.store.outbox_drop(entry.id, self.OWNER)
+        elif fate in ("done", "failed", "unknown"):
+            self.store.outbox_update(entry.id, state=ActionState(fate))
+
+    def deliveries(self) -> None:
+        now = self.clock.time()
+        for _ in range(self.rng.randint(0, 2)):
+            self._n += 1
+            self.store.webhook_enqueue("github", f"d-{self._n}", "issues", b"{}", now)
+        for row in self.store.webhook_pending():
+            if self.rng.random() < 0.7:  # some wait (the disk full, the engine stopped)
+                self.store.webhook_done(row.id)
+
+    def pauses(self) -> None:
+        now = self.clock.time()
+        if self.rng.random() < 0.3:
+            until = now + self.rng.uniform(1, 20 * HOUR)
+            scope = self.rng.choice(["core", "search", "tier3:chat.postMessage"])
+            self.store.save_rate_pause(RatePause("gh", "github", scope, until, now, "HTTP 429"))
+        for pause in self.store.rate_pauses():
+            if pause.until > now and self.rng.random() < 0.1:  # a success on the scope
+                self.store.end_rate_pause(pause.account, pause.scope, now)
+
+
+def _needed_before(store: Store) -> set[str]:
+    """Ids of the done steps a step after them still needs: one not done (a failed one may be
+    retried: `zen-tui outbox retry`, then it is filled from the step before it)."""
+    entries = store.outbox_by_state(*ActionState)
+    by_id = {e.id: e for e in entries}
+    return {e.after_id for e in entries if e.after_id in by_id and e.state is not ActionState.DONE}
+
+
+@pytest.mark.parametrize("seed", seeds(every_run=range(2), soak=range(2, 24)))
+def test_retention_never_prunes_what_is_needed_and_keeps_every_table_bounded(
+    tmp_path: Path, seed: int
+) -> None:
+    """Twenty days of random outbox lives (chains, retries, clears, drops), deliveries and
+    pauses on a fake clock over a real SQLite file, pruned daily as the engine does. After
+    every prune: no row past its retention is left in any table it covers, and nothing
+    still needed went (an entry not done, the step a later one is filled from, a delivery
+    not processed, a pause not over)."""
+    rng = random.Random(seed)
+    db = tmp_path / "zen-tui.db"
+    clock = FakeClock()
+    store = Store.open(db, clock=clock.time)
+    life = Lifetimes(store, clock, rng)
+    try:
+        for hour in range(HOURS):
+            for _ in range(rng.randint(0, 3)):
+                life.queue()
+            life.settle(rng.randint(2, 6))
+            life.deliveries()
+            life.pauses()
+            clock.advance(HOUR)
+            if hour % 24:
+                continue
+            now = clock.time()
+            needed = _needed_before(store)
+            unsettled = store.outbox_by_state(
+                ActionState.PENDING, ActionState.UNKNOWN, ActionState.FAILED
+            )
+            waiting = {row.id for row in store.webhook_pending(limit=10_000)}
+            running = {(p.scope, p.until) for p in store.rate_pauses() if p.until > now}
+            retention.prune(store, now)
+            assert needed <= {e.id for e in store.outbox_by_state(*ActionState)}, (seed, hour)
+            assert {e.id for e in unsettled} <= {e.id for e in store.outbox_by_state(*ActionState)}
+            assert waiting <= {row.id for row in store.webhook_pending(limit=10_000)}
+            assert running <= {(p.scope, p.until) for p in store.rate_pauses()}
+            kept = now - KEEP.outbox_done
+            with sqlite3.connect(db) as con:
+                old = con.execute(
+                    "SELECT id FROM outbox WHERE state = 'done' AND updated_at < ?", (kept,)
+                ).fetchall()
+            assert {row[0] for row in old} <= _needed_before(store), (seed, hour)
+            dropped = oldest(db, "SELECT MIN(dropped_at) FROM outbox_dropped")
+            assert dropped is None or dropped >= kept, (seed, hour)
+            hooks = oldest(db, "SELECT MIN(done_at) FROM webhook_queue")
+            assert hooks is None or hooks >= now - KEEP.webhook_ids, (seed, hour)
+            over = oldest(db, "SELECT MIN(until) FROM rate_pauses")
+            assert over is None or over >= now - KEEP.rate_pauses, (seed, hour)
+        assert count(db, "outbox_dropped") < 60  # what was dropped went too, not only kept
+    finally:
+        store.close()
+
+
+def test_a_done_step_stays_while_the_failed_step_after_it_may_be_retried(tmp_path: Path) -> None:
+    """What the randomised test found (every seed): a chain's first step done, the reply
+    after it failed; a week on, the prune took the first step, so `zen-tui outbox retry` of
+    the reply failed at once ("the step before it is gone"). It now stays until the failed
+    step is cleared (or lands)."""
+    clock = FakeClock()
+    store = Store.open(tmp_path / "zen-tui.db", clock=clock.time)
+    first, reply = store.outbox_add_chain([(action(1), None), (action(2), None)])
+    store.outbox_update(first.id, state=ActionState.DONE)
+    store.outbox_update(reply.id, state=ActionState.FAILED)
+    clock.advance(KEEP.outbox_done + DAY)
+    retention.prune(store, clock.time())
+    assert store.outbox_get(first.id) is not None
+    store.outbox_delete_failed(reply.id)
+    retention.prune(store, clock.time())
+    assert store.outbox_get(first.id) is None
+    store.close()

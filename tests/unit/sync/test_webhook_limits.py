@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -228,6 +230,37 @@ def test_repeated_lines_are_rate_limited_and_the_next_one_says_how_many_were_dro
     finally:
         logger.removeHandler(handler)
         logger.removeFilter(limiter)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_repeats_are_bounded_and_every_dropped_line_is_counted_in_any_order(seed: int) -> None:
+    """Seeded random floods: several loggers and texts, interleaved, with random gaps. Each
+    (logger, level, text) keeps at most `burst` lines per window from its first, so at most
+    twice `burst` in any `window` seconds; and
+    while no text is forgotten, every line is either written or counted in the count a
+    later line of its text (or dropped()) carries: none goes silently."""
+    rng = random.Random(seed)
+    clock = ManualClock(0.0)
+    burst, window = rng.randint(1, 5), rng.choice([1.0, 10.0, 60.0])
+    limiter = RepeatFilter(burst=burst, window=window, clock=clock)
+    texts = [f"line {n} (%d)" for n in range(rng.randint(1, 6))]
+    names = [f"zen_tui.test.repeats{n}" for n in range(rng.randint(1, 3))]
+    sent: dict[tuple[str, str], int] = {}
+    kept: dict[tuple[str, str], list[float]] = {}
+    told = 0
+    for _ in range(rng.randint(50, 400)):
+        clock.now += rng.choice([0.0, 0.0, 0.01, window / 7, window * 1.5])
+        name, text = rng.choice(names), rng.choice(texts)
+        record = logging.LogRecord(name, logging.ERROR, __file__, 1, text, (1,), None)
+        sent[name, text] = sent.get((name, text), 0) + 1
+        if limiter.filter(record):
+            kept.setdefault((name, text), []).append(clock.now)
+            said = re.search(r"\((\d+) more like this were not logged\)$", record.getMessage())
+            told += int(said.group(1)) if said else 0
+    for times in kept.values():
+        for i, start in enumerate(times):
+            assert sum(1 for t in times[i:] if t < start + window) <= 2 * burst, (seed, times)
+    assert sum(len(t) for t in kept.values()) + told + limiter.dropped() == sum(sent.values())
 
 
 def test_the_cap_fits_the_open_file_limit() -> None:
