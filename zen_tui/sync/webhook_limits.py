@@ -213,7 +213,9 @@ class BodyDeadlines:
 
 
 class RepeatFilter(logging.Filter):
-    """Drops repeats of a line beyond `burst` per `window` seconds (per logger and text)."""
+    """Drops repeats of a line beyond `burst` per `window` seconds (per logger and text).
+    Fixed windows, each starting at the first line after the last one ended: cheaper than a
+    sliding one, at the cost that any sliding `window` may hold up to 2 x `burst` lines."""
 
     MAX_KEYS = 256  # the filter's own memory is bounded too
 
