@@ -155,6 +155,11 @@ async def test_writers_only_leaves_out_reviewers_without_write_access(gh, sim) -
     assert row["latestOpinionatedReviews"]["nodes"] == [{"author": {"login": "mallory"}}]
     assert row["reviewDecision"] == "APPROVED"
 
+    pr.repo.requires_review = False  # no branch protection asks for a review: no decision
+    body = (await graphql(gh, OPINIONS, q=q, writers=True)).json()
+    row = next(n for n in body["data"]["search"]["nodes"] if n.get("number") == pr.number)
+    assert row["reviewDecision"] is None
+
 
 async def test_rate_limit_dry_run_costs_the_query_and_spends_nothing(gh, sim) -> None:
     variables = {"query": "is:pr is:open", "first": 100}
@@ -163,6 +168,12 @@ async def test_rate_limit_dry_run_costs_the_query_and_spends_nothing(gh, sim) ->
     assert body == {"data": {"rateLimit": body["data"]["rateLimit"]}}  # the query not run
     assert body["data"]["rateLimit"]["cost"] == 3
     assert body["data"]["rateLimit"]["remaining"] == 5000
+    assert sim.world.counters.quota_spent[("github", "graphql")] == 0
+
+    by_variable = ROWS_QUERY.replace("$after: String)", "$after: String, $dry: Boolean)")
+    by_variable = by_variable.replace("rateLimit {", "rateLimit(dryRun: $dry) {")
+    body = (await graphql(gh, by_variable, dry=True, **variables)).json()
+    assert set(body["data"]) == {"rateLimit"} and body["data"]["rateLimit"]["cost"] == 3
     assert sim.world.counters.quota_spent[("github", "graphql")] == 0
 
     real = (await graphql(gh, ROWS_QUERY, **variables)).json()["data"]
