@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from zen_tui.models import PullRequest
 from zen_tui.simulator.github.service import GitHubSim
 from zen_tui.simulator.github.state import Item
 
 START = 1_800_000_000.0  # the GitHub tests' clock starts here
+
+
+async def graphql(gh: httpx.AsyncClient, query: str, /, **variables: Any) -> httpx.Response:
+    """POST /graphql with `query` and its variables."""
+    return await gh.post("/graphql", json={"query": query, "variables": variables})
 
 
 def open_pr(sim: GitHubSim, **want: Any) -> Any:

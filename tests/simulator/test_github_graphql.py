@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
-from tests.simulator.github_helpers import open_pr
+from tests.simulator.github_helpers import graphql, open_pr
 from zen_tui.simulator.core.world import ChangeEvent
 from zen_tui.simulator.github.render import node_id
 from zen_tui.simulator.github.service import GitHubSim
@@ -40,10 +38,6 @@ query($q: String!, $n: Int!) {
 """
 
 
-async def _gql(gh: httpx.AsyncClient, query: str, **variables: Any) -> httpx.Response:
-    return await gh.post("/graphql", json={"query": query, "variables": variables})
-
-
 def _node(body: dict[str, Any], number: int) -> dict[str, Any]:
     return next(n for n in body["data"]["search"]["nodes"] if n.get("number") == number)
 
@@ -51,7 +45,7 @@ def _node(body: dict[str, Any], number: int) -> dict[str, Any]:
 async def test_search_returns_pr_rows_and_spends_points(gh, sim: GitHubSim) -> None:
     pr = open_pr(sim)
     query = f"repo:{pr.repo.full_name} is:pr is:open sort:updated-desc"
-    resp = await _gql(gh, ROW_QUERY, q=query, n=100)
+    resp = await graphql(gh, ROW_QUERY, q=query, n=100)
     assert resp.status_code == 200
     assert resp.headers["x-ratelimit-resource"] == "graphql"
     body = resp.json()
@@ -70,14 +64,14 @@ async def test_search_returns_pr_rows_and_spends_points(gh, sim: GitHubSim) -> N
 
 
 async def test_errors_come_back_as_200_with_what_could_be_resolved(gh, sim: GitHubSim) -> None:
-    bad_field = await _gql(gh, '{ search(query: "is:pr", type: ISSUE, first: 1) { nope } }')
+    bad_field = await graphql(gh, '{ search(query: "is:pr", type: ISSUE, first: 1) { nope } }')
     assert bad_field.status_code == 200
     assert "nope" in bad_field.json()["errors"][0]["message"]
     assert "data" not in bad_field.json()
     assert sim.world.counters.quota_spent[("github", "graphql")] == 0  # invalid: not charged
 
     # A connection without `first` fails alone; the rest of the answer is still there.
-    partial = await _gql(
+    partial = await graphql(
         gh,
         '{ search(query: "is:pr is:open", type: ISSUE, first: 2) '
         "{ nodes { ... on PullRequest { number latestReviews { totalCount } } } } }",
@@ -87,7 +81,9 @@ async def test_errors_come_back_as_200_with_what_could_be_resolved(gh, sim: GitH
     assert body["errors"][0]["path"][-1] == "latestReviews"
     assert all(n["number"] for n in body["data"]["search"]["nodes"])
 
-    too_many = await _gql(gh, '{ search(query: "is:pr", type: ISSUE, first: 101) { issueCount } }')
+    too_many = await graphql(
+        gh, '{ search(query: "is:pr", type: ISSUE, first: 101) { issueCount } }'
+    )
     assert "exceeds the `first` limit of 100 records" in too_many.json()["errors"][0]["message"]
 
 
@@ -99,8 +95,8 @@ async def test_a_search_longer_than_256_characters_is_refused(gh) -> None:
     """GitHub's docs: search queries longer than 256 characters are not supported (REST and
     GraphQL alike); 256 still runs."""
     longest = ("is:pr " * 43)[:256]
-    assert (await _gql(gh, SEARCH, q=longest)).json()["data"]["search"]["nodes"]
-    body = (await _gql(gh, SEARCH, q=longest + "x")).json()
+    assert (await graphql(gh, SEARCH, q=longest)).json()["data"]["search"]["nodes"]
+    body = (await graphql(gh, SEARCH, q=longest + "x")).json()
     assert body["data"] is None or body["data"]["search"] is None
     assert body["errors"][0]["message"] == "The search is longer than 256 characters."
     assert body["errors"][0]["path"] == ["search"]
@@ -109,19 +105,19 @@ async def test_a_search_longer_than_256_characters_is_refused(gh) -> None:
 async def test_issue_count_counts_every_match_past_the_first_1000(gh, monkeypatch) -> None:
     """GitHub's reference: issueCount is the total; the nodes reach only the first 1,000."""
     monkeypatch.setattr("zen_tui.simulator.github.graphql_api.SEARCH_CAP", 7)
-    first = (await _gql(gh, SEARCH, q="is:pr")).json()["data"]["search"]
+    first = (await graphql(gh, SEARCH, q="is:pr")).json()["data"]["search"]
     assert first["issueCount"] > 7
     after = first["pageInfo"]["endCursor"]
     query = SEARCH.replace("first: 5)", "first: 5, after: $after)").replace(
         "$q: String!)", "$q: String!, $after: String)"
     )
-    rest = (await _gql(gh, query, q="is:pr", after=after)).json()["data"]["search"]
+    rest = (await graphql(gh, query, q="is:pr", after=after)).json()["data"]["search"]
     assert len(first["nodes"]) + len(rest["nodes"]) == 7 and not rest["pageInfo"]["hasNextPage"]
 
 
 async def test_exhausted_points_answer_rate_limited(gh, sim: GitHubSim) -> None:
     sim.buckets["graphql"].used = 5000
-    resp = await _gql(gh, "{ rateLimit { remaining } }")
+    resp = await graphql(gh, "{ rateLimit { remaining } }")
     assert resp.status_code == 200
     assert resp.json()["errors"][0]["type"] == "RATE_LIMITED"
     assert resp.headers["x-ratelimit-remaining"] == "0"
@@ -141,7 +137,7 @@ async def test_reviews_past_the_first_page(gh, sim: GitHubSim) -> None:
     second = await gh.get(first.links["next"]["url"])
     assert second.json()[-1]["state"] == "APPROVED"
 
-    body = (await _gql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
+    body = (await graphql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
     row = _node(body, pr.number)
     assert row["reviewDecision"] == "APPROVED"
     assert {"author": {"login": "alice"}, "state": "APPROVED"} in row["latestOpinionatedReviews"][
@@ -160,7 +156,7 @@ async def test_actions_only_repository_has_check_runs_and_no_statuses(gh, sim: G
     assert [(r["status"], r["conclusion"]) for r in runs["check_runs"]] == [
         ("completed", "failure")
     ]
-    body = (await _gql(gh, ROW_QUERY, q=f"repo:{repo.full_name} is:pr is:open", n=100)).json()
+    body = (await graphql(gh, ROW_QUERY, q=f"repo:{repo.full_name} is:pr is:open", n=100)).json()
     rollup = _node(body, pr.number)["commits"]["nodes"][0]["commit"]["statusCheckRollup"]
     assert rollup["state"] == "FAILURE"
     assert rollup["contexts"]["nodes"] == [
@@ -175,7 +171,7 @@ async def test_team_review_request_shows_the_team(gh, sim: GitHubSim) -> None:
     sim.state.set_team_reviewers(pr, ["frontend"], adding=True)
     rest = (await gh.get(f"/repos/{pr.repo.full_name}/pulls/{pr.number}")).json()
     assert [t["slug"] for t in rest["requested_teams"]] == ["frontend"]
-    body = (await _gql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
+    body = (await graphql(gh, ROW_QUERY, q=f"repo:{pr.repo.full_name} is:pr", n=100)).json()
     row = _node(body, pr.number)
     assert row["reviewRequests"]["nodes"] == [
         {"requestedReviewer": {"slug": "frontend", "name": "Frontend"}}
@@ -235,7 +231,7 @@ async def test_delete_issue_mutation_sends_issues_deleted_and_the_issue_is_gone(
     sim.world.on_change(events.append)
     issue = next(i for i in sim.state.items if not i.is_pr and i.state == "open")
     path = f"/repos/{issue.repo.full_name}/issues/{issue.number}"
-    r = await _gql(gh, DELETE, id=node_id("Issue", issue.id))
+    r = await graphql(gh, DELETE, id=node_id("Issue", issue.id))
     assert r.json() == {"data": {"deleteIssue": {"clientMutationId": "m1"}}}
     [event] = events
     assert event.event == "issues" and event.payload["action"] == "deleted"
@@ -246,7 +242,7 @@ async def test_delete_issue_mutation_sends_issues_deleted_and_the_issue_is_gone(
     found = (await gh.get("/search/issues", params={"q": q})).json()["items"]
     assert issue.number not in [i["number"] for i in found]
     pr = open_pr(sim)  # a pull request cannot be deleted
-    r = await _gql(gh, DELETE, id=node_id("PullRequest", pr.id))
+    r = await graphql(gh, DELETE, id=node_id("PullRequest", pr.id))
     assert r.status_code == 200 and "Could not resolve" in r.json()["errors"][0]["message"]
     assert pr in sim.state.items and len(events) == 1
 

@@ -4,7 +4,14 @@ The REST search (ETag, 304s for free) still lists a section's items; this query 
 listing lacks and REST would need 3-4 reads per PR for: the review decision, every reviewer's
 latest opinion, requested users and teams, mergeability, and the head commit's checks rollup
 (commit statuses and Actions check runs together). It costs a few points of the separate
-`graphql` budget (1 search + 100 PRs x 3 connections = 301 requests -> 3 points).
+`graphql` budget (1 search + 100 PRs x 3 connections = 301 requests -> 3 points; 20,200
+nodes of GitHub's 500,000 a query). Points count connections, not the nodes they return, so
+smaller pages or a `states` filter would cost no less: the pages stay at 100, so no
+reviewer or request is missed.
+
+The reviewers' opinions are those of people with write access (`writersOnly`): when no
+branch protection gives a `reviewDecision`, the row's decision is then the one GitHub's
+would be (an outside contributor's approval neither approves nor blocks).
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ query PullRequestRows($query: String!, $first: Int!, $after: String) {
         reviewDecision
         mergeable
         mergeStateStatus
-        latestOpinionatedReviews(first: 100) { nodes { author { login } state } }
+        latestOpinionatedReviews(first: 100, writersOnly: true) {
+          nodes { author { login } state }
+        }
         reviewRequests(first: 100) {
           totalCount
           nodes {

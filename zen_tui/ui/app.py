@@ -660,6 +660,7 @@ def _bindings_together() -> list[Binding]:
 def all_bindings() -> list[Binding]:
     """Every binding that has an id, as declared (before the keymap): dashboard, then dialogs."""
     from zen_tui.ui.screens.dialog import AnswerInput, PickList
+    from zen_tui.ui.screens.forms import FormModal, UserPickerModal
     from zen_tui.ui.screens.health import HealthScreen
     from zen_tui.ui.screens.info import HelpScreen, WelcomeScreen
     from zen_tui.ui.screens.login import LoginScreen
@@ -682,6 +683,8 @@ def all_bindings() -> list[Binding]:
         PickerModal,
         IssueFormModal,
         QueryModal,
+        FormModal,  # Jira's create and edit fields form (its send is the editor's)
+        UserPickerModal,  # Jira's assign to anyone
         HelpScreen,
         HealthScreen,
         OutboxScreen,

@@ -153,3 +153,32 @@ async def test_another_users_rows_are_theirs(sim, clock) -> None:
         assert pr.check_status == truth.check_state, pr.key
         assert pr.review_decision == review_decision_of(truth).lower(), pr.key
     assert result.stale_error is None
+
+
+async def test_without_required_reviews_only_writers_opinions_decide(sim, gh, clock) -> None:
+    """No branch protection asks for reviews, so GitHub's reviewDecision is null: the row says
+    what the latest opinions of people with write access say (the query asks `writersOnly`),
+    as GitHub's own decision counts them; an outside contributor's approval does not approve."""
+    sect = section("github", "is:open")
+    rows = (await gh.fetch_section(sect, limit=20)).items
+    pr = next(i for i in rows if isinstance(i, PullRequest))
+    truth, state = _sim_pr(sim, pr.key), sim.world.services["github"].state
+    saved = (list(truth.reviews), list(truth.reviewers), list(truth.teams))
+    truth.reviews.clear(), truth.reviewers.clear(), truth.teams.clear()
+    truth.repo.requires_review = False
+    truth.repo.read_only.add("mallory")
+
+    async def decision() -> str | None:
+        clock.advance(TTL_PASSED)
+        rows = {i.id: i for i in (await gh.fetch_section(sect, limit=20)).items}
+        return rows[pr.id].review_decision  # type: ignore[attr-defined]
+
+    try:
+        state.add_review(truth, "mallory", "lgtm", "APPROVED")
+        assert await decision() is None
+        state.add_review(truth, "alice", "ok", "APPROVED")
+        assert await decision() == "approved"
+    finally:
+        truth.reviews[:], truth.reviewers[:], truth.teams[:] = saved
+        truth.repo.requires_review = True
+        truth.repo.read_only.discard("mallory")

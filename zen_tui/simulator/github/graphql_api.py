@@ -6,7 +6,10 @@ below are spelt as GitHub spells them, so a query written for github.com runs he
 connections need `first` or `last` (at most 100), the cost in points is computed before the
 query runs (one request per connection, multiplied down the nesting, /100, at least 1) and
 spent from its own `graphql` budget (`x-ratelimit-resource: graphql`), and errors come back
-as HTTP 200 with an `errors` list, beside whatever `data` could still be resolved.
+as HTTP 200 with an `errors` list, beside whatever `data` could still be resolved. The
+arguments GitHub documents are honoured (`reviews(states:, author:)`,
+`latestOpinionatedReviews(writersOnly:)`, `rateLimit(dryRun:)`), and a query GitHub would
+refuse (an argument or field the schema lacks) is refused in GitHub's words (graphql_rules).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -25,6 +29,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     build_schema,
     execute_sync,
@@ -34,6 +39,7 @@ from graphql import (
 from graphql.utilities import value_from_ast_untyped
 
 from zen_tui.simulator.github.dates import BadDate, sort_qualifier
+from zen_tui.simulator.github.graphql_rules import GITHUB_RULES
 from zen_tui.simulator.github.query import MAX_QUERY, TOO_LONG_MESSAGE, BadQuery, one_type
 from zen_tui.simulator.github.query import parse as parse_query
 from zen_tui.simulator.github.render import HTML, iso, node_id, sha_of
@@ -219,7 +225,14 @@ type PullRequest implements Node {
   repository: Repository!
   reviewDecision: PullRequestReviewDecision
   reviewRequests(after: String, before: String, first: Int, last: Int): ReviewRequestConnection
-  reviews(after: String, before: String, first: Int, last: Int): PullRequestReviewConnection
+  reviews(
+    after: String,
+    author: String,
+    before: String,
+    first: Int,
+    last: Int,
+    states: [PullRequestReviewState!]
+  ): PullRequestReviewConnection
   state: PullRequestState!
   title: String!
   updatedAt: DateTime!
@@ -321,6 +334,33 @@ class QueryCost:
         return None
 
 
+def _rate_limits(
+    document: DocumentNode, variables: Mapping[str, Any], *, dry_run: bool = False
+) -> list[FieldNode]:
+    """The query's `rateLimit` fields (those asking `dryRun: true` only, if `dry_run`)."""
+    found = [
+        field
+        for op in document.definitions
+        if isinstance(op, OperationDefinitionNode)
+        for field in op.selection_set.selections
+        if isinstance(field, FieldNode) and field.name.value == "rateLimit"
+    ]
+    if not dry_run:
+        return found
+    return [f for f in found if any(_is_dry(a, variables) for a in f.arguments or ())]
+
+
+def _is_dry(arg: ArgumentNode, variables: Mapping[str, Any]) -> bool:
+    return arg.name.value == "dryRun" and value_from_ast_untyped(arg.value, dict(variables)) is True
+
+
+def _only(fields: list[FieldNode]) -> DocumentNode:
+    """A query of just these root fields."""
+    selection = SelectionSetNode(selections=tuple(fields))
+    op = OperationDefinitionNode(operation=OperationType.QUERY, selection_set=selection)
+    return DocumentNode(definitions=(op,))
+
+
 def _cursor(index: int) -> str:
     return base64.b64encode(f"cursor:v2:{index}".encode()).decode()
 
@@ -402,7 +442,7 @@ class GraphQLApi:
             document = parse(query)
         except GraphQLError as err:
             return {"errors": [err.formatted]}, 0
-        problems = validate(SCHEMA, document)
+        problems = validate(SCHEMA, document, GITHUB_RULES)
         if problems:
             return {"errors": [e.formatted for e in problems]}, 0
         cost = QueryCost(document, variables)
@@ -412,19 +452,21 @@ class GraphQLApi:
                 f"the maximum limit of {MAX_NODES} nodes total"
             )
             return {"errors": [{"type": "MAX_NODE_LIMIT_EXCEEDED", "message": message}]}, 0
+        dry = _rate_limits(document, variables, dry_run=True)
         limit, remaining, used, reset = bucket.state(scale)
-        if remaining < cost.points:
+        if remaining < cost.points and not dry:
             again = "already " if remaining == 0 else ""
             message = f"API rate limit {again}exceeded for user ID 1."
             return {"errors": [{"type": "RATE_LIMITED", "message": message}]}, 0
-        bucket.used += cost.points
+        spent = 0 if dry else cost.points
+        bucket.used += spent
         rate = {
             "cost": cost.points,
             "limit": limit,
             "nodeCount": cost.nodes,
-            "remaining": remaining - cost.points,
+            "remaining": remaining - spent,
             "resetAt": iso(reset),
-            "used": used + cost.points,
+            "used": used + spent,
         }
         root = {
             "rateLimit": lambda _info, **_args: rate,
@@ -432,11 +474,14 @@ class GraphQLApi:
             "viewer": lambda _info: self._actor(viewer),
             "deleteIssue": self._delete_issue,
         }
+        if dry:  # GraphQL reference, Query.rateLimit(dryRun): "calculate the cost for the
+            # query without evaluating it": the rest of the query is not run
+            document = _only(_rate_limits(document, variables))
         result = execute_sync(SCHEMA, document, root_value=root, variable_values=dict(variables))
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
-        return body, cost.points
+        return body, spent
 
     # ---- Mutation fields ----
     def _delete_issue(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
@@ -549,11 +594,16 @@ class GraphQLApi:
             "headRefOid": item.head_sha,
             "mergeable": {True: "MERGEABLE", False: "CONFLICTING", None: "UNKNOWN"}[item.mergeable],
             "mergeStateStatus": _merge_state(item),
-            "reviewDecision": review_decision(item),
-            "reviews": _paged("reviews", lambda: item.reviews_seen_by(viewer), review),
+            "reviewDecision": review_decision(item) if item.repo.requires_review else None,
+            "reviews": lambda _info, **args: connection(
+                "reviews", _filtered(item.reviews_seen_by(viewer), args), review, args
+            ),
             "latestReviews": _paged("latestReviews", lambda: _latest(item), review),
-            "latestOpinionatedReviews": _paged(
-                "latestOpinionatedReviews", lambda: _latest(item, _OPINIONS), review
+            "latestOpinionatedReviews": lambda _info, **args: connection(
+                "latestOpinionatedReviews",
+                _latest(item, _OPINIONS, writers_only=bool(args.get("writersOnly"))),
+                review,
+                args,
             ),
             "reviewRequests": _paged(
                 "reviewRequests",
@@ -597,10 +647,28 @@ def _submitted(item: Item) -> list[Review]:
     return [r for r in item.reviews if r.state != "PENDING"]
 
 
-def _latest(item: Item, states: tuple[str, ...] | None = None) -> list[Review]:
-    """Each reviewer's latest review (of `states`, if given), in submission order."""
+def _filtered(reviews: list[Review], args: Mapping[str, Any]) -> list[Review]:
+    """The `reviews` connection's filters (GraphQL reference, PullRequest.reviews): `states`,
+    a list of states to filter the reviews, and `author`, by the review's author (a login,
+    matched ignoring case as GitHub matches logins); either left out filters nothing."""
+    states, author = args.get("states"), args.get("author")
+    return [
+        r
+        for r in reviews
+        if (states is None or r.state in states)
+        and (author is None or r.user.casefold() == author.casefold())
+    ]
+
+
+def _latest(
+    item: Item, states: tuple[str, ...] | None = None, *, writers_only: bool = False
+) -> list[Review]:
+    """Each reviewer's latest review (of `states`, if given), in submission order;
+    `writers_only`: only those of people with write access (`writersOnly`)."""
     latest: dict[str, Review] = {}
     for review in _submitted(item):
+        if writers_only and review.user in item.repo.read_only:
+            continue
         if states is None or review.state in states:
             latest.pop(review.user, None)
             latest[review.user] = review
@@ -609,8 +677,11 @@ def _latest(item: Item, states: tuple[str, ...] | None = None) -> list[Review]:
 
 def review_decision(item: Item) -> str:
     """As with branch protection that requires one approving review: any reviewer's latest
-    change request blocks, else an approval approves, else a review is required."""
-    states = {r.state for r in _latest(item, (*_OPINIONS, "DISMISSED"))}
+    change request blocks, else an approval approves, else a review is required. Only people
+    with write access count (GitHub docs, "About protected branches": an approving review
+    "from someone with write permissions"; changes requested by someone with write access
+    block)."""
+    states = {r.state for r in _latest(item, (*_OPINIONS, "DISMISSED"), writers_only=True)}
     if "CHANGES_REQUESTED" in states:
         return "CHANGES_REQUESTED"
     return "APPROVED" if "APPROVED" in states else "REVIEW_REQUIRED"

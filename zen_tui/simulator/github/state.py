@@ -94,6 +94,12 @@ class Repo:
     # The merge methods its settings allow, in GitHub's order (merge, squash, rebase): the
     # repository's allow_merge_commit / allow_squash_merge / allow_rebase_merge.
     merge_methods: tuple[str, ...] = MERGE_METHODS
+    # People who may review its PRs without write access (an outside contributor): their
+    # reviews are listed, but `writersOnly` and the review decision leave them out.
+    read_only: set[str] = field(default_factory=set)
+    # Branch protection requires an approving review (every seeded repository's); without
+    # it GitHub's `reviewDecision` is null.
+    requires_review: bool = True
 
     @property
     def full_name(self) -> str:

@@ -12,12 +12,17 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 
+from zen_tui.text_safety import clean
+from zen_tui.ui.safe import plain
 from zen_tui.ui.widgets.key_footer import KeyFooter
 
 T = TypeVar("T")
+_SHORT = {"escape": "esc"}  # as the hints have always said it
+CANCEL = ("modal-cancel", "cancel")
 
 
 class Dialog(ModalScreen[T]):
@@ -25,6 +30,16 @@ class Dialog(ModalScreen[T]):
         # Mounted here, not in each compose: every dialog gets it, its own compose unchanged
         # (Textual runs each class's on_mount, this one after the dialog's own)
         self.mount(KeyFooter())
+
+    def titled(self, title: str, *verbs: tuple[str, str]) -> Content:
+        """`title   ctrl+s send · esc cancel`: the title (data) and, dimmed, each (binding
+        id, verb) under its binding's key now, the keymap applied (a remapped send is not
+        shown as ctrl+s)."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        declared = {b.id: b.key for b in self.BINDINGS if isinstance(b, Binding)}
+        keys = [(keymap.get(i, declared.get(i, "?")).split(",")[0].strip(), v) for i, v in verbs]
+        hint = " · ".join(f"{_SHORT.get(k, k)} {verb}" for k, verb in keys)
+        return plain(title, multiline=True) + "   " + Content.styled(clean(hint), "dim")
 
 
 class PickList(OptionList):

@@ -23,8 +23,8 @@ from textual.worker import Worker
 from zen_tui.models import ScreenField
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
-from zen_tui.ui.safe import plain, with_markup
-from zen_tui.ui.screens.dialog import AnswerInput, Dialog
+from zen_tui.ui.safe import plain
+from zen_tui.ui.screens.dialog import CANCEL, AnswerInput, Dialog
 from zen_tui.ui.screens.modals import _CSS
 from zen_tui.ui.triage import as_number
 
@@ -114,7 +114,7 @@ class FormModal(Dialog[dict[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(with_markup(self.title_text, "   [dim]ctrl+s send · esc cancel[/]"))
+            yield Label(self.titled(self.title_text, ("editor-send", "send"), CANCEL))
             with VerticalScroll():
                 for f in self.fields:
                     mark = " *" if f.required else ""

@@ -22,7 +22,7 @@ from zen_tui.crosslink import Target
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
 from zen_tui.ui.safe import plain, with_markup
-from zen_tui.ui.screens.dialog import AnswerInput, Dialog, PickList
+from zen_tui.ui.screens.dialog import CANCEL, AnswerInput, Dialog, PickList
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -75,7 +75,9 @@ class EditorModal(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(
-                with_markup(self.prompt, "   [dim]ctrl+s send · ctrl+e $EDITOR · esc cancel[/]")
+                self.titled(
+                    self.prompt, ("editor-send", "send"), ("editor-external", "$EDITOR"), CANCEL
+                )
             )
             yield TextArea(self.text)
 
@@ -240,9 +242,7 @@ class IssueFormModal(Dialog[tuple[Target, str, str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(
-                with_markup(self.prompt, "   [dim]ctrl+s create · esc cancel[/]"),
-            )
+            yield Label(self.titled(self.prompt, ("issue-form-send", "create"), CANCEL))
             options = [(plain(t.label()), n) for n, t in enumerate(self.targets)]
             yield Label("Create in", classes="field")
             yield Select(options, value=0, allow_blank=False, id="issue-target")
