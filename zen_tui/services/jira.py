@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.classify import shortened
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, TooLong, within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -56,6 +57,7 @@ from zen_tui.services.jira_parse import (
     screen_fields,
     screen_refusal,
     transition_fields,
+    transition_update,
     with_cursor,
     zone_of,
 )
@@ -376,7 +378,7 @@ class JiraClient(BaseClient):
         key = self.key_of(action.item_id)
         try:
             return await self._write(action, idempotency_key, key)
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiGone as err:
             raise gone_message(err, f"Jira {err.endpoint}") from None
@@ -411,16 +413,20 @@ class JiraClient(BaseClient):
             refused_here = screen_refusal(found[1], needs, fields)
             if refused_here is not None:  # nothing sent: Jira would answer 400
                 return refused_here
+            fields, update = transition_update(fields)
             self.remember_target(ikey, found)
             body: Any = {"transition": {"id": found[0]}}
             if fields:
                 body["fields"] = fields
+            if update:
+                body["update"] = update
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):
             who = await self._assignee(action, ikey, key) if action.kind == "assign" else None
             await self._send("PUT", f"{API}/issue/{key}/assignee", {"accountId": who}, ikey)
         elif action.kind == "comment":
             text = p.get("body", "") + zw_marker(ikey)
+            within(text, JIRA_TEXT_MAX, "comment too long for Jira", MARKER_ADDED)
             body = {"body": adf.from_text(text)}
             await self._send("POST", f"{API}/issue/{key}/comment", body, ikey, verify)
         else:
