@@ -12,6 +12,7 @@ import random
 
 from zen_tui.commands import act
 from zen_tui.models import Action, ActionState
+from zen_tui.services.markers import strip_zw
 from zen_tui.simulator.jira import adf
 
 from .conftest import engine_for, first_try, settle
@@ -124,7 +125,8 @@ def in_review(sim) -> list[str]:
 
 
 def comments_saying(sim, key: str, text: str) -> int:
-    return sum(1 for c in jira(sim).issues[key].comments if adf.to_text(c.body) == text)
+    """The issue's comments reading `text` (the hidden marker the client adds left out)."""
+    return sum(1 for c in jira(sim).issues[key].comments if strip_zw(adf.to_text(c.body)) == text)
 
 
 def test_act_refuses_a_missing_comment_then_sends_it_through_update(sim, settings, capsys):
@@ -174,3 +176,35 @@ async def test_the_comment_survives_lost_answers_and_crashes(sim, settings):
         assert params.items() <= done.action.params.items(), what
         assert landed(sim, "transition", key) == 1, what
         assert j.issues[key].status == "3" and comments_saying(sim, key, text) == 1, what
+
+
+async def test_a_replay_checks_the_comment_not_only_the_status(sim, settings):
+    """Request Changes with a comment: the process dies mid-send and the request never
+    reached Jira (reset); meanwhile a colleague moves the issue back to In Progress (Back to
+    In Progress, no comment). It is where Request Changes leads, without the comment: the
+    replay must not call it done (the comment would be lost). It sends it again and ends
+    with Jira's answer (Request Changes is not offered from In Progress)."""
+    j = jira(sim)
+    colleague = next(u for u in sorted(j.users) if u != j.me)
+    key = in_review(sim)[0]
+    text = "Changes asked while a colleague moved it"
+    params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "reset")
+    assert j.issues[key].status == "10001"  # nothing landed
+    j._apply_transition(j.issues[key], "41", colleague)  # Back to In Progress
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.FAILED, done
+    assert "'Request Changes' not available" in (done.reason or ""), done.reason
+    assert landed(sim, "transition", key) == 0 and comments_saying(sim, key, text) == 0
+
+
+async def test_a_replay_finds_the_comment_once_it_landed(sim, settings):
+    """The same crash where the send did land (its answer cut): the replay finds the
+    comment by its hidden marker and ends DONE, sent once."""
+    key = in_review(sim)[0]
+    text = "Changes asked, answer lost"
+    params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "truncated")
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.DONE, done.reason
+    assert landed(sim, "transition", key) == 1 and comments_saying(sim, key, text) == 1

@@ -15,6 +15,7 @@ from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from tools.demo_stack import DemoStack, wait_until
 from zen_tui.models import Issue, Item, ItemDetail, ScreenField
+from zen_tui.services.markers import strip_zw
 from zen_tui.simulator.jira import adf
 from zen_tui.ui.screens.forms import FormModal
 from zen_tui.ui.screens.modals import PickerModal
@@ -218,5 +219,5 @@ async def test_t_asks_for_a_required_comment_in_a_text_area_then_adds_it(
             "the transition to land",
         )
         assert issue.status == "3" and len(issue.comments) == comments + 1
-        assert adf.to_text(issue.comments[-1].body) == "Needs [b]tests[/b]\nand docs"
+        assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Needs [b]tests[/b]\nand docs"
         assert len(mutations(stack, "transition", target.key)) == 1

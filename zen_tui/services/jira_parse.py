@@ -10,7 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from itertools import zip_longest
 from typing import Any
 
-from zen_tui.lengths import JIRA_TEXT_MAX, within
+from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, within
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
 from zen_tui.services.base import MissingParam
@@ -212,20 +212,33 @@ def transition_fields(params: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
-def transition_update(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def transition_update(
+    fields: dict[str, Any], marker: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(fields, update) a transition sends: a comment given in `fields` (fields='{"comment":
     "..."}', as the screen's other fields are given) goes as `update`'s add of a document, the
     only way Jira takes a comment on a transition (doTransition's own example; in `fields`
-    Jira Cloud refuses it: "Field does not support update 'comment'"). MissingParam for a
-    comment that is no text, TooLong for one longer than Jira takes."""
+    Jira Cloud refuses it: "Field does not support update 'comment'"), `marker` (hidden)
+    after its text. MissingParam for a comment that is no text, TooLong for one longer than
+    Jira takes, counted as sent."""
     if "comment" not in fields:
         return fields, {}
     text = fields["comment"]
     if not isinstance(text, str):
         raise MissingParam('a transition\'s comment is text: fields=\'{"comment": "..."}\'')
-    within(text, JIRA_TEXT_MAX, "comment too long for Jira")
+    text += marker
+    within(text, JIRA_TEXT_MAX, "comment too long for Jira", MARKER_ADDED if marker else "")
     rest = {key: value for key, value in fields.items() if key != "comment"}
     return rest, {"comment": [{"add": {"body": adf.from_text(text)}}]}
+
+
+def asks_comment(params: dict[str, str]) -> bool:
+    """Whether a transition action adds a comment (fields='{"comment": ...}'); False for
+    `fields` that are no JSON object (such an action was refused before it was sent)."""
+    try:
+        return "comment" in transition_fields(params)
+    except MissingParam:
+        return False
 
 
 def asked_resolution(params: dict[str, str]) -> dict[str, Any]:

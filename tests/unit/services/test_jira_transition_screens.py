@@ -21,6 +21,7 @@ from zen_tui.services.jira_parse import (
     screen_refusal,
     transition_update,
 )
+from zen_tui.services.markers import zw_marker
 from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.ui.triage import screen_params
 
@@ -247,6 +248,11 @@ def test_a_comment_goes_through_update_as_a_document_never_in_fields() -> None:
     assert transition_update({"comment": "x" * JIRA_TEXT_MAX})[1]  # at the limit: sent
     with pytest.raises(TooLong, match="32,768 characters as sent, at most 32,767; shorten it by 1"):
         transition_update({"comment": "x" * (JIRA_TEXT_MAX + 1)})
+    marker = zw_marker("k-1")
+    _, update = transition_update({"comment": "why"}, marker)
+    assert update["comment"][0]["add"]["body"] == adf.from_text("why" + marker)
+    with pytest.raises(TooLong, match="as sent \\(with the hidden marker zen-tui adds\\)"):
+        transition_update({"comment": "x" * (JIRA_TEXT_MAX - len(marker) + 1)}, marker)
 
 
 async def test_apply_sends_a_required_comment_through_update(sim: Any, sim_client: Any) -> None:
@@ -281,5 +287,6 @@ async def test_apply_sends_a_required_comment_through_update(sim: Any, sim_clien
     assert result.ok, result.message
     issue = jira.issues[item.key]
     assert issue.status == "3" and len(issue.comments) == comments + 1
-    assert issue.comments[-1].body == adf.from_text(text)  # markup-looking text: data
+    # built by the client's ADF helper, the hidden marker after the text, which verify() reads
+    assert issue.comments[-1].body == adf.from_text(text + zw_marker("comment-2"))
     assert await client.verify(asked, idempotency_key="comment-2") is True
