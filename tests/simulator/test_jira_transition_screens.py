@@ -199,18 +199,22 @@ async def test_a_comment_through_update_moves_the_issue_and_is_among_its_comment
     assert page["comments"][-1]["body"] == ADF  # kept as the document sent
 
 
-async def test_a_comment_on_a_screen_without_one_cannot_be_set(
+async def test_any_screen_takes_a_comment_a_transition_without_one_cannot(
     jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
-    [key] = in_review(jira)  # Defer's screen holds the due date only
-    body = {
-        "transition": {"id": DEFER},
-        "fields": {"duedate": "2027-01-31"},
-        "update": {"comment": [{"add": {"body": ADF}}]},
-    }
-    r = await post(jira_client, key, body)
+    """Defer's screen requires only the due date: a comment is taken there too (Atlassian's
+    doTransition example adds one on a screen setting the resolution); Back to In Progress
+    has no screen, where a field "cannot be set", as documented."""
+    deferred, moved = in_review(jira, 2)
+    comments = len(jira.issues[deferred].comments)
+    add = {"comment": [{"add": {"body": ADF}}]}
+    body = {"transition": {"id": DEFER}, "fields": {"duedate": "2027-01-31"}, "update": add}
+    assert (await post(jira_client, deferred, body)).status_code == 204
+    issue = jira.issues[deferred]
+    assert issue.status == "10000" and len(issue.comments) == comments + 1
+    r = await post(jira_client, moved, {"transition": {"id": "41"}, "update": add})
     assert r.status_code == 400 and "cannot be set" in r.json()["errors"]["comment"]
-    assert jira.issues[key].status == "10001"
+    assert jira.issues[moved].status == "10001"
 
 
 def adf_text(text: str) -> dict:

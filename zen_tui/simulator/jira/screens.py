@@ -72,23 +72,25 @@ def screen_update(
     t: Transition, request: Request, update: Any, fields: Any
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """(comment documents to add, errors by field) for a transition's `update`. Only the
-    comment is taken there (its `add`s, each body an ADF document in v3, a string in v2); a
-    field the screen lacks "cannot be set", as in `fields`, and one in both is refused, as
-    doTransition documents. A required comment with no `add` is "required"."""
+    comment is taken there (its `add`s, each body an ADF document in v3, a string in v2): on
+    any transition with a screen, as Jira's transition screens all take one (Atlassian's own
+    example adds one on a screen setting the resolution), required where the screen says so.
+    A field the transition's screen lacks (any, on one without a screen) "cannot be set", as
+    in `fields`, and one in both is refused, as doTransition documents."""
     ops = update if isinstance(update, dict) else {}
     given = fields if isinstance(fields, dict) else {}
     errors: dict[str, str] = {}
     for name in ops:
-        if name not in t.screen:
+        if name not in t.screen and not (name == "comment" and t.screen):
             errors[name] = not_on_screen(name)
         elif name in given:
             errors[name] = f"Field '{name}' is given in both fields and update: give it once."
         elif name != "comment":
             errors[name] = f"Field '{name}' is set through fields on this screen."
     docs: list[dict[str, Any]] = []
-    if "comment" in t.screen and "comment" not in errors and "comment" not in given:
+    if t.screen and "comment" not in errors and "comment" not in given:
         docs, wrong = _comment_adds(request, ops.get("comment"))
-        if wrong or not docs:
+        if wrong or (not docs and "comment" in t.screen):
             errors["comment"] = wrong or COMMENT_REQUIRED
     return docs, errors
 
