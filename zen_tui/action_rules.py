@@ -199,6 +199,8 @@ def _check_values(action: Proposed, service: str) -> None:
     p = action.params
     if service == "github" and action.kind in ("comment", "create_issue") and not p.get("review"):
         _check_lengths(p)
+    if service == "jira" and action.kind == "comment":
+        _check_comment(p.get("body", ""))
     if action.kind == "edit" and not p:
         raise InvalidAction(
             "edit needs at least one of summary=, priority=, labels=, duedate=, fields= "
@@ -218,11 +220,27 @@ def _check_values(action: Proposed, service: str) -> None:
         from zen_tui.json_input import loads  # only here: a refused `act` need not load json
 
         try:
-            ok = isinstance(loads(p["fields"]), dict)
+            fields = loads(p["fields"])
         except ValueError:  # NestedTooDeeply too
-            ok = False
-        if not ok:
+            fields = None
+        if not isinstance(fields, dict):
             raise InvalidAction('fields must be a JSON object, e.g. fields=\'{"labels": ["x"]}\'')
+        if service == "jira" and action.kind == "transition" and "comment" in fields:
+            _check_comment(fields["comment"])
+
+
+def _check_comment(comment: object) -> None:
+    """A Jira comment, or a transition's (fields='{"comment": "..."}', which the client sends
+    as `update`'s add of a document: services/jira_parse.py): text, as long as Jira takes.
+    The client counts again as sent, with the hidden marker a comment carries."""
+    from zen_tui.lengths import JIRA_TEXT_MAX, TooLong, within
+
+    if not isinstance(comment, str):
+        raise InvalidAction('a transition\'s comment is text: fields=\'{"comment": "..."}\'')
+    try:
+        within(comment, JIRA_TEXT_MAX, "comment too long for Jira")
+    except TooLong as err:
+        raise InvalidAction(str(err)) from None
 
 
 def _check_lengths(p: dict[str, str]) -> None:

@@ -9,6 +9,13 @@ from __future__ import annotations
 # DavyJonesLocker/party_foul#122).
 GITHUB_BODY_MAX = 65_536
 GITHUB_TITLE_MAX = 256
+# Jira's limit on a text field's value, a comment's body too (its 400 past it, as clients
+# report it: "The entered text is too long. It exceeds the allowed limit of 32767
+# characters." for a comment, bhaalsen/gitmerger#9; CONTENT_LIMIT_EXCEEDED for a v3
+# description past 32,767 characters, JRACLOUD-78553).
+JIRA_TEXT_MAX = 32_767
+# What a service takes is counted as sent: the hidden marker is part of a comment's body.
+MARKER_ADDED = "with the hidden marker zen-tui adds"
 
 
 class TooLong(ValueError):

@@ -337,7 +337,8 @@ class ScreenField(msgspec.Struct, frozen=True):
     `ids` their ids in the same order ("" where one has none: Jira takes {"id": ...} too),
     `kind` its schema's type ("string", "number", "date", "array" for a list: fix versions, a
     multi-select; "richtext" for a string Jira's v3 takes as a document: a textarea, the
-    description; "" when not said)."""
+    description; "comment" for the comment, which a transition adds through `update`; "" when
+    not said)."""
 
     key: str
     name: str

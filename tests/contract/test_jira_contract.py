@@ -117,15 +117,17 @@ async def test_replayed_request_examples_are_accepted(
     check(spec, "Comment", r.json())
     recorded = example(examples, "POST_issue_issueIdOrKey_comment.201.json")
     assert set(recorded) - {"visibility"} <= set(r.json())
-    # The documented example sets the resolution Fixed on a transition with a screen: replayed
-    # on Resolve (its screen: the resolution; Cloud names an assignee by accountId, not the
-    # example's Server-era `name`, so that one is left out).
+    # The documented example sets the resolution Fixed on a transition with a screen, with a
+    # comment: replayed on Resolve (its screen: the resolution; Cloud names an assignee by
+    # accountId, not the example's Server-era `name`, so that one is left out).
     transition_req = example(examples, "POST_issue_issueIdOrKey_transitions.request.json")
     transition_req["transition"] = {"id": "71"}
     del transition_req["fields"]["assignee"]
     doing = key_in(jira, "3")
     r = await client.post(f"{API}/issue/{doing}/transitions", json=transition_req)
     assert r.status_code == 204 and jira.issues[doing].resolution == "10002"  # Fixed
+    [added] = transition_req["update"]["comment"]  # and its comment, added through `update`
+    assert jira.issues[doing].comments[-1].body == added["add"]["body"]
     assign_req = example(examples, "PUT_issue_issueIdOrKey_assignee.request.json")
     r = await client.put(f"{API}/issue/{key}/assignee", json={"accountId": jira.me})
     assert r.status_code == 204 and set(assign_req) == {"accountId"}

@@ -2,14 +2,18 @@
 resolution): `zen-tui act` refuses it without one, saying which and the values allowed, and
 sends nothing; with resolution= it lands and sets it. Through the outbox the params travel
 with the entry: after a lost answer or a crash mid-send the replay verifies (or resends the
-same fields), and the transition lands exactly once."""
+same fields), and the transition lands exactly once. Request Changes requires a comment,
+which goes through `update` and survives the same."""
 
 from __future__ import annotations
 
+import json
 import random
 
 from zen_tui.commands import act
 from zen_tui.models import Action, ActionState
+from zen_tui.services.markers import strip_zw
+from zen_tui.simulator.jira import adf
 
 from .conftest import engine_for, first_try, settle
 from .test_jira_triage_outbox import args, fault, jira, landed
@@ -113,3 +117,94 @@ async def test_a_replay_finds_the_asked_resolution_once_it_landed(sim, settings)
     assert done.state is ActionState.DONE, done.reason
     assert landed(sim, "transition", key) == 1
     assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10002")
+
+
+def in_review(sim) -> list[str]:
+    j = jira(sim)
+    return [k for k in sorted(j.issues) if j.issues[k].status == "10001"]
+
+
+def comments_saying(sim, key: str, text: str) -> int:
+    """The issue's comments reading `text` (the hidden marker the client adds left out)."""
+    return sum(1 for c in jira(sim).issues[key].comments if strip_zw(adf.to_text(c.body)) == text)
+
+
+def test_act_refuses_a_missing_comment_then_sends_it_through_update(sim, settings, capsys):
+    """Request Changes requires a comment: `act` says how to give it (fields=JSON, as any
+    screen field), refuses one longer than Jira takes before queueing it, and sends the one
+    given as `update`'s add (the simulator, as Jira, refuses it in `fields`)."""
+    account = sim.account("jira").name
+    j = jira(sim)
+    key = in_review(sim)[0]
+    move = {"transition": "Request Changes"}
+
+    assert act.run(args(account, "transition", key, **move), settings) == 1
+    err = capsys.readouterr().err
+    assert '"Request Changes" needs comment; add fields=\'{"comment": "..."}\'' in err
+    long = json.dumps({"comment": "x" * 32_768})
+    assert act.run(args(account, "transition", key, **move, fields=long), settings) == 2
+    err = capsys.readouterr().err
+    assert "comment too long for Jira: 32,768 characters as sent, at most 32,767" in err
+    assert landed(sim, "transition", key) == 0 and j.issues[key].status == "10001"
+
+    said = json.dumps({"comment": "Needs a test for the empty case"})
+    assert act.run(args(account, "transition", key, **move, fields=said), settings) == 0
+    assert j.issues[key].status == "3" and landed(sim, "transition", key) == 1
+    assert comments_saying(sim, key, "Needs a test for the empty case") == 1
+
+
+async def test_the_comment_survives_lost_answers_and_crashes(sim, settings):
+    """Queued, the comment travels in the entry's fields=; after a lost answer or a crash
+    mid-send the replay verifies by status (or sends the same comment again): the issue
+    moves once and carries the comment once."""
+    account = sim.account("jira").name
+    j = jira(sim)
+    rng = random.Random(91)
+    for n, key in enumerate(in_review(sim)[:6]):
+        how, killed = rng.choice(("none", "truncated", "reset", "outage")), n % 2 == 1
+        text = f"Changes asked, round {n}"
+        params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
+        engine = engine_for(settings)
+        [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
+        sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
+        await first_try(engine, entry, killed=killed, dies_after=0.5)
+        await engine.stop()
+        sim.clear_faults()
+        done = await settle(settings, entry.id)
+        what = (n, how, killed, done.reason)
+        assert done.state is ActionState.DONE, what
+        assert params.items() <= done.action.params.items(), what
+        assert landed(sim, "transition", key) == 1, what
+        assert j.issues[key].status == "3" and comments_saying(sim, key, text) == 1, what
+
+
+async def test_a_replay_checks_the_comment_not_only_the_status(sim, settings):
+    """Request Changes with a comment: the process dies mid-send and the request never
+    reached Jira (reset); meanwhile a colleague moves the issue back to In Progress (Back to
+    In Progress, no comment). It is where Request Changes leads, without the comment: the
+    replay must not call it done (the comment would be lost). It sends it again and ends
+    with Jira's answer (Request Changes is not offered from In Progress)."""
+    j = jira(sim)
+    colleague = next(u for u in sorted(j.users) if u != j.me)
+    key = in_review(sim)[0]
+    text = "Changes asked while a colleague moved it"
+    params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "reset")
+    assert j.issues[key].status == "10001"  # nothing landed
+    j._apply_transition(j.issues[key], "41", colleague)  # Back to In Progress
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.FAILED, done
+    assert "'Request Changes' not available" in (done.reason or ""), done.reason
+    assert landed(sim, "transition", key) == 0 and comments_saying(sim, key, text) == 0
+
+
+async def test_a_replay_finds_the_comment_once_it_landed(sim, settings):
+    """The same crash where the send did land (its answer cut): the replay finds the
+    comment by its hidden marker and ends DONE, sent once."""
+    key = in_review(sim)[0]
+    text = "Changes asked, answer lost"
+    params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "truncated")
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.DONE, done.reason
+    assert landed(sim, "transition", key) == 1 and comments_saying(sim, key, text) == 1

@@ -139,3 +139,87 @@ async def test_defer_requires_a_due_date_typed_in_with_no_values_to_pick(
     assert fields["status"]["name"] == "To Do" and fields["duedate"] == "2027-01-31"
     last = jira.issues[key].history[-1].items
     assert ("duedate", before, "2027-01-31") in last and last[0][0] == "status"
+
+
+REQUEST_CHANGES = "91"  # In Review -> In Progress, requires a comment
+ADF = {
+    "type": "doc",
+    "version": 1,
+    "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Needs tests"}]}],
+}
+
+
+async def test_request_changes_shows_its_required_comment_added_not_set(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    [key] = in_review(jira)
+    r = await jira_client.get(
+        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
+    )
+    move = {t["id"]: t for t in r.json()["transitions"]}[REQUEST_CHANGES]
+    assert move["name"] == "Request Changes" and move["to"]["name"] == "In Progress"
+    field = move["fields"]["comment"]
+    assert field["required"] is True and field["name"] == "Comment"
+    assert field["schema"] == {"type": "comments-page", "system": "comment"}
+    assert "add" in field["operations"] and "set" not in field["operations"]
+
+
+async def test_a_required_comment_is_refused_missing_in_fields_or_not_a_document(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    [key] = in_review(jira)
+    comments = len(jira.issues[key].comments)
+    add = {"comment": [{"add": {"body": "plain text"}}]}
+    for body, error in (
+        ({}, "Field Comment is required."),
+        ({"fields": {"comment": "Needs tests"}}, "Field does not support update 'comment'"),
+        ({"fields": {"comment": {"body": ADF}}}, "Field does not support update 'comment'"),
+        ({"update": add}, "Operation value must be an Atlassian Document"),
+        ({"update": {"comment": [{"set": {"body": ADF}}]}}, "is added"),
+        ({"update": {"comment": [{"add": {"body": adf_text("  ")}}]}}, "can not be empty"),
+    ):
+        r = await post(jira_client, key, {"transition": {"id": REQUEST_CHANGES}, **body})
+        assert r.status_code == 400, body
+        assert set(r.json()["errors"]) == {"comment"} and error in r.json()["errors"]["comment"]
+    assert jira.issues[key].status == "10001" and len(jira.issues[key].comments) == comments
+
+
+async def test_a_comment_through_update_moves_the_issue_and_is_among_its_comments(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    [key] = in_review(jira)
+    body = {
+        "transition": {"id": REQUEST_CHANGES},
+        "update": {"comment": [{"add": {"body": ADF}}]},
+    }
+    assert (await post(jira_client, key, body)).status_code == 204
+    fields = (await jira_client.get(f"{API}/issue/{key}")).json()["fields"]
+    assert fields["status"]["name"] == "In Progress"
+    page = (await jira_client.get(f"{API}/issue/{key}/comment")).json()
+    assert page["comments"][-1]["body"] == ADF  # kept as the document sent
+
+
+async def test_any_screen_takes_a_comment_a_transition_without_one_cannot(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """Defer's screen requires only the due date: a comment is taken there too (Atlassian's
+    doTransition example adds one on a screen setting the resolution); Back to In Progress
+    has no screen, where a field "cannot be set", as documented."""
+    deferred, moved = in_review(jira, 2)
+    comments = len(jira.issues[deferred].comments)
+    add = {"comment": [{"add": {"body": ADF}}]}
+    body = {"transition": {"id": DEFER}, "fields": {"duedate": "2027-01-31"}, "update": add}
+    assert (await post(jira_client, deferred, body)).status_code == 204
+    issue = jira.issues[deferred]
+    assert issue.status == "10000" and len(issue.comments) == comments + 1
+    r = await post(jira_client, moved, {"transition": {"id": "41"}, "update": add})
+    assert r.status_code == 400 and "cannot be set" in r.json()["errors"]["comment"]
+    assert jira.issues[moved].status == "10001"
+
+
+def adf_text(text: str) -> dict:
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
+    }

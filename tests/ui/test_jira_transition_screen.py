@@ -1,19 +1,22 @@
 """A transition whose screen requires a field, in the dashboard over the real stack: after
 the transition is picked, a picker of the field's allowed values (the simulator's Resolve
 asks for the resolution), or a form for a field typed in (its Defer asks for the due date,
-checked as a date) comes before anything is queued; the value travels with the action and
-lands in Jira; escape on either queues nothing."""
+checked as a date; its Request Changes for a comment, in a text area) comes before anything
+is queued; the value travels with the action and lands in Jira; escape on either queues
+nothing."""
 
 from __future__ import annotations
 
 import pytest
 from msgspec.structs import replace
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, TextArea
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from tools.demo_stack import DemoStack, wait_until
 from zen_tui.models import Issue, Item, ItemDetail, ScreenField
+from zen_tui.services.markers import strip_zw
+from zen_tui.simulator.jira import adf
 from zen_tui.ui.screens.forms import FormModal
 from zen_tui.ui.screens.modals import PickerModal
 
@@ -175,3 +178,46 @@ async def pick_choice(pilot, choice: str) -> None:
     picker.query_one(OptionList).highlighted = picker.choices.index(choice)
     await pilot.press("enter")
     await until_quiet(pilot)
+
+
+async def test_t_asks_for_a_required_comment_in_a_text_area_then_adds_it(
+    stack: DemoStack,
+) -> None:
+    """Request Changes requires a comment: a text area, checked on send (empty, longer than
+    Jira takes: each said under it), then the transition lands with the comment as typed
+    (markup-looking text stays text) among the issue's comments."""
+    async with on_jira_section(stack) as (app, pilot, items):
+        target = items.cursor_item
+        assert isinstance(target, Issue)
+        issue = sim_issues(stack)[target.key]
+        issue.status = "10001"  # In Review: Request Changes is offered
+        comments = len(issue.comments)
+        await pilot.press("t")
+        await pick(app, pilot, "Request Changes")
+        form = await modal(app, FormModal)
+        assert form.title_text == f'"Request Changes" on {target.key} needs'
+        assert [(f.id, f.label, f.kind, f.multiline, f.required) for f in form.fields] == [
+            ("comment", "Comment", "comment", True, True)
+        ]
+        error = form.query_one("#error-comment", Label)
+        area = form.query_one("#field-comment", TextArea)
+        for text, said in (
+            ("  \n ", "Comment is required"),
+            ("x" * 32_768, "Comment: 32,768 characters as sent, at most 32,767; shorten it by 1"),
+        ):
+            area.text = text
+            await pilot.pause()  # the edit's own message first: it clears a shown problem
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: error.display, "the comment's problem under it")
+            assert str(error.render()) == said
+            assert app.screen is form and not mutations(stack, "transition", target.key)
+        area.text = "Needs [b]tests[/b]\nand docs"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(
+            lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
+            "the transition to land",
+        )
+        assert issue.status == "3" and len(issue.comments) == comments + 1
+        assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Needs [b]tests[/b]\nand docs"
+        assert len(mutations(stack, "transition", target.key)) == 1

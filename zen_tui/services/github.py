@@ -22,7 +22,7 @@ from zen_tui.gateway.errors import (
 )
 from zen_tui.lengths import GITHUB_BODY_MAX as BODY_MAX
 from zen_tui.lengths import GITHUB_TITLE_MAX as TITLE_MAX
-from zen_tui.lengths import within
+from zen_tui.lengths import MARKER_ADDED, within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -97,8 +97,6 @@ _REVIEW_EVENTS = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}
 # A merge method -> the repository's field saying it is allowed (full-repository), in order.
 _MERGE_FIELDS = {"merge": "merge_commit", "squash": "squash_merge", "rebase": "rebase_merge"}
 _REVIEW_STATES = {"approve": "APPROVED", "request_changes": "CHANGES_REQUESTED"}
-# What GitHub takes (lengths.py) is counted as sent: the hidden marker is part of a body.
-_MARKER_ADDED = "with the hidden marker zen-tui adds"
 PER_PAGE = 100
 LIST_PAGES = 10  # a list read stops after 1,000 rows (reviews, statuses, check runs, labels)
 ENRICH_MAX = MAX_ROWS  # PR rows enriched per fetch: one GraphQL search of up to 100 PRs
@@ -736,7 +734,7 @@ class GitHubClient(BaseClient):
             await self._send("POST", f"{base}/pulls/{number}/reviews", payload, key, verify)
         elif kind == "comment":
             body = f"{p.get('body', '')}\n\n{html_marker(key)}".strip()
-            within(body, BODY_MAX, "comment too long for GitHub", _MARKER_ADDED)
+            within(body, BODY_MAX, "comment too long for GitHub", MARKER_ADDED)
             await self._send(
                 "POST", f"{base}/issues/{number}/comments", {"body": body}, key, verify
             )
@@ -791,7 +789,7 @@ class GitHubClient(BaseClient):
             text = f"{action.params.get('body', '')}\n\n{html_marker(key)}".strip()
             payload = {
                 "title": within(param(action, "title"), TITLE_MAX, "title too long for GitHub"),
-                "body": within(text, BODY_MAX, "issue body too long for GitHub", _MARKER_ADDED),
+                "body": within(text, BODY_MAX, "issue body too long for GitHub", MARKER_ADDED),
             }
             resp = await self._send(
                 "POST", f"{base}/issues", payload, key, self.verifier(action, key)

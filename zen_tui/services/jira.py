@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from zen_tui.gateway.classify import shortened
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
+from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, TooLong, within
 from zen_tui.models import (
     Action,
     ActionResult,
@@ -47,6 +48,7 @@ from zen_tui.services.fields import Reader
 from zen_tui.services.jira_parse import (
     FIELDS,
     asked_resolution,
+    asks_comment,
     cursor_of,
     describe_move,
     match_allowed,
@@ -56,6 +58,7 @@ from zen_tui.services.jira_parse import (
     screen_fields,
     screen_refusal,
     transition_fields,
+    transition_update,
     with_cursor,
     zone_of,
 )
@@ -391,7 +394,7 @@ class JiraClient(BaseClient):
         key = self.key_of(action.item_id)
         try:
             return await self._write(action, idempotency_key, key)
-        except MissingParam as err:
+        except (MissingParam, TooLong) as err:
             return ActionResult(ok=False, message=str(err), conflict=True)
         except ApiGone as err:
             raise gone_message(err, f"Jira {err.endpoint}") from None
@@ -426,16 +429,20 @@ class JiraClient(BaseClient):
             refused_here = screen_refusal(found[1], needs, fields)
             if refused_here is not None:  # nothing sent: Jira would answer 400
                 return refused_here
+            fields, update = transition_update(fields, zw_marker(ikey))  # verify() finds it
             self.remember_target(ikey, found)
             body: Any = {"transition": {"id": found[0]}}
             if fields:
                 body["fields"] = fields
+            if update:
+                body["update"] = update
             await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
         elif action.kind in ("assign", "unassign"):
             who = await self._assignee(action, ikey, key) if action.kind == "assign" else None
             await self._send("PUT", f"{API}/issue/{key}/assignee", {"accountId": who}, ikey)
         elif action.kind == "comment":
             text = p.get("body", "") + zw_marker(ikey)
+            within(text, JIRA_TEXT_MAX, "comment too long for Jira", MARKER_ADDED)
             body = {"body": adf.from_text(text)}
             await self._send("POST", f"{API}/issue/{key}/comment", body, ikey, verify)
         else:
@@ -480,17 +487,7 @@ class JiraClient(BaseClient):
         if action.kind in EDIT_KINDS:
             return await self.editing.check(action, key)
         if action.kind == "comment":
-            resp = await self.gateway.request(
-                "GET",
-                f"{API}/issue/{key}/comment",
-                endpoint=f"{API}/issue/{{key}}/comment",
-                params={"orderBy": "-created", "maxResults": 100},
-                priority=priority(True),
-            )
-            r = self.r.at(f"{API}/issue/{{key}}/comment")
-            comments = r.opt_arr(r.root(resp.json()), "comments")
-            bodies = [adf.to_text(c.get("body")) for c in comments if isinstance(c, dict)]
-            return any(ikey in zw_keys(text) for text in bodies)
+            return await self._commented(key, ikey)
         fields = await self._fields(key, "status,assignee,resolution")
         r = self.r.at(f"{API}/issue/{{key}}")
         if action.kind == "transition":
@@ -503,7 +500,11 @@ class JiraClient(BaseClient):
             # resolution: in the right status with another (someone else resolved it, as
             # Won't Do say) it did not, and sending it again is what tells the user so.
             asked = asked_resolution(action.params)
-            return _same_resolution(r, r.opt_obj(fields, "resolution"), asked)
+            if not _same_resolution(r, r.opt_obj(fields, "resolution"), asked):
+                return False
+            # Likewise with a comment: in the status without it (a colleague moved the
+            # issue there meanwhile) is not as asked, and the comment would be lost.
+            return not asks_comment(action.params) or await self._commented(key, ikey)
         if action.kind in ("assign", "unassign"):
             assignee = r.opt_obj(fields, "assignee")
             current = r.opt_text(assignee, "accountId") if assignee else None
@@ -514,6 +515,20 @@ class JiraClient(BaseClient):
                 return None  # never resolved to an id: nothing to compare with
             return current == (wanted or await self.me())
         return None
+
+    async def _commented(self, key: str, ikey: str) -> bool:
+        """Whether the issue's latest 100 comments hold one carrying `ikey`'s hidden marker."""
+        resp = await self.gateway.request(
+            "GET",
+            f"{API}/issue/{key}/comment",
+            endpoint=f"{API}/issue/{{key}}/comment",
+            params={"orderBy": "-created", "maxResults": 100},
+            priority=priority(True),
+        )
+        r = self.r.at(f"{API}/issue/{{key}}/comment")
+        comments = r.opt_arr(r.root(resp.json()), "comments")
+        bodies = [adf.to_text(c.get("body")) for c in comments if isinstance(c, dict)]
+        return any(ikey in zw_keys(text) for text in bodies)
 
     async def _fields(self, key: str, fields: str) -> dict[str, Any]:
         resp = await self.gateway.request(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from itertools import zip_longest
 from typing import Any
 
+from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, within
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
 from zen_tui.services.base import MissingParam
@@ -196,6 +197,8 @@ def _schema_kind(schema: object) -> str:
     custom, system = str(schema.get("custom") or ""), str(schema.get("system") or "")
     if kind == "string" and (custom.endswith(":textarea") or system in RICH_TEXT):
         return "richtext"
+    if system == "comment":  # "comments-page" (Cloud), or an array of "comment" (older)
+        return "comment"
     return kind
 
 
@@ -207,6 +210,35 @@ def transition_fields(params: dict[str, str]) -> dict[str, Any]:
     if params.get("resolution"):
         fields["resolution"] = {"name": params["resolution"]}
     return fields
+
+
+def transition_update(
+    fields: dict[str, Any], marker: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(fields, update) a transition sends: a comment given in `fields` (fields='{"comment":
+    "..."}', as the screen's other fields are given) goes as `update`'s add of a document, the
+    only way Jira takes a comment on a transition (doTransition's own example; in `fields`
+    Jira Cloud refuses it: "Field does not support update 'comment'"), `marker` (hidden)
+    after its text. MissingParam for a comment that is no text, TooLong for one longer than
+    Jira takes, counted as sent."""
+    if "comment" not in fields:
+        return fields, {}
+    text = fields["comment"]
+    if not isinstance(text, str):
+        raise MissingParam('a transition\'s comment is text: fields=\'{"comment": "..."}\'')
+    text += marker
+    within(text, JIRA_TEXT_MAX, "comment too long for Jira", MARKER_ADDED if marker else "")
+    rest = {key: value for key, value in fields.items() if key != "comment"}
+    return rest, {"comment": [{"add": {"body": adf.from_text(text)}}]}
+
+
+def asks_comment(params: dict[str, str]) -> bool:
+    """Whether a transition action adds a comment (fields='{"comment": ...}'); False for
+    `fields` that are no JSON object (such an action was refused before it was sent)."""
+    try:
+        return "comment" in transition_fields(params)
+    except MissingParam:
+        return False
 
 
 def asked_resolution(params: dict[str, str]) -> dict[str, Any]:
@@ -228,7 +260,7 @@ def screen_refusal(
     problems: list[str] = []
     for need in needs:
         given = fields.get(need.key)
-        if given is None:
+        if given is None or (need.kind == "comment" and not str(given).strip()):
             problems.append(_describe_need(need, None))
             continue
         wrong = next((v for v in _values(given) if not _allows(need, v)), None)

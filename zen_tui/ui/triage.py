@@ -214,9 +214,10 @@ REACTIONS = ("eyes", "+1", "white_check_mark", "tada", "heart", "rocket")
 
 
 # The screen fields with no list of values the dashboard asks for as typed text (a form,
-# forms.problem checking each by its kind); any other (a user, an array, a document) is left to
+# forms.problem checking each by its kind; the comment in a text area, sent as a document
+# through `update` by the client); any other (a user, an array, a document) is left to
 # `zen-tui act ... fields=JSON`.
-TYPED_KINDS = frozenset({"string", "number", "date"})
+TYPED_KINDS = frozenset({"string", "number", "date", "comment"})
 
 
 def as_number(text: str) -> int | float | None:

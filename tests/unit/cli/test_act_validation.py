@@ -64,6 +64,18 @@ BAD = [
         ["comment", "gh:acme/api#1", "body=" + "é" * 70_000],  # characters, not bytes
         "body too long for GitHub: 70,000 characters as sent, at most 65,536; shorten it by 4,464",
     ),
+    (
+        ["comment", "jr:OPS-1", "body=" + "é" * 32_768],
+        "comment too long for Jira: 32,768 characters as sent, at most 32,767; shorten it by 1",
+    ),
+    (
+        ["transition", "jr:OPS-1", "transition=x", 'fields={"comment": "' + "x" * 40_000 + '"}'],
+        "comment too long for Jira: 40,000 characters as sent, at most 32,767",
+    ),
+    (
+        ["transition", "jr:OPS-1", "transition=x", 'fields={"comment": {"body": "x"}}'],
+        "a transition's comment is text",
+    ),
 ]
 
 
@@ -92,6 +104,7 @@ GOOD = [
     ("github", Action("close", "gh:a/b#3", "gh")),
     ("jira", Action("transition", "jr:OPS-42", "jr", {"name": "Done"})),
     ("jira", Action("comment", "jr:OPS_2-9", "jr", {"body": "hi"})),
+    ("jira", Action("transition", "jr:OPS-4", "jr", {"name": "x", "fields": '{"comment": "ok"}'})),
     ("jira", create_action("jr", "OPS", "Bug", "crash", "text", {"labels": ["x"]})),
     ("jira", Action("create", "jr:OPS", "jr", {"summary": "s", "issuetype": "Task"})),
     ("github", Action("comment", "gh:a/b#3", "gh", {"body": "é" * 65_536})),
@@ -108,12 +121,12 @@ def test_well_formed_actions_pass(service: str, action: Action) -> None:
 
 
 def test_an_issue_title_github_would_refuse_is_refused_before_queueing() -> None:
-    """GitHub takes a title of at most 256 characters (422 past it); a Jira summary is not
-    held to GitHub's limit."""
+    """GitHub takes a title of at most 256 characters (422 past it); a Jira comment is held
+    to Jira's limit (32,767), not GitHub's."""
     params = {"repo": "a/b", "title": "t" * 257}
     with pytest.raises(InvalidAction, match=r"title too long for GitHub: 257 .* shorten it by 1"):
         validate(Action("create_issue", "sl:C01:1.2", "gh", params), "github")
-    validate(Action("comment", "jr:OPS-1", "jr", {"body": "x" * 70_000}), "jira")
+    validate(Action("comment", "jr:OPS-1", "jr", {"body": "x" * 32_767}), "jira")  # Jira's own
 
 
 def test_empty_required_value_is_missing() -> None:

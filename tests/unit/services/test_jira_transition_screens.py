@@ -1,14 +1,27 @@
 """A Jira transition's screen fields (Get transitions, expand=transitions.fields): which ones
 the client must set, how a refusal names them with their allowed values, and the preview's
-map of them for the dashboard's picker; against the simulator's Resolve (resolution)."""
+map of them for the dashboard's picker; against the simulator's Resolve (resolution) and
+Request Changes (a comment, which goes through `update`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from zen_tui.lengths import JIRA_TEXT_MAX, TooLong
 from zen_tui.models import Action, Issue, ScreenField
+from zen_tui.services import adf
+from zen_tui.services.base import MissingParam
 from zen_tui.services.fields import Reader
-from zen_tui.services.jira_parse import match_allowed, screen_fields, screen_refusal
+from zen_tui.services.jira_parse import (
+    match_allowed,
+    screen_fields,
+    screen_refusal,
+    transition_update,
+)
+from zen_tui.services.markers import zw_marker
 from zen_tui.simulator.jira.service import JiraSim
 from zen_tui.ui.triage import screen_params
 
@@ -196,3 +209,84 @@ async def test_a_batch_with_fields_moves_one_by_one(sim: Any, sim_client: Any) -
     results = await client.bulk_apply(actions, ["b-1", "b-2"], lambda done, total: None)
     assert all(r.ok for r in results), results
     assert all(jira.issues[i.key].resolution == "10003" for i in items)
+
+
+COMMENT = {  # as Jira Cloud's field metadata shows the comment (editmeta alike)
+    "required": True,
+    "name": "Comment",
+    "schema": {"type": "comments-page", "system": "comment"},
+    "operations": ["add", "edit", "remove"],
+}
+
+
+def test_a_required_comment_is_its_own_kind_given_as_text_in_fields() -> None:
+    """The comment (Cloud's comments-page, or an array of comment on older sites) is told
+    apart: a transition adds it through `update`, never sets it; the refusal shows the
+    fields=JSON that gives it, and a blank one is no comment."""
+    older = {**COMMENT, "schema": {"type": "array", "items": "comment", "system": "comment"}}
+    for meta in (COMMENT, older):
+        assert parsed({"comment": meta}) == (
+            ScreenField("comment", "Comment", ref="", kind="comment"),
+        )
+    needs = parsed({"comment": COMMENT})
+    for given in ({}, {"comment": "  \n "}):
+        refusal = screen_refusal("Request Changes", needs, given)
+        assert refusal is not None and refusal.conflict, given
+        assert refusal.message == (
+            '"Request Changes" needs comment; add fields=\'{"comment": "..."}\''
+        )
+    assert screen_refusal("Request Changes", needs, {"comment": "why"}) is None
+
+
+def test_a_comment_goes_through_update_as_a_document_never_in_fields() -> None:
+    fields, update = transition_update({"comment": "Needs tests\nand docs", "duedate": "x"})
+    assert fields == {"duedate": "x"}
+    assert update == {"comment": [{"add": {"body": adf.from_text("Needs tests\nand docs")}}]}
+    assert transition_update({"duedate": "x"}) == ({"duedate": "x"}, {})
+    with pytest.raises(MissingParam, match="comment is text"):
+        transition_update({"comment": {"body": "x"}})
+    assert transition_update({"comment": "x" * JIRA_TEXT_MAX})[1]  # at the limit: sent
+    with pytest.raises(TooLong, match="32,768 characters as sent, at most 32,767; shorten it by 1"):
+        transition_update({"comment": "x" * (JIRA_TEXT_MAX + 1)})
+    marker = zw_marker("k-1")
+    _, update = transition_update({"comment": "why"}, marker)
+    assert update["comment"][0]["add"]["body"] == adf.from_text("why" + marker)
+    with pytest.raises(TooLong, match="as sent \\(with the hidden marker zen-tui adds\\)"):
+        transition_update({"comment": "x" * (JIRA_TEXT_MAX - len(marker) + 1)}, marker)
+
+
+async def test_apply_sends_a_required_comment_through_update(sim: Any, sim_client: Any) -> None:
+    """Request Changes (the simulator's, as Jira: a comment in `fields` is a 400) lands with
+    fields='{"comment": ...}': the issue moves, its comment is the document the client's ADF
+    helper builds; without one nothing is sent; a replay's verify still reads the status."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Review" ORDER BY key'))
+    item = next(i for i in found.items if isinstance(i, Issue))
+    detail = await client.details(item)
+    assert detail.screens["Request Changes"] == (
+        ScreenField("comment", "Comment", ref="", kind="comment"),
+    )
+    comments = len(jira.issues[item.key].comments)
+
+    bare = Action("transition", item.id, item.account, {"transition": "Request Changes"})
+    result = await client.apply(bare, idempotency_key="comment-0")
+    assert not result.ok and result.conflict and "needs comment" in result.message
+    long = json.dumps({"comment": "x" * (JIRA_TEXT_MAX + 1)})
+    too_long = Action("transition", item.id, item.account, {**bare.params, "fields": long})
+    result = await client.apply(too_long, idempotency_key="comment-1")
+    assert not result.ok and result.conflict and "comment too long for Jira" in result.message
+    assert len(jira.issues[item.key].comments) == comments
+    assert jira.issues[item.key].status == "10001"  # nothing sent
+
+    text = "Needs tests <b>[bold]</b>\nsecond line"
+    params = {"transition": "request changes", "fields": json.dumps({"comment": text})}
+    asked = Action("transition", item.id, item.account, params)
+    assert await client.verify(asked, idempotency_key="comment-2") is None  # target unknown
+    result = await client.apply(asked, idempotency_key="comment-2")
+    assert result.ok, result.message
+    issue = jira.issues[item.key]
+    assert issue.status == "3" and len(issue.comments) == comments + 1
+    # built by the client's ADF helper, the hidden marker after the text, which verify() reads
+    assert issue.comments[-1].body == adf.from_text(text + zw_marker("comment-2"))
+    assert await client.verify(asked, idempotency_key="comment-2") is True

@@ -39,6 +39,9 @@ WORKFLOW = (
     Transition("71", "Resolve", "10002", frozenset({"3", "10001"}), ("resolution",)),
     # back from review with a date to pick it up by: a required field with no values to pick
     Transition("81", "Defer", "10000", frozenset({"10001"}), ("duedate",)),
+    # back from review saying why: its screen requires a comment, which Jira takes through
+    # `update` ({"comment": [{"add": {"body": ...}}]}), never through `fields`
+    Transition("91", "Request Changes", "3", frozenset({"10001"}), ("comment",)),
 )
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
 # issue type id -> (name, subtask, hierarchy level)
@@ -335,8 +338,9 @@ class Renderer:
         return body
 
     def screen_field(self, field_id: str) -> dict[str, Any]:
-        """A transition screen's field (FieldMetadata): the resolution, with its values, or
-        the due date, a date typed in (no allowedValues, as Jira leaves them out then)."""
+        """A transition screen's field (FieldMetadata): the resolution, with its values, the
+        due date, a date typed in (no allowedValues, as Jira leaves them out then), or the
+        comment, added (its operations hold no "set": it goes through `update`)."""
         common = {
             "required": True,
             "key": field_id,
@@ -345,6 +349,13 @@ class Renderer:
         }
         if field_id == "duedate":
             return {**common, "schema": {"type": "date", "system": "duedate"}, "name": "Due date"}
+        if field_id == "comment":  # as Jira Cloud's field metadata shows it (editmeta alike)
+            return {
+                **common,
+                "schema": {"type": "comments-page", "system": "comment"},
+                "name": "Comment",
+                "operations": ["add", "edit", "remove"],
+            }
         return {
             **common,
             "schema": {"type": "resolution", "system": "resolution"},

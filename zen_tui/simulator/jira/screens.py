@@ -1,13 +1,26 @@
 """Jira transition screens: the fields a POST .../transitions must set for a transition that
-has one (a "Resolve" screen requires the resolution, a "Defer" one the due date), and the 400
-when they are missing or malformed."""
+has one (a "Resolve" screen requires the resolution, a "Defer" one the due date, a "Request
+Changes" one a comment), and the 400 when they are missing or malformed.
+
+A comment is added through `update` ({"comment": [{"add": {"body": <ADF doc>}}]}, Atlassian's
+own doTransition example); Jira Cloud refuses one in `fields` ("Field does not support update
+'comment'") and answers a required one left out with "Field Comment is required." (both as
+sooperset/mcp-atlassian#1262 reports them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from starlette.requests import Request
+
+from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.model import RESOLUTIONS, Transition
+from zen_tui.simulator.jira.search import rich_error, rich_text
+
+COMMENT_REQUIRED = "Field Comment is required."
+NOT_IN_FIELDS = "Field does not support update '{}'"
+EMPTY_COMMENT = "Comment body can not be empty!"
 
 
 def resolution_id(ref: Any) -> str | None:
@@ -28,9 +41,9 @@ def screen_values(t: Transition, fields: Any) -> tuple[dict[str, str], dict[str,
     values: dict[str, str] = {}
     for name in given:
         if name not in t.screen:
-            errors[name] = (
-                f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
-            )
+            errors[name] = not_on_screen(name)
+        elif name == "comment":  # added, never set: only `update` takes it
+            errors[name] = NOT_IN_FIELDS.format(name)
     if "resolution" in t.screen:
         if given.get("resolution") is None:
             errors["resolution"] = "Resolution is required."
@@ -49,6 +62,56 @@ def screen_values(t: Transition, fields: Any) -> tuple[dict[str, str], dict[str,
         else:
             values["duedate"] = due
     return values, errors
+
+
+def not_on_screen(name: str) -> str:
+    return f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+
+
+def screen_update(
+    t: Transition, request: Request, update: Any, fields: Any
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """(comment documents to add, errors by field) for a transition's `update`. Only the
+    comment is taken there (its `add`s, each body an ADF document in v3, a string in v2): on
+    any transition with a screen, as Jira's transition screens all take one (Atlassian's own
+    example adds one on a screen setting the resolution), required where the screen says so.
+    A field the transition's screen lacks (any, on one without a screen) "cannot be set", as
+    in `fields`, and one in both is refused, as doTransition documents."""
+    ops = update if isinstance(update, dict) else {}
+    given = fields if isinstance(fields, dict) else {}
+    errors: dict[str, str] = {}
+    for name in ops:
+        if name not in t.screen and not (name == "comment" and t.screen):
+            errors[name] = not_on_screen(name)
+        elif name in given:
+            errors[name] = f"Field '{name}' is given in both fields and update: give it once."
+        elif name != "comment":
+            errors[name] = f"Field '{name}' is set through fields on this screen."
+    docs: list[dict[str, Any]] = []
+    if t.screen and "comment" not in errors and "comment" not in given:
+        docs, wrong = _comment_adds(request, ops.get("comment"))
+        if wrong or (not docs and "comment" in t.screen):
+            errors["comment"] = wrong or COMMENT_REQUIRED
+    return docs, errors
+
+
+def _comment_adds(request: Request, ops: Any) -> tuple[list[dict[str, Any]], str]:
+    """The documents a comment's operations add, or what is wrong with them."""
+    if ops is None:
+        return [], ""
+    if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+        return [], 'Operations must be a list of objects, as [{"add": {"body": ...}}].'
+    docs: list[dict[str, Any]] = []
+    for op in ops:
+        if set(op) != {"add"} or not isinstance(op["add"], dict):
+            return [], 'A comment on a transition is added: [{"add": {"body": ...}}].'
+        doc = rich_text(request, op["add"].get("body"))
+        if doc is None:
+            return [], rich_error(request)
+        if not adf.to_text(doc).strip():
+            return [], EMPTY_COMMENT
+        docs.append(doc)
+    return docs, ""
 
 
 def is_date(value: Any) -> bool:

@@ -219,6 +219,11 @@ def rich_text(request: Request, value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and adf.is_document(value) else None
 
 
+def rich_error(request: Request) -> str:
+    """Why `rich_text` refused a comment's body: v2 takes a string, v3 a document."""
+    return "Comment body must be a string." if api_version(request) == "2" else adf.ADF_ERROR
+
+
 RECONCILE_MAX = 50  # Jira's reconcileIssues takes at most 50 issue ids
 
 

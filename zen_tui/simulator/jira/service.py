@@ -59,7 +59,7 @@ from zen_tui.simulator.jira.model import (
     select_fields,
 )
 from zen_tui.simulator.jira.oauth import AtlassianOAuth
-from zen_tui.simulator.jira.screens import is_date, screen_values
+from zen_tui.simulator.jira.screens import is_date, screen_update, screen_values
 from zen_tui.simulator.jira.search import (
     SearchIndex,
     api_version,
@@ -70,6 +70,7 @@ from zen_tui.simulator.jira.search import (
     page_window,
     project_key,
     reconcile_ids,
+    rich_error,
     rich_text,
     search_params,
     sort_issues,
@@ -762,11 +763,14 @@ class JiraSim(ServiceSim):
         if chosen is None:
             return error_collection(400, f"Transition id '{tid}' is not valid for this issue.")
         values, errors = screen_values(chosen, body.get("fields"))
-        if errors:
-            return error_collection(400, errors=errors)
+        comments, wrong = screen_update(chosen, request, body.get("update"), body.get("fields"))
+        if errors or wrong:
+            return error_collection(400, errors={**wrong, **errors})
         self._apply_transition(
             issue, tid, self.me, values.get("resolution"), duedate=values.get("duedate")
         )
+        for doc in comments:  # added with the move, as the screen's comment
+            self._comment(issue, self.me, doc)
         return Response(status_code=204)
 
     def _apply_transition(
@@ -830,7 +834,7 @@ class JiraSim(ServiceSim):
             return error_collection(404, NOT_FOUND)
         doc = rich_text(request, body.get("body"))
         if doc is None:
-            return error_collection(400, errors={"comment": jira_writes._rich_error(request)})
+            return error_collection(400, errors={"comment": rich_error(request)})
         comment = self._comment(issue, self.me, doc)
         return JSONResponse(self._render(request).comment(issue, comment), status_code=201)
 

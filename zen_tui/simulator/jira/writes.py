@@ -23,10 +23,10 @@ from zen_tui.simulator.jira.model import (
     duration,
 )
 from zen_tui.simulator.jira.search import (
-    api_version,
     error_collection,
     page_bean,
     page_window,
+    rich_error,
     rich_text,
 )
 
@@ -142,7 +142,7 @@ def edit_comment(sim: JiraSim, request: Request, body: Body) -> Response:
         return error_collection(400, "You do not have the permission to edit this comment.")
     doc = rich_text(request, body.get("body"))
     if doc is None:
-        return error_collection(400, errors={"comment": _rich_error(request)})
+        return error_collection(400, errors={"comment": rich_error(request)})
     comment.body, comment.updated = doc, max(sim.world.clock(), comment.updated)
     issue.text_cache = None
     sim._touch(issue)
@@ -164,10 +164,6 @@ def delete_comment(sim: JiraSim, request: Request, body: Body) -> Response:
     sim.world.counters.mutation("jira", "comment_delete", key=issue.key, comment=comment.id)
     sim._emit_comment("comment_deleted", issue, comment)
     return Response(status_code=204)
-
-
-def _rich_error(request: Request) -> str:
-    return "Comment body must be a string." if api_version(request) == "2" else adf.ADF_ERROR
 
 
 # -- worklogs ------------------------------------------------------------------------------------
@@ -220,7 +216,7 @@ def add_worklog(sim: JiraSim, request: Request, body: Body) -> Response:
     if body.get("comment") is not None:
         comment = rich_text(request, body["comment"])
         if comment is None:
-            return error_collection(400, errors={"comment": _rich_error(request)})
+            return error_collection(400, errors={"comment": rich_error(request)})
     sim._next_comment += 1
     log = JiraWorklog(sim._next_comment, sim.me, seconds, started, comment, now)
     issue.worklogs.append(log)

@@ -20,6 +20,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.worker import Worker
 
+from zen_tui.lengths import JIRA_TEXT_MAX, TooLong, within
 from zen_tui.models import ScreenField
 from zen_tui.text_safety import clean
 from zen_tui.ui.key_gate import keys_wait
@@ -35,7 +36,7 @@ SEARCH_PAUSE = 0.15  # seconds of no typing before the user search asks the serv
 class FormField(msgspec.Struct, frozen=True):
     """One field of a form. `choices` (allowed values from the server) are checked on send,
     ignoring case; `kind` "date" takes YYYY-MM-DD, "number" a number; `multiline` is a text
-    area."""
+    area; `most`, when set, the characters the service takes."""
 
     id: str
     label: str
@@ -45,6 +46,7 @@ class FormField(msgspec.Struct, frozen=True):
     kind: str = "string"
     multiline: bool = False
     hint: str = ""
+    most: int = 0
 
 
 def problem(field: FormField, value: str) -> str | None:
@@ -58,6 +60,11 @@ def problem(field: FormField, value: str) -> str | None:
         return f"{field.label}: use a number, e.g. 3 or 2.5"
     if field.choices and value.casefold() not in {c.casefold() for c in field.choices}:
         return f"{field.label}: use one of {', '.join(field.choices)}"
+    if field.most:
+        try:
+            within(value, field.most, field.label)
+        except TooLong as err:
+            return str(err)
     return None
 
 
@@ -74,9 +81,17 @@ HINTS = {"date": "YYYY-MM-DD", "number": "a number, e.g. 3 or 2.5"}
 
 def screen_field(need: ScreenField) -> FormField:
     """A field a Jira transition's screen requires, with no values to pick from, as a form
-    field: required, checked by its schema type (a date, a number, a text)."""
+    field: required, checked by its schema type (a date, a number, a text); the comment in a
+    text area, as long as Jira takes."""
+    comment = need.kind == "comment"
     return FormField(
-        need.key, need.name, required=True, kind=need.kind, hint=HINTS.get(need.kind, "")
+        need.key,
+        need.name,
+        required=True,
+        kind=need.kind,
+        multiline=comment,
+        hint=HINTS.get(need.kind, ""),
+        most=JIRA_TEXT_MAX if comment else 0,
     )
 
 
