@@ -1849,7 +1849,6 @@ class SyncEngine:
             out.append((health.account, data, now))
         return out
 
-
     def _webhook_counters(
         self, account: str, stored: dict[str, tuple[dict[str, Any], float]]
     ) -> dict[str, Any] | None:
