@@ -173,6 +173,8 @@ def _endpoint_room(table: DataTable[str | Text], rows: list[list[str]]) -> int:
     width = table.scrollable_content_region.width
     if width <= 0:
         return 0
+    if not table.show_vertical_scrollbar:  # the rows may yet need one: keep its width free
+        width -= table.styles.scrollbar_size_vertical
     pad = 2 * table.cell_padding
     labels = [str(c.label) for c in table.columns.values()][: len(rows[0]) if rows else 0]
     used = sum(
