@@ -1823,8 +1823,8 @@ class SyncEngine:
         """What save_health writes: (account, record, when) for one account or all."""
         out = []
         now = self.wired.clock.time()
-        listening = self.webhooks is not None and self.webhooks.server.listening
-        stored = {} if listening or self.webhooks is None else self.store.load_health()
+        counting = self.webhooks is None or self.webhooks.counting
+        stored = {} if counting else self.store.load_health()
         for health in self.health():
             if account is not None and health.account != account:
                 continue
@@ -1852,13 +1852,13 @@ class SyncEngine:
     def _webhook_counters(
         self, account: str, stored: dict[str, tuple[dict[str, Any], float]]
     ) -> dict[str, Any] | None:
-        """The webhook counters to save: this run's receiver's while it listens; else (no
-        receiver, as in `zen-tui sync --once`, or one that could not listen) the last
-        receiver's as stored, with its run's name kept (`receiver`), so they are not
-        replaced by the zeros of a receiver that never ran; None when there are none."""
+        """The webhook counters to save: this run's while it counts deliveries; else (no
+        receiver nor processor runs, as in `zen-tui sync --once`) the last receiver's as
+        stored, with its run's name kept (`receiver`), so they are not replaced by the
+        zeros of a receiver that never ran; None when there are none."""
         if self.webhooks is None:
             return None
-        if self.webhooks.server.listening:
+        if self.webhooks.counting:
             return self.webhooks.health()
         data, at = stored.get(account, ({}, 0.0))
         hooks = data.get("webhooks")
