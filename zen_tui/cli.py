@@ -340,11 +340,37 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run zen-tui; returns the exit status (the console script passes it to sys.exit)."""
-    with safe_output():
+    with safe_output(), terminate_as_interrupt():
         try:
             return _main(argv)
         finally:  # no record came (an unexpected error logs one): no setup for this run's log
             lazy_log.set_up_when_used(None)
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, `timeout`, a service manager's stop) ends zen-tui as Ctrl-C does,
+    through the same handler: Python's default ends the process on the spot, leaving the
+    terminal in the dashboard's alternate screen, `zen-tui sync`'s records not marked
+    stopped, a demo's run folder behind. Only the main thread can set a handler."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)  # asyncio's or Textual's while they run
+        if callable(handler) and handler is not interrupt:
+            handler(signal.SIGINT, frame)
+        else:  # SIGINT ignored (a job started with `&`) or the default: Ctrl-C's way
+            raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a test calling main): left as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

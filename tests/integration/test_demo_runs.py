@@ -137,3 +137,17 @@ def test_a_killed_runs_folder_goes_at_the_next_start_a_live_ones_stays(tmp_path:
     finally:
         live.kill()
         live.wait(timeout=10)
+
+
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    """`kill`, `timeout` or a service manager stop with SIGTERM: Python's default ended the
+    process on the spot (the dashboard left the terminal in its alternate screen, `zen-tui
+    sync` its records unmarked, the demo its run folder). It now ends as Ctrl-C does."""
+    run = zen(tmp_path, "sync")
+    assert run.stdout is not None
+    assert "items" in run.stdout.readline()  # polling: the engine and its store are up
+    run.terminate()
+    _out, err = run.communicate(timeout=60)
+    assert run.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert list((tmp_path / "demo").iterdir()) == []  # the run's end removed its folder

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from zen_tui.config import Settings
-from zen_tui.models import FreshnessState, PullRequest
+from zen_tui.models import Action, FreshnessState, PullRequest
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 
@@ -122,3 +122,28 @@ def _section_of(engine: Any, key: str) -> str:
         if snap and any(i.key == key for i in snap.items):
             return str(section.id)
     raise AssertionError(key)
+
+
+async def test_what_zen_tui_wrote_reads_back_without_its_hidden_marker(sim, engine) -> None:
+    """The marker zen-tui adds to a comment or an issue's body (an HTML comment, nothing on
+    GitHub's page) is not shown in the preview or the row: the text reads as it was typed,
+    an HTML comment of the user's own kept."""
+    pr = _open_pr(sim)
+    _ask_me(sim, pr)
+    row = await _row(engine, pr.ref)
+    client = engine.wired.clients[row.account]
+    typed = "LGTM <!-- not a marker -->"
+    comment = Action(kind="comment", item_id=row.id, account=row.account, params={"body": typed})
+    assert (await client.apply(comment, idempotency_key="mark-1")).ok
+    message = {"body": "Steps to reproduce", "title": "From Slack", "repo": pr.repo.full_name}
+    create = Action(kind="create_issue", item_id=row.id, account=row.account, params=message)
+    created = await client.apply(create, idempotency_key="mark-2")
+    assert created.ok, created.message
+    detail = await engine.details(row)
+    assert detail.comments[-1] == (ME, typed)
+    issue = next(i for i in _state(sim).items if i.title == "From Slack")
+    with sim.world.lock:
+        _state(sim).set_assignees(issue, [ME], adding=True)
+    snapshots = await engine.sync_once()
+    [made] = [i for s in snapshots.values() for i in s.items if i.title == "From Slack"]
+    assert (await engine.details(made)).body == "Steps to reproduce"

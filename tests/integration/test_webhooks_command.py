@@ -107,3 +107,45 @@ def test_the_demo_says_its_dashboard_runs_its_own_receiver(tmp_path, capsys):
     assert main([*base, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["demo"] is True and report["endpoints"] == {}
+
+
+async def test_a_run_with_no_receiver_keeps_the_last_receivers_counters(settings, capsys):
+    """`zen-tui sync --once` (from cron, say) runs no receiver: it saved its own empty
+    counters over the last receiver's, so `zen-tui webhooks` and `health` said `0 accepted`,
+    `(not listening)`, as if no delivery had ever come. It keeps the receiver's, said as
+    saved by that receiver's run."""
+    import argparse
+
+    import msgspec
+
+    from zen_tui.commands import health, webhooks
+    from zen_tui.config_schema import WebhookConfig
+    from zen_tui.sync.engine import SyncEngine
+    from zen_tui.wiring import build
+
+    hooks = WebhookConfig(enabled=True, port=0, secrets={"github": "s3cret"})
+    settings = msgspec.structs.replace(settings, webhooks=hooks, demo=False)
+    counted = SAVED | {"started_at": NOW - 3600, "port": 8790, "processed": 4}
+    gone = "vm:999999:1:0"  # a dashboard that quit: its pid is not running
+    dashboard = {"webhooks": counted, "saved_by": gone, "saver_role": "the dashboard"}
+    store = Store.open_in(settings.data_dir)
+    for account in settings.accounts:
+        store.save_health(account.name, dashboard | {"stopped": True}, NOW - 600)
+    store.close()
+    engine = SyncEngine(build(settings), role="`zen-tui sync --once`")
+    try:
+        await engine.sync_once()
+    finally:
+        await engine.stop()
+    capsys.readouterr()
+    assert webhooks.run(argparse.Namespace(json=True), settings) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["last_run"]["accepted"] == {"github": 3}
+    assert report["last_run"]["processed"] == 4 and report["saved_at"] == NOW - 600
+    assert report["saver"]["saver_role"] == "the dashboard" and not report["saver_running"]
+    assert health.run(argparse.Namespace(json=False), settings) == 0
+    out = capsys.readouterr().out
+    github = next(a.name for a in settings.accounts if a.service == "github")
+    block = out.split(f"{github} (github)")[1]
+    assert "webhooks  not live (nothing is running to receive them) on port 8790; since" in block
+    assert "3 accepted, 1 duplicates" in block and "(not listening)" not in block, out

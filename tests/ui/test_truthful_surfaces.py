@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Label
@@ -170,6 +172,46 @@ async def test_health_screen_at_80_columns_says_each_error_once_and_shows_latenc
         a = pilot.app.health_model.endpoints[("github", "GET", "/a")]
         assert (a.count, a.hits) == (12, 1)  # the cache hit is not a call
         assert "Cached: cache hits" in str(table.border_title)
+
+
+def table_fits(table: DataTable[Any]) -> bool:
+    """No column pushed past the table's width (no sideways scrolling)."""
+    return table.max_scroll_x == 0
+
+
+SIBLINGS = (
+    "/repos/{owner}/{repo}/issues/{number}/labels",
+    "/repos/{owner}/{repo}/issues/{number}/comments",
+    "/repos/{owner}/{repo}/pulls/{number}/reviews",
+)
+
+
+async def test_health_screen_at_80_columns_tells_endpoints_of_one_prefix_apart(
+    backend: FakeBackend,
+) -> None:
+    """Cut at its end, each of these read `/repos/{owner` at 80 columns: the same row
+    three times. Cut from its start, each keeps the part that names it."""
+    async with make_app(backend).run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        for endpoint in SIBLINGS:
+            backend.publish(_answer(endpoint, 200, "miss", None, 1.0))
+        await eventually(lambda: len(pilot.app.health_model.endpoints) >= 3, "three endpoints")
+        screen = pilot.app.screen
+        screen.update_view()
+        await pilot.pause()
+        seen = visible_lines(screen.query_one(DataTable))
+        rows = [line for line in seen if "github" in line]
+        for endpoint in SIBLINGS:
+            [row] = [line for line in rows if "/" + endpoint.rsplit("/", 1)[-1] in line]
+            assert "…" in row, "\n".join(seen)  # cut, and where it is cut shows
+        for n in range(12):  # more rows than the table's height: a vertical scrollbar
+            backend.publish(_answer(f"{SIBLINGS[0]}/{n}", 200, "miss", None, 1.0))
+        await eventually(lambda: len(pilot.app.health_model.endpoints) >= 15, "15 endpoints")
+        screen.update_view()
+        await pilot.pause()
+        assert table_fits(screen.query_one(DataTable)), "\n".join(seen)
 
 
 async def test_the_merge_confirmation_names_its_keys(backend: FakeBackend) -> None:

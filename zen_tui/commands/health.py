@@ -48,6 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "outbox_failed": outbox.get(account.name, NO_FIGURES).failed,
             "paused": _paused(pauses, account.name, account.service, now),
         }
+        if at is not None:
+            report[account.name] |= _receiver(data, at, now)
     if args.json:
         import json
 
@@ -73,6 +75,20 @@ def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
     if not running and data.get("webhooks_live"):
         out |= {"webhooks_live": False, "webhooks_live_when_saved": True}
     return out
+
+
+def _receiver(data: dict[str, Any], at: float, now: float) -> dict[str, Any]:
+    """The webhook counters' liveness by the run whose receiver counted them, when a run
+    with none (`zen-tui sync --once`) saved the record: live only while that run still
+    runs; {} when the record's own saver counted them."""
+    from zen_tui.store.saver import receiver_of, saver_running
+
+    run, when = receiver_of(data, at)
+    if run is data:
+        return {}
+    running = saver_running(run, when, now)
+    live = bool(run.get("webhooks_live")) and running
+    return {"webhooks_live": live, "webhooks_saver_running": running}
 
 
 def _paused(pauses: list[RatePause], account: str, service: str, now: float) -> list[Any]:
@@ -160,9 +176,12 @@ def webhook_line(h: dict[str, Any], now: float) -> str:
     state = "live" if h.get("webhooks_live") else "idle"
     if _not_connected(h):
         state = "not live (the account is not connected)"
-    if h.get("saved_at") is not None and not h.get("saver_running", True):
+    running = h.get("webhooks_saver_running", h.get("saver_running", True))
+    if h.get("saved_at") is not None and not running:
         state = "not live (nothing is running to receive them)"
-    port = f" on port {hooks['port']}" if hooks.get("port") else " (not listening)"
+    port = f" on port {hooks['port']}" if hooks.get("port") else ""
+    if not port and running:
+        port = " (not listening)"
     started = hooks.get("started_at")
     since = f" since {_when(started, now)}:" if isinstance(started, (int, float)) else ""
     return (

@@ -182,7 +182,8 @@ def _clear(store: Store, prefix: str | None) -> int:
     from zen_tui.store import outbox_words
 
     if prefix is None:
-        print(f"cleared {store.outbox_delete_failed()} failed entries")
+        cleared = store.outbox_delete_failed()
+        print(f"cleared {cleared} failed {'entry' if cleared == 1 else 'entries'}")
         return 0
     entry = _find(store, prefix)
     if entry is None:

@@ -72,7 +72,7 @@ def build_report(
     now: float,
 ) -> dict[str, Any]:
     from zen_tui.config_schema import is_loopback_host
-    from zen_tui.store.saver import saver_running
+    from zen_tui.store.saver import receiver_of, saver_running
     from zen_tui.sync.webhook_verify import SERVICES  # hashlib: only when this command runs
 
     config = settings.webhooks
@@ -81,6 +81,8 @@ def build_report(
     runs = [(at, data) for data, at in saved.values() if "webhooks" in data]
     at, record = max(runs, key=lambda r: r[0], default=(None, None))
     last = known_keys(record["webhooks"]) if record is not None else None
+    if record is not None and at is not None:  # the counters' own run: the receiver's
+        record, at = receiver_of(record, at)
     # The same rule and words as `zen-tui health` (store/saver.py): is its saver still running?
     running = record is not None and at is not None and saver_running(record, at, now)
     saver = {k: record[k] for k in ("saved_by", "saver_role") if k in record} if record else {}

@@ -21,6 +21,10 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # each one after it in a row, up to SILENT_LIMIT_MAX (see ServiceProfile.silent_limit).
 SILENT_LIMIT_WAIT = 60.0
 SILENT_LIMIT_MAX = 16 * 60.0
+# The least wait after a rate limit whose named time is not ahead of this clock: GitHub names
+# its reset in whole epoch seconds (the window ends within that second) and a server's clock
+# may run ahead, so a try sent at once is refused again, a request made while limited.
+LIMIT_FLOOR = 1.0
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -322,15 +326,15 @@ class ServiceProfile(msgspec.Struct, frozen=True):
         GitHub's reset is the primary window's end: it applies only when remaining is 0. A
         GitHub 429 with budget left is a secondary limit (wait >= 60 s, its docs say); Jira's
         429 reset names the limit that refused. A Slack limit naming no time (an ok:false
-        `ratelimited` without Retry-After) waits out its tier's minute."""
-        after = parse_retry_after(headers.get("retry-after"), now)
-        if after is not None:
-            return after
+        `ratelimited` without Retry-After) waits out its tier's minute. A time named that is
+        not LIMIT_FLOOR ahead (a whole-second reset just passed, a clock behind the
+        server's) waits LIMIT_FLOOR."""
+        said = parse_retry_after(headers.get("retry-after"), now)
         exhausted = headers.get("x-ratelimit-remaining") == "0"
-        if exhausted or (status == 429 and self.name != "github"):
-            reset = parse_reset(headers.get("x-ratelimit-reset"))
-            if reset is not None:
-                return reset
+        if said is None and (exhausted or (status == 429 and self.name != "github")):
+            said = parse_reset(headers.get("x-ratelimit-reset"))
+        if said is not None:  # refused now, so now is too early whatever time it names
+            return max(said, now + LIMIT_FLOOR)
         # GitHub's secondary limit may say nothing about when: its docs ask for >= 60 s.
         if self.name == "github":
             return now + SILENT_LIMIT_WAIT

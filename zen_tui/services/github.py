@@ -89,7 +89,7 @@ from zen_tui.services.github_query import (
     too_long,
     with_terms,
 )
-from zen_tui.services.markers import has_html_marker, html_marker
+from zen_tui.services.markers import has_html_marker, html_marker, strip_html
 
 _REPO_QUALIFIER = re.compile(r"(?:^|\s)-?repo:\"?([^\s/\"]+/[^\s\"]+)")
 _TYPE_QUALIFIER = re.compile(r"(^|\s)(is:(pr|issue|pull-request)|type:(pr|issue))(\s|$)")
@@ -526,7 +526,7 @@ class GitHubClient(BaseClient):
         if rows is not None:
             r = self.r.at("/repos/{owner}/{repo}/issues/{number}/comments")
             detail["comments"] = tuple(
-                (writer(r, c), r.opt_text(c, "body") or "") for c in rows
+                (writer(r, c), strip_html(r.opt_text(c, "body") or "")) for c in rows
             ) + _cut_note(rows, "comments")
 
     async def _pr_detail(
@@ -540,7 +540,7 @@ class GitHubClient(BaseClient):
         extra: dict[str, str] = {}
         requested: tuple[str, ...] = ()
         if isinstance(pr, dict):
-            detail["body"] = r.opt_text(pr, "body") or ""
+            detail["body"] = strip_html(r.opt_text(pr, "body") or "")
             mergeable = r.opt_bool(pr, "mergeable")
             extra["mergeable"] = "computing" if mergeable is None else str(mergeable).lower()
             requested = _requested(r, pr, base.split("/")[2])

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from zen_tui.models import Issue, Item, PullRequest
 from zen_tui.services.fields import Reader
+from zen_tui.services.markers import strip_html
 
 _REPO_URL = re.compile(r"/repos/([^/]+)/([^/]+)(?:/(?:issues|pulls)/(\d+))?/?$")
 _KEY = re.compile(r"^([^/\s]+)/([^/#\s]+)#(\d+)$")
@@ -85,7 +86,7 @@ def parse_issue_like(r: Reader, account: str, raw: Any, repo: str | None = None)
         "url": r.text(raw, "html_url"),
         "updated_at": r.text(raw, "updated_at"),
         "labels": _names(r, raw, "labels", "name"),
-        "body": r.opt_text(raw, "body") or "",
+        "body": strip_html(r.opt_text(raw, "body") or ""),
     }
     pr = r.opt_obj(raw, "pull_request")
     if pr is None and "head" not in raw:

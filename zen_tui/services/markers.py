@@ -11,6 +11,8 @@ import re
 
 _ZERO, _ONE, _EDGE = "\u200b", "\u200c", "\u2060"
 _ZW_RE = re.compile(f"{_EDGE}([{_ZERO}{_ONE}]+){_EDGE}")
+# The marker as html_marker() writes it, with the blank line the writers put before it.
+_HTML_RE = re.compile(r"\s*<!-- zen-tui:[^\s<>]+ -->")
 
 
 def html_marker(key: str) -> str:
@@ -19,6 +21,12 @@ def html_marker(key: str) -> str:
 
 def has_html_marker(text: str, key: str) -> bool:
     return html_marker(key) in text
+
+
+def strip_html(text: str) -> str:
+    """GitHub text as its page shows it: zen-tui's markers (HTML comments, which GitHub
+    renders as nothing) removed; any other text, a user's own HTML comment included, kept."""
+    return _HTML_RE.sub("", text)
 
 
 def zw_marker(key: str) -> str:

@@ -57,3 +57,19 @@ def saved_text(data: dict[str, Any], age: float, running: bool) -> str:
     saved = f"saved {age_text(age)} ago{f' by {by}' if by else ''}"
     state = "still running" if running else "not running now, figures as of then"
     return f"{saved}, {state}"
+
+
+# What a run with no receiver listening keeps of the last receiver's run in its counters
+# (sync/engine.py): who saved them, and whether deliveries were live then.
+RECEIVER_KEYS = ("saved_by", "saver_role", "stopped", "webhooks_live")
+
+
+def receiver_of(data: dict[str, Any], at: float) -> tuple[dict[str, Any], float]:
+    """The record of the run whose receiver counted a record's webhook counters, and when it
+    saved them: the record itself, or, when a run with no receiver listening saved it
+    (`zen-tui sync --once`), the receiver's run it kept in them (`receiver`)."""
+    hooks = data.get("webhooks")
+    kept = hooks.get("receiver") if isinstance(hooks, dict) else None
+    if isinstance(kept, dict) and isinstance(kept.get("saved_at"), (int, float)):
+        return kept, float(kept["saved_at"])
+    return data, at

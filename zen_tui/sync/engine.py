@@ -67,7 +67,7 @@ from zen_tui.store.moves import moved_items
 from zen_tui.store.outbox import NO_FIGURES, OutboxFigures
 from zen_tui.store.outbox_words import Said, Where
 from zen_tui.store.rows import Link, OutboxEntry, StoreError
-from zen_tui.store.saver import HEARTBEAT
+from zen_tui.store.saver import HEARTBEAT, RECEIVER_KEYS
 from zen_tui.sync import freshness, retention
 from zen_tui.sync.backend import (
     AccountConnection,
@@ -1831,6 +1831,8 @@ class SyncEngine:
         """What save_health writes: (account, record, when) for one account or all."""
         out = []
         now = self.wired.clock.time()
+        counting = self.webhooks is None or self.webhooks.counting
+        stored = {} if counting else self.store.load_health()
         for health in self.health():
             if account is not None and health.account != account:
                 continue
@@ -1846,13 +1848,34 @@ class SyncEngine:
                     "stale_served": gateway.stale_served,
                     "deprecations": list(gateway.deprecations),
                 }
-            if self.webhooks is not None:
-                data["webhooks"] = self.webhooks.health()
+            hooks = self._webhook_counters(health.account, stored)
+            if hooks is not None:
+                data["webhooks"] = hooks
             data["saved_by"] = self.outbox.owner
             if self.role:
                 data["saver_role"] = self.role
             out.append((health.account, data, now))
         return out
+
+    def _webhook_counters(
+        self, account: str, stored: dict[str, tuple[dict[str, Any], float]]
+    ) -> dict[str, Any] | None:
+        """The webhook counters to save: this run's while it counts deliveries; else (no
+        receiver nor processor runs, as in `zen-tui sync --once`) the last receiver's as
+        stored, with its run's name kept (`receiver`), so they are not replaced by the
+        zeros of a receiver that never ran; None when there are none."""
+        if self.webhooks is None:
+            return None
+        if self.webhooks.counting:
+            return self.webhooks.health()
+        data, at = stored.get(account, ({}, 0.0))
+        hooks = data.get("webhooks")
+        if not isinstance(hooks, dict):
+            return None
+        if "receiver" in hooks:  # kept by a run like this one before
+            return hooks
+        run = {k: data[k] for k in RECEIVER_KEYS if k in data}
+        return hooks | {"receiver": run | {"saved_at": at}}
 
 
 async def _drop(gateways: dict[str, Gateway]) -> None:

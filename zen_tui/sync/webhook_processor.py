@@ -84,6 +84,7 @@ class WebhookProcessor:
         self.processed = 0  # applied since `since`, `carried_over` of them received before
         self.carried_over = 0  # queued by an earlier run (it stopped before applying them)
         self.since: float | None = None
+        self.running = False  # run() started: this process applies deliveries
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
 
@@ -95,6 +96,7 @@ class WebhookProcessor:
         While a full disk keeps deliveries queued they are tried again on a timer, backing
         off, and at each new delivery; said once when the disk fills, once when it has room."""
         wait: float | None = None  # the disk is full: the time to the next try
+        self.running = True
         while True:
             self._wake.clear()
             if not await self._apply_pending():

@@ -75,6 +75,12 @@ class Webhooks:
     async def stop(self) -> None:
         await self.server.stop()
 
+    @property
+    def counting(self) -> bool:
+        """This process counts deliveries: its receiver listens, or its processor applies
+        the queued ones (a `zen-tui sync --once` does neither)."""
+        return self.server.listening or self.processor.running
+
     def live(self, account: str) -> bool:
         """A verified delivery for this account's service arrived within the live window."""
         last = self.receiver.stats.last_at.get(self._service_of.get(account, ""))

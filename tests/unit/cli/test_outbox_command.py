@@ -103,7 +103,7 @@ def test_clear_one_then_all_failed_keeps_pending(base, ids, tmp_path, capsys) ->
     assert code == 0 and "cleared: add_label on gh:a/b#3" in out
     assert set(states(tmp_path)) == {ids["pending"], ids["failed2"]}
     code, out, _ = cli(capsys, *base, "outbox", "clear", "--failed")
-    assert code == 0 and out.strip() == "cleared 1 failed entries"
+    assert code == 0 and out.strip() == "cleared 1 failed entry"
     assert states(tmp_path) == {ids["pending"]: "pending"}
     code, out, _ = cli(capsys, *base, "health", "--json")
     assert json.loads(out)["accounts"]["gh"]["outbox_failed"] == 0

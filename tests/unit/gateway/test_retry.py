@@ -74,6 +74,27 @@ async def test_github_epoch_reset_is_honoured_and_403_is_a_rate_limit(router, ma
     assert clock.sleeps == [near(20)]
 
 
+async def test_a_limit_whose_named_time_has_passed_waits_a_second_not_none(
+    router, make_gateway, clock
+):
+    # GitHub names its reset in whole epoch seconds, and asks for no request "until after"
+    # it: refused at 44.6 with reset 44 (the window ends within that second, or the
+    # server's clock is ahead), tries sent at once are refused again, each a request made
+    # while limited (its docs warn such requests can get an integration banned).
+    clock.advance(0.6)
+    limited = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(clock.time()))}
+    route = router.get("/d2")
+    route.side_effect = _then_ok(httpx.Response(403, headers=limited))
+    await make_gateway().request("GET", "/d2")
+    assert clock.sleeps == [near(1)]
+    assert route.call_count == 2
+    # A Retry-After of 0 or a date already past is the same: the server refused just now.
+    router.get("/d3").side_effect = _then_ok(httpx.Response(429, headers={"Retry-After": "0"}))
+    clock.sleeps.clear()
+    await make_gateway().request("GET", "/d3")
+    assert clock.sleeps == [near(1)]
+
+
 async def test_jira_iso_reset_is_honoured(router, make_gateway, clock):
     # FakeClock starts at 2023-11-14T22:13:20Z; the next minute is 40 s away.
     headers = {"X-RateLimit-Reset": "2023-11-14T22:14Z"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -119,21 +120,34 @@ class HealthScreen(Screen[None]):
             self.query_one(f"#box-{service}").border_subtitle = plain(status.connection_text())
         self._fill_logs(now)
 
+    def on_resize(self) -> None:
+        self._fill_table()  # the endpoints are cut to the width there is
+
     def _fill_table(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
         bad = signal_styles(self)[BAD]
-        for ep in sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint)):
-            table.add_row(  # Text cells: a str cell would be parsed as markup
-                Text(clean(ep.service)),
-                Text(clean(ep.method)),
+        endpoints = sorted(self.model.endpoints.values(), key=lambda e: (e.service, e.endpoint))
+        rows = [
+            [
+                clean(ep.service),
+                clean(ep.method),
                 str(ep.count),
                 str(ep.hits),
-                Text(str(ep.errors), style=bad if ep.errors else ""),
+                str(ep.errors),
                 str(ep.last_status or "-"),
                 _ms(ep.percentile(0.5)),
                 _ms(ep.percentile(0.95)),
-                Text(clean(ep.endpoint)),
+            ]
+            for ep in endpoints
+        ]
+        room = _endpoint_room(table, rows)
+        for ep, cells in zip(endpoints, rows, strict=True):
+            table.add_row(  # Text cells: a str cell would be parsed as markup
+                *map(Text, cells[:4]),
+                Text(cells[4], style=bad if ep.errors else ""),
+                *cells[5:],
+                Text(cut_start(clean(ep.endpoint), room)),
             )
 
     def _fill_logs(self, now: float) -> None:
@@ -151,6 +165,34 @@ class HealthScreen(Screen[None]):
         for e in reversed(self.model.errors):
             error_lines(errors, e, now, signals[BAD])
         self.query_one("#errors", Static).update(errors or Text("no errors", "dim"))
+
+
+def _endpoint_room(table: DataTable[str | Text], rows: list[list[str]]) -> int:
+    """The cells the Endpoint column (the last) has once the figures' columns are drawn, or
+    0 before the table has a size (nothing is cut then)."""
+    width = table.scrollable_content_region.width
+    if width <= 0:
+        return 0
+    if not table.show_vertical_scrollbar:  # the rows may yet need one: keep its width free
+        width -= table.styles.scrollbar_size_vertical
+    pad = 2 * table.cell_padding
+    labels = [str(c.label) for c in table.columns.values()][: len(rows[0]) if rows else 0]
+    used = sum(
+        max(cell_len(label), *(cell_len(row[i]) for row in rows)) + pad
+        for i, label in enumerate(labels)
+    )
+    return max(0, width - used - pad)
+
+
+def cut_start(text: str, room: int) -> str:
+    """`text` cut from its start to `room` cells: endpoints share their start
+    (`/repos/{owner}/{repo}/issues/{number}/labels`, `.../comments`), their end names them."""
+    if room <= 1 or cell_len(text) <= room:
+        return text
+    tail = text
+    while cell_len(tail) > room - 1:
+        tail = tail[1:]
+    return "…" + tail
 
 
 def error_lines(text: Text, e: ErrorRecord, now: float, bad: Style) -> None:
