@@ -693,3 +693,49 @@ async def test_a_signed_body_nested_too_deeply_is_400_and_the_next_delivery_appl
     await apply_at_provider(engine, action)
     await eventually(applied)
     assert engine.webhooks.receiver.stats.accepted.get(service)
+
+
+# ---- events zen-tui does not read: answered, applied as nothing -------------------------------
+
+
+async def test_a_github_event_zen_tui_does_not_read_costs_no_refresh(
+    start_hooked, sim, caplog, monkeypatch
+):
+    """A hook sent more than the events docs/webhooks.md names ("Send me everything"):
+    starring a repository sends GitHub's `star` and `watch`, which name no issue or PR.
+    GitHub's advice: check the event type before processing. They were applied as "an
+    event that names no item", each refreshing every section of the account (API calls
+    for nothing); now they are answered, marked done, and named once in the log."""
+    caplog.set_level(logging.INFO)
+    engine = await start_hooked()
+    refreshed: list[list[str]] = []
+    real = engine.refresh_soon
+
+    def spy(ids, *, full=False):
+        refreshed.append(list(ids))
+        real(ids, full=full)
+
+    monkeypatch.setattr(engine, "refresh_soon", spy)
+    stats = engine.webhooks.receiver.stats
+    await eventually(lambda: stats.accepted.get("github") == 1)  # the new hook's ping
+    account = sim.account("github")
+    headers = {"Authorization": f"Bearer {account.token}"}
+    async with httpx.AsyncClient(base_url=account.base_url, headers=headers) as gh:
+        for _ in range(2):  # the second star changes nothing: no event
+            answer = await gh.put("/user/starred/acme/api")
+            assert answer.status_code == 204
+        assert (await gh.delete("/user/starred/acme/api")).status_code == 204
+    await eventually(lambda: stats.accepted["github"] == 4 and not engine.store.webhook_pending())
+    assert sorted(event for _, event in _deliveries(engine)) == ["ping", "star", "star", "watch"]
+    assert refreshed == []  # no section refreshed
+    assert not engine.webhooks.processor.failed
+    ignored = [r.getMessage() for r in caplog.records if "does not read" in r.getMessage()]
+    assert ignored == [  # once per event name, with what to do about it
+        "webhook github: zen-tui does not read `star` events (ignored); untick them in the "
+        "hook's events to save deliveries",
+        "webhook github: zen-tui does not read `watch` events (ignored); untick them in the "
+        "hook's events to save deliveries",
+    ]
+    section, pr = first_item(engine, "prs", "github")  # what zen-tui reads still applies
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "after"}))
+    await eventually(lambda: "after" in stored(engine, section, pr.id).labels)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +31,26 @@ log = logging.getLogger("zen_tui.sync.webhooks")
 
 BATCH = 50  # deliveries applied between yields to the event loop
 NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing about items
+# The GitHub events that can change what zen-tui shows: its issues and PRs, their reviews,
+# comments, checks and labels, and their repository's name. A hook may send any other (a
+# `push`, a `star`: "Send me everything"); GitHub's advice is to check the event type before
+# processing, as it keeps adding events. Those are marked done, never a refresh.
+GITHUB_READ = frozenset(
+    {
+        "issues",
+        "issue_comment",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "check_run",
+        "check_suite",
+        "status",
+        "label",
+        "repository",
+    }
+)
+_EVENT_NAME = re.compile(r"[a-z_]{1,64}")  # GitHub's event names, as the log may quote them
 # Their payloads carry only part of the issue: refresh the sections showing it instead.
 PARTIAL_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 PANE_OF = {PullRequest: "prs", Issue: "issues", Message: "messages"}
@@ -86,6 +107,7 @@ class WebhookProcessor:
         self.since: float | None = None
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
+        self._unread: set[str] = set()  # GitHub events named in the log as not read
 
     def wake(self) -> None:
         self._wake.set()
@@ -182,6 +204,9 @@ class WebhookProcessor:
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:
             return
+        if row.service == "github" and row.event not in GITHUB_READ:
+            self._not_read(row.event)
+            return
         self._owed_to_unbuilt(row.service)
         try:
             payload = loads(row.body)
@@ -226,6 +251,22 @@ class WebhookProcessor:
                 ref = referenced(row.service, row.event, payload)
                 self._without_items(account, ref, row.received_at)
             self._replied(account, client.thread_replies(row.event, payload))
+
+    def _not_read(self, event: str) -> None:
+        """A GitHub event zen-tui does not read: one log line per name and run, saying how
+        to stop them (the header is not signed: a name GitHub would never send is not quoted,
+        and such names are never remembered)."""
+        if event in self._unread:
+            return
+        if not _EVENT_NAME.fullmatch(event):
+            log.info("webhook github: an event zen-tui does not know (ignored)")
+            return
+        self._unread.add(event)
+        log.info(
+            "webhook github: zen-tui does not read `%s` events (ignored); untick them in the "
+            "hook's events to save deliveries",
+            event,
+        )
 
     def _repository_moved(self, service: str, old: str, new: str) -> None:
         """A renamed or transferred repository: the stored rows and links follow it at once,
