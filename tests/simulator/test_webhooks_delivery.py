@@ -201,6 +201,56 @@ def test_a_slack_retry_keeps_its_event_id_and_is_signed_afresh(
     assert world.counters.webhooks_delivered == {"slack": 1}
 
 
+def test_slack_events_over_the_hourly_limit_are_dropped_for_one_app_rate_limited_a_minute(
+    world: World, receiver: Receiver
+) -> None:
+    """Slack's app_rate_limited: "more than 30,000 events in an hour from a single
+    workspace"; the event has no inner event and no event_id, `minute_rate_limited` being
+    the minute's rounded epoch. Here the limit is 2 an hour, on a clock the test moves."""
+    slack = SlackSim(world, "t")
+    world.add(slack)
+    now = [1_767_225_630.0]  # 2026-01-01 00:00:30 UTC
+    targets = {"slack": (f"{receiver.url}/slack", SECRETS["slack"])}
+    with WebhookDispatcher(world, targets, timeout=0.5, clock=lambda: now[0]) as hooks:
+        assert hooks.slack_events_per_hour == 30_000
+        hooks.slack_events_per_hour = 2
+
+        def message(text: str) -> None:
+            world.emit("slack", "message", {"type": "message", "ts": "1.000001", "text": text})
+
+        for text in ("one", "two", "three", "four"):  # three and four: one minute, one notice
+            message(text)
+        now[0] += 60
+        message("five")  # the next minute: still over, a notice for it
+        now[0] += 3600
+        message("six")  # an hour on: delivered again
+        assert hooks.wait_idle()
+        assert hooks.rate_limited == 3
+    delivered = receiver.for_service("slack")
+    bodies = [json.loads(body) for _, body in delivered]
+    assert [b.get("event", {}).get("text") or b["type"] for b in bodies] == [
+        "one",
+        "two",
+        "app_rate_limited",
+        "app_rate_limited",
+        "six",
+    ]
+    notices = [b for b in bodies if b["type"] == "app_rate_limited"]
+    assert notices == [
+        {
+            "token": "simulated-verification-token",
+            "type": "app_rate_limited",
+            "team_id": slack.team_id,
+            "minute_rate_limited": minute,
+            "api_app_id": slack.app_id,
+        }
+        for minute in (1_767_225_600, 1_767_225_660)
+    ]
+    for headers, body in delivered:  # signed as every Slack request
+        ts = headers["X-Slack-Request-Timestamp"]
+        assert headers["X-Slack-Signature"] == expected_slack(SECRETS["slack"], ts, body)
+
+
 def test_github_never_resends_a_failed_delivery_by_itself_only_on_redeliver(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:

@@ -9,7 +9,11 @@
   `X-Atlassian-Webhook-Retry: <n>` on retries.
 - Slack: the Events API envelope (`event_callback`, `event_id`), signed `v0=HMAC(secret,
   "v0:{ts}:{body}")` with `X-Slack-Request-Timestamp`/`X-Slack-Signature`; retries carry
-  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature.
+  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature. Past
+  `slack_events_per_hour` events in an hour (Slack: "more than 30,000 events in an hour from
+  a single workspace"; the simulator is one) an event is not delivered, and the first one
+  dropped in a minute sends Slack's `app_rate_limited` instead: no inner event, no
+  `event_id`, `minute_rate_limited` the minute's epoch ("a rounded epoch time value").
 
 Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
 and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
@@ -38,6 +42,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +57,7 @@ NO_TARGET = "no_target"  # the service's target was removed while a delivery wai
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
 GITHUB_PAYLOAD_CAP = 25 * 1024 * 1024  # bytes of JSON; a larger event is never delivered
+SLACK_EVENTS_PER_HOUR = 30_000  # per workspace and app; more are dropped (app_rate_limited)
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
 
@@ -108,6 +114,10 @@ class WebhookDispatcher:
         self.github_payload_cap = GITHUB_PAYLOAD_CAP
         self.too_large = 0  # GitHub events never delivered: their payload was over the cap
         self.github_content_type = "json"  # "form": as GitHub sends for its default hook
+        self.slack_events_per_hour = SLACK_EVENTS_PER_HOUR
+        self.rate_limited = 0  # Slack events not delivered: over slack_events_per_hour
+        self._slack_sent: deque[float] = deque()  # when each of the last hour's events went
+        self._limited_minute: int | None = None  # the minute app_rate_limited was sent for
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -173,12 +183,48 @@ class WebhookDispatcher:
                 self.github_payload_cap,
             )
             return
+        if change.service == "slack" and self._over_slack_limit():
+            return
+        self._queue(change.service, change.event, body)
+
+    def _queue(self, service: str, event: str, body: bytes) -> None:
         delivery = _Delivery(
-            time.monotonic(), next(self._seq), change.service, change.event, body, str(uuid.uuid4())
+            time.monotonic(), next(self._seq), service, event, body, str(uuid.uuid4())
         )
         with self._cond:
             heapq.heappush(self._heap, delivery)
             self._cond.notify_all()
+
+    def _over_slack_limit(self) -> bool:
+        """Whether this Slack event is one too many for the hour (then not delivered; the
+        first such in a minute sends `app_rate_limited`). Counts it otherwise."""
+        now = self.clock()
+        with self._cond:
+            sent = self._slack_sent
+            while sent and sent[0] <= now - 3600:
+                sent.popleft()
+            if len(sent) < self.slack_events_per_hour:
+                sent.append(now)
+                return False
+            self.rate_limited += 1
+            minute = int(now // 60 * 60)
+            if minute == self._limited_minute:
+                return True
+            self._limited_minute = minute
+        self._queue("slack", "app_rate_limited", compact_json(self.app_rate_limited(minute)))
+        return True
+
+    def app_rate_limited(self, minute: int) -> dict[str, Any]:
+        """Slack's `app_rate_limited` (its docs' example: these five keys, no inner event)."""
+        slack = self.world.services.get("slack")
+        fields = slack.envelope_fields() if slack is not None else {}
+        return {
+            "token": "simulated-verification-token",
+            "type": "app_rate_limited",
+            "team_id": fields.get("team_id", "T0000000000"),
+            "minute_rate_limited": minute,
+            "api_app_id": fields.get("api_app_id", "A0000000000"),
+        }
 
     def _body(self, change: ChangeEvent) -> bytes:
         if change.service == "github":
