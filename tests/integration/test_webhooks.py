@@ -739,3 +739,53 @@ async def test_a_github_event_zen_tui_does_not_read_costs_no_refresh(
     section, pr = first_item(engine, "prs", "github")  # what zen-tui reads still applies
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "after"}))
     await eventually(lambda: "after" in stored(engine, section, pr.id).labels)
+
+
+async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
+    start_hooked, sim, caplog, monkeypatch
+):
+    """Slack drops an app's events past 30,000 an hour, saying so with `app_rate_limited`
+    (no inner event). It was applied as an event naming no item (a delta refresh) and,
+    being verified, kept the account live: its sections waited for the safety net while
+    Slack delivered nothing. Now it ends live (the sections poll as usual until events
+    come again) and the Slack sections list in full, a deletion or reaction included."""
+    caplog.set_level(logging.INFO)
+    engine = await start_hooked()
+    dispatcher = webhook_dispatcher(sim.app)
+    dispatcher.slack_events_per_hour = 1
+    refreshed: list[tuple[list[str], bool]] = []
+    real = engine.refresh_soon
+
+    def spy(ids, *, full=False):
+        refreshed.append((list(ids), full))
+        real(ids, full=full)
+
+    monkeypatch.setattr(engine, "refresh_soon", spy)
+    section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+    message = engine.snapshot(section.id).items[0]
+    stats, hooks = engine.webhooks.receiver.stats, engine.webhooks
+
+    async def react(name, accepted):
+        action = Action("react", message.id, message.account, {"name": name})
+        await apply_at_provider(engine, action)
+        await eventually(
+            lambda: stats.accepted.get("slack") == accepted and not engine.store.webhook_pending()
+        )
+
+    await react("tada", 1)
+    assert hooks.live(message.account)
+    refreshed.clear()
+    await react("eyes", 2)  # over the limit: not delivered; app_rate_limited instead
+    assert dispatcher.rate_limited == 1
+    assert not hooks.live(message.account)
+    slack_sections = sorted(s.id for s in engine.sections if s.service == "slack")
+    assert [(sorted(ids), full) for ids, full in refreshed] == [(slack_sections, True)]
+    [line] = [r.getMessage() for r in caplog.records if "app_rate_limited" in r.getMessage()]
+    assert line.startswith("webhook slack: Slack is not delivering events from ")
+    assert line.endswith(
+        " UTC on (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
+        " in full from the server and poll as usual until events come again"
+    )
+    dispatcher.slack_events_per_hour = 30_000
+    await react("rocket", 3)  # delivered again: live again
+    assert hooks.live(message.account)

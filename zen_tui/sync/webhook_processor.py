@@ -13,6 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -23,6 +24,7 @@ from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, Threa
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 from zen_tui.store.rows import StoreFull
+from zen_tui.sync.webhook_verify import RATE_LIMITED
 
 if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
@@ -207,6 +209,9 @@ class WebhookProcessor:
         if row.service == "github" and row.event not in GITHUB_READ:
             self._not_read(row.event)
             return
+        if row.service == "slack" and row.event == RATE_LIMITED:
+            self._rate_limited(row.body)
+            return
         self._owed_to_unbuilt(row.service)
         try:
             payload = loads(row.body)
@@ -251,6 +256,26 @@ class WebhookProcessor:
                 ref = referenced(row.service, row.event, payload)
                 self._without_items(account, ref, row.received_at)
             self._replied(account, client.thread_replies(row.event, payload))
+
+    def _rate_limited(self, body: bytes) -> None:
+        """Slack's app_rate_limited: it drops this app's events from the minute named on,
+        so what they said (a deletion, a reaction: which a delta poll misses) is listed in
+        full from the server. The receiver ended the account's live state, so its sections
+        poll as usual until events come again."""
+        try:
+            minute = loads(body).get("minute_rate_limited")
+        except (ValueError, AttributeError):
+            minute = None
+        valid = isinstance(minute, int) and not isinstance(minute, bool) and 0 <= minute < 2**35
+        when = datetime.fromtimestamp(minute, UTC).strftime("%H:%M UTC") if valid else "now"
+        log.warning(
+            "webhook slack: Slack is not delivering events from %s on (app_rate_limited: "
+            "over 30,000 events in an hour); the Slack sections list in full from the server "
+            "and poll as usual until events come again",
+            when,
+        )
+        self._owed_to_unbuilt("slack")
+        self._refresh_service("slack", full=True)
 
     def _not_read(self, event: str) -> None:
         """A GitHub event zen-tui does not read: one log line per name and run, saying how

@@ -29,6 +29,9 @@ SIGNATURE_HEADER = {
 DELIVERY_HEADER = {"github": "x-github-delivery", "jira": "x-atlassian-webhook-identifier"}
 EVENT_HEADER = "x-github-event"  # GitHub's event name (Jira and Slack name it in the body)
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
+# Slack's notice that it drops this app's events (past 30,000 an hour per workspace): the
+# envelope's own `type`, there being no inner event.
+RATE_LIMITED = "app_rate_limited"
 CONTENT_TYPE = "content-type"
 # Every header the checks read: a caller may pass only these (the receiver does).
 READ_HEADERS = frozenset(

@@ -35,6 +35,7 @@ from zen_tui.sync.webhook_limits import (
     fitted,
 )
 from zen_tui.sync.webhook_verify import (
+    RATE_LIMITED,
     READ_HEADERS,
     SERVICES,
     UNKNOWN,
@@ -172,7 +173,10 @@ class WebhookReceiver:
         )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
-        self.stats.last_at[service] = now
+        if verdict.event == RATE_LIMITED:  # Slack delivers nothing for now: not live
+            self.stats.last_at.pop(service, None)
+        else:
+            self.stats.last_at[service] = now
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
         return self._queue(service, verdict, body, now)
