@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -789,3 +790,29 @@ async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
     dispatcher.slack_events_per_hour = 30_000
     await react("rocket", 3)  # delivered again: live again
     assert hooks.live(message.account)
+
+
+async def test_a_form_github_delivery_is_held_to_the_cap_on_its_json_not_on_the_form(
+    start_hooked, sim
+):
+    """GitHub caps the payload (the JSON) at 25 MB; a hook set to the form content type sends
+    that JSON percent-encoded in `payload=`, up to three times as many bytes. Such a body
+    near the cap was refused (413, never resent by GitHub, a refresh instead). Here the cap
+    (GitHub's and max_body_bytes alike) sits between a label's JSON and its form."""
+    engine = await start_hooked(github_content_type="form")
+    receiver, dispatcher = engine.webhooks.receiver, webhook_dispatcher(sim.app)
+    section, pr = first_item(engine, "prs", "github")
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "one"}))
+    await eventually(lambda: "one" in stored(engine, section, pr.id).labels)
+    _, _, document = _last_delivery(engine)
+    form = len(urlencode({"payload": document.decode()}))
+    assert form > 1.3 * len(document)  # what percent-encoding does to JSON
+    cap = (len(document) + form) // 2  # the next label's JSON fits, its form does not
+    dispatcher.github_payload_cap = cap
+    receiver.config = msgspec.structs.replace(receiver.config, max_body_bytes=cap)
+
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "two"}))
+    await eventually(lambda: "two" in stored(engine, section, pr.id).labels)
+    assert not receiver.stats.rejected and dispatcher.too_large == 0
+    _, event, document = _last_delivery(engine)
+    assert event == "pull_request" and len(document) <= cap

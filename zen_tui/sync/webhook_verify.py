@@ -33,6 +33,8 @@ TIMESTAMP_HEADER = "x-slack-request-timestamp"
 # envelope's own `type`, there being no inner event.
 RATE_LIMITED = "app_rate_limited"
 CONTENT_TYPE = "content-type"
+# A form's bytes per byte of the JSON in it, at most: percent-encoding makes one byte "%XX".
+FORM_EXPANSION = 3
 # Every header the checks read: a caller may pass only these (the receiver does).
 READ_HEADERS = frozenset(
     (
@@ -134,11 +136,16 @@ def _challenge(payload: dict[str, Any]) -> Accepted | Rejected:
     return Accepted("", "url_verification", payload, challenge)
 
 
-def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
-    """The JSON text of the delivery. A GitHub hook left at its default content type (`form`)
-    sends `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
+def is_form(service: str, headers: Mapping[str, str]) -> bool:
+    """A GitHub hook left at its default content type (`form`) sends
+    `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
     content_type = headers.get(CONTENT_TYPE, "").split(";", 1)[0].strip().lower()
-    if service != "github" or content_type != "application/x-www-form-urlencoded":
+    return service == "github" and content_type == "application/x-www-form-urlencoded"
+
+
+def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
+    """The JSON text of the delivery (a GitHub form's `payload` field: see is_form)."""
+    if not is_form(service, headers):
         return body
     try:
         fields = parse_qs(body.decode("utf-8"), strict_parsing=True)

@@ -35,6 +35,7 @@ from zen_tui.sync.webhook_limits import (
     fitted,
 )
 from zen_tui.sync.webhook_verify import (
+    FORM_EXPANSION,
     RATE_LIMITED,
     READ_HEADERS,
     SERVICES,
@@ -42,6 +43,7 @@ from zen_tui.sync.webhook_verify import (
     Accepted,
     Rejected,
     check,
+    is_form,
 )
 
 log = logging.getLogger("zen_tui.sync.webhooks")
@@ -112,8 +114,9 @@ class WebhookReceiver:
         self.on_delivery = on_delivery
         self.on_unsaved = on_unsaved
         self.stats = WebhookStats()
-        # a single body of max_body_bytes always fits
-        self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
+        # a single body of max_body_bytes always fits, a GitHub form around that much JSON too
+        largest = FORM_EXPANSION * config.max_body_bytes
+        self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, largest))
         self.deadlines = BodyDeadlines(self.limits.body_seconds)
         self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
@@ -136,13 +139,15 @@ class WebhookReceiver:
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
         headers = read_headers(request)
+        # GitHub caps the JSON (25 MB); a form hook sends it percent-encoded, larger: the
+        # cap on the form's JSON is checked once it is verified (_verified)
+        form = is_form(service, headers)
+        limit = self.config.max_body_bytes * (FORM_EXPANSION if form else 1)
         try:
-            body = await read_capped(
-                request, headers, self.config.max_body_bytes, self.bodies, self.deadlines
-            )
+            body = await read_capped(request, headers, limit, self.bodies, self.deadlines)
         except BodyTooLarge:
-            limit = self.config.max_body_bytes
-            why = f"body over max_body_bytes ({limit})"
+            what = "form body over 3 times max_body_bytes" if form else "body over max_body_bytes"
+            why = f"{what} ({self.config.max_body_bytes})"
             return self._reject(service, Rejected(413, why), self._refresh_unread(service))
         except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
             why = "too many large bodies at once"
@@ -173,6 +178,10 @@ class WebhookReceiver:
         )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
+        limit = self.config.max_body_bytes
+        if verdict.document is not None and len(verdict.document) > limit:
+            why = f"the form's payload is over max_body_bytes ({limit})"
+            return self._reject(service, Rejected(413, why), self._refresh_unread(service))
         if verdict.event == RATE_LIMITED:  # Slack delivers nothing for now: not live
             self.stats.last_at.pop(service, None)
         else:

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -103,6 +104,42 @@ async def test_oversize_bodies_are_413_by_header_and_while_streaming(receiver, s
     assert declared.status_code == streamed.status_code == 413
     assert len(sent) < 100  # refused part-way, not after reading it all
     assert store.webhook_pending() == []
+
+
+async def test_a_github_form_is_held_to_max_body_bytes_on_its_json(receiver, store, caplog):
+    """GitHub caps the JSON; a form hook percent-encodes it into `payload=` (up to 3 bytes a
+    byte). max_body_bytes (2048 here) applies to that JSON: its form may be 3 times larger."""
+
+    def form(document: bytes) -> tuple[bytes, dict[str, str]]:
+        body = urlencode({"payload": document.decode()}).encode()
+        headers = github(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+        return body, headers
+
+    fits = json.dumps({"action": "edited", "issue": {"number": 1, "body": "{}" * 960}})
+    over = fits.replace('}"', "a" * 100 + '}"')  # 2,076 bytes of JSON in 5,968 of form
+    caplog.set_level(logging.WARNING)
+    async with client(receiver) as http:
+        body, headers = form(fits.encode())
+        assert 2048 < len(body) <= 3 * 2048 and len(fits) <= 2048
+        answers = [(await http.post("/webhooks/github", content=body, headers=headers))]
+        body, headers = form(over.encode())
+        assert len(body) <= 3 * 2048 < len(over) * 3 and len(over) > 2048
+        answers.append(
+            await http.post(
+                "/webhooks/github", content=body, headers=headers | {"X-GitHub-Delivery": "d-2"}
+            )
+        )
+        body = b"payload=" + b"%7B" * 2048  # over 3 times max_body_bytes: refused unread
+        headers = github(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+        answers.append(await http.post("/webhooks/github", content=body, headers=headers))
+    assert [(a.status_code, a.text) for a in answers] == [
+        (202, "queued"),
+        (413, "the form's payload is over max_body_bytes (2048)"),
+        (413, "form body over 3 times max_body_bytes (2048)"),
+    ]
+    [row] = store.webhook_pending()
+    assert row.body == fits.encode()
+    assert "a" * 100 not in caplog.text  # what a refused body said is not logged
 
 
 async def test_malformed_json_is_400_and_not_stored(receiver, store):

@@ -27,6 +27,7 @@ deliver a payload for that webhook event" (docs.github.com, webhooks/webhook-eve
 payloads). Such an event is not sent at all, so it is in no Recent Deliveries list and cannot
 be redelivered; the receiver only learns of the change by asking the API. `github_payload_cap`
 is the larger reading of "25 MB" (MiB), so a receiver sized for it takes whatever GitHub sends.
+The cap is on the JSON: a `form` hook's body, that JSON percent-encoded, may be larger.
 """
 
 from __future__ import annotations
