@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers import loopback_http
 from zen_tui.simulator.core.webhooks import (
+    TIMEOUTS,
     WebhookDispatcher,
     github_json,
     hub_signature,
@@ -329,12 +330,33 @@ def test_retries_are_bounded_then_dropped(
 def test_slow_target_is_retried_as_timeout(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
-    dispatcher.timeout = 0.1
+    dispatcher.timeouts["slack"] = 0.1
     receiver.script = {"/slack": [0.3, 200]}
     world.emit("slack", "message", {"type": "message", "event_ts": "1.000002", "text": "y"})
     assert dispatcher.wait_idle(timeout=10)
     retry = receiver.for_service("slack")[-1][0]
     assert retry["X-Slack-Retry-Reason"] == "http_timeout"
+
+
+def test_each_service_waits_for_an_answer_as_long_as_it_documents(
+    world: World, receiver: Receiver
+) -> None:
+    """GitHub waits 10 s for a 2xx ("respond within 10 seconds"), Slack 3 s: an answer
+    taking between the two is a GitHub delivery but a Slack `http_timeout`, retried. It
+    was 3 s for all. Scaled down here: 2 s and 0.3 s, an answer taking 0.6 s."""
+    assert TIMEOUTS["github"] == 10.0 and TIMEOUTS["slack"] == 3.0
+    receiver.script = {"/github": [0.6], "/slack": [0.6, 200]}
+    targets = {s: (f"{receiver.url}/{s}", SECRETS[s]) for s in ("github", "slack")}
+    with WebhookDispatcher(world, targets, backoff=(0.0,)) as hooks:
+        assert hooks.timeouts == TIMEOUTS
+        hooks.timeouts = {"github": 2.0, "jira": 2.0, "slack": 0.3}
+        world.emit("github", "pull_request", {"action": "opened", "number": 1})
+        world.emit("slack", "message", {"type": "message", "event_ts": "1.000003", "text": "z"})
+        assert hooks.wait_idle(timeout=10)
+    assert len(receiver.for_service("github")) == 1
+    first, retry = (headers for headers, _ in receiver.for_service("slack"))
+    assert "X-Slack-Retry-Num" not in first and retry["X-Slack-Retry-Reason"] == "http_timeout"
+    assert world.counters.webhooks_delivered == {"github": 1, "slack": 1}
 
 
 def test_untargeted_services_are_ignored_and_stop_ends_the_thread(

@@ -17,10 +17,11 @@
 
 Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
 and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
-slower than `timeout`) is retried after each delay in `backoff`, then dropped, as each service
-does it: Slack retries any failure; Jira only a refused or timed-out connection and 408, 409,
-425, 429 or 5xx; GitHub never by itself ("GitHub does not automatically redeliver failed
-deliveries"): only its Redeliver button (`redeliver`) sends a delivery again, same id and body.
+slower than its service's `timeouts`: GitHub waits 10 s, Slack 3 s) is retried after each
+delay in `backoff`, then dropped, as each service does it: Slack retries any failure; Jira
+only a refused or timed-out connection and 408, 409, 425, 429 or 5xx; GitHub never by
+itself ("GitHub does not automatically redeliver failed deliveries"): only its Redeliver
+button (`redeliver`) sends a delivery again, same id and body.
 
 GitHub caps payloads at 25 MB: "If an event generates a larger payload, GitHub will not
 deliver a payload for that webhook event" (docs.github.com, webhooks/webhook-events-and-
@@ -58,6 +59,11 @@ NO_TARGET = "no_target"  # the service's target was removed while a delivery wai
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
 GITHUB_PAYLOAD_CAP = 25 * 1024 * 1024  # bytes of JSON; a larger event is never delivered
+# How long each service waits for an answer before it counts the delivery failed. GitHub:
+# "respond with a 2XX response within 10 seconds" (docs.github.com, best practices for
+# webhooks); Slack: 3 seconds (its Events API). Atlassian's pages at hand give no figure for
+# Jira: the simulator's 3 s stays.
+TIMEOUTS = {"github": 10.0, "jira": 3.0, "slack": 3.0}
 SLACK_EVENTS_PER_HOUR = 30_000  # per workspace and app; more are dropped (app_rate_limited)
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
@@ -103,13 +109,13 @@ class WebhookDispatcher:
         targets: dict[str, tuple[str, str]],
         *,
         backoff: tuple[float, ...] = (0.0, 60.0, 300.0),
-        timeout: float = 3.0,
+        timeout: float | None = None,  # the same for every service (tests); else TIMEOUTS
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.world = world
         self.targets = dict(targets)
         self.backoff = backoff
-        self.timeout = timeout
+        self.timeouts = dict(TIMEOUTS) if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
         self.clock = clock
         self.dropped = 0  # deliveries given up after the last retry
         self.github_payload_cap = GITHUB_PAYLOAD_CAP
@@ -326,7 +332,7 @@ class WebhookDispatcher:
         url, secret = target
         body, content_type = self._wire(delivery)
         headers = self._headers(delivery, secret, body, content_type)
-        status, _, reason = self._post(url, body, headers)
+        status, _, reason = self._post(url, body, headers, self.timeouts[delivery.service])
         return status, reason
 
     def _wire(self, d: _Delivery) -> tuple[bytes, str]:
@@ -338,13 +344,13 @@ class WebhookDispatcher:
         return d.body, "application/json"
 
     def _post(
-        self, url: str, body: bytes, headers: dict[str, str]
+        self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int | None, bytes, str]:
         """(status or None, response body, retry reason). http.client keeps header case."""
         parts = urlsplit(url)
         secure = parts.scheme == "https"
         conn_cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
-        conn = conn_cls(parts.netloc, timeout=self.timeout)
+        conn = conn_cls(parts.netloc, timeout=timeout)
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request("POST", path, body=body, headers=headers)
@@ -375,7 +381,7 @@ class WebhookDispatcher:
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": slack_signature(secret, ts, body),
         }
-        status, answer, _ = self._post(url, body, headers)
+        status, answer, _ = self._post(url, body, headers, self.timeouts["slack"])
         if status is None or not 200 <= status < 300:
             return False
         echoed: object
