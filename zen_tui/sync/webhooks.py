@@ -114,9 +114,10 @@ class WebhookReceiver:
         self.on_delivery = on_delivery
         self.on_unsaved = on_unsaved
         self.stats = WebhookStats()
-        # a single body of max_body_bytes always fits, a GitHub form around that much JSON too
-        largest = FORM_EXPANSION * config.max_body_bytes
-        self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, largest))
+        # a single body of max_body_bytes always fits (a GitHub form around that much JSON,
+        # up to 3 times larger, fits alone in the default 64 MiB: JSON percent-encodes to
+        # about 1.5 times its size, not 3)
+        self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
         self.deadlines = BodyDeadlines(self.limits.body_seconds)
         self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
         self.app = Starlette(routes=[Route("/webhooks/{service}", self.receive, methods=["POST"])])
