@@ -32,6 +32,10 @@ TIMESTAMP_HEADER = "x-slack-request-timestamp"
 # Slack's notice that it drops this app's events (past 30,000 an hour per workspace): the
 # envelope's own `type`, there being no inner event.
 RATE_LIMITED = "app_rate_limited"
+SLACK_FORM = (
+    "a Slack form body (a slash command or an interactive action): zen-tui reads only the "
+    "Events API; give it only your app's Event Subscriptions Request URL"
+)
 CONTENT_TYPE = "content-type"
 # A form's bytes per byte of the JSON in it, at most: percent-encoding makes one byte "%XX".
 FORM_EXPANSION = 3
@@ -139,12 +143,20 @@ def _challenge(payload: dict[str, Any]) -> Accepted | Rejected:
 def is_form(service: str, headers: Mapping[str, str]) -> bool:
     """A GitHub hook left at its default content type (`form`) sends
     `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
+    return service == "github" and _form_encoded(headers)
+
+
+def _form_encoded(headers: Mapping[str, str]) -> bool:
     content_type = headers.get(CONTENT_TYPE, "").split(";", 1)[0].strip().lower()
-    return service == "github" and content_type == "application/x-www-form-urlencoded"
+    return content_type == "application/x-www-form-urlencoded"
 
 
 def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
-    """The JSON text of the delivery (a GitHub form's `payload` field: see is_form)."""
+    """The JSON text of the delivery (a GitHub form's `payload` field: see is_form). Slack
+    sends its Events API as JSON, and slash commands and interactive actions as forms,
+    which zen-tui does not take: the one who set up the app is told which URL to give."""
+    if service == "slack" and _form_encoded(headers):
+        return Rejected(400, SLACK_FORM)
     if not is_form(service, headers):
         return body
     try:

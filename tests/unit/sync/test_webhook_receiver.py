@@ -150,6 +150,45 @@ async def test_malformed_json_is_400_and_not_stored(receiver, store):
     assert store.webhook_pending() == []
 
 
+# Slack's own example of a signed slash command (api.slack.com, verifying requests from Slack)
+SLASH_SECRET, SLASH_TS = "8f742231b10e8888abcd99yyyzzz85a5", 1531420618
+SLASH = (
+    b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+    b"G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"
+    b"collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700"
+    b"885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2"
+    b"c447fce8b6703c"
+)
+
+
+async def test_a_slack_slash_command_or_action_is_refused_saying_what_to_point_here(store, caplog):
+    """Slack sends slash commands and interactive actions form-encoded, signed as its events
+    (its docs' example, verbatim). zen-tui reads only the Events API: the answer said
+    "body is not JSON (DecodeError)", which named neither the cause nor the fix."""
+    caplog.set_level(logging.WARNING)
+    config = WebhookConfig(enabled=True)
+    r = WebhookReceiver(config, store, secrets={"slack": SLASH_SECRET}, clock=lambda: SLASH_TS)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(SLASH_TS),
+        "X-Slack-Signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+    }
+    async with client(r) as http:
+        answer = await http.post("/webhooks/slack", content=SLASH, headers=headers)
+        forged = await http.post(
+            "/webhooks/slack", content=SLASH + b"x", headers=headers
+        )  # signed first: an unsigned form is a 401 as any
+    why = (
+        "a Slack form body (a slash command or an interactive action): zen-tui reads only "
+        "the Events API; give it only your app's Event Subscriptions Request URL"
+    )
+    assert (answer.status_code, answer.text) == (400, why)
+    assert forged.status_code == 401
+    assert store.webhook_pending() == []
+    assert f"webhook slack rejected (400): {why}" in caplog.text
+    assert "roadrunner" not in caplog.text  # nothing of the body
+
+
 async def test_slack_url_verification_and_replay_window(receiver, store):
     challenge = json.dumps({"token": "t", "challenge": "c-42", "type": "url_verification"})
     body = challenge.encode()
