@@ -96,7 +96,7 @@ def verify_signature(
     if service != "slack":
         return None if same(hub_signature(secret, body), given) else _bad(header)
     ts = headers.get(TIMESTAMP_HEADER, "")
-    if not ts.isdigit():
+    if not (ts.isascii() and ts.isdigit()):  # isdigit alone takes "²", which int() refuses
         return Rejected(401, f"missing or non-numeric {TIMESTAMP_HEADER} header")
     if not same(slack_signature(secret, ts, body), given):
         return _bad(header)
