@@ -816,3 +816,20 @@ async def test_a_form_github_delivery_is_held_to_the_cap_on_its_json_not_on_the_
     assert not receiver.stats.rejected and dispatcher.too_large == 0
     _, event, document = _last_delivery(engine)
     assert event == "pull_request" and len(document) <= cap
+
+
+async def test_a_hooks_set_up_handshake_is_answered_but_is_no_sign_of_deliveries(start_hooked, sim):
+    """GitHub's `ping` (sent when a hook is created) and Slack's `url_verification` (sent
+    when a Request URL is saved) say the URL works, not that events come: they made the
+    account live, its sections waiting for the safety-net poll, a hook subscribed to no
+    event that zen-tui reads included. A delivery of a change does."""
+    engine = await start_hooked()
+    stats, hooks = engine.webhooks.receiver.stats, engine.webhooks
+    await eventually(lambda: stats.accepted.get("github") == 1)  # the new hook's ping
+    assert await asyncio.to_thread(webhook_dispatcher(sim.app).verify_slack_url)  # echoed
+    section, pr = first_item(engine, "prs", "github")
+    slack = next(s.account for s in engine.sections if s.service == "slack")
+    assert not hooks.live(pr.account) and not hooks.live(slack)
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "live"}))
+    await eventually(lambda: "live" in stored(engine, section, pr.id).labels)
+    assert hooks.live(pr.account)

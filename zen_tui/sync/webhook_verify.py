@@ -32,6 +32,10 @@ TIMESTAMP_HEADER = "x-slack-request-timestamp"
 # Slack's notice that it drops this app's events (past 30,000 an hour per workspace): the
 # envelope's own `type`, there being no inner event.
 RATE_LIMITED = "app_rate_limited"
+# What a provider sends when a hook or Request URL is set up (GitHub's `ping` when a hook is
+# created, Slack's `url_verification` when a Request URL is saved): the URL works, but no
+# event need follow, so they are no sign that deliveries come (see WebhookStats.last_at).
+HANDSHAKES = frozenset({("github", "ping"), ("slack", "url_verification")})
 SLACK_FORM = (
     "a Slack form body (a slash command or an interactive action): zen-tui reads only the "
     "Events API; give it only your app's Event Subscriptions Request URL"

@@ -36,6 +36,7 @@ from zen_tui.sync.webhook_limits import (
 )
 from zen_tui.sync.webhook_verify import (
     FORM_EXPANSION,
+    HANDSHAKES,
     RATE_LIMITED,
     READ_HEADERS,
     SERVICES,
@@ -61,7 +62,8 @@ class WebhookStats(msgspec.Struct):
     accepted: dict[str, int] = msgspec.field(default_factory=dict)  # per service
     duplicates: dict[str, int] = msgspec.field(default_factory=dict)
     rejected: dict[str, int] = msgspec.field(default_factory=dict)  # per "service: status"
-    last_at: dict[str, float] = msgspec.field(default_factory=dict)  # last verified delivery
+    # the last verified delivery of a change (not a set-up handshake: HANDSHAKES)
+    last_at: dict[str, float] = msgspec.field(default_factory=dict)
     started_at: float | None = None  # when the counting began (Webhooks.start)
 
     def add(self, counter: dict[str, int], key: str) -> None:
@@ -185,7 +187,7 @@ class WebhookReceiver:
             return self._reject(service, Rejected(413, why), self._refresh_unread(service))
         if verdict.event == RATE_LIMITED:  # Slack delivers nothing for now: not live
             self.stats.last_at.pop(service, None)
-        else:
+        elif (service, verdict.event) not in HANDSHAKES:
             self.stats.last_at[service] = now
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
