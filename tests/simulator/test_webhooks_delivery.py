@@ -51,6 +51,7 @@ class Receiver:
     hits: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     script: dict[str, list[int | float]] = field(default_factory=dict)  # float = sleep then 200
     echo_challenge: bool = True
+    answer_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # per path
 
     def for_service(self, service: str) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for p, h, b in self.hits if p == f"/{service}"]
@@ -74,6 +75,8 @@ def receiver() -> Iterator[Receiver]:
                 step = 200
             self.send_response(int(step))
             self.send_header("Content-Length", "0")
+            for name, value in state.answer_headers.get(self.path, {}).items():
+                self.send_header(name, value)
             self.end_headers()
 
         def answer_challenge(self, body: bytes) -> None:
@@ -313,6 +316,22 @@ def test_jira_retries_only_the_answers_its_policy_names(
     world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
     assert dispatcher.wait_idle()
     assert len(receiver.for_service("jira")) == attempts
+
+
+def test_slack_sends_no_retry_after_an_answer_saying_x_slack_no_retry(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    """Slack's Events API: a failed answer with `X-Slack-No-Retry: 1` turns its retries off
+    (for what retrying cannot fix). A Slack header: Jira retries its 503 all the same."""
+    receiver.script = {"/slack": [400], "/jira": [503]}
+    no_retry = {"X-Slack-No-Retry": "1"}
+    receiver.answer_headers = {"/slack": no_retry, "/jira": no_retry}
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.000004", "text": "n"})
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+    assert dispatcher.wait_idle()
+    assert len(receiver.for_service("slack")) == 1
+    assert len(receiver.for_service("jira")) == 3  # the first try and both retries
+    assert dispatcher.dropped == 2
 
 
 def test_retries_are_bounded_then_dropped(

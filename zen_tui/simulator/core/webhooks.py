@@ -9,7 +9,8 @@
   `X-Atlassian-Webhook-Retry: <n>` on retries.
 - Slack: the Events API envelope (`event_callback`, `event_id`), signed `v0=HMAC(secret,
   "v0:{ts}:{body}")` with `X-Slack-Request-Timestamp`/`X-Slack-Signature`; retries carry
-  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature. Past
+  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature, unless
+  the failed answer said `X-Slack-No-Retry: 1` (Slack's way to turn its retries off). Past
   `slack_events_per_hour` events in an hour (Slack: "more than 30,000 events in an hour from
   a single workspace"; the simulator is one) an event is not delivered, and the first one
   dropped in a minute sends Slack's `app_rate_limited` instead: no inner event, no
@@ -55,6 +56,8 @@ from zen_tui.simulator.core.world import ChangeEvent, World
 HOOK_ID = "424242"
 CONTENT_TYPES = ("json", "form")  # a GitHub hook's config.content_type
 NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
+# The answer said `X-Slack-No-Retry: 1`: Slack's Events API then sends no retry of it
+NO_RETRY = "no_retry"
 # Jira Cloud's retry policy: these answers (and 5xx, a refused or timed-out connection) only
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
@@ -290,6 +293,7 @@ class WebhookDispatcher:
         elif (
             delivery.attempt < len(self.backoff)
             and reason != NO_TARGET
+            and not (delivery.service == "slack" and reason == NO_RETRY)
             and retried(delivery.service, status)
         ):
             delivery.due = time.monotonic() + self.backoff[delivery.attempt]
@@ -355,7 +359,8 @@ class WebhookDispatcher:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request("POST", path, body=body, headers=headers)
             response = conn.getresponse()
-            return response.status, response.read(), "http_error"
+            stop = response.getheader("X-Slack-No-Retry", "").strip() == "1"
+            return response.status, response.read(), NO_RETRY if stop else "http_error"
         except TimeoutError:
             return None, b"", "http_timeout"
         except (OSError, http.client.HTTPException, ValueError):
