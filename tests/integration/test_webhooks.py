@@ -833,3 +833,22 @@ async def test_a_hooks_set_up_handshake_is_answered_but_is_no_sign_of_deliveries
     await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "live"}))
     await eventually(lambda: "live" in stored(engine, section, pr.id).labels)
     assert hooks.live(pr.account)
+
+
+async def test_a_slack_refusal_retrying_cannot_fix_turns_slacks_retries_off(start_hooked, sim):
+    """A Slack body zen-tui refuses as it is (400; here an event without a type) gets
+    `X-Slack-No-Retry: 1`: Slack sent the same refused body three more times, up to five
+    minutes later. A 401 keeps Slack's retries (they carry a fresh timestamp: a clock
+    off for a moment is no reason to lose the event)."""
+    engine = await start_hooked()
+    dispatcher = webhook_dispatcher(sim.app)
+    dispatcher.backoff = (0.0, 0.05, 0.1)
+    stats = engine.webhooks.receiver.stats
+    sim.app.state.world.emit("slack", "message", {"event_ts": "1.000005", "text": "typeless"})
+    await asyncio.to_thread(dispatcher.wait_idle)
+    assert stats.rejected == {"slack: 400": 1}
+    async with httpx.AsyncClient() as http:
+        body = b'{"type":"event_callback","event":{"type":"message"},"event_id":"Ev1"}'
+        headers = signed_headers("slack", body) | {"X-Slack-Request-Timestamp": "1"}
+        stale = await http.post(engine.webhooks.server.url("slack"), content=body, headers=headers)
+    assert stale.status_code == 401 and "x-slack-no-retry" not in stale.headers

@@ -50,6 +50,8 @@ from zen_tui.sync.webhook_verify import (
 log = logging.getLogger("zen_tui.sync.webhooks")
 # The headers a delivery is read by (its length, and what the checks read), by raw name.
 _READ = {name.encode(): name for name in READ_HEADERS | {"content-length"}}
+# Refusals of the body as it is (unreadable, too large): sending it again cannot help.
+NOT_RETRIABLE = frozenset({400, 413})
 # Connections waiting to be accepted; asyncio also accepts at most this many in one go, so it
 # bounds how far over the connection cap the open files can get before the cap acts.
 BACKLOG = 128
@@ -236,7 +238,11 @@ class WebhookReceiver:
         self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
         status, reason = rejected.status, rejected.reason
         log.warning("webhook %s rejected (%d): %s%s", service, status, reason, note)
-        return PlainTextResponse(rejected.reason, status_code=rejected.status)
+        # Slack would send the same body again, three times: turn that off when it cannot
+        # help (a 401 may: a retry carries a fresh timestamp)
+        final = service == "slack" and status in NOT_RETRIABLE
+        headers = {"X-Slack-No-Retry": "1"} if final else None
+        return PlainTextResponse(rejected.reason, status_code=status, headers=headers)
 
 
 def read_headers(request: Request) -> dict[str, str]:

@@ -183,7 +183,8 @@ async def test_a_slack_slash_command_or_action_is_refused_saying_what_to_point_h
         "the Events API; give it only your app's Event Subscriptions Request URL"
     )
     assert (answer.status_code, answer.text) == (400, why)
-    assert forged.status_code == 401
+    assert answer.headers["x-slack-no-retry"] == "1"  # the same body would fail again
+    assert forged.status_code == 401 and "x-slack-no-retry" not in forged.headers
     assert store.webhook_pending() == []
     assert f"webhook slack rejected (400): {why}" in caplog.text
     assert "roadrunner" not in caplog.text  # nothing of the body
