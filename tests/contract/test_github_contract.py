@@ -202,6 +202,31 @@ async def test_emitted_webhook_payloads_match_octokit_schemas(
     } <= validated
 
 
+async def test_starring_sends_star_and_watch_as_octokit_describes_them(
+    gh: httpx.AsyncClient, events: list[ChangeEvent], contracts: Path
+) -> None:
+    """PUT / DELETE /user/starred/{owner}/{repo} (204): GitHub's `star` (`created` with
+    `starred_at`, `deleted` with null) and `watch` `started`, the events a hook sent
+    "everything" gets about no issue or PR; a repeated star or unstar sends nothing."""
+    registry, root = webhook_registry(contracts)
+    for _ in range(2):
+        assert (await gh.put("/user/starred/acme/api")).status_code == 204
+    assert [(c.event, c.payload["action"]) for c in events] == [
+        ("star", "created"),
+        ("watch", "started"),
+    ]
+    for change, schema in zip(events, ("star/created", "watch/started"), strict=True):
+        validator = Draft7Validator(json.loads((root / f"{schema}.schema.json").read_text()))
+        assert_valid(Draft7Validator(validator.schema, registry=registry), change.payload)
+        assert change.payload["repository"]["full_name"] == "acme/api"
+    for _ in range(2):
+        assert (await gh.delete("/user/starred/acme/api")).status_code == 204
+    assert [(c.event, c.payload["action"], c.payload["starred_at"]) for c in events[2:]] == [
+        ("star", "deleted", None)
+    ]
+    assert (await gh.put("/user/starred/acme/no-such-repo")).status_code == 404
+
+
 def test_ping_payload_matches_octokit_schema(sim: GitHubSim, contracts: Path) -> None:
     registry, root = webhook_registry(contracts)
     schema = json.loads((root / "ping" / "event.schema.json").read_text())

@@ -118,7 +118,8 @@ async def test_slack_retries_are_applied_once_in_any_interleaving(sim, hooked, s
         rng = random.Random(seed)
         proxy = FlakyProxy(engine.webhooks.server.url("slack"), random.Random(seed + 1))
         dispatcher = webhook_dispatcher(sim.app)
-        dispatcher.backoff, dispatcher.timeout = (0.0, 0.05, 0.1), SIM_TIMEOUT
+        dispatcher.backoff = (0.0, 0.05, 0.1)
+        dispatcher.timeouts = dict.fromkeys(dispatcher.timeouts, SIM_TIMEOUT)
         sim.set_webhooks({"slack": (proxy.url, SECRETS["slack"])})
         world = sim.app.state.world
         slack = world.services["slack"]

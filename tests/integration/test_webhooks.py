@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -693,3 +694,161 @@ async def test_a_signed_body_nested_too_deeply_is_400_and_the_next_delivery_appl
     await apply_at_provider(engine, action)
     await eventually(applied)
     assert engine.webhooks.receiver.stats.accepted.get(service)
+
+
+# ---- events zen-tui does not read: answered, applied as nothing -------------------------------
+
+
+async def test_a_github_event_zen_tui_does_not_read_costs_no_refresh(
+    start_hooked, sim, caplog, monkeypatch
+):
+    """A hook sent more than the events docs/webhooks.md names ("Send me everything"):
+    starring a repository sends GitHub's `star` and `watch`, which name no issue or PR.
+    GitHub's advice: check the event type before processing. They were applied as "an
+    event that names no item", each refreshing every section of the account (API calls
+    for nothing); now they are answered, marked done, and named once in the log."""
+    caplog.set_level(logging.INFO)
+    engine = await start_hooked()
+    refreshed: list[list[str]] = []
+    real = engine.refresh_soon
+
+    def spy(ids, *, full=False):
+        refreshed.append(list(ids))
+        real(ids, full=full)
+
+    monkeypatch.setattr(engine, "refresh_soon", spy)
+    stats = engine.webhooks.receiver.stats
+    await eventually(lambda: stats.accepted.get("github") == 1)  # the new hook's ping
+    account = sim.account("github")
+    headers = {"Authorization": f"Bearer {account.token}"}
+    async with httpx.AsyncClient(base_url=account.base_url, headers=headers) as gh:
+        for _ in range(2):  # the second star changes nothing: no event
+            answer = await gh.put("/user/starred/acme/api")
+            assert answer.status_code == 204
+        assert (await gh.delete("/user/starred/acme/api")).status_code == 204
+    await eventually(lambda: stats.accepted["github"] == 4 and not engine.store.webhook_pending())
+    assert sorted(event for _, event in _deliveries(engine)) == ["ping", "star", "star", "watch"]
+    assert refreshed == []  # no section refreshed
+    assert not engine.webhooks.processor.failed
+    ignored = [r.getMessage() for r in caplog.records if "does not read" in r.getMessage()]
+    assert ignored == [  # once per event name, with what to do about it
+        "webhook github: zen-tui does not read `star` events (ignored); untick them in the "
+        "hook's events to save deliveries",
+        "webhook github: zen-tui does not read `watch` events (ignored); untick them in the "
+        "hook's events to save deliveries",
+    ]
+    section, pr = first_item(engine, "prs", "github")  # what zen-tui reads still applies
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "after"}))
+    await eventually(lambda: "after" in stored(engine, section, pr.id).labels)
+
+
+async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
+    start_hooked, sim, caplog, monkeypatch
+):
+    """Slack drops an app's events past 30,000 an hour, saying so with `app_rate_limited`
+    (no inner event). It was applied as an event naming no item (a delta refresh) and,
+    being verified, kept the account live: its sections waited for the safety net while
+    Slack delivered nothing. Now it ends live (the sections poll as usual until events
+    come again) and the Slack sections list in full, a deletion or reaction included."""
+    caplog.set_level(logging.INFO)
+    engine = await start_hooked()
+    dispatcher = webhook_dispatcher(sim.app)
+    dispatcher.slack_events_per_hour = 1
+    refreshed: list[tuple[list[str], bool]] = []
+    real = engine.refresh_soon
+
+    def spy(ids, *, full=False):
+        refreshed.append((list(ids), full))
+        real(ids, full=full)
+
+    monkeypatch.setattr(engine, "refresh_soon", spy)
+    section = next(s for s in engine.sections if s.service == "slack" and s.query != "mentions")
+    message = engine.snapshot(section.id).items[0]
+    stats, hooks = engine.webhooks.receiver.stats, engine.webhooks
+
+    async def react(name, accepted):
+        action = Action("react", message.id, message.account, {"name": name})
+        await apply_at_provider(engine, action)
+        await eventually(
+            lambda: stats.accepted.get("slack") == accepted and not engine.store.webhook_pending()
+        )
+
+    await react("tada", 1)
+    assert hooks.live(message.account)
+    refreshed.clear()
+    await react("eyes", 2)  # over the limit: not delivered; app_rate_limited instead
+    assert dispatcher.rate_limited == 1
+    assert not hooks.live(message.account)
+    slack_sections = sorted(s.id for s in engine.sections if s.service == "slack")
+    assert [(sorted(ids), full) for ids, full in refreshed] == [(slack_sections, True)]
+    [line] = [r.getMessage() for r in caplog.records if "app_rate_limited" in r.getMessage()]
+    assert line.startswith("webhook slack: Slack is not delivering events from ")
+    assert line.endswith(
+        " UTC on (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
+        " in full from the server and poll as usual until events come again"
+    )
+    dispatcher.slack_events_per_hour = 30_000
+    await react("rocket", 3)  # delivered again: live again
+    assert hooks.live(message.account)
+
+
+async def test_a_form_github_delivery_is_held_to_the_cap_on_its_json_not_on_the_form(
+    start_hooked, sim
+):
+    """GitHub caps the payload (the JSON) at 25 MB; a hook set to the form content type sends
+    that JSON percent-encoded in `payload=`, up to three times as many bytes. Such a body
+    near the cap was refused (413, never resent by GitHub, a refresh instead). Here the cap
+    (GitHub's and max_body_bytes alike) sits between a label's JSON and its form."""
+    engine = await start_hooked(github_content_type="form")
+    receiver, dispatcher = engine.webhooks.receiver, webhook_dispatcher(sim.app)
+    section, pr = first_item(engine, "prs", "github")
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "one"}))
+    await eventually(lambda: "one" in stored(engine, section, pr.id).labels)
+    _, _, document = _last_delivery(engine)
+    form = len(urlencode({"payload": document.decode()}))
+    assert form > 1.3 * len(document)  # what percent-encoding does to JSON
+    cap = (len(document) + form) // 2  # the next label's JSON fits, its form does not
+    dispatcher.github_payload_cap = cap
+    receiver.config = msgspec.structs.replace(receiver.config, max_body_bytes=cap)
+
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "two"}))
+    await eventually(lambda: "two" in stored(engine, section, pr.id).labels)
+    assert not receiver.stats.rejected and dispatcher.too_large == 0
+    _, event, document = _last_delivery(engine)
+    assert event == "pull_request" and len(document) <= cap
+
+
+async def test_a_hooks_set_up_handshake_is_answered_but_is_no_sign_of_deliveries(start_hooked, sim):
+    """GitHub's `ping` (sent when a hook is created) and Slack's `url_verification` (sent
+    when a Request URL is saved) say the URL works, not that events come: they made the
+    account live, its sections waiting for the safety-net poll, a hook subscribed to no
+    event that zen-tui reads included. A delivery of a change does."""
+    engine = await start_hooked()
+    stats, hooks = engine.webhooks.receiver.stats, engine.webhooks
+    await eventually(lambda: stats.accepted.get("github") == 1)  # the new hook's ping
+    assert await asyncio.to_thread(webhook_dispatcher(sim.app).verify_slack_url)  # echoed
+    section, pr = first_item(engine, "prs", "github")
+    slack = next(s.account for s in engine.sections if s.service == "slack")
+    assert not hooks.live(pr.account) and not hooks.live(slack)
+    await apply_at_provider(engine, Action("add_label", pr.id, pr.account, {"label": "live"}))
+    await eventually(lambda: "live" in stored(engine, section, pr.id).labels)
+    assert hooks.live(pr.account)
+
+
+async def test_a_slack_refusal_retrying_cannot_fix_turns_slacks_retries_off(start_hooked, sim):
+    """A Slack body zen-tui refuses as it is (400; here an event without a type) gets
+    `X-Slack-No-Retry: 1`: Slack sent the same refused body three more times, up to five
+    minutes later. A 401 keeps Slack's retries (they carry a fresh timestamp: a clock
+    off for a moment is no reason to lose the event)."""
+    engine = await start_hooked()
+    dispatcher = webhook_dispatcher(sim.app)
+    dispatcher.backoff = (0.0, 0.05, 0.1)
+    stats = engine.webhooks.receiver.stats
+    sim.app.state.world.emit("slack", "message", {"event_ts": "1.000005", "text": "typeless"})
+    await asyncio.to_thread(dispatcher.wait_idle)
+    assert stats.rejected == {"slack: 400": 1}
+    async with httpx.AsyncClient() as http:
+        body = b'{"type":"event_callback","event":{"type":"message"},"event_id":"Ev1"}'
+        headers = signed_headers("slack", body) | {"X-Slack-Request-Timestamp": "1"}
+        stale = await http.post(engine.webhooks.server.url("slack"), content=body, headers=headers)
+    assert stale.status_code == 401 and "x-slack-no-retry" not in stale.headers

@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers import loopback_http
 from zen_tui.simulator.core.webhooks import (
+    TIMEOUTS,
     WebhookDispatcher,
     github_json,
     hub_signature,
@@ -50,6 +51,7 @@ class Receiver:
     hits: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     script: dict[str, list[int | float]] = field(default_factory=dict)  # float = sleep then 200
     echo_challenge: bool = True
+    answer_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # per path
 
     def for_service(self, service: str) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for p, h, b in self.hits if p == f"/{service}"]
@@ -73,6 +75,8 @@ def receiver() -> Iterator[Receiver]:
                 step = 200
             self.send_response(int(step))
             self.send_header("Content-Length", "0")
+            for name, value in state.answer_headers.get(self.path, {}).items():
+                self.send_header(name, value)
             self.end_headers()
 
         def answer_challenge(self, body: bytes) -> None:
@@ -201,6 +205,56 @@ def test_a_slack_retry_keeps_its_event_id_and_is_signed_afresh(
     assert world.counters.webhooks_delivered == {"slack": 1}
 
 
+def test_slack_events_over_the_hourly_limit_are_dropped_for_one_app_rate_limited_a_minute(
+    world: World, receiver: Receiver
+) -> None:
+    """Slack's app_rate_limited: "more than 30,000 events in an hour from a single
+    workspace"; the event has no inner event and no event_id, `minute_rate_limited` being
+    the minute's rounded epoch. Here the limit is 2 an hour, on a clock the test moves."""
+    slack = SlackSim(world, "t")
+    world.add(slack)
+    now = [1_767_225_630.0]  # 2026-01-01 00:00:30 UTC
+    targets = {"slack": (f"{receiver.url}/slack", SECRETS["slack"])}
+    with WebhookDispatcher(world, targets, timeout=0.5, clock=lambda: now[0]) as hooks:
+        assert hooks.slack_events_per_hour == 30_000
+        hooks.slack_events_per_hour = 2
+
+        def message(text: str) -> None:
+            world.emit("slack", "message", {"type": "message", "ts": "1.000001", "text": text})
+
+        for text in ("one", "two", "three", "four"):  # three and four: one minute, one notice
+            message(text)
+        now[0] += 60
+        message("five")  # the next minute: still over, a notice for it
+        now[0] += 3600
+        message("six")  # an hour on: delivered again
+        assert hooks.wait_idle()
+        assert hooks.rate_limited == 3
+    delivered = receiver.for_service("slack")
+    bodies = [json.loads(body) for _, body in delivered]
+    assert [b.get("event", {}).get("text") or b["type"] for b in bodies] == [
+        "one",
+        "two",
+        "app_rate_limited",
+        "app_rate_limited",
+        "six",
+    ]
+    notices = [b for b in bodies if b["type"] == "app_rate_limited"]
+    assert notices == [
+        {
+            "token": "simulated-verification-token",
+            "type": "app_rate_limited",
+            "team_id": slack.team_id,
+            "minute_rate_limited": minute,
+            "api_app_id": slack.app_id,
+        }
+        for minute in (1_767_225_600, 1_767_225_660)
+    ]
+    for headers, body in delivered:  # signed as every Slack request
+        ts = headers["X-Slack-Request-Timestamp"]
+        assert headers["X-Slack-Signature"] == expected_slack(SECRETS["slack"], ts, body)
+
+
 def test_github_never_resends_a_failed_delivery_by_itself_only_on_redeliver(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
@@ -264,6 +318,22 @@ def test_jira_retries_only_the_answers_its_policy_names(
     assert len(receiver.for_service("jira")) == attempts
 
 
+def test_slack_sends_no_retry_after_an_answer_saying_x_slack_no_retry(
+    world: World, dispatcher: WebhookDispatcher, receiver: Receiver
+) -> None:
+    """Slack's Events API: a failed answer with `X-Slack-No-Retry: 1` turns its retries off
+    (for what retrying cannot fix). A Slack header: Jira retries its 503 all the same."""
+    receiver.script = {"/slack": [400], "/jira": [503]}
+    no_retry = {"X-Slack-No-Retry": "1"}
+    receiver.answer_headers = {"/slack": no_retry, "/jira": no_retry}
+    world.emit("slack", "message", {"type": "message", "event_ts": "1.000004", "text": "n"})
+    world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+    assert dispatcher.wait_idle()
+    assert len(receiver.for_service("slack")) == 1
+    assert len(receiver.for_service("jira")) == 3  # the first try and both retries
+    assert dispatcher.dropped == 2
+
+
 def test_retries_are_bounded_then_dropped(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
@@ -279,12 +349,33 @@ def test_retries_are_bounded_then_dropped(
 def test_slow_target_is_retried_as_timeout(
     world: World, dispatcher: WebhookDispatcher, receiver: Receiver
 ) -> None:
-    dispatcher.timeout = 0.1
+    dispatcher.timeouts["slack"] = 0.1
     receiver.script = {"/slack": [0.3, 200]}
     world.emit("slack", "message", {"type": "message", "event_ts": "1.000002", "text": "y"})
     assert dispatcher.wait_idle(timeout=10)
     retry = receiver.for_service("slack")[-1][0]
     assert retry["X-Slack-Retry-Reason"] == "http_timeout"
+
+
+def test_each_service_waits_for_an_answer_as_long_as_it_documents(
+    world: World, receiver: Receiver
+) -> None:
+    """GitHub waits 10 s for a 2xx ("respond within 10 seconds"), Slack 3 s: an answer
+    taking between the two is a GitHub delivery but a Slack `http_timeout`, retried. It
+    was 3 s for all. Scaled down here: 2 s and 0.3 s, an answer taking 0.6 s."""
+    assert TIMEOUTS["github"] == 10.0 and TIMEOUTS["slack"] == 3.0
+    receiver.script = {"/github": [0.6], "/slack": [0.6, 200]}
+    targets = {s: (f"{receiver.url}/{s}", SECRETS[s]) for s in ("github", "slack")}
+    with WebhookDispatcher(world, targets, backoff=(0.0,)) as hooks:
+        assert hooks.timeouts == TIMEOUTS
+        hooks.timeouts = {"github": 2.0, "jira": 2.0, "slack": 0.3}
+        world.emit("github", "pull_request", {"action": "opened", "number": 1})
+        world.emit("slack", "message", {"type": "message", "event_ts": "1.000003", "text": "z"})
+        assert hooks.wait_idle(timeout=10)
+    assert len(receiver.for_service("github")) == 1
+    first, retry = (headers for headers, _ in receiver.for_service("slack"))
+    assert "X-Slack-Retry-Num" not in first and retry["X-Slack-Retry-Reason"] == "http_timeout"
+    assert world.counters.webhooks_delivered == {"github": 1, "slack": 1}
 
 
 def test_untargeted_services_are_ignored_and_stop_ends_the_thread(

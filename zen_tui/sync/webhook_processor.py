@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -22,6 +24,7 @@ from zen_tui.models import Issue, Item, Message, PullRequest, SectionInfo, Threa
 from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 from zen_tui.store.rows import StoreFull
+from zen_tui.sync.webhook_verify import RATE_LIMITED
 
 if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
@@ -30,6 +33,26 @@ log = logging.getLogger("zen_tui.sync.webhooks")
 
 BATCH = 50  # deliveries applied between yields to the event loop
 NO_CHANGE_EVENTS = frozenset({"ping", "url_verification"})  # they say nothing about items
+# The GitHub events that can change what zen-tui shows: its issues and PRs, their reviews,
+# comments, checks and labels, and their repository's name. A hook may send any other (a
+# `push`, a `star`: "Send me everything"); GitHub's advice is to check the event type before
+# processing, as it keeps adding events. Those are marked done, never a refresh.
+GITHUB_READ = frozenset(
+    {
+        "issues",
+        "issue_comment",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "check_run",
+        "check_suite",
+        "status",
+        "label",
+        "repository",
+    }
+)
+_EVENT_NAME = re.compile(r"[a-z_]{1,64}")  # GitHub's event names, as the log may quote them
 # Their payloads carry only part of the issue: refresh the sections showing it instead.
 PARTIAL_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 PANE_OF = {PullRequest: "prs", Issue: "issues", Message: "messages"}
@@ -87,6 +110,7 @@ class WebhookProcessor:
         self.running = False  # run() started: this process applies deliveries
         self.failed = 0  # deliveries whose payload the client could not map (refreshed instead)
         self._wake = asyncio.Event()
+        self._unread: set[str] = set()  # GitHub events named in the log as not read
 
     def wake(self) -> None:
         self._wake.set()
@@ -184,6 +208,12 @@ class WebhookProcessor:
     def _apply(self, row: WebhookRow) -> None:
         if row.event in NO_CHANGE_EVENTS:
             return
+        if row.service == "github" and row.event not in GITHUB_READ:
+            self._not_read(row.event)
+            return
+        if row.service == "slack" and row.event == RATE_LIMITED:
+            self._rate_limited(row.body)
+            return
         self._owed_to_unbuilt(row.service)
         try:
             payload = loads(row.body)
@@ -228,6 +258,42 @@ class WebhookProcessor:
                 ref = referenced(row.service, row.event, payload)
                 self._without_items(account, ref, row.received_at)
             self._replied(account, client.thread_replies(row.event, payload))
+
+    def _rate_limited(self, body: bytes) -> None:
+        """Slack's app_rate_limited: it drops this app's events from the minute named on,
+        so what they said (a deletion, a reaction: which a delta poll misses) is listed in
+        full from the server. The receiver ended the account's live state, so its sections
+        poll as usual until events come again."""
+        try:
+            minute = loads(body).get("minute_rate_limited")
+        except (ValueError, AttributeError):
+            minute = None
+        valid = isinstance(minute, int) and not isinstance(minute, bool) and 0 <= minute < 2**35
+        when = datetime.fromtimestamp(minute, UTC).strftime("%H:%M UTC") if valid else "now"
+        log.warning(
+            "webhook slack: Slack is not delivering events from %s on (app_rate_limited: "
+            "over 30,000 events in an hour); the Slack sections list in full from the server "
+            "and poll as usual until events come again",
+            when,
+        )
+        self._owed_to_unbuilt("slack")
+        self._refresh_service("slack", full=True)
+
+    def _not_read(self, event: str) -> None:
+        """A GitHub event zen-tui does not read: one log line per name and run, saying how
+        to stop them (the header is not signed: a name GitHub would never send is not quoted,
+        and such names are never remembered)."""
+        if event in self._unread:
+            return
+        if not _EVENT_NAME.fullmatch(event):
+            log.info("webhook github: an event zen-tui does not know (ignored)")
+            return
+        self._unread.add(event)
+        log.info(
+            "webhook github: zen-tui does not read `%s` events (ignored); untick them in the "
+            "hook's events to save deliveries",
+            event,
+        )
 
     def _repository_moved(self, service: str, old: str, new: str) -> None:
         """A renamed or transferred repository: the stored rows and links follow it at once,

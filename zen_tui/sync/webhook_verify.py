@@ -29,7 +29,20 @@ SIGNATURE_HEADER = {
 DELIVERY_HEADER = {"github": "x-github-delivery", "jira": "x-atlassian-webhook-identifier"}
 EVENT_HEADER = "x-github-event"  # GitHub's event name (Jira and Slack name it in the body)
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
+# Slack's notice that it drops this app's events (past 30,000 an hour per workspace): the
+# envelope's own `type`, there being no inner event.
+RATE_LIMITED = "app_rate_limited"
+# What a provider sends when a hook or Request URL is set up (GitHub's `ping` when a hook is
+# created, Slack's `url_verification` when a Request URL is saved): the URL works, but no
+# event need follow, so they are no sign that deliveries come (see WebhookStats.last_at).
+HANDSHAKES = frozenset({("github", "ping"), ("slack", "url_verification")})
+SLACK_FORM = (
+    "a Slack form body (a slash command or an interactive action): zen-tui reads only the "
+    "Events API; give it only your app's Event Subscriptions Request URL"
+)
 CONTENT_TYPE = "content-type"
+# A form's bytes per byte of the JSON in it, at most: percent-encoding makes one byte "%XX".
+FORM_EXPANSION = 3
 # Every header the checks read: a caller may pass only these (the receiver does).
 READ_HEADERS = frozenset(
     (
@@ -87,7 +100,7 @@ def verify_signature(
     if service != "slack":
         return None if same(hub_signature(secret, body), given) else _bad(header)
     ts = headers.get(TIMESTAMP_HEADER, "")
-    if not ts.isdigit():
+    if not (ts.isascii() and ts.isdigit()):  # isdigit alone takes "²", which int() refuses
         return Rejected(401, f"missing or non-numeric {TIMESTAMP_HEADER} header")
     if not same(slack_signature(secret, ts, body), given):
         return _bad(header)
@@ -131,11 +144,24 @@ def _challenge(payload: dict[str, Any]) -> Accepted | Rejected:
     return Accepted("", "url_verification", payload, challenge)
 
 
-def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
-    """The JSON text of the delivery. A GitHub hook left at its default content type (`form`)
-    sends `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
+def is_form(service: str, headers: Mapping[str, str]) -> bool:
+    """A GitHub hook left at its default content type (`form`) sends
+    `application/x-www-form-urlencoded` with the JSON in a `payload` field."""
+    return service == "github" and _form_encoded(headers)
+
+
+def _form_encoded(headers: Mapping[str, str]) -> bool:
     content_type = headers.get(CONTENT_TYPE, "").split(";", 1)[0].strip().lower()
-    if service != "github" or content_type != "application/x-www-form-urlencoded":
+    return content_type == "application/x-www-form-urlencoded"
+
+
+def _document(service: str, headers: Mapping[str, str], body: bytes) -> bytes | Rejected:
+    """The JSON text of the delivery (a GitHub form's `payload` field: see is_form). Slack
+    sends its Events API as JSON, and slash commands and interactive actions as forms,
+    which zen-tui does not take: the one who set up the app is told which URL to give."""
+    if service == "slack" and _form_encoded(headers):
+        return Rejected(400, SLACK_FORM)
+    if not is_form(service, headers):
         return body
     try:
         fields = parse_qs(body.decode("utf-8"), strict_parsing=True)

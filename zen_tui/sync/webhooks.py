@@ -35,17 +35,23 @@ from zen_tui.sync.webhook_limits import (
     fitted,
 )
 from zen_tui.sync.webhook_verify import (
+    FORM_EXPANSION,
+    HANDSHAKES,
+    RATE_LIMITED,
     READ_HEADERS,
     SERVICES,
     UNKNOWN,
     Accepted,
     Rejected,
     check,
+    is_form,
 )
 
 log = logging.getLogger("zen_tui.sync.webhooks")
 # The headers a delivery is read by (its length, and what the checks read), by raw name.
 _READ = {name.encode(): name for name in READ_HEADERS | {"content-length"}}
+# Refusals of the body as it is (unreadable, too large): sending it again cannot help.
+NOT_RETRIABLE = frozenset({400, 413})
 # Connections waiting to be accepted; asyncio also accepts at most this many in one go, so it
 # bounds how far over the connection cap the open files can get before the cap acts.
 BACKLOG = 128
@@ -58,7 +64,8 @@ class WebhookStats(msgspec.Struct):
     accepted: dict[str, int] = msgspec.field(default_factory=dict)  # per service
     duplicates: dict[str, int] = msgspec.field(default_factory=dict)
     rejected: dict[str, int] = msgspec.field(default_factory=dict)  # per "service: status"
-    last_at: dict[str, float] = msgspec.field(default_factory=dict)  # last verified delivery
+    # the last verified delivery of a change (not a set-up handshake: HANDSHAKES)
+    last_at: dict[str, float] = msgspec.field(default_factory=dict)
     started_at: float | None = None  # when the counting began (Webhooks.start)
 
     def add(self, counter: dict[str, int], key: str) -> None:
@@ -111,7 +118,9 @@ class WebhookReceiver:
         self.on_delivery = on_delivery
         self.on_unsaved = on_unsaved
         self.stats = WebhookStats()
-        # a single body of max_body_bytes always fits
+        # a single body of max_body_bytes always fits (a GitHub form around that much JSON,
+        # up to 3 times larger, fits alone in the default 64 MiB: JSON percent-encodes to
+        # about 1.5 times its size, not 3)
         self.bodies = BodyBudget(max(self.limits.max_buffered_bytes, config.max_body_bytes))
         self.deadlines = BodyDeadlines(self.limits.body_seconds)
         self._unread_at: dict[str, float] = {}  # service -> its last refresh for one
@@ -135,13 +144,15 @@ class WebhookReceiver:
             hint = f"set ${env}" if env else f"add {service} to [webhooks.secret_env]"
             return self._reject(service, Rejected(404, f"not configured: {hint}"))
         headers = read_headers(request)
+        # GitHub caps the JSON (25 MB); a form hook sends it percent-encoded, larger: the
+        # cap on the form's JSON is checked once it is verified (_verified)
+        form = is_form(service, headers)
+        limit = self.config.max_body_bytes * (FORM_EXPANSION if form else 1)
         try:
-            body = await read_capped(
-                request, headers, self.config.max_body_bytes, self.bodies, self.deadlines
-            )
+            body = await read_capped(request, headers, limit, self.bodies, self.deadlines)
         except BodyTooLarge:
-            limit = self.config.max_body_bytes
-            why = f"body over max_body_bytes ({limit})"
+            what = "form body over 3 times max_body_bytes" if form else "body over max_body_bytes"
+            why = f"{what} ({self.config.max_body_bytes})"
             return self._reject(service, Rejected(413, why), self._refresh_unread(service))
         except BodiesTooLarge:  # 5xx: Jira and Slack send it again later
             why = "too many large bodies at once"
@@ -172,7 +183,14 @@ class WebhookReceiver:
         )
         if isinstance(verdict, Rejected):
             return self._reject(service, verdict)
-        self.stats.last_at[service] = now
+        limit = self.config.max_body_bytes
+        if verdict.document is not None and len(verdict.document) > limit:
+            why = f"the form's payload is over max_body_bytes ({limit})"
+            return self._reject(service, Rejected(413, why), self._refresh_unread(service))
+        if verdict.event == RATE_LIMITED:  # Slack delivers nothing for now: not live
+            self.stats.last_at.pop(service, None)
+        elif (service, verdict.event) not in HANDSHAKES:
+            self.stats.last_at[service] = now
         if verdict.challenge is not None:
             return JSONResponse({"challenge": verdict.challenge})
         return self._queue(service, verdict, body, now)
@@ -220,7 +238,11 @@ class WebhookReceiver:
         self.stats.add(self.stats.rejected, f"{service}: {rejected.status}")
         status, reason = rejected.status, rejected.reason
         log.warning("webhook %s rejected (%d): %s%s", service, status, reason, note)
-        return PlainTextResponse(rejected.reason, status_code=rejected.status)
+        # Slack would send the same body again, three times: turn that off when it cannot
+        # help (a 401 may: a retry carries a fresh timestamp)
+        final = service == "slack" and status in NOT_RETRIABLE
+        headers = {"X-Slack-No-Retry": "1"} if final else None
+        return PlainTextResponse(rejected.reason, status_code=status, headers=headers)
 
 
 def read_headers(request: Request) -> dict[str, str]:

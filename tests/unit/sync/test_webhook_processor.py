@@ -350,3 +350,42 @@ def test_a_deleted_or_transferred_github_issue_is_a_deletion():
         assert gone == Reference(("acme/api#7",), deleted=True)
     assert referenced("github", "issues", {**payload, "action": "closed"}) is None
     assert referenced("github", "issue_comment", {**payload, "action": "deleted"}) is None
+
+
+async def test_github_events_not_read_are_done_named_once_and_odd_names_never_quoted(caplog):
+    """X-GitHub-Event is not signed: a name GitHub never sends is not put in the log."""
+    caplog.set_level(logging.INFO, logger="zen_tui.sync.webhooks")
+    store = Store.open(":memory:")
+    eng, _ = await listed(store, issue(1))
+    for n, event in enumerate(["push", "push", "\x1b[31m[bold]red", "x" * 65, "workflow_job"]):
+        assert store.webhook_enqueue("github", f"g{n}", event, b"{}", 0.0)
+    assert eng.webhooks.processor.drain() == 5
+    assert store.webhook_pending() == []
+    lines = [r.getMessage() for r in caplog.records]
+    unknown = "webhook github: an event zen-tui does not know (ignored)"
+    assert lines == [
+        "webhook github: zen-tui does not read `push` events (ignored); untick them in the "
+        "hook's events to save deliveries",
+        unknown,
+        unknown,
+        "webhook github: zen-tui does not read `workflow_job` events (ignored); untick them "
+        "in the hook's events to save deliveries",
+    ]
+
+
+async def test_an_app_rate_limited_without_a_usable_minute_still_says_so(caplog):
+    """Slack's docs name `minute_rate_limited`; a body without it (or with a string) is still
+    the notice: the log says "from now on" instead of a time."""
+    caplog.set_level(logging.WARNING, logger="zen_tui.sync.webhooks")
+    store = Store.open(":memory:")
+    eng, _ = await listed(store, issue(1))
+    bodies = [b'{"type":"app_rate_limited","minute_rate_limited":1518467820}', b"[]"]
+    bodies.append(b'{"type":"app_rate_limited","minute_rate_limited":"soon"}')
+    for n, body in enumerate(bodies):
+        assert store.webhook_enqueue("slack", f"s{n}", "app_rate_limited", body, 0.0)
+    assert eng.webhooks.processor.drain() == 3
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        "webhook slack: Slack is not delivering events from 20:37 UTC on",  # Slack's example
+        "webhook slack: Slack is not delivering events from now on",
+        "webhook slack: Slack is not delivering events from now on",
+    ]

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -105,12 +106,88 @@ async def test_oversize_bodies_are_413_by_header_and_while_streaming(receiver, s
     assert store.webhook_pending() == []
 
 
+async def test_a_github_form_is_held_to_max_body_bytes_on_its_json(receiver, store, caplog):
+    """GitHub caps the JSON; a form hook percent-encodes it into `payload=` (up to 3 bytes a
+    byte). max_body_bytes (2048 here) applies to that JSON: its form may be 3 times larger."""
+
+    def form(document: bytes) -> tuple[bytes, dict[str, str]]:
+        body = urlencode({"payload": document.decode()}).encode()
+        headers = github(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+        return body, headers
+
+    fits = json.dumps({"action": "edited", "issue": {"number": 1, "body": "{}" * 960}})
+    over = fits.replace('}"', "a" * 100 + '}"')  # 2,076 bytes of JSON in 5,968 of form
+    caplog.set_level(logging.WARNING)
+    async with client(receiver) as http:
+        body, headers = form(fits.encode())
+        assert 2048 < len(body) <= 3 * 2048 and len(fits) <= 2048
+        answers = [(await http.post("/webhooks/github", content=body, headers=headers))]
+        body, headers = form(over.encode())
+        assert len(body) <= 3 * 2048 < len(over) * 3 and len(over) > 2048
+        answers.append(
+            await http.post(
+                "/webhooks/github", content=body, headers=headers | {"X-GitHub-Delivery": "d-2"}
+            )
+        )
+        body = b"payload=" + b"%7B" * 2048  # over 3 times max_body_bytes: refused unread
+        headers = github(body) | {"Content-Type": "application/x-www-form-urlencoded"}
+        answers.append(await http.post("/webhooks/github", content=body, headers=headers))
+    assert [(a.status_code, a.text) for a in answers] == [
+        (202, "queued"),
+        (413, "the form's payload is over max_body_bytes (2048)"),
+        (413, "form body over 3 times max_body_bytes (2048)"),
+    ]
+    [row] = store.webhook_pending()
+    assert row.body == fits.encode()
+    assert "a" * 100 not in caplog.text  # what a refused body said is not logged
+
+
 async def test_malformed_json_is_400_and_not_stored(receiver, store):
     body = b'{"action": '
     async with client(receiver) as http:
         answer = await http.post("/webhooks/github", content=body, headers=github(body))
     assert answer.status_code == 400 and "not JSON" in answer.text
     assert store.webhook_pending() == []
+
+
+# Slack's own example of a signed slash command (api.slack.com, verifying requests from Slack)
+SLASH_SECRET, SLASH_TS = "8f742231b10e8888abcd99yyyzzz85a5", 1531420618
+SLASH = (
+    b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+    b"G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"
+    b"collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700"
+    b"885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2"
+    b"c447fce8b6703c"
+)
+
+
+async def test_a_slack_slash_command_or_action_is_refused_saying_what_to_point_here(store, caplog):
+    """Slack sends slash commands and interactive actions form-encoded, signed as its events
+    (its docs' example, verbatim). zen-tui reads only the Events API: the answer said
+    "body is not JSON (DecodeError)", which named neither the cause nor the fix."""
+    caplog.set_level(logging.WARNING)
+    config = WebhookConfig(enabled=True)
+    r = WebhookReceiver(config, store, secrets={"slack": SLASH_SECRET}, clock=lambda: SLASH_TS)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(SLASH_TS),
+        "X-Slack-Signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+    }
+    async with client(r) as http:
+        answer = await http.post("/webhooks/slack", content=SLASH, headers=headers)
+        forged = await http.post(
+            "/webhooks/slack", content=SLASH + b"x", headers=headers
+        )  # signed first: an unsigned form is a 401 as any
+    why = (
+        "a Slack form body (a slash command or an interactive action): zen-tui reads only "
+        "the Events API; give it only your app's Event Subscriptions Request URL"
+    )
+    assert (answer.status_code, answer.text) == (400, why)
+    assert answer.headers["x-slack-no-retry"] == "1"  # the same body would fail again
+    assert forged.status_code == 401 and "x-slack-no-retry" not in forged.headers
+    assert store.webhook_pending() == []
+    assert f"webhook slack rejected (400): {why}" in caplog.text
+    assert "roadrunner" not in caplog.text  # nothing of the body
 
 
 async def test_slack_url_verification_and_replay_window(receiver, store):

@@ -165,6 +165,16 @@ def test_a_non_numeric_slack_timestamp_is_unauthenticated():
     assert verdict == Rejected(401, "missing or non-numeric x-slack-request-timestamp header")
 
 
+@pytest.mark.parametrize("stamp", ["\u00b2", "1\u00b9", "\u00b3" * 9])
+def test_a_slack_timestamp_of_other_digits_is_401_even_signed(stamp):
+    """str.isdigit takes "²" (a header's latin-1 byte 0xB2), int() does not: a request signed
+    over such a timestamp raised ValueError (500 and a traceback) instead of a 401."""
+    headers = {"x-slack-signature": slack_signature(SLACK_SECRET, stamp, SLACK_BODY)}
+    headers["x-slack-request-timestamp"] = stamp
+    verdict = verify("slack", headers, SLACK_BODY, SLACK_SECRET, now=int(SLACK_TS))
+    assert verdict == Rejected(401, "missing or non-numeric x-slack-request-timestamp header")
+
+
 def _signed(service, secret, body, ts):
     if service == "slack":
         return {

@@ -202,6 +202,7 @@ async def webhooks(request: Request) -> Response:
             "delivered": request.app.state.world.counters.snapshot()["webhooks_delivered"],
             "dropped": dispatcher.dropped,
             "too_large": dispatcher.too_large,  # GitHub events over its cap: never sent
+            "rate_limited": dispatcher.rate_limited,  # Slack events over its hourly limit
             "github_recent": dispatcher.recent()[-20:],
         }
     )

@@ -9,20 +9,27 @@
   `X-Atlassian-Webhook-Retry: <n>` on retries.
 - Slack: the Events API envelope (`event_callback`, `event_id`), signed `v0=HMAC(secret,
   "v0:{ts}:{body}")` with `X-Slack-Request-Timestamp`/`X-Slack-Signature`; retries carry
-  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature.
+  `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` and a fresh timestamp and signature, unless
+  the failed answer said `X-Slack-No-Retry: 1` (Slack's way to turn its retries off). Past
+  `slack_events_per_hour` events in an hour (Slack: "more than 30,000 events in an hour from
+  a single workspace"; the simulator is one) an event is not delivered, and the first one
+  dropped in a minute sends Slack's `app_rate_limited` instead: no inner event, no
+  `event_id`, `minute_rate_limited` the minute's epoch ("a rounded epoch time value").
 
 Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
 and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
-slower than `timeout`) is retried after each delay in `backoff`, then dropped, as each service
-does it: Slack retries any failure; Jira only a refused or timed-out connection and 408, 409,
-425, 429 or 5xx; GitHub never by itself ("GitHub does not automatically redeliver failed
-deliveries"): only its Redeliver button (`redeliver`) sends a delivery again, same id and body.
+slower than its service's `timeouts`: GitHub waits 10 s, Slack 3 s) is retried after each
+delay in `backoff`, then dropped, as each service does it: Slack retries any failure; Jira
+only a refused or timed-out connection and 408, 409, 425, 429 or 5xx; GitHub never by
+itself ("GitHub does not automatically redeliver failed deliveries"): only its Redeliver
+button (`redeliver`) sends a delivery again, same id and body.
 
 GitHub caps payloads at 25 MB: "If an event generates a larger payload, GitHub will not
 deliver a payload for that webhook event" (docs.github.com, webhooks/webhook-events-and-
 payloads). Such an event is not sent at all, so it is in no Recent Deliveries list and cannot
 be redelivered; the receiver only learns of the change by asking the API. `github_payload_cap`
 is the larger reading of "25 MB" (MiB), so a receiver sized for it takes whatever GitHub sends.
+The cap is on the JSON: a `form` hook's body, that JSON percent-encoded, may be larger.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,10 +56,18 @@ from zen_tui.simulator.core.world import ChangeEvent, World
 HOOK_ID = "424242"
 CONTENT_TYPES = ("json", "form")  # a GitHub hook's config.content_type
 NO_TARGET = "no_target"  # the service's target was removed while a delivery waited
+# The answer said `X-Slack-No-Retry: 1`: Slack's Events API then sends no retry of it
+NO_RETRY = "no_retry"
 # Jira Cloud's retry policy: these answers (and 5xx, a refused or timed-out connection) only
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
 GITHUB_PAYLOAD_CAP = 25 * 1024 * 1024  # bytes of JSON; a larger event is never delivered
+# How long each service waits for an answer before it counts the delivery failed. GitHub:
+# "respond with a 2XX response within 10 seconds" (docs.github.com, best practices for
+# webhooks); Slack: 3 seconds (its Events API). Atlassian's pages at hand give no figure for
+# Jira: the simulator's 3 s stays.
+TIMEOUTS = {"github": 10.0, "jira": 3.0, "slack": 3.0}
+SLACK_EVENTS_PER_HOUR = 30_000  # per workspace and app; more are dropped (app_rate_limited)
 log = logging.getLogger(__name__)
 _ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})")
 
@@ -96,18 +112,22 @@ class WebhookDispatcher:
         targets: dict[str, tuple[str, str]],
         *,
         backoff: tuple[float, ...] = (0.0, 60.0, 300.0),
-        timeout: float = 3.0,
+        timeout: float | None = None,  # the same for every service (tests); else TIMEOUTS
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.world = world
         self.targets = dict(targets)
         self.backoff = backoff
-        self.timeout = timeout
+        self.timeouts = dict(TIMEOUTS) if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
         self.clock = clock
         self.dropped = 0  # deliveries given up after the last retry
         self.github_payload_cap = GITHUB_PAYLOAD_CAP
         self.too_large = 0  # GitHub events never delivered: their payload was over the cap
         self.github_content_type = "json"  # "form": as GitHub sends for its default hook
+        self.slack_events_per_hour = SLACK_EVENTS_PER_HOUR
+        self.rate_limited = 0  # Slack events not delivered: over slack_events_per_hour
+        self._slack_sent: deque[float] = deque()  # when each of the last hour's events went
+        self._limited_minute: int | None = None  # the minute app_rate_limited was sent for
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -173,12 +193,48 @@ class WebhookDispatcher:
                 self.github_payload_cap,
             )
             return
+        if change.service == "slack" and self._over_slack_limit():
+            return
+        self._queue(change.service, change.event, body)
+
+    def _queue(self, service: str, event: str, body: bytes) -> None:
         delivery = _Delivery(
-            time.monotonic(), next(self._seq), change.service, change.event, body, str(uuid.uuid4())
+            time.monotonic(), next(self._seq), service, event, body, str(uuid.uuid4())
         )
         with self._cond:
             heapq.heappush(self._heap, delivery)
             self._cond.notify_all()
+
+    def _over_slack_limit(self) -> bool:
+        """Whether this Slack event is one too many for the hour (then not delivered; the
+        first such in a minute sends `app_rate_limited`). Counts it otherwise."""
+        now = self.clock()
+        with self._cond:
+            sent = self._slack_sent
+            while sent and sent[0] <= now - 3600:
+                sent.popleft()
+            if len(sent) < self.slack_events_per_hour:
+                sent.append(now)
+                return False
+            self.rate_limited += 1
+            minute = int(now // 60 * 60)
+            if minute == self._limited_minute:
+                return True
+            self._limited_minute = minute
+        self._queue("slack", "app_rate_limited", compact_json(self.app_rate_limited(minute)))
+        return True
+
+    def app_rate_limited(self, minute: int) -> dict[str, Any]:
+        """Slack's `app_rate_limited` (its docs' example: these five keys, no inner event)."""
+        slack = self.world.services.get("slack")
+        fields = slack.envelope_fields() if slack is not None else {}
+        return {
+            "token": "simulated-verification-token",
+            "type": "app_rate_limited",
+            "team_id": fields.get("team_id", "T0000000000"),
+            "minute_rate_limited": minute,
+            "api_app_id": fields.get("api_app_id", "A0000000000"),
+        }
 
     def _body(self, change: ChangeEvent) -> bytes:
         if change.service == "github":
@@ -237,6 +293,7 @@ class WebhookDispatcher:
         elif (
             delivery.attempt < len(self.backoff)
             and reason != NO_TARGET
+            and not (delivery.service == "slack" and reason == NO_RETRY)
             and retried(delivery.service, status)
         ):
             delivery.due = time.monotonic() + self.backoff[delivery.attempt]
@@ -279,7 +336,7 @@ class WebhookDispatcher:
         url, secret = target
         body, content_type = self._wire(delivery)
         headers = self._headers(delivery, secret, body, content_type)
-        status, _, reason = self._post(url, body, headers)
+        status, _, reason = self._post(url, body, headers, self.timeouts[delivery.service])
         return status, reason
 
     def _wire(self, d: _Delivery) -> tuple[bytes, str]:
@@ -291,18 +348,19 @@ class WebhookDispatcher:
         return d.body, "application/json"
 
     def _post(
-        self, url: str, body: bytes, headers: dict[str, str]
+        self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int | None, bytes, str]:
         """(status or None, response body, retry reason). http.client keeps header case."""
         parts = urlsplit(url)
         secure = parts.scheme == "https"
         conn_cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
-        conn = conn_cls(parts.netloc, timeout=self.timeout)
+        conn = conn_cls(parts.netloc, timeout=timeout)
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request("POST", path, body=body, headers=headers)
             response = conn.getresponse()
-            return response.status, response.read(), "http_error"
+            stop = response.getheader("X-Slack-No-Retry", "").strip() == "1"
+            return response.status, response.read(), NO_RETRY if stop else "http_error"
         except TimeoutError:
             return None, b"", "http_timeout"
         except (OSError, http.client.HTTPException, ValueError):
@@ -328,7 +386,7 @@ class WebhookDispatcher:
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": slack_signature(secret, ts, body),
         }
-        status, answer, _ = self._post(url, body, headers)
+        status, answer, _ = self._post(url, body, headers, self.timeouts["slack"])
         if status is None or not 200 <= status < 300:
             return False
         echoed: object

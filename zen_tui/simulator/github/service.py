@@ -54,7 +54,7 @@ from zen_tui.simulator.github.query import (
     one_type,
     parse,
 )
-from zen_tui.simulator.github.render import Renderer
+from zen_tui.simulator.github.render import Renderer, iso
 from zen_tui.simulator.github.state import (
     AREAS,
     COLLEAGUES,
@@ -410,6 +410,7 @@ class GitHubSim(ServiceSim):
             Route(
                 "/notifications/threads/{thread_id}", h(self.mark_thread_done), methods=["DELETE"]
             ),
+            Route("/user/starred/{owner}/{repo}", h(self.star), methods=["PUT", "DELETE"]),
         ]
         for base in (repo, rid):
             routes += [
@@ -832,6 +833,27 @@ class GitHubSim(ServiceSim):
                 raise invalid("Repository", "name", "invalid")
             self._move(repo, repo.owner, name)
         return Reply(self._full_repo(repo))
+
+    def star(self, ctx: Ctx) -> Reply:
+        """PUT / DELETE /user/starred/{owner}/{repo}: 204, and GitHub's `star` webhook
+        (`created` with `starred_at`, `deleted` with null), plus `watch` `started` on a
+        star (GitHub's watch event is about starring); a repeated one changes nothing.
+        Events about no issue or PR: hooks subscribed to them get them all the same."""
+        repo = self._repo(ctx)
+        starring = ctx.request.method == "PUT"
+        if (repo.id in self.state.starred) == starring:
+            return Reply(None, status=204)
+        if starring:
+            self.state.starred.add(repo.id)
+        else:
+            self.state.starred.discard(repo.id)
+        at = iso(self.world.clock()) if starring else None
+        common = {"repository": self.render.repo(repo), "sender": self.render.user(ctx.user)}
+        action = "created" if starring else "deleted"
+        self._emit("star", {"action": action, "starred_at": at, **common})
+        if starring:
+            self._emit("watch", {"action": "started", **common})
+        return Reply(None, status=204)
 
     def transfer_repo(self, ctx: Ctx) -> Reply:
         """POST …/transfer {"new_owner", "new_name"?}: 202, as GitHub (which finishes it later;

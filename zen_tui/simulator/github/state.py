@@ -232,6 +232,7 @@ class GitHubState:
         # Logins whose accounts were deleted: GitHub's REST answers give what they wrote
         # (issues, PRs, comments, reviews) `user: null`, GraphQL `author: null`.
         self.deleted_users: frozenset[str] = frozenset()
+        self.starred: set[int] = set()  # ids of the repositories the token's user starred
         self._ids = 1000
         self.version = 0  # bumped on every change; renderers and search cache by it
         self._search_cache: dict[tuple[str, str, bool, int], list[Item]] = {}
