@@ -210,3 +210,18 @@ async def ending_at_long_waits(sim: Any, clock: FakeClock, service: str) -> Asyn
     gateway = sim_gateway(sim, service, settings=settings, clock=clock)
     yield make_client(sim.account(service), gateway, clock=clock)
     await gateway.aclose()
+
+
+@pytest.fixture
+async def watched(sim: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """A Slack client on a real gateway to the simulator whose events feed a HealthModel."""
+    from zen_tui.services import make_client
+    from zen_tui.ui.health_model import HealthModel
+
+    bus, model = EventBus(), HealthModel()
+    bus.subscribe(model.apply)
+    clock = FakeClock()
+    gateway = sim_gateway(sim, "slack", clock=clock, bus=bus)
+    yield make_client(sim.account("slack"), gateway, clock=clock), model
+    sim.clear_faults()
+    await gateway.aclose()

@@ -12,18 +12,16 @@ Against the simulator, whose fault rules make Slack answer ok:false (`ok_false_r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from zen_tui.events import EventBus
-from zen_tui.gateway import FakeClock
 from zen_tui.gateway.errors import ApiError, AuthExpired, Unavailable
 from zen_tui.ui.health_model import HealthModel
 from zen_tui.ui.screens.health import error_status
 
-from .conftest import section, sim_gateway
+from .conftest import section
 
 # Slack's code -> what the Slack client makes of it (None: the section reads on without it).
 FINAL: dict[str, type[Exception] | None] = {
@@ -51,19 +49,6 @@ def ok_false(sim: Any) -> Iterator[Any]:
 
     yield answer
     sim.clear_faults()
-
-
-@pytest.fixture
-async def watched(sim: Any) -> AsyncIterator[tuple[Any, HealthModel]]:
-    """A Slack client on a real gateway to the simulator whose events feed a HealthModel."""
-    from zen_tui.services import make_client
-
-    bus, model = EventBus(), HealthModel()
-    bus.subscribe(model.apply)
-    clock = FakeClock()
-    gateway = sim_gateway(sim, "slack", clock=clock, bus=bus)
-    yield make_client(sim.account("slack"), gateway, clock=clock), model
-    await gateway.aclose()
 
 
 async def read_dev(client: Any) -> Any:

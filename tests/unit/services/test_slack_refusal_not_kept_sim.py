@@ -11,19 +11,14 @@ the user is back in it."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from zen_tui.events import EventBus
-from zen_tui.gateway import FakeClock
 from zen_tui.models import Message
 from zen_tui.services.slack_parse import is_user_id
 from zen_tui.simulator.core import settings as sim_settings
 from zen_tui.ui.health_model import HealthModel
 
-from .conftest import section, sim_gateway
+from .conftest import section
 
 MENTION = re.compile(r"@([UW][A-Z0-9]{6,})\b")
 NOT_FOUND = {
@@ -32,20 +27,6 @@ NOT_FOUND = {
     "ok_false_rate": 1.0,
     "ok_false_errors": ["user_not_found"],
 }
-
-
-@pytest.fixture
-async def watched(sim: Any) -> AsyncIterator[tuple[Any, HealthModel]]:
-    """A Slack client on a real gateway to the simulator whose events feed a HealthModel."""
-    from zen_tui.services import make_client
-
-    bus, model = EventBus(), HealthModel()
-    bus.subscribe(model.apply)
-    clock = FakeClock()
-    gateway = sim_gateway(sim, "slack", clock=clock, bus=bus)
-    yield make_client(sim.account("slack"), gateway, clock=clock), model
-    sim.clear_faults()
-    await gateway.aclose()
 
 
 async def read_dev(client: Any) -> dict[str, Message]:
