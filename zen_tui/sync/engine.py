@@ -36,6 +36,7 @@ from zen_tui.gateway.errors import (
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import BucketGauge, ScopedLimiter
+from zen_tui.gateway.settings import LISTING
 from zen_tui.models import (
     AccountHealth,
     Action,
@@ -1352,7 +1353,7 @@ class SyncEngine:
             )
         # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
         # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
-        answered = snapshot.freshness.state is FreshnessState.LIVE
+        answered = snapshot.freshness.answered  # live, or the cache's answer within its TTL
         if answered and self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         snapshot = self._publish(section, snapshot, previous)
@@ -1487,7 +1488,22 @@ class SyncEngine:
             return freshness.live(shown, at, freshness.reason_for(left), result.read_only)
         if result.stale_error is not None:  # paging stopped early: what came is kept, and why
             return freshness.cached(shown, at, result.stale_error, result.read_only)
+        if result.cache == "hit":
+            return self._from_cache(section, shown, at, result.read_only)
         return freshness.live(shown, at, result.note, result.read_only)
+
+    def _from_cache(
+        self, section: SectionInfo, shown: Sequence[Item], at: float, read_only: str | None
+    ) -> Snapshot:
+        """A listing the gateway answered from its cache within the TTL (the server not
+        asked): as old as the cached answer (`at`, its oldest page's), not live. Its age
+        never moves back: a section confirmed later (a newer full listing, by this process
+        or another, stored) keeps that age."""
+        since = self._confirmed_at(section.id)
+        as_of = at if since is None else max(at, since)
+        types = self.wired.settings.gateway_for(section.service).cache.types
+        ttl = types[LISTING].ttl if LISTING in types else None
+        return freshness.from_cache(shown, as_of, ttl, read_only)
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the
@@ -1544,9 +1560,10 @@ class SyncEngine:
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
             del self._stored_copy[section.id]
         if snapshot != previous:
-            # Kept so `zen-tui list` can say why the stored items are not fresh.
-            live = snapshot.freshness.state is FreshnessState.LIVE
-            reason = None if live else snapshot.freshness.reason
+            # Kept so `zen-tui list` can say why the stored items are not fresh: an answer
+            # from the cache within its TTL is no failure, and the store's age says its age.
+            answered = snapshot.freshness.answered
+            reason = None if answered else snapshot.freshness.reason
             self._rows(section.id).set_section_reason(section.id, reason)
             self.bus.publish(
                 SectionUpdated(

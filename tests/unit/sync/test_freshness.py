@@ -76,6 +76,11 @@ def test_every_derived_freshness_carries_its_cause():
     assert freshness.from_local_store([], None).freshness.cause is Cause.NOT_SYNCED
     down = freshness.fallback("polling stopped", None, ([], None), Cause.POLLER)
     assert down.freshness.cause is Cause.POLLER
+    hit = freshness.from_cache([ITEM], 1.0, 30.0).freshness
+    assert (hit.state, hit.cause, hit.answered) == (FreshnessState.CACHED, Cause.CACHE_HIT, True)
+    # only a poll's answer is `answered`: a failure's cached copy, the store's, none are
+    for failed in (memory, freshness.cached([ITEM], 1.0, auth), freshness.local([ITEM], 1.0)):
+        assert failed.freshness.answered is (failed is memory)
 
 
 def test_fallback_prefers_memory_then_store_then_empty():

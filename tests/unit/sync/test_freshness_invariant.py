@@ -22,7 +22,7 @@ from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
-from zen_tui.models import Action, ActionKind, FreshnessState, SectionInfo
+from zen_tui.models import Action, ActionKind, Cause, FreshnessState, SectionInfo
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
@@ -81,17 +81,22 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
 
 
 class Watch:
-    """Every version of every item the store or a snapshot showed, checked as it happens."""
+    """Every version of every item the store or a snapshot showed, and every section's age,
+    checked as it happens; and what a poll's answer says of its freshness."""
 
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
         self.best: dict[str, float] = {}
+        self.ages: dict[str, float] = {}
         self.outcomes: dict[str, int] = {}
+        self.searches: list[RequestDone] = []
+        self.told = {"hit": 0, "answered": 0}  # polls whose freshness was checked, by kind
         engine.bus.subscribe(self.count)
 
     def count(self, event: object) -> None:
         if isinstance(event, RequestDone) and event.endpoint == "/search/issues":
             self.outcomes[event.cache] = self.outcomes.get(event.cache, 0) + 1
+            self.searches.append(event)
 
     def check(self, where: str) -> None:
         for section in self.engine.sections:
@@ -101,6 +106,33 @@ class Watch:
                 version = sort_key(item.updated_at)
                 assert version >= self.best.get(item.id, 0.0), (where, section.id, item)
                 self.best[item.id] = version
+            # freshness never goes back, answers from the cache within its TTL included
+            age = snapshot.freshness.fetched_at if snapshot else None
+            if age is not None:
+                assert age >= self.ages.get(section.id, age), (where, section.id, snapshot)
+                self.ages[section.id] = age
+
+    def check_poll(self, where: str, section: SectionInfo, since: int, at: float) -> None:
+        """The one search a poll of `section` made (from index `since`) at time `at` says
+        what its freshness is: answered by the cache within its TTL (not live, as old as the
+        cached answer), else live as of now (a 304 is live: the server was asked). Polls
+        that shared the time with another's search (a refresh under way) are not told apart."""
+        made = self.searches[since:]
+        if len(made) != 1:
+            return
+        snapshot = self.engine.snapshot(section.id)
+        assert snapshot is not None, where
+        fresh = snapshot.freshness
+        if made[0].cache == "hit":
+            assert fresh.state is FreshnessState.CACHED, (where, fresh)
+            assert fresh.cause is Cause.CACHE_HIT and fresh.answered, (where, fresh)
+            assert fresh.fetched_at is not None and fresh.fetched_at <= at, (where, fresh)
+            assert fresh.badge(at).startswith("cached "), (where, fresh)
+            self.told["hit"] += 1
+        else:
+            assert made[0].cache in ("miss", "revalidated"), (where, made[0])
+            assert fresh.state is FreshnessState.LIVE and fresh.fetched_at == at, (where, fresh)
+            self.told["answered"] += 1
 
 
 async def settle(engine: SyncEngine) -> None:
@@ -148,7 +180,9 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
             engine.webhooks.processor.drain()  # type: ignore[union-attr]
         elif op == "poll":
             section = rng.choice(sections)
+            since = len(watch.searches)
             await engine.pollers[section.id].poll_now(interactive=False)
+            watch.check_poll(f"seed {seed} step {step} poll", section, since, clock.time())
         elif op == "advance":
             clock.advance(rng.choice([0.5, 3.0, 12.0, 31.0]))
         elif op == "act":
@@ -180,13 +214,18 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
 
 async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None:
     outcomes: dict[str, int] = {}
+    told = {"hit": 0, "answered": 0}
     for seed in range(30):
         watch = await run_rounds(seed, [OPEN, ALL])
         for name, n in watch.outcomes.items():
             outcomes[name] = outcomes.get(name, 0) + n
+        for kind, n in watch.told.items():
+            told[kind] += n
     # the interleavings really mixed cache hits, 304s and fresh answers
     assert outcomes.get("hit", 0) > 50 and outcomes.get("revalidated", 0) > 50
     assert outcomes.get("miss", 0) > 50
+    # and polls answered by the cache, and by the server, had their freshness checked
+    assert told["hit"] > 20 and told["answered"] > 20, told
 
 
 # ---- the rules one by one, with the scripted client of test_engine ------------------------
