@@ -227,6 +227,8 @@ class SyncEngine:
         self._hooks_started = False
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
+        # section -> its poller's `begun` at the latest refresh_soon: the polls that carry it out
+        self._asked_at: dict[str, int] = {}
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
         self._revalidate_next: set[str] = set()  # next poll may not be answered from the cache
         self._refresher: asyncio.Task[None] | None = None
@@ -784,7 +786,8 @@ class SyncEngine:
         wanted = {p.section.id for p in targets}
         self._full_next |= wanted
         self._revalidate_next |= wanted
-        await asyncio.gather(*(p.poll_now(interactive=True) for p in targets))
+        # counted now: a poll that begins before a gathered task starts carries it out
+        await asyncio.gather(*(p.poll_now(interactive=True, since=p.begun) for p in targets))
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
@@ -980,8 +983,9 @@ class SyncEngine:
                 gone += [item] if item is not None else []
         self._full_next |= wanted
         self._revalidate_next |= wanted
+        polls = [self.pollers[s] for s in wanted]
         await asyncio.gather(
-            *(self.pollers[s].poll_now(interactive=True) for s in wanted),
+            *(p.poll_now(interactive=True, since=p.begun) for p in polls),
             *(self.confirm_gone(item) for item in gone),
         )
 
@@ -1027,6 +1031,8 @@ class SyncEngine:
         self._revalidate_next |= wanted
         if full:
             self._full_next |= wanted
+        for section_id in wanted:  # the latest request's: a poll begun after it carries all out
+            self._asked_at[section_id] = self.pollers[section_id].begun
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
 
@@ -1046,7 +1052,12 @@ class SyncEngine:
         while self._stale_sections:
             await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of changes land
             touched, self._stale_sections = self._stale_sections, set()
-            await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
+            # A poll (a scheduled one) that began after a request carried it out: it is not
+            # made again here, where it would ask nothing and be answered from the cache.
+            since = {s: self._asked_at.pop(s, None) for s in touched}
+            await asyncio.gather(
+                *(self.pollers[s].poll_now(interactive=True, since=since[s]) for s in touched)
+            )
 
     # -- webhooks (the processor places items through these) -------------------------------
     def shown_ids(self, section_id: str) -> set[str]:
@@ -1286,17 +1297,24 @@ class SyncEngine:
         return PollOutcome(changed=False)
 
     async def _poll_once(self, section: SectionInfo, interactive: bool) -> PollOutcome | None:
-        try:
-            await self._online(section.account)
-        except Exception as err:  # this account could not be built: say why, retry later
-            return self._unconnected(section, err)
-        previous = self._snapshots.get(section.id)
-        cursor = self._cursor(section)
-        # What this poll was asked for when it began, taken now: asked again while it runs (it
-        # may have left before that change), the request stays for the next poll.
-        asked_full = cursor is None and section.id in self._full_next
+        # What this poll was asked for when it began, taken now, before its first wait: asked
+        # again while it runs (it may have left before that change), or while it waits for
+        # its account to be built, the request stays for the next poll, which poll_now runs
+        # after this one. Taken after that wait, the user's refresh at start went to the
+        # poll already begun, and the refresh's own poll, asked nothing, was answered by the
+        # cache: `cached 0s` just after `R`.
+        asked_full = section.id in self._full_next
         revalidate = section.id in self._revalidate_next
         self._take(section.id, full=asked_full, revalidate=revalidate)
+        try:
+            await self._online(section.account)
+        except BaseException as err:
+            self._hand_back(section.id, full=asked_full, revalidate=revalidate)
+            if not isinstance(err, Exception):  # cancelled: the request waits, unread
+                raise
+            return self._unconnected(section, err)  # could not be built: say why, retry later
+        previous = self._snapshots.get(section.id)
+        cursor = None if asked_full else self._cursor(section)
         honoured = (False, False)
         client = self.wired.clients[section.account]
         rows_of = self._row_epochs.get(section.account, 0)  # whose rows the fetch is

@@ -106,11 +106,15 @@ class Watch:
                 version = sort_key(item.updated_at)
                 assert version >= self.best.get(item.id, 0.0), (where, section.id, item)
                 self.best[item.id] = version
-            # freshness never goes back, answers from the cache within its TTL included
-            age = snapshot.freshness.fetched_at if snapshot else None
-            if age is not None:
-                assert age >= self.ages.get(section.id, age), (where, section.id, snapshot)
-                self.ages[section.id] = age
+            # an answer from the cache within its TTL (older than the poll) never moves the
+            # section's age back: its entry may predate what the section showed since
+            fresh = snapshot.freshness if snapshot else None
+            if fresh is None or fresh.fetched_at is None:
+                continue
+            if fresh.cause is Cause.CACHE_HIT:
+                shown = self.ages.get(section.id, fresh.fetched_at)
+                assert fresh.fetched_at >= shown, (where, section.id, snapshot)
+            self.ages[section.id] = fresh.fetched_at
 
     def check_poll(self, where: str, section: SectionInfo, since: int, at: float) -> None:
         """The one search a poll of `section` made (from index `since`) at time `at` says
@@ -306,6 +310,52 @@ async def test_a_change_arriving_during_a_poll_is_honoured_by_the_next_poll() ->
     await scheduled  # it began before the change: it may not count as having seen it
     await settle(eng)
     assert client.revalidated == [False, True]
+
+
+async def test_a_refresh_asked_while_a_poll_waits_for_its_account_gets_its_own_poll() -> None:
+    """A poll takes what was asked when it begins: one begun before the user's refresh,
+    still waiting for its account to be built, leaves the refresh to the poll made for it.
+    It took it after that wait, so the refresh's own poll asked nothing: answered by the
+    cache, the section read `cached 0s` just after `R`."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    built, online = asyncio.Event(), eng._online
+
+    async def building(account: str | None = None) -> None:
+        await built.wait()
+        await online(account)
+
+    eng._online = building  # type: ignore[method-assign]
+    scheduled = asyncio.create_task(poll(eng))
+    await asyncio.sleep(0)  # begun: waiting for the account
+    refresh = asyncio.create_task(eng.refresh(SECTION.id))
+    await asyncio.sleep(0)
+    built.set()
+    await scheduled
+    await refresh
+    assert (client.cursors, client.revalidated) == ([None, None], [False, True])
+
+
+async def test_a_poll_begun_after_a_refresh_was_asked_carries_it_out_alone() -> None:
+    """The user's refresh (and refresh_soon's, after its delay) is carried out by the first
+    poll that begins after it was asked (a scheduled one that started first): no second
+    poll follows it, which would ask nothing and be answered from the cache."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    refresh = asyncio.create_task(eng.refresh(SECTION.id))
+    await asyncio.sleep(0)  # asked; its poll's task not started yet
+    await poll(eng)  # the scheduled poll begins first: it takes the request
+    await refresh
+    assert client.revalidated == [True]
+
+    eng.refresh_soon([SECTION.id])  # a change: refreshed after a short delay
+    await poll(eng)  # a scheduled poll within the delay takes it
+    await settle(eng)
+    assert client.revalidated == [True, True]
 
 
 async def test_a_change_arriving_while_the_refresh_polls_gets_a_refresh_of_its_own() -> None:
