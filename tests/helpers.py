@@ -23,11 +23,25 @@ from starlette.routing import Mount
 import zen_tui
 from zen_tui.gateway.clock import SystemClock
 from zen_tui.gateway.events import BreakerChanged
+from zen_tui.gateway.settings import LISTING
 from zen_tui.ui.health_model import HealthModel
 
 if TYPE_CHECKING:
+    from zen_tui.config import Settings
     from zen_tui.simulator.core.world import ServiceSim
     from zen_tui.simulator.server import SimulatorServer
+
+
+def listing_ttl(settings: Settings, ttl: float) -> Settings:
+    """`settings` with every service's listing cache (a poll's pages) kept `ttl` seconds: an
+    hour answers every poll of a test from the cache after the first, 0 revalidates each."""
+    gateway = {}
+    for service, gs in settings.gateway.items():
+        kept = msgspec.structs.replace(gs.cache.types[LISTING], ttl=ttl)
+        types = gs.cache.types | {LISTING: kept}
+        cache = msgspec.structs.replace(gs.cache, types=types)
+        gateway[service] = msgspec.structs.replace(gs, cache=cache)
+    return msgspec.structs.replace(settings, gateway=gateway)
 
 
 def seeds(every_run: Iterable[int], soak: Iterable[int]) -> list[object]:

@@ -61,9 +61,11 @@ KINDS: dict[str, dict[str, Kind]] = {
     },
     "jira": {
         # transition= / name= picks a transition by name; to= the one leading to a status;
-        # resolution= and fields= (JSON) fill what its screen requires
+        # resolution= (a name), resolution_id= (an id) and fields= (JSON) fill what its
+        # screen requires
         "transition": Kind(
-            required=(("transition", "name", "to"),), optional=("resolution", "fields")
+            required=(("transition", "name", "to"),),
+            optional=("resolution", "resolution_id", "fields"),
         ),
         "assign": Kind(optional=("account_id", "display_name")),
         "unassign": _PLAIN,
@@ -212,6 +214,8 @@ def _check_values(action: Proposed, service: str) -> None:
         and not re.fullmatch(KEY_SHAPES["jira"][0], p["target"])
     ):
         raise InvalidAction(f"target={p['target']!r} is not an issue key; use e.g. OPS-42")
+    if "resolution_id" in p:
+        _check_resolution_id(p)
     if p.get("duedate") and not re.fullmatch(_DATE, p["duedate"]):
         raise InvalidAction(
             f"duedate={p['duedate']!r} is not a date; use YYYY-MM-DD (empty clears it)"
@@ -241,6 +245,24 @@ def _check_comment(comment: object) -> None:
         within(comment, JIRA_TEXT_MAX, "comment too long for Jira")
     except TooLong as err:
         raise InvalidAction(str(err)) from None
+
+
+def _check_resolution_id(p: dict[str, str]) -> None:
+    """resolution_id=: a resolution by its id, as Jira takes {"resolution": {"id": ...}}. Its
+    own parameter, not a resolution= that looks like a number: a resolution's name is any
+    text (one may be all digits), and Jira tells the two apart by key, not by shape. Jira's
+    ids are numbers; which ones the transition takes is checked against its screen."""
+    given = p["resolution_id"].strip()
+    if p.get("resolution"):
+        raise InvalidAction(
+            "give the resolution by name (resolution=Fixed) or by id (resolution_id=10002), "
+            "not both"
+        )
+    if not re.fullmatch(r"[0-9]+", given):
+        raise InvalidAction(
+            f"resolution_id={p['resolution_id']!r} is not a resolution id; ids are numbers, "
+            "e.g. resolution_id=10002 (a name goes in resolution=)"
+        )
 
 
 def _check_lengths(p: dict[str, str]) -> None:

@@ -36,8 +36,10 @@ CacheOutcome = Literal["bypass", "miss", "hit", "revalidated", "stale"]
 
 
 class FreshnessState(StrEnum):
-    LIVE = "live"  # fetched from the API in this refresh
-    CACHED = "cached"  # the API failed; the last good answer (in memory, or the gateway's on disk)
+    LIVE = "live"  # fetched from the API in this refresh (a 304 revalidation too)
+    # the API failed: the last good answer (in memory, or the gateway's on disk); or, with
+    # Cause.CACHE_HIT, the gateway answered from its cache within the TTL, the server not asked
+    CACHED = "cached"
     LOCAL = "local"  # the API failed (or not asked yet); served from the local store
     EMPTY = "empty"  # nothing to show; `reason` says why
 
@@ -58,6 +60,9 @@ class Cause(StrEnum):
     GONE = "gone"  # 410: the endpoint or API version was removed
     PAGING = "paging"  # pagination stopped early; what came is kept
     NOT_SYNCED = "not_synced"  # nothing fetched yet
+    # Answered from the gateway's cache within its TTL, the server not asked: nothing failed,
+    # but the data is as old as the cached answer (its age shows)
+    CACHE_HIT = "cache_hit"
     LOCAL = "local"  # from the local store, the API not asked yet
     POLLER = "poller"  # the section's poller stopped and is restarting
     INTERNAL = "internal"  # a bug in zen-tui
@@ -75,6 +80,12 @@ class Freshness(msgspec.Struct, frozen=True):
     # rows or none ("#dev left": a Slack channel the user left); `reason` then says why and
     # what fixes it. An answer as of `fetched_at`, not a failure: the state stays live.
     left_out: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """The last poll got its answer: live, or from the gateway's cache within its TTL
+        (the server not asked, nothing failed; the age says how old it is)."""
+        return self.state is FreshnessState.LIVE or self.cause is Cause.CACHE_HIT
 
     def age(self, now: float | None = None) -> float | None:
         if self.fetched_at is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -14,9 +15,9 @@ import httpx
 import msgspec
 import pytest
 
-from tests.helpers import eventually
+from tests.helpers import eventually, listing_ttl
 from tests.integration.helpers import running
-from zen_tui.commands import list_items
+from zen_tui.commands import health, list_items, sync
 from zen_tui.config import SectionConfig, Settings, WebhookConfig
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import default_settings
@@ -210,3 +211,67 @@ def test_zen_tui_act_moving_a_jira_issue_to_done_updates_the_listing(
     assert act.run(args, settings) == 0
     assert capsys.readouterr().out.startswith("applied transition")
     assert f"Jira: mine|{issue.key}" not in listed(capsys, settings, "issues")
+
+
+def sync_once(capsys: pytest.CaptureFixture[str], settings: Settings) -> tuple[int, list[str]]:
+    """`zen-tui sync --once`, a run of its own (its engine, its gateways): status, lines."""
+    code = sync.run(argparse.Namespace(once=True), settings)
+    return code, capsys.readouterr().out.splitlines()
+
+
+def freshness_listed(
+    capsys: pytest.CaptureFixture[str], settings: Settings
+) -> dict[str, dict[str, Any]]:
+    """`zen-tui list PANE --json` for every pane: section title -> its freshness."""
+    found = {}
+    for pane in ("prs", "issues", "messages"):
+        args = argparse.Namespace(pane=pane, account=None, json=True)
+        assert list_items.run(args, settings) == 0
+        for part in json.loads(capsys.readouterr().out)["sections"]:
+            found[part["title"]] = part["freshness"]
+    return found
+
+
+def test_a_second_sync_within_the_ttl_is_as_old_as_the_first_and_a_304_is_live(
+    sim: SimulatorServer, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `sync --once` runs within the listing TTL (an hour here: no run takes that long):
+    the second one's GitHub listings (always in full, the same URLs) come from the gateway's
+    cache, kept on disk between runs, the server not asked. They say so (`cached 2s (from
+    the gateway's cache...)`), and `list --json` dates them to the first run's fetch, not to
+    the second run; nothing failed, so the exit status is 0. A section the second run asked
+    the server for (Jira's searches are POSTs, never cached; a Slack channel's delta is a new
+    URL) is live, as of then. A third run with the TTL over asks again: the server's 304s
+    are live, as of that run."""
+    kept = listing_ttl(settings, 3600.0)
+    github = {s.title for s in kept.sections if s.account == sim.account("github").name}
+    code, lines = sync_once(capsys, kept)
+    assert code == 0 and len(lines) == len(kept.sections), lines
+    assert all(line.endswith(" live") for line in lines), lines
+    first = freshness_listed(capsys, kept)
+    assert github and github < set(first)
+
+    code, lines = sync_once(capsys, kept)
+    assert code == 0, lines  # nothing failed: not degraded
+    second = freshness_listed(capsys, kept)
+    assert all(f["reason"] == "from the local store" for f in second.values())  # no failure
+    cached = r" cached \d+s \((from the gateway's cache, kept 1h: .*|same reason as .*)\)$"
+    for title, fresh in second.items():
+        [line] = [line for line in lines if f" {title} [" in line]
+        if title in github or not line.endswith(" live"):
+            assert re.search(cached, line), line
+            assert fresh["fetched_at"] == first[title]["fetched_at"], (title, fresh)
+        else:
+            assert fresh["fetched_at"] > first[title]["fetched_at"], (title, fresh)
+    assert sum("from the gateway's cache" in line for line in lines) >= 1, lines
+
+    revalidated = listing_ttl(settings, 0.0)
+    code, lines = sync_once(capsys, revalidated)
+    assert code == 0 and all(line.endswith(" live") for line in lines), lines
+    third = freshness_listed(capsys, revalidated)
+    assert all(third[t]["fetched_at"] > second[t]["fetched_at"] for t in third)
+    assert health.run(argparse.Namespace(json=True), revalidated) == 0
+    figures = json.loads(capsys.readouterr().out)["accounts"]
+    gh = figures[sim.account("github").name]
+    # the unchanged listings were asked again and confirmed (304), not downloaded
+    assert gh["revalidations"] >= 1 and gh["cache_misses"] == 0, gh

@@ -19,7 +19,8 @@ from .conftest import engine_for, first_try, settle
 from .test_jira_triage_outbox import args, fault, jira, landed
 
 NEEDS = (
-    '"Resolve" needs resolution (one of: Done, Won\'t Do, Fixed, Duplicate); add resolution=NAME'
+    '"Resolve" needs resolution (one of: Done (id 10000), Won\'t Do (id 10001), Fixed (id 10002),'
+    " Duplicate (id 10003)); add resolution=NAME or resolution_id=ID"
 )
 
 
@@ -46,6 +47,39 @@ def test_act_refuses_a_missing_resolution_then_sends_it(sim, settings, capsys):
     done = args(account, "transition", key, transition="Resolve", resolution="won't do")
     assert act.run(done, settings) == 0
     assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10001")
+    assert landed(sim, "transition", key) == 1
+
+
+def test_act_takes_the_resolution_by_id_checked_against_the_screen(sim, settings, capsys):
+    """resolution_id=: the resolution by its id, as Jira takes it ({"id": ...}); one the
+    Resolve screen does not list is refused before anything is sent, listing the allowed
+    ones with their ids; a name in it, or both forms, is refused before it is queued."""
+    account = sim.account("jira").name
+    j = jira(sim)
+    key = in_progress(sim)[0]
+
+    unknown = args(account, "transition", key, transition="Resolve", resolution_id="10009")
+    assert act.run(unknown, settings) == 1
+    err = capsys.readouterr().err
+    assert (
+        '"Resolve" needs resolution (one of: Done (id 10000), Won\'t Do (id 10001), Fixed (id '
+        "10002), Duplicate (id 10003)) (id '10009' is not allowed); add resolution=NAME or "
+        "resolution_id=ID"
+    ) in err
+    assert landed(sim, "transition", key) == 0 and j.issues[key].status == "3"
+
+    for params, said in (
+        ({"resolution_id": "Fixed"}, "resolution_id='Fixed' is not a resolution id"),
+        ({"resolution_id": "10002", "resolution": "Fixed"}, "not both"),
+    ):
+        refused = args(account, "transition", key, transition="Resolve", **params)
+        assert act.run(refused, settings) == 2
+        assert said in capsys.readouterr().err
+    assert landed(sim, "transition", key) == 0
+
+    by_id = args(account, "transition", key, transition="Resolve", resolution_id="10003")
+    assert act.run(by_id, settings) == 0
+    assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10003")
     assert landed(sim, "transition", key) == 1
 
 

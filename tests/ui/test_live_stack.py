@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import httpx
 import pytest
 from msgspec.structs import replace
 
-from tests.helpers import JumpClock
+from tests.helpers import JumpClock, listing_ttl
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from tools.demo_stack import (
@@ -45,6 +46,7 @@ from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.gateway import ServiceCard
 from zen_tui.ui.widgets.item_list import ItemList, RowState
+from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.wiring import build
 
 from .conftest import outbox_idle, status_line
@@ -108,6 +110,40 @@ async def _outage_then_recovery(stack: DemoStack, mode: str) -> None:
         await wait_until(lambda: all_live(app), "the panes to go live again")
         await wait_until(lambda: breaker_lamps(app)["github"] == "closed", "the lamp to close")
         assert not card.has_class("-open")
+        assert status_line(app).startswith("Pull requests: live")
+
+
+async def test_a_poll_the_cache_answered_shows_its_age_and_a_304_is_live_again(
+    stack: DemoStack,
+) -> None:
+    """Within the listing TTL (an hour here) a scheduled poll is answered by the gateway's
+    cache, the server not asked: the PR pane's badge says `cached 3s`, not `live`, and the
+    status line why; nothing failed, so the border stays as live (not amber). The user's
+    refresh (R) asks the server, whose 304 is live."""
+    kept = listing_ttl(stack.settings, 3600.0)
+    engine = SyncEngine(build(kept))
+    app = stack.app(engine)
+    async with app.run_test(size=WIDE):
+        await wait_until(lambda: all_live(app), "every pane to go live")
+        pane = app.screen.query_one("#pane-prs", ItemPane)
+        for section in pane.sections:  # scheduled polls: the cache may answer
+            await engine.pollers[section.id].poll_now(interactive=False)
+
+        def tabs() -> str:
+            return str(pane.query_one(".tabs").render())
+
+        await wait_until(lambda: tabs().count(" cached ") == len(pane.sections), "cached tabs")
+        assert "live" not in tabs(), tabs()
+        title = pane_titles(app)["prs"]
+        assert re.fullmatch(r"Pull requests \d+ · cached \d+s", title), title
+        assert pane.has_class("-live") and not pane.has_class("-stale")
+        line = status_line(app)
+        assert re.match(r"Pull requests: cached \d+s \(from the gateway's cache, kept 1h: ", line)
+        github = [h for h in engine.health() if h.service == "github"]
+        assert sum(h.cache_hits for h in github) >= len(pane.sections)  # the server not asked
+
+        await app.backend.refresh(None)  # R: asks the server, which confirms (304)
+        await wait_until(lambda: all_live(app), "the panes to go live again")
         assert status_line(app).startswith("Pull requests: live")
 
 

@@ -27,6 +27,13 @@ GITHUB_API = "https://api.github.com"
 Ask = Callable[[str], str]
 HELP = "write a starter config (asks a few questions, or --yes)"
 WHERE = "pass --config with a file in a folder you can write"
+NO_QUESTIONS = "pass --yes to ask nothing"
+# The exit statuses every command uses (docs/cli.md): bad input (an existing config without
+# --force, an answer the config refuses, no account chosen, no answers to read, a config
+# folder that cannot be written) is 2, as a bad config or command line is; Ctrl-C is 130.
+# 1 stays for an unexpected error (a bug), which cli.py reports with the log's path.
+BAD_INPUT = 2
+INTERRUPTED = 130
 
 
 class Answers:
@@ -72,13 +79,16 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
         written = write(path, starter_config(answers))
     except InitError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        return BAD_INPUT
     except OSError as exc:  # a folder that cannot be made or written: say which, no traceback
         print(f"{PROG}: cannot write {path}: {exc.strerror or exc}; {WHERE}", file=sys.stderr)
-        return 1
-    except (EOFError, KeyboardInterrupt):
+        return BAD_INPUT
+    except EOFError:  # stdin ended before the answers (a script, `< /dev/null`)
+        print(f"\n{PROG}: no answer to read; nothing written; {NO_QUESTIONS}", file=sys.stderr)
+        return BAD_INPUT
+    except KeyboardInterrupt:
         print(f"\n{PROG}: init cancelled; nothing written", file=sys.stderr)
-        return 1
+        return INTERRUPTED
     print(f"Wrote a starter config to {written.resolve()}")
     for line in login_hints(answers):
         print(line)

@@ -341,16 +341,18 @@ class Gateway:
             if self._retired and not self._active:
                 await self._close_http()
         self.refused_login(response.stale_error)
-        self._done(call, started, response.status, response.cache, self._answer_error(response))
+        outcome: CacheOutcome = "hit" if response.shared else response.cache  # sent nothing
+        self._done(call, started, response.status, outcome, self._answer_error(response))
         return response
 
     def _answer_error(self, response: GatewayResponse) -> str | None:
         """What failed about an answer the caller gets: the error a stale copy stands in for,
         or the error code of a body that refuses (Slack's ok:false; a cache hit asked
-        nothing, so it is no failed call). Server text, cut short; shown as data."""
+        nothing, so it is no failed call; nor is a ride on another's request, whose own call
+        says it). Server text, cut short; shown as data."""
         if response.stale_error is not None:
             return str(response.stale_error)
-        if response.cache == "hit":
+        if response.cache == "hit" or response.shared:
             return None
         code = self._profile.refused_in_body(response.status, response.body)
         return None if code is None else f"{self.service}: {shortened(code)}"
@@ -577,7 +579,9 @@ class Gateway:
             if call.allow_stale and entry is not None:
                 return self._from_entry(call, entry, "stale", err)
             raise
-        return msgspec.structs.replace(response, cache="hit") if shared else response
+        # A ride on another's request: that request's answer and outcome (the server was
+        # asked), marked shared so this call counts as a hit (it sent nothing).
+        return msgspec.structs.replace(response, shared=True) if shared else response
 
     def _kept(self, cache_type: str, key: str) -> CachedEntry | None:
         """The cached answer under `key`, unless it is a refusal (see _keeps): one an earlier

@@ -22,6 +22,10 @@ class GatewayResponse(msgspec.Struct):
     cache: CacheOutcome
     fetched_at: float
     stale_error: GatewayError | None = None
+    # Rode on another caller's request for the same key (single flight): the answer is that
+    # request's, `cache` its outcome (the server was asked), though this call sent nothing
+    # (its RequestDone says "hit", as the metrics count it).
+    shared: bool = False
     # Context for BadResponse; not part of the wire data.
     service: str = ""
     account: str = ""

@@ -38,13 +38,18 @@ class CacheTypeSettings(msgspec.Struct, frozen=True):
     policy: EvictionPolicy = "lru"
 
 
+# The cache type of the lists behind a section (a poll's pages): the engine names its TTL
+# when a poll was answered from it.
+LISTING = "listing"
+
+
 def _default_cache_types() -> dict[str, CacheTypeSettings]:
     return {
         "user_info": CacheTypeSettings(ttl=3600.0, maxsize=200, policy="lru"),
         "project_list": CacheTypeSettings(ttl=300.0, maxsize=200, policy="lfu"),
         "issue_details": CacheTypeSettings(ttl=30.0, maxsize=2000, policy="lru"),
         # Lists behind a section (search results, history): revalidated with ETags.
-        "listing": CacheTypeSettings(ttl=30.0, maxsize=500, policy="lru"),
+        LISTING: CacheTypeSettings(ttl=30.0, maxsize=500, policy="lru"),
     }
 
 

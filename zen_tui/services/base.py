@@ -249,9 +249,13 @@ class PageTimes:
 
 
 def merge_cache(outcomes: Sequence[CacheOutcome]) -> CacheOutcome:
-    """One outcome for several pages: stale wins, else the first page's."""
+    """One outcome for several pages: stale wins, then a hit (a page the cache answered
+    within its TTL, the server not asked: the listing is not all live), else the first
+    page's."""
     if "stale" in outcomes:
         return "stale"
+    if "hit" in outcomes:
+        return "hit"
     return outcomes[0] if outcomes else "bypass"
 
 

@@ -20,6 +20,7 @@ from zen_tui.gateway.errors import (
     QueryRefused,
     Unavailable,
 )
+from zen_tui.gateway.settings import LISTING
 from zen_tui.lengths import GITHUB_BODY_MAX as BODY_MAX
 from zen_tui.lengths import GITHUB_TITLE_MAX as TITLE_MAX
 from zen_tui.lengths import MARKER_ADDED, within
@@ -482,7 +483,7 @@ class GitHubClient(BaseClient):
                 url,
                 endpoint=endpoint,
                 params=params,
-                cache_type="listing",
+                cache_type=LISTING,
                 allow_stale=True,
                 **read.options(),
             )

@@ -615,8 +615,8 @@ def _findings(body: Any) -> str:
 
 
 def _sets(action: Action) -> bool:
-    """Whether a transition sets fields (resolution=, fields=) as it moves."""
-    return bool(action.params.get("resolution") or action.params.get("fields"))
+    """Whether a transition sets fields (resolution=, resolution_id=, fields=) as it moves."""
+    return any(action.params.get(name) for name in ("resolution", "resolution_id", "fields"))
 
 
 def _same_resolution(r: Reader, current: dict[str, Any] | None, asked: dict[str, Any]) -> bool:

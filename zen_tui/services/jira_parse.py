@@ -203,11 +203,14 @@ def _schema_kind(schema: object) -> str:
 
 
 def transition_fields(params: dict[str, str]) -> dict[str, Any]:
-    """The `fields` a transition action sets: `fields` (a JSON object) and resolution=NAME."""
+    """The `fields` a transition action sets: `fields` (a JSON object), then resolution=NAME
+    or resolution_id=ID (Jira takes a resolution by either: {"name": ...} or {"id": ...})."""
     from zen_tui.services.jira_create import fields_from_params
 
     fields = fields_from_params({"fields": params.get("fields", "")})
-    if params.get("resolution"):
+    if params.get("resolution_id", "").strip():  # the id, as Jira reads when both are given
+        fields["resolution"] = {"id": params["resolution_id"].strip()}
+    elif params.get("resolution"):
         fields["resolution"] = {"name": params["resolution"]}
     return fields
 
@@ -243,8 +246,8 @@ def asks_comment(params: dict[str, str]) -> bool:
 
 def asked_resolution(params: dict[str, str]) -> dict[str, Any]:
     """The resolution a transition action sets ({"name": ...} or {"id": ...}, from
-    resolution=NAME or `fields`), or {} for none (or `fields` that are no JSON object: such an
-    action was refused before it was sent)."""
+    resolution=NAME, resolution_id=ID or `fields`), or {} for none (or `fields` that are no
+    JSON object: such an action was refused before it was sent)."""
     try:
         asked = transition_fields(params).get("resolution")
     except MissingParam:
@@ -294,10 +297,14 @@ def _describe_need(need: ScreenField, wrong: Any) -> str:
     by_id = isinstance(wrong, dict) and "id" in wrong and any(need.ids)
     shown = wrong.get("id" if by_id else need.ref) if isinstance(wrong, dict) else wrong
     bad = f" ({'id ' if by_id else ''}{shown!r} is not allowed)" if wrong is not None else ""
-    names = [f"{a} (id {i})" if by_id and i else a for a, i in zip_longest(need.allowed, need.ids)]
+    # ids where one was given by id, and for the resolution (resolution_id= takes one)
+    with_ids = by_id or need.key == "resolution"
+    names = [
+        f"{a} (id {i})" if with_ids and i else a for a, i in zip_longest(need.allowed, need.ids)
+    ]
     values = f" (one of: {', '.join(names)})" if need.allowed else ""
     if need.key == "resolution":
-        return f"{what}{values}{bad}; add resolution=NAME"
+        return f"{what}{values}{bad}; add resolution=NAME or resolution_id=ID"
     sample: Any = {need.ref: "..."} if need.ref else "..."
     sample = [sample] if need.many else sample
     return f"{what}{values}{bad}; add fields='{json.dumps({need.key: sample})}'"

@@ -12,6 +12,7 @@ from msgspec.structs import replace
 
 from zen_tui.gateway.errors import ApiError, ApiGone, BadResponse, GatewayError, ItemGone
 from zen_tui.gateway.profiles import slack_method_scope
+from zen_tui.gateway.settings import LISTING
 from zen_tui.lengths import TooLong, within
 from zen_tui.models import (
     Action,
@@ -882,7 +883,7 @@ class _Pages:
             body, resp = await client.call(
                 method,
                 params,
-                cache_type="listing",
+                cache_type=LISTING,
                 interactive=read.interactive,
                 revalidate=read.revalidate,
             )

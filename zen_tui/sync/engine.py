@@ -35,6 +35,7 @@ from zen_tui.gateway.errors import (
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
 from zen_tui.gateway.limiter import BucketGauge, ScopedLimiter
+from zen_tui.gateway.settings import LISTING
 from zen_tui.models import (
     AccountHealth,
     Action,
@@ -225,6 +226,8 @@ class SyncEngine:
         self._hooks_started = False
         self.closed = False
         self._stale_sections: set[str] = set()  # touched by an applied action: refresh soon
+        # section -> its poller's `begun` at the latest refresh_soon: the polls that carry it out
+        self._asked_at: dict[str, int] = {}
         self._full_next: set[str] = set()  # next poll lists in full (a delta would miss it)
         self._revalidate_next: set[str] = set()  # next poll may not be answered from the cache
         self._refresher: asyncio.Task[None] | None = None
@@ -782,7 +785,8 @@ class SyncEngine:
         wanted = {p.section.id for p in targets}
         self._full_next |= wanted
         self._revalidate_next |= wanted
-        await asyncio.gather(*(p.poll_now(interactive=True) for p in targets))
+        # counted now: a poll that begins before a gathered task starts carries it out
+        await asyncio.gather(*(p.poll_now(interactive=True, since=p.begun) for p in targets))
 
     async def sync_once(self) -> dict[str, Snapshot]:
         """One refresh of every section, then the outbox: `zen-tui sync --once`."""
@@ -978,8 +982,9 @@ class SyncEngine:
                 gone += [item] if item is not None else []
         self._full_next |= wanted
         self._revalidate_next |= wanted
+        polls = [self.pollers[s] for s in wanted]
         await asyncio.gather(
-            *(self.pollers[s].poll_now(interactive=True) for s in wanted),
+            *(p.poll_now(interactive=True, since=p.begun) for p in polls),
             *(self.confirm_gone(item) for item in gone),
         )
 
@@ -1025,6 +1030,8 @@ class SyncEngine:
         self._revalidate_next |= wanted
         if full:
             self._full_next |= wanted
+        for section_id in wanted:  # the latest request's: a poll begun after it carries all out
+            self._asked_at[section_id] = self.pollers[section_id].begun
         if self._stale_sections and (self._refresher is None or self._refresher.done()):
             self._refresher = asyncio.get_running_loop().create_task(self._refresh_touched())
 
@@ -1044,7 +1051,12 @@ class SyncEngine:
         while self._stale_sections:
             await self.wired.clock.sleep(AFTER_ACTION_DELAY)  # let a burst of changes land
             touched, self._stale_sections = self._stale_sections, set()
-            await asyncio.gather(*(self.pollers[s].poll_now(interactive=True) for s in touched))
+            # A poll (a scheduled one) that began after a request carried it out: it is not
+            # made again here, where it would ask nothing and be answered from the cache.
+            since = {s: self._asked_at.pop(s, None) for s in touched}
+            await asyncio.gather(
+                *(self.pollers[s].poll_now(interactive=True, since=since[s]) for s in touched)
+            )
 
     # -- webhooks (the processor places items through these) -------------------------------
     def shown_ids(self, section_id: str) -> set[str]:
@@ -1283,17 +1295,24 @@ class SyncEngine:
         return PollOutcome(changed=False)
 
     async def _poll_once(self, section: SectionInfo, interactive: bool) -> PollOutcome | None:
-        try:
-            await self._online(section.account)
-        except Exception as err:  # this account could not be built: say why, retry later
-            return self._unconnected(section, err)
-        previous = self._snapshots.get(section.id)
-        cursor = self._cursor(section)
-        # What this poll was asked for when it began, taken now: asked again while it runs (it
-        # may have left before that change), the request stays for the next poll.
-        asked_full = cursor is None and section.id in self._full_next
+        # What this poll was asked for when it began, taken now, before its first wait: asked
+        # again while it runs (it may have left before that change), or while it waits for
+        # its account to be built, the request stays for the next poll, which poll_now runs
+        # after this one. Taken after that wait, the user's refresh at start went to the
+        # poll already begun, and the refresh's own poll, asked nothing, was answered by the
+        # cache: `cached 0s` just after `R`.
+        asked_full = section.id in self._full_next
         revalidate = section.id in self._revalidate_next
         self._take(section.id, full=asked_full, revalidate=revalidate)
+        try:
+            await self._online(section.account)
+        except BaseException as err:
+            self._hand_back(section.id, full=asked_full, revalidate=revalidate)
+            if not isinstance(err, Exception):  # cancelled: the request waits, unread
+                raise
+            return self._unconnected(section, err)  # could not be built: say why, retry later
+        previous = self._snapshots.get(section.id)
+        cursor = None if asked_full else self._cursor(section)
         honoured = (False, False)
         client = self.wired.clients[section.account]
         rows_of = self._row_epochs.get(section.account, 0)  # whose rows the fetch is
@@ -1350,7 +1369,7 @@ class SyncEngine:
             )
         # Deliveries keep a section fresh only once it is: a failed poll (offline, breaker
         # open, stale copy) is retried on the normal schedule, not after the safety net's wait.
-        answered = snapshot.freshness.state is FreshnessState.LIVE
+        answered = snapshot.freshness.answered  # live, or the cache's answer within its TTL
         if answered and self._webhooks_live(section.account):
             poll_interval = max(poll_interval or 0.0, self.wired.settings.polling.max_interval)
         snapshot = self._publish(section, snapshot, previous)
@@ -1491,9 +1510,26 @@ class SyncEngine:
             return freshness.cached(
                 shown, at, result.stale_error, result.read_only, result.left_out
             )
+        if result.cache == "hit":
+            return self._from_cache(section, shown, at, result)
         # A channel left (Slack's not_in_channel) is an answer as of now, not old rows kept:
         # live, rows or none, saying which channel and why (result.left_out, result.note).
         return freshness.live(shown, at, result.note, result.read_only, result.left_out)
+
+    def _from_cache(
+        self, section: SectionInfo, shown: Sequence[Item], at: float, result: FetchResult
+    ) -> Snapshot:
+        """A listing the gateway answered from its cache within the TTL (the server not
+        asked): as old as the cached answer (`at`, its oldest page's), not live. Its age
+        never moves back: a section confirmed later (a newer full listing, by this process
+        or another, stored) keeps that age."""
+        since = self._confirmed_at(section.id)
+        as_of = at if since is None else max(at, since)
+        types = self.wired.settings.gateway_for(section.service).cache.types
+        ttl = types[LISTING].ttl if LISTING in types else None
+        return freshness.from_cache(
+            shown, as_of, ttl, result.read_only, result.left_out, result.note
+        )
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the
@@ -1550,11 +1586,11 @@ class SyncEngine:
         if kept is not None and kept[1] is not snapshot.items:  # replaced: no longer held
             del self._stored_copy[section.id]
         if snapshot != previous:
-            # Kept so `zen-tui list` can say why the stored items are not fresh, or (live)
+            # Kept so `zen-tui list` can say why the stored items are not fresh (an answer
+            # from the cache within its TTL is no failure: the store's age says its age), or
             # what the source left out: a Slack channel left.
             fresh = snapshot.freshness
-            live = fresh.state is FreshnessState.LIVE and fresh.left_out is None
-            reason = None if live else fresh.reason
+            reason = None if fresh.answered and fresh.left_out is None else fresh.reason
             self._rows(section.id).set_section_reason(section.id, reason)
             self.bus.publish(
                 SectionUpdated(

@@ -25,7 +25,15 @@ from zen_tui.gateway.errors import (
     Unavailable,
 )
 from zen_tui.gateway.events import RetryScheduled, WaitingForToken
-from zen_tui.models import Cause, Freshness, FreshnessState, Item, SectionInfo, Snapshot
+from zen_tui.models import (
+    Cause,
+    Freshness,
+    FreshnessState,
+    Item,
+    SectionInfo,
+    Snapshot,
+    format_age,
+)
 from zen_tui.sync.backend import Activity
 from zen_tui.sync.stored import from_local_store as from_local_store
 from zen_tui.sync.stored import stored as stored
@@ -34,6 +42,7 @@ from zen_tui.sync.stored import stored as stored
 # as opposed to a failure being retried ("503", "ReadTimeout").
 _RATE_LIMIT_REASONS = ("Retry-After", "reset")
 MIN_SHOWN_WAIT = 1.0  # shorter token waits pass unnoticed; saying so would only flicker
+FROM_CACHE = "from the gateway's cache"  # a poll answered within the TTL (from_cache)
 
 
 def one_line(error: BaseException) -> str:
@@ -125,6 +134,29 @@ def live_again(items: Sequence[Item], fetched_at: float, was: Freshness) -> Snap
     one left, and why)."""
     note = was.reason if was.left_out is not None else None
     return live(items, fetched_at, note, was.read_only, was.left_out)
+
+
+def from_cache(
+    items: Sequence[Item],
+    fetched_at: float,
+    ttl: float | None,
+    read_only: str | None = None,
+    left_out: str | None = None,
+    note: str | None = None,
+) -> Snapshot:
+    """A listing the gateway answered (a page of it at least) from its cache within the TTL,
+    the server not asked: nothing failed, but it is as old as the cached answer, not live.
+    A 304 is live (the server was asked and confirmed it); this is not. `ttl`: the cache
+    type's, for the reason (None: unknown). What the answer left out (`left_out`, a Slack
+    channel left, and the `note` saying why) is kept, as live() keeps it."""
+    kept = f", kept {format_age(ttl)}" if ttl else ""
+    reason = f"{FROM_CACHE}{kept}: the server is asked again after that"
+    if left_out is not None and note:
+        reason = f"{note}; {reason}"
+    fresh = Freshness(
+        FreshnessState.CACHED, fetched_at, reason, Cause.CACHE_HIT, read_only, left_out
+    )
+    return Snapshot(tuple(items), fresh)
 
 
 def cached(

@@ -64,14 +64,22 @@ class Poller:
         self._previous_wait = 0.0
         self._partial_streak = 0  # partial answers in a row: each retry waits twice as long
 
-    async def poll_now(self, interactive: bool = True) -> None:
+    @property
+    def begun(self) -> int:
+        """Polls begun so far (see poll_now's `since`)."""
+        return self._begun
+
+    async def poll_now(self, interactive: bool = True, *, since: int | None = None) -> None:
         """Poll now, never overlapping a running poll.
 
         A poll that began before this call may have missed what the caller wants to see (the
         outage that just began, the action just applied): wait for it, then poll again.
-        Callers that queue behind the same poll share the next one.
+        Callers that queue behind the same poll share the next one. `since`: `begun` when
+        the caller's request was made, if that was before this call (a task that starts
+        later, a refresh after its delay): a poll that began after the request will do, for
+        it carried the request out (the engine's polls take what was asked when they begin).
         """
-        wanted = self._begun + 1  # the first poll to begin after this call
+        wanted = (self._begun if since is None else since) + 1  # the first poll to begin after
         async with self._lock:
             # Another caller's poll began after ours and ended: it will do. One whose caller
             # gave up mid-way (cancelled) read nothing, so it does not count.

@@ -61,7 +61,7 @@ def test_an_existing_config_is_kept_without_force(init) -> None:
     config.parent.mkdir(parents=True)
     config.write_text("# mine\n")
     code, out, err = run("--yes")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # bad input, as for every command
     assert err.strip() == f"zen-tui: {config} already exists; pass --force to overwrite it"
     assert config.read_text() == "# mine\n"
     code, _, _ = run("--yes", "--force")
@@ -87,11 +87,44 @@ def test_questions_add_jira_mine_and_slack_mentions(init, monkeypatch: pytest.Mo
 def test_a_bad_answer_is_one_line_and_writes_nothing(init) -> None:
     config, run = init
     code, _, err = run("--yes", "--jira-url", "not a url", "--jira-email", "me@x.example")
-    assert code == 1 and "not an http(s) URL" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "not an http(s) URL" in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and not config.exists()
     assert list(config.parent.iterdir()) == []  # no temp file left behind
     code, _, err = run("--yes", "--jira-url", "https://acme.atlassian.net")
-    assert code == 1 and "needs your Atlassian email" in err and not config.exists()
+    assert code == 2 and "needs your Atlassian email" in err and not config.exists()
+
+
+def test_no_account_chosen_is_bad_input(init, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, run = init
+    answers = iter(["-", "-", "n"])  # no GitHub, no Jira, no Slack
+    monkeypatch.setattr(builtins, "input", lambda prompt: next(answers))
+    code, out, err = run()
+    assert (code, out) == (2, "") and not config.exists()
+    assert err.strip() == "zen-tui: no accounts chosen; answer at least one service"
+
+
+def test_no_answers_to_read_is_bad_input_and_ctrl_c_is_130(
+    init, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stdin ended before the questions were answered (a script, `< /dev/null`): bad input,
+    saying how to ask nothing; Ctrl-C at a question: 130, as for every command."""
+    config, run = init
+
+    def ended(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr(builtins, "input", ended)
+    code, out, err = run()
+    assert (code, out) == (2, "") and not config.exists()
+    assert err.strip() == "zen-tui: no answer to read; nothing written; pass --yes to ask nothing"
+
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builtins, "input", interrupted)
+    code, out, err = run()
+    assert (code, out) == (130, "") and not config.exists()
+    assert err.strip() == "zen-tui: init cancelled; nothing written"
 
 
 def test_the_welcome_screens_set_up_runs_init_and_reopens_with_its_config(
@@ -154,6 +187,6 @@ def test_a_config_folder_that_cannot_be_made_is_one_line(tmp_path: Path, capsys)
     code = main(["--config", str(config), "--data-dir", str(tmp_path / "d"), "init", "--yes"])
     err = capsys.readouterr().err
     shutdown_logging()
-    assert code == 1 and err.startswith(f"zen-tui: cannot write {config}: ")
+    assert code == 2 and err.startswith(f"zen-tui: cannot write {config}: ")
     assert "unexpected error" not in err and "pass --config" in err
     assert len(err.strip().splitlines()) == 1

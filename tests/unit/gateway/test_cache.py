@@ -186,7 +186,9 @@ async def test_single_flight_shares_one_http_call(make_gateway):
     results = await asyncio.gather(*calls_)
     assert calls == 1
     assert {r.body for r in results} == {b'{"n":1}'}
-    assert sorted(r.cache for r in results) == ["hit"] * 7 + ["miss"]
+    # the riders get the one call's answer and outcome (the server was asked), marked shared
+    assert [r.cache for r in results] == ["miss"] * 8
+    assert sorted(r.shared for r in results) == [False] + [True] * 7
 
 
 async def test_cache_disabled_or_no_type_bypasses(router, make_gateway):

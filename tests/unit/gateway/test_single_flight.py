@@ -11,6 +11,7 @@ import pytest
 
 from zen_tui.gateway import ApiError, Priority
 from zen_tui.gateway.cache import SingleFlight
+from zen_tui.gateway.events import RequestDone
 
 PR = "/repos/o/r/pulls/7"
 
@@ -76,6 +77,29 @@ async def test_when_every_caller_leaves_the_fetch_is_cancelled_and_the_next_star
     upstream.release.set()
     response = await gw.request("GET", PR, cache_type="issue_details")
     assert (response.status, response.cache, upstream.calls) == (200, "miss", 2)
+
+
+async def test_a_ride_on_a_read_under_way_is_that_reads_answer_not_a_cache_hit(
+    make_gateway, recorder
+):
+    """A caller that joins a read already on the wire gets what the server answered it,
+    with its outcome (a miss here: the server was asked, so a section it lists is live),
+    marked shared; its own RequestDone says `hit`, as it sent nothing (health's figures)."""
+    upstream = Upstream()
+    gw = make_gateway(handler=upstream)
+    leader = asyncio.create_task(gw.request("GET", PR, cache_type="listing"))
+    await _turns()
+    rider = asyncio.create_task(gw.request("GET", PR, cache_type="listing"))
+    await _turns()
+    upstream.release.set()
+    led, rode = await leader, await rider
+    assert (led.cache, led.shared) == ("miss", False)
+    assert (rode.cache, rode.shared, rode.fetched_at) == ("miss", True, led.fetched_at)
+    assert upstream.calls == 1
+    assert sorted(e.cache for e in recorder.of(RequestDone)) == ["hit", "miss"]
+    assert gw.health().cache_hits == 1
+    hit = await gw.request("GET", PR, cache_type="listing")  # within the TTL: the cache's
+    assert (hit.cache, hit.shared, upstream.calls) == ("hit", False, 1)
 
 
 async def test_an_error_reaches_every_caller_from_one_request(make_gateway):

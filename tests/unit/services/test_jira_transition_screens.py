@@ -171,7 +171,8 @@ async def test_apply_refuses_before_sending_and_sends_the_resolution(
     bare = Action("transition", item.id, item.account, {"transition": "Resolve"})
     result = await client.apply(bare, idempotency_key="screen-1")
     assert not result.ok and result.conflict
-    assert result.message.startswith('"Resolve" needs resolution (one of: Done, Won')
+    assert result.message.startswith('"Resolve" needs resolution (one of: Done (id 10000), Won')
+    assert result.message.endswith("; add resolution=NAME or resolution_id=ID")
     assert sim.world.counters.mutations.get(("jira", "transition"), 0) == sent  # none sent
 
     params = {"transition": "Resolve", "resolution": "FIXED"}
@@ -196,6 +197,42 @@ async def test_a_resolution_given_by_id_is_sent_and_lands(sim: Any, sim_client: 
     issue = jira.issues[item.key]
     assert (issue.status, issue.resolution) == ("10002", "10003")
     assert await client.verify(by_id, idempotency_key="screen-id-1") is True
+
+
+async def test_resolution_id_is_sent_by_id_checked_against_the_screen(
+    sim: Any, sim_client: Any
+) -> None:
+    """resolution_id=ID sends {"resolution": {"id": ID}}, as Jira takes it: one the screen's
+    allowedValues do not hold is refused before sending, listing them with their ids; one
+    they hold lands, and the check of a lost answer wants that resolution (by id). It wins
+    over a resolution in `fields`, as resolution= does."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Progress" ORDER BY key'))
+    item = [i for i in found.items if isinstance(i, Issue)][-2]
+    sent = sim.world.counters.mutations.get(("jira", "transition"), 0)
+    wrong = Action(
+        "transition", item.id, item.account, {"transition": "Resolve", "resolution_id": "7"}
+    )
+    result = await client.apply(wrong, idempotency_key="rid-1")
+    assert not result.ok and result.conflict
+    assert result.message == (
+        '"Resolve" needs resolution (one of: Done (id 10000), Won\'t Do (id 10001), Fixed (id '
+        "10002), Duplicate (id 10003)) (id '7' is not allowed); add resolution=NAME or "
+        "resolution_id=ID"
+    )
+    assert sim.world.counters.mutations.get(("jira", "transition"), 0) == sent  # none sent
+    params = {
+        "transition": "Resolve",
+        "resolution_id": " 10001 ",
+        "fields": '{"resolution": {"name": "Fixed"}}',
+    }
+    by_id = Action("transition", item.id, item.account, params)
+    assert (await client.apply(by_id, idempotency_key="rid-2")).ok
+    assert (jira.issues[item.key].status, jira.issues[item.key].resolution) == ("10002", "10001")
+    assert await client.verify(by_id, idempotency_key="rid-2") is True
+    other = Action("transition", item.id, item.account, {**params, "resolution_id": "10003"})
+    assert await client.verify(other, idempotency_key="rid-2") is False  # another resolution
 
 
 async def test_a_batch_with_fields_moves_one_by_one(sim: Any, sim_client: Any) -> None:

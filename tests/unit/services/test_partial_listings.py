@@ -229,6 +229,20 @@ def check_result(server: Server, result: FetchResult) -> None:
         assert result.fetched_at <= at  # the listing is as old as its oldest page
 
 
+async def test_a_listing_with_a_page_the_cache_answered_says_so(
+    gh: GitHubClient, server: Server
+) -> None:
+    """Another query's first page, then the same next pages (their links name the same URLs),
+    within the TTL: the first page is asked, the rest come from the cache. The listing is
+    no more live than its oldest page (`hit`, as old as those), though its first was a miss."""
+    await gh.fetch_section(ISSUES, limit=PAGES * ROWS)  # every page cached, at 0
+    server.clock.advance(10.0)
+    other = section("github", "is:closed", pane="issues")
+    result = await gh.fetch_section(other, limit=PAGES * ROWS)
+    assert (result.cache, result.fetched_at) == ("hit", server.clock.time() - 10.0)
+    assert sorted(len(times) for times in server.answered.values()) == [1, 1, 1, 2]
+
+
 @pytest.mark.parametrize("seed", range(6))
 async def test_a_listing_labels_each_row_with_its_own_pages_fetch_time(
     seed: int,

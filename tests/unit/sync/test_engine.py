@@ -9,7 +9,9 @@ from zen_tui.gateway.errors import CircuitOpen
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import (
     CacheOutcome,
+    Cause,
     FetchResult,
+    Freshness,
     FreshnessState,
     Issue,
     SectionInfo,
@@ -199,6 +201,56 @@ async def test_stale_gateway_copy_is_cached_not_written_back():
     await poll(eng)
     assert eng.snapshot(SECTION.id).freshness.state is FreshnessState.CACHED
     assert store.load_section(SECTION.id) == ([], None)
+
+
+async def test_a_listing_the_cache_answered_is_as_old_as_its_answer_not_live():
+    """Within the listing's TTL the gateway answers from its cache, the server not asked:
+    the section is `cached`, as old as that answer (not `live` as of now), typed as no
+    failure; its rows are stored, with no reason for `list` to show. A 304 is live."""
+    from zen_tui.commands.list_items import stored_freshness
+
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1)], 100.0, cache="miss")])
+    eng = engine(store, client)
+    await poll(eng)
+    assert eng.snapshot(SECTION.id).freshness == Freshness(FreshnessState.LIVE, 100.0)
+    client.answers = [Result([issue(1), issue(2)], 100.0, cache="hit")]  # fetched back then
+    await poll(eng)
+    shown = eng.snapshot(SECTION.id)
+    fresh = shown.freshness
+    assert (fresh.state, fresh.fetched_at, fresh.cause) == (
+        FreshnessState.CACHED,
+        100.0,
+        Cause.CACHE_HIT,
+    )
+    assert fresh.answered and fresh.reason == (
+        "from the gateway's cache, kept 30s: the server is asked again after that"
+    )
+    assert fresh.badge(112.0) == "cached 12s"
+    assert [i.id for i in shown.items] == ["j:P-1", "j:P-2"]
+    assert store.load_section(SECTION.id)[1] == 100.0  # stored, no newer than the answer
+    assert stored_freshness(store, SECTION.id).reason == "from the local store"  # no failure
+    client.answers = [Result([issue(1), issue(2)], 130.0, cache="revalidated")]  # a 304
+    await poll(eng)
+    assert eng.snapshot(SECTION.id).freshness == Freshness(FreshnessState.LIVE, 130.0)
+
+
+async def test_a_cached_listing_older_than_the_sections_age_keeps_the_age():
+    """Freshness never goes back: the cache's copy of an answer from before the section's
+    last confirmation (a full listing another process stored since) keeps that age."""
+    store = Store.open(":memory:")
+    client = FakeClient(answers=[Result([issue(1)], 100.0)])
+    eng = engine(store, client)
+    await poll(eng)
+    store.save_section(SECTION.id, [issue(1)], 150.0)  # another process listed it later
+    client.answers = [Result([issue(1)], 100.0, cache="hit")]
+    await poll(eng)
+    fresh = eng.snapshot(SECTION.id).freshness
+    assert (fresh.state, fresh.cause, fresh.fetched_at) == (
+        FreshnessState.CACHED,
+        Cause.CACHE_HIT,
+        150.0,
+    )
 
 
 async def test_an_applied_action_refreshes_the_sections_showing_the_item():

@@ -76,6 +76,11 @@ def test_every_derived_freshness_carries_its_cause():
     assert freshness.from_local_store([], None).freshness.cause is Cause.NOT_SYNCED
     down = freshness.fallback("polling stopped", None, ([], None), Cause.POLLER)
     assert down.freshness.cause is Cause.POLLER
+    hit = freshness.from_cache([ITEM], 1.0, 30.0).freshness
+    assert (hit.state, hit.cause, hit.answered) == (FreshnessState.CACHED, Cause.CACHE_HIT, True)
+    # only a poll's answer is `answered`: a failure's cached copy, the store's, none are
+    for failed in (memory, freshness.cached([ITEM], 1.0, auth), freshness.local([ITEM], 1.0)):
+        assert failed.freshness.answered is (failed is memory)
 
 
 def test_fallback_prefers_memory_then_store_then_empty():
@@ -249,6 +254,9 @@ def test_a_channel_left_is_said_with_rows_by_a_delivery_and_by_a_fallback_to_the
     cut = Unavailable(service="slack", account="s")  # another channel's page failed
     for kept in (freshness.cached, freshness.partial):
         assert kept([ITEM], 100.0, cut, None, "#dev left").freshness.left_out == "#dev left"
+    hit = freshness.from_cache([ITEM], 100.0, 30.0, None, "#dev left", why).freshness
+    assert (hit.cause, hit.left_out) == (Cause.CACHE_HIT, "#dev left")
+    assert hit.reason is not None and hit.reason.startswith(why + "; ")  # and why it is old
     plain = freshness.live([ITEM], 100.0, note="no messages")
     assert (plain.freshness.reason, plain.freshness.left_out) == (None, None)
     assert freshness.live_again([ITEM], 120.0, plain.freshness).freshness.reason is None

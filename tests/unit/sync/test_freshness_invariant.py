@@ -22,7 +22,7 @@ from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
-from zen_tui.models import Action, ActionKind, FreshnessState, SectionInfo
+from zen_tui.models import Action, ActionKind, Cause, FreshnessState, SectionInfo
 from zen_tui.store import Store
 from zen_tui.store.codec import sort_key
 from zen_tui.sync.engine import SyncEngine
@@ -81,17 +81,22 @@ def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInf
 
 
 class Watch:
-    """Every version of every item the store or a snapshot showed, checked as it happens."""
+    """Every version of every item the store or a snapshot showed, and every section's age,
+    checked as it happens; and what a poll's answer says of its freshness."""
 
     def __init__(self, engine: SyncEngine) -> None:
         self.engine = engine
         self.best: dict[str, float] = {}
+        self.ages: dict[str, float] = {}
         self.outcomes: dict[str, int] = {}
+        self.searches: list[RequestDone] = []
+        self.told = {"hit": 0, "answered": 0}  # polls whose freshness was checked, by kind
         engine.bus.subscribe(self.count)
 
     def count(self, event: object) -> None:
         if isinstance(event, RequestDone) and event.endpoint == "/search/issues":
             self.outcomes[event.cache] = self.outcomes.get(event.cache, 0) + 1
+            self.searches.append(event)
 
     def check(self, where: str) -> None:
         for section in self.engine.sections:
@@ -101,6 +106,37 @@ class Watch:
                 version = sort_key(item.updated_at)
                 assert version >= self.best.get(item.id, 0.0), (where, section.id, item)
                 self.best[item.id] = version
+            # an answer from the cache within its TTL (older than the poll) never moves the
+            # section's age back: its entry may predate what the section showed since
+            fresh = snapshot.freshness if snapshot else None
+            if fresh is None or fresh.fetched_at is None:
+                continue
+            if fresh.cause is Cause.CACHE_HIT:
+                shown = self.ages.get(section.id, fresh.fetched_at)
+                assert fresh.fetched_at >= shown, (where, section.id, snapshot)
+            self.ages[section.id] = fresh.fetched_at
+
+    def check_poll(self, where: str, section: SectionInfo, since: int, at: float) -> None:
+        """The one search a poll of `section` made (from index `since`) at time `at` says
+        what its freshness is: answered by the cache within its TTL (not live, as old as the
+        cached answer), else live as of now (a 304 is live: the server was asked). Polls
+        that shared the time with another's search (a refresh under way) are not told apart."""
+        made = self.searches[since:]
+        if len(made) != 1:
+            return
+        snapshot = self.engine.snapshot(section.id)
+        assert snapshot is not None, where
+        fresh = snapshot.freshness
+        if made[0].cache == "hit":
+            assert fresh.state is FreshnessState.CACHED, (where, fresh)
+            assert fresh.cause is Cause.CACHE_HIT and fresh.answered, (where, fresh)
+            assert fresh.fetched_at is not None and fresh.fetched_at <= at, (where, fresh)
+            assert fresh.badge(at).startswith("cached "), (where, fresh)
+            self.told["hit"] += 1
+        else:
+            assert made[0].cache in ("miss", "revalidated"), (where, made[0])
+            assert fresh.state is FreshnessState.LIVE and fresh.fetched_at == at, (where, fresh)
+            self.told["answered"] += 1
 
 
 async def settle(engine: SyncEngine) -> None:
@@ -148,7 +184,9 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
             engine.webhooks.processor.drain()  # type: ignore[union-attr]
         elif op == "poll":
             section = rng.choice(sections)
+            since = len(watch.searches)
             await engine.pollers[section.id].poll_now(interactive=False)
+            watch.check_poll(f"seed {seed} step {step} poll", section, since, clock.time())
         elif op == "advance":
             clock.advance(rng.choice([0.5, 3.0, 12.0, 31.0]))
         elif op == "act":
@@ -180,13 +218,18 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
 
 async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None:
     outcomes: dict[str, int] = {}
+    told = {"hit": 0, "answered": 0}
     for seed in range(30):
         watch = await run_rounds(seed, [OPEN, ALL])
         for name, n in watch.outcomes.items():
             outcomes[name] = outcomes.get(name, 0) + n
+        for kind, n in watch.told.items():
+            told[kind] += n
     # the interleavings really mixed cache hits, 304s and fresh answers
     assert outcomes.get("hit", 0) > 50 and outcomes.get("revalidated", 0) > 50
     assert outcomes.get("miss", 0) > 50
+    # and polls answered by the cache, and by the server, had their freshness checked
+    assert told["hit"] > 20 and told["answered"] > 20, told
 
 
 # ---- the rules one by one, with the scripted client of test_engine ------------------------
@@ -267,6 +310,52 @@ async def test_a_change_arriving_during_a_poll_is_honoured_by_the_next_poll() ->
     await scheduled  # it began before the change: it may not count as having seen it
     await settle(eng)
     assert client.revalidated == [False, True]
+
+
+async def test_a_refresh_asked_while_a_poll_waits_for_its_account_gets_its_own_poll() -> None:
+    """A poll takes what was asked when it begins: one begun before the user's refresh,
+    still waiting for its account to be built, leaves the refresh to the poll made for it.
+    It took it after that wait, so the refresh's own poll asked nothing: answered by the
+    cache, the section read `cached 0s` just after `R`."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    built, online = asyncio.Event(), eng._online
+
+    async def building(account: str | None = None) -> None:
+        await built.wait()
+        await online(account)
+
+    eng._online = building  # type: ignore[method-assign]
+    scheduled = asyncio.create_task(poll(eng))
+    await asyncio.sleep(0)  # begun: waiting for the account
+    refresh = asyncio.create_task(eng.refresh(SECTION.id))
+    await asyncio.sleep(0)
+    built.set()
+    await scheduled
+    await refresh
+    assert (client.cursors, client.revalidated) == ([None, None], [False, True])
+
+
+async def test_a_poll_begun_after_a_refresh_was_asked_carries_it_out_alone() -> None:
+    """The user's refresh (and refresh_soon's, after its delay) is carried out by the first
+    poll that begins after it was asked (a scheduled one that started first): no second
+    poll follows it, which would ask nothing and be answered from the cache."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    client = FakeClient(answers=[Result([issue(1)], 10.0), Result([issue(1)], 20.0)])
+    eng = engine(Store.open(":memory:"), client)
+    refresh = asyncio.create_task(eng.refresh(SECTION.id))
+    await asyncio.sleep(0)  # asked; its poll's task not started yet
+    await poll(eng)  # the scheduled poll begins first: it takes the request
+    await refresh
+    assert client.revalidated == [True]
+
+    eng.refresh_soon([SECTION.id])  # a change: refreshed after a short delay
+    await poll(eng)  # a scheduled poll within the delay takes it
+    await settle(eng)
+    assert client.revalidated == [True, True]
 
 
 async def test_a_change_arriving_while_the_refresh_polls_gets_a_refresh_of_its_own() -> None:

@@ -29,7 +29,6 @@ from zen_tui.models import (
     ActionState,
     Cause,
     Freshness,
-    FreshnessState,
     Issue,
     Item,
     ItemDetail,
@@ -288,10 +287,11 @@ class DashboardScreen(Screen[None]):
         self._arrived(section_id, fetched)
         if status:
             self.refresh_status()
-        # The preview said "not stored": listed again, what a live listing shows is stored
-        # (or it is gone). Not on a failed poll's snapshot: that would ask again, and again.
-        live = snapshot.freshness.state is FreshnessState.LIVE
-        if live and any(item.id == self._unstored for item in snapshot.items):
+        # The preview said "not stored": listed again, what a listing answered (live, or by
+        # the cache within its TTL) shows is stored (or it is gone). Not on a failed poll's
+        # snapshot: that would ask again, and again.
+        answered = snapshot.freshness.answered
+        if answered and any(item.id == self._unstored for item in snapshot.items):
             self._load_detail(self.pane.cursor_item)
 
     def on_section_updated(self, message: messages.SectionUpdated) -> None:

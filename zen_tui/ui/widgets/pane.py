@@ -45,12 +45,6 @@ MERGED_PANES = ("inbox",)
 ALL_TAB = "All"
 _BADGE_CLASSES = ("-live", "-stale", "-empty")
 READ_ONLY = "read-only"  # the badge's word for a section whose source takes no writes
-_STATE_RANK = {
-    FreshnessState.LIVE: 0,
-    FreshnessState.CACHED: 1,
-    FreshnessState.LOCAL: 2,
-    FreshnessState.EMPTY: 3,
-}
 NO_SECTIONS = "no sections configured"
 # The empty pane's one line: what to write, and where the guide says more
 ADD_SECTION = "no sections configured: add [[sections]] (docs/config.md)"
@@ -355,11 +349,10 @@ class ItemPane(Vertical):
         return None
 
     def _trouble(self, section: SectionInfo) -> tuple[int, int]:
-        """How bad a section looks: its freshness (live < cached < local < empty), then
-        whether its refresh is retrying or waiting."""
+        """How bad a section looks: its freshness (live < from the cache within its TTL <
+        cached < local < empty: rank()), then whether its refresh is retrying or waiting."""
         snap = self.snapshots.get(section.id)
-        state = snap.freshness.state if snap else FreshnessState.LIVE
-        return (_STATE_RANK[state], int(section.id in self.activity))
+        return (rank(snap.freshness) if snap else 0, int(section.id in self.activity))
 
     def worst_section(self) -> SectionInfo | None:
         """The section in the worst state, when it is worse than the one on screen: the
@@ -469,7 +462,10 @@ class ItemPane(Vertical):
 
 
 def _badge_class(border: Freshness | None) -> str:
-    """The pane's border class for the freshness its border shows."""
+    """The pane's border class for the freshness its border shows: an answer from the
+    gateway's cache within its TTL is no trouble (its badge says its age)."""
+    if border is not None and border.answered:
+        return "-live"
     if border is not None and border.state in (FreshnessState.CACHED, FreshnessState.LOCAL):
         return "-stale"
     if border is not None and border.state == FreshnessState.EMPTY:
@@ -487,14 +483,26 @@ def _empty_text(fresh: Freshness) -> str:
     return "no items"
 
 
-_WORST = (FreshnessState.LIVE, FreshnessState.CACHED, FreshnessState.LOCAL, FreshnessState.EMPTY)
+# How far from live: live, the cache's answer within its TTL (1: no failure), the last good
+# answer after a failure (`cached`), the store's copy, empty.
+_RANK = {
+    FreshnessState.LIVE: 0,
+    FreshnessState.CACHED: 2,
+    FreshnessState.LOCAL: 3,
+    FreshnessState.EMPTY: 4,
+}
+
+
+def rank(fresh: Freshness) -> int:
+    """How far `fresh` is from live (see _RANK)."""
+    return 1 if fresh.state is FreshnessState.CACHED and fresh.answered else _RANK[fresh.state]
 
 
 def worst(found: list[Freshness]) -> Freshness | None:
     """The least fresh of several sections' freshness (the oldest of equals)."""
     if not found:
         return None
-    return max(found, key=lambda f: (_WORST.index(f.state), -(f.fetched_at or 0.0)))
+    return max(found, key=lambda f: (rank(f), -(f.fetched_at or 0.0)))
 
 
 def unread_first(items: tuple[Item, ...]) -> tuple[Item, ...]:
