@@ -164,8 +164,7 @@ def not_available(
     asked = f'"{name}"' if name else f'to status "{params.get("to", "")}"'
     where = f' from "{status}"' if status else ""
     listed = [
-        m[1] if not m[2] else f"{m[1]} (to {m[2]})" if name else f"{m[2]} ({m[1]})"
-        for m in moves
+        m[1] if not m[2] else f"{m[1]} (to {m[2]})" if name else f"{m[2]} ({m[1]})" for m in moves
     ]  # a transition without its target (not Jira's, but read defensively): its name alone
     return ActionResult(
         ok=False,
