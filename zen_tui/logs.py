@@ -4,7 +4,9 @@
 terminal: the TUI owns it), rotated at MAX_BYTES into zen-tui.log.1 .. .BACKUP_COUNT. A filter
 on the handler runs `redact` over the message, its args, exception and stack text and extra
 fields, so a token cannot reach the file even when a library logs a header or a URL with an
-OAuth code in it.
+OAuth code in it; and `text_safety.clean` after it, so no terminal control either (a server's
+title in a message, uvicorn's coloured copy of its message): the file is read with `cat`,
+`less -R`, `jq -r`, which would send an escape to the terminal.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from zen_tui.paths import PRIVATE_DIR, PRIVATE_FILE, log_file, make_private
 from zen_tui.redaction import MASK, MIN_SECRET_LENGTH, redact, register_secret
+from zen_tui.text_safety import clean
 
 # The masking itself is zen_tui.redaction's; its names stay importable from here.
 __all__ = [
@@ -48,31 +51,53 @@ _STANDARD_ATTRS = frozenset(
 )
 
 
-def _redact_value(value: Any) -> Any:
+# Extras dropped whole: uvicorn's `color_message` is its message again, with ANSI colours for
+# its own console formatter; cleaned, it would only be a copy with ␛[36m in it.
+_DROPPED_EXTRAS = frozenset({"color_message"})
+
+
+def _safe(text: str) -> str:
+    """`text` with every secret masked and every terminal control made visible (newlines and
+    tabs kept: a traceback, a body)."""
+    return clean(redact(text), multiline=True)
+
+
+def _safe_value(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return _safe(value)
     if isinstance(value, int | float | bool) or value is None:
         return value
-    return redact(repr(value))
+    return _safe(repr(value))
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields a record got through `extra=`, but the dropped ones."""
+    return {
+        k: v
+        for k, v in vars(record).items()
+        if k not in _STANDARD_ATTRS and k not in _DROPPED_EXTRAS
+    }
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record in place so no handler after it can see a secret."""
+    """Rewrites a record in place so no handler after it can see a secret or a terminal
+    control."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        record.msg = _safe(record.getMessage())
         record.args = None
         if record.exc_info:
             formatter = logging.Formatter()
-            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_text = _safe(formatter.formatException(record.exc_info))
             record.exc_info = None
         elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = _safe(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        for key in list(vars(record)):
-            if key not in _STANDARD_ATTRS:
-                setattr(record, key, _redact_value(getattr(record, key)))
+            record.stack_info = _safe(record.stack_info)
+        for key in _DROPPED_EXTRAS & vars(record).keys():
+            delattr(record, key)
+        for key, value in _extras(record).items():
+            setattr(record, key, _safe_value(value))
         return True
 
 
@@ -85,18 +110,18 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": _safe(record.getMessage()),
         }
-        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+        extra = _extras(record)
         if extra:
-            entry["extra"] = {k: _redact_value(v) for k, v in extra.items()}
+            entry["extra"] = {k: _safe_value(v) for k, v in extra.items()}
         exc = record.exc_text or (
             self.formatException(record.exc_info) if record.exc_info else None
         )
         if exc:
-            entry["exc"] = redact(exc)
+            entry["exc"] = _safe(exc)
         if record.stack_info:
-            entry["stack"] = redact(record.stack_info)
+            entry["stack"] = _safe(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -88,7 +88,7 @@ async def test_a_bulk_move_sends_the_issues_off_their_workflows_common_list_one_
     assert all(moved[k] == "3" for k in todo + review + shared)
     for key in doing:  # refused by name, not moved, not silently skipped
         assert rows[key].state is ActionState.FAILED
-        assert "transition 'to In Progress' not available" in rows[key].reason
+        assert 'no transition to status "In Progress" from "In Progress"' in rows[key].reason
     bulk = [r for r in calls if r["endpoint"].endswith("/bulk/issues/transition")]
     assert sum(r["count"] for r in bulk if r["status"] == 201) == 1, calls  # OPS's three
     own = [

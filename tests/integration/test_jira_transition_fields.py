@@ -136,7 +136,7 @@ async def test_a_replay_checks_the_resolution_not_only_the_status(sim, settings)
     j._apply_transition(j.issues[key], "71", colleague, "10001")  # Resolve as Won't Do
     done = await settle(settings, entry_id)
     assert done.state is ActionState.FAILED, done
-    assert "'Resolve' not available" in (done.reason or ""), done.reason
+    assert 'no transition "Resolve" from "Done"' in (done.reason or ""), done.reason
     assert landed(sim, "transition", key) == 0
     assert (j.issues[key].status, j.issues[key].resolution) == ("10002", "10001")
 
@@ -228,7 +228,7 @@ async def test_a_replay_checks_the_comment_not_only_the_status(sim, settings):
     j._apply_transition(j.issues[key], "41", colleague)  # Back to In Progress
     done = await settle(settings, entry_id)
     assert done.state is ActionState.FAILED, done
-    assert "'Request Changes' not available" in (done.reason or ""), done.reason
+    assert 'no transition "Request Changes" from "In Progress"' in (done.reason or ""), done.reason
     assert landed(sim, "transition", key) == 0 and comments_saying(sim, key, text) == 0
 
 

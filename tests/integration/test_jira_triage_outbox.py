@@ -137,7 +137,11 @@ def test_act_verbs_on_the_simulator(sim, settings, capsys):
     assert act.run(args(account, "transition", doing, to="in review"), settings) == 0
     assert j.issues[doing].status == "10001"  # by target status, resolved to its transition
     assert act.run(args(account, "transition", todo, to="Done"), settings) == 1
-    assert "transition 'to Done' not available; available: Start Progress" in (
+    assert 'no transition to status "Done" from "To Do"; available: In Progress (Start' in (
+        capsys.readouterr().err
+    )
+    assert act.run(args(account, "transition", todo, to="Nope"), settings) == 1
+    assert 'no transition to status "Nope" from "To Do"; available: In Progress (Start' in (
         capsys.readouterr().err
     )
 

@@ -137,6 +137,27 @@ async def test_navigate_with_j_k_arrows_tabs_and_sections(backend: FakeBackend) 
         assert backend.focus == "issues:1:jira"
 
 
+async def test_an_issues_preview_header_names_its_repository_or_project(
+    backend: FakeBackend,
+) -> None:
+    """As a pull request's header starts with its repository, an issue's starts with where
+    it lives: its repository (GitHub) or project key (Jira), not the service's name."""
+    async with make_app(backend).run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("tab")
+        await focused_on(pilot.app, "issues")
+        issue = lst(pilot.app, "issues").cursor_item
+        head = f"{issue.repo} · {issue.status} · {issue.assignee or 'unassigned'}"
+        await eventually(lambda: head in preview_text(pilot.app), "the GitHub issue's header")
+        assert "github ·" not in preview_text(pilot.app)
+        await pilot.press("right_square_bracket")
+        issue = lst(pilot.app, "issues").cursor_item
+        assert issue.service == "jira"
+        head = f"ZEN · {issue.status} · {issue.assignee or 'unassigned'}"
+        await eventually(lambda: head in preview_text(pilot.app), "the Jira issue's header")
+        assert "jira ·" not in preview_text(pilot.app)
+
+
 async def test_approve_submits_one_action_and_shows_done_on_the_row(backend) -> None:
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()

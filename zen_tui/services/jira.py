@@ -50,7 +50,6 @@ from zen_tui.services.jira_parse import (
     asked_resolution,
     asks_comment,
     cursor_of,
-    describe_move,
     match_allowed,
     not_available,
     parse_issue,
@@ -423,7 +422,8 @@ class JiraClient(BaseClient):
             screens = await self.screened_transitions(key)
             found = pick_move(action.params, [move for move, _ in screens])
             if found is None:
-                return not_available(describe_move(action.params), [m for m, _ in screens])
+                moves = [m for m, _ in screens]
+                return not_available(action.params, moves, await self._status_or_none(key))
             needs = dict(screens)[found]
             fields = match_allowed(transition_fields(p), needs)
             refused_here = screen_refusal(found[1], needs, fields)
@@ -529,6 +529,16 @@ class JiraClient(BaseClient):
         comments = r.opt_arr(r.root(resp.json()), "comments")
         bodies = [adf.to_text(c.get("body")) for c in comments if isinstance(c, dict)]
         return any(ikey in zw_keys(text) for text in bodies)
+
+    async def _status_or_none(self, key: str) -> str | None:
+        """The issue's status now, for a refusal to say where its transitions lead from
+        (Jira's transitions list does not say); None when it cannot be read: the refusal
+        stands without it."""
+        try:
+            fields = await self._fields(key, "status")
+        except GatewayError:
+            return None
+        return _name(self.r.at(f"{API}/issue/{{key}}"), fields, "status") or None
 
     async def _fields(self, key: str, fields: str) -> dict[str, Any]:
         resp = await self.gateway.request(

@@ -13,7 +13,7 @@ from zen_tui.gateway.errors import ApiError, GatewayError
 from zen_tui.models import Action, ActionResult
 from zen_tui.services.base import refused
 from zen_tui.services.fields import Reader
-from zen_tui.services.jira_parse import describe_move, not_available, pick_move
+from zen_tui.services.jira_parse import not_available, pick_move
 
 if TYPE_CHECKING:
     from zen_tui.services.jira import JiraClient
@@ -135,7 +135,7 @@ class BulkTransitions:
             if found is None and self.issue_keys[i] in self.partial:
                 self.one_by_one.append(i)  # maybe open to this issue alone: no bulk move
             elif found is None:
-                results[i] = not_available(describe_move(action.params), moves)
+                results[i] = not_available(action.params, moves)
             else:
                 self.client.remember_target(self.keys[i], found)
                 groups.setdefault(found[0], []).append(i)

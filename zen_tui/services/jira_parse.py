@@ -153,15 +153,23 @@ def pick_move(
     return next((m for m in moves if wanted and m[2].casefold() == wanted), None)
 
 
-def describe_move(params: dict[str, str]) -> str:
-    """What the action asked for, for a refusal: the transition's name or 'to STATUS'."""
-    return params.get("transition") or params.get("name") or f"to {params.get('to', '')}"
-
-
-def not_available(name: str, moves: list[tuple[str, str, str]]) -> ActionResult:
-    names = ", ".join(m[1] for m in moves) or "none"
+def not_available(
+    params: dict[str, str], moves: list[tuple[str, str, str]], status: str | None = None
+) -> ActionResult:
+    """The refusal of a move no transition matches, in the terms it was asked in: a status
+    (to=) lists the statuses the issue can move to, each with its transition; a transition's
+    name lists the transitions, each with where it leads. `status`, where the issue is (when
+    known): the moves listed are the ones from there."""
+    name = params.get("transition") or params.get("name")
+    asked = f'"{name}"' if name else f'to status "{params.get("to", "")}"'
+    where = f' from "{status}"' if status else ""
+    listed = [
+        m[1] if not m[2] else f"{m[1]} (to {m[2]})" if name else f"{m[2]} ({m[1]})" for m in moves
+    ]  # a transition without its target (not Jira's, but read defensively): its name alone
     return ActionResult(
-        ok=False, message=f"transition {name!r} not available; available: {names}", conflict=True
+        ok=False,
+        message=f"no transition {asked}{where}; available: {', '.join(listed) or 'none'}",
+        conflict=True,
     )
 
 

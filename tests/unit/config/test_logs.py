@@ -5,6 +5,7 @@ Fake tokens are built at run time so no committed literal looks like a real one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import eventually
 from zen_tui.logs import (
     MASK,
     PrivateRotatingFileHandler,
@@ -449,3 +451,42 @@ def test_a_secret_after_an_escape_or_a_separator_is_masked() -> None:
     assert redact("error_code=42 barcode=7 user_code=WDJB-MJHT") == (
         "error_code=42 barcode=7 user_code=WDJB-MJHT"
     )
+
+
+async def test_a_uvicorn_start_line_reaches_the_file_without_terminal_control(
+    tmp_path: Path,
+) -> None:
+    """uvicorn logs its start and end lines with `extra={"color_message": ...}`, the same text
+    with ANSI colours (`ESC [36m`) for its own console formatter. That copy is dropped, and
+    any other text with terminal control in a record (its message, an extra, the traceback)
+    reaches the file with each control made visible (text_safety.clean), never as an escape
+    a `jq -r` or `cat` of the file would send to the terminal."""
+    import uvicorn
+
+    async def app(scope: object, receive: object, send: object) -> None:  # never called
+        raise AssertionError("no request is made")
+
+    path = setup_logging(tmp_path, "INFO")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started or task.done(), "uvicorn to start")
+    server.should_exit = True
+    await task
+    log = logging.getLogger("zen_tui.test")
+    log.warning("title \x1b]52;c;aGk=\x07 shown", extra={"title": "a\x1b[2Jb\u202ec", "n": 3})
+    try:
+        raise RuntimeError("bad \x1b[31mred")
+    except RuntimeError:
+        log.exception("failed")
+
+    raw = path.read_text(encoding="utf-8")
+    assert "\x1b" not in raw and "\\u001b" not in raw and "\x07" not in raw, raw
+    assert "\u202e" not in raw and "color_message" not in raw, raw
+    entries = read_log(path)
+    started = [e for e in entries if str(e["message"]).startswith("Started server process")]
+    assert started and "extra" not in started[0], entries
+    assert entries[-2]["message"] == "title \u241b]52;c;aGk=\u2407 shown"
+    assert entries[-2]["extra"] == {"title": "a\u241b[2Jb\ufffdc", "n": 3}
+    assert "RuntimeError: bad \u241b[31mred" in str(entries[-1]["exc"])

@@ -65,3 +65,17 @@ def test_link_check_reports_a_missing_file(tmp_path: Path) -> None:
         "```\n[in code](nowhere.md)\n```\n"
     )
     assert check_links.broken_links(page) == ["docs/gone.md"]
+
+
+def test_sync_once_says_it_may_wait_out_a_servers_wait_and_what_bounds_it() -> None:
+    """`sync --once` sleeps through a wait a server names (Retry-After) up to the retry
+    settings' max_server_wait: a script running it must read so where the command is
+    described, with the key that bounds it and its default as the code has it."""
+    from zen_tui.gateway.settings import RetrySettings
+
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    start = cli.index("`zen-tui sync [--once]` refreshes")
+    described = " ".join(cli[start : cli.index("`zen-tui list ", start)].split())
+    default = f"{RetrySettings().max_server_wait:g} s"
+    assert "`[gateway.<service>.retry] max_server_wait`" in described, described
+    assert f"default {default}" in described, (default, described)

@@ -256,11 +256,43 @@ async def test_transition_by_name_case_insensitive(jira, router, transitions, co
 
 
 async def test_unknown_transition_lists_the_available_ones(jira, router, transitions) -> None:
+    """Asked by transition name: the refusal lists the transitions by name, each with the
+    status it leads to, and says where the issue is (one read of its status)."""
+    router.get(f"{API}/issue/AB-7").respond(200, json={"fields": {"status": {"name": "To Do"}}})
     post = router.post(f"{API}/issue/AB-7/transitions").respond(204)
     result = await jira.apply(act("transition", transition="Teleport"), idempotency_key=KEY)
     assert (result.ok, result.conflict) == (False, True)
-    assert "transition 'Teleport' not available; available: Close Issue" in result.message
+    assert result.message == (
+        'no transition "Teleport" from "To Do"; '
+        "available: Close Issue (to In Progress), QA Review (to Closed)"
+    )
     assert not post.called
+
+
+async def test_a_status_no_transition_leads_to_is_refused_in_statuses(
+    jira, router, transitions
+) -> None:
+    """Asked by target status (to=), the refusal speaks of statuses: the ones the issue can
+    move to, each with its transition's name, not a list of transition names."""
+    router.get(f"{API}/issue/AB-7").respond(200, json={"fields": {"status": {"name": "To Do"}}})
+    post = router.post(f"{API}/issue/AB-7/transitions").respond(204)
+    result = await jira.apply(act("transition", to="Nope"), idempotency_key=KEY)
+    assert (result.ok, result.conflict) == (False, True)
+    assert result.message == (
+        'no transition to status "Nope" from "To Do"; '
+        "available: In Progress (Close Issue), Closed (QA Review)"
+    )
+    assert not post.called
+
+
+async def test_a_refusal_without_the_issues_status_still_lists_the_moves(
+    jira, router, transitions
+) -> None:
+    router.get(f"{API}/issue/AB-7").respond(404, json={"errorMessages": ["gone"]})
+    result = await jira.apply(act("transition", to="Nope"), idempotency_key=KEY)
+    assert result.message == (
+        'no transition to status "Nope"; available: In Progress (Close Issue), Closed (QA Review)'
+    )
 
 
 async def test_assign_to_me_and_unassign(jira, router, myself) -> None:
@@ -429,7 +461,7 @@ async def test_bulk_unknown_name_and_failed_task(jira, router) -> None:
         lambda d, t: None,
     )
     assert results[0].conflict and "failed" in results[0].message
-    assert results[1].conflict and "not available" in results[1].message
+    assert results[1].conflict and results[1].message == 'no transition "Nope"; available: Done'
 
 
 @pytest.mark.parametrize("flag", [True, None, False])
@@ -457,7 +489,7 @@ async def test_a_move_off_a_workflow_s_common_list_goes_on_its_own_unless_none_w
     )
     assert results[0].ok
     if flag is False:
-        assert results[1].conflict and "'Start' not available" in results[1].message
+        assert results[1].conflict and 'no transition "Start"; available' in results[1].message
         assert not own.called and not moved.called
     else:
         assert results[1].ok and body_of(moved.calls[0]) == {"transition": {"id": "11"}}

@@ -138,7 +138,8 @@ def _summary(item: Item) -> str:
     if isinstance(item, PullRequest):
         return f"{item.repo} · by {item.author} · {item.state} · checks {item.check_status or '-'}"
     if isinstance(item, Issue):
-        return f"{item.service} · {item.status} · {item.assignee or 'unassigned'}"
+        where = item.repo or item.project or item.service  # as a PR: where it lives
+        return f"{where} · {item.status} · {item.assignee or 'unassigned'}"
     if isinstance(item, Message):
         return f"{item.channel} · {item.author} · {item.reply_count} replies"
     return ""
