@@ -110,10 +110,13 @@ def test_headless_command_imports_nothing_heavy(
 NO_LOG = ("logging", "zen_tui.logs")
 # They start no thread: their locks (the store's, the notices', the secrets') are _thread's.
 NO_THREADS = ("threading", "_weakrefset")
+# They end at SIGTERM as Python's default ends them (zen_tui/cli.py): no `signal` and its enums.
+NO_SIGNALS = ("signal",)
 UNUSED = {
     "help": (
         *("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
         *("json", "getpass"),  # the command modules import them where they are used
+        *NO_SIGNALS,
     ),
     # Not `uuid` itself: msgspec (the records) imports it; the modules that use it are named.
     "list": (
@@ -129,10 +132,11 @@ UNUSED = {
         "socket",
         *NO_LOG,
         *NO_THREADS,
+        *NO_SIGNALS,
     ),
     # a health record's saver is judged by its pid and host: os.uname(), not socket
-    "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS),
-    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS),
+    "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS, *NO_SIGNALS),
+    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS, *NO_SIGNALS),
     # Refused from argv and the config's account names alone, as a usage error is: no
     # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
