@@ -1443,29 +1443,22 @@ class SyncEngine:
     def _apply_result(
         self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
     ) -> Snapshot:
-        """The answer as a snapshot (_answer), its age never older than the section's as
-        confirmed before it landed (_confirmed_at): a poll asked before a delivery made the
-        section live as of later, or before another process stored a newer listing, and
-        answered after that, is as fresh as the newer of the two, whatever its kind (live,
-        partial, cut short, from the cache). Its rows keep their own versions (the store
-        keeps the newer copy of each)."""
-        confirmed = self._confirmed_at(section.id)  # before this answer
-        snapshot = self._answer(section, result, confirmed, delta=delta, started=started)
+        """The answer as a snapshot (_answer), never older than a confirmation of the section
+        that came while it was on the wire (after `started`): a delivery that made the section
+        live as of then, another process's newer listing stored. That is newer evidence than
+        anything the answer holds, and its rows are merged by version, so whatever its kind
+        (live, partial, cut short, a stale copy) the age does not go back to the request's."""
+        during = self._confirmed_at(section.id)  # before this answer is written
+        snapshot = self._answer(section, result, delta=delta, started=started)
         fresh = snapshot.freshness
-        if confirmed is None or fresh.fetched_at is None or fresh.fetched_at >= confirmed:
-            return snapshot
+        if during is None or during <= started or (fresh.fetched_at or during) >= during:
+            return snapshot  # nothing newer came meanwhile (or the answer is as new)
         return msgspec.structs.replace(
-            snapshot, freshness=msgspec.structs.replace(fresh, fetched_at=confirmed)
+            snapshot, freshness=msgspec.structs.replace(fresh, fetched_at=during)
         )
 
     def _answer(
-        self,
-        section: SectionInfo,
-        result: FetchResult,
-        confirmed: float | None,
-        *,
-        delta: bool,
-        started: float,
+        self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
     ) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
@@ -1480,7 +1473,9 @@ class SyncEngine:
         at = result.fetched_at  # its oldest page's; each row is as old as its own (times)
         times = result.fetched
         partial = result.partial
-        since = confirmed if partial else None  # what it did not read is this old
+        since = self._confirmed_at(section.id) if partial else None  # before this answer
+        if since is not None:  # never newer than a page it read (a stale one may be older)
+            since = min(since, at)
         items = result.items
         rows = self._rows(section.id)  # the login's that fetched it (session_rows.py)
         if result.cache == "stale":  # the gateway served its stale copy: not written back
@@ -1542,11 +1537,16 @@ class SyncEngine:
         self, section: SectionInfo, shown: Sequence[Item], at: float, result: FetchResult
     ) -> Snapshot:
         """A listing the gateway answered from its cache within the TTL (the server not
-        asked): as old as the cached answer (`at`, its oldest page's), not live; never older
-        than the section was confirmed (_apply_result)."""
+        asked): as old as the cached answer (`at`, its oldest page's), not live. Its age
+        never moves back: a section confirmed later (a newer full listing, by this process
+        or another, stored) keeps that age."""
+        since = self._confirmed_at(section.id)
+        as_of = at if since is None else max(at, since)
         types = self.wired.settings.gateway_for(section.service).cache.types
         ttl = types[LISTING].ttl if LISTING in types else None
-        return freshness.from_cache(shown, at, ttl, result.read_only, result.left_out, result.note)
+        return freshness.from_cache(
+            shown, as_of, ttl, result.read_only, result.left_out, result.note
+        )
 
     def _as_moved(self, account: str, items: Sequence[Item], at: float) -> list[Item]:
         """A copy fetched at `at`, before a repository moved, under its new name, as the

@@ -519,21 +519,35 @@ async def test_an_answer_asked_before_a_delivery_keeps_the_deliverys_age(
     the answer took the section's age back to 20 (`cached 10s` later, after a failure)."""
     from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
 
-    start = 1_700_000_000.0
-    client = FakeClient(answers=[Result([issue(1), issue(2)], start + 10)])
+    on_the_wire, release = asyncio.Event(), asyncio.Event()
+
+    class Slow(FakeClient):
+        async def fetch_section(self, section: Any, **kw: Any) -> Any:
+            if len(self.cursors) == 1:  # the second poll: its listing is asked, then waits
+                on_the_wire.set()
+                await release.wait()
+            return await super().fetch_section(section, **kw)
+
+    client = Slow(answers=[Result([issue(1), issue(2)], START + 10)])
     store = Store.open(":memory:")
     eng = engine(store, client)
     clock: FakeClock = eng.wired.clock  # type: ignore[assignment]
     await poll(eng)
-    clock.advance(start + 30 - clock.time())
+    asked = [issue(1), issue(2, "2026-01-15T00:00:00Z", "listed")]
+    client.answers = [Result(asked, START + 20, **fields)]
+    clock.advance(START + 20 - clock.time())
+    polled = asyncio.create_task(poll(eng))
+    await on_the_wire.wait()
+    clock.advance(10)
     eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "delivered")])
-    assert eng.snapshot(SECTION.id).freshness.fetched_at == start + 30  # type: ignore[union-attr]
-
-    asked = [issue(1), issue(2, "2026-01-15T00:00:00Z", "listed")]  # fetched before, at 20
-    client.answers = [Result(asked, start + 20, **fields)]
-    await poll(eng)
+    assert eng.snapshot(SECTION.id).freshness.fetched_at == START + 30  # type: ignore[union-attr]
+    release.set()
+    await polled
     after = eng.snapshot(SECTION.id)
     assert after is not None
-    assert after.freshness.fetched_at == start + 30, (kind, after.freshness)
-    assert store.load_section(SECTION.id)[1] == start + 30, kind
+    assert after.freshness.fetched_at == START + 30, (kind, after.freshness)
+    assert store.load_section(SECTION.id)[1] == START + 30, kind
     assert sorted(i.title for i in after.items) == ["delivered", "listed"], kind
+
+
+START = FakeClock().time()
