@@ -2,10 +2,11 @@
 deliveries, their redeliveries and retries, and polls: the simulator's own signed deliveries
 (GitHub, Jira, Slack) are captured, then played to the engine's receiver over loopback in a
 seeded random order, with GitHub redeliveries, Jira and Slack retries (Slack's re-signed with
-a fresh timestamp) and polls between them."""
+a fresh timestamp) and polls between them, some racing a delivery."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -122,7 +123,8 @@ def make_changes(engine: SyncEngine, sim: SimulatorServer, rng: random.Random) -
 
 async def play(engine: SyncEngine, seed: int, deliveries: list[Captured]) -> None:
     """Deliveries in a random order, some sent twice or three times (a redelivery or retry may
-    even come before the first copy), polls between them; checked after every step."""
+    even come before the first copy), polls between them, some still on the wire while the
+    next delivery is applied; checked after every step."""
     rng = random.Random(seed)
     plays = [d for d in deliveries for _ in range(rng.choice([1, 1, 2, 3]))]
     plays = [d if i == plays.index(d) else resent(d, rng) for i, d in enumerate(plays)]
@@ -133,10 +135,16 @@ async def play(engine: SyncEngine, seed: int, deliveries: list[Captured]) -> Non
     seen: set[tuple[str, str]] = set()
     processor, stats = engine.webhooks.processor, engine.webhooks.receiver.stats
     processed = processor.processed
+    racing: asyncio.Task[None] | None = None  # a poll on the wire while a delivery lands
     async with httpx.AsyncClient() as http:
         for step in steps:
             if isinstance(step, str):
-                await engine.pollers[step].poll_now(interactive=True)
+                if racing is not None:
+                    await racing
+                poll = asyncio.create_task(engine.pollers[step].poll_now(interactive=True))
+                racing = poll if rng.random() < 0.5 else None
+                if racing is None:
+                    await poll
             else:
                 url = engine.webhooks.server.url(step.service)
                 answer = await http.post(url, content=step.body, headers=step.headers)
@@ -146,7 +154,13 @@ async def play(engine: SyncEngine, seed: int, deliveries: list[Captured]) -> Non
                     (202, "queued") if first else (200, "duplicate")
                 ), (seed, step.service, delivery_id(step), first)
                 processor.drain()
+                if racing is not None:  # its answer, asked before, lands after the delivery
+                    watch.check(f"seed {seed}: {delivery_id(step)} during a poll")
+                    await racing
+                    racing = None
             watch.check(f"seed {seed}: {step if isinstance(step, str) else delivery_id(step)}")
+        if racing is not None:
+            await racing
     assert processor.processed - processed == len(seen) == sum(stats.accepted.values()), seed
     assert sum(stats.accepted.values()) + sum(stats.duplicates.values()) == len(plays), seed
     rows = queued_rows(engine)  # one row per delivery id, whatever came twice

@@ -1443,6 +1443,23 @@ class SyncEngine:
     def _apply_result(
         self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
     ) -> Snapshot:
+        """The answer as a snapshot (_answer), never older than a confirmation of the section
+        that came while it was on the wire (after `started`): a delivery that made the section
+        live as of then, another process's newer listing stored. That is newer evidence than
+        anything the answer holds, and its rows are merged by version, so whatever its kind
+        (live, partial, cut short, a stale copy) the age does not go back to the request's."""
+        during = self._confirmed_at(section.id)  # before this answer is written
+        snapshot = self._answer(section, result, delta=delta, started=started)
+        fresh = snapshot.freshness
+        if during is None or during <= started or (fresh.fetched_at or during) >= during:
+            return snapshot  # nothing newer came meanwhile (or the answer is as new)
+        return msgspec.structs.replace(
+            snapshot, freshness=msgspec.structs.replace(fresh, fetched_at=during)
+        )
+
+    def _answer(
+        self, section: SectionInfo, result: FetchResult, *, delta: bool, started: float
+    ) -> Snapshot:
         """The answer, under the freshness invariant: the store keeps the newer copy of each
         item; an item that left the section after this answer was fetched stays out.
 

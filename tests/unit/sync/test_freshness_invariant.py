@@ -1,7 +1,8 @@
 """The freshness invariant through the real engine, store, gateway and GitHub client, against
-an in-memory GitHub (ETags and 304s) on virtual time: no item's shown version ever goes back,
-whatever the order of webhook deliveries, polls answered by cache hits / 304s / 200s, the
-user's refresh and own actions landing."""
+an in-memory GitHub (ETags and 304s) on virtual time: no item's shown version, nor a section's
+age, ever goes back, whatever the order of webhook deliveries (also while a poll's listing is
+on the wire), polls answered by cache hits / 304s / 200s, the user's refresh and own actions
+landing."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from msgspec.structs import replace
 
 from tests.fakes.github import github_engine, issue_json
 from tests.fakes.settings import engine_settings
 from zen_tui.config import PollingConfig, WebhookConfig
 from zen_tui.gateway import FakeClock
+from zen_tui.gateway.errors import PagingStopped
 from zen_tui.gateway.events import RequestDone
 from zen_tui.gateway.settings import RetrySettings, default_settings
 from zen_tui.models import Action, ActionKind, Cause, FreshnessState, SectionInfo
@@ -39,6 +42,10 @@ class FakeGitHub:
     clock: FakeClock
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     last: float = 0.0
+    # set: the next listing is answered as of its request, but only once this is set (on
+    # the wire meanwhile); `reached` is set when it is asked
+    hold: asyncio.Event | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
 
     def stamp(self) -> str:
         self.last = max(self.clock.time(), self.last + 1.0)
@@ -70,12 +77,22 @@ class FakeGitHub:
             return httpx.Response(304, headers={"ETag": etag})
         return httpx.Response(200, content=body, headers={"ETag": etag})
 
+    async def serve(self, request: httpx.Request) -> httpx.Response:
+        response = self.handle(request)  # the server's answer as of the request
+        hold, self.hold = self.hold, None
+        if hold is not None and request.method == "GET":
+            self.reached.set()
+            await hold.wait()
+        elif hold is not None:
+            self.hold = hold  # for the listing
+        return response
+
 
 def build_engine(server: FakeGitHub, clock: FakeClock, sections: list[SectionInfo]) -> SyncEngine:
     settings = replace(default_settings("github"), retry=RetrySettings(jitter=False))
     polling = PollingConfig(min_interval=10, default_interval=60, max_interval=600)
     app = engine_settings(polling, WebhookConfig(enabled=True))
-    engine = github_engine(server.handle, clock, settings, app, sections)
+    engine = github_engine(server.serve, clock, settings, app, sections)
     engine._started = True  # as after start(), without background pollers: the test drives
     return engine
 
@@ -90,7 +107,8 @@ class Watch:
         self.ages: dict[str, float] = {}
         self.outcomes: dict[str, int] = {}
         self.searches: list[RequestDone] = []
-        self.told = {"hit": 0, "answered": 0}  # polls whose freshness was checked, by kind
+        # polls whose freshness was checked, by kind; and those a delivery raced
+        self.told = {"hit": 0, "answered": 0, "raced": 0}
         engine.bus.subscribe(self.count)
 
     def count(self, event: object) -> None:
@@ -106,14 +124,14 @@ class Watch:
                 version = sort_key(item.updated_at)
                 assert version >= self.best.get(item.id, 0.0), (where, section.id, item)
                 self.best[item.id] = version
-            # an answer from the cache within its TTL (older than the poll) never moves the
-            # section's age back: its entry may predate what the section showed since
+            # no answer moves the section's age back: not one from the cache within its TTL
+            # (its entry may predate what the section showed since), nor a poll's that was
+            # on the wire while a delivery made the section live as of later
             fresh = snapshot.freshness if snapshot else None
             if fresh is None or fresh.fetched_at is None:
                 continue
-            if fresh.cause is Cause.CACHE_HIT:
-                shown = self.ages.get(section.id, fresh.fetched_at)
-                assert fresh.fetched_at >= shown, (where, section.id, snapshot)
+            shown = self.ages.get(section.id, fresh.fetched_at)
+            assert fresh.fetched_at >= shown, (where, section.id, shown, snapshot)
             self.ages[section.id] = fresh.fetched_at
 
     def check_poll(self, where: str, section: SectionInfo, since: int, at: float) -> None:
@@ -144,6 +162,50 @@ async def settle(engine: SyncEngine) -> None:
         await engine._refresher
 
 
+def deliver(engine: SyncEngine, pending: list[tuple[str, bytes]], index: int) -> None:
+    """The `index`th delivery sent and not yet received, now."""
+    delivery, body = pending.pop(index)
+    now = engine.wired.clock.time()
+    engine.store.webhook_enqueue("github", delivery, "issues", body, now)
+    engine.webhooks.processor.drain()  # type: ignore[union-attr]
+
+
+async def race(
+    engine: SyncEngine,
+    server: FakeGitHub,
+    section: SectionInfo,
+    number: int,
+    wire: float,
+    pending: list[tuple[str, bytes]],
+    watch: Watch,
+    where: str,
+) -> None:
+    """A poll whose listing is asked, then `wire` seconds later a change is made and
+    delivered (the section live as of then), and only then the poll's answer lands (as of
+    its request)."""
+    server.hold, server.reached = asyncio.Event(), asyncio.Event()
+    hold = server.hold
+    poll = asyncio.create_task(engine.pollers[section.id].poll_now(interactive=False))
+    reached = asyncio.create_task(server.reached.wait())
+    await asyncio.wait([poll, reached], return_when=asyncio.FIRST_COMPLETED)
+    reached.cancel()
+    server.hold = None  # a poll answered by the cache asked nothing
+    server.clock.advance(wire)
+    issue = server.change(number, title=f"raced {where}")
+    pending.append((f"race {where}", issue_delivery(issue)))
+    deliver(engine, pending, len(pending) - 1)
+    watch.check(f"{where} delivered during a poll")
+    hold.set()
+    await poll
+    watch.told["raced"] += server.reached.is_set()  # the listing was on the wire meanwhile
+
+
+def issue_delivery(issue: dict[str, Any]) -> bytes:
+    """An `issues` delivery of the issue as the server renders it."""
+    payload = {"action": "edited", "issue": issue, "repository": {"full_name": "o/r"}}
+    return json.dumps(payload).encode()
+
+
 async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
     rng = random.Random(seed)
     clock = FakeClock()
@@ -163,7 +225,7 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
                 "deliver",
                 "deliver",
                 "poll",
-                "poll",
+                "race",
                 "advance",
                 "act",
                 "refresh",
@@ -174,19 +236,19 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
         if op == "change":  # upstream, outside zen-tui: the delivery arrives later, maybe
             state = rng.choice(["open", "closed"])
             issue = server.change(number, state=state, title=f"t{step}")
-            body = json.dumps(
-                {"action": "edited", "issue": issue, "repository": {"full_name": "o/r"}}
-            ).encode()
-            pending.append((f"{seed}-{step}", body))
-        elif op == "deliver" and pending:  # in any order, as GitHub does not promise one
-            delivery, body = pending.pop(rng.randrange(len(pending)))
-            engine.store.webhook_enqueue("github", delivery, "issues", body, clock.time())
-            engine.webhooks.processor.drain()  # type: ignore[union-attr]
+            pending.append((f"{seed}-{step}", issue_delivery(issue)))
+        elif op == "deliver" and pending:
+            deliver(engine, pending, rng.randrange(len(pending)))  # in any order
         elif op == "poll":
             section = rng.choice(sections)
             since = len(watch.searches)
             await engine.pollers[section.id].poll_now(interactive=False)
             watch.check_poll(f"seed {seed} step {step} poll", section, since, clock.time())
+        elif op == "race":  # a delivery applied while a poll's listing is on the wire
+            section = rng.choice(sections)
+            wire = rng.choice([0.5, 3.0, 12.0, 31.0])
+            where = f"seed {seed} step {step}"
+            await race(engine, server, section, number, wire, pending, watch, where)
         elif op == "advance":
             clock.advance(rng.choice([0.5, 3.0, 12.0, 31.0]))
         elif op == "act":
@@ -218,7 +280,7 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
 
 async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None:
     outcomes: dict[str, int] = {}
-    told = {"hit": 0, "answered": 0}
+    told = {"hit": 0, "answered": 0, "raced": 0}
     for seed in range(30):
         watch = await run_rounds(seed, [OPEN, ALL])
         for name, n in watch.outcomes.items():
@@ -230,6 +292,7 @@ async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None
     assert outcomes.get("miss", 0) > 50
     # and polls answered by the cache, and by the server, had their freshness checked
     assert told["hit"] > 20 and told["answered"] > 20, told
+    assert told["raced"] > 50, told  # and deliveries landed while a listing was on the wire
 
 
 # ---- the rules one by one, with the scripted client of test_engine ------------------------
@@ -436,3 +499,55 @@ async def test_a_delivery_keeps_a_failing_section_as_it_was_not_live() -> None:
     assert [i.title for i in after.items if i.id == "j:P-1"] == ["webhook"]
     assert store.load_section(SECTION.id)[1] == stored_at  # the section's age did not move
     assert [i.title for i in store.load_section(SECTION.id)[0] if i.id == "j:P-1"] == ["webhook"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("live", {}),
+        ("partial", {"partial": True}),
+        ("cut short", {"stale_error": PagingStopped(service="jira", account="j")}),
+        ("from the cache", {"cache": "hit"}),
+    ],
+)
+async def test_an_answer_asked_before_a_delivery_keeps_the_deliverys_age(
+    kind: str, fields: dict[str, Any]
+) -> None:
+    """A poll's listing asked at 20, a delivery applied at 30 (the section live as of then),
+    the listing's answer landing after it: whatever its kind, the section stays as fresh as
+    the delivery made it, in memory as in the store; each row keeps its newer version. Before,
+    the answer took the section's age back to 20 (`cached 10s` later, after a failure)."""
+    from .test_engine import SECTION, FakeClient, Result, engine, issue, poll
+
+    on_the_wire, release = asyncio.Event(), asyncio.Event()
+
+    class Slow(FakeClient):
+        async def fetch_section(self, section: Any, **kw: Any) -> Any:
+            if len(self.cursors) == 1:  # the second poll: its listing is asked, then waits
+                on_the_wire.set()
+                await release.wait()
+            return await super().fetch_section(section, **kw)
+
+    client = Slow(answers=[Result([issue(1), issue(2)], START + 10)])
+    store = Store.open(":memory:")
+    eng = engine(store, client)
+    clock: FakeClock = eng.wired.clock  # type: ignore[assignment]
+    await poll(eng)
+    asked = [issue(1), issue(2, "2026-01-15T00:00:00Z", "listed")]
+    client.answers = [Result(asked, START + 20, **fields)]
+    clock.advance(START + 20 - clock.time())
+    polled = asyncio.create_task(poll(eng))
+    await on_the_wire.wait()
+    clock.advance(10)
+    eng.apply_items(SECTION.id, [issue(1, "2026-02-01T00:00:00Z", "delivered")])
+    assert eng.snapshot(SECTION.id).freshness.fetched_at == START + 30  # type: ignore[union-attr]
+    release.set()
+    await polled
+    after = eng.snapshot(SECTION.id)
+    assert after is not None
+    assert after.freshness.fetched_at == START + 30, (kind, after.freshness)
+    assert store.load_section(SECTION.id)[1] == START + 30, kind
+    assert sorted(i.title for i in after.items) == ["delivered", "listed"], kind
+
+
+START = FakeClock().time()
