@@ -83,22 +83,28 @@ def test_act_takes_the_resolution_by_id_checked_against_the_screen(sim, settings
     assert landed(sim, "transition", key) == 1
 
 
-async def test_the_fields_survive_lost_answers_and_crashes(sim, settings):
+async def broken_first_try(sim, settings, key: str, params: dict[str, str], rng, n: int):
+    """Queue a transition of `key` and break its first try (an answer lost, cut off or
+    refused by an outage, at random; the process killed mid-send for odd `n`), then let a
+    new engine settle it. Returns the settled entry and what to say if an assertion fails."""
     account = sim.account("jira").name
+    how, killed = rng.choice(("none", "truncated", "reset", "outage")), n % 2 == 1
+    engine = engine_for(settings)
+    [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
+    sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
+    await first_try(engine, entry, killed=killed, dies_after=0.5)
+    await engine.stop()
+    sim.clear_faults()
+    done = await settle(settings, entry.id)
+    return done, (n, how, killed, done.reason)
+
+
+async def test_the_fields_survive_lost_answers_and_crashes(sim, settings):
     j = jira(sim)
     rng = random.Random(71)
     for n, key in enumerate(in_progress(sim)[1:7]):
-        how, killed = rng.choice(("none", "truncated", "reset", "outage")), n % 2 == 1
         params = {"transition": "Resolve", "resolution": ("Fixed", "Duplicate")[n % 2]}
-        action = Action("transition", f"{account}:{key}", account, params)
-        engine = engine_for(settings)
-        [entry] = engine.outbox.queue([action])
-        sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
-        await first_try(engine, entry, killed=killed, dies_after=0.5)
-        await engine.stop()
-        sim.clear_faults()
-        done = await settle(settings, entry.id)
-        what = (n, how, killed, done.reason)
+        done, what = await broken_first_try(sim, settings, key, params, rng, n)
         assert done.state is ActionState.DONE, what
         # stored with the entry (with the target the client resolved), sent again as is
         assert params.items() <= done.action.params.items(), what
@@ -191,21 +197,12 @@ async def test_the_comment_survives_lost_answers_and_crashes(sim, settings):
     """Queued, the comment travels in the entry's fields=; after a lost answer or a crash
     mid-send the replay verifies by status (or sends the same comment again): the issue
     moves once and carries the comment once."""
-    account = sim.account("jira").name
     j = jira(sim)
     rng = random.Random(91)
     for n, key in enumerate(in_review(sim)[:6]):
-        how, killed = rng.choice(("none", "truncated", "reset", "outage")), n % 2 == 1
         text = f"Changes asked, round {n}"
         params = {"transition": "Request Changes", "fields": json.dumps({"comment": text})}
-        engine = engine_for(settings)
-        [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
-        sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
-        await first_try(engine, entry, killed=killed, dies_after=0.5)
-        await engine.stop()
-        sim.clear_faults()
-        done = await settle(settings, entry.id)
-        what = (n, how, killed, done.reason)
+        done, what = await broken_first_try(sim, settings, key, params, rng, n)
         assert done.state is ActionState.DONE, what
         assert params.items() <= done.action.params.items(), what
         assert landed(sim, "transition", key) == 1, what
