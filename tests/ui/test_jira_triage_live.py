@@ -370,7 +370,7 @@ async def test_bulk_move_offers_statuses_names_who_cannot_and_reports_per_item(
         )
         line = status_line(app)
         assert f"1 done ({doing[0].key})" in line
-        assert f"1 failed ({doing[1].key}: conflict: transition" in line
+        assert f'1 failed ({doing[1].key}: conflict: no transition to status "Done"' in line
         assert "transition done" not in line
         assert jira[doing[0].key].status == "10002" and jira[todo[0].key].status == "10000"
         # the failed row keeps its title next to the failure badge, at the list's own width
