@@ -13,6 +13,7 @@ from tests.helpers import eventually
 from zen_tui.ui.app import ZenApp
 from zen_tui.ui.screens.forms import FormField, FormModal, UserPickerModal
 from zen_tui.ui.screens.info import HelpScreen
+from zen_tui.ui.screens.modals import ConfirmModal, QueryModal
 
 from .conftest import make_app, notes, until_quiet
 from .test_keys_here import help_ids
@@ -96,3 +97,35 @@ async def test_the_editors_hint_names_its_remapped_keys() -> None:
         await until_quiet(pilot)
         title = str(pilot.app.screen.query(Label).first().content)
         assert title.endswith("ctrl+t send · ctrl+x $EDITOR · esc cancel"), title
+
+
+async def test_the_confirm_and_query_hints_name_their_remapped_keys() -> None:
+    """The yes/no question and the query editor spell their keys out: as the keymap has
+    them, not as their defaults (`y yes`, `ctrl+s run and save`) once remapped."""
+    keymap = {
+        "confirm-yes": "j",
+        "confirm-no": "k,escape",
+        "input-ok": "ctrl+o",
+        "query-save": "ctrl+w",
+        "modal-cancel": "ctrl+g",
+    }
+    app = make_app(FakeBackend(), keymap=keymap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_quiet(pilot)
+        assert not [n for n in notes(app) if "keymap" in n]
+        opened(app, ConfirmModal("Close 3 issues?"))
+        await until_quiet(pilot)
+        question = str(app.screen.query(Label).first().content)
+        assert question.endswith("j yes · k or esc no"), question
+        app.screen.dismiss(False)
+        await until_quiet(pilot)
+
+        async def check(_query: str) -> None:
+            return None
+
+        opened(app, QueryModal("Query of Review requested", "is:pr", check))
+        await until_quiet(pilot)
+        prompt = str(app.screen.query(Label).first().content)
+        assert prompt.endswith(
+            "ctrl+o run for this session · ctrl+w run and save to the config · ctrl+g"
+        ), prompt

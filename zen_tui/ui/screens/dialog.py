@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from textual.binding import Binding
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 
@@ -31,14 +32,20 @@ class Dialog(ModalScreen[T]):
         # (Textual runs each class's on_mount, this one after the dialog's own)
         self.mount(KeyFooter())
 
+    def keys_now(self, binding_id: str, owner: type[DOMNode] | None = None) -> list[str]:
+        """The keys of the binding `binding_id` (declared by `owner`, this dialog by default)
+        now, the keymap applied, as the hints write them: a remapped key is not shown as its
+        default."""
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        bindings = (owner or type(self)).BINDINGS
+        declared = {b.id: b.key for b in bindings if isinstance(b, Binding)}
+        keys = keymap.get(binding_id, declared.get(binding_id, "?")).split(",")
+        return [_SHORT.get(k.strip(), k.strip()) for k in keys]
+
     def titled(self, title: str, *verbs: tuple[str, str]) -> Content:
         """`title   ctrl+s send · esc cancel`: the title (data) and, dimmed, each (binding
-        id, verb) under its binding's key now, the keymap applied (a remapped send is not
-        shown as ctrl+s)."""
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})
-        declared = {b.id: b.key for b in self.BINDINGS if isinstance(b, Binding)}
-        keys = [(keymap.get(i, declared.get(i, "?")).split(",")[0].strip(), v) for i, v in verbs]
-        hint = " · ".join(f"{_SHORT.get(k, k)} {verb}" for k, verb in keys)
+        id, verb) under its binding's first key now (keys_now)."""
+        hint = " · ".join(f"{self.keys_now(i)[0]} {verb}" for i, verb in verbs)
         return plain(title, multiline=True) + "   " + Content.styled(clean(hint), "dim")
 
 

@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.widgets import Input, Label, Select, TextArea
 
 from zen_tui.crosslink import Target
@@ -122,8 +123,11 @@ class ConfirmModal(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            # the keys spelled out: a bold first letter alone read as a plain `yes / no`
-            yield Label(with_markup(self.question, "\n\n[b]y[/] yes · [b]n[/] or [b]esc[/] no"))
+            # the keys spelled out (a bold first letter alone read as a plain `yes / no`),
+            # as the keymap has them: yes by its first key, no by each
+            yes = escape(self.keys_now("confirm-yes")[0])
+            no = " or ".join(f"[b]{escape(k)}[/]" for k in self.keys_now("confirm-no"))
+            yield Label(with_markup(self.question, f"\n\n[b]{yes}[/] yes · {no} no"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -175,11 +179,12 @@ class QueryModal(Dialog[tuple[str, bool] | None]):
         self.no_save = no_save  # why ctrl+s cannot save ("" = it can)
 
     def compose(self) -> ComposeResult:
-        save = "ctrl+s run and save to the config" if not self.no_save else self.no_save
+        run = self.keys_now("input-ok", AnswerInput)[0]
+        save = f"{self.keys_now('query-save')[0]} run and save to the config"
+        cancel = self.keys_now("modal-cancel")[0]
+        hint = f"{run} run for this session · {self.no_save or save} · {cancel}"
         with Vertical():
-            yield Label(
-                with_markup(self.prompt, f"\n[dim]enter run for this session · {save} · esc[/]")
-            )
+            yield Label(with_markup(self.prompt, f"\n[dim]{escape(hint)}[/]"))
             yield AnswerInput(value=self.query_text)
             yield Label("", id="query-error")
 
