@@ -87,15 +87,9 @@ async def broken_first_try(sim, settings, key: str, params: dict[str, str], rng,
     """Queue a transition of `key` and break its first try (an answer lost, cut off or
     refused by an outage, at random; the process killed mid-send for odd `n`), then let a
     new engine settle it. Returns the settled entry and what to say if an assertion fails."""
-    account = sim.account("jira").name
     how, killed = rng.choice(("none", "truncated", "reset", "outage")), n % 2 == 1
-    engine = engine_for(settings)
-    [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
-    sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
-    await first_try(engine, entry, killed=killed, dies_after=0.5)
-    await engine.stop()
-    sim.clear_faults()
-    done = await settle(settings, entry.id)
+    entry_id = await crash_mid_send(sim, settings, key, params, how, killed=killed)
+    done = await settle(settings, entry_id)
     return done, (n, how, killed, done.reason)
 
 
@@ -115,14 +109,16 @@ async def test_the_fields_survive_lost_answers_and_crashes(sim, settings):
 RESOLVE_AS_FIXED = {"transition": "Resolve", "resolution": "fixed"}
 
 
-async def crash_mid_send(sim, settings, key: str, params: dict[str, str], how: str) -> str:
-    """Queue the transition, send it once under fault `how` and die mid-send (the store
-    keeps it SENDING); the entry's id."""
+async def crash_mid_send(
+    sim, settings, key: str, params: dict[str, str], how: str, *, killed: bool = True
+) -> str:
+    """Queue the transition, send it once under fault `how` and (`killed`) die mid-send
+    (the store keeps it SENDING); the entry's id."""
     account = sim.account("jira").name
     engine = engine_for(settings)
     [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
     sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
-    await first_try(engine, entry, killed=True, dies_after=0.5)
+    await first_try(engine, entry, killed=killed, dies_after=0.5)
     await engine.stop()
     sim.clear_faults()
     return entry.id

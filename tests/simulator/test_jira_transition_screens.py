@@ -5,6 +5,8 @@ On conftest's `jira` site (seed 7) and its `jira_client`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.helpers import ManualClock
@@ -27,16 +29,21 @@ def post(jira_client: httpx.AsyncClient, key: str, body: dict) -> object:
     return jira_client.post(f"{API}/issue/{key}/transitions", json=body)
 
 
+async def screens_of(jira_client: httpx.AsyncClient, key: str) -> dict[str, Any]:
+    """The issue's transitions by id, each with its screen's fields (the expand)."""
+    r = await jira_client.get(
+        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
+    )
+    return {t["id"]: t for t in r.json()["transitions"]}
+
+
 async def test_expand_fields_lists_the_required_resolution_and_its_values(
     jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_progress(jira)
     plain = (await jira_client.get(f"{API}/issue/{key}/transitions")).json()["transitions"]
     assert all("fields" not in t for t in plain)  # only with the expand
-    r = await jira_client.get(
-        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
-    )
-    moves = {t["id"]: t for t in r.json()["transitions"]}
+    moves = await screens_of(jira_client, key)
     assert moves["31"]["hasScreen"] is False and moves["31"]["fields"] == {}
     resolve = moves[RESOLVE]
     assert resolve["name"] == "Resolve" and resolve["hasScreen"] is True
@@ -114,10 +121,7 @@ async def test_defer_requires_a_due_date_typed_in_with_no_values_to_pick(
     jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_review(jira)
-    r = await jira_client.get(
-        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
-    )
-    defer = {t["id"]: t for t in r.json()["transitions"]}[DEFER]
+    defer = (await screens_of(jira_client, key))[DEFER]
     assert defer["name"] == "Defer" and defer["hasScreen"] and defer["to"]["name"] == "To Do"
     field = defer["fields"]["duedate"]
     assert field["required"] is True and field["name"] == "Due date"
@@ -153,10 +157,7 @@ async def test_request_changes_shows_its_required_comment_added_not_set(
     jira_client: httpx.AsyncClient, jira: JiraSim
 ) -> None:
     [key] = in_review(jira)
-    r = await jira_client.get(
-        f"{API}/issue/{key}/transitions", params={"expand": "transitions.fields"}
-    )
-    move = {t["id"]: t for t in r.json()["transitions"]}[REQUEST_CHANGES]
+    move = (await screens_of(jira_client, key))[REQUEST_CHANGES]
     assert move["name"] == "Request Changes" and move["to"]["name"] == "In Progress"
     field = move["fields"]["comment"]
     assert field["required"] is True and field["name"] == "Comment"
