@@ -200,6 +200,39 @@ def _load(args: argparse.Namespace, data_dir: Path) -> Settings:
     return settings
 
 
+def _quick(args: argparse.Namespace, data_dir: Path) -> int | None:
+    """A store-only command answered from the facts kept with the config's parse and the store
+    as it is, without the settings and the store's records, which load msgspec (~40 M
+    instructions, a fifth of such a command). None when it cannot be, with nothing done or
+    said: a config to parse, a login in the environment (its rows are in a file of its own:
+    sync/session_rows.py), a store to create, upgrade or recover, a row this code does not
+    read as it is; the full path then runs as if this had not been tried."""
+    answer = getattr(_command(args.command), "quick", None)
+    facts = _kept_facts(args) if answer is not None else None
+    if answer is None or facts is None:
+        return None
+    env = os.environ
+    if any(env.get(n, "").strip() for a in facts["accounts"] for n in a["login_env"]):
+        return None
+    from zen_tui.redaction import register_secret
+
+    for name in facts["secret_env"]:  # as register_secrets: masked if a record is logged
+        register_secret(env.get(name))
+    status: int | None = answer(args, facts, data_dir)
+    return status
+
+
+def _kept_facts(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The facts the last full load of this config text kept (config.headless_facts)."""
+    from zen_tui import config_cache
+
+    try:
+        text = paths.config_path(args.config).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):  # missing or unreadable: the full load says so
+        return None
+    return config_cache.lookup_facts(config_cache.cache_file(), text)
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = _command(args.command)
     if command is None:
@@ -246,6 +279,9 @@ def _run(args: argparse.Namespace) -> int:
             from zen_tui.commands import init
 
             return init.run(args)
+        status = _quick(args, data_dir) if quick else None
+        if status is not None:
+            return status
         settings = _load(args, data_dir)
         return _disk_checked(_dispatch, args, settings)
 
@@ -324,9 +360,10 @@ def store_notices_on_stderr(*, headless: bool) -> Iterator[None]:
     """Show "store file moved aside" notices once on stderr: as they happen for headless
     commands; for the dashboard, only those its UI did not take (take_recovery_messages)."""
     from zen_tui.store.notices import set_listener, take_recovery_messages
-    from zen_tui.store.rows import DiskFull
 
     def show(notice: StoreRecovered | DiskFull) -> None:
+        from zen_tui.store.rows import DiskFull  # loaded: a notice was made
+
         if isinstance(notice, DiskFull):
             print(f"{PROG}: {notice.message()}", file=sys.stderr, flush=True)
         else:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from msgspec import to_builtins
 from msgspec.structs import replace
 
 from zen_tui import config_cache
@@ -646,8 +647,30 @@ def load_settings(path: Path | None, data_dir: Path, *, must_exist: bool = False
         return parse_settings(data, file=path, data_dir=data_dir)
     data = _parse_toml(text, path)
     settings = parse_settings(data, file=path, data_dir=data_dir)
-    config_cache.store(cache, text, data)  # only a config that passed every check
+    # only a config that passed every check
+    config_cache.store(cache, text, data, headless_facts(settings))
     return settings
+
+
+def headless_facts(settings: Settings) -> dict[str, Any]:
+    """What `list`, `health` and `outbox` need of the settings, as plain JSON values, kept
+    with the config's parse (config_cache) so that they can answer without loading msgspec
+    (cli._quick): the accounts with the environment variables that would log them in (where
+    one is set, the account reads its login's own rows: sync/session_rows.py), the sections
+    as the UI sees them, whether webhooks are on, and the variables whose values are masked
+    in the log (register_secrets)."""
+    from zen_tui.auth.ambient import login_env_names
+
+    return {
+        "accounts": [
+            {"name": a.name, "service": a.service, "login_env": list(login_env_names(a))}
+            for a in settings.accounts
+        ],
+        "sections": [to_builtins(info) for info in section_infos(settings)],
+        "webhooks": settings.webhooks.enabled,
+        "sync_command": settings.sync_command,
+        "secret_env": secret_env_names(settings),
+    }
 
 
 def _read(path: Path) -> str:
@@ -678,13 +701,18 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
         ) from None
 
 
+def secret_env_names(settings: Settings) -> list[str]:
+    """The environment variables whose values are secrets of these settings: the accounts'
+    tokens, the webhooks' signing secrets."""
+    names = [a.token_env for a in settings.accounts if a.token_env]
+    return names + list(settings.webhooks.secret_env.values())
+
+
 def register_secrets(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
     """Mask, in every log line from now on, the tokens and webhook secrets the config points
     at in the environment (tokens from the keyring or OAuth are registered where loaded)."""
     env = os.environ if environ is None else environ
-    names = [a.token_env for a in settings.accounts if a.token_env]
-    names += list(settings.webhooks.secret_env.values())
-    for name in names:
+    for name in secret_env_names(settings):
         register_secret(env.get(name))
     for value in settings.webhooks.secrets.values():
         register_secret(value)

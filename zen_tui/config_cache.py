@@ -5,10 +5,14 @@ Why: importing tomllib compiles its regular expressions at import time; on the h
 (where msgspec has already loaded the typing, datetime and contextlib tomllib would) that is
 about 11 M instructions, 5% of `zen-tui list prs --json`, while the config hardly ever changes.
 The cache file (<cache folder>/config-parse.json, see paths.cache_dir) holds
-{"format", "parser", "source", "parsed"}: the whole text of the config and what tomllib made
-of it. It answers only for the same text, byte for byte, read by the same Python (`parser`:
-tomllib is part of it); anything else (missing, corrupt, foreign, another version) is a miss,
-and the config is parsed as if there were no cache.
+{"format", "parser", "source", "parsed", "facts", "code"}: the whole text of the config, what
+tomllib made of it, and what the checked settings say that a store-only command needs
+(config.headless_facts: the accounts, the sections, the names of the environment variables
+they read), made by the code stamped in `code`. It answers only for the same text, byte for
+byte, read by the same Python (`parser`: tomllib is part of it) and kept by the same code
+(`code_stamp`: the facts are that code's); anything else (missing, corrupt, foreign, another
+version) is a miss, and the config is parsed as if there were no cache. `list`, `health` and
+`outbox` read the facts instead of the settings, without loading msgspec (cli._quick).
 
 Kept only when it can be given back exactly: a parse JSON cannot hold (TOML dates and times)
 or does not give back the same (a "-nan" loses its sign) is not kept, nor a text with
@@ -30,7 +34,7 @@ from typing import Any
 from zen_tui import paths
 
 FILE_NAME = "config-parse.json"
-FORMAT = 1
+FORMAT = 2
 # The parser is the Python's own tomllib: another Python (even a patch release) may read the
 # same text otherwise, so its cache entry is not this one's.
 PARSER = f"{sys.implementation.name} {sys.version}"
@@ -46,6 +50,25 @@ def cache_file(environ: Mapping[str, str] | None = None) -> Path | None:
 
 def lookup(file: Path | None, text: str) -> dict[str, Any] | None:
     """The parse of `text` kept in `file`, None on any miss."""
+    entry = _entry(file, text)
+    parsed = None if entry is None else entry.get("parsed")
+    try:
+        return parsed if isinstance(parsed, dict) and _toml_types(parsed) else None
+    except RecursionError:
+        return None
+
+
+def lookup_facts(file: Path | None, text: str) -> dict[str, Any] | None:
+    """The headless facts kept with the parse of `text`, made by this code; None on any miss."""
+    entry = _entry(file, text)
+    facts = None if entry is None else entry.get("facts")
+    return facts if isinstance(facts, dict) else None
+
+
+def _entry(file: Path | None, text: str) -> dict[str, Any] | None:
+    """The entry kept in `file` for `text` by this code, format and parser; None on any miss
+    (kept by other code, the facts may not be this code's: the config is parsed again, and
+    the entry replaced)."""
     if file is None:
         return None
     try:
@@ -60,13 +83,29 @@ def lookup(file: Path | None, text: str) -> dict[str, Any] | None:
         and entry.get("format") == FORMAT
         and entry.get("parser") == PARSER
         and entry.get("source") == text
+        and entry.get("code") == code_stamp()
     ):
         return None
-    parsed = entry.get("parsed")
-    try:
-        return parsed if isinstance(parsed, dict) and _toml_types(parsed) else None
-    except RecursionError:
-        return None
+    return entry
+
+
+# The modules whose code makes the facts (the settings, the models their item fields come
+# from): facts kept by another version of any of them are not this code's.
+_FACT_MAKERS = ("config.py", "config_schema.py", "models.py", "__init__.py")
+
+
+def code_stamp() -> str:
+    """This zen-tui's code, as far as the facts go: each fact maker's size and change time
+    (a stat each, no read: this runs on every store-only command)."""
+    here = os.path.dirname(__file__)
+    stamp = []
+    for name in _FACT_MAKERS:
+        try:
+            done = os.stat(os.path.join(here, name))
+        except OSError:
+            return ""
+        stamp.append(f"{name}:{done.st_size}:{done.st_mtime_ns}")
+    return " ".join(stamp)
 
 
 def _toml_types(value: Any) -> bool:
@@ -78,13 +117,17 @@ def _toml_types(value: Any) -> bool:
     return isinstance(value, str | int | float)  # bool is an int
 
 
-def store(file: Path | None, text: str, parsed: dict[str, Any]) -> None:
-    """Keep `parsed` as the parse of `text` in `file`, if JSON gives it back exactly."""
+def store(
+    file: Path | None, text: str, parsed: dict[str, Any], facts: dict[str, Any] | None = None
+) -> None:
+    """Keep `parsed` as the parse of `text` in `file`, if JSON gives it back exactly, with the
+    settings' `facts` (plain JSON values, none secret) for the store-only commands."""
     if file is None or _holds_a_secret(text):
         return
     import json
 
     entry = {"format": FORMAT, "parser": PARSER, "source": text, "parsed": parsed}
+    entry |= {"facts": facts, "code": code_stamp()}
     try:
         payload = json.dumps(entry, ensure_ascii=False)
         if not same(json.loads(payload)["parsed"], parsed):

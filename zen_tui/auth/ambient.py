@@ -52,6 +52,15 @@ def env_vars(account: AccountConfig) -> tuple[str, ...]:
     return ()
 
 
+def login_env_names(account: AccountConfig) -> tuple[str, ...]:
+    """The environment variables that, set to anything but blanks, give the account a login
+    of this process (env_credential is not None): its `token_env`, then env_vars'. None for
+    an account with a token in its config."""
+    if account.token:
+        return ()
+    return ((account.token_env,) if account.token_env else ()) + env_vars(account)
+
+
 def from_env(account: AccountConfig) -> Found | None:
     if is_loopback_url(account.base_url):
         return None

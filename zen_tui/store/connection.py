@@ -17,19 +17,18 @@ from pathlib import Path
 from zen_tui.lazy_log import get_logger
 from zen_tui.paths import PRIVATE_DIR, make_private
 from zen_tui.store import notices
+from zen_tui.store.plain import BUSY_TIMEOUT_S, SIDE_FILES
 from zen_tui.store.rows import StoreError, StoreRecovered, StoreTooNew
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 log = get_logger(__name__)
 
-BUSY_TIMEOUT_S = 5.0
 # SQLite's page cache, per connection (its default: 2 MiB). The store is read in full once
 # per section at start-up and then written a page or two per poll, so a full cache stays
 # resident for nothing: 1.5 MiB of the dashboard's peak with 10,000 stored items. Pages it
 # does not hold come from the OS's file cache (a WAL read), a few microseconds each.
 CACHE_KIB = 512
 MEMORY = ":memory:"
-_SIDE_FILES = ("-wal", "-shm", "-journal")
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
@@ -113,7 +112,7 @@ def _create_private(path: Path) -> None:
 
 def database_files(path: Path) -> list[Path]:
     """The database file and the side files SQLite may keep beside it (WAL, shm, journal)."""
-    return [path, *(Path(f"{path}{s}") for s in _SIDE_FILES)]
+    return [path, *(Path(f"{path}{s}") for s in SIDE_FILES)]
 
 
 def _restrict_permissions(path: Path) -> None:
@@ -171,7 +170,7 @@ def _move_aside(path: Path) -> Path | None:
         os.replace(path, target)
     except FileNotFoundError:
         return None
-    for suffix in _SIDE_FILES:  # a stale WAL must not be replayed into the new file
+    for suffix in SIDE_FILES:  # a stale WAL must not be replayed into the new file
         side = Path(f"{path}{suffix}")
         if side.exists():
             os.replace(side, Path(f"{target}{suffix}"))

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without threading (see base.py)
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from zen_tui.store.rows import DiskFull, StoreRecovered
+# The notices' classes are not loaded for their names: the CLI sets a listener for every
+# command, and one that answers without opening the store (cli._quick) loads no msgspec.
+if TYPE_CHECKING:
+    from zen_tui.store.rows import DiskFull, StoreRecovered
 
-Notice = StoreRecovered | DiskFull
-Listener = Callable[[Notice], None]
+    Notice = StoreRecovered | DiskFull
+    Listener = Callable[[Notice], None]
 
 _lock = allocate_lock()
 _pending: list[Notice] = []

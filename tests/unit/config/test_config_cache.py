@@ -112,7 +112,8 @@ def test_one_cache_serves_any_config_path_by_its_text(tmp_path: Path) -> None:
 
 # -- cache files it cannot use ------------------------------------------------------------------
 def _entry_for(text: str, **changes: Any) -> str:
-    good = {"format": 1, "parser": config_cache.PARSER, "source": text, "parsed": {}}
+    good = {"format": config_cache.FORMAT, "parser": config_cache.PARSER, "source": text}
+    good |= {"parsed": {}, "code": config_cache.code_stamp()}
     return json.dumps(good | changes)
 
 
@@ -124,7 +125,8 @@ UNUSABLE: dict[str, Callable[[str], str]] = {
     "a string": lambda _text: '"config"',
     "no source": lambda _text: '{"format": 1, "parsed": {}}',
     "another text": lambda text: _entry_for(text + "# more\n"),
-    "another format": lambda text: _entry_for(text, format=2),
+    "another format": lambda text: _entry_for(text, format=config_cache.FORMAT + 1),
+    "another code": lambda text: _entry_for(text, code="config.py:1:1"),
     "another Python": lambda text: _entry_for(text, parser="cpython 3.99.0"),
     "parse not a table": lambda text: _entry_for(text, parsed=[]),
     "a null in the parse": lambda text: _entry_for(text, parsed={"accounts": [None]}),
