@@ -43,6 +43,11 @@ COMMAND_MODULES: dict[str, str] = {
 # with nothing to say loads no `logging`, ~7 ms); and they run to the end with the garbage
 # collector off (zen_tui/console.py). The others set the log up, and the collector on, at start.
 STORE_ONLY = frozenset({"list", "health", "outbox"})
+# A command of STORE_ONLY may also have `quick(args, facts, data_dir) -> int | None`: the same
+# command answered from the facts kept with the config's parse (config.headless_facts) and
+# the store opened as it is (store.plain.open_as_is), with no msgspec (cli._quick). It returns
+# None, having written nothing, whenever it cannot answer exactly as `run` would; `run` then
+# answers.
 
 
 @runtime_checkable

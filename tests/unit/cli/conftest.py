@@ -8,9 +8,11 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
+from zen_tui.cli import main
 from zen_tui.commands import COMMAND_MODULES
 from zen_tui.config import Settings
 from zen_tui.logs import shutdown_logging
@@ -88,3 +90,37 @@ def gh_pr(key: str, **fields: object) -> PullRequest:
     }
     given = plain | fields
     return PullRequest(id=f"gh:{key}", account="gh", service="github", key=key, **given)  # type: ignore[arg-type]
+
+
+class Said(NamedTuple):
+    """What a run of `zen-tui` said: exit status, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
+def by_both_lanes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> tuple[Said | None, Said]:
+    """`zen-tui argv` run by the quick lane (cli._quick: the facts kept with the config's
+    parse, the store as it is, no msgspec) and by the full path, in that order: what each
+    said, the quick lane's None when it declined. A first run keeps the config's facts."""
+    from zen_tui import cli
+
+    main(argv)
+    capsys.readouterr()
+    answered: list[int | None] = []
+    quick = cli._quick
+
+    def recorded(args: argparse.Namespace, data_dir: Path) -> int | None:
+        answered.append(quick(args, data_dir))
+        return answered[-1]
+
+    monkeypatch.setattr(cli, "_quick", recorded)
+    code = main(argv)
+    quick_said = Said(code, *capsys.readouterr())
+    monkeypatch.setattr(cli, "_quick", lambda args, data_dir: None)
+    full = Said(main(argv), *capsys.readouterr())
+    monkeypatch.setattr(cli, "_quick", quick)
+    return (quick_said if answered[-1] is not None else None), full
