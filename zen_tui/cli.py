@@ -1,5 +1,7 @@
-"""The `zen-tui` entry point: parse the command line, set up logging, load the config,
-and hand over to `zen_tui.commands.<name>.run(args, settings)`.
+"""The `zen-tui` entry point: parse the command line (zen_tui.plain_argv, else
+zen_tui.cli_parser), set up logging, load the config, and hand over to
+`zen_tui.commands.<name>.run(args, settings)` (or, for a store-only command, to its `quick`
+when it can answer from the config's kept facts: `_quick`).
 
 Commands are imported only when chosen, so `zen-tui list` never pays for (or imports) Textual.
 `main` never lets a traceback reach the terminal: config and store mistakes (a store from a
@@ -9,8 +11,6 @@ newer zen-tui, an unwritable data folder) exit 2 with their one-line message, Ct
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -18,173 +18,26 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from zen_tui import __version__, console, lazy_log, paths
-from zen_tui.commands import COMMAND_MODULES, STORE_ONLY, Command
+from zen_tui import __version__, console, lazy_log, paths, plain_argv
+from zen_tui.commands import STORE_ONLY, command_module
+from zen_tui.plain_argv import PROG
 from zen_tui.text_safety import SafeWriter
 
 # The config, the store and the log setup load when a command runs, not for `--help` or a
 # usage error: each costs milliseconds of records, regexes and SQLite a script would wait
 # for on every call.
 if TYPE_CHECKING:
+    import argparse
     import logging
 
     from zen_tui.config import Settings
     from zen_tui.store.rows import DiskFull, StoreRecovered
 
 _T = TypeVar("_T")
-PROG = "zen-tui"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class UsageError(Exception):
     """Bad command-line input found after parsing; exit 2 with this message."""
-
-
-def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> list[argparse.Action]:
-    """The options every command takes, before or after the command name."""
-    default: Any = argparse.SUPPRESS if suppress else None
-    config = parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        default=default,
-        help="config file (default: $ZEN_TUI_CONFIG, else the platform "
-        "config folder's config.toml)",
-    )
-    data_dir = parser.add_argument(
-        "--data-dir",
-        type=Path,
-        metavar="PATH",
-        default=default,
-        help="folder for the store and logs (default: $ZEN_TUI_DATA_DIR, "
-        "else the platform data folder)",
-    )
-    demo = parser.add_argument(
-        "--demo",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="run against the bundled simulator: no account, no network",
-    )
-    log_level = parser.add_argument(
-        "--log-level",
-        type=str.upper,
-        choices=LOG_LEVELS,
-        default=default,
-        help="log file detail (default: INFO)",
-    )
-    return [config, data_dir, demo, log_level]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, with its help sized for the terminal by `_columns`, not by argparse,
-    which imports shutil (with bz2, lzma and fnmatch: ~1.5 ms) to ask, and asks for every
-    add_argument (each builds a formatter), so every command paid for it, not only --help.
-    The commands' parsers are of this class too: add_subparsers makes its parent's kind."""
-
-    def __init__(
-        self, *, formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter, **kw: Any
-    ) -> None:
-        def sized(*, prog: str) -> argparse.HelpFormatter:
-            return formatter_class(prog, width=_columns() - 2)  # argparse's own margin
-
-        super().__init__(formatter_class=sized, **kw)
-
-
-def _columns() -> int:
-    """shutil.get_terminal_size().columns, without shutil: a positive $COLUMNS, else the
-    width of the terminal on stdout, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    if columns > 0:
-        return columns
-    stdout = sys.__stdout__
-    try:
-        return (os.get_terminal_size(stdout.fileno()).columns if stdout else 0) or 80
-    except (ValueError, OSError):  # not a terminal, or closed
-        return 80
-
-
-def build_parser(for_argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser of `zen-tui`, with the parsers of the commands that parsing `for_argv` needs
-    (see `_needed`); given no argv, with every command's."""
-    parser = _Parser(
-        prog=PROG,
-        description="Triage GitHub, Jira and Slack from one terminal dashboard.",
-        epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,  # keep long paths on one line
-    )
-    options = _global_options(parser, suppress=False)
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = _Parser(add_help=False)
-    _global_options(common, suppress=True)
-    needed = None if for_argv is None else _needed(for_argv, options)
-    for name in COMMAND_MODULES if needed is None else needed:
-        command = _command(name)
-        help_text = command.HELP if command else NOT_BUILT
-        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
-        if command:
-            command.arguments(p, common)
-    return parser
-
-
-def _needed(argv: Sequence[str], options: list[argparse.Action]) -> tuple[str, ...] | None:
-    """The commands whose parsers parsing `argv` needs: the one it names, none when it names
-    none (the dashboard), or None (all of them) when this plain reading cannot tell and
-    argparse must see them all: `--help` lists them, a misspelt command is answered with the
-    right names, and `--version`, an abbreviated option (`--conf`) or `--` are argparse's to
-    read. Building only the parser used spares every run importing the other command modules
-    and building their ~50 arguments.
-
-    argparse gives the command the first word that is neither an option nor an option's
-    value; before it, only the global `options` can come."""
-    takes_value = {name: a.nargs != 0 for a in options for name in a.option_strings}
-    words = iter(argv)
-    for word in words:
-        if not word.startswith("-"):
-            return (word,) if word in COMMAND_MODULES else None
-        option, given, _ = word.partition("=")
-        if option not in takes_value or (given and not takes_value[option]):
-            return None
-        if takes_value[option] and not given:
-            next(words, None)  # its value, whatever it looks like: argparse says if it is bad
-    return ()
-
-
-NOT_BUILT = "(not available in this build)"
-
-
-def _epilog() -> str:
-    """Where the config and the data are, for --help. Without a home folder the reason is
-    shown instead: --config and --data-dir still work, so building the parser cannot fail."""
-    try:
-        return f"config file:   {paths.config_path()}\ndata and logs: {paths.data_dir()}"
-    except paths.HomeNotFound as exc:
-        return str(exc)
-
-
-def _command(name: str) -> Command | None:
-    """The module of `zen-tui NAME`; None when this build leaves it out."""
-    qualified = f"zen_tui.commands.{COMMAND_MODULES[name]}"
-    try:
-        module = importlib.import_module(qualified)
-    except ModuleNotFoundError as exc:
-        if exc.name != qualified:
-            raise
-        return None
-    if not isinstance(module, Command):
-        raise TypeError(f"{qualified} lacks HELP, arguments or run (see zen_tui.commands)")
-    return module
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    words = sys.argv[1:] if argv is None else argv
-    args = build_parser(words).parse_args(words)
-    if args.command is None:
-        args.command = "dashboard"
-    return args
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +60,7 @@ def _quick(args: argparse.Namespace, data_dir: Path) -> int | None:
     said: a config to parse, a login in the environment (its rows are in a file of its own:
     sync/session_rows.py), a store to create, upgrade or recover, a row this code does not
     read as it is; the full path then runs as if this had not been tried."""
-    answer = getattr(_command(args.command), "quick", None)
+    answer = getattr(command_module(args.command), "quick", None)
     facts = _kept_facts(args) if answer is not None else None
     if answer is None or facts is None:
         return None
@@ -234,7 +87,7 @@ def _kept_facts(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    command = _command(args.command)
+    command = command_module(args.command)
     if command is None:
         print(f"{PROG}: `{args.command}` is not available yet in this build", file=sys.stderr)
         return 2
@@ -432,7 +285,7 @@ def safe_output() -> Iterator[None]:
 
 def _main(argv: Sequence[str] | None) -> int:
     try:
-        args = parse_args(argv)
+        args = _parsed(sys.argv[1:] if argv is None else argv)
         return _run(args)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         if isinstance(exc.code, str):
@@ -444,6 +297,17 @@ def _main(argv: Sequence[str] | None) -> int:
         return _stdout_closed()
     except Exception as exc:
         return _failed(exc)
+
+
+def _parsed(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line as argparse reads it: by plain_argv where it can (a plain `list`,
+    `health` or `outbox`: no argparse, gettext or locale to load), else by argparse."""
+    args = plain_argv.read(argv)
+    if args is not None:
+        return args
+    from zen_tui.cli_parser import parse_args
+
+    return parse_args(argv)
 
 
 def _failed(exc: Exception) -> int:

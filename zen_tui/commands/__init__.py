@@ -17,10 +17,12 @@ them. Only `dashboard` may open Textual; the rest never import it, not even indi
 
 from __future__ import annotations
 
-import argparse
+import importlib
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import argparse
+
     from zen_tui.config import Settings
 
 # `zen-tui <command>` -> module name in this package, in the order `--help` lists them.
@@ -63,3 +65,17 @@ class Command(Protocol):
 
     def run(self, args: argparse.Namespace, settings: Settings) -> int:
         """Do the command; the process exit status."""
+
+
+def command_module(name: str) -> Command | None:
+    """The module of `zen-tui NAME`; None when this build leaves it out."""
+    qualified = f"{__name__}.{COMMAND_MODULES[name]}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if exc.name != qualified:
+            raise
+        return None
+    if not isinstance(module, Command):
+        raise TypeError(f"{qualified} lacks HELP, arguments or run (see {__name__})")
+    return module

@@ -201,7 +201,7 @@ def test_a_refusal_found_early_is_the_one_the_full_run_gives(
     """act.refused reads argv and the config's [[accounts]] alone (no msgspec, store or log);
     for every malformed action it refuses, with the very line the full check in `run` prints
     once the config is loaded, the store opened and the models built."""
-    from zen_tui.cli import parse_args
+    from zen_tui.cli_parser import parse_args
     from zen_tui.commands import act
     from zen_tui.config import load_settings
 
@@ -217,7 +217,7 @@ def test_a_refusal_found_early_is_the_one_the_full_run_gives(
 
 
 def test_a_well_formed_action_is_not_refused_early(base: list[str]) -> None:
-    from zen_tui.cli import parse_args
+    from zen_tui.cli_parser import parse_args
     from zen_tui.commands import act
 
     for argv in (["merge", "gh:acme/api#1"], ["transition", "jr:OPS-1", "to=Done"]):

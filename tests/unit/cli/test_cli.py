@@ -346,7 +346,7 @@ def test_help_width_is_shutils_without_shutil(
     import os
     import shutil
 
-    from zen_tui.cli import _columns
+    from zen_tui.cli_parser import _columns
 
     def get_terminal_size(fd: int) -> os.terminal_size:
         if terminal == "no terminal":
@@ -371,7 +371,7 @@ def test_help_text_is_laid_out_as_argparse_lays_it_out(
 ) -> None:
     """Each parser's help, with the CLI's sized formatter and with argparse's own (which asks
     shutil for the width), is the same text."""
-    from zen_tui.cli import build_parser
+    from zen_tui.cli_parser import build_parser
 
     monkeypatch.setenv("COLUMNS", columns)
     parser = build_parser()

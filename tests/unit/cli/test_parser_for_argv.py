@@ -1,6 +1,7 @@
 """The CLI builds only the parsers a command line needs (the named command's, none for the
 dashboard, all of them when it cannot tell), and parses every command line exactly as the
-parser with every command would: the same namespace, or the same exit, help and error text."""
+parser with every command would: the same namespace, or the same exit, help and error text.
+The plain store-only lines it reads without argparse (zen_tui.plain_argv) read the same."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from zen_tui.cli import build_parser, main
+from zen_tui import plain_argv
+from zen_tui.cli import main
+from zen_tui.cli_parser import build_parser
 from zen_tui.commands import COMMAND_MODULES
 
 # Words a command line is drawn from: every command, near misses, the global options in each
@@ -29,6 +32,7 @@ WORDS = (
     *("prs", "issues", "--account", "gh", "approve", "gh:o/r#1", "body=LGTM", "nokey", "-5"),
     *("login", "status", "logout", "--method", "device", "list", "retry", "clear", "--failed"),
     *("--once", "--port", "8080", "--size", "0", "start", "--force"),
+    *("inbox", "messages", "--account=gh", "--account=", "--json=1", "--config=", "--Json"),
 )
 
 
@@ -60,6 +64,45 @@ def test_every_command_line_parses_as_with_every_command(monkeypatch: pytest.Mon
     assert parsed > 45 and narrowed > 170
 
 
+PLAIN = (
+    ["list", "prs"],
+    ["list", "--json", "issues", "--account", "gh"],
+    ["--config", "c.toml", "list", "inbox", "--account=gh", "--data-dir=d"],
+    ["health", "--json", "--log-level", "debug"],
+    ["--data-dir", "d", "outbox"],
+    ["outbox", "list", "--json", "--config=c.toml"],
+    ["outbox", "--json", "list"],
+)
+
+
+@pytest.mark.parametrize("argv", PLAIN)
+def test_a_plain_store_only_line_is_read_without_argparse_as_argparse_reads_it(
+    argv: list[str],
+) -> None:
+    read = plain_argv.read(argv)
+    assert read is not None
+    assert vars(read) == outcome(build_parser(), argv)[1]
+
+
+def test_every_line_plain_argv_reads_it_reads_as_argparse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random lines: whatever plain_argv reads, argparse reads the same (else it leaves the line
+    to argparse, which is always right)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    rng = random.Random(7)
+    full = build_parser()
+    read = 0
+    for _ in range(3000):
+        argv = rng.choices(WORDS, k=rng.randint(0, 6))
+        argv.insert(rng.randint(0, min(2, len(argv))), rng.choice(["list", "health", "outbox"]))
+        plain = plain_argv.read(argv)
+        if plain is not None:
+            assert outcome(full, argv) == ("parsed", vars(plain)), argv
+            read += 1
+    assert read > 30  # the draw reaches lines it reads, not only ones it leaves
+
+
 def commands_of(parser: argparse.ArgumentParser) -> list[str]:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return list(sub.choices)
@@ -67,7 +110,7 @@ def commands_of(parser: argparse.ArgumentParser) -> list[str]:
 
 SUBPARSERS_PROBE = """
 import argparse, sys
-from zen_tui.cli import build_parser
+from zen_tui.cli_parser import build_parser
 parser = build_parser(sys.argv[1:])
 sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 commands = sorted(n for n in sys.modules if n.startswith("zen_tui.commands."))
