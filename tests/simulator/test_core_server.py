@@ -181,3 +181,21 @@ def test_webhook_targets_set_over_control_api_receive_signed_events(
     finally:
         ctl.delete("/webhooks")
         receiver.shutdown()
+
+
+def test_starting_the_simulator_leaves_logging_as_it_was() -> None:
+    """In a `--demo` run the simulator shares the process with the dashboard and the webhook
+    receiver: its uvicorn adds no stderr handler (it would draw over the screen), keeps the
+    `uvicorn` loggers reaching the root's log file, and sets no level for the process. (Its
+    `access_log=False` stops `uvicorn.access` for the process, as the receiver's own does.)"""
+    import logging
+
+    names = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
+
+    def state() -> list[tuple[object, ...]]:
+        loggers = [logging.getLogger(n) for n in names]
+        return [(lg.level, lg.propagate, tuple(lg.handlers), lg.disabled) for lg in loggers]
+
+    before = state()
+    with SimulatorServer(size=5):
+        assert state() == before

@@ -89,9 +89,13 @@ class SimulatorServer:
         raise KeyError(f"service {service!r} is not mounted in this simulator")
 
     def start(self) -> SimulatorServer:
+        # log_config=None and no log_level: uvicorn leaves logging as it is. Its default set-up
+        # gives the `uvicorn` loggers a stderr handler of their own (drawn over a `--demo`
+        # dashboard), stops them reaching the root's redacted log file, and sets their level
+        # for the whole process: the webhook receiver's start lines were lost with it.
         config = uvicorn.Config(
             _with_transport(self.app),
-            log_level="warning",
+            log_config=None,
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
