@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from zen_tui import __version__, console, lazy_log, paths, plain_argv
 from zen_tui.commands import STORE_ONLY, command_module
@@ -26,14 +25,16 @@ from zen_tui.text_safety import SafeWriter
 # The config, the store and the log setup load when a command runs, not for `--help` or a
 # usage error: each costs milliseconds of records, regexes and SQLite a script would wait
 # for on every call.
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:
     import argparse
     import logging
+    from typing import Any, TypeVar
 
     from zen_tui.config import Settings
     from zen_tui.store.rows import DiskFull, StoreRecovered
 
-_T = TypeVar("_T")
+    _T = TypeVar("_T")
 
 
 class UsageError(Exception):

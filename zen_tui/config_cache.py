@@ -29,9 +29,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from zen_tui import paths
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import Any
 
 FILE_NAME = "config-parse.json"
 FORMAT = 2

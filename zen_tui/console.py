@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import NoReturn
 
 from zen_tui.collector import resume_collection as resume_collection  # the CLI's, the tests'
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def run() -> NoReturn:

@@ -12,7 +12,9 @@ tests/unit/cli/test_light_imports.py checks those commands leave `logging` unloa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     import logging
@@ -31,7 +33,8 @@ def set_up_when_used(setup: Callable[[], object] | None) -> None:
 def get_logger(name: str) -> logging.Logger:
     """logging.getLogger(name), loaded when a method is first called: the waiting setup runs
     first. Typed as the Logger every call reaches."""
-    return cast("logging.Logger", _OnDemand(name))
+    found: logging.Logger = _OnDemand(name)  # type: ignore[assignment]  # Logger's methods
+    return found
 
 
 def _logger(name: str) -> logging.Logger:

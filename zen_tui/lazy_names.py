@@ -7,7 +7,10 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def lazy_names(

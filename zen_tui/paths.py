@@ -19,7 +19,10 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import Literal
 
 APP_NAME = "zen-tui"
 CONFIG_ENV = "ZEN_TUI_CONFIG"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 
 # argparse's Namespace as type checkers see it; at run time the standard library's plain
 # namespace (what argparse's is, with `in`, which no command uses), without argparse.

@@ -18,7 +18,9 @@ handled where text enters a widget (zen_tui.ui.safe): this module only deals in 
 
 from __future__ import annotations
 
-from typing import TextIO
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 REPLACEMENT = "\ufffd"
 

@@ -7,10 +7,9 @@ every table's code for them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from zen_tui.lazy_names import lazy_names
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:  # the names as type checkers see them; _HOMES is the runtime map
     from .notices import take_recovery_messages as take_recovery_messages
     from .rows import HttpCacheRow as HttpCacheRow

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without threading (see base.py)
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 # The notices' classes are not loaded for their names: the CLI sets a listener for every
 # command, and one that answers without opening the store (cli._quick) loads no msgspec.
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:
     from zen_tui.store.rows import DiskFull, StoreRecovered
 
