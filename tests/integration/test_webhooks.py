@@ -2,17 +2,20 @@
 engine's receiver; the store and the section update without a poll."""
 
 import asyncio
+import http.client
 import json
 import logging
+import threading
 import time
-from urllib.parse import urlencode
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import msgspec
 import pytest
 
 from tests.fakes import full_disk
-from tests.helpers import eventually
+from tests.helpers import eventually, loopback_http
 from zen_tui.cli import main
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
@@ -191,6 +194,63 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(start_hooked):
     await asyncio.sleep(0.1)
     assert engine.webhooks.processor.processed == processed
     assert engine.webhooks.receiver.stats.duplicates == {"github": 1}
+
+
+async def test_a_jira_retry_after_a_lost_answer_is_a_duplicate_applied_once(start_hooked, sim):
+    """Jira Cloud sends a delivery again when no 2xx came back, with the same
+    X-Atlassian-Webhook-Identifier and X-Atlassian-Webhook-Retry: 1, 5 to 15 minutes later
+    (10,000 times sooner here). Between the simulator and the receiver, a proxy passes every
+    delivery on but answers the first try of each 503, as if the receiver's answer was lost:
+    the receiver took the first try, so it answers the retry `duplicate`, applied once."""
+    engine = await start_hooked()
+    receiver = urlsplit(engine.webhooks.server.url("jira"))
+    lock = threading.Lock()
+    seen: dict[str, list[tuple[str | None, int]]] = {}  # identifier -> (retry, its answer)
+
+    class LosesFirstAnswers(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            retry = self.headers.get("X-Atlassian-Webhook-Retry")
+            status = self.forward(body)
+            with lock:
+                seen.setdefault(self.headers["X-Atlassian-Webhook-Identifier"], []).append(
+                    (retry, status)
+                )
+            self.send_response(status if retry else 503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def forward(self, body: bytes) -> int:
+            names = ("Content-Type", "User-Agent", "X-Hub-Signature")
+            headers = {n: v for n, v in self.headers.items() if n in names or "Atlassian" in n}
+            conn = http.client.HTTPConnection(receiver.netloc, timeout=5)
+            try:
+                conn.request("POST", receiver.path, body=body, headers=headers)
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    section, issue = first_item(engine, "issues", "jira")
+    stats, processor = engine.webhooks.receiver.stats, engine.webhooks.processor
+    await eventually(lambda: stats.accepted.get("github"), "GitHub's ping, first")
+    with loopback_http(LosesFirstAnswers) as proxy:
+        dispatcher = webhook_dispatcher(sim.app)
+        assert dispatcher.backoff is None  # Jira's own schedule, scaled
+        dispatcher.retry_scale = 1e-4
+        sim.set_webhooks({"jira": (proxy + receiver.path, SECRETS["jira"])})
+        await eventually(lambda: engine.store.webhook_pending() == [], "earlier deliveries")
+        before, duplicates = processor.processed, stats.duplicates.get("jira", 0)
+        await apply_at_provider(engine, Action("assign", issue.id, issue.account))
+        await eventually(lambda: stored(engine, section, issue.id).updated_at != issue.updated_at)
+        await asyncio.to_thread(dispatcher.wait_idle, 10)
+        sim.set_webhooks({})
+    assert seen and all(tries == [(None, 202), ("1", 200)] for tries in seen.values()), seen
+    assert stats.duplicates.get("jira", 0) - duplicates == len(seen)
+    await eventually(lambda: engine.store.webhook_pending() == [])
+    assert processor.processed - before == len(seen)  # each applied once, not twice
 
 
 async def test_a_github_delivery_the_full_disk_refused_is_fetched_by_a_refresh(
