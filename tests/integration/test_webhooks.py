@@ -25,6 +25,7 @@ from zen_tui.simulator.github.render import node_id
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.webhook_verify import hub_signature, slack_signature
+from zen_tui.timefmt import local_time
 
 from .conftest import engine_for
 
@@ -803,7 +804,7 @@ async def test_a_github_event_zen_tui_does_not_read_costs_no_refresh(
 
 
 async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
-    start_hooked, sim, caplog, monkeypatch
+    start_hooked, sim, caplog, monkeypatch, local_tz_not_utc
 ):
     """Slack drops an app's events past 30,000 an hour, saying so with `app_rate_limited`
     (no inner event). It was applied as an event naming no item (a delta refresh) and,
@@ -842,9 +843,12 @@ async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
     slack_sections = sorted(s.id for s in engine.sections if s.service == "slack")
     assert [(sorted(ids), full) for ids, full in refreshed] == [(slack_sections, True)]
     [line] = [r.getMessage() for r in caplog.records if "app_rate_limited" in r.getMessage()]
-    assert line.startswith("webhook slack: Slack is not delivering events from ")
-    assert line.endswith(
-        " UTC on (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
+    db = engine.store._connection()
+    [(body,)] = db.execute("SELECT body FROM webhook_queue WHERE event = 'app_rate_limited'")
+    minute = json.loads(body)["minute_rate_limited"]  # written as every time zen-tui shows
+    assert line == (
+        f"webhook slack: Slack is not delivering events from {local_time(minute)} on"
+        " (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
         " in full from the server and poll as usual until events come again"
     )
     dispatcher.slack_events_per_hour = 30_000
