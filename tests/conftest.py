@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,17 @@ def _cycles_collected_before_the_last_test_ends() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def contracts() -> Path:
     return CONTRACTS
+
+
+@pytest.fixture
+def local_tz_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A local zone far from UTC (New York), so a time written in UTC, or a zone-less time
+    read as local, shows."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 EXISTING_LOGIN_VARS = (

@@ -2,17 +2,20 @@
 engine's receiver; the store and the section update without a poll."""
 
 import asyncio
+import http.client
 import json
 import logging
+import threading
 import time
-from urllib.parse import urlencode
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import msgspec
 import pytest
 
 from tests.fakes import full_disk
-from tests.helpers import eventually
+from tests.helpers import eventually, loopback_http
 from zen_tui.cli import main
 from zen_tui.config import WebhookConfig
 from zen_tui.models import Action, FreshnessState
@@ -22,6 +25,7 @@ from zen_tui.simulator.github.render import node_id
 from zen_tui.sync.backend import SectionUpdated
 from zen_tui.sync.engine import SyncEngine
 from zen_tui.sync.webhook_verify import hub_signature, slack_signature
+from zen_tui.timefmt import local_time
 
 from .conftest import engine_for
 
@@ -191,6 +195,63 @@ async def test_a_redelivery_with_the_same_id_is_processed_once(start_hooked):
     await asyncio.sleep(0.1)
     assert engine.webhooks.processor.processed == processed
     assert engine.webhooks.receiver.stats.duplicates == {"github": 1}
+
+
+async def test_a_jira_retry_after_a_lost_answer_is_a_duplicate_applied_once(start_hooked, sim):
+    """Jira Cloud sends a delivery again when no 2xx came back, with the same
+    X-Atlassian-Webhook-Identifier and X-Atlassian-Webhook-Retry: 1, 5 to 15 minutes later
+    (10,000 times sooner here). Between the simulator and the receiver, a proxy passes every
+    delivery on but answers the first try of each 503, as if the receiver's answer was lost:
+    the receiver took the first try, so it answers the retry `duplicate`, applied once."""
+    engine = await start_hooked()
+    receiver = urlsplit(engine.webhooks.server.url("jira"))
+    lock = threading.Lock()
+    seen: dict[str, list[tuple[str | None, int]]] = {}  # identifier -> (retry, its answer)
+
+    class LosesFirstAnswers(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            retry = self.headers.get("X-Atlassian-Webhook-Retry")
+            status = self.forward(body)
+            with lock:
+                seen.setdefault(self.headers["X-Atlassian-Webhook-Identifier"], []).append(
+                    (retry, status)
+                )
+            self.send_response(status if retry else 503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def forward(self, body: bytes) -> int:
+            names = ("Content-Type", "User-Agent", "X-Hub-Signature")
+            headers = {n: v for n, v in self.headers.items() if n in names or "Atlassian" in n}
+            conn = http.client.HTTPConnection(receiver.netloc, timeout=5)
+            try:
+                conn.request("POST", receiver.path, body=body, headers=headers)
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    section, issue = first_item(engine, "issues", "jira")
+    stats, processor = engine.webhooks.receiver.stats, engine.webhooks.processor
+    await eventually(lambda: stats.accepted.get("github"), "GitHub's ping, first")
+    with loopback_http(LosesFirstAnswers) as proxy:
+        dispatcher = webhook_dispatcher(sim.app)
+        assert dispatcher.backoff is None  # Jira's own schedule, scaled
+        dispatcher.retry_scale = 1e-4
+        sim.set_webhooks({"jira": (proxy + receiver.path, SECRETS["jira"])})
+        await eventually(lambda: engine.store.webhook_pending() == [], "earlier deliveries")
+        before, duplicates = processor.processed, stats.duplicates.get("jira", 0)
+        await apply_at_provider(engine, Action("assign", issue.id, issue.account))
+        await eventually(lambda: stored(engine, section, issue.id).updated_at != issue.updated_at)
+        await asyncio.to_thread(dispatcher.wait_idle, 10)
+        sim.set_webhooks({})
+    assert seen and all(tries == [(None, 202), ("1", 200)] for tries in seen.values()), seen
+    assert stats.duplicates.get("jira", 0) - duplicates == len(seen)
+    await eventually(lambda: engine.store.webhook_pending() == [])
+    assert processor.processed - before == len(seen)  # each applied once, not twice
 
 
 async def test_a_github_delivery_the_full_disk_refused_is_fetched_by_a_refresh(
@@ -743,7 +804,7 @@ async def test_a_github_event_zen_tui_does_not_read_costs_no_refresh(
 
 
 async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
-    start_hooked, sim, caplog, monkeypatch
+    start_hooked, sim, caplog, monkeypatch, local_tz_not_utc
 ):
     """Slack drops an app's events past 30,000 an hour, saying so with `app_rate_limited`
     (no inner event). It was applied as an event naming no item (a delta refresh) and,
@@ -782,9 +843,12 @@ async def test_slacks_app_rate_limited_ends_live_and_lists_slack_in_full(
     slack_sections = sorted(s.id for s in engine.sections if s.service == "slack")
     assert [(sorted(ids), full) for ids, full in refreshed] == [(slack_sections, True)]
     [line] = [r.getMessage() for r in caplog.records if "app_rate_limited" in r.getMessage()]
-    assert line.startswith("webhook slack: Slack is not delivering events from ")
-    assert line.endswith(
-        " UTC on (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
+    db = engine.store._connection()
+    [(body,)] = db.execute("SELECT body FROM webhook_queue WHERE event = 'app_rate_limited'")
+    minute = json.loads(body)["minute_rate_limited"]  # written as every time zen-tui shows
+    assert line == (
+        f"webhook slack: Slack is not delivering events from {local_time(minute)} on"
+        " (app_rate_limited: over 30,000 events in an hour); the Slack sections list"
         " in full from the server and poll as usual until events come again"
     )
     dispatcher.slack_events_per_hour = 30_000

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from zen_tui.simulator.core.webhooks import (
     WebhookDispatcher,
     github_json,
     hub_signature,
+    retry_delay,
     slack_signature,
 )
 from zen_tui.simulator.core.world import World
@@ -49,12 +52,18 @@ class Receiver:
 
     url: str
     hits: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.monotonic() of each hit
     script: dict[str, list[int | float]] = field(default_factory=dict)  # float = sleep then 200
     echo_challenge: bool = True
     answer_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # per path
 
     def for_service(self, service: str) -> list[tuple[dict[str, str], bytes]]:
         return [(h, b) for p, h, b in self.hits if p == f"/{service}"]
+
+    def gaps(self, service: str) -> list[float]:
+        """Seconds between one delivery to `service` arriving and the next."""
+        at = [t for (p, _, _), t in zip(self.hits, self.arrived, strict=True) if p == f"/{service}"]
+        return [later - earlier for earlier, later in itertools.pairwise(at)]
 
 
 @pytest.fixture
@@ -64,6 +73,7 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.arrived.append(time.monotonic())
             state.hits.append((self.path, dict(self.headers.items()), body))
             if b'"url_verification"' in body and state.echo_challenge:
                 self.answer_challenge(body)
@@ -316,6 +326,48 @@ def test_jira_retries_only_the_answers_its_policy_names(
     world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
     assert dispatcher.wait_idle()
     assert len(receiver.for_service("jira")) == attempts
+
+
+def test_each_service_retries_on_its_own_documented_schedule() -> None:
+    """Jira Cloud: up to 5 retries, each 5 to 15 minutes after the last, drawn at random
+    (Atlassian's webhooks page, "Retry policy"); Slack: 3, at once, after 1 minute, after
+    5 minutes; GitHub: none. Jira's were Slack's three."""
+    rng = random.Random(5)
+    jira = [retry_delay("jira", attempt, rng) for attempt in range(6)]
+    assert jira[5] is None  # a sixth failure: dropped
+    delays = [d for d in jira[:5] if d is not None]
+    assert len(delays) == 5 and all(300 <= d <= 900 for d in delays)
+    assert len(set(delays)) == 5  # drawn for each retry, not one fixed schedule
+    assert [retry_delay("slack", attempt, rng) for attempt in range(4)] == [0, 60, 300, None]
+    assert retry_delay("github", 0, rng) is None
+
+
+def test_a_jira_delivery_failing_every_time_is_sent_six_times_then_dropped(
+    world: World, receiver: Receiver
+) -> None:
+    """The first try and Jira's five retries, each with the same identifier and body and
+    `X-Atlassian-Webhook-Retry: n`, each at least 5 minutes after the last (here 10,000
+    times faster: 30 ms)."""
+    receiver.script = {"/jira": [503]}
+    targets = {"jira": (f"{receiver.url}/jira", SECRETS["jira"])}
+    with WebhookDispatcher(world, targets, timeout=0.5) as hooks:
+        hooks.retry_scale = 1e-4
+        world.emit("jira", "jira:issue_updated", {"webhookEvent": "jira:issue_updated"})
+        assert hooks.wait_idle(timeout=10)
+        assert hooks.dropped == 1
+    attempts = receiver.for_service("jira")
+    assert [h.get("X-Atlassian-Webhook-Retry") for h, _ in attempts] == [
+        None,
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+    assert len({h["X-Atlassian-Webhook-Identifier"] for h, _ in attempts}) == 1
+    assert len({body for _, body in attempts}) == 1
+    assert all(gap >= 300 * 1e-4 for gap in receiver.gaps("jira"))
+    assert world.counters.webhooks_delivered == {}
 
 
 def test_slack_sends_no_retry_after_an_answer_saying_x_slack_no_retry(

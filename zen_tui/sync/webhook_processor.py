@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -25,6 +24,7 @@ from zen_tui.services.github_parse import GONE_ACTIONS
 from zen_tui.store import Store, WebhookRow
 from zen_tui.store.rows import StoreFull
 from zen_tui.sync.webhook_verify import RATE_LIMITED
+from zen_tui.timefmt import local_time
 
 if TYPE_CHECKING:
     from zen_tui.services.base import ServiceClient
@@ -269,7 +269,7 @@ class WebhookProcessor:
         except (ValueError, AttributeError):
             minute = None
         valid = isinstance(minute, int) and not isinstance(minute, bool) and 0 <= minute < 2**35
-        when = datetime.fromtimestamp(minute, UTC).strftime("%H:%M UTC") if valid else "now"
+        when = local_time(minute, now=self.clock.time()) if valid else "now"
         log.warning(
             "webhook slack: Slack is not delivering events from %s on (app_rate_limited: "
             "over 30,000 events in an hour); the Slack sections list in full from the server "

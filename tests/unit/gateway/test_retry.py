@@ -319,18 +319,6 @@ async def test_connect_phase_timeouts_sent_nothing_so_a_post_is_retried(
     assert (response.status, route.call_count) == (201, 2)
 
 
-@pytest.fixture
-def local_tz_not_utc(monkeypatch: pytest.MonkeyPatch):
-    """A local zone far from UTC, so treating a zone-less time as local time shows."""
-    import time
-
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_a_reset_without_a_zone_is_utc_and_garbage_is_ignored(local_tz_not_utc) -> None:
     from zen_tui.gateway.profiles import parse_reset, parse_retry_after
 

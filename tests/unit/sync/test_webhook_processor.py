@@ -18,6 +18,7 @@ from zen_tui.sync.engine import WEBHOOK_LIVE_FOR, SyncEngine
 from zen_tui.sync.webhook_processor import Reference, partial_payload, referenced
 from zen_tui.sync.webhooks import WebhookServer
 from zen_tui.sync.wired import Wired
+from zen_tui.timefmt import local_time
 
 from .test_engine import SECTION, FakeClient, FakeGateway, Result, issue, poll
 
@@ -373,19 +374,21 @@ async def test_github_events_not_read_are_done_named_once_and_odd_names_never_qu
     ]
 
 
-async def test_an_app_rate_limited_without_a_usable_minute_still_says_so(caplog):
+async def test_an_app_rate_limited_without_a_usable_minute_still_says_so(caplog, local_tz_not_utc):
     """Slack's docs name `minute_rate_limited`; a body without it (or with a string) is still
-    the notice: the log says "from now on" instead of a time."""
+    the notice: the log says "from now on" instead of a time. The minute is written as every
+    time zen-tui shows (local_time: local, with its zone); it was "%H:%M UTC"."""
     caplog.set_level(logging.WARNING, logger="zen_tui.sync.webhooks")
     store = Store.open(":memory:")
     eng, _ = await listed(store, issue(1))
+    minute = local_time(1518467820, now=eng.webhooks.processor.clock.time())  # Slack's example
     bodies = [b'{"type":"app_rate_limited","minute_rate_limited":1518467820}', b"[]"]
     bodies.append(b'{"type":"app_rate_limited","minute_rate_limited":"soon"}')
     for n, body in enumerate(bodies):
         assert store.webhook_enqueue("slack", f"s{n}", "app_rate_limited", body, 0.0)
     assert eng.webhooks.processor.drain() == 3
     assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
-        "webhook slack: Slack is not delivering events from 20:37 UTC on",  # Slack's example
+        f"webhook slack: Slack is not delivering events from {minute} on",
         "webhook slack: Slack is not delivering events from now on",
         "webhook slack: Slack is not delivering events from now on",
     ]

@@ -18,11 +18,18 @@
 
 Delivery runs in ONE daemon thread (not an asyncio task), so it works beside uvicorn's loop
 and in plain synchronous tests; `stop()` ends it. A failed delivery (non-2xx, refused, or
-slower than its service's `timeouts`: GitHub waits 10 s, Slack 3 s) is retried after each
-delay in `backoff`, then dropped, as each service does it: Slack retries any failure; Jira
-only a refused or timed-out connection and 408, 409, 425, 429 or 5xx; GitHub never by
-itself ("GitHub does not automatically redeliver failed deliveries"): only its Redeliver
-button (`redeliver`) sends a delivery again, same id and body.
+slower than its service's `timeouts`: GitHub waits 10 s, Slack 3 s) is retried on its
+service's schedule (`RETRIES`), then dropped, as each service does it:
+- Slack retries any failure, 3 times: at once, after 1 minute, after 5 minutes.
+- Jira Cloud only a refused or timed-out connection and 408, 409, 425, 429 or 5xx, up to 5
+  times, each 5 to 15 minutes after the last, drawn at random (Atlassian's webhooks page,
+  "Retry policy", as the summaries of it at hand give it; the status list is in Atlassian's
+  own announcement). Those summaries also have a URL failing for 30 minutes get one attempt
+  per webhook until one succeeds: not simulated (a receiver down that long gets all 5 here).
+- GitHub never by itself ("GitHub does not automatically redeliver failed deliveries"):
+  only its Redeliver button (`redeliver`) sends a delivery again, same id and body.
+`backoff` (tests) replaces every schedule with the same fixed delays; `retry_scale`
+multiplies the documented ones (1e-4: Jira's 5 to 15 minutes become 30 to 90 ms).
 
 GitHub caps payloads at 25 MB: "If an event generates a larger payload, GitHub will not
 deliver a payload for that webhook event" (docs.github.com, webhooks/webhook-events-and-
@@ -41,6 +48,7 @@ import http.client
 import itertools
 import json
 import logging
+import random
 import re
 import threading
 import time
@@ -60,6 +68,15 @@ NO_TARGET = "no_target"  # the service's target was removed while a delivery wai
 NO_RETRY = "no_retry"
 # Jira Cloud's retry policy: these answers (and 5xx, a refused or timed-out connection) only
 JIRA_RETRIED = frozenset({408, 409, 425, 429})
+# Each service's own retries of a failed delivery: the wait before each, in seconds, as
+# (shortest, longest), drawn between the two. Slack: at once, after 1 minute, after 5
+# minutes (its Events API); Jira Cloud: up to 5, each 5 to 15 minutes after the last;
+# GitHub: none.
+RETRIES: dict[str, tuple[tuple[float, float], ...]] = {
+    "github": (),
+    "jira": ((300.0, 900.0),) * 5,
+    "slack": ((0.0, 0.0), (60.0, 60.0), (300.0, 300.0)),
+}
 RECENT = 1000  # GitHub deliveries kept for redelivery (GitHub keeps 3 days of them)
 GITHUB_PAYLOAD_CAP = 25 * 1024 * 1024  # bytes of JSON; a larger event is never delivered
 # How long each service waits for an answer before it counts the delivery failed. GitHub:
@@ -111,13 +128,16 @@ class WebhookDispatcher:
         world: World,
         targets: dict[str, tuple[str, str]],
         *,
-        backoff: tuple[float, ...] = (0.0, 60.0, 300.0),
+        backoff: tuple[float, ...] | None = None,  # the same for every service (tests)
         timeout: float | None = None,  # the same for every service (tests); else TIMEOUTS
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.world = world
         self.targets = dict(targets)
-        self.backoff = backoff
+        self.backoff = backoff  # None: each service's own schedule (RETRIES)
+        self.retry_scale = 1.0  # multiplies every delay of RETRIES (tests shrink them)
+        # Its own: a draw from world.rng would change what a seeded world does next.
+        self._rng = random.Random(f"webhooks-{world.seed}")
         self.timeouts = dict(TIMEOUTS) if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
         self.clock = clock
         self.dropped = 0  # deliveries given up after the last retry
@@ -290,18 +310,27 @@ class WebhookDispatcher:
             self._remember(delivery)
         if status is not None and 200 <= status < 300:
             self.world.counters.webhook(delivery.service)
-        elif (
-            delivery.attempt < len(self.backoff)
-            and reason != NO_TARGET
-            and not (delivery.service == "slack" and reason == NO_RETRY)
-            and retried(delivery.service, status)
-        ):
-            delivery.due = time.monotonic() + self.backoff[delivery.attempt]
-            delivery.attempt += 1
-            delivery.last_reason = reason
-            heapq.heappush(self._heap, delivery)
-        else:
+            return
+        delay = self._retry_delay(delivery, status, reason)
+        if delay is None:
             self.dropped += 1
+            return
+        delivery.due = time.monotonic() + delay
+        delivery.attempt += 1
+        delivery.last_reason = reason
+        heapq.heappush(self._heap, delivery)
+
+    def _retry_delay(self, delivery: _Delivery, status: int | None, reason: str) -> float | None:
+        """Seconds until the service sends this failed delivery again; None: it never does."""
+        if reason == NO_TARGET or (delivery.service == "slack" and reason == NO_RETRY):
+            return None
+        if not retried(delivery.service, status):
+            return None
+        if self.backoff is not None:
+            fixed = self.backoff
+            return fixed[delivery.attempt] if delivery.attempt < len(fixed) else None
+        delay = retry_delay(delivery.service, delivery.attempt, self._rng)
+        return None if delay is None else delay * self.retry_scale
 
     def _remember(self, delivery: _Delivery) -> None:
         self._recent.pop(delivery.delivery_id, None)
@@ -436,6 +465,16 @@ class WebhookDispatcher:
                 headers["X-Slack-Retry-Num"] = str(d.attempt)
                 headers["X-Slack-Retry-Reason"] = d.last_reason
         return headers
+
+
+def retry_delay(service: str, attempt: int, rng: random.Random) -> float | None:
+    """Seconds the service waits before sending a delivery again after its try number
+    `attempt` (0: the first) failed, on its documented schedule; None: it sends no more."""
+    schedule = RETRIES[service]
+    if attempt >= len(schedule):
+        return None
+    shortest, longest = schedule[attempt]
+    return rng.uniform(shortest, longest)
 
 
 def retried(service: str, status: int | None) -> bool:
