@@ -79,7 +79,6 @@ def quick(args: argparse.Namespace, facts: dict[str, Any], data_dir: Path) -> in
 def _read_as_is(db: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """What `run` reads through the Store, read as plain values: a row the typed read would
     not read the same way raises _Declined."""
-    from zen_tui.json_input import loads
     from zen_tui.store.health_reads import (
         HEALTH,
         PAUSES,
@@ -91,6 +90,8 @@ def _read_as_is(db: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any],
     )
 
     def account_of(text: Any) -> str:  # codec.account_of, which reads it the same way
+        from zen_tui.json_input import loads  # json.loads: what msgspec's decoding gives
+
         account = account_in(loads(text)) if type(text) is str else None
         if account is None:
             raise _Declined("an action whose account cannot be read")
@@ -155,10 +156,10 @@ def _now() -> float:
 def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
     """When the record was saved, how long ago, and whether its saver still runs. A saver
     that is gone makes nothing live: `webhooks_live` is then false, whatever it saved."""
+    if at is None:  # no record: nothing to judge (saver.py and leases.py stay unloaded)
+        return {"saved_at": None, "age_seconds": None, "saver_running": False}
     from zen_tui.store.saver import saver_running
 
-    if at is None:
-        return {"saved_at": None, "age_seconds": None, "saver_running": False}
     running = saver_running(data, at, now)
     out = {"saved_at": at, "age_seconds": round(now - at, 1), "saver_running": running}
     if not running and data.get("webhooks_live"):

@@ -200,15 +200,29 @@ def _actions() -> msgspec.json.Decoder[_ActionDoc]:
 
 @cache
 def _documents() -> msgspec.json.Decoder[Any]:
-    """JSON as plain values (what json.loads gives), msgspec's decoder being the faster."""
+    """JSON as plain values, msgspec's decoder being the faster (see _plain)."""
     return msgspec.json.Decoder()
+
+
+def _plain(text: str) -> Any:
+    """json_input.loads(text): what msgspec reads as plain values, the rest by json.loads
+    itself (a number past a float's range, which json reads as inf, NaN, a lone surrogate's
+    escape): whichever reads it, the same values, as `zen-tui health` reads them by json
+    alone (commands/health.py)."""
+    try:
+        return decoded(_documents().decode, text)
+    except msgspec.DecodeError:  # ValidationError too: a number out of msgspec's range
+        return loads(text)
 
 
 def account_of(text: str) -> str:
     """The account of a stored action, the rest of it read as plain values and left unread
     (health_reads.account_in, which `zen-tui health` also reads it by): the outbox's figures
     (store/outbox.py) count every waiting entry after each change."""
-    account = account_in(_read(_documents(), text, "action"))
+    try:
+        account = account_in(_plain(text))
+    except (ValueError, TypeError) as exc:  # json's, msgspec's and NestedTooDeeply
+        raise CodecError(f"unreadable stored action: {exc}") from None
     if account is None:
         raise CodecError("unreadable stored action: no account (a string at data.account)")
     return account
