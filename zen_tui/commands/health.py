@@ -76,9 +76,12 @@ def quick(args: argparse.Namespace, facts: dict[str, Any], data_dir: Path) -> in
     return 0
 
 
-def _read_as_is(db: sqlite3.Connection) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-    """What `run` reads through the Store, read as plain values: a row the typed read would
-    not read the same way raises _Declined."""
+def _read_as_is(
+    db: sqlite3.Connection,
+) -> tuple[dict[str, tuple[Any, float]], dict[str, tuple[int, int]], list[Any]]:
+    """What `run` reads through the Store (its health records, outbox figures and pause
+    rows), read as plain values: a row the typed read would not read the same way raises
+    _Declined."""
     from zen_tui.store.health_reads import (
         HEALTH,
         PAUSES,
