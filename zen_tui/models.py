@@ -15,7 +15,6 @@ and every structs.fields() call would compile and evaluate each hint anew (85 fo
 ~0.6 ms of `zen-tui list`). A method returning its own class names it in quotes.
 """
 
-import math
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,11 +22,15 @@ from typing import Literal
 
 import msgspec
 
+from zen_tui import pause_rules
+
 # Re-exported: the action kinds live apart so the command line can list them without these
 # models.
 from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
+from zen_tui.pause_rules import PAUSE_MAX as PAUSE_MAX
+from zen_tui.timefmt import format_age as format_age
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages", "inbox"]
@@ -102,15 +105,6 @@ class Freshness(msgspec.Struct, frozen=True):
     @classmethod
     def live(cls, fetched_at: float | None = None) -> "Freshness":
         return cls(FreshnessState.LIVE, time.time() if fetched_at is None else fetched_at)
-
-
-def format_age(seconds: float) -> str:
-    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
-    s = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return f"{s}s"
 
 
 def parse_iso(value: str) -> datetime | None:
@@ -502,12 +496,6 @@ class AccountHealth(msgspec.Struct, frozen=True):
     paused: dict[str, ScopePause] = msgspec.field(default_factory=dict)
 
 
-# The longest rate-limit pause a stored row may ask for. No limit these services document
-# lasts longer than an hour (GitHub's primary window, Jira's hourly quota; GitHub's doubling
-# secondary wait stops at 16 minutes): a longer one is a damaged row, not a server's answer.
-PAUSE_MAX = 24 * 3600.0
-
-
 class RatePause(msgspec.Struct, frozen=True):
     """A rate-limit pause as the store keeps it, so it outlives the process that met it and
     holds every process on the data folder: no request of `account`'s `scope` goes out
@@ -524,30 +512,34 @@ class RatePause(msgspec.Struct, frozen=True):
     # as long as the last, and the count goes on after a restart (0: not such a limit)
     step: int = 0
 
+    # Their rules are pause_rules', over the row as plain values (`zen-tui health` reads the
+    # rows so, without msgspec): each method here asks them.
     @property
     def length(self) -> float:
         """How long the server asked to wait, from when it was met."""
-        return self.until - self.recorded_at
+        return pause_rules.length(self.until, self.recorded_at)
 
     def left(self, now: float) -> float:
-        """Seconds of the pause left at wall time `now`: never more than its length (a
-        clock set back since it was met must not make it last longer than asked), 0 once
-        over."""
-        return max(0.0, min(self.until - now, self.length))
+        """Seconds of the pause left at wall time `now` (pause_rules.left)."""
+        return pause_rules.left(self.until, self.recorded_at, now)
 
     def holds(self, account: str, service: str, now: float) -> float:
         """Seconds of the pause left at `now` for `account` of `service`, as a gateway of it
         obeys the row: 0 if it is another's, over, or unusable (`problem`)."""
-        if self.account != account or self.service != service or self.problem():
-            return 0.0
-        return self.left(now)
+        return pause_rules.holds(self.row(), account, service, now)
+
+    def row(self) -> "pause_rules.Row":
+        """The pause as the store keeps it: its fields in pause_rules.COLUMNS' order."""
+        return (
+            self.account,
+            self.service,
+            self.scope,
+            self.until,
+            self.recorded_at,
+            self.reason,
+            self.step,
+        )
 
     def problem(self) -> str | None:
         """What makes the row unusable (a damaged file, another program's write), or None."""
-        if not all(map(math.isfinite, (self.until, self.recorded_at))):
-            return "its times are not numbers"
-        if not 0 < self.length <= PAUSE_MAX:
-            return f"it lasts {self.length:.0f} s (at most {PAUSE_MAX:.0f} s is believed)"
-        if self.step < 0:
-            return f"its step {self.step} is negative"
-        return None
+        return pause_rules.problem(self.until, self.recorded_at, self.step)

@@ -4,7 +4,11 @@ when webhooks are on. Reads the store only. Exit status 0.
 
 Each record says how old it is and whether its saver (a dashboard or `zen-tui sync`) still
 runs (store/saver.py). A live state (webhooks live, a half-open countdown) is shown only
-while it does: from a record whose saver is gone, the figures are shown as they were saved."""
+while it does: from a record whose saver is gone, the figures are shown as they were saved.
+
+`run` reads the store through the typed Store; `quick` (cli._quick) reads the same rows as
+they are, from the config's kept facts, with no msgspec. Both hand the same plain values
+(store/health_reads.py) to one report (`_report`) and one printer (`_said`)."""
 
 from __future__ import annotations
 
@@ -13,13 +17,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zen_tui.timefmt import local_time
+from zen_tui.timefmt import format_age, local_time
 
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
 # imports every command module for its HELP and arguments).
 if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable, Mapping
+
     from zen_tui.config import Settings
-    from zen_tui.models import RatePause
+    from zen_tui.pause_rules import Row
 
 HELP = "show each account's breaker, rate budget, cache and outbox"
 
@@ -30,33 +37,119 @@ def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from zen_tui.store import Store
-    from zen_tui.store.outbox import NO_FIGURES
 
     store = Store.open_in(Path(settings.data_dir))
     try:
         saved = store.load_health()
         outbox = store.outbox_figures()
-        pauses = store.rate_pauses()
+        pauses = [p.row() for p in store.rate_pauses()]
     finally:
         store.close()
+    accounts = [(a.name, a.service) for a in settings.accounts]
     now = _now()
+    report = _report(accounts, saved, outbox, pauses, now)
+    _say(_said(args, report, now, webhooks=settings.webhooks.enabled, sync=settings.sync_command))
+    return 0
+
+
+def quick(args: argparse.Namespace, facts: dict[str, Any], data_dir: Path) -> int | None:
+    """`run`'s answer from the config's kept facts and the store as it is, with no msgspec
+    (cli._quick): the same rows read by the same queries (store/health_reads.py) into the
+    same report and lines. None, nothing said, where `run` would do more than read: a store
+    to open in full, a row the typed read would leave out and log, or fail on."""
+    from zen_tui.store.plain import open_as_is
+
+    db = open_as_is(data_dir)
+    if db is None:
+        return None
+    try:
+        saved, outbox, pauses = _read_as_is(db)
+        accounts = [(a["name"], a["service"]) for a in facts["accounts"]]
+        now = _now()
+        report = _report(accounts, saved, outbox, pauses, now)
+        lines = _said(args, report, now, webhooks=facts["webhooks"], sync=facts["sync_command"])
+    except Exception:  # a row `run` fails on, or reads otherwise: `run` answers (or says so)
+        return None
+    finally:
+        db.close()
+    _say(lines)
+    return 0
+
+
+def _read_as_is(
+    db: sqlite3.Connection,
+) -> tuple[dict[str, tuple[Any, float]], dict[str, tuple[int, int]], list[Any]]:
+    """What `run` reads through the Store (its health records, outbox figures and pause
+    rows), read as plain values: a row the typed read would not read the same way raises
+    _Declined."""
+    from zen_tui.store.health_reads import (
+        HEALTH,
+        PAUSES,
+        account_in,
+        health_records,
+        is_plain_pause,
+        not_done,
+        outbox_tally,
+    )
+
+    def account_of(text: Any) -> str:  # codec.account_of, which reads it the same way
+        from zen_tui.json_input import loads  # json.loads: what msgspec's decoding gives
+
+        account = account_in(loads(text)) if type(text) is str else None
+        if account is None:
+            raise _Declined("an action whose account cannot be read")
+        return account
+
+    saved = health_records(db.execute(HEALTH).fetchall())
+    outbox = outbox_tally(not_done(db), account_of)
+    pauses = db.execute(PAUSES).fetchall()
+    if not all(map(is_plain_pause, pauses)):  # the typed read logs it, leaves it out
+        raise _Declined("a rate-limit pause row that is not plainly one")
+    return saved, outbox, pauses
+
+
+class _Declined(Exception):
+    """The quick lane cannot answer as `run` would."""
+
+
+def _report(
+    accounts: Iterable[tuple[str, str]],
+    saved: Mapping[str, tuple[Any, float]],
+    outbox: Mapping[str, tuple[int, int]],
+    pauses: list[Row],
+    now: float,
+) -> dict[str, Any]:
+    """Per configured account (name, service): its saved record with its age, its outbox's
+    (pending, failed) and its pauses still running (rows in pause_rules.COLUMNS' order)."""
     report: dict[str, Any] = {}
-    for account in settings.accounts:
-        data, at = saved.get(account.name, ({}, None))
-        report[account.name] = {"service": account.service, **data, **_age(data, at, now)} | {
-            "outbox_pending": outbox.get(account.name, NO_FIGURES).pending,
-            "outbox_failed": outbox.get(account.name, NO_FIGURES).failed,
-            "paused": _paused(pauses, account.name, account.service, now),
+    for name, service in accounts:
+        data, at = saved.get(name, ({}, None))
+        pending, failed = outbox.get(name, (0, 0))
+        report[name] = {"service": service, **data, **_age(data, at, now)} | {
+            "outbox_pending": pending,
+            "outbox_failed": failed,
+            "paused": _paused(pauses, name, service, now),
         }
         if at is not None:
-            report[account.name] |= _receiver(data, at, now)
+            report[name] |= _receiver(data, at, now)
+    return report
+
+
+def _said(
+    args: argparse.Namespace, report: dict[str, Any], now: float, *, webhooks: bool, sync: str
+) -> list[str]:
+    """The lines the command prints: the report as JSON, or as text."""
     if args.json:
         import json
 
-        print(json.dumps({"accounts": report}, indent=2))
-    else:
-        print_text(report, now, webhooks=settings.webhooks.enabled, sync=settings.sync_command)
-    return 0
+        return [json.dumps({"accounts": report}, indent=2)]
+    return text_lines(report, now, webhooks=webhooks, sync=sync)
+
+
+def _say(lines: list[str]) -> None:
+    """Print each line as it was always printed: one print each (SafeWriter cleans each)."""
+    for line in lines:
+        print(line)
 
 
 def _now() -> float:
@@ -66,10 +159,10 @@ def _now() -> float:
 def _age(data: dict[str, Any], at: float | None, now: float) -> dict[str, Any]:
     """When the record was saved, how long ago, and whether its saver still runs. A saver
     that is gone makes nothing live: `webhooks_live` is then false, whatever it saved."""
+    if at is None:  # no record: nothing to judge (saver.py and leases.py stay unloaded)
+        return {"saved_at": None, "age_seconds": None, "saver_running": False}
     from zen_tui.store.saver import saver_running
 
-    if at is None:
-        return {"saved_at": None, "age_seconds": None, "saver_running": False}
     running = saver_running(data, at, now)
     out = {"saved_at": at, "age_seconds": round(now - at, 1), "saver_running": running}
     if not running and data.get("webhooks_live"):
@@ -91,16 +184,17 @@ def _receiver(data: dict[str, Any], at: float, now: float) -> dict[str, Any]:
     return {"webhooks_live": live, "webhooks_saver_running": running}
 
 
-def _paused(pauses: list[RatePause], account: str, service: str, now: float) -> list[Any]:
+def _paused(pauses: list[Row], account: str, service: str, now: float) -> list[Any]:
     """The account's rate-limit pauses still running, as its gateways obey them whichever
     process met them (gateway/pauses.py): scope, end, seconds left, what the server said."""
+    from zen_tui.pause_rules import holds
     from zen_tui.text_safety import clean
 
     out = []
-    for p in pauses:
-        left = p.holds(account, service, now)
+    for row in pauses:
+        left = holds(row, account, service, now)
         if left > 0:
-            scope, reason = clean(p.scope), clean(p.reason)  # stored text: never control
+            scope, reason = clean(row[2]), clean(row[5])  # stored text: never control
             out.append(
                 {"scope": scope, "until": now + left, "left": round(left, 1), "reason": reason}
             )
@@ -118,38 +212,36 @@ def _when(ts: float | None, now: float) -> str:
     return "-" if ts is None else local_time(ts, now=now)
 
 
-def print_text(
+def text_lines(
     report: dict[str, Any],
     now: float,
     *,
     webhooks: bool = False,
     sync: str = "zen-tui sync --once",
-) -> None:
+) -> list[str]:
     if not report:
-        print("no accounts in the config")
+        return ["no accounts in the config"]
+    out = []
     for name, h in report.items():
         waiting = _not_connected(h)
         if h.get("saved_at") is None:
             run = f"; run `{sync}`" if sync else ""
-            print(f"{name} ({h['service']}): no sync yet{run}")
+            out.append(f"{name} ({h['service']}): no sync yet{run}")
         elif waiting:  # the run that saved this had not built the account: no figures
-            print(f"{_header(name, h, now)}: {waiting}")
+            out.append(f"{_header(name, h, now)}: {waiting}")
         else:
-            print(f"{_header(name, h, now)}:")
-            for line in _lines(h, now):
-                print(f"  {line}")
-        for p in h.get("paused", []):
-            print(f"  {pause_line(p, now)}")
-        print(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
+            out.append(f"{_header(name, h, now)}:")
+            out += [f"  {line}" for line in _lines(h, now)]
+        out += [f"  {pause_line(p, now)}" for p in h.get("paused", [])]
+        out.append(f"  outbox    {h['outbox_pending']} pending, {h['outbox_failed']} failed")
         if webhooks or h.get("webhooks"):
-            print(f"  webhooks  {webhook_line(h, now)}")
+            out.append(f"  webhooks  {webhook_line(h, now)}")
+    return out
 
 
 def pause_line(p: dict[str, Any], now: float) -> str:
     """`paused    core: 14m left (until 12:34:56), HTTP 429, a secondary limit ...`: no
     request of the scope goes out before then, from any zen-tui on this data folder."""
-    from zen_tui.models import format_age
-
     left = format_age(p["left"])
     return f"paused    {p['scope']}: {left} left (until {_when(p['until'], now)}), {p['reason']}"
 

@@ -33,6 +33,7 @@ from zen_tui.models import (
     is_row,
     parse_iso,
 )
+from zen_tui.store.health_reads import account_in
 
 CODEC_VERSION = 1
 
@@ -197,24 +198,34 @@ def _actions() -> msgspec.json.Decoder[_ActionDoc]:
     return msgspec.json.Decoder(_ActionDoc)
 
 
-class _AccountOnly(msgspec.Struct):
-    account: str
-
-
-class _AccountDoc(msgspec.Struct):
-    data: _AccountOnly
-
-
 @cache
-def _accounts() -> msgspec.json.Decoder[_AccountDoc]:
-    return msgspec.json.Decoder(_AccountDoc)
+def _documents() -> msgspec.json.Decoder[Any]:
+    """JSON as plain values, msgspec's decoder being the faster (see _plain)."""
+    return msgspec.json.Decoder()
+
+
+def _plain(text: str) -> Any:
+    """json_input.loads(text): what msgspec reads as plain values, the rest by json.loads
+    itself (a number past a float's range, which json reads as inf, NaN, a lone surrogate's
+    escape): whichever reads it, the same values, as `zen-tui health` reads them by json
+    alone (commands/health.py)."""
+    try:
+        return decoded(_documents().decode, text)
+    except msgspec.DecodeError:  # ValidationError too: a number out of msgspec's range
+        return loads(text)
 
 
 def account_of(text: str) -> str:
-    """The account of a stored action, the rest of it left unread: the outbox's figures
+    """The account of a stored action, the rest of it read as plain values and left unread
+    (health_reads.account_in, which `zen-tui health` also reads it by): the outbox's figures
     (store/outbox.py) count every waiting entry after each change."""
-    doc: _AccountDoc = _read(_accounts(), text, "action")
-    return doc.data.account
+    try:
+        account = account_in(_plain(text))
+    except (ValueError, TypeError) as exc:  # json's, msgspec's and NestedTooDeeply
+        raise CodecError(f"unreadable stored action: {exc}") from None
+    if account is None:
+        raise CodecError("unreadable stored action: no account (a string at data.account)")
+    return account
 
 
 def encode_action(action: Action) -> str:

@@ -35,6 +35,7 @@ from msgspec.structs import replace
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import account_of, decode_action, encode_action
+from zen_tui.store.health_reads import HOLDS_LATER_STATES, NOT_DONE_STATES, not_done, outbox_tally
 from zen_tui.store.links import add_link
 from zen_tui.store.logins import WAITS_REASON, is_session
 from zen_tui.store.rows import (
@@ -58,9 +59,9 @@ _LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
 # ...unless the queuing process gives its own (a session-only login's stamp, logins.py).
 _STAMP = f"COALESCE(?, {_LOGIN})"
 # Not sent yet: an account's later entries wait behind these (sent in order).
-HOLDS_LATER = (ActionState.PENDING, ActionState.UNKNOWN, ActionState.SENDING)
+HOLDS_LATER = tuple(map(ActionState, HOLDS_LATER_STATES))
 # Not done: what `zen-tui outbox`, the outbox view and the cards' figures count.
-NOT_DONE = (*HOLDS_LATER, ActionState.FAILED)
+NOT_DONE = tuple(map(ActionState, NOT_DONE_STATES))
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = HOLDS_LATER
 # States a cancelled entry is dropped from once its sender knows it is not on the server.
@@ -433,23 +434,10 @@ class OutboxMixin(StoreBase):
         """Per account with any: its entries not sent yet and its failed ones. One indexed
         read of those rows alone (done ones are left out), each row's account alone decoded:
         cheap enough for a running engine to ask after every change of its outbox."""
-        marks = ", ".join("?" * len(NOT_DONE))
         with self._lock:
-            rows = self._connection().execute(
-                f"SELECT action, state FROM outbox WHERE state IN ({marks})",
-                [str(s) for s in NOT_DONE],
-            )
-            found = rows.fetchall()
-        pending: dict[str, int] = {}
-        failed: dict[str, int] = {}
-        for action, state in found:
-            tally = failed if state == ActionState.FAILED else pending
-            account = account_of(action)
-            tally[account] = tally.get(account, 0) + 1
-        return {
-            account: OutboxFigures(pending.get(account, 0), failed.get(account, 0))
-            for account in pending.keys() | failed.keys()
-        }
+            found = not_done(self._connection())
+        tally = outbox_tally(found, account_of)
+        return {account: OutboxFigures(*figures) for account, figures in tally.items()}
 
     def outbox_counts(self) -> dict[ActionState, int]:
         """Entries per state, every state present (zero when none)."""

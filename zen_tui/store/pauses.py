@@ -18,7 +18,9 @@ import msgspec
 
 from zen_tui.lazy_log import get_logger
 from zen_tui.models import PAUSE_MAX, RatePause
+from zen_tui.pause_rules import COLUMNS as _COLUMNS
 from zen_tui.store.base import StoreBase
+from zen_tui.store.health_reads import PAUSES as _SELECT
 from zen_tui.store.rows import StoreFull
 
 log = get_logger("zen_tui.store")
@@ -33,8 +35,6 @@ log = get_logger("zen_tui.store")
 # apart than this still ask before each request; this store's own writes count at once.
 PAUSES_RECHECK = 0.05
 
-_COLUMNS = ("account", "service", "scope", "until", "recorded_at", "reason", "step")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM rate_pauses"
 # A later pause of the scope wins whole; an earlier or equal one leaves the row as it is (a
 # wait the server asked for is never shortened by another answer), but its step still
 # counts: SET reads the row as it was, so every CASE compares the old `until`.

@@ -8,6 +8,7 @@ from contextlib import suppress
 from typing import Any
 
 from zen_tui.store.base import StoreBase
+from zen_tui.store.health_reads import HEALTH, health_records
 from zen_tui.store.rows import HttpCacheRow, StoreFull, WebhookRow
 
 # Never persisted even if a caller passes them in: credentials and session cookies.
@@ -196,5 +197,5 @@ class HealthMixin(StoreBase):
 
     def load_health(self) -> dict[str, tuple[dict[str, Any], float]]:
         with self._lock:
-            rows = self._connection().execute("SELECT account, data, at FROM health").fetchall()
-        return {account: (json.loads(data), at) for account, data, at in rows}
+            rows = self._connection().execute(HEALTH).fetchall()
+        return health_records(rows)

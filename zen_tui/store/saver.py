@@ -5,6 +5,9 @@
 runs. A running engine re-saves every HEARTBEAT seconds, marks its records stopped when it
 stops, and names itself in them (a lease owner id, store/leases.py), so a record counts as
 current only when it is young, not marked stopped, and its saver is not certainly gone.
+
+Functions over the records as plain values, with no msgspec (nor does leases.py load it):
+`zen-tui health` judges them so when it answers from the store as it is (its quick lane).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zen_tui.models import format_age
 from zen_tui.store import leases
+from zen_tui.timefmt import format_age
 
 HEARTBEAT = 60.0  # a running engine re-saves every account's health this often
 # Older than this, the saver is gone or stuck: a few missed beats, not one slow write.

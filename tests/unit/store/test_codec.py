@@ -9,6 +9,7 @@ import pytest
 from zen_tui.models import Action, Issue, Item, Message, PullRequest, Reaction
 from zen_tui.store.codec import (
     CodecError,
+    account_of,
     decode_action,
     decode_item,
     decode_items,
@@ -374,3 +375,16 @@ def test_an_action_of_a_kind_this_version_lacks_still_reads() -> None:
     assert (action.kind, action.item_id, action.params) == ("pin", "i", {})
     with pytest.raises(CodecError, match="unreadable stored action"):
         decode_action('{"v": 1, "data": {"kind": "pin"}}')
+
+
+def test_an_actions_account_reads_as_json_reads_it() -> None:
+    """account_of reads the stored action as plain values, as `zen-tui health` reads it by
+    json alone: a number msgspec takes as out of range, a NaN, a lone surrogate's escape
+    elsewhere in it read as json.loads reads them; no account, or no JSON, is unreadable."""
+    for odd in ("1e999", "NaN", '"\\ud800"'):
+        text = f'{{"v": 1, "data": {{"account": "gh", "params": {{"n": {odd}}}}}}}'
+        assert account_of(text) == "gh"
+    assert account_of('{"data": {"account": "a"}, "data": {"account": "b"}}') == "b"
+    for bad in ('{"v": 1, "data": {"account": 7}}', '{"v": 1}', "[1]", "{no", "[" * 100_000):
+        with pytest.raises(CodecError, match="unreadable stored action"):
+            account_of(bad)
