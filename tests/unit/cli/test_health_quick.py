@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from tests.helpers import seeds
-from zen_tui import cli, paths
+from zen_tui import cli
 from zen_tui.cli import main
+from zen_tui.cli_parser import parse_args, paths
 from zen_tui.commands import health
 from zen_tui.pause_rules import PAUSE_MAX
 from zen_tui.store import Store, leases
@@ -261,7 +262,7 @@ def test_a_row_the_typed_read_fails_on_or_leaves_out_makes_the_quick_lane_declin
 
 def quick_alone(argv: list[str]) -> int | None:
     """cli._quick alone for `zen-tui argv` (the facts kept by an earlier run)."""
-    args = cli.parse_args(argv)
+    args = parse_args(argv)
     return cli._quick(args, paths.data_dir(args.data_dir))
 
 
