@@ -8,8 +8,8 @@ health` when it reads the rows as they are (commands/health.py, the quick lane).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:
     from typing import TypeAlias
 

@@ -12,18 +12,19 @@ they are, from the config's kept facts, with no msgspec. Both hand the same plai
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from zen_tui.timefmt import format_age, local_time
 
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
 # imports every command module for its HELP and arguments).
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:
+    import argparse
     import sqlite3
     from collections.abc import Iterable, Mapping
+    from typing import Any
 
     from zen_tui.config import Settings
     from zen_tui.pause_rules import Row

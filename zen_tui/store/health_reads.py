@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from zen_tui.pause_rules import COLUMNS
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from typing import Any
 
 HEALTH = "SELECT account, data, at FROM health"
 

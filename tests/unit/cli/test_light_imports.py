@@ -112,6 +112,10 @@ NO_LOG = ("logging", "zen_tui.logs")
 NO_THREADS = ("threading", "_weakrefset")
 # They end at SIGTERM as Python's default ends them (zen_tui/cli.py): no `signal` and its enums.
 NO_SIGNALS = ("signal",)
+# Answered by their quick lane (cli._quick: the config's kept facts, the store as it is): no
+# records (msgspec), no settings, no argparse for a plain line (plain_argv), no typing at run
+# time (zen_tui/commands/__init__.py says why).
+QUICK = ("msgspec", "zen_tui.models", "zen_tui.config", "zen_tui.store.store", "argparse", "typing")
 UNUSED = {
     "help": (
         *("zen_tui.config", "zen_tui.store", "zen_tui.models", "logging", "sqlite3"),
@@ -134,11 +138,10 @@ UNUSED = {
         *NO_THREADS,
         *NO_SIGNALS,
     ),
-    # a health record's saver is judged by its pid and host: os.uname(), not socket. From the
-    # config's kept facts and the store as it is: no records (msgspec), no settings (quick).
+    # a health record's saver is judged by its pid and host: os.uname(), not socket
     "health": (
         *("socket", "asyncio", "zen_tui.sync.engine", "uuid"),
-        *("msgspec", "zen_tui.models", "zen_tui.config", "zen_tui.store.store"),
+        *QUICK,
         *NO_LOG,
         *NO_THREADS,
         *NO_SIGNALS,
