@@ -28,10 +28,12 @@ commands from exec to exit, each against a baseline run in the same rounds.
   round's first command does not parse it alone); the first run after the config changed
   has its own row (`list`, the kept parse removed before each run; no goal); and, for
   scale, the stdlib modules such a command needs (FLOOR) against the same, and those with
-  what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum;
-  and `import msgspec` alone (MSGSPEC), the largest part of the gap between the two; msgspec
-  as zen-tui loads it, without typing_extensions. An `act` refused by validation is answered
-  before msgspec, the store and the log load. The floors run as the console script runs a
+  what zen-tui's design puts on every such path (FLOOR_DESIGN): the structural minimum. A
+  plain `list`, `health` or `outbox` answers from the facts kept with the config's parse
+  and the store as it is (zen_tui/cli.py `_quick`), so no msgspec, typing or argparse is
+  on its path; the first run after a config change, and an account with a login in the
+  environment, take the full path. An `act` refused by validation is answered before
+  msgspec, the store and the log load. The floors run as the console script runs a
   store-only command: the garbage collector off, everything frozen before exit.
 
 Rounds are interleaved (ours, baseline, ours, ...) so load from other processes hits both.
@@ -75,40 +77,29 @@ query = "is:pr is:open review-requested:@me"
 
 
 # What a command that reads the config and the store cannot do without, whoever writes it:
-# parse argv, SQLite, JSON. Its time against `python -c pass` is the floor under the headless
-# commands' ratios. Not in it: tomllib, which a run whose config is unchanged since the last
-# does without (zen_tui/config_cache.py keeps the parse as JSON; tomllib's import compiles a
-# dozen regular expressions: ~11 M instructions in a command, ~36 M by itself); the first
-# run after a change pays it (the "first run" row below); what is one way among others to do the job
-# (dataclasses or msgspec for records, pathlib, typing at run time) and what zen-tui does
-# without: logging, until a command has something to log (zen_tui/lazy_log.py: `list`,
-# `health` and `outbox` usually have not; ~7 ms), logging.handlers (the log rotates in
-# logs.py), shutil for argparse's help width, platformdirs on Linux.
+# JSON and SQLite (a plain command line is read without argparse: zen_tui/plain_argv.py). Its
+# time against `python -c pass` is the floor under the headless commands' ratios. Not in it:
+# tomllib, which a run whose config is unchanged since the last does without
+# (zen_tui/config_cache.py keeps the parse as JSON; tomllib's import compiles a dozen regular
+# expressions: ~11 M instructions in a command, ~36 M by itself); the first run after a change
+# pays it (the "first run" row below); what is one way among others to do the job (msgspec or
+# dataclasses for records, typing at run time, argparse) and what zen-tui does without:
+# logging, until a command has something to log (zen_tui/lazy_log.py: `list`, `health` and
+# `outbox` usually have not; ~7 ms), logging.handlers (the log rotates in logs.py), shutil for
+# argparse's help width, platformdirs on Linux.
 # Run as the console script runs a store-only command (zen_tui/console.py): the garbage
 # collector off from the start, everything frozen before exit; whoever writes such a command
 # can make that choice, so the floors make it too.
-FLOOR_IMPORTS = "import argparse, json, sqlite3"
+FLOOR_IMPORTS = "import json, sqlite3"
 COLLECTOR_OFF, FROZEN_AT_EXIT = "import gc; gc.disable(); ", "; gc.freeze()"
 FLOOR = COLLECTOR_OFF + FLOOR_IMPORTS + FROZEN_AT_EXIT
 FLOOR_NAME = f"stdlib floor: `{FLOOR_IMPORTS}`, collector off"
-# The floor plus what zen-tui's design puts on every path of these commands: msgspec, whose
-# Structs are the records (config, items, store rows), loaded as zen-tui loads it: without
-# typing_extensions (zen_tui/_msgspec_typing.py; with it, inspect, ast and dis come too, 5-7 ms
-# more), still with uuid (and platform), decimal and datetime, which its C module imports;
-# pathlib (every path is a Path) and typing at run time (Protocols, Literal aliases). No
-# headless command can start faster than this without changing those choices; what a command
-# costs above it is zen-tui's own: its modules, its parser, reading the config and the store,
-# writing the answer.
-WITHOUT_TE = "import sys; sys.modules['typing_extensions'] = None; "
-FLOOR_DESIGN = (
-    COLLECTOR_OFF + WITHOUT_TE + FLOOR_IMPORTS + ", msgspec, pathlib, typing" + FROZEN_AT_EXIT
-)
-FLOOR_DESIGN_NAME = "structural floor: the stdlib floor + `msgspec, pathlib, typing`"
-# msgspec alone, for scale: what it costs by itself (as zen-tui loads it) is most of the gap
-# between the two floors, and why a command that reads records cannot come under the 4x goal
-# while they are msgspec Structs.
-MSGSPEC = COLLECTOR_OFF + WITHOUT_TE + "import msgspec" + FROZEN_AT_EXIT
-MSGSPEC_NAME = "`import msgspec` alone, without typing_extensions, collector off"
+# The floor plus what zen-tui's design puts on the quick path of these commands (cli._quick):
+# pathlib (every path is a Path). No such command can start faster than this without
+# changing that choice; what a command costs above it is zen-tui's own: its modules, reading
+# the kept facts and the store, writing the answer.
+FLOOR_DESIGN = COLLECTOR_OFF + FLOOR_IMPORTS + ", pathlib" + FROZEN_AT_EXIT
+FLOOR_DESIGN_NAME = "structural floor: the stdlib floor + `pathlib`"
 
 
 # -- the children -----------------------------------------------------------------------------
@@ -397,7 +388,6 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
     base: list[float] = []
     floor: list[float] = []
     floor_design: list[float] = []
-    msgspec_alone: list[float] = []
     ours: dict[str, list[float]] = {name: [] for name in commands}
     first_run: list[float] = []
     for argv in commands.values():  # day to day: the config's parse kept by an earlier run
@@ -410,12 +400,10 @@ def measure_commands(root: Path, rounds: int) -> list[object]:
         first_run.append(run_command([*zen, *LIST_ARGV], env) * 1000)  # keeps it again
         floor.append(run_command([sys.executable, "-c", FLOOR], env) * 1000)
         floor_design.append(run_command([sys.executable, "-c", FLOOR_DESIGN], env) * 1000)
-        msgspec_alone.append(run_command([sys.executable, "-c", MSGSPEC], env) * 1000)
     figures = [figure(n, "ms", v, base, "`python -c pass`", 4.0) for n, v in ours.items()]
     figures.append(figure(FIRST_RUN_NAME, "ms", first_run, base, "`python -c pass`"))
     figures.append(figure(FLOOR_NAME, "ms", floor, base, "`python -c pass`"))
     figures.append(figure(FLOOR_DESIGN_NAME, "ms", floor_design, base, "`python -c pass`"))
-    figures.append(figure(MSGSPEC_NAME, "ms", msgspec_alone, base, "`python -c pass`"))
     return figures + measure_list_memory(root, zen, env, rounds)
 
 
