@@ -23,11 +23,16 @@ from typing import Literal
 
 import msgspec
 
+from zen_tui import action_states
+
 # Re-exported: the action kinds live apart so the command line can list them without these
 # models.
 from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
+
+# Re-exported: ages are said apart from the models, by code that runs without msgspec too.
+from zen_tui.timefmt import format_age as format_age
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages", "inbox"]
@@ -102,15 +107,6 @@ class Freshness(msgspec.Struct, frozen=True):
     @classmethod
     def live(cls, fetched_at: float | None = None) -> "Freshness":
         return cls(FreshnessState.LIVE, time.time() if fetched_at is None else fetched_at)
-
-
-def format_age(seconds: float) -> str:
-    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
-    s = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return f"{s}s"
 
 
 def parse_iso(value: str) -> datetime | None:
@@ -316,11 +312,13 @@ class SectionInfo(msgspec.Struct, frozen=True):
 
 
 class ActionState(StrEnum):
-    PENDING = "pending"  # written to the outbox, not yet confirmed
-    SENDING = "sending"
-    UNKNOWN = "unknown"  # sent, outcome not known (timeout): verified before any resend
-    DONE = "done"
-    FAILED = "failed"
+    """The states of an outbox entry: zen_tui.action_states says what each means."""
+
+    PENDING = action_states.PENDING
+    SENDING = action_states.SENDING
+    UNKNOWN = action_states.UNKNOWN
+    DONE = action_states.DONE
+    FAILED = action_states.FAILED
 
 
 class Action(msgspec.Struct, frozen=True):

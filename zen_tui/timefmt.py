@@ -1,4 +1,5 @@
-"""The one way a moment is written for a person: local time with its zone.
+"""The one way a moment, or an age, is written for a person: local time with its zone;
+ages in one unit (`format_age`).
 
 Every absolute time zen-tui shows (pane badges and error summaries, the health screen,
 `zen-tui health`, `zen-tui sync` lines) goes through `local_time`, so two places that show the
@@ -23,3 +24,12 @@ def local_time(ts: float, *, now: float | None = None) -> str:
         if (moment.tm_year, moment.tm_yday) != (today.tm_year, today.tm_yday):
             text = f"{time.strftime('%Y-%m-%d', moment)} {text}"
     return text
+
+
+def format_age(seconds: float) -> str:
+    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
+    s = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
