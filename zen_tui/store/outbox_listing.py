@@ -8,8 +8,8 @@ The retry, clear and cancel of one entry, which write the store, are outbox_word
 
 from __future__ import annotations
 
+import _sqlite3  # as store/plain.py reads it: not the sqlite3 package (datetime)
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from zen_tui.text_safety import clean
 from zen_tui.timefmt import format_age
 
 if TYPE_CHECKING:  # only for type checkers: defining a Protocol costs every run it
+    from sqlite3 import Connection
     from typing import Protocol
 
     class Act(Protocol):
@@ -300,7 +301,7 @@ class PlainEnded:
         self.action = action
 
 
-def read(db: sqlite3.Connection) -> tuple[list[PlainEntry], list[PlainEnded]] | None:
+def read(db: Connection) -> tuple[list[PlainEntry], list[PlainEnded]] | None:
     """The listing as the typed store reads it (outbox_words.listed, outbox_cancels_ended),
     from the same queries; None when a row holds what this reading could not give back as
     that one does (an action its codec refuses, a value of another type than the column's:
@@ -308,7 +309,7 @@ def read(db: sqlite3.Connection) -> tuple[list[PlainEntry], list[PlainEnded]] | 
     try:
         rows = db.execute(*by_state(NOT_DONE)).fetchall()
         ended_rows = db.execute(CANCELS_ENDED, (DONE,)).fetchall()
-    except sqlite3.Error:  # a missing table, a text that is not UTF-8, locked too long
+    except _sqlite3.Error:  # a missing table, a text that is not UTF-8, locked too long
         return None
     entries, ended = [], []
     for row in rows:

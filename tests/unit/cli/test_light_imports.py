@@ -137,8 +137,14 @@ UNUSED = {
     # a health record's saver is judged by its pid and host: os.uname(), not socket
     "health": ("socket", "asyncio", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS, *NO_SIGNALS),
     # The listing, on a config whose facts an earlier run kept: answered by the quick lane
-    # (commands/outbox.py `quick`), without the records, so without msgspec.
-    "outbox": ("socket", "zen_tui.sync.engine", "msgspec", *NO_LOG, *NO_THREADS, *NO_SIGNALS),
+    # (commands/outbox.py `quick`), without the records, so without msgspec; the store read
+    # through SQLite's own module, without the sqlite3 package's datetime (store/plain.py).
+    "outbox": (
+        *("socket", "zen_tui.sync.engine", "msgspec", "sqlite3", "datetime"),
+        *NO_LOG,
+        *NO_THREADS,
+        *NO_SIGNALS,
+    ),
     # Refused from argv and the config's account names alone, as a usage error is: no
     # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
