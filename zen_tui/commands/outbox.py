@@ -17,14 +17,17 @@ records (`quick`): the same words (store/outbox_listing.py) over the same rows.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
-# imports every command module for its HELP and arguments).
+# imports every command module for its HELP and arguments); argparse, when its parser is built
+# (the listing's `quick` needs none of it).
 if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
     from zen_tui.config import Settings
     from zen_tui.store import OutboxEntry, Store
     from zen_tui.store.outbox_words import Said
@@ -33,6 +36,8 @@ HELP = "list queued/failed actions, retry, clear or cancel them"
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    import argparse
+
     parser.add_argument("--json", action="store_true", help="machine-readable output (list only)")
     verbs = parser.add_subparsers(dest="outbox_command", metavar="ACTION")
 

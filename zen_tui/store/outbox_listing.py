@@ -11,16 +11,16 @@ from __future__ import annotations
 import _sqlite3  # as store/plain.py reads it: not the sqlite3 package (datetime)
 import json
 import time
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from zen_tui.action_states import DONE, HOLDS_LATER, NOT_DONE, PENDING
 from zen_tui.text_safety import clean
 from zen_tui.timefmt import format_age
 
-if TYPE_CHECKING:  # only for type checkers: defining a Protocol costs every run it
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:  # the Protocols too: each costs every run that defines it
+    from collections.abc import Iterable, Sequence
     from sqlite3 import Connection
-    from typing import Protocol
+    from typing import Any, Protocol
 
     class Act(Protocol):
         @property

@@ -17,11 +17,11 @@ import _sqlite3
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from zen_tui.paths import store_path
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 if TYPE_CHECKING:
     from sqlite3 import Connection
 

@@ -8,8 +8,8 @@ recognised (and moved aside) instead of being written into.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 # Only named in types: store/plain.py reads SCHEMA_VERSION without the sqlite3 package.
 if TYPE_CHECKING:
     import sqlite3
