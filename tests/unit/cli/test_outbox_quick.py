@@ -10,6 +10,7 @@ import random
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -181,12 +182,25 @@ def store_dump(data_dir: Path) -> list[str]:
         db.close()
 
 
-def quick_alone(argv: list[str], data_dir: Path) -> int | None:
-    """outbox.quick as cli._quick calls it (the facts kept by an earlier run)."""
-    args = cli.parse_args(argv)
-    facts = cli._kept_facts(args)
-    assert facts is not None
-    return outbox.quick(args, facts, data_dir)
+def quick_call(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> tuple[Any, ...]:
+    """What cli._quick gives outbox.quick for `argv`: (args, facts, data_dir), the facts those
+    an earlier run kept."""
+    given: list[tuple[Any, ...]] = []
+
+    def caught(*call: Any) -> int:
+        given.append(call)
+        return 0
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "quick", caught)
+        cli.main(argv)
+    assert given, f"{argv}: the quick lane was not tried"
+    return given[0]
+
+
+def quick_alone(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int | None:
+    """outbox.quick on its own, as cli._quick calls it."""
+    return outbox.quick(*quick_call(monkeypatch, argv))
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
@@ -210,7 +224,7 @@ def test_a_damaged_row_is_declined_or_listed_alike(
         assert (quick is not None) == expected, argv
         if quick is None:  # nothing said, nothing written
             before = store_dump(data) if damage != "reason not UTF-8" else None
-            assert quick_alone(argv, data) is None
+            assert quick_alone(monkeypatch, argv) is None
             assert capsys.readouterr() == ("", "")
             if before is not None:
                 assert store_dump(data) == before
@@ -225,35 +239,35 @@ def test_the_verbs_that_write_are_left_to_the_full_path(
     capsys.readouterr()
     before = store_dump(data)
     for verb in (["retry", "x"], ["clear", "--failed"], ["cancel", "--all-pending"]):
-        assert quick_alone([*base, "outbox", *verb], data) is None
+        assert quick_alone(monkeypatch, [*base, "outbox", *verb]) is None
         assert capsys.readouterr() == ("", "")
     assert store_dump(data) == before
 
 
 def test_a_store_the_full_open_would_change_is_declined(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Missing, to be upgraded, or open to others: the full open creates, upgrades or makes
-    it private (and says so), so the quick lane leaves it as it is and says nothing."""
+    """Missing, to be upgraded, or open to others (made so after the CLI's start, which makes
+    the data folder's files private): the full open creates, upgrades or makes it private
+    (and says so), so the quick lane leaves it as it is and says nothing."""
     base, data = cli_args(tmp_path), tmp_path / "data"
-    argv = [*base, "outbox"]
     cli.main([*base, "--data-dir", str(tmp_path / "other"), "outbox"])  # keeps the facts
     capsys.readouterr()
-    data.mkdir()
-    assert quick_alone(argv, data) is None
+    call = quick_call(monkeypatch, [*base, "outbox"])
+    assert outbox.quick(*call) is None
     assert not paths.store_path(data).exists()
     random_outbox(data, random.Random(2), fates=("pending",))
     db = sqlite3.connect(paths.store_path(data))
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     db.close()
-    assert quick_alone(argv, data) is None
+    assert outbox.quick(*call) is None
     db = sqlite3.connect(paths.store_path(data))
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     db.close()
-    assert quick_alone(argv, data) == 0  # as it was: answered
+    assert outbox.quick(*call) == 0  # as it was: answered
     assert "pending" in capsys.readouterr().out
     paths.store_path(data).chmod(0o644)
-    assert quick_alone(argv, data) is None
+    assert outbox.quick(*call) is None
     assert capsys.readouterr() == ("", "")
 
 
@@ -264,8 +278,7 @@ def test_an_account_logged_in_by_the_environment_is_left_to_the_full_path(
     random_outbox(tmp_path / "data", random.Random(3), fates=("pending",))
     freeze(monkeypatch, NOW)
     assert both(monkeypatch, capsys, [*base, "outbox"])[0] is not None
-    facts = cli._kept_facts(cli.parse_args([*base, "outbox"]))
-    assert facts is not None
+    _, facts, _ = quick_call(monkeypatch, [*base, "outbox"])
     monkeypatch.setenv(facts["accounts"][0]["login_env"][0], "a-token-of-the-environment")
     quick, full = both(monkeypatch, capsys, [*base, "outbox"])
     assert quick is None and full.code == 0 and "pending" in full.out
