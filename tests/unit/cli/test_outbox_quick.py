@@ -99,6 +99,7 @@ def freeze(monkeypatch: pytest.MonkeyPatch, now: float) -> None:
 def both(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> tuple[Said | None, Said]:
+    """by_both_lanes: the quick lane, when it answers, says what the full path says."""
     quick, full = by_both_lanes(monkeypatch, capsys, argv)
     assert quick is None or quick == full, argv
     return quick, full
