@@ -22,7 +22,7 @@ from typing import Literal
 
 import msgspec
 
-from zen_tui import pause_rules
+from zen_tui import action_states, pause_rules
 
 # Re-exported: the action kinds live apart so the command line can list them without these
 # models.
@@ -30,6 +30,8 @@ from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
 from zen_tui.pause_rules import PAUSE_MAX as PAUSE_MAX
+
+# Re-exported: ages are said apart from the models, by code that runs without msgspec too.
 from zen_tui.timefmt import format_age as format_age
 
 Service = Literal["github", "jira", "slack"]
@@ -310,11 +312,13 @@ class SectionInfo(msgspec.Struct, frozen=True):
 
 
 class ActionState(StrEnum):
-    PENDING = "pending"  # written to the outbox, not yet confirmed
-    SENDING = "sending"
-    UNKNOWN = "unknown"  # sent, outcome not known (timeout): verified before any resend
-    DONE = "done"
-    FAILED = "failed"
+    """The states of an outbox entry: zen_tui.action_states says what each means."""
+
+    PENDING = action_states.PENDING
+    SENDING = action_states.SENDING
+    UNKNOWN = action_states.UNKNOWN
+    DONE = action_states.DONE
+    FAILED = action_states.FAILED
 
 
 class Action(msgspec.Struct, frozen=True):

@@ -1,4 +1,5 @@
-"""The one way a moment is written for a person: local time with its zone.
+"""The one way a moment, or an age, is written for a person: local time with its zone;
+ages in one unit (`format_age`).
 
 Every absolute time zen-tui shows (pane badges and error summaries, the health screen,
 `zen-tui health`, `zen-tui sync` lines) goes through `local_time`, so two places that show the

@@ -11,28 +11,33 @@ landed, else it is dropped. Refused while a zen-tui is sending or checking it ri
 on a failed entry it does what `clear` does. `cancel --all-pending` does so for every
 entry not sent yet, pending and unknown, and counts each kind apart. Reads and writes the
 store only, no network. Exit status: 0 ok, 1 when a cancel is refused, 2 for an id that
-matches no entry it acts on.
+matches no entry it acts on. The listing may be answered without the settings and the store's
+records (`quick`): the same words (store/outbox_listing.py) over the same rows.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
 # The config, models and store load when the command runs, not for `zen-tui --help` (which
-# imports every command module for its HELP and arguments).
+# imports every command module for its HELP and arguments); argparse, when its parser is built
+# (the listing's `quick` needs none of it).
 if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
     from zen_tui.config import Settings
     from zen_tui.store import OutboxEntry, Store
     from zen_tui.store.outbox_words import Said
-    from zen_tui.store.rows import CancelEnded
 
 HELP = "list queued/failed actions, retry, clear or cancel them"
 
 
 def arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    import argparse
+
     parser.add_argument("--json", action="store_true", help="machine-readable output (list only)")
     verbs = parser.add_subparsers(dest="outbox_command", metavar="ACTION")
 
@@ -93,57 +98,54 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _list(store: Store, *, json_out: bool) -> int:
     from zen_tui.store import outbox_words
+    from zen_tui.store.outbox_listing import shown
 
-    entries = outbox_words.listed(store)
-    ended = store.outbox_cancels_ended()
-    if json_out:
-        import json
-
-        out = {
-            "entries": [entry_json(e) for e in entries],
-            "cancels_ended": [ended_json(c) for c in ended],
-        }
-        print(json.dumps(out, indent=2))  # escapes every control character a server sent
-        return 0
-    if not entries and not ended:
-        print(outbox_words.EMPTY)
-    for line in [*outbox_words.lines(entries), *outbox_words.ended_lines(ended)]:
-        print(line)
+    _print(shown(outbox_words.listed(store), store.outbox_cancels_ended(), json_out=json_out))
     return 0
 
 
-def entry_json(e: OutboxEntry) -> dict[str, Any]:
-    """An entry not done; `cancel`: where a cancel of it stands (outbox_words.cancel_outcome:
-    null, "checking", "cannot_tell"), asked at `cancel_asked`."""
-    from zen_tui.store import outbox_words
+def quick(args: argparse.Namespace, facts: dict[str, Any], data_dir: Path) -> int | None:
+    """The listing (`outbox`, `outbox list [--json]`) from the store as it is, without the
+    settings or the store's records (cli._quick); None, with nothing said or written, for
+    the verbs that write the store, a store the full open has work to do on, or a row the
+    plain reading does not take as the typed one does (store/outbox_listing.read)."""
+    if (args.outbox_command or "list") != "list":
+        return None
+    from zen_tui.store import outbox_listing
+    from zen_tui.store.plain import open_as_is
 
-    return _json(e, str(e.state), e.updated_at) | {"cancel": outbox_words.cancel_outcome(e)}
+    db = open_as_is(data_dir)
+    if db is None:
+        return None
+    try:
+        listing = outbox_listing.read(db)
+    finally:
+        db.close()
+    if listing is None:
+        return None
+    said = outbox_listing.shown(*listing, json_out=args.json)
+    if not _printable(said):
+        return None
+    _print(said)
+    return 0
 
 
-def ended_json(c: CancelEnded) -> dict[str, Any]:
-    """An ended cancel: state "done" and cancel "landed" (it had landed before the cancel),
-    or state "dropped" and cancel "not_landed" (never sent again)."""
-    from zen_tui.store import outbox_words
-
-    state = outbox_words.ended_state(c)
-    return _json(c, state, c.ended_at) | {"cancel": "landed" if c.landed else "not_landed"}
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
 
 
-def _json(e: OutboxEntry | CancelEnded, state: str, updated: float) -> dict[str, Any]:
-    a = e.action
-    return {
-        "id": e.id,
-        "state": state,
-        "kind": a.kind,
-        "item_id": a.item_id,
-        "account": a.account,
-        "params": a.params,
-        "attempts": e.attempts,
-        "reason": e.reason,
-        "created_at": e.created_at,
-        "updated_at": updated,
-        "cancel_asked": e.cancel_asked,
-    }
+def _printable(lines: list[str]) -> bool:
+    """Whether stdout takes every line: a lone surrogate (in a damaged row, read by json)
+    stops `print` halfway, a failure the full path then meets and reports as it does."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    errors = getattr(sys.stdout, "errors", None) or "strict"
+    try:
+        for line in lines:
+            line.encode(encoding, errors)
+    except (UnicodeError, LookupError):
+        return False
+    return True
 
 
 def _find(store: Store, prefix: str, *, failed: bool = True) -> OutboxEntry | None:

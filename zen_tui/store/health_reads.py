@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 
+from zen_tui.action_states import FAILED, NOT_DONE
 from zen_tui.pause_rules import COLUMNS
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
@@ -19,13 +20,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 HEALTH = "SELECT account, data, at FROM health"
-
-# ActionState's values (models.py) for the outbox's states. Not sent yet: an account's later
-# entries wait behind these (sent in order). Not done: what `zen-tui outbox`, the outbox view
-# and the cards' figures count.
-HOLDS_LATER_STATES = ("pending", "unknown", "sending")
-FAILED = "failed"
-NOT_DONE_STATES = (*HOLDS_LATER_STATES, FAILED)
 
 PAUSES = f"SELECT {', '.join(COLUMNS)} FROM rate_pauses"
 
@@ -37,9 +31,9 @@ def health_records(rows: Iterable[tuple[str, str, float]]) -> dict[str, tuple[An
 
 def not_done(db: sqlite3.Connection) -> list[Any]:
     """(action, state) of each outbox entry not done: one indexed read of those rows alone."""
-    marks = ", ".join("?" * len(NOT_DONE_STATES))
+    marks = ", ".join("?" * len(NOT_DONE))
     query = f"SELECT action, state FROM outbox WHERE state IN ({marks})"
-    return db.execute(query, NOT_DONE_STATES).fetchall()
+    return db.execute(query, NOT_DONE).fetchall()
 
 
 def outbox_tally(

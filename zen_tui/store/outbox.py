@@ -32,12 +32,17 @@ from typing import Any, NamedTuple
 
 from msgspec.structs import replace
 
+from zen_tui import action_states
 from zen_tui.models import Action, ActionState
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import account_of, decode_action, encode_action
-from zen_tui.store.health_reads import HOLDS_LATER_STATES, NOT_DONE_STATES, not_done, outbox_tally
+from zen_tui.store.health_reads import not_done, outbox_tally
 from zen_tui.store.links import add_link
 from zen_tui.store.logins import WAITS_REASON, is_session
+from zen_tui.store.outbox_listing import CANCELLED_UNTOLD as CANCELLED_UNTOLD
+from zen_tui.store.outbox_listing import CANCELS_ENDED, by_state
+from zen_tui.store.outbox_listing import COLUMNS as _COLUMNS
+from zen_tui.store.outbox_listing import held_reasons as held_reasons
 from zen_tui.store.rows import (
     CancelEnded,
     EntryGone,
@@ -48,20 +53,15 @@ from zen_tui.store.rows import (
     StoreError,
 )
 
-_COLUMNS = (
-    "id, seq, action, idempotency_key, batch_id, state, attempts, reason, created_at, updated_at,"
-    " lease_owner, lease_until, after_id, link_from, login, cancel_asked"
-)
 # What a creating step reports (through outbox_merge_params) for the steps chained after it.
 CREATED_KEY, CREATED_URL = "created_key", "created_url"
 # The login recorded for the action's account (logins.py), stamped on each entry queued.
 _LOGIN = "(SELECT fingerprint FROM logins WHERE account = ?)"
 # ...unless the queuing process gives its own (a session-only login's stamp, logins.py).
 _STAMP = f"COALESCE(?, {_LOGIN})"
-# Not sent yet: an account's later entries wait behind these (sent in order).
-HOLDS_LATER = tuple(map(ActionState, HOLDS_LATER_STATES))
-# Not done: what `zen-tui outbox`, the outbox view and the cards' figures count.
-NOT_DONE = tuple(map(ActionState, NOT_DONE_STATES))
+# action_states' (not sent yet; not done), as the typed store takes states.
+HOLDS_LATER = tuple(map(ActionState, action_states.HOLDS_LATER))
+NOT_DONE = tuple(map(ActionState, action_states.NOT_DONE))
 # States a sender may claim: SENDING only when its sender is gone (then it becomes UNKNOWN).
 _CLAIMABLE = HOLDS_LATER
 # States a cancelled entry is dropped from once its sender knows it is not on the server.
@@ -69,13 +69,9 @@ _WAITS = (ActionState.PENDING, ActionState.UNKNOWN)
 INTERRUPTED = "interrupted while sending; will verify before any resend"
 # Added to the reason of a cancelled entry that the check found had landed (it ends DONE).
 LANDED_BEFORE_CANCEL = "it had already landed when it was cancelled: undo it there if unwanted"
-# How a cancelled entry ends when the check says it had not landed (dropped, never resent),
-# or cannot tell (FAILED, its sender says).
+# How a cancelled entry ends when the check says it had not landed (dropped, never resent);
+# when it cannot tell: CANCELLED_UNTOLD (FAILED, its sender says).
 DROPPED = "not sent again: cancelled, and the check found it had not landed"
-CANCELLED_UNTOLD = (
-    "cancelled, but whether it had already landed cannot be told: check there, "
-    "and undo it if it did"
-)
 _ALLOWED_FROM: dict[ActionState, frozenset[ActionState]] = {
     ActionState.DONE: frozenset({ActionState.DONE}),
     ActionState.FAILED: frozenset({ActionState.FAILED, ActionState.PENDING}),
@@ -176,12 +172,8 @@ class OutboxMixin(StoreBase):
 
     def outbox_by_state(self, *states: ActionState) -> list[OutboxEntry]:
         """Entries in any of `states` (all entries if none given), in insertion order."""
-        where = f"state IN ({', '.join('?' * len(states))})" if states else "1"
         with self._lock:
-            rows = self._connection().execute(
-                f"SELECT {_COLUMNS} FROM outbox WHERE {where} ORDER BY seq",
-                [str(s) for s in states],
-            )
+            rows = self._connection().execute(*by_state(states))
             return [_entry(r) for r in rows.fetchall()]
 
     def outbox_claim(
@@ -417,14 +409,9 @@ class OutboxMixin(StoreBase):
         pruned (outbox_prune). One read of each, the done ones by the index of the entries a
         cancel was asked of (`+state`: not the state's index, every done entry of the last
         days)."""
-        query = (  # a landed one's end is its last update (DONE is never left)
-            "SELECT id, seq, action, attempts, reason, created_at, updated_at, cancel_asked, 1"
-            " FROM outbox WHERE +state = ? AND cancel_asked IS NOT NULL UNION ALL"
-            " SELECT id, seq, action, attempts, reason, created_at, dropped_at, cancel_asked, 0"
-            " FROM outbox_dropped ORDER BY 2"
-        )
         with self._lock:
-            rows = self._connection().execute(query, (str(ActionState.DONE),)).fetchall()
+            done = self._connection().execute(CANCELS_ENDED, (str(ActionState.DONE),))
+            rows = done.fetchall()
         return [
             CancelEnded(i, seq, decode_action(a), n, why, made, ended, asked, bool(landed))
             for i, seq, a, n, why, made, ended, asked, landed in rows
@@ -492,38 +479,9 @@ def held_behind(entry: OutboxEntry, entries: Iterable[OutboxEntry]) -> str | Non
     (the outbox) is not sent yet, and an account's actions go in order (the sync's replay
     keeps the later ones waiting behind one that met a transient error). None when it was
     tried or nothing waits before it. Its stored reason (a session login's note) would not
-    say why. For every entry of a listing at once: held_reasons."""
+    say why. For every entry of a listing at once: outbox_listing.held_reasons."""
     earlier = (e for e in entries if e.seq < entry.seq)
     return held_reasons([*earlier, entry]).get(entry.id)
-
-
-def held_reasons(entries: Iterable[OutboxEntry]) -> dict[str, str]:
-    """held_behind for each of `entries` it says something for (entry id -> why), in one pass
-    in seq order keeping, per account, how many earlier entries are not sent yet and the
-    first of them: `zen-tui outbox` lists 10,000 entries at once."""
-    waiting: dict[str, tuple[int, OutboxEntry]] = {}  # account -> (count, first)
-    why: dict[str, str] = {}
-    for e in sorted(entries, key=_by_seq):
-        account = e.action.account
-        before = waiting.get(account)
-        if before is not None and e.state is ActionState.PENDING and not e.attempts:
-            why[e.id] = _held_reason(account, *before)
-        if e.state in HOLDS_LATER:
-            waiting[account] = (1, e) if before is None else (before[0] + 1, before[1])
-    return why
-
-
-def _by_seq(entry: OutboxEntry) -> int:
-    return entry.seq
-
-
-def _held_reason(account: str, count: int, first: OutboxEntry) -> str:
-    why = f": {first.reason}" if first.reason else ""
-    earlier = "1 earlier action" if count == 1 else f"{count} earlier actions"
-    return (
-        f"waits behind {earlier} of {account} not sent yet, sent in order "
-        f"(first {first.action.kind} on {first.action.item_id}{why})"
-    )
 
 
 def _waits(action: Action, login: str | None) -> str | None:

@@ -1,31 +1,25 @@
 """What `zen-tui outbox` and the dashboard's outbox view both show and do: the entries not
-done, each on one line with why it waits or failed, and the retry, clear and cancel of one
-entry with the one line each says. Written once, here, so the two cannot drift apart; the
-command prints the lines, the view shows them (as data, never markup) and its notices.
+done, each on one line with why it waits or failed (said in outbox_listing, without msgspec,
+and re-exported here), and the retry, clear and cancel of one entry with the one line each
+says. Written once, so the two cannot drift apart; the command prints the lines, the view
+shows them (as data, never markup) and its notices.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from zen_tui.models import ActionState, format_age
-from zen_tui.store.outbox import (
-    CANCELLED_UNTOLD,
-    HOLDS_LATER,
-    NOT_DONE,
-    Cancel,
-    OutboxMixin,
-    held_reasons,
-)
-from zen_tui.store.rows import CancelEnded, EntryGone, InvalidTransition, OutboxEntry
-from zen_tui.text_safety import clean
+from zen_tui.models import ActionState
+from zen_tui.store.outbox import HOLDS_LATER, NOT_DONE, Cancel, OutboxMixin
+from zen_tui.store.outbox_listing import CHECKED as CHECKED
+from zen_tui.store.outbox_listing import EMPTY as EMPTY
+from zen_tui.store.outbox_listing import lines as lines
+from zen_tui.store.outbox_listing import short_id, state_word
+from zen_tui.store.outbox_listing import what as what
+from zen_tui.store.rows import EntryGone, InvalidTransition, OutboxEntry
 
-EMPTY = "outbox empty: nothing pending or failed"
 RETRY_REASON = "retry asked by the user"
-# Why an entry cancelled while it may have reached the server (unknown) is still listed.
-CHECKED = "cancel asked: checked at the server, never resent: dropped if it had not landed"
 # How the refusals name the server an action goes to.
 SERVICE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
 
@@ -55,22 +49,6 @@ class Where(NamedTuple):
         return Where("`zen-tui outbox`", "`zen-tui outbox clear {id}`")
 
 
-def short_id(entry: OutboxEntry | CancelEnded) -> str:
-    """Ids are shown cut to 12 characters (a unique prefix is enough to name one)."""
-    return entry.id[:12]
-
-
-def what(entry: OutboxEntry | CancelEnded) -> str:
-    return f"{entry.action.kind} on {entry.action.item_id}"
-
-
-def state_word(entry: OutboxEntry) -> str:
-    """The state an entry not done is listed in (`pending`, `sending`, `unknown`, `failed`):
-    `act` answers with the same word, so an entry it sent without a clear answer is not
-    called pending there and unknown here."""
-    return str(entry.state)
-
-
 def kept(entry: OutboxEntry, did: str, reason: str) -> str:
     """How `act` answers for an entry it leaves in the outbox, in its listed state: e.g.
     `unknown add_label on ...: no answer ... (kept in the outbox)`; `did` is what the
@@ -81,60 +59,6 @@ def kept(entry: OutboxEntry, did: str, reason: str) -> str:
 def listed(store: OutboxMixin) -> list[OutboxEntry]:
     """The entries not done (done ones are pruned in time), in the order they were queued."""
     return store.outbox_by_state(*NOT_DONE)
-
-
-def cancel_outcome(entry: OutboxEntry) -> str | None:
-    """Where the cancel of a listed entry that may have reached the server stands: "checking"
-    (it waits for the check there), "cannot_tell" (it failed: whether it had landed is not
-    known); None when no cancel was asked. How the others ended: outbox_cancels_ended."""
-    if entry.cancel_asked is None:
-        return None
-    return "checking" if entry.state in HOLDS_LATER else "cannot_tell"
-
-
-def lines(entries: list[OutboxEntry], now: float | None = None) -> list[str]:
-    """One line per entry: id, state, what, attempts, age and why it waits or failed (an
-    entry held behind an earlier one of its account says so, not its stored reason; one
-    cancelled while it may have reached the server says what happens to it, or that
-    whether it had landed cannot be told)."""
-    now = time.time() if now is None else now
-    held = held_reasons(entries)
-    found = []
-    for e in entries:
-        why = held.get(e.id) or e.reason
-        asked = cancel_outcome(e)
-        if asked == "checking":
-            why = CHECKED
-        elif asked == "cannot_tell" and why != CANCELLED_UNTOLD:  # its check failed so
-            why = f"{CANCELLED_UNTOLD} ({why or 'no reason given'})"
-        found.append(_line(e, state_word(e), e.updated_at, why, now))
-    return found
-
-
-def ended_state(ended: CancelEnded) -> str:
-    """The state an ended cancel's entry is listed in: done (it landed), or dropped."""
-    return str(ActionState.DONE) if ended.landed else "dropped"
-
-
-def ended_lines(ended: list[CancelEnded], now: float | None = None) -> list[str]:
-    """One line per ended cancel, as `lines` says an entry: `done` with why it is (it had
-    landed when the cancel came, the server's answer with it), or `dropped` (it had not:
-    never sent again)."""
-    now = time.time() if now is None else now
-    return [_line(c, ended_state(c), c.ended_at, c.reason, now) for c in ended]
-
-
-def _line(
-    e: OutboxEntry | CancelEnded, state: str, updated: float, why: str | None, now: float
-) -> str:
-    reason = f": {why}" if why else ""
-    tries = "1 attempt" if e.attempts == 1 else f"{e.attempts} attempts"
-    # 14m, 3h, 2d: as the badges and `zen-tui health` say ages (not saver.age_text, which
-    # loads leases: a listing does not); a clock a little behind reads 0s
-    age = format_age(max(0.0, now - updated))
-    head = f"{short_id(e)}  {state:<8} {what(e)} ({tries}, {age} ago)"
-    # cleaned as one line: a newline in a server's message cannot start a forged entry
-    return clean(head) + clean(reason)
 
 
 def cancel_all(store: OutboxMixin) -> list[tuple[OutboxEntry, Cancel]]:

@@ -11,36 +11,42 @@ and says what it did.
 
 from __future__ import annotations
 
+# SQLite's own module, not the sqlite3 package over it: that one's dbapi2 imports datetime
+# to register its date adapters (~5 M instructions), which reading as it is never uses.
+import _sqlite3
 import os
-import sqlite3
 import stat
 from pathlib import Path
 
 from zen_tui.paths import store_path
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+if TYPE_CHECKING:
+    from sqlite3 import Connection
+
 # Here, where the full open (connection.py) reads them too, as this module loads no records.
 BUSY_TIMEOUT_S = 5.0
 SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite may keep beside the file
 
 
-def open_as_is(data_dir: Path) -> sqlite3.Connection | None:
+def open_as_is(data_dir: Path) -> Connection | None:
     """A connection to data_dir's store, to read; None when the full open has work to do."""
     path = store_path(data_dir)
     if not _private_files(path):
         return None
     try:
         # mode=rw: never creates the file (a missing store is the full open's to create)
-        db = sqlite3.connect(
+        db = _sqlite3.connect(
             f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None, check_same_thread=False
         )
-    except sqlite3.Error:
+    except _sqlite3.Error:
         return None
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if _usable(db):
             return db
-    except sqlite3.Error:
+    except _sqlite3.Error:
         pass
     db.close()
     return None
@@ -63,7 +69,7 @@ def _private_files(path: Path) -> bool:
     return True
 
 
-def _usable(db: sqlite3.Connection) -> bool:
+def _usable(db: Connection) -> bool:
     """The checks of connection._unusable_reason, passed with nothing to do."""
     if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
         return False

@@ -7,12 +7,16 @@ recognised (and moved aside) instead of being written into.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without loading typing (zen_tui/commands)
+# Only named in types: store/plain.py reads SCHEMA_VERSION without the sqlite3 package.
+if TYPE_CHECKING:
+    import sqlite3
 
 APPLICATION_ID = 0x5A454E54  # "ZENT"
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[["sqlite3.Connection"], None]
 
 
 def _v1_core(db: sqlite3.Connection) -> None:

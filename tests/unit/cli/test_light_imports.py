@@ -146,7 +146,7 @@ UNUSED = {
         *NO_THREADS,
         *NO_SIGNALS,
     ),
-    "outbox": ("socket", "zen_tui.sync.engine", *NO_LOG, *NO_THREADS, *NO_SIGNALS),
+    "outbox": ("socket", "zen_tui.sync.engine", *QUICK, *NO_LOG, *NO_THREADS, *NO_SIGNALS),
     # Refused from argv and the config's account names alone, as a usage error is: no
     # records (msgspec), no full config check, no store, no log file (logging).
     "act refused": (
@@ -201,7 +201,7 @@ def test_a_command_on_a_config_read_before_loads_no_toml_parser(tmp_path: Path, 
 # Modules each headless command runs, of those some command loads: none of the others.
 OWN_MODULES = {
     "list": ("zen_tui.commands.list_items", "zen_tui.sync.stored"),
-    "health": ("zen_tui.commands.health",),  # zen_tui.timefmt: the models write ages by it
+    "health": ("zen_tui.commands.health",),  # not timefmt: the models load it (format_age)
     "outbox": ("zen_tui.commands.outbox",),
     "act refused": ("zen_tui.commands.act",),  # the rules, zen_tui.action_rules, but no models
 }

@@ -37,6 +37,7 @@ from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
 from zen_tui.store import Store, leases, outbox_words
 from zen_tui.store.outbox import LANDED_BEFORE_CANCEL, Cancel
+from zen_tui.store.outbox_listing import ended_state
 from zen_tui.sync.backend import ActionUpdated
 from zen_tui.sync.bulk import BulkProcessor
 from zen_tui.sync.outbox import DROPPED, LEASE_SECONDS, TAKEN_OUT, Outbox
@@ -162,9 +163,7 @@ def check(store: Store, server: Cancels, keys: dict[str, str], watch: Watch, whe
     # how the listing says each cancel ended (nothing is pruned here): exactly the landed
     # ones done, exactly the dropped ones dropped
     key_of = {i: k for k, i in server.asked.items()}
-    ended = {
-        key_of.get(c.id, c.id): outbox_words.ended_state(c) for c in store.outbox_cancels_ended()
-    }
+    ended = {key_of.get(c.id, c.id): ended_state(c) for c in store.outbox_cancels_ended()}
     done_asked = {k for k in asked & set(left) if left[k].state is S.DONE}
     assert ended == dict.fromkeys(done_asked, "done") | dict.fromkeys(dropped, "dropped"), where
     assert all(k in server.applied for k, said in ended.items() if said == "done"), where
