@@ -8,8 +8,8 @@ The retry, clear and cancel of one entry, which write the store, are outbox_word
 
 from __future__ import annotations
 
-import _sqlite3  # as store/plain.py reads it: not the sqlite3 package (datetime)
 import json
+import sqlite3
 import time
 
 from zen_tui.action_states import DONE, HOLDS_LATER, NOT_DONE, PENDING
@@ -309,7 +309,7 @@ def read(db: Connection) -> tuple[list[PlainEntry], list[PlainEnded]] | None:
     try:
         rows = db.execute(*by_state(NOT_DONE)).fetchall()
         ended_rows = db.execute(CANCELS_ENDED, (DONE,)).fetchall()
-    except _sqlite3.Error:  # a missing table, a text that is not UTF-8, locked too long
+    except sqlite3.Error:  # a missing table, a text that is not UTF-8, locked too long
         return None
     entries, ended = [], []
     for row in rows:

@@ -11,10 +11,8 @@ and says what it did.
 
 from __future__ import annotations
 
-# SQLite's own module, not the sqlite3 package over it: that one's dbapi2 imports datetime
-# to register its date adapters (~5 M instructions), which reading as it is never uses.
-import _sqlite3
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -37,16 +35,16 @@ def open_as_is(data_dir: Path) -> Connection | None:
         return None
     try:
         # mode=rw: never creates the file (a missing store is the full open's to create)
-        db = _sqlite3.connect(
+        db = sqlite3.connect(
             f"{path.as_uri()}?mode=rw", uri=True, isolation_level=None, check_same_thread=False
         )
-    except _sqlite3.Error:
+    except sqlite3.Error:
         return None
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if _usable(db):
             return db
-    except _sqlite3.Error:
+    except sqlite3.Error:
         pass
     db.close()
     return None
