@@ -347,7 +347,9 @@ class ScreenField(msgspec.Struct, frozen=True):
     `kind` its schema's type ("string", "number", "date", "array" for a list: fix versions, a
     multi-select; "richtext" for a string Jira's v3 takes as a document: a textarea, the
     description; "comment" for the comment, which a transition adds through `update`; "" when
-    not said)."""
+    not said). `required` False: a comment the screen lists without requiring it, offered to
+    be left empty; `refused`, what Jira said refusing the move without it (a workflow rule
+    wants it though the screen's metadata does not say so): it is required then."""
 
     key: str
     name: str
@@ -355,6 +357,8 @@ class ScreenField(msgspec.Struct, frozen=True):
     ref: str = "name"
     ids: tuple[str, ...] = ()
     kind: str = ""
+    required: bool = True
+    refused: str = ""
 
     @property
     def many(self) -> bool:

@@ -235,3 +235,55 @@ async def test_a_replay_finds_the_comment_once_it_landed(sim, settings):
     done = await settle(settings, entry_id)
     assert done.state is ActionState.DONE, done.reason
     assert landed(sim, "transition", key) == 1 and comments_saying(sim, key, text) == 1
+
+
+def test_act_names_the_comment_a_workflow_rule_wants_then_sends_it(sim, settings, capsys):
+    """Reject: its screen lists the comment as optional, so `act` sends the move without
+    one; Jira's rule refuses it, and the refusal names the comment and how to give it (not
+    a bare 400). With fields='{"comment": ...}' it lands, the comment on the issue."""
+    account = sim.account("jira").name
+    j = jira(sim)
+    key = in_review(sim)[-1]
+    move = {"transition": "Reject"}
+
+    assert act.run(args(account, "transition", key, **move), settings) == 1
+    err = capsys.readouterr().err
+    assert '"Reject" needs comment: a workflow rule refused the move without one' in err
+    assert "(Jira: comment: Comment is required.)" in err
+    assert 'add fields=\'{"comment": "..."}\'' in err
+    assert landed(sim, "transition", key) == 0 and j.issues[key].status == "10001"
+
+    said = json.dumps({"comment": "Out of scope for this release"})
+    assert act.run(args(account, "transition", key, **move, fields=said), settings) == 0
+    assert j.issues[key].status == "10000" and landed(sim, "transition", key) == 1
+    assert comments_saying(sim, key, "Out of scope for this release") == 1
+
+
+async def test_a_replay_of_a_move_with_an_optional_comment_checks_the_comment(sim, settings):
+    """Reject with a comment given: the process dies mid-send and the request never reached
+    Jira (reset); meanwhile a colleague moves the issue to To Do (Defer, no comment), where
+    Reject leads. Without the comment it is not as asked: the replay sends it again and ends
+    with Jira's answer (Reject is not offered from To Do); the comment was never added."""
+    j = jira(sim)
+    colleague = next(u for u in sorted(j.users) if u != j.me)
+    key = in_review(sim)[0]
+    text = "Rejected while a colleague deferred it"
+    params = {"transition": "Reject", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "reset")
+    assert j.issues[key].status == "10001"  # nothing landed
+    j._apply_transition(j.issues[key], "81", colleague)  # Defer, to To Do
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.FAILED, done
+    assert 'no transition "Reject" from "To Do"' in (done.reason or ""), done.reason
+    assert landed(sim, "transition", key) == 0 and comments_saying(sim, key, text) == 0
+
+
+async def test_a_replay_finds_the_optional_comment_once_it_landed(sim, settings):
+    key = in_review(sim)[1]
+    text = "Rejected, answer lost"
+    params = {"transition": "Reject", "fields": json.dumps({"comment": text})}
+    entry_id = await crash_mid_send(sim, settings, key, params, "truncated")
+    done = await settle(settings, entry_id)
+    assert done.state is ActionState.DONE, done.reason
+    assert landed(sim, "transition", key) == 1 and comments_saying(sim, key, text) == 1
+    assert jira(sim).issues[key].status == "10000"

@@ -224,3 +224,59 @@ def adf_text(text: str) -> dict:
         "version": 1,
         "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}],
     }
+
+
+REJECT = "101"  # In Review -> To Do: its screen's comment optional, a workflow rule wants one
+ADMIN_SAID = "A Comment must be provided during the transition."
+
+
+async def test_reject_lists_its_comment_as_optional(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    [key] = in_review(jira)
+    move = (await screens_of(jira_client, key))[REJECT]
+    assert move["name"] == "Reject" and move["to"]["name"] == "To Do" and move["hasScreen"]
+    field = move["fields"]["comment"]
+    assert field["required"] is False and field["name"] == "Comment"
+    assert field["schema"] == {"type": "comments-page", "system": "comment"}
+    assert move["fields"].keys() == {"comment"}  # nothing on it says a rule wants one
+
+
+async def test_a_rule_refuses_reject_without_a_comment_as_jira_answers(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    """The screen lets the comment be left out; the workflow's rule does not: a 400 naming
+    the comment, in `errors` (the rule's own words), or in `errorMessages` where an admin
+    gave the rule a message. The screen's own checks answer first."""
+    [key] = in_review(jira)
+    comments = len(jira.issues[key].comments)
+    r = await post(jira_client, key, {"transition": {"id": REJECT}})
+    assert r.status_code == 400
+    assert r.json() == {"errorMessages": [], "errors": {"comment": "Comment is required."}}
+    r = await post(jira_client, key, {"transition": {"id": REJECT}, "fields": {"comment": "x"}})
+    assert r.json()["errors"] == {"comment": "Field does not support update 'comment'"}
+    jira.rule_messages[REJECT] = ADMIN_SAID
+    r = await post(jira_client, key, {"transition": {"id": REJECT}})
+    assert r.status_code == 400
+    assert r.json() == {"errorMessages": [ADMIN_SAID], "errors": {}}
+    assert jira.issues[key].status == "10001" and len(jira.issues[key].comments) == comments
+    assert jira.world.counters.mutations.get(("jira", "transition"), 0) == 0
+
+    body = {"transition": {"id": REJECT}, "update": {"comment": [{"add": {"body": ADF}}]}}
+    assert (await post(jira_client, key, body)).status_code == 204
+    assert jira.issues[key].status == "10000" and jira.issues[key].comments[-1].body == ADF
+
+
+async def test_no_bulk_move_nor_colleague_takes_reject(
+    jira_client: httpx.AsyncClient, jira: JiraSim
+) -> None:
+    keys = in_review(jira, 4)
+    assert all(
+        REJECT not in {t.id for t in jira.issues[k].transitions(screenless=True)} for k in keys
+    )
+    r = await jira_client.get(
+        f"{API}/bulk/issues/transition", params={"issueIdsOrKeys": ",".join(keys)}
+    )
+    groups = r.json()["availableTransitions"]
+    assert groups and all(g["isTransitionsFiltered"] for g in groups)
+    assert all("Reject" not in {t["transitionName"] for t in g["transitions"]} for g in groups)

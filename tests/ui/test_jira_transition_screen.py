@@ -221,3 +221,57 @@ async def test_t_asks_for_a_required_comment_in_a_text_area_then_adds_it(
         assert issue.status == "3" and len(issue.comments) == comments + 1
         assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Needs [b]tests[/b]\nand docs"
         assert len(mutations(stack, "transition", target.key)) == 1
+
+
+async def test_t_offers_an_optional_comment_and_asks_for_it_once_a_rule_refused_the_move(
+    stack: DemoStack,
+) -> None:
+    """Reject's screen lists the comment as optional: the form offers the box, which may
+    stay empty. Sent empty, Jira's workflow rule refuses the move: the status line says the
+    comment is needed. Picked again, the form requires it and says why; the comment typed
+    lands with the move."""
+    async with on_jira_section(stack) as (app, pilot, items):
+        target = items.cursor_item
+        assert isinstance(target, Issue)
+        issue = sim_issues(stack)[target.key]
+        issue.status = "10001"  # In Review: Reject is offered
+        comments = len(issue.comments)
+        await pilot.press("t")
+        await pick(app, pilot, "Reject")
+        form = await modal(app, FormModal)
+        assert form.title_text == f'"Reject" on {target.key}'  # nothing it needs
+        assert [(f.id, f.label, f.kind, f.multiline, f.required) for f in form.fields] == [
+            ("comment", "Comment", "comment", True, False)
+        ]
+        assert "optional" in str(form.query_one("#field-comment", TextArea).placeholder)
+        await pilot.press("ctrl+s")  # left empty: the move goes without one
+        await wait_until(lambda: "needs comment" in status_line(app), "the rule's refusal said")
+        assert f'transition on {target.key} failed: conflict: "Reject" needs comment' in (
+            status_line(app)
+        )
+        assert issue.status == "10001" and not mutations(stack, "transition", target.key)
+
+        await pilot.press("t")
+        await pick(app, pilot, "Reject")
+        form = await modal(app, FormModal)
+        assert form.title_text == f'"Reject" on {target.key} needs'
+        [field] = form.fields
+        assert field.required and field.hint == (
+            "required for this move: Jira refused it without one (comment: Comment is required.)"
+        )
+        assert field.hint in str(form.query_one("#field-comment", TextArea).placeholder)
+        error = form.query_one("#error-comment", Label)
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: error.display, "the comment's problem under it")
+        assert str(error.render()) == "Comment is required"
+        assert app.screen is form
+        form.query_one("#field-comment", TextArea).text = "Out of [b]scope[/b]"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(
+            lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
+            "the transition to land",
+        )
+        assert issue.status == "10000" and len(issue.comments) == comments + 1
+        assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Out of [b]scope[/b]"
+        assert len(mutations(stack, "transition", target.key)) == 1

@@ -8,6 +8,8 @@ from datetime import UTC, tzinfo
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
+from msgspec.structs import replace
+
 from zen_tui.gateway.classify import shortened
 from zen_tui.gateway.errors import ApiError, ApiGone, GatewayError
 from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, TooLong, within
@@ -49,6 +51,8 @@ from zen_tui.services.jira_parse import (
     FIELDS,
     asked_resolution,
     asks_comment,
+    comment_box,
+    comment_rule_refusal,
     cursor_of,
     match_allowed,
     not_available,
@@ -75,6 +79,7 @@ API = "/rest/api/3"
 DEFAULT_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY updated DESC"
 PAGE = 100
 RECONCILE_MAX = 50  # reconcileIssues takes at most 50 issue ids
+RULES_KEPT = 200  # the comment refusals remembered (_ruled): one per issue and transition
 EDIT_KINDS = ("edit", "link", "edit_comment", "delete_comment")
 _DETAIL_FIELDS = {"fields": "description,comment"}  # what the preview reads of an issue
 # Transitions with their screens' fields: what a transition must set (resolution, ...)
@@ -104,6 +109,9 @@ class JiraClient(BaseClient):
         # JQL -> what Jira says of it, asked once when its search first came back empty
         # (/search/jql has no warnings: an unknown user silently matches nothing)
         self._verdicts: dict[str, str | None] = {}
+        # (issue key, transition id) -> what Jira said refusing that move without a comment
+        # (a workflow rule's, which no metadata shows): the move's form then requires one
+        self._ruled: dict[tuple[str, str], str] = {}
 
     @cached_property
     def creating(self) -> JiraCreate:
@@ -280,9 +288,19 @@ class JiraClient(BaseClient):
             r = self.r.at(f"{API}/issue/{{key}}/transitions")
             offered = r.opt_arr(moves, "transitions")
             detail["transitions"] = tuple(r.text(t, "name") for t in offered)
-            needs = {r.text(t, "name"): screen_fields(r, t) for t in offered}
+            needs = {r.text(t, "name"): self._asked(r, t, item.key) for t in offered}
             detail["screens"] = {name: fields for name, fields in needs.items() if fields}
         return ItemDetail(**detail, error="; ".join(errors) or None, missing=errors.missing)
+
+    def _asked(self, r: Reader, transition: Any, key: str) -> tuple[ScreenField, ...]:
+        """What the move's form asks for: the fields its screen requires, then the comment
+        it lists as optional (required once Jira refused this move without one)."""
+        needs = screen_fields(r, transition)
+        box = comment_box(r, transition)
+        if box is None or any(need.key == "comment" for need in needs):
+            return needs
+        said = self._ruled.get((key, str(r.opt_scalar(transition, "id"))))
+        return (*needs, replace(box, required=True, refused=said) if said else box)
 
     async def exists(self, item: Item) -> bool | None:
         """The issue itself, uncached: Jira's 404 ("does not exist or you do not have
@@ -353,16 +371,25 @@ class JiraClient(BaseClient):
         return [(_move(r, t), screen_fields(r, t)) for t in listed]
 
     async def unconditional_moves(self, key: str) -> list[tuple[str, str, str]] | None:
-        """The transitions needing no field the issue has now, when none of its workflow's
-        transitions from where it is has a condition (each issue in its status and workflow
-        then has the same); None when one has (open to some issues there, not to others).
-        One read, the transitions failing a condition included (Jira hides them otherwise)."""
+        """The transitions with no screen the issue has now (plain_moves), when none of its
+        workflow's transitions from where it is has a condition (each issue in its status
+        and workflow then has the same); None when one has (open to some issues there, not
+        to others). One read, the transitions failing a condition included (Jira hides them
+        otherwise)."""
         r, listed = await self._transitions(key, {**_SCREENS, **_UNAVAILABLE})
         if any(
             r.opt_bool(t, "isConditional") or r.opt_bool(t, "isAvailable") is False for t in listed
         ):
             return None
-        return [_move(r, t) for t in listed if not screen_fields(r, t)]
+        return [_move(r, t) for t in listed if _plain(r, t)]
+
+    async def plain_moves(self, key: str) -> list[tuple[str, str, str]]:
+        """The transitions open now with no screen: what a move by status takes, which sets
+        no field and adds no comment, as Jira's bulk lookup lists them ("do not involve any
+        additional field updates"). One with only an optional comment box on its screen is
+        left out too: a workflow rule may want that comment (the move's own form asks)."""
+        r, listed = await self._transitions(key, _SCREENS)
+        return [_move(r, t) for t in listed if _plain(r, t)]
 
     async def _transitions(self, key: str, params: dict[str, str]) -> tuple[Reader, list[Any]]:
         resp = await self.gateway.request(
@@ -436,7 +463,14 @@ class JiraClient(BaseClient):
                 body["fields"] = fields
             if update:
                 body["update"] = update
-            await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
+            try:
+                await self._send("POST", f"{API}/issue/{key}/transitions", body, ikey, verify)
+            except ApiError as err:
+                wants = None if update else comment_rule_refusal(found[1], err)
+                if wants is None:
+                    raise
+                self._rule_wants_comment(key, found[0], err.message)
+                return wants
         elif action.kind in ("assign", "unassign"):
             who = await self._assignee(action, ikey, key) if action.kind == "assign" else None
             await self._send("PUT", f"{API}/issue/{key}/assignee", {"accountId": who}, ikey)
@@ -448,6 +482,13 @@ class JiraClient(BaseClient):
         else:
             return ActionResult(ok=False, message=f"Jira cannot {action.kind}", conflict=True)
         return ActionResult(ok=True, message=f"{action.kind} done")
+
+    def _rule_wants_comment(self, key: str, transition_id: str, said: str) -> None:
+        """Jira refused this move without a comment: its form requires one from now on."""
+        self._ruled.pop((key, transition_id), None)
+        self._ruled[(key, transition_id)] = said
+        while len(self._ruled) > RULES_KEPT:
+            del self._ruled[next(iter(self._ruled))]
 
     async def _assignee(self, action: Action, ikey: str, key: str) -> str:
         """The accountId an assign names: `account_id`, else the one user assignable to the
@@ -638,6 +679,11 @@ def _same_resolution(r: Reader, current: dict[str, Any] | None, asked: dict[str,
         shown = (r.opt_text(current, "name") or "") if current else ""
         return shown.casefold() == str(asked["name"]).strip().casefold()
     return True
+
+
+def _plain(r: Reader, transition: Any) -> bool:
+    """A transition with no screen (and so no field to set)."""
+    return not r.opt_bool(transition, "hasScreen") and not screen_fields(r, transition)
 
 
 def _move(r: Reader, transition: Any) -> tuple[str, str, str]:

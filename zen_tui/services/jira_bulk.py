@@ -78,7 +78,7 @@ class BulkTransitions:
         return found
 
     async def available(self) -> Moves:
-        """Each issue's transitions now needing no field (as a bulk move sets none).
+        """Each issue's transitions now with no screen (as a bulk move sets no field).
 
         Jira's lookup lists per workflow only the transitions common to all the issues asked
         in it, so issues in different statuses would share only what every status offers:
@@ -109,7 +109,7 @@ class BulkTransitions:
 
     async def _stands_for_all(self, key: str, common: list[tuple[str, str, str]]) -> bool:
         """Whether a filtered entry's common list is each of its issues' own: one of them has
-        exactly that (none needing no field left out) and no transition with a condition.
+        exactly that (none with no screen left out) and no transition with a condition.
         An empty list is never taken: an issue moved since its status was seen may be in it."""
         if not common:
             return False
@@ -117,8 +117,8 @@ class BulkTransitions:
         return own is not None and {m[0] for m in own} == {m[0] for m in common}
 
     async def _own(self, key: str) -> list[tuple[str, str, str]]:
-        """One issue's own transitions needing no field (one read)."""
-        return [move for move, fields in await self.client.screened_transitions(key) if not fields]
+        """One issue's own transitions with no screen (one read)."""
+        return await self.client.plain_moves(key)
 
     async def run(self, progress: Callable[[int, int], None]) -> list[ActionResult]:
         """Each action's result, but for those left in one_by_one (for the caller to send one

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from itertools import zip_longest
 from typing import Any
 
+from zen_tui.gateway.errors import ApiError
 from zen_tui.lengths import JIRA_TEXT_MAX, MARKER_ADDED, within
 from zen_tui.models import ActionResult, Issue, ScreenField, parse_iso
 from zen_tui.services import adf
@@ -191,6 +192,40 @@ def screen_fields(r: Reader, transition: Any) -> tuple[ScreenField, ...]:
         kind = _schema_kind(meta.get("schema"))
         found.append(ScreenField(str(key), name, allowed, ref, ids, kind))
     return tuple(found)
+
+
+def comment_box(r: Reader, transition: Any) -> ScreenField | None:
+    """The comment a transition's screen lists without requiring it (its FieldMetadata's
+    `required` false, or a default): a box the user may leave empty, or fill where a workflow
+    rule wants one (Jira's metadata never says so: its refusal does, comment_rule_refusal).
+    None where the screen lists none, or requires it (screen_fields has it then)."""
+    meta = (r.opt_obj(transition, "fields") or {}).get("comment")
+    if not isinstance(meta, dict) or (meta.get("required") and not meta.get("hasDefaultValue")):
+        return None
+    name = str(meta.get("name") or "comment")
+    return ScreenField("comment", name, ref="", kind="comment", required=False)
+
+
+# A transition refused for want of a comment: Jira's reason names it, as a validator's does
+# in `errors` ("comment: Comment is required.") or in the message an admin gave it ("A
+# Comment must be provided during the transition.").
+_NAMES_COMMENT = re.compile(r"\bcomment\b", re.IGNORECASE)
+
+
+def comment_rule_refusal(name: str, err: ApiError) -> ActionResult | None:
+    """Jira's 400 to a transition sent WITHOUT a comment when its reason is the comment: a
+    workflow rule (a validator) wants one though the screen lists it as optional, or not at
+    all. Named as the screen's own requirement is (screen_refusal), Jira's words kept: an
+    admin's message says what the rule wants. None for any other refusal."""
+    if err.status != 400 or not _NAMES_COMMENT.search(err.message or ""):
+        return None
+    return ActionResult(
+        ok=False,
+        message=f'"{name}" needs comment: a workflow rule refused the move without one '
+        f"(Jira: {err.message}); give one in the move's comment box, or add "
+        'fields=\'{"comment": "..."}\'',
+        conflict=True,
+    )
 
 
 RICH_TEXT = {"description", "environment"}  # system string fields v3 takes as ADF documents

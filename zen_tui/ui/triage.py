@@ -237,15 +237,16 @@ def screen_params(needs: tuple[ScreenField, ...], chosen: dict[str, str]) -> dic
     """The transition params for the values given for its screen's fields: resolution=NAME,
     any other field in fields= (JSON, as `zen-tui act ... fields=JSON` takes it), a picked
     value named as its allowedValues name it (in a list for a field holding many: fix
-    versions, a multi-select), a number as a JSON number."""
+    versions, a multi-select), a number as a JSON number; an optional field (the comment
+    box) left empty is not sent."""
     import json
 
     params: dict[str, str] = {}
     others: dict[str, object] = {}
     for need in needs:
-        if need.key not in chosen:
+        value = chosen.get(need.key)
+        if value is None or not (value or need.required):  # an optional box left empty
             continue
-        value = chosen[need.key]
         if need.key == "resolution":
             params["resolution"] = value
         elif need.allowed:

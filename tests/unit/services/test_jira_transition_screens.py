@@ -1,7 +1,8 @@
 """A Jira transition's screen fields (Get transitions, expand=transitions.fields): which ones
 the client must set, how a refusal names them with their allowed values, and the preview's
-map of them for the dashboard's picker; against the simulator's Resolve (resolution) and
-Request Changes (a comment, which goes through `update`)."""
+map of them for the dashboard's picker; against the simulator's Resolve (resolution),
+Request Changes (a comment, which goes through `update`) and Reject (a comment its screen
+lists as optional, which a workflow rule wants)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from zen_tui.gateway.errors import ApiError
 from zen_tui.lengths import JIRA_TEXT_MAX, TooLong
 from zen_tui.models import Action, Issue, ScreenField
 from zen_tui.services import adf
 from zen_tui.services.base import MissingParam
 from zen_tui.services.fields import Reader
 from zen_tui.services.jira_parse import (
+    comment_box,
+    comment_rule_refusal,
     match_allowed,
     screen_fields,
     screen_refusal,
@@ -327,3 +331,97 @@ async def test_apply_sends_a_required_comment_through_update(sim: Any, sim_clien
     # built by the client's ADF helper, the hidden marker after the text, which verify() reads
     assert issue.comments[-1].body == adf.from_text(text + zw_marker("comment-2"))
     assert await client.verify(asked, idempotency_key="comment-2") is True
+
+
+def test_a_comment_the_screen_lists_as_optional_is_a_box_that_may_stay_empty() -> None:
+    """comment_box: the comment a screen lists without requiring it (or with a default); none
+    where it requires one (screen_fields has it) or lists none. An empty box is not sent."""
+    r = Reader("jira", "jira")
+    optional = {**COMMENT, "required": False}
+    box = ScreenField("comment", "Comment", ref="", kind="comment", required=False)
+    for fields in ({"comment": optional}, {"comment": {**COMMENT, "hasDefaultValue": True}}):
+        assert comment_box(r, {"id": "1", "fields": fields}) == box
+    for fields in ({"comment": COMMENT}, {}, {"duedate": optional}):
+        assert comment_box(r, {"id": "1", "fields": fields}) is None
+    assert screen_fields(r, {"id": "1", "fields": {"comment": optional}}) == ()
+    assert screen_params((box,), {"comment": ""}) == {}
+    assert screen_params((box,), {"comment": "why"}) == {"fields": '{"comment": "why"}'}
+
+
+def refusal(status: int, message: str) -> ApiError:
+    return ApiError(service="jira", account="jira", status=status, message=message)
+
+
+def test_only_a_400_naming_the_comment_is_a_rule_wanting_one() -> None:
+    wants = comment_rule_refusal("Reject", refusal(400, "comment: Comment is required."))
+    assert wants is not None and wants.conflict and not wants.ok
+    assert wants.message == (
+        '"Reject" needs comment: a workflow rule refused the move without one (Jira: '
+        "comment: Comment is required.); give one in the move's comment box, or add "
+        'fields=\'{"comment": "..."}\''
+    )
+    said = "A Comment must be provided during the transition."
+    wants = comment_rule_refusal("Reject", refusal(400, said))
+    assert wants is not None and f"(Jira: {said})" in wants.message
+    for other in (
+        refusal(400, "resolution: Resolution is required."),
+        refusal(400, "Commentary is a field of its own"),  # the word, not a part of one
+        refusal(403, "comment: You cannot comment here."),
+        refusal(409, "comment: conflicting update"),
+    ):
+        assert comment_rule_refusal("Reject", other) is None, other.message
+
+
+def in_review_issues(found: Any) -> list[Issue]:
+    return [i for i in found.items if isinstance(i, Issue)]
+
+
+async def test_a_rule_wanting_a_comment_is_named_and_the_form_then_requires_one(
+    sim: Any, sim_client: Any
+) -> None:
+    """Reject (the simulator's, as a workflow rule in Jira: its screen lists the comment as
+    optional, the rule refuses the move without one): the preview offers the optional box;
+    sent without a comment, Jira's 400 comes back as the comment needed, in Jira's words
+    (its field error, or an admin's message), and the move's form then requires one; with
+    a comment it lands, the comment carrying the hidden marker verify() finds."""
+    jira: JiraSim = sim.world.services["jira"]
+    client = sim_client("jira")
+    found = await client.fetch_section(section("jira", 'status = "In Review" ORDER BY key'))
+    item, other = in_review_issues(found)[-2:]
+    box = ScreenField("comment", "Comment", ref="", kind="comment", required=False)
+    assert (await client.details(item)).screens["Reject"] == (box,)
+
+    sent = sim.world.counters.mutations.get(("jira", "transition"), 0)
+    bare = Action("transition", item.id, item.account, {"transition": "Reject"})
+    result = await client.apply(bare, idempotency_key="rule-1")
+    assert not result.ok and result.conflict
+    assert result.message.startswith(
+        '"Reject" needs comment: a workflow rule refused the move without one (Jira: '
+        "comment: Comment is required.); "
+    )
+    assert jira.issues[item.key].status == "10001"
+    assert sim.world.counters.mutations.get(("jira", "transition"), 0) == sent
+    said = "comment: Comment is required."
+    required = ScreenField("comment", "Comment", ref="", kind="comment", refused=said)
+    assert (await client.details(item)).screens["Reject"] == (required,)
+    assert (await client.details(other)).screens["Reject"] == (box,)  # this move only
+
+    jira.rule_messages["101"] = "A Comment must be provided during the transition."
+    try:
+        bare = Action("transition", other.id, other.account, {"transition": "Reject"})
+        result = await client.apply(bare, idempotency_key="rule-2")
+    finally:
+        jira.rule_messages.clear()
+    assert not result.ok and "(Jira: A Comment must be provided during the transition.)" in (
+        result.message
+    )
+    assert result.message.startswith('"Reject" needs comment')
+
+    params = {"transition": "Reject", "fields": json.dumps({"comment": "Out of scope"})}
+    asked = Action("transition", item.id, item.account, params)
+    result = await client.apply(asked, idempotency_key="rule-3")
+    assert result.ok, result.message
+    issue = jira.issues[item.key]
+    assert issue.status == "10000"
+    assert issue.comments[-1].body == adf.from_text("Out of scope" + zw_marker("rule-3"))
+    assert await client.verify(asked, idempotency_key="rule-3") is True

@@ -27,6 +27,22 @@ class Transition:
     # The fields its screen requires (a "Resolve Issue" screen asks for the resolution):
     # POST .../transitions must set them in `fields`, and bulk transitions never offer it.
     screen: tuple[str, ...] = ()
+    # The fields its screen shows without requiring them (`required: false` in its field
+    # metadata): a comment box the user may leave empty.
+    optional: tuple[str, ...] = ()
+    # The fields a workflow rule (a validator: Jira's "Field required", an app's "Comment
+    # required") wants though the screen does not say so: checked once the screen's own
+    # fields pass, as screens.rule_refusal answers.
+    rules: tuple[str, ...] = ()
+
+    @property
+    def on_screen(self) -> tuple[str, ...]:
+        """Every field its screen lists, required or not."""
+        return self.screen + self.optional
+
+    @property
+    def has_screen(self) -> bool:
+        return bool(self.on_screen)
 
 
 WORKFLOW = (
@@ -42,6 +58,11 @@ WORKFLOW = (
     # back from review saying why: its screen requires a comment, which Jira takes through
     # `update` ({"comment": [{"add": {"body": ...}}]}), never through `fields`
     Transition("91", "Request Changes", "3", frozenset({"10001"}), ("comment",)),
+    # back from review, turned down: its screen shows the comment as optional, yet a workflow
+    # rule refuses the move without one (nothing in the transition's metadata says so)
+    Transition(
+        "101", "Reject", "10000", frozenset({"10001"}), optional=("comment",), rules=("comment",)
+    ),
 )
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
 # issue type id -> (name, subtask, hierarchy level)
@@ -180,9 +201,14 @@ class JiraIssue:
     text_cache: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     def transitions(self, screenless: bool = False) -> list[Transition]:
-        """The transitions open now; `screenless`, only those needing no field (what a bulk
-        transition, or a colleague's move in the background, can take)."""
-        return [t for t in WORKFLOW if self.status in t.sources and not (screenless and t.screen)]
+        """The transitions open now; `screenless`, only those with no screen and no rule
+        wanting a field (what a bulk transition, or a colleague's move in the background,
+        can take)."""
+        return [
+            t
+            for t in WORKFLOW
+            if self.status in t.sources and not (screenless and (t.has_screen or t.rules))
+        ]
 
     def watching(self) -> set[str]:
         """Who watches it: the reporter and every commenter (Jira's auto-watch defaults), and
@@ -326,7 +352,7 @@ class Renderer:
             "id": t.id,
             "name": t.name,
             "to": self.status(t.to),
-            "hasScreen": bool(t.screen),
+            "hasScreen": t.has_screen,
             "isGlobal": False,
             "isInitial": False,
             "isAvailable": True,
@@ -334,15 +360,15 @@ class Renderer:
             "isLooped": False,
         }
         if with_fields:
-            body["fields"] = {f: self.screen_field(f) for f in t.screen}
+            body["fields"] = {f: self.screen_field(f, f in t.screen) for f in t.on_screen}
         return body
 
-    def screen_field(self, field_id: str) -> dict[str, Any]:
+    def screen_field(self, field_id: str, required: bool = True) -> dict[str, Any]:
         """A transition screen's field (FieldMetadata): the resolution, with its values, the
         due date, a date typed in (no allowedValues, as Jira leaves them out then), or the
         comment, added (its operations hold no "set": it goes through `update`)."""
         common = {
-            "required": True,
+            "required": required,
             "key": field_id,
             "hasDefaultValue": False,
             "operations": ["set"],

@@ -5,7 +5,18 @@ Changes" one a comment), and the 400 when they are missing or malformed.
 A comment is added through `update` ({"comment": [{"add": {"body": <ADF doc>}}]}, Atlassian's
 own doTransition example); Jira Cloud refuses one in `fields` ("Field does not support update
 'comment'") and answers a required one left out with "Field Comment is required." (both as
-sooperset/mcp-atlassian#1262 reports them)."""
+sooperset/mcp-atlassian#1262 reports them).
+
+A workflow rule (a validator) may want a field the screen shows as optional: Reject's comment.
+Jira runs the validators once the screen's fields pass, and a failing one refuses the move
+with a 400 ("the request is invalid for any other reason", doTransition's 400) naming what
+it wants: a rule with no message of its own answers {"errors": {"comment": "Comment is
+required."}}, as go-jira/jira#444 shows it (go-jira prints ErrorCollection.errors as
+"field: message", its jiradata/ErrorCollectionFuncs.go: "ERROR comment: Comment is
+required."); one given a message by the admin answers it in `errorMessages`, as
+fcarmario/jira-workflow-toolbox#383 shows ({"errorMessages": ["A Comment must be provided
+during the transition."], "errors": {}}). Jira Cloud documents neither wording: these are
+the reported ones."""
 
 from __future__ import annotations
 
@@ -13,14 +24,16 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from zen_tui.simulator.jira import adf
 from zen_tui.simulator.jira.model import RESOLUTIONS, Transition
-from zen_tui.simulator.jira.search import rich_error, rich_text
+from zen_tui.simulator.jira.search import error_collection, rich_error, rich_text
 
 COMMENT_REQUIRED = "Field Comment is required."
 NOT_IN_FIELDS = "Field does not support update '{}'"
 EMPTY_COMMENT = "Comment body can not be empty!"
+RULE_WANTS = "{} is required."  # a workflow rule's refusal with no message of its own
 
 
 def resolution_id(ref: Any) -> str | None:
@@ -40,7 +53,7 @@ def screen_values(t: Transition, fields: Any) -> tuple[dict[str, str], dict[str,
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     for name in given:
-        if name not in t.screen:
+        if name not in t.on_screen:
             errors[name] = not_on_screen(name)
         elif name == "comment":  # added, never set: only `update` takes it
             errors[name] = NOT_IN_FIELDS.format(name)
@@ -74,25 +87,37 @@ def screen_update(
     """(comment documents to add, errors by field) for a transition's `update`. Only the
     comment is taken there (its `add`s, each body an ADF document in v3, a string in v2): on
     any transition with a screen, as Jira's transition screens all take one (Atlassian's own
-    example adds one on a screen setting the resolution), required where the screen says so.
+    example adds one on a screen setting the resolution), required where the screen says so
+    (where it lists one as optional, a rule may still want it: rule_refusal).
     A field the transition's screen lacks (any, on one without a screen) "cannot be set", as
     in `fields`, and one in both is refused, as doTransition documents."""
     ops = update if isinstance(update, dict) else {}
     given = fields if isinstance(fields, dict) else {}
     errors: dict[str, str] = {}
     for name in ops:
-        if name not in t.screen and not (name == "comment" and t.screen):
+        if name not in t.on_screen and not (name == "comment" and t.has_screen):
             errors[name] = not_on_screen(name)
         elif name in given:
             errors[name] = f"Field '{name}' is given in both fields and update: give it once."
         elif name != "comment":
             errors[name] = f"Field '{name}' is set through fields on this screen."
     docs: list[dict[str, Any]] = []
-    if t.screen and "comment" not in errors and "comment" not in given:
+    if t.has_screen and "comment" not in errors and "comment" not in given:
         docs, wrong = _comment_adds(request, ops.get("comment"))
         if wrong or (not docs and "comment" in t.screen):
             errors["comment"] = wrong or COMMENT_REQUIRED
     return docs, errors
+
+
+def rule_refusal(t: Transition, comments: list[Any], message: str = "") -> Response | None:
+    """A workflow rule's 400 for a move without what it wants (Reject's comment), once the
+    screen's own fields have passed; `message`, the one an admin gave the rule (answered in
+    errorMessages), else Jira's field error. None when the rules pass."""
+    if "comment" not in t.rules or comments:
+        return None
+    if message:
+        return error_collection(400, message)
+    return error_collection(400, errors={"comment": RULE_WANTS.format("Comment")})
 
 
 def _comment_adds(request: Request, ops: Any) -> tuple[list[dict[str, Any]], str]:

@@ -59,7 +59,7 @@ from zen_tui.simulator.jira.model import (
     select_fields,
 )
 from zen_tui.simulator.jira.oauth import AtlassianOAuth
-from zen_tui.simulator.jira.screens import is_date, screen_update, screen_values
+from zen_tui.simulator.jira.screens import is_date, rule_refusal, screen_update, screen_values
 from zen_tui.simulator.jira.search import (
     SearchIndex,
     api_version,
@@ -141,6 +141,9 @@ class JiraSim(ServiceSim):
         self.quota = FixedWindow(self.points_per_hour, 3600.0, lambda: world.clock(), aligned=True)
         self._next_comment = 900000
         self.index = SearchIndex()
+        # transition id -> the message an admin gave its workflow rule (answered in
+        # errorMessages when the rule refuses a move; without one, Jira's field error)
+        self.rule_messages: dict[str, str] = {}
 
     # -- ServiceSim ------------------------------------------------------------------------
     def seed(self, count: int) -> None:
@@ -766,6 +769,9 @@ class JiraSim(ServiceSim):
         comments, wrong = screen_update(chosen, request, body.get("update"), body.get("fields"))
         if errors or wrong:
             return error_collection(400, errors={**wrong, **errors})
+        refused = rule_refusal(chosen, comments, self.rule_messages.get(tid, ""))
+        if refused is not None:  # the workflow's validators run once the screen's fields pass
+            return refused
         self._apply_transition(
             issue, tid, self.me, values.get("resolution"), duedate=values.get("duedate")
         )

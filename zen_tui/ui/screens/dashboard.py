@@ -979,7 +979,8 @@ class DashboardScreen(Screen[None]):
         self, command: str, items: list[Item], screens: dict[str, tuple[ScreenField, ...]]
     ) -> Callable[[str | None], None]:
         """After the transition is picked: the fields its screen requires, if any, are asked
-        for before anything is queued (Jira refuses the transition without them)."""
+        for before anything is queued (Jira refuses the transition without them), with the
+        comment box its screen lists as optional."""
         plain = self._then(command, items)
 
         def picked(name: str | None) -> None:
@@ -996,8 +997,8 @@ class DashboardScreen(Screen[None]):
         self, command: str, items: list[Item], name: str, needs: tuple[ScreenField, ...]
     ) -> None:
         """A picker for each field with allowed values, then one form of the free-text ones
-        (a date, a number, a text: each checked by its schema type); escape on any of them
-        sends nothing."""
+        (a date, a number, a text: each checked by its schema type; the comment the screen
+        lists as optional, which may stay empty); escape on any of them sends nothing."""
         from zen_tui.ui.screens.forms import FormModal, screen_field
         from zen_tui.ui.screens.modals import PickerModal
 
@@ -1020,8 +1021,9 @@ class DashboardScreen(Screen[None]):
                     self._cancelled(command, n)
                     return
                 chosen[need.key] = value
-        if typed:
-            form = FormModal(f'"{name}" on {n} needs', [screen_field(t) for t in typed])
+        if typed:  # "needs" only for what is required: an optional comment box may stay empty
+            needed = " needs" if any(t.required for t in typed) else ""
+            form = FormModal(f'"{name}" on {n}{needed}', [screen_field(t) for t in typed])
             values = await self.zen.ask_dialog(form)
             if values is None:
                 self._cancelled(command, n)

@@ -80,17 +80,23 @@ HINTS = {"date": "YYYY-MM-DD", "number": "a number, e.g. 3 or 2.5"}
 
 
 def screen_field(need: ScreenField) -> FormField:
-    """A field a Jira transition's screen requires, with no values to pick from, as a form
-    field: required, checked by its schema type (a date, a number, a text); the comment in a
-    text area, as long as Jira takes."""
+    """A field a Jira transition's screen asks for, with no values to pick from, as a form
+    field: checked by its schema type (a date, a number, a text); the comment in a text area,
+    as long as Jira takes. Required unless the screen lists it as optional (the comment box,
+    which may stay empty); one Jira refused the move without says so in its hint."""
     comment = need.kind == "comment"
+    hint = HINTS.get(need.kind, "")
+    if need.refused:
+        hint = f"required for this move: Jira refused it without one ({need.refused})"
+    elif not need.required:
+        hint = "optional; a workflow rule may still want one for this move"
     return FormField(
         need.key,
         need.name,
-        required=True,
+        required=need.required,
         kind=need.kind,
         multiline=comment,
-        hint=HINTS.get(need.kind, ""),
+        hint=hint,
         most=JIRA_TEXT_MAX if comment else 0,
     )
 
@@ -136,7 +142,7 @@ class FormModal(Dialog[dict[str, str] | None]):
                     hint = f.hint or (", ".join(f.choices) if f.choices else "")
                     yield Label(plain(f"{f.label}{mark}"), classes="field")
                     if f.multiline:
-                        yield TextArea(f.value, id=f"field-{f.id}")
+                        yield TextArea(f.value, id=f"field-{f.id}", placeholder=clean(f.hint))
                     else:
                         yield Input(f.value, placeholder=clean(hint), id=f"field-{f.id}")
                     yield Label("", id=f"error-{f.id}", classes="error")  # what is wrong
