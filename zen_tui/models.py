@@ -81,9 +81,10 @@ class Freshness(msgspec.Struct, frozen=True):
     # Why the section's source takes no writes, whatever its rows ("#dev archived in Slack:
     # read-only, no new messages"): the pane says so beside its badge, rows or none.
     read_only: str | None = None
-    # Part of the section's source this account can no longer read, said beside the badge,
-    # rows or none ("#dev left": a Slack channel the user left); `reason` then says why and
-    # what fixes it. An answer as of `fetched_at`, not a failure: the state stays live.
+    # Part of the section's source this account cannot read, said beside the badge, rows or
+    # none, as Slack said it: "#dev left" (read before), "not a member of #dev", "#dev not
+    # found"; `reason` then says why and what fixes it. An answer as of `fetched_at`, not a
+    # failure: the state stays live.
     left_out: str | None = None
 
     @property
@@ -422,8 +423,9 @@ class FetchResult(msgspec.Struct, frozen=True):
     summaries: bool = False
     # Why the query's source takes no writes, rows or none (a Slack channel archived).
     read_only: str | None = None
-    # Part of the query's source this account can no longer read, rows or none ("#dev
-    # left": a Slack channel the user left); `note` says why. The rest is read live.
+    # Part of the query's source this account cannot read, rows or none ("#dev left", "not
+    # a member of #dev", "#dev not found": see Freshness.left_out); `note` says why. The
+    # rest is read live.
     left_out: str | None = None
 
     def fetched_at_of(self, item_id: str) -> float:

@@ -351,12 +351,23 @@ def test_ok_false_is_http_200_with_slacks_error_code(
     forged = WebClient(token="fake-token-not-issued", base_url=api_url)
     assert error_of(forged.auth_test).response["error"] == "invalid_auth"
     dev = channel(slack, "dev")
-    slack.left_channels = "dev"
+    private = next(c for c in slack.channels.values() if c.kind == "private")
+    slack.left_channels = f"dev,{private.id}"
     try:
-        left = error_of(client.conversations_history, channel=dev.id)
+        # A public channel one is not in is there, not readable (not_in_channel); a private
+        # one is not there at all for a non-member (channel_not_found), as a wrong id is;
+        # conversations.replies answers each as conversations.history does.
+        said = [
+            (method.__name__, ref, error_of(method, channel=ref, ts="1.000001").response)
+            for method in (client.conversations_history, client.conversations_replies)
+            for ref in (dev.id, private.id, "C0NOSUCH0")
+        ]
     finally:
         slack.left_channels = ""
-    assert left.response["error"] == "not_in_channel"
+    for method_name, ref, answer in said:
+        assert (answer.status_code, answer["ok"]) == (200, False), method_name
+        code = "not_in_channel" if ref == dev.id else "channel_not_found"
+        assert answer["error"] == code, (method_name, ref)
 
 
 def test_missing_scope_names_needed_and_provided(

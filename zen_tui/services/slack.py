@@ -50,6 +50,7 @@ from zen_tui.services.fields import Reader
 from zen_tui.services.markers import zw_keys, zw_marker
 from zen_tui.services.slack_parse import (
     ChannelArchived,
+    NotInChannel,
     author_id,
     display_name,
     from_typed,
@@ -118,6 +119,9 @@ class SlackClient(BaseClient):
         self._unnamed: dict[str, int] = {}
         self._channels: dict[str, str] = {}  # channel id -> name
         self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
+        # ids of the channels this account read before: their history, in this process or
+        # (the store said so) an earlier one. Slack refusing one of them now: it was left.
+        self._read: set[str] = set()
         self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -238,6 +242,7 @@ class SlackClient(BaseClient):
                 if item.channel_id in self._channels:  # listed, as another name now
                     return None
                 self._channels[item.channel_id] = name
+                self._read.add(item.channel_id)  # its messages were read: it was left
                 return item.channel_id
         return None
 
@@ -346,7 +351,9 @@ class SlackClient(BaseClient):
             if float(m.ts) > float(oldest.get(m.channel_id, fallback) or 0):
                 oldest[m.channel_id] = m.ts
         result = pages.result(limit, format_cursor(oldest) or cursor, self.account)
-        left_out, left_why = pages.left_said(dict(channels))
+        left_out, left_why = pages.unreadable_said(
+            dict(channels), lambda cid: self._was_read(cid, oldest)
+        )
         archived = [f"#{name}" for cid, name in channels if cid in self._archived]
         # Why an archived channel's section may stay empty, and, rows or none, that a reply
         # or reaction there will be refused.
@@ -357,6 +364,18 @@ class SlackClient(BaseClient):
         )
         note = "; ".join(n for n in (left_why, read_only) if n) or None
         return replace(result, note=note, read_only=read_only, left_out=left_out)
+
+    def _was_read(self, channel_id: str, newest: Mapping[str, str]) -> bool:
+        """Whether this account read the channel before, so that Slack refusing it now means
+        it was left: this process read its history, or the store says so (the section's
+        cursor holds its newest message, or messages of it are kept). Kept once known: the
+        refusal takes the channel's messages out of the store."""
+        if channel_id not in self._read and (
+            channel_id in newest
+            or any(isinstance(i, Message) and i.channel_id == channel_id for i in self._stored())
+        ):
+            self._read.add(channel_id)
+        return channel_id in self._read
 
     async def _history(
         self,
@@ -379,6 +398,7 @@ class SlackClient(BaseClient):
             body = await pages.call(self, "conversations.history", params, read)
             if body is None:
                 return
+            self._read.add(channel_id)
             r = self.r.at("conversations.history")
             raws = r.arr(body, "messages")
             got += await self._messages(raws, pages, channel_id, name, "conversations.history")
@@ -852,18 +872,24 @@ class _Pages:
         self.cut = False
         self.stop: GatewayError | None = None  # paging cut short (PageGuard): the reason
         self.skipped = 0
-        self.left: dict[str, ItemGone] = {}  # channel id -> why it cannot be read any more
+        self.unreadable: dict[str, ItemGone] = {}  # channel id -> why Slack refused its history
 
-    def left_said(self, names: dict[str, str]) -> tuple[str | None, str | None]:
-        """The channels left, by name (`names`: id -> name): short, for beside the badge
-        ("#dev left"), and with Slack's code and its fix, for the reason ("#dev left:
-        conversations.history: not_in_channel (join the channel in Slack first)"); None,
-        None when none was. Names are server text: shown as data, cleaned where shown."""
-        if not self.left:
+    def unreadable_said(
+        self, names: dict[str, str], was_read: Callable[[str], bool]
+    ) -> tuple[str | None, str | None]:
+        """The channels Slack refused, each as `unreadable` words it (`names`: id -> name):
+        short, for beside the badge ("#dev left"), and with Slack's code and its fix, for
+        the reason ("#dev left: conversations.history: not_in_channel (join the channel in
+        Slack first)"); None, None when none was. Names are server text: shown as data,
+        cleaned where shown."""
+        if not self.unreadable:
             return None, None
-        shown = {cid: f"#{names.get(cid, cid)}" for cid in self.left}
-        why = "; ".join(f"{shown[cid]} left: {err.summary()}" for cid, err in self.left.items())
-        return f"{', '.join(shown.values())} left", why
+        said = {
+            cid: unreadable(names.get(cid, cid), cid, err, was_read(cid))
+            for cid, err in self.unreadable.items()
+        }
+        why = "; ".join(f"{said[cid]}: {err.summary()}" for cid, err in self.unreadable.items())
+        return ", ".join(said.values()), why
 
     def stopped(self, reason: GatewayError | None) -> bool:
         """Record why a channel's paging ended early; True when it must stop."""
@@ -890,9 +916,10 @@ class _Pages:
         except ItemGone as err:
             if method != "conversations.history":
                 raise
-            # The channel was left (or is private to others now): none of its messages can
-            # be read by this account, which is an answer about them, not a failed page.
-            self.left[str(params["channel"])] = err
+            # The channel was left, or never readable (a wrong id, private to others): none
+            # of its messages can be read by this account, an answer about them, not a
+            # failed page.
+            self.unreadable[str(params["channel"])] = err
             self.times.page(client.clock.time())  # an answer, as of now
             return None
         except GatewayError as err:
@@ -911,7 +938,7 @@ class _Pages:
         self.times.note([item])
 
     def result(self, limit: int, cursor: str | None, account: str = "") -> FetchResult:
-        """The pages as one answer; a channel left is no failure (see left_said)."""
+        """The pages as one answer; a channel Slack refused is no failure (unreadable_said)."""
         return FetchResult(
             items=self.items[:limit],
             fetched_at=self.times.oldest(),
@@ -923,8 +950,19 @@ class _Pages:
             partial=self.error is not None or self.stop is not None,
             cursor=cursor,
             skipped=self.skipped,
-            gone=tuple(f"{account}:{channel}:" for channel in self.left),
+            gone=tuple(f"{account}:{channel}:" for channel in self.unreadable),
         )
+
+
+def unreadable(name: str, channel_id: str, err: ItemGone, was_read: bool) -> str:
+    """A channel Slack refused the history of, in the user's words: "#dev left" only when
+    it was read before (`was_read`); else what Slack said, "not a member of #dev"
+    (not_in_channel) or "#dev not found" (channel_not_found: a wrong id, a private channel
+    never joined, one deleted). By name when known, else by id."""
+    shown = f"#{name}" if name != channel_id else channel_id
+    if was_read:
+        return f"{shown} left"
+    return f"not a member of {shown}" if isinstance(err, NotInChannel) else f"{shown} not found"
 
 
 def postable(text: str) -> str:

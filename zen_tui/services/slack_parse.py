@@ -29,9 +29,18 @@ GONE_CODES = frozenset(
 )
 
 
+class NotInChannel(ItemGone):
+    """Slack's `not_in_channel`: the channel is there (a public one), this token is not a
+    member of it. Slack's `channel_not_found` (a plain ItemGone) says less: no channel by
+    that id this token can see (a typo, a private channel it is not in, one deleted)."""
+
+
 class ChannelArchived(ApiError):
     """Slack's `is_archived`: the channel is archived, read-only. A write there is refused
     until someone unarchives it in Slack; resending it meanwhile cannot help."""
+
+
+_KINDS: dict[str, type[ApiError]] = {"not_in_channel": NotInChannel, ARCHIVED: ChannelArchived}
 
 
 def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayError:
@@ -47,7 +56,7 @@ def slack_error(body: dict[str, Any], *, account: str, method: str) -> GatewayEr
         hint = f"the token needs the {needed} scope; reinstall the app with it"
     else:
         hint = _HINTS.get(code, "see https://api.slack.com/methods/" + method)
-    kind = ItemGone if code in GONE_CODES else ChannelArchived if code == ARCHIVED else ApiError
+    kind = _KINDS.get(code, ItemGone if code in GONE_CODES else ApiError)
     return kind(**ctx, message=f"{method}: {code} ({hint})")
 
 

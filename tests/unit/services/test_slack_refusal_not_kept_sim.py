@@ -73,7 +73,7 @@ async def test_a_channel_rejoined_is_read_at_the_next_read(
     sim_settings.apply(sim.world, {"slack": {"left_channels": "dev"}})
     try:
         left = await client.fetch_section(dev)
-        assert left.items == [] and left.left_out == "#dev left"
+        assert left.items == [] and left.left_out == "not a member of #dev"  # never read
         sim_settings.apply(sim.world, {"slack": {"left_channels": ""}})  # back in #dev
         back = await client.fetch_section(dev)  # no revalidation: a kept refusal answers it
     finally:
