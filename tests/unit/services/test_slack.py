@@ -267,20 +267,24 @@ async def test_ok_false_mapping(slack, router, basics, body, error, text) -> Non
     assert text in str(info.value)
 
 
-@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel"])
-async def test_a_channel_left_is_an_answer_about_its_messages_not_a_failed_poll(
-    slack, router, basics, code
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [("channel_not_found", "#general not found"), ("not_in_channel", "not a member of #general")],
+)
+async def test_a_channel_refused_is_an_answer_about_its_messages_not_a_failed_poll(
+    slack, router, basics, code, said
 ) -> None:
-    """The channel was left (or made private to others): its messages are gone for this
-    account. The listing says so (`gone`, the channel's id prefix) and why, naming it; it is
-    complete, not partial: nothing else was left unread."""
+    """A channel Slack refuses (left, private to others, never joined): its messages are
+    not there for this account. The listing says so (`gone`, the channel's id prefix) and
+    why, naming it in Slack's words (never read before: not "left"); it is complete, not
+    partial: nothing else was left unread."""
     router.get(f"{API}/conversations.history").respond(200, json={"ok": False, "error": code})
     result = await slack.fetch_section(section("slack", "#general"))
     assert result.items == [] and not result.partial
     assert result.gone == (f"{slack.account}:C012AB3CD:",)  # #general, in the contract
     assert result.stale_error is None  # an answer: nothing failed
-    assert result.left_out == "#general left"  # beside the badge
-    assert (result.note or "").startswith(f"#general left: conversations.history: {code} (")
+    assert result.left_out == said  # beside the badge
+    assert (result.note or "").startswith(f"{said}: conversations.history: {code} (")
 
 
 async def test_requests_use_the_method_tier_scope(slack, router, basics) -> None:
