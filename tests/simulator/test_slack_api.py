@@ -289,6 +289,30 @@ async def test_users_info_and_list(client: httpx.AsyncClient, slack: SlackSim) -
     assert {m["id"] for m in members} == set(slack.users)
 
 
+async def test_a_rename_changes_the_display_name_not_the_handle_with_user_change(
+    client: httpx.AsyncClient, slack: SlackSim, clock: ManualClock
+) -> None:
+    """A person renamed in Slack: users.info and users.list say the new display name, their
+    handle (`name`) stays, `updated` moves, and Slack's `user_change` carries the whole
+    user object as users.info gives it."""
+    person = next(u for u in slack.users.values() if u.id not in (slack.me.id, slack.bot.id))
+    before = (await call(client, "users.info", user=person.id))["user"]
+    events: list[ChangeEvent] = []
+    slack.world.on_change(events.append)
+    clock.now += 60
+    slack.rename_user(person.id, "new-name")
+    after = (await call(client, "users.info", user=person.id))["user"]
+    assert before["profile"]["display_name"] == person.name != "new-name"
+    assert after["profile"]["display_name"] == after["profile"]["display_name_normalized"]
+    assert after["profile"]["display_name"] == "new-name" and after["name"] == person.name
+    assert after["updated"] == int(NOW + 60) > before["updated"]
+    listed = (await call(client, "users.list", limit=100))["members"]
+    assert next(m for m in listed if m["id"] == person.id) == after
+    [change] = events
+    assert change.event == "user_change" and change.payload["user"] == after
+    assert set(change.payload) == {"type", "user", "cache_ts", "event_ts"}
+
+
 async def test_json_body_writes_and_invalid_json(
     client: httpx.AsyncClient, slack: SlackSim
 ) -> None:

@@ -427,6 +427,12 @@ class Gateway:
         self._cache.expire(cache_type, key, self._clock.time())
         self._flights.leave(key)  # a read from now on never rides on one sent before
 
+    def cache_ttl(self, cache_type: str) -> float:
+        """How long an answer of `cache_type` is fresh (config: gateway cache types): what a
+        client keeps from such answers (Slack's names from users.info) it keeps as long,
+        then asks again (ValueError for a type not configured)."""
+        return self._cache.type_settings(cache_type).ttl
+
     def breaker_state(self, endpoint: str | None = None) -> BreakerState:
         breaker = self._breakers.get(self._breaker_name(endpoint or ""))
         return breaker.state if breaker else "closed"

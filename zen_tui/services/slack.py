@@ -112,7 +112,11 @@ class SlackClient(BaseClient):
         self.r = Reader("slack", self.account)
         self._me: str | None = None
         self._team_url = ""
-        self._names: dict[str, str] = {}  # user id -> display name
+        self._names: dict[str, str] = {}  # user id -> display name (users.info)
+        # user id -> until when its name is fresh (its users.info answer's fetch time plus
+        # the gateway's user_info TTL: a rename in Slack shows after it), and the read it was
+        # asked in, for which it stays whatever its age (one ask per person per read).
+        self._named: dict[str, tuple[float, int]] = {}
         # A read (fetch_section, details) counts up; user id -> the read Slack refused its
         # users.info in (user_not_found...): asked once per read, again at the next one.
         self._reads = 0
@@ -121,7 +125,7 @@ class SlackClient(BaseClient):
         self._archived: set[str] = set()  # ids of the listed channels Slack says are archived
         # ids of the channels this account read before: their history, in this process or
         # (the store said so) an earlier one. Slack refusing one of them now: it was left.
-        self._read: set[str] = set()
+        self._channels_read: set[str] = set()
         self._warned: set[tuple[str, str]] = set()  # (method, code) of Slack warnings logged
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -189,24 +193,39 @@ class SlackClient(BaseClient):
         return self._me
 
     async def user_name(self, user_id: str) -> str:
-        """The person's display name (users.info, kept for the process); their id while
-        Slack refuses it (`user_not_found`, `user_not_visible`). A refusal is kept for the
-        read under way only: a user just created is named at the next one."""
+        """The person's display name (users.info, kept for the gateway's user_info TTL, then
+        asked of the gateway again, which may answer from its cache); their id while Slack
+        refuses it (`user_not_found`, `user_not_visible`). A refusal is kept for the read
+        under way only: a user just created is named at the next one."""
         if not user_id:
             return ""
-        if user_id in self._names:
+        if user_id in self._names and self._named_fresh(user_id):
             return self._names[user_id]
         if self._unnamed.get(user_id) == self._reads:
             return user_id
         try:
-            body, _ = await self.call("users.info", {"user": user_id}, cache_type="user_info")
-        except ApiError:
+            body, resp = await self.call("users.info", {"user": user_id}, cache_type="user_info")
+        except GatewayError as err:
+            if user_id in self._names:  # named before: so shown while Slack cannot say now
+                self._named[user_id] = (self._named[user_id][0], self._reads)
+                return self._names[user_id]
+            if not isinstance(err, ApiError):
+                raise
             self._unnamed[user_id] = self._reads
             return user_id
         self._unnamed.pop(user_id, None)
         name = display_name(self.r.at("users.info"), self.r.obj(body, "user"))
         self._names[user_id] = name
+        until = resp.fetched_at + self.gateway.cache_ttl("user_info")
+        self._named[user_id] = (until, self._reads)
         return name
+
+    def _named_fresh(self, user_id: str) -> bool:
+        """Whether the kept name may be shown without asking: asked in this read, or its
+        answer is younger than the user_info TTL. (A stale answer, kept through an outage,
+        is so at once: asked again at each read, not at each message.)"""
+        until, read = self._named.get(user_id, (0.0, -1))
+        return read == self._reads or self.clock.time() < until
 
     async def channel_ids(self, refs: list[str]) -> list[tuple[str, str]]:
         """'#dev' / 'C123' -> (id, name), names from conversations.list (project_list cache)."""
@@ -242,7 +261,7 @@ class SlackClient(BaseClient):
                 if item.channel_id in self._channels:  # listed, as another name now
                     return None
                 self._channels[item.channel_id] = name
-                self._read.add(item.channel_id)  # its messages were read: it was left
+                self._channels_read.add(item.channel_id)  # its messages were read: it was left
                 return item.channel_id
         return None
 
@@ -370,12 +389,12 @@ class SlackClient(BaseClient):
         it was left: this process read its history, or the store says so (the section's
         cursor holds its newest message, or messages of it are kept). Kept once known: the
         refusal takes the channel's messages out of the store."""
-        if channel_id not in self._read and (
+        if channel_id not in self._channels_read and (
             channel_id in newest
             or any(isinstance(i, Message) and i.channel_id == channel_id for i in self._stored())
         ):
-            self._read.add(channel_id)
-        return channel_id in self._read
+            self._channels_read.add(channel_id)
+        return channel_id in self._channels_read
 
     async def _history(
         self,
@@ -398,7 +417,7 @@ class SlackClient(BaseClient):
             body = await pages.call(self, "conversations.history", params, read)
             if body is None:
                 return
-            self._read.add(channel_id)
+            self._channels_read.add(channel_id)
             r = self.r.at("conversations.history")
             raws = r.arr(body, "messages")
             got += await self._messages(raws, pages, channel_id, name, "conversations.history")

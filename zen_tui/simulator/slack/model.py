@@ -39,6 +39,10 @@ class SlackUser:
     name: str
     real_name: str
     is_bot: bool = False
+    # The profile's display name, which the person changes in Slack (rename_user); their
+    # `name` (the handle) stays. None: the handle, as seeded.
+    display_name: str | None = None
+    updated: int = 1700000000  # when the profile last changed (epoch s), as users.info says
 
 
 @dataclass
@@ -163,8 +167,8 @@ def user_json(u: SlackUser, team_id: str) -> dict[str, Any]:
     profile = {
         "real_name": u.real_name,
         "real_name_normalized": u.real_name,
-        "display_name": u.name,
-        "display_name_normalized": u.name,
+        "display_name": u.display_name or u.name,
+        "display_name_normalized": u.display_name or u.name,
         "email": f"{u.name}@example.com",
         "avatar_hash": "g0",
         "status_text": "",
@@ -194,7 +198,7 @@ def user_json(u: SlackUser, team_id: str) -> dict[str, Any]:
         "is_ultra_restricted": False,
         "is_bot": u.is_bot,
         "is_app_user": False,
-        "updated": 1700000000,
+        "updated": u.updated,
         "has_2fa": False,
     }
 

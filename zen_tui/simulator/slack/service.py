@@ -351,6 +351,22 @@ class SlackSim(ServiceSim):
                     chan.archived = archived
                     self.archive_event(chan)
 
+    def rename_user(self, user_id: str, display_name: str) -> None:
+        """For tests and the demo: the person changes their display name in Slack (their
+        handle stays). users.info says so from now on, and Slack sends `user_change` (its
+        event reference: {type, user, cache_ts, event_ts}, the whole user object)."""
+        with self.world.lock:
+            user = self.users[user_id]
+            user.display_name = display_name
+            user.updated = int(self.world.clock())
+            event = {
+                "type": "user_change",
+                "user": user_json(user, self.team_id),
+                "cache_ts": user.updated,
+                "event_ts": self._next_ts(),
+            }
+            self.world.emit("slack", "user_change", event)
+
     def archive_event(self, chan: Channel) -> None:
         """`channel_archive` / `channel_unarchive` for a public channel, `group_archive` /
         `group_unarchive` for a private one, sent only to its members (Slack's event
