@@ -23,11 +23,16 @@ from typing import Literal
 
 import msgspec
 
+from zen_tui import freshness_words
+
 # Re-exported: the action kinds live apart so the command line can list them without these
 # models.
 from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
+from zen_tui.item_words import channel_label as channel_label
+from zen_tui.item_words import message_label
+from zen_tui.timefmt import format_age as format_age
 
 Service = Literal["github", "jira", "slack"]
 Pane = Literal["prs", "issues", "messages", "inbox"]
@@ -88,29 +93,15 @@ class Freshness(msgspec.Struct, frozen=True):
         return self.state is FreshnessState.LIVE or self.cause is Cause.CACHE_HIT
 
     def age(self, now: float | None = None) -> float | None:
-        if self.fetched_at is None:
-            return None
-        return max(0.0, (time.time() if now is None else now) - self.fetched_at)
+        return freshness_words.age(self.fetched_at, now)
 
     def badge(self, now: float | None = None) -> str:
         """Short label for a pane title: 'live', 'cached 2m', 'local 3h', 'empty'."""
-        if self.state in (FreshnessState.LIVE, FreshnessState.EMPTY):
-            return self.state.value
-        age = self.age(now)
-        return self.state.value if age is None else f"{self.state.value} {format_age(age)}"
+        return freshness_words.badge(self.state.value, self.fetched_at, now)
 
     @classmethod
     def live(cls, fetched_at: float | None = None) -> "Freshness":
         return cls(FreshnessState.LIVE, time.time() if fetched_at is None else fetched_at)
-
-
-def format_age(seconds: float) -> str:
-    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
-    s = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return f"{s}s"
 
 
 def parse_iso(value: str) -> datetime | None:
@@ -273,24 +264,12 @@ def whole(item: Item, stored: Item | None) -> Item:
     return msgspec.structs.replace(item, url=url, body=body, number=number)
 
 
-def channel_label(channel: str) -> str:
-    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
-    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
-
-
 def item_label(item: Item, now: float | None = None) -> str:
-    """How a person names an item: a PR or issue by its key (`acme/web#12`, `API-30`); a
-    Slack message by channel and time (`#dev 14:02:05 CET`), never its raw id
-    (`C8FV85XYQRT:1795799262.568490`, which `--json` keeps as `key`)."""
+    """How a person names an item (item_words.item_label): a PR or issue by its key, a Slack
+    message by channel and time."""
     if not isinstance(item, Message):
         return item.key
-    from zen_tui.timefmt import local_time  # a leaf module: no import cycle
-
-    try:
-        when = local_time(float(item.ts), now=now)
-    except ValueError:
-        when = ""
-    return f"{channel_label(item.channel or item.channel_id)} {when}".strip()
+    return message_label(item.channel, item.channel_id, item.ts, now)
 
 
 class Snapshot(msgspec.Struct, frozen=True):

@@ -4,7 +4,8 @@ Every absolute time zen-tui shows (pane badges and error summaries, the health s
 `zen-tui health`, `zen-tui sync` lines) goes through `local_time`, so two places that show the
 same moment show the same text. The zone abbreviation is always there: a pasted line or a log
 excerpt is read without knowing the reader's zone, and it tells the repeated hour of a DST
-change apart (01:30 CEST vs 01:30 CET).
+change apart (01:30 CEST vs 01:30 CET). And the one way an age is: `format_age` (here, with
+no records, so the commands that answer without msgspec say ages as the dashboard does).
 """
 
 from __future__ import annotations
@@ -23,3 +24,12 @@ def local_time(ts: float, *, now: float | None = None) -> str:
         if (moment.tm_year, moment.tm_yday) != (today.tm_year, today.tm_yday):
             text = f"{time.strftime('%Y-%m-%d', moment)} {text}"
     return text
+
+
+def format_age(seconds: float) -> str:
+    """12s, 4m, 3h, 2d: one unit, rounded down, for badges."""
+    s = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
