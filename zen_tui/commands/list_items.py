@@ -108,21 +108,18 @@ def quick(args: argparse.Namespace, facts: dict[str, Any], data_dir: Path) -> in
         db.close()
 
 
-def _check(shown: list[Shown], read: Callable[[], Any], reader: RowReader, room: int = 500) -> None:
+def _check(shown: list[Shown], read: Callable[[], Any], reader: RowReader, room: int = 100) -> None:
     """Check every row of the sections shown (plain_items.NotAsIs if one is not as it is).
-    The items of the first sections, up to `room` of them, are kept as read for the writing,
-    not read again; the others are read again as they are written, so 10,000 items are never
-    all held."""
+    The items of the first sections, up to `room` of them, are kept as read for the writing;
+    the others are read again as they are written, so 10,000 items are never all held."""
     from zen_tui.store.plain_items import section_chunks
 
     for part in shown:
         held: list[Plain] | None = []
         for texts in section_chunks(read, part.section["id"]):
-            read_now = reader.check(texts)
-            if held is not None and len(held) + len(read_now) <= room:
-                held += read_now
-            else:
-                held = None
+            keep = held is not None and len(held) + len(texts) <= room
+            checked = reader.check(texts, keep=keep)
+            held = held + checked if keep and held is not None else None
         if held is not None:
             room -= len(held)
             part.items = held.__iter__

@@ -233,7 +233,7 @@ class ItemsMixin(StoreBase):
             texts = _texts(db, section_id, self._gone_unwritten)
             items = decode_items(texts, _skipped, known, rows=rows)
             # A whole section streamed through the page cache, which now holds the scan's
-            # last pages (the cache's size: connection.CACHE_KIB), of no use to the point
+            # last pages (the cache's size: plain.CACHE_KIB), of no use to the point
             # reads and small writes that follow: given back (0.5 MiB of the dashboard's peak).
             db.execute("PRAGMA shrink_memory")
         return items, fetched_at

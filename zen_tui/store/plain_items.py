@@ -83,9 +83,9 @@ class RowReader:
             return None
         return cls(tag_field, kinds) if isinstance(tag_field, str) else None
 
-    def check(self, texts: list[Any]) -> list[tuple[str, dict[str, Any]]]:
-        """Each row's kind and fields; NotAsIs unless every text is a row the typed decode
-        takes as it is."""
+    def check(self, texts: list[Any], *, keep: bool = True) -> list[tuple[str, dict[str, Any]]]:
+        """Each row's kind and fields (none when not `keep`: only checked); NotAsIs unless
+        every text is a row the typed decode takes as it is."""
         plain = []
         for text in texts:
             if type(text) is not str:  # NULL, a BLOB, a number
@@ -94,7 +94,9 @@ class RowReader:
                 doc = json.loads(text, object_pairs_hook=_once, parse_constant=_no_constant)
             except (ValueError, RecursionError):
                 raise NotAsIs from None
-            plain.append(self._plain(doc))
+            read = self._plain(doc)
+            if keep:
+                plain.append(read)
         return plain
 
     def read(self, text: str) -> tuple[str, dict[str, Any]]:
