@@ -30,8 +30,6 @@ from zen_tui import freshness_words
 from zen_tui.action_kinds import ACTION_KINDS as ACTION_KINDS
 from zen_tui.action_kinds import ActionKind as ActionKind
 from zen_tui.action_kinds import is_action_kind as is_action_kind
-from zen_tui.item_words import channel_label as channel_label
-from zen_tui.item_words import message_label
 from zen_tui.timefmt import format_age as format_age
 
 Service = Literal["github", "jira", "slack"]
@@ -269,6 +267,8 @@ def item_label(item: Item, now: float | None = None) -> str:
     message by channel and time."""
     if not isinstance(item, Message):
         return item.key
+    from zen_tui.item_words import message_label  # loaded by the few that name a message
+
     return message_label(item.channel, item.channel_id, item.ts, now)
 
 
