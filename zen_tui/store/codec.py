@@ -342,8 +342,16 @@ def plain_schema() -> dict[str, Any] | None:
     readers then decline, and the typed path reads)."""
     docs = (_PullRequestDoc, _IssueDoc, _MessageDoc)
     tag_fields = {doc.__struct_config__.tag_field for doc in docs}
-    kinds = {doc.__struct_config__.tag: _plain_type(doc, envelope=True) for doc in docs}
-    if len(tag_fields) != 1 or None in kinds.values() or not all(map(_is_str, kinds)):
+    models: dict[Any, type] = {tag: model for model, tag in _TAGS.items()}  # `data`, by tag
+    kinds: dict[Any, Any] = {}
+    for doc in docs:
+        # Its fields by name, not structs.fields(): this module's hints are strings, and
+        # evaluating one compiles it (the first compile() of a process costs a millisecond).
+        config, model = doc.__struct_config__, models.get(doc.__struct_config__.tag)
+        if doc.__struct_fields__ != ("data",) or model is None or not _plain_config(config, True):
+            return None
+        kinds[config.tag] = {"object": [["data", _plain_type(model)]]}
+    if len(tag_fields) != 1 or not all(kinds.values()) or not all(map(_is_str, kinds)):
         return None
     return {"tag_field": tag_fields.pop(), "kinds": kinds}
 
@@ -355,7 +363,7 @@ def _is_str(value: object) -> bool:
 _SIMPLE: dict[Any, str] = {str: "str", int: "int", bool: "bool", NoneType: "null"}
 
 
-def _plain_type(hint: Any, *, envelope: bool = False) -> Any:
+def _plain_type(hint: Any) -> Any:
     """`hint` in plain_schema's terms; None when they cannot say it."""
     if hint in _SIMPLE:
         return _SIMPLE[hint]
@@ -374,7 +382,7 @@ def _plain_type(hint: Any, *, envelope: bool = False) -> Any:
             return None  # which member takes a value would be msgspec's choice
         return {"any": members}
     if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
-        return _plain_struct(hint, envelope)
+        return _plain_struct(hint)
     return None
 
 
@@ -386,17 +394,10 @@ def _json_kind(plain: Any) -> str:
     return "str" if name == "literal" else name
 
 
-def _plain_struct(cls: type[msgspec.Struct], envelope: bool) -> Any:
-    """A Struct decoded from an object, by the names of its fields; None for one whose
-    config changes that (renamed fields, an array, unknown keys refused, defaults left out of
-    to_builtins, a tag: only the envelope's, read by RowReader itself)."""
-    config = cls.__struct_config__
-    if (
-        config.array_like
-        or config.forbid_unknown_fields
-        or config.omit_defaults
-        or (config.tag is not None) != envelope
-    ):
+def _plain_struct(cls: type[msgspec.Struct]) -> Any:
+    """A Struct decoded from an object, by the names of its fields; None for one whose config
+    or fields plain_schema's terms cannot say."""
+    if not _plain_config(cls.__struct_config__, False):
         return None
     fields: list[list[Any]] = []
     for field in msgspec.structs.fields(cls):
@@ -405,6 +406,14 @@ def _plain_struct(cls: type[msgspec.Struct], envelope: bool) -> Any:
             return None
         fields.append([field.name, plain, *_plain_default(field)])
     return {"object": fields}
+
+
+def _plain_config(config: msgspec.structs.StructConfig, envelope: bool) -> bool:
+    """Nothing in the Struct's config changes how an object is decoded or given back: not an
+    array, unknown keys not refused, defaults not left out of to_builtins, no tag (but the
+    envelope's, read by RowReader itself)."""
+    plain = not (config.array_like or config.forbid_unknown_fields or config.omit_defaults)
+    return plain and (config.tag is not None) == envelope
 
 
 def _plain_default(field: msgspec.structs.FieldInfo) -> list[Any]:
