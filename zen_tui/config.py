@@ -657,9 +657,11 @@ def headless_facts(settings: Settings) -> dict[str, Any]:
     with the config's parse (config_cache) so that they can answer without loading msgspec
     (cli._quick): the accounts with the environment variables that would log them in (where
     one is set, the account reads its login's own rows: sync/session_rows.py), the sections
-    as the UI sees them, whether webhooks are on, and the variables whose values are masked
-    in the log (register_secrets)."""
+    as the UI sees them, whether webhooks are on, the variables whose values are masked
+    in the log (register_secrets), and what the store's typed decode of an item takes
+    (codec.plain_schema: `list` reads the rows as plain JSON by it)."""
     from zen_tui.auth.ambient import login_env_names
+    from zen_tui.store.codec import plain_schema
 
     return {
         "accounts": [
@@ -670,6 +672,7 @@ def headless_facts(settings: Settings) -> dict[str, Any]:
         "webhooks": settings.webhooks.enabled,
         "sync_command": settings.sync_command,
         "secret_env": secret_env_names(settings),
+        "stored_items": plain_schema(),
     }
 
 

@@ -93,8 +93,9 @@ def _entry(file: Path | None, text: str) -> dict[str, Any] | None:
 
 
 # The modules whose code makes the facts (the settings, the models their item fields come
-# from): facts kept by another version of any of them are not this code's.
-_FACT_MAKERS = ("config.py", "config_schema.py", "models.py", "__init__.py")
+# from, the store's item envelope): facts kept by another version of any of them are not
+# this code's.
+_FACT_MAKERS = ("config.py", "config_schema.py", "models.py", "__init__.py", "store/codec.py")
 
 
 def code_stamp() -> str:

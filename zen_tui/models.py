@@ -22,7 +22,7 @@ from typing import Literal
 
 import msgspec
 
-from zen_tui import action_states, pause_rules
+from zen_tui import action_states, freshness_words, pause_rules
 
 # Re-exported: the action kinds live apart so the command line can list them without these
 # models.
@@ -94,16 +94,11 @@ class Freshness(msgspec.Struct, frozen=True):
         return self.state is FreshnessState.LIVE or self.cause is Cause.CACHE_HIT
 
     def age(self, now: float | None = None) -> float | None:
-        if self.fetched_at is None:
-            return None
-        return max(0.0, (time.time() if now is None else now) - self.fetched_at)
+        return freshness_words.age(self.fetched_at, now)
 
     def badge(self, now: float | None = None) -> str:
         """Short label for a pane title: 'live', 'cached 2m', 'local 3h', 'empty'."""
-        if self.state in (FreshnessState.LIVE, FreshnessState.EMPTY):
-            return self.state.value
-        age = self.age(now)
-        return self.state.value if age is None else f"{self.state.value} {format_age(age)}"
+        return freshness_words.badge(self.state.value, self.fetched_at, now)
 
     @classmethod
     def live(cls, fetched_at: float | None = None) -> "Freshness":
@@ -270,24 +265,14 @@ def whole(item: Item, stored: Item | None) -> Item:
     return msgspec.structs.replace(item, url=url, body=body, number=number)
 
 
-def channel_label(channel: str) -> str:
-    """`#dev` for a channel, `@ada` for a DM (the client names DMs that way)."""
-    return channel if channel[:1] in ("#", "@") or not channel else f"#{channel}"
-
-
 def item_label(item: Item, now: float | None = None) -> str:
-    """How a person names an item: a PR or issue by its key (`acme/web#12`, `API-30`); a
-    Slack message by channel and time (`#dev 14:02:05 CET`), never its raw id
-    (`C8FV85XYQRT:1795799262.568490`, which `--json` keeps as `key`)."""
+    """How a person names an item (item_words.item_label): a PR or issue by its key, a Slack
+    message by channel and time."""
     if not isinstance(item, Message):
         return item.key
-    from zen_tui.timefmt import local_time  # a leaf module: no import cycle
+    from zen_tui.item_words import message_label  # loaded by the few that name a message
 
-    try:
-        when = local_time(float(item.ts), now=now)
-    except ValueError:
-        when = ""
-    return f"{channel_label(item.channel or item.channel_id)} {when}".strip()
+    return message_label(item.channel, item.channel_id, item.ts, now)
 
 
 class Snapshot(msgspec.Struct, frozen=True):

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, cast
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, cast, get_args, get_origin
 
 import msgspec
 
@@ -68,10 +69,16 @@ def _items() -> msgspec.json.Decoder[_PullRequestDoc | _IssueDoc | _MessageDoc]:
     return msgspec.json.Decoder(_PullRequestDoc | _IssueDoc | _MessageDoc)
 
 
-def encode_item(item: Item) -> str:
+def tag_of(item: Item) -> str:
+    """The item's kind as stored: "pr", "issue" or "message"."""
     tag = _TAGS.get(type(item))
     if tag is None:
         raise CodecError(f"cannot store {type(item).__name__}: not a PullRequest, Issue or Message")
+    return tag
+
+
+def encode_item(item: Item) -> str:
+    tag = tag_of(item)
     if is_row(item):  # a stored `null` would replace the real URL and description: a bug
         raise CodecError(f"cannot store the row of {item.id}: put back what it left (whole)")
     return _compact({"v": CODEC_VERSION, "type": tag, "data": item})
@@ -330,3 +337,100 @@ def _struct_elements(hint: Any) -> type | None:
         if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
             return inner
     return None
+
+
+# What the typed decode of a stored item takes, said as plain JSON for the readers that do
+# without msgspec (store/plain_items.py: `zen-tui list`'s quick lane, cli._quick).
+
+
+def plain_schema() -> dict[str, Any] | None:
+    """The stored envelope's tag field and, by tag, its document's type in the plain terms
+    plain_items.RowReader reads: "str", "int", "bool", "null", {"literal": [strings]},
+    {"array": type}, {"any": [types]} (a union, its members of different JSON kinds) and
+    {"object": [[name, type] (required) or [name, type, default], ...]} (a Struct: fields in
+    order, unknown keys ignored). Made from the models (config.headless_facts keeps it with
+    the config's facts); None when a model has what these terms cannot say exactly (its
+    readers then decline, and the typed path reads)."""
+    docs = (_PullRequestDoc, _IssueDoc, _MessageDoc)
+    tag_fields = {doc.__struct_config__.tag_field for doc in docs}
+    models: dict[Any, type] = {tag: model for model, tag in _TAGS.items()}  # `data`, by tag
+    kinds: dict[Any, Any] = {}
+    for doc in docs:
+        # Its fields by name, not structs.fields(): this module's hints are strings, and
+        # evaluating one compiles it (the first compile() of a process costs a millisecond).
+        config, model = doc.__struct_config__, models.get(doc.__struct_config__.tag)
+        if doc.__struct_fields__ != ("data",) or model is None or not _plain_config(config, True):
+            return None
+        kinds[config.tag] = {"object": [["data", _plain_type(model)]]}
+    if len(tag_fields) != 1 or not all(kinds.values()) or not all(map(_is_str, kinds)):
+        return None
+    return {"tag_field": tag_fields.pop(), "kinds": kinds}
+
+
+def _is_str(value: object) -> bool:
+    return type(value) is str
+
+
+_SIMPLE: dict[Any, str] = {str: "str", int: "int", bool: "bool", NoneType: "null"}
+
+
+def _plain_type(hint: Any) -> Any:
+    """`hint` in plain_schema's terms; None when they cannot say it."""
+    if hint in _SIMPLE:
+        return _SIMPLE[hint]
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return {"literal": list(args)} if all(map(_is_str, args)) else None
+    if origin in (tuple, list):
+        if origin is tuple and (len(args) != 2 or args[1] is not Ellipsis):
+            return None  # a fixed-size tuple
+        inner = _plain_type(args[0]) if args else None
+        return None if inner is None else {"array": inner}
+    if origin in (Union, UnionType):
+        members = [_plain_type(arg) for arg in args]
+        kinds = [_json_kind(m) for m in members]
+        if None in members or len(set(kinds)) != len(kinds):
+            return None  # which member takes a value would be msgspec's choice
+        return {"any": members}
+    if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+        return _plain_struct(hint)
+    return None
+
+
+def _json_kind(plain: Any) -> str:
+    """The JSON kind of values a plain type takes: a literal's are strings."""
+    if isinstance(plain, str):
+        return plain
+    (name,) = plain
+    return "str" if name == "literal" else name
+
+
+def _plain_struct(cls: type[msgspec.Struct]) -> Any:
+    """A Struct decoded from an object, by the names of its fields; None for one whose config
+    or fields plain_schema's terms cannot say."""
+    if not _plain_config(cls.__struct_config__, False):
+        return None
+    fields: list[list[Any]] = []
+    for field in msgspec.structs.fields(cls):
+        plain = _plain_type(field.type)
+        if plain is None or field.encode_name != field.name:
+            return None
+        fields.append([field.name, plain, *_plain_default(field)])
+    return {"object": fields}
+
+
+def _plain_config(config: msgspec.structs.StructConfig, envelope: bool) -> bool:
+    """Nothing in the Struct's config changes how an object is decoded or given back: not an
+    array, unknown keys not refused, defaults not left out of to_builtins, no tag (but the
+    envelope's, read by RowReader itself)."""
+    plain = not (config.array_like or config.forbid_unknown_fields or config.omit_defaults)
+    return plain and (config.tag is not None) == envelope
+
+
+def _plain_default(field: msgspec.structs.FieldInfo) -> list[Any]:
+    """[the field's default as to_builtins gives it], or [] for a required field."""
+    if field.default is not msgspec.NODEFAULT:
+        return [msgspec.to_builtins(field.default)]
+    if field.default_factory is not msgspec.NODEFAULT:
+        return [msgspec.to_builtins(field.default_factory())]
+    return []

@@ -17,17 +17,12 @@ from pathlib import Path
 from zen_tui.lazy_log import get_logger
 from zen_tui.paths import PRIVATE_DIR, make_private
 from zen_tui.store import notices
-from zen_tui.store.plain import BUSY_TIMEOUT_S, SIDE_FILES
+from zen_tui.store.plain import BUSY_TIMEOUT_S, CACHE_KIB, SIDE_FILES
 from zen_tui.store.rows import StoreError, StoreRecovered, StoreTooNew
 from zen_tui.store.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 log = get_logger(__name__)
 
-# SQLite's page cache, per connection (its default: 2 MiB). The store is read in full once
-# per section at start-up and then written a page or two per poll, so a full cache stays
-# resident for nothing: 1.5 MiB of the dashboard's peak with 10,000 stored items. Pages it
-# does not hold come from the OS's file cache (a WAL read), a few microseconds each.
-CACHE_KIB = 512
 MEMORY = ":memory:"
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 

@@ -19,9 +19,10 @@ import msgspec
 
 from zen_tui.lazy_log import get_logger
 from zen_tui.models import Item, as_row, is_row, whole
-from zen_tui.store import gone
+from zen_tui.store import gone, plain_items
 from zen_tui.store.base import StoreBase
 from zen_tui.store.codec import CodecError, decode_items, encode_item, sort_key
+from zen_tui.store.plain_items import IN_ORDER
 from zen_tui.store.rows import StoreFull
 
 log = get_logger(__name__)
@@ -36,7 +37,6 @@ _TOUCH = (  # a section's fetch time never goes back (a cache hit may be older t
     " ON CONFLICT (section_id) DO UPDATE"
     " SET fetched_at = MAX(COALESCE(sections.fetched_at, 0), excluded.fetched_at)"
 )
-_IN_ORDER = "WHERE section_id = ? ORDER BY sort_key DESC, rowid"  # newest first, ties as saved
 _Row = tuple[str, str, float, float, str]  # section_id, item_id, sort_key, fetched_at, data
 
 
@@ -217,10 +217,7 @@ class ItemsMixin(StoreBase):
 
     def section_reason(self, section_id: str) -> str | None:
         with self._read() as db:
-            row = db.execute(
-                "SELECT reason FROM sections WHERE section_id = ?", (section_id,)
-            ).fetchone()
-        return None if row is None or row[0] is None else str(row[0])
+            return plain_items.reason(db, section_id)
 
     def load_section(
         self, section_id: str, known: Mapping[str, Item] | None = None, *, rows: bool = False
@@ -236,7 +233,7 @@ class ItemsMixin(StoreBase):
             texts = _texts(db, section_id, self._gone_unwritten)
             items = decode_items(texts, _skipped, known, rows=rows)
             # A whole section streamed through the page cache, which now holds the scan's
-            # last pages (the cache's size: connection.CACHE_KIB), of no use to the point
+            # last pages (the cache's size: plain.CACHE_KIB), of no use to the point
             # reads and small writes that follow: given back (0.5 MiB of the dashboard's peak).
             db.execute("PRAGMA shrink_memory")
         return items, fetched_at
@@ -263,19 +260,9 @@ class ItemsMixin(StoreBase):
             yield from self.load_section(section_id)[0]
             return
         with self._read() as db:
-            order = [
-                r[0] for r in db.execute(f"SELECT rowid FROM items {_IN_ORDER}", (section_id,))
-            ]
             hidden = _hidden(db, section_id, self._gone_unwritten)
-        for start in range(0, len(order), chunk):
-            ids = order[start : start + chunk]
-            marks = ",".join("?" * len(ids))
-            with self._read() as db:
-                found = dict(
-                    db.execute(f"SELECT rowid, data FROM items WHERE rowid IN ({marks})", ids)
-                )
-            items = _decode_all(found[i] for i in ids if i in found)
-            yield from (item for item in items if item.id not in hidden)
+        for texts in plain_items.section_chunks(self._read, section_id, chunk):
+            yield from (item for item in _decode_all(texts) if item.id not in hidden)
 
     def find_item(self, item_id: str) -> Item | None:
         """The newest copy of an item (latest version, then latest fetched), in any section;
@@ -440,9 +427,9 @@ def _texts(
     hidden = _hidden(db, section_id, unrecorded)
     held = _visible_held(db, section_id, unrecorded)
     if not held:  # the common case: streamed, never all held at once
-        cursor = db.execute(f"SELECT item_id, data FROM items {_IN_ORDER}", (section_id,))
+        cursor = db.execute(f"SELECT item_id, data FROM items {IN_ORDER}", (section_id,))
         return (data for item_id, data in cursor if item_id not in hidden)
-    query = f"SELECT section_id, item_id, sort_key, fetched_at, data FROM items {_IN_ORDER}"
+    query = f"SELECT section_id, item_id, sort_key, fetched_at, data FROM items {IN_ORDER}"
     stored = [row for row in db.execute(query, (section_id,)) if row[1] not in hidden]
     return (row[4] for row in _with_held(stored, held))
 
@@ -485,9 +472,7 @@ def _fetched_at(
     db: sqlite3.Connection, section_id: str, unrecorded: gone.Unrecorded | None = None
 ) -> float | None:
     """When the section was fetched, a write the disk did not take counted in."""
-    row = db.execute("SELECT fetched_at FROM sections WHERE section_id = ?", (section_id,))
-    found = row.fetchone()
-    at: float | None = None if found is None else found[0]
+    at = plain_items.fetched_at(db, section_id)
     touched = None if unrecorded is None else unrecorded.touched.get(section_id)
     if touched is None:
         return at

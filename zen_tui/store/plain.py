@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 # Here, where the full open (connection.py) reads them too, as this module loads no records.
 BUSY_TIMEOUT_S = 5.0
 SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite may keep beside the file
+# SQLite's page cache, per connection (its default: 2 MiB). The store is read in full once
+# per section at start-up and then written a page or two per poll, so a full cache stays
+# resident for nothing: 1.5 MiB of the dashboard's peak with 10,000 stored items (and of
+# `zen-tui list`'s). Pages it does not hold come from the OS's file cache (a WAL read), a
+# few microseconds each.
+CACHE_KIB = 512
 
 
 def open_as_is(data_dir: Path) -> Connection | None:
@@ -42,6 +48,7 @@ def open_as_is(data_dir: Path) -> Connection | None:
         return None
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if _usable(db):
             return db
     except sqlite3.Error:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zen_tui import freshness_words
+from zen_tui.freshness_words import STORED_REASON
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, Snapshot
-
-STORED_REASON = "from the local store"
 
 
 def stored(items: Sequence[Item], fetched_at: float | None) -> Snapshot:
@@ -22,10 +22,8 @@ def stored(items: Sequence[Item], fetched_at: float | None) -> Snapshot:
 def from_local_store(
     items: Sequence[Item], fetched_at: float | None, sync_command: str = "zen-tui sync --once"
 ) -> Snapshot:
-    """What load_local() shows before any poll: the store's items, or empty (saying which
-    command fills it; the demo has none: only its own run's polls fill its store)."""
-    if fetched_at is None:
-        run = f"run `{sync_command}` or " if sync_command else ""
-        why = f"not synced yet; {run}wait for the first poll"
-        return Snapshot.empty(why, Cause.NOT_SYNCED)
-    return stored(items, fetched_at)
+    """What load_local() shows before any poll: the store's items, or empty, saying why
+    (freshness_words.stored)."""
+    state, reason, cause = freshness_words.stored(fetched_at, sync_command)
+    fresh = Freshness(FreshnessState(state), fetched_at, reason, Cause(cause))
+    return Snapshot(() if fetched_at is None else tuple(items), fresh)

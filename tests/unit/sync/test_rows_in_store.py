@@ -138,9 +138,8 @@ async def test_list_json_prints_what_the_rows_left_in_the_store(tmp_path: Path) 
     import io
     import json
     import time
-    from types import SimpleNamespace
 
-    from zen_tui.commands.list_items import Shown, stored_freshness, write_json
+    from zen_tui.commands.list_items import stored_shown, write_json
 
     store = Store.open(tmp_path / "zen-tui.db")
     client = FakeClient(answers=[Result([described(1, "first"), described(2, "second")], 10.0)])
@@ -151,9 +150,7 @@ async def test_list_json_prints_what_the_rows_left_in_the_store(tmp_path: Path) 
     newer = msgspec.structs.replace(snapshot.items[0], updated_at="2026-01-05T00:00:00Z")
     store.upsert_items(SECTION.id, [newer], 20.0)  # a row written back (as _propagate does)
     out = io.StringIO()
-    rows = SimpleNamespace(of=lambda account: store)
-    shown = Shown(SECTION, stored_freshness(store, SECTION.id), rows)  # type: ignore[arg-type]
-    write_json(out, "issues", [shown], time.time())
+    write_json(out, "issues", [stored_shown(msgspec.to_builtins(SECTION), store)], time.time())
     items = json.loads(out.getvalue())["sections"][0]["items"]
     assert {(i["key"], i["body"], i["url"]) for i in items} == {
         ("P-1", "first", "https://x/first"),

@@ -22,7 +22,8 @@ from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from zen_tui.models import ActionState, Issue, Item, Message, PullRequest, channel_label
+from zen_tui.item_words import channel_label
+from zen_tui.models import ActionState, Issue, Item, Message, PullRequest
 from zen_tui.text_safety import clean
 from zen_tui.ui.widgets.row_filter import RowFilter
 
