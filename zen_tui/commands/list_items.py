@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 # An item as both ways print it: its kind as the store tags it ("pr", "issue", "message")
 # and its fields by name, in the model's order, as msgspec.to_builtins gives them.
-Fields = dict[str, Any]
-Plain = tuple[str, Fields]
+if TYPE_CHECKING:
+    Fields = dict[str, Any]
+    Plain = tuple[str, Fields]
 
 HELP = "print the items of one pane"
 TITLE_CELLS = 70  # a title's most cells in the text output (cut with `…`)

@@ -65,7 +65,8 @@ class NotAsIs(Exception):
     """A row the plain reader cannot vouch the typed decode takes as it is."""
 
 
-Read = Callable[[Any], Any]  # a JSON value -> its plain form; NotAsIs if not of the type
+if TYPE_CHECKING:
+    Read = Callable[[Any], Any]  # a JSON value -> its plain form; NotAsIs if not of the type
 
 
 class RowReader:
