@@ -111,7 +111,7 @@ def modules_of_list(zen: list[str], env: dict[str, str]) -> list[str]:
         raise RuntimeError(f"`zen-tui {' '.join(LIST_ARGV)}` failed: {done.stderr[-500:]}")
     loaded = done.stderr.split()
     floor = subprocess.run(
-        [sys.executable, "-c", FLOOR_DESIGN + "; print(' '.join(sys.modules))"],
+        [sys.executable, "-c", FLOOR_DESIGN + "; import sys; print(' '.join(sys.modules))"],
         env=env,
         cwd=ROOT,
         capture_output=True,
