@@ -21,6 +21,7 @@ from tests.fakes.backend import make_items
 from tests.fakes.rows import damaged
 from zen_tui import cli, paths
 from zen_tui.cli import main
+from zen_tui.commands.list_items import QUICK_MOST
 from zen_tui.config import load_settings, section_infos
 from zen_tui.models import Item
 from zen_tui.store import Store
@@ -253,3 +254,24 @@ def test_a_store_the_full_open_would_create_is_left_to_it(
     answered, first, full = from_the_same_store(monkeypatch, capsys, [*base, "list", "prs"], data)
     assert answered is FILES[how]
     assert first == full
+
+
+@pytest.mark.parametrize(("count", "answered"), [(QUICK_MOST, True), (QUICK_MOST + 1, False)])
+def test_past_its_most_items_the_quick_lane_leaves_the_list_to_the_full_path(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    count: int,
+    answered: bool,
+) -> None:
+    """Above QUICK_MOST items the full path is the faster (msgspec's decoder, in C): it answers."""
+    base = cli_args(tmp_path, ONE_SECTION)
+    settings = load_settings(Path(base[3]), Path(base[1]), must_exist=True)
+    (section,) = section_infos(settings)
+    with Store.open(paths.store_path(Path(base[1]))) as store:
+        store.save_section(section.id, make_items(section, count, 7), NOW - 60)
+    quick, full = by_both_lanes(monkeypatch, capsys, [*base, "list", "prs", "--json"])
+    assert (quick is not None) == answered and full.code == 0
+    assert full.out.count('"updated_at"') == count
+    if quick is not None:
+        assert quick == full
