@@ -291,7 +291,7 @@ def test_a_login_in_the_environment_makes_the_quick_lane_decline(
 ) -> None:
     argv = [*cli_args(tmp_path), "health"]
     Store.open(paths.store_path(tmp_path / "data")).close()
-    monkeypatch.setenv("GH_TOKEN", "ghp_in_the_environment")
+    monkeypatch.setenv("GH_TOKEN", "a-token-from-the-environment")
     quick, full = by_both_lanes(monkeypatch, capsys, argv)
     assert quick is None and full.code == 0
     monkeypatch.delenv("GH_TOKEN")
