@@ -192,6 +192,21 @@ def jira_on_virtual_time(sim: Any) -> Iterator[FakeClock]:
 
 
 @asynccontextmanager
+async def jira_on_one_clock(sim: Any) -> AsyncIterator[JiraClient]:
+    """A Jira client to the simulator whose gateway (its limiter too) and the simulator's
+    budgets all read one virtual clock: a test of many calls (paging, bulk moves) is not
+    paced out in real seconds by the limiter, while each call still crosses the socket."""
+    from zen_tui.services import make_client
+
+    with jira_on_virtual_time(sim) as clock:
+        gateway = sim_gateway(sim, "jira", clock=clock)
+        try:
+            yield make_client(sim.account("jira"), gateway, clock=clock)
+        finally:
+            await gateway.aclose()
+
+
+@asynccontextmanager
 async def jira_ending_at_long_waits(sim: Any, clock: FakeClock) -> AsyncIterator[JiraClient]:
     """A Jira client to the simulator on `clock` whose call ends at a 429 with a Retry-After
     past 5 s: the pause that 429 set is what the rate-limit tests look at."""

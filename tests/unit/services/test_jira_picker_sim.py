@@ -13,6 +13,8 @@ import pytest
 from zen_tui.simulator.jira.model import STATUSES
 from zen_tui.simulator.jira.service import JiraSim
 
+from .conftest import jira_on_one_clock
+
 PROJECTS = ("ZEN", "OPS", "API")  # three workflows (each project runs its own copy)
 
 
@@ -48,29 +50,29 @@ def requests(sim: Any) -> dict[str, int]:
 
 
 async def test_a_mixed_selection_costs_a_lookup_per_status_not_a_request_per_issue(
-    sim: Any, sim_client: Any
+    sim: Any,
 ) -> None:
     jira: JiraSim = sim.world.services["jira"]
     keys = mixed(jira)
     own = {k: {t.id for t in jira.issues[k].transitions(screenless=True)} for k in keys}
     shown = {k: STATUSES[jira.issues[k].status][0] for k in keys}
-    client = sim_client("jira")
 
-    sim.reset_counters()  # as before: the lookup knows no status, each issue is asked
-    before = await client.available_moves(keys)
-    assert sum(requests(sim).values()) == 121
+    async with jira_on_one_clock(sim) as client:
+        sim.reset_counters()  # as before: the lookup knows no status, each issue is asked
+        before = await client.available_moves(keys)
+        assert sum(requests(sim).values()) == 121
 
-    sim.reset_counters()
-    after = await client.available_moves(keys, shown)
-    sent = requests(sim)
-    # a lookup per status (4); and, for the six workflows' entries (In Progress and In
-    # Review, in three workflows) saying a transition was left out (Resolve, Defer: they
-    # need a field), one of their issues asked whether it stands for the others
-    assert sent == {
-        "/rest/api/3/bulk/issues/transition": 4,
-        "/rest/api/3/issue/{key}/transitions": 6,
-    }
-    assert not after.note and not before.note
-    for moves in (before, after):
-        assert {k: {m[0] for m in v} for k, v in moves.by_key.items()} == own
-    assert after.by_key == before.by_key
+        sim.reset_counters()
+        after = await client.available_moves(keys, shown)
+        sent = requests(sim)
+        # a lookup per status (4); and, for the six workflows' entries (In Progress and In
+        # Review, in three workflows) saying a transition was left out (Resolve, Defer: they
+        # need a field), one of their issues asked whether it stands for the others
+        assert sent == {
+            "/rest/api/3/bulk/issues/transition": 4,
+            "/rest/api/3/issue/{key}/transitions": 6,
+        }
+        assert not after.note and not before.note
+        for moves in (before, after):
+            assert {k: {m[0] for m in v} for k, v in moves.by_key.items()} == own
+        assert after.by_key == before.by_key
