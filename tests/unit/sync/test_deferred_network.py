@@ -16,6 +16,7 @@ import msgspec
 import pytest
 
 from tests.fakes.backend import FROZEN_NOW, make_items
+from tests.integration.conftest import fast
 from zen_tui.config import Settings, WebhookConfig
 from zen_tui.demo import demo_settings
 from zen_tui.models import Action, ActionState, ItemDetail, SectionInfo
@@ -32,7 +33,7 @@ def settings_in(data_dir: Path) -> Settings:
         SimpleNamespace(service=s, name=s, base_url=NOWHERE, token="t", username="me")
         for s in ("github", "jira", "slack")
     ]
-    return demo_settings(sims, data_dir)
+    return fast(demo_settings(sims, data_dir))
 
 
 def deferred(settings: Settings, network=None) -> SyncEngine:  # type: ignore[no-untyped-def]
