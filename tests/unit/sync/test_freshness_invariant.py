@@ -278,10 +278,16 @@ async def run_rounds(seed: int, sections: list[SectionInfo]) -> Watch:
     return watch
 
 
-async def test_no_shown_version_ever_goes_back_in_random_interleavings() -> None:
+# Seeds 0-15 in every run (they alone pass the mix thresholds below, e.g. 58 races); all 30
+# it always ran with `make soak`.
+@pytest.mark.parametrize(
+    "seeds",
+    [pytest.param(range(16), id="16"), pytest.param(range(30), id="30", marks=pytest.mark.slow)],
+)
+async def test_no_shown_version_ever_goes_back_in_random_interleavings(seeds: range) -> None:
     outcomes: dict[str, int] = {}
     told = {"hit": 0, "answered": 0, "raced": 0}
-    for seed in range(30):
+    for seed in seeds:
         watch = await run_rounds(seed, [OPEN, ALL])
         for name, n in watch.outcomes.items():
             outcomes[name] = outcomes.get(name, 0) + n
