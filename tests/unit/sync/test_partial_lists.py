@@ -216,11 +216,17 @@ async def github_rounds(seed: int, monkeypatch: pytest.MonkeyPatch) -> Invariant
     return invariant
 
 
+# Seeds 0-12 in every run (they alone pass the mix thresholds below: 291 partials, 76
+# removals, 115 whole answers); all 25 it always ran with `make soak`.
+@pytest.mark.parametrize(
+    "seeds",
+    [pytest.param(range(13), id="13"), pytest.param(range(25), id="25", marks=pytest.mark.slow)],
+)
 async def test_partial_github_answers_never_remove_what_they_did_not_see_gone(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, seeds: range
 ) -> None:
     partials = removals = lives = 0
-    for seed in range(25):
+    for seed in seeds:
         run = await github_rounds(seed, monkeypatch)
         partials, removals, lives = (
             partials + run.partials,
