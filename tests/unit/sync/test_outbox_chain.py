@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
+import pytest
+
+from tests.helpers import seeds
 from zen_tui.gateway.errors import ApiError, Unavailable
 from zen_tui.gateway.events import EventBus
 from zen_tui.models import Action, ActionState
@@ -100,29 +104,32 @@ async def until_settled(store: Store, gh: Service, slack: Service, rounds: int =
     raise AssertionError(f"still open after {rounds} restarts: {open_}")
 
 
-async def test_one_issue_and_one_reply_with_its_link_whatever_the_crash(tmp_path) -> None:
-    for seed in range(60):
-        rng = random.Random(seed)
+# Seeds 0-19 in every run, 20-59 with `make soak` (each a few restarts over a SQLite file).
+@pytest.mark.parametrize("seed", seeds(every_run=range(20), soak=range(20, 60)))
+async def test_one_issue_and_one_reply_with_its_link_whatever_the_crash(
+    tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
 
-        def crash(point: str, rng: random.Random = rng) -> str | None:
-            return point if rng.random() < 0.3 else None
+    def crash(point: str, rng: random.Random = rng) -> str | None:
+        return point if rng.random() < 0.3 else None
 
-        gh, slack = Service("github", crash), Service("slack", crash)
-        with Store.open(tmp_path / f"zen-{seed}.db") as store:
-            chains = [chain(n) for n in range(rng.randint(1, 3))]
-            for steps in chains:
-                run_process(store, gh, slack)[0].queue_chain(steps)
-            await until_settled(store, gh, slack)
-            entries = store.outbox_by_state()
-            links = store.links_of([MESSAGE])[MESSAGE]
-        assert {e.state for e in entries} == {S.DONE}, (seed, entries)
-        assert len(gh.written) == len(chains), (seed, "issues", gh.written)
-        assert len(slack.written) == len(chains), (seed, "replies", slack.written)
-        urls = {f"https://gh/o/r/{n}" for n in range(1, len(chains) + 1)}
-        assert {text.split(": ")[1] for _, text in slack.written} == urls, seed
-        assert sorted(link.other_id for link in links) == sorted(
-            f"gh:o/r#{n}" for n in range(1, len(chains) + 1)
-        )
+    gh, slack = Service("github", crash), Service("slack", crash)
+    with Store.open(tmp_path / f"zen-{seed}.db") as store:
+        chains = [chain(n) for n in range(rng.randint(1, 3))]
+        for steps in chains:
+            run_process(store, gh, slack)[0].queue_chain(steps)
+        await until_settled(store, gh, slack)
+        entries = store.outbox_by_state()
+        links = store.links_of([MESSAGE])[MESSAGE]
+    assert {e.state for e in entries} == {S.DONE}, (seed, entries)
+    assert len(gh.written) == len(chains), (seed, "issues", gh.written)
+    assert len(slack.written) == len(chains), (seed, "replies", slack.written)
+    urls = {f"https://gh/o/r/{n}" for n in range(1, len(chains) + 1)}
+    assert {text.split(": ")[1] for _, text in slack.written} == urls, seed
+    assert sorted(link.other_id for link in links) == sorted(
+        f"gh:o/r#{n}" for n in range(1, len(chains) + 1)
+    )
 
 
 async def test_killed_after_the_issue_was_created_finishes_with_the_reply(tmp_path) -> None:
