@@ -81,9 +81,11 @@ def engine_for(
 
 
 def virtual_waits() -> FakeClock:
-    """A clock for a first try's engine: the server answers over real sockets, but the waits
-    it asks for pass at once. Jira's 503 says Retry-After: 5, which the gateway honours
-    before its last attempt: five real seconds per refused send, on this clock none."""
+    """A clock for an engine whose server answers over real sockets while the engine's own
+    waits pass at once (a FakeClock started now): Jira's 503 says Retry-After: 5, which the
+    gateway honours before its last attempt, five real seconds per refused send; a bulk
+    task's status polls and the pacing of writes, likewise. Time jumps only when the loop
+    is idle and no socket answer is awaited by a deadline (see FakeClock)."""
     return FakeClock(time.time())
 
 
