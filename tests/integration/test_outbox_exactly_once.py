@@ -1,11 +1,9 @@
-"""50 actions queued during an outage are each applied exactly once after recovery,
+"""100 actions queued during an outage are each applied exactly once after recovery,
 also when the replaying process is killed with SIGKILL in the middle.
 
-35 go to GitHub (comments, not idempotent, each with a hidden marker the mutation log shows;
-and unique labels), 15 are Jira comments, one per issue. GitHub's share stays under its 80
+70 go to GitHub (comments, not idempotent, each with a hidden marker the mutation log shows;
+and unique labels), 30 are Jira comments, one per issue. GitHub's share stays under its 80
 writes/min secondary limit, which the gateway enforces (100 GitHub writes would need a minute).
-Fifty exercise what a hundred did (each kind, each service, a kill a third of the way in with
-the rest still to send) in half the time.
 """
 
 import asyncio
@@ -22,8 +20,8 @@ from zen_tui.wiring import open_store
 
 from .conftest import REPO_ROOT, engine_for
 
-N = 50
-N_JIRA = 15
+N = 100
+N_JIRA = 30
 KINDS = ("comment", "label_added")
 
 
