@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from msgspec.structs import replace
 
 from zen_tui.config import Settings
 from zen_tui.demo import demo_settings
-from zen_tui.gateway.clock import Clock
+from zen_tui.gateway.clock import Clock, FakeClock
 from zen_tui.gateway.settings import CacheTypeSettings
 from zen_tui.models import ActionState
 from zen_tui.simulator.server import SimulatorServer
@@ -77,6 +78,15 @@ def engine_for(
         wired = build_local(settings, clock=clock)
         return SyncEngine(wired, connect=functools.partial(connect, wired))
     return SyncEngine(build(settings, clock=clock))
+
+
+def virtual_waits() -> FakeClock:
+    """A clock for an engine whose server answers over real sockets while the engine's own
+    waits pass at once (a FakeClock started now): Jira's 503 says Retry-After: 5, which the
+    gateway honours before its last attempt, five real seconds per refused send; a bulk
+    task's status polls and the pacing of writes, likewise. Time jumps only when the loop
+    is idle and no socket answer is awaited by a deadline (see FakeClock)."""
+    return FakeClock(time.time())
 
 
 async def first_try(

@@ -7,7 +7,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.backend import ActionUpdated
 
-from .conftest import engine_for, fast
+from .conftest import engine_for, fast, virtual_waits
 
 DONE_FROM = {"3", "10001"}  # the simulator's workflow: "Done" from In Progress / In Review
 
@@ -24,7 +24,7 @@ async def test_bulk_transition_of_200_jira_issues(big_sim, tmp_path):
     account = big_sim.account("jira").name
     keys = sorted(k for k, issue in jira.issues.items() if issue.status in DONE_FROM)[:200]
     assert len(keys) == 200
-    engine = engine_for(settings)
+    engine = engine_for(settings, virtual_waits())
     progress = []
     engine.bus.subscribe(
         lambda e: (
@@ -69,7 +69,7 @@ async def test_a_bulk_move_sends_the_issues_off_their_workflows_common_list_one_
         todo, review, doing = (by[(mixed_in, s)][:2] for s in ("10000", "10001", "3"))
         shared = by[(shared_in, "10001")][:3]
         keys = todo + review + doing + shared
-        engine = engine_for(fast(demo_settings(sim.accounts, tmp_path)))
+        engine = engine_for(fast(demo_settings(sim.accounts, tmp_path)), virtual_waits())
         progress = []
         engine.bus.subscribe(
             lambda e: progress.append(e.progress) if isinstance(e, ActionUpdated) else None

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import seeds
 from zen_tui.models import Action, ActionKind, ActionState, Item
 from zen_tui.simulator.core.faults import parse_rules
 from zen_tui.sync.engine import SyncEngine
@@ -57,8 +58,17 @@ async def sent_unknown(vw: VirtualWorld, engine: SyncEngine, action: Action) -> 
     vw.app.state.faults.clear()
 
 
-@pytest.mark.parametrize("way", ["github_hidden", "github_deleted"])
-@pytest.mark.parametrize("kind", ["comment", "add_label"])
+# Each kind and each way in every suite (comment with a hidden repository's 404, a label with
+# a deleted issue's 410); the other two pairs with make soak.
+@pytest.mark.parametrize(
+    ("kind", "way"),
+    [
+        ("comment", "github_hidden"),
+        ("add_label", "github_deleted"),
+        pytest.param("comment", "github_deleted", marks=pytest.mark.slow),
+        pytest.param("add_label", "github_hidden", marks=pytest.mark.slow),
+    ],
+)
 async def test_an_unconfirmed_send_whose_item_went_ends_saying_so_and_is_never_resent(
     tmp_path: Path, way: str, kind: ActionKind
 ) -> None:
@@ -124,7 +134,8 @@ async def test_a_deleted_issues_410_cut_short_says_gone_never_upgrade_zen_tui(
         assert entry_of(engine, action).attempts == 1
 
 
-@pytest.mark.parametrize("seed", range(10))
+# Three seeds in every suite, the other seven with make soak.
+@pytest.mark.parametrize("seed", seeds(every_run=range(3), soak=range(3, 10)))
 async def test_seeded_interleavings_of_lost_answers_and_items_going(
     tmp_path: Path, seed: int
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from msgspec.structs import replace
 
+from tests.helpers import seeds
 from zen_tui.commands import list_items
 from zen_tui.config import SectionConfig
 from zen_tui.models import FreshnessState, Message
@@ -119,8 +120,10 @@ async def test_a_private_channel_still_readable_keeps_its_messages(tmp_path: Pat
         await third.stop()
 
 
+# Two seeds in every suite, the other ten with make soak (they ran as one 12-seed loop).
+@pytest.mark.parametrize("seed", seeds(every_run=range(2), soak=range(2, 12)))
 async def test_seeded_interleavings_never_bring_a_left_channels_messages_back(
-    tmp_path: Path,
+    tmp_path: Path, seed: int
 ) -> None:
     """Seeded random interleavings, in a process that never listed #leads: leaving and
     rejoining #leads, polls (some answered from the 30 s listing cache), refreshes that ask
@@ -129,53 +132,52 @@ async def test_seeded_interleavings_never_bring_a_left_channels_messages_back(
     passing. Invariant, checked after every step: while the user is out of #leads, once the
     server was asked after the leaving, no section shows or stores a #leads message (a
     stale answer never brings one back); after a rejoin, a refresh lists them again."""
-    for seed in range(12):
-        rng = random.Random(seed)
-        vw = world(tmp_path / str(seed))
-        channel = await stored_by_a_first_process(vw)
-        gate = history_gate(vw.app, channel)
-        vw.app = gate  # type: ignore[assignment]  # any ASGI app serves
-        engine = vw.engine()
-        state = {"left": False, "left_at": 0.0, "asked": False}
+    rng = random.Random(seed)
+    vw = world(tmp_path)
+    channel = await stored_by_a_first_process(vw)
+    gate = history_gate(vw.app, channel)
+    vw.app = gate  # type: ignore[assignment]  # any ASGI app serves
+    engine = vw.engine()
+    state = {"left": False, "left_at": 0.0, "asked": False}
 
-        def leave(vw: VirtualWorld = vw, state: dict[str, Any] = state) -> None:
-            if not state["left"]:
-                vw.set("slack", left_channels=LEADS[1:])
-                state.update(left=True, left_at=vw.clock.time(), asked=False)
+    def leave() -> None:
+        if not state["left"]:
+            vw.set("slack", left_channels=LEADS[1:])
+            state.update(left=True, left_at=vw.clock.time(), asked=False)
 
-        try:
-            for _ in range(30):
-                step = rng.choice(STEPS)
-                if step == "leave":
-                    leave()
-                elif step == "rejoin" and state["left"]:
-                    vw.set("slack", left_channels="")
-                    state["left"] = False
-                elif step == "poll":  # maybe a cache hit: asks only past the listing's TTL
-                    began = vw.clock.time()
-                    await engine.sync_once()
-                    if began >= float(state["left_at"]) + LISTING_TTL:
-                        state["asked"] = bool(state["left"])
-                elif step == "refresh":
-                    await engine.refresh(section_of(engine, rng.choice(TITLES)))
+    try:
+        for _ in range(30):
+            step = rng.choice(STEPS)
+            if step == "leave":
+                leave()
+            elif step == "rejoin" and state["left"]:
+                vw.set("slack", left_channels="")
+                state["left"] = False
+            elif step == "poll":  # maybe a cache hit: asks only past the listing's TTL
+                began = vw.clock.time()
+                await engine.sync_once()
+                if began >= float(state["left_at"]) + LISTING_TTL:
                     state["asked"] = bool(state["left"])
-                elif step == "overlap":
-                    await overlapping_refreshes(vw, engine, gate, rng, leave)
-                    state["asked"] = True
-                else:
-                    await vw.clock.sleep(rng.uniform(1, 120))
-                if state["left"] and state["asked"]:
-                    for title in TITLES:
-                        assert stored_in(engine, title, channel) == [], (seed, step, title)
-                        snap = engine.snapshot(section_of(engine, title))
-                        shown = [] if snap is None else snap.items
-                        assert not any(getattr(i, "channel_id", "") == channel for i in shown)
-            vw.set("slack", left_channels="")
-            await vw.clock.sleep(1)  # a listing fetched after the leaving was noted
-            await engine.refresh()
-            assert stored_in(engine, LEADS, channel), f"seed {seed}: rejoined, listed again"
-        finally:
-            await engine.stop()
+            elif step == "refresh":
+                await engine.refresh(section_of(engine, rng.choice(TITLES)))
+                state["asked"] = bool(state["left"])
+            elif step == "overlap":
+                await overlapping_refreshes(vw, engine, gate, rng, leave)
+                state["asked"] = True
+            else:
+                await vw.clock.sleep(rng.uniform(1, 120))
+            if state["left"] and state["asked"]:
+                for title in TITLES:
+                    assert stored_in(engine, title, channel) == [], (seed, step, title)
+                    snap = engine.snapshot(section_of(engine, title))
+                    shown = [] if snap is None else snap.items
+                    assert not any(getattr(i, "channel_id", "") == channel for i in shown)
+        vw.set("slack", left_channels="")
+        await vw.clock.sleep(1)  # a listing fetched after the leaving was noted
+        await engine.refresh()
+        assert stored_in(engine, LEADS, channel), f"seed {seed}: rejoined, listed again"
+    finally:
+        await engine.stop()
 
 
 def history_gate(app: Any, channel: str) -> AnswerGate:

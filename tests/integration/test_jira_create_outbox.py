@@ -13,7 +13,7 @@ import random
 from zen_tui.actions import create_action
 from zen_tui.models import ActionState
 
-from .conftest import engine_for, first_try, settle
+from .conftest import engine_for, first_try, settle, virtual_waits
 
 FAULTS = ("none", "truncated", "reset", "outage")
 POST_ISSUE = "/rest/api/3/issue"
@@ -44,7 +44,7 @@ async def test_create_exactly_once_across_lost_answers_and_kills(sim, settings):
         seen.add((kind, killed))
         summary = f"round {n}: {kind} killed={killed}"
         action = create_action(account, "OPS", "Task", summary, f"body {n}")
-        engine = engine_for(settings)
+        engine = engine_for(settings, virtual_waits())
         [entry] = engine.outbox.queue([action])
         sim.set_faults(fault(kind))
         await first_try(engine, entry, killed=killed)

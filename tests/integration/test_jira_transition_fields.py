@@ -15,7 +15,7 @@ from zen_tui.models import Action, ActionState
 from zen_tui.services.markers import strip_zw
 from zen_tui.simulator.jira import adf
 
-from .conftest import engine_for, first_try, settle
+from .conftest import engine_for, first_try, settle, virtual_waits
 from .test_jira_triage_outbox import args, fault, jira, landed
 
 NEEDS = (
@@ -115,7 +115,7 @@ async def crash_mid_send(
     """Queue the transition, send it once under fault `how` and (`killed`) die mid-send
     (the store keeps it SENDING); the entry's id."""
     account = sim.account("jira").name
-    engine = engine_for(settings)
+    engine = engine_for(settings, virtual_waits())
     [entry] = engine.outbox.queue([Action("transition", f"{account}:{key}", account, params)])
     sim.set_faults(fault(how, "POST", "/rest/api/3/issue/*/transitions"))
     await first_try(engine, entry, killed=killed, dies_after=0.5)

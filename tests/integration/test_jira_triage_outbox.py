@@ -13,7 +13,7 @@ from typing import Any
 from zen_tui.commands import act
 from zen_tui.models import Action, ActionState
 
-from .conftest import engine_for, first_try, settle
+from .conftest import engine_for, first_try, settle, virtual_waits
 
 FAULTS = ("none", "truncated", "reset", "outage")
 WRITES = {  # kind -> (method, endpoint glob, mutation kind)
@@ -90,7 +90,7 @@ async def test_each_kind_lands_exactly_once_across_lost_answers_and_kills(sim, s
         method, endpoint, mutation = WRITES[kind]
         key = keys[n]
         action = build(sim, account, kind, key, n)
-        engine = engine_for(settings)
+        engine = engine_for(settings, virtual_waits())
         [entry] = engine.outbox.queue([action])
         sim.set_faults(fault(how, method, endpoint))
         await first_try(engine, entry, killed=killed, dies_after=0.5)

@@ -12,14 +12,15 @@ import random
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.helpers import seeds
 from zen_tui.models import Action, ActionState
 from zen_tui.services.markers import html_marker
 from zen_tui.simulator.server import SimulatorServer
 from zen_tui.wiring import open_store
 
 from .conftest import REPO_ROOT, engine_for
-
-ROUNDS = 4
 
 
 async def queue_during_outage(sim: SimulatorServer, settings, rng: random.Random) -> list[str]:
@@ -63,8 +64,10 @@ def posted(sim: SimulatorServer, key: str) -> int:
     return sum(1 for m in log if m["kind"] == "comment" and marker in (m.get("body") or ""))
 
 
+# Two seeded rounds in every suite (it ran four in one loop), the other two with make soak.
+@pytest.mark.parametrize("seed", seeds(every_run=range(2), soak=range(2, 4)))
 async def test_two_sync_once_processes_post_each_queued_comment_once(
-    sim: SimulatorServer, settings, tmp_path: Path
+    sim: SimulatorServer, settings, tmp_path: Path, seed: int
 ) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text(
@@ -76,20 +79,19 @@ async def test_two_sync_once_processes_post_each_queued_comment_once(
             }
         )
     )
-    for seed in range(ROUNDS):
-        rng = random.Random(seed)
-        ids = await queue_during_outage(sim, settings, rng)
-        sim.clear_faults()  # recovery; writes are slow enough that the two sends overlap
-        latency = rng.choice([30, 80, 150])
-        sim.set_faults([{"service": "github", "method": "POST", "latency_ms": latency}])
-        stagger = [0.0, rng.choice([0.0, 0.01, 0.05])]
-        codes = await start_together(spec, 2, stagger)
-        sim.clear_faults()
-        assert set(codes) <= {0, 3}, codes
+    rng = random.Random(seed)
+    ids = await queue_during_outage(sim, settings, rng)
+    sim.clear_faults()  # recovery; writes are slow enough that the two sends overlap
+    latency = rng.choice([30, 80, 150])
+    sim.set_faults([{"service": "github", "method": "POST", "latency_ms": latency}])
+    stagger = [0.0, rng.choice([0.0, 0.01, 0.05])]
+    codes = await start_together(spec, 2, stagger)
+    sim.clear_faults()
+    assert set(codes) <= {0, 3}, codes
 
-        store = open_store(settings)
-        entries = [store.outbox_get(i) for i in ids]
-        store.close()
-        counts = {e.id: posted(sim, e.idempotency_key) for e in entries}
-        assert {e.state for e in entries} == {ActionState.DONE}, f"seed {seed}"
-        assert set(counts.values()) == {1}, f"seed {seed}, latency {latency}: {counts}"
+    store = open_store(settings)
+    entries = [store.outbox_get(i) for i in ids]
+    store.close()
+    counts = {e.id: posted(sim, e.idempotency_key) for e in entries}
+    assert {e.state for e in entries} == {ActionState.DONE}, f"seed {seed}"
+    assert set(counts.values()) == {1}, f"seed {seed}, latency {latency}: {counts}"

@@ -37,6 +37,9 @@ SECRETS = {"github": "gh-hook-secret", "jira": "jira-hook-secret", "slack": "sla
 def hooked(settings, monkeypatch):
     for service, name in ENV.items():
         monkeypatch.setenv(name, SECRETS[service])
+    # A delivery that needs a listing asks for it after AFTER_ACTION_DELAY (1 s, to gather a
+    # burst); a test's burst lands within a few loop turns, so 50 ms gathers it as well.
+    monkeypatch.setattr("zen_tui.sync.engine.AFTER_ACTION_DELAY", 0.05)
     config = WebhookConfig(enabled=True, port=0, secret_env=dict(ENV))
     return msgspec.structs.replace(settings, webhooks=config)
 
