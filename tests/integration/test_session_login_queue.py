@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.helpers import eventually, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
 from tests.integration.test_relogin_elsewhere import OnItsOwnThread
@@ -49,9 +50,9 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's: every step below polls (as in
+    """A small world and a search budget 20 times GitHub's: every step below polls (as in
     test_session_login_elsewhere)."""
-    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+    with login_simulator(rate_scale=20) as server:
         yield server
 
 

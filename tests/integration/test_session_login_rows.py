@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import github_config, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import REPO
 from tests.integration.test_relogin_elsewhere import OnItsOwnThread, both_polling
@@ -64,9 +65,9 @@ query = "is:pr author:@me"
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's: every step below polls (as in
+    """A small world and a search budget 20 times GitHub's: every step below polls (as in
     test_session_login_elsewhere)."""
-    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+    with login_simulator(rate_scale=20) as server:
         yield server
 
 
