@@ -173,7 +173,9 @@ def each_once_as_its_user_or_held(
 
 
 @pytest.mark.usefixtures("file_keyring")
-@pytest.mark.parametrize("seed", seeds(every_run=(5, 7), soak=(1, 2, 3, 4, 6, 8)))
+# Seed 4 in every run: its comments ended landed, held as failed and held pending when looked
+# at (seed 7's all landed; 5's none waited pending); the rest with `make soak`.
+@pytest.mark.parametrize("seed", seeds(every_run=(4,), soak=(1, 2, 3, 5, 6, 7, 8)))
 async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as_their_user(
     seed: int, sim: SimulatorServer, tmp_path: Path
 ) -> None:

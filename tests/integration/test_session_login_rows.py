@@ -182,7 +182,9 @@ async def shows_its_own(p: Process, logins: OneUserEach) -> None:
 
 
 @pytest.mark.usefixtures("file_keyring")
-@pytest.mark.parametrize("seed", seeds(every_run=(4, 5), soak=(1, 2, 3, 6)))
+# Seed 4 in every run (12 keyring logins, 7 keyring logouts, 12 session logins, 5 session
+# logouts: every kind of step, as each seed has); the rest with `make soak`.
+@pytest.mark.parametrize("seed", seeds(every_run=(4,), soak=(1, 2, 3, 5, 6)))
 async def test_interleaved_session_and_keyring_logins_never_show_anothers_rows(
     seed: int, sim: SimulatorServer, tmp_path: Path
 ) -> None:
