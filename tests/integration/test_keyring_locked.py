@@ -9,11 +9,13 @@ real SQLite, and the real keyring helper process over a file keyring the test lo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import eventually, github_config
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import (
     Recorder,
     comments,
@@ -44,6 +46,13 @@ HELPER_TIMEOUT = 2.0  # a hanging keyring is given up on after this (the default
 # While every read hangs, each waits out the whole timeout (the engine read 8 times, one
 # after another, before the test could go on: 16 s at 2 s): a shorter one ends them sooner.
 HANGING_TIMEOUT = 0.3
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A small world: the rows kept are a few of them, as well as fifty."""
+    with login_simulator() as server:
+        yield server
 
 
 class HelperLimit:
