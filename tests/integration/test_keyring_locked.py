@@ -9,12 +9,13 @@ real SQLite, and the real keyring helper process over a file keyring the test lo
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.helpers import eventually, github_config
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import (
     Recorder,
     comments,
@@ -42,19 +43,35 @@ from zen_tui.sync.engine import SyncEngine
 pytestmark = pytest.mark.timeout(120)
 API = "/rest/api/3"
 HELPER_TIMEOUT = 2.0  # a hanging keyring is given up on after this (the default is 10 s)
+# While every read hangs, each waits out the whole timeout (the engine read 8 times, one
+# after another, before the test could go on: 16 s at 2 s): a shorter one ends them sooner.
+HANGING_TIMEOUT = 0.3
 
 
-def through_the_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A small world: the rows kept are a few of them, as well as fifty."""
+    with login_simulator() as server:
+        yield server
+
+
+class HelperLimit:
+    """The keyring helper's timeout, read by every store at each call: a test shortens it
+    while the keyring hangs, and gives it back before the keyring answers again."""
+
+    def __init__(self) -> None:
+        self.seconds = HELPER_TIMEOUT
+
+
+def through_the_helper(monkeypatch: pytest.MonkeyPatch) -> HelperLimit:
     """Every keyring store of this process asks the helper process (as the dashboard does:
     keyring is loaded in this test process, which would otherwise ask it in a thread), with
-    a short timeout."""
-    init = KeyringCredentialStore.__init__
-
-    def short(self: KeyringCredentialStore, service: str = "zen-tui", *_: Any, **kw: Any) -> None:
-        init(self, service, HELPER_TIMEOUT, **kw)
-
-    monkeypatch.setattr(KeyringCredentialStore, "__init__", short)
+    a short timeout: the HelperLimit returned."""
+    limit = HelperLimit()
+    seconds = property(lambda self: limit.seconds, lambda self, _: None)  # __init__'s ignored
+    monkeypatch.setattr(KeyringCredentialStore, "timeout", seconds, raising=False)
     monkeypatch.setattr(KeyringCredentialStore, "_here", lambda self: False)
+    return limit
 
 
 def set_lock(keyring_file: Path, how: str | None) -> None:
@@ -89,7 +106,7 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
     monkeypatch.delenv("GH_TOKEN", raising=False)
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.setattr(gateway_module, "NO_LOGIN_HOLD", 0.0)  # re-read at the next poll
-    through_the_helper(monkeypatch)
+    limit = through_the_helper(monkeypatch)
     assert keyring_store.KeyringCredentialStore().timeout == HELPER_TIMEOUT
     token = sim.account("github").token
     await KeyringCredentialStore().save("gh", StoredCredential(token, login="me"))
@@ -110,6 +127,8 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
     assert login is not None and login[0] and answers > 0
 
     set_lock(tmp_path / "keyring.json", lock)
+    if lock == "hang":  # each read is given up on, as at the full timeout, only sooner
+        limit.seconds = HANGING_TIMEOUT
     engine = deferred(settings)  # the next start finds the keyring locked
     engine.login_check = 0.05  # the login watch, shortened
     reconnects: list[str] = []
@@ -143,6 +162,7 @@ async def test_a_locked_keyring_loses_nothing_and_the_account_comes_back(
         assert reconnects == []  # nothing read yet: nothing to set up again
 
         # Unlocked: the same engine carries on, with no restart and no new login.
+        limit.seconds = HELPER_TIMEOUT  # time for a helper that answers, under load too
         set_lock(tmp_path / "keyring.json", None)
         await engine.refresh(None)
         assert all(state_of(engine, s) is FreshnessState.LIVE for s in mine)

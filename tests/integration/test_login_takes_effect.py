@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.helpers import eventually, files_holding
-from tests.integration.helpers import running
+from tests.integration.helpers import login_simulator, running
 from tests.unit.auth.browser_double import FakeBrowser
 from tests.unit.auth.memory_keyring import MemoryKeyring, memory_keyring
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -38,6 +39,13 @@ from zen_tui.wiring import build, build_local, connect
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A small world: these runs poll every demo section, whose rows are no part of a login."""
+    with login_simulator() as server:
+        yield server
 
 
 class Recorder(httpx.AsyncBaseTransport):

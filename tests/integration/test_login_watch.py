@@ -114,12 +114,19 @@ def watched_engine(
 async def running_as(
     token: str, runner: str, config: Path, tmp_path: Path
 ) -> AsyncIterator[tuple[SyncEngine, list[str], Recorder, list[str]]]:
-    """`token` logged in from a terminal, then the watched_engine `runner` builds, started and
-    refreshed once, its GitHub sections live: (engine, reconnects, recorder, those sections).
-    Stopped, with the recorder's client, after."""
-    terminal(config, tmp_path, "login", "gh", "--method", "token", paste=token)
+    """`token` (me's) logged in as a terminal's login saves and records it, then the
+    watched_engine `runner` builds, started and refreshed once, its GitHub sections live:
+    (engine, reconnects, recorder, those sections). Stopped, with the recorder's client, after.
+    That first login is made in this process (the keyring file, then the record, as the CLI
+    does: commands/auth.py): each test's own changes run in a terminal's subprocess."""
+    from zen_tui.commands.auth import _record_user
+
+    settings = load_settings(config, tmp_path)
+    keyring = KeyringCredentialStore()
+    await keyring.save("gh", StoredCredential(token, login="me"))
+    await _record_user(settings, "gh", keyring, changed=True)
     recorder = Recorder()
-    engine, reconnects = watched_engine(runner, load_settings(config, tmp_path), recorder)
+    engine, reconnects = watched_engine(runner, settings, recorder)
     try:
         await engine.start()
         mine = sections_of(engine, "gh")

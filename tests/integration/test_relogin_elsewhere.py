@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import eventually, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import Recorder, deferred, service_sim
 from tests.integration.test_login_watch import write_config
 from zen_tui.auth.keyring_store import KeyringCredentialStore, StoredCredential
@@ -27,6 +28,14 @@ from zen_tui.simulator.server import SimulatorServer
 from zen_tui.sync.engine import SyncEngine
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    """A small world (its polls are the cost here) and a search budget 20 times GitHub's:
+    the random rounds below poll after every step."""
+    with login_simulator(rate_scale=20) as server:
+        yield server
 
 
 class Watched:

@@ -236,7 +236,9 @@ async def test_a_poll_under_way_sends_no_read_with_the_old_token_after_a_login_c
         assert gateway.breaker_state() == "closed" and gateway.health().errors == 0
 
 
-@pytest.mark.parametrize("seed", seeds(every_run=(0, 1), soak=(2, 3)))
+# Seed 0 in every run, the rest with `make soak`: each seed's changes meet polls and sends
+# under way (asserted below), so one covers both.
+@pytest.mark.parametrize("seed", seeds(every_run=(0,), soak=(1, 2, 3)))
 async def test_after_each_random_login_change_no_read_carries_an_earlier_token(
     sim: SimulatorServer,
     settings: Settings,

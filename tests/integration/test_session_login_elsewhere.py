@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import eventually, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
 from tests.integration.test_relogin_elsewhere import (
@@ -41,9 +42,10 @@ CHECKS = 10  # login checks of each engine after the session login
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's 30 a minute: the interleavings below poll after
-    every step (a rate-limited poll would send no token to compare)."""
-    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+    """A small world (its polls are the cost here) and a search budget 20 times GitHub's 30
+    a minute: the interleavings below poll after every step (a rate-limited poll would send
+    no token to compare)."""
+    with login_simulator(rate_scale=20) as server:
         yield server
 
 

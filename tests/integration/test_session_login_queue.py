@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.helpers import eventually, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import write_config
 from tests.integration.test_relogin_elsewhere import OnItsOwnThread
@@ -49,9 +50,9 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's: every step below polls (as in
+    """A small world and a search budget 20 times GitHub's: every step below polls (as in
     test_session_login_elsewhere)."""
-    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+    with login_simulator(rate_scale=20) as server:
         yield server
 
 
@@ -172,7 +173,9 @@ def each_once_as_its_user_or_held(
 
 
 @pytest.mark.usefixtures("file_keyring")
-@pytest.mark.parametrize("seed", seeds(every_run=(5, 7), soak=(1, 2, 3, 4, 6, 8)))
+# Seed 4 in every run: its comments ended landed, held as failed and held pending when looked
+# at (seed 7's all landed; 5's none waited pending); the rest with `make soak`.
+@pytest.mark.parametrize("seed", seeds(every_run=(4,), soak=(1, 2, 3, 5, 6, 7, 8)))
 async def test_actions_queued_under_interleaved_session_and_keyring_logins_go_as_their_user(
     seed: int, sim: SimulatorServer, tmp_path: Path
 ) -> None:

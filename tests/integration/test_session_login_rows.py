@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import github_config, seeds
+from tests.integration.helpers import login_simulator
 from tests.integration.test_login_takes_effect import service_sim
 from tests.integration.test_login_watch import REPO
 from tests.integration.test_relogin_elsewhere import OnItsOwnThread, both_polling
@@ -64,9 +65,9 @@ query = "is:pr author:@me"
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
-    """A search budget 20 times GitHub's: every step below polls (as in
+    """A small world and a search budget 20 times GitHub's: every step below polls (as in
     test_session_login_elsewhere)."""
-    with SimulatorServer(seed=7, size=300, rate_scale=20) as server:
+    with login_simulator(rate_scale=20) as server:
         yield server
 
 
@@ -181,7 +182,9 @@ async def shows_its_own(p: Process, logins: OneUserEach) -> None:
 
 
 @pytest.mark.usefixtures("file_keyring")
-@pytest.mark.parametrize("seed", seeds(every_run=(4, 5), soak=(1, 2, 3, 6)))
+# Seed 4 in every run (12 keyring logins, 7 keyring logouts, 12 session logins, 5 session
+# logouts: every kind of step, as each seed has); the rest with `make soak`.
+@pytest.mark.parametrize("seed", seeds(every_run=(4,), soak=(1, 2, 3, 5, 6)))
 async def test_interleaved_session_and_keyring_logins_never_show_anothers_rows(
     seed: int, sim: SimulatorServer, tmp_path: Path
 ) -> None:
