@@ -62,7 +62,10 @@ def stack(tmp_path: Path) -> Iterator[DemoStack]:
         yield s
 
 
-@pytest.mark.parametrize("mode", ["503", "reset"])
+# A dropped connection ("reset") opens the same breaker as a 503: that the gateway and the
+# engine count it is tests/integration/test_outage.py's (Jira resets there); on screen it is
+# the same lamp and badge, so it runs in `make soak` only, the 503 in every run.
+@pytest.mark.parametrize("mode", ["503", pytest.param("reset", marks=pytest.mark.slow)])
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
     tmp_path: Path, mode: str
 ) -> None:
