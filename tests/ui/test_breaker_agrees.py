@@ -18,7 +18,6 @@ from zen_tui.ui.screens.dashboard import DashboardScreen
 
 from .conftest import status_line, until_quiet
 
-
 STEPS = 60  # each is a turn of the app (a pause): about 0.1 s on a loaded worker
 
 
