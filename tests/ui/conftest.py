@@ -9,6 +9,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
+from textual import events
+from textual.command import CommandPalette
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
@@ -76,6 +79,32 @@ async def until_quiet(pilot: Pilot[Any], within: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the app's queues were still busy after {within:.0f}s")
         await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type `text` into the focused field as a quick typist does: each character's key event
+    (the one pilot.press sends) is queued at once, and they are handled one after another;
+    then one wait for the queues to drain. pilot.press(*text) instead guesses after every
+    key that the process has gone idle, which a loaded machine takes most of a second a
+    character to convince it of. For text only: a key that moves the focus or opens a
+    screen goes through pilot.press, so the keys after it reach where the user's would."""
+    for char in text:
+        key = events.Key(_character_to_key(char), char)
+        key.set_sender(pilot.app)
+        pilot.app.post_message(key)
+    await until_quiet(pilot)
+
+
+async def palette(pilot: Pilot[Any], text: str) -> None:
+    """Open the command palette (ctrl+p) and type `text` into its search box."""
+    await pilot.press("ctrl+p")
+    app = pilot.app
+    deadline = time.monotonic() + 15
+    while not (isinstance(app.screen, CommandPalette) and app.focused is not None):
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out after 15s waiting for the command palette")
+        await asyncio.sleep(0.02)
+    await type_text(pilot, text)
 
 
 def status_line(app: ZenApp) -> str:

@@ -22,7 +22,7 @@ from zen_tui.config_schema import COMMAND_GRACE
 from zen_tui.ui.app import DashboardOptions
 from zen_tui.ui.screens.dashboard import DashboardScreen
 
-from .conftest import WaitForWorkers, make_app, status_line
+from .conftest import WaitForWorkers, make_app, palette, status_line
 from .test_item_commands import hostile_backend
 
 pytestmark = pytest.mark.timeout(60)
@@ -104,7 +104,7 @@ async def test_cancel_from_the_palette_stops_the_group_and_keeps_the_last_line(
         assert "hang on acme/web#7 is still running; ctrl+p → Cancel stops it" in status_line(app)
         assert len(app.screen.running_commands) == 1
 
-        await pilot.press("ctrl+p", *"Cancel")
+        await palette(pilot, "Cancel")
         await wait_until(
             lambda: any(e.startswith("Cancel: hang on acme/web#7\nrunning ") for e in offered(app)),
             "the entry",
@@ -174,7 +174,7 @@ async def test_a_command_that_ends_by_itself_is_not_stopped_and_leaves_no_entry(
         assert ": done: two" in status_line(app)
         assert not app.screen.running_commands
         assert not any("cancel" in n or "timed out" in n for n, _ in notes_with_severity(app))
-        await pilot.press("ctrl+p", *"Cancel")
+        await palette(pilot, "Cancel")
         await wait_for_workers(pilot)
         assert not any("Cancel" in entry for entry in offered(app))
 

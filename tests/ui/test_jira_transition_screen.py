@@ -20,7 +20,7 @@ from zen_tui.simulator.jira import adf
 from zen_tui.ui.screens.forms import FormModal
 from zen_tui.ui.screens.modals import PickerModal
 
-from .conftest import make_app, outbox_idle, status_line, until_quiet
+from .conftest import make_app, outbox_idle, status_line, type_text, until_quiet
 from .test_jira_triage_live import modal, mutations, on_jira_section, pick, sim_issues, stack
 
 pytestmark = pytest.mark.timeout(90)
@@ -93,13 +93,15 @@ async def test_t_asks_for_a_required_due_date_checks_it_then_sends_it(stack: Dem
         assert [(f.id, f.label, f.kind, f.required) for f in form.fields] == [
             ("duedate", "Due date", "date", True)
         ]
-        await pilot.press(*"31.01.2027", "enter")  # enter on the last field sends: refused
+        await type_text(pilot, "31.01.2027")
+        await pilot.press("enter")  # enter on the last field sends: refused
         error = form.query_one("#error-duedate", Label)
         await wait_until(lambda: error.display, "the date's problem under it")
         assert str(error.render()) == "Due date: use YYYY-MM-DD, e.g. 2027-01-31"
         assert app.screen is form and not mutations(stack, "transition", target.key)
         form.query_one("#field-duedate", Input).value = ""
-        await pilot.press(*"2027-01-31", "enter")
+        await type_text(pilot, "2027-01-31")
+        await pilot.press("enter")
         await wait_until(
             lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
             "the transition to land",
@@ -111,7 +113,8 @@ async def test_t_asks_for_a_required_due_date_checks_it_then_sends_it(stack: Dem
 async def test_escape_on_the_due_date_form_queues_nothing(stack: DemoStack) -> None:
     async with on_jira_section(stack) as (app, pilot, items):
         target, _form = await ask_for_the_due_date(app, pilot, stack, items)
-        await pilot.press(*"2027-01-31", "escape")
+        await type_text(pilot, "2027-01-31")
+        await pilot.press("escape")
         await wait_until(lambda: "cancelled" in status_line(app), "the cancel to be said")
         assert "nothing sent" in status_line(app)
         assert outbox_idle(app.backend) and not mutations(stack, "transition", target.key)
@@ -152,7 +155,8 @@ async def test_a_pick_then_a_typed_number_go_together_as_fields_json() -> None:
         await pick_choice(pilot, "Fixed")  # the resolution first
         form = pilot.app.screen
         assert isinstance(form, FormModal) and [f.kind for f in form.fields] == ["number"]
-        await pilot.press(*"2.5", "ctrl+s")
+        await type_text(pilot, "2.5")
+        await pilot.press("ctrl+s")
         await eventually(lambda: backend.submitted, "the transition queued")
     [[action]] = backend.submitted
     assert action.params == {

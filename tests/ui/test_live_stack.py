@@ -49,7 +49,7 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.wiring import build
 
-from .conftest import outbox_idle, status_line
+from .conftest import outbox_idle, palette, status_line, type_text
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
@@ -62,7 +62,10 @@ def stack(tmp_path: Path) -> Iterator[DemoStack]:
         yield s
 
 
-@pytest.mark.parametrize("mode", ["503", "reset"])
+# A dropped connection ("reset") opens the same breaker as a 503: that the gateway and the
+# engine count it is tests/integration/test_outage.py's (Jira resets there); on screen it is
+# the same lamp and badge, so it runs in `make soak` only, the 503 in every run.
+@pytest.mark.parametrize("mode", ["503", pytest.param("reset", marks=pytest.mark.slow)])
 async def test_outage_shows_stale_badge_and_open_lamp_then_recovers(
     tmp_path: Path, mode: str
 ) -> None:
@@ -289,7 +292,7 @@ async def test_pasted_token_is_never_echoed_and_lands_in_the_keyring(
         await pilot.press("down", "enter")  # the second method: token
         await wait_until(lambda: token_field_focused(app), "the token field to take the focus")
         field = screen.query_one("#login-token")
-        await pilot.press(*token)
+        await type_text(pilot, token)
         assert field.value == token  # type: ignore[attr-defined]
         assert token not in screen_text(app)  # a password input: bullets only
         await pilot.press("enter")
@@ -338,7 +341,8 @@ async def test_logging_in_from_the_dashboard_brings_a_tokenless_account_live(
         await wait_until(lambda: login_screen_on(app) is not None, "the login screen's account")
         await pilot.press("down", "enter")  # the token method
         await wait_until(lambda: token_field_focused(app), "the token field to take the focus")
-        await pilot.press(*token, "enter")
+        await type_text(pilot, token)
+        await pilot.press("enter")
         await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login to finish")
         await wait_until(lambda: all_live(app), "the GitHub panes to go live", within=10)
         assert (await KeyringCredentialStore().load("github")).token == token  # type: ignore[union-attr]
@@ -450,7 +454,7 @@ async def test_the_theme_chosen_in_the_palette_is_used_after_a_restart(stack: De
     async with first.run_test(size=WIDE) as pilot:
         await pilot.pause()
         assert first.theme == "zen-dark"
-        await pilot.press("ctrl+p", *"theme: zen-light")
+        await palette(pilot, "theme: zen-light")
         await wait_until(lambda: "zen-light" in screen_text(first), "the palette to offer it")
         await pilot.press("enter")
         await wait_until(lambda: first.theme == "zen-light", "the theme to switch")

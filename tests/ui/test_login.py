@@ -27,7 +27,7 @@ from zen_tui.ui.screens.dashboard import needs_login
 from zen_tui.ui.screens.login import LoginScreen
 from zen_tui.ui.widgets.preview import dedupe_errors
 
-from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes
+from .conftest import ScriptedFlow, WaitForWorkers, make_app, notes, palette, type_text
 
 GH = AccountConfig("gh", "github", "https://api.github.com")
 AUTH = Cause.AUTH
@@ -67,7 +67,7 @@ async def test_palette_offers_log_in_per_account(wait_for_workers: WaitForWorker
     app = make_app(FakeBackend(), accounts=[GH, SLACK], login_flow=flow)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
-        await pilot.press("ctrl+p", *"log in: slack")
+        await palette(pilot, "log in: slack")
         await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
         # the palette closes, then the login screen is pushed and mounted: wait for its account
@@ -121,7 +121,7 @@ async def test_token_method_uses_a_password_field_and_refuses_empty() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert flow.calls == [] and "the token is empty" in shown(app)
-        await pilot.press(*secret)
+        await type_text(pilot, secret)
         assert secret not in shown(app)
         await pilot.press("enter")
         await pilot.pause()
@@ -201,7 +201,8 @@ async def test_without_a_keyring_the_choices_come_before_any_flow_and_session_ke
             await wait_until(lambda: "no usable OS keyring" in shown(app), "the keyring notice")
             await pilot.press("down", "enter")  # token
             await pilot.pause()
-            await pilot.press(*token, "enter")
+            await type_text(pilot, token)
+            await pilot.press("enter")
             await wait_until(lambda: "where should the login go" in shown(app), "the choices")
             assert made == []  # nothing started yet
             await pilot.press("down", "enter")  # env: how

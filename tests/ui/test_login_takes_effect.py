@@ -32,7 +32,7 @@ from zen_tui.ui.screens.modals import ConfirmModal
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.wiring import build_local, connect
 
-from .conftest import WaitForWorkers
+from .conftest import WaitForWorkers, palette, type_text
 
 __all__ = ["memory_keyring"]
 pytestmark = pytest.mark.timeout(60)
@@ -130,7 +130,9 @@ async def test_a_pasted_github_token_replaces_the_one_in_use(
         app.action_login(name)
         await wait_until(lambda: isinstance(app.screen, LoginScreen), "the login screen")
         await pilot.pause()
-        await pilot.press("down", "enter", *new_token, "enter")  # the token method
+        await pilot.press("down", "enter")  # the token method
+        await type_text(pilot, new_token)
+        await pilot.press("enter")
         await wait_until(lambda: not isinstance(app.screen, LoginScreen), "the login")
         await wait_until(lambda: new_token in seen, "a request with the new token")
         await wait_until(lambda: all_live(app), "every pane to go live again")
@@ -163,7 +165,7 @@ async def test_log_out_in_the_palette_takes_effect_at_once(
     async with app.run_test(size=WIDE) as pilot:
         await wait_until(lambda: all_live(app), "every pane to go live")
         before = engine.store.login_state(name)
-        await pilot.press("ctrl+p", *f"Log out: {name}")
+        await palette(pilot, f"Log out: {name}")
         await wait_for_workers(pilot)  # the palette's search
         await pilot.press("enter")
         await wait_until(lambda: isinstance(app.screen, ConfirmModal), "the question")
@@ -200,7 +202,7 @@ async def test_log_out_without_a_keyring_says_which_login_goes_on(
         app = stack.app(as_the_dashboard(stack))
         async with app.run_test(size=WIDE) as pilot:
             await wait_until(lambda: all_live(app), "every pane to go live")
-            await pilot.press("ctrl+p", *f"Log out: {name}")
+            await palette(pilot, f"Log out: {name}")
             await wait_for_workers(pilot)
             await pilot.press("enter")
             await wait_until(lambda: isinstance(app.screen, ConfirmModal), "the question")
