@@ -177,7 +177,18 @@ def difference(slow: dict[str, object], fast: dict[str, object]) -> dict[str, ob
 
 # Cases whose mechanism another case also takes (a dialog left with esc, the history's read,
 # a Jira form after a read) run with `make soak`; each costs two stacks and about 10 s.
-SOAK_CASES = {"transition-left", "history", "history-then-down", "edit-comment", "link"}
+# `share` (a picker after a Slack read) is the mechanism `transition` takes in every run (a
+# picker after a Jira read); `edit-fields` (a Jira form after the editmeta read) the one
+# `create` takes (a Jira form after the createmeta read, after a picker).
+SOAK_CASES = {
+    "transition-left",
+    "history",
+    "history-then-down",
+    "edit-comment",
+    "link",
+    "share",
+    "edit-fields",
+}
 CASES = [
     pytest.param(before, keys, id=name, marks=pytest.mark.slow if name in SOAK_CASES else ())
     for name, before, keys in AFTER_A_READ
