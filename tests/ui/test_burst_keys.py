@@ -134,134 +134,7 @@ async def press(pilot: Pilot[Any], key: str, wait_for_workers: WaitForWorkers) -
     await settle(pilot, wait_for_workers)
 
 
-async def run(
-    keys: Sequence[str],
-    *,
-    burst: bool,
-    wait_for_workers: WaitForWorkers,
-    before: Sequence[str] = (),
-    size: tuple[int, int] = WIDE,
-    monkeypatch: pytest.MonkeyPatch,
-) -> dict[str, object]:
-    """A fresh app; `before` typed slowly, then `keys` in one burst or slowly."""
-    app = make_app(FakeBackend(), login_flow=ScriptedFlow())
-    async with app.run_test(size=size) as pilot:
-        recorded = Recorded(app, monkeypatch)
-        await settle(pilot, wait_for_workers)
-        for key in before:
-            await press(pilot, key, wait_for_workers)
-        await send(pilot, keys, burst=burst, wait_for_workers=wait_for_workers)
-        return outcome(app, recorded)
-
-
-async def send(
-    pilot: Pilot[Any], keys: Sequence[str], *, burst: bool, wait_for_workers: WaitForWorkers
-) -> None:
-    if burst:  # all queued before the first is handled, as one terminal read posts them
-        for key in keys:
-            pilot.app.post_message(key_event(key))
-        await settle(pilot, wait_for_workers)
-        return
-    for key in keys:
-        await press(pilot, key, wait_for_workers)
-
-
-async def differs(
-    keys: Sequence[str],
-    wait_for_workers: WaitForWorkers,
-    monkeypatch: pytest.MonkeyPatch,
-    **how: Any,
-) -> str | None:
-    """None when the burst did what the same keys typed slowly did, else what differed."""
-    slow = await run(
-        keys, burst=False, wait_for_workers=wait_for_workers, monkeypatch=monkeypatch, **how
-    )
-    fast = await run(
-        keys, burst=True, wait_for_workers=wait_for_workers, monkeypatch=monkeypatch, **how
-    )
-    if fast == slow:
-        return None
-    diff = {
-        k: (fast.get(k), slow.get(k))
-        for k in slow.keys() | fast.keys()
-        if fast.get(k) != slow.get(k)
-    }
-    return f"{list(how.get('before', ()))} then burst {list(keys)}: (burst, slow) {diff}"
-
-
-# --- the reported ones ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["wide", "narrow"])
-async def test_tab_then_j_moves_the_cursor_of_the_pane_tab_went_to(
-    size: tuple[int, int], wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`tab` focused the next list a frame later: the `j` right after it moved the old one."""
-    for keys in (["tab", "j"], ["tab", "tab", "j", "j"], ["shift+tab", "k", "tab", "j"]):
-        assert await differs(keys, wait_for_workers, monkeypatch, size=size) is None
-
-
-async def test_enter_in_the_filter_box_then_j_moves_the_cursor(
-    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`enter` keeps the filter and goes back to the list: the `j` after it was typed into
-    the box (`aj`) instead of moving down the filtered list."""
-    found = await differs(["enter", "j"], wait_for_workers, monkeypatch, before=["slash", "a"])
-    assert found is None
-
-
-@pytest.mark.parametrize("then", ["j", "q", "space"])
-async def test_esc_in_the_filter_box_then_a_dashboard_key_acts_on_the_list(
-    then: str, wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`esc` clears the filter and goes back to the list; the key after it (`j` moves, `q`
-    quits, `space` selects) was typed into the box the `esc` had just emptied."""
-    found = await differs(["escape", then], wait_for_workers, monkeypatch, before=["slash", "a"])
-    assert found is None
-
-
-@pytest.mark.parametrize(
-    ("opener", "keys"),
-    [
-        (["l"], ["x", "escape", "q"]),  # label: typed, cancelled, then quit from the dashboard
-        (["c"], ["h", "i", "escape", "j"]),  # comment: typed, cancelled, then down
-        (["question_mark"], ["escape", "slash", "a"]),  # help, then a filter
-        (["h"], ["escape", "tab", "j"]),  # health
-        (["m"], ["n", "slash", "b"]),  # merge? no
-        (["x"], ["y", "slash", "c"]),  # close? yes
-        (["s"], ["escape", "j"]),  # the section's query
-    ],
-    ids=["label", "comment", "help", "health", "confirm-no", "confirm-yes", "query"],
-)
-async def test_keys_after_a_dialog_closes_act_on_the_dashboard(
-    opener: list[str],
-    keys: list[str],
-    wait_for_workers: WaitForWorkers,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    found = await differs(keys, wait_for_workers, monkeypatch, before=opener)
-    assert found is None
-
-
-@pytest.mark.parametrize(
-    "keys",
-    [
-        ["c", "h", "i", "ctrl+s", "j"],  # a comment written and sent, then down
-        ["l", "b", "u", "g", "enter", "j"],  # a label
-        ["shift+tab", "e", "down", "enter", "j"],  # a reaction picked on a message
-        ["ctrl+p", "r", "e", "escape", "j"],  # the palette searched, then left
-        ["question_mark", "q", "tab", "j"],  # help closed with its own `q`
-    ],
-    ids=["comment", "label", "react", "palette", "help"],
-)
-async def test_a_whole_dialog_in_one_burst(
-    keys: list[str], wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Opened, answered and left in one burst, then a key for the dashboard."""
-    assert await differs(keys, wait_for_workers, monkeypatch) is None
-
-
-# --- every dashboard key, then one more -------------------------------------------------------
+Case = tuple[Sequence[str], Sequence[str]]  # keys typed slowly first, then the keys compared
 
 
 async def back_to_a_list(pilot: Pilot[Any], wait_for_workers: WaitForWorkers) -> None:
@@ -277,28 +150,123 @@ async def back_to_a_list(pilot: Pilot[Any], wait_for_workers: WaitForWorkers) ->
         await press(pilot, "escape", wait_for_workers)
 
 
-async def each_key(
-    keys: Sequence[str],
+async def each_case(
+    cases: Sequence[Case],
     burst: bool,
-    before: Sequence[str],
     wait_for_workers: WaitForWorkers,
     monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> list[dict[str, object]]:
-    """One app: for each key, `before` slowly, then the key and `j` (in one burst, or
+    """One app: for each case, its first keys slowly, then its keys (in one burst, or
     slowly), the outcome, and back to a list. The two runs go through the same states as
-    long as their outcomes agree."""
+    long as their outcomes agree: one app per run, not one per case (starting an app costs
+    more than a case's keys)."""
     app = make_app(FakeBackend(), login_flow=ScriptedFlow())
     found = []
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=size) as pilot:
         recorded = Recorded(app, monkeypatch)
         await settle(pilot, wait_for_workers)
-        for key in keys:
+        for before, keys in cases:
             for early in before:
                 await press(pilot, early, wait_for_workers)
-            await send(pilot, [key, "j"], burst=burst, wait_for_workers=wait_for_workers)
+            await send(pilot, keys, burst=burst, wait_for_workers=wait_for_workers)
             found.append(outcome(app, recorded))
             await back_to_a_list(pilot, wait_for_workers)
     return found
+
+
+async def differences(
+    cases: Sequence[Case],
+    wait_for_workers: WaitForWorkers,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int] = WIDE,
+) -> list[str]:
+    """For each case whose burst did not do what its keys typed slowly did: what differed.
+    A case after one that differed starts from another state: the first one is the news."""
+    slow = await each_case(cases, False, wait_for_workers, monkeypatch, size)
+    fast = await each_case(cases, True, wait_for_workers, monkeypatch, size)
+    found = []
+    for (before, keys), one, other in zip(cases, fast, slow, strict=True):
+        diff = {k: (one.get(k), other.get(k)) for k in one.keys() | other.keys()}
+        diff = {k: v for k, v in diff.items() if v[0] != v[1]}
+        if diff:
+            found.append(f"{list(before)} then burst {list(keys)}: (burst, slow) {diff}")
+    return found
+
+
+async def send(
+    pilot: Pilot[Any], keys: Sequence[str], *, burst: bool, wait_for_workers: WaitForWorkers
+) -> None:
+    if burst:  # all queued before the first is handled, as one terminal read posts them
+        for key in keys:
+            pilot.app.post_message(key_event(key))
+        await settle(pilot, wait_for_workers)
+        return
+    for key in keys:
+        await press(pilot, key, wait_for_workers)
+
+
+# --- the reported ones ------------------------------------------------------------------------
+# Each test's cases run one after another on one app per run (each_case), in an order that
+# keeps each case's point: the cases that move the focus to another pane, or quit, last.
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW], ids=["wide", "narrow"])
+async def test_tab_then_j_moves_the_cursor_of_the_pane_tab_went_to(
+    size: tuple[int, int], wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tab` focused the next list a frame later: the `j` right after it moved the old one."""
+    cases = [
+        ([], ["tab", "j"]),
+        ([], ["tab", "tab", "j", "j"]),
+        ([], ["shift+tab", "k", "tab", "j"]),
+    ]
+    assert await differences(cases, wait_for_workers, monkeypatch, size) == []
+
+
+async def test_enter_or_esc_in_the_filter_box_then_a_dashboard_key_acts_on_the_list(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`enter` keeps the filter and goes back to the list: the `j` after it was typed into
+    the box (`aj`) instead of moving down the filtered list. `esc` clears the filter and goes
+    back to the list; the key after it (`j` moves, `space` selects, `q` quits) was typed into
+    the box the `esc` had just emptied."""
+    filtering = ["slash", "a"]
+    cases = [(filtering, ["escape", then]) for then in ("j", "space")]
+    cases += [(filtering, ["enter", "j"]), (filtering, ["escape", "q"])]
+    assert await differences(cases, wait_for_workers, monkeypatch) == []
+
+
+async def test_keys_after_a_dialog_closes_act_on_the_dashboard(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [
+        (["c"], ["h", "i", "escape", "j"]),  # comment: typed, cancelled, then down
+        (["m"], ["n", "slash", "b"]),  # merge? no
+        (["x"], ["y", "slash", "c"]),  # close? yes
+        (["s"], ["escape", "j"]),  # the section's query
+        (["question_mark"], ["escape", "slash", "a"]),  # help, then a filter
+        (["h"], ["escape", "tab", "j"]),  # health
+        (["shift+tab", "l"], ["x", "escape", "q"]),  # label: typed, cancelled, then quit
+    ]
+    assert await differences(cases, wait_for_workers, monkeypatch) == []
+
+
+async def test_a_whole_dialog_in_one_burst(
+    wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opened, answered and left in one burst, then a key for the dashboard."""
+    cases: list[Case] = [
+        ([], ["c", "h", "i", "ctrl+s", "j"]),  # a comment written and sent, then down
+        ([], ["l", "b", "u", "g", "enter", "j"]),  # a label
+        ([], ["ctrl+p", "r", "e", "escape", "j"]),  # the palette searched, then left
+        ([], ["shift+tab", "e", "down", "enter", "j"]),  # a reaction picked on a message
+        ([], ["question_mark", "q", "tab", "j"]),  # help closed with its own `q`
+    ]
+    assert await differences(cases, wait_for_workers, monkeypatch) == []
+
+
+# --- every dashboard key, then one more -------------------------------------------------------
 
 
 def text(key: str) -> bool:
@@ -341,12 +309,8 @@ async def test_every_dashboard_key_then_j_in_one_burst_as_slowly(
     if before:
         keys = [k for k in keys if not text(k)] + ["j", "slash", "space", "question_mark"]
     keys = [*keys[part::PARTS], "q"]  # last: from the list it quits
-    slow = await each_key(keys, False, before, wait_for_workers, monkeypatch)
-    fast = await each_key(keys, True, before, wait_for_workers, monkeypatch)
-    for key, one, other in zip(keys, fast, slow, strict=True):
-        diff = {k: (one.get(k), other.get(k)) for k in one.keys() | other.keys()}
-        diff = {k: v for k, v in diff.items() if v[0] != v[1]}
-        assert diff == {}, f"{before} then burst {[key, 'j']}: (burst, slow) {diff}"
+    cases = [(before, [key, "j"]) for key in keys]
+    assert await differences(cases, wait_for_workers, monkeypatch) == []
 
 
 # --- random bursts ----------------------------------------------------------------------------
@@ -362,7 +326,8 @@ RANDOM_KEYS = [
     *sorted(OPENED_AFTER_A_READ),
     *("y", "n", "ctrl+s", "b", "w", "down", "backspace"),
 ]
-# Seeds run in groups: one group in every run (about 10 s), more with `make soak` (-m slow)
+# Seeds run in groups, each group's on one app per run: one group in every run, more with
+# `make soak` (-m slow)
 GROUP = 4
 GROUPS = [pytest.param(g, marks=() if g == 0 else pytest.mark.slow) for g in range(8)]
 
@@ -371,14 +336,11 @@ GROUPS = [pytest.param(g, marks=() if g == 0 else pytest.mark.slow) for g in ran
 async def test_random_keys_in_one_burst_do_what_they_do_typed_slowly(
     group: int, wait_for_workers: WaitForWorkers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    found = []
+    cases: list[Case] = []
     for seed in range(group * GROUP, (group + 1) * GROUP):
         rng = random.Random(seed)
-        keys = rng.choices(RANDOM_KEYS, k=rng.randint(8, 12))
-        said = await differs(keys, wait_for_workers, monkeypatch)
-        if said is not None:
-            found.append(f"seed {seed}: {said}")
-    assert found == []
+        cases.append(([], rng.choices(RANDOM_KEYS, k=rng.randint(8, 12))))
+    assert await differences(cases, wait_for_workers, monkeypatch) == []
 
 
 # --- a dialog opened after a read: the read fails, takes too long; a click in the burst -------
