@@ -9,6 +9,7 @@ import threading
 
 import pytest
 from textual import events
+from textual.widgets import Label
 
 from tests.fakes.backend import FROZEN_NOW, FakeBackend
 from tests.helpers import eventually, seeds
@@ -23,7 +24,7 @@ from zen_tui.ui.widgets.item_list import ItemList, RowState
 from zen_tui.ui.widgets.pane import ItemPane
 from zen_tui.ui.widgets.preview import Preview
 
-from .conftest import WaitForWorkers, make_app, notes, preview_text
+from .conftest import WaitForWorkers, make_app, notes, preview_text, status_line
 
 
 def lst(app, pane: str = "prs") -> ItemList:
@@ -234,13 +235,18 @@ async def test_bulk_select_then_act_is_one_submit(backend: FakeBackend) -> None:
 
 
 async def test_merge_asks_first(backend: FakeBackend) -> None:
+    """The confirmation names its keys; `n` sends nothing and the status line says it was
+    cancelled; `y` merges. (Also what test_truthful_surfaces checked in two more apps.)"""
     async with make_app(backend).run_test() as pilot:
         await pilot.pause()
         await pilot.press("m")
         await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
+        shown = str(pilot.app.screen.query_one(Label).render())
+        assert "y yes" in shown and "n or esc no" in shown, shown
         await pilot.press("n")
         await pilot.pause()
         assert backend.submitted == []
+        assert "merge" in status_line(pilot.app) and "cancelled" in status_line(pilot.app)
         await pilot.press("m", "y")
         await eventually(lambda: backend.submitted, "the submit (a worker)")
         assert [a.kind for a in backend.submitted[0]] == ["merge"]
@@ -655,14 +661,22 @@ async def test_failing_refresh_and_details_are_reported(backend, monkeypatch) ->
 
 
 async def test_filter_text_is_visible_while_typing(backend: FakeBackend) -> None:
-    """The focused filter keeps its one-line, borderless look (Input's focus border hid it)."""
+    """The focused filter keeps its one-line, borderless look (Input's focus border hid it),
+    and the pane's `filter:` label follows every keystroke (issue 14 part 5)."""
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("slash", *"zzqx")
+        pane = app_pane(pilot.app, "prs")
+        await pilot.press("slash")
+        typed = ""
+        for key in "document":
+            await pilot.press(key)
+            typed += key
+            assert str(pane.border_subtitle) == f"filter: {typed}"
         await pilot.pause()
-        field = app_pane(pilot.app, "prs").filter_input
+        field = pane.filter_input
         assert pilot.app.focused is field and field.region.height == 1
-        assert "zzqx" in pilot.app.export_screenshot()
+        painted = pilot.app.export_screenshot().replace("&#160;", " ")
+        assert "filter: document" in painted
 
 
 async def test_close_confirmation_names_what_will_happen(backend: FakeBackend) -> None:
