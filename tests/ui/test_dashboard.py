@@ -254,39 +254,41 @@ async def test_merge_asks_first(backend: FakeBackend) -> None:
         assert isinstance(merged, PullRequest) and merged.state == "merged"
 
 
-@pytest.mark.parametrize(
-    ("said", "offered", "note"),
-    [
-        (MergeMethods(("squash", "rebase")), ["squash", "rebase"], "allows squash, rebase"),
-        (MergeMethods(), ["merge", "squash", "rebase"], "it does not say"),
-        (
-            MergeMethods(error="github: offline"),
-            ["merge", "squash", "rebase"],
-            "cannot read its settings: github: offline",
-        ),
-    ],
-    ids=["several", "not-said", "unreadable"],
-)
-async def test_merge_offers_what_the_repository_allows(
-    backend: FakeBackend, said: MergeMethods, offered: list[str], note: str
-) -> None:
+MERGE_CASES = [  # what the repository says, the methods offered, the prompt's note
+    (MergeMethods(("squash", "rebase")), ["squash", "rebase"], "allows squash, rebase"),
+    (MergeMethods(), ["merge", "squash", "rebase"], "it does not say"),
+    (
+        MergeMethods(error="github: offline"),
+        ["merge", "squash", "rebase"],
+        "cannot read its settings: github: offline",
+    ),
+]
+
+
+async def test_merge_offers_what_the_repository_allows(backend: FakeBackend) -> None:
     """Several methods, or none known: a picker (no confirm on top), the first highlighted,
-    saying why when the repository's settings are not known."""
+    saying why when the repository's settings are not known. One case a pull request of
+    its own repository (rows 0, 2 and 3), in one app: one start, not three."""
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        pr = lst(pilot.app).cursor_item
-        assert isinstance(pr, PullRequest)
-        backend.merge_settings[pr.repo] = said
-        await pilot.press("m")
-        await eventually(lambda: isinstance(pilot.app.screen, PickerModal), "the picker")
-        picker = pilot.app.screen
-        assert isinstance(picker, PickerModal)
-        assert [c.partition(":")[0] for c in picker.choices] == offered
-        assert note in picker.prompt and backend.merge_reads == [pr.repo]
-        await pilot.press("enter")
-        await eventually(lambda: backend.submitted, "the submit (a worker)")
-        [[merge]] = backend.submitted
-        assert merge.params == {"merge_method": offered[0]}
+        row, rows = 0, (0, 2, 3)  # pull requests of three repositories
+        for n, ((said, offered, note), to) in enumerate(zip(MERGE_CASES, rows, strict=True), 1):
+            await pilot.press(*["j"] * (to - row))
+            row = to
+            pr = lst(pilot.app).cursor_item
+            assert isinstance(pr, PullRequest) and pr.repo not in backend.merge_reads
+            backend.merge_settings[pr.repo] = said
+            await pilot.press("m")
+            await eventually(lambda: isinstance(pilot.app.screen, PickerModal), "the picker")
+            picker = pilot.app.screen
+            assert isinstance(picker, PickerModal)
+            assert [c.partition(":")[0] for c in picker.choices] == offered
+            assert note in picker.prompt and backend.merge_reads[-1] == pr.repo
+            await pilot.press("enter")
+            await eventually(lambda n=n: len(backend.submitted) == n, "the submit (a worker)")
+            [merge] = backend.submitted[-1]
+            assert (merge.item_id, merge.params) == (pr.id, {"merge_method": offered[0]})
+        assert len(backend.merge_reads) == len(MERGE_CASES)
 
 
 async def test_comment_in_the_editor(backend: FakeBackend) -> None:
@@ -1059,29 +1061,33 @@ async def test_a_section_with_a_channel_left_is_live_saying_which(backend: FakeB
         await eventually(lambda: str(pane.border_title).endswith("· live"), "the note to go")
 
 
-@pytest.mark.parametrize("blank", ["", "  "])
 async def test_a_read_only_section_with_a_blank_reason_says_so_everywhere(
-    backend: FakeBackend, blank: str
+    backend: FakeBackend,
 ) -> None:
     """The source gave a reason, but a blank one: the section still takes no writes. The tab's
     badge, the title, the style and the status line all say read-only (the badge used to say
-    it while the title's style and the status line, asking `if why`, did not)."""
+    it while the title's style and the status line, asking `if why`, did not). An empty
+    reason, then (after a live answer cleared it) a blank one, in one app."""
     section = next(s for s in backend.sections if s.title == "#incidents")
     async with make_app(backend).run_test(size=(160, 40)) as pilot:
         backend.go_live()
         pane = app_pane(pilot.app, "messages")
         await eventually(lambda: "· live" in str(pane.border_title), "the pane to go live")
-        backend.go_read_only(section.title, blank)
         tabs = pilot.app.screen.query_one("#pane-messages .tabs")
-        await eventually(lambda: "live · read-only" in str(tabs.render()), "the tab's badge")
-        await pilot.press("tab", "tab")
-        await focused_on(pilot.app, "messages")
-        await pilot.press("right_square_bracket")  # to the #incidents tab
-        await eventually(lambda: pane.has_class("-read-only"), "the read-only style")
-        assert str(pane.border_title).endswith("· live · read-only")
-        assert str(pane.tooltip) == "read-only"
-        status = str(pilot.app.screen.query_one("#status").render())
-        assert status.endswith("Messages: live · read-only"), status  # the word once
+        for blank in ("", "  "):
+            backend.go_read_only(section.title, blank)
+            await eventually(lambda: "live · read-only" in str(tabs.render()), "the tab's badge")
+            if not blank:
+                await pilot.press("tab", "tab")
+                await focused_on(pilot.app, "messages")
+                await pilot.press("right_square_bracket")  # to the #incidents tab
+            await eventually(lambda: pane.has_class("-read-only"), "the read-only style")
+            assert str(pane.border_title).endswith("· live · read-only"), repr(blank)
+            assert str(pane.tooltip) == "read-only"
+            status = str(pilot.app.screen.query_one("#status").render())
+            assert status.endswith("Messages: live · read-only"), status  # the word once
+            backend.go_read_only(section.title, None)  # a live answer without it clears it
+            await eventually(lambda: not pane.has_class("-read-only"), "the style to go")
 
 
 @pytest.mark.parametrize(
