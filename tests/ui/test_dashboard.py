@@ -931,31 +931,36 @@ async def test_t_says_it_is_loading_the_transitions_while_jira_takes_its_time() 
         assert "loading the transitions" not in status(pilot.app)
 
 
-@pytest.mark.parametrize(("key", "box"), [("c", "TextArea"), ("l", "Input")])
-async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept(key, box) -> None:
+async def test_text_typed_in_the_same_burst_as_the_dialogs_key_is_kept() -> None:
     """`chello` typed fast (or pasted) opened the comment editor empty: the keys reached the
-    dialog before its focus landed on the box, and were dropped."""
+    dialog before its focus landed on the box, and were dropped. The comment editor, then
+    (once it has sent and closed) the label's input, in one app."""
     from textual.widgets import Input, TextArea
 
     backend = FakeBackend()
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        for char in key + "bulk-e2e":  # queued together, as one terminal read posts them
-            pilot.app.post_message(events.Key("minus" if char == "-" else char, char))
+        dashboard = pilot.app.screen
+        for n, (key, box) in enumerate((("c", TextArea), ("l", Input)), start=1):
+            for char in key + "bulk-e2e":  # queued together, as one terminal read posts them
+                pilot.app.post_message(events.Key("minus" if char == "-" else char, char))
 
-        def typed() -> str | None:  # the dialog's box text, once the dialog is mounted
-            found = pilot.app.screen.query(TextArea if box == "TextArea" else Input)
-            widget = found.first() if found else None
-            return widget.text if isinstance(widget, TextArea) else getattr(widget, "value", None)
+            def typed(box: type[TextArea | Input] = box) -> str | None:  # once it is mounted
+                found = pilot.app.screen.query(box)
+                widget = found.first() if found else None
+                return (
+                    widget.text if isinstance(widget, TextArea) else getattr(widget, "value", None)
+                )
 
-        # the dialog is pushed, composed and focused over several turns: wait for its text
-        await eventually(lambda: typed() == "bulk-e2e", "the burst's text in the dialog")
-        widget = pilot.app.screen.query_one(TextArea if box == "TextArea" else Input)
-        assert not [n for n in notes(pilot.app) if "does nothing" in n]  # (b and - are unbound)
-        assert pilot.app.screen.focused is widget
-        await pilot.press("ctrl+s" if box == "TextArea" else "enter")
-        await eventually(lambda: backend.submitted, "the submit (a worker)")
-        assert "bulk-e2e" in backend.submitted[0][0].params.values()
+            # the dialog is pushed, composed and focused over several turns: wait for its text
+            await eventually(lambda: typed() == "bulk-e2e", "the burst's text in the dialog")
+            widget = pilot.app.screen.query_one(box)
+            assert not [m for m in notes(pilot.app) if "does nothing" in m]  # b, - are unbound
+            assert pilot.app.screen.focused is widget
+            await pilot.press("ctrl+s" if box is TextArea else "enter")
+            await eventually(lambda n=n: len(backend.submitted) == n, "the submit (a worker)")
+            assert "bulk-e2e" in backend.submitted[-1][0].params.values()
+            await eventually(lambda: pilot.app.screen is dashboard, "the dialog to close")
 
 
 async def test_a_jira_dialog_that_cannot_ask_says_why_once() -> None:
