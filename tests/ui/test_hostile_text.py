@@ -59,8 +59,13 @@ def hostile(item: Item, payload: str = HOSTILE) -> Item:
 class HostileBackend(FakeBackend):
     """The FakeBackend with every server string replaced by hostile text."""
 
-    def __init__(self, payload: str = HOSTILE, **kwargs: Any) -> None:
-        sections = [replace(s, title=f"{s.title} {payload[:60]}") for s in DEFAULT_SECTIONS]
+    def __init__(self, payload: str = HOSTILE, titles: tuple[str, ...] = (), **kwargs: Any) -> None:
+        # each section's title: its name and the payload's start, or one of `titles` each
+        tails = titles or (payload[:60],) * len(DEFAULT_SECTIONS)
+        sections = [
+            replace(s, title=f"{s.title} {tail}")
+            for s, tail in zip(DEFAULT_SECTIONS, tails, strict=True)
+        ]
         super().__init__(sections, items_per_section=3, **kwargs)
         self.payload = payload
         self.items = {
@@ -127,32 +132,43 @@ async def test_a_click_link_in_a_server_error_is_text_and_clicking_it_sends_noth
         assert CLICK in assert_inert(app)  # in the status line and in the toast
 
 
-@pytest.mark.parametrize("payload", MARKUP)
-async def test_malformed_markup_from_a_server_crashes_nothing(payload: str) -> None:
-    """Unbalanced `[/]` in an error raised MarkupError and ended the app (exit 1)."""
-    backend = HostileBackend(payload)
+async def test_malformed_markup_from_a_server_crashes_nothing() -> None:
+    """Unbalanced `[/]` in an error raised MarkupError and ended the app (exit 1). Every
+    payload of MARKUP in turn in one app (one start, not seven): the rows of every section
+    and the preview are made of it, then an action fails with it, a refresh raises it and
+    the pane's reason is it. The section titles (set at the start) carry every payload."""
+    titles = tuple(f"{a} {b}" for a, b in zip(MARKUP, MARKUP[-1:] + MARKUP, strict=False))
+    backend = HostileBackend(MARKUP[0], titles=titles[: len(DEFAULT_SECTIONS)])
+    originals = backend.items
     app = make_app(backend)
     async with app.run_test(size=(200, 40)) as pilot:
         await pilot.pause()
-        backend.fail(payload)  # status line, row badge, notification
-        await pilot.press("R")  # refresh raises the payload: status line and notification
-        stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # the pane's reason
-        backend.publish(
-            SectionUpdated(
-                service="github",
-                account="gh",
-                section_id="prs:0:gh",
-                snapshot=Snapshot(backend.items["prs:0:gh"], stale),
-                at=FROZEN_NOW,
+        for n, payload in enumerate(MARKUP):
+            backend.payload = payload  # the details, and what refresh raises
+            backend.items = {
+                sid: tuple(hostile(i, payload) for i in its) for sid, its in originals.items()
+            }
+            backend.go_live(traffic=False)  # every section's rows
+            await pilot.press("k" if n % 2 else "j")  # another item: its details loaded
+            backend.fail(payload)  # status line, row badge, notification
+            await pilot.press("R")  # refresh raises the payload: status line and notification
+            stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # pane's reason
+            backend.publish(
+                SectionUpdated(
+                    service="github",
+                    account="gh",
+                    section_id="prs:0:gh",
+                    snapshot=Snapshot(backend.items["prs:0:gh"], stale),
+                    at=FROZEN_NOW,
+                )
             )
-        )
-        await pilot.pause()
-        assert app.is_running
-        assert payload in assert_inert(app)
-        status = str(app.screen.query_one("#status").render())
-        assert f"({payload})" in status and f"refresh failed: {payload}" in status
-        pane = app.screen.query_one("#pane-prs", ItemPane)
-        assert pane.tooltip == payload  # the reason, as text (it renders on hover)
+            await pilot.pause()
+            assert app.is_running
+            assert payload in assert_inert(app)
+            status = str(app.screen.query_one("#status").render())
+            assert f"({payload})" in status and f"refresh failed: {payload}" in status, payload
+            pane = app.screen.query_one("#pane-prs", ItemPane)
+            assert pane.tooltip == payload  # the reason, as text (it renders on hover)
 
 
 async def test_rows_preview_status_and_toasts_show_hostile_text_inert() -> None:
