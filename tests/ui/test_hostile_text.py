@@ -380,28 +380,31 @@ def test_the_preview_lays_out_a_bounded_part_of_a_huge_body() -> None:
     assert COMMENT_CHARS <= shown.count("c") <= COMMENT_CHARS + 10 and "bo: ok" in shown
 
 
-@pytest.mark.parametrize(
-    "title",
-    ["修复缓存层中的超时问题并添加更多的测试用例以及文档", "zero\u200bwidth\u200d e\u0301 mix"],
-    ids=["wide", "zero-width"],
-)
-async def test_wide_and_zero_width_titles_keep_the_rows_columns(title: str) -> None:
+async def test_wide_and_zero_width_titles_keep_the_rows_columns() -> None:
     """Titles were cut by character count: 23 CJK characters took 46 cells and pushed the
-    row's state, assignee and labels off screen; zero-width ones shifted them left."""
+    row's state, assignee and labels off screen; zero-width ones shifted them left. A wide
+    title (row 1) and a zero-width one (row 2) against a plain one (row 0), in one app."""
     from rich.cells import cell_len
 
     from zen_tui.ui.widgets.item_list import ItemList, meta
 
+    wide, zero_width = (
+        "修复缓存层中的超时问题并添加更多的测试用例以及文档",
+        "zero\u200bwidth\u200d e\u0301 mix",
+    )
     backend = FakeBackend()
-    plain, *rest = backend.items["prs:0:gh"]
-    backend.items["prs:0:gh"] = (plain, replace(rest[0], title=title), *rest[1:])
+    plain, one, two, *rest = backend.items["prs:0:gh"]
+    titled = (replace(one, title=wide), replace(two, title=zero_width))
+    backend.items["prs:0:gh"] = (plain, *titled, *rest)
     async with make_app(backend).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         rows = pilot.app.screen.query_one("#list-prs", ItemList)
-        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1)]
+        assert [r.title for r in rows.rows[1:3]] == [wide, zero_width]
+        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1, 2)]
         starts = []
-        for line, item in zip(lines, rows.rows[:2], strict=True):
+        for line, item in zip(lines, rows.rows[:3], strict=True):
             at = line.index(meta(item)[:8])
             starts.append(cell_len(line[:at]))
-        assert starts[0] == starts[1], lines
-        assert cell_len(lines[1]) == cell_len(lines[0]) == rows.scrollable_content_region.width
+        assert starts[0] == starts[1] == starts[2], lines
+        width = rows.scrollable_content_region.width
+        assert [cell_len(line) for line in lines] == [width] * 3, lines
