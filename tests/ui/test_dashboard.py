@@ -291,17 +291,6 @@ async def test_merge_offers_what_the_repository_allows(backend: FakeBackend) -> 
         assert len(backend.merge_reads) == len(MERGE_CASES)
 
 
-async def test_comment_in_the_editor(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test() as pilot:
-        await pilot.pause()
-        await pilot.press("c")
-        assert isinstance(pilot.app.screen, EditorModal)
-        await pilot.press(*"LGTM", "ctrl+s")
-        await eventually(lambda: backend.submitted, "the submit (a worker)")
-        assert backend.submitted[0][0].kind == "comment"
-        assert backend.submitted[0][0].params == {"body": "LGTM"}
-
-
 async def test_jira_transition_picker_uses_the_items_transitions(backend) -> None:
     async with make_app(backend).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -317,18 +306,6 @@ async def test_jira_transition_picker_uses_the_items_transitions(backend) -> Non
             {"transition": "Done"},
             "jira",
         )
-
-
-async def test_react_on_a_message(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test() as pilot:
-        await pilot.pause()
-        await pilot.press("shift+tab", "e")
-        await pilot.pause()
-        assert isinstance(pilot.app.screen, PickerModal)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert backend.submitted[0][0].kind == "react"
-        assert backend.submitted[0][0].params == {"name": "eyes"}
 
 
 async def test_invalid_action_and_unknown_key_notify_without_crashing(backend) -> None:
@@ -726,18 +703,8 @@ async def test_a_assigns_me_optimistically_then_done() -> None:
         assert items.row_states[target.id] == RowState(ActionState.DONE, "assign")
 
 
-async def test_a_on_a_message_says_what_it_applies_to(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("tab", "tab")  # the messages pane
-        await focused_on(pilot.app, "messages")
-        await pilot.press("a")
-        said = "assign applies to pull requests and issues"
-        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
-        assert backend.submitted == []
-
-
 async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> None:
+    """Also `a` on a message: refused, saying what it applies to."""
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # on a pull request: not a reply target
@@ -746,6 +713,10 @@ async def test_r_replies_to_a_message_in_the_editor(backend: FakeBackend) -> Non
         assert not isinstance(pilot.app.screen, EditorModal)
         await pilot.press("tab", "tab")
         await focused_on(pilot.app, "messages")
+        await pilot.press("a")  # a message is no assign target either
+        said = "assign applies to pull requests and issues"
+        await eventually(lambda: any(said in n for n in notes(pilot.app)), "the refusal")
+        assert backend.submitted == []
         target = lst(pilot.app, "messages").cursor_item
         await pilot.press("r")
         await eventually(lambda: isinstance(pilot.app.screen, EditorModal), "the editor")

@@ -13,7 +13,7 @@ from tests.helpers import eventually
 from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
 from zen_tui.timefmt import local_time
-from zen_tui.ui.screens.modals import EditorModal
+from zen_tui.ui.screens.modals import EditorModal, PickerModal
 from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 
@@ -216,14 +216,22 @@ async def test_an_account_without_a_token_is_offered_a_login_not_told_it_expired
         assert said == "gh: not logged in; press L to log in"
 
 
+def sent(backend: FakeBackend) -> list[tuple[str, dict[str, str]]]:
+    """The kind and parameters of each action of the last submit."""
+    return [(a.kind, a.params) for a in backend.submitted[-1]]
+
+
 async def test_what_i_wrote_shows_in_the_preview_and_the_row(
     backend: FakeBackend, wait_for_workers: WaitForWorkers
 ) -> None:
+    """What each dialog sent, too (the dashboard's comment and react tests, merged here)."""
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("c")
+        assert isinstance(pilot.app.screen, EditorModal)
         await pilot.press(*"needs a test", "ctrl+s")
         await wait_for_workers(pilot)
+        assert sent(backend) == [("comment", {"body": "needs a test"})]
         assert "you: needs a test" in preview_text(pilot.app)
         await pilot.press("v")
         await wait_for_workers(pilot)
@@ -238,8 +246,12 @@ async def test_what_i_wrote_shows_in_the_preview_and_the_row(
         after = messages.cursor_item
         assert isinstance(after, Message) and after.reply_count == before.reply_count + 1
         assert "you: on it" in preview_text(pilot.app)
-        await pilot.press("e", "enter")  # eyes
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        await pilot.press("enter")  # eyes
         await wait_for_workers(pilot)
+        assert sent(backend) == [("react", {"name": "eyes"})]
         eyes = {r.name: r for r in before.reactions}.get("eyes")
         now = {r.name: r for r in messages.cursor_item.reactions}["eyes"]  # type: ignore[union-attr]
         assert now.me and now.count == (eyes.count + 1 if eyes else 1)
