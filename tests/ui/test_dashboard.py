@@ -412,17 +412,7 @@ async def test_theme_switch_from_the_palette_persists(
 
 
 async def test_keymap_remaps_a_binding_by_id(backend: FakeBackend) -> None:
-    async with make_app(backend, keymap={"approve": "y"}).run_test() as pilot:
-        await pilot.pause()
-        await pilot.press("v")
-        await pilot.pause()
-        assert backend.submitted == []
-        await pilot.press("y")
-        await pilot.pause()
-        assert [a.kind for a in backend.submitted[0]] == ["approve"]
-
-
-async def test_the_palette_names_the_remapped_key(backend: FakeBackend) -> None:
+    """`v` does nothing once approve is on `y`, `y` approves, and the palette names `y`."""
     from zen_tui.ui.commands import ZenCommands
     from zen_tui.ui.screens.dashboard import TRIAGE_BINDINGS
 
@@ -431,6 +421,12 @@ async def test_the_palette_names_the_remapped_key(backend: FakeBackend) -> None:
         await pilot.pause()
         offered = {title: text for title, text, _ in ZenCommands(pilot.app.screen)._commands()}
         assert offered[approve.description] == "key y · id approve"
+        await pilot.press("v")
+        await pilot.pause()
+        assert backend.submitted == []
+        await pilot.press("y")
+        await pilot.pause()
+        assert [a.kind for a in backend.submitted[0]] == ["approve"]
 
 
 async def test_unknown_keymap_id_is_reported(backend: FakeBackend) -> None:
