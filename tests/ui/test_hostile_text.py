@@ -264,31 +264,39 @@ DEVICE = DeviceCodeShown(
 FAILED = LoginFailed(f"GitHub says {HOSTILE}")
 
 
-@pytest.mark.parametrize(
-    ("state", "shown"),
-    [
-        (DEVICE, ["AB[/]␛]52;c;", "[@click=screen.triage("]),
-        (FAILED, ["login failed: GitHub says", "[/link] and [", "invoice_\ufffdgnp.exe"]),
-    ],
+LOGIN_CASES = (  # what the flow says, and what the screen then shows
+    (DEVICE, ["AB[/]␛]52;c;", "[@click=screen.triage("]),
+    (FAILED, ["login failed: GitHub says", "[/link] and [", "invoice_\ufffdgnp.exe"]),
 )
-async def test_login_screen_shows_config_and_server_text_inert(state: Any, shown: list) -> None:
+
+
+async def test_login_screen_shows_config_and_server_text_inert() -> None:
+    """A device code, then (the screen left with esc and opened again) a failure, over one
+    app (one start, not two)."""
     account = AccountConfig("gh", "github", f"https://api.github.com/{CLICK}")
     opened: list[str] = []
-    app = make_app(FakeBackend(), accounts=[account], login_flow=ScriptedFlow(state))
+    flow = ScriptedFlow()
+    app = make_app(FakeBackend(), accounts=[account], login_flow=flow)
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        app.action_login()
-        await pilot.pause()
-        assert isinstance(app.screen, LoginScreen)
-        assert_inert(app, "[@click=screen.triage('approve')]click here to retry[/])")
-        await pilot.press("enter", "enter")  # the account, then the device flow
-        await pilot.pause()
-        assert app.is_running
-        assert_inert(app, *shown)
-        assert opened == []  # a file:// verification URI is never opened
-        if state is DEVICE:
-            assert notes(app)[-1].startswith("refused to open")
+        dashboard = app.screen
+        for state, shown in LOGIN_CASES:
+            flow.states = (state,)
+            app.action_login()
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            assert_inert(app, "[@click=screen.triage('approve')]click here to retry[/])")
+            await pilot.press("enter", "enter")  # the account, then the device flow
+            await pilot.pause()
+            assert app.is_running
+            assert_inert(app, *shown)
+            assert opened == []  # a file:// verification URI is never opened
+            if state is DEVICE:
+                assert notes(app)[-1].startswith("refused to open")
+            await pilot.press("escape")
+            await eventually(lambda: app.screen is dashboard, "the login screen to close")
+        assert len(flow.calls) == len(LOGIN_CASES)
 
 
 async def test_a_hostile_keymap_is_listed_literally_in_help() -> None:
