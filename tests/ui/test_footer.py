@@ -202,18 +202,22 @@ def bottom_line(app) -> str:
     return list(app.screen._compositor.render_strips())[-1].text
 
 
-@pytest.mark.parametrize("name", list(DIALOG_KEYS))
-async def test_a_dialog_shows_its_own_keys_over_the_dashboards(name: str) -> None:
-    case = CASES[name]
+async def test_a_dialog_shows_its_own_keys_over_the_dashboards() -> None:
+    """Every dialog of the table, opened in turn over one dashboard (one app start instead
+    of one per dialog) and closed with esc before the next: its own keys, not `? Help`."""
     app = make_app(FakeBackend(), login_flow=ScriptedFlow())
     async with app.run_test(size=(140, 40)) as pilot:
         await until_quiet(pilot)
-        await open_case(app, pilot, case)
-        footer = footer_of(app)
-        await eventually(lambda: laid_out(footer), "the dialog's footer")
-        assert footer_keys(app) == DIALOG_KEYS[name]
-        shown = " ".join(bottom_line(app).split())
-        assert shown == " ".join(f"{k} {d}" for k, d in DIALOG_KEYS[name])  # not `? Help`
+        dashboard = app.screen
+        for name, keys in DIALOG_KEYS.items():
+            await open_case(app, pilot, CASES[name])
+            footer = footer_of(app)
+            await eventually(lambda f=footer: laid_out(f), f"the {name} dialog's footer")
+            assert footer_keys(app) == keys, name
+            shown = " ".join(bottom_line(app).split())
+            assert shown == " ".join(f"{k} {d}" for k, d in keys), name  # not `? Help`
+            await pilot.press("escape")
+            await eventually(lambda: app.screen is dashboard, f"the {name} dialog to close")
 
 
 async def test_a_dialogs_footer_shows_a_remapped_key_under_its_new_key() -> None:
@@ -230,21 +234,23 @@ async def test_a_dialogs_footer_shows_a_remapped_key_under_its_new_key() -> None
         assert not isinstance(app.screen, InputModal)
 
 
-@pytest.mark.parametrize(("key", "screen"), [("O", "OutboxScreen"), ("h", "HealthScreen")])
-async def test_the_outbox_and_health_screens_leave_keys_out_whole_never_cut(
-    key: str, screen: str
-) -> None:
+async def test_the_outbox_and_health_screens_leave_keys_out_whole_never_cut() -> None:
     """At 80 columns Textual's own footer cut the outbox view's keys (`h Healt▏^p Palette`):
-    these screens have the dashboard's footer, which leaves out what does not fit whole."""
+    these screens have the dashboard's footer, which leaves out what does not fit whole.
+    Both screens are opened in turn over one dashboard (one app start, not two)."""
     backend = FakeBackend()
     async with make_app(backend).run_test(size=(80, 24)) as pilot:
         backend.go_live()
         await until_quiet(pilot)
-        await pilot.press(key)
         app = pilot.app
-        await eventually(lambda: type(app.screen).__name__ == screen, screen)
+        dashboard = app.screen
         keys = lambda: list(app.screen.query("FooterKey"))  # noqa: E731  whichever footer
-        await eventually(lambda: keys() and all(k.region.width for k in keys()), "its keys")
-        bottom = " ".join(bottom_line(app).split())
-        assert [k for k in map(drawn, keys()) if k not in bottom] == [], bottom  # none cut
-        assert all(k.region.right <= 80 for k in keys())
+        for key, screen in (("O", "OutboxScreen"), ("h", "HealthScreen")):
+            await pilot.press(key)
+            await eventually(lambda s=screen: type(app.screen).__name__ == s, screen)
+            await eventually(lambda: keys() and all(k.region.width for k in keys()), "its keys")
+            bottom = " ".join(bottom_line(app).split())
+            assert [k for k in map(drawn, keys()) if k not in bottom] == [], bottom  # none cut
+            assert all(k.region.right <= 80 for k in keys()), screen
+            await pilot.press("escape")
+            await eventually(lambda: app.screen is dashboard, f"the {screen} to close")

@@ -13,7 +13,7 @@ import pytest
 from msgspec.structs import replace
 
 from tests.fakes.backend import DEFAULT_SECTIONS, FROZEN_NOW, FakeBackend
-from tests.helpers import eventually
+from tests.helpers import eventually, seeds
 from tests.hostile_text import ALL, CLICK, MARKUP, OSC52, forbidden_in, mixed
 from zen_tui.auth.states import DeviceCodeShown, LoginFailed
 from zen_tui.config import AccountConfig
@@ -59,8 +59,13 @@ def hostile(item: Item, payload: str = HOSTILE) -> Item:
 class HostileBackend(FakeBackend):
     """The FakeBackend with every server string replaced by hostile text."""
 
-    def __init__(self, payload: str = HOSTILE, **kwargs: Any) -> None:
-        sections = [replace(s, title=f"{s.title} {payload[:60]}") for s in DEFAULT_SECTIONS]
+    def __init__(self, payload: str = HOSTILE, titles: tuple[str, ...] = (), **kwargs: Any) -> None:
+        # each section's title: its name and the payload's start, or one of `titles` each
+        tails = titles or (payload[:60],) * len(DEFAULT_SECTIONS)
+        sections = [
+            replace(s, title=f"{s.title} {tail}")
+            for s, tail in zip(DEFAULT_SECTIONS, tails, strict=True)
+        ]
         super().__init__(sections, items_per_section=3, **kwargs)
         self.payload = payload
         self.items = {
@@ -127,32 +132,43 @@ async def test_a_click_link_in_a_server_error_is_text_and_clicking_it_sends_noth
         assert CLICK in assert_inert(app)  # in the status line and in the toast
 
 
-@pytest.mark.parametrize("payload", MARKUP)
-async def test_malformed_markup_from_a_server_crashes_nothing(payload: str) -> None:
-    """Unbalanced `[/]` in an error raised MarkupError and ended the app (exit 1)."""
-    backend = HostileBackend(payload)
+async def test_malformed_markup_from_a_server_crashes_nothing() -> None:
+    """Unbalanced `[/]` in an error raised MarkupError and ended the app (exit 1). Every
+    payload of MARKUP in turn in one app (one start, not seven): the rows of every section
+    and the preview are made of it, then an action fails with it, a refresh raises it and
+    the pane's reason is it. The section titles (set at the start) carry every payload."""
+    titles = tuple(f"{a} {b}" for a, b in zip(MARKUP, MARKUP[-1:] + MARKUP, strict=False))
+    backend = HostileBackend(MARKUP[0], titles=titles[: len(DEFAULT_SECTIONS)])
+    originals = backend.items
     app = make_app(backend)
     async with app.run_test(size=(200, 40)) as pilot:
         await pilot.pause()
-        backend.fail(payload)  # status line, row badge, notification
-        await pilot.press("R")  # refresh raises the payload: status line and notification
-        stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # the pane's reason
-        backend.publish(
-            SectionUpdated(
-                service="github",
-                account="gh",
-                section_id="prs:0:gh",
-                snapshot=Snapshot(backend.items["prs:0:gh"], stale),
-                at=FROZEN_NOW,
+        for n, payload in enumerate(MARKUP):
+            backend.payload = payload  # the details, and what refresh raises
+            backend.items = {
+                sid: tuple(hostile(i, payload) for i in its) for sid, its in originals.items()
+            }
+            backend.go_live(traffic=False)  # every section's rows
+            await pilot.press("k" if n % 2 else "j")  # another item: its details loaded
+            backend.fail(payload)  # status line, row badge, notification
+            await pilot.press("R")  # refresh raises the payload: status line and notification
+            stale = Freshness(FreshnessState.CACHED, FROZEN_NOW - 60, payload)  # pane's reason
+            backend.publish(
+                SectionUpdated(
+                    service="github",
+                    account="gh",
+                    section_id="prs:0:gh",
+                    snapshot=Snapshot(backend.items["prs:0:gh"], stale),
+                    at=FROZEN_NOW,
+                )
             )
-        )
-        await pilot.pause()
-        assert app.is_running
-        assert payload in assert_inert(app)
-        status = str(app.screen.query_one("#status").render())
-        assert f"({payload})" in status and f"refresh failed: {payload}" in status
-        pane = app.screen.query_one("#pane-prs", ItemPane)
-        assert pane.tooltip == payload  # the reason, as text (it renders on hover)
+            await pilot.pause()
+            assert app.is_running
+            assert payload in assert_inert(app)
+            status = str(app.screen.query_one("#status").render())
+            assert f"({payload})" in status and f"refresh failed: {payload}" in status, payload
+            pane = app.screen.query_one("#pane-prs", ItemPane)
+            assert pane.tooltip == payload  # the reason, as text (it renders on hover)
 
 
 async def test_rows_preview_status_and_toasts_show_hostile_text_inert() -> None:
@@ -212,8 +228,9 @@ async def test_health_screen_shows_server_errors_and_endpoints_inert() -> None:
         assert_inert(app, "[/]", "␛]52;c;", "[link=https://evil.example/]docs[/link]")
 
 
-@pytest.mark.parametrize("key", ["l", "x", "c", "t"])
-async def test_modals_quote_hostile_keys_and_names_literally(key: str) -> None:
+async def test_modals_quote_hostile_keys_and_names_literally() -> None:
+    """Each dialog in turn over one dashboard (one app start, not four): closed with esc
+    before the next; `t`'s picker last, as its pick is sent."""
     backend = HostileBackend()
     backend.items = {
         sid: tuple(replace(i, key=f"{i.key}{CLICK}{OSC52}") for i in its)
@@ -222,17 +239,23 @@ async def test_modals_quote_hostile_keys_and_names_literally(key: str) -> None:
     app = make_app(backend)
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        if key == "t":  # transitions are Jira's: the issues pane, its Jira section
-            await pilot.press("tab", "right_square_bracket")
-        await pilot.press(key)
-        await pilot.pause()
+        dashboard = app.screen
         modal = (InputModal, ConfirmModal, EditorModal, PickerModal)
-        assert isinstance(app.screen, modal), app.screen
-        assert_inert(app, "[@click=screen.triage('approve')]", "␛]52;c;")
-        if key == "t":  # the picked name is sent as the server gave it
-            await pilot.press("enter")
+        for key in ("l", "x", "c"):
+            await pilot.press(key)
             await pilot.pause()
-            assert backend.submitted[-1][0].params["transition"] == HOSTILE
+            assert isinstance(app.screen, modal), (key, app.screen)
+            assert_inert(app, "[@click=screen.triage('approve')]", "␛]52;c;")
+            await pilot.press("escape")
+            await eventually(lambda: app.screen is dashboard, f"{key}'s dialog to close")
+        # transitions are Jira's: the issues pane, its Jira section
+        await pilot.press("tab", "right_square_bracket", "t")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerModal), app.screen
+        assert_inert(app, "[@click=screen.triage('approve')]", "␛]52;c;")
+        await pilot.press("enter")  # the picked name is sent as the server gave it
+        await pilot.pause()
+        assert backend.submitted[-1][0].params["transition"] == HOSTILE
 
 
 DEVICE = DeviceCodeShown(
@@ -241,31 +264,39 @@ DEVICE = DeviceCodeShown(
 FAILED = LoginFailed(f"GitHub says {HOSTILE}")
 
 
-@pytest.mark.parametrize(
-    ("state", "shown"),
-    [
-        (DEVICE, ["AB[/]␛]52;c;", "[@click=screen.triage("]),
-        (FAILED, ["login failed: GitHub says", "[/link] and [", "invoice_\ufffdgnp.exe"]),
-    ],
+LOGIN_CASES = (  # what the flow says, and what the screen then shows
+    (DEVICE, ["AB[/]␛]52;c;", "[@click=screen.triage("]),
+    (FAILED, ["login failed: GitHub says", "[/link] and [", "invoice_\ufffdgnp.exe"]),
 )
-async def test_login_screen_shows_config_and_server_text_inert(state: Any, shown: list) -> None:
+
+
+async def test_login_screen_shows_config_and_server_text_inert() -> None:
+    """A device code, then (the screen left with esc and opened again) a failure, over one
+    app (one start, not two)."""
     account = AccountConfig("gh", "github", f"https://api.github.com/{CLICK}")
     opened: list[str] = []
-    app = make_app(FakeBackend(), accounts=[account], login_flow=ScriptedFlow(state))
+    flow = ScriptedFlow()
+    app = make_app(FakeBackend(), accounts=[account], login_flow=flow)
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.pause()
-        app.action_login()
-        await pilot.pause()
-        assert isinstance(app.screen, LoginScreen)
-        assert_inert(app, "[@click=screen.triage('approve')]click here to retry[/])")
-        await pilot.press("enter", "enter")  # the account, then the device flow
-        await pilot.pause()
-        assert app.is_running
-        assert_inert(app, *shown)
-        assert opened == []  # a file:// verification URI is never opened
-        if state is DEVICE:
-            assert notes(app)[-1].startswith("refused to open")
+        dashboard = app.screen
+        for state, shown in LOGIN_CASES:
+            flow.states = (state,)
+            app.action_login()
+            await pilot.pause()
+            assert isinstance(app.screen, LoginScreen)
+            assert_inert(app, "[@click=screen.triage('approve')]click here to retry[/])")
+            await pilot.press("enter", "enter")  # the account, then the device flow
+            await pilot.pause()
+            assert app.is_running
+            assert_inert(app, *shown)
+            assert opened == []  # a file:// verification URI is never opened
+            if state is DEVICE:
+                assert notes(app)[-1].startswith("refused to open")
+            await pilot.press("escape")
+            await eventually(lambda: app.screen is dashboard, "the login screen to close")
+        assert len(flow.calls) == len(LOGIN_CASES)
 
 
 async def test_a_hostile_keymap_is_listed_literally_in_help() -> None:
@@ -320,10 +351,12 @@ async def test_app_level_notifications_are_data_too() -> None:
         assert all(not n.markup for n in app._notifications)
 
 
-async def test_fuzz_rows_and_preview_with_random_hostile_mixes() -> None:
+@pytest.mark.parametrize("seed", seeds(every_run=[20261205], soak=[1, 2, 3]))
+async def test_fuzz_rows_and_preview_with_random_hostile_mixes(seed: int) -> None:
     """Seeded random mixes of every case, plain words and unicode, one per item: walking the
-    list (rows, preview, status) never crashes and never shows a control character."""
-    payloads = mixed(seed=20261205, rounds=24)
+    list (rows, preview, status) never crashes and never shows a control character.
+    Every run: one seed of 12 items; `make soak`: three more seeds."""
+    payloads = mixed(seed=seed, rounds=12)
     backend = FakeBackend(items_per_section=len(payloads))
     backend.items["prs:0:gh"] = tuple(
         hostile(item, p) for item, p in zip(backend.items["prs:0:gh"], payloads, strict=True)
@@ -355,28 +388,31 @@ def test_the_preview_lays_out_a_bounded_part_of_a_huge_body() -> None:
     assert COMMENT_CHARS <= shown.count("c") <= COMMENT_CHARS + 10 and "bo: ok" in shown
 
 
-@pytest.mark.parametrize(
-    "title",
-    ["修复缓存层中的超时问题并添加更多的测试用例以及文档", "zero\u200bwidth\u200d e\u0301 mix"],
-    ids=["wide", "zero-width"],
-)
-async def test_wide_and_zero_width_titles_keep_the_rows_columns(title: str) -> None:
+async def test_wide_and_zero_width_titles_keep_the_rows_columns() -> None:
     """Titles were cut by character count: 23 CJK characters took 46 cells and pushed the
-    row's state, assignee and labels off screen; zero-width ones shifted them left."""
+    row's state, assignee and labels off screen; zero-width ones shifted them left. A wide
+    title (row 1) and a zero-width one (row 2) against a plain one (row 0), in one app."""
     from rich.cells import cell_len
 
     from zen_tui.ui.widgets.item_list import ItemList, meta
 
+    wide, zero_width = (
+        "修复缓存层中的超时问题并添加更多的测试用例以及文档",
+        "zero\u200bwidth\u200d e\u0301 mix",
+    )
     backend = FakeBackend()
-    plain, *rest = backend.items["prs:0:gh"]
-    backend.items["prs:0:gh"] = (plain, replace(rest[0], title=title), *rest[1:])
+    plain, one, two, *rest = backend.items["prs:0:gh"]
+    titled = (replace(one, title=wide), replace(two, title=zero_width))
+    backend.items["prs:0:gh"] = (plain, *titled, *rest)
     async with make_app(backend).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         rows = pilot.app.screen.query_one("#list-prs", ItemList)
-        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1)]
+        assert [r.title for r in rows.rows[1:3]] == [wide, zero_width]
+        lines = ["".join(s.text for s in rows.render_line(y)) for y in (0, 1, 2)]
         starts = []
-        for line, item in zip(lines, rows.rows[:2], strict=True):
+        for line, item in zip(lines, rows.rows[:3], strict=True):
             at = line.index(meta(item)[:8])
             starts.append(cell_len(line[:at]))
-        assert starts[0] == starts[1], lines
-        assert cell_len(lines[1]) == cell_len(lines[0]) == rows.scrollable_content_region.width
+        assert starts[0] == starts[1] == starts[2], lines
+        width = rows.scrollable_content_region.width
+        assert [cell_len(line) for line in lines] == [width] * 3, lines

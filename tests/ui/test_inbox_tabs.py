@@ -62,6 +62,7 @@ def highlighted_tab(app) -> str:
 async def test_brackets_step_through_all_then_each_source_and_back(
     wait_for_workers: WaitForWorkers,
 ) -> None:
+    """Also `R`: on All it refreshes every source, on a source's tab (Jira) that one alone."""
     backend = inbox_backend()
     async with inbox_on_screen(backend) as pilot:
         app = pilot.app
@@ -69,6 +70,10 @@ async def test_brackets_step_through_all_then_each_source_and_back(
         assert shown(app) == everything and len(everything) == 18
         assert highlighted_tab(app).strip() == "All 18"
         assert (backend.focus, backend.focus_more) == (GH.id, (JIRA.id, SLACK.id))
+        await pilot.press("R")
+        await wait_for_workers(pilot)
+        assert sorted(backend.refreshed) == sorted(s.id for s in INBOX)
+        backend.refreshed.clear()
 
         for section in INBOX:  # `]`: each source alone, newest first, its tab lit
             await pilot.press("right_square_bracket")
@@ -77,6 +82,10 @@ async def test_brackets_step_through_all_then_each_source_and_back(
             assert highlighted_tab(app).startswith(f" {section.title} 6 ")
             assert str(pane(app).border_title).startswith("Inbox 6 ")
             assert (backend.focus, backend.focus_more) == (section.id, ())  # it polls faster
+            if section is JIRA:
+                await pilot.press("R")
+                await wait_for_workers(pilot)
+                assert backend.refreshed == [JIRA.id]
 
         await pilot.press("right_square_bracket")  # after the last source: All again
         await wait_for_workers(pilot)
@@ -106,20 +115,6 @@ async def test_a_source_tab_badge_is_its_own_and_names_a_worse_source(
         await wait_for_workers(pilot)
         assert str(pane(app).border_title) == "Inbox 6 · live · Jira: watching: cached 2m"
         assert "Inbox: live" in status_line(app)
-
-
-async def test_R_refreshes_the_tab_on_screen_every_source_on_all(
-    wait_for_workers: WaitForWorkers,
-) -> None:
-    backend = inbox_backend()
-    async with inbox_on_screen(backend) as pilot:
-        await pilot.press("R")
-        await wait_for_workers(pilot)
-        assert sorted(backend.refreshed) == sorted(s.id for s in INBOX)
-        backend.refreshed.clear()
-        await pilot.press("right_square_bracket", "right_square_bracket", "R")
-        await wait_for_workers(pilot)
-        assert backend.refreshed == [JIRA.id]
 
 
 async def test_s_on_all_asks_which_source_and_on_a_source_tab_edits_its_own(

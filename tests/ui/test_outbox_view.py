@@ -298,56 +298,57 @@ async def test_a_cancel_rolls_back_the_row_of_an_action_this_dashboard_queued(
         assert shown(app) == []
 
 
-SAID = {  # what each key says of a failed entry
-    "c": "cleared: add_label on gh:zen/tui#1",
-    "x": "cleared: add_label on gh:zen/tui#1 had failed, so it was not going to be sent",
-    "r": "queued again: add_label on gh:zen/tui#1",
+SAID = {  # what each key says of a failed entry (gh:zen/tui#{n})
+    "c": "cleared: add_label on gh:zen/tui#{n}",
+    "x": "cleared: add_label on gh:zen/tui#{n} had failed, so it was not going to be sent",
+    "r": "queued again: add_label on gh:zen/tui#{n}",
 }
 
 
-@pytest.mark.parametrize("key", ["c", "x", "r"])
 async def test_the_view_answers_keys_while_another_process_holds_the_write_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process (a second connection to the real SQLite file) holds the write lock
     (BEGIN IMMEDIATE) when a key acts on an entry: the write waits for it off the event
     loop while the view answers keys (its cursor moves); once the lock is let go the write
     lands and says so as before. Before, the write waited on the event loop for up to the
-    busy timeout: the dashboard froze, and here the test's own release could not run."""
+    busy timeout: the dashboard froze, and here the test's own release could not run.
+    c, x and r in turn, each on its own failed entry, in one view (one app start)."""
     import zen_tui.store.connection as connection
 
     # longer than the keys below take on a loaded machine: the wait ends by the release
     monkeypatch.setattr(connection, "BUSY_TIMEOUT_S", 20.0)
     path = tmp_path / "zen.db"
     engine = outbox_engine(path, SystemClock())
-    first, second = (engine.store.outbox_add(label(n)) for n in (1, 2))
-    for entry in (first, second):  # failed: nothing sends them meanwhile
+    entries = [engine.store.outbox_add(label(n)) for n in (1, 2, 3, 4)]
+    for entry in entries:  # failed: nothing sends them meanwhile
         engine.store.outbox_update(entry.id, state=ActionState.FAILED, reason="502")
     async with outbox_view(engine) as (app, pilot):
         view = app.screen
-        assert isinstance(view, OutboxScreen) and len(shown(app)) == 2
-        said = len(notes(app))
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")  # another process's write under way
-        try:
-            await pilot.press(key)
-            await until_quiet(pilot)
-            await pilot.press("down")  # the view answers while the write waits
-            await until_quiet(pilot)
-            assert (now := view.selected()) is not None and now.id == second.id
-            assert any(w.group == ACTING and w.is_running for w in app.workers)
-            assert len(notes(app)) == said  # nothing said before it is done
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
-        await press_acting(pilot)  # the write lands once the lock is free
-        assert last_note(app) == SAID[key]
-        now = engine.store.outbox_get(first.id)
-        if key == "r":  # queued again (and sent at once by the engine)
-            assert now is not None and now.state is not ActionState.FAILED
-        else:
-            assert now is None
-            assert len(shown(app)) == 1  # the view read again
+        assert isinstance(view, OutboxScreen) and len(shown(app)) == 4
+        for n, (key, entry) in enumerate(zip("cxr", entries, strict=False), start=1):
+            await select(pilot, entry)
+            said = len(notes(app))
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another process's write under way
+            try:
+                await pilot.press(key)
+                await until_quiet(pilot)
+                await pilot.press("down")  # the view answers while the write waits
+                await until_quiet(pilot)
+                assert (now := view.selected()) is not None and now.id == entries[n].id, key
+                assert any(w.group == ACTING and w.is_running for w in app.workers), key
+                assert len(notes(app)) == said, key  # nothing said before it is done
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            await press_acting(pilot)  # the write lands once the lock is free
+            assert last_note(app) == SAID[key].format(n=n)
+            after = engine.store.outbox_get(entry.id)
+            if key == "r":  # queued again (and sent at once by the engine)
+                assert after is not None and after.state is not ActionState.FAILED
+            else:
+                assert after is None, key
 
 
 @pytest.mark.parametrize("landed", [True, False])

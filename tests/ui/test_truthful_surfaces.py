@@ -6,14 +6,14 @@ from typing import Any
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable
 
 from tests.fakes.backend import FakeBackend
 from tests.helpers import eventually
 from zen_tui.gateway.events import RequestDone
 from zen_tui.models import Cause, Freshness, FreshnessState, Item, ItemDetail, Message, Snapshot
 from zen_tui.timefmt import local_time
-from zen_tui.ui.screens.modals import ConfirmModal, EditorModal
+from zen_tui.ui.screens.modals import EditorModal, PickerModal
 from zen_tui.ui.widgets.item_list import ItemList, meta
 from zen_tui.ui.widgets.pane import ItemPane
 
@@ -32,17 +32,6 @@ async def test_a_message_about_one_pane_is_not_shown_under_another(
         await pilot.pause()
         assert status_line(pilot.app).startswith("Messages: ")
         assert "close" not in status_line(pilot.app)
-
-
-async def test_cancelling_a_merge_says_nothing_was_sent(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("m")
-        await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
-        await pilot.press("n")
-        await pilot.pause()
-        assert backend.submitted == []
-        assert "merge" in status_line(pilot.app) and "cancelled" in status_line(pilot.app)
 
 
 class RateLimitedDetails(FakeBackend):
@@ -214,17 +203,6 @@ async def test_health_screen_at_80_columns_tells_endpoints_of_one_prefix_apart(
         assert table_fits(screen.query_one(DataTable)), "\n".join(seen)
 
 
-async def test_the_merge_confirmation_names_its_keys(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("m")
-        await eventually(lambda: isinstance(pilot.app.screen, ConfirmModal), "a confirm")
-        modal = pilot.app.screen
-        assert isinstance(modal, ConfirmModal)
-        shown = str(modal.query_one(Label).render())
-        assert "y yes" in shown and "n or esc no" in shown, shown
-
-
 async def test_an_account_without_a_token_is_offered_a_login_not_told_it_expired() -> None:
     backend = FakeBackend()
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
@@ -238,28 +216,22 @@ async def test_an_account_without_a_token_is_offered_a_login_not_told_it_expired
         assert said == "gh: not logged in; press L to log in"
 
 
-async def test_the_filter_label_follows_every_keystroke(backend: FakeBackend) -> None:
-    async with make_app(backend).run_test(size=(140, 40)) as pilot:
-        await pilot.pause()
-        pane = pilot.app.screen.query_one("#pane-prs", ItemPane)
-        await pilot.press("slash")
-        typed = ""
-        for key in "document":
-            await pilot.press(key)
-            typed += key
-            assert str(pane.border_subtitle) == f"filter: {typed}"
-        painted = pilot.app.export_screenshot().replace("&#160;", " ")
-        assert "filter: document" in painted
+def sent(backend: FakeBackend) -> list[tuple[str, dict[str, str]]]:
+    """The kind and parameters of each action of the last submit."""
+    return [(a.kind, a.params) for a in backend.submitted[-1]]
 
 
 async def test_what_i_wrote_shows_in_the_preview_and_the_row(
     backend: FakeBackend, wait_for_workers: WaitForWorkers
 ) -> None:
+    """What each dialog sent, too (the dashboard's comment and react tests, merged here)."""
     async with make_app(backend).run_test(size=(140, 40)) as pilot:
         await pilot.pause()
         await pilot.press("c")
+        assert isinstance(pilot.app.screen, EditorModal)
         await pilot.press(*"needs a test", "ctrl+s")
         await wait_for_workers(pilot)
+        assert sent(backend) == [("comment", {"body": "needs a test"})]
         assert "you: needs a test" in preview_text(pilot.app)
         await pilot.press("v")
         await wait_for_workers(pilot)
@@ -274,8 +246,12 @@ async def test_what_i_wrote_shows_in_the_preview_and_the_row(
         after = messages.cursor_item
         assert isinstance(after, Message) and after.reply_count == before.reply_count + 1
         assert "you: on it" in preview_text(pilot.app)
-        await pilot.press("e", "enter")  # eyes
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, PickerModal)
+        await pilot.press("enter")  # eyes
         await wait_for_workers(pilot)
+        assert sent(backend) == [("react", {"name": "eyes"})]
         eyes = {r.name: r for r in before.reactions}.get("eyes")
         now = {r.name: r for r in messages.cursor_item.reactions}["eyes"]  # type: ignore[union-attr]
         assert now.me and now.count == (eyes.count + 1 if eyes else 1)
