@@ -165,6 +165,16 @@ def comments_saying(sim, key: str, text: str) -> int:
     return sum(1 for c in jira(sim).issues[key].comments if strip_zw(adf.to_text(c.body)) == text)
 
 
+def sent_with_comment(sim, settings, key: str, move: dict[str, str], text: str, status: str):
+    """`act` sends the move with the comment `text` (fields=JSON): it lands once, the issue
+    in `status`, the comment on it once."""
+    account = sim.account("jira").name
+    said = json.dumps({"comment": text})
+    assert act.run(args(account, "transition", key, **move, fields=said), settings) == 0
+    assert jira(sim).issues[key].status == status and landed(sim, "transition", key) == 1
+    assert comments_saying(sim, key, text) == 1
+
+
 def test_act_refuses_a_missing_comment_then_sends_it_through_update(sim, settings, capsys):
     """Request Changes requires a comment: `act` says how to give it (fields=JSON, as any
     screen field), refuses one longer than Jira takes before queueing it, and sends the one
@@ -183,10 +193,7 @@ def test_act_refuses_a_missing_comment_then_sends_it_through_update(sim, setting
     assert "comment too long for Jira: 32,768 characters as sent, at most 32,767" in err
     assert landed(sim, "transition", key) == 0 and j.issues[key].status == "10001"
 
-    said = json.dumps({"comment": "Needs a test for the empty case"})
-    assert act.run(args(account, "transition", key, **move, fields=said), settings) == 0
-    assert j.issues[key].status == "3" and landed(sim, "transition", key) == 1
-    assert comments_saying(sim, key, "Needs a test for the empty case") == 1
+    sent_with_comment(sim, settings, key, move, "Needs a test for the empty case", status="3")
 
 
 async def test_the_comment_survives_lost_answers_and_crashes(sim, settings):
@@ -253,10 +260,7 @@ def test_act_names_the_comment_a_workflow_rule_wants_then_sends_it(sim, settings
     assert 'add fields=\'{"comment": "..."}\'' in err
     assert landed(sim, "transition", key) == 0 and j.issues[key].status == "10001"
 
-    said = json.dumps({"comment": "Out of scope for this release"})
-    assert act.run(args(account, "transition", key, **move, fields=said), settings) == 0
-    assert j.issues[key].status == "10000" and landed(sim, "transition", key) == 1
-    assert comments_saying(sim, key, "Out of scope for this release") == 1
+    sent_with_comment(sim, settings, key, move, "Out of scope for this release", status="10000")
 
 
 async def test_a_replay_of_a_move_with_an_optional_comment_checks_the_comment(sim, settings):

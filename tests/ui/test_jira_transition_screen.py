@@ -184,6 +184,24 @@ async def pick_choice(pilot, choice: str) -> None:
     await until_quiet(pilot)
 
 
+async def lands_with_comment(
+    stack: DemoStack, pilot, area: TextArea, text: str, key: str, *, status: str, comments: int
+) -> None:
+    """`text` typed in the form's comment box and saved: the move lands once, the issue in
+    `status` with one comment more than the `comments` it had, reading `text` as typed."""
+    area.text = text
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    await wait_until(
+        lambda: outbox_idle(pilot.app.backend) and bool(mutations(stack, "transition", key)),
+        "the transition to land",
+    )
+    issue = sim_issues(stack)[key]
+    assert issue.status == status and len(issue.comments) == comments + 1
+    assert strip_zw(adf.to_text(issue.comments[-1].body)) == text
+    assert len(mutations(stack, "transition", key)) == 1
+
+
 async def test_t_asks_for_a_required_comment_in_a_text_area_then_adds_it(
     stack: DemoStack,
 ) -> None:
@@ -215,16 +233,10 @@ async def test_t_asks_for_a_required_comment_in_a_text_area_then_adds_it(
             await wait_until(lambda: error.display, "the comment's problem under it")
             assert str(error.render()) == said
             assert app.screen is form and not mutations(stack, "transition", target.key)
-        area.text = "Needs [b]tests[/b]\nand docs"
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await wait_until(
-            lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
-            "the transition to land",
+        text = "Needs [b]tests[/b]\nand docs"
+        await lands_with_comment(
+            stack, pilot, area, text, target.key, status="3", comments=comments
         )
-        assert issue.status == "3" and len(issue.comments) == comments + 1
-        assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Needs [b]tests[/b]\nand docs"
-        assert len(mutations(stack, "transition", target.key)) == 1
 
 
 async def test_t_offers_an_optional_comment_and_asks_for_it_once_a_rule_refused_the_move(
@@ -269,13 +281,8 @@ async def test_t_offers_an_optional_comment_and_asks_for_it_once_a_rule_refused_
         await wait_until(lambda: error.display, "the comment's problem under it")
         assert str(error.render()) == "Comment is required"
         assert app.screen is form
-        form.query_one("#field-comment", TextArea).text = "Out of [b]scope[/b]"
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await wait_until(
-            lambda: outbox_idle(app.backend) and bool(mutations(stack, "transition", target.key)),
-            "the transition to land",
+        area = form.query_one("#field-comment", TextArea)
+        text = "Out of [b]scope[/b]"
+        await lands_with_comment(
+            stack, pilot, area, text, target.key, status="10000", comments=comments
         )
-        assert issue.status == "10000" and len(issue.comments) == comments + 1
-        assert strip_zw(adf.to_text(issue.comments[-1].body)) == "Out of [b]scope[/b]"
-        assert len(mutations(stack, "transition", target.key)) == 1
